@@ -1,0 +1,95 @@
+/**
+ * Command-line parsing: pure, table-tested. `mountkit [global options] COMMAND [options]`.
+ */
+import { ConfigError } from '../core/errors';
+import { LOG_LEVELS, type LogFormat, type LogLevel } from '../core/logger';
+
+export interface CliOptions {
+  command: string | undefined;
+  help: boolean;
+  version: boolean;
+  bundle: string;
+  plugins?: string;
+  noPivot: boolean;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  log?: string;
+  format: 'text' | 'json';
+}
+
+interface OptionDef {
+  key: keyof CliOptions;
+  /** Takes a value; the allowed values when it is a closed list. */
+  value?: true | readonly string[];
+}
+
+const OPTIONS: Record<string, OptionDef> = {
+  '--help': { key: 'help' },
+  '-h': { key: 'help' },
+  '--version': { key: 'version' },
+  '-v': { key: 'version' },
+  '--bundle': { key: 'bundle', value: true },
+  '-b': { key: 'bundle', value: true },
+  '--plugins': { key: 'plugins', value: true },
+  '--no-pivot': { key: 'noPivot' },
+  '--log-level': { key: 'logLevel', value: LOG_LEVELS },
+  '--log-format': { key: 'logFormat', value: ['text', 'json'] },
+  '--log': { key: 'log', value: true },
+  '--format': { key: 'format', value: ['text', 'json'] },
+};
+
+export function parseArgs(argv: readonly string[]): CliOptions {
+  const out: CliOptions = {
+    command: undefined,
+    help: false,
+    version: false,
+    bundle: '.',
+    noPivot: false,
+    logLevel: 'warn',
+    logFormat: 'text',
+    format: 'text',
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const name = eq > 0 ? arg.slice(0, eq) : arg;
+    const def = OPTIONS[name];
+    if (!def) {
+      if (arg.startsWith('-') || out.command !== undefined) throw new ConfigError('argument', arg, 'unknown option or extra argument (see mountkit --help)');
+      out.command = arg;
+      continue;
+    }
+    if (!def.value) {
+      if (eq > 0) throw new ConfigError(name, arg.slice(eq + 1), 'takes no value');
+      (out as unknown as Record<string, unknown>)[def.key] = true;
+      continue;
+    }
+    const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
+    if (value === undefined) throw new ConfigError(name, undefined, 'needs a value');
+    if (Array.isArray(def.value) && !def.value.includes(value)) {
+      throw new ConfigError(name, value, `must be one of ${def.value.join(', ')}`);
+    }
+    (out as unknown as Record<string, unknown>)[def.key] = value;
+  }
+  return out;
+}
+
+export const USAGE = `Usage: mountkit [options] COMMAND
+
+Prepares a Linux container's root filesystem from an OCI bundle.
+
+Commands:
+  help                 show this text
+
+Options:
+  -b, --bundle DIR     the OCI bundle (default: the current directory)
+      --plugins FILE   plugin list (default: the package's plugins.json)
+      --no-pivot       jail with MS_MOVE and chroot instead of pivot_root
+      --log-level L    error, warn, info or debug (default: warn)
+      --log-format F   text or json (default: text)
+      --log FILE       write the log to FILE instead of stderr
+      --format F       output of plan: text or json (default: text)
+  -h, --help           show this text
+  -v, --version        print the version
+
+Exit status: 0 on success, 1 for a runtime error, 2 for a configuration error.`;

@@ -1,0 +1,36 @@
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { MountkitError } from '../core/errors';
+import { parseArgs, USAGE, type CliOptions } from './args';
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Runs the CLI and returns its exit status. Errors print one line; the stack only at debug level. */
+export function main(argv: readonly string[]): number {
+  let opts: CliOptions | undefined;
+  try {
+    opts = parseArgs(argv);
+    if (opts.version) {
+      process.stdout.write(`mountkit ${version()}\n`);
+      return 0;
+    }
+    if (opts.help || opts.command === undefined || opts.command === 'help') {
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    process.stderr.write(`mountkit: unknown command "${opts.command}" (see mountkit --help)\n`);
+    return 2;
+  } catch (err) {
+    return reportError(err, opts?.logLevel === 'debug');
+  }
+}
+
+export function reportError(err: unknown, debug: boolean): number {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`mountkit: ${message}\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+  return err instanceof MountkitError ? err.exitCode : 1;
+}

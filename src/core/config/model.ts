@@ -1,0 +1,106 @@
+/**
+ * RootfsConfig: everything the rootfs code reads, independent of the OCI JSON.
+ * Built by the OCI loader (./oci.ts) or directly in code by an embedder.
+ */
+import type { CommandSpec } from '../syscalls/types';
+
+export interface MountExtensions {
+  /** Copy the target directory's content into the new tmpfs before it appears. */
+  tmpcopyup: boolean;
+}
+
+/** mount_setattr(2) attributes set recursively after the mount (rro, rnosuid, ...). */
+export interface RecursiveAttrs {
+  attrSet: bigint;
+  attrClr: bigint;
+}
+
+export interface MountSpec {
+  /** Position in config.mounts; errors name it as `mounts[i]`. */
+  index: number;
+  /** Filesystem type ("device" in runc); "bind" for any mount whose flags hold MS_BIND. */
+  type: string;
+  source: string;
+  /** Absolute path inside the container. */
+  destination: string;
+  /** Flags to set (MS_*). */
+  flags: bigint;
+  /** Flags the options explicitly cleared (rw, suid, ...), kept for bind remounts. */
+  clearedFlags: bigint;
+  /** Propagation flags, each applied with its own mount(2) call after the mount, in order. */
+  propagationFlags: bigint[];
+  /** Recursive attributes (rro, rnosuid, ...) or undefined when none were given. */
+  recAttrs?: RecursiveAttrs;
+  /** Filesystem-specific data, comma-joined (mode=755,size=65536k). */
+  data: string;
+  extensions: MountExtensions;
+  /** SELinux relabel request ("z" shared, "Z" private), or "". */
+  relabel: string;
+  premountCmds: CommandSpec[];
+  postmountCmds: CommandSpec[];
+}
+
+export type DeviceType = 'c' | 'b' | 'u' | 'p';
+
+export interface DeviceSpec {
+  type: DeviceType;
+  /** Absolute path inside the container, under /dev. */
+  path: string;
+  major: number;
+  minor: number;
+  /** Permission bits of the node. */
+  fileMode: number;
+  uid: number;
+  gid: number;
+}
+
+export type NamespaceType = 'mount' | 'pid' | 'uts' | 'ipc' | 'network' | 'user' | 'cgroup' | 'time';
+
+export interface NamespaceSpec {
+  type: NamespaceType;
+  /** Join this namespace (a /proc/PID/ns/* path) instead of creating one. */
+  path?: string;
+}
+
+export interface ProcessSpec {
+  args: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  terminal: boolean;
+}
+
+export interface HookSpec {
+  path: string;
+  args: string[];
+  env: string[];
+  timeout?: number;
+}
+
+export interface RootfsConfig {
+  /** Absolute path of the bundle directory (relative bind sources are relative to it). */
+  bundle: string;
+  /** Absolute path of the root filesystem on the host. */
+  rootfs: string;
+  readonlyRootfs: boolean;
+  mounts: MountSpec[];
+  /** Devices the config asks for; the /dev step adds the defaults every runtime provides. */
+  devices: DeviceSpec[];
+  /** Propagation of `/` applied before anything (0n: the default, MS_SLAVE|MS_REC). */
+  rootPropagation: bigint;
+  noPivot: boolean;
+  namespaces: NamespaceSpec[];
+  maskedPaths: string[];
+  readonlyPaths: string[];
+  sysctls: Record<string, string>;
+  mountLabel: string;
+  process: ProcessSpec;
+  /** Hooks to run at the before-jail point (OCI prestart and createRuntime). */
+  hooks: { prestart: HookSpec[]; createRuntime: HookSpec[] };
+  hostname: string;
+}
+
+export function hasNamespace(config: RootfsConfig, type: NamespaceType): boolean {
+  return config.namespaces.some((ns) => ns.type === type);
+}

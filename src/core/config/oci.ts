@@ -1,0 +1,327 @@
+/**
+ * OCI runtime-spec config.json (1.0 and later) -> RootfsConfig.
+ *
+ * Every field mountkit reads is type-checked; a wrong value raises a ConfigError that
+ * names it by its JSON path (`mounts[3].destination`, `linux.devices[0].type`).
+ * Fields mountkit does not use are ignored. JSON null counts as absent, as it does
+ * for runtimes that decode into pointers and slices.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { MS_BIND } from '../constants';
+import { ConfigError } from '../errors';
+import type {
+  DeviceSpec,
+  DeviceType,
+  HookSpec,
+  MountSpec,
+  NamespaceSpec,
+  NamespaceType,
+  ProcessSpec,
+  RootfsConfig,
+} from './model';
+import { PROPAGATION_OPTIONS, parseMountOptions, parsePropagation } from './options';
+
+type JsonObject = Record<string, unknown>;
+
+const DEVICE_TYPES: readonly DeviceType[] = ['c', 'b', 'u', 'p'];
+const NAMESPACE_TYPES: readonly NamespaceType[] = ['mount', 'pid', 'uts', 'ipc', 'network', 'user', 'cgroup', 'time'];
+const UINT32_MAX = 0xffffffff;
+/** The kernel's dev_t holds a 12-bit major and a 20-bit minor (include/linux/kdev_t.h, MINORBITS 20). */
+const MAJOR_MAX = 0xfff;
+const MINOR_MAX = 0xfffff;
+/** Permission, set-id and sticky bits plus the S_IFMT type bits a device mode may carry. */
+const FILE_MODE_MAX = 0o177777;
+const PERMISSION_BITS = 0o7777;
+/** runc's default mode for a device node without fileMode. */
+const DEFAULT_DEVICE_MODE = 0o666;
+
+function fail(field: string, value: unknown, reason: string): never {
+  throw new ConfigError(field, value, reason);
+}
+
+function isObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isAbsent(v: unknown): v is undefined | null {
+  return v === undefined || v === null;
+}
+
+function optionalObject(v: unknown, field: string): JsonObject | undefined {
+  if (isAbsent(v)) return undefined;
+  if (!isObject(v)) fail(field, undefined, 'must be an object');
+  return v;
+}
+
+function object(v: unknown, field: string): JsonObject {
+  return optionalObject(v, field) ?? fail(field, undefined, 'is required');
+}
+
+/** A string without NUL bytes: the kernel reads C strings, so a NUL would silently cut it. */
+function checkedString(v: unknown, field: string, reason = 'must be a string'): string {
+  if (typeof v !== 'string') fail(field, undefined, reason);
+  if (v.includes('\0')) fail(field, v, 'must not contain a NUL byte');
+  return v;
+}
+
+function optionalString(v: unknown, field: string, fallback: string): string {
+  return isAbsent(v) ? fallback : checkedString(v, field);
+}
+
+function requiredString(v: unknown, field: string): string {
+  if (isAbsent(v)) fail(field, undefined, 'is required');
+  return checkedString(v, field);
+}
+
+function absolutePath(v: unknown, field: string): string {
+  const p = requiredString(v, field);
+  if (!path.posix.isAbsolute(p)) fail(field, p, 'must be an absolute path');
+  return p;
+}
+
+function optionalBoolean(v: unknown, field: string): boolean {
+  if (isAbsent(v)) return false;
+  if (typeof v !== 'boolean') fail(field, undefined, 'must be a boolean');
+  return v;
+}
+
+function unsigned(v: unknown, field: string, max: number): number {
+  if (typeof v !== 'number') fail(field, undefined, 'must be a number');
+  if (!Number.isInteger(v) || v < 0) fail(field, v, 'must be a non-negative integer');
+  if (v > max) fail(field, v, `must be at most ${max}`);
+  return v;
+}
+
+function optionalUnsigned(v: unknown, field: string, max: number, fallback: number): number {
+  return isAbsent(v) ? fallback : unsigned(v, field, max);
+}
+
+function stringArray(v: unknown, field: string): string[] | undefined {
+  if (isAbsent(v)) return undefined;
+  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) fail(field, undefined, 'must be an array of strings');
+  return v.map((s, i) => checkedString(s, `${field}[${i}]`));
+}
+
+function oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[]): T {
+  const s = requiredString(v, field);
+  if (!(allowed as readonly string[]).includes(s)) fail(field, s, `must be one of ${allowed.join(', ')}`);
+  return s as T;
+}
+
+function list<T>(v: unknown, field: string, item: (v: unknown, field: string, index: number) => T): T[] {
+  if (isAbsent(v)) return [];
+  if (!Array.isArray(v)) fail(field, undefined, 'must be an array');
+  return v.map((el, i) => item(el, `${field}[${i}]`, i));
+}
+
+function absolutePathArray(v: unknown, field: string): string[] {
+  return list(v, field, absolutePath);
+}
+
+/** `/run/` and `//run/./` both name `/run`: one spelling for every later comparison. */
+function cleanPath(p: string): string {
+  const normalized = path.posix.normalize(p);
+  return normalized.length > 1 && normalized.endsWith('/') ? normalized.slice(0, -1) : normalized;
+}
+
+function parseRoot(v: unknown, bundle: string): { rootfs: string; readonly: boolean } {
+  const root = optionalObject(v, 'root');
+  const rootPath = requiredString(root?.path, 'root.path');
+  if (rootPath === '') fail('root.path', undefined, 'is required');
+  return { rootfs: path.resolve(bundle, rootPath), readonly: optionalBoolean(root?.readonly, 'root.readonly') };
+}
+
+/**
+ * MS_BIND makes mount(2) ignore the filesystem type, so any mount whose options
+ * hold bind or rbind is a bind mount whatever its `type` says.
+ */
+function parseMount(v: unknown, field: string, index: number, bundle: string): MountSpec {
+  const m = object(v, field);
+  const destination = cleanPath(absolutePath(m.destination, `${field}.destination`));
+  const declaredType = optionalString(m.type, `${field}.type`, '');
+  const source = optionalString(m.source, `${field}.source`, '');
+  const options = parseMountOptions(stringArray(m.options, `${field}.options`) ?? []);
+  const isBind = (options.flags & MS_BIND) !== 0n;
+  if (!isBind && declaredType === '') fail(`${field}.type`, undefined, 'must be set unless the options contain bind or rbind');
+  if (isBind && source === '') fail(`${field}.source`, undefined, 'must be set for a bind mount');
+  return {
+    index,
+    type: isBind ? 'bind' : declaredType,
+    source: isBind ? path.resolve(bundle, source) : source,
+    destination,
+    ...options,
+    relabel: '',
+    premountCmds: [],
+    postmountCmds: [],
+  };
+}
+
+function devicePath(v: unknown, field: string): string {
+  const p = cleanPath(absolutePath(v, field));
+  if (!p.startsWith('/dev/')) fail(field, p, 'must be under /dev');
+  return p;
+}
+
+function deviceNumber(v: unknown, field: string, type: DeviceType, max: number): number {
+  if (type !== 'p' && isAbsent(v)) fail(field, undefined, `is required for a ${type} device`);
+  return optionalUnsigned(v, field, max, 0);
+}
+
+/** A node's mode keeps its permission bits; the type comes from `type` (runc drops S_IFMT too). */
+function deviceMode(v: unknown, field: string): number {
+  return optionalUnsigned(v, field, FILE_MODE_MAX, DEFAULT_DEVICE_MODE) & PERMISSION_BITS;
+}
+
+function parseDevice(v: unknown, field: string): DeviceSpec {
+  const d = object(v, field);
+  const type = oneOf(d.type, `${field}.type`, DEVICE_TYPES);
+  return {
+    type,
+    path: devicePath(d.path, `${field}.path`),
+    major: deviceNumber(d.major, `${field}.major`, type, MAJOR_MAX),
+    minor: deviceNumber(d.minor, `${field}.minor`, type, MINOR_MAX),
+    fileMode: deviceMode(d.fileMode, `${field}.fileMode`),
+    uid: optionalUnsigned(d.uid, `${field}.uid`, UINT32_MAX, 0),
+    gid: optionalUnsigned(d.gid, `${field}.gid`, UINT32_MAX, 0),
+  };
+}
+
+/** Empty or absent: 0n, which the prepare-root step reads as its default (MS_SLAVE|MS_REC). */
+function parseRootPropagation(v: unknown): bigint {
+  const field = 'linux.rootfsPropagation';
+  const word = optionalString(v, field, '');
+  if (word === '') return 0n;
+  return parsePropagation(word) ?? fail(field, word, `must be one of ${[...PROPAGATION_OPTIONS.keys()].join(', ')}`);
+}
+
+function parseNamespace(v: unknown, field: string): NamespaceSpec {
+  const ns = object(v, field);
+  const type = oneOf(ns.type, `${field}.type`, NAMESPACE_TYPES);
+  const nsPath = optionalString(ns.path, `${field}.path`, '');
+  if (nsPath === '') return { type };
+  if (!path.posix.isAbsolute(nsPath)) fail(`${field}.path`, nsPath, 'must be an absolute path');
+  return { type, path: nsPath };
+}
+
+function parseNamespaces(v: unknown): NamespaceSpec[] {
+  const namespaces = list(v, 'linux.namespaces', parseNamespace);
+  namespaces.forEach((ns, i) => {
+    if (namespaces.findIndex((other) => other.type === ns.type) !== i) {
+      fail(`linux.namespaces[${i}].type`, ns.type, 'is listed more than once');
+    }
+  });
+  return namespaces;
+}
+
+function parseSysctls(v: unknown): Record<string, string> {
+  const field = 'linux.sysctl';
+  if (isAbsent(v)) return {};
+  if (!isObject(v)) fail(field, undefined, 'must be an object of strings');
+  const entries = Object.entries(v).map(([key, value]): [string, string] => {
+    if (key.includes('\0')) fail(field, key, 'keys must not contain a NUL byte');
+    return [key, checkedString(value, `${field}[${JSON.stringify(key)}]`)];
+  });
+  return Object.fromEntries(entries);
+}
+
+function defaultProcess(): ProcessSpec {
+  return { args: [], env: [], cwd: '/', uid: 0, gid: 0, terminal: false };
+}
+
+function parseArgs(v: unknown): string[] {
+  const args = stringArray(v, 'process.args') ?? fail('process.args', undefined, 'is required');
+  if (args.length === 0) fail('process.args', undefined, 'must not be empty');
+  return args;
+}
+
+function parseProcess(v: unknown): ProcessSpec {
+  const p = optionalObject(v, 'process');
+  if (!p) return defaultProcess();
+  const args = parseArgs(p.args);
+  const env = stringArray(p.env, 'process.env') ?? [];
+  const cwd = isAbsent(p.cwd) ? '/' : absolutePath(p.cwd, 'process.cwd');
+  const user = optionalObject(p.user, 'process.user');
+  return {
+    args,
+    env,
+    cwd,
+    uid: optionalUnsigned(user?.uid, 'process.user.uid', UINT32_MAX, 0),
+    gid: optionalUnsigned(user?.gid, 'process.user.gid', UINT32_MAX, 0),
+    terminal: optionalBoolean(p.terminal, 'process.terminal'),
+  };
+}
+
+function parseHook(v: unknown, field: string): HookSpec {
+  const h = object(v, field);
+  const hook: HookSpec = {
+    path: absolutePath(h.path, `${field}.path`),
+    args: stringArray(h.args, `${field}.args`) ?? [],
+    env: stringArray(h.env, `${field}.env`) ?? [],
+  };
+  if (isAbsent(h.timeout)) return hook;
+  const timeout = unsigned(h.timeout, `${field}.timeout`, Number.MAX_SAFE_INTEGER);
+  if (timeout === 0) fail(`${field}.timeout`, timeout, 'must be greater than zero');
+  return { ...hook, timeout };
+}
+
+function parseHooks(v: unknown): RootfsConfig['hooks'] {
+  const hooks = optionalObject(v, 'hooks');
+  return {
+    prestart: list(hooks?.prestart, 'hooks.prestart', parseHook),
+    createRuntime: list(hooks?.createRuntime, 'hooks.createRuntime', parseHook),
+  };
+}
+
+/**
+ * Converts a parsed config.json. `bundleDir` anchors a relative root.path and relative
+ * bind sources. noPivot is not part of config.json: it is false here and set by the CLI.
+ */
+export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
+  if (!isObject(spec)) fail('config.json', undefined, 'must be a JSON object');
+  const bundle = path.resolve(bundleDir);
+  const root = parseRoot(spec.root, bundle);
+  const linux = optionalObject(spec.linux, 'linux');
+  return {
+    bundle,
+    rootfs: root.rootfs,
+    readonlyRootfs: root.readonly,
+    mounts: list(spec.mounts, 'mounts', (m, field, i) => parseMount(m, field, i, bundle)),
+    devices: list(linux?.devices, 'linux.devices', parseDevice),
+    rootPropagation: parseRootPropagation(linux?.rootfsPropagation),
+    noPivot: false,
+    namespaces: parseNamespaces(linux?.namespaces),
+    maskedPaths: absolutePathArray(linux?.maskedPaths, 'linux.maskedPaths'),
+    readonlyPaths: absolutePathArray(linux?.readonlyPaths, 'linux.readonlyPaths'),
+    sysctls: parseSysctls(linux?.sysctl),
+    mountLabel: optionalString(linux?.mountLabel, 'linux.mountLabel', ''),
+    process: parseProcess(spec.process),
+    hooks: parseHooks(spec.hooks),
+    hostname: optionalString(spec.hostname, 'hostname', ''),
+  };
+}
+
+function readConfigText(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? String(err);
+    return fail('config.json', file, `cannot be read (${code})`);
+  }
+}
+
+function parseConfigText(text: string, file: string): unknown {
+  if (text.trim() === '') fail('config.json', file, 'is empty');
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    return fail('config.json', file, `is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Reads and converts `<bundleDir>/config.json` (synchronously: see DESIGN.md, namespaces). */
+export function loadBundle(bundleDir: string): RootfsConfig {
+  const bundle = path.resolve(bundleDir);
+  const file = path.join(bundle, 'config.json');
+  return fromOciSpec(parseConfigText(readConfigText(file), file), bundle);
+}

@@ -1,0 +1,248 @@
+/**
+ * OCI mount option words -> mount(2) flags, propagation changes, mount_setattr(2)
+ * attributes, extensions and filesystem data. Pure and table-driven: every word
+ * the runtime understands is a row in one of the tables below; any other word is
+ * filesystem data handed to the kernel as the `data` argument of mount(2).
+ */
+import {
+  MOUNT_ATTR_NODEV,
+  MOUNT_ATTR_NODIRATIME,
+  MOUNT_ATTR_NOATIME,
+  MOUNT_ATTR_NOEXEC,
+  MOUNT_ATTR_NOSUID,
+  MOUNT_ATTR_NOSYMFOLLOW,
+  MOUNT_ATTR_RDONLY,
+  MOUNT_ATTR_RELATIME,
+  MOUNT_ATTR_STRICTATIME,
+  MOUNT_ATTR__ATIME,
+  MS_BIND,
+  MS_DIRSYNC,
+  MS_I_VERSION,
+  MS_LAZYTIME,
+  MS_MANDLOCK,
+  MS_NOATIME,
+  MS_NODEV,
+  MS_NODIRATIME,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_NOSYMFOLLOW,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_RELATIME,
+  MS_REMOUNT,
+  MS_SHARED,
+  MS_SILENT,
+  MS_SLAVE,
+  MS_STRICTATIME,
+  MS_SYNCHRONOUS,
+  MS_UNBINDABLE,
+} from '../constants';
+import type { MountExtensions, RecursiveAttrs } from './model';
+
+/** A word that sets a mount(2) flag, or (clear) removes it and remembers that it did. */
+export interface FlagOption {
+  flag: bigint;
+  clear: boolean;
+}
+
+/** A word that sets or clears a mount_setattr(2) attribute on the whole tree (AT_RECURSIVE). */
+export interface RecursiveAttrOption {
+  attr: bigint;
+  clear: boolean;
+  /** The attribute is a value of the MOUNT_ATTR__ATIME enum, not a bit of its own. */
+  atime: boolean;
+}
+
+export interface ParsedMountOptions {
+  flags: bigint;
+  clearedFlags: bigint;
+  propagationFlags: bigint[];
+  recAttrs?: RecursiveAttrs;
+  data: string;
+  extensions: MountExtensions;
+}
+
+const set = (flag: bigint): FlagOption => ({ flag, clear: false });
+const clear = (flag: bigint): FlagOption => ({ flag, clear: true });
+
+/**
+ * Words mapped onto mount(2) `mountflags` (mount(2), mount(8) FILESYSTEM-INDEPENDENT
+ * MOUNT OPTIONS). The clearing words exist so a bind remount can drop a flag the
+ * source mount carries; they are recorded in `clearedFlags`.
+ */
+export const MOUNT_FLAG_OPTIONS: ReadonlyMap<string, FlagOption> = new Map([
+  // mount(8) "defaults" = rw,suid,dev,exec,auto,nouser,async: the kernel's defaults, no flag.
+  ['defaults', set(0n)],
+  // MS_BIND makes the source visible at the target; MS_REC takes its submounts too.
+  ['bind', set(MS_BIND)],
+  ['rbind', set(MS_BIND | MS_REC)],
+  ['ro', set(MS_RDONLY)],
+  ['rw', clear(MS_RDONLY)],
+  ['nosuid', set(MS_NOSUID)],
+  ['suid', clear(MS_NOSUID)],
+  ['nodev', set(MS_NODEV)],
+  ['dev', clear(MS_NODEV)],
+  ['noexec', set(MS_NOEXEC)],
+  ['exec', clear(MS_NOEXEC)],
+  ['sync', set(MS_SYNCHRONOUS)],
+  ['async', clear(MS_SYNCHRONOUS)],
+  ['dirsync', set(MS_DIRSYNC)],
+  ['mand', set(MS_MANDLOCK)],
+  ['nomand', clear(MS_MANDLOCK)],
+  ['noatime', set(MS_NOATIME)],
+  ['atime', clear(MS_NOATIME)],
+  ['nodiratime', set(MS_NODIRATIME)],
+  ['diratime', clear(MS_NODIRATIME)],
+  ['relatime', set(MS_RELATIME)],
+  ['norelatime', clear(MS_RELATIME)],
+  ['strictatime', set(MS_STRICTATIME)],
+  ['nostrictatime', clear(MS_STRICTATIME)],
+  ['lazytime', set(MS_LAZYTIME)],
+  ['nolazytime', clear(MS_LAZYTIME)],
+  ['iversion', set(MS_I_VERSION)],
+  ['noiversion', clear(MS_I_VERSION)],
+  ['silent', set(MS_SILENT)],
+  ['loud', clear(MS_SILENT)],
+  ['remount', set(MS_REMOUNT)],
+  // MS_NOSYMFOLLOW: do not follow symlinks when resolving paths on this mount (Linux 5.10).
+  ['nosymfollow', set(MS_NOSYMFOLLOW)],
+  ['symfollow', clear(MS_NOSYMFOLLOW)],
+]);
+
+/**
+ * Propagation types. mount(2) changes the propagation of an existing mount only in a
+ * call whose flags hold exactly one of MS_SHARED, MS_PRIVATE, MS_SLAVE, MS_UNBINDABLE
+ * (plus MS_REC for the whole subtree), so each word becomes its own call, in order.
+ */
+export const PROPAGATION_OPTIONS: ReadonlyMap<string, bigint> = new Map([
+  ['private', MS_PRIVATE],
+  ['rprivate', MS_PRIVATE | MS_REC],
+  ['slave', MS_SLAVE],
+  ['rslave', MS_SLAVE | MS_REC],
+  ['shared', MS_SHARED],
+  ['rshared', MS_SHARED | MS_REC],
+  ['unbindable', MS_UNBINDABLE],
+  ['runbindable', MS_UNBINDABLE | MS_REC],
+]);
+
+const rset = (attr: bigint, atime = false): RecursiveAttrOption => ({ attr, clear: false, atime });
+const rclear = (attr: bigint, atime = false): RecursiveAttrOption => ({ attr, clear: true, atime });
+
+/**
+ * Recursive attributes, applied with mount_setattr(2) and AT_RECURSIVE (Linux 5.12;
+ * MOUNT_ATTR_NOSYMFOLLOW since 5.14). Unlike mount(2) with MS_REMOUNT|MS_BIND, they
+ * reach every submount of the tree.
+ */
+export const RECURSIVE_ATTR_OPTIONS: ReadonlyMap<string, RecursiveAttrOption> = new Map([
+  ['rro', rset(MOUNT_ATTR_RDONLY)],
+  ['rrw', rclear(MOUNT_ATTR_RDONLY)],
+  ['rnosuid', rset(MOUNT_ATTR_NOSUID)],
+  ['rsuid', rclear(MOUNT_ATTR_NOSUID)],
+  ['rnodev', rset(MOUNT_ATTR_NODEV)],
+  ['rdev', rclear(MOUNT_ATTR_NODEV)],
+  ['rnoexec', rset(MOUNT_ATTR_NOEXEC)],
+  ['rexec', rclear(MOUNT_ATTR_NOEXEC)],
+  // MOUNT_ATTR_NODIRATIME is a bit of its own, outside the MOUNT_ATTR__ATIME enum.
+  ['rnodiratime', rset(MOUNT_ATTR_NODIRATIME)],
+  ['rdiratime', rclear(MOUNT_ATTR_NODIRATIME)],
+  ['rrelatime', rset(MOUNT_ATTR_RELATIME, true)],
+  ['rnorelatime', rclear(MOUNT_ATTR_RELATIME, true)],
+  ['rnoatime', rset(MOUNT_ATTR_NOATIME, true)],
+  ['ratime', rclear(MOUNT_ATTR_NOATIME, true)],
+  ['rstrictatime', rset(MOUNT_ATTR_STRICTATIME, true)],
+  ['rnostrictatime', rclear(MOUNT_ATTR_STRICTATIME, true)],
+  ['rnosymfollow', rset(MOUNT_ATTR_NOSYMFOLLOW)],
+  ['rsymfollow', rclear(MOUNT_ATTR_NOSYMFOLLOW)],
+]);
+
+/** Runtime extensions that are not kernel options. */
+export const EXTENSION_OPTIONS: ReadonlyMap<string, keyof MountExtensions> = new Map([
+  // Copy the target directory's content into the freshly mounted tmpfs (runc EXT_COPYUP).
+  ['tmpcopyup', 'tmpcopyup'],
+]);
+
+/** The propagation flags of a word (also used for linux.rootfsPropagation), or undefined. */
+export function parsePropagation(word: string): bigint | undefined {
+  return PROPAGATION_OPTIONS.get(word);
+}
+
+interface ParseState {
+  flags: bigint;
+  clearedFlags: bigint;
+  propagationFlags: bigint[];
+  attrSet: bigint;
+  attrClr: bigint;
+  data: string[];
+  extensions: MountExtensions;
+}
+
+/** A later word wins: setting a flag forgets an earlier clear of it, and the reverse. */
+function applyFlag(s: ParseState, o: FlagOption): void {
+  if (o.clear) {
+    s.flags &= ~o.flag;
+    s.clearedFlags |= o.flag;
+  } else {
+    s.flags |= o.flag;
+    s.clearedFlags &= ~o.flag;
+  }
+}
+
+/**
+ * The atime attributes are values of the MOUNT_ATTR__ATIME enum: mount_setattr(2)
+ * accepts an atime value in attr_set only with the whole MOUNT_ATTR__ATIME mask in
+ * attr_clr, and rejects a partial mask (EINVAL). Setting one replaces the previous
+ * value; clearing the current one leaves no value, which the kernel reads as
+ * MOUNT_ATTR_RELATIME (0), its default, as mount(2) does for "atime"/"norelatime".
+ */
+function applyAtimeAttr(s: ParseState, o: RecursiveAttrOption): void {
+  if (!o.clear || (s.attrSet & MOUNT_ATTR__ATIME) === o.attr) s.attrSet &= ~MOUNT_ATTR__ATIME;
+  if (!o.clear) s.attrSet |= o.attr;
+  s.attrClr |= MOUNT_ATTR__ATIME;
+}
+
+function applyRecursiveAttr(s: ParseState, o: RecursiveAttrOption): void {
+  if (o.atime) applyAtimeAttr(s, o);
+  else if (o.clear) {
+    s.attrClr |= o.attr;
+    s.attrSet &= ~o.attr;
+  } else {
+    s.attrSet |= o.attr;
+    s.attrClr &= ~o.attr;
+  }
+}
+
+function applyWord(s: ParseState, word: string): void {
+  const flag = MOUNT_FLAG_OPTIONS.get(word);
+  const propagation = PROPAGATION_OPTIONS.get(word);
+  const attr = RECURSIVE_ATTR_OPTIONS.get(word);
+  const extension = EXTENSION_OPTIONS.get(word);
+  if (flag) applyFlag(s, flag);
+  else if (propagation !== undefined) s.propagationFlags.push(propagation);
+  else if (attr) applyRecursiveAttr(s, attr);
+  else if (extension) s.extensions[extension] = true;
+  else s.data.push(word);
+}
+
+/** Parses the `options` of one OCI mount, in order; later words override earlier ones. */
+export function parseMountOptions(options: readonly string[]): ParsedMountOptions {
+  const s: ParseState = {
+    flags: 0n,
+    clearedFlags: 0n,
+    propagationFlags: [],
+    attrSet: 0n,
+    attrClr: 0n,
+    data: [],
+    extensions: { tmpcopyup: false },
+  };
+  for (const word of options) applyWord(s, word);
+  const parsed: ParsedMountOptions = {
+    flags: s.flags,
+    clearedFlags: s.clearedFlags,
+    propagationFlags: s.propagationFlags,
+    data: s.data.join(','),
+    extensions: s.extensions,
+  };
+  if (s.attrSet !== 0n || s.attrClr !== 0n) parsed.recAttrs = { attrSet: s.attrSet, attrClr: s.attrClr };
+  return parsed;
+}

@@ -1,0 +1,110 @@
+/**
+ * Kernel constants by their kernel names (include/uapi/linux/mount.h, fcntl.h, sched.h).
+ * Mount flags are bigint: bit 31 (MS_STRICTATIME's neighbours) turns JS numbers negative.
+ */
+
+// mount(2) flags, include/uapi/linux/mount.h
+export const MS_RDONLY = 0x1n;
+export const MS_NOSUID = 0x2n;
+export const MS_NODEV = 0x4n;
+export const MS_NOEXEC = 0x8n;
+export const MS_SYNCHRONOUS = 0x10n;
+export const MS_REMOUNT = 0x20n;
+export const MS_MANDLOCK = 0x40n;
+export const MS_DIRSYNC = 0x80n;
+export const MS_NOSYMFOLLOW = 0x100n;
+export const MS_NOATIME = 0x400n;
+export const MS_NODIRATIME = 0x800n;
+export const MS_BIND = 0x1000n;
+export const MS_MOVE = 0x2000n;
+export const MS_REC = 0x4000n;
+export const MS_SILENT = 0x8000n;
+export const MS_UNBINDABLE = 0x20000n;
+export const MS_PRIVATE = 0x40000n;
+export const MS_SLAVE = 0x80000n;
+export const MS_SHARED = 0x100000n;
+export const MS_RELATIME = 0x200000n;
+export const MS_I_VERSION = 0x800000n;
+export const MS_STRICTATIME = 0x1000000n;
+export const MS_LAZYTIME = 0x2000000n;
+
+/** Flags a propagation-only mount(2) call may carry (mount(2): "Changing the propagation type"). */
+export const MS_PROPAGATION = MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE;
+
+// umount2(2) flags
+export const MNT_FORCE = 1;
+export const MNT_DETACH = 2;
+export const MNT_EXPIRE = 4;
+export const UMOUNT_NOFOLLOW = 8;
+
+// mount_setattr(2) attributes, include/uapi/linux/mount.h
+export const MOUNT_ATTR_RDONLY = 0x1n;
+export const MOUNT_ATTR_NOSUID = 0x2n;
+export const MOUNT_ATTR_NODEV = 0x4n;
+export const MOUNT_ATTR_NOEXEC = 0x8n;
+export const MOUNT_ATTR__ATIME = 0x70n;
+export const MOUNT_ATTR_RELATIME = 0x0n;
+export const MOUNT_ATTR_NOATIME = 0x10n;
+export const MOUNT_ATTR_STRICTATIME = 0x20n;
+export const MOUNT_ATTR_NODIRATIME = 0x80n;
+export const MOUNT_ATTR_IDMAP = 0x100000n;
+export const MOUNT_ATTR_NOSYMFOLLOW = 0x200000n;
+
+// fcntl.h (x86_64 and arm64 generic values)
+export const AT_FDCWD = -100;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_EMPTY_PATH = 0x1000;
+export const AT_RECURSIVE = 0x8000;
+export const O_RDONLY = 0;
+export const O_WRONLY = 1;
+export const O_RDWR = 2;
+export const O_CREAT = 0o100;
+export const O_EXCL = 0o200;
+export const O_NOCTTY = 0o400;
+export const O_TRUNC = 0o1000;
+export const O_NONBLOCK = 0o4000;
+export const O_DIRECTORY = 0o200000;
+export const O_NOFOLLOW = 0o400000;
+export const O_CLOEXEC = 0o2000000;
+export const O_PATH = 0o10000000;
+
+// openat2(2) resolve flags, include/uapi/linux/openat2.h
+export const RESOLVE_NO_XDEV = 0x01n;
+export const RESOLVE_NO_MAGICLINKS = 0x02n;
+export const RESOLVE_NO_SYMLINKS = 0x04n;
+export const RESOLVE_BENEATH = 0x08n;
+export const RESOLVE_IN_ROOT = 0x10n;
+
+// clone(2)/unshare(2)/setns(2) flags, include/uapi/linux/sched.h
+export const CLONE_NEWNS = 0x00020000;
+export const CLONE_NEWCGROUP = 0x02000000;
+export const CLONE_NEWUTS = 0x04000000;
+export const CLONE_NEWIPC = 0x08000000;
+export const CLONE_NEWUSER = 0x10000000;
+export const CLONE_NEWPID = 0x20000000;
+export const CLONE_NEWNET = 0x40000000;
+
+// stat(2) file type bits, include/uapi/linux/stat.h
+export const S_IFMT = 0o170000;
+export const S_IFSOCK = 0o140000;
+export const S_IFLNK = 0o120000;
+export const S_IFREG = 0o100000;
+export const S_IFBLK = 0o060000;
+export const S_IFDIR = 0o040000;
+export const S_IFCHR = 0o020000;
+export const S_IFIFO = 0o010000;
+
+/** makedev(3) for glibc's 64-bit dev_t layout. */
+export function makedev(major: number, minor: number): bigint {
+  const ma = BigInt(major);
+  const mi = BigInt(minor);
+  return ((ma & 0xfffn) << 8n) | ((ma & ~0xfffn) << 32n) | (mi & 0xffn) | ((mi & ~0xffn) << 12n);
+}
+
+export function major(dev: bigint): number {
+  return Number(((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn));
+}
+
+export function minor(dev: bigint): number {
+  return Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
+}

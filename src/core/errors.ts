@@ -1,0 +1,112 @@
+import { constants } from 'os';
+
+/** errno number -> name (ENOENT), from Node's table of the platform's values. */
+const ERRNO_NAMES = new Map<number, string>(
+  Object.entries(constants.errno).map(([name, num]) => [num as number, name]),
+);
+
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES.get(errno) ?? `E${errno}`;
+}
+
+export function errnoNumber(name: string): number {
+  const n = (constants.errno as Record<string, number>)[name];
+  if (n === undefined) throw new Error(`unknown errno name ${name}`);
+  return n;
+}
+
+/** Base of every error mountkit raises on purpose; anything else is a bug. */
+export class MountkitError extends Error {
+  /** Process exit status the CLI uses for this error. */
+  readonly exitCode: number = 1;
+}
+
+/** The configuration is wrong: names the field and the value. Exit status 2. */
+export class ConfigError extends MountkitError {
+  override readonly exitCode = 2;
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly reason: string,
+  ) {
+    super(`${field}${value === undefined ? '' : ' ' + formatValue(value)}: ${reason}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** A plugin module could not be loaded or wired: names the module. Exit status 2. */
+export class StartupError extends MountkitError {
+  override readonly exitCode = 2;
+  constructor(
+    readonly module: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`plugin module "${module}": ${reason}`, options);
+    this.name = 'StartupError';
+  }
+}
+
+/** A syscall failed: names the syscall, errno and path(s). */
+export class SyscallError extends MountkitError {
+  readonly code: string;
+  constructor(
+    readonly syscall: string,
+    readonly errno: number,
+    readonly paths: readonly string[] = [],
+    detail?: string,
+  ) {
+    const code = errnoName(errno);
+    const where = paths.length ? ' ' + paths.map((p) => JSON.stringify(p)).join(' -> ') : '';
+    super(`${syscall}${where}: ${code}${detail ? ` (${detail})` : ''}`);
+    this.name = 'SyscallError';
+    this.code = code;
+  }
+}
+
+/** A step failed for a reason that is not a single syscall (a bad device node, a failing command). */
+export class StepError extends MountkitError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StepError';
+  }
+}
+
+export interface PluginErrorWhere {
+  plugin: string;
+  phase: string;
+  mountIndex?: number;
+  destination?: string;
+}
+
+/** Any failure inside a plugin, wrapped with where it happened; the original is `cause`. */
+export class PluginError extends MountkitError {
+  readonly plugin: string;
+  readonly phase: string;
+  readonly mountIndex?: number;
+  readonly destination?: string;
+  override readonly exitCode: number;
+  constructor(where: PluginErrorWhere, cause: unknown) {
+    const mount =
+      where.mountIndex === undefined ? '' : ` mounts[${where.mountIndex}] ${JSON.stringify(where.destination ?? '')}`;
+    const inner = cause instanceof Error ? cause.message : String(cause);
+    super(`${where.phase}: plugin ${where.plugin}${mount}: ${inner}`, { cause });
+    this.name = 'PluginError';
+    this.plugin = where.plugin;
+    this.phase = where.phase;
+    this.mountIndex = where.mountIndex;
+    this.destination = where.destination;
+    this.exitCode = cause instanceof ConfigError ? 2 : 1;
+  }
+}
+
+function formatValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'bigint') return value.toString();
+  try {
+    const s = JSON.stringify(value);
+    return s === undefined ? String(value) : s.length > 80 ? s.slice(0, 77) + '...' : s;
+  } catch {
+    return String(value);
+  }
+}

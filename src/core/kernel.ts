@@ -1,0 +1,170 @@
+/**
+ * The composition root: the one place that builds the tsyringe container, loads the
+ * plugin modules named in plugins.json and wires their handlers and steps.
+ */
+import 'reflect-metadata';
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { container as rootContainer, type DependencyContainer } from 'tsyringe';
+import type { constructor } from 'tsyringe/dist/typings/types';
+import { BUILTIN_PLUGINS } from '../plugins';
+import { ConfigError, StartupError } from './errors';
+import { silentLogger } from './logger';
+import { Orchestrator } from './orchestrator';
+import {
+  DEFAULT_MOUNT_TYPE,
+  LIFECYCLE_STEPS,
+  LOGGER,
+  MOUNT_HANDLERS,
+  PLUGIN_OPTIONS,
+  SYSCALLS,
+  type LifecycleStep,
+  type Logger,
+  type MountHandler,
+} from './plugin';
+import type { Syscalls } from './syscalls/types';
+
+export interface PluginEntry {
+  /** `builtin:NAME`, a path relative to the plugins file, or an installed package name. */
+  module: string;
+  enabled?: boolean;
+  options?: Record<string, unknown>;
+}
+
+export interface PluginsFile {
+  plugins: PluginEntry[];
+}
+
+/** What a plugin module's `register` function receives. */
+export interface PluginApi {
+  /** The module as written in plugins.json. */
+  readonly module: string;
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly log: Logger;
+  /** This module's child container: SYSCALLS, LOGGER and PLUGIN_OPTIONS resolve to its own. */
+  readonly container: DependencyContainer;
+  /** Adds a mount-type handler: a class (built by the container) or an instance. */
+  handler(h: constructor<MountHandler> | MountHandler): void;
+  /** Adds a lifecycle step: a class (built by the container) or an instance. */
+  step(s: constructor<LifecycleStep> | LifecycleStep): void;
+}
+
+export type RegisterPlugin = (api: PluginApi) => void;
+
+export interface PluginModule {
+  register: RegisterPlugin;
+}
+
+export interface KernelOptions {
+  syscalls: Syscalls;
+  logger?: Logger;
+  /** Plugin list; defaults to the package's plugins.json. */
+  plugins?: PluginsFile;
+  /** Directory relative module paths are resolved from (the plugins file's directory). */
+  baseDir?: string;
+  /** Modules registered after the list, for embedders (a module name for errors, and the module). */
+  extra?: { module: string; plugin: PluginModule; options?: Record<string, unknown> }[];
+}
+
+export interface Kernel {
+  readonly container: DependencyContainer;
+  readonly orchestrator: Orchestrator;
+}
+
+/** The package's own plugins.json (one level above src/ and dist/). */
+export const DEFAULT_PLUGINS_FILE = path.resolve(__dirname, '..', '..', 'plugins.json');
+
+export function readPluginsFile(file: string): PluginsFile {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError('--plugins', file, (err as Error).message);
+  }
+  const plugins = (parsed as PluginsFile | null)?.plugins;
+  if (!Array.isArray(plugins)) throw new ConfigError(`${file}: plugins`, undefined, 'must be an array');
+  plugins.forEach((p, i) => {
+    if (typeof p?.module !== 'string' || !p.module) throw new ConfigError(`${file}: plugins[${i}].module`, p?.module, 'must be a non-empty string');
+    if (p.enabled !== undefined && typeof p.enabled !== 'boolean') throw new ConfigError(`${file}: plugins[${i}].enabled`, p.enabled, 'must be a boolean');
+    if (p.options !== undefined && (typeof p.options !== 'object' || p.options === null || Array.isArray(p.options)))
+      throw new ConfigError(`${file}: plugins[${i}].options`, p.options, 'must be an object');
+  });
+  return { plugins };
+}
+
+export function createKernel(opts: KernelOptions): Kernel {
+  const log = opts.logger ?? silentLogger;
+  const container = rootContainer.createChildContainer();
+  container.registerInstance(SYSCALLS, opts.syscalls);
+  container.registerInstance(LOGGER, log);
+
+  const pluginsFile = opts.plugins ?? readPluginsFile(DEFAULT_PLUGINS_FILE);
+  const baseDir = opts.baseDir ?? path.dirname(DEFAULT_PLUGINS_FILE);
+  const modules = pluginsFile.plugins
+    .filter((p) => p.enabled !== false)
+    .map((p) => ({ module: p.module, plugin: loadPluginModule(p.module, baseDir), options: p.options ?? {} }));
+  for (const extra of opts.extra ?? []) modules.push({ ...extra, options: extra.options ?? {} });
+
+  const claimed = new Map<string, string>();
+  for (const { module, plugin, options } of modules) {
+    const child = container.createChildContainer();
+    const pluginLog = log.child({ plugin: module });
+    child.registerInstance(LOGGER, pluginLog);
+    child.registerInstance(PLUGIN_OPTIONS, options);
+    const build = <T>(x: constructor<T> | T): T => (typeof x === 'function' ? child.resolve(x as constructor<T>) : x);
+    const api: PluginApi = {
+      module,
+      options,
+      log: pluginLog,
+      container: child,
+      handler: (h) => {
+        const handler = build(h);
+        for (const type of handler.types) {
+          const owner = claimed.get(type);
+          if (owner !== undefined) {
+            const what = type === DEFAULT_MOUNT_TYPE ? 'the default handler' : `mount type "${type}"`;
+            throw new StartupError(module, `${what} is already claimed by "${owner}"`);
+          }
+          claimed.set(type, module);
+        }
+        container.registerInstance(MOUNT_HANDLERS, handler);
+      },
+      step: (s) => {
+        container.registerInstance(LIFECYCLE_STEPS, build(s));
+      },
+    };
+    try {
+      plugin.register(api);
+    } catch (err) {
+      if (err instanceof StartupError) throw err;
+      throw new StartupError(module, `register failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return { container, orchestrator: container.resolve(Orchestrator) };
+}
+
+/** Loads `builtin:NAME`, a relative or absolute path (from baseDir), or a package name. */
+export function loadPluginModule(spec: string, baseDir: string): PluginModule {
+  let mod: unknown;
+  if (spec.startsWith('builtin:')) {
+    mod = BUILTIN_PLUGINS[spec.slice('builtin:'.length)];
+    if (!mod) throw new StartupError(spec, `no built-in plugin of that name (known: ${Object.keys(BUILTIN_PLUGINS).join(', ')})`);
+  } else {
+    const isPath = spec.startsWith('.') || path.isAbsolute(spec);
+    let resolved: string;
+    try {
+      resolved = require.resolve(isPath ? path.resolve(baseDir, spec) : spec, { paths: [baseDir] });
+    } catch (err) {
+      throw new StartupError(spec, `cannot be found from ${baseDir}`, { cause: err });
+    }
+    try {
+      mod = require(resolved);
+    } catch (err) {
+      throw new StartupError(spec, `failed to load: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  if (typeof (mod as Partial<PluginModule>)?.register !== 'function') {
+    throw new StartupError(spec, 'does not export a register(api) function');
+  }
+  return mod as PluginModule;
+}

@@ -1,0 +1,152 @@
+import { inject, injectable, injectAll } from 'tsyringe';
+import type { MountSpec, RootfsConfig } from './config/model';
+import { PluginError, StepError } from './errors';
+import { parseMountInfo, type MountTable } from './mountinfo';
+import {
+  DEFAULT_MOUNT_TYPE,
+  LIFECYCLE_STEPS,
+  LOGGER,
+  MOUNT_HANDLERS,
+  ORDERS,
+  PHASES,
+  SYSCALLS,
+  type LifecycleStep,
+  type Logger,
+  type MountHandler,
+  type Phase,
+  type RunContext,
+} from './plugin';
+import type { CommandSpec, Syscalls } from './syscalls/types';
+
+/** Where the pipeline is; given to a StepListener before each step (plan attributes calls with it). */
+export interface StepWhere {
+  phase: Phase;
+  plugin: string;
+  mountIndex?: number;
+}
+
+export interface RunHooks {
+  /** Runs in the before-jail phase, after the mounts and /dev, with the old root still reachable. */
+  beforeJail?: (ctx: RunContext) => void;
+  /** Told before every step and every mount; used to attribute syscalls. */
+  onStep?: (where: StepWhere) => void;
+}
+
+interface OrderedStep {
+  step: LifecycleStep;
+  log: Logger;
+}
+
+/** Sort key: phase, then pre/normal/post; Array.prototype.sort is stable, so ties keep plugins.json order. */
+export function sortSteps<T extends LifecycleStep>(steps: readonly T[]): T[] {
+  const rank = (s: LifecycleStep) => PHASES.indexOf(s.phase) * ORDERS.length + ORDERS.indexOf(s.order ?? 'normal');
+  return [...steps].sort((a, b) => rank(a) - rank(b));
+}
+
+@injectable()
+export class Orchestrator {
+  private readonly byType = new Map<string, MountHandler>();
+  private readonly fallback?: MountHandler;
+  private readonly steps: OrderedStep[];
+
+  constructor(
+    @inject(SYSCALLS) private readonly sys: Syscalls,
+    @inject(LOGGER) private readonly log: Logger,
+    @injectAll(MOUNT_HANDLERS, { isOptional: true }) handlers: MountHandler[] = [],
+    @injectAll(LIFECYCLE_STEPS, { isOptional: true }) steps: LifecycleStep[] = [],
+  ) {
+    for (const h of handlers) {
+      for (const t of h.types) {
+        if (t === DEFAULT_MOUNT_TYPE) this.fallback = h;
+        else this.byType.set(t, h);
+      }
+    }
+    this.steps = sortSteps(steps).map((step) => ({ step, log: log.child({ plugin: step.name }) }));
+  }
+
+  /** The handler for a mount type: the one that claims it, else the default handler. */
+  handlerFor(type: string): MountHandler | undefined {
+    return this.byType.get(type) ?? this.fallback;
+  }
+
+  /** The lifecycle steps in the order they run. */
+  orderedSteps(): readonly LifecycleStep[] {
+    return this.steps.map((s) => s.step);
+  }
+
+  /** Runs every phase synchronously; the first failure stops the run as a PluginError. */
+  run(config: RootfsConfig, hooks: RunHooks = {}): void {
+    let table: MountTable | undefined;
+    const shared = new Map<string, unknown>();
+    const context = (log: Logger): RunContext => ({
+      config,
+      log,
+      shared,
+      mountTable: () => (table ??= parseMountInfo(this.sys.readFile('/proc/self/mountinfo'))),
+      dispatch: (m) => this.mountOne(m, context(log)),
+    });
+
+    for (const phase of PHASES) {
+      const started = performance.now();
+      this.log.debug(`phase ${phase} start`);
+      const inPhase = this.steps.filter((s) => s.step.phase === phase);
+      for (const order of ORDERS) {
+        for (const { step, log } of inPhase.filter((s) => (s.step.order ?? 'normal') === order)) {
+          this.guard({ phase, plugin: step.name }, hooks, () => step.run(context(log)));
+        }
+        if (order === 'pre' && phase === 'mounts') this.mountAll(config, hooks, context);
+        if (order === 'normal' && phase === 'before-jail' && hooks.beforeJail) {
+          const cb = hooks.beforeJail;
+          this.guard({ phase, plugin: 'before-jail-callback' }, hooks, () => cb(context(this.log)));
+        }
+      }
+      this.log.debug(`phase ${phase} end`, { ms: +(performance.now() - started).toFixed(3) });
+    }
+  }
+
+  private mountAll(config: RootfsConfig, hooks: RunHooks, context: (log: Logger) => RunContext): void {
+    for (const m of config.mounts) {
+      const handler = this.handlerFor(m.type);
+      const where = { phase: 'mounts' as const, mountIndex: m.index, destination: m.destination };
+      if (!handler) {
+        throw new PluginError({ ...where, plugin: 'orchestrator' }, new StepError(`no handler for mount type "${m.type}"`));
+      }
+      const log = this.log.child({ plugin: handler.name });
+      this.guard({ ...where, plugin: 'premount-command' }, hooks, () => this.runCommands(m.premountCmds));
+      this.guard({ ...where, plugin: handler.name }, hooks, () => handler.mount(m, context(log)));
+      this.guard({ ...where, plugin: 'postmount-command' }, hooks, () => this.runCommands(m.postmountCmds));
+    }
+  }
+
+  private mountOne(m: MountSpec, ctx: RunContext): void {
+    const handler = this.handlerFor(m.type);
+    if (!handler) throw new StepError(`no handler for mount type "${m.type}"`);
+    handler.mount(m, ctx);
+  }
+
+  private runCommands(cmds: readonly CommandSpec[]): void {
+    for (const cmd of cmds) {
+      const r = this.sys.runCommand(cmd);
+      if (r.status !== 0) {
+        const how = r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`;
+        throw new StepError(`command ${JSON.stringify([cmd.path, ...cmd.args])} failed (${how}): ${r.output.trim()}`);
+      }
+    }
+  }
+
+  private guard(where: StepWhere & { destination?: string }, hooks: RunHooks, fn: () => void): void {
+    hooks.onStep?.(where);
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof PluginError) throw err;
+      if (isExecve(err)) throw err;
+      throw new PluginError(where, err);
+    }
+  }
+}
+
+/** The fake port's execve ends the pipeline by throwing; it is not a failure of the step. */
+function isExecve(err: unknown): boolean {
+  return err instanceof Error && err.name === 'ExecveCalled';
+}

@@ -1,0 +1,62 @@
+/**
+ * The plugin API: mount-type handlers, lifecycle steps, and the context they run in.
+ * Plugins get the syscall port by constructor injection (token SYSCALLS) and touch the
+ * OS through it only.
+ */
+import type { MountSpec, RootfsConfig } from './config/model';
+import type { MountTable } from './mountinfo';
+
+/** The phases, in the order runc's prepareRootfs/finalizeRootfs runs them. */
+export const PHASES = ['prepare-root', 'mounts', 'dev', 'before-jail', 'jail', 'after-jail', 'finalize'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Position inside a phase: pre steps run first, post steps last; the mount loop runs after pre. */
+export const ORDERS = ['pre', 'normal', 'post'] as const;
+export type Order = (typeof ORDERS)[number];
+
+export interface Logger {
+  error(message: string, meta?: Record<string, unknown>): unknown;
+  warn(message: string, meta?: Record<string, unknown>): unknown;
+  info(message: string, meta?: Record<string, unknown>): unknown;
+  debug(message: string, meta?: Record<string, unknown>): unknown;
+  child(meta: Record<string, unknown>): Logger;
+}
+
+/** State shared by all plugins during one run. */
+export interface RunContext {
+  readonly config: RootfsConfig;
+  /** The logger of the plugin being run. */
+  readonly log: Logger;
+  /** The host's mount table, read from /proc/self/mountinfo on first use, once per run. */
+  mountTable(): MountTable;
+  /** Mounts a derived mount (cgroup's tmpfs and binds) through the handler for its type. */
+  dispatch(mount: MountSpec): void;
+  /** Free-form state plugins share within one run (e.g. whether /dev is set up). */
+  readonly shared: Map<string, unknown>;
+}
+
+export interface MountHandler {
+  /** Name used in logs and errors ("tmpfs"). */
+  readonly name: string;
+  /** Mount types this handler claims; DEFAULT_MOUNT_TYPE for the fallback handler. */
+  readonly types: readonly string[];
+  mount(mount: MountSpec, ctx: RunContext): void;
+}
+
+export interface LifecycleStep {
+  readonly name: string;
+  readonly phase: Phase;
+  readonly order?: Order;
+  run(ctx: RunContext): void;
+}
+
+/** The type a handler claims to take every mount type no other handler claims. */
+export const DEFAULT_MOUNT_TYPE = '*';
+
+/** Injection tokens. */
+export const SYSCALLS = Symbol.for('mountkit.Syscalls');
+export const LOGGER = Symbol.for('mountkit.Logger');
+export const PLUGIN_OPTIONS = Symbol.for('mountkit.PluginOptions');
+export const MOUNT_HANDLERS = Symbol.for('mountkit.MountHandlers');
+export const LIFECYCLE_STEPS = Symbol.for('mountkit.LifecycleSteps');
+export const RUN_HOOKS = Symbol.for('mountkit.RunHooks');

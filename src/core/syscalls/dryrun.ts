@@ -1,0 +1,115 @@
+/**
+ * The port `mountkit plan` uses: it records every call like FakeSyscalls and performs
+ * nothing. Its model is an overlay on the host filesystem: a path no recorded call has
+ * created or changed answers from the real filesystem, read with fs.*Sync calls only
+ * (never a write), so a plan sees the host's /proc, /sys and rootfs as well as its own
+ * earlier mkdir.
+ *
+ * Host metadata (kind, mode, owner, symlink target, entries) is read when a lookup first
+ * passes a directory; file content is read on every readFile until a recorded write
+ * replaces it. A host directory that cannot be listed looks empty, and a /proc magic
+ * link whose target is not a path (/proc/self/fd/0 -> "pipe:[...]") does not resolve.
+ */
+import * as fs from 'fs';
+import { posix } from 'path';
+import { SyscallError } from '../errors';
+import { FakeSyscalls, kindFromMode, type FakeNode } from './fake';
+
+/** A Node fs error as the SyscallError the real port would raise. */
+function hostError(syscall: string, path: string, err: unknown): unknown {
+  const errno = (err as NodeJS.ErrnoException).errno;
+  return typeof errno === 'number' ? new SyscallError(syscall, Math.abs(errno), [path]) : err;
+}
+
+function hostLstat(path: string): fs.BigIntStats | undefined {
+  try {
+    return fs.lstatSync(path, { bigint: true });
+  } catch {
+    return undefined;
+  }
+}
+
+export class DryRunSyscalls extends FakeSyscalls {
+  /** Host directories whose entries are not loaded into the model yet. */
+  private readonly unlisted = new WeakMap<FakeNode, string>();
+  /** st_size of host nodes whose content no recorded call has replaced. */
+  private readonly hostSize = new WeakMap<FakeNode, number>();
+
+  constructor() {
+    super();
+    let st: fs.BigIntStats;
+    try {
+      st = fs.lstatSync('/', { bigint: true });
+    } catch (err) {
+      throw hostError('lstat', '/', err);
+    }
+    this.root = this.load('/', st);
+  }
+
+  protected override entries(dir: FakeNode): Map<string, FakeNode> {
+    const hostPath = this.unlisted.get(dir);
+    const entries = super.entries(dir);
+    if (hostPath === undefined) return entries;
+    this.unlisted.delete(dir);
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(hostPath);
+    } catch {
+      return entries;
+    }
+    for (const name of names) {
+      const path = posix.join(hostPath, name);
+      const st = hostLstat(path);
+      if (st) entries.set(name, this.load(path, st));
+    }
+    return entries;
+  }
+
+  protected override sizeOf(node: FakeNode): number {
+    return this.hostSize.get(node) ?? super.sizeOf(node);
+  }
+
+  /** A model node mirroring the host node at `hostPath`. */
+  private load(hostPath: string, st: fs.BigIntStats): FakeNode {
+    const kind = kindFromMode(Number(st.mode)) ?? 'file';
+    const node = this.newNode(kind, Number(st.mode));
+    node.uid = Number(st.uid);
+    node.gid = Number(st.gid);
+    node.dev = st.dev;
+    node.ino = st.ino;
+    if (kind === 'char' || kind === 'block') node.rdev = st.rdev;
+    this.hostSize.set(node, Number(st.size));
+    if (kind === 'dir') this.unlisted.set(node, hostPath);
+    if (kind === 'symlink') node.target = this.hostLink(hostPath);
+    if (kind === 'file') this.readLazily(node, hostPath);
+    return node;
+  }
+
+  private hostLink(hostPath: string): string {
+    try {
+      return fs.readlinkSync(hostPath, 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
+  /** The node's content is the host file's, read on each use, until something assigns it. */
+  private readLazily(node: FakeNode, hostPath: string): void {
+    let own: string | undefined;
+    Object.defineProperty(node, 'content', {
+      enumerable: true,
+      get: (): string => {
+        if (own !== undefined) return own;
+        try {
+          return fs.readFileSync(hostPath, 'utf8');
+        } catch (err) {
+          throw hostError('readFile', hostPath, err);
+        }
+      },
+      set: (data: string): void => {
+        own = data;
+        this.hostSize.delete(node);
+      },
+    });
+  }
+}

@@ -1,0 +1,709 @@
+/**
+ * A recording fake of the syscall port for unit tests: every call is kept in order as a
+ * plain object, failures can be injected by op, path, position or count, and an
+ * in-memory filesystem model answers the calls with the kernel's errors.
+ *
+ * Model scope: paths resolve from the model's `/` (relative paths too, there is no cwd);
+ * mount, pivot_root, chroot and chdir never change what paths resolve to; permissions
+ * are stored, never checked (the caller is root).
+ */
+import { posix } from 'path';
+import { SyscallError, errnoNumber } from '../errors';
+import {
+  AT_FDCWD,
+  MS_BIND,
+  MS_MOVE,
+  MS_PROPAGATION,
+  MS_REMOUNT,
+  O_CREAT,
+  O_DIRECTORY,
+  O_EXCL,
+  O_NOFOLLOW,
+  O_PATH,
+  O_TRUNC,
+  RESOLVE_IN_ROOT,
+  S_IFBLK,
+  S_IFCHR,
+  S_IFDIR,
+  S_IFIFO,
+  S_IFLNK,
+  S_IFMT,
+  S_IFREG,
+  S_IFSOCK,
+  makedev,
+} from '../constants';
+import type { CommandResult, CommandSpec, FileKind, FileStat, SyscallName, Syscalls } from './types';
+
+/** Arguments of each port method, under the interface's parameter names. */
+export interface SyscallArgs {
+  mount: { source: string | null; target: string; fstype: string | null; flags: bigint; data: string | null };
+  umount2: { target: string; flags: number };
+  mountSetattr: { dirfd: number; path: string; atFlags: number; attrSet: bigint; attrClr: bigint; propagation: bigint };
+  pivotRoot: { newRoot: string; putOld: string };
+  mknod: { path: string; mode: number; dev: bigint };
+  chown: { path: string; uid: number; gid: number };
+  lchown: { path: string; uid: number; gid: number };
+  chmod: { path: string; mode: number };
+  chdir: { path: string };
+  fchdir: { fd: number };
+  chroot: { path: string };
+  umask: { mask: number };
+  open: { path: string; flags: number; mode: number };
+  openat: { dirfd: number; path: string; flags: number; mode: number };
+  openat2: { dirfd: number; path: string; flags: number; mode: number; resolve: bigint };
+  close: { fd: number };
+  dup3: { oldfd: number; newfd: number; flags: number };
+  stat: { path: string };
+  lstat: { path: string };
+  fstat: { fd: number };
+  mkdir: { path: string; mode: number };
+  rmdir: { path: string };
+  unlink: { path: string };
+  symlink: { target: string; linkPath: string };
+  readlink: { path: string };
+  readdir: { path: string };
+  readFile: { path: string };
+  /** `mode` is present only when the caller passed one. */
+  writeFile: { path: string; data: string; mode?: number };
+  unshare: { flags: number };
+  setns: { fd: number; nstype: number };
+  execve: { path: string; argv: string[]; envp: string[] };
+  runCommand: { cmd: CommandSpec };
+}
+
+type Flat<T> = { [P in keyof T]: T[P] };
+
+/** One recorded call: `{ op: 'mkdir', path: '/rootfs/dev', mode: 0o755 }`. */
+export type SyscallRecord = { [K in SyscallName]: Flat<{ op: K } & SyscallArgs[K]> }[SyscallName];
+export type SyscallRecordOf<K extends SyscallName> = Extract<SyscallRecord, { op: K }>;
+
+/** Calls that only read state; every other call is an effect (see `effects()`). */
+export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
+  'stat',
+  'lstat',
+  'fstat',
+  'readlink',
+  'readdir',
+  'readFile',
+]);
+
+/** A node of the model filesystem. */
+export interface FakeNode {
+  kind: FileKind;
+  perm: number;
+  uid: number;
+  gid: number;
+  /** Device number of a char/block node, 0n otherwise. */
+  rdev: bigint;
+  /** Device of the filesystem holding the node. */
+  dev: bigint;
+  ino: bigint;
+  /** Content of a regular file. */
+  content: string;
+  /** Target of a symlink. */
+  target: string;
+  /** Entries of a directory. */
+  children?: Map<string, FakeNode>;
+}
+
+/** A mount made through the fake; `target` is the resolved path. */
+export interface MountEntry {
+  source: string | null;
+  target: string;
+  fstype: string | null;
+  flags: bigint;
+  data: string | null;
+}
+
+export interface FailOptions {
+  /** Fail from the nth matching call on (1-based), counting calls made after failOn(). */
+  nth?: number;
+  /**
+   * Match only calls whose primary path is this path or matches this pattern: `path` for
+   * most calls, target for mount/umount2, linkPath for symlink, newRoot for pivotRoot,
+   * cmd.path for runCommand, the opened path for fd calls.
+   */
+  path?: string | RegExp;
+  /** How many matching calls fail; default 1, Infinity for all. */
+  times?: number;
+}
+
+/** Thrown by the fake's execve, which never returns: the test sees what would have run. */
+export class ExecveCalled extends Error {
+  constructor(
+    readonly path: string,
+    readonly argv: readonly string[],
+    readonly envp: readonly string[],
+  ) {
+    super(`execve ${JSON.stringify(path)} ${JSON.stringify(argv)}`);
+    this.name = 'ExecveCalled';
+  }
+}
+
+const KIND_BY_TYPE = new Map<number, FileKind>([
+  [S_IFREG, 'file'],
+  [S_IFDIR, 'dir'],
+  [S_IFLNK, 'symlink'],
+  [S_IFCHR, 'char'],
+  [S_IFBLK, 'block'],
+  [S_IFIFO, 'fifo'],
+  [S_IFSOCK, 'socket'],
+]);
+
+/** The file kind of the S_IFMT bits of a mode, undefined for none. */
+export function kindFromMode(mode: number): FileKind | undefined {
+  return KIND_BY_TYPE.get(mode & S_IFMT);
+}
+
+/** Symlinks followed in one lookup before ELOOP (MAXSYMLINKS, include/linux/namei.h). */
+const MAXSYMLINKS = 40;
+
+interface Step {
+  name: string;
+  node: FakeNode;
+}
+
+/** A resolved path: the chain of directories down to the parent, the last name, its node if it exists. */
+interface Found {
+  parent: Step[];
+  name: string;
+  node: FakeNode | undefined;
+}
+
+interface FailRule {
+  op: SyscallName;
+  errno: number;
+  nth: number;
+  path: string | RegExp | undefined;
+  times: number;
+  seen: number;
+  fired: number;
+}
+
+function components(path: string): string[] {
+  return path.split('/').filter((c) => c !== '' && c !== '.');
+}
+
+/** `path` without `.`, doubled or trailing slashes, for comparing paths as written. */
+function tidy(path: string): string {
+  const p = posix.normalize(path);
+  return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
+}
+
+function toErrno(errno: string | number): number {
+  return typeof errno === 'number' ? errno : errnoNumber(errno);
+}
+
+export class FakeSyscalls implements Syscalls {
+  /** Every call, in order. */
+  readonly calls: SyscallRecord[] = [];
+  /** Mounts made (not remounts or propagation changes), oldest first. */
+  readonly mounts: MountEntry[] = [];
+  /** What runCommand returns. */
+  commandResult: CommandResult | ((cmd: CommandSpec) => CommandResult) = { status: 0, signal: null, output: '' };
+
+  private nextIno = 1n;
+  protected root: FakeNode = this.newNode('dir', 0o755);
+  private mask = 0o022;
+  private nextFd = 100;
+  private readonly fds = new Map<number, { path: string; chain: Step[] }>();
+  private readonly rules: FailRule[] = [];
+  private readonly failPositions = new Map<number, number>();
+  private effectCount = 0;
+
+  // ---- inspection and failure injection ----
+
+  /** The calls that change state: all but stat, lstat, fstat, readlink, readdir, readFile. */
+  effects(): SyscallRecord[] {
+    return this.calls.filter((c) => !QUERY_SYSCALLS.has(c.op));
+  }
+
+  callsOf<K extends SyscallName>(op: K): SyscallRecordOf<K>[] {
+    return this.calls.filter((c): c is SyscallRecordOf<K> => c.op === op);
+  }
+
+  /** Forgets the recorded calls; `failAt` positions count from here on. */
+  clearCalls(): this {
+    this.calls.length = 0;
+    this.effectCount = 0;
+    return this;
+  }
+
+  /** Makes matching calls of `op` throw SyscallError(op, errno) after they are recorded. */
+  failOn(op: SyscallName, errno: string | number, opts: FailOptions = {}): this {
+    const { nth = 1, path, times = 1 } = opts;
+    this.rules.push({ op, errno: toErrno(errno), nth, path, times, seen: 0, fired: 0 });
+    return this;
+  }
+
+  /** Makes the effect call at `index` (0-based position in `effects()`) throw SyscallError. */
+  failAt(index: number, errno: string | number): this {
+    this.failPositions.set(index, toErrno(errno));
+    return this;
+  }
+
+  // ---- model builders (not recorded) ----
+
+  addDir(path: string, perm = 0o755): this {
+    this.ensureDir(path).perm = perm;
+    return this;
+  }
+
+  addFile(path: string, content = '', perm = 0o644): this {
+    this.place(path, 'file', perm).content = content;
+    return this;
+  }
+
+  addSymlink(path: string, target: string): this {
+    this.place(path, 'symlink', 0o777).target = target;
+    return this;
+  }
+
+  addDevice(path: string, type: 'char' | 'block', major: number, minor: number, perm = 0o666): this {
+    this.place(path, type, perm).rdev = makedev(major, minor);
+    return this;
+  }
+
+  /** The model node at `path` (symlinks followed if `follow`), undefined if missing; not recorded. */
+  node(path: string, follow = false): FakeNode | undefined {
+    try {
+      return this.walk({ op: 'lstat', path }, path, follow).node;
+    } catch (err) {
+      if (err instanceof SyscallError) return undefined;
+      throw err;
+    }
+  }
+
+  // ---- the port ----
+
+  mount(source: string | null, target: string, fstype: string | null, flags: bigint, data: string | null): void {
+    const rec = this.record('mount', { source, target, fstype, flags, data });
+    const at = this.resolved(rec, target);
+    const moves = (flags & (MS_BIND | MS_MOVE)) !== 0n && source !== null;
+    const from = moves ? this.resolved(rec, source) : '';
+    // path_mount() (fs/namespace.c) tries, in order: remount, bind, propagation change, move, new mount.
+    if ((flags & MS_REMOUNT) !== 0n) return;
+    if ((flags & MS_BIND) === 0n && (flags & MS_PROPAGATION) !== 0n) return;
+    if ((flags & MS_BIND) === 0n && (flags & MS_MOVE) !== 0n) {
+      const moved = this.mounts.filter((m) => from !== '' && (m.target === from || m.target.startsWith(from + '/')));
+      for (const m of moved) m.target = at + m.target.slice(from.length);
+      return;
+    }
+    this.mounts.push({ source, target: at, fstype, flags, data });
+  }
+
+  umount2(target: string, flags: number): void {
+    const rec = this.record('umount2', { target, flags });
+    let at = posix.resolve('/', target);
+    try {
+      at = this.resolved(rec, target);
+    } catch (err) {
+      if (!(err instanceof SyscallError)) throw err;
+    }
+    const i = this.mounts.map((m) => m.target).lastIndexOf(at);
+    if (i >= 0) this.mounts.splice(i, 1);
+  }
+
+  mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): void {
+    this.record('mountSetattr', { dirfd, path, atFlags, attrSet, attrClr, propagation });
+  }
+
+  pivotRoot(newRoot: string, putOld: string): void {
+    this.record('pivotRoot', { newRoot, putOld });
+  }
+
+  mknod(path: string, mode: number, dev: bigint): void {
+    const rec = this.record('mknod', { path, mode, dev });
+    // mknod(2): a zero file type means S_IFREG; directories and symlinks are EINVAL.
+    const kind = kindFromMode(mode & S_IFMT || S_IFREG);
+    if (kind === undefined || kind === 'dir' || kind === 'symlink') throw this.fail(rec, 'EINVAL');
+    const node = this.create(rec, this.walk(rec, path, false), kind, mode & ~this.mask);
+    if (kind === 'char' || kind === 'block') node.rdev = dev;
+  }
+
+  chown(path: string, uid: number, gid: number): void {
+    this.setOwner(this.record('chown', { path, uid, gid }), true);
+  }
+
+  lchown(path: string, uid: number, gid: number): void {
+    this.setOwner(this.record('lchown', { path, uid, gid }), false);
+  }
+
+  chmod(path: string, mode: number): void {
+    const rec = this.record('chmod', { path, mode });
+    this.existing(rec, path, true).perm = mode & 0o7777;
+  }
+
+  chdir(path: string): void {
+    this.record('chdir', { path });
+  }
+
+  fchdir(fd: number): void {
+    this.record('fchdir', { fd });
+  }
+
+  chroot(path: string): void {
+    this.record('chroot', { path });
+  }
+
+  umask(mask: number): number {
+    this.record('umask', { mask });
+    const previous = this.mask;
+    this.mask = mask & 0o777;
+    return previous;
+  }
+
+  open(path: string, flags: number, mode: number): number {
+    const rec = this.record('open', { path, flags, mode });
+    return this.openIn(rec, path, flags, mode, [this.rootStep()], 1);
+  }
+
+  openat(dirfd: number, path: string, flags: number, mode: number): number {
+    const rec = this.record('openat', { dirfd, path, flags, mode });
+    return this.openIn(rec, path, flags, mode, this.dirChain(rec, dirfd, path), 1);
+  }
+
+  openat2(dirfd: number, path: string, flags: number, mode: number, resolve: bigint): number {
+    const rec = this.record('openat2', { dirfd, path, flags, mode, resolve });
+    const from = this.dirChain(rec, dirfd, path);
+    // RESOLVE_IN_ROOT: "/" and ".." stop at dirfd, as if chrooted there (openat2(2)).
+    const inRoot = (resolve & RESOLVE_IN_ROOT) !== 0n && dirfd !== AT_FDCWD;
+    return this.openIn(rec, path, flags, mode, from, inRoot ? from.length : 1);
+  }
+
+  close(fd: number): void {
+    this.record('close', { fd });
+    this.fds.delete(fd);
+  }
+
+  dup3(oldfd: number, newfd: number, flags: number): void {
+    this.record('dup3', { oldfd, newfd, flags });
+    const entry = this.fds.get(oldfd);
+    if (entry) this.fds.set(newfd, entry);
+  }
+
+  stat(path: string): FileStat {
+    return this.statOf(this.existing(this.record('stat', { path }), path, true));
+  }
+
+  lstat(path: string): FileStat {
+    return this.statOf(this.existing(this.record('lstat', { path }), path, false));
+  }
+
+  fstat(fd: number): FileStat {
+    const rec = this.record('fstat', { fd });
+    const entry = this.fds.get(fd);
+    if (!entry) throw this.fail(rec, 'EBADF');
+    return this.statOf(entry.chain[entry.chain.length - 1].node);
+  }
+
+  mkdir(path: string, mode: number): void {
+    const rec = this.record('mkdir', { path, mode });
+    this.create(rec, this.walk(rec, path, false), 'dir', mode & ~this.mask);
+  }
+
+  rmdir(path: string): void {
+    const rec = this.record('rmdir', { path });
+    const found = this.walk(rec, path, false);
+    const node = found.node;
+    if (!node) throw this.fail(rec, 'ENOENT');
+    if (node === this.root) throw this.fail(rec, 'EBUSY');
+    if (node.kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
+    if (this.entries(node).size > 0) throw this.fail(rec, 'ENOTEMPTY');
+    this.entries(this.last(found.parent)).delete(found.name);
+  }
+
+  unlink(path: string): void {
+    const rec = this.record('unlink', { path });
+    const found = this.walk(rec, path, false);
+    if (!found.node) throw this.fail(rec, 'ENOENT');
+    if (found.node.kind === 'dir') throw this.fail(rec, 'EISDIR');
+    this.entries(this.last(found.parent)).delete(found.name);
+  }
+
+  symlink(target: string, linkPath: string): void {
+    const rec = this.record('symlink', { target, linkPath });
+    this.create(rec, this.walk(rec, linkPath, false), 'symlink', 0o777).target = target;
+  }
+
+  readlink(path: string): string {
+    const rec = this.record('readlink', { path });
+    const node = this.existing(rec, path, false);
+    if (node.kind !== 'symlink') throw this.fail(rec, 'EINVAL');
+    return node.target;
+  }
+
+  readdir(path: string): string[] {
+    const rec = this.record('readdir', { path });
+    const node = this.existing(rec, path, true);
+    if (node.kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
+    return [...this.entries(node).keys()].sort();
+  }
+
+  readFile(path: string): string {
+    const rec = this.record('readFile', { path });
+    const node = this.existing(rec, path, true);
+    if (node.kind === 'dir') throw this.fail(rec, 'EISDIR');
+    return node.kind === 'file' ? node.content : '';
+  }
+
+  writeFile(path: string, data: string, mode?: number): void {
+    const rec = this.record('writeFile', mode === undefined ? { path, data } : { path, data, mode });
+    const found = this.walk(rec, path, true);
+    const node = found.node ?? this.create(rec, found, 'file', (mode ?? 0o666) & ~this.mask);
+    if (node.kind === 'dir') throw this.fail(rec, 'EISDIR');
+    if (node.kind === 'file') node.content = data;
+  }
+
+  unshare(flags: number): void {
+    this.record('unshare', { flags });
+  }
+
+  setns(fd: number, nstype: number): void {
+    this.record('setns', { fd, nstype });
+  }
+
+  execve(path: string, argv: string[], envp: string[]): never {
+    this.record('execve', { path, argv: [...argv], envp: [...envp] });
+    throw new ExecveCalled(path, [...argv], [...envp]);
+  }
+
+  runCommand(cmd: CommandSpec): CommandResult {
+    this.record('runCommand', { cmd: { ...cmd, args: [...cmd.args], env: [...cmd.env] } });
+    const result = this.commandResult;
+    return typeof result === 'function' ? result(cmd) : { ...result };
+  }
+
+  // ---- extension points for overlay models (DryRunSyscalls) ----
+
+  /** The entries of a directory node. */
+  protected entries(dir: FakeNode): Map<string, FakeNode> {
+    return (dir.children ??= new Map());
+  }
+
+  /** st_size of a node. */
+  protected sizeOf(node: FakeNode): number {
+    if (node.kind === 'file') return Buffer.byteLength(node.content);
+    if (node.kind === 'symlink') return Buffer.byteLength(node.target);
+    return node.kind === 'dir' ? 4096 : 0;
+  }
+
+  protected statOf(node: FakeNode): FileStat {
+    const { kind, perm, uid, gid, rdev, dev, ino } = node;
+    return { kind, perm, uid, gid, rdev, dev, ino, size: this.sizeOf(node) };
+  }
+
+  protected newNode(kind: FileKind, perm: number): FakeNode {
+    const ino = this.nextIno++;
+    const node: FakeNode = { kind, perm: perm & 0o7777, uid: 0, gid: 0, rdev: 0n, dev: 0n, ino, content: '', target: '' };
+    if (kind === 'dir') node.children = new Map();
+    return node;
+  }
+
+  // ---- recording and failure injection, in one place ----
+
+  /** Records a call, then throws if an injected failure matches it. */
+  private record<K extends SyscallName>(op: K, args: SyscallArgs[K]): SyscallRecordOf<K> {
+    const rec = { op, ...args } as unknown as SyscallRecordOf<K>;
+    const position = QUERY_SYSCALLS.has(op) ? -1 : this.effectCount++;
+    this.calls.push(rec);
+    let errno: number | undefined;
+    for (const rule of this.rules) {
+      if (rule.op !== op || !this.pathMatches(rule.path, rec)) continue;
+      rule.seen += 1;
+      if (errno === undefined && rule.seen >= rule.nth && rule.fired < rule.times) {
+        rule.fired += 1;
+        errno = rule.errno;
+      }
+    }
+    errno ??= this.failPositions.get(position);
+    if (errno !== undefined) throw new SyscallError(op, errno, this.errorPaths(rec));
+    return rec;
+  }
+
+  private pathMatches(pattern: string | RegExp | undefined, rec: SyscallRecord): boolean {
+    if (pattern === undefined) return true;
+    const path = this.primaryPath(rec);
+    if (path === undefined) return false;
+    if (typeof pattern === 'string') return tidy(pattern) === tidy(path);
+    pattern.lastIndex = 0;
+    return pattern.test(path);
+  }
+
+  private primaryPath(rec: SyscallRecord): string | undefined {
+    switch (rec.op) {
+      case 'mount':
+      case 'umount2':
+        return rec.target;
+      case 'pivotRoot':
+        return rec.newRoot;
+      case 'symlink':
+        return rec.linkPath;
+      case 'runCommand':
+        return rec.cmd.path;
+      case 'fchdir':
+      case 'fstat':
+      case 'close':
+      case 'setns':
+        return this.fds.get(rec.fd)?.path;
+      case 'dup3':
+        return this.fds.get(rec.oldfd)?.path;
+      case 'umask':
+      case 'unshare':
+        return undefined;
+      default:
+        return rec.path;
+    }
+  }
+
+  /** The paths a SyscallError names, as the real port names them. */
+  private errorPaths(rec: SyscallRecord): string[] {
+    switch (rec.op) {
+      case 'mount':
+        return rec.source === null ? [rec.target] : [rec.source, rec.target];
+      case 'pivotRoot':
+        return [rec.newRoot, rec.putOld];
+      case 'symlink':
+        return [rec.target, rec.linkPath];
+      case 'fchdir':
+      case 'fstat':
+      case 'close':
+      case 'setns':
+      case 'dup3':
+        return [];
+      default: {
+        const path = this.primaryPath(rec);
+        return path === undefined ? [] : [path];
+      }
+    }
+  }
+
+  private fail(rec: SyscallRecord, code: string): SyscallError {
+    return new SyscallError(rec.op, errnoNumber(code), this.errorPaths(rec));
+  }
+
+  // ---- path walking ----
+
+  private rootStep(): Step {
+    return { name: '', node: this.root };
+  }
+
+  private last(chain: Step[]): FakeNode {
+    return chain[chain.length - 1].node;
+  }
+
+  /**
+   * Resolves `path` from `from` (absolute paths and symlinks from its first `floor`
+   * steps, which ".." never leaves), following a final symlink only if `follow`.
+   */
+  private walk(rec: SyscallRecord, path: string, follow: boolean, from: Step[] = [this.rootStep()], floor = 1): Found {
+    if (path === '') throw this.fail(rec, 'ENOENT');
+    let chain = path.startsWith('/') ? from.slice(0, floor) : [...from];
+    const pending = components(path).reverse();
+    let links = 0;
+    for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+      if (name === '..') {
+        if (chain.length > floor) chain.pop();
+        continue;
+      }
+      const dir = this.last(chain);
+      if (dir.kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
+      const node = this.entries(dir).get(name);
+      const final = pending.length === 0;
+      if (!node) {
+        if (final) return { parent: chain, name, node: undefined };
+        throw this.fail(rec, 'ENOENT');
+      }
+      if (node.kind === 'symlink' && (follow || !final)) {
+        if (++links > MAXSYMLINKS) throw this.fail(rec, 'ELOOP');
+        if (node.target.startsWith('/')) chain = chain.slice(0, floor);
+        pending.push(...components(node.target).reverse());
+        continue;
+      }
+      chain.push({ name, node });
+    }
+    if (chain.length === 1) return { parent: chain, name: '', node: chain[0].node };
+    const end = chain[chain.length - 1];
+    return { parent: chain.slice(0, -1), name: end.name, node: end.node };
+  }
+
+  private existing(rec: SyscallRecord, path: string, follow: boolean): FakeNode {
+    const node = this.walk(rec, path, follow).node;
+    if (!node) throw this.fail(rec, 'ENOENT');
+    return node;
+  }
+
+  /** The resolved absolute path of an existing `path`, symlinks followed. */
+  private resolved(rec: SyscallRecord, path: string): string {
+    const found = this.walk(rec, path, true);
+    if (!found.node) throw this.fail(rec, 'ENOENT');
+    return '/' + [...found.parent.slice(1).map((s) => s.name), found.name].filter((n) => n !== '').join('/');
+  }
+
+  private create(rec: SyscallRecord, found: Found, kind: FileKind, perm: number): FakeNode {
+    if (found.node) throw this.fail(rec, 'EEXIST');
+    const node = this.newNode(kind, perm);
+    this.entries(this.last(found.parent)).set(found.name, node);
+    return node;
+  }
+
+  private setOwner(rec: SyscallRecordOf<'chown'> | SyscallRecordOf<'lchown'>, follow: boolean): void {
+    const node = this.existing(rec, rec.path, follow);
+    // chown(2): an id of -1 leaves it unchanged.
+    if (rec.uid !== -1) node.uid = rec.uid;
+    if (rec.gid !== -1) node.gid = rec.gid;
+  }
+
+  /** The directory chain relative paths start from: dirfd's, or `/` for AT_FDCWD. */
+  private dirChain(rec: SyscallRecord, dirfd: number, path: string): Step[] {
+    if (dirfd === AT_FDCWD) return [this.rootStep()];
+    const entry = this.fds.get(dirfd);
+    if (entry) return entry.chain;
+    if (path.startsWith('/')) return [this.rootStep()];
+    throw this.fail(rec, 'EBADF');
+  }
+
+  private openIn(rec: SyscallRecord, path: string, flags: number, mode: number, from: Step[], floor: number): number {
+    const creating = (flags & O_CREAT) !== 0;
+    const exclusive = creating && (flags & O_EXCL) !== 0;
+    // open(2): O_CREAT|O_EXCL never follows a final symlink; O_NOFOLLOW refuses one.
+    const found = this.walk(rec, path, !exclusive && (flags & O_NOFOLLOW) === 0, from, floor);
+    if (found.node && exclusive) throw this.fail(rec, 'EEXIST');
+    if (!found.node && !creating) throw this.fail(rec, 'ENOENT');
+    const node = found.node ?? this.create(rec, found, 'file', mode & ~this.mask);
+    if (node.kind === 'symlink' && (flags & O_PATH) === 0) throw this.fail(rec, 'ELOOP');
+    if ((flags & O_DIRECTORY) !== 0 && node.kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
+    if (creating && node.kind === 'dir') throw this.fail(rec, 'EISDIR');
+    if ((flags & O_TRUNC) !== 0 && node.kind === 'file') node.content = '';
+    const chain = found.name === '' ? found.parent : [...found.parent, { name: found.name, node }];
+    const fd = this.nextFd++;
+    this.fds.set(fd, { path: '/' + chain.slice(1).map((s) => s.name).join('/'), chain });
+    return fd;
+  }
+
+  // ---- builders' helpers ----
+
+  private ensureDir(path: string): FakeNode {
+    const abs = posix.resolve('/', path);
+    if (abs === '/') return this.root;
+    const parent = this.ensureDir(posix.dirname(abs));
+    const name = posix.basename(abs);
+    const existing = this.entries(parent).get(name);
+    let node = existing?.kind === 'symlink' ? this.node(abs, true) : existing;
+    if (!existing) this.entries(parent).set(name, (node = this.newNode('dir', 0o755)));
+    if (node?.kind !== 'dir') throw new Error(`FakeSyscalls: ${abs} exists and is not a directory`);
+    return node;
+  }
+
+  private place(path: string, kind: FileKind, perm: number): FakeNode {
+    const abs = posix.resolve('/', path);
+    const parent = this.ensureDir(posix.dirname(abs));
+    const name = posix.basename(abs);
+    if (abs === '/' || this.entries(parent).get(name)?.kind === 'dir') {
+      throw new Error(`FakeSyscalls: ${abs} is a directory`);
+    }
+    const node = this.newNode(kind, perm);
+    this.entries(parent).set(name, node);
+    return node;
+  }
+}

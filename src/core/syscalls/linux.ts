@@ -1,0 +1,296 @@
+/**
+ * The real syscall port: libc through koffi, and Node's synchronous `fs` calls where
+ * Node already has them.
+ *
+ * Everything is synchronous on the main thread: after unshare(CLONE_NEWNS) only the
+ * calling thread is in the new mount namespace, libuv's thread pool is not (DESIGN.md).
+ */
+import * as fs from 'fs';
+import { spawnSync } from 'child_process';
+import * as koffi from 'koffi';
+import { SyscallError } from '../errors';
+import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../constants';
+import type { CommandResult, CommandSpec, FileKind, FileStat, Syscalls } from './types';
+
+// fcntl(2) and memfd_create(2), include/uapi/asm-generic/fcntl.h and linux/memfd.h
+const F_GETFD = 1;
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
+const MFD_CLOEXEC = 1;
+
+/**
+ * Numbers for syscalls glibc 2.36 has no wrapper for. x86_64 keeps its own table
+ * (arch/x86/entry/syscalls/syscall_64.tbl); arm64 uses the generic one
+ * (include/uapi/asm-generic/unistd.h). Syscalls added since 5.x share one number everywhere.
+ */
+const SYSCALL_NUMBERS: Readonly<Record<string, Readonly<Record<RawSyscall, number>>>> = {
+  x64: { pivot_root: 155, openat2: 437, mount_setattr: 442 },
+  arm64: { pivot_root: 41, openat2: 437, mount_setattr: 442 },
+};
+type RawSyscall = 'pivot_root' | 'openat2' | 'mount_setattr';
+
+const KINDS: Readonly<Record<number, FileKind>> = {
+  [S_IFREG]: 'file',
+  [S_IFDIR]: 'dir',
+  [S_IFLNK]: 'symlink',
+  [S_IFCHR]: 'char',
+  [S_IFBLK]: 'block',
+  [S_IFIFO]: 'fifo',
+  [S_IFSOCK]: 'socket',
+};
+
+type Libc = ReturnType<typeof loadLibc>;
+let cached: Libc | undefined;
+
+/** Binds libc once per process, on first use, so importing this module needs no libc. */
+function libc(): Libc {
+  return (cached ??= loadLibc());
+}
+
+function loadLibc() {
+  const lib = koffi.load('libc.so.6');
+  const fn = (decl: string) => lib.func(decl);
+  // Anonymous structs: koffi keeps named types process-wide, and Jest loads this module once per test file.
+  const openHow = koffi.struct({ flags: 'uint64_t', mode: 'uint64_t', resolve: 'uint64_t' });
+  const mountAttr = koffi.struct({ attr_set: 'uint64_t', attr_clr: 'uint64_t', propagation: 'uint64_t', userns_fd: 'uint64_t' });
+  return {
+    // glibc's mode_t is unsigned int and dev_t is 64 bits on x86_64 and arm64.
+    mount: fn('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
+    umount2: fn('int umount2(const char *target, int flags)'),
+    mknod: fn('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    chdir: fn('int chdir(const char *path)'),
+    fchdir: fn('int fchdir(int fd)'),
+    chroot: fn('int chroot(const char *path)'),
+    umask: fn('uint32_t umask(uint32_t mask)'),
+    // open(2), openat(2) and fcntl(2) are variadic in C; each extra argument is passed as (type, value).
+    open: fn('int open(const char *path, int flags, ...)'),
+    openat: fn('int openat(int dirfd, const char *path, int flags, ...)'),
+    fcntl: fn('int fcntl(int fd, int cmd, ...)'),
+    close: fn('int close(int fd)'),
+    dup3: fn('int dup3(int oldfd, int newfd, int flags)'),
+    unshare: fn('int unshare(int flags)'),
+    setns: fn('int setns(int fd, int nstype)'),
+    execve: fn('int execve(const char *path, const char **argv, const char **envp)'),
+    memfd_create: fn('int memfd_create(const char *name, unsigned int flags)'),
+    syscall: fn('long syscall(long number, ...)'),
+    openHowPtr: koffi.pointer(openHow),
+    openHowSize: koffi.sizeof(openHow),
+    mountAttrPtr: koffi.pointer(mountAttr),
+    mountAttrSize: koffi.sizeof(mountAttr),
+  };
+}
+
+/** libc returns -1 and sets errno on failure; errno must be read before any other libc call. */
+function check(name: string, ret: number, paths: readonly string[]): number {
+  if (ret < 0) throw new SyscallError(name, koffi.errno(), paths);
+  return ret;
+}
+
+/** syscall(2) for calls glibc does not wrap; `args` are koffi's (type, value) pairs. */
+function raw(name: RawSyscall, paths: readonly string[], ...args: unknown[]): number {
+  const numbers = SYSCALL_NUMBERS[process.arch];
+  if (!numbers) throw new Error(`mountkit: no syscall numbers for ${process.arch}; supported: ${Object.keys(SYSCALL_NUMBERS).join(', ')}`);
+  return check(name, libc().syscall(numbers[name], ...args), paths);
+}
+
+/**
+ * Runs a Node fs call and turns its error (errno negative, code 'ENOENT') into a
+ * SyscallError. `name` null keeps Node's syscall name (open, read, write).
+ */
+function viaFs<T>(name: string | null, paths: readonly string[], call: () => T): T {
+  try {
+    return call();
+  } catch (err) {
+    throw fromNode(name, paths, err);
+  }
+}
+
+function fromNode(name: string | null, paths: readonly string[], err: unknown): unknown {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e?.errno !== 'number') return err;
+  return new SyscallError(name ?? e.syscall ?? 'unknown', Math.abs(e.errno), paths);
+}
+
+function toFileStat(st: fs.BigIntStats): FileStat {
+  const mode = Number(st.mode);
+  return {
+    kind: KINDS[mode & S_IFMT],
+    perm: mode & 0o7777,
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    rdev: st.rdev,
+    dev: st.dev,
+    ino: st.ino,
+    size: Number(st.size),
+  };
+}
+
+/** Reads a whole file through `fd` from offset 0 (pread), leaving the fd's offset alone. */
+function preadAll(fd: number): string {
+  const buf = Buffer.alloc(fs.fstatSync(fd).size);
+  fs.readSync(fd, buf, 0, buf.length, 0);
+  return buf.toString('utf8');
+}
+
+export class LinuxSyscalls implements Syscalls {
+  mount(source: string | null, target: string, fstype: string | null, flags: bigint, data: string | null): void {
+    // koffi converts a BigInt argument to unsigned long directly, bit 31 and above included.
+    const paths = source === null ? [target] : [source, target];
+    check('mount', libc().mount(source, target, fstype, flags, data), paths);
+  }
+
+  umount2(target: string, flags: number): void {
+    check('umount2', libc().umount2(target, flags), [target]);
+  }
+
+  mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): void {
+    const c = libc();
+    // userns_fd is read only with MOUNT_ATTR_IDMAP in attr_set (mount_setattr(2)).
+    const attr = { attr_set: attrSet, attr_clr: attrClr, propagation, userns_fd: 0n };
+    raw('mount_setattr', [path], 'int', dirfd, 'const char *', path, 'unsigned int', atFlags, c.mountAttrPtr, attr, 'size_t', c.mountAttrSize);
+  }
+
+  pivotRoot(newRoot: string, putOld: string): void {
+    raw('pivot_root', [newRoot, putOld], 'const char *', newRoot, 'const char *', putOld);
+  }
+
+  mknod(path: string, mode: number, dev: bigint): void {
+    check('mknod', libc().mknod(path, mode, dev), [path]);
+  }
+
+  chown(path: string, uid: number, gid: number): void {
+    viaFs('chown', [path], () => fs.chownSync(path, uid, gid));
+  }
+
+  lchown(path: string, uid: number, gid: number): void {
+    viaFs('lchown', [path], () => fs.lchownSync(path, uid, gid));
+  }
+
+  chmod(path: string, mode: number): void {
+    viaFs('chmod', [path], () => fs.chmodSync(path, mode));
+  }
+
+  chdir(path: string): void {
+    check('chdir', libc().chdir(path), [path]);
+  }
+
+  fchdir(fd: number): void {
+    check('fchdir', libc().fchdir(fd), []);
+  }
+
+  chroot(path: string): void {
+    check('chroot', libc().chroot(path), [path]);
+  }
+
+  umask(mask: number): number {
+    // umask(2) always succeeds.
+    return libc().umask(mask);
+  }
+
+  open(path: string, flags: number, mode: number): number {
+    return check('open', libc().open(path, flags, 'uint32_t', mode), [path]);
+  }
+
+  openat(dirfd: number, path: string, flags: number, mode: number): number {
+    return check('openat', libc().openat(dirfd, path, flags, 'uint32_t', mode), [path]);
+  }
+
+  openat2(dirfd: number, path: string, flags: number, mode: number, resolve: bigint): number {
+    const c = libc();
+    const how = { flags: BigInt(flags), mode: BigInt(mode), resolve };
+    return raw('openat2', [path], 'int', dirfd, 'const char *', path, c.openHowPtr, how, 'size_t', c.openHowSize);
+  }
+
+  close(fd: number): void {
+    check('close', libc().close(fd), []);
+  }
+
+  dup3(oldfd: number, newfd: number, flags: number): void {
+    check('dup3', libc().dup3(oldfd, newfd, flags), []);
+  }
+
+  stat(path: string): FileStat {
+    return viaFs('stat', [path], () => toFileStat(fs.statSync(path, { bigint: true })));
+  }
+
+  lstat(path: string): FileStat {
+    return viaFs('lstat', [path], () => toFileStat(fs.lstatSync(path, { bigint: true })));
+  }
+
+  fstat(fd: number): FileStat {
+    return viaFs('fstat', [], () => toFileStat(fs.fstatSync(fd, { bigint: true })));
+  }
+
+  mkdir(path: string, mode: number): void {
+    viaFs('mkdir', [path], () => fs.mkdirSync(path, { mode }));
+  }
+
+  rmdir(path: string): void {
+    viaFs('rmdir', [path], () => fs.rmdirSync(path));
+  }
+
+  unlink(path: string): void {
+    viaFs('unlink', [path], () => fs.unlinkSync(path));
+  }
+
+  symlink(target: string, linkPath: string): void {
+    viaFs('symlink', [target, linkPath], () => fs.symlinkSync(target, linkPath));
+  }
+
+  readlink(path: string): string {
+    return viaFs('readlink', [path], () => fs.readlinkSync(path, 'utf8'));
+  }
+
+  readdir(path: string): string[] {
+    return viaFs('readdir', [path], () => fs.readdirSync(path, 'utf8'));
+  }
+
+  readFile(path: string): string {
+    return viaFs(null, [path], () => fs.readFileSync(path, 'utf8'));
+  }
+
+  writeFile(path: string, data: string, mode = 0o666): void {
+    viaFs(null, [path], () => fs.writeFileSync(path, data, { mode }));
+  }
+
+  unshare(flags: number): void {
+    check('unshare', libc().unshare(flags), []);
+  }
+
+  setns(fd: number, nstype: number): void {
+    check('setns', libc().setns(fd, nstype), []);
+  }
+
+  execve(path: string, argv: string[], envp: string[]): never {
+    const c = libc();
+    // Node marks fds 0-2 close-on-exec (/proc/self/fdinfo shows O_CLOEXEC on Node 20);
+    // without clearing it the new image would start with no stdin, stdout or stderr.
+    for (const fd of [0, 1, 2]) {
+      const fdFlags = c.fcntl(fd, F_GETFD);
+      if (fdFlags >= 0 && fdFlags & FD_CLOEXEC) c.fcntl(fd, F_SETFD, 'int', fdFlags & ~FD_CLOEXEC);
+    }
+    // koffi passes a JS array as `const char **`; execve(2) wants both lists NULL-terminated.
+    // execve(2) returns only on failure.
+    c.execve(path, [...argv, null], [...envp, null]);
+    throw new SyscallError('execve', koffi.errno(), [path]);
+  }
+
+  runCommand(cmd: CommandSpec): CommandResult {
+    const env = Object.fromEntries(
+      cmd.env.map((kv) => {
+        const eq = kv.indexOf('=');
+        return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
+      }),
+    );
+    // One file as both stdout and stderr keeps their interleaving, as the single pipe of
+    // Go's CombinedOutput does for runc; a memfd also needs no reader while the child runs.
+    const out = check('memfd_create', libc().memfd_create('mountkit-command', MFD_CLOEXEC), []);
+    try {
+      const r = spawnSync(cmd.path, cmd.args, { env, cwd: cmd.dir || undefined, stdio: ['pipe', out, out] });
+      if (r.error) throw fromNode('execve', [cmd.path], r.error);
+      return { status: r.status, signal: r.signal, output: preadAll(out) };
+    } finally {
+      fs.closeSync(out);
+    }
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The syscall port: the only door from mountkit's plugins to the operating system.
+ *
+ * Every method is synchronous. After unshare(CLONE_NEWNS) only the calling (main)
+ * thread is in the new mount namespace; libuv's thread pool is not, so nothing here
+ * may be asynchronous (DESIGN.md, "Facts verified").
+ *
+ * Every failure raises a SyscallError (see ../errors.ts) naming the syscall, the
+ * errno and the path(s).
+ */
+
+export type FileKind = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
+
+export interface FileStat {
+  kind: FileKind;
+  /** Permission bits and set-id/sticky bits (mode & 0o7777). */
+  perm: number;
+  uid: number;
+  gid: number;
+  /** Device number of a char/block node, 0n otherwise. */
+  rdev: bigint;
+  /** Device of the filesystem holding the file. */
+  dev: bigint;
+  ino: bigint;
+  size: number;
+}
+
+/** A command run around a mount (runc's PremountCmds/PostmountCmds). */
+export interface CommandSpec {
+  path: string;
+  args: string[];
+  env: string[];
+  dir: string;
+}
+
+export interface CommandResult {
+  status: number | null;
+  signal: string | null;
+  output: string;
+}
+
+export interface Syscalls {
+  mount(source: string | null, target: string, fstype: string | null, flags: bigint, data: string | null): void;
+  umount2(target: string, flags: number): void;
+  /** mount_setattr(2) with the given `AT_*` flags; attributes are MOUNT_ATTR_* bits. */
+  mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): void;
+  pivotRoot(newRoot: string, putOld: string): void;
+  mknod(path: string, mode: number, dev: bigint): void;
+  chown(path: string, uid: number, gid: number): void;
+  lchown(path: string, uid: number, gid: number): void;
+  chmod(path: string, mode: number): void;
+  chdir(path: string): void;
+  fchdir(fd: number): void;
+  chroot(path: string): void;
+  /** Sets the umask and returns the previous one. */
+  umask(mask: number): number;
+  open(path: string, flags: number, mode: number): number;
+  openat(dirfd: number, path: string, flags: number, mode: number): number;
+  /** openat2(2) with struct open_how { flags, mode, resolve }. */
+  openat2(dirfd: number, path: string, flags: number, mode: number, resolve: bigint): number;
+  close(fd: number): void;
+  dup3(oldfd: number, newfd: number, flags: number): void;
+  stat(path: string): FileStat;
+  lstat(path: string): FileStat;
+  fstat(fd: number): FileStat;
+  mkdir(path: string, mode: number): void;
+  rmdir(path: string): void;
+  unlink(path: string): void;
+  symlink(target: string, linkPath: string): void;
+  readlink(path: string): string;
+  readdir(path: string): string[];
+  readFile(path: string): string;
+  /** Writes the whole file, creating it with `mode` (before umask) if missing. */
+  writeFile(path: string, data: string, mode?: number): void;
+  unshare(flags: number): void;
+  setns(fd: number, nstype: number): void;
+  /** Replaces the process image; returns only by throwing. */
+  execve(path: string, argv: string[], envp: string[]): never;
+  /** Runs a command to completion and returns its combined output. */
+  runCommand(cmd: CommandSpec): CommandResult;
+}
+
+/** Names of the port's methods, used to record and to inject failures. */
+export type SyscallName = keyof Syscalls;

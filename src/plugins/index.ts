@@ -1,0 +1,7 @@
+/**
+ * The built-in plugins, named in plugins.json as `builtin:NAME`. Imported statically so
+ * that a run loads them in one pass; a third-party plugin is a path or package instead.
+ */
+import type { PluginModule } from '../core/kernel';
+
+export const BUILTIN_PLUGINS: Readonly<Record<string, PluginModule>> = {};

@@ -1,0 +1,29 @@
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const TS_REGISTER = path.join(__dirname, 'ts-register.js');
+
+export interface ChildRun {
+  status: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `scriptBody` as a CommonJS script (`node -e`) in a new mount namespace made by
+ * `unshare -m --propagation private`: unshare(1) turns every mount of the copy private
+ * first, so nothing the script mounts propagates back to the host, and the namespace
+ * (with its mounts) disappears when the script exits. The script runs with the
+ * repository root as its cwd, so `require('./src/...')` loads the TypeScript sources.
+ */
+export function runInMountNamespace(scriptBody: string): ChildRun {
+  const r = spawnSync(
+    'unshare',
+    ['-m', '--propagation', 'private', process.execPath, '-r', TS_REGISTER, '-e', scriptBody],
+    { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 },
+  );
+  if (r.error) throw r.error;
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+}

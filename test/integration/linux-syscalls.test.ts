@@ -1,0 +1,469 @@
+/**
+ * The real syscall port against the running kernel. Needs root (CAP_SYS_ADMIN, CAP_MKNOD).
+ *
+ * Anything that mounts, pivots or chroots runs in a child under
+ * `unshare -m --propagation private` (see ../helpers/in-namespace.ts); this process
+ * only makes calls that leave the mount table alone.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { LinuxSyscalls } from '../../src/core/syscalls/linux';
+import { SyscallError } from '../../src/core/errors';
+import {
+  O_CLOEXEC,
+  O_CREAT,
+  O_DIRECTORY,
+  O_EXCL,
+  O_RDONLY,
+  O_WRONLY,
+  RESOLVE_BENEATH,
+  RESOLVE_IN_ROOT,
+  makedev,
+} from '../../src/core/constants';
+import type { MountInfo } from '../../src/core/mountinfo';
+import { runInMountNamespace } from '../helpers/in-namespace';
+
+const describeAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
+
+/** What a child reports for a thrown error. */
+interface ChildError {
+  name: string;
+  syscall?: string;
+  code?: string;
+  paths?: string[];
+}
+type Attempt<T = unknown> = { ok: T } | { error: ChildError };
+
+/**
+ * Loaded by every child: the port, the constants as `k`, `attempt` (returns a thrown
+ * error as data) and `mountsUnder` (the namespace's own /proc/self/mountinfo below a dir).
+ */
+const PRELUDE = `
+const { LinuxSyscalls } = require('./src/core/syscalls/linux');
+const { parseMountInfo } = require('./src/core/mountinfo');
+const k = require('./src/core/constants');
+const sys = new LinuxSyscalls();
+const attempt = (fn) => {
+  try { return { ok: fn() ?? null }; }
+  catch (e) { return { error: { name: e.name, syscall: e.syscall, code: e.code, paths: e.paths } }; }
+};
+const mountsUnder = (dir) => parseMountInfo(sys.readFile('/proc/self/mountinfo'))
+  .filter((m) => m.mountpoint === dir || m.mountpoint.startsWith(dir + '/'));
+`;
+
+/** Runs `body` (a function body that returns JSON-able data; bigints become strings) with `dir` defined. */
+function inChild<T>(dir: string, body: string): T {
+  const script = [
+    PRELUDE,
+    `const dir = ${JSON.stringify(dir)};`,
+    `const result = (() => {\n${body}\n})();`,
+    `process.stdout.write(JSON.stringify(result, (_key, v) => (typeof v === 'bigint' ? String(v) : v)));`,
+  ].join('\n');
+  const r = runInMountNamespace(script);
+  if (r.status !== 0) throw new Error(`child exited with ${r.status ?? r.signal}:\n${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}
+
+function errorOf(fn: () => unknown): SyscallError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof SyscallError) return err;
+    throw err;
+  }
+  throw new Error('expected a SyscallError, nothing was thrown');
+}
+
+function fields(err: SyscallError): ChildError {
+  return { name: err.name, syscall: err.syscall, code: err.code, paths: [...err.paths] };
+}
+
+describeAsRoot('LinuxSyscalls against the kernel', () => {
+  const sys = new LinuxSyscalls();
+  let base: string;
+  let ownMountNs: string;
+  let caseNo = 0;
+  /** A fresh empty directory per case, on the host's /tmp (children mount over it). */
+  const freshDir = (): string => {
+    const dir = path.join(base, `case-${++caseNo}`);
+    fs.mkdirSync(dir);
+    return dir;
+  };
+
+  beforeAll(() => {
+    ownMountNs = fs.readlinkSync('/proc/self/ns/mnt');
+    // realpath: mountinfo shows resolved paths.
+    base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-linux-')));
+  });
+  afterAll(() => {
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+
+  describe('in a child mount namespace', () => {
+    it('mounts a tmpfs with flags and data, seen in the namespace own mountinfo', () => {
+      const dir = freshDir();
+      const r = inChild<{ mounts: MountInfo[]; perm: number; kind: string }>(
+        dir,
+        `sys.mount('tmpfs', dir, 'tmpfs', k.MS_NOSUID | k.MS_NODEV, 'size=1m,mode=750');
+         const st = sys.stat(dir);
+         return { mounts: mountsUnder(dir), perm: st.perm, kind: st.kind };`,
+      );
+      expect(r.mounts).toHaveLength(1);
+      const [m] = r.mounts;
+      expect(m).toMatchObject({ mountpoint: dir, fstype: 'tmpfs', source: 'tmpfs' });
+      expect(m.options.split(',')).toEqual(expect.arrayContaining(['rw', 'nosuid', 'nodev']));
+      // tmpfs reports size in KiB: 1m -> size=1024k (mm/shmem.c shmem_show_options).
+      expect(m.superOptions.split(',')).toEqual(expect.arrayContaining(['size=1024k', 'mode=750']));
+      expect(r).toMatchObject({ kind: 'dir', perm: 0o750 });
+    });
+
+    it('leaves the host mount table untouched', () => {
+      const dir = freshDir();
+      const before = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+      const inside = inChild<number>(dir, `sys.mount('tmpfs', dir, 'tmpfs', 0n, null); return mountsUnder(dir).length;`);
+      expect(inside).toBe(1);
+      expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).toBe(before);
+      expect(before).not.toContain(dir);
+    });
+
+    it('reports mount failures as SyscallError with errno name and paths', () => {
+      const dir = freshDir();
+      const missing = path.join(dir, 'missing');
+      const r = inChild<Record<string, Attempt>>(
+        dir,
+        `return {
+           missingTarget: attempt(() => sys.mount('tmpfs', ${JSON.stringify(missing)}, 'tmpfs', 0n, null)),
+           badData: attempt(() => sys.mount('tmpfs', dir, 'tmpfs', 0n, 'size=abc')),
+           twoPropagations: attempt(() => sys.mount(null, dir, null, k.MS_SHARED | k.MS_PRIVATE, null)),
+           mounts: mountsUnder(dir),
+         };`,
+      );
+      expect(r.missingTarget).toEqual({
+        error: { name: 'SyscallError', syscall: 'mount', code: 'ENOENT', paths: ['tmpfs', missing] },
+      });
+      // tmpfs rejects an unparsable size= (shmem_parse_one -> -EINVAL).
+      expect(r.badData).toEqual({ error: { name: 'SyscallError', syscall: 'mount', code: 'EINVAL', paths: ['tmpfs', dir] } });
+      // mount(2): only one propagation type per call, otherwise EINVAL.
+      expect(r.twoPropagations).toEqual({ error: { name: 'SyscallError', syscall: 'mount', code: 'EINVAL', paths: [dir] } });
+      expect(r.mounts).toEqual([]);
+    });
+
+    it('unmounts with umount2: EBUSY while a file is open, MNT_DETACH lazily, EINVAL on a non-mount', () => {
+      const dir = freshDir();
+      const r = inChild<Record<string, unknown>>(
+        dir,
+        `sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+         const fd = sys.open(dir + '/held', k.O_WRONLY | k.O_CREAT | k.O_CLOEXEC, 0o600);
+         const busy = attempt(() => sys.umount2(dir, 0));
+         sys.umount2(dir, k.MNT_DETACH);
+         const afterDetach = mountsUnder(dir).length;
+         sys.close(fd);
+         sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+         sys.umount2(dir, 0);
+         return { busy, afterDetach, afterUmount: mountsUnder(dir).length, notMounted: attempt(() => sys.umount2(dir, 0)) };`,
+      );
+      expect(r).toEqual({
+        busy: { error: { name: 'SyscallError', syscall: 'umount2', code: 'EBUSY', paths: [dir] } },
+        afterDetach: 0,
+        afterUmount: 0,
+        notMounted: { error: { name: 'SyscallError', syscall: 'umount2', code: 'EINVAL', paths: [dir] } },
+      });
+    });
+
+    it('changes mount attributes with mount_setattr', () => {
+      const dir = freshDir();
+      const r = inChild<{ options: string[]; write: Attempt; missing: Attempt }>(
+        dir,
+        `sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+         sys.mountSetattr(k.AT_FDCWD, dir, 0, k.MOUNT_ATTR_RDONLY | k.MOUNT_ATTR_NOEXEC, 0n, 0n);
+         return {
+           options: mountsUnder(dir)[0].options.split(','),
+           write: attempt(() => sys.writeFile(dir + '/f', 'x')),
+           missing: attempt(() => sys.mountSetattr(k.AT_FDCWD, dir + '/missing', 0, k.MOUNT_ATTR_RDONLY, 0n, 0n)),
+         };`,
+      );
+      expect(r.options).toEqual(expect.arrayContaining(['ro', 'noexec']));
+      expect(r.write).toEqual({ error: { name: 'SyscallError', syscall: 'open', code: 'EROFS', paths: [`${dir}/f`] } });
+      expect(r.missing).toEqual({
+        error: { name: 'SyscallError', syscall: 'mount_setattr', code: 'ENOENT', paths: [`${dir}/missing`] },
+      });
+    });
+
+    it('pivot_root: EINVAL when new_root is not a mount point; jails into a tmpfs', () => {
+      const dir = freshDir();
+      const bad = inChild<Attempt>(
+        dir,
+        `sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+         sys.mkdir(dir + '/sub', 0o755);
+         sys.mkdir(dir + '/sub/old', 0o755);
+         return attempt(() => sys.pivotRoot(dir + '/sub', dir + '/sub/old'));`,
+      );
+      // pivot_root(2): EINVAL "new_root is not a mount point".
+      expect(bad).toEqual({
+        error: { name: 'SyscallError', syscall: 'pivot_root', code: 'EINVAL', paths: [`${dir}/sub`, `${dir}/sub/old`] },
+      });
+
+      const jailed = inChild<{ root: string[]; marker: string }>(
+        dir,
+        `sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+         sys.mkdir(dir + '/old', 0o755);
+         sys.writeFile(dir + '/marker', 'new root');
+         sys.pivotRoot(dir, dir + '/old');
+         sys.chdir('/');
+         sys.umount2('/old', k.MNT_DETACH);
+         sys.rmdir('/old');
+         return { root: sys.readdir('/'), marker: sys.readFile('/marker') };`,
+      );
+      expect(jailed).toEqual({ root: ['marker'], marker: 'new root' });
+    });
+
+    it('chroot, chdir and fchdir', () => {
+      const dir = freshDir();
+      const r = inChild<Record<string, unknown>>(
+        dir,
+        `sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+         sys.mkdir(dir + '/sub', 0o755);
+         sys.writeFile(dir + '/sub/marker', 'in sub');
+         const fd = sys.open(dir + '/sub', k.O_RDONLY | k.O_DIRECTORY | k.O_CLOEXEC, 0);
+         sys.chdir('/');
+         sys.fchdir(fd);
+         const viaFchdir = sys.readFile('marker');
+         const missing = attempt(() => sys.chroot(dir + '/missing'));
+         sys.chroot(dir);
+         sys.chdir('/sub');
+         return { viaFchdir, missing, inRoot: sys.readdir('/'), relative: sys.readFile('marker') };`,
+      );
+      expect(r).toEqual({
+        viaFchdir: 'in sub',
+        missing: { error: { name: 'SyscallError', syscall: 'chroot', code: 'ENOENT', paths: [`${dir}/missing`] } },
+        inRoot: ['sub'],
+        relative: 'in sub',
+      });
+    });
+
+    it('mknod makes a char device 1:3 that works as /dev/null', () => {
+      const dir = freshDir();
+      const node = `${dir}/null`;
+      const r = inChild<Record<string, unknown>>(
+        dir,
+        `sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+         sys.umask(0);
+         sys.mknod(dir + '/null', k.S_IFCHR | 0o666, k.makedev(1, 3));
+         const st = sys.stat(dir + '/null');
+         sys.writeFile(dir + '/null', 'discarded');
+         return {
+           kind: st.kind, perm: st.perm, rdev: st.rdev,
+           content: sys.readFile(dir + '/null'),
+           again: attempt(() => sys.mknod(dir + '/null', k.S_IFCHR | 0o666, k.makedev(1, 3))),
+         };`,
+      );
+      expect(r).toEqual({
+        kind: 'char',
+        perm: 0o666,
+        rdev: String(makedev(1, 3)),
+        content: '',
+        again: { error: { name: 'SyscallError', syscall: 'mknod', code: 'EEXIST', paths: [node] } },
+      });
+    });
+
+    it('unshare(CLONE_NEWUSER) fails with EINVAL in multithreaded node; setns on a bad fd is EBADF', () => {
+      const r = inChild<Record<string, Attempt>>(
+        freshDir(),
+        `return {
+           userns: attempt(() => sys.unshare(k.CLONE_NEWUSER)),
+           mntns: attempt(() => sys.unshare(k.CLONE_NEWNS)),
+           setns: attempt(() => sys.setns(-1, k.CLONE_NEWNS)),
+         };`,
+      );
+      // unshare(2): EINVAL "CLONE_NEWUSER was specified ... and the caller is multithreaded".
+      expect(r).toEqual({
+        userns: { error: { name: 'SyscallError', syscall: 'unshare', code: 'EINVAL', paths: [] } },
+        mntns: { ok: null },
+        setns: { error: { name: 'SyscallError', syscall: 'setns', code: 'EBADF', paths: [] } },
+      });
+    });
+
+    it('execve replaces the process with argv, envp and stdio; a missing binary is ENOENT', () => {
+      const run = runInMountNamespace(
+        `${PRELUDE}
+         const failed = attempt(() => sys.execve('/nonexistent/bin', ['bin'], []));
+         process.stdout.write(JSON.stringify(failed) + '\\n');
+         sys.execve('/bin/sh', ['sh', '-c', 'printf "%s %s %s" "$0" "$1" "$X"', 'zero', 'one'], ['X=from-envp']);`,
+      );
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const [failed, replaced] = run.stdout.split('\n');
+      expect(JSON.parse(failed)).toEqual({
+        error: { name: 'SyscallError', syscall: 'execve', code: 'ENOENT', paths: ['/nonexistent/bin'] },
+      });
+      expect(replaced).toBe('zero one from-envp');
+    });
+  });
+
+  describe('in this process (no mounts)', () => {
+    it('stat, lstat, symlink and readlink, with ENOENT/EEXIST/EINVAL naming the path', () => {
+      const dir = freshDir();
+      const file = path.join(dir, 'file');
+      const link = path.join(dir, 'link');
+      const missing = path.join(dir, 'missing');
+      fs.writeFileSync(file, 'abc');
+      sys.symlink('file', link);
+
+      expect(sys.stat(link)).toMatchObject({ kind: 'file', size: 3, uid: 0, gid: 0, rdev: 0n });
+      expect(sys.lstat(link).kind).toBe('symlink');
+      expect(sys.stat(link).ino).toBe(sys.stat(file).ino);
+      expect(sys.readlink(link)).toBe('file');
+      expect(sys.readdir(dir).sort()).toEqual(['file', 'link']);
+
+      expect(fields(errorOf(() => sys.stat(missing)))).toEqual({ name: 'SyscallError', syscall: 'stat', code: 'ENOENT', paths: [missing] });
+      expect(fields(errorOf(() => sys.lstat(missing)))).toEqual({ name: 'SyscallError', syscall: 'lstat', code: 'ENOENT', paths: [missing] });
+      expect(fields(errorOf(() => sys.readlink(missing)))).toMatchObject({ code: 'ENOENT', paths: [missing] });
+      // readlink(2): EINVAL "The named file is not a symbolic link".
+      expect(fields(errorOf(() => sys.readlink(file)))).toMatchObject({ syscall: 'readlink', code: 'EINVAL', paths: [file] });
+      expect(fields(errorOf(() => sys.symlink('elsewhere', link)))).toEqual({
+        name: 'SyscallError',
+        syscall: 'symlink',
+        code: 'EEXIST',
+        paths: ['elsewhere', link],
+      });
+      expect(errorOf(() => sys.stat(missing)).message).toBe(`stat ${JSON.stringify(missing)}: ENOENT`);
+    });
+
+    it('mkdir, rmdir, unlink, readdir, readFile and writeFile', () => {
+      const dir = freshDir();
+      const sub = path.join(dir, 'sub');
+      sys.mkdir(sub, 0o700);
+      expect(sys.stat(sub)).toMatchObject({ kind: 'dir', perm: 0o700 });
+      expect(fields(errorOf(() => sys.mkdir(sub, 0o700)))).toMatchObject({ syscall: 'mkdir', code: 'EEXIST', paths: [sub] });
+
+      const file = path.join(sub, 'f');
+      sys.writeFile(file, 'one', 0o640);
+      expect(sys.stat(file).perm).toBe(0o640);
+      sys.writeFile(file, 'two');
+      expect(sys.readFile(file)).toBe('two');
+      expect(fields(errorOf(() => sys.readFile(path.join(sub, 'none'))))).toMatchObject({ syscall: 'open', code: 'ENOENT' });
+      expect(fields(errorOf(() => sys.rmdir(sub)))).toMatchObject({ syscall: 'rmdir', code: 'ENOTEMPTY', paths: [sub] });
+      expect(fields(errorOf(() => sys.readdir(file)))).toMatchObject({ syscall: 'readdir', code: 'ENOTDIR', paths: [file] });
+
+      sys.unlink(file);
+      expect(fields(errorOf(() => sys.unlink(file)))).toMatchObject({ syscall: 'unlink', code: 'ENOENT', paths: [file] });
+      sys.rmdir(sub);
+      expect(sys.readdir(dir)).toEqual([]);
+    });
+
+    it('chmod keeps set-id bits; chown follows symlinks, lchown does not', () => {
+      const dir = freshDir();
+      const file = path.join(dir, 'f');
+      const link = path.join(dir, 'l');
+      fs.writeFileSync(file, '');
+      fs.symlinkSync(file, link);
+      sys.chmod(file, 0o4750);
+      expect(sys.stat(file).perm).toBe(0o4750);
+      sys.lchown(link, 1001, 1002);
+      expect(sys.lstat(link)).toMatchObject({ uid: 1001, gid: 1002 });
+      expect(sys.stat(file)).toMatchObject({ uid: 0, gid: 0 });
+      sys.chown(link, 1003, 1004);
+      expect(sys.stat(file)).toMatchObject({ uid: 1003, gid: 1004 });
+      expect(fields(errorOf(() => sys.chmod(path.join(dir, 'x'), 0o600)))).toMatchObject({ syscall: 'chmod', code: 'ENOENT' });
+      expect(fields(errorOf(() => sys.chown(path.join(dir, 'x'), 0, 0)))).toMatchObject({ syscall: 'chown', code: 'ENOENT' });
+    });
+
+    it('open, openat, fstat, dup3 and close', () => {
+      const dir = freshDir();
+      const dfd = sys.open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+      try {
+        expect(sys.fstat(dfd).kind).toBe('dir');
+        const fd = sys.openat(dfd, 'created', O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600);
+        expect(sys.fstat(fd)).toMatchObject({ kind: 'file', perm: 0o600 });
+        // dup3(2): EINVAL when oldfd equals newfd.
+        expect(fields(errorOf(() => sys.dup3(fd, fd, 0)))).toMatchObject({ syscall: 'dup3', code: 'EINVAL' });
+        sys.close(fd);
+        expect(fields(errorOf(() => sys.close(fd)))).toMatchObject({ syscall: 'close', code: 'EBADF' });
+        expect(fields(errorOf(() => sys.openat(dfd, 'created', O_WRONLY | O_CREAT | O_EXCL, 0o600)))).toEqual({
+          name: 'SyscallError',
+          syscall: 'openat',
+          code: 'EEXIST',
+          paths: ['created'],
+        });
+      } finally {
+        sys.close(dfd);
+      }
+      expect(fields(errorOf(() => sys.open(path.join(dir, 'missing'), O_RDONLY, 0)))).toMatchObject({ syscall: 'open', code: 'ENOENT' });
+      expect(fields(errorOf(() => sys.chdir(path.join(dir, 'missing'))))).toMatchObject({ syscall: 'chdir', code: 'ENOENT' });
+    });
+
+    it('openat2 with RESOLVE_IN_ROOT resolves absolute symlinks and .. inside the root', () => {
+      const root = freshDir();
+      fs.mkdirSync(path.join(root, 'etc'));
+      fs.writeFileSync(path.join(root, 'etc', 'passwd'), 'inside the root');
+      fs.symlinkSync('/etc/passwd', path.join(root, 'abs'));
+      fs.symlinkSync('../../../../../etc/passwd', path.join(root, 'up'));
+      const rootfd = sys.open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+      const read = (p: string, resolve: bigint): string => {
+        const fd = sys.openat2(rootfd, p, O_RDONLY | O_CLOEXEC, 0, resolve);
+        try {
+          return fs.readFileSync(fd, 'utf8');
+        } finally {
+          sys.close(fd);
+        }
+      };
+      try {
+        expect(read('abs', RESOLVE_IN_ROOT)).toBe('inside the root');
+        expect(read('up', RESOLVE_IN_ROOT)).toBe('inside the root');
+        expect(read('/etc/passwd', RESOLVE_IN_ROOT)).toBe('inside the root');
+        // openat2(2): RESOLVE_BENEATH fails with EXDEV where RESOLVE_IN_ROOT would clamp.
+        expect(fields(errorOf(() => read('abs', RESOLVE_BENEATH)))).toEqual({
+          name: 'SyscallError',
+          syscall: 'openat2',
+          code: 'EXDEV',
+          paths: ['abs'],
+        });
+        expect(fields(errorOf(() => read('missing', RESOLVE_IN_ROOT)))).toMatchObject({ code: 'ENOENT', paths: ['missing'] });
+      } finally {
+        sys.close(rootfd);
+      }
+    });
+
+    it('umask sets the mask and returns the previous one', () => {
+      const previous = sys.umask(0o027);
+      try {
+        expect(sys.umask(0o077)).toBe(0o027);
+        const dir = path.join(freshDir(), 'd');
+        sys.mkdir(dir, 0o777);
+        expect(sys.stat(dir).perm).toBe(0o700);
+      } finally {
+        expect(sys.umask(previous)).toBe(0o077);
+      }
+    });
+
+    it('runCommand returns interleaved stdout and stderr, status, env and cwd', () => {
+      const dir = freshDir();
+      const r = sys.runCommand({
+        path: '/bin/sh',
+        args: ['-c', 'echo out1; echo err1 >&2; echo out2; pwd; echo "$A|$B"; exit 3'],
+        env: ['A=1', 'B=x=y'],
+        dir,
+      });
+      expect(r).toEqual({ status: 3, signal: null, output: `out1\nerr1\nout2\n${dir}\n1|x=y\n` });
+    });
+
+    it('runCommand reports a signal, and a missing binary as execve ENOENT', () => {
+      expect(sys.runCommand({ path: '/bin/sh', args: ['-c', 'kill -TERM $$'], env: [], dir: '' })).toEqual({
+        status: null,
+        signal: 'SIGTERM',
+        output: '',
+      });
+      expect(fields(errorOf(() => sys.runCommand({ path: '/nonexistent/cmd', args: [], env: [], dir: '' })))).toEqual({
+        name: 'SyscallError',
+        syscall: 'execve',
+        code: 'ENOENT',
+        paths: ['/nonexistent/cmd'],
+      });
+    });
+
+    it('stayed in the mount namespace it started in', () => {
+      expect(fs.readlinkSync('/proc/self/ns/mnt')).toBe(ownMountNs);
+    });
+  });
+});

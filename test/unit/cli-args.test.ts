@@ -1,0 +1,40 @@
+import { parseArgs } from '../../src/cli/args';
+import { ConfigError } from '../../src/core/errors';
+
+describe('parseArgs', () => {
+  test('defaults', () => {
+    expect(parseArgs([])).toEqual({
+      command: undefined, help: false, version: false, bundle: '.', noPivot: false,
+      logLevel: 'warn', logFormat: 'text', format: 'text',
+    });
+  });
+
+  test.each([
+    [['run'], { command: 'run' }],
+    [['run', '--bundle', '/b'], { command: 'run', bundle: '/b' }],
+    [['-b', '/b', 'run'], { command: 'run', bundle: '/b' }],
+    [['run', '--bundle=/b'], { command: 'run', bundle: '/b' }],
+    [['run', '--no-pivot'], { command: 'run', noPivot: true }],
+    [['run', '--plugins', 'p.json'], { command: 'run', plugins: 'p.json' }],
+    [['run', '--log-level', 'debug'], { command: 'run', logLevel: 'debug' }],
+    [['run', '--log-format=json'], { command: 'run', logFormat: 'json' }],
+    [['run', '--log', '/tmp/l'], { command: 'run', log: '/tmp/l' }],
+    [['plan', '--format', 'json'], { command: 'plan', format: 'json' }],
+    [['--help'], { help: true }],
+    [['-h'], { help: true }],
+    [['--version'], { version: true }],
+    [['-v'], { version: true }],
+  ])('%j', (argv, expected) => expect(parseArgs(argv)).toMatchObject(expected));
+
+  test.each([
+    [['--bogus'], 'argument "--bogus": unknown option or extra argument (see mountkit --help)'],
+    [['run', 'extra'], 'argument "extra": unknown option or extra argument (see mountkit --help)'],
+    [['run', '--bundle'], '--bundle: needs a value'],
+    [['run', '--log-level', 'loud'], '--log-level "loud": must be one of error, warn, info, debug'],
+    [['run', '--log-format=xml'], '--log-format "xml": must be one of text, json'],
+    [['run', '--no-pivot=yes'], '--no-pivot "yes": takes no value'],
+  ])('%j is refused', (argv, message) => {
+    expect(() => parseArgs(argv)).toThrow(ConfigError);
+    expect(() => parseArgs(argv)).toThrow(message);
+  });
+});

@@ -1,0 +1,561 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import {
+  MOUNT_ATTR_RDONLY,
+  MS_BIND,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_RELATIME,
+  MS_SHARED,
+  MS_SLAVE,
+  MS_STRICTATIME,
+} from '../../src/core/constants';
+import type { RootfsConfig } from '../../src/core/config/model';
+import { fromOciSpec, loadBundle } from '../../src/core/config/oci';
+import { ConfigError } from '../../src/core/errors';
+
+type Json = Record<string, any>;
+
+/** The config.json `runc spec` writes (runc 1.1), trimmed of what mountkit never reads. */
+function runcDefaultSpec(): Json {
+  return {
+    ociVersion: '1.0.2-dev',
+    process: {
+      terminal: true,
+      user: { uid: 0, gid: 0 },
+      args: ['sh'],
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
+      cwd: '/',
+      capabilities: { bounding: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'] },
+      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
+      noNewPrivileges: true,
+    },
+    root: { path: 'rootfs', readonly: true },
+    hostname: 'runc',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      {
+        destination: '/dev/pts',
+        type: 'devpts',
+        source: 'devpts',
+        options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
+      },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+    ],
+    linux: {
+      resources: { devices: [{ allow: false, access: 'rwm' }] },
+      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }],
+      maskedPaths: [
+        '/proc/acpi',
+        '/proc/asound',
+        '/proc/kcore',
+        '/proc/keys',
+        '/proc/latency_stats',
+        '/proc/timer_list',
+        '/proc/timer_stats',
+        '/proc/sched_debug',
+        '/sys/firmware',
+        '/proc/scsi',
+      ],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}
+
+const plain = { clearedFlags: 0n, propagationFlags: [], extensions: { tmpcopyup: false }, relabel: '', premountCmds: [], postmountCmds: [] };
+
+const RUNC_DEFAULT: RootfsConfig = {
+  bundle: '/bundles/b1',
+  rootfs: '/bundles/b1/rootfs',
+  readonlyRootfs: true,
+  mounts: [
+    { ...plain, index: 0, type: 'proc', source: 'proc', destination: '/proc', flags: 0n, data: '' },
+    { ...plain, index: 1, type: 'tmpfs', source: 'tmpfs', destination: '/dev', flags: MS_NOSUID | MS_STRICTATIME, data: 'mode=755,size=65536k' },
+    {
+      ...plain,
+      index: 2,
+      type: 'devpts',
+      source: 'devpts',
+      destination: '/dev/pts',
+      flags: MS_NOSUID | MS_NOEXEC,
+      data: 'newinstance,ptmxmode=0666,mode=0620,gid=5',
+    },
+    {
+      ...plain,
+      index: 3,
+      type: 'tmpfs',
+      source: 'shm',
+      destination: '/dev/shm',
+      flags: MS_NOSUID | MS_NOEXEC | MS_NODEV,
+      data: 'mode=1777,size=65536k',
+    },
+    { ...plain, index: 4, type: 'mqueue', source: 'mqueue', destination: '/dev/mqueue', flags: MS_NOSUID | MS_NOEXEC | MS_NODEV, data: '' },
+    { ...plain, index: 5, type: 'sysfs', source: 'sysfs', destination: '/sys', flags: MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, data: '' },
+    {
+      ...plain,
+      index: 6,
+      type: 'cgroup',
+      source: 'cgroup',
+      destination: '/sys/fs/cgroup',
+      flags: MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RELATIME | MS_RDONLY,
+      data: '',
+    },
+  ],
+  devices: [],
+  rootPropagation: 0n,
+  noPivot: false,
+  namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }],
+  maskedPaths: [
+    '/proc/acpi',
+    '/proc/asound',
+    '/proc/kcore',
+    '/proc/keys',
+    '/proc/latency_stats',
+    '/proc/timer_list',
+    '/proc/timer_stats',
+    '/proc/sched_debug',
+    '/sys/firmware',
+    '/proc/scsi',
+  ],
+  readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+  sysctls: {},
+  mountLabel: '',
+  process: {
+    args: ['sh'],
+    env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
+    cwd: '/',
+    uid: 0,
+    gid: 0,
+    terminal: true,
+  },
+  hooks: { prestart: [], createRuntime: [] },
+  hostname: 'runc',
+};
+
+function convert(edit: (spec: Json) => void = () => undefined): RootfsConfig {
+  const spec = runcDefaultSpec();
+  edit(spec);
+  return fromOciSpec(spec, '/bundles/b1');
+}
+
+function caught(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}
+
+function expectConfigError(fn: () => unknown, message: string): void {
+  const err = caught(fn);
+  expect(err).toBeInstanceOf(ConfigError);
+  expect((err as ConfigError).message).toBe(message);
+  expect((err as ConfigError).exitCode).toBe(2);
+}
+
+describe('fromOciSpec: conversion', () => {
+  test('the runc default spec', () => {
+    expect(convert()).toEqual(RUNC_DEFAULT);
+  });
+
+  test('no mount of the default spec gets recursive attributes', () => {
+    expect(convert().mounts.filter((m) => 'recAttrs' in m)).toEqual([]);
+  });
+
+  test('devices, sysctls, propagation, label, hooks and namespace paths', () => {
+    const cfg = convert((s) => {
+      s.linux.devices = [
+        { type: 'c', path: '/dev/fuse', major: 10, minor: 229 },
+        { type: 'b', path: '/dev/loop0/', major: 7, minor: 0, fileMode: 0o660, uid: 0, gid: 6 },
+        { type: 'u', path: '/dev/./net/tun', major: 10, minor: 200, fileMode: 0o020666 },
+        { type: 'p', path: '/dev/fifo' },
+      ];
+      s.linux.sysctl = { 'net.ipv4.ip_forward': '1', 'kernel.shm_rmid_forced': '1' };
+      s.linux.rootfsPropagation = 'rshared';
+      s.linux.mountLabel = 'system_u:object_r:container_file_t:s0:c1,c2';
+      s.linux.namespaces = [{ type: 'mount' }, { type: 'network', path: '/proc/1234/ns/net' }, { type: 'user', path: '' }];
+      s.hooks = {
+        prestart: [{ path: '/usr/bin/netns-hook', args: ['netns-hook', 'up'], env: ['A=1'], timeout: 5 }],
+        createRuntime: [{ path: '/bin/true' }],
+        poststop: [{ path: 'not-read-by-mountkit' }],
+      };
+      s.process.user = { uid: 1000, gid: 1000, additionalGids: [5], umask: 18 };
+      s.process.cwd = '/home/user';
+      s.process.terminal = false;
+    });
+    expect(cfg.devices).toEqual([
+      { type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0 },
+      { type: 'b', path: '/dev/loop0', major: 7, minor: 0, fileMode: 0o660, uid: 0, gid: 6 },
+      { type: 'u', path: '/dev/net/tun', major: 10, minor: 200, fileMode: 0o666, uid: 0, gid: 0 },
+      { type: 'p', path: '/dev/fifo', major: 0, minor: 0, fileMode: 0o666, uid: 0, gid: 0 },
+    ]);
+    expect(cfg.sysctls).toEqual({ 'net.ipv4.ip_forward': '1', 'kernel.shm_rmid_forced': '1' });
+    expect(cfg.rootPropagation).toBe(MS_SHARED | MS_REC);
+    expect(cfg.mountLabel).toBe('system_u:object_r:container_file_t:s0:c1,c2');
+    expect(cfg.namespaces).toEqual([{ type: 'mount' }, { type: 'network', path: '/proc/1234/ns/net' }, { type: 'user' }]);
+    expect(cfg.hooks).toEqual({
+      prestart: [{ path: '/usr/bin/netns-hook', args: ['netns-hook', 'up'], env: ['A=1'], timeout: 5 }],
+      createRuntime: [{ path: '/bin/true', args: [], env: [] }],
+    });
+    expect(cfg.hooks.createRuntime[0]).not.toHaveProperty('timeout');
+    expect(cfg.process).toEqual({ ...RUNC_DEFAULT.process, uid: 1000, gid: 1000, cwd: '/home/user', terminal: false });
+  });
+
+  test.each<[string, bigint]>([
+    ['private', MS_PRIVATE],
+    ['rprivate', MS_PRIVATE | MS_REC],
+    ['slave', MS_SLAVE],
+    ['rslave', MS_SLAVE | MS_REC],
+    ['',  0n],
+  ])('rootfsPropagation %j -> %s', (word, flags) => {
+    expect(convert((s) => (s.linux.rootfsPropagation = word)).rootPropagation).toBe(flags);
+  });
+
+  test('a minimal spec gets every default', () => {
+    expect(fromOciSpec({ root: { path: '/srv/rootfs/' } }, '/bundles/b1')).toEqual({
+      bundle: '/bundles/b1',
+      rootfs: '/srv/rootfs',
+      readonlyRootfs: false,
+      mounts: [],
+      devices: [],
+      rootPropagation: 0n,
+      noPivot: false,
+      namespaces: [],
+      maskedPaths: [],
+      readonlyPaths: [],
+      sysctls: {},
+      mountLabel: '',
+      process: { args: [], env: [], cwd: '/', uid: 0, gid: 0, terminal: false },
+      hooks: { prestart: [], createRuntime: [] },
+      hostname: '',
+    });
+  });
+
+  test('null counts as absent', () => {
+    const cfg = fromOciSpec(
+      { root: { path: 'rootfs', readonly: null }, mounts: null, linux: { devices: null, sysctl: null }, hooks: null, hostname: null },
+      '/b',
+    );
+    expect(cfg).toMatchObject({ readonlyRootfs: false, mounts: [], devices: [], sysctls: {}, hostname: '' });
+  });
+
+  test('the bundle dir is made absolute and clean', () => {
+    const cfg = fromOciSpec({ root: { path: '../other/rootfs' } }, '/bundles//b1/');
+    expect(cfg.bundle).toBe('/bundles/b1');
+    expect(cfg.rootfs).toBe('/bundles/other/rootfs');
+  });
+
+  test('process.cwd defaults to /', () => {
+    expect(convert((s) => delete s.process.cwd).process.cwd).toBe('/');
+  });
+
+  test('unknown fields are ignored', () => {
+    const cfg = convert((s) => {
+      s.annotations = { 'org.example': 'x' };
+      s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+      s.mounts[0].uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
+      s.root.extra = 42;
+    });
+    expect(cfg).toEqual(RUNC_DEFAULT);
+  });
+
+  test('a __proto__ sysctl key stays an ordinary key', () => {
+    const spec = JSON.parse('{"root":{"path":"r"},"linux":{"sysctl":{"__proto__":"x","a":"b"}}}');
+    const cfg = fromOciSpec(spec, '/b');
+    expect(Object.keys(cfg.sysctls)).toEqual(['__proto__', 'a']);
+    expect(Object.getPrototypeOf(cfg.sysctls)).toBe(Object.prototype);
+  });
+});
+
+describe('fromOciSpec: mounts', () => {
+  function mountOf(m: Json) {
+    return convert((s) => (s.mounts = [m])).mounts[0];
+  }
+
+  test.each([
+    ['none', ['rbind', 'ro']],
+    ['tmpfs', ['bind']],
+    ['bind', ['rbind']],
+    [undefined, ['bind', 'nosuid']],
+    ['', ['rbind']],
+  ])('type %j with options %j is a bind mount', (type, options) => {
+    expect(mountOf({ type, source: '/srv/data', destination: '/data', options }).type).toBe('bind');
+  });
+
+  test('a bind mount keeps its flags, propagation and recursive attributes', () => {
+    expect(mountOf({ type: 'none', source: '/srv/data', destination: '/data/', options: ['rbind', 'ro', 'rprivate', 'rro'] })).toEqual({
+      ...plain,
+      index: 0,
+      type: 'bind',
+      source: '/srv/data',
+      destination: '/data',
+      flags: MS_BIND | MS_REC | MS_RDONLY,
+      propagationFlags: [MS_PRIVATE | MS_REC],
+      recAttrs: { attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n },
+      data: '',
+    });
+  });
+
+  test('type "bind" without a bind option stays as written (the flags decide)', () => {
+    expect(mountOf({ type: 'bind', source: 'data', destination: '/data', options: ['ro'] })).toMatchObject({
+      type: 'bind',
+      source: 'data',
+      flags: MS_RDONLY,
+    });
+  });
+
+  test.each([
+    ['data', '/bundles/b1/data'],
+    ['./volumes/../data/', '/bundles/b1/data'],
+    ['../shared', '/bundles/shared'],
+    ['/srv/data', '/srv/data'],
+  ])('bind source %j -> %j', (source, expected) => {
+    expect(mountOf({ source, destination: '/data', options: ['bind'] }).source).toBe(expected);
+  });
+
+  test('a relative source of a non-bind mount is a name, left as is', () => {
+    expect(mountOf({ type: 'tmpfs', source: 'shm', destination: '/dev/shm' }).source).toBe('shm');
+  });
+
+  test('a missing source of a non-bind mount is empty', () => {
+    expect(mountOf({ type: 'tmpfs', destination: '/tmp' }).source).toBe('');
+  });
+
+  test.each([
+    ['/dev/shm/', '/dev/shm'],
+    ['//tmp/./x/../y', '/tmp/y'],
+    ['/a//b///', '/a/b'],
+    ['/', '/'],
+    ['/../../etc', '/etc'],
+  ])('destination %j -> %j', (destination, expected) => {
+    expect(mountOf({ type: 'tmpfs', source: 'tmpfs', destination }).destination).toBe(expected);
+  });
+
+  test('tmpcopyup and data reach the mount', () => {
+    expect(mountOf({ type: 'tmpfs', source: 'tmpfs', destination: '/etc', options: ['tmpcopyup', 'mode=755'] })).toMatchObject({
+      extensions: { tmpcopyup: true },
+      data: 'mode=755',
+    });
+  });
+
+  test('indexes follow the config order', () => {
+    expect(convert().mounts.map((m) => m.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
+  });
+});
+
+describe('fromOciSpec: validation', () => {
+  test.each<[string, (s: Json) => void, string]>([
+    ['relative destination', (s) => (s.mounts[3].destination = 'proc2'), 'mounts[3].destination "proc2": must be an absolute path'],
+    ['missing destination', (s) => delete s.mounts[1].destination, 'mounts[1].destination: is required'],
+    ['numeric destination', (s) => (s.mounts[1].destination = 7), 'mounts[1].destination: must be a string'],
+    ['options not an array', (s) => (s.mounts[2].options = 'nosuid,noexec'), 'mounts[2].options: must be an array of strings'],
+    ['options with a number', (s) => (s.mounts[2].options = ['nosuid', 5]), 'mounts[2].options: must be an array of strings'],
+    ['mounts not an array', (s) => (s.mounts = { destination: '/x' }), 'mounts: must be an array'],
+    ['mount not an object', (s) => (s.mounts[1] = '/dev'), 'mounts[1]: must be an object'],
+    ['missing type', (s) => delete s.mounts[0].type, 'mounts[0].type: must be set unless the options contain bind or rbind'],
+    ['empty type', (s) => (s.mounts[0].type = ''), 'mounts[0].type: must be set unless the options contain bind or rbind'],
+    ['type not a string', (s) => (s.mounts[0].type = ['proc']), 'mounts[0].type: must be a string'],
+    [
+      'bind without source',
+      (s) => (s.mounts = [{ destination: '/data', options: ['rbind'] }]),
+      'mounts[0].source: must be set for a bind mount',
+    ],
+    ['NUL in destination', (s) => (s.mounts[0].destination = '/pr\0oc'), 'mounts[0].destination "/pr\\u0000oc": must not contain a NUL byte'],
+    ['NUL in source', (s) => (s.mounts[0].source = 'pr\0oc'), 'mounts[0].source "pr\\u0000oc": must not contain a NUL byte'],
+    ['NUL in type', (s) => (s.mounts[0].type = 'proc\0'), 'mounts[0].type "proc\\u0000": must not contain a NUL byte'],
+    ['NUL in an option', (s) => (s.mounts[1].options[2] = 'mode=7\x0055'), 'mounts[1].options[2] "mode=7\\u000055": must not contain a NUL byte'],
+    ['missing root', (s) => delete s.root, 'root.path: is required'],
+    ['root without path', (s) => (s.root = { readonly: true }), 'root.path: is required'],
+    ['empty root path', (s) => (s.root.path = ''), 'root.path: is required'],
+    ['root not an object', (s) => (s.root = 'rootfs'), 'root: must be an object'],
+    ['NUL in root path', (s) => (s.root.path = 'root\0fs'), 'root.path "root\\u0000fs": must not contain a NUL byte'],
+    ['readonly not a boolean', (s) => (s.root.readonly = 'yes'), 'root.readonly: must be a boolean'],
+    ['linux not an object', (s) => (s.linux = []), 'linux: must be an object'],
+    [
+      'unknown device type',
+      (s) => (s.linux.devices = [{ type: 'x', path: '/dev/x', major: 1, minor: 1 }]),
+      'linux.devices[0].type "x": must be one of c, b, u, p',
+    ],
+    ['missing device type', (s) => (s.linux.devices = [{ path: '/dev/x' }]), 'linux.devices[0].type: is required'],
+    [
+      'device outside /dev',
+      (s) => (s.linux.devices = [{ type: 'c', path: '/tmp/null', major: 1, minor: 3 }]),
+      'linux.devices[0].path "/tmp/null": must be under /dev',
+    ],
+    [
+      'device escaping /dev',
+      (s) => (s.linux.devices = [{ type: 'c', path: '/dev/../etc/passwd', major: 1, minor: 3 }]),
+      'linux.devices[0].path "/etc/passwd": must be under /dev',
+    ],
+    [
+      'device at /dev itself',
+      (s) => (s.linux.devices = [{ type: 'c', path: '/dev/', major: 1, minor: 3 }]),
+      'linux.devices[0].path "/dev": must be under /dev',
+    ],
+    [
+      'relative device path',
+      (s) => (s.linux.devices = [{ type: 'c', path: 'dev/null', major: 1, minor: 3 }]),
+      'linux.devices[0].path "dev/null": must be an absolute path',
+    ],
+    [
+      'char device without major',
+      (s) => (s.linux.devices = [{ type: 'p', path: '/dev/p' }, { type: 'c', path: '/dev/x', minor: 1 }]),
+      'linux.devices[1].major: is required for a c device',
+    ],
+    [
+      'block device without minor',
+      (s) => (s.linux.devices = [{ type: 'b', path: '/dev/x', major: 8 }]),
+      'linux.devices[0].minor: is required for a b device',
+    ],
+    [
+      'negative minor',
+      (s) => (s.linux.devices = [{ type: 'c', path: '/dev/x', major: 1, minor: -1 }]),
+      'linux.devices[0].minor -1: must be a non-negative integer',
+    ],
+    [
+      'major beyond 12 bits',
+      (s) => (s.linux.devices = [{ type: 'c', path: '/dev/x', major: 4096, minor: 0 }]),
+      'linux.devices[0].major 4096: must be at most 4095',
+    ],
+    [
+      'fileMode as a string',
+      (s) => (s.linux.devices = [{ type: 'c', path: '/dev/x', major: 1, minor: 3, fileMode: '0666' }]),
+      'linux.devices[0].fileMode: must be a number',
+    ],
+    [
+      'device uid not an integer',
+      (s) => (s.linux.devices = [{ type: 'c', path: '/dev/x', major: 1, minor: 3, uid: 1.5 }]),
+      'linux.devices[0].uid 1.5: must be a non-negative integer',
+    ],
+    ['devices not an array', (s) => (s.linux.devices = {}), 'linux.devices: must be an array'],
+    [
+      'unknown rootfsPropagation',
+      (s) => (s.linux.rootfsPropagation = 'rro'),
+      'linux.rootfsPropagation "rro": must be one of private, rprivate, slave, rslave, shared, rshared, unbindable, runbindable',
+    ],
+    ['rootfsPropagation not a string', (s) => (s.linux.rootfsPropagation = 1), 'linux.rootfsPropagation: must be a string'],
+    [
+      'unknown namespace',
+      (s) => (s.linux.namespaces[1].type = 'net'),
+      'linux.namespaces[1].type "net": must be one of mount, pid, uts, ipc, network, user, cgroup, time',
+    ],
+    ['duplicate namespace', (s) => s.linux.namespaces.push({ type: 'pid' }), 'linux.namespaces[6].type "pid": is listed more than once'],
+    [
+      'relative namespace path',
+      (s) => (s.linux.namespaces[1].path = 'proc/1/ns/net'),
+      'linux.namespaces[1].path "proc/1/ns/net": must be an absolute path',
+    ],
+    ['relative masked path', (s) => (s.linux.maskedPaths[2] = 'proc/kcore'), 'linux.maskedPaths[2] "proc/kcore": must be an absolute path'],
+    ['readonlyPaths not an array', (s) => (s.linux.readonlyPaths = '/proc/sys'), 'linux.readonlyPaths: must be an array'],
+    ['NUL in a readonly path', (s) => (s.linux.readonlyPaths[0] = '/proc/\0bus'), 'linux.readonlyPaths[0] "/proc/\\u0000bus": must not contain a NUL byte'],
+    ['sysctl as an array', (s) => (s.linux.sysctl = ['a=b']), 'linux.sysctl: must be an object of strings'],
+    ['sysctl value not a string', (s) => (s.linux.sysctl = { 'net.ipv4.ip_forward': 1 }), 'linux.sysctl["net.ipv4.ip_forward"]: must be a string'],
+    ['NUL in a sysctl value', (s) => (s.linux.sysctl = { 'kernel.x': '1\0' }), 'linux.sysctl["kernel.x"] "1\\u0000": must not contain a NUL byte'],
+    ['NUL in a sysctl key', (s) => (s.linux.sysctl = { 'kernel.\0x': '1' }), 'linux.sysctl "kernel.\\u0000x": keys must not contain a NUL byte'],
+    ['mountLabel not a string', (s) => (s.linux.mountLabel = true), 'linux.mountLabel: must be a string'],
+    ['missing args', (s) => delete s.process.args, 'process.args: is required'],
+    ['empty args', (s) => (s.process.args = []), 'process.args: must not be empty'],
+    ['args as a string', (s) => (s.process.args = 'sh'), 'process.args: must be an array of strings'],
+    ['NUL in an arg', (s) => (s.process.args = ['sh', '-c\0']), 'process.args[1] "-c\\u0000": must not contain a NUL byte'],
+    ['NUL in env', (s) => (s.process.env[1] = 'TERM=\0'), 'process.env[1] "TERM=\\u0000": must not contain a NUL byte'],
+    ['relative cwd', (s) => (s.process.cwd = 'tmp'), 'process.cwd "tmp": must be an absolute path'],
+    ['empty cwd', (s) => (s.process.cwd = ''), 'process.cwd "": must be an absolute path'],
+    ['negative uid', (s) => (s.process.user.uid = -1), 'process.user.uid -1: must be a non-negative integer'],
+    ['gid beyond 32 bits', (s) => (s.process.user.gid = 2 ** 32), 'process.user.gid 4294967296: must be at most 4294967295'],
+    ['uid as a string', (s) => (s.process.user.uid = '0'), 'process.user.uid: must be a number'],
+    ['terminal not a boolean', (s) => (s.process.terminal = 1), 'process.terminal: must be a boolean'],
+    ['process not an object', (s) => (s.process = ['sh']), 'process: must be an object'],
+    ['hook without path', (s) => (s.hooks = { prestart: [{ args: ['x'] }] }), 'hooks.prestart[0].path: is required'],
+    ['relative hook path', (s) => (s.hooks = { createRuntime: [{ path: 'hook' }] }), 'hooks.createRuntime[0].path "hook": must be an absolute path'],
+    ['zero hook timeout', (s) => (s.hooks = { prestart: [{ path: '/h', timeout: 0 }] }), 'hooks.prestart[0].timeout 0: must be greater than zero'],
+    ['hook args not strings', (s) => (s.hooks = { prestart: [{ path: '/h', args: [1] }] }), 'hooks.prestart[0].args: must be an array of strings'],
+    ['NUL in hostname', (s) => (s.hostname = 'ru\0nc'), 'hostname "ru\\u0000nc": must not contain a NUL byte'],
+    ['hostname not a string', (s) => (s.hostname = 5), 'hostname: must be a string'],
+  ])('%s', (_name, edit, message) => {
+    expectConfigError(() => convert(edit), message);
+  });
+
+  test.each([[[]], [null], ['{}'], [42]])('a spec that is %j is rejected', (spec) => {
+    expectConfigError(() => fromOciSpec(spec, '/b'), 'config.json: must be a JSON object');
+  });
+
+  test('the error names the field and keeps it apart from the reason', () => {
+    const err = caught(() => convert((s) => (s.mounts[3].destination = 'proc2'))) as ConfigError;
+    expect(err.field).toBe('mounts[3].destination');
+    expect(err.value).toBe('proc2');
+    expect(err.reason).toBe('must be an absolute path');
+    expect(err.name).toBe('ConfigError');
+  });
+});
+
+describe('loadBundle', () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-oci-'));
+  });
+
+  afterEach(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  function writeConfig(text: string): void {
+    fs.writeFileSync(path.join(dir, 'config.json'), text);
+  }
+
+  test('reads config.json and anchors relative paths at the bundle', () => {
+    const spec = runcDefaultSpec();
+    spec.mounts.push({ type: 'none', source: 'volumes/data', destination: '/data', options: ['rbind'] });
+    writeConfig(JSON.stringify(spec, null, '\t'));
+    const cfg = loadBundle(dir);
+    expect(cfg.bundle).toBe(dir);
+    expect(cfg.rootfs).toBe(path.join(dir, 'rootfs'));
+    expect(cfg.mounts[7]).toMatchObject({ type: 'bind', source: path.join(dir, 'volumes/data'), destination: '/data' });
+    expect(cfg.mounts.slice(0, 7)).toEqual(RUNC_DEFAULT.mounts);
+  });
+
+  test('a relative bundle dir is resolved against the working directory', () => {
+    writeConfig(JSON.stringify({ root: { path: 'rootfs' } }));
+    const cfg = loadBundle(path.relative(process.cwd(), dir));
+    expect(cfg.bundle).toBe(dir);
+    expect(cfg.rootfs).toBe(path.join(dir, 'rootfs'));
+  });
+
+  test('a missing config.json', () => {
+    expectConfigError(() => loadBundle(dir), `config.json ${JSON.stringify(path.join(dir, 'config.json'))}: cannot be read (ENOENT)`);
+  });
+
+  test('a bundle dir that does not exist', () => {
+    const missing = path.join(dir, 'nope');
+    expectConfigError(() => loadBundle(missing), `config.json ${JSON.stringify(path.join(missing, 'config.json'))}: cannot be read (ENOENT)`);
+  });
+
+  test.each(['', '  \n\t'])('an empty config.json (%j)', (text) => {
+    writeConfig(text);
+    expectConfigError(() => loadBundle(dir), `config.json ${JSON.stringify(path.join(dir, 'config.json'))}: is empty`);
+  });
+
+  test.each(['{"root": {"path": "rootfs"},}', '{"root"', 'rootfs'])('invalid JSON %j names the parse error', (text) => {
+    writeConfig(text);
+    const parseError = caught(() => JSON.parse(text)) as Error;
+    expectConfigError(
+      () => loadBundle(dir),
+      `config.json ${JSON.stringify(path.join(dir, 'config.json'))}: is not valid JSON: ${parseError.message}`,
+    );
+  });
+
+  test('validation errors surface unchanged', () => {
+    writeConfig(JSON.stringify({ root: { path: 'rootfs' }, mounts: [{ type: 'proc', destination: 'proc' }] }));
+    expectConfigError(() => loadBundle(dir), 'mounts[0].destination "proc": must be an absolute path');
+  });
+});

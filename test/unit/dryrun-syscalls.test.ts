@@ -1,0 +1,172 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { DryRunSyscalls } from '../../src/core/syscalls/dryrun';
+import { ExecveCalled } from '../../src/core/syscalls/fake';
+import { SyscallError } from '../../src/core/errors';
+import {
+  MS_BIND,
+  MS_NOSUID,
+  O_CREAT,
+  O_DIRECTORY,
+  O_RDONLY,
+  O_WRONLY,
+  S_IFCHR,
+  makedev,
+} from '../../src/core/constants';
+
+function codeOf(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof SyscallError) return err.code;
+    throw err;
+  }
+  throw new Error('expected a SyscallError');
+}
+
+/** Every path under `dir` with its type and mode, to prove the host did not change. */
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (p: string): void => {
+    const st = fs.lstatSync(p);
+    out.push(`${p} ${st.mode.toString(8)} ${st.uid}:${st.gid} ${st.isFile() ? fs.readFileSync(p, 'utf8') : ''}`);
+    if (st.isDirectory()) for (const name of fs.readdirSync(p).sort()) walk(path.join(p, name));
+  };
+  walk(dir);
+  return out;
+}
+
+describe('DryRunSyscalls', () => {
+  let tmp: string;
+
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-dryrun-'));
+    fs.mkdirSync(path.join(tmp, 'dir'));
+    fs.writeFileSync(path.join(tmp, 'dir', 'file'), 'host content');
+    fs.symlinkSync('dir/file', path.join(tmp, 'link'));
+  });
+
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  it('answers reads from the real host', () => {
+    const sys = new DryRunSyscalls();
+    expect(sys.stat('/').kind).toBe('dir');
+    expect(sys.readFile('/proc/self/mounts').length).toBeGreaterThan(0);
+    expect(sys.readFile('/proc/self/mountinfo')).toBe(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+    expect(sys.lstat('/proc/self').kind).toBe('symlink');
+    expect(sys.readlink('/proc/self')).toBe(String(process.pid));
+    expect(sys.stat('/proc/self').kind).toBe('dir');
+    expect(sys.readdir('/proc')).toEqual(expect.arrayContaining(['self', 'mounts']));
+    expect(sys.readFile(path.join(tmp, 'link'))).toBe('host content');
+    expect(sys.readdir(tmp)).toEqual(['dir', 'link']);
+  });
+
+  it('reports the host stat: kind, mode, owner, device, inode and size', () => {
+    const sys = new DryRunSyscalls();
+    const file = path.join(tmp, 'dir', 'file');
+    fs.chmodSync(file, 0o640);
+    const host = fs.statSync(file, { bigint: true });
+    expect(sys.stat(path.join(tmp, 'link'))).toEqual({
+      kind: 'file',
+      perm: 0o640,
+      uid: Number(host.uid),
+      gid: Number(host.gid),
+      rdev: 0n,
+      dev: host.dev,
+      ino: host.ino,
+      size: 12,
+    });
+    expect(sys.stat('/dev/null')).toMatchObject({ kind: 'char', rdev: makedev(1, 3) });
+    expect(sys.fstat(sys.open(file, O_RDONLY, 0)).ino).toBe(host.ino);
+  });
+
+  it('records every call, queries included', () => {
+    const sys = new DryRunSyscalls();
+    sys.stat('/');
+    sys.mkdir(path.join(tmp, 'new'), 0o755);
+    expect(sys.calls).toEqual([
+      { op: 'stat', path: '/' },
+      { op: 'mkdir', path: path.join(tmp, 'new'), mode: 0o755 },
+    ]);
+    expect(sys.effects()).toEqual([{ op: 'mkdir', path: path.join(tmp, 'new'), mode: 0o755 }]);
+  });
+
+  it('writes nothing on the host and sees its own changes in later reads', () => {
+    const before = snapshot(tmp);
+    const mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+    const sys = new DryRunSyscalls();
+    const created = path.join(tmp, 'created');
+    const file = path.join(tmp, 'dir', 'file');
+
+    sys.mkdir(created, 0o700);
+    sys.mkdir(path.join(created, 'sub'), 0o755);
+    sys.writeFile(path.join(created, 'f'), 'plan');
+    sys.mknod(path.join(created, 'null'), S_IFCHR | 0o666, makedev(1, 3));
+    sys.symlink('/proc/self/fd', path.join(created, 'fd'));
+    sys.writeFile(file, 'replaced');
+    sys.chmod(file, 0o600);
+    sys.unlink(path.join(tmp, 'link'));
+    sys.close(sys.open(path.join(tmp, 'opened'), O_WRONLY | O_CREAT, 0o644));
+    sys.mount('tmpfs', created, 'tmpfs', MS_NOSUID, 'size=1m');
+    sys.mount(path.join(tmp, 'dir'), created, null, MS_BIND, null);
+
+    expect(fs.existsSync(created)).toBe(false);
+    expect(snapshot(tmp)).toEqual(before);
+    expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).toBe(mountinfo);
+
+    expect(sys.stat(created)).toMatchObject({ kind: 'dir', perm: 0o700 });
+    expect(sys.readdir(created)).toEqual(['f', 'fd', 'null', 'sub']);
+    expect(sys.readFile(path.join(created, 'f'))).toBe('plan');
+    expect(sys.stat(path.join(created, 'null'))).toMatchObject({ kind: 'char', rdev: makedev(1, 3) });
+    expect(sys.readlink(path.join(created, 'fd'))).toBe('/proc/self/fd');
+    expect(sys.readFile(file)).toBe('replaced');
+    expect(sys.stat(file)).toMatchObject({ perm: 0o600, size: 8 });
+    expect(codeOf(() => sys.lstat(path.join(tmp, 'link')))).toBe('ENOENT');
+    expect(sys.readdir(tmp)).toEqual(['created', 'dir', 'opened']);
+    expect(sys.mounts.map((m) => m.target)).toEqual([created, created]);
+  });
+
+  it('answers with the errors the host would give', () => {
+    const sys = new DryRunSyscalls();
+    expect(codeOf(() => sys.stat(path.join(tmp, 'missing')))).toBe('ENOENT');
+    expect(codeOf(() => sys.mkdir(path.join(tmp, 'dir'), 0o755))).toBe('EEXIST');
+    expect(codeOf(() => sys.mkdir(path.join(tmp, 'missing', 'x'), 0o755))).toBe('ENOENT');
+    expect(codeOf(() => sys.readFile(tmp))).toBe('EISDIR');
+    expect(codeOf(() => sys.readlink(tmp))).toBe('EINVAL');
+    expect(codeOf(() => sys.open(path.join(tmp, 'dir', 'file'), O_DIRECTORY, 0))).toBe('ENOTDIR');
+    expect(codeOf(() => sys.mount('proc', path.join(tmp, 'missing'), 'proc', 0n, null))).toBe('ENOENT');
+    expect(fs.readdirSync(tmp).sort()).toEqual(['dir', 'link']);
+  });
+
+  it('reads host file content when asked, converting Node errors to SyscallError', () => {
+    const sys = new DryRunSyscalls();
+    const file = path.join(tmp, 'dir', 'file');
+    expect(sys.stat(file).kind).toBe('file');
+    fs.writeFileSync(file, 'changed on the host');
+    expect(sys.readFile(file)).toBe('changed on the host');
+    fs.unlinkSync(file);
+    let thrown: unknown;
+    try {
+      sys.readFile(file);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(SyscallError);
+    expect(thrown).toMatchObject({ syscall: 'readFile', code: 'ENOENT', paths: [file] });
+  });
+
+  it('execve records and throws ExecveCalled', () => {
+    const sys = new DryRunSyscalls();
+    expect(() => sys.execve('/bin/sh', ['sh'], [])).toThrow(ExecveCalled);
+    expect(sys.effects()).toEqual([{ op: 'execve', path: '/bin/sh', argv: ['sh'], envp: [] }]);
+  });
+
+  it('runCommand records and runs nothing', () => {
+    const sys = new DryRunSyscalls();
+    const marker = path.join(tmp, 'ran');
+    const result = sys.runCommand({ path: '/bin/touch', args: ['touch', marker], env: [], dir: '/' });
+    expect(result).toEqual({ status: 0, signal: null, output: '' });
+    expect(fs.existsSync(marker)).toBe(false);
+  });
+});

@@ -1,0 +1,605 @@
+import { FakeSyscalls, ExecveCalled } from '../../src/core/syscalls/fake';
+import { SyscallError } from '../../src/core/errors';
+import {
+  AT_FDCWD,
+  MNT_DETACH,
+  MS_BIND,
+  MS_MOVE,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_REMOUNT,
+  O_CREAT,
+  O_DIRECTORY,
+  O_EXCL,
+  O_NOFOLLOW,
+  O_RDONLY,
+  O_TRUNC,
+  O_WRONLY,
+  RESOLVE_IN_ROOT,
+  S_IFBLK,
+  S_IFCHR,
+  S_IFDIR,
+  S_IFIFO,
+  S_IFLNK,
+  S_IFSOCK,
+  makedev,
+} from '../../src/core/constants';
+
+/** The SyscallError `fn` throws, for asserting syscall, code and paths together. */
+function caught(fn: () => unknown): SyscallError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof SyscallError) return err;
+    throw err;
+  }
+  throw new Error('expected a SyscallError');
+}
+
+function errorOf(fn: () => unknown): { syscall: string; code: string; paths: readonly string[] } {
+  const { syscall, code, paths } = caught(fn);
+  return { syscall, code, paths };
+}
+
+describe('FakeSyscalls recording', () => {
+  it('records every call in order, one plain object per call with the parameter names', () => {
+    const sys = new FakeSyscalls().addDir('/rootfs/proc').addDir('/rootfs/dev');
+    const procFlags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    sys.mount('proc', '/rootfs/proc', 'proc', procFlags, null);
+    sys.mkdir('/rootfs/dev/pts', 0o755);
+    sys.mknod('/rootfs/dev/null', S_IFCHR | 0o666, makedev(1, 3));
+    sys.symlink('/proc/self/fd', '/rootfs/dev/fd');
+    sys.writeFile('/rootfs/etc-hostname', 'box');
+    sys.writeFile('/rootfs/mode-file', 'x', 0o600);
+    sys.stat('/rootfs/dev');
+    sys.pivotRoot('/rootfs', '/rootfs');
+    sys.umount2('/', MNT_DETACH);
+    sys.chdir('/');
+
+    expect(sys.calls).toStrictEqual([
+      { op: 'mount', source: 'proc', target: '/rootfs/proc', fstype: 'proc', flags: 0xen, data: null },
+      { op: 'mkdir', path: '/rootfs/dev/pts', mode: 0o755 },
+      { op: 'mknod', path: '/rootfs/dev/null', mode: S_IFCHR | 0o666, dev: makedev(1, 3) },
+      { op: 'symlink', target: '/proc/self/fd', linkPath: '/rootfs/dev/fd' },
+      { op: 'writeFile', path: '/rootfs/etc-hostname', data: 'box' },
+      { op: 'writeFile', path: '/rootfs/mode-file', data: 'x', mode: 0o600 },
+      { op: 'stat', path: '/rootfs/dev' },
+      { op: 'pivotRoot', newRoot: '/rootfs', putOld: '/rootfs' },
+      { op: 'umount2', target: '/', flags: MNT_DETACH },
+      { op: 'chdir', path: '/' },
+    ]);
+  });
+
+  it('records the remaining methods with their shapes', () => {
+    const sys = new FakeSyscalls().addDir('/d').addFile('/d/f', 'hi').addSymlink('/d/l', 'f');
+    sys.commandResult = { status: 3, signal: null, output: 'out' };
+    const fd = sys.open('/d', O_DIRECTORY, 0);
+    sys.openat(fd, 'f', O_RDONLY, 0);
+    sys.openat2(fd, 'f', O_RDONLY, 0, RESOLVE_IN_ROOT);
+    sys.fstat(fd);
+    sys.fchdir(fd);
+    sys.dup3(fd, 0, 0);
+    sys.close(fd);
+    sys.chown('/d/f', 1, 2);
+    sys.lchown('/d/l', 3, 4);
+    sys.chmod('/d/f', 0o600);
+    sys.chroot('/d');
+    sys.umask(0o077);
+    sys.readlink('/d/l');
+    sys.readdir('/d');
+    sys.readFile('/d/f');
+    sys.lstat('/d/l');
+    sys.unlink('/d/l');
+    sys.mkdir('/d/e', 0o700);
+    sys.rmdir('/d/e');
+    sys.mountSetattr(AT_FDCWD, '/d', 0, 1n, 0n, 0n);
+    sys.unshare(0x20000);
+    sys.setns(7, 0);
+    const result = sys.runCommand({ path: '/bin/true', args: ['true'], env: ['A=1'], dir: '/' });
+
+    expect(result).toEqual({ status: 3, signal: null, output: 'out' });
+    expect(sys.calls).toStrictEqual([
+      { op: 'open', path: '/d', flags: O_DIRECTORY, mode: 0 },
+      { op: 'openat', dirfd: 100, path: 'f', flags: O_RDONLY, mode: 0 },
+      { op: 'openat2', dirfd: 100, path: 'f', flags: O_RDONLY, mode: 0, resolve: RESOLVE_IN_ROOT },
+      { op: 'fstat', fd: 100 },
+      { op: 'fchdir', fd: 100 },
+      { op: 'dup3', oldfd: 100, newfd: 0, flags: 0 },
+      { op: 'close', fd: 100 },
+      { op: 'chown', path: '/d/f', uid: 1, gid: 2 },
+      { op: 'lchown', path: '/d/l', uid: 3, gid: 4 },
+      { op: 'chmod', path: '/d/f', mode: 0o600 },
+      { op: 'chroot', path: '/d' },
+      { op: 'umask', mask: 0o077 },
+      { op: 'readlink', path: '/d/l' },
+      { op: 'readdir', path: '/d' },
+      { op: 'readFile', path: '/d/f' },
+      { op: 'lstat', path: '/d/l' },
+      { op: 'unlink', path: '/d/l' },
+      { op: 'mkdir', path: '/d/e', mode: 0o700 },
+      { op: 'rmdir', path: '/d/e' },
+      { op: 'mountSetattr', dirfd: AT_FDCWD, path: '/d', atFlags: 0, attrSet: 1n, attrClr: 0n, propagation: 0n },
+      { op: 'unshare', flags: 0x20000 },
+      { op: 'setns', fd: 7, nstype: 0 },
+      { op: 'runCommand', cmd: { path: '/bin/true', args: ['true'], env: ['A=1'], dir: '/' } },
+    ]);
+  });
+
+  it('effects() leaves out the read-only queries and callsOf() filters by op', () => {
+    const sys = new FakeSyscalls().addFile('/f', 'x').addSymlink('/l', 'f');
+    sys.stat('/f');
+    sys.mkdir('/a', 0o755);
+    sys.lstat('/l');
+    sys.readlink('/l');
+    sys.readdir('/');
+    sys.readFile('/f');
+    sys.fstat(sys.open('/f', O_RDONLY, 0));
+    sys.mkdir('/b', 0o700);
+
+    expect(sys.effects()).toEqual([
+      { op: 'mkdir', path: '/a', mode: 0o755 },
+      { op: 'open', path: '/f', flags: O_RDONLY, mode: 0 },
+      { op: 'mkdir', path: '/b', mode: 0o700 },
+    ]);
+    expect(sys.callsOf('mkdir').map((c) => c.path)).toEqual(['/a', '/b']);
+    expect(sys.calls).toHaveLength(9);
+  });
+
+  it('clearCalls() forgets the record but keeps the model', () => {
+    const sys = new FakeSyscalls();
+    sys.mkdir('/a', 0o755);
+    sys.clearCalls();
+    sys.mkdir('/a/b', 0o755);
+    expect(sys.calls).toEqual([{ op: 'mkdir', path: '/a/b', mode: 0o755 }]);
+  });
+
+  it('keeps copies of argv, envp and commands, not the caller arrays', () => {
+    const sys = new FakeSyscalls();
+    const argv = ['sh'];
+    expect(() => sys.execve('/bin/sh', argv, [])).toThrow(ExecveCalled);
+    argv.push('-c');
+    expect(sys.calls).toEqual([{ op: 'execve', path: '/bin/sh', argv: ['sh'], envp: [] }]);
+  });
+});
+
+describe('FakeSyscalls failure injection', () => {
+  it('failOn records the call, then throws SyscallError naming the syscall, errno and paths', () => {
+    const sys = new FakeSyscalls().addDir('/rootfs/proc').failOn('mount', 'EPERM');
+    expect(errorOf(() => sys.mount('proc', '/rootfs/proc', 'proc', 0n, null))).toEqual({
+      syscall: 'mount',
+      code: 'EPERM',
+      paths: ['proc', '/rootfs/proc'],
+    });
+    expect(sys.calls).toEqual([
+      { op: 'mount', source: 'proc', target: '/rootfs/proc', fstype: 'proc', flags: 0n, data: null },
+    ]);
+    expect(sys.mounts).toEqual([]);
+    sys.mount('proc', '/rootfs/proc', 'proc', 0n, null);
+    expect(sys.mounts).toHaveLength(1);
+  });
+
+  it('accepts an errno number', () => {
+    const sys = new FakeSyscalls().failOn('unshare', 1);
+    expect(caught(() => sys.unshare(0)).code).toBe('EPERM');
+  });
+
+  it('failOn nth fails only the nth call of that op', () => {
+    const sys = new FakeSyscalls().failOn('mkdir', 'ENOSPC', { nth: 2 });
+    sys.stat('/');
+    sys.mkdir('/a', 0o755);
+    expect(errorOf(() => sys.mkdir('/b', 0o755))).toEqual({ syscall: 'mkdir', code: 'ENOSPC', paths: ['/b'] });
+    sys.mkdir('/c', 0o755);
+    expect(sys.node('/b')).toBeUndefined();
+    expect(sys.node('/c')?.kind).toBe('dir');
+  });
+
+  it('failOn path matches the primary path, as a string or a pattern', () => {
+    const sys = new FakeSyscalls()
+      .addDir('/r/a')
+      .addDir('/r/b')
+      .addDir('/r/dev')
+      .failOn('mount', 'EBUSY', { path: '/r/b/' })
+      .failOn('symlink', 'EROFS', { path: /\/dev\// });
+    sys.mount('tmpfs', '/r/a', 'tmpfs', 0n, null);
+    expect(caught(() => sys.mount('tmpfs', '/r/b', 'tmpfs', 0n, null)).code).toBe('EBUSY');
+    sys.symlink('/proc/self/fd', '/r/fd');
+    expect(errorOf(() => sys.symlink('/proc/self/fd/0', '/r/dev/stdin'))).toEqual({
+      syscall: 'symlink',
+      code: 'EROFS',
+      paths: ['/proc/self/fd/0', '/r/dev/stdin'],
+    });
+  });
+
+  it('failOn times repeats the failure, Infinity forever; nth counts only matching calls', () => {
+    const sys = new FakeSyscalls().failOn('chmod', 'EPERM', { path: '/x', nth: 2, times: 2 });
+    sys.addFile('/x').addFile('/y');
+    sys.chmod('/y', 0o600);
+    sys.chmod('/x', 0o600);
+    expect(() => sys.chmod('/x', 0o600)).toThrow(SyscallError);
+    sys.chmod('/y', 0o600);
+    expect(() => sys.chmod('/x', 0o600)).toThrow(SyscallError);
+    sys.chmod('/x', 0o600);
+
+    const always = new FakeSyscalls().failOn('umask', 'EINVAL', { times: Infinity });
+    for (let i = 0; i < 5; i++) expect(() => always.umask(0)).toThrow(SyscallError);
+  });
+
+  it('failOn matches fd calls by the path the fd was opened with', () => {
+    const sys = new FakeSyscalls().addDir('/rootfs').failOn('fchdir', 'EACCES', { path: '/rootfs' });
+    const fd = sys.open('/rootfs', O_DIRECTORY, 0);
+    expect(errorOf(() => sys.fchdir(fd))).toEqual({ syscall: 'fchdir', code: 'EACCES', paths: [] });
+  });
+
+  it('failAt fails the effect call at that position, queries not counted', () => {
+    const sys = new FakeSyscalls().failAt(2, 'EIO');
+    sys.mkdir('/a', 0o755);
+    sys.stat('/a');
+    sys.mkdir('/b', 0o755);
+    expect(errorOf(() => sys.writeFile('/a/f', 'x'))).toEqual({ syscall: 'writeFile', code: 'EIO', paths: ['/a/f'] });
+    expect(sys.effects()).toHaveLength(3);
+    expect(sys.effects()[2]).toEqual({ op: 'writeFile', path: '/a/f', data: 'x' });
+    expect(sys.node('/a/f')).toBeUndefined();
+    sys.writeFile('/a/f', 'x');
+  });
+
+  it('supports a "failure at every step" loop', () => {
+    const steps = (sys: FakeSyscalls): void => {
+      sys.mkdir('/rootfs', 0o755);
+      sys.mount('tmpfs', '/rootfs', 'tmpfs', 0n, 'size=1m');
+      sys.mkdir('/rootfs/dev', 0o755);
+      sys.mknod('/rootfs/dev/null', S_IFCHR | 0o666, makedev(1, 3));
+    };
+    const clean = new FakeSyscalls();
+    steps(clean);
+    const n = clean.effects().length;
+    for (let i = 0; i < n; i++) {
+      const sys = new FakeSyscalls().failAt(i, 'EIO');
+      expect(() => steps(sys)).toThrow(SyscallError);
+      expect(sys.effects()).toEqual(clean.effects().slice(0, i + 1));
+    }
+  });
+
+  it('rejects an unknown errno name when the rule is made', () => {
+    expect(() => new FakeSyscalls().failOn('mount', 'ENOTANERRNO')).toThrow(/unknown errno/);
+  });
+});
+
+describe('FakeSyscalls filesystem model', () => {
+  it('starts with / as a 0755 dir, builders create parents', () => {
+    const sys = new FakeSyscalls()
+      .addFile('/etc/hosts', '127.0.0.1 localhost\n')
+      .addDevice('/dev/sda', 'block', 8, 0, 0o660)
+      .addDevice('/dev/null', 'char', 1, 3)
+      .addSymlink('/dev/fd', '/proc/self/fd')
+      .addDir('/secret', 0o700);
+    expect(sys.stat('/')).toMatchObject({ kind: 'dir', perm: 0o755, uid: 0, gid: 0 });
+    expect(sys.stat('/etc')).toMatchObject({ kind: 'dir', perm: 0o755 });
+    expect(sys.stat('/etc/hosts')).toMatchObject({ kind: 'file', perm: 0o644, size: 20 });
+    expect(sys.stat('/dev/sda')).toMatchObject({ kind: 'block', perm: 0o660, rdev: makedev(8, 0) });
+    expect(sys.stat('/dev/null')).toMatchObject({ kind: 'char', perm: 0o666, rdev: makedev(1, 3) });
+    expect(sys.lstat('/dev/fd')).toMatchObject({ kind: 'symlink', perm: 0o777 });
+    expect(sys.stat('/secret').perm).toBe(0o700);
+    expect(sys.readdir('/dev')).toEqual(['fd', 'null', 'sda']);
+    expect(sys.readFile('/etc/hosts')).toBe('127.0.0.1 localhost\n');
+  });
+
+  it('gives distinct inode numbers', () => {
+    const sys = new FakeSyscalls().addFile('/a').addFile('/b');
+    expect(sys.stat('/a').ino).not.toBe(sys.stat('/b').ino);
+  });
+
+  it('mkdir: EEXIST if the path exists, ENOENT without the parent, ENOTDIR under a file; umask applies', () => {
+    const sys = new FakeSyscalls().addDir('/a').addFile('/f');
+    expect(errorOf(() => sys.mkdir('/a', 0o755))).toEqual({ syscall: 'mkdir', code: 'EEXIST', paths: ['/a'] });
+    expect(errorOf(() => sys.mkdir('/x/y', 0o755))).toEqual({ syscall: 'mkdir', code: 'ENOENT', paths: ['/x/y'] });
+    expect(caught(() => sys.mkdir('/f/y', 0o755)).code).toBe('ENOTDIR');
+    sys.mkdir('/a/b', 0o777);
+    expect(sys.stat('/a/b').perm).toBe(0o755);
+    expect(sys.umask(0)).toBe(0o022);
+    sys.mkdir('/a/c', 0o777);
+    expect(sys.stat('/a/c').perm).toBe(0o777);
+    expect(sys.umask(0o022)).toBe(0);
+  });
+
+  it('mkdir does not follow a final symlink, even a dangling one', () => {
+    const sys = new FakeSyscalls().addSymlink('/l', '/nowhere');
+    expect(caught(() => sys.mkdir('/l', 0o755)).code).toBe('EEXIST');
+    expect(sys.node('/nowhere')).toBeUndefined();
+  });
+
+  it('rmdir and unlink', () => {
+    const sys = new FakeSyscalls().addFile('/d/f').addDir('/e').addSymlink('/l', '/d');
+    expect(caught(() => sys.rmdir('/d')).code).toBe('ENOTEMPTY');
+    expect(caught(() => sys.rmdir('/d/f')).code).toBe('ENOTDIR');
+    expect(caught(() => sys.rmdir('/l')).code).toBe('ENOTDIR');
+    expect(caught(() => sys.rmdir('/missing')).code).toBe('ENOENT');
+    expect(caught(() => sys.rmdir('/')).code).toBe('EBUSY');
+    expect(caught(() => sys.unlink('/e')).code).toBe('EISDIR');
+    expect(caught(() => sys.unlink('/missing')).code).toBe('ENOENT');
+    sys.unlink('/l');
+    expect(sys.node('/d')?.kind).toBe('dir');
+    sys.unlink('/d/f');
+    sys.rmdir('/d');
+    expect(sys.readdir('/')).toEqual(['e']);
+  });
+
+  it('symlink: EEXIST, ENOENT without the parent; readlink EINVAL on a non-link', () => {
+    const sys = new FakeSyscalls().addFile('/f');
+    sys.symlink('f', '/l');
+    expect(sys.readlink('/l')).toBe('f');
+    expect(errorOf(() => sys.symlink('x', '/l'))).toEqual({ syscall: 'symlink', code: 'EEXIST', paths: ['x', '/l'] });
+    expect(caught(() => sys.symlink('x', '/f')).code).toBe('EEXIST');
+    expect(caught(() => sys.symlink('x', '/no/l')).code).toBe('ENOENT');
+    expect(errorOf(() => sys.readlink('/f'))).toEqual({ syscall: 'readlink', code: 'EINVAL', paths: ['/f'] });
+    expect(caught(() => sys.readlink('/missing')).code).toBe('ENOENT');
+  });
+
+  it('mknod: the kind comes from the S_IFMT bits, rdev only for devices', () => {
+    const sys = new FakeSyscalls().addDir('/dev');
+    sys.mknod('/dev/null', S_IFCHR | 0o666, makedev(1, 3));
+    sys.mknod('/dev/loop0', S_IFBLK | 0o660, makedev(7, 0));
+    sys.mknod('/dev/fifo', S_IFIFO | 0o644, makedev(1, 1));
+    sys.mknod('/dev/sock', S_IFSOCK | 0o644, 0n);
+    sys.mknod('/dev/plain', 0o644, 0n);
+    expect(sys.stat('/dev/null')).toMatchObject({ kind: 'char', perm: 0o644, rdev: makedev(1, 3) });
+    expect(sys.stat('/dev/loop0')).toMatchObject({ kind: 'block', perm: 0o640, rdev: makedev(7, 0) });
+    expect(sys.stat('/dev/fifo')).toMatchObject({ kind: 'fifo', rdev: 0n });
+    expect(sys.stat('/dev/sock').kind).toBe('socket');
+    expect(sys.stat('/dev/plain').kind).toBe('file');
+    expect(caught(() => sys.mknod('/dev/null', S_IFCHR | 0o666, makedev(1, 3))).code).toBe('EEXIST');
+    expect(caught(() => sys.mknod('/dev/d', S_IFDIR | 0o755, 0n)).code).toBe('EINVAL');
+    expect(caught(() => sys.mknod('/dev/l', S_IFLNK | 0o777, 0n)).code).toBe('EINVAL');
+    expect(caught(() => sys.mknod('/nodev/null', S_IFCHR, 0n)).code).toBe('ENOENT');
+  });
+
+  it('chmod, chown follow symlinks; lchown does not; -1 keeps an id', () => {
+    const sys = new FakeSyscalls().addFile('/f').addSymlink('/l', 'f');
+    sys.chmod('/l', 0o4755);
+    sys.chown('/l', 1000, 1001);
+    sys.lchown('/l', 7, -1);
+    sys.chown('/f', -1, 5);
+    expect(sys.stat('/f')).toMatchObject({ perm: 0o4755, uid: 1000, gid: 5 });
+    expect(sys.lstat('/l')).toMatchObject({ uid: 7, gid: 0 });
+    expect(caught(() => sys.chmod('/missing', 0o644)).code).toBe('ENOENT');
+  });
+
+  it('writeFile creates or replaces a file, follows symlinks; ENOENT/EISDIR', () => {
+    const sys = new FakeSyscalls().addDir('/etc').addSymlink('/link', '/etc/target');
+    sys.writeFile('/etc/a', 'one');
+    sys.writeFile('/etc/a', 'two', 0o600);
+    sys.writeFile('/etc/b', 'b', 0o666);
+    sys.writeFile('/link', 'via link');
+    expect(sys.readFile('/etc/a')).toBe('two');
+    expect(sys.stat('/etc/a')).toMatchObject({ kind: 'file', perm: 0o644, size: 3 });
+    expect(sys.stat('/etc/b').perm).toBe(0o644);
+    expect(sys.readFile('/etc/target')).toBe('via link');
+    expect(caught(() => sys.writeFile('/nodir/f', 'x')).code).toBe('ENOENT');
+    expect(errorOf(() => sys.writeFile('/etc', 'x'))).toEqual({
+      syscall: 'writeFile',
+      code: 'EISDIR',
+      paths: ['/etc'],
+    });
+  });
+
+  it('readFile: ENOENT, EISDIR; devices read empty; readdir ENOTDIR', () => {
+    const sys = new FakeSyscalls().addFile('/proc/self/mountinfo', '22 1 0:21 / / rw - ext4 /dev/sda1 rw\n');
+    sys.addDevice('/dev/null', 'char', 1, 3);
+    expect(sys.readFile('/proc/self/mountinfo')).toContain('ext4');
+    expect(errorOf(() => sys.readFile('/nope'))).toEqual({ syscall: 'readFile', code: 'ENOENT', paths: ['/nope'] });
+    expect(caught(() => sys.readFile('/proc')).code).toBe('EISDIR');
+    expect(sys.readFile('/dev/null')).toBe('');
+    expect(caught(() => sys.readdir('/dev/null')).code).toBe('ENOTDIR');
+    expect(caught(() => sys.readdir('/nope')).code).toBe('ENOENT');
+  });
+
+  describe('symlink resolution', () => {
+    const sys = new FakeSyscalls()
+      .addFile('/target/file', 'content')
+      .addSymlink('/abs', '/target')
+      .addSymlink('/a/b/rel', '../../target')
+      .addSymlink('/a/b/dotdot', '..')
+      .addSymlink('/a/chain1', 'chain2')
+      .addSymlink('/a/chain2', '/abs/file')
+      .addSymlink('/dangling', '/missing/file')
+      .addSymlink('/loop1', '/loop2')
+      .addSymlink('/loop2', '/loop1')
+      .addSymlink('/self', 'self')
+      .addFile('/plain');
+
+    it('stat follows absolute links from / and relative links from the link dir', () => {
+      expect(sys.stat('/abs').kind).toBe('dir');
+      expect(sys.stat('/abs/file').kind).toBe('file');
+      expect(sys.stat('/a/b/rel/file').kind).toBe('file');
+      expect(sys.readFile('/a/chain1')).toBe('content');
+      expect(sys.lstat('/a/chain1').kind).toBe('symlink');
+    });
+
+    it('.. is taken from the resolved directory', () => {
+      expect(sys.stat('/abs/..').ino).toBe(sys.stat('/').ino);
+      expect(sys.stat('/a/b/dotdot').ino).toBe(sys.stat('/a').ino);
+      expect(sys.stat('/a/b/dotdot/b/rel/../abs/file').kind).toBe('file');
+      expect(sys.stat('/../../target/./file').kind).toBe('file');
+      expect(sys.stat('target//file').kind).toBe('file');
+    });
+
+    it('a dangling link: lstat works, stat ENOENT', () => {
+      expect(sys.lstat('/dangling').kind).toBe('symlink');
+      expect(errorOf(() => sys.stat('/dangling'))).toEqual({ syscall: 'stat', code: 'ENOENT', paths: ['/dangling'] });
+    });
+
+    it('ELOOP after 40 links', () => {
+      expect(errorOf(() => sys.stat('/loop1'))).toEqual({ syscall: 'stat', code: 'ELOOP', paths: ['/loop1'] });
+      expect(caught(() => sys.stat('/self/x')).code).toBe('ELOOP');
+      expect(sys.lstat('/loop1').kind).toBe('symlink');
+
+      const deep = new FakeSyscalls().addFile('/f');
+      for (let i = 0; i < 40; i++) deep.addSymlink(`/l${i}`, i === 0 ? '/f' : `/l${i - 1}`);
+      expect(deep.stat('/l39').kind).toBe('file');
+      deep.addSymlink('/l40', '/l39');
+      expect(caught(() => deep.stat('/l40')).code).toBe('ELOOP');
+    });
+
+    it('a file in the middle of a path is ENOTDIR', () => {
+      expect(caught(() => sys.stat('/plain/x')).code).toBe('ENOTDIR');
+    });
+
+    it('node() looks up without recording', () => {
+      const before = sys.calls.length;
+      expect(sys.node('/abs')?.kind).toBe('symlink');
+      expect(sys.node('/abs', true)?.kind).toBe('dir');
+      expect(sys.node('/missing/x')).toBeUndefined();
+      expect(sys.calls).toHaveLength(before);
+    });
+  });
+
+  it('builders follow symlinked parents and refuse to replace a directory', () => {
+    const sys = new FakeSyscalls().addDir('/real').addSymlink('/link', '/real').addFile('/link/f', 'x');
+    expect(sys.readFile('/real/f')).toBe('x');
+    expect(() => sys.addFile('/real', 'x')).toThrow(/is a directory/);
+    expect(() => sys.addDir('/real/f/sub')).toThrow(/not a directory/);
+  });
+
+  describe('mounts', () => {
+    it('ENOENT on a missing target or bind source, the list follows binds, moves and umount2', () => {
+      const sys = new FakeSyscalls().addDir('/rootfs/proc').addDir('/rootfs/sys').addDir('/host/data').addDir('/new');
+      expect(errorOf(() => sys.mount('proc', '/rootfs/nope', 'proc', 0n, null))).toEqual({
+        syscall: 'mount',
+        code: 'ENOENT',
+        paths: ['proc', '/rootfs/nope'],
+      });
+      expect(caught(() => sys.mount('/host/nope', '/rootfs/sys', null, MS_BIND, null)).code).toBe('ENOENT');
+      sys.mount(null, '/', null, MS_REC | MS_PRIVATE, null);
+      sys.mount('/rootfs', '/rootfs', null, MS_BIND | MS_REC, null);
+      sys.mount('proc', '/rootfs/proc', 'proc', 0n, null);
+      sys.mount('/host/data', '/rootfs/sys', null, MS_BIND, null);
+      sys.mount('/host/data', '/rootfs/sys', null, MS_BIND | MS_REMOUNT | MS_RDONLY, null);
+      expect(sys.mounts).toEqual([
+        { source: '/rootfs', target: '/rootfs', fstype: null, flags: MS_BIND | MS_REC, data: null },
+        { source: 'proc', target: '/rootfs/proc', fstype: 'proc', flags: 0n, data: null },
+        { source: '/host/data', target: '/rootfs/sys', fstype: null, flags: MS_BIND, data: null },
+      ]);
+      sys.mount('/rootfs', '/new', null, MS_MOVE, null);
+      expect(sys.mounts.map((m) => m.target)).toEqual(['/new', '/new/proc', '/new/sys']);
+      sys.umount2('/new/sys', MNT_DETACH);
+      sys.umount2('/not/mounted', 0);
+      expect(sys.mounts.map((m) => m.target)).toEqual(['/new', '/new/proc']);
+    });
+
+    it('umount2 removes the last mount at that target, resolved through symlinks', () => {
+      const sys = new FakeSyscalls().addDir('/m').addSymlink('/alias', '/m');
+      sys.mount('tmpfs', '/m', 'tmpfs', 0n, 'size=1m');
+      sys.mount('tmpfs', '/alias', 'tmpfs', 0n, 'size=2m');
+      expect(sys.mounts.map((m) => m.target)).toEqual(['/m', '/m']);
+      sys.umount2('/alias', 0);
+      expect(sys.mounts).toEqual([{ source: 'tmpfs', target: '/m', fstype: 'tmpfs', flags: 0n, data: 'size=1m' }]);
+    });
+
+    it('pivot_root, chroot, chdir, unshare, setns, mount_setattr succeed and change nothing', () => {
+      const sys = new FakeSyscalls();
+      sys.pivotRoot('/x', '/x/old');
+      sys.chroot('/y');
+      sys.chdir('/z');
+      sys.unshare(0);
+      sys.setns(3, 0);
+      sys.mountSetattr(AT_FDCWD, '/w', 0, 0n, 0n, 0n);
+      expect(sys.effects()).toHaveLength(6);
+      expect(sys.readdir('/')).toEqual([]);
+    });
+  });
+
+  describe('open, openat, openat2, fstat', () => {
+    it('fds start at 100; ENOENT without O_CREAT; O_CREAT creates with the umask', () => {
+      const sys = new FakeSyscalls().addFile('/f', 'abc');
+      expect(sys.open('/f', O_RDONLY, 0)).toBe(100);
+      expect(errorOf(() => sys.open('/g', O_RDONLY, 0))).toEqual({ syscall: 'open', code: 'ENOENT', paths: ['/g'] });
+      expect(sys.open('/g', O_WRONLY | O_CREAT, 0o666)).toBe(101);
+      expect(sys.stat('/g')).toMatchObject({ kind: 'file', perm: 0o644 });
+      expect(caught(() => sys.open('/g', O_CREAT | O_EXCL, 0o666)).code).toBe('EEXIST');
+      expect(caught(() => sys.open('/f', O_DIRECTORY, 0)).code).toBe('ENOTDIR');
+      expect(caught(() => sys.open('/', O_CREAT, 0o666)).code).toBe('EISDIR');
+      expect(caught(() => sys.open('/no/g', O_CREAT, 0o666)).code).toBe('ENOENT');
+      sys.open('/f', O_WRONLY | O_TRUNC, 0);
+      expect(sys.readFile('/f')).toBe('');
+    });
+
+    it('O_NOFOLLOW refuses a final symlink with ELOOP', () => {
+      const sys = new FakeSyscalls().addFile('/f').addSymlink('/l', '/f');
+      expect(caught(() => sys.open('/l', O_NOFOLLOW, 0)).code).toBe('ELOOP');
+      expect(sys.open('/l', O_RDONLY, 0)).toBe(100);
+    });
+
+    it('fstat returns the stat of the opened node; EBADF for an unknown fd', () => {
+      const sys = new FakeSyscalls().addDevice('/dev/null', 'char', 1, 3).addSymlink('/null', '/dev/null');
+      const fd = sys.open('/null', O_RDONLY, 0);
+      expect(sys.fstat(fd)).toEqual(sys.stat('/dev/null'));
+      expect(errorOf(() => sys.fstat(5))).toEqual({ syscall: 'fstat', code: 'EBADF', paths: [] });
+      sys.dup3(fd, 0, 0);
+      expect(sys.fstat(0).kind).toBe('char');
+      sys.close(fd);
+      expect(caught(() => sys.fstat(fd)).code).toBe('EBADF');
+    });
+
+    it('openat resolves relative paths from dirfd, absolute ones from /', () => {
+      const sys = new FakeSyscalls().addFile('/rootfs/etc/passwd', 'root').addFile('/etc/passwd', 'host');
+      const dir = sys.open('/rootfs', O_DIRECTORY, 0);
+      expect(sys.fstat(sys.openat(dir, 'etc/passwd', O_RDONLY, 0)).ino).toBe(sys.stat('/rootfs/etc/passwd').ino);
+      expect(sys.fstat(sys.openat(dir, '/etc/passwd', O_RDONLY, 0)).ino).toBe(sys.stat('/etc/passwd').ino);
+      expect(sys.fstat(sys.openat(AT_FDCWD, 'etc/passwd', O_RDONLY, 0)).ino).toBe(sys.stat('/etc/passwd').ino);
+      expect(caught(() => sys.openat(42, 'etc/passwd', O_RDONLY, 0)).code).toBe('EBADF');
+    });
+
+    it('openat2 RESOLVE_IN_ROOT keeps absolute links and .. inside dirfd', () => {
+      const sys = new FakeSyscalls()
+        .addFile('/rootfs/etc/passwd', 'root')
+        .addFile('/etc/passwd', 'host')
+        .addSymlink('/rootfs/escape', '/etc/passwd')
+        .addSymlink('/rootfs/up', '../../../etc/passwd');
+      const dir = sys.open('/rootfs', O_DIRECTORY, 0);
+      const inRoot = sys.stat('/rootfs/etc/passwd').ino;
+      for (const path of ['escape', 'up', '/etc/passwd', '../etc/passwd']) {
+        expect(sys.fstat(sys.openat2(dir, path, O_RDONLY, 0, RESOLVE_IN_ROOT)).ino).toBe(inRoot);
+      }
+      expect(sys.fstat(sys.openat(dir, 'escape', O_RDONLY, 0)).ino).toBe(sys.stat('/etc/passwd').ino);
+    });
+  });
+
+  it('umask returns the previous mask, starting at 0o022', () => {
+    const sys = new FakeSyscalls();
+    expect(sys.umask(0o077)).toBe(0o022);
+    expect(sys.umask(0o022)).toBe(0o077);
+  });
+
+  it('execve records and throws ExecveCalled with what would have run', () => {
+    const sys = new FakeSyscalls();
+    let thrown: unknown;
+    try {
+      sys.execve('/bin/sh', ['sh', '-c', 'true'], ['PATH=/bin']);
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ExecveCalled);
+    expect(thrown).toMatchObject({ path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin'] });
+    expect(sys.effects()).toEqual([{ op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin'] }]);
+  });
+
+  it('an injected execve failure throws SyscallError instead', () => {
+    const sys = new FakeSyscalls().failOn('execve', 'ENOENT');
+    expect(errorOf(() => sys.execve('/bin/nope', [], []))).toEqual({
+      syscall: 'execve',
+      code: 'ENOENT',
+      paths: ['/bin/nope'],
+    });
+  });
+
+  it('runCommand returns the default result, or what a function computes', () => {
+    const sys = new FakeSyscalls();
+    const cmd = { path: '/bin/echo', args: ['echo', 'hi'], env: [], dir: '' };
+    expect(sys.runCommand(cmd)).toEqual({ status: 0, signal: null, output: '' });
+    sys.commandResult = (c) => ({ status: 1, signal: null, output: c.args.join(' ') });
+    expect(sys.runCommand(cmd)).toEqual({ status: 1, signal: null, output: 'echo hi' });
+  });
+});

@@ -1,0 +1,200 @@
+import 'reflect-metadata';
+import { ConfigError, PluginError, StepError, SyscallError } from '../../src/core/errors';
+import { silentLogger } from '../../src/core/logger';
+import { Orchestrator, sortSteps, type StepWhere } from '../../src/core/orchestrator';
+import { ORDERS, PHASES, type LifecycleStep, type MountHandler, type Order, type Phase } from '../../src/core/plugin';
+import { FakeSyscalls } from '../../src/core/syscalls/fake';
+import { makeConfig, makeMount } from '../helpers/config';
+
+function recordingStep(name: string, phase: Phase, order: Order | undefined, seen: string[]): LifecycleStep {
+  return { name, phase, order, run: () => void seen.push(name) };
+}
+
+function recordingHandler(name: string, types: string[], seen: string[]): MountHandler {
+  return { name, types, mount: (m) => void seen.push(`${name}:${m.destination}`) };
+}
+
+describe('step ordering', () => {
+  // Every phase x order cell, registered in reverse so registration order cannot pass the test.
+  const cells = PHASES.flatMap((phase) => ORDERS.map((order) => ({ phase, order })));
+
+  test('phase, then pre/normal/post, whatever the registration order', () => {
+    const seen: string[] = [];
+    const steps = [...cells].reverse().map((c) => recordingStep(`${c.phase}/${c.order}`, c.phase, c.order, seen));
+    new Orchestrator(new FakeSyscalls(), silentLogger, [], steps).run(makeConfig());
+    expect(seen).toEqual(cells.map((c) => `${c.phase}/${c.order}`));
+  });
+
+  test.each(cells)('$phase/$order: ties keep list order', ({ phase, order }) => {
+    const a = recordingStep('a', phase, order, []);
+    const b = recordingStep('b', phase, order, []);
+    const c = recordingStep('c', phase, order, []);
+    expect(sortSteps([b, c, a]).map((s) => s.name)).toEqual(['b', 'c', 'a']);
+  });
+
+  test('a step without order runs as normal', () => {
+    const seen: string[] = [];
+    const steps = [
+      recordingStep('post', 'dev', 'post', seen),
+      recordingStep('plain', 'dev', undefined, seen),
+      recordingStep('pre', 'dev', 'pre', seen),
+    ];
+    new Orchestrator(new FakeSyscalls(), silentLogger, [], steps).run(makeConfig());
+    expect(seen).toEqual(['pre', 'plain', 'post']);
+  });
+
+  test('the mount loop runs after the mounts phase pre steps and before its normal steps', () => {
+    const seen: string[] = [];
+    const config = makeConfig({ mounts: [makeMount({ type: 'tmpfs', destination: '/tmp' })] });
+    const steps = [recordingStep('normal', 'mounts', 'normal', seen), recordingStep('pre', 'mounts', 'pre', seen)];
+    new Orchestrator(new FakeSyscalls(), silentLogger, [recordingHandler('tmpfs', ['tmpfs'], seen)], steps).run(config);
+    expect(seen).toEqual(['pre', 'tmpfs:/tmp', 'normal']);
+  });
+
+  test('the before-jail callback runs between the dev and jail phases', () => {
+    const seen: string[] = [];
+    const steps = [recordingStep('jail', 'jail', undefined, seen), recordingStep('dev', 'dev', undefined, seen)];
+    new Orchestrator(new FakeSyscalls(), silentLogger, [], steps).run(makeConfig(), {
+      beforeJail: () => void seen.push('callback'),
+    });
+    expect(seen).toEqual(['dev', 'callback', 'jail']);
+  });
+});
+
+describe('dispatch by mount type', () => {
+  const mounts = [
+    makeMount({ index: 0, type: 'proc', destination: '/proc' }),
+    makeMount({ index: 1, type: 'overlay', destination: '/merged' }),
+    makeMount({ index: 2, type: 'tmpfs', destination: '/tmp' }),
+  ];
+
+  test('the claiming handler, else the default handler', () => {
+    const seen: string[] = [];
+    const handlers = [
+      recordingHandler('default', ['*'], seen),
+      recordingHandler('proc', ['proc', 'sysfs'], seen),
+      recordingHandler('tmpfs', ['tmpfs'], seen),
+    ];
+    new Orchestrator(new FakeSyscalls(), silentLogger, handlers, []).run(makeConfig({ mounts }));
+    expect(seen).toEqual(['proc:/proc', 'default:/merged', 'tmpfs:/tmp']);
+  });
+
+  test('no handler and no default handler is a PluginError naming the mount', () => {
+    const run = () => new Orchestrator(new FakeSyscalls(), silentLogger, [], []).run(makeConfig({ mounts }));
+    expect(run).toThrow(PluginError);
+    expect(run).toThrow('mounts: plugin orchestrator mounts[0] "/proc": no handler for mount type "proc"');
+  });
+
+  test('ctx.dispatch mounts a derived mount through its own handler', () => {
+    const seen: string[] = [];
+    const parent: MountHandler = {
+      name: 'cgroup',
+      types: ['cgroup'],
+      mount: (m, ctx) => ctx.dispatch(makeMount({ type: 'tmpfs', destination: m.destination })),
+    };
+    const config = makeConfig({ mounts: [makeMount({ type: 'cgroup', destination: '/sys/fs/cgroup' })] });
+    new Orchestrator(new FakeSyscalls(), silentLogger, [parent, recordingHandler('tmpfs', ['tmpfs'], seen)], []).run(config);
+    expect(seen).toEqual(['tmpfs:/sys/fs/cgroup']);
+  });
+});
+
+describe('pre- and post-mount commands', () => {
+  const cmd = (path: string) => ({ path, args: ['-c', 'x'], env: ['A=1'], dir: '/' });
+
+  test('run around their mount, in order', () => {
+    const sys = new FakeSyscalls();
+    const seen: string[] = [];
+    const config = makeConfig({
+      mounts: [makeMount({ type: 'tmpfs', destination: '/tmp', premountCmds: [cmd('/pre')], postmountCmds: [cmd('/post')] })],
+    });
+    const handler: MountHandler = {
+      name: 'tmpfs',
+      types: ['tmpfs'],
+      mount: () => void seen.push(`mount after ${sys.callsOf('runCommand').length} commands`),
+    };
+    new Orchestrator(sys, silentLogger, [handler], []).run(config);
+    expect(seen).toEqual(['mount after 1 commands']);
+    expect(sys.callsOf('runCommand')).toEqual([
+      { op: 'runCommand', cmd: cmd('/pre') },
+      { op: 'runCommand', cmd: cmd('/post') },
+    ]);
+  });
+
+  test('a failing command stops the run with its output', () => {
+    const sys = new FakeSyscalls();
+    sys.commandResult = { status: 3, signal: null, output: 'no space left\n' };
+    const config = makeConfig({ mounts: [makeMount({ type: 'tmpfs', destination: '/tmp', premountCmds: [cmd('/pre')] })] });
+    const handler = recordingHandler('tmpfs', ['tmpfs'], []);
+    const run = () => new Orchestrator(sys, silentLogger, [handler], []).run(config);
+    expect(run).toThrow('mounts: plugin premount-command mounts[0] "/tmp": command ["/pre","-c","x"] failed (exit status 3): no space left');
+  });
+});
+
+describe('error wrapping', () => {
+  test('a step failure becomes a PluginError naming plugin and phase, the original as cause', () => {
+    const original = new SyscallError('mount', 2, ['/rootfs/proc']);
+    const step: LifecycleStep = { name: 'prepare-root', phase: 'prepare-root', run: () => { throw original; } };
+    let caught: unknown;
+    try {
+      new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig());
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(PluginError);
+    const e = caught as PluginError;
+    expect(e.message).toBe('prepare-root: plugin prepare-root: mount "/rootfs/proc": ENOENT');
+    expect([e.plugin, e.phase, e.mountIndex, e.cause, e.exitCode]).toEqual(['prepare-root', 'prepare-root', undefined, original, 1]);
+  });
+
+  test('a handler failure names the mount index and destination', () => {
+    const handler: MountHandler = { name: 'bind', types: ['bind'], mount: () => { throw new StepError('bad'); } };
+    const config = makeConfig({ mounts: [makeMount({ index: 4, type: 'bind', destination: '/data' })] });
+    const run = () => new Orchestrator(new FakeSyscalls(), silentLogger, [handler], []).run(config);
+    expect(run).toThrow('mounts: plugin bind mounts[4] "/data": bad');
+  });
+
+  test('a ConfigError inside a plugin keeps exit status 2', () => {
+    const step: LifecycleStep = { name: 's', phase: 'finalize', run: () => { throw new ConfigError('linux.sysctl', 'x', 'bad'); } };
+    try {
+      new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig());
+      throw new Error('not reached');
+    } catch (err) {
+      expect((err as PluginError).exitCode).toBe(2);
+    }
+  });
+
+  test('later steps do not run after a failure', () => {
+    const seen: string[] = [];
+    const steps = [
+      { name: 'bad', phase: 'dev' as const, run: () => { throw new Error('x'); } },
+      recordingStep('after', 'jail', undefined, seen),
+    ];
+    expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [], steps).run(makeConfig())).toThrow(PluginError);
+    expect(seen).toEqual([]);
+  });
+});
+
+describe('run context', () => {
+  test('the mount table is read once per run however often it is asked for', () => {
+    const sys = new FakeSyscalls();
+    sys.addFile('/proc/self/mountinfo', '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw\n');
+    const ask: LifecycleStep = { name: 'ask', phase: 'mounts', run: (ctx) => void ctx.mountTable() };
+    new Orchestrator(sys, silentLogger, [], [ask, { ...ask, phase: 'finalize' }, { ...ask, phase: 'dev' }]).run(makeConfig());
+    expect(sys.callsOf('readFile')).toEqual([{ op: 'readFile', path: '/proc/self/mountinfo' }]);
+  });
+
+  test('onStep is told where the pipeline is', () => {
+    const where: StepWhere[] = [];
+    const config = makeConfig({ mounts: [makeMount({ index: 0, type: 'tmpfs', destination: '/tmp' })] });
+    const steps = [recordingStep('jail', 'jail', undefined, [])];
+    new Orchestrator(new FakeSyscalls(), silentLogger, [recordingHandler('tmpfs', ['tmpfs'], [])], steps).run(config, {
+      onStep: (w) => void where.push(w),
+    });
+    expect(where.map((w) => `${w.phase}/${w.plugin}/${w.mountIndex ?? '-'}`)).toEqual([
+      'mounts/premount-command/0',
+      'mounts/tmpfs/0',
+      'mounts/postmount-command/0',
+      'jail/jail/-',
+    ]);
+  });
+});
