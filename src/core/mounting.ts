@@ -56,8 +56,7 @@ export interface MountAt {
 
 /**
  * mount(2) followed by one propagation call per flag, as the kernel takes a propagation
- * change only in a call of its own (mount(2), "Changing the propagation type"), then the
- * recursive attributes with mount_setattr(2) AT_RECURSIVE.
+ * change only in a call of its own (mount(2), "Changing the propagation type").
  *
  * `/dev` is never mounted read-only here: device nodes are created in it later, and the
  * finalize step remounts it read-only when asked.
@@ -66,7 +65,14 @@ export function mountPropagate(sys: Syscalls, m: MountSpec, at: MountAt): void {
   const flags = cleanPath(m.destination) === '/dev' ? at.flags & ~MS_RDONLY : at.flags;
   sys.mount(at.source, at.target, at.fstype, flags, at.data || null);
   for (const pflag of m.propagationFlags) sys.mount(null, at.target, null, pflag, null);
-  if (m.recAttrs) sys.mountSetattr(AT_FDCWD, at.target, AT_RECURSIVE, m.recAttrs.attrSet, m.recAttrs.attrClr, 0n);
+}
+
+/**
+ * The recursive attributes (rro, rnosuid, ...) with mount_setattr(2) AT_RECURSIVE, which
+ * changes the mount and every mount below it; the last thing a handler does.
+ */
+export function applyRecursiveAttrs(sys: Syscalls, m: MountSpec, target: string): void {
+  if (m.recAttrs) sys.mountSetattr(AT_FDCWD, target, AT_RECURSIVE, m.recAttrs.attrSet, m.recAttrs.attrClr, 0n);
 }
 
 /**

@@ -3,5 +3,8 @@
  * that a run loads them in one pass; a third-party plugin is a path or package instead.
  */
 import type { PluginModule } from '../core/kernel';
+import * as defaultHandler from './default';
 
-export const BUILTIN_PLUGINS: Readonly<Record<string, PluginModule>> = {};
+export const BUILTIN_PLUGINS: Readonly<Record<string, PluginModule>> = {
+  default: defaultHandler,
+};

@@ -18,11 +18,11 @@ export interface ChildRun {
  * (with its mounts) disappears when the script exits. The script runs with the
  * repository root as its cwd, so `require('./src/...')` loads the TypeScript sources.
  */
-export function runInMountNamespace(scriptBody: string): ChildRun {
+export function runInMountNamespace(scriptBody: string, env: NodeJS.ProcessEnv = process.env): ChildRun {
   const r = spawnSync(
     'unshare',
     ['-m', '--propagation', 'private', process.execPath, '-r', TS_REGISTER, '-e', scriptBody],
-    { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 },
+    { cwd: REPO_ROOT, env, encoding: 'utf8', timeout: 60_000 },
   );
   if (r.error) throw r.error;
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };

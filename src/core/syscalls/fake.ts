@@ -65,6 +65,8 @@ export interface SyscallArgs {
   readFile: { path: string };
   /** `mode` is present only when the caller passed one. */
   writeFile: { path: string; data: string; mode?: number };
+  copyFile: { source: string; dest: string };
+  lsetxattr: { path: string; name: string; value: string };
   unshare: { flags: number };
   setns: { fd: number; nstype: number };
   execve: { path: string; argv: string[]; envp: string[] };
@@ -102,6 +104,8 @@ export interface FakeNode {
   content: string;
   /** Target of a symlink. */
   target: string;
+  /** Extended attributes set with lsetxattr. */
+  xattrs: Map<string, string>;
   /** Entries of a directory. */
   children?: Map<string, FakeNode>;
 }
@@ -455,6 +459,21 @@ export class FakeSyscalls implements Syscalls {
     if (node.kind === 'file') node.content = data;
   }
 
+  copyFile(source: string, dest: string): void {
+    const rec = this.record('copyFile', { source, dest });
+    const from = this.existing(rec, source, true);
+    if (from.kind === 'dir') throw this.fail(rec, 'EISDIR');
+    const found = this.walk(rec, dest, true);
+    const node = found.node ?? this.create(rec, found, 'file', 0o666 & ~this.mask);
+    if (node.kind === 'dir') throw this.fail(rec, 'EISDIR');
+    node.content = from.content;
+  }
+
+  lsetxattr(path: string, name: string, value: string): void {
+    const rec = this.record('lsetxattr', { path, name, value });
+    this.existing(rec, path, false).xattrs.set(name, value);
+  }
+
   unshare(flags: number): void {
     this.record('unshare', { flags });
   }
@@ -495,7 +514,7 @@ export class FakeSyscalls implements Syscalls {
 
   protected newNode(kind: FileKind, perm: number): FakeNode {
     const ino = this.nextIno++;
-    const node: FakeNode = { kind, perm: perm & 0o7777, uid: 0, gid: 0, rdev: 0n, dev: 0n, ino, content: '', target: '' };
+    const node: FakeNode = { kind, perm: perm & 0o7777, uid: 0, gid: 0, rdev: 0n, dev: 0n, ino, content: '', target: '', xattrs: new Map() };
     if (kind === 'dir') node.children = new Map();
     return node;
   }
@@ -539,6 +558,8 @@ export class FakeSyscalls implements Syscalls {
         return rec.newRoot;
       case 'symlink':
         return rec.linkPath;
+      case 'copyFile':
+        return rec.dest;
       case 'runCommand':
         return rec.cmd.path;
       case 'fchdir':
@@ -565,6 +586,8 @@ export class FakeSyscalls implements Syscalls {
         return [rec.newRoot, rec.putOld];
       case 'symlink':
         return [rec.target, rec.linkPath];
+      case 'copyFile':
+        return [rec.source, rec.dest];
       case 'fchdir':
       case 'fstat':
       case 'close':

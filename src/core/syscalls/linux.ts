@@ -72,6 +72,7 @@ function loadLibc() {
     setns: fn('int setns(int fd, int nstype)'),
     execve: fn('int execve(const char *path, const char **argv, const char **envp)'),
     memfd_create: fn('int memfd_create(const char *name, unsigned int flags)'),
+    lsetxattr: fn('int lsetxattr(const char *path, const char *name, const char *value, size_t size, int flags)'),
     syscall: fn('long syscall(long number, ...)'),
     openHowPtr: koffi.pointer(openHow),
     openHowSize: koffi.sizeof(openHow),
@@ -247,6 +248,14 @@ export class LinuxSyscalls implements Syscalls {
 
   readFile(path: string): string {
     return viaFs(null, [path], () => fs.readFileSync(path, 'utf8'));
+  }
+
+  copyFile(source: string, dest: string): void {
+    viaFs('copy_file_range', [source, dest], () => fs.copyFileSync(source, dest));
+  }
+
+  lsetxattr(path: string, name: string, value: string): void {
+    check('lsetxattr', libc().lsetxattr(path, name, value, Buffer.byteLength(value), 0), [path]);
   }
 
   writeFile(path: string, data: string, mode = 0o666): void {

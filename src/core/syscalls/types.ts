@@ -72,6 +72,10 @@ export interface Syscalls {
   readFile(path: string): string;
   /** Writes the whole file, creating it with `mode` (before umask) if missing. */
   writeFile(path: string, data: string, mode?: number): void;
+  /** Copies a regular file's bytes to `dest` (created or truncated); no metadata. */
+  copyFile(source: string, dest: string): void;
+  /** lsetxattr(2): sets an extended attribute without following a final symlink. */
+  lsetxattr(path: string, name: string, value: string): void;
   unshare(flags: number): void;
   setns(fd: number, nstype: number): void;
   /** Replaces the process image; returns only by throwing. */

@@ -1,0 +1,109 @@
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import type { RootfsConfig } from '../../src/core/config/model';
+import { runInMountNamespace } from './in-namespace';
+
+/** JSON with bigints kept as {"$big": "0x..."} so configs cross the process boundary. */
+export function encode(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? { $big: '0x' + v.toString(16) } : v));
+}
+
+export interface RealRunRequest {
+  /** The config to run; rootfs and bundle should point into a temporary directory. */
+  config: RootfsConfig;
+  /** Plugin modules: `builtin:NAME` or absolute paths to TypeScript modules. */
+  plugins: string[];
+  /** Paths (host paths, as seen after the run inside the namespace) to lstat afterwards. */
+  stat?: string[];
+  /** Files to read afterwards. */
+  read?: string[];
+  /** Directories to list afterwards. */
+  list?: string[];
+  /** Files to try to write afterwards (to prove a mount read-only); each gives the errno code or "ok". */
+  write?: string[];
+  /** Run the orchestrator with this hook script body, given `ctx` (optional). */
+  beforeJail?: string;
+}
+
+export interface StatResult {
+  kind: string;
+  perm: number;
+  uid: number;
+  gid: number;
+  rdev: string;
+}
+
+export interface RealRunResult {
+  /** The error message when the run failed, with its class name. */
+  error?: { name: string; message: string; exitCode?: number };
+  /** The namespace's /proc/self/mountinfo after the run. */
+  mountinfo: string;
+  stat: Record<string, StatResult | string>;
+  read: Record<string, string>;
+  list: Record<string, string[] | string>;
+  write: Record<string, string>;
+}
+
+/**
+ * Runs the given plugins for real on `config` in a child process inside a throwaway
+ * mount namespace (unshare -m --propagation private), then reports what the kernel
+ * shows there. Nothing mounted reaches the host's namespace.
+ */
+export function realRun(req: RealRunRequest): RealRunResult {
+  const script = `
+const fs = require('fs');
+require('reflect-metadata');
+const { createKernel } = require('./src/core/kernel');
+const { LinuxSyscalls } = require('./src/core/syscalls/linux');
+const req = JSON.parse(process.env.MOUNTKIT_REQ, (k, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
+const out = { mountinfo: '', stat: {}, read: {}, list: {}, write: {} };
+try {
+  const kernel = createKernel({ syscalls: new LinuxSyscalls(), plugins: { plugins: req.plugins.map((module) => ({ module })) } });
+  const beforeJail = req.beforeJail ? new Function('ctx', req.beforeJail) : undefined;
+  kernel.orchestrator.run(req.config, { beforeJail });
+} catch (e) {
+  out.error = { name: e.name, message: e.message, exitCode: e.exitCode };
+}
+out.mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+const code = (e) => e.code || String(e);
+for (const p of req.stat || []) {
+  try { const s = fs.lstatSync(p); out.stat[p] = { kind: kindOf(s), perm: s.mode & 0o7777, uid: s.uid, gid: s.gid, rdev: (Math.floor(s.rdev / 256) & 0xfff) + ':' + ((s.rdev & 0xff) | ((s.rdev >> 12) & 0xfff00)) }; } catch (e) { out.stat[p] = code(e); }
+}
+for (const p of req.read || []) { try { out.read[p] = fs.readFileSync(p, 'utf8'); } catch (e) { out.read[p] = code(e); } }
+for (const p of req.list || []) { try { out.list[p] = fs.readdirSync(p).sort(); } catch (e) { out.list[p] = code(e); } }
+for (const p of req.write || []) { try { fs.writeFileSync(p, 'x'); out.write[p] = 'ok'; } catch (e) { out.write[p] = code(e); } }
+function kindOf(s) { return s.isSymbolicLink() ? 'symlink' : s.isDirectory() ? 'dir' : s.isFile() ? 'file' : s.isCharacterDevice() ? 'char' : s.isBlockDevice() ? 'block' : s.isFIFO() ? 'fifo' : 'socket'; }
+process.stdout.write(JSON.stringify(out));
+`;
+  const r = runInMountNamespace(script, { ...process.env, MOUNTKIT_REQ: encode(req) });
+  if (r.status !== 0) throw new Error(`child failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as RealRunResult;
+}
+
+/** A temporary directory for a test's bundle and rootfs, removed by the returned function. */
+export function tempDir(prefix = 'mountkit-it-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The mountinfo lines whose mountpoint is `mountpoint` (the last one is on top). */
+export function mountsAt(mountinfo: string, mountpoint: string): { fstype: string; options: string; superOptions: string; optional: string; source: string; root: string }[] {
+  return mountinfo
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const f = line.split(' ');
+      const sep = f.indexOf('-', 6);
+      return {
+        mountpoint: f[4].replace(/\\040/g, ' '),
+        root: f[3],
+        options: f[5],
+        optional: f.slice(6, sep).join(' '),
+        fstype: f[sep + 1],
+        source: f[sep + 2],
+        superOptions: f[sep + 3],
+      };
+    })
+    .filter((m) => m.mountpoint === mountpoint);
+}

@@ -1,0 +1,50 @@
+import { mkdirSync, symlinkSync } from 'fs';
+import * as path from 'path';
+import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_SHARED } from '../../../src/core/constants';
+import { makeConfig, makeMount } from '../../helpers/config';
+import { mountsAt, realRun, tempDir } from '../../helpers/real-run';
+
+const runAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
+
+runAsRoot('default handler, real mounts', () => {
+  let t: ReturnType<typeof tempDir>;
+  let rootfs: string;
+  beforeEach(() => {
+    t = tempDir();
+    rootfs = path.join(t.dir, 'rootfs');
+    mkdirSync(rootfs);
+  });
+  afterEach(() => t.cleanup());
+
+  test('an unclaimed type is mounted with flags, data and propagation', () => {
+    const mounts = [
+      makeMount({ index: 0, type: 'tmpfs', source: 'scratch', destination: '/a/b', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, data: 'size=1m,mode=700', propagationFlags: [MS_SHARED] }),
+    ];
+    const r = realRun({ config: makeConfig({ rootfs, mounts }), plugins: ['builtin:default'], stat: [path.join(rootfs, 'a/b')] });
+    expect(r.error).toBeUndefined();
+    const [m] = mountsAt(r.mountinfo, path.join(rootfs, 'a/b'));
+    expect(m).toMatchObject({ fstype: 'tmpfs', source: 'scratch' });
+    expect(m.options.split(',')).toEqual(expect.arrayContaining(['ro', 'nosuid', 'nodev', 'noexec']));
+    expect(m.superOptions).toContain('size=1024k');
+    expect(m.optional).toMatch(/^shared:\d+$/);
+    expect(r.stat[path.join(rootfs, 'a/b')]).toMatchObject({ kind: 'dir', perm: 0o700 });
+  });
+
+  test('a hostile absolute symlink in the destination lands inside the rootfs', () => {
+    const outside = path.join(t.dir, 'outside');
+    mkdirSync(outside);
+    symlinkSync(outside, path.join(rootfs, 'link'));
+    const mounts = [makeMount({ index: 0, type: 'tmpfs', destination: '/link/x' })];
+    const r = realRun({ config: makeConfig({ rootfs, mounts }), plugins: ['builtin:default'], stat: [path.join(outside, 'x')] });
+    expect(r.error).toBeUndefined();
+    expect(mountsAt(r.mountinfo, path.join(rootfs, outside, 'x'))).toHaveLength(1);
+    expect(r.stat[path.join(outside, 'x')]).toBe('ENOENT');
+  });
+
+  test('a failing mount is a PluginError and leaves nothing mounted', () => {
+    const mounts = [makeMount({ index: 0, type: 'tmpfs', destination: '/bad', data: 'size=notanumber' })];
+    const r = realRun({ config: makeConfig({ rootfs, mounts }), plugins: ['builtin:default'] });
+    expect(r.error).toMatchObject({ name: 'PluginError', message: `mounts: plugin default mounts[0] "/bad": mount "tmpfs" -> "${rootfs}/bad": EINVAL` });
+    expect(mountsAt(r.mountinfo, path.join(rootfs, 'bad'))).toEqual([]);
+  });
+});
