@@ -71,6 +71,7 @@ export interface SyscallArgs {
   setns: { fd: number; nstype: number };
   execve: { path: string; argv: string[]; envp: string[] };
   runCommand: { cmd: CommandSpec };
+  sleep: { ms: number };
 }
 
 type Flat<T> = { [P in keyof T]: T[P] };
@@ -474,6 +475,10 @@ export class FakeSyscalls implements Syscalls {
     this.existing(rec, path, false).xattrs.set(name, value);
   }
 
+  sleep(ms: number): void {
+    this.record('sleep', { ms });
+  }
+
   unshare(flags: number): void {
     this.record('unshare', { flags });
   }
@@ -571,6 +576,7 @@ export class FakeSyscalls implements Syscalls {
         return this.fds.get(rec.oldfd)?.path;
       case 'umask':
       case 'unshare':
+      case 'sleep':
         return undefined;
       default:
         return rec.path;

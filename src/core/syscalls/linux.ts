@@ -250,6 +250,11 @@ export class LinuxSyscalls implements Syscalls {
     return viaFs(null, [path], () => fs.readFileSync(path, 'utf8'));
   }
 
+  sleep(ms: number): void {
+    // Atomics.wait blocks the calling thread without leaving it, unlike a timer.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+  }
+
   copyFile(source: string, dest: string): void {
     viaFs('copy_file_range', [source, dest], () => fs.copyFileSync(source, dest));
   }

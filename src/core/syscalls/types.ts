@@ -80,6 +80,8 @@ export interface Syscalls {
   setns(fd: number, nstype: number): void;
   /** Replaces the process image; returns only by throwing. */
   execve(path: string, argv: string[], envp: string[]): never;
+  /** Blocks the (only) thread for `ms` milliseconds: retries stay synchronous. */
+  sleep(ms: number): void;
   /** Runs a command to completion and returns its combined output. */
   runCommand(cmd: CommandSpec): CommandResult;
 }
