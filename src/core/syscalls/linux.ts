@@ -300,7 +300,14 @@ export class LinuxSyscalls implements Syscalls {
     // Go's CombinedOutput does for runc; a memfd also needs no reader while the child runs.
     const out = check('memfd_create', libc().memfd_create('mountkit-command', MFD_CLOEXEC), []);
     try {
-      const r = spawnSync(cmd.path, cmd.args, { env, cwd: cmd.dir || undefined, stdio: ['pipe', out, out] });
+      const r = spawnSync(cmd.path, cmd.args, {
+        env,
+        cwd: cmd.dir || undefined,
+        stdio: ['pipe', out, out],
+        argv0: cmd.argv0,
+        input: cmd.stdin,
+        timeout: cmd.timeoutMs,
+      });
       if (r.error) throw fromNode('execve', [cmd.path], r.error);
       return { status: r.status, signal: r.signal, output: preadAll(out) };
     } finally {

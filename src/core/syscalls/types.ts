@@ -28,9 +28,16 @@ export interface FileStat {
 /** A command run around a mount (runc's PremountCmds/PostmountCmds). */
 export interface CommandSpec {
   path: string;
+  /** Arguments after argv[0]. */
   args: string[];
   env: string[];
   dir: string;
+  /** argv[0] when it is not `path` (OCI hooks give it as args[0]). */
+  argv0?: string;
+  /** Written to the command's standard input (OCI hooks read the container state there). */
+  stdin?: string;
+  /** Kill the command after this many milliseconds. */
+  timeoutMs?: number;
 }
 
 export interface CommandResult {
