@@ -68,6 +68,12 @@ export interface SyscallArgs {
   copyFile: { source: string; dest: string };
   lsetxattr: { path: string; name: string; value: string };
   unshare: { flags: number };
+  cloexecFrom: { first: number };
+  sethostname: { name: string };
+  setdomainname: { name: string };
+  setgroups: { gids: number[] };
+  setgid: { gid: number };
+  setuid: { uid: number };
   setns: { fd: number; nstype: number };
   execve: { path: string; argv: string[]; envp: string[] };
   runCommand: { cmd: CommandSpec };
@@ -483,6 +489,30 @@ export class FakeSyscalls implements Syscalls {
     this.record('unshare', { flags });
   }
 
+  cloexecFrom(first: number): void {
+    this.record('cloexecFrom', { first });
+  }
+
+  sethostname(name: string): void {
+    this.record('sethostname', { name });
+  }
+
+  setdomainname(name: string): void {
+    this.record('setdomainname', { name });
+  }
+
+  setgroups(gids: number[]): void {
+    this.record('setgroups', { gids: [...gids] });
+  }
+
+  setgid(gid: number): void {
+    this.record('setgid', { gid });
+  }
+
+  setuid(uid: number): void {
+    this.record('setuid', { uid });
+  }
+
   setns(fd: number, nstype: number): void {
     this.record('setns', { fd, nstype });
   }
@@ -577,6 +607,12 @@ export class FakeSyscalls implements Syscalls {
       case 'umask':
       case 'unshare':
       case 'sleep':
+      case 'cloexecFrom':
+      case 'sethostname':
+      case 'setdomainname':
+      case 'setgroups':
+      case 'setgid':
+      case 'setuid':
         return undefined;
       default:
         return rec.path;

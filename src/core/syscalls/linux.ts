@@ -24,10 +24,13 @@ const MFD_CLOEXEC = 1;
  * (include/uapi/asm-generic/unistd.h). Syscalls added since 5.x share one number everywhere.
  */
 const SYSCALL_NUMBERS: Readonly<Record<string, Readonly<Record<RawSyscall, number>>>> = {
-  x64: { pivot_root: 155, openat2: 437, mount_setattr: 442 },
-  arm64: { pivot_root: 41, openat2: 437, mount_setattr: 442 },
+  x64: { pivot_root: 155, close_range: 436, openat2: 437, mount_setattr: 442 },
+  arm64: { pivot_root: 41, close_range: 436, openat2: 437, mount_setattr: 442 },
 };
-type RawSyscall = 'pivot_root' | 'openat2' | 'mount_setattr';
+type RawSyscall = 'pivot_root' | 'close_range' | 'openat2' | 'mount_setattr';
+
+// close_range(2) flag, include/uapi/linux/close_range.h
+const CLOSE_RANGE_CLOEXEC = 1 << 2;
 
 const KINDS: Readonly<Record<number, FileKind>> = {
   [S_IFREG]: 'file',
@@ -72,6 +75,11 @@ function loadLibc() {
     setns: fn('int setns(int fd, int nstype)'),
     execve: fn('int execve(const char *path, const char **argv, const char **envp)'),
     memfd_create: fn('int memfd_create(const char *name, unsigned int flags)'),
+    sethostname: fn('int sethostname(const char *name, size_t len)'),
+    setdomainname: fn('int setdomainname(const char *name, size_t len)'),
+    setgroups: fn('int setgroups(size_t size, const uint32_t *list)'),
+    setgid: fn('int setgid(uint32_t gid)'),
+    setuid: fn('int setuid(uint32_t uid)'),
     lsetxattr: fn('int lsetxattr(const char *path, const char *name, const char *value, size_t size, int flags)'),
     syscall: fn('long syscall(long number, ...)'),
     openHowPtr: koffi.pointer(openHow),
@@ -248,6 +256,30 @@ export class LinuxSyscalls implements Syscalls {
 
   readFile(path: string): string {
     return viaFs(null, [path], () => fs.readFileSync(path, 'utf8'));
+  }
+
+  cloexecFrom(first: number): void {
+    raw('close_range', [], 'unsigned int', first, 'unsigned int', 0xffffffff, 'unsigned int', CLOSE_RANGE_CLOEXEC);
+  }
+
+  sethostname(name: string): void {
+    check('sethostname', libc().sethostname(name, Buffer.byteLength(name)), [name]);
+  }
+
+  setdomainname(name: string): void {
+    check('setdomainname', libc().setdomainname(name, Buffer.byteLength(name)), [name]);
+  }
+
+  setgroups(gids: number[]): void {
+    check('setgroups', libc().setgroups(gids.length, gids), []);
+  }
+
+  setgid(gid: number): void {
+    check('setgid', libc().setgid(gid), []);
+  }
+
+  setuid(uid: number): void {
+    check('setuid', libc().setuid(uid), []);
   }
 
   sleep(ms: number): void {

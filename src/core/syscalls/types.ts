@@ -84,6 +84,14 @@ export interface Syscalls {
   /** lsetxattr(2): sets an extended attribute without following a final symlink. */
   lsetxattr(path: string, name: string, value: string): void;
   unshare(flags: number): void;
+  /** close_range(2) with CLOSE_RANGE_CLOEXEC: every descriptor from `first` up closes on execve. */
+  cloexecFrom(first: number): void;
+  sethostname(name: string): void;
+  setdomainname(name: string): void;
+  /** setgroups(2), setgid(2), setuid(2) through glibc, which applies them to every thread. */
+  setgroups(gids: number[]): void;
+  setgid(gid: number): void;
+  setuid(uid: number): void;
   setns(fd: number, nstype: number): void;
   /** Replaces the process image; returns only by throwing. */
   execve(path: string, argv: string[], envp: string[]): never;
