@@ -64,7 +64,12 @@ export interface MountAt {
 export function mountPropagate(sys: Syscalls, m: MountSpec, at: MountAt): void {
   const flags = cleanPath(m.destination) === '/dev' ? at.flags & ~MS_RDONLY : at.flags;
   sys.mount(at.source, at.target, at.fstype, flags, at.data || null);
-  for (const pflag of m.propagationFlags) sys.mount(null, at.target, null, pflag, null);
+  applyPropagation(sys, m, at.target);
+}
+
+/** The mount's propagation flags on an existing mount, one mount(2) call each, in order. */
+export function applyPropagation(sys: Syscalls, m: MountSpec, target: string): void {
+  for (const pflag of m.propagationFlags) sys.mount(null, target, null, pflag, null);
 }
 
 /**

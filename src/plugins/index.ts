@@ -3,8 +3,14 @@
  * that a run loads them in one pass; a third-party plugin is a path or package instead.
  */
 import type { PluginModule } from '../core/kernel';
+import * as bind from './bind';
 import * as defaultHandler from './default';
+import * as mqueue from './mqueue';
+import * as proc from './proc';
 
 export const BUILTIN_PLUGINS: Readonly<Record<string, PluginModule>> = {
+  proc,
+  mqueue,
+  bind,
   default: defaultHandler,
 };

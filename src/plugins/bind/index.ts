@@ -1,0 +1,6 @@
+import type { RegisterPlugin } from '../../core/kernel';
+import { BindMountHandler } from './handler';
+
+export { BindMountHandler };
+
+export const register: RegisterPlugin = (api) => api.handler(BindMountHandler);

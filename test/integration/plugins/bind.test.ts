@@ -1,0 +1,131 @@
+import { mkdirSync, symlinkSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC } from '../../../src/core/constants';
+import type { MountSpec } from '../../../src/core/config/model';
+import { makeConfig, makeMount } from '../../helpers/config';
+import { mountsAt, realRun, tempDir } from '../../helpers/real-run';
+
+const runAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
+
+const BIND_PLUGIN = path.resolve(__dirname, '../../../src/plugins/bind');
+const DEFAULT_PLUGIN = path.resolve(__dirname, '../../../src/plugins/default');
+
+runAsRoot('bind handler, real mounts', () => {
+  let t: ReturnType<typeof tempDir>;
+  let rootfs: string;
+  let src: string;
+  let file: string;
+  const inRoot = (p: string) => path.join(rootfs, p);
+  /** Bind mounts of the source directory unless told otherwise, indexed in order. */
+  const binds = (...mounts: (Partial<MountSpec> & Pick<MountSpec, 'destination'>)[]) =>
+    mounts.map((m, index) => makeMount({ index, type: 'bind', source: src, flags: MS_BIND, ...m }));
+  const run = (mounts: MountSpec[], checks: Omit<Parameters<typeof realRun>[0], 'config' | 'plugins'> = {}, plugins = [BIND_PLUGIN]) =>
+    realRun({ config: makeConfig({ bundle: t.dir, rootfs, mounts }), plugins, ...checks });
+
+  beforeEach(() => {
+    t = tempDir();
+    rootfs = path.join(t.dir, 'rootfs');
+    src = path.join(t.dir, 'src');
+    file = path.join(t.dir, 'file.txt');
+    mkdirSync(rootfs);
+    mkdirSync(src);
+    writeFileSync(path.join(src, 'hello'), 'from the source');
+    writeFileSync(file, 'a bound file');
+  });
+  afterEach(() => t.cleanup());
+
+  test('binds show the source; ro, nosuid, nodev, noexec take effect through the remount', () => {
+    const r = run(
+      binds(
+        { destination: '/data' },
+        { destination: '/ro', flags: MS_BIND | MS_RDONLY },
+        { destination: '/locked', flags: MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC },
+        { destination: '/etc/hosts', source: file },
+        { destination: '/typed', flags: MS_RDONLY },
+      ),
+      {
+        read: [inRoot('data/hello'), inRoot('ro/hello'), inRoot('etc/hosts')],
+        write: [inRoot('data/new'), inRoot('ro/new'), inRoot('typed/new')],
+        stat: [inRoot('etc/hosts')],
+      },
+    );
+    expect(r.error).toBeUndefined();
+    expect(r.read).toEqual({
+      [inRoot('data/hello')]: 'from the source',
+      [inRoot('ro/hello')]: 'from the source',
+      [inRoot('etc/hosts')]: 'a bound file',
+    });
+    const options = (dest: string) => mountsAt(r.mountinfo, inRoot(dest)).map((m) => m.options.split(','));
+    expect(options('data')).toEqual([expect.arrayContaining(['rw'])]);
+    expect(options('data')[0]).not.toEqual(expect.arrayContaining(['nosuid']));
+    expect(options('ro')).toEqual([expect.arrayContaining(['ro'])]);
+    expect(options('locked')).toEqual([expect.arrayContaining(['rw', 'nosuid', 'nodev', 'noexec'])]);
+    expect(options('typed')).toEqual([expect.arrayContaining(['ro'])]);
+    expect(r.write).toEqual({ [inRoot('data/new')]: 'ok', [inRoot('ro/new')]: 'EROFS', [inRoot('typed/new')]: 'EROFS' });
+    expect(r.stat[inRoot('etc/hosts')]).toMatchObject({ kind: 'file' });
+    expect(mountsAt(r.mountinfo, inRoot('etc/hosts'))).toHaveLength(1);
+  });
+
+  test('rbind takes the submounts of the source; bind does not', () => {
+    const mounts = [
+      makeMount({ index: 0, type: 'tmpfs', source: 'subfs', destination: '/a/sub' }),
+      makeMount({ index: 1, type: 'bind', source: inRoot('a'), destination: '/b', flags: MS_BIND | MS_REC }),
+      makeMount({ index: 2, type: 'bind', source: inRoot('a'), destination: '/c', flags: MS_BIND }),
+    ];
+    const r = run(mounts, {}, [BIND_PLUGIN, DEFAULT_PLUGIN]);
+    expect(r.error).toBeUndefined();
+    expect(mountsAt(r.mountinfo, inRoot('b'))).toHaveLength(1);
+    expect(mountsAt(r.mountinfo, inRoot('b/sub'))).toEqual([expect.objectContaining({ fstype: 'tmpfs', source: 'subfs' })]);
+    expect(mountsAt(r.mountinfo, inRoot('c'))).toHaveLength(1);
+    expect(mountsAt(r.mountinfo, inRoot('c/sub'))).toEqual([]);
+  });
+
+  test('hostile symlinks in the destination land inside the rootfs and nothing appears outside', () => {
+    const outside = path.join(t.dir, 'outside');
+    mkdirSync(outside);
+    mkdirSync(inRoot('dir'));
+    symlinkSync(outside, inRoot('link'));
+    // On the host, dir/up leads to the test's temporary directory, one level above the rootfs.
+    symlinkSync('../..', inRoot('dir/up'));
+    const r = run(binds({ destination: '/link/x' }, { destination: '/dir/up/y' }), {
+      stat: [path.join(outside, 'x'), path.join(t.dir, 'y'), inRoot(path.join(outside, 'x')), inRoot('y')],
+    });
+    expect(r.error).toBeUndefined();
+    expect(mountsAt(r.mountinfo, inRoot(path.join(outside, 'x')))).toHaveLength(1);
+    expect(mountsAt(r.mountinfo, inRoot('y'))).toHaveLength(1);
+    expect(mountsAt(r.mountinfo, path.join(outside, 'x'))).toEqual([]);
+    expect(mountsAt(r.mountinfo, path.join(t.dir, 'y'))).toEqual([]);
+    expect(r.stat[path.join(outside, 'x')]).toBe('ENOENT');
+    expect(r.stat[path.join(t.dir, 'y')]).toBe('ENOENT');
+    expect(r.stat[inRoot(path.join(outside, 'x'))]).toMatchObject({ kind: 'dir' });
+  });
+
+  test('/proc/meminfo may be bound; any other path under /proc is refused and nothing is made', () => {
+    const r = run(binds({ destination: '/proc/meminfo', source: file }, { destination: '/proc/sys' }), {
+      read: [inRoot('proc/meminfo')],
+      stat: [inRoot('proc/sys')],
+    });
+    expect(r.error).toMatchObject({
+      name: 'PluginError',
+      message: 'mounts: plugin bind mounts[1] "/proc/sys": "/proc/sys" cannot be mounted because it is inside /proc',
+    });
+    expect(r.read[inRoot('proc/meminfo')]).toBe('a bound file');
+    expect(mountsAt(r.mountinfo, inRoot('proc/meminfo'))).toHaveLength(1);
+    expect(mountsAt(r.mountinfo, inRoot('proc/sys'))).toEqual([]);
+    expect(r.stat[inRoot('proc/sys')]).toBe('ENOENT');
+  });
+
+  test('a missing source is named and nothing is made', () => {
+    const missing = path.join(t.dir, 'nope');
+    const r = run(binds({ destination: '/x', source: missing }), { stat: [inRoot('x')] });
+    expect(r.error).toMatchObject({ name: 'PluginError', message: `mounts: plugin bind mounts[0] "/x": bind source "${missing}" does not exist` });
+    expect(r.stat[inRoot('x')]).toBe('ENOENT');
+  });
+
+  test('a directory onto an existing file is refused by the kernel', () => {
+    writeFileSync(inRoot('f'), '');
+    const r = run(binds({ destination: '/f' }));
+    expect(r.error).toMatchObject({ name: 'PluginError', message: `mounts: plugin bind mounts[0] "/f": mount "${src}" -> "${inRoot('f')}": ENOTDIR` });
+    expect(mountsAt(r.mountinfo, inRoot('f'))).toEqual([]);
+  });
+});

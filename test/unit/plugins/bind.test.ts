@@ -1,0 +1,347 @@
+import 'reflect-metadata';
+import {
+  MOUNT_ATTR_NOSUID,
+  MOUNT_ATTR_RDONLY,
+  MS_BIND,
+  MS_NOATIME,
+  MS_NODEV,
+  MS_NODIRATIME,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_RELATIME,
+  MS_REMOUNT,
+  MS_SLAVE,
+  MS_STRICTATIME,
+} from '../../../src/core/constants';
+import type { RootfsConfig } from '../../../src/core/config/model';
+import { silentLogger } from '../../../src/core/logger';
+import { Orchestrator } from '../../../src/core/orchestrator';
+import { FakeSyscalls, type FailOptions } from '../../../src/core/syscalls/fake';
+import type { SyscallName } from '../../../src/core/syscalls/types';
+import { BindMountHandler } from '../../../src/plugins/bind';
+import { bindFlags } from '../../../src/plugins/bind/handler';
+import { relabelMode, relabelProblem, relabelTarget, sharedLabel } from '../../../src/plugins/bind/relabel';
+import { makeConfig, makeMount } from '../../helpers/config';
+
+type MountOver = Omit<Parameters<typeof makeMount>[0], 'type'>;
+
+const LABEL = 'system_u:object_r:container_file_t:s0:c1,c2';
+
+/** A rootfs at /r and bind sources outside it: a directory with one file, and a file. */
+function setup() {
+  const sys = new FakeSyscalls();
+  sys.addDir('/r');
+  sys.addFile('/src/dir/a', 'A');
+  sys.addFile('/src/file', 'F');
+  const run = (mounts: MountOver[], over: Partial<RootfsConfig> = {}) =>
+    new Orchestrator(sys, silentLogger, [new BindMountHandler(sys)], []).run(
+      makeConfig({ rootfs: '/r', ...over, mounts: mounts.map((m, index) => makeMount({ index, type: 'bind', source: '/src/dir', flags: MS_BIND, ...m })) }),
+    );
+  return { sys, run };
+}
+
+const bind = (target: string, flags: bigint, source = '/src/dir', data: string | null = null) => ({
+  op: 'mount' as const,
+  source,
+  target,
+  fstype: 'bind',
+  flags,
+  data,
+});
+const remount = (target: string, flags: bigint) => ({ op: 'mount' as const, source: null, target, fstype: null, flags: flags | MS_REMOUNT, data: null });
+
+describe('bind mount handler', () => {
+  test('a directory bind creates a directory target and makes one mount', () => {
+    const { sys, run } = setup();
+    run([{ destination: '/data/x' }]);
+    expect(sys.calls[0]).toEqual({ op: 'stat', path: '/src/dir' });
+    expect(sys.effects()).toEqual([
+      { op: 'mkdir', path: '/r/data', mode: 0o755 },
+      { op: 'mkdir', path: '/r/data/x', mode: 0o755 },
+      bind('/r/data/x', MS_BIND),
+    ]);
+  });
+
+  test('an existing target is used as it is', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/data');
+    run([{ destination: '/data' }]);
+    expect(sys.effects()).toEqual([bind('/r/data', MS_BIND)]);
+  });
+
+  test('a file bind creates an empty file target with its parents', () => {
+    const { sys, run } = setup();
+    run([{ source: '/src/file', destination: '/etc/hosts' }]);
+    expect(sys.effects()).toEqual([
+      { op: 'mkdir', path: '/r/etc', mode: 0o755 },
+      { op: 'writeFile', path: '/r/etc/hosts', data: '', mode: 0o755 },
+      bind('/r/etc/hosts', MS_BIND, '/src/file'),
+    ]);
+    expect(sys.node('/r/etc/hosts')).toMatchObject({ kind: 'file', content: '' });
+  });
+
+  test('a symlinked source is judged by what it points to', () => {
+    const { sys, run } = setup();
+    sys.addSymlink('/src/link', '/src/dir');
+    run([{ source: '/src/link', destination: '/d' }]);
+    expect(sys.effects()).toEqual([{ op: 'mkdir', path: '/r/d', mode: 0o755 }, bind('/r/d', MS_BIND, '/src/link')]);
+  });
+
+  test('a target of the other kind is left for mount(2) to refuse', () => {
+    const { sys, run } = setup();
+    sys.addFile('/r/f');
+    run([{ destination: '/f' }]);
+    expect(sys.effects()).toEqual([bind('/r/f', MS_BIND)]);
+  });
+
+  test('rbind keeps MS_REC and needs no remount', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/d');
+    run([{ destination: '/d', flags: MS_BIND | MS_REC }]);
+    expect(sys.effects()).toEqual([bind('/r/d', MS_BIND | MS_REC)]);
+  });
+
+  test('a read-only bind is remounted with MS_REMOUNT|MS_BIND; data goes to the first call only', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/d');
+    run([{ destination: '/d', flags: MS_BIND | MS_RDONLY, data: 'x=1' }]);
+    expect(sys.effects()).toEqual([bind('/r/d', MS_BIND | MS_RDONLY, '/src/dir', 'x=1'), remount('/r/d', MS_BIND | MS_RDONLY)]);
+  });
+
+  test.each([
+    ['nosuid', MS_NOSUID],
+    ['nodev', MS_NODEV],
+    ['noexec', MS_NOEXEC],
+    ['nosuid,nodev,noexec', MS_NOSUID | MS_NODEV | MS_NOEXEC],
+    ['noatime', MS_NOATIME],
+    ['nodiratime', MS_NODIRATIME],
+    ['relatime', MS_RELATIME],
+    ['strictatime', MS_STRICTATIME],
+    ['rbind,ro,nosuid', MS_REC | MS_RDONLY | MS_NOSUID],
+  ])('%s is applied by the remount', (_words, extra) => {
+    const { sys, run } = setup();
+    sys.addDir('/r/d');
+    run([{ destination: '/d', flags: MS_BIND | extra }]);
+    expect(sys.effects()).toEqual([bind('/r/d', MS_BIND | extra), remount('/r/d', MS_BIND | extra)]);
+  });
+
+  test('type bind without MS_BIND in its flags is still a bind', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/d');
+    run([{ destination: '/d', flags: MS_RDONLY }]);
+    expect(sys.effects()).toEqual([bind('/r/d', MS_BIND | MS_RDONLY), remount('/r/d', MS_BIND | MS_RDONLY)]);
+  });
+
+  test('propagation follows the mount, one call each, then the remount, then recursive attributes', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/d');
+    run([
+      {
+        destination: '/d',
+        flags: MS_BIND | MS_REC | MS_RDONLY,
+        propagationFlags: [MS_PRIVATE, MS_SLAVE | MS_REC],
+        recAttrs: { attrSet: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, attrClr: 0n },
+      },
+    ]);
+    expect(sys.effects()).toEqual([
+      bind('/r/d', MS_BIND | MS_REC | MS_RDONLY),
+      { op: 'mount', source: null, target: '/r/d', fstype: null, flags: MS_PRIVATE, data: null },
+      { op: 'mount', source: null, target: '/r/d', fstype: null, flags: MS_SLAVE | MS_REC, data: null },
+      remount('/r/d', MS_BIND | MS_REC | MS_RDONLY),
+      { op: 'mountSetattr', dirfd: -100, path: '/r/d', atFlags: 0x8000, attrSet: 0x3n, attrClr: 0n, propagation: 0n },
+    ]);
+  });
+
+  test('/dev is kept writable on both calls; finalize makes it read-only', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/dev');
+    run([
+      { destination: '/dev', flags: MS_BIND | MS_RDONLY | MS_NOSUID },
+      { destination: '/dev/', flags: MS_BIND | MS_RDONLY },
+    ]);
+    expect(sys.effects()).toEqual([bind('/r/dev', MS_BIND | MS_NOSUID), remount('/r/dev', MS_BIND | MS_NOSUID), bind('/r/dev', MS_BIND)]);
+  });
+
+  test.each([
+    ['an absolute symlink', '/etc'],
+    ['a ".." symlink', '../../../../etc'],
+  ])('%s in the destination resolves inside the rootfs', (_what, link) => {
+    const { sys, run } = setup();
+    sys.addDir('/etc');
+    sys.addSymlink('/r/link', link);
+    run([{ destination: '/link/x' }]);
+    expect(sys.effects()).toEqual([
+      { op: 'mkdir', path: '/r/etc', mode: 0o755 },
+      { op: 'mkdir', path: '/r/etc/x', mode: 0o755 },
+      bind('/r/etc/x', MS_BIND),
+    ]);
+    expect(sys.node('/etc/x')).toBeUndefined();
+  });
+
+  test('a relative ".." destination stays inside the rootfs', () => {
+    const { sys, run } = setup();
+    run([{ source: '/src/file', destination: '/../../outside' }]);
+    expect(sys.effects()).toEqual([{ op: 'writeFile', path: '/r/outside', data: '', mode: 0o755 }, bind('/r/outside', MS_BIND, '/src/file')]);
+  });
+
+  test.each(['/proc', '/proc/sys', '/proc/self/fd', '/p/sys'])('%s is refused before anything is made', (destination) => {
+    const { sys, run } = setup();
+    sys.addSymlink('/r/p', '/proc');
+    expect(() => run([{ destination }])).toThrow(
+      `mounts: plugin bind mounts[0] "${destination}": "${destination.replace('/p/', '/proc/')}" cannot be mounted because it is inside /proc`,
+    );
+    expect(sys.effects()).toEqual([]);
+  });
+
+  test('/proc/meminfo is allowed (lxcfs)', () => {
+    const { sys, run } = setup();
+    run([{ source: '/src/file', destination: '/proc/meminfo' }]);
+    expect(sys.effects()).toEqual([
+      { op: 'mkdir', path: '/r/proc', mode: 0o755 },
+      { op: 'writeFile', path: '/r/proc/meminfo', data: '', mode: 0o755 },
+      bind('/r/proc/meminfo', MS_BIND, '/src/file'),
+    ]);
+  });
+
+  test('a missing source is named and nothing is made', () => {
+    const { sys, run } = setup();
+    expect(() => run([{ source: '/nope', destination: '/x' }])).toThrow('mounts: plugin bind mounts[0] "/x": bind source "/nope" does not exist');
+    expect(sys.effects()).toEqual([]);
+  });
+
+  test('another stat error of the source is the syscall error', () => {
+    const { sys, run } = setup();
+    sys.failOn('stat', 'EACCES', { path: '/src/dir' });
+    expect(() => run([{ destination: '/x' }])).toThrow('mounts: plugin bind mounts[0] "/x": stat "/src/dir": EACCES');
+    expect(sys.effects()).toEqual([]);
+  });
+
+  describe('relabel', () => {
+    const selinux = (sys: FakeSyscalls) => sys.addFile('/sys/fs/selinux/enforce', '1');
+
+    test('Z labels the source tree with the mount label after the mount, before recursive attributes', () => {
+      const { sys, run } = setup();
+      selinux(sys);
+      sys.addDir('/r/d');
+      run([{ destination: '/d', relabel: 'Z', recAttrs: { attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n } }], { mountLabel: LABEL });
+      expect(sys.effects()).toEqual([
+        bind('/r/d', MS_BIND),
+        { op: 'lsetxattr', path: '/src/dir', name: 'security.selinux', value: LABEL },
+        { op: 'lsetxattr', path: '/src/dir/a', name: 'security.selinux', value: LABEL },
+        { op: 'mountSetattr', dirfd: -100, path: '/r/d', atFlags: 0x8000, attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n, propagation: 0n },
+      ]);
+    });
+
+    test('z labels with the shared level s0', () => {
+      const { sys, run } = setup();
+      selinux(sys);
+      run([{ source: '/src/file', destination: '/f', relabel: 'z' }], { mountLabel: LABEL });
+      expect(sys.callsOf('lsetxattr')).toEqual([
+        { op: 'lsetxattr', path: '/src/file', name: 'security.selinux', value: 'system_u:object_r:container_file_t:s0' },
+      ]);
+    });
+
+    test.each([
+      ['without SELinux', false, LABEL],
+      ['without a mount label', true, ''],
+    ])('is a no-op %s', (_what, enabled, mountLabel) => {
+      const { sys, run } = setup();
+      if (enabled) selinux(sys);
+      sys.addDir('/r/d');
+      run([{ destination: '/d', relabel: 'Z' }], { mountLabel });
+      expect(sys.effects()).toEqual([bind('/r/d', MS_BIND)]);
+    });
+
+    test('a host system directory is refused before anything is made', () => {
+      const { sys, run } = setup();
+      selinux(sys);
+      sys.addDir('/usr');
+      expect(() => run([{ source: '/usr/', destination: '/d', relabel: 'z' }], { mountLabel: LABEL })).toThrow(
+        'mounts: plugin bind mounts[0] "/d": SELinux relabeling of "/usr" is not allowed',
+      );
+      expect(sys.effects()).toEqual([]);
+    });
+
+    test('an unknown relabel word is refused', () => {
+      const { sys, run } = setup();
+      expect(() => run([{ destination: '/d', relabel: 'zZ' }])).toThrow('mounts: plugin bind mounts[0] "/d": relabel "zZ" must be "z" (shared) or "Z" (private)');
+      expect(sys.effects()).toEqual([]);
+    });
+  });
+
+  describe('a failing call is a PluginError naming mount, destination and syscall', () => {
+    test.each<[string, SyscallName, FailOptions, MountOver, string]>([
+      ['target directory', 'mkdir', {}, { destination: '/x' }, 'mkdir "/r/x": EACCES'],
+      ['target file', 'writeFile', {}, { source: '/src/file', destination: '/x' }, 'writeFile "/r/x": EACCES'],
+      ['bind', 'mount', {}, { destination: '/x' }, 'mount "/src/dir" -> "/r/x": EACCES'],
+      ['propagation', 'mount', { nth: 2 }, { destination: '/x', propagationFlags: [MS_PRIVATE] }, 'mount "/r/x": EACCES'],
+      ['remount', 'mount', { nth: 2 }, { destination: '/x', flags: MS_BIND | MS_RDONLY }, 'mount "/r/x": EACCES'],
+      ['recursive attributes', 'mountSetattr', {}, { destination: '/x', recAttrs: { attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n } }, 'mountSetattr "/r/x": EACCES'],
+    ])('%s (%s)', (_step, op, opts, mount, message) => {
+      const { sys, run } = setup();
+      sys.failOn(op, 'EACCES', opts);
+      expect(() => run([mount])).toThrow(`mounts: plugin bind mounts[0] "/x": ${message}`);
+    });
+
+    test.each([
+      ['lsetxattr', 'lsetxattr "/src/dir": EACCES'],
+      ['readdir', 'readdir "/src/dir": EACCES'],
+    ] as const)('relabel %s', (op, message) => {
+      const { sys, run } = setup();
+      sys.addFile('/sys/fs/selinux/enforce', '1');
+      sys.failOn(op, 'EACCES', { path: '/src/dir' });
+      expect(() => run([{ destination: '/x', relabel: 'Z' }], { mountLabel: LABEL })).toThrow(`mounts: plugin bind mounts[0] "/x": ${message}`);
+    });
+  });
+});
+
+describe('bind flags and relabel decisions', () => {
+  test.each([
+    ['/d', MS_RDONLY, MS_BIND | MS_RDONLY],
+    ['/d', MS_BIND | MS_REC, MS_BIND | MS_REC],
+    ['/dev', MS_BIND | MS_RDONLY | MS_NODEV, MS_BIND | MS_NODEV],
+    ['/dev/', MS_RDONLY, MS_BIND],
+    ['/dev/shm', MS_BIND | MS_RDONLY, MS_BIND | MS_RDONLY],
+  ])('bindFlags(%s, %s) = %s', (destination, flags, expected) => {
+    expect(bindFlags(makeMount({ type: 'bind', destination, flags }))).toBe(expected);
+  });
+
+  test.each([
+    ['', undefined],
+    ['z', 'shared'],
+    ['Z', 'private'],
+  ])('relabelMode(%j) = %j', (word, mode) => {
+    expect(relabelMode(word)).toBe(mode);
+  });
+
+  test.each(['x', 'zZ', 'Zz', ' z'])('relabelMode(%j) throws', (word) => {
+    expect(() => relabelMode(word)).toThrow(`relabel ${JSON.stringify(word)} must be`);
+  });
+
+  test.each([
+    [LABEL, 'system_u:object_r:container_file_t:s0'],
+    ['u:r:t', 'u:r:t:s0'],
+    ['u:r:t:s0-s0:c0.c1023', 'u:r:t:s0'],
+  ])('sharedLabel(%j) = %j', (label, shared) => {
+    expect(sharedLabel(label)).toBe(shared);
+    expect(relabelTarget('shared', label)).toBe(shared);
+    expect(relabelTarget('private', label)).toBe(label);
+  });
+
+  test('sharedLabel refuses a label without user:role:type', () => {
+    expect(() => sharedLabel('u:r')).toThrow('SELinux label "u:r" is not user:role:type[:level]');
+  });
+
+  test.each([
+    ['/', 'SELinux relabeling of "/" is not allowed'],
+    ['/etc/', 'SELinux relabeling of "/etc" is not allowed'],
+    ['/var/lib', 'SELinux relabeling of "/var/lib" is not allowed'],
+    ['/var/lib/app', undefined],
+    ['/srv/data', undefined],
+  ])('relabelProblem(%j)', (source, problem) => {
+    expect(relabelProblem(source)).toBe(problem);
+  });
+});

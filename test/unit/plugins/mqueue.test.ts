@@ -1,0 +1,140 @@
+import 'reflect-metadata';
+import { MOUNT_ATTR_NOSUID, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, MS_SHARED } from '../../../src/core/constants';
+import { silentLogger } from '../../../src/core/logger';
+import { Orchestrator } from '../../../src/core/orchestrator';
+import { FakeSyscalls } from '../../../src/core/syscalls/fake';
+import { MqueueMountHandler } from '../../../src/plugins/mqueue';
+import { makeConfig, makeMount } from '../../helpers/config';
+
+const FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+const LABEL = 'system_u:object_r:container_file_t:s0:c1,c2';
+const CONTEXT = `context="${LABEL}"`;
+const T = '/r/dev/mqueue';
+
+function setup(opts: { selinux?: boolean; mountLabel?: string } = {}) {
+  const sys = new FakeSyscalls();
+  sys.addDir('/r/dev');
+  if (opts.selinux) sys.addFile('/sys/fs/selinux/enforce', '1');
+  const run = (over: Partial<Parameters<typeof makeMount>[0]> = {}) =>
+    new Orchestrator(sys, silentLogger, [new MqueueMountHandler(sys)], []).run(
+      makeConfig({
+        rootfs: '/r',
+        mountLabel: opts.mountLabel ?? '',
+        mounts: [makeMount({ type: 'mqueue', source: 'mqueue', destination: '/dev/mqueue', flags: FLAGS, ...over })],
+      }),
+    );
+  return { sys, run };
+}
+
+const mountCall = (data: string | null) => ({ op: 'mount', source: 'mqueue', target: T, fstype: 'mqueue', flags: FLAGS, data });
+const propagationCall = (flags: bigint) => ({ op: 'mount', source: null, target: T, fstype: null, flags, data: null });
+
+describe('mqueue mount handler without SELinux', () => {
+  test('creates the target and mounts once, a config label notwithstanding', () => {
+    const { sys, run } = setup({ mountLabel: LABEL });
+    run();
+    expect(sys.effects()).toEqual([{ op: 'mkdir', path: T, mode: 0o755 }, mountCall(null)]);
+  });
+
+  test('propagation flags follow, one call each, in order, then recursive attributes', () => {
+    const { sys, run } = setup();
+    sys.addDir(T);
+    run({ propagationFlags: [MS_PRIVATE, MS_SHARED | MS_REC], recAttrs: { attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n } });
+    expect(sys.effects()).toEqual([
+      mountCall(null),
+      propagationCall(MS_PRIVATE),
+      propagationCall(MS_SHARED | MS_REC),
+      { op: 'mountSetattr', dirfd: -100, path: T, atFlags: 0x8000, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
+    ]);
+  });
+
+  test('a symlinked destination resolves inside the rootfs', () => {
+    const { sys, run } = setup();
+    sys.addSymlink(T, '/../../../run/mq');
+    run();
+    expect(sys.callsOf('mount').map((c) => c.target)).toEqual(['/r/run/mq']);
+    expect(sys.node('/run/mq')).toBeUndefined();
+  });
+
+  test('a failing mount is not retried', () => {
+    const { sys, run } = setup({ mountLabel: LABEL });
+    sys.failOn('mount', 'EINVAL');
+    expect(() => run()).toThrow(`mounts: plugin mqueue mounts[0] "/dev/mqueue": mount "mqueue" -> "${T}": EINVAL`);
+    expect(sys.callsOf('mount')).toHaveLength(1);
+  });
+
+  test.each([
+    ['mkdir', 'mkdir', {}, `mkdir "${T}": EACCES`],
+    ['propagation call', 'mount', { nth: 2 }, `mount "${T}": EACCES`],
+    ['mountSetattr', 'mountSetattr', {}, `mountSetattr "${T}": EACCES`],
+  ] as const)('a failing %s is a PluginError naming mount, destination and syscall', (_what, op, opts, message) => {
+    const { sys, run } = setup();
+    sys.failOn(op, 'EACCES', opts);
+    expect(() => run({ propagationFlags: [MS_PRIVATE], recAttrs: { attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n } })).toThrow(
+      `mounts: plugin mqueue mounts[0] "/dev/mqueue": ${message}`,
+    );
+  });
+});
+
+describe('mqueue mount handler with SELinux', () => {
+  test('the mount label goes into the data as context=', () => {
+    const { sys, run } = setup({ selinux: true, mountLabel: LABEL });
+    run({ propagationFlags: [MS_PRIVATE], recAttrs: { attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n } });
+    expect(sys.effects()).toEqual([
+      { op: 'mkdir', path: T, mode: 0o755 },
+      mountCall(CONTEXT),
+      propagationCall(MS_PRIVATE),
+      { op: 'mountSetattr', dirfd: -100, path: T, atFlags: 0x8000, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
+    ]);
+  });
+
+  test('existing data keeps its place before the label', () => {
+    const { sys, run } = setup({ selinux: true, mountLabel: LABEL });
+    run({ data: 'x=1' });
+    expect(sys.callsOf('mount').map((c) => c.data)).toEqual([`x=1,${CONTEXT}`]);
+  });
+
+  test('without a mount label nothing is labelled', () => {
+    const { sys, run } = setup({ selinux: true });
+    sys.failOn('mount', 'EINVAL');
+    expect(() => run()).toThrow(`mount "mqueue" -> "${T}": EINVAL`);
+    expect(sys.effects()).toEqual([{ op: 'mkdir', path: T, mode: 0o755 }, mountCall(null)]);
+  });
+
+  test('a refused labelled mount is retried without the label, then the root is labelled', () => {
+    const { sys, run } = setup({ selinux: true, mountLabel: LABEL });
+    sys.failOn('mount', 'EINVAL');
+    run({ propagationFlags: [MS_PRIVATE], recAttrs: { attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n } });
+    expect(sys.effects()).toEqual([
+      { op: 'mkdir', path: T, mode: 0o755 },
+      mountCall(CONTEXT),
+      mountCall(null),
+      propagationCall(MS_PRIVATE),
+      { op: 'lsetxattr', path: T, name: 'security.selinux', value: LABEL },
+      { op: 'mountSetattr', dirfd: -100, path: T, atFlags: 0x8000, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
+    ]);
+  });
+
+  test('a failing retry is the error, and nothing is labelled', () => {
+    const { sys, run } = setup({ selinux: true, mountLabel: LABEL });
+    sys.failOn('mount', 'EINVAL', { times: 1 }).failOn('mount', 'EPERM', { nth: 2 });
+    expect(() => run()).toThrow(`mounts: plugin mqueue mounts[0] "/dev/mqueue": mount "mqueue" -> "${T}": EPERM`);
+    expect(sys.callsOf('mount').map((c) => c.data)).toEqual([CONTEXT, null]);
+    expect(sys.callsOf('lsetxattr')).toEqual([]);
+  });
+
+  test('a failing propagation call after a labelled mount is not a reason to mount again', () => {
+    const { sys, run } = setup({ selinux: true, mountLabel: LABEL });
+    sys.failOn('mount', 'EINVAL', { nth: 2 });
+    expect(() => run({ propagationFlags: [MS_PRIVATE] })).toThrow(
+      `mounts: plugin mqueue mounts[0] "/dev/mqueue": mount "${T}": EINVAL`,
+    );
+    expect(sys.callsOf('mount')).toEqual([mountCall(CONTEXT), propagationCall(MS_PRIVATE)]);
+  });
+
+  test('a failing lsetxattr after the retry is a PluginError naming it', () => {
+    const { sys, run } = setup({ selinux: true, mountLabel: LABEL });
+    sys.failOn('mount', 'EINVAL').failOn('lsetxattr', 'EOPNOTSUPP');
+    expect(() => run()).toThrow(`mounts: plugin mqueue mounts[0] "/dev/mqueue": lsetxattr "${T}": EOPNOTSUPP`);
+  });
+});

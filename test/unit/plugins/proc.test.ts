@@ -1,0 +1,145 @@
+import 'reflect-metadata';
+import { MOUNT_ATTR_NOEXEC, MOUNT_ATTR_RDONLY, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_SLAVE } from '../../../src/core/constants';
+import { silentLogger } from '../../../src/core/logger';
+import { Orchestrator } from '../../../src/core/orchestrator';
+import { FakeSyscalls } from '../../../src/core/syscalls/fake';
+import type { FileKind } from '../../../src/core/syscalls/types';
+import { ProcMountHandler } from '../../../src/plugins/proc';
+import { realDirectoryProblem } from '../../../src/plugins/proc/target';
+import { makeConfig, makeMount } from '../../helpers/config';
+
+const NOSUID_NODEV_NOEXEC = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+function setup(over: { mountLabel?: string } = {}) {
+  const sys = new FakeSyscalls();
+  sys.addDir('/r');
+  const run = (...mounts: Parameters<typeof makeMount>[0][]) =>
+    new Orchestrator(sys, silentLogger, [new ProcMountHandler(sys)], []).run(
+      makeConfig({ rootfs: '/r', ...over, mounts: mounts.map((m, index) => makeMount({ index, ...m })) }),
+    );
+  return { sys, run };
+}
+
+describe('proc/sysfs mount handler', () => {
+  test('a missing /proc is created, then proc is mounted with its flags', () => {
+    const { sys, run } = setup();
+    run({ type: 'proc', source: 'proc', destination: '/proc', flags: NOSUID_NODEV_NOEXEC });
+    expect(sys.effects()).toEqual([
+      { op: 'mkdir', path: '/r/proc', mode: 0o755 },
+      { op: 'mount', source: 'proc', target: '/r/proc', fstype: 'proc', flags: NOSUID_NODEV_NOEXEC, data: null },
+    ]);
+  });
+
+  test('missing parents are created too', () => {
+    const { sys, run } = setup();
+    run({ type: 'proc', destination: '/a/b/proc' });
+    expect(sys.effects()).toEqual([
+      { op: 'mkdir', path: '/r/a', mode: 0o755 },
+      { op: 'mkdir', path: '/r/a/b', mode: 0o755 },
+      { op: 'mkdir', path: '/r/a/b/proc', mode: 0o755 },
+      { op: 'mount', source: 'proc', target: '/r/a/b/proc', fstype: 'proc', flags: 0n, data: null },
+    ]);
+  });
+
+  test('an existing /sys directory takes sysfs as is; data passes through, never a SELinux label', () => {
+    const { sys, run } = setup({ mountLabel: 'system_u:object_r:container_file_t:s0' });
+    sys.addFile('/sys/fs/selinux/enforce', '1');
+    sys.addDir('/r/sys');
+    run({ type: 'sysfs', source: 'sysfs', destination: '/sys/', flags: NOSUID_NODEV_NOEXEC | MS_RDONLY, data: 'x=1' });
+    expect(sys.effects()).toEqual([
+      { op: 'mount', source: 'sysfs', target: '/r/sys', fstype: 'sysfs', flags: NOSUID_NODEV_NOEXEC | MS_RDONLY, data: 'x=1' },
+    ]);
+  });
+
+  test('propagation flags follow, one call each, in order, then recursive attributes', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/proc');
+    run({
+      type: 'proc',
+      destination: '/proc',
+      propagationFlags: [MS_PRIVATE, MS_SLAVE | MS_REC],
+      recAttrs: { attrSet: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC, attrClr: 0n },
+    });
+    expect(sys.effects()).toEqual([
+      { op: 'mount', source: 'proc', target: '/r/proc', fstype: 'proc', flags: 0n, data: null },
+      { op: 'mount', source: null, target: '/r/proc', fstype: null, flags: MS_PRIVATE, data: null },
+      { op: 'mount', source: null, target: '/r/proc', fstype: null, flags: MS_SLAVE | MS_REC, data: null },
+      { op: 'mountSetattr', dirfd: -100, path: '/r/proc', atFlags: 0x8000, attrSet: 0x9n, attrClr: 0n, propagation: 0n },
+    ]);
+  });
+
+  test('the destination is cleaned and its parent resolved inside the rootfs', () => {
+    const { sys, run } = setup();
+    sys.addSymlink('/r/mnt', '/../../host');
+    run({ type: 'proc', destination: '/mnt/./x/../proc//' });
+    expect(sys.effects()).toEqual([
+      { op: 'mkdir', path: '/r/host', mode: 0o755 },
+      { op: 'mkdir', path: '/r/host/proc', mode: 0o755 },
+      { op: 'mount', source: 'proc', target: '/r/host/proc', fstype: 'proc', flags: 0n, data: null },
+    ]);
+  });
+
+  test.each([
+    ['/proc', 'proc', '/'],
+    ['/proc', 'proc', '/r/proc-real'],
+    ['/sys', 'sysfs', '../../../sys'],
+  ])('a symlink at %s is refused for %s (pointing to %s) before anything is made', (destination, type, link) => {
+    const { sys, run } = setup();
+    sys.addDir('/r/proc-real');
+    sys.addSymlink(`/r${destination}`, link);
+    expect(() => run({ type, destination })).toThrow(
+      `mounts: plugin proc mounts[0] "${destination}": "${destination}" must be a real directory, not a symlink`,
+    );
+    expect(sys.effects()).toEqual([]);
+  });
+
+  test('the refusal names the resolved container path when a parent was a link', () => {
+    const { sys, run } = setup();
+    sys.addSymlink('/r/mnt', 'inner');
+    sys.addSymlink('/r/inner/proc', '/etc');
+    expect(() => run({ type: 'proc', destination: '/mnt/proc' })).toThrow(
+      'mounts: plugin proc mounts[0] "/mnt/proc": "/inner/proc" must be a real directory, not a symlink',
+    );
+    expect(sys.effects()).toEqual([]);
+  });
+
+  test.each([
+    ['file', (sys: FakeSyscalls) => sys.addFile('/r/proc'), 'regular file'],
+    ['char device', (sys: FakeSyscalls) => sys.addDevice('/r/proc', 'char', 1, 3), 'character device'],
+  ])('a %s at the target is refused', (_what, make, word) => {
+    const { sys, run } = setup();
+    make(sys);
+    expect(() => run({ type: 'proc', destination: '/proc' })).toThrow(
+      `mounts: plugin proc mounts[0] "/proc": "/proc" must be a real directory, not a ${word}`,
+    );
+    expect(sys.effects()).toEqual([]);
+  });
+
+  test.each([
+    ['lstat of the target', 'lstat', {}, 'lstat "/r/proc": EACCES'],
+    ['mkdir', 'mkdir', {}, 'mkdir "/r/proc": EACCES'],
+    ['mount', 'mount', {}, 'mount "proc" -> "/r/proc": EACCES'],
+    ['propagation call', 'mount', { nth: 2 }, 'mount "/r/proc": EACCES'],
+    ['mountSetattr', 'mountSetattr', {}, 'mountSetattr "/r/proc": EACCES'],
+  ] as const)('a failing %s is a PluginError naming mount, destination and syscall', (_what, op, opts, message) => {
+    const { sys, run } = setup();
+    sys.failOn(op, 'EACCES', { ...opts, path: '/r/proc' });
+    expect(() =>
+      run({ type: 'proc', destination: '/proc', propagationFlags: [MS_PRIVATE], recAttrs: { attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n } }),
+    ).toThrow(`mounts: plugin proc mounts[0] "/proc": ${message}`);
+  });
+});
+
+describe('realDirectoryProblem', () => {
+  test.each([
+    ['dir', undefined],
+    ['symlink', '"/proc" must be a real directory, not a symlink'],
+    ['file', '"/proc" must be a real directory, not a regular file'],
+    ['char', '"/proc" must be a real directory, not a character device'],
+    ['block', '"/proc" must be a real directory, not a block device'],
+    ['fifo', '"/proc" must be a real directory, not a fifo'],
+    ['socket', '"/proc" must be a real directory, not a socket'],
+  ] as const)('%s', (kind: FileKind, problem) => {
+    expect(realDirectoryProblem('/proc', kind)).toBe(problem);
+  });
+});
