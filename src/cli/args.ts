@@ -79,6 +79,7 @@ export const USAGE = `Usage: mountkit [options] COMMAND
 Prepares a Linux container's root filesystem from an OCI bundle.
 
 Commands:
+  run                  run the bundle's container: prepare its rootfs, then execute process.args
   help                 show this text
 
 Options:

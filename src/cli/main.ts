@@ -2,6 +2,7 @@ import { readFileSync } from 'fs';
 import * as path from 'path';
 import { MountkitError } from '../core/errors';
 import { parseArgs, USAGE, type CliOptions } from './args';
+import { run } from './run';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -21,6 +22,7 @@ export function main(argv: readonly string[]): number {
       process.stdout.write(USAGE + '\n');
       return 0;
     }
+    if (opts.command === 'run') return run(opts, argv);
     process.stderr.write(`mountkit: unknown command "${opts.command}" (see mountkit --help)\n`);
     return 2;
   } catch (err) {

@@ -1,3 +1,5 @@
+import { openSync, writeSync } from 'fs';
+import { Writable } from 'stream';
 import * as winston from 'winston';
 import type { Logger } from './plugin';
 
@@ -23,9 +25,26 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   });
   const format = opts.format === 'json' ? winston.format.combine(winston.format.timestamp(), jsonLine()) : text;
   const transport = opts.file
-    ? new winston.transports.File({ filename: opts.file, format })
+    ? new winston.transports.Stream({ format, stream: new SyncFileStream(opts.file) })
     : new winston.transports.Console({ format, stderrLevels: [...LOG_LEVELS] });
   return winston.createLogger({ level: opts.level ?? 'warn', levels: winston.config.npm.levels, transports: [transport] });
+}
+
+/**
+ * Appends each line with write(2) as it is logged. winston's File transport opens and
+ * writes through the libuv thread pool, which stays in the old mount namespace and loses
+ * whatever is pending when the process execve(2)s; this opens the file once, up front.
+ */
+class SyncFileStream extends Writable {
+  private readonly fd: number;
+  constructor(file: string) {
+    super({ objectMode: true });
+    this.fd = openSync(file, 'a', 0o640);
+  }
+  override _write(info: Record<string | symbol, unknown>, _enc: string, done: (err?: Error) => void): void {
+    writeSync(this.fd, String(info[Symbol.for('message')]) + '\n');
+    done();
+  }
 }
 
 function jsonLine() {

@@ -1,0 +1,96 @@
+/**
+ * How `mountkit run` gets into the container's namespaces. Pure: it turns the config's
+ * linux.namespaces into a launch plan.
+ *
+ * Node is multi-threaded, which decides the design (DESIGN.md):
+ * - unshare(2) and setns(2) change only the calling thread for mount, uts, ipc, net and
+ *   cgroup namespaces; mountkit does all its filesystem work on the main thread and then
+ *   execve(2)s, which keeps that thread's namespaces, so these are done in-process.
+ * - A new pid namespace applies to children only, and /proc must be mounted by a process
+ *   inside it, so the process preparing the rootfs has to be started inside it: mountkit
+ *   re-executes itself once under util-linux unshare(1) --pid --fork (or nsenter(1) to
+ *   join a pid namespace by path), which then also creates the other namespaces for the
+ *   whole process.
+ * - A new user namespace needs a single-threaded caller, which Node never is: it works
+ *   when mountkit already runs inside one (`unshare -Ur mountkit run`).
+ * mountkit always works in a mount namespace of its own, even when the config lists
+ * none (then the jail is chroot, as runc's), so that no mount reaches the host.
+ */
+import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS } from './constants';
+import type { NamespaceSpec, NamespaceType } from './config/model';
+
+/** CLONE_NEWTIME, include/uapi/linux/sched.h (shares its value with CSIGNAL bits only in clone3). */
+export const CLONE_NEWTIME = 0x00000080;
+
+interface NamespaceKind {
+  flag: number;
+  /** unshare(1) option creating it. */
+  unshareOption: string;
+  /** nsenter(1) option joining it by path. */
+  nsenterOption: string;
+}
+
+export const NAMESPACE_KINDS: Readonly<Record<NamespaceType, NamespaceKind>> = {
+  mount: { flag: CLONE_NEWNS, unshareOption: '--mount', nsenterOption: '--mount' },
+  pid: { flag: CLONE_NEWPID, unshareOption: '--pid', nsenterOption: '--pid' },
+  uts: { flag: CLONE_NEWUTS, unshareOption: '--uts', nsenterOption: '--uts' },
+  ipc: { flag: CLONE_NEWIPC, unshareOption: '--ipc', nsenterOption: '--ipc' },
+  network: { flag: CLONE_NEWNET, unshareOption: '--net', nsenterOption: '--net' },
+  user: { flag: CLONE_NEWUSER, unshareOption: '--user', nsenterOption: '--user' },
+  cgroup: { flag: CLONE_NEWCGROUP, unshareOption: '--cgroup', nsenterOption: '--cgroup' },
+  time: { flag: CLONE_NEWTIME, unshareOption: '--time', nsenterOption: '--time' },
+};
+
+export interface NamespaceJoin {
+  type: NamespaceType;
+  path: string;
+  flag: number;
+}
+
+export interface LaunchPlan {
+  /**
+   * Command to re-execute mountkit under before anything else, or [] when this process
+   * can enter everything itself. The re-executed process runs with plan.inner.
+   */
+  relaunch: string[];
+  /** CLONE_* flags for unshare(2) on the main thread. */
+  unshareFlags: number;
+  /** Namespaces to join with setns(2) on the main thread, in config order. */
+  joins: NamespaceJoin[];
+}
+
+export interface LaunchContext {
+  /** True in the process mountkit re-executed itself as (namespaces made by the launcher). */
+  relaunched: boolean;
+  /** True when this process already runs in a user namespace other than the initial one. */
+  inUserNamespace: boolean;
+}
+
+/** A problem with the user namespace request, or undefined. */
+export function userNamespaceProblem(namespaces: readonly NamespaceSpec[], ctx: LaunchContext): string | undefined {
+  const user = namespaces.find((ns) => ns.type === 'user');
+  if (!user || user.path || ctx.inUserNamespace) return undefined;
+  return 'a new user namespace needs a single-threaded process, which Node is not: start mountkit inside one (unshare -Ur mountkit run ...)';
+}
+
+export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchContext): LaunchPlan {
+  // An already-entered user namespace stands for the requested one; a path join is done like any other.
+  const wanted = namespaces.filter((ns) => ns.type !== 'user' || ns.path);
+  const creates = wanted.filter((ns) => !ns.path).map((ns) => ns.type);
+  if (!creates.includes('mount')) creates.push('mount');
+  const joins = wanted.filter((ns) => ns.path).map((ns) => ({ type: ns.type, path: ns.path!, flag: NAMESPACE_KINDS[ns.type].flag }));
+
+  const pid = wanted.find((ns) => ns.type === 'pid');
+  if (ctx.relaunched || !pid) {
+    // In the relaunched process the launcher made every new namespace and joined the pid one.
+    if (ctx.relaunched) return { relaunch: [], unshareFlags: 0, joins: joins.filter((j) => j.type !== 'pid') };
+    return { relaunch: [], unshareFlags: creates.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
+  }
+
+  const relaunch: string[] = [];
+  if (pid.path) relaunch.push('nsenter', `--pid=${pid.path}`, '--');
+  // --propagation unchanged: the prepare-root step sets / to rslave (or rootfsPropagation) first.
+  const unshareArgs = creates.map((t) => NAMESPACE_KINDS[t].unshareOption);
+  relaunch.push('unshare', ...unshareArgs, ...(pid.path ? [] : ['--fork', '--kill-child']), '--propagation', 'unchanged', '--');
+  return { relaunch, unshareFlags: 0, joins: joins.filter((j) => j.type !== 'pid') };
+}

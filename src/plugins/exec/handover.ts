@@ -1,0 +1,48 @@
+import { inject, injectable } from 'tsyringe';
+import { ConfigError, SyscallError } from '../../core/errors';
+import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
+import type { Syscalls } from '../../core/syscalls/types';
+import { envPath, lookPath } from './lookpath';
+
+/**
+ * The last step: becomes the container's process. After the jail and finalize, it enters
+ * the cwd, takes the user's identity, marks every descriptor above stderr close-on-exec
+ * (close_range(2) CLOSE_RANGE_CLOEXEC) so none of mountkit's reaches the container, and
+ * execve(2)s `process.args` with `process.env`. execve never returns on success.
+ */
+@injectable()
+export class HandoverStep implements LifecycleStep {
+  readonly name = 'exec';
+  readonly phase = 'finalize' as const;
+  readonly order = 'post' as const;
+
+  constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
+
+  run(ctx: RunContext): void {
+    const { args, env, cwd, uid, gid } = ctx.config.process;
+    if (args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
+    this.sys.chdir(cwd);
+    this.setUser(uid, gid);
+    this.sys.cloexecFrom(3);
+    this.sys.execve(lookPath(this.sys, args[0], envPath(env)), args, env);
+  }
+
+  /**
+   * setgroups(2) comes first, while still privileged; in a user namespace whose
+   * /proc/self/setgroups says "deny" (what unshare -r writes) it is refused, so it is skipped.
+   */
+  private setUser(uid: number, gid: number): void {
+    if (this.setgroupsAllowed()) this.sys.setgroups([]);
+    this.sys.setgid(gid);
+    this.sys.setuid(uid);
+  }
+
+  private setgroupsAllowed(): boolean {
+    try {
+      return this.sys.readFile('/proc/self/setgroups').trim() !== 'deny';
+    } catch (err) {
+      if (err instanceof SyscallError) return true;
+      throw err;
+    }
+  }
+}

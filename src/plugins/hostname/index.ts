@@ -1,0 +1,6 @@
+import type { RegisterPlugin } from '../../core/kernel';
+import { HostnameStep } from './hostname';
+
+export { HostnameStep };
+
+export const register: RegisterPlugin = (api) => api.step(HostnameStep);

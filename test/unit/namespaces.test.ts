@@ -1,0 +1,74 @@
+import type { NamespaceSpec } from '../../src/core/config/model';
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWCGROUP } from '../../src/core/constants';
+import { planLaunch, userNamespaceProblem } from '../../src/core/namespaces';
+import { inInitialUserNamespace } from '../../src/cli/run';
+
+const ns = (...types: string[]): NamespaceSpec[] =>
+  types.map((t) => {
+    const [type, path] = t.split('=');
+    return (path ? { type, path } : { type }) as NamespaceSpec;
+  });
+const first = { relaunched: false, inUserNamespace: false };
+
+describe('planLaunch', () => {
+  test.each([
+    [
+      'runc spec default: relaunch under unshare(1) for the pid namespace',
+      ns('pid', 'network', 'ipc', 'uts', 'mount'),
+      { relaunch: ['unshare', '--pid', '--net', '--ipc', '--uts', '--mount', '--fork', '--kill-child', '--propagation', 'unchanged', '--'], unshareFlags: 0, joins: [] },
+    ],
+    [
+      'no pid namespace: everything in-process',
+      ns('mount', 'uts', 'ipc', 'network', 'cgroup'),
+      { relaunch: [], unshareFlags: CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWCGROUP, joins: [] },
+    ],
+    ['no mount namespace listed: one is made anyway', ns('uts'), { relaunch: [], unshareFlags: CLONE_NEWUTS | CLONE_NEWNS, joins: [] }],
+    [
+      'joins by path happen in-process',
+      ns('mount', 'network=/proc/1/ns/net'),
+      { relaunch: [], unshareFlags: CLONE_NEWNS, joins: [{ type: 'network', path: '/proc/1/ns/net', flag: CLONE_NEWNET }] },
+    ],
+    [
+      'a pid namespace by path is joined by nsenter(1)',
+      ns('pid=/proc/9/ns/pid', 'mount'),
+      { relaunch: ['nsenter', '--pid=/proc/9/ns/pid', '--', 'unshare', '--mount', '--propagation', 'unchanged', '--'], unshareFlags: 0, joins: [] },
+    ],
+    [
+      'a user namespace already entered is not made again',
+      ns('user', 'mount'),
+      { relaunch: [], unshareFlags: CLONE_NEWNS, joins: [] },
+    ],
+  ])('%s', (_name, namespaces, expected) => {
+    expect(planLaunch(namespaces, { ...first, inUserNamespace: true })).toEqual(expected);
+  });
+
+  test('the relaunched process only joins what the launcher did not', () => {
+    expect(planLaunch(ns('pid', 'mount', 'ipc=/proc/2/ns/ipc'), { relaunched: true, inUserNamespace: false })).toEqual({
+      relaunch: [],
+      unshareFlags: 0,
+      joins: [{ type: 'ipc', path: '/proc/2/ns/ipc', flag: CLONE_NEWIPC }],
+    });
+  });
+});
+
+describe('userNamespaceProblem', () => {
+  test.each([
+    [ns('user'), false, 'a new user namespace needs a single-threaded process'],
+    [ns('user'), true, undefined],
+    [ns('user=/proc/1/ns/user'), false, undefined],
+    [ns('mount'), false, undefined],
+  ])('%j inside a user namespace: %s', (namespaces, inside, expected) => {
+    const problem = userNamespaceProblem(namespaces, { relaunched: false, inUserNamespace: inside });
+    if (expected === undefined) expect(problem).toBeUndefined();
+    else expect(problem).toContain(expected);
+  });
+});
+
+describe('inInitialUserNamespace', () => {
+  test.each([
+    ['         0          0 4294967295\n', true],
+    ['0 0 4294967295', true],
+    ['         0       1000          1\n', false],
+    ['         0     100000      65536\n', false],
+  ])('%j -> %s', (map, expected) => expect(inInitialUserNamespace(map)).toBe(expected));
+});
