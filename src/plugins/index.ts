@@ -7,10 +7,12 @@ import * as bind from './bind';
 import * as defaultHandler from './default';
 import * as mqueue from './mqueue';
 import * as proc from './proc';
+import * as tmpfs from './tmpfs';
 
 export const BUILTIN_PLUGINS: Readonly<Record<string, PluginModule>> = {
   proc,
   mqueue,
+  tmpfs,
   bind,
   default: defaultHandler,
 };

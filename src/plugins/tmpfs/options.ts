@@ -1,0 +1,12 @@
+/**
+ * Pure decisions about a tmpfs mount's options.
+ */
+
+/**
+ * Whether the filesystem data names the root directory's mode. tmpfs(5): `mode=` sets the
+ * permissions of the root directory, 1777 when absent. The kernel splits the data on
+ * commas and matches option names exactly (case-sensitive, no spaces trimmed).
+ */
+export function hasModeOption(data: string): boolean {
+  return data.split(',').some((option) => option.startsWith('mode='));
+}

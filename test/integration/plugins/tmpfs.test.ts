@@ -1,0 +1,126 @@
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import { MS_NOSUID, MS_RDONLY } from '../../../src/core/constants';
+import { makeConfig, makeMount } from '../../helpers/config';
+import { mountsAt, realRun, tempDir } from '../../helpers/real-run';
+
+const runAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
+
+const TMPFS_PLUGIN = path.resolve(__dirname, '../../../src/plugins/tmpfs');
+
+/** The staging directories tmpcopyup may leave in the host's /tmp (it must leave none). */
+function stagingDirs(): string[] {
+  return readdirSync('/tmp').filter((name) => name.startsWith('.mountkit-tmpcopyup-'));
+}
+
+/** A directory with the given mode, set after creation so the umask does not cut it. */
+function dirWithMode(p: string, mode: number): void {
+  mkdirSync(p, { recursive: true });
+  chmodSync(p, mode);
+}
+
+runAsRoot('tmpfs handler, real mounts', () => {
+  let t: ReturnType<typeof tempDir>;
+  let rootfs: string;
+  const at = (p: string) => path.join(rootfs, p);
+  beforeEach(() => {
+    t = tempDir();
+    rootfs = path.join(t.dir, 'rootfs');
+    mkdirSync(rootfs);
+  });
+  afterEach(() => t.cleanup());
+
+  test('size= and mode= reach the superblock; an existing directory keeps its mode unless mode= is given; read-only after the chmod', () => {
+    dirWithMode(at('sticky'), 0o1777);
+    dirWithMode(at('private'), 0o750);
+    dirWithMode(at('given'), 0o750);
+    dirWithMode(at('ro'), 0o750);
+    const mounts = [
+      makeMount({ index: 0, type: 'tmpfs', destination: '/fresh/dir', data: 'size=1m,mode=700' }),
+      makeMount({ index: 1, type: 'tmpfs', destination: '/sticky' }),
+      makeMount({ index: 2, type: 'tmpfs', destination: '/private', data: 'size=2m' }),
+      makeMount({ index: 3, type: 'tmpfs', destination: '/given', data: 'mode=711' }),
+      makeMount({ index: 4, type: 'tmpfs', destination: '/ro', flags: MS_RDONLY | MS_NOSUID }),
+    ];
+    const stat = ['fresh/dir', 'sticky', 'private', 'given', 'ro'].map(at);
+    const r = realRun({ config: makeConfig({ rootfs, mounts }), plugins: [TMPFS_PLUGIN], stat, write: [at('ro/x'), at('private/x')] });
+    expect(r.error).toBeUndefined();
+
+    const [fresh] = mountsAt(r.mountinfo, at('fresh/dir'));
+    expect(fresh.fstype).toBe('tmpfs');
+    expect(fresh.superOptions.split(',')).toEqual(expect.arrayContaining(['size=1024k', 'mode=700']));
+    expect(r.stat[at('fresh/dir')]).toMatchObject({ kind: 'dir', perm: 0o700 });
+
+    expect(mountsAt(r.mountinfo, at('sticky'))).toHaveLength(1);
+    expect(r.stat[at('sticky')]).toMatchObject({ perm: 0o1777 });
+    expect(mountsAt(r.mountinfo, at('private'))[0].superOptions).toContain('size=2048k');
+    expect(r.stat[at('private')]).toMatchObject({ perm: 0o750 });
+    expect(mountsAt(r.mountinfo, at('given'))[0].superOptions).toContain('mode=711');
+    expect(r.stat[at('given')]).toMatchObject({ perm: 0o711 });
+
+    const [ro] = mountsAt(r.mountinfo, at('ro'));
+    expect(ro.options.split(',')).toEqual(expect.arrayContaining(['ro', 'nosuid']));
+    expect(r.stat[at('ro')]).toMatchObject({ perm: 0o750 });
+    expect(r.write).toEqual({ [at('ro/x')]: 'EROFS', [at('private/x')]: 'ok' });
+  });
+
+  test('tmpcopyup: content, modes, owners and links are copied into the tmpfs, which appears only at the destination', () => {
+    dirWithMode(at('data'), 0o750);
+    writeFileSync(at('data/f'), 'hello');
+    chmodSync(at('data/f'), 0o640);
+    chownSync(at('data/f'), 1234, 1234);
+    dirWithMode(at('data/sub'), 0o711);
+    writeFileSync(at('data/sub/g'), 'inner');
+    symlinkSync('f', at('data/link'));
+    symlinkSync('/nowhere/at/all', at('data/dangling'));
+    dirWithMode(at('rodata'), 0o755);
+    writeFileSync(at('rodata/h'), 'read-only');
+    const before = stagingDirs();
+
+    const mounts = [
+      makeMount({ index: 0, type: 'tmpfs', destination: '/data', data: 'size=1m', extensions: { tmpcopyup: true } }),
+      makeMount({ index: 1, type: 'tmpfs', destination: '/rodata', flags: MS_RDONLY, extensions: { tmpcopyup: true } }),
+    ];
+    const r = realRun({
+      config: makeConfig({ rootfs, mounts }),
+      plugins: [TMPFS_PLUGIN],
+      stat: ['data', 'data/f', 'data/sub', 'data/sub/g', 'data/link', 'data/dangling'].map(at),
+      read: ['data/f', 'data/sub/g', 'data/link', 'rodata/h'].map(at),
+      list: [at('data')],
+      write: [at('data/new'), at('rodata/new')],
+    });
+    expect(r.error).toBeUndefined();
+
+    expect(mountsAt(r.mountinfo, at('data'))).toEqual([expect.objectContaining({ fstype: 'tmpfs', source: 'tmpfs' })]);
+    expect(mountsAt(r.mountinfo, at('rodata'))[0].options.split(',')).toContain('ro');
+    expect(r.mountinfo).not.toContain('.mountkit-tmpcopyup-');
+    expect(r.stat[at('data')]).toMatchObject({ kind: 'dir', perm: 0o750 });
+    expect(r.stat[at('data/f')]).toMatchObject({ kind: 'file', perm: 0o640, uid: 1234, gid: 1234 });
+    expect(r.stat[at('data/sub')]).toMatchObject({ kind: 'dir', perm: 0o711 });
+    expect(r.stat[at('data/link')]).toMatchObject({ kind: 'symlink' });
+    expect(r.stat[at('data/dangling')]).toMatchObject({ kind: 'symlink' });
+    expect(r.read).toEqual({ [at('data/f')]: 'hello', [at('data/sub/g')]: 'inner', [at('data/link')]: 'hello', [at('rodata/h')]: 'read-only' });
+    expect(r.list[at('data')]).toEqual(['dangling', 'f', 'link', 'sub']);
+    // Writes went to the tmpfs: the lower directory, seen from the host, never got them.
+    expect(r.write).toEqual({ [at('data/new')]: 'ok', [at('rodata/new')]: 'EROFS' });
+    expect(existsSync(at('data/new'))).toBe(false);
+    expect(stagingDirs()).toEqual(before);
+  });
+
+  test('tmpcopyup that runs out of space fails, leaving nothing mounted and no staging directory', () => {
+    dirWithMode(at('data'), 0o755);
+    writeFileSync(at('data/big'), Buffer.alloc(64 * 1024, 0x61));
+    const before = stagingDirs();
+    const mounts = [makeMount({ index: 0, type: 'tmpfs', destination: '/data', data: 'size=4k', extensions: { tmpcopyup: true } })];
+    const r = realRun({ config: makeConfig({ rootfs, mounts }), plugins: [TMPFS_PLUGIN], list: [at('data')] });
+
+    expect(r.error?.name).toBe('PluginError');
+    expect(r.error?.message).toMatch(
+      /^mounts: plugin tmpfs mounts\[0\] "\/data": tmpcopyup: copying "\/data" failed: copy_file_range ".*\/rootfs\/data\/big" -> "\/tmp\/\.mountkit-tmpcopyup-0(-\d+)?\/big": ENOSPC$/,
+    );
+    expect(mountsAt(r.mountinfo, at('data'))).toEqual([]);
+    expect(r.mountinfo).not.toContain('.mountkit-tmpcopyup-');
+    expect(r.list[at('data')]).toEqual(['big']);
+    expect(stagingDirs()).toEqual(before);
+  });
+});
