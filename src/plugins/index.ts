@@ -4,6 +4,7 @@
  */
 import type { PluginModule } from '../core/kernel';
 import * as bind from './bind';
+import * as cgroup from './cgroup';
 import * as defaultHandler from './default';
 import * as mqueue from './mqueue';
 import * as proc from './proc';
@@ -14,5 +15,6 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, PluginModule>> = {
   mqueue,
   tmpfs,
   bind,
+  cgroup,
   default: defaultHandler,
 };

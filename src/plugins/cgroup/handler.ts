@@ -1,0 +1,148 @@
+import * as posix from 'path/posix';
+import { inject, injectable } from 'tsyringe';
+import { hasNamespace, type MountSpec } from '../../core/config/model';
+import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC } from '../../core/constants';
+import { ConfigError, StepError, SyscallError } from '../../core/errors';
+import type { MountTable } from '../../core/mountinfo';
+import { applyPropagation, applyRecursiveAttrs, mkdirAll, remountBind } from '../../core/mounting';
+import { procDestinationProblem, secureJoin } from '../../core/paths';
+import { PLUGIN_OPTIONS, SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
+import type { Syscalls } from '../../core/syscalls/types';
+import {
+  comountLinks,
+  hierarchyName,
+  isUnifiedHost,
+  ownCgroup2Dir,
+  ownCgroupDir,
+  parseProcCgroup,
+  v1Hierarchies,
+  v1MountArgs,
+  type ProcCgroupEntry,
+  type V1Hierarchy,
+} from './hierarchy';
+
+/** Flags of the tmpfs holding the v1 hierarchies and of their mounts in a cgroup namespace (runc's defaultMountFlags). */
+const CGROUP_ROOT_FLAGS = MS_NOEXEC | MS_NOSUID | MS_NODEV;
+
+export interface CgroupPluginOptions {
+  /**
+   * Also remount the v1 tmpfs read-only when the mount is `ro`, as runc did up to
+   * 1.0-rc90. runc 1.1 leaves that tmpfs writable (only the hierarchies are read-only),
+   * and so does this plugin by default.
+   */
+  readonlyRoot?: boolean;
+}
+
+/**
+ * `cgroup` and `cgroup2` mounts. cgroup v2 (type `cgroup2`, or a host whose
+ * /sys/fs/cgroup is cgroup2) is one filesystem; cgroup v1 is a tmpfs holding one
+ * directory per hierarchy, each the process's own cgroup bound from the host, or, with
+ * a cgroup namespace, the hierarchy mounted anew (the namespace makes its root the
+ * process's cgroup).
+ */
+@injectable()
+export class CgroupMountHandler implements MountHandler {
+  readonly name = 'cgroup';
+  readonly types = ['cgroup', 'cgroup2'];
+  private readonly readonlyRoot: boolean;
+
+  constructor(
+    @inject(SYSCALLS) private readonly sys: Syscalls,
+    @inject(PLUGIN_OPTIONS) options: Record<string, unknown> = {},
+  ) {
+    const { readonlyRoot = false } = options as CgroupPluginOptions;
+    if (typeof readonlyRoot !== 'boolean') throw new ConfigError('options.readonlyRoot', readonlyRoot, 'must be a boolean');
+    this.readonlyRoot = readonlyRoot;
+  }
+
+  mount(m: MountSpec, ctx: RunContext): void {
+    const dest = secureJoin(this.sys, ctx.config.rootfs, m.destination);
+    const problem = procDestinationProblem(ctx.config.rootfs, dest);
+    if (problem) throw new StepError(problem);
+    const table = ctx.mountTable();
+    const cgroups = parseProcCgroup(this.sys.readFile('/proc/self/cgroup'));
+    if (m.type === 'cgroup2' || isUnifiedHost(table)) this.mountV2(m, ctx, dest, table, cgroups);
+    else this.mountV1(m, ctx, dest, v1Hierarchies(table, cgroups));
+  }
+
+  private mountV1(m: MountSpec, ctx: RunContext, dest: string, hierarchies: V1Hierarchy[]): void {
+    const cgroupns = hasNamespace(ctx.config, 'cgroup');
+    // Every bind source is worked out before anything is mounted, so a bad one leaves nothing behind.
+    const binds = cgroupns ? [] : hierarchies.map((h) => this.bindOf(m, h));
+    ctx.dispatch(derived(m, { type: 'tmpfs', source: 'tmpfs', flags: CGROUP_ROOT_FLAGS, data: 'mode=755', clearedFlags: 0n }));
+    if (cgroupns) for (const h of hierarchies) this.mountHierarchy(m, posix.join(dest, hierarchyName(h)), h);
+    for (const b of binds) ctx.dispatch(b);
+    for (const [name, target] of comountLinks(hierarchies.map(hierarchyName))) this.linkIfMissing(target, posix.join(dest, name));
+    // The tmpfs was mounted writable; MS_REMOUNT|MS_BIND changes only its per-mount flags (mount(2)).
+    if (this.readonlyRoot && (m.flags & MS_RDONLY) !== 0n) remountBind(this.sys, dest, CGROUP_ROOT_FLAGS | MS_RDONLY);
+    applyRecursiveAttrs(this.sys, m, dest);
+  }
+
+  /** The process's own cgroup of a hierarchy, bound (with everything below it) under the hierarchy's name. */
+  private bindOf(m: MountSpec, h: V1Hierarchy): MountSpec {
+    return derived(m, {
+      type: 'bind',
+      source: ownCgroupDir(h.mountpoint, h.root, h.cgroupPath),
+      destination: posix.join(m.destination, hierarchyName(h)),
+      flags: MS_BIND | MS_REC | m.flags,
+    });
+  }
+
+  /**
+   * In a cgroup namespace, mounting a v1 hierarchy shows it from the namespace's root,
+   * the process's own cgroup (cgroup_namespaces(7)).
+   */
+  private mountHierarchy(m: MountSpec, target: string, h: V1Hierarchy): void {
+    const { source, data } = v1MountArgs(h);
+    mkdirAll(this.sys, target, 0o755);
+    this.sys.mount(source, target, 'cgroup', CGROUP_ROOT_FLAGS | (m.flags & MS_RDONLY), data);
+  }
+
+  /** symlink(2) fails with EEXIST when the name is taken, which is kept as it is. */
+  private linkIfMissing(target: string, linkPath: string): void {
+    try {
+      this.sys.symlink(target, linkPath);
+    } catch (err) {
+      if (!(err instanceof SyscallError) || err.code !== 'EEXIST') throw err;
+    }
+  }
+
+  /**
+   * cgroup2 itself; where the kernel refuses it (EPERM in a user namespace without a
+   * cgroup namespace, EBUSY), the process's own cgroup v2 directory bound instead.
+   */
+  private mountV2(m: MountSpec, ctx: RunContext, dest: string, table: MountTable, cgroups: ProcCgroupEntry[]): void {
+    mkdirAll(this.sys, dest, 0o755);
+    try {
+      this.sys.mount(m.source, dest, 'cgroup2', m.flags, m.data || null);
+    } catch (err) {
+      if (!(err instanceof SyscallError) || (err.code !== 'EPERM' && err.code !== 'EBUSY')) throw err;
+      const source = ownCgroup2Dir(table, cgroups);
+      ctx.log.info('cgroup2 mount refused, binding the own cgroup instead', { errno: err.code, source, destination: m.destination });
+      ctx.dispatch(derived(m, { type: 'bind', source, flags: MS_BIND | m.flags, recAttrs: m.recAttrs }));
+      return;
+    }
+    applyPropagation(this.sys, m, dest);
+    applyRecursiveAttrs(this.sys, m, dest);
+  }
+}
+
+/**
+ * A mount derived from `m`: same index (errors name the configured mount), destination,
+ * cleared flags and propagation; no data, relabel, recursive attributes or commands
+ * unless given.
+ */
+function derived(m: MountSpec, over: Partial<MountSpec> & Pick<MountSpec, 'type' | 'source' | 'flags'>): MountSpec {
+  return {
+    index: m.index,
+    destination: m.destination,
+    clearedFlags: m.clearedFlags,
+    propagationFlags: m.propagationFlags,
+    data: '',
+    extensions: { tmpcopyup: false },
+    relabel: '',
+    premountCmds: [],
+    postmountCmds: [],
+    ...over,
+  };
+}
