@@ -1,0 +1,39 @@
+/**
+ * The read-only remount the finalize steps share (/dev, readonly paths, the rootfs).
+ */
+import { MS_BIND, MS_RDONLY, MS_REMOUNT } from '../../core/constants';
+import { StepError, SyscallError } from '../../core/errors';
+import type { Syscalls } from '../../core/syscalls/types';
+
+/** Attempts on a busy mount before giving up (runc's remountReadonly makes five). */
+export const REMOUNT_ATTEMPTS = 5;
+/** Pause between two attempts, in milliseconds (runc's value). */
+export const REMOUNT_RETRY_MS = 100;
+
+/**
+ * Makes the mount on top of `target` read-only, keeping the per-mount `flags` given.
+ *
+ * MS_REMOUNT|MS_BIND changes only the flags of that one mount, never the superblock's
+ * (mount(2), "Remounting an existing mount"); it is also the form a user namespace may
+ * use, as long as it keeps the flags locked by a more privileged namespace (nosuid,
+ * nodev, noexec, atime: mount_namespaces(7)). The kernel ignores MS_REC on a remount.
+ *
+ * The kernel refuses to make a mount read-only with EBUSY while a file on it is open
+ * for writing (mnt_make_readonly() in fs/namespace.c); such a writer is usually about to
+ * go away, so EBUSY is retried, with a pause between attempts.
+ */
+export function remountReadonly(sys: Syscalls, target: string, flags: bigint = 0n): void {
+  const all = flags | MS_REMOUNT | MS_BIND | MS_RDONLY;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      sys.mount(null, target, null, all, null);
+      return;
+    } catch (err) {
+      if (!(err instanceof SyscallError) || err.code !== 'EBUSY') throw err;
+      if (attempt === REMOUNT_ATTEMPTS) {
+        throw new StepError(`unable to remount ${target} read-only: busy after ${REMOUNT_ATTEMPTS} attempts`, { cause: err });
+      }
+      sys.sleep(REMOUNT_RETRY_MS);
+    }
+  }
+}

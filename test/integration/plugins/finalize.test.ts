@@ -1,0 +1,176 @@
+import { spawnSync } from 'child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { hostname } from 'os';
+import * as path from 'path';
+import type { RootfsConfig } from '../../../src/core/config/model';
+import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from '../../../src/core/constants';
+import { parseMountInfo } from '../../../src/core/mountinfo';
+import { makeConfig, makeMount } from '../../helpers/config';
+import { encode, mountsAt, realRun, tempDir } from '../../helpers/real-run';
+
+const runAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
+
+const plugin = (name: string) => path.resolve(__dirname, '../../../src/plugins', name);
+/** Everything a jailed run needs around finalize: proc for /proc, default for the /dev tmpfs, the nodes, the jail. */
+const JAILED = ['prepare-root', 'proc', 'default', 'devices', 'jail', 'finalize'].map(plugin);
+const REPO_ROOT = path.resolve(__dirname, '../../..');
+const TS_REGISTER = path.resolve(__dirname, '../../helpers/ts-register.js');
+
+const procMount = makeMount({ index: 0, type: 'proc', source: 'proc', destination: '/proc', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC });
+const devMount = (flags: bigint) => makeMount({ index: 1, type: 'tmpfs', source: 'tmpfs', destination: '/dev', flags: MS_NOSUID | flags, data: 'mode=755' });
+
+const optionsOf = (mountinfo: string, mountpoint: string) => mountsAt(mountinfo, mountpoint).at(-1)?.options.split(',') ?? [];
+
+/**
+ * Runs the jailed pipeline in a new mount AND uts namespace (realRun makes only a mount
+ * namespace, and sysctl writes under /proc/sys/kernel/{hostname,domainname} are the only
+ * ones a uts namespace keeps from the host), then reports what the container sees.
+ */
+function runInUtsNamespace(config: RootfsConfig): Record<string, unknown> {
+  const script = `
+const fs = require('fs');
+const os = require('os');
+require('reflect-metadata');
+const { createKernel } = require('./src/core/kernel');
+const { LinuxSyscalls } = require('./src/core/syscalls/linux');
+const req = JSON.parse(process.env.MOUNTKIT_REQ, (k, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
+const out = {};
+process.umask(0o077);
+try {
+  const kernel = createKernel({ syscalls: new LinuxSyscalls(), plugins: { plugins: req.plugins.map((module) => ({ module })) } });
+  kernel.orchestrator.run(req.config);
+} catch (e) {
+  out.error = e.message;
+}
+out.umask = process.umask();
+out.hostname = os.hostname();
+out.domainname = fs.readFileSync('/proc/sys/kernel/domainname', 'utf8').trim();
+try { fs.writeFileSync('/proc/sys/kernel/hostname', 'again'); out.rewrite = 'ok'; } catch (e) { out.rewrite = e.code; }
+out.mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+process.stdout.write(JSON.stringify(out));
+`;
+  const r = spawnSync(
+    'unshare',
+    ['-m', '-u', '--propagation', 'private', process.execPath, '-r', TS_REGISTER, '-e', script],
+    { cwd: REPO_ROOT, env: { ...process.env, MOUNTKIT_REQ: encode({ config, plugins: JAILED }) }, encoding: 'utf8', timeout: 60_000 },
+  );
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`child failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as Record<string, unknown>;
+}
+
+runAsRoot('finalize, real mounts after a jail', () => {
+  let t: ReturnType<typeof tempDir>;
+  let rootfs: string;
+  beforeEach(() => {
+    t = tempDir();
+    rootfs = path.join(t.dir, 'rootfs');
+    for (const dir of ['proc', 'dev', 'ro/sub', 'rw', 'masked-dir', 'masked-dir2']) mkdirSync(path.join(rootfs, dir), { recursive: true });
+    writeFileSync(path.join(rootfs, 'masked-file'), 'secret');
+    writeFileSync(path.join(rootfs, 'masked-dir/inside'), 'secret');
+    writeFileSync(path.join(rootfs, 'ro/file'), 'kept');
+  });
+  afterEach(() => t.cleanup());
+
+  test('read-only /dev, masked files and directories, read-only paths; the rest stays writable', () => {
+    const config = makeConfig({
+      rootfs,
+      mounts: [procMount, devMount(MS_RDONLY)],
+      maskedPaths: ['/masked-file', '/masked-dir', '/missing', '/masked-dir2', '/proc/timer_list', '/proc/acpi'],
+      readonlyPaths: ['/ro', '/missing-too'],
+    });
+    const r = realRun({
+      config,
+      plugins: JAILED,
+      read: ['/masked-file', '/proc/timer_list', '/ro/file'],
+      list: ['/masked-dir', '/masked-dir2', '/proc/acpi'],
+      stat: ['/dev/null'],
+      write: ['/dev/new', '/masked-dir/new', '/masked-dir2/new', '/ro/new', '/ro/sub/new', '/rw/new', '/new'],
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.stat['/dev/null']).toMatchObject({ kind: 'char', rdev: '1:3' });
+    expect(optionsOf(r.mountinfo, '/dev')).toEqual(expect.arrayContaining(['ro', 'nosuid']));
+    expect(readFileSync('/proc/timer_list', 'utf8')).not.toBe('');
+    expect(r.read).toEqual({ '/masked-file': '', '/proc/timer_list': '', '/ro/file': 'kept' });
+    expect(r.list).toEqual({ '/masked-dir': [], '/masked-dir2': [], '/proc/acpi': [] });
+    // Both directory masks are the same read-only tmpfs superblock.
+    const table = parseMountInfo(r.mountinfo);
+    const [dir, dir2] = ['/masked-dir', '/masked-dir2'].map((p) => table.filter((m) => m.mountpoint === p));
+    expect(dir).toEqual([expect.objectContaining({ fstype: 'tmpfs', source: 'tmpfs', options: expect.stringMatching(/^ro,/) })]);
+    expect(dir2).toEqual([expect.objectContaining({ fstype: 'tmpfs', majorMinor: dir[0].majorMinor, options: expect.stringMatching(/^ro,/) })]);
+    expect(mountsAt(r.mountinfo, '/masked-file')).toHaveLength(1);
+    expect(mountsAt(r.mountinfo, '/missing')).toEqual([]);
+    expect(optionsOf(r.mountinfo, '/ro')).toContain('ro');
+    expect(mountsAt(r.mountinfo, '/missing-too')).toEqual([]);
+    expect(optionsOf(r.mountinfo, '/')).toContain('rw');
+    expect(r.write).toEqual({
+      '/dev/new': 'EROFS',
+      '/masked-dir/new': 'EROFS',
+      '/masked-dir2/new': 'EROFS',
+      '/ro/new': 'EROFS',
+      '/ro/sub/new': 'EROFS',
+      '/rw/new': 'ok',
+      '/new': 'ok',
+    });
+  });
+
+  test('a read-only rootfs: / is ro, writing /x is EROFS, a read-write /dev stays writable', () => {
+    const r = realRun({
+      config: makeConfig({ rootfs, readonlyRootfs: true, mounts: [procMount, devMount(0n)] }),
+      plugins: JAILED,
+      write: ['/x', '/rw/x', '/dev/x'],
+    });
+    expect(r.error).toBeUndefined();
+    expect(optionsOf(r.mountinfo, '/')).toContain('ro');
+    expect(optionsOf(r.mountinfo, '/dev')).toContain('rw');
+    expect(r.write).toEqual({ '/x': 'EROFS', '/rw/x': 'EROFS', '/dev/x': 'ok' });
+  });
+
+  test('a /dev/null that is a regular file is refused and nothing is masked', () => {
+    writeFileSync(path.join(rootfs, 'dev/null'), '');
+    const r = realRun({
+      config: makeConfig({ rootfs, mounts: [procMount], maskedPaths: ['/masked-dir', '/masked-file'] }),
+      plugins: JAILED.filter((p) => !p.endsWith('devices')),
+      read: ['/masked-file'],
+    });
+    expect(r.error).toMatchObject({
+      name: 'PluginError',
+      message: 'finalize: plugin masked-paths: /dev/null is a file, not the null device (char 1:3); refusing to mask paths with it',
+    });
+    expect(r.read['/masked-file']).toBe('secret');
+    expect(mountsAt(r.mountinfo, '/masked-file')).toEqual([]);
+  });
+
+  test('a file open for writing on /dev keeps it busy: five attempts, then an error', () => {
+    const started = Date.now();
+    const r = realRun({
+      config: makeConfig({ rootfs, mounts: [procMount, devMount(MS_RDONLY)] }),
+      plugins: JAILED,
+      beforeJail: `globalThis.heldOpen = require('fs').openSync(${JSON.stringify(path.join(rootfs, 'dev/held'))}, 'w');`,
+    });
+    expect(r.error).toMatchObject({
+      name: 'PluginError',
+      message: 'finalize: plugin readonly-dev: unable to remount /dev read-only: busy after 5 attempts',
+    });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+    expect(optionsOf(r.mountinfo, '/dev')).toContain('rw');
+  });
+
+  test('sysctls are written in the container before /proc/sys turns read-only; umask 0022', () => {
+    const hostName = hostname();
+    const hostDomain = readFileSync('/proc/sys/kernel/domainname', 'utf8');
+    const out = runInUtsNamespace(
+      makeConfig({
+        rootfs,
+        mounts: [procMount],
+        readonlyPaths: ['/proc/sys'],
+        sysctls: { 'kernel.hostname': 'mk-finalize', 'kernel/domainname': 'mk-domain' },
+      }),
+    );
+    expect(out).toMatchObject({ hostname: 'mk-finalize', domainname: 'mk-domain', rewrite: 'EROFS', umask: 0o022 });
+    expect(out.error).toBeUndefined();
+    expect(optionsOf(out.mountinfo as string, '/proc/sys')).toContain('ro');
+    expect(hostname()).toBe(hostName);
+    expect(readFileSync('/proc/sys/kernel/domainname', 'utf8')).toBe(hostDomain);
+  });
+});

@@ -1,0 +1,359 @@
+import 'reflect-metadata';
+import { MS_BIND, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME } from '../../../src/core/constants';
+import { ConfigError } from '../../../src/core/errors';
+import { createKernel } from '../../../src/core/kernel';
+import { silentLogger } from '../../../src/core/logger';
+import { Orchestrator } from '../../../src/core/orchestrator';
+import { DEFAULT_MOUNT_TYPE, type LifecycleStep, type MountHandler } from '../../../src/core/plugin';
+import { FakeSyscalls } from '../../../src/core/syscalls/fake';
+import type { RootfsConfig } from '../../../src/core/config/model';
+import * as finalize from '../../../src/plugins/finalize';
+import { isNullDevice } from '../../../src/plugins/finalize/dev-null';
+import { sysctlPath } from '../../../src/plugins/finalize/sysctl-path';
+import { makeConfig, makeMount } from '../../helpers/config';
+
+const RO_REMOUNT = MS_BIND | MS_REMOUNT | MS_RDONLY;
+
+/** The container as the finalize steps see it after the jail. */
+function container(): FakeSyscalls {
+  return new FakeSyscalls()
+    .addDevice('/dev/null', 'char', 1, 3)
+    .addFile('/proc/kcore', 'host memory')
+    .addFile('/proc/keys', 'host keys')
+    .addDir('/proc/acpi')
+    .addDir('/proc/scsi')
+    .addDir('/sys/firmware')
+    .addFile('/proc/sys/kernel/hostname', 'host')
+    .addFile('/proc/sys/net/ipv4/conf/eth0.100/forwarding', '0')
+    .addFile('/proc/sysrq-trigger');
+}
+
+/** The mounts phase belongs to other plugins: here the config's mounts are only read. */
+const mountsElsewhere: MountHandler = { name: 'elsewhere', types: [DEFAULT_MOUNT_TYPE], mount: () => undefined };
+
+function runSteps(sys: FakeSyscalls, steps: LifecycleStep[], over: Partial<RootfsConfig>): void {
+  new Orchestrator(sys, silentLogger, [mountsElsewhere], steps).run(makeConfig(over));
+}
+
+const remount = (target: string, flags = 0n) => ({ op: 'mount', source: null, target, fstype: null, flags: flags | RO_REMOUNT, data: null });
+
+describe('finalize: readonly-dev', () => {
+  const run = (sys: FakeSyscalls, over: Partial<RootfsConfig>) => runSteps(sys, [new finalize.ReadonlyDevStep(sys)], over);
+  const devMount = (flags: bigint, index = 0) => makeMount({ index, type: 'tmpfs', destination: '/dev', flags });
+
+  test('a read-only /dev is remounted read-only with its own flags', () => {
+    const sys = container();
+    run(sys, { mounts: [devMount(MS_NOSUID | MS_STRICTATIME | MS_RDONLY)] });
+    expect(sys.effects()).toEqual([remount('/dev', MS_NOSUID | MS_STRICTATIME)]);
+  });
+
+  test('the destination is compared cleaned', () => {
+    const sys = container();
+    run(sys, { mounts: [makeMount({ type: 'tmpfs', destination: '/dev/../dev/', flags: MS_RDONLY })] });
+    expect(sys.effects()).toEqual([remount('/dev')]);
+  });
+
+  test('a read-write /dev, or none, is left alone; only the first mount at /dev counts', () => {
+    const sys = container();
+    run(sys, { mounts: [] });
+    run(sys, { mounts: [devMount(MS_NOSUID)] });
+    run(sys, { mounts: [devMount(MS_NOSUID), devMount(MS_RDONLY, 1)] });
+    expect(sys.effects()).toEqual([]);
+  });
+
+  test('EBUSY is retried with a 100 ms pause between attempts', () => {
+    const sys = container().failOn('mount', 'EBUSY', { times: 2 });
+    run(sys, { mounts: [devMount(MS_RDONLY)] });
+    expect(sys.effects()).toEqual([remount('/dev'), { op: 'sleep', ms: 100 }, remount('/dev'), { op: 'sleep', ms: 100 }, remount('/dev')]);
+  });
+
+  test('five busy attempts give up', () => {
+    const sys = container().failOn('mount', 'EBUSY', { times: Infinity });
+    expect(() => run(sys, { mounts: [devMount(MS_RDONLY)] })).toThrow(
+      'finalize: plugin readonly-dev: unable to remount /dev read-only: busy after 5 attempts',
+    );
+    expect(sys.callsOf('mount')).toHaveLength(5);
+    expect(sys.callsOf('sleep')).toHaveLength(4);
+  });
+
+  test('any other error stops at once', () => {
+    const sys = container().failOn('mount', 'EPERM');
+    expect(() => run(sys, { mounts: [devMount(MS_RDONLY)] })).toThrow('finalize: plugin readonly-dev: mount "/dev": EPERM');
+    expect(sys.effects()).toEqual([remount('/dev')]);
+  });
+});
+
+describe('finalize: sysctl', () => {
+  test.each([
+    ['kernel.hostname', '/proc/sys/kernel/hostname'],
+    ['net.ipv4.ip_forward', '/proc/sys/net/ipv4/ip_forward'],
+    ['kernel/hostname', '/proc/sys/kernel/hostname'],
+    ['net/ipv4/conf/eth0.100/forwarding', '/proc/sys/net/ipv4/conf/eth0.100/forwarding'],
+    ['net.ipv4.conf.eth0/100.forwarding', '/proc/sys/net/ipv4/conf/eth0.100/forwarding'],
+    ['fs.mqueue.msg_max', '/proc/sys/fs/mqueue/msg_max'],
+    ['dev', '/proc/sys/dev'],
+  ])('key %s is %s', (key, path) => {
+    expect(sysctlPath(key)).toBe(path);
+  });
+
+  test.each(['', '.', '..', 'kernel..hostname', '.kernel.hostname', 'kernel.hostname.', '/kernel/hostname', 'kernel/', 'kernel//hostname', '../etc/passwd', 'kernel/../../etc/passwd', 'net/./ipv4', 'kernel/..', 'kernel.host\0name'])(
+    'key %j is refused',
+    (key) => {
+      expect(() => sysctlPath(key)).toThrow(ConfigError);
+      expect(() => sysctlPath(key)).toThrow(`linux.sysctl ${JSON.stringify(key)}: `);
+    },
+  );
+
+  test('values are written in the config order', () => {
+    const sys = container();
+    runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls: { 'kernel.hostname': 'box', 'net/ipv4/conf/eth0.100/forwarding': '1' } });
+    expect(sys.effects()).toEqual([
+      { op: 'writeFile', path: '/proc/sys/kernel/hostname', data: 'box' },
+      { op: 'writeFile', path: '/proc/sys/net/ipv4/conf/eth0.100/forwarding', data: '1' },
+    ]);
+    expect(sys.node('/proc/sys/kernel/hostname')?.content).toBe('box');
+  });
+
+  test('a bad key is a ConfigError before anything is written', () => {
+    const sys = container();
+    let error: unknown;
+    try {
+      runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls: { 'kernel.hostname': 'box', 'kernel/../../x': '1' } });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toMatchObject({
+      name: 'PluginError',
+      exitCode: 2,
+      message: 'finalize: plugin sysctl: linux.sysctl "kernel/../../x": must name a file below /proc/sys: no empty, "." or ".." components',
+    });
+    expect(sys.effects()).toEqual([]);
+  });
+
+  test('a failing write names the file', () => {
+    const sys = container().failOn('writeFile', 'EROFS');
+    expect(() => runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls: { 'kernel.hostname': 'box' } })).toThrow(
+      'finalize: plugin sysctl: writeFile "/proc/sys/kernel/hostname": EROFS',
+    );
+  });
+});
+
+describe('finalize: masked-paths', () => {
+  const run = (sys: FakeSyscalls, maskedPaths: string[]) => runSteps(sys, [new finalize.MaskedPathsStep(sys)], { maskedPaths });
+  const bindNull = (target: string) => ({ op: 'mount', source: '/dev/null', target, fstype: null, flags: MS_BIND, data: null });
+
+  test('files get /dev/null, checked once; directories share one read-only tmpfs', () => {
+    const sys = container();
+    run(sys, ['/proc/kcore', '/proc/acpi', '/proc/keys', '/proc/scsi', '/sys/firmware']);
+    expect(sys.calls).toEqual([
+      { op: 'stat', path: '/proc/kcore' },
+      { op: 'stat', path: '/dev/null' },
+      bindNull('/proc/kcore'),
+      { op: 'stat', path: '/proc/acpi' },
+      { op: 'mount', source: 'tmpfs', target: '/proc/acpi', fstype: 'tmpfs', flags: MS_RDONLY, data: null },
+      { op: 'stat', path: '/proc/keys' },
+      bindNull('/proc/keys'),
+      { op: 'stat', path: '/proc/scsi' },
+      { op: 'mount', source: '/proc/acpi', target: '/proc/scsi', fstype: null, flags: MS_BIND, data: null },
+      { op: 'stat', path: '/sys/firmware' },
+      { op: 'mount', source: '/proc/acpi', target: '/sys/firmware', fstype: null, flags: MS_BIND, data: null },
+    ]);
+  });
+
+  test('missing paths are skipped, duplicates masked once, paths cleaned', () => {
+    const sys = container();
+    run(sys, ['/proc/timer_list', '/proc/kcore', '/proc//kcore/', '/nothing/here']);
+    expect(sys.effects()).toEqual([bindNull('/proc/kcore')]);
+  });
+
+  test('only directories: /dev/null is never looked at', () => {
+    const sys = container();
+    run(sys, ['/proc/acpi']);
+    expect(sys.calls).toEqual([
+      { op: 'stat', path: '/proc/acpi' },
+      { op: 'mount', source: 'tmpfs', target: '/proc/acpi', fstype: 'tmpfs', flags: MS_RDONLY, data: null },
+    ]);
+  });
+
+  test('a device or a link to a file is masked as a file', () => {
+    const sys = container().addDevice('/dev/mem', 'char', 1, 1).addSymlink('/proc/link', '/proc/kcore');
+    run(sys, ['/dev/mem', '/proc/link']);
+    expect(sys.effects()).toEqual([bindNull('/dev/mem'), bindNull('/proc/link')]);
+  });
+
+  test.each([
+    ['a regular file', (s: FakeSyscalls) => s.addFile('/dev/null', ''), '/dev/null is a file, not the null device (char 1:3)'],
+    ['a link to a /proc file', (s: FakeSyscalls) => s.addSymlink('/dev/null', '/proc/sys/kernel/hostname'), '/dev/null is a file, not the null device (char 1:3)'],
+    ['another device', (s: FakeSyscalls) => s.addDevice('/dev/null', 'char', 1, 5), '/dev/null is char device 1:5, not the null device (char 1:3)'],
+  ])('a /dev/null that is %s is refused before any file is masked', (_what, plant, message) => {
+    const sys = container();
+    sys.node('/dev')?.children?.delete('null');
+    plant(sys);
+    expect(() => run(sys, ['/proc/acpi', '/proc/kcore'])).toThrow(
+      `finalize: plugin masked-paths: ${message}; refusing to mask paths with it`,
+    );
+    expect(sys.effects().filter((c) => c.op === 'mount' && c.source === '/dev/null')).toEqual([]);
+  });
+
+  test('a missing /dev/null is the stat error', () => {
+    const sys = container();
+    sys.node('/dev')?.children?.delete('null');
+    expect(() => run(sys, ['/proc/kcore'])).toThrow('finalize: plugin masked-paths: stat "/dev/null": ENOENT');
+  });
+
+  test.each([
+    ['stat', 'EACCES', 'stat "/proc/kcore": EACCES'],
+    ['mount', 'EPERM', 'mount "/dev/null" -> "/proc/kcore": EPERM'],
+  ] as const)('a failing %s stops the step', (op, errno, message) => {
+    const sys = container().failOn(op, errno, { path: '/proc/kcore' });
+    expect(() => run(sys, ['/proc/kcore'])).toThrow(`finalize: plugin masked-paths: ${message}`);
+  });
+
+  test('a failing tmpfs or shared bind stops the step', () => {
+    const tmpfs = container().failOn('mount', 'ENOMEM', { path: '/proc/acpi' });
+    expect(() => run(tmpfs, ['/proc/acpi'])).toThrow('finalize: plugin masked-paths: mount "tmpfs" -> "/proc/acpi": ENOMEM');
+    const bind = container().failOn('mount', 'EINVAL', { path: '/proc/scsi' });
+    expect(() => run(bind, ['/proc/acpi', '/proc/scsi'])).toThrow('finalize: plugin masked-paths: mount "/proc/acpi" -> "/proc/scsi": EINVAL');
+  });
+
+  test('isNullDevice', () => {
+    expect(isNullDevice({ kind: 'char', rdev: 0x103n })).toBe(true);
+    expect(isNullDevice({ kind: 'block', rdev: 0x103n })).toBe(false);
+    expect(isNullDevice({ kind: 'char', rdev: 0x105n })).toBe(false);
+    expect(isNullDevice({ kind: 'file', rdev: 0n })).toBe(false);
+  });
+});
+
+describe('finalize: readonly-paths', () => {
+  const run = (sys: FakeSyscalls, readonlyPaths: string[]) => runSteps(sys, [new finalize.ReadonlyPathsStep(sys)], { readonlyPaths });
+  const rbind = (path: string) => ({ op: 'mount', source: path, target: path, fstype: null, flags: MS_BIND | MS_REC, data: null });
+
+  test('each path is bound onto itself, then remounted read-only', () => {
+    const sys = container();
+    run(sys, ['/proc/sys', '/proc/sysrq-trigger/']);
+    expect(sys.effects()).toEqual([
+      rbind('/proc/sys'),
+      remount('/proc/sys', MS_REC),
+      rbind('/proc/sysrq-trigger'),
+      remount('/proc/sysrq-trigger', MS_REC),
+    ]);
+  });
+
+  test('a missing path is skipped', () => {
+    const sys = container();
+    run(sys, ['/proc/bus', '/proc/sys']);
+    expect(sys.effects()).toEqual([rbind('/proc/bus'), rbind('/proc/sys'), remount('/proc/sys', MS_REC)]);
+  });
+
+  test('EBUSY on the remount is retried', () => {
+    const sys = container().failOn('mount', 'EBUSY', { nth: 2, times: 1 });
+    run(sys, ['/proc/sys']);
+    expect(sys.effects()).toEqual([rbind('/proc/sys'), remount('/proc/sys', MS_REC), { op: 'sleep', ms: 100 }, remount('/proc/sys', MS_REC)]);
+  });
+
+  test.each([
+    [1, 'mount "/proc/sys" -> "/proc/sys": EACCES'],
+    [2, 'mount "/proc/sys": EACCES'],
+  ])('a failing mount call %i stops the step', (nth, message) => {
+    const sys = container().failOn('mount', 'EACCES', { nth });
+    expect(() => run(sys, ['/proc/sys', '/proc/sysrq-trigger'])).toThrow(`finalize: plugin readonly-paths: ${message}`);
+    expect(sys.callsOf('mount')).toHaveLength(nth);
+  });
+});
+
+describe('finalize: readonly-rootfs and umask', () => {
+  test('a read-only root is remounted read-only without MS_REC', () => {
+    const sys = container();
+    runSteps(sys, [new finalize.ReadonlyRootfsStep(sys)], { readonlyRootfs: true });
+    expect(sys.effects()).toEqual([remount('/')]);
+  });
+
+  test('a read-write root is left alone', () => {
+    const sys = container();
+    runSteps(sys, [new finalize.ReadonlyRootfsStep(sys)], { readonlyRootfs: false });
+    expect(sys.effects()).toEqual([]);
+  });
+
+  test('EBUSY twice then success: two pauses', () => {
+    const sys = container().failOn('mount', 'EBUSY', { times: 2 });
+    runSteps(sys, [new finalize.ReadonlyRootfsStep(sys)], { readonlyRootfs: true });
+    expect(sys.effects()).toEqual([remount('/'), { op: 'sleep', ms: 100 }, remount('/'), { op: 'sleep', ms: 100 }, remount('/')]);
+  });
+
+  test('EBUSY five times is an error; another errno is passed on', () => {
+    const busy = container().failOn('mount', 'EBUSY', { times: 5 });
+    expect(() => runSteps(busy, [new finalize.ReadonlyRootfsStep(busy)], { readonlyRootfs: true })).toThrow(
+      'finalize: plugin readonly-rootfs: unable to remount / read-only: busy after 5 attempts',
+    );
+    const perm = container().failOn('mount', 'EPERM');
+    expect(() => runSteps(perm, [new finalize.ReadonlyRootfsStep(perm)], { readonlyRootfs: true })).toThrow(
+      'finalize: plugin readonly-rootfs: mount "/": EPERM',
+    );
+  });
+
+  test('umask 0022', () => {
+    const sys = container();
+    sys.umask(0o077);
+    sys.clearCalls();
+    runSteps(sys, [new finalize.UmaskStep(sys)], {});
+    expect(sys.effects()).toEqual([{ op: 'umask', mask: 0o022 }]);
+    expect(sys.umask(0)).toBe(0o022);
+  });
+});
+
+describe('finalize: the whole phase through the kernel', () => {
+  const full: Partial<RootfsConfig> = {
+    readonlyRootfs: true,
+    mounts: [makeMount({ type: 'tmpfs', destination: '/dev', flags: MS_NOSUID | MS_NOEXEC | MS_RDONLY })],
+    maskedPaths: ['/proc/kcore', '/proc/acpi'],
+    readonlyPaths: ['/proc/sys'],
+    sysctls: { 'kernel.hostname': 'box' },
+  };
+
+  function kernel(sys: FakeSyscalls) {
+    return createKernel({
+      syscalls: sys,
+      plugins: { plugins: [] },
+      extra: [
+        { module: 'elsewhere', plugin: { register: (api) => api.handler(mountsElsewhere) } },
+        { module: 'finalize', plugin: finalize },
+      ],
+    }).orchestrator;
+  }
+
+  test('the registered steps run as: ro /dev, sysctl, readonly paths, masks, ro rootfs, umask', () => {
+    const sys = container();
+    const orchestrator = kernel(sys);
+    expect(orchestrator.orderedSteps().map((s) => [s.name, s.phase, s.order])).toEqual([
+      ['readonly-dev', 'finalize', 'pre'],
+      ['sysctl', 'finalize', 'pre'],
+      ['readonly-paths', 'finalize', 'normal'],
+      ['masked-paths', 'finalize', 'normal'],
+      ['readonly-rootfs', 'finalize', 'post'],
+      ['umask', 'finalize', 'post'],
+    ]);
+    orchestrator.run(makeConfig(full));
+    expect(sys.effects()).toEqual([
+      remount('/dev', MS_NOSUID | MS_NOEXEC),
+      { op: 'writeFile', path: '/proc/sys/kernel/hostname', data: 'box' },
+      { op: 'mount', source: '/proc/sys', target: '/proc/sys', fstype: null, flags: MS_BIND | MS_REC, data: null },
+      remount('/proc/sys', MS_REC),
+      { op: 'mount', source: '/dev/null', target: '/proc/kcore', fstype: null, flags: MS_BIND, data: null },
+      { op: 'mount', source: 'tmpfs', target: '/proc/acpi', fstype: 'tmpfs', flags: MS_RDONLY, data: null },
+      remount('/'),
+      { op: 'umask', mask: 0o022 },
+    ]);
+  });
+
+  test('an empty config only sets the umask', () => {
+    const sys = container();
+    kernel(sys).run(makeConfig());
+    expect(sys.calls).toEqual([{ op: 'umask', mask: 0o022 }]);
+  });
+
+  test('a failure stops the phase: later steps do not run', () => {
+    const sys = container().failOn('writeFile', 'EACCES');
+    expect(() => kernel(sys).run(makeConfig(full))).toThrow('finalize: plugin sysctl: writeFile "/proc/sys/kernel/hostname": EACCES');
+    expect(sys.effects().map((c) => c.op)).toEqual(['mount', 'writeFile']);
+  });
+});
