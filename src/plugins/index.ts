@@ -6,6 +6,11 @@ import type { PluginModule } from '../core/kernel';
 import * as bind from './bind';
 import * as cgroup from './cgroup';
 import * as defaultHandler from './default';
+import * as devices from './devices';
+import * as exec from './exec';
+import * as finalize from './finalize';
+import * as hooks from './hooks';
+import * as hostname from './hostname';
 import * as mqueue from './mqueue';
 import * as proc from './proc';
 import * as tmpfs from './tmpfs';
@@ -17,4 +22,9 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, PluginModule>> = {
   bind,
   cgroup,
   default: defaultHandler,
+  hostname,
+  devices,
+  hooks,
+  finalize,
+  exec,
 };

@@ -340,7 +340,10 @@ export class LinuxSyscalls implements Syscalls {
         input: cmd.stdin,
         timeout: cmd.timeoutMs,
       });
-      if (r.error) throw fromNode('execve', [cmd.path], r.error);
+      // A command that exits without reading its stdin leaves Node with EPIPE; the exit
+      // status is known then, and is what counts (Go's os/exec ignores that EPIPE too).
+      const stdinUnread = (r.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && (r.status !== null || r.signal !== null);
+      if (r.error && !stdinUnread) throw fromNode('execve', [cmd.path], r.error);
       return { status: r.status, signal: r.signal, output: preadAll(out) };
     } finally {
       fs.closeSync(out);

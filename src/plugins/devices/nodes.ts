@@ -1,0 +1,102 @@
+import * as posix from 'path/posix';
+import { inject, injectable } from 'tsyringe';
+import { hasNamespace, type DeviceSpec } from '../../core/config/model';
+import { MS_BIND, major, makedev, minor } from '../../core/constants';
+import { StepError, SyscallError } from '../../core/errors';
+import { exists, mkdirAll } from '../../core/mounting';
+import { cleanPath, isWithin, secureJoin } from '../../core/paths';
+import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
+import type { FileKind, FileStat, Syscalls } from '../../core/syscalls/types';
+import { devicesToCreate, hasDeviceNumber, nodeKind, nodeMode } from './device-table';
+import { needsDevSetup } from './setup';
+import { inUserNamespace } from './userns';
+
+/**
+ * Creates the device nodes: the defaults every runtime provides and the config's
+ * linux.devices. Each node is made with mknod(2) and then checked with lstat(2); inside a
+ * user namespace, or where mknod(2) answers EPERM, the host's node is bind-mounted onto an
+ * empty file instead (mknod(2) of a char or block device needs CAP_MKNOD, which
+ * vfs_mknod checks against the initial user namespace).
+ */
+@injectable()
+export class DeviceNodesStep implements LifecycleStep {
+  readonly name = 'device-nodes';
+  readonly phase = 'dev' as const;
+  readonly order = 'pre' as const;
+
+  constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
+
+  run(ctx: RunContext): void {
+    const config = ctx.config;
+    if (!needsDevSetup(config)) return;
+    const bind = hasNamespace(config, 'user') || inUserNamespace(this.sys, ctx);
+    // umask(2) would strip bits from the modes mknod(2) and the empty bind targets get;
+    // with 0 the nodes have exactly the configured permissions.
+    const previous = this.sys.umask(0);
+    try {
+      for (const device of devicesToCreate(config.devices)) this.create(config.rootfs, device, bind);
+    } finally {
+      this.sys.umask(previous);
+    }
+  }
+
+  private create(rootfs: string, d: DeviceSpec, bind: boolean): void {
+    // The config loader refuses paths outside /dev; a config built in code is not loaded.
+    if (!isWithin('/dev', cleanPath(d.path)) || cleanPath(d.path) === '/dev') {
+      throw new StepError(`device path ${JSON.stringify(d.path)} is not under /dev`);
+    }
+    const dest = secureJoin(this.sys, rootfs, d.path);
+    mkdirAll(this.sys, posix.dirname(dest), 0o755);
+    if (bind) {
+      this.bindHostNode(d, dest);
+      return;
+    }
+    try {
+      this.sys.mknod(dest, nodeMode(d), makedev(d.major, d.minor));
+    } catch (err) {
+      if (!(err instanceof SyscallError)) throw err;
+      if (err.code === 'EEXIST') {
+        this.verify(d, dest, 'already exists as');
+        return;
+      }
+      if (err.code === 'EPERM') {
+        this.bindHostNode(d, dest);
+        return;
+      }
+      throw err;
+    }
+    this.sys.chown(dest, d.uid, d.gid);
+    this.verify(d, dest, 'was created as');
+  }
+
+  /**
+   * An empty file with the host's node of the same path bind-mounted on it. The host's
+   * /dev is still the process's /dev here, before the jail. MS_BIND makes mount(2) ignore
+   * the type, which runc passes as "bind".
+   */
+  private bindHostNode(d: DeviceSpec, dest: string): void {
+    if (!exists(this.sys, dest)) this.sys.writeFile(dest, '', 0o666);
+    this.sys.mount(d.path, dest, 'bind', MS_BIND, null);
+  }
+
+  /**
+   * The node at `dest` must be of the device's kind and, for char and block devices, carry
+   * its major:minor; lstat(2), as the entry itself must be the node, not a link to one.
+   */
+  private verify(d: DeviceSpec, dest: string, how: string): void {
+    const st = this.sys.lstat(dest);
+    const kind = nodeKind(d.type);
+    const numbered = hasDeviceNumber(d.type);
+    if (st.kind === kind && (!numbered || st.rdev === makedev(d.major, d.minor))) return;
+    const expected = describe(kind, numbered ? makedev(d.major, d.minor) : undefined);
+    throw new StepError(`device ${JSON.stringify(d.path)}: ${JSON.stringify(dest)} ${how} ${describeStat(st)}, expected ${expected}`);
+  }
+}
+
+function describe(kind: FileKind, rdev: bigint | undefined): string {
+  return rdev === undefined ? kind : `${kind} ${major(rdev)}:${minor(rdev)}`;
+}
+
+function describeStat(st: FileStat): string {
+  return describe(st.kind, st.kind === 'char' || st.kind === 'block' ? st.rdev : undefined);
+}

@@ -1,0 +1,31 @@
+import { inject, injectable } from 'tsyringe';
+import { SyscallError } from '../../core/errors';
+import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
+import type { Syscalls } from '../../core/syscalls/types';
+import { devDirectory, needsDevSetup } from './setup';
+
+/**
+ * /dev/ptmx becomes a symlink to pts/ptmx, the multiplexer node of the devpts mounted on
+ * /dev/pts, so ptys come from the container's own devpts instance. The link is what
+ * Documentation/filesystems/devpts.rst recommends; before Linux 4.7 a char 5:2 node there
+ * opened the initial devpts instance, the host's.
+ */
+@injectable()
+export class PtmxStep implements LifecycleStep {
+  readonly name = 'ptmx';
+  readonly phase = 'dev' as const;
+  readonly order = 'normal' as const;
+
+  constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
+
+  run(ctx: RunContext): void {
+    if (!needsDevSetup(ctx.config)) return;
+    const ptmx = devDirectory(this.sys, ctx.config.rootfs) + '/ptmx';
+    try {
+      this.sys.unlink(ptmx);
+    } catch (err) {
+      if (!(err instanceof SyscallError) || err.code !== 'ENOENT') throw err;
+    }
+    this.sys.symlink('pts/ptmx', ptmx);
+  }
+}

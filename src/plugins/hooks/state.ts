@@ -1,0 +1,68 @@
+/**
+ * What an OCI hook receives: the container state on stdin (runtime-spec runtime.md,
+ * "State"), and the command built from its config entry.
+ *
+ * Shared keys (RunContext.shared), set by the embedder or an earlier plugin:
+ * - `container.id` (string): the container's id; default the bundle directory's name.
+ * - `container.pid` (number): the container process's pid as the runtime namespace sees
+ *   it; default 0, since a mountkit run alone knows no runtime pid.
+ */
+import * as posix from 'path/posix';
+import type { HookSpec } from '../../core/config/model';
+import { StepError } from '../../core/errors';
+import type { CommandResult, CommandSpec } from '../../core/syscalls/types';
+
+export const CONTAINER_ID_KEY = 'container.id';
+export const CONTAINER_PID_KEY = 'container.pid';
+
+/** The runtime-spec version the state document follows. */
+export const OCI_VERSION = '1.0.2';
+
+export interface OciState {
+  ociVersion: string;
+  id: string;
+  /** Hooks at this point run during the create operation. */
+  status: 'creating';
+  pid: number;
+  bundle: string;
+}
+
+function sharedValue<T>(shared: ReadonlyMap<string, unknown>, key: string, type: 'string' | 'number'): T | undefined {
+  const value = shared.get(key);
+  if (value === undefined) return undefined;
+  if (typeof value !== type) throw new StepError(`shared "${key}" must be a ${type}, got ${typeof value}`);
+  return value as T;
+}
+
+export function ociState(shared: ReadonlyMap<string, unknown>, bundle: string): OciState {
+  return {
+    ociVersion: OCI_VERSION,
+    id: sharedValue<string>(shared, CONTAINER_ID_KEY, 'string') ?? posix.basename(bundle),
+    status: 'creating',
+    pid: sharedValue<number>(shared, CONTAINER_PID_KEY, 'number') ?? 0,
+    bundle,
+  };
+}
+
+/**
+ * The command for one hook. runtime-spec: `args` has the same semantics as execv's argv,
+ * so args[0] is argv[0] and may differ from `path`; `env` is the whole environment;
+ * `timeout` is in seconds. The working directory is the bundle, as runc's hooks inherit
+ * runc's, which is the bundle.
+ */
+export function hookCommand(hook: HookSpec, state: OciState): CommandSpec {
+  const cmd: CommandSpec = { path: hook.path, args: hook.args.slice(1), env: [...hook.env], dir: state.bundle, stdin: JSON.stringify(state) };
+  if (hook.args.length > 0) cmd.argv0 = hook.args[0];
+  if (hook.timeout !== undefined) cmd.timeoutMs = hook.timeout * 1000;
+  return cmd;
+}
+
+/** Why a finished hook failed, or undefined when it exited with status 0. */
+export function hookFailure(hook: HookSpec, result: CommandResult): string | undefined {
+  if (result.status === 0 && result.signal === null) return undefined;
+  const how = result.signal
+    ? `killed by ${result.signal}${hook.timeout === undefined ? '' : ` (timeout ${hook.timeout}s)`}`
+    : `exit status ${result.status}`;
+  const output = result.output.trim();
+  return `failed (${how})${output ? `: ${output}` : ''}`;
+}

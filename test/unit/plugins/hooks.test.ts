@@ -1,0 +1,150 @@
+import 'reflect-metadata';
+import type { HookSpec, RootfsConfig } from '../../../src/core/config/model';
+import { createKernel } from '../../../src/core/kernel';
+import { silentLogger } from '../../../src/core/logger';
+import { Orchestrator } from '../../../src/core/orchestrator';
+import type { LifecycleStep, RunContext } from '../../../src/core/plugin';
+import { FakeSyscalls } from '../../../src/core/syscalls/fake';
+import type { CommandResult, CommandSpec } from '../../../src/core/syscalls/types';
+import * as hooksPlugin from '../../../src/plugins/hooks';
+import { OciHooksStep } from '../../../src/plugins/hooks';
+import { CONTAINER_ID_KEY, CONTAINER_PID_KEY, hookCommand, hookFailure, ociState } from '../../../src/plugins/hooks/state';
+import { makeConfig } from '../../helpers/config';
+
+function hook(path: string, over: Partial<HookSpec> = {}): HookSpec {
+  return { path, args: [], env: [], ...over };
+}
+
+/** Puts values in ctx.shared before the hooks run, as an embedder's step would. */
+function sharing(values: Record<string, unknown>): LifecycleStep {
+  return {
+    name: 'share',
+    phase: 'prepare-root',
+    run: (ctx: RunContext) => Object.entries(values).forEach(([k, v]) => ctx.shared.set(k, v)),
+  };
+}
+
+function setup(shared: Record<string, unknown> = {}) {
+  const sys = new FakeSyscalls();
+  const run = (hooks: Partial<RootfsConfig['hooks']>) =>
+    new Orchestrator(sys, silentLogger, [], [sharing(shared), new OciHooksStep(sys)]).run(
+      makeConfig({ bundle: '/bundles/web-1', rootfs: '/bundles/web-1/rootfs', hooks: { prestart: [], createRuntime: [], ...hooks } }),
+    );
+  return { sys, run };
+}
+
+const STATE = JSON.stringify({ ociVersion: '1.0.2', id: 'web-1', status: 'creating', pid: 0, bundle: '/bundles/web-1' });
+
+describe('hook state and command', () => {
+  test.each([
+    ['nothing shared: bundle name and pid 0', {}, { id: 'web-1', pid: 0 }],
+    ['shared id and pid', { [CONTAINER_ID_KEY]: 'c0ffee', [CONTAINER_PID_KEY]: 4242 }, { id: 'c0ffee', pid: 4242 }],
+  ])('%s', (_name, values, expected) => {
+    expect(ociState(new Map(Object.entries(values)), '/bundles/web-1')).toEqual({
+      ociVersion: '1.0.2',
+      status: 'creating',
+      bundle: '/bundles/web-1',
+      ...expected,
+    });
+  });
+
+  test.each([
+    [CONTAINER_ID_KEY, 7, 'shared "container.id" must be a string, got number'],
+    [CONTAINER_PID_KEY, '7', 'shared "container.pid" must be a number, got string'],
+  ])('a shared %s of the wrong type is refused', (key, value, message) => {
+    expect(() => ociState(new Map([[key, value]]), '/b')).toThrow(message);
+  });
+
+  test.each<[string, HookSpec, CommandSpec]>([
+    ['no args: argv[0] is the path', hook('/bin/h'), { path: '/bin/h', args: [], env: [], dir: '/b', stdin: '{}' }],
+    [
+      'args[0] is argv[0], the rest are the arguments',
+      hook('/usr/bin/fix-mounts', { args: ['fix-mounts', 'a', 'b'], env: ['K=V'] }),
+      { path: '/usr/bin/fix-mounts', args: ['a', 'b'], env: ['K=V'], dir: '/b', stdin: '{}', argv0: 'fix-mounts' },
+    ],
+    ['timeout in seconds becomes milliseconds', hook('/bin/h', { timeout: 5 }), { path: '/bin/h', args: [], env: [], dir: '/b', stdin: '{}', timeoutMs: 5000 }],
+  ])('%s', (_name, spec, expected) => {
+    const state = { ociVersion: '1.0.2', id: 'x', status: 'creating' as const, pid: 0, bundle: '/b' };
+    expect(hookCommand(spec, state)).toEqual({ ...expected, stdin: JSON.stringify(state) });
+  });
+
+  test.each<[string, HookSpec, CommandResult, string | undefined]>([
+    ['exit 0', hook('/h'), { status: 0, signal: null, output: 'chatty' }, undefined],
+    ['exit 3 with output', hook('/h'), { status: 3, signal: null, output: 'boom\n' }, 'failed (exit status 3): boom'],
+    ['exit 1 without output', hook('/h'), { status: 1, signal: null, output: '  ' }, 'failed (exit status 1)'],
+    ['a signal', hook('/h'), { status: null, signal: 'SIGKILL', output: '' }, 'failed (killed by SIGKILL)'],
+    ['a signal with a timeout', hook('/h', { timeout: 2 }), { status: null, signal: 'SIGTERM', output: 'slow' }, 'failed (killed by SIGTERM (timeout 2s)): slow'],
+  ])('%s', (_name, spec, result, expected) => {
+    expect(hookFailure(spec, result)).toBe(expected);
+  });
+});
+
+describe('hooks step', () => {
+  test('prestart hooks run first, then createRuntime, each list in order, with the state on stdin', () => {
+    const { sys, run } = setup();
+    run({
+      createRuntime: [hook('/hooks/cr1', { args: ['cr1', '--x'], env: ['A=1'] }), hook('/hooks/cr2', { timeout: 3 })],
+      prestart: [hook('/hooks/pre1')],
+    });
+    expect(sys.effects()).toEqual([
+      { op: 'runCommand', cmd: { path: '/hooks/pre1', args: [], env: [], dir: '/bundles/web-1', stdin: STATE } },
+      { op: 'runCommand', cmd: { path: '/hooks/cr1', args: ['--x'], env: ['A=1'], dir: '/bundles/web-1', stdin: STATE, argv0: 'cr1' } },
+      { op: 'runCommand', cmd: { path: '/hooks/cr2', args: [], env: [], dir: '/bundles/web-1', stdin: STATE, timeoutMs: 3000 } },
+    ]);
+  });
+
+  test('the state carries the shared container id and pid', () => {
+    const { sys, run } = setup({ [CONTAINER_ID_KEY]: 'c0ffee', [CONTAINER_PID_KEY]: 4242 });
+    run({ createRuntime: [hook('/h')] });
+    expect(JSON.parse(sys.callsOf('runCommand')[0].cmd.stdin ?? '')).toEqual({
+      ociVersion: '1.0.2',
+      id: 'c0ffee',
+      status: 'creating',
+      pid: 4242,
+      bundle: '/bundles/web-1',
+    });
+  });
+
+  test('no hooks: nothing runs', () => {
+    const { sys, run } = setup({ [CONTAINER_ID_KEY]: 7 });
+    run({});
+    expect(sys.calls).toEqual([]);
+  });
+
+  test('a failing hook stops the run with its path and output; later hooks do not run', () => {
+    const { sys, run } = setup();
+    sys.commandResult = (cmd) => (cmd.path === '/hooks/bad' ? { status: 2, signal: null, output: 'no network\n' } : { status: 0, signal: null, output: '' });
+    expect(() => run({ prestart: [hook('/hooks/ok'), hook('/hooks/bad')], createRuntime: [hook('/hooks/never')] })).toThrow(
+      'before-jail: plugin hooks: hook prestart[1] "/hooks/bad" failed (exit status 2): no network',
+    );
+    expect(sys.callsOf('runCommand').map((c) => c.cmd.path)).toEqual(['/hooks/ok', '/hooks/bad']);
+  });
+
+  test('a hook killed by a signal is a failure', () => {
+    const { sys, run } = setup();
+    sys.commandResult = { status: null, signal: 'SIGTERM', output: '' };
+    expect(() => run({ createRuntime: [hook('/hooks/slow', { timeout: 1 })] })).toThrow(
+      'before-jail: plugin hooks: hook createRuntime[0] "/hooks/slow" failed (killed by SIGTERM (timeout 1s))',
+    );
+  });
+
+  test('a hook that cannot be started names the hook and the syscall', () => {
+    const { sys, run } = setup();
+    sys.failOn('runCommand', 'ENOENT');
+    expect(() => run({ createRuntime: [hook('/hooks/missing')] })).toThrow(
+      'before-jail: plugin hooks: hook createRuntime[0] "/hooks/missing": runCommand "/hooks/missing": ENOENT',
+    );
+  });
+
+  test('a shared value of the wrong type is a PluginError', () => {
+    const { run } = setup({ [CONTAINER_PID_KEY]: '12' });
+    expect(() => run({ prestart: [hook('/h')] })).toThrow('before-jail: plugin hooks: shared "container.pid" must be a number, got string');
+  });
+});
+
+describe('hooks plugin', () => {
+  test('registers one step in the before-jail phase', () => {
+    const kernel = createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'hooks', plugin: hooksPlugin }] });
+    expect(kernel.orchestrator.orderedSteps().map((s) => [s.name, s.phase, s.order ?? 'normal'])).toEqual([['hooks', 'before-jail', 'normal']]);
+  });
+});
