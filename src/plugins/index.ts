@@ -3,6 +3,7 @@
  * that a run loads them in one pass; a third-party plugin is a path or package instead.
  */
 import type { PluginModule } from '../core/kernel';
+import * as afterJail from './after-jail';
 import * as bind from './bind';
 import * as cgroup from './cgroup';
 import * as defaultHandler from './default';
@@ -11,7 +12,9 @@ import * as exec from './exec';
 import * as finalize from './finalize';
 import * as hooks from './hooks';
 import * as hostname from './hostname';
+import * as jail from './jail';
 import * as mqueue from './mqueue';
+import * as prepareRoot from './prepare-root';
 import * as proc from './proc';
 import * as tmpfs from './tmpfs';
 
@@ -23,8 +26,11 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, PluginModule>> = {
   cgroup,
   default: defaultHandler,
   hostname,
+  'prepare-root': prepareRoot,
   devices,
   hooks,
+  jail,
+  'after-jail': afterJail,
   finalize,
   exec,
 };

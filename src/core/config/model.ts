@@ -2,6 +2,7 @@
  * RootfsConfig: everything the rootfs code reads, independent of the OCI JSON.
  * Built by the OCI loader (./oci.ts) or directly in code by an embedder.
  */
+import { cleanPath } from '../paths';
 import type { CommandSpec } from '../syscalls/types';
 
 export interface MountExtensions {
@@ -103,4 +104,12 @@ export interface RootfsConfig {
 
 export function hasNamespace(config: RootfsConfig, type: NamespaceType): boolean {
   return config.namespaces.some((ns) => ns.type === type);
+}
+
+/**
+ * Whether mountkit sets up the container's /dev (device nodes, ptmx, links, reopening
+ * stdio on its /dev/null): yes unless a bind mount provides /dev whole (runc's needsSetupDev).
+ */
+export function needsDevSetup(config: RootfsConfig): boolean {
+  return !config.mounts.some((m) => m.type === 'bind' && cleanPath(m.destination) === '/dev');
 }

@@ -3,7 +3,8 @@ import { SyscallError } from '../../core/errors';
 import { exists } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
-import { devDirectory, needsDevSetup } from './setup';
+import { needsDevSetup } from '../../core/config/model';
+import { devDirectory } from './setup';
 
 /** Entry in /dev -> link target: the descriptors of whichever process opens them (proc(5)). */
 export const DEV_SYMLINKS: readonly (readonly [string, string])[] = [

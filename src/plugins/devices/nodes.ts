@@ -8,7 +8,7 @@ import { cleanPath, isWithin, secureJoin } from '../../core/paths';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { FileKind, FileStat, Syscalls } from '../../core/syscalls/types';
 import { devicesToCreate, hasDeviceNumber, nodeKind, nodeMode } from './device-table';
-import { needsDevSetup } from './setup';
+import { needsDevSetup } from '../../core/config/model';
 import { inUserNamespace } from './userns';
 
 /**

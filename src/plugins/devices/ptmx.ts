@@ -2,7 +2,8 @@ import { inject, injectable } from 'tsyringe';
 import { SyscallError } from '../../core/errors';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
-import { devDirectory, needsDevSetup } from './setup';
+import { needsDevSetup } from '../../core/config/model';
+import { devDirectory } from './setup';
 
 /**
  * /dev/ptmx becomes a symlink to pts/ptmx, the multiplexer node of the devpts mounted on

@@ -1,18 +1,8 @@
 /**
- * Whether the /dev steps run, and where the container's /dev is on the host.
+ * Where the container's /dev is on the host.
  */
-import type { RootfsConfig } from '../../core/config/model';
-import { cleanPath, secureJoin } from '../../core/paths';
+import { secureJoin } from '../../core/paths';
 import type { Syscalls } from '../../core/syscalls/types';
-
-/**
- * False when a bind mount targets /dev: the caller brought a complete /dev (often the
- * host's), and nodes, ptmx and links created in it would land in that source directory.
- * runc makes the same decision (needsSetupDev).
- */
-export function needsDevSetup(config: RootfsConfig): boolean {
-  return !config.mounts.some((m) => m.type === 'bind' && cleanPath(m.destination) === '/dev');
-}
 
 /**
  * The container's /dev as a host path, resolved inside the rootfs at the time of the call:

@@ -10,7 +10,6 @@ import type { FileStat } from '../../../src/core/syscalls/types';
 import * as devicesPlugin from '../../../src/plugins/devices';
 import { DevSymlinksStep, DeviceNodesStep, PtmxStep } from '../../../src/plugins/devices';
 import { DEFAULT_DEVICES, devicesToCreate, nodeKind, nodeMode } from '../../../src/plugins/devices/device-table';
-import { needsDevSetup } from '../../../src/plugins/devices/setup';
 import { IN_USER_NAMESPACE_KEY, inUserNamespace, uidMapIsInitial } from '../../../src/plugins/devices/userns';
 import { makeConfig, makeMount } from '../../helpers/config';
 
@@ -96,18 +95,6 @@ describe('device table', () => {
 
   test('type bits in a fileMode built in code do not leak into the node type', () => {
     expect(nodeMode(device({ path: '/dev/x', type: 'c', fileMode: S_IFBLK | 0o600 }))).toBe(S_IFCHR | 0o600);
-  });
-});
-
-describe('needsDevSetup', () => {
-  test.each([
-    ['no mounts', [], true],
-    ['a tmpfs on /dev', [{ type: 'tmpfs', destination: '/dev' }], true],
-    ['a bind on /dev/shm', [{ type: 'bind', destination: '/dev/shm' }], true],
-    ['a bind on /dev', [{ type: 'bind', destination: '/dev' }], false],
-    ['a bind on /dev/ (uncleaned)', [{ type: 'bind', destination: '//dev/./' }], false],
-  ] as const)('%s: %s', (_name, mounts, expected) => {
-    expect(needsDevSetup(makeConfig({ mounts: mounts.map((m, index) => makeMount({ index, ...m })) }))).toBe(expected);
   });
 });
 

@@ -1,0 +1,143 @@
+/**
+ * Conformance: the same bundle under runc and under mountkit; what the container sees
+ * (mount table, /dev, open descriptors, umask, cwd, modes) must be the same once what
+ * must differ is normalized (harness.ts). Under CI these tests run, never skip.
+ */
+import { mkdirSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import { BUSYBOX, PROBE, RUNC, copyBundle, makeBundle, normalize, runMountkit, runRunc } from './harness';
+
+const available = Boolean(RUNC && BUSYBOX) && process.getuid?.() === 0;
+if (process.env.CI === 'true' && !available) {
+  throw new Error('conformance tests need root, runc and busybox-static (installed by .ci/run)');
+}
+const maybe = available ? describe : describe.skip;
+
+/** `runc spec` 1.1.5's default config, with the probe as the process. */
+function runcSpec(extra: string[] = []): Record<string, any> {
+  return {
+    ociVersion: '1.0.2-dev',
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: ['sh', '-c', [PROBE, ...extra].join('; ')],
+      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
+      cwd: '/',
+      noNewPrivileges: true,
+    },
+    root: { path: 'rootfs', readonly: true },
+    hostname: 'runc',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
+      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
+      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+    ],
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
+      maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
+      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+    },
+  };
+}
+
+/** Runs the bundle under both runtimes (each on its own copy) and compares. */
+function compare(config: Record<string, any>, prepare?: (bundle: string) => void): void {
+  const bundle = makeBundle(config);
+  const copies: string[] = [];
+  try {
+    prepare?.(bundle.dir);
+    const forRunc = copyBundle(bundle.dir);
+    const forMountkit = copyBundle(bundle.dir);
+    copies.push(forRunc, forMountkit);
+    const runc = runRunc(forRunc);
+    const mk = runMountkit(forMountkit);
+    expect({ status: runc.status, stderr: runc.stderr }).toEqual({ status: 0, stderr: '' });
+    expect({ status: mk.status, stderr: mk.stderr }).toEqual({ status: 0, stderr: '' });
+    const a = normalize(runc.stdout.split(forRunc).join('<bundle>'));
+    const b = normalize(mk.stdout.split(forMountkit).join('<bundle>'));
+    expect(b).toEqual(a);
+  } finally {
+    bundle.cleanup();
+    for (const c of copies) require('fs').rmSync(c, { recursive: true, force: true });
+  }
+}
+
+maybe('runc 1.1.5 and mountkit see the same container', () => {
+  test('runc spec default', () => compare(runcSpec()));
+
+  test('docker-like: hosts, resolv.conf and hostname binds, docker masks, a sysctl', () => {
+    const config = runcSpec(['echo "== files"; cat /etc/hostname /etc/hosts; cat /proc/sys/kernel/domainname']);
+    config.mounts.push(
+      { destination: '/etc/hosts', type: 'bind', source: 'hosts', options: ['rbind', 'rprivate'] },
+      { destination: '/etc/resolv.conf', type: 'bind', source: 'resolv.conf', options: ['rbind', 'rprivate'] },
+      { destination: '/etc/hostname', type: 'bind', source: 'hostname', options: ['rbind', 'rprivate', 'ro'] },
+    );
+    config.linux.maskedPaths = ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'];
+    config.linux.readonlyPaths = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+    config.linux.sysctl = { 'kernel.domainname': 'conformance.test' };
+    compare(config, (dir) => {
+      writeFileSync(path.join(dir, 'hosts'), '127.0.0.1 localhost\n');
+      writeFileSync(path.join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\n');
+      writeFileSync(path.join(dir, 'hostname'), 'runc\n');
+    });
+  });
+
+  test('read-only rootfs with tmpfs mounts and a deep cwd', () => {
+    const config = runcSpec(['echo "== modes"; stat -c "%a %u %g %n" /tmp /run /work/a/b/c']);
+    config.process.cwd = '/work/a/b/c';
+    config.mounts.push(
+      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] },
+      { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=755', 'size=1m'] },
+      { destination: '/work', type: 'tmpfs', source: 'tmpfs', options: ['rw', 'noexec'] },
+    );
+    compare(config);
+  });
+
+  test('tmpcopyup and nested tmpfs', () => {
+    const config = runcSpec(['echo "== files"; ls -lnR /opt | sed -E "s/ [A-Z][a-z]{2} +[0-9]+ +[0-9:]+ / /"; cat /opt/data/file']);
+    config.mounts.push(
+      { destination: '/opt', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] },
+      { destination: '/opt/inner', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
+    );
+    compare(config, (dir) => {
+      mkdirSync(path.join(dir, 'rootfs', 'opt', 'data'), { recursive: true });
+      writeFileSync(path.join(dir, 'rootfs', 'opt', 'data', 'file'), 'copied up\n', { mode: 0o640 });
+    });
+  });
+
+  test('extra devices', () => {
+    const config = runcSpec();
+    config.linux.devices = [
+      { path: '/dev/mynull', type: 'c', major: 1, minor: 3, fileMode: 0o620, uid: 1000, gid: 5 },
+      { path: '/dev/sub/zero', type: 'c', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 },
+      { path: '/dev/myfifo', type: 'p', fileMode: 0o600, uid: 0, gid: 0 },
+    ];
+    compare(config);
+  });
+
+  test('40+ binds mixing ro, rw and nosuid', () => {
+    const config = runcSpec(['echo "== writes"; for i in $(seq 0 43); do if touch /b$i/x 2>/dev/null; then echo "$i rw"; else echo "$i ro"; fi; done']);
+    for (let i = 0; i < 44; i++) {
+      const options = ['rbind', i % 3 === 0 ? 'ro' : 'rw', ...(i % 2 === 0 ? ['nosuid'] : []), ...(i % 5 === 0 ? ['nodev', 'noexec'] : [])];
+      config.mounts.push({ destination: `/b${i}`, type: 'bind', source: `src/${i}`, options });
+    }
+    compare(config, (dir) => {
+      for (let i = 0; i < 44; i++) mkdirSync(path.join(dir, 'src', String(i)), { recursive: true });
+    });
+  });
+
+  test('an rbind of a tree with submounts', () => {
+    const config = runcSpec();
+    config.mounts.push(
+      { destination: '/tree/sub', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
+      { destination: '/tree/sub/deeper', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
+      { destination: '/copy', type: 'bind', source: 'rootfs/tree', options: ['rbind'] },
+      { destination: '/flat', type: 'bind', source: 'rootfs/tree', options: ['bind'] },
+    );
+    compare(config);
+  });
+});

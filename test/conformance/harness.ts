@@ -1,0 +1,114 @@
+/**
+ * Runs one OCI bundle under runc and under mountkit and normalizes what the container
+ * printed, so that the two can be compared line for line.
+ */
+import { spawnSync } from 'child_process';
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { BIN, REPO } from '../helpers/cli';
+
+export const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p));
+export const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
+
+/** What every conformance container prints, section by section. */
+export const PROBE = [
+  'echo "== mountinfo"; cat /proc/self/mountinfo',
+  'echo "== dev"; ls -ln /dev',
+  'echo "== fds"; ls /proc/self/fd',
+  'echo "== umask"; umask',
+  'echo "== pwd"; pwd',
+].join('; ');
+
+export interface Outcome {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A bundle directory with a busybox rootfs, made from examples/busybox/make-rootfs.sh. */
+export function makeBundle(config: object): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-conf-'));
+  const r = spawnSync('sh', [path.join(REPO, 'examples', 'busybox', 'make-rootfs.sh'), path.join(dir, 'rootfs')], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`make-rootfs.sh failed: ${r.stderr}`);
+  writeFileSync(path.join(dir, 'config.json'), JSON.stringify(config, null, 2));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A pristine copy of the bundle, so each runtime starts from the same tree. */
+export function copyBundle(dir: string): string {
+  const copy = mkdtempSync(path.join(tmpdir(), 'mountkit-conf-'));
+  cpSync(dir, copy, { recursive: true, verbatimSymlinks: true });
+  return copy;
+}
+
+let serial = 0;
+
+export function runRunc(bundle: string): Outcome {
+  const id = `mountkit-conf-${process.pid}-${serial++}`;
+  const r = spawnSync(RUNC!, ['run', '--bundle', bundle, id], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  spawnSync(RUNC!, ['delete', '--force', id], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function runMountkit(bundle: string, extra: string[] = []): Outcome {
+  const r = spawnSync(process.execPath, [BIN, 'run', '--bundle', bundle, ...extra], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Splits the probe output into its sections. */
+export function sections(stdout: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  let current = '';
+  for (const line of stdout.split('\n')) {
+    const m = /^== (\w+)$/.exec(line);
+    if (m) current = out[m[1]] ? current : m[1];
+    if (m) out[current] = [];
+    else if (current && line !== '') out[current].push(line);
+  }
+  return out;
+}
+
+/**
+ * A mountinfo table with what must differ between two runs taken out: mount ids become
+ * the parent's mountpoint, anonymous device numbers (0:N) and peer group numbers are
+ * dropped, and the root of a cgroup mount (runc makes a cgroup per container, mountkit
+ * leaves cgroups to its caller) becomes <cgroup>.
+ */
+export function normalizeMountinfo(lines: readonly string[]): string[] {
+  const byId = new Map<string, string>();
+  for (const line of lines) {
+    const f = line.split(' ');
+    byId.set(f[0], f[4]);
+  }
+  return lines.map((line) => {
+    const f = line.split(' ');
+    const sep = f.indexOf('-', 6);
+    const [, parent, dev, root, mountpoint, options] = f;
+    const optional = f.slice(6, sep).map((o) => o.replace(/:\d+$/, ''));
+    const [fstype, source, superOptions] = f.slice(sep + 1);
+    const device = dev.startsWith('0:') ? '0:*' : dev;
+    const rootShown = fstype === 'cgroup' || fstype === 'cgroup2' ? '<cgroup>' : root;
+    return [byId.get(parent) ?? '<outside>', device, rootShown, mountpoint, options, ...optional, '-', fstype, source, superOptions].join(' ');
+  });
+}
+
+/** `ls -ln` lines without the date and time columns. */
+export function normalizeLs(lines: readonly string[]): string[] {
+  return lines
+    .filter((l) => !l.startsWith('total '))
+    .map((l) => l.replace(/\s+[A-Z][a-z]{2}\s+\d+\s+(\d\d:\d\d|\d{4})\s+/, ' ').replace(/\s+/g, ' '));
+}
+
+export function normalize(stdout: string): Record<string, string[]> {
+  const s = sections(stdout);
+  return {
+    ...s,
+    mountinfo: normalizeMountinfo(s.mountinfo ?? []),
+    dev: normalizeLs(s.dev ?? []),
+  };
+}
