@@ -53,8 +53,12 @@ function relaunch(plan: LaunchPlan, argv: readonly string[]): number {
     env: { ...process.env, [RELAUNCHED_ENV]: '1' },
   });
   if (r.error) throw r.error;
-  // A container killed by a signal exits 128+N, as a shell reports it.
-  return r.status ?? 128 + (constants.signals[r.signal as keyof typeof constants.signals] ?? 0);
+  return exitStatus(r.status, r.signal);
+}
+
+/** A child's status as ours; one killed by a signal gives 128+N, as a shell reports it. */
+export function exitStatus(status: number | null, signal: NodeJS.Signals | null): number {
+  return status ?? 128 + (signal ? constants.signals[signal] : 0);
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { NamespaceSpec } from '../../src/core/config/model';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWCGROUP } from '../../src/core/constants';
 import { planLaunch, userNamespaceProblem } from '../../src/core/namespaces';
-import { inInitialUserNamespace } from '../../src/cli/run';
+import { exitStatus, inInitialUserNamespace } from '../../src/cli/run';
 
 const ns = (...types: string[]): NamespaceSpec[] =>
   types.map((t) => {
@@ -71,4 +71,13 @@ describe('inInitialUserNamespace', () => {
     ['         0       1000          1\n', false],
     ['         0     100000      65536\n', false],
   ])('%j -> %s', (map, expected) => expect(inInitialUserNamespace(map)).toBe(expected));
+});
+
+describe('exitStatus', () => {
+  test.each([
+    [0, null, 0],
+    [7, null, 7],
+    [null, 'SIGTERM', 143],
+    [null, 'SIGKILL', 137],
+  ] as const)('(%j, %j) -> %j', (status, signal, expected) => expect(exitStatus(status, signal)).toBe(expected));
 });

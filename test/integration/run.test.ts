@@ -1,0 +1,119 @@
+import { spawnSync } from 'child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import { BUSYBOX, makeBundle, runMountkit } from '../conformance/harness';
+import { BIN } from '../helpers/cli';
+
+const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
+if (process.env.CI === 'true' && !available) throw new Error('run tests need root and busybox-static (installed by .ci/run)');
+const maybe = available ? describe : describe.skip;
+
+function config(args: string[], over: Record<string, unknown> = {}): Record<string, any> {
+  return {
+    ociVersion: '1.0.2',
+    process: { terminal: false, args, env: ['PATH=/bin'], cwd: '/' },
+    root: { path: 'rootfs' },
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }] },
+    ...over,
+  };
+}
+
+function withBundle<T>(c: Record<string, any>, fn: (dir: string) => T): T {
+  const b = makeBundle(c);
+  try {
+    return fn(b.dir);
+  } finally {
+    b.cleanup();
+  }
+}
+
+maybe('mountkit run', () => {
+  test("the container's stdout, stderr and exit status are the command's; it is PID 1", () => {
+    const r = withBundle(config(['sh', '-c', 'echo out $$; echo err >&2; exit 7']), (dir) => runMountkit(dir));
+    expect(r).toEqual({ status: 7, stdout: 'out 1\n', stderr: 'err\n' });
+  });
+
+  test('/proc shows only the container processes; only 0, 1, 2 reach it', () => {
+    const r = withBundle(config(['sh', '-c', 'ls /proc | grep -E "^[0-9]+$" | sort -n | head -1; echo $(ls /proc/self/fd)']), (dir) => runMountkit(dir));
+    expect(r.status).toBe(0);
+    // The shell is PID 1; ls itself holds one descriptor (its directory) besides 0, 1 and 2.
+    expect(r.stdout).toBe('1\n0 1 2 3\n');
+  });
+
+  test('hostname, env and cwd come from the config', () => {
+    const c = config(['sh', '-c', 'hostname; echo $GREETING; pwd'], { hostname: 'box' });
+    c.process.env.push('GREETING=hi');
+    c.process.cwd = '/made/for/you';
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect(r).toEqual({ status: 0, stdout: 'box\nhi\n/made/for/you\n', stderr: '' });
+  });
+
+  test('a signal ending the container ends mountkit the same way', () => {
+    const c = config(['sh', '-c', 'kill -TERM $$; sleep 5'], { linux: { namespaces: [{ type: 'mount' }] } });
+    const r = withBundle(c, (dir) => spawnSync(process.execPath, [BIN, 'run', '--bundle', dir], { encoding: 'utf8' }));
+    expect([r.status, r.signal]).toEqual([null, 'SIGTERM']);
+  });
+
+  test('without a pid namespace the run stays in one process', () => {
+    const c = config(['sh', '-c', 'echo $$'], { linux: { namespaces: [{ type: 'mount' }] } });
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect(r.status).toBe(0);
+    expect(Number(r.stdout.trim())).toBeGreaterThan(1);
+  });
+
+  test('a missing config.json is a config error: exit 2, one line', () => {
+    const r = runMountkit('/nonexistent-bundle');
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^mountkit: config\.json "\/nonexistent-bundle\/config\.json": cannot be read \(ENOENT\)\n$/);
+  });
+
+  test('a missing bind source is a runtime error: exit 1, naming mount and source', () => {
+    const c = config(['true']);
+    c.mounts.push({ destination: '/data', type: 'bind', source: '/nonexistent-source', options: ['rbind'] });
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('mountkit: mounts: plugin bind mounts[2] "/data": bind source "/nonexistent-source" does not exist\n');
+  });
+
+  test('a program missing from PATH is a runtime error', () => {
+    const r = withBundle(config(['no-such-program']), (dir) => runMountkit(dir));
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe('mountkit: finalize: plugin exec: process.args[0] "no-such-program" is not found in PATH "/bin"\n');
+  });
+
+  test('--log FILE with --log-level debug records the phases as JSON lines', () => {
+    const b = makeBundle(config(['true']));
+    try {
+      const log = path.join(b.dir, 'run.log');
+      const r = runMountkit(b.dir, ['--log', log, '--log-level', 'debug', '--log-format', 'json']);
+      expect(r).toEqual({ status: 0, stdout: '', stderr: '' });
+      const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+      const phases = lines.filter((l) => /^phase .* end$/.test(l.message)).map((l) => l.message.split(' ')[1]);
+      expect(phases).toEqual(['prepare-root', 'mounts', 'dev', 'before-jail', 'jail', 'after-jail']);
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('--no-pivot jails with MS_MOVE and chroot and still runs the container', () => {
+    const r = withBundle(config(['sh', '-c', 'cat /proc/self/mountinfo | head -1 | cut -d" " -f5']), (dir) => runMountkit(dir, ['--no-pivot']));
+    expect(r).toEqual({ status: 0, stdout: '/\n', stderr: '' });
+  });
+
+  test('--plugins FILE replaces the plugin list', () => {
+    const b = makeBundle(config(['true']));
+    try {
+      mkdirSync(path.join(b.dir, 'p'));
+      writeFileSync(path.join(b.dir, 'p', 'plugins.json'), JSON.stringify({ plugins: [{ module: 'builtin:nope' }] }));
+      const r = runMountkit(b.dir, ['--plugins', path.join(b.dir, 'p', 'plugins.json')]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^mountkit: plugin module "builtin:nope": no built-in plugin of that name/);
+    } finally {
+      b.cleanup();
+    }
+  });
+});
