@@ -65,6 +65,24 @@ maybe('mountkit run', () => {
     expect(Number(r.stdout.trim())).toBeGreaterThan(1);
   });
 
+  test('inside a user namespace (unshare -Ur), device nodes are bound from the host', () => {
+    const c = config(['sh', '-c', 'cat /proc/self/uid_map; grep -c " /dev/null " /proc/self/mountinfo; echo $$']);
+    c.linux.namespaces.push({ type: 'user' });
+    const r = withBundle(c, (dir) =>
+      spawnSync('unshare', ['-Ur', process.execPath, BIN, 'run', '--bundle', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(r.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['0 0 1', '1', '1', '']);
+  });
+
+  test('a new user namespace outside one is refused before anything happens', () => {
+    const c = config(['true']);
+    c.linux.namespaces.push({ type: 'user' });
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^mountkit: linux\.namespaces "user": a new user namespace needs a single-threaded process/);
+  });
+
   test('a missing config.json is a config error: exit 2, one line', () => {
     const r = runMountkit('/nonexistent-bundle');
     expect(r.status).toBe(2);
