@@ -53,6 +53,7 @@ export const MOUNT_ATTR_NOSYMFOLLOW = 0x200000n;
 // fcntl.h (x86_64 and arm64 generic values)
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_REMOVEDIR = 0x200;
 export const AT_EMPTY_PATH = 0x1000;
 export const AT_RECURSIVE = 0x8000;
 export const O_RDONLY = 0;
@@ -74,6 +75,16 @@ export const RESOLVE_NO_MAGICLINKS = 0x02n;
 export const RESOLVE_NO_SYMLINKS = 0x04n;
 export const RESOLVE_BENEATH = 0x08n;
 export const RESOLVE_IN_ROOT = 0x10n;
+
+// fstatfs(2) f_type values, include/uapi/linux/magic.h
+export const PROC_SUPER_MAGIC = 0x9fa0;
+export const SYSFS_MAGIC = 0x62656572;
+export const TMPFS_MAGIC = 0x01021994;
+export const DEVPTS_SUPER_MAGIC = 0x1cd1;
+export const MQUEUE_MAGIC = 0x19800202;
+export const CGROUP_SUPER_MAGIC = 0x27e0eb;
+export const CGROUP2_SUPER_MAGIC = 0x63677270;
+export const EXT4_SUPER_MAGIC = 0xef53;
 
 // clone(2)/unshare(2)/setns(2) flags, include/uapi/linux/sched.h
 export const CLONE_NEWNS = 0x00020000;

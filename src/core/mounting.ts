@@ -1,10 +1,18 @@
 /**
  * Building blocks the mount handlers share, all through the syscall port.
+ *
+ * Mount targets are opened inside the root as O_PATH descriptors (in-root.ts) and
+ * mounted through their magic links, /proc/thread-self/fd/N: mount(2) then acts on the
+ * file the descriptor holds, and a symlink swapped into the path after the lookup cannot
+ * send the mount elsewhere (CVE-2021-30465). Before the jail that /proc is the host's;
+ * after it, the container's, which is checked to be a procfs first.
  */
 import type { MountSpec } from './config/model';
-import { AT_FDCWD, AT_RECURSIVE, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT } from './constants';
-import { SyscallError, errnoNumber } from './errors';
-import { cleanPath } from './paths';
+import { AT_EMPTY_PATH, AT_RECURSIVE, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, O_CLOEXEC, O_DIRECTORY, O_PATH, PROC_SUPER_MAGIC } from './constants';
+import { StepError, SyscallError } from './errors';
+import { THREAD_SELF_FD, createInRoot, fdPath, makeFile, withInRoot, type Created } from './in-root';
+import { cleanPath, procDestinationProblem } from './paths';
+import type { RunContext } from './plugin';
 import type { Syscalls } from './syscalls/types';
 
 /** True when `path` exists (following links); false on ENOENT. */
@@ -18,36 +26,47 @@ export function exists(sys: Syscalls, path: string): boolean {
   }
 }
 
-/** mkdir -p: creates each missing directory; an existing non-directory component is ENOTDIR. */
-export function mkdirAll(sys: Syscalls, path: string, mode: number): void {
-  const parts = cleanPath(path).split('/').filter(Boolean);
-  let current = '';
-  for (const part of parts) {
-    current += '/' + part;
-    let kind: string | undefined;
-    try {
-      kind = sys.stat(current).kind;
-    } catch (err) {
-      if (!(err instanceof SyscallError) || err.code !== 'ENOENT') throw err;
-    }
-    if (kind === undefined) sys.mkdir(current, mode);
-    else if (kind !== 'dir') throw new SyscallError('mkdir', errnoNumber('ENOTDIR'), [current]);
+export interface TargetOptions {
+  /** What to create when the target is missing: a directory (default) or an empty file. */
+  kind?: 'dir' | 'file';
+  /** Mode of what is created, before the umask; default 0755, as runc's. */
+  mode?: number;
+  /**
+   * Skip the /proc check (procDestinationProblem): for the proc and sysfs handler, whose
+   * own target is /proc, and for the finalize steps, whose paths are the config's masks.
+   */
+  anywhere?: boolean;
+}
+
+/**
+ * Opens the mount target `destination` inside `rootfs`, creating it (and its parents) when
+ * missing, and runs `fn` with its descriptor, closed afterwards. Unless `anywhere`, a
+ * target that resolves to /proc or below it (other than the allowed files) is refused
+ * before anything is created.
+ */
+export function withMountTarget<T>(sys: Syscalls, rootfs: string, destination: string, opts: TargetOptions, fn: (t: Created) => T): T {
+  const mode = opts.mode ?? 0o755;
+  const target = createInRoot(sys, rootfs, destination, {
+    make: opts.kind === 'file' ? makeFile(sys, mode) : undefined,
+    dirMode: mode,
+    vet: opts.anywhere ? undefined : refuseUnderProc,
+  });
+  try {
+    return fn(target);
+  } finally {
+    sys.close(target.fd);
   }
 }
 
-/** Creates a directory (isDir) or an empty file with its parents, unless something is there. */
-export function createIfNotExists(sys: Syscalls, path: string, isDir: boolean): void {
-  if (exists(sys, path)) return;
-  if (isDir) {
-    mkdirAll(sys, path, 0o755);
-    return;
-  }
-  mkdirAll(sys, path.slice(0, path.lastIndexOf('/')) || '/', 0o755);
-  sys.writeFile(path, '', 0o755);
+/** Refuses a destination inside /proc (procDestinationProblem), as a StepError. */
+export function refuseUnderProc(inside: string): void {
+  const problem = procDestinationProblem(inside);
+  if (problem) throw new StepError(problem);
 }
 
 export interface MountAt {
   source: string | null;
+  /** The target as mount(2) takes it: fdPath() of a target's descriptor, or a path. */
   target: string;
   fstype: string | null;
   flags: bigint;
@@ -55,29 +74,54 @@ export interface MountAt {
 }
 
 /**
- * mount(2) followed by one propagation call per flag, as the kernel takes a propagation
- * change only in a call of its own (mount(2), "Changing the propagation type").
- *
- * `/dev` is never mounted read-only here: device nodes are created in it later, and the
- * finalize step remounts it read-only when asked.
+ * mount(2) of a configured mount. `/dev` is never mounted read-only here: device nodes
+ * are created in it later, and the finalize step remounts it read-only when asked.
  */
-export function mountPropagate(sys: Syscalls, m: MountSpec, at: MountAt): void {
+export function mountOn(sys: Syscalls, m: MountSpec, at: MountAt): void {
   const flags = cleanPath(m.destination) === '/dev' ? at.flags & ~MS_RDONLY : at.flags;
   sys.mount(at.source, at.target, at.fstype, flags, at.data || null);
+}
+
+/**
+ * mountOn followed by the propagation flags, for a target given as a path, which reaches
+ * the new mount afterwards (a descriptor opened before the mount does not: see afterMount).
+ */
+export function mountPropagate(sys: Syscalls, m: MountSpec, at: MountAt): void {
+  mountOn(sys, m, at);
   applyPropagation(sys, m, at.target);
 }
 
-/** The mount's propagation flags on an existing mount, one mount(2) call each, in order. */
+/**
+ * What a handler does to the mount it has just made at `m.destination`: the propagation
+ * flags, then `between` (remounts, chmod, labels), then the recursive attributes.
+ *
+ * A descriptor opened before a mount keeps showing the directory under it (mount(2)
+ * through it answers EINVAL to a remount or propagation change), so the destination is
+ * looked up in the root again, which now crosses into the new mount. Nothing is looked
+ * up when there is nothing to do.
+ */
+export function afterMount(sys: Syscalls, rootfs: string, m: MountSpec, between?: (top: string) => void): void {
+  if (m.propagationFlags.length === 0 && !m.recAttrs && !between) return;
+  withInRoot(sys, rootfs, m.destination, (fd) => {
+    const top = fdPath(fd);
+    applyPropagation(sys, m, top);
+    between?.(top);
+    applyRecursiveAttrs(sys, m, fd);
+  });
+}
+
+/** The mount's propagation flags on an existing mount, one mount(2) call each, in order (mount(2), "Changing the propagation type"). */
 export function applyPropagation(sys: Syscalls, m: MountSpec, target: string): void {
   for (const pflag of m.propagationFlags) sys.mount(null, target, null, pflag, null);
 }
 
 /**
- * The recursive attributes (rro, rnosuid, ...) with mount_setattr(2) AT_RECURSIVE, which
- * changes the mount and every mount below it; the last thing a handler does.
+ * The recursive attributes (rro, rnosuid, ...) with mount_setattr(2) AT_RECURSIVE on the
+ * mount open as `fd` (AT_EMPTY_PATH), which changes it and every mount below it; the last
+ * thing a handler does.
  */
-export function applyRecursiveAttrs(sys: Syscalls, m: MountSpec, target: string): void {
-  if (m.recAttrs) sys.mountSetattr(AT_FDCWD, target, AT_RECURSIVE, m.recAttrs.attrSet, m.recAttrs.attrClr, 0n);
+export function applyRecursiveAttrs(sys: Syscalls, m: MountSpec, fd: number): void {
+  if (m.recAttrs) sys.mountSetattr(fd, '', AT_EMPTY_PATH | AT_RECURSIVE, m.recAttrs.attrSet, m.recAttrs.attrClr, 0n);
 }
 
 /**
@@ -90,4 +134,28 @@ export function bindNeedsRemount(flags: bigint): boolean {
 
 export function remountBind(sys: Syscalls, target: string, flags: bigint): void {
   sys.mount(null, target, null, flags | MS_REMOUNT | MS_BIND, null);
+}
+
+/** Where the container's procfs has been checked, in RunContext.shared. */
+const CONTAINER_PROC_KEY = 'mounting.containerProcChecked';
+
+/**
+ * After the jail, /proc/thread-self/fd/N is looked up in the container's /proc, which the
+ * image decides when no procfs is mounted there: a directory of links leading anywhere.
+ * So before the first mount through it, the directory is checked with fstatfs(2) to be on
+ * a procfs (PROC_SUPER_MAGIC), once per run.
+ */
+export function requireContainerProc(sys: Syscalls, ctx: RunContext): void {
+  if (ctx.shared.get(CONTAINER_PROC_KEY) === true) return;
+  const fd = sys.open(THREAD_SELF_FD, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  let type: number;
+  try {
+    type = sys.fstatfs(fd).type;
+  } finally {
+    sys.close(fd);
+  }
+  if (type !== PROC_SUPER_MAGIC) {
+    throw new StepError(`${THREAD_SELF_FD} is not on a procfs (f_type 0x${type.toString(16)}): mounting by descriptor after the jail needs the container's /proc`);
+  }
+  ctx.shared.set(CONTAINER_PROC_KEY, true);
 }

@@ -24,6 +24,8 @@ export interface RealRunRequest {
   write?: string[];
   /** Run the orchestrator with this hook script body, given `ctx` (optional). */
   beforeJail?: string;
+  /** Use a port whose openat2 answers ENOSYS, as a kernel before 5.6 does: in-root lookups then walk. */
+  withoutOpenat2?: boolean;
 }
 
 export interface StatResult {
@@ -56,10 +58,12 @@ const fs = require('fs');
 require('reflect-metadata');
 const { createKernel } = require('./src/core/kernel');
 const { LinuxSyscalls } = require('./src/core/syscalls/linux');
+const { WithoutOpenat2 } = require('./test/helpers/without-openat2');
 const req = JSON.parse(process.env.MOUNTKIT_REQ, (k, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
 const out = { mountinfo: '', stat: {}, read: {}, list: {}, write: {} };
 try {
-  const kernel = createKernel({ syscalls: new LinuxSyscalls(), plugins: { plugins: req.plugins.map((module) => ({ module })) } });
+  const syscalls = req.withoutOpenat2 ? new WithoutOpenat2() : new LinuxSyscalls();
+  const kernel = createKernel({ syscalls, plugins: { plugins: req.plugins.map((module) => ({ module })) } });
   const beforeJail = req.beforeJail ? new Function('ctx', req.beforeJail) : undefined;
   kernel.orchestrator.run(req.config, { beforeJail });
 } catch (e) {

@@ -11,16 +11,25 @@ import * as path from 'path';
 import { LinuxSyscalls } from '../../src/core/syscalls/linux';
 import { SyscallError } from '../../src/core/errors';
 import {
+  AT_EMPTY_PATH,
+  AT_REMOVEDIR,
+  AT_SYMLINK_NOFOLLOW,
   O_CLOEXEC,
   O_CREAT,
   O_DIRECTORY,
   O_EXCL,
+  O_NOFOLLOW,
+  O_PATH,
   O_RDONLY,
   O_WRONLY,
+  PROC_SUPER_MAGIC,
   RESOLVE_BENEATH,
   RESOLVE_IN_ROOT,
+  SYSFS_MAGIC,
+  S_IFCHR,
   makedev,
 } from '../../src/core/constants';
+import { fdPath } from '../../src/core/in-root';
 import type { MountInfo } from '../../src/core/mountinfo';
 import { runInMountNamespace } from '../helpers/in-namespace';
 
@@ -422,6 +431,71 @@ describeAsRoot('LinuxSyscalls against the kernel', () => {
         expect(fields(errorOf(() => read('missing', RESOLVE_IN_ROOT)))).toMatchObject({ code: 'ENOENT', paths: ['missing'] });
       } finally {
         sys.close(rootfd);
+      }
+    });
+
+    it('the *at calls act in the directory of a descriptor; an empty path with AT_EMPTY_PATH is the descriptor itself', () => {
+      const dir = freshDir();
+      const dfd = sys.open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+      const previous = sys.umask(0);
+      try {
+        sys.mkdirat(dfd, 'sub', 0o710);
+        expect(sys.stat(path.join(dir, 'sub'))).toMatchObject({ kind: 'dir', perm: 0o710 });
+        sys.mknodat(dfd, 'null', S_IFCHR | 0o640, makedev(1, 3));
+        expect(sys.lstat(path.join(dir, 'null'))).toMatchObject({ kind: 'char', perm: 0o640, rdev: makedev(1, 3) });
+        sys.symlinkat('/etc/passwd', dfd, 'link');
+        expect(sys.readlinkat(dfd, 'link')).toBe('/etc/passwd');
+        // readlinkat(2): an empty path reads the link an O_PATH|O_NOFOLLOW descriptor holds.
+        const lfd = sys.openat(dfd, 'link', O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+        try {
+          expect(sys.fstat(lfd).kind).toBe('symlink');
+          expect(sys.readlinkat(lfd, '')).toBe('/etc/passwd');
+          sys.fchownat(lfd, '', 1005, 1006, AT_EMPTY_PATH);
+          expect(sys.lstat(path.join(dir, 'link'))).toMatchObject({ uid: 1005, gid: 1006 });
+          expect(sys.stat('/etc/passwd')).toMatchObject({ uid: 0, gid: 0 });
+          // On a descriptor of anything but a link it is ENOENT.
+          expect(fields(errorOf(() => sys.readlinkat(dfd, '')))).toMatchObject({ syscall: 'readlinkat', code: 'ENOENT', paths: [dir] });
+        } finally {
+          sys.close(lfd);
+        }
+        sys.fchownat(dfd, 'sub', 1007, -1, AT_SYMLINK_NOFOLLOW);
+        expect(sys.stat(path.join(dir, 'sub'))).toMatchObject({ uid: 1007, gid: 0 });
+        sys.unlinkat(dfd, 'link', 0);
+        sys.unlinkat(dfd, 'sub', AT_REMOVEDIR);
+        expect(sys.readdir(dir)).toEqual(['null']);
+        expect(fields(errorOf(() => sys.mkdirat(dfd, 'null', 0o700)))).toEqual({ name: 'SyscallError', syscall: 'mkdirat', code: 'EEXIST', paths: ['null'] });
+        expect(fields(errorOf(() => sys.unlinkat(dfd, 'none', 0)))).toMatchObject({ syscall: 'unlinkat', code: 'ENOENT', paths: ['none'] });
+        expect(fields(errorOf(() => sys.symlinkat('x', dfd, 'null')))).toMatchObject({ syscall: 'symlinkat', code: 'EEXIST', paths: ['x', 'null'] });
+      } finally {
+        sys.umask(previous);
+        sys.close(dfd);
+      }
+    });
+
+    it('fstatfs gives the filesystem magic number', () => {
+      const proc = sys.open('/proc/thread-self/fd', O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+      const sysfs = sys.open('/sys', O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+      try {
+        expect(sys.fstatfs(proc).type).toBe(PROC_SUPER_MAGIC);
+        expect(sys.fstatfs(sysfs).type).toBe(SYSFS_MAGIC);
+      } finally {
+        sys.close(proc);
+        sys.close(sysfs);
+      }
+      expect(fields(errorOf(() => sys.fstatfs(9999)))).toMatchObject({ syscall: 'fstatfs', code: 'EBADF' });
+    });
+
+    it('an error through a magic link, or of an *at call on AT_EMPTY_PATH, names the file the descriptor holds', () => {
+      const dir = freshDir();
+      fs.mkdirSync(path.join(dir, 'x'));
+      const dfd = sys.open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+      try {
+        expect(fields(errorOf(() => sys.mkdir(`${fdPath(dfd)}/x`, 0o700)))).toMatchObject({ syscall: 'mkdir', code: 'EEXIST', paths: [`${dir}/x`] });
+        expect(fields(errorOf(() => sys.chdir(fdPath(dfd) + '/none')))).toMatchObject({ code: 'ENOENT', paths: [`${dir}/none`] });
+        // fchownat(2) on a descriptor without AT_EMPTY_PATH: ENOENT for the empty name.
+        expect(fields(errorOf(() => sys.fchownat(dfd, '', 0, 0, 0)))).toMatchObject({ syscall: 'fchownat', code: 'ENOENT', paths: [dir] });
+      } finally {
+        sys.close(dfd);
       }
     });
 

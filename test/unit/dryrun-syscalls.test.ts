@@ -11,7 +11,9 @@ import {
   O_DIRECTORY,
   O_RDONLY,
   O_WRONLY,
+  PROC_SUPER_MAGIC,
   S_IFCHR,
+  TMPFS_MAGIC,
   makedev,
 } from '../../src/core/constants';
 
@@ -168,5 +170,20 @@ describe('DryRunSyscalls', () => {
     const result = sys.runCommand({ path: '/bin/touch', args: ['touch', marker], env: [], dir: '/' });
     expect(result).toEqual({ status: 0, signal: null, output: '' });
     expect(fs.existsSync(marker)).toBe(false);
+  });
+});
+
+describe('DryRunSyscalls fstatfs', () => {
+  test('where the plan mounted nothing, the host filesystem answers; a planned mount answers over it', () => {
+    const sys = new DryRunSyscalls();
+    const proc = sys.open('/proc/self', O_RDONLY | O_DIRECTORY, 0);
+    expect(sys.fstatfs(proc).type).toBe(PROC_SUPER_MAGIC);
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-dry-'));
+    try {
+      sys.mount('tmpfs', tmp, 'tmpfs', 0n, null);
+      expect(sys.fstatfs(sys.open(tmp, O_RDONLY | O_DIRECTORY, 0)).type).toBe(TMPFS_MAGIC);
+    } finally {
+      fs.rmdirSync(tmp);
+    }
   });
 });

@@ -1,7 +1,10 @@
 import { FakeSyscalls, ExecveCalled } from '../../src/core/syscalls/fake';
 import { SyscallError } from '../../src/core/errors';
 import {
+  AT_EMPTY_PATH,
   AT_FDCWD,
+  AT_REMOVEDIR,
+  EXT4_SUPER_MAGIC,
   MNT_DETACH,
   MS_BIND,
   MS_MOVE,
@@ -12,13 +15,16 @@ import {
   MS_RDONLY,
   MS_REC,
   MS_REMOUNT,
+  O_CLOEXEC,
   O_CREAT,
   O_DIRECTORY,
   O_EXCL,
   O_NOFOLLOW,
+  O_PATH,
   O_RDONLY,
   O_TRUNC,
   O_WRONLY,
+  PROC_SUPER_MAGIC,
   RESOLVE_IN_ROOT,
   S_IFBLK,
   S_IFCHR,
@@ -26,6 +32,7 @@ import {
   S_IFIFO,
   S_IFLNK,
   S_IFSOCK,
+  TMPFS_MAGIC,
   makedev,
 } from '../../src/core/constants';
 
@@ -601,5 +608,89 @@ describe('FakeSyscalls filesystem model', () => {
     expect(sys.runCommand(cmd)).toEqual({ status: 0, signal: null, output: '' });
     sys.commandResult = (c) => ({ status: 1, signal: null, output: c.args.join(' ') });
     expect(sys.runCommand(cmd)).toEqual({ status: 1, signal: null, output: 'echo hi' });
+  });
+});
+
+describe('FakeSyscalls descriptors: *at calls, magic links, fstatfs', () => {
+  const PATH = O_PATH | O_CLOEXEC;
+
+  it('the *at calls act in the directory of dirfd, record the name as given, and are matched and named by the joined path', () => {
+    const sys = new FakeSyscalls().addDir('/r/dev');
+    const dev = sys.open('/r/dev', PATH | O_DIRECTORY, 0);
+    sys.umask(0);
+    sys.mkdirat(dev, 'pts', 0o755);
+    sys.mknodat(dev, 'null', S_IFCHR | 0o666, makedev(1, 3));
+    sys.symlinkat('pts/ptmx', dev, 'ptmx');
+    expect(sys.readlinkat(dev, 'ptmx')).toBe('pts/ptmx');
+    expect(sys.node('/r/dev/pts')).toMatchObject({ kind: 'dir', perm: 0o755 });
+    expect(sys.node('/r/dev/null')).toMatchObject({ kind: 'char', rdev: makedev(1, 3), perm: 0o666 });
+    sys.unlinkat(dev, 'ptmx', 0);
+    sys.unlinkat(dev, 'pts', AT_REMOVEDIR);
+    expect(sys.readdir('/r/dev')).toEqual(['null']);
+    expect(errorOf(() => sys.unlinkat(dev, 'null', AT_REMOVEDIR))).toEqual({ syscall: 'unlinkat', code: 'ENOTDIR', paths: ['null'] });
+    expect(errorOf(() => sys.mkdirat(dev, 'null', 0o700))).toEqual({ syscall: 'mkdirat', code: 'EEXIST', paths: ['null'] });
+    sys.failOn('mkdirat', 'EROFS', { path: '/r/dev/shm' });
+    expect(errorOf(() => sys.mkdirat(dev, 'shm', 0o700))).toEqual({ syscall: 'mkdirat', code: 'EROFS', paths: ['shm'] });
+    expect(errorOf(() => sys.mkdirat(42, 'x', 0o700))).toMatchObject({ code: 'EBADF' });
+  });
+
+  it('a link opened O_PATH|O_NOFOLLOW is the link: fstat shows it, readlinkat and fchownat with an empty path act on it', () => {
+    const sys = new FakeSyscalls().addFile('/target').addSymlink('/link', '/target');
+    const fd = sys.openat(AT_FDCWD, '/link', PATH | O_NOFOLLOW, 0);
+    expect(sys.fstat(fd).kind).toBe('symlink');
+    expect(sys.readlinkat(fd, '')).toBe('/target');
+    sys.fchownat(fd, '', 7, 8, AT_EMPTY_PATH);
+    expect(sys.node('/link')).toMatchObject({ uid: 7, gid: 8 });
+    expect(sys.node('/target')).toMatchObject({ uid: 0, gid: 0 });
+    sys.fchownat(AT_FDCWD, '/link', 9, -1, 0);
+    expect(sys.node('/target')).toMatchObject({ uid: 9, gid: 0 });
+    const dir = sys.open('/', PATH | O_DIRECTORY, 0);
+    expect(errorOf(() => sys.readlinkat(dir, ''))).toEqual({ syscall: 'readlinkat', code: 'ENOENT', paths: ['/'] });
+  });
+
+  it('/proc/thread-self/fd/N and /proc/self/fd/N lead to the file of descriptor N; readlink gives its path; errors name that path', () => {
+    const sys = new FakeSyscalls().addDir('/r/x').addFile('/r/x/f', 'F');
+    const fd = sys.open('/r/x', PATH | O_DIRECTORY, 0);
+    expect(sys.readlink(`/proc/thread-self/fd/${fd}`)).toBe('/r/x');
+    expect(sys.readFile(`/proc/self/fd/${fd}/f`)).toBe('F');
+    sys.mount('tmpfs', `/proc/thread-self/fd/${fd}`, 'tmpfs', 0n, null);
+    expect(sys.mounts).toEqual([{ source: 'tmpfs', target: '/r/x', fstype: 'tmpfs', flags: 0n, data: null }]);
+    sys.failOn('mount', 'EPERM', { path: '/r/x' });
+    expect(errorOf(() => sys.mount(null, `/proc/thread-self/fd/${fd}`, null, MS_PRIVATE, null))).toEqual({ syscall: 'mount', code: 'EPERM', paths: ['/r/x'] });
+    sys.close(fd);
+    // A closed descriptor's link leads nowhere; pathOf still tells where it was opened.
+    expect(errorOf(() => sys.stat(`/proc/thread-self/fd/${fd}`))).toMatchObject({ code: 'ENOENT' });
+    expect(sys.pathOf(fd)).toBe('/r/x');
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  it('openat2 RESOLVE_IN_ROOT does not take a path under dirfd for a magic link', () => {
+    const sys = new FakeSyscalls().addDir('/r/proc/self/fd').addDir('/secret');
+    const secret = sys.open('/secret', PATH | O_DIRECTORY, 0);
+    const root = sys.open('/r', PATH | O_DIRECTORY, 0);
+    expect(errorOf(() => sys.openat2(root, `/proc/self/fd/${secret}`, PATH, 0, RESOLVE_IN_ROOT))).toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('fstatfs: the type of the deepest mount over the descriptor, a bind its source type, ext4 where nothing is mounted', () => {
+    const sys = new FakeSyscalls().addDir('/r/proc/sys').addDir('/r/dev').addDir('/r/data').addDir('/host');
+    const type = (p: string) => sys.fstatfs(sys.open(p, PATH, 0)).type;
+    expect(type('/r/proc/sys')).toBe(EXT4_SUPER_MAGIC);
+    sys.mount('proc', '/r/proc', 'proc', 0n, null);
+    sys.mount('tmpfs', '/r/dev', 'tmpfs', 0n, null);
+    sys.mount('/r/proc/sys', '/r/data', null, MS_BIND, null);
+    sys.mount('overlay', '/host', 'overlay', 0n, null);
+    expect([type('/r/proc/sys'), type('/r/dev'), type('/r/data'), type('/host'), type('/r')]).toEqual([PROC_SUPER_MAGIC, TMPFS_MAGIC, PROC_SUPER_MAGIC, 0, EXT4_SUPER_MAGIC]);
+    expect(errorOf(() => sys.fstatfs(42))).toEqual({ syscall: 'fstatfs', code: 'EBADF', paths: [] });
+  });
+
+  it('MS_MOVE takes the mount on top and what was mounted on it since, not what it covered', () => {
+    const sys = new FakeSyscalls().addDir('/stage').addDir('/dest');
+    sys.mount('/stage', '/stage', null, MS_BIND, null);
+    sys.mount('tmpfs', '/stage', 'tmpfs', 0n, null);
+    sys.mount('/stage', '/dest', null, MS_MOVE, null);
+    expect(sys.mounts.map((m) => [m.target, m.fstype])).toEqual([
+      ['/stage', null],
+      ['/dest', 'tmpfs'],
+    ]);
   });
 });

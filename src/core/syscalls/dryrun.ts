@@ -65,12 +65,21 @@ export class DryRunSyscalls extends FakeSyscalls {
     return entries;
   }
 
+  /** Where the plan mounted nothing, the host's filesystem type (statfs(2) follows links, as the model's lookups do). */
+  protected override baseFsType(path: string): number {
+    try {
+      return Number(fs.statfsSync(path).type);
+    } catch {
+      return super.baseFsType(path);
+    }
+  }
+
   protected override sizeOf(node: FakeNode): number {
     return this.hostSize.get(node) ?? super.sizeOf(node);
   }
 
   /** A model node mirroring the host node at `hostPath`. */
-  private load(hostPath: string, st: fs.BigIntStats): FakeNode {
+  protected load(hostPath: string, st: fs.BigIntStats): FakeNode {
     const kind = kindFromMode(Number(st.mode)) ?? 'file';
     const node = this.newNode(kind, Number(st.mode));
     node.uid = Number(st.uid);

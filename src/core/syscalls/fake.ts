@@ -5,12 +5,25 @@
  *
  * Model scope: paths resolve from the model's `/` (relative paths too, there is no cwd);
  * mount, pivot_root, chroot and chdir never change what paths resolve to; permissions
- * are stored, never checked (the caller is root).
+ * are stored, never checked (the caller is root). `/proc/self/fd/N` and
+ * `/proc/thread-self/fd/N` of a descriptor the fake opened are the magic links proc(5)
+ * describes: a lookup through one continues at that descriptor's file, and readlink of
+ * one gives the file's path. fstatfs reports the type of the mount made last at the
+ * deepest mountpoint over the descriptor's path (a bind reports its source's), and the
+ * model's own filesystem as ext4.
  */
 import { posix } from 'path';
 import { SyscallError, errnoNumber } from '../errors';
 import {
+  AT_EMPTY_PATH,
   AT_FDCWD,
+  AT_REMOVEDIR,
+  AT_SYMLINK_NOFOLLOW,
+  CGROUP2_SUPER_MAGIC,
+  CGROUP_SUPER_MAGIC,
+  DEVPTS_SUPER_MAGIC,
+  EXT4_SUPER_MAGIC,
+  MQUEUE_MAGIC,
   MS_BIND,
   MS_MOVE,
   MS_PROPAGATION,
@@ -21,6 +34,7 @@ import {
   O_NOFOLLOW,
   O_PATH,
   O_TRUNC,
+  PROC_SUPER_MAGIC,
   RESOLVE_IN_ROOT,
   S_IFBLK,
   S_IFCHR,
@@ -30,9 +44,12 @@ import {
   S_IFMT,
   S_IFREG,
   S_IFSOCK,
+  SYSFS_MAGIC,
+  TMPFS_MAGIC,
   makedev,
 } from '../constants';
-import type { CommandResult, CommandSpec, FileKind, FileStat, SyscallName, Syscalls } from './types';
+import { fdPath, parseFdPath } from '../in-root';
+import type { CommandResult, CommandSpec, FileKind, FileStat, FsStat, SyscallName, Syscalls } from './types';
 
 /** Arguments of each port method, under the interface's parameter names. */
 export interface SyscallArgs {
@@ -41,6 +58,8 @@ export interface SyscallArgs {
   mountSetattr: { dirfd: number; path: string; atFlags: number; attrSet: bigint; attrClr: bigint; propagation: bigint };
   pivotRoot: { newRoot: string; putOld: string };
   mknod: { path: string; mode: number; dev: bigint };
+  mknodat: { dirfd: number; path: string; mode: number; dev: bigint };
+  fchownat: { dirfd: number; path: string; uid: number; gid: number; flags: number };
   chown: { path: string; uid: number; gid: number };
   lchown: { path: string; uid: number; gid: number };
   chmod: { path: string; mode: number };
@@ -56,11 +75,16 @@ export interface SyscallArgs {
   stat: { path: string };
   lstat: { path: string };
   fstat: { fd: number };
+  fstatfs: { fd: number };
   mkdir: { path: string; mode: number };
+  mkdirat: { dirfd: number; path: string; mode: number };
   rmdir: { path: string };
   unlink: { path: string };
+  unlinkat: { dirfd: number; path: string; flags: number };
   symlink: { target: string; linkPath: string };
+  symlinkat: { target: string; dirfd: number; linkPath: string };
   readlink: { path: string };
+  readlinkat: { dirfd: number; path: string };
   readdir: { path: string };
   readFile: { path: string };
   /** `mode` is present only when the caller passed one. */
@@ -91,7 +115,9 @@ export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
   'stat',
   'lstat',
   'fstat',
+  'fstatfs',
   'readlink',
+  'readlinkat',
   'readdir',
   'readFile',
 ]);
@@ -117,7 +143,7 @@ export interface FakeNode {
   children?: Map<string, FakeNode>;
 }
 
-/** A mount made through the fake; `target` is the resolved path. */
+/** A mount made through the fake; `target` is the resolved path (a /proc/thread-self/fd/N target is the descriptor's). */
 export interface MountEntry {
   source: string | null;
   target: string;
@@ -169,6 +195,17 @@ export function kindFromMode(mode: number): FileKind | undefined {
 /** Symlinks followed in one lookup before ELOOP (MAXSYMLINKS, include/linux/namei.h). */
 const MAXSYMLINKS = 40;
 
+/** fstatfs(2) f_type of the filesystem types the fake mounts; any other type reports 0. */
+const FS_MAGIC: Readonly<Record<string, number>> = {
+  proc: PROC_SUPER_MAGIC,
+  sysfs: SYSFS_MAGIC,
+  tmpfs: TMPFS_MAGIC,
+  devpts: DEVPTS_SUPER_MAGIC,
+  mqueue: MQUEUE_MAGIC,
+  cgroup: CGROUP_SUPER_MAGIC,
+  cgroup2: CGROUP2_SUPER_MAGIC,
+};
+
 interface Step {
   name: string;
   node: FakeNode;
@@ -218,6 +255,10 @@ export class FakeSyscalls implements Syscalls {
   private mask = 0o022;
   private nextFd = 100;
   private readonly fds = new Map<number, { path: string; chain: Step[] }>();
+  /** Every descriptor's path when it was opened. */
+  private readonly fdPaths = new Map<number, string>();
+  /** The resolved source of each bind mount, for fstatfs. */
+  private readonly bindSources = new WeakMap<MountEntry, string>();
   private readonly rules: FailRule[] = [];
   private readonly failPositions = new Map<number, number>();
   private effectCount = 0;
@@ -275,6 +316,19 @@ export class FakeSyscalls implements Syscalls {
     return this;
   }
 
+  /**
+   * The path a descriptor the fake handed out was resolved to when it was opened, closed
+   * since or not (the fake never reuses a number); undefined for one it never gave. Not recorded.
+   */
+  pathOf(fd: number): string | undefined {
+    return this.fdPaths.get(fd);
+  }
+
+  /** The descriptors the fake handed out that are still open, in order; not recorded. */
+  openFds(): number[] {
+    return [...this.fds.keys()].sort((a, b) => a - b);
+  }
+
   /** The model node at `path` (symlinks followed if `follow`), undefined if missing; not recorded. */
   node(path: string, follow = false): FakeNode | undefined {
     try {
@@ -296,11 +350,16 @@ export class FakeSyscalls implements Syscalls {
     if ((flags & MS_REMOUNT) !== 0n) return;
     if ((flags & MS_BIND) === 0n && (flags & MS_PROPAGATION) !== 0n) return;
     if ((flags & MS_BIND) === 0n && (flags & MS_MOVE) !== 0n) {
-      const moved = this.mounts.filter((m) => from !== '' && (m.target === from || m.target.startsWith(from + '/')));
+      // MS_MOVE takes the mount on top at `from` and the mounts made on it since; what
+      // it covered stays where it is.
+      const top = this.mounts.map((m) => m.target).lastIndexOf(from);
+      const moved = this.mounts.filter((m, i) => i >= top && top >= 0 && (m.target === from || m.target.startsWith(from + '/')));
       for (const m of moved) m.target = at + m.target.slice(from.length);
       return;
     }
-    this.mounts.push({ source, target: at, fstype, flags, data });
+    const entry = { source, target: at, fstype, flags, data };
+    this.mounts.push(entry);
+    if (from !== '') this.bindSources.set(entry, from);
   }
 
   umount2(target: string, flags: number): void {
@@ -330,6 +389,25 @@ export class FakeSyscalls implements Syscalls {
     if (kind === undefined || kind === 'dir' || kind === 'symlink') throw this.fail(rec, 'EINVAL');
     const node = this.create(rec, this.walk(rec, path, false), kind, mode & ~this.mask);
     if (kind === 'char' || kind === 'block') node.rdev = dev;
+  }
+
+  mknodat(dirfd: number, path: string, mode: number, dev: bigint): void {
+    const rec = this.record('mknodat', { dirfd, path, mode, dev });
+    const kind = kindFromMode(mode & S_IFMT || S_IFREG);
+    if (kind === undefined || kind === 'dir' || kind === 'symlink') throw this.fail(rec, 'EINVAL');
+    const node = this.create(rec, this.walkAt(rec, dirfd, path, false), kind, mode & ~this.mask);
+    if (kind === 'char' || kind === 'block') node.rdev = dev;
+  }
+
+  fchownat(dirfd: number, path: string, uid: number, gid: number, flags: number): void {
+    const rec = this.record('fchownat', { dirfd, path, uid, gid, flags });
+    const node =
+      path === '' && (flags & AT_EMPTY_PATH) !== 0
+        ? this.fdNode(rec, dirfd)
+        : this.walkAt(rec, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) === 0).node;
+    if (!node) throw this.fail(rec, 'ENOENT');
+    if (uid !== -1) node.uid = uid;
+    if (gid !== -1) node.gid = gid;
   }
 
   chown(path: string, uid: number, gid: number): void {
@@ -403,14 +481,24 @@ export class FakeSyscalls implements Syscalls {
 
   fstat(fd: number): FileStat {
     const rec = this.record('fstat', { fd });
+    return this.statOf(this.fdNode(rec, fd));
+  }
+
+  fstatfs(fd: number): FsStat {
+    const rec = this.record('fstatfs', { fd });
     const entry = this.fds.get(fd);
     if (!entry) throw this.fail(rec, 'EBADF');
-    return this.statOf(entry.chain[entry.chain.length - 1].node);
+    return { type: this.fsTypeAt(entry.path, new Set()) };
   }
 
   mkdir(path: string, mode: number): void {
     const rec = this.record('mkdir', { path, mode });
     this.create(rec, this.walk(rec, path, false), 'dir', mode & ~this.mask);
+  }
+
+  mkdirat(dirfd: number, path: string, mode: number): void {
+    const rec = this.record('mkdirat', { dirfd, path, mode });
+    this.create(rec, this.walkAt(rec, dirfd, path, false), 'dir', mode & ~this.mask);
   }
 
   rmdir(path: string): void {
@@ -432,15 +520,43 @@ export class FakeSyscalls implements Syscalls {
     this.entries(this.last(found.parent)).delete(found.name);
   }
 
+  unlinkat(dirfd: number, path: string, flags: number): void {
+    const rec = this.record('unlinkat', { dirfd, path, flags });
+    const found = this.walkAt(rec, dirfd, path, false);
+    const node = found.node;
+    if (!node) throw this.fail(rec, 'ENOENT');
+    const removeDir = (flags & AT_REMOVEDIR) !== 0;
+    if (node.kind === 'dir' && !removeDir) throw this.fail(rec, 'EISDIR');
+    if (node.kind !== 'dir' && removeDir) throw this.fail(rec, 'ENOTDIR');
+    if (node === this.root) throw this.fail(rec, 'EBUSY');
+    if (removeDir && this.entries(node).size > 0) throw this.fail(rec, 'ENOTEMPTY');
+    this.entries(this.last(found.parent)).delete(found.name);
+  }
+
   symlink(target: string, linkPath: string): void {
     const rec = this.record('symlink', { target, linkPath });
     this.create(rec, this.walk(rec, linkPath, false), 'symlink', 0o777).target = target;
   }
 
+  symlinkat(target: string, dirfd: number, linkPath: string): void {
+    const rec = this.record('symlinkat', { target, dirfd, linkPath });
+    this.create(rec, this.walkAt(rec, dirfd, linkPath, false), 'symlink', 0o777).target = target;
+  }
+
   readlink(path: string): string {
     const rec = this.record('readlink', { path });
+    const magic = this.magicLink(path);
+    if (magic && magic.rest === '') return magic.entry.path;
     const node = this.existing(rec, path, false);
     if (node.kind !== 'symlink') throw this.fail(rec, 'EINVAL');
+    return node.target;
+  }
+
+  readlinkat(dirfd: number, path: string): string {
+    const rec = this.record('readlinkat', { dirfd, path });
+    const node = path === '' ? this.fdNode(rec, dirfd) : this.walkAt(rec, dirfd, path, false).node;
+    if (!node) throw this.fail(rec, 'ENOENT');
+    if (node.kind !== 'symlink') throw this.fail(rec, path === '' ? 'ENOENT' : 'EINVAL');
     return node.target;
   }
 
@@ -535,6 +651,11 @@ export class FakeSyscalls implements Syscalls {
     return (dir.children ??= new Map());
   }
 
+  /** f_type where the fake mounted nothing: the model's own filesystem, reported as ext4. */
+  protected baseFsType(_path: string): number {
+    return EXT4_SUPER_MAGIC;
+  }
+
   /** st_size of a node. */
   protected sizeOf(node: FakeNode): number {
     if (node.kind === 'file') return Buffer.byteLength(node.content);
@@ -577,8 +698,9 @@ export class FakeSyscalls implements Syscalls {
 
   private pathMatches(pattern: string | RegExp | undefined, rec: SyscallRecord): boolean {
     if (pattern === undefined) return true;
-    const path = this.primaryPath(rec);
-    if (path === undefined) return false;
+    const primary = this.primaryPath(rec);
+    if (primary === undefined) return false;
+    const path = this.named(primary);
     if (typeof pattern === 'string') return tidy(pattern) === tidy(path);
     pattern.lastIndex = 0;
     return pattern.test(path);
@@ -597,7 +719,19 @@ export class FakeSyscalls implements Syscalls {
         return rec.dest;
       case 'runCommand':
         return rec.cmd.path;
+      case 'openat':
+      case 'openat2':
+      case 'mkdirat':
+      case 'mknodat':
+      case 'unlinkat':
+      case 'readlinkat':
+      case 'fchownat':
+      case 'mountSetattr':
+        return this.atPath(rec.dirfd, rec.path);
+      case 'symlinkat':
+        return this.atPath(rec.dirfd, rec.linkPath);
       case 'fchdir':
+      case 'fstatfs':
       case 'fstat':
       case 'close':
       case 'setns':
@@ -621,6 +755,10 @@ export class FakeSyscalls implements Syscalls {
 
   /** The paths a SyscallError names, as the real port names them. */
   private errorPaths(rec: SyscallRecord): string[] {
+    return this.rawErrorPaths(rec).map((p) => this.named(p));
+  }
+
+  private rawErrorPaths(rec: SyscallRecord): string[] {
     switch (rec.op) {
       case 'mount':
         return rec.source === null ? [rec.target] : [rec.source, rec.target];
@@ -630,8 +768,21 @@ export class FakeSyscalls implements Syscalls {
         return [rec.target, rec.linkPath];
       case 'copyFile':
         return [rec.source, rec.dest];
+      case 'symlinkat':
+        return [rec.target, rec.linkPath];
+      case 'openat':
+      case 'openat2':
+      case 'mkdirat':
+      case 'mknodat':
+      case 'unlinkat':
+      case 'readlinkat':
+      case 'fchownat':
+      case 'mountSetattr':
+        // An empty path (AT_EMPTY_PATH) is the descriptor's own file.
+        return [rec.path === '' ? fdPath(rec.dirfd) : rec.path];
       case 'fchdir':
       case 'fstat':
+      case 'fstatfs':
       case 'close':
       case 'setns':
       case 'dup3':
@@ -645,6 +796,49 @@ export class FakeSyscalls implements Syscalls {
 
   private fail(rec: SyscallRecord, code: string): SyscallError {
     return new SyscallError(rec.op, errnoNumber(code), this.errorPaths(rec));
+  }
+
+  /** The path an *at call names: `path` joined onto the directory open as `dirfd`, when the fake knows it. */
+  private atPath(dirfd: number, path: string): string {
+    const dir = dirfd === AT_FDCWD ? '/' : this.fds.get(dirfd)?.path;
+    if (dir === undefined || path.startsWith('/')) return path;
+    return path === '' ? dir : posix.join(dir, path);
+  }
+
+  /** The descriptor's magic link when `path` goes through one of an open descriptor, with the rest of the path. */
+  private magicLink(path: string): { entry: { path: string; chain: Step[] }; rest: string } | undefined {
+    const link = parseFdPath(path);
+    const entry = link && this.fds.get(link.fd);
+    return entry && link && { entry, rest: link.rest };
+  }
+
+  /** A path as errors name it: one through a descriptor's magic link names the descriptor's file, as the real port does. */
+  private named(path: string): string {
+    const link = parseFdPath(path);
+    const opened = link && this.fdPaths.get(link.fd);
+    return opened === undefined || !link ? path : link.rest === '' ? opened : posix.join(opened, link.rest);
+  }
+
+  private fdNode(rec: SyscallRecord, fd: number): FakeNode {
+    const entry = this.fds.get(fd);
+    if (!entry) throw this.fail(rec, 'EBADF');
+    return this.last(entry.chain);
+  }
+
+  /** Resolves `path` from the directory open as `dirfd` (AT_FDCWD: `/`). */
+  private walkAt(rec: SyscallRecord, dirfd: number, path: string, follow: boolean): Found {
+    return this.walk(rec, path, follow, this.dirChain(rec, dirfd, path), 1);
+  }
+
+  /** f_type at `path`: the deepest mountpoint over it, the mount made last there; binds report their source's. */
+  private fsTypeAt(path: string, seen: Set<MountEntry>): number {
+    const over = this.mounts.filter((m) => !seen.has(m) && (m.target === '/' || m.target === path || path.startsWith(m.target + '/')));
+    const depth = (m: MountEntry) => (m.target === '/' ? 0 : m.target.split('/').length);
+    const top = over.reduce<MountEntry | undefined>((best, m) => (best === undefined || depth(m) >= depth(best) ? m : best), undefined);
+    if (top === undefined) return this.baseFsType(path);
+    const bindSource = this.bindSources.get(top);
+    if (bindSource !== undefined) return this.fsTypeAt(bindSource + path.slice(top.target === '/' ? 0 : top.target.length), new Set([...seen, top]));
+    return FS_MAGIC[top.fstype ?? ''] ?? 0;
   }
 
   // ---- path walking ----
@@ -663,6 +857,10 @@ export class FakeSyscalls implements Syscalls {
    */
   private walk(rec: SyscallRecord, path: string, follow: boolean, from: Step[] = [this.rootStep()], floor = 1): Found {
     if (path === '') throw this.fail(rec, 'ENOENT');
+    const magic = this.magicLink(path);
+    // A magic link jumps to the descriptor's file (nd_jump_link, fs/namei.c); as the last
+    // component without following, it is the link itself, which the model does not hold.
+    if (magic && floor === 1 && (follow || magic.rest !== '')) return this.walk(rec, magic.rest || '.', follow, magic.entry.chain, 1);
     let chain = path.startsWith('/') ? from.slice(0, floor) : [...from];
     const pending = components(path).reverse();
     let links = 0;
@@ -742,7 +940,9 @@ export class FakeSyscalls implements Syscalls {
     if ((flags & O_TRUNC) !== 0 && node.kind === 'file') node.content = '';
     const chain = found.name === '' ? found.parent : [...found.parent, { name: found.name, node }];
     const fd = this.nextFd++;
-    this.fds.set(fd, { path: '/' + chain.slice(1).map((s) => s.name).join('/'), chain });
+    const opened = '/' + chain.slice(1).map((s) => s.name).join('/');
+    this.fds.set(fd, { path: opened, chain });
+    this.fdPaths.set(fd, opened);
     return fd;
   }
 

@@ -8,9 +8,10 @@
 import * as fs from 'fs';
 import { spawnSync } from 'child_process';
 import * as koffi from 'koffi';
-import { SyscallError } from '../errors';
+import { SyscallError, errnoNumber } from '../errors';
+import { fdPath, parseFdPath } from '../in-root';
 import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../constants';
-import type { CommandResult, CommandSpec, FileKind, FileStat, Syscalls } from './types';
+import type { CommandResult, CommandSpec, FileKind, FileStat, FsStat, Syscalls } from './types';
 
 // fcntl(2) and memfd_create(2), include/uapi/asm-generic/fcntl.h and linux/memfd.h
 const F_GETFD = 1;
@@ -28,6 +29,9 @@ const SYSCALL_NUMBERS: Readonly<Record<string, Readonly<Record<RawSyscall, numbe
   arm64: { pivot_root: 41, close_range: 436, openat2: 437, mount_setattr: 442 },
 };
 type RawSyscall = 'pivot_root' | 'close_range' | 'openat2' | 'mount_setattr';
+
+/** PATH_MAX (include/uapi/linux/limits.h): no link target is longer, with its NUL. */
+const PATH_MAX = 4096;
 
 // close_range(2) flag, include/uapi/linux/close_range.h
 const CLOSE_RANGE_CLOEXEC = 1 << 2;
@@ -55,12 +59,34 @@ function loadLibc() {
   const fn = (decl: string) => lib.func(decl);
   // Anonymous structs: koffi keeps named types process-wide, and Jest loads this module once per test file.
   const openHow = koffi.struct({ flags: 'uint64_t', mode: 'uint64_t', resolve: 'uint64_t' });
+  // struct statfs of x86_64 and arm64 (every field 64 bits wide but f_fsid, two ints), bits/statfs.h.
+  const statfs = koffi.struct({
+    f_type: 'int64_t',
+    f_bsize: 'int64_t',
+    f_blocks: 'uint64_t',
+    f_bfree: 'uint64_t',
+    f_bavail: 'uint64_t',
+    f_files: 'uint64_t',
+    f_ffree: 'uint64_t',
+    f_fsid: koffi.array('int32_t', 2),
+    f_namelen: 'int64_t',
+    f_frsize: 'int64_t',
+    f_flags: 'int64_t',
+    f_spare: koffi.array('int64_t', 4),
+  });
   const mountAttr = koffi.struct({ attr_set: 'uint64_t', attr_clr: 'uint64_t', propagation: 'uint64_t', userns_fd: 'uint64_t' });
   return {
     // glibc's mode_t is unsigned int and dev_t is 64 bits on x86_64 and arm64.
     mount: fn('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
     umount2: fn('int umount2(const char *target, int flags)'),
     mknod: fn('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+    mknodat: fn('int mknodat(int dirfd, const char *path, uint32_t mode, uint64_t dev)'),
+    mkdirat: fn('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
+    symlinkat: fn('int symlinkat(const char *target, int dirfd, const char *linkpath)'),
+    readlinkat: fn('long readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t size)'),
+    unlinkat: fn('int unlinkat(int dirfd, const char *path, int flags)'),
+    fchownat: fn('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
+    fstatfs: lib.func('fstatfs', 'int', ['int', koffi.out(koffi.pointer(statfs))]),
     chdir: fn('int chdir(const char *path)'),
     fchdir: fn('int fchdir(int fd)'),
     chroot: fn('int chroot(const char *path)'),
@@ -91,8 +117,33 @@ function loadLibc() {
 
 /** libc returns -1 and sets errno on failure; errno must be read before any other libc call. */
 function check(name: string, ret: number, paths: readonly string[]): number {
-  if (ret < 0) throw new SyscallError(name, koffi.errno(), paths);
+  if (ret < 0) {
+    const errno = koffi.errno();
+    throw new SyscallError(name, errno, named(paths));
+  }
   return ret;
+}
+
+/** The path an *at call acts on, for its errors: an empty one (AT_EMPTY_PATH) is the descriptor's own file. */
+function atPaths(dirfd: number, path: string): string[] {
+  return [path === '' ? fdPath(dirfd) : path];
+}
+
+/**
+ * Paths as errors name them: one through a descriptor's magic link (/proc/thread-self/fd/N)
+ * names the file the descriptor holds, which readlink(2) of the link gives (proc(5)).
+ */
+function named(paths: readonly string[]): string[] {
+  return paths.map((p) => {
+    const link = parseFdPath(p);
+    if (!link) return p;
+    try {
+      const file = fs.readlinkSync(link.link, 'utf8');
+      return link.rest ? `${file}/${link.rest}` : file;
+    } catch {
+      return p;
+    }
+  });
 }
 
 /** syscall(2) for calls glibc does not wrap; `args` are koffi's (type, value) pairs. */
@@ -117,7 +168,7 @@ function viaFs<T>(name: string | null, paths: readonly string[], call: () => T):
 function fromNode(name: string | null, paths: readonly string[], err: unknown): unknown {
   const e = err as NodeJS.ErrnoException;
   if (typeof e?.errno !== 'number') return err;
-  return new SyscallError(name ?? e.syscall ?? 'unknown', Math.abs(e.errno), paths);
+  return new SyscallError(name ?? e.syscall ?? 'unknown', Math.abs(e.errno), named(paths));
 }
 
 function toFileStat(st: fs.BigIntStats): FileStat {
@@ -156,7 +207,7 @@ export class LinuxSyscalls implements Syscalls {
     const c = libc();
     // userns_fd is read only with MOUNT_ATTR_IDMAP in attr_set (mount_setattr(2)).
     const attr = { attr_set: attrSet, attr_clr: attrClr, propagation, userns_fd: 0n };
-    raw('mount_setattr', [path], 'int', dirfd, 'const char *', path, 'unsigned int', atFlags, c.mountAttrPtr, attr, 'size_t', c.mountAttrSize);
+    raw('mount_setattr', atPaths(dirfd, path), 'int', dirfd, 'const char *', path, 'unsigned int', atFlags, c.mountAttrPtr, attr, 'size_t', c.mountAttrSize);
   }
 
   pivotRoot(newRoot: string, putOld: string): void {
@@ -165,6 +216,15 @@ export class LinuxSyscalls implements Syscalls {
 
   mknod(path: string, mode: number, dev: bigint): void {
     check('mknod', libc().mknod(path, mode, dev), [path]);
+  }
+
+  mknodat(dirfd: number, path: string, mode: number, dev: bigint): void {
+    check('mknodat', libc().mknodat(dirfd, path, mode, dev), [path]);
+  }
+
+  fchownat(dirfd: number, path: string, uid: number, gid: number, flags: number): void {
+    // uid_t and gid_t are unsigned: -1 ("leave unchanged", chown(2)) is 0xffffffff.
+    check('fchownat', libc().fchownat(dirfd, path, uid >>> 0, gid >>> 0, flags), atPaths(dirfd, path));
   }
 
   chown(path: string, uid: number, gid: number): void {
@@ -230,6 +290,16 @@ export class LinuxSyscalls implements Syscalls {
     return viaFs('fstat', [], () => toFileStat(fs.fstatSync(fd, { bigint: true })));
   }
 
+  fstatfs(fd: number): FsStat {
+    const out: { f_type?: bigint | number } = {};
+    check('fstatfs', libc().fstatfs(fd, out), []);
+    return { type: Number(out.f_type) };
+  }
+
+  mkdirat(dirfd: number, path: string, mode: number): void {
+    check('mkdirat', libc().mkdirat(dirfd, path, mode), [path]);
+  }
+
   mkdir(path: string, mode: number): void {
     viaFs('mkdir', [path], () => fs.mkdirSync(path, { mode }));
   }
@@ -242,12 +312,28 @@ export class LinuxSyscalls implements Syscalls {
     viaFs('unlink', [path], () => fs.unlinkSync(path));
   }
 
+  unlinkat(dirfd: number, path: string, flags: number): void {
+    check('unlinkat', libc().unlinkat(dirfd, path, flags), [path]);
+  }
+
+  symlinkat(target: string, dirfd: number, linkPath: string): void {
+    check('symlinkat', libc().symlinkat(target, dirfd, linkPath), [target, linkPath]);
+  }
+
   symlink(target: string, linkPath: string): void {
     viaFs('symlink', [target, linkPath], () => fs.symlinkSync(target, linkPath));
   }
 
   readlink(path: string): string {
     return viaFs('readlink', [path], () => fs.readlinkSync(path, 'utf8'));
+  }
+
+  readlinkat(dirfd: number, path: string): string {
+    // readlinkat(2) does not add a NUL; a result filling the whole buffer may be cut short.
+    const buf = Buffer.alloc(PATH_MAX);
+    const n = check('readlinkat', Number(libc().readlinkat(dirfd, path, buf, buf.length)), atPaths(dirfd, path));
+    if (n >= buf.length) throw new SyscallError('readlinkat', errnoNumber('ENAMETOOLONG'), named(atPaths(dirfd, path)));
+    return buf.subarray(0, n).toString('utf8');
   }
 
   readdir(path: string): string[] {

@@ -25,6 +25,12 @@ export interface FileStat {
   size: number;
 }
 
+/** What fstatfs(2) reports of the filesystem holding a file. */
+export interface FsStat {
+  /** f_type: the filesystem's magic number (PROC_SUPER_MAGIC...), include/uapi/linux/magic.h. */
+  type: number;
+}
+
 /** A command run around a mount (runc's PremountCmds/PostmountCmds). */
 export interface CommandSpec {
   path: string;
@@ -53,7 +59,11 @@ export interface Syscalls {
   mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): void;
   pivotRoot(newRoot: string, putOld: string): void;
   mknod(path: string, mode: number, dev: bigint): void;
+  /** mknodat(2): `path` relative to the directory open as `dirfd`. */
+  mknodat(dirfd: number, path: string, mode: number, dev: bigint): void;
   chown(path: string, uid: number, gid: number): void;
+  /** fchownat(2); with AT_EMPTY_PATH and an empty `path`, the file open as `dirfd` itself. */
+  fchownat(dirfd: number, path: string, uid: number, gid: number, flags: number): void;
   lchown(path: string, uid: number, gid: number): void;
   chmod(path: string, mode: number): void;
   chdir(path: string): void;
@@ -70,11 +80,18 @@ export interface Syscalls {
   stat(path: string): FileStat;
   lstat(path: string): FileStat;
   fstat(fd: number): FileStat;
+  fstatfs(fd: number): FsStat;
   mkdir(path: string, mode: number): void;
+  mkdirat(dirfd: number, path: string, mode: number): void;
   rmdir(path: string): void;
   unlink(path: string): void;
+  /** unlinkat(2); AT_REMOVEDIR in `flags` removes a directory. */
+  unlinkat(dirfd: number, path: string, flags: number): void;
   symlink(target: string, linkPath: string): void;
+  symlinkat(target: string, dirfd: number, linkPath: string): void;
   readlink(path: string): string;
+  /** readlinkat(2); an empty `path` reads the link open as `dirfd` (O_PATH|O_NOFOLLOW). */
+  readlinkat(dirfd: number, path: string): string;
   readdir(path: string): string[];
   readFile(path: string): string;
   /** Writes the whole file, creating it with `mode` (before umask) if missing. */

@@ -1,14 +1,20 @@
 import { inject, injectable } from 'tsyringe';
-import { mkdirAll } from '../../core/mounting';
+import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../core/constants';
+import { StepError } from '../../core/errors';
+import { createInRoot } from '../../core/in-root';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 
 /**
- * Creates process.cwd (0755, missing parents too) so the container process can start in
- * it. After the jail `/` is the rootfs, so the path (cleaned lexically, `..` stopping at
- * `/`) and any symlink on the way resolve inside the container. mkdirAll stats every
- * component and fails with ENOTDIR on one that is not a directory, which is the check
- * that the cwd is a directory.
+ * Creates process.cwd (0755, missing parents too) inside the new root, so the container
+ * process can start in it, and checks that the directory chdir(2) will reach is that one.
+ *
+ * After the jail `/` is the rootfs: the cwd is looked up from `/` with links kept inside
+ * it and magic links refused (in-root.ts). The exec step then changes into it by path,
+ * which the kernel resolves with magic links too: a cwd such as /proc/self/fd/N would
+ * reach whatever directory descriptor N holds, one of the host's if one had leaked
+ * (CVE-2024-21626). So the path is also opened as chdir(2) would open it, and both
+ * descriptors must be the same directory (st_dev and st_ino).
  */
 @injectable()
 export class CwdStep implements LifecycleStep {
@@ -21,6 +27,22 @@ export class CwdStep implements LifecycleStep {
   run(ctx: RunContext): void {
     const cwd = ctx.config.process.cwd;
     if (cwd === '') return;
-    mkdirAll(this.sys, cwd, 0o755);
+    const inRoot = createInRoot(this.sys, '/', cwd);
+    try {
+      const st = this.sys.fstat(inRoot.fd);
+      if (st.kind !== 'dir') throw new StepError(`process.cwd ${JSON.stringify(cwd)} is a ${st.kind}, not a directory`);
+      const direct = this.sys.open(cwd, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+      let reached;
+      try {
+        reached = this.sys.fstat(direct);
+      } finally {
+        this.sys.close(direct);
+      }
+      if (reached.dev !== st.dev || reached.ino !== st.ino) {
+        throw new StepError(`process.cwd ${JSON.stringify(cwd)} leads outside the container's root: chdir(2) would not reach the directory it names inside it`);
+      }
+    } finally {
+      this.sys.close(inRoot.fd);
+    }
   }
 }

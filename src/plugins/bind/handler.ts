@@ -2,8 +2,9 @@ import { inject, injectable } from 'tsyringe';
 import type { MountSpec } from '../../core/config/model';
 import { MS_BIND, MS_RDONLY } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
-import { applyRecursiveAttrs, bindNeedsRemount, createIfNotExists, mountPropagate, remountBind } from '../../core/mounting';
-import { cleanPath, procDestinationProblem, secureJoin } from '../../core/paths';
+import { fdPath } from '../../core/in-root';
+import { afterMount, bindNeedsRemount, mountOn, remountBind, withMountTarget } from '../../core/mounting';
+import { cleanPath } from '../../core/paths';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { relabelTree, selinuxEnabled } from '../../core/selinux';
 import type { FileStat, Syscalls } from '../../core/syscalls/types';
@@ -12,7 +13,7 @@ import { relabelMode, relabelProblem, relabelTarget } from './relabel';
 /**
  * The flags of both bind calls. MS_BIND always: a mount built in code with type "bind"
  * may lack it, and without it mount(2) would look for a filesystem named "bind" (ENODEV).
- * /dev keeps MS_RDONLY off on the remount too, as mountPropagate keeps it off on the
+ * /dev keeps MS_RDONLY off on the remount too, as mountOn keeps it off on the
  * mount: device nodes are created in /dev later and the finalize step makes it read-only.
  */
 export function bindFlags(m: MountSpec): bigint {
@@ -22,10 +23,10 @@ export function bindFlags(m: MountSpec): bigint {
 
 /**
  * Bind mounts (type "bind"; the config loader gives that type to every mount whose options
- * hold bind or rbind). Follows runc 1.1: the source must exist, the target is resolved
- * inside the rootfs at mount time and made to match the source's kind, the bind is
- * remounted when it carries flags the first call ignores, the source is relabelled on
- * request, and recursive attributes come last.
+ * hold bind or rbind). Follows runc 1.1: the source must exist, the target is looked up
+ * inside the rootfs at mount time, made to match the source's kind when missing, and
+ * mounted through its descriptor; the bind is remounted when it carries flags the first
+ * call ignores, the source is relabelled on request, and recursive attributes come last.
  */
 @injectable()
 export class BindMountHandler implements MountHandler {
@@ -38,24 +39,32 @@ export class BindMountHandler implements MountHandler {
     const label = this.relabelLabel(m, ctx);
     const source = this.statSource(m.source);
     const rootfs = ctx.config.rootfs;
-    // Resolved now, not when the config was read: an earlier mount may have put a symlink
-    // on the way, and secureJoin keeps every link (absolute or "..") inside the rootfs.
-    const dest = secureJoin(this.sys, rootfs, m.destination);
-    const problem = procDestinationProblem(rootfs, dest);
-    if (problem) throw new StepError(problem);
-    // A target of the wrong kind is left alone: mount(2) refuses a directory onto a
-    // non-directory and the reverse with ENOTDIR.
-    createIfNotExists(this.sys, dest, source.kind === 'dir');
     const flags = bindFlags(m);
-    // runc passes the type "bind"; with MS_BIND the kernel ignores fstype and data.
-    mountPropagate(this.sys, m, { source: m.source, target: dest, fstype: 'bind', flags, data: m.data });
-    // MS_BIND ignores ro, nosuid, nodev, noexec and the atime flags on the first call
-    // (mount(2), "Creating a bind mount"); MS_REMOUNT|MS_BIND applies them to this mount
-    // only. runc 1.1 passes the source and "bind" here too, but for MS_REMOUNT|MS_BIND the
-    // kernel reads only the target and the flags (do_reconfigure_mnt, fs/namespace.c).
-    if (bindNeedsRemount(flags)) remountBind(this.sys, dest, flags);
-    if (label) relabelTree(this.sys, m.source, label);
-    applyRecursiveAttrs(this.sys, m, dest);
+    // Looked up now, not when the config was read: an earlier mount may have put a symlink
+    // on the way; the lookup keeps every link (absolute or "..") inside the rootfs. A
+    // missing target is made to match the source's kind; one of the wrong kind is left for
+    // mount(2) to refuse with ENOTDIR.
+    withMountTarget(this.sys, rootfs, m.destination, { kind: source.kind === 'dir' ? 'dir' : 'file' }, (t) =>
+      // runc passes the type "bind"; with MS_BIND the kernel ignores fstype and data.
+      mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: 'bind', flags, data: m.data }),
+    );
+    const remount = bindNeedsRemount(flags);
+    afterMount(
+      this.sys,
+      rootfs,
+      m,
+      remount || label
+        ? (top) => {
+            // MS_BIND ignores ro, nosuid, nodev, noexec and the atime flags on the first call
+            // (mount(2), "Creating a bind mount"); MS_REMOUNT|MS_BIND applies them to this
+            // mount only. runc 1.1 passes the source and "bind" here too, but for
+            // MS_REMOUNT|MS_BIND the kernel reads only the target and the flags
+            // (do_reconfigure_mnt, fs/namespace.c).
+            if (remount) remountBind(this.sys, top, flags);
+            if (label) relabelTree(this.sys, m.source, label);
+          }
+        : undefined,
+    );
   }
 
   /** stat(2) of the source, following links, as mount(2) follows them. */

@@ -2,10 +2,10 @@ import * as posix from 'path/posix';
 import { inject, injectable } from 'tsyringe';
 import { hasNamespace, type MountSpec } from '../../core/config/model';
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC } from '../../core/constants';
-import { ConfigError, StepError, SyscallError } from '../../core/errors';
+import { ConfigError, SyscallError } from '../../core/errors';
 import type { MountTable } from '../../core/mountinfo';
-import { applyPropagation, applyRecursiveAttrs, mkdirAll, remountBind } from '../../core/mounting';
-import { procDestinationProblem, secureJoin } from '../../core/paths';
+import { fdPath, resolveInRoot, withParentInRoot } from '../../core/in-root';
+import { afterMount, refuseUnderProc, remountBind, withMountTarget } from '../../core/mounting';
 import { PLUGIN_OPTIONS, SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import {
@@ -56,26 +56,27 @@ export class CgroupMountHandler implements MountHandler {
   }
 
   mount(m: MountSpec, ctx: RunContext): void {
-    const dest = secureJoin(this.sys, ctx.config.rootfs, m.destination);
-    const problem = procDestinationProblem(ctx.config.rootfs, dest);
-    if (problem) throw new StepError(problem);
+    // Refused before anything is made; every mount below looks the destination up again.
+    refuseUnderProc(resolveInRoot(this.sys, ctx.config.rootfs, m.destination));
     const table = ctx.mountTable();
     const cgroups = parseProcCgroup(this.sys.readFile('/proc/self/cgroup'));
-    if (m.type === 'cgroup2' || isUnifiedHost(table)) this.mountV2(m, ctx, dest, table, cgroups);
-    else this.mountV1(m, ctx, dest, v1Hierarchies(table, cgroups));
+    if (m.type === 'cgroup2' || isUnifiedHost(table)) this.mountV2(m, ctx, table, cgroups);
+    else this.mountV1(m, ctx, v1Hierarchies(table, cgroups));
   }
 
-  private mountV1(m: MountSpec, ctx: RunContext, dest: string, hierarchies: V1Hierarchy[]): void {
+  private mountV1(m: MountSpec, ctx: RunContext, hierarchies: V1Hierarchy[]): void {
+    const rootfs = ctx.config.rootfs;
     const cgroupns = hasNamespace(ctx.config, 'cgroup');
     // Every bind source is worked out before anything is mounted, so a bad one leaves nothing behind.
     const binds = cgroupns ? [] : hierarchies.map((h) => this.bindOf(m, h));
     ctx.dispatch(derived(m, { type: 'tmpfs', source: 'tmpfs', flags: CGROUP_ROOT_FLAGS, data: 'mode=755', clearedFlags: 0n }));
-    if (cgroupns) for (const h of hierarchies) this.mountHierarchy(m, posix.join(dest, hierarchyName(h)), h);
+    if (cgroupns) for (const h of hierarchies) this.mountHierarchy(m, rootfs, h);
     for (const b of binds) ctx.dispatch(b);
-    for (const [name, target] of comountLinks(hierarchies.map(hierarchyName))) this.linkIfMissing(target, posix.join(dest, name));
-    // The tmpfs was mounted writable; MS_REMOUNT|MS_BIND changes only its per-mount flags (mount(2)).
-    if (this.readonlyRoot && (m.flags & MS_RDONLY) !== 0n) remountBind(this.sys, dest, CGROUP_ROOT_FLAGS | MS_RDONLY);
-    applyRecursiveAttrs(this.sys, m, dest);
+    for (const [name, target] of comountLinks(hierarchies.map(hierarchyName))) this.linkIfMissing(rootfs, target, posix.join(m.destination, name));
+    // The tmpfs was mounted writable; MS_REMOUNT|MS_BIND changes only its per-mount flags
+    // (mount(2)). The tmpfs got the propagation flags when it was mounted.
+    const remount = this.readonlyRoot && (m.flags & MS_RDONLY) !== 0n;
+    afterMount(this.sys, rootfs, { ...m, propagationFlags: [] }, remount ? (top) => remountBind(this.sys, top, CGROUP_ROOT_FLAGS | MS_RDONLY) : undefined);
   }
 
   /** The process's own cgroup of a hierarchy, bound (with everything below it) under the hierarchy's name. */
@@ -92,16 +93,17 @@ export class CgroupMountHandler implements MountHandler {
    * In a cgroup namespace, mounting a v1 hierarchy shows it from the namespace's root,
    * the process's own cgroup (cgroup_namespaces(7)).
    */
-  private mountHierarchy(m: MountSpec, target: string, h: V1Hierarchy): void {
+  private mountHierarchy(m: MountSpec, rootfs: string, h: V1Hierarchy): void {
     const { source, data } = v1MountArgs(h);
-    mkdirAll(this.sys, target, 0o755);
-    this.sys.mount(source, target, 'cgroup', CGROUP_ROOT_FLAGS | (m.flags & MS_RDONLY), data);
+    withMountTarget(this.sys, rootfs, posix.join(m.destination, hierarchyName(h)), {}, (t) =>
+      this.sys.mount(source, fdPath(t.fd), 'cgroup', CGROUP_ROOT_FLAGS | (m.flags & MS_RDONLY), data),
+    );
   }
 
   /** symlink(2) fails with EEXIST when the name is taken, which is kept as it is. */
-  private linkIfMissing(target: string, linkPath: string): void {
+  private linkIfMissing(rootfs: string, target: string, linkPath: string): void {
     try {
-      this.sys.symlink(target, linkPath);
+      withParentInRoot(this.sys, rootfs, linkPath, (dirFd, name) => this.sys.symlinkat(target, dirFd, name));
     } catch (err) {
       if (!(err instanceof SyscallError) || err.code !== 'EEXIST') throw err;
     }
@@ -111,19 +113,23 @@ export class CgroupMountHandler implements MountHandler {
    * cgroup2 itself; where the kernel refuses it (EPERM in a user namespace without a
    * cgroup namespace, EBUSY), the process's own cgroup v2 directory bound instead.
    */
-  private mountV2(m: MountSpec, ctx: RunContext, dest: string, table: MountTable, cgroups: ProcCgroupEntry[]): void {
-    mkdirAll(this.sys, dest, 0o755);
-    try {
-      this.sys.mount(m.source, dest, 'cgroup2', m.flags, m.data || null);
-    } catch (err) {
-      if (!(err instanceof SyscallError) || (err.code !== 'EPERM' && err.code !== 'EBUSY')) throw err;
+  private mountV2(m: MountSpec, ctx: RunContext, table: MountTable, cgroups: ProcCgroupEntry[]): void {
+    const refused = withMountTarget(this.sys, ctx.config.rootfs, m.destination, {}, (t) => {
+      try {
+        this.sys.mount(m.source, fdPath(t.fd), 'cgroup2', m.flags, m.data || null);
+        return undefined;
+      } catch (err) {
+        if (!(err instanceof SyscallError) || (err.code !== 'EPERM' && err.code !== 'EBUSY')) throw err;
+        return err;
+      }
+    });
+    if (refused) {
       const source = ownCgroup2Dir(table, cgroups);
-      ctx.log.info('cgroup2 mount refused, binding the own cgroup instead', { errno: err.code, source, destination: m.destination });
+      ctx.log.info('cgroup2 mount refused, binding the own cgroup instead', { errno: refused.code, source, destination: m.destination });
       ctx.dispatch(derived(m, { type: 'bind', source, flags: MS_BIND | m.flags, recAttrs: m.recAttrs }));
       return;
     }
-    applyPropagation(this.sys, m, dest);
-    applyRecursiveAttrs(this.sys, m, dest);
+    afterMount(this.sys, ctx.config.rootfs, m);
   }
 }
 

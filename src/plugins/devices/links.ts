@@ -4,7 +4,7 @@ import { exists } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import { needsDevSetup } from '../../core/config/model';
-import { devDirectory } from './setup';
+import { withParentInRoot } from '../../core/in-root';
 
 /** Entry in /dev -> link target: the descriptors of whichever process opens them (proc(5)). */
 export const DEV_SYMLINKS: readonly (readonly [string, string])[] = [
@@ -18,8 +18,9 @@ export const DEV_SYMLINKS: readonly (readonly [string, string])[] = [
 export const KCORE_SYMLINK = ['core', '/proc/kcore'] as const;
 
 /**
- * The conventional /dev symlinks. An existing entry of the same name is kept (symlink(2)
- * answers EEXIST): the image or a bind mount provided it.
+ * The conventional /dev symlinks, each made by name in /dev looked up inside the rootfs.
+ * An existing entry of the same name is kept (symlinkat(2) answers EEXIST): the image or
+ * a bind mount provided it.
  */
 @injectable()
 export class DevSymlinksStep implements LifecycleStep {
@@ -31,12 +32,11 @@ export class DevSymlinksStep implements LifecycleStep {
 
   run(ctx: RunContext): void {
     if (!needsDevSetup(ctx.config)) return;
-    const dev = devDirectory(this.sys, ctx.config.rootfs);
     // The host's /proc answers for the container's: both come from the same kernel.
     const links = exists(this.sys, '/proc/kcore') ? [...DEV_SYMLINKS, KCORE_SYMLINK] : DEV_SYMLINKS;
     for (const [name, target] of links) {
       try {
-        this.sys.symlink(target, `${dev}/${name}`);
+        withParentInRoot(this.sys, ctx.config.rootfs, `/dev/${name}`, (dev, entry) => this.sys.symlinkat(target, dev, entry));
       } catch (err) {
         if (!(err instanceof SyscallError) || err.code !== 'EEXIST') throw err;
       }

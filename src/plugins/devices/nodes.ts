@@ -1,10 +1,10 @@
-import * as posix from 'path/posix';
 import { inject, injectable } from 'tsyringe';
 import { hasNamespace, type DeviceSpec } from '../../core/config/model';
-import { MS_BIND, major, makedev, minor } from '../../core/constants';
+import { AT_EMPTY_PATH, MS_BIND, major, makedev, minor } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
-import { exists, mkdirAll } from '../../core/mounting';
-import { cleanPath, isWithin, secureJoin } from '../../core/paths';
+import { createInRoot, fdPath, type Created } from '../../core/in-root';
+import { withMountTarget } from '../../core/mounting';
+import { cleanPath, isWithin } from '../../core/paths';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { FileKind, FileStat, Syscalls } from '../../core/syscalls/types';
 import { devicesToCreate, hasDeviceNumber, nodeKind, nodeMode } from './device-table';
@@ -13,7 +13,8 @@ import { inUserNamespace } from './userns';
 
 /**
  * Creates the device nodes: the defaults every runtime provides and the config's
- * linux.devices. Each node is made with mknod(2) and then checked with lstat(2); inside a
+ * linux.devices. Each node is made with mknodat(2) in its directory looked up inside the
+ * rootfs, then opened and checked with fstat(2); inside a
  * user namespace, or where mknod(2) answers EPERM, the host's node is bind-mounted onto an
  * empty file instead (mknod(2) of a char or block device needs CAP_MKNOD, which
  * vfs_mknod checks against the initial user namespace).
@@ -45,51 +46,48 @@ export class DeviceNodesStep implements LifecycleStep {
     if (!isWithin('/dev', cleanPath(d.path)) || cleanPath(d.path) === '/dev') {
       throw new StepError(`device path ${JSON.stringify(d.path)} is not under /dev`);
     }
-    const dest = secureJoin(this.sys, rootfs, d.path);
-    mkdirAll(this.sys, posix.dirname(dest), 0o755);
     if (bind) {
-      this.bindHostNode(d, dest);
+      this.bindHostNode(rootfs, d);
+      return;
+    }
+    let node: Created;
+    try {
+      node = createInRoot(this.sys, rootfs, d.path, { make: (dirFd, name) => this.sys.mknodat(dirFd, name, nodeMode(d), makedev(d.major, d.minor)) });
+    } catch (err) {
+      if (!(err instanceof SyscallError) || err.code !== 'EPERM') throw err;
+      this.bindHostNode(rootfs, d);
       return;
     }
     try {
-      this.sys.mknod(dest, nodeMode(d), makedev(d.major, d.minor));
-    } catch (err) {
-      if (!(err instanceof SyscallError)) throw err;
-      if (err.code === 'EEXIST') {
-        this.verify(d, dest, 'already exists as');
-        return;
-      }
-      if (err.code === 'EPERM') {
-        this.bindHostNode(d, dest);
-        return;
-      }
-      throw err;
+      // The owner is set on the node the descriptor holds, never through a link.
+      if (node.made) this.sys.fchownat(node.fd, '', d.uid, d.gid, AT_EMPTY_PATH);
+      this.verify(d, node.fd, node.made ? 'was created as' : 'already exists as');
+    } finally {
+      this.sys.close(node.fd);
     }
-    this.sys.chown(dest, d.uid, d.gid);
-    this.verify(d, dest, 'was created as');
   }
 
   /**
-   * An empty file with the host's node of the same path bind-mounted on it. The host's
-   * /dev is still the process's /dev here, before the jail. MS_BIND makes mount(2) ignore
-   * the type, which runc passes as "bind".
+   * An empty file with the host's node of the same path bind-mounted on it through the
+   * file's descriptor. The host's /dev is still the process's /dev here, before the jail.
+   * MS_BIND makes mount(2) ignore the type, which runc passes as "bind".
    */
-  private bindHostNode(d: DeviceSpec, dest: string): void {
-    if (!exists(this.sys, dest)) this.sys.writeFile(dest, '', 0o666);
-    this.sys.mount(d.path, dest, 'bind', MS_BIND, null);
+  private bindHostNode(rootfs: string, d: DeviceSpec): void {
+    withMountTarget(this.sys, rootfs, d.path, { kind: 'file', mode: 0o666 }, (t) => this.sys.mount(d.path, fdPath(t.fd), 'bind', MS_BIND, null));
   }
 
   /**
-   * The node at `dest` must be of the device's kind and, for char and block devices, carry
-   * its major:minor; lstat(2), as the entry itself must be the node, not a link to one.
+   * The node open as `fd` must be of the device's kind and, for char and block devices,
+   * carry its major:minor; the descriptor holds the entry itself, where a link would have
+   * been followed inside the rootfs.
    */
-  private verify(d: DeviceSpec, dest: string, how: string): void {
-    const st = this.sys.lstat(dest);
+  private verify(d: DeviceSpec, fd: number, how: string): void {
+    const st = this.sys.fstat(fd);
     const kind = nodeKind(d.type);
     const numbered = hasDeviceNumber(d.type);
     if (st.kind === kind && (!numbered || st.rdev === makedev(d.major, d.minor))) return;
     const expected = describe(kind, numbered ? makedev(d.major, d.minor) : undefined);
-    throw new StepError(`device ${JSON.stringify(d.path)}: ${JSON.stringify(dest)} ${how} ${describeStat(st)}, expected ${expected}`);
+    throw new StepError(`device ${JSON.stringify(d.path)} ${how} ${describeStat(st)}, expected ${expected}`);
   }
 }
 

@@ -3,7 +3,7 @@ import { SyscallError } from '../../core/errors';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import { needsDevSetup } from '../../core/config/model';
-import { devDirectory } from './setup';
+import { withParentInRoot } from '../../core/in-root';
 
 /**
  * /dev/ptmx becomes a symlink to pts/ptmx, the multiplexer node of the devpts mounted on
@@ -21,12 +21,15 @@ export class PtmxStep implements LifecycleStep {
 
   run(ctx: RunContext): void {
     if (!needsDevSetup(ctx.config)) return;
-    const ptmx = devDirectory(this.sys, ctx.config.rootfs) + '/ptmx';
-    try {
-      this.sys.unlink(ptmx);
-    } catch (err) {
-      if (!(err instanceof SyscallError) || err.code !== 'ENOENT') throw err;
-    }
-    this.sys.symlink('pts/ptmx', ptmx);
+    // The entry itself is removed and made in /dev, looked up inside the rootfs; a link
+    // there is never followed.
+    withParentInRoot(this.sys, ctx.config.rootfs, '/dev/ptmx', (dev, name) => {
+      try {
+        this.sys.unlinkat(dev, name, 0);
+      } catch (err) {
+        if (!(err instanceof SyscallError) || err.code !== 'ENOENT') throw err;
+      }
+      this.sys.symlinkat('pts/ptmx', dev, name);
+    });
   }
 }

@@ -1,23 +1,26 @@
 import { inject, injectable } from 'tsyringe';
 import { MS_BIND, MS_RDONLY } from '../../core/constants';
-import { SyscallError } from '../../core/errors';
-import { cleanPath } from '../../core/paths';
+import { fdPath, openInRoot, openInRootIfExists } from '../../core/in-root';
+import { requireContainerProc } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
-import type { FileKind, Syscalls } from '../../core/syscalls/types';
-import { DEV_NULL, verifyDevNull } from './dev-null';
+import type { Syscalls } from '../../core/syscalls/types';
+import { openDevNull } from './dev-null';
 
 /**
  * linux.maskedPaths: hides what the kernel shows at those paths (/proc/kcore,
  * /sys/firmware...). A file gets /dev/null bound over it, a directory an empty read-only
- * tmpfs; a path that does not exist is skipped, and a path given twice is masked once.
+ * tmpfs; a path that does not exist is skipped, and a file named twice (by any spelling
+ * or link: the same st_dev and st_ino) is masked once.
  *
- * Directory or not is decided by stat(2) before mounting, which follows links as mount(2)
- * does (runc 1.1 tries the bind and falls back to tmpfs on ENOTDIR; runc's fixes for
- * CVE-2025-31133 stat the target first, as here). /dev/null is checked once, before the
- * first file is masked. All directories share one tmpfs, as in runc 1.5: the first is
- * mounted, the others are binds of it, which stay read-only (a bind copies the per-mount
- * flags, and the superblock itself is read-only); one superblock per container instead
- * of one per directory.
+ * Each path is opened inside the container's root as written (links and `..` followed,
+ * never out of it) and mounted on through its descriptor; directory or not is decided by
+ * fstat(2) on that descriptor (runc 1.1 tried the bind and fell back to tmpfs on ENOTDIR; runc's fixes for
+ * CVE-2025-31133 look first, as here). /dev/null is opened once, before the first file is
+ * masked, checked on its descriptor to be the null device, and bound from that
+ * descriptor, so the node checked is the node bound. All directories share one tmpfs, as
+ * in runc 1.5: the first is mounted, the others are binds of it, which stay read-only (a
+ * bind copies the per-mount flags, and the superblock itself is read-only); one
+ * superblock per container instead of one per directory.
  */
 @injectable()
 export class MaskedPathsStep implements LifecycleStep {
@@ -28,34 +31,38 @@ export class MaskedPathsStep implements LifecycleStep {
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   run(ctx: RunContext): void {
-    const done = new Set<string>();
-    let devNullChecked = false;
-    let sharedTmpfs: string | undefined;
-    for (const path of ctx.config.maskedPaths.map(cleanPath)) {
-      if (done.has(path)) continue;
-      done.add(path);
-      const kind = this.kindAt(path);
-      if (kind === undefined) continue;
-      if (kind !== 'dir') {
-        if (!devNullChecked) verifyDevNull(this.sys);
-        devNullChecked = true;
-        this.sys.mount(DEV_NULL, path, null, MS_BIND, null);
-      } else if (sharedTmpfs === undefined) {
-        this.sys.mount('tmpfs', path, 'tmpfs', MS_RDONLY, null);
-        sharedTmpfs = path;
-      } else {
-        this.sys.mount(sharedTmpfs, path, null, MS_BIND, null);
-      }
-    }
-  }
-
-  /** The kind of file at `path` (links followed, as mount follows them), undefined if missing. */
-  private kindAt(path: string): FileKind | undefined {
+    const paths = ctx.config.maskedPaths;
+    if (paths.length === 0) return;
+    requireContainerProc(this.sys, ctx);
+    const masked = new Set<string>();
+    let devNull: number | undefined;
+    let sharedTmpfs: number | undefined;
     try {
-      return this.sys.stat(path).kind;
-    } catch (err) {
-      if (err instanceof SyscallError && err.code === 'ENOENT') return undefined;
-      throw err;
+      for (const path of paths) {
+        const fd = openInRootIfExists(this.sys, '/', path);
+        if (fd === undefined) continue;
+        try {
+          const st = this.sys.fstat(fd);
+          const file = `${st.dev}:${st.ino}`;
+          if (masked.has(file)) continue;
+          masked.add(file);
+          if (st.kind !== 'dir') {
+            devNull ??= openDevNull(this.sys);
+            this.sys.mount(fdPath(devNull), fdPath(fd), null, MS_BIND, null);
+          } else if (sharedTmpfs === undefined) {
+            this.sys.mount('tmpfs', fdPath(fd), 'tmpfs', MS_RDONLY, null);
+            // The descriptor shows the directory under the new tmpfs; the binds need the tmpfs.
+            sharedTmpfs = openInRoot(this.sys, '/', path);
+          } else {
+            this.sys.mount(fdPath(sharedTmpfs), fdPath(fd), null, MS_BIND, null);
+          }
+        } finally {
+          this.sys.close(fd);
+        }
+      }
+    } finally {
+      if (devNull !== undefined) this.sys.close(devNull);
+      if (sharedTmpfs !== undefined) this.sys.close(sharedTmpfs);
     }
   }
 }

@@ -1,21 +1,23 @@
 import { inject, injectable } from 'tsyringe';
 import { MS_BIND, MS_REC } from '../../core/constants';
-import { SyscallError } from '../../core/errors';
-import { cleanPath } from '../../core/paths';
+import { fdPath, openInRootIfExists, withInRoot } from '../../core/in-root';
+import { requireContainerProc } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import { remountReadonly } from './remount';
 
 /**
  * linux.readonlyPaths: each path is bound onto itself with the mounts below it, and the
- * new bind is made read-only; a path that does not exist is skipped.
+ * new bind is made read-only; a path that does not exist is skipped. The path is opened
+ * inside the container's root as written (links and `..` followed, never out of it) and
+ * bound through its descriptor; the remount looks it up
+ * again, which reaches the new bind (the first descriptor shows what lies under it).
  *
  * The bind gets its own flags, so the remount changes only the view at that path. The
  * kernel ignores MS_REC on the remount: mounts below the path keep their own flags
  * (runc 1.1 passes MS_REC as well). runc 1.2+ first reads the path's nosuid, nodev and
  * noexec with statfs(2) and keeps them, since a user namespace may not clear them;
- * mountkit's port has no statfs, so a remount that would clear a locked flag fails
- * with EPERM here.
+ * mountkit does not, so a remount that would clear a locked flag fails with EPERM here.
  */
 @injectable()
 export class ReadonlyPathsStep implements LifecycleStep {
@@ -26,14 +28,18 @@ export class ReadonlyPathsStep implements LifecycleStep {
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   run(ctx: RunContext): void {
-    for (const path of ctx.config.readonlyPaths.map(cleanPath)) {
+    const paths = ctx.config.readonlyPaths;
+    if (paths.length === 0) return;
+    requireContainerProc(this.sys, ctx);
+    for (const path of paths) {
+      const fd = openInRootIfExists(this.sys, '/', path);
+      if (fd === undefined) continue;
       try {
-        this.sys.mount(path, path, null, MS_BIND | MS_REC, null);
-      } catch (err) {
-        if (err instanceof SyscallError && err.code === 'ENOENT') continue;
-        throw err;
+        this.sys.mount(fdPath(fd), fdPath(fd), null, MS_BIND | MS_REC, null);
+      } finally {
+        this.sys.close(fd);
       }
-      remountReadonly(this.sys, path, MS_REC);
+      withInRoot(this.sys, '/', path, (top) => remountReadonly(this.sys, fdPath(top), MS_REC));
     }
   }
 }

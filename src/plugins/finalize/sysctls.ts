@@ -1,7 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
-import { sysctlPath } from './sysctl-path';
+import { sysctlPath } from '../../core/config/sysctl';
 
 /**
  * Writes linux.sysctl through the container's /proc/sys, in the config's order. Every

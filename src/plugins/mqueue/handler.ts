@@ -1,8 +1,8 @@
 import { inject, injectable } from 'tsyringe';
 import type { MountSpec } from '../../core/config/model';
 import { SyscallError } from '../../core/errors';
-import { applyPropagation, applyRecursiveAttrs, mkdirAll, mountPropagate, type MountAt } from '../../core/mounting';
-import { secureJoin } from '../../core/paths';
+import { fdPath } from '../../core/in-root';
+import { afterMount, mountOn, withMountTarget, type MountAt } from '../../core/mounting';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { formatMountLabel, selinuxEnabled, setFileLabel } from '../../core/selinux';
 import type { Syscalls } from '../../core/syscalls/types';
@@ -20,27 +20,27 @@ export class MqueueMountHandler implements MountHandler {
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   mount(m: MountSpec, ctx: RunContext): void {
-    const target = secureJoin(this.sys, ctx.config.rootfs, m.destination);
-    mkdirAll(this.sys, target, 0o755);
-    const at: MountAt = { source: m.source, target, fstype: m.type, flags: m.flags, data: m.data };
+    const rootfs = ctx.config.rootfs;
     const label = selinuxEnabled(this.sys, ctx) ? ctx.config.mountLabel : '';
-    if (label && this.mountLabelled(m, at, label, ctx)) {
-      applyPropagation(this.sys, m, target);
-    } else {
-      mountPropagate(this.sys, m, at);
-      if (label) setFileLabel(this.sys, target, label);
-    }
-    applyRecursiveAttrs(this.sys, m, target);
+    const labelled = withMountTarget(this.sys, rootfs, m.destination, {}, (t) => {
+      const at: MountAt = { source: m.source, target: fdPath(t.fd), fstype: m.type, flags: m.flags, data: m.data };
+      if (label && this.mountLabelled(m, at, label, ctx)) return true;
+      mountOn(this.sys, m, at);
+      return false;
+    });
+    // The label goes on the new mount's root directory; lsetxattr(2) does not follow a
+    // final link, so it is given the directory itself through its magic link's target.
+    afterMount(this.sys, rootfs, m, label && !labelled ? (top) => setFileLabel(this.sys, this.sys.readlink(top), label) : undefined);
   }
 
   /**
    * The mount alone, with context= in its data; false when it fails, which leaves nothing
-   * mounted. Propagation is kept out of it so that only this call's failure leads to the
-   * unlabelled retry, never a second mqueue stacked on a first.
+   * mounted, so that only this call's failure leads to the unlabelled retry, never a
+   * second mqueue stacked on a first.
    */
   private mountLabelled(m: MountSpec, at: MountAt, label: string, ctx: RunContext): boolean {
     try {
-      mountPropagate(this.sys, { ...m, propagationFlags: [] }, { ...at, data: formatMountLabel(m.data, label) });
+      mountOn(this.sys, m, { ...at, data: formatMountLabel(m.data, label) });
       return true;
     } catch (err) {
       if (!(err instanceof SyscallError)) throw err;

@@ -1,16 +1,19 @@
 import { inject, injectable } from 'tsyringe';
 import type { MountSpec } from '../../core/config/model';
 import { StepError } from '../../core/errors';
-import { applyRecursiveAttrs, mkdirAll, mountPropagate } from '../../core/mounting';
-import { containerPath } from '../../core/paths';
+import { O_NOFOLLOW } from '../../core/constants';
+import { createInRoot, fdPath, resolveInRoot } from '../../core/in-root';
+import { afterMount, mountOn } from '../../core/mounting';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
-import { kindAt, procTargetPath, realDirectoryProblem } from './target';
+import { realDirectoryProblem } from './target';
 
 /**
  * proc and sysfs: the target must be a real directory inside the rootfs, since a
  * symlink planted there (by the image or an earlier mount) would carry the kernel's view
- * of the host to wherever it points (CVE-2019-19921). A missing target is created.
+ * of the host to wherever it points (CVE-2019-19921). The parents are looked up inside the
+ * rootfs, links followed; the last component is opened without following a link, checked
+ * on its descriptor, and mounted through it. A missing target is created.
  *
  * No SELinux mount label: the policy labels proc and sysfs itself (genfscon), and runc
  * mounts them without context= as well.
@@ -24,12 +27,16 @@ export class ProcMountHandler implements MountHandler {
 
   mount(m: MountSpec, ctx: RunContext): void {
     const rootfs = ctx.config.rootfs;
-    const target = procTargetPath(this.sys, rootfs, m.destination);
-    const kind = kindAt(this.sys, target);
-    const problem = kind && realDirectoryProblem(containerPath(rootfs, target), kind);
-    if (problem) throw new StepError(problem);
-    if (kind === undefined) mkdirAll(this.sys, target, 0o755);
-    mountPropagate(this.sys, m, { source: m.source, target, fstype: m.type, flags: m.flags, data: m.data });
-    applyRecursiveAttrs(this.sys, m, target);
+    const target = createInRoot(this.sys, rootfs, m.destination, { nofollow: true });
+    try {
+      const kind = target.made ? 'dir' : this.sys.fstat(target.fd).kind;
+      // The message names where the lookup led, which is looked up again only then.
+      const problem = kind === 'dir' ? undefined : realDirectoryProblem(resolveInRoot(this.sys, rootfs, m.destination, O_NOFOLLOW), kind);
+      if (problem) throw new StepError(problem);
+      mountOn(this.sys, m, { source: m.source, target: fdPath(target.fd), fstype: m.type, flags: m.flags, data: m.data });
+    } finally {
+      this.sys.close(target.fd);
+    }
+    afterMount(this.sys, rootfs, m);
   }
 }

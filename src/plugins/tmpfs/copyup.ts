@@ -1,19 +1,22 @@
 /**
  * tmpcopyup: the new tmpfs is filled with the target directory's content before it
  * appears at the target. It is mounted on a staging directory first, the content is
- * copied into it, and MS_MOVE puts it onto the target in one step, so the container never
- * sees a half-filled tmpfs.
+ * copied into it (read through the target's descriptor), and MS_MOVE puts it onto the
+ * target's descriptor in one step, so the container never sees a half-filled tmpfs.
  *
- * The staging directory is made in the host's /tmp directory, but the tmpfs on it is
- * mounted only in mountkit's own mount namespace: prepare-root has made `/` there a
- * recursive slave (the default propagation), and a slave receives mount events without
- * sending any (mount_namespaces(7)), so the host never sees that mount. The directory is
- * removed again whether the copy succeeds or fails.
+ * The staging directory is made in the host's /tmp directory and bound onto itself, and
+ * that bind is made private before the tmpfs is mounted on it, as runc's prepareTmp does:
+ * whatever propagation `/` was given (a shared rootfsPropagation keeps /tmp in the host's
+ * peer group), a mount on a private mount propagates nowhere (mount_namespaces(7)), so the
+ * host never sees the staging tmpfs; and MS_MOVE refuses to move a mount whose parent is
+ * shared (EINVAL, mount(2)), which the private bind also avoids. The bind and the
+ * directory are removed again whether the copy succeeds or fails.
  */
 import type { MountSpec } from '../../core/config/model';
-import { MNT_DETACH, MS_MOVE } from '../../core/constants';
+import { MNT_DETACH, MS_BIND, MS_MOVE, MS_PRIVATE } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
-import { mountPropagate, type MountAt } from '../../core/mounting';
+import { fdPath } from '../../core/in-root';
+import { applyPropagation, mountOn, type MountAt } from '../../core/mounting';
 import type { Logger } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import { copyTree } from './copy';
@@ -29,21 +32,36 @@ export function stagingPath(index: number, attempt: number): string {
 }
 
 /**
- * Mounts the tmpfs described by `at` on a staging directory, copies `dest`'s content into
- * it and moves it onto `dest`. On failure the staging mount is detached, so nothing
- * half-copied stays mounted, and the error names the step that failed.
+ * Mounts the tmpfs described by `at` on a private staging directory, copies the content
+ * of the directory open as `destFd` into it and moves it onto that directory. On failure
+ * the staging mount is detached, so nothing half-copied stays mounted, and the error
+ * names the step that failed.
  */
-export function mountWithCopyUp(sys: Syscalls, m: MountSpec, dest: string, at: Omit<MountAt, 'target'>, log: Logger): void {
+export function mountWithCopyUp(sys: Syscalls, m: MountSpec, destFd: number, at: Omit<MountAt, 'target'>, log: Logger): void {
   const staging = makeStagingDir(sys, m.index);
   log.debug('tmpcopyup staging directory', { staging });
+  const dest = fdPath(destFd);
+  let bound = false;
+  let mounted = false;
   try {
-    step('mounting on the staging directory', () => mountPropagate(sys, m, { ...at, target: staging }));
+    step('making the staging directory a private mount', () => {
+      sys.mount(staging, staging, null, MS_BIND, null);
+      bound = true;
+      sys.mount(null, staging, null, MS_PRIVATE, null);
+    });
+    step('mounting on the staging directory', () => {
+      mountOn(sys, m, { ...at, target: staging });
+      mounted = true;
+      applyPropagation(sys, m, staging);
+    });
     step(`copying ${JSON.stringify(m.destination)}`, () => copyTree(sys, dest, staging));
-    step(`moving the tmpfs onto ${JSON.stringify(m.destination)}`, () => sys.mount(staging, dest, null, MS_MOVE, null));
-  } catch (err) {
-    detach(sys, staging, log);
-    throw err;
+    step(`moving the tmpfs onto ${JSON.stringify(m.destination)}`, () => {
+      sys.mount(staging, dest, null, MS_MOVE, null);
+      mounted = false;
+    });
   } finally {
+    if (mounted) detach(sys, staging, log);
+    if (bound) detach(sys, staging, log);
     removeStagingDir(sys, staging, log);
   }
 }
@@ -82,15 +100,12 @@ function makeStagingDir(sys: Syscalls, index: number): string {
   }
 }
 
-/**
- * MNT_DETACH takes the mount out of the namespace at once even if something still uses
- * it (umount2(2)). EINVAL means nothing is mounted there: the mount itself had failed.
- */
+/** MNT_DETACH takes the mount on top out of the namespace at once even if something still uses it (umount2(2)). */
 function detach(sys: Syscalls, staging: string, log: Logger): void {
   try {
     sys.umount2(staging, MNT_DETACH);
   } catch (err) {
-    if (!isErrno(err, 'EINVAL')) log.warn('tmpcopyup: detaching the staging mount failed', { staging, error: String(err) });
+    log.warn('tmpcopyup: detaching a staging mount failed', { staging, error: String(err) });
   }
 }
 

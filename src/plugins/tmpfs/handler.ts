@@ -1,9 +1,9 @@
 import { inject, injectable } from 'tsyringe';
 import type { MountSpec } from '../../core/config/model';
 import { MS_RDONLY, MS_REMOUNT } from '../../core/constants';
-import { SyscallError, StepError } from '../../core/errors';
-import { applyRecursiveAttrs, mkdirAll, mountPropagate, type MountAt } from '../../core/mounting';
-import { cleanPath, procDestinationProblem, secureJoin } from '../../core/paths';
+import { fdPath } from '../../core/in-root';
+import { afterMount, mountOn, withMountTarget, type MountAt } from '../../core/mounting';
+import { cleanPath } from '../../core/paths';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { formatMountLabel, selinuxEnabled } from '../../core/selinux';
 import type { Syscalls } from '../../core/syscalls/types';
@@ -24,44 +24,46 @@ export class TmpfsMountHandler implements MountHandler {
 
   mount(m: MountSpec, ctx: RunContext): void {
     const rootfs = ctx.config.rootfs;
-    const dest = secureJoin(this.sys, rootfs, m.destination);
-    const problem = procDestinationProblem(rootfs, dest);
-    if (problem) throw new StepError(problem);
-    const existingPerm = this.permIfExists(dest);
-    if (existingPerm === undefined) mkdirAll(this.sys, dest, 0o755);
-
-    const keepPerm = existingPerm !== undefined && !hasModeOption(m.data) ? existingPerm : undefined;
     const copyUp = m.extensions.tmpcopyup;
-    // The mode and the copied content are written after the mount, which a read-only tmpfs
-    // refuses with EROFS: it is mounted writable and remounted read-only at the end, as
-    // runc does. /dev is left alone: mountPropagate never mounts it read-only, and it stays
-    // writable until the device nodes are made.
-    const readonlyLater =
-      (m.flags & MS_RDONLY) !== 0n && (keepPerm !== undefined || copyUp) && cleanPath(m.destination) !== '/dev';
     const label = ctx.config.mountLabel && selinuxEnabled(this.sys, ctx) ? ctx.config.mountLabel : '';
-    const at: Omit<MountAt, 'target'> = {
-      source: m.source,
-      fstype: m.type,
-      flags: readonlyLater ? m.flags & ~MS_RDONLY : m.flags,
-      data: formatMountLabel(m.data, label),
-    };
-
-    if (copyUp) mountWithCopyUp(this.sys, m, dest, at, ctx.log);
-    else mountPropagate(this.sys, m, { ...at, target: dest });
-    if (keepPerm !== undefined) this.sys.chmod(dest, keepPerm);
-    // A remount changes the flags of the existing superblock and mount and keeps every
-    // tmpfs option the data does not name (mount(2), tmpfs(5)).
-    if (readonlyLater) this.sys.mount(null, dest, null, m.flags | MS_REMOUNT, null);
-    applyRecursiveAttrs(this.sys, m, dest);
+    const keepPerm = withMountTarget(this.sys, rootfs, m.destination, {}, (t) => {
+      const existingPerm = t.made ? undefined : this.sys.fstat(t.fd).perm;
+      const keep = existingPerm !== undefined && !hasModeOption(m.data) ? existingPerm : undefined;
+      const at: Omit<MountAt, 'target'> = {
+        source: m.source,
+        fstype: m.type,
+        flags: this.readonlyLater(m, keep) ? m.flags & ~MS_RDONLY : m.flags,
+        data: formatMountLabel(m.data, label),
+      };
+      if (copyUp) mountWithCopyUp(this.sys, m, t.fd, at, ctx.log);
+      else mountOn(this.sys, m, { ...at, target: fdPath(t.fd) });
+      return keep;
+    });
+    const readonlyLater = this.readonlyLater(m, keepPerm);
+    // tmpcopyup gave the staging mount its propagation before moving it.
+    const rest = copyUp ? { ...m, propagationFlags: [] } : m;
+    afterMount(
+      this.sys,
+      rootfs,
+      rest,
+      keepPerm !== undefined || readonlyLater
+        ? (top) => {
+            if (keepPerm !== undefined) this.sys.chmod(top, keepPerm);
+            // A remount changes the flags of the existing superblock and mount and keeps
+            // every tmpfs option the data does not name (mount(2), tmpfs(5)).
+            if (readonlyLater) this.sys.mount(null, top, null, m.flags | MS_REMOUNT, null);
+          }
+        : undefined,
+    );
   }
 
-  /** The permission bits of the existing target (symlinks followed), undefined if missing. */
-  private permIfExists(path: string): number | undefined {
-    try {
-      return this.sys.stat(path).perm;
-    } catch (err) {
-      if (err instanceof SyscallError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return undefined;
-      throw err;
-    }
+  /**
+   * The mode and the copied content are written after the mount, which a read-only tmpfs
+   * refuses with EROFS: it is mounted writable and remounted read-only at the end, as
+   * runc does. /dev is left alone: mountOn never mounts it read-only, and it stays
+   * writable until the device nodes are made.
+   */
+  private readonlyLater(m: MountSpec, keepPerm: number | undefined): boolean {
+    return (m.flags & MS_RDONLY) !== 0n && (keepPerm !== undefined || m.extensions.tmpcopyup) && cleanPath(m.destination) !== '/dev';
   }
 }

@@ -44,6 +44,6 @@ runAsRoot('after-jail, real runs', () => {
       config: makeConfig({ rootfs, mounts: [PROC_MOUNT], process: { ...process0, cwd: '/work/file/sub' } }),
       plugins: PLUGINS,
     });
-    expect(r.error).toMatchObject({ name: 'PluginError', message: 'after-jail: plugin cwd: mkdir "/work/file": ENOTDIR' });
+    expect(r.error).toMatchObject({ name: 'PluginError', message: 'after-jail: plugin cwd: openat2 "/work/file/sub": ENOTDIR' });
   });
 });

@@ -96,7 +96,7 @@ runAsRoot('devices plugin, real /dev', () => {
     const r = realRun({ config: makeConfig({ rootfs }), plugins: [DEVICES] });
     expect(r.error).toMatchObject({
       name: 'PluginError',
-      message: `dev: plugin device-nodes: device "/dev/zero": "${dev}/zero" already exists as file, expected char 1:5`,
+      message: 'dev: plugin device-nodes: device "/dev/zero" already exists as file, expected char 1:5',
     });
   });
 

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { MS_BIND, MS_REC, O_RDONLY, O_RDWR } from '../../../src/core/constants';
+import { MS_BIND, MS_REC, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY, O_RDWR } from '../../../src/core/constants';
+import { IN_ROOT_RESOLVE } from '../../../src/core/in-root';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import type { LifecycleStep, MountHandler } from '../../../src/core/plugin';
@@ -7,6 +8,7 @@ import { FakeSyscalls, type FailOptions } from '../../../src/core/syscalls/fake'
 import type { SyscallName } from '../../../src/core/syscalls/types';
 import { CwdStep, ReopenDevNullStep, register } from '../../../src/plugins/after-jail';
 import { makeConfig, makeMount } from '../../helpers/config';
+import { changes, fdOf } from '../../helpers/fd';
 
 type Config = Parameters<typeof makeConfig>[0];
 
@@ -84,58 +86,89 @@ describe('reopen-devnull step', () => {
 });
 
 describe('cwd step', () => {
-  const mkdir = (path: string) => ({ op: 'mkdir', path, mode: 0o755 });
+  const mkdirat = (sys: FakeSyscalls, dir: string, name: string) => ({ op: 'mkdirat', dirfd: fdOf(sys, dir), path: name, mode: 0o755 });
+  const cwdRun = (sys: FakeSyscalls, run: ReturnType<typeof setup>['run'], cwd: string) =>
+    run([new CwdStep(sys)], { process: { ...makeConfig().process, cwd } });
 
-  test('creates the missing directories of process.cwd, 0755', () => {
+  test('creates the missing directories of process.cwd inside the root, 0755', () => {
     const { sys, run } = setup();
     sys.addDir('/work');
-    run([new CwdStep(sys)], { process: { ...makeConfig().process, cwd: '/work/deep/dir' } });
-    expect(sys.effects()).toEqual([mkdir('/work/deep'), mkdir('/work/deep/dir')]);
+    cwdRun(sys, run, '/work/deep/dir');
+    expect(changes(sys)).toEqual([mkdirat(sys, '/work', 'deep'), mkdirat(sys, '/work/deep', 'dir')]);
     expect(sys.node('/work/deep/dir')).toMatchObject({ kind: 'dir', perm: 0o755 });
+    expect(sys.openFds()).toEqual([]);
   });
 
-  test('an existing cwd is left as it is', () => {
+  test('an existing cwd is left as it is; the directory chdir(2) reaches is compared with the one looked up in the root', () => {
     const { sys, run } = setup();
     sys.addDir('/home/user', 0o700);
-    run([new CwdStep(sys)], { process: { ...makeConfig().process, cwd: '/home/user' } });
-    expect(sys.effects()).toEqual([]);
+    cwdRun(sys, run, '/home/user');
+    const PATH = O_PATH | O_CLOEXEC;
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: 100, path: 'home/user', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'close', fd: 100 },
+      { op: 'fstat', fd: 101 },
+      { op: 'open', path: '/home/user', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'fstat', fd: 102 },
+      { op: 'close', fd: 102 },
+      { op: 'close', fd: 101 },
+    ]);
   });
 
   test('an empty cwd does nothing', () => {
     const { sys, run } = setup();
-    run([new CwdStep(sys)], { process: { ...makeConfig().process, cwd: '' } });
+    cwdRun(sys, run, '');
     expect(sys.calls).toEqual([]);
   });
 
   test('".." cannot climb above the (jailed) root', () => {
     const { sys, run } = setup();
-    run([new CwdStep(sys)], { process: { ...makeConfig().process, cwd: '../../../x/./y' } });
-    expect(sys.effects()).toEqual([mkdir('/x'), mkdir('/x/y')]);
+    cwdRun(sys, run, '../../../x/./y');
+    expect(changes(sys)).toEqual([mkdirat(sys, '/', 'x'), mkdirat(sys, '/x', 'y')]);
   });
 
-  test('a symlink on the way is followed', () => {
+  test('a symlink on the way is followed inside the root', () => {
     const { sys, run } = setup();
-    sys.addDir('/real').addSymlink('/link', '/real');
-    run([new CwdStep(sys)], { process: { ...makeConfig().process, cwd: '/link/sub' } });
-    expect(sys.effects()).toEqual([mkdir('/link/sub')]);
+    sys.addDir('/real').addSymlink('/link', '/../real');
+    cwdRun(sys, run, '/link/sub');
+    expect(changes(sys)).toEqual([mkdirat(sys, '/real', 'sub')]);
     expect(sys.node('/real/sub')?.kind).toBe('dir');
   });
 
+  test('a cwd that chdir(2) would find elsewhere (a magic link to a leaked descriptor) is refused', () => {
+    /** A kernel whose plain lookup of the cwd lands on another directory, as /proc/self/fd/N of a host directory does. */
+    class Leaky extends FakeSyscalls {
+      override open(path: string, flags: number, mode: number): number {
+        return super.open(path === '/work' ? '/elsewhere' : path, flags, mode);
+      }
+    }
+    const sys = new Leaky();
+    sys.addDir('/work').addDir('/elsewhere');
+    const run = (steps: LifecycleStep[], over: Config = {}) => new Orchestrator(sys, silentLogger, [ignoreBinds], steps).run(makeConfig(over));
+    expect(() => cwdRun(sys, run, '/work')).toThrow(
+      `after-jail: plugin cwd: process.cwd "/work" leads outside the container's root: chdir(2) would not reach the directory it names inside it`,
+    );
+    expect(sys.openFds()).toEqual([]);
+  });
+
   test.each([
-    ['the cwd is a file', '/work/file', 'mkdir "/work/file": ENOTDIR'],
-    ['a parent is a file', '/work/file/sub', 'mkdir "/work/file": ENOTDIR'],
+    ['the cwd is a file', '/work/file', 'process.cwd "/work/file" is a file, not a directory'],
+    ['a parent is a file', '/work/file/sub', 'openat2 "/work/file/sub": ENOTDIR'],
   ])('%s: a PluginError, nothing made', (_what, cwd, message) => {
     const { sys, run } = setup();
     sys.addFile('/work/file');
-    expect(() => run([new CwdStep(sys)], { process: { ...makeConfig().process, cwd } })).toThrow(`after-jail: plugin cwd: ${message}`);
-    expect(sys.effects()).toEqual([]);
+    expect(() => cwdRun(sys, run, cwd)).toThrow(`after-jail: plugin cwd: ${message}`);
+    expect(changes(sys)).toEqual([]);
+    expect(sys.openFds()).toEqual([]);
   });
 
-  test('a failing mkdir is a PluginError', () => {
+  test('a failing mkdirat is a PluginError', () => {
     const { sys, run } = setup();
-    sys.failOn('mkdir', 'EROFS');
-    expect(() => run([new CwdStep(sys)], { process: { ...makeConfig().process, cwd: '/a/b' } })).toThrow('after-jail: plugin cwd: mkdir "/a": EROFS');
-    expect(sys.effects()).toEqual([mkdir('/a')]);
+    sys.failOn('mkdirat', 'EROFS');
+    expect(() => cwdRun(sys, run, '/a/b')).toThrow('after-jail: plugin cwd: mkdirat "/a/b": EROFS');
+    expect(changes(sys)).toEqual([mkdirat(sys, '/', 'a')]);
+    expect(sys.openFds()).toEqual([]);
   });
 });
 

@@ -1,5 +1,7 @@
 import 'reflect-metadata';
 import {
+  AT_EMPTY_PATH,
+  AT_RECURSIVE,
   MOUNT_ATTR_NOSUID,
   MOUNT_ATTR_RDONLY,
   MS_BIND,
@@ -15,7 +17,11 @@ import {
   MS_REMOUNT,
   MS_SLAVE,
   MS_STRICTATIME,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_PATH,
 } from '../../../src/core/constants';
+import { IN_ROOT_RESOLVE } from '../../../src/core/in-root';
 import type { RootfsConfig } from '../../../src/core/config/model';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
@@ -25,6 +31,7 @@ import { BindMountHandler } from '../../../src/plugins/bind';
 import { bindFlags } from '../../../src/plugins/bind/handler';
 import { relabelMode, relabelProblem, relabelTarget, sharedLabel } from '../../../src/plugins/bind/relabel';
 import { makeConfig, makeMount } from '../../helpers/config';
+import { changes, fdOf, fileMade, viaFd } from '../../helpers/fd';
 
 type MountOver = Omit<Parameters<typeof makeMount>[0], 'type'>;
 
@@ -58,10 +65,10 @@ describe('bind mount handler', () => {
     const { sys, run } = setup();
     run([{ destination: '/data/x' }]);
     expect(sys.calls[0]).toEqual({ op: 'stat', path: '/src/dir' });
-    expect(sys.effects()).toEqual([
-      { op: 'mkdir', path: '/r/data', mode: 0o755 },
-      { op: 'mkdir', path: '/r/data/x', mode: 0o755 },
-      bind('/r/data/x', MS_BIND),
+    expect(changes(sys)).toEqual([
+      { op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'data', mode: 0o755 },
+      { op: 'mkdirat', dirfd: fdOf(sys, '/r/data'), path: 'x', mode: 0o755 },
+      bind(viaFd(sys, '/r/data/x'), MS_BIND),
     ]);
   });
 
@@ -69,16 +76,39 @@ describe('bind mount handler', () => {
     const { sys, run } = setup();
     sys.addDir('/r/data');
     run([{ destination: '/data' }]);
-    expect(sys.effects()).toEqual([bind('/r/data', MS_BIND)]);
+    expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/data'), MS_BIND)]);
+  });
+
+  test('the full call list: source stat, target lookup and proc check, mount through the descriptor, remount through the target looked up again', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/data');
+    run([{ destination: '/data', flags: MS_BIND | MS_RDONLY }]);
+    const PATH = O_PATH | O_CLOEXEC;
+    expect(sys.calls).toEqual([
+      { op: 'stat', path: '/src/dir' },
+      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: 100, path: 'data', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'readlink', path: '/proc/thread-self/fd/100' },
+      { op: 'readlink', path: '/proc/thread-self/fd/101' },
+      { op: 'close', fd: 100 },
+      bind('/proc/thread-self/fd/101', MS_BIND | MS_RDONLY),
+      { op: 'close', fd: 101 },
+      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: 102, path: 'data', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'close', fd: 102 },
+      remount('/proc/thread-self/fd/103', MS_BIND | MS_RDONLY),
+      { op: 'close', fd: 103 },
+    ]);
+    expect([sys.pathOf(101), sys.pathOf(103)]).toEqual(['/r/data', '/r/data']);
   });
 
   test('a file bind creates an empty file target with its parents', () => {
     const { sys, run } = setup();
     run([{ source: '/src/file', destination: '/etc/hosts' }]);
-    expect(sys.effects()).toEqual([
-      { op: 'mkdir', path: '/r/etc', mode: 0o755 },
-      { op: 'writeFile', path: '/r/etc/hosts', data: '', mode: 0o755 },
-      bind('/r/etc/hosts', MS_BIND, '/src/file'),
+    expect(changes(sys)).toEqual([
+      { op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'etc', mode: 0o755 },
+      fileMade(sys, '/r/etc', 'hosts', 0o755),
+      bind(viaFd(sys, '/r/etc/hosts'), MS_BIND, '/src/file'),
     ]);
     expect(sys.node('/r/etc/hosts')).toMatchObject({ kind: 'file', content: '' });
   });
@@ -87,28 +117,28 @@ describe('bind mount handler', () => {
     const { sys, run } = setup();
     sys.addSymlink('/src/link', '/src/dir');
     run([{ source: '/src/link', destination: '/d' }]);
-    expect(sys.effects()).toEqual([{ op: 'mkdir', path: '/r/d', mode: 0o755 }, bind('/r/d', MS_BIND, '/src/link')]);
+    expect(changes(sys)).toEqual([{ op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'd', mode: 0o755 }, bind(viaFd(sys, '/r/d'), MS_BIND, '/src/link')]);
   });
 
   test('a target of the other kind is left for mount(2) to refuse', () => {
     const { sys, run } = setup();
     sys.addFile('/r/f');
     run([{ destination: '/f' }]);
-    expect(sys.effects()).toEqual([bind('/r/f', MS_BIND)]);
+    expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/f'), MS_BIND)]);
   });
 
   test('rbind keeps MS_REC and needs no remount', () => {
     const { sys, run } = setup();
     sys.addDir('/r/d');
     run([{ destination: '/d', flags: MS_BIND | MS_REC }]);
-    expect(sys.effects()).toEqual([bind('/r/d', MS_BIND | MS_REC)]);
+    expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/d'), MS_BIND | MS_REC)]);
   });
 
   test('a read-only bind is remounted with MS_REMOUNT|MS_BIND; data goes to the first call only', () => {
     const { sys, run } = setup();
     sys.addDir('/r/d');
     run([{ destination: '/d', flags: MS_BIND | MS_RDONLY, data: 'x=1' }]);
-    expect(sys.effects()).toEqual([bind('/r/d', MS_BIND | MS_RDONLY, '/src/dir', 'x=1'), remount('/r/d', MS_BIND | MS_RDONLY)]);
+    expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/d'), MS_BIND | MS_RDONLY, '/src/dir', 'x=1'), remount(viaFd(sys, '/r/d'), MS_BIND | MS_RDONLY)]);
   });
 
   test.each([
@@ -125,14 +155,14 @@ describe('bind mount handler', () => {
     const { sys, run } = setup();
     sys.addDir('/r/d');
     run([{ destination: '/d', flags: MS_BIND | extra }]);
-    expect(sys.effects()).toEqual([bind('/r/d', MS_BIND | extra), remount('/r/d', MS_BIND | extra)]);
+    expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/d'), MS_BIND | extra), remount(viaFd(sys, '/r/d'), MS_BIND | extra)]);
   });
 
   test('type bind without MS_BIND in its flags is still a bind', () => {
     const { sys, run } = setup();
     sys.addDir('/r/d');
     run([{ destination: '/d', flags: MS_RDONLY }]);
-    expect(sys.effects()).toEqual([bind('/r/d', MS_BIND | MS_RDONLY), remount('/r/d', MS_BIND | MS_RDONLY)]);
+    expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/d'), MS_BIND | MS_RDONLY), remount(viaFd(sys, '/r/d'), MS_BIND | MS_RDONLY)]);
   });
 
   test('propagation follows the mount, one call each, then the remount, then recursive attributes', () => {
@@ -146,12 +176,12 @@ describe('bind mount handler', () => {
         recAttrs: { attrSet: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, attrClr: 0n },
       },
     ]);
-    expect(sys.effects()).toEqual([
-      bind('/r/d', MS_BIND | MS_REC | MS_RDONLY),
-      { op: 'mount', source: null, target: '/r/d', fstype: null, flags: MS_PRIVATE, data: null },
-      { op: 'mount', source: null, target: '/r/d', fstype: null, flags: MS_SLAVE | MS_REC, data: null },
-      remount('/r/d', MS_BIND | MS_REC | MS_RDONLY),
-      { op: 'mountSetattr', dirfd: -100, path: '/r/d', atFlags: 0x8000, attrSet: 0x3n, attrClr: 0n, propagation: 0n },
+    expect(changes(sys)).toEqual([
+      bind(viaFd(sys, '/r/d'), MS_BIND | MS_REC | MS_RDONLY),
+      { op: 'mount', source: null, target: viaFd(sys, '/r/d'), fstype: null, flags: MS_PRIVATE, data: null },
+      { op: 'mount', source: null, target: viaFd(sys, '/r/d'), fstype: null, flags: MS_SLAVE | MS_REC, data: null },
+      remount(viaFd(sys, '/r/d'), MS_BIND | MS_REC | MS_RDONLY),
+      { op: 'mountSetattr', dirfd: fdOf(sys, '/r/d'), path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: 0x3n, attrClr: 0n, propagation: 0n },
     ]);
   });
 
@@ -162,7 +192,7 @@ describe('bind mount handler', () => {
       { destination: '/dev', flags: MS_BIND | MS_RDONLY | MS_NOSUID },
       { destination: '/dev/', flags: MS_BIND | MS_RDONLY },
     ]);
-    expect(sys.effects()).toEqual([bind('/r/dev', MS_BIND | MS_NOSUID), remount('/r/dev', MS_BIND | MS_NOSUID), bind('/r/dev', MS_BIND)]);
+    expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/dev'), MS_BIND | MS_NOSUID), remount(viaFd(sys, '/r/dev'), MS_BIND | MS_NOSUID), bind(viaFd(sys, '/r/dev'), MS_BIND)]);
   });
 
   test.each([
@@ -173,10 +203,10 @@ describe('bind mount handler', () => {
     sys.addDir('/etc');
     sys.addSymlink('/r/link', link);
     run([{ destination: '/link/x' }]);
-    expect(sys.effects()).toEqual([
-      { op: 'mkdir', path: '/r/etc', mode: 0o755 },
-      { op: 'mkdir', path: '/r/etc/x', mode: 0o755 },
-      bind('/r/etc/x', MS_BIND),
+    expect(changes(sys)).toEqual([
+      { op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'etc', mode: 0o755 },
+      { op: 'mkdirat', dirfd: fdOf(sys, '/r/etc'), path: 'x', mode: 0o755 },
+      bind(viaFd(sys, '/r/etc/x'), MS_BIND),
     ]);
     expect(sys.node('/etc/x')).toBeUndefined();
   });
@@ -184,7 +214,7 @@ describe('bind mount handler', () => {
   test('a relative ".." destination stays inside the rootfs', () => {
     const { sys, run } = setup();
     run([{ source: '/src/file', destination: '/../../outside' }]);
-    expect(sys.effects()).toEqual([{ op: 'writeFile', path: '/r/outside', data: '', mode: 0o755 }, bind('/r/outside', MS_BIND, '/src/file')]);
+    expect(changes(sys)).toEqual([fileMade(sys, '/r', 'outside', 0o755), bind(viaFd(sys, '/r/outside'), MS_BIND, '/src/file')]);
   });
 
   test.each(['/proc', '/proc/sys', '/proc/self/fd', '/p/sys'])('%s is refused before anything is made', (destination) => {
@@ -193,30 +223,30 @@ describe('bind mount handler', () => {
     expect(() => run([{ destination }])).toThrow(
       `mounts: plugin bind mounts[0] "${destination}": "${destination.replace('/p/', '/proc/')}" cannot be mounted because it is inside /proc`,
     );
-    expect(sys.effects()).toEqual([]);
+    expect(changes(sys)).toEqual([]);
   });
 
   test('/proc/meminfo is allowed (lxcfs)', () => {
     const { sys, run } = setup();
     run([{ source: '/src/file', destination: '/proc/meminfo' }]);
-    expect(sys.effects()).toEqual([
-      { op: 'mkdir', path: '/r/proc', mode: 0o755 },
-      { op: 'writeFile', path: '/r/proc/meminfo', data: '', mode: 0o755 },
-      bind('/r/proc/meminfo', MS_BIND, '/src/file'),
+    expect(changes(sys)).toEqual([
+      { op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'proc', mode: 0o755 },
+      fileMade(sys, '/r/proc', 'meminfo', 0o755),
+      bind(viaFd(sys, '/r/proc/meminfo'), MS_BIND, '/src/file'),
     ]);
   });
 
   test('a missing source is named and nothing is made', () => {
     const { sys, run } = setup();
     expect(() => run([{ source: '/nope', destination: '/x' }])).toThrow('mounts: plugin bind mounts[0] "/x": bind source "/nope" does not exist');
-    expect(sys.effects()).toEqual([]);
+    expect(changes(sys)).toEqual([]);
   });
 
   test('another stat error of the source is the syscall error', () => {
     const { sys, run } = setup();
     sys.failOn('stat', 'EACCES', { path: '/src/dir' });
     expect(() => run([{ destination: '/x' }])).toThrow('mounts: plugin bind mounts[0] "/x": stat "/src/dir": EACCES');
-    expect(sys.effects()).toEqual([]);
+    expect(changes(sys)).toEqual([]);
   });
 
   describe('relabel', () => {
@@ -227,11 +257,11 @@ describe('bind mount handler', () => {
       selinux(sys);
       sys.addDir('/r/d');
       run([{ destination: '/d', relabel: 'Z', recAttrs: { attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n } }], { mountLabel: LABEL });
-      expect(sys.effects()).toEqual([
-        bind('/r/d', MS_BIND),
+      expect(changes(sys)).toEqual([
+        bind(viaFd(sys, '/r/d'), MS_BIND),
         { op: 'lsetxattr', path: '/src/dir', name: 'security.selinux', value: LABEL },
         { op: 'lsetxattr', path: '/src/dir/a', name: 'security.selinux', value: LABEL },
-        { op: 'mountSetattr', dirfd: -100, path: '/r/d', atFlags: 0x8000, attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n, propagation: 0n },
+        { op: 'mountSetattr', dirfd: fdOf(sys, '/r/d'), path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n, propagation: 0n },
       ]);
     });
 
@@ -252,7 +282,7 @@ describe('bind mount handler', () => {
       if (enabled) selinux(sys);
       sys.addDir('/r/d');
       run([{ destination: '/d', relabel: 'Z' }], { mountLabel });
-      expect(sys.effects()).toEqual([bind('/r/d', MS_BIND)]);
+      expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/d'), MS_BIND)]);
     });
 
     test('a host system directory is refused before anything is made', () => {
@@ -262,20 +292,20 @@ describe('bind mount handler', () => {
       expect(() => run([{ source: '/usr/', destination: '/d', relabel: 'z' }], { mountLabel: LABEL })).toThrow(
         'mounts: plugin bind mounts[0] "/d": SELinux relabeling of "/usr" is not allowed',
       );
-      expect(sys.effects()).toEqual([]);
+      expect(changes(sys)).toEqual([]);
     });
 
     test('an unknown relabel word is refused', () => {
       const { sys, run } = setup();
       expect(() => run([{ destination: '/d', relabel: 'zZ' }])).toThrow('mounts: plugin bind mounts[0] "/d": relabel "zZ" must be "z" (shared) or "Z" (private)');
-      expect(sys.effects()).toEqual([]);
+      expect(changes(sys)).toEqual([]);
     });
   });
 
   describe('a failing call is a PluginError naming mount, destination and syscall', () => {
     test.each<[string, SyscallName, FailOptions, MountOver, string]>([
-      ['target directory', 'mkdir', {}, { destination: '/x' }, 'mkdir "/r/x": EACCES'],
-      ['target file', 'writeFile', {}, { source: '/src/file', destination: '/x' }, 'writeFile "/r/x": EACCES'],
+      ['target directory', 'mkdirat', {}, { destination: '/x' }, 'mkdirat "/r/x": EACCES'],
+      ['target file', 'openat', { nth: 2 }, { source: '/src/file', destination: '/x' }, 'openat "/r/x": EACCES'],
       ['bind', 'mount', {}, { destination: '/x' }, 'mount "/src/dir" -> "/r/x": EACCES'],
       ['propagation', 'mount', { nth: 2 }, { destination: '/x', propagationFlags: [MS_PRIVATE] }, 'mount "/r/x": EACCES'],
       ['remount', 'mount', { nth: 2 }, { destination: '/x', flags: MS_BIND | MS_RDONLY }, 'mount "/r/x": EACCES'],
@@ -284,6 +314,7 @@ describe('bind mount handler', () => {
       const { sys, run } = setup();
       sys.failOn(op, 'EACCES', opts);
       expect(() => run([mount])).toThrow(`mounts: plugin bind mounts[0] "/x": ${message}`);
+      expect(sys.openFds()).toEqual([]);
     });
 
     test.each([

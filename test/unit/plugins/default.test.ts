@@ -1,10 +1,29 @@
 import 'reflect-metadata';
-import { MOUNT_ATTR_NOSUID, MOUNT_ATTR_RDONLY, MS_NODEV, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_SHARED } from '../../../src/core/constants';
+import {
+  AT_EMPTY_PATH,
+  AT_RECURSIVE,
+  MOUNT_ATTR_NOSUID,
+  MOUNT_ATTR_RDONLY,
+  MS_NODEV,
+  MS_NOSUID,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_SHARED,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_NOFOLLOW,
+  O_PATH,
+} from '../../../src/core/constants';
+import { IN_ROOT_RESOLVE } from '../../../src/core/in-root';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import { FakeSyscalls } from '../../../src/core/syscalls/fake';
 import { DefaultMountHandler } from '../../../src/plugins/default';
 import { makeConfig, makeMount } from '../../helpers/config';
+import { changes, fdOf, viaFd } from '../../helpers/fd';
+
+const PATH = O_PATH | O_CLOEXEC;
 
 function setup() {
   const sys = new FakeSyscalls();
@@ -17,16 +36,30 @@ function setup() {
 }
 
 describe('default mount handler', () => {
-  test('creates the target and mounts with flags and data', () => {
+  test('looks the target up in the root, creates it in its parent, and mounts through its descriptor', () => {
     const { sys, run } = setup();
     run({ type: 'devpts', source: 'devpts', destination: '/dev/pts', flags: MS_NOSUID, data: 'newinstance,ptmxmode=0666' });
-    expect(sys.effects()).toEqual([
-      { op: 'mkdir', path: '/r/dev/pts', mode: 0o755 },
-      { op: 'mount', source: 'devpts', target: '/r/dev/pts', fstype: 'devpts', flags: MS_NOSUID, data: 'newinstance,ptmxmode=0666' },
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: 100, path: 'dev/pts', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'openat', dirfd: 100, path: 'dev', flags: PATH | O_NOFOLLOW, mode: 0 },
+      { op: 'fstat', fd: 101 },
+      { op: 'openat', dirfd: 101, path: 'pts', flags: PATH | O_NOFOLLOW, mode: 0 },
+      { op: 'readlink', path: '/proc/thread-self/fd/100' },
+      { op: 'readlink', path: '/proc/thread-self/fd/101' },
+      { op: 'mkdirat', dirfd: 101, path: 'pts', mode: 0o755 },
+      { op: 'openat', dirfd: 101, path: 'pts', flags: PATH | O_NOFOLLOW, mode: 0 },
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: 100 },
+      { op: 'mount', source: 'devpts', target: '/proc/thread-self/fd/102', fstype: 'devpts', flags: MS_NOSUID, data: 'newinstance,ptmxmode=0666' },
+      { op: 'close', fd: 102 },
     ]);
+    expect(sys.pathOf(102)).toBe('/r/dev/pts');
+    expect(sys.mounts).toEqual([{ source: 'devpts', target: '/r/dev/pts', fstype: 'devpts', flags: MS_NOSUID, data: 'newinstance,ptmxmode=0666' }]);
+    expect(sys.openFds()).toEqual([]);
   });
 
-  test('propagation flags follow, one call each, in order, then recursive attributes', () => {
+  test('propagation flags follow on the new mount, looked up again, one call each, in order, then recursive attributes', () => {
     const { sys, run } = setup();
     run({
       type: 'overlay',
@@ -34,50 +67,65 @@ describe('default mount handler', () => {
       propagationFlags: [MS_PRIVATE, MS_SHARED | MS_REC],
       recAttrs: { attrSet: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, attrClr: 0n },
     });
-    expect(sys.effects()).toEqual([
-      { op: 'mkdir', path: '/r/merged', mode: 0o755 },
-      { op: 'mount', source: 'overlay', target: '/r/merged', fstype: 'overlay', flags: 0n, data: null },
-      { op: 'mount', source: null, target: '/r/merged', fstype: null, flags: MS_PRIVATE, data: null },
-      { op: 'mount', source: null, target: '/r/merged', fstype: null, flags: MS_SHARED | MS_REC, data: null },
-      { op: 'mountSetattr', dirfd: -100, path: '/r/merged', atFlags: 0x8000, attrSet: 0x3n, attrClr: 0n, propagation: 0n },
+    expect(changes(sys)).toEqual([
+      { op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'merged', mode: 0o755 },
+      { op: 'mount', source: 'overlay', target: '/proc/thread-self/fd/102', fstype: 'overlay', flags: 0n, data: null },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/104', fstype: null, flags: MS_PRIVATE, data: null },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/104', fstype: null, flags: MS_SHARED | MS_REC, data: null },
+      { op: 'mountSetattr', dirfd: 104, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: 0x3n, attrClr: 0n, propagation: 0n },
     ]);
+    // 102 was opened before the mount, 104 after it (through the new mount); 103 is the root's.
+    expect([sys.pathOf(102), sys.pathOf(103), sys.pathOf(104)]).toEqual(['/r/merged', '/r', '/r/merged']);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test('no propagation and no attributes: the target is not looked up again', () => {
+    const { sys, run } = setup();
+    run({ type: 'overlay', destination: '/dev' });
+    expect(sys.callsOf('open')).toHaveLength(1);
   });
 
   test('a symlinked destination resolves inside the rootfs', () => {
     const { sys, run } = setup();
     sys.addSymlink('/r/escape', '/../../etc');
     run({ type: 'tmpfs', destination: '/escape/x' });
-    expect(sys.callsOf('mount').map((c) => c.target)).toEqual(['/r/etc/x']);
+    expect(sys.mounts.map((m) => m.target)).toEqual(['/r/etc/x']);
+    expect(sys.node('/etc')).toBeUndefined();
   });
 
   test('/dev is never mounted read-only on the first call', () => {
     const { sys, run } = setup();
     run({ type: 'devtmpfs', destination: '/dev', flags: MS_RDONLY | MS_NODEV });
-    expect(sys.callsOf('mount')[0].flags).toBe(MS_NODEV);
+    expect(sys.callsOf('mount')).toEqual([{ op: 'mount', source: 'devtmpfs', target: viaFd(sys, '/r/dev'), fstype: 'devtmpfs', flags: MS_NODEV, data: null }]);
   });
 
-  test.each(['/proc', '/proc/sys', '/proc/self/x'])('%s is refused before anything is made', (destination) => {
+  test.each(['/proc', '/proc/sys', '/proc/self/x', '/link/sys'])('%s (inside /proc once resolved) is refused before anything is made', (destination) => {
     const { sys, run } = setup();
+    sys.addDir('/r/proc/self');
+    sys.addSymlink('/r/link', '../proc');
     expect(() => run({ type: 'tmpfs', destination })).toThrow(
-      `mounts: plugin default mounts[0] "${destination}": "${destination}" cannot be mounted because it is inside /proc`,
+      `mounts: plugin default mounts[0] "${destination}": "${destination.replace('/link', '/proc')}" cannot be mounted because it is inside /proc`,
     );
-    expect(sys.effects()).toEqual([]);
+    expect(changes(sys)).toEqual([]);
+    expect(sys.openFds()).toEqual([]);
   });
 
   test.each([
-    ['mkdir', 'mkdir "/r/x": EACCES'],
+    ['mkdirat', 'mkdirat "/r/x": EACCES'],
     ['mount', 'mount "overlay" -> "/r/x": EACCES'],
   ] as const)('a failing %s is a PluginError naming mount, destination and syscall', (op, message) => {
     const { sys, run } = setup();
     sys.failOn(op, 'EACCES');
     expect(() => run({ type: 'overlay', destination: '/x' })).toThrow(`mounts: plugin default mounts[0] "/x": ${message}`);
+    expect(sys.openFds()).toEqual([]);
   });
 
-  test('a failing propagation call names the syscall', () => {
+  test('a failing propagation call names the syscall and the file the descriptor holds', () => {
     const { sys, run } = setup();
     sys.failOn('mount', 'EINVAL', { nth: 2 });
     expect(() => run({ type: 'overlay', destination: '/x', propagationFlags: [MS_SHARED] })).toThrow(
       'mounts: plugin default mounts[0] "/x": mount "/r/x": EINVAL',
     );
+    expect(sys.openFds()).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { MS_BIND, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME } from '../../../src/core/constants';
+import { MS_BIND, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME, O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../../src/core/constants';
 import { ConfigError } from '../../../src/core/errors';
 import { createKernel } from '../../../src/core/kernel';
 import { silentLogger } from '../../../src/core/logger';
@@ -9,14 +9,22 @@ import { FakeSyscalls } from '../../../src/core/syscalls/fake';
 import type { RootfsConfig } from '../../../src/core/config/model';
 import * as finalize from '../../../src/plugins/finalize';
 import { isNullDevice } from '../../../src/plugins/finalize/dev-null';
-import { sysctlPath } from '../../../src/plugins/finalize/sysctl-path';
+import { sysctlPath } from '../../../src/core/config/sysctl';
 import { makeConfig, makeMount } from '../../helpers/config';
+import { changes, fdOf, viaFd } from '../../helpers/fd';
 
 const RO_REMOUNT = MS_BIND | MS_REMOUNT | MS_RDONLY;
 
-/** The container as the finalize steps see it after the jail. */
+/** The container as the finalize steps see it after the jail, its procfs mounted at /proc. */
 function container(): FakeSyscalls {
+  const sys = containerFiles();
+  sys.mount('proc', '/proc', 'proc', 0n, null);
+  return sys.clearCalls();
+}
+
+function containerFiles(): FakeSyscalls {
   return new FakeSyscalls()
+    .addDir('/proc/thread-self/fd')
     .addDevice('/dev/null', 'char', 1, 3)
     .addFile('/proc/kcore', 'host memory')
     .addFile('/proc/keys', 'host keys')
@@ -140,45 +148,50 @@ describe('finalize: sysctl', () => {
 
 describe('finalize: masked-paths', () => {
   const run = (sys: FakeSyscalls, maskedPaths: string[]) => runSteps(sys, [new finalize.MaskedPathsStep(sys)], { maskedPaths });
-  const bindNull = (target: string) => ({ op: 'mount', source: '/dev/null', target, fstype: null, flags: MS_BIND, data: null });
+  const bindNull = (sys: FakeSyscalls, target: string) => ({ op: 'mount', source: viaFd(sys, '/dev/null'), target: viaFd(sys, target), fstype: null, flags: MS_BIND, data: null });
 
-  test('files get /dev/null, checked once; directories share one read-only tmpfs', () => {
+  test('files get /dev/null, opened and checked once; directories share one read-only tmpfs; all through descriptors', () => {
     const sys = container();
     run(sys, ['/proc/kcore', '/proc/acpi', '/proc/keys', '/proc/scsi', '/sys/firmware']);
-    expect(sys.calls).toEqual([
-      { op: 'stat', path: '/proc/kcore' },
-      { op: 'stat', path: '/dev/null' },
-      bindNull('/proc/kcore'),
-      { op: 'stat', path: '/proc/acpi' },
-      { op: 'mount', source: 'tmpfs', target: '/proc/acpi', fstype: 'tmpfs', flags: MS_RDONLY, data: null },
-      { op: 'stat', path: '/proc/keys' },
-      bindNull('/proc/keys'),
-      { op: 'stat', path: '/proc/scsi' },
-      { op: 'mount', source: '/proc/acpi', target: '/proc/scsi', fstype: null, flags: MS_BIND, data: null },
-      { op: 'stat', path: '/sys/firmware' },
-      { op: 'mount', source: '/proc/acpi', target: '/sys/firmware', fstype: null, flags: MS_BIND, data: null },
+    expect(changes(sys)).toEqual([
+      bindNull(sys, '/proc/kcore'),
+      { op: 'mount', source: 'tmpfs', target: viaFd(sys, '/proc/acpi'), fstype: 'tmpfs', flags: MS_RDONLY, data: null },
+      bindNull(sys, '/proc/keys'),
+      { op: 'mount', source: viaFd(sys, '/proc/acpi'), target: viaFd(sys, '/proc/scsi'), fstype: null, flags: MS_BIND, data: null },
+      { op: 'mount', source: viaFd(sys, '/proc/acpi'), target: viaFd(sys, '/sys/firmware'), fstype: null, flags: MS_BIND, data: null },
     ]);
+    // The container's /proc is checked first; /dev/null is looked up once and checked on its descriptor before the first bind.
+    expect(sys.calls.slice(0, 3)).toEqual([
+      { op: 'open', path: '/proc/thread-self/fd', flags: O_PATH | O_DIRECTORY | O_CLOEXEC, mode: 0 },
+      { op: 'fstatfs', fd: 100 },
+      { op: 'close', fd: 100 },
+    ]);
+    expect(sys.callsOf('openat2').map((c) => c.path)).toEqual(['proc/kcore', 'dev/null', 'proc/acpi', 'proc/acpi', 'proc/keys', 'proc/scsi', 'sys/firmware']);
+    const devNull = sys.calls.findIndex((c) => c.op === 'openat2' && c.path === 'dev/null');
+    expect(sys.calls.slice(devNull + 1, devNull + 3)).toEqual([{ op: 'close', fd: fdOf(sys, '/') }, { op: 'fstat', fd: fdOf(sys, '/dev/null') }]);
+    // The binds come from the tmpfs: /proc/acpi looked up again after the mount, not the descriptor mounted on.
+    const mounts = sys.callsOf('mount');
+    expect(mounts[3].source).not.toBe(mounts[1].target);
+    expect(sys.openFds()).toEqual([]);
   });
 
-  test('missing paths are skipped, duplicates masked once, paths cleaned', () => {
-    const sys = container();
-    run(sys, ['/proc/timer_list', '/proc/kcore', '/proc//kcore/', '/nothing/here']);
-    expect(sys.effects()).toEqual([bindNull('/proc/kcore')]);
+  test('missing paths are skipped; a file named twice (another spelling, a link to it) is masked once', () => {
+    const sys = container().addSymlink('/proc/again', 'kcore');
+    run(sys, ['/proc/timer_list', '/proc/kcore', '/proc//kcore/', '/nothing/here', '/proc/again', '/sys/../proc/kcore']);
+    expect(changes(sys)).toEqual([bindNull(sys, '/proc/kcore')]);
   });
 
   test('only directories: /dev/null is never looked at', () => {
     const sys = container();
     run(sys, ['/proc/acpi']);
-    expect(sys.calls).toEqual([
-      { op: 'stat', path: '/proc/acpi' },
-      { op: 'mount', source: 'tmpfs', target: '/proc/acpi', fstype: 'tmpfs', flags: MS_RDONLY, data: null },
-    ]);
+    expect(changes(sys)).toEqual([{ op: 'mount', source: 'tmpfs', target: viaFd(sys, '/proc/acpi'), fstype: 'tmpfs', flags: MS_RDONLY, data: null }]);
+    expect(sys.callsOf('openat2').map((c) => c.path)).toEqual(['proc/acpi', 'proc/acpi']);
   });
 
-  test('a device or a link to a file is masked as a file', () => {
-    const sys = container().addDevice('/dev/mem', 'char', 1, 1).addSymlink('/proc/link', '/proc/kcore');
+  test('a device or a link to a file is masked as a file, the link followed inside the root', () => {
+    const sys = container().addDevice('/dev/mem', 'char', 1, 1).addSymlink('/proc/link', '/../../proc/kcore');
     run(sys, ['/dev/mem', '/proc/link']);
-    expect(sys.effects()).toEqual([bindNull('/dev/mem'), bindNull('/proc/link')]);
+    expect(changes(sys)).toEqual([bindNull(sys, '/dev/mem'), bindNull(sys, '/proc/kcore')]);
   });
 
   test.each([
@@ -192,21 +205,33 @@ describe('finalize: masked-paths', () => {
     expect(() => run(sys, ['/proc/acpi', '/proc/kcore'])).toThrow(
       `finalize: plugin masked-paths: ${message}; refusing to mask paths with it`,
     );
-    expect(sys.effects().filter((c) => c.op === 'mount' && c.source === '/dev/null')).toEqual([]);
+    expect(sys.callsOf('mount').filter((c) => c.fstype !== 'tmpfs')).toEqual([]);
+    expect(sys.openFds()).toEqual([]);
   });
 
-  test('a missing /dev/null is the stat error', () => {
+  test('a missing /dev/null is the lookup error', () => {
     const sys = container();
     sys.node('/dev')?.children?.delete('null');
-    expect(() => run(sys, ['/proc/kcore'])).toThrow('finalize: plugin masked-paths: stat "/dev/null": ENOENT');
+    expect(() => run(sys, ['/proc/kcore'])).toThrow('finalize: plugin masked-paths: openat "/dev/null": ENOENT');
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test('without a procfs at /proc nothing is mounted through /proc/thread-self', () => {
+    const sys = containerFiles();
+    expect(() => run(sys, ['/proc/kcore'])).toThrow(
+      "finalize: plugin masked-paths: /proc/thread-self/fd is not on a procfs (f_type 0xef53): mounting by descriptor after the jail needs the container's /proc",
+    );
+    expect(sys.callsOf('mount')).toEqual([]);
+    expect(sys.openFds()).toEqual([]);
   });
 
   test.each([
-    ['stat', 'EACCES', 'stat "/proc/kcore": EACCES'],
+    ['openat2', 'EACCES', 'openat2 "/proc/kcore": EACCES'],
     ['mount', 'EPERM', 'mount "/dev/null" -> "/proc/kcore": EPERM'],
   ] as const)('a failing %s stops the step', (op, errno, message) => {
     const sys = container().failOn(op, errno, { path: '/proc/kcore' });
     expect(() => run(sys, ['/proc/kcore'])).toThrow(`finalize: plugin masked-paths: ${message}`);
+    expect(sys.openFds()).toEqual([]);
   });
 
   test('a failing tmpfs or shared bind stops the step', () => {
@@ -214,6 +239,7 @@ describe('finalize: masked-paths', () => {
     expect(() => run(tmpfs, ['/proc/acpi'])).toThrow('finalize: plugin masked-paths: mount "tmpfs" -> "/proc/acpi": ENOMEM');
     const bind = container().failOn('mount', 'EINVAL', { path: '/proc/scsi' });
     expect(() => run(bind, ['/proc/acpi', '/proc/scsi'])).toThrow('finalize: plugin masked-paths: mount "/proc/acpi" -> "/proc/scsi": EINVAL');
+    expect(bind.openFds()).toEqual([]);
   });
 
   test('isNullDevice', () => {
@@ -226,29 +252,33 @@ describe('finalize: masked-paths', () => {
 
 describe('finalize: readonly-paths', () => {
   const run = (sys: FakeSyscalls, readonlyPaths: string[]) => runSteps(sys, [new finalize.ReadonlyPathsStep(sys)], { readonlyPaths });
-  const rbind = (path: string) => ({ op: 'mount', source: path, target: path, fstype: null, flags: MS_BIND | MS_REC, data: null });
+  const rbind = (sys: FakeSyscalls, path: string) => ({ op: 'mount', source: viaFd(sys, path), target: viaFd(sys, path), fstype: null, flags: MS_BIND | MS_REC, data: null });
 
-  test('each path is bound onto itself, then remounted read-only', () => {
+  test('each path is bound onto itself through its descriptor, then the new bind, looked up again, remounted read-only', () => {
     const sys = container();
     run(sys, ['/proc/sys', '/proc/sysrq-trigger/']);
-    expect(sys.effects()).toEqual([
-      rbind('/proc/sys'),
-      remount('/proc/sys', MS_REC),
-      rbind('/proc/sysrq-trigger'),
-      remount('/proc/sysrq-trigger', MS_REC),
+    expect(changes(sys)).toEqual([
+      rbind(sys, '/proc/sys'),
+      remount(viaFd(sys, '/proc/sys'), MS_REC),
+      rbind(sys, '/proc/sysrq-trigger'),
+      remount(viaFd(sys, '/proc/sysrq-trigger'), MS_REC),
     ]);
+    const [bound, remounted] = sys.callsOf('mount');
+    expect(remounted.target).not.toBe(bound.target);
+    expect(sys.openFds()).toEqual([]);
   });
 
   test('a missing path is skipped', () => {
     const sys = container();
     run(sys, ['/proc/bus', '/proc/sys']);
-    expect(sys.effects()).toEqual([rbind('/proc/bus'), rbind('/proc/sys'), remount('/proc/sys', MS_REC)]);
+    expect(changes(sys)).toEqual([rbind(sys, '/proc/sys'), remount(viaFd(sys, '/proc/sys'), MS_REC)]);
   });
 
   test('EBUSY on the remount is retried', () => {
     const sys = container().failOn('mount', 'EBUSY', { nth: 2, times: 1 });
     run(sys, ['/proc/sys']);
-    expect(sys.effects()).toEqual([rbind('/proc/sys'), remount('/proc/sys', MS_REC), { op: 'sleep', ms: 100 }, remount('/proc/sys', MS_REC)]);
+    const again = remount(viaFd(sys, '/proc/sys'), MS_REC);
+    expect(changes(sys)).toEqual([rbind(sys, '/proc/sys'), again, { op: 'sleep', ms: 100 }, again]);
   });
 
   test.each([
@@ -258,6 +288,13 @@ describe('finalize: readonly-paths', () => {
     const sys = container().failOn('mount', 'EACCES', { nth });
     expect(() => run(sys, ['/proc/sys', '/proc/sysrq-trigger'])).toThrow(`finalize: plugin readonly-paths: ${message}`);
     expect(sys.callsOf('mount')).toHaveLength(nth);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test('with masked paths too, the container /proc is checked once per run', () => {
+    const sys = container();
+    runSteps(sys, [new finalize.ReadonlyPathsStep(sys), new finalize.MaskedPathsStep(sys)], { readonlyPaths: ['/proc/sys'], maskedPaths: ['/proc/kcore'] });
+    expect(sys.callsOf('fstatfs')).toHaveLength(1);
   });
 });
 
@@ -333,13 +370,13 @@ describe('finalize: the whole phase through the kernel', () => {
       ['umask', 'finalize', 'post'],
     ]);
     orchestrator.run(makeConfig(full));
-    expect(sys.effects()).toEqual([
+    expect(changes(sys)).toEqual([
       remount('/dev', MS_NOSUID | MS_NOEXEC),
       { op: 'writeFile', path: '/proc/sys/kernel/hostname', data: 'box' },
-      { op: 'mount', source: '/proc/sys', target: '/proc/sys', fstype: null, flags: MS_BIND | MS_REC, data: null },
-      remount('/proc/sys', MS_REC),
-      { op: 'mount', source: '/dev/null', target: '/proc/kcore', fstype: null, flags: MS_BIND, data: null },
-      { op: 'mount', source: 'tmpfs', target: '/proc/acpi', fstype: 'tmpfs', flags: MS_RDONLY, data: null },
+      { op: 'mount', source: viaFd(sys, '/proc/sys'), target: viaFd(sys, '/proc/sys'), fstype: null, flags: MS_BIND | MS_REC, data: null },
+      remount(viaFd(sys, '/proc/sys'), MS_REC),
+      { op: 'mount', source: viaFd(sys, '/dev/null'), target: viaFd(sys, '/proc/kcore'), fstype: null, flags: MS_BIND, data: null },
+      { op: 'mount', source: 'tmpfs', target: viaFd(sys, '/proc/acpi'), fstype: 'tmpfs', flags: MS_RDONLY, data: null },
       remount('/'),
       { op: 'umask', mask: 0o022 },
     ]);
@@ -354,6 +391,6 @@ describe('finalize: the whole phase through the kernel', () => {
   test('a failure stops the phase: later steps do not run', () => {
     const sys = container().failOn('writeFile', 'EACCES');
     expect(() => kernel(sys).run(makeConfig(full))).toThrow('finalize: plugin sysctl: writeFile "/proc/sys/kernel/hostname": EACCES');
-    expect(sys.effects().map((c) => c.op)).toEqual(['mount', 'writeFile']);
+    expect(changes(sys).map((c) => c.op)).toEqual(['mount', 'writeFile']);
   });
 });

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
-import { MOUNT_ATTR_NOSUID, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, MS_SHARED } from '../../../src/core/constants';
+import { AT_EMPTY_PATH, AT_RECURSIVE, MOUNT_ATTR_NOSUID, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_REC, MS_SHARED } from '../../../src/core/constants';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import { FakeSyscalls } from '../../../src/core/syscalls/fake';
 import { MqueueMountHandler } from '../../../src/plugins/mqueue';
 import { makeConfig, makeMount } from '../../helpers/config';
+import { changes, fdOf, viaFd } from '../../helpers/fd';
 
 const FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 const LABEL = 'system_u:object_r:container_file_t:s0:c1,c2';
@@ -26,25 +27,35 @@ function setup(opts: { selinux?: boolean; mountLabel?: string } = {}) {
   return { sys, run };
 }
 
-const mountCall = (data: string | null) => ({ op: 'mount', source: 'mqueue', target: T, fstype: 'mqueue', flags: FLAGS, data });
-const propagationCall = (flags: bigint) => ({ op: 'mount', source: null, target: T, fstype: null, flags, data: null });
+const mountCall = (sys: FakeSyscalls, data: string | null) => ({ op: 'mount', source: 'mqueue', target: viaFd(sys, T), fstype: 'mqueue', flags: FLAGS, data });
+const propagationCall = (sys: FakeSyscalls, flags: bigint) => ({ op: 'mount', source: null, target: viaFd(sys, T), fstype: null, flags, data: null });
+const mkdirCall = (sys: FakeSyscalls) => ({ op: 'mkdirat', dirfd: fdOf(sys, '/r/dev'), path: 'mqueue', mode: 0o755 });
+const setattrCall = (sys: FakeSyscalls) => ({
+  op: 'mountSetattr',
+  dirfd: fdOf(sys, T),
+  path: '',
+  atFlags: AT_EMPTY_PATH | AT_RECURSIVE,
+  attrSet: MOUNT_ATTR_NOSUID,
+  attrClr: 0n,
+  propagation: 0n,
+});
 
 describe('mqueue mount handler without SELinux', () => {
   test('creates the target and mounts once, a config label notwithstanding', () => {
     const { sys, run } = setup({ mountLabel: LABEL });
     run();
-    expect(sys.effects()).toEqual([{ op: 'mkdir', path: T, mode: 0o755 }, mountCall(null)]);
+    expect(changes(sys)).toEqual([mkdirCall(sys), mountCall(sys, null)]);
   });
 
   test('propagation flags follow, one call each, in order, then recursive attributes', () => {
     const { sys, run } = setup();
     sys.addDir(T);
     run({ propagationFlags: [MS_PRIVATE, MS_SHARED | MS_REC], recAttrs: { attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n } });
-    expect(sys.effects()).toEqual([
-      mountCall(null),
-      propagationCall(MS_PRIVATE),
-      propagationCall(MS_SHARED | MS_REC),
-      { op: 'mountSetattr', dirfd: -100, path: T, atFlags: 0x8000, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
+    expect(changes(sys)).toEqual([
+      mountCall(sys, null),
+      propagationCall(sys, MS_PRIVATE),
+      propagationCall(sys, MS_SHARED | MS_REC),
+      setattrCall(sys),
     ]);
   });
 
@@ -52,7 +63,7 @@ describe('mqueue mount handler without SELinux', () => {
     const { sys, run } = setup();
     sys.addSymlink(T, '/../../../run/mq');
     run();
-    expect(sys.callsOf('mount').map((c) => c.target)).toEqual(['/r/run/mq']);
+    expect(sys.mounts.map((m) => m.target)).toEqual(['/r/run/mq']);
     expect(sys.node('/run/mq')).toBeUndefined();
   });
 
@@ -64,7 +75,7 @@ describe('mqueue mount handler without SELinux', () => {
   });
 
   test.each([
-    ['mkdir', 'mkdir', {}, `mkdir "${T}": EACCES`],
+    ['mkdirat', 'mkdirat', {}, `mkdirat "${T}": EACCES`],
     ['propagation call', 'mount', { nth: 2 }, `mount "${T}": EACCES`],
     ['mountSetattr', 'mountSetattr', {}, `mountSetattr "${T}": EACCES`],
   ] as const)('a failing %s is a PluginError naming mount, destination and syscall', (_what, op, opts, message) => {
@@ -80,11 +91,11 @@ describe('mqueue mount handler with SELinux', () => {
   test('the mount label goes into the data as context=', () => {
     const { sys, run } = setup({ selinux: true, mountLabel: LABEL });
     run({ propagationFlags: [MS_PRIVATE], recAttrs: { attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n } });
-    expect(sys.effects()).toEqual([
-      { op: 'mkdir', path: T, mode: 0o755 },
-      mountCall(CONTEXT),
-      propagationCall(MS_PRIVATE),
-      { op: 'mountSetattr', dirfd: -100, path: T, atFlags: 0x8000, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
+    expect(changes(sys)).toEqual([
+      mkdirCall(sys),
+      mountCall(sys, CONTEXT),
+      propagationCall(sys, MS_PRIVATE),
+      setattrCall(sys),
     ]);
   });
 
@@ -98,21 +109,22 @@ describe('mqueue mount handler with SELinux', () => {
     const { sys, run } = setup({ selinux: true });
     sys.failOn('mount', 'EINVAL');
     expect(() => run()).toThrow(`mount "mqueue" -> "${T}": EINVAL`);
-    expect(sys.effects()).toEqual([{ op: 'mkdir', path: T, mode: 0o755 }, mountCall(null)]);
+    expect(changes(sys)).toEqual([mkdirCall(sys), mountCall(sys, null)]);
   });
 
   test('a refused labelled mount is retried without the label, then the root is labelled', () => {
     const { sys, run } = setup({ selinux: true, mountLabel: LABEL });
     sys.failOn('mount', 'EINVAL');
     run({ propagationFlags: [MS_PRIVATE], recAttrs: { attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n } });
-    expect(sys.effects()).toEqual([
-      { op: 'mkdir', path: T, mode: 0o755 },
-      mountCall(CONTEXT),
-      mountCall(null),
-      propagationCall(MS_PRIVATE),
+    expect(changes(sys)).toEqual([
+      mkdirCall(sys),
+      mountCall(sys, CONTEXT),
+      mountCall(sys, null),
+      propagationCall(sys, MS_PRIVATE),
       { op: 'lsetxattr', path: T, name: 'security.selinux', value: LABEL },
-      { op: 'mountSetattr', dirfd: -100, path: T, atFlags: 0x8000, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
+      setattrCall(sys),
     ]);
+    expect(sys.openFds()).toEqual([]);
   });
 
   test('a failing retry is the error, and nothing is labelled', () => {
@@ -129,7 +141,7 @@ describe('mqueue mount handler with SELinux', () => {
     expect(() => run({ propagationFlags: [MS_PRIVATE] })).toThrow(
       `mounts: plugin mqueue mounts[0] "/dev/mqueue": mount "${T}": EINVAL`,
     );
-    expect(sys.callsOf('mount')).toEqual([mountCall(CONTEXT), propagationCall(MS_PRIVATE)]);
+    expect(sys.callsOf('mount')).toEqual([mountCall(sys, CONTEXT), propagationCall(sys, MS_PRIVATE)]);
   });
 
   test('a failing lsetxattr after the retry is a PluginError naming it', () => {

@@ -1,5 +1,22 @@
 import 'reflect-metadata';
-import { MOUNT_ATTR_NOEXEC, MOUNT_ATTR_RDONLY, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_SLAVE } from '../../../src/core/constants';
+import {
+  AT_EMPTY_PATH,
+  AT_RECURSIVE,
+  MOUNT_ATTR_NOEXEC,
+  MOUNT_ATTR_RDONLY,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_SLAVE,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_NOFOLLOW,
+  O_PATH,
+} from '../../../src/core/constants';
+import { IN_ROOT_RESOLVE } from '../../../src/core/in-root';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import { FakeSyscalls } from '../../../src/core/syscalls/fake';
@@ -7,6 +24,7 @@ import type { FileKind } from '../../../src/core/syscalls/types';
 import { ProcMountHandler } from '../../../src/plugins/proc';
 import { realDirectoryProblem } from '../../../src/plugins/proc/target';
 import { makeConfig, makeMount } from '../../helpers/config';
+import { changes, fdOf, viaFd } from '../../helpers/fd';
 
 const NOSUID_NODEV_NOEXEC = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
@@ -21,23 +39,40 @@ function setup(over: { mountLabel?: string } = {}) {
 }
 
 describe('proc/sysfs mount handler', () => {
+  test('an existing /proc is opened without following a link, checked on its descriptor and mounted through it', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/proc');
+    run({ type: 'proc', source: 'proc', destination: '/proc', flags: NOSUID_NODEV_NOEXEC });
+    const PATH = O_PATH | O_CLOEXEC;
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: 100, path: 'proc', flags: PATH | O_NOFOLLOW, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'close', fd: 100 },
+      { op: 'fstat', fd: 101 },
+      { op: 'mount', source: 'proc', target: '/proc/thread-self/fd/101', fstype: 'proc', flags: NOSUID_NODEV_NOEXEC, data: null },
+      { op: 'close', fd: 101 },
+    ]);
+    expect(sys.pathOf(101)).toBe('/r/proc');
+  });
+
   test('a missing /proc is created, then proc is mounted with its flags', () => {
     const { sys, run } = setup();
     run({ type: 'proc', source: 'proc', destination: '/proc', flags: NOSUID_NODEV_NOEXEC });
-    expect(sys.effects()).toEqual([
-      { op: 'mkdir', path: '/r/proc', mode: 0o755 },
-      { op: 'mount', source: 'proc', target: '/r/proc', fstype: 'proc', flags: NOSUID_NODEV_NOEXEC, data: null },
+    expect(changes(sys)).toEqual([
+      { op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'proc', mode: 0o755 },
+      { op: 'mount', source: 'proc', target: viaFd(sys, '/r/proc'), fstype: 'proc', flags: NOSUID_NODEV_NOEXEC, data: null },
     ]);
+    expect(sys.openFds()).toEqual([]);
   });
 
   test('missing parents are created too', () => {
     const { sys, run } = setup();
     run({ type: 'proc', destination: '/a/b/proc' });
-    expect(sys.effects()).toEqual([
-      { op: 'mkdir', path: '/r/a', mode: 0o755 },
-      { op: 'mkdir', path: '/r/a/b', mode: 0o755 },
-      { op: 'mkdir', path: '/r/a/b/proc', mode: 0o755 },
-      { op: 'mount', source: 'proc', target: '/r/a/b/proc', fstype: 'proc', flags: 0n, data: null },
+    expect(changes(sys)).toEqual([
+      { op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'a', mode: 0o755 },
+      { op: 'mkdirat', dirfd: fdOf(sys, '/r/a'), path: 'b', mode: 0o755 },
+      { op: 'mkdirat', dirfd: fdOf(sys, '/r/a/b'), path: 'proc', mode: 0o755 },
+      { op: 'mount', source: 'proc', target: viaFd(sys, '/r/a/b/proc'), fstype: 'proc', flags: 0n, data: null },
     ]);
   });
 
@@ -46,8 +81,8 @@ describe('proc/sysfs mount handler', () => {
     sys.addFile('/sys/fs/selinux/enforce', '1');
     sys.addDir('/r/sys');
     run({ type: 'sysfs', source: 'sysfs', destination: '/sys/', flags: NOSUID_NODEV_NOEXEC | MS_RDONLY, data: 'x=1' });
-    expect(sys.effects()).toEqual([
-      { op: 'mount', source: 'sysfs', target: '/r/sys', fstype: 'sysfs', flags: NOSUID_NODEV_NOEXEC | MS_RDONLY, data: 'x=1' },
+    expect(changes(sys)).toEqual([
+      { op: 'mount', source: 'sysfs', target: viaFd(sys, '/r/sys'), fstype: 'sysfs', flags: NOSUID_NODEV_NOEXEC | MS_RDONLY, data: 'x=1' },
     ]);
   });
 
@@ -60,23 +95,28 @@ describe('proc/sysfs mount handler', () => {
       propagationFlags: [MS_PRIVATE, MS_SLAVE | MS_REC],
       recAttrs: { attrSet: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC, attrClr: 0n },
     });
-    expect(sys.effects()).toEqual([
-      { op: 'mount', source: 'proc', target: '/r/proc', fstype: 'proc', flags: 0n, data: null },
-      { op: 'mount', source: null, target: '/r/proc', fstype: null, flags: MS_PRIVATE, data: null },
-      { op: 'mount', source: null, target: '/r/proc', fstype: null, flags: MS_SLAVE | MS_REC, data: null },
-      { op: 'mountSetattr', dirfd: -100, path: '/r/proc', atFlags: 0x8000, attrSet: 0x9n, attrClr: 0n, propagation: 0n },
+    // The mount is made through the descriptor opened before it (101); what follows goes
+    // through the destination looked up again (103), which crosses into the new mount.
+    expect(changes(sys)).toEqual([
+      { op: 'mount', source: 'proc', target: '/proc/thread-self/fd/101', fstype: 'proc', flags: 0n, data: null },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_PRIVATE, data: null },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_SLAVE | MS_REC, data: null },
+      { op: 'mountSetattr', dirfd: 103, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: 0x9n, attrClr: 0n, propagation: 0n },
     ]);
+    expect([sys.pathOf(101), sys.pathOf(103)]).toEqual(['/r/proc', '/r/proc']);
+    expect(sys.openFds()).toEqual([]);
   });
 
   test('the destination is cleaned and its parent resolved inside the rootfs', () => {
     const { sys, run } = setup();
     sys.addSymlink('/r/mnt', '/../../host');
     run({ type: 'proc', destination: '/mnt/./x/../proc//' });
-    expect(sys.effects()).toEqual([
-      { op: 'mkdir', path: '/r/host', mode: 0o755 },
-      { op: 'mkdir', path: '/r/host/proc', mode: 0o755 },
-      { op: 'mount', source: 'proc', target: '/r/host/proc', fstype: 'proc', flags: 0n, data: null },
+    expect(changes(sys)).toEqual([
+      { op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'host', mode: 0o755 },
+      { op: 'mkdirat', dirfd: fdOf(sys, '/r/host'), path: 'proc', mode: 0o755 },
+      { op: 'mount', source: 'proc', target: viaFd(sys, '/r/host/proc'), fstype: 'proc', flags: 0n, data: null },
     ]);
+    expect(sys.node('/host')).toBeUndefined();
   });
 
   test.each([
@@ -90,7 +130,8 @@ describe('proc/sysfs mount handler', () => {
     expect(() => run({ type, destination })).toThrow(
       `mounts: plugin proc mounts[0] "${destination}": "${destination}" must be a real directory, not a symlink`,
     );
-    expect(sys.effects()).toEqual([]);
+    expect(changes(sys)).toEqual([]);
+    expect(sys.openFds()).toEqual([]);
   });
 
   test('the refusal names the resolved container path when a parent was a link', () => {
@@ -100,7 +141,8 @@ describe('proc/sysfs mount handler', () => {
     expect(() => run({ type: 'proc', destination: '/mnt/proc' })).toThrow(
       'mounts: plugin proc mounts[0] "/mnt/proc": "/inner/proc" must be a real directory, not a symlink',
     );
-    expect(sys.effects()).toEqual([]);
+    expect(changes(sys)).toEqual([]);
+    expect(sys.openFds()).toEqual([]);
   });
 
   test.each([
@@ -112,21 +154,31 @@ describe('proc/sysfs mount handler', () => {
     expect(() => run({ type: 'proc', destination: '/proc' })).toThrow(
       `mounts: plugin proc mounts[0] "/proc": "/proc" must be a real directory, not a ${word}`,
     );
-    expect(sys.effects()).toEqual([]);
+    expect(changes(sys)).toEqual([]);
+    expect(sys.openFds()).toEqual([]);
   });
 
   test.each([
-    ['lstat of the target', 'lstat', {}, 'lstat "/r/proc": EACCES'],
-    ['mkdir', 'mkdir', {}, 'mkdir "/r/proc": EACCES'],
+    ['lookup of the target', 'openat2', {}, 'openat2 "/r/proc": EACCES'],
+    ['fstat of the target', 'fstat', {}, 'fstat: EACCES'],
     ['mount', 'mount', {}, 'mount "proc" -> "/r/proc": EACCES'],
     ['propagation call', 'mount', { nth: 2 }, 'mount "/r/proc": EACCES'],
     ['mountSetattr', 'mountSetattr', {}, 'mountSetattr "/r/proc": EACCES'],
   ] as const)('a failing %s is a PluginError naming mount, destination and syscall', (_what, op, opts, message) => {
     const { sys, run } = setup();
+    sys.addDir('/r/proc');
     sys.failOn(op, 'EACCES', { ...opts, path: '/r/proc' });
     expect(() =>
       run({ type: 'proc', destination: '/proc', propagationFlags: [MS_PRIVATE], recAttrs: { attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n } }),
     ).toThrow(`mounts: plugin proc mounts[0] "/proc": ${message}`);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test('a failing mkdirat of a missing target names it', () => {
+    const { sys, run } = setup();
+    sys.failOn('mkdirat', 'EACCES');
+    expect(() => run({ type: 'proc', destination: '/proc' })).toThrow('mounts: plugin proc mounts[0] "/proc": mkdirat "/r/proc": EACCES');
+    expect(sys.openFds()).toEqual([]);
   });
 });
 

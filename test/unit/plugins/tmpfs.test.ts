@@ -1,7 +1,10 @@
 import 'reflect-metadata';
 import {
+  AT_EMPTY_PATH,
+  AT_RECURSIVE,
   MNT_DETACH,
   MOUNT_ATTR_NOSUID,
+  MS_BIND,
   MS_MOVE,
   MS_NODEV,
   MS_NOSUID,
@@ -10,9 +13,13 @@ import {
   MS_REC,
   MS_REMOUNT,
   MS_SHARED,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_PATH,
   S_IFCHR,
   makedev,
 } from '../../../src/core/constants';
+import { IN_ROOT_RESOLVE } from '../../../src/core/in-root';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import type { Logger } from '../../../src/core/plugin';
@@ -21,6 +28,7 @@ import { TmpfsMountHandler } from '../../../src/plugins/tmpfs';
 import { stagingPath } from '../../../src/plugins/tmpfs/copyup';
 import { hasModeOption } from '../../../src/plugins/tmpfs/options';
 import { makeConfig, makeMount } from '../../helpers/config';
+import { changes, fdOf, viaFd } from '../../helpers/fd';
 
 const STAGING = '/tmp/.mountkit-tmpcopyup-0';
 
@@ -94,32 +102,48 @@ describe('stagingPath', () => {
 });
 
 describe('tmpfs mount handler', () => {
-  test('a missing target is created with its parents, then tmpfs is mounted with flags and data', () => {
+  test('a missing target is created with its parents inside the root, then tmpfs is mounted through its descriptor', () => {
     const { sys, run } = setup();
     run({ type: 'tmpfs', destination: '/a/b', flags: MS_NOSUID | MS_NODEV, data: 'size=65536k' });
-    expect(sys.effects()).toEqual([
-      { op: 'mkdir', path: '/r/a', mode: 0o755 },
-      { op: 'mkdir', path: '/r/a/b', mode: 0o755 },
-      tmpfsMount('/r/a/b', MS_NOSUID | MS_NODEV, 'size=65536k'),
+    expect(changes(sys)).toEqual([
+      { op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'a', mode: 0o755 },
+      { op: 'mkdirat', dirfd: fdOf(sys, '/r/a'), path: 'b', mode: 0o755 },
+      tmpfsMount(viaFd(sys, '/r/a/b'), MS_NOSUID | MS_NODEV, 'size=65536k'),
     ]);
+    expect(sys.openFds()).toEqual([]);
   });
 
   test.each([
     ['1777', 0o1777],
     ['0700', 0o700],
     ['2750', 0o2750],
-  ])('an existing directory keeps its mode %s: chmod after the mount', (_octal, perm) => {
+  ])('an existing directory keeps its mode %s (fstat of its descriptor): chmod of the new mount after it', (_octal, perm) => {
     const { sys, run } = setup();
     sys.addDir('/r/x', perm);
     run({ type: 'tmpfs', destination: '/x', data: 'size=1m' });
-    expect(sys.effects()).toEqual([tmpfsMount('/r/x', 0n, 'size=1m'), { op: 'chmod', path: '/r/x', mode: perm }]);
+    const PATH = O_PATH | O_CLOEXEC;
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: 100, path: 'x', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'readlink', path: '/proc/thread-self/fd/100' },
+      { op: 'readlink', path: '/proc/thread-self/fd/101' },
+      { op: 'close', fd: 100 },
+      { op: 'fstat', fd: 101 },
+      tmpfsMount('/proc/thread-self/fd/101', 0n, 'size=1m'),
+      { op: 'close', fd: 101 },
+      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: 102, path: 'x', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'close', fd: 102 },
+      { op: 'chmod', path: '/proc/thread-self/fd/103', mode: perm },
+      { op: 'close', fd: 103 },
+    ]);
   });
 
   test('a mode= in the data wins over the existing directory: no chmod', () => {
     const { sys, run } = setup();
     sys.addDir('/r/x', 0o700);
     run({ type: 'tmpfs', destination: '/x', data: 'size=1m,mode=755' });
-    expect(sys.effects()).toEqual([tmpfsMount('/r/x', 0n, 'size=1m,mode=755')]);
+    expect(changes(sys)).toEqual([tmpfsMount(viaFd(sys, '/r/x'), 0n, 'size=1m,mode=755')]);
   });
 
   test('propagation flags follow the mount one call each, then the mode, then recursive attributes', () => {
@@ -131,41 +155,42 @@ describe('tmpfs mount handler', () => {
       propagationFlags: [MS_PRIVATE, MS_SHARED | MS_REC],
       recAttrs: { attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n },
     });
-    expect(sys.effects()).toEqual([
-      tmpfsMount('/r/x'),
-      { op: 'mount', source: null, target: '/r/x', fstype: null, flags: MS_PRIVATE, data: null },
-      { op: 'mount', source: null, target: '/r/x', fstype: null, flags: MS_SHARED | MS_REC, data: null },
-      { op: 'chmod', path: '/r/x', mode: 0o750 },
-      { op: 'mountSetattr', dirfd: -100, path: '/r/x', atFlags: 0x8000, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
+    expect(changes(sys)).toEqual([
+      tmpfsMount('/proc/thread-self/fd/101'),
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_PRIVATE, data: null },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_SHARED | MS_REC, data: null },
+      { op: 'chmod', path: '/proc/thread-self/fd/103', mode: 0o750 },
+      { op: 'mountSetattr', dirfd: 103, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
     ]);
+    expect([sys.pathOf(101), sys.pathOf(103)]).toEqual(['/r/x', '/r/x']);
   });
 
   test('read-only over an existing directory: mounted writable, chmod, then remounted read-only', () => {
     const { sys, run } = setup();
     sys.addDir('/r/x', 0o750);
     run({ type: 'tmpfs', destination: '/x', flags: MS_RDONLY | MS_NOSUID, data: 'size=1m' });
-    expect(sys.effects()).toEqual([
-      tmpfsMount('/r/x', MS_NOSUID, 'size=1m'),
-      { op: 'chmod', path: '/r/x', mode: 0o750 },
-      { op: 'mount', source: null, target: '/r/x', fstype: null, flags: MS_RDONLY | MS_NOSUID | MS_REMOUNT, data: null },
+    expect(changes(sys)).toEqual([
+      tmpfsMount('/proc/thread-self/fd/101', MS_NOSUID, 'size=1m'),
+      { op: 'chmod', path: '/proc/thread-self/fd/103', mode: 0o750 },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_RDONLY | MS_NOSUID | MS_REMOUNT, data: null },
     ]);
   });
 
   test('read-only with nothing to write afterwards is mounted read-only at once', () => {
     const { sys, run } = setup();
     run({ type: 'tmpfs', destination: '/x', flags: MS_RDONLY });
-    expect(sys.effects()).toEqual([{ op: 'mkdir', path: '/r/x', mode: 0o755 }, tmpfsMount('/r/x', MS_RDONLY)]);
+    expect(changes(sys)).toEqual([{ op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'x', mode: 0o755 }, tmpfsMount(viaFd(sys, '/r/x'), MS_RDONLY)]);
     const { sys: sys2, run: run2 } = setup();
     sys2.addDir('/r/y', 0o700);
     run2({ type: 'tmpfs', destination: '/y', flags: MS_RDONLY, data: 'mode=700' });
-    expect(sys2.effects()).toEqual([tmpfsMount('/r/y', MS_RDONLY, 'mode=700')]);
+    expect(changes(sys2)).toEqual([tmpfsMount(viaFd(sys2, '/r/y'), MS_RDONLY, 'mode=700')]);
   });
 
   test('a read-only /dev is never remounted read-only here: the device nodes come later', () => {
     const { sys, run } = setup();
     sys.addDir('/r/dev', 0o755);
     run({ type: 'tmpfs', destination: '/dev', flags: MS_RDONLY | MS_NOSUID });
-    expect(sys.effects()).toEqual([tmpfsMount('/r/dev', MS_NOSUID), { op: 'chmod', path: '/r/dev', mode: 0o755 }]);
+    expect(changes(sys)).toEqual([tmpfsMount(viaFd(sys, '/r/dev'), MS_NOSUID), { op: 'chmod', path: viaFd(sys, '/r/dev'), mode: 0o755 }]);
   });
 
   test('with SELinux on and a mount label, the data carries context=', () => {
@@ -173,14 +198,14 @@ describe('tmpfs mount handler', () => {
     sys.addFile('/sys/fs/selinux/enforce', '1');
     run({ type: 'tmpfs', destination: '/x', data: 'size=1m' });
     expect(sys.callsOf('mount')).toEqual([
-      tmpfsMount('/r/x', 0n, 'size=1m,context="system_u:object_r:container_file_t:s0:c1,c2"'),
+      tmpfsMount(viaFd(sys, '/r/x'), 0n, 'size=1m,context="system_u:object_r:container_file_t:s0:c1,c2"'),
     ]);
   });
 
   test('without SELinux the mount label is ignored', () => {
     const { sys, run } = setup({ mountLabel: 'system_u:object_r:container_file_t:s0' });
     run({ type: 'tmpfs', destination: '/x', data: 'size=1m' });
-    expect(sys.callsOf('mount')).toEqual([tmpfsMount('/r/x', 0n, 'size=1m')]);
+    expect(sys.callsOf('mount')).toEqual([tmpfsMount(viaFd(sys, '/r/x'), 0n, 'size=1m')]);
   });
 
   test('a symlinked destination resolves inside the rootfs', () => {
@@ -188,24 +213,25 @@ describe('tmpfs mount handler', () => {
     sys.addDir('/r/etc');
     sys.addSymlink('/r/escape', '/../../etc');
     run({ type: 'tmpfs', destination: '/escape/x' });
-    expect(sys.callsOf('mount').map((c) => c.target)).toEqual(['/r/etc/x']);
+    expect(sys.mounts.map((m) => m.target)).toEqual(['/r/etc/x']);
   });
 
-  test.each(['/proc', '/proc/sys'])('%s is refused before anything is made', (destination) => {
+  test.each(['/proc', '/proc/sys', '/sys/../proc/x'])('%s is refused before anything is made', (destination) => {
     const { sys, run } = setup();
     expect(() => run({ type: 'tmpfs', destination })).toThrow(
-      `mounts: plugin tmpfs mounts[0] "${destination}": "${destination}" cannot be mounted because it is inside /proc`,
+      `mounts: plugin tmpfs mounts[0] "${destination}": "${destination.replace('/sys/..', '')}" cannot be mounted because it is inside /proc`,
     );
-    expect(sys.effects()).toEqual([]);
+    expect(changes(sys)).toEqual([]);
   });
 
   test.each([
-    ['mkdir', 'mkdir "/r/x": EACCES'],
+    ['mkdirat', 'mkdirat "/r/x": EACCES'],
     ['mount', 'mount "tmpfs" -> "/r/x": EACCES'],
   ] as const)('a failing %s on a missing target is a PluginError naming mount, destination and syscall', (op, message) => {
     const { sys, run } = setup();
     sys.failOn(op, 'EACCES');
     expect(() => run({ type: 'tmpfs', destination: '/x' })).toThrow(`mounts: plugin tmpfs mounts[0] "/x": ${message}`);
+    expect(sys.openFds()).toEqual([]);
   });
 
   test.each([
@@ -216,19 +242,28 @@ describe('tmpfs mount handler', () => {
     sys.addDir('/r/x', 0o700);
     sys.failOn(what === 'chmod' ? 'chmod' : 'mount', 'EPERM', { nth });
     expect(() => run({ type: 'tmpfs', destination: '/x', flags: MS_RDONLY })).toThrow(`mounts: plugin tmpfs mounts[0] "/x": ${message}`);
+    expect(sys.openFds()).toEqual([]);
   });
 
   describe('tmpcopyup', () => {
     const copyUp = { type: 'tmpfs', destination: '/x', data: 'size=1m', extensions: { tmpcopyup: true } };
+    const privateStaging = [
+      { op: 'mkdir', path: STAGING, mode: 0o700 },
+      { op: 'mount', source: STAGING, target: STAGING, fstype: null, flags: MS_BIND, data: null },
+      { op: 'mount', source: null, target: STAGING, fstype: null, flags: MS_PRIVATE, data: null },
+    ];
+    const unbind = { op: 'umount2', target: STAGING, flags: MNT_DETACH };
+    const removeStaging = { op: 'rmdir', path: STAGING };
 
-    test('mounts on a staging directory, copies the tree, moves it onto the target, removes the staging directory, keeps the mode', () => {
+    test('binds a private staging directory, mounts on it, copies the tree through the target descriptor, moves the tmpfs onto that descriptor, cleans up, keeps the mode', () => {
       const { sys, run } = setup();
       addLowerTree(sys);
       run(copyUp);
-      expect(sys.effects()).toEqual([
-        { op: 'mkdir', path: STAGING, mode: 0o700 },
+      const lower = (name: string) => viaFd(sys, '/r/x', name);
+      expect(changes(sys)).toEqual([
+        ...privateStaging,
         tmpfsMount(STAGING, 0n, 'size=1m'),
-        { op: 'copyFile', source: '/r/x/a', dest: `${STAGING}/a` },
+        { op: 'copyFile', source: lower('a'), dest: `${STAGING}/a` },
         { op: 'lchown', path: `${STAGING}/a`, uid: 1234, gid: 1234 },
         { op: 'chmod', path: `${STAGING}/a`, mode: 0o640 },
         { op: 'symlink', target: 'a', linkPath: `${STAGING}/l` },
@@ -239,31 +274,34 @@ describe('tmpfs mount handler', () => {
         { op: 'mkdir', path: `${STAGING}/sub`, mode: 0o700 },
         { op: 'lchown', path: `${STAGING}/sub`, uid: 0, gid: 0 },
         { op: 'chmod', path: `${STAGING}/sub`, mode: 0o711 },
-        { op: 'copyFile', source: '/r/x/sub/b', dest: `${STAGING}/sub/b` },
+        { op: 'copyFile', source: lower('sub/b'), dest: `${STAGING}/sub/b` },
         { op: 'lchown', path: `${STAGING}/sub/b`, uid: 0, gid: 0 },
         { op: 'chmod', path: `${STAGING}/sub/b`, mode: 0o4755 },
-        { op: 'mount', source: STAGING, target: '/r/x', fstype: null, flags: MS_MOVE, data: null },
-        { op: 'rmdir', path: STAGING },
-        { op: 'chmod', path: '/r/x', mode: 0o750 },
+        { op: 'mount', source: STAGING, target: viaFd(sys, '/r/x'), fstype: null, flags: MS_MOVE, data: null },
+        unbind,
+        removeStaging,
+        { op: 'chmod', path: viaFd(sys, '/r/x'), mode: 0o750 },
       ]);
       expect(sys.mounts.map((m) => [m.target, m.fstype])).toEqual([['/r/x', 'tmpfs']]);
       // The fake's mounts never change what paths resolve to, so the copies stay visible at the staging path.
       expect(sys.node(`${STAGING}/a`)).toMatchObject({ kind: 'file', content: 'alpha', perm: 0o640, uid: 1234 });
       expect(sys.node(`${STAGING}/l`)).toMatchObject({ kind: 'symlink', target: 'a' });
       expect(sys.node(`${STAGING}/sub/b`)).toMatchObject({ kind: 'file', content: 'beta', perm: 0o4755 });
+      expect(sys.openFds()).toEqual([]);
     });
 
     test('propagation is set on the staging mount, which MS_MOVE carries to the target; recursive attributes come last', () => {
       const { sys, run } = setup();
       run({ ...copyUp, propagationFlags: [MS_SHARED], recAttrs: { attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n } });
-      expect(sys.effects()).toEqual([
-        { op: 'mkdir', path: '/r/x', mode: 0o755 },
-        { op: 'mkdir', path: STAGING, mode: 0o700 },
+      expect(changes(sys)).toEqual([
+        { op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'x', mode: 0o755 },
+        ...privateStaging,
         tmpfsMount(STAGING, 0n, 'size=1m'),
         { op: 'mount', source: null, target: STAGING, fstype: null, flags: MS_SHARED, data: null },
-        { op: 'mount', source: STAGING, target: '/r/x', fstype: null, flags: MS_MOVE, data: null },
-        { op: 'rmdir', path: STAGING },
-        { op: 'mountSetattr', dirfd: -100, path: '/r/x', atFlags: 0x8000, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
+        { op: 'mount', source: STAGING, target: viaFd(sys, '/r/x'), fstype: null, flags: MS_MOVE, data: null },
+        unbind,
+        removeStaging,
+        { op: 'mountSetattr', dirfd: fdOf(sys, '/r/x'), path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
       ]);
     });
 
@@ -271,13 +309,14 @@ describe('tmpfs mount handler', () => {
       const { sys, run } = setup();
       sys.addDir('/r/x', 0o755);
       run({ ...copyUp, flags: MS_RDONLY });
-      expect(sys.effects()).toEqual([
-        { op: 'mkdir', path: STAGING, mode: 0o700 },
+      expect(changes(sys)).toEqual([
+        ...privateStaging,
         tmpfsMount(STAGING, 0n, 'size=1m'),
-        { op: 'mount', source: STAGING, target: '/r/x', fstype: null, flags: MS_MOVE, data: null },
-        { op: 'rmdir', path: STAGING },
-        { op: 'chmod', path: '/r/x', mode: 0o755 },
-        { op: 'mount', source: null, target: '/r/x', fstype: null, flags: MS_RDONLY | MS_REMOUNT, data: null },
+        { op: 'mount', source: STAGING, target: viaFd(sys, '/r/x'), fstype: null, flags: MS_MOVE, data: null },
+        unbind,
+        removeStaging,
+        { op: 'chmod', path: viaFd(sys, '/r/x'), mode: 0o755 },
+        { op: 'mount', source: null, target: viaFd(sys, '/r/x'), fstype: null, flags: MS_RDONLY | MS_REMOUNT, data: null },
       ]);
     });
 
@@ -286,13 +325,7 @@ describe('tmpfs mount handler', () => {
       sys.addDir('/tmp/.mountkit-tmpcopyup-1');
       sys.addSymlink('/tmp/.mountkit-tmpcopyup-1-1', '/etc');
       run({ type: 'tmpfs', destination: '/y' }, { ...copyUp, index: 1 });
-      expect(sys.callsOf('mkdir').map((c) => c.path)).toEqual([
-        '/r/y',
-        '/r/x',
-        '/tmp/.mountkit-tmpcopyup-1',
-        '/tmp/.mountkit-tmpcopyup-1-1',
-        '/tmp/.mountkit-tmpcopyup-1-2',
-      ]);
+      expect(sys.callsOf('mkdir').map((c) => c.path)).toEqual(['/tmp/.mountkit-tmpcopyup-1', '/tmp/.mountkit-tmpcopyup-1-1', '/tmp/.mountkit-tmpcopyup-1-2']);
       expect(sys.callsOf('rmdir')).toEqual([{ op: 'rmdir', path: '/tmp/.mountkit-tmpcopyup-1-2' }]);
       expect(sys.node('/tmp/.mountkit-tmpcopyup-1')?.kind).toBe('dir');
     });
@@ -304,24 +337,33 @@ describe('tmpfs mount handler', () => {
       expect(() => run(copyUp)).toThrow(
         `mounts: plugin tmpfs mounts[0] "/x": tmpcopyup: creating a staging directory failed: mkdir "${STAGING}": EACCES`,
       );
-      expect(sys.effects()).toEqual([{ op: 'mkdir', path: STAGING, mode: 0o700 }]);
+      expect(changes(sys)).toEqual([{ op: 'mkdir', path: STAGING, mode: 0o700 }]);
+      expect(sys.openFds()).toEqual([]);
     });
 
-    test('the staging mount fails: the detach finds nothing there (EINVAL, not worth a warning), the directory is removed', () => {
+    test.each([
+      [1, 'making the staging directory a private mount', `mount "${STAGING}" -> "${STAGING}": EINVAL`, [privateStaging[1], removeStaging]],
+      [2, 'making the staging directory a private mount', `mount "${STAGING}": EINVAL`, [...privateStaging.slice(1), unbind, removeStaging]],
+    ] as const)('the private bind fails (mount %d): what was bound is detached, the directory removed', (nth, what, inner, tail) => {
+      const { sys, run } = setup();
+      sys.addDir('/r/x');
+      sys.failOn('mount', 'EINVAL', { nth });
+      expect(() => run(copyUp)).toThrow(`mounts: plugin tmpfs mounts[0] "/x": tmpcopyup: ${what} failed: ${inner}`);
+      expect(changes(sys)).toEqual([privateStaging[0], ...tail]);
+      expect(sys.mounts).toEqual([]);
+    });
+
+    test('the staging mount fails: only the private bind is detached, the directory removed', () => {
       const log = recordingLogger();
       const { sys, run } = setup({ log });
       sys.addDir('/r/x');
-      sys.failOn('mount', 'EINVAL').failOn('umount2', 'EINVAL');
+      sys.failOn('mount', 'EINVAL', { nth: 3 });
       expect(() => run(copyUp)).toThrow(
         `mounts: plugin tmpfs mounts[0] "/x": tmpcopyup: mounting on the staging directory failed: mount "tmpfs" -> "${STAGING}": EINVAL`,
       );
       expect(log.warnings).toEqual([]);
-      expect(sys.effects()).toEqual([
-        { op: 'mkdir', path: STAGING, mode: 0o700 },
-        tmpfsMount(STAGING, 0n, 'size=1m'),
-        { op: 'umount2', target: STAGING, flags: MNT_DETACH },
-        { op: 'rmdir', path: STAGING },
-      ]);
+      expect(changes(sys)).toEqual([...privateStaging, tmpfsMount(STAGING, 0n, 'size=1m'), unbind, removeStaging]);
+      expect(sys.mounts).toEqual([]);
     });
 
     test.each([
@@ -332,7 +374,7 @@ describe('tmpfs mount handler', () => {
       ['mknod', `${STAGING}/null`, `mknod "${STAGING}/null": ENOSPC`],
       ['mkdir', `${STAGING}/sub`, `mkdir "${STAGING}/sub": ENOSPC`],
       ['copyFile', `${STAGING}/sub/b`, `copyFile "/r/x/sub/b" -> "${STAGING}/sub/b": ENOSPC`],
-    ] as const)('a failing copy step (%s %s) detaches the staging mount, removes the directory, names the copy', (op, path, inner) => {
+    ] as const)('a failing copy step (%s %s) detaches the staging mounts, removes the directory, names the copy', (op, path, inner) => {
       const { sys, run } = setup();
       addLowerTree(sys);
       sys.failOn(op, 'ENOSPC', { path });
@@ -347,29 +389,27 @@ describe('tmpfs mount handler', () => {
         message: `mounts: plugin tmpfs mounts[0] "/x": tmpcopyup: copying "/x" failed: ${inner}`,
         cause: { name: 'StepError', cause: { name: 'SyscallError', syscall: op, code: 'ENOSPC' } },
       });
-      const effects = sys.effects();
-      expect(effects.slice(-3)).toEqual([
-        expect.objectContaining({ op }),
-        { op: 'umount2', target: STAGING, flags: MNT_DETACH },
-        { op: 'rmdir', path: STAGING },
-      ]);
+      const effects = changes(sys);
+      expect(effects.slice(-4)).toEqual([expect.objectContaining({ op }), unbind, unbind, removeStaging]);
       expect(effects.filter((c) => c.op === 'mount' && c.flags === MS_MOVE)).toEqual([]);
       expect(sys.mounts).toEqual([]);
+      expect(sys.openFds()).toEqual([]);
     });
 
-    test('a failing move detaches the staging mount and removes the directory; no chmod follows', () => {
+    test('a failing move detaches the staging mounts and removes the directory; no chmod follows', () => {
       const { sys, run } = setup();
       sys.addDir('/r/x', 0o750);
-      sys.failOn('mount', 'EINVAL', { nth: 2 });
+      sys.failOn('mount', 'EINVAL', { path: '/r/x' });
       expect(() => run(copyUp)).toThrow(
         `mounts: plugin tmpfs mounts[0] "/x": tmpcopyup: moving the tmpfs onto "/x" failed: mount "${STAGING}" -> "/r/x": EINVAL`,
       );
-      expect(sys.effects()).toEqual([
-        { op: 'mkdir', path: STAGING, mode: 0o700 },
+      expect(changes(sys)).toEqual([
+        ...privateStaging,
         tmpfsMount(STAGING, 0n, 'size=1m'),
-        { op: 'mount', source: STAGING, target: '/r/x', fstype: null, flags: MS_MOVE, data: null },
-        { op: 'umount2', target: STAGING, flags: MNT_DETACH },
-        { op: 'rmdir', path: STAGING },
+        { op: 'mount', source: STAGING, target: viaFd(sys, '/r/x'), fstype: null, flags: MS_MOVE, data: null },
+        unbind,
+        unbind,
+        removeStaging,
       ]);
       expect(sys.mounts).toEqual([]);
     });
@@ -379,10 +419,7 @@ describe('tmpfs mount handler', () => {
       sys.addDir('/r/x', 0o750);
       sys.failOn('chmod', 'EPERM', { path: '/r/x' });
       expect(() => run(copyUp)).toThrow('mounts: plugin tmpfs mounts[0] "/x": chmod "/r/x": EPERM');
-      expect(sys.effects().slice(-2)).toEqual([
-        { op: 'rmdir', path: STAGING },
-        { op: 'chmod', path: '/r/x', mode: 0o750 },
-      ]);
+      expect(changes(sys).slice(-2)).toEqual([removeStaging, { op: 'chmod', path: viaFd(sys, '/r/x'), mode: 0o750 }]);
     });
 
     test('a failing detach is logged and the original error is what fails the run', () => {
@@ -391,11 +428,8 @@ describe('tmpfs mount handler', () => {
       addLowerTree(sys);
       sys.failOn('copyFile', 'EIO').failOn('umount2', 'EBUSY');
       expect(() => run(copyUp)).toThrow(`tmpcopyup: copying "/x" failed: copyFile "/r/x/a" -> "${STAGING}/a": EIO`);
-      expect(sys.effects().slice(-2)).toEqual([
-        { op: 'umount2', target: STAGING, flags: MNT_DETACH },
-        { op: 'rmdir', path: STAGING },
-      ]);
-      expect(log.warnings).toEqual(['tmpcopyup: detaching the staging mount failed']);
+      expect(changes(sys).slice(-3)).toEqual([unbind, unbind, removeStaging]);
+      expect(log.warnings).toEqual(['tmpcopyup: detaching a staging mount failed']);
     });
 
     test('a staging directory that cannot be removed is logged, not fatal', () => {

@@ -1,0 +1,329 @@
+/**
+ * Paths inside a container root, opened as O_PATH descriptors: every symlink on the way
+ * is followed as if the root were `/` (an absolute link starts again at the root, `..`
+ * never goes above it, a link to a link is followed in turn, a dangling link leads to
+ * where its target would be), so what is opened is always inside the root, and what is
+ * done through the descriptor afterwards cannot be redirected by a link swapped in later
+ * (CVE-2021-30465).
+ *
+ * The kernel does the lookup where it can: openat2(2) with RESOLVE_IN_ROOT (Linux 5.6).
+ * A kernel without openat2 answers ENOSYS; the port is then marked and every later lookup
+ * through it walks the path one component at a time (openat O_PATH|O_NOFOLLOW, fstat,
+ * readlinkat of each link), with the same results. A lookup that finds something missing
+ * is walked too, to learn where the missing part would go.
+ *
+ * Magic links (/proc/PID/fd/N, /proc/PID/root, ...) are never jumped through: openat2
+ * refuses them (RESOLVE_NO_MAGICLINKS, ELOOP) and the walk reads them as ordinary links,
+ * whose text then resolves inside the root like any other.
+ */
+import * as posix from 'path/posix';
+import { O_CLOEXEC, O_DIRECTORY, O_EXCL, O_CREAT, O_NOFOLLOW, O_PATH, O_WRONLY, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS } from './constants';
+import { SyscallError, errnoNumber } from './errors';
+import { MAXSYMLINKS, cleanPath, containerPath } from './paths';
+import type { Syscalls } from './syscalls/types';
+
+/** openat2(2) resolve flags of every in-root lookup. */
+export const IN_ROOT_RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+
+/** Open flags of every descriptor a lookup returns: a handle on the file, never on its data. */
+const PATH_FLAGS = O_PATH | O_CLOEXEC;
+
+/**
+ * openat2(2) answers EAGAIN when a rename or mount elsewhere raced a `..` step of a
+ * RESOLVE_IN_ROOT lookup; the call is simply made again, up to this many times.
+ */
+const OPENAT2_ATTEMPTS = 16;
+
+/** Ports whose kernel has no openat2 (ENOSYS once): decided at the first lookup, kept for the process. */
+const withoutOpenat2 = new WeakSet<Syscalls>();
+
+/** The calling thread's descriptors in procfs (proc(5); /proc/thread-self since Linux 3.17). */
+export const THREAD_SELF_FD = '/proc/thread-self/fd';
+
+/** The magic link through which the kernel reaches the file open as `fd`. */
+export function fdPath(fd: number): string {
+  return `${THREAD_SELF_FD}/${fd}`;
+}
+
+/** A descriptor's magic link (/proc/self/fd/N or /proc/thread-self/fd/N) at the start of a path. */
+const MAGIC_FD_LINK = /^(\/proc\/(?:self|thread-self)\/fd\/(\d+))(?:\/(.*))?$/;
+
+/** The magic link `path` starts with, its descriptor, and the rest of the path after it; undefined for any other path. */
+export function parseFdPath(path: string): { link: string; fd: number; rest: string } | undefined {
+  const m = MAGIC_FD_LINK.exec(path);
+  return m ? { link: m[1], fd: Number(m[2]), rest: m[3] ?? '' } : undefined;
+}
+
+/** How lookups through `sys` are made: 'walk' once openat2 has answered ENOSYS. */
+export function inRootResolver(sys: Syscalls): 'openat2' | 'walk' {
+  return withoutOpenat2.has(sys) ? 'walk' : 'openat2';
+}
+
+/** The components of a path, without empty and `.` ones; `..` is kept for the lookup to apply. */
+export function pathParts(path: string): string[] {
+  return path.split('/').filter((c) => c !== '' && c !== '.');
+}
+
+/** By number: errnoName gives EAGAIN's number the name EWOULDBLOCK, which it shares. */
+function isErrno(err: unknown, code: string): err is SyscallError {
+  return err instanceof SyscallError && err.errno === errnoNumber(code);
+}
+
+/** What a lookup reached: the deepest existing file on the way, and the components after it that do not exist. */
+interface Lookup {
+  fd: number;
+  missing: string[];
+}
+
+/**
+ * Opens `unsafe` inside the root open as `rootFd`. `nofollow` leaves a symlink in the last
+ * component as it is. The returned descriptor is the caller's to close.
+ */
+function lookup(sys: Syscalls, rootFd: number, unsafe: string, nofollow: boolean): Lookup {
+  if (!withoutOpenat2.has(sys)) {
+    const rel = pathParts(unsafe).join('/') || '.';
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return { fd: sys.openat2(rootFd, rel, PATH_FLAGS | (nofollow ? O_NOFOLLOW : 0), 0, IN_ROOT_RESOLVE), missing: [] };
+      } catch (err) {
+        if (isErrno(err, 'EAGAIN') && attempt < OPENAT2_ATTEMPTS) continue;
+        if (isErrno(err, 'ENOSYS')) withoutOpenat2.add(sys);
+        else if (!isErrno(err, 'ENOENT')) throw err;
+        break;
+      }
+    }
+  }
+  return walk(sys, rootFd, unsafe, nofollow);
+}
+
+/**
+ * The component-by-component lookup. Each component is opened O_PATH|O_NOFOLLOW from the
+ * directory before it; a symlink is read (readlinkat on its own descriptor) and its target
+ * put in front of the components still to go, after going back to the root if it is
+ * absolute. The directories on the way stay open, so `..` goes back to the directory the
+ * lookup came from (never above the root), as the kernel's lookup does. Once a component
+ * is missing, the rest is only collected: `..` then drops the last missing component.
+ */
+function walk(sys: Syscalls, rootFd: number, unsafe: string, nofollow: boolean): Lookup {
+  const stack: number[] = [];
+  const missing: string[] = [];
+  const pending = pathParts(unsafe).reverse();
+  let links = 0;
+  try {
+    for (let part = pending.pop(); part !== undefined; part = pending.pop()) {
+      if (part === '..') {
+        if (missing.length) missing.pop();
+        else if (stack.length) sys.close(stack.pop()!);
+        continue;
+      }
+      if (missing.length) {
+        missing.push(part);
+        continue;
+      }
+      let fd: number;
+      try {
+        fd = sys.openat(stack.length ? stack[stack.length - 1] : rootFd, part, PATH_FLAGS | O_NOFOLLOW, 0);
+      } catch (err) {
+        if (!isErrno(err, 'ENOENT')) throw err;
+        missing.push(part);
+        continue;
+      }
+      if ((pending.length > 0 || !nofollow) && sys.fstat(fd).kind === 'symlink') {
+        let target: string;
+        try {
+          target = sys.readlinkat(fd, '');
+        } finally {
+          sys.close(fd);
+        }
+        // path_resolution(7): more than MAXSYMLINKS links in one lookup is ELOOP.
+        if (++links > MAXSYMLINKS) throw new SyscallError('openat', errnoNumber('ELOOP'), [part]);
+        if (target.startsWith('/')) while (stack.length) sys.close(stack.pop()!);
+        pending.push(...pathParts(target).reverse());
+        continue;
+      }
+      stack.push(fd);
+    }
+    return { fd: stack.pop() ?? sys.openat(rootFd, '.', PATH_FLAGS, 0), missing };
+  } finally {
+    for (const fd of stack) sys.close(fd);
+  }
+}
+
+/** Runs `fn` with an O_PATH descriptor of the root directory `rootfs` (a trusted host path). */
+function withRootFd<T>(sys: Syscalls, rootfs: string, fn: (rootFd: number) => T): T {
+  const rootFd = sys.open(rootfs, PATH_FLAGS | O_DIRECTORY, 0);
+  try {
+    return fn(rootFd);
+  } finally {
+    sys.close(rootFd);
+  }
+}
+
+/** A failure of a lookup names the path asked for, as a host path, with the syscall and errno that failed. */
+function naming<T>(rootfs: string, unsafe: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    if (!(err instanceof SyscallError)) throw err;
+    throw new SyscallError(err.syscall, err.errno, [posix.join(rootfs, cleanPath(unsafe))]);
+  }
+}
+
+/**
+ * Opens `unsafe` inside `rootfs` as an O_PATH descriptor, for the caller to close. With
+ * O_NOFOLLOW in `flags` a symlink in the last component is opened itself; with O_DIRECTORY
+ * anything but a directory is ENOTDIR. Something missing on the way is ENOENT.
+ */
+export function openInRoot(sys: Syscalls, rootfs: string, unsafe: string, flags = 0): number {
+  return naming(rootfs, unsafe, () =>
+    withRootFd(sys, rootfs, (rootFd) => {
+      const found = lookup(sys, rootFd, unsafe, (flags & O_NOFOLLOW) !== 0);
+      try {
+        if (found.missing.length) throw new SyscallError('openat', errnoNumber('ENOENT'), []);
+        if ((flags & O_DIRECTORY) !== 0 && sys.fstat(found.fd).kind !== 'dir') throw new SyscallError('openat', errnoNumber('ENOTDIR'), []);
+      } catch (err) {
+        sys.close(found.fd);
+        throw err;
+      }
+      return found.fd;
+    }),
+  );
+}
+
+/** openInRoot, or undefined when something on the way is missing (ENOENT). */
+export function openInRootIfExists(sys: Syscalls, rootfs: string, unsafe: string, flags = 0): number | undefined {
+  try {
+    return openInRoot(sys, rootfs, unsafe, flags);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT')) return undefined;
+    throw err;
+  }
+}
+
+/** Runs `fn` with `unsafe` opened inside `rootfs` (see openInRoot), closing it afterwards. */
+export function withInRoot<T>(sys: Syscalls, rootfs: string, unsafe: string, fn: (fd: number) => T, flags = 0): T {
+  const fd = openInRoot(sys, rootfs, unsafe, flags);
+  try {
+    return fn(fd);
+  } finally {
+    sys.close(fd);
+  }
+}
+
+/**
+ * The path inside `rootfs` that `unsafe` leads to, links followed as openInRoot follows
+ * them (with O_NOFOLLOW in `flags`, all but one in the last component); a missing part is
+ * added as written (`..` in it dropping the component before). Nothing is created. Always
+ * `/` or below.
+ */
+export function resolveInRoot(sys: Syscalls, rootfs: string, unsafe: string, flags = 0): string {
+  return naming(rootfs, unsafe, () =>
+    withRootFd(sys, rootfs, (rootFd) => {
+      const found = lookup(sys, rootFd, unsafe, (flags & O_NOFOLLOW) !== 0);
+      try {
+        return posix.join(pathInside(sys, rootFd, found.fd), ...found.missing);
+      } finally {
+        sys.close(found.fd);
+      }
+    }),
+  );
+}
+
+/**
+ * Runs `fn` with the parent directory of `unsafe` opened inside `rootfs` and the last
+ * component's name, for calls that act on a name in a directory (symlinkat, unlinkat,
+ * mknodat) and must not follow a link there. The parent must exist. A failure names the
+ * whole path.
+ */
+export function withParentInRoot<T>(sys: Syscalls, rootfs: string, unsafe: string, fn: (dirFd: number, name: string) => T): T {
+  const parts = pathParts(unsafe);
+  const name = parts.pop();
+  if (name === undefined || name === '..') throw new SyscallError('openat', errnoNumber('EINVAL'), [posix.join(rootfs, unsafe)]);
+  return withInRoot(sys, rootfs, parts.join('/'), (dirFd) => naming(rootfs, unsafe, () => fn(dirFd, name)), O_DIRECTORY);
+}
+
+/** Makes the last component of a path, named `name`, in the directory open as `dirFd`. */
+export type MakeEntry = (dirFd: number, name: string) => void;
+
+export interface CreateOptions {
+  /** Makes the last component when it is missing; default: a directory of `dirMode`. */
+  make?: MakeEntry;
+  /** Mode of the directories made on the way (before the umask); default 0755. */
+  dirMode?: number;
+  /** A symlink in the last component is opened itself rather than followed. */
+  nofollow?: boolean;
+  /**
+   * Called before anything is made with the path inside the root that the lookup leads
+   * to (where the existing part lies, as the kernel names it, with the missing components
+   * added); throwing stops the creation.
+   */
+  vet?: (inside: string) => void;
+}
+
+export interface Created {
+  /** O_PATH descriptor of what is now at the path; the caller's to close. */
+  fd: number;
+  /** Whether the last component was made by this call. */
+  made: boolean;
+}
+
+/**
+ * Opens `unsafe` inside `rootfs` as openInRoot does, making what is missing first: the
+ * directories on the way (mkdirat in the directory before each, then opened with
+ * O_NOFOLLOW|O_DIRECTORY, so a link put there meanwhile fails the call rather than being
+ * followed) and the last component with `make`. Where a missing component lies is where
+ * the lookup led, so a dangling link is created through, inside the root.
+ */
+export function createInRoot(sys: Syscalls, rootfs: string, unsafe: string, opts: CreateOptions = {}): Created {
+  const dirMode = opts.dirMode ?? 0o755;
+  const make = opts.make ?? ((dirFd: number, name: string) => sys.mkdirat(dirFd, name, dirMode));
+  return naming(rootfs, unsafe, () =>
+    withRootFd(sys, rootfs, (rootFd) => {
+      const found = lookup(sys, rootFd, unsafe, opts.nofollow ?? false);
+      const missing = found.missing;
+      let fd = found.fd;
+      try {
+        if (opts.vet) opts.vet(posix.join(pathInside(sys, rootFd, fd), ...missing));
+        if (missing.length === 0) return { fd, made: false };
+        for (const [i, name] of missing.entries()) {
+          const last = i === missing.length - 1;
+          if (last) make(fd, name);
+          else mkdirIfMissing(sys, fd, name, dirMode);
+          const next = sys.openat(fd, name, PATH_FLAGS | O_NOFOLLOW | (last ? 0 : O_DIRECTORY), 0);
+          sys.close(fd);
+          fd = next;
+        }
+        return { fd, made: true };
+      } catch (err) {
+        sys.close(fd);
+        throw err;
+      }
+    }),
+  );
+}
+
+/**
+ * The path of the file open as `fd` inside the root open as `rootFd`: the kernel's names
+ * of both (readlink of their magic links, which are canonical whatever path the root was
+ * opened by), the root's taken off the front.
+ */
+function pathInside(sys: Syscalls, rootFd: number, fd: number): string {
+  return containerPath(sys.readlink(fdPath(rootFd)), sys.readlink(fdPath(fd)));
+}
+
+/** mkdirat(2) that takes EEXIST as done: a directory made meanwhile by someone else is used (opened with O_NOFOLLOW after). */
+function mkdirIfMissing(sys: Syscalls, dirFd: number, name: string, mode: number): void {
+  try {
+    sys.mkdirat(dirFd, name, mode);
+  } catch (err) {
+    if (!isErrno(err, 'EEXIST')) throw err;
+  }
+}
+
+/**
+ * Makes an empty regular file of `mode` (before the umask): O_CREAT|O_EXCL never follows
+ * a link and fails on anything already there (open(2)).
+ */
+export function makeFile(sys: Syscalls, mode: number): MakeEntry {
+  return (dirFd, name) => sys.close(sys.openat(dirFd, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, mode));
+}

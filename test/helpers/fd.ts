@@ -1,0 +1,47 @@
+import { O_CLOEXEC, O_CREAT, O_EXCL, O_NOFOLLOW, O_WRONLY } from '../../src/core/constants';
+import { THREAD_SELF_FD, parseFdPath } from '../../src/core/in-root';
+import type { FakeSyscalls, SyscallRecord } from '../../src/core/syscalls/fake';
+
+/** The calls that open and close descriptors: the bookkeeping of lookups inside a root. */
+const DESCRIPTOR_OPS: ReadonlySet<string> = new Set(['open', 'openat', 'openat2', 'close']);
+
+/**
+ * The effects that change the filesystem or the mounts (mkdirat, mknodat, symlinkat,
+ * mount, an open with O_CREAT...), without the descriptor bookkeeping of in-root lookups,
+ * which the in-root tests and each handler's full call list check.
+ */
+export function changes(sys: FakeSyscalls): SyscallRecord[] {
+  return sys.effects().filter((c) => !DESCRIPTOR_OPS.has(c.op) || ('flags' in c && typeof c.flags === 'number' && (c.flags & O_CREAT) !== 0));
+}
+
+/** The openat that creates an empty file `name` of `mode` in the directory the fake opened at `dir` (makeFile). */
+export function fileMade(sys: FakeSyscalls, dir: string, name: string, mode: number) {
+  return { op: 'openat', dirfd: fdOf(sys, dir), path: name, flags: O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, mode } as const;
+}
+
+/**
+ * Matches `/proc/thread-self/fd/N` (then `/rest` when given) where the fake opened
+ * descriptor N at `path`: a mount or call made through the descriptor of that file.
+ */
+export function viaFd(sys: FakeSyscalls, path: string, rest = ''): string {
+  const shown = `viaFd(${JSON.stringify(path)}${rest ? `, ${JSON.stringify(rest)}` : ''})`;
+  const matcher = {
+    asymmetricMatch: (actual: unknown) => {
+      const link = typeof actual === 'string' ? parseFdPath(actual) : undefined;
+      return link !== undefined && link.link.startsWith(THREAD_SELF_FD + '/') && link.rest === rest && sys.pathOf(link.fd) === path;
+    },
+    toString: () => shown,
+    toAsymmetricMatcher: () => shown,
+  };
+  return matcher as unknown as string;
+}
+
+/** Matches a descriptor number the fake opened at `path`. */
+export function fdOf(sys: FakeSyscalls, path: string): number {
+  const matcher = {
+    asymmetricMatch: (actual: unknown) => typeof actual === 'number' && sys.pathOf(actual) === path,
+    toString: () => `fdOf(${JSON.stringify(path)})`,
+    toAsymmetricMatcher: () => `fdOf(${JSON.stringify(path)})`,
+  };
+  return matcher as unknown as number;
+}

@@ -1,0 +1,270 @@
+import { O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH } from '../../src/core/constants';
+import { SyscallError } from '../../src/core/errors';
+import {
+  IN_ROOT_RESOLVE,
+  createInRoot,
+  fdPath,
+  inRootResolver,
+  makeFile,
+  openInRoot,
+  pathParts,
+  resolveInRoot,
+  withParentInRoot,
+} from '../../src/core/in-root';
+import { FakeSyscalls } from '../../src/core/syscalls/fake';
+
+const PATH = O_PATH | O_CLOEXEC;
+
+/** A rootfs at /r with links of every kind, and a host /etc that nothing may reach. */
+function tree(): FakeSyscalls {
+  const sys = new FakeSyscalls();
+  sys.addFile('/r/etc/passwd', 'inside');
+  sys.addDir('/r/usr/lib');
+  sys.addSymlink('/r/abs', '/etc');
+  sys.addSymlink('/r/up', '../../../../etc');
+  sys.addSymlink('/r/rel', 'usr/lib');
+  sys.addSymlink('/r/chain', 'abs');
+  sys.addSymlink('/r/dangling', '/nowhere/at/all');
+  sys.addSymlink('/r/usr/lib/back', '../../etc');
+  sys.addSymlink('/r/loop1', 'loop2');
+  sys.addSymlink('/r/loop2', 'loop1');
+  sys.addSymlink('/r/magic', '/proc/self/fd/3');
+  sys.addFile('/etc/passwd', 'host');
+  return sys;
+}
+
+/** The two lookups: openat2 RESOLVE_IN_ROOT, and the walk a kernel without openat2 (ENOSYS) gets. */
+const MODES = [
+  ['openat2', (sys: FakeSyscalls) => sys],
+  ['walk', (sys: FakeSyscalls) => sys.failOn('openat2', 'ENOSYS')],
+] as const;
+
+/** Every descriptor the fake handed out is closed again, but `keep`. */
+function expectAllClosed(sys: FakeSyscalls, ...keep: number[]): void {
+  expect(sys.openFds()).toEqual(keep);
+}
+
+describe.each(MODES)('in-root lookup (%s)', (mode, prepare) => {
+  const setup = () => prepare(tree());
+
+  test.each([
+    ['/etc', '/etc'],
+    ['etc/x', '/etc/x'],
+    ['/../../etc/passwd', '/etc/passwd'],
+    ['/abs/passwd', '/etc/passwd'],
+    ['/up/passwd', '/etc/passwd'],
+    ['/rel/x', '/usr/lib/x'],
+    ['/chain/y', '/etc/y'],
+    ['/dangling/z', '/nowhere/at/all/z'],
+    ['/usr/lib/back/shadow', '/etc/shadow'],
+    ['/missing/../etc', '/etc'],
+    ['/missing/../chain', '/etc'],
+    ['/rel/../etc', '/usr/etc'],
+    ['/magic', '/proc/self/fd/3'],
+    ['/', '/'],
+    ['', '/'],
+    ['..', '/'],
+  ])('resolveInRoot(%j) = %j, nothing made', (unsafe, expected) => {
+    const sys = setup();
+    expect(resolveInRoot(sys, '/r', unsafe)).toBe(expected);
+    expect(sys.effects().filter((c) => c.op !== 'open' && c.op !== 'openat' && c.op !== 'openat2' && c.op !== 'close')).toEqual([]);
+    expectAllClosed(sys);
+  });
+
+  test.each([
+    ['/up/passwd', '/r/etc/passwd'],
+    ['/chain/passwd', '/r/etc/passwd'],
+    ['/usr/lib/back/passwd', '/r/etc/passwd'],
+    ['../../..', '/r'],
+  ])('openInRoot(%j) opens %j', (unsafe, hostPath) => {
+    const sys = setup();
+    const fd = openInRoot(sys, '/r', unsafe);
+    expect(sys.pathOf(fd)).toBe(hostPath);
+    expect(sys.fstat(fd).ino).toBe(sys.stat(hostPath).ino);
+    expectAllClosed(sys, fd);
+  });
+
+  test('O_NOFOLLOW opens a link in the last component itself; links before it are followed', () => {
+    const sys = setup();
+    expect(sys.fstat(openInRoot(sys, '/r', '/abs', O_NOFOLLOW)).kind).toBe('symlink');
+    expect(sys.pathOf(openInRoot(sys, '/r', '/chain/passwd', O_NOFOLLOW))).toBe('/r/etc/passwd');
+  });
+
+  test('O_DIRECTORY refuses anything else with ENOTDIR, naming the path', () => {
+    const sys = setup();
+    expect(() => openInRoot(sys, '/r', '/abs/passwd', O_DIRECTORY)).toThrow('openat "/r/abs/passwd": ENOTDIR');
+    expectAllClosed(sys);
+  });
+
+  test('something missing is ENOENT naming the path asked for; a dangling link too', () => {
+    const sys = setup();
+    expect(() => openInRoot(sys, '/r', '/etc/x')).toThrow('openat "/r/etc/x": ENOENT');
+    expect(() => openInRoot(sys, '/r', '/dangling')).toThrow('openat "/r/dangling": ENOENT');
+    expectAllClosed(sys);
+  });
+
+  test('a path through a file is ENOTDIR', () => {
+    const sys = setup();
+    expect(() => openInRoot(sys, '/r', '/etc/passwd/x')).toThrow(/^openat2? "\/r\/etc\/passwd\/x": ENOTDIR$/);
+    expectAllClosed(sys);
+  });
+
+  test('a symlink loop is ELOOP', () => {
+    const sys = setup();
+    expect(() => openInRoot(sys, '/r', '/loop1/x')).toThrow(`${mode === 'walk' ? 'openat' : 'openat2'} "/r/loop1/x": ELOOP`);
+    expectAllClosed(sys);
+  });
+});
+
+describe('in-root lookup: how the kernel is asked', () => {
+  test('with openat2: one RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS call from a descriptor of the root', () => {
+    const sys = tree();
+    const fd = openInRoot(sys, '/r', '/up/passwd');
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: 100, path: 'up/passwd', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'close', fd: 100 },
+    ]);
+    expect(fd).toBe(101);
+    expect(inRootResolver(sys)).toBe('openat2');
+  });
+
+  test('without openat2: ENOSYS once, then every lookup walks; links are read from their own descriptor', () => {
+    const sys = tree().failOn('openat2', 'ENOSYS');
+    openInRoot(sys, '/r', '/etc');
+    expect(inRootResolver(sys)).toBe('walk');
+    sys.clearCalls();
+    const fd = openInRoot(sys, '/r', '/abs/passwd');
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat', dirfd: 102, path: 'abs', flags: PATH | O_NOFOLLOW, mode: 0 },
+      { op: 'fstat', fd: 103 },
+      { op: 'readlinkat', dirfd: 103, path: '' },
+      { op: 'close', fd: 103 },
+      { op: 'openat', dirfd: 102, path: 'etc', flags: PATH | O_NOFOLLOW, mode: 0 },
+      { op: 'fstat', fd: 104 },
+      { op: 'openat', dirfd: 104, path: 'passwd', flags: PATH | O_NOFOLLOW, mode: 0 },
+      { op: 'fstat', fd: 105 },
+      { op: 'close', fd: 104 },
+      { op: 'close', fd: 102 },
+    ]);
+    expect(sys.pathOf(fd)).toBe('/r/etc/passwd');
+  });
+
+  test('EAGAIN (a rename raced a ".." step) is retried', () => {
+    const sys = tree().failOn('openat2', 'EAGAIN', { times: 2 });
+    expect(sys.pathOf(openInRoot(sys, '/r', '/up/passwd'))).toBe('/r/etc/passwd');
+    expect(sys.callsOf('openat2')).toHaveLength(3);
+  });
+
+  test('another openat2 failure is not walked around', () => {
+    const sys = tree().failOn('openat2', 'ELOOP');
+    expect(() => openInRoot(sys, '/r', '/magic')).toThrow('openat2 "/r/magic": ELOOP');
+    expect(sys.callsOf('openat')).toEqual([]);
+    expect(inRootResolver(sys)).toBe('openat2');
+  });
+
+  test('pathParts keeps ".." and drops empty and "." components', () => {
+    expect(pathParts('//a/./b/../c/')).toEqual(['a', 'b', '..', 'c']);
+  });
+});
+
+describe.each(MODES)('createInRoot (%s)', (_mode, prepare) => {
+  const setup = () => prepare(tree());
+
+  test('makes the missing directories where the lookup leads, through a dangling link, never outside', () => {
+    const sys = setup();
+    const made = createInRoot(sys, '/r', '/dangling/z');
+    expect(made.made).toBe(true);
+    expect(sys.pathOf(made.fd)).toBe('/r/nowhere/at/all/z');
+    expect(sys.effects().filter((c) => c.op === 'mkdirat')).toEqual([
+      { op: 'mkdirat', dirfd: expect.any(Number), path: 'nowhere', mode: 0o755 },
+      { op: 'mkdirat', dirfd: expect.any(Number), path: 'at', mode: 0o755 },
+      { op: 'mkdirat', dirfd: expect.any(Number), path: 'all', mode: 0o755 },
+      { op: 'mkdirat', dirfd: expect.any(Number), path: 'z', mode: 0o755 },
+    ]);
+    expect(sys.node('/nowhere')).toBeUndefined();
+    expectAllClosed(sys, made.fd);
+  });
+
+  test('an existing target is opened, not made', () => {
+    const sys = setup();
+    const t = createInRoot(sys, '/r', '/up');
+    expect(t).toEqual({ fd: expect.any(Number), made: false });
+    expect(sys.pathOf(t.fd)).toBe('/r/etc');
+    expect(sys.callsOf('mkdirat')).toEqual([]);
+  });
+
+  test('make creates the last component: an empty file with O_CREAT|O_EXCL|O_NOFOLLOW', () => {
+    const sys = setup();
+    const t = createInRoot(sys, '/r', '/abs/hosts', { make: makeFile(sys, 0o644) });
+    expect(sys.node('/r/etc/hosts')).toMatchObject({ kind: 'file', perm: 0o644 & ~0o022 });
+    expect(sys.pathOf(t.fd)).toBe('/r/etc/hosts');
+    expect(sys.node('/etc/hosts')).toBeUndefined();
+  });
+
+  test('vet sees the path inside the root before anything is made, and can stop it', () => {
+    const sys = setup();
+    const seen: string[] = [];
+    expect(() =>
+      createInRoot(sys, '/r', '/up/new/dir', {
+        vet: (inside) => {
+          seen.push(inside);
+          throw new Error('no');
+        },
+      }),
+    ).toThrow('no');
+    expect(seen).toEqual(['/etc/new/dir']);
+    expect(sys.callsOf('mkdirat')).toEqual([]);
+    expectAllClosed(sys);
+  });
+
+  test('nofollow leaves a link in the last component for the caller to see', () => {
+    const sys = setup();
+    const t = createInRoot(sys, '/r', '/dangling', { nofollow: true });
+    expect(t.made).toBe(false);
+    expect(sys.fstat(t.fd).kind).toBe('symlink');
+  });
+
+  test('a failing mkdirat names the syscall and the path asked for', () => {
+    const sys = setup().failOn('mkdirat', 'EACCES');
+    expect(() => createInRoot(sys, '/r', '/a/b')).toThrow('mkdirat "/r/a/b": EACCES');
+    expectAllClosed(sys);
+  });
+});
+
+describe('createInRoot against a swap', () => {
+  /** A port on which another process turns each directory being made into a link to the host's /etc. */
+  class Racing extends FakeSyscalls {
+    override mkdirat(dirfd: number, path: string, mode: number): void {
+      super.symlinkat('/../../etc', dirfd, path);
+      super.mkdirat(dirfd, path, mode);
+    }
+  }
+
+  test('a link put where a directory is being made is refused, not followed', () => {
+    const sys = new Racing();
+    sys.addDir('/r');
+    sys.addDir('/etc');
+    expect(() => createInRoot(sys, '/r', '/a/b')).toThrow(/^openat "\/r\/a\/b": (ENOTDIR|ELOOP)$/);
+    expect(sys.node('/etc/b')).toBeUndefined();
+    expect(sys.callsOf('openat').at(-1)).toMatchObject({ path: 'a', flags: PATH | O_NOFOLLOW | O_DIRECTORY });
+  });
+});
+
+describe('withParentInRoot', () => {
+  test('gives the parent, looked up in the root, and the last name unresolved', () => {
+    const sys = tree();
+    const got = withParentInRoot(sys, '/r', '/chain/passwd', (dirFd, name) => [sys.pathOf(dirFd), name]);
+    expect(got).toEqual(['/r/etc', 'passwd']);
+    expectAllClosed(sys);
+  });
+
+  test.each(['/', '/etc/..'])('%j has no last name: EINVAL', (unsafe) => {
+    expect(() => withParentInRoot(tree(), '/r', unsafe, () => undefined)).toThrow(SyscallError);
+  });
+});
+
+test('fdPath is the magic link of the calling thread', () => {
+  expect(fdPath(7)).toBe('/proc/thread-self/fd/7');
+});
