@@ -1,6 +1,7 @@
 /**
- * How `mountkit run` gets into the container's namespaces. Pure: it turns the config's
- * linux.namespaces into a launch plan.
+ * How `mountkit run` gets into the container's namespaces: planLaunch (pure) turns the
+ * config's linux.namespaces into a launch plan, enterNamespaces carries out its in-process
+ * part through the syscall port (so `mountkit plan` records it like any other step).
  *
  * Node is multi-threaded, which decides the design (DESIGN.md):
  * - unshare(2) and setns(2) change only the calling thread for mount, uts, ipc, net and
@@ -16,11 +17,25 @@
  * mountkit always works in a mount namespace of its own, even when the config lists
  * none (then the jail is chroot, as runc's), so that no mount reaches the host.
  */
-import { CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS } from './constants';
+import {
+  CLONE_NEWCGROUP,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  CLONE_NEWUSER,
+  CLONE_NEWUTS,
+  O_CLOEXEC,
+  O_RDONLY,
+} from './constants';
 import type { NamespaceSpec, NamespaceType } from './config/model';
+import type { Syscalls } from './syscalls/types';
 
 /** CLONE_NEWTIME, include/uapi/linux/sched.h (shares its value with CSIGNAL bits only in clone3). */
 export const CLONE_NEWTIME = 0x00000080;
+
+/** CLONE_FS, include/uapi/linux/sched.h: setns(2) into a mount namespace needs a filesystem context of the thread's own. */
+export const CLONE_FS = 0x00000200;
 
 interface NamespaceKind {
   flag: number;
@@ -93,4 +108,24 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
   const unshareArgs = creates.map((t) => NAMESPACE_KINDS[t].unshareOption);
   relaunch.push('unshare', ...unshareArgs, ...(pid.path ? [] : ['--fork', '--kill-child']), '--propagation', 'unchanged', '--');
   return { relaunch, unshareFlags: 0, joins: joins.filter((j) => j.type !== 'pid') };
+}
+
+/** Not in a user namespace when uid_map is the identity map of the initial namespace (user_namespaces(7)). */
+export function inInitialUserNamespace(uidMap: string): boolean {
+  return /^\s*0\s+0\s+4294967295\s*$/.test(uidMap);
+}
+
+/**
+ * The in-process part of a launch plan, on the main thread: joins each namespace by path
+ * (setns(2) on a descriptor of it; a mount namespace first needs the thread's own
+ * filesystem context, unshare(CLONE_FS)), then creates the new ones with one unshare(2).
+ */
+export function enterNamespaces(sys: Syscalls, plan: LaunchPlan): void {
+  for (const join of plan.joins) {
+    if (join.flag === CLONE_NEWNS) sys.unshare(CLONE_FS);
+    const fd = sys.open(join.path, O_RDONLY | O_CLOEXEC, 0);
+    sys.setns(fd, join.flag);
+    sys.close(fd);
+  }
+  if (plan.unshareFlags) sys.unshare(plan.unshareFlags);
 }

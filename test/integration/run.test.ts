@@ -44,6 +44,24 @@ maybe('mountkit run', () => {
     expect(r.stdout).toBe('1\n0 1 2 3\n');
   });
 
+  test('with --log FILE and hooks (more descriptors open in mountkit) still only 0, 1, 2 reach it', () => {
+    const c = config(['sh', '-c', 'echo $(ls /proc/self/fd)']);
+    c.hooks = {
+      prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'exec 7>/dev/null; true'] }],
+      createRuntime: [{ path: '/bin/true' }],
+    };
+    const b = makeBundle(c);
+    try {
+      const log = path.join(b.dir, 'run.log');
+      const r = runMountkit(b.dir, ['--log', log, '--log-level', 'debug', '--log-format', 'json']);
+      expect(r).toEqual({ status: 0, stdout: '0 1 2 3\n', stderr: '' });
+      // The log was written while the container's descriptors were being set up: it was open.
+      expect(readFileSync(log, 'utf8')).toMatch(/"message":"phase finalize start"/);
+    } finally {
+      b.cleanup();
+    }
+  });
+
   test('hostname, env and cwd come from the config', () => {
     const c = config(['sh', '-c', 'hostname; echo $GREETING; pwd'], { hostname: 'box' });
     c.process.env.push('GREETING=hi');

@@ -351,6 +351,16 @@ describe('fromOciSpec: mounts', () => {
   test('indexes follow the config order', () => {
     expect(convert().mounts.map((m) => m.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
   });
+
+  test.each<[string[], string, string]>([
+    [['rbind', 'z'], 'z', ''],
+    [['rbind', 'Z', 'ro'], 'Z', ''],
+    [['bind', 'z', 'z'], 'z', ''],
+    [['rbind', 'context="x"'], '', 'context="x"'],
+    [['rbind'], '', ''],
+  ])('bind options %j -> relabel %j, data %j', (options, relabel, data) => {
+    expect(mountOf({ source: '/srv/data', destination: '/data', options })).toMatchObject({ type: 'bind', relabel, data });
+  });
 });
 
 describe('fromOciSpec: validation', () => {
@@ -370,6 +380,8 @@ describe('fromOciSpec: validation', () => {
       (s) => (s.mounts = [{ destination: '/data', options: ['rbind'] }]),
       'mounts[0].source: must be set for a bind mount',
     ],
+    ['z and Z together', (s) => (s.mounts = [{ source: '/srv', destination: '/srv', options: ['rbind', 'z', 'Z'] }]), 'mounts[0].options "Z": conflicts with "z": a mount takes one SELinux relabel, z (shared) or Z (private)'],
+    ['relabel of a tmpfs', (s) => (s.mounts[1].options = ['nosuid', 'Z']), 'mounts[1].options "Z": a SELinux relabel applies to bind mounts only'],
     ['NUL in destination', (s) => (s.mounts[0].destination = '/pr\0oc'), 'mounts[0].destination "/pr\\u0000oc": must not contain a NUL byte'],
     ['NUL in source', (s) => (s.mounts[0].source = 'pr\0oc'), 'mounts[0].source "pr\\u0000oc": must not contain a NUL byte'],
     ['NUL in type', (s) => (s.mounts[0].type = 'proc\0'), 'mounts[0].type "proc\\u0000": must not contain a NUL byte'],

@@ -36,9 +36,11 @@ import {
   MOUNT_FLAG_OPTIONS,
   PROPAGATION_OPTIONS,
   RECURSIVE_ATTR_OPTIONS,
+  RELABEL_OPTIONS,
   parseMountOptions,
   parsePropagation,
 } from '../../src/core/config/options';
+import { ConfigError } from '../../src/core/errors';
 
 /** What parseMountOptions returns for no options at all. */
 const EMPTY = {
@@ -47,6 +49,7 @@ const EMPTY = {
   propagationFlags: [],
   data: '',
   extensions: { tmpcopyup: false },
+  relabel: '',
 };
 
 // Expected values written out by hand from mount(2) and include/uapi/linux/mount.h.
@@ -290,7 +293,7 @@ describe('parseMountOptions: extensions and data', () => {
     });
   });
 
-  test.each(['RO', 'Bind', 'acl', 'idmap', 'ridmap', 'z', 'lowerdir=/a:/b', 'constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+  test.each(['RO', 'Bind', 'acl', 'idmap', 'ridmap', 'zZ', 'lowerdir=/a:/b', 'constructor', '__proto__', 'toString', 'hasOwnProperty'])(
     '%j is data',
     (word) => {
       expect(parseMountOptions([word])).toEqual({ ...EMPTY, data: word });
@@ -315,6 +318,7 @@ describe('parseMountOptions: extensions and data', () => {
       recAttrs: { attrSet: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOATIME, attrClr: MOUNT_ATTR__ATIME },
       data: 'context="x"',
       extensions: { tmpcopyup: true },
+      relabel: '',
     });
   });
 
@@ -358,5 +362,33 @@ describe('option tables', () => {
   test('mount flag words never carry propagation bits', () => {
     const propagation = MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE;
     for (const { flag } of MOUNT_FLAG_OPTIONS.values()) expect(flag & propagation).toBe(0n);
+  });
+});
+
+describe('parseMountOptions: SELinux relabel', () => {
+  test('the relabel words are z and Z, nothing else', () => {
+    expect([...RELABEL_OPTIONS].sort()).toEqual(['Z', 'z']);
+  });
+
+  test.each<[string[], string, string]>([
+    [['z'], 'z', ''],
+    [['Z'], 'Z', ''],
+    [['rbind', 'z', 'ro'], 'z', ''],
+    [['Z', 'mode=755', 'Z'], 'Z', 'mode=755'],
+    [['z', 'z'], 'z', ''],
+    [['context="x"'], '', 'context="x"'],
+    [['Z ', ' z'], '', 'Z , z'],
+  ])('%j -> relabel %j, data %j', (words, relabel, data) => {
+    const parsed = parseMountOptions(words);
+    expect(parsed.relabel).toBe(relabel);
+    expect(parsed.data).toBe(data);
+  });
+
+  test.each([
+    [['z', 'Z'], 'mounts[2].options "Z": conflicts with "z"'],
+    [['Z', 'rbind', 'z'], 'mounts[2].options "z": conflicts with "Z"'],
+  ])('%j is a ConfigError naming the field', (words, message) => {
+    expect(() => parseMountOptions(words, 'mounts[2].options')).toThrow(ConfigError);
+    expect(() => parseMountOptions(words, 'mounts[2].options')).toThrow(message);
   });
 });

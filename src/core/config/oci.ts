@@ -141,17 +141,18 @@ function parseMount(v: unknown, field: string, index: number, bundle: string): M
   const destination = cleanPath(absolutePath(m.destination, `${field}.destination`));
   const declaredType = optionalString(m.type, `${field}.type`, '');
   const source = optionalString(m.source, `${field}.source`, '');
-  const options = parseMountOptions(stringArray(m.options, `${field}.options`) ?? []);
+  const options = parseMountOptions(stringArray(m.options, `${field}.options`) ?? [], `${field}.options`);
   const isBind = (options.flags & MS_BIND) !== 0n;
   if (!isBind && declaredType === '') fail(`${field}.type`, undefined, 'must be set unless the options contain bind or rbind');
   if (isBind && source === '') fail(`${field}.source`, undefined, 'must be set for a bind mount');
+  // Only the bind handler relabels (its source); on another type the request would be lost.
+  if (!isBind && options.relabel !== '') fail(`${field}.options`, options.relabel, 'a SELinux relabel applies to bind mounts only');
   return {
     index,
     type: isBind ? 'bind' : declaredType,
     source: isBind ? path.resolve(bundle, source) : source,
     destination,
     ...options,
-    relabel: '',
     premountCmds: [],
     postmountCmds: [],
   };

@@ -38,6 +38,7 @@ import {
   MS_SYNCHRONOUS,
   MS_UNBINDABLE,
 } from '../constants';
+import { ConfigError } from '../errors';
 import type { MountExtensions, RecursiveAttrs } from './model';
 
 /** A word that sets a mount(2) flag, or (clear) removes it and remembers that it did. */
@@ -61,6 +62,8 @@ export interface ParsedMountOptions {
   recAttrs?: RecursiveAttrs;
   data: string;
   extensions: MountExtensions;
+  /** SELinux relabel of a bind source: "z", "Z", or "" for none. */
+  relabel: string;
 }
 
 const set = (flag: bigint): FlagOption => ({ flag, clear: false });
@@ -162,6 +165,14 @@ export const EXTENSION_OPTIONS: ReadonlyMap<string, keyof MountExtensions> = new
   ['tmpcopyup', 'tmpcopyup'],
 ]);
 
+/**
+ * SELinux relabel requests, as container engines write them on volumes: `z` labels the
+ * bind source so that every container may share it, `Z` so that only this one may. They
+ * are requests to the runtime (the bind handler writes the label), never mount(2) data,
+ * which the kernel would refuse as an unknown option.
+ */
+export const RELABEL_OPTIONS: ReadonlySet<string> = new Set(['z', 'Z']);
+
 /** The propagation flags of a word (also used for linux.rootfsPropagation), or undefined. */
 export function parsePropagation(word: string): bigint | undefined {
   return PROPAGATION_OPTIONS.get(word);
@@ -175,6 +186,7 @@ interface ParseState {
   attrClr: bigint;
   data: string[];
   extensions: MountExtensions;
+  relabel: string;
 }
 
 /** A later word wins: setting a flag forgets an earlier clear of it, and the reverse. */
@@ -212,7 +224,15 @@ function applyRecursiveAttr(s: ParseState, o: RecursiveAttrOption): void {
   }
 }
 
-function applyWord(s: ParseState, word: string): void {
+/** One relabel per mount: `z` and `Z` together ask for two different labels. */
+function applyRelabel(s: ParseState, word: string, field: string): void {
+  if (s.relabel !== '' && s.relabel !== word) {
+    throw new ConfigError(field, word, `conflicts with "${s.relabel}": a mount takes one SELinux relabel, z (shared) or Z (private)`);
+  }
+  s.relabel = word;
+}
+
+function applyWord(s: ParseState, word: string, field: string): void {
   const flag = MOUNT_FLAG_OPTIONS.get(word);
   const propagation = PROPAGATION_OPTIONS.get(word);
   const attr = RECURSIVE_ATTR_OPTIONS.get(word);
@@ -221,11 +241,15 @@ function applyWord(s: ParseState, word: string): void {
   else if (propagation !== undefined) s.propagationFlags.push(propagation);
   else if (attr) applyRecursiveAttr(s, attr);
   else if (extension) s.extensions[extension] = true;
+  else if (RELABEL_OPTIONS.has(word)) applyRelabel(s, word, field);
   else s.data.push(word);
 }
 
-/** Parses the `options` of one OCI mount, in order; later words override earlier ones. */
-export function parseMountOptions(options: readonly string[]): ParsedMountOptions {
+/**
+ * Parses the `options` of one OCI mount, in order; later words override earlier ones.
+ * `field` names the options in a ConfigError (`z` with `Z` is the only refusal).
+ */
+export function parseMountOptions(options: readonly string[], field = 'options'): ParsedMountOptions {
   const s: ParseState = {
     flags: 0n,
     clearedFlags: 0n,
@@ -234,14 +258,16 @@ export function parseMountOptions(options: readonly string[]): ParsedMountOption
     attrClr: 0n,
     data: [],
     extensions: { tmpcopyup: false },
+    relabel: '',
   };
-  for (const word of options) applyWord(s, word);
+  for (const word of options) applyWord(s, word, field);
   const parsed: ParsedMountOptions = {
     flags: s.flags,
     clearedFlags: s.clearedFlags,
     propagationFlags: s.propagationFlags,
     data: s.data.join(','),
     extensions: s.extensions,
+    relabel: s.relabel,
   };
   if (s.attrSet !== 0n || s.attrClr !== 0n) parsed.recAttrs = { attrSet: s.attrSet, attrClr: s.attrClr };
   return parsed;

@@ -1,0 +1,97 @@
+/**
+ * Checks of a RootfsConfig that need the host, made before any namespace is entered and
+ * anything is mounted: the loader (./oci.ts) checks what the JSON alone shows, this
+ * step what the JSON asks of the machine. The host is queried through the syscall
+ * port's stat only, so the checks run on the fake port in tests and change nothing.
+ *
+ * Every refusal is a ConfigError naming the field and the value.
+ */
+import { ConfigError, SyscallError } from '../errors';
+import type { FileKind, FileStat, Syscalls } from '../syscalls/types';
+import type { NamespaceSpec, NamespaceType, RootfsConfig } from './model';
+import { sysctlNamespace, sysctlPath } from './sysctl';
+
+/** What the checks may ask the host. */
+export type HostQuery = Pick<Syscalls, 'stat'>;
+
+/** The files of the calling process's namespaces (namespaces(7), /proc/[pid]/ns/). */
+const OWN_NAMESPACE_FILES: Readonly<Partial<Record<NamespaceType, string>>> = {
+  network: '/proc/self/ns/net',
+  ipc: '/proc/self/ns/ipc',
+  uts: '/proc/self/ns/uts',
+};
+
+/** Runs every check, in order; the first problem is thrown. */
+export function validateConfig(config: RootfsConfig, host: HostQuery): void {
+  validateRootfs(config, host);
+  validateSysctls(config, host);
+}
+
+/** root.path must be an existing directory (runc's validator refuses the config too). */
+export function validateRootfs(config: RootfsConfig, host: HostQuery): void {
+  const kind = kindOf(host, config.rootfs);
+  if (kind === undefined) throw new ConfigError('root.path', config.rootfs, 'does not exist');
+  if (kind !== 'dir') throw new ConfigError('root.path', config.rootfs, `is a ${kind}, not a directory`);
+}
+
+/**
+ * linux.sysctl, as runc validates it and more strictly: /proc/sys is only partly
+ * namespaced, so a key is accepted only when the value it names is the container's own:
+ *  1. the key names a file below /proc/sys (sysctlPath);
+ *  2. a namespace isolates it (sysctlNamespace) and the config lists that namespace;
+ *  3. a namespace joined by path is not the one mountkit itself runs in (runc checks this
+ *     for the network namespace; here for ipc and uts too, as writing through a joined
+ *     host namespace would change the host's value all the same);
+ *  4. kernel.hostname does not compete with the OCI `hostname` field;
+ *  5. the file exists on the host (a key the kernel does not have is refused here rather
+ *     than failing after the mounts).
+ */
+export function validateSysctls(config: RootfsConfig, host: HostQuery): void {
+  for (const key of Object.keys(config.sysctls)) {
+    const file = sysctlPath(key);
+    const type = sysctlNamespace(key);
+    if (type === undefined) {
+      throw new ConfigError('linux.sysctl', key, 'is not isolated by any namespace: writing it would change the host');
+    }
+    const ns = config.namespaces.find((n) => n.type === type);
+    if (!ns) throw new ConfigError('linux.sysctl', key, `is isolated by the ${type} namespace, which linux.namespaces does not list`);
+    if (joinsOwnNamespace(host, ns)) {
+      throw new ConfigError('linux.sysctl', key, `is isolated by the ${type} namespace, but linux.namespaces joins mountkit's own (${ns.path})`);
+    }
+    if (file === '/proc/sys/kernel/hostname' && config.hostname !== '') {
+      throw new ConfigError('linux.sysctl', key, 'conflicts with the hostname field');
+    }
+    const kind = kindOf(host, file);
+    if (kind === undefined) throw new ConfigError('linux.sysctl', key, `does not exist: no ${file}`);
+    if (kind !== 'file') throw new ConfigError('linux.sysctl', key, `${file} is a ${kind}, not a sysctl file`);
+  }
+}
+
+/**
+ * Whether `ns` joins, by path, the namespace the calling process is in: both paths lead
+ * to the same nsfs inode (device and inode number), as runc's isHostNetNS compares them.
+ * A path that cannot be stat'ed is left to the later setns(2), which names it.
+ */
+function joinsOwnNamespace(host: HostQuery, ns: NamespaceSpec): boolean {
+  const own = OWN_NAMESPACE_FILES[ns.type];
+  if (!ns.path || !own) return false;
+  let joined: FileStat;
+  try {
+    joined = host.stat(ns.path);
+  } catch (err) {
+    if (err instanceof SyscallError) return false;
+    throw err;
+  }
+  const current = host.stat(own);
+  return joined.dev === current.dev && joined.ino === current.ino;
+}
+
+/** The kind of file at `path` (links followed), undefined when nothing is there. */
+function kindOf(host: HostQuery, path: string): FileKind | undefined {
+  try {
+    return host.stat(path).kind;
+  } catch (err) {
+    if (err instanceof SyscallError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return undefined;
+    throw err;
+  }
+}

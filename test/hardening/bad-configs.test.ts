@@ -1,0 +1,322 @@
+/**
+ * Malformed and hostile configs through the real CLI (`node bin/mountkit.js run --bundle
+ * DIR` on a busybox bundle): each one ends with exit status 2 (configuration) or 1
+ * (runtime), exactly one line on stderr naming the field and value or the syscall, errno
+ * and path, no stack trace, and the host as it was: its mount table, every file of the
+ * bundle, a sentinel directory outside it and the host's sysctl values.
+ */
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { ONE_LINE, REAL_RUNS, bundleMaker, hostChanges, makeSentinel, recordHost, runMountkit } from './host-state';
+
+type Json = Record<string, any>;
+
+const maybe = REAL_RUNS ? describe : describe.skip;
+
+function baseConfig(): Json {
+  return {
+    ociVersion: '1.0.2',
+    process: { terminal: false, args: ['true'], env: ['PATH=/bin'], cwd: '/' },
+    root: { path: 'rootfs' },
+    hostname: 'box',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+    ],
+    linux: { namespaces: [{ type: 'mount' }, { type: 'uts' }, { type: 'ipc' }, { type: 'network' }] },
+  };
+}
+
+interface Case {
+  name: string;
+  /** Changes the base config; gets the sentinel directory (outside the bundle). */
+  edit?: (c: Json, sentinel: string) => void;
+  /** config.json as raw text instead of the base config. */
+  text?: string;
+  args?: string[];
+  status: 1 | 2;
+  /** The stderr line after "mountkit: ", exactly (string) or matched (RegExp); BUNDLE and SENTINEL are replaced. */
+  stderr: string | RegExp;
+  /** Host files whose content the run must leave alone (sysctl values). */
+  watch?: string[];
+}
+
+const mount = (m: Json) => (c: Json) => c.mounts.push(m);
+
+/**
+ * The host's current value of a sysctl: the cases that must be refused ask for it, so
+ * that a mountkit that wrongly wrote it would still leave the host as it was (the exit
+ * status and message show the failure).
+ */
+const hostValue = (key: string) => readFileSync(`/proc/sys/${key}`, 'utf8').trim();
+
+const CONFIG_ERRORS: Case[] = [
+  { name: 'invalid JSON', text: '{"root": {"path": "rootfs"},}', status: 2, stderr: /^config\.json "BUNDLE\/config\.json": is not valid JSON: / },
+  { name: 'an empty file', text: '', status: 2, stderr: 'config.json "BUNDLE/config.json": is empty' },
+  { name: 'only whitespace', text: ' \n\t\n', status: 2, stderr: 'config.json "BUNDLE/config.json": is empty' },
+  { name: 'a JSON array', text: '[]', status: 2, stderr: 'config.json: must be a JSON object' },
+  { name: 'JSON null', text: 'null', status: 2, stderr: 'config.json: must be a JSON object' },
+  { name: 'mounts not an array', edit: (c) => (c.mounts = { destination: '/x' }), status: 2, stderr: 'mounts: must be an array' },
+  { name: 'a numeric destination', edit: mount({ destination: 42, type: 'tmpfs', source: 'tmpfs' }), status: 2, stderr: 'mounts[2].destination: must be a string' },
+  {
+    name: 'a relative destination',
+    edit: mount({ destination: 'tmp/x', type: 'tmpfs', source: 'tmpfs' }),
+    status: 2,
+    stderr: 'mounts[2].destination "tmp/x": must be an absolute path',
+  },
+  {
+    name: 'a destination with a NUL byte',
+    edit: mount({ destination: '/tmp\u0000/../../etc', type: 'tmpfs', source: 'tmpfs' }),
+    status: 2,
+    stderr: 'mounts[2].destination "/tmp\\u0000/../../etc": must not contain a NUL byte',
+  },
+  {
+    name: 'options that are not all strings',
+    edit: mount({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 7] }),
+    status: 2,
+    stderr: 'mounts[2].options: must be an array of strings',
+  },
+  { name: 'a mount without a type', edit: mount({ destination: '/tmp', source: 'tmpfs' }), status: 2, stderr: 'mounts[2].type: must be set unless the options contain bind or rbind' },
+  { name: 'a bind without a source', edit: mount({ destination: '/mnt', options: ['rbind'] }), status: 2, stderr: 'mounts[2].source: must be set for a bind mount' },
+  {
+    name: 'z and Z on one bind',
+    edit: (c, sentinel) => c.mounts.push({ destination: '/mnt', source: sentinel, options: ['rbind', 'z', 'Z'] }),
+    status: 2,
+    stderr: 'mounts[2].options "Z": conflicts with "z": a mount takes one SELinux relabel, z (shared) or Z (private)',
+  },
+  {
+    name: 'an unknown device type',
+    edit: (c) => (c.linux.devices = [{ type: 'x', path: '/dev/x', major: 1, minor: 3 }]),
+    status: 2,
+    stderr: 'linux.devices[0].type "x": must be one of c, b, u, p',
+  },
+  {
+    name: 'a device path outside /dev',
+    edit: (c) => (c.linux.devices = [{ type: 'c', path: '/etc/evil', major: 1, minor: 3 }]),
+    status: 2,
+    stderr: 'linux.devices[0].path "/etc/evil": must be under /dev',
+  },
+  {
+    name: 'a device path leaving /dev with ..',
+    edit: (c) => (c.linux.devices = [{ type: 'b', path: '/dev/../../bin/sh', major: 8, minor: 0 }]),
+    status: 2,
+    stderr: 'linux.devices[0].path "/bin/sh": must be under /dev',
+  },
+  {
+    name: 'a device major beyond 12 bits',
+    edit: (c) => (c.linux.devices = [{ type: 'c', path: '/dev/big', major: 4096, minor: 0 }]),
+    status: 2,
+    stderr: 'linux.devices[0].major 4096: must be at most 4095',
+  },
+  {
+    name: 'a sysctl key the kernel does not have',
+    edit: (c) => (c.linux.sysctl = { 'net.ipv4.no_such_key': '1' }),
+    status: 2,
+    stderr: 'linux.sysctl "net.ipv4.no_such_key": does not exist: no /proc/sys/net/ipv4/no_such_key',
+  },
+  {
+    name: 'a sysctl no namespace isolates',
+    edit: (c) => (c.linux.sysctl = { 'kernel.panic': hostValue('kernel/panic') }),
+    status: 2,
+    stderr: 'linux.sysctl "kernel.panic": is not isolated by any namespace: writing it would change the host',
+    watch: ['/proc/sys/kernel/panic'],
+  },
+  {
+    name: 'a sysctl key leaving /proc/sys',
+    edit: (c, sentinel) => (c.linux.sysctl = { [`net/../../..${sentinel}/file`]: 'pwned' }),
+    status: 2,
+    stderr: /^linux\.sysctl "net\/\.\.\/\.\.\/\.\.SENTINEL\/file": must name a file below \/proc\/sys: no empty, "\." or "\.\." components$/,
+  },
+  {
+    name: 'an ipc sysctl without an ipc namespace',
+    edit: (c) => {
+      c.linux.namespaces = [{ type: 'mount' }];
+      c.hostname = '';
+      c.linux.sysctl = { 'kernel.shmmni': hostValue('kernel/shmmni') };
+    },
+    status: 2,
+    stderr: 'linux.sysctl "kernel.shmmni": is isolated by the ipc namespace, which linux.namespaces does not list',
+    watch: ['/proc/sys/kernel/shmmni'],
+  },
+  {
+    name: "a net sysctl in mountkit's own network namespace",
+    edit: (c) => {
+      c.linux.namespaces[3] = { type: 'network', path: '/proc/self/ns/net' };
+      c.linux.sysctl = { 'net.ipv4.ip_forward': hostValue('net/ipv4/ip_forward') };
+    },
+    status: 2,
+    stderr: "linux.sysctl \"net.ipv4.ip_forward\": is isolated by the network namespace, but linux.namespaces joins mountkit's own (/proc/self/ns/net)",
+    watch: ['/proc/sys/net/ipv4/ip_forward'],
+  },
+  { name: 'a sysctl value that is a number', edit: (c) => (c.linux.sysctl = { 'net.ipv4.ip_forward': 1 }), status: 2, stderr: 'linux.sysctl["net.ipv4.ip_forward"]: must be a string' },
+  {
+    name: 'an unknown rootfs propagation word',
+    edit: (c) => (c.linux.rootfsPropagation = 'sideways'),
+    status: 2,
+    stderr: 'linux.rootfsPropagation "sideways": must be one of private, rprivate, slave, rslave, shared, rshared, unbindable, runbindable',
+  },
+  { name: 'a missing rootfs', edit: (c) => (c.root.path = 'no-such-rootfs'), status: 2, stderr: 'root.path "BUNDLE/no-such-rootfs": does not exist' },
+  { name: 'a rootfs that is a file', edit: (c) => (c.root.path = 'config.json'), status: 2, stderr: 'root.path "BUNDLE/config.json": is a file, not a directory' },
+  { name: 'no root at all', edit: (c) => delete c.root, status: 2, stderr: 'root.path: is required' },
+  { name: 'empty args', edit: (c) => (c.process.args = []), status: 2, stderr: 'process.args: must not be empty' },
+  { name: 'no args', edit: (c) => delete c.process.args, status: 2, stderr: 'process.args: is required' },
+  {
+    name: 'a hostname without a uts namespace',
+    edit: (c) => (c.linux.namespaces = [{ type: 'mount' }]),
+    status: 2,
+    stderr: 'prepare-root: plugin hostname: hostname "box": needs a uts namespace in linux.namespaces',
+  },
+  {
+    name: 'an unknown namespace type',
+    edit: (c) => c.linux.namespaces.push({ type: 'everything' }),
+    status: 2,
+    stderr: 'linux.namespaces[4].type "everything": must be one of mount, pid, uts, ipc, network, user, cgroup, time',
+  },
+  { name: 'a namespace listed twice', edit: (c) => c.linux.namespaces.push({ type: 'uts' }), status: 2, stderr: 'linux.namespaces[4].type "uts": is listed more than once' },
+  {
+    name: 'a new user namespace from outside one',
+    edit: (c) => c.linux.namespaces.push({ type: 'user' }),
+    status: 2,
+    stderr: /^linux\.namespaces "user": a new user namespace needs a single-threaded process/,
+  },
+  { name: 'a relative cwd', edit: (c) => (c.process.cwd = 'tmp'), status: 2, stderr: 'process.cwd "tmp": must be an absolute path' },
+  { name: 'a negative uid', edit: (c) => (c.process.user = { uid: -1, gid: 0 }), status: 2, stderr: 'process.user.uid -1: must be a non-negative integer' },
+  { name: 'a relative masked path', edit: (c) => (c.linux.maskedPaths = ['/proc/kcore', 'proc/keys']), status: 2, stderr: 'linux.maskedPaths[1] "proc/keys": must be an absolute path' },
+  {
+    name: 'a hook with a relative path',
+    edit: (c) => (c.hooks = { prestart: [{ path: 'bin/true' }] }),
+    status: 2,
+    stderr: 'hooks.prestart[0].path "bin/true": must be an absolute path',
+  },
+  { name: 'a hook timeout of zero', edit: (c) => (c.hooks = { prestart: [{ path: '/bin/true', timeout: 0 }] }), status: 2, stderr: 'hooks.prestart[0].timeout 0: must be greater than zero' },
+  { name: 'an unknown log level', args: ['--log-level', 'loud'], status: 2, stderr: '--log-level "loud": must be one of error, warn, info, debug' },
+];
+
+const RUNTIME_ERRORS: Case[] = [
+  {
+    name: 'a missing bind source',
+    edit: mount({ destination: '/mnt', type: 'bind', source: '/no-such-source', options: ['rbind'] }),
+    status: 1,
+    stderr: 'mounts: plugin bind mounts[2] "/mnt": bind source "/no-such-source" does not exist',
+  },
+  {
+    name: 'a tmpfs over a /proc path',
+    edit: mount({ destination: '/proc/sys/kernel', type: 'tmpfs', source: 'tmpfs' }),
+    status: 1,
+    stderr: 'mounts: plugin tmpfs mounts[2] "/proc/sys/kernel": "/proc/sys/kernel" cannot be mounted because it is inside /proc',
+  },
+  {
+    name: 'a bind over /proc/kcore spelled with ..',
+    edit: (c, sentinel) => c.mounts.push({ destination: '/tmp/../proc/kcore', source: path.join(sentinel, 'file'), options: ['bind'] }),
+    status: 1,
+    stderr: 'mounts: plugin bind mounts[2] "/proc/kcore": "/proc/kcore" cannot be mounted because it is inside /proc',
+  },
+  {
+    name: 'an unknown filesystem type (the kernel: ENODEV)',
+    edit: mount({ destination: '/tmp', type: 'nosuchfs', source: 'none' }),
+    status: 1,
+    stderr: 'mounts: plugin default mounts[2] "/tmp": mount "none" -> "BUNDLE/rootfs/tmp": ENODEV',
+  },
+  {
+    name: 'an unknown option word, handed to tmpfs as data (EINVAL)',
+    edit: mount({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['rsideways'] }),
+    status: 1,
+    stderr: 'mounts: plugin tmpfs mounts[2] "/tmp": mount "tmpfs" -> "BUNDLE/rootfs/tmp": EINVAL',
+  },
+  {
+    name: 'a file bound onto a directory (ENOTDIR)',
+    edit: (c, sentinel) => c.mounts.push({ destination: '/tmp', source: path.join(sentinel, 'file'), options: ['bind'] }),
+    status: 1,
+    stderr: 'mounts: plugin bind mounts[2] "/tmp": mount "SENTINEL/file" -> "BUNDLE/rootfs/tmp": ENOTDIR',
+  },
+  {
+    name: 'a namespace path that does not exist',
+    edit: (c) => (c.linux.namespaces[1] = { type: 'uts', path: '/no/such/ns' }),
+    status: 1,
+    stderr: 'open "/no/such/ns": ENOENT',
+  },
+  {
+    name: 'a device below a device node (ENOTDIR)',
+    edit: (c) => (c.linux.devices = [{ type: 'c', path: '/dev/null/x', major: 1, minor: 3 }]),
+    status: 1,
+    stderr: /^dev: plugin device-nodes: \w+ "BUNDLE\/rootfs\/dev\/null(\/x)?": ENOTDIR$/,
+  },
+  { name: 'a cwd below a file', edit: (c) => (c.process.cwd = '/bin/busybox/dir'), status: 1, stderr: /^after-jail: plugin cwd: \w+ "\/bin\/busybox(\/dir)?": ENOTDIR$/ },
+  { name: 'a program not in PATH', edit: (c) => (c.process.args = ['no-such-program']), status: 1, stderr: 'finalize: plugin exec: process.args[0] "no-such-program" is not found in PATH "/bin"' },
+  { name: 'a program that is not executable', edit: (c) => (c.process.args = ['/etc/passwd']), status: 1, stderr: 'finalize: plugin exec: process.args[0] "/etc/passwd" is not an executable file' },
+  {
+    name: 'a failing mount in a new pid namespace (mountkit relaunched)',
+    edit: (c) => {
+      c.linux.namespaces.push({ type: 'pid' });
+      c.mounts.push({ destination: '/tmp', type: 'nosuchfs', source: 'none' });
+    },
+    status: 1,
+    stderr: 'mounts: plugin default mounts[2] "/tmp": mount "none" -> "BUNDLE/rootfs/tmp": ENODEV',
+  },
+];
+
+maybe('bad configs through mountkit run', () => {
+  let sentinel: ReturnType<typeof makeSentinel>;
+  let bundles: ReturnType<typeof bundleMaker>;
+  beforeAll(() => {
+    sentinel = makeSentinel();
+    bundles = bundleMaker();
+  });
+  afterAll(() => {
+    sentinel.cleanup();
+    bundles.cleanup();
+  });
+
+  /** Runs one case; returns the CLI outcome and what changed on the host. */
+  function runCase(c: Case) {
+    const config = baseConfig();
+    c.edit?.(config, sentinel.dir);
+    const bundle = bundles.make(c.text ?? config);
+    try {
+      const watched = (c.watch ?? []).map((f) => readFileSync(f, 'utf8'));
+      const dirs = [bundle.dir, sentinel.dir];
+      const before = recordHost(dirs);
+      const outcome = runMountkit(bundle.dir, c.args ?? []);
+      const changes = hostChanges(before, dirs);
+      (c.watch ?? []).forEach((f, i) => {
+        const now = readFileSync(f, 'utf8');
+        if (now !== watched[i]) changes.push(`${f}: ${JSON.stringify(watched[i])} => ${JSON.stringify(now)}`);
+      });
+      const stderr = outcome.stderr.split(bundle.dir).join('BUNDLE').split(sentinel.dir).join('SENTINEL');
+      return { ...outcome, stderr, changes };
+    } finally {
+      bundle.cleanup();
+    }
+  }
+
+  test('there are at least 25 of them', () => {
+    expect(CONFIG_ERRORS.length + RUNTIME_ERRORS.length).toBeGreaterThanOrEqual(25);
+  });
+
+  test('the base config itself runs, and leaves the host as it was', () => {
+    const r = runCase({ name: 'base', status: 2, stderr: '' });
+    expect(r).toMatchObject({ status: 0, stdout: '', stderr: '', changes: [] });
+  });
+
+  test.each([...CONFIG_ERRORS, ...RUNTIME_ERRORS].map((c) => [c.name, c] as const))('%s', (_name, c) => {
+    const r = runCase(c);
+    expect(r.stderr).toMatch(ONE_LINE);
+    expect(r.stderr).not.toMatch(/^\s+at /m);
+    const line = r.stderr.slice('mountkit: '.length, -1);
+    if (typeof c.stderr === 'string') expect(line).toBe(c.stderr);
+    else expect(line).toMatch(c.stderr);
+    expect(r.status).toBe(c.status);
+    expect(r.stdout).toBe('');
+    expect(r.changes).toEqual([]);
+  });
+
+  test('--log-level debug adds the stack trace after the line', () => {
+    const c = RUNTIME_ERRORS.find((x) => x.name.startsWith('an unknown filesystem type'))!;
+    const r = runCase({ ...c, args: ['--log-level', 'debug'] });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`mountkit: ${c.stderr}\n`);
+    expect(r.stderr).toMatch(/^PluginError: mounts: plugin default mounts\[2\] "\/tmp": /m);
+    expect(r.stderr).toMatch(/^\s+at .*orchestrator/m);
+    expect(r.changes).toEqual([]);
+  });
+});

@@ -1,0 +1,126 @@
+import type { RootfsConfig } from '../../src/core/config/model';
+import { validateConfig, validateRootfs, validateSysctls } from '../../src/core/config/validate';
+import { ConfigError } from '../../src/core/errors';
+import { FakeSyscalls } from '../../src/core/syscalls/fake';
+import { makeConfig } from '../helpers/config';
+
+/** A host with a rootfs, a few /proc/sys entries and its own namespace files. */
+function host(): FakeSyscalls {
+  return new FakeSyscalls()
+    .addDir('/bundle/rootfs')
+    .addFile('/bundle/rootfs-file')
+    .addFile('/proc/sys/net/ipv4/ip_forward', '0\n')
+    .addFile('/proc/sys/net/ipv4/conf/eth0.100/forwarding', '0\n')
+    .addFile('/proc/sys/kernel/shmmax', '1\n')
+    .addFile('/proc/sys/kernel/hostname', 'host\n')
+    .addFile('/proc/sys/kernel/domainname', '(none)\n')
+    .addFile('/proc/sys/kernel/panic', '0\n')
+    .addFile('/proc/sys/fs/mqueue/msg_max', '10\n')
+    .addFile('/proc/self/ns/net')
+    .addFile('/proc/self/ns/ipc')
+    .addFile('/proc/self/ns/uts')
+    .addFile('/proc/42/ns/net')
+    .addSymlink('/run/netns/host', '/proc/self/ns/net')
+    .addSymlink('/run/ipcns/host', '/proc/self/ns/ipc')
+    .addSymlink('/run/utsns/host', '/proc/self/ns/uts')
+    .addSymlink('/run/netns/other', '/proc/42/ns/net');
+}
+
+const ALL = [{ type: 'mount' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }] as RootfsConfig['namespaces'];
+
+function config(sysctls: Record<string, string>, over: Partial<RootfsConfig> = {}): RootfsConfig {
+  return makeConfig({ namespaces: ALL, sysctls, ...over });
+}
+
+function errorOf(fn: () => void): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
+describe('validateSysctls: accepted', () => {
+  test.each<[string, Record<string, string>, Partial<RootfsConfig>]>([
+    ['net key with a new network namespace', { 'net.ipv4.ip_forward': '1' }, {}],
+    ['net key in path form, dots inside a name', { 'net/ipv4/conf/eth0.100/forwarding': '1' }, {}],
+    ['net key in dotted form, slash for the dot', { 'net.ipv4.conf.eth0/100.forwarding': '1' }, {}],
+    ['net key with another joined network namespace', { 'net.ipv4.ip_forward': '1' }, { namespaces: [{ type: 'network', path: '/run/netns/other' }] }],
+    ['net key with a missing namespace path (left to setns)', { 'net.ipv4.ip_forward': '1' }, { namespaces: [{ type: 'network', path: '/run/netns/gone' }] }],
+    ['ipc key with an ipc namespace', { 'kernel.shmmax': '65536' }, {}],
+    ['mqueue key with an ipc namespace', { 'fs.mqueue.msg_max': '20' }, {}],
+    ['domainname with a uts namespace', { 'kernel.domainname': 'example' }, {}],
+    ['hostname with a uts namespace and no hostname field', { 'kernel.hostname': 'box' }, {}],
+    ['no sysctls at all, no namespaces', {}, { namespaces: [] }],
+  ])('%s', (_name, sysctls, over) => {
+    const sys = host();
+    expect(() => validateSysctls(config(sysctls, over), sys)).not.toThrow();
+    expect(sys.effects()).toEqual([]);
+  });
+});
+
+describe('validateSysctls: refused, naming linux.sysctl and the key', () => {
+  test.each<[string, Record<string, string>, Partial<RootfsConfig>, string]>([
+    ['a global kernel key', { 'kernel.panic': '1' }, {}, 'linux.sysctl "kernel.panic": is not isolated by any namespace: writing it would change the host'],
+    ['a global key in path form', { 'vm/swappiness': '1' }, {}, 'linux.sysctl "vm/swappiness": is not isolated by any namespace'],
+    ['a key leaving /proc/sys', { 'net/../../../etc/passwd': 'x' }, {}, 'linux.sysctl "net/../../../etc/passwd": must name a file below /proc/sys'],
+    ['an absolute key', { '/proc/sys/net/ipv4/ip_forward': '1' }, {}, 'linux.sysctl "/proc/sys/net/ipv4/ip_forward": must name a file below /proc/sys'],
+    ['a net key without a network namespace', { 'net.ipv4.ip_forward': '1' }, { namespaces: [{ type: 'mount' }] }, 'linux.sysctl "net.ipv4.ip_forward": is isolated by the network namespace, which linux.namespaces does not list'],
+    ['an ipc key without an ipc namespace', { 'kernel.shmmax': '1' }, { namespaces: [{ type: 'mount' }, { type: 'network' }] }, 'linux.sysctl "kernel.shmmax": is isolated by the ipc namespace, which linux.namespaces does not list'],
+    ['an mqueue key without an ipc namespace', { 'fs.mqueue.msg_max': '1' }, { namespaces: [{ type: 'uts' }] }, 'linux.sysctl "fs.mqueue.msg_max": is isolated by the ipc namespace, which'],
+    ['hostname without a uts namespace', { 'kernel.hostname': 'box' }, { namespaces: [{ type: 'ipc' }] }, 'linux.sysctl "kernel.hostname": is isolated by the uts namespace, which'],
+    [
+      "a net key in mountkit's own network namespace, joined by path",
+      { 'net.ipv4.ip_forward': '1' },
+      { namespaces: [{ type: 'network', path: '/run/netns/host' }] },
+      `linux.sysctl "net.ipv4.ip_forward": is isolated by the network namespace, but linux.namespaces joins mountkit's own (/run/netns/host)`,
+    ],
+    ["an ipc key in mountkit's own ipc namespace", { 'kernel.shmmax': '1' }, { namespaces: [{ type: 'ipc', path: '/run/ipcns/host' }] }, `is isolated by the ipc namespace, but linux.namespaces joins mountkit's own`],
+    ["domainname in mountkit's own uts namespace", { 'kernel.domainname': 'x' }, { namespaces: [{ type: 'uts', path: '/proc/self/ns/uts' }] }, `is isolated by the uts namespace, but linux.namespaces joins mountkit's own`],
+    ['hostname beside the hostname field', { 'kernel.hostname': 'a' }, { hostname: 'b' }, 'linux.sysctl "kernel.hostname": conflicts with the hostname field'],
+    ['a net key the kernel does not have', { 'net.ipv4.no_such_key': '1' }, {}, 'linux.sysctl "net.ipv4.no_such_key": does not exist: no /proc/sys/net/ipv4/no_such_key'],
+    ['a net key below a file', { 'net.ipv4.ip_forward.x': '1' }, {}, 'linux.sysctl "net.ipv4.ip_forward.x": does not exist'],
+    ['a net directory', { 'net.ipv4': '1' }, {}, 'linux.sysctl "net.ipv4": /proc/sys/net/ipv4 is a dir, not a sysctl file'],
+    ['an mqueue key the kernel does not have', { 'fs.mqueue.nope': '1' }, {}, 'linux.sysctl "fs.mqueue.nope": does not exist'],
+    ['the first bad key of several', { 'net.ipv4.ip_forward': '1', 'kernel.panic': '1', 'vm.x': '1' }, {}, 'linux.sysctl "kernel.panic": '],
+  ])('%s', (_name, sysctls, over, message) => {
+    const sys = host();
+    const err = errorOf(() => validateSysctls(config(sysctls, over), sys));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).field).toBe('linux.sysctl');
+    expect((err as ConfigError).exitCode).toBe(2);
+    expect((err as Error).message).toContain(message);
+    expect(sys.effects()).toEqual([]);
+  });
+
+  test('a stat failure other than a missing file is passed on as it is', () => {
+    const sys = host().failOn('stat', 'EACCES', { path: '/proc/sys/net/ipv4/ip_forward' });
+    expect(() => validateSysctls(config({ 'net.ipv4.ip_forward': '1' }), sys)).toThrow('stat "/proc/sys/net/ipv4/ip_forward": EACCES');
+  });
+});
+
+describe('validateRootfs', () => {
+  test('an existing directory passes', () => {
+    expect(() => validateRootfs(makeConfig(), host())).not.toThrow();
+  });
+
+  test.each([
+    ['/bundle/missing', 'root.path "/bundle/missing": does not exist'],
+    ['/bundle/rootfs-file', 'root.path "/bundle/rootfs-file": is a file, not a directory'],
+    ['/bundle/rootfs-file/below', 'root.path "/bundle/rootfs-file/below": does not exist'],
+  ])('%s is refused', (rootfs, message) => {
+    expect(() => validateRootfs(makeConfig({ rootfs }), host())).toThrow(new ConfigError('root.path', rootfs, message.split(': ').pop()!));
+    expect(() => validateRootfs(makeConfig({ rootfs }), host())).toThrow(message);
+  });
+});
+
+describe('validateConfig', () => {
+  test('checks the rootfs, then the sysctls, and changes nothing', () => {
+    const sys = host();
+    expect(() => validateConfig(config({ 'kernel.panic': '1' }, { rootfs: '/nowhere' }), sys)).toThrow('root.path "/nowhere": does not exist');
+    expect(() => validateConfig(config({ 'kernel.panic': '1' }), sys)).toThrow('linux.sysctl "kernel.panic"');
+    expect(() => validateConfig(config({ 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '9' }), sys)).not.toThrow();
+    expect(sys.effects()).toEqual([]);
+  });
+});
