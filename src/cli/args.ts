@@ -80,6 +80,7 @@ Prepares a Linux container's root filesystem from an OCI bundle.
 
 Commands:
   run                  run the bundle's container: prepare its rootfs, then execute process.args
+  plan                 print the calls run would make, with their phase and plugin; needs no privilege
   help                 show this text
 
 Options:

@@ -2,6 +2,7 @@ import { readFileSync } from 'fs';
 import * as path from 'path';
 import { MountkitError } from '../core/errors';
 import { parseArgs, USAGE, type CliOptions } from './args';
+import { plan } from './plan';
 import { run } from './run';
 
 export function version(): string {
@@ -23,6 +24,7 @@ export function main(argv: readonly string[]): number {
       return 0;
     }
     if (opts.command === 'run') return run(opts, argv);
+    if (opts.command === 'plan') return plan(opts);
     process.stderr.write(`mountkit: unknown command "${opts.command}" (see mountkit --help)\n`);
     return 2;
   } catch (err) {

@@ -74,6 +74,12 @@ export interface Kernel {
 /** The package's own plugins.json (one level above src/ and dist/). */
 export const DEFAULT_PLUGINS_FILE = path.resolve(__dirname, '..', '..', 'plugins.json');
 
+/** The plugin list in `file` (default: the package's plugins.json) and the directory its relative modules resolve from. */
+export function pluginsFromFile(file: string = DEFAULT_PLUGINS_FILE): { plugins: PluginsFile; baseDir: string } {
+  const resolved = path.resolve(file);
+  return { plugins: readPluginsFile(resolved), baseDir: path.dirname(resolved) };
+}
+
 export function readPluginsFile(file: string): PluginsFile {
   let parsed: unknown;
   try {

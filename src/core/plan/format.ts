@@ -1,0 +1,225 @@
+/**
+ * Plans as data and as text. Pure: a recorded call becomes a JSON-safe object (bigints
+ * as hexadecimal strings, flag words also by name) or one readable line.
+ *
+ * The JSON schema (version 1) is documented in docs/plugins.md, "mountkit plan".
+ */
+import type { SyscallName } from '../syscalls/types';
+import {
+  AT_FLAGS,
+  CLONE_FLAGS,
+  DUP3_FLAGS,
+  MODE_FLAGS,
+  MOUNT_ATTR_FLAGS,
+  MOUNT_FLAGS,
+  OPEN_FLAGS,
+  RESOLVE_FLAGS,
+  UMOUNT_FLAGS,
+  formatDev,
+  formatDirfd,
+  formatFlags,
+  type FlagTable,
+} from './flags';
+import type { Plan, PlanCall, PlanRecord } from './types';
+
+/** The version of the JSON document `planToJson` writes; it changes only when a field changes meaning or goes away. */
+export const PLAN_SCHEMA_VERSION = 1;
+
+type Decoder = (value: never) => string;
+
+const flags =
+  (table: FlagTable): Decoder =>
+  (value: bigint | number) =>
+    formatFlags(value, table);
+const mode = flags(MODE_FLAGS);
+const dirfd = formatDirfd as Decoder;
+const dev = formatDev as Decoder;
+
+/** The arguments shown by name besides their value, per call. */
+const DECODERS: Partial<Record<SyscallName, Readonly<Record<string, Decoder>>>> = {
+  mount: { flags: flags(MOUNT_FLAGS) },
+  umount2: { flags: flags(UMOUNT_FLAGS) },
+  mountSetattr: {
+    dirfd,
+    atFlags: flags(AT_FLAGS),
+    attrSet: flags(MOUNT_ATTR_FLAGS),
+    attrClr: flags(MOUNT_ATTR_FLAGS),
+    propagation: flags(MOUNT_FLAGS),
+  },
+  mknod: { mode, dev },
+  mknodat: { dirfd, mode, dev },
+  fchownat: { dirfd, flags: flags(AT_FLAGS) },
+  chmod: { mode },
+  mkdir: { mode },
+  mkdirat: { dirfd, mode },
+  unlinkat: { dirfd, flags: flags(AT_FLAGS) },
+  symlinkat: { dirfd },
+  readlinkat: { dirfd },
+  umask: { mask: mode },
+  writeFile: { mode },
+  open: { flags: flags(OPEN_FLAGS), mode },
+  openat: { dirfd, flags: flags(OPEN_FLAGS), mode },
+  openat2: { dirfd, flags: flags(OPEN_FLAGS), mode, resolve: flags(RESOLVE_FLAGS) },
+  dup3: { flags: flags(DUP3_FLAGS) },
+  unshare: { flags: flags(CLONE_FLAGS) },
+  setns: { nstype: flags(CLONE_FLAGS) },
+};
+
+/** The descriptor arguments a call names a file by. */
+const FD_ARGS: ReadonlySet<string> = new Set(['fd', 'dirfd', 'oldfd']);
+
+/** A descriptor's magic link in procfs (proc(5)), as mount targets and readlink take them. */
+const MAGIC_FD_LINK = /^\/proc\/(?:self|thread-self)\/fd\/(\d+)(?:\/|$)/;
+
+/** The descriptors a call names a file by: fd arguments (AT_FDCWD aside) and /proc/thread-self/fd/N paths, in argument order. */
+export function descriptorsOf(record: PlanRecord): number[] {
+  const fds: number[] = [];
+  for (const [key, value] of argsOf(record)) {
+    if (FD_ARGS.has(key) && typeof value === 'number' && value >= 0) fds.push(value);
+    const magic = typeof value === 'string' ? MAGIC_FD_LINK.exec(value) : null;
+    if (magic) fds.push(Number(magic[1]));
+  }
+  return [...new Set(fds)];
+}
+
+/** One call of a JSON plan. */
+export interface PlanCallJson {
+  seq: number;
+  phase: string;
+  plugin: string;
+  mountIndex?: number;
+  destination?: string;
+  op: string;
+  /** The call's arguments under the port's parameter names; bigints as "0x..." strings. */
+  args: Record<string, unknown>;
+  /** Flag words, modes, device numbers and AT_FDCWD by name ("MS_BIND|MS_REC"), for the arguments that have them. */
+  decoded?: Record<string, string>;
+  /** The descriptor an open call returned. */
+  result?: number;
+  /** The path each descriptor the call names was opened at, by descriptor number. */
+  fds?: Record<string, string>;
+}
+
+export interface PlanJson {
+  version: number;
+  bundle: string;
+  rootfs: string;
+  /** True when the run would get to its end (execve, or the last phase without an exec step). */
+  complete: boolean;
+  /** Why the run would stop, when it would; the calls up to the failing one are listed. */
+  error?: { name: string; message: string; phase?: string; plugin?: string; mountIndex?: number };
+  calls: PlanCallJson[];
+}
+
+/** JSON-safe copy: bigints as "0x..." strings, everything else as is. */
+export function jsonSafe(value: unknown): unknown {
+  if (typeof value === 'bigint') return '0x' + value.toString(16);
+  if (Array.isArray(value)) return value.map(jsonSafe);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonSafe(v)]));
+  }
+  return value;
+}
+
+function argsOf(record: PlanRecord): [string, unknown][] {
+  return Object.entries(record).filter(([k]) => k !== 'op');
+}
+
+/** The named arguments of a call ({ flags: "MS_BIND|MS_REC" }), or undefined when it has none. */
+export function decodeArgs(record: PlanRecord): Record<string, string> | undefined {
+  const decoders = DECODERS[record.op as SyscallName];
+  if (!decoders) return undefined;
+  const decoded = argsOf(record)
+    .filter(([k, v]) => decoders[k] !== undefined && v !== undefined)
+    .map(([k, v]) => [k, decoders[k](v as never)]);
+  return decoded.length ? Object.fromEntries(decoded) : undefined;
+}
+
+export function planCallToJson(call: PlanCall): PlanCallJson {
+  const { record } = call;
+  const out: PlanCallJson = {
+    seq: call.seq,
+    phase: call.phase,
+    plugin: call.plugin,
+    ...(call.mountIndex === undefined ? {} : { mountIndex: call.mountIndex }),
+    ...(call.destination === undefined ? {} : { destination: call.destination }),
+    op: record.op,
+    args: jsonSafe(Object.fromEntries(argsOf(record))) as Record<string, unknown>,
+  };
+  const decoded = decodeArgs(record);
+  if (decoded) out.decoded = decoded;
+  if (call.result !== undefined) out.result = call.result;
+  if (call.fds !== undefined) out.fds = { ...call.fds };
+  return out;
+}
+
+export function planToJson(plan: Plan): PlanJson {
+  const out: PlanJson = { version: PLAN_SCHEMA_VERSION, bundle: plan.bundle, rootfs: plan.rootfs, complete: plan.complete, calls: [] };
+  if (plan.error !== undefined) out.error = errorJson(plan.error);
+  out.calls = plan.calls.map(planCallToJson);
+  return out;
+}
+
+function errorJson(err: unknown): NonNullable<PlanJson['error']> {
+  if (!(err instanceof Error)) return { name: 'Error', message: String(err) };
+  const where = err as Error & { phase?: unknown; plugin?: unknown; mountIndex?: unknown };
+  const out: NonNullable<PlanJson['error']> = { name: err.name, message: err.message };
+  if (typeof where.phase === 'string') out.phase = where.phase;
+  if (typeof where.plugin === 'string') out.plugin = where.plugin;
+  if (typeof where.mountIndex === 'number') out.mountIndex = where.mountIndex;
+  return out;
+}
+
+function argText(key: string, value: unknown, decoders: Readonly<Record<string, Decoder>> | undefined): string {
+  const decoder = decoders?.[key];
+  if (decoder && value !== undefined) return decoder(value as never);
+  if (value === null) return 'NULL';
+  if (typeof value === 'bigint') return '0x' + value.toString(16);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(jsonSafe(value));
+}
+
+/**
+ * A call as C-like text, its arguments in the port's order with flags by name:
+ * `mount("/usr", "/b/rootfs/usr", "bind", MS_BIND|MS_REC, NULL)`. A command shows its
+ * argv only: `runCommand(["/hook", "arg"])`.
+ */
+export function formatCall(record: PlanRecord): string {
+  if (record.op === 'runCommand') {
+    const { cmd } = record;
+    return `runCommand(${JSON.stringify([cmd.argv0 ?? cmd.path, ...cmd.args])})`;
+  }
+  const decoders = DECODERS[record.op as SyscallName];
+  return `${record.op}(${argsOf(record)
+    .map(([k, v]) => argText(k, v, decoders))
+    .join(', ')})`;
+}
+
+/** Where a call comes from, as text: `mounts bind mounts[1] "/usr"`. */
+function origin(call: PlanCall): string {
+  const mount = call.mountIndex === undefined ? '' : ` mounts[${call.mountIndex}]`;
+  const dest = call.destination === undefined ? '' : ` ${JSON.stringify(call.destination)}`;
+  return `${call.plugin}${mount}${dest}`;
+}
+
+/** A call with what it returned and where its descriptors lead: `openat(109, "pts", ...) = 110  # 109 = /r/dev`. */
+function callLine(call: PlanCall): string {
+  const result = call.result === undefined ? '' : ` = ${call.result}`;
+  const fds = Object.entries(call.fds ?? {}).map(([fd, path]) => `${fd} = ${path}`);
+  return `${formatCall(call.record)}${result}${fds.length ? `  # ${fds.join(', ')}` : ''}`;
+}
+
+/**
+ * One line per call: number, phase, plugin (and mount), the call; columns aligned. A plan
+ * that would stop ends with a line naming the error.
+ */
+export function formatPlanText(plan: Plan): string {
+  const rows = plan.calls.map((c) => [String(c.seq), c.phase, origin(c), callLine(c)]);
+  const widths = [0, 1, 2].map((i) => Math.max(0, ...rows.map((r) => r[i].length)));
+  const lines = rows.map((r) => [r[0].padStart(widths[0]), r[1].padEnd(widths[1]), r[2].padEnd(widths[2]), r[3]].join('  '));
+  if (plan.error !== undefined) {
+    lines.push(`stops here: ${plan.error instanceof Error ? plan.error.message : String(plan.error)}`);
+  }
+  return lines.map((l) => l + '\n').join('');
+}

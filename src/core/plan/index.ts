@@ -1,0 +1,127 @@
+/**
+ * `mountkit plan`: the calls a run would make, in order, each with the phase and plugin
+ * that makes it, computed by running the real pipeline on a port that performs nothing
+ * (./port.ts). It needs no privilege: the port only reads the host.
+ *
+ * The plan starts where `mountkit run` starts acting, after its checks: the namespaces
+ * (a relaunch under unshare(1) for a pid namespace, setns(2) joins, one unshare(2)), then
+ * every phase; the exec step's execve(2) ends it. The process cannot enter namespaces it
+ * only plans, so everything after them is answered from the host as this process sees it.
+ */
+import { validateConfig } from '../config/validate';
+import type { RootfsConfig } from '../config/model';
+import { ConfigError, SyscallError } from '../errors';
+import { createKernel, type KernelOptions } from '../kernel';
+import { silentLogger } from '../logger';
+import { enterNamespaces, inInitialUserNamespace, planLaunch, userNamespaceProblem, type LaunchContext } from '../namespaces';
+import type { StepWhere } from '../orchestrator';
+import type { Logger } from '../plugin';
+import { ExecveCalled, QUERY_SYSCALLS, type FakeSyscalls, type SyscallRecord } from '../syscalls/fake';
+import { descriptorsOf } from './format';
+import { PlanSyscalls } from './port';
+import type { Plan, PlanCall, PlanPhase, PlanRecord } from './types';
+
+export interface PlanOptions {
+  /** The port to plan on; default a PlanSyscalls over the host. Tests pass a FakeSyscalls with a model. */
+  syscalls?: FakeSyscalls;
+  logger?: Logger;
+  /** Plugin list; defaults to the package's plugins.json. */
+  plugins?: KernelOptions['plugins'];
+  /** Directory relative module paths in `plugins` are resolved from. */
+  baseDir?: string;
+  /** Plugin modules added after the list, as createKernel takes them. */
+  extra?: KernelOptions['extra'];
+  /** Where the run would start; default: not relaunched, in a user namespace or not as this process is. */
+  launch?: LaunchContext;
+  /** Also list the calls that only read (stat, lstat, fstat, readlink, readdir, readFile); default false. */
+  queries?: boolean;
+  /** Check the config against the host first, as `mountkit run` does; default true. */
+  validate?: boolean;
+}
+
+interface Mark {
+  /** Index in sys.calls where the step starts. */
+  at: number;
+  phase: PlanPhase;
+  plugin: string;
+  mountIndex?: number;
+}
+
+const LAUNCHER = 'launcher';
+
+/**
+ * Plans the run of `config`. Config and plugin errors are thrown as a run would throw
+ * them; a failing step ends the plan instead, which then holds the calls up to and
+ * including the failing one and the error (a PluginError naming phase and plugin).
+ */
+export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
+  const sys = opts.syscalls ?? new PlanSyscalls();
+  if (opts.validate !== false) validateConfig(config, sys);
+  const launch = opts.launch ?? { relaunched: false, inUserNamespace: inUserNamespace(sys) };
+  const problem = userNamespaceProblem(config.namespaces, launch);
+  if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
+  const outer = planLaunch(config.namespaces, launch);
+  // A relaunched mountkit plans again from inside the launcher's namespaces.
+  const inner = outer.relaunch.length ? planLaunch(config.namespaces, { ...launch, relaunched: true }) : outer;
+  const kernel = createKernel({ syscalls: sys, logger: opts.logger ?? silentLogger, plugins: opts.plugins, baseDir: opts.baseDir, extra: opts.extra });
+
+  const marks: Mark[] = [{ at: sys.calls.length, phase: 'namespaces', plugin: LAUNCHER }];
+  const onStep = (where: StepWhere): void => {
+    marks.push({ at: sys.calls.length, ...where });
+  };
+  let complete = false;
+  let error: unknown;
+  try {
+    enterNamespaces(sys, inner);
+    kernel.orchestrator.run(config, { onStep });
+    complete = true;
+  } catch (err) {
+    if (err instanceof ExecveCalled) complete = true;
+    else error = err;
+  }
+
+  const attributed: Omit<PlanCall, 'seq'>[] = [];
+  if (outer.relaunch.length) attributed.push({ phase: 'namespaces', plugin: LAUNCHER, record: { op: 'relaunch', argv: outer.relaunch } });
+  marks.forEach((mark, i) => {
+    const end = i + 1 < marks.length ? marks[i + 1].at : sys.calls.length;
+    const destination = mark.mountIndex === undefined ? undefined : config.mounts.find((m) => m.index === mark.mountIndex)?.destination;
+    for (const record of sys.calls.slice(mark.at, end)) {
+      if (!opts.queries && QUERY_SYSCALLS.has(record.op)) continue;
+      const call: Omit<PlanCall, 'seq'> = { phase: mark.phase, plugin: mark.plugin, record: record as PlanRecord };
+      if (mark.mountIndex !== undefined) call.mountIndex = mark.mountIndex;
+      if (destination !== undefined) call.destination = destination;
+      if (sys instanceof PlanSyscalls) annotate(call, sys);
+      attributed.push(call);
+    }
+  });
+  const calls = attributed.map((c, seq) => ({ seq, ...c }));
+  return { bundle: config.bundle, rootfs: config.rootfs, complete, ...(error === undefined ? {} : { error }), calls };
+}
+
+/** Whether the planning process is in a user namespace; an unreadable uid_map counts as the initial one, as runc counts it. */
+function inUserNamespace(sys: FakeSyscalls): boolean {
+  try {
+    return !inInitialUserNamespace(sys.readFile('/proc/self/uid_map'));
+  } catch (err) {
+    if (err instanceof SyscallError) return false;
+    throw err;
+  }
+}
+
+/** The descriptor an open call returned, and where the descriptors a call names lead. */
+function annotate(call: Omit<PlanCall, 'seq'>, sys: PlanSyscalls): void {
+  const record = call.record as SyscallRecord;
+  const result = sys.resultOf(record);
+  if (result !== undefined) call.result = result;
+  const fds = descriptorsOf(record)
+    .map((fd) => [fd, sys.openedPath(fd)] as const)
+    .filter((e): e is readonly [number, string] => e[1] !== undefined);
+  if (fds.length) call.fds = Object.fromEntries(fds);
+}
+
+export { PlanSyscalls } from './port';
+export type { Plan, PlanCall, PlanPhase, PlanRecord, RelaunchRecord } from './types';
+export { PLAN_SCHEMA_VERSION, decodeArgs, descriptorsOf, formatCall, formatPlanText, jsonSafe, planCallToJson, planToJson } from './format';
+export type { PlanCallJson, PlanJson } from './format';
+export { formatDev, formatDirfd, formatFlags } from './flags';
+export * as flagTables from './flags';

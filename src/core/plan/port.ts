@@ -1,0 +1,180 @@
+/**
+ * The port `mountkit plan` runs the pipeline on: the dry-run port (records every call,
+ * performs nothing, answers from the host's filesystem) taught just enough of what the
+ * calls would do for the later steps to ask the right questions, still without touching
+ * anything:
+ *
+ * - A mount puts a new directory tree at its target in the model, hiding what was there,
+ *   as mount(2) does: a bind mount shows its source's tree (the same model nodes, so a
+ *   write through either path shows on both), proc and sysfs show a fresh mirror of the
+ *   host's /proc and /sys (the same kernel answers inside the container), anything else
+ *   (tmpfs, mqueue, devpts, overlay, ...) an empty directory. Remounts, propagation
+ *   changes, moves and unmounts leave the model as it is.
+ * - chroot(2) and pivot_root(2) make the new root the model's `/`, so the steps after the
+ *   jail (cwd, /dev/null, masks, sysctls, the program's lookup) resolve their container
+ *   paths inside the rootfs. A "." argument is the current directory, which the port
+ *   follows through chdir(2) and through fchdir(2) of descriptors from open(2).
+ * - fstat(2) of the standard descriptors 0, 1 and 2, which the process inherits rather
+ *   than opens, answers from the host's.
+ *
+ * For the plan's readers it also keeps what each open call returned and the path every
+ * descriptor was opened at, since later calls name files by descriptor only
+ * (mount(2) on /proc/thread-self/fd/N, the *at calls).
+ */
+import * as fs from 'fs';
+import { posix } from 'path';
+import { MS_BIND } from '../constants';
+import { SyscallError } from '../errors';
+import { DryRunSyscalls } from '../syscalls/dryrun';
+import { kindFromMode, type FakeNode, type SyscallRecord } from '../syscalls/fake';
+import type { FileStat } from '../syscalls/types';
+
+/** Filesystems whose content is the kernel's view, the same inside and outside: the host's mount of each. */
+const KERNEL_VIEWS: Readonly<Record<string, string>> = { proc: '/proc', sysfs: '/sys' };
+
+const STDIO_FDS: ReadonlySet<number> = new Set([0, 1, 2]);
+
+export class PlanSyscalls extends DryRunSyscalls {
+  private cwd: FakeNode | undefined;
+  /** Directories open as descriptors, for fchdir(2). */
+  private readonly fdDirs = new Map<number, FakeNode>();
+  /** The path each descriptor was opened at, kept after it is closed (the fake never reuses a number). */
+  private readonly openedAt = new Map<number, string>();
+  private readonly returned = new WeakMap<SyscallRecord, number>();
+
+  /** The descriptor an open, openat or openat2 call returned. */
+  resultOf(call: SyscallRecord): number | undefined {
+    return this.returned.get(call);
+  }
+
+  /** The path a descriptor this port handed out was opened at (dup3 copies included). */
+  openedPath(fd: number): string | undefined {
+    return this.openedAt.get(fd);
+  }
+
+  override mount(source: string | null, target: string, fstype: string | null, flags: bigint, data: string | null): void {
+    const before = this.mounts.length;
+    super.mount(source, target, fstype, flags, data);
+    // The fake adds an entry for new mounts and binds only (not remount, propagation, move).
+    if (this.mounts.length === before) return;
+    const at = this.mounts[this.mounts.length - 1].target;
+    const tree = (flags & MS_BIND) !== 0n ? this.node(source ?? '', true) : this.newFilesystem(fstype);
+    if (tree) this.graft(at, tree);
+  }
+
+  override chdir(path: string): void {
+    super.chdir(path);
+    this.cwd = this.dirAt(path) ?? this.cwd;
+  }
+
+  override fchdir(fd: number): void {
+    super.fchdir(fd);
+    this.cwd = this.fdDirs.get(fd) ?? this.cwd;
+  }
+
+  override open(path: string, flags: number, mode: number): number {
+    return this.opened(super.open(path, flags, mode));
+  }
+
+  override openat(dirfd: number, path: string, flags: number, mode: number): number {
+    return this.opened(super.openat(dirfd, path, flags, mode));
+  }
+
+  override openat2(dirfd: number, path: string, flags: number, mode: number, resolve: bigint): number {
+    return this.opened(super.openat2(dirfd, path, flags, mode, resolve));
+  }
+
+  override dup3(oldfd: number, newfd: number, flags: number): void {
+    super.dup3(oldfd, newfd, flags);
+    const path = this.openedAt.get(oldfd);
+    if (path !== undefined) this.openedAt.set(newfd, path);
+  }
+
+  override close(fd: number): void {
+    super.close(fd);
+    this.fdDirs.delete(fd);
+  }
+
+  override pivotRoot(newRoot: string, putOld: string): void {
+    super.pivotRoot(newRoot, putOld);
+    this.root = this.dirAt(newRoot) ?? this.root;
+  }
+
+  override chroot(path: string): void {
+    super.chroot(path);
+    this.root = this.dirAt(path) ?? this.root;
+  }
+
+  override fstat(fd: number): FileStat {
+    try {
+      return super.fstat(fd);
+    } catch (err) {
+      if (!(err instanceof SyscallError) || err.code !== 'EBADF' || !STDIO_FDS.has(fd)) throw err;
+      const host = hostFstat(fd);
+      if (!host) throw err;
+      return host;
+    }
+  }
+
+  /** Notes what the open call just recorded returned, and where the descriptor leads. */
+  private opened(fd: number): number {
+    this.returned.set(this.calls[this.calls.length - 1], fd);
+    const path = this.pathOf(fd);
+    if (path !== undefined) {
+      this.openedAt.set(fd, path);
+      const dir = this.dirAt(path);
+      if (dir) this.fdDirs.set(fd, dir);
+    }
+    return fd;
+  }
+
+  /** The directory node `path` names ("." is the current directory), if it is one. */
+  private dirAt(path: string): FakeNode | undefined {
+    const node = path === '.' ? this.cwd : this.node(path, true);
+    return node?.kind === 'dir' ? node : undefined;
+  }
+
+  /** What a new mount of `fstype` shows at its root. */
+  private newFilesystem(fstype: string | null): FakeNode {
+    const hostPath = fstype === null ? undefined : KERNEL_VIEWS[fstype];
+    if (hostPath !== undefined) {
+      try {
+        return this.load(hostPath, fs.lstatSync(hostPath, { bigint: true }));
+      } catch {
+        // Without the host's view the mount shows empty, as a missing directory reads here.
+      }
+    }
+    return this.newNode('dir', 0o755);
+  }
+
+  /** Puts `tree` at the resolved absolute path `at`, hiding what was there. */
+  private graft(at: string, tree: FakeNode): void {
+    if (at === '/') {
+      this.root = tree;
+      return;
+    }
+    const parent = this.node(posix.dirname(at), true);
+    if (parent?.kind === 'dir') this.entries(parent).set(posix.basename(at), tree);
+  }
+}
+
+/** The host's fstat(2) of an inherited descriptor, undefined when it is not open. */
+function hostFstat(fd: number): FileStat | undefined {
+  let st: fs.BigIntStats;
+  try {
+    st = fs.fstatSync(fd, { bigint: true });
+  } catch {
+    return undefined;
+  }
+  const mode = Number(st.mode);
+  return {
+    kind: kindFromMode(mode) ?? 'file',
+    perm: mode & 0o7777,
+    uid: Number(st.uid),
+    gid: Number(st.gid),
+    rdev: st.rdev,
+    dev: st.dev,
+    ino: st.ino,
+    size: Number(st.size),
+  };
+}

@@ -1,0 +1,42 @@
+import type { Phase } from '../plugin';
+import type { SyscallRecord } from '../syscalls/fake';
+
+/** The pipeline's phases plus `namespaces`, which comes before them (core/namespaces.ts). */
+export type PlanPhase = Phase | 'namespaces';
+
+/** mountkit starting itself again under a launcher (unshare(1) or nsenter(1)) for a pid namespace. */
+export interface RelaunchRecord {
+  op: 'relaunch';
+  /** The launcher command mountkit runs itself under, up to and including its `--`. */
+  argv: string[];
+}
+
+export type PlanRecord = SyscallRecord | RelaunchRecord;
+
+/** One call of a plan with the phase and plugin that make it. */
+export interface PlanCall {
+  /** Position in the plan, from 0. */
+  seq: number;
+  phase: PlanPhase;
+  /** The plugin step or handler (its `name`), or the orchestrator's own work: launcher, premount-command, postmount-command, before-jail-callback. */
+  plugin: string;
+  /** The mount being handled (config.mounts index) in the mounts phase. */
+  mountIndex?: number;
+  /** Its destination in the container. */
+  destination?: string;
+  record: PlanRecord;
+  /** The descriptor an open call returned (plans made on a PlanSyscalls). */
+  result?: number;
+  /** Where the descriptors the call names lead: the path each was opened at (plans made on a PlanSyscalls). */
+  fds?: Record<number, string>;
+}
+
+export interface Plan {
+  bundle: string;
+  rootfs: string;
+  /** True when the run would get to its end: the exec step's execve, or the last phase without one. */
+  complete: boolean;
+  /** The error the run would stop with (a PluginError naming phase and plugin), when it would stop. */
+  error?: unknown;
+  calls: PlanCall[];
+}

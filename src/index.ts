@@ -1,0 +1,103 @@
+/**
+ * mountkit's public API (`import ... from 'mountkit'`): configs, the kernel and the
+ * plugin API, the pipeline and the plan, errors, constants, and the helpers the built-in
+ * plugins use. The testkit is `mountkit/testing`. See docs/plugins.md.
+ */
+import 'reflect-metadata';
+
+// ---- Configs: an OCI bundle, an OCI spec object, or the model built in code ----
+export { loadBundle, fromOciSpec } from './core/config/oci';
+export { parseMountOptions, parsePropagation } from './core/config/options';
+export type { ParsedMountOptions } from './core/config/options';
+export { validateConfig } from './core/config/validate';
+export { hasNamespace, needsDevSetup } from './core/config/model';
+export type {
+  DeviceSpec,
+  DeviceType,
+  HookSpec,
+  MountExtensions,
+  MountSpec,
+  NamespaceSpec,
+  NamespaceType,
+  ProcessSpec,
+  RecursiveAttrs,
+  RootfsConfig,
+} from './core/config/model';
+
+// ---- The kernel and the plugin API ----
+export { createKernel, loadPluginModule, pluginsFromFile, readPluginsFile, DEFAULT_PLUGINS_FILE } from './core/kernel';
+export type { Kernel, KernelOptions, PluginApi, PluginEntry, PluginModule, PluginsFile, RegisterPlugin } from './core/kernel';
+export {
+  DEFAULT_MOUNT_TYPE,
+  LIFECYCLE_STEPS,
+  LOGGER,
+  MOUNT_HANDLERS,
+  ORDERS,
+  PHASES,
+  PLUGIN_OPTIONS,
+  RUN_HOOKS,
+  SYSCALLS,
+} from './core/plugin';
+export type { LifecycleStep, Logger, MountHandler, Order, Phase, RunContext } from './core/plugin';
+export { Orchestrator, sortSteps } from './core/orchestrator';
+export type { RunHooks, StepWhere } from './core/orchestrator';
+/** tsyringe's decorators, from the copy the kernel uses: a plugin must not bring its own. */
+export { inject, injectable } from 'tsyringe';
+export { BUILTIN_PLUGINS } from './plugins';
+
+// ---- Running and planning ----
+export { plan, runPipeline, sharedMountNamespaceProblem } from './api/pipeline';
+export type { PipelineOptions, PlanApiOptions, RunPipelineOptions } from './api/pipeline';
+export {
+  PLAN_SCHEMA_VERSION,
+  PlanSyscalls,
+  buildPlan,
+  decodeArgs,
+  formatCall,
+  formatDev,
+  formatDirfd,
+  formatFlags,
+  formatPlanText,
+  flagTables,
+  planCallToJson,
+  planToJson,
+} from './core/plan';
+export type { Plan, PlanCall, PlanCallJson, PlanJson, PlanOptions, PlanPhase, PlanRecord, RelaunchRecord } from './core/plan';
+export { enterNamespaces, planLaunch, userNamespaceProblem, NAMESPACE_KINDS } from './core/namespaces';
+export type { LaunchContext, LaunchPlan, NamespaceJoin } from './core/namespaces';
+
+// ---- The syscall port ----
+export { DryRunSyscalls } from './core/syscalls/dryrun';
+export type { CommandResult, CommandSpec, FileKind, FileStat, SyscallName, Syscalls } from './core/syscalls/types';
+export { linuxSyscalls } from './api/linux';
+
+// ---- Helpers for plugins: everything goes through the port they are given ----
+export {
+  afterMount,
+  applyPropagation,
+  applyRecursiveAttrs,
+  bindNeedsRemount,
+  exists,
+  mountOn,
+  mountPropagate,
+  refuseUnderProc,
+  remountBind,
+  requireContainerProc,
+  withMountTarget,
+} from './core/mounting';
+export type { MountAt, TargetOptions } from './core/mounting';
+export { THREAD_SELF_FD, createInRoot, fdPath, makeFile, openInRoot, withInRoot } from './core/in-root';
+export type { CreateOptions, Created, MakeEntry } from './core/in-root';
+export { cleanPath, containerPath, isWithin, procDestinationProblem } from './core/paths';
+export { parseMountInfo } from './core/mountinfo';
+export type { MountInfo, MountTable } from './core/mountinfo';
+
+// ---- Errors ----
+export { ConfigError, MountkitError, PluginError, StartupError, StepError, SyscallError, errnoName, errnoNumber } from './core/errors';
+export type { PluginErrorWhere } from './core/errors';
+
+// ---- Constants (kernel names) and logging ----
+export * from './core/constants';
+export { CLONE_FS, CLONE_NEWTIME } from './core/namespaces';
+export { LOG_LEVELS, createLogger, silentLogger } from './core/logger';
+export type { LogFormat, LogLevel, LoggerOptions } from './core/logger';

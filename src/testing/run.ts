@@ -1,0 +1,102 @@
+/**
+ * Runs plugins the way a real run does (the kernel loads them, the orchestrator runs the
+ * phases) on a recording fake port, and returns what they called.
+ */
+import type { RootfsConfig, MountSpec } from '../core/config/model';
+import { createKernel, type PluginModule } from '../core/kernel';
+import type { RunHooks } from '../core/orchestrator';
+import type { LifecycleStep, Logger, MountHandler } from '../core/plugin';
+import { ExecveCalled, FakeSyscalls, type SyscallRecord } from '../core/syscalls/fake';
+import { makeConfig } from './config';
+
+/** A class the kernel builds, injecting SYSCALLS, LOGGER and PLUGIN_OPTIONS into its constructor. */
+export type Constructor<T> = new (...args: any[]) => T;
+
+/** A plugin module under test, as a plugins.json entry would load it. */
+export interface TestPlugin {
+  /** The name errors and logs give it; default "plugin-under-test". */
+  module?: string;
+  plugin: PluginModule;
+  /** What `api.options` and PLUGIN_OPTIONS hold. */
+  options?: Record<string, unknown>;
+}
+
+export interface RunPluginOptions {
+  /** Plugin modules, registered in order after the built-ins: a module (anything with `register`) or a TestPlugin. */
+  plugins?: readonly (PluginModule | TestPlugin)[];
+  /** Built-in plugins registered first, by name (`['proc', 'default']`). */
+  builtins?: readonly string[];
+  /** Mount handlers added directly: instances, or classes the kernel builds. */
+  handlers?: readonly (MountHandler | Constructor<MountHandler>)[];
+  /** Lifecycle steps added directly: instances, or classes the kernel builds. */
+  steps?: readonly (LifecycleStep | Constructor<LifecycleStep>)[];
+  /** PLUGIN_OPTIONS for the classes in `handlers` and `steps`. */
+  options?: Record<string, unknown>;
+  /** Default: makeConfig(). */
+  config?: RootfsConfig;
+  /** The fake to run on; pass one to build a filesystem model first, or to read its calls after a failure. */
+  sys?: FakeSyscalls;
+  logger?: Logger;
+  beforeJail?: RunHooks['beforeJail'];
+}
+
+export interface PluginRun {
+  sys: FakeSyscalls;
+  /** Every call, in order. */
+  calls: SyscallRecord[];
+  /** The calls that change state, in order. */
+  effects: SyscallRecord[];
+  /** The exec step's execve, when the run got there (the fake's execve throws it). */
+  execve?: ExecveCalled;
+}
+
+function asTestPlugin(p: PluginModule | TestPlugin): TestPlugin {
+  return 'plugin' in p ? p : { plugin: p };
+}
+
+/**
+ * Runs every phase of `config` with the given plugins on a fake port. A failing step
+ * throws, as in a real run, a PluginError naming phase, plugin and mount with the
+ * original error as `cause`; the fake keeps the calls made up to it.
+ */
+export function runPlugin(opts: RunPluginOptions = {}): PluginRun {
+  const sys = opts.sys ?? new FakeSyscalls();
+  const direct: PluginModule = {
+    register: (api) => {
+      for (const h of opts.handlers ?? []) api.handler(h);
+      for (const s of opts.steps ?? []) api.step(s);
+    },
+  };
+  const extra = (opts.plugins ?? []).map(asTestPlugin).map((p) => ({ module: p.module ?? 'plugin-under-test', plugin: p.plugin, options: p.options }));
+  extra.push({ module: 'handlers-and-steps', plugin: direct, options: opts.options });
+  const kernel = createKernel({
+    syscalls: sys,
+    logger: opts.logger,
+    plugins: { plugins: (opts.builtins ?? []).map((name) => ({ module: `builtin:${name}` })) },
+    extra,
+  });
+  let execve: ExecveCalled | undefined;
+  try {
+    kernel.orchestrator.run(opts.config ?? makeConfig(), { beforeJail: opts.beforeJail });
+  } catch (err) {
+    if (!(err instanceof ExecveCalled)) throw err;
+    execve = err;
+  }
+  return { sys, calls: [...sys.calls], effects: sys.effects(), ...(execve ? { execve } : {}) };
+}
+
+/**
+ * Mounts `mounts` with one handler (an instance, a class, or a plugin module registering
+ * it) and nothing else: no lifecycle step runs, so the calls are the handler's alone.
+ */
+export function runHandler(
+  handler: MountHandler | Constructor<MountHandler> | PluginModule | TestPlugin,
+  mounts: MountSpec | readonly MountSpec[],
+  opts: Omit<RunPluginOptions, 'handlers' | 'steps' | 'plugins'> = {},
+): PluginRun {
+  const config = { ...(opts.config ?? makeConfig()), mounts: Array.isArray(mounts) ? [...mounts] : [mounts as MountSpec] };
+  const isModule = typeof handler === 'object' && ('register' in handler || 'plugin' in handler);
+  return isModule
+    ? runPlugin({ ...opts, config, plugins: [handler as PluginModule | TestPlugin] })
+    : runPlugin({ ...opts, config, handlers: [handler as MountHandler | Constructor<MountHandler>] });
+}

@@ -1,0 +1,79 @@
+import { spawnSync } from 'child_process';
+import * as path from 'path';
+import { BUSYBOX, makeBundle } from '../conformance/harness';
+import { REPO } from '../helpers/cli';
+import { runInMountNamespace } from '../helpers/in-namespace';
+
+/**
+ * The embedding API for real: a process that is already in a mount namespace of its own
+ * (unshare -m) runs the pipeline in itself through `mountkit`'s runPipeline.
+ */
+const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
+if (process.env.CI === 'true' && !available) throw new Error('embedding tests need root and busybox-static (installed by .ci/run)');
+const maybe = available ? describe : describe.skip;
+
+const spec = {
+  ociVersion: '1.0.2',
+  process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/' },
+  root: { path: 'rootfs' },
+  mounts: [
+    { destination: '/proc', type: 'proc', source: 'proc' },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+    { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m'] },
+  ],
+  linux: { namespaces: [{ type: 'mount' }] },
+};
+
+maybe('runPipeline', () => {
+  test('in a process with its own mount namespace: every phase, the callback before the jail, then jailed in the rootfs', () => {
+    const b = makeBundle(spec);
+    try {
+      const script = `
+const fs = require('fs');
+const mk = require('./src/index');
+const list = mk.readPluginsFile(mk.DEFAULT_PLUGINS_FILE).plugins.filter((p) => p.module !== 'builtin:exec');
+const config = mk.fromOciSpec(JSON.parse(process.env.SPEC), process.env.BUNDLE);
+const seen = [];
+mk.runPipeline(config, {
+  plugins: { plugins: list },
+  beforeJail: (ctx) => seen.push('callback: ' + fs.readdirSync(ctx.config.rootfs + '/dev').includes('null')),
+  onStep: (where) => { if (where.phase === 'jail') seen.push('jail: ' + where.plugin); },
+});
+const tmp = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\\n').find((l) => l.split(' ')[4] === '/tmp');
+process.stdout.write(JSON.stringify({ seen, root: fs.readdirSync('/').sort(), tmp: tmp && tmp.split(' - ')[1].split(' ')[0] }));
+`;
+      const r = runInMountNamespace(script, { ...process.env, SPEC: JSON.stringify(spec), BUNDLE: b.dir });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual({
+        seen: ['callback: true', 'jail: jail'],
+        root: ['bin', 'dev', 'etc', 'proc', 'sys', 'tmp'],
+        tmp: 'tmpfs',
+      });
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('in the mount namespace it was started in, it refuses before loading a plugin or making a call', () => {
+    // An empty plugin list: even if the check were gone, nothing would be mounted.
+    const script = `
+const mk = require('./src/index');
+try {
+  mk.runPipeline(mk.fromOciSpec(JSON.parse(process.env.SPEC), process.env.BUNDLE), { plugins: { plugins: [] } });
+  process.stdout.write('ran');
+} catch (e) {
+  process.stdout.write(e.name + ': ' + e.message);
+}`;
+    const b = makeBundle(spec);
+    try {
+      const r = spawnSync(process.execPath, ['-r', path.join(REPO, 'test', 'helpers', 'ts-register.js'), '-e', script], {
+        cwd: REPO,
+        env: { ...process.env, SPEC: JSON.stringify(spec), BUNDLE: b.dir },
+        encoding: 'utf8',
+      });
+      expect(r.stdout).toMatch(/^ConfigError: runPipeline: this process shares its mount namespace \(mnt:\[\d+\]\) with every process above it: enter a new one first/);
+    } finally {
+      b.cleanup();
+    }
+  });
+});

@@ -1,0 +1,83 @@
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import { BUSYBOX, makeBundle, runMountkit } from '../conformance/harness';
+import { OVERLAY_PLUGINS as PLUGINS, buildOverlayExample } from '../helpers/examples';
+
+/**
+ * The example third-party plugin (examples/plugins/overlay) end to end: built with its
+ * own tsconfig as its author would, loaded only through its plugins.json, run by the CLI.
+ */
+const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
+if (process.env.CI === 'true' && !available) throw new Error('overlay tests need root and busybox-static (installed by .ci/run)');
+const maybe = available ? describe : describe.skip;
+
+function config(args: string[], overlayOptions: string[]): Record<string, unknown> {
+  return {
+    ociVersion: '1.0.2',
+    process: { terminal: false, args, env: ['PATH=/bin'], cwd: '/' },
+    root: { path: 'rootfs' },
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+      { destination: '/data', type: 'overlay', source: 'overlay', options: ['nodev', ...overlayOptions] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] },
+  };
+}
+
+maybe('overlay example plugin', () => {
+  beforeAll(buildOverlayExample);
+
+  test('a write inside the container lands in the upper dir; the lower dir is unchanged', () => {
+    const script = 'cat /data/a; echo new > /data/b; echo changed > /data/a; rm /data/gone; ls /data; grep " /data " /proc/self/mountinfo | cut -d" " -f9';
+    const b = makeBundle(config(['sh', '-c', script], ['lowerdir=layers/lower', 'upperdir=layers/upper', 'workdir=layers/work']));
+    try {
+      const lower = path.join(b.dir, 'layers', 'lower');
+      mkdirSync(lower, { recursive: true });
+      writeFileSync(path.join(lower, 'a'), 'lower\n');
+      writeFileSync(path.join(lower, 'gone'), 'deleted in the container\n');
+
+      const r = runMountkit(b.dir, ['--plugins', PLUGINS]);
+      expect(r).toEqual({ status: 0, stdout: 'lower\na\nb\noverlay\n', stderr: '' });
+
+      const upper = path.join(b.dir, 'layers', 'upper');
+      expect(readFileSync(path.join(upper, 'a'), 'utf8')).toBe('changed\n');
+      expect(readFileSync(path.join(upper, 'b'), 'utf8')).toBe('new\n');
+      // overlayfs records a deletion as a whiteout: a 0:0 character device in the upper dir.
+      expect(readdirSync(upper).sort()).toEqual(['a', 'b', 'gone']);
+      const whiteout = lstatSync(path.join(upper, 'gone'));
+      expect([whiteout.isCharacterDevice(), whiteout.rdev]).toEqual([true, 0]);
+      expect(readdirSync(lower).sort()).toEqual(['a', 'gone']);
+      expect(readFileSync(path.join(lower, 'a'), 'utf8')).toBe('lower\n');
+      expect(readFileSync(path.join(lower, 'gone'), 'utf8')).toBe('deleted in the container\n');
+      expect(existsSync(path.join(b.dir, 'layers', 'work'))).toBe(true);
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('a missing lower dir is a configuration error: exit 2, one line, nothing created', () => {
+    const b = makeBundle(config(['true'], ['lowerdir=layers/missing', 'upperdir=layers/upper', 'workdir=layers/work']));
+    try {
+      const r = runMountkit(b.dir, ['--plugins', PLUGINS]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`mountkit: mounts: plugin overlay mounts[2] "/data": lowerdir "${b.dir}/layers/missing": does not exist\n`);
+      expect(existsSync(path.join(b.dir, 'layers'))).toBe(false);
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('without the plugin in the list, "overlay" falls to the default handler, which passes relative layers on to the kernel', () => {
+    const b = makeBundle(config(['true'], ['lowerdir=layers/lower', 'upperdir=layers/upper', 'workdir=layers/work']));
+    try {
+      mkdirSync(path.join(b.dir, 'layers', 'lower'), { recursive: true });
+      const r = runMountkit(b.dir);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^mountkit: mounts: plugin default mounts\[2\] "\/data": mount "overlay" -> .*: E[A-Z]+\n$/);
+      expect(existsSync(path.join(b.dir, 'layers', 'upper'))).toBe(false);
+    } finally {
+      b.cleanup();
+    }
+  });
+});

@@ -1,0 +1,193 @@
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'fs';
+import * as path from 'path';
+import { PHASES } from '../../src/core/plugin';
+import { BUSYBOX, makeBundle } from '../conformance/harness';
+import { runCli } from '../helpers/cli';
+import { OVERLAY_PLUGINS, buildOverlayExample } from '../helpers/examples';
+
+/**
+ * `mountkit plan` as an ordinary user: the CLI runs as nobody (setpriv drops root and every
+ * capability) on a bundle nobody can read, and must print the whole plan while changing
+ * nothing, on the host or in the bundle.
+ */
+const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
+if (process.env.CI === 'true' && !available) throw new Error('plan tests need root (to become nobody) and busybox-static (installed by .ci/run)');
+const maybe = available ? describe : describe.skip;
+
+const AS_NOBODY = ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', '--inh-caps=-all'];
+
+interface JsonCall {
+  seq: number;
+  phase: string;
+  plugin: string;
+  mountIndex?: number;
+  op: string;
+  args: Record<string, unknown>;
+  decoded?: Record<string, string>;
+  fds?: Record<string, string>;
+}
+
+function bundleConfig(over: Record<string, unknown> = {}): Record<string, any> {
+  return {
+    ociVersion: '1.0.2',
+    process: { terminal: false, args: ['sh', '-c', 'true'], env: ['PATH=/bin'], cwd: '/work' },
+    root: { path: 'rootfs', readonly: true },
+    hostname: 'planned',
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+      { destination: '/mnt', type: 'bind', source: '/etc', options: ['rbind', 'ro'] },
+    ],
+    linux: {
+      namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }],
+      maskedPaths: ['/proc/keys'],
+      readonlyPaths: ['/proc/sys'],
+    },
+    ...over,
+  };
+}
+
+/** A bundle nobody can read (mkdtemp makes its directory 0700). */
+function readableBundle(config: Record<string, unknown>): { dir: string; cleanup: () => void } {
+  const b = makeBundle(config);
+  chmodSync(b.dir, 0o755);
+  return b;
+}
+
+/** Every path under `dir` with its type, mode and content: proof that nothing changed. */
+function snapshot(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (p: string): void => {
+    const st = lstatSync(p);
+    out.push(`${p} ${st.mode.toString(8)} ${st.isFile() ? readFileSync(p, 'utf8').length : ''}`);
+    if (st.isDirectory()) for (const name of readdirSync(p).sort()) walk(path.join(p, name));
+  };
+  walk(dir);
+  return out;
+}
+
+function planAsNobody(dir: string, extra: string[] = []) {
+  return runCli(['plan', '--bundle', dir, ...extra], { prefix: AS_NOBODY });
+}
+
+maybe('mountkit plan', () => {
+  test('as nobody: the whole run, namespaces first, execve last, touching nothing', () => {
+    const b = readableBundle(bundleConfig());
+    try {
+      const before = snapshot(b.dir);
+      const mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
+      const r = planAsNobody(b.dir);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines[0]).toMatch(/^ *0 {2}namespaces +launcher +relaunch\(\["unshare","--pid","--mount","--uts","--fork","--kill-child","--propagation","unchanged","--"\]\)$/);
+      expect(lines.find((l) => / mounts +proc mounts\[0\] "\/proc" +mount\("proc", "\/proc\/thread-self\/fd\/\d+", "proc", 0, NULL\)  # \d+ = .*\/rootfs\/proc$/.test(l))).toBeDefined();
+      expect(lines.find((l) => / jail +jail +pivotRoot\("\.", "\."\)$/.test(l))).toBeDefined();
+      expect(lines.at(-1)).toMatch(/ finalize +exec +execve\("\/bin\/sh", \["sh","-c","true"\], \["PATH=\/bin"\]\)$/);
+      expect(snapshot(b.dir)).toEqual(before);
+      expect(readFileSync('/proc/self/mountinfo', 'utf8')).toBe(mountinfo);
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('JSON: the documented schema, phases in pipeline order, flags decoded, descriptors named', () => {
+    const b = readableBundle(bundleConfig());
+    try {
+      const r = planAsNobody(b.dir, ['--format', 'json']);
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      const plan = JSON.parse(r.stdout) as { version: number; bundle: string; rootfs: string; complete: boolean; error?: unknown; calls: JsonCall[] };
+      expect(plan).toMatchObject({ version: 1, bundle: b.dir, rootfs: path.join(b.dir, 'rootfs'), complete: true });
+      expect(plan.error).toBeUndefined();
+      expect(plan.calls.map((c) => c.seq)).toEqual(plan.calls.map((_c, i) => i));
+      const phases = [...new Set(plan.calls.map((c) => c.phase))];
+      expect(phases).toEqual(['namespaces', ...PHASES.filter((p) => p !== 'before-jail')]);
+      // The bind mount of /etc: the handler's mount(2) (which ignores MS_RDONLY), then the read-only remount.
+      const binds = plan.calls.filter((c) => c.plugin === 'bind' && c.op === 'mount');
+      expect(binds.map((c) => [c.mountIndex, c.args.source, c.decoded?.flags])).toEqual([
+        [2, '/etc', 'MS_RDONLY|MS_BIND|MS_REC'],
+        [2, null, 'MS_RDONLY|MS_REMOUNT|MS_BIND|MS_REC'],
+      ]);
+      expect(binds[0].args.flags).toBe('0x5001');
+      expect(Object.values(binds[0].fds ?? {})).toEqual([path.join(b.dir, 'rootfs', 'mnt')]);
+      expect(plan.calls.find((c) => c.op === 'sethostname')).toMatchObject({ phase: 'prepare-root', plugin: 'hostname', args: { name: 'planned' } });
+      expect(plan.calls.find((c) => c.op === 'mknodat')).toMatchObject({ phase: 'dev', decoded: { mode: 'S_IFCHR|0666', dev: '1:3' } });
+      expect(plan.calls.filter((c) => c.phase === 'after-jail' && c.op === 'mkdirat').map((c) => c.args.path)).toEqual(['work']);
+      expect(plan.calls.at(-1)).toMatchObject({ phase: 'finalize', plugin: 'exec', op: 'execve', args: { path: '/bin/sh' } });
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('--no-pivot plans MS_MOVE and chroot instead of pivot_root', () => {
+    const b = readableBundle(bundleConfig());
+    try {
+      const r = planAsNobody(b.dir, ['--no-pivot', '--format', 'json']);
+      const jail = (JSON.parse(r.stdout).calls as JsonCall[]).filter((c) => c.phase === 'jail');
+      expect(jail.map((c) => c.op)).not.toContain('pivotRoot');
+      expect(jail.find((c) => c.op === 'mount' && c.decoded?.flags === 'MS_MOVE')).toMatchObject({ args: { source: path.join(b.dir, 'rootfs'), target: '/' } });
+      expect(jail.find((c) => c.op === 'chroot')).toMatchObject({ args: { path: '.' } });
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('a step that would fail ends the plan: the calls up to it, the error on stderr, the exit status run would have', () => {
+    const c = bundleConfig();
+    c.mounts[2].source = '/nonexistent-source';
+    const b = readableBundle(c);
+    try {
+      const r = planAsNobody(b.dir);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toBe('mountkit: mounts: plugin bind mounts[2] "/mnt": bind source "/nonexistent-source" does not exist\n');
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines.at(-1)).toBe('stops here: mounts: plugin bind mounts[2] "/mnt": bind source "/nonexistent-source" does not exist');
+      expect(lines.some((l) => / mounts +proc mounts\[0\]/.test(l))).toBe(true);
+      expect(lines.some((l) => / dev /.test(l))).toBe(false);
+      const json = runCli(['plan', '--bundle', b.dir, '--format', 'json'], { prefix: AS_NOBODY });
+      expect(JSON.parse(json.stdout)).toMatchObject({ complete: false, error: { name: 'PluginError', phase: 'mounts', plugin: 'bind', mountIndex: 2 } });
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('a configuration error is exit 2 and prints no plan', () => {
+    const b = readableBundle(bundleConfig({ linux: { namespaces: [{ type: 'mount' }], sysctl: { 'net.ipv4.ip_forward': '1' } } }));
+    try {
+      const r = planAsNobody(b.dir);
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^mountkit: linux\.sysctl "net\.ipv4\.ip_forward": .*\n$/);
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('--plugins: a third-party handler appears under its own name', () => {
+    buildOverlayExample();
+    const c = bundleConfig();
+    c.mounts.push({ destination: '/data', type: 'overlay', source: 'overlay', options: ['lowerdir=layers/lower', 'upperdir=layers/upper', 'workdir=layers/work'] });
+    const b = readableBundle(c);
+    try {
+      mkdirSync(path.join(b.dir, 'layers', 'lower'), { recursive: true });
+      const before = snapshot(b.dir);
+      const r = planAsNobody(b.dir, ['--plugins', OVERLAY_PLUGINS, '--format', 'json']);
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      const overlay = (JSON.parse(r.stdout).calls as JsonCall[]).filter((call) => call.plugin === 'overlay');
+      expect(overlay.every((call) => call.mountIndex === 3)).toBe(true);
+      expect(overlay.filter((call) => call.op === 'mkdirat').map((call) => [Object.values(call.fds ?? {})[0], call.args.path])).toEqual([
+        [path.join(b.dir, 'layers'), 'upper'],
+        [path.join(b.dir, 'layers'), 'work'],
+        [path.join(b.dir, 'rootfs'), 'data'],
+      ]);
+      expect(overlay.find((call) => call.op === 'mount')?.args).toMatchObject({
+        source: 'overlay',
+        fstype: 'overlay',
+        data: `lowerdir=${b.dir}/layers/lower,upperdir=${b.dir}/layers/upper,workdir=${b.dir}/layers/work`,
+      });
+      expect(snapshot(b.dir)).toEqual(before);
+    } finally {
+      b.cleanup();
+    }
+  });
+});

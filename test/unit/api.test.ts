@@ -1,0 +1,109 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import {
+  ConfigError,
+  FakeSyscalls,
+  MS_BIND,
+  PluginError,
+  fromOciSpec,
+  loadBundle,
+  makeConfig,
+  makeMount,
+  plan,
+  readPluginsFile,
+  runPipeline,
+  sharedMountNamespaceProblem,
+  DEFAULT_PLUGINS_FILE,
+  type PluginModule,
+} from 'mountkit/testing';
+
+describe('sharedMountNamespaceProblem', () => {
+  const host = 'mnt:[4026531841]';
+  const own = 'mnt:[4026532000]';
+  test.each<[string, string | undefined, (string | undefined)[], boolean]>([
+    ['in the namespace of every ancestor', host, [host, host, host], true],
+    ['PID 1 unreadable, the rest shared', host, [host, host, undefined], true],
+    ['unshare -m node: the parent is outside', own, [host, host], false],
+    ['unshare -m sh -c node: the grandparent is outside', own, [own, host, host], false],
+    ['unshared in-process: the parent is outside', own, [host], false],
+    ['no ancestor readable: cannot tell', host, [undefined, undefined], false],
+    ['own namespace unreadable: cannot tell', undefined, [host], false],
+    ['no ancestor (PID 1 itself)', host, [], false],
+  ])('%s -> refused %s', (_what, self, ancestors, refused) => {
+    const problem = sharedMountNamespaceProblem(self, ancestors);
+    expect(problem === undefined ? false : problem.startsWith(`this process shares its mount namespace (${self}) with every process above it`)).toBe(refused);
+  });
+});
+
+describe('runPipeline', () => {
+  test('runs every phase on the port given, with extra plugins and the before-jail callback', () => {
+    const sys = new FakeSyscalls().addDir('/bundle/rootfs/data').addDir('/src');
+    const seen: string[] = [];
+    const extra: PluginModule = {
+      register: (api) =>
+        api.step({ name: 'after', phase: 'jail', run: () => void seen.push('jail step') }),
+    };
+    runPipeline(makeConfig({ mounts: [makeMount({ type: 'bind', source: '/src', destination: '/data', flags: MS_BIND })] }), {
+      syscalls: sys,
+      plugins: { plugins: [{ module: 'builtin:bind' }] },
+      extra: [{ module: 'embedder', plugin: extra }],
+      beforeJail: (ctx) => void seen.push(`callback ${ctx.config.rootfs}`),
+    });
+    expect(seen).toEqual(['callback /bundle/rootfs', 'jail step']);
+    expect(sys.mounts).toEqual([{ source: '/src', target: '/bundle/rootfs/data', fstype: 'bind', flags: MS_BIND, data: null }]);
+  });
+
+  test('a failing step is a PluginError', () => {
+    const sys = new FakeSyscalls().addDir('/bundle/rootfs');
+    const config = makeConfig({ mounts: [makeMount({ type: 'bind', source: '/missing', destination: '/data' })] });
+    expect(() => runPipeline(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:bind' }] } })).toThrow(PluginError);
+  });
+});
+
+describe('loadBundle, fromOciSpec and plan', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-api-'));
+    for (const d of ['rootfs/bin', 'rootfs/proc', 'rootfs/dev', 'rootfs/tmp']) fs.mkdirSync(path.join(dir, d), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'rootfs/bin/app'), '#!/bin/app\n', { mode: 0o755 });
+  });
+  afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const spec = {
+    ociVersion: '1.0.2',
+    process: { args: ['app'], env: ['PATH=/bin'], cwd: '/' },
+    root: { path: 'rootfs' },
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m'] },
+    ],
+    linux: { namespaces: [{ type: 'mount' }] },
+  };
+
+  test('a spec built in code and the same spec in a bundle give the same config', () => {
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
+    expect(loadBundle(dir)).toEqual(fromOciSpec(spec, dir));
+    expect(() => fromOciSpec({ ...spec, root: {} }, dir)).toThrow(ConfigError);
+  });
+
+  test('plan: the built-in plugins on the host, read-only; the program is found inside the rootfs', () => {
+    const config = fromOciSpec(spec, dir);
+    const result = plan(config, { plugins: DEFAULT_PLUGINS_FILE, launch: { relaunched: false, inUserNamespace: false } });
+    expect(result.error).toBeUndefined();
+    expect(result.complete).toBe(true);
+    expect(result.calls[0]).toMatchObject({ phase: 'namespaces', plugin: 'launcher', record: { op: 'unshare' } });
+    expect(result.calls.find((c) => c.record.op === 'mount' && c.record.fstype === 'tmpfs')).toMatchObject({ phase: 'mounts', plugin: 'tmpfs', mountIndex: 1, destination: '/tmp' });
+    // After the jail the rootfs is "/": the exec step finds /bin/app of the image, which the host does not have.
+    expect(result.calls.at(-1)).toMatchObject({ phase: 'finalize', plugin: 'exec', record: { op: 'execve', path: '/bin/app', argv: ['app'] } });
+    expect(fs.readdirSync(path.join(dir, 'rootfs')).sort()).toEqual(['bin', 'dev', 'proc', 'tmp']);
+  });
+
+  test('plan: a plugin list given as an object, without exec, ends after finalize', () => {
+    const list = readPluginsFile(DEFAULT_PLUGINS_FILE).plugins.filter((p) => p.module !== 'builtin:exec');
+    const result = plan(fromOciSpec(spec, dir), { plugins: { plugins: list }, launch: { relaunched: false, inUserNamespace: false } });
+    expect(result.complete).toBe(true);
+    expect(result.calls.some((c) => c.record.op === 'execve')).toBe(false);
+    expect(result.calls.at(-1)).toMatchObject({ phase: 'finalize', plugin: 'umask' });
+  });
+});

@@ -1,0 +1,301 @@
+import 'reflect-metadata';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, MS_BIND, MS_NOSUID, MS_REC, O_DIRECTORY, O_PATH, O_RDONLY, S_IFCHR, makedev } from '../../src/core/constants';
+import { ConfigError, PluginError, StepError } from '../../src/core/errors';
+import type { PluginModule } from '../../src/core/kernel';
+import { CLONE_FS } from '../../src/core/namespaces';
+import { buildPlan, descriptorsOf, formatCall, formatPlanText, planToJson, PlanSyscalls, type Plan } from '../../src/core/plan';
+import type { LifecycleStep, MountHandler } from '../../src/core/plugin';
+import { FakeSyscalls, type SyscallRecord } from '../../src/core/syscalls/fake';
+import { makeConfig, makeMount } from '../helpers/config';
+
+const outside = { relaunched: false, inUserNamespace: false };
+
+/** A plugin module with a tmpfs handler and one step in each of two phases, all making calls. */
+const testPlugin: PluginModule = {
+  register(api) {
+    const handler: MountHandler = {
+      name: 'tmpfs-test',
+      types: ['tmpfs'],
+      mount: (m, ctx) => api.container.resolve<FakeSyscalls>(Symbol.for('mountkit.Syscalls')).mount('tmpfs', ctx.config.rootfs + m.destination, 'tmpfs', m.flags, null),
+    };
+    const sys = () => api.container.resolve<FakeSyscalls>(Symbol.for('mountkit.Syscalls'));
+    const dev: LifecycleStep = { name: 'dev-test', phase: 'dev', run: (ctx) => sys().mknod(ctx.config.rootfs + '/dev/null', S_IFCHR | 0o666, makedev(1, 3)) };
+    const exec: LifecycleStep = { name: 'exec-test', phase: 'finalize', order: 'post', run: () => sys().execve('/bin/sh', ['sh'], []) };
+    api.handler(handler);
+    api.step(dev);
+    api.step(exec);
+  },
+};
+
+function fakeRoot(): FakeSyscalls {
+  return new FakeSyscalls().addDir('/bundle/rootfs/tmp').addDir('/bundle/rootfs/dev').addDir('/proc/self').addFile('/proc/self/mountinfo', '');
+}
+
+function planOf(over: Parameters<typeof makeConfig>[0] = {}, sys = fakeRoot(), extra: PluginModule = testPlugin): Plan {
+  const config = makeConfig({ mounts: [makeMount({ type: 'tmpfs', destination: '/tmp', flags: MS_NOSUID })], ...over });
+  return buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [{ module: 'test', plugin: extra }], launch: outside });
+}
+
+describe('buildPlan', () => {
+  test('every call carries its phase, plugin and mount; namespaces come first; execve ends the plan', () => {
+    const plan = planOf({ namespaces: [{ type: 'mount' }, { type: 'ipc' }] });
+    expect(plan.complete).toBe(true);
+    expect(plan.error).toBeUndefined();
+    expect(plan.calls).toEqual([
+      { seq: 0, phase: 'namespaces', plugin: 'launcher', record: { op: 'unshare', flags: CLONE_NEWNS | CLONE_NEWIPC } },
+      {
+        seq: 1,
+        phase: 'mounts',
+        plugin: 'tmpfs-test',
+        mountIndex: 0,
+        destination: '/tmp',
+        record: { op: 'mount', source: 'tmpfs', target: '/bundle/rootfs/tmp', fstype: 'tmpfs', flags: MS_NOSUID, data: null },
+      },
+      { seq: 2, phase: 'dev', plugin: 'dev-test', record: { op: 'mknod', path: '/bundle/rootfs/dev/null', mode: S_IFCHR | 0o666, dev: makedev(1, 3) } },
+      { seq: 3, phase: 'finalize', plugin: 'exec-test', record: { op: 'execve', path: '/bin/sh', argv: ['sh'], envp: [] } },
+    ]);
+  });
+
+  test('a pid namespace: the relaunch under unshare(1) first, then what the relaunched process does', () => {
+    const plan = planOf({ namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: '/proc/1/ns/net' }] });
+    const fake = fakeRoot().addFile('/proc/1/ns/net');
+    const joined = planOf({ namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: '/proc/1/ns/net' }] }, fake);
+    expect(plan.calls[0]).toEqual({
+      seq: 0,
+      phase: 'namespaces',
+      plugin: 'launcher',
+      record: { op: 'relaunch', argv: ['unshare', '--pid', '--mount', '--fork', '--kill-child', '--propagation', 'unchanged', '--'] },
+    });
+    // The launcher made the new namespaces; the relaunched process joins the network one by path.
+    expect(joined.calls.slice(1, 4).map((c) => [c.phase, c.record])).toEqual([
+      ['namespaces', { op: 'open', path: '/proc/1/ns/net', flags: 0o2000000, mode: 0 }],
+      ['namespaces', { op: 'setns', fd: 100, nstype: CLONE_NEWNET }],
+      ['namespaces', { op: 'close', fd: 100 }],
+    ]);
+  });
+
+  test('joining a mount namespace by path gives the thread its own filesystem context first', () => {
+    const plan = planOf({ namespaces: [{ type: 'mount', path: '/proc/1/ns/mnt' }] }, fakeRoot().addFile('/proc/1/ns/mnt'));
+    expect(plan.calls.slice(0, 2).map((c) => c.record)).toEqual([
+      { op: 'unshare', flags: CLONE_FS },
+      { op: 'open', path: '/proc/1/ns/mnt', flags: 0o2000000, mode: 0 },
+    ]);
+  });
+
+  test('a failing step ends the plan with the calls up to it and the error', () => {
+    const sys = fakeRoot();
+    sys.failOn('mknod', 'EPERM');
+    const plan = planOf({}, sys);
+    expect(plan.complete).toBe(false);
+    expect(plan.error).toBeInstanceOf(PluginError);
+    expect((plan.error as PluginError).message).toBe('dev: plugin dev-test: mknod "/bundle/rootfs/dev/null": EPERM');
+    expect(plan.calls.map((c) => c.record.op)).toEqual(['unshare', 'mount', 'mknod']);
+  });
+
+  test('without an exec step the plan is complete at the end of the last phase', () => {
+    const noExec: PluginModule = { register: (api) => api.step({ name: 'only', phase: 'jail', run: () => undefined }) };
+    const plan = planOf({ mounts: [] }, fakeRoot(), noExec);
+    expect(plan).toMatchObject({ complete: true, calls: [{ record: { op: 'unshare' } }] });
+  });
+
+  test('queries are left out unless asked for', () => {
+    const reader: PluginModule = {
+      register: (api) =>
+        api.step({ name: 'reader', phase: 'dev', run: () => void api.container.resolve<FakeSyscalls>(Symbol.for('mountkit.Syscalls')).stat('/bundle') }),
+    };
+    const config = makeConfig();
+    const opts = { plugins: { plugins: [] }, extra: [{ module: 'r', plugin: reader }], launch: outside };
+    expect(buildPlan(config, { ...opts, syscalls: fakeRoot() }).calls.map((c) => c.record.op)).toEqual(['unshare']);
+    expect(buildPlan(config, { ...opts, syscalls: fakeRoot(), queries: true }).calls.map((c) => c.record.op)).toEqual(['unshare', 'stat']);
+  });
+
+  test('the config is checked against the host first, as run checks it', () => {
+    const sys = new FakeSyscalls();
+    expect(() => buildPlan(makeConfig(), { syscalls: sys, plugins: { plugins: [] }, launch: outside })).toThrow(ConfigError);
+    expect(() => buildPlan(makeConfig(), { syscalls: sys, plugins: { plugins: [] }, launch: outside })).toThrow('root.path "/bundle/rootfs": does not exist');
+  });
+
+  test('without a launch given, /proc/self/uid_map decides whether a new user namespace can be had', () => {
+    const config = makeConfig({ namespaces: [{ type: 'user' }, { type: 'mount' }] });
+    const opts = { plugins: { plugins: [] } };
+    const inside = fakeRoot().addFile('/proc/self/uid_map', '         0       1000          1\n');
+    expect(buildPlan(config, { ...opts, syscalls: inside }).calls.map((c) => c.record)).toEqual([{ op: 'unshare', flags: CLONE_NEWNS }]);
+    const initial = fakeRoot().addFile('/proc/self/uid_map', '         0          0 4294967295\n');
+    expect(() => buildPlan(config, { ...opts, syscalls: initial })).toThrow(/a new user namespace needs a single-threaded process/);
+    expect(() => buildPlan(config, { ...opts, syscalls: fakeRoot() })).toThrow(/a new user namespace needs a single-threaded process/);
+  });
+
+  test('a new user namespace outside one is refused, as run refuses it', () => {
+    expect(() => planOf({ namespaces: [{ type: 'user' }, { type: 'mount' }] })).toThrow(/a new user namespace needs a single-threaded process/);
+  });
+});
+
+describe('descriptorsOf', () => {
+  test.each<[SyscallRecord, number[]]>([
+    [{ op: 'mount', source: 'tmpfs', target: '/proc/thread-self/fd/12', fstype: 'tmpfs', flags: 0n, data: null }, [12]],
+    [{ op: 'mount', source: '/proc/self/fd/3', target: '/proc/thread-self/fd/4/sub', fstype: null, flags: MS_BIND, data: null }, [3, 4]],
+    [{ op: 'openat', dirfd: 7, path: 'dev', flags: 0, mode: 0 }, [7]],
+    [{ op: 'openat', dirfd: -100, path: 'dev', flags: 0, mode: 0 }, []],
+    [{ op: 'dup3', oldfd: 9, newfd: 0, flags: 0 }, [9]],
+    [{ op: 'close', fd: 5 }, [5]],
+    [{ op: 'mkdir', path: '/proc/thread-self/fdinfo/5', mode: 0o755 }, []],
+    [{ op: 'symlink', target: '/proc/self/fd/0', linkPath: '/r/dev/stdin' }, [0]],
+  ])('%j -> %j', (record, fds) => expect(descriptorsOf(record)).toEqual(fds));
+});
+
+describe('plan formats', () => {
+  const plan: Plan = {
+    bundle: '/b',
+    rootfs: '/b/rootfs',
+    complete: false,
+    error: new PluginError({ phase: 'mounts', plugin: 'bind', mountIndex: 1, destination: '/usr' }, new StepError('bind source "/x" does not exist')),
+    calls: [
+      { seq: 0, phase: 'namespaces', plugin: 'launcher', record: { op: 'relaunch', argv: ['unshare', '--pid', '--fork', '--'] } },
+      { seq: 1, phase: 'prepare-root', plugin: 'prepare-root', record: { op: 'mount', source: null, target: '/', fstype: null, flags: 0x84000n, data: null } },
+      { seq: 2, phase: 'mounts', plugin: 'bind', mountIndex: 1, destination: '/usr', record: { op: 'open', path: '/b/rootfs', flags: O_PATH | O_DIRECTORY, mode: 0 }, result: 7 },
+      {
+        seq: 3,
+        phase: 'mounts',
+        plugin: 'bind',
+        mountIndex: 1,
+        destination: '/usr',
+        record: { op: 'mount', source: '/usr', target: '/proc/thread-self/fd/7', fstype: 'bind', flags: MS_BIND | MS_REC, data: null },
+        fds: { 7: '/b/rootfs/usr' },
+      },
+    ],
+  };
+
+  test('JSON: version, bigints as hex strings, flags by name, descriptors, the error with where it happened', () => {
+    const json = planToJson(plan);
+    expect(JSON.parse(JSON.stringify(json))).toEqual({
+      version: 1,
+      bundle: '/b',
+      rootfs: '/b/rootfs',
+      complete: false,
+      error: {
+        name: 'PluginError',
+        message: 'mounts: plugin bind mounts[1] "/usr": bind source "/x" does not exist',
+        phase: 'mounts',
+        plugin: 'bind',
+        mountIndex: 1,
+      },
+      calls: [
+        { seq: 0, phase: 'namespaces', plugin: 'launcher', op: 'relaunch', args: { argv: ['unshare', '--pid', '--fork', '--'] } },
+        {
+          seq: 1,
+          phase: 'prepare-root',
+          plugin: 'prepare-root',
+          op: 'mount',
+          args: { source: null, target: '/', fstype: null, flags: '0x84000', data: null },
+          decoded: { flags: 'MS_REC|MS_SLAVE' },
+        },
+        {
+          seq: 2,
+          phase: 'mounts',
+          plugin: 'bind',
+          mountIndex: 1,
+          destination: '/usr',
+          op: 'open',
+          args: { path: '/b/rootfs', flags: O_PATH | O_DIRECTORY, mode: 0 },
+          decoded: { flags: 'O_RDONLY|O_DIRECTORY|O_PATH', mode: '0000' },
+          result: 7,
+        },
+        {
+          seq: 3,
+          phase: 'mounts',
+          plugin: 'bind',
+          mountIndex: 1,
+          destination: '/usr',
+          op: 'mount',
+          args: { source: '/usr', target: '/proc/thread-self/fd/7', fstype: 'bind', flags: '0x5000', data: null },
+          decoded: { flags: 'MS_BIND|MS_REC' },
+          fds: { 7: '/b/rootfs/usr' },
+        },
+      ],
+    });
+  });
+
+  test('text: one aligned line per call, then where the run would stop', () => {
+    expect(formatPlanText(plan).split('\n')).toEqual([
+      '0  namespaces    launcher               relaunch(["unshare","--pid","--fork","--"])',
+      '1  prepare-root  prepare-root           mount(NULL, "/", NULL, MS_REC|MS_SLAVE, NULL)',
+      '2  mounts        bind mounts[1] "/usr"  open("/b/rootfs", O_RDONLY|O_DIRECTORY|O_PATH, 0000) = 7',
+      '3  mounts        bind mounts[1] "/usr"  mount("/usr", "/proc/thread-self/fd/7", "bind", MS_BIND|MS_REC, NULL)  # 7 = /b/rootfs/usr',
+      'stops here: mounts: plugin bind mounts[1] "/usr": bind source "/x" does not exist',
+      '',
+    ]);
+  });
+
+  test.each<[SyscallRecord, string]>([
+    [{ op: 'mknod', path: '/r/dev/null', mode: S_IFCHR | 0o666, dev: makedev(1, 3) }, 'mknod("/r/dev/null", S_IFCHR|0666, 1:3)'],
+    [{ op: 'umask', mask: 0o022 }, 'umask(0022)'],
+    [{ op: 'unshare', flags: CLONE_NEWNS | CLONE_NEWIPC }, 'unshare(CLONE_NEWNS|CLONE_NEWIPC)'],
+    [{ op: 'openat', dirfd: -100, path: 'x', flags: O_RDONLY, mode: 0 }, 'openat(AT_FDCWD, "x", O_RDONLY, 0000)'],
+    [{ op: 'writeFile', path: '/proc/sys/net/ipv4/ip_forward', data: '1' }, 'writeFile("/proc/sys/net/ipv4/ip_forward", "1")'],
+    [{ op: 'runCommand', cmd: { path: '/hook', args: ['a', 'b'], env: ['X=1'], dir: '/' } }, 'runCommand(["/hook","a","b"])'],
+    [{ op: 'setgroups', gids: [] }, 'setgroups([])'],
+  ])('%j -> %s', (record, text) => expect(formatCall(record)).toBe(text));
+});
+
+describe('PlanSyscalls', () => {
+  let tmp: string;
+  beforeEach(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-plan-'));
+    for (const d of ['rootfs/proc', 'rootfs/data', 'rootfs/etc', 'src']) fs.mkdirSync(path.join(tmp, d), { recursive: true });
+    fs.writeFileSync(path.join(tmp, 'rootfs/etc/hostname'), 'image\n');
+    fs.writeFileSync(path.join(tmp, 'rootfs/data/under'), 'hidden by a mount\n');
+    fs.writeFileSync(path.join(tmp, 'src/file'), 'bound\n');
+  });
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  test('a bind shows its source at the target, a new filesystem an empty directory, proc the kernel view', () => {
+    const sys = new PlanSyscalls();
+    const r = path.join(tmp, 'rootfs');
+    sys.mount(path.join(tmp, 'src'), path.join(r, 'data'), null, MS_BIND, null);
+    expect(sys.readdir(path.join(r, 'data'))).toEqual(['file']);
+    sys.mount('tmpfs', path.join(r, 'data'), 'tmpfs', 0n, null);
+    expect(sys.readdir(path.join(r, 'data'))).toEqual([]);
+    sys.mount('proc', path.join(r, 'proc'), 'proc', 0n, null);
+    expect(sys.readlink(path.join(r, 'proc/self'))).toBe(String(process.pid));
+    // A mount inside the container's procfs does not reach the host's in the model.
+    sys.mount('tmpfs', path.join(r, 'proc/sys'), 'tmpfs', 0n, null);
+    expect(sys.readdir(path.join(r, 'proc/sys'))).toEqual([]);
+    expect(sys.readdir('/proc/sys')).toEqual(expect.arrayContaining(['kernel']));
+  });
+
+  test('pivot_root and chroot make the rootfs the model root; host descriptors 0-2 are the host fstat', () => {
+    const sys = new PlanSyscalls();
+    const r = path.join(tmp, 'rootfs');
+    sys.chdir(r);
+    const old = sys.open('/', O_DIRECTORY, 0);
+    const root = sys.open(r, O_DIRECTORY, 0);
+    sys.fchdir(root);
+    sys.pivotRoot('.', '.');
+    sys.fchdir(old);
+    expect(sys.readFile('/etc/hostname')).toBe('image\n');
+    expect(sys.readdir('/')).toEqual(['data', 'etc', 'proc']);
+    expect(sys.resultOf(sys.calls[2])).toBe(root);
+    expect(sys.openedPath(root)).toBe(r);
+    const chrooted = new PlanSyscalls();
+    chrooted.chdir(path.join(tmp, 'src'));
+    chrooted.chroot('.');
+    expect(chrooted.readdir('/')).toEqual(['file']);
+    expect(sys.fstat(1).ino).toBe(fs.fstatSync(1, { bigint: true }).ino);
+  });
+
+  test('nothing on the host changes', () => {
+    const list = () => fs.readdirSync(tmp, { recursive: true }).map(String).sort();
+    const before = list();
+    const sys = new PlanSyscalls();
+    sys.mount('tmpfs', path.join(tmp, 'rootfs/data'), 'tmpfs', 0n, null);
+    sys.mkdir(path.join(tmp, 'rootfs/data/new'), 0o755);
+    sys.chroot(path.join(tmp, 'rootfs'));
+    sys.writeFile('/etc/hostname', 'changed');
+    expect(list()).toEqual(before);
+    expect(fs.readFileSync(path.join(tmp, 'rootfs/etc/hostname'), 'utf8')).toBe('image\n');
+    expect(fs.readFileSync(path.join(tmp, 'rootfs/data/under'), 'utf8')).toBe('hidden by a mount\n');
+  });
+});

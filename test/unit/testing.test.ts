@@ -1,0 +1,184 @@
+import {
+  ConfigError,
+  ExecveCalled,
+  FakeSyscalls,
+  MS_BIND,
+  MS_NOSUID,
+  PLUGIN_OPTIONS,
+  PluginError,
+  SYSCALLS,
+  call,
+  effectsOf,
+  expectCalls,
+  expectEffects,
+  inject,
+  injectable,
+  makeConfig,
+  makeMount,
+  memoryLogger,
+  mountCall,
+  runHandler,
+  runPlugin,
+  type MountHandler,
+  type MountSpec,
+  type PluginModule,
+  type RunContext,
+  type Syscalls,
+} from 'mountkit/testing';
+
+/** A handler as a plugin author writes it: constructor injection, effects through the port only. */
+@injectable()
+class MarkerHandler implements MountHandler {
+  readonly name = 'marker';
+  readonly types = ['marker'];
+  constructor(
+    @inject(SYSCALLS) private readonly sys: Syscalls,
+    @inject(PLUGIN_OPTIONS) private readonly options: { mode?: number },
+  ) {}
+  mount(m: MountSpec, ctx: RunContext): void {
+    const dir = ctx.config.rootfs + m.destination;
+    this.sys.stat(ctx.config.rootfs);
+    this.sys.mkdir(dir, this.options.mode ?? 0o755);
+    this.sys.mount(m.source, dir, 'tmpfs', m.flags, null);
+    ctx.log.info('marked', { dir });
+  }
+}
+
+const markerPlugin: PluginModule = { register: (api) => api.handler(MarkerHandler) };
+const rootfs = () => new FakeSyscalls().addDir('/bundle/rootfs');
+
+describe('runPlugin and runHandler', () => {
+  test('a handler class is built with the fake and the options injected; the calls come back', () => {
+    const run = runHandler(
+      { plugin: markerPlugin, options: { mode: 0o700 } },
+      makeMount({ type: 'marker', source: 'm', destination: '/m', flags: MS_NOSUID }),
+      { sys: rootfs() },
+    );
+    expect(run.calls).toEqual([
+      { op: 'stat', path: '/bundle/rootfs' },
+      { op: 'mkdir', path: '/bundle/rootfs/m', mode: 0o700 },
+      mountCall('m', '/bundle/rootfs/m', 'tmpfs', MS_NOSUID),
+    ]);
+    expect(run.effects).toEqual(effectsOf(run.sys));
+    expect(run.sys.mounts).toEqual([{ source: 'm', target: '/bundle/rootfs/m', fstype: 'tmpfs', flags: MS_NOSUID, data: null }]);
+  });
+
+  test('handlers given directly, as classes or instances, with options for the classes', () => {
+    const seen: string[] = [];
+    const instance: MountHandler = { name: 'seen', types: ['seen'], mount: (m) => void seen.push(m.destination) };
+    const run = runPlugin({
+      handlers: [MarkerHandler, instance],
+      options: { mode: 0o711 },
+      sys: rootfs(),
+      config: makeConfig({ mounts: [makeMount({ type: 'marker', destination: '/a' }), makeMount({ type: 'seen', destination: '/b', index: 1 })] }),
+    });
+    expect(effectsOf(run)).toEqual([call('mkdir', { path: '/bundle/rootfs/a', mode: 0o711 }), mountCall('marker', '/bundle/rootfs/a', 'tmpfs')]);
+    expect(seen).toEqual(['/b']);
+  });
+
+  test('a failing call is a PluginError naming phase, plugin and mount; the fake keeps the calls made', () => {
+    const sys = rootfs().failOn('mount', 'EPERM');
+    const mount = makeMount({ type: 'marker', destination: '/m', index: 3 });
+    expect(() => runHandler(MarkerHandler, mount, { sys })).toThrow(PluginError);
+    expect(() => runHandler(MarkerHandler, mount, { sys: rootfs().failOn('mount', 'EPERM') })).toThrow(
+      'mounts: plugin marker mounts[3] "/m": mount "marker" -> "/bundle/rootfs/m": EPERM',
+    );
+    expect(sys.effects().map((c) => c.op)).toEqual(['mkdir', 'mount']);
+  });
+
+  test('built-ins load by name, and the exec step ends the run with the execve', () => {
+    const sys = rootfs().addFile('/bin/true', '', 0o755);
+    const run = runPlugin({ builtins: ['exec'], sys });
+    expect(run.execve).toBeInstanceOf(ExecveCalled);
+    expect(run.execve?.argv).toEqual(['/bin/true']);
+    expect(run.effects.at(-1)).toEqual(call('execve', { path: '/bin/true', argv: ['/bin/true'], envp: [] }));
+  });
+
+  test('a bad register is a startup error naming the module', () => {
+    const bad: PluginModule = {
+      register: () => {
+        throw new ConfigError('options.size', -1, 'must be positive');
+      },
+    };
+    expect(() => runPlugin({ plugins: [{ module: 'my-plugin', plugin: bad }] })).toThrow(
+      'plugin module "my-plugin": register failed: options.size -1: must be positive',
+    );
+  });
+
+  test('a step sees the before-jail callback run between dev and jail', () => {
+    const seen: string[] = [];
+    runPlugin({
+      steps: [
+        { name: 'dev', phase: 'dev', run: () => void seen.push('dev') },
+        { name: 'jail', phase: 'jail', run: () => void seen.push('jail') },
+      ],
+      beforeJail: () => void seen.push('callback'),
+    });
+    expect(seen).toEqual(['dev', 'callback', 'jail']);
+  });
+
+  test('memoryLogger keeps what the plugin logged, with its plugin name', () => {
+    const logger = memoryLogger();
+    runHandler(markerPlugin, makeMount({ type: 'marker', destination: '/m' }), { sys: rootfs(), logger });
+    expect(logger.entries).toContainEqual({ level: 'info', message: 'marked', meta: { plugin: 'marker', dir: '/bundle/rootfs/m' } });
+  });
+});
+
+describe('expectCalls and expectEffects', () => {
+  const made = () => {
+    const sys = rootfs().addDir('/src');
+    sys.stat('/bundle/rootfs');
+    sys.mkdir('/bundle/rootfs/x', 0o755);
+    sys.mount('/src', '/bundle/rootfs/x', 'bind', MS_BIND, null);
+    return sys;
+  };
+
+  test('equal lists pass; effects leave queries out', () => {
+    const sys = made();
+    expectEffects(sys, [call('mkdir', { path: '/bundle/rootfs/x', mode: 0o755 }), mountCall('/src', '/bundle/rootfs/x', 'bind', MS_BIND)]);
+    expectCalls(sys, [
+      call('stat', { path: '/bundle/rootfs' }),
+      call('mkdir', { path: '/bundle/rootfs/x', mode: 0o755 }),
+      mountCall('/src', '/bundle/rootfs/x', 'bind', MS_BIND),
+    ]);
+  });
+
+  test('a difference throws with both lists as calls, the first difference marked', () => {
+    expect(() => expectEffects(made(), [call('mkdir', { path: '/bundle/rootfs/x', mode: 0o700 })])).toThrow(
+      [
+        'effects differ at #0 (2 made, 1 expected)',
+        'expected:',
+        '>   0 mkdir("/bundle/rootfs/x", 0700)',
+        'actual:',
+        '>   0 mkdir("/bundle/rootfs/x", 0755)',
+        '    1 mount("/src", "/bundle/rootfs/x", "bind", MS_BIND, NULL)',
+      ].join('\n'),
+    );
+  });
+
+  test('a missing call and a number where a bigint belongs are differences too', () => {
+    expect(() => expectEffects(made(), [call('mkdir', { path: '/bundle/rootfs/x', mode: 0o755 })])).toThrow('effects differ at #1 (2 made, 1 expected)');
+    const wrongType = { op: 'mount', source: '/src', target: '/bundle/rootfs/x', fstype: 'bind', flags: 0x1000, data: null } as never;
+    expect(() => expectEffects(made(), [call('mkdir', { path: '/bundle/rootfs/x', mode: 0o755 }), wrongType])).toThrow(/"flags":4096.*\n.*"flags":"4096n"/s);
+  });
+});
+
+describe('config builders', () => {
+  test('makeConfig is a valid minimal config; makeMount fills what the loader would', () => {
+    expect(makeConfig({ hostname: 'h' })).toMatchObject({ bundle: '/bundle', rootfs: '/bundle/rootfs', namespaces: [{ type: 'mount' }], hostname: 'h' });
+    expect(makeMount({ type: 'tmpfs', destination: '/tmp' })).toEqual({
+      index: 0,
+      type: 'tmpfs',
+      source: 'tmpfs',
+      destination: '/tmp',
+      flags: 0n,
+      clearedFlags: 0n,
+      propagationFlags: [],
+      data: '',
+      extensions: { tmpcopyup: false },
+      relabel: '',
+      premountCmds: [],
+      postmountCmds: [],
+    });
+  });
+});
