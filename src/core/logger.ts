@@ -1,6 +1,6 @@
 import { openSync, writeSync } from 'fs';
 import { Writable } from 'stream';
-import * as winston from 'winston';
+import type * as Winston from 'winston';
 import type { Logger } from './plugin';
 
 export type LogFormat = 'text' | 'json';
@@ -14,20 +14,39 @@ export interface LoggerOptions {
   file?: string;
 }
 
-/** A winston logger writing to stderr (or a file), as text or JSON lines. */
+/**
+ * A logger writing to stderr (or a file), as text or JSON lines. winston is required
+ * only for a file, JSON or the info and debug levels: loading it takes about 30 ms of a
+ * run (bench/README.md), and the default, warnings and errors as text on stderr, needs
+ * none of it.
+ */
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  const text = winston.format.printf((info) => {
-    const { level, message, timestamp: _t, ...meta } = info;
-    const where = meta.plugin ? ` [${String(meta.plugin)}]` : '';
-    delete meta.plugin;
-    const rest = Object.keys(meta).length ? ' ' + JSON.stringify(meta, bigintSafe) : '';
-    return `mountkit ${level}${where}: ${String(message)}${rest}`;
-  });
-  const format = opts.format === 'json' ? winston.format.combine(winston.format.timestamp(), jsonLine()) : text;
+  const level = opts.level ?? 'warn';
+  if (opts.format !== 'json' && !opts.file && (level === 'warn' || level === 'error')) return stderrLogger(level, {});
+  const winston = require('winston') as typeof Winston;
+  const text = winston.format.printf(({ level, message, timestamp: _t, ...meta }) => textLine(level, message, meta));
+  const json = winston.format.printf((info) => JSON.stringify(info, bigintSafe));
+  const format = opts.format === 'json' ? winston.format.combine(winston.format.timestamp(), json) : text;
   const transport = opts.file
     ? new winston.transports.Stream({ format, stream: new SyncFileStream(opts.file) })
     : new winston.transports.Console({ format, stderrLevels: [...LOG_LEVELS] });
-  return winston.createLogger({ level: opts.level ?? 'warn', levels: winston.config.npm.levels, transports: [transport] });
+  return winston.createLogger({ level, levels: winston.config.npm.levels, transports: [transport] });
+}
+
+/** One text line: `mountkit LEVEL [PLUGIN]: MESSAGE {OTHER META AS JSON}`. */
+export function textLine(level: string, message: unknown, meta: Record<string, unknown>): string {
+  const { plugin, ...rest } = meta;
+  const where = plugin ? ` [${String(plugin)}]` : '';
+  const tail = Object.keys(rest).length ? ' ' + JSON.stringify(rest, bigintSafe) : '';
+  return `mountkit ${level}${where}: ${String(message)}${tail}`;
+}
+
+/** Text lines on stderr for `level` and the levels above it, as winston's Console transport writes them. */
+function stderrLogger(level: LogLevel, meta: Record<string, unknown>): Logger {
+  const at = (lineLevel: LogLevel) => (message: string, extra?: Record<string, unknown>) => {
+    if (LOG_LEVELS.indexOf(lineLevel) <= LOG_LEVELS.indexOf(level)) process.stderr.write(textLine(lineLevel, message, { ...meta, ...extra }) + '\n');
+  };
+  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), child: (more) => stderrLogger(level, { ...meta, ...more }) };
 }
 
 /**
@@ -45,10 +64,6 @@ class SyncFileStream extends Writable {
     writeSync(this.fd, String(info[Symbol.for('message')]) + '\n');
     done();
   }
-}
-
-function jsonLine() {
-  return winston.format.printf((info) => JSON.stringify(info, bigintSafe));
 }
 
 function bigintSafe(_key: string, value: unknown): unknown {

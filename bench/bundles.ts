@@ -1,0 +1,76 @@
+/**
+ * The bundles the bench runs: `runc spec`'s default config with a busybox rootfs
+ * (examples/busybox/make-rootfs.sh) running /bin/true, and variants of it.
+ */
+import { spawnSync } from 'child_process';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import * as path from 'path';
+
+export const REPO = path.resolve(__dirname, '..');
+
+interface OciMount {
+  destination: string;
+  type: string;
+  source: string;
+  options?: string[];
+}
+
+/** The part of `runc spec`'s config.json the variants change. */
+export interface OciSpec {
+  process: { terminal: boolean; args: string[] };
+  mounts: OciMount[];
+  linux: { namespaces: { type: string }[] };
+}
+
+export type SpecEdit = (spec: OciSpec, bundle: string) => void;
+
+function check(what: string, r: ReturnType<typeof spawnSync>): void {
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${what} failed (status ${r.status}): ${String(r.stderr).trim()}`);
+}
+
+/** Builds the busybox rootfs once; bundles copy it. */
+export function makeRootfs(dir: string): string {
+  const rootfs = path.join(dir, 'rootfs-template');
+  check('make-rootfs.sh', spawnSync('sh', [path.join(REPO, 'examples', 'busybox', 'make-rootfs.sh'), rootfs], { encoding: 'utf8' }));
+  return rootfs;
+}
+
+/** A bundle at `dir`: `runc spec`, the process made `/bin/true` without a terminal, then `edit`. */
+export function makeBundle(dir: string, template: string, edit?: SpecEdit): string {
+  mkdirSync(dir, { recursive: true });
+  check('runc spec', spawnSync('runc', ['spec'], { cwd: dir, encoding: 'utf8' }));
+  cpSync(template, path.join(dir, 'rootfs'), { recursive: true, verbatimSymlinks: true });
+  const file = path.join(dir, 'config.json');
+  const spec = JSON.parse(readFileSync(file, 'utf8')) as OciSpec;
+  spec.process.terminal = false;
+  spec.process.args = ['/bin/true'];
+  edit?.(spec, dir);
+  writeFileSync(file, JSON.stringify(spec, null, 2));
+  return dir;
+}
+
+/** No pid namespace: mountkit then runs in one Node process instead of relaunching itself. */
+export const withoutPidNamespace: SpecEdit = (spec) => {
+  spec.linux.namespaces = spec.linux.namespaces.filter((ns) => ns.type !== 'pid');
+};
+
+/** `n` more tmpfs mounts, at /bench/t0 ... */
+export function extraTmpfs(n: number): SpecEdit {
+  return (spec) => {
+    for (let i = 0; i < n; i++) {
+      spec.mounts.push({ destination: `/bench/t${i}`, type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'size=64k'] });
+    }
+  };
+}
+
+/** `n` more bind mounts of one host directory of the bundle, at /bench/b0 ... */
+export function extraBinds(n: number): SpecEdit {
+  return (spec, bundle) => {
+    const source = path.join(bundle, 'bind-source');
+    mkdirSync(source, { recursive: true });
+    for (let i = 0; i < n; i++) {
+      spec.mounts.push({ destination: `/bench/b${i}`, type: 'bind', source, options: ['bind', 'nosuid'] });
+    }
+  };
+}

@@ -1,0 +1,499 @@
+/**
+ * `npm run bench`: mountkit beside runc and beside the floors (Node's own start-up, and
+ * a C program making the same syscalls), in one run. Prints medians and ratios and
+ * writes bench/results.json. Targets are reported, never asserted.
+ *
+ * Options: --reps N (whole-run and pipeline rounds, default 30), --scale-reps N (default
+ * 10), --only 1,2,3,4 (sections). Needs root, runc, busybox-static, cc and unshare(1).
+ * Every mount happens in a throwaway namespace; the host's mount table is compared
+ * before and after, and the temporary directory and runc containers are removed.
+ */
+import { spawnSync } from 'child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { loadBundle } from '../src/core/config/oci';
+import { planLaunch } from '../src/core/namespaces';
+import type { PlanJson } from '../src/core/plan';
+import { QUERY_SYSCALLS } from '../src/core/syscalls/fake';
+import { REPO, extraBinds, extraTmpfs, makeBundle, makeRootfs, withoutPidNamespace, type SpecEdit } from './bundles';
+import { interleave, median, round, slope, summarize, type Summary } from './measure';
+import type { TableResult } from './mount-table-child';
+import { requireTimings, summarizeProfile, type CpuProfile } from './profile';
+import {
+  BIN,
+  mountinfoReads,
+  mountkitRun,
+  nodeFloor,
+  pipelineWindow,
+  portTimeByOp,
+  replayRun,
+  runcRun,
+  sweepRunc,
+  tracedRun,
+  type PipelineWindow,
+  type ReplayTiming,
+} from './runners';
+import { LIST_FORMAT, compareLists, firstDifference, listFromPlan, listFromTrace, toReplayLines, type SyscallList } from './syscall-list';
+
+const RESULTS = path.join(__dirname, 'results.json');
+const TS_REGISTER = path.join(REPO, 'test', 'helpers', 'ts-register.js');
+const SCALE_COUNTS = [0, 10, 100, 1000];
+const TABLE_SIZES = [10, 1000, 5000];
+
+interface ListFile {
+  list: SyscallList;
+  /** The list in replay.c's format. */
+  file: string;
+}
+
+interface ReplayKit {
+  binary: string;
+  /** unshare(1) as mountkit's relaunch runs it, with a private start. */
+  launcher: string[];
+  trace: ListFile;
+  /** From `mountkit plan --format json`; an error message when the plan could not be had. */
+  plan: ListFile | string;
+}
+
+interface ScaleRow {
+  n: number;
+  mountkit: Summary;
+  runc: Summary;
+  replay: Summary;
+  pipelineMs: number;
+  replayPipelineMs: number;
+  mountinfoReads: number;
+  replayMismatches: number;
+  /** Port calls and median ms inside the port, by op, in the traced runs. */
+  portByOp: Map<string, { calls: number; ms: number }>;
+}
+
+interface Options {
+  reps: number;
+  scaleReps: number;
+  only: Set<number>;
+}
+
+function parseOptions(argv: readonly string[]): Options {
+  const opts: Options = { reps: 30, scaleReps: 10, only: new Set([1, 2, 3, 4]) };
+  for (let i = 0; i < argv.length; i++) {
+    const value = argv[i + 1];
+    if (argv[i] === '--reps') opts.reps = positive(argv[i], value);
+    else if (argv[i] === '--scale-reps') opts.scaleReps = positive(argv[i], value);
+    else if (argv[i] === '--only') opts.only = new Set((value ?? '').split(',').map(Number));
+    else throw new Error(`unknown option ${argv[i]} (--reps N, --scale-reps N, --only 1,2,3,4)`);
+    i++;
+  }
+  return opts;
+}
+
+function positive(name: string, value: string | undefined): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} needs a positive integer`);
+  return n;
+}
+
+function missingTools(): string[] {
+  const missing: string[] = [];
+  if (process.getuid?.() !== 0) missing.push('root');
+  for (const tool of ['runc', 'cc', 'unshare']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) missing.push(tool);
+  }
+  if (!existsSync('/bin/busybox')) missing.push('/bin/busybox (busybox-static)');
+  if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) missing.push('dist/ (npm run build)');
+  return missing;
+}
+
+function table(rows: (string | number)[][]): void {
+  const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? String(round(c)) : c)));
+  const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  for (const r of cells) console.log('  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  '));
+}
+
+const ratio = (a: number, b: number) => round(a / b);
+const verdict = (value: number, target: number) => (value <= target ? `met (<= ${target}x)` : `not met (target <= ${target}x)`);
+
+class Bench {
+  private readonly template: string;
+  private readonly bundles = new Map<string, string>();
+  private serial = 0;
+  private kit: ReplayKit | undefined;
+
+  constructor(
+    readonly tmp: string,
+    readonly opts: Options,
+    /** Filled section by section; written to bench/results.json even when a section fails. */
+    readonly results: Record<string, unknown>,
+  ) {
+    this.template = makeRootfs(tmp);
+  }
+
+  bundle(name: string, edit?: SpecEdit): string {
+    let dir = this.bundles.get(name);
+    if (!dir) {
+      dir = makeBundle(path.join(this.tmp, `bundle-${name}`), this.template, edit);
+      this.bundles.set(name, dir);
+    }
+    return dir;
+  }
+
+  file(name: string): string {
+    return path.join(this.tmp, `${name}-${this.serial++}`);
+  }
+
+  wholeRun(): void {
+    console.log(`\n1. Whole run: runc spec's default bundle, busybox rootfs, /bin/true (${this.opts.reps} interleaved rounds)`);
+    const def = this.bundle('default');
+    const noPid = this.bundle('no-pid', withoutPidNamespace);
+    const times = interleave(
+      [
+        { name: 'node -e 0', run: nodeFloor },
+        { name: 'runc run', run: () => runcRun(def) },
+        { name: 'mountkit run', run: () => mountkitRun(def) },
+        { name: 'mountkit run, no pid namespace (one Node process)', run: () => mountkitRun(noPid) },
+      ],
+      this.opts.reps,
+      2,
+    );
+    const s = new Map([...times].map(([k, v]) => [k, summarize(v)]));
+    const node = s.get('node -e 0')!.median;
+    const runc = s.get('runc run')!.median;
+    table([
+      ['', 'median ms', 'p25', 'p75', 'x node -e 0', 'x runc'],
+      ...[...s].map(([k, v]) => [k, v.median, v.p25, v.p75, ratio(v.median, node), ratio(v.median, runc)]),
+    ]);
+    const mk = s.get('mountkit run')!.median;
+    console.log(`  target mountkit <= 1.25x node -e 0: ${ratio(mk, node)}x, ${verdict(mk / node, 1.25)}`);
+    this.results.wholeRun = { summaries: Object.fromEntries(s), mountkitOverNode: ratio(mk, node), mountkitOverRunc: ratio(mk, runc) };
+  }
+
+  /**
+   * What a real run of `bundle` did, as a syscall list and in replay.c's format, taken in
+   * the steady state: the run before it made the mountpoints in the rootfs.
+   */
+  recordList(bundle: string): ListFile & { mountinfoReads: number } {
+    mountkitRun(bundle);
+    const run = tracedRun(bundle, this.file('trace'), { args: true });
+    const list = listFromTrace(run.records[0]);
+    const file = this.file('list.txt');
+    writeFileSync(file, toReplayLines(list));
+    return { list, file, mountinfoReads: mountinfoReads(run) };
+  }
+
+  /** The C replay, built, and the default bundle's lists: as a real run made it, and as `mountkit plan` predicts it. */
+  replayKit(): ReplayKit {
+    if (this.kit) return this.kit;
+    const def = this.bundle('default');
+    const binary = path.join(this.tmp, 'replay');
+    const cc = spawnSync('cc', ['-O2', '-Wall', '-Wextra', '-o', binary, path.join(__dirname, 'replay.c')], { encoding: 'utf8' });
+    if (cc.status !== 0) throw new Error(`cc bench/replay.c failed: ${cc.stderr}`);
+    const trace = this.recordList(def);
+    const config = { ...loadBundle(def), noPivot: false };
+    const launch = planLaunch(config.namespaces, { relaunched: false, inUserNamespace: false }).relaunch;
+    const prop = launch.indexOf('--propagation');
+    if (launch[0] !== 'unshare' || prop < 0) throw new Error(`unexpected launcher ${launch.join(' ')}`);
+    // The replay's namespace starts private instead of unchanged: it cannot reach the host even if the list were wrong.
+    const launcher = [...launch.slice(0, prop + 1), 'private', ...launch.slice(prop + 2)];
+    this.kit = { binary, launcher, trace, plan: this.planList(def) };
+    return this.kit;
+  }
+
+  /** `mountkit plan --format json` of `bundle` as a list, or why there is none. */
+  planList(bundle: string): ListFile | string {
+    // stdin as the runs have it; stdout, where the plan goes, cannot be their /dev/null.
+    const r = spawnSync(process.execPath, [BIN, 'plan', '--format', 'json', '--bundle', bundle], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 256 << 20,
+    });
+    if (r.status !== 0) return `mountkit plan exited with ${r.status}: ${r.stderr.trim()}`;
+    const plan = JSON.parse(r.stdout) as PlanJson;
+    if (!plan.complete) return `the plan is not complete: ${plan.error?.message ?? 'no error given'}`;
+    const list = listFromPlan(plan);
+    const file = this.file('plan.txt');
+    writeFileSync(file, toReplayLines(list));
+    return { list, file };
+  }
+
+  pipelineVsReplay(): void {
+    console.log(`\n2. Pipeline vs the syscall floor: first syscall to execve, mountkit vs bench/replay.c (${this.opts.reps} rounds)`);
+    const def = this.bundle('default');
+    const { binary, launcher, trace, plan } = this.replayKit();
+    const windows: PipelineWindow[] = [];
+    const replays: ReplayTiming[] = [];
+    const planReplays: ReplayTiming[] = [];
+    const byOp = new Map<string, number[]>();
+    const replayOf = (list: ListFile, into: ReplayTiming[]) => () => {
+      const r = replayRun(binary, list.file, this.file('replay-out'), launcher);
+      into.push(r);
+      return r.ms;
+    };
+    interleave(
+      [
+        {
+          name: 'mountkit',
+          run: () => {
+            const run = tracedRun(def, this.file('timing'));
+            windows.push(pipelineWindow(run));
+            for (const [op, , ms] of portTimeByOp(run)) byOp.set(op, [...(byOp.get(op) ?? []), ms]);
+            return run.ms;
+          },
+        },
+        { name: 'replay', run: replayOf(trace, replays) },
+        ...(typeof plan === 'string' ? [] : [{ name: 'plan replay', run: replayOf(plan, planReplays) }]),
+      ],
+      this.opts.reps,
+      2,
+    );
+    const pick = (k: keyof PipelineWindow) => summarize(windows.map((w) => w[k]));
+    const mk = pick('windowMs');
+    const inPort = pick('inPortMs');
+    const jsBetween = summarize(windows.map((w) => w.windowMs - w.inPortMs));
+    const rp = summarize(replays.map((r) => r.windowMs));
+    const rpWhole = summarize(replays.map((r) => r.ms));
+    const pr = planReplays.length ? summarize(planReplays.map((r) => r.windowMs)) : undefined;
+    const mismatches = Math.max(...replays.map((r) => r.mismatches));
+    const traceCalls = trace.list.calls.length;
+    const effects = trace.list.calls.filter((c) => !QUERY_SYSCALLS.has(c.op));
+    table([
+      ['', 'median ms', 'p25', 'p75', 'calls'],
+      ['mountkit: first syscall -> execve', mk.median, mk.p25, mk.p75, String(traceCalls)],
+      ['  of which inside the port (koffi, Node fs)', inPort.median, inPort.p25, inPort.p75, ''],
+      ['  of which JavaScript between calls', jsBetween.median, jsBetween.p25, jsBetween.p75, ''],
+      ['replay.c of the recorded run: first syscall -> execve', rp.median, rp.p25, rp.p75, String(traceCalls)],
+      ...(pr && typeof plan !== 'string' ? [['replay.c of mountkit plan (effects only)', pr.median, pr.p25, pr.p75, String(plan.list.calls.length)]] : []),
+      ['replay.c whole run (unshare, replay, /bin/true)', rpWhole.median, rpWhole.p25, rpWhole.p75, ''],
+    ]);
+    console.log(`  replay of the recorded run: ${mismatches} calls with another outcome than in the run`);
+    console.log(`  target pipeline <= 1.5x replay: ${ratio(mk.median, rp.median)}x, ${verdict(mk.median / rp.median, 1.5)}`);
+    const timeline = { loadedMs: pick('loadedMs'), firstCallMs: pick('firstCallMs'), execMs: pick('execMs') };
+    console.log(
+      `  the relaunched process (median ms since it started): Node start-up to preload ${timeline.loadedMs.median},` +
+        ` first port call ${timeline.firstCallMs.median}, execve ${timeline.execMs.median}`,
+    );
+    const ops = [...byOp].map(([op, v]) => ({ op, ms: round(median(v)) })).sort((a, b) => b.ms - a.ms);
+    console.log(`  port time by op (median ms): ${ops.slice(0, 8).map((o) => `${o.op} ${o.ms}`).join(', ')}`);
+    let planVsRun: Record<string, unknown>;
+    if (typeof plan === 'string') {
+      console.log(`  mountkit plan: ${plan}`);
+      planVsRun = { error: plan };
+    } else {
+      const diverges = firstDifference(effects, plan.list.calls);
+      const where = diverges === undefined ? 'none' : `call ${diverges} (run: ${effects[diverges]?.op ?? 'end'}, plan: ${plan.list.calls[diverges]?.op ?? 'end'})`;
+      const { common, onlyA, onlyB } = compareLists(effects, plan.list.calls);
+      console.log(
+        `  mountkit plan vs the run's ${effects.length} effect calls: ${plan.list.calls.length} planned, ${common} in common,` +
+          ` ${onlyA} only in the run, ${onlyB} only in the plan; first difference: ${where}`,
+      );
+      planVsRun = { calls: plan.list.calls.length, runEffects: effects.length, common, onlyInRun: onlyA, onlyInPlan: onlyB, firstDifference: diverges ?? null, replayWindow: pr ?? null };
+    }
+    this.results.pipeline = {
+      mountkitWindow: mk,
+      inPort,
+      jsBetweenCalls: jsBetween,
+      replayWindow: rp,
+      replayWholeRun: rpWhole,
+      ratio: ratio(mk.median, rp.median),
+      calls: traceCalls,
+      replayMismatches: mismatches,
+      relaunchedProcess: timeline,
+      portTimeByOp: ops,
+      list: { format: LIST_FORMAT, source: trace.list.source, replayLauncher: launcher },
+      plan: planVsRun,
+    };
+  }
+
+  scaling(): void {
+    console.log(`\n3. Scaling (${this.opts.scaleReps} interleaved rounds each)`);
+    const kit = this.replayKit();
+    const perKind: Record<string, unknown> = {};
+    for (const [kind, edit] of [['tmpfs', extraTmpfs], ['bind', extraBinds]] as const) {
+      const rows: ScaleRow[] = [];
+      for (const n of SCALE_COUNTS) {
+        const dir = n === 0 ? this.bundle('default') : this.bundle(`${kind}-${n}`, edit(n));
+        const list = this.recordList(dir);
+        const windows: number[] = [];
+        const replays: ReplayTiming[] = [];
+        const byOp = new Map<string, { calls: number; ms: number[] }>();
+        const times = interleave(
+          [
+            { name: 'mountkit', run: () => mountkitRun(dir) },
+            { name: 'runc', run: () => runcRun(dir) },
+            {
+              name: 'traced',
+              run: () => {
+                const run = tracedRun(dir, this.file('timing'));
+                windows.push(pipelineWindow(run).windowMs);
+                for (const [op, calls, ms] of portTimeByOp(run)) byOp.set(op, { calls, ms: [...(byOp.get(op)?.ms ?? []), ms] });
+                return run.ms;
+              },
+            },
+            {
+              name: 'replay',
+              run: () => {
+                const r = replayRun(kit.binary, list.file, this.file('replay-out'), kit.launcher);
+                replays.push(r);
+                return r.ms;
+              },
+            },
+          ],
+          this.opts.scaleReps,
+        );
+        rows.push({
+          n,
+          mountkit: summarize(times.get('mountkit')!),
+          runc: summarize(times.get('runc')!),
+          replay: summarize(times.get('replay')!),
+          pipelineMs: round(median(windows)),
+          replayPipelineMs: round(median(replays.map((r) => r.windowMs))),
+          mountinfoReads: list.mountinfoReads,
+          replayMismatches: Math.max(...replays.map((r) => r.mismatches)),
+          portByOp: new Map([...byOp].map(([op, v]) => [op, { calls: v.calls, ms: median(v.ms) }])),
+        });
+      }
+      const [first, last] = [rows[0], rows[rows.length - 1]];
+      const perMountOps = [...last.portByOp]
+        .map(([op, v]) => {
+          const base = first.portByOp.get(op) ?? { calls: 0, ms: 0 };
+          return { op, calls: round((v.calls - base.calls) / last.n), us: round(((v.ms - base.ms) / last.n) * 1000) };
+        })
+        .filter((o) => o.calls > 0)
+        .sort((a, b) => b.us - a.us);
+      const per = (f: (r: ScaleRow) => number) => round(slope(rows.map((r) => ({ x: r.n, y: f(r) }))) * 1000);
+      const perMount = {
+        mountkit: per((r) => r.mountkit.median),
+        runc: per((r) => r.runc.median),
+        replay: per((r) => r.replay.median),
+        mountkitPipeline: per((r) => r.pipelineMs),
+        replayPipeline: per((r) => r.replayPipelineMs),
+      };
+      console.log(`  extra ${kind} mounts:`);
+      table([
+        ['extra mounts', 'mountkit ms', 'runc ms', 'replay ms', 'mountkit pipeline ms', 'replay pipeline ms', 'mountinfo reads'],
+        ...rows.map((r) => [String(r.n), r.mountkit.median, r.runc.median, r.replay.median, r.pipelineMs, r.replayPipelineMs, String(r.mountinfoReads)]),
+        ['us per extra mount', perMount.mountkit, perMount.runc, perMount.replay, perMount.mountkitPipeline, perMount.replayPipeline, ''],
+      ]);
+      console.log(`  target mountkit per mount <= 0.5x runc's: ${ratio(perMount.mountkit, perMount.runc)}x, ${verdict(perMount.mountkit / perMount.runc, 0.5)}`);
+      const callsPerMount = round(perMountOps.reduce((s, o) => s + o.calls, 0));
+      console.log(`  port calls per extra mount: ${callsPerMount}; ${perMountOps.map((o) => `${o.op} x${o.calls} ${o.us} us`).join(', ')}`);
+      const mismatches = Math.max(...rows.map((r) => r.replayMismatches));
+      if (mismatches) console.log(`  the replay saw ${mismatches} outcomes differing from the recorded run`);
+      perKind[kind] = { rows: rows.map(({ portByOp: _p, ...r }) => r), usPerMount: perMount, portCallsPerMount: perMountOps };
+    }
+
+    const hostNamespace = readlinkSync('/proc/self/ns/mnt');
+    const tableRows: (TableResult & { target: number })[] = [];
+    for (const size of TABLE_SIZES) {
+      const current = readFileSync('/proc/self/mountinfo', 'utf8').trim().split('\n').length;
+      const base = this.file('table');
+      mkdirSync(base);
+      const request = {
+        hostNamespace,
+        base,
+        // One tmpfs holds the others, so the table grows by mounts + 1.
+        mounts: Math.max(0, size - current - 1),
+        bundle: this.bundle('default'),
+        reps: this.opts.scaleReps,
+        traceFile: this.file('trace'),
+        replay: { binary: kit.binary, listFile: kit.trace.file, launcher: kit.launcher, outFile: this.file('replay-out') },
+      };
+      const r = spawnSync(
+        'unshare',
+        ['-m', '--propagation', 'private', process.execPath, '-r', TS_REGISTER, path.join(__dirname, 'mount-table-child.ts'), JSON.stringify(request)],
+        { encoding: 'utf8', timeout: 600_000 },
+      );
+      if (r.status !== 0) throw new Error(`mount-table-child failed (status ${r.status}): ${r.stderr}`);
+      tableRows.push({ target: size, ...(JSON.parse(r.stdout) as TableResult) });
+    }
+    const grow = (f: (r: TableResult) => number) => round(slope(tableRows.map((r) => ({ x: r.entries, y: f(r) }))) * 1000);
+    const perThousand = {
+      mountkit: grow((r) => r.mountkit.median),
+      runc: grow((r) => r.runc.median),
+      replay: grow((r) => r.replay.median),
+      mountkitPipeline: grow((r) => r.pipelineMs),
+      replayPipeline: grow((r) => r.replayPipelineMs),
+    };
+    console.log('  host mount table (built in a throwaway namespace; runs from inside it):');
+    table([
+      ['entries', 'mountkit ms', 'runc ms', 'replay ms', 'mountkit pipeline ms', 'replay pipeline ms', 'mountinfo reads'],
+      ...tableRows.map((r) => [String(r.entries), r.mountkit.median, r.runc.median, r.replay.median, r.pipelineMs, r.replayPipelineMs, String(r.mountinfoReads)]),
+      ['ms per 1000 entries', perThousand.mountkit, perThousand.runc, perThousand.replay, perThousand.mountkitPipeline, perThousand.replayPipeline, ''],
+    ]);
+    this.results.scaling = { extraMounts: perKind, hostTable: { rows: tableRows, msPer1000Entries: perThousand } };
+  }
+
+  whereTimeGoes(): void {
+    console.log('\n4. Where the time goes');
+    const profileDir = path.join(this.tmp, 'profiles');
+    mkdirSync(profileDir);
+    const def = this.bundle('default');
+    tracedRun(def, this.file('trace'), { profileDir });
+    const profiles = readdirSync(profileDir).map((f) => {
+      const summary = summarizeProfile(JSON.parse(readFileSync(path.join(profileDir, f), 'utf8')) as CpuProfile);
+      const role = f.startsWith('1-') ? 'relaunched process (pid 1: loads plugins, runs the pipeline)' : 'first process (parses, checks, relaunches)';
+      return { role, ...summary };
+    });
+    for (const p of profiles.sort((a, b) => a.role.localeCompare(b.role))) {
+      console.log(`  CPU profile, ${p.role}: ${p.totalMs} ms from the preload to execve/exit`);
+      const list = (r: Record<string, number>) => Object.entries(r).slice(0, 8).map(([k, v]) => `${k} ${v}`).join(', ');
+      console.log(`    self ms by category: ${list(p.self)}`);
+      console.log(`    inclusive ms: ${list(p.inclusive)}`);
+      console.log(`    hottest functions (self ms): ${p.top.slice(0, 5).map((t) => `${t.fn} ${t.ms} (${t.where})`).join('; ')}`);
+    }
+    const requires = requireTimings(5);
+    console.log('  require() in a fresh Node (median of 5, ms):');
+    table(requires.map((r) => [r.name, r.ms]));
+    this.results.whereTimeGoes = { profiles, requireMs: requires };
+  }
+}
+
+function machine(): Record<string, unknown> {
+  const runc = spawnSync('runc', ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0] ?? '';
+  return { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, node: process.version, kernel: os.release(), runc };
+}
+
+function main(): number {
+  const opts = parseOptions(process.argv.slice(2));
+  const missing = missingTools();
+  if (missing.length) {
+    console.error(`bench: needs ${missing.join(', ')}`);
+    return 2;
+  }
+  const hostMounts = readFileSync('/proc/self/mountinfo', 'utf8');
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'mountkit-bench-'));
+  const cleanup = () => {
+    sweepRunc();
+    rmSync(tmp, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+  const started = Date.now();
+  const results: Record<string, unknown> = {};
+  let status = 0;
+  try {
+    const bench = new Bench(tmp, opts, results);
+    if (opts.only.has(1)) bench.wholeRun();
+    if (opts.only.has(2)) bench.pipelineVsReplay();
+    if (opts.only.has(3)) bench.scaling();
+    if (opts.only.has(4)) bench.whereTimeGoes();
+  } catch (err) {
+    console.error(`bench: ${(err as Error).stack ?? String(err)}`);
+    results.error = String((err as Error).message ?? err);
+    status = 1;
+  } finally {
+    cleanup();
+  }
+  if (readFileSync('/proc/self/mountinfo', 'utf8') !== hostMounts) {
+    console.error('bench: the host mount table changed during the run');
+    status = 1;
+  }
+  const seconds = Math.round((Date.now() - started) / 1000);
+  writeFileSync(RESULTS, JSON.stringify({ date: new Date().toISOString(), seconds, machine: machine(), options: { ...opts, only: [...opts.only] }, ...results }, null, 2) + '\n');
+  console.log(`\nbench: ${seconds} s; results in ${path.relative(process.cwd(), RESULTS)}`);
+  return status;
+}
+
+process.exitCode = main();

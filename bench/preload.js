@@ -1,0 +1,101 @@
+'use strict';
+/**
+ * Bench-only preload (`node -r bench/preload.js bin/mountkit.js run ...`): the real CLI
+ * runs unchanged and nothing in src/ knows about timing. Node forwards `-r` to the
+ * process mountkit relaunches itself as (process.execArgv), where the pipeline runs.
+ * Files are opened here, before any namespace or jail change, and written with
+ * write(2) just before the execve(2) call (or at exit when there is none): after the
+ * jail their paths are out of reach, after execve nothing is left to write them.
+ *
+ * MOUNTKIT_BENCH_TRACE=FILE  wraps every method of the compiled LinuxSyscalls in place
+ *   and appends one JSON line: { pid, loadedMs, execMs, calls: [[op, startNs, endNs,
+ *   args?, ret?, errno?], ...] }; ns from process.hrtime.bigint() (CLOCK_MONOTONIC) as
+ *   hex strings, loadedMs and execMs from performance.now() (ms since the process
+ *   started) when this preload ran and at the execve.
+ * MOUNTKIT_BENCH_ARGS=1  also keeps each call's arguments, its result when a number
+ *   (a descriptor) and the error code it failed with: a syscall-list run, not a timed one.
+ * MOUNTKIT_BENCH_PROFILE=DIR  writes DIR/PID-TIME.cpuprofile: a V8 CPU profile (100 us
+ *   sampling) from this preload to the execve or exit.
+ */
+const fs = require('fs');
+const path = require('path');
+
+const loadedMs = performance.now();
+const flushers = [];
+let flushed = false;
+const flush = () => {
+  if (flushed) return;
+  flushed = true;
+  for (const f of flushers) f();
+};
+process.on('exit', flush);
+
+const profileDir = process.env.MOUNTKIT_BENCH_PROFILE;
+if (profileDir) {
+  const fd = fs.openSync(path.join(profileDir, `${process.pid}-${Date.now()}.cpuprofile`), 'w');
+  const inspector = require('inspector');
+  const session = new inspector.Session();
+  session.connect();
+  // The in-process inspector session answers synchronously, inside post().
+  session.post('Profiler.enable');
+  session.post('Profiler.setSamplingInterval', { interval: 100 });
+  session.post('Profiler.start');
+  flushers.push(() =>
+    session.post('Profiler.stop', (err, result) => {
+      if (!err) fs.writeSync(fd, JSON.stringify(result.profile));
+    }),
+  );
+}
+
+const traceFile = process.env.MOUNTKIT_BENCH_TRACE;
+const withArgs = process.env.MOUNTKIT_BENCH_ARGS === '1';
+const calls = [];
+if (traceFile) {
+  const fd = fs.openSync(traceFile, 'a');
+  const hex = (_k, v) => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);
+  flushers.unshift(() => {
+    if (calls.length) fs.writeSync(fd, JSON.stringify({ pid: process.pid, loadedMs, execMs: performance.now(), calls }, hex) + '\n');
+  });
+}
+
+/** Wraps the port's methods: every call is timed when tracing; execve flushes first. */
+function wrap(proto) {
+  for (const op of Object.getOwnPropertyNames(proto)) {
+    const original = proto[op];
+    if (op === 'constructor' || typeof original !== 'function') continue;
+    if (!traceFile && op !== 'execve') continue;
+    proto[op] = function (...args) {
+      const entry = [op, process.hrtime.bigint(), 0n];
+      if (traceFile) calls.push(entry);
+      if (withArgs) entry.push(args);
+      if (op === 'execve') flush();
+      try {
+        const ret = original.apply(this, args);
+        entry[2] = process.hrtime.bigint();
+        if (withArgs) entry.push(typeof ret === 'number' ? ret : null);
+        return ret;
+      } catch (err) {
+        entry[2] = process.hrtime.bigint();
+        if (withArgs) entry.push(null, err && typeof err.code === 'string' ? err.code : String(err));
+        throw err;
+      }
+    };
+  }
+}
+
+// The port module is wrapped when mountkit itself first loads it, so that what loads
+// when, and what it costs, stays mountkit's own.
+if (traceFile || profileDir) {
+  const Module = require('module');
+  const portFile = path.join(__dirname, '..', 'dist', 'core', 'syscalls', 'linux.js');
+  const load = Module._load;
+  Module._load = function (...args) {
+    const exports = load.apply(this, args);
+    const loaded = require.cache[portFile];
+    if (loaded && loaded.loaded) {
+      Module._load = load;
+      wrap(loaded.exports.LinuxSyscalls.prototype);
+    }
+    return exports;
+  };
+}

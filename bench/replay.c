@@ -1,0 +1,439 @@
+/*
+ * The syscall floor: replays a list of syscall-port calls (the line format written by
+ * bench/syscall-list.ts) with plain libc and syscall(2), then execve(2)s like mountkit's
+ * last call. It runs in the namespaces mountkit's relaunch makes (the harness starts it
+ * under unshare(1)), so the list does the same work in the same place.
+ *
+ * Usage: replay LIST OUT
+ *   LIST  one call per line: OP TAB EXPECT {TAB FIELD}
+ *         EXPECT: "ok", "ok:N" (returned descriptor N), "err:N" (failed with errno N),
+ *                 "?" (not known: not checked)
+ *         FIELD:  "-" null, '"' + string (\\ \t \n escaped), or a number (decimal or 0x hex);
+ *                 a list is its length followed by its items.
+ *   OUT   opened before the first call; just before execve one line is written to it:
+ *         "START_NS EXEC_NS CALLS MISMATCHES" (CLOCK_MONOTONIC, as Node's process.hrtime).
+ *
+ * Every call is made whatever the previous ones returned; a result that differs from
+ * EXPECT counts as a mismatch and the first few are described on stderr. Descriptors a
+ * call returned in the recorded run are mapped to the ones this process got, in
+ * descriptor arguments and in /proc/self/fd/N paths.
+ *
+ * Build: cc -O2 -o replay replay.c (the harness does this at bench time).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <sys/xattr.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Syscalls glibc 2.36 has no wrapper for; since 5.x one number on every architecture
+ * (include/uapi/asm-generic/unistd.h). pivot_root has SYS_pivot_root. */
+#define NR_close_range 436
+#define NR_openat2 437
+#define NR_mount_setattr 442
+/* close_range(2) flag, include/uapi/linux/close_range.h */
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+/* Descriptors up to this number are mapped from the recorded run; above, used as given. */
+#define MAX_FD 65536
+
+struct open_how_arg { uint64_t flags, mode, resolve; };
+struct mount_attr_arg { uint64_t attr_set, attr_clr, propagation, userns_fd; };
+
+struct call {
+    char *op;
+    char *expect;
+    char **f;
+    int n;
+};
+
+static int fd_map[MAX_FD];
+static int mismatches;
+
+static void die(const char *what) {
+    fprintf(stderr, "replay: %s\n", what);
+    exit(2);
+}
+
+static uint64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static char *read_all(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) die("cannot open the list");
+    size_t cap = 1 << 16, len = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += got;
+        if (cap - len < 2) buf = realloc(buf, cap *= 2);
+    }
+    if (!buf) die("out of memory");
+    fclose(f);
+    buf[len] = '\0';
+    return buf;
+}
+
+/* Undoes the \\ \t \n escapes of a string field in place. */
+static char *unescape(char *s) {
+    char *r = s, *w = s;
+    for (; *r; r++) {
+        if (*r == '\\' && r[1]) {
+            r++;
+            *w++ = *r == 't' ? '\t' : *r == 'n' ? '\n' : *r;
+        } else {
+            *w++ = *r;
+        }
+    }
+    *w = '\0';
+    return s;
+}
+
+static struct call *parse(char *text, int *count) {
+    int cap = 256, n = 0;
+    struct call *calls = malloc(sizeof *calls * cap);
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        if (n == cap) calls = realloc(calls, sizeof *calls * (cap *= 2));
+        if (!calls) die("out of memory");
+        struct call *c = &calls[n++];
+        int fcap = 8;
+        c->f = malloc(sizeof *c->f * fcap);
+        c->n = 0;
+        char *save = line;
+        c->op = strsep(&save, "\t");
+        c->expect = strsep(&save, "\t");
+        if (!c->expect) die("a line without EXPECT");
+        char *field;
+        while ((field = strsep(&save, "\t")) != NULL) {
+            if (c->n == fcap) c->f = realloc(c->f, sizeof *c->f * (fcap *= 2));
+            if (!c->f) die("out of memory");
+            c->f[c->n++] = field[0] == '"' ? unescape(field + 1) : field;
+        }
+    }
+    *count = n;
+    return calls;
+}
+
+/* Field accessors: a cursor over one call's fields. */
+struct cur { struct call *c; int i; };
+
+static const char *field(struct cur *k) {
+    if (k->i >= k->c->n) die("missing field");
+    const char *f = k->c->f[k->i++];
+    return strcmp(f, "-") == 0 ? NULL : f;
+}
+
+/*
+ * A string argument; a descriptor's magic link (/proc/self/fd/N, /proc/thread-self/fd/N,
+ * proc(5)) names the descriptor this process got where the recorded run got N.
+ */
+static const char *str(struct cur *k) {
+    static const char *const prefixes[] = { "/proc/self/fd/", "/proc/thread-self/fd/" };
+    static char ring[4][4096];
+    static int next;
+    const char *f = field(k);
+    for (size_t p = 0; f && p < sizeof prefixes / sizeof *prefixes; p++) {
+        size_t len = strlen(prefixes[p]);
+        if (strncmp(f, prefixes[p], len) != 0) continue;
+        char *end;
+        long n = strtol(f + len, &end, 10);
+        if (end == f + len || n < 0 || n >= MAX_FD || fd_map[n] < 0) return f;
+        char *out = ring[next++ % 4];
+        snprintf(out, sizeof ring[0], "%s%d%s", prefixes[p], fd_map[n], end);
+        return out;
+    }
+    return f;
+}
+
+static long long num(struct cur *k) {
+    const char *f = field(k);
+    if (!f) die("a null number");
+    return strtoll(f, NULL, 0);
+}
+
+static unsigned long long u64(struct cur *k) {
+    const char *f = field(k);
+    if (!f) die("a null number");
+    return strtoull(f, NULL, 0);
+}
+
+/* A list of strings, NULL-terminated, for execve. */
+static char **strs(struct cur *k) {
+    long long n = num(k);
+    char **v = calloc((size_t)n + 1, sizeof *v);
+    if (!v) die("out of memory");
+    for (long long i = 0; i < n; i++) v[i] = (char *)str(k);
+    return v;
+}
+
+static int fd(struct cur *k) {
+    long long f = num(k);
+    return f >= 0 && f < MAX_FD && fd_map[f] >= 0 ? fd_map[f] : (int)f;
+}
+
+static long read_file(const char *path) {
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0) return -1;
+    char buf[65536];
+    ssize_t r;
+    while ((r = read(f, buf, sizeof buf)) > 0) {}
+    close(f);
+    return r < 0 ? -1 : 0;
+}
+
+static long write_file(const char *path, const char *data, mode_t mode) {
+    int f = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (f < 0) return -1;
+    ssize_t r = write(f, data, strlen(data));
+    close(f);
+    return r < 0 ? -1 : 0;
+}
+
+static long copy_file(const char *from, const char *to) {
+    int in = open(from, O_RDONLY | O_CLOEXEC);
+    if (in < 0) return -1;
+    int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (out < 0) {
+        close(in);
+        return -1;
+    }
+    char buf[65536];
+    ssize_t r;
+    while ((r = read(in, buf, sizeof buf)) > 0 && write(out, buf, (size_t)r) == r) {}
+    close(in);
+    close(out);
+    return r < 0 ? -1 : 0;
+}
+
+static long read_dir(const char *path) {
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    while (readdir(d)) {}
+    closedir(d);
+    return 0;
+}
+
+static long set_groups(struct cur *k) {
+    long long n = num(k);
+    gid_t *g = calloc((size_t)n + 1, sizeof *g);
+    if (!g) die("out of memory");
+    for (long long i = 0; i < n; i++) g[i] = (gid_t)num(k);
+    long r = setgroups((size_t)n, g);
+    free(g);
+    return r;
+}
+
+/* Makes one call; returns its result (-1 with errno set on failure). */
+static long replay(struct call *c, FILE *out, uint64_t start, int total) {
+    struct cur k = { c, 0 };
+    const char *op = c->op;
+    struct stat st;
+    struct statfs sfs;
+    char link[4096];
+    if (!strcmp(op, "mount")) {
+        const char *src = str(&k), *target = str(&k), *fstype = str(&k);
+        unsigned long flags = u64(&k);
+        return mount(src, target, fstype, flags, str(&k));
+    }
+    if (!strcmp(op, "umount2")) {
+        const char *target = str(&k);
+        return umount2(target, (int)num(&k));
+    }
+    if (!strcmp(op, "mountSetattr")) {
+        int dirfd = fd(&k);
+        const char *path = str(&k);
+        unsigned int at = (unsigned int)num(&k);
+        struct mount_attr_arg attr = { 0, 0, 0, 0 };
+        attr.attr_set = u64(&k);
+        attr.attr_clr = u64(&k);
+        attr.propagation = u64(&k);
+        return syscall(NR_mount_setattr, dirfd, path, at, &attr, sizeof attr);
+    }
+    if (!strcmp(op, "pivotRoot")) {
+        const char *new_root = str(&k);
+        return syscall(SYS_pivot_root, new_root, str(&k));
+    }
+    if (!strcmp(op, "mknod")) {
+        const char *path = str(&k);
+        mode_t mode = (mode_t)num(&k);
+        return mknod(path, mode, (dev_t)u64(&k));
+    }
+    if (!strcmp(op, "mknodat")) {
+        int dirfd = fd(&k);
+        const char *path = str(&k);
+        mode_t mode = (mode_t)num(&k);
+        return mknodat(dirfd, path, mode, (dev_t)u64(&k));
+    }
+    if (!strcmp(op, "fchownat")) {
+        int dirfd = fd(&k);
+        const char *path = str(&k);
+        uid_t uid = (uid_t)num(&k);
+        gid_t gid = (gid_t)num(&k);
+        return fchownat(dirfd, path, uid, gid, (int)num(&k));
+    }
+    if (!strcmp(op, "chown") || !strcmp(op, "lchown")) {
+        const char *path = str(&k);
+        uid_t uid = (uid_t)num(&k);
+        gid_t gid = (gid_t)num(&k);
+        return op[0] == 'c' ? chown(path, uid, gid) : lchown(path, uid, gid);
+    }
+    if (!strcmp(op, "chmod")) {
+        const char *path = str(&k);
+        return chmod(path, (mode_t)num(&k));
+    }
+    if (!strcmp(op, "chdir")) return chdir(str(&k));
+    if (!strcmp(op, "fchdir")) return fchdir(fd(&k));
+    if (!strcmp(op, "chroot")) return chroot(str(&k));
+    if (!strcmp(op, "umask")) return umask((mode_t)num(&k));
+    if (!strcmp(op, "open")) {
+        const char *path = str(&k);
+        int flags = (int)num(&k);
+        return open(path, flags, (mode_t)num(&k));
+    }
+    if (!strcmp(op, "openat")) {
+        int dirfd = fd(&k);
+        const char *path = str(&k);
+        int flags = (int)num(&k);
+        return openat(dirfd, path, flags, (mode_t)num(&k));
+    }
+    if (!strcmp(op, "openat2")) {
+        int dirfd = fd(&k);
+        const char *path = str(&k);
+        struct open_how_arg how = { 0, 0, 0 };
+        how.flags = (uint64_t)num(&k);
+        how.mode = (uint64_t)num(&k);
+        how.resolve = u64(&k);
+        return syscall(NR_openat2, dirfd, path, &how, sizeof how);
+    }
+    if (!strcmp(op, "close")) return close(fd(&k));
+    if (!strcmp(op, "dup3")) {
+        int oldfd = fd(&k), newfd = fd(&k);
+        return dup3(oldfd, newfd, (int)num(&k));
+    }
+    if (!strcmp(op, "stat")) return stat(str(&k), &st);
+    if (!strcmp(op, "lstat")) return lstat(str(&k), &st);
+    if (!strcmp(op, "fstat")) return fstat(fd(&k), &st);
+    if (!strcmp(op, "mkdir")) {
+        const char *path = str(&k);
+        return mkdir(path, (mode_t)num(&k));
+    }
+    if (!strcmp(op, "mkdirat")) {
+        int dirfd = fd(&k);
+        const char *path = str(&k);
+        return mkdirat(dirfd, path, (mode_t)num(&k));
+    }
+    if (!strcmp(op, "fstatfs")) return fstatfs(fd(&k), &sfs);
+    if (!strcmp(op, "unlinkat")) {
+        int dirfd = fd(&k);
+        const char *path = str(&k);
+        return unlinkat(dirfd, path, (int)num(&k));
+    }
+    if (!strcmp(op, "symlinkat")) {
+        const char *target = str(&k);
+        int dirfd = fd(&k);
+        return symlinkat(target, dirfd, str(&k));
+    }
+    if (!strcmp(op, "readlinkat")) {
+        int dirfd = fd(&k);
+        return readlinkat(dirfd, str(&k), link, sizeof link);
+    }
+    if (!strcmp(op, "rmdir")) return rmdir(str(&k));
+    if (!strcmp(op, "unlink")) return unlink(str(&k));
+    if (!strcmp(op, "symlink")) {
+        const char *target = str(&k);
+        return symlink(target, str(&k));
+    }
+    if (!strcmp(op, "readlink")) return readlink(str(&k), link, sizeof link);
+    if (!strcmp(op, "readdir")) return read_dir(str(&k));
+    if (!strcmp(op, "readFile")) return read_file(str(&k));
+    if (!strcmp(op, "writeFile")) {
+        const char *path = str(&k), *data = str(&k);
+        return write_file(path, data, k.i < c->n ? (mode_t)num(&k) : 0666);
+    }
+    if (!strcmp(op, "copyFile")) {
+        const char *from = str(&k);
+        return copy_file(from, str(&k));
+    }
+    if (!strcmp(op, "lsetxattr")) {
+        const char *path = str(&k), *name = str(&k), *value = str(&k);
+        return lsetxattr(path, name, value, strlen(value), 0);
+    }
+    if (!strcmp(op, "unshare")) return unshare((int)num(&k));
+    if (!strcmp(op, "cloexecFrom")) return syscall(NR_close_range, (unsigned int)num(&k), ~0U, CLOSE_RANGE_CLOEXEC);
+    if (!strcmp(op, "sethostname")) {
+        const char *name = str(&k);
+        return sethostname(name, strlen(name));
+    }
+    if (!strcmp(op, "setdomainname")) {
+        const char *name = str(&k);
+        return setdomainname(name, strlen(name));
+    }
+    if (!strcmp(op, "setgroups")) return set_groups(&k);
+    if (!strcmp(op, "setgid")) return setgid((gid_t)num(&k));
+    if (!strcmp(op, "setuid")) return setuid((uid_t)num(&k));
+    if (!strcmp(op, "setns")) {
+        int nsfd = fd(&k);
+        return setns(nsfd, (int)num(&k));
+    }
+    if (!strcmp(op, "sleep")) {
+        long long ms = num(&k);
+        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+        return nanosleep(&ts, NULL);
+    }
+    if (!strcmp(op, "execve")) {
+        const char *path = str(&k);
+        char **argv = strs(&k), **envp = strs(&k);
+        fprintf(out, "%llu %llu %d %d\n", (unsigned long long)start, (unsigned long long)now_ns(), total, mismatches);
+        fclose(out);
+        return execve(path, argv, envp);
+    }
+    fprintf(stderr, "replay: cannot replay %s\n", op);
+    exit(2);
+}
+
+/* Compares the outcome with EXPECT; remembers descriptors the recorded run got. */
+static void check(struct call *c, int index, long ret, int err) {
+    const char *e = c->expect;
+    if (!strncmp(e, "ok", 2)) {
+        if (e[2] == ':' && ret >= 0) {
+            long long recorded = strtoll(e + 3, NULL, 10);
+            if (recorded >= 0 && recorded < MAX_FD) fd_map[recorded] = (int)ret;
+        }
+        if (ret >= 0) return;
+    } else if (e[0] == '?' || (ret < 0 && err == atoi(e + 4))) {
+        return;
+    }
+    if (mismatches++ < 5)
+        fprintf(stderr, "replay: call %d %s: expected %s, got %s\n", index, c->op, e, ret < 0 ? strerror(err) : "success");
+}
+
+int main(int argc, char **argv) {
+    if (argc != 3) die("usage: replay LIST OUT");
+    for (int i = 0; i < MAX_FD; i++) fd_map[i] = -1;
+    int n;
+    struct call *calls = parse(read_all(argv[1]), &n);
+    FILE *out = fopen(argv[2], "a");
+    if (!out) die("cannot open OUT");
+    uint64_t start = now_ns();
+    for (int i = 0; i < n; i++) {
+        errno = 0;
+        long ret = replay(&calls[i], out, start, n);
+        check(&calls[i], i, ret, errno);
+    }
+    fprintf(stderr, "replay: the list ended without an execve that worked\n");
+    return 127;
+}

@@ -1,0 +1,130 @@
+/**
+ * How each contender runs once: mountkit's CLI (plain or under the bench preload),
+ * `runc run`, `node -e 0`, and the C replay under the namespaces mountkit's relaunch makes.
+ */
+import { spawnSync } from 'child_process';
+import { readFileSync, rmSync } from 'fs';
+import * as path from 'path';
+import { REPO } from './bundles';
+import { timeRun } from './measure';
+import type { TraceCall, TraceRecord } from './syscall-list';
+
+export const BIN = path.join(REPO, 'bin', 'mountkit.js');
+export const PRELOAD = path.join(__dirname, 'preload.js');
+/** Prefix of every runc container id the bench makes; sweepRunc removes what is left. */
+export const RUNC_PREFIX = `mountkit-bench-${process.pid}-`;
+
+function ok<T extends { status: number | null; stderr: string }>(what: string, r: T): T {
+  if (r.status !== 0) throw new Error(`${what} failed (status ${r.status}): ${r.stderr.trim()}`);
+  return r;
+}
+
+export function nodeFloor(): number {
+  return ok('node -e 0', timeRun([process.execPath, '-e', '0'])).ms;
+}
+
+export function mountkitRun(bundle: string): number {
+  return ok('mountkit run', timeRun([process.execPath, BIN, 'run', '--bundle', bundle])).ms;
+}
+
+let serial = 0;
+
+/** `runc run` in the foreground: runc deletes the container when its process exits. */
+export function runcRun(bundle: string): number {
+  const id = `${RUNC_PREFIX}${serial++}`;
+  const r = timeRun(['runc', 'run', '--bundle', bundle, id]);
+  if (r.status !== 0) spawnSync('runc', ['delete', '--force', id]);
+  return ok('runc run', r).ms;
+}
+
+/** Deletes any container this bench left behind (a run that was interrupted). */
+export function sweepRunc(): void {
+  const r = spawnSync('runc', ['list', '-q'], { encoding: 'utf8' });
+  for (const id of (r.stdout ?? '').split('\n')) {
+    if (id.startsWith(RUNC_PREFIX)) spawnSync('runc', ['delete', '--force', id]);
+  }
+}
+
+export interface TracedRun {
+  ms: number;
+  /** The record of the process that made the execve (the relaunched one), then the others'. */
+  records: TraceRecord[];
+}
+
+/** A mountkit run under the preload; `args` keeps every call's arguments (a list run). */
+export function tracedRun(bundle: string, traceFile: string, opts: { args?: boolean; profileDir?: string } = {}): TracedRun {
+  rmSync(traceFile, { force: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, MOUNTKIT_BENCH_TRACE: traceFile };
+  if (opts.args) env.MOUNTKIT_BENCH_ARGS = '1';
+  if (opts.profileDir) env.MOUNTKIT_BENCH_PROFILE = opts.profileDir;
+  const r = ok('mountkit run (traced)', timeRun([process.execPath, '-r', PRELOAD, BIN, 'run', '--bundle', bundle], env));
+  const records = readFileSync(traceFile, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as TraceRecord);
+  rmSync(traceFile, { force: true });
+  const execs = records.filter(endsInExecve);
+  if (execs.length !== 1) throw new Error(`expected one traced process to execve, got ${execs.length}`);
+  return { ms: r.ms, records: [...execs, ...records.filter((rec) => !endsInExecve(rec))] };
+}
+
+function endsInExecve(rec: TraceRecord): boolean {
+  return rec.calls.length > 0 && rec.calls[rec.calls.length - 1][0] === 'execve';
+}
+
+const ns = (hex: string) => Number(BigInt(hex));
+
+export interface PipelineWindow {
+  /** First port call to the execve call, in the process that made the execve. */
+  windowMs: number;
+  /** Time spent inside port methods in that window (the rest is JavaScript between calls). */
+  inPortMs: number;
+  /** ms since that process started: preload ran (Node's own start-up), first call, execve. */
+  loadedMs: number;
+  firstCallMs: number;
+  execMs: number;
+  calls: number;
+}
+
+export function pipelineWindow(run: TracedRun): PipelineWindow {
+  const rec = run.records[0];
+  const calls = rec.calls;
+  const windowMs = (ns(calls[calls.length - 1][1]) - ns(calls[0][1])) / 1e6;
+  const inPortMs = calls.slice(0, -1).reduce((s, c) => s + ns(c[2]) - ns(c[1]), 0) / 1e6;
+  return { windowMs, inPortMs, loadedMs: rec.loadedMs, firstCallMs: rec.execMs - windowMs, execMs: rec.execMs, calls: calls.length };
+}
+
+/** Time inside the port per op over a run's executing process: [op, calls, ms]. */
+export function portTimeByOp(run: TracedRun): [string, number, number][] {
+  const by = new Map<string, [number, number]>();
+  for (const [op, start, end] of run.records[0].calls.slice(0, -1) as TraceCall[]) {
+    const e = by.get(op) ?? [0, 0];
+    by.set(op, [e[0] + 1, e[1] + (ns(end) - ns(start)) / 1e6]);
+  }
+  return [...by].map(([op, [n, ms]]) => [op, n, ms] as [string, number, number]).sort((a, b) => b[2] - a[2]);
+}
+
+/** readFile calls of a mountinfo file in every process of a run traced with args. */
+export function mountinfoReads(run: TracedRun): number {
+  return run.records
+    .flatMap((r) => r.calls)
+    .filter(([op, , , args]) => op === 'readFile' && typeof args?.[0] === 'string' && args[0].endsWith('/mountinfo')).length;
+}
+
+export interface ReplayTiming {
+  /** First replayed call to the execve call. */
+  windowMs: number;
+  /** The whole process tree (unshare, replay, /bin/true) as seen from here. */
+  ms: number;
+  calls: number;
+  mismatches: number;
+}
+
+/** One replay of `list` (replay.c's line format) under `launcher` (unshare(1) argv ending in --). */
+export function replayRun(binary: string, list: string, outFile: string, launcher: readonly string[]): ReplayTiming {
+  rmSync(outFile, { force: true });
+  const r = ok('replay', timeRun([...launcher, binary, list, outFile]));
+  const [start, exec, calls, mismatches] = readFileSync(outFile, 'utf8').trim().split(' ').map(Number);
+  rmSync(outFile, { force: true });
+  return { windowMs: (exec - start) / 1e6, ms: r.ms, calls, mismatches };
+}

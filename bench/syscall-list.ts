@@ -1,0 +1,176 @@
+/**
+ * The syscall list a run makes, in one JSON schema whatever produced it, and its
+ * conversion to the line format bench/replay.c reads.
+ *
+ * Schema (`mountkit-syscalls/1`): `calls` is an array of records exactly as
+ * FakeSyscalls records them (`{ op: 'mkdir', path: '/rootfs/dev', mode: 493 }`), bigints
+ * as "0x..." hex strings, each with its outcome when the source knows it: `ret` (a
+ * descriptor the call returned) and `errno` (the error code it failed with).
+ * Sources: `trace`, recorded from a real run by bench/preload.js (every call, outcomes
+ * known), and `plan`, from `mountkit plan --format json` (the calls that change state,
+ * descriptors known, failures not).
+ */
+import type { PlanJson } from '../src/core/plan';
+import { errnoNumber } from '../src/core/errors';
+import type { SyscallArgs } from '../src/core/syscalls/fake';
+import type { SyscallName } from '../src/core/syscalls/types';
+
+export const LIST_FORMAT = 'mountkit-syscalls/1';
+
+export type ListedCall = { op: SyscallName; ret?: number; errno?: string } & Record<string, unknown>;
+
+export interface SyscallList {
+  format: typeof LIST_FORMAT;
+  source: 'trace' | 'plan';
+  /** True when every call carries its outcome: no `errno` means it succeeded. */
+  outcomes: boolean;
+  calls: ListedCall[];
+}
+
+/** The port's parameter names per method, in parameter order (the positional order of a call). */
+export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallArgs[K])[] } = {
+  mount: ['source', 'target', 'fstype', 'flags', 'data'],
+  umount2: ['target', 'flags'],
+  mountSetattr: ['dirfd', 'path', 'atFlags', 'attrSet', 'attrClr', 'propagation'],
+  pivotRoot: ['newRoot', 'putOld'],
+  mknod: ['path', 'mode', 'dev'],
+  mknodat: ['dirfd', 'path', 'mode', 'dev'],
+  fchownat: ['dirfd', 'path', 'uid', 'gid', 'flags'],
+  chown: ['path', 'uid', 'gid'],
+  lchown: ['path', 'uid', 'gid'],
+  chmod: ['path', 'mode'],
+  chdir: ['path'],
+  fchdir: ['fd'],
+  chroot: ['path'],
+  umask: ['mask'],
+  open: ['path', 'flags', 'mode'],
+  openat: ['dirfd', 'path', 'flags', 'mode'],
+  openat2: ['dirfd', 'path', 'flags', 'mode', 'resolve'],
+  close: ['fd'],
+  dup3: ['oldfd', 'newfd', 'flags'],
+  stat: ['path'],
+  lstat: ['path'],
+  fstat: ['fd'],
+  fstatfs: ['fd'],
+  mkdir: ['path', 'mode'],
+  mkdirat: ['dirfd', 'path', 'mode'],
+  rmdir: ['path'],
+  unlink: ['path'],
+  unlinkat: ['dirfd', 'path', 'flags'],
+  symlink: ['target', 'linkPath'],
+  symlinkat: ['target', 'dirfd', 'linkPath'],
+  readlink: ['path'],
+  readlinkat: ['dirfd', 'path'],
+  readdir: ['path'],
+  readFile: ['path'],
+  writeFile: ['path', 'data', 'mode'],
+  copyFile: ['source', 'dest'],
+  lsetxattr: ['path', 'name', 'value'],
+  unshare: ['flags'],
+  cloexecFrom: ['first'],
+  sethostname: ['name'],
+  setdomainname: ['name'],
+  setgroups: ['gids'],
+  setgid: ['gid'],
+  setuid: ['uid'],
+  setns: ['fd', 'nstype'],
+  execve: ['path', 'argv', 'envp'],
+  runCommand: ['cmd'],
+  sleep: ['ms'],
+};
+
+/** One trace call as the preload writes it: [op, startNs, endNs, args?, ret?, errno?]. */
+export type TraceCall = [SyscallName, string, string, unknown[]?, (number | null)?, string?];
+
+export interface TraceRecord {
+  pid: number;
+  /** performance.now() when the preload ran and at the execve: ms since the process started. */
+  loadedMs: number;
+  execMs: number;
+  calls: TraceCall[];
+}
+
+/** A trace written with MOUNTKIT_BENCH_ARGS=1, as a syscall list. */
+export function listFromTrace(trace: TraceRecord): SyscallList {
+  const calls = trace.calls.map(([op, , , args = [], ret, errno]) => {
+    const call: ListedCall = { op };
+    ARG_NAMES[op].forEach((name, i) => {
+      if (i < args.length) call[name as string] = args[i];
+    });
+    if (typeof ret === 'number') call.ret = ret;
+    if (errno !== undefined) call.errno = errno;
+    return call;
+  });
+  return { format: LIST_FORMAT, source: 'trace', outcomes: true, calls };
+}
+
+/** `mountkit plan --format json` as a syscall list: its relaunch record is left out (the replay runs under the launcher). */
+export function listFromPlan(plan: PlanJson): SyscallList {
+  const calls = plan.calls
+    .filter((c) => c.op !== 'relaunch')
+    .map((c) => ({ op: c.op as SyscallName, ...c.args, ...(c.result === undefined ? {} : { ret: c.result }) }) as ListedCall);
+  return { format: LIST_FORMAT, source: 'plan', outcomes: false, calls };
+}
+
+/** Arguments that hold a descriptor; its number differs from run to run. */
+const FD_ARGS: ReadonlySet<string> = new Set(['fd', 'dirfd', 'oldfd', 'newfd']);
+
+/** A call without its outcome and with descriptor numbers blanked, for comparing two runs. */
+function callKey({ ret: _r, errno: _e, ...call }: ListedCall): string {
+  return JSON.stringify(call, (key, value: unknown) => {
+    if (FD_ARGS.has(key) && typeof value === 'number' && value >= 0) return '*';
+    return typeof value === 'string' ? value.replace(/^\/proc\/(self|thread-self)\/fd\/\d+/, '/proc/$1/fd/*') : value;
+  });
+}
+
+/** Where two lists first differ (op and arguments, descriptors aside), or undefined if equal. */
+export function firstDifference(a: readonly ListedCall[], b: readonly ListedCall[]): number | undefined {
+  const n = Math.max(a.length, b.length);
+  for (let i = 0; i < n; i++) if (i >= a.length || i >= b.length || callKey(a[i]) !== callKey(b[i])) return i;
+  return undefined;
+}
+
+/** How many calls two lists share in order (longest common subsequence) and how many each has alone. */
+export function compareLists(a: readonly ListedCall[], b: readonly ListedCall[]): { common: number; onlyA: number; onlyB: number } {
+  const ka = a.map(callKey);
+  const kb = b.map(callKey);
+  let prev = new Array<number>(kb.length + 1).fill(0);
+  for (let i = 1; i <= ka.length; i++) {
+    const row = new Array<number>(kb.length + 1).fill(0);
+    for (let j = 1; j <= kb.length; j++) row[j] = ka[i - 1] === kb[j - 1] ? prev[j - 1] + 1 : Math.max(prev[j], row[j - 1]);
+    prev = row;
+  }
+  const common = prev[kb.length];
+  return { common, onlyA: a.length - common, onlyB: b.length - common };
+}
+
+/** Calls whose result is a descriptor later calls name. */
+const FD_RESULTS: ReadonlySet<SyscallName> = new Set<SyscallName>(['open', 'openat', 'openat2']);
+
+function field(value: unknown): string[] {
+  if (value === null || value === undefined) return ['-'];
+  if (typeof value === 'string' && /^0x[0-9a-f]+$/.test(value)) return [value];
+  if (typeof value === 'string') return ['"' + value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n')];
+  if (typeof value === 'number' || typeof value === 'bigint') return [String(value)];
+  if (Array.isArray(value)) return [String(value.length), ...value.flatMap(field)];
+  throw new Error(`the replay cannot take ${JSON.stringify(value)}`);
+}
+
+/**
+ * The list as replay.c's input: OP TAB EXPECT {TAB FIELD}, one call a line (replay.c's
+ * header describes the fields). With outcomes, a call without `errno` is expected to
+ * succeed; without, only a call that returned a descriptor is. A string that looks like a hex bigint is the bigint;
+ * no string argument of the port takes that shape in a run's list.
+ */
+export function toReplayLines(list: SyscallList): string {
+  return list.calls
+    .map((call) => {
+      if (call.op === 'runCommand') throw new Error('the replay does not run commands (runCommand)');
+      const fd = FD_RESULTS.has(call.op) && call.ret !== undefined ? `:${call.ret}` : '';
+      const expect = call.errno !== undefined ? `err:${errnoNumber(call.errno)}` : fd || list.outcomes ? `ok${fd}` : '?';
+      const names = ARG_NAMES[call.op] as readonly string[];
+      const present = names.filter((n) => n in call);
+      return [call.op, expect, ...present.flatMap((n) => field(call[n]))].join('\t');
+    })
+    .join('\n') + '\n';
+}

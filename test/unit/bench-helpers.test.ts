@@ -1,0 +1,152 @@
+/** The pure parts of the bench harness (bench/): list conversion, statistics, profile categories. */
+import { interleave, median, quantile, slope } from '../../bench/measure';
+import { category } from '../../bench/profile';
+import { compareLists, firstDifference, listFromPlan, listFromTrace, toReplayLines, type ListedCall, type SyscallList } from '../../bench/syscall-list';
+import type { PlanJson } from '../../src/core/plan';
+
+const traced = (calls: ListedCall[]): SyscallList => ({ format: 'mountkit-syscalls/1', source: 'trace', outcomes: true, calls });
+
+describe('toReplayLines', () => {
+  test.each<[string, ListedCall, string]>([
+    ['null and hex bigint', { op: 'mount', source: null, target: '/r/proc', fstype: 'proc', flags: '0xe', data: null }, 'mount\tok\t-\t"/r/proc\t"proc\t0xe\t-'],
+    ['escapes', { op: 'writeFile', path: '/a\tb', data: 'x\ny\\z' }, 'writeFile\tok\t"/a\\tb\t"x\\ny\\\\z'],
+    ['optional argument present', { op: 'writeFile', path: '/f', data: '1', mode: 0o644 }, 'writeFile\tok\t"/f\t"1\t420'],
+    ['lists as length then items', { op: 'execve', path: '/bin/true', argv: ['true'], envp: [] }, 'execve\tok\t"/bin/true\t1\t"true\t0'],
+    ['number lists', { op: 'setgroups', gids: [1, 2] }, 'setgroups\tok\t2\t1\t2'],
+    ['a descriptor result', { op: 'open', path: '/r', flags: 0, mode: 0, ret: 18 }, 'open\tok:18\t"/r\t0\t0'],
+    ['a result that is not a descriptor', { op: 'umask', mask: 0, ret: 18 }, 'umask\tok\t0'],
+    ['a failure', { op: 'stat', path: '/nope', errno: 'ENOENT' }, 'stat\terr:2\t"/nope'],
+    ['negative dirfd', { op: 'mkdirat', dirfd: -100, path: 'd', mode: 493 }, 'mkdirat\tok\t-100\t"d\t493'],
+  ])('%s', (_name, call, line) => {
+    expect(toReplayLines(traced([call]))).toBe(line + '\n');
+  });
+
+  test('arguments are written in the port order, whatever the record order', () => {
+    expect(toReplayLines(traced([{ op: 'symlinkat', linkPath: 'l', dirfd: 3, target: 't' }]))).toBe('symlinkat\tok\t"t\t3\t"l\n');
+  });
+
+  test('without outcomes only descriptor results are checked', () => {
+    const list: SyscallList = { ...traced([{ op: 'mkdir', path: '/d', mode: 493 }, { op: 'open', path: '/r', flags: 0, mode: 0, ret: 100 }]), outcomes: false };
+    expect(toReplayLines(list)).toBe('mkdir\t?\t"/d\t493\nopen\tok:100\t"/r\t0\t0\n');
+  });
+
+  test('commands are refused', () => {
+    const cmd = { path: '/hook', args: [], env: [], dir: '/' };
+    expect(() => toReplayLines(traced([{ op: 'runCommand', cmd }]))).toThrow(/does not run commands/);
+  });
+});
+
+describe('lists from a trace and from a plan', () => {
+  test('a trace call gets its arguments by name, its descriptor and its error code', () => {
+    const list = listFromTrace({
+      pid: 1,
+      loadedMs: 1,
+      execMs: 2,
+      calls: [
+        ['open', '0x1', '0x2', ['/r', 0, 0], 18],
+        ['writeFile', '0x3', '0x4', ['/f', 'x'], null],
+        ['stat', '0x5', '0x6', ['/nope'], null, 'ENOENT'],
+      ],
+    });
+    expect(list.calls).toEqual([
+      { op: 'open', path: '/r', flags: 0, mode: 0, ret: 18 },
+      { op: 'writeFile', path: '/f', data: 'x' },
+      { op: 'stat', path: '/nope', errno: 'ENOENT' },
+    ]);
+    expect(list.outcomes).toBe(true);
+  });
+
+  test('a plan drops its relaunch record and flattens its arguments', () => {
+    const plan: PlanJson = {
+      version: 1,
+      bundle: '/b',
+      rootfs: '/b/rootfs',
+      complete: true,
+      calls: [
+        { seq: 0, phase: 'namespaces', plugin: 'launcher', op: 'relaunch', args: { argv: ['unshare', '--'] } },
+        { seq: 1, phase: 'mounts', plugin: 'proc', op: 'open', args: { path: '/b/rootfs', flags: 0, mode: 0 }, result: 100 },
+        { seq: 2, phase: 'mounts', plugin: 'proc', op: 'close', args: { fd: 100 } },
+      ],
+    };
+    expect(listFromPlan(plan)).toEqual({
+      format: 'mountkit-syscalls/1',
+      source: 'plan',
+      outcomes: false,
+      calls: [
+        { op: 'open', path: '/b/rootfs', flags: 0, mode: 0, ret: 100 },
+        { op: 'close', fd: 100 },
+      ],
+    });
+  });
+});
+
+describe('comparing lists', () => {
+  const run: ListedCall[] = [
+    { op: 'open', path: '/r', flags: 0, mode: 0, ret: 18 },
+    { op: 'mount', source: 'proc', target: '/proc/thread-self/fd/18', fstype: 'proc', flags: '0x0', data: null },
+    { op: 'dup3', oldfd: 18, newfd: 1, flags: 0 },
+    { op: 'close', fd: 18 },
+  ];
+  const plan: ListedCall[] = [
+    { op: 'open', path: '/r', flags: 0, mode: 0, ret: 100 },
+    { op: 'mount', source: 'proc', target: '/proc/thread-self/fd/100', fstype: 'proc', flags: '0x0', data: null },
+    { op: 'close', fd: 100 },
+  ];
+
+  test('descriptor numbers and outcomes do not count', () => {
+    expect(firstDifference(run.slice(0, 2), plan.slice(0, 2))).toBeUndefined();
+  });
+
+  test('the first call that differs, and what both share', () => {
+    expect(firstDifference(run, plan)).toBe(2);
+    expect(compareLists(run, plan)).toEqual({ common: 3, onlyA: 1, onlyB: 0 });
+  });
+
+  test('a path differs', () => {
+    expect(firstDifference([{ op: 'mkdir', path: '/a', mode: 1 }], [{ op: 'mkdir', path: '/b', mode: 1 }])).toBe(0);
+  });
+});
+
+describe('statistics', () => {
+  test.each([
+    [[3, 1, 2], 0.5, 2],
+    [[1, 2, 3, 4], 0.5, 2.5],
+    [[1, 2, 3, 4, 5], 0.25, 2],
+    [[10], 0.75, 10],
+  ])('quantile(%j, %d) = %d', (values, q, expected) => {
+    expect(quantile(values, q)).toBe(expected);
+  });
+
+  test('median of nothing is NaN', () => {
+    expect(median([])).toBeNaN();
+  });
+
+  test('slope is the least-squares cost of one more unit', () => {
+    expect(slope([{ x: 0, y: 10 }, { x: 10, y: 30 }, { x: 100, y: 210 }])).toBeCloseTo(2);
+  });
+
+  test('interleave rotates the order each round and drops the warm-up rounds', () => {
+    const order: string[] = [];
+    const contender = (name: string) => ({ name, run: () => (order.push(name), order.length) });
+    const times = interleave([contender('a'), contender('b'), contender('c')], 3, 1);
+    expect(order.join('')).toBe('cab' + 'abc' + 'bca' + 'cab');
+    expect(times.get('a')).toEqual([4, 9, 11]);
+  });
+});
+
+describe('profile categories', () => {
+  test.each([
+    ['', '(garbage collector)', '(garbage collector)'],
+    ['file:///w/node_modules/winston/lib/winston.js', 'f', 'npm:winston'],
+    ['file:///w/node_modules/@koromix/koffi-linux-x64/index.js', 'f', 'npm:@koromix/koffi-linux-x64'],
+    ['node:internal/modules/cjs/loader', 'wrapSafe', 'node:module-loader'],
+    ['node:path', 'resolve', 'node:other'],
+    ['file:///w/dist/plugins/tmpfs/handler.js', 'mount', 'mountkit:plugins'],
+    ['file:///w/dist/core/kernel.js', 'createKernel', 'mountkit:core'],
+    ['file:///w/bin/mountkit.js', '', 'mountkit:bin'],
+    ['file:///w/bench/preload.js', 'wrap', 'bench-preload'],
+    ['', 'mount', 'native'],
+  ])('%s %s', (url, fn, expected) => {
+    expect(category(url, fn)).toBe(expected);
+  });
+});
