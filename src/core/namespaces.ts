@@ -110,7 +110,11 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
   return { relaunch, unshareFlags: 0, joins: joins.filter((j) => j.type !== 'pid') };
 }
 
-/** Not in a user namespace when uid_map is the identity map of the initial namespace (user_namespaces(7)). */
+/**
+ * user_namespaces(7): the initial user namespace maps the whole 32-bit id range onto
+ * itself, so its uid_map is the single line "0 0 4294967295"; any other content (a
+ * partial map, or none yet in a fresh namespace) means a nested user namespace.
+ */
 export function inInitialUserNamespace(uidMap: string): boolean {
   return /^\s*0\s+0\s+4294967295\s*$/.test(uidMap);
 }

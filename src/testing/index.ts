@@ -4,7 +4,8 @@
  * as a real run does, and assertions on the recorded calls. See docs/plugins.md.
  */
 export * from '../index';
-export { ExecveCalled, FakeSyscalls, QUERY_SYSCALLS, kindFromMode } from '../core/syscalls/fake';
+export { ExecveCalled, FakeSyscalls, QUERY_SYSCALLS } from '../core/syscalls/fake';
+export { kindFromMode } from '../core/syscalls/stat';
 export type { FailOptions, FakeNode, MountEntry, SyscallArgs, SyscallRecord, SyscallRecordOf } from '../core/syscalls/fake';
 export { makeConfig, makeMount } from './config';
 export { runHandler, runPlugin } from './run';

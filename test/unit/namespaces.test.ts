@@ -70,6 +70,9 @@ describe('inInitialUserNamespace', () => {
     ['0 0 4294967295', true],
     ['         0       1000          1\n', false],
     ['         0     100000      65536\n', false],
+    ['0 0 4294967295\n5 5 1\n', false],
+    ['0 0 4294967294\n', false],
+    ['', false],
   ])('%j -> %s', (map, expected) => expect(inInitialUserNamespace(map)).toBe(expected));
 });
 

@@ -26,7 +26,8 @@ import { posix } from 'path';
 import { MS_BIND } from '../constants';
 import { SyscallError } from '../errors';
 import { DryRunSyscalls } from '../syscalls/dryrun';
-import { kindFromMode, type FakeNode, type SyscallRecord } from '../syscalls/fake';
+import type { FakeNode, SyscallRecord } from '../syscalls/fake';
+import { toFileStat } from '../syscalls/stat';
 import type { FileStat } from '../syscalls/types';
 
 /** Filesystems whose content is the kernel's view, the same inside and outside: the host's mount of each. */
@@ -166,15 +167,5 @@ function hostFstat(fd: number): FileStat | undefined {
   } catch {
     return undefined;
   }
-  const mode = Number(st.mode);
-  return {
-    kind: kindFromMode(mode) ?? 'file',
-    perm: mode & 0o7777,
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    rdev: st.rdev,
-    dev: st.dev,
-    ino: st.ino,
-    size: Number(st.size),
-  };
+  return toFileStat(st);
 }

@@ -13,7 +13,8 @@
 import * as fs from 'fs';
 import { posix } from 'path';
 import { SyscallError } from '../errors';
-import { FakeSyscalls, kindFromMode, type FakeNode } from './fake';
+import { FakeSyscalls, type FakeNode } from './fake';
+import { kindFromMode } from './stat';
 
 /** A Node fs error as the SyscallError the real port would raise. */
 function hostError(syscall: string, path: string, err: unknown): unknown {

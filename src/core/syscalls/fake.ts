@@ -36,19 +36,14 @@ import {
   O_TRUNC,
   PROC_SUPER_MAGIC,
   RESOLVE_IN_ROOT,
-  S_IFBLK,
-  S_IFCHR,
-  S_IFDIR,
-  S_IFIFO,
-  S_IFLNK,
   S_IFMT,
   S_IFREG,
-  S_IFSOCK,
   SYSFS_MAGIC,
   TMPFS_MAGIC,
   makedev,
 } from '../constants';
 import { fdPath, parseFdPath } from '../in-root';
+import { kindFromMode } from './stat';
 import type { CommandResult, CommandSpec, FileKind, FileStat, FsStat, SyscallName, Syscalls } from './types';
 
 /** Arguments of each port method, under the interface's parameter names. */
@@ -175,21 +170,6 @@ export class ExecveCalled extends Error {
     super(`execve ${JSON.stringify(path)} ${JSON.stringify(argv)}`);
     this.name = 'ExecveCalled';
   }
-}
-
-const KIND_BY_TYPE = new Map<number, FileKind>([
-  [S_IFREG, 'file'],
-  [S_IFDIR, 'dir'],
-  [S_IFLNK, 'symlink'],
-  [S_IFCHR, 'char'],
-  [S_IFBLK, 'block'],
-  [S_IFIFO, 'fifo'],
-  [S_IFSOCK, 'socket'],
-]);
-
-/** The file kind of the S_IFMT bits of a mode, undefined for none. */
-export function kindFromMode(mode: number): FileKind | undefined {
-  return KIND_BY_TYPE.get(mode & S_IFMT);
 }
 
 /** Symlinks followed in one lookup before ELOOP (MAXSYMLINKS, include/linux/namei.h). */

@@ -10,8 +10,8 @@ import { spawnSync } from 'child_process';
 import * as koffi from 'koffi';
 import { SyscallError, errnoNumber } from '../errors';
 import { fdPath, parseFdPath } from '../in-root';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../constants';
-import type { CommandResult, CommandSpec, FileKind, FileStat, FsStat, Syscalls } from './types';
+import { toFileStat } from './stat';
+import type { CommandResult, CommandSpec, FileStat, FsStat, Syscalls } from './types';
 
 // fcntl(2) and memfd_create(2), include/uapi/asm-generic/fcntl.h and linux/memfd.h
 const F_GETFD = 1;
@@ -35,16 +35,6 @@ const PATH_MAX = 4096;
 
 // close_range(2) flag, include/uapi/linux/close_range.h
 const CLOSE_RANGE_CLOEXEC = 1 << 2;
-
-const KINDS: Readonly<Record<number, FileKind>> = {
-  [S_IFREG]: 'file',
-  [S_IFDIR]: 'dir',
-  [S_IFLNK]: 'symlink',
-  [S_IFCHR]: 'char',
-  [S_IFBLK]: 'block',
-  [S_IFIFO]: 'fifo',
-  [S_IFSOCK]: 'socket',
-};
 
 type Libc = ReturnType<typeof loadLibc>;
 let cached: Libc | undefined;
@@ -169,20 +159,6 @@ function fromNode(name: string | null, paths: readonly string[], err: unknown): 
   const e = err as NodeJS.ErrnoException;
   if (typeof e?.errno !== 'number') return err;
   return new SyscallError(name ?? e.syscall ?? 'unknown', Math.abs(e.errno), named(paths));
-}
-
-function toFileStat(st: fs.BigIntStats): FileStat {
-  const mode = Number(st.mode);
-  return {
-    kind: KINDS[mode & S_IFMT],
-    perm: mode & 0o7777,
-    uid: Number(st.uid),
-    gid: Number(st.gid),
-    rdev: st.rdev,
-    dev: st.dev,
-    ino: st.ino,
-    size: Number(st.size),
-  };
 }
 
 /** Reads a whole file through `fd` from offset 0 (pread), leaving the fd's offset alone. */

@@ -7,20 +7,11 @@
  *   every later call in the same run.
  */
 import { SyscallError } from '../../core/errors';
+import { inInitialUserNamespace } from '../../core/namespaces';
 import type { RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 
 export const IN_USER_NAMESPACE_KEY = 'host.inUserNamespace';
-
-/**
- * user_namespaces(7): the initial user namespace maps the whole 32-bit id range onto
- * itself, so its uid_map is the single line "0 0 4294967295". Any other content (a
- * partial map, or none yet in a fresh namespace) means a nested user namespace.
- */
-export function uidMapIsInitial(uidMap: string): boolean {
-  const lines = uidMap.split('\n').filter((l) => l.trim() !== '');
-  return lines.length === 1 && lines[0].trim().split(/\s+/).join(' ') === '0 0 4294967295';
-}
 
 /**
  * True inside a user namespace. A uid_map that cannot be read (a kernel without user
@@ -32,7 +23,7 @@ export function inUserNamespace(sys: Pick<Syscalls, 'readFile'>, ctx: RunContext
   if (typeof known === 'boolean') return known;
   let inside = false;
   try {
-    inside = !uidMapIsInitial(sys.readFile('/proc/self/uid_map'));
+    inside = !inInitialUserNamespace(sys.readFile('/proc/self/uid_map'));
   } catch (err) {
     if (!(err instanceof SyscallError)) throw err;
   }
