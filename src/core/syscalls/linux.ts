@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import { spawnSync } from 'child_process';
-import * as koffi from 'koffi';
+import type * as Koffi from 'koffi';
 import { SyscallError, errnoNumber } from '../errors';
 import { fdPath, parseFdPath } from '../in-root';
 import { toFileStat } from './stat';
@@ -37,6 +37,7 @@ const PATH_MAX = 4096;
 const CLOSE_RANGE_CLOEXEC = 1 << 2;
 
 type Libc = ReturnType<typeof loadLibc>;
+let koffi: typeof Koffi;
 let cached: Libc | undefined;
 
 /** Binds libc once per process, on first use, so importing this module needs no libc. */
@@ -45,6 +46,9 @@ function libc(): Libc {
 }
 
 function loadLibc() {
+  // Required here, not at the top: a process that never makes a libc call (the first
+  // stage of a relaunched run, `plan`) does not load koffi at all.
+  koffi = require('koffi') as typeof Koffi;
   const lib = koffi.load('libc.so.6');
   const fn = (decl: string) => lib.func(decl);
   // Anonymous structs: koffi keeps named types process-wide, and Jest loads this module once per test file.
