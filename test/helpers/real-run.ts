@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import type { RootfsConfig } from '../../src/core/config/model';
@@ -83,6 +83,17 @@ process.stdout.write(JSON.stringify(out));
   const r = runInMountNamespace(script, { ...process.env, MOUNTKIT_REQ: encode(req) });
   if (r.status !== 0) throw new Error(`child failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
   return JSON.parse(r.stdout) as RealRunResult;
+}
+
+/** Suites that need root: skipped for an ordinary user, never under CI. */
+export const runAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
+
+/** A temporary directory with an empty `rootfs` directory in it, removed by `cleanup`. */
+export function tempRootfs(prefix?: string): { dir: string; rootfs: string; cleanup: () => void } {
+  const t = tempDir(prefix);
+  const rootfs = path.join(t.dir, 'rootfs');
+  mkdirSync(rootfs);
+  return { ...t, rootfs };
 }
 
 /** A temporary directory for a test's bundle and rootfs, removed by the returned function. */

@@ -21,10 +21,8 @@ import { diffSnapshots, snapshotTree } from '../hardening/host-state';
 import { makeConfig, makeMount } from '../helpers/config';
 import { runInMountNamespace } from '../helpers/in-namespace';
 import { OLD_ROOT_FD } from '../helpers/jail-rootfs';
-import { encode, realRun, tempDir, type RealRunRequest, type RealRunResult } from '../helpers/real-run';
+import { encode, realRun, runAsRoot, tempDir, type RealRunRequest, type RealRunResult } from '../helpers/real-run';
 import { WithoutOpenat2 } from '../helpers/without-openat2';
-
-const runAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
 
 const plugin = (name: string) => path.resolve(__dirname, '../../src/plugins', name);
 const HANDLERS = ['tmpfs', 'bind', 'default', 'proc', 'mqueue', 'cgroup'].map(plugin);

@@ -1,21 +1,19 @@
-import { mkdirSync, writeFileSync } from 'fs';
+import { writeFileSync } from 'fs';
 import * as path from 'path';
 import { parseMountInfo } from '../../../src/core/mountinfo';
 import { makeConfig } from '../../helpers/config';
 import { AFTER_JAIL, JAIL, PREPARE_ROOT, PROC_MOUNT, fdMountId, jailRootfs, keepOldRootHook } from '../../helpers/jail-rootfs';
-import { realRun, tempDir } from '../../helpers/real-run';
+import { realRun, runAsRoot, tempRootfs } from '../../helpers/real-run';
 
-const runAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
 const PLUGINS = [PREPARE_ROOT, 'builtin:default', JAIL, AFTER_JAIL];
 const process0 = makeConfig().process;
 
 runAsRoot('after-jail, real runs', () => {
-  let t: ReturnType<typeof tempDir>;
+  let t: ReturnType<typeof tempRootfs>;
   let rootfs: string;
   beforeEach(() => {
-    t = tempDir();
-    rootfs = path.join(t.dir, 'rootfs');
-    mkdirSync(rootfs);
+    t = tempRootfs();
+    rootfs = t.rootfs;
     jailRootfs(rootfs);
   });
   afterEach(() => t.cleanup());

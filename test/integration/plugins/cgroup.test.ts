@@ -1,11 +1,9 @@
-import { mkdirSync, readFileSync } from 'fs';
+import { readFileSync } from 'fs';
 import * as path from 'path';
 import type { MountSpec } from '../../../src/core/config/model';
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_RELATIME } from '../../../src/core/constants';
 import { makeConfig, makeMount } from '../../helpers/config';
-import { mountsAt, realRun, tempDir } from '../../helpers/real-run';
-
-const runAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
+import { mountsAt, realRun, runAsRoot, tempRootfs } from '../../helpers/real-run';
 
 const PLUGINS = ['cgroup', 'bind', 'tmpfs', 'default'].map((name) => path.resolve(__dirname, '../../../src/plugins', name));
 
@@ -81,12 +79,11 @@ function mountsUnder(mountinfo: string, rootfs: string, dir: string): { line: st
 }
 
 runAsRoot('cgroup handler, real mounts', () => {
-  let t: ReturnType<typeof tempDir>;
+  let t: ReturnType<typeof tempRootfs>;
   let rootfs: string;
   beforeEach(() => {
-    t = tempDir();
-    rootfs = path.join(t.dir, 'rootfs');
-    mkdirSync(rootfs);
+    t = tempRootfs();
+    rootfs = t.rootfs;
   });
   afterEach(() => t.cleanup());
 

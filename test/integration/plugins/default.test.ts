@@ -2,17 +2,14 @@ import { mkdirSync, symlinkSync } from 'fs';
 import * as path from 'path';
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_SHARED } from '../../../src/core/constants';
 import { makeConfig, makeMount } from '../../helpers/config';
-import { mountsAt, realRun, tempDir } from '../../helpers/real-run';
-
-const runAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
+import { mountsAt, realRun, runAsRoot, tempRootfs } from '../../helpers/real-run';
 
 runAsRoot('default handler, real mounts', () => {
-  let t: ReturnType<typeof tempDir>;
+  let t: ReturnType<typeof tempRootfs>;
   let rootfs: string;
   beforeEach(() => {
-    t = tempDir();
-    rootfs = path.join(t.dir, 'rootfs');
-    mkdirSync(rootfs);
+    t = tempRootfs();
+    rootfs = t.rootfs;
   });
   afterEach(() => t.cleanup());
 

@@ -4,9 +4,7 @@ import * as path from 'path';
 import type { DeviceSpec } from '../../../src/core/config/model';
 import { MS_BIND } from '../../../src/core/constants';
 import { makeConfig, makeMount } from '../../helpers/config';
-import { mountsAt, realRun, tempDir } from '../../helpers/real-run';
-
-const runAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
+import { mountsAt, realRun, runAsRoot, tempDir } from '../../helpers/real-run';
 
 const DEVICES = path.resolve(__dirname, '../../../src/plugins/devices');
 const DEFAULT = path.resolve(__dirname, '../../../src/plugins/default');

@@ -6,9 +6,7 @@ import type { RootfsConfig } from '../../../src/core/config/model';
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from '../../../src/core/constants';
 import { parseMountInfo } from '../../../src/core/mountinfo';
 import { makeConfig, makeMount } from '../../helpers/config';
-import { encode, mountsAt, realRun, tempDir } from '../../helpers/real-run';
-
-const runAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
+import { encode, mountsAt, realRun, runAsRoot, tempDir } from '../../helpers/real-run';
 
 const plugin = (name: string) => path.resolve(__dirname, '../../../src/plugins', name);
 /** Everything a jailed run needs around finalize: proc for /proc, default for the /dev tmpfs, the nodes, the jail. */

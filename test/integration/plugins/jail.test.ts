@@ -1,5 +1,3 @@
-import { mkdirSync } from 'fs';
-import * as path from 'path';
 import { parseMountInfo } from '../../../src/core/mountinfo';
 import { makeConfig } from '../../helpers/config';
 import {
@@ -13,19 +11,17 @@ import {
   jailRootfs,
   keepOldRootHook,
 } from '../../helpers/jail-rootfs';
-import { realRun, tempDir } from '../../helpers/real-run';
+import { realRun, runAsRoot, tempRootfs } from '../../helpers/real-run';
 
-const runAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
 const OLD_ROOT = `/proc/self/fd/${OLD_ROOT_FD}`;
 const OLD_ROOT_INFO = `/proc/self/fdinfo/${OLD_ROOT_FD}`;
 
 runAsRoot('jail, real runs', () => {
-  let t: ReturnType<typeof tempDir>;
+  let t: ReturnType<typeof tempRootfs>;
   let rootfs: string;
   beforeEach(() => {
-    t = tempDir();
-    rootfs = path.join(t.dir, 'rootfs');
-    mkdirSync(rootfs);
+    t = tempRootfs();
+    rootfs = t.rootfs;
     jailRootfs(rootfs);
   });
   afterEach(() => t.cleanup());

@@ -2,21 +2,19 @@ import { existsSync, mkdirSync, symlinkSync } from 'fs';
 import * as path from 'path';
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_SHARED } from '../../../src/core/constants';
 import { makeConfig, makeMount } from '../../helpers/config';
-import { mountsAt, realRun, tempDir } from '../../helpers/real-run';
+import { mountsAt, realRun, runAsRoot, tempRootfs } from '../../helpers/real-run';
 
-const runAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
 const MQUEUE_PLUGIN = path.resolve(__dirname, '../../../src/plugins/mqueue');
 const FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 /** The kernel refuses an unknown context= option on mqueue unless an LSM takes it. */
 const hostHasSelinux = existsSync('/sys/fs/selinux/enforce');
 
 runAsRoot('mqueue handler, real mounts', () => {
-  let t: ReturnType<typeof tempDir>;
+  let t: ReturnType<typeof tempRootfs>;
   let rootfs: string;
   beforeEach(() => {
-    t = tempDir();
-    rootfs = path.join(t.dir, 'rootfs');
-    mkdirSync(rootfs);
+    t = tempRootfs();
+    rootfs = t.rootfs;
   });
   afterEach(() => t.cleanup());
 

@@ -1,21 +1,17 @@
-import { mkdirSync } from 'fs';
-import * as path from 'path';
 import { MS_REC, MS_SHARED } from '../../../src/core/constants';
 import { parentMountOf, parseMountInfo } from '../../../src/core/mountinfo';
 import { makeConfig } from '../../helpers/config';
 import { JAIL, PREPARE_ROOT, PROC_MOUNT, ROOTFS_ENTRIES, jailRootfs } from '../../helpers/jail-rootfs';
-import { realRun, tempDir } from '../../helpers/real-run';
+import { realRun, runAsRoot, tempRootfs } from '../../helpers/real-run';
 
-const runAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
 const RSHARED = MS_SHARED | MS_REC;
 
 runAsRoot('prepare-root, real runs', () => {
-  let t: ReturnType<typeof tempDir>;
+  let t: ReturnType<typeof tempRootfs>;
   let rootfs: string;
   beforeEach(() => {
-    t = tempDir();
-    rootfs = path.join(t.dir, 'rootfs');
-    mkdirSync(rootfs);
+    t = tempRootfs();
+    rootfs = t.rootfs;
   });
   afterEach(() => t.cleanup());
 

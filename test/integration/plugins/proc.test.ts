@@ -2,19 +2,17 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from '../../../src/core/constants';
 import { makeConfig, makeMount } from '../../helpers/config';
-import { mountsAt, realRun, tempDir } from '../../helpers/real-run';
+import { mountsAt, realRun, runAsRoot, tempRootfs } from '../../helpers/real-run';
 
-const runAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
 const PROC_PLUGIN = path.resolve(__dirname, '../../../src/plugins/proc');
 const FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
 runAsRoot('proc/sysfs handler, real mounts', () => {
-  let t: ReturnType<typeof tempDir>;
+  let t: ReturnType<typeof tempRootfs>;
   let rootfs: string;
   beforeEach(() => {
-    t = tempDir();
-    rootfs = path.join(t.dir, 'rootfs');
-    mkdirSync(rootfs);
+    t = tempRootfs();
+    rootfs = t.rootfs;
   });
   afterEach(() => t.cleanup());
 

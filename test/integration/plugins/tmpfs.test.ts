@@ -2,9 +2,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, symlinkSync, 
 import * as path from 'path';
 import { MS_NOSUID, MS_RDONLY } from '../../../src/core/constants';
 import { makeConfig, makeMount } from '../../helpers/config';
-import { mountsAt, realRun, tempDir } from '../../helpers/real-run';
-
-const runAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
+import { mountsAt, realRun, runAsRoot, tempRootfs } from '../../helpers/real-run';
 
 const TMPFS_PLUGIN = path.resolve(__dirname, '../../../src/plugins/tmpfs');
 
@@ -20,13 +18,12 @@ function dirWithMode(p: string, mode: number): void {
 }
 
 runAsRoot('tmpfs handler, real mounts', () => {
-  let t: ReturnType<typeof tempDir>;
+  let t: ReturnType<typeof tempRootfs>;
   let rootfs: string;
   const at = (p: string) => path.join(rootfs, p);
   beforeEach(() => {
-    t = tempDir();
-    rootfs = path.join(t.dir, 'rootfs');
-    mkdirSync(rootfs);
+    t = tempRootfs();
+    rootfs = t.rootfs;
   });
   afterEach(() => t.cleanup());
 
