@@ -151,6 +151,7 @@ class Bench {
         { name: 'node -e 0', run: nodeFloor },
         { name: 'runc run', run: () => runcRun(def) },
         { name: 'mountkit run', run: () => mountkitRun(def) },
+        { name: 'mountkit run through the Node entry alone (two Node processes)', run: () => mountkitRun(def, 'node') },
         { name: 'mountkit run, no pid namespace (one Node process)', run: () => mountkitRun(noPid) },
       ],
       this.opts.reps,

@@ -10,6 +10,8 @@ import { timeRun } from './measure';
 import type { TraceCall, TraceRecord } from './syscall-list';
 
 export const BIN = path.join(REPO, 'bin', 'mountkit.js');
+/** The command users run (package.json bin): the shell launcher in front of BIN. */
+export const LAUNCHER = path.join(REPO, 'bin', 'mountkit');
 export const PRELOAD = path.join(__dirname, 'preload.js');
 /** Prefix of every runc container id the bench makes; sweepRunc removes what is left. */
 export const RUNC_PREFIX = `mountkit-bench-${process.pid}-`;
@@ -23,8 +25,10 @@ export function nodeFloor(): number {
   return ok('node -e 0', timeRun([process.execPath, '-e', '0'])).ms;
 }
 
-export function mountkitRun(bundle: string): number {
-  return ok('mountkit run', timeRun([process.execPath, BIN, 'run', '--bundle', bundle])).ms;
+/** `mountkit run` as users start it (the launcher), or through the Node entry alone. */
+export function mountkitRun(bundle: string, entry: 'launcher' | 'node' = 'launcher'): number {
+  const cmd = entry === 'launcher' ? [LAUNCHER] : [process.execPath, BIN];
+  return ok('mountkit run', timeRun([...cmd, 'run', '--bundle', bundle])).ms;
 }
 
 let serial = 0;

@@ -6,7 +6,7 @@
  * the pipeline, and execve into the container.
  */
 import { spawnSync } from 'child_process';
-import { readFileSync } from 'fs';
+import { readFileSync, writeSync } from 'fs';
 import { constants } from 'os';
 import * as path from 'path';
 import type { RootfsConfig } from '../core/config/model';
@@ -16,6 +16,7 @@ import { ConfigError } from '../core/errors';
 import {
   enterNamespaces,
   inInitialUserNamespace,
+  launcherGuessHolds,
   planLaunch,
   userNamespaceProblem,
   type LaunchContext,
@@ -35,16 +36,30 @@ export function loadRunConfig(opts: CliOptions): RootfsConfig {
 
 export { inInitialUserNamespace };
 
+/**
+ * Set by the bin/mountkit shell launcher when it started Node inside new pid and mount
+ * namespaces: the descriptor on which this process asks it to start Node again without
+ * them, when the config turns out not to want a new pid namespace.
+ */
+export const LAUNCHER_FD_ENV = 'MOUNTKIT_LAUNCHER_FD';
+
 /** Where this process stands: relaunched by mountkit or not, in a user namespace or not. */
 export function currentLaunchContext(): LaunchContext {
   return {
     relaunched: process.env[RELAUNCHED_ENV] === '1',
     inUserNamespace: !inInitialUserNamespace(readFileSync('/proc/self/uid_map', 'utf8')),
+    startedInPidNamespace: process.env[LAUNCHER_FD_ENV] !== undefined,
   };
 }
 
 export function run(opts: CliOptions, argv: readonly string[]): number {
   const config = loadRunConfig(opts);
+  const launcherFd = process.env[LAUNCHER_FD_ENV];
+  if (launcherFd !== undefined && !launcherGuessHolds(config.namespaces)) {
+    // Nothing has been done yet: the launcher starts Node again, outside these namespaces.
+    writeSync(Number(launcherFd), 'again\n');
+    return 0;
+  }
   const { LinuxSyscalls } = require('../core/syscalls/linux') as typeof import('../core/syscalls/linux');
   const sys = new LinuxSyscalls();
   const launch = currentLaunchContext();

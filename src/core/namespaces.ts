@@ -79,6 +79,17 @@ export interface LaunchContext {
   relaunched: boolean;
   /** True when this process already runs in a user namespace other than the initial one. */
   inUserNamespace: boolean;
+  /**
+   * True when the bin/mountkit shell launcher started Node inside new pid and mount
+   * namespaces, guessing from config.json that the container wants them
+   * (see launcherGuessHolds).
+   */
+  startedInPidNamespace?: boolean;
+}
+
+/** Whether the shell launcher's guess holds: the config asks for a new pid namespace. */
+export function launcherGuessHolds(namespaces: readonly NamespaceSpec[]): boolean {
+  return namespaces.some((ns) => ns.type === 'pid' && !ns.path);
 }
 
 /** A problem with the user namespace request, or undefined. */
@@ -96,6 +107,11 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
   const joins = wanted.filter((ns) => ns.path).map((ns) => ({ type: ns.type, path: ns.path!, flag: NAMESPACE_KINDS[ns.type].flag }));
 
   const pid = wanted.find((ns) => ns.type === 'pid');
+  if (ctx.startedInPidNamespace) {
+    // The shell launcher made the pid and mount namespaces; the rest are made here.
+    const rest = creates.filter((t) => t !== 'pid' && t !== 'mount');
+    return { relaunch: [], unshareFlags: rest.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
+  }
   if (ctx.relaunched || !pid) {
     // In the relaunched process the launcher made every new namespace and joined the pid one.
     if (ctx.relaunched) return { relaunch: [], unshareFlags: 0, joins: joins.filter((j) => j.type !== 'pid') };

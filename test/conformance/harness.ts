@@ -6,7 +6,7 @@ import { spawnSync } from 'child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { BIN, REPO } from '../helpers/cli';
+import { BIN, LAUNCHER, REPO } from '../helpers/cli';
 
 export const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p));
 export const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
@@ -51,8 +51,10 @@ export function runRunc(bundle: string): Outcome {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-export function runMountkit(bundle: string, extra: string[] = []): Outcome {
-  const r = spawnSync(process.execPath, [BIN, 'run', '--bundle', bundle, ...extra], {
+/** `mountkit run` as users start it (the shell launcher), or through the Node entry. */
+export function runMountkit(bundle: string, extra: string[] = [], entry: 'launcher' | 'node' = 'launcher'): Outcome {
+  const [cmd, ...pre] = entry === 'launcher' ? [LAUNCHER] : [process.execPath, BIN];
+  const r = spawnSync(cmd, [...pre, 'run', '--bundle', bundle, ...extra], {
     encoding: 'utf8',
     timeout: 60_000,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,7 +2,10 @@ import { spawnSync } from 'child_process';
 import * as path from 'path';
 
 export const REPO = path.resolve(__dirname, '..', '..');
+/** The Node entry: reads the config, and starts Node again under unshare(1) for a new pid namespace. */
 export const BIN = path.join(REPO, 'bin', 'mountkit.js');
+/** The command users run (package.json bin): a shell launcher in front of BIN. */
+export const LAUNCHER = path.join(REPO, 'bin', 'mountkit');
 
 export interface CliRun {
   status: number | null;

@@ -37,6 +37,29 @@ maybe('mountkit run', () => {
     expect(r).toEqual({ status: 7, stdout: 'out 1\n', stderr: 'err\n' });
   });
 
+  test('the Node entry alone (two Node start-ups for a pid namespace) gives the same container', () => {
+    const r = withBundle(config(['sh', '-c', 'echo $$; echo $(ls /proc/self/fd)']), (dir) => runMountkit(dir, [], 'node'));
+    expect(r).toEqual({ status: 0, stdout: '1\n0 1 2 3\n', stderr: '' });
+  });
+
+  test("the launcher's guess of a pid namespace is only a guess: a config that only mentions one runs without", () => {
+    // A field mountkit ignores holds the text the launcher looks for.
+    const c = config(['sh', '-c', 'echo $$; echo $(ls /proc/self/fd)'], { linux: { namespaces: [{ type: 'mount' }] }, x: { type: 'pid' } });
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect(r.status).toBe(0);
+    const [pid, fds] = r.stdout.trim().split('\n');
+    expect(Number(pid)).toBeGreaterThan(1);
+    expect(fds).toBe('0 1 2 3');
+  });
+
+  test('a pid namespace joined by path goes through nsenter(1)', () => {
+    const c = config(['sh', '-c', 'echo $$'], { linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: `/proc/${process.pid}/ns/pid` }] } });
+    c.mounts = [];
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect(r.status).toBe(0);
+    expect(Number(r.stdout.trim())).toBeGreaterThan(1);
+  });
+
   test('/proc shows only the container processes; only 0, 1, 2 reach it', () => {
     const r = withBundle(config(['sh', '-c', 'ls /proc | grep -E "^[0-9]+$" | sort -n | head -1; echo $(ls /proc/self/fd)']), (dir) => runMountkit(dir));
     expect(r.status).toBe(0);

@@ -1,6 +1,6 @@
 import type { NamespaceSpec } from '../../src/core/config/model';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWCGROUP } from '../../src/core/constants';
-import { planLaunch, userNamespaceProblem } from '../../src/core/namespaces';
+import { launcherGuessHolds, planLaunch, userNamespaceProblem } from '../../src/core/namespaces';
 import { exitStatus, inInitialUserNamespace } from '../../src/cli/run';
 
 const ns = (...types: string[]): NamespaceSpec[] =>
@@ -41,6 +41,20 @@ describe('planLaunch', () => {
   ])('%s', (_name, namespaces, expected) => {
     expect(planLaunch(namespaces, { ...first, inUserNamespace: true })).toEqual(expected);
   });
+
+  test('started by the shell launcher inside new pid and mount namespaces: the rest in-process', () => {
+    expect(planLaunch(ns('pid', 'network', 'ipc', 'uts', 'mount', 'cgroup=/proc/3/ns/cgroup'), { ...first, startedInPidNamespace: true })).toEqual({
+      relaunch: [],
+      unshareFlags: CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS,
+      joins: [{ type: 'cgroup', path: '/proc/3/ns/cgroup', flag: CLONE_NEWCGROUP }],
+    });
+  });
+
+  test.each([
+    [ns('pid', 'mount'), true],
+    [ns('mount'), false],
+    [ns('pid=/proc/9/ns/pid', 'mount'), false],
+  ])('launcherGuessHolds(%j) = %s', (namespaces, expected) => expect(launcherGuessHolds(namespaces)).toBe(expected));
 
   test('the relaunched process only joins what the launcher did not', () => {
     expect(planLaunch(ns('pid', 'mount', 'ipc=/proc/2/ns/ipc'), { relaunched: true, inUserNamespace: false })).toEqual({
