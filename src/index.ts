@@ -77,6 +77,7 @@ export {
   applyPropagation,
   applyRecursiveAttrs,
   bindNeedsRemount,
+  containerRoot,
   exists,
   mountOn,
   mountPropagate,
@@ -87,7 +88,7 @@ export {
 } from './core/mounting';
 export type { MountAt, TargetOptions } from './core/mounting';
 export { THREAD_SELF_FD, createInRoot, fdPath, makeFile, openInRoot, withInRoot } from './core/in-root';
-export type { CreateOptions, Created, MakeEntry } from './core/in-root';
+export type { CreateOptions, Created, MakeEntry, Root, RootDir } from './core/in-root';
 export { cleanPath, containerPath, isWithin, procDestinationProblem } from './core/paths';
 export { parseMountInfo } from './core/mountinfo';
 export type { MountInfo, MountTable } from './core/mountinfo';

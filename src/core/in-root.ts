@@ -149,35 +149,66 @@ function walk(sys: Syscalls, rootFd: number, unsafe: string, nofollow: boolean):
   }
 }
 
-/** Runs `fn` with an O_PATH descriptor of the root directory `rootfs` (a trusted host path). */
-function withRootFd<T>(sys: Syscalls, rootfs: string, fn: (rootFd: number) => T): T {
-  const rootFd = sys.open(rootfs, PATH_FLAGS | O_DIRECTORY, 0);
+/**
+ * A root directory open for lookups: its host path (trusted), its O_PATH descriptor and,
+ * once read, the kernel's name of it (readlink of its magic link).
+ */
+export interface RootDir {
+  readonly path: string;
+  readonly fd: number;
+  name?: string;
+  /**
+   * Set when createInRoot (how mount targets are opened) led to the root directory
+   * itself: a mount made there next would cover it, and a descriptor opened before a
+   * mount keeps showing the directory under it, so from then on every lookup opens the
+   * path again, which reaches the mount on top, as a lookup from a path always does.
+   */
+  stale?: boolean;
+}
+
+/** Where lookups start: a root directory's host path, opened for each call, or one kept open across calls. */
+export type Root = string | RootDir;
+
+/** Opens the root directory `path` (a trusted host path) for lookups; its descriptor is the caller's to close. */
+export function openRootDir(sys: Syscalls, path: string): RootDir {
+  return { path, fd: sys.open(path, PATH_FLAGS | O_DIRECTORY, 0) };
+}
+
+/** The host path of a root. */
+function rootPath(root: Root): string {
+  return typeof root === 'string' ? root : root.path;
+}
+
+/** Runs `fn` with `root` open: a kept RootDir as it is unless stale, a path opened for the call and closed after it. */
+function withRootFd<T>(sys: Syscalls, root: Root, fn: (dir: RootDir) => T): T {
+  if (typeof root !== 'string' && !root.stale) return fn(root);
+  const dir = openRootDir(sys, rootPath(root));
   try {
-    return fn(rootFd);
+    return fn(dir);
   } finally {
-    sys.close(rootFd);
+    sys.close(dir.fd);
   }
 }
 
 /** A failure of a lookup names the path asked for, as a host path, with the syscall and errno that failed. */
-function naming<T>(rootfs: string, unsafe: string, fn: () => T): T {
+function naming<T>(root: Root, unsafe: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
     if (!(err instanceof SyscallError)) throw err;
-    throw new SyscallError(err.syscall, err.errno, [posix.join(rootfs, cleanPath(unsafe))]);
+    throw new SyscallError(err.syscall, err.errno, [posix.join(rootPath(root), cleanPath(unsafe))]);
   }
 }
 
 /**
- * Opens `unsafe` inside `rootfs` as an O_PATH descriptor, for the caller to close. With
+ * Opens `unsafe` inside `root` as an O_PATH descriptor, for the caller to close. With
  * O_NOFOLLOW in `flags` a symlink in the last component is opened itself; with O_DIRECTORY
  * anything but a directory is ENOTDIR. Something missing on the way is ENOENT.
  */
-export function openInRoot(sys: Syscalls, rootfs: string, unsafe: string, flags = 0): number {
-  return naming(rootfs, unsafe, () =>
-    withRootFd(sys, rootfs, (rootFd) => {
-      const found = lookup(sys, rootFd, unsafe, (flags & O_NOFOLLOW) !== 0);
+export function openInRoot(sys: Syscalls, root: Root, unsafe: string, flags = 0): number {
+  return naming(root, unsafe, () =>
+    withRootFd(sys, root, (dir) => {
+      const found = lookup(sys, dir.fd, unsafe, (flags & O_NOFOLLOW) !== 0);
       try {
         if (found.missing.length) throw new SyscallError('openat', errnoNumber('ENOENT'), []);
         if ((flags & O_DIRECTORY) !== 0 && sys.fstat(found.fd).kind !== 'dir') throw new SyscallError('openat', errnoNumber('ENOTDIR'), []);
@@ -191,18 +222,18 @@ export function openInRoot(sys: Syscalls, rootfs: string, unsafe: string, flags 
 }
 
 /** openInRoot, or undefined when something on the way is missing (ENOENT). */
-export function openInRootIfExists(sys: Syscalls, rootfs: string, unsafe: string, flags = 0): number | undefined {
+export function openInRootIfExists(sys: Syscalls, root: Root, unsafe: string, flags = 0): number | undefined {
   try {
-    return openInRoot(sys, rootfs, unsafe, flags);
+    return openInRoot(sys, root, unsafe, flags);
   } catch (err) {
     if (isErrno(err, 'ENOENT')) return undefined;
     throw err;
   }
 }
 
-/** Runs `fn` with `unsafe` opened inside `rootfs` (see openInRoot), closing it afterwards. */
-export function withInRoot<T>(sys: Syscalls, rootfs: string, unsafe: string, fn: (fd: number) => T, flags = 0): T {
-  const fd = openInRoot(sys, rootfs, unsafe, flags);
+/** Runs `fn` with `unsafe` opened inside `root` (see openInRoot), closing it afterwards. */
+export function withInRoot<T>(sys: Syscalls, root: Root, unsafe: string, fn: (fd: number) => T, flags = 0): T {
+  const fd = openInRoot(sys, root, unsafe, flags);
   try {
     return fn(fd);
   } finally {
@@ -211,17 +242,17 @@ export function withInRoot<T>(sys: Syscalls, rootfs: string, unsafe: string, fn:
 }
 
 /**
- * The path inside `rootfs` that `unsafe` leads to, links followed as openInRoot follows
+ * The path inside `root` that `unsafe` leads to, links followed as openInRoot follows
  * them (with O_NOFOLLOW in `flags`, all but one in the last component); a missing part is
  * added as written (`..` in it dropping the component before). Nothing is created. Always
  * `/` or below.
  */
-export function resolveInRoot(sys: Syscalls, rootfs: string, unsafe: string, flags = 0): string {
-  return naming(rootfs, unsafe, () =>
-    withRootFd(sys, rootfs, (rootFd) => {
-      const found = lookup(sys, rootFd, unsafe, (flags & O_NOFOLLOW) !== 0);
+export function resolveInRoot(sys: Syscalls, root: Root, unsafe: string, flags = 0): string {
+  return naming(root, unsafe, () =>
+    withRootFd(sys, root, (dir) => {
+      const found = lookup(sys, dir.fd, unsafe, (flags & O_NOFOLLOW) !== 0);
       try {
-        return posix.join(pathInside(sys, rootFd, found.fd), ...found.missing);
+        return posix.join(pathInside(sys, dir, found.fd), ...found.missing);
       } finally {
         sys.close(found.fd);
       }
@@ -230,16 +261,16 @@ export function resolveInRoot(sys: Syscalls, rootfs: string, unsafe: string, fla
 }
 
 /**
- * Runs `fn` with the parent directory of `unsafe` opened inside `rootfs` and the last
+ * Runs `fn` with the parent directory of `unsafe` opened inside `root` and the last
  * component's name, for calls that act on a name in a directory (symlinkat, unlinkat,
  * mknodat) and must not follow a link there. The parent must exist. A failure names the
  * whole path.
  */
-export function withParentInRoot<T>(sys: Syscalls, rootfs: string, unsafe: string, fn: (dirFd: number, name: string) => T): T {
+export function withParentInRoot<T>(sys: Syscalls, root: Root, unsafe: string, fn: (dirFd: number, name: string) => T): T {
   const parts = pathParts(unsafe);
   const name = parts.pop();
-  if (name === undefined || name === '..') throw new SyscallError('openat', errnoNumber('EINVAL'), [posix.join(rootfs, unsafe)]);
-  return withInRoot(sys, rootfs, parts.join('/'), (dirFd) => naming(rootfs, unsafe, () => fn(dirFd, name)), O_DIRECTORY);
+  if (name === undefined || name === '..') throw new SyscallError('openat', errnoNumber('EINVAL'), [posix.join(rootPath(root), unsafe)]);
+  return withInRoot(sys, root, parts.join('/'), (dirFd) => naming(root, unsafe, () => fn(dirFd, name)), O_DIRECTORY);
 }
 
 /** Makes the last component of a path, named `name`, in the directory open as `dirFd`. */
@@ -268,22 +299,27 @@ export interface Created {
 }
 
 /**
- * Opens `unsafe` inside `rootfs` as openInRoot does, making what is missing first: the
+ * Opens `unsafe` inside `root` as openInRoot does, making what is missing first: the
  * directories on the way (mkdirat in the directory before each, then opened with
  * O_NOFOLLOW|O_DIRECTORY, so a link put there meanwhile fails the call rather than being
  * followed) and the last component with `make`. Where a missing component lies is where
  * the lookup led, so a dangling link is created through, inside the root.
  */
-export function createInRoot(sys: Syscalls, rootfs: string, unsafe: string, opts: CreateOptions = {}): Created {
+export function createInRoot(sys: Syscalls, root: Root, unsafe: string, opts: CreateOptions = {}): Created {
   const dirMode = opts.dirMode ?? 0o755;
   const make = opts.make ?? ((dirFd: number, name: string) => sys.mkdirat(dirFd, name, dirMode));
-  return naming(rootfs, unsafe, () =>
-    withRootFd(sys, rootfs, (rootFd) => {
-      const found = lookup(sys, rootFd, unsafe, opts.nofollow ?? false);
+  return naming(root, unsafe, () =>
+    withRootFd(sys, root, (dir) => {
+      const found = lookup(sys, dir.fd, unsafe, opts.nofollow ?? false);
       const missing = found.missing;
       let fd = found.fd;
       try {
-        if (opts.vet) opts.vet(posix.join(pathInside(sys, rootFd, fd), ...missing));
+        const watch = typeof root !== 'string' && mayBeRoot(unsafe, missing, opts.nofollow ?? false);
+        if (opts.vet || watch) {
+          const inside = posix.join(pathInside(sys, dir, fd), ...missing);
+          if (watch && inside === '/') root.stale = true;
+          opts.vet?.(inside);
+        }
         if (missing.length === 0) return { fd, made: false };
         for (const [i, name] of missing.entries()) {
           const last = i === missing.length - 1;
@@ -303,12 +339,28 @@ export function createInRoot(sys: Syscalls, rootfs: string, unsafe: string, opts
 }
 
 /**
- * The path of the file open as `fd` inside the root open as `rootFd`: the kernel's names
- * of both (readlink of their magic links, which are canonical whatever path the root was
- * opened by), the root's taken off the front.
+ * Whether a lookup of `unsafe` may have led to the root itself, for a kept root to learn
+ * it (RootDir.stale). Only an existing file can be the root; one reached by a last
+ * component that is a name, not followed (nofollow), is an entry of a directory, which
+ * the root is not.
  */
-function pathInside(sys: Syscalls, rootFd: number, fd: number): string {
-  return containerPath(sys.readlink(fdPath(rootFd)), sys.readlink(fdPath(fd)));
+function mayBeRoot(unsafe: string, missing: string[], nofollow: boolean): boolean {
+  if (missing.length) return false;
+  const last = pathParts(unsafe).pop();
+  return !nofollow || last === undefined || last === '..';
+}
+
+/**
+ * The path of the file open as `fd` inside the root `dir`: the kernel's names of both
+ * (readlink of their magic links, which are canonical whatever path the root was opened
+ * by), the root's taken off the front. The file's name is read at every call: it is what
+ * shows where the lookup led, and containerPath refuses a name outside the root. The
+ * root's is read once per RootDir: it names the directory of a trusted host path, which
+ * nothing the container's files control can move while the descriptor is kept.
+ */
+function pathInside(sys: Syscalls, dir: RootDir, fd: number): string {
+  dir.name ??= sys.readlink(fdPath(dir.fd));
+  return containerPath(dir.name, sys.readlink(fdPath(fd)));
 }
 
 /** mkdirat(2) that takes EEXIST as done: a directory made meanwhile by someone else is used (opened with O_NOFOLLOW after). */

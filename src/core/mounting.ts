@@ -6,11 +6,14 @@
  * file the descriptor holds, and a symlink swapped into the path after the lookup cannot
  * send the mount elsewhere (CVE-2021-30465). Before the jail that /proc is the host's;
  * after it, the container's, which is checked to be a procfs first.
+ *
+ * Before the jail, the handlers look up their targets from one descriptor of the rootfs
+ * kept for the run (containerRoot) rather than opening the rootfs for each lookup.
  */
 import type { MountSpec } from './config/model';
 import { AT_EMPTY_PATH, AT_RECURSIVE, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, O_CLOEXEC, O_DIRECTORY, O_PATH, PROC_SUPER_MAGIC } from './constants';
 import { StepError, SyscallError } from './errors';
-import { THREAD_SELF_FD, createInRoot, fdPath, makeFile, withInRoot, type Created } from './in-root';
+import { THREAD_SELF_FD, createInRoot, fdPath, makeFile, openRootDir, withInRoot, type Created, type Root, type RootDir } from './in-root';
 import { cleanPath, procDestinationProblem } from './paths';
 import type { RunContext } from './plugin';
 import type { Syscalls } from './syscalls/types';
@@ -38,15 +41,45 @@ export interface TargetOptions {
   anywhere?: boolean;
 }
 
+/** Where the rootfs kept open for the run is, in RunContext.shared. */
+const CONTAINER_ROOT_KEY = 'mounting.containerRoot';
+
 /**
- * Opens the mount target `destination` inside `rootfs`, creating it (and its parents) when
+ * The rootfs, kept open (O_PATH, close-on-exec) from the first call until
+ * releaseContainerRoot, for the lookups of the mounts and dev phases. It is opened on
+ * first use, after prepare-root has bound the rootfs onto itself: a descriptor opened
+ * before a mount shows the directory under it. A mount target that is the rootfs itself
+ * makes it stale (RootDir.stale), and the next call opens it again. The orchestrator
+ * releases it after a configured command (which may have mounted anything anywhere),
+ * before each step of the jail phase (the rootfs becomes `/`, and its host path means
+ * nothing there) and when a run ends or fails without reaching one.
+ */
+export function containerRoot(sys: Syscalls, ctx: RunContext): RootDir {
+  const kept = ctx.shared.get(CONTAINER_ROOT_KEY) as RootDir | undefined;
+  if (kept && !kept.stale) return kept;
+  if (kept) releaseContainerRoot(sys, ctx.shared);
+  const dir = openRootDir(sys, ctx.config.rootfs);
+  ctx.shared.set(CONTAINER_ROOT_KEY, dir);
+  return dir;
+}
+
+/** Closes the rootfs containerRoot kept, if any; the next call opens it again. */
+export function releaseContainerRoot(sys: Syscalls, shared: Map<string, unknown>): void {
+  const kept = shared.get(CONTAINER_ROOT_KEY) as RootDir | undefined;
+  if (!kept) return;
+  shared.delete(CONTAINER_ROOT_KEY);
+  sys.close(kept.fd);
+}
+
+/**
+ * Opens the mount target `destination` inside `root`, creating it (and its parents) when
  * missing, and runs `fn` with its descriptor, closed afterwards. Unless `anywhere`, a
  * target that resolves to /proc or below it (other than the allowed files) is refused
  * before anything is created.
  */
-export function withMountTarget<T>(sys: Syscalls, rootfs: string, destination: string, opts: TargetOptions, fn: (t: Created) => T): T {
+export function withMountTarget<T>(sys: Syscalls, root: Root, destination: string, opts: TargetOptions, fn: (t: Created) => T): T {
   const mode = opts.mode ?? 0o755;
-  const target = createInRoot(sys, rootfs, destination, {
+  const target = createInRoot(sys, root, destination, {
     make: opts.kind === 'file' ? makeFile(sys, mode) : undefined,
     dirMode: mode,
     vet: opts.anywhere ? undefined : refuseUnderProc,
@@ -97,12 +130,12 @@ export function mountPropagate(sys: Syscalls, m: MountSpec, at: MountAt): void {
  *
  * A descriptor opened before a mount keeps showing the directory under it (mount(2)
  * through it answers EINVAL to a remount or propagation change), so the destination is
- * looked up in the root again, which now crosses into the new mount. Nothing is looked
- * up when there is nothing to do.
+ * looked up in the root again (one lookup from `root`, kept open or not), which now
+ * crosses into the new mount. Nothing is looked up when there is nothing to do.
  */
-export function afterMount(sys: Syscalls, rootfs: string, m: MountSpec, between?: (top: string) => void): void {
+export function afterMount(sys: Syscalls, root: Root, m: MountSpec, between?: (top: string) => void): void {
   if (m.propagationFlags.length === 0 && !m.recAttrs && !between) return;
-  withInRoot(sys, rootfs, m.destination, (fd) => {
+  withInRoot(sys, root, m.destination, (fd) => {
     const top = fdPath(fd);
     applyPropagation(sys, m, top);
     between?.(top);

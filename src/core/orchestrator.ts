@@ -1,6 +1,7 @@
 import { inject, injectable, injectAll } from 'tsyringe';
 import type { MountSpec, RootfsConfig } from './config/model';
 import { PluginError, StepError } from './errors';
+import { releaseContainerRoot } from './mounting';
 import { parseMountInfo, type MountTable } from './mountinfo';
 import {
   DEFAULT_MOUNT_TYPE,
@@ -86,25 +87,45 @@ export class Orchestrator {
       dispatch: (m) => this.mountOne(m, context(log)),
     });
 
-    for (const phase of PHASES) {
-      const started = performance.now();
-      this.log.debug(`phase ${phase} start`);
-      const inPhase = this.steps.filter((s) => s.step.phase === phase);
-      for (const order of ORDERS) {
-        for (const { step, log } of inPhase.filter((s) => (s.step.order ?? 'normal') === order)) {
-          this.guard({ phase, plugin: step.name }, hooks, () => step.run(context(log)));
+    try {
+      for (const phase of PHASES) {
+        const started = performance.now();
+        this.log.debug(`phase ${phase} start`);
+        const inPhase = this.steps.filter((s) => s.step.phase === phase);
+        for (const order of ORDERS) {
+          for (const { step, log } of inPhase.filter((s) => (s.step.order ?? 'normal') === order)) {
+            this.guard({ phase, plugin: step.name }, hooks, () => {
+              // The jail makes the rootfs `/`: the descriptor kept for the mounts is closed before it.
+              if (phase === 'jail') releaseContainerRoot(this.sys, shared);
+              step.run(context(log));
+            });
+          }
+          if (order === 'pre' && phase === 'mounts') this.mountAll(config, hooks, context, shared);
+          if (order === 'normal' && phase === 'before-jail' && hooks.beforeJail) {
+            const cb = hooks.beforeJail;
+            this.guard({ phase, plugin: 'before-jail-callback' }, hooks, () => cb(context(this.log)));
+          }
         }
-        if (order === 'pre' && phase === 'mounts') this.mountAll(config, hooks, context);
-        if (order === 'normal' && phase === 'before-jail' && hooks.beforeJail) {
-          const cb = hooks.beforeJail;
-          this.guard({ phase, plugin: 'before-jail-callback' }, hooks, () => cb(context(this.log)));
-        }
+        this.log.debug(`phase ${phase} end`, { ms: +(performance.now() - started).toFixed(3) });
       }
-      this.log.debug(`phase ${phase} end`, { ms: +(performance.now() - started).toFixed(3) });
+    } catch (err) {
+      // A run that stopped before the jail may still hold the rootfs open.
+      try {
+        releaseContainerRoot(this.sys, shared);
+      } catch {
+        // The failure of the run is what is reported, not that of closing a descriptor after it.
+      }
+      throw err;
+    }
+    // Only a run without a jail step gets here holding it.
+    try {
+      releaseContainerRoot(this.sys, shared);
+    } catch (err) {
+      throw new PluginError({ phase: 'finalize', plugin: 'orchestrator' }, err);
     }
   }
 
-  private mountAll(config: RootfsConfig, hooks: RunHooks, context: (log: Logger) => RunContext): void {
+  private mountAll(config: RootfsConfig, hooks: RunHooks, context: (log: Logger) => RunContext, shared: Map<string, unknown>): void {
     for (const m of config.mounts) {
       const handler = this.handlerFor(m.type);
       const where = { phase: 'mounts' as const, mountIndex: m.index, destination: m.destination };
@@ -112,9 +133,9 @@ export class Orchestrator {
         throw new PluginError({ ...where, plugin: 'orchestrator' }, new StepError(`no handler for mount type "${m.type}"`));
       }
       const log = this.log.child({ plugin: handler.name });
-      this.guard({ ...where, plugin: 'premount-command' }, hooks, () => this.runCommands(m.premountCmds));
+      this.guard({ ...where, plugin: 'premount-command' }, hooks, () => this.runCommands(m.premountCmds, shared));
       this.guard({ ...where, plugin: handler.name }, hooks, () => handler.mount(m, context(log)));
-      this.guard({ ...where, plugin: 'postmount-command' }, hooks, () => this.runCommands(m.postmountCmds));
+      this.guard({ ...where, plugin: 'postmount-command' }, hooks, () => this.runCommands(m.postmountCmds, shared));
     }
   }
 
@@ -124,8 +145,10 @@ export class Orchestrator {
     handler.mount(m, ctx);
   }
 
-  private runCommands(cmds: readonly CommandSpec[]): void {
+  /** Runs a mount's commands; what they may have mounted is seen by the next lookup, made from the rootfs opened again. */
+  private runCommands(cmds: readonly CommandSpec[], shared: Map<string, unknown>): void {
     for (const cmd of cmds) {
+      releaseContainerRoot(this.sys, shared);
       const r = this.sys.runCommand(cmd);
       if (r.status !== 0) {
         const how = r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`;

@@ -7,6 +7,7 @@ import {
   inRootResolver,
   makeFile,
   openInRoot,
+  openRootDir,
   pathParts,
   resolveInRoot,
   withParentInRoot,
@@ -113,6 +114,54 @@ describe.each(MODES)('in-root lookup (%s)', (mode, prepare) => {
     const sys = setup();
     expect(() => openInRoot(sys, '/r', '/loop1/x')).toThrow(`${mode === 'walk' ? 'openat' : 'openat2'} "/r/loop1/x": ELOOP`);
     expectAllClosed(sys);
+  });
+});
+
+describe('a root kept open (RootDir)', () => {
+  test('every lookup starts from its descriptor, which stays open; its name is read once', () => {
+    const sys = tree();
+    const root = openRootDir(sys, '/r');
+    const vet = () => undefined;
+    const a = createInRoot(sys, root, '/etc', { vet });
+    const b = createInRoot(sys, root, '/usr/lib', { vet });
+    const c = openInRoot(sys, root, '/rel');
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: 100, path: 'etc', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'readlink', path: fdPath(100) },
+      { op: 'readlink', path: fdPath(101) },
+      { op: 'openat2', dirfd: 100, path: 'usr/lib', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'readlink', path: fdPath(102) },
+      { op: 'openat2', dirfd: 100, path: 'rel', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
+    ]);
+    expect([sys.pathOf(a.fd), sys.pathOf(b.fd), sys.pathOf(c)]).toEqual(['/r/etc', '/r/usr/lib', '/r/usr/lib']);
+    expect(root.stale).toBeUndefined();
+    expectAllClosed(sys, 100, a.fd, b.fd, c);
+  });
+
+  test.each(['/', '/toroot', '/usr/..', '/abs/..'])('createInRoot of %s leads to the root itself: the root is stale, later lookups open its path', (path) => {
+    const sys = tree();
+    sys.addSymlink('/r/toroot', '/');
+    const root = openRootDir(sys, '/r');
+    const t = createInRoot(sys, root, path);
+    expect(sys.pathOf(t.fd)).toBe('/r');
+    expect(root.stale).toBe(true);
+    const before = sys.calls.length;
+    sys.close(openInRoot(sys, root, '/etc'));
+    expect(sys.calls.slice(before).map((c) => c.op)).toEqual(['open', 'openat2', 'close', 'close']);
+    expect(sys.callsOf('open').map((c) => c.path)).toEqual(['/r', '/r']);
+  });
+
+  test.each([
+    ['/toroot', { nofollow: true }],
+    ['/usr/new', {}],
+  ])('createInRoot of %s %j cannot lead to the root (a name not followed, something made): no name read, not stale', (path, opts) => {
+    const sys = tree();
+    sys.addSymlink('/r/toroot', '/');
+    const root = openRootDir(sys, '/r');
+    createInRoot(sys, root, path, opts);
+    expect(root.stale).toBeUndefined();
+    expect(sys.callsOf('readlink')).toEqual([]);
   });
 });
 

@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { ConfigError, PluginError, StepError, SyscallError } from '../../src/core/errors';
+import { createInRoot, openInRoot } from '../../src/core/in-root';
 import { silentLogger } from '../../src/core/logger';
+import { containerRoot } from '../../src/core/mounting';
 import { Orchestrator, sortSteps, type StepWhere } from '../../src/core/orchestrator';
 import { ORDERS, PHASES, type LifecycleStep, type MountHandler, type Order, type Phase } from '../../src/core/plugin';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
@@ -196,5 +198,88 @@ describe('run context', () => {
       'mounts/postmount-command/0',
       'jail/jail/-',
     ]);
+  });
+});
+
+describe('the rootfs kept for the run (containerRoot)', () => {
+  /** A handler that opens its destination from the kept rootfs, as the mount handlers do. */
+  const lookingUp = (sys: FakeSyscalls): MountHandler => ({
+    name: 'look',
+    types: ['look'],
+    mount: (m, ctx) => sys.close(openInRoot(sys, containerRoot(sys, ctx), m.destination)),
+  });
+  const setup = () => {
+    const sys = new FakeSyscalls();
+    sys.addDir('/r/a').addDir('/r/b');
+    return sys;
+  };
+  const mounts = (...destinations: string[]) => destinations.map((destination, index) => makeMount({ index, type: 'look', destination }));
+  const opensOfRoot = (sys: FakeSyscalls) => sys.callsOf('open').filter((c) => c.path === '/r');
+
+  test('opened once for all the mounts, closed by the jail step before it runs, with no step of its own', () => {
+    const sys = setup();
+    const jail: LifecycleStep = { name: 'jail', phase: 'jail', run: () => void sys.umask(0) };
+    const seen: StepWhere[] = [];
+    new Orchestrator(sys, silentLogger, [lookingUp(sys)], [jail]).run(makeConfig({ rootfs: '/r', mounts: mounts('/a', '/b') }), { onStep: (w) => seen.push(w) });
+    expect(opensOfRoot(sys)).toHaveLength(1);
+    expect(sys.calls.slice(-2)).toEqual([
+      { op: 'close', fd: 100 },
+      { op: 'umask', mask: 0 },
+    ]);
+    expect(seen.filter((w) => w.phase === 'jail')).toEqual([{ phase: 'jail', plugin: 'jail' }]);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test('a run without a jail step closes it at its end; a failing close there is a PluginError', () => {
+    const run = (sys: FakeSyscalls) => () => new Orchestrator(sys, silentLogger, [lookingUp(sys)], []).run(makeConfig({ rootfs: '/r', mounts: mounts('/a') }));
+    const sys = setup();
+    run(sys)();
+    expect(sys.calls.at(-1)).toEqual({ op: 'close', fd: 100 });
+    expect(sys.openFds()).toEqual([]);
+    // close 1 is of /a's descriptor, close 2 of the kept rootfs.
+    expect(run(setup().failOn('close', 'EIO', { nth: 2 }))).toThrow('finalize: plugin orchestrator: close: EIO');
+  });
+
+  test('a run that fails before the jail closes it and reports its own failure, even when that close fails', () => {
+    const sys = setup();
+    // close 1 is of /a's descriptor, close 2 of the kept rootfs.
+    sys.failOn('close', 'EBADF', { nth: 2 });
+    const failing: MountHandler = {
+      name: 'boom',
+      types: ['boom'],
+      mount: (_m, ctx) => {
+        containerRoot(sys, ctx);
+        throw new StepError('no space');
+      },
+    };
+    const config = makeConfig({ rootfs: '/r', mounts: [...mounts('/a'), makeMount({ index: 1, type: 'boom', destination: '/b' })] });
+    const run = () => new Orchestrator(sys, silentLogger, [lookingUp(sys), failing], []).run(config);
+    expect(run).toThrow('mounts: plugin boom mounts[1] "/b": no space');
+    expect(sys.callsOf('close')).toEqual([
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: 100 },
+    ]);
+  });
+
+  test('a mount command may have mounted anything: the rootfs is opened again after it', () => {
+    const sys = setup();
+    const [a, b] = mounts('/a', '/b');
+    const config = makeConfig({ rootfs: '/r', mounts: [a, { ...b, premountCmds: [{ path: '/pre', args: [], env: [], dir: '/' }] }] });
+    new Orchestrator(sys, silentLogger, [lookingUp(sys)], []).run(config);
+    expect(sys.calls.map((c) => c.op)).toEqual(['open', 'openat2', 'close', 'close', 'runCommand', 'open', 'openat2', 'close', 'close']);
+  });
+
+  test('a mount target that is the rootfs itself makes it stale: the next mount opens it again', () => {
+    const sys = setup();
+    const covering: MountHandler = {
+      name: 'cover',
+      types: ['cover'],
+      mount: (m, ctx) => sys.close(createInRoot(sys, containerRoot(sys, ctx), m.destination, { vet: () => undefined }).fd),
+    };
+    const config = makeConfig({ rootfs: '/r', mounts: [makeMount({ index: 0, type: 'cover', destination: '/' }), ...mounts('/a', '/b').map((m) => ({ ...m, index: m.index + 1 }))] });
+    new Orchestrator(sys, silentLogger, [covering, lookingUp(sys)], []).run(config);
+    // Opened for the first mount, and once again for both of the others.
+    expect(opensOfRoot(sys)).toHaveLength(2);
+    expect(sys.openFds()).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import type { MountSpec } from '../../core/config/model';
 import { MS_BIND, MS_RDONLY } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
 import { fdPath } from '../../core/in-root';
-import { afterMount, bindNeedsRemount, mountOn, remountBind, withMountTarget } from '../../core/mounting';
+import { afterMount, bindNeedsRemount, containerRoot, mountOn, remountBind, withMountTarget } from '../../core/mounting';
 import { cleanPath } from '../../core/paths';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { relabelTree, selinuxEnabled } from '../../core/selinux';
@@ -38,20 +38,20 @@ export class BindMountHandler implements MountHandler {
   mount(m: MountSpec, ctx: RunContext): void {
     const label = this.relabelLabel(m, ctx);
     const source = this.statSource(m.source);
-    const rootfs = ctx.config.rootfs;
+    const root = containerRoot(this.sys, ctx);
     const flags = bindFlags(m);
     // Looked up now, not when the config was read: an earlier mount may have put a symlink
     // on the way; the lookup keeps every link (absolute or "..") inside the rootfs. A
     // missing target is made to match the source's kind; one of the wrong kind is left for
     // mount(2) to refuse with ENOTDIR.
-    withMountTarget(this.sys, rootfs, m.destination, { kind: source.kind === 'dir' ? 'dir' : 'file' }, (t) =>
+    withMountTarget(this.sys, root, m.destination, { kind: source.kind === 'dir' ? 'dir' : 'file' }, (t) =>
       // runc passes the type "bind"; with MS_BIND the kernel ignores fstype and data.
       mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: 'bind', flags, data: m.data }),
     );
     const remount = bindNeedsRemount(flags);
     afterMount(
       this.sys,
-      rootfs,
+      root,
       m,
       remount || label
         ? (top) => {

@@ -4,8 +4,8 @@ import { hasNamespace, type MountSpec } from '../../core/config/model';
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC } from '../../core/constants';
 import { ConfigError, SyscallError } from '../../core/errors';
 import type { MountTable } from '../../core/mountinfo';
-import { fdPath, resolveInRoot, withParentInRoot } from '../../core/in-root';
-import { afterMount, refuseUnderProc, remountBind, withMountTarget } from '../../core/mounting';
+import { fdPath, resolveInRoot, withParentInRoot, type Root } from '../../core/in-root';
+import { afterMount, containerRoot, refuseUnderProc, remountBind, withMountTarget } from '../../core/mounting';
 import { PLUGIN_OPTIONS, SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import {
@@ -57,7 +57,7 @@ export class CgroupMountHandler implements MountHandler {
 
   mount(m: MountSpec, ctx: RunContext): void {
     // Refused before anything is made; every mount below looks the destination up again.
-    refuseUnderProc(resolveInRoot(this.sys, ctx.config.rootfs, m.destination));
+    refuseUnderProc(resolveInRoot(this.sys, containerRoot(this.sys, ctx), m.destination));
     const table = ctx.mountTable();
     const cgroups = parseProcCgroup(this.sys.readFile('/proc/self/cgroup'));
     if (m.type === 'cgroup2' || isUnifiedHost(table)) this.mountV2(m, ctx, table, cgroups);
@@ -65,18 +65,18 @@ export class CgroupMountHandler implements MountHandler {
   }
 
   private mountV1(m: MountSpec, ctx: RunContext, hierarchies: V1Hierarchy[]): void {
-    const rootfs = ctx.config.rootfs;
+    const root = containerRoot(this.sys, ctx);
     const cgroupns = hasNamespace(ctx.config, 'cgroup');
     // Every bind source is worked out before anything is mounted, so a bad one leaves nothing behind.
     const binds = cgroupns ? [] : hierarchies.map((h) => this.bindOf(m, h));
     ctx.dispatch(derived(m, { type: 'tmpfs', source: 'tmpfs', flags: CGROUP_ROOT_FLAGS, data: 'mode=755', clearedFlags: 0n }));
-    if (cgroupns) for (const h of hierarchies) this.mountHierarchy(m, rootfs, h);
+    if (cgroupns) for (const h of hierarchies) this.mountHierarchy(m, root, h);
     for (const b of binds) ctx.dispatch(b);
-    for (const [name, target] of comountLinks(hierarchies.map(hierarchyName))) this.linkIfMissing(rootfs, target, posix.join(m.destination, name));
+    for (const [name, target] of comountLinks(hierarchies.map(hierarchyName))) this.linkIfMissing(root, target, posix.join(m.destination, name));
     // The tmpfs was mounted writable; MS_REMOUNT|MS_BIND changes only its per-mount flags
     // (mount(2)). The tmpfs got the propagation flags when it was mounted.
     const remount = this.readonlyRoot && (m.flags & MS_RDONLY) !== 0n;
-    afterMount(this.sys, rootfs, { ...m, propagationFlags: [] }, remount ? (top) => remountBind(this.sys, top, CGROUP_ROOT_FLAGS | MS_RDONLY) : undefined);
+    afterMount(this.sys, root, { ...m, propagationFlags: [] }, remount ? (top) => remountBind(this.sys, top, CGROUP_ROOT_FLAGS | MS_RDONLY) : undefined);
   }
 
   /** The process's own cgroup of a hierarchy, bound (with everything below it) under the hierarchy's name. */
@@ -93,17 +93,17 @@ export class CgroupMountHandler implements MountHandler {
    * In a cgroup namespace, mounting a v1 hierarchy shows it from the namespace's root,
    * the process's own cgroup (cgroup_namespaces(7)).
    */
-  private mountHierarchy(m: MountSpec, rootfs: string, h: V1Hierarchy): void {
+  private mountHierarchy(m: MountSpec, root: Root, h: V1Hierarchy): void {
     const { source, data } = v1MountArgs(h);
-    withMountTarget(this.sys, rootfs, posix.join(m.destination, hierarchyName(h)), {}, (t) =>
+    withMountTarget(this.sys, root, posix.join(m.destination, hierarchyName(h)), {}, (t) =>
       this.sys.mount(source, fdPath(t.fd), 'cgroup', CGROUP_ROOT_FLAGS | (m.flags & MS_RDONLY), data),
     );
   }
 
   /** symlink(2) fails with EEXIST when the name is taken, which is kept as it is. */
-  private linkIfMissing(rootfs: string, target: string, linkPath: string): void {
+  private linkIfMissing(root: Root, target: string, linkPath: string): void {
     try {
-      withParentInRoot(this.sys, rootfs, linkPath, (dirFd, name) => this.sys.symlinkat(target, dirFd, name));
+      withParentInRoot(this.sys, root, linkPath, (dirFd, name) => this.sys.symlinkat(target, dirFd, name));
     } catch (err) {
       if (!(err instanceof SyscallError) || err.code !== 'EEXIST') throw err;
     }
@@ -114,7 +114,7 @@ export class CgroupMountHandler implements MountHandler {
    * cgroup namespace, EBUSY), the process's own cgroup v2 directory bound instead.
    */
   private mountV2(m: MountSpec, ctx: RunContext, table: MountTable, cgroups: ProcCgroupEntry[]): void {
-    const refused = withMountTarget(this.sys, ctx.config.rootfs, m.destination, {}, (t) => {
+    const refused = withMountTarget(this.sys, containerRoot(this.sys, ctx), m.destination, {}, (t) => {
       try {
         this.sys.mount(m.source, fdPath(t.fd), 'cgroup2', m.flags, m.data || null);
         return undefined;
@@ -129,7 +129,7 @@ export class CgroupMountHandler implements MountHandler {
       ctx.dispatch(derived(m, { type: 'bind', source, flags: MS_BIND | m.flags, recAttrs: m.recAttrs }));
       return;
     }
-    afterMount(this.sys, ctx.config.rootfs, m);
+    afterMount(this.sys, containerRoot(this.sys, ctx), m);
   }
 }
 

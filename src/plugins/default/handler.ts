@@ -1,7 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import type { MountSpec } from '../../core/config/model';
 import { fdPath } from '../../core/in-root';
-import { afterMount, mountOn, withMountTarget } from '../../core/mounting';
+import { afterMount, containerRoot, mountOn, withMountTarget } from '../../core/mounting';
 import { DEFAULT_MOUNT_TYPE, SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 
@@ -18,10 +18,10 @@ export class DefaultMountHandler implements MountHandler {
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   mount(m: MountSpec, ctx: RunContext): void {
-    const rootfs = ctx.config.rootfs;
-    withMountTarget(this.sys, rootfs, m.destination, {}, (t) =>
+    const root = containerRoot(this.sys, ctx);
+    withMountTarget(this.sys, root, m.destination, {}, (t) =>
       mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: m.type, flags: m.flags, data: m.data }),
     );
-    afterMount(this.sys, rootfs, m);
+    afterMount(this.sys, root, m);
   }
 }

@@ -1,6 +1,6 @@
 import { inject, injectable } from 'tsyringe';
 import { SyscallError } from '../../core/errors';
-import { exists } from '../../core/mounting';
+import { containerRoot, exists } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import { needsDevSetup } from '../../core/config/model';
@@ -36,7 +36,7 @@ export class DevSymlinksStep implements LifecycleStep {
     const links = exists(this.sys, '/proc/kcore') ? [...DEV_SYMLINKS, KCORE_SYMLINK] : DEV_SYMLINKS;
     for (const [name, target] of links) {
       try {
-        withParentInRoot(this.sys, ctx.config.rootfs, `/dev/${name}`, (dev, entry) => this.sys.symlinkat(target, dev, entry));
+        withParentInRoot(this.sys, containerRoot(this.sys, ctx), `/dev/${name}`, (dev, entry) => this.sys.symlinkat(target, dev, entry));
       } catch (err) {
         if (!(err instanceof SyscallError) || err.code !== 'EEXIST') throw err;
       }

@@ -2,8 +2,8 @@ import { inject, injectable } from 'tsyringe';
 import { hasNamespace, type DeviceSpec } from '../../core/config/model';
 import { AT_EMPTY_PATH, MS_BIND, major, makedev, minor } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
-import { createInRoot, fdPath, type Created } from '../../core/in-root';
-import { withMountTarget } from '../../core/mounting';
+import { createInRoot, fdPath, type Created, type Root } from '../../core/in-root';
+import { containerRoot, withMountTarget } from '../../core/mounting';
 import { cleanPath, isWithin } from '../../core/paths';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { FileKind, FileStat, Syscalls } from '../../core/syscalls/types';
@@ -35,27 +35,27 @@ export class DeviceNodesStep implements LifecycleStep {
     // with 0 the nodes have exactly the configured permissions.
     const previous = this.sys.umask(0);
     try {
-      for (const device of devicesToCreate(config.devices)) this.create(config.rootfs, device, bind);
+      for (const device of devicesToCreate(config.devices)) this.create(containerRoot(this.sys, ctx), device, bind);
     } finally {
       this.sys.umask(previous);
     }
   }
 
-  private create(rootfs: string, d: DeviceSpec, bind: boolean): void {
+  private create(root: Root, d: DeviceSpec, bind: boolean): void {
     // The config loader refuses paths outside /dev; a config built in code is not loaded.
     if (!isWithin('/dev', cleanPath(d.path)) || cleanPath(d.path) === '/dev') {
       throw new StepError(`device path ${JSON.stringify(d.path)} is not under /dev`);
     }
     if (bind) {
-      this.bindHostNode(rootfs, d);
+      this.bindHostNode(root, d);
       return;
     }
     let node: Created;
     try {
-      node = createInRoot(this.sys, rootfs, d.path, { make: (dirFd, name) => this.sys.mknodat(dirFd, name, nodeMode(d), makedev(d.major, d.minor)) });
+      node = createInRoot(this.sys, root, d.path, { make: (dirFd, name) => this.sys.mknodat(dirFd, name, nodeMode(d), makedev(d.major, d.minor)) });
     } catch (err) {
       if (!(err instanceof SyscallError) || err.code !== 'EPERM') throw err;
-      this.bindHostNode(rootfs, d);
+      this.bindHostNode(root, d);
       return;
     }
     try {
@@ -72,8 +72,8 @@ export class DeviceNodesStep implements LifecycleStep {
    * file's descriptor. The host's /dev is still the process's /dev here, before the jail.
    * MS_BIND makes mount(2) ignore the type, which runc passes as "bind".
    */
-  private bindHostNode(rootfs: string, d: DeviceSpec): void {
-    withMountTarget(this.sys, rootfs, d.path, { kind: 'file', mode: 0o666 }, (t) => this.sys.mount(d.path, fdPath(t.fd), 'bind', MS_BIND, null));
+  private bindHostNode(root: Root, d: DeviceSpec): void {
+    withMountTarget(this.sys, root, d.path, { kind: 'file', mode: 0o666 }, (t) => this.sys.mount(d.path, fdPath(t.fd), 'bind', MS_BIND, null));
   }
 
   /**

@@ -4,6 +4,7 @@ import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin
 import type { Syscalls } from '../../core/syscalls/types';
 import { needsDevSetup } from '../../core/config/model';
 import { withParentInRoot } from '../../core/in-root';
+import { containerRoot } from '../../core/mounting';
 
 /**
  * /dev/ptmx becomes a symlink to pts/ptmx, the multiplexer node of the devpts mounted on
@@ -23,7 +24,7 @@ export class PtmxStep implements LifecycleStep {
     if (!needsDevSetup(ctx.config)) return;
     // The entry itself is removed and made in /dev, looked up inside the rootfs; a link
     // there is never followed.
-    withParentInRoot(this.sys, ctx.config.rootfs, '/dev/ptmx', (dev, name) => {
+    withParentInRoot(this.sys, containerRoot(this.sys, ctx), '/dev/ptmx', (dev, name) => {
       try {
         this.sys.unlinkat(dev, name, 0);
       } catch (err) {

@@ -2,7 +2,7 @@ import { inject, injectable } from 'tsyringe';
 import type { MountSpec } from '../../core/config/model';
 import { SyscallError } from '../../core/errors';
 import { fdPath } from '../../core/in-root';
-import { afterMount, mountOn, withMountTarget, type MountAt } from '../../core/mounting';
+import { afterMount, containerRoot, mountOn, withMountTarget, type MountAt } from '../../core/mounting';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { formatMountLabel, selinuxEnabled, setFileLabel } from '../../core/selinux';
 import type { Syscalls } from '../../core/syscalls/types';
@@ -20,9 +20,9 @@ export class MqueueMountHandler implements MountHandler {
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   mount(m: MountSpec, ctx: RunContext): void {
-    const rootfs = ctx.config.rootfs;
+    const root = containerRoot(this.sys, ctx);
     const label = selinuxEnabled(this.sys, ctx) ? ctx.config.mountLabel : '';
-    const labelled = withMountTarget(this.sys, rootfs, m.destination, {}, (t) => {
+    const labelled = withMountTarget(this.sys, root, m.destination, {}, (t) => {
       const at: MountAt = { source: m.source, target: fdPath(t.fd), fstype: m.type, flags: m.flags, data: m.data };
       if (label && this.mountLabelled(m, at, label, ctx)) return true;
       mountOn(this.sys, m, at);
@@ -30,7 +30,7 @@ export class MqueueMountHandler implements MountHandler {
     });
     // The label goes on the new mount's root directory; lsetxattr(2) does not follow a
     // final link, so it is given the directory itself through its magic link's target.
-    afterMount(this.sys, rootfs, m, label && !labelled ? (top) => setFileLabel(this.sys, this.sys.readlink(top), label) : undefined);
+    afterMount(this.sys, root, m, label && !labelled ? (top) => setFileLabel(this.sys, this.sys.readlink(top), label) : undefined);
   }
 
   /**

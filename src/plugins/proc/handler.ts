@@ -3,7 +3,7 @@ import type { MountSpec } from '../../core/config/model';
 import { StepError } from '../../core/errors';
 import { O_NOFOLLOW } from '../../core/constants';
 import { createInRoot, fdPath, resolveInRoot } from '../../core/in-root';
-import { afterMount, mountOn } from '../../core/mounting';
+import { afterMount, containerRoot, mountOn } from '../../core/mounting';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import { realDirectoryProblem } from './target';
@@ -26,17 +26,17 @@ export class ProcMountHandler implements MountHandler {
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   mount(m: MountSpec, ctx: RunContext): void {
-    const rootfs = ctx.config.rootfs;
-    const target = createInRoot(this.sys, rootfs, m.destination, { nofollow: true });
+    const root = containerRoot(this.sys, ctx);
+    const target = createInRoot(this.sys, root, m.destination, { nofollow: true });
     try {
       const kind = target.made ? 'dir' : this.sys.fstat(target.fd).kind;
       // The message names where the lookup led, which is looked up again only then.
-      const problem = kind === 'dir' ? undefined : realDirectoryProblem(resolveInRoot(this.sys, rootfs, m.destination, O_NOFOLLOW), kind);
+      const problem = kind === 'dir' ? undefined : realDirectoryProblem(resolveInRoot(this.sys, root, m.destination, O_NOFOLLOW), kind);
       if (problem) throw new StepError(problem);
       mountOn(this.sys, m, { source: m.source, target: fdPath(target.fd), fstype: m.type, flags: m.flags, data: m.data });
     } finally {
       this.sys.close(target.fd);
     }
-    afterMount(this.sys, rootfs, m);
+    afterMount(this.sys, root, m);
   }
 }

@@ -2,7 +2,7 @@ import { inject, injectable } from 'tsyringe';
 import type { MountSpec } from '../../core/config/model';
 import { MS_RDONLY, MS_REMOUNT } from '../../core/constants';
 import { fdPath } from '../../core/in-root';
-import { afterMount, mountOn, withMountTarget, type MountAt } from '../../core/mounting';
+import { afterMount, containerRoot, mountOn, withMountTarget, type MountAt } from '../../core/mounting';
 import { cleanPath } from '../../core/paths';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { formatMountLabel, selinuxEnabled } from '../../core/selinux';
@@ -23,10 +23,10 @@ export class TmpfsMountHandler implements MountHandler {
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   mount(m: MountSpec, ctx: RunContext): void {
-    const rootfs = ctx.config.rootfs;
+    const root = containerRoot(this.sys, ctx);
     const copyUp = m.extensions.tmpcopyup;
     const label = ctx.config.mountLabel && selinuxEnabled(this.sys, ctx) ? ctx.config.mountLabel : '';
-    const keepPerm = withMountTarget(this.sys, rootfs, m.destination, {}, (t) => {
+    const keepPerm = withMountTarget(this.sys, root, m.destination, {}, (t) => {
       const existingPerm = t.made ? undefined : this.sys.fstat(t.fd).perm;
       const keep = existingPerm !== undefined && !hasModeOption(m.data) ? existingPerm : undefined;
       const at: Omit<MountAt, 'target'> = {
@@ -44,7 +44,7 @@ export class TmpfsMountHandler implements MountHandler {
     const rest = copyUp ? { ...m, propagationFlags: [] } : m;
     afterMount(
       this.sys,
-      rootfs,
+      root,
       rest,
       keepPerm !== undefined || readonlyLater
         ? (top) => {

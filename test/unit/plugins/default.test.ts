@@ -50,9 +50,10 @@ describe('default mount handler', () => {
       { op: 'mkdirat', dirfd: 101, path: 'pts', mode: 0o755 },
       { op: 'openat', dirfd: 101, path: 'pts', flags: PATH | O_NOFOLLOW, mode: 0 },
       { op: 'close', fd: 101 },
-      { op: 'close', fd: 100 },
       { op: 'mount', source: 'devpts', target: '/proc/thread-self/fd/102', fstype: 'devpts', flags: MS_NOSUID, data: 'newinstance,ptmxmode=0666' },
       { op: 'close', fd: 102 },
+      // The rootfs kept for the run, closed when the run ends.
+      { op: 'close', fd: 100 },
     ]);
     expect(sys.pathOf(102)).toBe('/r/dev/pts');
     expect(sys.mounts).toEqual([{ source: 'devpts', target: '/r/dev/pts', fstype: 'devpts', flags: MS_NOSUID, data: 'newinstance,ptmxmode=0666' }]);
@@ -70,19 +71,19 @@ describe('default mount handler', () => {
     expect(changes(sys)).toEqual([
       { op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'merged', mode: 0o755 },
       { op: 'mount', source: 'overlay', target: '/proc/thread-self/fd/102', fstype: 'overlay', flags: 0n, data: null },
-      { op: 'mount', source: null, target: '/proc/thread-self/fd/104', fstype: null, flags: MS_PRIVATE, data: null },
-      { op: 'mount', source: null, target: '/proc/thread-self/fd/104', fstype: null, flags: MS_SHARED | MS_REC, data: null },
-      { op: 'mountSetattr', dirfd: 104, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: 0x3n, attrClr: 0n, propagation: 0n },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_PRIVATE, data: null },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_SHARED | MS_REC, data: null },
+      { op: 'mountSetattr', dirfd: 103, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: 0x3n, attrClr: 0n, propagation: 0n },
     ]);
-    // 102 was opened before the mount, 104 after it (through the new mount); 103 is the root's.
-    expect([sys.pathOf(102), sys.pathOf(103), sys.pathOf(104)]).toEqual(['/r/merged', '/r', '/r/merged']);
+    // 102 was opened before the mount, 103 after it (through the new mount), both from the rootfs kept as 100.
+    expect([sys.pathOf(100), sys.pathOf(102), sys.pathOf(103)]).toEqual(['/r', '/r/merged', '/r/merged']);
     expect(sys.openFds()).toEqual([]);
   });
 
   test('no propagation and no attributes: the target is not looked up again', () => {
     const { sys, run } = setup();
     run({ type: 'overlay', destination: '/dev' });
-    expect(sys.callsOf('open')).toHaveLength(1);
+    expect(sys.callsOf('openat2')).toHaveLength(1);
   });
 
   test('a symlinked destination resolves inside the rootfs', () => {

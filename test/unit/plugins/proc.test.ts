@@ -47,10 +47,11 @@ describe('proc/sysfs mount handler', () => {
     expect(sys.calls).toEqual([
       { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
       { op: 'openat2', dirfd: 100, path: 'proc', flags: PATH | O_NOFOLLOW, mode: 0, resolve: IN_ROOT_RESOLVE },
-      { op: 'close', fd: 100 },
       { op: 'fstat', fd: 101 },
       { op: 'mount', source: 'proc', target: '/proc/thread-self/fd/101', fstype: 'proc', flags: NOSUID_NODEV_NOEXEC, data: null },
       { op: 'close', fd: 101 },
+      // The rootfs kept for the run, closed when the run ends.
+      { op: 'close', fd: 100 },
     ]);
     expect(sys.pathOf(101)).toBe('/r/proc');
   });
@@ -96,14 +97,14 @@ describe('proc/sysfs mount handler', () => {
       recAttrs: { attrSet: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC, attrClr: 0n },
     });
     // The mount is made through the descriptor opened before it (101); what follows goes
-    // through the destination looked up again (103), which crosses into the new mount.
+    // through the destination looked up again (102), which crosses into the new mount.
     expect(changes(sys)).toEqual([
       { op: 'mount', source: 'proc', target: '/proc/thread-self/fd/101', fstype: 'proc', flags: 0n, data: null },
-      { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_PRIVATE, data: null },
-      { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_SLAVE | MS_REC, data: null },
-      { op: 'mountSetattr', dirfd: 103, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: 0x9n, attrClr: 0n, propagation: 0n },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/102', fstype: null, flags: MS_PRIVATE, data: null },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/102', fstype: null, flags: MS_SLAVE | MS_REC, data: null },
+      { op: 'mountSetattr', dirfd: 102, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: 0x9n, attrClr: 0n, propagation: 0n },
     ]);
-    expect([sys.pathOf(101), sys.pathOf(103)]).toEqual(['/r/proc', '/r/proc']);
+    expect([sys.pathOf(101), sys.pathOf(102)]).toEqual(['/r/proc', '/r/proc']);
     expect(sys.openFds()).toEqual([]);
   });
 
