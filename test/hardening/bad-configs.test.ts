@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { ONE_LINE, REAL_RUNS, bundleMaker, hostChanges, makeSentinel, recordHost, runMountkit } from './host-state';
+import { hostChanges, hostFixtures, ONE_LINE, REAL_RUNS, recordHost, runMountkit } from './host-state';
 
 type Json = Record<string, any>;
 
@@ -256,25 +256,16 @@ const RUNTIME_ERRORS: Case[] = [
 ];
 
 maybe('bad configs through mountkit run', () => {
-  let sentinel: ReturnType<typeof makeSentinel>;
-  let bundles: ReturnType<typeof bundleMaker>;
-  beforeAll(() => {
-    sentinel = makeSentinel();
-    bundles = bundleMaker();
-  });
-  afterAll(() => {
-    sentinel.cleanup();
-    bundles.cleanup();
-  });
+  const host = hostFixtures();
 
   /** Runs one case; returns the CLI outcome and what changed on the host. */
   function runCase(c: Case) {
     const config = baseConfig();
-    c.edit?.(config, sentinel.dir);
-    const bundle = bundles.make(c.text ?? config);
+    c.edit?.(config, host.sentinel.dir);
+    const bundle = host.bundles.make(c.text ?? config);
     try {
       const watched = (c.watch ?? []).map((f) => readFileSync(f, 'utf8'));
-      const dirs = [bundle.dir, sentinel.dir];
+      const dirs = [bundle.dir, host.sentinel.dir];
       const before = recordHost(dirs);
       const outcome = runMountkit(bundle.dir, c.args ?? []);
       const changes = hostChanges(before, dirs);
@@ -282,7 +273,7 @@ maybe('bad configs through mountkit run', () => {
         const now = readFileSync(f, 'utf8');
         if (now !== watched[i]) changes.push(`${f}: ${JSON.stringify(watched[i])} => ${JSON.stringify(now)}`);
       });
-      const stderr = outcome.stderr.split(bundle.dir).join('BUNDLE').split(sentinel.dir).join('SENTINEL');
+      const stderr = outcome.stderr.split(bundle.dir).join('BUNDLE').split(host.sentinel.dir).join('SENTINEL');
       return { ...outcome, stderr, changes };
     } finally {
       bundle.cleanup();

@@ -17,7 +17,7 @@ import type { StepWhere } from '../../src/core/orchestrator';
 import { O_RDWR } from '../../src/core/constants';
 import { PHASES, type Logger } from '../../src/core/plugin';
 import { ExecveCalled, FakeSyscalls } from '../../src/core/syscalls/fake';
-import { ONE_LINE, REAL_RUNS, bundleMaker, hostChanges, makeSentinel, recordHost, runMountkit } from './host-state';
+import { hostChanges, hostFixtures, makeSentinel, ONE_LINE, REAL_RUNS, recordHost, runMountkit } from './host-state';
 
 /** A config.json shaped like the one docker gives runc for `docker run -v /srv/data:/data -w /app --sysctl ... app`. */
 function dockerSpec(): Record<string, any> {
@@ -203,16 +203,7 @@ describe('failure at every effect call, on the fake port', () => {
 const maybe = REAL_RUNS ? describe : describe.skip;
 
 maybe('a real run failing midway leaves nothing on the host', () => {
-  let sentinel: ReturnType<typeof makeSentinel>;
-  let bundles: ReturnType<typeof bundleMaker>;
-  beforeAll(() => {
-    sentinel = makeSentinel();
-    bundles = bundleMaker();
-  });
-  afterAll(() => {
-    sentinel.cleanup();
-    bundles.cleanup();
-  });
+  const host = hostFixtures();
 
   /** Mounts of every kind, a writable bind of the sentinel among them, then `last`. */
   function config(last: Record<string, unknown>[], over: Record<string, unknown> = {}): Record<string, any> {
@@ -227,7 +218,7 @@ maybe('a real run failing midway leaves nothing on the host', () => {
         { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['newinstance', 'ptmxmode=0666'] },
         { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue' },
         { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['ro'] },
-        { destination: '/data', type: 'bind', source: sentinel.dir, options: ['rbind'] },
+        { destination: '/data', type: 'bind', source: host.sentinel.dir, options: ['rbind'] },
         { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] },
         ...last,
       ],
@@ -241,11 +232,11 @@ maybe('a real run failing midway leaves nothing on the host', () => {
   }
 
   function runAndCheck(c: Record<string, unknown>) {
-    const bundle = bundles.make(c);
+    const bundle = host.bundles.make(c);
     // The mount targets and the cwd exist, so that a run has no reason to make anything.
     for (const dir of ['data', 'work', 'mnt']) mkdirSync(path.join(bundle.dir, 'rootfs', dir));
     try {
-      const dirs = [bundle.dir, sentinel.dir];
+      const dirs = [bundle.dir, host.sentinel.dir];
       const before = recordHost(dirs);
       const r = runMountkit(bundle.dir);
       return { ...r, stderr: r.stderr.split(bundle.dir).join('BUNDLE'), changes: hostChanges(before, dirs) };
@@ -275,7 +266,7 @@ maybe('a real run failing midway leaves nothing on the host', () => {
     expect(r.changes).toEqual(
       expect.arrayContaining([expect.stringMatching(/sentinel-[^/]+\/file: file /), expect.stringMatching(/^\+ .*sentinel-[^/]+\/new /)]),
     );
-    sentinel.cleanup();
-    sentinel = makeSentinel();
+    host.sentinel.cleanup();
+    host.sentinel = makeSentinel();
   });
 });

@@ -128,4 +128,21 @@ export function bundleMaker(): { make: (config: object | string) => Bundle; clea
 }
 
 /** One line on stderr, "mountkit: ..." with no stack trace. */
+/**
+ * A sentinel directory and a bundle maker for a describe block: made in beforeAll,
+ * removed in afterAll. Read the fields inside tests, after beforeAll has run.
+ */
+export function hostFixtures(): { sentinel: ReturnType<typeof makeSentinel>; bundles: ReturnType<typeof bundleMaker> } {
+  const fixtures = {} as ReturnType<typeof hostFixtures>;
+  beforeAll(() => {
+    fixtures.sentinel = makeSentinel();
+    fixtures.bundles = bundleMaker();
+  });
+  afterAll(() => {
+    fixtures.sentinel?.cleanup();
+    fixtures.bundles?.cleanup();
+  });
+  return fixtures;
+}
+
 export const ONE_LINE = /^mountkit: [^\n]+\n$/;

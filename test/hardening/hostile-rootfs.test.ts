@@ -11,7 +11,7 @@
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { spawn } from 'child_process';
 import * as path from 'path';
-import { ONE_LINE, REAL_RUNS, bundleMaker, hostChanges, hostMountinfo, makeSentinel, recordHost, runMountkit } from './host-state';
+import { hostChanges, hostFixtures, hostMountinfo, makeSentinel, ONE_LINE, REAL_RUNS, recordHost, runMountkit } from './host-state';
 
 type Json = Record<string, any>;
 
@@ -298,24 +298,15 @@ const CASES: HostileCase[] = [
 ];
 
 maybe('hostile rootfs trees', () => {
-  let sentinel: ReturnType<typeof makeSentinel>;
-  let bundles: ReturnType<typeof bundleMaker>;
-  beforeAll(() => {
-    sentinel = makeSentinel();
-    bundles = bundleMaker();
-  });
-  afterAll(() => {
-    sentinel.cleanup();
-    bundles.cleanup();
-  });
+  const host = hostFixtures();
 
   /**
    * Runs `config` on a fresh bundle after `plant`; a prestart hook records the mount
    * table of mountkit's namespace just before the jail.
    */
   function runHostile(plant: (c: Ctx) => (() => void) | void, edit: (config: Json, c: Ctx) => void, extraArgs: string[] = []) {
-    const bundle = bundles.make({});
-    const c: Ctx = { rootfs: path.join(bundle.dir, 'rootfs'), bundle: bundle.dir, sentinel: sentinel.dir };
+    const bundle = host.bundles.make({});
+    const c: Ctx = { rootfs: path.join(bundle.dir, 'rootfs'), bundle: bundle.dir, sentinel: host.sentinel.dir };
     const seen = path.join(bundle.dir, 'seen');
     mkdirSync(seen);
     let stop: (() => void) | void = undefined;
@@ -325,7 +316,7 @@ maybe('hostile rootfs trees', () => {
       edit(config, c);
       config.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `cat /proc/self/mountinfo > ${seen}/mountinfo`] }] };
       writeFileSync(path.join(bundle.dir, 'config.json'), JSON.stringify(config));
-      const dirs = [sentinel.dir, bundle.dir];
+      const dirs = [host.sentinel.dir, bundle.dir];
       const skip = [c.rootfs, seen];
       const hostBefore = hostMountinfo();
       const before = recordHost(dirs, skip);
@@ -368,9 +359,9 @@ maybe('hostile rootfs trees', () => {
     );
     expect(r.status).toBe(0);
     expect(r.changes).toEqual([expect.stringMatching(/sentinel-[^/]+\/file: file /)]);
-    writeFileSync(path.join(sentinel.dir, 'file'), 'sentinel\n');
-    sentinel.cleanup();
-    sentinel = makeSentinel();
+    writeFileSync(path.join(host.sentinel.dir, 'file'), 'sentinel\n');
+    host.sentinel.cleanup();
+    host.sentinel = makeSentinel();
   });
 
   test.each(CASES.map((c) => [c.name, c] as const))('%s', (_name, hc) => {
@@ -398,7 +389,7 @@ maybe('hostile rootfs trees', () => {
     const results: { status: number | null; stderr: string; changes: string[]; outside: string[] }[] = [];
     for (let i = 0; i < 15; i++) {
       const r = runHostile(
-        (c) => swapper(path.join(c.rootfs, 'mnt'), sentinel.dir),
+        (c) => swapper(path.join(c.rootfs, 'mnt'), host.sentinel.dir),
         (config) => {
           for (const d of ['/mnt/a/b', '/mnt/c']) config.mounts.push({ destination: d, type: 'tmpfs', source: 'tmpfs' });
           config.mounts.push({ destination: '/mnt/d', type: 'bind', source: '/bin', options: ['rbind', 'ro'] });
