@@ -3,7 +3,7 @@
  * a test does not care about filled in. Paths are model paths of the fake port (the
  * bundle at /bundle, its rootfs at /bundle/rootfs); override what a test needs.
  */
-import type { MountSpec, RootfsConfig } from '../core/config/model';
+import { mountSpec, type MountSpec, type RootfsConfig } from '../core/config/model';
 
 /** A minimal valid RootfsConfig: a mount namespace, no mounts, `/bin/true` as the process. */
 export function makeConfig(over: Partial<RootfsConfig> = {}): RootfsConfig {
@@ -29,17 +29,5 @@ export function makeConfig(over: Partial<RootfsConfig> = {}): RootfsConfig {
 
 /** A mount as the OCI loader would produce it; `index` defaults to 0, `source` to the type. */
 export function makeMount(over: Partial<MountSpec> & Pick<MountSpec, 'type' | 'destination'>): MountSpec {
-  return {
-    index: 0,
-    source: over.type,
-    flags: 0n,
-    clearedFlags: 0n,
-    propagationFlags: [],
-    data: '',
-    extensions: { tmpcopyup: false },
-    relabel: '',
-    premountCmds: [],
-    postmountCmds: [],
-    ...over,
-  };
+  return mountSpec(over);
 }

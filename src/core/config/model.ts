@@ -102,6 +102,23 @@ export interface RootfsConfig {
   hostname: string;
 }
 
+/** A mount with the defaults the loader gives what an OCI mount leaves out; `source` defaults to the type. */
+export function mountSpec(fields: Partial<MountSpec> & Pick<MountSpec, 'type' | 'destination'>): MountSpec {
+  return {
+    index: 0,
+    source: fields.type,
+    flags: 0n,
+    clearedFlags: 0n,
+    propagationFlags: [],
+    data: '',
+    extensions: { tmpcopyup: false },
+    relabel: '',
+    premountCmds: [],
+    postmountCmds: [],
+    ...fields,
+  };
+}
+
 export function hasNamespace(config: RootfsConfig, type: NamespaceType): boolean {
   return config.namespaces.some((ns) => ns.type === type);
 }

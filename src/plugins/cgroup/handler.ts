@@ -1,6 +1,6 @@
 import * as posix from 'path/posix';
 import { inject, injectable } from 'tsyringe';
-import { hasNamespace, type MountSpec } from '../../core/config/model';
+import { hasNamespace, mountSpec, type MountSpec } from '../../core/config/model';
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC } from '../../core/constants';
 import { ConfigError, SyscallError } from '../../core/errors';
 import type { MountTable } from '../../core/mountinfo';
@@ -139,16 +139,5 @@ export class CgroupMountHandler implements MountHandler {
  * unless given.
  */
 function derived(m: MountSpec, over: Partial<MountSpec> & Pick<MountSpec, 'type' | 'source' | 'flags'>): MountSpec {
-  return {
-    index: m.index,
-    destination: m.destination,
-    clearedFlags: m.clearedFlags,
-    propagationFlags: m.propagationFlags,
-    data: '',
-    extensions: { tmpcopyup: false },
-    relabel: '',
-    premountCmds: [],
-    postmountCmds: [],
-    ...over,
-  };
+  return mountSpec({ index: m.index, destination: m.destination, clearedFlags: m.clearedFlags, propagationFlags: m.propagationFlags, ...over });
 }
