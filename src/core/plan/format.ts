@@ -4,6 +4,7 @@
  *
  * The JSON schema (version 1) is documented in docs/plugins.md, "mountkit plan".
  */
+import { parseFdPath } from '../in-root';
 import type { SyscallName } from '../syscalls/types';
 import {
   AT_FLAGS,
@@ -68,16 +69,13 @@ const DECODERS: Partial<Record<SyscallName, Readonly<Record<string, Decoder>>>> 
 /** The descriptor arguments a call names a file by. */
 const FD_ARGS: ReadonlySet<string> = new Set(['fd', 'dirfd', 'oldfd']);
 
-/** A descriptor's magic link in procfs (proc(5)), as mount targets and readlink take them. */
-const MAGIC_FD_LINK = /^\/proc\/(?:self|thread-self)\/fd\/(\d+)(?:\/|$)/;
-
 /** The descriptors a call names a file by: fd arguments (AT_FDCWD aside) and /proc/thread-self/fd/N paths, in argument order. */
 export function descriptorsOf(record: PlanRecord): number[] {
   const fds: number[] = [];
   for (const [key, value] of argsOf(record)) {
     if (FD_ARGS.has(key) && typeof value === 'number' && value >= 0) fds.push(value);
-    const magic = typeof value === 'string' ? MAGIC_FD_LINK.exec(value) : null;
-    if (magic) fds.push(Number(magic[1]));
+    const magic = typeof value === 'string' ? parseFdPath(value) : undefined;
+    if (magic) fds.push(magic.fd);
   }
   return [...new Set(fds)];
 }
