@@ -5,7 +5,6 @@
  * (see core/namespaces.ts), otherwise it goes on in this process: plugins, namespaces,
  * the pipeline, and execve into the container.
  */
-import { spawnSync } from 'child_process';
 import { readFileSync, writeSync } from 'fs';
 import { constants } from 'os';
 import * as path from 'path';
@@ -76,6 +75,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number {
 function relaunch(plan: LaunchPlan, argv: readonly string[]): number {
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
+  // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
+  const { spawnSync } = require('child_process') as typeof import('child_process');
   const r = spawnSync(cmd, [...args, process.execPath, ...process.execArgv, main, ...argv], {
     stdio: 'inherit',
     env: { ...process.env, [RELAUNCHED_ENV]: '1' },

@@ -6,7 +6,6 @@
  * calling thread is in the new mount namespace, libuv's thread pool is not (DESIGN.md).
  */
 import * as fs from 'fs';
-import { spawnSync } from 'child_process';
 import type * as Koffi from 'koffi';
 import { SyscallError, errnoNumber } from '../errors';
 import { fdPath, parseFdPath } from '../in-root';
@@ -398,6 +397,8 @@ export class LinuxSyscalls implements Syscalls {
     // Go's CombinedOutput does for runc; a memfd also needs no reader while the child runs.
     const out = check('memfd_create', libc().memfd_create('mountkit-command', MFD_CLOEXEC), []);
     try {
+      // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run without hooks never uses.
+      const { spawnSync } = require('child_process') as typeof import('child_process');
       const r = spawnSync(cmd.path, cmd.args, {
         env,
         cwd: cmd.dir || undefined,
