@@ -1,0 +1,86 @@
+/**
+ * Runs one case of test/unit/bundle-load.test.ts in a plain Node process
+ * (`node -r test/helpers/ts-register.js test/helpers/bundle-probe.ts CASE ROOT [ROOT2]`)
+ * and prints what it saw as JSON: the bundle loader works with Node's own module cache
+ * and createRequire, which Jest replaces inside a test.
+ */
+import * as fs from 'fs';
+import { Module, createRequire } from 'module';
+import * as path from 'path';
+import { buildBundle, warmCodeCache } from '../../src/bundle/build';
+import { BUNDLE_CACHE_FILE } from '../../src/bundle/format';
+import { cliMain, compileBundle, openBundle } from '../../src/bundle/load';
+
+const nodeCache = (Module as unknown as { _cache: Record<string, NodeJS.Module | undefined> })._cache;
+const runs = () => (globalThis as { __bundleRuns?: Record<string, number> }).__bundleRuns ?? {};
+const [, , which, root, other] = process.argv;
+const nodeRequire = createRequire(path.join(root, 'x.js'));
+
+type A = { b: object; pkg: object; fs: unknown; byName(n: string): unknown; resolve(n: string): string };
+
+const cases: Record<string, () => unknown> = {
+  'bundle-first': () => {
+    const { bundle } = compileBundle(root, buildBundle(root, ['dist/a.js']).script, undefined);
+    const a = bundle.require('dist/a.js') as A;
+    const cached = nodeCache[path.join(root, 'dist', 'b.js')];
+    return {
+      runs: runs(),
+      cachedIsBundled: cached?.exports === a.b,
+      cachedLoaded: cached?.loaded,
+      packagePaths: cached?.paths.slice(0, 2),
+      nodeGetsBundledFile: nodeRequire('./dist/b.js') === a.b,
+      nodeGetsBundledPackage: nodeRequire('pkg') === a.pkg,
+      builtinFromNode: a.fs === require('fs'),
+      secondRequireSame: bundle.require('dist/a.js') === a,
+      runsAfter: runs(),
+    };
+  },
+  'node-first': () => {
+    const fromNode = nodeRequire('./dist/b.js');
+    const { bundle } = compileBundle(root, buildBundle(root, ['dist/a.js']).script, undefined);
+    return { sameInstance: (bundle.require('dist/a.js') as A).b === fromNode, runs: runs() };
+  },
+  'computed-names': () => {
+    const { bundle } = compileBundle(root, buildBundle(root, ['dist/a.js']).script, undefined);
+    const a = bundle.require('dist/a.js') as A;
+    return { os: a.byName('os') === require('os'), relative: a.byName('./b') === a.b, resolved: a.resolve('pkg') };
+  },
+  throws: () => {
+    const { bundle } = compileBundle(root, buildBundle(root, ['dist/bad.js']).script, undefined);
+    let message = '';
+    try {
+      bundle.require('dist/bad.js');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    return { message, cached: path.join(root, 'dist', 'bad.js') in nodeCache };
+  },
+  'code-cache': () => {
+    const script = buildBundle(root, ['dist/a.js']).script;
+    const cache = warmCodeCache(root, script, undefined);
+    const same = compileBundle(root, script, cache);
+    const refused = compileBundle(other, buildBundle(other, ['dist/b.js']).script, cache);
+    return { same: same.cacheRejected, other: refused.cacheRejected, otherStillLoads: refused.bundle.require('dist/b.js') };
+  },
+  open: () => {
+    const opened = openBundle(root);
+    return opened.ok ? { ok: true, cacheRejected: opened.compiled.cacheRejected } : opened;
+  },
+  'cli-main': () => {
+    const attempt = (env: NodeJS.ProcessEnv) => {
+      try {
+        return cliMain(root, env) === (require('../../src/cli/main') as typeof import('../../src/cli/main')).main ? 'files' : 'bundle';
+      } catch (err) {
+        return `error: ${(err as Error).message}`;
+      }
+    };
+    const result: Record<string, string> = { required: attempt({ MOUNTKIT_BUNDLE: '1' }), unset: attempt({}), off: attempt({ MOUNTKIT_BUNDLE: '0' }) };
+    fs.writeFileSync(path.join(root, BUNDLE_CACHE_FILE), Buffer.from('not a code cache'));
+    result.refusedCache = attempt({ MOUNTKIT_BUNDLE: '1' });
+    fs.rmSync(path.join(root, BUNDLE_CACHE_FILE));
+    result.noCache = attempt({ MOUNTKIT_BUNDLE: '1' });
+    return { ...result, runs: runs() };
+  },
+};
+
+process.stdout.write(JSON.stringify(cases[which]()));

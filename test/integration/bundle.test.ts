@@ -1,0 +1,44 @@
+/**
+ * The CLI bundle as the built CLI uses it (dist/cli.bundle.js from `npm run build`): taken
+ * with its code cache, and sharing module instances with a plugin loaded from outside it.
+ * Needs no privilege: `plan` loads the plugins and makes no call.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { REPO, runCli } from '../helpers/cli';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-bundle-cli-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const env = (mode: '0' | '1') => ({ ...process.env, MOUNTKIT_BUNDLE: mode });
+
+test('the built CLI starts from the bundle with a code cache V8 takes', () => {
+  const r = runCli(['--version'], { env: env('1') });
+  expect(r.stderr).toBe('');
+  expect(r.stdout).toMatch(/^mountkit \d+\.\d+\.\d+\n$/);
+  expect(r.status).toBe(0);
+});
+
+describe('a plugin loaded from outside the bundle gets the CLI its own module instances', () => {
+  /**
+   * The plugin requires the package's public entry by its file and throws its StartupError
+   * class from register(): the kernel passes a StartupError through and wraps anything
+   * else ("register failed: ..."), so the message shows whether the two classes are one.
+   */
+  const plugin = path.join(tmp, 'identity-plugin.js');
+  fs.writeFileSync(
+    plugin,
+    `const { StartupError } = require(${JSON.stringify(path.join(REPO, 'dist', 'index.js'))});\n` +
+      `exports.register = () => { throw new StartupError('identity-plugin', 'refuses on purpose'); };\n`,
+  );
+  const list = path.join(tmp, 'plugins.json');
+  const builtins = (JSON.parse(fs.readFileSync(path.join(REPO, 'plugins.json'), 'utf8')) as { plugins: unknown[] }).plugins;
+  fs.writeFileSync(list, JSON.stringify({ plugins: [...builtins, { module: plugin }] }));
+
+  test.each(['1', '0'] as const)('MOUNTKIT_BUNDLE=%s', (mode) => {
+    const r = runCli(['plan', '--bundle', path.join(REPO, 'examples', 'default'), '--plugins', list], { env: env(mode) });
+    expect(r.stderr).toBe('mountkit: plugin module "identity-plugin": refuses on purpose\n');
+    expect(r.status).toBe(2);
+  });
+});
