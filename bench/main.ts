@@ -153,6 +153,7 @@ class Bench {
         { name: 'mountkit run', run: () => mountkitRun(def) },
         { name: 'mountkit run through the Node entry alone (two Node processes)', run: () => mountkitRun(def, 'node') },
         { name: 'mountkit run, no pid namespace (one Node process)', run: () => mountkitRun(noPid) },
+        { name: 'mountkit run without the CLI bundle (MOUNTKIT_BUNDLE=0)', run: () => mountkitRun(def, 'launcher', 'off') },
       ],
       this.opts.reps,
       2,

@@ -84,17 +84,45 @@ function wrap(proto) {
 }
 
 // The port module is wrapped when mountkit itself first loads it, so that what loads
-// when, and what it costs, stays mountkit's own.
+// when, and what it costs, stays mountkit's own: from the CLI bundle (dist/bundle/load.js
+// compiles dist/cli.bundle.js with vm.Script and runs each module through the define()
+// the script is called with), or from its file (MOUNTKIT_BUNDLE=0, or no bundle).
 if (traceFile || profileDir) {
   const Module = require('module');
-  const portFile = path.join(__dirname, '..', 'dist', 'core', 'syscalls', 'linux.js');
+  const vm = require('vm');
+  const PORT_ID = 'dist/core/syscalls/linux.js';
+  const portFile = path.join(__dirname, '..', PORT_ID);
+  let wrapped = false;
+  const wrapOnce = (exports) => {
+    if (wrapped) return;
+    wrapped = true;
+    wrap(exports.LinuxSyscalls.prototype);
+  };
+  const Script = vm.Script;
+  vm.Script = class BundleScript extends Script {
+    constructor(code, options) {
+      super(code, options);
+      this.isBundle = typeof options?.filename === 'string' && options.filename.endsWith('cli.bundle.js');
+    }
+    runInThisContext(...args) {
+      const fn = super.runInThisContext(...args);
+      if (!this.isBundle) return fn;
+      return (define) =>
+        fn((id, deps, body) =>
+          define(id, deps, id !== PORT_ID ? body : function (exports, req, module, ...rest) {
+            body.call(this, exports, req, module, ...rest);
+            wrapOnce(module.exports);
+          }),
+        );
+    }
+  };
   const load = Module._load;
   Module._load = function (...args) {
     const exports = load.apply(this, args);
     const loaded = require.cache[portFile];
     if (loaded && loaded.loaded) {
       Module._load = load;
-      wrap(loaded.exports.LinuxSyscalls.prototype);
+      wrapOnce(loaded.exports);
     }
     return exports;
   };

@@ -133,6 +133,19 @@ export const REQUIRE_PROBES: readonly RequireProbe[] = [
       'k.createKernel({ syscalls: s, logger: l })',
     ].join('; '),
   },
+  {
+    name: 'the same from the CLI bundle and its code cache (what bin/mountkit.js does)',
+    code: [
+      `const b = ${req('./dist/bundle/load')}.openBundle(process.cwd())`,
+      "if (!b.ok || b.compiled.cacheRejected !== false) throw new Error('no usable CLI bundle')",
+      'const r = (id) => b.compiled.bundle.require(id)',
+      "r('dist/cli/main.js')",
+      "const k = r('dist/core/kernel.js')",
+      "const l = r('dist/core/logger.js').createLogger({})",
+      "const s = new (r('dist/core/syscalls/linux.js').LinuxSyscalls)()",
+      'k.createKernel({ syscalls: s, logger: l })',
+    ].join('; '),
+  },
 ];
 
 /** Median ms of each probe over `reps` fresh Node processes. */
