@@ -73,7 +73,25 @@ export function moduleFunction(id: string, deps: Record<string, string>, text: s
   return `define(${JSON.stringify(id)}, ${JSON.stringify(deps)}, function (exports, require, module, __filename, __dirname) {\n${body}\n});\n`;
 }
 
-/** The whole bundle script around the module texts; each module keeps its own strictness (its own "use strict" or none). */
+/**
+ * The whole bundle script around the module texts; each module keeps its own strictness
+ * (its own "use strict" or none). It is kept ASCII (asciiOnly), so that the loader reads
+ * it as latin1 into a one-byte string: a single other character makes V8 hold the whole
+ * text two bytes per character and makes reading it decode UTF-8.
+ */
 export function bundleScript(modules: readonly string[]): string {
-  return `(function (define) {\n${modules.join('')}})\n`;
+  return asciiOnly(`(function (define) {\n${modules.join('')}})\n`);
+}
+
+/**
+ * Writes each character outside ASCII as its \uXXXX escape (each UTF-16 unit of one
+ * beyond U+FFFF). In comments, string and template literals, regular expressions and
+ * identifiers the escape means the same character; only a template's raw text
+ * (String.raw) would see the escape itself, and the bundled code has none outside ASCII.
+ */
+export function asciiOnly(text: string): string {
+  // `\é` (an escaped é) would become `\\u00e9`, an escaped backslash: refused rather than changed.
+  const escaped = /\\[^\x00-\x7f]/.exec(text);
+  if (escaped) throw new Error(`a backslash before a character outside ASCII at offset ${escaped.index} cannot be kept as it is`);
+  return text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

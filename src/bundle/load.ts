@@ -112,7 +112,8 @@ export function openBundle(root: string): OpenedBundle {
   let text: string;
   try {
     manifest = JSON.parse(fs.readFileSync(path.join(root, BUNDLE_MANIFEST_FILE), 'utf8')) as BundleManifest;
-    text = fs.readFileSync(path.join(root, BUNDLE_FILE), 'utf8');
+    // ASCII only (format.ts): latin1 gives the same text without decoding UTF-8.
+    text = fs.readFileSync(path.join(root, BUNDLE_FILE), 'latin1');
   } catch (err) {
     return { ok: false, reason: `${BUNDLE_FILE} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); run npm run build` };
   }

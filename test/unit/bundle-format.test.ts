@@ -1,4 +1,4 @@
-import { bundleScript, isBundleable, literalRequires, moduleFunction, packageDirOf, packageOf } from '../../src/bundle/format';
+import { asciiOnly, bundleScript, isBundleable, literalRequires, moduleFunction, packageDirOf, packageOf } from '../../src/bundle/format';
 
 describe('literalRequires', () => {
   test.each([
@@ -75,5 +75,34 @@ describe('the bundle script', () => {
     const defs = defineAll(bundleScript([moduleFunction('p/package.json', {}, '{ "version": "1.2.3" }\n'), moduleFunction('bin/x.js', {}, '#!/usr/bin/env node\nexports.ok = 1;')]));
     expect(run(defs.get('p/package.json')!.fn)).toEqual({ version: '1.2.3' });
     expect(run(defs.get('bin/x.js')!.fn)).toEqual({ ok: 1 });
+  });
+});
+
+describe('asciiOnly', () => {
+  test.each([
+    ['plain', 'plain'],
+    ['// RFC 4122 \u00a7 4.4', '// RFC 4122 \\u00a7 4.4'],
+    ['"Martign\u00e8ne"', '"Martign\\u00e8ne"'],
+    ['"\u{1F600}"', '"\\ud83d\\ude00"'],
+  ])('%j -> %j', (text, ascii) => expect(asciiOnly(text)).toBe(ascii));
+
+  test('means the same text in a string literal and a regular expression', () => {
+    const source = 'exports.s = "caf\u00e9 \u{1F600}"; exports.r = /^caf\u00e9$/.test("caf\u00e9");';
+    const run = (text: string) => {
+      const mod = { exports: {} as Record<string, unknown> };
+      new Function('exports', text)(mod.exports);
+      return mod.exports;
+    };
+    expect(/^[\x00-\x7f]*$/.test(asciiOnly(source))).toBe(true);
+    expect(run(asciiOnly(source))).toEqual(run(source));
+    expect(run(source)).toEqual({ s: 'caf\u00e9 \u{1F600}', r: true });
+  });
+
+  test('refuses a backslash before a character outside ASCII, whose escape would change its meaning', () => {
+    expect(() => asciiOnly('x = "ab\\\u00e9"')).toThrow('a backslash before a character outside ASCII at offset 7 cannot be kept as it is');
+  });
+
+  test('a bundle script is ASCII', () => {
+    expect(bundleScript([moduleFunction('a.js', {}, '// \u00a7\nexports.x = "\u00e8";')])).toMatch(/^[\x00-\x7f]*$/);
   });
 });
