@@ -12,7 +12,7 @@
  * Unset, a missing or outdated bundle falls back to loading the files one by one.
  */
 import * as fs from 'fs';
-import { Module, createRequire } from 'module';
+import { Module, createRequire, isBuiltin } from 'module';
 import * as path from 'path';
 import * as vm from 'vm';
 import { BUNDLE_CACHE_FILE, BUNDLE_FILE, BUNDLE_MANIFEST_FILE, CLI_ENTRY, type BundleManifest } from './format';
@@ -89,7 +89,9 @@ export function compileBundle(root: string, text: string, cachedData: Buffer | u
     const fromNode = () => (node ??= createRequire(filename));
     const req = ((name: string) => {
       const id = deps[name];
-      return id === undefined ? fromNode()(name) : load(id);
+      if (id !== undefined) return load(id);
+      // A built-in is the same from any module: no require() of this file's own is made for it.
+      return isBuiltin(name) ? require(name) : fromNode()(name);
     }) as NodeJS.Require;
     req.resolve = ((name: string, options?: { paths?: string[] }) => fromNode().resolve(name, options)) as NodeJS.RequireResolve;
     req.cache = nodeModules._cache as NodeJS.Require['cache'];

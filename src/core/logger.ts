@@ -1,5 +1,5 @@
 import { openSync, writeSync } from 'fs';
-import { Writable } from 'stream';
+import type { Writable } from 'stream';
 import type * as Winston from 'winston';
 import type { Logger } from './plugin';
 
@@ -28,7 +28,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const json = winston.format.printf((info) => JSON.stringify(info, bigintSafe));
   const format = opts.format === 'json' ? winston.format.combine(winston.format.timestamp(), json) : text;
   const transport = opts.file
-    ? new winston.transports.Stream({ format, stream: new SyncFileStream(opts.file) })
+    ? new winston.transports.Stream({ format, stream: syncFileStream(opts.file) })
     : new winston.transports.Console({ format, stderrLevels: [...LOG_LEVELS] });
   return winston.createLogger({ level, levels: winston.config.npm.levels, transports: [transport] });
 }
@@ -54,16 +54,17 @@ function stderrLogger(level: LogLevel, meta: Record<string, unknown>): Logger {
  * writes through the libuv thread pool, which stays in the old mount namespace and loses
  * whatever is pending when the process execve(2)s; this opens the file once, up front.
  */
-class SyncFileStream extends Writable {
-  private readonly fd: number;
-  constructor(file: string) {
-    super({ objectMode: true });
-    this.fd = openSync(file, 'a', 0o640);
-  }
-  override _write(info: Record<string | symbol, unknown>, _enc: string, done: (err?: Error) => void): void {
-    writeSync(this.fd, String(info[Symbol.for('message')]) + '\n');
-    done();
-  }
+function syncFileStream(file: string): Writable {
+  // Required here, with winston: the default logger never loads Node's stream modules.
+  const { Writable } = require('stream') as typeof import('stream');
+  const fd = openSync(file, 'a', 0o640);
+  return new Writable({
+    objectMode: true,
+    write(info: Record<string | symbol, unknown>, _enc: string, done: (err?: Error) => void) {
+      writeSync(fd, String(info[Symbol.for('message')]) + '\n');
+      done();
+    },
+  });
 }
 
 function bigintSafe(_key: string, value: unknown): unknown {
