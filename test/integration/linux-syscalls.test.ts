@@ -339,6 +339,46 @@ describeAsRoot('LinuxSyscalls against the kernel', () => {
       expect(errorOf(() => sys.stat(missing)).message).toBe(`stat ${JSON.stringify(missing)}: ENOENT`);
     });
 
+    it('stat, lstat and fstat (statx) give what Node stat calls give: kind, mode, owner, devices, inode, size', () => {
+      const dir = freshDir();
+      const file = path.join(dir, 'file');
+      const link = path.join(dir, 'link');
+      fs.writeFileSync(file, 'x'.repeat(70000));
+      fs.chmodSync(file, 0o4751);
+      fs.chownSync(file, 1234, 5678);
+      fs.symlinkSync('file', link);
+      const node = (st: fs.BigIntStats) => ({
+        mode: Number(st.mode),
+        uid: Number(st.uid),
+        gid: Number(st.gid),
+        rdev: st.rdev,
+        dev: st.dev,
+        ino: st.ino,
+        size: Number(st.size),
+      });
+      const port = (st: ReturnType<LinuxSyscalls['stat']>) => ({
+        mode: st.perm | { file: 0o100000, dir: 0o040000, symlink: 0o120000, char: 0o020000 }[st.kind as 'file' | 'dir' | 'symlink' | 'char'],
+        uid: st.uid,
+        gid: st.gid,
+        rdev: st.rdev,
+        dev: st.dev,
+        ino: st.ino,
+        size: st.size,
+      });
+      for (const p of [file, dir, '/dev/null']) expect(port(sys.stat(p))).toEqual(node(fs.statSync(p, { bigint: true })));
+      expect(port(sys.stat(link))).toEqual(node(fs.statSync(file, { bigint: true })));
+      expect(port(sys.lstat(link))).toEqual(node(fs.lstatSync(link, { bigint: true })));
+      expect(sys.stat('/dev/null')).toMatchObject({ kind: 'char', rdev: makedev(1, 3) });
+      const fd = sys.open(file, O_PATH | O_CLOEXEC, 0);
+      try {
+        // An O_PATH descriptor can be stat'ed (open(2)).
+        expect(port(sys.fstat(fd))).toEqual(node(fs.statSync(file, { bigint: true })));
+      } finally {
+        sys.close(fd);
+      }
+      expect(fields(errorOf(() => sys.fstat(fd)))).toEqual({ name: 'SyscallError', syscall: 'fstat', code: 'EBADF', paths: [] });
+    });
+
     it('mkdir, rmdir, unlink, readdir, readFile and writeFile', () => {
       const dir = freshDir();
       const sub = path.join(dir, 'sub');

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import type * as Koffi from 'koffi';
 import { SyscallError, errnoNumber } from '../errors';
 import { fdPath, parseFdPath } from '../in-root';
-import { toFileStat } from './stat';
+import { STATX_SIZE, fromStatx } from './stat';
 import type { CommandResult, CommandSpec, FileStat, FsStat, Syscalls } from './types';
 
 // fcntl(2) and memfd_create(2), include/uapi/asm-generic/fcntl.h and linux/memfd.h
@@ -35,6 +35,28 @@ const PATH_MAX = 4096;
 // close_range(2) flag, include/uapi/linux/close_range.h
 const CLOSE_RANGE_CLOEXEC = 1 << 2;
 
+// statx(2): include/uapi/linux/stat.h and include/uapi/linux/fcntl.h
+const STATX_BASIC_STATS = 0x7ff;
+const AT_FDCWD = -100;
+const AT_SYMLINK_NOFOLLOW = 0x100;
+const AT_EMPTY_PATH = 0x1000;
+
+/** struct open_how (include/uapi/linux/openat2.h): three u64, flags, mode and resolve. */
+const OPEN_HOW_SIZE = 24;
+
+/**
+ * Memory the calls write into or read from, made once: every call is synchronous on the
+ * one thread, and its result is taken out before the next call.
+ */
+const openHowBytes = new Uint8Array(OPEN_HOW_SIZE);
+const scratch = {
+  statx: Buffer.alloc(STATX_SIZE),
+  link: Buffer.alloc(PATH_MAX),
+  /** struct open_how, passed as its bytes and written through the view. */
+  openHow: openHowBytes,
+  openHowView: new DataView(openHowBytes.buffer),
+};
+
 type Libc = ReturnType<typeof loadLibc>;
 let koffi: typeof Koffi;
 let cached: Libc | undefined;
@@ -51,7 +73,6 @@ function loadLibc() {
   const lib = koffi.load('libc.so.6');
   const fn = (decl: string) => lib.func(decl);
   // Anonymous structs: koffi keeps named types process-wide, and Jest loads this module once per test file.
-  const openHow = koffi.struct({ flags: 'uint64_t', mode: 'uint64_t', resolve: 'uint64_t' });
   // struct statfs of x86_64 and arm64 (every field 64 bits wide but f_fsid, two ints), bits/statfs.h.
   const statfs = koffi.struct({
     f_type: 'int64_t',
@@ -76,7 +97,11 @@ function loadLibc() {
     mknodat: fn('int mknodat(int dirfd, const char *path, uint32_t mode, uint64_t dev)'),
     mkdirat: fn('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
     symlinkat: fn('int symlinkat(const char *target, int dirfd, const char *linkpath)'),
-    readlinkat: fn('long readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t size)'),
+    // A Buffer passed for a pointer is the memory the call writes to, with no copy.
+    readlink: fn('long readlink(const char *path, uint8_t *buf, size_t size)'),
+    readlinkat: fn('long readlinkat(int dirfd, const char *path, uint8_t *buf, size_t size)'),
+    statx: fn('int statx(int dirfd, const char *path, int flags, unsigned int mask, uint8_t *buf)'),
+    chmod: fn('int chmod(const char *path, uint32_t mode)'),
     unlinkat: fn('int unlinkat(int dirfd, const char *path, int flags)'),
     fchownat: fn('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
     fstatfs: lib.func('fstatfs', 'int', ['int', koffi.out(koffi.pointer(statfs))]),
@@ -101,25 +126,30 @@ function loadLibc() {
     setuid: fn('int setuid(uint32_t uid)'),
     lsetxattr: fn('int lsetxattr(const char *path, const char *name, const char *value, size_t size, int flags)'),
     syscall: fn('long syscall(long number, ...)'),
-    openHowPtr: koffi.pointer(openHow),
-    openHowSize: koffi.sizeof(openHow),
     mountAttrPtr: koffi.pointer(mountAttr),
     mountAttrSize: koffi.sizeof(mountAttr),
   };
 }
 
-/** libc returns -1 and sets errno on failure; errno must be read before any other libc call. */
-function check(name: string, ret: number, paths: readonly string[]): number {
-  if (ret < 0) {
-    const errno = koffi.errno();
-    throw new SyscallError(name, errno, named(paths));
-  }
+/**
+ * libc returns -1 and sets errno on failure; errno must be read before any other libc
+ * call. The paths an error names are passed as they are and only put in a list on
+ * failure: most calls succeed, and the check runs for each.
+ */
+function check(name: string, ret: number, path?: string, second?: string): number {
+  if (ret < 0) throw failure(name, koffi.errno(), path, second);
   return ret;
 }
 
-/** The path an *at call acts on, for its errors: an empty one (AT_EMPTY_PATH) is the descriptor's own file. */
-function atPaths(dirfd: number, path: string): string[] {
-  return [path === '' ? fdPath(dirfd) : path];
+/** check() of an *at call, whose error names `path`, or the descriptor's own file for an empty one (AT_EMPTY_PATH). */
+function checkAt(name: string, ret: number, dirfd: number, path: string): number {
+  if (ret < 0) throw failure(name, koffi.errno(), path === '' ? fdPath(dirfd) : path);
+  return ret;
+}
+
+function failure(name: string, errno: number, path?: string, second?: string): SyscallError {
+  const paths = path === undefined ? [] : second === undefined ? [path] : [path, second];
+  return new SyscallError(name, errno, named(paths));
 }
 
 /**
@@ -139,11 +169,16 @@ function named(paths: readonly string[]): string[] {
   });
 }
 
-/** syscall(2) for calls glibc does not wrap; `args` are koffi's (type, value) pairs. */
-function raw(name: RawSyscall, paths: readonly string[], ...args: unknown[]): number {
+/** The number of a syscall glibc does not wrap, for syscall(2). */
+function syscallNumber(name: RawSyscall): number {
   const numbers = SYSCALL_NUMBERS[process.arch];
   if (!numbers) throw new Error(`mountkit: no syscall numbers for ${process.arch}; supported: ${Object.keys(SYSCALL_NUMBERS).join(', ')}`);
-  return check(name, libc().syscall(numbers[name], ...args), paths);
+  return numbers[name];
+}
+
+/** syscall(2) for calls glibc does not wrap; `args` are koffi's (type, value) pairs. The result is for check(). */
+function raw(name: RawSyscall, ...args: unknown[]): number {
+  return libc().syscall(syscallNumber(name), ...args);
 }
 
 /**
@@ -164,6 +199,15 @@ function fromNode(name: string | null, paths: readonly string[], err: unknown): 
   return new SyscallError(name ?? e.syscall ?? 'unknown', Math.abs(e.errno), named(paths));
 }
 
+/**
+ * The text of a link read into scratch.link, `n` bytes long. readlink(2) adds no NUL and
+ * cuts a longer text short: a result that fills the whole buffer may be cut.
+ */
+function linkText(name: string, n: number, path: string): string {
+  if (n >= scratch.link.length) throw new SyscallError(name, errnoNumber('ENAMETOOLONG'), named([path]));
+  return scratch.link.toString('utf8', 0, n);
+}
+
 /** Reads a whole file through `fd` from offset 0 (pread), leaving the fd's offset alone. */
 function preadAll(fd: number): string {
   const buf = Buffer.alloc(fs.fstatSync(fd).size);
@@ -174,36 +218,37 @@ function preadAll(fd: number): string {
 export class LinuxSyscalls implements Syscalls {
   mount(source: string | null, target: string, fstype: string | null, flags: bigint, data: string | null): void {
     // koffi converts a BigInt argument to unsigned long directly, bit 31 and above included.
-    const paths = source === null ? [target] : [source, target];
-    check('mount', libc().mount(source, target, fstype, flags, data), paths);
+    const ret = libc().mount(source, target, fstype, flags, data);
+    if (source === null) check('mount', ret, target);
+    else check('mount', ret, source, target);
   }
 
   umount2(target: string, flags: number): void {
-    check('umount2', libc().umount2(target, flags), [target]);
+    check('umount2', libc().umount2(target, flags), target);
   }
 
   mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): void {
     const c = libc();
     // userns_fd is read only with MOUNT_ATTR_IDMAP in attr_set (mount_setattr(2)).
     const attr = { attr_set: attrSet, attr_clr: attrClr, propagation, userns_fd: 0n };
-    raw('mount_setattr', atPaths(dirfd, path), 'int', dirfd, 'const char *', path, 'unsigned int', atFlags, c.mountAttrPtr, attr, 'size_t', c.mountAttrSize);
+    checkAt('mount_setattr', raw('mount_setattr', 'int', dirfd, 'const char *', path, 'unsigned int', atFlags, c.mountAttrPtr, attr, 'size_t', c.mountAttrSize), dirfd, path);
   }
 
   pivotRoot(newRoot: string, putOld: string): void {
-    raw('pivot_root', [newRoot, putOld], 'const char *', newRoot, 'const char *', putOld);
+    check('pivot_root', raw('pivot_root', 'const char *', newRoot, 'const char *', putOld), newRoot, putOld);
   }
 
   mknod(path: string, mode: number, dev: bigint): void {
-    check('mknod', libc().mknod(path, mode, dev), [path]);
+    check('mknod', libc().mknod(path, mode, dev), path);
   }
 
   mknodat(dirfd: number, path: string, mode: number, dev: bigint): void {
-    check('mknodat', libc().mknodat(dirfd, path, mode, dev), [path]);
+    check('mknodat', libc().mknodat(dirfd, path, mode, dev), path);
   }
 
   fchownat(dirfd: number, path: string, uid: number, gid: number, flags: number): void {
     // uid_t and gid_t are unsigned: -1 ("leave unchanged", chown(2)) is 0xffffffff.
-    check('fchownat', libc().fchownat(dirfd, path, uid >>> 0, gid >>> 0, flags), atPaths(dirfd, path));
+    checkAt('fchownat', libc().fchownat(dirfd, path, uid >>> 0, gid >>> 0, flags), dirfd, path);
   }
 
   chown(path: string, uid: number, gid: number): void {
@@ -215,19 +260,19 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   chmod(path: string, mode: number): void {
-    viaFs('chmod', [path], () => fs.chmodSync(path, mode));
+    check('chmod', libc().chmod(path, mode), path);
   }
 
   chdir(path: string): void {
-    check('chdir', libc().chdir(path), [path]);
+    check('chdir', libc().chdir(path), path);
   }
 
   fchdir(fd: number): void {
-    check('fchdir', libc().fchdir(fd), []);
+    check('fchdir', libc().fchdir(fd));
   }
 
   chroot(path: string): void {
-    check('chroot', libc().chroot(path), [path]);
+    check('chroot', libc().chroot(path), path);
   }
 
   umask(mask: number): number {
@@ -236,47 +281,57 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   open(path: string, flags: number, mode: number): number {
-    return check('open', libc().open(path, flags, 'uint32_t', mode), [path]);
+    return check('open', libc().open(path, flags, 'uint32_t', mode), path);
   }
 
   openat(dirfd: number, path: string, flags: number, mode: number): number {
-    return check('openat', libc().openat(dirfd, path, flags, 'uint32_t', mode), [path]);
+    return check('openat', libc().openat(dirfd, path, flags, 'uint32_t', mode), path);
   }
 
   openat2(dirfd: number, path: string, flags: number, mode: number, resolve: bigint): number {
-    const c = libc();
-    const how = { flags: BigInt(flags), mode: BigInt(mode), resolve };
-    return raw('openat2', [path], 'int', dirfd, 'const char *', path, c.openHowPtr, how, 'size_t', c.openHowSize);
+    // open_how's flags and mode are u64 that take an int and a mode_t (openat2(2)): the
+    // low half as unsigned, the high half zero.
+    const how = scratch.openHowView;
+    how.setUint32(0, flags >>> 0, true);
+    how.setUint32(4, 0, true);
+    how.setUint32(8, mode >>> 0, true);
+    how.setUint32(12, 0, true);
+    how.setBigUint64(16, resolve, true);
+    return check('openat2', raw('openat2', 'int', dirfd, 'const char *', path, 'void *', scratch.openHow, 'size_t', OPEN_HOW_SIZE), path);
   }
 
   close(fd: number): void {
-    check('close', libc().close(fd), []);
+    check('close', libc().close(fd));
   }
 
   dup3(oldfd: number, newfd: number, flags: number): void {
-    check('dup3', libc().dup3(oldfd, newfd, flags), []);
+    check('dup3', libc().dup3(oldfd, newfd, flags));
   }
 
+  // stat, lstat and fstat are statx(2) calls, as Node's are (libuv), read straight into a FileStat.
   stat(path: string): FileStat {
-    return viaFs('stat', [path], () => toFileStat(fs.statSync(path, { bigint: true })));
+    check('stat', libc().statx(AT_FDCWD, path, 0, STATX_BASIC_STATS, scratch.statx), path);
+    return fromStatx(scratch.statx);
   }
 
   lstat(path: string): FileStat {
-    return viaFs('lstat', [path], () => toFileStat(fs.lstatSync(path, { bigint: true })));
+    check('lstat', libc().statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, scratch.statx), path);
+    return fromStatx(scratch.statx);
   }
 
   fstat(fd: number): FileStat {
-    return viaFs('fstat', [], () => toFileStat(fs.fstatSync(fd, { bigint: true })));
+    check('fstat', libc().statx(fd, '', AT_EMPTY_PATH, STATX_BASIC_STATS, scratch.statx));
+    return fromStatx(scratch.statx);
   }
 
   fstatfs(fd: number): FsStat {
     const out: { f_type?: bigint | number } = {};
-    check('fstatfs', libc().fstatfs(fd, out), []);
+    check('fstatfs', libc().fstatfs(fd, out));
     return { type: Number(out.f_type) };
   }
 
   mkdirat(dirfd: number, path: string, mode: number): void {
-    check('mkdirat', libc().mkdirat(dirfd, path, mode), [path]);
+    check('mkdirat', libc().mkdirat(dirfd, path, mode), path);
   }
 
   mkdir(path: string, mode: number): void {
@@ -292,11 +347,11 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   unlinkat(dirfd: number, path: string, flags: number): void {
-    check('unlinkat', libc().unlinkat(dirfd, path, flags), [path]);
+    check('unlinkat', libc().unlinkat(dirfd, path, flags), path);
   }
 
   symlinkat(target: string, dirfd: number, linkPath: string): void {
-    check('symlinkat', libc().symlinkat(target, dirfd, linkPath), [target, linkPath]);
+    check('symlinkat', libc().symlinkat(target, dirfd, linkPath), target, linkPath);
   }
 
   symlink(target: string, linkPath: string): void {
@@ -304,15 +359,13 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   readlink(path: string): string {
-    return viaFs('readlink', [path], () => fs.readlinkSync(path, 'utf8'));
+    const buf = scratch.link;
+    return linkText('readlink', check('readlink', Number(libc().readlink(path, buf, buf.length)), path), path);
   }
 
   readlinkat(dirfd: number, path: string): string {
-    // readlinkat(2) does not add a NUL; a result filling the whole buffer may be cut short.
-    const buf = Buffer.alloc(PATH_MAX);
-    const n = check('readlinkat', Number(libc().readlinkat(dirfd, path, buf, buf.length)), atPaths(dirfd, path));
-    if (n >= buf.length) throw new SyscallError('readlinkat', errnoNumber('ENAMETOOLONG'), named(atPaths(dirfd, path)));
-    return buf.subarray(0, n).toString('utf8');
+    const buf = scratch.link;
+    return linkText('readlinkat', checkAt('readlinkat', Number(libc().readlinkat(dirfd, path, buf, buf.length)), dirfd, path), path === '' ? fdPath(dirfd) : path);
   }
 
   readdir(path: string): string[] {
@@ -324,27 +377,27 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   cloexecFrom(first: number): void {
-    raw('close_range', [], 'unsigned int', first, 'unsigned int', 0xffffffff, 'unsigned int', CLOSE_RANGE_CLOEXEC);
+    check('close_range', raw('close_range', 'unsigned int', first, 'unsigned int', 0xffffffff, 'unsigned int', CLOSE_RANGE_CLOEXEC));
   }
 
   sethostname(name: string): void {
-    check('sethostname', libc().sethostname(name, Buffer.byteLength(name)), [name]);
+    check('sethostname', libc().sethostname(name, Buffer.byteLength(name)), name);
   }
 
   setdomainname(name: string): void {
-    check('setdomainname', libc().setdomainname(name, Buffer.byteLength(name)), [name]);
+    check('setdomainname', libc().setdomainname(name, Buffer.byteLength(name)), name);
   }
 
   setgroups(gids: number[]): void {
-    check('setgroups', libc().setgroups(gids.length, gids), []);
+    check('setgroups', libc().setgroups(gids.length, gids));
   }
 
   setgid(gid: number): void {
-    check('setgid', libc().setgid(gid), []);
+    check('setgid', libc().setgid(gid));
   }
 
   setuid(uid: number): void {
-    check('setuid', libc().setuid(uid), []);
+    check('setuid', libc().setuid(uid));
   }
 
   sleep(ms: number): void {
@@ -357,7 +410,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   lsetxattr(path: string, name: string, value: string): void {
-    check('lsetxattr', libc().lsetxattr(path, name, value, Buffer.byteLength(value), 0), [path]);
+    check('lsetxattr', libc().lsetxattr(path, name, value, Buffer.byteLength(value), 0), path);
   }
 
   writeFile(path: string, data: string, mode = 0o666): void {
@@ -365,11 +418,11 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   unshare(flags: number): void {
-    check('unshare', libc().unshare(flags), []);
+    check('unshare', libc().unshare(flags));
   }
 
   setns(fd: number, nstype: number): void {
-    check('setns', libc().setns(fd, nstype), []);
+    check('setns', libc().setns(fd, nstype));
   }
 
   execve(path: string, argv: string[], envp: string[]): never {
@@ -395,7 +448,7 @@ export class LinuxSyscalls implements Syscalls {
     );
     // One file as both stdout and stderr keeps their interleaving, as the single pipe of
     // Go's CombinedOutput does for runc; a memfd also needs no reader while the child runs.
-    const out = check('memfd_create', libc().memfd_create('mountkit-command', MFD_CLOEXEC), []);
+    const out = check('memfd_create', libc().memfd_create('mountkit-command', MFD_CLOEXEC));
     try {
       // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run without hooks never uses.
       const { spawnSync } = require('child_process') as typeof import('child_process');

@@ -1,9 +1,10 @@
 /**
- * stat(2) results as the port's FileStat: shared by the real port, the dry-run overlay
- * and the plan port, which all read the host through Node's synchronous fs calls.
+ * stat(2) results as the port's FileStat: from Node's BigIntStats for the dry-run overlay
+ * and the plan port, which read the host through Node's synchronous fs calls, and from a
+ * struct statx for the real port, which makes statx(2) itself.
  */
 import type { BigIntStats } from 'fs';
-import { S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../constants';
+import { makedev, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../constants';
 import type { FileKind, FileStat } from './types';
 
 const KIND_BY_TYPE = new Map<number, FileKind>([
@@ -32,5 +33,44 @@ export function toFileStat(st: BigIntStats): FileStat {
     dev: st.dev,
     ino: st.ino,
     size: Number(st.size),
+  };
+}
+
+/** Size of struct statx (include/uapi/linux/stat.h): the same on every architecture. */
+export const STATX_SIZE = 0x100;
+
+/**
+ * Offsets of the struct statx fields a FileStat takes (include/uapi/linux/stat.h): little
+ * endian on x86_64 and arm64, the architectures the real port runs on.
+ */
+const STX_UID = 0x14;
+const STX_GID = 0x18;
+const STX_MODE = 0x1c;
+const STX_INO = 0x20;
+const STX_SIZE = 0x28;
+const STX_RDEV_MAJOR = 0x80;
+const STX_RDEV_MINOR = 0x84;
+const STX_DEV_MAJOR = 0x88;
+const STX_DEV_MINOR = 0x8c;
+
+/**
+ * A struct statx as the port's FileStat. Device numbers are glibc's dev_t of the major and
+ * minor statx(2) gives separately, as Node's stat calls report them (libuv makes them
+ * with makedev(3)); a file that is no device has rdev 0 (statx(2)).
+ */
+export function fromStatx(buf: Buffer): FileStat {
+  const mode = buf.readUInt16LE(STX_MODE);
+  const rdevMajor = buf.readUInt32LE(STX_RDEV_MAJOR);
+  const rdevMinor = buf.readUInt32LE(STX_RDEV_MINOR);
+  return {
+    kind: kindFromMode(mode) ?? 'file',
+    perm: mode & 0o7777,
+    uid: buf.readUInt32LE(STX_UID),
+    gid: buf.readUInt32LE(STX_GID),
+    rdev: rdevMajor === 0 && rdevMinor === 0 ? 0n : makedev(rdevMajor, rdevMinor),
+    dev: makedev(buf.readUInt32LE(STX_DEV_MAJOR), buf.readUInt32LE(STX_DEV_MINOR)),
+    ino: buf.readBigUInt64LE(STX_INO),
+    // A u64 read as two halves: exact up to 2^53 bytes, as Number(st.size) is.
+    size: buf.readUInt32LE(STX_SIZE) + buf.readUInt32LE(STX_SIZE + 4) * 0x1_0000_0000,
   };
 }
