@@ -72,19 +72,23 @@ function isErrno(err: unknown, code: string): err is SyscallError {
 /** What a lookup reached: the deepest existing file on the way, and the components after it that do not exist. */
 interface Lookup {
   fd: number;
-  missing: string[];
+  missing: readonly string[];
 }
 
+/** `missing` of a lookup that found everything. */
+const NOTHING_MISSING: readonly string[] = Object.freeze([]);
+
 /**
- * Opens `unsafe` inside the root open as `rootFd`. `nofollow` leaves a symlink in the last
- * component as it is. The returned descriptor is the caller's to close.
+ * Opens the path of components `parts` (pathParts) inside the root open as `rootFd`.
+ * `nofollow` leaves a symlink in the last component as it is. The returned descriptor is
+ * the caller's to close.
  */
-function lookup(sys: Syscalls, rootFd: number, unsafe: string, nofollow: boolean): Lookup {
+function lookup(sys: Syscalls, rootFd: number, parts: readonly string[], nofollow: boolean): Lookup {
   if (!withoutOpenat2.has(sys)) {
-    const rel = pathParts(unsafe).join('/') || '.';
+    const rel = parts.length ? parts.join('/') : '.';
     for (let attempt = 1; ; attempt++) {
       try {
-        return { fd: sys.openat2(rootFd, rel, PATH_FLAGS | (nofollow ? O_NOFOLLOW : 0), 0, IN_ROOT_RESOLVE), missing: [] };
+        return { fd: sys.openat2(rootFd, rel, PATH_FLAGS | (nofollow ? O_NOFOLLOW : 0), 0, IN_ROOT_RESOLVE), missing: NOTHING_MISSING };
       } catch (err) {
         if (isErrno(err, 'EAGAIN') && attempt < OPENAT2_ATTEMPTS) continue;
         if (isErrno(err, 'ENOSYS')) withoutOpenat2.add(sys);
@@ -93,7 +97,7 @@ function lookup(sys: Syscalls, rootFd: number, unsafe: string, nofollow: boolean
       }
     }
   }
-  return walk(sys, rootFd, unsafe, nofollow);
+  return walk(sys, rootFd, parts, nofollow);
 }
 
 /**
@@ -104,10 +108,10 @@ function lookup(sys: Syscalls, rootFd: number, unsafe: string, nofollow: boolean
  * lookup came from (never above the root), as the kernel's lookup does. Once a component
  * is missing, the rest is only collected: `..` then drops the last missing component.
  */
-function walk(sys: Syscalls, rootFd: number, unsafe: string, nofollow: boolean): Lookup {
+function walk(sys: Syscalls, rootFd: number, parts: readonly string[], nofollow: boolean): Lookup {
   const stack: number[] = [];
   const missing: string[] = [];
-  const pending = pathParts(unsafe).reverse();
+  const pending = parts.slice().reverse();
   let links = 0;
   try {
     for (let part = pending.pop(); part !== undefined; part = pending.pop()) {
@@ -179,25 +183,29 @@ function rootPath(root: Root): string {
   return typeof root === 'string' ? root : root.path;
 }
 
-/** Runs `fn` with `root` open: a kept RootDir as it is unless stale, a path opened for the call and closed after it. */
-function withRootFd<T>(sys: Syscalls, root: Root, fn: (dir: RootDir) => T): T {
-  if (typeof root !== 'string' && !root.stale) return fn(root);
-  const dir = openRootDir(sys, rootPath(root));
+/**
+ * Runs `fn` with `root` open: a kept RootDir as it is unless stale, a path opened for the
+ * call and closed after it. A failure names the path asked for, `unsafe`, as a host path,
+ * with the syscall and errno that failed.
+ */
+function fromRoot<T>(sys: Syscalls, root: Root, unsafe: string, fn: (dir: RootDir) => T): T {
   try {
-    return fn(dir);
-  } finally {
-    sys.close(dir.fd);
+    if (typeof root !== 'string' && !root.stale) return fn(root);
+    const dir = openRootDir(sys, rootPath(root));
+    try {
+      return fn(dir);
+    } finally {
+      sys.close(dir.fd);
+    }
+  } catch (err) {
+    throw naming(root, unsafe, err);
   }
 }
 
-/** A failure of a lookup names the path asked for, as a host path, with the syscall and errno that failed. */
-function naming<T>(root: Root, unsafe: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (err) {
-    if (!(err instanceof SyscallError)) throw err;
-    throw new SyscallError(err.syscall, err.errno, [posix.join(rootPath(root), cleanPath(unsafe))]);
-  }
+/** A SyscallError of a lookup as one naming the path asked for, as a host path; anything else as it is. */
+function naming(root: Root, unsafe: string, err: unknown): unknown {
+  if (!(err instanceof SyscallError)) return err;
+  return new SyscallError(err.syscall, err.errno, [posix.join(rootPath(root), cleanPath(unsafe))]);
 }
 
 /**
@@ -206,19 +214,17 @@ function naming<T>(root: Root, unsafe: string, fn: () => T): T {
  * anything but a directory is ENOTDIR. Something missing on the way is ENOENT.
  */
 export function openInRoot(sys: Syscalls, root: Root, unsafe: string, flags = 0): number {
-  return naming(root, unsafe, () =>
-    withRootFd(sys, root, (dir) => {
-      const found = lookup(sys, dir.fd, unsafe, (flags & O_NOFOLLOW) !== 0);
-      try {
-        if (found.missing.length) throw new SyscallError('openat', errnoNumber('ENOENT'), []);
-        if ((flags & O_DIRECTORY) !== 0 && sys.fstat(found.fd).kind !== 'dir') throw new SyscallError('openat', errnoNumber('ENOTDIR'), []);
-      } catch (err) {
-        sys.close(found.fd);
-        throw err;
-      }
-      return found.fd;
-    }),
-  );
+  return fromRoot(sys, root, unsafe, (dir) => {
+    const found = lookup(sys, dir.fd, pathParts(unsafe), (flags & O_NOFOLLOW) !== 0);
+    try {
+      if (found.missing.length) throw new SyscallError('openat', errnoNumber('ENOENT'), []);
+      if ((flags & O_DIRECTORY) !== 0 && sys.fstat(found.fd).kind !== 'dir') throw new SyscallError('openat', errnoNumber('ENOTDIR'), []);
+    } catch (err) {
+      sys.close(found.fd);
+      throw err;
+    }
+    return found.fd;
+  });
 }
 
 /** openInRoot, or undefined when something on the way is missing (ENOENT). */
@@ -248,16 +254,14 @@ export function withInRoot<T>(sys: Syscalls, root: Root, unsafe: string, fn: (fd
  * `/` or below.
  */
 export function resolveInRoot(sys: Syscalls, root: Root, unsafe: string, flags = 0): string {
-  return naming(root, unsafe, () =>
-    withRootFd(sys, root, (dir) => {
-      const found = lookup(sys, dir.fd, unsafe, (flags & O_NOFOLLOW) !== 0);
-      try {
-        return posix.join(pathInside(sys, dir, found.fd), ...found.missing);
-      } finally {
-        sys.close(found.fd);
-      }
-    }),
-  );
+  return fromRoot(sys, root, unsafe, (dir) => {
+    const found = lookup(sys, dir.fd, pathParts(unsafe), (flags & O_NOFOLLOW) !== 0);
+    try {
+      return withMissing(pathInside(sys, dir, found.fd), found.missing);
+    } finally {
+      sys.close(found.fd);
+    }
+  });
 }
 
 /**
@@ -270,7 +274,19 @@ export function withParentInRoot<T>(sys: Syscalls, root: Root, unsafe: string, f
   const parts = pathParts(unsafe);
   const name = parts.pop();
   if (name === undefined || name === '..') throw new SyscallError('openat', errnoNumber('EINVAL'), [posix.join(rootPath(root), unsafe)]);
-  return withInRoot(sys, root, parts.join('/'), (dirFd) => naming(root, unsafe, () => fn(dirFd, name)), O_DIRECTORY);
+  return withInRoot(
+    sys,
+    root,
+    parts.join('/'),
+    (dirFd) => {
+      try {
+        return fn(dirFd, name);
+      } catch (err) {
+        throw naming(root, unsafe, err);
+      }
+    },
+    O_DIRECTORY,
+  );
 }
 
 /** Makes the last component of a path, named `name`, in the directory open as `dirFd`. */
@@ -306,48 +322,54 @@ export interface Created {
  * the lookup led, so a dangling link is created through, inside the root.
  */
 export function createInRoot(sys: Syscalls, root: Root, unsafe: string, opts: CreateOptions = {}): Created {
-  const dirMode = opts.dirMode ?? 0o755;
-  const make = opts.make ?? ((dirFd: number, name: string) => sys.mkdirat(dirFd, name, dirMode));
-  return naming(root, unsafe, () =>
-    withRootFd(sys, root, (dir) => {
-      const found = lookup(sys, dir.fd, unsafe, opts.nofollow ?? false);
-      const missing = found.missing;
-      let fd = found.fd;
-      try {
-        const watch = typeof root !== 'string' && mayBeRoot(unsafe, missing, opts.nofollow ?? false);
-        if (opts.vet || watch) {
-          const inside = posix.join(pathInside(sys, dir, fd), ...missing);
-          if (watch && inside === '/') root.stale = true;
-          opts.vet?.(inside);
-        }
-        if (missing.length === 0) return { fd, made: false };
-        for (const [i, name] of missing.entries()) {
-          const last = i === missing.length - 1;
-          if (last) make(fd, name);
-          else mkdirIfMissing(sys, fd, name, dirMode);
-          const next = sys.openat(fd, name, PATH_FLAGS | O_NOFOLLOW | (last ? 0 : O_DIRECTORY), 0);
-          sys.close(fd);
-          fd = next;
-        }
-        return { fd, made: true };
-      } catch (err) {
-        sys.close(fd);
-        throw err;
+  return fromRoot(sys, root, unsafe, (dir) => {
+    const parts = pathParts(unsafe);
+    const nofollow = opts.nofollow ?? false;
+    const found = lookup(sys, dir.fd, parts, nofollow);
+    const missing = found.missing;
+    let fd = found.fd;
+    try {
+      const watch = typeof root !== 'string' && mayBeRoot(parts, missing, nofollow);
+      if (opts.vet || watch) {
+        const inside = withMissing(pathInside(sys, dir, fd), missing);
+        if (watch && inside === '/') root.stale = true;
+        opts.vet?.(inside);
       }
-    }),
-  );
+      if (missing.length === 0) return { fd, made: false };
+      const dirMode = opts.dirMode ?? 0o755;
+      for (let i = 0; i < missing.length; i++) {
+        const name = missing[i];
+        const last = i === missing.length - 1;
+        if (!last) mkdirIfMissing(sys, fd, name, dirMode);
+        else if (opts.make) opts.make(fd, name);
+        else sys.mkdirat(fd, name, dirMode);
+        const next = sys.openat(fd, name, PATH_FLAGS | O_NOFOLLOW | (last ? 0 : O_DIRECTORY), 0);
+        sys.close(fd);
+        fd = next;
+      }
+      return { fd, made: true };
+    } catch (err) {
+      sys.close(fd);
+      throw err;
+    }
+  });
 }
 
 /**
- * Whether a lookup of `unsafe` may have led to the root itself, for a kept root to learn
- * it (RootDir.stale). Only an existing file can be the root; one reached by a last
+ * Whether a lookup of the components `parts` may have led to the root itself, for a kept
+ * root to learn it (RootDir.stale). Only an existing file can be the root; one reached by a last
  * component that is a name, not followed (nofollow), is an entry of a directory, which
  * the root is not.
  */
-function mayBeRoot(unsafe: string, missing: string[], nofollow: boolean): boolean {
+function mayBeRoot(parts: readonly string[], missing: readonly string[], nofollow: boolean): boolean {
   if (missing.length) return false;
-  const last = pathParts(unsafe).pop();
+  const last = parts[parts.length - 1];
   return !nofollow || last === undefined || last === '..';
+}
+
+/** A path inside the root with the missing components of a lookup added as written (`..` dropping the one before). */
+function withMissing(inside: string, missing: readonly string[]): string {
+  return missing.length ? posix.join(inside, ...missing) : inside;
 }
 
 /**

@@ -49,6 +49,8 @@ export class Orchestrator {
   private readonly byType = new Map<string, MountHandler>();
   private readonly fallback?: MountHandler;
   private readonly steps: OrderedStep[];
+  /** Each handler's logger, made once rather than for each mount. */
+  private readonly handlerLogs = new Map<MountHandler, Logger>();
 
   constructor(
     @inject(SYSCALLS) private readonly sys: Syscalls,
@@ -61,6 +63,7 @@ export class Orchestrator {
         if (t === DEFAULT_MOUNT_TYPE) this.fallback = h;
         else this.byType.set(t, h);
       }
+      this.handlerLogs.set(h, log.child({ plugin: h.name }));
     }
     this.steps = sortSteps(steps).map((step) => ({ step, log: log.child({ plugin: step.name }) }));
   }
@@ -79,13 +82,22 @@ export class Orchestrator {
   run(config: RootfsConfig, hooks: RunHooks = {}): void {
     let table: MountTable | undefined;
     const shared = new Map<string, unknown>();
-    const context = (log: Logger): RunContext => ({
-      config,
-      log,
-      shared,
-      mountTable: () => (table ??= parseMountInfo(this.sys.readFile('/proc/self/mountinfo'))),
-      dispatch: (m) => this.mountOne(m, context(log)),
-    });
+    // One context per logger for the whole run: the mounts of a handler share theirs.
+    const contexts = new Map<Logger, RunContext>();
+    const context = (log: Logger): RunContext => {
+      let ctx = contexts.get(log);
+      if (ctx === undefined) {
+        ctx = {
+          config,
+          log,
+          shared,
+          mountTable: () => (table ??= parseMountInfo(this.sys.readFile('/proc/self/mountinfo'))),
+          dispatch: (m) => this.mountOne(m, context(log)),
+        };
+        contexts.set(log, ctx);
+      }
+      return ctx;
+    };
 
     try {
       for (const phase of PHASES) {
@@ -128,14 +140,13 @@ export class Orchestrator {
   private mountAll(config: RootfsConfig, hooks: RunHooks, context: (log: Logger) => RunContext, shared: Map<string, unknown>): void {
     for (const m of config.mounts) {
       const handler = this.handlerFor(m.type);
-      const where = { phase: 'mounts' as const, mountIndex: m.index, destination: m.destination };
       if (!handler) {
-        throw new PluginError({ ...where, plugin: 'orchestrator' }, new StepError(`no handler for mount type "${m.type}"`));
+        throw new PluginError(mountWhere(m, 'orchestrator'), new StepError(`no handler for mount type "${m.type}"`));
       }
-      const log = this.log.child({ plugin: handler.name });
-      this.guard({ ...where, plugin: 'premount-command' }, hooks, () => this.runCommands(m.premountCmds, shared));
-      this.guard({ ...where, plugin: handler.name }, hooks, () => handler.mount(m, context(log)));
-      this.guard({ ...where, plugin: 'postmount-command' }, hooks, () => this.runCommands(m.postmountCmds, shared));
+      const ctx = context(this.handlerLogs.get(handler) ?? this.log);
+      this.guardMount(m, 'premount-command', hooks, () => this.runCommands(m.premountCmds, shared));
+      this.guardMount(m, handler.name, hooks, () => handler.mount(m, ctx));
+      this.guardMount(m, 'postmount-command', hooks, () => this.runCommands(m.postmountCmds, shared));
     }
   }
 
@@ -162,11 +173,29 @@ export class Orchestrator {
     try {
       fn();
     } catch (err) {
-      if (err instanceof PluginError) throw err;
-      if (isExecve(err)) throw err;
-      throw new PluginError(where, err);
+      throw wrapped(where, err);
     }
   }
+
+  /** guard() for one step of a mount; where it is is built only for onStep or a failure. */
+  private guardMount(m: MountSpec, plugin: string, hooks: RunHooks, fn: () => void): void {
+    if (hooks.onStep) hooks.onStep(mountWhere(m, plugin));
+    try {
+      fn();
+    } catch (err) {
+      throw wrapped(mountWhere(m, plugin), err);
+    }
+  }
+}
+
+function mountWhere(m: MountSpec, plugin: string): StepWhere & { destination: string } {
+  return { phase: 'mounts', plugin, mountIndex: m.index, destination: m.destination };
+}
+
+/** A step's failure as a PluginError naming where it happened; one already wrapped, or the fake's execve, as it is. */
+function wrapped(where: StepWhere & { destination?: string }, err: unknown): unknown {
+  if (err instanceof PluginError || isExecve(err)) return err;
+  return new PluginError(where, err);
 }
 
 /** The fake port's execve ends the pipeline by throwing; it is not a failure of the step. */
