@@ -47,7 +47,14 @@ export class StartupError extends MountkitError {
   }
 }
 
-/** A syscall failed: names the syscall, errno and path(s). */
+/**
+ * A syscall failed: names the syscall, errno and path(s).
+ *
+ * It carries no stack trace. Most are answers the caller expects and takes as one (ENOENT
+ * of a lookup, EEXIST of a mkdir), dozens per run, and capturing a stack was most of their
+ * cost. One that fails a step reaches the user wrapped in a PluginError naming the phase,
+ * plugin and mount, whose own stack is the one `--log-level debug` prints.
+ */
 export class SyscallError extends MountkitError {
   readonly code: string;
   constructor(
@@ -58,7 +65,13 @@ export class SyscallError extends MountkitError {
   ) {
     const code = errnoName(errno);
     const where = paths.length ? ' ' + paths.map((p) => JSON.stringify(p)).join(' -> ') : '';
-    super(`${syscall}${where}: ${code}${detail ? ` (${detail})` : ''}`);
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(`${syscall}${where}: ${code}${detail ? ` (${detail})` : ''}`);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.name = 'SyscallError';
     this.code = code;
   }

@@ -148,6 +148,23 @@ describe('error wrapping', () => {
     expect([e.plugin, e.phase, e.mountIndex, e.cause, e.exitCode]).toEqual(['prepare-root', 'prepare-root', undefined, original, 1]);
   });
 
+  test('a SyscallError carries no stack trace; the PluginError wrapping it has the one through the orchestrator', () => {
+    const original = new SyscallError('openat', 2, ['/r/x']);
+    expect(original.stack).toBe('SyscallError: openat "/r/x": ENOENT');
+    // The limit is put back: other errors still get their frames.
+    expect(new Error('other').stack).toMatch(/\n\s+at /);
+    const step: LifecycleStep = { name: 'dev', phase: 'dev', run: () => { throw original; } };
+    let caught: unknown;
+    try {
+      new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig());
+    } catch (err) {
+      caught = err;
+    }
+    const stack = (caught as PluginError).stack;
+    expect(stack).toMatch(/^PluginError: dev: plugin dev: openat "\/r\/x": ENOENT\n\s+at /);
+    expect(stack).toMatch(/\n\s+at Orchestrator\.run /);
+  });
+
   test('a handler failure names the mount index and destination', () => {
     const handler: MountHandler = { name: 'bind', types: ['bind'], mount: () => { throw new StepError('bad'); } };
     const config = makeConfig({ mounts: [makeMount({ index: 4, type: 'bind', destination: '/data' })] });
