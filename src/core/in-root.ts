@@ -61,7 +61,14 @@ export function inRootResolver(sys: Syscalls): 'openat2' | 'walk' {
 
 /** The components of a path, without empty and `.` ones; `..` is kept for the lookup to apply. */
 export function pathParts(path: string): string[] {
-  return path.split('/').filter((c) => c !== '' && c !== '.');
+  const parts: string[] = [];
+  for (let start = 0; start <= path.length; ) {
+    let end = path.indexOf('/', start);
+    if (end < 0) end = path.length;
+    if (end > start && !(end === start + 1 && path[start] === '.')) parts.push(path.slice(start, end));
+    start = end + 1;
+  }
+  return parts;
 }
 
 /** By number: errnoName gives EAGAIN's number the name EWOULDBLOCK, which it shares. */

@@ -111,8 +111,14 @@ export interface MountAt {
  * are created in it later, and the finalize step remounts it read-only when asked.
  */
 export function mountOn(sys: Syscalls, m: MountSpec, at: MountAt): void {
-  const flags = cleanPath(m.destination) === '/dev' ? at.flags & ~MS_RDONLY : at.flags;
+  const flags = isDevDestination(m.destination) ? at.flags & ~MS_RDONLY : at.flags;
   sys.mount(at.source, at.target, at.fstype, flags, at.data || null);
+}
+
+/** Whether a destination is /dev, however it is written ("/dev/", "//dev", "/x/../dev"). */
+export function isDevDestination(destination: string): boolean {
+  // Any spelling of /dev holds the name itself; most destinations are cleared without cleaning them.
+  return destination.includes('dev') && cleanPath(destination) === '/dev';
 }
 
 /**
@@ -145,7 +151,8 @@ export function afterMount(sys: Syscalls, root: Root, m: MountSpec, between?: (t
 
 /** The mount's propagation flags on an existing mount, one mount(2) call each, in order (mount(2), "Changing the propagation type"). */
 export function applyPropagation(sys: Syscalls, m: MountSpec, target: string): void {
-  for (const pflag of m.propagationFlags) sys.mount(null, target, null, pflag, null);
+  const flags = m.propagationFlags;
+  for (let i = 0; i < flags.length; i++) sys.mount(null, target, null, flags[i], null);
 }
 
 /**

@@ -138,7 +138,9 @@ export class Orchestrator {
   }
 
   private mountAll(config: RootfsConfig, hooks: RunHooks, context: (log: Logger) => RunContext, shared: Map<string, unknown>): void {
-    for (const m of config.mounts) {
+    const mounts = config.mounts;
+    for (let i = 0; i < mounts.length; i++) {
+      const m = mounts[i];
       const handler = this.handlerFor(m.type);
       if (!handler) {
         throw new PluginError(mountWhere(m, 'orchestrator'), new StepError(`no handler for mount type "${m.type}"`));

@@ -213,8 +213,19 @@ describe('in-root lookup: how the kernel is asked', () => {
     expect(inRootResolver(sys)).toBe('openat2');
   });
 
-  test('pathParts keeps ".." and drops empty and "." components', () => {
-    expect(pathParts('//a/./b/../c/')).toEqual(['a', 'b', '..', 'c']);
+  test.each([
+    ['//a/./b/../c/', ['a', 'b', '..', 'c']],
+    ['', []],
+    ['/', []],
+    ['.', []],
+    ['/./.', []],
+    ['a', ['a']],
+    ['/a/', ['a']],
+    ['a/.', ['a']],
+    ['..', ['..']],
+    ['/.../.x/x./..y', ['...', '.x', 'x.', '..y']],
+  ])('pathParts(%j) keeps ".." and drops empty and "." components: %j', (path, parts) => {
+    expect(pathParts(path)).toEqual(parts);
   });
 });
 

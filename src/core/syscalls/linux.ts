@@ -126,6 +126,15 @@ function loadLibc() {
     setuid: fn('int setuid(uint32_t uid)'),
     lsetxattr: fn('int lsetxattr(const char *path, const char *name, const char *value, size_t size, int flags)'),
     syscall: fn('long syscall(long number, ...)'),
+    // openat2 through syscall(2) declared with its four arguments, not as variadic: koffi
+    // then prepares the call once rather than at each call, and a lookup makes one per
+    // mount target. On x86_64 and arm64 (the SYSCALL_NUMBERS architectures) the integer
+    // and pointer arguments of a variadic call are passed in the same registers as fixed
+    // ones (System V AMD64 ABI 3.5.7, AAPCS64), and glibc's syscall() is assembly that
+    // moves them from there into the kernel's registers (sysdeps/unix/sysv/linux/
+    // {x86_64,aarch64}/syscall.S), reading nothing else: not %al, which only tells a
+    // variadic x86_64 callee how many vector registers hold arguments.
+    openat2: fn('long syscall(long number, int dirfd, const char *path, const uint8_t *how, size_t size)'),
     mountAttrPtr: koffi.pointer(mountAttr),
     mountAttrSize: koffi.sizeof(mountAttr),
   };
@@ -297,7 +306,8 @@ export class LinuxSyscalls implements Syscalls {
     how.setUint32(8, mode >>> 0, true);
     how.setUint32(12, 0, true);
     how.setBigUint64(16, resolve, true);
-    return check('openat2', raw('openat2', 'int', dirfd, 'const char *', path, 'void *', scratch.openHow, 'size_t', OPEN_HOW_SIZE), path);
+    const ret = libc().openat2(syscallNumber('openat2'), dirfd, path, scratch.openHow, OPEN_HOW_SIZE);
+    return check('openat2', ret, path);
   }
 
   close(fd: number): void {

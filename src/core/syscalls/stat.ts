@@ -53,6 +53,15 @@ const STX_RDEV_MINOR = 0x84;
 const STX_DEV_MAJOR = 0x88;
 const STX_DEV_MINOR = 0x8c;
 
+/** The filesystem device fromStatx made last: a run stats the files of a few filesystems, many on each in a row. */
+let lastDev = { major: 0, minor: 0, dev: 0n };
+
+/** makedev(major, minor), kept from the call before when it is the same device. */
+function filesystemDev(major: number, minor: number): bigint {
+  if (major !== lastDev.major || minor !== lastDev.minor) lastDev = { major, minor, dev: makedev(major, minor) };
+  return lastDev.dev;
+}
+
 /**
  * A struct statx as the port's FileStat. Device numbers are glibc's dev_t of the major and
  * minor statx(2) gives separately, as Node's stat calls report them (libuv makes them
@@ -68,7 +77,7 @@ export function fromStatx(buf: Buffer): FileStat {
     uid: buf.readUInt32LE(STX_UID),
     gid: buf.readUInt32LE(STX_GID),
     rdev: rdevMajor === 0 && rdevMinor === 0 ? 0n : makedev(rdevMajor, rdevMinor),
-    dev: makedev(buf.readUInt32LE(STX_DEV_MAJOR), buf.readUInt32LE(STX_DEV_MINOR)),
+    dev: filesystemDev(buf.readUInt32LE(STX_DEV_MAJOR), buf.readUInt32LE(STX_DEV_MINOR)),
     ino: buf.readBigUInt64LE(STX_INO),
     // A u64 read as two halves: exact up to 2^53 bytes, as Number(st.size) is.
     size: buf.readUInt32LE(STX_SIZE) + buf.readUInt32LE(STX_SIZE + 4) * 0x1_0000_0000,

@@ -3,8 +3,7 @@ import type { MountSpec } from '../../core/config/model';
 import { MS_BIND, MS_RDONLY } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
 import { fdPath } from '../../core/in-root';
-import { afterMount, bindNeedsRemount, containerRoot, mountOn, remountBind, withMountTarget } from '../../core/mounting';
-import { cleanPath } from '../../core/paths';
+import { afterMount, bindNeedsRemount, containerRoot, isDevDestination, mountOn, remountBind, withMountTarget } from '../../core/mounting';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { relabelTree, selinuxEnabled } from '../../core/selinux';
 import type { FileStat, Syscalls } from '../../core/syscalls/types';
@@ -18,7 +17,7 @@ import { relabelMode, relabelProblem, relabelTarget } from './relabel';
  */
 export function bindFlags(m: MountSpec): bigint {
   const flags = m.flags | MS_BIND;
-  return cleanPath(m.destination) === '/dev' ? flags & ~MS_RDONLY : flags;
+  return isDevDestination(m.destination) ? flags & ~MS_RDONLY : flags;
 }
 
 /**

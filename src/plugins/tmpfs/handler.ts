@@ -2,8 +2,7 @@ import { inject, injectable } from 'tsyringe';
 import type { MountSpec } from '../../core/config/model';
 import { MS_RDONLY, MS_REMOUNT } from '../../core/constants';
 import { fdPath } from '../../core/in-root';
-import { afterMount, containerRoot, mountOn, withMountTarget, type MountAt } from '../../core/mounting';
-import { cleanPath } from '../../core/paths';
+import { afterMount, containerRoot, isDevDestination, mountOn, withMountTarget } from '../../core/mounting';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { formatMountLabel, selinuxEnabled } from '../../core/selinux';
 import type { Syscalls } from '../../core/syscalls/types';
@@ -29,14 +28,10 @@ export class TmpfsMountHandler implements MountHandler {
     const keepPerm = withMountTarget(this.sys, root, m.destination, {}, (t) => {
       const existingPerm = t.made ? undefined : this.sys.fstat(t.fd).perm;
       const keep = existingPerm !== undefined && !hasModeOption(m.data) ? existingPerm : undefined;
-      const at: Omit<MountAt, 'target'> = {
-        source: m.source,
-        fstype: m.type,
-        flags: this.readonlyLater(m, keep) ? m.flags & ~MS_RDONLY : m.flags,
-        data: formatMountLabel(m.data, label),
-      };
-      if (copyUp) mountWithCopyUp(this.sys, m, t.fd, at, ctx.log);
-      else mountOn(this.sys, m, { ...at, target: fdPath(t.fd) });
+      const flags = this.readonlyLater(m, keep) ? m.flags & ~MS_RDONLY : m.flags;
+      const data = formatMountLabel(m.data, label);
+      if (copyUp) mountWithCopyUp(this.sys, m, t.fd, { source: m.source, fstype: m.type, flags, data }, ctx.log);
+      else mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: m.type, flags, data });
       return keep;
     });
     const readonlyLater = this.readonlyLater(m, keepPerm);
@@ -64,6 +59,6 @@ export class TmpfsMountHandler implements MountHandler {
    * writable until the device nodes are made.
    */
   private readonlyLater(m: MountSpec, keepPerm: number | undefined): boolean {
-    return (m.flags & MS_RDONLY) !== 0n && (keepPerm !== undefined || m.extensions.tmpcopyup) && cleanPath(m.destination) !== '/dev';
+    return (m.flags & MS_RDONLY) !== 0n && (keepPerm !== undefined || m.extensions.tmpcopyup) && !isDevDestination(m.destination);
   }
 }
