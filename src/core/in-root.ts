@@ -12,18 +12,32 @@
  * readlinkat of each link), with the same results. A lookup that finds something missing
  * is walked too, to learn where the missing part would go.
  *
+ * Where the lookup led (to vet it, or to tell the root itself) is asked of the kernel by
+ * readlink of the descriptor's magic link. A lookup that wants it first tries openat2 with
+ * RESOLVE_NO_SYMLINKS as well: when that succeeds no symlink was on the way, and the place
+ * is the path itself, cleaned (see lexicalPath). A symlink on the way (or a magic link)
+ * answers ELOOP, and the lookup is made again as it is without the flag.
+ *
  * Magic links (/proc/PID/fd/N, /proc/PID/root, ...) are never jumped through: openat2
  * refuses them (RESOLVE_NO_MAGICLINKS, ELOOP) and the walk reads them as ordinary links,
  * whose text then resolves inside the root like any other.
  */
 import * as posix from 'path/posix';
-import { O_CLOEXEC, O_DIRECTORY, O_EXCL, O_CREAT, O_NOFOLLOW, O_PATH, O_WRONLY, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS } from './constants';
+import { O_CLOEXEC, O_DIRECTORY, O_EXCL, O_CREAT, O_NOFOLLOW, O_PATH, O_WRONLY, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from './constants';
 import { SyscallError, errnoNumber } from './errors';
 import { MAXSYMLINKS, cleanPath, containerPath } from './paths';
 import type { Syscalls } from './syscalls/types';
 
 /** openat2(2) resolve flags of every in-root lookup. */
 export const IN_ROOT_RESOLVE = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+
+/**
+ * The first attempt of a lookup that wants to know where it led: no symlink may be on the
+ * way. openat2(2): RESOLVE_NO_SYMLINKS implies RESOLVE_NO_MAGICLINKS, fails with ELOOP
+ * when a component is a symlink, and with O_PATH|O_NOFOLLOW opens a symlink in the last
+ * component itself.
+ */
+export const IN_ROOT_NO_SYMLINKS = IN_ROOT_RESOLVE | RESOLVE_NO_SYMLINKS;
 
 /** Open flags of every descriptor a lookup returns: a handle on the file, never on its data. */
 const PATH_FLAGS = O_PATH | O_CLOEXEC;
@@ -80,6 +94,8 @@ function isErrno(err: unknown, code: string): err is SyscallError {
 interface Lookup {
   fd: number;
   missing: readonly string[];
+  /** The path inside the root that `fd` was reached by, when no symlink was on the way (lexicalPath); else unknown. */
+  inside?: string;
 }
 
 /** `missing` of a lookup that found everything. */
@@ -87,24 +103,65 @@ const NOTHING_MISSING: readonly string[] = Object.freeze([]);
 
 /**
  * Opens the path of components `parts` (pathParts) inside the root open as `rootFd`.
- * `nofollow` leaves a symlink in the last component as it is. The returned descriptor is
- * the caller's to close.
+ * `nofollow` leaves a symlink in the last component as it is. With `lexical`, a path
+ * without symlinks also gets `inside`. The returned descriptor is the caller's to close.
  */
-function lookup(sys: Syscalls, rootFd: number, parts: readonly string[], nofollow: boolean): Lookup {
+function lookup(sys: Syscalls, rootFd: number, parts: readonly string[], nofollow: boolean, lexical: boolean): Lookup {
   if (!withoutOpenat2.has(sys)) {
     const rel = parts.length ? parts.join('/') : '.';
-    for (let attempt = 1; ; attempt++) {
+    const flags = PATH_FLAGS | (nofollow ? O_NOFOLLOW : 0);
+    if (lexical) {
       try {
-        return { fd: sys.openat2(rootFd, rel, PATH_FLAGS | (nofollow ? O_NOFOLLOW : 0), 0, IN_ROOT_RESOLVE), missing: NOTHING_MISSING };
+        return { fd: openat2Again(sys, rootFd, rel, flags, IN_ROOT_NO_SYMLINKS), missing: NOTHING_MISSING, inside: lexicalPath(parts) };
       } catch (err) {
-        if (isErrno(err, 'EAGAIN') && attempt < OPENAT2_ATTEMPTS) continue;
-        if (isErrno(err, 'ENOSYS')) withoutOpenat2.add(sys);
-        else if (!isErrno(err, 'ENOENT')) throw err;
-        break;
+        // ELOOP: a symlink or magic link is on the way, which the lookup below follows
+        // (or refuses, for a magic link) as always. Any other answer is the one it would
+        // get too: up to the component that failed, both lookups took the same steps.
+        if (!isErrno(err, 'ELOOP')) return walkAfter(sys, rootFd, parts, nofollow, err);
       }
+    }
+    try {
+      return { fd: openat2Again(sys, rootFd, rel, flags, IN_ROOT_RESOLVE), missing: NOTHING_MISSING };
+    } catch (err) {
+      return walkAfter(sys, rootFd, parts, nofollow, err);
     }
   }
   return walk(sys, rootFd, parts, nofollow);
+}
+
+/** openat2(2) in the root, made again while it answers EAGAIN (a rename or mount raced a `..` step), up to OPENAT2_ATTEMPTS times. */
+function openat2Again(sys: Syscalls, rootFd: number, rel: string, flags: number, resolve: bigint): number {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return sys.openat2(rootFd, rel, flags, 0, resolve);
+    } catch (err) {
+      if (!isErrno(err, 'EAGAIN') || attempt >= OPENAT2_ATTEMPTS) throw err;
+    }
+  }
+}
+
+/** After an openat2 lookup failed with `err`: ENOENT is walked to learn what is missing, ENOSYS marks the port and is walked; anything else is thrown. */
+function walkAfter(sys: Syscalls, rootFd: number, parts: readonly string[], nofollow: boolean, err: unknown): Lookup {
+  if (isErrno(err, 'ENOSYS')) withoutOpenat2.add(sys);
+  else if (!isErrno(err, 'ENOENT')) throw err;
+  return walk(sys, rootFd, parts, nofollow);
+}
+
+/**
+ * Where the components `parts` lead inside the root when no symlink is on the way: each
+ * `..` goes back to the directory the one before it was looked up in (a directory's `..`
+ * is its parent, path_resolution(7); at a mount's root, the parent of the mountpoint), and
+ * stays at the root there (openat2(2), RESOLVE_IN_ROOT). A rename or mount during a lookup
+ * with `..` makes RESOLVE_IN_ROOT answer EAGAIN rather than go elsewhere. This is the path
+ * readlink of the descriptor's magic link gives, without the root's own name.
+ */
+export function lexicalPath(parts: readonly string[]): string {
+  const kept: string[] = [];
+  for (let i = 0; i < parts.length; i++) {
+    if (parts[i] !== '..') kept.push(parts[i]);
+    else kept.pop();
+  }
+  return '/' + kept.join('/');
 }
 
 /**
@@ -222,7 +279,7 @@ function naming(root: Root, unsafe: string, err: unknown): unknown {
  */
 export function openInRoot(sys: Syscalls, root: Root, unsafe: string, flags = 0): number {
   return fromRoot(sys, root, unsafe, (dir) => {
-    const found = lookup(sys, dir.fd, pathParts(unsafe), (flags & O_NOFOLLOW) !== 0);
+    const found = lookup(sys, dir.fd, pathParts(unsafe), (flags & O_NOFOLLOW) !== 0, false);
     try {
       if (found.missing.length) throw new SyscallError('openat', errnoNumber('ENOENT'), []);
       if ((flags & O_DIRECTORY) !== 0 && sys.fstat(found.fd).kind !== 'dir') throw new SyscallError('openat', errnoNumber('ENOTDIR'), []);
@@ -262,9 +319,9 @@ export function withInRoot<T>(sys: Syscalls, root: Root, unsafe: string, fn: (fd
  */
 export function resolveInRoot(sys: Syscalls, root: Root, unsafe: string, flags = 0): string {
   return fromRoot(sys, root, unsafe, (dir) => {
-    const found = lookup(sys, dir.fd, pathParts(unsafe), (flags & O_NOFOLLOW) !== 0);
+    const found = lookup(sys, dir.fd, pathParts(unsafe), (flags & O_NOFOLLOW) !== 0, true);
     try {
-      return withMissing(pathInside(sys, dir, found.fd), found.missing);
+      return withMissing(found.inside ?? pathInside(sys, dir, found.fd), found.missing);
     } finally {
       sys.close(found.fd);
     }
@@ -332,14 +389,16 @@ export function createInRoot(sys: Syscalls, root: Root, unsafe: string, opts: Cr
   return fromRoot(sys, root, unsafe, (dir) => {
     const parts = pathParts(unsafe);
     const nofollow = opts.nofollow ?? false;
-    const found = lookup(sys, dir.fd, parts, nofollow);
+    const mayReachRoot = typeof root !== 'string' && mayBeRoot(parts, nofollow);
+    const found = lookup(sys, dir.fd, parts, nofollow, opts.vet !== undefined || mayReachRoot);
     const missing = found.missing;
     let fd = found.fd;
     try {
-      const watch = typeof root !== 'string' && mayBeRoot(parts, missing, nofollow);
+      // Only an existing file can be the root.
+      const watch = mayReachRoot && missing.length === 0;
       if (opts.vet || watch) {
-        const inside = withMissing(pathInside(sys, dir, fd), missing);
-        if (watch && inside === '/') root.stale = true;
+        const inside = withMissing(found.inside ?? pathInside(sys, dir, fd), missing);
+        if (watch && inside === '/' && typeof root !== 'string') root.stale = true;
         opts.vet?.(inside);
       }
       if (missing.length === 0) return { fd, made: false };
@@ -363,13 +422,11 @@ export function createInRoot(sys: Syscalls, root: Root, unsafe: string, opts: Cr
 }
 
 /**
- * Whether a lookup of the components `parts` may have led to the root itself, for a kept
- * root to learn it (RootDir.stale). Only an existing file can be the root; one reached by a last
- * component that is a name, not followed (nofollow), is an entry of a directory, which
- * the root is not.
+ * Whether a lookup of the components `parts` may lead to the root itself, for a kept root
+ * to learn it (RootDir.stale). A file reached by a last component that is a name, not
+ * followed (nofollow), is an entry of a directory, which the root is not.
  */
-function mayBeRoot(parts: readonly string[], missing: readonly string[], nofollow: boolean): boolean {
-  if (missing.length) return false;
+function mayBeRoot(parts: readonly string[], nofollow: boolean): boolean {
   const last = parts[parts.length - 1];
   return !nofollow || last === undefined || last === '..';
 }

@@ -26,6 +26,7 @@ import {
   O_WRONLY,
   PROC_SUPER_MAGIC,
   RESOLVE_IN_ROOT,
+  RESOLVE_NO_SYMLINKS,
   S_IFBLK,
   S_IFCHR,
   S_IFDIR,
@@ -571,6 +572,23 @@ describe('FakeSyscalls filesystem model', () => {
         expect(sys.fstat(sys.openat2(dir, path, O_RDONLY, 0, RESOLVE_IN_ROOT)).ino).toBe(inRoot);
       }
       expect(sys.fstat(sys.openat(dir, 'escape', O_RDONLY, 0)).ino).toBe(sys.stat('/etc/passwd').ino);
+    });
+
+    it('openat2 RESOLVE_NO_SYMLINKS: ELOOP for a symlink it would follow, the link itself with O_PATH|O_NOFOLLOW', () => {
+      const sys = new FakeSyscalls().addFile('/rootfs/etc/passwd', 'root').addSymlink('/rootfs/etc/link', 'passwd').addSymlink('/rootfs/e', 'etc');
+      const dir = sys.open('/rootfs', O_DIRECTORY, 0);
+      const resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS;
+      expect(sys.fstat(sys.openat2(dir, 'etc/../etc/passwd', O_RDONLY, 0, resolve)).ino).toBe(sys.stat('/rootfs/etc/passwd').ino);
+      expect(caught(() => sys.openat2(dir, 'e/passwd', O_RDONLY, 0, resolve)).code).toBe('ELOOP');
+      expect(caught(() => sys.openat2(dir, 'etc/link', O_PATH, 0, resolve)).code).toBe('ELOOP');
+      expect(sys.fstat(sys.openat2(dir, 'etc/link', O_PATH | O_NOFOLLOW, 0, resolve)).kind).toBe('symlink');
+      expect(caught(() => sys.openat2(dir, 'e/link', O_PATH | O_NOFOLLOW, 0, resolve)).code).toBe('ELOOP');
+      // A missing component before any link answers as without the flag.
+      expect(caught(() => sys.openat2(dir, 'none/e', O_PATH, 0, resolve)).code).toBe('ENOENT');
+      // Without RESOLVE_IN_ROOT a magic link is one too.
+      const fd = sys.open('/rootfs/etc', O_PATH, 0);
+      expect(caught(() => sys.openat2(AT_FDCWD, `/proc/self/fd/${fd}/passwd`, O_PATH, 0, RESOLVE_NO_SYMLINKS)).code).toBe('ELOOP');
+      expect(sys.openat2(AT_FDCWD, `/proc/self/fd/${fd}/passwd`, O_PATH, 0, 0n)).toBeGreaterThan(0);
     });
   });
 

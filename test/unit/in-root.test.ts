@@ -1,10 +1,12 @@
 import { O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH } from '../../src/core/constants';
 import { SyscallError } from '../../src/core/errors';
 import {
+  IN_ROOT_NO_SYMLINKS,
   IN_ROOT_RESOLVE,
   createInRoot,
   fdPath,
   inRootResolver,
+  lexicalPath,
   makeFile,
   openInRoot,
   openRootDir,
@@ -118,25 +120,32 @@ describe.each(MODES)('in-root lookup (%s)', (mode, prepare) => {
 });
 
 describe('a root kept open (RootDir)', () => {
-  test('every lookup starts from its descriptor, which stays open; its name is read once', () => {
+  test('every lookup starts from its descriptor, which stays open; its name is read once, by the first lookup through a link', () => {
     const sys = tree();
     const root = openRootDir(sys, '/r');
-    const vet = () => undefined;
+    const seen: string[] = [];
+    const vet = (inside: string) => void seen.push(inside);
     const a = createInRoot(sys, root, '/etc', { vet });
-    const b = createInRoot(sys, root, '/usr/lib', { vet });
-    const c = openInRoot(sys, root, '/rel');
+    const b = createInRoot(sys, root, '/rel', { vet });
+    const c = createInRoot(sys, root, '/chain', { vet });
+    const d = openInRoot(sys, root, '/rel');
     expect(sys.calls).toEqual([
       { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
-      { op: 'openat2', dirfd: 100, path: 'etc', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'openat2', dirfd: 100, path: 'etc', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      { op: 'openat2', dirfd: 100, path: 'rel', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      { op: 'openat2', dirfd: 100, path: 'rel', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
       { op: 'readlink', path: fdPath(100) },
-      { op: 'readlink', path: fdPath(101) },
-      { op: 'openat2', dirfd: 100, path: 'usr/lib', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
       { op: 'readlink', path: fdPath(102) },
+      { op: 'openat2', dirfd: 100, path: 'chain', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      { op: 'openat2', dirfd: 100, path: 'chain', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'readlink', path: fdPath(103) },
       { op: 'openat2', dirfd: 100, path: 'rel', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
     ]);
-    expect([sys.pathOf(a.fd), sys.pathOf(b.fd), sys.pathOf(c)]).toEqual(['/r/etc', '/r/usr/lib', '/r/usr/lib']);
+    expect(seen).toEqual(['/etc', '/usr/lib', '/etc']);
+    expect([a, b, c].map((t) => sys.pathOf(t.fd))).toEqual(['/r/etc', '/r/usr/lib', '/r/etc']);
+    expect(sys.pathOf(d)).toBe('/r/usr/lib');
     expect(root.stale).toBeUndefined();
-    expectAllClosed(sys, 100, a.fd, b.fd, c);
+    expectAllClosed(sys, 100, a.fd, b.fd, c.fd, d);
   });
 
   test.each(['/', '/toroot', '/usr/..', '/abs/..'])('createInRoot of %s leads to the root itself: the root is stale, later lookups open its path', (path) => {
@@ -162,6 +171,106 @@ describe('a root kept open (RootDir)', () => {
     createInRoot(sys, root, path, opts);
     expect(root.stale).toBeUndefined();
     expect(sys.callsOf('readlink')).toEqual([]);
+  });
+});
+
+describe('where a lookup led: the path itself when no symlink was on the way', () => {
+  /** createInRoot with a vet that records what it is shown. */
+  const vetted = (sys: FakeSyscalls, unsafe: string, opts: { nofollow?: boolean } = {}) => {
+    const seen: string[] = [];
+    const t = createInRoot(sys, '/r', unsafe, { ...opts, vet: (inside) => void seen.push(inside) });
+    return { t, seen };
+  };
+
+  test.each([
+    ['/etc', '/etc'],
+    ['etc/passwd', '/etc/passwd'],
+    ['/usr/lib/../../etc/./passwd', '/etc/passwd'],
+    ['/../../usr//lib/', '/usr/lib'],
+    ['/usr/..', '/'],
+    ['', '/'],
+  ])('%j: one openat2 with RESOLVE_NO_SYMLINKS, shown as %j, no readlink; the same as readlink shows', (unsafe, inside) => {
+    const sys = tree();
+    const { t, seen } = vetted(sys, unsafe);
+    expect(seen).toEqual([inside]);
+    expect(sys.callsOf('openat2')).toEqual([{ op: 'openat2', dirfd: 100, path: expect.any(String), flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS }]);
+    expect(sys.callsOf('readlink')).toEqual([]);
+    expect(sys.pathOf(t.fd)).toBe(inside === '/' ? '/r' : `/r${inside}`);
+    // A lookup made to go the other way (ELOOP on the first try) reads the same place with readlink.
+    const other = tree().failOn('openat2', 'ELOOP', { nth: 1 });
+    expect(vetted(other, unsafe).seen).toEqual([inside]);
+    expect(other.callsOf('readlink')).toHaveLength(2);
+  });
+
+  test('a symlink on the way: ELOOP, then the lookup as without the flag, and readlink of the root and the target', () => {
+    const sys = tree();
+    const { t, seen } = vetted(sys, '/up/passwd');
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: 100, path: 'up/passwd', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      { op: 'openat2', dirfd: 100, path: 'up/passwd', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'readlink', path: fdPath(100) },
+      { op: 'readlink', path: fdPath(101) },
+      { op: 'close', fd: 100 },
+    ]);
+    expect(seen).toEqual(['/etc/passwd']);
+    expect(sys.pathOf(t.fd)).toBe('/r/etc/passwd');
+  });
+
+  test('a path through a link into /proc is still vetted where it leads, and refused there', () => {
+    const sys = tree();
+    sys.addDir('/r/proc/sys');
+    sys.addSymlink('/r/p', '/proc');
+    const refuse = (inside: string) => {
+      if (inside.startsWith('/proc')) throw new Error(`refused ${inside}`);
+    };
+    expect(() => createInRoot(sys, '/r', '/p/sys/x/y', { vet: refuse })).toThrow('refused /proc/sys/x/y');
+    expect(() => createInRoot(sys, '/r', '/usr/../proc/sys', { vet: refuse })).toThrow('refused /proc/sys');
+    expect(sys.callsOf('mkdirat')).toEqual([]);
+    expectAllClosed(sys);
+  });
+
+  test('with nofollow a link in the last component is opened itself, and shown at its own path', () => {
+    const sys = tree();
+    const { t, seen } = vetted(sys, '/usr/lib/back', { nofollow: true });
+    expect(sys.fstat(t.fd).kind).toBe('symlink');
+    expect(seen).toEqual(['/usr/lib/back']);
+    expect(sys.callsOf('openat2').map((c) => c.resolve)).toEqual([IN_ROOT_NO_SYMLINKS]);
+  });
+
+  test('something missing (ENOENT) is walked at once, as the lookup without the flag would have been', () => {
+    const sys = tree();
+    const { seen } = vetted(sys, '/usr/new/dir');
+    expect(seen).toEqual(['/usr/new/dir']);
+    expect(sys.callsOf('openat2').map((c) => c.resolve)).toEqual([IN_ROOT_NO_SYMLINKS]);
+    expect(sys.callsOf('mkdirat').map((c) => c.path)).toEqual(['new', 'dir']);
+  });
+
+  test('EAGAIN is retried with the same flags; another failure is thrown', () => {
+    const sys = tree().failOn('openat2', 'EAGAIN', { times: 2 });
+    expect(vetted(sys, '/etc').seen).toEqual(['/etc']);
+    expect(sys.callsOf('openat2').map((c) => c.resolve)).toEqual([IN_ROOT_NO_SYMLINKS, IN_ROOT_NO_SYMLINKS, IN_ROOT_NO_SYMLINKS]);
+    const failing = tree().failOn('openat2', 'EACCES');
+    expect(() => vetted(failing, '/etc')).toThrow('openat2 "/r/etc": EACCES');
+    expect(failing.callsOf('openat2')).toHaveLength(1);
+    expectAllClosed(failing);
+  });
+
+  test('resolveInRoot takes the same way', () => {
+    const sys = tree();
+    expect(resolveInRoot(sys, '/r', '/usr/lib/../lib')).toBe('/usr/lib');
+    expect(sys.callsOf('readlink')).toEqual([]);
+    expect(resolveInRoot(sys, '/r', '/usr/lib/back')).toBe('/etc');
+    expect(sys.callsOf('readlink')).toHaveLength(2);
+  });
+
+  test.each([
+    [[], '/'],
+    [['a', 'b'], '/a/b'],
+    [['..', 'a', '..', '..', 'b'], '/b'],
+    [['a', 'b', '..', 'c'], '/a/c'],
+  ])('lexicalPath(%j) = %j', (parts, path) => {
+    expect(lexicalPath(parts)).toBe(path);
   });
 });
 

@@ -36,6 +36,7 @@ import {
   O_TRUNC,
   PROC_SUPER_MAGIC,
   RESOLVE_IN_ROOT,
+  RESOLVE_NO_SYMLINKS,
   S_IFMT,
   S_IFREG,
   SYSFS_MAGIC,
@@ -437,7 +438,8 @@ export class FakeSyscalls implements Syscalls {
     const from = this.dirChain(rec, dirfd, path);
     // RESOLVE_IN_ROOT: "/" and ".." stop at dirfd, as if chrooted there (openat2(2)).
     const inRoot = (resolve & RESOLVE_IN_ROOT) !== 0n && dirfd !== AT_FDCWD;
-    return this.openIn(rec, path, flags, mode, from, inRoot ? from.length : 1);
+    // RESOLVE_NO_SYMLINKS: ELOOP for any symlink or magic link the lookup would follow.
+    return this.openIn(rec, path, flags, mode, from, inRoot ? from.length : 1, (resolve & RESOLVE_NO_SYMLINKS) !== 0n);
   }
 
   close(fd: number): void {
@@ -833,14 +835,18 @@ export class FakeSyscalls implements Syscalls {
 
   /**
    * Resolves `path` from `from` (absolute paths and symlinks from its first `floor`
-   * steps, which ".." never leaves), following a final symlink only if `follow`.
+   * steps, which ".." never leaves), following a final symlink only if `follow`; with
+   * `noSymlinks`, a symlink it would follow is ELOOP instead.
    */
-  private walk(rec: SyscallRecord, path: string, follow: boolean, from: Step[] = [this.rootStep()], floor = 1): Found {
+  private walk(rec: SyscallRecord, path: string, follow: boolean, from: Step[] = [this.rootStep()], floor = 1, noSymlinks = false): Found {
     if (path === '') throw this.fail(rec, 'ENOENT');
     const magic = this.magicLink(path);
     // A magic link jumps to the descriptor's file (nd_jump_link, fs/namei.c); as the last
     // component without following, it is the link itself, which the model does not hold.
-    if (magic && floor === 1 && (follow || magic.rest !== '')) return this.walk(rec, magic.rest || '.', follow, magic.entry.chain, 1);
+    if (magic && floor === 1 && (follow || magic.rest !== '')) {
+      if (noSymlinks) throw this.fail(rec, 'ELOOP');
+      return this.walk(rec, magic.rest || '.', follow, magic.entry.chain, 1);
+    }
     let chain = path.startsWith('/') ? from.slice(0, floor) : [...from];
     const pending = components(path).reverse();
     let links = 0;
@@ -858,7 +864,7 @@ export class FakeSyscalls implements Syscalls {
         throw this.fail(rec, 'ENOENT');
       }
       if (node.kind === 'symlink' && (follow || !final)) {
-        if (++links > MAXSYMLINKS) throw this.fail(rec, 'ELOOP');
+        if (noSymlinks || ++links > MAXSYMLINKS) throw this.fail(rec, 'ELOOP');
         if (node.target.startsWith('/')) chain = chain.slice(0, floor);
         pending.push(...components(node.target).reverse());
         continue;
@@ -906,11 +912,11 @@ export class FakeSyscalls implements Syscalls {
     throw this.fail(rec, 'EBADF');
   }
 
-  private openIn(rec: SyscallRecord, path: string, flags: number, mode: number, from: Step[], floor: number): number {
+  private openIn(rec: SyscallRecord, path: string, flags: number, mode: number, from: Step[], floor: number, noSymlinks = false): number {
     const creating = (flags & O_CREAT) !== 0;
     const exclusive = creating && (flags & O_EXCL) !== 0;
     // open(2): O_CREAT|O_EXCL never follows a final symlink; O_NOFOLLOW refuses one.
-    const found = this.walk(rec, path, !exclusive && (flags & O_NOFOLLOW) === 0, from, floor);
+    const found = this.walk(rec, path, !exclusive && (flags & O_NOFOLLOW) === 0, from, floor, noSymlinks);
     if (found.node && exclusive) throw this.fail(rec, 'EEXIST');
     if (!found.node && !creating) throw this.fail(rec, 'ENOENT');
     const node = found.node ?? this.create(rec, found, 'file', mode & ~this.mask);

@@ -21,7 +21,7 @@ import {
   O_DIRECTORY,
   O_PATH,
 } from '../../../src/core/constants';
-import { IN_ROOT_RESOLVE } from '../../../src/core/in-root';
+import { IN_ROOT_NO_SYMLINKS, IN_ROOT_RESOLVE } from '../../../src/core/in-root';
 import type { RootfsConfig } from '../../../src/core/config/model';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
@@ -87,9 +87,7 @@ describe('bind mount handler', () => {
     expect(sys.calls).toEqual([
       { op: 'stat', path: '/src/dir' },
       { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
-      { op: 'openat2', dirfd: 100, path: 'data', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
-      { op: 'readlink', path: '/proc/thread-self/fd/100' },
-      { op: 'readlink', path: '/proc/thread-self/fd/101' },
+      { op: 'openat2', dirfd: 100, path: 'data', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
       bind('/proc/thread-self/fd/101', MS_BIND | MS_RDONLY),
       { op: 'close', fd: 101 },
       { op: 'openat2', dirfd: 100, path: 'data', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },

@@ -15,7 +15,7 @@ import {
   O_NOFOLLOW,
   O_PATH,
 } from '../../../src/core/constants';
-import { IN_ROOT_RESOLVE } from '../../../src/core/in-root';
+import { IN_ROOT_NO_SYMLINKS } from '../../../src/core/in-root';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import { FakeSyscalls } from '../../../src/core/syscalls/fake';
@@ -41,7 +41,7 @@ describe('default mount handler', () => {
     run({ type: 'devpts', source: 'devpts', destination: '/dev/pts', flags: MS_NOSUID, data: 'newinstance,ptmxmode=0666' });
     expect(sys.calls).toEqual([
       { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
-      { op: 'openat2', dirfd: 100, path: 'dev/pts', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'openat2', dirfd: 100, path: 'dev/pts', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
       { op: 'openat', dirfd: 100, path: 'dev', flags: PATH | O_NOFOLLOW, mode: 0 },
       { op: 'fstat', fd: 101 },
       { op: 'openat', dirfd: 101, path: 'pts', flags: PATH | O_NOFOLLOW, mode: 0 },
