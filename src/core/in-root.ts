@@ -101,32 +101,49 @@ interface Lookup {
 /** `missing` of a lookup that found everything. */
 const NOTHING_MISSING: readonly string[] = Object.freeze([]);
 
+/** How a lookup is made. */
+interface LookupMode {
+  /** A symlink in the last component is opened itself rather than followed. */
+  nofollow: boolean;
+  /** Learn where the lookup led (Lookup.inside) when no symlink is on the way. */
+  lexical: boolean;
+  /** Only an existing file will do: ENOENT from openat2 is the answer, with no walk to learn what is missing. */
+  existing: boolean;
+}
+
 /**
- * Opens the path of components `parts` (pathParts) inside the root open as `rootFd`.
- * `nofollow` leaves a symlink in the last component as it is. With `lexical`, a path
- * without symlinks also gets `inside`. The returned descriptor is the caller's to close.
+ * Opens the path of components `parts` (pathParts) inside the root open as `rootFd`. The
+ * returned descriptor is the caller's to close.
  */
-function lookup(sys: Syscalls, rootFd: number, parts: readonly string[], nofollow: boolean, lexical: boolean): Lookup {
+function lookup(sys: Syscalls, rootFd: number, parts: readonly string[], how: LookupMode): Lookup {
   if (!withoutOpenat2.has(sys)) {
-    const rel = parts.length ? parts.join('/') : '.';
-    const flags = PATH_FLAGS | (nofollow ? O_NOFOLLOW : 0);
-    if (lexical) {
+    const rel = relative(parts);
+    const flags = PATH_FLAGS | (how.nofollow ? O_NOFOLLOW : 0);
+    if (how.lexical) {
       try {
         return { fd: openat2Again(sys, rootFd, rel, flags, IN_ROOT_NO_SYMLINKS), missing: NOTHING_MISSING, inside: lexicalPath(parts) };
       } catch (err) {
         // ELOOP: a symlink or magic link is on the way, which the lookup below follows
         // (or refuses, for a magic link) as always. Any other answer is the one it would
         // get too: up to the component that failed, both lookups took the same steps.
-        if (!isErrno(err, 'ELOOP')) return walkAfter(sys, rootFd, parts, nofollow, err);
+        if (!isErrno(err, 'ELOOP')) {
+          const inParent = isErrno(err, 'ENOENT') && !how.existing ? lookupInParent(sys, rootFd, parts) : undefined;
+          return inParent ?? afterFailure(sys, rootFd, parts, how, err);
+        }
       }
     }
     try {
       return { fd: openat2Again(sys, rootFd, rel, flags, IN_ROOT_RESOLVE), missing: NOTHING_MISSING };
     } catch (err) {
-      return walkAfter(sys, rootFd, parts, nofollow, err);
+      return afterFailure(sys, rootFd, parts, how, err);
     }
   }
-  return walk(sys, rootFd, parts, nofollow);
+  return walk(sys, rootFd, parts, how.nofollow);
+}
+
+/** The components as openat2 takes them, relative to the root's descriptor. */
+function relative(parts: readonly string[]): string {
+  return parts.length ? parts.join('/') : '.';
 }
 
 /** openat2(2) in the root, made again while it answers EAGAIN (a rename or mount raced a `..` step), up to OPENAT2_ATTEMPTS times. */
@@ -140,11 +157,38 @@ function openat2Again(sys: Syscalls, rootFd: number, rel: string, flags: number,
   }
 }
 
-/** After an openat2 lookup failed with `err`: ENOENT is walked to learn what is missing, ENOSYS marks the port and is walked; anything else is thrown. */
-function walkAfter(sys: Syscalls, rootFd: number, parts: readonly string[], nofollow: boolean, err: unknown): Lookup {
+/**
+ * After an openat2 lookup failed with `err`: ENOENT is walked to learn what is missing
+ * (or is the answer, when only an existing file will do), ENOSYS marks the port and is
+ * walked; anything else is thrown.
+ */
+function afterFailure(sys: Syscalls, rootFd: number, parts: readonly string[], how: LookupMode, err: unknown): Lookup {
   if (isErrno(err, 'ENOSYS')) withoutOpenat2.add(sys);
   else if (!isErrno(err, 'ENOENT')) throw err;
-  return walk(sys, rootFd, parts, nofollow);
+  else if (how.existing) throw new SyscallError('openat', errnoNumber('ENOENT'), []);
+  return walk(sys, rootFd, parts, how.nofollow);
+}
+
+/**
+ * After a lookup with RESOLVE_NO_SYMLINKS answered ENOENT: its parent, opened the same
+ * way, with the last component as what is missing; undefined when a directory before it
+ * is missing too (ENOENT), a link was put on the way meanwhile (ELOOP) or the last
+ * component is `..`, and the walk finds out. That first ENOENT was no dangling symlink,
+ * which would have been ELOOP: the last component is not there at all, as the walk would
+ * have found it, one openat and fstat per directory later.
+ */
+function lookupInParent(sys: Syscalls, rootFd: number, parts: readonly string[]): Lookup | undefined {
+  const name = parts[parts.length - 1];
+  if (name === undefined || name === '..') return undefined;
+  const parent = parts.slice(0, -1);
+  let fd: number;
+  try {
+    fd = openat2Again(sys, rootFd, relative(parent), PATH_FLAGS, IN_ROOT_NO_SYMLINKS);
+  } catch (err) {
+    if (isErrno(err, 'ENOENT') || isErrno(err, 'ELOOP')) return undefined;
+    throw err;
+  }
+  return { fd, missing: [name], inside: lexicalPath(parent) };
 }
 
 /**
@@ -279,7 +323,7 @@ function naming(root: Root, unsafe: string, err: unknown): unknown {
  */
 export function openInRoot(sys: Syscalls, root: Root, unsafe: string, flags = 0): number {
   return fromRoot(sys, root, unsafe, (dir) => {
-    const found = lookup(sys, dir.fd, pathParts(unsafe), (flags & O_NOFOLLOW) !== 0, false);
+    const found = lookup(sys, dir.fd, pathParts(unsafe), { nofollow: (flags & O_NOFOLLOW) !== 0, lexical: false, existing: true });
     try {
       if (found.missing.length) throw new SyscallError('openat', errnoNumber('ENOENT'), []);
       if ((flags & O_DIRECTORY) !== 0 && sys.fstat(found.fd).kind !== 'dir') throw new SyscallError('openat', errnoNumber('ENOTDIR'), []);
@@ -319,7 +363,7 @@ export function withInRoot<T>(sys: Syscalls, root: Root, unsafe: string, fn: (fd
  */
 export function resolveInRoot(sys: Syscalls, root: Root, unsafe: string, flags = 0): string {
   return fromRoot(sys, root, unsafe, (dir) => {
-    const found = lookup(sys, dir.fd, pathParts(unsafe), (flags & O_NOFOLLOW) !== 0, true);
+    const found = lookup(sys, dir.fd, pathParts(unsafe), { nofollow: (flags & O_NOFOLLOW) !== 0, lexical: true, existing: false });
     try {
       return withMissing(found.inside ?? pathInside(sys, dir, found.fd), found.missing);
     } finally {
@@ -390,7 +434,7 @@ export function createInRoot(sys: Syscalls, root: Root, unsafe: string, opts: Cr
     const parts = pathParts(unsafe);
     const nofollow = opts.nofollow ?? false;
     const mayReachRoot = typeof root !== 'string' && mayBeRoot(parts, nofollow);
-    const found = lookup(sys, dir.fd, parts, nofollow, opts.vet !== undefined || mayReachRoot);
+    const found = lookup(sys, dir.fd, parts, { nofollow, lexical: opts.vet !== undefined || mayReachRoot, existing: false });
     const missing = found.missing;
     let fd = found.fd;
     try {

@@ -9,6 +9,7 @@ import {
   lexicalPath,
   makeFile,
   openInRoot,
+  openInRootIfExists,
   openRootDir,
   pathParts,
   resolveInRoot,
@@ -238,12 +239,58 @@ describe('where a lookup led: the path itself when no symlink was on the way', (
     expect(sys.callsOf('openat2').map((c) => c.resolve)).toEqual([IN_ROOT_NO_SYMLINKS]);
   });
 
-  test('something missing (ENOENT) is walked at once, as the lookup without the flag would have been', () => {
+  test('the last component missing (ENOENT): its parent is opened the same way, and it is made there, with no walk', () => {
+    const sys = tree();
+    const { t, seen } = vetted(sys, '/usr/lib/../new');
+    expect(seen).toEqual(['/usr/new']);
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: 100, path: 'usr/lib/../new', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      { op: 'openat2', dirfd: 100, path: 'usr/lib/..', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      { op: 'mkdirat', dirfd: 101, path: 'new', mode: 0o755 },
+      { op: 'openat', dirfd: 101, path: 'new', flags: PATH | O_NOFOLLOW, mode: 0 },
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: 100 },
+    ]);
+    expect(sys.pathOf(t.fd)).toBe('/r/usr/new');
+  });
+
+  test('more than the last component missing: the parent is missing too, and the path is walked', () => {
     const sys = tree();
     const { seen } = vetted(sys, '/usr/new/dir');
     expect(seen).toEqual(['/usr/new/dir']);
-    expect(sys.callsOf('openat2').map((c) => c.resolve)).toEqual([IN_ROOT_NO_SYMLINKS]);
+    expect(sys.callsOf('openat2').map((c) => [c.path, c.resolve])).toEqual([
+      ['usr/new/dir', IN_ROOT_NO_SYMLINKS],
+      ['usr/new', IN_ROOT_NO_SYMLINKS],
+    ]);
+    // The walk: usr opened, new missing; then new and dir made and opened.
+    expect(sys.callsOf('openat').map((c) => c.path)).toEqual(['usr', 'new', 'new', 'dir']);
     expect(sys.callsOf('mkdirat').map((c) => c.path)).toEqual(['new', 'dir']);
+  });
+
+  test('a dangling link in the last component is created through, inside the root, as the walk does', () => {
+    const sys = tree();
+    const { t, seen } = vetted(sys, '/dangling');
+    expect(seen).toEqual(['/nowhere/at/all']);
+    expect(sys.pathOf(t.fd)).toBe('/r/nowhere/at/all');
+    // ELOOP, not ENOENT, for the link: the lookup is made again without the flag, then walked.
+    expect(sys.callsOf('openat2').map((c) => c.resolve)).toEqual([IN_ROOT_NO_SYMLINKS, IN_ROOT_RESOLVE]);
+    expect(sys.node('/nowhere')).toBeUndefined();
+  });
+
+  test('a missing parent under a link is walked', () => {
+    const sys = tree();
+    const { seen } = vetted(sys, '/rel/new');
+    expect(seen).toEqual(['/usr/lib/new']);
+    expect(sys.callsOf('openat2').map((c) => c.resolve)).toEqual([IN_ROOT_NO_SYMLINKS, IN_ROOT_RESOLVE]);
+    expect(sys.callsOf('mkdirat').map((c) => c.path)).toEqual(['new']);
+  });
+
+  test('openInRoot of something missing: the ENOENT of openat2 is the answer, nothing is walked', () => {
+    const sys = tree();
+    expect(openInRootIfExists(sys, '/r', '/usr/lib/x/y')).toBeUndefined();
+    expect(sys.calls.map((c) => c.op)).toEqual(['open', 'openat2', 'close']);
+    expect(() => openInRoot(sys, '/r', '/usr/x')).toThrow('openat "/r/usr/x": ENOENT');
   });
 
   test('EAGAIN is retried with the same flags; another failure is thrown', () => {

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import type { DeviceSpec, RootfsConfig } from '../../../src/core/config/model';
 import * as posix from 'path/posix';
-import { AT_EMPTY_PATH, MS_BIND, S_IFBLK, S_IFCHR, S_IFIFO, makedev } from '../../../src/core/constants';
+import { AT_EMPTY_PATH, MS_BIND, O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFBLK, S_IFCHR, S_IFIFO, makedev } from '../../../src/core/constants';
+import { IN_ROOT_NO_SYMLINKS } from '../../../src/core/in-root';
 import { createKernel } from '../../../src/core/kernel';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
@@ -126,6 +127,33 @@ describe('device nodes step', () => {
     run();
     expect(changes(sys)).toEqual([UMASK_ZERO, ...defaultsMade(sys), UMASK_RESTORED]);
     expect(sys.node('/r/dev/tty')).toMatchObject({ kind: 'char', perm: 0o666, rdev: makedev(5, 0) });
+  });
+
+  test('the full call list of one node: its directory opened in the root, mknodat there, the node opened, owned and checked', () => {
+    const { sys, run } = setup();
+    run({ devices: [device({ path: '/dev/fuse', major: 10, minor: 229 })] });
+    const PATH = O_PATH | O_CLOEXEC;
+    const fuse = sys.calls.findIndex((c) => c.op === 'openat2' && c.path === 'dev/fuse');
+    // openat2 of the node answers ENOENT with no symlink on the way (RESOLVE_NO_SYMLINKS), so
+    // only the node itself is missing once /dev opens: nothing is walked.
+    expect(sys.calls.slice(fuse, fuse + 8)).toEqual([
+      { op: 'openat2', dirfd: 100, path: 'dev/fuse', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      { op: 'openat2', dirfd: 100, path: 'dev', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      mknodAt(sys, '/r/dev/fuse', S_IFCHR | 0o666, 10, 229),
+      { op: 'openat', dirfd: fdOf(sys, '/r/dev'), path: 'fuse', flags: PATH | O_NOFOLLOW, mode: 0 },
+      { op: 'close', fd: fdOf(sys, '/r/dev') },
+      { op: 'fchownat', dirfd: fdOf(sys, '/r/dev/fuse'), path: '', uid: 0, gid: 0, flags: AT_EMPTY_PATH },
+      { op: 'fstat', fd: fdOf(sys, '/r/dev/fuse') },
+      { op: 'close', fd: fdOf(sys, '/r/dev/fuse') },
+    ]);
+  });
+
+  test('a node whose path is a dangling link is made where the link leads, inside the root', () => {
+    const { sys, run } = setup();
+    sys.addSymlink('/r/dev/fuse', '/dev/real-fuse');
+    run({ devices: [device({ path: '/dev/fuse', major: 10, minor: 229 })] });
+    expect(sys.node('/r/dev/real-fuse')).toMatchObject({ kind: 'char', rdev: makedev(10, 229) });
+    expect(sys.node('/dev/real-fuse')).toBeUndefined();
   });
 
   test('config devices come after the defaults, with parents, owner and each type', () => {
