@@ -16,7 +16,9 @@
  * readlink of the descriptor's magic link. A lookup that wants it first tries openat2 with
  * RESOLVE_NO_SYMLINKS as well: when that succeeds no symlink was on the way, and the place
  * is the path itself, cleaned (see lexicalPath). A symlink on the way (or a magic link)
- * answers ELOOP, and the lookup is made again as it is without the flag.
+ * answers ELOOP, and the lookup is made again as it is without the flag. When it answers
+ * ENOENT instead, and the parent opens the same way, only the last component is missing,
+ * and nothing needs walking (see lookupInParent).
  *
  * Magic links (/proc/PID/fd/N, /proc/PID/root, ...) are never jumped through: openat2
  * refuses them (RESOLVE_NO_MAGICLINKS, ELOOP) and the walk reads them as ordinary links,
