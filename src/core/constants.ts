@@ -2,6 +2,7 @@
  * Kernel constants by their kernel names (include/uapi/linux/mount.h, fcntl.h, sched.h).
  * Mount flags are bigint: bit 31 (MS_STRICTATIME's neighbours) turns JS numbers negative.
  */
+import { constants as fsConstants } from 'fs';
 
 // mount(2) flags, include/uapi/linux/mount.h
 export const MS_RDONLY = 0x1n;
@@ -50,7 +51,7 @@ export const MOUNT_ATTR_NODIRATIME = 0x80n;
 export const MOUNT_ATTR_IDMAP = 0x100000n;
 export const MOUNT_ATTR_NOSYMFOLLOW = 0x200000n;
 
-// fcntl.h (x86_64 and arm64 generic values)
+// fcntl.h: asm-generic values, which x86_64 and arm64 share but where noted
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
 export const AT_REMOVEDIR = 0x200;
@@ -64,8 +65,12 @@ export const O_EXCL = 0o200;
 export const O_NOCTTY = 0o400;
 export const O_TRUNC = 0o1000;
 export const O_NONBLOCK = 0o4000;
-export const O_DIRECTORY = 0o200000;
-export const O_NOFOLLOW = 0o400000;
+// O_DIRECTORY and O_NOFOLLOW are not the same on every architecture: asm-generic has
+// 0200000 and 0400000 (x86_64), arm and arm64 have 040000 and 0100000 (their
+// asm/fcntl.h), where the generic bits mean O_LARGEFILE and O_DIRECT. Node's own
+// constants are those of the platform it was built for.
+export const O_DIRECTORY = fsConstants.O_DIRECTORY;
+export const O_NOFOLLOW = fsConstants.O_NOFOLLOW;
 export const O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
 
