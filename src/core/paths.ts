@@ -15,8 +15,13 @@ export function isWithin(root: string, p: string): boolean {
   return root === '/' || p === root || p.startsWith(root + '/');
 }
 
-/** The path as the container sees it, from a host path inside the rootfs. */
+/**
+ * The path as the container sees it, from a host path inside the rootfs. A host path
+ * outside it (a lookup that escaped the root, which must never happen) is an error, not a
+ * path the container could see.
+ */
 export function containerPath(rootfs: string, hostPath: string): string {
+  if (!isWithin(rootfs, hostPath)) throw new Error(`${JSON.stringify(hostPath)} is outside the root ${JSON.stringify(rootfs)}`);
   return rootfs === '/' ? hostPath : cleanPath(hostPath.slice(rootfs.length));
 }
 

@@ -26,6 +26,14 @@ describe('isWithin / containerPath', () => {
     ['/r', '/r/proc/cpuinfo', '/proc/cpuinfo'],
     ['/', '/etc', '/etc'],
   ])('containerPath(%j, %j) = %j', (root, p, expected) => expect(containerPath(root, p)).toBe(expected));
+
+  test.each([
+    ['/r', '/etc'],
+    ['/r', '/rx/a'],
+    ['/r/s', '/r'],
+  ])('containerPath(%j, %j) refuses a path outside the root', (root, p) => {
+    expect(() => containerPath(root, p)).toThrow(`${JSON.stringify(p)} is outside the root ${JSON.stringify(root)}`);
+  });
 });
 
 describe('procDestinationProblem', () => {
