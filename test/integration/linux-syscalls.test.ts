@@ -339,6 +339,20 @@ describeAsRoot('LinuxSyscalls against the kernel', () => {
       expect(errorOf(() => sys.stat(missing)).message).toBe(`stat ${JSON.stringify(missing)}: ENOENT`);
     });
 
+    it('refuses a string argument with a NUL byte (EINVAL) instead of letting C cut it short', () => {
+      const dir = freshDir();
+      const fd = sys.open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+      try {
+        fs.mkdirSync(path.join(dir, 'a'));
+        expect(fields(errorOf(() => sys.mkdirat(fd, 'a\0/../b', 0o755)))).toEqual({ name: 'SyscallError', syscall: 'mkdirat', code: 'EINVAL', paths: ['a\0/../b'] });
+        expect(fields(errorOf(() => sys.openat2(fd, 'a\0/../b', O_PATH | O_CLOEXEC, 0, RESOLVE_IN_ROOT)))).toMatchObject({ syscall: 'openat2', code: 'EINVAL' });
+        expect(fields(errorOf(() => sys.stat(path.join(dir, 'a\0x'))))).toMatchObject({ code: 'EINVAL' });
+        expect(fs.readdirSync(dir)).toEqual(['a']);
+      } finally {
+        sys.close(fd);
+      }
+    });
+
     it('stat, lstat and fstat (statx) give what Node stat calls give: kind, mode, owner, devices, inode, size', () => {
       const dir = freshDir();
       const file = path.join(dir, 'file');

@@ -71,7 +71,21 @@ function loadLibc() {
   // stage of a relaunched run, `plan`) does not load koffi at all.
   koffi = require('koffi') as typeof Koffi;
   const lib = koffi.load('libc.so.6');
-  const fn = (decl: string) => lib.func(decl);
+  // koffi passes a JS string as a C string, which ends at its first NUL byte: the kernel
+  // would act on a shorter path than the one looked up and checked here. A call given
+  // one is refused with EINVAL before it is made, as Node's fs refuses such a path.
+  const fn = (decl: string, name = /(\w+)\(/.exec(decl)![1]) => {
+    const call = lib.func(decl);
+    if (!decl.includes('char *')) return call;
+    return (...args: unknown[]) => {
+      for (const arg of args) {
+        if (typeof arg === 'string' ? arg.includes('\0') : Array.isArray(arg) && arg.some((a) => typeof a === 'string' && a.includes('\0'))) {
+          throw new SyscallError(name, errnoNumber('EINVAL'), [String(arg)], 'a NUL byte in a string argument');
+        }
+      }
+      return call(...args) as unknown;
+    };
+  };
   // Anonymous structs: koffi keeps named types process-wide, and Jest loads this module once per test file.
   // struct statfs of x86_64 and arm64 (every field 64 bits wide but f_fsid, two ints), bits/statfs.h.
   const statfs = koffi.struct({
@@ -134,7 +148,7 @@ function loadLibc() {
     // moves them from there into the kernel's registers (sysdeps/unix/sysv/linux/
     // {x86_64,aarch64}/syscall.S), reading nothing else: not %al, which only tells a
     // variadic x86_64 callee how many vector registers hold arguments.
-    openat2: fn('long syscall(long number, int dirfd, const char *path, const uint8_t *how, size_t size)'),
+    openat2: fn('long syscall(long number, int dirfd, const char *path, const uint8_t *how, size_t size)', 'openat2'),
     mountAttrPtr: koffi.pointer(mountAttr),
     mountAttrSize: koffi.sizeof(mountAttr),
   };
