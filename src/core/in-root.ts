@@ -121,7 +121,7 @@ function lookup(sys: Syscalls, rootFd: number, parts: readonly string[], how: Lo
   if (!withoutOpenat2.has(sys)) {
     const rel = relative(parts);
     const flags = PATH_FLAGS | (how.nofollow ? O_NOFOLLOW : 0);
-    if (how.lexical) {
+    if (how.lexical && namesAreExact(parts)) {
       try {
         return { fd: openat2Again(sys, rootFd, rel, flags, IN_ROOT_NO_SYMLINKS), missing: NOTHING_MISSING, inside: lexicalPath(parts) };
       } catch (err) {
@@ -191,6 +191,24 @@ function lookupInParent(sys: Syscalls, rootFd: number, parts: readonly string[])
     throw err;
   }
   return { fd, missing: [name], inside: lexicalPath(parent) };
+}
+
+/**
+ * Whether the names in `parts` are the names the kernel's lookup reaches, so that
+ * lexicalPath can stand for the readlink of where it led. A directory with case-folded
+ * names (ext4 and f2fs casefold, `chattr +F`) finds `proc` when asked for `PROC` or `Proc`
+ * (and on some kernels also with ignorable code points such as U+200B added), and the one
+ * place a lookup's result is judged by name is under /proc (procDestinationProblem). So a
+ * name outside ASCII, or `proc` in another case, is looked up as if it held a symlink:
+ * the kernel's name of the result is read.
+ */
+export function namesAreExact(parts: readonly string[]): boolean {
+  for (let i = 0; i < parts.length; i++) {
+    const name = parts[i];
+    if (/[^\x00-\x7f]/.test(name)) return false;
+    if (name.length === 4 && name !== 'proc' && name.toLowerCase() === 'proc') return false;
+  }
+  return true;
 }
 
 /**

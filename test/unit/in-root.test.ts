@@ -7,6 +7,7 @@ import {
   fdPath,
   inRootResolver,
   lexicalPath,
+  namesAreExact,
   makeFile,
   openInRoot,
   openInRootIfExists,
@@ -230,6 +231,27 @@ describe('where a lookup led: the path itself when no symlink was on the way', (
     expect(sys.callsOf('mkdirat')).toEqual([]);
     expectAllClosed(sys);
   });
+
+  test.each([['/PROC/sys'], ['/Proc'], ['/usr/../pRoC/x'], ['/caf\u00e9'], ['/pro\u200bc/sys']])(
+    '%j: a name a case-folding directory may take for another is looked up without the shortcut, and shown as readlink shows it',
+    (unsafe) => {
+      const sys = tree();
+      vetted(sys, unsafe);
+      expect(sys.callsOf('openat2').map((c) => c.resolve)).toEqual([IN_ROOT_RESOLVE]);
+      expect(sys.callsOf('readlink')).toHaveLength(2);
+    },
+  );
+
+  test.each([
+    [['proc', 'sys'], true],
+    [['etc', 'passwd'], true],
+    [['a b', '-x_y.z', '..'], true],
+    [['PROC'], false],
+    [['usr', 'Proc'], false],
+    [['processes'], true],
+    [['caf\u00e9'], false],
+    [['pro\u200bc'], false],
+  ])('namesAreExact(%j) = %j', (parts, exact) => expect(namesAreExact(parts)).toBe(exact));
 
   test('with nofollow a link in the last component is opened itself, and shown at its own path', () => {
     const sys = tree();
