@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { MountkitError } from '../core/errors';
+import { MountkitError, syscallErrorStacks } from '../core/errors';
 import { parseArgs, USAGE, type CliOptions } from './args';
 import { plan } from './plan';
 import { run } from './run';
@@ -15,6 +15,7 @@ export function main(argv: readonly string[]): number {
   let opts: CliOptions | undefined;
   try {
     opts = parseArgs(argv);
+    syscallErrorStacks(opts.logLevel === 'debug');
     if (opts.version) {
       process.stdout.write(`mountkit ${version()}\n`);
       return 0;

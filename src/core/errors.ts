@@ -47,13 +47,25 @@ export class StartupError extends MountkitError {
   }
 }
 
+/** Whether SyscallErrors capture a stack trace (syscallErrorStacks). */
+let syscallStacks = false;
+
+/**
+ * Makes SyscallErrors capture a stack trace (off by default): the CLI turns it on at
+ * `--log-level debug`, whose error reports print the stack of an error that failed a
+ * run outside the pipeline (entering a namespace, the host checks).
+ */
+export function syscallErrorStacks(on: boolean): void {
+  syscallStacks = on;
+}
+
 /**
  * A syscall failed: names the syscall, errno and path(s).
  *
- * It carries no stack trace. Most are answers the caller expects and takes as one (ENOENT
- * of a lookup, EEXIST of a mkdir), dozens per run, and capturing a stack was most of their
- * cost. One that fails a step reaches the user wrapped in a PluginError naming the phase,
- * plugin and mount, whose own stack is the one `--log-level debug` prints.
+ * It carries no stack trace unless syscallErrorStacks is on. Most are answers the caller
+ * expects and takes as one (ENOENT of a lookup, EEXIST of a mkdir), dozens per run, and
+ * capturing a stack was most of their cost. One that fails a step reaches the user wrapped
+ * in a PluginError naming the phase, plugin and mount, which has its own stack.
  */
 export class SyscallError extends MountkitError {
   readonly code: string;
@@ -66,7 +78,7 @@ export class SyscallError extends MountkitError {
     const code = errnoName(errno);
     const where = paths.length ? ' ' + paths.map((p) => JSON.stringify(p)).join(' -> ') : '';
     const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
+    if (!syscallStacks) Error.stackTraceLimit = 0;
     try {
       super(`${syscall}${where}: ${code}${detail ? ` (${detail})` : ''}`);
     } finally {

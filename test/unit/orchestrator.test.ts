@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { ConfigError, PluginError, StepError, SyscallError } from '../../src/core/errors';
+import { ConfigError, PluginError, StepError, SyscallError, syscallErrorStacks } from '../../src/core/errors';
 import { createInRoot, openInRoot } from '../../src/core/in-root';
 import { silentLogger } from '../../src/core/logger';
 import { containerRoot } from '../../src/core/mounting';
@@ -163,6 +163,16 @@ describe('error wrapping', () => {
     const stack = (caught as PluginError).stack;
     expect(stack).toMatch(/^PluginError: dev: plugin dev: openat "\/r\/x": ENOENT\n\s+at /);
     expect(stack).toMatch(/\n\s+at Orchestrator\.run /);
+  });
+
+  test('with syscallErrorStacks on (the CLI at --log-level debug) a SyscallError has its frames', () => {
+    syscallErrorStacks(true);
+    try {
+      expect(new SyscallError('unshare', 1).stack).toMatch(/^SyscallError: unshare: EPERM\n\s+at /);
+    } finally {
+      syscallErrorStacks(false);
+    }
+    expect(new SyscallError('unshare', 1).stack).toBe('SyscallError: unshare: EPERM');
   });
 
   test('a handler failure names the mount index and destination', () => {
