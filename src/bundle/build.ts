@@ -8,19 +8,20 @@
  * CLI loads it and `mountkit plan` runs on examples/default, so the functions a run
  * needs are compiled into the cache, not only the module top levels.
  */
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import { createRequire, isBuiltin } from 'module';
 import * as path from 'path';
 import {
-  BUNDLE_CACHE_FILE,
   BUNDLE_FILE,
   BUNDLE_MANIFEST_FILE,
   CLI_ENTRY,
   UNBUNDLED_PACKAGES,
+  bundleCacheFile,
   bundleScript,
   isBundleable,
   literalRequires,
-  moduleFunction,
+  moduleEntry,
   packageDirOf,
   packageOf,
   type BundleManifest,
@@ -39,20 +40,25 @@ function idOf(root: string, file: string): string {
   return path.relative(root, file).split(path.sep).join('/');
 }
 
-/** Follows the literal requires from `entries` (ids) and returns the bundle script and its manifest. */
-export function buildBundle(root: string, entries: readonly string[] = [CLI_ENTRY]): BuiltBundle {
+/** A new build id: 48 random bits, to tell two builds of one checkout apart. */
+export function newBuildId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** Follows the literal requires from `entries` (ids) and returns the bundle script of build `id` and its manifest. */
+export function buildBundle(root: string, entries: readonly string[] = [CLI_ENTRY], id = newBuildId()): BuiltBundle {
   const texts: string[] = [];
   const ids: string[] = [];
   const packages = new Map<string, string>();
   const seen = new Set<string>();
   const pending = [...entries];
-  for (let id = pending.shift(); id !== undefined; id = pending.shift()) {
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const file = path.join(root, id);
+  for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
+    if (seen.has(next)) continue;
+    seen.add(next);
+    const file = path.join(root, next);
     const text = fs.readFileSync(file, 'utf8');
     const deps: Record<string, string> = {};
-    if (!id.endsWith('.json')) {
+    if (!next.endsWith('.json')) {
       const resolve = createRequire(file).resolve;
       for (const name of literalRequires(text)) {
         const pkg = packageOf(name);
@@ -68,16 +74,16 @@ export function buildBundle(root: string, entries: readonly string[] = [CLI_ENTR
         pending.push(deps[name]);
       }
     }
-    const pkgDir = packageDirOf(id);
+    const pkgDir = packageDirOf(next);
     if (pkgDir && !packages.has(pkgDir)) {
       const pkg = JSON.parse(fs.readFileSync(path.join(root, pkgDir, 'package.json'), 'utf8')) as { version: string };
       packages.set(pkgDir, pkg.version);
     }
-    ids.push(id);
-    texts.push(moduleFunction(id, deps, text));
+    ids.push(next);
+    texts.push(moduleEntry(next, deps, text));
   }
-  const manifest: BundleManifest = { format: 1, packages: [...packages].map(([dir, version]) => ({ dir, version })) };
-  return { script: bundleScript(texts), manifest, ids };
+  const manifest: BundleManifest = { format: 2, id, files: ids, packages: [...packages].map(([dir, version]) => ({ dir, version })) };
+  return { script: bundleScript(id, texts), manifest, ids };
 }
 
 /**
@@ -101,16 +107,33 @@ export function warmCodeCache(root: string, script: string, warmBundle: string |
   return compiled.script.createCachedData();
 }
 
-/** `node dist/bundle/build.js`: writes the bundle, its manifest and its code cache under dist/. */
+/** Writes `data` to `file` through a temporary file renamed over it: a reader sees the old file or the new one, never part of one. */
+function writeAtomically(file: string, data: string | Buffer): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, data);
+  fs.renameSync(tmp, file);
+}
+
+/**
+ * `node dist/bundle/build.js`: writes the bundle, its code cache and its manifest under
+ * dist/, in that order, each whole (writeAtomically): the manifest names the build, so a
+ * CLI starting meanwhile finds a complete old build, or a bundle of another build than
+ * its manifest's, which it does not use. Caches of earlier builds are removed last.
+ */
 export function main(): void {
   const root = path.resolve(__dirname, '..', '..');
   const built = buildBundle(root);
-  fs.writeFileSync(path.join(root, BUNDLE_FILE), built.script);
-  fs.writeFileSync(path.join(root, BUNDLE_MANIFEST_FILE), JSON.stringify(built.manifest, null, 2) + '\n');
   const example = path.join(root, 'examples', 'default');
   const cache = warmCodeCache(root, built.script, fs.existsSync(path.join(example, 'config.json')) ? example : undefined);
-  fs.writeFileSync(path.join(root, BUNDLE_CACHE_FILE), cache);
-  process.stdout.write(`${BUNDLE_FILE}: ${built.ids.length} modules, ${built.script.length} bytes; code cache ${cache.length} bytes\n`);
+  const cacheFile = bundleCacheFile(built.manifest.id);
+  writeAtomically(path.join(root, cacheFile), cache);
+  writeAtomically(path.join(root, BUNDLE_FILE), built.script);
+  writeAtomically(path.join(root, BUNDLE_MANIFEST_FILE), JSON.stringify(built.manifest, null, 2) + '\n');
+  const dist = path.join(root, 'dist');
+  for (const name of fs.readdirSync(dist)) {
+    if (/^cli\.bundle\..+\.cache$/.test(name) && `dist/${name}` !== cacheFile) fs.rmSync(path.join(dist, name), { force: true });
+  }
+  process.stdout.write(`${BUNDLE_FILE}: ${built.ids.length} modules, ${built.script.length} bytes; code cache ${cache.length} bytes (build ${built.manifest.id})\n`);
 }
 
 if (require.main === module) main();

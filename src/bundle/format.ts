@@ -2,21 +2,39 @@
  * The CLI bundle: the compiled modules the `mountkit` command loads (dist/cli/main.js and
  * everything it requires by a literal name, tsyringe, reflect-metadata and koffi's
  * JavaScript included) in one script, dist/cli.bundle.js, with V8's code cache of it
- * in dist/cli.bundle.cache. Loading one file whose compiled code comes from the cache
+ * in dist/cli.bundle.ID.cache. Loading one file whose compiled code comes from the cache
  * replaces resolving, reading and compiling about 120 small files at every start.
  *
- * The script is `(function (define) { define(id, deps, function (exports, require,
- * module, __filename, __dirname) { ...module text... }); ... })`. An id is the module's
- * file relative to the package root, with `/` separators; `deps` maps each literal
- * require() name in the text to the id it resolved to when the bundle was built.
+ * The script is a first line `// mountkit CLI bundle ID`, then one array expression of
+ * `[id, deps, function (exports, require, module, __filename, __dirname) { ...module
+ * text... }]` entries, which is its value: no name of the bundle's own is in scope of
+ * the modules. An id is the module's file relative to the package root, with `/`
+ * separators; `deps` maps each literal require() name in the text to the id it resolved
+ * to when the bundle was built. ID is made at each build and names the manifest's and
+ * the code cache's bundle: V8 checks a code cache against the length of the text only.
  *
  * This file is the format both sides share; build.ts writes it, load.ts reads it.
  */
 
 /** The bundle's files, relative to the package root. */
 export const BUNDLE_FILE = 'dist/cli.bundle.js';
-export const BUNDLE_CACHE_FILE = 'dist/cli.bundle.cache';
 export const BUNDLE_MANIFEST_FILE = 'dist/cli.bundle.json';
+
+/** The code cache of the bundle built as `id`. */
+export function bundleCacheFile(id: string): string {
+  return `dist/cli.bundle.${id}.cache`;
+}
+
+/** The first line of the bundle built as `id`. */
+export function bundleHeader(id: string): string {
+  return `// mountkit CLI bundle ${id}\n`;
+}
+
+/**
+ * The name the script is compiled under, the same wherever the package is: V8 keeps the
+ * name a code cache was made with, and would show the build's directory in stack traces.
+ */
+export const BUNDLE_SCRIPT_NAME = 'mountkit/dist/cli.bundle.js';
 
 /** The module every CLI start loads first. */
 export const CLI_ENTRY = 'dist/cli/main.js';
@@ -27,12 +45,34 @@ export const CLI_ENTRY = 'dist/cli/main.js';
  */
 export const UNBUNDLED_PACKAGES: readonly string[] = ['winston'];
 
-/** What the loader checks before using a bundle: the packages in it, as they were at build time. */
+/**
+ * What the loader checks before using a bundle: that it is the bundle of this manifest
+ * (`id`), that no bundled file changed since it was built (`files`, none newer than the
+ * bundle), and that the packages in it are installed as they were (`packages`).
+ */
 export interface BundleManifest {
   /** The format, for a loader to refuse a bundle it does not know. */
-  format: 1;
+  format: 2;
+  id: string;
+  /** The bundled files (ids). */
+  files: string[];
   /** Each bundled package's directory (relative to the package root) and its version. */
   packages: { dir: string; version: string }[];
+}
+
+/** Whether `v` has the shape of a BundleManifest: a damaged file is refused, not half read. */
+export function isBundleManifest(v: unknown): v is BundleManifest {
+  const m = v as Partial<BundleManifest> | null;
+  return (
+    typeof m === 'object' &&
+    m !== null &&
+    m.format === 2 &&
+    typeof m.id === 'string' &&
+    Array.isArray(m.files) &&
+    m.files.every((f) => typeof f === 'string') &&
+    Array.isArray(m.packages) &&
+    m.packages.every((p) => typeof p?.dir === 'string' && typeof p.version === 'string')
+  );
 }
 
 /**
@@ -67,31 +107,48 @@ export function isBundleable(file: string): boolean {
   return /\.(c?js|json)$/.test(file);
 }
 
-/** The text of one module in the bundle: a hashbang line is dropped, JSON becomes an assignment. */
-export function moduleFunction(id: string, deps: Record<string, string>, text: string): string {
-  const body = id.endsWith('.json') ? `module.exports = ${text.trim()};` : text.replace(/^#!.*/, '');
-  return `define(${JSON.stringify(id)}, ${JSON.stringify(deps)}, function (exports, require, module, __filename, __dirname) {\n${body}\n});\n`;
-}
-
 /**
- * The whole bundle script around the module texts; each module keeps its own strictness
- * (its own "use strict" or none). It is kept ASCII (asciiOnly), so that the loader reads
- * it as latin1 into a one-byte string: a single other character makes V8 hold the whole
- * text two bytes per character and makes reading it decode UTF-8.
+ * The text of one module in the bundle: a hashbang line is dropped; JSON is parsed with
+ * JSON.parse, as Node loads a .json file (a `__proto__` key stays a key, and what is
+ * JavaScript but not JSON is refused).
  */
-export function bundleScript(modules: readonly string[]): string {
-  return asciiOnly(`(function (define) {\n${modules.join('')}})\n`);
+export function moduleEntry(id: string, deps: Record<string, string>, text: string): string {
+  const body = id.endsWith('.json') ? `module.exports = JSON.parse(${JSON.stringify(text.replace(/^\uFEFF/, ''))});` : text.replace(/^#!.*/, '');
+  return `[${JSON.stringify(id)}, ${JSON.stringify(deps)}, function (exports, require, module, __filename, __dirname) {\n${body}\n}]`;
 }
 
 /**
- * Writes each character outside ASCII as its \uXXXX escape (each UTF-16 unit of one
- * beyond U+FFFF). In comments, string and template literals, regular expressions and
+ * The whole bundle script of `id` around the module entries; each module keeps its own
+ * strictness (its own "use strict" or none). It is kept ASCII (asciiOnly), so that the
+ * loader reads it as latin1 into a one-byte string: a single other character makes V8
+ * hold the whole text two bytes per character and makes reading it decode UTF-8.
+ */
+export function bundleScript(id: string, entries: readonly string[]): string {
+  return asciiOnly(`${bundleHeader(id)}[\n${entries.join(',\n')}\n]\n`);
+}
+
+/**
+ * Characters whose \\u escape would not mean the same: line terminators and white space
+ * outside ASCII (a U+2028 ends a // comment, an escaped one does not; an escape is no
+ * white space between tokens). Refused when building rather than changed.
+ */
+const UNESCAPABLE = /[\u2028\u2029\uFEFF\u00A0\u1680\u2000-\u200A\u202F\u205F\u3000]/;
+
+/**
+ * Writes each other character outside ASCII as its \\uXXXX escape (each UTF-16 unit of
+ * one beyond U+FFFF). In comments, string and template literals, regular expressions and
  * identifiers the escape means the same character; only a template's raw text
- * (String.raw) would see the escape itself, and the bundled code has none outside ASCII.
+ * (String.raw), a RegExp's `source` and a function's toString() show the escape itself,
+ * and the bundled code relies on none of them outside ASCII.
  */
 export function asciiOnly(text: string): string {
   // `\é` (an escaped é) would become `\\u00e9`, an escaped backslash: refused rather than changed.
   const escaped = /\\[^\x00-\x7f]/.exec(text);
   if (escaped) throw new Error(`a backslash before a character outside ASCII at offset ${escaped.index} cannot be kept as it is`);
+  const unescapable = UNESCAPABLE.exec(text);
+  if (unescapable) {
+    const code = unescapable[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    throw new Error(`U+${code} at offset ${unescapable.index} (a line terminator or white space) cannot be written as an escape`);
+  }
   return text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

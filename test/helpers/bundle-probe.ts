@@ -2,13 +2,13 @@
  * Runs one case of test/unit/bundle-load.test.ts in a plain Node process
  * (`node -r test/helpers/ts-register.js test/helpers/bundle-probe.ts CASE ROOT [ROOT2]`)
  * and prints what it saw as JSON: the bundle loader works with Node's own module cache
- * and createRequire, which Jest replaces inside a test.
+ * and require, which Jest replaces inside a test.
  */
 import * as fs from 'fs';
 import { Module, createRequire } from 'module';
 import * as path from 'path';
 import { buildBundle, warmCodeCache } from '../../src/bundle/build';
-import { BUNDLE_CACHE_FILE } from '../../src/bundle/format';
+import { BUNDLE_MANIFEST_FILE, bundleCacheFile } from '../../src/bundle/format';
 import { cliMain, compileBundle, openBundle } from '../../src/bundle/load';
 
 const nodeCache = (Module as unknown as { _cache: Record<string, NodeJS.Module | undefined> })._cache;
@@ -45,6 +45,24 @@ const cases: Record<string, () => unknown> = {
     const a = bundle.require('dist/a.js') as A;
     return { os: a.byName('os') === require('os'), relative: a.byName('./b') === a.b, resolved: a.resolve('pkg') };
   },
+  'module-tree': () => {
+    const { bundle } = compileBundle(root, buildBundle(root, ['dist/a.js', 'dist/c.js']).script, undefined);
+    const a = nodeCache[path.join(root, 'dist', 'a.js')];
+    bundle.require('dist/a.js');
+    const b = nodeCache[path.join(root, 'dist', 'b.js')];
+    let message = '';
+    try {
+      bundle.require('dist/c.js');
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    return {
+      aWasNotLoadedBefore: a === undefined,
+      bParentIsA: b?.parent === nodeCache[path.join(root, 'dist', 'a.js')],
+      aChildren: nodeCache[path.join(root, 'dist', 'a.js')]?.children.map((c) => path.relative(root, c.filename)),
+      missing: message,
+    };
+  },
   throws: () => {
     const { bundle } = compileBundle(root, buildBundle(root, ['dist/bad.js']).script, undefined);
     let message = '';
@@ -75,10 +93,14 @@ const cases: Record<string, () => unknown> = {
       }
     };
     const result: Record<string, string> = { required: attempt({ MOUNTKIT_BUNDLE: '1' }), unset: attempt({}), off: attempt({ MOUNTKIT_BUNDLE: '0' }) };
-    fs.writeFileSync(path.join(root, BUNDLE_CACHE_FILE), Buffer.from('not a code cache'));
-    result.refusedCache = attempt({ MOUNTKIT_BUNDLE: '1' });
-    fs.rmSync(path.join(root, BUNDLE_CACHE_FILE));
-    result.noCache = attempt({ MOUNTKIT_BUNDLE: '1' });
+    const manifest = path.join(root, BUNDLE_MANIFEST_FILE);
+    if (fs.existsSync(manifest)) {
+      const cacheFile = path.join(root, bundleCacheFile((JSON.parse(fs.readFileSync(manifest, 'utf8')) as { id: string }).id));
+      fs.writeFileSync(cacheFile, Buffer.from('not a code cache'));
+      result.refusedCache = attempt({ MOUNTKIT_BUNDLE: '1' });
+      fs.rmSync(cacheFile);
+      result.noCache = attempt({ MOUNTKIT_BUNDLE: '1' });
+    }
     return { ...result, runs: runs() };
   },
 };

@@ -1,4 +1,4 @@
-import { asciiOnly, bundleScript, isBundleable, literalRequires, moduleFunction, packageDirOf, packageOf } from '../../src/bundle/format';
+import { asciiOnly, bundleHeader, bundleScript, isBundleManifest, isBundleable, literalRequires, moduleEntry, packageDirOf, packageOf } from '../../src/bundle/format';
 
 describe('literalRequires', () => {
   test.each([
@@ -44,38 +44,67 @@ describe('isBundleable', () => {
 });
 
 describe('the bundle script', () => {
-  /** Runs a bundle script the way load.ts does: its completion value called with define(). */
-  function defineAll(script: string): Map<string, { deps: Record<string, string>; fn: (...a: unknown[]) => void }> {
-    const defs = new Map<string, { deps: Record<string, string>; fn: (...a: unknown[]) => void }>();
-    // Indirect eval, as runInThisContext: the script is one function expression.
-    const outer = (0, eval)(script) as (define: (id: string, deps: Record<string, string>, fn: (...a: unknown[]) => void) => void) => void;
-    outer((id, deps, fn) => defs.set(id, { deps, fn }));
-    return defs;
+  type Fn = (...a: unknown[]) => void;
+  /** Runs a bundle script the way load.ts does: its value is the array of entries. */
+  function entries(script: string): Map<string, { deps: Record<string, string>; fn: Fn }> {
+    // Indirect eval, as runInThisContext: the script's value is its one array expression.
+    const list = (0, eval)(script) as [string, Record<string, string>, Fn][];
+    return new Map(list.map(([id, deps, fn]) => [id, { deps, fn }]));
   }
 
-  function run(fn: (...a: unknown[]) => void): Record<string, unknown> {
+  function run(fn: Fn): Record<string, unknown> {
     const mod = { exports: {} as Record<string, unknown> };
     fn.call(mod.exports, mod.exports, () => undefined, mod, '/f.js', '/');
     return mod.exports;
   }
 
-  test('a module keeps its text, its deps and its own strictness', () => {
-    const script = bundleScript([
-      moduleFunction('dist/a.js', { './b': 'dist/b.js' }, '"use strict";\nexports.strict = (function () { return this; })() === undefined;'),
-      moduleFunction('dist/b.js', {}, 'exports.strict = (function () { return this; })() === undefined;'),
+  test('starts with the build id; a module keeps its text, its deps and its own strictness', () => {
+    const script = bundleScript('b1', [
+      moduleEntry('dist/a.js', { './b': 'dist/b.js' }, '"use strict";\nexports.strict = (function () { return this; })() === undefined;'),
+      moduleEntry('dist/b.js', {}, 'exports.strict = (function () { return this; })() === undefined;'),
     ]);
-    const defs = defineAll(script);
+    expect(script.startsWith(bundleHeader('b1'))).toBe(true);
+    expect(bundleHeader('b1')).toBe('// mountkit CLI bundle b1\n');
+    const defs = entries(script);
     expect([...defs.keys()]).toEqual(['dist/a.js', 'dist/b.js']);
     expect(defs.get('dist/a.js')!.deps).toEqual({ './b': 'dist/b.js' });
     expect(run(defs.get('dist/a.js')!.fn).strict).toBe(true);
     expect(run(defs.get('dist/b.js')!.fn).strict).toBe(false);
   });
 
-  test('JSON becomes module.exports, a hashbang line is dropped', () => {
-    const defs = defineAll(bundleScript([moduleFunction('p/package.json', {}, '{ "version": "1.2.3" }\n'), moduleFunction('bin/x.js', {}, '#!/usr/bin/env node\nexports.ok = 1;')]));
-    expect(run(defs.get('p/package.json')!.fn)).toEqual({ version: '1.2.3' });
+  test('no name of the bundle is in scope of a module (a UMD header finds no define)', () => {
+    const defs = entries(bundleScript('b1', [moduleEntry('dist/u.js', {}, 'exports.define = typeof define;')]));
+    expect(run(defs.get('dist/u.js')!.fn)).toEqual({ define: 'undefined' });
+  });
+
+  test('JSON is parsed as JSON (a __proto__ key stays a key; JavaScript that is not JSON fails); a hashbang line is dropped', () => {
+    const defs = entries(
+      bundleScript('b1', [
+        moduleEntry('p/package.json', {}, '\uFEFF{ "version": "1.2.3", "__proto__": { "x": 1 } }\n'),
+        moduleEntry('p/bad.json', {}, '{ "a": 1, }'),
+        moduleEntry('bin/x.js', {}, '#!/usr/bin/env node\nexports.ok = 1;'),
+      ]),
+    );
+    const pkg = run(defs.get('p/package.json')!.fn);
+    expect(pkg).toEqual(JSON.parse('{ "version": "1.2.3", "__proto__": { "x": 1 } }'));
+    expect(Object.getPrototypeOf(pkg)).toBe(Object.prototype);
+    expect(() => run(defs.get('p/bad.json')!.fn)).toThrow(SyntaxError);
     expect(run(defs.get('bin/x.js')!.fn)).toEqual({ ok: 1 });
   });
+});
+
+describe('isBundleManifest', () => {
+  const good = { format: 2, id: 'b1', files: ['dist/a.js'], packages: [{ dir: 'node_modules/p', version: '1.0.0' }] };
+  test.each([
+    [good, true],
+    [null, false],
+    [{ ...good, format: 1 }, false],
+    [{ ...good, id: 3 }, false],
+    [{ ...good, files: 'dist/a.js' }, false],
+    [{ ...good, files: [1] }, false],
+    [{ ...good, packages: [{ dir: 'x' }] }, false],
+    [{ format: 2, id: 'b1', files: [] }, false],
+  ])('%j -> %j', (v, ok) => expect(isBundleManifest(v)).toBe(ok));
 });
 
 describe('asciiOnly', () => {
@@ -102,7 +131,11 @@ describe('asciiOnly', () => {
     expect(() => asciiOnly('x = "ab\\\u00e9"')).toThrow('a backslash before a character outside ASCII at offset 7 cannot be kept as it is');
   });
 
+  test.each([['\u2028'], ['\u2029'], ['\ufeff'], ['\u00a0'], ['\u3000']])('refuses %j, whose escape would not mean the same', (c) => {
+    expect(() => asciiOnly(`// a${c}b`)).toThrow(`U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} at offset 4 (a line terminator or white space) cannot be written as an escape`);
+  });
+
   test('a bundle script is ASCII', () => {
-    expect(bundleScript([moduleFunction('a.js', {}, '// \u00a7\nexports.x = "\u00e8";')])).toMatch(/^[\x00-\x7f]*$/);
+    expect(bundleScript('b1', [moduleEntry('a.js', {}, '// \u00a7\nexports.x = "\u00e8";')])).toMatch(/^[\x00-\x7f]*$/);
   });
 });

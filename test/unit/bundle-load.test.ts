@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { buildBundle, warmCodeCache } from '../../src/bundle/build';
-import { BUNDLE_CACHE_FILE, BUNDLE_FILE, BUNDLE_MANIFEST_FILE } from '../../src/bundle/format';
+import { BUNDLE_FILE, BUNDLE_MANIFEST_FILE, bundleCacheFile, bundleHeader } from '../../src/bundle/format';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const roots: string[] = [];
@@ -24,6 +24,7 @@ function fixture(): string {
   write('dist/a.js', `"use strict";\n${count('a')}exports.b = require("./b");\nexports.pkg = require("pkg");\nexports.fs = require("fs");\nexports.byName = (n) => require(n);\nexports.resolve = (n) => require.resolve(n);\n`);
   write('dist/b.js', `"use strict";\n${count('b')}exports.identity = {};\n`);
   write('dist/bad.js', `"use strict";\nthrow new Error("boom in bad.js");\n`);
+  write('dist/c.js', `"use strict";\nrequire("not-installed-anywhere");\n`);
   write('node_modules/pkg/package.json', '{ "name": "pkg", "version": "1.0.0", "main": "index.js" }\n');
   write('node_modules/pkg/index.js', `${count('pkg')}exports.v = 1;\n`);
   return root;
@@ -31,10 +32,10 @@ function fixture(): string {
 
 /** Writes the bundle files of `root` as `npm run build` does. */
 function writeBundle(root: string, withCache: boolean): void {
-  const built = buildBundle(root, ['dist/a.js']);
+  const built = buildBundle(root, ['dist/a.js'], 'b1');
+  if (withCache) fs.writeFileSync(path.join(root, bundleCacheFile('b1')), warmCodeCache(root, built.script, undefined));
   fs.writeFileSync(path.join(root, BUNDLE_FILE), built.script);
   fs.writeFileSync(path.join(root, BUNDLE_MANIFEST_FILE), JSON.stringify(built.manifest));
-  if (withCache) fs.writeFileSync(path.join(root, BUNDLE_CACHE_FILE), warmCodeCache(root, built.script, undefined));
 }
 
 /** One case of test/helpers/bundle-probe.ts, in a plain Node process: what it saw. */
@@ -50,10 +51,12 @@ afterAll(() => {
 
 describe('buildBundle', () => {
   test('follows literal requires into dist and node_modules, leaves built-ins and computed names to Node', () => {
-    const built = buildBundle(fixture(), ['dist/a.js', 'dist/bad.js']);
+    const built = buildBundle(fixture(), ['dist/a.js', 'dist/bad.js'], 'b1');
     expect(built.ids).toEqual(['dist/a.js', 'dist/bad.js', 'dist/b.js', 'node_modules/pkg/index.js']);
-    expect(built.manifest).toEqual({ format: 1, packages: [{ dir: 'node_modules/pkg', version: '1.0.0' }] });
-    expect(built.script).toContain('define("dist/a.js", {"./b":"dist/b.js","pkg":"node_modules/pkg/index.js"}, function (exports, require, module, __filename, __dirname) {');
+    expect(built.manifest).toEqual({ format: 2, id: 'b1', files: built.ids, packages: [{ dir: 'node_modules/pkg', version: '1.0.0' }] });
+    expect(built.script.startsWith(bundleHeader('b1'))).toBe(true);
+    expect(built.script).toContain('["dist/a.js", {"./b":"dist/b.js","pkg":"node_modules/pkg/index.js"}, function (exports, require, module, __filename, __dirname) {');
+    expect(buildBundle(fixture(), ['dist/a.js']).manifest.id).not.toBe(buildBundle(fixture(), ['dist/a.js']).manifest.id);
   });
 });
 
@@ -82,6 +85,16 @@ describe('compileBundle (in a plain Node process)', () => {
     expect(probe('computed-names', root)).toEqual({ os: true, relative: true, resolved: path.join(root, 'node_modules', 'pkg', 'index.js') });
   });
 
+  test("a bundled module is its requirer's child; a require the bundle lacks is Node's, with the require stack", () => {
+    const root = fixture();
+    expect(probe('module-tree', root)).toEqual({
+      aWasNotLoadedBefore: true,
+      bParentIsA: true,
+      aChildren: ['dist/b.js', 'node_modules/pkg/index.js'],
+      missing: expect.stringMatching(new RegExp(`^Cannot find module 'not-installed-anywhere'\nRequire stack:\n- ${path.join(root, 'dist', 'c.js')}`)),
+    });
+  });
+
   test('a module that throws is not left in the cache', () => {
     expect(probe('throws', fixture())).toEqual({ message: 'boom in bad.js', cached: false });
   });
@@ -100,13 +113,33 @@ describe('openBundle', () => {
 
   test.each([
     ['no bundle', (root: string) => fs.rmSync(path.join(root, BUNDLE_FILE)), `${BUNDLE_FILE} cannot be read (ENOENT); run npm run build`],
-    ['another format', (root: string) => fs.writeFileSync(path.join(root, BUNDLE_MANIFEST_FILE), '{"format":2,"packages":[]}'), `${BUNDLE_MANIFEST_FILE} has format 2, not 1`],
+    ['a manifest of another format', (root: string) => fs.writeFileSync(path.join(root, BUNDLE_MANIFEST_FILE), '{"format":1,"packages":[]}'), `${BUNDLE_MANIFEST_FILE} is missing or not a manifest of format 2; run npm run build`],
+    ['a damaged manifest', (root: string) => fs.writeFileSync(path.join(root, BUNDLE_MANIFEST_FILE), 'null'), `${BUNDLE_MANIFEST_FILE} is missing or not a manifest of format 2; run npm run build`],
+    [
+      'a bundled file changed since (tsc alone)',
+      (root: string) => fs.utimesSync(path.join(root, 'dist/b.js'), new Date(), new Date(Date.now() + 5000)),
+      `dist/b.js changed after ${BUNDLE_FILE} was built; run npm run build`,
+    ],
     [
       'a package updated since',
       (root: string) => fs.writeFileSync(path.join(root, 'node_modules/pkg/package.json'), '{ "name": "pkg", "version": "1.0.1" }'),
       'node_modules/pkg is 1.0.1, the bundle has 1.0.0; run npm run build',
     ],
-    ['a package gone', (root: string) => fs.rmSync(path.join(root, 'node_modules/pkg'), { recursive: true }), 'node_modules/pkg is missing, the bundle has 1.0.0; run npm run build'],
+    [
+      'a package gone',
+      (root: string) => fs.rmSync(path.join(root, 'node_modules/pkg'), { recursive: true }),
+      'node_modules/pkg/index.js is missing (the bundle was built where the packages lay otherwise); the files are loaded one by one',
+    ],
+    [
+      "another build's bundle (of the same length) with this manifest",
+      (root: string) => fs.writeFileSync(path.join(root, BUNDLE_FILE), fs.readFileSync(path.join(root, BUNDLE_FILE), 'latin1').replace(bundleHeader('b1'), bundleHeader('b2'))),
+      `${BUNDLE_FILE} is not the bundle of build b1 that ${BUNDLE_MANIFEST_FILE} names; run npm run build`,
+    ],
+    [
+      'a truncated bundle',
+      (root: string) => fs.writeFileSync(path.join(root, BUNDLE_FILE), fs.readFileSync(path.join(root, BUNDLE_FILE), 'latin1').slice(0, 200)),
+      expect.stringMatching(new RegExp(`^${BUNDLE_FILE.replace(/\./g, '\\.')} does not compile: .+; run npm run build$`)),
+    ],
   ])('refuses %s, saying why', (_what, spoil, reason) => {
     const root = fixture();
     writeBundle(root, true);
