@@ -85,6 +85,16 @@ maybe('mountkit run', () => {
     }
   });
 
+  test('the container ignores the signals its starter ignored, not those Node ignores (SIGPIPE, SIGXFSZ), as under runc', () => {
+    // grep itself, no shell: busybox sh as PID 1 ignores SIGQUIT, and would pass that on.
+    const args = ['grep', '-E', '^Sig(Ign|Blk)', '/proc/self/status'];
+    // What a process started from here without mountkit gets: the blocked and ignored signals it inherits.
+    const direct = spawnSync(args[0], args.slice(1), { encoding: 'utf8' }).stdout;
+    expect(direct).toMatch(/^SigBlk:\t[0-9a-f]{16}\nSigIgn:\t[0-9a-f]{16}\n$/);
+    const r = withBundle(config(args), (dir) => runMountkit(dir));
+    expect(r).toEqual({ status: 0, stdout: direct, stderr: '' });
+  });
+
   test('hostname, env and cwd come from the config', () => {
     const c = config(['sh', '-c', 'hostname; echo $GREETING; pwd'], { hostname: 'box' });
     c.process.env.push('GREETING=hi');

@@ -12,6 +12,9 @@ import { fdPath, parseFdPath } from '../in-root';
 import { STATX_SIZE, fromStatx } from './stat';
 import type { CommandResult, CommandSpec, FileStat, FsStat, Syscalls } from './types';
 
+// SIGPIPE and SIGXFSZ (asm-generic/signal.h, x86_64 and arm64 alike), which Node sets to SIG_IGN at start-up.
+const NODE_IGNORED_SIGNALS = [13, 25];
+
 // fcntl(2) and memfd_create(2), include/uapi/asm-generic/fcntl.h and linux/memfd.h
 const F_GETFD = 1;
 const F_SETFD = 2;
@@ -132,6 +135,7 @@ function loadLibc() {
     unshare: fn('int unshare(int flags)'),
     setns: fn('int setns(int fd, int nstype)'),
     execve: fn('int execve(const char *path, const char **argv, const char **envp)'),
+    signal: fn('void *signal(int signum, void *handler)'),
     memfd_create: fn('int memfd_create(const char *name, unsigned int flags)'),
     sethostname: fn('int sethostname(const char *name, size_t len)'),
     setdomainname: fn('int setdomainname(const char *name, size_t len)'),
@@ -457,6 +461,10 @@ export class LinuxSyscalls implements Syscalls {
       const fdFlags = c.fcntl(fd, F_GETFD);
       if (fdFlags >= 0 && fdFlags & FD_CLOEXEC) c.fcntl(fd, F_SETFD, 'int', fdFlags & ~FD_CLOEXEC);
     }
+    // Node ignores SIGPIPE and SIGXFSZ; execve(2) keeps an ignored disposition (signal(7)),
+    // so the container would start with both ignored, where runc's starts with them at
+    // their defaults. A NULL handler is SIG_DFL.
+    for (const signum of NODE_IGNORED_SIGNALS) c.signal(signum, null);
     // koffi passes a JS array as `const char **`; execve(2) wants both lists NULL-terminated.
     // execve(2) returns only on failure.
     c.execve(path, [...argv, null], [...envp, null]);
