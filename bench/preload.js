@@ -85,8 +85,8 @@ function wrap(proto) {
 
 // The port module is wrapped when mountkit itself first loads it, so that what loads
 // when, and what it costs, stays mountkit's own: from the CLI bundle (dist/bundle/load.js
-// compiles dist/cli.bundle.js with vm.Script and runs each module through the define()
-// the script is called with), or from its file (MOUNTKIT_BUNDLE=0, or no bundle).
+// compiles dist/cli.bundle.js with vm.Script; its value is an array of [id, deps,
+// module function] entries), or from its file (MOUNTKIT_BUNDLE=0, or no bundle).
 if (traceFile || profileDir) {
   const Module = require('module');
   const vm = require('vm');
@@ -105,15 +105,17 @@ if (traceFile || profileDir) {
       this.isBundle = typeof options?.filename === 'string' && options.filename.endsWith('cli.bundle.js');
     }
     runInThisContext(...args) {
-      const fn = super.runInThisContext(...args);
-      if (!this.isBundle) return fn;
-      return (define) =>
-        fn((id, deps, body) =>
-          define(id, deps, id !== PORT_ID ? body : function (exports, req, module, ...rest) {
-            body.call(this, exports, req, module, ...rest);
-            wrapOnce(module.exports);
-          }),
-        );
+      const entries = super.runInThisContext(...args);
+      if (!this.isBundle) return entries;
+      for (const entry of entries) {
+        if (entry[0] !== PORT_ID) continue;
+        const body = entry[2];
+        entry[2] = function (exports, req, module, ...rest) {
+          body.call(this, exports, req, module, ...rest);
+          wrapOnce(module.exports);
+        };
+      }
+      return entries;
     }
   };
   const load = Module._load;
