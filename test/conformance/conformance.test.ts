@@ -70,7 +70,7 @@ function compare(config: Record<string, any>, prepare?: (bundle: string) => void
     const a = normalize(runc.stdout.split(forRunc).join('<bundle>'));
     const b = normalize(mk.stdout.split(forMountkit).join('<bundle>'));
     // Both containers printed every section: a comparison of empty outputs proves nothing.
-    expect(Object.keys(a).sort()).toEqual(expect.arrayContaining(['dev', 'fds', 'mountinfo', 'pwd', 'umask']));
+    expect(Object.keys(a).sort()).toEqual(expect.arrayContaining(['dev', 'fds', 'mountinfo', 'pwd', 'signals', 'umask']));
     expect(a.mountinfo.length).toBeGreaterThan(10);
     for (const d of differences) {
       expect(a[d.section]).toContain(d.runc);

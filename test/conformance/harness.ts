@@ -18,6 +18,8 @@ export const PROBE = [
   'echo "== fds"; ls /proc/self/fd',
   'echo "== umask"; umask',
   'echo "== pwd"; pwd',
+  // Blocked and ignored signals, which execve(2) passes on (a grep child of the shell: what the container's processes start with).
+  'echo "== signals"; grep -E "^Sig(Blk|Ign)" /proc/self/status',
 ].join('; ');
 
 export interface Outcome {
