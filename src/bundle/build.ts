@@ -23,8 +23,11 @@ import {
   literalRequires,
   moduleEntry,
   packageDirOf,
+  packageNameOf,
   packageOf,
   type BundleManifest,
+  type BundledFile,
+  type BundledPackage,
 } from './format';
 import { compileBundle } from './load';
 
@@ -45,11 +48,66 @@ export function newBuildId(): string {
   return randomBytes(6).toString('hex');
 }
 
-/** Follows the literal requires from `entries` (ids) and returns the bundle script of build `id` and its manifest. */
+/** The package directory (packageDirOf) of an id, or '' for mountkit's own files. */
+function ownerOf(id: string): string {
+  return packageDirOf(id) ?? '';
+}
+
+/**
+ * Whether the bundle can hold the module `name` resolved to from `requirer`: a module of
+ * the requirer's own package, or of another package required by that package's name, the
+ * one way the loader finds it again (BundledPackage). A relative path into another
+ * package, or a package's require of mountkit's files, is left to Node.
+ */
+function crossesAsNode(requirer: string, name: string, target: string): boolean {
+  const owner = ownerOf(target);
+  if (owner === ownerOf(requirer)) return true;
+  return owner !== '' && packageOf(name) === packageNameOf(owner);
+}
+
+/** The packages met while following requires, in the order they were first required. */
+class PackageList {
+  private readonly byDir = new Map<string, BundledPackage>();
+  /** For each package, the package of each requirer already in its `from` ('' for mountkit's own). */
+  private readonly requirers = new Map<string, Set<string>>();
+
+  constructor(private readonly root: string) {}
+
+  /** Notes that `requirer` requires the module `target` of another package. */
+  required(requirer: string, target: string): void {
+    const dir = ownerOf(target);
+    let pkg = this.byDir.get(dir);
+    if (!pkg) {
+      const { version } = JSON.parse(fs.readFileSync(path.join(this.root, dir, 'package.json'), 'utf8')) as { version: string };
+      pkg = { dir, name: packageNameOf(dir), version, from: [], files: [] };
+      this.byDir.set(dir, pkg);
+      this.requirers.set(dir, new Set());
+    }
+    const seen = this.requirers.get(dir)!;
+    if (seen.has(ownerOf(requirer))) return;
+    seen.add(ownerOf(requirer));
+    pkg.from.push(requirer);
+  }
+
+  /** Adds a bundled file of a package met before. */
+  addFile(id: string, size: number): void {
+    const pkg = this.byDir.get(ownerOf(id))!;
+    pkg.files.push({ path: id.slice(pkg.dir.length + 1), size });
+  }
+
+  list(): BundledPackage[] {
+    return [...this.byDir.values()];
+  }
+}
+
+/** Follows the literal requires from `entries` (ids of mountkit's own files) and returns the bundle script of build `id` and its manifest. */
 export function buildBundle(root: string, entries: readonly string[] = [CLI_ENTRY], id = newBuildId()): BuiltBundle {
+  const foreign = entries.find((e) => ownerOf(e) !== '');
+  if (foreign) throw new Error(`${foreign}: a bundle starts from mountkit's own files`);
   const texts: string[] = [];
   const ids: string[] = [];
-  const packages = new Map<string, string>();
+  const own: BundledFile[] = [];
+  const packages = new PackageList(root);
   const seen = new Set<string>();
   const pending = [...entries];
   for (let next = pending.shift(); next !== undefined; next = pending.shift()) {
@@ -70,19 +128,20 @@ export function buildBundle(root: string, entries: readonly string[] = [CLI_ENTR
           continue; // Not installed here (another platform's koffi package): required, and refused, at run time as before.
         }
         if (!isBundleable(target) || !target.startsWith(root + path.sep)) continue;
-        deps[name] = idOf(root, target);
-        pending.push(deps[name]);
+        const targetId = idOf(root, target);
+        if (!crossesAsNode(next, name, targetId)) continue;
+        if (ownerOf(targetId) !== ownerOf(next)) packages.required(next, targetId);
+        deps[name] = targetId;
+        pending.push(targetId);
       }
     }
-    const pkgDir = packageDirOf(next);
-    if (pkgDir && !packages.has(pkgDir)) {
-      const pkg = JSON.parse(fs.readFileSync(path.join(root, pkgDir, 'package.json'), 'utf8')) as { version: string };
-      packages.set(pkgDir, pkg.version);
-    }
+    const size = fs.statSync(file).size;
+    if (ownerOf(next) === '') own.push({ path: next, size });
+    else packages.addFile(next, size);
     ids.push(next);
     texts.push(moduleEntry(next, deps, text));
   }
-  const manifest: BundleManifest = { format: 2, id, files: ids, packages: [...packages].map(([dir, version]) => ({ dir, version })) };
+  const manifest: BundleManifest = { format: 3, id, files: own, packages: packages.list() };
   return { script: bundleScript(id, texts), manifest, ids };
 }
 
@@ -128,7 +187,8 @@ export function main(): void {
   const cacheFile = bundleCacheFile(built.manifest.id);
   writeAtomically(path.join(root, cacheFile), cache);
   writeAtomically(path.join(root, BUNDLE_FILE), built.script);
-  writeAtomically(path.join(root, BUNDLE_MANIFEST_FILE), JSON.stringify(built.manifest, null, 2) + '\n');
+  // Without indentation: every start reads and parses it.
+  writeAtomically(path.join(root, BUNDLE_MANIFEST_FILE), JSON.stringify(built.manifest) + '\n');
   const dist = path.join(root, 'dist');
   for (const name of fs.readdirSync(dist)) {
     if (/^cli\.bundle\..+\.cache$/.test(name) && `dist/${name}` !== cacheFile) fs.rmSync(path.join(dist, name), { force: true });

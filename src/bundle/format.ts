@@ -8,10 +8,13 @@
  * The script is a first line `// mountkit CLI bundle ID`, then one array expression of
  * `[id, deps, function (exports, require, module, __filename, __dirname) { ...module
  * text... }]` entries, which is its value: no name of the bundle's own is in scope of
- * the modules. An id is the module's file relative to the package root, with `/`
- * separators; `deps` maps each literal require() name in the text to the id it resolved
- * to when the bundle was built. ID is made at each build and names the manifest's and
- * the code cache's bundle: V8 checks a code cache against the length of the text only.
+ * the modules. An id is the module's file relative to the package root when the bundle
+ * was built, with `/` separators; `deps` maps each literal require() name in the text to
+ * the id it resolved to then. mountkit's own files are there wherever it is installed; a
+ * package's files are in the directory the loader finds the package in as Node would
+ * (BundledPackage), which the manifest ties to the id's prefix. ID is made at each build
+ * and names the manifest's and the code cache's bundle: V8 checks a code cache against
+ * the length of the text only.
  *
  * This file is the format both sides share; build.ts writes it, load.ts reads it.
  */
@@ -45,19 +48,66 @@ export const CLI_ENTRY = 'dist/cli/main.js';
  */
 export const UNBUNDLED_PACKAGES: readonly string[] = ['winston'];
 
+/** A bundled file: its path (relative to the package root for mountkit's own files, to its package's directory for a package's) and size in bytes. */
+export interface BundledFile {
+  path: string;
+  size: number;
+}
+
+/**
+ * A package in the bundle, as the loader finds it: Node looks for a package required by
+ * name in `node_modules/NAME` of the requiring module's directory and of each directory
+ * above it (skipping directories themselves named node_modules), so where it is depends
+ * on where the requiring module is, not on where it was at build time.
+ */
+export interface BundledPackage {
+  /** Where it was when the bundle was built, relative to the package root: the prefix of its files' ids (`DIR/PATH`). */
+  dir: string;
+  /** The name it is required by: its directory's name under node_modules (`name` or `@scope/name`). */
+  name: string;
+  version: string;
+  /**
+   * The bundled modules it is required from, first the one it was first required from:
+   * one in each package that requires it (mountkit's own files counting as one).
+   */
+  from: string[];
+  files: BundledFile[];
+}
+
 /**
  * What the loader checks before using a bundle: that it is the bundle of this manifest
- * (`id`), that no bundled file changed since it was built (`files`, none newer than the
- * bundle), and that the packages in it are installed as they were (`packages`).
+ * (`id`), that no bundled file changed since it was built (`files`, the packages' files),
+ * and that each package is found, from the modules requiring it, at the version bundled.
  */
 export interface BundleManifest {
   /** The format, for a loader to refuse a bundle it does not know. */
-  format: 2;
+  format: 3;
   id: string;
-  /** The bundled files (ids). */
-  files: string[];
-  /** Each bundled package's directory (relative to the package root) and its version. */
-  packages: { dir: string; version: string }[];
+  /** mountkit's own bundled files (their paths are their ids). */
+  files: BundledFile[];
+  /** The bundled packages, each listed after the package its first `from` is in. */
+  packages: BundledPackage[];
+}
+
+function isBundledFile(v: unknown): v is BundledFile {
+  const f = v as Partial<BundledFile> | null;
+  return typeof f === 'object' && f !== null && typeof f.path === 'string' && Number.isSafeInteger(f.size) && (f.size as number) >= 0;
+}
+
+function isBundledPackage(v: unknown): v is BundledPackage {
+  const p = v as Partial<BundledPackage> | null;
+  return (
+    typeof p === 'object' &&
+    p !== null &&
+    typeof p.dir === 'string' &&
+    typeof p.name === 'string' &&
+    typeof p.version === 'string' &&
+    Array.isArray(p.from) &&
+    p.from.length > 0 &&
+    p.from.every((f) => typeof f === 'string') &&
+    Array.isArray(p.files) &&
+    p.files.every(isBundledFile)
+  );
 }
 
 /** Whether `v` has the shape of a BundleManifest: a damaged file is refused, not half read. */
@@ -66,12 +116,12 @@ export function isBundleManifest(v: unknown): v is BundleManifest {
   return (
     typeof m === 'object' &&
     m !== null &&
-    m.format === 2 &&
+    m.format === 3 &&
     typeof m.id === 'string' &&
     Array.isArray(m.files) &&
-    m.files.every((f) => typeof f === 'string') &&
+    m.files.every(isBundledFile) &&
     Array.isArray(m.packages) &&
-    m.packages.every((p) => typeof p?.dir === 'string' && typeof p.version === 'string')
+    m.packages.every(isBundledPackage)
   );
 }
 
@@ -100,6 +150,11 @@ export function packageOf(name: string): string | undefined {
 export function packageDirOf(id: string): string | undefined {
   const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(id);
   return m ? m[1] : undefined;
+}
+
+/** The name a package directory (packageDirOf) is required by: its path after the last node_modules/. */
+export function packageNameOf(dir: string): string {
+  return dir.slice(dir.lastIndexOf('node_modules/') + 'node_modules/'.length);
 }
 
 /** Only JavaScript and JSON are bundled; a native addon (.node) is loaded by Node when required. */

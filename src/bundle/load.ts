@@ -16,7 +16,18 @@
 import * as fs from 'fs';
 import { Module, isBuiltin } from 'module';
 import * as vm from 'vm';
-import { BUNDLE_FILE, BUNDLE_MANIFEST_FILE, BUNDLE_SCRIPT_NAME, CLI_ENTRY, bundleCacheFile, bundleHeader, isBundleManifest } from './format';
+import {
+  BUNDLE_FILE,
+  BUNDLE_MANIFEST_FILE,
+  BUNDLE_SCRIPT_NAME,
+  CLI_ENTRY,
+  bundleCacheFile,
+  bundleHeader,
+  isBundleManifest,
+  type BundleManifest,
+  type BundledFile,
+  type BundledPackage,
+} from './format';
 
 type ModuleFunction = (exports: unknown, require: NodeJS.Require, module: NodeJS.Module, filename: string, dirname: string) => void;
 
@@ -28,6 +39,8 @@ interface NodeModuleInternals {
   _cache: Record<string, NodeJS.Module | undefined>;
   _extensions: NodeJS.RequireExtensions;
   _nodeModulePaths(dir: string): string[];
+  /** The global folders searched after the node_modules directories: NODE_PATH, ~/.node_modules, ~/.node_libraries, PREFIX/lib/node. */
+  globalPaths: string[];
   _resolveFilename(request: string, parent: NodeJS.Module, isMain: boolean, options?: { paths?: string[] }): string;
 }
 const nodeModules = Module as unknown as NodeModuleInternals;
@@ -46,8 +59,12 @@ export interface CompiledBundle {
   cacheRejected: boolean | undefined;
 }
 
-/** Compiles the bundle text (with V8's code cache of it, when given) and returns its loader. */
-export function compileBundle(root: string, text: string, cachedData: Buffer | undefined): CompiledBundle {
+/**
+ * Compiles the bundle text (with V8's code cache of it, when given) and returns its loader.
+ * `fileNames` gives each id's real file name (openBundle); an id it lacks is the file of
+ * that name under `root`, as where the bundle was built.
+ */
+export function compileBundle(root: string, text: string, cachedData: Buffer | undefined, fileNames?: ReadonlyMap<string, string>): CompiledBundle {
   const script = new vm.Script(text, { filename: BUNDLE_SCRIPT_NAME, cachedData });
   const defs = new Map<string, Entry>();
   for (const entry of script.runInThisContext() as Entry[]) defs.set(entry[0], entry);
@@ -56,7 +73,7 @@ export function compileBundle(root: string, text: string, cachedData: Buffer | u
   // concatenation gives the file name (path.join would normalize it again, for each module).
   const prefix = root.endsWith('/') ? root : `${root}/`;
   const load = (id: string, parent?: NodeJS.Module): unknown => {
-    const filename = prefix + id;
+    const filename = fileNames?.get(id) ?? prefix + id;
     const cached = nodeModules._cache[filename];
     if (cached) return cached.exports;
     const def = defs.get(id);
@@ -114,19 +131,136 @@ function readOrUndefined(file: string, encoding?: BufferEncoding): string | Buff
   }
 }
 
+/** A package directory found, with the text of its package.json. */
+type FoundPackage = { dir: string; packageJson: string };
+
+/**
+ * The directory Node finds the package `name` in when a module in `from` (a directory)
+ * requires it: `node_modules/NAME` with a package.json in the first of the node_modules
+ * directories from `from` up to `/` (Module._nodeModulePaths, none whose own name is
+ * node_modules), then in the global folders (NODE_PATH, ~/.node_modules, ...). The
+ * package.json is read, not resolved: a package's "exports" may not export it. Node
+ * loads a module under its real path, so the directory found is made real. `present`
+ * remembers which node_modules directories exist, for the lookups of one start.
+ */
+function findPackage(from: string, name: string, present: Map<string, boolean>): FoundPackage | undefined {
+  for (const dirs of [nodeModules._nodeModulePaths(from), nodeModules.globalPaths]) {
+    for (const dir of dirs) {
+      let exists = present.get(dir);
+      if (exists === undefined) present.set(dir, (exists = fs.existsSync(dir)));
+      if (!exists) continue;
+      const packageJson = readOrUndefined(`${dir}/${name}/package.json`, 'utf8') as string | undefined;
+      if (packageJson !== undefined) return { dir: fs.realpathSync.native(`${dir}/${name}`), packageJson };
+    }
+  }
+  return undefined;
+}
+
+/** The version a package.json gives, or a description of why it gives none. */
+function versionIn(packageJson: string): string {
+  try {
+    const version = (JSON.parse(packageJson) as { version?: unknown }).version;
+    return typeof version === 'string' ? version : 'of no version';
+  } catch {
+    return 'of a damaged package.json';
+  }
+}
+
+type Located = { ok: true; found: FoundPackage } | { ok: false; reason: string };
+
+/** Where `pkg` is for its requiring module `from`, an id whose file name is in `names` already. */
+function locate(pkg: BundledPackage, from: string, names: ReadonlyMap<string, string>, present: Map<string, boolean>): Located {
+  const requirer = names.get(from);
+  if (requirer === undefined) return { ok: false, reason: `${BUNDLE_MANIFEST_FILE} has ${pkg.name} required from ${from}, which it does not list before; run npm run build` };
+  const found = findPackage(requirer.slice(0, requirer.lastIndexOf('/')), pkg.name, present);
+  return found ? { ok: true, found } : { ok: false, reason: `${pkg.name} is not installed where ${requirer} would find it; the files are loaded one by one` };
+}
+
+/**
+ * Whether `root` is a package installed under node_modules rather than a checkout. npm
+ * gives each file of a package it installs the time it wrote it as mtime, the bundle and
+ * the files bundled alike, so there their order tells nothing of which was built first.
+ */
+function isInstalledPackage(root: string): boolean {
+  return /\/node_modules\/(?:@[^/]+\/)?[^/]+\/?$/.test(root);
+}
+
+/** How openBundle compares a bundled file with the one built into the bundle. */
+interface Staleness {
+  bundleTime: number;
+  /** Whether a file newer than the bundle is stale (a checkout, not an installed package). */
+  byTime: boolean;
+}
+
+/**
+ * Why the file `name` is not the one built into the bundle, or undefined: missing, of
+ * another size, or newer than the bundle, as a `tsc` alone or an edit leaves it.
+ */
+function changed(name: string, file: BundledFile, staleness: Staleness): string | undefined {
+  const stat = fs.statSync(name, { throwIfNoEntry: false });
+  if (!stat) return `${name} is missing; the files are loaded one by one`;
+  if (stat.size !== file.size || (staleness.byTime && stat.mtimeMs > staleness.bundleTime)) return `${name} changed after ${BUNDLE_FILE} was built; run npm run build`;
+  return undefined;
+}
+
+/**
+ * The real file name of every bundled id, each file as it was built: mountkit's files
+ * under `prefix`, each package's in the directory Node finds it in from the module it was
+ * first required from (whose package is found before it), at the version bundled. A
+ * package required from several packages must be in one directory for all of them: the
+ * bundle holds one copy of it.
+ */
+function fileNamesOf(prefix: string, manifest: BundleManifest, staleness: Staleness): { ok: true; names: Map<string, string> } | { ok: false; reason: string } {
+  const names = new Map<string, string>();
+  for (const f of manifest.files) {
+    const name = prefix + f.path;
+    const reason = changed(name, f, staleness);
+    if (reason) return { ok: false, reason };
+    names.set(f.path, name);
+  }
+  const present = new Map<string, boolean>();
+  const dirs: string[] = [];
+  for (const pkg of manifest.packages) {
+    const at = locate(pkg, pkg.from[0], names, present);
+    if (!at.ok) return at;
+    const { dir, packageJson } = at.found;
+    const version = versionIn(packageJson);
+    if (version !== pkg.version) return { ok: false, reason: `${pkg.name} in ${dir} is ${version}, the bundle has ${pkg.version}; run npm run build` };
+    for (const f of pkg.files) {
+      const name = `${dir}/${f.path}`;
+      const reason = changed(name, f, staleness);
+      if (reason) return { ok: false, reason };
+      names.set(`${pkg.dir}/${f.path}`, name);
+    }
+    dirs.push(dir);
+  }
+  for (let i = 0; i < manifest.packages.length; i++) {
+    const pkg = manifest.packages[i];
+    for (let j = 1; j < pkg.from.length; j++) {
+      const at = locate(pkg, pkg.from[j], names, present);
+      if (!at.ok) return at;
+      if (at.found.dir !== dirs[i]) {
+        return { ok: false, reason: `${pkg.name} is in ${dirs[i]} for ${names.get(pkg.from[0])} but in ${at.found.dir} for ${names.get(pkg.from[j])}, and the bundle has one copy; the files are loaded one by one` };
+      }
+    }
+  }
+  return { ok: true, names };
+}
+
 /**
  * Opens the bundle under `root`. It is used only when it runs what Node would load from
- * the files: it is the bundle its manifest names, no bundled file is newer than it (a
- * `tsc` alone, an edited package), and every package it holds is installed where and as
- * it was at build time. Anything else, a damaged file included, is a reason not to.
+ * the files: it is the bundle its manifest names, every package it holds is found where
+ * Node would find it at the version it was built with, and no bundled file changed since
+ * (in a checkout, none is newer than the bundle: a `tsc` alone, an edited package).
+ * Anything else, a damaged file included, is a reason not to.
  */
 export function openBundle(root: string): OpenedBundle {
   // File names by concatenation, as in compileBundle: a cold path.join costs more than the stat.
-  const at = (file: string) => (root.endsWith('/') ? root : `${root}/`) + file;
-  const manifestText = readOrUndefined(at(BUNDLE_MANIFEST_FILE), 'utf8') as string | undefined;
+  const prefix = root.endsWith('/') ? root : `${root}/`;
+  const manifestText = readOrUndefined(prefix + BUNDLE_MANIFEST_FILE, 'utf8') as string | undefined;
   let bundleTime: number;
   try {
-    bundleTime = fs.statSync(at(BUNDLE_FILE)).mtimeMs;
+    bundleTime = fs.statSync(prefix + BUNDLE_FILE).mtimeMs;
   } catch (err) {
     return { ok: false, reason: `${BUNDLE_FILE} cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); run npm run build` };
   }
@@ -136,30 +270,17 @@ export function openBundle(root: string): OpenedBundle {
   } catch {
     manifest = undefined;
   }
-  if (!isBundleManifest(manifest)) return { ok: false, reason: `${BUNDLE_MANIFEST_FILE} is missing or not a manifest of format 2; run npm run build` };
-  for (const file of manifest.files) {
-    const stat = fs.statSync(at(file), { throwIfNoEntry: false });
-    if (!stat) return { ok: false, reason: `${file} is missing (the bundle was built where the packages lay otherwise); the files are loaded one by one` };
-    if (stat.mtimeMs > bundleTime) return { ok: false, reason: `${file} changed after ${BUNDLE_FILE} was built; run npm run build` };
-  }
-  for (const pkg of manifest.packages) {
-    const text = readOrUndefined(at(`${pkg.dir}/package.json`), 'utf8') as string | undefined;
-    let version: unknown;
-    try {
-      version = text === undefined ? undefined : (JSON.parse(text) as { version?: unknown }).version;
-    } catch {
-      version = undefined;
-    }
-    if (version !== pkg.version) return { ok: false, reason: `${pkg.dir} is ${typeof version === 'string' ? version : 'missing'}, the bundle has ${pkg.version}; run npm run build` };
-  }
+  if (!isBundleManifest(manifest)) return { ok: false, reason: `${BUNDLE_MANIFEST_FILE} is missing or not a manifest of format 3; run npm run build` };
+  const located = fileNamesOf(prefix, manifest, { bundleTime, byTime: !isInstalledPackage(root) });
+  if (!located.ok) return located;
   // ASCII only (format.ts): latin1 gives the same text without decoding UTF-8.
-  const text = readOrUndefined(at(BUNDLE_FILE), 'latin1') as string | undefined;
+  const text = readOrUndefined(prefix + BUNDLE_FILE, 'latin1') as string | undefined;
   if (text === undefined || !text.startsWith(bundleHeader(manifest.id))) {
     return { ok: false, reason: `${BUNDLE_FILE} is not the bundle of build ${manifest.id} that ${BUNDLE_MANIFEST_FILE} names; run npm run build` };
   }
-  const cache = readOrUndefined(at(bundleCacheFile(manifest.id))) as Buffer | undefined;
+  const cache = readOrUndefined(prefix + bundleCacheFile(manifest.id)) as Buffer | undefined;
   try {
-    return { ok: true, compiled: compileBundle(root, text, cache) };
+    return { ok: true, compiled: compileBundle(root, text, cache, located.names) };
   } catch (err) {
     return { ok: false, reason: `${BUNDLE_FILE} does not compile: ${(err as Error).message}; run npm run build` };
   }

@@ -84,6 +84,24 @@ const cases: Record<string, () => unknown> = {
     const opened = openBundle(root);
     return opened.ok ? { ok: true, cacheRejected: opened.compiled.cacheRejected } : opened;
   },
+  /**
+   * Opens the bundle of `root` wherever its packages are, runs the module `other` (an id)
+   * from it, and says, for what it exports as `pkg` and `other` (and other's `pkg`), the
+   * file Node's cache has it under and whether Node's require from the module gives it.
+   */
+  layout: () => {
+    const opened = openBundle(root);
+    if (!opened.ok) return opened;
+    const top = opened.compiled.bundle.require(other) as { pkg?: unknown; other?: { pkg: unknown } };
+    const fileOf = (exports: unknown) => Object.keys(nodeCache).find((f) => nodeCache[f]?.exports === exports);
+    const fromTop = createRequire(path.join(root, other));
+    const seen: Record<string, unknown> = { ok: true, pkg: fileOf(top.pkg), pkgIsNodes: fromTop('pkg') === top.pkg };
+    if (top.other) {
+      const otherFile = fileOf(top.other)!;
+      Object.assign(seen, { other: otherFile, otherIsNodes: fromTop('other') === top.other, otherPkg: fileOf(top.other.pkg), otherPkgIsNodes: createRequire(otherFile)('pkg') === top.other.pkg });
+    }
+    return { ...seen, runs: runs() };
+  },
   'cli-main': () => {
     const attempt = (env: NodeJS.ProcessEnv) => {
       try {

@@ -1,4 +1,4 @@
-import { asciiOnly, bundleHeader, bundleScript, isBundleManifest, isBundleable, literalRequires, moduleEntry, packageDirOf, packageOf } from '../../src/bundle/format';
+import { asciiOnly, bundleHeader, bundleScript, isBundleManifest, isBundleable, literalRequires, moduleEntry, packageDirOf, packageNameOf, packageOf } from '../../src/bundle/format';
 
 describe('literalRequires', () => {
   test.each([
@@ -93,17 +93,35 @@ describe('the bundle script', () => {
   });
 });
 
+describe('packageNameOf', () => {
+  test.each([
+    ['node_modules/tsyringe', 'tsyringe'],
+    ['node_modules/@koromix/koffi-linux-x64', '@koromix/koffi-linux-x64'],
+    ['node_modules/a/node_modules/b', 'b'],
+    ['node_modules/a/node_modules/@s/b', '@s/b'],
+  ])('%j -> %j', (dir, name) => expect(packageNameOf(dir)).toBe(name));
+});
+
 describe('isBundleManifest', () => {
-  const good = { format: 2, id: 'b1', files: ['dist/a.js'], packages: [{ dir: 'node_modules/p', version: '1.0.0' }] };
+  const pkg = { dir: 'node_modules/p', name: 'p', version: '1.0.0', from: ['dist/a.js'], files: [{ path: 'index.js', size: 10 }] };
+  const good = { format: 3, id: 'b1', files: [{ path: 'dist/a.js', size: 0 }], packages: [pkg] };
   test.each([
     [good, true],
+    [{ ...good, packages: [] }, true],
     [null, false],
-    [{ ...good, format: 1 }, false],
+    [{ ...good, format: 2 }, false],
     [{ ...good, id: 3 }, false],
     [{ ...good, files: 'dist/a.js' }, false],
-    [{ ...good, files: [1] }, false],
-    [{ ...good, packages: [{ dir: 'x' }] }, false],
-    [{ format: 2, id: 'b1', files: [] }, false],
+    [{ ...good, files: ['dist/a.js'] }, false],
+    [{ ...good, files: [{ path: 'dist/a.js' }] }, false],
+    [{ ...good, files: [{ path: 'dist/a.js', size: -1 }] }, false],
+    [{ ...good, files: [{ path: 'dist/a.js', size: 1.5 }] }, false],
+    [{ ...good, packages: [{ dir: 'x', version: '1.0.0' }] }, false],
+    [{ ...good, packages: [{ ...pkg, name: undefined }] }, false],
+    [{ ...good, packages: [{ ...pkg, from: [] }] }, false],
+    [{ ...good, packages: [{ ...pkg, from: 'dist/a.js' }] }, false],
+    [{ ...good, packages: [{ ...pkg, files: [{ path: 'index.js', size: '10' }] }] }, false],
+    [{ format: 3, id: 'b1', files: [] }, false],
   ])('%j -> %j', (v, ok) => expect(isBundleManifest(v)).toBe(ok));
 });
 
