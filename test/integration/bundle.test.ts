@@ -1,8 +1,10 @@
 /**
  * The CLI bundle as the built CLI uses it (dist/cli.bundle.js from `npm run build`): taken
- * with its code cache, and sharing module instances with a plugin loaded from outside it.
- * Needs no privilege: `plan` loads the plugins and makes no call.
+ * with its code cache, sharing module instances with a plugin loaded from outside it, and
+ * where npm installs it as a dependency. Needs no privilege: `plan` loads the plugins and
+ * makes no call.
  */
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -40,5 +42,34 @@ describe('a plugin loaded from outside the bundle gets the CLI its own module in
     const r = runCli(['plan', '--bundle', path.join(REPO, 'examples', 'default'), '--plugins', list], { env: env(mode) });
     expect(r.stderr).toBe('mountkit: plugin module "identity-plugin": refuses on purpose\n');
     expect(r.status).toBe(2);
+  });
+});
+
+describe("installed from its tarball as a dependency, its own dependencies hoisted beside it (npm's layout)", () => {
+  const project = path.join(tmp, 'project');
+  const npm = (args: string[], cwd: string) => {
+    const r = spawnSync('npm', args, { cwd, encoding: 'utf8', timeout: 60_000 });
+    if (r.status !== 0) throw new Error(`npm ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  beforeAll(() => {
+    // --ignore-scripts: the tarball takes dist/ as `npm run build` left it, rather than building it again in the checkout.
+    const tarball = npm(['pack', '--ignore-scripts', '--pack-destination', tmp], REPO).trim().split('\n').pop()!;
+    fs.mkdirSync(project);
+    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'project', version: '1.0.0', private: true }));
+    npm(['install', '--offline', '--no-audit', '--no-fund', path.join(tmp, tarball)], project);
+  }, 60_000);
+
+  test('tsyringe is beside mountkit, not inside it', () => {
+    expect(fs.existsSync(path.join(project, 'node_modules/tsyringe/package.json'))).toBe(true);
+    expect(fs.existsSync(path.join(project, 'node_modules/mountkit/node_modules/tsyringe'))).toBe(false);
+  });
+
+  test.each([[['--version']], [['plan', '--bundle', path.join(REPO, 'examples', 'default')]]])('its bin runs %j from the bundle (MOUNTKIT_BUNDLE=1)', (args) => {
+    const r = spawnSync(path.join(project, 'node_modules/.bin/mountkit'), args, { cwd: project, env: env('1'), encoding: 'utf8', timeout: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).not.toBe('');
+    expect(r.status).toBe(0);
   });
 });
