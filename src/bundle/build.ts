@@ -191,7 +191,8 @@ export function main(): void {
   writeAtomically(path.join(root, BUNDLE_MANIFEST_FILE), JSON.stringify(built.manifest) + '\n');
   const dist = path.join(root, 'dist');
   for (const name of fs.readdirSync(dist)) {
-    if (/^cli\.bundle\..+\.cache$/.test(name) && `dist/${name}` !== cacheFile) fs.rmSync(path.join(dist, name), { force: true });
+    // Also cli.bundle.cache, the name before builds had ids.
+    if (/^cli\.bundle\.(.+\.)?cache$/.test(name) && `dist/${name}` !== cacheFile) fs.rmSync(path.join(dist, name), { force: true });
   }
   process.stdout.write(`${BUNDLE_FILE}: ${built.ids.length} modules, ${built.script.length} bytes; code cache ${cache.length} bytes (build ${built.manifest.id})\n`);
 }
