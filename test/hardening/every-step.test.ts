@@ -16,7 +16,7 @@ import { createKernel } from '../../src/core/kernel';
 import type { StepWhere } from '../../src/core/orchestrator';
 import { O_RDWR } from '../../src/core/constants';
 import { PHASES, type Logger } from '../../src/core/plugin';
-import { ExecveCalled, FakeSyscalls } from '../../src/core/syscalls/fake';
+import { ExecveCalled, FakeSyscalls, errorName } from '../../src/core/syscalls/fake';
 import { hostChanges, hostFixtures, makeSentinel, ONE_LINE, REAL_RUNS, recordHost, runMountkit } from './host-state';
 
 /** A config.json shaped like the one docker gives runc for `docker run -v /srv/data:/data -w /app --sysctl ... app`. */
@@ -192,7 +192,7 @@ describe('failure at every effect call, on the fake port', () => {
       mountIndex: where!.mountIndex,
     });
     if (e.phase === 'mounts') expect(e.mountIndex).toEqual(expect.any(Number));
-    expect(syscallCause(e)).toMatchObject({ syscall: failed.op, code: 'EIO' });
+    expect(syscallCause(e)).toMatchObject({ syscall: errorName(failed.op), code: 'EIO' });
     expect(e.message).toContain('EIO');
     expect(e.exitCode).toBe(1);
     // After the failure only cleanup runs (descriptors closed, umask restored, a staging mount undone).

@@ -213,6 +213,21 @@ function components(path: string): string[] {
   return path.split('/').filter((c) => c !== '' && c !== '.');
 }
 
+/**
+ * The name a failure of `op` carries, as LinuxSyscalls names it: the kernel's name where
+ * the port method has another one, so an error text in a unit test is the real one.
+ */
+const KERNEL_NAMES: Readonly<Record<string, string>> = {
+  pivotRoot: 'pivot_root',
+  mountSetattr: 'mount_setattr',
+  cloexecFrom: 'close_range',
+  copyFile: 'copy_file_range',
+};
+
+export function errorName(op: string): string {
+  return KERNEL_NAMES[op] ?? op;
+}
+
 /** `path` without `.`, doubled or trailing slashes, for comparing paths as written. */
 function tidy(path: string): string {
   const p = posix.normalize(path);
@@ -674,7 +689,7 @@ export class FakeSyscalls implements Syscalls {
       }
     }
     errno ??= this.failPositions.get(position);
-    if (errno !== undefined) throw new SyscallError(op, errno, this.errorPaths(rec));
+    if (errno !== undefined) throw new SyscallError(errorName(op), errno, this.errorPaths(rec));
     return rec;
   }
 
@@ -777,7 +792,7 @@ export class FakeSyscalls implements Syscalls {
   }
 
   private fail(rec: SyscallRecord, code: string): SyscallError {
-    return new SyscallError(rec.op, errnoNumber(code), this.errorPaths(rec));
+    return new SyscallError(errorName(rec.op), errnoNumber(code), this.errorPaths(rec));
   }
 
   /** The path an *at call names: `path` joined onto the directory open as `dirfd`, when the fake knows it. */

@@ -305,7 +305,7 @@ describe('bind mount handler', () => {
       ['bind', 'mount', {}, { destination: '/x' }, 'mount "/src/dir" -> "/r/x": EACCES'],
       ['propagation', 'mount', { nth: 2 }, { destination: '/x', propagationFlags: [MS_PRIVATE] }, 'mount "/r/x": EACCES'],
       ['remount', 'mount', { nth: 2 }, { destination: '/x', flags: MS_BIND | MS_RDONLY }, 'mount "/r/x": EACCES'],
-      ['recursive attributes', 'mountSetattr', {}, { destination: '/x', recAttrs: { attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n } }, 'mountSetattr "/r/x": EACCES'],
+      ['recursive attributes', 'mountSetattr', {}, { destination: '/x', recAttrs: { attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n } }, 'mount_setattr "/r/x": EACCES'],
     ])('%s (%s)', (_step, op, opts, mount, message) => {
       const { sys, run } = setup();
       sys.failOn(op, 'EACCES', opts);

@@ -522,7 +522,7 @@ describe('cgroup v2', () => {
     ['mkdirat', { path: '/r/x' }, 'mkdirat "/r/x": EACCES'],
     ['mount', {}, 'mount "cgroup" -> "/r/x": EACCES'],
     ['mount', { nth: 2 }, 'mount "/r/x": EACCES'],
-    ['mountSetattr', {}, 'mountSetattr "/r/x": EACCES'],
+    ['mountSetattr', {}, 'mount_setattr "/r/x": EACCES'],
   ] as const)('a failing %s %j is a PluginError, with no fallback', (op, where, message) => {
     const { sys, seen, run } = setup(UNIFIED_HOST);
     sys.failOn(op, 'EACCES', where);

@@ -96,7 +96,7 @@ describe('jail step: pivot_root', () => {
     ['open of the old root', 'open', 'EACCES', { path: '/' }, 'open "/": EACCES', []],
     ['open of the new root', 'open', 'ENOTDIR', { path: R }, `open "${R}": ENOTDIR`, [{ op: 'close', fd: 100 }]],
     ['fchdir into the new root', 'fchdir', 'EBADF', { nth: 1 }, 'fchdir: EBADF', closes],
-    ['pivot_root', 'pivotRoot', 'EINVAL', {}, 'pivotRoot "." -> ".": EINVAL', closes],
+    ['pivot_root', 'pivotRoot', 'EINVAL', {}, 'pivot_root "." -> ".": EINVAL', closes],
     ['fchdir back to the old root', 'fchdir', 'EBADF', { nth: 2 }, 'fchdir: EBADF', closes],
     ['rslave of the old root', 'mount', 'EINVAL', {}, 'mount ".": EINVAL', closes],
     ['detach of the old root', 'umount2', 'EBUSY', {}, 'umount2 ".": EBUSY', closes],

@@ -77,7 +77,7 @@ describe('mqueue mount handler without SELinux', () => {
   test.each([
     ['mkdirat', 'mkdirat', {}, `mkdirat "${T}": EACCES`],
     ['propagation call', 'mount', { nth: 2 }, `mount "${T}": EACCES`],
-    ['mountSetattr', 'mountSetattr', {}, `mountSetattr "${T}": EACCES`],
+    ['mountSetattr', 'mountSetattr', {}, `mount_setattr "${T}": EACCES`],
   ] as const)('a failing %s is a PluginError naming mount, destination and syscall', (_what, op, opts, message) => {
     const { sys, run } = setup();
     sys.failOn(op, 'EACCES', opts);

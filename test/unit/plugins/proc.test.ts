@@ -164,7 +164,7 @@ describe('proc/sysfs mount handler', () => {
     ['fstat of the target', 'fstat', {}, 'fstat: EACCES'],
     ['mount', 'mount', {}, 'mount "proc" -> "/r/proc": EACCES'],
     ['propagation call', 'mount', { nth: 2 }, 'mount "/r/proc": EACCES'],
-    ['mountSetattr', 'mountSetattr', {}, 'mountSetattr "/r/proc": EACCES'],
+    ['mountSetattr', 'mountSetattr', {}, 'mount_setattr "/r/proc": EACCES'],
   ] as const)('a failing %s is a PluginError naming mount, destination and syscall', (_what, op, opts, message) => {
     const { sys, run } = setup();
     sys.addDir('/r/proc');

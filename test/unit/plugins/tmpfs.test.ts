@@ -23,7 +23,7 @@ import { IN_ROOT_NO_SYMLINKS, IN_ROOT_RESOLVE } from '../../../src/core/in-root'
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import type { Logger } from '../../../src/core/plugin';
-import { FakeSyscalls } from '../../../src/core/syscalls/fake';
+import { FakeSyscalls, errorName } from '../../../src/core/syscalls/fake';
 import { TmpfsMountHandler } from '../../../src/plugins/tmpfs';
 import { stagingPath } from '../../../src/plugins/tmpfs/copyup';
 import { hasModeOption } from '../../../src/plugins/tmpfs/options';
@@ -366,13 +366,13 @@ describe('tmpfs mount handler', () => {
     });
 
     test.each([
-      ['copyFile', `${STAGING}/a`, `copyFile "/r/x/a" -> "${STAGING}/a": ENOSPC`],
+      ['copyFile', `${STAGING}/a`, `copy_file_range "/r/x/a" -> "${STAGING}/a": ENOSPC`],
       ['lchown', `${STAGING}/a`, `lchown "${STAGING}/a": ENOSPC`],
       ['chmod', `${STAGING}/a`, `chmod "${STAGING}/a": ENOSPC`],
       ['symlink', `${STAGING}/l`, `symlink "a" -> "${STAGING}/l": ENOSPC`],
       ['mknod', `${STAGING}/null`, `mknod "${STAGING}/null": ENOSPC`],
       ['mkdir', `${STAGING}/sub`, `mkdir "${STAGING}/sub": ENOSPC`],
-      ['copyFile', `${STAGING}/sub/b`, `copyFile "/r/x/sub/b" -> "${STAGING}/sub/b": ENOSPC`],
+      ['copyFile', `${STAGING}/sub/b`, `copy_file_range "/r/x/sub/b" -> "${STAGING}/sub/b": ENOSPC`],
     ] as const)('a failing copy step (%s %s) detaches the staging mounts, removes the directory, names the copy', (op, path, inner) => {
       const { sys, run } = setup();
       addLowerTree(sys);
@@ -386,7 +386,7 @@ describe('tmpfs mount handler', () => {
       expect(thrown).toMatchObject({
         name: 'PluginError',
         message: `mounts: plugin tmpfs mounts[0] "/x": tmpcopyup: copying "/x" failed: ${inner}`,
-        cause: { name: 'StepError', cause: { name: 'SyscallError', syscall: op, code: 'ENOSPC' } },
+        cause: { name: 'StepError', cause: { name: 'SyscallError', syscall: errorName(op), code: 'ENOSPC' } },
       });
       const effects = changes(sys);
       expect(effects.slice(-4)).toEqual([expect.objectContaining({ op }), unbind, unbind, removeStaging]);
@@ -426,7 +426,7 @@ describe('tmpfs mount handler', () => {
       const { sys, run } = setup({ log });
       addLowerTree(sys);
       sys.failOn('copyFile', 'EIO').failOn('umount2', 'EBUSY');
-      expect(() => run(copyUp)).toThrow(`tmpcopyup: copying "/x" failed: copyFile "/r/x/a" -> "${STAGING}/a": EIO`);
+      expect(() => run(copyUp)).toThrow(`tmpcopyup: copying "/x" failed: copy_file_range "/r/x/a" -> "${STAGING}/a": EIO`);
       expect(changes(sys).slice(-3)).toEqual([unbind, unbind, removeStaging]);
       expect(log.warnings).toEqual(['tmpcopyup: detaching a staging mount failed']);
     });
