@@ -69,9 +69,8 @@ export function compileBundle(root: string, text: string, cachedData: Buffer | u
   const defs = new Map<string, Entry>();
   for (const entry of script.runInThisContext() as Entry[]) defs.set(entry[0], entry);
 
-  // Ids are clean relative paths with `/` (build.ts) and `root` is absolute: plain
-  // concatenation gives the file name (path.join would normalize it again, for each module).
-  const prefix = root.endsWith('/') ? root : `${root}/`;
+  // Ids are clean relative paths with `/` (build.ts) and `root` is absolute.
+  const prefix = dirPrefix(root);
   const load = (id: string, parent?: NodeJS.Module): unknown => {
     const filename = fileNames?.get(id) ?? prefix + id;
     const cached = nodeModules._cache[filename];
@@ -123,12 +122,27 @@ export function compileBundle(root: string, text: string, cachedData: Buffer | u
 /** Why a bundle cannot be used, or its loader. */
 export type OpenedBundle = { ok: true; compiled: CompiledBundle } | { ok: false; reason: string };
 
-function readOrUndefined(file: string, encoding?: BufferEncoding): string | Buffer | undefined {
+/** A file's text, or undefined when it cannot be read. */
+function readText(file: string, encoding: 'utf8' | 'latin1'): string | undefined {
   try {
-    return encoding ? fs.readFileSync(file, encoding) : fs.readFileSync(file);
+    return fs.readFileSync(file, encoding);
   } catch {
     return undefined;
   }
+}
+
+/** A file's bytes, or undefined when it cannot be read. */
+function readBytes(file: string): Buffer | undefined {
+  try {
+    return fs.readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/** `root` with one trailing `/`: file names under it by concatenation (a cold path.join costs more than a stat). */
+function dirPrefix(root: string): string {
+  return root.endsWith('/') ? root : `${root}/`;
 }
 
 /** A package directory found, with the text of its package.json. */
@@ -149,7 +163,7 @@ function findPackage(from: string, name: string, present: Map<string, boolean>):
       let exists = present.get(dir);
       if (exists === undefined) present.set(dir, (exists = fs.existsSync(dir)));
       if (!exists) continue;
-      const packageJson = readOrUndefined(`${dir}/${name}/package.json`, 'utf8') as string | undefined;
+      const packageJson = readText(`${dir}/${name}/package.json`, 'utf8');
       if (packageJson !== undefined) return { dir: fs.realpathSync.native(`${dir}/${name}`), packageJson };
     }
   }
@@ -255,9 +269,8 @@ function fileNamesOf(prefix: string, manifest: BundleManifest, staleness: Stalen
  * Anything else, a damaged file included, is a reason not to.
  */
 export function openBundle(root: string): OpenedBundle {
-  // File names by concatenation, as in compileBundle: a cold path.join costs more than the stat.
-  const prefix = root.endsWith('/') ? root : `${root}/`;
-  const manifestText = readOrUndefined(prefix + BUNDLE_MANIFEST_FILE, 'utf8') as string | undefined;
+  const prefix = dirPrefix(root);
+  const manifestText = readText(prefix + BUNDLE_MANIFEST_FILE, 'utf8');
   let bundleTime: number;
   try {
     bundleTime = fs.statSync(prefix + BUNDLE_FILE).mtimeMs;
@@ -274,11 +287,11 @@ export function openBundle(root: string): OpenedBundle {
   const located = fileNamesOf(prefix, manifest, { bundleTime, byTime: !isInstalledPackage(root) });
   if (!located.ok) return located;
   // ASCII only (format.ts): latin1 gives the same text without decoding UTF-8.
-  const text = readOrUndefined(prefix + BUNDLE_FILE, 'latin1') as string | undefined;
+  const text = readText(prefix + BUNDLE_FILE, 'latin1');
   if (text === undefined || !text.startsWith(bundleHeader(manifest.id))) {
     return { ok: false, reason: `${BUNDLE_FILE} is not the bundle of build ${manifest.id} that ${BUNDLE_MANIFEST_FILE} names; run npm run build` };
   }
-  const cache = readOrUndefined(prefix + bundleCacheFile(manifest.id)) as Buffer | undefined;
+  const cache = readBytes(prefix + bundleCacheFile(manifest.id));
   try {
     return { ok: true, compiled: compileBundle(root, text, cache, located.names) };
   } catch (err) {
