@@ -16,6 +16,7 @@
 import * as fs from 'fs';
 import { Module, isBuiltin } from 'module';
 import * as vm from 'vm';
+import { findPackage, versionIn, type FoundPackage } from '../core/packages';
 import {
   BUNDLE_FILE,
   BUNDLE_MANIFEST_FILE,
@@ -39,8 +40,6 @@ interface NodeModuleInternals {
   _cache: Record<string, NodeJS.Module | undefined>;
   _extensions: NodeJS.RequireExtensions;
   _nodeModulePaths(dir: string): string[];
-  /** The global folders searched after the node_modules directories: NODE_PATH, ~/.node_modules, ~/.node_libraries, PREFIX/lib/node. */
-  globalPaths: string[];
   _resolveFilename(request: string, parent: NodeJS.Module, isMain: boolean, options?: { paths?: string[] }): string;
 }
 const nodeModules = Module as unknown as NodeModuleInternals;
@@ -143,41 +142,6 @@ function readBytes(file: string): Buffer | undefined {
 /** `root` with one trailing `/`: file names under it by concatenation (a cold path.join costs more than a stat). */
 function dirPrefix(root: string): string {
   return root.endsWith('/') ? root : `${root}/`;
-}
-
-/** A package directory found, with the text of its package.json. */
-type FoundPackage = { dir: string; packageJson: string };
-
-/**
- * The directory Node finds the package `name` in when a module in `from` (a directory)
- * requires it: `node_modules/NAME` with a package.json in the first of the node_modules
- * directories from `from` up to `/` (Module._nodeModulePaths, none whose own name is
- * node_modules), then in the global folders (NODE_PATH, ~/.node_modules, ...). The
- * package.json is read, not resolved: a package's "exports" may not export it. Node
- * loads a module under its real path, so the directory found is made real. `present`
- * remembers which node_modules directories exist, for the lookups of one start.
- */
-function findPackage(from: string, name: string, present: Map<string, boolean>): FoundPackage | undefined {
-  for (const dirs of [nodeModules._nodeModulePaths(from), nodeModules.globalPaths]) {
-    for (const dir of dirs) {
-      let exists = present.get(dir);
-      if (exists === undefined) present.set(dir, (exists = fs.existsSync(dir)));
-      if (!exists) continue;
-      const packageJson = readText(`${dir}/${name}/package.json`, 'utf8');
-      if (packageJson !== undefined) return { dir: fs.realpathSync.native(`${dir}/${name}`), packageJson };
-    }
-  }
-  return undefined;
-}
-
-/** The version a package.json gives, or a description of why it gives none. */
-function versionIn(packageJson: string): string {
-  try {
-    const version = (JSON.parse(packageJson) as { version?: unknown }).version;
-    return typeof version === 'string' ? version : 'of no version';
-  } catch {
-    return 'of a damaged package.json';
-  }
 }
 
 type Located = { ok: true; found: FoundPackage } | { ok: false; reason: string };

@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import type * as Koffi from 'koffi';
 import { SyscallError, errnoNumber } from '../errors';
 import { fdPath, parseFdPath } from '../in-root';
+import { findPackage, versionIn } from '../packages';
 import { STATX_SIZE, fromStatx } from './stat';
 import type { CommandResult, CommandSpec, FileStat, FsStat, Syscalls } from './types';
 
@@ -69,10 +70,36 @@ function libc(): Libc {
   return (cached ??= loadLibc());
 }
 
+/**
+ * koffi's native addon, loaded as koffi's entry module loads it but without that
+ * module's work at each start (about 2.5 ms): finding koffi's platform package
+ * (`@koromix/koffi-PLATFORM-ARCH`), reading the node binary's ELF headers to choose its
+ * glibc or musl build, checking the addon's version against koffi's own, and wrapping a
+ * few functions in deprecation warnings. This port binds glibc's libc.so.6, so it takes
+ * the glibc build (`PLATFORM_ARCH/koffi.node`) of the platform package koffi would find,
+ * if its version is koffi's. Undefined when anything differs (another layout, version or
+ * libc): koffi's entry module then decides, as without this.
+ */
+export function koffiAddon(from: string): typeof Koffi | undefined {
+  const { platform, arch } = process;
+  const present = new Map<string, boolean>();
+  const entry = findPackage(from, 'koffi', present);
+  const build = entry && findPackage(entry.dir, `@koromix/koffi-${platform}-${arch}`, present);
+  if (!entry || !build) return undefined;
+  let addon: typeof Koffi & { version?: unknown };
+  try {
+    // Through require, so that a later require('koffi') (a plugin's) loads this same addon from Node's module cache.
+    addon = require(`${build.dir}/${platform}_${arch}/koffi.node`) as typeof Koffi & { version?: unknown };
+  } catch {
+    return undefined;
+  }
+  return addon.version === versionIn(entry.packageJson) ? addon : undefined;
+}
+
 function loadLibc() {
-  // Required here, not at the top: a process that never makes a libc call (the first
+  // Loaded here, not at the top: a process that never makes a libc call (the first
   // stage of a relaunched run, `plan`) does not load koffi at all.
-  koffi = require('koffi') as typeof Koffi;
+  koffi = koffiAddon(__dirname) ?? (require('koffi') as typeof Koffi);
   const lib = koffi.load('libc.so.6');
   // koffi passes a JS string as a C string, which ends at its first NUL byte: the kernel
   // would act on a shorter path than the one looked up and checked here. A call given
