@@ -1,3 +1,4 @@
+import * as posix from 'path/posix';
 import { cleanPath, containerPath, isWithin, procDestinationProblem } from '../../src/core/paths';
 
 describe('cleanPath', () => {
@@ -9,7 +10,28 @@ describe('cleanPath', () => {
     ['//a//b', '/a/b'],
     ['/a/./b/../c', '/a/c'],
     ['/../../etc', '/etc'],
+    ['/.hidden/..x/x.', '/.hidden/..x/x.'],
+    ['/a/.', '/a'],
+    ['/a/..', '/'],
+    ['.', '/'],
   ])('%j -> %j', (input, expected) => expect(cleanPath(input)).toBe(expected));
+
+  test('gives what posix.normalize gives, without the trailing slash, for every path of up to 7 of "/", ".", "a"', () => {
+    const viaNormalize = (p: string) => {
+      const n = posix.normalize('/' + p);
+      return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+    };
+    let paths = [''];
+    let checked = 0;
+    for (let len = 0; len <= 7; len++) {
+      for (const p of paths) {
+        expect([p, cleanPath(p)]).toEqual([p, viaNormalize(p)]);
+        checked++;
+      }
+      paths = paths.flatMap((p) => ['/', '.', 'a'].map((c) => p + c));
+    }
+    expect(checked).toBe((3 ** 8 - 1) / 2);
+  });
 });
 
 describe('isWithin / containerPath', () => {

@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { MS_BIND } from '../constants';
 import { ConfigError } from '../errors';
+import { cleanPath } from '../paths';
 import type {
   DeviceSpec,
   DeviceType,
@@ -100,7 +101,10 @@ function optionalUnsigned(v: unknown, field: string, max: number, fallback: numb
 function stringArray(v: unknown, field: string): string[] | undefined {
   if (isAbsent(v)) return undefined;
   if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) fail(field, undefined, 'must be an array of strings');
-  return v.map((s, i) => checkedString(s, `${field}[${i}]`));
+  // The element's field name is made only for the error: a config may hold thousands.
+  const bad = (v as string[]).findIndex((s) => s.includes('\0'));
+  if (bad >= 0) checkedString(v[bad], `${field}[${bad}]`);
+  return (v as string[]).slice();
 }
 
 function oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[]): T {
@@ -119,12 +123,6 @@ function absolutePathArray(v: unknown, field: string): string[] {
   return list(v, field, absolutePath);
 }
 
-/** `/run/` and `//run/./` both name `/run`: one spelling for every later comparison. */
-function cleanPath(p: string): string {
-  const normalized = path.posix.normalize(p);
-  return normalized.length > 1 && normalized.endsWith('/') ? normalized.slice(0, -1) : normalized;
-}
-
 function parseRoot(v: unknown, bundle: string): { rootfs: string; readonly: boolean } {
   const root = optionalObject(v, 'root');
   const rootPath = requiredString(root?.path, 'root.path');
@@ -138,6 +136,7 @@ function parseRoot(v: unknown, bundle: string): { rootfs: string; readonly: bool
  */
 function parseMount(v: unknown, field: string, index: number, bundle: string): MountSpec {
   const m = object(v, field);
+  // `/run/` and `//run/./` both name `/run`: one spelling for every later comparison.
   const destination = cleanPath(absolutePath(m.destination, `${field}.destination`));
   const declaredType = optionalString(m.type, `${field}.type`, '');
   const source = optionalString(m.source, `${field}.source`, '');

@@ -234,15 +234,15 @@ function applyRelabel(s: ParseState, word: string, field: string): void {
 
 function applyWord(s: ParseState, word: string, field: string): void {
   const flag = MOUNT_FLAG_OPTIONS.get(word);
+  if (flag) return applyFlag(s, flag);
   const propagation = PROPAGATION_OPTIONS.get(word);
+  if (propagation !== undefined) return void s.propagationFlags.push(propagation);
   const attr = RECURSIVE_ATTR_OPTIONS.get(word);
+  if (attr) return applyRecursiveAttr(s, attr);
   const extension = EXTENSION_OPTIONS.get(word);
-  if (flag) applyFlag(s, flag);
-  else if (propagation !== undefined) s.propagationFlags.push(propagation);
-  else if (attr) applyRecursiveAttr(s, attr);
-  else if (extension) s.extensions[extension] = true;
-  else if (RELABEL_OPTIONS.has(word)) applyRelabel(s, word, field);
-  else s.data.push(word);
+  if (extension) return void (s.extensions[extension] = true);
+  if (RELABEL_OPTIONS.has(word)) return applyRelabel(s, word, field);
+  s.data.push(word);
 }
 
 /**
