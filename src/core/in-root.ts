@@ -7,9 +7,10 @@
  * (CVE-2021-30465).
  *
  * The kernel does the lookup where it can: openat2(2) with RESOLVE_IN_ROOT (Linux 5.6).
- * A kernel without openat2 answers ENOSYS; the port is then marked and every later lookup
- * through it walks the path one component at a time (openat O_PATH|O_NOFOLLOW, fstat,
- * readlinkat of each link), with the same results. A lookup that finds something missing
+ * A kernel without openat2 answers ENOSYS, a seccomp filter that does not know it EPERM
+ * (openat2Refused); the port is then marked and every later lookup through it walks the
+ * path one component at a time (openat O_PATH|O_NOFOLLOW, fstat, readlinkat of each
+ * link), with the same results. A lookup that finds something missing
  * is walked too, to learn where the missing part would go.
  *
  * Where the lookup led (to vet it, or to tell the root itself) is asked of the kernel by
@@ -50,7 +51,7 @@ const PATH_FLAGS = O_PATH | O_CLOEXEC;
  */
 const OPENAT2_ATTEMPTS = 16;
 
-/** Ports whose kernel has no openat2 (ENOSYS once): decided at the first lookup, kept for the process. */
+/** Ports whose kernel has no openat2 (ENOSYS once) or may not call it: decided at the first lookup, kept for the process. */
 const withoutOpenat2 = new WeakSet<Syscalls>();
 
 /** The calling thread's descriptors in procfs (proc(5); /proc/thread-self since Linux 3.17). */
@@ -70,7 +71,7 @@ export function parseFdPath(path: string): { link: string; fd: number; rest: str
   return m ? { link: m[1], fd: Number(m[2]), rest: m[3] ?? '' } : undefined;
 }
 
-/** How lookups through `sys` are made: 'walk' once openat2 has answered ENOSYS. */
+/** How lookups through `sys` are made: 'walk' once openat2 has answered ENOSYS, or EPERM as a filtered call. */
 export function inRootResolver(sys: Syscalls): 'openat2' | 'walk' {
   return withoutOpenat2.has(sys) ? 'walk' : 'openat2';
 }
@@ -161,14 +162,32 @@ function openat2Again(sys: Syscalls, rootFd: number, rel: string, flags: number,
 
 /**
  * After an openat2 lookup failed with `err`: ENOENT is walked to learn what is missing
- * (or is the answer, when only an existing file will do), ENOSYS marks the port and is
- * walked; anything else is thrown.
+ * (or is the answer, when only an existing file will do), ENOSYS or a filtered call's
+ * EPERM marks the port and is walked; anything else is thrown.
  */
 function afterFailure(sys: Syscalls, rootFd: number, parts: readonly string[], how: LookupMode, err: unknown): Lookup {
-  if (isErrno(err, 'ENOSYS')) withoutOpenat2.add(sys);
+  if (isErrno(err, 'ENOSYS') || (isErrno(err, 'EPERM') && openat2Refused(sys, rootFd))) withoutOpenat2.add(sys);
   else if (!isErrno(err, 'ENOENT')) throw err;
   else if (how.existing) throw new SyscallError('openat', errnoNumber('ENOENT'), []);
   return walk(sys, rootFd, parts, how.nofollow);
+}
+
+/**
+ * Whether openat2 itself is refused, rather than the lookup it made: a seccomp filter
+ * that does not allow it may answer EPERM (Docker's default profile before 20.10,
+ * systemd's SystemCallFilter), not ENOSYS. Opening the root's own `.` as O_PATH, with no
+ * resolve flag, needs no permission (open(2), O_PATH), so EPERM for it too means the call
+ * is filtered.
+ */
+function openat2Refused(sys: Syscalls, rootFd: number): boolean {
+  let fd: number;
+  try {
+    fd = sys.openat2(rootFd, '.', PATH_FLAGS, 0, 0n);
+  } catch (err) {
+    return isErrno(err, 'EPERM');
+  }
+  sys.close(fd);
+  return false;
 }
 
 /**

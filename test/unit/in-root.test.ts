@@ -378,6 +378,32 @@ describe('in-root lookup: how the kernel is asked', () => {
     expect(sys.pathOf(fd)).toBe('/r/etc/passwd');
   });
 
+  test('openat2 refused by a seccomp filter (EPERM, also for the root itself): the port walks from then on', () => {
+    const sys = tree().failOn('openat2', 'EPERM', { times: Infinity });
+    const fd = openInRoot(sys, '/r', '/abs/passwd');
+    expect(sys.calls.slice(0, 3)).toEqual([
+      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: 100, path: 'abs/passwd', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'openat2', dirfd: 100, path: '.', flags: PATH, mode: 0, resolve: 0n },
+    ]);
+    expect(sys.callsOf('openat').length).toBeGreaterThan(0);
+    expect(sys.pathOf(fd)).toBe('/r/etc/passwd');
+    expect(inRootResolver(sys)).toBe('walk');
+  });
+
+  test("EPERM for a lookup while openat2 opens the root's own directory is the lookup's answer", () => {
+    const sys = tree().failOn('openat2', 'EPERM');
+    expect(() => openInRoot(sys, '/r', '/etc')).toThrow('openat2 "/r/etc": EPERM');
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: 100, path: 'etc', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'openat2', dirfd: 100, path: '.', flags: PATH, mode: 0, resolve: 0n },
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: 100 },
+    ]);
+    expect(inRootResolver(sys)).toBe('openat2');
+  });
+
   test('EAGAIN (a rename raced a ".." step) is retried', () => {
     const sys = tree().failOn('openat2', 'EAGAIN', { times: 2 });
     expect(sys.pathOf(openInRoot(sys, '/r', '/up/passwd'))).toBe('/r/etc/passwd');
