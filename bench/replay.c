@@ -374,6 +374,7 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
     }
     if (!strcmp(op, "unshare")) return unshare((int)num(&k));
     if (!strcmp(op, "cloexecFrom")) return syscall(NR_close_range, (unsigned int)num(&k), ~0U, CLOSE_RANGE_CLOEXEC);
+    if (!strcmp(op, "setCloexec")) return fcntl(fd(&k), F_SETFD, FD_CLOEXEC);
     if (!strcmp(op, "sethostname")) {
         const char *name = str(&k);
         return sethostname(name, strlen(name));

@@ -68,6 +68,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   lsetxattr: ['path', 'name', 'value'],
   unshare: ['flags'],
   cloexecFrom: ['first'],
+  setCloexec: ['fd'],
   sethostname: ['name'],
   setdomainname: ['name'],
   setgroups: ['gids'],

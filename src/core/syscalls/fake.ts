@@ -89,6 +89,7 @@ export interface SyscallArgs {
   lsetxattr: { path: string; name: string; value: string };
   unshare: { flags: number };
   cloexecFrom: { first: number };
+  setCloexec: { fd: number };
   sethostname: { name: string };
   setdomainname: { name: string };
   setgroups: { gids: number[] };
@@ -221,6 +222,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   pivotRoot: 'pivot_root',
   mountSetattr: 'mount_setattr',
   cloexecFrom: 'close_range',
+  setCloexec: 'fcntl',
   copyFile: 'copy_file_range',
 };
 
@@ -606,6 +608,10 @@ export class FakeSyscalls implements Syscalls {
     this.record('cloexecFrom', { first });
   }
 
+  setCloexec(fd: number): void {
+    this.record('setCloexec', { fd });
+  }
+
   sethostname(name: string): void {
     this.record('sethostname', { name });
   }
@@ -732,6 +738,7 @@ export class FakeSyscalls implements Syscalls {
       case 'fstat':
       case 'close':
       case 'setns':
+      case 'setCloexec':
         return this.fds.get(rec.fd)?.path;
       case 'dup3':
         return this.fds.get(rec.oldfd)?.path;

@@ -435,6 +435,11 @@ export class LinuxSyscalls implements Syscalls {
     check('close_range', raw('close_range', 'unsigned int', first, 'unsigned int', 0xffffffff, 'unsigned int', CLOSE_RANGE_CLOEXEC));
   }
 
+  setCloexec(fd: number): void {
+    // FD_CLOEXEC is the only descriptor flag (fcntl(2)): setting it alone keeps nothing else from being set.
+    check('fcntl', libc().fcntl(fd, F_SETFD, 'int', FD_CLOEXEC));
+  }
+
   sethostname(name: string): void {
     check('sethostname', libc().sethostname(name, Buffer.byteLength(name)), name);
   }

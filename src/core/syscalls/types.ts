@@ -103,6 +103,8 @@ export interface Syscalls {
   unshare(flags: number): void;
   /** close_range(2) with CLOSE_RANGE_CLOEXEC: every descriptor from `first` up closes on execve. */
   cloexecFrom(first: number): void;
+  /** fcntl(2) F_SETFD FD_CLOEXEC: the descriptor `fd` closes on execve. */
+  setCloexec(fd: number): void;
   sethostname(name: string): void;
   setdomainname(name: string): void;
   /** setgroups(2), setgid(2), setuid(2) through glibc, which applies them to every thread. */

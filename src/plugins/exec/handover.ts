@@ -10,6 +10,16 @@ import { envPath, lookPath } from './lookpath';
  * (close_range(2) CLOSE_RANGE_CLOEXEC) so none of mountkit's reaches the container, and
  * execve(2)s `process.args` with `process.env`. execve never returns on success.
  */
+
+/** The first descriptor the container does not get: 0, 1 and 2 are its standard streams. */
+const FIRST_PRIVATE_FD = 3;
+
+/**
+ * How close_range(2) answers where it cannot mark descriptors close-on-exec: ENOSYS before
+ * Linux 5.9, EINVAL for CLOSE_RANGE_CLOEXEC before 5.11, EPERM from a seccomp filter
+ * that does not allow it.
+ */
+const NO_CLOSE_RANGE_CLOEXEC: ReadonlySet<string> = new Set(['ENOSYS', 'EINVAL', 'EPERM']);
 @injectable()
 export class HandoverStep implements LifecycleStep {
   readonly name = 'exec';
@@ -23,8 +33,32 @@ export class HandoverStep implements LifecycleStep {
     if (args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
     this.sys.chdir(cwd);
     this.setUser(uid, gid);
-    this.sys.cloexecFrom(3);
+    this.closeOnExec();
     this.sys.execve(lookPath(this.sys, args[0], envPath(env)), args, env);
+  }
+
+  /**
+   * Every descriptor from FIRST_PRIVATE_FD up closes on execve: close_range(2) where it
+   * can, else each one /proc/self/fd lists (the container's procfs after the jail), one
+   * fcntl(2) each. The listing's own descriptor is in it and closed by the time it is
+   * marked (EBADF).
+   */
+  private closeOnExec(): void {
+    try {
+      this.sys.cloexecFrom(FIRST_PRIVATE_FD);
+      return;
+    } catch (err) {
+      if (!(err instanceof SyscallError) || !NO_CLOSE_RANGE_CLOEXEC.has(err.code)) throw err;
+    }
+    for (const name of this.sys.readdir('/proc/self/fd')) {
+      const fd = Number(name);
+      if (fd < FIRST_PRIVATE_FD) continue;
+      try {
+        this.sys.setCloexec(fd);
+      } catch (err) {
+        if (!(err instanceof SyscallError) || err.code !== 'EBADF') throw err;
+      }
+    }
   }
 
   /**

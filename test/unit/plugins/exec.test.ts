@@ -65,6 +65,33 @@ describe('handover step', () => {
     ]);
   });
 
+  test.each(['ENOSYS', 'EINVAL', 'EPERM'])('close_range answering %s: each descriptor /proc/self/fd lists from 3 up is marked, a closed one skipped', (errno) => {
+    const { sys, run } = setup();
+    for (const fd of ['0', '1', '2', '3', '7', '12']) sys.addFile(`/proc/self/fd/${fd}`);
+    sys.failOn('cloexecFrom', errno).failOn('setCloexec', 'EBADF', { nth: 2 });
+    expect(run).toThrow(ExecveCalled);
+    expect(sys.calls.filter((c) => ['cloexecFrom', 'readdir', 'setCloexec', 'execve'].includes(c.op))).toEqual([
+      { op: 'cloexecFrom', first: 3 },
+      // The fake lists names in sort order; the second one marked, 3, is already closed.
+      { op: 'readdir', path: '/proc/self/fd' },
+      { op: 'setCloexec', fd: 12 },
+      { op: 'setCloexec', fd: 3 },
+      { op: 'setCloexec', fd: 7 },
+      { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1'] },
+    ]);
+  });
+
+  test('close_range failing otherwise, or marking a descriptor failing otherwise than EBADF, is a PluginError', () => {
+    const first = setup();
+    first.sys.failOn('cloexecFrom', 'EBADF');
+    expect(first.run).toThrow(/^finalize: plugin exec: close_range: EBADF$/);
+    const second = setup();
+    second.sys.addFile('/proc/self/fd/5');
+    second.sys.failOn('cloexecFrom', 'ENOSYS').failOn('setCloexec', 'EPERM');
+    expect(second.run).toThrow(/^finalize: plugin exec: fcntl\b.*: EPERM$/);
+    expect(second.sys.callsOf('execve')).toEqual([]);
+  });
+
   test('setgroups is skipped where the user namespace denies it', () => {
     const { sys, run } = setup();
     sys.addFile('/proc/self/setgroups', 'deny\n');
