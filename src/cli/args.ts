@@ -38,6 +38,9 @@ const OPTIONS: Record<string, OptionDef> = {
   '--format': { key: 'format', value: ['text', 'json'] },
 };
 
+/** The options that take a value, each name as written: bin/mountkit skips their values too when it looks for the command and bundle. */
+export const VALUE_OPTIONS: readonly string[] = Object.keys(OPTIONS).filter((name) => OPTIONS[name].value !== undefined);
+
 export function parseArgs(argv: readonly string[]): CliOptions {
   const out: CliOptions = {
     command: undefined,

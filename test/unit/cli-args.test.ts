@@ -1,4 +1,6 @@
-import { parseArgs } from '../../src/cli/args';
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { VALUE_OPTIONS, parseArgs } from '../../src/cli/args';
 import { ConfigError } from '../../src/core/errors';
 
 describe('parseArgs', () => {
@@ -36,5 +38,15 @@ describe('parseArgs', () => {
   ])('%j is refused', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(ConfigError);
     expect(() => parseArgs(argv)).toThrow(message);
+  });
+});
+
+describe('bin/mountkit, the shell launcher', () => {
+  test('skips the value of exactly the options parseArgs gives a value', () => {
+    const launcher = readFileSync(path.join(__dirname, '..', '..', 'bin', 'mountkit'), 'utf8');
+    // The launcher's case arms that set `expect` (bundle or value) list the options taking one.
+    const arms = [...launcher.matchAll(/^\s*([-\w|]+)\) expect=(?:bundle|value) ;;$/gm)].map((m) => m[1].split('|'));
+    expect(arms).toHaveLength(2);
+    expect(arms.flat().sort()).toEqual([...VALUE_OPTIONS].sort());
   });
 });
