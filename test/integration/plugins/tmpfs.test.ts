@@ -27,7 +27,7 @@ runAsRoot('tmpfs handler, real mounts', () => {
   });
   afterEach(() => t.cleanup());
 
-  test('size= and mode= reach the superblock; an existing directory keeps its mode unless mode= is given; read-only after the chmod', () => {
+  test("size= and mode= reach the superblock; an existing directory's mode is the superblock's mode= unless the data gives one; read-only at once", () => {
     dirWithMode(at('sticky'), 0o1777);
     dirWithMode(at('private'), 0o750);
     dirWithMode(at('given'), 0o750);
@@ -50,13 +50,14 @@ runAsRoot('tmpfs handler, real mounts', () => {
 
     expect(mountsAt(r.mountinfo, at('sticky'))).toHaveLength(1);
     expect(r.stat[at('sticky')]).toMatchObject({ perm: 0o1777 });
-    expect(mountsAt(r.mountinfo, at('private'))[0].superOptions).toContain('size=2048k');
+    expect(mountsAt(r.mountinfo, at('private'))[0].superOptions.split(',')).toEqual(expect.arrayContaining(['size=2048k', 'mode=750']));
     expect(r.stat[at('private')]).toMatchObject({ perm: 0o750 });
     expect(mountsAt(r.mountinfo, at('given'))[0].superOptions).toContain('mode=711');
     expect(r.stat[at('given')]).toMatchObject({ perm: 0o711 });
 
     const [ro] = mountsAt(r.mountinfo, at('ro'));
     expect(ro.options.split(',')).toEqual(expect.arrayContaining(['ro', 'nosuid']));
+    expect(ro.superOptions.split(',')).toEqual(expect.arrayContaining(['ro', 'mode=750']));
     expect(r.stat[at('ro')]).toMatchObject({ perm: 0o750 });
     expect(r.write).toEqual({ [at('ro/x')]: 'EROFS', [at('private/x')]: 'ok' });
   });

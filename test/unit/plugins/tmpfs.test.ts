@@ -19,14 +19,14 @@ import {
   S_IFCHR,
   makedev,
 } from '../../../src/core/constants';
-import { IN_ROOT_NO_SYMLINKS, IN_ROOT_RESOLVE } from '../../../src/core/in-root';
+import { IN_ROOT_NO_SYMLINKS } from '../../../src/core/in-root';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import type { Logger } from '../../../src/core/plugin';
 import { FakeSyscalls, errorName } from '../../../src/core/syscalls/fake';
 import { TmpfsMountHandler } from '../../../src/plugins/tmpfs';
 import { stagingPath } from '../../../src/plugins/tmpfs/copyup';
-import { hasModeOption } from '../../../src/plugins/tmpfs/options';
+import { withInheritedMode } from '../../../src/plugins/tmpfs/options';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { changes, fdOf, viaFd } from '../../helpers/fd';
 
@@ -72,21 +72,16 @@ function addLowerTree(sys: FakeSyscalls): void {
 const tmpfsMount = (target: string, flags = 0n, data: string | null = null) =>
   ({ op: 'mount', source: 'tmpfs', target, fstype: 'tmpfs', flags, data }) as const;
 
-describe('hasModeOption', () => {
+describe('withInheritedMode', () => {
   test.each([
-    ['', false],
-    ['size=1m', false],
-    ['mode=755', true],
-    ['size=1m,mode=1777', true],
-    ['uid=0,mode=0700,gid=0', true],
-    ['mode', false],
-    ['modex=1', false],
-    ['nomode=1', false],
-    ['MODE=755', false],
-    [' mode=755', false],
-    ['context="system_u:object_r:x:s0:c1,c2",size=1m', false],
-  ])('%j -> %s', (data, expected) => {
-    expect(hasModeOption(data)).toBe(expected);
+    [0o755, '', 'mode=0755'],
+    [0o1777, 'size=1m', 'mode=1777,size=1m'],
+    [0o2750, 'size=1m,mode=700', 'mode=2750,size=1m,mode=700'],
+    [0o4711, 'uid=0', 'mode=4711,uid=0'],
+    [0o7, '', 'mode=0007'],
+    [0o100755, '', 'mode=0755'],
+  ])('%o with %j -> %j', (perm, data, expected) => {
+    expect(withInheritedMode(perm, data)).toBe(expected);
   });
 });
 
@@ -117,35 +112,31 @@ describe('tmpfs mount handler', () => {
     ['1777', 0o1777],
     ['0700', 0o700],
     ['2750', 0o2750],
-  ])('an existing directory keeps its mode %s (fstat of its descriptor): chmod of the new mount after it', (_octal, perm) => {
+  ])('an existing directory gives its mode %s (fstat of its descriptor) as the first mode= of the data', (octal, perm) => {
     const { sys, run } = setup();
     sys.addDir('/r/x', perm);
     run({ type: 'tmpfs', destination: '/x', data: 'size=1m' });
     const PATH = O_PATH | O_CLOEXEC;
-    // The rootfs is opened once for the run. The first lookup meets no symlink, so where it
-    // led (for the /proc check) is /x itself, with no readlink; the second lookup, after the
-    // mount, starts from the rootfs again and crosses into the new mount.
+    // The rootfs is opened once for the run. The lookup meets no symlink, so where it led
+    // (for the /proc check) is /x itself, with no readlink; nothing is looked up after the mount.
     expect(sys.calls).toEqual([
       { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
       { op: 'openat2', dirfd: 100, path: 'x', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
       { op: 'fstat', fd: 101 },
-      tmpfsMount('/proc/thread-self/fd/101', 0n, 'size=1m'),
+      tmpfsMount('/proc/thread-self/fd/101', 0n, `mode=${octal},size=1m`),
       { op: 'close', fd: 101 },
-      { op: 'openat2', dirfd: 100, path: 'x', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
-      { op: 'chmod', path: '/proc/thread-self/fd/102', mode: perm },
-      { op: 'close', fd: 102 },
       { op: 'close', fd: 100 },
     ]);
   });
 
-  test('a mode= in the data wins over the existing directory: no chmod', () => {
+  test("a mode= in the data comes after the directory's, and so wins", () => {
     const { sys, run } = setup();
     sys.addDir('/r/x', 0o700);
     run({ type: 'tmpfs', destination: '/x', data: 'size=1m,mode=755' });
-    expect(changes(sys)).toEqual([tmpfsMount(viaFd(sys, '/r/x'), 0n, 'size=1m,mode=755')]);
+    expect(changes(sys)).toEqual([tmpfsMount(viaFd(sys, '/r/x'), 0n, 'mode=0700,size=1m,mode=755')]);
   });
 
-  test('propagation flags follow the mount one call each, then the mode, then recursive attributes', () => {
+  test('propagation flags follow the mount one call each, then recursive attributes', () => {
     const { sys, run } = setup();
     sys.addDir('/r/x', 0o750);
     run({
@@ -155,41 +146,36 @@ describe('tmpfs mount handler', () => {
       recAttrs: { attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n },
     });
     expect(changes(sys)).toEqual([
-      tmpfsMount('/proc/thread-self/fd/101'),
+      tmpfsMount('/proc/thread-self/fd/101', 0n, 'mode=0750'),
       { op: 'mount', source: null, target: '/proc/thread-self/fd/102', fstype: null, flags: MS_PRIVATE, data: null },
       { op: 'mount', source: null, target: '/proc/thread-self/fd/102', fstype: null, flags: MS_SHARED | MS_REC, data: null },
-      { op: 'chmod', path: '/proc/thread-self/fd/102', mode: 0o750 },
       { op: 'mountSetattr', dirfd: 102, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
     ]);
     expect([sys.pathOf(101), sys.pathOf(102)]).toEqual(['/r/x', '/r/x']);
   });
 
-  test('read-only over an existing directory: mounted writable, chmod, then remounted read-only', () => {
+  test('read-only, over an existing directory or not, is mounted read-only at once', () => {
     const { sys, run } = setup();
     sys.addDir('/r/x', 0o750);
     run({ type: 'tmpfs', destination: '/x', flags: MS_RDONLY | MS_NOSUID, data: 'size=1m' });
-    expect(changes(sys)).toEqual([
-      tmpfsMount('/proc/thread-self/fd/101', MS_NOSUID, 'size=1m'),
-      { op: 'chmod', path: '/proc/thread-self/fd/102', mode: 0o750 },
-      { op: 'mount', source: null, target: '/proc/thread-self/fd/102', fstype: null, flags: MS_RDONLY | MS_NOSUID | MS_REMOUNT, data: null },
-    ]);
+    expect(changes(sys)).toEqual([tmpfsMount('/proc/thread-self/fd/101', MS_RDONLY | MS_NOSUID, 'mode=0750,size=1m')]);
   });
 
-  test('read-only with nothing to write afterwards is mounted read-only at once', () => {
+  test('read-only over a new directory, or with its own mode=, is mounted read-only at once', () => {
     const { sys, run } = setup();
     run({ type: 'tmpfs', destination: '/x', flags: MS_RDONLY });
     expect(changes(sys)).toEqual([{ op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'x', mode: 0o755 }, tmpfsMount(viaFd(sys, '/r/x'), MS_RDONLY)]);
     const { sys: sys2, run: run2 } = setup();
     sys2.addDir('/r/y', 0o700);
     run2({ type: 'tmpfs', destination: '/y', flags: MS_RDONLY, data: 'mode=700' });
-    expect(changes(sys2)).toEqual([tmpfsMount(viaFd(sys2, '/r/y'), MS_RDONLY, 'mode=700')]);
+    expect(changes(sys2)).toEqual([tmpfsMount(viaFd(sys2, '/r/y'), MS_RDONLY, 'mode=0700,mode=700')]);
   });
 
   test('a read-only /dev is never remounted read-only here: the device nodes come later', () => {
     const { sys, run } = setup();
     sys.addDir('/r/dev', 0o755);
     run({ type: 'tmpfs', destination: '/dev', flags: MS_RDONLY | MS_NOSUID });
-    expect(changes(sys)).toEqual([tmpfsMount(viaFd(sys, '/r/dev'), MS_NOSUID), { op: 'chmod', path: viaFd(sys, '/r/dev'), mode: 0o755 }]);
+    expect(changes(sys)).toEqual([tmpfsMount(viaFd(sys, '/r/dev'), MS_NOSUID, 'mode=0755')]);
   });
 
   test('with SELinux on and a mount label, the data carries context=', () => {
@@ -234,12 +220,12 @@ describe('tmpfs mount handler', () => {
   });
 
   test.each([
-    ['chmod', 1, 'chmod "/r/x": EPERM'],
-    ['remount', 2, 'mount "/r/x": EPERM'],
-  ] as const)('on an existing read-only target a failing %s is a PluginError', (what, nth, message) => {
+    ['fstat', 'fstat: EIO'],
+    ['mount', 'mount "tmpfs" -> "/r/x": EIO'],
+  ] as const)('on an existing target a failing %s is a PluginError', (op, message) => {
     const { sys, run } = setup();
     sys.addDir('/r/x', 0o700);
-    sys.failOn(what === 'chmod' ? 'chmod' : 'mount', 'EPERM', { nth });
+    sys.failOn(op, 'EIO');
     expect(() => run({ type: 'tmpfs', destination: '/x', flags: MS_RDONLY })).toThrow(`mounts: plugin tmpfs mounts[0] "/x": ${message}`);
     expect(sys.openFds()).toEqual([]);
   });
@@ -254,14 +240,14 @@ describe('tmpfs mount handler', () => {
     const unbind = { op: 'umount2', target: STAGING, flags: MNT_DETACH };
     const removeStaging = { op: 'rmdir', path: STAGING };
 
-    test('binds a private staging directory, mounts on it, copies the tree through the target descriptor, moves the tmpfs onto that descriptor, cleans up, keeps the mode', () => {
+    test("binds a private staging directory, mounts on it with the target's mode, copies the tree through the target descriptor, moves the tmpfs onto that descriptor, cleans up", () => {
       const { sys, run } = setup();
       addLowerTree(sys);
       run(copyUp);
       const lower = (name: string) => viaFd(sys, '/r/x', name);
       expect(changes(sys)).toEqual([
         ...privateStaging,
-        tmpfsMount(STAGING, 0n, 'size=1m'),
+        tmpfsMount(STAGING, 0n, 'mode=0750,size=1m'),
         { op: 'copyFile', source: lower('a'), dest: `${STAGING}/a` },
         { op: 'lchown', path: `${STAGING}/a`, uid: 1234, gid: 1234 },
         { op: 'chmod', path: `${STAGING}/a`, mode: 0o640 },
@@ -279,7 +265,6 @@ describe('tmpfs mount handler', () => {
         { op: 'mount', source: STAGING, target: viaFd(sys, '/r/x'), fstype: null, flags: MS_MOVE, data: null },
         unbind,
         removeStaging,
-        { op: 'chmod', path: viaFd(sys, '/r/x'), mode: 0o750 },
       ]);
       expect(sys.mounts.map((m) => [m.target, m.fstype])).toEqual([['/r/x', 'tmpfs']]);
       // The fake's mounts never change what paths resolve to, so the copies stay visible at the staging path.
@@ -304,17 +289,16 @@ describe('tmpfs mount handler', () => {
       ]);
     });
 
-    test('read-only: copied into a writable tmpfs, remounted read-only after the move and the chmod', () => {
+    test('read-only: copied into a writable tmpfs, remounted read-only after the move', () => {
       const { sys, run } = setup();
       sys.addDir('/r/x', 0o755);
       run({ ...copyUp, flags: MS_RDONLY });
       expect(changes(sys)).toEqual([
         ...privateStaging,
-        tmpfsMount(STAGING, 0n, 'size=1m'),
+        tmpfsMount(STAGING, 0n, 'mode=0755,size=1m'),
         { op: 'mount', source: STAGING, target: viaFd(sys, '/r/x'), fstype: null, flags: MS_MOVE, data: null },
         unbind,
         removeStaging,
-        { op: 'chmod', path: viaFd(sys, '/r/x'), mode: 0o755 },
         { op: 'mount', source: null, target: viaFd(sys, '/r/x'), fstype: null, flags: MS_RDONLY | MS_REMOUNT, data: null },
       ]);
     });
@@ -361,7 +345,7 @@ describe('tmpfs mount handler', () => {
         `mounts: plugin tmpfs mounts[0] "/x": tmpcopyup: mounting on the staging directory failed: mount "tmpfs" -> "${STAGING}": EINVAL`,
       );
       expect(log.warnings).toEqual([]);
-      expect(changes(sys)).toEqual([...privateStaging, tmpfsMount(STAGING, 0n, 'size=1m'), unbind, removeStaging]);
+      expect(changes(sys)).toEqual([...privateStaging, tmpfsMount(STAGING, 0n, 'mode=0755,size=1m'), unbind, removeStaging]);
       expect(sys.mounts).toEqual([]);
     });
 
@@ -395,7 +379,7 @@ describe('tmpfs mount handler', () => {
       expect(sys.openFds()).toEqual([]);
     });
 
-    test('a failing move detaches the staging mounts and removes the directory; no chmod follows', () => {
+    test('a failing move detaches the staging mounts and removes the directory', () => {
       const { sys, run } = setup();
       sys.addDir('/r/x', 0o750);
       sys.failOn('mount', 'EINVAL', { path: '/r/x' });
@@ -404,7 +388,7 @@ describe('tmpfs mount handler', () => {
       );
       expect(changes(sys)).toEqual([
         ...privateStaging,
-        tmpfsMount(STAGING, 0n, 'size=1m'),
+        tmpfsMount(STAGING, 0n, 'mode=0750,size=1m'),
         { op: 'mount', source: STAGING, target: viaFd(sys, '/r/x'), fstype: null, flags: MS_MOVE, data: null },
         unbind,
         unbind,
@@ -413,12 +397,12 @@ describe('tmpfs mount handler', () => {
       expect(sys.mounts).toEqual([]);
     });
 
-    test('the chmod after the move fails: a PluginError, the staging directory already removed', () => {
+    test('the read-only remount after the move fails: a PluginError, the staging directory already removed', () => {
       const { sys, run } = setup();
       sys.addDir('/r/x', 0o750);
-      sys.failOn('chmod', 'EPERM', { path: '/r/x' });
-      expect(() => run(copyUp)).toThrow('mounts: plugin tmpfs mounts[0] "/x": chmod "/r/x": EPERM');
-      expect(changes(sys).slice(-2)).toEqual([removeStaging, { op: 'chmod', path: viaFd(sys, '/r/x'), mode: 0o750 }]);
+      sys.failOn('mount', 'EPERM', { path: '/r/x', nth: 2 });
+      expect(() => run({ ...copyUp, flags: MS_RDONLY })).toThrow('mounts: plugin tmpfs mounts[0] "/x": mount "/r/x": EPERM');
+      expect(changes(sys).slice(-2)).toEqual([removeStaging, { op: 'mount', source: null, target: viaFd(sys, '/r/x'), fstype: null, flags: MS_RDONLY | MS_REMOUNT, data: null }]);
     });
 
     test('a failing detach is logged and the original error is what fails the run', () => {
