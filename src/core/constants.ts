@@ -91,6 +91,20 @@ export const CGROUP_SUPER_MAGIC = 0x27e0eb;
 export const CGROUP2_SUPER_MAGIC = 0x63677270;
 export const EXT4_SUPER_MAGIC = 0xef53;
 
+// statfs(2) f_flags, include/linux/statfs.h: the mount's flags as calculate_f_flags()
+// (fs/statfs.c) reports them. Most equal their MS_* flag; ST_RELATIME and ST_NOSYMFOLLOW
+// do not, and MS_STRICTATIME has none (it is the absence of the other atime flags).
+export const ST_RDONLY = 0x1n;
+export const ST_NOSUID = 0x2n;
+export const ST_NODEV = 0x4n;
+export const ST_NOEXEC = 0x8n;
+export const ST_SYNCHRONOUS = 0x10n;
+export const ST_MANDLOCK = 0x40n;
+export const ST_NOATIME = 0x400n;
+export const ST_NODIRATIME = 0x800n;
+export const ST_RELATIME = 0x1000n;
+export const ST_NOSYMFOLLOW = 0x2000n;
+
 // clone(2)/unshare(2)/setns(2) flags, include/uapi/linux/sched.h
 export const CLONE_NEWNS = 0x00020000;
 export const CLONE_NEWCGROUP = 0x02000000;

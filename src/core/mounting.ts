@@ -132,19 +132,20 @@ export function mountPropagate(sys: Syscalls, m: MountSpec, at: MountAt): void {
 
 /**
  * What a handler does to the mount it has just made at `m.destination`: the propagation
- * flags, then `between` (remounts, chmod, labels), then the recursive attributes.
+ * flags, then `between` (remounts, labels; given the mount as a magic link and as the
+ * descriptor behind it), then the recursive attributes.
  *
  * A descriptor opened before a mount keeps showing the directory under it (mount(2)
  * through it answers EINVAL to a remount or propagation change), so the destination is
  * looked up in the root again (one lookup from `root`, kept open or not), which now
  * crosses into the new mount. Nothing is looked up when there is nothing to do.
  */
-export function afterMount(sys: Syscalls, root: Root, m: MountSpec, between?: (top: string) => void): void {
+export function afterMount(sys: Syscalls, root: Root, m: MountSpec, between?: (top: string, fd: number) => void): void {
   if (m.propagationFlags.length === 0 && !m.recAttrs && !between) return;
   withInRoot(sys, root, m.destination, (fd) => {
     const top = fdPath(fd);
     applyPropagation(sys, m, top);
-    between?.(top);
+    between?.(top, fd);
     applyRecursiveAttrs(sys, m, fd);
   });
 }

@@ -10,7 +10,8 @@
  * describes: a lookup through one continues at that descriptor's file, and readlink of
  * one gives the file's path. fstatfs reports the type of the mount made last at the
  * deepest mountpoint over the descriptor's path (a bind reports its source's), and the
- * model's own filesystem as ext4.
+ * model's own filesystem as ext4; its flags are those addMountFlags gave the deepest path
+ * above the file (through a bind, above its source), else none.
  */
 import { posix } from 'path';
 import { SyscallError, errnoNumber } from '../errors';
@@ -257,6 +258,8 @@ export class FakeSyscalls implements Syscalls {
   private readonly fdPaths = new Map<number, string>();
   /** The resolved source of each bind mount, for fstatfs. */
   private readonly bindSources = new WeakMap<MountEntry, string>();
+  /** statfs f_flags by path, from addMountFlags. */
+  private readonly mountFlags = new Map<string, bigint>();
   private readonly rules: FailRule[] = [];
   private readonly failPositions = new Map<number, number>();
   private effectCount = 0;
@@ -311,6 +314,12 @@ export class FakeSyscalls implements Syscalls {
 
   addDevice(path: string, type: 'char' | 'block', major: number, minor: number, perm = 0o666): this {
     this.place(path, type, perm).rdev = makedev(major, minor);
+    return this;
+  }
+
+  /** The statfs f_flags (ST_* bits) fstatfs reports for files at and below `path`: a mount's flags. */
+  addMountFlags(path: string, stFlags: bigint): this {
+    this.mountFlags.set(tidy(path), stFlags);
     return this;
   }
 
@@ -487,7 +496,7 @@ export class FakeSyscalls implements Syscalls {
     const rec = this.record('fstatfs', { fd });
     const entry = this.fds.get(fd);
     if (!entry) throw this.fail(rec, 'EBADF');
-    return { type: this.fsTypeAt(entry.path, new Set()) };
+    return { type: this.fsTypeAt(entry.path, new Set()), flags: this.mountFlagsAt(entry.path, new Set()) };
   }
 
   mkdir(path: string, mode: number): void {
@@ -835,10 +844,27 @@ export class FakeSyscalls implements Syscalls {
   }
 
   /** f_type at `path`: the deepest mountpoint over it, the mount made last there; binds report their source's. */
-  private fsTypeAt(path: string, seen: Set<MountEntry>): number {
+  /** The flags addMountFlags gave the deepest path at or above `path`, a bind followed to its source. */
+  private mountFlagsAt(path: string, seen: Set<MountEntry>): bigint {
+    const top = this.topMountOver(path, seen);
+    const bindSource = top && this.bindSources.get(top);
+    if (top && bindSource !== undefined) return this.mountFlagsAt(bindSource + path.slice(top.target === '/' ? 0 : top.target.length), new Set([...seen, top]));
+    for (let p = path; ; p = posix.dirname(p)) {
+      const flags = this.mountFlags.get(p);
+      if (flags !== undefined) return flags;
+      if (p === '/') return 0n;
+    }
+  }
+
+  /** The mount made last at the deepest mountpoint over `path`, of those not in `seen`. */
+  private topMountOver(path: string, seen: Set<MountEntry>): MountEntry | undefined {
     const over = this.mounts.filter((m) => !seen.has(m) && (m.target === '/' || m.target === path || path.startsWith(m.target + '/')));
     const depth = (m: MountEntry) => (m.target === '/' ? 0 : m.target.split('/').length);
-    const top = over.reduce<MountEntry | undefined>((best, m) => (best === undefined || depth(m) >= depth(best) ? m : best), undefined);
+    return over.reduce<MountEntry | undefined>((best, m) => (best === undefined || depth(m) >= depth(best) ? m : best), undefined);
+  }
+
+  private fsTypeAt(path: string, seen: Set<MountEntry>): number {
+    const top = this.topMountOver(path, seen);
     if (top === undefined) return this.baseFsType(path);
     const bindSource = this.bindSources.get(top);
     if (bindSource !== undefined) return this.fsTypeAt(bindSource + path.slice(top.target === '/' ? 0 : top.target.length), new Set([...seen, top]));

@@ -380,9 +380,9 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   fstatfs(fd: number): FsStat {
-    const out: { f_type?: bigint | number } = {};
+    const out: { f_type?: bigint | number; f_flags?: bigint | number } = {};
     check('fstatfs', libc().fstatfs(fd, out));
-    return { type: Number(out.f_type) };
+    return { type: Number(out.f_type), flags: BigInt(out.f_flags ?? 0) };
   }
 
   mkdirat(dirfd: number, path: string, mode: number): void {

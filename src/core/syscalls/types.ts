@@ -29,6 +29,8 @@ export interface FileStat {
 export interface FsStat {
   /** f_type: the filesystem's magic number (PROC_SUPER_MAGIC...), include/uapi/linux/magic.h. */
   type: number;
+  /** f_flags: the mount's flags as ST_* bits (ST_RDONLY, ST_NOSUID...), include/linux/statfs.h. */
+  flags: bigint;
 }
 
 /** A command run around a mount (runc's PremountCmds/PostmountCmds). */

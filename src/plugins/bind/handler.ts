@@ -7,6 +7,7 @@ import { afterMount, bindNeedsRemount, containerRoot, isDevDestination, mountOn,
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { relabelTree, selinuxEnabled } from '../../core/selinux';
 import type { FileStat, Syscalls } from '../../core/syscalls/types';
+import { keepLockedFlags } from './locked';
 import { relabelMode, relabelProblem, relabelTarget } from './relabel';
 
 /**
@@ -25,7 +26,8 @@ export function bindFlags(m: MountSpec): bigint {
  * hold bind or rbind). Follows runc 1.1: the source must exist, the target is looked up
  * inside the rootfs at mount time, made to match the source's kind when missing, and
  * mounted through its descriptor; the bind is remounted when it carries flags the first
- * call ignores, the source is relabelled on request, and recursive attributes come last.
+ * call ignores (keeping the flags a user namespace locked on it, as runc 1.2 does), the
+ * source is relabelled on request, and recursive attributes come last.
  */
 @injectable()
 export class BindMountHandler implements MountHandler {
@@ -53,17 +55,34 @@ export class BindMountHandler implements MountHandler {
       root,
       m,
       remount || label
-        ? (top) => {
+        ? (top, fd) => {
             // MS_BIND ignores ro, nosuid, nodev, noexec and the atime flags on the first call
             // (mount(2), "Creating a bind mount"); MS_REMOUNT|MS_BIND applies them to this
             // mount only. runc 1.1 passes the source and "bind" here too, but for
             // MS_REMOUNT|MS_BIND the kernel reads only the target and the flags
             // (do_reconfigure_mnt, fs/namespace.c).
-            if (remount) remountBind(this.sys, top, flags);
+            if (remount) this.remount(top, fd, flags, m.clearedFlags);
             if (label) relabelTree(this.sys, m.source, label);
           }
         : undefined,
     );
+  }
+
+  /**
+   * MS_REMOUNT|MS_BIND of the new bind (`top`, open as `fd`) with `flags`. Inside a user
+   * namespace the bind may carry flags the kernel locked on its source (locked.ts): the
+   * remount that would clear them is EPERM, and is made again with them kept (fstatfs(2)
+   * of the bind gives them) unless that would not be what the config asked for.
+   */
+  private remount(top: string, fd: number, flags: bigint, cleared: bigint): void {
+    try {
+      remountBind(this.sys, top, flags);
+    } catch (err) {
+      if (!(err instanceof SyscallError) || err.code !== 'EPERM') throw err;
+      const kept = keepLockedFlags(flags, cleared, this.sys.fstatfs(fd).flags);
+      if (kept === undefined || kept === flags) throw err;
+      remountBind(this.sys, top, kept);
+    }
   }
 
   /** stat(2) of the source, following links, as mount(2) follows them. */

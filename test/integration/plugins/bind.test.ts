@@ -1,12 +1,46 @@
+import { spawnSync } from 'child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC } from '../../../src/core/constants';
 import type { MountSpec } from '../../../src/core/config/model';
 import { makeConfig, makeMount } from '../../helpers/config';
-import { mountsAt, realRun, runAsRoot, tempDir } from '../../helpers/real-run';
+import { encode, mountsAt, realRun, runAsRoot, tempDir } from '../../helpers/real-run';
 
 const BIND_PLUGIN = path.resolve(__dirname, '../../../src/plugins/bind');
 const DEFAULT_PLUGIN = path.resolve(__dirname, '../../../src/plugins/default');
+const REPO = path.resolve(__dirname, '../../..');
+
+/**
+ * Runs the bind handler on `config` inside a new user and mount namespace (unshare -Urm)
+ * entered from a throwaway mount namespace in which `lockedDir` has a nosuid,nodev tmpfs
+ * with a directory `d`: copied into a namespace of a less privileged user namespace, that
+ * mount's flags are locked (mount_namespaces(7)). Reports the error and the mount table.
+ */
+function runInUserNamespace(lockedDir: string, config: ReturnType<typeof makeConfig>): { error?: string; mountinfo: string } {
+  const script = `
+require('reflect-metadata');
+const fs = require('fs');
+const { createKernel } = require('./src/core/kernel');
+const { LinuxSyscalls } = require('./src/core/syscalls/linux');
+const req = JSON.parse(process.env.MOUNTKIT_REQ, (k, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
+const out = {};
+try {
+  createKernel({ syscalls: new LinuxSyscalls(), plugins: { plugins: [{ module: ${JSON.stringify(BIND_PLUGIN)} }] } }).orchestrator.run(req.config);
+} catch (e) {
+  out.error = e.message;
+}
+out.mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+process.stdout.write(JSON.stringify(out));
+`;
+  const inner = 'mount -t tmpfs -o nosuid,nodev,size=1m tmpfs "$1" && mkdir "$1/d" && exec unshare -Urm --propagation private "$2" -r "$3" -e "$4"';
+  const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', inner, 'sh', lockedDir, process.execPath, path.join(REPO, 'test/helpers/ts-register.js'), script], {
+    cwd: REPO,
+    env: { ...process.env, MOUNTKIT_REQ: encode({ config }) },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) throw new Error(`child failed (status ${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as { error?: string; mountinfo: string };
+}
 
 runAsRoot('bind handler, real mounts', () => {
   let t: ReturnType<typeof tempDir>;
@@ -118,6 +152,21 @@ runAsRoot('bind handler, real mounts', () => {
     const r = run(binds({ destination: '/x', source: missing }), { stat: [inRoot('x')] });
     expect(r.error).toMatchObject({ name: 'PluginError', message: `mounts: plugin bind mounts[0] "/x": bind source "${missing}" does not exist` });
     expect(r.stat[inRoot('x')]).toBe('ENOENT');
+  });
+
+  test('in a user namespace, a bind of a mount whose nosuid and nodev are locked is remounted read-only with them kept (runc 1.2)', () => {
+    const locked = path.join(t.dir, 'locked');
+    mkdirSync(locked);
+    const source = path.join(locked, 'd');
+    const config = (extra: Partial<MountSpec>) =>
+      makeConfig({ bundle: t.dir, rootfs, mounts: [makeMount({ index: 0, type: 'bind', source, destination: '/ro', flags: MS_BIND | MS_RDONLY, ...extra })] });
+    const kept = runInUserNamespace(locked, config({}));
+    expect(kept.error).toBeUndefined();
+    const [ro] = mountsAt(kept.mountinfo, inRoot('ro'));
+    expect(ro.options.split(',')).toEqual(expect.arrayContaining(['ro', 'nosuid', 'nodev']));
+    // Asking for suid, which the kernel keeps off, is the kernel's refusal.
+    const refused = runInUserNamespace(locked, config({ clearedFlags: MS_NOSUID }));
+    expect(refused.error).toBe(`mounts: plugin bind mounts[0] "/ro": mount "${inRoot('ro')}": EPERM`);
   });
 
   test('a directory onto an existing file is refused by the kernel', () => {

@@ -20,6 +20,15 @@ import {
   O_CLOEXEC,
   O_DIRECTORY,
   O_PATH,
+  ST_NOATIME,
+  ST_NODEV,
+  ST_NODIRATIME,
+  ST_NOEXEC,
+  ST_NOSUID,
+  ST_NOSYMFOLLOW,
+  ST_RDONLY,
+  ST_RELATIME,
+  MS_NOSYMFOLLOW,
 } from '../../../src/core/constants';
 import { IN_ROOT_NO_SYMLINKS, IN_ROOT_RESOLVE } from '../../../src/core/in-root';
 import type { RootfsConfig } from '../../../src/core/config/model';
@@ -29,6 +38,7 @@ import { FakeSyscalls, type FailOptions } from '../../../src/core/syscalls/fake'
 import type { SyscallName } from '../../../src/core/syscalls/types';
 import { BindMountHandler } from '../../../src/plugins/bind';
 import { bindFlags } from '../../../src/plugins/bind/handler';
+import { LOCKABLE_FLAGS, keepLockedFlags, mountFlagsOfStatfs } from '../../../src/plugins/bind/locked';
 import { relabelMode, relabelProblem, relabelTarget, sharedLabel } from '../../../src/plugins/bind/relabel';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { changes, fdOf, fileMade, viaFd } from '../../helpers/fd';
@@ -298,6 +308,59 @@ describe('bind mount handler', () => {
     });
   });
 
+  describe('flags a user namespace locked on the source (runc 1.2)', () => {
+    const LOCKED = ST_NOSUID | ST_NODEV | ST_RELATIME;
+
+    test('a refused remount is made again with the locked flags the bind has kept', () => {
+      const { sys, run } = setup();
+      sys.addMountFlags('/src', LOCKED);
+      sys.failOn('mount', 'EPERM', { nth: 2 });
+      run([{ destination: '/d', flags: MS_BIND | MS_RDONLY }]);
+      const top = viaFd(sys, '/r/d');
+      expect(sys.calls.filter((c) => c.op === 'mount' || c.op === 'fstatfs')).toEqual([
+        bind(top, MS_BIND | MS_RDONLY),
+        remount(top, MS_BIND | MS_RDONLY),
+        { op: 'fstatfs', fd: fdOf(sys, '/r/d') },
+        remount(top, MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_RELATIME),
+      ]);
+      expect(sys.openFds()).toEqual([]);
+    });
+
+    test.each<[string, MountOver]>([
+      ['the config clears a locked flag the bind has (suid)', { destination: '/d', flags: MS_BIND | MS_RDONLY, clearedFlags: MS_NOSUID }],
+      ['the config asks for another atime mode (strictatime)', { destination: '/d', flags: MS_BIND | MS_RDONLY | MS_STRICTATIME }],
+    ])('the refusal stands when %s', (_why, mount) => {
+      const { sys, run } = setup();
+      sys.addMountFlags('/src', LOCKED);
+      sys.failOn('mount', 'EPERM', { nth: 2 });
+      expect(() => run([mount])).toThrow('mounts: plugin bind mounts[0] "/d": mount "/r/d": EPERM');
+      expect(sys.callsOf('mount')).toHaveLength(2);
+      expect(sys.openFds()).toEqual([]);
+    });
+
+    test('a refusal with no locked flag to add, or other than EPERM, stands without a retry', () => {
+      const first = setup();
+      first.sys.addMountFlags('/src', ST_RELATIME);
+      first.sys.failOn('mount', 'EPERM', { nth: 2 });
+      expect(() => first.run([{ destination: '/d', flags: MS_BIND | MS_NOSUID | MS_RELATIME }])).toThrow('mount "/r/d": EPERM');
+      expect(first.sys.callsOf('mount')).toHaveLength(2);
+      expect(first.sys.callsOf('fstatfs')).toHaveLength(1);
+      const second = setup();
+      second.sys.addMountFlags('/src', LOCKED);
+      second.sys.failOn('mount', 'EINVAL', { nth: 2 });
+      expect(() => second.run([{ destination: '/d', flags: MS_BIND | MS_RDONLY }])).toThrow('mount "/r/d": EINVAL');
+      expect(second.sys.callsOf('fstatfs')).toEqual([]);
+    });
+
+    test('the retry failing too is the error', () => {
+      const { sys, run } = setup();
+      sys.addMountFlags('/src', LOCKED);
+      sys.failOn('mount', 'EPERM', { nth: 2, times: 2 });
+      expect(() => run([{ destination: '/d', flags: MS_BIND | MS_RDONLY }])).toThrow('mounts: plugin bind mounts[0] "/d": mount "/r/d": EPERM');
+      expect(sys.callsOf('mount')).toHaveLength(3);
+    });
+  });
+
   describe('a failing call is a PluginError naming mount, destination and syscall', () => {
     test.each<[string, SyscallName, FailOptions, MountOver, string]>([
       ['target directory', 'mkdirat', {}, { destination: '/x' }, 'mkdirat "/r/x": EACCES'],
@@ -370,5 +433,37 @@ describe('bind flags and relabel decisions', () => {
     ['/srv/data', undefined],
   ])('relabelProblem(%j)', (source, problem) => {
     expect(relabelProblem(source)).toBe(problem);
+  });
+});
+
+describe('locked flags (locked.ts)', () => {
+  test.each([
+    [0n, MS_STRICTATIME],
+    [ST_RELATIME, MS_RELATIME],
+    [ST_NOATIME | ST_NODIRATIME, MS_NOATIME | MS_NODIRATIME],
+    [ST_NODIRATIME, MS_NODIRATIME | MS_STRICTATIME],
+    [ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_RELATIME, MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RELATIME],
+    [ST_NOSYMFOLLOW | ST_RELATIME, MS_NOSYMFOLLOW | MS_RELATIME],
+  ])('mountFlagsOfStatfs(0x%s) = 0x%s', (st, expected) => {
+    expect(mountFlagsOfStatfs(st)).toBe(expected);
+  });
+
+  test.each<[string, bigint, bigint, bigint, bigint | undefined]>([
+    ['nosuid and nodev kept', MS_BIND | MS_RDONLY, 0n, ST_NOSUID | ST_NODEV | ST_RELATIME, MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_RELATIME],
+    ['read-only kept when the config says nothing of it', MS_BIND | MS_NOEXEC, 0n, ST_RDONLY | ST_RELATIME, MS_BIND | MS_NOEXEC | MS_RDONLY | MS_RELATIME],
+    ['strictatime kept (no atime flag in statfs)', MS_BIND | MS_RDONLY, 0n, ST_NOSUID, MS_BIND | MS_RDONLY | MS_NOSUID | MS_STRICTATIME],
+    ['nosymfollow is not lockable', MS_BIND | MS_RDONLY, 0n, ST_NOSYMFOLLOW | ST_RELATIME, MS_BIND | MS_RDONLY | MS_RELATIME],
+    ['rw asked of a read-only mount', MS_BIND | MS_NOSUID, MS_RDONLY, ST_RDONLY | ST_RELATIME, undefined],
+    ['suid asked of a nosuid mount', MS_BIND | MS_RDONLY, MS_NOSUID, ST_NOSUID | ST_RELATIME, undefined],
+    ['a cleared flag the mount does not have', MS_BIND | MS_RDONLY, MS_NOEXEC, ST_NOSUID | ST_RELATIME, MS_BIND | MS_RDONLY | MS_NOSUID | MS_RELATIME],
+    ['relatime asked of a noatime mount', MS_BIND | MS_RDONLY | MS_RELATIME, 0n, ST_NOATIME, undefined],
+    ['the atime mode the mount has', MS_BIND | MS_RDONLY | MS_NOATIME, 0n, ST_NOATIME | ST_NOSUID, MS_BIND | MS_RDONLY | MS_NOATIME | MS_NOSUID],
+    ['nodiratime asked of a mount without it', MS_BIND | MS_NODIRATIME, 0n, ST_RELATIME, undefined],
+  ])('%s', (_case, requested, cleared, st, expected) => {
+    expect(keepLockedFlags(requested, cleared, st)).toBe(expected);
+  });
+
+  test('the lockable flags are the MNT_LOCK_* ones: read-only, nodev, nosuid, noexec and atime', () => {
+    expect(LOCKABLE_FLAGS).toBe(MS_RDONLY | MS_NODEV | MS_NOSUID | MS_NOEXEC | MS_NOATIME | MS_RELATIME | MS_STRICTATIME | MS_NODIRATIME);
   });
 });
