@@ -26,7 +26,7 @@ import type { Logger } from '../../../src/core/plugin';
 import { FakeSyscalls, errorName } from '../../../src/core/syscalls/fake';
 import { TmpfsMountHandler } from '../../../src/plugins/tmpfs';
 import { stagingPath } from '../../../src/plugins/tmpfs/copyup';
-import { withInheritedMode } from '../../../src/plugins/tmpfs/options';
+import { hasModeOption, withInheritedMode } from '../../../src/plugins/tmpfs/options';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { changes, fdOf, viaFd } from '../../helpers/fd';
 
@@ -72,11 +72,29 @@ function addLowerTree(sys: FakeSyscalls): void {
 const tmpfsMount = (target: string, flags = 0n, data: string | null = null) =>
   ({ op: 'mount', source: 'tmpfs', target, fstype: 'tmpfs', flags, data }) as const;
 
+describe('hasModeOption', () => {
+  test.each([
+    ['', false],
+    ['size=1m', false],
+    ['mode=755', true],
+    ['size=1m,mode=1777', true],
+    ['uid=0,mode=0700,gid=0', true],
+    ['mode', false],
+    ['modex=1', false],
+    ['nomode=1', false],
+    ['MODE=755', false],
+    [' mode=755', false],
+    ['context="system_u:object_r:x:s0:c1,c2",size=1m', false],
+  ])('%j -> %s', (data, expected) => {
+    expect(hasModeOption(data)).toBe(expected);
+  });
+});
+
 describe('withInheritedMode', () => {
   test.each([
     [0o755, '', 'mode=0755'],
     [0o1777, 'size=1m', 'mode=1777,size=1m'],
-    [0o2750, 'size=1m,mode=700', 'mode=2750,size=1m,mode=700'],
+    [0o2750, 'size=1m,mode=700', 'size=1m,mode=700'],
     [0o4711, 'uid=0', 'mode=4711,uid=0'],
     [0o7, '', 'mode=0007'],
     [0o100755, '', 'mode=0755'],
@@ -129,11 +147,11 @@ describe('tmpfs mount handler', () => {
     ]);
   });
 
-  test("a mode= in the data comes after the directory's, and so wins", () => {
+  test("a mode= in the data wins over the directory's: the data as it is", () => {
     const { sys, run } = setup();
     sys.addDir('/r/x', 0o700);
     run({ type: 'tmpfs', destination: '/x', data: 'size=1m,mode=755' });
-    expect(changes(sys)).toEqual([tmpfsMount(viaFd(sys, '/r/x'), 0n, 'mode=0700,size=1m,mode=755')]);
+    expect(changes(sys)).toEqual([tmpfsMount(viaFd(sys, '/r/x'), 0n, 'size=1m,mode=755')]);
   });
 
   test('propagation flags follow the mount one call each, then recursive attributes', () => {
@@ -168,7 +186,7 @@ describe('tmpfs mount handler', () => {
     const { sys: sys2, run: run2 } = setup();
     sys2.addDir('/r/y', 0o700);
     run2({ type: 'tmpfs', destination: '/y', flags: MS_RDONLY, data: 'mode=700' });
-    expect(changes(sys2)).toEqual([tmpfsMount(viaFd(sys2, '/r/y'), MS_RDONLY, 'mode=0700,mode=700')]);
+    expect(changes(sys2)).toEqual([tmpfsMount(viaFd(sys2, '/r/y'), MS_RDONLY, 'mode=700')]);
   });
 
   test('a read-only /dev is never remounted read-only here: the device nodes come later', () => {
