@@ -182,11 +182,12 @@ const CONTAINER_PROC_KEY = 'mounting.containerProcChecked';
 
 /**
  * After the jail, /proc/thread-self/fd/N is looked up in the container's /proc, which the
- * image decides when no procfs is mounted there: a directory of links leading anywhere.
- * So before the first mount through it, the directory is checked with fstatfs(2) to be on
- * a procfs (PROC_SUPER_MAGIC), once per run.
+ * image decides when no procfs is mounted there: a directory of links leading anywhere,
+ * or listing anything. So before the first use of it, the directory is checked with
+ * fstatfs(2) to be on a procfs (PROC_SUPER_MAGIC), once per run; `purpose` says what needs
+ * it in the error.
  */
-export function requireContainerProc(sys: Syscalls, ctx: RunContext): void {
+export function requireContainerProc(sys: Syscalls, ctx: RunContext, purpose = 'mounting by descriptor after the jail'): void {
   if (ctx.shared.get(CONTAINER_PROC_KEY) === true) return;
   const fd = sys.open(THREAD_SELF_FD, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
   let type: number;
@@ -196,7 +197,7 @@ export function requireContainerProc(sys: Syscalls, ctx: RunContext): void {
     sys.close(fd);
   }
   if (type !== PROC_SUPER_MAGIC) {
-    throw new StepError(`${THREAD_SELF_FD} is not on a procfs (f_type 0x${type.toString(16)}): mounting by descriptor after the jail needs the container's /proc`);
+    throw new StepError(`${THREAD_SELF_FD} is not on a procfs (f_type 0x${type.toString(16)}): ${purpose} needs the container's /proc`);
   }
   ctx.shared.set(CONTAINER_PROC_KEY, true);
 }

@@ -1,5 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { ConfigError, SyscallError } from '../../core/errors';
+import { THREAD_SELF_FD } from '../../core/in-root';
+import { requireContainerProc } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import { envPath, lookPath } from './lookpath';
@@ -20,6 +22,8 @@ const FIRST_PRIVATE_FD = 3;
  * that does not allow it.
  */
 const NO_CLOSE_RANGE_CLOEXEC: ReadonlySet<string> = new Set(['ENOSYS', 'EINVAL', 'EPERM']);
+
+const DECIMAL = /^\d+$/;
 @injectable()
 export class HandoverStep implements LifecycleStep {
   readonly name = 'exec';
@@ -33,24 +37,28 @@ export class HandoverStep implements LifecycleStep {
     if (args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
     this.sys.chdir(cwd);
     this.setUser(uid, gid);
-    this.closeOnExec();
+    this.closeOnExec(ctx);
     this.sys.execve(lookPath(this.sys, args[0], envPath(env)), args, env);
   }
 
   /**
    * Every descriptor from FIRST_PRIVATE_FD up closes on execve: close_range(2) where it
-   * can, else each one /proc/self/fd lists (the container's procfs after the jail), one
-   * fcntl(2) each. The listing's own descriptor is in it and closed by the time it is
-   * marked (EBADF).
+   * can, else each one /proc/thread-self/fd lists, one fcntl(2) each. That directory is
+   * the container's after the jail, so it must be on a procfs (requireContainerProc): an
+   * image's own directory could list nothing, and descriptors would reach the container.
+   * The listing's own descriptor is in it and closed by the time it is marked (EBADF).
    */
-  private closeOnExec(): void {
+  private closeOnExec(ctx: RunContext): void {
     try {
       this.sys.cloexecFrom(FIRST_PRIVATE_FD);
       return;
     } catch (err) {
       if (!(err instanceof SyscallError) || !NO_CLOSE_RANGE_CLOEXEC.has(err.code)) throw err;
     }
-    for (const name of this.sys.readdir('/proc/self/fd')) {
+    requireContainerProc(this.sys, ctx, `marking descriptors close-on-exec without close_range(2)`);
+    for (const name of this.sys.readdir(THREAD_SELF_FD)) {
+      // proc(5): the directory holds one entry per open descriptor, named by its number.
+      if (!DECIMAL.test(name)) continue;
       const fd = Number(name);
       if (fd < FIRST_PRIVATE_FD) continue;
       try {

@@ -1,7 +1,7 @@
 /**
  * The handover step for real, in a child process that it turns into the container's
  * program: only 0, 1 and 2 may reach that program, with close_range(2) and on a kernel
- * or seccomp filter without it (descriptors marked one by one from /proc/self/fd).
+ * or seccomp filter without it (descriptors marked one by one from /proc/thread-self/fd).
  */
 import { runInMountNamespace } from '../../helpers/in-namespace';
 import { runAsRoot } from '../../helpers/real-run';
@@ -25,7 +25,7 @@ const sys = new Port();
 const extra = [sys.open('/dev/null', 0, 0), sys.open('/', 0, 0), sys.open('/dev/null', 0, 0)];
 if (extra.some((fd) => fd < 3)) throw new Error('descriptors below 3 were free: ' + extra);
 const process_ = { args: ['sh', '-c', 'echo $(ls /proc/self/fd)'], env: ['PATH=/bin:/usr/bin'], cwd: '/', uid: 0, gid: 0, terminal: false };
-new HandoverStep(sys).run({ config: { process: process_ } });
+new HandoverStep(sys).run({ config: { process: process_ }, shared: new Map() });
 `);
 }
 

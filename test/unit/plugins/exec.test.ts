@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
+import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../../src/core/constants';
 import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
 import { candidates, envPath, HandoverStep, lookPath } from '../../../src/plugins/exec';
 import { makeConfig } from '../../helpers/config';
@@ -65,15 +66,25 @@ describe('handover step', () => {
     ]);
   });
 
-  test.each(['ENOSYS', 'EINVAL', 'EPERM'])('close_range answering %s: each descriptor /proc/self/fd lists from 3 up is marked, a closed one skipped', (errno) => {
+  /** The container's /proc/thread-self/fd listing these names; on a procfs unless told otherwise. */
+  function withFdListing(sys: FakeSyscalls, names: string[], procfs = true): void {
+    for (const name of names) sys.addFile(`/proc/thread-self/fd/${name}`);
+    if (procfs) sys.mount('proc', '/proc', 'proc', 0n, null);
+    sys.clearCalls();
+  }
+
+  test.each(['ENOSYS', 'EINVAL', 'EPERM'])('close_range answering %s: each descriptor the procfs lists from 3 up is marked, a closed one skipped', (errno) => {
     const { sys, run } = setup();
-    for (const fd of ['0', '1', '2', '3', '7', '12']) sys.addFile(`/proc/self/fd/${fd}`);
+    withFdListing(sys, ['0', '1', '2', '3', '7', '12']);
     sys.failOn('cloexecFrom', errno).failOn('setCloexec', 'EBADF', { nth: 2 });
     expect(run).toThrow(ExecveCalled);
-    expect(sys.calls.filter((c) => ['cloexecFrom', 'readdir', 'setCloexec', 'execve'].includes(c.op))).toEqual([
+    expect(sys.calls.filter((c) => !['readFile', 'chdir', 'setgroups', 'setgid', 'setuid', 'stat'].includes(c.op))).toEqual([
       { op: 'cloexecFrom', first: 3 },
+      { op: 'open', path: '/proc/thread-self/fd', flags: O_PATH | O_DIRECTORY | O_CLOEXEC, mode: 0 },
+      { op: 'fstatfs', fd: 100 },
+      { op: 'close', fd: 100 },
       // The fake lists names in sort order; the second one marked, 3, is already closed.
-      { op: 'readdir', path: '/proc/self/fd' },
+      { op: 'readdir', path: '/proc/thread-self/fd' },
       { op: 'setCloexec', fd: 12 },
       { op: 'setCloexec', fd: 3 },
       { op: 'setCloexec', fd: 7 },
@@ -81,12 +92,31 @@ describe('handover step', () => {
     ]);
   });
 
+  test('only decimal names are descriptors: anything else the directory holds is no number to mark', () => {
+    const { sys, run } = setup();
+    withFdListing(sys, ['4', '5x', ' 6', '0x7', '-1']);
+    sys.failOn('cloexecFrom', 'ENOSYS');
+    expect(run).toThrow(ExecveCalled);
+    expect(sys.callsOf('setCloexec')).toEqual([{ op: 'setCloexec', fd: 4 }]);
+  });
+
+  test('without close_range, a /proc/thread-self/fd not on a procfs is refused before anything is marked or run', () => {
+    const { sys, run } = setup();
+    withFdListing(sys, ['0', '1', '2'], false);
+    sys.failOn('cloexecFrom', 'ENOSYS');
+    expect(run).toThrow(
+      /^finalize: plugin exec: \/proc\/thread-self\/fd is not on a procfs \(f_type 0xef53\): marking descriptors close-on-exec without close_range\(2\) needs the container's \/proc$/,
+    );
+    expect(sys.callsOf('readdir')).toEqual([]);
+    expect(sys.callsOf('execve')).toEqual([]);
+  });
+
   test('close_range failing otherwise, or marking a descriptor failing otherwise than EBADF, is a PluginError', () => {
     const first = setup();
     first.sys.failOn('cloexecFrom', 'EBADF');
     expect(first.run).toThrow(/^finalize: plugin exec: close_range: EBADF$/);
     const second = setup();
-    second.sys.addFile('/proc/self/fd/5');
+    withFdListing(second.sys, ['5']);
     second.sys.failOn('cloexecFrom', 'ENOSYS').failOn('setCloexec', 'EPERM');
     expect(second.run).toThrow(/^finalize: plugin exec: fcntl\b.*: EPERM$/);
     expect(second.sys.callsOf('execve')).toEqual([]);
