@@ -175,9 +175,11 @@ function afterFailure(sys: Syscalls, rootFd: number, parts: readonly string[], h
 /**
  * Whether openat2 itself is refused, rather than the lookup it made: a seccomp filter
  * that does not allow it may answer EPERM (Docker's default profile before 20.10,
- * systemd's SystemCallFilter), not ENOSYS. Opening the root's own `.` as O_PATH, with no
- * resolve flag, needs no permission (open(2), O_PATH), so EPERM for it too means the call
- * is filtered.
+ * systemd's SystemCallFilter with SystemCallErrorNumber=EPERM), not ENOSYS. Opening the
+ * root's own `.` as O_PATH, with no resolve flag, needs no permission on the file (open(2),
+ * O_PATH) and no search permission beyond the root's, which the lookup needed too; so
+ * EPERM for it as well means the call is filtered. Any other answer leaves the first
+ * EPERM as the lookup's.
  */
 function openat2Refused(sys: Syscalls, rootFd: number): boolean {
   let fd: number;

@@ -701,6 +701,14 @@ describe('FakeSyscalls descriptors: *at calls, magic links, fstatfs', () => {
     expect(errorOf(() => sys.fstatfs(42))).toEqual({ syscall: 'fstatfs', code: 'EBADF', paths: [] });
   });
 
+  it('fstatfs flags: those addMountFlags gave the deepest path above, not across a mountpoint; a bind its source flags', () => {
+    const sys = new FakeSyscalls().addDir('/host/src/sub').addDir('/r/x').addDir('/r/t/in').addMountFlags('/host', 0x6n).addMountFlags('/r', 0x1000n);
+    const flags = (p: string) => sys.fstatfs(sys.open(p, PATH, 0)).flags;
+    sys.mount('/host/src', '/r/x', null, MS_BIND, null);
+    sys.mount('tmpfs', '/r/t', 'tmpfs', 0n, null);
+    expect([flags('/host/src/sub'), flags('/r/x'), flags('/r'), flags('/r/t/in'), flags('/')]).toEqual([0x6n, 0x6n, 0x1000n, 0n, 0n]);
+  });
+
   it('MS_MOVE takes the mount on top and what was mounted on it since, not what it covered', () => {
     const sys = new FakeSyscalls().addDir('/stage').addDir('/dest');
     sys.mount('/stage', '/stage', null, MS_BIND, null);

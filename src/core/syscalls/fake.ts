@@ -843,16 +843,19 @@ export class FakeSyscalls implements Syscalls {
     return this.walk(rec, path, follow, this.dirChain(rec, dirfd, path), 1);
   }
 
-  /** f_type at `path`: the deepest mountpoint over it, the mount made last there; binds report their source's. */
-  /** The flags addMountFlags gave the deepest path at or above `path`, a bind followed to its source. */
+  /**
+   * The flags addMountFlags gave the deepest path at or above `path`, up to the mountpoint
+   * of the mount over it (a mount's flags are its own); a bind followed to its source.
+   */
   private mountFlagsAt(path: string, seen: Set<MountEntry>): bigint {
     const top = this.topMountOver(path, seen);
     const bindSource = top && this.bindSources.get(top);
     if (top && bindSource !== undefined) return this.mountFlagsAt(bindSource + path.slice(top.target === '/' ? 0 : top.target.length), new Set([...seen, top]));
+    const stop = top?.target ?? '/';
     for (let p = path; ; p = posix.dirname(p)) {
       const flags = this.mountFlags.get(p);
       if (flags !== undefined) return flags;
-      if (p === '/') return 0n;
+      if (p === stop || p === '/') return 0n;
     }
   }
 
@@ -863,6 +866,7 @@ export class FakeSyscalls implements Syscalls {
     return over.reduce<MountEntry | undefined>((best, m) => (best === undefined || depth(m) >= depth(best) ? m : best), undefined);
   }
 
+  /** f_type at `path`: the deepest mountpoint over it, the mount made last there; binds report their source's. */
   private fsTypeAt(path: string, seen: Set<MountEntry>): number {
     const top = this.topMountOver(path, seen);
     if (top === undefined) return this.baseFsType(path);

@@ -70,22 +70,31 @@ function libc(): Libc {
   return (cached ??= loadLibc());
 }
 
+/** musl's dynamic loader on the architectures with SYSCALL_NUMBERS: its presence means musl may be the libc here. */
+const MUSL_LOADERS: Readonly<Record<string, string>> = { x64: '/lib/ld-musl-x86_64.so.1', arm64: '/lib/ld-musl-aarch64.so.1' };
+
 /**
  * koffi's native addon, loaded as koffi's entry module loads it but without that
  * module's work at each start (about 2.5 ms): finding koffi's platform package
  * (`@koromix/koffi-PLATFORM-ARCH`), reading the node binary's ELF headers to choose its
  * glibc or musl build, checking the addon's version against koffi's own, and wrapping a
- * few functions in deprecation warnings. This port binds glibc's libc.so.6, so it takes
- * the glibc build (`PLATFORM_ARCH/koffi.node`) of the platform package koffi would find,
- * if its version is koffi's. Undefined when anything differs (another layout, version or
- * libc): koffi's entry module then decides, as without this.
+ * few functions in deprecation warnings. This port binds glibc's libc.so.6, so on a
+ * system without musl's loader it takes the glibc build (`PLATFORM_ARCH/koffi.node`) of
+ * the platform package koffi would find, when that package and the addon are of koffi's
+ * version. Undefined otherwise (another layout, version, architecture, or musl present):
+ * koffi's entry module then decides, as without this.
  */
 export function koffiAddon(from: string): typeof Koffi | undefined {
   const { platform, arch } = process;
+  const muslLoader = MUSL_LOADERS[arch];
+  if (platform !== 'linux' || muslLoader === undefined || fs.existsSync(muslLoader)) return undefined;
   const present = new Map<string, boolean>();
   const entry = findPackage(from, 'koffi', present);
   const build = entry && findPackage(entry.dir, `@koromix/koffi-${platform}-${arch}`, present);
   if (!entry || !build) return undefined;
+  const version = versionIn(entry.packageJson);
+  // Checked before loading too: a loaded addon of another version could not be unloaded.
+  if (versionIn(build.packageJson) !== version) return undefined;
   let addon: typeof Koffi & { version?: unknown };
   try {
     // Through require, so that a later require('koffi') (a plugin's) loads this same addon from Node's module cache.
@@ -93,7 +102,7 @@ export function koffiAddon(from: string): typeof Koffi | undefined {
   } catch {
     return undefined;
   }
-  return addon.version === versionIn(entry.packageJson) ? addon : undefined;
+  return addon.version === version ? addon : undefined;
 }
 
 function loadLibc() {
