@@ -107,7 +107,7 @@ export const REQUIRE_PROBES: readonly RequireProbe[] = [
   { name: 'winston', code: req('winston') },
   { name: 'dist/cli/main (what every run loads first)', code: req('./dist/cli/main') },
   { name: 'dist/core/kernel (with the built-in plugins)', code: req('./dist/core/kernel') },
-  { name: 'dist/core/syscalls/linux (with koffi)', code: req('./dist/core/syscalls/linux') },
+  { name: 'dist/core/syscalls/linux (koffi is loaded by the first call)', code: req('./dist/core/syscalls/linux') },
   {
     name: 'koffi binding of libc (first port call)',
     before: req('./dist/core/syscalls/linux'),
