@@ -17,7 +17,7 @@ import { planLaunch } from '../src/core/namespaces';
 import type { PlanJson } from '../src/core/plan';
 import { QUERY_SYSCALLS } from '../src/core/syscalls/fake';
 import { REPO, extraBinds, extraTmpfs, makeBundle, makeRootfs, withoutPidNamespace, type SpecEdit } from './bundles';
-import { interleave, median, round, slope, summarize, type Summary } from './measure';
+import { interleave, median, round, slope, summarize } from './measure';
 import type { TableResult } from './mount-table-child';
 import { requireTimings, summarizeProfile, type CpuProfile } from './profile';
 import {
@@ -56,14 +56,9 @@ interface ReplayKit {
   plan: ListFile | string;
 }
 
-interface ScaleRow {
+/** A point of the extra-mounts tables: the same timings as a mount-table point, for `n` extra mounts. */
+interface ScaleRow extends Omit<TableResult, 'entries'> {
   n: number;
-  mountkit: Summary;
-  runc: Summary;
-  replay: Summary;
-  pipelineMs: number;
-  replayPipelineMs: number;
-  mountinfoReads: number;
   replayMismatches: number;
   /** Port calls and median ms inside the port, by op, in the traced runs. */
   portByOp: Map<string, { calls: number; ms: number }>;
