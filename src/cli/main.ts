@@ -2,6 +2,7 @@ import { readFileSync } from 'fs';
 import * as path from 'path';
 import { MountkitError, syscallErrorStacks } from '../core/errors';
 import { parseArgs, USAGE, type CliOptions } from './args';
+import { restoreCaCertsEnv } from './node-env';
 import { plan } from './plan';
 import { run } from './run';
 
@@ -13,6 +14,7 @@ export function version(): string {
 /** Runs the CLI and returns its exit status. Errors print one line; the stack only at debug level. */
 export function main(argv: readonly string[]): number {
   let opts: CliOptions | undefined;
+  restoreCaCertsEnv(process.env);
   try {
     opts = parseArgs(argv);
     syscallErrorStacks(opts.logLevel === 'debug');

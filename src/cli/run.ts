@@ -23,6 +23,7 @@ import {
 } from '../core/namespaces';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
+import { nodeStartEnv } from './node-env';
 
 /** Set in the environment of the process mountkit re-executed itself as. */
 export const RELAUNCHED_ENV = 'MOUNTKIT_RELAUNCHED';
@@ -79,7 +80,7 @@ function relaunch(plan: LaunchPlan, argv: readonly string[]): number {
   const { spawnSync } = require('child_process') as typeof import('child_process');
   const r = spawnSync(cmd, [...args, process.execPath, ...process.execArgv, main, ...argv], {
     stdio: 'inherit',
-    env: { ...process.env, [RELAUNCHED_ENV]: '1' },
+    env: { ...nodeStartEnv(process.env), [RELAUNCHED_ENV]: '1' },
   });
   if (r.error) throw r.error;
   return exitStatus(r.status, r.signal);

@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { BUSYBOX, makeBundle, runMountkit } from '../conformance/harness';
-import { BIN } from '../helpers/cli';
+import { BIN, LAUNCHER } from '../helpers/cli';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) throw new Error('run tests need root and busybox-static (installed by .ci/run)');
@@ -50,6 +50,20 @@ maybe('mountkit run', () => {
     const [pid, fds] = r.stdout.trim().split('\n');
     expect(Number(pid)).toBeGreaterThan(1);
     expect(fds).toBe('0 1 2 3');
+  });
+
+  test('Node is not made to parse NODE_EXTRA_CA_CERTS for mountkit: not by the launcher, not by the relaunch', () => {
+    // A file that is missing makes every Node start that reads the variable warn on stderr.
+    const env = { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' };
+    const warning = /Ignoring extra certs from `\/nonexistent\/ca\.pem`/g;
+    expect(spawnSync(process.execPath, ['-e', '0'], { env, encoding: 'utf8' }).stderr).toMatch(warning);
+    withBundle(config(['sh', '-c', 'echo $$']), (dir) => {
+      const launcher = spawnSync(LAUNCHER, ['run', '--bundle', dir], { env, encoding: 'utf8' });
+      expect([launcher.status, launcher.stdout, launcher.stderr]).toEqual([0, '1\n', '']);
+      // The Node entry alone: the user's own Node start reads it; the one under unshare(1) does not.
+      const node = spawnSync(process.execPath, [BIN, 'run', '--bundle', dir], { env, encoding: 'utf8' });
+      expect([node.status, node.stdout, node.stderr.match(warning)?.length]).toEqual([0, '1\n', 1]);
+    });
   });
 
   test('a pid namespace joined by path goes through nsenter(1)', () => {
