@@ -22,6 +22,7 @@ import type { TableResult } from './mount-table-child';
 import { requireTimings, summarizeProfile, type CpuProfile } from './profile';
 import {
   BIN,
+  HARNESS_CA_CERTS,
   mountinfoReads,
   mountkitRun,
   nodeFloor,
@@ -31,6 +32,7 @@ import {
   runcRun,
   sweepRunc,
   tracedRun,
+  withCaCerts,
   type PipelineWindow,
   type ReplayTiming,
 } from './runners';
@@ -149,6 +151,12 @@ class Bench {
         { name: 'mountkit run through the Node entry alone (two Node processes)', run: () => mountkitRun(def, 'node') },
         { name: 'mountkit run, no pid namespace (one Node process)', run: () => mountkitRun(noPid) },
         { name: 'mountkit run without the CLI bundle (MOUNTKIT_BUNDLE=0)', run: () => mountkitRun(def, 'launcher', 'off') },
+        ...(HARNESS_CA_CERTS === undefined
+          ? []
+          : [
+              { name: 'node -e 0 with NODE_EXTRA_CA_CERTS', run: () => nodeFloor(withCaCerts()) },
+              { name: 'mountkit run with NODE_EXTRA_CA_CERTS', run: () => mountkitRun(def, 'launcher', 'require', withCaCerts()) },
+            ]),
       ],
       this.opts.reps,
       2,
@@ -452,6 +460,8 @@ function machine(): Record<string, unknown> {
 
 function main(): number {
   const opts = parseOptions(process.argv.slice(2));
+  delete process.env.NODE_EXTRA_CA_CERTS;
+  delete process.env.MOUNTKIT_NODE_EXTRA_CA_CERTS;
   const missing = missingTools();
   if (missing.length) {
     console.error(`bench: needs ${missing.join(', ')}`);

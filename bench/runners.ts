@@ -21,15 +21,31 @@ function ok<T extends { status: number | null; stderr: string }>(what: string, r
   return r;
 }
 
-export function nodeFloor(): number {
-  return ok('node -e 0', timeRun([process.execPath, '-e', '0'])).ms;
+/**
+ * NODE_EXTRA_CA_CERTS as the bench found it. main.ts takes it out of process.env before
+ * anything runs: Node parses the file it names at every start, so the floor would be
+ * Node plus a CA bundle. Rows that show its effect add it back with withCaCerts().
+ */
+export const HARNESS_CA_CERTS = process.env.NODE_EXTRA_CA_CERTS;
+
+export function withCaCerts(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return HARNESS_CA_CERTS === undefined ? env : { ...env, NODE_EXTRA_CA_CERTS: HARNESS_CA_CERTS };
+}
+
+export function nodeFloor(env: NodeJS.ProcessEnv = process.env): number {
+  return ok('node -e 0', timeRun([process.execPath, '-e', '0'], env)).ms;
 }
 
 /** `mountkit run` as users start it (the launcher), or through the Node entry alone. */
-export function mountkitRun(bundle: string, entry: 'launcher' | 'node' = 'launcher', cliBundle: 'require' | 'off' = 'require'): number {
+export function mountkitRun(
+  bundle: string,
+  entry: 'launcher' | 'node' = 'launcher',
+  cliBundle: 'require' | 'off' = 'require',
+  baseEnv: NodeJS.ProcessEnv = process.env,
+): number {
   const cmd = entry === 'launcher' ? [LAUNCHER] : [process.execPath, BIN];
   // MOUNTKIT_BUNDLE=1: a run that could not use the CLI bundle and its code cache fails rather than being measured (src/bundle/load.ts).
-  const env = { ...process.env, MOUNTKIT_BUNDLE: cliBundle === 'require' ? '1' : '0' };
+  const env = { ...baseEnv, MOUNTKIT_BUNDLE: cliBundle === 'require' ? '1' : '0' };
   return ok('mountkit run', timeRun([...cmd, 'run', '--bundle', bundle], env)).ms;
 }
 
