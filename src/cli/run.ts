@@ -24,6 +24,7 @@ import {
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
 import { nodeStartEnv } from './node-env';
+import { starterIgnoredSignals } from './signals';
 
 /** Set in the environment of the process mountkit re-executed itself as. */
 export const RELAUNCHED_ENV = 'MOUNTKIT_RELAUNCHED';
@@ -61,7 +62,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number {
     return 0;
   }
   const { LinuxSyscalls } = require('../core/syscalls/linux') as typeof import('../core/syscalls/linux');
-  const sys = new LinuxSyscalls();
+  const sys = new LinuxSyscalls({ ignoredOnExec: starterIgnoredSignals(process.env) });
   const launch = currentLaunchContext();
   // Checked against the host as mountkit found it, before any namespace is entered; the
   // relaunched process already sits in the new namespaces, and its parent checked.

@@ -1,4 +1,4 @@
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { BUSYBOX, makeBundle, runMountkit } from '../conformance/harness';
@@ -20,6 +20,32 @@ function config(args: string[], over: Record<string, unknown> = {}): Record<stri
     linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }] },
     ...over,
   };
+}
+
+/**
+ * Starts `argv`, sends each of `signals` to it, 300 ms apart, from when its stdout has
+ * shown `ready` lines (0: from the start), and resolves with its exit status and output.
+ */
+function signalled(argv: string[], ready: number, signals: NodeJS.Signals[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    const send = () => {
+      sent = true;
+      // One at a time: the container's shell runs a trap between its sleeps.
+      signals.forEach((sig, i) => setTimeout(() => child.kill(sig), 300 * (i + 1)));
+    };
+    if (ready === 0) send();
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+      if (!sent && stdout.split('\n').length > ready) send();
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }
 
 function withBundle<T>(c: Record<string, any>, fn: (dir: string) => T): T {
@@ -64,6 +90,45 @@ maybe('mountkit run', () => {
       const node = spawnSync(process.execPath, [BIN, 'run', '--bundle', dir], { env, encoding: 'utf8' });
       expect([node.status, node.stdout, node.stderr.match(warning)?.length]).toEqual([0, '1\n', 1]);
     });
+  });
+
+  test('bin/mountkit passes the signals it gets on to the container, as runc run does', async () => {
+    // At most about 10 s: a container the signals do not reach ends by itself.
+    const script = 'trap "echo got USR1" USR1; trap "echo got HUP" HUP; trap "echo got TERM; exit 7" TERM; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done';
+    const b = makeBundle(config(['sh', '-c', script]));
+    try {
+      const r = await signalled([LAUNCHER, 'run', '--bundle', b.dir], 1, ['SIGUSR1', 'SIGHUP', 'SIGTERM']);
+      expect(r).toEqual({ status: 7, stdout: 'ready\ngot USR1\ngot HUP\ngot TERM\n', stderr: '' });
+    } finally {
+      b.cleanup();
+    }
+  }, 30_000);
+
+  test('a signal that comes while the rootfs is prepared waits for the container (Node would open its inspector on SIGUSR1)', async () => {
+    const c = config(['sh', '-c', 'echo started']);
+    // The prestart hook keeps mountkit preparing for a second; the signal comes at 300 ms.
+    c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1'] }] };
+    const b = makeBundle(c);
+    try {
+      const r = await signalled([LAUNCHER, 'run', '--bundle', b.dir], 0, ['SIGUSR1']);
+      expect(r).toEqual({ status: 0, stdout: 'started\n', stderr: '' });
+    } finally {
+      b.cleanup();
+    }
+  }, 30_000);
+
+  test("bin/mountkit gives the container its standard input (a shell's background job would get /dev/null)", () => {
+    const r = withBundle(config(['sh', '-c', 'read -r line; echo "read $line"']), (dir) =>
+      spawnSync(LAUNCHER, ['run', '--bundle', dir], { input: 'from stdin\n', encoding: 'utf8' }),
+    );
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, 'read from stdin\n', '']);
+  });
+
+  test('bin/mountkit: the container ignores what its starter ignored (SIGHUP, SIGINT) and no more', () => {
+    const c = config(['grep', '^SigIgn', '/proc/self/status']);
+    // Started from a shell that ignores SIGHUP and SIGINT, as nohup and a background job would.
+    const r = withBundle(c, (dir) => spawnSync('sh', ['-c', `trap '' HUP INT; exec '${LAUNCHER}' run --bundle '${dir}'`], { encoding: 'utf8' }));
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, 'SigIgn:\t0000000000000003\n', '']);
   });
 
   test('a pid namespace joined by path goes through nsenter(1)', () => {

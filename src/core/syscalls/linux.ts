@@ -15,6 +15,12 @@ import type { CommandResult, CommandSpec, FileStat, FsStat, Syscalls } from './t
 
 // SIGPIPE and SIGXFSZ (asm-generic/signal.h, x86_64 and arm64 alike), which Node sets to SIG_IGN at start-up.
 const NODE_IGNORED_SIGNALS = [13, 25];
+// signal(7): signals 1 to 64; SIGKILL and SIGSTOP cannot be ignored. SIG_DFL and SIG_IGN are handlers 0 and 1.
+const SIGKILL = 9;
+const SIGSTOP = 19;
+const SIGRTMAX = 64;
+const SIG_DFL = 0;
+const SIG_IGN = 1;
 
 // fcntl(2) and memfd_create(2), include/uapi/asm-generic/fcntl.h and linux/memfd.h
 const F_GETFD = 1;
@@ -171,7 +177,7 @@ function loadLibc() {
     unshare: fn('int unshare(int flags)'),
     setns: fn('int setns(int fd, int nstype)'),
     execve: fn('int execve(const char *path, const char **argv, const char **envp)'),
-    signal: fn('void *signal(int signum, void *handler)'),
+    signal: fn('intptr_t signal(int signum, intptr_t handler)'),
     memfd_create: fn('int memfd_create(const char *name, unsigned int flags)'),
     sethostname: fn('int sethostname(const char *name, size_t len)'),
     setdomainname: fn('int setdomainname(const char *name, size_t len)'),
@@ -278,7 +284,22 @@ function preadAll(fd: number): string {
   return buf.toString('utf8');
 }
 
+export interface LinuxSyscallsOptions {
+  /**
+   * The signals the new program of execve() starts ignoring; every other one starts at
+   * its default (src/cli/signals.ts says whose they are). Unset, execve keeps this
+   * process's own dispositions but for SIGPIPE and SIGXFSZ, which Node ignores itself.
+   */
+  ignoredOnExec?: readonly number[];
+}
+
 export class LinuxSyscalls implements Syscalls {
+  private readonly ignoredOnExec: ReadonlySet<number> | undefined;
+
+  constructor(opts: LinuxSyscallsOptions = {}) {
+    this.ignoredOnExec = opts.ignoredOnExec && new Set(opts.ignoredOnExec);
+  }
+
   mount(source: string | null, target: string, fstype: string | null, flags: bigint, data: string | null): void {
     // koffi converts a BigInt argument to unsigned long directly, bit 31 and above included.
     const ret = libc().mount(source, target, fstype, flags, data);
@@ -502,10 +523,17 @@ export class LinuxSyscalls implements Syscalls {
       const fdFlags = c.fcntl(fd, F_GETFD);
       if (fdFlags >= 0 && fdFlags & FD_CLOEXEC) c.fcntl(fd, F_SETFD, 'int', fdFlags & ~FD_CLOEXEC);
     }
-    // Node ignores SIGPIPE and SIGXFSZ; execve(2) keeps an ignored disposition (signal(7)),
-    // so the container would start with both ignored, where runc's starts with them at
-    // their defaults. A NULL handler is SIG_DFL.
-    for (const signum of NODE_IGNORED_SIGNALS) c.signal(signum, null);
+    // execve(2) keeps an ignored disposition (signal(7)). Node ignores SIGPIPE and SIGXFSZ,
+    // where runc's container starts with them at their defaults. glibc refuses 32 and 33,
+    // which it keeps for itself, with EINVAL: they stay as they are.
+    const ignored = this.ignoredOnExec;
+    if (ignored) {
+      for (let signum = 1; signum <= SIGRTMAX; signum++) {
+        if (signum !== SIGKILL && signum !== SIGSTOP) c.signal(signum, ignored.has(signum) ? SIG_IGN : SIG_DFL);
+      }
+    } else {
+      for (const signum of NODE_IGNORED_SIGNALS) c.signal(signum, SIG_DFL);
+    }
     // koffi passes a JS array as `const char **`; execve(2) wants both lists NULL-terminated.
     // execve(2) returns only on failure.
     c.execve(path, [...argv, null], [...envp, null]);
