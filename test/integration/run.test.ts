@@ -124,8 +124,11 @@ maybe('mountkit run', () => {
     expect([r.status, r.stdout, r.stderr]).toEqual([0, 'read from stdin\n', '']);
   });
 
-  test('bin/mountkit: the container ignores what its starter ignored (SIGHUP, SIGINT) and no more', () => {
-    const c = config(['grep', '^SigIgn', '/proc/self/status']);
+  test.each([
+    ['with', undefined],
+    ['without', { linux: { namespaces: [{ type: 'mount' }] } }],
+  ])('bin/mountkit, %s a pid namespace: the container ignores what its starter ignored (SIGHUP, SIGINT) and no more', (_with, over) => {
+    const c = config(['grep', '^SigIgn', '/proc/self/status'], over);
     // Started from a shell that ignores SIGHUP and SIGINT, as nohup and a background job would.
     const r = withBundle(c, (dir) => spawnSync('sh', ['-c', `trap '' HUP INT; exec '${LAUNCHER}' run --bundle '${dir}'`], { encoding: 'utf8' }));
     expect([r.status, r.stdout, r.stderr]).toEqual([0, 'SigIgn:\t0000000000000003\n', '']);

@@ -13,12 +13,10 @@ import { findPackage, versionIn } from '../packages';
 import { STATX_SIZE, fromStatx } from './stat';
 import type { CommandResult, CommandSpec, FileStat, FsStat, Syscalls } from './types';
 
-// SIGPIPE and SIGXFSZ (asm-generic/signal.h, x86_64 and arm64 alike), which Node sets to SIG_IGN at start-up.
+// SIGPIPE and SIGXFSZ (asm-generic/signal.h, x86_64 and arm64 alike): when Node starts it
+// resets every inherited SIG_IGN to SIG_DFL, then ignores these two (src/node.cc).
 const NODE_IGNORED_SIGNALS = [13, 25];
-// signal(7): signals 1 to 64; SIGKILL and SIGSTOP cannot be ignored. SIG_DFL and SIG_IGN are handlers 0 and 1.
-const SIGKILL = 9;
-const SIGSTOP = 19;
-const SIGRTMAX = 64;
+// The handlers signal(2) takes for the default action and for ignoring (asm-generic/signal-defs.h).
 const SIG_DFL = 0;
 const SIG_IGN = 1;
 
@@ -286,18 +284,17 @@ function preadAll(fd: number): string {
 
 export interface LinuxSyscallsOptions {
   /**
-   * The signals the new program of execve() starts ignoring; every other one starts at
-   * its default (src/cli/signals.ts says whose they are). Unset, execve keeps this
-   * process's own dispositions but for SIGPIPE and SIGXFSZ, which Node ignores itself.
+   * The signals the new program of execve() starts ignoring (src/cli/signals.ts says
+   * whose they are); every other one starts at its default. None unless given.
    */
   ignoredOnExec?: readonly number[];
 }
 
 export class LinuxSyscalls implements Syscalls {
-  private readonly ignoredOnExec: ReadonlySet<number> | undefined;
+  private readonly ignoredOnExec: readonly number[];
 
   constructor(opts: LinuxSyscallsOptions = {}) {
-    this.ignoredOnExec = opts.ignoredOnExec && new Set(opts.ignoredOnExec);
+    this.ignoredOnExec = opts.ignoredOnExec ?? [];
   }
 
   mount(source: string | null, target: string, fstype: string | null, flags: bigint, data: string | null): void {
@@ -523,17 +520,11 @@ export class LinuxSyscalls implements Syscalls {
       const fdFlags = c.fcntl(fd, F_GETFD);
       if (fdFlags >= 0 && fdFlags & FD_CLOEXEC) c.fcntl(fd, F_SETFD, 'int', fdFlags & ~FD_CLOEXEC);
     }
-    // execve(2) keeps an ignored disposition (signal(7)). Node ignores SIGPIPE and SIGXFSZ,
-    // where runc's container starts with them at their defaults. glibc refuses 32 and 33,
-    // which it keeps for itself, with EINVAL: they stay as they are.
-    const ignored = this.ignoredOnExec;
-    if (ignored) {
-      for (let signum = 1; signum <= SIGRTMAX; signum++) {
-        if (signum !== SIGKILL && signum !== SIGSTOP) c.signal(signum, ignored.has(signum) ? SIG_IGN : SIG_DFL);
-      }
-    } else {
-      for (const signum of NODE_IGNORED_SIGNALS) c.signal(signum, SIG_DFL);
-    }
+    // execve(2) keeps an ignored disposition and resets a caught one (signal(7)). The only
+    // ones ignored here are Node's two, where runc's container starts with them at their
+    // defaults.
+    for (const signum of NODE_IGNORED_SIGNALS) c.signal(signum, SIG_DFL);
+    for (const signum of this.ignoredOnExec) c.signal(signum, SIG_IGN);
     // koffi passes a JS array as `const char **`; execve(2) wants both lists NULL-terminated.
     // execve(2) returns only on failure.
     c.execve(path, [...argv, null], [...envp, null]);
