@@ -22,6 +22,13 @@ function config(args: string[], over: Record<string, unknown> = {}): Record<stri
   };
 }
 
+/** The shells bin/mountkit is tested under: its own #!/bin/sh (dash here), bash (Fedora's sh) and busybox ash (Alpine's). */
+const LAUNCHER_SHELLS: [string, string[]][] = [
+  ['/bin/sh', []],
+  ['bash', ['bash']],
+  ['busybox sh', ['busybox', 'sh']],
+];
+
 /**
  * Starts `argv`, sends each of `signals` to it, 300 ms apart, from when its stdout has
  * shown `ready` lines (0: from the start), and resolves with its exit status and output.
@@ -92,53 +99,58 @@ maybe('mountkit run', () => {
     });
   });
 
-  test('bin/mountkit passes the signals it gets on to the container, as runc run does', async () => {
+  test.each(LAUNCHER_SHELLS)('bin/mountkit under %s passes the signals it gets on to the container, as runc run does', async (_sh, shell) => {
     // At most about 10 s: a container the signals do not reach ends by itself.
     const script = 'trap "echo got USR1" USR1; trap "echo got HUP" HUP; trap "echo got TERM; exit 7" TERM; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done';
     const b = makeBundle(config(['sh', '-c', script]));
     try {
-      const r = await signalled([LAUNCHER, 'run', '--bundle', b.dir], 1, ['SIGUSR1', 'SIGHUP', 'SIGTERM']);
+      const r = await signalled([...shell, LAUNCHER, 'run', '--bundle', b.dir], 1, ['SIGUSR1', 'SIGHUP', 'SIGTERM']);
       expect(r).toEqual({ status: 7, stdout: 'ready\ngot USR1\ngot HUP\ngot TERM\n', stderr: '' });
     } finally {
       b.cleanup();
     }
   }, 30_000);
 
-  test('a signal that comes while the rootfs is prepared waits for the container (Node would open its inspector on SIGUSR1)', async () => {
-    const c = config(['sh', '-c', 'echo started']);
-    // The prestart hook keeps mountkit preparing for a second; the signal comes at 300 ms.
-    c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1'] }] };
-    const b = makeBundle(c);
-    try {
-      const r = await signalled([LAUNCHER, 'run', '--bundle', b.dir], 0, ['SIGUSR1']);
-      expect(r).toEqual({ status: 0, stdout: 'started\n', stderr: '' });
-    } finally {
-      b.cleanup();
-    }
-  }, 30_000);
+  test.each(LAUNCHER_SHELLS)(
+    'bin/mountkit under %s: signals that come while the rootfs is prepared wait for the container to handle them, in order (Node would open its inspector on SIGUSR1)',
+    async (_sh, shell) => {
+      const c = config(['sh', '-c', 'trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done']);
+      // The prestart hook keeps mountkit preparing for a second; the signals come at 300 and 600 ms.
+      c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1'] }] };
+      const b = makeBundle(c);
+      try {
+        const r = await signalled([...shell, LAUNCHER, 'run', '--bundle', b.dir], 0, ['SIGUSR1', 'SIGTERM']);
+        expect(r).toEqual({ status: 7, stdout: 'ready\ngot USR1\ngot TERM\n', stderr: '' });
+      } finally {
+        b.cleanup();
+      }
+    },
+    30_000,
+  );
 
-  test("bin/mountkit gives the container its standard input (a shell's background job would get /dev/null)", () => {
+  test.each(LAUNCHER_SHELLS)("bin/mountkit under %s gives the container its standard input (a shell's background job would get /dev/null)", (_sh, shell) => {
     const r = withBundle(config(['sh', '-c', 'read -r line; echo "read $line"']), (dir) =>
-      spawnSync(LAUNCHER, ['run', '--bundle', dir], { input: 'from stdin\n', encoding: 'utf8' }),
+      spawnSync(shell[0] ?? LAUNCHER, [...shell.slice(1), ...(shell.length ? [LAUNCHER] : []), 'run', '--bundle', dir], { input: 'from stdin\n', encoding: 'utf8' }),
     );
     expect([r.status, r.stdout, r.stderr]).toEqual([0, 'read from stdin\n', '']);
   });
 
-  test.each([
-    ['with', undefined],
-    ['without', { linux: { namespaces: [{ type: 'mount' }] } }],
-  ])('bin/mountkit, %s a pid namespace: the container ignores what its starter ignored (SIGHUP, SIGINT) and no more', (_with, over) => {
-    const c = config(['grep', '^SigIgn', '/proc/self/status'], over);
+  test.each(LAUNCHER_SHELLS.flatMap(([sh, shell]) => [
+    [sh, 'with', shell, undefined],
+    [sh, 'without', shell, { linux: { namespaces: [{ type: 'mount' }] } }],
+  ]))('bin/mountkit under %s, %s a pid namespace: the container ignores what its starter ignored (SIGHUP, SIGINT) and no more', (_sh, _with, shell, over) => {
+    const c = config(['grep', '^SigIgn', '/proc/self/status'], over as Record<string, unknown> | undefined);
     // Started from a shell that ignores SIGHUP and SIGINT, as nohup and a background job would.
-    const r = withBundle(c, (dir) => spawnSync('sh', ['-c', `trap '' HUP INT; exec '${LAUNCHER}' run --bundle '${dir}'`], { encoding: 'utf8' }));
+    const cmd = [...(shell as string[]), LAUNCHER, 'run', '--bundle'].map((a) => `'${a}'`).join(' ');
+    const r = withBundle(c, (dir) => spawnSync('sh', ['-c', `trap '' HUP INT; exec ${cmd} '${dir}'`], { encoding: 'utf8' }));
     expect([r.status, r.stdout, r.stderr]).toEqual([0, 'SigIgn:\t0000000000000003\n', '']);
   });
 
-  test('a pid namespace joined by path goes through nsenter(1)', () => {
-    const c = config(['sh', '-c', 'echo $$'], { linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: `/proc/${process.pid}/ns/pid` }] } });
+  test.each(LAUNCHER_SHELLS)('bin/mountkit under %s: a pid namespace joined by path (a wrong guess) goes through nsenter(1)', (_sh, shell) => {
+    const c = config(['sh', '-c', 'echo $$; exit 4'], { linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: `/proc/${process.pid}/ns/pid` }] } });
     c.mounts = [];
-    const r = withBundle(c, (dir) => runMountkit(dir));
-    expect(r.status).toBe(0);
+    const r = withBundle(c, (dir) => spawnSync(shell[0] ?? LAUNCHER, [...shell.slice(1), ...(shell.length ? [LAUNCHER] : []), 'run', '--bundle', dir], { encoding: 'utf8' }));
+    expect([r.status, r.stderr]).toEqual([4, '']);
     expect(Number(r.stdout.trim())).toBeGreaterThan(1);
   });
 
