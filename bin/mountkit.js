@@ -9,4 +9,6 @@ try {
   process.stderr.write(`mountkit: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 }
-process.exitCode = main(process.argv.slice(2));
+const status = main(process.argv.slice(2));
+if (typeof status === 'number') process.exitCode = status;
+else status.then((s) => (process.exitCode = s));

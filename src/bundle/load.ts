@@ -264,7 +264,7 @@ export function openBundle(root: string): OpenedBundle {
 }
 
 /** The CLI's main(): from the bundle unless MOUNTKIT_BUNDLE=0 or it cannot be used, from dist/cli/main.js otherwise. */
-export function cliMain(root: string, env: NodeJS.ProcessEnv = process.env): (argv: readonly string[]) => number {
+export function cliMain(root: string, env: NodeJS.ProcessEnv = process.env): (argv: readonly string[]) => number | Promise<number> {
   const mode = env.MOUNTKIT_BUNDLE;
   if (mode !== '0') {
     const opened = openBundle(root);

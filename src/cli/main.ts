@@ -11,8 +11,11 @@ export function version(): string {
   return pkg.version;
 }
 
-/** Runs the CLI and returns its exit status. Errors print one line; the stack only at debug level. */
-export function main(argv: readonly string[]): number {
+/**
+ * Runs the CLI and returns its exit status, or a promise of it when `run` waits for a
+ * process it started. Errors print one line; the stack only at debug level.
+ */
+export function main(argv: readonly string[]): number | Promise<number> {
   let opts: CliOptions | undefined;
   restoreCaCertsEnv(process.env);
   try {
@@ -26,7 +29,12 @@ export function main(argv: readonly string[]): number {
       process.stdout.write(USAGE + '\n');
       return 0;
     }
-    if (opts.command === 'run') return run(opts, argv);
+    if (opts.command === 'run') {
+      const status = run(opts, argv);
+      if (typeof status === 'number') return status;
+      const debug = opts.logLevel === 'debug';
+      return status.catch((err: unknown) => reportError(err, debug));
+    }
     if (opts.command === 'plan') return plan(opts);
     process.stderr.write(`mountkit: unknown command "${opts.command}" (see mountkit --help)\n`);
     return 2;

@@ -53,7 +53,14 @@ export function currentLaunchContext(): LaunchContext {
   };
 }
 
-export function run(opts: CliOptions, argv: readonly string[]): number {
+/**
+ * The run's exit status; a promise when mountkit started itself again and waits for
+ * that process (the container's status), passing signals on meanwhile.
+ */
+export function run(opts: CliOptions, argv: readonly string[]): number | Promise<number> {
+  // Node opens its inspector on SIGUSR1 unless a listener takes it. Held by bin/mountkit
+  // or the relaunch until the container has started; here, before it, it is dropped.
+  process.on('SIGUSR1', ignoreSignal);
   const config = loadRunConfig(opts);
   const launcherFd = process.env[LAUNCHER_FD_ENV];
   if (launcherFd !== undefined && !launcherGuessHolds(config.namespaces)) {
@@ -73,18 +80,34 @@ export function run(opts: CliOptions, argv: readonly string[]): number {
   return plan.relaunch.length ? relaunch(plan, argv) : runHere(config, plan, opts, sys);
 }
 
-/** Starts mountkit again under the launcher; its exit status (the container's) is ours. */
-function relaunch(plan: LaunchPlan, argv: readonly string[]): number {
+function ignoreSignal(): void {}
+
+/**
+ * Starts mountkit again under the launcher and passes signals on to the container
+ * (forward.ts); its exit status (the container's) is ours. Its descriptor 3, a socket
+ * nothing reads, tells when the container's program has started: mountkit holds it
+ * until its execve(2) closes it.
+ */
+function relaunch(plan: LaunchPlan, argv: readonly string[]): Promise<number> {
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
-  const { spawnSync } = require('child_process') as typeof import('child_process');
-  const r = spawnSync(cmd, [...args, process.execPath, ...process.execArgv, main, ...argv], {
-    stdio: 'inherit',
-    env: { ...nodeStartEnv(process.env), [RELAUNCHED_ENV]: '1' },
+  const { spawn } = require('child_process') as typeof import('child_process');
+  const { passSignals } = require('./forward') as typeof import('./forward');
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, [...args, process.execPath, ...process.execArgv, main, ...argv], {
+      stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+      env: { ...nodeStartEnv(process.env), [RELAUNCHED_ENV]: '1' },
+    });
+    child.on('error', reject);
+    if (child.pid === undefined) return;
+    const stop = passSignals(child.pid);
+    child.on('exit', (status, signal) => {
+      stop();
+      child.stdio[3]?.destroy();
+      resolve(exitStatus(status, signal));
+    });
   });
-  if (r.error) throw r.error;
-  return exitStatus(r.status, r.signal);
 }
 
 /** A child's status as ours; one killed by a signal gives 128+N, as a shell reports it. */

@@ -29,6 +29,12 @@ const LAUNCHER_SHELLS: [string, string[]][] = [
   ['busybox sh', ['busybox', 'sh']],
 ];
 
+/** What passes signals on to a container in a new pid namespace: the launcher under each shell, and the Node entry's relaunch. */
+const SIGNAL_PASSERS: [string, string[]][] = [
+  ...LAUNCHER_SHELLS.map(([sh, shell]): [string, string[]] => [`bin/mountkit under ${sh}`, [...shell, LAUNCHER]]),
+  ['the Node entry (Node started again under unshare)', [process.execPath, BIN]],
+];
+
 /**
  * Starts `argv`, sends each of `signals` to it, 300 ms apart, from when its stdout has
  * shown `ready` lines (0: from the start), and resolves with its exit status and output.
@@ -99,27 +105,27 @@ maybe('mountkit run', () => {
     });
   });
 
-  test.each(LAUNCHER_SHELLS)('bin/mountkit under %s passes the signals it gets on to the container, as runc run does', async (_sh, shell) => {
+  test.each(SIGNAL_PASSERS)('%s passes the signals it gets on to the container, as runc run does', async (_what, entry) => {
     // At most about 10 s: a container the signals do not reach ends by itself.
     const script = 'trap "echo got USR1" USR1; trap "echo got HUP" HUP; trap "echo got TERM; exit 7" TERM; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done';
     const b = makeBundle(config(['sh', '-c', script]));
     try {
-      const r = await signalled([...shell, LAUNCHER, 'run', '--bundle', b.dir], 1, ['SIGUSR1', 'SIGHUP', 'SIGTERM']);
+      const r = await signalled([...entry, 'run', '--bundle', b.dir], 1, ['SIGUSR1', 'SIGHUP', 'SIGTERM']);
       expect(r).toEqual({ status: 7, stdout: 'ready\ngot USR1\ngot HUP\ngot TERM\n', stderr: '' });
     } finally {
       b.cleanup();
     }
   }, 30_000);
 
-  test.each(LAUNCHER_SHELLS)(
-    'bin/mountkit under %s: signals that come while the rootfs is prepared wait for the container to handle them, in order (Node would open its inspector on SIGUSR1)',
-    async (_sh, shell) => {
+  test.each(SIGNAL_PASSERS)(
+    '%s: signals that come while the rootfs is prepared wait for the container to handle them, in order (Node would open its inspector on SIGUSR1)',
+    async (_what, entry) => {
       const c = config(['sh', '-c', 'trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done']);
       // The prestart hook keeps mountkit preparing for a second; the signals come at 300 and 600 ms.
       c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1'] }] };
       const b = makeBundle(c);
       try {
-        const r = await signalled([...shell, LAUNCHER, 'run', '--bundle', b.dir], 0, ['SIGUSR1', 'SIGTERM']);
+        const r = await signalled([...entry, 'run', '--bundle', b.dir], 0, ['SIGUSR1', 'SIGTERM']);
         expect(r).toEqual({ status: 7, stdout: 'ready\ngot USR1\ngot TERM\n', stderr: '' });
       } finally {
         b.cleanup();
@@ -145,6 +151,31 @@ maybe('mountkit run', () => {
     const r = withBundle(c, (dir) => spawnSync('sh', ['-c', `trap '' HUP INT; exec ${cmd} '${dir}'`], { encoding: 'utf8' }));
     expect([r.status, r.stdout, r.stderr]).toEqual([0, 'SigIgn:\t0000000000000003\n', '']);
   });
+
+  test('the Node entry passes signals on through nsenter(1) too (a pid namespace joined by path)', async () => {
+    const script = 'trap "echo got TERM; exit 7" TERM; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done';
+    const c = config(['sh', '-c', script], { linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: `/proc/${process.pid}/ns/pid` }] } });
+    c.mounts = [];
+    const b = makeBundle(c);
+    try {
+      const r = await signalled([process.execPath, BIN, 'run', '--bundle', b.dir], 1, ['SIGTERM']);
+      expect(r).toEqual({ status: 7, stdout: 'ready\ngot TERM\n', stderr: '' });
+    } finally {
+      b.cleanup();
+    }
+  }, 30_000);
+
+  test('in one process (no pid namespace), SIGUSR1 while the rootfs is prepared does not open Node\'s inspector', async () => {
+    const c = config(['sh', '-c', 'echo started'], { linux: { namespaces: [{ type: 'mount' }] } });
+    c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1'] }] };
+    const b = makeBundle(c);
+    try {
+      const r = await signalled([process.execPath, BIN, 'run', '--bundle', b.dir], 0, ['SIGUSR1']);
+      expect(r).toEqual({ status: 0, stdout: 'started\n', stderr: '' });
+    } finally {
+      b.cleanup();
+    }
+  }, 30_000);
 
   test.each(LAUNCHER_SHELLS)('bin/mountkit under %s: a pid namespace joined by path (a wrong guess) goes through nsenter(1)', (_sh, shell) => {
     const c = config(['sh', '-c', 'echo $$; exit 4'], { linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: `/proc/${process.pid}/ns/pid` }] } });

@@ -1,0 +1,102 @@
+/**
+ * Passing signals on from the Node entry to the container it started again under
+ * unshare(1) or nsenter(1) for a pid namespace, as bin/mountkit does from the shell and
+ * runc run does: HUP, INT, QUIT, TERM, USR1, USR2 and ALRM. The container is the child of
+ * the process spawned (unshare --fork's child, or nsenter's, which execs unshare and
+ * then Node), PID 1 of its namespace. Until its program starts that process is mountkit
+ * preparing the rootfs; it holds the spawned process's descriptor 3, which mountkit marks
+ * close-on-exec, so a signal waits until the two no longer match (runc also holds signals
+ * until its process has started), and then for up to half a second until the program
+ * catches or ignores it: PID 1 drops a signal it has no handler for. In the order they came.
+ */
+import { readFileSync, readlinkSync } from 'fs';
+import { constants } from 'os';
+
+export const PASSED_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'];
+
+/** Whether a /proc/PID/status text shows the signal caught or ignored (SigCgt, SigIgn: bit N-1 for signal N). */
+export function handlesSignal(status: string, signum: number): boolean {
+  for (const m of status.matchAll(/^Sig(?:Cgt|Ign):\s*([0-9a-f]{1,16})$/gm)) {
+    if ((BigInt(`0x${m[1]}`) >> BigInt(signum - 1)) & 1n) return true;
+  }
+  return false;
+}
+
+/** The pids /proc/PID/task/PID/children lists (a process's children, its main thread's), none when it is gone. */
+export function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function fdLink(pid: number, fd: number): string | undefined {
+  try {
+    return readlinkSync(`/proc/${pid}/fd/${fd}`);
+  } catch {
+    return undefined;
+  }
+}
+
+function statusOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** How long and how often a held signal is looked at again. */
+const POLL_MS = 10;
+const FIND_TRIES = 100;
+const HANDLER_TRIES = 50;
+
+async function deliver(spawned: number, signal: NodeJS.Signals): Promise<void> {
+  let target: number | undefined;
+  for (let i = 0; i < FIND_TRIES && target === undefined; i++) {
+    target = childrenOf(spawned)[0];
+    if (target === undefined) {
+      if (statusOf(spawned) === undefined) return;
+      await sleep(POLL_MS);
+    }
+  }
+  if (target === undefined) return;
+  const held = fdLink(spawned, 3);
+  while (held !== undefined && fdLink(target, 3) === held) await sleep(POLL_MS);
+  const signum = constants.signals[signal];
+  for (let i = 0; i < HANDLER_TRIES; i++) {
+    const status = statusOf(target);
+    if (status === undefined || handlesSignal(status, signum)) break;
+    await sleep(POLL_MS);
+  }
+  try {
+    process.kill(target, signal);
+  } catch {
+    // The container ended meanwhile.
+  }
+}
+
+/** Passes the signals this process gets on to the container below `spawned`; the returned function stops it. */
+export function passSignals(spawned: number): () => void {
+  const queue: NodeJS.Signals[] = [];
+  let pumping = false;
+  const pump = async () => {
+    pumping = true;
+    for (let sig = queue.shift(); sig; sig = queue.shift()) await deliver(spawned, sig);
+    pumping = false;
+  };
+  const listeners = PASSED_SIGNALS.map((sig) => {
+    const listener = () => {
+      queue.push(sig);
+      if (!pumping) void pump();
+    };
+    process.on(sig, listener);
+    return [sig, listener] as const;
+  });
+  return () => {
+    for (const [sig, listener] of listeners) process.off(sig, listener);
+  };
+}
