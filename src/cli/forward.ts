@@ -47,31 +47,33 @@ function statusOf(pid: number): string | undefined {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+// Unreferenced: the child process keeps Node running while there is anything to pass on.
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** How long and how often a held signal is looked at again. */
 const POLL_MS = 10;
 const FIND_TRIES = 100;
 const HANDLER_TRIES = 50;
 
-async function deliver(spawned: number, signal: NodeJS.Signals): Promise<void> {
+/** Whether passing on has stopped: `spawned` was reaped, and its pid may be another process's. */
+type Stopped = () => boolean;
+
+async function deliver(spawned: number, signal: NodeJS.Signals, stopped: Stopped): Promise<void> {
   let target: number | undefined;
-  for (let i = 0; i < FIND_TRIES && target === undefined; i++) {
+  for (let i = 0; i < FIND_TRIES && target === undefined && !stopped(); i++) {
     target = childrenOf(spawned)[0];
-    if (target === undefined) {
-      if (statusOf(spawned) === undefined) return;
-      await sleep(POLL_MS);
-    }
+    if (target === undefined) await sleep(POLL_MS);
   }
   if (target === undefined) return;
   const held = fdLink(spawned, 3);
-  while (held !== undefined && fdLink(target, 3) === held) await sleep(POLL_MS);
+  while (!stopped() && held !== undefined && fdLink(target, 3) === held) await sleep(POLL_MS);
   const signum = constants.signals[signal];
-  for (let i = 0; i < HANDLER_TRIES; i++) {
+  for (let i = 0; i < HANDLER_TRIES && !stopped(); i++) {
     const status = statusOf(target);
     if (status === undefined || handlesSignal(status, signum)) break;
     await sleep(POLL_MS);
   }
+  if (stopped()) return;
   try {
     process.kill(target, signal);
   } catch {
@@ -83,10 +85,15 @@ async function deliver(spawned: number, signal: NodeJS.Signals): Promise<void> {
 export function passSignals(spawned: number): () => void {
   const queue: NodeJS.Signals[] = [];
   let pumping = false;
+  let stop = false;
+  const stopped = () => stop;
   const pump = async () => {
     pumping = true;
-    for (let sig = queue.shift(); sig; sig = queue.shift()) await deliver(spawned, sig);
-    pumping = false;
+    try {
+      for (let sig = queue.shift(); sig && !stop; sig = queue.shift()) await deliver(spawned, sig, stopped);
+    } finally {
+      pumping = false;
+    }
   };
   const listeners = PASSED_SIGNALS.map((sig) => {
     const listener = () => {
@@ -97,6 +104,8 @@ export function passSignals(spawned: number): () => void {
     return [sig, listener] as const;
   });
   return () => {
+    stop = true;
+    queue.length = 0;
     for (const [sig, listener] of listeners) process.off(sig, listener);
   };
 }

@@ -83,6 +83,15 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
 function ignoreSignal(): void {}
 
 /**
+ * The relaunch starts with the signals passed on ignored: one sent to the whole process
+ * group (a terminal's hangup or Ctrl-\, timeout(1)) would end unshare or nsenter, and
+ * unshare's end kills the container, nsenter's leaves it running. The relaunched Node
+ * resets every ignored signal when it starts; unshare restores a signal that ended the
+ * container before ending itself with it (nsenter does not, and then exits 1).
+ */
+const IGNORING_PASSED_SIGNALS = `trap '' HUP INT QUIT TERM USR1 USR2 ALRM; exec "$@"`;
+
+/**
  * Starts mountkit again under the launcher and passes signals on to the container
  * (forward.ts); its exit status (the container's) is ours. Its descriptor 3, a socket
  * nothing reads, tells when the container's program has started: mountkit holds it
@@ -95,7 +104,7 @@ function relaunch(plan: LaunchPlan, argv: readonly string[]): Promise<number> {
   const { spawn } = require('child_process') as typeof import('child_process');
   const { passSignals } = require('./forward') as typeof import('./forward');
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, [...args, process.execPath, ...process.execArgv, main, ...argv], {
+    const child = spawn('/bin/sh', ['-c', IGNORING_PASSED_SIGNALS, 'sh', cmd, ...args, process.execPath, ...process.execArgv, main, ...argv], {
       stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
       env: { ...nodeStartEnv(process.env), [RELAUNCHED_ENV]: '1' },
     });

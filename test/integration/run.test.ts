@@ -38,17 +38,24 @@ const SIGNAL_PASSERS: [string, string[]][] = [
 /**
  * Starts `argv`, sends each of `signals` to it, 300 ms apart, from when its stdout has
  * shown `ready` lines (0: from the start), and resolves with its exit status and output.
+ * With `group`, it starts in a process group of its own, which gets the signals, as a
+ * terminal's Ctrl-C or timeout(1) sends them.
  */
-function signalled(argv: string[], ready: number, signals: NodeJS.Signals[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function signalled(
+  argv: string[],
+  ready: number,
+  signals: NodeJS.Signals[],
+  group = false,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: group });
     let stdout = '';
     let stderr = '';
     let sent = false;
     const send = () => {
       sent = true;
       // One at a time: the container's shell runs a trap between its sleeps.
-      signals.forEach((sig, i) => setTimeout(() => child.kill(sig), 300 * (i + 1)));
+      signals.forEach((sig, i) => setTimeout(() => (group ? process.kill(-child.pid!, sig) : child.kill(sig)), 300 * (i + 1)));
     };
     if (ready === 0) send();
     child.stdout.on('data', (d: Buffer) => {
@@ -151,6 +158,26 @@ maybe('mountkit run', () => {
     const r = withBundle(c, (dir) => spawnSync('sh', ['-c', `trap '' HUP INT; exec ${cmd} '${dir}'`], { encoding: 'utf8' }));
     expect([r.status, r.stdout, r.stderr]).toEqual([0, 'SigIgn:\t0000000000000003\n', '']);
   });
+
+  test.each(SIGNAL_PASSERS.flatMap(([what, entry]) => (['SIGHUP', 'SIGQUIT', 'SIGTERM'] as const).map((sig): [string, NodeJS.Signals, string[]] => [what, sig, entry])))(
+    '%s: %s sent to the whole process group ends neither it nor what runs between it and the container',
+    async (_what, sig, entry) => {
+      // The container gets the signal from the group and once more passed on; it exits at the first.
+      const name = sig.slice(3);
+      const script = `trap "echo got ${name}; exit 7" ${name}; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done`;
+      const b = makeBundle(config(['sh', '-c', script]));
+      try {
+        const r = await signalled([...entry, 'run', '--bundle', b.dir], 1, [sig], true);
+        expect(r.status).toBe(7);
+        expect(r.stdout).toMatch(new RegExp(`^ready\\n(got ${name}\\n)+$`));
+        // The container's own sleep(1) is in the group too: its shell may report it ended.
+        expect(r.stderr).toMatch(/^(Hangup|Quit|Terminated|\s)*$/);
+      } finally {
+        b.cleanup();
+      }
+    },
+    30_000,
+  );
 
   test('the Node entry passes signals on through nsenter(1) too (a pid namespace joined by path)', async () => {
     const script = 'trap "echo got TERM; exit 7" TERM; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done';
