@@ -89,7 +89,9 @@ function ignoreSignal(): void {}
  * resets every ignored signal when it starts; unshare restores a signal that ended the
  * container before ending itself with it (nsenter does not, and then exits 1).
  */
-const IGNORING_PASSED_SIGNALS = `trap '' HUP INT QUIT TERM USR1 USR2 ALRM; exec "$@"`;
+const IGNORING_PASSED_SIGNALS = `trap '' HUP INT QUIT TERM USR1 USR2 ALRM
+command -v "$1" >/dev/null || { echo "mountkit: $1 (util-linux) is not found in PATH" >&2; exit 1; }
+exec "$@"`;
 
 /**
  * Starts mountkit again under the launcher and passes signals on to the container

@@ -286,6 +286,13 @@ maybe('mountkit run', () => {
     expect(r.stderr).toMatch(/^mountkit: linux\.namespaces "user": a new user namespace needs a single-threaded process/);
   });
 
+  test('the Node entry without unshare(1) in PATH: exit 1, one line naming it', () => {
+    const r = withBundle(config(['true']), (dir) =>
+      spawnSync(process.execPath, [BIN, 'run', '--bundle', dir], { encoding: 'utf8', env: { ...process.env, PATH: '/nonexistent' } }),
+    );
+    expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: unshare (util-linux) is not found in PATH\n']);
+  });
+
   test('a missing config.json is a config error: exit 2, one line', () => {
     const r = runMountkit('/nonexistent-bundle');
     expect(r.status).toBe(2);
