@@ -9,7 +9,7 @@
  * until its process has started), and then for up to half a second until the program
  * catches or ignores it: PID 1 drops a signal it has no handler for. In the order they came.
  */
-import { readFileSync, readlinkSync } from 'fs';
+import { readFileSync, readdirSync, readlinkSync } from 'fs';
 import { constants } from 'os';
 
 export const PASSED_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'];
@@ -22,13 +22,39 @@ export function handlesSignal(status: string, signum: number): boolean {
   return false;
 }
 
-/** The pids /proc/PID/task/PID/children lists (a process's children, its main thread's), none when it is gone. */
+/**
+ * The parent pid a /proc/PID/stat text gives: field 4, the second after the command name
+ * in parentheses (which may hold spaces and parentheses itself).
+ */
+export function parentInStat(stat: string): number | undefined {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ppid = Number(fields[1]);
+  return Number.isInteger(ppid) ? ppid : undefined;
+}
+
+/**
+ * The pids /proc/PID/task/PID/children lists (a process's children, its main thread's),
+ * none when it is gone. A kernel without CONFIG_PROC_CHILDREN has no such file: then every
+ * process's stat is read for its parent.
+ */
 export function childrenOf(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-  } catch {
-    return [];
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || statusOf(pid) === undefined) return [];
   }
+  const kids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (parentInStat(stat) === pid) kids.push(Number(name));
+  }
+  return kids;
 }
 
 function fdLink(pid: number, fd: number): string | undefined {
