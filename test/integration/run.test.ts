@@ -29,6 +29,9 @@ const LAUNCHER_SHELLS: [string, string[]][] = [
   ['busybox sh', ['busybox', 'sh']],
 ];
 
+/** A container shell's last words after its traps: at most about 10 s, so one that the signals do not reach ends by itself. */
+const READY_THEN_WAIT = 'echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done';
+
 /** What passes signals on to a container in a new pid namespace: the launcher under each shell, and the Node entry's relaunch. */
 const SIGNAL_PASSERS: [string, string[]][] = [
   ...LAUNCHER_SHELLS.map(([sh, shell]): [string, string[]] => [`bin/mountkit under ${sh}`, [...shell, LAUNCHER]]),
@@ -66,6 +69,21 @@ function signalled(
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
+}
+
+async function withBundleAsync<T>(c: Record<string, any>, fn: (dir: string) => Promise<T>): Promise<T> {
+  const b = makeBundle(c);
+  try {
+    return await fn(b.dir);
+  } finally {
+    b.cleanup();
+  }
+}
+
+/** bin/mountkit's command line under `shell` (none: its own #!/bin/sh). */
+function underShell(shell: string[], args: string[]): [string, string[]] {
+  const [cmd, ...rest] = [...shell, LAUNCHER, ...args];
+  return [cmd, rest];
 }
 
 function withBundle<T>(c: Record<string, any>, fn: (dir: string) => T): T {
@@ -113,37 +131,26 @@ maybe('mountkit run', () => {
   });
 
   test.each(SIGNAL_PASSERS)('%s passes the signals it gets on to the container, as runc run does', async (_what, entry) => {
-    // At most about 10 s: a container the signals do not reach ends by itself.
-    const script = 'trap "echo got USR1" USR1; trap "echo got HUP" HUP; trap "echo got TERM; exit 7" TERM; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done';
-    const b = makeBundle(config(['sh', '-c', script]));
-    try {
-      const r = await signalled([...entry, 'run', '--bundle', b.dir], 1, ['SIGUSR1', 'SIGHUP', 'SIGTERM']);
-      expect(r).toEqual({ status: 7, stdout: 'ready\ngot USR1\ngot HUP\ngot TERM\n', stderr: '' });
-    } finally {
-      b.cleanup();
-    }
+    const script = `trap "echo got USR1" USR1; trap "echo got HUP" HUP; trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`;
+    const r = await withBundleAsync(config(['sh', '-c', script]), (dir) => signalled([...entry, 'run', '--bundle', dir], 1, ['SIGUSR1', 'SIGHUP', 'SIGTERM']));
+    expect(r).toEqual({ status: 7, stdout: 'ready\ngot USR1\ngot HUP\ngot TERM\n', stderr: '' });
   }, 30_000);
 
   test.each(SIGNAL_PASSERS)(
     '%s: signals that come while the rootfs is prepared wait for the container to handle them, in order (Node would open its inspector on SIGUSR1)',
     async (_what, entry) => {
-      const c = config(['sh', '-c', 'trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done']);
+      const c = config(['sh', '-c', `trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`]);
       // The prestart hook keeps mountkit preparing for a second; the signals come at 300 and 600 ms.
       c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1'] }] };
-      const b = makeBundle(c);
-      try {
-        const r = await signalled([...entry, 'run', '--bundle', b.dir], 0, ['SIGUSR1', 'SIGTERM']);
-        expect(r).toEqual({ status: 7, stdout: 'ready\ngot USR1\ngot TERM\n', stderr: '' });
-      } finally {
-        b.cleanup();
-      }
+      const r = await withBundleAsync(c, (dir) => signalled([...entry, 'run', '--bundle', dir], 0, ['SIGUSR1', 'SIGTERM']));
+      expect(r).toEqual({ status: 7, stdout: 'ready\ngot USR1\ngot TERM\n', stderr: '' });
     },
     30_000,
   );
 
   test.each(LAUNCHER_SHELLS)("bin/mountkit under %s gives the container its standard input (a shell's background job would get /dev/null)", (_sh, shell) => {
     const r = withBundle(config(['sh', '-c', 'read -r line; echo "read $line"']), (dir) =>
-      spawnSync(shell[0] ?? LAUNCHER, [...shell.slice(1), ...(shell.length ? [LAUNCHER] : []), 'run', '--bundle', dir], { input: 'from stdin\n', encoding: 'utf8' }),
+      spawnSync(...underShell(shell, ['run', '--bundle', dir]), { input: 'from stdin\n', encoding: 'utf8' }),
     );
     expect([r.status, r.stdout, r.stderr]).toEqual([0, 'read from stdin\n', '']);
   });
@@ -164,50 +171,35 @@ maybe('mountkit run', () => {
     async (_what, sig, entry) => {
       // The container gets the signal from the group and once more passed on; it exits at the first.
       const name = sig.slice(3);
-      const script = `trap "echo got ${name}; exit 7" ${name}; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done`;
-      const b = makeBundle(config(['sh', '-c', script]));
-      try {
-        const r = await signalled([...entry, 'run', '--bundle', b.dir], 1, [sig], true);
-        expect(r.status).toBe(7);
-        expect(r.stdout).toMatch(new RegExp(`^ready\\n(got ${name}\\n)+$`));
-        // The container's own sleep(1) is in the group too: its shell may report it ended.
-        expect(r.stderr).toMatch(/^(Hangup|Quit|Terminated|\s)*$/);
-      } finally {
-        b.cleanup();
-      }
+      const script = `trap "echo got ${name}; exit 7" ${name}; ${READY_THEN_WAIT}`;
+      const r = await withBundleAsync(config(['sh', '-c', script]), (dir) => signalled([...entry, 'run', '--bundle', dir], 1, [sig], true));
+      expect(r.status).toBe(7);
+      expect(r.stdout).toMatch(new RegExp(`^ready\\n(got ${name}\\n)+$`));
+      // The container's own sleep(1) is in the group too: its shell may report it ended.
+      expect(r.stderr).toMatch(/^(Hangup|Quit|Terminated|\s)*$/);
     },
     30_000,
   );
 
   test('the Node entry passes signals on through nsenter(1) too (a pid namespace joined by path)', async () => {
-    const script = 'trap "echo got TERM; exit 7" TERM; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done';
+    const script = `trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`;
     const c = config(['sh', '-c', script], { linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: `/proc/${process.pid}/ns/pid` }] } });
     c.mounts = [];
-    const b = makeBundle(c);
-    try {
-      const r = await signalled([process.execPath, BIN, 'run', '--bundle', b.dir], 1, ['SIGTERM']);
-      expect(r).toEqual({ status: 7, stdout: 'ready\ngot TERM\n', stderr: '' });
-    } finally {
-      b.cleanup();
-    }
+    const r = await withBundleAsync(c, (dir) => signalled([process.execPath, BIN, 'run', '--bundle', dir], 1, ['SIGTERM']));
+    expect(r).toEqual({ status: 7, stdout: 'ready\ngot TERM\n', stderr: '' });
   }, 30_000);
 
   test('in one process (no pid namespace), SIGUSR1 while the rootfs is prepared does not open Node\'s inspector', async () => {
     const c = config(['sh', '-c', 'echo started'], { linux: { namespaces: [{ type: 'mount' }] } });
     c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1'] }] };
-    const b = makeBundle(c);
-    try {
-      const r = await signalled([process.execPath, BIN, 'run', '--bundle', b.dir], 0, ['SIGUSR1']);
-      expect(r).toEqual({ status: 0, stdout: 'started\n', stderr: '' });
-    } finally {
-      b.cleanup();
-    }
+    const r = await withBundleAsync(c, (dir) => signalled([process.execPath, BIN, 'run', '--bundle', dir], 0, ['SIGUSR1']));
+    expect(r).toEqual({ status: 0, stdout: 'started\n', stderr: '' });
   }, 30_000);
 
   test.each(LAUNCHER_SHELLS)('bin/mountkit under %s: a pid namespace joined by path (a wrong guess) goes through nsenter(1)', (_sh, shell) => {
     const c = config(['sh', '-c', 'echo $$; exit 4'], { linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: `/proc/${process.pid}/ns/pid` }] } });
     c.mounts = [];
-    const r = withBundle(c, (dir) => spawnSync(shell[0] ?? LAUNCHER, [...shell.slice(1), ...(shell.length ? [LAUNCHER] : []), 'run', '--bundle', dir], { encoding: 'utf8' }));
+    const r = withBundle(c, (dir) => spawnSync(...underShell(shell, ['run', '--bundle', dir]), { encoding: 'utf8' }));
     expect([r.status, r.stderr]).toEqual([4, '']);
     expect(Number(r.stdout.trim())).toBeGreaterThan(1);
   });
