@@ -1,8 +1,8 @@
 /**
  * Which signals the container starts ignoring. execve(2) keeps an ignored disposition and
  * resets a caught one (signal(7)), so a program started by nohup keeps SIGHUP ignored.
- * Node cannot pass that on by itself: it resets every inherited SIG_IGN to SIG_DFL when
- * it starts (src/node.cc, PlatformInit), and bin/mountkit runs Node under unshare(1) as
+ * Node cannot pass that on by itself: it resets each standard signal (1-31) it inherited
+ * ignored to SIG_DFL when it starts (src/node.cc, PlatformInit), and bin/mountkit runs Node under unshare(1) as
  * an asynchronous command, which the shell starts with SIGINT and SIGQUIT ignored. So
  * bin/mountkit reads its own SigIgn mask from /proc/self/status (bit N-1 for signal N)
  * and hands it to Node in MOUNTKIT_STARTER_SIGIGN; the container ignores those signals,

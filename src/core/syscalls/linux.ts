@@ -14,7 +14,8 @@ import { STATX_SIZE, fromStatx } from './stat';
 import type { CommandResult, CommandSpec, FileStat, FsStat, Syscalls } from './types';
 
 // SIGPIPE and SIGXFSZ (asm-generic/signal.h, x86_64 and arm64 alike): when Node starts it
-// resets every inherited SIG_IGN to SIG_DFL, then ignores these two (src/node.cc).
+// resets the standard signals (1-31) it inherited ignored to SIG_DFL, then ignores these
+// two (src/node.cc).
 const NODE_IGNORED_SIGNALS = [13, 25];
 // The handlers signal(2) takes for the default action and for ignoring (asm-generic/signal-defs.h).
 const SIG_DFL = 0;
@@ -521,8 +522,8 @@ export class LinuxSyscalls implements Syscalls {
       if (fdFlags >= 0 && fdFlags & FD_CLOEXEC) c.fcntl(fd, F_SETFD, 'int', fdFlags & ~FD_CLOEXEC);
     }
     // execve(2) keeps an ignored disposition and resets a caught one (signal(7)). The only
-    // ones ignored here are Node's two, where runc's container starts with them at their
-    // defaults.
+    // standard ones ignored here are Node's two, where runc's container starts with them
+    // at their defaults.
     for (const signum of NODE_IGNORED_SIGNALS) c.signal(signum, SIG_DFL);
     for (const signum of this.ignoredOnExec) c.signal(signum, SIG_IGN);
     // koffi passes a JS array as `const char **`; execve(2) wants both lists NULL-terminated.
