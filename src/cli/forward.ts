@@ -1,13 +1,14 @@
 /**
  * Passing signals on from the Node entry to the container it started again under
- * unshare(1) or nsenter(1) for a pid namespace, as bin/mountkit does from the shell and
- * runc run does: HUP, INT, QUIT, TERM, USR1, USR2 and ALRM. The container is the child of
- * the process spawned (unshare --fork's child, or nsenter's, which execs unshare and
- * then Node), PID 1 of its namespace. Until its program starts that process is mountkit
- * preparing the rootfs; it holds the spawned process's descriptor 3, which mountkit marks
- * close-on-exec, so a signal waits until the two no longer match (runc also holds signals
- * until its process has started), and then for up to half a second until the program
- * catches or ignores it: PID 1 drops a signal it has no handler for. In the order they came.
+ * unshare(1) for a pid namespace, as bin/mountkit does from the shell and runc run does:
+ * HUP, INT, QUIT, TERM, USR1, USR2 and ALRM. The container is the child of the process
+ * spawned (unshare --fork's child, PID 1 of a new namespace), or that process itself
+ * (unshare without --fork, in a pid namespace joined before). Until its program starts it
+ * is mountkit preparing the rootfs, holding the descriptor 3 it was started with, which
+ * mountkit marks close-on-exec: a signal waits until that is gone (runc also holds
+ * signals until its process has started), and then for up to half a second until the
+ * program catches or ignores it, since PID 1 drops a signal it has no handler for. In
+ * the order they came.
  */
 import { readFileSync, readdirSync, readlinkSync } from 'fs';
 import { constants } from 'os';
@@ -84,14 +85,20 @@ const HANDLER_TRIES = 50;
 /** Whether passing on has stopped: `spawned` was reaped, and its pid may be another process's. */
 type Stopped = () => boolean;
 
-async function deliver(spawned: number, signal: NodeJS.Signals, stopped: Stopped): Promise<void> {
-  let target: number | undefined;
-  for (let i = 0; i < FIND_TRIES && target === undefined && !stopped(); i++) {
-    target = childrenOf(spawned)[0];
-    if (target === undefined) await sleep(POLL_MS);
+/** The container: `spawned` itself, or its child once there is one. */
+async function containerOf(spawned: number, direct: boolean, stopped: Stopped): Promise<number | undefined> {
+  if (direct) return spawned;
+  for (let i = 0; i < FIND_TRIES && !stopped(); i++) {
+    const child = childrenOf(spawned)[0];
+    if (child !== undefined) return child;
+    await sleep(POLL_MS);
   }
+  return undefined;
+}
+
+async function deliver(spawned: number, direct: boolean, held: string | undefined, signal: NodeJS.Signals, stopped: Stopped): Promise<void> {
+  const target = await containerOf(spawned, direct, stopped);
   if (target === undefined) return;
-  const held = fdLink(spawned, 3);
   while (!stopped() && held !== undefined && fdLink(target, 3) === held) await sleep(POLL_MS);
   const signum = constants.signals[signal];
   for (let i = 0; i < HANDLER_TRIES && !stopped(); i++) {
@@ -107,8 +114,13 @@ async function deliver(spawned: number, signal: NodeJS.Signals, stopped: Stopped
   }
 }
 
-/** Passes the signals this process gets on to the container below `spawned`; the returned function stops it. */
-export function passSignals(spawned: number): () => void {
+/**
+ * Passes the signals this process gets on to the container: `spawned` itself when
+ * `direct`, else its child. The returned function stops it.
+ */
+export function passSignals(spawned: number, direct: boolean): () => void {
+  // What `spawned` was started with on descriptor 3, taken while it still holds it.
+  const held = fdLink(spawned, 3);
   const queue: NodeJS.Signals[] = [];
   let pumping = false;
   let stop = false;
@@ -116,7 +128,7 @@ export function passSignals(spawned: number): () => void {
   const pump = async () => {
     pumping = true;
     try {
-      for (let sig = queue.shift(); sig && !stop; sig = queue.shift()) await deliver(spawned, sig, stopped);
+      for (let sig = queue.shift(); sig && !stop; sig = queue.shift()) await deliver(spawned, direct, held, sig, stopped);
     } finally {
       pumping = false;
     }

@@ -77,17 +77,20 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const problem = userNamespaceProblem(config.namespaces, launch);
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
   const plan = planLaunch(config.namespaces, launch);
-  return plan.relaunch.length ? relaunch(plan, argv) : runHere(config, plan, opts, sys);
+  if (!plan.relaunch.length) return runHere(config, plan, opts, sys);
+  // A pid namespace joined by path: this thread's children are made in it.
+  enterNamespaces(sys, plan);
+  return relaunch(plan, argv);
 }
 
 function ignoreSignal(): void {}
 
 /**
  * The relaunch starts with the signals passed on ignored: one sent to the whole process
- * group (a terminal's hangup or Ctrl-\, timeout(1)) would end unshare or nsenter, and
- * unshare's end kills the container, nsenter's leaves it running. The relaunched Node
- * resets every ignored signal when it starts; unshare restores a signal that ended the
- * container before ending itself with it (nsenter does not, and then exits 1).
+ * group (a terminal's hangup or Ctrl-\, timeout(1)) would end unshare --fork, whose end
+ * kills the container. The relaunched Node resets the standard signals it inherited
+ * ignored when it starts; unshare restores a signal that ended the container before
+ * ending itself with it.
  */
 const IGNORING_PASSED_SIGNALS = `trap '' HUP INT QUIT TERM USR1 USR2 ALRM
 command -v "$1" >/dev/null || { echo "mountkit: $1 (util-linux) is not found in PATH" >&2; exit 1; }
@@ -112,7 +115,8 @@ function relaunch(plan: LaunchPlan, argv: readonly string[]): Promise<number> {
     });
     child.on('error', reject);
     if (child.pid === undefined) return;
-    const stop = passSignals(child.pid);
+    // Without --fork, unshare becomes mountkit and then the container itself.
+    const stop = passSignals(child.pid, !plan.relaunch.includes('--fork'));
     child.on('exit', (status, signal) => {
       stop();
       child.stdio[3]?.destroy();

@@ -9,9 +9,10 @@
  *   execve(2)s, which keeps that thread's namespaces, so these are done in-process.
  * - A new pid namespace applies to children only, and /proc must be mounted by a process
  *   inside it, so the process preparing the rootfs has to be started inside it: mountkit
- *   re-executes itself once under util-linux unshare(1) --pid --fork (or nsenter(1) to
- *   join a pid namespace by path), which then also creates the other namespaces for the
- *   whole process.
+ *   re-executes itself once under util-linux unshare(1) --pid --fork, which then also
+ *   creates the other namespaces for the whole process. A pid namespace joined by path
+ *   is joined with setns(2) on the main thread first: that changes only where the
+ *   thread's children are made (pid_namespaces(7)), and the relaunch is one of them.
  * - A new user namespace needs a single-threaded caller, which Node never is: it works
  *   when mountkit already runs inside one (`unshare -Ur mountkit run`).
  * mountkit always works in a mount namespace of its own, even when the config lists
@@ -41,19 +42,17 @@ interface NamespaceKind {
   flag: number;
   /** unshare(1) option creating it. */
   unshareOption: string;
-  /** nsenter(1) option joining it by path. */
-  nsenterOption: string;
 }
 
 export const NAMESPACE_KINDS: Readonly<Record<NamespaceType, NamespaceKind>> = {
-  mount: { flag: CLONE_NEWNS, unshareOption: '--mount', nsenterOption: '--mount' },
-  pid: { flag: CLONE_NEWPID, unshareOption: '--pid', nsenterOption: '--pid' },
-  uts: { flag: CLONE_NEWUTS, unshareOption: '--uts', nsenterOption: '--uts' },
-  ipc: { flag: CLONE_NEWIPC, unshareOption: '--ipc', nsenterOption: '--ipc' },
-  network: { flag: CLONE_NEWNET, unshareOption: '--net', nsenterOption: '--net' },
-  user: { flag: CLONE_NEWUSER, unshareOption: '--user', nsenterOption: '--user' },
-  cgroup: { flag: CLONE_NEWCGROUP, unshareOption: '--cgroup', nsenterOption: '--cgroup' },
-  time: { flag: CLONE_NEWTIME, unshareOption: '--time', nsenterOption: '--time' },
+  mount: { flag: CLONE_NEWNS, unshareOption: '--mount' },
+  pid: { flag: CLONE_NEWPID, unshareOption: '--pid' },
+  uts: { flag: CLONE_NEWUTS, unshareOption: '--uts' },
+  ipc: { flag: CLONE_NEWIPC, unshareOption: '--ipc' },
+  network: { flag: CLONE_NEWNET, unshareOption: '--net' },
+  user: { flag: CLONE_NEWUSER, unshareOption: '--user' },
+  cgroup: { flag: CLONE_NEWCGROUP, unshareOption: '--cgroup' },
+  time: { flag: CLONE_NEWTIME, unshareOption: '--time' },
 };
 
 export interface NamespaceJoin {
@@ -70,7 +69,10 @@ export interface LaunchPlan {
   relaunch: string[];
   /** CLONE_* flags for unshare(2) on the main thread. */
   unshareFlags: number;
-  /** Namespaces to join with setns(2) on the main thread, in config order. */
+  /**
+   * Namespaces to join with setns(2) on the main thread, in config order; with a
+   * relaunch, the pid namespace joined by path before it.
+   */
   joins: NamespaceJoin[];
 }
 
@@ -118,12 +120,10 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
     return { relaunch: [], unshareFlags: creates.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
   }
 
-  const relaunch: string[] = [];
-  if (pid.path) relaunch.push('nsenter', `--pid=${pid.path}`, '--');
   // --propagation unchanged: the prepare-root step sets / to rslave (or rootfsPropagation) first.
   const unshareArgs = creates.map((t) => NAMESPACE_KINDS[t].unshareOption);
-  relaunch.push('unshare', ...unshareArgs, ...(pid.path ? [] : ['--fork', '--kill-child']), '--propagation', 'unchanged', '--');
-  return { relaunch, unshareFlags: 0, joins: joins.filter((j) => j.type !== 'pid') };
+  const relaunch = ['unshare', ...unshareArgs, ...(pid.path ? [] : ['--fork', '--kill-child']), '--propagation', 'unchanged', '--'];
+  return { relaunch, unshareFlags: 0, joins: joins.filter((j) => j.type === 'pid') };
 }
 
 /**

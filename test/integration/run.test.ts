@@ -181,7 +181,17 @@ maybe('mountkit run', () => {
     30_000,
   );
 
-  test('the Node entry passes signals on through nsenter(1) too (a pid namespace joined by path)', async () => {
+  test.each([
+    ['bin/mountkit', [LAUNCHER]],
+    ['the Node entry', [process.execPath, BIN]],
+  ])('%s, a pid namespace joined by path: a container ended by a signal gives 128+N', (_what, entry) => {
+    const c = config(['sh', '-c', 'kill -TERM $$'], { linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: `/proc/${process.pid}/ns/pid` }] } });
+    c.mounts = [];
+    const r = withBundle(c, (dir) => spawnSync(entry[0], [...entry.slice(1), 'run', '--bundle', dir], { encoding: 'utf8' }));
+    expect([r.status, r.signal, r.stderr]).toEqual([143, null, '']);
+  });
+
+  test('the Node entry passes signals on in a pid namespace joined by path too', async () => {
     const script = `trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`;
     const c = config(['sh', '-c', script], { linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: `/proc/${process.pid}/ns/pid` }] } });
     c.mounts = [];
@@ -196,7 +206,7 @@ maybe('mountkit run', () => {
     expect(r).toEqual({ status: 0, stdout: 'started\n', stderr: '' });
   }, 30_000);
 
-  test.each(LAUNCHER_SHELLS)('bin/mountkit under %s: a pid namespace joined by path (a wrong guess) goes through nsenter(1)', (_sh, shell) => {
+  test.each(LAUNCHER_SHELLS)('bin/mountkit under %s: a pid namespace joined by path (a wrong guess) is joined before the relaunch', (_sh, shell) => {
     const c = config(['sh', '-c', 'echo $$; exit 4'], { linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: `/proc/${process.pid}/ns/pid` }] } });
     c.mounts = [];
     const r = withBundle(c, (dir) => spawnSync(...underShell(shell, ['run', '--bundle', dir]), { encoding: 'utf8' }));

@@ -1,5 +1,5 @@
 import type { NamespaceSpec } from '../../src/core/config/model';
-import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWCGROUP } from '../../src/core/constants';
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, CLONE_NEWCGROUP } from '../../src/core/constants';
 import { launcherGuessHolds, planLaunch, userNamespaceProblem } from '../../src/core/namespaces';
 import { exitStatus, inInitialUserNamespace } from '../../src/cli/run';
 
@@ -29,9 +29,13 @@ describe('planLaunch', () => {
       { relaunch: [], unshareFlags: CLONE_NEWNS, joins: [{ type: 'network', path: '/proc/1/ns/net', flag: CLONE_NEWNET }] },
     ],
     [
-      'a pid namespace by path is joined by nsenter(1)',
-      ns('pid=/proc/9/ns/pid', 'mount'),
-      { relaunch: ['nsenter', '--pid=/proc/9/ns/pid', '--', 'unshare', '--mount', '--propagation', 'unchanged', '--'], unshareFlags: 0, joins: [] },
+      'a pid namespace by path is joined here, before a relaunch under unshare(1) without a fork',
+      ns('pid=/proc/9/ns/pid', 'mount', 'ipc=/proc/9/ns/ipc'),
+      {
+        relaunch: ['unshare', '--mount', '--propagation', 'unchanged', '--'],
+        unshareFlags: 0,
+        joins: [{ type: 'pid', path: '/proc/9/ns/pid', flag: CLONE_NEWPID }],
+      },
     ],
     [
       'a user namespace already entered is not made again',

@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, MS_BIND, MS_NOSUID, MS_REC, O_DIRECTORY, O_PATH, O_RDONLY, S_IFCHR, makedev } from '../../src/core/constants';
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, MS_BIND, MS_NOSUID, MS_REC, O_DIRECTORY, O_PATH, O_RDONLY, S_IFCHR, makedev } from '../../src/core/constants';
 import { ConfigError, PluginError, StepError } from '../../src/core/errors';
 import type { PluginModule } from '../../src/core/kernel';
 import { CLONE_FS } from '../../src/core/namespaces';
@@ -75,6 +75,26 @@ describe('buildPlan', () => {
       ['namespaces', { op: 'setns', fd: 100, nstype: CLONE_NEWNET }],
       ['namespaces', { op: 'close', fd: 100 }],
     ]);
+  });
+
+  test('a pid namespace joined by path: joined here, then the relaunch (no fork), then the relaunched process', () => {
+    const fake = fakeRoot().addFile('/proc/9/ns/pid').addFile('/proc/9/ns/net');
+    const plan = planOf({ namespaces: [{ type: 'pid', path: '/proc/9/ns/pid' }, { type: 'mount' }, { type: 'network', path: '/proc/9/ns/net' }] }, fake);
+    expect(plan.calls.slice(0, 7).map((c) => [c.phase, c.plugin, c.record])).toEqual([
+      ['namespaces', 'launcher', { op: 'open', path: '/proc/9/ns/pid', flags: 0o2000000, mode: 0 }],
+      ['namespaces', 'launcher', { op: 'setns', fd: 100, nstype: CLONE_NEWPID }],
+      ['namespaces', 'launcher', { op: 'close', fd: 100 }],
+      ['namespaces', 'launcher', { op: 'relaunch', argv: ['unshare', '--mount', '--propagation', 'unchanged', '--'] }],
+      ['namespaces', 'launcher', { op: 'open', path: '/proc/9/ns/net', flags: 0o2000000, mode: 0 }],
+      ['namespaces', 'launcher', { op: 'setns', fd: 101, nstype: CLONE_NEWNET }],
+      ['namespaces', 'launcher', { op: 'close', fd: 101 }],
+    ]);
+  });
+
+  test('a pid namespace joined by path that cannot be opened: the plan stops before the relaunch', () => {
+    const plan = planOf({ namespaces: [{ type: 'pid', path: '/proc/9/ns/pid' }, { type: 'mount' }] });
+    expect(plan.complete).toBe(false);
+    expect(plan.calls.map((c) => c.record.op)).toEqual(['open']);
   });
 
   test('joining a mount namespace by path gives the thread its own filesystem context first', () => {

@@ -65,6 +65,9 @@ export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
   const inner = outer.relaunch.length ? planLaunch(config.namespaces, { ...launch, relaunched: true }) : outer;
   const kernel = createKernel({ syscalls: sys, logger: opts.logger ?? silentLogger, plugins: opts.plugins, baseDir: opts.baseDir, extra: opts.extra });
 
+  // With a relaunch: the calls made before it (a pid namespace joined by path), the relaunch
+  // (not reached when one of them fails), the relaunched process's calls.
+  let relaunchAt = Infinity;
   const marks: Mark[] = [{ at: sys.calls.length, phase: 'namespaces', plugin: LAUNCHER }];
   const onStep = (where: StepWhere): void => {
     marks.push({ at: sys.calls.length, ...where });
@@ -72,6 +75,10 @@ export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
   let complete = false;
   let error: unknown;
   try {
+    if (outer.relaunch.length) {
+      enterNamespaces(sys, outer);
+      relaunchAt = sys.calls.length;
+    }
     enterNamespaces(sys, inner);
     kernel.orchestrator.run(config, { onStep });
     complete = true;
@@ -81,11 +88,18 @@ export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
   }
 
   const attributed: Omit<PlanCall, 'seq'>[] = [];
-  if (outer.relaunch.length) attributed.push({ phase: 'namespaces', plugin: LAUNCHER, record: { op: 'relaunch', argv: outer.relaunch } });
+  let relaunchPending = outer.relaunch.length > 0;
+  const relaunchHere = (at: number): void => {
+    if (!relaunchPending || at < relaunchAt) return;
+    attributed.push({ phase: 'namespaces', plugin: LAUNCHER, record: { op: 'relaunch', argv: outer.relaunch } });
+    relaunchPending = false;
+  };
   marks.forEach((mark, i) => {
     const end = i + 1 < marks.length ? marks[i + 1].at : sys.calls.length;
     const destination = mark.mountIndex === undefined ? undefined : config.mounts.find((m) => m.index === mark.mountIndex)?.destination;
-    for (const record of sys.calls.slice(mark.at, end)) {
+    for (let at = mark.at; at < end; at++) {
+      const record = sys.calls[at];
+      relaunchHere(at);
       if (!opts.queries && QUERY_SYSCALLS.has(record.op)) continue;
       const call: Omit<PlanCall, 'seq'> = { phase: mark.phase, plugin: mark.plugin, record: record as PlanRecord };
       if (mark.mountIndex !== undefined) call.mountIndex = mark.mountIndex;
@@ -94,6 +108,7 @@ export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
       attributed.push(call);
     }
   });
+  relaunchHere(sys.calls.length);
   const calls = attributed.map((c, seq) => ({ seq, ...c }));
   return { bundle: config.bundle, rootfs: config.rootfs, complete, ...(error === undefined ? {} : { error }), calls };
 }
