@@ -11,6 +11,7 @@ import * as path from 'path';
 import type { RootfsConfig } from '../core/config/model';
 import { loadBundle } from '../core/config/oci';
 import { validateConfig } from '../core/config/validate';
+import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY } from '../core/constants';
 import { ConfigError } from '../core/errors';
 import {
   enterNamespaces,
@@ -71,6 +72,13 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const { LinuxSyscalls } = require('../core/syscalls/linux') as typeof import('../core/syscalls/linux');
   const sys = new LinuxSyscalls({ ignoredOnExec: starterIgnoredSignals(process.env) });
   const launch = currentLaunchContext();
+  if (launch.relaunched) {
+    // The process that started this one passes signals on once the container has started
+    // (forward.ts); one sent to the whole process group meanwhile must not end this one,
+    // which in a pid namespace joined by path is not its PID 1. execve resets the handlers.
+    const { PASSED_SIGNALS } = require('./forward') as typeof import('./forward');
+    for (const sig of PASSED_SIGNALS) process.on(sig, ignoreSignal);
+  }
   // Checked against the host as mountkit found it, before any namespace is entered; the
   // relaunched process already sits in the new namespaces, and its parent checked.
   if (!launch.relaunched) validateConfig(config, sys);
@@ -78,9 +86,19 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
   const plan = planLaunch(config.namespaces, launch);
   if (!plan.relaunch.length) return runHere(config, plan, opts, sys);
-  // A pid namespace joined by path: this thread's children are made in it.
-  enterNamespaces(sys, plan);
-  return relaunch(plan, argv);
+  if (!plan.joins.length) return relaunch(plan, argv);
+  // A pid namespace joined by path: setns(2) makes this thread's children in it
+  // (pid_namespaces(7)), the relaunch among them. While it does, the kernel refuses to
+  // start a thread (clone(2): EINVAL), which libuv does on its pool's first use, so the
+  // thread goes back to its own pid namespace right after the spawn.
+  const own = sys.open('/proc/thread-self/ns/pid', O_RDONLY | O_CLOEXEC, 0);
+  try {
+    enterNamespaces(sys, plan);
+    return relaunch(plan, argv);
+  } finally {
+    sys.setns(own, CLONE_NEWPID);
+    sys.close(own);
+  }
 }
 
 function ignoreSignal(): void {}
@@ -108,12 +126,23 @@ function relaunch(plan: LaunchPlan, argv: readonly string[]): Promise<number> {
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
   const { spawn } = require('child_process') as typeof import('child_process');
   const { passSignals } = require('./forward') as typeof import('./forward');
+  // fork(2) into a pid namespace whose init has exited fails with ENOMEM (pid_namespaces(7)).
+  const pidJoin = plan.joins.find((j) => j.flag === CLONE_NEWPID);
+  const failure = (err: NodeJS.ErrnoException): Error =>
+    err.code === 'ENOMEM' && pidJoin ? new ConfigError('linux.namespaces', pidJoin.path, 'the pid namespace has no init process left (fork: ENOMEM)') : err;
   return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', IGNORING_PASSED_SIGNALS, 'sh', cmd, ...args, process.execPath, ...process.execArgv, main, ...argv], {
-      stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
-      env: { ...nodeStartEnv(process.env), [RELAUNCHED_ENV]: '1' },
-    });
-    child.on('error', reject);
+    let child: import('child_process').ChildProcess;
+    try {
+      child = spawn('/bin/sh', ['-c', IGNORING_PASSED_SIGNALS, 'sh', cmd, ...args, process.execPath, ...process.execArgv, main, ...argv], {
+        stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+        env: { ...nodeStartEnv(process.env), [RELAUNCHED_ENV]: '1' },
+      });
+    } catch (err) {
+      // A fork(2) that fails is thrown, not emitted.
+      reject(failure(err as NodeJS.ErrnoException));
+      return;
+    }
+    child.on('error', (err: NodeJS.ErrnoException) => reject(failure(err)));
     if (child.pid === undefined) return;
     // Without --fork, unshare becomes mountkit and then the container itself.
     const stop = passSignals(child.pid, !plan.relaunch.includes('--fork'));

@@ -132,6 +132,28 @@ maybe('mountkit plan', () => {
     }
   });
 
+  test('namespaces joined by path: their files are opened (/proc/self/ns/* are links to nsfs files), the pid one before the relaunch', () => {
+    const namespaces = [{ type: 'pid', path: '/proc/self/ns/pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'network', path: '/proc/self/ns/net' }];
+    const b = readableBundle(bundleConfig({ linux: { namespaces } }));
+    try {
+      const r = planAsNobody(b.dir, ['--format', 'json']);
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      const calls = JSON.parse(r.stdout).calls as JsonCall[];
+      expect(calls.slice(0, 7).map((c) => [c.op, c.decoded?.nstype ?? c.args.path ?? c.args.argv ?? ''])).toEqual([
+        ['open', '/proc/self/ns/pid'],
+        ['setns', 'CLONE_NEWPID'],
+        ['close', ''],
+        ['relaunch', ['unshare', '--mount', '--uts', '--propagation', 'unchanged', '--']],
+        ['open', '/proc/self/ns/net'],
+        ['setns', 'CLONE_NEWNET'],
+        ['close', ''],
+      ]);
+      expect(calls[calls.length - 1].op).toBe('execve');
+    } finally {
+      b.cleanup();
+    }
+  });
+
   test('a step that would fail ends the plan: the calls up to it, the error on stderr, the exit status run would have', () => {
     const c = bundleConfig();
     c.mounts[2].source = '/nonexistent-source';

@@ -191,6 +191,34 @@ maybe('mountkit run', () => {
     expect([r.status, r.signal, r.stderr]).toEqual([143, null, '']);
   });
 
+  test('a pid namespace joined by path whose init has exited: exit 2, one line naming it', async () => {
+    // The namespace lives on through a descriptor of the holder's, after its init ended.
+    const holder = spawn('sh', ['-c', 'unshare --pid --fork sleep 0.2 & p=$!; sleep 0.1; read k _ </proc/$p/task/$p/children; exec 9</proc/$k/ns/pid; sleep 0.3; echo held; sleep 5'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    try {
+      await new Promise((resolve) => holder.stdout.once('data', resolve));
+      const nsPath = `/proc/${holder.pid}/fd/9`;
+      const c = config(['true'], { linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: nsPath }] } });
+      c.mounts = [];
+      const r = withBundle(c, (dir) => spawnSync(process.execPath, [BIN, 'run', '--bundle', dir], { encoding: 'utf8' }));
+      expect([r.status, r.stderr]).toEqual([2, `mountkit: linux.namespaces "${nsPath}": the pid namespace has no init process left (fork: ENOMEM)\n`]);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  test('a pid namespace joined by path: a signal to the whole process group while the rootfs is prepared waits for the container', async () => {
+    const c = config(['sh', '-c', `trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`], {
+      linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: `/proc/${process.pid}/ns/pid` }] },
+    });
+    c.mounts = [];
+    // The hook is in the process group too: it ignores the signal, as a hook under runc would have to.
+    c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'trap "" TERM; sleep 1'] }] };
+    const r = await withBundleAsync(c, (dir) => signalled([process.execPath, BIN, 'run', '--bundle', dir], 0, ['SIGTERM'], true));
+    expect(r).toEqual({ status: 7, stdout: 'ready\ngot TERM\n', stderr: '' });
+  }, 30_000);
+
   test('the Node entry passes signals on in a pid namespace joined by path too', async () => {
     const script = `trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`;
     const c = config(['sh', '-c', script], { linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: `/proc/${process.pid}/ns/pid` }] } });

@@ -8,7 +8,9 @@
  * Host metadata (kind, mode, owner, symlink target, entries) is read when a lookup first
  * passes a directory; file content is read on every readFile until a recorded write
  * replaces it. A host directory that cannot be listed looks empty, and a /proc magic
- * link whose target is not a path (/proc/self/fd/0 -> "pipe:[...]") does not resolve.
+ * link whose target is not a path (/proc/self/fd/0 -> "pipe:[...]") does not resolve,
+ * but for a namespace's (/proc/PID/ns/pid -> "pid:[4026531836]"), which stands for the
+ * file it opens, as setns(2) joins by path take it.
  */
 import * as fs from 'fs';
 import { posix } from 'path';
@@ -21,6 +23,9 @@ function hostError(syscall: string, path: string, err: unknown): unknown {
   const errno = (err as NodeJS.ErrnoException).errno;
   return typeof errno === 'number' ? new SyscallError(syscall, Math.abs(errno), [path]) : err;
 }
+
+/** /proc/PID/ns/NAME and /proc/PID/task/TID/ns/NAME (proc(5)): links to nsfs files. */
+const NAMESPACE_LINK = /^\/proc\/[^/]+\/(?:task\/[^/]+\/)?ns\/[^/]+$/;
 
 function hostLstat(path: string): fs.BigIntStats | undefined {
   try {
@@ -81,6 +86,13 @@ export class DryRunSyscalls extends FakeSyscalls {
 
   /** A model node mirroring the host node at `hostPath`. */
   protected load(hostPath: string, st: fs.BigIntStats): FakeNode {
+    if (st.isSymbolicLink() && NAMESPACE_LINK.test(hostPath)) {
+      try {
+        st = fs.statSync(hostPath, { bigint: true });
+      } catch {
+        // Not ours to open (another user's process): left a link that does not resolve.
+      }
+    }
     const kind = kindFromMode(Number(st.mode)) ?? 'file';
     const node = this.newNode(kind, Number(st.mode));
     node.uid = Number(st.uid);
