@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { BUSYBOX, makeBundle, runMountkit } from '../conformance/harness';
 import { BIN, LAUNCHER } from '../helpers/cli';
@@ -207,6 +207,38 @@ maybe('mountkit run', () => {
       holder.kill('SIGKILL');
     }
   });
+
+  test("a pid namespace joined by path: the container is in it, and mountkit's own thread makes its later children at home again", async () => {
+    // A pid namespace of its own, its init a sleep.
+    const init = spawn('unshare', ['--pid', '--fork', '--kill-child', 'sleep', '10'], { stdio: 'ignore' });
+    try {
+      let inner: number | undefined;
+      for (let i = 0; i < 100 && inner === undefined; i++) {
+        inner = Number(readFileSync(`/proc/${init.pid}/task/${init.pid}/children`, 'utf8').trim()) || undefined;
+        if (inner === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const nsPath = `/proc/${inner}/ns/pid`;
+      const c = config(['sh', '-c', 'echo $$; read -r line'], { linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: nsPath }] } });
+      c.mounts = [];
+      const r = await withBundleAsync(c, (dir) =>
+        new Promise<{ pid: string; links: string[] }>((resolve, reject) => {
+          const mk = spawn(process.execPath, [BIN, 'run', '--bundle', dir], { stdio: ['pipe', 'pipe', 'inherit'] });
+          mk.on('error', reject);
+          mk.stdout.once('data', (d: Buffer) => {
+            const links = ['pid', 'pid_for_children'].map((n) => readlinkSync(`/proc/${mk.pid}/ns/${n}`));
+            mk.stdin.end('done\n');
+            mk.on('close', () => resolve({ pid: String(d).trim(), links }));
+          });
+        }),
+      );
+      // The sleep is PID 1 there; the container comes after it.
+      expect(Number(r.pid)).toBeGreaterThan(1);
+      expect(r.links[1]).toBe(r.links[0]);
+      expect(readlinkSync(nsPath)).not.toBe(r.links[0]);
+    } finally {
+      init.kill('SIGKILL');
+    }
+  }, 30_000);
 
   test('a pid namespace joined by path: a signal to the whole process group while the rootfs is prepared waits for the container', async () => {
     const c = config(['sh', '-c', `trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`], {
