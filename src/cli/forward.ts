@@ -12,13 +12,14 @@
  */
 import { readFileSync, readdirSync, readlinkSync } from 'fs';
 import { constants } from 'os';
+import { maskHas } from './signals';
 
 export const PASSED_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'];
 
 /** Whether a /proc/PID/status text shows the signal caught or ignored (SigCgt, SigIgn: bit N-1 for signal N). */
 export function handlesSignal(status: string, signum: number): boolean {
   for (const m of status.matchAll(/^Sig(?:Cgt|Ign):\s*([0-9a-f]{1,16})$/gm)) {
-    if ((BigInt(`0x${m[1]}`) >> BigInt(signum - 1)) & 1n) return true;
+    if (maskHas(m[1], signum)) return true;
   }
   return false;
 }

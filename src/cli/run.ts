@@ -24,6 +24,7 @@ import {
 } from '../core/namespaces';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
+import { PASSED_SIGNALS, passSignals } from './forward';
 import { nodeStartEnv } from './node-env';
 import { starterIgnoredSignals } from './signals';
 
@@ -76,7 +77,6 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     // The process that started this one passes signals on once the container has started
     // (forward.ts); one sent to the whole process group meanwhile must not end this one,
     // which in a pid namespace joined by path is not its PID 1. execve resets the handlers.
-    const { PASSED_SIGNALS } = require('./forward') as typeof import('./forward');
     for (const sig of PASSED_SIGNALS) process.on(sig, ignoreSignal);
   }
   // Checked against the host as mountkit found it, before any namespace is entered; the
@@ -110,7 +110,7 @@ function ignoreSignal(): void {}
  * ignored when it starts; unshare restores a signal that ended the container before
  * ending itself with it.
  */
-const IGNORING_PASSED_SIGNALS = `trap '' HUP INT QUIT TERM USR1 USR2 ALRM
+const IGNORING_PASSED_SIGNALS = `trap '' ${PASSED_SIGNALS.map((sig) => sig.slice(3)).join(' ')}
 command -v "$1" >/dev/null || { echo "mountkit: $1 (util-linux) is not found in PATH" >&2; exit 1; }
 exec "$@"`;
 
@@ -125,7 +125,6 @@ function relaunch(plan: LaunchPlan, argv: readonly string[]): Promise<number> {
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
   const { spawn } = require('child_process') as typeof import('child_process');
-  const { passSignals } = require('./forward') as typeof import('./forward');
   // fork(2) into a pid namespace whose init has exited fails with ENOMEM (pid_namespaces(7)).
   const pidJoin = plan.joins.find((j) => j.flag === CLONE_NEWPID);
   const failure = (err: NodeJS.ErrnoException): Error =>

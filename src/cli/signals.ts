@@ -15,12 +15,16 @@ export const STARTER_SIGIGN_ENV = 'MOUNTKIT_STARTER_SIGIGN';
 // SIGPIPE and SIGXFSZ (asm-generic/signal.h).
 const DEFAULT_ON_EXEC = new Set([13, 25]);
 
-/** The signals a SigIgn mask (hex, as /proc/PID/status shows it) ignores, SIGPIPE and SIGXFSZ left out. */
+/** Whether a signal mask as /proc/PID/status shows one (SigIgn, SigCgt: hex, bit N-1 for signal N) has signal `signum`. */
+export function maskHas(mask: string, signum: number): boolean {
+  return ((BigInt(`0x${mask}`) >> BigInt(signum - 1)) & 1n) === 1n;
+}
+
+/** The signals a SigIgn mask ignores, SIGPIPE and SIGXFSZ left out. */
 export function ignoredSignals(mask: string): number[] {
-  const bits = BigInt(`0x${mask}`);
   const out: number[] = [];
   for (let signum = 1; signum <= 64; signum++) {
-    if ((bits >> BigInt(signum - 1)) & 1n && !DEFAULT_ON_EXEC.has(signum)) out.push(signum);
+    if (maskHas(mask, signum) && !DEFAULT_ON_EXEC.has(signum)) out.push(signum);
   }
   return out;
 }
