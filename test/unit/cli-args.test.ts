@@ -1,6 +1,7 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { VALUE_OPTIONS, parseArgs } from '../../src/cli/args';
+import { PASSED_SIGNALS } from '../../src/cli/forward';
 import { ConfigError } from '../../src/core/errors';
 
 describe('parseArgs', () => {
@@ -42,6 +43,12 @@ describe('parseArgs', () => {
 });
 
 describe('bin/mountkit, the shell launcher', () => {
+  test('passes on the signals the Node entry passes on', () => {
+    const launcher = readFileSync(path.join(__dirname, '..', '..', 'bin', 'mountkit'), 'utf8');
+    const passed = /^passed='([A-Z0-9 ]+)'$/m.exec(launcher)?.[1].split(' ');
+    expect(passed?.map((name) => `SIG${name}`)).toEqual(PASSED_SIGNALS);
+  });
+
   test('skips the value of exactly the options parseArgs gives a value', () => {
     const launcher = readFileSync(path.join(__dirname, '..', '..', 'bin', 'mountkit'), 'utf8');
     // The launcher's case arms that set `expect` (bundle or value) list the options taking one.
