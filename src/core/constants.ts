@@ -51,6 +51,11 @@ export const MOUNT_ATTR_NODIRATIME = 0x80n;
 export const MOUNT_ATTR_IDMAP = 0x100000n;
 export const MOUNT_ATTR_NOSYMFOLLOW = 0x200000n;
 
+// open_tree(2) and move_mount(2) flags, include/uapi/linux/mount.h; OPEN_TREE_CLOEXEC is O_CLOEXEC
+export const OPEN_TREE_CLONE = 1;
+export const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
+export const MOVE_MOUNT_T_EMPTY_PATH = 0x40;
+
 // fcntl.h: asm-generic values, which x86_64 and arm64 share but where noted
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;

@@ -34,6 +34,11 @@ describe('toReplayLines', () => {
     const cmd = { path: '/hook', args: [], env: [], dir: '/' };
     expect(() => toReplayLines(traced([{ op: 'runCommand', cmd }]))).toThrow(/does not run commands/);
   });
+
+  test("an idmapped bind's calls are refused: the replay makes no user namespace helper", () => {
+    expect(() => toReplayLines(traced([{ op: 'userNamespace', uidMappings: [], gidMappings: [] }]))).toThrow('the replay does not make user namespaces (userNamespace)');
+    expect(() => toReplayLines(traced([{ op: 'openTree', dirfd: -100, path: '/s', flags: 1 }]))).toThrow('the replay does not make idmapped binds (openTree)');
+  });
 });
 
 describe('lists from a trace and from a plan', () => {

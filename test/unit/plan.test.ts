@@ -2,7 +2,26 @@ import 'reflect-metadata';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, MS_BIND, MS_NOSUID, MS_REC, O_DIRECTORY, O_PATH, O_RDONLY, S_IFCHR, makedev } from '../../src/core/constants';
+import {
+  AT_RECURSIVE,
+  CLONE_NEWIPC,
+  CLONE_NEWNET,
+  CLONE_NEWNS,
+  CLONE_NEWPID,
+  MOUNT_ATTR_IDMAP,
+  MOVE_MOUNT_F_EMPTY_PATH,
+  MOVE_MOUNT_T_EMPTY_PATH,
+  MS_BIND,
+  MS_NOSUID,
+  MS_REC,
+  OPEN_TREE_CLONE,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_PATH,
+  O_RDONLY,
+  S_IFCHR,
+  makedev,
+} from '../../src/core/constants';
 import { ConfigError, PluginError, StepError } from '../../src/core/errors';
 import type { PluginModule } from '../../src/core/kernel';
 import { CLONE_FS } from '../../src/core/namespaces';
@@ -163,6 +182,8 @@ describe('descriptorsOf', () => {
     [{ op: 'close', fd: 5 }, [5]],
     [{ op: 'mkdir', path: '/proc/thread-self/fdinfo/5', mode: 0o755 }, []],
     [{ op: 'symlink', target: '/proc/self/fd/0', linkPath: '/r/dev/stdin' }, [0]],
+    [{ op: 'moveMount', fromDirfd: 11, fromPath: '', toDirfd: 10, toPath: '', flags: 0x44 }, [11, 10]],
+    [{ op: 'mountSetattr', dirfd: 11, path: '', atFlags: 0x1000, attrSet: MOUNT_ATTR_IDMAP, attrClr: 0n, propagation: 0n, usernsFd: 12 }, [11, 12]],
   ])('%j -> %j', (record, fds) => expect(descriptorsOf(record)).toEqual(fds));
 });
 
@@ -257,6 +278,10 @@ describe('plan formats', () => {
     [{ op: 'writeFile', path: '/proc/sys/net/ipv4/ip_forward', data: '1' }, 'writeFile("/proc/sys/net/ipv4/ip_forward", "1")'],
     [{ op: 'runCommand', cmd: { path: '/hook', args: ['a', 'b'], env: ['X=1'], dir: '/' } }, 'runCommand(["/hook","a","b"])'],
     [{ op: 'setgroups', gids: [] }, 'setgroups([])'],
+    [{ op: 'openTree', dirfd: -100, path: '/src', flags: OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE }, 'openTree(AT_FDCWD, "/src", OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_RECURSIVE)'],
+    [{ op: 'moveMount', fromDirfd: 11, fromPath: '', toDirfd: 10, toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH }, 'moveMount(11, "", 10, "", MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH)'],
+    [{ op: 'mountSetattr', dirfd: 11, path: '', atFlags: 0x1000, attrSet: MOUNT_ATTR_IDMAP, attrClr: 0n, propagation: 0n, usernsFd: 12 }, 'mountSetattr(11, "", AT_EMPTY_PATH, MOUNT_ATTR_IDMAP, 0, 0, 12)'],
+    [{ op: 'userNamespace', uidMappings: [{ containerID: 0, hostID: 1000, size: 10 }], gidMappings: [] }, 'userNamespace([{"containerID":0,"hostID":1000,"size":10}], [])'],
   ])('%j -> %s', (record, text) => expect(formatCall(record)).toBe(text));
 });
 
@@ -284,6 +309,20 @@ describe('PlanSyscalls', () => {
     sys.mount('tmpfs', path.join(r, 'proc/sys'), 'tmpfs', 0n, null);
     expect(sys.readdir(path.join(r, 'proc/sys'))).toEqual([]);
     expect(sys.readdir('/proc/sys')).toEqual(expect.arrayContaining(['kernel']));
+  });
+
+  test('an idmapped bind: the detached copy attached shows its source at the target; open_tree and the namespace are results with paths', () => {
+    const sys = new PlanSyscalls();
+    const r = path.join(tmp, 'rootfs');
+    const userns = sys.userNamespace([{ containerID: 0, hostID: 1000, size: 1 }], [{ containerID: 0, hostID: 1000, size: 1 }]);
+    const tree = sys.openTree(-100, path.join(tmp, 'src'), OPEN_TREE_CLONE | O_CLOEXEC);
+    const target = sys.openat2(-100, path.join(r, 'data'), O_PATH, 0, 0n);
+    sys.mountSetattr(tree, '', 0x1000, MOUNT_ATTR_IDMAP, 0n, 0n, userns);
+    sys.moveMount(tree, '', target, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    expect(sys.readdir(path.join(r, 'data'))).toEqual(['file']);
+    expect([sys.resultOf(sys.calls[0]), sys.resultOf(sys.calls[1])]).toEqual([userns, tree]);
+    expect(sys.openedPath(tree)).toBe(path.join(tmp, 'src'));
+    expect(sys.openedPath(userns)).toMatch(/^user:\[\d+\]$/);
   });
 
   test('pivot_root and chroot make the rootfs the model root; host descriptors 0-2 are the host fstat', () => {

@@ -30,6 +30,8 @@ import {
   MOUNT_ATTR_NOSYMFOLLOW,
   MOUNT_ATTR_RDONLY,
   MOUNT_ATTR_STRICTATIME,
+  MOVE_MOUNT_F_EMPTY_PATH,
+  MOVE_MOUNT_T_EMPTY_PATH,
   MS_BIND,
   MS_DIRSYNC,
   MS_I_VERSION,
@@ -60,6 +62,7 @@ import {
   O_NOCTTY,
   O_NOFOLLOW,
   O_NONBLOCK,
+  OPEN_TREE_CLONE,
   O_PATH,
   O_RDONLY,
   O_RDWR,
@@ -187,6 +190,25 @@ export const AT_FLAGS: FlagTable = {
     ['AT_REMOVEDIR', big(AT_REMOVEDIR)],
     ['AT_EMPTY_PATH', big(AT_EMPTY_PATH)],
     ['AT_RECURSIVE', big(AT_RECURSIVE)],
+  ],
+};
+
+/** open_tree(2) flags, include/uapi/linux/mount.h (OPEN_TREE_CLOEXEC is O_CLOEXEC) and the AT_* lookup flags it takes. */
+export const OPEN_TREE_FLAGS: FlagTable = {
+  bits: [
+    ['OPEN_TREE_CLONE', big(OPEN_TREE_CLONE)],
+    ['OPEN_TREE_CLOEXEC', big(O_CLOEXEC)],
+    ['AT_SYMLINK_NOFOLLOW', big(AT_SYMLINK_NOFOLLOW)],
+    ['AT_EMPTY_PATH', big(AT_EMPTY_PATH)],
+    ['AT_RECURSIVE', big(AT_RECURSIVE)],
+  ],
+};
+
+/** move_mount(2) flags, include/uapi/linux/mount.h. */
+export const MOVE_MOUNT_FLAGS: FlagTable = {
+  bits: [
+    ['MOVE_MOUNT_F_EMPTY_PATH', big(MOVE_MOUNT_F_EMPTY_PATH)],
+    ['MOVE_MOUNT_T_EMPTY_PATH', big(MOVE_MOUNT_T_EMPTY_PATH)],
   ],
 };
 

@@ -13,7 +13,9 @@ import {
   MODE_FLAGS,
   MOUNT_ATTR_FLAGS,
   MOUNT_FLAGS,
+  MOVE_MOUNT_FLAGS,
   OPEN_FLAGS,
+  OPEN_TREE_FLAGS,
   RESOLVE_FLAGS,
   UMOUNT_FLAGS,
   formatDev,
@@ -47,6 +49,8 @@ const DECODERS: Partial<Record<SyscallName, Readonly<Record<string, Decoder>>>> 
     attrClr: flags(MOUNT_ATTR_FLAGS),
     propagation: flags(MOUNT_FLAGS),
   },
+  openTree: { dirfd, flags: flags(OPEN_TREE_FLAGS) },
+  moveMount: { fromDirfd: dirfd, toDirfd: dirfd, flags: flags(MOVE_MOUNT_FLAGS) },
   mknod: { mode, dev },
   mknodat: { dirfd, mode, dev },
   fchownat: { dirfd, flags: flags(AT_FLAGS) },
@@ -67,7 +71,7 @@ const DECODERS: Partial<Record<SyscallName, Readonly<Record<string, Decoder>>>> 
 };
 
 /** The descriptor arguments a call names a file by. */
-const FD_ARGS: ReadonlySet<string> = new Set(['fd', 'dirfd', 'oldfd']);
+const FD_ARGS: ReadonlySet<string> = new Set(['fd', 'dirfd', 'oldfd', 'fromDirfd', 'toDirfd', 'usernsFd']);
 
 /** The descriptors a call names a file by: fd arguments (AT_FDCWD aside) and /proc/thread-self/fd/N paths, in argument order. */
 export function descriptorsOf(record: PlanRecord): number[] {

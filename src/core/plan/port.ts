@@ -28,7 +28,7 @@ import { SyscallError } from '../errors';
 import { DryRunSyscalls } from '../syscalls/dryrun';
 import type { FakeNode, SyscallRecord } from '../syscalls/fake';
 import { toFileStat } from '../syscalls/stat';
-import type { FileStat } from '../syscalls/types';
+import type { FileStat, IdMapping } from '../syscalls/types';
 
 /** Filesystems whose content is the kernel's view, the same inside and outside: the host's mount of each. */
 const KERNEL_VIEWS: Readonly<Record<string, string>> = { proc: '/proc', sysfs: '/sys' };
@@ -43,7 +43,7 @@ export class PlanSyscalls extends DryRunSyscalls {
   private readonly openedAt = new Map<number, string>();
   private readonly returned = new WeakMap<SyscallRecord, number>();
 
-  /** The descriptor an open, openat or openat2 call returned. */
+  /** The descriptor an open, openat, openat2, openTree or userNamespace call returned. */
   resultOf(call: SyscallRecord): number | undefined {
     return this.returned.get(call);
   }
@@ -61,6 +61,24 @@ export class PlanSyscalls extends DryRunSyscalls {
     const at = this.mounts[this.mounts.length - 1].target;
     const tree = (flags & MS_BIND) !== 0n ? this.node(source ?? '', true) : this.newFilesystem(fstype);
     if (tree) this.graft(at, tree);
+  }
+
+  override openTree(dirfd: number, path: string, flags: number): number {
+    return this.opened(super.openTree(dirfd, path, flags));
+  }
+
+  /** A detached tree attached shows its source's tree at the target, as a bind does. */
+  override moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number): void {
+    const before = this.mounts.length;
+    super.moveMount(fromDirfd, fromPath, toDirfd, toPath, flags);
+    if (this.mounts.length === before) return;
+    const { source, target } = this.mounts[this.mounts.length - 1];
+    const tree = this.node(source ?? '', true);
+    if (tree) this.graft(target, tree);
+  }
+
+  override userNamespace(uidMappings: readonly IdMapping[], gidMappings: readonly IdMapping[]): number {
+    return this.opened(super.userNamespace(uidMappings, gidMappings));
   }
 
   override chdir(path: string): void {

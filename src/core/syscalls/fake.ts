@@ -18,6 +18,7 @@ import { SyscallError, errnoNumber } from '../errors';
 import {
   AT_EMPTY_PATH,
   AT_FDCWD,
+  AT_RECURSIVE,
   AT_REMOVEDIR,
   AT_SYMLINK_NOFOLLOW,
   CGROUP2_SUPER_MAGIC,
@@ -26,13 +27,17 @@ import {
   EXT4_SUPER_MAGIC,
   MQUEUE_MAGIC,
   MS_BIND,
+  MOVE_MOUNT_F_EMPTY_PATH,
+  MOVE_MOUNT_T_EMPTY_PATH,
   MS_MOVE,
   MS_PROPAGATION,
+  MS_REC,
   MS_REMOUNT,
   O_CREAT,
   O_DIRECTORY,
   O_EXCL,
   O_NOFOLLOW,
+  OPEN_TREE_CLONE,
   O_PATH,
   O_TRUNC,
   PROC_SUPER_MAGIC,
@@ -46,13 +51,17 @@ import {
 } from '../constants';
 import { fdPath, parseFdPath } from '../in-root';
 import { kindFromMode } from './stat';
-import type { CommandResult, CommandSpec, FileKind, FileStat, FsStat, SyscallName, Syscalls } from './types';
+import type { CommandResult, CommandSpec, FileKind, FileStat, FsStat, IdMapping, SyscallName, Syscalls } from './types';
 
 /** Arguments of each port method, under the interface's parameter names. */
 export interface SyscallArgs {
   mount: { source: string | null; target: string; fstype: string | null; flags: bigint; data: string | null };
   umount2: { target: string; flags: number };
-  mountSetattr: { dirfd: number; path: string; atFlags: number; attrSet: bigint; attrClr: bigint; propagation: bigint };
+  /** `usernsFd` is present only when the caller passed one. */
+  mountSetattr: { dirfd: number; path: string; atFlags: number; attrSet: bigint; attrClr: bigint; propagation: bigint; usernsFd?: number };
+  openTree: { dirfd: number; path: string; flags: number };
+  moveMount: { fromDirfd: number; fromPath: string; toDirfd: number; toPath: string; flags: number };
+  userNamespace: { uidMappings: readonly IdMapping[]; gidMappings: readonly IdMapping[] };
   pivotRoot: { newRoot: string; putOld: string };
   mknod: { path: string; mode: number; dev: bigint };
   mknodat: { dirfd: number; path: string; mode: number; dev: bigint };
@@ -222,6 +231,9 @@ function components(path: string): string[] {
 const KERNEL_NAMES: Readonly<Record<string, string>> = {
   pivotRoot: 'pivot_root',
   mountSetattr: 'mount_setattr',
+  openTree: 'open_tree',
+  moveMount: 'move_mount',
+  userNamespace: 'unshare',
   cloexecFrom: 'close_range',
   setCloexec: 'fcntl',
   copyFile: 'copy_file_range',
@@ -256,6 +268,8 @@ export class FakeSyscalls implements Syscalls {
   private readonly fds = new Map<number, { path: string; chain: Step[] }>();
   /** Every descriptor's path when it was opened. */
   private readonly fdPaths = new Map<number, string>();
+  /** The detached copies open_tree(OPEN_TREE_CLONE) made, by descriptor: the path copied, and whether with what is below it. */
+  private readonly trees = new Map<number, { source: string; recursive: boolean }>();
   /** The resolved source of each bind mount, for fstatfs. */
   private readonly bindSources = new WeakMap<MountEntry, string>();
   /** statfs f_flags by path, from addMountFlags. */
@@ -357,16 +371,19 @@ export class FakeSyscalls implements Syscalls {
     if ((flags & MS_REMOUNT) !== 0n) return;
     if ((flags & MS_BIND) === 0n && (flags & MS_PROPAGATION) !== 0n) return;
     if ((flags & MS_BIND) === 0n && (flags & MS_MOVE) !== 0n) {
-      // MS_MOVE takes the mount on top at `from` and the mounts made on it since; what
-      // it covered stays where it is.
-      const top = this.mounts.map((m) => m.target).lastIndexOf(from);
-      const moved = this.mounts.filter((m, i) => i >= top && top >= 0 && (m.target === from || m.target.startsWith(from + '/')));
-      for (const m of moved) m.target = at + m.target.slice(from.length);
+      this.moveMounts(from, at);
       return;
     }
     const entry = { source, target: at, fstype, flags, data };
     this.mounts.push(entry);
     if (from !== '') this.bindSources.set(entry, from);
+  }
+
+  /** MS_MOVE takes the mount on top at `from` and the mounts made on it since to `at`; what it covered stays where it is. */
+  private moveMounts(from: string, at: string): void {
+    const top = this.mounts.map((m) => m.target).lastIndexOf(from);
+    const moved = this.mounts.filter((m, i) => i >= top && top >= 0 && (m.target === from || m.target.startsWith(from + '/')));
+    for (const m of moved) m.target = at + m.target.slice(from.length);
   }
 
   umount2(target: string, flags: number): void {
@@ -381,8 +398,44 @@ export class FakeSyscalls implements Syscalls {
     if (i >= 0) this.mounts.splice(i, 1);
   }
 
-  mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): void {
-    this.record('mountSetattr', { dirfd, path, atFlags, attrSet, attrClr, propagation });
+  mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint, usernsFd?: number): void {
+    const args = { dirfd, path, atFlags, attrSet, attrClr, propagation };
+    this.record('mountSetattr', usernsFd === undefined ? args : { ...args, usernsFd });
+  }
+
+  openTree(dirfd: number, path: string, flags: number): number {
+    const rec = this.record('openTree', { dirfd, path, flags });
+    const at = this.resolvedAt(rec, dirfd, path, (flags & AT_EMPTY_PATH) !== 0);
+    // open_tree(2) follows a final symlink unless AT_SYMLINK_NOFOLLOW; a clone of the mount at `at`.
+    const fd = this.openIn(rec, at, O_PATH, 0, [this.rootStep()], 1);
+    if ((flags & OPEN_TREE_CLONE) !== 0) this.trees.set(fd, { source: at, recursive: (flags & AT_RECURSIVE) !== 0 });
+    return fd;
+  }
+
+  moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number): void {
+    const rec = this.record('moveMount', { fromDirfd, fromPath, toDirfd, toPath, flags });
+    const to = this.resolvedAt(rec, toDirfd, toPath, (flags & MOVE_MOUNT_T_EMPTY_PATH) !== 0);
+    const tree = fromPath === '' && (flags & MOVE_MOUNT_F_EMPTY_PATH) !== 0 ? this.trees.get(fromDirfd) : undefined;
+    // A detached tree is attached once (move_mount(2)); an attached mount moves as with MS_MOVE.
+    if (tree === undefined) {
+      this.moveMounts(this.resolvedAt(rec, fromDirfd, fromPath, (flags & MOVE_MOUNT_F_EMPTY_PATH) !== 0), to);
+      return;
+    }
+    this.trees.delete(fromDirfd);
+    const entry = { source: tree.source, target: to, fstype: null, flags: tree.recursive ? MS_BIND | MS_REC : MS_BIND, data: null };
+    this.mounts.push(entry);
+    this.bindSources.set(entry, tree.source);
+  }
+
+  userNamespace(uidMappings: readonly IdMapping[], gidMappings: readonly IdMapping[]): number {
+    this.record('userNamespace', { uidMappings, gidMappings });
+    // The nsfs file of the new namespace, outside every directory (readlink of its magic link is "user:[INODE]").
+    const node = this.newNode('file', 0o444);
+    const fd = this.nextFd++;
+    const path = `user:[${node.ino}]`;
+    this.fds.set(fd, { path, chain: [{ name: path, node }] });
+    this.fdPaths.set(fd, path);
+    return fd;
   }
 
   pivotRoot(newRoot: string, putOld: string): void {
@@ -739,7 +792,10 @@ export class FakeSyscalls implements Syscalls {
       case 'readlinkat':
       case 'fchownat':
       case 'mountSetattr':
+      case 'openTree':
         return this.atPath(rec.dirfd, rec.path);
+      case 'moveMount':
+        return this.atPath(rec.toDirfd, rec.toPath);
       case 'symlinkat':
         return this.atPath(rec.dirfd, rec.linkPath);
       case 'fchdir':
@@ -760,6 +816,7 @@ export class FakeSyscalls implements Syscalls {
       case 'setgroups':
       case 'setgid':
       case 'setuid':
+      case 'userNamespace':
         return undefined;
       default:
         return rec.path;
@@ -791,8 +848,11 @@ export class FakeSyscalls implements Syscalls {
       case 'readlinkat':
       case 'fchownat':
       case 'mountSetattr':
+      case 'openTree':
         // An empty path (AT_EMPTY_PATH) is the descriptor's own file.
         return [rec.path === '' ? fdPath(rec.dirfd) : rec.path];
+      case 'moveMount':
+        return [rec.fromPath === '' ? fdPath(rec.fromDirfd) : rec.fromPath, rec.toPath === '' ? fdPath(rec.toDirfd) : rec.toPath];
       case 'fchdir':
       case 'fstat':
       case 'fstatfs':
@@ -934,9 +994,23 @@ export class FakeSyscalls implements Syscalls {
     return node;
   }
 
+  /** The resolved absolute path an *at call names: `path` from `dirfd`, or with `empty` and an empty path, the descriptor's own file. */
+  private resolvedAt(rec: SyscallRecord, dirfd: number, path: string, empty: boolean): string {
+    if (path === '' && empty) {
+      const entry = this.fds.get(dirfd);
+      if (!entry) throw this.fail(rec, 'EBADF');
+      return entry.path;
+    }
+    return this.pathFound(rec, this.walkAt(rec, dirfd, path, true));
+  }
+
   /** The resolved absolute path of an existing `path`, symlinks followed. */
   private resolved(rec: SyscallRecord, path: string): string {
-    const found = this.walk(rec, path, true);
+    return this.pathFound(rec, this.walk(rec, path, true));
+  }
+
+  /** The absolute path of what a lookup found; ENOENT when it found nothing. */
+  private pathFound(rec: SyscallRecord, found: Found): string {
     if (!found.node) throw this.fail(rec, 'ENOENT');
     return '/' + [...found.parent.slice(1).map((s) => s.name), found.name].filter((n) => n !== '').join('/');
   }

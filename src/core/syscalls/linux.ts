@@ -8,10 +8,11 @@
 import * as fs from 'fs';
 import type * as Koffi from 'koffi';
 import { SyscallError, errnoNumber } from '../errors';
+import { idMapText } from '../idmap';
 import { fdPath, parseFdPath } from '../in-root';
 import { findPackage, versionIn } from '../packages';
 import { STATX_SIZE, fromStatx } from './stat';
-import type { CommandResult, CommandSpec, FileStat, FsStat, Syscalls } from './types';
+import type { CommandResult, CommandSpec, FileStat, FsStat, IdMapping, Syscalls } from './types';
 
 // SIGPIPE and SIGXFSZ (asm-generic/signal.h, x86_64 and arm64 alike): when Node starts it
 // resets the standard signals (1-31) it inherited ignored to SIG_DFL, then ignores these
@@ -33,10 +34,10 @@ const MFD_CLOEXEC = 1;
  * (include/uapi/asm-generic/unistd.h). Syscalls added since 5.x share one number everywhere.
  */
 const SYSCALL_NUMBERS: Readonly<Record<string, Readonly<Record<RawSyscall, number>>>> = {
-  x64: { pivot_root: 155, close_range: 436, openat2: 437, mount_setattr: 442 },
-  arm64: { pivot_root: 41, close_range: 436, openat2: 437, mount_setattr: 442 },
+  x64: { pivot_root: 155, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
+  arm64: { pivot_root: 41, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
 };
-type RawSyscall = 'pivot_root' | 'close_range' | 'openat2' | 'mount_setattr';
+type RawSyscall = 'pivot_root' | 'open_tree' | 'move_mount' | 'pidfd_open' | 'close_range' | 'openat2' | 'mount_setattr';
 
 /** PATH_MAX (include/uapi/linux/limits.h): no link target is longer, with its NUL. */
 const PATH_MAX = 4096;
@@ -49,6 +50,8 @@ const STATX_BASIC_STATS = 0x7ff;
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
+const O_RDONLY = 0;
+const O_CLOEXEC = 0o2000000;
 
 /** struct open_how (include/uapi/linux/openat2.h): three u64, flags, mode and resolve. */
 const OPEN_HOW_SIZE = 24;
@@ -183,6 +186,7 @@ function loadLibc() {
     setgroups: fn('int setgroups(size_t size, const uint32_t *list)'),
     setgid: fn('int setgid(uint32_t gid)'),
     setuid: fn('int setuid(uint32_t uid)'),
+    waitpid: fn('int waitpid(int pid, int *status, int options)'),
     lsetxattr: fn('int lsetxattr(const char *path, const char *name, const char *value, size_t size, int flags)'),
     syscall: fn('long syscall(long number, ...)'),
     // openat2 through syscall(2) declared with its four arguments, not as variadic: koffi
@@ -276,6 +280,72 @@ function linkText(name: string, n: number, path: string): string {
   return scratch.link.toString('utf8', 0, n);
 }
 
+/** How long a user namespace helper may take to be in its namespace: unshare(1) starts in a few milliseconds. */
+const HELPER_START_MS = 5000;
+
+/**
+ * Runs `fn` with the /proc directory of a helper process in a new user namespace of its
+ * own (unshare(1) --user, then cat(1) waiting on a pipe from this process, so that it
+ * ends with this process whatever happens), then kills and reaps the helper: this process
+ * may become a container's, and a child left to it would be the container's zombie. The
+ * helper stays a zombie, its pid taken, until reaped here; Node's event loop, which
+ * would reap it too, does not run in between.
+ */
+function withUserNamespaceHelper<T>(fn: (proc: string) => T): T {
+  // Required here: child_process loads Node's net and stream modules, which a run without idmapped mounts never uses.
+  const { spawn } = require('child_process') as typeof import('child_process');
+  const helper = spawn('unshare', ['--user', '--', 'cat'], { stdio: ['pipe', 'ignore', 'ignore'] });
+  // Node reports a failed spawn later, as an event; the missing pid says it now.
+  helper.on('error', () => undefined);
+  helper.unref();
+  const pid = helper.pid;
+  if (pid === undefined) {
+    helper.stdin?.destroy();
+    throw new SyscallError('execve', errnoNumber('ENOENT'), ['unshare'], 'util-linux unshare(1) makes the user namespace of an idmapped mount');
+  }
+  let pidfd = -1;
+  try {
+    pidfd = check('pidfd_open', raw('pidfd_open', 'int', pid, 'unsigned int', 0));
+    const proc = `/proc/${procPid(pidfd)}`;
+    awaitNewUserNamespace(proc);
+    return fn(proc);
+  } finally {
+    process.kill(pid, 'SIGKILL');
+    libc().waitpid(pid, null, 0);
+    if (pidfd >= 0) libc().close(pidfd);
+    helper.stdin?.destroy();
+  }
+}
+
+/**
+ * The pid of the process a pidfd refers to, as this process's /proc counts it: the
+ * procfs mounted may be another pid namespace's than the one spawn(2) answered in. A
+ * pidfd's fdinfo gives it on its "Pid:" line, 0 when the procfs cannot see the process
+ * (proc(5)).
+ */
+function procPid(pidfd: number): number {
+  const path = `/proc/thread-self/fdinfo/${pidfd}`;
+  const info = viaFs(null, [path], () => fs.readFileSync(path, 'utf8'));
+  const pid = Number(/^Pid:\s*(-?\d+)$/m.exec(info)?.[1] ?? 0);
+  if (pid <= 0) throw new SyscallError('pidfd_open', errnoNumber('ESRCH'), [path], 'the user namespace helper is not visible in this /proc');
+  return pid;
+}
+
+/** Waits, without leaving the thread, until the helper at `proc` is in a user namespace other than this thread's. */
+function awaitNewUserNamespace(proc: string): void {
+  const own = fs.readlinkSync('/proc/thread-self/ns/user');
+  const deadline = Date.now() + HELPER_START_MS;
+  for (;;) {
+    if (viaFs('readlink', [`${proc}/ns/user`], () => fs.readlinkSync(`${proc}/ns/user`)) !== own) return;
+    // /proc/PID/stat's third field is the state; Z: the helper exited (unshare(2) refused, no cat(1)).
+    const state = /\) (\S)/.exec(viaFs(null, [`${proc}/stat`], () => fs.readFileSync(`${proc}/stat`, 'utf8')))?.[1];
+    if (state === 'Z' || Date.now() > deadline) {
+      throw new SyscallError('unshare', errnoNumber(state === 'Z' ? 'EPERM' : 'ETIMEDOUT'), [proc], `"unshare --user -- cat" ${state === 'Z' ? 'exited' : 'was not'} in a new user namespace`);
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+  }
+}
+
 /** Reads a whole file through `fd` from offset 0 (pread), leaving the fd's offset alone. */
 function preadAll(fd: number): string {
   const buf = Buffer.alloc(fs.fstatSync(fd).size);
@@ -309,11 +379,30 @@ export class LinuxSyscalls implements Syscalls {
     check('umount2', libc().umount2(target, flags), target);
   }
 
-  mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): void {
+  mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint, usernsFd = 0): void {
     const c = libc();
     // userns_fd is read only with MOUNT_ATTR_IDMAP in attr_set (mount_setattr(2)).
-    const attr = { attr_set: attrSet, attr_clr: attrClr, propagation, userns_fd: 0n };
+    const attr = { attr_set: attrSet, attr_clr: attrClr, propagation, userns_fd: BigInt(usernsFd) };
     checkAt('mount_setattr', raw('mount_setattr', 'int', dirfd, 'const char *', path, 'unsigned int', atFlags, c.mountAttrPtr, attr, 'size_t', c.mountAttrSize), dirfd, path);
+  }
+
+  openTree(dirfd: number, path: string, flags: number): number {
+    return checkAt('open_tree', raw('open_tree', 'int', dirfd, 'const char *', path, 'unsigned int', flags), dirfd, path);
+  }
+
+  moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number): void {
+    const ret = raw('move_mount', 'int', fromDirfd, 'const char *', fromPath, 'int', toDirfd, 'const char *', toPath, 'unsigned int', flags);
+    if (ret < 0) throw failure('move_mount', koffi.errno(), fromPath === '' ? fdPath(fromDirfd) : fromPath, toPath === '' ? fdPath(toDirfd) : toPath);
+  }
+
+  userNamespace(uidMappings: readonly IdMapping[], gidMappings: readonly IdMapping[]): number {
+    return withUserNamespaceHelper((proc) => {
+      // A process with CAP_SETUID and CAP_SETGID in the parent namespace may write any
+      // lines, once each, in one write(2), with no setgroups(2) restriction (user_namespaces(7)).
+      this.writeFile(`${proc}/uid_map`, idMapText(uidMappings));
+      this.writeFile(`${proc}/gid_map`, idMapText(gidMappings));
+      return this.open(`${proc}/ns/user`, O_RDONLY | O_CLOEXEC, 0);
+    });
   }
 
   pivotRoot(newRoot: string, putOld: string): void {

@@ -48,6 +48,16 @@ export interface CommandSpec {
   timeoutMs?: number;
 }
 
+/**
+ * One line of a user namespace's uid_map or gid_map (user_namespaces(7)): `size` ids from
+ * `containerID` inside the namespace are `hostID` and up in its parent.
+ */
+export interface IdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
 export interface CommandResult {
   status: number | null;
   signal: string | null;
@@ -57,8 +67,22 @@ export interface CommandResult {
 export interface Syscalls {
   mount(source: string | null, target: string, fstype: string | null, flags: bigint, data: string | null): void;
   umount2(target: string, flags: number): void;
-  /** mount_setattr(2) with the given `AT_*` flags; attributes are MOUNT_ATTR_* bits. */
-  mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): void;
+  /**
+   * mount_setattr(2) with the given `AT_*` flags; attributes are MOUNT_ATTR_* bits.
+   * `usernsFd` is the user namespace of MOUNT_ATTR_IDMAP, read only with that attribute.
+   */
+  mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint, usernsFd?: number): void;
+  /** open_tree(2): with OPEN_TREE_CLONE, a new detached copy of the mount at `path` (AT_RECURSIVE: and of those below it). */
+  openTree(dirfd: number, path: string, flags: number): number;
+  /** move_mount(2): attaches the detached or attached mount at `fromDirfd`/`fromPath` at `toDirfd`/`toPath`. */
+  moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number): void;
+  /**
+   * A descriptor (O_RDONLY|O_CLOEXEC) of a new user namespace, child of the caller's,
+   * whose uid_map and gid_map hold the given lines: what MOUNT_ATTR_IDMAP takes. A
+   * multithreaded process cannot unshare(2) one (user_namespaces(7)), so a short-lived
+   * helper process makes it; the helper is gone when this returns.
+   */
+  userNamespace(uidMappings: readonly IdMapping[], gidMappings: readonly IdMapping[]): number;
   pivotRoot(newRoot: string, putOld: string): void;
   mknod(path: string, mode: number, dev: bigint): void;
   /** mknodat(2): `path` relative to the directory open as `dirfd`. */

@@ -1,0 +1,51 @@
+/**
+ * Pure logic of id mappings (user_namespaces(7), "User and group ID mappings"), as an
+ * idmapped mount's user namespace takes them: the checks the kernel makes when uid_map or
+ * gid_map is written, made on the config instead, and the text written.
+ */
+import type { IdMapping } from './syscalls/types';
+
+/** The most lines a uid_map or gid_map takes since Linux 4.15 (user_namespaces(7)). */
+export const MAX_ID_MAPPINGS = 340;
+
+/** Ids are 32-bit and (uid_t)-1 is no id: a range ends at 2^32 - 1 at most. */
+const ID_LIMIT = 2 ** 32 - 1;
+
+/** A problem with a map: the field (the list, or one of its entries) and what is wrong. */
+export interface IdMappingsProblem {
+  field: string;
+  reason: string;
+}
+
+/**
+ * What is wrong with one map's lines, or undefined. The kernel refuses (EINVAL) an empty
+ * map, more than MAX_ID_MAPPINGS lines, a zero-length range, a range that wraps past the
+ * last id, and two ranges that overlap on either side (map_write, kernel/user_namespace.c).
+ * `field` names the list in the message.
+ */
+export function idMappingsProblem(field: string, mappings: readonly IdMapping[]): IdMappingsProblem | undefined {
+  if (mappings.length === 0) return { field, reason: 'needs at least one mapping' };
+  if (mappings.length > MAX_ID_MAPPINGS) return { field, reason: `has ${mappings.length} mappings, more than the kernel's ${MAX_ID_MAPPINGS}` };
+  for (let i = 0; i < mappings.length; i++) {
+    const m = mappings[i];
+    const at = `${field}[${i}]`;
+    if (m.size === 0) return { field: `${at}.size`, reason: 'must be at least 1' };
+    if (m.containerID + m.size > ID_LIMIT) return { field: at, reason: `containerID ${m.containerID} + size ${m.size} goes past the last id, ${ID_LIMIT - 1}` };
+    if (m.hostID + m.size > ID_LIMIT) return { field: at, reason: `hostID ${m.hostID} + size ${m.size} goes past the last id, ${ID_LIMIT - 1}` };
+    for (let j = 0; j < i; j++) {
+      const o = mappings[j];
+      if (overlaps(m.containerID, o.containerID, m.size, o.size)) return { field: at, reason: `its containerID range overlaps ${field}[${j}]'s` };
+      if (overlaps(m.hostID, o.hostID, m.size, o.size)) return { field: at, reason: `its hostID range overlaps ${field}[${j}]'s` };
+    }
+  }
+  return undefined;
+}
+
+function overlaps(a: number, b: number, aSize: number, bSize: number): boolean {
+  return a < b + bSize && b < a + aSize;
+}
+
+/** The text of a uid_map or gid_map: one "containerID hostID size" line per mapping. */
+export function idMapText(mappings: readonly IdMapping[]): string {
+  return mappings.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
+}

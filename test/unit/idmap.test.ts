@@ -1,0 +1,35 @@
+import { MAX_ID_MAPPINGS, idMapText, idMappingsProblem } from '../../src/core/idmap';
+import type { IdMapping } from '../../src/core/syscalls/types';
+
+const map = (containerID: number, hostID: number, size: number): IdMapping => ({ containerID, hostID, size });
+const LAST = 2 ** 32 - 2;
+
+describe('idMappingsProblem: what the kernel refuses in a uid_map or gid_map', () => {
+  test.each<[string, IdMapping[]]>([
+    ['one range', [map(0, 100000, 65536)]],
+    ['ranges side by side on both sides', [map(0, 1000, 10), map(10, 1010, 10)]],
+    ['a range ending at the last id', [map(LAST, LAST, 1)]],
+    ['the most lines the kernel takes', Array.from({ length: MAX_ID_MAPPINGS }, (_, i) => map(i, i, 1))],
+  ])('accepted: %s', (_case, mappings) => {
+    expect(idMappingsProblem('m', mappings)).toBeUndefined();
+  });
+
+  test.each<[string, IdMapping[], string, string]>([
+    ['no line', [], 'm', 'needs at least one mapping'],
+    ['one line too many', Array.from({ length: MAX_ID_MAPPINGS + 1 }, (_, i) => map(i, i, 1)), 'm', "has 341 mappings, more than the kernel's 340"],
+    ['an empty range', [map(0, 0, 0)], 'm[0].size', 'must be at least 1'],
+    ['a container range past the last id', [map(LAST, 0, 2)], 'm[0]', 'containerID 4294967294 + size 2 goes past the last id, 4294967294'],
+    ['a host range past the last id', [map(0, LAST + 1, 1)], 'm[0]', 'hostID 4294967295 + size 1 goes past the last id, 4294967294'],
+    ['container ranges overlapping', [map(0, 1000, 10), map(9, 2000, 1)], 'm[1]', "its containerID range overlaps m[0]'s"],
+    ['host ranges overlapping', [map(0, 1000, 10), map(20, 995, 10)], 'm[1]', "its hostID range overlaps m[0]'s"],
+    ['a later pair overlapping', [map(0, 0, 1), map(5, 5, 5), map(100, 9, 1)], 'm[2]', "its hostID range overlaps m[1]'s"],
+  ])('refused: %s', (_case, mappings, field, reason) => {
+    expect(idMappingsProblem('m', mappings)).toEqual({ field, reason });
+  });
+});
+
+describe('idMapText', () => {
+  test('one "containerID hostID size" line per mapping, in order', () => {
+    expect(idMapText([map(0, 100000, 65536), map(65536, 5, 1)])).toBe('0 100000 65536\n65536 5 1\n');
+  });
+});
