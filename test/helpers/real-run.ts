@@ -26,6 +26,8 @@ export interface RealRunRequest {
   beforeJail?: string;
   /** Use a port whose openat2 answers ENOSYS, as a kernel before 5.6 does: in-root lookups then walk. */
   withoutOpenat2?: boolean;
+  /** Environment variables the child sets on itself just before the run (the programs the port starts see them). */
+  env?: Record<string, string>;
 }
 
 export interface StatResult {
@@ -62,6 +64,7 @@ const { WithoutOpenat2 } = require('./test/helpers/without-openat2');
 const req = JSON.parse(process.env.MOUNTKIT_REQ, (k, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
 const out = { mountinfo: '', stat: {}, read: {}, list: {}, write: {} };
 try {
+  Object.assign(process.env, req.env);
   const syscalls = req.withoutOpenat2 ? new WithoutOpenat2() : new LinuxSyscalls();
   const kernel = createKernel({ syscalls, plugins: { plugins: req.plugins.map((module) => ({ module })) } });
   const beforeJail = req.beforeJail ? new Function('ctx', req.beforeJail) : undefined;

@@ -263,7 +263,6 @@ describe('fromOciSpec: conversion', () => {
     const cfg = convert((s) => {
       s.annotations = { 'org.example': 'x' };
       s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
-      s.mounts[0].uidMappings = [{ containerID: 0, hostID: 1000, size: 1 }];
       s.root.extra = 42;
     });
     expect(cfg).toEqual(RUNC_DEFAULT);
@@ -569,5 +568,42 @@ describe('loadBundle', () => {
   test('validation errors surface unchanged', () => {
     writeConfig(JSON.stringify({ root: { path: 'rootfs' }, mounts: [{ type: 'proc', destination: 'proc' }] }));
     expectConfigError(() => loadBundle(dir), 'mounts[0].destination "proc": must be an absolute path');
+  });
+});
+
+describe('fromOciSpec: idmapped bind mounts', () => {
+  function mountOf(m: Json) {
+    return convert((s) => (s.mounts = [{ source: '/srv/data', destination: '/data', options: ['bind'], ...m }])).mounts[0];
+  }
+  const UIDS = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const GIDS = [{ containerID: 0, hostID: 100000, size: 65536 }, { containerID: 65536, hostID: 5, size: 1 }];
+
+  test('mappings with ridmap: a recursive idmapped bind with both maps, the option not in the data', () => {
+    const m = mountOf({ options: ['rbind', 'ridmap'], uidMappings: UIDS, gidMappings: GIDS });
+    expect(m.idmap).toEqual({ recursive: true, uidMappings: UIDS, gidMappings: GIDS });
+    expect(m.data).toBe('');
+  });
+
+  test('mappings alone ask for a non-recursive idmapped bind, as in runc', () => {
+    expect(mountOf({ uidMappings: UIDS, gidMappings: GIDS }).idmap).toEqual({ recursive: false, uidMappings: UIDS, gidMappings: GIDS });
+  });
+
+  test('the option alone: no mappings of its own', () => {
+    expect(mountOf({ options: ['bind', 'idmap'] }).idmap).toEqual({ recursive: false });
+  });
+
+  test('a mount with neither has no idmap', () => {
+    expect(mountOf({}).idmap).toBeUndefined();
+    expect(mountOf({ uidMappings: null, gidMappings: null }).idmap).toBeUndefined();
+  });
+
+  test.each<[Json, string]>([
+    [{ uidMappings: {} }, 'mounts[0].uidMappings: must be an array'],
+    [{ uidMappings: [5] }, 'mounts[0].uidMappings[0]: must be an object'],
+    [{ gidMappings: [{ containerID: -1, hostID: 0, size: 1 }] }, 'mounts[0].gidMappings[0].containerID -1: must be a non-negative integer'],
+    [{ uidMappings: [{ containerID: 0, hostID: 2 ** 32, size: 1 }] }, 'mounts[0].uidMappings[0].hostID 4294967296: must be at most 4294967295'],
+    [{ uidMappings: [{ containerID: 0, hostID: 0 }] }, 'mounts[0].uidMappings[0].size: must be a number'],
+  ])('%j is refused, naming the field', (m, message) => {
+    expectConfigError(() => mountOf(m), message);
   });
 });

@@ -293,7 +293,7 @@ describe('parseMountOptions: extensions and data', () => {
     });
   });
 
-  test.each(['RO', 'Bind', 'acl', 'idmap', 'ridmap', 'zZ', 'lowerdir=/a:/b', 'constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+  test.each(['RO', 'Bind', 'acl', 'zZ', 'lowerdir=/a:/b', 'constructor', '__proto__', 'toString', 'hasOwnProperty'])(
     '%j is data',
     (word) => {
       expect(parseMountOptions([word])).toEqual({ ...EMPTY, data: word });
@@ -390,5 +390,23 @@ describe('parseMountOptions: SELinux relabel', () => {
   ])('%j is a ConfigError naming the field', (words, message) => {
     expect(() => parseMountOptions(words, 'mounts[2].options')).toThrow(ConfigError);
     expect(() => parseMountOptions(words, 'mounts[2].options')).toThrow(message);
+  });
+});
+
+describe('parseMountOptions: idmapped binds', () => {
+  test.each<[string[], boolean]>([
+    [['idmap'], false],
+    [['ridmap'], true],
+    [['rbind', 'idmap', 'ro'], false],
+    [['idmap', 'ridmap'], true],
+    [['ridmap', 'idmap'], false],
+  ])('%j asks for an idmapped bind, recursive: %s, and is never data', (words, recursive) => {
+    const parsed = parseMountOptions(words);
+    expect(parsed.idmap).toEqual({ recursive });
+    expect(parsed.data).toBe('');
+  });
+
+  test.each(['IDMAP', 'idmap=uids=0-1-10', 'xidmap'])('%j is data, not an idmap request', (word) => {
+    expect(parseMountOptions([word])).toEqual({ ...EMPTY, data: word });
   });
 });

@@ -1,8 +1,8 @@
-import type { RootfsConfig } from '../../src/core/config/model';
-import { validateConfig, validateRootfs, validateSysctls } from '../../src/core/config/validate';
+import type { MountSpec, RootfsConfig } from '../../src/core/config/model';
+import { validateConfig, validateIdmappedMounts, validateRootfs, validateSysctls } from '../../src/core/config/validate';
 import { ConfigError } from '../../src/core/errors';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
-import { makeConfig } from '../helpers/config';
+import { makeConfig, makeMount } from '../helpers/config';
 
 /** A host with a rootfs, a few /proc/sys entries and its own namespace files. */
 function host(): FakeSyscalls {
@@ -122,5 +122,36 @@ describe('validateConfig', () => {
     expect(() => validateConfig(config({ 'kernel.panic': '1' }), sys)).toThrow('linux.sysctl "kernel.panic"');
     expect(() => validateConfig(config({ 'net.ipv4.ip_forward': '1', 'kernel.shmmax': '9' }), sys)).not.toThrow();
     expect(sys.effects()).toEqual([]);
+  });
+});
+
+describe('validateIdmappedMounts', () => {
+  const UIDS = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const bindWith = (idmap: MountSpec['idmap'], over: Partial<MountSpec> = {}) => makeMount({ index: 3, type: 'bind', source: '/srv', destination: '/d', idmap, ...over });
+  const check = (mount: MountSpec, over: Partial<RootfsConfig> = {}) => () => validateIdmappedMounts(makeConfig({ mounts: [mount], ...over }));
+
+  test.each<[string, MountSpec, Partial<RootfsConfig>]>([
+    ['mappings of its own', bindWith({ recursive: false, uidMappings: UIDS, gidMappings: UIDS }), {}],
+    ['no mappings, a user namespace entered', bindWith({ recursive: true }), { namespaces: [{ type: 'user' }] }],
+    ['no mappings, a user namespace joined', bindWith({ recursive: false }), { namespaces: [{ type: 'user', path: '/proc/1/ns/user' }] }],
+    ['no idmap on a tmpfs', makeMount({ type: 'tmpfs', destination: '/t' }), {}],
+  ])('accepted: %s', (_case, mount, over) => {
+    expect(check(mount, over)).not.toThrow();
+  });
+
+  test.each<[string, MountSpec, Partial<RootfsConfig>, string]>([
+    ['not a bind', makeMount({ index: 3, type: 'tmpfs', destination: '/t', idmap: { recursive: false, uidMappings: UIDS, gidMappings: UIDS } }), {}, 'mounts[3].type "tmpfs": an idmapped mount (idmap, ridmap, uidMappings, gidMappings) must be a bind mount'],
+    ['uid mappings alone', bindWith({ recursive: false, uidMappings: UIDS }), {}, 'mounts[3].gidMappings: is required with mounts[3].uidMappings'],
+    ['gid mappings alone', bindWith({ recursive: false, gidMappings: UIDS }), {}, 'mounts[3].uidMappings: is required with mounts[3].gidMappings'],
+    ['an empty map', bindWith({ recursive: false, uidMappings: UIDS, gidMappings: [] }), {}, 'mounts[3].gidMappings: needs at least one mapping'],
+    ['a bad range', bindWith({ recursive: false, uidMappings: [{ containerID: 0, hostID: 0, size: 0 }], gidMappings: UIDS }), {}, 'mounts[3].uidMappings[0].size: must be at least 1'],
+    ['ridmap without mappings or a user namespace', bindWith({ recursive: true }), { namespaces: [{ type: 'mount' }] }, `mounts[3].options "ridmap": takes the container user namespace's mappings without uidMappings and gidMappings, and linux.namespaces has no user namespace`],
+  ])('refused: %s', (_case, mount, over, message) => {
+    expect(check(mount, over)).toThrow(ConfigError);
+    expect(check(mount, over)).toThrow(message);
+  });
+
+  test('validateConfig makes the check', () => {
+    expect(() => validateConfig(makeConfig({ mounts: [bindWith({ recursive: false })] }), host())).toThrow('mounts[3].options "idmap"');
   });
 });

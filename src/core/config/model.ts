@@ -3,7 +3,7 @@
  * Built by the OCI loader (./oci.ts) or directly in code by an embedder.
  */
 import { cleanPath } from '../paths';
-import type { CommandSpec } from '../syscalls/types';
+import type { CommandSpec, IdMapping } from '../syscalls/types';
 
 export interface MountExtensions {
   /** Copy the target directory's content into the new tmpfs before it appears. */
@@ -14,6 +14,19 @@ export interface MountExtensions {
 export interface RecursiveAttrs {
   attrSet: bigint;
   attrClr: bigint;
+}
+
+/**
+ * An idmapped bind (mount_setattr(2) MOUNT_ATTR_IDMAP): the files' owners as seen through
+ * a user namespace's mappings, an id stored as `containerID + n` shown as `hostID + n`,
+ * and written back the other way.
+ */
+export interface MountIdmap {
+  /** ridmap: every mount of the bind's tree is mapped (AT_RECURSIVE); idmap: its top mount only. */
+  recursive: boolean;
+  /** The mount's own mappings (OCI mounts[].uidMappings); absent, the container's user namespace's. */
+  uidMappings?: IdMapping[];
+  gidMappings?: IdMapping[];
 }
 
 export interface MountSpec {
@@ -37,6 +50,8 @@ export interface MountSpec {
   extensions: MountExtensions;
   /** SELinux relabel request ("z" shared, "Z" private), or "". */
   relabel: string;
+  /** Set for an idmapped bind (options idmap or ridmap, or mappings given), undefined otherwise. */
+  idmap?: MountIdmap;
   premountCmds: CommandSpec[];
   postmountCmds: CommandSpec[];
 }

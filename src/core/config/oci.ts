@@ -15,13 +15,15 @@ import type {
   DeviceSpec,
   DeviceType,
   HookSpec,
+  MountIdmap,
   MountSpec,
   NamespaceSpec,
   NamespaceType,
   ProcessSpec,
   RootfsConfig,
 } from './model';
-import { PROPAGATION_OPTIONS, parseMountOptions, parsePropagation } from './options';
+import type { IdMapping } from '../syscalls/types';
+import { PROPAGATION_OPTIONS, parseMountOptions, parsePropagation, type ParsedMountOptions } from './options';
 
 type JsonObject = Record<string, unknown>;
 
@@ -146,14 +148,43 @@ function parseMount(v: unknown, field: string, index: number, bundle: string): M
   if (isBind && source === '') fail(`${field}.source`, undefined, 'must be set for a bind mount');
   // Only the bind handler relabels (its source); on another type the request would be lost.
   if (!isBind && options.relabel !== '') fail(`${field}.options`, options.relabel, 'a SELinux relabel applies to bind mounts only');
+  const { idmap: _idmapOption, ...flagsAndData } = options;
+  const idmap = parseMountIdmap(m, field, options);
   return {
     index,
     type: isBind ? 'bind' : declaredType,
     source: isBind ? path.resolve(bundle, source) : source,
     destination,
-    ...options,
+    ...flagsAndData,
+    ...(idmap ? { idmap } : {}),
     premountCmds: [],
     postmountCmds: [],
+  };
+}
+
+/** One uid or gid mapping (config-linux.md, "User namespace mappings"): three uint32. */
+function parseIdMapping(v: unknown, field: string): IdMapping {
+  const m = object(v, field);
+  return {
+    containerID: unsigned(m.containerID, `${field}.containerID`, UINT32_MAX),
+    hostID: unsigned(m.hostID, `${field}.hostID`, UINT32_MAX),
+    size: unsigned(m.size, `${field}.size`, UINT32_MAX),
+  };
+}
+
+/**
+ * The idmapped bind a mount asks for: the idmap or ridmap option, or its own mappings
+ * (which alone ask for idmap, as in runc). Checked with the rest of the config
+ * (validate.ts, validateIdmappedMounts).
+ */
+function parseMountIdmap(m: JsonObject, field: string, options: ParsedMountOptions): MountIdmap | undefined {
+  const uid = isAbsent(m.uidMappings) ? undefined : list(m.uidMappings, `${field}.uidMappings`, parseIdMapping);
+  const gid = isAbsent(m.gidMappings) ? undefined : list(m.gidMappings, `${field}.gidMappings`, parseIdMapping);
+  if (!options.idmap && !uid && !gid) return undefined;
+  return {
+    recursive: options.idmap?.recursive ?? false,
+    ...(uid ? { uidMappings: uid } : {}),
+    ...(gid ? { gidMappings: gid } : {}),
   };
 }
 

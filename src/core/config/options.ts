@@ -64,6 +64,8 @@ export interface ParsedMountOptions {
   extensions: MountExtensions;
   /** SELinux relabel of a bind source: "z", "Z", or "" for none. */
   relabel: string;
+  /** idmap or ridmap, the last given: whether the mapping reaches the whole tree. */
+  idmap?: { recursive: boolean };
 }
 
 const set = (flag: bigint): FlagOption => ({ flag, clear: false });
@@ -173,6 +175,16 @@ export const EXTENSION_OPTIONS: ReadonlyMap<string, keyof MountExtensions> = new
  */
 export const RELABEL_OPTIONS: ReadonlySet<string> = new Set(['z', 'Z']);
 
+/**
+ * Idmapped bind requests (OCI runtime-spec 1.2; runc 1.2, crun): requests to the
+ * runtime, never mount(2) data. The value says whether the mapping is made recursively
+ * (mount_setattr(2) with AT_RECURSIVE), reaching every mount of an rbind's tree.
+ */
+export const IDMAP_OPTIONS: ReadonlyMap<string, boolean> = new Map([
+  ['idmap', false],
+  ['ridmap', true],
+]);
+
 /** The propagation flags of a word (also used for linux.rootfsPropagation), or undefined. */
 export function parsePropagation(word: string): bigint | undefined {
   return PROPAGATION_OPTIONS.get(word);
@@ -187,6 +199,7 @@ interface ParseState {
   data: string[];
   extensions: MountExtensions;
   relabel: string;
+  idmapRecursive?: boolean;
 }
 
 /** A later word wins: setting a flag forgets an earlier clear of it, and the reverse. */
@@ -242,6 +255,8 @@ function applyWord(s: ParseState, word: string, field: string): void {
   const extension = EXTENSION_OPTIONS.get(word);
   if (extension) return void (s.extensions[extension] = true);
   if (RELABEL_OPTIONS.has(word)) return applyRelabel(s, word, field);
+  const idmapRecursive = IDMAP_OPTIONS.get(word);
+  if (idmapRecursive !== undefined) return void (s.idmapRecursive = idmapRecursive);
   s.data.push(word);
 }
 
@@ -270,5 +285,6 @@ export function parseMountOptions(options: readonly string[], field = 'options')
     relabel: s.relabel,
   };
   if (s.attrSet !== 0n || s.attrClr !== 0n) parsed.recAttrs = { attrSet: s.attrSet, attrClr: s.attrClr };
+  if (s.idmapRecursive !== undefined) parsed.idmap = { recursive: s.idmapRecursive };
   return parsed;
 }

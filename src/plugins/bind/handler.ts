@@ -7,6 +7,7 @@ import { afterMount, bindNeedsRemount, containerRoot, isDevDestination, mountOn,
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { relabelTree, selinuxEnabled } from '../../core/selinux';
 import type { FileStat, Syscalls } from '../../core/syscalls/types';
+import { mountIdmapped } from './idmap';
 import { keepLockedFlags } from './locked';
 import { relabelMode, relabelProblem, relabelTarget } from './relabel';
 
@@ -25,9 +26,10 @@ export function bindFlags(m: MountSpec): bigint {
  * Bind mounts (type "bind"; the config loader gives that type to every mount whose options
  * hold bind or rbind). Follows runc 1.1: the source must exist, the target is looked up
  * inside the rootfs at mount time, made to match the source's kind when missing, and
- * mounted through its descriptor; the bind is remounted when it carries flags the first
- * call ignores (keeping the flags a user namespace locked on it, as runc 1.2 does), the
- * source is relabelled on request, and recursive attributes come last.
+ * mounted through its descriptor, or an idmapped copy attached to it (idmap.ts, as runc
+ * 1.2 does); the bind is remounted when it carries flags the first call ignores (keeping
+ * the flags a user namespace locked on it, as runc 1.2 does), the source is relabelled on
+ * request, and recursive attributes come last.
  */
 @injectable()
 export class BindMountHandler implements MountHandler {
@@ -45,10 +47,12 @@ export class BindMountHandler implements MountHandler {
     // on the way; the lookup keeps every link (absolute or "..") inside the rootfs. A
     // missing target is made to match the source's kind; one of the wrong kind is left for
     // mount(2) to refuse with ENOTDIR.
-    withMountTarget(this.sys, root, m.destination, { kind: source.kind === 'dir' ? 'dir' : 'file' }, (t) =>
+    const idmap = m.idmap;
+    withMountTarget(this.sys, root, m.destination, { kind: source.kind === 'dir' ? 'dir' : 'file' }, (t) => {
+      if (idmap) mountIdmapped(this.sys, m, idmap, ctx.config, t.fd);
       // runc passes the type "bind"; with MS_BIND the kernel ignores fstype and data.
-      mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: 'bind', flags, data: m.data }),
-    );
+      else mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: 'bind', flags, data: m.data });
+    });
     const remount = bindNeedsRemount(flags);
     afterMount(
       this.sys,

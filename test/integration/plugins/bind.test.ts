@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'fs';
+import { mkdirSync, statSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC } from '../../../src/core/constants';
 import type { MountSpec } from '../../../src/core/config/model';
@@ -167,6 +167,55 @@ runAsRoot('bind handler, real mounts', () => {
     // Asking for suid, which the kernel keeps off, is the kernel's refusal.
     const refused = runInUserNamespace(locked, config({ clearedFlags: MS_NOSUID }));
     expect(refused.error).toBe(`mounts: plugin bind mounts[0] "/ro": mount "${inRoot('ro')}": EPERM`);
+  });
+
+  test('an idmapped bind shows the owners through its mappings and writes through them back; the source itself is unchanged', () => {
+    // On disk: hello is root's (the test's). Through the mount: stored 0 is 1000 (uid) and 2000 (gid); root writing stores 10.
+    const idmap = {
+      recursive: false,
+      uidMappings: [{ containerID: 0, hostID: 1000, size: 10 }, { containerID: 10, hostID: 0, size: 1 }],
+      gidMappings: [{ containerID: 0, hostID: 2000, size: 10 }, { containerID: 10, hostID: 0, size: 1 }],
+    };
+    const r = run(binds({ destination: '/idm', flags: MS_BIND | MS_NOSUID, idmap }), {
+      write: [inRoot('idm/new')],
+      stat: [inRoot('idm/hello'), path.join(src, 'hello')],
+    });
+    expect(r.error).toBeUndefined();
+    expect(mountsAt(r.mountinfo, inRoot('idm')).map((m) => m.options.split(','))).toEqual([expect.arrayContaining(['rw', 'nosuid', 'idmapped'])]);
+    expect(r.write).toEqual({ [inRoot('idm/new')]: 'ok' });
+    expect(r.stat[inRoot('idm/hello')]).toMatchObject({ uid: 1000, gid: 2000 });
+    expect(r.stat[path.join(src, 'hello')]).toMatchObject({ uid: 0, gid: 0 });
+    // The file written stays in the source directory on the host, with the id stored.
+    expect(statSync(path.join(src, 'new'))).toMatchObject({ uid: 10, gid: 10 });
+  });
+
+  test('an rbind with ridmap maps every mount of its tree; with idmap, only the top one', () => {
+    const ids = [{ containerID: 0, hostID: 1000, size: 10 }];
+    const mounts = [
+      makeMount({ index: 0, type: 'tmpfs', source: 'subfs', destination: '/a/sub' }),
+      makeMount({ index: 1, type: 'bind', source: inRoot('a'), destination: '/b', flags: MS_BIND | MS_REC, idmap: { recursive: true, uidMappings: ids, gidMappings: ids } }),
+      makeMount({ index: 2, type: 'bind', source: inRoot('a'), destination: '/c', flags: MS_BIND | MS_REC, idmap: { recursive: false, uidMappings: ids, gidMappings: ids } }),
+    ];
+    const r = run(mounts, { stat: [inRoot('b/sub'), inRoot('c/sub')] }, [BIND_PLUGIN, DEFAULT_PLUGIN]);
+    expect(r.error).toBeUndefined();
+    const idmapped = (dest: string) => mountsAt(r.mountinfo, inRoot(dest)).map((m) => m.options.split(',').includes('idmapped'));
+    expect([idmapped('b'), idmapped('b/sub'), idmapped('c'), idmapped('c/sub')]).toEqual([[true], [true], [true], [false]]);
+    expect(r.stat[inRoot('b/sub')]).toMatchObject({ uid: 1000 });
+    expect(r.stat[inRoot('c/sub')]).toMatchObject({ uid: 0 });
+  });
+
+  test('an idmapped bind whose user namespace helper cannot start (no unshare(1) in PATH) names it, and mounts nothing', () => {
+    const ids = [{ containerID: 0, hostID: 1000, size: 10 }];
+    const r = realRun({
+      config: makeConfig({ bundle: t.dir, rootfs, mounts: binds({ destination: '/idm', idmap: { recursive: false, uidMappings: ids, gidMappings: ids } }) }),
+      plugins: [BIND_PLUGIN],
+      env: { PATH: '/nonexistent' },
+    });
+    expect(r.error).toMatchObject({
+      name: 'PluginError',
+      message: 'mounts: plugin bind mounts[0] "/idm": execve "unshare": ENOENT (util-linux unshare(1) makes the user namespace of an idmapped mount)',
+    });
+    expect(mountsAt(r.mountinfo, inRoot('idm'))).toEqual([]);
   });
 
   test('a directory onto an existing file is refused by the kernel', () => {

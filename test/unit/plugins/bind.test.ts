@@ -29,6 +29,12 @@ import {
   ST_RDONLY,
   ST_RELATIME,
   MS_NOSYMFOLLOW,
+  AT_FDCWD,
+  MOUNT_ATTR_IDMAP,
+  MOVE_MOUNT_F_EMPTY_PATH,
+  MOVE_MOUNT_T_EMPTY_PATH,
+  OPEN_TREE_CLONE,
+  O_RDONLY,
 } from '../../../src/core/constants';
 import { IN_ROOT_NO_SYMLINKS, IN_ROOT_RESOLVE } from '../../../src/core/in-root';
 import type { RootfsConfig } from '../../../src/core/config/model';
@@ -465,5 +471,116 @@ describe('locked flags (locked.ts)', () => {
 
   test('the lockable flags are the MNT_LOCK_* ones: read-only, nodev, nosuid, noexec and atime', () => {
     expect(LOCKABLE_FLAGS).toBe(MS_RDONLY | MS_NODEV | MS_NOSUID | MS_NOEXEC | MS_NOATIME | MS_RELATIME | MS_STRICTATIME | MS_NODIRATIME);
+  });
+});
+
+describe('bind mount handler: idmapped binds', () => {
+  const UIDS = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const GIDS = [{ containerID: 0, hostID: 200000, size: 1000 }];
+  const PATH = O_PATH | O_CLOEXEC;
+
+  test('the full call list: a user namespace of the mappings, a detached copy of the source mapped and attached through the target descriptor', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/data');
+    run([{ destination: '/data', idmap: { recursive: false, uidMappings: UIDS, gidMappings: GIDS } }]);
+    expect(sys.calls).toEqual([
+      { op: 'stat', path: '/src/dir' },
+      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: 100, path: 'data', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      { op: 'userNamespace', uidMappings: UIDS, gidMappings: GIDS },
+      { op: 'openTree', dirfd: AT_FDCWD, path: '/src/dir', flags: OPEN_TREE_CLONE | O_CLOEXEC },
+      { op: 'mountSetattr', dirfd: 103, path: '', atFlags: AT_EMPTY_PATH, attrSet: MOUNT_ATTR_IDMAP, attrClr: 0n, propagation: 0n, usernsFd: 102 },
+      { op: 'moveMount', fromDirfd: 103, fromPath: '', toDirfd: 101, toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH },
+      { op: 'close', fd: 103 },
+      { op: 'close', fd: 102 },
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: 100 },
+    ]);
+    expect([sys.pathOf(101), sys.pathOf(102), sys.pathOf(103)]).toEqual(['/r/data', expect.stringMatching(/^user:\[\d+\]$/), '/src/dir']);
+    expect(sys.mounts).toEqual([{ source: '/src/dir', target: '/r/data', fstype: null, flags: MS_BIND, data: null }]);
+  });
+
+  test.each<[string, bigint, boolean, number, number]>([
+    ['idmap of a bind', MS_BIND, false, 0, 0],
+    ['ridmap of a bind', MS_BIND, true, 0, AT_RECURSIVE],
+    ['idmap of an rbind: the whole tree copied, its top mount mapped', MS_BIND | MS_REC, false, AT_RECURSIVE, 0],
+    ['ridmap of an rbind: every mount of the copy mapped', MS_BIND | MS_REC, true, AT_RECURSIVE, AT_RECURSIVE],
+  ])('%s', (_case, flags, recursive, treeFlags, mapFlags) => {
+    const { sys, run } = setup();
+    sys.addDir('/r/d');
+    run([{ destination: '/d', flags, idmap: { recursive, uidMappings: UIDS, gidMappings: GIDS } }]);
+    expect(sys.callsOf('openTree')[0].flags).toBe(OPEN_TREE_CLONE | O_CLOEXEC | treeFlags);
+    expect(sys.callsOf('mountSetattr')[0].atFlags).toBe(AT_EMPTY_PATH | mapFlags);
+  });
+
+  test('the flags, propagation and recursive attributes come after the attach, as for any bind', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/d');
+    run([
+      {
+        destination: '/d',
+        flags: MS_BIND | MS_RDONLY | MS_NOSUID,
+        propagationFlags: [MS_PRIVATE],
+        recAttrs: { attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n },
+        idmap: { recursive: false, uidMappings: UIDS, gidMappings: GIDS },
+      },
+    ]);
+    expect(changes(sys).map((c) => c.op)).toEqual(['userNamespace', 'openTree', 'mountSetattr', 'moveMount', 'mount', 'mount', 'mountSetattr']);
+    expect(changes(sys).slice(4)).toEqual([
+      { op: 'mount', source: null, target: viaFd(sys, '/r/d'), fstype: null, flags: MS_PRIVATE, data: null },
+      remount(viaFd(sys, '/r/d'), MS_BIND | MS_RDONLY | MS_NOSUID),
+      { op: 'mountSetattr', dirfd: fdOf(sys, '/r/d'), path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
+    ]);
+  });
+
+  test.each<[string, Partial<RootfsConfig>, string]>([
+    ['joined by path: that namespace', { namespaces: [{ type: 'user', path: '/proc/7/ns/user' }] }, '/proc/7/ns/user'],
+    ['entered before the run: the thread\'s own', { namespaces: [{ type: 'user' }] }, '/proc/thread-self/ns/user'],
+  ])('without mappings, the container user namespace %s', (_case, over, nsPath) => {
+    const { sys, run } = setup();
+    sys.addDir('/r/d');
+    sys.addFile('/proc/7/ns/user');
+    sys.addFile('/proc/thread-self/ns/user');
+    run([{ destination: '/d', idmap: { recursive: true } }], over);
+    const open = sys.calls.findIndex((c) => c.op === 'open' && c.path === nsPath);
+    expect(sys.calls[open]).toEqual({ op: 'open', path: nsPath, flags: O_RDONLY | O_CLOEXEC, mode: 0 });
+    expect(sys.callsOf('mountSetattr')[0]).toMatchObject({ atFlags: AT_EMPTY_PATH | AT_RECURSIVE, usernsFd: fdOf(sys, nsPath) });
+    expect(sys.callsOf('userNamespace')).toEqual([]);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test('without mappings or a user namespace (a config built in code, unchecked): a step error, nothing opened', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/d');
+    expect(() => run([{ destination: '/d', idmap: { recursive: false } }])).toThrow(
+      'mounts: plugin bind mounts[0] "/d": an idmapped mount without uidMappings and gidMappings takes the container user namespace\'s, and there is none',
+    );
+    expect(sys.callsOf('openTree')).toEqual([]);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test('EINVAL from mount_setattr names the call and says what it most likely means; nothing attached, every descriptor closed', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/d');
+    sys.failOn('mountSetattr', 'EINVAL');
+    expect(() => run([{ destination: '/d', idmap: { recursive: false, uidMappings: UIDS, gidMappings: GIDS } }])).toThrow(
+      'mounts: plugin bind mounts[0] "/d": mount_setattr "/src/dir": EINVAL (the filesystem may not support idmapped mounts on this kernel)',
+    );
+    expect(sys.callsOf('moveMount')).toEqual([]);
+    expect(sys.mounts).toEqual([]);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test.each<[SyscallName, string]>([
+    ['userNamespace', 'unshare: EPERM'],
+    ['openTree', 'open_tree "/src/dir": EPERM'],
+    ['moveMount', 'move_mount "/src/dir" -> "/r/d": EPERM'],
+  ])('a failing %s stops the mount with its error and leaves no descriptor open', (op, message) => {
+    const { sys, run } = setup();
+    sys.addDir('/r/d');
+    sys.failOn(op, 'EPERM');
+    expect(() => run([{ destination: '/d', idmap: { recursive: false, uidMappings: UIDS, gidMappings: GIDS } }])).toThrow(`mounts: plugin bind mounts[0] "/d": ${message}`);
+    expect(sys.mounts).toEqual([]);
+    expect(sys.openFds()).toEqual([]);
   });
 });
