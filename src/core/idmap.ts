@@ -5,8 +5,19 @@
  */
 import type { IdMapping } from './syscalls/types';
 
+/**
+ * Why an idmapped mount needs mappings of its own here: mountkit runs inside the
+ * container's user namespace when it has one, and mount_setattr(2) refuses to map a
+ * filesystem with a namespace that does not own it (EPERM: the host's) or that does
+ * (EINVAL). runc makes that namespace from the host, where it can use its mappings.
+ */
+export const NO_MAPPINGS = "an idmapped mount needs uidMappings and gidMappings: the container user namespace's own mappings cannot idmap a mount from inside it";
+
 /** The most lines a uid_map or gid_map takes since Linux 4.15 (user_namespaces(7)). */
 export const MAX_ID_MAPPINGS = 340;
+
+/** A map is written in one write(2) of less than a page (map_write); 4096 is the smallest page. */
+const MAX_MAP_BYTES = 4095;
 
 /** Ids are 32-bit and (uid_t)-1 is no id: a range ends at 2^32 - 1 at most. */
 const ID_LIMIT = 2 ** 32 - 1;
@@ -20,7 +31,8 @@ export interface IdMappingsProblem {
 /**
  * What is wrong with one map's lines, or undefined. The kernel refuses (EINVAL) an empty
  * map, more than MAX_ID_MAPPINGS lines, a zero-length range, a range that wraps past the
- * last id, and two ranges that overlap on either side (map_write, kernel/user_namespace.c).
+ * last id, two ranges that overlap on either side, and a text of a page or more
+ * (map_write, kernel/user_namespace.c).
  * `field` names the list in the message.
  */
 export function idMappingsProblem(field: string, mappings: readonly IdMapping[]): IdMappingsProblem | undefined {
@@ -38,6 +50,8 @@ export function idMappingsProblem(field: string, mappings: readonly IdMapping[])
       if (overlaps(m.hostID, o.hostID, m.size, o.size)) return { field: at, reason: `its hostID range overlaps ${field}[${j}]'s` };
     }
   }
+  const bytes = Buffer.byteLength(idMapText(mappings));
+  if (bytes > MAX_MAP_BYTES) return { field, reason: `takes ${bytes} bytes as a map; the kernel takes at most ${MAX_MAP_BYTES} in one write` };
   return undefined;
 }
 

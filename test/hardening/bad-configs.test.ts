@@ -43,6 +43,9 @@ interface Case {
 
 const mount = (m: Json) => (c: Json) => c.mounts.push(m);
 
+/** One id mapping, for idmapped binds. */
+const IDS = [{ containerID: 0, hostID: 1000, size: 10 }];
+
 /**
  * The host's current value of a sysctl: the cases that must be refused ask for it, so
  * that a mountkit that wrongly wrote it would still leave the host as it was (the exit
@@ -190,6 +193,24 @@ const CONFIG_ERRORS: Case[] = [
   },
   { name: 'a hook timeout of zero', edit: (c) => (c.hooks = { prestart: [{ path: '/bin/true', timeout: 0 }] }), status: 2, stderr: 'hooks.prestart[0].timeout 0: must be greater than zero' },
   { name: 'an unknown log level', args: ['--log-level', 'loud'], status: 2, stderr: '--log-level "loud": must be one of error, warn, info, debug' },
+  {
+    name: 'an idmapped tmpfs',
+    edit: mount({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['idmap'], uidMappings: IDS, gidMappings: IDS }),
+    status: 2,
+    stderr: 'mounts[2].type "tmpfs": an idmapped mount (idmap, ridmap, uidMappings, gidMappings) must be a bind mount',
+  },
+  {
+    name: 'uidMappings without gidMappings',
+    edit: mount({ destination: '/mnt', type: 'bind', source: '/tmp', options: ['rbind'], uidMappings: IDS }),
+    status: 2,
+    stderr: 'mounts[2].gidMappings: is required with mounts[2].uidMappings',
+  },
+  {
+    name: 'overlapping host ranges in a mount\'s gidMappings',
+    edit: mount({ destination: '/mnt', type: 'bind', source: '/tmp', options: ['rbind'], uidMappings: IDS, gidMappings: [...IDS, { containerID: 10, hostID: 1005, size: 1 }] }),
+    status: 2,
+    stderr: "mounts[2].gidMappings[1]: its hostID range overlaps mounts[2].gidMappings[0]'s",
+  },
 ];
 
 const RUNTIME_ERRORS: Case[] = [
@@ -228,6 +249,12 @@ const RUNTIME_ERRORS: Case[] = [
     edit: (c, sentinel) => c.mounts.push({ destination: '/tmp', source: path.join(sentinel, 'file'), options: ['bind'] }),
     status: 1,
     stderr: 'mounts: plugin bind mounts[2] "/tmp": mount "SENTINEL/file" -> "BUNDLE/rootfs/tmp": ENOTDIR',
+  },
+  {
+    name: 'an idmapped bind of a filesystem that cannot be idmapped (procfs: EINVAL)',
+    edit: mount({ destination: '/tmp', type: 'bind', source: '/proc/sys/kernel', options: ['bind', 'idmap'], uidMappings: IDS, gidMappings: IDS }),
+    status: 1,
+    stderr: 'mounts: plugin bind mounts[2] "/tmp": mount_setattr "/proc/sys/kernel": EINVAL (the filesystem may not support idmapped mounts on this kernel)',
   },
   {
     name: 'a namespace path that does not exist',

@@ -1,6 +1,7 @@
 import type { MountSpec, RootfsConfig } from '../../src/core/config/model';
 import { validateConfig, validateIdmappedMounts, validateRootfs, validateSysctls } from '../../src/core/config/validate';
 import { ConfigError } from '../../src/core/errors';
+import { NO_MAPPINGS } from '../../src/core/idmap';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { makeConfig, makeMount } from '../helpers/config';
 
@@ -132,8 +133,6 @@ describe('validateIdmappedMounts', () => {
 
   test.each<[string, MountSpec, Partial<RootfsConfig>]>([
     ['mappings of its own', bindWith({ recursive: false, uidMappings: UIDS, gidMappings: UIDS }), {}],
-    ['no mappings, a user namespace entered', bindWith({ recursive: true }), { namespaces: [{ type: 'user' }] }],
-    ['no mappings, a user namespace joined', bindWith({ recursive: false }), { namespaces: [{ type: 'user', path: '/proc/1/ns/user' }] }],
     ['no idmap on a tmpfs', makeMount({ type: 'tmpfs', destination: '/t' }), {}],
   ])('accepted: %s', (_case, mount, over) => {
     expect(check(mount, over)).not.toThrow();
@@ -145,7 +144,9 @@ describe('validateIdmappedMounts', () => {
     ['gid mappings alone', bindWith({ recursive: false, gidMappings: UIDS }), {}, 'mounts[3].uidMappings: is required with mounts[3].gidMappings'],
     ['an empty map', bindWith({ recursive: false, uidMappings: UIDS, gidMappings: [] }), {}, 'mounts[3].gidMappings: needs at least one mapping'],
     ['a bad range', bindWith({ recursive: false, uidMappings: [{ containerID: 0, hostID: 0, size: 0 }], gidMappings: UIDS }), {}, 'mounts[3].uidMappings[0].size: must be at least 1'],
-    ['ridmap without mappings or a user namespace', bindWith({ recursive: true }), { namespaces: [{ type: 'mount' }] }, `mounts[3].options "ridmap": takes the container user namespace's mappings without uidMappings and gidMappings, and linux.namespaces has no user namespace`],
+    ['ridmap without mappings', bindWith({ recursive: true }), {}, `mounts[3].options "ridmap": ${NO_MAPPINGS}`],
+    ['idmap without mappings, in a user namespace', bindWith({ recursive: false }), { namespaces: [{ type: 'user' }] }, `mounts[3].options "idmap": ${NO_MAPPINGS}`],
+    ['a map of a page or more', bindWith({ recursive: false, uidMappings: UIDS, gidMappings: Array.from({ length: 340 }, (_, i) => ({ containerID: 4e9 + i, hostID: 4e9 + i, size: 1 })) }), {}, 'mounts[3].gidMappings: takes 8160 bytes as a map; the kernel takes at most 4095 in one write'],
   ])('refused: %s', (_case, mount, over, message) => {
     expect(check(mount, over)).toThrow(ConfigError);
     expect(check(mount, over)).toThrow(message);

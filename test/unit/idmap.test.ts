@@ -22,6 +22,7 @@ describe('idMappingsProblem: what the kernel refuses in a uid_map or gid_map', (
     ['a host range past the last id', [map(0, LAST + 1, 1)], 'm[0]', 'hostID 4294967295 + size 1 goes past the last id, 4294967294'],
     ['container ranges overlapping', [map(0, 1000, 10), map(9, 2000, 1)], 'm[1]', "its containerID range overlaps m[0]'s"],
     ['host ranges overlapping', [map(0, 1000, 10), map(20, 995, 10)], 'm[1]', "its hostID range overlaps m[0]'s"],
+    ['a text of more than 4095 bytes, the least a page holds', Array.from({ length: 300 }, (_, i) => map(4e9 + i, 4e9 + i, 1)), 'm', 'takes 7200 bytes as a map; the kernel takes at most 4095 in one write'],
     ['a later pair overlapping', [map(0, 0, 1), map(5, 5, 5), map(100, 9, 1)], 'm[2]', "its hostID range overlaps m[1]'s"],
   ])('refused: %s', (_case, mappings, field, reason) => {
     expect(idMappingsProblem('m', mappings)).toEqual({ field, reason });

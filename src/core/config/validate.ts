@@ -9,7 +9,7 @@
 import { ConfigError, SyscallError } from '../errors';
 import type { FileKind, FileStat, Syscalls } from '../syscalls/types';
 import type { NamespaceSpec, NamespaceType, RootfsConfig } from './model';
-import { idMappingsProblem } from '../idmap';
+import { NO_MAPPINGS, idMappingsProblem } from '../idmap';
 import { sysctlNamespace, sysctlPath } from './sysctl';
 
 /** What the checks may ask the host. */
@@ -32,25 +32,22 @@ export function validateConfig(config: RootfsConfig, host: HostQuery): void {
 /**
  * Idmapped binds (OCI runtime-spec 1.2, as runc 1.2 checks them): a bind mount only
  * (mount_setattr(2) maps a detached copy of a mount, which only open_tree(2) of a path
- * gives here); uid and gid mappings together, each a map the kernel would take; and
- * without mappings of its own, a user namespace in linux.namespaces whose mappings it
- * takes. Needs nothing of the host.
+ * gives here), with uid and gid mappings of its own, each a map the kernel would take.
+ * runc also takes the container user namespace's mappings for a mount without its own;
+ * mountkit runs inside that namespace when there is one, where the kernel refuses them
+ * (NO_MAPPINGS). Needs nothing of the host.
  */
 export function validateIdmappedMounts(config: RootfsConfig): void {
-  const userNamespace = config.namespaces.some((ns) => ns.type === 'user');
   for (const m of config.mounts) {
     const idmap = m.idmap;
     if (!idmap) continue;
     const field = `mounts[${m.index}]`;
     if (m.type !== 'bind') throw new ConfigError(`${field}.type`, m.type, 'an idmapped mount (idmap, ridmap, uidMappings, gidMappings) must be a bind mount');
     const { uidMappings: uid, gidMappings: gid } = idmap;
-    if (!uid !== !gid) throw new ConfigError(`${field}.${uid ? 'gidMappings' : 'uidMappings'}`, undefined, `is required with ${field}.${uid ? 'uidMappings' : 'gidMappings'}`);
-    if (uid && gid) {
-      const problem = idMappingsProblem(`${field}.uidMappings`, uid) ?? idMappingsProblem(`${field}.gidMappings`, gid);
-      if (problem) throw new ConfigError(problem.field, undefined, problem.reason);
-    } else if (!userNamespace) {
-      throw new ConfigError(`${field}.options`, idmap.recursive ? 'ridmap' : 'idmap', 'takes the container user namespace\'s mappings without uidMappings and gidMappings, and linux.namespaces has no user namespace');
-    }
+    if (!uid && !gid) throw new ConfigError(`${field}.options`, idmap.recursive ? 'ridmap' : 'idmap', NO_MAPPINGS);
+    if (!uid || !gid) throw new ConfigError(`${field}.${uid ? 'gidMappings' : 'uidMappings'}`, undefined, `is required with ${field}.${uid ? 'uidMappings' : 'gidMappings'}`);
+    const problem = idMappingsProblem(`${field}.uidMappings`, uid) ?? idMappingsProblem(`${field}.gidMappings`, gid);
+    if (problem) throw new ConfigError(problem.field, undefined, problem.reason);
   }
 }
 

@@ -405,9 +405,11 @@ export class FakeSyscalls implements Syscalls {
 
   openTree(dirfd: number, path: string, flags: number): number {
     const rec = this.record('openTree', { dirfd, path, flags });
-    const at = this.resolvedAt(rec, dirfd, path, (flags & AT_EMPTY_PATH) !== 0);
-    // open_tree(2) follows a final symlink unless AT_SYMLINK_NOFOLLOW; a clone of the mount at `at`.
-    const fd = this.openIn(rec, at, O_PATH, 0, [this.rootStep()], 1);
+    // open_tree(2): AT_RECURSIVE only with OPEN_TREE_CLONE; a final symlink followed unless AT_SYMLINK_NOFOLLOW.
+    if ((flags & AT_RECURSIVE) !== 0 && (flags & OPEN_TREE_CLONE) === 0) throw this.fail(rec, 'EINVAL');
+    const follow = (flags & AT_SYMLINK_NOFOLLOW) === 0;
+    const at = this.resolvedAt(rec, dirfd, path, (flags & AT_EMPTY_PATH) !== 0, follow);
+    const fd = this.openIn(rec, at, follow ? O_PATH : O_PATH | O_NOFOLLOW, 0, [this.rootStep()], 1);
     if ((flags & OPEN_TREE_CLONE) !== 0) this.trees.set(fd, { source: at, recursive: (flags & AT_RECURSIVE) !== 0 });
     return fd;
   }
@@ -995,13 +997,13 @@ export class FakeSyscalls implements Syscalls {
   }
 
   /** The resolved absolute path an *at call names: `path` from `dirfd`, or with `empty` and an empty path, the descriptor's own file. */
-  private resolvedAt(rec: SyscallRecord, dirfd: number, path: string, empty: boolean): string {
+  private resolvedAt(rec: SyscallRecord, dirfd: number, path: string, empty: boolean, follow = true): string {
     if (path === '' && empty) {
       const entry = this.fds.get(dirfd);
       if (!entry) throw this.fail(rec, 'EBADF');
       return entry.path;
     }
-    return this.pathFound(rec, this.walkAt(rec, dirfd, path, true));
+    return this.pathFound(rec, this.walkAt(rec, dirfd, path, follow));
   }
 
   /** The resolved absolute path of an existing `path`, symlinks followed. */

@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import type * as Koffi from 'koffi';
-import { SyscallError, errnoNumber } from '../errors';
+import { StepError, SyscallError, errnoNumber } from '../errors';
 import { idMapText } from '../idmap';
 import { fdPath, parseFdPath } from '../in-root';
 import { findPackage, versionIn } from '../packages';
@@ -294,26 +294,36 @@ const HELPER_START_MS = 5000;
 function withUserNamespaceHelper<T>(fn: (proc: string) => T): T {
   // Required here: child_process loads Node's net and stream modules, which a run without idmapped mounts never uses.
   const { spawn } = require('child_process') as typeof import('child_process');
-  const helper = spawn('unshare', ['--user', '--', 'cat'], { stdio: ['pipe', 'ignore', 'ignore'] });
-  // Node reports a failed spawn later, as an event; the missing pid says it now.
+  // The helper's stderr goes to a memfd, read when it fails: unshare(1) says there why.
+  const errors = check('memfd_create', libc().memfd_create('mountkit-userns-helper', MFD_CLOEXEC));
+  let helper: import('child_process').ChildProcess;
+  try {
+    helper = spawn('unshare', ['--user', '--', 'cat'], { stdio: ['pipe', 'ignore', errors] });
+  } catch (err) {
+    fs.closeSync(errors);
+    throw fromNode('execve', ['unshare'], err);
+  }
+  // Node reports a failed start later, as an event; the missing pid says it now (ENOENT, mostly).
   helper.on('error', () => undefined);
   helper.unref();
   const pid = helper.pid;
-  if (pid === undefined) {
-    helper.stdin?.destroy();
-    throw new SyscallError('execve', errnoNumber('ENOENT'), ['unshare'], 'util-linux unshare(1) makes the user namespace of an idmapped mount');
-  }
   let pidfd = -1;
   try {
+    if (pid === undefined) throw new SyscallError('execve', errnoNumber('ENOENT'), ['unshare'], 'util-linux unshare(1) makes the user namespace of an idmapped mount');
     pidfd = check('pidfd_open', raw('pidfd_open', 'int', pid, 'unsigned int', 0));
     const proc = `/proc/${procPid(pidfd)}`;
-    awaitNewUserNamespace(proc);
+    awaitNewUserNamespace(proc, () => preadAll(errors));
     return fn(proc);
   } finally {
-    process.kill(pid, 'SIGKILL');
-    libc().waitpid(pid, null, 0);
-    if (pidfd >= 0) libc().close(pidfd);
-    helper.stdin?.destroy();
+    // Each step runs whatever the one before did: the helper must not outlive this call.
+    try {
+      if (pid !== undefined) process.kill(pid, 'SIGKILL');
+    } finally {
+      if (pid !== undefined) libc().waitpid(pid, null, 0);
+      if (pidfd >= 0) libc().close(pidfd);
+      fs.closeSync(errors);
+      helper.stdin?.destroy();
+    }
   }
 }
 
@@ -331,17 +341,23 @@ function procPid(pidfd: number): number {
   return pid;
 }
 
-/** Waits, without leaving the thread, until the helper at `proc` is in a user namespace other than this thread's. */
-function awaitNewUserNamespace(proc: string): void {
+/**
+ * Waits, without leaving the thread, until the helper at `proc` is in a user namespace
+ * other than this thread's; `said` gives what the helper wrote on stderr, for the error
+ * when it exits first (unshare(2) refused: user.max_user_namespaces, a seccomp filter).
+ */
+function awaitNewUserNamespace(proc: string, said: () => string): void {
   const own = fs.readlinkSync('/proc/thread-self/ns/user');
   const deadline = Date.now() + HELPER_START_MS;
   for (;;) {
     if (viaFs('readlink', [`${proc}/ns/user`], () => fs.readlinkSync(`${proc}/ns/user`)) !== own) return;
-    // /proc/PID/stat's third field is the state; Z: the helper exited (unshare(2) refused, no cat(1)).
+    // /proc/PID/stat's third field is the state; Z: the helper has exited.
     const state = /\) (\S)/.exec(viaFs(null, [`${proc}/stat`], () => fs.readFileSync(`${proc}/stat`, 'utf8')))?.[1];
-    if (state === 'Z' || Date.now() > deadline) {
-      throw new SyscallError('unshare', errnoNumber(state === 'Z' ? 'EPERM' : 'ETIMEDOUT'), [proc], `"unshare --user -- cat" ${state === 'Z' ? 'exited' : 'was not'} in a new user namespace`);
+    if (state === 'Z') {
+      const last = said().trim().split('\n').pop() || 'no message';
+      throw new StepError(`the user namespace helper "unshare --user" exited before entering a new user namespace: ${last}`);
     }
+    if (Date.now() > deadline) throw new StepError(`the user namespace helper "unshare --user" was not in a new user namespace after ${HELPER_START_MS} ms`);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
   }
 }

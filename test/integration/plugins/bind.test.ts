@@ -218,6 +218,24 @@ runAsRoot('bind handler, real mounts', () => {
     expect(mountsAt(r.mountinfo, inRoot('idm'))).toEqual([]);
   });
 
+  test('an idmapped bind whose user namespace helper exits first (unshare(2) refused) quotes its message, and mounts nothing', () => {
+    const ids = [{ containerID: 0, hostID: 1000, size: 10 }];
+    const bin = path.join(t.dir, 'bin');
+    mkdirSync(bin);
+    // A stand-in for util-linux unshare(1) where user namespaces are refused (user.max_user_namespaces=0).
+    writeFileSync(path.join(bin, 'unshare'), '#!/bin/sh\necho "unshare: unshare failed: No space left on device" >&2\nexit 1\n', { mode: 0o755 });
+    const r = realRun({
+      config: makeConfig({ bundle: t.dir, rootfs, mounts: binds({ destination: '/idm', idmap: { recursive: false, uidMappings: ids, gidMappings: ids } }) }),
+      plugins: [BIND_PLUGIN],
+      env: { PATH: `${bin}:/usr/bin:/bin` },
+    });
+    expect(r.error).toMatchObject({
+      name: 'PluginError',
+      message: 'mounts: plugin bind mounts[0] "/idm": the user namespace helper "unshare --user" exited before entering a new user namespace: unshare: unshare failed: No space left on device',
+    });
+    expect(mountsAt(r.mountinfo, inRoot('idm'))).toEqual([]);
+  });
+
   test('a directory onto an existing file is refused by the kernel', () => {
     writeFileSync(inRoot('f'), '');
     const r = run(binds({ destination: '/f' }));
