@@ -71,6 +71,38 @@ export function releaseContainerRoot(sys: Syscalls, shared: Map<string, unknown>
   sys.close(kept.fd);
 }
 
+/** Where the descriptors kept for the whole run are, by what they stand for, in RunContext.shared. */
+const KEPT_KEY = 'mounting.kept';
+
+/**
+ * A descriptor kept open for the rest of the run under `key`: opened by `open` on first
+ * use, the same one after (a user namespace of given mappings, made once for every
+ * idmapped mount that names them). The orchestrator closes them all when the run ends,
+ * or fails (releaseRun).
+ */
+export function keptForRun(shared: Map<string, unknown>, key: string, open: () => number): number {
+  let kept = shared.get(KEPT_KEY) as Map<string, number> | undefined;
+  if (!kept) shared.set(KEPT_KEY, (kept = new Map()));
+  let fd = kept.get(key);
+  if (fd === undefined) kept.set(key, (fd = open()));
+  return fd;
+}
+
+/** Closes the rootfs containerRoot kept and every descriptor keptForRun kept, each once; the first failure is thrown after all are tried. */
+export function releaseRun(sys: Syscalls, shared: Map<string, unknown>): void {
+  const kept = shared.get(KEPT_KEY) as Map<string, number> | undefined;
+  shared.delete(KEPT_KEY);
+  let failure: unknown;
+  for (const close of [() => releaseContainerRoot(sys, shared), ...[...(kept?.values() ?? [])].map((fd) => () => sys.close(fd))]) {
+    try {
+      close();
+    } catch (err) {
+      failure ??= err;
+    }
+  }
+  if (failure !== undefined) throw failure;
+}
+
 /**
  * Opens the mount target `destination` inside `root`, creating it (and its parents) when
  * missing, and runs `fn` with its descriptor, closed afterwards. Unless `anywhere`, a

@@ -1,7 +1,7 @@
 import { inject, injectable, injectAll } from 'tsyringe';
 import type { MountSpec, RootfsConfig } from './config/model';
 import { PluginError, StepError } from './errors';
-import { releaseContainerRoot } from './mounting';
+import { releaseContainerRoot, releaseRun } from './mounting';
 import { parseMountInfo, type MountTable } from './mountinfo';
 import {
   DEFAULT_MOUNT_TYPE,
@@ -121,17 +121,17 @@ export class Orchestrator {
         this.log.debug(`phase ${phase} end`, { ms: +(performance.now() - started).toFixed(3) });
       }
     } catch (err) {
-      // A run that stopped before the jail may still hold the rootfs open.
+      // A run that stopped before the jail may still hold the rootfs open, and any run what it kept (keptForRun).
       try {
-        releaseContainerRoot(this.sys, shared);
+        releaseRun(this.sys, shared);
       } catch {
         // The failure of the run is what is reported, not that of closing a descriptor after it.
       }
       throw err;
     }
-    // Only a run without a jail step gets here holding it.
+    // Only a run without a jail step gets here holding the rootfs; a run without an exec step, what it kept.
     try {
-      releaseContainerRoot(this.sys, shared);
+      releaseRun(this.sys, shared);
     } catch (err) {
       throw new PluginError({ phase: 'finalize', plugin: 'orchestrator' }, err);
     }

@@ -1,4 +1,8 @@
-import { isDevDestination } from '../../src/core/mounting';
+import { O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
+import { containerRoot, isDevDestination, keptForRun, releaseRun } from '../../src/core/mounting';
+import type { RunContext } from '../../src/core/plugin';
+import { FakeSyscalls } from '../../src/core/syscalls/fake';
+import { makeConfig } from '../helpers/config';
 
 describe('isDevDestination', () => {
   test.each([
@@ -17,5 +21,36 @@ describe('isDevDestination', () => {
     ['/tmp', false],
   ])('%j -> %s', (destination, expected) => {
     expect(isDevDestination(destination)).toBe(expected);
+  });
+});
+
+describe('keptForRun and releaseRun', () => {
+  function setup() {
+    const sys = new FakeSyscalls().addDir('/r').addFile('/ns/a').addFile('/ns/b');
+    const shared = new Map<string, unknown>();
+    const open = (path: string) => () => sys.open(path, O_RDONLY | O_CLOEXEC, 0);
+    return { sys, shared, open };
+  }
+
+  test('a key is opened once for the run; releaseRun closes the rootfs and every kept descriptor, once', () => {
+    const { sys, shared, open } = setup();
+    containerRoot(sys, { config: makeConfig({ rootfs: '/r' }), shared } as unknown as RunContext);
+    const a = keptForRun(shared, 'a', open('/ns/a'));
+    expect(keptForRun(shared, 'a', open('/ns/b'))).toBe(a);
+    const b = keptForRun(shared, 'b', open('/ns/b'));
+    releaseRun(sys, shared);
+    releaseRun(sys, shared);
+    expect(sys.callsOf('open').map((c) => c.path)).toEqual(['/r', '/ns/a', '/ns/b']);
+    expect(sys.callsOf('close').map((c) => c.fd)).toEqual([100, a, b]);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test('a failing close is thrown after every other descriptor is closed', () => {
+    const { sys, shared, open } = setup();
+    const a = keptForRun(shared, 'a', open('/ns/a'));
+    const b = keptForRun(shared, 'b', open('/ns/b'));
+    sys.failOn('close', 'EIO');
+    expect(() => releaseRun(sys, shared)).toThrow('close: EIO');
+    expect(sys.callsOf('close').map((c) => c.fd)).toEqual([a, b]);
   });
 });

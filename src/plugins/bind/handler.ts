@@ -49,7 +49,7 @@ export class BindMountHandler implements MountHandler {
     // mount(2) to refuse with ENOTDIR.
     const idmap = m.idmap;
     withMountTarget(this.sys, root, m.destination, { kind: source.kind === 'dir' ? 'dir' : 'file' }, (t) => {
-      if (idmap) mountIdmapped(this.sys, m, idmap, t.fd);
+      if (idmap) mountIdmapped(this.sys, m, idmap, t.fd, ctx.shared);
       // runc passes the type "bind"; with MS_BIND the kernel ignores fstype and data.
       else mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: 'bind', flags, data: m.data });
     });

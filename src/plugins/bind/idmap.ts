@@ -12,6 +12,7 @@ import {
 } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
 import { NO_MAPPINGS } from '../../core/idmap';
+import { keptForRun } from '../../core/mounting';
 import type { Syscalls } from '../../core/syscalls/types';
 
 /**
@@ -23,19 +24,17 @@ import type { Syscalls } from '../../core/syscalls/types';
  * move_mount(2) attaches it at the target's descriptor. The flags, propagation and
  * recursive attributes come after, as for any bind.
  */
-export function mountIdmapped(sys: Syscalls, m: MountSpec, idmap: MountIdmap, targetFd: number): void {
-  if (!idmap.uidMappings || !idmap.gidMappings) throw new StepError(NO_MAPPINGS);
-  const userns = sys.userNamespace(idmap.uidMappings, idmap.gidMappings);
+export function mountIdmapped(sys: Syscalls, m: MountSpec, idmap: MountIdmap, targetFd: number, shared: Map<string, unknown>): void {
+  const { uidMappings: uid, gidMappings: gid } = idmap;
+  if (!uid || !gid) throw new StepError(NO_MAPPINGS);
+  // One user namespace per set of mappings for the run, as runc keeps one: each costs a helper process.
+  const userns = keptForRun(shared, `userns ${JSON.stringify([uid, gid])}`, () => sys.userNamespace(uid, gid));
+  const tree = sys.openTree(AT_FDCWD, m.source, OPEN_TREE_CLONE | O_CLOEXEC | ((m.flags & MS_REC) !== 0n ? AT_RECURSIVE : 0));
   try {
-    const tree = sys.openTree(AT_FDCWD, m.source, OPEN_TREE_CLONE | O_CLOEXEC | ((m.flags & MS_REC) !== 0n ? AT_RECURSIVE : 0));
-    try {
-      mapTree(sys, tree, m.source, idmap.recursive, userns);
-      attachTree(sys, tree, m.source, targetFd);
-    } finally {
-      sys.close(tree);
-    }
+    mapTree(sys, tree, m.source, idmap.recursive, userns);
+    attachTree(sys, tree, m.source, targetFd);
   } finally {
-    sys.close(userns);
+    sys.close(tree);
   }
 }
 

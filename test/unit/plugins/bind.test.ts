@@ -479,7 +479,7 @@ describe('bind mount handler: idmapped binds', () => {
   const GIDS = [{ containerID: 0, hostID: 200000, size: 1000 }];
   const PATH = O_PATH | O_CLOEXEC;
 
-  test('the full call list: a user namespace of the mappings, a detached copy of the source mapped and attached through the target descriptor', () => {
+  test('the full call list: a user namespace of the mappings, a detached copy of the source mapped and attached through the target descriptor, the namespace closed when the run ends', () => {
     const { sys, run } = setup();
     sys.addDir('/r/data');
     run([{ destination: '/data', idmap: { recursive: false, uidMappings: UIDS, gidMappings: GIDS } }]);
@@ -492,12 +492,43 @@ describe('bind mount handler: idmapped binds', () => {
       { op: 'mountSetattr', dirfd: 103, path: '', atFlags: AT_EMPTY_PATH, attrSet: MOUNT_ATTR_IDMAP, attrClr: 0n, propagation: 0n, usernsFd: 102 },
       { op: 'moveMount', fromDirfd: 103, fromPath: '', toDirfd: 101, toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH },
       { op: 'close', fd: 103 },
-      { op: 'close', fd: 102 },
       { op: 'close', fd: 101 },
+      // The run's end: the rootfs, then the user namespace kept for other mounts of the same mappings.
       { op: 'close', fd: 100 },
+      { op: 'close', fd: 102 },
     ]);
     expect([sys.pathOf(101), sys.pathOf(102), sys.pathOf(103)]).toEqual(['/r/data', expect.stringMatching(/^user:\[\d+\]$/), '/src/dir']);
     expect(sys.mounts).toEqual([{ source: '/src/dir', target: '/r/data', fstype: null, flags: MS_BIND, data: null }]);
+  });
+
+  test('one user namespace per set of mappings for the run: binds that share mappings share it', () => {
+    const { sys, run } = setup();
+    const other = [{ containerID: 0, hostID: 300000, size: 10 }];
+    run([
+      { destination: '/a', idmap: { recursive: false, uidMappings: UIDS, gidMappings: GIDS } },
+      { destination: '/b', idmap: { recursive: true, uidMappings: UIDS, gidMappings: GIDS } },
+      { destination: '/c', idmap: { recursive: false, uidMappings: other, gidMappings: GIDS } },
+    ]);
+    const made = sys.callsOf('userNamespace');
+    expect(made.map((c) => c.uidMappings)).toEqual([UIDS, other]);
+    const namespaces = sys.callsOf('mountSetattr').map((c) => c.usernsFd);
+    expect(namespaces[0]).toBe(namespaces[1]);
+    expect(namespaces[2]).not.toBe(namespaces[0]);
+    expect(sys.mounts.map((m) => m.target)).toEqual(['/r/a', '/r/b', '/r/c']);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test('a failing later mount still closes the user namespaces kept for the run', () => {
+    const { sys, run } = setup();
+    sys.failOn('openTree', 'EACCES', { nth: 2 });
+    expect(() =>
+      run([
+        { destination: '/a', idmap: { recursive: false, uidMappings: UIDS, gidMappings: GIDS } },
+        { destination: '/b', idmap: { recursive: false, uidMappings: UIDS, gidMappings: GIDS } },
+      ]),
+    ).toThrow('mounts: plugin bind mounts[1] "/b": open_tree "/src/dir": EACCES');
+    expect(sys.callsOf('userNamespace')).toHaveLength(1);
+    expect(sys.openFds()).toEqual([]);
   });
 
   test.each<[string, bigint, boolean, number, number]>([
