@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'child_process';
-import { chownSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, makeBundle, runMountkit } from '../conformance/harness';
 import { NO_MAPPINGS } from '../../src/core/idmap';
@@ -363,6 +364,50 @@ maybe('mountkit run', () => {
     c.mounts.push({ destination: '/idm', type: 'bind', source: '/tmp', options: ['rbind', 'ridmap'] });
     const r = withBundle(c, (dir) => runMountkit(dir));
     expect([r.status, r.stderr]).toEqual([2, `mountkit: mounts[2].options "ridmap": ${NO_MAPPINGS}\n`]);
+  });
+
+  test.each([
+    ['in a new pid namespace', config([])],
+    ['in one process', config([], { linux: { namespaces: [{ type: 'mount' }] } })],
+  ])('createContainer and startContainer hooks run as runc runs them %s; poststart and poststop get a warning', (_case, c) => {
+    const out = mkdtempSync(path.join(tmpdir(), 'mountkit-hooks-out-'));
+    try {
+      c.process.args = ['sh', '-c', 'echo pid $$'];
+      c.process.env = ['PATH=/bin', 'GREETING=from the container'];
+      c.process.cwd = '/tmp';
+      c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind'] });
+      c.hooks = {
+        // On the host's tree (before the jail), in the rootfs.
+        createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${out}/cc.json; pwd > ${out}/cc.cwd`] }],
+        // In the container: its busybox sh, its cwd and environment, and /out as it sees it.
+        startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /out/sc.json; pwd > /out/sc.cwd; echo "$GREETING" > /out/sc.env; test -x /bin/busybox'] }],
+        poststart: [{ path: '/bin/true' }],
+        poststop: [{ path: '/bin/true' }],
+      };
+      let rootfs = '';
+      const r = withBundle(c, (dir) => {
+        rootfs = path.join(dir, 'rootfs');
+        return runMountkit(dir);
+      });
+      expect(r.stderr).toBe("mountkit warn [hooks]: hooks.poststart and hooks.poststop not run: mountkit's process becomes the container's, and nothing of it is left to run them\n");
+      expect(r.status).toBe(0);
+      const pid = Number(/^pid (\d+)$/.exec(r.stdout.trim())?.[1]);
+      const state = (name: string) => JSON.parse(readFileSync(path.join(out, name), 'utf8'));
+      expect(state('cc.json')).toMatchObject({ status: 'creating', pid });
+      expect(state('sc.json')).toMatchObject({ status: 'created', pid });
+      expect(readFileSync(path.join(out, 'cc.cwd'), 'utf8')).toBe(`${rootfs}\n`);
+      expect(readFileSync(path.join(out, 'sc.cwd'), 'utf8')).toBe('/tmp\n');
+      expect(readFileSync(path.join(out, 'sc.env'), 'utf8')).toBe('from the container\n');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  test('a failing startContainer hook stops the run before the program: exit 1, one line naming it', () => {
+    const c = config(['sh', '-c', 'echo the program ran']);
+    c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo not ready; exit 3'] }] };
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: finalize: plugin start-container-hooks: hook startContainer[0] "/bin/sh" failed (exit status 3): not ready\n']);
   });
 
   test('a new user namespace outside one is refused before anything happens', () => {

@@ -137,7 +137,7 @@ const RUNC_DEFAULT: RootfsConfig = {
     gid: 0,
     terminal: true,
   },
-  hooks: { prestart: [], createRuntime: [] },
+  hooks: { prestart: [], createRuntime: [], createContainer: [], startContainer: [], poststart: [], poststop: [] },
   hostname: 'runc',
 };
 
@@ -187,7 +187,10 @@ describe('fromOciSpec: conversion', () => {
       s.hooks = {
         prestart: [{ path: '/usr/bin/netns-hook', args: ['netns-hook', 'up'], env: ['A=1'], timeout: 5 }],
         createRuntime: [{ path: '/bin/true' }],
-        poststop: [{ path: 'not-read-by-mountkit' }],
+        createContainer: [{ path: '/in/ns', args: ['in-ns'] }],
+        startContainer: [{ path: '/bin/start', env: ['S=1'] }],
+        poststart: [{ path: '/bin/after' }],
+        poststop: [{ path: '/bin/gone', timeout: 2 }],
       };
       s.process.user = { uid: 1000, gid: 1000, additionalGids: [5], umask: 18 };
       s.process.cwd = '/home/user';
@@ -206,6 +209,10 @@ describe('fromOciSpec: conversion', () => {
     expect(cfg.hooks).toEqual({
       prestart: [{ path: '/usr/bin/netns-hook', args: ['netns-hook', 'up'], env: ['A=1'], timeout: 5 }],
       createRuntime: [{ path: '/bin/true', args: [], env: [] }],
+      createContainer: [{ path: '/in/ns', args: ['in-ns'], env: [] }],
+      startContainer: [{ path: '/bin/start', args: [], env: ['S=1'] }],
+      poststart: [{ path: '/bin/after', args: [], env: [] }],
+      poststop: [{ path: '/bin/gone', args: [], env: [], timeout: 2 }],
     });
     expect(cfg.hooks.createRuntime[0]).not.toHaveProperty('timeout');
     expect(cfg.process).toEqual({ ...RUNC_DEFAULT.process, uid: 1000, gid: 1000, cwd: '/home/user', terminal: false });
@@ -236,7 +243,7 @@ describe('fromOciSpec: conversion', () => {
       sysctls: {},
       mountLabel: '',
       process: { args: [], env: [], cwd: '/', uid: 0, gid: 0, terminal: false },
-      hooks: { prestart: [], createRuntime: [] },
+      hooks: { prestart: [], createRuntime: [], createContainer: [], startContainer: [], poststart: [], poststop: [] },
       hostname: '',
     });
   });

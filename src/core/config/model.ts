@@ -112,8 +112,20 @@ export interface RootfsConfig {
   sysctls: Record<string, string>;
   mountLabel: string;
   process: ProcessSpec;
-  /** Hooks to run at the before-jail point (OCI prestart and createRuntime). */
-  hooks: { prestart: HookSpec[]; createRuntime: HookSpec[] };
+  /**
+   * OCI hooks. prestart, createRuntime and createContainer run at the before-jail point,
+   * startContainer just before the container's program; poststart and poststop are read
+   * and checked, never run (the process mountkit prepares becomes the container's).
+   * The last four may be left out of a config built in code.
+   */
+  hooks: {
+    prestart: HookSpec[];
+    createRuntime: HookSpec[];
+    createContainer?: HookSpec[];
+    startContainer?: HookSpec[];
+    poststart?: HookSpec[];
+    poststop?: HookSpec[];
+  };
   hostname: string;
 }
 

@@ -301,6 +301,10 @@ function parseHooks(v: unknown): RootfsConfig['hooks'] {
   return {
     prestart: list(hooks?.prestart, 'hooks.prestart', parseHook),
     createRuntime: list(hooks?.createRuntime, 'hooks.createRuntime', parseHook),
+    createContainer: list(hooks?.createContainer, 'hooks.createContainer', parseHook),
+    startContainer: list(hooks?.startContainer, 'hooks.startContainer', parseHook),
+    poststart: list(hooks?.poststart, 'hooks.poststart', parseHook),
+    poststop: list(hooks?.poststop, 'hooks.poststop', parseHook),
   };
 }
 

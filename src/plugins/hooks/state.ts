@@ -21,8 +21,8 @@ export const OCI_VERSION = '1.0.2';
 export interface OciState {
   ociVersion: string;
   id: string;
-  /** Hooks at this point run during the create operation. */
-  status: 'creating';
+  /** creating: the hooks of the create operation; created: startContainer, run by the start operation. */
+  status: 'creating' | 'created';
   pid: number;
   bundle: string;
 }
@@ -34,24 +34,31 @@ function sharedValue<T>(shared: ReadonlyMap<string, unknown>, key: string, type:
   return value as T;
 }
 
-export function ociState(shared: ReadonlyMap<string, unknown>, bundle: string): OciState {
+/**
+ * The state a hook reads. `own`, for the hooks that run inside the container
+ * (createContainer, startContainer), is this process's status and pid, the container's
+ * as its own pid namespace counts it, which is what runc gives them (its init's getpid()).
+ */
+export function ociState(shared: ReadonlyMap<string, unknown>, bundle: string, own?: { status: OciState['status']; pid: number }): OciState {
   return {
     ociVersion: OCI_VERSION,
     id: sharedValue<string>(shared, CONTAINER_ID_KEY, 'string') ?? posix.basename(bundle),
-    status: 'creating',
-    pid: sharedValue<number>(shared, CONTAINER_PID_KEY, 'number') ?? 0,
+    status: own?.status ?? 'creating',
+    pid: own?.pid ?? sharedValue<number>(shared, CONTAINER_PID_KEY, 'number') ?? 0,
     bundle,
   };
 }
 
 /**
  * The command for one hook. runtime-spec: `args` has the same semantics as execv's argv,
- * so args[0] is argv[0] and may differ from `path`; `env` is the whole environment;
- * `timeout` is in seconds. The working directory is the bundle, as runc's hooks inherit
- * runc's, which is the bundle.
+ * so args[0] is argv[0] and may differ from `path`; `env` is the whole environment, or
+ * `defaultEnv` when the hook names none (runc gives startContainer hooks the container's);
+ * `timeout` is in seconds. The working directory is `dir`: the bundle by default, as runc's
+ * runtime hooks inherit runc's, which is the bundle.
  */
-export function hookCommand(hook: HookSpec, state: OciState): CommandSpec {
-  const cmd: CommandSpec = { path: hook.path, args: hook.args.slice(1), env: [...hook.env], dir: state.bundle, stdin: JSON.stringify(state) };
+export function hookCommand(hook: HookSpec, state: OciState, dir = state.bundle, defaultEnv: readonly string[] = []): CommandSpec {
+  const env = hook.env.length > 0 ? hook.env : defaultEnv;
+  const cmd: CommandSpec = { path: hook.path, args: hook.args.slice(1), env: [...env], dir, stdin: JSON.stringify(state) };
   if (hook.args.length > 0) cmd.argv0 = hook.args[0];
   if (hook.timeout !== undefined) cmd.timeoutMs = hook.timeout * 1000;
   return cmd;
