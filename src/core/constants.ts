@@ -95,6 +95,8 @@ export const MQUEUE_MAGIC = 0x19800202;
 export const CGROUP_SUPER_MAGIC = 0x27e0eb;
 export const CGROUP2_SUPER_MAGIC = 0x63677270;
 export const EXT4_SUPER_MAGIC = 0xef53;
+export const PIPEFS_MAGIC = 0x50495045;
+export const SOCKFS_MAGIC = 0x534f434b;
 
 // statfs(2) f_flags, include/linux/statfs.h: the mount's flags as calculate_f_flags()
 // (fs/statfs.c) reports them. Most equal their MS_* flag; ST_RELATIME and ST_NOSYMFOLLOW

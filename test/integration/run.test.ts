@@ -410,6 +410,15 @@ maybe('mountkit run', () => {
     expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: finalize: plugin start-container-hooks: hook startContainer[0] "/bin/sh" failed (exit status 3): not ready\n']);
   });
 
+  test("a non-root process gets process.user's groups and umask, and can open its piped stdout again (/dev/stdout), as under runc", () => {
+    const c = config(['sh', '-c', 'id -u; id -G; umask; echo again > /dev/stdout']);
+    c.process.user = { uid: 1000, gid: 100, additionalGids: [5, 27], umask: 0o027 };
+    // stdout a pipe made by a shell (Node's own stdio pipes are socket pairs, which open(2) through /proc refuses: ENXIO).
+    const r = withBundle(c, (dir) => spawnSync('/bin/sh', ['-c', '"$0" run --bundle "$1" | cat', LAUNCHER, dir], { encoding: 'utf8' }));
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(r.stdout).toBe('1000\n100 5 27\n0027\nagain\n');
+  });
+
   test('a new user namespace outside one is refused before anything happens', () => {
     const c = config(['true']);
     c.linux.namespaces.push({ type: 'user' });

@@ -215,7 +215,7 @@ describe('fromOciSpec: conversion', () => {
       poststop: [{ path: '/bin/gone', args: [], env: [], timeout: 2 }],
     });
     expect(cfg.hooks.createRuntime[0]).not.toHaveProperty('timeout');
-    expect(cfg.process).toEqual({ ...RUNC_DEFAULT.process, uid: 1000, gid: 1000, cwd: '/home/user', terminal: false });
+    expect(cfg.process).toEqual({ ...RUNC_DEFAULT.process, uid: 1000, gid: 1000, additionalGids: [5], umask: 0o022, cwd: '/home/user', terminal: false });
   });
 
   test.each<[string, bigint]>([
@@ -575,6 +575,28 @@ describe('loadBundle', () => {
   test('validation errors surface unchanged', () => {
     writeConfig(JSON.stringify({ root: { path: 'rootfs' }, mounts: [{ type: 'proc', destination: 'proc' }] }));
     expectConfigError(() => loadBundle(dir), 'mounts[0].destination "proc": must be an absolute path');
+  });
+});
+
+describe('fromOciSpec: process.user', () => {
+  const userOf = (user: Json) => convert((s) => (s.process.user = user)).process;
+
+  test('additionalGids and umask are kept; the umask as umask(2) takes it, its permission bits', () => {
+    expect(userOf({ uid: 1, gid: 2, additionalGids: [], umask: 0o1077 })).toMatchObject({ uid: 1, gid: 2, additionalGids: [], umask: 0o077 });
+  });
+
+  test('left out, they are absent: no supplementary groups, umask 0022 (the umask step)', () => {
+    const p = userOf({ uid: 1, gid: 2 });
+    expect(p).not.toHaveProperty('additionalGids');
+    expect(p).not.toHaveProperty('umask');
+  });
+
+  test.each<[Json, string]>([
+    [{ additionalGids: 5 }, 'process.user.additionalGids: must be an array'],
+    [{ additionalGids: [1, -2] }, 'process.user.additionalGids[1] -2: must be a non-negative integer'],
+    [{ umask: '022' }, 'process.user.umask: must be a number'],
+  ])('%j is refused, naming the field', (user, message) => {
+    expectConfigError(() => userOf(user), message);
   });
 });
 

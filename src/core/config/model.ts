@@ -84,6 +84,10 @@ export interface ProcessSpec {
   cwd: string;
   uid: number;
   gid: number;
+  /** Supplementary groups of the process (process.user.additionalGids); none when absent. */
+  additionalGids?: number[];
+  /** The process's umask (process.user.umask); 0022 when absent, as runc's. */
+  umask?: number;
   terminal: boolean;
 }
 

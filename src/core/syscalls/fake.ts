@@ -40,11 +40,13 @@ import {
   OPEN_TREE_CLONE,
   O_PATH,
   O_TRUNC,
+  PIPEFS_MAGIC,
   PROC_SUPER_MAGIC,
   RESOLVE_IN_ROOT,
   RESOLVE_NO_SYMLINKS,
   S_IFMT,
   S_IFREG,
+  SOCKFS_MAGIC,
   SYSFS_MAGIC,
   TMPFS_MAGIC,
   makedev,
@@ -196,6 +198,8 @@ const FS_MAGIC: Readonly<Record<string, number>> = {
   mqueue: MQUEUE_MAGIC,
   cgroup: CGROUP_SUPER_MAGIC,
   cgroup2: CGROUP2_SUPER_MAGIC,
+  pipefs: PIPEFS_MAGIC,
+  sockfs: SOCKFS_MAGIC,
 };
 
 interface Step {
@@ -531,7 +535,11 @@ export class FakeSyscalls implements Syscalls {
   dup3(oldfd: number, newfd: number, flags: number): void {
     this.record('dup3', { oldfd, newfd, flags });
     const entry = this.fds.get(oldfd);
-    if (entry) this.fds.set(newfd, entry);
+    if (!entry) return;
+    this.fds.set(newfd, entry);
+    this.fdPaths.set(newfd, entry.path);
+    const tree = this.trees.get(oldfd);
+    if (tree) this.trees.set(newfd, tree);
   }
 
   stat(path: string): FileStat {

@@ -1,5 +1,6 @@
 import { inject, injectable } from 'tsyringe';
-import { ConfigError, SyscallError } from '../../core/errors';
+import { AT_EMPTY_PATH, PIPEFS_MAGIC, SOCKFS_MAGIC } from '../../core/constants';
+import { ConfigError, StepError, SyscallError } from '../../core/errors';
 import { THREAD_SELF_FD } from '../../core/in-root';
 import { requireContainerProc } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
@@ -8,7 +9,7 @@ import { envPath, lookPath } from './lookpath';
 
 /**
  * The last step: becomes the container's process. After the jail and finalize, it enters
- * the cwd, takes the user's identity, marks every descriptor above stderr close-on-exec
+ * the cwd, gives a non-root user its standard streams, takes the user's identity, marks every descriptor above stderr close-on-exec
  * (close_range(2) CLOSE_RANGE_CLOEXEC) so none of mountkit's reaches the container, and
  * execve(2)s `process.args` with `process.env`. execve never returns on success.
  */
@@ -24,6 +25,11 @@ const FIRST_PRIVATE_FD = 3;
 const NO_CLOSE_RANGE_CLOEXEC: ReadonlySet<string> = new Set(['ENOSYS', 'EINVAL', 'EPERM']);
 
 const DECIMAL = /^\d+$/;
+
+/** The standard streams: stdin, stdout, stderr. */
+const STREAMS = [0, 1, 2];
+/** Errors that leave a stream with its owner: closed (EBADF), an owner not mapped here (EPERM), a read-only filesystem (EROFS). */
+const STREAM_LEFT_ALONE: ReadonlySet<string> = new Set(['EBADF', 'EPERM', 'EROFS']);
 @injectable()
 export class HandoverStep implements LifecycleStep {
   readonly name = 'exec';
@@ -36,7 +42,8 @@ export class HandoverStep implements LifecycleStep {
     const { args, env, cwd, uid, gid } = ctx.config.process;
     if (args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
     this.sys.chdir(cwd);
-    this.setUser(uid, gid);
+    if (uid !== 0) this.giveStreams(uid);
+    this.setUser(uid, gid, ctx.config.process.additionalGids ?? []);
     this.closeOnExec(ctx);
     this.sys.execve(lookPath(this.sys, args[0], envPath(env)), args, env);
   }
@@ -70,13 +77,42 @@ export class HandoverStep implements LifecycleStep {
   }
 
   /**
-   * setgroups(2) comes first, while still privileged; in a user namespace whose
-   * /proc/self/setgroups says "deny" (what unshare -r writes) it is refused, so it is skipped.
+   * setgroups(2) comes first, while still privileged, with the config's supplementary
+   * groups (none unless process.user.additionalGids names some). In a user namespace
+   * whose /proc/self/setgroups says "deny" (what unshare -r writes) it is refused: it is
+   * skipped there, unless groups were asked for, which is an error, as runc's in a
+   * rootless container.
    */
-  private setUser(uid: number, gid: number): void {
-    if (this.setgroupsAllowed()) this.sys.setgroups([]);
+  private setUser(uid: number, gid: number, groups: readonly number[]): void {
+    if (this.setgroupsAllowed()) this.sys.setgroups([...groups]);
+    else if (groups.length > 0) {
+      throw new StepError(`process.user.additionalGids ${JSON.stringify(groups)}: setgroups(2) is denied in this user namespace (/proc/self/setgroups)`);
+    }
     this.sys.setgid(gid);
     this.sys.setuid(uid);
+  }
+
+  /**
+   * The container's user gets its standard streams when they are pipes or sockets, so
+   * that it can open them again (/dev/stdout, /proc/self/fd/1: opening a pipe through its
+   * link checks the pipe's owner and mode, 0600 for the process that made it), as runc
+   * gives them (fixStdioPermissions). Only the owner changes. Unlike runc, a stream that is
+   * a terminal or a file keeps its owner: those are the host's (fstatfs(2) tells a pipe's
+   * pipefs and a socket's sockfs, which hold nothing else). A refused chown (EPERM: an
+   * owner not mapped in this user namespace; EROFS) leaves the stream as it is, as runc
+   * does; a closed one (EBADF) is skipped.
+   */
+  private giveStreams(uid: number): void {
+    for (const fd of STREAMS) {
+      try {
+        if (this.sys.fstat(fd).uid === uid) continue;
+        const type = this.sys.fstatfs(fd).type;
+        if (type !== PIPEFS_MAGIC && type !== SOCKFS_MAGIC) continue;
+        this.sys.fchownat(fd, '', uid, -1, AT_EMPTY_PATH);
+      } catch (err) {
+        if (!(err instanceof SyscallError) || !STREAM_LEFT_ALONE.has(err.code)) throw err;
+      }
+    }
   }
 
   private setgroupsAllowed(): boolean {

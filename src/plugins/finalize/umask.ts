@@ -1,8 +1,8 @@
 import { inject, injectable } from 'tsyringe';
-import { SYSCALLS, type LifecycleStep } from '../../core/plugin';
+import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 
-/** The container process starts with umask 0022, whatever the runtime's was (runc's default). */
+/** The container process's umask when process.user.umask names none: 0022, whatever the runtime's was (runc's default). */
 export const CONTAINER_UMASK = 0o022;
 
 @injectable()
@@ -13,7 +13,7 @@ export class UmaskStep implements LifecycleStep {
 
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
-  run(): void {
-    this.sys.umask(CONTAINER_UMASK);
+  run(ctx: RunContext): void {
+    this.sys.umask(ctx.config.process.umask ?? CONTAINER_UMASK);
   }
 }

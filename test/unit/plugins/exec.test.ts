@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
-import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../../src/core/constants';
+import { posix } from 'path';
+import { AT_EMPTY_PATH, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY } from '../../../src/core/constants';
 import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
 import { candidates, envPath, HandoverStep, lookPath } from '../../../src/plugins/exec';
 import { makeConfig } from '../../helpers/config';
@@ -49,7 +50,7 @@ describe('handover step', () => {
     const sys = new FakeSyscalls();
     sys.addFile('/bin/sh', '', 0o755);
     const config = makeConfig({ process: { args: ['sh', '-c', 'true'], env: ['PATH=/bin', 'A=1'], cwd: '/work', uid: 1000, gid: 100, terminal: false } });
-    const run = () => new Orchestrator(sys, silentLogger, [], [new HandoverStep(sys)]).run(config);
+    const run = Object.assign(() => new Orchestrator(sys, silentLogger, [], [new HandoverStep(sys)]).run(config), { config });
     return { sys, run };
   }
 
@@ -78,7 +79,7 @@ describe('handover step', () => {
     withFdListing(sys, ['0', '1', '2', '3', '7', '12']);
     sys.failOn('cloexecFrom', errno).failOn('setCloexec', 'EBADF', { nth: 2 });
     expect(run).toThrow(ExecveCalled);
-    expect(sys.calls.filter((c) => !['readFile', 'chdir', 'setgroups', 'setgid', 'setuid', 'stat'].includes(c.op))).toEqual([
+    expect(sys.calls.filter((c) => !['readFile', 'chdir', 'fstat', 'setgroups', 'setgid', 'setuid', 'stat'].includes(c.op))).toEqual([
       { op: 'cloexecFrom', first: 3 },
       { op: 'open', path: '/proc/thread-self/fd', flags: O_PATH | O_DIRECTORY | O_CLOEXEC, mode: 0 },
       { op: 'fstatfs', fd: 100 },
@@ -120,6 +121,74 @@ describe('handover step', () => {
     second.sys.failOn('cloexecFrom', 'ENOSYS').failOn('setCloexec', 'EPERM');
     expect(second.run).toThrow(/^finalize: plugin exec: fcntl\b.*: EPERM$/);
     expect(second.sys.callsOf('execve')).toEqual([]);
+  });
+
+  /** Puts a file of the fake on descriptor `fd`, as the stream the process inherited: on a filesystem of type `fstype` when given, owned by `uid`. */
+  function stream(sys: FakeSyscalls, fd: number, path: string, uid: number, fstype?: string): void {
+    sys.addFile(path);
+    if (fstype) sys.mount(fstype, posix.dirname(path), fstype, 0n, null);
+    sys.chown(path, uid, 0);
+    sys.dup3(sys.open(path, O_RDONLY, 0), fd, 0);
+    sys.clearCalls();
+  }
+
+  test("a non-root user gets its pipe and socket streams, not a host terminal's or file's, nor one it owns; only the owner changes", () => {
+    const { sys, run } = setup();
+    stream(sys, 0, '/pipes/in', 0, 'pipefs');
+    stream(sys, 1, '/sockets/out', 0, 'sockfs');
+    stream(sys, 2, '/var/log/err', 0);
+    expect(run).toThrow(ExecveCalled);
+    expect(sys.calls.slice(1, 10)).toEqual([
+      { op: 'fstat', fd: 0 },
+      { op: 'fstatfs', fd: 0 },
+      { op: 'fchownat', dirfd: 0, path: '', uid: 1000, gid: -1, flags: AT_EMPTY_PATH },
+      { op: 'fstat', fd: 1 },
+      { op: 'fstatfs', fd: 1 },
+      { op: 'fchownat', dirfd: 1, path: '', uid: 1000, gid: -1, flags: AT_EMPTY_PATH },
+      { op: 'fstat', fd: 2 },
+      { op: 'fstatfs', fd: 2 },
+      { op: 'readFile', path: '/proc/self/setgroups' },
+    ]);
+    expect([sys.node('/pipes/in')?.uid, sys.node('/sockets/out')?.uid, sys.node('/var/log/err')?.uid]).toEqual([1000, 1000, 0]);
+  });
+
+  test('a stream already the user\'s, a closed one, and a refused chown (EPERM, EROFS) are left alone; another failure stops the run', () => {
+    const { sys, run } = setup();
+    stream(sys, 0, '/pipes/in', 1000, 'pipefs');
+    stream(sys, 1, '/pipes/out', 0, 'pipefs');
+    sys.failOn('fchownat', 'EPERM');
+    expect(run).toThrow(ExecveCalled);
+    expect(sys.callsOf('fstat').map((c) => c.fd)).toEqual([0, 1, 2]);
+    expect(sys.callsOf('fchownat')).toHaveLength(1);
+    const other = setup();
+    stream(other.sys, 1, '/pipes/out', 0, 'pipefs');
+    other.sys.failOn('fchownat', 'EIO');
+    expect(other.run).toThrow('finalize: plugin exec: fchownat "/pipes/out": EIO');
+  });
+
+  test('a root process touches no stream', () => {
+    const sys = new FakeSyscalls();
+    sys.addFile('/bin/sh', '', 0o755);
+    stream(sys, 1, '/pipes/out', 1000, 'pipefs');
+    const config = makeConfig({ process: { args: ['sh'], env: [], cwd: '/', uid: 0, gid: 0, terminal: false } });
+    expect(() => new Orchestrator(sys, silentLogger, [], [new HandoverStep(sys)]).run(config)).toThrow(ExecveCalled);
+    expect(sys.callsOf('fstat')).toEqual([]);
+  });
+
+  test('process.user.additionalGids become the supplementary groups', () => {
+    const { sys, run } = setup();
+    sys.addFile('/proc/self/setgroups', 'allow\n');
+    run.config.process.additionalGids = [5, 27];
+    expect(run).toThrow(ExecveCalled);
+    expect(sys.callsOf('setgroups')).toEqual([{ op: 'setgroups', gids: [5, 27] }]);
+  });
+
+  test('additionalGids where the user namespace denies setgroups: an error naming them, before the identity changes', () => {
+    const { sys, run } = setup();
+    sys.addFile('/proc/self/setgroups', 'deny\n');
+    run.config.process.additionalGids = [5];
+    expect(run).toThrow('finalize: plugin exec: process.user.additionalGids [5]: setgroups(2) is denied in this user namespace (/proc/self/setgroups)');
+    expect(sys.callsOf('setgid')).toEqual([]);
   });
 
   test('setgroups is skipped where the user namespace denies it', () => {

@@ -328,13 +328,20 @@ describe('finalize: readonly-rootfs and umask', () => {
     );
   });
 
-  test('umask 0022', () => {
+  test('umask 0022 by default', () => {
     const sys = container();
     sys.umask(0o077);
     sys.clearCalls();
     runSteps(sys, [new finalize.UmaskStep(sys)], {});
     expect(sys.effects()).toEqual([{ op: 'umask', mask: 0o022 }]);
     expect(sys.umask(0)).toBe(0o022);
+  });
+
+  test("process.user.umask instead of 0022 when the config names one", () => {
+    const sys = container();
+    sys.clearCalls();
+    runSteps(sys, [new finalize.UmaskStep(sys)], { process: { ...makeConfig().process, umask: 0o077 } });
+    expect(sys.effects()).toEqual([{ op: 'umask', mask: 0o077 }]);
   });
 });
 
