@@ -3,9 +3,14 @@ import { SyscallError } from '../../src/core/errors';
 import {
   AT_EMPTY_PATH,
   AT_FDCWD,
+  AT_RECURSIVE,
   AT_REMOVEDIR,
+  AT_SYMLINK_NOFOLLOW,
   EXT4_SUPER_MAGIC,
   MNT_DETACH,
+  MOUNT_ATTR_IDMAP,
+  MOVE_MOUNT_F_EMPTY_PATH,
+  MOVE_MOUNT_T_EMPTY_PATH,
   MS_BIND,
   MS_MOVE,
   MS_NODEV,
@@ -20,6 +25,7 @@ import {
   O_DIRECTORY,
   O_EXCL,
   O_NOFOLLOW,
+  OPEN_TREE_CLONE,
   O_PATH,
   O_RDONLY,
   O_TRUNC,
@@ -718,5 +724,33 @@ describe('FakeSyscalls descriptors: *at calls, magic links, fstatfs', () => {
       ['/stage', null],
       ['/dest', 'tmpfs'],
     ]);
+  });
+});
+
+describe('FakeSyscalls: detached mounts (open_tree, move_mount, MOUNT_ATTR_IDMAP)', () => {
+  const ids = [{ containerID: 0, hostID: 1000, size: 1 }];
+
+  test('a detached copy is attached once, as a bind of its source; MOUNT_ATTR_IDMAP needs it detached and an open user namespace', () => {
+    const sys = new FakeSyscalls().addDir('/src').addDir('/r/t');
+    const userns = sys.userNamespace(ids, ids);
+    const tree = sys.openTree(AT_FDCWD, '/src', OPEN_TREE_CLONE | O_CLOEXEC);
+    const target = sys.open('/r/t', O_PATH, 0);
+    expect(() => sys.mountSetattr(tree, '', AT_EMPTY_PATH, MOUNT_ATTR_IDMAP, 0n, 0n, 999)).toThrow('mount_setattr "/src": EBADF');
+    sys.mountSetattr(tree, '', AT_EMPTY_PATH, MOUNT_ATTR_IDMAP, 0n, 0n, userns);
+    sys.moveMount(tree, '', target, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    expect(sys.mounts).toEqual([{ source: '/src', target: '/r/t', fstype: null, flags: MS_BIND, data: null }]);
+    // Attached now: no longer mappable.
+    expect(() => sys.mountSetattr(tree, '', AT_EMPTY_PATH, MOUNT_ATTR_IDMAP, 0n, 0n, userns)).toThrow('mount_setattr "/src": EINVAL');
+  });
+
+  test('open_tree: AT_RECURSIVE without OPEN_TREE_CLONE is EINVAL; AT_SYMLINK_NOFOLLOW takes the link itself; a dup3 copy is the same tree', () => {
+    const sys = new FakeSyscalls().addDir('/src').addSymlink('/link', '/src').addDir('/t');
+    expect(() => sys.openTree(AT_FDCWD, '/src', AT_RECURSIVE)).toThrow('open_tree "/src": EINVAL');
+    expect(sys.pathOf(sys.openTree(AT_FDCWD, '/link', OPEN_TREE_CLONE | AT_SYMLINK_NOFOLLOW))).toBe('/link');
+    const tree = sys.openTree(AT_FDCWD, '/link', OPEN_TREE_CLONE | AT_RECURSIVE);
+    expect(sys.pathOf(tree)).toBe('/src');
+    sys.dup3(tree, 50, 0);
+    sys.moveMount(50, '', sys.open('/t', O_PATH, 0), '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    expect(sys.mounts).toEqual([{ source: '/src', target: '/t', fstype: null, flags: MS_BIND | MS_REC, data: null }]);
   });
 });

@@ -25,6 +25,7 @@ import {
   CGROUP_SUPER_MAGIC,
   DEVPTS_SUPER_MAGIC,
   EXT4_SUPER_MAGIC,
+  MOUNT_ATTR_IDMAP,
   MQUEUE_MAGIC,
   MS_BIND,
   MOVE_MOUNT_F_EMPTY_PATH,
@@ -404,7 +405,11 @@ export class FakeSyscalls implements Syscalls {
 
   mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint, usernsFd?: number): void {
     const args = { dirfd, path, atFlags, attrSet, attrClr, propagation };
-    this.record('mountSetattr', usernsFd === undefined ? args : { ...args, usernsFd });
+    const rec = this.record('mountSetattr', usernsFd === undefined ? args : { ...args, usernsFd });
+    // mount_setattr(2): MOUNT_ATTR_IDMAP maps only a detached mount never attached (EINVAL otherwise), by an open user namespace (EBADF).
+    if ((attrSet & MOUNT_ATTR_IDMAP) === 0n) return;
+    if (path !== '' || !this.trees.has(dirfd)) throw this.fail(rec, 'EINVAL');
+    if (usernsFd === undefined || !this.fds.has(usernsFd)) throw this.fail(rec, 'EBADF');
   }
 
   openTree(dirfd: number, path: string, flags: number): number {
