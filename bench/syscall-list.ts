@@ -78,6 +78,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   setgid: ['gid'],
   setuid: ['uid'],
   setns: ['fd', 'nstype'],
+  getpid: [],
   execve: ['path', 'argv', 'envp'],
   runCommand: ['cmd'],
   sleep: ['ms'],

@@ -121,6 +121,8 @@ export class Orchestrator {
         this.log.debug(`phase ${phase} end`, { ms: +(performance.now() - started).toFixed(3) });
       }
     } catch (err) {
+      // The fake port's execve ends a run by throwing; a real one closed what the run kept (close-on-exec).
+      if (isExecve(err)) throw err;
       // A run that stopped before the jail may still hold the rootfs open, and any run what it kept (keptForRun).
       try {
         releaseRun(this.sys, shared);

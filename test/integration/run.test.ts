@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, makeBundle, runMountkit } from '../conformance/harness';
@@ -375,12 +375,14 @@ maybe('mountkit run', () => {
       c.process.args = ['sh', '-c', 'echo pid $$'];
       c.process.env = ['PATH=/bin', 'GREETING=from the container'];
       c.process.cwd = '/tmp';
+      c.process.user = { uid: 1000, gid: 1000 };
+      chmodSync(out, 0o777);
       c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind'] });
       c.hooks = {
         // On the host's tree (before the jail), in the rootfs.
         createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${out}/cc.json; pwd > ${out}/cc.cwd`] }],
-        // In the container: its busybox sh, its cwd and environment, and /out as it sees it.
-        startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /out/sc.json; pwd > /out/sc.cwd; echo "$GREETING" > /out/sc.env; test -x /bin/busybox'] }],
+        // In the container: its busybox sh, its user, cwd and environment, and /out as it sees it.
+        startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /out/sc.json; pwd > /out/sc.cwd; echo "$GREETING" > /out/sc.env; id -u > /out/sc.uid; test -x /bin/busybox'] }],
         poststart: [{ path: '/bin/true' }],
         poststop: [{ path: '/bin/true' }],
       };
@@ -398,6 +400,7 @@ maybe('mountkit run', () => {
       expect(readFileSync(path.join(out, 'cc.cwd'), 'utf8')).toBe(`${rootfs}\n`);
       expect(readFileSync(path.join(out, 'sc.cwd'), 'utf8')).toBe('/tmp\n');
       expect(readFileSync(path.join(out, 'sc.env'), 'utf8')).toBe('from the container\n');
+      expect(readFileSync(path.join(out, 'sc.uid'), 'utf8')).toBe('1000\n');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
@@ -407,7 +410,7 @@ maybe('mountkit run', () => {
     const c = config(['sh', '-c', 'echo the program ran']);
     c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo not ready; exit 3'] }] };
     const r = withBundle(c, (dir) => runMountkit(dir));
-    expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: finalize: plugin start-container-hooks: hook startContainer[0] "/bin/sh" failed (exit status 3): not ready\n']);
+    expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: finalize: plugin exec: hook startContainer[0] "/bin/sh" failed (exit status 3): not ready\n']);
   });
 
   test("a non-root process gets process.user's groups and umask, and can open its piped stdout again (/dev/stdout), as under runc", () => {

@@ -2,10 +2,10 @@ import 'reflect-metadata';
 import { ConfigError, PluginError, StepError, SyscallError, syscallErrorStacks } from '../../src/core/errors';
 import { createInRoot, openInRoot } from '../../src/core/in-root';
 import { silentLogger } from '../../src/core/logger';
-import { containerRoot } from '../../src/core/mounting';
+import { containerRoot, keptForRun } from '../../src/core/mounting';
 import { Orchestrator, sortSteps, type StepWhere } from '../../src/core/orchestrator';
 import { ORDERS, PHASES, type LifecycleStep, type MountHandler, type Order, type Phase } from '../../src/core/plugin';
-import { FakeSyscalls } from '../../src/core/syscalls/fake';
+import { ExecveCalled, FakeSyscalls } from '../../src/core/syscalls/fake';
 import { makeConfig, makeMount } from '../helpers/config';
 
 function recordingStep(name: string, phase: Phase, order: Order | undefined, seen: string[]): LifecycleStep {
@@ -286,6 +286,23 @@ describe('the rootfs kept for the run (containerRoot)', () => {
       { op: 'close', fd: 101 },
       { op: 'close', fd: 100 },
     ]);
+  });
+
+  test('a run ended by execve closes nothing after it (what was kept is close-on-exec); one ended by a failure closes what it kept', () => {
+    const keeping = (sys: FakeSyscalls): MountHandler => ({
+      name: 'keep',
+      types: ['keep'],
+      mount: (_m, ctx) => void keptForRun(ctx.shared, 'ns', () => sys.open('/r/a', 0, 0)),
+    });
+    const exec = (sys: FakeSyscalls): LifecycleStep => ({ name: 'exec', phase: 'finalize', order: 'post', run: () => sys.execve('/bin/true', ['true'], []) });
+    const config = makeConfig({ rootfs: '/r', mounts: [makeMount({ type: 'keep', destination: '/a' })] });
+    const sys = setup();
+    expect(() => new Orchestrator(sys, silentLogger, [keeping(sys)], [exec(sys)]).run(config)).toThrow(ExecveCalled);
+    expect(sys.calls.at(-1)).toMatchObject({ op: 'execve' });
+    const failing = setup();
+    const boom: LifecycleStep = { name: 'boom', phase: 'finalize', run: () => { throw new StepError('boom'); } };
+    expect(() => new Orchestrator(failing, silentLogger, [keeping(failing)], [boom]).run(config)).toThrow('finalize: plugin boom: boom');
+    expect(failing.calls.at(-1)).toEqual({ op: 'close', fd: 100 });
   });
 
   test('a mount command may have mounted anything: the rootfs is opened again after it', () => {

@@ -28,6 +28,7 @@ import { CLONE_FS } from '../../src/core/namespaces';
 import { buildPlan, descriptorsOf, formatCall, formatPlanText, planToJson, PlanSyscalls, type Plan } from '../../src/core/plan';
 import type { LifecycleStep, MountHandler } from '../../src/core/plugin';
 import { FakeSyscalls, type SyscallRecord } from '../../src/core/syscalls/fake';
+import type { RootfsConfig } from '../../src/core/config/model';
 import { makeConfig, makeMount } from '../helpers/config';
 
 const outside = { relaunched: false, inUserNamespace: false };
@@ -122,6 +123,20 @@ describe('buildPlan', () => {
       { op: 'unshare', flags: CLONE_FS },
       { op: 'open', path: '/proc/1/ns/mnt', flags: 0o2000000, mode: 0 },
     ]);
+  });
+
+  test("the container's pid hooks read: 1 in a new pid namespace; else this process's, standing for the mountkit that runs it", () => {
+    const pidOf = (namespaces: RootfsConfig['namespaces']) => {
+      const plan = buildPlan(makeConfig({ rootfs: os.tmpdir(), namespaces, hooks: { prestart: [], createRuntime: [], createContainer: [{ path: '/bin/true', args: [], env: [] }] } }), {
+        plugins: { plugins: [{ module: 'builtin:hooks' }] },
+        launch: outside,
+        validate: false,
+      });
+      const run = plan.calls.find((c) => c.record.op === 'runCommand')?.record;
+      return run?.op === 'runCommand' ? JSON.parse(run.cmd.stdin ?? '{}').pid : undefined;
+    };
+    expect(pidOf([{ type: 'mount' }, { type: 'pid' }])).toBe(1);
+    expect(pidOf([{ type: 'mount' }])).toBe(process.pid);
   });
 
   test('a failing step ends the plan with the calls up to it and the error', () => {
@@ -323,6 +338,12 @@ describe('PlanSyscalls', () => {
     expect([sys.resultOf(sys.calls[0]), sys.resultOf(sys.calls[1])]).toEqual([userns, tree]);
     expect(sys.openedPath(tree)).toBe(path.join(tmp, 'src'));
     expect(sys.openedPath(userns)).toMatch(/^user:\[\d+\]$/);
+  });
+
+  test("the standard descriptors' filesystem is the host's (a pipe's pipefs), as their fstat is", () => {
+    const sys = new PlanSyscalls();
+    expect(sys.fstatfs(1).type).toBe(Number(fs.statfsSync('/proc/self/fd/1').type));
+    expect(() => sys.fstatfs(7)).toThrow('fstatfs: EBADF');
   });
 
   test('pivot_root and chroot make the rootfs the model root; host descriptors 0-2 are the host fstat', () => {

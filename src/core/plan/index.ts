@@ -13,7 +13,7 @@ import type { RootfsConfig } from '../config/model';
 import { ConfigError, SyscallError } from '../errors';
 import { createKernel, type KernelOptions } from '../kernel';
 import { silentLogger } from '../logger';
-import { enterNamespaces, inInitialUserNamespace, planLaunch, userNamespaceProblem, type LaunchContext } from '../namespaces';
+import { enterNamespaces, inInitialUserNamespace, launcherGuessHolds, planLaunch, userNamespaceProblem, type LaunchContext } from '../namespaces';
 import type { StepWhere } from '../orchestrator';
 import type { Logger } from '../plugin';
 import { ExecveCalled, QUERY_SYSCALLS, type FakeSyscalls, type SyscallRecord } from '../syscalls/fake';
@@ -50,12 +50,23 @@ interface Mark {
 const LAUNCHER = 'launcher';
 
 /**
+ * The plan's own port. The container's pid, which hooks read in their state, is 1 in a
+ * new pid namespace; otherwise it is the pid of the mountkit process that runs it, which
+ * a plan cannot know: its own stands for it.
+ */
+function planPort(config: RootfsConfig): PlanSyscalls {
+  const sys = new PlanSyscalls();
+  sys.pid = launcherGuessHolds(config.namespaces) ? 1 : process.pid;
+  return sys;
+}
+
+/**
  * Plans the run of `config`. Config and plugin errors are thrown as a run would throw
  * them; a failing step ends the plan instead, which then holds the calls up to and
  * including the failing one and the error (a PluginError naming phase and plugin).
  */
 export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
-  const sys = opts.syscalls ?? new PlanSyscalls();
+  const sys = opts.syscalls ?? planPort(config);
   if (opts.validate !== false) validateConfig(config, sys);
   const launch = opts.launch ?? { relaunched: false, inUserNamespace: inUserNamespace(sys) };
   const problem = userNamespaceProblem(config.namespaces, launch);

@@ -14,8 +14,8 @@
  *   jail (cwd, /dev/null, masks, sysctls, the program's lookup) resolve their container
  *   paths inside the rootfs. A "." argument is the current directory, which the port
  *   follows through chdir(2) and through fchdir(2) of descriptors from open(2).
- * - fstat(2) of the standard descriptors 0, 1 and 2, which the process inherits rather
- *   than opens, answers from the host's.
+ * - fstat(2) and fstatfs(2) of the standard descriptors 0, 1 and 2, which the process
+ *   inherits rather than opens, answer from the host's.
  *
  * For the plan's readers it also keeps what each open call returned and the path every
  * descriptor was opened at, since later calls name files by descriptor only
@@ -28,7 +28,7 @@ import { SyscallError } from '../errors';
 import { DryRunSyscalls } from '../syscalls/dryrun';
 import type { FakeNode, SyscallRecord } from '../syscalls/fake';
 import { toFileStat } from '../syscalls/stat';
-import type { FileStat, IdMapping } from '../syscalls/types';
+import type { FileStat, FsStat, IdMapping } from '../syscalls/types';
 
 /** Filesystems whose content is the kernel's view, the same inside and outside: the host's mount of each. */
 const KERNEL_VIEWS: Readonly<Record<string, string>> = { proc: '/proc', sysfs: '/sys' };
@@ -135,6 +135,17 @@ export class PlanSyscalls extends DryRunSyscalls {
     }
   }
 
+  override fstatfs(fd: number): FsStat {
+    try {
+      return super.fstatfs(fd);
+    } catch (err) {
+      if (!(err instanceof SyscallError) || err.code !== 'EBADF' || !STDIO_FDS.has(fd)) throw err;
+      const host = hostFstatfs(fd);
+      if (!host) throw err;
+      return host;
+    }
+  }
+
   /** Notes what the open call just recorded returned, and where the descriptor leads. */
   private opened(fd: number): number {
     this.returned.set(this.calls[this.calls.length - 1], fd);
@@ -174,6 +185,19 @@ export class PlanSyscalls extends DryRunSyscalls {
     }
     const parent = this.node(posix.dirname(at), true);
     if (parent?.kind === 'dir') this.entries(parent).set(posix.basename(at), tree);
+  }
+}
+
+/**
+ * The host's statfs(2) of an inherited descriptor, through its /proc link (which statfs
+ * follows to the open file: a pipe's pipefs), undefined when it is not open. The mount
+ * flags are not read: the plan's steps ask only the type of a standard stream.
+ */
+function hostFstatfs(fd: number): FsStat | undefined {
+  try {
+    return { type: Number(fs.statfsSync(`/proc/self/fd/${fd}`).type), flags: 0n };
+  } catch {
+    return undefined;
   }
 }
 

@@ -109,6 +109,7 @@ export interface SyscallArgs {
   setgid: { gid: number };
   setuid: { uid: number };
   setns: { fd: number; nstype: number };
+  getpid: Record<string, never>;
   execve: { path: string; argv: string[]; envp: string[] };
   runCommand: { cmd: CommandSpec };
   sleep: { ms: number };
@@ -130,6 +131,7 @@ export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
   'readlinkat',
   'readdir',
   'readFile',
+  'getpid',
 ]);
 
 /** A node of the model filesystem. */
@@ -263,6 +265,8 @@ export class FakeSyscalls implements Syscalls {
   readonly calls: SyscallRecord[] = [];
   /** Mounts made (not remounts or propagation changes), oldest first. */
   readonly mounts: MountEntry[] = [];
+  /** What getpid returns: 1, the container's pid in a new pid namespace, unless set. */
+  pid = 1;
   /** What runCommand returns. */
   commandResult: CommandResult | ((cmd: CommandSpec) => CommandResult) = { status: 0, signal: null, output: '' };
 
@@ -713,6 +717,11 @@ export class FakeSyscalls implements Syscalls {
     this.record('setns', { fd, nstype });
   }
 
+  getpid(): number {
+    this.record('getpid', {});
+    return this.pid;
+  }
+
   execve(path: string, argv: string[], envp: string[]): never {
     this.record('execve', { path, argv: [...argv], envp: [...envp] });
     throw new ExecveCalled(path, [...argv], [...envp]);
@@ -832,6 +841,7 @@ export class FakeSyscalls implements Syscalls {
       case 'setgid':
       case 'setuid':
       case 'userNamespace':
+      case 'getpid':
         return undefined;
       default:
         return rec.path;

@@ -618,6 +618,10 @@ export class LinuxSyscalls implements Syscalls {
     check('setns', libc().setns(fd, nstype));
   }
 
+  getpid(): number {
+    return process.pid;
+  }
+
   execve(path: string, argv: string[], envp: string[]): never {
     const c = libc();
     // Node marks fds 0-2 close-on-exec (/proc/self/fdinfo shows O_CLOEXEC on Node 20);

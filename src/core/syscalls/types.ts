@@ -138,6 +138,8 @@ export interface Syscalls {
   setgid(gid: number): void;
   setuid(uid: number): void;
   setns(fd: number, nstype: number): void;
+  /** getpid(2): this process's pid in its own pid namespace, which after execve is the container's. */
+  getpid(): number;
   /** Replaces the process image; returns only by throwing. */
   execve(path: string, argv: string[], envp: string[]): never;
   /** Blocks the (only) thread for `ms` milliseconds: retries stay synchronous. */

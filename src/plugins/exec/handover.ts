@@ -1,17 +1,19 @@
 import { inject, injectable } from 'tsyringe';
 import { AT_EMPTY_PATH, PIPEFS_MAGIC, SOCKFS_MAGIC } from '../../core/constants';
-import { ConfigError, StepError, SyscallError } from '../../core/errors';
+import { ConfigError, SyscallError } from '../../core/errors';
 import { THREAD_SELF_FD } from '../../core/in-root';
 import { requireContainerProc } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
+import { hookCommand, ociState, runHook } from '../hooks/state';
 import { envPath, lookPath } from './lookpath';
 
 /**
  * The last step: becomes the container's process. After the jail and finalize, it enters
- * the cwd, gives a non-root user its standard streams, takes the user's identity, marks every descriptor above stderr close-on-exec
- * (close_range(2) CLOSE_RANGE_CLOEXEC) so none of mountkit's reaches the container, and
- * execve(2)s `process.args` with `process.env`. execve never returns on success.
+ * the cwd, gives a non-root user its standard streams, takes the user's identity, marks
+ * every descriptor above stderr close-on-exec (close_range(2) CLOSE_RANGE_CLOEXEC) so none
+ * of mountkit's reaches the container, runs the OCI startContainer hooks, and execve(2)s
+ * `process.args` with `process.env`. execve never returns on success.
  */
 
 /** The first descriptor the container does not get: 0, 1 and 2 are its standard streams. */
@@ -43,9 +45,27 @@ export class HandoverStep implements LifecycleStep {
     if (args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
     this.sys.chdir(cwd);
     if (uid !== 0) this.giveStreams(uid);
-    this.setUser(uid, gid, ctx.config.process.additionalGids ?? []);
+    this.setUser(uid, gid, ctx.config.process.additionalGids ?? [], ctx);
     this.closeOnExec(ctx);
-    this.sys.execve(lookPath(this.sys, args[0], envPath(env)), args, env);
+    const program = lookPath(this.sys, args[0], envPath(env));
+    this.startContainerHooks(ctx);
+    this.sys.execve(program, args, env);
+  }
+
+  /**
+   * The OCI startContainer hooks, each in its order, where runc's init runs them: last
+   * before the program, with the container's identity and with every descriptor of
+   * mountkit's marked close-on-exec (runtime-spec config.md: part of the start operation;
+   * the path resolves in the container namespace). In the container's cwd, with its
+   * environment when the hook names none, status "created" and this process's pid in
+   * the state. The program is looked up first, as runc looks it up before them.
+   */
+  private startContainerHooks(ctx: RunContext): void {
+    const hooks = ctx.config.hooks.startContainer ?? [];
+    if (hooks.length === 0) return;
+    const { cwd, env } = ctx.config.process;
+    const state = ociState(ctx.shared, ctx.config.bundle, { status: 'created', pid: this.sys.getpid() });
+    hooks.forEach((hook, i) => runHook(this.sys, `startContainer[${i}]`, hook, hookCommand(hook, state, cwd, env)));
   }
 
   /**
@@ -79,15 +99,13 @@ export class HandoverStep implements LifecycleStep {
   /**
    * setgroups(2) comes first, while still privileged, with the config's supplementary
    * groups (none unless process.user.additionalGids names some). In a user namespace
-   * whose /proc/self/setgroups says "deny" (what unshare -r writes) it is refused: it is
-   * skipped there, unless groups were asked for, which is an error, as runc's in a
-   * rootless container.
+   * whose /proc/self/setgroups says "deny" (what unshare -r writes) it is refused, so it
+   * is skipped, as runc skips it there; groups asked for are then not given, which a
+   * warning says.
    */
-  private setUser(uid: number, gid: number, groups: readonly number[]): void {
+  private setUser(uid: number, gid: number, groups: readonly number[], ctx: RunContext): void {
     if (this.setgroupsAllowed()) this.sys.setgroups([...groups]);
-    else if (groups.length > 0) {
-      throw new StepError(`process.user.additionalGids ${JSON.stringify(groups)}: setgroups(2) is denied in this user namespace (/proc/self/setgroups)`);
-    }
+    else if (groups.length > 0) ctx.log.warn(`process.user.additionalGids ${JSON.stringify(groups)} not given: setgroups(2) is denied in this user namespace (/proc/self/setgroups)`);
     this.sys.setgid(gid);
     this.sys.setuid(uid);
   }

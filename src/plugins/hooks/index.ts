@@ -1,9 +1,6 @@
 import type { RegisterPlugin } from '../../core/kernel';
-import { OciHooksStep, StartContainerHooksStep } from './run-hooks';
+import { OciHooksStep } from './run-hooks';
 
-export { OciHooksStep, StartContainerHooksStep };
+export { OciHooksStep };
 
-export const register: RegisterPlugin = (api) => {
-  api.step(OciHooksStep);
-  api.step(StartContainerHooksStep);
-};
+export const register: RegisterPlugin = (api) => api.step(OciHooksStep);

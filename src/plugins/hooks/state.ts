@@ -9,8 +9,8 @@
  */
 import * as posix from 'path/posix';
 import type { HookSpec } from '../../core/config/model';
-import { StepError } from '../../core/errors';
-import type { CommandResult, CommandSpec } from '../../core/syscalls/types';
+import { StepError, SyscallError } from '../../core/errors';
+import type { CommandResult, CommandSpec, Syscalls } from '../../core/syscalls/types';
 
 export const CONTAINER_ID_KEY = 'container.id';
 export const CONTAINER_PID_KEY = 'container.pid';
@@ -36,8 +36,9 @@ function sharedValue<T>(shared: ReadonlyMap<string, unknown>, key: string, type:
 
 /**
  * The state a hook reads. `own`, for the hooks that run inside the container
- * (createContainer, startContainer), is this process's status and pid, the container's
- * as its own pid namespace counts it, which is what runc gives them (its init's getpid()).
+ * (createContainer, startContainer), is the status and this process's pid (getpid(2)),
+ * the container's as its own pid namespace counts it, which is what runc gives them (its
+ * init's getpid()).
  */
 export function ociState(shared: ReadonlyMap<string, unknown>, bundle: string, own?: { status: OciState['status']; pid: number }): OciState {
   return {
@@ -72,4 +73,20 @@ export function hookFailure(hook: HookSpec, result: CommandResult): string | und
     : `exit status ${result.status}`;
   const output = result.output.trim();
   return `failed (${how})${output ? `: ${output}` : ''}`;
+}
+
+/**
+ * Runs one hook to its end; a failure stops the run, naming the hook (`which`: its list
+ * and index) and its output.
+ */
+export function runHook(sys: Syscalls, which: string, hook: HookSpec, cmd: CommandSpec): void {
+  const name = `hook ${which} ${JSON.stringify(hook.path)}`;
+  let failure: string | undefined;
+  try {
+    failure = hookFailure(hook, sys.runCommand(cmd));
+  } catch (err) {
+    if (err instanceof SyscallError) throw new StepError(`${name}: ${err.message}`, { cause: err });
+    throw err;
+  }
+  if (failure) throw new StepError(`${name} ${failure}`);
 }

@@ -1,7 +1,9 @@
 import 'reflect-metadata';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
+import * as path from 'path';
 import { posix } from 'path';
+import type { HookSpec } from '../../../src/core/config/model';
 import { AT_EMPTY_PATH, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY } from '../../../src/core/constants';
 import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
 import { candidates, envPath, HandoverStep, lookPath } from '../../../src/plugins/exec';
@@ -183,12 +185,46 @@ describe('handover step', () => {
     expect(sys.callsOf('setgroups')).toEqual([{ op: 'setgroups', gids: [5, 27] }]);
   });
 
-  test('additionalGids where the user namespace denies setgroups: an error naming them, before the identity changes', () => {
-    const { sys, run } = setup();
-    sys.addFile('/proc/self/setgroups', 'deny\n');
-    run.config.process.additionalGids = [5];
-    expect(run).toThrow('finalize: plugin exec: process.user.additionalGids [5]: setgroups(2) is denied in this user namespace (/proc/self/setgroups)');
-    expect(sys.callsOf('setgid')).toEqual([]);
+  test('additionalGids where the user namespace denies setgroups: not given, as runc skips them there, and a warning names them', () => {
+    const warnings: string[] = [];
+    const log = { ...silentLogger, warn: (msg: string) => void warnings.push(msg), child: () => log };
+    const sys = new FakeSyscalls();
+    sys.addFile('/bin/sh', '', 0o755).addFile('/proc/self/setgroups', 'deny\n');
+    const config = makeConfig({ process: { args: ['sh'], env: [], cwd: '/', uid: 1000, gid: 100, additionalGids: [5], terminal: false } });
+    expect(() => new Orchestrator(sys, log, [], [new HandoverStep(sys)]).run(config)).toThrow(ExecveCalled);
+    expect(sys.callsOf('setgroups')).toEqual([]);
+    expect(sys.callsOf('setuid')).toEqual([{ op: 'setuid', uid: 1000 }]);
+    expect(warnings).toEqual(['process.user.additionalGids [5] not given: setgroups(2) is denied in this user namespace (/proc/self/setgroups)']);
+  });
+
+  describe('startContainer hooks', () => {
+    const hook = (path: string, over: Partial<HookSpec> = {}): HookSpec => ({ path, args: [], env: [], ...over });
+
+    test('they run last before execve: as the container user, with descriptors marked close-on-exec and the program found; in its cwd, with its environment when they name none', () => {
+      const { sys, run } = setup();
+      sys.pid = 1;
+      run.config.hooks = { prestart: [], createRuntime: [], startContainer: [hook('/bin/s1'), hook('/bin/s2', { args: ['s2', '-v'], env: ['OWN=1'], timeout: 2 })] };
+      expect(run).toThrow(ExecveCalled);
+      const state = JSON.stringify({ ociVersion: '1.0.2', id: path.basename(run.config.bundle), status: 'created', pid: 1, bundle: run.config.bundle });
+      expect(sys.effects().slice(-5)).toEqual([
+        { op: 'setuid', uid: 1000 },
+        { op: 'cloexecFrom', first: 3 },
+        { op: 'runCommand', cmd: { path: '/bin/s1', args: [], env: ['PATH=/bin', 'A=1'], dir: '/work', stdin: state } },
+        { op: 'runCommand', cmd: { path: '/bin/s2', args: ['-v'], env: ['OWN=1'], dir: '/work', stdin: state, argv0: 's2', timeoutMs: 2000 } },
+        { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1'] },
+      ]);
+      // The program is looked up before the hooks run (a missing one fails first, as in runc).
+      const lookup = sys.calls.findIndex((c) => c.op === 'stat' && c.path === '/bin/sh');
+      expect(lookup).toBeLessThan(sys.calls.findIndex((c) => c.op === 'runCommand'));
+    });
+
+    test('a failing hook stops the run before execve, naming it', () => {
+      const { sys, run } = setup();
+      sys.commandResult = { status: 1, signal: null, output: 'not ready\n' };
+      run.config.hooks = { prestart: [], createRuntime: [], startContainer: [hook('/bin/check')] };
+      expect(run).toThrow('finalize: plugin exec: hook startContainer[0] "/bin/check" failed (exit status 1): not ready');
+      expect(sys.callsOf('execve')).toEqual([]);
+    });
   });
 
   test('setgroups is skipped where the user namespace denies it', () => {

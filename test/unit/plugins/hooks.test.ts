@@ -7,7 +7,7 @@ import type { LifecycleStep, RunContext } from '../../../src/core/plugin';
 import { FakeSyscalls } from '../../../src/core/syscalls/fake';
 import type { CommandResult, CommandSpec } from '../../../src/core/syscalls/types';
 import * as hooksPlugin from '../../../src/plugins/hooks';
-import { OciHooksStep, StartContainerHooksStep } from '../../../src/plugins/hooks';
+import { OciHooksStep } from '../../../src/plugins/hooks';
 import { CONTAINER_ID_KEY, CONTAINER_PID_KEY, hookCommand, hookFailure, ociState } from '../../../src/plugins/hooks/state';
 import { makeConfig } from '../../helpers/config';
 
@@ -24,18 +24,12 @@ function sharing(values: Record<string, unknown>): LifecycleStep {
   };
 }
 
-/** A stand-in for the exec step, last in the finalize phase: it records that it ran. */
-function lastStep(sys: FakeSyscalls): LifecycleStep {
-  return { name: 'exec-test', phase: 'finalize', order: 'post', run: () => sys.umask(0o022) };
-}
-
 function setup(shared: Record<string, unknown> = {}, log = silentLogger) {
   const sys = new FakeSyscalls();
-  const run = (hooks: Partial<RootfsConfig['hooks']>, process: Partial<RootfsConfig['process']> = {}) => {
-    const config = makeConfig({ bundle: '/bundles/web-1', rootfs: '/bundles/web-1/rootfs', hooks: { prestart: [], createRuntime: [], ...hooks } });
-    config.process = { ...config.process, ...process };
-    new Orchestrator(sys, log, [], [sharing(shared), new OciHooksStep(sys), new StartContainerHooksStep(sys), lastStep(sys)]).run(config);
-  };
+  const run = (hooks: Partial<RootfsConfig['hooks']>) =>
+    new Orchestrator(sys, log, [], [sharing(shared), new OciHooksStep(sys)]).run(
+      makeConfig({ bundle: '/bundles/web-1', rootfs: '/bundles/web-1/rootfs', hooks: { prestart: [], createRuntime: [], ...hooks } }),
+    );
   return { sys, run };
 }
 
@@ -96,7 +90,6 @@ describe('hooks step', () => {
       { op: 'runCommand', cmd: { path: '/hooks/pre1', args: [], env: [], dir: '/bundles/web-1', stdin: STATE } },
       { op: 'runCommand', cmd: { path: '/hooks/cr1', args: ['--x'], env: ['A=1'], dir: '/bundles/web-1', stdin: STATE, argv0: 'cr1' } },
       { op: 'runCommand', cmd: { path: '/hooks/cr2', args: [], env: [], dir: '/bundles/web-1', stdin: STATE, timeoutMs: 3000 } },
-      { op: 'umask', mask: 0o022 },
     ]);
   });
 
@@ -115,7 +108,7 @@ describe('hooks step', () => {
   test('no hooks: nothing runs', () => {
     const { sys, run } = setup({ [CONTAINER_ID_KEY]: 7 });
     run({});
-    expect(sys.calls).toEqual([{ op: 'umask', mask: 0o022 }]);
+    expect(sys.calls).toEqual([]);
   });
 
   test('a failing hook stops the run with its path and output; later hooks do not run', () => {
@@ -149,34 +142,18 @@ describe('hooks step', () => {
   });
 });
 
-describe('hooks in the container: createContainer and startContainer', () => {
-  const own = (status: string) => JSON.stringify({ ociVersion: '1.0.2', id: 'web-1', status, pid: process.pid, bundle: '/bundles/web-1' });
+describe('createContainer hooks, in the container namespace', () => {
+  const own = (status: string, pid: number) => JSON.stringify({ ociVersion: '1.0.2', id: 'web-1', status, pid, bundle: '/bundles/web-1' });
 
-  test('createContainer hooks run after createRuntime, in the rootfs, with this process as the container and status "creating"', () => {
+  test('they run after createRuntime, in the rootfs, with getpid() as the container pid and status "creating"', () => {
     const { sys, run } = setup({ [CONTAINER_PID_KEY]: 4242 });
+    sys.pid = 77;
     run({ createRuntime: [hook('/hooks/cr')], createContainer: [hook('/hooks/cc1'), hook('/hooks/cc2', { env: ['B=2'] })] });
-    expect(sys.effects().slice(0, 3)).toEqual([
+    expect(sys.effects()).toEqual([
       { op: 'runCommand', cmd: { path: '/hooks/cr', args: [], env: [], dir: '/bundles/web-1', stdin: STATE.replace('"pid":0', '"pid":4242') } },
-      { op: 'runCommand', cmd: { path: '/hooks/cc1', args: [], env: [], dir: '/bundles/web-1/rootfs', stdin: own('creating') } },
-      { op: 'runCommand', cmd: { path: '/hooks/cc2', args: [], env: ['B=2'], dir: '/bundles/web-1/rootfs', stdin: own('creating') } },
+      { op: 'runCommand', cmd: { path: '/hooks/cc1', args: [], env: [], dir: '/bundles/web-1/rootfs', stdin: own('creating', 77) } },
+      { op: 'runCommand', cmd: { path: '/hooks/cc2', args: [], env: ['B=2'], dir: '/bundles/web-1/rootfs', stdin: own('creating', 77) } },
     ]);
-  });
-
-  test('startContainer hooks run last before the program, in its cwd, with its environment when they name none, status "created"', () => {
-    const { sys, run } = setup();
-    run({ prestart: [hook('/hooks/pre')], startContainer: [hook('/bin/s1'), hook('/bin/s2', { env: ['OWN=1'], timeout: 2 })] }, { cwd: '/work', env: ['PATH=/bin', 'HOME=/root'] });
-    expect(sys.effects().map((c) => (c.op === 'runCommand' ? c.cmd.path : c.op))).toEqual(['/hooks/pre', '/bin/s1', '/bin/s2', 'umask']);
-    expect(sys.callsOf('runCommand').slice(1)).toEqual([
-      { op: 'runCommand', cmd: { path: '/bin/s1', args: [], env: ['PATH=/bin', 'HOME=/root'], dir: '/work', stdin: own('created') } },
-      { op: 'runCommand', cmd: { path: '/bin/s2', args: [], env: ['OWN=1'], dir: '/work', stdin: own('created'), timeoutMs: 2000 } },
-    ]);
-  });
-
-  test('a failing startContainer hook stops the run before the program, naming the hook', () => {
-    const { sys, run } = setup();
-    sys.commandResult = { status: 1, signal: null, output: 'not ready\n' };
-    expect(() => run({ startContainer: [hook('/bin/check')] })).toThrow('finalize: plugin start-container-hooks: hook startContainer[0] "/bin/check" failed (exit status 1): not ready');
-    expect(sys.callsOf('umask')).toEqual([]);
   });
 
   test('a failing createContainer hook stops the run in the before-jail phase', () => {
@@ -185,28 +162,25 @@ describe('hooks in the container: createContainer and startContainer', () => {
     expect(() => run({ createContainer: [hook('/hooks/cc')] })).toThrow('before-jail: plugin hooks: hook createContainer[0] "/hooks/cc": runCommand "/hooks/cc": EACCES');
   });
 
+  test('startContainer hooks are not run here (the exec step runs them)', () => {
+    const { sys, run } = setup();
+    run({ startContainer: [hook('/bin/s')] });
+    expect(sys.calls).toEqual([]);
+  });
+
   test('poststart and poststop hooks are not run, and one warning says so', () => {
     const warnings: string[] = [];
     const log = { ...silentLogger, warn: (msg: string) => void warnings.push(msg), child: () => log };
     const { sys, run } = setup({}, log);
     run({ poststart: [hook('/bin/a')], poststop: [hook('/bin/b')] });
-    expect(sys.calls).toEqual([{ op: 'umask', mask: 0o022 }]);
+    expect(sys.calls).toEqual([]);
     expect(warnings).toEqual(["hooks.poststart and hooks.poststop not run: mountkit's process becomes the container's, and nothing of it is left to run them"]);
   });
 });
 
 describe('hooks plugin', () => {
-  test('registers the before-jail step and the startContainer step of the last slot', () => {
+  test('registers one step in the before-jail phase', () => {
     const kernel = createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'hooks', plugin: hooksPlugin }] });
-    expect(kernel.orchestrator.orderedSteps().map((s) => [s.name, s.phase, s.order ?? 'normal'])).toEqual([
-      ['hooks', 'before-jail', 'normal'],
-      ['start-container-hooks', 'finalize', 'post'],
-    ]);
-  });
-
-  test("in the package's plugins.json, startContainer hooks run after the finalize plugin's umask and just before the exec step", () => {
-    const kernel = createKernel({ syscalls: new FakeSyscalls() });
-    const last = kernel.orchestrator.orderedSteps().filter((s) => s.phase === 'finalize' && s.order === 'post').map((s) => s.name);
-    expect(last.slice(-3)).toEqual(['umask', 'start-container-hooks', 'exec']);
+    expect(kernel.orchestrator.orderedSteps().map((s) => [s.name, s.phase, s.order ?? 'normal'])).toEqual([['hooks', 'before-jail', 'normal']]);
   });
 });
