@@ -57,6 +57,24 @@ describe('koffiAddon', () => {
   test('gives undefined when koffi has no platform package beside it', () => {
     expect(koffiAddon(layout(koffiVersion, false))).toBeUndefined();
   });
+
+  test("gives undefined where musl's dynamic loader is present (the glibc build may be the wrong one), and looks for nothing else", () => {
+    const loader = { x64: '/lib/ld-musl-x86_64.so.1', arm64: '/lib/ld-musl-aarch64.so.1' }[process.arch as 'x64' | 'arm64'];
+    // Node's own fs object, which the port's namespace import reads through (the import itself cannot be redefined).
+    const nodeFs = jest.requireActual<typeof fs>('fs');
+    const existsSync = nodeFs.existsSync;
+    const asked: string[] = [];
+    const spy = jest.spyOn(nodeFs, 'existsSync').mockImplementation((p) => {
+      asked.push(String(p));
+      return String(p) === loader || existsSync(p);
+    });
+    try {
+      expect(koffiAddon(portDir)).toBeUndefined();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(asked).toEqual([loader]);
+  });
 });
 
 describe('LinuxSyscalls', () => {
