@@ -3,7 +3,7 @@
  * (mount table, /dev, open descriptors, umask, cwd, modes) must be the same once what
  * must differ is normalized (harness.ts). Under CI these tests run, never skip.
  */
-import { mkdirSync, writeFileSync } from 'fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { BUSYBOX, PROBE, RUNC, copyBundle, makeBundle, normalize, runMountkit, runRunc } from './harness';
 
@@ -54,8 +54,17 @@ interface Difference {
   mountkit: string;
 }
 
-/** Runs the bundle under both runtimes (each on its own copy) and compares. */
-function compare(config: Record<string, any>, prepare?: (bundle: string) => void, differences: Difference[] = []): void {
+/**
+ * Runs the bundle under both runtimes (each on its own copy) and compares; `written`
+ * reads what a run left in its bundle copy, compared too. Returns runc's side: its
+ * sections and what it left.
+ */
+function compare(
+  config: Record<string, any>,
+  prepare?: (bundle: string) => void,
+  differences: Difference[] = [],
+  written?: (bundle: string) => unknown,
+): { sections: Record<string, string[]>; written: unknown } {
   const bundle = makeBundle(config);
   const copies: string[] = [];
   try {
@@ -77,6 +86,11 @@ function compare(config: Record<string, any>, prepare?: (bundle: string) => void
       a[d.section] = a[d.section].map((line) => (line === d.runc ? d.mountkit : line));
     }
     expect(b).toEqual(a);
+    // What the run left in the bundle (hooks' records), the bundle's own path aside.
+    const left = (copy: string): unknown => (written ? JSON.parse(JSON.stringify(written(copy)).split(copy).join('<bundle>')) : undefined);
+    const runcLeft = left(forRunc);
+    expect(left(forMountkit)).toEqual(runcLeft);
+    return { sections: a, written: runcLeft };
   } finally {
     bundle.cleanup();
     for (const c of copies) require('fs').rmSync(c, { recursive: true, force: true });
@@ -84,7 +98,7 @@ function compare(config: Record<string, any>, prepare?: (bundle: string) => void
 }
 
 maybe('runc 1.1.5 and mountkit see the same container', () => {
-  test('runc spec default', () => compare(runcSpec()));
+  test('runc spec default', () => void compare(runcSpec()));
 
   test('docker-like: hosts, resolv.conf and hostname binds, docker masks, a sysctl', () => {
     const config = runcSpec(['echo "== files"; cat /etc/hostname /etc/hosts; cat /proc/sys/kernel/domainname']);
@@ -146,6 +160,50 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     }
     compare(config, (dir) => {
       for (let i = 0; i < 44; i++) mkdirSync(path.join(dir, 'src', String(i)), { recursive: true });
+    });
+  });
+
+  test('a non-root process with groups and a umask; createContainer and startContainer hooks', () => {
+    const config = runcSpec(['echo "== user"; id -u; id -G; umask']);
+    config.process.user = { uid: 1000, gid: 1000, additionalGids: [5, 27], umask: 0o027 };
+    config.mounts.push({ destination: '/out', type: 'bind', source: 'out', options: ['rbind'] });
+    config.hooks = {
+      // On the host, before the jail: runc and mountkit both run it in the rootfs.
+      createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > ../out/cc.json; pwd > ../out/cc.cwd'] }],
+      // In the container, as its user, in its cwd and with its environment.
+      startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /out/sc.json; pwd > /out/sc.cwd; id -u > /out/sc.uid; echo "$TERM" > /out/sc.env'] }],
+    };
+    const read = (bundle: string, name: string) => readFileSync(path.join(bundle, 'out', name), 'utf8');
+    // The state's id and ociVersion are each runtime's own (runc's container id, its spec version).
+    const state = (bundle: string, name: string) => {
+      const { status, pid, bundle: at } = JSON.parse(read(bundle, name)) as Record<string, unknown>;
+      return { status, pid, bundle: at };
+    };
+    const runc = compare(
+      config,
+      (dir) => {
+        mkdirSync(path.join(dir, 'out'));
+        chmodSync(path.join(dir, 'out'), 0o777);
+      },
+      [],
+      (bundle) => ({
+        createContainer: state(bundle, 'cc.json'),
+        createContainerCwd: read(bundle, 'cc.cwd'),
+        startContainer: state(bundle, 'sc.json'),
+        startContainerCwd: read(bundle, 'sc.cwd'),
+        startContainerUid: read(bundle, 'sc.uid'),
+        startContainerTerm: read(bundle, 'sc.env'),
+      }),
+    );
+    // What both agreed on is what the config asks for.
+    expect(runc.sections.user).toEqual(['1000', '1000 5 27', '0027']);
+    expect(runc.written).toEqual({
+      createContainer: { status: 'creating', pid: 1, bundle: '<bundle>' },
+      createContainerCwd: '<bundle>/rootfs\n',
+      startContainer: { status: 'created', pid: 1, bundle: '<bundle>' },
+      startContainerCwd: '/\n',
+      startContainerUid: '1000\n',
+      startContainerTerm: 'xterm\n',
     });
   });
 
