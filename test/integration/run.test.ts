@@ -382,7 +382,7 @@ maybe('mountkit run', () => {
         // On the host's tree (before the jail), in the rootfs.
         createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${out}/cc.json; pwd > ${out}/cc.cwd`] }],
         // In the container: its busybox sh, its user, cwd and environment, and /out as it sees it.
-        startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /out/sc.json; pwd > /out/sc.cwd; echo "$GREETING" > /out/sc.env; id -u > /out/sc.uid; test -x /bin/busybox'] }],
+        startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /out/sc.json; pwd > /out/sc.cwd; echo "$GREETING" > /out/sc.env; id -u > /out/sc.uid; echo $(ls /proc/self/fd) > /out/sc.fds; test -x /bin/busybox'] }],
         poststart: [{ path: '/bin/true' }],
         poststop: [{ path: '/bin/true' }],
       };
@@ -401,6 +401,8 @@ maybe('mountkit run', () => {
       expect(readFileSync(path.join(out, 'sc.cwd'), 'utf8')).toBe('/tmp\n');
       expect(readFileSync(path.join(out, 'sc.env'), 'utf8')).toBe('from the container\n');
       expect(readFileSync(path.join(out, 'sc.uid'), 'utf8')).toBe('1000\n');
+      // No descriptor of mountkit's reaches the hook: its stdio, and ls's own listing.
+      expect(readFileSync(path.join(out, 'sc.fds'), 'utf8')).toBe('0 1 2 3\n');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
