@@ -79,6 +79,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   setuid: ['uid'],
   setns: ['fd', 'nstype'],
   getpid: [],
+  setNoNewPrivs: [],
   execve: ['path', 'argv', 'envp'],
   runCommand: ['cmd'],
   sleep: ['ms'],

@@ -20,6 +20,8 @@ export const PROBE = [
   'echo "== pwd"; pwd',
   // Blocked and ignored signals, which execve(2) passes on (a grep child of the shell: what the container's processes start with).
   'echo "== signals"; grep -E "^Sig(Blk|Ign)" /proc/self/status',
+  // process.noNewPrivileges: runc spec's default sets it.
+  'echo "== nnp"; grep "^NoNewPrivs" /proc/self/status',
 ].join('; ');
 
 export interface Outcome {

@@ -135,6 +135,7 @@ const RUNC_DEFAULT: RootfsConfig = {
     cwd: '/',
     uid: 0,
     gid: 0,
+    noNewPrivileges: true,
     terminal: true,
   },
   hooks: { prestart: [], createRuntime: [], createContainer: [], startContainer: [], poststart: [], poststop: [] },
@@ -589,6 +590,12 @@ describe('fromOciSpec: process.user', () => {
     const p = userOf({ uid: 1, gid: 2 });
     expect(p).not.toHaveProperty('additionalGids');
     expect(p).not.toHaveProperty('umask');
+  });
+
+  test('process.noNewPrivileges is kept when given, absent otherwise', () => {
+    expect(convert((s) => (s.process.noNewPrivileges = false)).process.noNewPrivileges).toBe(false);
+    expect(convert((s) => delete s.process.noNewPrivileges).process).not.toHaveProperty('noNewPrivileges');
+    expectConfigError(() => convert((s) => (s.process.noNewPrivileges = 'yes')), 'process.noNewPrivileges: must be a boolean');
   });
 
   test.each<[Json, string]>([

@@ -88,6 +88,8 @@ export interface ProcessSpec {
   additionalGids?: number[];
   /** The process's umask (process.user.umask); 0022 when absent, as runc's. */
   umask?: number;
+  /** process.noNewPrivileges: no execve from the container's process on grants privileges. */
+  noNewPrivileges?: boolean;
   terminal: boolean;
 }
 

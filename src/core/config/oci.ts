@@ -282,6 +282,7 @@ function parseProcess(v: unknown): ProcessSpec {
     ...(isAbsent(user?.additionalGids) ? {} : { additionalGids: list(user?.additionalGids, 'process.user.additionalGids', (g, field) => unsigned(g, field, UINT32_MAX)) }),
     // umask(2) keeps the permission bits of its argument (mask & 0777), so any uint32 is taken, as runc takes it.
     ...(isAbsent(user?.umask) ? {} : { umask: unsigned(user?.umask, 'process.user.umask', UINT32_MAX) & 0o777 }),
+    ...(isAbsent(p.noNewPrivileges) ? {} : { noNewPrivileges: optionalBoolean(p.noNewPrivileges, 'process.noNewPrivileges') }),
     terminal: optionalBoolean(p.terminal, 'process.terminal'),
   };
 }

@@ -110,6 +110,7 @@ export interface SyscallArgs {
   setuid: { uid: number };
   setns: { fd: number; nstype: number };
   getpid: Record<string, never>;
+  setNoNewPrivs: Record<string, never>;
   execve: { path: string; argv: string[]; envp: string[] };
   runCommand: { cmd: CommandSpec };
   sleep: { ms: number };
@@ -243,6 +244,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   userNamespace: 'unshare',
   cloexecFrom: 'close_range',
   setCloexec: 'fcntl',
+  setNoNewPrivs: 'prctl',
   copyFile: 'copy_file_range',
 };
 
@@ -722,6 +724,10 @@ export class FakeSyscalls implements Syscalls {
     return this.pid;
   }
 
+  setNoNewPrivs(): void {
+    this.record('setNoNewPrivs', {});
+  }
+
   execve(path: string, argv: string[], envp: string[]): never {
     this.record('execve', { path, argv: [...argv], envp: [...envp] });
     throw new ExecveCalled(path, [...argv], [...envp]);
@@ -842,6 +848,7 @@ export class FakeSyscalls implements Syscalls {
       case 'setuid':
       case 'userNamespace':
       case 'getpid':
+      case 'setNoNewPrivs':
         return undefined;
       default:
         return rec.path;

@@ -24,6 +24,8 @@ const SIG_IGN = 1;
 
 // fcntl(2) and memfd_create(2), include/uapi/asm-generic/fcntl.h and linux/memfd.h
 const F_GETFD = 1;
+// prctl(2) option, include/uapi/linux/prctl.h
+const PR_SET_NO_NEW_PRIVS = 38;
 const F_SETFD = 2;
 const FD_CLOEXEC = 1;
 const MFD_CLOEXEC = 1;
@@ -187,6 +189,8 @@ function loadLibc() {
     setgid: fn('int setgid(uint32_t gid)'),
     setuid: fn('int setuid(uint32_t uid)'),
     waitpid: fn('int waitpid(int pid, int *status, int options)'),
+    // prctl(2) is variadic in glibc; each extra argument is passed as (type, value).
+    prctl: fn('int prctl(int option, ...)'),
     lsetxattr: fn('int lsetxattr(const char *path, const char *name, const char *value, size_t size, int flags)'),
     syscall: fn('long syscall(long number, ...)'),
     // openat2 through syscall(2) declared with its four arguments, not as variadic: koffi
@@ -620,6 +624,12 @@ export class LinuxSyscalls implements Syscalls {
 
   getpid(): number {
     return process.pid;
+  }
+
+  setNoNewPrivs(): void {
+    // The other arguments must be 0 (prctl(2), PR_SET_NO_NEW_PRIVS).
+    const zero = ['unsigned long', 0];
+    check('prctl', libc().prctl(PR_SET_NO_NEW_PRIVS, 'unsigned long', 1, ...zero, ...zero, ...zero));
   }
 
   execve(path: string, argv: string[], envp: string[]): never {

@@ -138,6 +138,8 @@ export interface Syscalls {
   setgid(gid: number): void;
   setuid(uid: number): void;
   setns(fd: number, nstype: number): void;
+  /** prctl(2) PR_SET_NO_NEW_PRIVS: execve(2) grants no privilege (set-id bits, file capabilities) from here on, for this process and its children. */
+  setNoNewPrivs(): void;
   /** getpid(2): this process's pid in its own pid namespace, which after execve is the container's. */
   getpid(): number;
   /** Replaces the process image; returns only by throwing. */

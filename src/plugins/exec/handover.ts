@@ -10,10 +10,11 @@ import { envPath, lookPath } from './lookpath';
 
 /**
  * The last step: becomes the container's process. After the jail and finalize, it enters
- * the cwd, gives a non-root user its standard streams, takes the user's identity, marks
- * every descriptor above stderr close-on-exec (close_range(2) CLOSE_RANGE_CLOEXEC) so none
- * of mountkit's reaches the container, runs the OCI startContainer hooks, and execve(2)s
- * `process.args` with `process.env`. execve never returns on success.
+ * the cwd, gives a non-root user its standard streams, takes the user's identity (and
+ * no_new_privs when asked), marks every descriptor above stderr close-on-exec
+ * (close_range(2) CLOSE_RANGE_CLOEXEC) so none of mountkit's reaches the container, runs
+ * the OCI startContainer hooks, and execve(2)s `process.args` with `process.env`. execve
+ * never returns on success.
  */
 
 /** The first descriptor the container does not get: 0, 1 and 2 are its standard streams. */
@@ -46,6 +47,8 @@ export class HandoverStep implements LifecycleStep {
     this.sys.chdir(cwd);
     if (uid !== 0) this.giveStreams(uid);
     this.setUser(uid, gid, ctx.config.process.additionalGids ?? [], ctx);
+    // As runc's init: after the identity, before the hooks, which then gain nothing either.
+    if (ctx.config.process.noNewPrivileges) this.sys.setNoNewPrivs();
     this.closeOnExec(ctx);
     const program = lookPath(this.sys, args[0], envPath(env));
     this.startContainerHooks(ctx);

@@ -197,6 +197,18 @@ describe('handover step', () => {
     expect(warnings).toEqual(['process.user.additionalGids [5] not given: setgroups(2) is denied in this user namespace (/proc/self/setgroups)']);
   });
 
+  test('process.noNewPrivileges: no_new_privs right after the identity, before descriptors are marked and hooks run; its failure stops the run', () => {
+    const { sys, run } = setup();
+    run.config.process.noNewPrivileges = true;
+    expect(run).toThrow(ExecveCalled);
+    expect(sys.effects().map((c) => c.op)).toEqual(['chdir', 'setgroups', 'setgid', 'setuid', 'setNoNewPrivs', 'cloexecFrom', 'execve']);
+    const failing = setup();
+    failing.run.config.process.noNewPrivileges = true;
+    failing.sys.failOn('setNoNewPrivs', 'EINVAL');
+    expect(failing.run).toThrow('finalize: plugin exec: prctl: EINVAL');
+    expect(failing.sys.callsOf('execve')).toEqual([]);
+  });
+
   describe('startContainer hooks', () => {
     const hook = (path: string, over: Partial<HookSpec> = {}): HookSpec => ({ path, args: [], env: [], ...over });
 
