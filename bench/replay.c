@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -45,6 +46,8 @@
 #define NR_mount_setattr 442
 /* close_range(2) flag, include/uapi/linux/close_range.h */
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
+/* capset(2): _LINUX_CAPABILITY_VERSION_3, two 32-bit words per set, linux/capability.h */
+#define CAP_VERSION_3 0x20080522
 /* Descriptors up to this number are mapped from the recorded run; above, used as given. */
 #define MAX_FD 65536
 
@@ -389,6 +392,22 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
     if (!strcmp(op, "setns")) {
         int nsfd = fd(&k);
         return setns(nsfd, (int)num(&k));
+    }
+    if (!strcmp(op, "getpid")) return getpid();
+    if (!strcmp(op, "setNoNewPrivs")) return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (!strcmp(op, "capbsetRead")) return prctl(PR_CAPBSET_READ, (unsigned long)num(&k), 0, 0, 0);
+    if (!strcmp(op, "capbsetDrop")) return prctl(PR_CAPBSET_DROP, (unsigned long)num(&k), 0, 0, 0);
+    if (!strcmp(op, "setKeepCaps")) return prctl(PR_SET_KEEPCAPS, (unsigned long)num(&k), 0, 0, 0);
+    if (!strcmp(op, "ambientClearAll")) return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+    if (!strcmp(op, "ambientRaise")) return prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, (unsigned long)num(&k), 0, 0);
+    if (!strcmp(op, "capset")) {
+        uint32_t header[2] = { CAP_VERSION_3, 0 }, data[6];
+        for (int i = 0; i < 3; i++) {
+            uint64_t mask = u64(&k);
+            data[i] = (uint32_t)mask;
+            data[3 + i] = (uint32_t)(mask >> 32);
+        }
+        return syscall(SYS_capset, header, data);
     }
     if (!strcmp(op, "sleep")) {
         long long ms = num(&k);

@@ -80,6 +80,12 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   setns: ['fd', 'nstype'],
   getpid: [],
   setNoNewPrivs: [],
+  capbsetRead: ['cap'],
+  capbsetDrop: ['cap'],
+  setKeepCaps: ['keep'],
+  capset: ['effective', 'permitted', 'inheritable'],
+  ambientClearAll: [],
+  ambientRaise: ['cap'],
   execve: ['path', 'argv', 'envp'],
   runCommand: ['cmd'],
   sleep: ['ms'],
@@ -166,6 +172,7 @@ function field(value: unknown): string[] {
   if (typeof value === 'string' && /^0x[0-9a-f]+$/.test(value)) return [value];
   if (typeof value === 'string') return ['"' + value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n')];
   if (typeof value === 'number' || typeof value === 'bigint') return [String(value)];
+  if (typeof value === 'boolean') return [value ? '1' : '0'];
   if (Array.isArray(value)) return [String(value.length), ...value.flatMap(field)];
   throw new Error(`the replay cannot take ${JSON.stringify(value)}`);
 }

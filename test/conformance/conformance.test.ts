@@ -23,6 +23,12 @@ function runcSpec(extra: string[] = []): Record<string, any> {
       args: ['sh', '-c', [PROBE, ...extra].join('; ')],
       env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
       cwd: '/',
+      capabilities: {
+        bounding: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+        effective: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+        permitted: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+        ambient: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+      },
       noNewPrivileges: true,
     },
     root: { path: 'rootfs', readonly: true },
@@ -163,9 +169,17 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     });
   });
 
-  test('a non-root process with groups and a umask; createContainer and startContainer hooks', () => {
+  test('a non-root process with groups, a umask and an ambient capability; createContainer and startContainer hooks', () => {
     const config = runcSpec(['echo "== user"; id -u; id -G; umask']);
     config.process.user = { uid: 1000, gid: 1000, additionalGids: [5, 27], umask: 0o027 };
+    // An ambient capability, which a non-root process keeps through execve: permitted and inheritable too.
+    config.process.capabilities = {
+      bounding: ['CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+      effective: ['CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+      permitted: ['CAP_KILL', 'CAP_NET_BIND_SERVICE'],
+      inheritable: ['CAP_NET_BIND_SERVICE'],
+      ambient: ['CAP_NET_BIND_SERVICE'],
+    };
     config.mounts.push({ destination: '/out', type: 'bind', source: 'out', options: ['rbind'] });
     config.hooks = {
       // On the host, before the jail: runc and mountkit both run it in the rootfs.
@@ -197,6 +211,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     );
     // What both agreed on is what the config asks for.
     expect(runc.sections.user).toEqual(['1000', '1000 5 27', '0027']);
+    expect(runc.sections.caps.map((l) => l.replace(/\s+/g, ' '))).toEqual(['CapInh: 0000000000000400', 'CapPrm: 0000000000000400', 'CapEff: 0000000000000400', 'CapBnd: 0000000000000420', 'CapAmb: 0000000000000400']);
     expect(runc.written).toEqual({
       createContainer: { status: 'creating', pid: 1, bundle: '<bundle>' },
       createContainerCwd: '<bundle>/rootfs\n',

@@ -22,6 +22,8 @@ export const PROBE = [
   'echo "== signals"; grep -E "^Sig(Blk|Ign)" /proc/self/status',
   // process.noNewPrivileges: runc spec's default sets it.
   'echo "== nnp"; grep "^NoNewPrivs" /proc/self/status',
+  // process.capabilities, as the container's processes start with them.
+  'echo "== caps"; grep "^Cap" /proc/self/status',
 ].join('; ');
 
 export interface Outcome {

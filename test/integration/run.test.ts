@@ -424,6 +424,26 @@ maybe('mountkit run', () => {
     expect(r.stdout).toBe('1000\n100 5 27\n0027\nagain\n');
   });
 
+  test('process.capabilities: the container starts with the sets asked for; without them, with none (runc 1.0-1.2)', () => {
+    const c = config(['sh', '-c', 'grep "^Cap" /proc/self/status']);
+    c.process.capabilities = { bounding: ['CAP_KILL', 'CAP_NET_BIND_SERVICE'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'], inheritable: ['CAP_NET_BIND_SERVICE'], ambient: [] };
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    // Root's permitted and effective sets after execve are its inheritable and bounding sets (capabilities(7)).
+    expect(r.stdout.replace(/\t/g, ' ')).toBe('CapInh: 0000000000000400\nCapPrm: 0000000000000420\nCapEff: 0000000000000420\nCapBnd: 0000000000000420\nCapAmb: 0000000000000000\n');
+    const bare = withBundle(config(['sh', '-c', 'grep "^Cap" /proc/self/status']), (dir) => runMountkit(dir));
+    expect(bare.stdout.replace(/\t/g, ' ')).toBe('CapInh: 0000000000000000\nCapPrm: 0000000000000000\nCapEff: 0000000000000000\nCapBnd: 0000000000000000\nCapAmb: 0000000000000000\n');
+  });
+
+  test('process.capabilities for a non-root user: nothing after execve but its ambient set (capabilities(7))', () => {
+    const c = config(['sh', '-c', 'grep -E "^Cap(Prm|Eff|Amb)" /proc/self/status']);
+    c.process.user = { uid: 1000, gid: 1000 };
+    c.process.capabilities = { bounding: ['CAP_NET_BIND_SERVICE', 'CAP_KILL'], effective: ['CAP_NET_BIND_SERVICE', 'CAP_KILL'], permitted: ['CAP_NET_BIND_SERVICE', 'CAP_KILL'], inheritable: ['CAP_NET_BIND_SERVICE'], ambient: ['CAP_NET_BIND_SERVICE'] };
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(r.stdout.replace(/\t/g, ' ')).toBe('CapPrm: 0000000000000400\nCapEff: 0000000000000400\nCapAmb: 0000000000000400\n');
+  });
+
   test('a new user namespace outside one is refused before anything happens', () => {
     const c = config(['true']);
     c.linux.namespaces.push({ type: 'user' });

@@ -136,6 +136,7 @@ const RUNC_DEFAULT: RootfsConfig = {
     uid: 0,
     gid: 0,
     noNewPrivileges: true,
+    capabilities: { bounding: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'], effective: [], inheritable: [], permitted: [], ambient: [] },
     terminal: true,
   },
   hooks: { prestart: [], createRuntime: [], createContainer: [], startContainer: [], poststart: [], poststop: [] },
@@ -590,6 +591,14 @@ describe('fromOciSpec: process.user', () => {
     const p = userOf({ uid: 1, gid: 2 });
     expect(p).not.toHaveProperty('additionalGids');
     expect(p).not.toHaveProperty('umask');
+  });
+
+  test('process.capabilities: each set a list of names; a set left out is empty, and so is every set without capabilities (runc 1.0-1.2)', () => {
+    const caps = (v: unknown) => convert((s) => (s.process.capabilities = v)).process.capabilities;
+    expect(caps({ effective: ['CAP_KILL'], ambient: ['CAP_NOPE'] })).toEqual({ bounding: [], effective: ['CAP_KILL'], inheritable: [], permitted: [], ambient: ['CAP_NOPE'] });
+    expect(caps(undefined)).toEqual({ bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] });
+    expectConfigError(() => caps({ bounding: 'CAP_KILL' }), 'process.capabilities.bounding: must be an array of strings');
+    expectConfigError(() => caps([]), 'process.capabilities: must be an object');
   });
 
   test('process.noNewPrivileges is kept when given, absent otherwise', () => {

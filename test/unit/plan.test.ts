@@ -340,6 +340,15 @@ describe('PlanSyscalls', () => {
     expect(sys.openedPath(userns)).toMatch(/^user:\[\d+\]$/);
   });
 
+  test("the capability reads answer as the host's kernel does: its last capability, this process's bounding set", () => {
+    const sys = new PlanSyscalls();
+    const last = Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8'));
+    const bnd = BigInt('0x' + /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]);
+    expect(sys.lastCap).toBe(last);
+    for (let cap = 0; cap <= last; cap++) expect(sys.capbsetRead(cap)).toBe(((bnd >> BigInt(cap)) & 1n) === 1n);
+    expect(() => sys.capbsetRead(last + 1)).toThrow('prctl: EINVAL');
+  });
+
   test("the standard descriptors' filesystem is the host's (a pipe's pipefs), as their fstat is", () => {
     const sys = new PlanSyscalls();
     expect(sys.fstatfs(1).type).toBe(Number(fs.statfsSync('/proc/self/fd/1').type));

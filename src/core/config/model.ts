@@ -3,6 +3,7 @@
  * Built by the OCI loader (./oci.ts) or directly in code by an embedder.
  */
 import { cleanPath } from '../paths';
+import type { CapabilityNames } from '../capabilities';
 import type { CommandSpec, IdMapping } from '../syscalls/types';
 
 export interface MountExtensions {
@@ -90,6 +91,8 @@ export interface ProcessSpec {
   umask?: number;
   /** process.noNewPrivileges: no execve from the container's process on grants privileges. */
   noNewPrivileges?: boolean;
+  /** process.capabilities, by name as written; absent: the process keeps mountkit's. */
+  capabilities?: CapabilityNames;
   terminal: boolean;
 }
 

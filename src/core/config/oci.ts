@@ -8,6 +8,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { CAPABILITY_SETS, type CapabilityNames } from '../capabilities';
 import { MS_BIND } from '../constants';
 import { ConfigError } from '../errors';
 import { cleanPath } from '../paths';
@@ -266,6 +267,17 @@ function parseArgs(v: unknown): string[] {
   return args;
 }
 
+/**
+ * process.capabilities: each set a list of names (CAP_CHOWN...), a missing one empty.
+ * Names are checked against the kernel at run time. Left out, every set is empty, as
+ * runc 1.0 to 1.2 give such a process none; runc 1.3 leaves it runc's own, every
+ * capability (a config built in code without them keeps mountkit's, ProcessSpec).
+ */
+function parseCapabilities(v: unknown): CapabilityNames {
+  const caps = optionalObject(v, 'process.capabilities') ?? {};
+  return Object.fromEntries(CAPABILITY_SETS.map((set) => [set, stringArray(caps[set], `process.capabilities.${set}`) ?? []])) as CapabilityNames;
+}
+
 function parseProcess(v: unknown): ProcessSpec {
   const p = optionalObject(v, 'process');
   if (!p) return defaultProcess();
@@ -283,6 +295,7 @@ function parseProcess(v: unknown): ProcessSpec {
     // umask(2) keeps the permission bits of its argument (mask & 0777), so any uint32 is taken, as runc takes it.
     ...(isAbsent(user?.umask) ? {} : { umask: unsigned(user?.umask, 'process.user.umask', UINT32_MAX) & 0o777 }),
     ...(isAbsent(p.noNewPrivileges) ? {} : { noNewPrivileges: optionalBoolean(p.noNewPrivileges, 'process.noNewPrivileges') }),
+    capabilities: parseCapabilities(p.capabilities),
     terminal: optionalBoolean(p.terminal, 'process.terminal'),
   };
 }

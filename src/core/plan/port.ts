@@ -15,7 +15,8 @@
  *   paths inside the rootfs. A "." argument is the current directory, which the port
  *   follows through chdir(2) and through fchdir(2) of descriptors from open(2).
  * - fstat(2) and fstatfs(2) of the standard descriptors 0, 1 and 2, which the process
- *   inherits rather than opens, answer from the host's.
+ *   inherits rather than opens, answer from the host's; so do the capability reads
+ *   (the kernel's last capability, this process's bounding set).
  *
  * For the plan's readers it also keeps what each open call returned and the path every
  * descriptor was opened at, since later calls name files by descriptor only
@@ -35,6 +36,17 @@ const KERNEL_VIEWS: Readonly<Record<string, string>> = { proc: '/proc', sysfs: '
 
 const STDIO_FDS: ReadonlySet<number> = new Set([0, 1, 2]);
 
+/** The host's last capability and bounding set, for the capability steps' answers; the model's defaults when unreadable. */
+function hostCapabilities(): { last: number; bounding: bigint } | undefined {
+  try {
+    const last = Number(fs.readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+    const bnd = /^CapBnd:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return Number.isInteger(last) && bnd !== undefined ? { last, bounding: BigInt(`0x${bnd}`) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class PlanSyscalls extends DryRunSyscalls {
   private cwd: FakeNode | undefined;
   /** Directories open as descriptors, for fchdir(2). */
@@ -42,6 +54,16 @@ export class PlanSyscalls extends DryRunSyscalls {
   /** The path each descriptor was opened at, kept after it is closed (the fake never reuses a number). */
   private readonly openedAt = new Map<number, string>();
   private readonly returned = new WeakMap<SyscallRecord, number>();
+
+  constructor() {
+    super();
+    // The capability steps ask the kernel, not a file: the host's answers, as the run's would be.
+    const host = hostCapabilities();
+    if (!host) return;
+    this.lastCap = host.last;
+    this.bounding.clear();
+    for (let cap = 0; cap <= host.last; cap++) if ((host.bounding >> BigInt(cap)) & 1n) this.bounding.add(cap);
+  }
 
   /** The descriptor an open, openat, openat2, openTree or userNamespace call returned. */
   resultOf(call: SyscallRecord): number | undefined {

@@ -111,6 +111,12 @@ export interface SyscallArgs {
   setns: { fd: number; nstype: number };
   getpid: Record<string, never>;
   setNoNewPrivs: Record<string, never>;
+  capbsetRead: { cap: number };
+  capbsetDrop: { cap: number };
+  setKeepCaps: { keep: boolean };
+  capset: { effective: bigint; permitted: bigint; inheritable: bigint };
+  ambientClearAll: Record<string, never>;
+  ambientRaise: { cap: number };
   execve: { path: string; argv: string[]; envp: string[] };
   runCommand: { cmd: CommandSpec };
   sleep: { ms: number };
@@ -133,6 +139,7 @@ export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
   'readdir',
   'readFile',
   'getpid',
+  'capbsetRead',
 ]);
 
 /** A node of the model filesystem. */
@@ -245,6 +252,11 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   cloexecFrom: 'close_range',
   setCloexec: 'fcntl',
   setNoNewPrivs: 'prctl',
+  capbsetRead: 'prctl',
+  capbsetDrop: 'prctl',
+  setKeepCaps: 'prctl',
+  ambientClearAll: 'prctl',
+  ambientRaise: 'prctl',
   copyFile: 'copy_file_range',
 };
 
@@ -269,6 +281,10 @@ export class FakeSyscalls implements Syscalls {
   readonly mounts: MountEntry[] = [];
   /** What getpid returns: 1, the container's pid in a new pid namespace, unless set. */
   pid = 1;
+  /** The kernel's last capability: capbsetRead answers EINVAL past it. */
+  lastCap = 40;
+  /** The bounding set capbsetRead answers from; capbsetDrop takes capabilities out of it. */
+  readonly bounding = new Set<number>(Array.from({ length: 41 }, (_, cap) => cap));
   /** What runCommand returns. */
   commandResult: CommandResult | ((cmd: CommandSpec) => CommandResult) = { status: 0, signal: null, output: '' };
 
@@ -728,6 +744,34 @@ export class FakeSyscalls implements Syscalls {
     this.record('setNoNewPrivs', {});
   }
 
+  capbsetRead(cap: number): boolean {
+    const rec = this.record('capbsetRead', { cap });
+    if (cap < 0 || cap > this.lastCap) throw this.fail(rec, 'EINVAL');
+    return this.bounding.has(cap);
+  }
+
+  capbsetDrop(cap: number): void {
+    const rec = this.record('capbsetDrop', { cap });
+    if (cap < 0 || cap > this.lastCap) throw this.fail(rec, 'EINVAL');
+    this.bounding.delete(cap);
+  }
+
+  setKeepCaps(keep: boolean): void {
+    this.record('setKeepCaps', { keep });
+  }
+
+  capset(effective: bigint, permitted: bigint, inheritable: bigint): void {
+    this.record('capset', { effective, permitted, inheritable });
+  }
+
+  ambientClearAll(): void {
+    this.record('ambientClearAll', {});
+  }
+
+  ambientRaise(cap: number): void {
+    this.record('ambientRaise', { cap });
+  }
+
   execve(path: string, argv: string[], envp: string[]): never {
     this.record('execve', { path, argv: [...argv], envp: [...envp] });
     throw new ExecveCalled(path, [...argv], [...envp]);
@@ -849,6 +893,12 @@ export class FakeSyscalls implements Syscalls {
       case 'userNamespace':
       case 'getpid':
       case 'setNoNewPrivs':
+      case 'capbsetRead':
+      case 'capbsetDrop':
+      case 'setKeepCaps':
+      case 'capset':
+      case 'ambientClearAll':
+      case 'ambientRaise':
         return undefined;
       default:
         return rec.path;

@@ -24,8 +24,17 @@ const SIG_IGN = 1;
 
 // fcntl(2) and memfd_create(2), include/uapi/asm-generic/fcntl.h and linux/memfd.h
 const F_GETFD = 1;
-// prctl(2) option, include/uapi/linux/prctl.h
+// prctl(2) options, include/uapi/linux/prctl.h
+const PR_SET_KEEPCAPS = 8;
+const PR_CAPBSET_READ = 23;
+const PR_CAPBSET_DROP = 24;
 const PR_SET_NO_NEW_PRIVS = 38;
+const PR_CAP_AMBIENT = 47;
+const PR_CAP_AMBIENT_RAISE = 2;
+const PR_CAP_AMBIENT_CLEAR_ALL = 4;
+// capset(2): struct __user_cap_header_struct { u32 version; int pid } and, for version 3,
+// two struct __user_cap_data_struct { u32 effective, permitted, inheritable } (low word first), linux/capability.h.
+const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 const F_SETFD = 2;
 const FD_CLOEXEC = 1;
 const MFD_CLOEXEC = 1;
@@ -191,6 +200,7 @@ function loadLibc() {
     waitpid: fn('int waitpid(int pid, int *status, int options)'),
     // prctl(2) is variadic in glibc; each extra argument is passed as (type, value).
     prctl: fn('int prctl(int option, ...)'),
+    capset: fn('int capset(const uint8_t *header, const uint8_t *data)'),
     lsetxattr: fn('int lsetxattr(const char *path, const char *name, const char *value, size_t size, int flags)'),
     syscall: fn('long syscall(long number, ...)'),
     // openat2 through syscall(2) declared with its four arguments, not as variadic: koffi
@@ -364,6 +374,15 @@ function awaitNewUserNamespace(proc: string, said: () => string): void {
     if (Date.now() > deadline) throw new StepError(`the user namespace helper "unshare --user" was not in a new user namespace after ${HELPER_START_MS} ms`);
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
   }
+}
+
+/**
+ * prctl(2) with its four unsigned long arguments, those not given 0: the options used
+ * here require the unused ones to be 0 (PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT).
+ */
+function prctl(option: number, ...args: number[]): number {
+  const words = [0, 1, 2, 3].flatMap((i) => ['unsigned long', args[i] ?? 0]);
+  return libc().prctl(option, ...words);
 }
 
 /** Reads a whole file through `fd` from offset 0 (pread), leaving the fd's offset alone. */
@@ -626,10 +645,39 @@ export class LinuxSyscalls implements Syscalls {
     return process.pid;
   }
 
+  capbsetRead(cap: number): boolean {
+    return check('prctl', prctl(PR_CAPBSET_READ, cap)) === 1;
+  }
+
+  capbsetDrop(cap: number): void {
+    check('prctl', prctl(PR_CAPBSET_DROP, cap));
+  }
+
+  setKeepCaps(keep: boolean): void {
+    check('prctl', prctl(PR_SET_KEEPCAPS, keep ? 1 : 0));
+  }
+
+  capset(effective: bigint, permitted: bigint, inheritable: bigint): void {
+    const header = Buffer.alloc(8);
+    header.writeUInt32LE(LINUX_CAPABILITY_VERSION_3, 0);
+    const data = Buffer.alloc(24);
+    [effective, permitted, inheritable].forEach((mask, i) => {
+      data.writeUInt32LE(Number(mask & 0xffffffffn), i * 4);
+      data.writeUInt32LE(Number(mask >> 32n), 12 + i * 4);
+    });
+    check('capset', libc().capset(header, data));
+  }
+
+  ambientClearAll(): void {
+    check('prctl', prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL));
+  }
+
+  ambientRaise(cap: number): void {
+    check('prctl', prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap));
+  }
+
   setNoNewPrivs(): void {
-    // The other arguments must be 0 (prctl(2), PR_SET_NO_NEW_PRIVS).
-    const zero = ['unsigned long', 0];
-    check('prctl', libc().prctl(PR_SET_NO_NEW_PRIVS, 'unsigned long', 1, ...zero, ...zero, ...zero));
+    check('prctl', prctl(PR_SET_NO_NEW_PRIVS, 1));
   }
 
   execve(path: string, argv: string[], envp: string[]): never {

@@ -138,6 +138,18 @@ export interface Syscalls {
   setgid(gid: number): void;
   setuid(uid: number): void;
   setns(fd: number, nstype: number): void;
+  /**
+   * The capability calls of this thread (capabilities(7)), which is the one that execs:
+   * prctl(2) PR_CAPBSET_READ (whether `cap` is in the bounding set; EINVAL past the
+   * kernel's last), PR_CAPBSET_DROP, PR_SET_KEEPCAPS, PR_CAP_AMBIENT (CLEAR_ALL, RAISE),
+   * and capset(2) of the effective, permitted and inheritable sets as 64-bit masks.
+   */
+  capbsetRead(cap: number): boolean;
+  capbsetDrop(cap: number): void;
+  setKeepCaps(keep: boolean): void;
+  capset(effective: bigint, permitted: bigint, inheritable: bigint): void;
+  ambientClearAll(): void;
+  ambientRaise(cap: number): void;
   /** prctl(2) PR_SET_NO_NEW_PRIVS: execve(2) grants no privilege (set-id bits, file capabilities) from here on, for this process and its children. */
   setNoNewPrivs(): void;
   /** getpid(2): this process's pid in its own pid namespace, which after execve is the container's. */

@@ -6,15 +6,16 @@ import { requireContainerProc } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import { hookCommand, ociState, runHook } from '../hooks/state';
+import { CapabilityChange } from './capabilities';
 import { envPath, lookPath } from './lookpath';
 
 /**
  * The last step: becomes the container's process. After the jail and finalize, it enters
- * the cwd, gives a non-root user its standard streams, takes the user's identity (and
- * no_new_privs when asked), marks every descriptor above stderr close-on-exec
- * (close_range(2) CLOSE_RANGE_CLOEXEC) so none of mountkit's reaches the container, runs
- * the OCI startContainer hooks, and execve(2)s `process.args` with `process.env`. execve
- * never returns on success.
+ * the cwd, gives a non-root user its standard streams, takes the user's identity and
+ * capabilities (and no_new_privs when asked), marks every descriptor above stderr
+ * close-on-exec (close_range(2) CLOSE_RANGE_CLOEXEC) so none of mountkit's reaches the
+ * container, runs the OCI startContainer hooks, and execve(2)s `process.args` with
+ * `process.env`. execve never returns on success.
  */
 
 /** The first descriptor the container does not get: 0, 1 and 2 are its standard streams. */
@@ -42,11 +43,15 @@ export class HandoverStep implements LifecycleStep {
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   run(ctx: RunContext): void {
-    const { args, env, cwd, uid, gid } = ctx.config.process;
+    const { args, env, cwd, uid, gid, capabilities } = ctx.config.process;
     if (args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
     this.sys.chdir(cwd);
     if (uid !== 0) this.giveStreams(uid);
+    // Without process.capabilities (a config built in code) the process keeps mountkit's; the OCI loader gives such a config.json empty sets.
+    const caps = capabilities && CapabilityChange.of(this.sys, capabilities, ctx.log);
+    caps?.beforeUser();
     this.setUser(uid, gid, ctx.config.process.additionalGids ?? [], ctx);
+    caps?.afterUser(ctx.log);
     // As runc's init: after the identity, before the hooks, which then gain nothing either.
     if (ctx.config.process.noNewPrivileges) this.sys.setNoNewPrivs();
     this.closeOnExec(ctx);

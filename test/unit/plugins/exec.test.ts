@@ -209,6 +209,109 @@ describe('handover step', () => {
     expect(failing.sys.callsOf('execve')).toEqual([]);
   });
 
+  describe('process.capabilities', () => {
+    const KILL = 5;
+    const NET_BIND = 10;
+    const caps = { bounding: ['CAP_KILL', 'CAP_NET_BIND_SERVICE'], effective: ['CAP_KILL'], permitted: ['CAP_KILL', 'CAP_NET_BIND_SERVICE'], inheritable: ['CAP_NET_BIND_SERVICE'], ambient: ['CAP_NET_BIND_SERVICE'] };
+
+    test("as runc's init: the bounding set dropped to the config's and keep-caps on before the user changes; keep-caps off, capset, the ambient set after it", () => {
+      const { sys, run } = setup();
+      sys.lastCap = 12;
+      run.config.process.capabilities = caps;
+      expect(run).toThrow(ExecveCalled);
+      const dropped = Array.from({ length: 13 }, (_, cap) => cap).filter((cap) => cap !== KILL && cap !== NET_BIND);
+      expect(sys.effects()).toEqual([
+        { op: 'chdir', path: '/work' },
+        ...dropped.map((cap) => ({ op: 'capbsetDrop', cap })),
+        { op: 'setKeepCaps', keep: true },
+        { op: 'setgroups', gids: [] },
+        { op: 'setgid', gid: 100 },
+        { op: 'setuid', uid: 1000 },
+        { op: 'setKeepCaps', keep: false },
+        { op: 'capset', effective: 1n << 5n, permitted: (1n << 5n) | (1n << 10n), inheritable: 1n << 10n },
+        { op: 'ambientClearAll' },
+        { op: 'ambientRaise', cap: NET_BIND },
+        { op: 'cloexecFrom', first: 3 },
+        { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1'] },
+      ]);
+      expect([...sys.bounding].filter((cap) => cap <= sys.lastCap).sort((a, b) => a - b)).toEqual([KILL, NET_BIND]);
+      // The kernel's last capability was asked of PR_CAPBSET_READ, never of /proc/sys/kernel/cap_last_cap.
+      expect(sys.callsOf('capbsetRead').length).toBeGreaterThan(0);
+      expect(sys.callsOf('readFile').map((c) => c.path)).not.toContain('/proc/sys/kernel/cap_last_cap');
+    });
+
+    test('every set empty (a config.json without capabilities): the bounding set emptied, nothing raised', () => {
+      const { sys, run } = setup();
+      sys.lastCap = 3;
+      run.config.process.capabilities = { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] };
+      expect(run).toThrow(ExecveCalled);
+      expect(sys.callsOf('capbsetDrop').map((c) => c.cap)).toEqual([0, 1, 2, 3]);
+      expect(sys.callsOf('capset')).toEqual([{ op: 'capset', effective: 0n, permitted: 0n, inheritable: 0n }]);
+      expect(sys.callsOf('ambientRaise')).toEqual([]);
+    });
+
+    test('a config built in code without capabilities leaves them alone', () => {
+      const { sys, run } = setup();
+      expect(run).toThrow(ExecveCalled);
+      expect(sys.calls.filter((c) => c.op.startsWith('cap') || c.op.includes('Caps') || c.op.startsWith('ambient'))).toEqual([]);
+    });
+
+    test('names the kernel lacks are warned of and left out; an ambient capability that cannot be raised is left out with a debug line; a failing capset stops the run', () => {
+      const warnings: string[] = [];
+      const log = { ...silentLogger, warn: (msg: string) => void warnings.push(msg), debug: (msg: string) => void warnings.push(`debug: ${msg}`), child: () => log };
+      const sys = new FakeSyscalls();
+      sys.addFile('/bin/sh', '', 0o755);
+      sys.lastCap = 37;
+      sys.failOn('ambientRaise', 'EPERM');
+      const process = { args: ['sh'], env: [], cwd: '/', uid: 0, gid: 0, terminal: false, capabilities: { ...caps, bounding: ['CAP_KILL', 'CAP_BPF', 'CAP_NOPE'] } };
+      expect(() => new Orchestrator(sys, log, [], [new HandoverStep(sys)]).run(makeConfig({ process }))).toThrow(ExecveCalled);
+      expect(warnings.filter((w) => !w.startsWith('debug: phase'))).toEqual([
+        'process.capabilities: ignoring unknown or unavailable CAP_BPF, CAP_NOPE',
+        'debug: process.capabilities.ambient: CAP_NET_BIND_SERVICE not raised: prctl: EPERM',
+      ]);
+      const failing = setup();
+      failing.run.config.process.capabilities = caps;
+      failing.sys.failOn('capset', 'EPERM');
+      expect(failing.run).toThrow('finalize: plugin exec: capset: EPERM');
+      expect(failing.sys.callsOf('execve')).toEqual([]);
+    });
+
+    test('without CAP_SETPCAP (EPERM to every drop), one already gone from the bounding set is passed over; one still in it stops the run, naming it', () => {
+      const { sys, run } = setup();
+      sys.lastCap = 6;
+      sys.bounding.delete(0);
+      sys.bounding.delete(1);
+      sys.failOn('capbsetDrop', 'EPERM', { times: 2 });
+      run.config.process.capabilities = caps;
+      expect(run).toThrow(ExecveCalled);
+      expect(sys.calls.filter((c) => c.op === 'capbsetDrop' || c.op === 'capbsetRead').slice(-8)).toEqual([
+        { op: 'capbsetDrop', cap: 0 },
+        { op: 'capbsetRead', cap: 0 },
+        { op: 'capbsetDrop', cap: 1 },
+        { op: 'capbsetRead', cap: 1 },
+        { op: 'capbsetDrop', cap: 2 },
+        { op: 'capbsetDrop', cap: 3 },
+        { op: 'capbsetDrop', cap: 4 },
+        { op: 'capbsetDrop', cap: 6 },
+      ]);
+      const refused = setup();
+      refused.run.config.process.capabilities = caps;
+      refused.sys.failOn('capbsetDrop', 'EPERM');
+      expect(refused.run).toThrow(
+        'finalize: plugin exec: process.capabilities.bounding: CAP_CHOWN cannot be dropped from the bounding set without CAP_SETPCAP, which mountkit lacks (prctl: EPERM)',
+      );
+      expect(refused.sys.callsOf('setuid')).toEqual([]);
+    });
+
+    test('a kernel without ambient capabilities (EINVAL to the clear) raises none and goes on', () => {
+      const { sys, run } = setup();
+      run.config.process.capabilities = caps;
+      sys.failOn('ambientClearAll', 'EINVAL');
+      expect(run).toThrow(ExecveCalled);
+      expect(sys.callsOf('ambientRaise')).toEqual([]);
+    });
+  });
+
   describe('startContainer hooks', () => {
     const hook = (path: string, over: Partial<HookSpec> = {}): HookSpec => ({ path, args: [], env: [], ...over });
 
