@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -395,6 +396,13 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
     }
     if (!strcmp(op, "getpid")) return getpid();
     if (!strcmp(op, "setNoNewPrivs")) return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (!strcmp(op, "setrlimit")) {
+        int resource = (int)num(&k);
+        struct rlimit limit;
+        limit.rlim_cur = u64(&k);
+        limit.rlim_max = u64(&k);
+        return prlimit(0, resource, &limit, NULL);
+    }
     if (!strcmp(op, "capbsetRead")) return prctl(PR_CAPBSET_READ, (unsigned long)num(&k), 0, 0, 0);
     if (!strcmp(op, "capbsetDrop")) return prctl(PR_CAPBSET_DROP, (unsigned long)num(&k), 0, 0, 0);
     if (!strcmp(op, "setKeepCaps")) return prctl(PR_SET_KEEPCAPS, (unsigned long)num(&k), 0, 0, 0);

@@ -80,6 +80,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   setns: ['fd', 'nstype'],
   getpid: [],
   setNoNewPrivs: [],
+  setrlimit: ['resource', 'soft', 'hard'],
   capbsetRead: ['cap'],
   capbsetDrop: ['cap'],
   setKeepCaps: ['keep'],

@@ -24,6 +24,8 @@ export const PROBE = [
   'echo "== nnp"; grep "^NoNewPrivs" /proc/self/status',
   // process.capabilities, as the container's processes start with them.
   'echo "== caps"; grep "^Cap" /proc/self/status',
+  // process.rlimits: runc spec's default sets RLIMIT_NOFILE; the others are inherited.
+  'echo "== limits"; cat /proc/self/limits',
 ].join('; ');
 
 export interface Outcome {

@@ -137,6 +137,7 @@ const RUNC_DEFAULT: RootfsConfig = {
     gid: 0,
     noNewPrivileges: true,
     capabilities: { bounding: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'], effective: [], inheritable: [], permitted: [], ambient: [] },
+    rlimits: [{ type: 'RLIMIT_NOFILE', resource: 7, soft: 1024n, hard: 1024n }],
     terminal: true,
   },
   hooks: { prestart: [], createRuntime: [], createContainer: [], startContainer: [], poststart: [], poststop: [] },
@@ -599,6 +600,27 @@ describe('fromOciSpec: process.user', () => {
     expect(caps(undefined)).toEqual({ bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] });
     expectConfigError(() => caps({ bounding: 'CAP_KILL' }), 'process.capabilities.bounding: must be an array of strings');
     expectConfigError(() => caps([]), 'process.capabilities: must be an object');
+  });
+
+  test('process.rlimits: each type by its number, limits as 64-bit values (RLIM_INFINITY as written reads as 2^64)', () => {
+    const rlimits = (v: unknown) => convert((s) => (s.process.rlimits = v)).process.rlimits;
+    expect(rlimits([{ type: 'RLIMIT_CORE', soft: 0, hard: 18446744073709551615 }, { type: 'RLIMIT_NPROC', soft: 10, hard: 20 }])).toEqual([
+      { type: 'RLIMIT_CORE', resource: 4, soft: 0n, hard: 0xffffffffffffffffn },
+      { type: 'RLIMIT_NPROC', resource: 6, soft: 10n, hard: 20n },
+    ]);
+    expect(convert((s) => delete s.process.rlimits).process).not.toHaveProperty('rlimits');
+  });
+
+  test.each<[unknown, string]>([
+    [[{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }], 'process.rlimits[0].type "RLIMIT_NOPE": must be one of RLIMIT_CPU, '],
+    [[{ type: 'RLIMIT_NOFILE', soft: 2048, hard: 1024 }], 'process.rlimits[0].soft 2048: must be at most hard (1024)'],
+    [[{ type: 'RLIMIT_NOFILE', soft: -1, hard: 1024 }], 'process.rlimits[0].soft -1: must be a non-negative integer'],
+    [[{ type: 'RLIMIT_NOFILE', soft: 1, hard: '2' }], 'process.rlimits[0].hard: must be a number'],
+    [[{ type: 'RLIMIT_NOFILE', soft: 1, hard: 2 }, { type: 'RLIMIT_NOFILE', soft: 1, hard: 2 }], 'process.rlimits[1].type "RLIMIT_NOFILE": is listed more than once'],
+  ])('process.rlimits %j is refused, naming the field', (v, message) => {
+    const err = caught(() => convert((s) => (s.process.rlimits = v)));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message.startsWith(message)).toBe(true);
   });
 
   test('process.noNewPrivileges is kept when given, absent otherwise', () => {

@@ -93,7 +93,18 @@ export interface ProcessSpec {
   noNewPrivileges?: boolean;
   /** process.capabilities, by name as written; absent: the process keeps mountkit's. */
   capabilities?: CapabilityNames;
+  /** process.rlimits: each set with prlimit(2) before the user changes; absent, the process keeps mountkit's. */
+  rlimits?: RlimitSpec[];
   terminal: boolean;
+}
+
+export interface RlimitSpec {
+  /** As written: RLIMIT_NOFILE... */
+  type: string;
+  /** Its number (core/rlimits.ts). */
+  resource: number;
+  soft: bigint;
+  hard: bigint;
 }
 
 export interface HookSpec {

@@ -10,6 +10,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CAPABILITY_SETS, type CapabilityNames } from '../capabilities';
 import { MS_BIND } from '../constants';
+import { RLIMITS, rlimitValue } from '../rlimits';
 import { ConfigError } from '../errors';
 import { cleanPath } from '../paths';
 import type {
@@ -21,6 +22,7 @@ import type {
   NamespaceSpec,
   NamespaceType,
   ProcessSpec,
+  RlimitSpec,
   RootfsConfig,
 } from './model';
 import type { IdMapping } from '../syscalls/types';
@@ -278,6 +280,29 @@ function parseCapabilities(v: unknown): CapabilityNames {
   return Object.fromEntries(CAPABILITY_SETS.map((set) => [set, stringArray(caps[set], `process.capabilities.${set}`) ?? []])) as CapabilityNames;
 }
 
+/** A limit: a non-negative integer, as large as RLIM_INFINITY (rlimitValue). */
+function rlimitNumber(v: unknown, field: string): bigint {
+  if (typeof v !== 'number') fail(field, undefined, 'must be a number');
+  if (!Number.isInteger(v) || v < 0) fail(field, v, 'must be a non-negative integer');
+  return rlimitValue(v);
+}
+
+/** process.rlimits: known types, each once, soft at most hard (setrlimit(2) refuses it, EINVAL). */
+function parseRlimits(v: unknown): RlimitSpec[] {
+  const rlimits = list(v, 'process.rlimits', (r, field): RlimitSpec => {
+    const o = object(r, field);
+    const type = oneOf(o.type, `${field}.type`, [...RLIMITS.keys()]);
+    const hard = rlimitNumber(o.hard, `${field}.hard`);
+    const soft = rlimitNumber(o.soft, `${field}.soft`);
+    if (soft > hard) fail(`${field}.soft`, o.soft, `must be at most hard (${String(o.hard)})`);
+    return { type, resource: RLIMITS.get(type)!, soft, hard };
+  });
+  rlimits.forEach((r, i) => {
+    if (rlimits.findIndex((other) => other.type === r.type) !== i) fail(`process.rlimits[${i}].type`, r.type, 'is listed more than once');
+  });
+  return rlimits;
+}
+
 function parseProcess(v: unknown): ProcessSpec {
   const p = optionalObject(v, 'process');
   if (!p) return defaultProcess();
@@ -296,6 +321,7 @@ function parseProcess(v: unknown): ProcessSpec {
     ...(isAbsent(user?.umask) ? {} : { umask: unsigned(user?.umask, 'process.user.umask', UINT32_MAX) & 0o777 }),
     ...(isAbsent(p.noNewPrivileges) ? {} : { noNewPrivileges: optionalBoolean(p.noNewPrivileges, 'process.noNewPrivileges') }),
     capabilities: parseCapabilities(p.capabilities),
+    ...(isAbsent(p.rlimits) ? {} : { rlimits: parseRlimits(p.rlimits) }),
     terminal: optionalBoolean(p.terminal, 'process.terminal'),
   };
 }

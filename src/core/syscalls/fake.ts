@@ -111,6 +111,7 @@ export interface SyscallArgs {
   setns: { fd: number; nstype: number };
   getpid: Record<string, never>;
   setNoNewPrivs: Record<string, never>;
+  setrlimit: { resource: number; soft: bigint; hard: bigint };
   capbsetRead: { cap: number };
   capbsetDrop: { cap: number };
   setKeepCaps: { keep: boolean };
@@ -252,6 +253,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   cloexecFrom: 'close_range',
   setCloexec: 'fcntl',
   setNoNewPrivs: 'prctl',
+  setrlimit: 'prlimit',
   capbsetRead: 'prctl',
   capbsetDrop: 'prctl',
   setKeepCaps: 'prctl',
@@ -744,6 +746,11 @@ export class FakeSyscalls implements Syscalls {
     this.record('setNoNewPrivs', {});
   }
 
+  setrlimit(resource: number, soft: bigint, hard: bigint): void {
+    const rec = this.record('setrlimit', { resource, soft, hard });
+    if (soft > hard) throw this.fail(rec, 'EINVAL');
+  }
+
   capbsetRead(cap: number): boolean {
     const rec = this.record('capbsetRead', { cap });
     if (cap < 0 || cap > this.lastCap) throw this.fail(rec, 'EINVAL');
@@ -893,6 +900,7 @@ export class FakeSyscalls implements Syscalls {
       case 'userNamespace':
       case 'getpid':
       case 'setNoNewPrivs':
+      case 'setrlimit':
       case 'capbsetRead':
       case 'capbsetDrop':
       case 'setKeepCaps':

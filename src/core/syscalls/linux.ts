@@ -201,6 +201,8 @@ function loadLibc() {
     // prctl(2) is variadic in glibc; each extra argument is passed as (type, value).
     prctl: fn('int prctl(int option, ...)'),
     capset: fn('int capset(const uint8_t *header, const uint8_t *data)'),
+    // glibc's prlimit is prlimit64 on 64-bit architectures: struct rlimit is two u64.
+    prlimit: fn('int prlimit(int pid, int resource, const uint8_t *newLimit, uint8_t *oldLimit)'),
     lsetxattr: fn('int lsetxattr(const char *path, const char *name, const char *value, size_t size, int flags)'),
     syscall: fn('long syscall(long number, ...)'),
     // openat2 through syscall(2) declared with its four arguments, not as variadic: koffi
@@ -674,6 +676,13 @@ export class LinuxSyscalls implements Syscalls {
 
   ambientRaise(cap: number): void {
     check('prctl', prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap));
+  }
+
+  setrlimit(resource: number, soft: bigint, hard: bigint): void {
+    const limit = Buffer.alloc(16);
+    limit.writeBigUInt64LE(soft, 0);
+    limit.writeBigUInt64LE(hard, 8);
+    check('prlimit', libc().prlimit(0, resource, limit, null));
   }
 
   setNoNewPrivs(): void {

@@ -1,6 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { AT_EMPTY_PATH, PIPEFS_MAGIC, SOCKFS_MAGIC } from '../../core/constants';
-import { ConfigError, SyscallError } from '../../core/errors';
+import type { RlimitSpec } from '../../core/config/model';
+import { ConfigError, StepError, SyscallError } from '../../core/errors';
 import { THREAD_SELF_FD } from '../../core/in-root';
 import { requireContainerProc } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
@@ -11,11 +12,11 @@ import { envPath, lookPath } from './lookpath';
 
 /**
  * The last step: becomes the container's process. After the jail and finalize, it enters
- * the cwd, gives a non-root user its standard streams, takes the user's identity and
- * capabilities (and no_new_privs when asked), marks every descriptor above stderr
- * close-on-exec (close_range(2) CLOSE_RANGE_CLOEXEC) so none of mountkit's reaches the
- * container, runs the OCI startContainer hooks, and execve(2)s `process.args` with
- * `process.env`. execve never returns on success.
+ * the cwd, sets the resource limits, gives a non-root user its standard streams, takes
+ * the user's identity and capabilities (and no_new_privs when asked), marks every
+ * descriptor above stderr close-on-exec (close_range(2) CLOSE_RANGE_CLOEXEC) so none of
+ * mountkit's reaches the container, runs the OCI startContainer hooks, and execve(2)s
+ * `process.args` with `process.env`. execve never returns on success.
  */
 
 /** The first descriptor the container does not get: 0, 1 and 2 are its standard streams. */
@@ -46,6 +47,7 @@ export class HandoverStep implements LifecycleStep {
     const { args, env, cwd, uid, gid, capabilities } = ctx.config.process;
     if (args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
     this.sys.chdir(cwd);
+    this.setLimits(ctx.config.process.rlimits ?? []);
     if (uid !== 0) this.giveStreams(uid);
     // Without process.capabilities (a config built in code) the process keeps mountkit's; the OCI loader gives such a config.json empty sets.
     const caps = capabilities && CapabilityChange.of(this.sys, capabilities, ctx.log);
@@ -58,6 +60,22 @@ export class HandoverStep implements LifecycleStep {
     const program = lookPath(this.sys, args[0], envPath(env));
     this.startContainerHooks(ctx);
     this.sys.execve(program, args, env);
+  }
+
+  /**
+   * process.rlimits, first: raising a hard limit needs CAP_SYS_RESOURCE, which the
+   * capability steps may drop (runc sets them early in its init too). A refusal names
+   * the limit.
+   */
+  private setLimits(rlimits: readonly RlimitSpec[]): void {
+    rlimits.forEach((r, i) => {
+      try {
+        this.sys.setrlimit(r.resource, r.soft, r.hard);
+      } catch (err) {
+        if (!(err instanceof SyscallError)) throw err;
+        throw new StepError(`process.rlimits[${i}] ${r.type} (soft ${r.soft}, hard ${r.hard}): ${err.message}`, { cause: err });
+      }
+    });
   }
 
   /**

@@ -209,6 +209,27 @@ describe('handover step', () => {
     expect(failing.sys.callsOf('execve')).toEqual([]);
   });
 
+  test('process.rlimits: each set first, while the capabilities to raise a hard limit are still held; a refusal names it', () => {
+    const { sys, run } = setup();
+    run.config.process.rlimits = [
+      { type: 'RLIMIT_NOFILE', resource: 7, soft: 1024n, hard: 1024n },
+      { type: 'RLIMIT_CORE', resource: 4, soft: 0n, hard: 0xffffffffffffffffn },
+    ];
+    run.config.process.capabilities = { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] };
+    sys.lastCap = 0;
+    expect(run).toThrow(ExecveCalled);
+    expect(sys.effects().slice(0, 4)).toEqual([
+      { op: 'chdir', path: '/work' },
+      { op: 'setrlimit', resource: 7, soft: 1024n, hard: 1024n },
+      { op: 'setrlimit', resource: 4, soft: 0n, hard: 0xffffffffffffffffn },
+      { op: 'capbsetDrop', cap: 0 },
+    ]);
+    const refused = setup();
+    refused.run.config.process.rlimits = [{ type: 'RLIMIT_NOFILE', resource: 7, soft: 1n << 40n, hard: 1n << 40n }];
+    refused.sys.failOn('setrlimit', 'EPERM');
+    expect(refused.run).toThrow('finalize: plugin exec: process.rlimits[0] RLIMIT_NOFILE (soft 1099511627776, hard 1099511627776): prlimit: EPERM');
+  });
+
   describe('process.capabilities', () => {
     const KILL = 5;
     const NET_BIND = 10;
