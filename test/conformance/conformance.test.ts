@@ -170,9 +170,10 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     });
   });
 
-  test('a non-root process with groups, a umask and an ambient capability; createContainer and startContainer hooks', () => {
+  test('a non-root process with groups, a umask, an ambient capability and an OOM score; createContainer and startContainer hooks', () => {
     const config = runcSpec(['echo "== user"; id -u; id -G; umask']);
     config.process.user = { uid: 1000, gid: 1000, additionalGids: [5, 27], umask: 0o027 };
+    config.process.oomScoreAdj = 123;
     // An ambient capability, which a non-root process keeps through execve: permitted and inheritable too.
     config.process.capabilities = {
       bounding: ['CAP_KILL', 'CAP_NET_BIND_SERVICE'],
@@ -212,6 +213,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     );
     // What both agreed on is what the config asks for.
     expect(runc.sections.user).toEqual(['1000', '1000 5 27', '0027']);
+    expect(runc.sections.oom).toEqual(['123']);
     expect(runc.sections.caps.map((l) => l.replace(/\s+/g, ' '))).toEqual(['CapInh: 0000000000000400', 'CapPrm: 0000000000000400', 'CapEff: 0000000000000400', 'CapBnd: 0000000000000420', 'CapAmb: 0000000000000400']);
     expect(runc.written).toEqual({
       createContainer: { status: 'creating', pid: 1, bundle: '<bundle>' },

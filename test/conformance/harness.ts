@@ -26,6 +26,7 @@ export const PROBE = [
   'echo "== caps"; grep "^Cap" /proc/self/status',
   // process.rlimits: runc spec's default sets RLIMIT_NOFILE; the others are inherited.
   'echo "== limits"; cat /proc/self/limits',
+  'echo "== oom"; cat /proc/self/oom_score_adj',
 ].join('; ');
 
 export interface Outcome {

@@ -623,6 +623,19 @@ describe('fromOciSpec: process.user', () => {
     expect((err as Error).message.startsWith(message)).toBe(true);
   });
 
+  test.each<[unknown, string | number]>([
+    [-1000, -1000],
+    [1000, 1000],
+    [0, 0],
+    [1001, 'process.oomScoreAdj 1001: must be an integer from -1000 to 1000'],
+    [1.5, 'process.oomScoreAdj 1.5: must be an integer from -1000 to 1000'],
+    ['5', 'process.oomScoreAdj: must be a number'],
+  ])('process.oomScoreAdj %j', (v, expected) => {
+    const conv = () => convert((s) => (s.process.oomScoreAdj = v)).process.oomScoreAdj;
+    if (typeof expected === 'number') expect(conv()).toBe(expected);
+    else expectConfigError(conv, expected);
+  });
+
   test('process.noNewPrivileges is kept when given, absent otherwise', () => {
     expect(convert((s) => (s.process.noNewPrivileges = false)).process.noNewPrivileges).toBe(false);
     expect(convert((s) => delete s.process.noNewPrivileges).process).not.toHaveProperty('noNewPrivileges');

@@ -95,6 +95,8 @@ export interface ProcessSpec {
   capabilities?: CapabilityNames;
   /** process.rlimits: each set with prlimit(2) before the user changes; absent, the process keeps mountkit's. */
   rlimits?: RlimitSpec[];
+  /** process.oomScoreAdj, -1000 to 1000: the process's /proc/self/oom_score_adj; absent, mountkit's. */
+  oomScoreAdj?: number;
   terminal: boolean;
 }
 

@@ -280,6 +280,14 @@ function parseCapabilities(v: unknown): CapabilityNames {
   return Object.fromEntries(CAPABILITY_SETS.map((set) => [set, stringArray(caps[set], `process.capabilities.${set}`) ?? []])) as CapabilityNames;
 }
 
+/** process.oomScoreAdj: an integer from OOM_SCORE_ADJ_MIN to OOM_SCORE_ADJ_MAX (include/uapi/linux/oom.h); the kernel refuses others (EINVAL). */
+function oomScoreAdj(v: unknown): number {
+  const field = 'process.oomScoreAdj';
+  if (typeof v !== 'number') fail(field, undefined, 'must be a number');
+  if (!Number.isInteger(v) || v < -1000 || v > 1000) fail(field, v, 'must be an integer from -1000 to 1000');
+  return v;
+}
+
 /** A limit: a non-negative integer, as large as RLIM_INFINITY (rlimitValue). */
 function rlimitNumber(v: unknown, field: string): bigint {
   if (typeof v !== 'number') fail(field, undefined, 'must be a number');
@@ -322,6 +330,7 @@ function parseProcess(v: unknown): ProcessSpec {
     ...(isAbsent(p.noNewPrivileges) ? {} : { noNewPrivileges: optionalBoolean(p.noNewPrivileges, 'process.noNewPrivileges') }),
     capabilities: parseCapabilities(p.capabilities),
     ...(isAbsent(p.rlimits) ? {} : { rlimits: parseRlimits(p.rlimits) }),
+    ...(isAbsent(p.oomScoreAdj) ? {} : { oomScoreAdj: oomScoreAdj(p.oomScoreAdj) }),
     terminal: optionalBoolean(p.terminal, 'process.terminal'),
   };
 }

@@ -1,7 +1,11 @@
 import type { RegisterPlugin } from '../../core/kernel';
 import { HandoverStep } from './handover';
+import { OomScoreAdjStep } from './oom-score';
 
-export { HandoverStep };
+export { HandoverStep, OomScoreAdjStep };
 export { DEFAULT_PATH, candidates, envPath, lookPath } from './lookpath';
 
-export const register: RegisterPlugin = (api) => api.step(HandoverStep);
+export const register: RegisterPlugin = (api) => {
+  api.step(OomScoreAdjStep);
+  api.step(HandoverStep);
+};

@@ -6,7 +6,7 @@ import { posix } from 'path';
 import type { HookSpec } from '../../../src/core/config/model';
 import { AT_EMPTY_PATH, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY } from '../../../src/core/constants';
 import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
-import { candidates, envPath, HandoverStep, lookPath } from '../../../src/plugins/exec';
+import { candidates, envPath, HandoverStep, lookPath, OomScoreAdjStep } from '../../../src/plugins/exec';
 import { makeConfig } from '../../helpers/config';
 
 describe('envPath / candidates', () => {
@@ -381,6 +381,28 @@ describe('handover step', () => {
     const config = makeConfig({ process: { args: [], env: [], cwd: '/', uid: 0, gid: 0, terminal: false } });
     expect(() => new Orchestrator(sys, silentLogger, [], [new HandoverStep(sys)]).run(config)).toThrow(
       'finalize: plugin exec: process.args: must name the program to run',
+    );
+  });
+});
+
+describe('oom-score-adj step', () => {
+  test('process.oomScoreAdj is written to /proc/self/oom_score_adj first, in prepare-root, while /proc is the host\'s; nothing without it', () => {
+    const sys = new FakeSyscalls().addFile('/proc/self/oom_score_adj', '0\n');
+    const step = new OomScoreAdjStep(sys);
+    expect([step.phase, step.order]).toEqual(['prepare-root', 'pre']);
+    const config = makeConfig({ process: { ...makeConfig().process, oomScoreAdj: -17 } });
+    new Orchestrator(sys, silentLogger, [], [step]).run(config);
+    expect(sys.effects()).toEqual([{ op: 'writeFile', path: '/proc/self/oom_score_adj', data: '-17' }]);
+    const none = new FakeSyscalls();
+    new Orchestrator(none, silentLogger, [], [new OomScoreAdjStep(none)]).run(makeConfig());
+    expect(none.calls).toEqual([]);
+  });
+
+  test('a refused write (lowering it without CAP_SYS_RESOURCE) stops the run, naming the file', () => {
+    const sys = new FakeSyscalls().addFile('/proc/self/oom_score_adj', '0\n').failOn('writeFile', 'EACCES');
+    const config = makeConfig({ process: { ...makeConfig().process, oomScoreAdj: -500 } });
+    expect(() => new Orchestrator(sys, silentLogger, [], [new OomScoreAdjStep(sys)]).run(config)).toThrow(
+      'prepare-root: plugin oom-score-adj: writeFile "/proc/self/oom_score_adj": EACCES',
     );
   });
 });
