@@ -147,25 +147,11 @@ export class PlanSyscalls extends DryRunSyscalls {
   }
 
   override fstat(fd: number): FileStat {
-    try {
-      return super.fstat(fd);
-    } catch (err) {
-      if (!(err instanceof SyscallError) || err.code !== 'EBADF' || !STDIO_FDS.has(fd)) throw err;
-      const host = hostFstat(fd);
-      if (!host) throw err;
-      return host;
-    }
+    return inheritedOr(fd, () => super.fstat(fd), hostFstat);
   }
 
   override fstatfs(fd: number): FsStat {
-    try {
-      return super.fstatfs(fd);
-    } catch (err) {
-      if (!(err instanceof SyscallError) || err.code !== 'EBADF' || !STDIO_FDS.has(fd)) throw err;
-      const host = hostFstatfs(fd);
-      if (!host) throw err;
-      return host;
-    }
+    return inheritedOr(fd, () => super.fstatfs(fd), hostFstatfs);
   }
 
   /** Notes what the open call just recorded returned, and where the descriptor leads. */
@@ -207,6 +193,21 @@ export class PlanSyscalls extends DryRunSyscalls {
     }
     const parent = this.node(posix.dirname(at), true);
     if (parent?.kind === 'dir') this.entries(parent).set(posix.basename(at), tree);
+  }
+}
+
+/**
+ * The model's answer about `fd`, or for a standard descriptor the model never opened
+ * (EBADF there), the host's: the process inherits 0, 1 and 2.
+ */
+function inheritedOr<T>(fd: number, model: () => T, host: (fd: number) => T | undefined): T {
+  try {
+    return model();
+  } catch (err) {
+    if (!(err instanceof SyscallError) || err.code !== 'EBADF' || !STDIO_FDS.has(fd)) throw err;
+    const answer = host(fd);
+    if (answer === undefined) throw err;
+    return answer;
   }
 }
 
