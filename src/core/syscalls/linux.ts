@@ -24,6 +24,10 @@ const SIG_IGN = 1;
 
 // fcntl(2) and memfd_create(2), include/uapi/asm-generic/fcntl.h and linux/memfd.h
 const F_GETFD = 1;
+const F_SETFD = 2;
+const FD_CLOEXEC = 1;
+const MFD_CLOEXEC = 1;
+
 // prctl(2) options, include/uapi/linux/prctl.h
 const PR_SET_KEEPCAPS = 8;
 const PR_CAPBSET_READ = 23;
@@ -35,9 +39,6 @@ const PR_CAP_AMBIENT_CLEAR_ALL = 4;
 // capset(2): struct __user_cap_header_struct { u32 version; int pid } and, for version 3,
 // two struct __user_cap_data_struct { u32 effective, permitted, inheritable } (low word first), linux/capability.h.
 const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
-const F_SETFD = 2;
-const FD_CLOEXEC = 1;
-const MFD_CLOEXEC = 1;
 
 /**
  * Numbers for syscalls glibc 2.36 has no wrapper for. x86_64 keeps its own table
