@@ -444,6 +444,17 @@ maybe('mountkit run', () => {
     expect(r.stdout.replace(/\t/g, ' ')).toBe('CapPrm: 0000000000000400\nCapEff: 0000000000000400\nCapAmb: 0000000000000400\n');
   });
 
+  test('a seccomp profile, which mountkit does not load, is named in a warning; the container still runs', () => {
+    const c = config(['sh', '-c', 'grep "^Seccomp:" /proc/self/status']);
+    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [] };
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect([r.status, r.stdout.replace(/\s+/g, ' ').trim(), r.stderr]).toEqual([
+      0,
+      'Seccomp: 0',
+      'mountkit warn [exec]: linux.seccomp not applied: mountkit leaves seccomp filters and LSM labels to the runtime that embeds it\n',
+    ]);
+  });
+
   test('a new user namespace outside one is refused before anything happens', () => {
     const c = config(['true']);
     c.linux.namespaces.push({ type: 'user' });

@@ -272,10 +272,20 @@ describe('fromOciSpec: conversion', () => {
   test('unknown fields are ignored', () => {
     const cfg = convert((s) => {
       s.annotations = { 'org.example': 'x' };
-      s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' };
+      s.linux.intelRdt = { closID: 'x' };
       s.root.extra = 42;
     });
     expect(cfg).toEqual(RUNC_DEFAULT);
+  });
+
+  test('a seccomp filter and LSM labels, which mountkit does not apply, are listed as not applied; empty labels are no labels', () => {
+    const cfg = convert((s) => {
+      s.linux.seccomp = { defaultAction: 'SCMP_ACT_ERRNO' };
+      s.process.apparmorProfile = 'docker-default';
+      s.process.selinuxLabel = '';
+    });
+    expect(cfg.notApplied).toEqual(['linux.seccomp', 'process.apparmorProfile']);
+    expect(convert()).not.toHaveProperty('notApplied');
   });
 
   test('a __proto__ sysctl key stays an ordinary key', () => {

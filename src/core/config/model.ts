@@ -149,6 +149,12 @@ export interface RootfsConfig {
     poststop?: HookSpec[];
   };
   hostname: string;
+  /**
+   * Fields config.json sets that restrict the process and that mountkit does not apply
+   * (linux.seccomp, process.apparmorProfile, process.selinuxLabel): the exec step warns
+   * of them. Set by the OCI loader; absent in a config built in code.
+   */
+  notApplied?: string[];
 }
 
 /** A mount with the defaults the loader gives what an OCI mount leaves out; `source` defaults to the type. */

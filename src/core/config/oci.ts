@@ -369,6 +369,7 @@ export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
   const bundle = path.resolve(bundleDir);
   const root = parseRoot(spec.root, bundle);
   const linux = optionalObject(spec.linux, 'linux');
+  const notApplied = notAppliedFields(spec, linux);
   return {
     bundle,
     rootfs: root.rootfs,
@@ -385,7 +386,23 @@ export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
     process: parseProcess(spec.process),
     hooks: parseHooks(spec.hooks),
     hostname: optionalString(spec.hostname, 'hostname', ''),
+    ...(notApplied.length ? { notApplied } : {}),
   };
+}
+
+/**
+ * The fields that would restrict the process further and that mountkit leaves to the
+ * runtime embedding it: a seccomp filter and the LSM labels of the program. A user of
+ * `mountkit run` is told rather than given a less confined container in silence.
+ */
+function notAppliedFields(spec: JsonObject, linux: JsonObject | undefined): string[] {
+  const process = isObject(spec.process) ? spec.process : undefined;
+  const present: [string, unknown][] = [
+    ['linux.seccomp', linux?.seccomp],
+    ['process.apparmorProfile', process?.apparmorProfile],
+    ['process.selinuxLabel', process?.selinuxLabel],
+  ];
+  return present.filter(([, v]) => !isAbsent(v) && v !== '').map(([field]) => field);
 }
 
 function readConfigText(file: string): string {

@@ -46,6 +46,8 @@ export class HandoverStep implements LifecycleStep {
   run(ctx: RunContext): void {
     const { args, env, cwd, uid, gid, capabilities } = ctx.config.process;
     if (args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
+    const notApplied = ctx.config.notApplied ?? [];
+    if (notApplied.length) ctx.log.warn(`${notApplied.join(', ')} not applied: mountkit leaves seccomp filters and LSM labels to the runtime that embeds it`);
     this.sys.chdir(cwd);
     this.setLimits(ctx.config.process.rlimits ?? []);
     if (uid !== 0) this.giveStreams(uid);

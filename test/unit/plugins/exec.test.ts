@@ -230,6 +230,16 @@ describe('handover step', () => {
     expect(refused.run).toThrow('finalize: plugin exec: process.rlimits[0] RLIMIT_NOFILE (soft 1099511627776, hard 1099511627776): prlimit: EPERM');
   });
 
+  test('fields the loader read and mountkit does not apply (seccomp, LSM labels) get one warning naming them', () => {
+    const warnings: string[] = [];
+    const log = { ...silentLogger, warn: (msg: string) => void warnings.push(msg), child: () => log };
+    const sys = new FakeSyscalls();
+    sys.addFile('/bin/sh', '', 0o755);
+    const config = makeConfig({ process: { args: ['sh'], env: [], cwd: '/', uid: 0, gid: 0, terminal: false }, notApplied: ['linux.seccomp', 'process.selinuxLabel'] });
+    expect(() => new Orchestrator(sys, log, [], [new HandoverStep(sys)]).run(config)).toThrow(ExecveCalled);
+    expect(warnings).toEqual(['linux.seccomp, process.selinuxLabel not applied: mountkit leaves seccomp filters and LSM labels to the runtime that embeds it']);
+  });
+
   describe('process.capabilities', () => {
     const KILL = 5;
     const NET_BIND = 10;
