@@ -396,6 +396,10 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
     }
     if (!strcmp(op, "getpid")) return getpid();
     if (!strcmp(op, "setNoNewPrivs")) return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (!strcmp(op, "getrlimit")) {
+        struct rlimit limit;
+        return prlimit(0, (int)num(&k), NULL, &limit);
+    }
     if (!strcmp(op, "setrlimit")) {
         int resource = (int)num(&k);
         struct rlimit limit;

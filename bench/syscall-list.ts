@@ -81,6 +81,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   getpid: [],
   setNoNewPrivs: [],
   setrlimit: ['resource', 'soft', 'hard'],
+  getrlimit: ['resource'],
   capbsetRead: ['cap'],
   capbsetDrop: ['cap'],
   setKeepCaps: ['keep'],

@@ -30,10 +30,12 @@ export const RLIMITS: ReadonlyMap<string, number> = new Map(
 export const RLIM_INFINITY = 0xffffffffffffffffn;
 
 /**
- * A config's limit as the kernel's 64-bit value. JSON numbers are doubles: a value at or
- * above 2^64 - 1 (RLIM_INFINITY as written, 18446744073709551615, reads as 2^64) is
- * RLIM_INFINITY; any other is taken as read.
+ * A config's limit as the kernel's 64-bit value, or undefined for one JSON cannot carry
+ * exactly. JSON numbers are doubles: RLIM_INFINITY as written, 18446744073709551615,
+ * reads as 2^64, and stands for RLIM_INFINITY; any other value above 2^53 - 1 has lost
+ * its last digits on the way and is refused rather than rounded.
  */
-export function rlimitValue(n: number): bigint {
-  return n >= 2 ** 64 - 1 ? RLIM_INFINITY : BigInt(n);
+export function rlimitValue(n: number): bigint | undefined {
+  if (n === 2 ** 64) return RLIM_INFINITY;
+  return Number.isSafeInteger(n) && n >= 0 ? BigInt(n) : undefined;
 }

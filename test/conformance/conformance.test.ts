@@ -174,6 +174,11 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     const config = runcSpec(['echo "== user"; id -u; id -G; umask']);
     config.process.user = { uid: 1000, gid: 1000, additionalGids: [5, 27], umask: 0o027 };
     config.process.oomScoreAdj = 123;
+    // Soft below hard: each half lands where runc puts it.
+    config.process.rlimits = [
+      { type: 'RLIMIT_NOFILE', soft: 512, hard: 1024 },
+      { type: 'RLIMIT_CORE', soft: 0, hard: 4096 },
+    ];
     // An ambient capability, which a non-root process keeps through execve: permitted and inheritable too.
     config.process.capabilities = {
       bounding: ['CAP_KILL', 'CAP_NET_BIND_SERVICE'],
@@ -214,6 +219,10 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     // What both agreed on is what the config asks for.
     expect(runc.sections.user).toEqual(['1000', '1000 5 27', '0027']);
     expect(runc.sections.oom).toEqual(['123']);
+    expect(runc.sections.limits.filter((l) => /^Max (open files|core file size)/.test(l)).map((l) => l.replace(/\s+/g, ' ').trim())).toEqual([
+      'Max core file size 0 4096 bytes',
+      'Max open files 512 1024 files',
+    ]);
     expect(runc.sections.caps.map((l) => l.replace(/\s+/g, ' '))).toEqual(['CapInh: 0000000000000400', 'CapPrm: 0000000000000400', 'CapEff: 0000000000000400', 'CapBnd: 0000000000000420', 'CapAmb: 0000000000000400']);
     expect(runc.written).toEqual({
       createContainer: { status: 'creating', pid: 1, bundle: '<bundle>' },

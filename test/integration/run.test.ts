@@ -455,6 +455,14 @@ maybe('mountkit run', () => {
     ]);
   });
 
+  test('a low RLIMIT_NOFILE binds the container, not mountkit: its startContainer hook and its program still run', () => {
+    const c = config(['sh', '-c', 'ulimit -Sn; ulimit -Hn']);
+    c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 4, hard: 4 }];
+    c.hooks = { startContainer: [{ path: '/bin/true' }] };
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, '4\n4\n', '']);
+  });
+
   test('a new user namespace outside one is refused before anything happens', () => {
     const c = config(['true']);
     c.linux.namespaces.push({ type: 'user' });

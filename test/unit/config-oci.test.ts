@@ -626,6 +626,7 @@ describe('fromOciSpec: process.user', () => {
     [[{ type: 'RLIMIT_NOFILE', soft: 2048, hard: 1024 }], 'process.rlimits[0].soft 2048: must be at most hard (1024)'],
     [[{ type: 'RLIMIT_NOFILE', soft: -1, hard: 1024 }], 'process.rlimits[0].soft -1: must be a non-negative integer'],
     [[{ type: 'RLIMIT_NOFILE', soft: 1, hard: '2' }], 'process.rlimits[0].hard: must be a number'],
+    [[{ type: 'RLIMIT_NOFILE', soft: 1, hard: 9223372036854775807 }], 'process.rlimits[0].hard 9223372036854776000: must be at most 9007199254740991, or 18446744073709551615 for no limit'],
     [[{ type: 'RLIMIT_NOFILE', soft: 1, hard: 2 }, { type: 'RLIMIT_NOFILE', soft: 1, hard: 2 }], 'process.rlimits[1].type "RLIMIT_NOFILE": is listed more than once'],
   ])('process.rlimits %j is refused, naming the field', (v, message) => {
     const err = caught(() => convert((s) => (s.process.rlimits = v)));

@@ -288,11 +288,11 @@ function oomScoreAdj(v: unknown): number {
   return v;
 }
 
-/** A limit: a non-negative integer, as large as RLIM_INFINITY (rlimitValue). */
+/** A limit: a non-negative integer JSON carries exactly, or RLIM_INFINITY as written (rlimitValue). */
 function rlimitNumber(v: unknown, field: string): bigint {
   if (typeof v !== 'number') fail(field, undefined, 'must be a number');
   if (!Number.isInteger(v) || v < 0) fail(field, v, 'must be a non-negative integer');
-  return rlimitValue(v);
+  return rlimitValue(v) ?? fail(field, v, `must be at most ${Number.MAX_SAFE_INTEGER}, or 18446744073709551615 for no limit`);
 }
 
 /** process.rlimits: known types, each once, soft at most hard (setrlimit(2) refuses it, EINVAL). */

@@ -112,6 +112,7 @@ export interface SyscallArgs {
   getpid: Record<string, never>;
   setNoNewPrivs: Record<string, never>;
   setrlimit: { resource: number; soft: bigint; hard: bigint };
+  getrlimit: { resource: number };
   capbsetRead: { cap: number };
   capbsetDrop: { cap: number };
   setKeepCaps: { keep: boolean };
@@ -141,6 +142,7 @@ export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
   'readFile',
   'getpid',
   'capbsetRead',
+  'getrlimit',
 ]);
 
 /** A node of the model filesystem. */
@@ -254,6 +256,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   setCloexec: 'fcntl',
   setNoNewPrivs: 'prctl',
   setrlimit: 'prlimit',
+  getrlimit: 'prlimit',
   capbsetRead: 'prctl',
   capbsetDrop: 'prctl',
   setKeepCaps: 'prctl',
@@ -283,6 +286,8 @@ export class FakeSyscalls implements Syscalls {
   readonly mounts: MountEntry[] = [];
   /** What getpid returns: 1, the container's pid in a new pid namespace, unless set. */
   pid = 1;
+  /** The process's resource limits by resource, as setrlimit left them; 1024 soft and 4096 hard where none was set. */
+  readonly limits = new Map<number, { soft: bigint; hard: bigint }>();
   /** The kernel's last capability: capbsetRead answers EINVAL past it. */
   lastCap = 40;
   /** The bounding set capbsetRead answers from; capbsetDrop takes capabilities out of it. */
@@ -749,6 +754,12 @@ export class FakeSyscalls implements Syscalls {
   setrlimit(resource: number, soft: bigint, hard: bigint): void {
     const rec = this.record('setrlimit', { resource, soft, hard });
     if (soft > hard) throw this.fail(rec, 'EINVAL');
+    this.limits.set(resource, { soft, hard });
+  }
+
+  getrlimit(resource: number): { soft: bigint; hard: bigint } {
+    this.record('getrlimit', { resource });
+    return this.limits.get(resource) ?? { soft: 1024n, hard: 4096n };
   }
 
   capbsetRead(cap: number): boolean {
@@ -901,6 +912,7 @@ export class FakeSyscalls implements Syscalls {
       case 'getpid':
       case 'setNoNewPrivs':
       case 'setrlimit':
+      case 'getrlimit':
       case 'capbsetRead':
       case 'capbsetDrop':
       case 'setKeepCaps':

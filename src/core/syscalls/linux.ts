@@ -202,8 +202,8 @@ function loadLibc() {
     // prctl(2) is variadic in glibc; each extra argument is passed as (type, value).
     prctl: fn('int prctl(int option, ...)'),
     capset: fn('int capset(const uint8_t *header, const uint8_t *data)'),
-    // glibc's prlimit is prlimit64 on 64-bit architectures: struct rlimit is two u64.
-    prlimit: fn('int prlimit(int pid, int resource, const uint8_t *newLimit, uint8_t *oldLimit)'),
+    // prlimit64 takes struct rlimit64, two u64, on every architecture.
+    prlimit: fn('int prlimit64(int pid, int resource, const uint8_t *newLimit, uint8_t *oldLimit)'),
     lsetxattr: fn('int lsetxattr(const char *path, const char *name, const char *value, size_t size, int flags)'),
     syscall: fn('long syscall(long number, ...)'),
     // openat2 through syscall(2) declared with its four arguments, not as variadic: koffi
@@ -684,6 +684,12 @@ export class LinuxSyscalls implements Syscalls {
     limit.writeBigUInt64LE(soft, 0);
     limit.writeBigUInt64LE(hard, 8);
     check('prlimit', libc().prlimit(0, resource, limit, null));
+  }
+
+  getrlimit(resource: number): { soft: bigint; hard: bigint } {
+    const limit = Buffer.alloc(16);
+    check('prlimit', libc().prlimit(0, resource, null, limit));
+    return { soft: limit.readBigUInt64LE(0), hard: limit.readBigUInt64LE(8) };
   }
 
   setNoNewPrivs(): void {

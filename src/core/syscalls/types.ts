@@ -152,6 +152,8 @@ export interface Syscalls {
   ambientRaise(cap: number): void;
   /** prlimit(2) of this process: `resource`'s soft and hard limits (RLIM_INFINITY for none). */
   setrlimit(resource: number, soft: bigint, hard: bigint): void;
+  /** prlimit(2) of this process: `resource`'s soft and hard limits now. */
+  getrlimit(resource: number): { soft: bigint; hard: bigint };
   /** prctl(2) PR_SET_NO_NEW_PRIVS: execve(2) grants no privilege (set-id bits, file capabilities) from here on, for this process and its children. */
   setNoNewPrivs(): void;
   /** getpid(2): this process's pid in its own pid namespace, which after execve is the container's. */

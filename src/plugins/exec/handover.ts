@@ -12,11 +12,12 @@ import { envPath, lookPath } from './lookpath';
 
 /**
  * The last step: becomes the container's process. After the jail and finalize, it enters
- * the cwd, sets the resource limits, gives a non-root user its standard streams, takes
- * the user's identity and capabilities (and no_new_privs when asked), marks every
- * descriptor above stderr close-on-exec (close_range(2) CLOSE_RANGE_CLOEXEC) so none of
- * mountkit's reaches the container, runs the OCI startContainer hooks, and execve(2)s
- * `process.args` with `process.env`. execve never returns on success.
+ * the cwd, raises the hard resource limits asked for, gives a non-root user its standard
+ * streams, takes the user's identity and capabilities (and no_new_privs when asked),
+ * marks every descriptor above stderr close-on-exec (close_range(2) CLOSE_RANGE_CLOEXEC)
+ * so none of mountkit's reaches the container, finds the program, runs the OCI
+ * startContainer hooks, sets the resource limits, and execve(2)s `process.args` with
+ * `process.env`. execve never returns on success.
  */
 
 /** The first descriptor the container does not get: 0, 1 and 2 are its standard streams. */
@@ -49,7 +50,8 @@ export class HandoverStep implements LifecycleStep {
     const notApplied = ctx.config.notApplied ?? [];
     if (notApplied.length) ctx.log.warn(`${notApplied.join(', ')} not applied: mountkit leaves seccomp filters and LSM labels to the runtime that embeds it`);
     this.sys.chdir(cwd);
-    this.setLimits(ctx.config.process.rlimits ?? []);
+    const rlimits = ctx.config.process.rlimits ?? [];
+    this.raiseHardLimits(rlimits);
     if (uid !== 0) this.giveStreams(uid);
     // Without process.capabilities (a config built in code) the process keeps mountkit's; the OCI loader gives such a config.json empty sets.
     const caps = capabilities && CapabilityChange.of(this.sys, capabilities, ctx.log);
@@ -61,23 +63,40 @@ export class HandoverStep implements LifecycleStep {
     this.closeOnExec(ctx);
     const program = lookPath(this.sys, args[0], envPath(env));
     this.startContainerHooks(ctx);
+    this.setLimits(rlimits);
     this.sys.execve(program, args, env);
   }
 
   /**
-   * process.rlimits, first: raising a hard limit needs CAP_SYS_RESOURCE, which the
-   * capability steps may drop (runc sets them early in its init too). A refusal names
-   * the limit.
+   * process.rlimits in two passes, as the limits bind this process too (a low
+   * RLIMIT_NOFILE or RLIMIT_AS would fail its own last steps: Node holds a dozen
+   * descriptors, and a hook's spawn opens pipes). First, while CAP_SYS_RESOURCE is still
+   * held, a hard limit the config raises is raised, the soft one kept; last, just before
+   * execve(2), each is set exactly, which needs no privilege then: lowering never does,
+   * and a soft limit may go up to the hard one. runc's startContainer hooks run with the
+   * limits set; mountkit's run before, with its own.
    */
+  private raiseHardLimits(rlimits: readonly RlimitSpec[]): void {
+    rlimits.forEach((r, i) =>
+      this.limitStep(r, i, () => {
+        const now = this.sys.getrlimit(r.resource);
+        if (r.hard > now.hard) this.sys.setrlimit(r.resource, now.soft, r.hard);
+      }),
+    );
+  }
+
   private setLimits(rlimits: readonly RlimitSpec[]): void {
-    rlimits.forEach((r, i) => {
-      try {
-        this.sys.setrlimit(r.resource, r.soft, r.hard);
-      } catch (err) {
-        if (!(err instanceof SyscallError)) throw err;
-        throw new StepError(`process.rlimits[${i}] ${r.type} (soft ${r.soft}, hard ${r.hard}): ${err.message}`, { cause: err });
-      }
-    });
+    rlimits.forEach((r, i) => this.limitStep(r, i, () => this.sys.setrlimit(r.resource, r.soft, r.hard)));
+  }
+
+  /** A limit's call, whose refusal names the limit. */
+  private limitStep(r: RlimitSpec, i: number, call: () => void): void {
+    try {
+      call();
+    } catch (err) {
+      if (!(err instanceof SyscallError)) throw err;
+      throw new StepError(`process.rlimits[${i}] ${r.type} (soft ${r.soft}, hard ${r.hard}): ${err.message}`, { cause: err });
+    }
   }
 
   /**
@@ -161,11 +180,12 @@ export class HandoverStep implements LifecycleStep {
     }
   }
 
+  /** /proc/self/setgroups is missing without a procfs or before Linux 3.19, where setgroups(2) is never denied; any other failure to read it is an error. */
   private setgroupsAllowed(): boolean {
     try {
       return this.sys.readFile('/proc/self/setgroups').trim() !== 'deny';
     } catch (err) {
-      if (err instanceof SyscallError) return true;
+      if (err instanceof SyscallError && err.code === 'ENOENT') return true;
       throw err;
     }
   }

@@ -209,25 +209,35 @@ describe('handover step', () => {
     expect(failing.sys.callsOf('execve')).toEqual([]);
   });
 
-  test('process.rlimits: each set first, while the capabilities to raise a hard limit are still held; a refusal names it', () => {
+  test('process.rlimits: a hard limit raised first, while CAP_SYS_RESOURCE is held; each set exactly last, after the hooks, before execve; a refusal names it', () => {
     const { sys, run } = setup();
+    sys.limits.set(7, { soft: 20000n, hard: 20000n });
     run.config.process.rlimits = [
       { type: 'RLIMIT_NOFILE', resource: 7, soft: 1024n, hard: 1024n },
       { type: 'RLIMIT_CORE', resource: 4, soft: 0n, hard: 0xffffffffffffffffn },
     ];
     run.config.process.capabilities = { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] };
+    run.config.hooks = { prestart: [], createRuntime: [], startContainer: [{ path: '/bin/s', args: [], env: [] }] };
     sys.lastCap = 0;
     expect(run).toThrow(ExecveCalled);
-    expect(sys.effects().slice(0, 4)).toEqual([
-      { op: 'chdir', path: '/work' },
+    const ops = sys.calls.filter((c) => ['getrlimit', 'setrlimit', 'capbsetDrop', 'stat', 'runCommand', 'execve'].includes(c.op));
+    expect(ops).toEqual([
+      // Only CORE's hard limit goes up (from the 4096 the fake starts with); NOFILE's goes down, later.
+      { op: 'getrlimit', resource: 7 },
+      { op: 'getrlimit', resource: 4 },
+      { op: 'setrlimit', resource: 4, soft: 1024n, hard: 0xffffffffffffffffn },
+      { op: 'capbsetDrop', cap: 0 },
+      { op: 'stat', path: '/bin/sh' },
+      expect.objectContaining({ op: 'runCommand' }),
       { op: 'setrlimit', resource: 7, soft: 1024n, hard: 1024n },
       { op: 'setrlimit', resource: 4, soft: 0n, hard: 0xffffffffffffffffn },
-      { op: 'capbsetDrop', cap: 0 },
+      expect.objectContaining({ op: 'execve' }),
     ]);
     const refused = setup();
     refused.run.config.process.rlimits = [{ type: 'RLIMIT_NOFILE', resource: 7, soft: 1n << 40n, hard: 1n << 40n }];
     refused.sys.failOn('setrlimit', 'EPERM');
     expect(refused.run).toThrow('finalize: plugin exec: process.rlimits[0] RLIMIT_NOFILE (soft 1099511627776, hard 1099511627776): prlimit: EPERM');
+    expect(refused.sys.callsOf('setuid')).toEqual([]);
   });
 
   test('fields the loader read and mountkit does not apply (seccomp, LSM labels) get one warning naming them', () => {
@@ -412,7 +422,7 @@ describe('oom-score-adj step', () => {
     const sys = new FakeSyscalls().addFile('/proc/self/oom_score_adj', '0\n').failOn('writeFile', 'EACCES');
     const config = makeConfig({ process: { ...makeConfig().process, oomScoreAdj: -500 } });
     expect(() => new Orchestrator(sys, silentLogger, [], [new OomScoreAdjStep(sys)]).run(config)).toThrow(
-      'prepare-root: plugin oom-score-adj: writeFile "/proc/self/oom_score_adj": EACCES',
+      'prepare-root: plugin oom-score-adj: process.oomScoreAdj -500: writeFile "/proc/self/oom_score_adj": EACCES',
     );
   });
 });
