@@ -4,10 +4,14 @@ import { Orchestrator } from '../../../src/core/orchestrator';
 import * as path from 'path';
 import { posix } from 'path';
 import type { HookSpec } from '../../../src/core/config/model';
+import { memoryLogger, type MemoryLogger } from '../../../src/testing/logger';
 import { AT_EMPTY_PATH, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY } from '../../../src/core/constants';
 import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
 import { candidates, envPath, HandoverStep, lookPath, OomScoreAdjStep } from '../../../src/plugins/exec';
 import { makeConfig } from '../../helpers/config';
+
+/** The warnings a memoryLogger kept, in order. */
+const warningsOf = (log: MemoryLogger): string[] => log.entries.filter((e) => e.level === 'warn').map((e) => e.message);
 
 describe('envPath / candidates', () => {
   test.each([
@@ -186,15 +190,14 @@ describe('handover step', () => {
   });
 
   test('additionalGids where the user namespace denies setgroups: not given, as runc skips them there, and a warning names them', () => {
-    const warnings: string[] = [];
-    const log = { ...silentLogger, warn: (msg: string) => void warnings.push(msg), child: () => log };
+    const log = memoryLogger();
     const sys = new FakeSyscalls();
     sys.addFile('/bin/sh', '', 0o755).addFile('/proc/self/setgroups', 'deny\n');
     const config = makeConfig({ process: { args: ['sh'], env: [], cwd: '/', uid: 1000, gid: 100, additionalGids: [5], terminal: false } });
     expect(() => new Orchestrator(sys, log, [], [new HandoverStep(sys)]).run(config)).toThrow(ExecveCalled);
     expect(sys.callsOf('setgroups')).toEqual([]);
     expect(sys.callsOf('setuid')).toEqual([{ op: 'setuid', uid: 1000 }]);
-    expect(warnings).toEqual(['process.user.additionalGids [5] not given: setgroups(2) is denied in this user namespace (/proc/self/setgroups)']);
+    expect(warningsOf(log)).toEqual(['process.user.additionalGids [5] not given: setgroups(2) is denied in this user namespace (/proc/self/setgroups)']);
   });
 
   test('process.noNewPrivileges: no_new_privs right after the identity, before descriptors are marked and hooks run; its failure stops the run', () => {
@@ -241,13 +244,12 @@ describe('handover step', () => {
   });
 
   test('fields the loader read and mountkit does not apply (seccomp, LSM labels) get one warning naming them', () => {
-    const warnings: string[] = [];
-    const log = { ...silentLogger, warn: (msg: string) => void warnings.push(msg), child: () => log };
+    const log = memoryLogger();
     const sys = new FakeSyscalls();
     sys.addFile('/bin/sh', '', 0o755);
     const config = makeConfig({ process: { args: ['sh'], env: [], cwd: '/', uid: 0, gid: 0, terminal: false }, notApplied: ['linux.seccomp', 'process.selinuxLabel'] });
     expect(() => new Orchestrator(sys, log, [], [new HandoverStep(sys)]).run(config)).toThrow(ExecveCalled);
-    expect(warnings).toEqual(['linux.seccomp, process.selinuxLabel not applied: mountkit leaves seccomp filters and LSM labels to the runtime that embeds it']);
+    expect(warningsOf(log)).toEqual(['linux.seccomp, process.selinuxLabel not applied: mountkit leaves seccomp filters and LSM labels to the runtime that embeds it']);
   });
 
   describe('process.capabilities', () => {
@@ -298,17 +300,16 @@ describe('handover step', () => {
     });
 
     test('names the kernel lacks are warned of and left out; an ambient capability that cannot be raised is left out with a debug line; a failing capset stops the run', () => {
-      const warnings: string[] = [];
-      const log = { ...silentLogger, warn: (msg: string) => void warnings.push(msg), debug: (msg: string) => void warnings.push(`debug: ${msg}`), child: () => log };
+      const log = memoryLogger();
       const sys = new FakeSyscalls();
       sys.addFile('/bin/sh', '', 0o755);
       sys.lastCap = 37;
       sys.failOn('ambientRaise', 'EPERM');
       const process = { args: ['sh'], env: [], cwd: '/', uid: 0, gid: 0, terminal: false, capabilities: { ...caps, bounding: ['CAP_KILL', 'CAP_BPF', 'CAP_NOPE'] } };
       expect(() => new Orchestrator(sys, log, [], [new HandoverStep(sys)]).run(makeConfig({ process }))).toThrow(ExecveCalled);
-      expect(warnings.filter((w) => !w.startsWith('debug: phase'))).toEqual([
-        'process.capabilities: ignoring unknown or unavailable CAP_BPF, CAP_NOPE',
-        'debug: process.capabilities.ambient: CAP_NET_BIND_SERVICE not raised: prctl: EPERM',
+      expect(log.entries.filter((e) => !e.message.startsWith('phase ')).map((e) => [e.level, e.message])).toEqual([
+        ['warn', 'process.capabilities: ignoring unknown or unavailable CAP_BPF, CAP_NOPE'],
+        ['debug', 'process.capabilities.ambient: CAP_NET_BIND_SERVICE not raised: prctl: EPERM'],
       ]);
       const failing = setup();
       failing.run.config.process.capabilities = caps;

@@ -9,6 +9,7 @@ import type { CommandResult, CommandSpec } from '../../../src/core/syscalls/type
 import * as hooksPlugin from '../../../src/plugins/hooks';
 import { OciHooksStep } from '../../../src/plugins/hooks';
 import { CONTAINER_ID_KEY, CONTAINER_PID_KEY, hookCommand, hookFailure, ociState } from '../../../src/plugins/hooks/state';
+import { memoryLogger } from '../../../src/testing/logger';
 import { makeConfig } from '../../helpers/config';
 
 function hook(path: string, over: Partial<HookSpec> = {}): HookSpec {
@@ -169,12 +170,11 @@ describe('createContainer hooks, in the container namespace', () => {
   });
 
   test('poststart and poststop hooks are not run, and one warning says so', () => {
-    const warnings: string[] = [];
-    const log = { ...silentLogger, warn: (msg: string) => void warnings.push(msg), child: () => log };
+    const log = memoryLogger();
     const { sys, run } = setup({}, log);
     run({ poststart: [hook('/bin/a')], poststop: [hook('/bin/b')] });
     expect(sys.calls).toEqual([]);
-    expect(warnings).toEqual(["hooks.poststart and hooks.poststop not run: mountkit's process becomes the container's, and nothing of it is left to run them"]);
+    expect(log.entries.filter((e) => e.level === 'warn').map((e) => e.message)).toEqual(["hooks.poststart and hooks.poststop not run: mountkit's process becomes the container's, and nothing of it is left to run them"]);
   });
 });
 
