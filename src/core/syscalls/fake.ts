@@ -14,6 +14,7 @@
  * above the file (through a bind, above its source), else none.
  */
 import { posix } from 'path';
+import { CAPABILITIES } from '../capabilities';
 import { SyscallError, errnoNumber } from '../errors';
 import {
   AT_EMPTY_PATH,
@@ -289,9 +290,9 @@ export class FakeSyscalls implements Syscalls {
   /** The process's resource limits by resource, as setrlimit left them; 1024 soft and 4096 hard where none was set. */
   readonly limits = new Map<number, { soft: bigint; hard: bigint }>();
   /** The kernel's last capability: capbsetRead answers EINVAL past it. */
-  lastCap = 40;
+  lastCap = CAPABILITIES.size - 1;
   /** The bounding set capbsetRead answers from; capbsetDrop takes capabilities out of it. */
-  readonly bounding = new Set<number>(Array.from({ length: 41 }, (_, cap) => cap));
+  readonly bounding = new Set<number>(CAPABILITIES.values());
   /** What runCommand returns. */
   commandResult: CommandResult | ((cmd: CommandSpec) => CommandResult) = { status: 0, signal: null, output: '' };
 

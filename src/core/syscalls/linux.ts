@@ -297,6 +297,11 @@ function linkText(name: string, n: number, path: string): string {
   return scratch.link.toString('utf8', 0, n);
 }
 
+/** Blocks the calling thread for `ms` milliseconds without leaving it (Atomics.wait), unlike a timer. */
+function blockFor(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /** How long a user namespace helper may take to be in its namespace: unshare(1) starts in a few milliseconds. */
 const HELPER_START_MS = 5000;
 
@@ -375,7 +380,7 @@ function awaitNewUserNamespace(proc: string, said: () => string): void {
       throw new StepError(`the user namespace helper "unshare --user" exited before entering a new user namespace: ${last}`);
     }
     if (Date.now() > deadline) throw new StepError(`the user namespace helper "unshare --user" was not in a new user namespace after ${HELPER_START_MS} ms`);
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    blockFor(1);
   }
 }
 
@@ -620,8 +625,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   sleep(ms: number): void {
-    // Atomics.wait blocks the calling thread without leaving it, unlike a timer.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+    blockFor(ms);
   }
 
   copyFile(source: string, dest: string): void {
