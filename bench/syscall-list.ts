@@ -86,6 +86,8 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   capbsetDrop: ['cap'],
   setKeepCaps: ['keep'],
   capset: ['effective', 'permitted', 'inheritable'],
+  seccompCompile: ['filter'],
+  seccompLoad: ['program', 'flags'],
   ambientClearAll: [],
   ambientRaise: ['cap'],
   execve: ['path', 'argv', 'envp'],

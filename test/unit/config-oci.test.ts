@@ -278,14 +278,60 @@ describe('fromOciSpec: conversion', () => {
     expect(cfg).toEqual(RUNC_DEFAULT);
   });
 
-  test('a seccomp filter and LSM labels, which mountkit does not apply, are listed as not applied; empty labels are no labels', () => {
+  test('LSM labels, which mountkit does not apply, are listed as not applied; empty labels are no labels', () => {
     const cfg = convert((s) => {
       s.linux.seccomp = { defaultAction: 'SCMP_ACT_ERRNO' };
       s.process.apparmorProfile = 'docker-default';
       s.process.selinuxLabel = '';
     });
-    expect(cfg.notApplied).toEqual(['linux.seccomp', 'process.apparmorProfile']);
+    expect(cfg.notApplied).toEqual(['process.apparmorProfile']);
     expect(convert()).not.toHaveProperty('notApplied');
+  });
+
+  test('linux.seccomp as written, with defaults for what it leaves out; uint64 values as bigints, UINT64_MAX included', () => {
+    const cfg = convert((s) => {
+      s.linux.seccomp = {
+        defaultAction: 'SCMP_ACT_ERRNO',
+        defaultErrnoRet: 38,
+        architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
+        flags: ['SECCOMP_FILTER_FLAG_LOG'],
+        listenerPath: '/run/agent.sock',
+        listenerMetadata: 'm',
+        syscalls: [
+          { names: ['read', 'write'], action: 'SCMP_ACT_ALLOW' },
+          { names: ['personality'], action: 'SCMP_ACT_ALLOW', errnoRet: 1, args: [{ index: 0, value: 18446744073709551615, op: 'SCMP_CMP_EQ' }, { index: 1, value: 255, valueTwo: 8, op: 'SCMP_CMP_MASKED_EQ' }] },
+        ],
+      };
+    });
+    expect(cfg.seccomp).toEqual({
+      defaultAction: 'SCMP_ACT_ERRNO',
+      defaultErrnoRet: 38,
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'],
+      flags: ['SECCOMP_FILTER_FLAG_LOG'],
+      listenerPath: '/run/agent.sock',
+      listenerMetadata: 'm',
+      syscalls: [
+        { names: ['read', 'write'], action: 'SCMP_ACT_ALLOW', args: [] },
+        {
+          names: ['personality'],
+          action: 'SCMP_ACT_ALLOW',
+          errnoRet: 1,
+          args: [
+            { index: 0, value: 0xffffffffffffffffn, valueTwo: 0n, op: 'SCMP_CMP_EQ' },
+            { index: 1, value: 255n, valueTwo: 8n, op: 'SCMP_CMP_MASKED_EQ' },
+          ],
+        },
+      ],
+    });
+    // flags absent stays absent (the default, SPEC_ALLOW); an empty list is no flags.
+    expect(convert((s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW' })).seccomp).toEqual({ defaultAction: 'SCMP_ACT_ALLOW', architectures: [], syscalls: [] });
+    expect(convert((s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', flags: [] })).seccomp?.flags).toEqual([]);
+  });
+
+  test('linux.seccomp without a default action and rules (as runc reads it) or absent: no filter', () => {
+    expect(convert((s) => (s.linux.seccomp = {})).seccomp).toBeUndefined();
+    expect(convert((s) => (s.linux.seccomp = { defaultAction: '', syscalls: null })).seccomp).toBeUndefined();
+    expect(convert()).not.toHaveProperty('seccomp');
   });
 
   test('a __proto__ sysctl key stays an ordinary key', () => {
@@ -512,6 +558,14 @@ describe('fromOciSpec: validation', () => {
     ['hook args not strings', (s) => (s.hooks = { prestart: [{ path: '/h', args: [1] }] }), 'hooks.prestart[0].args: must be an array of strings'],
     ['NUL in hostname', (s) => (s.hostname = 'ru\0nc'), 'hostname "ru\\u0000nc": must not contain a NUL byte'],
     ['hostname not a string', (s) => (s.hostname = 5), 'hostname: must be a string'],
+    ['seccomp not an object', (s) => (s.linux.seccomp = 'default'), 'linux.seccomp: must be an object'],
+    ['seccomp rules without a default action', (s) => (s.linux.seccomp = { syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] }), 'linux.seccomp.defaultAction: is required with syscalls'],
+    ['seccomp rule without names', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ action: 'SCMP_ACT_KILL' }] }), 'linux.seccomp.syscalls[0].names: is required'],
+    ['seccomp rule without an action', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'] }] }), 'linux.seccomp.syscalls[0].action: is required'],
+    ['seccomp names not strings', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [1], action: 'SCMP_ACT_KILL' }] }), 'linux.seccomp.syscalls[0].names: must be an array of strings'],
+    ['seccomp value JSON cannot carry exactly', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_KILL', args: [{ index: 0, value: 2 ** 60, op: 'SCMP_CMP_EQ' }] }] }), 'linux.seccomp.syscalls[0].args[0].value 1152921504606847000: must be at most 9007199254740991 (what JSON carries exactly), or 18446744073709551615'],
+    ['seccomp negative index', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_KILL', args: [{ index: -1, value: 0, op: 'SCMP_CMP_EQ' }] }] }), 'linux.seccomp.syscalls[0].args[0].index -1: must be a non-negative integer'],
+    ['seccomp errnoRet a string', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 'EPERM' }), 'linux.seccomp.defaultErrnoRet: must be a number'],
   ])('%s', (_name, edit, message) => {
     expectConfigError(() => convert(edit), message);
   });

@@ -109,6 +109,41 @@ export interface RlimitSpec {
   hard: bigint;
 }
 
+/**
+ * linux.seccomp (OCI runtime-spec config-linux.md): the filter the container's process
+ * runs under. Names are kept as written (SCMP_ACT_ERRNO, SCMP_ARCH_X86_64,
+ * SCMP_CMP_MASKED_EQ); core/seccomp/profile.ts checks them and turns them into a filter.
+ */
+export interface SeccompSpec {
+  defaultAction: string;
+  /** The errno of an SCMP_ACT_ERRNO or SCMP_ACT_TRACE default action; EPERM when absent. */
+  defaultErrnoRet?: number;
+  /** Architectures besides the native one whose syscalls the filter also judges. */
+  architectures: string[];
+  /** SECCOMP_FILTER_FLAG_* names; absent: SECCOMP_FILTER_FLAG_SPEC_ALLOW, as runc 1.2 and crun; [] none. */
+  flags?: string[];
+  /** The unix socket the listener of SCMP_ACT_NOTIFY rules is sent to. */
+  listenerPath?: string;
+  listenerMetadata?: string;
+  syscalls: SeccompSyscallSpec[];
+}
+
+export interface SeccompSyscallSpec {
+  names: string[];
+  action: string;
+  /** The errno of an SCMP_ACT_ERRNO or SCMP_ACT_TRACE action; EPERM when absent. */
+  errnoRet?: number;
+  args: SeccompArgSpec[];
+}
+
+export interface SeccompArgSpec {
+  /** The syscall's argument, 0 to 5. */
+  index: number;
+  value: bigint;
+  valueTwo: bigint;
+  op: string;
+}
+
 export interface HookSpec {
   path: string;
   args: string[];
@@ -149,10 +184,12 @@ export interface RootfsConfig {
     poststop?: HookSpec[];
   };
   hostname: string;
+  /** linux.seccomp: the exec plugin loads it last before the program, as runc does; absent, no filter. */
+  seccomp?: SeccompSpec;
   /**
    * Fields config.json sets that restrict the process and that mountkit does not apply
-   * (linux.seccomp, process.apparmorProfile, process.selinuxLabel): the exec step warns
-   * of them. Set by the OCI loader; absent in a config built in code.
+   * (process.apparmorProfile, process.selinuxLabel): the exec step warns of them. Set by
+   * the OCI loader; absent in a config built in code.
    */
   notApplied?: string[];
 }

@@ -11,7 +11,6 @@ import * as path from 'path';
 import { CAPABILITY_SETS, type CapabilityNames } from '../capabilities';
 import { MS_BIND } from '../constants';
 import { RLIMITS, rlimitValue } from '../rlimits';
-import { ConfigError } from '../errors';
 import { cleanPath } from '../paths';
 import type {
   DeviceSpec,
@@ -26,9 +25,28 @@ import type {
   RootfsConfig,
 } from './model';
 import type { IdMapping } from '../syscalls/types';
+import {
+  absolutePath,
+  absolutePathArray,
+  checkedString,
+  fail,
+  isAbsent,
+  isObject,
+  list,
+  object,
+  oneOf,
+  optionalBoolean,
+  optionalObject,
+  optionalString,
+  optionalUnsigned,
+  requiredString,
+  stringArray,
+  unsigned,
+  type JsonObject,
+} from './json';
+import { parseSeccomp } from './seccomp';
 import { PROPAGATION_OPTIONS, parseMountOptions, parsePropagation, type ParsedMountOptions } from './options';
 
-type JsonObject = Record<string, unknown>;
 
 const DEVICE_TYPES: readonly DeviceType[] = ['c', 'b', 'u', 'p'];
 const NAMESPACE_TYPES: readonly NamespaceType[] = ['mount', 'pid', 'uts', 'ipc', 'network', 'user', 'cgroup', 'time'];
@@ -41,92 +59,6 @@ const FILE_MODE_MAX = 0o177777;
 const PERMISSION_BITS = 0o7777;
 /** runc's default mode for a device node without fileMode. */
 const DEFAULT_DEVICE_MODE = 0o666;
-
-function fail(field: string, value: unknown, reason: string): never {
-  throw new ConfigError(field, value, reason);
-}
-
-function isObject(v: unknown): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function isAbsent(v: unknown): v is undefined | null {
-  return v === undefined || v === null;
-}
-
-function optionalObject(v: unknown, field: string): JsonObject | undefined {
-  if (isAbsent(v)) return undefined;
-  if (!isObject(v)) fail(field, undefined, 'must be an object');
-  return v;
-}
-
-function object(v: unknown, field: string): JsonObject {
-  return optionalObject(v, field) ?? fail(field, undefined, 'is required');
-}
-
-/** A string without NUL bytes: the kernel reads C strings, so a NUL would silently cut it. */
-function checkedString(v: unknown, field: string, reason = 'must be a string'): string {
-  if (typeof v !== 'string') fail(field, undefined, reason);
-  if (v.includes('\0')) fail(field, v, 'must not contain a NUL byte');
-  return v;
-}
-
-function optionalString(v: unknown, field: string, fallback: string): string {
-  return isAbsent(v) ? fallback : checkedString(v, field);
-}
-
-function requiredString(v: unknown, field: string): string {
-  if (isAbsent(v)) fail(field, undefined, 'is required');
-  return checkedString(v, field);
-}
-
-function absolutePath(v: unknown, field: string): string {
-  const p = requiredString(v, field);
-  if (!path.posix.isAbsolute(p)) fail(field, p, 'must be an absolute path');
-  return p;
-}
-
-function optionalBoolean(v: unknown, field: string): boolean {
-  if (isAbsent(v)) return false;
-  if (typeof v !== 'boolean') fail(field, undefined, 'must be a boolean');
-  return v;
-}
-
-function unsigned(v: unknown, field: string, max: number): number {
-  if (typeof v !== 'number') fail(field, undefined, 'must be a number');
-  if (!Number.isInteger(v) || v < 0) fail(field, v, 'must be a non-negative integer');
-  if (v > max) fail(field, v, `must be at most ${max}`);
-  return v;
-}
-
-function optionalUnsigned(v: unknown, field: string, max: number, fallback: number): number {
-  return isAbsent(v) ? fallback : unsigned(v, field, max);
-}
-
-function stringArray(v: unknown, field: string): string[] | undefined {
-  if (isAbsent(v)) return undefined;
-  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) fail(field, undefined, 'must be an array of strings');
-  // The element's field name is made only for the error: a config may hold thousands.
-  const bad = (v as string[]).findIndex((s) => s.includes('\0'));
-  if (bad >= 0) checkedString(v[bad], `${field}[${bad}]`);
-  return (v as string[]).slice();
-}
-
-function oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[]): T {
-  const s = requiredString(v, field);
-  if (!(allowed as readonly string[]).includes(s)) fail(field, s, `must be one of ${allowed.join(', ')}`);
-  return s as T;
-}
-
-function list<T>(v: unknown, field: string, item: (v: unknown, field: string, index: number) => T): T[] {
-  if (isAbsent(v)) return [];
-  if (!Array.isArray(v)) fail(field, undefined, 'must be an array');
-  return v.map((el, i) => item(el, `${field}[${i}]`, i));
-}
-
-function absolutePathArray(v: unknown, field: string): string[] {
-  return list(v, field, absolutePath);
-}
 
 function parseRoot(v: unknown, bundle: string): { rootfs: string; readonly: boolean } {
   const root = optionalObject(v, 'root');
@@ -369,7 +301,8 @@ export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
   const bundle = path.resolve(bundleDir);
   const root = parseRoot(spec.root, bundle);
   const linux = optionalObject(spec.linux, 'linux');
-  const notApplied = notAppliedFields(spec, linux);
+  const notApplied = notAppliedFields(spec);
+  const seccomp = parseSeccomp(linux?.seccomp);
   return {
     bundle,
     rootfs: root.rootfs,
@@ -386,19 +319,19 @@ export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
     process: parseProcess(spec.process),
     hooks: parseHooks(spec.hooks),
     hostname: optionalString(spec.hostname, 'hostname', ''),
+    ...(seccomp ? { seccomp } : {}),
     ...(notApplied.length ? { notApplied } : {}),
   };
 }
 
 /**
  * The fields that would restrict the process further and that mountkit leaves to the
- * runtime embedding it: a seccomp filter and the LSM labels of the program. A user of
- * `mountkit run` is told rather than given a less confined container in silence.
+ * runtime embedding it: the LSM labels of the program. A user of `mountkit run` is told
+ * rather than given a less confined container in silence.
  */
-function notAppliedFields(spec: JsonObject, linux: JsonObject | undefined): string[] {
+function notAppliedFields(spec: JsonObject): string[] {
   const process = isObject(spec.process) ? spec.process : undefined;
   const present: [string, unknown][] = [
-    ['linux.seccomp', linux?.seccomp],
     ['process.apparmorProfile', process?.apparmorProfile],
     ['process.selinuxLabel', process?.selinuxLabel],
   ];

@@ -10,6 +10,7 @@ import { ConfigError, SyscallError } from '../errors';
 import type { FileKind, FileStat, Syscalls } from '../syscalls/types';
 import type { NamespaceSpec, NamespaceType, RootfsConfig } from './model';
 import { NO_MAPPINGS, idMappingsProblem } from '../idmap';
+import { seccompProfile } from '../seccomp/profile';
 import { sysctlNamespace, sysctlPath } from './sysctl';
 
 /** What the checks may ask the host. */
@@ -27,6 +28,7 @@ export function validateConfig(config: RootfsConfig, host: HostQuery): void {
   validateRootfs(config, host);
   validateIdmappedMounts(config);
   validateSysctls(config, host);
+  if (config.seccomp) seccompProfile(config.seccomp);
 }
 
 /**

@@ -54,8 +54,10 @@ import {
   makedev,
 } from '../constants';
 import { fdPath, parseFdPath } from '../in-root';
+import { BPF_MAXINSNS, BPF_RET_K, SOCK_FILTER_SIZE, encodeProgram } from '../seccomp/enosys';
+import { AUDIT_ARCH_X86_64, SECCOMP_FILTER_FLAG_NEW_LISTENER } from '../seccomp/names';
 import { kindFromMode } from './stat';
-import type { CommandResult, CommandSpec, FileKind, FileStat, FsStat, IdMapping, SyscallName, Syscalls } from './types';
+import type { CommandResult, CommandSpec, FileKind, FileStat, FsStat, IdMapping, SeccompCompiled, SeccompFilter, SyscallName, Syscalls } from './types';
 
 /** Arguments of each port method, under the interface's parameter names. */
 export interface SyscallArgs {
@@ -118,6 +120,8 @@ export interface SyscallArgs {
   capbsetDrop: { cap: number };
   setKeepCaps: { keep: boolean };
   capset: { effective: bigint; permitted: bigint; inheritable: bigint };
+  seccompCompile: { filter: SeccompFilter };
+  seccompLoad: { program: Uint8Array; flags: number };
   ambientClearAll: Record<string, never>;
   ambientRaise: { cap: number };
   execve: { path: string; argv: string[]; envp: string[] };
@@ -144,6 +148,7 @@ export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
   'getpid',
   'capbsetRead',
   'getrlimit',
+  'seccompCompile',
 ]);
 
 /** A node of the model filesystem. */
@@ -203,6 +208,24 @@ export class ExecveCalled extends Error {
 
 /** Symlinks followed in one lookup before ELOOP (MAXSYMLINKS, include/linux/namei.h). */
 const MAXSYMLINKS = 40;
+
+/** Some x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl), for seccompCompile. */
+const FAKE_SYSCALL_NUMBERS: readonly [string, number][] = [
+  ['read', 0],
+  ['write', 1],
+  ['open', 2],
+  ['close', 3],
+  ['getpid', 39],
+  ['clone', 56],
+  ['execve', 59],
+  ['mkdir', 83],
+  ['chmod', 90],
+  ['personality', 135],
+  ['mount', 165],
+  ['mkdirat', 258],
+  ['clone3', 435],
+  ['openat2', 437],
+];
 
 /** fstatfs(2) f_type of the filesystem types the fake mounts; any other type reports 0. */
 const FS_MAGIC: Readonly<Record<string, number>> = {
@@ -264,6 +287,8 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   ambientClearAll: 'prctl',
   ambientRaise: 'prctl',
   copyFile: 'copy_file_range',
+  seccompCompile: 'seccomp_export_bpf',
+  seccompLoad: 'seccomp',
 };
 
 export function errorName(op: string): string {
@@ -293,6 +318,17 @@ export class FakeSyscalls implements Syscalls {
   lastCap = CAPABILITIES.size - 1;
   /** The bounding set capbsetRead answers from; capbsetDrop takes capabilities out of it. */
   readonly bounding = new Set<number>(CAPABILITIES.values());
+  /**
+   * The syscall numbers seccompCompile knows on its native architecture (x86_64's): a rule
+   * for another name is left out and listed as unknown, as libseccomp's answer makes it.
+   */
+  readonly seccompNumbers = new Map<string, number>(FAKE_SYSCALL_NUMBERS);
+  /** The filters seccompLoad loaded, oldest first. */
+  readonly seccompFilters: { program: Uint8Array; flags: number }[] = [];
+  /** Whether setNoNewPrivs was called: seccompLoad needs it or CAP_SYS_ADMIN. */
+  noNewPrivs = false;
+  /** The effective capabilities capset left; undefined before any capset (all of root's). */
+  effective: bigint | undefined;
   /** What runCommand returns. */
   commandResult: CommandResult | ((cmd: CommandSpec) => CommandResult) = { status: 0, signal: null, output: '' };
 
@@ -750,6 +786,7 @@ export class FakeSyscalls implements Syscalls {
 
   setNoNewPrivs(): void {
     this.record('setNoNewPrivs', {});
+    this.noNewPrivs = true;
   }
 
   setrlimit(resource: number, soft: bigint, hard: bigint): void {
@@ -781,6 +818,44 @@ export class FakeSyscalls implements Syscalls {
 
   capset(effective: bigint, permitted: bigint, inheritable: bigint): void {
     this.record('capset', { effective, permitted, inheritable });
+    this.effective = effective;
+  }
+
+  /**
+   * libseccomp's work modelled: the program is one instruction returning the default
+   * action; rules of names not in seccompNumbers are listed as unknown; the largest
+   * numbers are the native architecture's only.
+   */
+  seccompCompile(filter: SeccompFilter): SeccompCompiled {
+    this.record('seccompCompile', { filter });
+    const unknown = [...new Set(filter.rules.map((r) => r.syscall).filter((name) => !this.seccompNumbers.has(name)))];
+    const nr = Math.max(0, ...filter.names.map((name) => this.seccompNumbers.get(name) ?? 0));
+    return {
+      program: encodeProgram([{ code: BPF_RET_K, jt: 0, jf: 0, k: filter.defaultAction }]),
+      nativeArch: AUDIT_ARCH_X86_64,
+      unknown,
+      lastSyscalls: nr > 0 ? [{ arch: AUDIT_ARCH_X86_64, nr }] : [],
+    };
+  }
+
+  /**
+   * seccomp(2)'s checks: a program of 1 to BPF_MAXINSNS whole instructions (EINVAL), and
+   * no_new_privs or CAP_SYS_ADMIN (EACCES). A listener is a new descriptor.
+   */
+  seccompLoad(program: Uint8Array, flags: number): number {
+    const rec = this.record('seccompLoad', { program, flags });
+    const length = program.length / SOCK_FILTER_SIZE;
+    if (!Number.isInteger(length) || length < 1 || length > BPF_MAXINSNS) throw this.fail(rec, 'EINVAL');
+    const sysAdmin = this.effective === undefined || (this.effective & (1n << BigInt(CAPABILITIES.get('CAP_SYS_ADMIN')!))) !== 0n;
+    if (!this.noNewPrivs && !sysAdmin) throw this.fail(rec, 'EACCES');
+    this.seccompFilters.push({ program, flags });
+    if (!(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)) return -1;
+    const node = this.newNode('file', 0o600);
+    const fd = this.nextFd++;
+    const path = 'anon_inode:seccomp notify';
+    this.fds.set(fd, { path, chain: [{ name: path, node }] });
+    this.fdPaths.set(fd, path);
+    return fd;
   }
 
   ambientClearAll(): void {
@@ -920,6 +995,8 @@ export class FakeSyscalls implements Syscalls {
       case 'capset':
       case 'ambientClearAll':
       case 'ambientRaise':
+      case 'seccompCompile':
+      case 'seccompLoad':
         return undefined;
       default:
         return rec.path;

@@ -11,8 +11,9 @@ import { StepError, SyscallError, errnoNumber } from '../errors';
 import { idMapText } from '../idmap';
 import { fdPath, parseFdPath } from '../in-root';
 import { findPackage, versionIn } from '../packages';
+import { compileSeccomp } from './libseccomp';
 import { STATX_SIZE, fromStatx } from './stat';
-import type { CommandResult, CommandSpec, FileStat, FsStat, IdMapping, Syscalls } from './types';
+import type { CommandResult, CommandSpec, FileStat, FsStat, IdMapping, SeccompCompiled, SeccompFilter, Syscalls } from './types';
 
 // SIGPIPE and SIGXFSZ (asm-generic/signal.h, x86_64 and arm64 alike): when Node starts it
 // resets the standard signals (1-31) it inherited ignored to SIG_DFL, then ignores these
@@ -46,10 +47,16 @@ const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
  * (include/uapi/asm-generic/unistd.h). Syscalls added since 5.x share one number everywhere.
  */
 const SYSCALL_NUMBERS: Readonly<Record<string, Readonly<Record<RawSyscall, number>>>> = {
-  x64: { pivot_root: 155, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
-  arm64: { pivot_root: 41, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
+  x64: { pivot_root: 155, seccomp: 317, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
+  arm64: { pivot_root: 41, seccomp: 277, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
 };
-type RawSyscall = 'pivot_root' | 'open_tree' | 'move_mount' | 'pidfd_open' | 'close_range' | 'openat2' | 'mount_setattr';
+type RawSyscall = 'pivot_root' | 'seccomp' | 'open_tree' | 'move_mount' | 'pidfd_open' | 'close_range' | 'openat2' | 'mount_setattr';
+
+// seccomp(2), include/uapi/linux/seccomp.h and linux/filter.h
+const SECCOMP_SET_MODE_FILTER = 1;
+const SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
+/** struct sock_filter: u16 code, u8 jt, u8 jf, u32 k. */
+const SOCK_FILTER_SIZE = 8;
 
 /** PATH_MAX (include/uapi/linux/limits.h): no link target is longer, with its NUL. */
 const PATH_MAX = 4096;
@@ -162,6 +169,8 @@ function loadLibc() {
     f_spare: koffi.array('int64_t', 4),
   });
   const mountAttr = koffi.struct({ attr_set: 'uint64_t', attr_clr: 'uint64_t', propagation: 'uint64_t', userns_fd: 'uint64_t' });
+  // struct sock_fprog (linux/filter.h): the program's length in instructions and its address.
+  const sockFprog = koffi.struct({ len: 'uint16_t', filter: 'void *' });
   return {
     // glibc's mode_t is unsigned int and dev_t is 64 bits on x86_64 and arm64.
     mount: fn('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
@@ -216,6 +225,7 @@ function loadLibc() {
     // variadic x86_64 callee how many vector registers hold arguments.
     openat2: fn('long syscall(long number, int dirfd, const char *path, const uint8_t *how, size_t size)', 'openat2'),
     mountAttrPtr: koffi.pointer(mountAttr),
+    sockFprogPtr: koffi.pointer(sockFprog),
     mountAttrSize: koffi.sizeof(mountAttr),
   };
 }
@@ -650,6 +660,24 @@ export class LinuxSyscalls implements Syscalls {
 
   getpid(): number {
     return process.pid;
+  }
+
+  seccompCompile(filter: SeccompFilter): SeccompCompiled {
+    const c = libc();
+    // libseccomp writes the program to a descriptor: a memfd keeps it in memory, and needs no reader while it writes.
+    const scratch = check('memfd_create', c.memfd_create('mountkit-seccomp', MFD_CLOEXEC));
+    try {
+      return compileSeccomp(koffi, filter, scratch);
+    } finally {
+      fs.closeSync(scratch);
+    }
+  }
+
+  seccompLoad(program: Uint8Array, flags: number): number {
+    const c = libc();
+    const fprog = { len: program.length / SOCK_FILTER_SIZE, filter: program };
+    const ret = check('seccomp', raw('seccomp', 'unsigned int', SECCOMP_SET_MODE_FILTER, 'unsigned int', flags, c.sockFprogPtr, fprog));
+    return flags & SECCOMP_FILTER_FLAG_NEW_LISTENER ? ret : -1;
   }
 
   capbsetRead(cap: number): boolean {

@@ -156,6 +156,19 @@ export interface Syscalls {
   getrlimit(resource: number): { soft: bigint; hard: bigint };
   /** prctl(2) PR_SET_NO_NEW_PRIVS: execve(2) grants no privilege (set-id bits, file capabilities) from here on, for this process and its children. */
   setNoNewPrivs(): void;
+  /**
+   * Builds a seccomp filter with libseccomp (seccomp_init, seccomp_arch_add,
+   * seccomp_rule_add_array, seccomp_export_bpf) and returns its BPF program without
+   * loading it. The library is loaded on first use, from the filesystem the process
+   * sees then: call it before the jail.
+   */
+  seccompCompile(filter: SeccompFilter): SeccompCompiled;
+  /**
+   * seccomp(2) SECCOMP_SET_MODE_FILTER: this thread runs `program` (struct sock_filter
+   * array) from here on, and so does what it execs. With SECCOMP_FILTER_FLAG_NEW_LISTENER
+   * in `flags` it returns the listener's descriptor, else -1.
+   */
+  seccompLoad(program: Uint8Array, flags: number): number;
   /** getpid(2): this process's pid in its own pid namespace, which after execve is the container's. */
   getpid(): number;
   /** Replaces the process image; returns only by throwing. */
@@ -164,6 +177,47 @@ export interface Syscalls {
   sleep(ms: number): void;
   /** Runs a command to completion and returns its combined output. */
   runCommand(cmd: CommandSpec): CommandResult;
+}
+
+/** One libseccomp rule: `action` when `syscall` is called with every comparison true. */
+export interface SeccompRule {
+  syscall: string;
+  /** SECCOMP_RET_* with its data (an errno for SECCOMP_RET_ERRNO). */
+  action: number;
+  args: SeccompArgCmp[];
+  /** The config field the rule comes from, for errors: linux.seccomp.syscalls[2]. */
+  field: string;
+}
+
+/** struct scmp_arg_cmp: argument `arg` compared by `op` (enum scmp_compare); MASKED_EQ: (arg & datumA) == datumB. */
+export interface SeccompArgCmp {
+  arg: number;
+  op: number;
+  datumA: bigint;
+  datumB: bigint;
+}
+
+export interface SeccompFilter {
+  /** SECCOMP_RET_* for every syscall no rule matches. */
+  defaultAction: number;
+  /** Architectures (libseccomp's tokens, AUDIT_ARCH_* values) besides the native one, with the config field of each. */
+  architectures: { arch: number; field: string }[];
+  rules: SeccompRule[];
+  /** libseccomp's binary-tree layout (SCMP_FLTATR_CTL_OPTIMIZE 2): fewer comparisons per syscall for long lists. */
+  binaryTree: boolean;
+  /** Every syscall name the profile lists, rules left out included: the ENOSYS stub's largest numbers come from them. */
+  names: string[];
+}
+
+export interface SeccompCompiled {
+  /** libseccomp's program: struct sock_filter { u16 code; u8 jt; u8 jf; u32 k } each, in host byte order. */
+  program: Uint8Array;
+  /** The native architecture's AUDIT_ARCH_* token. */
+  nativeArch: number;
+  /** Rule names libseccomp does not know on the native architecture: their rules were left out, as runc leaves them. */
+  unknown: string[];
+  /** For the native and each added architecture, the largest number one of `names` has there; one without any is left out. */
+  lastSyscalls: { arch: number; nr: number }[];
 }
 
 /** Names of the port's methods, used to record and to inject failures. */
