@@ -9,6 +9,7 @@ import type { Syscalls } from '../../core/syscalls/types';
 import { hookCommand, ociState, runHook } from '../hooks/state';
 import { CapabilityChange } from './capabilities';
 import { envPath, lookPath } from './lookpath';
+import { loadSeccomp } from './seccomp';
 
 /**
  * The last step: becomes the container's process. After the jail and finalize, it enters
@@ -17,7 +18,8 @@ import { envPath, lookPath } from './lookpath';
  * marks every descriptor above stderr close-on-exec (close_range(2) CLOSE_RANGE_CLOEXEC)
  * so none of mountkit's reaches the container, finds the program, runs the OCI
  * startContainer hooks, sets the resource limits, and execve(2)s `process.args` with
- * `process.env`. execve never returns on success.
+ * `process.env`. execve never returns on success. The seccomp filter is loaded before
+ * the identity without no_new_privs, after the lookup with it (./seccomp.ts).
  */
 
 /** The first descriptor the container does not get: 0, 1 and 2 are its standard streams. */
@@ -48,20 +50,23 @@ export class HandoverStep implements LifecycleStep {
     const { args, env, cwd, uid, gid, capabilities } = ctx.config.process;
     if (args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
     const notApplied = ctx.config.notApplied ?? [];
-    if (notApplied.length) ctx.log.warn(`${notApplied.join(', ')} not applied: mountkit leaves seccomp filters and LSM labels to the runtime that embeds it`);
+    if (notApplied.length) ctx.log.warn(`${notApplied.join(', ')} not applied: mountkit leaves LSM labels to the runtime that embeds it`);
     this.sys.chdir(cwd);
     const rlimits = ctx.config.process.rlimits ?? [];
     this.raiseHardLimits(rlimits);
     if (uid !== 0) this.giveStreams(uid);
     // Without process.capabilities (a config built in code) the process keeps mountkit's; the OCI loader gives such a config.json empty sets.
     const caps = capabilities && CapabilityChange.of(this.sys, capabilities, ctx.log);
+    const noNewPrivs = ctx.config.process.noNewPrivileges === true;
+    if (!noNewPrivs) loadSeccomp(this.sys, ctx);
     caps?.beforeUser();
     this.setUser(uid, gid, ctx.config.process.additionalGids ?? [], ctx);
     caps?.afterUser(ctx.log);
     // As runc's init: after the identity, before the hooks, which then gain nothing either.
-    if (ctx.config.process.noNewPrivileges) this.sys.setNoNewPrivs();
+    if (noNewPrivs) this.sys.setNoNewPrivs();
     this.closeOnExec(ctx);
     const program = lookPath(this.sys, args[0], envPath(env));
+    if (noNewPrivs) loadSeccomp(this.sys, ctx);
     this.startContainerHooks(ctx);
     this.setLimits(rlimits);
     this.sys.execve(program, args, env);

@@ -3,11 +3,14 @@ import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import * as path from 'path';
 import { posix } from 'path';
-import type { HookSpec } from '../../../src/core/config/model';
+import type { HookSpec, SeccompSpec } from '../../../src/core/config/model';
 import { memoryLogger, type MemoryLogger } from '../../../src/testing/logger';
 import { AT_EMPTY_PATH, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY } from '../../../src/core/constants';
 import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
-import { candidates, envPath, HandoverStep, lookPath, OomScoreAdjStep } from '../../../src/plugins/exec';
+import { candidates, envPath, HandoverStep, lookPath, OomScoreAdjStep, SeccompStep } from '../../../src/plugins/exec';
+import { decodeProgram } from '../../../src/core/seccomp/enosys';
+import { AUDIT_ARCH_X86_64 } from '../../../src/core/seccomp/names';
+import { runFilter } from '../../helpers/bpf';
 import { makeConfig } from '../../helpers/config';
 
 /** The warnings a memoryLogger kept, in order. */
@@ -243,13 +246,13 @@ describe('handover step', () => {
     expect(refused.sys.callsOf('setuid')).toEqual([]);
   });
 
-  test('fields the loader read and mountkit does not apply (seccomp, LSM labels) get one warning naming them', () => {
+  test('fields the loader read and mountkit does not apply (LSM labels) get one warning naming them', () => {
     const log = memoryLogger();
     const sys = new FakeSyscalls();
     sys.addFile('/bin/sh', '', 0o755);
-    const config = makeConfig({ process: { args: ['sh'], env: [], cwd: '/', uid: 0, gid: 0, terminal: false }, notApplied: ['linux.seccomp', 'process.selinuxLabel'] });
+    const config = makeConfig({ process: { args: ['sh'], env: [], cwd: '/', uid: 0, gid: 0, terminal: false }, notApplied: ['process.apparmorProfile', 'process.selinuxLabel'] });
     expect(() => new Orchestrator(sys, log, [], [new HandoverStep(sys)]).run(config)).toThrow(ExecveCalled);
-    expect(warningsOf(log)).toEqual(['linux.seccomp, process.selinuxLabel not applied: mountkit leaves seccomp filters and LSM labels to the runtime that embeds it']);
+    expect(warningsOf(log)).toEqual(['process.apparmorProfile, process.selinuxLabel not applied: mountkit leaves LSM labels to the runtime that embeds it']);
   });
 
   describe('process.capabilities', () => {
@@ -403,6 +406,121 @@ describe('handover step', () => {
     expect(() => new Orchestrator(sys, silentLogger, [], [new HandoverStep(sys)]).run(config)).toThrow(
       'finalize: plugin exec: process.args: must name the program to run',
     );
+  });
+});
+
+describe('seccomp', () => {
+  const ENOSYS = 0x00050000 | 38;
+  const EPERM = 0x00050000 | 1;
+  const SPEC_ALLOW = 4;
+  const profile = (fields: Partial<SeccompSpec> = {}): SeccompSpec => ({
+    defaultAction: 'SCMP_ACT_ERRNO',
+    architectures: [],
+    syscalls: [{ names: ['read', 'clone3', 'nosuch'], action: 'SCMP_ACT_ALLOW', args: [] }],
+    ...fields,
+  });
+
+  function setup(seccomp: SeccompSpec | null = profile(), log = memoryLogger()) {
+    const sys = new FakeSyscalls();
+    sys.addFile('/bin/sh', '', 0o755);
+    sys.lastCap = 1;
+    const config = makeConfig({
+      process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', uid: 1000, gid: 100, terminal: false, capabilities: { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] } },
+      ...(seccomp ? { seccomp } : {}),
+    });
+    const run = Object.assign(() => new Orchestrator(sys, log, [], [new SeccompStep(sys), new HandoverStep(sys)]).run(config), { config });
+    return { sys, run, log };
+  }
+
+  test('built first in the run (prepare-root, pre), while the host\'s libseccomp can be loaded; without no_new_privs loaded before the capabilities and the user change', () => {
+    const { sys, run } = setup();
+    expect([new SeccompStep(sys).phase, new SeccompStep(sys).order]).toEqual(['prepare-root', 'pre']);
+    expect(run).toThrow(ExecveCalled);
+    expect(sys.calls[0]).toEqual({
+      op: 'seccompCompile',
+      filter: {
+        defaultAction: EPERM,
+        architectures: [],
+        rules: ['read', 'clone3', 'nosuch'].map((syscall) => ({ syscall, action: 0x7fff0000, args: [], field: 'linux.seccomp.syscalls[0]' })),
+        binaryTree: false,
+        names: ['read', 'clone3', 'nosuch'],
+      },
+    });
+    expect(sys.effects().map((c) => c.op)).toEqual(['chdir', 'seccompLoad', 'capbsetDrop', 'capbsetDrop', 'setKeepCaps', 'setgroups', 'setgid', 'setuid', 'setKeepCaps', 'capset', 'ambientClearAll', 'cloexecFrom', 'execve']);
+    const [load] = sys.callsOf('seccompLoad');
+    expect(load.flags).toBe(SPEC_ALLOW);
+    // The ENOSYS stub, then libseccomp's program (the fake's: the default action): above clone3 (435, the largest the profile names) ENOSYS.
+    const program = decodeProgram(load.program);
+    expect(runFilter(program, { arch: AUDIT_ARCH_X86_64, nr: 436 })).toBe(ENOSYS);
+    expect(runFilter(program, { arch: AUDIT_ARCH_X86_64, nr: 435 })).toBe(EPERM);
+    expect(runFilter(program, { arch: AUDIT_ARCH_X86_64, nr: 2 })).toBe(EPERM);
+  });
+
+  test('with no_new_privs: loaded as late as runc loads it, after the lookup of the program, before the startContainer hooks and the last limits', () => {
+    const { sys, run } = setup();
+    run.config.process.noNewPrivileges = true;
+    run.config.process.rlimits = [{ type: 'RLIMIT_NOFILE', resource: 7, soft: 64n, hard: 64n }];
+    run.config.hooks = { prestart: [], createRuntime: [], startContainer: [{ path: '/bin/hook', args: [], env: [] }] };
+    expect(run).toThrow(ExecveCalled);
+    const ops = sys.calls.map((c) => c.op).filter((op) => ['setuid', 'setNoNewPrivs', 'cloexecFrom', 'stat', 'seccompLoad', 'runCommand', 'setrlimit', 'execve'].includes(op));
+    expect(ops).toEqual(['setuid', 'setNoNewPrivs', 'cloexecFrom', 'stat', 'seccompLoad', 'runCommand', 'setrlimit', 'execve']);
+  });
+
+  test('a default action that lets syscalls run gets no ENOSYS stub: libseccomp\'s program alone', () => {
+    const { sys, run } = setup(profile({ defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', args: [] }] }));
+    expect(run).toThrow(ExecveCalled);
+    expect(decodeProgram(sys.callsOf('seccompLoad')[0].program)).toEqual([{ code: 0x06, jt: 0, jf: 0, k: 0x7fff0000 }]);
+  });
+
+  test('names libseccomp does not know are left out with a debug line, as runc does; fields without effect get a warning', () => {
+    const { run, log } = setup(profile({ defaultAction: 'SCMP_ACT_KILL', defaultErrnoRet: 1 }));
+    expect(run).toThrow(ExecveCalled);
+    expect(log.entries.filter((e) => e.level !== 'info' && !e.message.startsWith('phase ')).map((e) => `${e.level}: ${e.message}`)).toEqual([
+      'warn: linux.seccomp.defaultErrnoRet (SCMP_ACT_KILL returns no errno) ignored',
+      'debug: linux.seccomp: syscalls libseccomp does not know left out: nosuch',
+    ]);
+  });
+
+  test('a kernel refusing the flags (EINVAL): loaded again without SPEC_ALLOW when the profile did not ask for it; an error naming linux.seccomp when it did', () => {
+    const implicit = setup();
+    implicit.sys.failOn('seccompLoad', 'EINVAL', { times: 1 });
+    expect(implicit.run).toThrow(ExecveCalled);
+    expect(implicit.sys.callsOf('seccompLoad').map((c) => c.flags)).toEqual([SPEC_ALLOW, 0]);
+    const asked = setup(profile({ flags: ['SECCOMP_FILTER_FLAG_SPEC_ALLOW'] }));
+    asked.sys.failOn('seccompLoad', 'EINVAL');
+    expect(asked.run).toThrow('finalize: plugin exec: linux.seccomp: seccomp: EINVAL');
+    expect(asked.sys.callsOf('seccompLoad')).toHaveLength(1);
+    expect(asked.sys.callsOf('execve')).toEqual([]);
+  });
+
+  test('the kernel\'s EACCES (no no_new_privs, no CAP_SYS_ADMIN) stops the run before the user changes', () => {
+    const { sys, run } = setup();
+    sys.capset(0n, 0n, 0n);
+    sys.clearCalls();
+    expect(run).toThrow('finalize: plugin exec: linux.seccomp: seccomp: EACCES');
+    expect(sys.callsOf('setuid')).toEqual([]);
+  });
+
+  test('a profile error stops the run at the first step, before any mount; a failure of libseccomp names the rule', () => {
+    const bad = setup(profile({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_NONE', args: [] }] }));
+    expect(bad.run).toThrow('prepare-root: plugin seccomp: linux.seccomp.syscalls[0].action "SCMP_ACT_NONE": is not a seccomp action');
+    expect(bad.sys.calls).toEqual([]);
+    const refused = setup();
+    refused.sys.failOn('seccompCompile', 'EINVAL');
+    expect(refused.run).toThrow('prepare-root: plugin seccomp: linux.seccomp: seccomp_export_bpf: EINVAL');
+  });
+
+  test('a filter longer than the kernel takes (BPF_MAXINSNS) is a config error', () => {
+    const { sys, run } = setup();
+    const compile = sys.seccompCompile.bind(sys);
+    sys.seccompCompile = (filter) => ({ ...compile(filter), program: new Uint8Array(4096 * 8) });
+    expect(run).toThrow(/^prepare-root: plugin seccomp: linux\.seccomp: makes a filter of 4103 instructions; the kernel takes at most 4096 \(BPF_MAXINSNS\)$/);
+  });
+
+  test('without linux.seccomp: no call', () => {
+    const { sys, run } = setup(null);
+    expect(run).toThrow(ExecveCalled);
+    expect(sys.calls.filter((c) => c.op.startsWith('seccomp'))).toEqual([]);
   });
 });
 

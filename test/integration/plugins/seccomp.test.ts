@@ -1,0 +1,104 @@
+/**
+ * linux.seccomp for real: the exec plugin builds the filter with the machine's libseccomp
+ * and loads it with seccomp(2) in a child that then hands over or makes syscalls; what
+ * the kernel answers (errnos, ENOSYS from the stub, /proc/self/status) is checked.
+ */
+import { mkdtempSync, rmSync, statSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { runInMountNamespace } from '../../helpers/in-namespace';
+import { runAsRoot } from '../../helpers/real-run';
+
+/** The exec plugin's two steps on the real port with `seccomp` (a SeccompSpec as JavaScript source), handing over to `sh -c script`. */
+function handover(seccomp: string, script: string, noNewPrivileges = false) {
+  return runInMountNamespace(`
+require('reflect-metadata');
+const { LinuxSyscalls } = require('./src/core/syscalls/linux');
+const { silentLogger } = require('./src/core/logger');
+const { Orchestrator } = require('./src/core/orchestrator');
+const { HandoverStep, SeccompStep } = require('./src/plugins/exec');
+const { makeConfig } = require('./test/helpers/config');
+const sys = new LinuxSyscalls();
+const config = makeConfig({
+  process: { args: ['sh', '-c', ${JSON.stringify(script)}], env: ['PATH=/bin:/usr/bin'], cwd: '/', uid: 0, gid: 0, terminal: false, noNewPrivileges: ${noNewPrivileges} },
+  seccomp: ${seccomp},
+});
+new Orchestrator(sys, silentLogger, [], [new SeccompStep(sys), new HandoverStep(sys)]).run(config);
+`);
+}
+
+/**
+ * A child that loads a filter allowing every x86_64 syscall numbered below 400 but
+ * getppid (the profile's largest is then 399), and reports what the kernel answers.
+ */
+function probeSyscalls(defaultAction: string) {
+  return runInMountNamespace(`
+const koffi = require('koffi');
+const { LinuxSyscalls } = require('./src/core/syscalls/linux');
+const { seccompProfile } = require('./src/core/seccomp/profile');
+const { enosysStub, encodeProgram } = require('./src/core/seccomp/enosys');
+const seccomp = koffi.load('libseccomp.so.2');
+const nameOf = seccomp.func('const char *seccomp_syscall_resolve_num_arch(uint32_t arch, int num)');
+const names = [];
+for (let nr = 0; nr < 400; nr++) {
+  const name = nameOf(0, nr);
+  if (name && name !== 'getppid') names.push(name);
+}
+const profile = seccompProfile({ defaultAction: ${JSON.stringify(defaultAction)}, architectures: [], syscalls: [{ names, action: 'SCMP_ACT_ALLOW', args: [] }] });
+const sys = new LinuxSyscalls();
+const built = sys.seccompCompile(profile.filter);
+const stub = encodeProgram(profile.enosysStub ? enosysStub(built.lastSyscalls) : []);
+const program = new Uint8Array(stub.length + built.program.length);
+program.set(stub);
+program.set(built.program, stub.length);
+sys.setNoNewPrivs();
+sys.seccompLoad(program, profile.flags);
+const libc = koffi.load('libc.so.6');
+const syscall = libc.func('long syscall(long number, ...)');
+const { errnoName } = require('./src/core/errors');
+const answer = (nr) => (syscall(nr, 'long', 0, 'long', 0) < 0 ? errnoName(koffi.errno()) : 'ok');
+const status = require('fs').readFileSync('/proc/self/status', 'utf8').split('\\n').filter((l) => l.startsWith('Seccomp'));
+process.stdout.write(JSON.stringify({ getpid: answer(39), getppid: answer(110), clone3: answer(435), status, unknown: built.unknown, last: built.lastSyscalls }));
+`);
+}
+
+runAsRoot('seccomp: the exec plugin against the kernel', () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(path.join(tmpdir(), 'mountkit-seccomp-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('a rule with an argument comparison: mkdir with any mode but 0700 gets EACCES, 0700 passes; the process runs under one filter', () => {
+    const seccomp = `{
+      defaultAction: 'SCMP_ACT_ALLOW',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+      syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13, args: [{ index: 1, value: 0o700n, valueTwo: 0n, op: 'SCMP_CMP_NE' }] }],
+    }`;
+    const script = `grep -E '^Seccomp' /proc/self/status; mkdir ${dir}/denied 2>/dev/null || echo denied; mkdir -m 700 ${dir}/allowed && echo allowed`;
+    for (const nnp of [false, true]) {
+      const r = handover(seccomp, script, nnp);
+      expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'Seccomp:\t2\nSeccomp_filters:\t1\ndenied\nallowed\n', stderr: '' });
+      expect(statSync(path.join(dir, 'allowed')).mode & 0o777).toBe(0o700);
+      rmSync(path.join(dir, 'allowed'), { recursive: true });
+    }
+  });
+
+  test('SCMP_ACT_KILL_PROCESS: the process is killed by SIGSYS at the denied call', () => {
+    const r = handover(`{ defaultAction: 'SCMP_ACT_ALLOW', architectures: [], syscalls: [{ names: ['uname'], action: 'SCMP_ACT_KILL_PROCESS', args: [] }] }`, 'uname; echo "uname: $?"; exec uname');
+    // The shell's child dies of SIGSYS (31, status 128 + 31), then the shell itself, which exec'd it.
+    expect({ status: r.status, signal: r.signal, stdout: r.stdout }).toEqual({ status: null, signal: 'SIGSYS', stdout: 'uname: 159\n' });
+  });
+
+  (process.arch === 'x64' ? test : test.skip)('the ENOSYS stub: an unlisted syscall older than the largest listed gets the default action, a newer one ENOSYS; with a default action that allows, no stub', () => {
+    const errno = probeSyscalls('SCMP_ACT_ERRNO');
+    expect(errno.stderr).toBe('');
+    const out = JSON.parse(errno.stdout);
+    expect(out).toMatchObject({ getpid: 'ok', getppid: 'EPERM', clone3: 'ENOSYS', status: ['Seccomp:\t2', 'Seccomp_filters:\t1'], unknown: [] });
+    // The native architecture only, with the largest number the list holds.
+    expect(out.last).toEqual([{ arch: 0xc000003e, nr: expect.any(Number) }]);
+    expect(out.last[0].nr).toBeLessThan(400);
+    // clone3 without arguments (a NULL struct) answers EFAULT or EINVAL when the filter lets it through.
+    const allow = JSON.parse(probeSyscalls('SCMP_ACT_ALLOW').stdout);
+    expect(allow.getppid).toBe('ok');
+    expect(['EFAULT', 'EINVAL']).toContain(allow.clone3);
+  });
+});
