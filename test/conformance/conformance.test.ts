@@ -13,6 +13,14 @@ if (process.env.CI === 'true' && !available) {
 }
 const maybe = available ? describe : describe.skip;
 
+/** The names libseccomp gives x86_64's syscalls numbered below `limit`. */
+function x86_64Syscalls(limit: number): string[] {
+  const koffi = require('koffi') as typeof import('koffi');
+  const nameOf = koffi.load('libseccomp.so.2').func('const char *seccomp_syscall_resolve_num_arch(uint32_t arch, int num)');
+  const AUDIT_ARCH_X86_64 = 0xc000003e;
+  return Array.from({ length: limit }, (_, nr) => nameOf(AUDIT_ARCH_X86_64, nr) as string | null).filter((name): name is string => name !== null);
+}
+
 /** `runc spec` 1.1.5's default config, with the probe as the process. */
 function runcSpec(extra: string[] = []): Record<string, any> {
   return {
@@ -232,6 +240,29 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       startContainerUid: '1000\n',
       startContainerTerm: 'xterm\n',
     });
+  });
+
+  test('a seccomp profile: an allow list with a default errno, an errno rule with an argument comparison, three architectures', () => {
+    const denied = ['mkdir', 'mkdirat', 'chmod', 'fchmodat'];
+    const config = runcSpec([
+      'echo "== seccomp"; grep -E "^(Seccomp|Speculation_Store_Bypass)" /proc/self/status',
+      'mkdir /dev/shm/d 2>&1; echo "mkdir $?"',
+      'touch /dev/shm/f; chmod 600 /dev/shm/f 2>&1; echo "chmod 600 $?"; chmod 640 /dev/shm/f; echo "chmod 640 $?"',
+    ]);
+    config.linux.seccomp = {
+      defaultAction: 'SCMP_ACT_ERRNO',
+      architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+      // runc 1.1 refuses flags; none is what it loads.
+      flags: [],
+      syscalls: [
+        { names: x86_64Syscalls(450).filter((name) => !denied.includes(name)), action: 'SCMP_ACT_ALLOW' },
+        { names: ['chmod', 'fchmodat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13, args: [{ index: 1, value: 0o600, op: 'SCMP_CMP_EQ' }] },
+        { names: ['chmod', 'fchmodat'], action: 'SCMP_ACT_ALLOW', args: [{ index: 1, value: 0o600, op: 'SCMP_CMP_NE' }] },
+      ],
+    };
+    const { sections } = compare(config);
+    expect(sections.seccomp.slice(0, 2).map((l) => l.replace(/\s+/g, ' '))).toEqual(['Seccomp: 2', 'Seccomp_filters: 1']);
+    expect(sections.seccomp.slice(3)).toEqual(["mkdir: can't create directory '/dev/shm/d': Operation not permitted", 'mkdir 1', "chmod: /dev/shm/f: Permission denied", 'chmod 600 1', 'chmod 640 0']);
   });
 
   test('an rbind of a tree with submounts', () => {

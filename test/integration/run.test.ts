@@ -444,15 +444,23 @@ maybe('mountkit run', () => {
     expect(r.stdout.replace(/\t/g, ' ')).toBe('CapPrm: 0000000000000400\nCapEff: 0000000000000400\nCapAmb: 0000000000000400\n');
   });
 
-  test('a seccomp profile, which mountkit does not load, is named in a warning; the container still runs', () => {
-    const c = config(['sh', '-c', 'grep "^Seccomp:" /proc/self/status']);
-    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [] };
+  test('linux.seccomp: the container runs under the profile (libseccomp loaded before the pivot_root); without it, under none', () => {
+    const script = 'grep "^Seccomp:" /proc/self/status; mkdir /dev/made && echo made';
+    const c = config(['sh', '-c', script]);
+    c.root.readonly = true;
+    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] };
     const r = withBundle(c, (dir) => runMountkit(dir));
-    expect([r.status, r.stdout.replace(/\s+/g, ' ').trim(), r.stderr]).toEqual([
-      0,
-      'Seccomp: 0',
-      'mountkit warn [exec]: linux.seccomp not applied: mountkit leaves seccomp filters and LSM labels to the runtime that embeds it\n',
-    ]);
+    expect([r.status, r.stdout.replace(/\s+/g, ' ').trim(), r.stderr]).toEqual([1, 'Seccomp: 2', "mkdir: can't create directory '/dev/made': Permission denied\n"]);
+    const bare = withBundle(config(['sh', '-c', script]), (dir) => runMountkit(dir));
+    expect([bare.status, bare.stdout.replace(/\s+/g, ' ').trim(), bare.stderr]).toEqual([0, 'Seccomp: 0 made', '']);
+  });
+
+  test('a seccomp profile error: exit 2, one line naming the field, before anything is mounted', () => {
+    const c = config(['true']);
+    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_DENY' }] };
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect([r.status, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toMatch(/^mountkit: linux\.seccomp\.syscalls\[0\]\.action "SCMP_ACT_DENY": is not a seccomp action; known: SCMP_ACT_KILL, [A-Z_, ]+\n$/);
   });
 
   test('a low RLIMIT_NOFILE binds the container, not mountkit: its startContainer hook and its program still run', () => {
