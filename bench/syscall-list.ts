@@ -88,6 +88,8 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   capset: ['effective', 'permitted', 'inheritable'],
   seccompCompile: ['filter'],
   seccompLoad: ['program', 'flags'],
+  connectUnix: ['path'],
+  sendFd: ['socket', 'fd', 'data'],
   ambientClearAll: [],
   ambientRaise: ['cap'],
   execve: ['path', 'argv', 'envp'],

@@ -122,6 +122,8 @@ export interface SyscallArgs {
   capset: { effective: bigint; permitted: bigint; inheritable: bigint };
   seccompCompile: { filter: SeccompFilter };
   seccompLoad: { program: Uint8Array; flags: number };
+  connectUnix: { path: string };
+  sendFd: { socket: number; fd: number; data: string };
   ambientClearAll: Record<string, never>;
   ambientRaise: { cap: number };
   execve: { path: string; argv: string[]; envp: string[] };
@@ -289,6 +291,8 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   copyFile: 'copy_file_range',
   seccompCompile: 'seccomp_export_bpf',
   seccompLoad: 'seccomp',
+  connectUnix: 'connect',
+  sendFd: 'sendmsg',
 };
 
 export function errorName(op: string): string {
@@ -508,8 +512,12 @@ export class FakeSyscalls implements Syscalls {
     this.record('userNamespace', { uidMappings, gidMappings });
     // The nsfs file of the new namespace, outside every directory (readlink of its magic link is "user:[INODE]").
     const node = this.newNode('file', 0o444);
+    return this.detachedFd(`user:[${node.ino}]`, node);
+  }
+
+  /** A descriptor of a file outside every directory (a namespace, a socket), named `path` by its magic link. */
+  private detachedFd(path: string, node: FakeNode): number {
     const fd = this.nextFd++;
-    const path = `user:[${node.ino}]`;
     this.fds.set(fd, { path, chain: [{ name: path, node }] });
     this.fdPaths.set(fd, path);
     return fd;
@@ -850,12 +858,18 @@ export class FakeSyscalls implements Syscalls {
     if (!this.noNewPrivs && !sysAdmin) throw this.fail(rec, 'EACCES');
     this.seccompFilters.push({ program, flags });
     if (!(flags & SECCOMP_FILTER_FLAG_NEW_LISTENER)) return -1;
-    const node = this.newNode('file', 0o600);
-    const fd = this.nextFd++;
-    const path = 'anon_inode:seccomp notify';
-    this.fds.set(fd, { path, chain: [{ name: path, node }] });
-    this.fdPaths.set(fd, path);
-    return fd;
+    return this.detachedFd('anon_inode:seccomp notify', this.newNode('file', 0o600));
+  }
+
+  /** A connected socket: a new descriptor, whether or not anything is at `path` in the model. */
+  connectUnix(path: string): number {
+    this.record('connectUnix', { path });
+    return this.detachedFd(`socket:${path}`, this.newNode('socket', 0o777));
+  }
+
+  sendFd(socket: number, fd: number, data: string): void {
+    const rec = this.record('sendFd', { socket, fd, data });
+    if (!this.fds.has(socket) || !this.fds.has(fd)) throw this.fail(rec, 'EBADF');
   }
 
   ambientClearAll(): void {
@@ -997,6 +1011,7 @@ export class FakeSyscalls implements Syscalls {
       case 'ambientRaise':
       case 'seccompCompile':
       case 'seccompLoad':
+      case 'sendFd':
         return undefined;
       default:
         return rec.path;

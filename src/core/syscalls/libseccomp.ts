@@ -4,6 +4,7 @@
  * The library is loaded on first use, from the filesystem the process sees then.
  */
 import * as fs from 'fs';
+import { endianness } from 'os';
 import type * as Koffi from 'koffi';
 import { StepError, SyscallError } from '../errors';
 import type { SeccompCompiled, SeccompFilter } from './types';
@@ -49,7 +50,7 @@ function argArray(args: SeccompFilter['rules'][number]['args']): Buffer | null {
   if (args.length === 0) return null;
   const buf = Buffer.alloc(args.length * ARG_CMP_SIZE);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  const little = endianness() === 'LE';
   args.forEach((a, i) => {
     const at = i * ARG_CMP_SIZE;
     view.setUint32(at, a.arg, little);

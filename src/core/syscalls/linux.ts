@@ -6,6 +6,7 @@
  * calling thread is in the new mount namespace, libuv's thread pool is not (DESIGN.md).
  */
 import * as fs from 'fs';
+import { endianness } from 'os';
 import type * as Koffi from 'koffi';
 import { StepError, SyscallError, errnoNumber } from '../errors';
 import { idMapText } from '../idmap';
@@ -57,6 +58,20 @@ const SECCOMP_SET_MODE_FILTER = 1;
 const SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
 /** struct sock_filter: u16 code, u8 jt, u8 jf, u32 k. */
 const SOCK_FILTER_SIZE = 8;
+
+// unix(7), socket(2), cmsg(3): include/linux/socket.h, include/uapi/linux/un.h
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
+/** struct sockaddr_un: sa_family_t sun_family, then char sun_path[108]. */
+const SUN_PATH_OFFSET = 2;
+const SUN_PATH_MAX = 108;
+/** struct cmsghdr (size_t cmsg_len, int cmsg_level, int cmsg_type) and one int, aligned: CMSG_LEN(4) and CMSG_SPACE(4) on 64-bit. */
+const CMSG_HEADER_SIZE = 16;
+const CMSG_LEN_ONE_FD = CMSG_HEADER_SIZE + 4;
+const CMSG_SPACE_ONE_FD = CMSG_HEADER_SIZE + 8;
 
 /** PATH_MAX (include/uapi/linux/limits.h): no link target is longer, with its NUL. */
 const PATH_MAX = 4096;
@@ -171,6 +186,9 @@ function loadLibc() {
   const mountAttr = koffi.struct({ attr_set: 'uint64_t', attr_clr: 'uint64_t', propagation: 'uint64_t', userns_fd: 'uint64_t' });
   // struct sock_fprog (linux/filter.h): the program's length in instructions and its address.
   const sockFprog = koffi.struct({ len: 'uint16_t', filter: 'void *' });
+  // struct msghdr and struct iovec (sendmsg(2)); koffi lays out their padding as C does.
+  const iovec = koffi.struct({ base: 'void *', len: 'size_t' });
+  const msghdr = koffi.struct({ name: 'void *', namelen: 'uint32_t', iov: koffi.pointer(iovec), iovlen: 'size_t', control: 'void *', controllen: 'size_t', flags: 'int' });
   return {
     // glibc's mode_t is unsigned int and dev_t is 64 bits on x86_64 and arm64.
     mount: fn('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
@@ -226,6 +244,9 @@ function loadLibc() {
     openat2: fn('long syscall(long number, int dirfd, const char *path, const uint8_t *how, size_t size)', 'openat2'),
     mountAttrPtr: koffi.pointer(mountAttr),
     sockFprogPtr: koffi.pointer(sockFprog),
+    socket: fn('int socket(int domain, int type, int protocol)'),
+    connect: fn('int connect(int fd, const uint8_t *addr, uint32_t len)'),
+    sendmsg: lib.func('sendmsg', 'long', ['int', koffi.pointer(msghdr), 'int']),
     mountAttrSize: koffi.sizeof(mountAttr),
   };
 }
@@ -678,6 +699,40 @@ export class LinuxSyscalls implements Syscalls {
     const fprog = { len: program.length / SOCK_FILTER_SIZE, filter: program };
     const ret = check('seccomp', raw('seccomp', 'unsigned int', SECCOMP_SET_MODE_FILTER, 'unsigned int', flags, c.sockFprogPtr, fprog));
     return flags & SECCOMP_FILTER_FLAG_NEW_LISTENER ? ret : -1;
+  }
+
+  connectUnix(path: string): number {
+    const c = libc();
+    const name = Buffer.from(path);
+    // sun_path holds the path and its NUL.
+    if (name.length >= SUN_PATH_MAX) throw new SyscallError('connect', errnoNumber('ENAMETOOLONG'), [path]);
+    if (name.includes(0)) throw new SyscallError('connect', errnoNumber('EINVAL'), [path], 'a NUL byte in a string argument');
+    const addr = Buffer.alloc(SUN_PATH_OFFSET + SUN_PATH_MAX);
+    addr.writeUInt16LE(AF_UNIX, 0);
+    name.copy(addr, SUN_PATH_OFFSET);
+    const fd = check('socket', c.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), path);
+    try {
+      check('connect', c.connect(fd, addr, SUN_PATH_OFFSET + name.length + 1), path);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    return fd;
+  }
+
+  sendFd(socket: number, fd: number, data: string): void {
+    const payload = Buffer.from(data);
+    const control = Buffer.alloc(CMSG_SPACE_ONE_FD);
+    const view = new DataView(control.buffer, control.byteOffset, control.byteLength);
+    const little = endianness() === 'LE';
+    view.setBigUint64(0, BigInt(CMSG_LEN_ONE_FD), little);
+    view.setInt32(8, SOL_SOCKET, little);
+    view.setInt32(12, SCM_RIGHTS, little);
+    view.setInt32(CMSG_HEADER_SIZE, fd, little);
+    const msg = { name: null, namelen: 0, iov: { base: payload, len: payload.length }, iovlen: 1, control, controllen: control.length, flags: 0 };
+    const sent = check('sendmsg', Number(libc().sendmsg(socket, msg, 0)), fdPath(socket));
+    // A stream socket may take part of the data; the descriptor went with its first byte.
+    if (sent < payload.length) viaFs('write', [fdPath(socket)], () => fs.writeSync(socket, payload, sent));
   }
 
   capbsetRead(cap: number): boolean {

@@ -169,6 +169,10 @@ export interface Syscalls {
    * in `flags` it returns the listener's descriptor, else -1.
    */
   seccompLoad(program: Uint8Array, flags: number): number;
+  /** socket(2) AF_UNIX SOCK_STREAM (close-on-exec) connected to the socket file at `path`. */
+  connectUnix(path: string): number;
+  /** sendmsg(2) of `data` on the connected `socket`, with descriptor `fd` as SCM_RIGHTS (unix(7)). */
+  sendFd(socket: number, fd: number, data: string): void;
   /** getpid(2): this process's pid in its own pid namespace, which after execve is the container's. */
   getpid(): number;
   /** Replaces the process image; returns only by throwing. */

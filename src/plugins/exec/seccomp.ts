@@ -4,6 +4,7 @@ import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin
 import { BPF_MAXINSNS, SOCK_FILTER_SIZE, encodeProgram, enosysStub } from '../../core/seccomp/enosys';
 import { seccompProfile } from '../../core/seccomp/profile';
 import type { Syscalls } from '../../core/syscalls/types';
+import { CONTAINER_PID_KEY, OCI_VERSION, ociState, type OciState } from '../hooks/state';
 
 /**
  * linux.seccomp in two parts. The filter is built first in the run (this step), while
@@ -13,6 +14,13 @@ import type { Syscalls } from '../../core/syscalls/types';
  * and capabilities when there is no no_new_privs (the kernel then takes a filter only
  * from a holder of CAP_SYS_ADMIN), else after the program's lookup, before the
  * startContainer hooks, as runc's init does.
+ *
+ * With SCMP_ACT_NOTIFY rules the kernel gives a listener (SECCOMP_FILTER_FLAG_NEW_LISTENER),
+ * which goes to the agent at listenerPath, as runc sends it: one message on a unix
+ * stream socket, the descriptor as SCM_RIGHTS and the runtime-spec's container process
+ * state as JSON (fds ["seccompFd"], the pid, listenerMetadata, the state "creating").
+ * The socket is connected here, while listenerPath is the host's path; the container
+ * keeps neither descriptor.
  */
 
 const SHARED_KEY = 'exec.seccomp';
@@ -22,6 +30,17 @@ interface BuiltFilter {
   program: Uint8Array;
   flags: number;
   implicitFlags: number;
+  /** The agent's connected socket and the message for it, with SCMP_ACT_NOTIFY rules. */
+  agent?: { socket: number; message: string };
+}
+
+/** runtime-spec config-linux.md, "Container Process State": what the seccomp agent receives. */
+interface ContainerProcessState {
+  ociVersion: string;
+  fds: string[];
+  pid: number;
+  metadata?: string;
+  state: OciState;
 }
 
 @injectable()
@@ -53,7 +72,42 @@ export class SeccompStep implements LifecycleStep {
     const length = program.length / SOCK_FILTER_SIZE;
     if (length > BPF_MAXINSNS) throw new ConfigError('linux.seccomp', undefined, `makes a filter of ${length} instructions; the kernel takes at most ${BPF_MAXINSNS} (BPF_MAXINSNS)`);
     const built: BuiltFilter = { program, flags: profile.flags, implicitFlags: profile.implicitFlags };
+    if (profile.listener) built.agent = this.connectAgent(profile.listener, ctx);
     ctx.shared.set(SHARED_KEY, built);
+  }
+
+  /**
+   * The agent's socket, and the message it gets. The pid is the container's as the host
+   * sees it, as runc sends its init's: this process's (the container's after execve),
+   * read from /proc/self, which is still the host's procfs here (getpid(2) without
+   * one); an embedder's container.pid when it sets one.
+   */
+  private connectAgent(listener: { path: string; metadata: string }, ctx: RunContext): BuiltFilter['agent'] {
+    let socket: number;
+    try {
+      socket = this.sys.connectUnix(listener.path);
+    } catch (err) {
+      if (!(err instanceof SyscallError)) throw err;
+      throw new StepError(`linux.seccomp.listenerPath: ${err.message}`, { cause: err });
+    }
+    const pid = (ctx.shared.get(CONTAINER_PID_KEY) as number | undefined) ?? this.hostPid();
+    const message: ContainerProcessState = {
+      ociVersion: OCI_VERSION,
+      fds: ['seccompFd'],
+      pid,
+      ...(listener.metadata ? { metadata: listener.metadata } : {}),
+      state: ociState(ctx.shared, ctx.config.bundle, { status: 'creating', pid }),
+    };
+    return { socket, message: JSON.stringify(message) };
+  }
+
+  private hostPid(): number {
+    try {
+      return Number(this.sys.readlink('/proc/self'));
+    } catch (err) {
+      if (!(err instanceof SyscallError)) throw err;
+      return this.sys.getpid();
+    }
   }
 }
 
@@ -66,11 +120,17 @@ export function loadSeccomp(sys: Syscalls, ctx: RunContext): void {
   const built = ctx.shared.get(SHARED_KEY) as BuiltFilter | undefined;
   if (!built) return;
   try {
+    let listener: number;
     try {
-      sys.seccompLoad(built.program, built.flags);
+      listener = sys.seccompLoad(built.program, built.flags);
     } catch (err) {
       if (!(err instanceof SyscallError) || err.code !== 'EINVAL' || !(built.flags & built.implicitFlags)) throw err;
-      sys.seccompLoad(built.program, built.flags & ~built.implicitFlags);
+      listener = sys.seccompLoad(built.program, built.flags & ~built.implicitFlags);
+    }
+    if (built.agent) {
+      sys.sendFd(built.agent.socket, listener, built.agent.message);
+      sys.close(listener);
+      sys.close(built.agent.socket);
     }
   } catch (err) {
     if (!(err instanceof SyscallError)) throw err;

@@ -3,7 +3,8 @@
  * and loads it with seccomp(2) in a child that then hands over or makes syscalls; what
  * the kernel answers (errnos, ENOSYS from the stub, /proc/self/status) is checked.
  */
-import { mkdtempSync, rmSync, statSync } from 'fs';
+import { spawn } from 'child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { runInMountNamespace } from '../../helpers/in-namespace';
@@ -86,6 +87,37 @@ runAsRoot('seccomp: the exec plugin against the kernel', () => {
     const r = handover(`{ defaultAction: 'SCMP_ACT_ALLOW', architectures: [], syscalls: [{ names: ['uname'], action: 'SCMP_ACT_KILL_PROCESS', args: [] }] }`, 'uname; echo "uname: $?"; exec uname');
     // The shell's child dies of SIGSYS (31, status 128 + 31), then the shell itself, which exec'd it.
     expect({ status: r.status, signal: r.signal, stdout: r.stdout }).toEqual({ status: null, signal: 'SIGSYS', stdout: 'uname: 159\n' });
+  });
+
+  test('SCMP_ACT_NOTIFY: the agent at listenerPath gets the listener and the process state, and its answer is what the container sees', async () => {
+    const socket = path.join(dir, 'agent.sock');
+    const report = path.join(dir, 'report.json');
+    const EXDEV = 18;
+    const agent = spawn('python3', [path.join(__dirname, '..', '..', 'helpers', 'seccomp-agent.py'), socket, report, String(EXDEV)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((resolve) => agent.on('exit', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        agent.stdout.once('data', () => resolve());
+        agent.once('error', reject);
+      });
+      const seccomp = `{ defaultAction: 'SCMP_ACT_ALLOW', architectures: [], listenerPath: ${JSON.stringify(socket)}, listenerMetadata: 'probe', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY', args: [] }] }`;
+      const r = handover(seccomp, `mkdir ${dir}/by-agent; echo "mkdir $?"; ls /proc/self/fd`);
+      expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        status: 0,
+        // ls holds one descriptor of its own (the directory it lists): neither the listener nor the socket reached the container.
+        stdout: 'mkdir 1\n0\n1\n2\n3\n',
+        stderr: `mkdir: cannot create directory '${dir}/by-agent': Invalid cross-device link\n`,
+      });
+      expect(await exited).toBe(0);
+    } finally {
+      agent.kill();
+    }
+    const seen = JSON.parse(readFileSync(report, 'utf8'));
+    expect(seen).toMatchObject({ fds: 1, listener: 'anon_inode:seccomp notify', state: { ociVersion: '1.0.2', fds: ['seccompFd'], metadata: 'probe', state: { status: 'creating' } } });
+    expect(seen.state.pid).toBe(seen.state.state.pid);
+    expect(seen.state.pid).toBeGreaterThan(1);
+    // The notification is busybox's mkdir(2) or mkdirat(2): x86_64's 83 and 258, arm64's 34.
+    expect(process.arch === 'x64' ? [83, 258] : [34]).toContain(seen.nr);
   });
 
   (process.arch === 'x64' ? test : test.skip)('the ENOSYS stub: an unlisted syscall older than the largest listed gets the default action, a newer one ENOSYS; with a default action that allows, no stub', () => {

@@ -517,6 +517,42 @@ describe('seccomp', () => {
     expect(run).toThrow(/^prepare-root: plugin seccomp: linux\.seccomp: makes a filter of 4103 instructions; the kernel takes at most 4096 \(BPF_MAXINSNS\)$/);
   });
 
+  describe('SCMP_ACT_NOTIFY: the listener to the agent at listenerPath', () => {
+    const notify = () =>
+      profile({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', listenerMetadata: 'tenant=a', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY', args: [] }] });
+
+    test('connected in prepare-root, while the path is the host\'s; after the load the listener goes in one message with the process state, and neither descriptor stays', () => {
+      const { sys, run } = setup(notify());
+      sys.addSymlink('/proc/self', '4242');
+      expect(run).toThrow(ExecveCalled);
+      expect(sys.calls.slice(0, 3).map((c) => c.op)).toEqual(['seccompCompile', 'connectUnix', 'readlink']);
+      expect(sys.callsOf('connectUnix')).toEqual([{ op: 'connectUnix', path: '/run/agent.sock' }]);
+      const [load] = sys.callsOf('seccompLoad');
+      expect(load.flags).toBe(8 | SPEC_ALLOW);
+      const after = sys.effects().slice(sys.effects().findIndex((c) => c.op === 'seccompLoad') + 1, sys.effects().findIndex((c) => c.op === 'capbsetDrop'));
+      const [sent] = sys.callsOf('sendFd');
+      expect(sent.socket).not.toBe(sent.fd);
+      expect(after).toEqual([sent, { op: 'close', fd: sent.fd }, { op: 'close', fd: sent.socket }]);
+      expect(JSON.parse(sent.data)).toEqual({
+        ociVersion: '1.0.2',
+        fds: ['seccompFd'],
+        pid: 4242,
+        metadata: 'tenant=a',
+        state: { ociVersion: '1.0.2', id: path.basename(run.config.bundle), status: 'creating', pid: 4242, bundle: run.config.bundle },
+      });
+    });
+
+    test('an agent that cannot be reached stops the run before any mount, naming listenerPath; a failed send stops it before execve', () => {
+      const unreachable = setup(notify());
+      unreachable.sys.failOn('connectUnix', 'ECONNREFUSED');
+      expect(unreachable.run).toThrow('prepare-root: plugin seccomp: linux.seccomp.listenerPath: connect "/run/agent.sock": ECONNREFUSED');
+      const gone = setup(notify());
+      gone.sys.failOn('sendFd', 'EPIPE');
+      expect(gone.run).toThrow('finalize: plugin exec: linux.seccomp: sendmsg: EPIPE');
+      expect(gone.sys.callsOf('execve')).toEqual([]);
+    });
+  });
+
   test('without linux.seccomp: no call', () => {
     const { sys, run } = setup(null);
     expect(run).toThrow(ExecveCalled);
