@@ -119,6 +119,27 @@ maybe('mountkit plan', () => {
     }
   });
 
+  test('linux.seccomp: the filter the machine\'s libseccomp builds, as bytes and by length, loaded last before execve', () => {
+    const seccomp = { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read', 'write', 'execve'], action: 'SCMP_ACT_ALLOW' }] };
+    const base = bundleConfig();
+    const b = readableBundle(bundleConfig({ process: { ...base.process, noNewPrivileges: true }, linux: { ...base.linux, seccomp } }));
+    try {
+      const r = planAsNobody(b.dir, ['--format', 'json']);
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      const calls = (JSON.parse(r.stdout) as { calls: JsonCall[] }).calls;
+      const load = calls.filter((c) => c.op === 'seccompLoad');
+      expect(load).toHaveLength(1);
+      const bytes = (load[0].args.program as string).length / 2;
+      // Each instruction is 8 bytes; the ENOSYS stub alone is 7, libseccomp's program more.
+      expect(load[0].decoded).toEqual({ program: `${bytes / 8} instructions`, flags: 'SECCOMP_FILTER_FLAG_SPEC_ALLOW' });
+      expect(bytes / 8).toBeGreaterThan(10);
+      // With no_new_privs: last before execve (the plan lists effects; the program's lookup, a query, comes between).
+      expect(calls.slice(calls.findIndex((c) => c.op === 'setNoNewPrivs')).map((c) => c.op)).toEqual(['setNoNewPrivs', 'cloexecFrom', 'seccompLoad', 'execve']);
+    } finally {
+      b.cleanup();
+    }
+  });
+
   test('--no-pivot plans MS_MOVE and chroot instead of pivot_root', () => {
     const b = readableBundle(bundleConfig());
     try {

@@ -26,6 +26,7 @@ import { ConfigError, PluginError, StepError } from '../../src/core/errors';
 import type { PluginModule } from '../../src/core/kernel';
 import { CLONE_FS } from '../../src/core/namespaces';
 import { buildPlan, descriptorsOf, formatCall, formatPlanText, planToJson, PlanSyscalls, type Plan } from '../../src/core/plan';
+import { planCallToJson } from '../../src/core/plan/format';
 import type { LifecycleStep, MountHandler } from '../../src/core/plugin';
 import { FakeSyscalls, type SyscallRecord } from '../../src/core/syscalls/fake';
 import type { RootfsConfig } from '../../src/core/config/model';
@@ -297,7 +298,25 @@ describe('plan formats', () => {
     [{ op: 'moveMount', fromDirfd: 11, fromPath: '', toDirfd: 10, toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH }, 'moveMount(11, "", 10, "", MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH)'],
     [{ op: 'mountSetattr', dirfd: 11, path: '', atFlags: 0x1000, attrSet: MOUNT_ATTR_IDMAP, attrClr: 0n, propagation: 0n, usernsFd: 12 }, 'mountSetattr(11, "", AT_EMPTY_PATH, MOUNT_ATTR_IDMAP, 0, 0, 12)'],
     [{ op: 'userNamespace', uidMappings: [{ containerID: 0, hostID: 1000, size: 10 }], gidMappings: [] }, 'userNamespace([{"containerID":0,"hostID":1000,"size":10}], [])'],
+    [{ op: 'seccompLoad', program: new Uint8Array(16), flags: 4 | 8 }, 'seccompLoad(2 instructions, SECCOMP_FILTER_FLAG_SPEC_ALLOW|SECCOMP_FILTER_FLAG_NEW_LISTENER)'],
+    [
+      { op: 'seccompCompile', filter: { defaultAction: 0x50001, architectures: [], rules: [{ syscall: 'read', action: 0x7fff0000, args: [], field: 'f' }], binaryTree: false, names: ['read'] } },
+      'seccompCompile(default 0x50001, 1 rule, 0 added architectures)',
+    ],
+    [{ op: 'sendFd', socket: 5, fd: 6, data: '{}' }, 'sendFd(5, 6, "{}")'],
   ])('%j -> %s', (record, text) => expect(formatCall(record)).toBe(text));
+
+  test('a seccomp program in JSON: its bytes as hexadecimal in memory order, its length and flags by name', () => {
+    const record: SyscallRecord = { op: 'seccompLoad', program: Uint8Array.from([6, 0, 0, 0, 0, 0, 0xff, 0x7f]), flags: 0 };
+    expect(planCallToJson({ seq: 0, phase: 'finalize', plugin: 'exec', record })).toEqual({
+      seq: 0,
+      phase: 'finalize',
+      plugin: 'exec',
+      op: 'seccompLoad',
+      args: { program: '060000000000ff7f', flags: 0 },
+      decoded: { program: '1 instruction', flags: '0' },
+    });
+  });
 });
 
 describe('PlanSyscalls', () => {

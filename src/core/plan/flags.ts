@@ -86,6 +86,13 @@ import {
   minor,
 } from '../constants';
 import { CLONE_FS, CLONE_NEWTIME } from '../namespaces';
+import {
+  SECCOMP_FILTER_FLAG_LOG,
+  SECCOMP_FILTER_FLAG_NEW_LISTENER,
+  SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+  SECCOMP_FILTER_FLAG_TSYNC,
+  SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+} from '../seccomp/names';
 
 /**
  * The names of one flag argument. `field` is a multi-bit value inside the word (the
@@ -182,6 +189,17 @@ export const OPEN_FLAGS: FlagTable = {
 
 /** dup3(2) takes O_CLOEXEC only. */
 export const DUP3_FLAGS: FlagTable = { bits: [['O_CLOEXEC', big(O_CLOEXEC)]] };
+
+/** seccomp(2) SECCOMP_SET_MODE_FILTER flags, include/uapi/linux/seccomp.h. */
+export const SECCOMP_FILTER_FLAGS: FlagTable = {
+  bits: [
+    ['SECCOMP_FILTER_FLAG_TSYNC', big(SECCOMP_FILTER_FLAG_TSYNC)],
+    ['SECCOMP_FILTER_FLAG_LOG', big(SECCOMP_FILTER_FLAG_LOG)],
+    ['SECCOMP_FILTER_FLAG_SPEC_ALLOW', big(SECCOMP_FILTER_FLAG_SPEC_ALLOW)],
+    ['SECCOMP_FILTER_FLAG_NEW_LISTENER', big(SECCOMP_FILTER_FLAG_NEW_LISTENER)],
+    ['SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV', big(SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV)],
+  ],
+};
 
 /** *at(2) flags, include/uapi/linux/fcntl.h. */
 export const AT_FLAGS: FlagTable = {

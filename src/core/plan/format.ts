@@ -1,11 +1,12 @@
 /**
  * Plans as data and as text. Pure: a recorded call becomes a JSON-safe object (bigints
- * as hexadecimal strings, flag words also by name) or one readable line.
+ * and bytes as hexadecimal strings, flag words also by name) or one readable line.
  *
  * The JSON schema (version 1) is documented in docs/plugins.md, "mountkit plan".
  */
 import { parseFdPath } from '../in-root';
-import type { SyscallName } from '../syscalls/types';
+import { SOCK_FILTER_SIZE } from '../seccomp/enosys';
+import type { SeccompFilter, SyscallName } from '../syscalls/types';
 import {
   AT_FLAGS,
   CLONE_FLAGS,
@@ -17,6 +18,7 @@ import {
   OPEN_FLAGS,
   OPEN_TREE_FLAGS,
   RESOLVE_FLAGS,
+  SECCOMP_FILTER_FLAGS,
   UMOUNT_FLAGS,
   formatDev,
   formatDirfd,
@@ -37,6 +39,11 @@ const flags =
 const mode = flags(MODE_FLAGS);
 const dirfd = formatDirfd as Decoder;
 const dev = formatDev as Decoder;
+const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? '' : 's'}`;
+/** A seccomp program by its length: its bytes are in the JSON. */
+const program = ((bytes: Uint8Array) => plural(bytes.length / SOCK_FILTER_SIZE, 'instruction')) as Decoder;
+/** A filter to build by its default action and size: its rules are in the JSON. */
+const filter = ((f: SeccompFilter) => `default 0x${(f.defaultAction >>> 0).toString(16)}, ${plural(f.rules.length, 'rule')}, ${plural(f.architectures.length, 'added architecture')}`) as Decoder;
 
 /** The arguments shown by name besides their value, per call. */
 const DECODERS: Partial<Record<SyscallName, Readonly<Record<string, Decoder>>>> = {
@@ -68,6 +75,8 @@ const DECODERS: Partial<Record<SyscallName, Readonly<Record<string, Decoder>>>> 
   dup3: { flags: flags(DUP3_FLAGS) },
   unshare: { flags: flags(CLONE_FLAGS) },
   setns: { nstype: flags(CLONE_FLAGS) },
+  seccompCompile: { filter },
+  seccompLoad: { program, flags: flags(SECCOMP_FILTER_FLAGS) },
 };
 
 /** The descriptor arguments a call names a file by. */
@@ -116,6 +125,8 @@ export interface PlanJson {
 /** JSON-safe copy: bigints as "0x..." strings, everything else as is. */
 export function jsonSafe(value: unknown): unknown {
   if (typeof value === 'bigint') return '0x' + value.toString(16);
+  // Bytes (a seccomp program) as hexadecimal, in memory order.
+  if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('hex');
   if (Array.isArray(value)) return value.map(jsonSafe);
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonSafe(v)]));

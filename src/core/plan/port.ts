@@ -29,7 +29,8 @@ import { SyscallError } from '../errors';
 import { DryRunSyscalls } from '../syscalls/dryrun';
 import type { FakeNode, SyscallRecord } from '../syscalls/fake';
 import { toFileStat } from '../syscalls/stat';
-import type { FileStat, FsStat, IdMapping } from '../syscalls/types';
+import { LinuxSyscalls } from '../syscalls/linux';
+import type { FileStat, FsStat, IdMapping, SeccompCompiled, SeccompFilter } from '../syscalls/types';
 
 /** Filesystems whose content is the kernel's view, the same inside and outside: the host's mount of each. */
 const KERNEL_VIEWS: Readonly<Record<string, string>> = { proc: '/proc', sysfs: '/sys' };
@@ -63,6 +64,16 @@ export class PlanSyscalls extends DryRunSyscalls {
     this.lastCap = host.last;
     this.bounding.clear();
     for (let cap = 0; cap <= host.last; cap++) if ((host.bounding >> BigInt(cap)) & 1n) this.bounding.add(cap);
+  }
+
+  /**
+   * The filter the machine's libseccomp builds, as the run would load it (building one
+   * changes nothing): the plan shows its real length, and a profile libseccomp refuses
+   * fails the plan as it would fail the run.
+   */
+  override seccompCompile(filter: SeccompFilter): SeccompCompiled {
+    super.seccompCompile(filter);
+    return new LinuxSyscalls().seccompCompile(filter);
   }
 
   /** The descriptor an open, openat, openat2, openTree or userNamespace call returned. */
