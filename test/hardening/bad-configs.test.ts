@@ -211,6 +211,24 @@ const CONFIG_ERRORS: Case[] = [
     status: 2,
     stderr: "mounts[2].gidMappings[1]: its hostID range overlaps mounts[2].gidMappings[0]'s",
   },
+  {
+    name: 'a seccomp architecture by another name',
+    edit: (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', architectures: ['x86_64'] }),
+    status: 2,
+    stderr: /^linux\.seccomp\.architectures\[0\] "x86_64": is not a seccomp architecture; known: SCMP_ARCH_X86, /,
+  },
+  {
+    name: 'a seccomp comparison of a seventh argument',
+    edit: (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 6, value: 9, op: 'SCMP_CMP_EQ' }] }] }),
+    status: 2,
+    stderr: 'linux.seccomp.syscalls[0].args[0].index 6: must be from 0 to 5: a syscall has 6 arguments',
+  },
+  {
+    name: 'SCMP_ACT_NOTIFY without listenerPath',
+    edit: (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mount'], action: 'SCMP_ACT_NOTIFY' }] }),
+    status: 2,
+    stderr: 'linux.seccomp.listenerPath: is required with SCMP_ACT_NOTIFY: the listener is sent there',
+  },
 ];
 
 const RUNTIME_ERRORS: Case[] = [

@@ -46,6 +46,15 @@ function dockerSpec(): Record<string, any> {
       devices: [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o666 }],
       maskedPaths: ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/sys/firmware'],
       readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
+      // Docker's default profile in short: errno by default, an allow list, one rule with a comparison.
+      seccomp: {
+        defaultAction: 'SCMP_ACT_ERRNO',
+        architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86', 'SCMP_ARCH_X32'],
+        syscalls: [
+          { names: ['read', 'write', 'close', 'execve', 'getpid', 'clone3'], action: 'SCMP_ACT_ALLOW' },
+          { names: ['personality'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0, op: 'SCMP_CMP_EQ' }] },
+        ],
+      },
     },
   };
 }
