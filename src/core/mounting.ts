@@ -88,6 +88,15 @@ export function keptForRun(shared: Map<string, unknown>, key: string, open: () =
   return fd;
 }
 
+/** Closes the descriptor kept under `key` before the run ends, if one is kept. */
+export function closeKept(sys: Syscalls, shared: Map<string, unknown>, key: string): void {
+  const kept = shared.get(KEPT_KEY) as Map<string, number> | undefined;
+  const fd = kept?.get(key);
+  if (fd === undefined) return;
+  kept!.delete(key);
+  sys.close(fd);
+}
+
 /** Closes the rootfs containerRoot kept and every descriptor keptForRun kept, each once; the first failure is thrown after all are tried. */
 export function releaseRun(sys: Syscalls, shared: Map<string, unknown>): void {
   const kept = shared.get(KEPT_KEY) as Map<string, number> | undefined;

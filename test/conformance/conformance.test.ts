@@ -256,8 +256,11 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       flags: [],
       syscalls: [
         { names: x86_64Syscalls(450).filter((name) => !denied.includes(name)), action: 'SCMP_ACT_ALLOW' },
-        { names: ['chmod', 'fchmodat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13, args: [{ index: 1, value: 0o600, op: 'SCMP_CMP_EQ' }] },
-        { names: ['chmod', 'fchmodat'], action: 'SCMP_ACT_ALLOW', args: [{ index: 1, value: 0o600, op: 'SCMP_CMP_NE' }] },
+        { names: ['chmod'], action: 'SCMP_ACT_ERRNO', errnoRet: 13, args: [{ index: 1, value: 0o600, op: 'SCMP_CMP_EQ' }] },
+        { names: ['chmod'], action: 'SCMP_ACT_ALLOW', args: [{ index: 1, value: 0o600, op: 'SCMP_CMP_NE' }] },
+        // fchmodat(2) takes the mode third.
+        { names: ['fchmodat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13, args: [{ index: 2, value: 0o600, op: 'SCMP_CMP_EQ' }] },
+        { names: ['fchmodat'], action: 'SCMP_ACT_ALLOW', args: [{ index: 2, value: 0o600, op: 'SCMP_CMP_NE' }] },
       ],
     };
     const { sections } = compare(config);

@@ -616,6 +616,22 @@ describe('loadBundle', () => {
     expect(cfg.rootfs).toBe(path.join(dir, 'rootfs'));
   });
 
+  test.each([
+    // [text of a limit, accepted as]
+    ['18446744073709551615', 0xffffffffffffffffn],
+    ['4096', 4096n],
+  ])('a limit written %s reads as %s', (text, value) => {
+    writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh"], "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": ${text}}]}}`);
+    expect(loadBundle(dir).process.rlimits?.[0].hard).toBe(value);
+  });
+
+  test.each(['18446744073709551614', '18446744073709550600', '18446744073709551616'])('an integer JSON.parse rounds to 2^64 (%s) is refused, not read as UINT64_MAX; in a string it is text', (n) => {
+    writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh"], "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": ${n}}]}}`);
+    expectConfigError(() => loadBundle(dir), `config.json: the integer ${n} would be read as 18446744073709551615: JSON numbers are read as doubles, exact up to 9007199254740991`);
+    writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh", "${n}", "\\\\"], "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": 18446744073709551615}]}}`);
+    expect(loadBundle(dir).process.args).toEqual(['sh', n, '\\']);
+  });
+
   test('a missing config.json', () => {
     expectConfigError(() => loadBundle(dir), `config.json ${JSON.stringify(path.join(dir, 'config.json'))}: cannot be read (ENOENT)`);
   });

@@ -97,7 +97,8 @@ export function absolutePathArray(v: unknown, field: string): string[] {
 /**
  * A uint64 as JSON.parse gives it: a number exact as a double (up to 2^53 - 1), or
  * 18446744073709551615 (UINT64_MAX), which it reads as 2^64. Anything else between would
- * arrive rounded, and is refused rather than used as another value.
+ * arrive rounded, and is refused rather than used as another value; the loader refuses
+ * the integers that round to 2^64 too (oci.ts, checkNearUint64Max).
  */
 export function uint64(v: unknown, field: string): bigint {
   if (typeof v !== 'number') fail(field, undefined, 'must be a number');

@@ -349,10 +349,31 @@ function readConfigText(file: string): string {
 
 function parseConfigText(text: string, file: string): unknown {
   if (text.trim() === '') fail('config.json', file, 'is empty');
+  let spec: unknown;
   try {
-    return JSON.parse(text);
+    spec = JSON.parse(text);
   } catch (err) {
     return fail('config.json', file, `is not valid JSON: ${(err as Error).message}`);
+  }
+  checkNearUint64Max(text);
+  return spec;
+}
+
+/** The JSON strings, skipped whole, and the integers of 20 digits from 18446744073709550000 to ...59999. */
+const NEAR_UINT64_MAX = /"(?:[^"\\]|\\.)*"|(?<![\d.])1844674407370955\d{4}(?![\d.eE])/g;
+
+/**
+ * JSON.parse reads every integer within about 2048 of 2^64 as 2^64 exactly, which the
+ * readers take as UINT64_MAX (18446744073709551615, RLIM_INFINITY, an all-ones mask) as
+ * written. Another such integer would silently become it: refused here, where the text
+ * still shows it.
+ */
+function checkNearUint64Max(text: string): void {
+  if (!text.includes('1844674407370955')) return;
+  for (const [token] of text.matchAll(NEAR_UINT64_MAX)) {
+    if (token[0] !== '"' && token !== '18446744073709551615') {
+      fail('config.json', undefined, `the integer ${token} would be read as 18446744073709551615: JSON numbers are read as doubles, exact up to ${Number.MAX_SAFE_INTEGER}`);
+    }
   }
 }
 

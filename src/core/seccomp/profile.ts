@@ -10,8 +10,10 @@
  * - comparisons of different arguments make one rule (all must hold); when one argument
  *   is compared more than once, each comparison is a rule of its own (any may hold), as
  *   libseccomp takes one comparison per argument and rule (EINVAL);
- * - SCMP_ACT_NOTIFY is refused as the default action and for write(2) (the process that
- *   handles the notifications must be able to write), and needs listenerPath;
+ * - SCMP_ACT_NOTIFY needs listenerPath, and is refused as the default action and for the
+ *   calls that hand the listener over (sendmsg(2), close(2), write(2)): mountkit makes
+ *   them under the filter, and would wait for the agent it has not reached yet (runc
+ *   refuses write, which its init makes);
  * - flags absent means SECCOMP_FILTER_FLAG_SPEC_ALLOW (runc 1.2, crun): the container
  *   keeps the machine's speculative-store-bypass setting instead of the mitigation a
  *   seccomp filter otherwise forces on it;
@@ -43,6 +45,9 @@ import {
 } from './names';
 
 const FIELD = 'linux.seccomp';
+
+/** What mountkit calls after loading the filter to hand the listener to the agent. */
+const HAND_OVER_CALLS: readonly string[] = ['sendmsg', 'close', 'write'];
 
 /** What an errnoRet is when absent. */
 const EPERM = errnoNumber('EPERM');
@@ -99,7 +104,7 @@ function comparisons(entry: SeccompSyscallSpec, field: string): SeccompArgCmp[][
 export function seccompProfile(spec: SeccompSpec): SeccompProfile {
   const ignored: string[] = [];
   const defaultAction = action(spec.defaultAction, spec.defaultErrnoRet, `${FIELD}.defaultAction`, `${FIELD}.defaultErrnoRet`, ignored);
-  if (defaultAction === SECCOMP_RET_USER_NOTIF) throw new ConfigError(`${FIELD}.defaultAction`, spec.defaultAction, 'cannot be the default action: the process handling the notifications could not work');
+  if (defaultAction === SECCOMP_RET_USER_NOTIF) throw new ConfigError(`${FIELD}.defaultAction`, spec.defaultAction, 'cannot be the default action: the hand-over of the listener would wait for the agent it goes to');
   const architectures = spec.architectures.map((name, i) => {
     const field = `${FIELD}.architectures[${i}]`;
     return { arch: named(ARCHITECTURES, name, field, 'seccomp architecture'), field };
@@ -119,8 +124,12 @@ export function seccompProfile(spec: SeccompSpec): SeccompProfile {
     const argSets = comparisons(entry, field);
     if (act === SECCOMP_RET_USER_NOTIF) {
       notify = true;
-      if (entry.names.includes('write')) throw new ConfigError(`${field}.action`, entry.action, 'cannot be the action for write: the process handling the notifications could not write');
+      const handOver = entry.names.find((name) => HAND_OVER_CALLS.includes(name));
+      if (handOver) throw new ConfigError(`${field}.action`, entry.action, `cannot be the action for ${handOver}: mountkit calls it to hand the listener over, and would wait for the agent it goes to`);
     }
+    entry.names.forEach((name, j) => {
+      if (name === '') throw new ConfigError(`${field}.names[${j}]`, name, 'must name a syscall');
+    });
     for (const name of entry.names) {
       names.push(name);
       if (act === defaultAction) continue;
@@ -143,7 +152,8 @@ export function seccompProfile(spec: SeccompSpec): SeccompProfile {
   const lets = base === SECCOMP_RET_ALLOW || base === SECCOMP_RET_LOG || base === SECCOMP_RET_TRACE;
   const enosysStub = !lets && defaultAction !== (SECCOMP_RET_ERRNO | ENOSYS);
   return {
-    filter: { defaultAction, architectures, rules, binaryTree: names.length > 32, names },
+    // runc 1.2 asks for the tree past 32 names; counting the rules added spares a filter of none the layout.
+    filter: { defaultAction, architectures, rules, binaryTree: rules.length > 32, names },
     flags,
     implicitFlags,
     enosysStub,

@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import { endianness } from 'os';
 import type * as Koffi from 'koffi';
-import { StepError, SyscallError } from '../errors';
+import { StepError, SyscallError, errnoNumber } from '../errors';
 import type { SeccompCompiled, SeccompFilter } from './types';
 
 const LIBSECCOMP = 'libseccomp.so.2';
@@ -22,6 +22,10 @@ const OPTIMIZE_BINARY_TREE = 2;
 const ARG_CMP_SIZE = 24;
 /** seccomp_arch_add's answer for an architecture already in the filter (the native one). */
 const EEXIST = 17;
+/** SECCOMP_RET_USER_NOTIF (include/uapi/linux/seccomp.h), the action of SCMP_ACT_NOTIFY. */
+const SECCOMP_RET_USER_NOTIF = 0x7fc00000;
+/** libseccomp's API level at which the library and the kernel support SCMP_ACT_NOTIFY (seccomp_api_get(3)). */
+const NOTIFY_API_LEVEL = 5;
 
 type Libseccomp = ReturnType<typeof bind>;
 let cached: Libseccomp | undefined;
@@ -42,6 +46,7 @@ function bind(koffi: typeof Koffi) {
     resolve: lib.func('int seccomp_syscall_resolve_name_arch(uint32_t arch_token, const char *name)'),
     ruleAdd: lib.func('int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt, const uint8_t *arg_array)'),
     exportBpf: lib.func('int seccomp_export_bpf(void *ctx, int fd)'),
+    apiGet: lib.func('unsigned int seccomp_api_get(void)'),
   };
 }
 
@@ -73,6 +78,10 @@ function checked(name: string, ret: number, path: string, detail?: string): void
  */
 export function compileSeccomp(koffi: typeof Koffi, filter: SeccompFilter, scratchFd: number): SeccompCompiled {
   const lib = (cached ??= bind(koffi));
+  if (filter.rules.some((r) => (r.action & 0xffff0000) >>> 0 === SECCOMP_RET_USER_NOTIF)) {
+    const level = lib.apiGet() as number;
+    if (level < NOTIFY_API_LEVEL) throw new StepError(`linux.seccomp: SCMP_ACT_NOTIFY needs libseccomp's API level ${NOTIFY_API_LEVEL} (libseccomp 2.5 on Linux 5.0 or later); this one has ${level}`);
+  }
   const ctx = lib.init(filter.defaultAction) as unknown;
   if (ctx === null) throw new SyscallError('seccomp_init', 22, [`0x${filter.defaultAction.toString(16)}`], 'linux.seccomp.defaultAction');
   const unknown = new Set<string>();
@@ -95,8 +104,11 @@ export function compileSeccomp(koffi: typeof Koffi, filter: SeccompFilter, scrat
   } finally {
     lib.release(ctx);
   }
-  const program = Buffer.alloc(fs.fstatSync(scratchFd).size);
-  fs.readSync(scratchFd, program, 0, program.length, 0);
+  const size = fs.fstatSync(scratchFd).size;
+  const program = Buffer.alloc(size);
+  let at = 0;
+  for (let n = 1; at < size && n > 0; at += n) n = fs.readSync(scratchFd, program, at, size - at, at);
+  if (at < size) throw new SyscallError('read', errnoNumber('EIO'), ['linux.seccomp'], `${at} of the program's ${size} bytes`);
   const nativeArch = lib.archNative() as number;
   const arches = [...new Set([nativeArch, ...filter.architectures.map((a) => a.arch)])];
   return { program, nativeArch, unknown: [...unknown], lastSyscalls: lastSyscalls(lib, arches, filter.names) };

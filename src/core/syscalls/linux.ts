@@ -708,7 +708,7 @@ export class LinuxSyscalls implements Syscalls {
     if (name.length >= SUN_PATH_MAX) throw new SyscallError('connect', errnoNumber('ENAMETOOLONG'), [path]);
     if (name.includes(0)) throw new SyscallError('connect', errnoNumber('EINVAL'), [path], 'a NUL byte in a string argument');
     const addr = Buffer.alloc(SUN_PATH_OFFSET + SUN_PATH_MAX);
-    addr.writeUInt16LE(AF_UNIX, 0);
+    new DataView(addr.buffer, addr.byteOffset, addr.byteLength).setUint16(0, AF_UNIX, endianness() === 'LE');
     name.copy(addr, SUN_PATH_OFFSET);
     const fd = check('socket', c.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), path);
     try {

@@ -1,10 +1,11 @@
 import { inject, injectable } from 'tsyringe';
 import { ConfigError, StepError, SyscallError } from '../../core/errors';
+import { closeKept, keptForRun } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import { BPF_MAXINSNS, SOCK_FILTER_SIZE, encodeProgram, enosysStub } from '../../core/seccomp/enosys';
 import { seccompProfile } from '../../core/seccomp/profile';
 import type { Syscalls } from '../../core/syscalls/types';
-import { CONTAINER_PID_KEY, OCI_VERSION, ociState, type OciState } from '../hooks/state';
+import { CONTAINER_PID_KEY, ociState, type OciState } from '../hooks/state';
 
 /**
  * linux.seccomp in two parts. The filter is built first in the run (this step), while
@@ -24,6 +25,10 @@ import { CONTAINER_PID_KEY, OCI_VERSION, ociState, type OciState } from '../hook
  */
 
 const SHARED_KEY = 'exec.seccomp';
+/** The agent's socket, among the descriptors kept for the run (closed by the orchestrator if the run fails first). */
+const AGENT_SOCKET_KEY = 'exec.seccomp-agent';
+/** The runtime-spec version that defines the container process state (listenerPath came in 1.1.0). */
+const PROCESS_STATE_VERSION = '1.1.0';
 
 /** The filter built and waiting for the exec step. */
 interface BuiltFilter {
@@ -85,18 +90,18 @@ export class SeccompStep implements LifecycleStep {
   private connectAgent(listener: { path: string; metadata: string }, ctx: RunContext): BuiltFilter['agent'] {
     let socket: number;
     try {
-      socket = this.sys.connectUnix(listener.path);
+      socket = keptForRun(ctx.shared, AGENT_SOCKET_KEY, () => this.sys.connectUnix(listener.path));
     } catch (err) {
       if (!(err instanceof SyscallError)) throw err;
       throw new StepError(`linux.seccomp.listenerPath: ${err.message}`, { cause: err });
     }
     const pid = (ctx.shared.get(CONTAINER_PID_KEY) as number | undefined) ?? this.hostPid();
     const message: ContainerProcessState = {
-      ociVersion: OCI_VERSION,
+      ociVersion: PROCESS_STATE_VERSION,
       fds: ['seccompFd'],
       pid,
       ...(listener.metadata ? { metadata: listener.metadata } : {}),
-      state: ociState(ctx.shared, ctx.config.bundle, { status: 'creating', pid }),
+      state: { ...ociState(ctx.shared, ctx.config.bundle, { status: 'creating', pid }), ociVersion: PROCESS_STATE_VERSION },
     };
     return { socket, message: JSON.stringify(message) };
   }
@@ -114,26 +119,32 @@ export class SeccompStep implements LifecycleStep {
 /**
  * Loads the filter SeccompStep built, if any. A flag the profile did not ask for
  * (SECCOMP_FILTER_FLAG_SPEC_ALLOW, before Linux 4.17) is left out when the kernel refuses
- * the flags (EINVAL).
+ * the flags (EINVAL). The listener is sent from this thread, under the filter: the
+ * profile must let sendmsg(2) and close(2) run (profile.ts refuses to notify them).
  */
 export function loadSeccomp(sys: Syscalls, ctx: RunContext): void {
   const built = ctx.shared.get(SHARED_KEY) as BuiltFilter | undefined;
   if (!built) return;
   try {
-    let listener: number;
+    const listener = load(sys, built);
+    if (!built.agent) return;
     try {
-      listener = sys.seccompLoad(built.program, built.flags);
-    } catch (err) {
-      if (!(err instanceof SyscallError) || err.code !== 'EINVAL' || !(built.flags & built.implicitFlags)) throw err;
-      listener = sys.seccompLoad(built.program, built.flags & ~built.implicitFlags);
-    }
-    if (built.agent) {
       sys.sendFd(built.agent.socket, listener, built.agent.message);
+    } finally {
       sys.close(listener);
-      sys.close(built.agent.socket);
+      closeKept(sys, ctx.shared, AGENT_SOCKET_KEY);
     }
   } catch (err) {
     if (!(err instanceof SyscallError)) throw err;
     throw new StepError(`linux.seccomp: ${err.message}`, { cause: err });
+  }
+}
+
+function load(sys: Syscalls, built: BuiltFilter): number {
+  try {
+    return sys.seccompLoad(built.program, built.flags);
+  } catch (err) {
+    if (!(err instanceof SyscallError) || err.code !== 'EINVAL' || !(built.flags & built.implicitFlags)) throw err;
+    return sys.seccompLoad(built.program, built.flags & ~built.implicitFlags);
   }
 }

@@ -534,11 +534,11 @@ describe('seccomp', () => {
       expect(sent.socket).not.toBe(sent.fd);
       expect(after).toEqual([sent, { op: 'close', fd: sent.fd }, { op: 'close', fd: sent.socket }]);
       expect(JSON.parse(sent.data)).toEqual({
-        ociVersion: '1.0.2',
+        ociVersion: '1.1.0',
         fds: ['seccompFd'],
         pid: 4242,
         metadata: 'tenant=a',
-        state: { ociVersion: '1.0.2', id: path.basename(run.config.bundle), status: 'creating', pid: 4242, bundle: run.config.bundle },
+        state: { ociVersion: '1.1.0', id: path.basename(run.config.bundle), status: 'creating', pid: 4242, bundle: run.config.bundle },
       });
     });
 
@@ -550,6 +550,21 @@ describe('seccomp', () => {
       gone.sys.failOn('sendFd', 'EPIPE');
       expect(gone.run).toThrow('finalize: plugin exec: linux.seccomp: sendmsg: EPIPE');
       expect(gone.sys.callsOf('execve')).toEqual([]);
+      // Both descriptors closed, each once: the listener and the socket after the failed send.
+      const [sent] = gone.sys.callsOf('sendFd');
+      expect(gone.sys.callsOf('close').filter((c) => c.fd === sent.fd || c.fd === sent.socket)).toEqual([
+        { op: 'close', fd: sent.fd },
+        { op: 'close', fd: sent.socket },
+      ]);
+    });
+
+    test('a run that fails between the connection and the load closes the socket (the orchestrator\'s release of what the run kept)', () => {
+      const { sys, run } = setup(notify());
+      sys.failOn('chdir', 'ENOENT');
+      expect(run).toThrow('finalize: plugin exec: chdir "/": ENOENT');
+      // The socket, the fake's first descriptor.
+      expect(sys.callsOf('close')).toEqual([{ op: 'close', fd: 100 }]);
+      expect(sys.callsOf('seccompLoad')).toEqual([]);
     });
   });
 

@@ -189,15 +189,17 @@ describe('seccomp profile -> filter', () => {
     expect(seccompProfile(spec({ defaultErrnoRet: ENOSYS })).enosysStub).toBe(false);
   });
 
-  test('more than 32 names ask for libseccomp\'s binary tree, as runc 1.2 does', () => {
+  test('more than 32 rules ask for libseccomp\'s binary tree, as runc 1.2 does past 32 names; names with the default action add none', () => {
     const names = (n: number) => Array.from({ length: n }, (_, i) => `s${i}`);
     expect(seccompProfile(spec({ syscalls: [{ names: names(32), action: 'SCMP_ACT_ALLOW', args: [] }] })).filter.binaryTree).toBe(false);
     expect(seccompProfile(spec({ syscalls: [{ names: names(33), action: 'SCMP_ACT_ALLOW', args: [] }] })).filter.binaryTree).toBe(true);
+    expect(seccompProfile(spec({ syscalls: [{ names: names(40), action: 'SCMP_ACT_ERRNO', args: [] }] })).filter.binaryTree).toBe(false);
   });
 
   test.each([
     [spec({ defaultAction: 'SCMP_ACT_DENY' }), 'linux.seccomp.defaultAction "SCMP_ACT_DENY": is not a seccomp action; known: SCMP_ACT_KILL, SCMP_ACT_KILL_THREAD, SCMP_ACT_KILL_PROCESS, SCMP_ACT_TRAP, SCMP_ACT_ERRNO, SCMP_ACT_TRACE, SCMP_ACT_LOG, SCMP_ACT_ALLOW, SCMP_ACT_NOTIFY'],
-    [spec({ defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/a' }), 'linux.seccomp.defaultAction "SCMP_ACT_NOTIFY": cannot be the default action: the process handling the notifications could not work'],
+    [spec({ defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/a' }), 'linux.seccomp.defaultAction "SCMP_ACT_NOTIFY": cannot be the default action: the hand-over of the listener would wait for the agent it goes to'],
+    [spec({ syscalls: [{ names: ['read', ''], action: 'SCMP_ACT_ALLOW', args: [] }] }), 'linux.seccomp.syscalls[0].names[1] "": must name a syscall'],
     [spec({ defaultErrnoRet: 65536 }), 'linux.seccomp.defaultErrnoRet 65536: must be an integer from 0 to 65535'],
     [spec({ architectures: ['SCMP_ARCH_X86_64', 'amd64'] }), expect.stringMatching(/^linux\.seccomp\.architectures\[1\] "amd64": is not a seccomp architecture; known: SCMP_ARCH_X86, /)],
     [spec({ flags: ['SECCOMP_FILTER_FLAG_NEW_LISTENER'] }), 'linux.seccomp.flags[0] "SECCOMP_FILTER_FLAG_NEW_LISTENER": is not a seccomp flag; known: SECCOMP_FILTER_FLAG_TSYNC, SECCOMP_FILTER_FLAG_LOG, SECCOMP_FILTER_FLAG_SPEC_ALLOW, SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV'],
@@ -205,7 +207,10 @@ describe('seccomp profile -> filter', () => {
     [spec({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', errnoRet: 70000, args: [] }] }), 'linux.seccomp.syscalls[0].errnoRet 70000: must be an integer from 0 to 65535'],
     [spec({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 6, value: 0n, valueTwo: 0n, op: 'SCMP_CMP_EQ' }] }] }), 'linux.seccomp.syscalls[0].args[0].index 6: must be from 0 to 5: a syscall has 6 arguments'],
     [spec({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0n, valueTwo: 0n, op: 'EQ' }] }] }), expect.stringMatching(/^linux\.seccomp\.syscalls\[0\]\.args\[0\]\.op "EQ": is not a seccomp operator; known: SCMP_CMP_NE, /)],
-    [spec({ listenerPath: '/a', syscalls: [{ names: ['read', 'write'], action: 'SCMP_ACT_NOTIFY', args: [] }] }), 'linux.seccomp.syscalls[0].action "SCMP_ACT_NOTIFY": cannot be the action for write: the process handling the notifications could not write'],
+    ...['write', 'sendmsg', 'close'].map((name): [SeccompSpec, string] => [
+      spec({ listenerPath: '/a', syscalls: [{ names: ['read', name], action: 'SCMP_ACT_NOTIFY', args: [] }] }),
+      `linux.seccomp.syscalls[0].action "SCMP_ACT_NOTIFY": cannot be the action for ${name}: mountkit calls it to hand the listener over, and would wait for the agent it goes to`,
+    ]),
     [spec({ syscalls: [{ names: ['mount'], action: 'SCMP_ACT_NOTIFY', args: [] }] }), 'linux.seccomp.listenerPath: is required with SCMP_ACT_NOTIFY: the listener is sent there'],
   ])('refused: %#', (s, message) => {
     expect(refusal(s)).toEqual(message);
