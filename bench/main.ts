@@ -4,7 +4,8 @@
  * writes bench/results.json. Targets are reported, never asserted.
  *
  * Options: --reps N (whole-run and pipeline rounds, default 30), --scale-reps N (default
- * 10), --only 1,2,3,4 (sections). Needs root, runc, busybox-static, cc and unshare(1).
+ * 10), --only 1,2,3,4,5 (sections). Needs root, runc, busybox-static, cc, unshare(1) and
+ * libseccomp.
  * Every mount happens in a throwaway namespace; the host's mount table is compared
  * before and after, and the temporary directory and runc containers are removed.
  */
@@ -16,7 +17,7 @@ import { loadBundle } from '../src/core/config/oci';
 import { planLaunch } from '../src/core/namespaces';
 import type { PlanJson } from '../src/core/plan';
 import { QUERY_SYSCALLS } from '../src/core/syscalls/fake';
-import { REPO, extraBinds, extraTmpfs, makeBundle, makeRootfs, withoutPidNamespace, type SpecEdit } from './bundles';
+import { REPO, extraBinds, extraTmpfs, makeBundle, makeRootfs, withSeccomp, withoutPidNamespace, type SpecEdit } from './bundles';
 import { interleave, median, round, slope, summarize } from './measure';
 import type { TableResult } from './mount-table-child';
 import { requireTimings, summarizeProfile, type CpuProfile } from './profile';
@@ -73,13 +74,13 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const opts: Options = { reps: 30, scaleReps: 10, only: new Set([1, 2, 3, 4]) };
+  const opts: Options = { reps: 30, scaleReps: 10, only: new Set([1, 2, 3, 4, 5]) };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     if (argv[i] === '--reps') opts.reps = positive(argv[i], value);
     else if (argv[i] === '--scale-reps') opts.scaleReps = positive(argv[i], value);
     else if (argv[i] === '--only') opts.only = new Set((value ?? '').split(',').map(Number));
-    else throw new Error(`unknown option ${argv[i]} (--reps N, --scale-reps N, --only 1,2,3,4)`);
+    else throw new Error(`unknown option ${argv[i]} (--reps N, --scale-reps N, --only 1,2,3,4,5)`);
     i++;
   }
   return opts;
@@ -451,6 +452,44 @@ class Bench {
     table(requires.map((r) => [r.name, r.ms]));
     this.results.whereTimeGoes = { profiles, requireMs: requires };
   }
+
+  /** The default bundle with and without a seccomp profile of Docker's size: what building and loading the filter adds to each runtime. */
+  seccomp(): void {
+    const names = allowedSyscalls(450);
+    console.log(`\n5. Seccomp: the default bundle with a profile of ${names.length} allowed names, three architectures (${this.opts.reps} interleaved rounds)`);
+    const def = this.bundle('default');
+    const filtered = this.bundle('seccomp', withSeccomp(names));
+    const times = interleave(
+      [
+        { name: 'runc run', run: () => runcRun(def) },
+        { name: 'runc run, with the profile', run: () => runcRun(filtered) },
+        { name: 'mountkit run', run: () => mountkitRun(def) },
+        { name: 'mountkit run, with the profile', run: () => mountkitRun(filtered) },
+      ],
+      this.opts.reps,
+      2,
+    );
+    const s = new Map([...times].map(([k, v]) => [k, summarize(v)]));
+    const m = (k: string) => s.get(k)!.median;
+    table([['', 'median ms', 'p25', 'p75'], ...[...s].map(([k, v]) => [k, v.median, v.p25, v.p75])]);
+    const runcAdds = round(m('runc run, with the profile') - m('runc run'));
+    const mountkitAdds = round(m('mountkit run, with the profile') - m('mountkit run'));
+    console.log(`  the profile adds: runc ${runcAdds} ms, mountkit ${mountkitAdds} ms (${ratio(mountkitAdds, runcAdds)}x)`);
+    this.results.seccomp = { names: names.length, summaries: Object.fromEntries(s), runcAddsMs: runcAdds, mountkitAddsMs: mountkitAdds };
+  }
+}
+
+/** The names libseccomp gives this machine's syscalls numbered below `limit` but the few Docker's profile leaves out. */
+function allowedSyscalls(limit: number): string[] {
+  const koffi = require('koffi') as typeof import('koffi');
+  const nameOf = koffi.load('libseccomp.so.2').func('const char *seccomp_syscall_resolve_num_arch(uint32_t arch, int num)');
+  const denied = new Set(['mount', 'umount2', 'pivot_root', 'ptrace', 'reboot', 'kexec_load', 'init_module', 'finit_module', 'delete_module', 'swapon', 'swapoff']);
+  const names: string[] = [];
+  for (let nr = 0; nr < limit; nr++) {
+    const name = nameOf(0, nr) as string | null;
+    if (name && !denied.has(name)) names.push(name);
+  }
+  return names;
 }
 
 function machine(): Record<string, unknown> {
@@ -486,6 +525,7 @@ function main(): number {
     if (opts.only.has(2)) bench.pipelineVsReplay();
     if (opts.only.has(3)) bench.scaling();
     if (opts.only.has(4)) bench.whereTimeGoes();
+    if (opts.only.has(5)) bench.seccomp();
   } catch (err) {
     console.error(`bench: ${(err as Error).stack ?? String(err)}`);
     results.error = String((err as Error).message ?? err);
