@@ -455,6 +455,32 @@ maybe('mountkit run', () => {
     expect([bare.status, bare.stdout.replace(/\s+/g, ' ').trim(), bare.stderr]).toEqual([0, 'Seccomp: 0 made', '']);
   });
 
+  test('SCMP_ACT_NOTIFY through the CLI bundle: the agent gets the listener, with the pid as the host sees it, and answers the container\'s mkdir', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-agent-'));
+    const socket = path.join(dir, 'agent.sock');
+    const report = path.join(dir, 'report.json');
+    const agent = spawn('python3', [path.join(__dirname, '..', 'helpers', 'seccomp-agent.py'), socket, report, '18'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise<number | null>((resolve) => agent.on('exit', resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        agent.stdout.once('data', () => resolve());
+        agent.once('error', reject);
+      });
+      const c = config(['sh', '-c', 'mkdir /dev/made; echo "mkdir $?"']);
+      c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: socket, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
+      const r = withBundle(c, (bundle) => runMountkit(bundle));
+      expect([r.status, r.stdout, r.stderr]).toEqual([0, 'mkdir 1\n', "mkdir: can't create directory '/dev/made': Invalid cross-device link\n"]);
+      expect(await exited).toBe(0);
+      const seen = JSON.parse(readFileSync(report, 'utf8'));
+      // The container is PID 1 of its namespace; the agent, on the host, gets its host pid.
+      expect(seen.state.pid).toBeGreaterThan(1);
+      expect(seen.state).toMatchObject({ fds: ['seccompFd'], state: { status: 'creating', pid: seen.state.pid } });
+    } finally {
+      agent.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a seccomp profile error: exit 2, one line naming the field, before anything is mounted', () => {
     const c = config(['true']);
     c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_DENY' }] };

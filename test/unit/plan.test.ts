@@ -303,7 +303,7 @@ describe('plan formats', () => {
       { op: 'seccompCompile', filter: { defaultAction: 0x50001, architectures: [], rules: [{ syscall: 'read', action: 0x7fff0000, args: [], field: 'f' }], binaryTree: false, names: ['read'] } },
       'seccompCompile(default 0x50001, 1 rule, 0 added architectures)',
     ],
-    [{ op: 'sendFd', socket: 5, fd: 6, data: '{}' }, 'sendFd(5, 6, "{}")'],
+    [{ op: 'sendFd', sender: 1, fd: 6 }, 'sendFd(1, 6)'],
   ])('%j -> %s', (record, text) => expect(formatCall(record)).toBe(text));
 
   test('a seccomp program in JSON: its bytes as hexadecimal in memory order, its length and flags by name', () => {

@@ -10,10 +10,9 @@
  * - comparisons of different arguments make one rule (all must hold); when one argument
  *   is compared more than once, each comparison is a rule of its own (any may hold), as
  *   libseccomp takes one comparison per argument and rule (EINVAL);
- * - SCMP_ACT_NOTIFY needs listenerPath, and is refused as the default action and for the
- *   calls that hand the listener over (sendmsg(2), close(2), write(2)): mountkit makes
- *   them under the filter, and would wait for the agent it has not reached yet (runc
- *   refuses write, which its init makes);
+ * - SCMP_ACT_NOTIFY needs listenerPath, and is refused as the default action (the
+ *   syscalls that hand the listener over would wait for the agent it goes to) and for
+ *   write(2), as runc refuses it;
  * - flags absent means SECCOMP_FILTER_FLAG_SPEC_ALLOW (runc 1.2, crun): the container
  *   keeps the machine's speculative-store-bypass setting instead of the mitigation a
  *   seccomp filter otherwise forces on it;
@@ -45,9 +44,6 @@ import {
 } from './names';
 
 const FIELD = 'linux.seccomp';
-
-/** What mountkit calls after loading the filter to hand the listener to the agent. */
-const HAND_OVER_CALLS: readonly string[] = ['sendmsg', 'close', 'write'];
 
 /** What an errnoRet is when absent. */
 const EPERM = errnoNumber('EPERM');
@@ -124,8 +120,7 @@ export function seccompProfile(spec: SeccompSpec): SeccompProfile {
     const argSets = comparisons(entry, field);
     if (act === SECCOMP_RET_USER_NOTIF) {
       notify = true;
-      const handOver = entry.names.find((name) => HAND_OVER_CALLS.includes(name));
-      if (handOver) throw new ConfigError(`${field}.action`, entry.action, `cannot be the action for ${handOver}: mountkit calls it to hand the listener over, and would wait for the agent it goes to`);
+      if (entry.names.includes('write')) throw new ConfigError(`${field}.action`, entry.action, 'cannot be the action for write, as in runc');
     }
     entry.names.forEach((name, j) => {
       if (name === '') throw new ConfigError(`${field}.names[${j}]`, name, 'must name a syscall');

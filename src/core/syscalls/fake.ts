@@ -123,7 +123,8 @@ export interface SyscallArgs {
   seccompCompile: { filter: SeccompFilter };
   seccompLoad: { program: Uint8Array; flags: number };
   connectUnix: { path: string };
-  sendFd: { socket: number; fd: number; data: string };
+  startFdSender: { socket: number; data: string };
+  sendFd: { sender: number; fd: number };
   ambientClearAll: Record<string, never>;
   ambientRaise: { cap: number };
   execve: { path: string; argv: string[]; envp: string[] };
@@ -292,6 +293,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   seccompCompile: 'seccomp_export_bpf',
   seccompLoad: 'seccomp',
   connectUnix: 'connect',
+  startFdSender: 'sendmsg',
   sendFd: 'sendmsg',
 };
 
@@ -867,9 +869,22 @@ export class FakeSyscalls implements Syscalls {
     return this.detachedFd(`socket:${path}`, this.newNode('socket', 0o777));
   }
 
-  sendFd(socket: number, fd: number, data: string): void {
-    const rec = this.record('sendFd', { socket, fd, data });
-    if (!this.fds.has(socket) || !this.fds.has(fd)) throw this.fail(rec, 'EBADF');
+  /** The sender threads startFdSender started, by number: their socket and data, and the descriptor sent once sendFd ran. */
+  readonly fdSenders = new Map<number, { socket: number; data: string; sent?: number }>();
+
+  startFdSender(socket: number, data: string): number {
+    const rec = this.record('startFdSender', { socket, data });
+    if (!this.fds.has(socket)) throw this.fail(rec, 'EBADF');
+    const sender = this.fdSenders.size + 1;
+    this.fdSenders.set(sender, { socket, data });
+    return sender;
+  }
+
+  sendFd(sender: number, fd: number): void {
+    const rec = this.record('sendFd', { sender, fd });
+    const thread = this.fdSenders.get(sender);
+    if (!thread || thread.sent !== undefined || !this.fds.has(thread.socket) || !this.fds.has(fd)) throw this.fail(rec, 'EBADF');
+    thread.sent = fd;
   }
 
   ambientClearAll(): void {
@@ -1011,6 +1026,7 @@ export class FakeSyscalls implements Syscalls {
       case 'ambientRaise':
       case 'seccompCompile':
       case 'seccompLoad':
+      case 'startFdSender':
       case 'sendFd':
         return undefined;
       default:

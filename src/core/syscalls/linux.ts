@@ -12,6 +12,7 @@ import { StepError, SyscallError, errnoNumber } from '../errors';
 import { idMapText } from '../idmap';
 import { fdPath, parseFdPath } from '../in-root';
 import { findPackage, versionIn } from '../packages';
+import { FdSender } from './fd-sender';
 import { compileSeccomp } from './libseccomp';
 import { STATX_SIZE, fromStatx } from './stat';
 import type { CommandResult, CommandSpec, FileStat, FsStat, IdMapping, SeccompCompiled, SeccompFilter, Syscalls } from './types';
@@ -59,19 +60,13 @@ const SECCOMP_FILTER_FLAG_NEW_LISTENER = 1 << 3;
 /** struct sock_filter: u16 code, u8 jt, u8 jf, u32 k. */
 const SOCK_FILTER_SIZE = 8;
 
-// unix(7), socket(2), cmsg(3): include/linux/socket.h, include/uapi/linux/un.h
+// unix(7), socket(2): include/linux/socket.h, include/uapi/linux/un.h
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
-const SCM_RIGHTS = 1;
 /** struct sockaddr_un: sa_family_t sun_family, then char sun_path[108]. */
 const SUN_PATH_OFFSET = 2;
 const SUN_PATH_MAX = 108;
-/** struct cmsghdr (size_t cmsg_len, int cmsg_level, int cmsg_type) and one int, aligned: CMSG_LEN(4) and CMSG_SPACE(4) on 64-bit. */
-const CMSG_HEADER_SIZE = 16;
-const CMSG_LEN_ONE_FD = CMSG_HEADER_SIZE + 4;
-const CMSG_SPACE_ONE_FD = CMSG_HEADER_SIZE + 8;
 
 /** PATH_MAX (include/uapi/linux/limits.h): no link target is longer, with its NUL. */
 const PATH_MAX = 4096;
@@ -105,6 +100,8 @@ const scratch = {
 
 type Libc = ReturnType<typeof loadLibc>;
 let koffi: typeof Koffi;
+/** The module koffi was loaded from, when it was its addon directly (koffiAddon): a thread of its own loads the same. */
+let koffiFile: string | undefined;
 let cached: Libc | undefined;
 
 /** Binds libc once per process, on first use, so importing this module needs no libc. */
@@ -144,12 +141,15 @@ export function koffiAddon(from: string): typeof Koffi | undefined {
   } catch {
     return undefined;
   }
-  return addon.version === version ? addon : undefined;
+  if (addon.version !== version) return undefined;
+  koffiFile = `${build.dir}/${platform}_${arch}/koffi.node`;
+  return addon;
 }
 
 function loadLibc() {
   // Loaded here, not at the top: a process that never makes a libc call (the first
   // stage of a relaunched run, `plan`) does not load koffi at all.
+  koffiFile = undefined;
   koffi = koffiAddon(__dirname) ?? (require('koffi') as typeof Koffi);
   const lib = koffi.load('libc.so.6');
   // koffi passes a JS string as a C string, which ends at its first NUL byte: the kernel
@@ -186,9 +186,6 @@ function loadLibc() {
   const mountAttr = koffi.struct({ attr_set: 'uint64_t', attr_clr: 'uint64_t', propagation: 'uint64_t', userns_fd: 'uint64_t' });
   // struct sock_fprog (linux/filter.h): the program's length in instructions and its address.
   const sockFprog = koffi.struct({ len: 'uint16_t', filter: 'void *' });
-  // struct msghdr and struct iovec (sendmsg(2)); koffi lays out their padding as C does.
-  const iovec = koffi.struct({ base: 'void *', len: 'size_t' });
-  const msghdr = koffi.struct({ name: 'void *', namelen: 'uint32_t', iov: koffi.pointer(iovec), iovlen: 'size_t', control: 'void *', controllen: 'size_t', flags: 'int' });
   return {
     // glibc's mode_t is unsigned int and dev_t is 64 bits on x86_64 and arm64.
     mount: fn('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
@@ -246,7 +243,6 @@ function loadLibc() {
     sockFprogPtr: koffi.pointer(sockFprog),
     socket: fn('int socket(int domain, int type, int protocol)'),
     connect: fn('int connect(int fd, const uint8_t *addr, uint32_t len)'),
-    sendmsg: lib.func('sendmsg', 'long', ['int', koffi.pointer(msghdr), 'int']),
     mountAttrSize: koffi.sizeof(mountAttr),
   };
 }
@@ -441,6 +437,8 @@ export interface LinuxSyscallsOptions {
 
 export class LinuxSyscalls implements Syscalls {
   private readonly ignoredOnExec: readonly number[];
+  /** The threads startFdSender started; a sender's number is its place here, from 1. */
+  private readonly fdSenders: FdSender[] = [];
 
   constructor(opts: LinuxSyscallsOptions = {}) {
     this.ignoredOnExec = opts.ignoredOnExec ?? [];
@@ -720,20 +718,19 @@ export class LinuxSyscalls implements Syscalls {
     return fd;
   }
 
-  sendFd(socket: number, fd: number, data: string): void {
-    const payload = Buffer.from(data);
-    const control = Buffer.alloc(CMSG_SPACE_ONE_FD);
-    const view = new DataView(control.buffer, control.byteOffset, control.byteLength);
-    const little = endianness() === 'LE';
-    view.setBigUint64(0, BigInt(CMSG_LEN_ONE_FD), little);
-    view.setInt32(8, SOL_SOCKET, little);
-    view.setInt32(12, SCM_RIGHTS, little);
-    view.setInt32(CMSG_HEADER_SIZE, fd, little);
-    const msg = { name: null, namelen: 0, iov: { base: payload, len: payload.length }, iovlen: 1, control, controllen: control.length, flags: 0 };
-    const sent = check('sendmsg', Number(libc().sendmsg(socket, msg, 0)), fdPath(socket));
-    // A stream socket may take part of the data; the descriptor went with its first byte.
-    if (sent < payload.length) viaFs('write', [fdPath(socket)], () => fs.writeSync(socket, payload, sent));
+  startFdSender(socket: number, data: string): number {
+    libc();
+    const sender = FdSender.start(koffiFile ?? require.resolve('koffi'), socket, data, fdPath(socket), endianness() === 'LE');
+    this.fdSenders.push(sender);
+    return this.fdSenders.length;
   }
+
+  sendFd(sender: number, fd: number): void {
+    const thread = this.fdSenders[sender - 1];
+    if (!thread) throw new SyscallError('sendmsg', errnoNumber('EBADF'), [], `no sender thread ${sender}`);
+    thread.send(fd);
+  }
+
 
   capbsetRead(cap: number): boolean {
     return check('prctl', prctl(PR_CAPBSET_READ, cap)) === 1;

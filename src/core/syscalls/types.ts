@@ -171,8 +171,15 @@ export interface Syscalls {
   seccompLoad(program: Uint8Array, flags: number): number;
   /** socket(2) AF_UNIX SOCK_STREAM (close-on-exec) connected to the socket file at `path`. */
   connectUnix(path: string): number;
-  /** sendmsg(2) of `data` on the connected `socket`, with descriptor `fd` as SCM_RIGHTS (unix(7)). */
-  sendFd(socket: number, fd: number, data: string): void;
+  /**
+   * Starts a thread that waits to send `data` on the connected `socket` with one
+   * descriptor as SCM_RIGHTS (unix(7)), and returns its number. A seccomp filter loaded
+   * after this call does not bind it. Call it before the jail: it loads what it needs from
+   * the files the process sees then.
+   */
+  startFdSender(socket: number, data: string): number;
+  /** Gives `fd` to the thread startFdSender started, which sends it with sendmsg(2); returns when it is sent. */
+  sendFd(sender: number, fd: number): void;
   /** getpid(2): this process's pid in its own pid namespace, which after execve is the container's. */
   getpid(): number;
   /** Replaces the process image; returns only by throwing. */

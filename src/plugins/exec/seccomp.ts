@@ -20,8 +20,9 @@ import { CONTAINER_PID_KEY, ociState, type OciState } from '../hooks/state';
  * which goes to the agent at listenerPath, as runc sends it: one message on a unix
  * stream socket, the descriptor as SCM_RIGHTS and the runtime-spec's container process
  * state as JSON (fds ["seccompFd"], the pid, listenerMetadata, the state "creating").
- * The socket is connected here, while listenerPath is the host's path; the container
- * keeps neither descriptor.
+ * The socket is connected here, while listenerPath is the host's path, and a thread is
+ * started to send it: one started before the filter is loaded is outside it, as runc's
+ * parent process is. The container keeps neither descriptor.
  */
 
 const SHARED_KEY = 'exec.seccomp';
@@ -35,8 +36,8 @@ interface BuiltFilter {
   program: Uint8Array;
   flags: number;
   implicitFlags: number;
-  /** The agent's connected socket and the message for it, with SCMP_ACT_NOTIFY rules. */
-  agent?: { socket: number; message: string };
+  /** With SCMP_ACT_NOTIFY rules: the agent's connected socket, and the thread that sends it the listener (startFdSender). */
+  agent?: { socket: number; sender: number };
 }
 
 /** runtime-spec config-linux.md, "Container Process State": what the seccomp agent receives. */
@@ -103,7 +104,12 @@ export class SeccompStep implements LifecycleStep {
       ...(listener.metadata ? { metadata: listener.metadata } : {}),
       state: { ...ociState(ctx.shared, ctx.config.bundle, { status: 'creating', pid }), ociVersion: PROCESS_STATE_VERSION },
     };
-    return { socket, message: JSON.stringify(message) };
+    try {
+      return { socket, sender: this.sys.startFdSender(socket, JSON.stringify(message)) };
+    } catch (err) {
+      if (!(err instanceof SyscallError)) throw err;
+      throw new StepError(`linux.seccomp.listenerPath: ${err.message}`, { cause: err });
+    }
   }
 
   private hostPid(): number {
@@ -119,8 +125,8 @@ export class SeccompStep implements LifecycleStep {
 /**
  * Loads the filter SeccompStep built, if any. A flag the profile did not ask for
  * (SECCOMP_FILTER_FLAG_SPEC_ALLOW, before Linux 4.17) is left out when the kernel refuses
- * the flags (EINVAL). The listener is sent from this thread, under the filter: the
- * profile must let sendmsg(2) and close(2) run (profile.ts refuses to notify them).
+ * the flags (EINVAL). The listener goes to the agent from the thread SeccompStep started,
+ * outside the filter; this thread then closes its copy and the socket.
  */
 export function loadSeccomp(sys: Syscalls, ctx: RunContext): void {
   const built = ctx.shared.get(SHARED_KEY) as BuiltFilter | undefined;
@@ -129,7 +135,7 @@ export function loadSeccomp(sys: Syscalls, ctx: RunContext): void {
     const listener = load(sys, built);
     if (!built.agent) return;
     try {
-      sys.sendFd(built.agent.socket, listener, built.agent.message);
+      sys.sendFd(built.agent.sender, listener);
     } finally {
       sys.close(listener);
       closeKept(sys, ctx.shared, AGENT_SOCKET_KEY);

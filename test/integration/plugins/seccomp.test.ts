@@ -92,7 +92,7 @@ runAsRoot('seccomp: the exec plugin against the kernel', () => {
     expect({ status: r.status, signal: r.signal, stdout: r.stdout }).toEqual({ status: null, signal: 'SIGSYS', stdout: 'uname: 159\n' });
   });
 
-  test('SCMP_ACT_NOTIFY: the agent at listenerPath gets the listener and the process state, and its answer is what the container sees', async () => {
+  test('SCMP_ACT_NOTIFY: the agent at listenerPath gets the listener and the process state from outside the filter, and its answer is what the container sees', async () => {
     const socket = path.join(dir, 'agent.sock');
     const report = path.join(dir, 'report.json');
     const EXDEV = 18;
@@ -103,7 +103,11 @@ runAsRoot('seccomp: the exec plugin against the kernel', () => {
         agent.stdout.once('data', () => resolve());
         agent.once('error', reject);
       });
-      const seccomp = `{ defaultAction: 'SCMP_ACT_ALLOW', architectures: [], listenerPath: ${JSON.stringify(socket)}, listenerMetadata: 'probe', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY', args: [] }] }`;
+      // sendmsg refused: the listener goes from a thread outside the filter, as from runc's parent process.
+      const seccomp = `{ defaultAction: 'SCMP_ACT_ALLOW', architectures: [], listenerPath: ${JSON.stringify(socket)}, listenerMetadata: 'probe', syscalls: [
+        { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY', args: [] },
+        { names: ['sendmsg'], action: 'SCMP_ACT_ERRNO', args: [] },
+      ] }`;
       const r = handover(seccomp, `mkdir ${dir}/by-agent; echo "mkdir $?"; ls /proc/self/fd`);
       expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
         status: 0,

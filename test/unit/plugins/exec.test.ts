@@ -521,19 +521,20 @@ describe('seccomp', () => {
     const notify = () =>
       profile({ defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/run/agent.sock', listenerMetadata: 'tenant=a', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY', args: [] }] });
 
-    test('connected in prepare-root, while the path is the host\'s; after the load the listener goes in one message with the process state, and neither descriptor stays', () => {
+    test('connected in prepare-root, while the path is the host\'s, with the sender thread started there, before the filter; after the load the thread sends the listener with the process state, and neither descriptor stays', () => {
       const { sys, run } = setup(notify());
       sys.addSymlink('/proc/self', '4242');
       expect(run).toThrow(ExecveCalled);
-      expect(sys.calls.slice(0, 3).map((c) => c.op)).toEqual(['seccompCompile', 'connectUnix', 'readlink']);
+      expect(sys.calls.slice(0, 4).map((c) => c.op)).toEqual(['seccompCompile', 'connectUnix', 'readlink', 'startFdSender']);
       expect(sys.callsOf('connectUnix')).toEqual([{ op: 'connectUnix', path: '/run/agent.sock' }]);
       const [load] = sys.callsOf('seccompLoad');
       expect(load.flags).toBe(8 | SPEC_ALLOW);
       const after = sys.effects().slice(sys.effects().findIndex((c) => c.op === 'seccompLoad') + 1, sys.effects().findIndex((c) => c.op === 'capbsetDrop'));
+      const [started] = sys.callsOf('startFdSender');
       const [sent] = sys.callsOf('sendFd');
-      expect(sent.socket).not.toBe(sent.fd);
-      expect(after).toEqual([sent, { op: 'close', fd: sent.fd }, { op: 'close', fd: sent.socket }]);
-      expect(JSON.parse(sent.data)).toEqual({
+      expect(sys.fdSenders.get(sent.sender)).toEqual({ socket: started.socket, data: started.data, sent: sent.fd });
+      expect(after).toEqual([sent, { op: 'close', fd: sent.fd }, { op: 'close', fd: started.socket }]);
+      expect(JSON.parse(started.data)).toEqual({
         ociVersion: '1.1.0',
         fds: ['seccompFd'],
         pid: 4242,
@@ -542,19 +543,23 @@ describe('seccomp', () => {
       });
     });
 
-    test('an agent that cannot be reached stops the run before any mount, naming listenerPath; a failed send stops it before execve', () => {
+    test('an agent that cannot be reached, or a sender that cannot start, stops the run before any mount, naming listenerPath; a failed send stops it before execve', () => {
       const unreachable = setup(notify());
       unreachable.sys.failOn('connectUnix', 'ECONNREFUSED');
       expect(unreachable.run).toThrow('prepare-root: plugin seccomp: linux.seccomp.listenerPath: connect "/run/agent.sock": ECONNREFUSED');
+      const unstarted = setup(notify());
+      unstarted.sys.failOn('startFdSender', 'EMFILE');
+      expect(unstarted.run).toThrow('prepare-root: plugin seccomp: linux.seccomp.listenerPath: sendmsg: EMFILE');
       const gone = setup(notify());
       gone.sys.failOn('sendFd', 'EPIPE');
       expect(gone.run).toThrow('finalize: plugin exec: linux.seccomp: sendmsg: EPIPE');
       expect(gone.sys.callsOf('execve')).toEqual([]);
       // Both descriptors closed, each once: the listener and the socket after the failed send.
+      const [started] = gone.sys.callsOf('startFdSender');
       const [sent] = gone.sys.callsOf('sendFd');
-      expect(gone.sys.callsOf('close').filter((c) => c.fd === sent.fd || c.fd === sent.socket)).toEqual([
+      expect(gone.sys.callsOf('close').filter((c) => c.fd === sent.fd || c.fd === started.socket)).toEqual([
         { op: 'close', fd: sent.fd },
-        { op: 'close', fd: sent.socket },
+        { op: 'close', fd: started.socket },
       ]);
     });
 
