@@ -4,103 +4,164 @@
  * it starts later, not the threads already running (seccomp(2), without
  * SECCOMP_FILTER_FLAG_TSYNC): a thread started before the filter sends the filter's
  * listener from outside it, as runc's parent process does, so the profile need not let
- * sendmsg(2) run, and the agent can answer notifications of any call made after it.
+ * sendmsg(2) run.
  *
  * The thread is a worker_threads Worker with koffi, started before the jail (it loads
  * koffi from the host's files) and waiting on shared memory: no message passes through
  * the main thread's event loop, which does not turn while a run prepares the rootfs.
+ * Once the filter is loaded the main thread makes no syscall until the descriptor is sent
+ * (a notify rule could hold any of them until the agent answers, and the agent has no
+ * listener yet): it stores the descriptor and spins on the shared state, reading the
+ * clock through the vDSO; the thread, told before the load that a descriptor is coming,
+ * polls for it every millisecond.
  */
-import { StepError, SyscallError } from '../errors';
+import { StepError, SyscallError, errnoNumber } from '../errors';
 
 // The shared words: what the thread is at, the descriptor to send, the errno of the send.
 const STATE = 0;
 const FD = 1;
 const ERRNO = 2;
-// What the thread is at: starting, waiting for the descriptor, given it, finished.
+// What the thread is at.
 const STARTING = 0;
+/** Loaded; waits, without a timeout, to be armed or cancelled. */
 const READY = 1;
-const GIVEN = 2;
-const DONE = 3;
-/** ERRNO when the thread could not load koffi or libc. */
+/** A filter is about to be loaded: polls for the descriptor. */
+const ARMED = 2;
+/** The descriptor is stored; the thread takes it (compare-and-exchange to SENDING). */
+const GIVEN = 3;
+const SENDING = 4;
+const DONE = 5;
+/** The run ended without a send (its socket closed, or the main thread gave up). */
+const CANCELLED = 6;
+/** ERRNO when the thread could not load koffi or libc; the reason comes as a message. */
 const NOT_STARTED = -1;
 /** How long the main thread waits for the thread to start, and for the send. */
 const WAIT_MS = 10_000;
 
-/**
- * The thread's script (plain JavaScript: it is not compiled). While it waits it checks
- * every second that the socket is still open (fcntl(2) F_GETFD): a run that failed before
- * the send closed it, and the thread then ends.
- */
+/** The thread's script (plain JavaScript: it is not compiled). */
 const SCRIPT = `
 const { workerData } = require('worker_threads');
-const { shared, koffiFile, socket, data, little } = workerData;
+const { shared, koffiFile, socket, data, little, errors, EINTR, EIO } = workerData;
 const words = new Int32Array(shared);
 const finish = (errno) => { Atomics.store(words, ${ERRNO}, errno); Atomics.store(words, ${STATE}, ${DONE}); Atomics.notify(words, ${STATE}); };
-let koffi, sendmsg, fcntl;
+let koffi, sendmsg;
 try {
   koffi = require(koffiFile);
   const libc = koffi.load('libc.so.6');
   const iovec = koffi.struct({ base: 'void *', len: 'size_t' });
   const msghdr = koffi.struct({ name: 'void *', namelen: 'uint32_t', iov: koffi.pointer(iovec), iovlen: 'size_t', control: 'void *', controllen: 'size_t', flags: 'int' });
   sendmsg = libc.func('sendmsg', 'long', ['int', koffi.pointer(msghdr), 'int']);
-  fcntl = libc.func('int fcntl(int fd, int cmd, ...)');
-} catch {
+} catch (err) {
+  errors.postMessage(String(err && err.message || err));
   finish(${NOT_STARTED});
 }
 if (sendmsg) {
   Atomics.store(words, ${STATE}, ${READY});
   Atomics.notify(words, ${STATE});
-  // F_GETFD is 1.
-  while (Atomics.wait(words, ${STATE}, ${READY}, 1000) === 'timed-out') if (fcntl(socket, 1) < 0) process.exit(0);
-  const payload = Buffer.from(data);
-  // struct cmsghdr (size_t cmsg_len, int cmsg_level, int cmsg_type) and one int: CMSG_LEN(4) 20, CMSG_SPACE(4) 24; SOL_SOCKET and SCM_RIGHTS are 1.
-  const control = Buffer.alloc(24);
-  const view = new DataView(control.buffer, control.byteOffset, control.byteLength);
-  view.setBigUint64(0, 20n, little);
-  view.setInt32(8, 1, little);
-  view.setInt32(12, 1, little);
-  view.setInt32(16, Atomics.load(words, ${FD}), little);
-  let sent = Number(sendmsg(socket, { name: null, namelen: 0, iov: { base: payload, len: payload.length }, iovlen: 1, control, controllen: 24, flags: 0 }, 0));
-  // A stream socket may take part of the data; the descriptor went with its first byte.
-  for (let at = sent; sent >= 0 && at < payload.length; at += sent) {
-    const rest = payload.subarray(at);
-    sent = Number(sendmsg(socket, { name: null, namelen: 0, iov: { base: rest, len: rest.length }, iovlen: 1, control: null, controllen: 0, flags: 0 }, 0));
+  while (Atomics.load(words, ${STATE}) === ${READY}) Atomics.wait(words, ${STATE}, ${READY});
+  while (Atomics.load(words, ${STATE}) === ${ARMED}) Atomics.wait(words, ${STATE}, ${ARMED}, 1);
+  if (Atomics.compareExchange(words, ${STATE}, ${GIVEN}, ${SENDING}) === ${GIVEN}) {
+    const payload = Buffer.from(data);
+    // struct cmsghdr (size_t cmsg_len, int cmsg_level, int cmsg_type) and one int: CMSG_LEN(4) 20, CMSG_SPACE(4) 24; SOL_SOCKET and SCM_RIGHTS are 1.
+    const control = Buffer.alloc(24);
+    const view = new DataView(control.buffer, control.byteOffset, control.byteLength);
+    view.setBigUint64(0, 20n, little);
+    view.setInt32(8, 1, little);
+    view.setInt32(12, 1, little);
+    view.setInt32(16, Atomics.load(words, ${FD}), little);
+    // A send a signal interrupted before anything went (EINTR) is made again.
+    const send = (buf, withFd) => {
+      for (;;) {
+        const n = Number(sendmsg(socket, { name: null, namelen: 0, iov: { base: buf, len: buf.length }, iovlen: 1, control: withFd ? control : null, controllen: withFd ? 24 : 0, flags: 0 }, 0));
+        if (n >= 0 || koffi.errno() !== EINTR) return n < 0 ? -koffi.errno() : n;
+      }
+    };
+    // A stream socket may take part of the data; the descriptor goes with its first byte.
+    let at = 0;
+    let errno = 0;
+    while (at < payload.length && errno === 0) {
+      const n = send(payload.subarray(at), at === 0);
+      if (n < 0) errno = -n;
+      else if (n === 0) errno = EIO;
+      else at += n;
+    }
+    finish(errno);
   }
-  finish(sent < 0 ? koffi.errno() : 0);
 }
 `;
 
 export class FdSender {
   private constructor(
     private readonly words: Int32Array,
+    /** The socket the thread sends on: closing it ends a thread still waiting. */
+    readonly socket: number,
     private readonly socketPath: string,
   ) {}
 
   /** Starts the thread that will send `data` on `socket`, and waits until it is ready. */
   static start(koffiFile: string, socket: number, data: string, socketPath: string, little: boolean): FdSender {
     // Required here: a run without a notify rule never starts a thread.
-    const { Worker } = require('worker_threads') as typeof import('worker_threads');
+    const { MessageChannel, Worker, receiveMessageOnPort } = require('worker_threads') as typeof import('worker_threads');
     const words = new Int32Array(new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT));
-    const worker = new Worker(SCRIPT, { eval: true, workerData: { shared: words.buffer, koffiFile, socket, data, little }, stdout: true, stderr: true });
-    // It must not keep an embedding process alive, and ends after its one send.
+    const { port1, port2 } = new MessageChannel();
+    let worker;
+    try {
+      const workerData = { shared: words.buffer, koffiFile, socket, data, little, errors: port2, EINTR: errnoNumber('EINTR'), EIO: errnoNumber('EIO') };
+      worker = new Worker(SCRIPT, { eval: true, workerData, transferList: [port2], stdout: true, stderr: true });
+    } catch (err) {
+      throw new StepError(`linux.seccomp: the thread that sends the listener to ${socketPath} cannot start: ${(err as Error).message}`, { cause: err });
+    }
+    // Its failures are read from the shared state; an 'error' event must not end the embedding process.
+    worker.on('error', () => undefined);
+    // It must not keep an embedding process alive; it ends after its one send, or when cancelled.
     worker.unref();
+    port1.unref();
     Atomics.wait(words, STATE, STARTING, WAIT_MS);
     const state = Atomics.load(words, STATE);
-    if (state !== READY) {
-      void worker.terminate();
-      throw new StepError(`linux.seccomp: the thread that sends the listener to ${socketPath} ${state === DONE ? 'could not load koffi' : `did not start within ${WAIT_MS} ms`}`);
-    }
-    return new FdSender(words, socketPath);
+    if (state === READY) return new FdSender(words, socket, socketPath);
+    void worker.terminate();
+    const reason = state === DONE ? `could not load koffi: ${String(receiveMessageOnPort(port1)?.message ?? 'no reason given')}` : `did not start within ${WAIT_MS} ms`;
+    throw new StepError(`linux.seccomp: the thread that sends the listener to ${socketPath} ${reason}`);
   }
 
-  /** Gives the thread `fd` and waits for the send; its failure is sendmsg(2)'s. */
+  /** Before a filter is loaded: the descriptor is coming, and the thread starts polling for it. */
+  arm(): void {
+    if (Atomics.compareExchange(this.words, STATE, READY, ARMED) === READY) Atomics.notify(this.words, STATE);
+  }
+
+  /** The run ends without a send (its socket is being closed): a waiting thread ends. */
+  cancel(): void {
+    for (const from of [READY, ARMED, GIVEN]) {
+      if (Atomics.compareExchange(this.words, STATE, from, CANCELLED) === from) {
+        Atomics.notify(this.words, STATE);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Gives the thread `fd` and waits for the send, making no syscall (see the module's
+   * comment); the send's failure is sendmsg(2)'s.
+   */
   send(fd: number): void {
     Atomics.store(this.words, FD, fd);
     Atomics.store(this.words, STATE, GIVEN);
-    Atomics.notify(this.words, STATE);
-    Atomics.wait(this.words, STATE, GIVEN, WAIT_MS);
-    if (Atomics.load(this.words, STATE) !== DONE) throw new StepError(`linux.seccomp: sending the listener to ${this.socketPath} did not finish within ${WAIT_MS} ms`);
+    // Date.now() reads CLOCK_REALTIME through the vDSO, without entering the kernel; it is
+    // read once in 65536 turns, so that the loop allocates (and collects) next to nothing.
+    const deadline = Date.now() + WAIT_MS;
+    let state = GIVEN;
+    for (let turn = 1; state === GIVEN || state === SENDING; turn++) {
+      state = Atomics.load(this.words, STATE);
+      if ((turn & 0xffff) === 0 && Date.now() > deadline) break;
+    }
+    if (state === GIVEN || state === SENDING) {
+      // A thread that has not taken the descriptor never will; one sending finishes with it.
+      const taken = Atomics.compareExchange(this.words, STATE, GIVEN, CANCELLED) !== GIVEN;
+      throw new StepError(`linux.seccomp: the listener ${taken ? 'was not sent' : 'was not taken'} to ${this.socketPath} within ${WAIT_MS} ms`);
+    }
     const errno = Atomics.load(this.words, ERRNO);
+    // CANCELLED: the socket was closed meanwhile.
+    if (state !== DONE) throw new SyscallError('sendmsg', errnoNumber('EBADF'), [this.socketPath]);
     if (errno !== 0) throw new SyscallError('sendmsg', errno, [this.socketPath]);
   }
 }

@@ -549,6 +549,8 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   close(fd: number): void {
+    // A sender still waiting to send on this socket ends with it.
+    for (const sender of this.fdSenders) if (sender.socket === fd) sender.cancel();
     check('close', libc().close(fd));
   }
 
@@ -694,6 +696,8 @@ export class LinuxSyscalls implements Syscalls {
 
   seccompLoad(program: Uint8Array, flags: number): number {
     const c = libc();
+    // Told now, while this thread may still wake them: after the load it makes no syscall until a listener is sent (fd-sender.ts).
+    for (const sender of this.fdSenders) sender.arm();
     const fprog = { len: program.length / SOCK_FILTER_SIZE, filter: program };
     const ret = check('seccomp', raw('seccomp', 'unsigned int', SECCOMP_SET_MODE_FILTER, 'unsigned int', flags, c.sockFprogPtr, fprog));
     return flags & SECCOMP_FILTER_FLAG_NEW_LISTENER ? ret : -1;

@@ -127,6 +127,36 @@ runAsRoot('seccomp: the exec plugin against the kernel', () => {
     expect(process.arch === 'x64' ? [83, 258] : [34]).toContain(seen.nr);
   });
 
+  test('the listener\'s sender thread ends when the run closes its socket before the send (a run that failed)', () => {
+    const socket = path.join(dir, 'agent.sock');
+    const r = runInMountNamespace(`
+const net = require('net');
+const fs = require('fs');
+const { LinuxSyscalls } = require('./src/core/syscalls/linux');
+const tasks = () => fs.readdirSync('/proc/self/task').length;
+net.createServer(() => undefined).listen(${JSON.stringify(socket)}, () => {
+  const sys = new LinuxSyscalls();
+  const before = tasks();
+  const fd = sys.connectUnix(${JSON.stringify(socket)});
+  sys.startFdSender(fd, '{}');
+  const during = tasks();
+  sys.close(fd);
+  const deadline = Date.now() + 5000;
+  const check = () => {
+    const after = tasks();
+    if (after === before || Date.now() > deadline) {
+      process.stdout.write(JSON.stringify({ started: during - before, ended: before - after === 0 }));
+      process.exit(0);
+    }
+    setTimeout(check, 10);
+  };
+  check();
+});
+`);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(JSON.parse(r.stdout)).toEqual({ started: 1, ended: true });
+  });
+
   (process.arch === 'x64' ? test : test.skip)('the ENOSYS stub: an unlisted syscall older than the largest listed gets the default action, a newer one ENOSYS; with a default action that allows, no stub', () => {
     const errno = probeSyscalls('SCMP_ACT_ERRNO');
     expect(errno.stderr).toBe('');

@@ -6,6 +6,7 @@ import { posix } from 'path';
 import type { HookSpec, SeccompSpec } from '../../../src/core/config/model';
 import { memoryLogger, type MemoryLogger } from '../../../src/testing/logger';
 import { AT_EMPTY_PATH, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY } from '../../../src/core/constants';
+import { StepError } from '../../../src/core/errors';
 import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
 import { candidates, envPath, HandoverStep, lookPath, OomScoreAdjStep, SeccompStep } from '../../../src/plugins/exec';
 import { decodeProgram } from '../../../src/core/seccomp/enosys';
@@ -548,8 +549,10 @@ describe('seccomp', () => {
       unreachable.sys.failOn('connectUnix', 'ECONNREFUSED');
       expect(unreachable.run).toThrow('prepare-root: plugin seccomp: linux.seccomp.listenerPath: connect "/run/agent.sock": ECONNREFUSED');
       const unstarted = setup(notify());
-      unstarted.sys.failOn('startFdSender', 'EMFILE');
-      expect(unstarted.run).toThrow('prepare-root: plugin seccomp: linux.seccomp.listenerPath: sendmsg: EMFILE');
+      unstarted.sys.startFdSender = () => {
+        throw new StepError('linux.seccomp: the thread that sends the listener to /proc/self/fd/100 could not load koffi: gone');
+      };
+      expect(unstarted.run).toThrow('prepare-root: plugin seccomp: linux.seccomp: the thread that sends the listener to /proc/self/fd/100 could not load koffi: gone');
       const gone = setup(notify());
       gone.sys.failOn('sendFd', 'EPIPE');
       expect(gone.run).toThrow('finalize: plugin exec: linux.seccomp: sendmsg: EPIPE');
