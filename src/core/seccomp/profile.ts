@@ -10,9 +10,8 @@
  * - comparisons of different arguments make one rule (all must hold); when one argument
  *   is compared more than once, each comparison is a rule of its own (any may hold), as
  *   libseccomp takes one comparison per argument and rule (EINVAL);
- * - SCMP_ACT_NOTIFY needs listenerPath, and is refused as the default action (the
- *   syscalls that hand the listener over would wait for the agent it goes to) and for
- *   write(2), as runc refuses it;
+ * - SCMP_ACT_NOTIFY needs listenerPath, and is refused as the default action and for
+ *   write(2), as runc refuses them;
  * - flags absent means SECCOMP_FILTER_FLAG_SPEC_ALLOW (runc 1.2, crun): the container
  *   keeps the machine's speculative-store-bypass setting instead of the mitigation a
  *   seccomp filter otherwise forces on it;
@@ -100,7 +99,7 @@ function comparisons(entry: SeccompSyscallSpec, field: string): SeccompArgCmp[][
 export function seccompProfile(spec: SeccompSpec): SeccompProfile {
   const ignored: string[] = [];
   const defaultAction = action(spec.defaultAction, spec.defaultErrnoRet, `${FIELD}.defaultAction`, `${FIELD}.defaultErrnoRet`, ignored);
-  if (defaultAction === SECCOMP_RET_USER_NOTIF) throw new ConfigError(`${FIELD}.defaultAction`, spec.defaultAction, 'cannot be the default action: the hand-over of the listener would wait for the agent it goes to');
+  if (defaultAction === SECCOMP_RET_USER_NOTIF) throw new ConfigError(`${FIELD}.defaultAction`, spec.defaultAction, 'cannot be the default action, as in runc: every syscall would wait for the agent');
   const architectures = spec.architectures.map((name, i) => {
     const field = `${FIELD}.architectures[${i}]`;
     return { arch: named(ARCHITECTURES, name, field, 'seccomp architecture'), field };
@@ -124,12 +123,10 @@ export function seccompProfile(spec: SeccompSpec): SeccompProfile {
     }
     entry.names.forEach((name, j) => {
       if (name === '') throw new ConfigError(`${field}.names[${j}]`, name, 'must name a syscall');
-    });
-    for (const name of entry.names) {
       names.push(name);
-      if (act === defaultAction) continue;
+      if (act === defaultAction) return;
       for (const args of argSets) rules.push({ syscall: name, action: act, args, field });
-    }
+    });
   });
 
   let listener: SeccompProfile['listener'];

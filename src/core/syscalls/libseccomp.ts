@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import { endianness } from 'os';
 import type * as Koffi from 'koffi';
 import { StepError, SyscallError, errnoNumber } from '../errors';
+import { SECCOMP_RET_DATA, SECCOMP_RET_USER_NOTIF } from '../seccomp/names';
 import type { SeccompCompiled, SeccompFilter } from './types';
 
 const LIBSECCOMP = 'libseccomp.so.2';
@@ -22,8 +23,6 @@ const OPTIMIZE_BINARY_TREE = 2;
 const ARG_CMP_SIZE = 24;
 /** seccomp_arch_add's answer for an architecture already in the filter (the native one). */
 const EEXIST = 17;
-/** SECCOMP_RET_USER_NOTIF (include/uapi/linux/seccomp.h), the action of SCMP_ACT_NOTIFY. */
-const SECCOMP_RET_USER_NOTIF = 0x7fc00000;
 /** libseccomp's API level at which the library and the kernel support SCMP_ACT_NOTIFY (seccomp_api_get(3)). */
 const NOTIFY_API_LEVEL = 5;
 
@@ -78,12 +77,12 @@ function checked(name: string, ret: number, path: string, detail?: string): void
  */
 export function compileSeccomp(koffi: typeof Koffi, filter: SeccompFilter, scratchFd: number): SeccompCompiled {
   const lib = (cached ??= bind(koffi));
-  if (filter.rules.some((r) => (r.action & 0xffff0000) >>> 0 === SECCOMP_RET_USER_NOTIF)) {
+  if (filter.rules.some((r) => (r.action & ~SECCOMP_RET_DATA) >>> 0 === SECCOMP_RET_USER_NOTIF)) {
     const level = lib.apiGet() as number;
     if (level < NOTIFY_API_LEVEL) throw new StepError(`linux.seccomp: SCMP_ACT_NOTIFY needs libseccomp's API level ${NOTIFY_API_LEVEL} (libseccomp 2.5 on Linux 5.0 or later); this one has ${level}`);
   }
   const ctx = lib.init(filter.defaultAction) as unknown;
-  if (ctx === null) throw new SyscallError('seccomp_init', 22, [`0x${filter.defaultAction.toString(16)}`], 'linux.seccomp.defaultAction');
+  if (ctx === null) throw new SyscallError('seccomp_init', errnoNumber('EINVAL'), [`0x${filter.defaultAction.toString(16)}`], 'linux.seccomp.defaultAction');
   const unknown = new Set<string>();
   try {
     // Older libseccomp has no binary tree; the filter works without it, only slower.

@@ -62,13 +62,7 @@ export class SeccompStep implements LifecycleStep {
     if (!spec) return;
     const profile = seccompProfile(spec);
     for (const field of profile.ignored) ctx.log.warn(`${field} ignored`);
-    let compiled;
-    try {
-      compiled = this.sys.seccompCompile(profile.filter);
-    } catch (err) {
-      if (!(err instanceof SyscallError)) throw err;
-      throw new StepError(`linux.seccomp: ${err.message}`, { cause: err });
-    }
+    const compiled = naming('linux.seccomp', () => this.sys.seccompCompile(profile.filter));
     // runc tells of these at debug level only: profiles list syscalls of newer kernels.
     if (compiled.unknown.length) ctx.log.debug(`linux.seccomp: syscalls libseccomp does not know left out: ${compiled.unknown.join(', ')}`);
     const stub = encodeProgram(profile.enosysStub ? enosysStub(compiled.lastSyscalls) : []);
@@ -89,13 +83,7 @@ export class SeccompStep implements LifecycleStep {
    * one); an embedder's container.pid when it sets one.
    */
   private connectAgent(listener: { path: string; metadata: string }, ctx: RunContext): BuiltFilter['agent'] {
-    let socket: number;
-    try {
-      socket = keptForRun(ctx.shared, AGENT_SOCKET_KEY, () => this.sys.connectUnix(listener.path));
-    } catch (err) {
-      if (!(err instanceof SyscallError)) throw err;
-      throw new StepError(`linux.seccomp.listenerPath: ${err.message}`, { cause: err });
-    }
+    const socket = naming('linux.seccomp.listenerPath', () => keptForRun(ctx.shared, AGENT_SOCKET_KEY, () => this.sys.connectUnix(listener.path)));
     const pid = (ctx.shared.get(CONTAINER_PID_KEY) as number | undefined) ?? this.hostPid();
     const message: ContainerProcessState = {
       ociVersion: PROCESS_STATE_VERSION,
@@ -104,12 +92,7 @@ export class SeccompStep implements LifecycleStep {
       ...(listener.metadata ? { metadata: listener.metadata } : {}),
       state: { ...ociState(ctx.shared, ctx.config.bundle, { status: 'creating', pid }), ociVersion: PROCESS_STATE_VERSION },
     };
-    try {
-      return { socket, sender: this.sys.startFdSender(socket, JSON.stringify(message)) };
-    } catch (err) {
-      if (!(err instanceof SyscallError)) throw err;
-      throw new StepError(`linux.seccomp.listenerPath: ${err.message}`, { cause: err });
-    }
+    return { socket, sender: naming('linux.seccomp.listenerPath', () => this.sys.startFdSender(socket, JSON.stringify(message))) };
   }
 
   private hostPid(): number {
@@ -131,7 +114,7 @@ export class SeccompStep implements LifecycleStep {
 export function loadSeccomp(sys: Syscalls, ctx: RunContext): void {
   const built = ctx.shared.get(SHARED_KEY) as BuiltFilter | undefined;
   if (!built) return;
-  try {
+  naming('linux.seccomp', () => {
     const listener = load(sys, built);
     if (!built.agent) return;
     try {
@@ -140,9 +123,16 @@ export function loadSeccomp(sys: Syscalls, ctx: RunContext): void {
       sys.close(listener);
       closeKept(sys, ctx.shared, AGENT_SOCKET_KEY);
     }
+  });
+}
+
+/** `call`'s SyscallError as a StepError naming `field`. */
+function naming<T>(field: string, call: () => T): T {
+  try {
+    return call();
   } catch (err) {
     if (!(err instanceof SyscallError)) throw err;
-    throw new StepError(`linux.seccomp: ${err.message}`, { cause: err });
+    throw new StepError(`${field}: ${err.message}`, { cause: err });
   }
 }
 

@@ -198,7 +198,7 @@ describe('seccomp profile -> filter', () => {
 
   test.each([
     [spec({ defaultAction: 'SCMP_ACT_DENY' }), 'linux.seccomp.defaultAction "SCMP_ACT_DENY": is not a seccomp action; known: SCMP_ACT_KILL, SCMP_ACT_KILL_THREAD, SCMP_ACT_KILL_PROCESS, SCMP_ACT_TRAP, SCMP_ACT_ERRNO, SCMP_ACT_TRACE, SCMP_ACT_LOG, SCMP_ACT_ALLOW, SCMP_ACT_NOTIFY'],
-    [spec({ defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/a' }), 'linux.seccomp.defaultAction "SCMP_ACT_NOTIFY": cannot be the default action: the hand-over of the listener would wait for the agent it goes to'],
+    [spec({ defaultAction: 'SCMP_ACT_NOTIFY', listenerPath: '/a' }), 'linux.seccomp.defaultAction "SCMP_ACT_NOTIFY": cannot be the default action, as in runc: every syscall would wait for the agent'],
     [spec({ syscalls: [{ names: ['read', ''], action: 'SCMP_ACT_ALLOW', args: [] }] }), 'linux.seccomp.syscalls[0].names[1] "": must name a syscall'],
     [spec({ defaultErrnoRet: 65536 }), 'linux.seccomp.defaultErrnoRet 65536: must be an integer from 0 to 65535'],
     [spec({ architectures: ['SCMP_ARCH_X86_64', 'amd64'] }), expect.stringMatching(/^linux\.seccomp\.architectures\[1\] "amd64": is not a seccomp architecture; known: SCMP_ARCH_X86, /)],
