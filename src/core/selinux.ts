@@ -6,7 +6,10 @@ import { exists } from './mounting';
 import type { RunContext } from './plugin';
 import type { Syscalls } from './syscalls/types';
 
-const SELINUXFS_ENFORCE = '/sys/fs/selinux/enforce';
+/** A file selinuxfs has whenever SELinux runs: its presence is SELinux being enabled. */
+export const SELINUXFS_ENFORCE = '/sys/fs/selinux/enforce';
+/** Why process.selinuxLabel is refused on a host without SELinux. */
+export const NO_SELINUX = 'is set, but SELinux is disabled or not supported on this host';
 const XATTR_NAME = 'security.selinux';
 
 /** Whether the host runs SELinux; asked once per run and kept in ctx.shared. */

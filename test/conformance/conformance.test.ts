@@ -3,7 +3,7 @@
  * (mount table, /dev, open descriptors, umask, cwd, modes) must be the same once what
  * must differ is normalized (harness.ts). Under CI these tests run, never skip.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { BUSYBOX, PROBE, RUNC, copyBundle, makeBundle, normalize, runMountkit, runRunc } from './harness';
 
@@ -266,6 +266,28 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     const { sections } = compare(config);
     expect(sections.seccomp.slice(0, 2).map((l) => l.replace(/\s+/g, ' '))).toEqual(['Seccomp: 2', 'Seccomp_filters: 1']);
     expect(sections.seccomp.slice(3)).toEqual(["mkdir: can't create directory '/dev/shm/d': Operation not permitted", 'mkdir 1', "chmod: /dev/shm/f: Permission denied", 'chmod 600 1', 'chmod 640 0']);
+  });
+
+  test('LSM labels this host cannot give: neither runtime starts the program', () => {
+    for (const edit of [
+      (c: Record<string, any>) => (c.process.apparmorProfile = 'mountkit-test-no-such-profile'),
+      (c: Record<string, any>) => (c.process.selinuxLabel = 'system_u:system_r:container_t:s0'),
+    ]) {
+      const config = runcSpec();
+      config.process.args = ['sh', '-c', 'echo ran'];
+      edit(config);
+      const bundle = makeBundle(config);
+      const copies = [copyBundle(bundle.dir), copyBundle(bundle.dir)];
+      try {
+        const runc = runRunc(copies[0]);
+        const mk = runMountkit(copies[1]);
+        // Without AppArmor or SELinux here: runc fails in its init (exit 1) or its validator (exit 1), mountkit at the write (1) or its validator (2).
+        expect({ runc: runc.status !== 0 && runc.stdout === '', mountkit: mk.status !== 0 && mk.stdout === '' }).toEqual({ runc: true, mountkit: true });
+      } finally {
+        bundle.cleanup();
+        for (const c of copies) rmSync(c, { recursive: true, force: true });
+      }
+    }
   });
 
   test('an rbind of a tree with submounts', () => {

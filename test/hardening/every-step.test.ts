@@ -23,7 +23,7 @@ import { hostChanges, hostFixtures, makeSentinel, ONE_LINE, REAL_RUNS, recordHos
 function dockerSpec(): Record<string, any> {
   return {
     ociVersion: '1.0.2-dev',
-    process: { args: ['/app/server', '--port', '80'], env: ['PATH=/usr/local/bin:/usr/bin:/bin'], cwd: '/app', user: { uid: 1000, gid: 1000 } },
+    process: { args: ['/app/server', '--port', '80'], env: ['PATH=/usr/local/bin:/usr/bin:/bin'], cwd: '/app', user: { uid: 1000, gid: 1000 }, apparmorProfile: 'docker-default' },
     root: { path: 'rootfs' },
     hostname: 'c0ffee',
     mounts: [
@@ -109,7 +109,7 @@ function dockerHost(): FakeSyscalls {
   for (const dir of ['proc', 'sys', 'dev', 'etc', 'tmp', 'usr/bin', 'app/cache']) sys.addDir(`${ROOTFS}/${dir}`);
   sys.addFile(`${ROOTFS}/app/server`, '', 0o755).addFile(`${ROOTFS}/app/cache/seed`, 'x').addSymlink(`${ROOTFS}/bin`, 'usr/bin');
   // After the jail the fake still resolves from its `/`: the container's procfs is the one there.
-  sys.addDir('/proc/thread-self/fd').mount('proc', '/proc', 'proc', 0n, null);
+  sys.addDir('/proc/thread-self/fd').addFile('/proc/self/attr/exec').mount('proc', '/proc', 'proc', 0n, null);
   // stdin is the host's /dev/null, stdout and stderr a log file, as under a daemon.
   sys.addFile('/var/log/c0ffee.log');
   (['/dev/null', '/var/log/c0ffee.log', '/var/log/c0ffee.log'] as const).forEach((file, fd) => {

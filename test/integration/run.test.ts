@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, makeBundle, runMountkit } from '../conformance/harness';
@@ -479,6 +479,20 @@ maybe('mountkit run', () => {
       agent.kill();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('LSM labels this host cannot give stop the run before the program, as runc stops it: AppArmor\'s refusal (exit 1), a label without SELinux (exit 2)', () => {
+    const apparmor = config(['sh', '-c', 'echo ran']);
+    // A profile no host has: refused without AppArmor (EINVAL), and with it, where none is loaded by that name.
+    apparmor.process.apparmorProfile = 'mountkit-test-no-such-profile';
+    const a = withBundle(apparmor, (dir) => runMountkit(dir));
+    expect({ status: a.status, stdout: a.stdout }).toEqual({ status: 1, stdout: '' });
+    expect(a.stderr).toMatch(/^mountkit: finalize: plugin exec: process\.apparmorProfile "mountkit-test-no-such-profile": write "\/proc\/self\/attr\/(apparmor\/)?exec": E[A-Z]+( \(is AppArmor enabled, and the profile loaded\?\))?\n$/);
+    const selinux = config(['sh', '-c', 'echo ran']);
+    selinux.process.selinuxLabel = 'system_u:system_r:container_t:s0';
+    const s = withBundle(selinux, (dir) => runMountkit(dir));
+    if (existsSync('/sys/fs/selinux/enforce')) return;
+    expect([s.status, s.stdout, s.stderr]).toEqual([2, '', 'mountkit: process.selinuxLabel "system_u:system_r:container_t:s0": is set, but SELinux is disabled or not supported on this host\n']);
   });
 
   test('a seccomp profile error: exit 2, one line naming the field, before anything is mounted', () => {

@@ -278,14 +278,15 @@ describe('fromOciSpec: conversion', () => {
     expect(cfg).toEqual(RUNC_DEFAULT);
   });
 
-  test('LSM labels, which mountkit does not apply, are listed as not applied; empty labels are no labels', () => {
+  test('process.apparmorProfile and selinuxLabel as written; an empty one is none', () => {
     const cfg = convert((s) => {
-      s.linux.seccomp = { defaultAction: 'SCMP_ACT_ERRNO' };
       s.process.apparmorProfile = 'docker-default';
       s.process.selinuxLabel = '';
     });
-    expect(cfg.notApplied).toEqual(['process.apparmorProfile']);
-    expect(convert()).not.toHaveProperty('notApplied');
+    expect(cfg.process.apparmorProfile).toBe('docker-default');
+    expect(cfg.process).not.toHaveProperty('selinuxLabel');
+    expect(convert().process).not.toHaveProperty('apparmorProfile');
+    expect(convert((s) => (s.process.selinuxLabel = 'system_u:system_r:container_t:s0')).process.selinuxLabel).toBe('system_u:system_r:container_t:s0');
   });
 
   test('linux.seccomp as written, with defaults for what it leaves out; uint64 values as bigints, UINT64_MAX included', () => {
@@ -558,6 +559,7 @@ describe('fromOciSpec: validation', () => {
     ['hook args not strings', (s) => (s.hooks = { prestart: [{ path: '/h', args: [1] }] }), 'hooks.prestart[0].args: must be an array of strings'],
     ['NUL in hostname', (s) => (s.hostname = 'ru\0nc'), 'hostname "ru\\u0000nc": must not contain a NUL byte'],
     ['hostname not a string', (s) => (s.hostname = 5), 'hostname: must be a string'],
+    ['an AppArmor profile that is not a string', (s) => (s.process.apparmorProfile = 1), 'process.apparmorProfile: must be a string'],
     ['seccomp not an object', (s) => (s.linux.seccomp = 'default'), 'linux.seccomp: must be an object'],
     ['seccomp rules without a default action', (s) => (s.linux.seccomp = { syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] }), 'linux.seccomp.defaultAction: is required with syscalls'],
     ['seccomp rule without names', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ action: 'SCMP_ACT_KILL' }] }), 'linux.seccomp.syscalls[0].names: is required'],

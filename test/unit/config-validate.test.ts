@@ -1,5 +1,5 @@
 import type { MountSpec, RootfsConfig } from '../../src/core/config/model';
-import { validateConfig, validateIdmappedMounts, validateRootfs, validateSysctls } from '../../src/core/config/validate';
+import { validateConfig, validateIdmappedMounts, validateRootfs, validateSelinuxLabel, validateSysctls } from '../../src/core/config/validate';
 import { ConfigError } from '../../src/core/errors';
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
@@ -154,5 +154,19 @@ describe('validateIdmappedMounts', () => {
 
   test('validateConfig makes the check', () => {
     expect(() => validateConfig(makeConfig({ mounts: [bindWith({ recursive: false })] }), host())).toThrow('mounts[3].options "idmap"');
+  });
+});
+
+describe('validateSelinuxLabel', () => {
+  const labelled = () => makeConfig({ rootfs: '/bundle/rootfs', process: { ...makeConfig().process, selinuxLabel: 'system_u:system_r:container_t:s0' } });
+
+  test('a label on a host without SELinux (no selinuxfs) is refused, as runc refuses it; validateConfig makes the check', () => {
+    expect(() => validateSelinuxLabel(labelled(), host())).toThrow(new ConfigError('process.selinuxLabel', 'system_u:system_r:container_t:s0', 'is set, but SELinux is disabled or not supported on this host'));
+    expect(() => validateConfig(labelled(), host())).toThrow('process.selinuxLabel "system_u:system_r:container_t:s0": is set, but SELinux is disabled or not supported on this host');
+  });
+
+  test('with SELinux, or without a label, it passes', () => {
+    expect(() => validateSelinuxLabel(labelled(), host().addFile('/sys/fs/selinux/enforce', '1'))).not.toThrow();
+    expect(() => validateSelinuxLabel(makeConfig(), host())).not.toThrow();
   });
 });

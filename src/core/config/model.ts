@@ -97,6 +97,10 @@ export interface ProcessSpec {
   rlimits?: RlimitSpec[];
   /** process.oomScoreAdj, -1000 to 1000: the process's /proc/self/oom_score_adj; absent, mountkit's. */
   oomScoreAdj?: number;
+  /** process.apparmorProfile: the AppArmor profile the program runs under; absent or empty, none asked for. */
+  apparmorProfile?: string;
+  /** process.selinuxLabel: the SELinux label the program runs with; absent or empty, none asked for. */
+  selinuxLabel?: string;
   terminal: boolean;
 }
 
@@ -186,12 +190,6 @@ export interface RootfsConfig {
   hostname: string;
   /** linux.seccomp: the exec plugin loads it last before the program, as runc does; absent, no filter. */
   seccomp?: SeccompSpec;
-  /**
-   * Fields config.json sets that restrict the process and that mountkit does not apply
-   * (process.apparmorProfile, process.selinuxLabel): the exec step warns of them. Set by
-   * the OCI loader; absent in a config built in code.
-   */
-  notApplied?: string[];
 }
 
 /** A mount with the defaults the loader gives what an OCI mount leaves out; `source` defaults to the type. */

@@ -243,6 +243,12 @@ function parseRlimits(v: unknown): RlimitSpec[] {
   return rlimits;
 }
 
+/** An LSM label of the process; an empty one is none, as runc reads it. */
+function lsmLabel(key: 'apparmorProfile' | 'selinuxLabel', v: unknown): Partial<ProcessSpec> {
+  const label = optionalString(v, `process.${key}`, '');
+  return label ? { [key]: label } : {};
+}
+
 function parseProcess(v: unknown): ProcessSpec {
   const p = optionalObject(v, 'process');
   if (!p) return defaultProcess();
@@ -263,6 +269,8 @@ function parseProcess(v: unknown): ProcessSpec {
     capabilities: parseCapabilities(p.capabilities),
     ...(isAbsent(p.rlimits) ? {} : { rlimits: parseRlimits(p.rlimits) }),
     ...(isAbsent(p.oomScoreAdj) ? {} : { oomScoreAdj: oomScoreAdj(p.oomScoreAdj) }),
+    ...lsmLabel('apparmorProfile', p.apparmorProfile),
+    ...lsmLabel('selinuxLabel', p.selinuxLabel),
     terminal: optionalBoolean(p.terminal, 'process.terminal'),
   };
 }
@@ -301,7 +309,6 @@ export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
   const bundle = path.resolve(bundleDir);
   const root = parseRoot(spec.root, bundle);
   const linux = optionalObject(spec.linux, 'linux');
-  const notApplied = notAppliedFields(spec);
   const seccomp = parseSeccomp(linux?.seccomp);
   return {
     bundle,
@@ -320,22 +327,7 @@ export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
     hooks: parseHooks(spec.hooks),
     hostname: optionalString(spec.hostname, 'hostname', ''),
     ...(seccomp ? { seccomp } : {}),
-    ...(notApplied.length ? { notApplied } : {}),
   };
-}
-
-/**
- * The fields that would restrict the process further and that mountkit leaves to the
- * runtime embedding it: the LSM labels of the program. A user of `mountkit run` is told
- * rather than given a less confined container in silence.
- */
-function notAppliedFields(spec: JsonObject): string[] {
-  const process = isObject(spec.process) ? spec.process : undefined;
-  const present: [string, unknown][] = [
-    ['process.apparmorProfile', process?.apparmorProfile],
-    ['process.selinuxLabel', process?.selinuxLabel],
-  ];
-  return present.filter(([, v]) => !isAbsent(v) && v !== '').map(([field]) => field);
 }
 
 function readConfigText(file: string): string {

@@ -11,6 +11,7 @@ import type { FileKind, FileStat, Syscalls } from '../syscalls/types';
 import type { NamespaceSpec, NamespaceType, RootfsConfig } from './model';
 import { NO_MAPPINGS, idMappingsProblem } from '../idmap';
 import { seccompProfile } from '../seccomp/profile';
+import { NO_SELINUX, SELINUXFS_ENFORCE } from '../selinux';
 import { sysctlNamespace, sysctlPath } from './sysctl';
 
 /** What the checks may ask the host. */
@@ -29,6 +30,13 @@ export function validateConfig(config: RootfsConfig, host: HostQuery): void {
   validateIdmappedMounts(config);
   validateSysctls(config, host);
   if (config.seccomp) seccompProfile(config.seccomp);
+  validateSelinuxLabel(config, host);
+}
+
+/** process.selinuxLabel needs SELinux on the host, as runc's validator checks (a label it cannot give is refused, not dropped). */
+export function validateSelinuxLabel(config: RootfsConfig, host: HostQuery): void {
+  const label = config.process.selinuxLabel;
+  if (label && kindOf(host, SELINUXFS_ENFORCE) === undefined) throw new ConfigError('process.selinuxLabel', label, NO_SELINUX);
 }
 
 /**

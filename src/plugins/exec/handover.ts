@@ -9,6 +9,7 @@ import type { Syscalls } from '../../core/syscalls/types';
 import { hookCommand, ociState, runHook } from '../hooks/state';
 import { CapabilityChange } from './capabilities';
 import { envPath, lookPath } from './lookpath';
+import { applyAppArmorProfile, setSelinuxExecLabel } from './lsm';
 import { loadSeccomp } from './seccomp';
 
 /**
@@ -19,7 +20,8 @@ import { loadSeccomp } from './seccomp';
  * so none of mountkit's reaches the container, finds the program, runs the OCI
  * startContainer hooks, sets the resource limits, and execve(2)s `process.args` with
  * `process.env`. execve never returns on success. The seccomp filter is loaded before
- * the identity without no_new_privs, after the lookup with it (./seccomp.ts).
+ * the identity without no_new_privs, after the lookup with it (./seccomp.ts); the LSM
+ * labels are set for the execve first (./lsm.ts).
  */
 
 /** The first descriptor the container does not get: 0, 1 and 2 are its standard streams. */
@@ -49,15 +51,17 @@ export class HandoverStep implements LifecycleStep {
   run(ctx: RunContext): void {
     const { args, env, cwd, uid, gid, capabilities } = ctx.config.process;
     if (args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
-    const notApplied = ctx.config.notApplied ?? [];
-    if (notApplied.length) ctx.log.warn(`${notApplied.join(', ')} not applied: mountkit leaves LSM labels to the runtime that embeds it`);
     this.sys.chdir(cwd);
+    const { apparmorProfile, selinuxLabel } = ctx.config.process;
+    // As runc's init: the AppArmor profile first, the SELinux label just before the seccomp filter.
+    if (apparmorProfile) applyAppArmorProfile(this.sys, ctx, apparmorProfile);
     const rlimits = ctx.config.process.rlimits ?? [];
     this.raiseHardLimits(rlimits);
     if (uid !== 0) this.giveStreams(uid);
     // Without process.capabilities (a config built in code) the process keeps mountkit's; the OCI loader gives such a config.json empty sets.
     const caps = capabilities && CapabilityChange.of(this.sys, capabilities, ctx.log);
     const noNewPrivs = ctx.config.process.noNewPrivileges === true;
+    if (selinuxLabel) setSelinuxExecLabel(this.sys, ctx, selinuxLabel);
     if (!noNewPrivs) loadSeccomp(this.sys, ctx);
     caps?.beforeUser();
     this.setUser(uid, gid, ctx.config.process.additionalGids ?? [], ctx);

@@ -247,13 +247,55 @@ describe('handover step', () => {
     expect(refused.sys.callsOf('setuid')).toEqual([]);
   });
 
-  test('fields the loader read and mountkit does not apply (LSM labels) get one warning naming them', () => {
-    const log = memoryLogger();
-    const sys = new FakeSyscalls();
-    sys.addFile('/bin/sh', '', 0o755);
-    const config = makeConfig({ process: { args: ['sh'], env: [], cwd: '/', uid: 0, gid: 0, terminal: false }, notApplied: ['process.apparmorProfile', 'process.selinuxLabel'] });
-    expect(() => new Orchestrator(sys, log, [], [new HandoverStep(sys)]).run(config)).toThrow(ExecveCalled);
-    expect(warningsOf(log)).toEqual(['process.apparmorProfile, process.selinuxLabel not applied: mountkit leaves LSM labels to the runtime that embeds it']);
+  describe('LSM labels', () => {
+    /** The handover's fake with the container's /proc a procfs, and these files in it. */
+    function lsmSetup(files: string[]) {
+      const { sys, run } = setup();
+      for (const file of files) sys.addFile(file);
+      sys.addDir('/proc/thread-self/fd').mount('proc', '/proc', 'proc', 0n, null);
+      sys.clearCalls();
+      return { sys, run };
+    }
+
+    test('process.apparmorProfile: "exec PROFILE" to AppArmor\'s own exec attribute, or the shared one before Linux 5.8, first after the cwd', () => {
+      for (const [files, attr] of [
+        [['/proc/self/attr/apparmor/exec', '/proc/self/attr/exec'], '/proc/self/attr/apparmor/exec'],
+        [['/proc/self/attr/exec'], '/proc/self/attr/exec'],
+      ] as const) {
+        const { sys, run } = lsmSetup([...files]);
+        run.config.process.apparmorProfile = 'docker-default';
+        expect(run).toThrow(ExecveCalled);
+        // The container's /proc checked to be a procfs (open, close) between them.
+        expect(sys.effects().filter((c) => c.op !== 'open' && c.op !== 'close').slice(0, 3)).toEqual([
+          { op: 'chdir', path: '/work' },
+          { op: 'writeFile', path: attr, data: 'exec docker-default' },
+          { op: 'setgroups', gids: [] },
+        ]);
+      }
+    });
+
+    test('a refused profile (EINVAL: no AppArmor, or no such profile) stops the run before the program, with a hint', () => {
+      const { sys, run } = lsmSetup(['/proc/self/attr/exec']);
+      run.config.process.apparmorProfile = 'docker-default';
+      sys.failOn('writeFile', 'EINVAL');
+      expect(run).toThrow('finalize: plugin exec: process.apparmorProfile "docker-default": writeFile "/proc/self/attr/exec": EINVAL (is AppArmor enabled, and the profile loaded?)');
+      expect(sys.callsOf('execve')).toEqual([]);
+    });
+
+    test('process.selinuxLabel: written to this thread\'s exec attribute before the identity changes; refused on a host without SELinux', () => {
+      const { sys, run } = lsmSetup(['/sys/fs/selinux/enforce', '/proc/thread-self/attr/exec']);
+      run.config.process.selinuxLabel = 'system_u:system_r:container_t:s0:c1,c2';
+      expect(run).toThrow(ExecveCalled);
+      expect(sys.effects().filter((c) => c.op !== 'open' && c.op !== 'close').slice(0, 3)).toEqual([
+        { op: 'chdir', path: '/work' },
+        { op: 'writeFile', path: '/proc/thread-self/attr/exec', data: 'system_u:system_r:container_t:s0:c1,c2' },
+        { op: 'setgroups', gids: [] },
+      ]);
+      const without = lsmSetup(['/proc/thread-self/attr/exec']);
+      without.run.config.process.selinuxLabel = 'system_u:system_r:container_t:s0';
+      expect(without.run).toThrow('finalize: plugin exec: process.selinuxLabel "system_u:system_r:container_t:s0": is set, but SELinux is disabled or not supported on this host');
+      expect(without.sys.callsOf('writeFile')).toEqual([]);
+    });
   });
 
   describe('process.capabilities', () => {
