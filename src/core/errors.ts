@@ -97,6 +97,20 @@ export class StepError extends MountkitError {
   }
 }
 
+/**
+ * Runs `call`; a SyscallError it throws becomes a StepError that names what the call was
+ * for (`process.oomScoreAdj -500: writeFile "/proc/self/oom_score_adj": EACCES`). Any
+ * other error passes unchanged.
+ */
+export function naming<T>(what: string, call: () => T): T {
+  try {
+    return call();
+  } catch (err) {
+    if (!(err instanceof SyscallError)) throw err;
+    throw new StepError(`${what}: ${err.message}`, { cause: err });
+  }
+}
+
 export interface PluginErrorWhere {
   plugin: string;
   phase: string;

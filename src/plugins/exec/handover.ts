@@ -1,7 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { AT_EMPTY_PATH, PIPEFS_MAGIC, SOCKFS_MAGIC } from '../../core/constants';
 import type { RlimitSpec } from '../../core/config/model';
-import { ConfigError, StepError, SyscallError } from '../../core/errors';
+import { ConfigError, SyscallError, naming } from '../../core/errors';
 import { THREAD_SELF_FD } from '../../core/in-root';
 import { requireContainerProc } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
@@ -49,28 +49,25 @@ export class HandoverStep implements LifecycleStep {
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   run(ctx: RunContext): void {
-    const { args, env, cwd, uid, gid, capabilities } = ctx.config.process;
+    const { args, env, cwd, uid, gid, capabilities, apparmorProfile, selinuxLabel, additionalGids = [], rlimits = [], noNewPrivileges = false } = ctx.config.process;
     if (args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
     this.sys.chdir(cwd);
-    const { apparmorProfile, selinuxLabel } = ctx.config.process;
     // As runc's init: the AppArmor profile first, the SELinux label just before the seccomp filter.
     if (apparmorProfile) applyAppArmorProfile(this.sys, ctx, apparmorProfile);
-    const rlimits = ctx.config.process.rlimits ?? [];
     this.raiseHardLimits(rlimits);
     if (uid !== 0) this.giveStreams(uid);
     // Without process.capabilities (a config built in code) the process keeps mountkit's; the OCI loader gives such a config.json empty sets.
     const caps = capabilities && CapabilityChange.of(this.sys, capabilities, ctx.log);
-    const noNewPrivs = ctx.config.process.noNewPrivileges === true;
     if (selinuxLabel) setSelinuxExecLabel(this.sys, ctx, selinuxLabel);
-    if (!noNewPrivs) loadSeccomp(this.sys, ctx);
+    if (!noNewPrivileges) loadSeccomp(this.sys, ctx);
     caps?.beforeUser();
-    this.setUser(uid, gid, ctx.config.process.additionalGids ?? [], ctx);
+    this.setUser(uid, gid, additionalGids, ctx);
     caps?.afterUser(ctx.log);
     // As runc's init: after the identity, before the hooks, which then gain nothing either.
-    if (noNewPrivs) this.sys.setNoNewPrivs();
+    if (noNewPrivileges) this.sys.setNoNewPrivs();
     this.closeOnExec(ctx);
     const program = lookPath(this.sys, args[0], envPath(env));
-    if (noNewPrivs) loadSeccomp(this.sys, ctx);
+    if (noNewPrivileges) loadSeccomp(this.sys, ctx);
     this.startContainerHooks(ctx);
     this.setLimits(rlimits);
     this.sys.execve(program, args, env);
@@ -100,12 +97,7 @@ export class HandoverStep implements LifecycleStep {
 
   /** A limit's call, whose refusal names the limit. */
   private limitStep(r: RlimitSpec, i: number, call: () => void): void {
-    try {
-      call();
-    } catch (err) {
-      if (!(err instanceof SyscallError)) throw err;
-      throw new StepError(`process.rlimits[${i}] ${r.type} (soft ${r.soft}, hard ${r.hard}): ${err.message}`, { cause: err });
-    }
+    naming(`process.rlimits[${i}] ${r.type} (soft ${r.soft}, hard ${r.hard})`, call);
   }
 
   /**

@@ -1,4 +1,4 @@
-import { ConfigError, StepError, SyscallError } from '../../core/errors';
+import { ConfigError, StepError, SyscallError, naming } from '../../core/errors';
 import { exists, requireContainerProc } from '../../core/mounting';
 import type { RunContext } from '../../core/plugin';
 import { NO_SELINUX, selinuxEnabled } from '../../core/selinux';
@@ -42,10 +42,5 @@ export function applyAppArmorProfile(sys: Syscalls, ctx: RunContext, profile: st
 export function setSelinuxExecLabel(sys: Syscalls, ctx: RunContext, label: string): void {
   if (!selinuxEnabled(sys, ctx)) throw new ConfigError('process.selinuxLabel', label, NO_SELINUX);
   requireContainerProc(sys, ctx, 'process.selinuxLabel');
-  try {
-    sys.writeFile(SELINUX_EXEC, label);
-  } catch (err) {
-    if (!(err instanceof SyscallError)) throw err;
-    throw new StepError(`process.selinuxLabel ${JSON.stringify(label)}: ${err.message}`, { cause: err });
-  }
+  naming(`process.selinuxLabel ${JSON.stringify(label)}`, () => sys.writeFile(SELINUX_EXEC, label));
 }

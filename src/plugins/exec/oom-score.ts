@@ -1,5 +1,5 @@
 import { inject, injectable } from 'tsyringe';
-import { StepError, SyscallError } from '../../core/errors';
+import { naming } from '../../core/errors';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 
@@ -20,11 +20,6 @@ export class OomScoreAdjStep implements LifecycleStep {
   run(ctx: RunContext): void {
     const adj = ctx.config.process.oomScoreAdj;
     if (adj === undefined) return;
-    try {
-      this.sys.writeFile('/proc/self/oom_score_adj', String(adj));
-    } catch (err) {
-      if (!(err instanceof SyscallError)) throw err;
-      throw new StepError(`process.oomScoreAdj ${adj}: ${err.message}`, { cause: err });
-    }
+    naming(`process.oomScoreAdj ${adj}`, () => this.sys.writeFile('/proc/self/oom_score_adj', String(adj)));
   }
 }

@@ -1,5 +1,5 @@
 import { inject, injectable } from 'tsyringe';
-import { ConfigError, StepError, SyscallError } from '../../core/errors';
+import { ConfigError, SyscallError, naming } from '../../core/errors';
 import { closeKept, keptForRun } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import { BPF_MAXINSNS, SOCK_FILTER_SIZE, encodeProgram, enosysStub } from '../../core/seccomp/enosys';
@@ -124,16 +124,6 @@ export function loadSeccomp(sys: Syscalls, ctx: RunContext): void {
       closeKept(sys, ctx.shared, AGENT_SOCKET_KEY);
     }
   });
-}
-
-/** `call`'s SyscallError as a StepError naming `field`. */
-function naming<T>(field: string, call: () => T): T {
-  try {
-    return call();
-  } catch (err) {
-    if (!(err instanceof SyscallError)) throw err;
-    throw new StepError(`${field}: ${err.message}`, { cause: err });
-  }
 }
 
 function load(sys: Syscalls, built: BuiltFilter): number {

@@ -9,7 +9,7 @@
  */
 import * as posix from 'path/posix';
 import type { HookSpec } from '../../core/config/model';
-import { StepError, SyscallError } from '../../core/errors';
+import { StepError, naming } from '../../core/errors';
 import type { CommandResult, CommandSpec, Syscalls } from '../../core/syscalls/types';
 
 export const CONTAINER_ID_KEY = 'container.id';
@@ -81,12 +81,6 @@ export function hookFailure(hook: HookSpec, result: CommandResult): string | und
  */
 export function runHook(sys: Syscalls, which: string, hook: HookSpec, cmd: CommandSpec): void {
   const name = `hook ${which} ${JSON.stringify(hook.path)}`;
-  let failure: string | undefined;
-  try {
-    failure = hookFailure(hook, sys.runCommand(cmd));
-  } catch (err) {
-    if (err instanceof SyscallError) throw new StepError(`${name}: ${err.message}`, { cause: err });
-    throw err;
-  }
+  const failure = naming(name, () => hookFailure(hook, sys.runCommand(cmd)));
   if (failure) throw new StepError(`${name} ${failure}`);
 }
