@@ -42,11 +42,12 @@ export function mountkitRun(
   entry: 'launcher' | 'node' = 'launcher',
   cliBundle: 'require' | 'off' = 'require',
   baseEnv: NodeJS.ProcessEnv = process.env,
+  extra: readonly string[] = [],
 ): number {
   const cmd = entry === 'launcher' ? [LAUNCHER] : [process.execPath, BIN];
   // MOUNTKIT_BUNDLE=1: a run that could not use the CLI bundle and its code cache fails rather than being measured (src/bundle/load.ts).
   const env = { ...baseEnv, MOUNTKIT_BUNDLE: cliBundle === 'require' ? '1' : '0' };
-  return ok('mountkit run', timeRun([...cmd, 'run', '--bundle', bundle], env)).ms;
+  return ok('mountkit run', timeRun([...cmd, 'run', '--bundle', bundle, ...extra], env)).ms;
 }
 
 let serial = 0;

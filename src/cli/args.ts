@@ -15,7 +15,12 @@ export interface CliOptions {
   logFormat: LogFormat;
   log?: string;
   format: 'text' | 'json';
+  /** Where `run` keeps built seccomp programs, or 'off'. */
+  seccompCache: string;
 }
+
+/** crun keeps its built seccomp programs under its state directory in /run too: a tmpfs, emptied at boot. */
+export const DEFAULT_SECCOMP_CACHE = '/run/mountkit/seccomp';
 
 interface OptionDef {
   key: keyof CliOptions;
@@ -36,6 +41,7 @@ const OPTIONS: Record<string, OptionDef> = {
   '--log-format': { key: 'logFormat', value: ['text', 'json'] },
   '--log': { key: 'log', value: true },
   '--format': { key: 'format', value: ['text', 'json'] },
+  '--seccomp-cache': { key: 'seccompCache', value: true },
 };
 
 /** The options that take a value, each name as written: bin/mountkit skips their values too when it looks for the command and bundle. */
@@ -51,6 +57,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     logLevel: 'warn',
     logFormat: 'text',
     format: 'text',
+    seccompCache: DEFAULT_SECCOMP_CACHE,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -94,6 +101,9 @@ Options:
       --log-format F   text or json (default: text)
       --log FILE       write the log to FILE instead of stderr
       --format F       output of plan: text or json (default: text)
+      --seccomp-cache DIR
+                       where run keeps the seccomp programs it builds for the next
+                       runs, or off (default: ${DEFAULT_SECCOMP_CACHE})
   -h, --help           show this text
   -v, --version        print the version
 

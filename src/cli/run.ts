@@ -71,7 +71,10 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     return 0;
   }
   const { LinuxSyscalls } = require('../core/syscalls/linux') as typeof import('../core/syscalls/linux');
-  const sys = new LinuxSyscalls({ ignoredOnExec: starterIgnoredSignals(process.env) });
+  const sys = new LinuxSyscalls({
+    ignoredOnExec: starterIgnoredSignals(process.env),
+    seccompCache: opts.seccompCache === 'off' ? undefined : path.resolve(opts.seccompCache),
+  });
   const launch = currentLaunchContext();
   if (launch.relaunched) {
     // The process that started this one passes signals on once the container has started

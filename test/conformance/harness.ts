@@ -60,10 +60,15 @@ export function runRunc(bundle: string): Outcome {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** `mountkit run` as users start it (the shell launcher), or through the Node entry. */
+/**
+ * `mountkit run` as users start it (the shell launcher), or through the Node entry. The
+ * seccomp cache is off unless `extra` names one: the suite leaves nothing in the host's
+ * /run (the cache's own tests give it a directory).
+ */
 export function runMountkit(bundle: string, extra: string[] = [], entry: 'launcher' | 'node' = 'launcher'): Outcome {
   const [cmd, ...pre] = entry === 'launcher' ? [LAUNCHER] : [process.execPath, BIN];
-  const r = spawnSync(cmd, [...pre, 'run', '--bundle', bundle, ...extra], {
+  const cache = extra.some((arg) => arg.startsWith('--seccomp-cache')) ? [] : ['--seccomp-cache', 'off'];
+  const r = spawnSync(cmd, [...pre, 'run', '--bundle', bundle, ...cache, ...extra], {
     encoding: 'utf8',
     timeout: 60_000,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, makeBundle, runMountkit } from '../conformance/harness';
@@ -453,6 +453,31 @@ maybe('mountkit run', () => {
     expect([r.status, r.stdout.replace(/\s+/g, ' ').trim(), r.stderr]).toEqual([1, 'Seccomp: 2', "mkdir: can't create directory '/dev/made': Permission denied\n"]);
     const bare = withBundle(config(['sh', '-c', script]), (dir) => runMountkit(dir));
     expect([bare.status, bare.stdout.replace(/\s+/g, ' ').trim(), bare.stderr]).toEqual([0, 'Seccomp: 0 made', '']);
+  });
+
+  test('linux.seccomp from the cache: the first run keeps the program it built in --seccomp-cache, the next loads it from there and runs under it', () => {
+    const cache = mkdtempSync(path.join(tmpdir(), 'mountkit-cli-cache-'));
+    try {
+      const c = config(['sh', '-c', 'grep "^Seccomp:" /proc/self/status; mkdir /dev/made && echo made']);
+      c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 13 }] };
+      const [first, second, off] = withBundle(c, (dir) => [
+        runMountkit(dir, ['--seccomp-cache', cache, '--log-level', 'debug']),
+        runMountkit(dir, ['--seccomp-cache', cache, '--log-level', 'debug']),
+        runMountkit(dir, ['--seccomp-cache', 'off', '--log-level', 'debug']),
+      ]);
+      const [record] = readdirSync(cache);
+      expect(record).toMatch(/^[0-9a-f]{64}\.json$/);
+      const told = (r: { stderr: string }) => r.stderr.split('\n').filter((l) => l.includes('linux.seccomp: '));
+      expect(told(first)).toEqual([expect.stringContaining(`linux.seccomp: no record; stored in the cache: ${cache}/${record}`)]);
+      expect(told(second)).toEqual([expect.stringContaining(`linux.seccomp: from the cache: ${cache}/${record}`)]);
+      expect(told(off)).toEqual([]);
+      for (const r of [first, second, off]) {
+        expect([r.status, r.stdout.replace(/\s+/g, ' ').trim()]).toEqual([1, 'Seccomp: 2']);
+        expect(r.stderr).toContain("mkdir: can't create directory '/dev/made': Permission denied");
+      }
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 
   test('SCMP_ACT_NOTIFY through the CLI bundle: the agent gets the listener, with the pid as the host sees it, and answers the container\'s mkdir', async () => {

@@ -8,7 +8,7 @@ describe('parseArgs', () => {
   test('defaults', () => {
     expect(parseArgs([])).toEqual({
       command: undefined, help: false, version: false, bundle: '.', noPivot: false,
-      logLevel: 'warn', logFormat: 'text', format: 'text',
+      logLevel: 'warn', logFormat: 'text', format: 'text', seccompCache: '/run/mountkit/seccomp',
     });
   });
 
@@ -23,6 +23,8 @@ describe('parseArgs', () => {
     [['run', '--log-format=json'], { command: 'run', logFormat: 'json' }],
     [['run', '--log', '/tmp/l'], { command: 'run', log: '/tmp/l' }],
     [['plan', '--format', 'json'], { command: 'plan', format: 'json' }],
+    [['run', '--seccomp-cache', 'off'], { command: 'run', seccompCache: 'off' }],
+    [['run', '--seccomp-cache=/var/cache/mk'], { command: 'run', seccompCache: '/var/cache/mk' }],
     [['--help'], { help: true }],
     [['-h'], { help: true }],
     [['--version'], { version: true }],

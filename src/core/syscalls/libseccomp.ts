@@ -4,7 +4,7 @@
  * The library is loaded on first use, from the filesystem the process sees then.
  */
 import * as fs from 'fs';
-import { endianness } from 'os';
+import * as os from 'os';
 import type * as Koffi from 'koffi';
 import { StepError, SyscallError, errnoNumber } from '../errors';
 import { SECCOMP_RET_DATA, SECCOMP_RET_USER_NOTIF } from '../seccomp/names';
@@ -46,7 +46,20 @@ function bind(koffi: typeof Koffi) {
     ruleAdd: lib.func('int seccomp_rule_add_array(void *ctx, uint32_t action, int syscall, unsigned int arg_cnt, const uint8_t *arg_array)'),
     exportBpf: lib.func('int seccomp_export_bpf(void *ctx, int fd)'),
     apiGet: lib.func('unsigned int seccomp_api_get(void)'),
+    version: lib.func('const void *seccomp_version(void)'),
   };
+}
+
+/**
+ * What, besides the filter, decides the program libseccomp builds here: its version,
+ * its API level (what it found the kernel supports, seccomp_api_get(3)) and the kernel
+ * (uname(2): release, version, machine).
+ */
+export function libseccompIdentity(koffi: typeof Koffi): string {
+  const lib = (cached ??= bind(koffi));
+  // struct scmp_version { unsigned int major, minor, micro; }
+  const [major, minor, micro] = koffi.decode(lib.version(), 'unsigned int', 3) as Uint32Array;
+  return `libseccomp ${major}.${minor}.${micro} api ${lib.apiGet() as number}; ${os.release()} ${os.version()} ${os.machine()}`;
 }
 
 /** The comparisons as an array of struct scmp_arg_cmp, in this machine's byte order. */
@@ -54,7 +67,7 @@ function argArray(args: SeccompFilter['rules'][number]['args']): Buffer | null {
   if (args.length === 0) return null;
   const buf = Buffer.alloc(args.length * ARG_CMP_SIZE);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const little = endianness() === 'LE';
+  const little = os.endianness() === 'LE';
   args.forEach((a, i) => {
     const at = i * ARG_CMP_SIZE;
     view.setUint32(at, a.arg, little);

@@ -13,7 +13,9 @@ import { idMapText } from '../idmap';
 import { fdPath, parseFdPath } from '../in-root';
 import { findPackage, versionIn } from '../packages';
 import { FdSender } from './fd-sender';
-import { compileSeccomp } from './libseccomp';
+import { cacheKey } from '../seccomp/cache';
+import { compileSeccomp, libseccompIdentity } from './libseccomp';
+import { compileCached } from './seccomp-cache';
 import { STATX_SIZE, fromStatx } from './stat';
 import type { CommandResult, CommandSpec, FileStat, FsStat, IdMapping, SeccompCompiled, SeccompFilter, Syscalls } from './types';
 
@@ -107,6 +109,11 @@ let cached: Libc | undefined;
 /** Binds libc once per process, on first use, so importing this module needs no libc. */
 function libc(): Libc {
   return (cached ??= loadLibc());
+}
+
+/** mountkit's version, from its package.json (dist/core/syscalls/ or src/core/syscalls/ to the package's root). */
+function mountkitVersion(): string {
+  return versionIn(fs.readFileSync(`${__dirname}/../../../package.json`, 'utf8'));
 }
 
 /** musl's dynamic loader on the architectures with SYSCALL_NUMBERS: its presence means musl may be the libc here. */
@@ -433,15 +440,24 @@ export interface LinuxSyscallsOptions {
    * whose they are); every other one starts at its default. None unless given.
    */
   ignoredOnExec?: readonly number[];
+  /**
+   * A directory where seccompCompile keeps the programs it builds, and finds them again
+   * for the same filter, libseccomp and kernel (seccomp-cache.ts); made (0700) if missing,
+   * used only when no other user could write to it. None unless given; the CLI gives
+   * /run/mountkit/seccomp.
+   */
+  seccompCache?: string;
 }
 
 export class LinuxSyscalls implements Syscalls {
   private readonly ignoredOnExec: readonly number[];
+  private readonly seccompCache: string | undefined;
   /** The threads startFdSender started; a sender's number is its place here, from 1. */
   private readonly fdSenders: FdSender[] = [];
 
   constructor(opts: LinuxSyscallsOptions = {}) {
     this.ignoredOnExec = opts.ignoredOnExec ?? [];
+    this.seccompCache = opts.seccompCache;
   }
 
   mount(source: string | null, target: string, fstype: string | null, flags: bigint, data: string | null): void {
@@ -684,6 +700,13 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   seccompCompile(filter: SeccompFilter): SeccompCompiled {
+    if (this.seccompCache === undefined) return this.compileSeccomp(filter);
+    libc();
+    const key = cacheKey(filter, libseccompIdentity(koffi), mountkitVersion());
+    return compileCached(this.seccompCache, key, () => this.compileSeccomp(filter));
+  }
+
+  private compileSeccomp(filter: SeccompFilter): SeccompCompiled {
     const c = libc();
     // libseccomp writes the program to a descriptor: a memfd keeps it in memory, and needs no reader while it writes.
     const scratch = check('memfd_create', c.memfd_create('mountkit-seccomp', MFD_CLOEXEC));

@@ -160,7 +160,8 @@ export interface Syscalls {
    * Builds a seccomp filter with libseccomp (seccomp_init, seccomp_arch_add,
    * seccomp_rule_add_array, seccomp_export_bpf) and returns its BPF program without
    * loading it. The library is loaded on first use, from the filesystem the process
-   * sees then: call it before the jail.
+   * sees then: call it before the jail. A port may keep what it built and give it again
+   * for the same filter, library and kernel (`cache` tells).
    */
   seccompCompile(filter: SeccompFilter): SeccompCompiled;
   /**
@@ -229,6 +230,8 @@ export interface SeccompCompiled {
   unknown: string[];
   /** For the native and each added architecture, the largest number one of `names` has there; one without any is left out. */
   lastSyscalls: { arch: number; nr: number }[];
+  /** A port that keeps built programs (LinuxSyscallsOptions.seccompCache): whether this one came from there, or why not, in a line. */
+  cache?: string;
 }
 
 /** Names of the port's methods, used to record and to inject failures. */

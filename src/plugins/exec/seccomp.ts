@@ -63,6 +63,7 @@ export class SeccompStep implements LifecycleStep {
     const profile = seccompProfile(spec);
     for (const field of profile.ignored) ctx.log.warn(`${field} ignored`);
     const compiled = naming('linux.seccomp', () => this.sys.seccompCompile(profile.filter));
+    if (compiled.cache) ctx.log.debug(`linux.seccomp: ${compiled.cache}`);
     // runc tells of these at debug level only: profiles list syscalls of newer kernels.
     if (compiled.unknown.length) ctx.log.debug(`linux.seccomp: syscalls libseccomp does not know left out: ${compiled.unknown.join(', ')}`);
     const stub = encodeProgram(profile.enosysStub ? enosysStub(compiled.lastSyscalls) : []);

@@ -553,6 +553,19 @@ describe('seccomp', () => {
     expect(refused.run).toThrow('prepare-root: plugin seccomp: linux.seccomp: seccomp_export_bpf: EINVAL');
   });
 
+  test('what a port tells of its cache is logged at debug level; a port without one tells nothing', () => {
+    const plain = setup();
+    expect(plain.run).toThrow(ExecveCalled);
+    expect(plain.log.entries.filter((e) => e.message.includes('cache'))).toEqual([]);
+    const cached = setup();
+    const compile = cached.sys.seccompCompile.bind(cached.sys);
+    cached.sys.seccompCompile = (filter) => ({ ...compile(filter), cache: 'from the cache: /run/mountkit/seccomp/k.json' });
+    expect(cached.run).toThrow(ExecveCalled);
+    expect(cached.log.entries.filter((e) => e.message.includes('cache'))).toEqual([
+      { level: 'debug', message: 'linux.seccomp: from the cache: /run/mountkit/seccomp/k.json', meta: { plugin: 'seccomp' } },
+    ]);
+  });
+
   test('a filter longer than the kernel takes (BPF_MAXINSNS) is a config error', () => {
     const { sys, run } = setup();
     const compile = sys.seccompCompile.bind(sys);

@@ -1,0 +1,118 @@
+/**
+ * The real port's cache of built seccomp programs (the pure parts: ../seccomp/cache.ts).
+ * A record is one file per key, written under a temporary name and renamed into place, so
+ * that a reader sees a whole record or none; a run that finds none, or one it cannot
+ * use, builds the filter and writes it. Nothing here fails a run: a cache that cannot be
+ * used is only told of (SeccompCompiled.cache, logged at debug level).
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import { O_CLOEXEC, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } from '../constants';
+import { SyscallError, errnoNumber } from '../errors';
+import { CACHE_MAX_RECORD_BYTES, CACHE_MAX_RECORDS, decodeRecord, encodeRecord, isRecordName, untrusted } from '../seccomp/cache';
+import type { FileKind, SeccompCompiled } from './types';
+
+
+function kindOf(st: fs.Stats): FileKind {
+  if (st.isDirectory()) return 'dir';
+  if (st.isFile()) return 'file';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isCharacterDevice()) return 'char';
+  if (st.isBlockDevice()) return 'block';
+  if (st.isFIFO()) return 'fifo';
+  return 'socket';
+}
+
+const shape = (st: fs.Stats) => ({ kind: kindOf(st), uid: st.uid, perm: st.mode & 0o7777 });
+
+/** A failed Node fs call as this port names failures: the call, its errno name, the path. */
+function reason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (typeof e.code === 'string' && typeof e.syscall === 'string') return new SyscallError(e.syscall, errnoNumber(e.code), e.path ? [e.path] : []).message;
+  throw err;
+}
+
+/**
+ * `dir`, made if missing (0700), when it and every directory above it can be trusted
+ * (untrusted()); otherwise why not.
+ */
+function trustedDirectory(dir: string, euid: number): string | undefined {
+  const parts = dir.split('/').filter((p) => p !== '');
+  let at = '/';
+  for (let i = 0; i <= parts.length; i++) {
+    if (i > 0) at = `${at === '/' ? '' : at}/${parts[i - 1]}`;
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(at);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return reason(err);
+      try {
+        fs.mkdirSync(at, 0o700);
+        st = fs.lstatSync(at);
+      } catch (mkErr) {
+        return reason(mkErr);
+      }
+    }
+    const why = untrusted(at, shape(st), euid, i === parts.length ? 'cache-dir' : 'dir');
+    if (why) return why;
+  }
+  return undefined;
+}
+
+/** The record at `file`, or why none could be used. */
+function readRecord(file: string, key: string, euid: number): SeccompCompiled | string {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no record' : reason(err);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    const why = untrusted(file, shape(st), euid, 'file');
+    if (why) return why;
+    if (st.size > CACHE_MAX_RECORD_BYTES) return `${file} holds ${st.size} bytes`;
+    return decodeRecord(fs.readFileSync(fd, 'utf8'), key);
+  } catch (err) {
+    return reason(err);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Writes the record for `key`; a directory already holding CACHE_MAX_RECORDS records is emptied first. */
+function writeRecord(dir: string, key: string, compiled: SeccompCompiled): string | undefined {
+  const file = path.join(dir, `${key}.json`);
+  const temp = path.join(dir, `.${key}.${process.pid}`);
+  try {
+    const records = fs.readdirSync(dir).filter(isRecordName);
+    if (records.length >= CACHE_MAX_RECORDS) for (const name of records) fs.rmSync(path.join(dir, name), { force: true });
+    const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600);
+    try {
+      fs.writeFileSync(fd, encodeRecord(key, compiled));
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(temp, file);
+    return undefined;
+  } catch (err) {
+    fs.rmSync(temp, { force: true });
+    return reason(err);
+  }
+}
+
+/**
+ * The program for `key` from the cache in `dir`, or `build()`'s, written there for the
+ * next run. `cache` on the result tells which, or why the cache was not used.
+ */
+export function compileCached(dir: string, key: string, build: () => SeccompCompiled): SeccompCompiled {
+  const euid = process.geteuid?.() ?? 0;
+  const file = path.join(dir, `${key}.json`);
+  const distrust = trustedDirectory(dir, euid);
+  if (distrust) return { ...build(), cache: `cache not used: ${distrust}` };
+  const found = readRecord(file, key, euid);
+  if (typeof found !== 'string') return { ...found, cache: `from the cache: ${file}` };
+  const compiled = build();
+  const failed = writeRecord(dir, key, compiled);
+  return { ...compiled, cache: failed ? `${found}; not stored: ${failed}` : `${found}; stored in the cache: ${file}` };
+}

@@ -1,0 +1,136 @@
+/**
+ * The real port's cache of built seccomp programs, in a temporary directory: what it
+ * writes, that a later port loads the record instead of building (a record edited by
+ * hand is what it gets), and each case where it builds instead. Building a filter needs
+ * no privilege and mounts nothing.
+ */
+import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { CACHE_MAX_RECORDS, encodeRecord } from '../../src/core/seccomp/cache';
+import { seccompProfile } from '../../src/core/seccomp/profile';
+import { LinuxSyscalls } from '../../src/core/syscalls/linux';
+import type { SeccompFilter } from '../../src/core/syscalls/types';
+
+const filter = (names = ['read', 'write', 'exit_group']): SeccompFilter =>
+  seccompProfile({ defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'], syscalls: [{ names, action: 'SCMP_ACT_ALLOW', args: [] }] }).filter;
+
+const RECORD = /^[0-9a-f]{64}\.json$/;
+
+describe('seccompCompile with a cache directory', () => {
+  let base: string;
+  let dir: string;
+  beforeEach(() => {
+    base = mkdtempSync(path.join(tmpdir(), 'mountkit-seccomp-cache-'));
+    dir = path.join(base, 'made', 'cache');
+  });
+  afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+  const compile = (f = filter()) => new LinuxSyscalls({ seccompCache: dir }).seccompCompile(f);
+  const records = () => readdirSync(dir).filter((n) => RECORD.test(n));
+
+  test('the first build is written (directories made 0700, the record 0600); the next port loads it: the same program, lists and largest numbers', () => {
+    const fresh = new LinuxSyscalls().seccompCompile(filter());
+    expect(fresh.cache).toBeUndefined();
+    const first = compile();
+    const [name] = records();
+    expect(first.cache).toBe(`no record; stored in the cache: ${dir}/${name}`);
+    expect(statSync(path.join(base, 'made')).mode & 0o7777).toBe(0o700);
+    expect(statSync(dir).mode & 0o7777).toBe(0o700);
+    expect(statSync(path.join(dir, name)).mode & 0o7777).toBe(0o600);
+    expect(readdirSync(dir)).toEqual([name]);
+    const second = compile();
+    expect(second.cache).toBe(`from the cache: ${dir}/${name}`);
+    const { cache: _a, ...fromCache } = second;
+    const { cache: _b, ...built } = first;
+    expect({ ...fromCache, program: Buffer.from(fromCache.program) }).toEqual({ ...built, program: Buffer.from(built.program) });
+    expect(Buffer.from(second.program)).toEqual(Buffer.from(fresh.program));
+  });
+
+  test('a record is what the port gives: one edited by hand (a valid record) comes back as it is', () => {
+    compile();
+    const [name] = records();
+    const edited = { program: new Uint8Array([6, 0, 0, 0, 0, 0, 0xff, 0x7f]), nativeArch: 0xc000003e, unknown: ['made-up'], lastSyscalls: [{ arch: 0xc000003e, nr: 7 }] };
+    writeFileSync(path.join(dir, name), encodeRecord(name.slice(0, -5), edited), { mode: 0o600 });
+    const got = compile();
+    expect(got.cache).toBe(`from the cache: ${dir}/${name}`);
+    expect({ ...got, program: Buffer.from(got.program) }).toEqual({ ...edited, program: Buffer.from(edited.program), cache: got.cache });
+  });
+
+  test('another filter is another record', () => {
+    compile();
+    compile(filter(['read']));
+    expect(records()).toHaveLength(2);
+  });
+
+  test('a record cut short is built again and replaced', () => {
+    compile();
+    const [name] = records();
+    const file = path.join(dir, name);
+    const whole = readFileSync(file, 'utf8');
+    writeFileSync(file, whole.slice(0, 30));
+    expect(compile().cache).toBe(`not JSON; stored in the cache: ${file}`);
+    expect(readFileSync(file, 'utf8')).toBe(whole);
+  });
+
+  test('a symlink in a record\'s place is not followed: the record replaces the link, its target is left alone', () => {
+    compile();
+    const [name] = records();
+    const file = path.join(dir, name);
+    const target = path.join(base, 'elsewhere');
+    writeFileSync(target, 'untouched');
+    rmSync(file);
+    symlinkSync(target, file);
+    expect(compile().cache).toBe(`open "${file}": ELOOP; stored in the cache: ${file}`);
+    expect(readFileSync(target, 'utf8')).toBe('untouched');
+    expect(statSync(file).isFile()).toBe(true);
+  });
+
+  test('a record writable by others is not used', () => {
+    compile();
+    const [name] = records();
+    chmodSync(path.join(dir, name), 0o606);
+    expect(compile().cache).toBe(`${dir}/${name} is writable by others; stored in the cache: ${dir}/${name}`);
+    expect(statSync(path.join(dir, name)).mode & 0o7777).toBe(0o600);
+  });
+
+  test.each([
+    ['the cache directory writable by its group', () => chmodSync(dir, 0o770), () => dir, 'writable by its group'],
+    ['a directory above it writable by others, not sticky', () => chmodSync(path.join(base, 'made'), 0o777), () => path.join(base, 'made'), 'writable by others'],
+  ])('%s: not used, nothing written', (_what, spoil, where, why) => {
+    compile();
+    rmSync(path.join(dir, records()[0]));
+    spoil();
+    expect(compile().cache).toBe(`cache not used: ${where()} is ${why}`);
+    expect(records()).toEqual([]);
+  });
+
+  test('a path through a symlink is not used', () => {
+    symlinkSync(base, path.join(base, 'link'));
+    dir = path.join(base, 'link', 'cache');
+    expect(compile().cache).toBe(`cache not used: ${path.join(base, 'link')} is a symlink, not a directory`);
+    expect(existsSync(path.join(base, 'cache'))).toBe(false);
+  });
+
+  test(`a directory holding ${CACHE_MAX_RECORDS} records is emptied before the next is written; other files stay`, () => {
+    compile();
+    for (let i = 0; i < CACHE_MAX_RECORDS - 1; i++) writeFileSync(path.join(dir, `${i.toString(16).padStart(64, '0')}.json`), '{}');
+    writeFileSync(path.join(dir, 'notes'), 'kept');
+    expect(records()).toHaveLength(CACHE_MAX_RECORDS);
+    compile(filter(['read']));
+    expect(readdirSync(dir).sort()).toEqual([records()[0], 'notes'].sort());
+    expect(compile(filter(['read'])).cache).toMatch(/^from the cache: /);
+  });
+
+  test('a cache that cannot be made is told of, and the filter is built all the same', () => {
+    dir = '/proc/mountkit-cache';
+    const got = compile();
+    expect(got.cache).toBe('cache not used: mkdir "/proc/mountkit-cache": ENOENT');
+    expect(got.program.length).toBeGreaterThan(0);
+  });
+
+  test('a file on the path is not a directory', () => {
+    writeFileSync(path.join(base, 'made'), 'a file');
+    expect(compile().cache).toBe(`cache not used: ${path.join(base, 'made')} is a regular file, not a directory`);
+  });
+});
