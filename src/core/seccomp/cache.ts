@@ -11,7 +11,6 @@
  * kernel, and the kernel's release, version and machine). The config fields named in
  * errors are left out: they change nothing in the program.
  */
-import { createHash } from 'crypto';
 import type { FileStat, SeccompCompiled, SeccompFilter } from '../syscalls/types';
 import { BPF_MAXINSNS, SOCK_FILTER_SIZE } from './enosys';
 
@@ -39,6 +38,8 @@ export function cacheKey(filter: SeccompFilter, identity: string, version: strin
     binaryTree: filter.binaryTree,
     names: filter.names,
   };
+  // Required here: loading Node's crypto (OpenSSL's start) takes about 3 ms, which a run without a profile never needs.
+  const { createHash } = require('crypto') as typeof import('crypto');
   return createHash('sha256').update(JSON.stringify(input)).digest('hex');
 }
 
