@@ -178,7 +178,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     });
   });
 
-  test('a non-root process with groups, a umask, an ambient capability and an OOM score; createContainer and startContainer hooks', () => {
+  test('a non-root process with groups, a umask, an ambient capability and an OOM score; createContainer and startContainer hooks, whose state carries the annotations', () => {
     const config = runcSpec(['echo "== user"; id -u; id -G; umask']);
     config.process.user = { uid: 1000, gid: 1000, additionalGids: [5, 27], umask: 0o027 };
     config.process.oomScoreAdj = 123;
@@ -196,6 +196,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       ambient: ['CAP_NET_BIND_SERVICE'],
     };
     config.mounts.push({ destination: '/out', type: 'bind', source: 'out', options: ['rbind'] });
+    config.annotations = { 'org.example/owner': 'team-a', 'io.kubernetes.cri.sandbox-id': 'c0ffee' };
     config.hooks = {
       // On the host, before the jail: runc and mountkit both run it in the rootfs.
       createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > ../out/cc.json; pwd > ../out/cc.cwd'] }],
@@ -205,8 +206,8 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     const read = (bundle: string, name: string) => readFileSync(path.join(bundle, 'out', name), 'utf8');
     // The state's id and ociVersion are each runtime's own (runc's container id, its spec version).
     const state = (bundle: string, name: string) => {
-      const { status, pid, bundle: at } = JSON.parse(read(bundle, name)) as Record<string, unknown>;
-      return { status, pid, bundle: at };
+      const { status, pid, bundle: at, annotations } = JSON.parse(read(bundle, name)) as Record<string, unknown>;
+      return { status, pid, bundle: at, annotations };
     };
     const runc = compare(
       config,
@@ -233,9 +234,9 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     ]);
     expect(runc.sections.caps.map((l) => l.replace(/\s+/g, ' '))).toEqual(['CapInh: 0000000000000400', 'CapPrm: 0000000000000400', 'CapEff: 0000000000000400', 'CapBnd: 0000000000000420', 'CapAmb: 0000000000000400']);
     expect(runc.written).toEqual({
-      createContainer: { status: 'creating', pid: 1, bundle: '<bundle>' },
+      createContainer: { status: 'creating', pid: 1, bundle: '<bundle>', annotations: config.annotations },
       createContainerCwd: '<bundle>/rootfs\n',
-      startContainer: { status: 'created', pid: 1, bundle: '<bundle>' },
+      startContainer: { status: 'created', pid: 1, bundle: '<bundle>', annotations: config.annotations },
       startContainerCwd: '/\n',
       startContainerUid: '1000\n',
       startContainerTerm: 'xterm\n',

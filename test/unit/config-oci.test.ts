@@ -271,11 +271,26 @@ describe('fromOciSpec: conversion', () => {
 
   test('unknown fields are ignored', () => {
     const cfg = convert((s) => {
-      s.annotations = { 'org.example': 'x' };
       s.linux.intelRdt = { closID: 'x' };
       s.root.extra = 42;
     });
     expect(cfg).toEqual(RUNC_DEFAULT);
+  });
+
+  test('annotations as written, for the container state; none or an empty map leaves the field out', () => {
+    const cfg = convert((s) => (s.annotations = JSON.parse('{"org.example/owner":"team-a","__proto__":"a plain key","empty-value":""}')));
+    expect(Object.entries(cfg.annotations ?? {})).toEqual([['org.example/owner', 'team-a'], ['__proto__', 'a plain key'], ['empty-value', '']]);
+    expect(convert((s) => (s.annotations = {}))).toEqual(RUNC_DEFAULT);
+    expect(convert((s) => (s.annotations = null))).toEqual(RUNC_DEFAULT);
+  });
+
+  test.each<[unknown, string]>([
+    [['a'], 'annotations: must be an object of strings'],
+    ['a=b', 'annotations: must be an object of strings'],
+    [{ a: 1 }, 'annotations["a"]: must be a string'],
+    [{ '': 'x' }, 'annotations "": keys must not be empty'],
+  ])('annotations %j are refused', (annotations, message) => {
+    expect(() => convert((s) => (s.annotations = annotations))).toThrow(message);
   });
 
   test('process.apparmorProfile and selinuxLabel as written; an empty one is none', () => {

@@ -69,6 +69,13 @@ export function optionalUnsigned(v: unknown, field: string, max: number, fallbac
   return isAbsent(v) ? fallback : unsigned(v, field, max);
 }
 
+/** An object of strings (linux.sysctl, annotations) as its [key, value] pairs, in order; absent, none. */
+export function stringEntries(v: unknown, field: string): [string, string][] {
+  if (isAbsent(v)) return [];
+  if (!isObject(v)) fail(field, undefined, 'must be an object of strings');
+  return Object.entries(v).map(([key, value]): [string, string] => [key, checkedString(value, `${field}[${JSON.stringify(key)}]`)]);
+}
+
 export function stringArray(v: unknown, field: string): string[] | undefined {
   if (isAbsent(v)) return undefined;
   if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) fail(field, undefined, 'must be an array of strings');

@@ -190,6 +190,8 @@ export interface RootfsConfig {
   hostname: string;
   /** linux.seccomp: the exec plugin loads it last before the program, as runc does; absent, no filter. */
   seccomp?: SeccompSpec;
+  /** The config's annotations: hooks and the seccomp agent get them in the container's state. */
+  annotations?: Record<string, string>;
 }
 
 /** A mount with the defaults the loader gives what an OCI mount leaves out; `source` defaults to the type. */

@@ -28,7 +28,6 @@ import type { IdMapping } from '../syscalls/types';
 import {
   absolutePath,
   absolutePathArray,
-  checkedString,
   fail,
   isAbsent,
   isObject,
@@ -41,6 +40,7 @@ import {
   optionalUnsigned,
   requiredString,
   stringArray,
+  stringEntries,
   unsigned,
   type JsonObject,
 } from './json';
@@ -181,14 +181,16 @@ function parseNamespaces(v: unknown): NamespaceSpec[] {
 }
 
 function parseSysctls(v: unknown): Record<string, string> {
-  const field = 'linux.sysctl';
-  if (isAbsent(v)) return {};
-  if (!isObject(v)) fail(field, undefined, 'must be an object of strings');
-  const entries = Object.entries(v).map(([key, value]): [string, string] => {
-    if (key.includes('\0')) fail(field, key, 'keys must not contain a NUL byte');
-    return [key, checkedString(value, `${field}[${JSON.stringify(key)}]`)];
-  });
+  const entries = stringEntries(v, 'linux.sysctl');
+  for (const [key] of entries) if (key.includes('\0')) fail('linux.sysctl', key, 'keys must not contain a NUL byte');
   return Object.fromEntries(entries);
+}
+
+/** runtime-spec config.md, "Annotations": keys are non-empty strings, values strings. */
+function parseAnnotations(v: unknown): Partial<RootfsConfig> {
+  const entries = stringEntries(v, 'annotations');
+  if (entries.some(([key]) => key === '')) fail('annotations', '', 'keys must not be empty');
+  return entries.length > 0 ? { annotations: Object.fromEntries(entries) } : {};
 }
 
 function defaultProcess(): ProcessSpec {
@@ -327,6 +329,7 @@ export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
     hooks: parseHooks(spec.hooks),
     hostname: optionalString(spec.hostname, 'hostname', ''),
     ...(seccomp ? { seccomp } : {}),
+    ...parseAnnotations(spec.annotations),
   };
 }
 

@@ -6,7 +6,7 @@ import { THREAD_SELF_FD } from '../../core/in-root';
 import { requireContainerProc } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
-import { hookCommand, ociState, runHook } from '../hooks/state';
+import { hookCommand, ociState, runHook } from '../../core/hooks';
 import { CapabilityChange } from './capabilities';
 import { envPath, lookPath } from './lookpath';
 import { applyAppArmorProfile, setSelinuxExecLabel } from './lsm';
@@ -112,7 +112,7 @@ export class HandoverStep implements LifecycleStep {
     const hooks = ctx.config.hooks.startContainer ?? [];
     if (hooks.length === 0) return;
     const { cwd, env } = ctx.config.process;
-    const state = ociState(ctx.shared, ctx.config.bundle, { status: 'created', pid: this.sys.getpid() });
+    const state = ociState(ctx.shared, ctx.config, { status: 'created', pid: this.sys.getpid() });
     hooks.forEach((hook, i) => runHook(this.sys, `startContainer[${i}]`, hook, hookCommand(hook, state, cwd, env)));
   }
 

@@ -5,7 +5,7 @@ import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin
 import { BPF_MAXINSNS, SOCK_FILTER_SIZE, encodeProgram, enosysStub } from '../../core/seccomp/enosys';
 import { seccompProfile } from '../../core/seccomp/profile';
 import type { Syscalls } from '../../core/syscalls/types';
-import { CONTAINER_PID_KEY, ociState, type OciState } from '../hooks/state';
+import { CONTAINER_PID_KEY, ociState, type OciState } from '../../core/hooks';
 
 /**
  * linux.seccomp in two parts. The filter is built first in the run (this step), while
@@ -91,7 +91,7 @@ export class SeccompStep implements LifecycleStep {
       fds: ['seccompFd'],
       pid,
       ...(listener.metadata ? { metadata: listener.metadata } : {}),
-      state: { ...ociState(ctx.shared, ctx.config.bundle, { status: 'creating', pid }), ociVersion: PROCESS_STATE_VERSION },
+      state: { ...ociState(ctx.shared, ctx.config, { status: 'creating', pid }), ociVersion: PROCESS_STATE_VERSION },
     };
     return { socket, sender: naming('linux.seccomp.listenerPath', () => this.sys.startFdSender(socket, JSON.stringify(message))) };
   }

@@ -1,7 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
-import { hookCommand, ociState, runHook } from './state';
+import { hookCommand, ociState, runHook } from '../../core/hooks';
 
 /**
  * The OCI hooks that run after the mounts and before the jail: `prestart` (deprecated),
@@ -31,16 +31,16 @@ export class OciHooksStep implements LifecycleStep {
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   run(ctx: RunContext): void {
-    const { bundle, rootfs, hooks } = ctx.config;
+    const { rootfs, hooks } = ctx.config;
     const { prestart, createRuntime, createContainer = [], poststart = [], poststop = [] } = hooks;
     const notRun = [...(poststart.length ? ['poststart'] : []), ...(poststop.length ? ['poststop'] : [])];
     if (notRun.length) ctx.log.warn(`hooks.${notRun.join(' and hooks.')} not run: mountkit's process becomes the container's, and nothing of it is left to run them`);
     if (prestart.length === 0 && createRuntime.length === 0 && createContainer.length === 0) return;
-    const state = ociState(ctx.shared, bundle);
+    const state = ociState(ctx.shared, ctx.config);
     prestart.forEach((hook, i) => runHook(this.sys, `prestart[${i}]`, hook, hookCommand(hook, state)));
     createRuntime.forEach((hook, i) => runHook(this.sys, `createRuntime[${i}]`, hook, hookCommand(hook, state)));
     if (createContainer.length === 0) return;
-    const own = ociState(ctx.shared, bundle, { status: 'creating', pid: this.sys.getpid() });
+    const own = ociState(ctx.shared, ctx.config, { status: 'creating', pid: this.sys.getpid() });
     createContainer.forEach((hook, i) => runHook(this.sys, `createContainer[${i}]`, hook, hookCommand(hook, own, rootfs)));
   }
 }

@@ -599,6 +599,13 @@ describe('seccomp', () => {
       });
     });
 
+    test('the process state carries the config\'s annotations, as runc sends them', () => {
+      const { sys, run } = setup(notify());
+      run.config.annotations = { 'org.example/owner': 'team-a' };
+      expect(run).toThrow(ExecveCalled);
+      expect(JSON.parse(sys.callsOf('startFdSender')[0].data).state.annotations).toEqual({ 'org.example/owner': 'team-a' });
+    });
+
     test('an agent that cannot be reached, or a sender that cannot start, stops the run before any mount, naming listenerPath; a failed send stops it before execve', () => {
       const unreachable = setup(notify());
       unreachable.sys.failOn('connectUnix', 'ECONNREFUSED');

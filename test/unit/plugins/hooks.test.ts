@@ -8,7 +8,7 @@ import { FakeSyscalls } from '../../../src/core/syscalls/fake';
 import type { CommandResult, CommandSpec } from '../../../src/core/syscalls/types';
 import * as hooksPlugin from '../../../src/plugins/hooks';
 import { OciHooksStep } from '../../../src/plugins/hooks';
-import { CONTAINER_ID_KEY, CONTAINER_PID_KEY, hookCommand, hookFailure, ociState } from '../../../src/plugins/hooks/state';
+import { CONTAINER_ID_KEY, CONTAINER_PID_KEY, hookCommand, hookFailure, ociState } from '../../../src/core/hooks';
 import { memoryLogger } from '../../../src/testing/logger';
 import { makeConfig } from '../../helpers/config';
 
@@ -25,11 +25,11 @@ function sharing(values: Record<string, unknown>): LifecycleStep {
   };
 }
 
-function setup(shared: Record<string, unknown> = {}, log = silentLogger) {
+function setup(shared: Record<string, unknown> = {}, log = silentLogger, over: Partial<RootfsConfig> = {}) {
   const sys = new FakeSyscalls();
   const run = (hooks: Partial<RootfsConfig['hooks']>) =>
     new Orchestrator(sys, log, [], [sharing(shared), new OciHooksStep(sys)]).run(
-      makeConfig({ bundle: '/bundles/web-1', rootfs: '/bundles/web-1/rootfs', hooks: { prestart: [], createRuntime: [], ...hooks } }),
+      makeConfig({ bundle: '/bundles/web-1', rootfs: '/bundles/web-1/rootfs', hooks: { prestart: [], createRuntime: [], ...hooks }, ...over }),
     );
   return { sys, run };
 }
@@ -41,7 +41,7 @@ describe('hook state and command', () => {
     ['nothing shared: bundle name and pid 0', {}, { id: 'web-1', pid: 0 }],
     ['shared id and pid', { [CONTAINER_ID_KEY]: 'c0ffee', [CONTAINER_PID_KEY]: 4242 }, { id: 'c0ffee', pid: 4242 }],
   ])('%s', (_name, values, expected) => {
-    expect(ociState(new Map(Object.entries(values)), '/bundles/web-1')).toEqual({
+    expect(ociState(new Map(Object.entries(values)), { bundle: '/bundles/web-1' })).toEqual({
       ociVersion: '1.0.2',
       status: 'creating',
       bundle: '/bundles/web-1',
@@ -53,7 +53,14 @@ describe('hook state and command', () => {
     [CONTAINER_ID_KEY, 7, 'shared "container.id" must be a string, got number'],
     [CONTAINER_PID_KEY, '7', 'shared "container.pid" must be a number, got string'],
   ])('a shared %s of the wrong type is refused', (key, value, message) => {
-    expect(() => ociState(new Map([[key, value]]), '/b')).toThrow(message);
+    expect(() => ociState(new Map([[key, value]]), { bundle: '/b' })).toThrow(message);
+  });
+
+  test('the config\'s annotations, as runc gives them; none or an empty map leaves the field out', () => {
+    const annotations = { 'org.example/owner': 'team-a', 'io.kubernetes.cri.sandbox-id': 'c0ffee' };
+    expect(ociState(new Map(), { bundle: '/b', annotations })).toMatchObject({ annotations });
+    expect(ociState(new Map(), { bundle: '/b', annotations: {} })).not.toHaveProperty('annotations');
+    expect(ociState(new Map(), { bundle: '/b' })).not.toHaveProperty('annotations');
   });
 
   test.each<[string, HookSpec, CommandSpec]>([
@@ -104,6 +111,13 @@ describe('hooks step', () => {
       pid: 4242,
       bundle: '/bundles/web-1',
     });
+  });
+
+  test('the state carries the config\'s annotations, to every hook of the run', () => {
+    const annotations = { 'org.example/owner': 'team-a' };
+    const { sys, run } = setup({}, silentLogger, { annotations });
+    run({ prestart: [hook('/h1')], createContainer: [hook('/h2')] });
+    expect(sys.callsOf('runCommand').map((c) => JSON.parse(c.cmd.stdin ?? '').annotations)).toEqual([annotations, annotations]);
   });
 
   test('no hooks: nothing runs', () => {

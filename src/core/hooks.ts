@@ -1,6 +1,8 @@
 /**
  * What an OCI hook receives: the container state on stdin (runtime-spec runtime.md,
- * "State"), and the command built from its config entry.
+ * "State"), and the command built from its config entry. Shared by the hooks plugin
+ * (prestart, createRuntime, createContainer) and the exec plugin (startContainer, and
+ * the state in what the seccomp agent receives).
  *
  * Shared keys (RunContext.shared), set by the embedder or an earlier plugin:
  * - `container.id` (string): the container's id; default the bundle directory's name.
@@ -8,9 +10,9 @@
  *   it; default 0, since a mountkit run alone knows no runtime pid.
  */
 import * as posix from 'path/posix';
-import type { HookSpec } from '../../core/config/model';
-import { StepError, naming } from '../../core/errors';
-import type { CommandResult, CommandSpec, Syscalls } from '../../core/syscalls/types';
+import type { HookSpec, RootfsConfig } from './config/model';
+import { StepError, naming } from './errors';
+import type { CommandResult, CommandSpec, Syscalls } from './syscalls/types';
 
 export const CONTAINER_ID_KEY = 'container.id';
 export const CONTAINER_PID_KEY = 'container.pid';
@@ -25,6 +27,8 @@ export interface OciState {
   status: 'creating' | 'created';
   pid: number;
   bundle: string;
+  /** The config's annotations; absent when it has none, as runc leaves them out. */
+  annotations?: Record<string, string>;
 }
 
 function sharedValue<T>(shared: ReadonlyMap<string, unknown>, key: string, type: 'string' | 'number'): T | undefined {
@@ -40,13 +44,19 @@ function sharedValue<T>(shared: ReadonlyMap<string, unknown>, key: string, type:
  * the container's as its own pid namespace counts it, which is what runc gives them (its
  * init's getpid()).
  */
-export function ociState(shared: ReadonlyMap<string, unknown>, bundle: string, own?: { status: OciState['status']; pid: number }): OciState {
+export function ociState(
+  shared: ReadonlyMap<string, unknown>,
+  config: Pick<RootfsConfig, 'bundle' | 'annotations'>,
+  own?: { status: OciState['status']; pid: number },
+): OciState {
+  const { bundle, annotations } = config;
   return {
     ociVersion: OCI_VERSION,
     id: sharedValue<string>(shared, CONTAINER_ID_KEY, 'string') ?? posix.basename(bundle),
     status: own?.status ?? 'creating',
     pid: own?.pid ?? sharedValue<number>(shared, CONTAINER_PID_KEY, 'number') ?? 0,
     bundle,
+    ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
   };
 }
 
