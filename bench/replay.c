@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -395,6 +396,9 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
         return setns(nsfd, (int)num(&k));
     }
     if (!strcmp(op, "getpid")) return getpid();
+    if (!strcmp(op, "setsid")) return setsid();
+    if (!strcmp(op, "getsid")) return getsid(0);
+    if (!strcmp(op, "releaseTerminal")) return ioctl(fd(&k), TIOCNOTTY);
     if (!strcmp(op, "setNoNewPrivs")) return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     if (!strcmp(op, "getrlimit")) {
         struct rlimit limit;

@@ -18,6 +18,7 @@ import {
   inInitialUserNamespace,
   launcherGuessHolds,
   planLaunch,
+  startedByMountkit,
   userNamespaceProblem,
   type LaunchContext,
   type LaunchPlan,
@@ -88,7 +89,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const problem = userNamespaceProblem(config.namespaces, launch);
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
   const plan = planLaunch(config.namespaces, launch);
-  if (!plan.relaunch.length) return runHere(config, plan, opts, sys);
+  if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan) }, plan, opts, sys);
   if (!plan.joins.length) return relaunch(plan, argv);
   // A pid namespace joined by path: setns(2) makes this thread's children in it
   // (pid_namespaces(7)), the relaunch among them. While it does, the kernel refuses to

@@ -94,6 +94,15 @@ export function launcherGuessHolds(namespaces: readonly NamespaceSpec[]): boolea
   return namespaces.some((ns) => ns.type === 'pid' && !ns.path);
 }
 
+/**
+ * Whether the process that becomes the container is one mountkit started (the shell
+ * launcher's unshare, or a relaunch), whose starter passes signals on to it, rather than
+ * the process the user started: RootfsConfig.newSession.
+ */
+export function startedByMountkit(ctx: LaunchContext, plan: LaunchPlan): boolean {
+  return ctx.relaunched || ctx.startedInPidNamespace === true || plan.relaunch.length > 0;
+}
+
 /** A problem with the user namespace request, or undefined. */
 export function userNamespaceProblem(namespaces: readonly NamespaceSpec[], ctx: LaunchContext): string | undefined {
   const user = namespaces.find((ns) => ns.type === 'user');

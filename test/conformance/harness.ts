@@ -27,6 +27,8 @@ export const PROBE = [
   // process.rlimits: runc spec's default sets RLIMIT_NOFILE; the others are inherited.
   'echo "== limits"; cat /proc/self/limits',
   'echo "== oom"; cat /proc/self/oom_score_adj',
+  // The shell's own process group, session and controlling terminal (proc(5), /proc/pid/stat fields 5 to 7): runc's init calls setsid.
+  'echo "== session"; read -r pid comm state ppid pgrp sid tty rest </proc/self/stat; echo "pgrp $pgrp session $sid tty $tty"',
 ].join('; ');
 
 export interface Outcome {

@@ -190,6 +190,15 @@ export interface RootfsConfig {
   hostname: string;
   /** linux.seccomp: the exec plugin loads it last before the program, as runc does; absent, no filter. */
   seccomp?: SeccompSpec;
+  /**
+   * Whether the container's process leads a session of its own (setsid(2)), as runc's init
+   * always makes it: no controlling terminal, and what is sent to its starter's process
+   * group reaches it only when passed on. False when the process that becomes the
+   * container is the one the user started, which then keeps its process group and only
+   * gives up its controlling terminal. Set by the CLI; absent, true. Not with
+   * process.terminal, where the container keeps the terminal it was started on.
+   */
+  newSession?: boolean;
   /** The config's annotations: hooks and the seccomp agent get them in the container's state. */
   annotations?: Record<string, string>;
 }

@@ -13,7 +13,7 @@ import type { RootfsConfig } from '../config/model';
 import { ConfigError, SyscallError } from '../errors';
 import { createKernel, type KernelOptions } from '../kernel';
 import { silentLogger } from '../logger';
-import { enterNamespaces, inInitialUserNamespace, launcherGuessHolds, planLaunch, userNamespaceProblem, type LaunchContext } from '../namespaces';
+import { enterNamespaces, inInitialUserNamespace, launcherGuessHolds, planLaunch, startedByMountkit, userNamespaceProblem, type LaunchContext } from '../namespaces';
 import type { StepWhere } from '../orchestrator';
 import type { Logger } from '../plugin';
 import { ExecveCalled, QUERY_SYSCALLS, type FakeSyscalls, type SyscallRecord } from '../syscalls/fake';
@@ -91,7 +91,7 @@ export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
       relaunchAt = sys.calls.length;
     }
     enterNamespaces(sys, inner);
-    kernel.orchestrator.run(config, { onStep });
+    kernel.orchestrator.run({ ...config, newSession: config.newSession ?? startedByMountkit(launch, outer) }, { onStep });
     complete = true;
   } catch (err) {
     if (err instanceof ExecveCalled) complete = true;

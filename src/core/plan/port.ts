@@ -16,7 +16,8 @@
  *   follows through chdir(2) and through fchdir(2) of descriptors from open(2).
  * - fstat(2) and fstatfs(2) of the standard descriptors 0, 1 and 2, which the process
  *   inherits rather than opens, answer from the host's; so do the capability reads
- *   (the kernel's last capability, this process's bounding set).
+ *   (the kernel's last capability, this process's bounding set) and whether there is a
+ *   controlling terminal to give up.
  *
  * For the plan's readers it also keeps what each open call returned and the path every
  * descriptor was opened at, since later calls name files by descriptor only
@@ -36,6 +37,16 @@ import type { FileStat, FsStat, IdMapping, SeccompCompiled, SeccompFilter } from
 const KERNEL_VIEWS: Readonly<Record<string, string>> = { proc: '/proc', sysfs: '/sys' };
 
 const STDIO_FDS: ReadonlySet<number> = new Set([0, 1, 2]);
+
+/** Whether this process has a controlling terminal: the plan runs where the run would, started the same way. */
+function hasControllingTerminal(): boolean {
+  try {
+    fs.closeSync(fs.openSync('/dev/tty', fs.constants.O_RDWR | fs.constants.O_NOCTTY));
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The host's last capability and bounding set, for the capability steps' answers; the model's defaults when unreadable. */
 function hostCapabilities(): { last: number; bounding: bigint } | undefined {
@@ -58,6 +69,7 @@ export class PlanSyscalls extends DryRunSyscalls {
 
   constructor() {
     super();
+    this.session = { ...this.session, terminal: hasControllingTerminal() };
     // The capability steps ask the kernel, not a file: the host's answers, as the run's would be.
     const host = hostCapabilities();
     if (!host) return;

@@ -113,6 +113,9 @@ export interface SyscallArgs {
   setuid: { uid: number };
   setns: { fd: number; nstype: number };
   getpid: Record<string, never>;
+  setsid: Record<string, never>;
+  getsid: Record<string, never>;
+  releaseTerminal: { fd: number };
   setNoNewPrivs: Record<string, never>;
   setrlimit: { resource: number; soft: bigint; hard: bigint };
   getrlimit: { resource: number };
@@ -149,6 +152,7 @@ export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
   'readdir',
   'readFile',
   'getpid',
+  'getsid',
   'capbsetRead',
   'getrlimit',
   'seccompCompile',
@@ -282,6 +286,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   cloexecFrom: 'close_range',
   setCloexec: 'fcntl',
   setNoNewPrivs: 'prctl',
+  releaseTerminal: 'ioctl',
   setrlimit: 'prlimit',
   getrlimit: 'prlimit',
   capbsetRead: 'prctl',
@@ -333,6 +338,13 @@ export class FakeSyscalls implements Syscalls {
   readonly seccompFilters: { program: Uint8Array; flags: number }[] = [];
   /** Whether setNoNewPrivs was called: seccompLoad needs it or CAP_SYS_ADMIN. */
   noNewPrivs = false;
+  /**
+   * The process's session: its id (getsid), whether the process leads its process group
+   * (setsid then fails with EPERM) and whether it has a controlling terminal (without
+   * one, opening /dev/tty fails with ENXIO). By default a child of another process's
+   * session with a terminal, as a process an interactive shell started.
+   */
+  session = { sid: 4000, groupLeader: false, terminal: true };
   /** The effective capabilities capset left; undefined before any capset (all of root's). */
   effective: bigint | undefined;
   /** What runCommand returns. */
@@ -591,6 +603,8 @@ export class FakeSyscalls implements Syscalls {
 
   open(path: string, flags: number, mode: number): number {
     const rec = this.record('open', { path, flags, mode });
+    // /dev/tty is the process's controlling terminal (tty(4)).
+    if (path === '/dev/tty' && !this.session.terminal) throw this.fail(rec, 'ENXIO');
     return this.openIn(rec, path, flags, mode, [this.rootStep()], 1);
   }
 
@@ -792,6 +806,24 @@ export class FakeSyscalls implements Syscalls {
   getpid(): number {
     this.record('getpid', {});
     return this.pid;
+  }
+
+  setsid(): void {
+    const rec = this.record('setsid', {});
+    if (this.session.groupLeader) throw this.fail(rec, 'EPERM');
+    this.session = { sid: this.pid, groupLeader: true, terminal: false };
+  }
+
+  getsid(): number {
+    this.record('getsid', {});
+    return this.session.sid;
+  }
+
+  releaseTerminal(fd: number): void {
+    const rec = this.record('releaseTerminal', { fd });
+    if (this.fds.get(fd)?.path !== '/dev/tty') throw this.fail(rec, 'ENOTTY');
+    // A session leader would take the terminal from the whole session instead.
+    this.session = { ...this.session, terminal: false };
   }
 
   setNoNewPrivs(): void {
@@ -1001,6 +1033,7 @@ export class FakeSyscalls implements Syscalls {
       case 'close':
       case 'setns':
       case 'setCloexec':
+      case 'releaseTerminal':
         return this.fds.get(rec.fd)?.path;
       case 'dup3':
         return this.fds.get(rec.oldfd)?.path;
@@ -1015,6 +1048,8 @@ export class FakeSyscalls implements Syscalls {
       case 'setuid':
       case 'userNamespace':
       case 'getpid':
+      case 'setsid':
+      case 'getsid':
       case 'setNoNewPrivs':
       case 'setrlimit':
       case 'getrlimit':
@@ -1070,6 +1105,7 @@ export class FakeSyscalls implements Syscalls {
       case 'close':
       case 'setns':
       case 'dup3':
+      case 'releaseTerminal':
         return [];
       default: {
         const path = this.primaryPath(rec);

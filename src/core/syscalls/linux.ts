@@ -38,6 +38,8 @@ const PR_SET_KEEPCAPS = 8;
 const PR_CAPBSET_READ = 23;
 const PR_CAPBSET_DROP = 24;
 const PR_SET_NO_NEW_PRIVS = 38;
+/** include/uapi/asm-generic/ioctls.h (x86_64, arm64): give up the controlling terminal. */
+const TIOCNOTTY = 0x5422;
 const PR_CAP_AMBIENT = 47;
 const PR_CAP_AMBIENT_RAISE = 2;
 const PR_CAP_AMBIENT_CLEAR_ALL = 4;
@@ -232,6 +234,9 @@ function loadLibc() {
     waitpid: fn('int waitpid(int pid, int *status, int options)'),
     // prctl(2) is variadic in glibc; each extra argument is passed as (type, value).
     prctl: fn('int prctl(int option, ...)'),
+    setsid: fn('int setsid(void)'),
+    getsid: fn('int getsid(int pid)'),
+    ioctl: fn('int ioctl(int fd, unsigned long request, ...)'),
     capset: fn('int capset(const uint8_t *header, const uint8_t *data)'),
     // prlimit64 takes struct rlimit64, two u64, on every architecture.
     prlimit: fn('int prlimit64(int pid, int resource, const uint8_t *newLimit, uint8_t *oldLimit)'),
@@ -805,6 +810,18 @@ export class LinuxSyscalls implements Syscalls {
 
   setNoNewPrivs(): void {
     check('prctl', prctl(PR_SET_NO_NEW_PRIVS, 1));
+  }
+
+  setsid(): void {
+    check('setsid', libc().setsid());
+  }
+
+  getsid(): number {
+    return check('getsid', libc().getsid(0));
+  }
+
+  releaseTerminal(fd: number): void {
+    check('ioctl', libc().ioctl(fd, TIOCNOTTY));
   }
 
   execve(path: string, argv: string[], envp: string[]): never {

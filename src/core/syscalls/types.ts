@@ -183,6 +183,20 @@ export interface Syscalls {
   sendFd(sender: number, fd: number): void;
   /** getpid(2): this process's pid in its own pid namespace, which after execve is the container's. */
   getpid(): number;
+  /**
+   * setsid(2): this process leads a new session and process group, without a controlling
+   * terminal. EPERM when it already leads a process group.
+   */
+  setsid(): void;
+  /** getsid(2) of this process: its session's id, its own pid when it leads the session. */
+  getsid(): number;
+  /**
+   * ioctl(2) TIOCNOTTY on `fd`, this process's controlling terminal (open as /dev/tty): the
+   * process gives it up and keeps its session and process group (tty_ioctl(4)). A
+   * session leader would instead take it from the whole session and hang up its
+   * foreground process group.
+   */
+  releaseTerminal(fd: number): void;
   /** Replaces the process image; returns only by throwing. */
   execve(path: string, argv: string[], envp: string[]): never;
   /** Blocks the (only) thread for `ms` milliseconds: retries stay synchronous. */

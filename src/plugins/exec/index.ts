@@ -2,11 +2,13 @@ import type { RegisterPlugin } from '../../core/kernel';
 import { HandoverStep } from './handover';
 import { OomScoreAdjStep } from './oom-score';
 import { SeccompStep } from './seccomp';
+import { SessionStep } from './session';
 
-export { HandoverStep, OomScoreAdjStep, SeccompStep };
+export { HandoverStep, OomScoreAdjStep, SeccompStep, SessionStep };
 export { DEFAULT_PATH, candidates, envPath, lookPath } from './lookpath';
 
 export const register: RegisterPlugin = (api) => {
+  api.step(SessionStep);
   api.step(OomScoreAdjStep);
   api.step(SeccompStep);
   api.step(HandoverStep);

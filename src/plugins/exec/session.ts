@@ -1,0 +1,68 @@
+import { inject, injectable } from 'tsyringe';
+import { O_CLOEXEC, O_NOCTTY, O_RDWR } from '../../core/constants';
+import { SyscallError } from '../../core/errors';
+import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
+import type { Syscalls } from '../../core/syscalls/types';
+
+/** The process's controlling terminal, whatever it is (tty(4)); ENXIO without one. */
+const DEV_TTY = '/dev/tty';
+/** What opening /dev/tty answers when there is no terminal to give up. */
+const NO_TERMINAL = new Set(['ENXIO', 'ENOENT', 'EIO']);
+
+/**
+ * The container's session, first in the run, as runc's init makes it before anything
+ * else (setsid(2)): without process.terminal, the container has no controlling terminal.
+ * A program that can open its starter's terminal as /dev/tty can read the user's typing,
+ * and on kernels that allow TIOCSTI to a process's own terminal (before Linux 6.2, or with
+ * dev.tty.legacy_tiocsti) push input into the user's shell.
+ *
+ * When mountkit started the process that becomes the container (RootfsConfig.newSession),
+ * it leads a session and process group of its own: signals sent to its starter's group (a
+ * terminal's Ctrl-C, timeout(1)) reach it once, passed on by its starter, as under runc,
+ * instead of twice. When it is the process the user started, it stays in its process
+ * group, so that such signals still reach it, and only gives its terminal up (TIOCNOTTY);
+ * so does a process that already leads its group, which setsid refuses (EPERM). A
+ * session leader (mountkit run as the first program of a terminal: script -c, ssh -t)
+ * keeps its terminal: giving it up would hang up the session's foreground process group,
+ * and the session is the container's own, as under runc, whose terminal no process
+ * outside the container reads. With process.terminal the container keeps the terminal it was started
+ * on: mountkit makes no console of its own.
+ */
+@injectable()
+export class SessionStep implements LifecycleStep {
+  readonly name = 'session';
+  readonly phase = 'prepare-root' as const;
+  readonly order = 'pre' as const;
+
+  constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
+
+  run(ctx: RunContext): void {
+    if (ctx.config.process.terminal) return;
+    if (ctx.config.newSession !== false) {
+      try {
+        this.sys.setsid();
+        return;
+      } catch (err) {
+        if (!(err instanceof SyscallError) || err.code !== 'EPERM') throw err;
+        ctx.log.debug('setsid: EPERM, this process leads its process group; it gives up its controlling terminal instead');
+      }
+    }
+    this.releaseTerminal(ctx);
+  }
+
+  private releaseTerminal(ctx: RunContext): void {
+    let tty: number;
+    try {
+      tty = this.sys.open(DEV_TTY, O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
+    } catch (err) {
+      if (err instanceof SyscallError && NO_TERMINAL.has(err.code)) return;
+      throw err;
+    }
+    try {
+      if (this.sys.getsid() !== this.sys.getpid()) this.sys.releaseTerminal(tty);
+      else ctx.log.debug('this process leads its session: it keeps its controlling terminal, which giving up would hang up the session');
+    } finally {
+      this.sys.close(tty);
+    }
+  }
+}
