@@ -182,7 +182,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     });
   });
 
-  test('a non-root process with groups, a umask, an ambient capability and an OOM score; createContainer and startContainer hooks, whose state carries the annotations', () => {
+  test('a non-root process with groups, a umask, an ambient capability and an OOM score; createRuntime, createContainer and startContainer hooks (their state carries the annotations; the OOM score is the container\'s from createContainer on)', () => {
     const config = runcSpec(['echo "== user"; id -u; id -G; umask']);
     config.process.user = { uid: 1000, gid: 1000, additionalGids: [5, 27], umask: 0o027 };
     config.process.oomScoreAdj = 123;
@@ -202,8 +202,10 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     config.mounts.push({ destination: '/out', type: 'bind', source: 'out', options: ['rbind'] });
     config.annotations = { 'org.example/owner': 'team-a', 'io.kubernetes.cri.sandbox-id': 'c0ffee' };
     config.hooks = {
-      // On the host, before the jail: runc and mountkit both run it in the rootfs.
-      createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > ../out/cc.json; pwd > ../out/cc.cwd'] }],
+      // The runtime's hook: runc's parent runs it, in the bundle, with its own OOM score.
+      createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'cat /proc/self/oom_score_adj > out/cr.oom'] }],
+      // On the host, before the jail: runc and mountkit both run it in the rootfs, with the container's OOM score.
+      createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > ../out/cc.json; pwd > ../out/cc.cwd; cat /proc/self/oom_score_adj > ../out/cc.oom'] }],
       // In the container, as its user, in its cwd and with its environment.
       startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /out/sc.json; pwd > /out/sc.cwd; id -u > /out/sc.uid; echo "$TERM" > /out/sc.env'] }],
     };
@@ -221,8 +223,10 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       },
       [],
       (bundle) => ({
+        createRuntimeOom: read(bundle, 'cr.oom'),
         createContainer: state(bundle, 'cc.json'),
         createContainerCwd: read(bundle, 'cc.cwd'),
+        createContainerOom: read(bundle, 'cc.oom'),
         startContainer: state(bundle, 'sc.json'),
         startContainerCwd: read(bundle, 'sc.cwd'),
         startContainerUid: read(bundle, 'sc.uid'),
@@ -238,8 +242,10 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     ]);
     expect(runc.sections.caps.map((l) => l.replace(/\s+/g, ' '))).toEqual(['CapInh: 0000000000000400', 'CapPrm: 0000000000000400', 'CapEff: 0000000000000400', 'CapBnd: 0000000000000420', 'CapAmb: 0000000000000400']);
     expect(runc.written).toEqual({
+      createRuntimeOom: readFileSync('/proc/self/oom_score_adj', 'utf8'),
       createContainer: { status: 'creating', pid: 1, bundle: '<bundle>', annotations: config.annotations },
       createContainerCwd: '<bundle>/rootfs\n',
+      createContainerOom: '123\n',
       startContainer: { status: 'created', pid: 1, bundle: '<bundle>', annotations: config.annotations },
       startContainerCwd: '/\n',
       startContainerUid: '1000\n',

@@ -1,6 +1,9 @@
 import type { RegisterPlugin } from '../../core/kernel';
-import { OciHooksStep } from './run-hooks';
+import { CreateContainerHooksStep, OciHooksStep } from './run-hooks';
 
-export { OciHooksStep };
+export { CreateContainerHooksStep, OciHooksStep };
 
-export const register: RegisterPlugin = (api) => api.step(OciHooksStep);
+export const register: RegisterPlugin = (api) => {
+  api.step(OciHooksStep);
+  api.step(CreateContainerHooksStep);
+};

@@ -18,6 +18,12 @@ import { hookCommand, ociState, runHook } from '../../core/hooks';
  * is where this process is, in the rootfs, with this process's pid and status "creating"
  * in their state, as runc's init runs them.
  *
+ * Two steps, so that what runc does between them in its init can be placed there as
+ * data: the runtime's hooks first in the phase (`pre`), the container's after (`normal`).
+ * The exec plugin writes process.oomScoreAdj between them (`pre`, after this plugin in
+ * plugins.json): runc's parent, which runs prestart and createRuntime hooks, keeps its own
+ * score, while its init, which runs createContainer hooks, has the container's.
+ *
  * startContainer hooks run as part of the handover, as the container's user (the exec
  * step). poststart and poststop hooks are never run: runc's runtime process runs them
  * after the container starts and after it ends, and mountkit's process becomes the
@@ -27,18 +33,33 @@ import { hookCommand, ociState, runHook } from '../../core/hooks';
 export class OciHooksStep implements LifecycleStep {
   readonly name = 'hooks';
   readonly phase = 'before-jail' as const;
+  readonly order = 'pre' as const;
+
+  constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
+
+  run(ctx: RunContext): void {
+    const { prestart, createRuntime, poststart = [], poststop = [] } = ctx.config.hooks;
+    const notRun = [...(poststart.length ? ['poststart'] : []), ...(poststop.length ? ['poststop'] : [])];
+    if (notRun.length) ctx.log.warn(`hooks.${notRun.join(' and hooks.')} not run: mountkit's process becomes the container's, and nothing of it is left to run them`);
+    if (prestart.length === 0 && createRuntime.length === 0) return;
+    const state = ociState(ctx.shared, ctx.config);
+    prestart.forEach((hook, i) => runHook(this.sys, `prestart[${i}]`, hook, hookCommand(hook, state)));
+    createRuntime.forEach((hook, i) => runHook(this.sys, `createRuntime[${i}]`, hook, hookCommand(hook, state)));
+  }
+}
+
+/** The createContainer hooks, after the runtime's (OciHooksStep). */
+@injectable()
+export class CreateContainerHooksStep implements LifecycleStep {
+  readonly name = 'hooks';
+  readonly phase = 'before-jail' as const;
+  readonly order = 'normal' as const;
 
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   run(ctx: RunContext): void {
     const { rootfs, hooks } = ctx.config;
-    const { prestart, createRuntime, createContainer = [], poststart = [], poststop = [] } = hooks;
-    const notRun = [...(poststart.length ? ['poststart'] : []), ...(poststop.length ? ['poststop'] : [])];
-    if (notRun.length) ctx.log.warn(`hooks.${notRun.join(' and hooks.')} not run: mountkit's process becomes the container's, and nothing of it is left to run them`);
-    if (prestart.length === 0 && createRuntime.length === 0 && createContainer.length === 0) return;
-    const state = ociState(ctx.shared, ctx.config);
-    prestart.forEach((hook, i) => runHook(this.sys, `prestart[${i}]`, hook, hookCommand(hook, state)));
-    createRuntime.forEach((hook, i) => runHook(this.sys, `createRuntime[${i}]`, hook, hookCommand(hook, state)));
+    const { createContainer = [] } = hooks;
     if (createContainer.length === 0) return;
     const own = ociState(ctx.shared, ctx.config, { status: 'creating', pid: this.sys.getpid() });
     createContainer.forEach((hook, i) => runHook(this.sys, `createContainer[${i}]`, hook, hookCommand(hook, own, rootfs)));

@@ -646,10 +646,10 @@ describe('seccomp', () => {
 });
 
 describe('oom-score-adj step', () => {
-  test('process.oomScoreAdj is written to /proc/self/oom_score_adj first, in prepare-root, while /proc is the host\'s; nothing without it', () => {
+  test('process.oomScoreAdj is written to /proc/self/oom_score_adj before the jail, while /proc is the host\'s; nothing without it', () => {
     const sys = new FakeSyscalls().addFile('/proc/self/oom_score_adj', '0\n');
     const step = new OomScoreAdjStep(sys);
-    expect([step.phase, step.order]).toEqual(['prepare-root', 'pre']);
+    expect([step.phase, step.order]).toEqual(['before-jail', 'pre']);
     const config = makeConfig({ process: { ...makeConfig().process, oomScoreAdj: -17 } });
     new Orchestrator(sys, silentLogger, [], [step]).run(config);
     expect(sys.effects()).toEqual([{ op: 'writeFile', path: '/proc/self/oom_score_adj', data: '-17' }]);
@@ -662,7 +662,7 @@ describe('oom-score-adj step', () => {
     const sys = new FakeSyscalls().addFile('/proc/self/oom_score_adj', '0\n').failOn('writeFile', 'EACCES');
     const config = makeConfig({ process: { ...makeConfig().process, oomScoreAdj: -500 } });
     expect(() => new Orchestrator(sys, silentLogger, [], [new OomScoreAdjStep(sys)]).run(config)).toThrow(
-      'prepare-root: plugin oom-score-adj: process.oomScoreAdj -500: writeFile "/proc/self/oom_score_adj": EACCES',
+      'before-jail: plugin oom-score-adj: process.oomScoreAdj -500: writeFile "/proc/self/oom_score_adj": EACCES',
     );
   });
 });

@@ -7,7 +7,8 @@ import type { LifecycleStep, RunContext } from '../../../src/core/plugin';
 import { FakeSyscalls } from '../../../src/core/syscalls/fake';
 import type { CommandResult, CommandSpec } from '../../../src/core/syscalls/types';
 import * as hooksPlugin from '../../../src/plugins/hooks';
-import { OciHooksStep } from '../../../src/plugins/hooks';
+import { OomScoreAdjStep } from '../../../src/plugins/exec';
+import { CreateContainerHooksStep, OciHooksStep } from '../../../src/plugins/hooks';
 import { CONTAINER_ID_KEY, CONTAINER_PID_KEY, hookCommand, hookFailure, ociState } from '../../../src/core/hooks';
 import { memoryLogger } from '../../../src/testing/logger';
 import { makeConfig } from '../../helpers/config';
@@ -28,7 +29,7 @@ function sharing(values: Record<string, unknown>): LifecycleStep {
 function setup(shared: Record<string, unknown> = {}, log = silentLogger, over: Partial<RootfsConfig> = {}) {
   const sys = new FakeSyscalls();
   const run = (hooks: Partial<RootfsConfig['hooks']>) =>
-    new Orchestrator(sys, log, [], [sharing(shared), new OciHooksStep(sys)]).run(
+    new Orchestrator(sys, log, [], [sharing(shared), new OciHooksStep(sys), new CreateContainerHooksStep(sys)]).run(
       makeConfig({ bundle: '/bundles/web-1', rootfs: '/bundles/web-1/rootfs', hooks: { prestart: [], createRuntime: [], ...hooks }, ...over }),
     );
   return { sys, run };
@@ -193,8 +194,32 @@ describe('createContainer hooks, in the container namespace', () => {
 });
 
 describe('hooks plugin', () => {
-  test('registers one step in the before-jail phase', () => {
+  test('registers two steps in the before-jail phase: the runtime\'s hooks first, the container\'s after', () => {
     const kernel = createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'hooks', plugin: hooksPlugin }] });
-    expect(kernel.orchestrator.orderedSteps().map((s) => [s.name, s.phase, s.order ?? 'normal'])).toEqual([['hooks', 'before-jail', 'normal']]);
+    expect(kernel.orchestrator.orderedSteps().map((s) => [s.constructor.name, s.name, s.phase, s.order ?? 'normal'])).toEqual([
+      ['OciHooksStep', 'hooks', 'before-jail', 'pre'],
+      ['CreateContainerHooksStep', 'hooks', 'before-jail', 'normal'],
+    ]);
+  });
+
+  test('with the built-in plugins, process.oomScoreAdj is written between the runtime\'s hooks and createContainer\'s, as runc\'s parent and init run them', () => {
+    const kernel = createKernel({ syscalls: new FakeSyscalls() });
+    const beforeJail = kernel.orchestrator.orderedSteps().filter((s) => s.phase === 'before-jail');
+    expect(beforeJail.map((s) => s.constructor.name)).toEqual(['OciHooksStep', 'OomScoreAdjStep', 'CreateContainerHooksStep']);
+  });
+
+  test('the hooks see the score so: prestart and createRuntime mountkit\'s own, createContainer the container\'s', () => {
+    const sys = new FakeSyscalls().addFile('/proc/self/oom_score_adj', '0\n');
+    // In plugins.json's order: the hooks plugin's two steps, then the exec plugin's.
+    const steps = [new OciHooksStep(sys), new CreateContainerHooksStep(sys), new OomScoreAdjStep(sys)];
+    const config = makeConfig({ hooks: { prestart: [hook('/p')], createRuntime: [hook('/r')], createContainer: [hook('/c')] } });
+    config.process = { ...config.process, oomScoreAdj: 500 };
+    const seen: string[] = [];
+    sys.commandResult = (cmd) => {
+      seen.push(`${cmd.path} ${sys.readFile('/proc/self/oom_score_adj').trim()}`);
+      return { status: 0, signal: null, output: '' };
+    };
+    new Orchestrator(sys, silentLogger, [], steps).run(config);
+    expect(seen).toEqual(['/p 0', '/r 0', '/c 500']);
   });
 });
