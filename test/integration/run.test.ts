@@ -454,6 +454,11 @@ maybe('mountkit run', () => {
     expect(r.stdout.replace(/\t/g, ' ')).toBe('CapPrm: 0000000000000400\nCapEff: 0000000000000400\nCapAmb: 0000000000000400\n');
   });
 
+  test('hostname and domainname (runtime-spec 1.1, set as runc 1.2 sets it) in the container\'s uts namespace', () => {
+    const r = withBundle(config(['cat', '/proc/sys/kernel/hostname', '/proc/sys/kernel/domainname'], { hostname: 'box', domainname: 'example.org' }), (dir) => runMountkit(dir));
+    expect(r).toEqual({ status: 0, stdout: 'box\nexample.org\n', stderr: '' });
+  });
+
   test('linux.seccomp: the container runs under the profile (libseccomp loaded before the pivot_root); without it, under none', () => {
     const script = 'grep "^Seccomp:" /proc/self/status; mkdir /dev/made && echo made';
     const c = config(['sh', '-c', script]);

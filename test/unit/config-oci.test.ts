@@ -277,6 +277,12 @@ describe('fromOciSpec: conversion', () => {
     expect(cfg).toEqual(RUNC_DEFAULT);
   });
 
+  test('domainname as written; absent or empty, none', () => {
+    expect(convert((s) => (s.domainname = 'example.org')).domainname).toBe('example.org');
+    expect(convert((s) => (s.domainname = ''))).toEqual(RUNC_DEFAULT);
+    expect(() => convert((s) => (s.domainname = 7))).toThrow('domainname: must be a string');
+  });
+
   test('annotations as written, for the container state; none or an empty map leaves the field out', () => {
     const cfg = convert((s) => (s.annotations = JSON.parse('{"org.example/owner":"team-a","__proto__":"a plain key","empty-value":""}')));
     expect(Object.entries(cfg.annotations ?? {})).toEqual([['org.example/owner', 'team-a'], ['__proto__', 'a plain key'], ['empty-value', '']]);

@@ -80,6 +80,7 @@ describe('validateSysctls: refused, naming linux.sysctl and the key', () => {
     ["an ipc key in mountkit's own ipc namespace", { 'kernel.shmmax': '1' }, { namespaces: [{ type: 'ipc', path: '/run/ipcns/host' }] }, `is isolated by the ipc namespace, but linux.namespaces joins mountkit's own`],
     ["domainname in mountkit's own uts namespace", { 'kernel.domainname': 'x' }, { namespaces: [{ type: 'uts', path: '/proc/self/ns/uts' }] }, `is isolated by the uts namespace, but linux.namespaces joins mountkit's own`],
     ['hostname beside the hostname field', { 'kernel.hostname': 'a' }, { hostname: 'b' }, 'linux.sysctl "kernel.hostname": conflicts with the hostname field'],
+    ['domainname beside the domainname field', { 'kernel.domainname': 'a' }, { domainname: 'b' }, 'linux.sysctl "kernel.domainname": conflicts with the domainname field'],
     ['a net key the kernel does not have', { 'net.ipv4.no_such_key': '1' }, {}, 'linux.sysctl "net.ipv4.no_such_key": does not exist: no /proc/sys/net/ipv4/no_such_key'],
     ['a net key below a file', { 'net.ipv4.ip_forward.x': '1' }, {}, 'linux.sysctl "net.ipv4.ip_forward.x": does not exist'],
     ['a net directory', { 'net.ipv4': '1' }, {}, 'linux.sysctl "net.ipv4": /proc/sys/net/ipv4 is a dir, not a sysctl file'],

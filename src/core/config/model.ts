@@ -188,6 +188,8 @@ export interface RootfsConfig {
     poststop?: HookSpec[];
   };
   hostname: string;
+  /** OCI `domainname` (runtime-spec 1.1): the container's NIS domain name, set in its uts namespace; absent or '', none. */
+  domainname?: string;
   /** linux.seccomp: the exec plugin loads it last before the program, as runc does; absent, no filter. */
   seccomp?: SeccompSpec;
   /**

@@ -186,6 +186,11 @@ function parseSysctls(v: unknown): Record<string, string> {
   return Object.fromEntries(entries);
 }
 
+function parseDomainname(v: unknown): Partial<RootfsConfig> {
+  const domainname = optionalString(v, 'domainname', '');
+  return domainname ? { domainname } : {};
+}
+
 /** runtime-spec config.md, "Annotations": keys are non-empty strings, values strings. */
 function parseAnnotations(v: unknown): Partial<RootfsConfig> {
   const entries = stringEntries(v, 'annotations');
@@ -328,6 +333,7 @@ export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
     process: parseProcess(spec.process),
     hooks: parseHooks(spec.hooks),
     hostname: optionalString(spec.hostname, 'hostname', ''),
+    ...parseDomainname(spec.domainname),
     ...(seccomp ? { seccomp } : {}),
     ...parseAnnotations(spec.annotations),
   };

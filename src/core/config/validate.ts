@@ -76,7 +76,8 @@ export function validateRootfs(config: RootfsConfig, host: HostQuery): void {
  *  3. a namespace joined by path is not the one mountkit itself runs in (runc checks this
  *     for the network namespace; here for ipc and uts too, as writing through a joined
  *     host namespace would change the host's value all the same);
- *  4. kernel.hostname does not compete with the OCI `hostname` field;
+ *  4. kernel.hostname and kernel.domainname do not compete with the OCI `hostname` and
+ *     `domainname` fields;
  *  5. the file exists on the host (a key the kernel does not have is refused here rather
  *     than failing after the mounts).
  */
@@ -94,6 +95,9 @@ export function validateSysctls(config: RootfsConfig, host: HostQuery): void {
     }
     if (file === '/proc/sys/kernel/hostname' && config.hostname !== '') {
       throw new ConfigError('linux.sysctl', key, 'conflicts with the hostname field');
+    }
+    if (file === '/proc/sys/kernel/domainname' && config.domainname) {
+      throw new ConfigError('linux.sysctl', key, 'conflicts with the domainname field');
     }
     const kind = kindOf(host, file);
     if (kind === undefined) throw new ConfigError('linux.sysctl', key, `does not exist: no ${file}`);

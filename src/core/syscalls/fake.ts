@@ -1027,6 +1027,10 @@ export class FakeSyscalls implements Syscalls {
         return this.atPath(rec.toDirfd, rec.toPath);
       case 'symlinkat':
         return this.atPath(rec.dirfd, rec.linkPath);
+      case 'sethostname':
+      case 'setdomainname':
+        // The real port names the name, as a path.
+        return rec.name;
       case 'fchdir':
       case 'fstatfs':
       case 'fstat':
@@ -1041,8 +1045,6 @@ export class FakeSyscalls implements Syscalls {
       case 'unshare':
       case 'sleep':
       case 'cloexecFrom':
-      case 'sethostname':
-      case 'setdomainname':
       case 'setgroups':
       case 'setgid':
       case 'setuid':
