@@ -399,6 +399,22 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
     if (!strcmp(op, "setsid")) return setsid();
     if (!strcmp(op, "getsid")) return getsid(0);
     if (!strcmp(op, "releaseTerminal")) return ioctl(fd(&k), TIOCNOTTY);
+    if (!strcmp(op, "ptyUnlock")) {
+        int unlock = 0;
+        return ioctl(fd(&k), TIOCSPTLCK, &unlock);
+    }
+    if (!strcmp(op, "ptyPeer")) {
+        int master = fd(&k);
+        return ioctl(master, TIOCGPTPEER, (int)num(&k));
+    }
+    if (!strcmp(op, "setWindowSize")) {
+        int tty = fd(&k);
+        struct winsize size = { 0 };
+        size.ws_row = (unsigned short)num(&k);
+        size.ws_col = (unsigned short)num(&k);
+        return ioctl(tty, TIOCSWINSZ, &size);
+    }
+    if (!strcmp(op, "setControllingTerminal")) return ioctl(fd(&k), TIOCSCTTY, 0);
     if (!strcmp(op, "setNoNewPrivs")) return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     if (!strcmp(op, "getrlimit")) {
         struct rlimit limit;

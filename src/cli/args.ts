@@ -17,6 +17,8 @@ export interface CliOptions {
   format: 'text' | 'json';
   /** Where `run` keeps built seccomp programs, or 'off'. */
   seccompCache: string;
+  /** The unix socket a container with process.terminal sends its console to. */
+  consoleSocket?: string;
 }
 
 /** crun keeps its built seccomp programs under its state directory in /run too: a tmpfs, emptied at boot. */
@@ -42,6 +44,7 @@ const OPTIONS: Record<string, OptionDef> = {
   '--log': { key: 'log', value: true },
   '--format': { key: 'format', value: ['text', 'json'] },
   '--seccomp-cache': { key: 'seccompCache', value: true },
+  '--console-socket': { key: 'consoleSocket', value: true },
 };
 
 /** The options that take a value, each name as written: bin/mountkit skips their values too when it looks for the command and bundle. */
@@ -101,6 +104,9 @@ Options:
       --log-format F   text or json (default: text)
       --log FILE       write the log to FILE instead of stderr
       --format F       output of plan: text or json (default: text)
+      --console-socket PATH
+                       a container with process.terminal gets a new pseudo-terminal,
+                       whose master is sent to the unix socket PATH (as runc's)
       --seccomp-cache DIR
                        where run keeps the seccomp programs it builds for the next
                        runs, or off (default: ${DEFAULT_SECCOMP_CACHE})

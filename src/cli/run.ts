@@ -35,7 +35,7 @@ export const RELAUNCHED_ENV = 'MOUNTKIT_RELAUNCHED';
 export function loadRunConfig(opts: CliOptions): RootfsConfig {
   const config = loadBundle(path.resolve(opts.bundle));
   if (config.process.args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
-  return { ...config, noPivot: opts.noPivot };
+  return { ...config, noPivot: opts.noPivot, ...(opts.consoleSocket === undefined ? {} : { consoleSocket: path.resolve(opts.consoleSocket) }) };
 }
 
 export { inInitialUserNamespace };

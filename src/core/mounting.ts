@@ -88,6 +88,11 @@ export function keptForRun(shared: Map<string, unknown>, key: string, open: () =
   return fd;
 }
 
+/** The descriptor kept under `key`, if one is kept. */
+export function keptFd(shared: ReadonlyMap<string, unknown>, key: string): number | undefined {
+  return (shared.get(KEPT_KEY) as Map<string, number> | undefined)?.get(key);
+}
+
 /** Closes the descriptor kept under `key` before the run ends, if one is kept. */
 export function closeKept(sys: Syscalls, shared: Map<string, unknown>, key: string): void {
   const kept = shared.get(KEPT_KEY) as Map<string, number> | undefined;

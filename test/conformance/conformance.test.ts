@@ -3,7 +3,9 @@
  * (mount table, /dev, open descriptors, umask, cwd, modes) must be the same once what
  * must differ is normalized (harness.ts). Under CI these tests run, never skip.
  */
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { spawn, spawnSync } from 'child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, PROBE, RUNC, copyBundle, makeBundle, normalize, runMountkit, runRunc } from './harness';
 
@@ -19,6 +21,32 @@ function x86_64Syscalls(limit: number): string[] {
   const nameOf = koffi.load('libseccomp.so.2').func('const char *seccomp_syscall_resolve_num_arch(uint32_t arch, int num)');
   const AUDIT_ARCH_X86_64 = 0xc000003e;
   return Array.from({ length: limit }, (_, nr) => nameOf(AUDIT_ARCH_X86_64, nr) as string | null).filter((name): name is string => name !== null);
+}
+
+/**
+ * Starts test/helpers/console-receiver.py on a socket in `dir`, runs `start` with that
+ * socket's path, and resolves with what the receiver got once the container is gone:
+ * the message and the terminal's output, line by line.
+ */
+async function throughConsole(dir: string, start: (socket: string) => { status: number | null; stderr: string }): Promise<{ message: string; fds: number; output: string[] }> {
+  mkdirSync(dir);
+  const socket = path.join(dir, 'console.sock');
+  const report = path.join(dir, 'report.json');
+  const receiver = spawn('python3', [path.join(__dirname, '..', 'helpers', 'console-receiver.py'), socket, report], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise<number | null>((resolve) => receiver.on('exit', resolve));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      receiver.stdout.once('data', () => resolve());
+      receiver.once('error', reject);
+    });
+    const r = start(socket);
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(await exited).toBe(0);
+  } finally {
+    receiver.kill();
+  }
+  const seen = JSON.parse(readFileSync(report, 'utf8')) as { message: string; fds: number; output: string };
+  return { ...seen, output: seen.output.replace(/\r/g, '').trim().split('\n') };
 }
 
 /** `runc spec` 1.1.5's default config, with the probe as the process. */
@@ -298,6 +326,26 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
         bundle.cleanup();
         for (const c of copies) rmSync(c, { recursive: true, force: true });
       }
+    }
+  });
+
+  test('a console (--console-socket, runc run -d): the same terminal, size, session, owners and message as under runc', async () => {
+    const probe = 'tty; stty size; read -r pid comm state ppid pgrp sid tty rest </proc/self/stat; echo "session $sid tty $tty"; stat -c "%u %g %a %t:%T" /dev/console $(tty); ls -l /proc/self/fd/0 /proc/self/fd/2 | sed "s/.* -> //"';
+    const config = runcSpec();
+    config.process = { ...config.process, terminal: true, consoleSize: { height: 30, width: 100 }, user: { uid: 1000, gid: 1000 }, args: ['sh', '-c', probe] };
+    const bundle = makeBundle(config);
+    const work = mkdtempSync(path.join(tmpdir(), 'mountkit-conf-console-'));
+    const copies = [copyBundle(bundle.dir), copyBundle(bundle.dir)];
+    const id = `mountkit-conf-console-${process.pid}`;
+    try {
+      const runc = await throughConsole(path.join(work, 'runc'), (socket) => spawnSync(RUNC!, ['run', '-d', '--console-socket', socket, '--bundle', copies[0], id], { encoding: 'utf8' }));
+      const mk = await throughConsole(path.join(work, 'mountkit'), (socket) => runMountkit(copies[1], ['--console-socket', socket]));
+      expect(runc.output).toEqual(['/dev/pts/0', '30 100', `session 1 tty ${136 << 8}`, '1000 5 620 88:0', '1000 5 620 88:0', '/dev/pts/0', '/dev/pts/0']);
+      expect(mk).toEqual(runc);
+    } finally {
+      spawnSync(RUNC!, ['delete', '--force', id]);
+      bundle.cleanup();
+      for (const d of [...copies, work]) rmSync(d, { recursive: true, force: true });
     }
   });
 

@@ -102,6 +102,8 @@ export interface ProcessSpec {
   /** process.selinuxLabel: the SELinux label the program runs with; absent or empty, none asked for. */
   selinuxLabel?: string;
   terminal: boolean;
+  /** process.consoleSize: the console's window size, set when both are above 0 (runc's rule); only with a console (RootfsConfig.consoleSocket). */
+  consoleSize?: { height: number; width: number };
 }
 
 export interface RlimitSpec {
@@ -201,6 +203,14 @@ export interface RootfsConfig {
    * process.terminal, where the container keeps the terminal it was started on.
    */
   newSession?: boolean;
+  /**
+   * A unix socket to send the container's console to (runc's --console-socket): with
+   * process.terminal, a new pseudo-terminal is made in the container's devpts, its master
+   * sent there and its peer made the process's standard streams and controlling terminal.
+   * Absent, a container with process.terminal keeps the terminal it was started on. Set
+   * by the CLI (--console-socket) or an embedder; not part of config.json.
+   */
+  consoleSocket?: string;
   /** The config's annotations: hooks and the seccomp agent get them in the container's state. */
   annotations?: Record<string, string>;
 }

@@ -250,6 +250,13 @@ function parseRlimits(v: unknown): RlimitSpec[] {
   return rlimits;
 }
 
+/** process.consoleSize { height, width }, in rows and columns (struct winsize's unsigned shorts). */
+function consoleSize(v: unknown): Partial<ProcessSpec> {
+  const size = optionalObject(v, 'process.consoleSize');
+  if (!size) return {};
+  return { consoleSize: { height: unsigned(size.height, 'process.consoleSize.height', 0xffff), width: unsigned(size.width, 'process.consoleSize.width', 0xffff) } };
+}
+
 /** An LSM label of the process; an empty one is none, as runc reads it. */
 function lsmLabel(key: 'apparmorProfile' | 'selinuxLabel', v: unknown): Partial<ProcessSpec> {
   const label = optionalString(v, `process.${key}`, '');
@@ -278,6 +285,7 @@ function parseProcess(v: unknown): ProcessSpec {
     ...(isAbsent(p.oomScoreAdj) ? {} : { oomScoreAdj: oomScoreAdj(p.oomScoreAdj) }),
     ...lsmLabel('apparmorProfile', p.apparmorProfile),
     ...lsmLabel('selinuxLabel', p.selinuxLabel),
+    ...consoleSize(p.consoleSize),
     terminal: optionalBoolean(p.terminal, 'process.terminal'),
   };
 }

@@ -31,6 +31,12 @@ export function validateConfig(config: RootfsConfig, host: HostQuery): void {
   validateSysctls(config, host);
   if (config.seccomp) seccompProfile(config.seccomp);
   validateSelinuxLabel(config, host);
+  validateConsole(config);
+}
+
+/** A console (RootfsConfig.consoleSocket) is for a container with process.terminal, as runc refuses --console-socket for one without. */
+export function validateConsole(config: RootfsConfig): void {
+  if (config.consoleSocket !== undefined && !config.process.terminal) throw new ConfigError('--console-socket', config.consoleSocket, 'is for a container with process.terminal: true');
 }
 
 /** process.selinuxLabel needs SELinux on the host, as runc's validator checks (a label it cannot give is refused, not dropped). */

@@ -72,6 +72,7 @@ const DECODERS: Partial<Record<SyscallName, Readonly<Record<string, Decoder>>>> 
   open: { flags: flags(OPEN_FLAGS), mode },
   openat: { dirfd, flags: flags(OPEN_FLAGS), mode },
   openat2: { dirfd, flags: flags(OPEN_FLAGS), mode, resolve: flags(RESOLVE_FLAGS) },
+  ptyPeer: { flags: flags(OPEN_FLAGS) },
   dup3: { flags: flags(DUP3_FLAGS) },
   unshare: { flags: flags(CLONE_FLAGS) },
   setns: { nstype: flags(CLONE_FLAGS) },

@@ -8,7 +8,7 @@
  *   as mount(2) does: a bind mount shows its source's tree (the same model nodes, so a
  *   write through either path shows on both), proc and sysfs show a fresh mirror of the
  *   host's /proc and /sys (the same kernel answers inside the container), anything else
- *   (tmpfs, mqueue, devpts, overlay, ...) an empty directory. Remounts, propagation
+ *   (tmpfs, mqueue, overlay, ...) an empty directory, a devpts one with its ptmx. Remounts, propagation
  *   changes, moves and unmounts leave the model as it is.
  * - chroot(2) and pivot_root(2) make the new root the model's `/`, so the steps after the
  *   jail (cwd, /dev/null, masks, sysctls, the program's lookup) resolve their container
@@ -25,7 +25,7 @@
  */
 import * as fs from 'fs';
 import { posix } from 'path';
-import { MS_BIND } from '../constants';
+import { MS_BIND, makedev } from '../constants';
 import { SyscallError } from '../errors';
 import { DryRunSyscalls } from '../syscalls/dryrun';
 import type { FakeNode, SyscallRecord } from '../syscalls/fake';
@@ -126,6 +126,10 @@ export class PlanSyscalls extends DryRunSyscalls {
     return this.opened(super.userNamespace(uidMappings, gidMappings));
   }
 
+  override ptyPeer(fd: number, flags: number): number {
+    return this.opened(super.ptyPeer(fd, flags));
+  }
+
   override chdir(path: string): void {
     super.chdir(path);
     this.cwd = this.dirAt(path) ?? this.cwd;
@@ -205,7 +209,15 @@ export class PlanSyscalls extends DryRunSyscalls {
         // Without the host's view the mount shows empty, as a missing directory reads here.
       }
     }
-    return this.newNode('dir', 0o755);
+    const root = this.newNode('dir', 0o755);
+    if (fstype === 'devpts') {
+      // A devpts holds its ptmx from the start: character device 5:2, inode 2 (fs/devpts/inode.c).
+      const ptmx = this.newNode('char', 0o666);
+      ptmx.rdev = makedev(5, 2);
+      ptmx.ino = 2n;
+      this.entries(root).set('ptmx', ptmx);
+    }
+    return root;
   }
 
   /** Puts `tree` at the resolved absolute path `at`, hiding what was there. */

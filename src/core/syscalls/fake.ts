@@ -116,6 +116,11 @@ export interface SyscallArgs {
   setsid: Record<string, never>;
   getsid: Record<string, never>;
   releaseTerminal: { fd: number };
+  ptyUnlock: { fd: number };
+  ptyPeer: { fd: number; flags: number };
+  setWindowSize: { fd: number; rows: number; cols: number };
+  setControllingTerminal: { fd: number };
+  sendFdMessage: { socket: number; fd: number; data: string };
   setNoNewPrivs: Record<string, never>;
   setrlimit: { resource: number; soft: bigint; hard: bigint };
   getrlimit: { resource: number };
@@ -287,6 +292,11 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   setCloexec: 'fcntl',
   setNoNewPrivs: 'prctl',
   releaseTerminal: 'ioctl',
+  ptyUnlock: 'ioctl',
+  ptyPeer: 'ioctl',
+  setWindowSize: 'ioctl',
+  setControllingTerminal: 'ioctl',
+  sendFdMessage: 'sendmsg',
   setrlimit: 'prlimit',
   getrlimit: 'prlimit',
   capbsetRead: 'prctl',
@@ -417,6 +427,19 @@ export class FakeSyscalls implements Syscalls {
 
   addDevice(path: string, type: 'char' | 'block', major: number, minor: number, perm = 0o666): this {
     this.place(path, type, perm).rdev = makedev(major, minor);
+    return this;
+  }
+
+  /**
+   * A devpts mounted at `dir` with its ptmx, character device 5:2 and inode 2 of that
+   * devpts (fs/devpts/inode.c), as the kernel makes it: what a console is opened from.
+   */
+  addDevpts(dir: string): this {
+    this.ensureDir(dir);
+    const ptmx = this.place(`${tidy(dir)}/ptmx`, 'char', 0o666);
+    ptmx.rdev = makedev(5, 2);
+    ptmx.ino = 2n;
+    this.mounts.push({ source: 'devpts', target: tidy(dir), fstype: 'devpts', flags: 0n, data: null });
     return this;
   }
 
@@ -901,6 +924,61 @@ export class FakeSyscalls implements Syscalls {
     return this.detachedFd(`socket:${path}`, this.newNode('socket', 0o777));
   }
 
+  /**
+   * Pseudo-terminals: a master is a descriptor opened at a path ending in /ptmx; ptyUnlock
+   * unlocks it, ptyPeer then opens its peer at /dev/pts/N (N from 0, in order), EIO while
+   * it is locked. setWindowSize records the size of a terminal's descriptor.
+   */
+  readonly ptys = new Map<number, { unlocked: boolean; peer?: number; rows?: number; cols?: number }>();
+  /** What sendFdMessage sent: the socket, the path of the descriptor sent, the data. */
+  readonly sentMessages: { socket: number; path: string; data: string }[] = [];
+
+  private isTerminal(fd: number): boolean {
+    const path = this.fds.get(fd)?.path ?? '';
+    return path.endsWith('/ptmx') || /\/dev\/pts\/\d+$/.test(path);
+  }
+
+  ptyUnlock(fd: number): void {
+    const rec = this.record('ptyUnlock', { fd });
+    if (!this.fds.has(fd)) throw this.fail(rec, 'EBADF');
+    if (!this.fds.get(fd)!.path.endsWith('/ptmx')) throw this.fail(rec, 'ENOTTY');
+    this.ptys.set(fd, { ...this.ptys.get(fd), unlocked: true });
+  }
+
+  ptyPeer(fd: number, flags: number): number {
+    const rec = this.record('ptyPeer', { fd, flags });
+    const pty = this.ptys.get(fd);
+    if (!this.fds.has(fd)) throw this.fail(rec, 'EBADF');
+    if (!this.fds.get(fd)!.path.endsWith('/ptmx')) throw this.fail(rec, 'ENOTTY');
+    if (!pty?.unlocked) throw this.fail(rec, 'EIO');
+    const n = [...this.ptys.values()].filter((p) => p.peer !== undefined).length;
+    const peer = this.detachedFd(`/dev/pts/${n}`, this.newNode('char', 0o620));
+    this.ptys.set(fd, { ...pty, peer });
+    return peer;
+  }
+
+  setWindowSize(fd: number, rows: number, cols: number): void {
+    const rec = this.record('setWindowSize', { fd, rows, cols });
+    if (!this.fds.has(fd)) throw this.fail(rec, 'EBADF');
+    if (!this.isTerminal(fd)) throw this.fail(rec, 'ENOTTY');
+    this.ptys.set(fd, { unlocked: false, ...this.ptys.get(fd), rows, cols });
+  }
+
+  setControllingTerminal(fd: number): void {
+    const rec = this.record('setControllingTerminal', { fd });
+    if (!this.fds.has(fd)) throw this.fail(rec, 'EBADF');
+    if (!this.isTerminal(fd)) throw this.fail(rec, 'ENOTTY');
+    // tty_ioctl(4): only a session leader without a controlling terminal may take one.
+    if (this.session.sid !== this.pid || this.session.terminal) throw this.fail(rec, 'EPERM');
+    this.session = { ...this.session, terminal: true };
+  }
+
+  sendFdMessage(socket: number, fd: number, data: string): void {
+    const rec = this.record('sendFdMessage', { socket, fd, data });
+    if (!this.fds.has(socket) || !this.fds.has(fd)) throw this.fail(rec, 'EBADF');
+    this.sentMessages.push({ socket, path: this.fds.get(fd)!.path, data });
+  }
+
   /** The sender threads startFdSender started, by number: their socket and data, and the descriptor sent once sendFd ran. */
   readonly fdSenders = new Map<number, { socket: number; data: string; sent?: number }>();
 
@@ -1038,6 +1116,11 @@ export class FakeSyscalls implements Syscalls {
       case 'setns':
       case 'setCloexec':
       case 'releaseTerminal':
+      case 'ptyUnlock':
+      case 'ptyPeer':
+      case 'setWindowSize':
+      case 'setControllingTerminal':
+      case 'sendFdMessage':
         return this.fds.get(rec.fd)?.path;
       case 'dup3':
         return this.fds.get(rec.oldfd)?.path;
@@ -1108,7 +1191,17 @@ export class FakeSyscalls implements Syscalls {
       case 'setns':
       case 'dup3':
       case 'releaseTerminal':
+      case 'sendFdMessage':
         return [];
+      // The real port names the request.
+      case 'ptyUnlock':
+        return ['TIOCSPTLCK'];
+      case 'ptyPeer':
+        return ['TIOCGPTPEER'];
+      case 'setWindowSize':
+        return ['TIOCSWINSZ'];
+      case 'setControllingTerminal':
+        return ['TIOCSCTTY'];
       default: {
         const path = this.primaryPath(rec);
         return path === undefined ? [] : [path];

@@ -38,8 +38,17 @@ const PR_SET_KEEPCAPS = 8;
 const PR_CAPBSET_READ = 23;
 const PR_CAPBSET_DROP = 24;
 const PR_SET_NO_NEW_PRIVS = 38;
-/** include/uapi/asm-generic/ioctls.h (x86_64, arm64): give up the controlling terminal. */
+// Terminal ioctls, include/uapi/asm-generic/ioctls.h (x86_64, arm64).
+/** Give up the controlling terminal. */
 const TIOCNOTTY = 0x5422;
+/** Make the terminal the session's controlling terminal. */
+const TIOCSCTTY = 0x540e;
+/** Set the window size: struct winsize { unsigned short ws_row, ws_col, ws_xpixel, ws_ypixel }. */
+const TIOCSWINSZ = 0x5414;
+/** _IOW('T', 0x31, int): lock (non-zero) or unlock (0) a pseudo-terminal's peer, unlockpt(3). */
+const TIOCSPTLCK = 0x40045431;
+/** _IO('T', 0x41): open the peer of a pseudo-terminal master (Linux 4.13). */
+const TIOCGPTPEER = 0x5441;
 const PR_CAP_AMBIENT = 47;
 const PR_CAP_AMBIENT_RAISE = 2;
 const PR_CAP_AMBIENT_CLEAR_ALL = 4;
@@ -195,6 +204,9 @@ function loadLibc() {
   const mountAttr = koffi.struct({ attr_set: 'uint64_t', attr_clr: 'uint64_t', propagation: 'uint64_t', userns_fd: 'uint64_t' });
   // struct sock_fprog (linux/filter.h): the program's length in instructions and its address.
   const sockFprog = koffi.struct({ len: 'uint16_t', filter: 'void *' });
+  // struct iovec and struct msghdr (x86_64, arm64), for sendmsg(2).
+  const iovec = koffi.struct({ base: 'void *', len: 'size_t' });
+  const msghdr = koffi.struct({ name: 'void *', namelen: 'uint32_t', iov: koffi.pointer(iovec), iovlen: 'size_t', control: 'void *', controllen: 'size_t', flags: 'int' });
   return {
     // glibc's mode_t is unsigned int and dev_t is 64 bits on x86_64 and arm64.
     mount: fn('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
@@ -255,6 +267,7 @@ function loadLibc() {
     sockFprogPtr: koffi.pointer(sockFprog),
     socket: fn('int socket(int domain, int type, int protocol)'),
     connect: fn('int connect(int fd, const uint8_t *addr, uint32_t len)'),
+    sendmsg: lib.func('sendmsg', 'long', ['int', koffi.pointer(msghdr), 'int']),
     mountAttrSize: koffi.sizeof(mountAttr),
   };
 }
@@ -822,6 +835,48 @@ export class LinuxSyscalls implements Syscalls {
 
   releaseTerminal(fd: number): void {
     check('ioctl', libc().ioctl(fd, TIOCNOTTY));
+  }
+
+  ptyUnlock(fd: number): void {
+    check('ioctl', libc().ioctl(fd, TIOCSPTLCK, 'int *', [0]), 'TIOCSPTLCK');
+  }
+
+  ptyPeer(fd: number, flags: number): number {
+    return check('ioctl', libc().ioctl(fd, TIOCGPTPEER, 'int', flags), 'TIOCGPTPEER');
+  }
+
+  setWindowSize(fd: number, rows: number, cols: number): void {
+    const size = Buffer.alloc(8);
+    new DataView(size.buffer, size.byteOffset, 8).setUint16(0, rows, endianness() === 'LE');
+    new DataView(size.buffer, size.byteOffset, 8).setUint16(2, cols, endianness() === 'LE');
+    check('ioctl', libc().ioctl(fd, TIOCSWINSZ, 'void *', size), 'TIOCSWINSZ');
+  }
+
+  setControllingTerminal(fd: number): void {
+    check('ioctl', libc().ioctl(fd, TIOCSCTTY, 'int', 0), 'TIOCSCTTY');
+  }
+
+  sendFdMessage(socket: number, fd: number, data: string): void {
+    const c = libc();
+    const payload = Buffer.from(data);
+    const little = endianness() === 'LE';
+    // struct cmsghdr (size_t cmsg_len, int cmsg_level, int cmsg_type) and one int: CMSG_LEN(4) 20, CMSG_SPACE(4) 24; SOL_SOCKET and SCM_RIGHTS are 1.
+    const control = Buffer.alloc(24);
+    const view = new DataView(control.buffer, control.byteOffset, control.byteLength);
+    view.setBigUint64(0, 20n, little);
+    view.setInt32(8, 1, little);
+    view.setInt32(12, 1, little);
+    view.setInt32(16, fd, little);
+    // A stream socket may take part of the data; the descriptor goes with its first byte. A send a signal interrupted is made again.
+    for (let at = 0; at < payload.length; ) {
+      const first = at === 0;
+      const rest = payload.subarray(at);
+      const n = Number(c.sendmsg(socket, { name: null, namelen: 0, iov: { base: rest, len: rest.length }, iovlen: 1, control: first ? control : null, controllen: first ? 24 : 0, flags: 0 }, 0));
+      if (n < 0 && koffi.errno() === errnoNumber('EINTR')) continue;
+      check('sendmsg', n);
+      if (n === 0) throw new SyscallError('sendmsg', errnoNumber('EIO'), [], 'the socket took nothing');
+      at += n;
+    }
   }
 
   execve(path: string, argv: string[], envp: string[]): never {

@@ -197,6 +197,16 @@ export interface Syscalls {
    * foreground process group.
    */
   releaseTerminal(fd: number): void;
+  /** ioctl(2) TIOCSPTLCK 0 on a pseudo-terminal master: its peer may be opened (unlockpt(3)). */
+  ptyUnlock(fd: number): void;
+  /** ioctl(2) TIOCGPTPEER: opens the peer of the pseudo-terminal master `fd` with `flags` (O_RDWR|O_NOCTTY...), Linux 4.13 and later; returns its descriptor. */
+  ptyPeer(fd: number, flags: number): number;
+  /** ioctl(2) TIOCSWINSZ: the terminal's window size, in rows and columns. */
+  setWindowSize(fd: number, rows: number, cols: number): void;
+  /** ioctl(2) TIOCSCTTY 0: the terminal open as `fd` becomes the controlling terminal of this process's session, which it must lead. */
+  setControllingTerminal(fd: number): void;
+  /** sendmsg(2) on the connected unix socket `socket`: `data`, with descriptor `fd` as SCM_RIGHTS (unix(7)), from this thread. */
+  sendFdMessage(socket: number, fd: number, data: string): void;
   /** Replaces the process image; returns only by throwing. */
   execve(path: string, argv: string[], envp: string[]): never;
   /** Blocks the (only) thread for `ms` milliseconds: retries stay synchronous. */

@@ -1,8 +1,9 @@
 import { inject, injectable } from 'tsyringe';
-import { AT_EMPTY_PATH, PIPEFS_MAGIC, SOCKFS_MAGIC } from '../../core/constants';
+import { AT_EMPTY_PATH, DEVPTS_SUPER_MAGIC, PIPEFS_MAGIC, SOCKFS_MAGIC } from '../../core/constants';
 import type { RlimitSpec } from '../../core/config/model';
 import { ConfigError, SyscallError, naming } from '../../core/errors';
 import { THREAD_SELF_FD } from '../../core/in-root';
+import { CONSOLE_KEY } from './console';
 import { requireContainerProc } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
@@ -55,7 +56,7 @@ export class HandoverStep implements LifecycleStep {
     // As runc's init: the AppArmor profile first, the SELinux label just before the seccomp filter.
     if (apparmorProfile) applyAppArmorProfile(this.sys, ctx, apparmorProfile);
     this.raiseHardLimits(rlimits);
-    if (uid !== 0) this.giveStreams(uid);
+    if (uid !== 0) this.giveStreams(uid, ctx.shared.get(CONSOLE_KEY) === true);
     // Without process.capabilities (a config built in code) the process keeps mountkit's; the OCI loader gives such a config.json empty sets.
     const caps = capabilities && CapabilityChange.of(this.sys, capabilities, ctx.log);
     if (selinuxLabel) setSelinuxExecLabel(this.sys, ctx, selinuxLabel);
@@ -164,16 +165,17 @@ export class HandoverStep implements LifecycleStep {
    * link checks the pipe's owner and mode, 0600 for the process that made it), as runc
    * gives them (fixStdioPermissions). Only the owner changes. Unlike runc, a stream that is
    * a terminal or a file keeps its owner: those are the host's (fstatfs(2) tells a pipe's
-   * pipefs and a socket's sockfs, which hold nothing else). A refused chown (EPERM: an
+   * pipefs and a socket's sockfs, which hold nothing else), but for the container's own
+   * console (console.ts), a devpts terminal, which its user must be able to use. A refused chown (EPERM: an
    * owner not mapped in this user namespace; EROFS) leaves the stream as it is, as runc
    * does; a closed one (EBADF) is skipped.
    */
-  private giveStreams(uid: number): void {
+  private giveStreams(uid: number, console: boolean): void {
     for (const fd of STREAMS) {
       try {
         if (this.sys.fstat(fd).uid === uid) continue;
         const type = this.sys.fstatfs(fd).type;
-        if (type !== PIPEFS_MAGIC && type !== SOCKFS_MAGIC) continue;
+        if (type !== PIPEFS_MAGIC && type !== SOCKFS_MAGIC && !(console && type === DEVPTS_SUPER_MAGIC)) continue;
         this.sys.fchownat(fd, '', uid, -1, AT_EMPTY_PATH);
       } catch (err) {
         if (!(err instanceof SyscallError) || !STREAM_LEFT_ALONE.has(err.code)) throw err;

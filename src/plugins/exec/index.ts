@@ -3,12 +3,15 @@ import { HandoverStep } from './handover';
 import { OomScoreAdjStep } from './oom-score';
 import { SeccompStep } from './seccomp';
 import { SessionStep } from './session';
+import { ConsoleSocketStep, ConsoleStep } from './console';
 
-export { HandoverStep, OomScoreAdjStep, SeccompStep, SessionStep };
+export { ConsoleSocketStep, ConsoleStep, HandoverStep, OomScoreAdjStep, SeccompStep, SessionStep };
 export { DEFAULT_PATH, candidates, envPath, lookPath } from './lookpath';
 
 export const register: RegisterPlugin = (api) => {
   api.step(SessionStep);
+  api.step(ConsoleSocketStep);
+  api.step(ConsoleStep);
   api.step(OomScoreAdjStep);
   api.step(SeccompStep);
   api.step(HandoverStep);

@@ -1,6 +1,6 @@
 import { inject, injectable } from 'tsyringe';
 import { O_CLOEXEC, O_NOCTTY, O_RDWR } from '../../core/constants';
-import { SyscallError } from '../../core/errors';
+import { SyscallError, naming } from '../../core/errors';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 
@@ -26,7 +26,7 @@ const NO_TERMINAL = new Set(['ENXIO', 'ENOENT', 'EIO']);
  * keeps its terminal: giving it up would hang up the session's foreground process group,
  * and the session is the container's own, as under runc, whose terminal no process
  * outside the container reads. With process.terminal the container keeps the terminal it was started
- * on: mountkit makes no console of its own.
+ * on, unless it is given a console (console.ts), whose session this process then leads.
  */
 @injectable()
 export class SessionStep implements LifecycleStep {
@@ -37,7 +37,11 @@ export class SessionStep implements LifecycleStep {
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   run(ctx: RunContext): void {
-    if (ctx.config.process.terminal) return;
+    if (ctx.config.process.terminal) {
+      // A console (console.ts) becomes the controlling terminal of a session this process leads.
+      if (ctx.config.consoleSocket !== undefined) naming('console', () => this.sys.setsid());
+      return;
+    }
     if (ctx.config.newSession !== false) {
       try {
         this.sys.setsid();

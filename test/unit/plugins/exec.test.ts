@@ -10,6 +10,8 @@ import { StepError } from '../../../src/core/errors';
 import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
 import { candidates, envPath, HandoverStep, lookPath, OomScoreAdjStep, SeccompStep } from '../../../src/plugins/exec';
 import { decodeProgram } from '../../../src/core/seccomp/enosys';
+import type { RunContext } from '../../../src/core/plugin';
+import { CONSOLE_KEY } from '../../../src/plugins/exec/console';
 import { AUDIT_ARCH_X86_64 } from '../../../src/core/seccomp/names';
 import { runFilter } from '../../helpers/bpf';
 import { makeConfig } from '../../helpers/config';
@@ -160,6 +162,17 @@ describe('handover step', () => {
       { op: 'readFile', path: '/proc/self/setgroups' },
     ]);
     expect([sys.node('/pipes/in')?.uid, sys.node('/sockets/out')?.uid, sys.node('/var/log/err')?.uid]).toEqual([1000, 1000, 0]);
+  });
+
+  test('a devpts terminal is given only when it is the container\'s console (the console step says so): a host terminal keeps its owner', () => {
+    for (const console of [false, true]) {
+      const sys = new FakeSyscalls().addFile('/bin/sh', '', 0o755);
+      stream(sys, 0, '/dev/pts/0', 0, 'devpts');
+      const config = makeConfig({ process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', uid: 1000, gid: 100, terminal: true } });
+      const said = { name: 'console', phase: 'after-jail' as const, run: (ctx: RunContext) => void (console && ctx.shared.set(CONSOLE_KEY, true)) };
+      expect(() => new Orchestrator(sys, silentLogger, [], [said, new HandoverStep(sys)]).run(config)).toThrow(ExecveCalled);
+      expect([console, sys.node('/dev/pts/0')?.uid]).toEqual([console, console ? 1000 : 0]);
+    }
   });
 
   test('a stream already the user\'s, a closed one, and a refused chown (EPERM, EROFS) are left alone; another failure stops the run', () => {

@@ -1,0 +1,115 @@
+import { inject, injectable } from 'tsyringe';
+import { needsDevSetup } from '../../core/config/model';
+import { validateConsole } from '../../core/config/validate';
+import { DEVPTS_SUPER_MAGIC, MS_BIND, O_CLOEXEC, O_CREAT, O_NOCTTY, O_NOFOLLOW, O_RDONLY, O_RDWR, makedev } from '../../core/constants';
+import { StepError, naming } from '../../core/errors';
+import { fdPath } from '../../core/in-root';
+import { closeKept, keptFd, keptForRun, requireContainerProc } from '../../core/mounting';
+import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
+import type { Syscalls } from '../../core/syscalls/types';
+
+/**
+ * A console for a container with process.terminal, as runc makes one with
+ * --console-socket: a new pseudo-terminal in the container's own devpts, whose master
+ * goes to the socket (one message, the descriptor as SCM_RIGHTS) and whose peer becomes
+ * the process's standard streams and controlling terminal. Two steps, as the socket's
+ * path is the host's and the pseudo-terminal must be the container's:
+ * ConsoleSocketStep connects first in the run; ConsoleStep makes the console right after
+ * the jail, before the rootfs is finished (runc's order: after its mounts, before the
+ * masks and read-only paths). The session step has already made this process a session
+ * leader, which taking a controlling terminal needs.
+ */
+
+/** The socket, among the descriptors kept for the run (closed by the orchestrator if the run fails first). */
+const CONSOLE_SOCKET_KEY = 'exec.console-socket';
+/** Set once the standard streams are the console: the handover gives them to the container's user. */
+export const CONSOLE_KEY = 'exec.console';
+
+/** The container's devpts master: /dev/pts/ptmx, character device 5:2, inode 2 of its devpts (fs/devpts/inode.c mknod_ptmx). */
+const PTMX = '/dev/pts/ptmx';
+const PTMX_DEV = makedev(5, 2);
+const PTMX_INO = 2n;
+/** What the message carries besides the descriptor: the master's name, as runc 1.1 sends it. */
+const MESSAGE = '/dev/ptmx';
+const DEV_CONSOLE = '/dev/console';
+const STDIO_FDS = [0, 1, 2] as const;
+
+@injectable()
+export class ConsoleSocketStep implements LifecycleStep {
+  readonly name = 'console';
+  readonly phase = 'prepare-root' as const;
+  readonly order = 'pre' as const;
+
+  constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
+
+  run(ctx: RunContext): void {
+    const socket = ctx.config.consoleSocket;
+    if (socket === undefined) return;
+    validateConsole(ctx.config);
+    naming('--console-socket', () => keptForRun(ctx.shared, CONSOLE_SOCKET_KEY, () => this.sys.connectUnix(socket)));
+  }
+}
+
+@injectable()
+export class ConsoleStep implements LifecycleStep {
+  readonly name = 'console';
+  readonly phase = 'after-jail' as const;
+  readonly order = 'pre' as const;
+
+  constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
+
+  run(ctx: RunContext): void {
+    const socket = keptFd(ctx.shared, CONSOLE_SOCKET_KEY);
+    if (socket === undefined) return;
+    const master = this.openMaster();
+    let peer: number | undefined;
+    try {
+      naming(`console ${PTMX}`, () => this.sys.ptyUnlock(master));
+      peer = naming(`console ${PTMX}`, () => this.sys.ptyPeer(master, O_RDWR | O_NOCTTY | O_CLOEXEC));
+      const size = ctx.config.process.consoleSize;
+      if (size && size.height > 0 && size.width > 0) naming('process.consoleSize', () => this.sys.setWindowSize(master, size.height, size.width));
+      // Programs that write to /dev/console reach the container's console, as under runc; a /dev bound from the host is left alone.
+      if (needsDevSetup(ctx.config)) this.mountConsole(peer, ctx);
+      naming('--console-socket', () => this.sys.sendFdMessage(socket, master, MESSAGE));
+      for (const fd of STDIO_FDS) this.sys.dup3(peer, fd, 0);
+      naming('console', () => this.sys.setControllingTerminal(0));
+      ctx.shared.set(CONSOLE_KEY, true);
+    } finally {
+      if (peer !== undefined) this.sys.close(peer);
+      this.sys.close(master);
+      closeKept(this.sys, ctx.shared, CONSOLE_SOCKET_KEY);
+    }
+  }
+
+  /**
+   * A new pseudo-terminal from the container's devpts. Opening ptmx opens whatever node is
+   * there, so the descriptor is checked to be devpts's own ptmx (runc checks the same):
+   * a character device 5:2 of a devpts, inode 2, not the host's /dev/ptmx reached
+   * through a node the image made.
+   */
+  private openMaster(): number {
+    const master = naming(`console ${PTMX}`, () => this.sys.open(PTMX, O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC, 0));
+    try {
+      const st = this.sys.fstat(master);
+      const type = this.sys.fstatfs(master).type;
+      if (type !== DEVPTS_SUPER_MAGIC || st.kind !== 'char' || st.rdev !== PTMX_DEV || st.ino !== PTMX_INO) {
+        throw new StepError(`console: ${PTMX} is not the ptmx of a devpts (f_type 0x${type.toString(16)}, inode ${st.ino}): a console needs a devpts mounted at /dev/pts`);
+      }
+      return master;
+    } catch (err) {
+      this.sys.close(master);
+      throw err;
+    }
+  }
+
+  /** The console's peer bound over /dev/console (made 0666 if missing), through descriptors. */
+  private mountConsole(peer: number, ctx: RunContext): void {
+    requireContainerProc(this.sys, ctx, 'the console');
+    const target = naming(`console ${DEV_CONSOLE}`, () => this.sys.open(DEV_CONSOLE, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o666));
+    try {
+      this.sys.mount(fdPath(peer), fdPath(target), null, MS_BIND, null);
+    } finally {
+      this.sys.close(target);
+    }
+  }
+}

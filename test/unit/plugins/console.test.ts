@@ -1,0 +1,112 @@
+import 'reflect-metadata';
+import { mountSpec, type RootfsConfig } from '../../../src/core/config/model';
+import { validateConsole } from '../../../src/core/config/validate';
+import { MS_BIND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDWR } from '../../../src/core/constants';
+import { ConfigError } from '../../../src/core/errors';
+import { silentLogger } from '../../../src/core/logger';
+import { Orchestrator } from '../../../src/core/orchestrator';
+import { FakeSyscalls } from '../../../src/core/syscalls/fake';
+import { ConsoleSocketStep, ConsoleStep, SessionStep } from '../../../src/plugins/exec';
+import { makeConfig } from '../../helpers/config';
+
+const SOCKET = '/run/shim/console.sock';
+
+/** The session and console steps on the fake: a devpts with its ptmx at /dev/pts and a procfs at /proc, as after the jail. */
+function setup(over: Partial<RootfsConfig['process']> = {}, config: Partial<RootfsConfig> = {}) {
+  const sys = new FakeSyscalls().addDevpts('/dev/pts').addDir('/proc/thread-self/fd');
+  sys.mounts.push({ source: 'proc', target: '/proc', fstype: 'proc', flags: 0n, data: null });
+  const base = makeConfig();
+  const cfg = makeConfig({ consoleSocket: SOCKET, process: { ...base.process, terminal: true, ...over }, ...config });
+  // A bind mount of the config is taken and not made: only the console steps' calls are looked at.
+  const bind = { name: 'bind', types: ['bind'], mount: () => undefined };
+  const run = () => new Orchestrator(sys, silentLogger, [bind], [new SessionStep(sys), new ConsoleSocketStep(sys), new ConsoleStep(sys)]).run(cfg);
+  return { sys, run, config: cfg };
+}
+
+describe('the console (--console-socket)', () => {
+  test('phases: the socket connected first in the run, while its path is the host\'s; the console made right after the jail', () => {
+    const sys = new FakeSyscalls();
+    expect([new ConsoleSocketStep(sys).phase, new ConsoleSocketStep(sys).order]).toEqual(['prepare-root', 'pre']);
+    expect([new ConsoleStep(sys).phase, new ConsoleStep(sys).order]).toEqual(['after-jail', 'pre']);
+  });
+
+  test('a new pseudo-terminal of the container\'s devpts: checked, unlocked, sized, its peer bound over /dev/console and made stdio and the controlling terminal; the master sent to the socket', () => {
+    const { sys, run } = setup({ consoleSize: { height: 30, width: 100 } });
+    run();
+    const socket = 100;
+    expect(sys.calls).toEqual([
+      { op: 'setsid' },
+      { op: 'connectUnix', path: SOCKET },
+      { op: 'open', path: '/dev/pts/ptmx', flags: O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC, mode: 0 },
+      { op: 'fstat', fd: 101 },
+      { op: 'fstatfs', fd: 101 },
+      { op: 'ptyUnlock', fd: 101 },
+      { op: 'ptyPeer', fd: 101, flags: O_RDWR | O_NOCTTY | O_CLOEXEC },
+      { op: 'setWindowSize', fd: 101, rows: 30, cols: 100 },
+      { op: 'open', path: '/proc/thread-self/fd', flags: O_PATH | O_DIRECTORY | O_CLOEXEC, mode: 0 },
+      { op: 'fstatfs', fd: 103 },
+      { op: 'close', fd: 103 },
+      { op: 'open', path: '/dev/console', flags: O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode: 0o666 },
+      { op: 'mount', source: '/proc/thread-self/fd/102', target: '/proc/thread-self/fd/104', fstype: null, flags: MS_BIND, data: null },
+      { op: 'close', fd: 104 },
+      { op: 'sendFdMessage', socket, fd: 101, data: '/dev/ptmx' },
+      { op: 'dup3', oldfd: 102, newfd: 0, flags: 0 },
+      { op: 'dup3', oldfd: 102, newfd: 1, flags: 0 },
+      { op: 'dup3', oldfd: 102, newfd: 2, flags: 0 },
+      { op: 'setControllingTerminal', fd: 0 },
+      { op: 'close', fd: 102 },
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: socket },
+    ]);
+    expect(sys.sentMessages).toEqual([{ socket, path: '/dev/pts/ptmx', data: '/dev/ptmx' }]);
+    expect(sys.ptys.get(101)).toEqual({ unlocked: true, peer: 102, rows: 30, cols: 100 });
+    expect(sys.session).toEqual({ sid: 1, groupLeader: true, terminal: true });
+  });
+
+  test('no size, or a zero in it, sets none; a /dev bound from the host gets no /dev/console', () => {
+    const { sys, run } = setup({ consoleSize: { height: 0, width: 80 } }, { mounts: [] });
+    run();
+    expect(sys.callsOf('setWindowSize')).toEqual([]);
+    const bound = setup({}, { mounts: [mountSpec({ type: 'bind', destination: '/dev', source: '/dev', flags: MS_BIND })] });
+    bound.run();
+    expect(bound.sys.calls.filter((c) => c.op === 'mount' || (c.op === 'open' && c.path === '/dev/console'))).toEqual([]);
+  });
+
+  test('without a console socket: nothing; a terminal container keeps the terminal it was started on', () => {
+    const { sys, run } = setup({}, { consoleSocket: undefined });
+    run();
+    expect(sys.calls).toEqual([]);
+  });
+
+  test('a console socket for a container without process.terminal is a config error, in the CLI\'s check and in the step', () => {
+    const { sys, run, config } = setup({ terminal: false });
+    expect(() => validateConsole(config)).toThrow(new ConfigError('--console-socket', SOCKET, 'is for a container with process.terminal: true'));
+    expect(sys.calls).toEqual([]);
+    expect(run).toThrow('prepare-root: plugin console: --console-socket "/run/shim/console.sock": is for a container with process.terminal: true');
+  });
+
+  test('what is at /dev/pts/ptmx must be its devpts\'s own ptmx: the host\'s /dev/ptmx through a node of the image is refused, and closed', () => {
+    const sys = new FakeSyscalls().addDir('/dev/pts').addDevice('/dev/pts/ptmx', 'char', 5, 2);
+    const config = makeConfig({ consoleSocket: SOCKET, process: { ...makeConfig().process, terminal: true } });
+    const run = () => new Orchestrator(sys, silentLogger, [], [new SessionStep(sys), new ConsoleSocketStep(sys), new ConsoleStep(sys)]).run(config);
+    expect(run).toThrow(/^after-jail: plugin console: console: \/dev\/pts\/ptmx is not the ptmx of a devpts \(f_type 0x[0-9a-f]+, inode \d+\): a console needs a devpts mounted at \/dev\/pts$/);
+    expect(sys.calls.slice(-2)).toEqual([{ op: 'close', fd: 101 }, { op: 'close', fd: 100 }]);
+  });
+
+  test('failures name what they were for: the socket, the session, the controlling terminal', () => {
+    const unreachable = setup();
+    unreachable.sys.failOn('connectUnix', 'ENOENT');
+    expect(unreachable.run).toThrow('prepare-root: plugin console: --console-socket: connect "/run/shim/console.sock": ENOENT');
+    const leader = setup();
+    leader.sys.session = { ...leader.sys.session, groupLeader: true };
+    expect(leader.run).toThrow('prepare-root: plugin session: console: setsid: EPERM');
+    const refused = setup();
+    refused.sys.failOn('sendFdMessage', 'EPIPE');
+    expect(refused.run).toThrow('after-jail: plugin console: --console-socket: sendmsg: EPIPE');
+    // The socket, the master and the peer are closed all the same.
+    expect(refused.sys.calls.slice(-3).map((c) => c.op)).toEqual(['close', 'close', 'close']);
+    const noTty = setup();
+    noTty.sys.failOn('setControllingTerminal', 'EPERM');
+    expect(noTty.run).toThrow('after-jail: plugin console: console: ioctl "TIOCSCTTY": EPERM');
+  });
+});
