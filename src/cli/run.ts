@@ -173,7 +173,7 @@ function runHere(config: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: 
   const logger = createLogger({ level: opts.logLevel, format: opts.logFormat, file: opts.log && path.resolve(opts.log) });
   const kernel = createKernel({ syscalls: sys, logger, ...pluginsFromFile(opts.plugins) });
 
-  enterNamespaces(sys, plan);
+  enterNamespaces(sys, plan, config.timeOffsets);
   logger.debug('namespaces entered', { joins: plan.joins.map((j) => j.type), unshare: plan.unshareFlags });
   kernel.orchestrator.run(config);
   return 0;

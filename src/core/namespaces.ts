@@ -29,7 +29,8 @@ import {
   O_CLOEXEC,
   O_RDONLY,
 } from './constants';
-import type { NamespaceSpec, NamespaceType } from './config/model';
+import type { NamespaceSpec, NamespaceType, RootfsConfig } from './config/model';
+import { naming } from './errors';
 import type { Syscalls } from './syscalls/types';
 
 /** CLONE_NEWTIME, include/uapi/linux/sched.h (shares its value with CSIGNAL bits only in clone3). */
@@ -124,13 +125,15 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
     return { relaunch: [], unshareFlags: rest.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
   }
   if (ctx.relaunched || !pid) {
-    // In the relaunched process the launcher made every new namespace and joined the pid one.
-    if (ctx.relaunched) return { relaunch: [], unshareFlags: 0, joins: joins.filter((j) => j.type !== 'pid') };
+    // In the relaunched process the launcher made every new namespace but the time one (see below) and joined the pid one.
+    if (ctx.relaunched) return { relaunch: [], unshareFlags: creates.includes('time') ? CLONE_NEWTIME : 0, joins: joins.filter((j) => j.type !== 'pid') };
     return { relaunch: [], unshareFlags: creates.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
   }
 
   // --propagation unchanged: the prepare-root step sets / to rslave (or rootfsPropagation) first.
-  const unshareArgs = creates.map((t) => NAMESPACE_KINDS[t].unshareOption);
+  // A new time namespace is left to the relaunched process: unshare(1)'s child would be in
+  // it already, and its offsets (linux.timeOffsets) can be written only before that.
+  const unshareArgs = creates.filter((t) => t !== 'time').map((t) => NAMESPACE_KINDS[t].unshareOption);
   const relaunch = ['unshare', ...unshareArgs, ...(pid.path ? [] : ['--fork', '--kill-child']), '--propagation', 'unchanged', '--'];
   return { relaunch, unshareFlags: 0, joins: joins.filter((j) => j.type === 'pid') };
 }
@@ -149,7 +152,7 @@ export function inInitialUserNamespace(uidMap: string): boolean {
  * (setns(2) on a descriptor of it; a mount namespace first needs the thread's own
  * filesystem context, unshare(CLONE_FS)), then creates the new ones with one unshare(2).
  */
-export function enterNamespaces(sys: Syscalls, plan: LaunchPlan): void {
+export function enterNamespaces(sys: Syscalls, plan: LaunchPlan, timeOffsets?: RootfsConfig['timeOffsets']): void {
   for (const join of plan.joins) {
     if (join.flag === CLONE_NEWNS) sys.unshare(CLONE_FS);
     const fd = sys.open(join.path, O_RDONLY | O_CLOEXEC, 0);
@@ -157,4 +160,18 @@ export function enterNamespaces(sys: Syscalls, plan: LaunchPlan): void {
     sys.close(fd);
   }
   if (plan.unshareFlags) sys.unshare(plan.unshareFlags);
+  // unshare(CLONE_NEWTIME) leaves this process where it is and makes the namespace its
+  // children (and its next execve) enter; its offsets can be written until a process has.
+  const offsets = timeOffsetsText(timeOffsets);
+  if (plan.unshareFlags & CLONE_NEWTIME && offsets) naming('linux.timeOffsets', () => sys.writeFile(TIMENS_OFFSETS, offsets));
+}
+
+/** Where the time namespace for this process's children takes its offsets. */
+const TIMENS_OFFSETS = '/proc/self/timens_offsets';
+
+/** linux.timeOffsets as /proc/PID/timens_offsets takes them: a line "CLOCK SECS NANOSECS" per clock (time_namespaces(7)); '' for none. */
+export function timeOffsetsText(offsets: RootfsConfig['timeOffsets']): string {
+  return Object.entries(offsets ?? {})
+    .map(([clock, o]) => `${clock} ${o.secs} ${o.nanosecs}\n`)
+    .join('');
 }

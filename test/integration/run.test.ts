@@ -454,6 +454,26 @@ maybe('mountkit run', () => {
     expect(r.stdout.replace(/\t/g, ' ')).toBe('CapPrm: 0000000000000400\nCapEff: 0000000000000400\nCapAmb: 0000000000000400\n');
   });
 
+  test.each([
+    ['bin/mountkit, a pid namespace', [], ['pid', 'mount', 'time']],
+    ['the Node entry, a pid namespace (Node started again)', ['node'], ['pid', 'mount', 'time']],
+    ['bin/mountkit, no pid namespace', [], ['mount', 'time']],
+  ])('linux.timeOffsets in a new time namespace (as runc 1.2): %s; the container\'s boot clock is ahead by the offset', (_what, entry, types) => {
+    const days = 10 * 86400;
+    const c = config(['sh', '-c', 'cat /proc/self/timens_offsets /proc/uptime'], {
+      linux: { namespaces: types.map((type) => ({ type })), timeOffsets: { monotonic: { secs: 3600, nanosecs: 0 }, boottime: { secs: days, nanosecs: 0 } } },
+    });
+    const before = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const r = withBundle(c, (dir) => runMountkit(dir, [], entry.length ? 'node' : 'launcher'));
+    const after = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    const [monotonic, boottime, uptime] = r.stdout.trim().split('\n');
+    expect([monotonic.replace(/\s+/g, ' '), boottime.replace(/\s+/g, ' ')]).toEqual(['monotonic 3600 0', `boottime ${days} 0`]);
+    const seen = Number(uptime.split(' ')[0]);
+    expect(seen).toBeGreaterThanOrEqual(before + days);
+    expect(seen).toBeLessThanOrEqual(after + days);
+  });
+
   test('hostname and domainname (runtime-spec 1.1, set as runc 1.2 sets it) in the container\'s uts namespace', () => {
     const r = withBundle(config(['cat', '/proc/sys/kernel/hostname', '/proc/sys/kernel/domainname'], { hostname: 'box', domainname: 'example.org' }), (dir) => runMountkit(dir));
     expect(r).toEqual({ status: 0, stdout: 'box\nexample.org\n', stderr: '' });

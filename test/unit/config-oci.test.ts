@@ -277,6 +277,21 @@ describe('fromOciSpec: conversion', () => {
     expect(cfg).toEqual(RUNC_DEFAULT);
   });
 
+  test('linux.timeOffsets: monotonic and boottime, each { secs, nanosecs } (absent ones 0); absent, none', () => {
+    const cfg = convert((s) => (s.linux.timeOffsets = { monotonic: { secs: -86400, nanosecs: 5 }, boottime: { secs: 1 } }));
+    expect(cfg.timeOffsets).toEqual({ monotonic: { secs: -86400, nanosecs: 5 }, boottime: { secs: 1, nanosecs: 0 } });
+    expect(convert(() => undefined).timeOffsets).toBeUndefined();
+  });
+
+  test.each<[unknown, string]>([
+    [{ realtime: { secs: 1 } }, 'linux.timeOffsets "realtime": is not a clock a time namespace offsets; known: monotonic, boottime'],
+    [{ monotonic: 5 }, 'linux.timeOffsets.monotonic'],
+    [{ monotonic: { secs: 1.5 } }, 'linux.timeOffsets.monotonic.secs 1.5: must be an integer of at most 2^53 - 1 either way'],
+    [{ boottime: { secs: 1, nanosecs: 1000000000 } }, 'linux.timeOffsets.boottime.nanosecs'],
+  ])('linux.timeOffsets %j is refused', (offsets, message) => {
+    expect(() => convert((s) => (s.linux.timeOffsets = offsets))).toThrow(message);
+  });
+
   test('domainname as written; absent or empty, none', () => {
     expect(convert((s) => (s.domainname = 'example.org')).domainname).toBe('example.org');
     expect(convert((s) => (s.domainname = ''))).toEqual(RUNC_DEFAULT);

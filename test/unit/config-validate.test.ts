@@ -1,5 +1,5 @@
 import type { MountSpec, RootfsConfig } from '../../src/core/config/model';
-import { validateConfig, validateIdmappedMounts, validateRootfs, validateSelinuxLabel, validateSysctls } from '../../src/core/config/validate';
+import { validateConfig, validateIdmappedMounts, validateRootfs, validateSelinuxLabel, validateSysctls, validateTimeNamespace } from '../../src/core/config/validate';
 import { ConfigError } from '../../src/core/errors';
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
@@ -169,5 +169,28 @@ describe('validateSelinuxLabel', () => {
   test('with SELinux, or without a label, it passes', () => {
     expect(() => validateSelinuxLabel(labelled(), host().addFile('/sys/fs/selinux/enforce', '1'))).not.toThrow();
     expect(() => validateSelinuxLabel(makeConfig(), host())).not.toThrow();
+  });
+});
+
+describe('validateTimeNamespace', () => {
+  const withTime = (time: RootfsConfig['namespaces'][number] | undefined, timeOffsets?: RootfsConfig['timeOffsets']) =>
+    makeConfig({ rootfs: '/bundle/rootfs', namespaces: [{ type: 'mount' }, ...(time ? [time] : [])], ...(timeOffsets ? { timeOffsets } : {}) });
+  const kernel = () => host().addFile('/proc/self/timens_offsets', 'monotonic 0 0\nboottime 0 0\n');
+  const offsets = { boottime: { secs: 60, nanosecs: 0 } };
+
+  test.each<[string, RootfsConfig, FakeSyscalls, string]>([
+    ['a time namespace on a kernel without them', withTime({ type: 'time' }), host(), 'linux.namespaces "time": needs time namespaces in the kernel (no /proc/self/timens_offsets)'],
+    ['offsets without a time namespace', withTime(undefined, offsets), kernel(), 'linux.timeOffsets: needs a new time namespace in linux.namespaces'],
+    ['offsets for one joined by path', withTime({ type: 'time', path: '/proc/7/ns/time' }, offsets), kernel(), 'linux.timeOffsets: are for a new time namespace, not one joined by path (/proc/7/ns/time)'],
+  ])('%s is refused, as runc 1.2 refuses it; validateConfig makes the check', (_what, config, on, message) => {
+    expect(() => validateTimeNamespace(config, on)).toThrow(message);
+    expect(() => validateConfig(config, on)).toThrow(message);
+  });
+
+  test('a new one, with or without offsets, or one joined by path without: accepted', () => {
+    expect(() => validateTimeNamespace(withTime({ type: 'time' }, offsets), kernel())).not.toThrow();
+    expect(() => validateTimeNamespace(withTime({ type: 'time' }), kernel())).not.toThrow();
+    expect(() => validateTimeNamespace(withTime({ type: 'time', path: '/proc/7/ns/time' }), kernel())).not.toThrow();
+    expect(() => validateTimeNamespace(withTime(undefined), host())).not.toThrow();
   });
 });

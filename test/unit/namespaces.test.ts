@@ -1,6 +1,7 @@
-import type { NamespaceSpec } from '../../src/core/config/model';
+import type { NamespaceSpec, RootfsConfig } from '../../src/core/config/model';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, CLONE_NEWCGROUP } from '../../src/core/constants';
-import { launcherGuessHolds, planLaunch, userNamespaceProblem } from '../../src/core/namespaces';
+import { CLONE_NEWTIME, enterNamespaces, launcherGuessHolds, planLaunch, timeOffsetsText, userNamespaceProblem } from '../../src/core/namespaces';
+import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { exitStatus, inInitialUserNamespace } from '../../src/cli/run';
 
 const ns = (...types: string[]): NamespaceSpec[] =>
@@ -66,6 +67,43 @@ describe('planLaunch', () => {
       unshareFlags: 0,
       joins: [{ type: 'ipc', path: '/proc/2/ns/ipc', flag: CLONE_NEWIPC }],
     });
+  });
+});
+
+describe('a new time namespace and its offsets', () => {
+  test('left out of the relaunch under unshare(1), whose child would be in it already; made by the relaunched process, as by any other', () => {
+    expect(planLaunch(ns('pid', 'mount', 'time'), first).relaunch).toEqual(['unshare', '--pid', '--mount', '--fork', '--kill-child', '--propagation', 'unchanged', '--']);
+    expect(planLaunch(ns('pid', 'mount', 'time'), { ...first, relaunched: true }).unshareFlags).toBe(CLONE_NEWTIME);
+    expect(planLaunch(ns('pid', 'mount', 'time'), { ...first, startedInPidNamespace: true }).unshareFlags).toBe(CLONE_NEWTIME);
+    expect(planLaunch(ns('mount', 'time'), first).unshareFlags).toBe(CLONE_NEWNS | CLONE_NEWTIME);
+    expect(planLaunch(ns('pid', 'mount'), { ...first, relaunched: true }).unshareFlags).toBe(0);
+  });
+
+  test.each<[RootfsConfig['timeOffsets'], string]>([
+    [undefined, ''],
+    [{}, ''],
+    [{ monotonic: { secs: 86400, nanosecs: 0 } }, 'monotonic 86400 0\n'],
+    [{ monotonic: { secs: -5, nanosecs: 1 }, boottime: { secs: 172800, nanosecs: 999999999 } }, 'monotonic -5 1\nboottime 172800 999999999\n'],
+  ])('timeOffsetsText(%j)', (offsets, text) => expect(timeOffsetsText(offsets)).toBe(text));
+
+  test('written to /proc/self/timens_offsets right after the unshare, before any process enters the namespace; not without a new one', () => {
+    const sys = new FakeSyscalls().addFile('/proc/self/timens_offsets', 'monotonic 0 0\nboottime 0 0\n');
+    const offsets = { boottime: { secs: 7, nanosecs: 0 } };
+    enterNamespaces(sys, planLaunch(ns('mount', 'time'), first), offsets);
+    expect(sys.calls).toEqual([
+      { op: 'unshare', flags: CLONE_NEWNS | CLONE_NEWTIME },
+      { op: 'writeFile', path: '/proc/self/timens_offsets', data: 'boottime 7 0\n' },
+    ]);
+    const joined = new FakeSyscalls().addFile('/proc/self/timens_offsets', '');
+    enterNamespaces(joined, planLaunch(ns('mount'), first), offsets);
+    expect(joined.callsOf('writeFile')).toEqual([]);
+  });
+
+  test('a refused write names linux.timeOffsets', () => {
+    const sys = new FakeSyscalls().addFile('/proc/self/timens_offsets', '').failOn('writeFile', 'EACCES');
+    expect(() => enterNamespaces(sys, planLaunch(ns('mount', 'time'), first), { monotonic: { secs: 1, nanosecs: 0 } })).toThrow(
+      'linux.timeOffsets: writeFile "/proc/self/timens_offsets": EACCES',
+    );
   });
 });
 

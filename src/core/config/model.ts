@@ -79,6 +79,15 @@ export interface NamespaceSpec {
   path?: string;
 }
 
+/** The clocks a time namespace offsets (time_namespaces(7)). */
+export type OffsetClock = 'monotonic' | 'boottime';
+
+/** One clock's offset in a new time namespace (linux.timeOffsets): seconds, and nanoseconds below 10^9. */
+export interface TimeOffset {
+  secs: number;
+  nanosecs: number;
+}
+
 export interface ProcessSpec {
   args: string[];
   env: string[];
@@ -211,6 +220,8 @@ export interface RootfsConfig {
    * by the CLI (--console-socket) or an embedder; not part of config.json.
    */
   consoleSocket?: string;
+  /** linux.timeOffsets: the clocks' offsets in the container's new time namespace, written before anything enters it. */
+  timeOffsets?: Partial<Record<OffsetClock, TimeOffset>>;
   /** The config's annotations: hooks and the seccomp agent get them in the container's state. */
   annotations?: Record<string, string>;
 }

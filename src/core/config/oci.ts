@@ -20,9 +20,11 @@ import type {
   MountSpec,
   NamespaceSpec,
   NamespaceType,
+  OffsetClock,
   ProcessSpec,
   RlimitSpec,
   RootfsConfig,
+  TimeOffset,
 } from './model';
 import type { IdMapping } from '../syscalls/types';
 import {
@@ -178,6 +180,26 @@ function parseNamespaces(v: unknown): NamespaceSpec[] {
     }
   });
   return namespaces;
+}
+
+const OFFSET_CLOCKS: readonly OffsetClock[] = ['monotonic', 'boottime'];
+/** Nanoseconds in a second: a time offset's nanosecs stays below it (time_namespaces(7)). */
+const NSEC_PER_SEC = 1_000_000_000;
+
+/** linux.timeOffsets { monotonic?, boottime? }: { secs, nanosecs } each. */
+function parseTimeOffsets(v: unknown): Partial<RootfsConfig> {
+  const offsets = optionalObject(v, 'linux.timeOffsets');
+  if (!offsets) return {};
+  const parsed: Partial<Record<OffsetClock, TimeOffset>> = {};
+  for (const [clock, value] of Object.entries(offsets)) {
+    const field = `linux.timeOffsets.${clock}`;
+    if (!(OFFSET_CLOCKS as readonly string[]).includes(clock)) fail('linux.timeOffsets', clock, `is not a clock a time namespace offsets; known: ${OFFSET_CLOCKS.join(', ')}`);
+    const o = object(value, field);
+    const secs = o.secs ?? 0;
+    if (!Number.isSafeInteger(secs)) fail(`${field}.secs`, secs, 'must be an integer of at most 2^53 - 1 either way');
+    parsed[clock as OffsetClock] = { secs: secs as number, nanosecs: optionalUnsigned(o.nanosecs, `${field}.nanosecs`, NSEC_PER_SEC - 1, 0) };
+  }
+  return { timeOffsets: parsed };
 }
 
 function parseSysctls(v: unknown): Record<string, string> {
@@ -344,6 +366,7 @@ export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
     ...parseDomainname(spec.domainname),
     ...(seccomp ? { seccomp } : {}),
     ...parseAnnotations(spec.annotations),
+    ...parseTimeOffsets(linux?.timeOffsets),
   };
 }
 

@@ -32,6 +32,22 @@ export function validateConfig(config: RootfsConfig, host: HostQuery): void {
   if (config.seccomp) seccompProfile(config.seccomp);
   validateSelinuxLabel(config, host);
   validateConsole(config);
+  validateTimeNamespace(config, host);
+}
+
+/** Where a process's time namespace for its children takes its offsets (time_namespaces(7)); missing when the kernel has no time namespaces. */
+const TIMENS_OFFSETS = '/proc/self/timens_offsets';
+
+/**
+ * A time namespace, as runc 1.2 checks it: the kernel must have them, and offsets are for
+ * a new one only (a namespace joined by path has its own, fixed once a process entered it).
+ */
+export function validateTimeNamespace(config: RootfsConfig, host: HostQuery): void {
+  const time = config.namespaces.find((ns) => ns.type === 'time');
+  if (time && kindOf(host, TIMENS_OFFSETS) === undefined) throw new ConfigError('linux.namespaces', 'time', `needs time namespaces in the kernel (no ${TIMENS_OFFSETS})`);
+  if (!config.timeOffsets) return;
+  if (!time) throw new ConfigError('linux.timeOffsets', undefined, 'needs a new time namespace in linux.namespaces');
+  if (time.path) throw new ConfigError('linux.timeOffsets', undefined, `are for a new time namespace, not one joined by path (${time.path})`);
 }
 
 /** A console (RootfsConfig.consoleSocket) is for a container with process.terminal, as runc refuses --console-socket for one without. */

@@ -90,7 +90,7 @@ export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
       enterNamespaces(sys, outer);
       relaunchAt = sys.calls.length;
     }
-    enterNamespaces(sys, inner);
+    enterNamespaces(sys, inner, config.timeOffsets);
     kernel.orchestrator.run({ ...config, newSession: config.newSession ?? startedByMountkit(launch, outer) }, { onStep });
     complete = true;
   } catch (err) {
