@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -399,6 +400,11 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
     if (!strcmp(op, "setsid")) return setsid();
     if (!strcmp(op, "getsid")) return getsid(0);
     if (!strcmp(op, "releaseTerminal")) return ioctl(fd(&k), TIOCNOTTY);
+    if (!strcmp(op, "ioprioSet")) {
+        int which = (int)num(&k), who = (int)num(&k);
+        return syscall(SYS_ioprio_set, which, who, (int)num(&k));
+    }
+    if (!strcmp(op, "personality")) return personality((unsigned long)num(&k));
     if (!strcmp(op, "ptyUnlock")) {
         int unlock = 0;
         return ioctl(fd(&k), TIOCSPTLCK, &unlock);

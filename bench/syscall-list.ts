@@ -82,6 +82,8 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   setsid: [],
   getsid: [],
   releaseTerminal: ['fd'],
+  ioprioSet: ['which', 'who', 'ioprio'],
+  personality: ['persona'],
   ptyUnlock: ['fd'],
   ptyPeer: ['fd', 'flags'],
   setWindowSize: ['fd', 'rows', 'cols'],

@@ -474,6 +474,14 @@ maybe('mountkit run', () => {
     expect(seen).toBeLessThanOrEqual(after + days);
   });
 
+  test('process.ioPriority and linux.personality (as runc 1.2): the program runs with them', () => {
+    const c = config(['sh', '-c', 'ionice; uname -m; cat /proc/self/personality'], { linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }], personality: { domain: 'LINUX32' } } });
+    c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 6 };
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    const machine = process.arch === 'x64' ? 'i686' : 'armv8l';
+    expect(r).toEqual({ status: 0, stdout: `best-effort: prio 6\n${machine}\n00000008\n`, stderr: '' });
+  });
+
   test('hostname and domainname (runtime-spec 1.1, set as runc 1.2 sets it) in the container\'s uts namespace', () => {
     const r = withBundle(config(['cat', '/proc/sys/kernel/hostname', '/proc/sys/kernel/domainname'], { hostname: 'box', domainname: 'example.org' }), (dir) => runMountkit(dir));
     expect(r).toEqual({ status: 0, stdout: 'box\nexample.org\n', stderr: '' });

@@ -292,6 +292,23 @@ describe('fromOciSpec: conversion', () => {
     expect(() => convert((s) => (s.linux.timeOffsets = offsets))).toThrow(message);
   });
 
+  test('process.ioPriority and linux.personality as written (a priority left out is 0, flags none)', () => {
+    const cfg = convert((s) => {
+      s.process.ioPriority = { class: 'IOPRIO_CLASS_IDLE' };
+      s.linux.personality = { domain: 'LINUX32' };
+    });
+    expect([cfg.process.ioPriority, cfg.personality]).toEqual([{ class: 'IOPRIO_CLASS_IDLE', priority: 0 }, { domain: 'LINUX32', flags: [] }]);
+  });
+
+  test.each<[(s: Record<string, any>) => void, string]>([
+    [(s) => (s.process.ioPriority = { class: 'IOPRIO_CLASS_NONE', priority: 1 }), 'process.ioPriority.class "IOPRIO_CLASS_NONE": must be one of IOPRIO_CLASS_RT, IOPRIO_CLASS_BE, IOPRIO_CLASS_IDLE'],
+    [(s) => (s.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 8 }), 'process.ioPriority.priority'],
+    [(s) => (s.linux.personality = { domain: 'LINUX64' }), 'linux.personality.domain "LINUX64": must be one of LINUX, LINUX32'],
+    [(s) => (s.linux.personality = { domain: 'LINUX', flags: 'x' }), 'linux.personality.flags'],
+  ])('%# is refused', (edit, message) => {
+    expect(() => convert(edit)).toThrow(message);
+  });
+
   test('domainname as written; absent or empty, none', () => {
     expect(convert((s) => (s.domainname = 'example.org')).domainname).toBe('example.org');
     expect(convert((s) => (s.domainname = ''))).toEqual(RUNC_DEFAULT);

@@ -79,6 +79,18 @@ export interface NamespaceSpec {
   path?: string;
 }
 
+/** process.ioPriority (runtime-spec 1.2): an I/O scheduling class and a level in it, 0 (highest) to 7. */
+export interface IoPriority {
+  class: 'IOPRIO_CLASS_RT' | 'IOPRIO_CLASS_BE' | 'IOPRIO_CLASS_IDLE';
+  priority: number;
+}
+
+/** linux.personality: the execution domain, and flags, which runc ignores with a warning as mountkit does. */
+export interface PersonalitySpec {
+  domain: 'LINUX' | 'LINUX32';
+  flags: string[];
+}
+
 /** The clocks a time namespace offsets (time_namespaces(7)). */
 export type OffsetClock = 'monotonic' | 'boottime';
 
@@ -111,6 +123,8 @@ export interface ProcessSpec {
   /** process.selinuxLabel: the SELinux label the program runs with; absent or empty, none asked for. */
   selinuxLabel?: string;
   terminal: boolean;
+  /** process.ioPriority: set with ioprio_set(2) before the capabilities change, as runc 1.2 sets it; absent, mountkit's. */
+  ioPriority?: IoPriority;
   /** process.consoleSize: the console's window size, set when both are above 0 (runc's rule); only with a console (RootfsConfig.consoleSocket). */
   consoleSize?: { height: number; width: number };
 }
@@ -220,6 +234,8 @@ export interface RootfsConfig {
    * by the CLI (--console-socket) or an embedder; not part of config.json.
    */
   consoleSocket?: string;
+  /** linux.personality: set with personality(2) before the program, as runc 1.2 sets it; absent, mountkit's (PER_LINUX). */
+  personality?: PersonalitySpec;
   /** linux.timeOffsets: the clocks' offsets in the container's new time namespace, written before anything enters it. */
   timeOffsets?: Partial<Record<OffsetClock, TimeOffset>>;
   /** The config's annotations: hooks and the seccomp agent get them in the container's state. */

@@ -272,6 +272,22 @@ function parseRlimits(v: unknown): RlimitSpec[] {
   return rlimits;
 }
 
+/** process.ioPriority { class, priority }: the level 0 to 7 (IOPRIO_NR_LEVELS, include/uapi/linux/ioprio.h). */
+function ioPriority(v: unknown): Partial<ProcessSpec> {
+  const p = optionalObject(v, 'process.ioPriority');
+  if (!p) return {};
+  const cls = oneOf(p.class, 'process.ioPriority.class', ['IOPRIO_CLASS_RT', 'IOPRIO_CLASS_BE', 'IOPRIO_CLASS_IDLE'] as const);
+  return { ioPriority: { class: cls, priority: optionalUnsigned(p.priority, 'process.ioPriority.priority', 7, 0) } };
+}
+
+/** linux.personality { domain, flags }. */
+function parsePersonality(v: unknown): Partial<RootfsConfig> {
+  const p = optionalObject(v, 'linux.personality');
+  if (!p) return {};
+  const domain = oneOf(p.domain, 'linux.personality.domain', ['LINUX', 'LINUX32'] as const);
+  return { personality: { domain, flags: stringArray(p.flags, 'linux.personality.flags') ?? [] } };
+}
+
 /** process.consoleSize { height, width }, in rows and columns (struct winsize's unsigned shorts). */
 function consoleSize(v: unknown): Partial<ProcessSpec> {
   const size = optionalObject(v, 'process.consoleSize');
@@ -308,6 +324,7 @@ function parseProcess(v: unknown): ProcessSpec {
     ...lsmLabel('apparmorProfile', p.apparmorProfile),
     ...lsmLabel('selinuxLabel', p.selinuxLabel),
     ...consoleSize(p.consoleSize),
+    ...ioPriority(p.ioPriority),
     terminal: optionalBoolean(p.terminal, 'process.terminal'),
   };
 }
@@ -367,6 +384,7 @@ export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
     ...(seccomp ? { seccomp } : {}),
     ...parseAnnotations(spec.annotations),
     ...parseTimeOffsets(linux?.timeOffsets),
+    ...parsePersonality(linux?.personality),
   };
 }
 

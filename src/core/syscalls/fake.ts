@@ -116,6 +116,8 @@ export interface SyscallArgs {
   setsid: Record<string, never>;
   getsid: Record<string, never>;
   releaseTerminal: { fd: number };
+  ioprioSet: { which: number; who: number; ioprio: number };
+  personality: { persona: number };
   ptyUnlock: { fd: number };
   ptyPeer: { fd: number; flags: number };
   setWindowSize: { fd: number; rows: number; cols: number };
@@ -292,6 +294,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   setCloexec: 'fcntl',
   setNoNewPrivs: 'prctl',
   releaseTerminal: 'ioctl',
+  ioprioSet: 'ioprio_set',
   ptyUnlock: 'ioctl',
   ptyPeer: 'ioctl',
   setWindowSize: 'ioctl',
@@ -933,6 +936,22 @@ export class FakeSyscalls implements Syscalls {
   /** What sendFdMessage sent: the socket, the path of the descriptor sent, the data. */
   readonly sentMessages: { socket: number; path: string; data: string }[] = [];
 
+  /** What ioprioSet and personality last set: the I/O priority value and the execution domain. */
+  ioPriority: number | undefined;
+  persona = 0;
+
+  ioprioSet(which: number, who: number, ioprio: number): void {
+    const rec = this.record('ioprioSet', { which, who, ioprio });
+    // IOPRIO_WHO_PROCESS, IOPRIO_WHO_PGRP, IOPRIO_WHO_USER; classes 1 to 3, levels 0 to 7 (include/uapi/linux/ioprio.h).
+    if (which < 1 || which > 3 || ioprio >> 13 < 1 || ioprio >> 13 > 3 || (ioprio & 0x1fff) > 7) throw this.fail(rec, 'EINVAL');
+    this.ioPriority = ioprio;
+  }
+
+  personality(persona: number): void {
+    this.record('personality', { persona });
+    this.persona = persona;
+  }
+
   private isTerminal(fd: number): boolean {
     const path = this.fds.get(fd)?.path ?? '';
     return path.endsWith('/ptmx') || /\/dev\/pts\/\d+$/.test(path);
@@ -1133,6 +1152,8 @@ export class FakeSyscalls implements Syscalls {
       case 'setuid':
       case 'userNamespace':
       case 'getpid':
+      case 'ioprioSet':
+      case 'personality':
       case 'setsid':
       case 'getsid':
       case 'setNoNewPrivs':

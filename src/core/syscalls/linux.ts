@@ -62,10 +62,10 @@ const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
  * (include/uapi/asm-generic/unistd.h). Syscalls added since 5.x share one number everywhere.
  */
 const SYSCALL_NUMBERS: Readonly<Record<string, Readonly<Record<RawSyscall, number>>>> = {
-  x64: { pivot_root: 155, seccomp: 317, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
-  arm64: { pivot_root: 41, seccomp: 277, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
+  x64: { pivot_root: 155, ioprio_set: 251, seccomp: 317, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
+  arm64: { pivot_root: 41, ioprio_set: 30, seccomp: 277, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
 };
-type RawSyscall = 'pivot_root' | 'seccomp' | 'open_tree' | 'move_mount' | 'pidfd_open' | 'close_range' | 'openat2' | 'mount_setattr';
+type RawSyscall = 'pivot_root' | 'ioprio_set' | 'seccomp' | 'open_tree' | 'move_mount' | 'pidfd_open' | 'close_range' | 'openat2' | 'mount_setattr';
 
 // seccomp(2), include/uapi/linux/seccomp.h and linux/filter.h
 const SECCOMP_SET_MODE_FILTER = 1;
@@ -247,6 +247,7 @@ function loadLibc() {
     // prctl(2) is variadic in glibc; each extra argument is passed as (type, value).
     prctl: fn('int prctl(int option, ...)'),
     setsid: fn('int setsid(void)'),
+    personality: fn('int personality(unsigned long persona)'),
     getsid: fn('int getsid(int pid)'),
     ioctl: fn('int ioctl(int fd, unsigned long request, ...)'),
     capset: fn('int capset(const uint8_t *header, const uint8_t *data)'),
@@ -835,6 +836,14 @@ export class LinuxSyscalls implements Syscalls {
 
   releaseTerminal(fd: number): void {
     check('ioctl', libc().ioctl(fd, TIOCNOTTY));
+  }
+
+  ioprioSet(which: number, who: number, ioprio: number): void {
+    check('ioprio_set', raw('ioprio_set', 'int', which, 'int', who, 'int', ioprio));
+  }
+
+  personality(persona: number): void {
+    check('personality', libc().personality(persona));
   }
 
   ptyUnlock(fd: number): void {

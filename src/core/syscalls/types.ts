@@ -197,6 +197,10 @@ export interface Syscalls {
    * foreground process group.
    */
   releaseTerminal(fd: number): void;
+  /** ioprio_set(2): the I/O scheduling class and priority (`ioprio`, IOPRIO_PRIO_VALUE) of `who` as `which` names it (IOPRIO_WHO_PROCESS, 0: this process). */
+  ioprioSet(which: number, who: number, ioprio: number): void;
+  /** personality(2): this process's execution domain, which execve(2) keeps (PER_LINUX, PER_LINUX32). */
+  personality(persona: number): void;
   /** ioctl(2) TIOCSPTLCK 0 on a pseudo-terminal master: its peer may be opened (unlockpt(3)). */
   ptyUnlock(fd: number): void;
   /** ioctl(2) TIOCGPTPEER: opens the peer of the pseudo-terminal master `fd` with `flags` (O_RDWR|O_NOCTTY...), Linux 4.13 and later; returns its descriptor. */

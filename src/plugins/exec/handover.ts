@@ -1,6 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { AT_EMPTY_PATH, DEVPTS_SUPER_MAGIC, PIPEFS_MAGIC, SOCKFS_MAGIC } from '../../core/constants';
-import type { RlimitSpec } from '../../core/config/model';
+import type { PersonalitySpec, RlimitSpec } from '../../core/config/model';
+import { IOPRIO_WHO_PROCESS, ioprioValue, personaValue } from './attributes';
 import { ConfigError, SyscallError, naming } from '../../core/errors';
 import { THREAD_SELF_FD } from '../../core/in-root';
 import { CONSOLE_KEY } from './console';
@@ -50,13 +51,17 @@ export class HandoverStep implements LifecycleStep {
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   run(ctx: RunContext): void {
-    const { args, env, cwd, uid, gid, capabilities, apparmorProfile, selinuxLabel, additionalGids = [], rlimits = [], noNewPrivileges = false } = ctx.config.process;
+    const { args, env, cwd, uid, gid, capabilities, apparmorProfile, selinuxLabel, ioPriority, additionalGids = [], rlimits = [], noNewPrivileges = false } = ctx.config.process;
+    const { personality } = ctx.config;
     if (args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
     this.sys.chdir(cwd);
     // As runc's init: the AppArmor profile first, the SELinux label just before the seccomp filter.
     if (apparmorProfile) applyAppArmorProfile(this.sys, ctx, apparmorProfile);
     this.raiseHardLimits(rlimits);
     if (uid !== 0) this.giveStreams(uid, ctx.shared.get(CONSOLE_KEY) === true);
+    // As runc 1.2's init, before the capabilities go (the real-time I/O class needs CAP_SYS_ADMIN or CAP_SYS_NICE).
+    if (ioPriority) naming('process.ioPriority', () => this.sys.ioprioSet(IOPRIO_WHO_PROCESS, 0, ioprioValue(ioPriority)));
+    if (personality) this.setPersonality(personality, ctx);
     // Without process.capabilities (a config built in code) the process keeps mountkit's; the OCI loader gives such a config.json empty sets.
     const caps = capabilities && CapabilityChange.of(this.sys, capabilities, ctx.log);
     if (selinuxLabel) setSelinuxExecLabel(this.sys, ctx, selinuxLabel);
@@ -72,6 +77,12 @@ export class HandoverStep implements LifecycleStep {
     this.startContainerHooks(ctx);
     this.setLimits(rlimits);
     this.sys.execve(program, args, env);
+  }
+
+  /** linux.personality's domain; its flags are ignored with a warning, as runc ignores them. */
+  private setPersonality(personality: PersonalitySpec, ctx: RunContext): void {
+    if (personality.flags.length) ctx.log.warn(`linux.personality.flags ${JSON.stringify(personality.flags)} ignored, as runc ignores them`);
+    naming('linux.personality', () => this.sys.personality(personaValue(personality)));
   }
 
   /**

@@ -1,0 +1,63 @@
+import 'reflect-metadata';
+import { Orchestrator } from '../../../src/core/orchestrator';
+import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
+import { HandoverStep } from '../../../src/plugins/exec';
+import { IOPRIO_WHO_PROCESS, ioprioValue, personaValue } from '../../../src/plugins/exec/attributes';
+import { memoryLogger } from '../../../src/testing/logger';
+import type { RootfsConfig } from '../../../src/core/config/model';
+import { makeConfig } from '../../helpers/config';
+
+describe('process.ioPriority and linux.personality as numbers', () => {
+  test.each([
+    [{ class: 'IOPRIO_CLASS_RT' as const, priority: 0 }, 0x2000],
+    [{ class: 'IOPRIO_CLASS_BE' as const, priority: 6 }, 0x4006],
+    [{ class: 'IOPRIO_CLASS_IDLE' as const, priority: 7 }, 0x6007],
+  ])('ioprioValue(%j) = %i: the class above bit 13, the level below', (p, value) => expect(ioprioValue(p)).toBe(value));
+
+  test.each([
+    ['LINUX' as const, 0],
+    ['LINUX32' as const, 8],
+  ])('personaValue(%s) = %i (PER_LINUX, PER_LINUX32)', (domain, value) => expect(personaValue({ domain, flags: [] })).toBe(value));
+});
+
+describe('the handover sets them before the identity and capabilities change, as runc 1.2\'s init', () => {
+  function run(over: Partial<RootfsConfig>, process: Partial<RootfsConfig['process']> = {}) {
+    const sys = new FakeSyscalls().addFile('/bin/sh', '', 0o755);
+    const base = makeConfig();
+    const config = makeConfig({ ...over, process: { ...base.process, args: ['sh'], env: ['PATH=/bin'], uid: 1000, gid: 1000, ...process } });
+    const log = memoryLogger();
+    const go = () => new Orchestrator(sys, log, [], [new HandoverStep(sys)]).run(config);
+    return { sys, log, go };
+  }
+
+  test('ioprio_set on this process, then personality, before setgroups', () => {
+    const { sys, go } = run({ personality: { domain: 'LINUX32', flags: [] } }, { ioPriority: { class: 'IOPRIO_CLASS_BE', priority: 6 } });
+    expect(go).toThrow(ExecveCalled);
+    const ops = sys.effects().map((c) => c.op);
+    expect(ops.slice(0, 4)).toEqual(['chdir', 'ioprioSet', 'personality', 'setgroups']);
+    expect(sys.callsOf('ioprioSet')).toEqual([{ op: 'ioprioSet', which: IOPRIO_WHO_PROCESS, who: 0, ioprio: 0x4006 }]);
+    expect([sys.ioPriority, sys.persona]).toEqual([0x4006, 8]);
+  });
+
+  test('neither given: no call', () => {
+    const { sys, go } = run({});
+    expect(go).toThrow(ExecveCalled);
+    expect(sys.calls.filter((c) => c.op === 'ioprioSet' || c.op === 'personality')).toEqual([]);
+  });
+
+  test('personality flags are ignored with a warning, as runc ignores them', () => {
+    const { log, go } = run({ personality: { domain: 'LINUX', flags: ['ADDR_NO_RANDOMIZE'] } });
+    expect(go).toThrow(ExecveCalled);
+    expect(log.entries.filter((e) => e.level === 'warn').map((e) => e.message)).toEqual(['linux.personality.flags ["ADDR_NO_RANDOMIZE"] ignored, as runc ignores them']);
+  });
+
+  test('a refusal stops the run before execve, naming the field', () => {
+    const rt = run({}, { ioPriority: { class: 'IOPRIO_CLASS_RT', priority: 0 } });
+    rt.sys.failOn('ioprioSet', 'EPERM');
+    expect(rt.go).toThrow('finalize: plugin exec: process.ioPriority: ioprio_set: EPERM');
+    expect(rt.sys.callsOf('execve')).toEqual([]);
+    const persona = run({ personality: { domain: 'LINUX32', flags: [] } });
+    persona.sys.failOn('personality', 'EINVAL');
+    expect(persona.go).toThrow('finalize: plugin exec: linux.personality: personality: EINVAL');
+  });
+});
