@@ -10,6 +10,7 @@ import * as path from 'path';
 import { CACHE_MAX_RECORDS, encodeRecord } from '../../src/core/seccomp/cache';
 import { seccompProfile } from '../../src/core/seccomp/profile';
 import { LinuxSyscalls } from '../../src/core/syscalls/linux';
+import { compileCached } from '../../src/core/syscalls/seccomp-cache';
 import type { SeccompFilter } from '../../src/core/syscalls/types';
 
 const filter = (names = ['read', 'write', 'exit_group']): SeccompFilter =>
@@ -127,6 +128,40 @@ describe('seccompCompile with a cache directory', () => {
     const got = compile();
     expect(got.cache).toBe('cache not used: mkdir "/proc/mountkit-cache": ENOENT');
     expect(got.program.length).toBeGreaterThan(0);
+  });
+
+  test('a relative directory is the one the caller meant: resolved when the port is made, not checked from / and used from elsewhere', () => {
+    const cwd = process.cwd();
+    try {
+      process.chdir(base);
+      const sys = new LinuxSyscalls({ seccompCache: 'rel/cache' });
+      process.chdir('/');
+      expect(sys.seccompCompile(filter()).cache).toMatch(new RegExp(`^no record; stored in the cache: ${base}/rel/cache/[0-9a-f]{64}\\.json$`));
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(existsSync('/rel')).toBe(false);
+    expect(compileCached('rel/cache', () => 'k', () => new LinuxSyscalls().seccompCompile(filter())).cache).toBe('cache not used: rel/cache is not an absolute path');
+  });
+
+  test('a key that cannot be made (package.json unreadable, libseccomp failing) leaves the cache out, not the run', () => {
+    const got = compileCached(dir, () => {
+      throw Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT', syscall: 'open', path: '/x/package.json' });
+    }, () => new LinuxSyscalls().seccompCompile(filter()));
+    expect(got.cache).toBe('cache not used: open "/x/package.json": ENOENT');
+    expect(got.program.length).toBeGreaterThan(0);
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  test('records are written under a name of the run\'s own and renamed: another run\'s file being written (every run in a pid namespace is pid 1) is left alone', () => {
+    compile();
+    const [name] = records();
+    rmSync(path.join(dir, name));
+    const other = path.join(dir, `.${name.slice(0, -5)}.${process.pid}`);
+    writeFileSync(other, 'another run, writing', { mode: 0o600 });
+    expect(compile().cache).toBe(`no record; stored in the cache: ${dir}/${name}`);
+    expect(readFileSync(other, 'utf8')).toBe('another run, writing');
+    expect(readdirSync(dir).sort()).toEqual([path.basename(other), name].sort());
   });
 
   test('a file on the path is not a directory', () => {

@@ -52,14 +52,15 @@ function bind(koffi: typeof Koffi) {
 
 /**
  * What, besides the filter, decides the program libseccomp builds here: its version,
- * its API level (what it found the kernel supports, seccomp_api_get(3)) and the kernel
- * (uname(2): release, version, machine).
+ * its API level (what it found the kernel supports, seccomp_api_get(3)), the kernel
+ * (uname(2): release, version, machine) and this process's architecture.
  */
 export function libseccompIdentity(koffi: typeof Koffi): string {
   const lib = (cached ??= bind(koffi));
   // struct scmp_version { unsigned int major, minor, micro; }
   const [major, minor, micro] = koffi.decode(lib.version(), 'unsigned int', 3) as Uint32Array;
-  return `libseccomp ${major}.${minor}.${micro} api ${lib.apiGet() as number}; ${os.release()} ${os.version()} ${os.machine()}`;
+  // The native architecture is the process's ABI (an x86 Node on x86_64 builds x86 filters), not only the machine's.
+  return `libseccomp ${major}.${minor}.${micro} api ${lib.apiGet() as number}; ${os.release()} ${os.version()} ${os.machine()}; ${process.arch}`;
 }
 
 /** The comparisons as an array of struct scmp_arg_cmp, in this machine's byte order. */

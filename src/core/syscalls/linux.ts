@@ -7,6 +7,7 @@
  */
 import * as fs from 'fs';
 import { endianness } from 'os';
+import * as path from 'path';
 import type * as Koffi from 'koffi';
 import { StepError, SyscallError, errnoNumber } from '../errors';
 import { idMapText } from '../idmap';
@@ -476,7 +477,8 @@ export class LinuxSyscalls implements Syscalls {
 
   constructor(opts: LinuxSyscallsOptions = {}) {
     this.ignoredOnExec = opts.ignoredOnExec ?? [];
-    this.seccompCache = opts.seccompCache;
+    // Resolved now, as the caller meant it: the cache is used after the process has moved.
+    this.seccompCache = opts.seccompCache === undefined ? undefined : path.resolve(opts.seccompCache);
   }
 
   mount(source: string | null, target: string, fstype: string | null, flags: bigint, data: string | null): void {
@@ -721,8 +723,7 @@ export class LinuxSyscalls implements Syscalls {
   seccompCompile(filter: SeccompFilter): SeccompCompiled {
     if (this.seccompCache === undefined) return this.compileSeccomp(filter);
     libc();
-    const key = cacheKey(filter, libseccompIdentity(koffi), mountkitVersion());
-    return compileCached(this.seccompCache, key, () => this.compileSeccomp(filter));
+    return compileCached(this.seccompCache, () => cacheKey(filter, libseccompIdentity(koffi), mountkitVersion()), () => this.compileSeccomp(filter));
   }
 
   private compileSeccomp(filter: SeccompFilter): SeccompCompiled {

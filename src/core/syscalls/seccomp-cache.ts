@@ -25,11 +25,11 @@ function kindOf(st: fs.Stats): FileKind {
 
 const shape = (st: fs.Stats) => ({ kind: kindOf(st), uid: st.uid, perm: st.mode & 0o7777 });
 
-/** A failed Node fs call as this port names failures: the call, its errno name, the path. */
+/** A failure as a line: a Node fs call's as this port names failures (the call, its errno name, the path), any other's message. */
 function reason(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (typeof e.code === 'string' && typeof e.syscall === 'string') return new SyscallError(e.syscall, errnoNumber(e.code), e.path ? [e.path] : []).message;
-  throw err;
+  return err instanceof Error ? err.message : String(err);
 }
 
 /**
@@ -83,11 +83,15 @@ function readRecord(file: string, key: string, euid: number): SeccompCompiled | 
 /** Writes the record for `key`; a directory already holding CACHE_MAX_RECORDS records is emptied first. */
 function writeRecord(dir: string, key: string, compiled: SeccompCompiled): string | undefined {
   const file = path.join(dir, `${key}.json`);
-  const temp = path.join(dir, `.${key}.${process.pid}`);
+  // A name of this run's own: every run in a new pid namespace has pid 1.
+  const { randomBytes } = require('crypto') as typeof import('crypto');
+  const temp = path.join(dir, `.${key}.${randomBytes(8).toString('hex')}`);
+  let created = false;
   try {
     const records = fs.readdirSync(dir).filter(isRecordName);
     if (records.length >= CACHE_MAX_RECORDS) for (const name of records) fs.rmSync(path.join(dir, name), { force: true });
     const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600);
+    created = true;
     try {
       fs.writeFileSync(fd, encodeRecord(key, compiled));
     } finally {
@@ -96,17 +100,32 @@ function writeRecord(dir: string, key: string, compiled: SeccompCompiled): strin
     fs.renameSync(temp, file);
     return undefined;
   } catch (err) {
-    fs.rmSync(temp, { force: true });
+    if (created) {
+      try {
+        fs.rmSync(temp, { force: true });
+      } catch {
+        // The record was not stored either way; that is what is told.
+      }
+    }
     return reason(err);
   }
 }
 
 /**
- * The program for `key` from the cache in `dir`, or `build()`'s, written there for the
- * next run. `cache` on the result tells which, or why the cache was not used.
+ * The program for the key `keyOf()` gives from the cache in `dir`, or `build()`'s, written
+ * there for the next run. `cache` on the result tells which, or why the cache was not
+ * used; nothing about the cache throws (a failure of `build` does).
  */
-export function compileCached(dir: string, key: string, build: () => SeccompCompiled): SeccompCompiled {
+export function compileCached(dir: string, keyOf: () => string, build: () => SeccompCompiled): SeccompCompiled {
   const euid = process.geteuid?.() ?? 0;
+  // Checked and used as the same path: a relative one would be checked from / and used from the cwd.
+  if (!path.isAbsolute(dir)) return { ...build(), cache: `cache not used: ${dir} is not an absolute path` };
+  let key: string;
+  try {
+    key = keyOf();
+  } catch (err) {
+    return { ...build(), cache: `cache not used: ${reason(err)}` };
+  }
   const file = path.join(dir, `${key}.json`);
   const distrust = trustedDirectory(dir, euid);
   if (distrust) return { ...build(), cache: `cache not used: ${distrust}` };
