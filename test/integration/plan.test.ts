@@ -140,6 +140,21 @@ maybe('mountkit plan', () => {
     }
   });
 
+  test('the container\'s session as the run would make it: setsid after a relaunch even when the plan itself leads its process group; without one, the terminal given up', () => {
+    // setsid(1) makes `mountkit plan` lead its session and group, as a command a terminal started first is.
+    const relaunched = readableBundle(bundleConfig());
+    const inPlace = readableBundle(bundleConfig({ linux: { namespaces: [{ type: 'mount' }, { type: 'uts' }] } }));
+    try {
+      const session = (dir: string) => runCli(['plan', '--bundle', dir], { prefix: ['setsid', '--wait'] }).stdout.split('\n').filter((l) => / session /.test(l)).map((l) => l.replace(/^\s*\d+\s+/, '').replace(/\s+/g, ' '));
+      expect(session(relaunched.dir)).toEqual(['prepare-root session setsid()']);
+      // Without a controlling terminal here, /dev/tty answers ENXIO: nothing to give up.
+      expect(session(inPlace.dir)).toEqual(['prepare-root session open("/dev/tty", O_RDWR|O_NOCTTY|O_CLOEXEC, 0000)']);
+    } finally {
+      relaunched.cleanup();
+      inPlace.cleanup();
+    }
+  });
+
   test('--no-pivot plans MS_MOVE and chroot instead of pivot_root', () => {
     const b = readableBundle(bundleConfig());
     try {

@@ -91,7 +91,9 @@ export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
       relaunchAt = sys.calls.length;
     }
     enterNamespaces(sys, inner, config.timeOffsets);
-    kernel.orchestrator.run({ ...config, newSession: config.newSession ?? startedByMountkit(launch, outer) }, { onStep });
+    const started = startedByMountkit(launch, outer);
+    if (started && sys instanceof PlanSyscalls) sys.startedByMountkit();
+    kernel.orchestrator.run({ ...config, newSession: config.newSession ?? started }, { onStep });
     complete = true;
   } catch (err) {
     if (err instanceof ExecveCalled) complete = true;

@@ -28,7 +28,7 @@ import { posix } from 'path';
 import { MS_BIND, makedev } from '../constants';
 import { SyscallError } from '../errors';
 import { DryRunSyscalls } from '../syscalls/dryrun';
-import type { FakeNode, SyscallRecord } from '../syscalls/fake';
+import { STARTER_SESSION, type FakeNode, type SyscallRecord } from '../syscalls/fake';
 import { toFileStat } from '../syscalls/stat';
 import { LinuxSyscalls } from '../syscalls/linux';
 import type { FileStat, FsStat, IdMapping, SeccompCompiled, SeccompFilter } from '../syscalls/types';
@@ -45,6 +45,16 @@ function hasControllingTerminal(): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Whether this process leads its process group and its session: /proc/self/stat's pgrp and session (proc(5)), after the parenthesized name. */
+function hostSession(): { groupLeader: boolean; sessionLeader: boolean } {
+  try {
+    const fields = fs.readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /s, '').split(' ');
+    return { groupLeader: Number(fields[2]) === process.pid, sessionLeader: Number(fields[3]) === process.pid };
+  } catch {
+    return { groupLeader: false, sessionLeader: false };
   }
 }
 
@@ -69,7 +79,8 @@ export class PlanSyscalls extends DryRunSyscalls {
 
   constructor() {
     super();
-    this.session = { ...this.session, terminal: hasControllingTerminal() };
+    const session = hostSession();
+    this.session = { sid: session.sessionLeader ? this.pid : this.session.sid, groupLeader: session.groupLeader, terminal: hasControllingTerminal() };
     // The capability steps ask the kernel, not a file: the host's answers, as the run's would be.
     const host = hostCapabilities();
     if (!host) return;
@@ -86,6 +97,14 @@ export class PlanSyscalls extends DryRunSyscalls {
   override seccompCompile(filter: SeccompFilter): SeccompCompiled {
     super.seccompCompile(filter);
     return new LinuxSyscalls().seccompCompile(filter);
+  }
+
+  /**
+   * The run's process is one mountkit starts (under unshare(1), see startedByMountkit): a
+   * child in this process's session and group, leading neither, whatever this one leads.
+   */
+  startedByMountkit(): void {
+    this.session = { ...this.session, sid: STARTER_SESSION, groupLeader: false };
   }
 
   /** The descriptor an open, openat, openat2, openTree or userNamespace call returned. */

@@ -220,6 +220,9 @@ export class ExecveCalled extends Error {
   }
 }
 
+/** The session id getsid answers for a process that does not lead its session: its starter's. */
+export const STARTER_SESSION = 4000;
+
 /** Symlinks followed in one lookup before ELOOP (MAXSYMLINKS, include/linux/namei.h). */
 const MAXSYMLINKS = 40;
 
@@ -357,7 +360,7 @@ export class FakeSyscalls implements Syscalls {
    * one, opening /dev/tty fails with ENXIO). By default a child of another process's
    * session with a terminal, as a process an interactive shell started.
    */
-  session = { sid: 4000, groupLeader: false, terminal: true };
+  session = { sid: STARTER_SESSION, groupLeader: false, terminal: true };
   /** The effective capabilities capset left; undefined before any capset (all of root's). */
   effective: bigint | undefined;
   /** What runCommand returns. */
@@ -1211,9 +1214,10 @@ export class FakeSyscalls implements Syscalls {
       case 'close':
       case 'setns':
       case 'dup3':
-      case 'releaseTerminal':
       case 'sendFdMessage':
         return [];
+      case 'releaseTerminal':
+        return ['TIOCNOTTY'];
       // The real port names the request.
       case 'ptyUnlock':
         return ['TIOCSPTLCK'];

@@ -836,7 +836,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   releaseTerminal(fd: number): void {
-    check('ioctl', libc().ioctl(fd, TIOCNOTTY));
+    check('ioctl', libc().ioctl(fd, TIOCNOTTY), 'TIOCNOTTY');
   }
 
   ioprioSet(which: number, who: number, ioprio: number): void {
@@ -852,7 +852,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   ptyPeer(fd: number, flags: number): number {
-    return check('ioctl', libc().ioctl(fd, TIOCGPTPEER, 'int', flags), 'TIOCGPTPEER');
+    return check('ioctl', libc().ioctl(fd, TIOCGPTPEER, 'unsigned long', flags), 'TIOCGPTPEER');
   }
 
   setWindowSize(fd: number, rows: number, cols: number): void {
@@ -863,7 +863,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   setControllingTerminal(fd: number): void {
-    check('ioctl', libc().ioctl(fd, TIOCSCTTY, 'int', 0), 'TIOCSCTTY');
+    check('ioctl', libc().ioctl(fd, TIOCSCTTY, 'unsigned long', 0), 'TIOCSCTTY');
   }
 
   sendFdMessage(socket: number, fd: number, data: string): void {

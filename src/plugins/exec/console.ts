@@ -1,7 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { needsDevSetup } from '../../core/config/model';
 import { validateConsole } from '../../core/config/validate';
-import { DEVPTS_SUPER_MAGIC, MS_BIND, O_CLOEXEC, O_CREAT, O_NOCTTY, O_NOFOLLOW, O_RDONLY, O_RDWR, makedev } from '../../core/constants';
+import { DEVPTS_SUPER_MAGIC, MS_BIND, O_CLOEXEC, O_CREAT, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, makedev } from '../../core/constants';
 import { StepError, naming } from '../../core/errors';
 import { fdPath } from '../../core/in-root';
 import { closeKept, keptFd, keptForRun, requireContainerProc } from '../../core/mounting';
@@ -61,6 +61,8 @@ export class ConsoleStep implements LifecycleStep {
   run(ctx: RunContext): void {
     const socket = keptFd(ctx.shared, CONSOLE_SOCKET_KEY);
     if (socket === undefined) return;
+    const named = `--console-socket ${JSON.stringify(ctx.config.consoleSocket)}`;
+    requireContainerProc(this.sys, ctx, 'the console');
     const master = this.openMaster();
     let peer: number | undefined;
     try {
@@ -69,8 +71,8 @@ export class ConsoleStep implements LifecycleStep {
       const size = ctx.config.process.consoleSize;
       if (size && size.height > 0 && size.width > 0) naming('process.consoleSize', () => this.sys.setWindowSize(master, size.height, size.width));
       // Programs that write to /dev/console reach the container's console, as under runc; a /dev bound from the host is left alone.
-      if (needsDevSetup(ctx.config)) this.mountConsole(peer, ctx);
-      naming('--console-socket', () => this.sys.sendFdMessage(socket, master, MESSAGE));
+      if (needsDevSetup(ctx.config)) this.mountConsole(peer);
+      naming(named, () => this.sys.sendFdMessage(socket, master, MESSAGE));
       for (const fd of STDIO_FDS) this.sys.dup3(peer, fd, 0);
       naming('console', () => this.sys.setControllingTerminal(0));
       ctx.shared.set(CONSOLE_KEY, true);
@@ -82,29 +84,28 @@ export class ConsoleStep implements LifecycleStep {
   }
 
   /**
-   * A new pseudo-terminal from the container's devpts. Opening ptmx opens whatever node is
-   * there, so the descriptor is checked to be devpts's own ptmx (runc checks the same):
-   * a character device 5:2 of a devpts, inode 2, not the host's /dev/ptmx reached
-   * through a node the image made.
+   * A new pseudo-terminal from the container's devpts. What is at /dev/pts/ptmx is the
+   * image's until checked, and opening a device can act (a watchdog starts counting), so
+   * it is opened O_PATH, checked to be devpts's own ptmx (a character device 5:2 of a
+   * devpts, inode 2, not the host's /dev/ptmx reached through a node the image made), and
+   * only then opened for real through that descriptor, as runc does.
    */
   private openMaster(): number {
-    const master = naming(`console ${PTMX}`, () => this.sys.open(PTMX, O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC, 0));
+    const handle = naming(`console ${PTMX}`, () => this.sys.open(PTMX, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0));
     try {
-      const st = this.sys.fstat(master);
-      const type = this.sys.fstatfs(master).type;
+      const st = this.sys.fstat(handle);
+      const type = this.sys.fstatfs(handle).type;
       if (type !== DEVPTS_SUPER_MAGIC || st.kind !== 'char' || st.rdev !== PTMX_DEV || st.ino !== PTMX_INO) {
         throw new StepError(`console: ${PTMX} is not the ptmx of a devpts (f_type 0x${type.toString(16)}, inode ${st.ino}): a console needs a devpts mounted at /dev/pts`);
       }
-      return master;
-    } catch (err) {
-      this.sys.close(master);
-      throw err;
+      return naming(`console ${PTMX}`, () => this.sys.open(fdPath(handle), O_RDWR | O_NOCTTY | O_CLOEXEC, 0));
+    } finally {
+      this.sys.close(handle);
     }
   }
 
   /** The console's peer bound over /dev/console (made 0666 if missing), through descriptors. */
-  private mountConsole(peer: number, ctx: RunContext): void {
-    requireContainerProc(this.sys, ctx, 'the console');
+  private mountConsole(peer: number): void {
     const target = naming(`console ${DEV_CONSOLE}`, () => this.sys.open(DEV_CONSOLE, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o666));
     try {
       this.sys.mount(fdPath(peer), fdPath(target), null, MS_BIND, null);

@@ -1,11 +1,11 @@
 import type { RegisterPlugin } from '../../core/kernel';
 import { HandoverStep } from './handover';
-import { OomScoreAdjStep } from './oom-score';
+import { OomScoreAdjStep, OomScoreAfterHooksStep } from './oom-score';
 import { SeccompStep } from './seccomp';
 import { SessionStep } from './session';
 import { ConsoleSocketStep, ConsoleStep } from './console';
 
-export { ConsoleSocketStep, ConsoleStep, HandoverStep, OomScoreAdjStep, SeccompStep, SessionStep };
+export { ConsoleSocketStep, ConsoleStep, HandoverStep, OomScoreAdjStep, OomScoreAfterHooksStep, SeccompStep, SessionStep };
 export { DEFAULT_PATH, candidates, envPath, lookPath } from './lookpath';
 
 export const register: RegisterPlugin = (api) => {
@@ -13,6 +13,7 @@ export const register: RegisterPlugin = (api) => {
   api.step(ConsoleSocketStep);
   api.step(ConsoleStep);
   api.step(OomScoreAdjStep);
+  api.step(OomScoreAfterHooksStep);
   api.step(SeccompStep);
   api.step(HandoverStep);
 };

@@ -5,15 +5,47 @@ import type { Syscalls } from '../../core/syscalls/types';
 
 /**
  * process.oomScoreAdj: this process's /proc/self/oom_score_adj (proc(5)), which fork(2)
- * and execve(2) keep, so the container's program has it. Written before the jail, while
- * /proc is still the host's procfs rather than a directory of the image, and after the
- * prestart and createRuntime hooks (OciHooksStep, earlier in this phase's `pre`): runc's
- * parent process runs those with its own score, its init the createContainer and
- * startContainer hooks with the container's. Lowering it needs CAP_SYS_RESOURCE (EACCES
- * otherwise).
+ * and execve(2) keep, so the container's program has it. runc writes it before anything
+ * else (its parent, for its init), so a score the kernel refuses (lowering it needs
+ * CAP_SYS_RESOURCE: EACCES) stops the run before any mount or hook; and runc's parent
+ * runs the prestart and createRuntime hooks with its own score, its init the
+ * createContainer and startContainer hooks with the container's.
+ *
+ * Both hold here. First in the run, while /proc is still the host's procfs, the score is
+ * written (the kernel's check). When there are prestart or createRuntime hooks, mountkit's
+ * own score is then written back for them (always allowed: a process may return to a
+ * score it held, and a holder of CAP_SYS_RESOURCE to any), and OomScoreAfterHooksStep
+ * writes the container's again after them, before the createContainer hooks.
  */
+const SCORE_FILE = '/proc/self/oom_score_adj';
+/** Set when mountkit's own score was written back for the runtime's hooks. */
+const PENDING_KEY = 'exec.oom-score-pending';
+
 @injectable()
 export class OomScoreAdjStep implements LifecycleStep {
+  readonly name = 'oom-score-adj';
+  readonly phase = 'prepare-root' as const;
+  readonly order = 'pre' as const;
+
+  constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
+
+  run(ctx: RunContext): void {
+    const adj = ctx.config.process.oomScoreAdj;
+    if (adj === undefined) return;
+    naming(`process.oomScoreAdj ${adj}`, () => {
+      const { prestart, createRuntime } = ctx.config.hooks;
+      const own = prestart.length + createRuntime.length > 0 ? this.sys.readFile(SCORE_FILE).trim() : undefined;
+      this.sys.writeFile(SCORE_FILE, String(adj));
+      if (own === undefined) return;
+      this.sys.writeFile(SCORE_FILE, own);
+      ctx.shared.set(PENDING_KEY, true);
+    });
+  }
+}
+
+/** The container's score again after the runtime's hooks (OciHooksStep, earlier in this phase's `pre`), before the jail. */
+@injectable()
+export class OomScoreAfterHooksStep implements LifecycleStep {
   readonly name = 'oom-score-adj';
   readonly phase = 'before-jail' as const;
   readonly order = 'pre' as const;
@@ -22,7 +54,7 @@ export class OomScoreAdjStep implements LifecycleStep {
 
   run(ctx: RunContext): void {
     const adj = ctx.config.process.oomScoreAdj;
-    if (adj === undefined) return;
-    naming(`process.oomScoreAdj ${adj}`, () => this.sys.writeFile('/proc/self/oom_score_adj', String(adj)));
+    if (adj === undefined || ctx.shared.get(PENDING_KEY) !== true) return;
+    naming(`process.oomScoreAdj ${adj}`, () => this.sys.writeFile(SCORE_FILE, String(adj)));
   }
 }

@@ -1,6 +1,6 @@
 import { inject, injectable } from 'tsyringe';
 import { O_CLOEXEC, O_NOCTTY, O_RDWR } from '../../core/constants';
-import { SyscallError, naming } from '../../core/errors';
+import { StepError, SyscallError } from '../../core/errors';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 
@@ -38,8 +38,7 @@ export class SessionStep implements LifecycleStep {
 
   run(ctx: RunContext): void {
     if (ctx.config.process.terminal) {
-      // A console (console.ts) becomes the controlling terminal of a session this process leads.
-      if (ctx.config.consoleSocket !== undefined) naming('console', () => this.sys.setsid());
+      if (ctx.config.consoleSocket !== undefined) this.leadSessionForConsole();
       return;
     }
     if (ctx.config.newSession !== false) {
@@ -52,6 +51,29 @@ export class SessionStep implements LifecycleStep {
       }
     }
     this.releaseTerminal(ctx);
+  }
+
+  /**
+   * A console (console.ts) becomes the controlling terminal of a session this process
+   * leads. A process that leads its session already (started by setsid(1)) is one; one
+   * that only leads its process group (a command an interactive shell started, without a
+   * pid namespace, which mountkit's launcher then runs in place) cannot become one.
+   */
+  private leadSessionForConsole(): void {
+    let refused: SyscallError;
+    try {
+      this.sys.setsid();
+      return;
+    } catch (err) {
+      if (!(err instanceof SyscallError)) throw err;
+      refused = err;
+    }
+    if (refused.code !== 'EPERM') throw new StepError(`console: ${refused.message}`, { cause: refused });
+    // EPERM: this process leads its process group; leading its session too, it is what a console needs.
+    if (this.sys.getsid() === this.sys.getpid()) return;
+    throw new StepError(
+      'console: setsid: EPERM: this process leads its process group (a command an interactive shell started) and cannot lead the session a console needs; give the container a pid namespace, or start mountkit with setsid(1)',
+    );
   }
 
   private releaseTerminal(ctx: RunContext): void {

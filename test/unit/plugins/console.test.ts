@@ -37,29 +37,33 @@ describe('the console (--console-socket)', () => {
     expect(sys.calls).toEqual([
       { op: 'setsid' },
       { op: 'connectUnix', path: SOCKET },
-      { op: 'open', path: '/dev/pts/ptmx', flags: O_RDWR | O_NOCTTY | O_NOFOLLOW | O_CLOEXEC, mode: 0 },
-      { op: 'fstat', fd: 101 },
-      { op: 'fstatfs', fd: 101 },
-      { op: 'ptyUnlock', fd: 101 },
-      { op: 'ptyPeer', fd: 101, flags: O_RDWR | O_NOCTTY | O_CLOEXEC },
-      { op: 'setWindowSize', fd: 101, rows: 30, cols: 100 },
+      // The container's /proc, which the reopen and the bind go through.
       { op: 'open', path: '/proc/thread-self/fd', flags: O_PATH | O_DIRECTORY | O_CLOEXEC, mode: 0 },
-      { op: 'fstatfs', fd: 103 },
-      { op: 'close', fd: 103 },
-      { op: 'open', path: '/dev/console', flags: O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode: 0o666 },
-      { op: 'mount', source: '/proc/thread-self/fd/102', target: '/proc/thread-self/fd/104', fstype: null, flags: MS_BIND, data: null },
-      { op: 'close', fd: 104 },
-      { op: 'sendFdMessage', socket, fd: 101, data: '/dev/ptmx' },
-      { op: 'dup3', oldfd: 102, newfd: 0, flags: 0 },
-      { op: 'dup3', oldfd: 102, newfd: 1, flags: 0 },
-      { op: 'dup3', oldfd: 102, newfd: 2, flags: 0 },
-      { op: 'setControllingTerminal', fd: 0 },
-      { op: 'close', fd: 102 },
+      { op: 'fstatfs', fd: 101 },
       { op: 'close', fd: 101 },
+      // ptmx opened O_PATH, checked, then opened for real through that descriptor.
+      { op: 'open', path: '/dev/pts/ptmx', flags: O_PATH | O_NOFOLLOW | O_CLOEXEC, mode: 0 },
+      { op: 'fstat', fd: 102 },
+      { op: 'fstatfs', fd: 102 },
+      { op: 'open', path: '/proc/thread-self/fd/102', flags: O_RDWR | O_NOCTTY | O_CLOEXEC, mode: 0 },
+      { op: 'close', fd: 102 },
+      { op: 'ptyUnlock', fd: 103 },
+      { op: 'ptyPeer', fd: 103, flags: O_RDWR | O_NOCTTY | O_CLOEXEC },
+      { op: 'setWindowSize', fd: 103, rows: 30, cols: 100 },
+      { op: 'open', path: '/dev/console', flags: O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode: 0o666 },
+      { op: 'mount', source: '/proc/thread-self/fd/104', target: '/proc/thread-self/fd/105', fstype: null, flags: MS_BIND, data: null },
+      { op: 'close', fd: 105 },
+      { op: 'sendFdMessage', socket, fd: 103, data: '/dev/ptmx' },
+      { op: 'dup3', oldfd: 104, newfd: 0, flags: 0 },
+      { op: 'dup3', oldfd: 104, newfd: 1, flags: 0 },
+      { op: 'dup3', oldfd: 104, newfd: 2, flags: 0 },
+      { op: 'setControllingTerminal', fd: 0 },
+      { op: 'close', fd: 104 },
+      { op: 'close', fd: 103 },
       { op: 'close', fd: socket },
     ]);
     expect(sys.sentMessages).toEqual([{ socket, path: '/dev/pts/ptmx', data: '/dev/ptmx' }]);
-    expect(sys.ptys.get(101)).toEqual({ unlocked: true, peer: 102, rows: 30, cols: 100 });
+    expect(sys.ptys.get(103)).toEqual({ unlocked: true, peer: 104, rows: 30, cols: 100 });
     expect(sys.session).toEqual({ sid: 1, groupLeader: true, terminal: true });
   });
 
@@ -86,11 +90,14 @@ describe('the console (--console-socket)', () => {
   });
 
   test('what is at /dev/pts/ptmx must be its devpts\'s own ptmx: the host\'s /dev/ptmx through a node of the image is refused, and closed', () => {
-    const sys = new FakeSyscalls().addDir('/dev/pts').addDevice('/dev/pts/ptmx', 'char', 5, 2);
+    const sys = new FakeSyscalls().addDir('/dev/pts').addDevice('/dev/pts/ptmx', 'char', 5, 2).addDir('/proc/thread-self/fd');
+    sys.mounts.push({ source: 'proc', target: '/proc', fstype: 'proc', flags: 0n, data: null });
     const config = makeConfig({ consoleSocket: SOCKET, process: { ...makeConfig().process, terminal: true } });
     const run = () => new Orchestrator(sys, silentLogger, [], [new SessionStep(sys), new ConsoleSocketStep(sys), new ConsoleStep(sys)]).run(config);
     expect(run).toThrow(/^after-jail: plugin console: console: \/dev\/pts\/ptmx is not the ptmx of a devpts \(f_type 0x[0-9a-f]+, inode \d+\): a console needs a devpts mounted at \/dev\/pts$/);
-    expect(sys.calls.slice(-2)).toEqual([{ op: 'close', fd: 101 }, { op: 'close', fd: 100 }]);
+    // Opened O_PATH only: the node the image made was never opened for real.
+    expect(sys.calls.filter((c) => c.op === 'open').map((c) => c.op === 'open' && c.flags & O_PATH)).toEqual([O_PATH, O_PATH]);
+    expect(sys.calls.slice(-2)).toEqual([{ op: 'close', fd: 102 }, { op: 'close', fd: 100 }]);
   });
 
   test('failures name what they were for: the socket, the session, the controlling terminal', () => {
@@ -99,10 +106,17 @@ describe('the console (--console-socket)', () => {
     expect(unreachable.run).toThrow('prepare-root: plugin console: --console-socket: connect "/run/shim/console.sock": ENOENT');
     const leader = setup();
     leader.sys.session = { ...leader.sys.session, groupLeader: true };
-    expect(leader.run).toThrow('prepare-root: plugin session: console: setsid: EPERM');
+    expect(leader.run).toThrow(
+      'prepare-root: plugin session: console: setsid: EPERM: this process leads its process group (a command an interactive shell started) and cannot lead the session a console needs; give the container a pid namespace, or start mountkit with setsid(1)',
+    );
+    // Already the leader of its session (started by setsid(1), without a terminal): it is what a console needs.
+    const sessionLeader = setup();
+    sessionLeader.sys.session = { sid: 1, groupLeader: true, terminal: false };
+    sessionLeader.run();
+    expect(sessionLeader.sys.session.terminal).toBe(true);
     const refused = setup();
     refused.sys.failOn('sendFdMessage', 'EPIPE');
-    expect(refused.run).toThrow('after-jail: plugin console: --console-socket: sendmsg: EPIPE');
+    expect(refused.run).toThrow('after-jail: plugin console: --console-socket "/run/shim/console.sock": sendmsg: EPIPE');
     // The socket, the master and the peer are closed all the same.
     expect(refused.sys.calls.slice(-3).map((c) => c.op)).toEqual(['close', 'close', 'close']);
     const noTty = setup();

@@ -8,7 +8,7 @@ import { memoryLogger, type MemoryLogger } from '../../../src/testing/logger';
 import { AT_EMPTY_PATH, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY } from '../../../src/core/constants';
 import { StepError } from '../../../src/core/errors';
 import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
-import { candidates, envPath, HandoverStep, lookPath, OomScoreAdjStep, SeccompStep } from '../../../src/plugins/exec';
+import { candidates, envPath, HandoverStep, lookPath, OomScoreAdjStep, OomScoreAfterHooksStep, SeccompStep } from '../../../src/plugins/exec';
 import { decodeProgram } from '../../../src/core/seccomp/enosys';
 import type { RunContext } from '../../../src/core/plugin';
 import { CONSOLE_KEY } from '../../../src/plugins/exec/console';
@@ -658,24 +658,36 @@ describe('seccomp', () => {
   });
 });
 
-describe('oom-score-adj step', () => {
-  test('process.oomScoreAdj is written to /proc/self/oom_score_adj before the jail, while /proc is the host\'s; nothing without it', () => {
+describe('oom-score-adj steps', () => {
+  const steps = (sys: FakeSyscalls) => [new OomScoreAdjStep(sys), new OomScoreAfterHooksStep(sys)];
+  const scored = (adj: number, hooks: Partial<HookSpec>[] = []) =>
+    makeConfig({ process: { ...makeConfig().process, oomScoreAdj: adj }, hooks: { prestart: hooks.map((h) => ({ path: '/h', args: [], env: [], ...h })), createRuntime: [] } });
+
+  test('written first in the run (prepare-root, pre), while /proc is the host\'s, once when there are no runtime hooks; nothing without it', () => {
     const sys = new FakeSyscalls().addFile('/proc/self/oom_score_adj', '0\n');
-    const step = new OomScoreAdjStep(sys);
-    expect([step.phase, step.order]).toEqual(['before-jail', 'pre']);
-    const config = makeConfig({ process: { ...makeConfig().process, oomScoreAdj: -17 } });
-    new Orchestrator(sys, silentLogger, [], [step]).run(config);
+    expect([new OomScoreAdjStep(sys).phase, new OomScoreAdjStep(sys).order, new OomScoreAfterHooksStep(sys).phase]).toEqual(['prepare-root', 'pre', 'before-jail']);
+    new Orchestrator(sys, silentLogger, [], steps(sys)).run(scored(-17));
     expect(sys.effects()).toEqual([{ op: 'writeFile', path: '/proc/self/oom_score_adj', data: '-17' }]);
     const none = new FakeSyscalls();
-    new Orchestrator(none, silentLogger, [], [new OomScoreAdjStep(none)]).run(makeConfig());
+    new Orchestrator(none, silentLogger, [], steps(none)).run(makeConfig());
     expect(none.calls).toEqual([]);
   });
 
-  test('a refused write (lowering it without CAP_SYS_RESOURCE) stops the run, naming the file', () => {
+  test('with prestart or createRuntime hooks: written (the kernel\'s check), mountkit\'s own written back for them, the container\'s again before the jail', () => {
+    const sys = new FakeSyscalls().addFile('/proc/self/oom_score_adj', '0\n');
+    new Orchestrator(sys, silentLogger, [], steps(sys)).run(scored(300, [{}]));
+    expect(sys.calls).toEqual([
+      { op: 'readFile', path: '/proc/self/oom_score_adj' },
+      { op: 'writeFile', path: '/proc/self/oom_score_adj', data: '300' },
+      { op: 'writeFile', path: '/proc/self/oom_score_adj', data: '0' },
+      { op: 'writeFile', path: '/proc/self/oom_score_adj', data: '300' },
+    ]);
+  });
+
+  test('a refused write (lowering it without CAP_SYS_RESOURCE) stops the run first, before any mount or hook, naming the file', () => {
     const sys = new FakeSyscalls().addFile('/proc/self/oom_score_adj', '0\n').failOn('writeFile', 'EACCES');
-    const config = makeConfig({ process: { ...makeConfig().process, oomScoreAdj: -500 } });
-    expect(() => new Orchestrator(sys, silentLogger, [], [new OomScoreAdjStep(sys)]).run(config)).toThrow(
-      'before-jail: plugin oom-score-adj: process.oomScoreAdj -500: writeFile "/proc/self/oom_score_adj": EACCES',
+    expect(() => new Orchestrator(sys, silentLogger, [], steps(sys)).run(scored(-500, [{}]))).toThrow(
+      'prepare-root: plugin oom-score-adj: process.oomScoreAdj -500: writeFile "/proc/self/oom_score_adj": EACCES',
     );
   });
 });

@@ -7,7 +7,7 @@ import type { LifecycleStep, RunContext } from '../../../src/core/plugin';
 import { FakeSyscalls } from '../../../src/core/syscalls/fake';
 import type { CommandResult, CommandSpec } from '../../../src/core/syscalls/types';
 import * as hooksPlugin from '../../../src/plugins/hooks';
-import { OomScoreAdjStep } from '../../../src/plugins/exec';
+import { OomScoreAdjStep, OomScoreAfterHooksStep } from '../../../src/plugins/exec';
 import { CreateContainerHooksStep, OciHooksStep } from '../../../src/plugins/hooks';
 import { CONTAINER_ID_KEY, CONTAINER_PID_KEY, hookCommand, hookFailure, ociState } from '../../../src/core/hooks';
 import { memoryLogger } from '../../../src/testing/logger';
@@ -205,13 +205,13 @@ describe('hooks plugin', () => {
   test('with the built-in plugins, process.oomScoreAdj is written between the runtime\'s hooks and createContainer\'s, as runc\'s parent and init run them', () => {
     const kernel = createKernel({ syscalls: new FakeSyscalls() });
     const beforeJail = kernel.orchestrator.orderedSteps().filter((s) => s.phase === 'before-jail');
-    expect(beforeJail.map((s) => s.constructor.name)).toEqual(['OciHooksStep', 'OomScoreAdjStep', 'CreateContainerHooksStep']);
+    expect(beforeJail.map((s) => s.constructor.name)).toEqual(['OciHooksStep', 'OomScoreAfterHooksStep', 'CreateContainerHooksStep']);
   });
 
   test('the hooks see the score so: prestart and createRuntime mountkit\'s own, createContainer the container\'s', () => {
     const sys = new FakeSyscalls().addFile('/proc/self/oom_score_adj', '0\n');
     // In plugins.json's order: the hooks plugin's two steps, then the exec plugin's.
-    const steps = [new OciHooksStep(sys), new CreateContainerHooksStep(sys), new OomScoreAdjStep(sys)];
+    const steps = [new OciHooksStep(sys), new CreateContainerHooksStep(sys), new OomScoreAdjStep(sys), new OomScoreAfterHooksStep(sys)];
     const config = makeConfig({ hooks: { prestart: [hook('/p')], createRuntime: [hook('/r')], createContainer: [hook('/c')] } });
     config.process = { ...config.process, oomScoreAdj: 500 };
     const seen: string[] = [];

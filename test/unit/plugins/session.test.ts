@@ -20,7 +20,7 @@ function setup(over: Partial<RootfsConfig> = {}, session: Partial<FakeSyscalls['
 }
 
 describe('the container\'s session (prepare-root, pre)', () => {
-  test('first in the run, as runc\'s init calls setsid first', () => {
+  test('in prepare-root\'s pre steps, before any mount, as runc\'s init calls setsid before its mounts', () => {
     const step = new SessionStep(new FakeSyscalls());
     expect([step.name, step.phase, step.order]).toEqual(['session', 'prepare-root', 'pre']);
   });
@@ -89,7 +89,7 @@ describe('the container\'s session (prepare-root, pre)', () => {
     expect(refused.run).toThrow('prepare-root: plugin session: setsid: EINVAL');
     const stuck = setup({ newSession: false });
     stuck.sys.failOn('releaseTerminal', 'EIO');
-    expect(stuck.run).toThrow('prepare-root: plugin session: ioctl: EIO');
+    expect(stuck.run).toThrow('prepare-root: plugin session: ioctl "TIOCNOTTY": EIO');
     expect(stuck.sys.calls.at(-1)).toEqual({ op: 'close', fd: 100 });
   });
 });
