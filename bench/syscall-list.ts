@@ -82,6 +82,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   setsid: [],
   getsid: [],
   releaseTerminal: ['fd'],
+  schedSetattr: ['attr', 'flags'],
   ioprioSet: ['which', 'who', 'ioprio'],
   personality: ['persona'],
   ptyUnlock: ['fd'],

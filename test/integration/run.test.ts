@@ -474,6 +474,18 @@ maybe('mountkit run', () => {
     expect(seen).toBeLessThanOrEqual(after + days);
   });
 
+  test.each([
+    [{ policy: 'SCHED_BATCH', nice: 5 }, 'nice 5 policy 3'],
+    // A real-time policy's priority p shows as -1 - p in the priority field.
+    [{ policy: 'SCHED_FIFO', priority: 10, flags: ['SCHED_FLAG_RESET_ON_FORK'] }, 'nice 0 policy 1 priority -11'],
+  ])('process.scheduler %j (as runc 1.2): the program runs with it (/proc/self/stat)', (scheduler, seen) => {
+    const c = config(['sh', '-c', 'read -r line </proc/self/stat; set -- $line; echo "nice ${19} policy ${41} priority ${18}"']);
+    c.process.scheduler = scheduler;
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.stdout.startsWith(seen)).toBe(true);
+  });
+
   test('process.ioPriority and linux.personality (as runc 1.2): the program runs with them', () => {
     const c = config(['sh', '-c', 'ionice; uname -m; cat /proc/self/personality'], { linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }], personality: { domain: 'LINUX32' } } });
     c.process.ioPriority = { class: 'IOPRIO_CLASS_BE', priority: 6 };

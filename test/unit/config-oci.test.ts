@@ -292,6 +292,24 @@ describe('fromOciSpec: conversion', () => {
     expect(() => convert((s) => (s.linux.timeOffsets = offsets))).toThrow(message);
   });
 
+  test('process.scheduler as written, what is left out 0 or none', () => {
+    const cfg = convert((s) => (s.process.scheduler = { policy: 'SCHED_DEADLINE', runtime: 1000, deadline: 2000, period: 3000, flags: ['SCHED_FLAG_DL_OVERRUN'] }));
+    expect(cfg.process.scheduler).toEqual({ policy: 'SCHED_DEADLINE', nice: 0, priority: 0, flags: ['SCHED_FLAG_DL_OVERRUN'], runtime: 1000n, deadline: 2000n, period: 3000n });
+  });
+
+  test.each<[Record<string, unknown>, string]>([
+    [{}, 'process.scheduler.policy: is required'],
+    [{ policy: 'SCHED_NORMAL' }, 'process.scheduler.policy "SCHED_NORMAL": must be one of SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_ISO, SCHED_IDLE, SCHED_DEADLINE'],
+    [{ policy: 'SCHED_OTHER', nice: 20 }, 'process.scheduler.nice 20: must be an integer from -20 to 19'],
+    [{ policy: 'SCHED_BATCH', nice: 1.5 }, 'process.scheduler.nice 1.5: must be an integer from -20 to 19'],
+    [{ policy: 'SCHED_OTHER', priority: 5 }, 'process.scheduler.priority 5: is for SCHED_FIFO and SCHED_RR only'],
+    [{ policy: 'SCHED_RR', priority: 100 }, 'process.scheduler.priority'],
+    [{ policy: 'SCHED_FIFO', runtime: 10 }, 'process.scheduler "SCHED_FIFO": runtime, deadline and period are for SCHED_DEADLINE only'],
+    [{ policy: 'SCHED_OTHER', flags: ['SCHED_FLAG_NONE'] }, 'process.scheduler.flags[0] "SCHED_FLAG_NONE": must be one of SCHED_FLAG_RESET_ON_FORK'],
+  ])('process.scheduler %j is refused, as runc 1.2 refuses it', (scheduler, message) => {
+    expect(() => convert((s) => (s.process.scheduler = scheduler))).toThrow(message);
+  });
+
   test('process.ioPriority and linux.personality as written (a priority left out is 0, flags none)', () => {
     const cfg = convert((s) => {
       s.process.ioPriority = { class: 'IOPRIO_CLASS_IDLE' };

@@ -85,6 +85,18 @@ export interface IoPriority {
   priority: number;
 }
 
+/** process.scheduler (runtime-spec 1.2): the policy and attributes sched_setattr(2) takes; names as written. */
+export interface SchedulerSpec {
+  policy: 'SCHED_OTHER' | 'SCHED_FIFO' | 'SCHED_RR' | 'SCHED_BATCH' | 'SCHED_ISO' | 'SCHED_IDLE' | 'SCHED_DEADLINE';
+  nice: number;
+  priority: number;
+  flags: string[];
+  /** SCHED_DEADLINE's parameters, in nanoseconds. */
+  runtime: bigint;
+  deadline: bigint;
+  period: bigint;
+}
+
 /** linux.personality: the execution domain, and flags, which runc ignores with a warning as mountkit does. */
 export interface PersonalitySpec {
   domain: 'LINUX' | 'LINUX32';
@@ -123,6 +135,8 @@ export interface ProcessSpec {
   /** process.selinuxLabel: the SELinux label the program runs with; absent or empty, none asked for. */
   selinuxLabel?: string;
   terminal: boolean;
+  /** process.scheduler: set with sched_setattr(2) before the capabilities change, as runc 1.2 sets it; absent, mountkit's. */
+  scheduler?: SchedulerSpec;
   /** process.ioPriority: set with ioprio_set(2) before the capabilities change, as runc 1.2 sets it; absent, mountkit's. */
   ioPriority?: IoPriority;
   /** process.consoleSize: the console's window size, set when both are above 0 (runc's rule); only with a console (RootfsConfig.consoleSocket). */

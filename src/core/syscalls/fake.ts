@@ -116,6 +116,7 @@ export interface SyscallArgs {
   setsid: Record<string, never>;
   getsid: Record<string, never>;
   releaseTerminal: { fd: number };
+  schedSetattr: { attr: Uint8Array; flags: number };
   ioprioSet: { which: number; who: number; ioprio: number };
   personality: { persona: number };
   ptyUnlock: { fd: number };
@@ -298,6 +299,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   setNoNewPrivs: 'prctl',
   releaseTerminal: 'ioctl',
   ioprioSet: 'ioprio_set',
+  schedSetattr: 'sched_setattr',
   ptyUnlock: 'ioctl',
   ptyPeer: 'ioctl',
   setWindowSize: 'ioctl',
@@ -939,9 +941,17 @@ export class FakeSyscalls implements Syscalls {
   /** What sendFdMessage sent: the socket, the path of the descriptor sent, the data. */
   readonly sentMessages: { socket: number; path: string; data: string }[] = [];
 
-  /** What ioprioSet and personality last set: the I/O priority value and the execution domain. */
+  /** What schedSetattr, ioprioSet and personality last set: the struct sched_attr, the I/O priority value and the execution domain. */
+  schedAttr: Uint8Array | undefined;
   ioPriority: number | undefined;
   persona = 0;
+
+  schedSetattr(attr: Uint8Array, flags: number): void {
+    const rec = this.record('schedSetattr', { attr, flags });
+    // The size the kernel reads is the struct's first word: SCHED_ATTR_SIZE_VER0 (48) or more.
+    if (flags !== 0 || attr.length < 48 || new DataView(attr.buffer, attr.byteOffset).getUint32(0, true) !== attr.length) throw this.fail(rec, 'EINVAL');
+    this.schedAttr = attr;
+  }
 
   ioprioSet(which: number, who: number, ioprio: number): void {
     const rec = this.record('ioprioSet', { which, who, ioprio });
@@ -1156,6 +1166,7 @@ export class FakeSyscalls implements Syscalls {
       case 'userNamespace':
       case 'getpid':
       case 'ioprioSet':
+      case 'schedSetattr':
       case 'personality':
       case 'setsid':
       case 'getsid':

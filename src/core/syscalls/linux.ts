@@ -63,10 +63,10 @@ const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
  * (include/uapi/asm-generic/unistd.h). Syscalls added since 5.x share one number everywhere.
  */
 const SYSCALL_NUMBERS: Readonly<Record<string, Readonly<Record<RawSyscall, number>>>> = {
-  x64: { pivot_root: 155, ioprio_set: 251, seccomp: 317, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
-  arm64: { pivot_root: 41, ioprio_set: 30, seccomp: 277, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
+  x64: { pivot_root: 155, ioprio_set: 251, sched_setattr: 314, seccomp: 317, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
+  arm64: { pivot_root: 41, ioprio_set: 30, sched_setattr: 274, seccomp: 277, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
 };
-type RawSyscall = 'pivot_root' | 'ioprio_set' | 'seccomp' | 'open_tree' | 'move_mount' | 'pidfd_open' | 'close_range' | 'openat2' | 'mount_setattr';
+type RawSyscall = 'pivot_root' | 'ioprio_set' | 'sched_setattr' | 'seccomp' | 'open_tree' | 'move_mount' | 'pidfd_open' | 'close_range' | 'openat2' | 'mount_setattr';
 
 // seccomp(2), include/uapi/linux/seccomp.h and linux/filter.h
 const SECCOMP_SET_MODE_FILTER = 1;
@@ -837,6 +837,10 @@ export class LinuxSyscalls implements Syscalls {
 
   releaseTerminal(fd: number): void {
     check('ioctl', libc().ioctl(fd, TIOCNOTTY), 'TIOCNOTTY');
+  }
+
+  schedSetattr(attr: Uint8Array, flags: number): void {
+    check('sched_setattr', raw('sched_setattr', 'int', 0, 'uint8_t *', attr, 'unsigned int', flags));
   }
 
   ioprioSet(which: number, who: number, ioprio: number): void {

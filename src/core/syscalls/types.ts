@@ -197,6 +197,8 @@ export interface Syscalls {
    * foreground process group.
    */
   releaseTerminal(fd: number): void;
+  /** sched_setattr(2) of this thread, which execve(2) keeps: `attr` is a struct sched_attr (its size in its first word), `flags` 0. */
+  schedSetattr(attr: Uint8Array, flags: number): void;
   /** ioprio_set(2): the I/O scheduling class and priority (`ioprio`, IOPRIO_PRIO_VALUE) of `who` as `which` names it (IOPRIO_WHO_PROCESS, 0: this process). */
   ioprioSet(which: number, who: number, ioprio: number): void;
   /** personality(2): this process's execution domain, which execve(2) keeps (PER_LINUX, PER_LINUX32). */

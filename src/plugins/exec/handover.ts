@@ -1,7 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { AT_EMPTY_PATH, DEVPTS_SUPER_MAGIC, PIPEFS_MAGIC, SOCKFS_MAGIC } from '../../core/constants';
 import type { PersonalitySpec, RlimitSpec } from '../../core/config/model';
-import { IOPRIO_WHO_PROCESS, ioprioValue, personaValue } from './attributes';
+import { IOPRIO_WHO_PROCESS, ioprioValue, personaValue, schedAttr } from './attributes';
 import { ConfigError, SyscallError, naming } from '../../core/errors';
 import { THREAD_SELF_FD } from '../../core/in-root';
 import { CONSOLE_KEY } from './console';
@@ -51,7 +51,7 @@ export class HandoverStep implements LifecycleStep {
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   run(ctx: RunContext): void {
-    const { args, env, cwd, uid, gid, capabilities, apparmorProfile, selinuxLabel, ioPriority, additionalGids = [], rlimits = [], noNewPrivileges = false } = ctx.config.process;
+    const { args, env, cwd, uid, gid, capabilities, apparmorProfile, selinuxLabel, scheduler, ioPriority, additionalGids = [], rlimits = [], noNewPrivileges = false } = ctx.config.process;
     const { personality } = ctx.config;
     if (args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
     this.sys.chdir(cwd);
@@ -59,7 +59,8 @@ export class HandoverStep implements LifecycleStep {
     if (apparmorProfile) applyAppArmorProfile(this.sys, ctx, apparmorProfile);
     this.raiseHardLimits(rlimits);
     if (uid !== 0) this.giveStreams(uid, ctx.shared.get(CONSOLE_KEY) === true);
-    // As runc 1.2's init, before the capabilities go (the real-time I/O class needs CAP_SYS_ADMIN or CAP_SYS_NICE).
+    // As runc 1.2's init, before the capabilities go (real-time scheduling and the real-time I/O class need CAP_SYS_NICE or CAP_SYS_ADMIN).
+    if (scheduler) naming('process.scheduler', () => this.sys.schedSetattr(schedAttr(scheduler), 0));
     if (ioPriority) naming('process.ioPriority', () => this.sys.ioprioSet(IOPRIO_WHO_PROCESS, 0, ioprioValue(ioPriority)));
     if (personality) this.setPersonality(personality, ctx);
     // Without process.capabilities (a config built in code) the process keeps mountkit's; the OCI loader gives such a config.json empty sets.

@@ -2,10 +2,28 @@ import 'reflect-metadata';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
 import { HandoverStep } from '../../../src/plugins/exec';
-import { IOPRIO_WHO_PROCESS, ioprioValue, personaValue } from '../../../src/plugins/exec/attributes';
+import { IOPRIO_WHO_PROCESS, SCHED_ATTR_SIZE, ioprioValue, personaValue, schedAttr } from '../../../src/plugins/exec/attributes';
 import { memoryLogger } from '../../../src/testing/logger';
-import type { RootfsConfig } from '../../../src/core/config/model';
+import type { RootfsConfig, SchedulerSpec } from '../../../src/core/config/model';
 import { makeConfig } from '../../helpers/config';
+
+describe('process.scheduler as a struct sched_attr (56 bytes, SCHED_ATTR_SIZE_VER1)', () => {
+  const spec = (over: Partial<SchedulerSpec>): SchedulerSpec => ({ policy: 'SCHED_OTHER', nice: 0, priority: 0, flags: [], runtime: 0n, deadline: 0n, period: 0n, ...over });
+  const fields = (attr: Uint8Array) => {
+    const v = new DataView(attr.buffer);
+    return { size: v.getUint32(0, true), policy: v.getUint32(4, true), flags: v.getBigUint64(8, true), nice: v.getInt32(16, true), priority: v.getUint32(20, true), runtime: v.getBigUint64(24, true), deadline: v.getBigUint64(32, true), period: v.getBigUint64(40, true), rest: [...attr.slice(48)] };
+  };
+  test.each<[Partial<SchedulerSpec>, Partial<ReturnType<typeof fields>>]>([
+    [{ policy: 'SCHED_BATCH', nice: -5 }, { size: 56, policy: 3, nice: -5, flags: 0n }],
+    [{ policy: 'SCHED_FIFO', priority: 10, flags: ['SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_KEEP_PARAMS'] }, { policy: 1, priority: 10, flags: 0x11n }],
+    [{ policy: 'SCHED_DEADLINE', runtime: 10_000_000n, deadline: 30_000_000n, period: 2n ** 40n }, { policy: 6, runtime: 10_000_000n, deadline: 30_000_000n, period: 2n ** 40n }],
+    [{ policy: 'SCHED_IDLE' }, { policy: 5, rest: [0, 0, 0, 0, 0, 0, 0, 0] }],
+  ])('%j', (over, expected) => {
+    const attr = schedAttr(spec(over));
+    expect(attr.length).toBe(SCHED_ATTR_SIZE);
+    expect(fields(attr)).toMatchObject(expected);
+  });
+});
 
 describe('process.ioPriority and linux.personality as numbers', () => {
   test.each([
@@ -30,11 +48,13 @@ describe('the handover sets them before the identity and capabilities change, as
     return { sys, log, go };
   }
 
-  test('ioprio_set on this process, then personality, before setgroups', () => {
-    const { sys, go } = run({ personality: { domain: 'LINUX32', flags: [] } }, { ioPriority: { class: 'IOPRIO_CLASS_BE', priority: 6 } });
+  test('sched_setattr, then ioprio_set on this process, then personality, before setgroups', () => {
+    const scheduler: SchedulerSpec = { policy: 'SCHED_BATCH', nice: 5, priority: 0, flags: [], runtime: 0n, deadline: 0n, period: 0n };
+    const { sys, go } = run({ personality: { domain: 'LINUX32', flags: [] } }, { ioPriority: { class: 'IOPRIO_CLASS_BE', priority: 6 }, scheduler });
     expect(go).toThrow(ExecveCalled);
     const ops = sys.effects().map((c) => c.op);
-    expect(ops.slice(0, 4)).toEqual(['chdir', 'ioprioSet', 'personality', 'setgroups']);
+    expect(ops.slice(0, 5)).toEqual(['chdir', 'schedSetattr', 'ioprioSet', 'personality', 'setgroups']);
+    expect(sys.callsOf('schedSetattr')).toEqual([{ op: 'schedSetattr', attr: schedAttr(scheduler), flags: 0 }]);
     expect(sys.callsOf('ioprioSet')).toEqual([{ op: 'ioprioSet', which: IOPRIO_WHO_PROCESS, who: 0, ioprio: 0x4006 }]);
     expect([sys.ioPriority, sys.persona]).toEqual([0x4006, 8]);
   });
@@ -56,6 +76,9 @@ describe('the handover sets them before the identity and capabilities change, as
     rt.sys.failOn('ioprioSet', 'EPERM');
     expect(rt.go).toThrow('finalize: plugin exec: process.ioPriority: ioprio_set: EPERM');
     expect(rt.sys.callsOf('execve')).toEqual([]);
+    const fifo = run({}, { scheduler: { policy: 'SCHED_FIFO', nice: 0, priority: 50, flags: [], runtime: 0n, deadline: 0n, period: 0n } });
+    fifo.sys.failOn('schedSetattr', 'EPERM');
+    expect(fifo.go).toThrow('finalize: plugin exec: process.scheduler: sched_setattr: EPERM');
     const persona = run({ personality: { domain: 'LINUX32', flags: [] } });
     persona.sys.failOn('personality', 'EINVAL');
     expect(persona.go).toThrow('finalize: plugin exec: linux.personality: personality: EINVAL');
