@@ -3,10 +3,11 @@
  * (mount table, /dev, open descriptors, umask, cwd, modes) must be the same once what
  * must differ is normalized (harness.ts). Under CI these tests run, never skip.
  */
-import { spawn, spawnSync } from 'child_process';
+import { spawnSync } from 'child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
+import { throughConsole } from '../helpers/console';
 import { BUSYBOX, PROBE, RUNC, copyBundle, makeBundle, normalize, runMountkit, runRunc } from './harness';
 
 const available = Boolean(RUNC && BUSYBOX) && process.getuid?.() === 0;
@@ -21,32 +22,6 @@ function x86_64Syscalls(limit: number): string[] {
   const nameOf = koffi.load('libseccomp.so.2').func('const char *seccomp_syscall_resolve_num_arch(uint32_t arch, int num)');
   const AUDIT_ARCH_X86_64 = 0xc000003e;
   return Array.from({ length: limit }, (_, nr) => nameOf(AUDIT_ARCH_X86_64, nr) as string | null).filter((name): name is string => name !== null);
-}
-
-/**
- * Starts test/helpers/console-receiver.py on a socket in `dir`, runs `start` with that
- * socket's path, and resolves with what the receiver got once the container is gone:
- * the message and the terminal's output, line by line.
- */
-async function throughConsole(dir: string, start: (socket: string) => { status: number | null; stderr: string }): Promise<{ message: string; fds: number; output: string[] }> {
-  mkdirSync(dir);
-  const socket = path.join(dir, 'console.sock');
-  const report = path.join(dir, 'report.json');
-  const receiver = spawn('python3', [path.join(__dirname, '..', 'helpers', 'console-receiver.py'), socket, report], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const exited = new Promise<number | null>((resolve) => receiver.on('exit', resolve));
-  try {
-    await new Promise<void>((resolve, reject) => {
-      receiver.stdout.once('data', () => resolve());
-      receiver.once('error', reject);
-    });
-    const r = start(socket);
-    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
-    expect(await exited).toBe(0);
-  } finally {
-    receiver.kill();
-  }
-  const seen = JSON.parse(readFileSync(report, 'utf8')) as { message: string; fds: number; output: string };
-  return { ...seen, output: seen.output.replace(/\r/g, '').trim().split('\n') };
 }
 
 /** `runc spec` 1.1.5's default config, with the probe as the process. */

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { BUSYBOX, makeBundle, runMountkit } from '../conformance/harness';
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { BIN, LAUNCHER } from '../helpers/cli';
+import { throughConsole } from '../helpers/console';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) throw new Error('run tests need root and busybox-static (installed by .ci/run)');
@@ -537,30 +538,24 @@ maybe('mountkit run', () => {
 
   test('--console-socket: a container with process.terminal gets a new pseudo-terminal of its devpts, sized, as its streams, /dev/console and controlling terminal; the master goes to the socket', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-console-'));
-    const socket = path.join(dir, 'console.sock');
-    const report = path.join(dir, 'report.json');
-    const receiver = spawn('python3', [path.join(__dirname, '..', 'helpers', 'console-receiver.py'), socket, report], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = new Promise<number | null>((resolve) => receiver.on('exit', resolve));
     try {
-      await new Promise<void>((resolve, reject) => {
-        receiver.stdout.once('data', () => resolve());
-        receiver.once('error', reject);
-      });
       const probe = 'tty; stty size; read -r pid comm state ppid pgrp sid tty rest </proc/self/stat; echo "session $sid tty $tty"; stat -c "%u %t:%T" /dev/console $(tty)';
       const c = config(['sh', '-c', probe], { process: { terminal: true, consoleSize: { height: 30, width: 100 }, user: { uid: 1000, gid: 1000 }, args: ['sh', '-c', probe], env: ['PATH=/bin'], cwd: '/' } });
       c.mounts.push({ destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] });
-      const r = withBundle(c, (bundle) => runMountkit(bundle, ['--console-socket', socket]));
-      expect([r.status, r.stdout, r.stderr]).toEqual([0, '', '']);
-      expect(await exited).toBe(0);
-      const seen = JSON.parse(readFileSync(report, 'utf8'));
-      expect({ ...seen, output: seen.output.replace(/\r/g, '').trim().split('\n') }).toEqual({
+      let stdout = '';
+      const seen = await throughConsole(dir, (socket) => {
+        const r = withBundle(c, (bundle) => runMountkit(bundle, ['--console-socket', socket]));
+        stdout = r.stdout;
+        return r;
+      });
+      expect(stdout).toBe('');
+      expect(seen).toEqual({
         message: '/dev/ptmx',
         fds: 1,
         // 136:0 is /dev/pts/0 (Unix98 pty peers); the container's user owns its console, as runc gives it.
         output: ['/dev/pts/0', '30 100', `session 1 tty ${(136 << 8) | 0}`, '1000 88:0', '1000 88:0'],
       });
     } finally {
-      receiver.kill();
       rmSync(dir, { recursive: true, force: true });
     }
   });
