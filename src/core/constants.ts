@@ -3,6 +3,10 @@
  * Mount flags are bigint: bit 31 (MS_STRICTATIME's neighbours) turns JS numbers negative.
  */
 import { constants as fsConstants } from 'fs';
+import { endianness } from 'os';
+
+/** Whether this machine stores the kernel's structs little-endian (x86_64, arm64): how DataView must write them. */
+export const LITTLE_ENDIAN = endianness() === 'LE';
 
 // mount(2) flags, include/uapi/linux/mount.h
 export const MS_RDONLY = 0x1n;

@@ -14,7 +14,7 @@
  * The program reads struct seccomp_data (include/uapi/linux/seccomp.h): nr at offset 0,
  * arch at offset 4.
  */
-import { endianness } from 'os';
+import { LITTLE_ENDIAN } from '../constants';
 import { errnoNumber } from '../errors';
 import { AUDIT_ARCH_S390, AUDIT_ARCH_S390X, AUDIT_ARCH_X86_64, SCMP_ARCH_X32, SECCOMP_RET_ERRNO, X32_SYSCALL_BIT } from './names';
 
@@ -85,7 +85,7 @@ export function enosysStub(lastSyscalls: readonly { arch: number; nr: number }[]
 export function encodeProgram(program: readonly Instruction[]): Uint8Array {
   const bytes = new Uint8Array(program.length * SOCK_FILTER_SIZE);
   const view = new DataView(bytes.buffer);
-  const little = endianness() === 'LE';
+  const little = LITTLE_ENDIAN;
   program.forEach((insn, i) => {
     const at = i * SOCK_FILTER_SIZE;
     view.setUint16(at, insn.code, little);
@@ -99,7 +99,7 @@ export function encodeProgram(program: readonly Instruction[]): Uint8Array {
 /** struct sock_filter bytes in this machine's byte order as instructions. */
 export function decodeProgram(bytes: Uint8Array): Instruction[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const little = endianness() === 'LE';
+  const little = LITTLE_ENDIAN;
   const program: Instruction[] = [];
   for (let at = 0; at + SOCK_FILTER_SIZE <= bytes.byteLength; at += SOCK_FILTER_SIZE) {
     program.push({ code: view.getUint16(at, little), jt: view.getUint8(at + 2), jf: view.getUint8(at + 3), k: view.getUint32(at + 4, little) });

@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import type * as Koffi from 'koffi';
+import { LITTLE_ENDIAN } from '../constants';
 import { StepError, SyscallError, errnoNumber } from '../errors';
 import { SECCOMP_RET_DATA, SECCOMP_RET_USER_NOTIF } from '../seccomp/names';
 import type { SeccompCompiled, SeccompFilter } from './types';
@@ -68,7 +69,7 @@ function argArray(args: SeccompFilter['rules'][number]['args']): Buffer | null {
   if (args.length === 0) return null;
   const buf = Buffer.alloc(args.length * ARG_CMP_SIZE);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const little = os.endianness() === 'LE';
+  const little = LITTLE_ENDIAN;
   args.forEach((a, i) => {
     const at = i * ARG_CMP_SIZE;
     view.setUint32(at, a.arg, little);

@@ -6,7 +6,7 @@
  * calling thread is in the new mount namespace, libuv's thread pool is not (DESIGN.md).
  */
 import * as fs from 'fs';
-import { endianness } from 'os';
+import { LITTLE_ENDIAN } from '../constants';
 import * as path from 'path';
 import type * as Koffi from 'koffi';
 import { StepError, SyscallError, errnoNumber } from '../errors';
@@ -753,7 +753,7 @@ export class LinuxSyscalls implements Syscalls {
     if (name.length >= SUN_PATH_MAX) throw new SyscallError('connect', errnoNumber('ENAMETOOLONG'), [path]);
     if (name.includes(0)) throw new SyscallError('connect', errnoNumber('EINVAL'), [path], 'a NUL byte in a string argument');
     const addr = Buffer.alloc(SUN_PATH_OFFSET + SUN_PATH_MAX);
-    new DataView(addr.buffer, addr.byteOffset, addr.byteLength).setUint16(0, AF_UNIX, endianness() === 'LE');
+    new DataView(addr.buffer, addr.byteOffset, addr.byteLength).setUint16(0, AF_UNIX, LITTLE_ENDIAN);
     name.copy(addr, SUN_PATH_OFFSET);
     const fd = check('socket', c.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), path);
     try {
@@ -767,7 +767,7 @@ export class LinuxSyscalls implements Syscalls {
 
   startFdSender(socket: number, data: string): number {
     libc();
-    const sender = FdSender.start(koffiFile ?? require.resolve('koffi'), socket, data, fdPath(socket), endianness() === 'LE');
+    const sender = FdSender.start(koffiFile ?? require.resolve('koffi'), socket, data, fdPath(socket), LITTLE_ENDIAN);
     this.fdSenders.push(sender);
     return this.fdSenders.length;
   }
@@ -861,8 +861,8 @@ export class LinuxSyscalls implements Syscalls {
 
   setWindowSize(fd: number, rows: number, cols: number): void {
     const size = Buffer.alloc(8);
-    new DataView(size.buffer, size.byteOffset, 8).setUint16(0, rows, endianness() === 'LE');
-    new DataView(size.buffer, size.byteOffset, 8).setUint16(2, cols, endianness() === 'LE');
+    new DataView(size.buffer, size.byteOffset, 8).setUint16(0, rows, LITTLE_ENDIAN);
+    new DataView(size.buffer, size.byteOffset, 8).setUint16(2, cols, LITTLE_ENDIAN);
     check('ioctl', libc().ioctl(fd, TIOCSWINSZ, 'void *', size), 'TIOCSWINSZ');
   }
 
@@ -873,7 +873,7 @@ export class LinuxSyscalls implements Syscalls {
   sendFdMessage(socket: number, fd: number, data: string): void {
     const c = libc();
     const payload = Buffer.from(data);
-    const little = endianness() === 'LE';
+    const little = LITTLE_ENDIAN;
     // struct cmsghdr (size_t cmsg_len, int cmsg_level, int cmsg_type) and one int: CMSG_LEN(4) 20, CMSG_SPACE(4) 24; SOL_SOCKET and SCM_RIGHTS are 1.
     const control = Buffer.alloc(24);
     const view = new DataView(control.buffer, control.byteOffset, control.byteLength);

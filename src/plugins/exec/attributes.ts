@@ -4,7 +4,7 @@
  * process.ioPriority (ioprio_set(2)) and linux.personality (personality(2)). Pure; the
  * handover makes the calls.
  */
-import { endianness } from 'os';
+import { LITTLE_ENDIAN } from '../../core/constants';
 import type { IoPriority, PersonalitySpec, SchedulerSpec } from '../../core/config/model';
 
 /** sched(7) policies, include/uapi/linux/sched.h. */
@@ -39,7 +39,7 @@ export const SCHED_ATTR_SIZE = 56;
 export function schedAttr(s: SchedulerSpec): Uint8Array {
   const buf = new Uint8Array(SCHED_ATTR_SIZE);
   const view = new DataView(buf.buffer);
-  const little = endianness() === 'LE';
+  const little = LITTLE_ENDIAN;
   let flags = 0n;
   for (const f of s.flags) flags |= SCHED_FLAGS.get(f) ?? 0n;
   view.setUint32(0, SCHED_ATTR_SIZE, little);
