@@ -74,7 +74,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const { LinuxSyscalls } = require('../core/syscalls/linux') as typeof import('../core/syscalls/linux');
   const sys = new LinuxSyscalls({
     ignoredOnExec: starterIgnoredSignals(process.env),
-    seccompCache: opts.seccompCache === 'off' ? undefined : path.resolve(opts.seccompCache),
+    seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
   });
   const launch = currentLaunchContext();
   if (launch.relaunched) {

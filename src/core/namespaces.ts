@@ -166,8 +166,8 @@ export function enterNamespaces(sys: Syscalls, plan: LaunchPlan, timeOffsets?: R
   if (plan.unshareFlags & CLONE_NEWTIME && offsets) naming('linux.timeOffsets', () => sys.writeFile(TIMENS_OFFSETS, offsets));
 }
 
-/** Where the time namespace for this process's children takes its offsets. */
-const TIMENS_OFFSETS = '/proc/self/timens_offsets';
+/** Where the time namespace for this process's children takes its offsets; missing when the kernel has no time namespaces. */
+export const TIMENS_OFFSETS = '/proc/self/timens_offsets';
 
 /** linux.timeOffsets as /proc/PID/timens_offsets takes them: a line "CLOCK SECS NANOSECS" per clock (time_namespaces(7)); '' for none. */
 export function timeOffsetsText(offsets: RootfsConfig['timeOffsets']): string {

@@ -461,7 +461,8 @@ maybe('mountkit run', () => {
     ['bin/mountkit, no pid namespace', [], ['mount', 'time']],
   ])('linux.timeOffsets in a new time namespace (as runc 1.2): %s; the container\'s boot clock is ahead by the offset', (_what, entry, types) => {
     const days = 10 * 86400;
-    const c = config(['sh', '-c', 'cat /proc/self/timens_offsets /proc/uptime'], {
+    // Read by the shell itself, the process mountkit execs into (a child such as cat would be in the namespace whatever the shell is in).
+    const c = config(['sh', '-c', 'while read -r line; do echo "$line"; done </proc/self/timens_offsets; read -r up idle </proc/uptime; echo "$up $idle"'], {
       linux: { namespaces: types.map((type) => ({ type })), timeOffsets: { monotonic: { secs: 3600, nanosecs: 0 }, boottime: { secs: days, nanosecs: 0 } } },
     });
     const before = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);

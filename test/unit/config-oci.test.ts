@@ -304,7 +304,9 @@ describe('fromOciSpec: conversion', () => {
     [{ policy: 'SCHED_BATCH', nice: 1.5 }, 'process.scheduler.nice 1.5: must be an integer from -20 to 19'],
     [{ policy: 'SCHED_OTHER', priority: 5 }, 'process.scheduler.priority 5: is for SCHED_FIFO and SCHED_RR only'],
     [{ policy: 'SCHED_RR', priority: 100 }, 'process.scheduler.priority'],
-    [{ policy: 'SCHED_FIFO', runtime: 10 }, 'process.scheduler "SCHED_FIFO": runtime, deadline and period are for SCHED_DEADLINE only'],
+    [{ policy: 'SCHED_FIFO', priority: 1, runtime: 10 }, 'process.scheduler "SCHED_FIFO": runtime, deadline and period are for SCHED_DEADLINE only'],
+    [{ policy: 'SCHED_RR' }, 'process.scheduler.priority 0: must be from 1 to 99 for SCHED_RR'],
+    [{ policy: 'SCHED_FIFO', priority: 5, nice: -21 }, 'process.scheduler.nice -21: must be an integer from -20 to 19'],
     [{ policy: 'SCHED_OTHER', flags: ['SCHED_FLAG_NONE'] }, 'process.scheduler.flags[0] "SCHED_FLAG_NONE": must be one of SCHED_FLAG_RESET_ON_FORK'],
   ])('process.scheduler %j is refused, as runc 1.2 refuses it', (scheduler, message) => {
     expect(() => convert((s) => (s.process.scheduler = scheduler))).toThrow(message);

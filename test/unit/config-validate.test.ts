@@ -183,13 +183,22 @@ describe('validateTimeNamespace', () => {
     ['offsets without a time namespace', withTime(undefined, offsets), kernel(), 'linux.timeOffsets: needs a new time namespace in linux.namespaces'],
     ['offsets for one joined by path', withTime({ type: 'time', path: '/proc/7/ns/time' }, offsets), kernel(), 'linux.timeOffsets: are for a new time namespace, not one joined by path (/proc/7/ns/time)'],
   ])('%s is refused, as runc 1.2 refuses it; validateConfig makes the check', (_what, config, on, message) => {
-    expect(() => validateTimeNamespace(config, on)).toThrow(message);
+    expect(() => validateTimeNamespace(config, on, '6.18.0')).toThrow(message);
     expect(() => validateConfig(config, on)).toThrow(message);
   });
 
+  test('a new one on a kernel before 6.2, where execve(2) does not enter it, is refused; one joined by path is not', () => {
+    expect(() => validateTimeNamespace(withTime({ type: 'time' }), kernel(), '6.1.0-21-amd64')).toThrow(
+      'linux.namespaces "time": a new one needs Linux 6.2 or later, where execve(2) enters it; this kernel is 6.1.0-21-amd64',
+    );
+    expect(() => validateTimeNamespace(withTime({ type: 'time' }), kernel(), '5.10.0')).toThrow('needs Linux 6.2 or later');
+    expect(() => validateTimeNamespace(withTime({ type: 'time' }), kernel(), '6.2.0')).not.toThrow();
+    expect(() => validateTimeNamespace(withTime({ type: 'time', path: '/proc/7/ns/time' }), kernel(), '5.10.0')).not.toThrow();
+  });
+
   test('a new one, with or without offsets, or one joined by path without: accepted', () => {
-    expect(() => validateTimeNamespace(withTime({ type: 'time' }, offsets), kernel())).not.toThrow();
-    expect(() => validateTimeNamespace(withTime({ type: 'time' }), kernel())).not.toThrow();
+    expect(() => validateTimeNamespace(withTime({ type: 'time' }, offsets), kernel(), '6.18.0')).not.toThrow();
+    expect(() => validateTimeNamespace(withTime({ type: 'time' }), kernel(), '6.18.0')).not.toThrow();
     expect(() => validateTimeNamespace(withTime({ type: 'time', path: '/proc/7/ns/time' }), kernel())).not.toThrow();
     expect(() => validateTimeNamespace(withTime(undefined), host())).not.toThrow();
   });

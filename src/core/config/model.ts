@@ -5,6 +5,7 @@
 import { cleanPath } from '../paths';
 import type { CapabilityNames } from '../capabilities';
 import type { CommandSpec, IdMapping } from '../syscalls/types';
+import type { IoprioClass, PersonaDomain, SchedFlag, SchedPolicy } from '../process-attrs';
 
 export interface MountExtensions {
   /** Copy the target directory's content into the new tmpfs before it appears. */
@@ -81,16 +82,16 @@ export interface NamespaceSpec {
 
 /** process.ioPriority (runtime-spec 1.2): an I/O scheduling class and a level in it, 0 (highest) to 7. */
 export interface IoPriority {
-  class: 'IOPRIO_CLASS_RT' | 'IOPRIO_CLASS_BE' | 'IOPRIO_CLASS_IDLE';
+  class: IoprioClass;
   priority: number;
 }
 
 /** process.scheduler (runtime-spec 1.2): the policy and attributes sched_setattr(2) takes; names as written. */
 export interface SchedulerSpec {
-  policy: 'SCHED_OTHER' | 'SCHED_FIFO' | 'SCHED_RR' | 'SCHED_BATCH' | 'SCHED_ISO' | 'SCHED_IDLE' | 'SCHED_DEADLINE';
+  policy: SchedPolicy;
   nice: number;
   priority: number;
-  flags: string[];
+  flags: SchedFlag[];
   /** SCHED_DEADLINE's parameters, in nanoseconds. */
   runtime: bigint;
   deadline: bigint;
@@ -99,7 +100,7 @@ export interface SchedulerSpec {
 
 /** linux.personality: the execution domain, and flags, which runc ignores with a warning as mountkit does. */
 export interface PersonalitySpec {
-  domain: 'LINUX' | 'LINUX32';
+  domain: PersonaDomain;
   flags: string[];
 }
 

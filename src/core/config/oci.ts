@@ -48,6 +48,7 @@ import {
   type JsonObject,
 } from './json';
 import { parseSeccomp } from './seccomp';
+import { IOPRIO_CLASSES, PERSONAS, SCHED_FLAGS, SCHED_POLICIES, namesOf } from '../process-attrs';
 import { PROPAGATION_OPTIONS, parseMountOptions, parsePropagation, type ParsedMountOptions } from './options';
 
 
@@ -277,36 +278,35 @@ function parseRlimits(v: unknown): RlimitSpec[] {
 function ioPriority(v: unknown): Partial<ProcessSpec> {
   const p = optionalObject(v, 'process.ioPriority');
   if (!p) return {};
-  const cls = oneOf(p.class, 'process.ioPriority.class', ['IOPRIO_CLASS_RT', 'IOPRIO_CLASS_BE', 'IOPRIO_CLASS_IDLE'] as const);
+  const cls = oneOf(p.class, 'process.ioPriority.class', namesOf(IOPRIO_CLASSES));
   return { ioPriority: { class: cls, priority: optionalUnsigned(p.priority, 'process.ioPriority.priority', 7, 0) } };
 }
 
-const SCHED_POLICY_NAMES = ['SCHED_OTHER', 'SCHED_FIFO', 'SCHED_RR', 'SCHED_BATCH', 'SCHED_ISO', 'SCHED_IDLE', 'SCHED_DEADLINE'] as const;
-const SCHED_FLAG_NAMES = ['SCHED_FLAG_RESET_ON_FORK', 'SCHED_FLAG_RECLAIM', 'SCHED_FLAG_DL_OVERRUN', 'SCHED_FLAG_KEEP_POLICY', 'SCHED_FLAG_KEEP_PARAMS', 'SCHED_FLAG_UTIL_CLAMP_MIN', 'SCHED_FLAG_UTIL_CLAMP_MAX'] as const;
 /** sched_setattr(2)'s limits: nice -20 to 19, a real-time priority 1 to 99. */
 const NICE_MIN = -20;
 const NICE_MAX = 19;
 const RT_PRIORITY_MAX = 99;
 
 /**
- * process.scheduler, checked as runc 1.2 checks it (sched_setattr(2)): a policy is
- * required; nice from -20 to 19 for SCHED_OTHER and SCHED_BATCH; a priority only for
- * SCHED_FIFO and SCHED_RR, at most 99; runtime, deadline and period only for
- * SCHED_DEADLINE.
+ * process.scheduler, checked as runc checks it and as sched_setattr(2) would answer: a
+ * policy is required; nice from -20 to 19 (runc checks it for SCHED_OTHER and
+ * SCHED_BATCH only, which use it); a priority for SCHED_FIFO and SCHED_RR only, and from
+ * 1 to 99 there (runc leaves 0 to the kernel's EINVAL); runtime, deadline and period
+ * for SCHED_DEADLINE only.
  */
 function scheduler(v: unknown): Partial<ProcessSpec> {
   const s = optionalObject(v, 'process.scheduler');
   if (!s) return {};
   const field = 'process.scheduler';
   if (isAbsent(s.policy)) fail(`${field}.policy`, undefined, 'is required');
-  const policy = oneOf(s.policy, `${field}.policy`, SCHED_POLICY_NAMES);
+  const policy = oneOf(s.policy, `${field}.policy`, namesOf(SCHED_POLICIES));
   const nice = isAbsent(s.nice) ? 0 : s.nice;
-  if (!Number.isInteger(nice) || (['SCHED_OTHER', 'SCHED_BATCH'].includes(policy) && ((nice as number) < NICE_MIN || (nice as number) > NICE_MAX))) {
-    fail(`${field}.nice`, nice, `must be an integer from ${NICE_MIN} to ${NICE_MAX}`);
-  }
+  if (!Number.isInteger(nice) || (nice as number) < NICE_MIN || (nice as number) > NICE_MAX) fail(`${field}.nice`, nice, `must be an integer from ${NICE_MIN} to ${NICE_MAX}`);
   const priority = optionalUnsigned(s.priority, `${field}.priority`, RT_PRIORITY_MAX, 0);
-  if (priority !== 0 && policy !== 'SCHED_FIFO' && policy !== 'SCHED_RR') fail(`${field}.priority`, priority, 'is for SCHED_FIFO and SCHED_RR only');
-  const flags = list(s.flags, `${field}.flags`, (f, at) => oneOf(f, at, SCHED_FLAG_NAMES));
+  const realTime = policy === 'SCHED_FIFO' || policy === 'SCHED_RR';
+  if (priority !== 0 && !realTime) fail(`${field}.priority`, priority, 'is for SCHED_FIFO and SCHED_RR only');
+  if (priority === 0 && realTime) fail(`${field}.priority`, priority, `must be from 1 to ${RT_PRIORITY_MAX} for ${policy}`);
+  const flags = list(s.flags, `${field}.flags`, (f, at) => oneOf(f, at, namesOf(SCHED_FLAGS)));
   const deadline = (name: 'runtime' | 'deadline' | 'period'): bigint => (isAbsent(s[name]) ? 0n : uint64(s[name], `${field}.${name}`));
   const [runtime, dl, period] = [deadline('runtime'), deadline('deadline'), deadline('period')];
   if (policy !== 'SCHED_DEADLINE' && (runtime || dl || period)) fail(field, policy, 'runtime, deadline and period are for SCHED_DEADLINE only');
@@ -317,7 +317,7 @@ function scheduler(v: unknown): Partial<ProcessSpec> {
 function parsePersonality(v: unknown): Partial<RootfsConfig> {
   const p = optionalObject(v, 'linux.personality');
   if (!p) return {};
-  const domain = oneOf(p.domain, 'linux.personality.domain', ['LINUX', 'LINUX32'] as const);
+  const domain = oneOf(p.domain, 'linux.personality.domain', namesOf(PERSONAS));
   return { personality: { domain, flags: stringArray(p.flags, 'linux.personality.flags') ?? [] } };
 }
 

@@ -6,7 +6,9 @@
  *
  * Every refusal is a ConfigError naming the field and the value.
  */
+import * as os from 'os';
 import { ConfigError, SyscallError } from '../errors';
+import { TIMENS_OFFSETS } from '../namespaces';
 import type { FileKind, FileStat, Syscalls } from '../syscalls/types';
 import type { NamespaceSpec, NamespaceType, RootfsConfig } from './model';
 import { NO_MAPPINGS, idMappingsProblem } from '../idmap';
@@ -35,16 +37,26 @@ export function validateConfig(config: RootfsConfig, host: HostQuery): void {
   validateTimeNamespace(config, host);
 }
 
-/** Where a process's time namespace for its children takes its offsets (time_namespaces(7)); missing when the kernel has no time namespaces. */
-const TIMENS_OFFSETS = '/proc/self/timens_offsets';
+/** Linux 6.2 (fs/exec.c): execve(2) moves a process into the time namespace it made for its children. */
+const TIMENS_ON_EXEC: readonly [number, number] = [6, 2];
 
 /**
  * A time namespace, as runc 1.2 checks it: the kernel must have them, and offsets are for
  * a new one only (a namespace joined by path has its own, fixed once a process entered it).
+ * A new one also needs Linux 6.2: mountkit's process makes it with unshare(2), which moves
+ * only its children, and execs into the container; only from 6.2 does execve(2) move the
+ * process too (`release` is the kernel's, uname(2)).
  */
-export function validateTimeNamespace(config: RootfsConfig, host: HostQuery): void {
+export function validateTimeNamespace(config: RootfsConfig, host: HostQuery, release = os.release()): void {
   const time = config.namespaces.find((ns) => ns.type === 'time');
   if (time && kindOf(host, TIMENS_OFFSETS) === undefined) throw new ConfigError('linux.namespaces', 'time', `needs time namespaces in the kernel (no ${TIMENS_OFFSETS})`);
+  if (time && !time.path) {
+    const [major = 0, minor = 0] = release.split(/[.-]/).map(Number);
+    const [needMajor, needMinor] = TIMENS_ON_EXEC;
+    if (major < needMajor || (major === needMajor && minor < needMinor)) {
+      throw new ConfigError('linux.namespaces', 'time', `a new one needs Linux ${needMajor}.${needMinor} or later, where execve(2) enters it; this kernel is ${release}`);
+    }
+  }
   if (!config.timeOffsets) return;
   if (!time) throw new ConfigError('linux.timeOffsets', undefined, 'needs a new time namespace in linux.namespaces');
   if (time.path) throw new ConfigError('linux.timeOffsets', undefined, `are for a new time namespace, not one joined by path (${time.path})`);

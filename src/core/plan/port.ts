@@ -76,11 +76,14 @@ export class PlanSyscalls extends DryRunSyscalls {
   /** The path each descriptor was opened at, kept after it is closed (the fake never reuses a number). */
   private readonly openedAt = new Map<number, string>();
   private readonly returned = new WeakMap<SyscallRecord, number>();
+  /** Whether the run's process leads its session, as this one does (hostSession), unless mountkit starts it. */
+  private leadsSession = false;
 
   constructor() {
     super();
     const session = hostSession();
-    this.session = { sid: session.sessionLeader ? this.pid : this.session.sid, groupLeader: session.groupLeader, terminal: hasControllingTerminal() };
+    this.leadsSession = session.sessionLeader;
+    this.session = { ...this.session, groupLeader: session.groupLeader, terminal: hasControllingTerminal() };
     // The capability steps ask the kernel, not a file: the host's answers, as the run's would be.
     const host = hostCapabilities();
     if (!host) return;
@@ -104,7 +107,14 @@ export class PlanSyscalls extends DryRunSyscalls {
    * child in this process's session and group, leading neither, whatever this one leads.
    */
   startedByMountkit(): void {
+    this.leadsSession = false;
     this.session = { ...this.session, sid: STARTER_SESSION, groupLeader: false };
+  }
+
+  /** A process that leads its session answers its own pid, whatever pid the plan gives it (set after this port is made). */
+  override getsid(): number {
+    const sid = super.getsid();
+    return this.leadsSession ? this.pid : sid;
   }
 
   /** The descriptor an open, openat, openat2, openTree or userNamespace call returned. */

@@ -27,6 +27,7 @@ import {
   DEVPTS_SUPER_MAGIC,
   EXT4_SUPER_MAGIC,
   MOUNT_ATTR_IDMAP,
+  LITTLE_ENDIAN,
   MQUEUE_MAGIC,
   MS_BIND,
   MOVE_MOUNT_F_EMPTY_PATH,
@@ -948,18 +949,27 @@ export class FakeSyscalls implements Syscalls {
 
   schedSetattr(attr: Uint8Array, flags: number): void {
     const rec = this.record('schedSetattr', { attr, flags });
-    // The size the kernel reads is the struct's first word: SCHED_ATTR_SIZE_VER0 (48) or more.
-    if (flags !== 0 || attr.length < 48 || new DataView(attr.buffer, attr.byteOffset).getUint32(0, true) !== attr.length) throw this.fail(rec, 'EINVAL');
+    const view = new DataView(attr.buffer, attr.byteOffset, attr.byteLength);
+    // sched_setattr(2): the struct's first word is its size, 0 read as SCHED_ATTR_SIZE_VER0 (48); a smaller one is E2BIG.
+    const size = view.getUint32(0, LITTLE_ENDIAN) || 48;
+    if (size < 48 || size > attr.length) throw this.fail(rec, 'E2BIG');
+    // A real-time policy (SCHED_FIFO 1, SCHED_RR 2) takes a priority from 1 to 99, any other 0; nice is -20 to 19.
+    const policy = view.getUint32(4, LITTLE_ENDIAN);
+    const priority = view.getUint32(20, LITTLE_ENDIAN);
+    const nice = view.getInt32(16, LITTLE_ENDIAN);
+    const realTime = policy === 1 || policy === 2;
+    if (flags !== 0 || policy > 6 || (realTime ? priority < 1 || priority > 99 : priority !== 0) || nice < -20 || nice > 19) throw this.fail(rec, 'EINVAL');
     this.schedAttr = attr;
   }
 
   ioprioSet(which: number, who: number, ioprio: number): void {
     const rec = this.record('ioprioSet', { which, who, ioprio });
-    // IOPRIO_WHO_PROCESS, IOPRIO_WHO_PGRP, IOPRIO_WHO_USER; classes 1 to 3, levels 0 to 7 (include/uapi/linux/ioprio.h).
-    if (which < 1 || which > 3 || ioprio >> 13 < 1 || ioprio >> 13 > 3 || (ioprio & 0x1fff) > 7) throw this.fail(rec, 'EINVAL');
+    // IOPRIO_WHO_PROCESS, IOPRIO_WHO_PGRP, IOPRIO_WHO_USER; classes NONE (0) to IDLE (3), levels 0 to 7 (include/uapi/linux/ioprio.h).
+    if (which < 1 || which > 3 || ioprio >> 13 > 3 || (ioprio & 0x1fff) > 7) throw this.fail(rec, 'EINVAL');
     this.ioPriority = ioprio;
   }
 
+  /** personality(2) does not fail: an execution domain the kernel lacks leaves PER_LINUX's. */
   personality(persona: number): void {
     this.record('personality', { persona });
     this.persona = persona;

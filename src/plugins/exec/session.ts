@@ -69,21 +69,33 @@ export class SessionStep implements LifecycleStep {
       refused = err;
     }
     if (refused.code !== 'EPERM') throw new StepError(`console: ${refused.message}`, { cause: refused });
-    // EPERM: this process leads its process group; leading its session too, it is what a console needs.
-    if (this.sys.getsid() === this.sys.getpid()) return;
+    // EPERM: this process leads its process group; leading its session too, without a terminal, it is what a console needs.
+    if (this.sys.getsid() === this.sys.getpid()) {
+      const tty = this.openTerminal();
+      if (tty === undefined) return;
+      this.sys.close(tty);
+      throw new StepError(
+        'console: this process leads a session that has a controlling terminal (started as the first program of a terminal: script -c, ssh -t), which a console cannot replace; give the container a pid namespace',
+      );
+    }
     throw new StepError(
       'console: setsid: EPERM: this process leads its process group (a command an interactive shell started) and cannot lead the session a console needs; give the container a pid namespace, or start mountkit with setsid(1)',
     );
   }
 
-  private releaseTerminal(ctx: RunContext): void {
-    let tty: number;
+  /** The controlling terminal open as /dev/tty, or undefined without one. */
+  private openTerminal(): number | undefined {
     try {
-      tty = this.sys.open(DEV_TTY, O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
+      return this.sys.open(DEV_TTY, O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
     } catch (err) {
-      if (err instanceof SyscallError && NO_TERMINAL.has(err.code)) return;
+      if (err instanceof SyscallError && NO_TERMINAL.has(err.code)) return undefined;
       throw err;
     }
+  }
+
+  private releaseTerminal(ctx: RunContext): void {
+    const tty = this.openTerminal();
+    if (tty === undefined) return;
     try {
       if (this.sys.getsid() !== this.sys.getpid()) this.sys.releaseTerminal(tty);
       else ctx.log.debug('this process leads its session: it keeps its controlling terminal, which giving up would hang up the session');

@@ -114,6 +114,14 @@ describe('the console (--console-socket)', () => {
     sessionLeader.sys.session = { sid: 1, groupLeader: true, terminal: false };
     sessionLeader.run();
     expect(sessionLeader.sys.session.terminal).toBe(true);
+    // A session leader with a terminal (script -c, ssh -t) cannot take the console as its terminal: stopped before anything is sent.
+    const withTerminal = setup();
+    withTerminal.sys.addDevice('/dev/tty', 'char', 5, 0);
+    withTerminal.sys.session = { sid: 1, groupLeader: true, terminal: true };
+    expect(withTerminal.run).toThrow(
+      'prepare-root: plugin session: console: this process leads a session that has a controlling terminal (started as the first program of a terminal: script -c, ssh -t), which a console cannot replace; give the container a pid namespace',
+    );
+    expect(withTerminal.sys.callsOf('connectUnix')).toEqual([]);
     const refused = setup();
     refused.sys.failOn('sendFdMessage', 'EPIPE');
     expect(refused.run).toThrow('after-jail: plugin console: --console-socket "/run/shim/console.sock": sendmsg: EPIPE');

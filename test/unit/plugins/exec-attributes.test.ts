@@ -59,10 +59,20 @@ describe('the handover sets them before the identity and capabilities change, as
     expect([sys.ioPriority, sys.persona]).toEqual([0x4006, 8]);
   });
 
-  test('neither given: no call', () => {
+  test('none given: no call', () => {
     const { sys, go } = run({});
     expect(go).toThrow(ExecveCalled);
-    expect(sys.calls.filter((c) => c.op === 'ioprioSet' || c.op === 'personality')).toEqual([]);
+    expect(sys.calls.filter((c) => c.op === 'schedSetattr' || c.op === 'ioprioSet' || c.op === 'personality')).toEqual([]);
+  });
+
+  test('the fake answers as sched_setattr(2): a real-time policy without a priority is EINVAL, a short struct E2BIG', () => {
+    const sys = new FakeSyscalls();
+    const fifo0: SchedulerSpec = { policy: 'SCHED_FIFO', nice: 0, priority: 0, flags: [], runtime: 0n, deadline: 0n, period: 0n };
+    expect(() => sys.schedSetattr(schedAttr(fifo0), 0)).toThrow('sched_setattr: EINVAL');
+    expect(() => sys.schedSetattr(schedAttr({ ...fifo0, priority: 1 }), 0)).not.toThrow();
+    const short = schedAttr({ ...fifo0, priority: 1 });
+    new DataView(short.buffer).setUint32(0, 40, true);
+    expect(() => sys.schedSetattr(short, 0)).toThrow('sched_setattr: E2BIG');
   });
 
   test('personality flags are ignored with a warning, as runc ignores them', () => {
@@ -71,7 +81,7 @@ describe('the handover sets them before the identity and capabilities change, as
     expect(log.entries.filter((e) => e.level === 'warn').map((e) => e.message)).toEqual(['linux.personality.flags ["ADDR_NO_RANDOMIZE"] ignored, as runc ignores them']);
   });
 
-  test('a refusal stops the run before execve, naming the field', () => {
+  test('a refusal stops the run before execve, naming the field (personality(2) never fails)', () => {
     const rt = run({}, { ioPriority: { class: 'IOPRIO_CLASS_RT', priority: 0 } });
     rt.sys.failOn('ioprioSet', 'EPERM');
     expect(rt.go).toThrow('finalize: plugin exec: process.ioPriority: ioprio_set: EPERM');
@@ -79,8 +89,6 @@ describe('the handover sets them before the identity and capabilities change, as
     const fifo = run({}, { scheduler: { policy: 'SCHED_FIFO', nice: 0, priority: 50, flags: [], runtime: 0n, deadline: 0n, period: 0n } });
     fifo.sys.failOn('schedSetattr', 'EPERM');
     expect(fifo.go).toThrow('finalize: plugin exec: process.scheduler: sched_setattr: EPERM');
-    const persona = run({ personality: { domain: 'LINUX32', flags: [] } });
-    persona.sys.failOn('personality', 'EINVAL');
-    expect(persona.go).toThrow('finalize: plugin exec: linux.personality: personality: EINVAL');
+
   });
 });
