@@ -148,9 +148,9 @@ export class Orchestrator {
         throw new PluginError(mountWhere(m, 'orchestrator'), new StepError(`no handler for mount type "${m.type}"`));
       }
       const ctx = context(this.handlerLogs.get(handler) ?? this.log);
-      this.guardMount(m, 'premount-command', hooks, () => this.runCommands(m.premountCmds, shared));
-      this.guardMount(m, handler.name, hooks, () => handler.mount(m, ctx));
-      this.guardMount(m, 'postmount-command', hooks, () => this.runCommands(m.postmountCmds, shared));
+      this.guard(() => mountWhere(m, 'premount-command'), hooks, () => this.runCommands(m.premountCmds, shared));
+      this.guard(() => mountWhere(m, handler.name), hooks, () => handler.mount(m, ctx));
+      this.guard(() => mountWhere(m, 'postmount-command'), hooks, () => this.runCommands(m.postmountCmds, shared));
     }
   }
 
@@ -172,32 +172,29 @@ export class Orchestrator {
     }
   }
 
-  private guard(where: StepWhere & { destination?: string }, hooks: RunHooks, fn: () => void): void {
-    hooks.onStep?.(where);
+  /**
+   * Runs one step, told to onStep first; a failure becomes a PluginError saying where.
+   * `where` is a value or, for the steps of each mount, made only when it is needed.
+   */
+  private guard(where: Where | (() => Where), hooks: RunHooks, fn: () => void): void {
+    const at = typeof where === 'function' ? where : () => where;
+    if (hooks.onStep) hooks.onStep(at());
     try {
       fn();
     } catch (err) {
-      throw wrapped(where, err);
-    }
-  }
-
-  /** guard() for one step of a mount; where it is is built only for onStep or a failure. */
-  private guardMount(m: MountSpec, plugin: string, hooks: RunHooks, fn: () => void): void {
-    if (hooks.onStep) hooks.onStep(mountWhere(m, plugin));
-    try {
-      fn();
-    } catch (err) {
-      throw wrapped(mountWhere(m, plugin), err);
+      throw wrapped(at(), err);
     }
   }
 }
+
+type Where = StepWhere & { destination?: string };
 
 function mountWhere(m: MountSpec, plugin: string): StepWhere & { destination: string } {
   return { phase: 'mounts', plugin, mountIndex: m.index, destination: m.destination };
 }
 
 /** A step's failure as a PluginError naming where it happened; one already wrapped, or the fake's execve, as it is. */
-function wrapped(where: StepWhere & { destination?: string }, err: unknown): unknown {
+function wrapped(where: Where, err: unknown): unknown {
   if (err instanceof PluginError || isExecve(err)) return err;
   return new PluginError(where, err);
 }
