@@ -85,13 +85,12 @@ export function enosysStub(lastSyscalls: readonly { arch: number; nr: number }[]
 export function encodeProgram(program: readonly Instruction[]): Uint8Array {
   const bytes = new Uint8Array(program.length * SOCK_FILTER_SIZE);
   const view = new DataView(bytes.buffer);
-  const little = LITTLE_ENDIAN;
   program.forEach((insn, i) => {
     const at = i * SOCK_FILTER_SIZE;
-    view.setUint16(at, insn.code, little);
+    view.setUint16(at, insn.code, LITTLE_ENDIAN);
     view.setUint8(at + 2, insn.jt);
     view.setUint8(at + 3, insn.jf);
-    view.setUint32(at + 4, insn.k, little);
+    view.setUint32(at + 4, insn.k, LITTLE_ENDIAN);
   });
   return bytes;
 }
@@ -99,10 +98,9 @@ export function encodeProgram(program: readonly Instruction[]): Uint8Array {
 /** struct sock_filter bytes in this machine's byte order as instructions. */
 export function decodeProgram(bytes: Uint8Array): Instruction[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const little = LITTLE_ENDIAN;
   const program: Instruction[] = [];
   for (let at = 0; at + SOCK_FILTER_SIZE <= bytes.byteLength; at += SOCK_FILTER_SIZE) {
-    program.push({ code: view.getUint16(at, little), jt: view.getUint8(at + 2), jf: view.getUint8(at + 3), k: view.getUint32(at + 4, little) });
+    program.push({ code: view.getUint16(at, LITTLE_ENDIAN), jt: view.getUint8(at + 2), jf: view.getUint8(at + 3), k: view.getUint32(at + 4, LITTLE_ENDIAN) });
   }
   return program;
 }

@@ -69,13 +69,12 @@ function argArray(args: SeccompFilter['rules'][number]['args']): Buffer | null {
   if (args.length === 0) return null;
   const buf = Buffer.alloc(args.length * ARG_CMP_SIZE);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const little = LITTLE_ENDIAN;
   args.forEach((a, i) => {
     const at = i * ARG_CMP_SIZE;
-    view.setUint32(at, a.arg, little);
-    view.setUint32(at + 4, a.op, little);
-    view.setBigUint64(at + 8, a.datumA, little);
-    view.setBigUint64(at + 16, a.datumB, little);
+    view.setUint32(at, a.arg, LITTLE_ENDIAN);
+    view.setUint32(at + 4, a.op, LITTLE_ENDIAN);
+    view.setBigUint64(at + 8, a.datumA, LITTLE_ENDIAN);
+    view.setBigUint64(at + 16, a.datumB, LITTLE_ENDIAN);
   });
   return buf;
 }

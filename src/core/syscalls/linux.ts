@@ -873,14 +873,13 @@ export class LinuxSyscalls implements Syscalls {
   sendFdMessage(socket: number, fd: number, data: string): void {
     const c = libc();
     const payload = Buffer.from(data);
-    const little = LITTLE_ENDIAN;
     // struct cmsghdr (size_t cmsg_len, int cmsg_level, int cmsg_type) and one int: CMSG_LEN(4) 20, CMSG_SPACE(4) 24; SOL_SOCKET and SCM_RIGHTS are 1.
     const control = Buffer.alloc(24);
     const view = new DataView(control.buffer, control.byteOffset, control.byteLength);
-    view.setBigUint64(0, 20n, little);
-    view.setInt32(8, 1, little);
-    view.setInt32(12, 1, little);
-    view.setInt32(16, fd, little);
+    view.setBigUint64(0, 20n, LITTLE_ENDIAN);
+    view.setInt32(8, 1, LITTLE_ENDIAN);
+    view.setInt32(12, 1, LITTLE_ENDIAN);
+    view.setInt32(16, fd, LITTLE_ENDIAN);
     // A stream socket may take part of the data; the descriptor goes with its first byte. A send a signal interrupted is made again.
     for (let at = 0; at < payload.length; ) {
       const first = at === 0;

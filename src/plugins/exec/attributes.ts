@@ -18,17 +18,16 @@ export const SCHED_ATTR_SIZE = 56;
 export function schedAttr(s: SchedulerSpec): Uint8Array {
   const buf = new Uint8Array(SCHED_ATTR_SIZE);
   const view = new DataView(buf.buffer);
-  const little = LITTLE_ENDIAN;
   let flags = 0n;
   for (const f of s.flags) flags |= SCHED_FLAGS[f];
-  view.setUint32(0, SCHED_ATTR_SIZE, little);
-  view.setUint32(4, SCHED_POLICIES[s.policy], little);
-  view.setBigUint64(8, flags, little);
-  view.setInt32(16, s.nice, little);
-  view.setUint32(20, s.priority, little);
-  view.setBigUint64(24, s.runtime, little);
-  view.setBigUint64(32, s.deadline, little);
-  view.setBigUint64(40, s.period, little);
+  view.setUint32(0, SCHED_ATTR_SIZE, LITTLE_ENDIAN);
+  view.setUint32(4, SCHED_POLICIES[s.policy], LITTLE_ENDIAN);
+  view.setBigUint64(8, flags, LITTLE_ENDIAN);
+  view.setInt32(16, s.nice, LITTLE_ENDIAN);
+  view.setUint32(20, s.priority, LITTLE_ENDIAN);
+  view.setBigUint64(24, s.runtime, LITTLE_ENDIAN);
+  view.setBigUint64(32, s.deadline, LITTLE_ENDIAN);
+  view.setBigUint64(40, s.period, LITTLE_ENDIAN);
   return buf;
 }
 
