@@ -63,3 +63,23 @@ function overlaps(a: number, b: number, aSize: number, bSize: number): boolean {
 export function idMapText(mappings: readonly IdMapping[]): string {
   return mappings.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join('');
 }
+
+/** Whether `id` is in one of the maps' container ranges. */
+export function mapsContainerId(mappings: readonly IdMapping[], id: number): boolean {
+  return mappings.some((m) => id >= m.containerID && id - m.containerID < m.size);
+}
+
+/** The mappings of a /proc/PID/uid_map or gid_map text: "ID-inside ID-outside length" per line, blank-padded (user_namespaces(7)). */
+export function parseIdMapText(text: string): IdMapping[] {
+  return text
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields.length === 3)
+    .map(([containerID, hostID, size]) => ({ containerID: Number(containerID), hostID: Number(hostID), size: Number(size) }));
+}
+
+/** Whether two maps map the same ranges, in whatever order their lines come. */
+export function sameMappings(a: readonly IdMapping[], b: readonly IdMapping[]): boolean {
+  const key = (list: readonly IdMapping[]) => idMapText([...list].sort((x, y) => x.containerID - y.containerID));
+  return key(a) === key(b);
+}

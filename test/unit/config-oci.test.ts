@@ -843,3 +843,24 @@ describe('fromOciSpec: idmapped bind mounts', () => {
     expectConfigError(() => mountOf(m), message);
   });
 });
+
+describe('fromOciSpec: linux.uidMappings and linux.gidMappings', () => {
+  const MAPS = [{ containerID: 0, hostID: 100000, size: 65536 }];
+
+  test('kept when given, each on its own; absent otherwise (the runc spec default has none)', () => {
+    const both = convert((s) => Object.assign(s.linux, { uidMappings: MAPS, gidMappings: MAPS }));
+    expect([both.uidMappings, both.gidMappings]).toEqual([MAPS, MAPS]);
+    const uidOnly = convert((s) => Object.assign(s.linux, { uidMappings: MAPS }));
+    expect(uidOnly.uidMappings).toEqual(MAPS);
+    expect(uidOnly).not.toHaveProperty('gidMappings');
+    expect(convert()).not.toHaveProperty('uidMappings');
+  });
+
+  test.each<[Json, string]>([
+    [{ uidMappings: {} }, 'linux.uidMappings: must be an array'],
+    [{ gidMappings: [{ containerID: 0, hostID: -1, size: 1 }] }, 'linux.gidMappings[0].hostID -1: must be a non-negative integer'],
+    [{ uidMappings: [{ containerID: 0, hostID: 0 }] }, 'linux.uidMappings[0].size: must be a number'],
+  ])('%j is refused, naming the field', (linux, message) => {
+    expectConfigError(() => convert((s) => Object.assign(s.linux, linux)), message);
+  });
+});

@@ -1,5 +1,13 @@
 import type { MountSpec, RootfsConfig } from '../../src/core/config/model';
-import { validateConfig, validateIdmappedMounts, validateRootfs, validateSelinuxLabel, validateSysctls, validateTimeNamespace } from '../../src/core/config/validate';
+import {
+  validateConfig,
+  validateIdmappedMounts,
+  validateRootfs,
+  validateSelinuxLabel,
+  validateSysctls,
+  validateTimeNamespace,
+  validateUserNamespace,
+} from '../../src/core/config/validate';
 import { ConfigError } from '../../src/core/errors';
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
@@ -201,5 +209,47 @@ describe('validateTimeNamespace', () => {
     expect(() => validateTimeNamespace(withTime({ type: 'time' }), kernel(), '6.18.0')).not.toThrow();
     expect(() => validateTimeNamespace(withTime({ type: 'time', path: '/proc/7/ns/time' }), kernel())).not.toThrow();
     expect(() => validateTimeNamespace(withTime(undefined), host())).not.toThrow();
+  });
+});
+
+describe('validateUserNamespace', () => {
+  const MAPS = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  const withUserNs = () => host().addFile('/proc/self/ns/user');
+  const check = (over: Partial<RootfsConfig>, sys = withUserNs()) => () => validateUserNamespace(makeConfig(over), sys);
+
+  test.each<[string, Partial<RootfsConfig>]>([
+    ['a new one with both maps', { namespaces: [{ type: 'user' }], uidMappings: MAPS, gidMappings: MAPS }],
+    ['a new one without maps (where mountkit runs inside one already; userNamespaceProblem decides)', { namespaces: [{ type: 'user' }] }],
+    ['one joined by path, with maps compared once there', { namespaces: [{ type: 'user', path: '/proc/1/ns/user' }], uidMappings: MAPS, gidMappings: MAPS }],
+    ['root among several ranges', { namespaces: [{ type: 'user' }], uidMappings: [{ containerID: 1, hostID: 1, size: 5 }, { containerID: 0, hostID: 9, size: 1 }], gidMappings: MAPS }],
+    ['no user namespace and no maps', { namespaces: [{ type: 'mount' }] }],
+  ])('accepted: %s', (_case, over) => {
+    expect(check(over)).not.toThrow();
+  });
+
+  test.each<[string, Partial<RootfsConfig>, string]>([
+    ['maps without a user namespace', { namespaces: [{ type: 'mount' }], uidMappings: MAPS }, 'linux.uidMappings: are for a user namespace, and linux.namespaces has none'],
+    ['a gid map without a user namespace', { namespaces: [{ type: 'mount' }], gidMappings: MAPS }, 'linux.gidMappings: are for a user namespace, and linux.namespaces has none'],
+    ['a uid map alone', { namespaces: [{ type: 'user' }], uidMappings: MAPS }, 'linux.gidMappings: are required with linux.uidMappings'],
+    ['a gid map alone', { namespaces: [{ type: 'user' }], gidMappings: MAPS }, 'linux.uidMappings: are required with linux.gidMappings'],
+    ['an empty map', { namespaces: [{ type: 'user' }], uidMappings: [], gidMappings: MAPS }, 'linux.uidMappings: needs at least one mapping'],
+    [
+      'overlapping ranges',
+      { namespaces: [{ type: 'user' }], uidMappings: MAPS, gidMappings: [...MAPS, { containerID: 5, hostID: 1, size: 1 }] },
+      "linux.gidMappings[1]: its containerID range overlaps linux.gidMappings[0]'s",
+    ],
+    ['root unmapped', { namespaces: [{ type: 'user' }], uidMappings: [{ containerID: 1, hostID: 100000, size: 10 }], gidMappings: MAPS }, "linux.uidMappings: map no containerID 0: the container's root must be mapped"],
+    ['root unmapped in the gid map', { namespaces: [{ type: 'user' }], uidMappings: MAPS, gidMappings: [{ containerID: 1000, hostID: 1000, size: 1 }] }, "linux.gidMappings: map no containerID 0: the container's root must be mapped"],
+  ])('refused: %s', (_case, over, message) => {
+    expect(check(over)).toThrow(ConfigError);
+    expect(check(over)).toThrow(message);
+  });
+
+  test('a kernel without user namespaces refuses one, as runc checks /proc/self/ns/user', () => {
+    expect(check({ namespaces: [{ type: 'user' }], uidMappings: MAPS, gidMappings: MAPS }, host())).toThrow('linux.namespaces "user": needs user namespaces in the kernel (no /proc/self/ns/user)');
+  });
+
+  test('validateConfig makes this check', () => {
+    expect(() => validateConfig(makeConfig({ namespaces: [{ type: 'mount' }], uidMappings: MAPS }), withUserNs())).toThrow('linux.uidMappings: are for a user namespace');
   });
 });

@@ -1,4 +1,4 @@
-import { MAX_ID_MAPPINGS, idMapText, idMappingsProblem } from '../../src/core/idmap';
+import { MAX_ID_MAPPINGS, idMapText, idMappingsProblem, mapsContainerId, parseIdMapText, sameMappings } from '../../src/core/idmap';
 import type { IdMapping } from '../../src/core/syscalls/types';
 
 const map = (containerID: number, hostID: number, size: number): IdMapping => ({ containerID, hostID, size });
@@ -33,4 +33,33 @@ describe('idMapText', () => {
   test('one "containerID hostID size" line per mapping, in order', () => {
     expect(idMapText([map(0, 100000, 65536), map(65536, 5, 1)])).toBe('0 100000 65536\n65536 5 1\n');
   });
+});
+
+describe('mapsContainerId', () => {
+  test.each<[IdMapping[], number, boolean]>([
+    [[map(0, 100000, 65536)], 0, true],
+    [[map(0, 100000, 65536)], 65535, true],
+    [[map(0, 100000, 65536)], 65536, false],
+    [[map(1, 1, 5), map(0, 9, 1)], 0, true],
+    [[map(1, 1, 5)], 0, false],
+    [[map(LAST, 0, 1)], LAST, true],
+  ])('%j maps %s: %s', (mappings, id, expected) => expect(mapsContainerId(mappings, id)).toBe(expected));
+});
+
+describe('parseIdMapText', () => {
+  test('the kernel\'s padded columns, one mapping per line; blank lines left out', () => {
+    expect(parseIdMapText('         0     100000      65536\n     65536          5          1\n')).toEqual([map(0, 100000, 65536), map(65536, 5, 1)]);
+    expect(parseIdMapText('')).toEqual([]);
+    expect(parseIdMapText(idMapText([map(0, 0, 1)]))).toEqual([map(0, 0, 1)]);
+  });
+});
+
+describe('sameMappings', () => {
+  test.each<[IdMapping[], IdMapping[], boolean]>([
+    [[map(0, 1, 2)], [map(0, 1, 2)], true],
+    [[map(0, 1, 2), map(5, 9, 1)], [map(5, 9, 1), map(0, 1, 2)], true],
+    [[map(0, 1, 2)], [map(0, 1, 3)], false],
+    [[map(0, 1, 2)], [map(0, 1, 2), map(5, 9, 1)], false],
+    [[], [], true],
+  ])('%j and %j: %s', (a, b, expected) => expect(sameMappings(a, b)).toBe(expected));
 });

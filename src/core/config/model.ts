@@ -255,6 +255,14 @@ export interface RootfsConfig {
   timeOffsets?: Partial<Record<OffsetClock, TimeOffset>>;
   /** The config's annotations: hooks and the seccomp agent get them in the container's state. */
   annotations?: Record<string, string>;
+  /**
+   * linux.uidMappings and linux.gidMappings: the maps of the container's new user
+   * namespace, written by `mountkit run` from the host into the namespace it makes (as
+   * runc's parent writes them); compared with the namespace's own when one is joined by
+   * path or already entered.
+   */
+  uidMappings?: IdMapping[];
+  gidMappings?: IdMapping[];
 }
 
 /** A mount with the defaults the loader gives what an OCI mount leaves out; `source` defaults to the type. */

@@ -419,7 +419,15 @@ export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
     ...parseAnnotations(spec.annotations),
     ...parseTimeOffsets(linux?.timeOffsets),
     ...parsePersonality(linux?.personality),
+    ...parseUserNamespaceMappings(linux),
   };
+}
+
+/** linux.uidMappings and linux.gidMappings, each kept when given (checked in validate.ts, validateUserNamespace). */
+function parseUserNamespaceMappings(linux: JsonObject | undefined): Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> {
+  const uid = isAbsent(linux?.uidMappings) ? undefined : list(linux?.uidMappings, 'linux.uidMappings', parseIdMapping);
+  const gid = isAbsent(linux?.gidMappings) ? undefined : list(linux?.gidMappings, 'linux.gidMappings', parseIdMapping);
+  return { ...(uid ? { uidMappings: uid } : {}), ...(gid ? { gidMappings: gid } : {}) };
 }
 
 function readConfigText(file: string): string {
@@ -461,9 +469,17 @@ function checkNearUint64Max(text: string): void {
   }
 }
 
-/** Reads and converts `<bundleDir>/config.json` (synchronously: see DESIGN.md, namespaces). */
-export function loadBundle(bundleDir: string): RootfsConfig {
+/** The text of `<bundleDir>/config.json`; a ConfigError naming it when it cannot be read. */
+export function bundleConfigText(bundleDir: string): string {
+  return readConfigText(path.join(path.resolve(bundleDir), 'config.json'));
+}
+
+/**
+ * Reads and converts `<bundleDir>/config.json` (synchronously: see DESIGN.md, namespaces),
+ * or its `text` read before (bundleConfigText).
+ */
+export function loadBundle(bundleDir: string, text?: string): RootfsConfig {
   const bundle = path.resolve(bundleDir);
   const file = path.join(bundle, 'config.json');
-  return fromOciSpec(parseConfigText(readConfigText(file), file), bundle);
+  return fromOciSpec(parseConfigText(text ?? readConfigText(file), file), bundle);
 }

@@ -11,7 +11,7 @@ import { ConfigError, SyscallError } from '../errors';
 import { TIMENS_OFFSETS } from '../namespaces';
 import type { FileKind, FileStat, Syscalls } from '../syscalls/types';
 import type { NamespaceSpec, NamespaceType, RootfsConfig } from './model';
-import { NO_MAPPINGS, idMappingsProblem } from '../idmap';
+import { NO_MAPPINGS, idMappingsProblem, mapsContainerId } from '../idmap';
 import { seccompProfile } from '../seccomp/profile';
 import { NO_SELINUX, SELINUXFS_ENFORCE } from '../selinux';
 import { sysctlNamespace, sysctlPath } from './sysctl';
@@ -29,12 +29,42 @@ const OWN_NAMESPACE_FILES: Readonly<Partial<Record<NamespaceType, string>>> = {
 /** Runs every check, in order; the first problem is thrown. */
 export function validateConfig(config: RootfsConfig, host: HostQuery): void {
   validateRootfs(config, host);
+  validateUserNamespace(config, host);
   validateIdmappedMounts(config);
   validateSysctls(config, host);
   if (config.seccomp) seccompProfile(config.seccomp);
   validateSelinuxLabel(config, host);
   validateConsole(config);
   validateTimeNamespace(config, host);
+}
+
+/** The file of the calling process's user namespace, missing when the kernel has none (CONFIG_USER_NS). */
+const OWN_USER_NAMESPACE = '/proc/self/ns/user';
+
+/**
+ * The container's user namespace and its maps, as runc checks them: the kernel must have
+ * user namespaces; maps are for a config with a user namespace, and come in pairs, each
+ * one the kernel would take, with the container's root (id 0) mapped in both, the ids
+ * mountkit prepares the rootfs as (runc refuses a config without it as well). Whether a
+ * new namespace without maps can be had depends on where mountkit runs
+ * (userNamespaceProblem); maps given with a namespace joined by path or already entered
+ * are compared with its own when there (userNamespaceMapsProblem).
+ */
+export function validateUserNamespace(config: RootfsConfig, host: HostQuery): void {
+  const user = config.namespaces.find((ns) => ns.type === 'user');
+  const { uidMappings: uid, gidMappings: gid } = config;
+  if (!user) {
+    if (uid || gid) throw new ConfigError(uid ? 'linux.uidMappings' : 'linux.gidMappings', undefined, 'are for a user namespace, and linux.namespaces has none');
+    return;
+  }
+  if (kindOf(host, OWN_USER_NAMESPACE) === undefined) throw new ConfigError('linux.namespaces', 'user', `needs user namespaces in the kernel (no ${OWN_USER_NAMESPACE})`);
+  if (!uid && !gid) return;
+  if (!uid || !gid) throw new ConfigError(uid ? 'linux.gidMappings' : 'linux.uidMappings', undefined, `are required with ${uid ? 'linux.uidMappings' : 'linux.gidMappings'}`);
+  for (const [field, maps] of [['linux.uidMappings', uid], ['linux.gidMappings', gid]] as const) {
+    const problem = idMappingsProblem(field, maps);
+    if (problem) throw new ConfigError(problem.field, undefined, problem.reason);
+    if (!mapsContainerId(maps, 0)) throw new ConfigError(field, undefined, "map no containerID 0: the container's root must be mapped");
+  }
 }
 
 /** Linux 6.2 (fs/exec.c): execve(2) moves a process into the time namespace it made for its children. */
