@@ -6,7 +6,7 @@
 import 'reflect-metadata';
 
 // ---- Configs: an OCI bundle, an OCI spec object, or the model built in code ----
-export { loadBundle, fromOciSpec } from './core/config/oci';
+export { bundleConfigText, loadBundle, fromOciSpec } from './core/config/oci';
 export { parseMountOptions, parsePropagation } from './core/config/options';
 export type { ParsedMountOptions } from './core/config/options';
 export { validateConfig } from './core/config/validate';
@@ -63,8 +63,8 @@ export {
   planToJson,
 } from './core/plan';
 export type { Plan, PlanCall, PlanCallJson, PlanJson, PlanOptions, PlanPhase, PlanRecord, RelaunchRecord } from './core/plan';
-export { enterNamespaces, planLaunch, userNamespaceProblem, NAMESPACE_KINDS } from './core/namespaces';
-export type { LaunchContext, LaunchPlan, NamespaceJoin } from './core/namespaces';
+export { checkUserNamespaceMaps, enterNamespaces, planLaunch, userNamespaceProblem, NAMESPACE_KINDS, RELAUNCH_USERNS_FD } from './core/namespaces';
+export type { LaunchContext, LaunchPlan, NamespaceJoin, UserNamespaceMappings } from './core/namespaces';
 
 // ---- The syscall port ----
 export { DryRunSyscalls } from './core/syscalls/dryrun';

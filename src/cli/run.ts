@@ -5,19 +5,21 @@
  * (see core/namespaces.ts), otherwise it goes on in this process: plugins, namespaces,
  * the pipeline, and execve into the container.
  */
-import { readFileSync, writeSync } from 'fs';
+import { closeSync, readFileSync, readSync, writeSync } from 'fs';
 import { constants } from 'os';
 import * as path from 'path';
 import type { RootfsConfig } from '../core/config/model';
-import { loadBundle } from '../core/config/oci';
+import { bundleConfigText, loadBundle } from '../core/config/oci';
 import { validateConfig } from '../core/config/validate';
 import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY } from '../core/constants';
-import { ConfigError } from '../core/errors';
+import { ConfigError, naming } from '../core/errors';
 import {
+  checkUserNamespaceMaps,
   enterNamespaces,
   inInitialUserNamespace,
   launcherGuessHolds,
   planLaunch,
+  RELAUNCH_USERNS_FD,
   startedByMountkit,
   userNamespaceProblem,
   type LaunchContext,
@@ -32,8 +34,8 @@ import { starterIgnoredSignals } from './signals';
 /** Set in the environment of the process mountkit re-executed itself as. */
 export const RELAUNCHED_ENV = 'MOUNTKIT_RELAUNCHED';
 
-export function loadRunConfig(opts: CliOptions): RootfsConfig {
-  const config = loadBundle(path.resolve(opts.bundle));
+export function loadRunConfig(opts: CliOptions, text?: string): RootfsConfig {
+  const config = loadBundle(path.resolve(opts.bundle), text);
   if (config.process.args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
   return { ...config, noPivot: opts.noPivot, ...(opts.consoleSocket === undefined ? {} : { consoleSocket: path.resolve(opts.consoleSocket) }) };
 }
@@ -64,9 +66,13 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // Node opens its inspector on SIGUSR1 unless a listener takes it. Held by bin/mountkit
   // or the relaunch until the container has started; here, before it, it is dropped.
   process.on('SIGUSR1', ignoreSignal);
-  const config = loadRunConfig(opts);
+  // The relaunched process runs the config its starter read and checked: config.json may
+  // have changed since, or be out of its reach (a user namespace's root may not read it).
+  const text = process.env[RELAUNCHED_ENV] === '1' ? configFromStarter() : bundleConfigText(opts.bundle);
+  const config = loadRunConfig(opts, text);
+  const launch = currentLaunchContext();
   const launcherFd = process.env[LAUNCHER_FD_ENV];
-  if (launcherFd !== undefined && !launcherGuessHolds(config.namespaces)) {
+  if (launcherFd !== undefined && !launcherGuessHolds(config.namespaces, launch)) {
     // Nothing has been done yet: the launcher starts Node again, outside these namespaces.
     writeSync(Number(launcherFd), 'again\n');
     return 0;
@@ -76,7 +82,6 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     ignoredOnExec: starterIgnoredSignals(process.env),
     seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
   });
-  const launch = currentLaunchContext();
   if (launch.relaunched) {
     // The process that started this one passes signals on once the container has started
     // (forward.ts); one sent to the whole process group meanwhile must not end this one,
@@ -86,11 +91,35 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // Checked against the host as mountkit found it, before any namespace is entered; the
   // relaunched process already sits in the new namespaces, and its parent checked.
   if (!launch.relaunched) validateConfig(config, sys);
-  const problem = userNamespaceProblem(config.namespaces, launch);
+  const problem = userNamespaceProblem(config.namespaces, launch, config);
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
-  const plan = planLaunch(config.namespaces, launch);
-  if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan) }, plan, opts, sys);
-  if (!plan.joins.length) return relaunch(plan, argv);
+  const mapsWarning = checkUserNamespaceMaps(config, launch, (file) => readFileSync(file, 'utf8'));
+  const plan = planLaunch(config.namespaces, launch, config);
+  if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan) }, plan, opts, sys, mapsWarning);
+  // A new user namespace is made here, maps written, and entered by the relaunch through
+  // its descriptor; made before a pid namespace is joined, so its helper is not made there.
+  const maps = plan.userMappings;
+  const userns = maps && naming("the container's user namespace", () => sys.userNamespace(maps.uid, maps.gid));
+  try {
+    return relaunchFrom({ plan, argv, text, userns }, sys);
+  } finally {
+    // The relaunch has its own copy, or failed to start.
+    if (userns !== undefined) sys.close(userns);
+  }
+}
+
+/** What a relaunch is given: the plan, the CLI's arguments, config.json as read, a new user namespace's descriptor. */
+interface Relaunch {
+  plan: LaunchPlan;
+  argv: readonly string[];
+  text: string;
+  userns: number | undefined;
+}
+
+/** The relaunch, from the pid namespace the plan joins by path when it joins one. */
+function relaunchFrom(launch: Relaunch, sys: Syscalls): Promise<number> {
+  const { plan } = launch;
+  if (!plan.joins.length) return relaunch(launch);
   // A pid namespace joined by path: setns(2) makes this thread's children in it
   // (pid_namespaces(7)), the relaunch among them. While it does, the kernel refuses to
   // start a thread (clone(2): EINVAL), which libuv does on its pool's first use, so the
@@ -98,7 +127,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const own = sys.open('/proc/thread-self/ns/pid', O_RDONLY | O_CLOEXEC, 0);
   try {
     enterNamespaces(sys, plan);
-    return relaunch(plan, argv);
+    return relaunch(launch);
   } finally {
     sys.setns(own, CLONE_NEWPID);
     sys.close(own);
@@ -106,6 +135,21 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
 }
 
 function ignoreSignal(): void {}
+
+/** The relaunched process's descriptor with config.json's text (relaunch). */
+const CONFIG_FD = 5;
+
+/** In the relaunched process: config.json's text as its starter read it, from CONFIG_FD to its end, which is closed then. */
+function configFromStarter(): string {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(64 * 1024);
+  try {
+    for (let n; (n = readSync(CONFIG_FD, buf, 0, buf.length, null)) > 0; ) chunks.push(Buffer.from(buf.subarray(0, n)));
+  } finally {
+    closeSync(CONFIG_FD);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /**
  * The relaunch starts with the signals passed on ignored: one sent to the whole process
@@ -122,9 +166,11 @@ exec "$@"`;
  * Starts mountkit again under the launcher and passes signals on to the container
  * (forward.ts); its exit status (the container's) is ours. Its descriptor 3, a socket
  * nothing reads, tells when the container's program has started: mountkit holds it
- * until its execve(2) closes it.
+ * until its execve(2) closes it. A new user namespace's descriptor `userns` is its
+ * RELAUNCH_USERNS_FD, which mountkit also closes at its execve; config.json's text comes
+ * on CONFIG_FD, written here, read to its end there (configFromStarter).
  */
-function relaunch(plan: LaunchPlan, argv: readonly string[]): Promise<number> {
+function relaunch({ plan, argv, text, userns }: Relaunch): Promise<number> {
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
@@ -133,11 +179,13 @@ function relaunch(plan: LaunchPlan, argv: readonly string[]): Promise<number> {
   const pidJoin = plan.joins.find((j) => j.flag === CLONE_NEWPID);
   const failure = (err: NodeJS.ErrnoException): Error =>
     err.code === 'ENOMEM' && pidJoin ? new ConfigError('linux.namespaces', pidJoin.path, 'the pid namespace has no init process left (fork: ENOMEM)') : err;
+  const stdio: ('inherit' | 'pipe' | 'ignore' | number)[] = ['inherit', 'inherit', 'inherit', 'pipe', 'ignore', 'pipe'];
+  if (userns !== undefined) stdio[RELAUNCH_USERNS_FD] = userns;
   return new Promise((resolve, reject) => {
     let child: import('child_process').ChildProcess;
     try {
       child = spawn('/bin/sh', ['-c', IGNORING_PASSED_SIGNALS, 'sh', cmd, ...args, process.execPath, ...process.execArgv, main, ...argv], {
-        stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+        stdio,
         env: { ...nodeStartEnv(process.env), [RELAUNCHED_ENV]: '1' },
       });
     } catch (err) {
@@ -147,6 +195,10 @@ function relaunch(plan: LaunchPlan, argv: readonly string[]): Promise<number> {
     }
     child.on('error', (err: NodeJS.ErrnoException) => reject(failure(err)));
     if (child.pid === undefined) return;
+    const config = (child.stdio as unknown as import('stream').Writable[])[CONFIG_FD];
+    // A relaunch that ends before reading it all closes its end; what is left is dropped.
+    config.on('error', () => undefined);
+    config.end(text);
     // Without --fork, unshare becomes mountkit and then the container itself.
     const stop = passSignals(child.pid, !plan.relaunch.includes('--fork'));
     child.on('exit', (status, signal) => {
@@ -167,10 +219,11 @@ export function exitStatus(status: number | null, signal: NodeJS.Signals | null)
  * module file is reachable), enters the namespaces on the main thread and runs the
  * pipeline. The exec plugin replaces the process; without it, the run ends here.
  */
-function runHere(config: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: Syscalls): number {
+function runHere(config: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: Syscalls, warning?: string): number {
   const { createKernel, pluginsFromFile } = require('../core/kernel') as typeof import('../core/kernel');
   const { createLogger } = require('../core/logger') as typeof import('../core/logger');
   const logger = createLogger({ level: opts.logLevel, format: opts.logFormat, file: opts.log && path.resolve(opts.log) });
+  if (warning) logger.warn(warning);
   const kernel = createKernel({ syscalls: sys, logger, ...pluginsFromFile(opts.plugins) });
 
   enterNamespaces(sys, plan, config.timeOffsets);

@@ -13,8 +13,13 @@
  *   creates the other namespaces for the whole process. A pid namespace joined by path
  *   is joined with setns(2) on the main thread first: that changes only where the
  *   thread's children are made (pid_namespaces(7)), and the relaunch is one of them.
- * - A new user namespace needs a single-threaded caller, which Node never is: it works
- *   when mountkit already runs inside one (`unshare -Ur mountkit run`).
+ * - A user namespace can be made (unshare(2)) or joined (setns(2)) only by a
+ *   single-threaded process, which Node never is: mountkit re-executes itself under
+ *   nsenter(1) --user, which joins it and becomes its root, then unshare(1) for the
+ *   other namespaces. A new one is made first, with its maps (linux.uidMappings and
+ *   gidMappings) written from the host as runc's parent writes them, and passed to the
+ *   relaunch as a descriptor (RELAUNCH_USERNS_FD). A user namespace mountkit already
+ *   runs in (`unshare -Ur mountkit run`) stands for the one the config asks for.
  * mountkit always works in a mount namespace of its own, even when the config lists
  * none (then the jail is chroot, as runc's), so that no mount reaches the host.
  */
@@ -30,8 +35,9 @@ import {
   O_RDONLY,
 } from './constants';
 import type { NamespaceSpec, NamespaceType, RootfsConfig } from './config/model';
-import { naming } from './errors';
-import type { Syscalls } from './syscalls/types';
+import { ConfigError, naming } from './errors';
+import { idMapText, parseIdMapText, sameMappings } from './idmap';
+import type { IdMapping, Syscalls } from './syscalls/types';
 
 /** CLONE_NEWTIME, include/uapi/linux/sched.h (shares its value with CSIGNAL bits only in clone3). */
 export const CLONE_NEWTIME = 0x00000080;
@@ -75,6 +81,20 @@ export interface LaunchPlan {
    * relaunch, the pid namespace joined by path before it.
    */
   joins: NamespaceJoin[];
+  /**
+   * With a relaunch into a new user namespace: its maps. The process relaunching makes it
+   * (Syscalls.userNamespace) and gives the relaunch its descriptor as RELAUNCH_USERNS_FD.
+   */
+  userMappings?: UserNamespaceMappings;
+}
+
+/** The descriptor a relaunch into a new user namespace gets it on; nsenter(1) joins it through /proc/self/fd. */
+export const RELAUNCH_USERNS_FD = 4;
+
+/** A user namespace's maps (linux.uidMappings and gidMappings). */
+export interface UserNamespaceMappings {
+  uid: IdMapping[];
+  gid: IdMapping[];
 }
 
 export interface LaunchContext {
@@ -90,9 +110,25 @@ export interface LaunchContext {
   startedInPidNamespace?: boolean;
 }
 
-/** Whether the shell launcher's guess holds: the config asks for a new pid namespace. */
-export function launcherGuessHolds(namespaces: readonly NamespaceSpec[]): boolean {
+/**
+ * Whether the shell launcher's guess holds: the config asks for a new pid namespace, and
+ * (given where this process stands) no user namespace that only a relaunch can make or
+ * join, which the shell leaves to the Node entry.
+ */
+export function launcherGuessHolds(namespaces: readonly NamespaceSpec[], ctx?: LaunchContext): boolean {
+  if (ctx && userNamespaceByRelaunch(namespaces, ctx)) return false;
   return namespaces.some((ns) => ns.type === 'pid' && !ns.path);
+}
+
+/**
+ * The user namespace the config asks for when only a relaunch can give it: a new one
+ * while this process is in the initial user namespace, or one joined by path (setns(2)
+ * refuses a multithreaded caller with EINVAL); undefined in the relaunched process.
+ */
+function userNamespaceByRelaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchContext): NamespaceSpec | undefined {
+  const user = namespaces.find((ns) => ns.type === 'user');
+  if (!user || ctx.relaunched) return undefined;
+  return user.path || !ctx.inUserNamespace ? user : undefined;
 }
 
 /**
@@ -104,21 +140,51 @@ export function startedByMountkit(ctx: LaunchContext, plan: LaunchPlan): boolean
   return ctx.relaunched || ctx.startedInPidNamespace === true || plan.relaunch.length > 0;
 }
 
-/** A problem with the user namespace request, or undefined. */
-export function userNamespaceProblem(namespaces: readonly NamespaceSpec[], ctx: LaunchContext): string | undefined {
-  const user = namespaces.find((ns) => ns.type === 'user');
-  if (!user || user.path || ctx.inUserNamespace) return undefined;
-  return 'a new user namespace needs a single-threaded process, which Node is not: start mountkit inside one (unshare -Ur mountkit run ...)';
+/**
+ * A problem with the user namespace request, or undefined: a new one that mountkit must
+ * make needs the maps to write (runc refuses it without them too); one this process
+ * already runs in stands for it, and needs none.
+ */
+export function userNamespaceProblem(namespaces: readonly NamespaceSpec[], ctx: LaunchContext, mappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> = {}): string | undefined {
+  const user = userNamespaceByRelaunch(namespaces, ctx);
+  if (!user || user.path || (mappings.uidMappings && mappings.gidMappings)) return undefined;
+  return 'a new user namespace needs linux.uidMappings and linux.gidMappings, the maps mountkit writes for it (or a path to join one)';
 }
 
-export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchContext): LaunchPlan {
-  // An already-entered user namespace stands for the requested one; a path join is done like any other.
-  const wanted = namespaces.filter((ns) => ns.type !== 'user' || ns.path);
+/**
+ * Maps given for a user namespace mountkit does not make, one joined by path or the one
+ * it already runs in, must be that namespace's own, as runc refuses other maps beside a
+ * path: read here from this process's /proc/self/uid_map and gid_map (`read`), in that
+ * namespace; nothing is checked elsewhere. Returns a warning for maps given beside a
+ * path, which runc also warns about; other maps are a ConfigError.
+ */
+export function checkUserNamespaceMaps(config: Pick<RootfsConfig, 'namespaces' | 'uidMappings' | 'gidMappings'>, ctx: LaunchContext, read: (file: string) => string): string | undefined {
+  const user = config.namespaces.find((ns) => ns.type === 'user');
+  if (!user || !ctx.inUserNamespace || (user.path && !ctx.relaunched)) return undefined;
+  const where = user.path ? `the user namespace joined (${user.path})` : 'the user namespace mountkit runs in';
+  for (const [field, maps, file] of [['linux.uidMappings', config.uidMappings, '/proc/self/uid_map'], ['linux.gidMappings', config.gidMappings, '/proc/self/gid_map']] as const) {
+    if (!maps) continue;
+    const own = parseIdMapText(read(file));
+    if (!sameMappings(maps, own)) throw new ConfigError(field, undefined, `differ from the maps of ${where}: ${JSON.stringify(idMapText(own).trim())}`);
+  }
+  return user.path && (config.uidMappings || config.gidMappings) ? `linux.uidMappings and gidMappings are the maps of the user namespace joined (${user.path}); only the path is needed` : undefined;
+}
+
+/**
+ * Where and how this process enters the config's namespaces. `mappings` are the maps of a
+ * new user namespace (RootfsConfig.uidMappings and gidMappings), which the relaunch that
+ * makes it carries (LaunchPlan.userMappings).
+ */
+export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchContext, mappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> = {}): LaunchPlan {
+  const user = userNamespaceByRelaunch(namespaces, ctx);
+  // The user namespace is the relaunch's to make or join, or the one this process runs in already stands for it.
+  const wanted = namespaces.filter((ns) => ns.type !== 'user');
   const creates = wanted.filter((ns) => !ns.path).map((ns) => ns.type);
   if (!creates.includes('mount')) creates.push('mount');
   const joins = wanted.filter((ns) => ns.path).map((ns) => ({ type: ns.type, path: ns.path!, flag: NAMESPACE_KINDS[ns.type].flag }));
 
   const pid = wanted.find((ns) => ns.type === 'pid');
+  if (user) return relaunchPlan(creates, joins, pid, user, mappings);
   if (ctx.startedInPidNamespace) {
     // The shell launcher made the pid and mount namespaces; the rest are made here.
     const rest = creates.filter((t) => t !== 'pid' && t !== 'mount');
@@ -129,13 +195,30 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
     if (ctx.relaunched) return { relaunch: [], unshareFlags: creates.includes('time') ? CLONE_NEWTIME : 0, joins: joins.filter((j) => j.type !== 'pid') };
     return { relaunch: [], unshareFlags: creates.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
   }
+  return relaunchPlan(creates, joins, pid);
+}
 
+/**
+ * The relaunch under unshare(1), which makes every new namespace but the time one in one
+ * unshare(2). A user namespace, joined by path or made before with its maps
+ * (RELAUNCH_USERNS_FD), is entered first by nsenter(1), which makes the process its root
+ * (setgroups, setgid and setuid 0) so that unshare and Node keep their capabilities
+ * through execve(2) (capabilities(7)); the namespaces unshare makes are then owned by it
+ * (user_namespaces(7)). --fork when unshare makes the pid namespace: its child is PID 1
+ * there.
+ */
+function relaunchPlan(creates: NamespaceType[], joins: NamespaceJoin[], pid: NamespaceSpec | undefined, user?: NamespaceSpec, mappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> = {}): LaunchPlan {
   // --propagation unchanged: the prepare-root step sets / to rslave (or rootfsPropagation) first.
   // A new time namespace is left to the relaunched process: unshare(1)'s child would be in
   // it already, and its offsets (linux.timeOffsets) can be written only before that.
   const unshareArgs = creates.filter((t) => t !== 'time').map((t) => NAMESPACE_KINDS[t].unshareOption);
-  const relaunch = ['unshare', ...unshareArgs, ...(pid.path ? [] : ['--fork', '--kill-child']), '--propagation', 'unchanged', '--'];
-  return { relaunch, unshareFlags: 0, joins: joins.filter((j) => j.type === 'pid') };
+  const enter = user ? ['nsenter', `--user=${user.path ?? `/proc/self/fd/${RELAUNCH_USERNS_FD}`}`, '--'] : [];
+  const fork = pid && !pid.path ? ['--fork', '--kill-child'] : [];
+  const relaunch = [...enter, 'unshare', ...unshareArgs, ...fork, '--propagation', 'unchanged', '--'];
+  const plan: LaunchPlan = { relaunch, unshareFlags: 0, joins: joins.filter((j) => j.type === 'pid') };
+  const { uidMappings: uid, gidMappings: gid } = mappings;
+  if (user && !user.path && uid && gid) plan.userMappings = { uid, gid };
+  return plan;
 }
 
 /**

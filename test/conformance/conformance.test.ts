@@ -324,6 +324,45 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     }
   });
 
+  test('runc spec --rootless, run by root: a user namespace mapping root to root, /sys bound from the host', () => {
+    const config = runcSpec(['echo "== ids"; id; cat /proc/self/uid_map /proc/self/gid_map']);
+    config.linux.namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'user' }];
+    config.linux.uidMappings = [{ containerID: 0, hostID: 0, size: 1 }];
+    config.linux.gidMappings = [{ containerID: 0, hostID: 0, size: 1 }];
+    // What `runc spec --rootless` changes in the default mounts: no gid option on devpts, /sys an rbind.
+    config.mounts = config.mounts.map((m: { destination: string }) => {
+      if (m.destination === '/dev/pts') return { ...m, options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] };
+      if (m.destination === '/sys') return { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] };
+      return m;
+    });
+    const { sections } = compare(config);
+    expect(sections.ids.map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['uid=0(root) gid=0(root)', '0 0 1', '0 0 1']);
+  });
+
+  test("a user namespace with a range of ids: the container's root is the range's first id", () => {
+    const config = runcSpec(['echo "== ids"; id; cat /proc/self/uid_map /proc/self/gid_map; stat -c "%u:%g %n" /dev /dev/pts /dev/shm /dev/mqueue']);
+    config.linux.namespaces.push({ type: 'user' });
+    config.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    config.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    // An IPC namespace's mqueue root is owned by its maker's fsuid and fsgid. runc's init
+    // makes it as the user namespace's root uid but still the host's gid 0, unmapped there;
+    // mountkit's process is the namespace's root in both (README.md, "Differences from runc").
+    const mqueue = [
+      { section: 'dev', runc: 'drwxrwxrwt 2 0 65534 40 mqueue', mountkit: 'drwxrwxrwt 2 0 0 40 mqueue' },
+      { section: 'ids', runc: '0:65534 /dev/mqueue', mountkit: '0:0 /dev/mqueue' },
+    ];
+    const { sections } = compare(config, undefined, mqueue);
+    expect(sections.ids.map((l) => l.trim().replace(/\s+/g, ' '))).toEqual([
+      'uid=0(root) gid=0(root)',
+      '0 100000 65536',
+      '0 100000 65536',
+      '0:0 /dev',
+      '0:0 /dev/pts',
+      '0:0 /dev/shm',
+      '0:0 /dev/mqueue',
+    ]);
+  });
+
   test('an rbind of a tree with submounts', () => {
     const config = runcSpec();
     config.mounts.push(

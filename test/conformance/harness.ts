@@ -3,7 +3,7 @@
  * printed, so that the two can be compared line for line.
  */
 import { spawnSync } from 'child_process';
-import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BIN, LAUNCHER, REPO } from '../helpers/cli';
@@ -46,10 +46,15 @@ export function makeBundle(config: object): { dir: string; cleanup: () => void }
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** A pristine copy of the bundle, so each runtime starts from the same tree. */
+/**
+ * A pristine copy of the bundle, so each runtime starts from the same tree. Searchable by
+ * all (0711, not mkdtemp's 0700): the root of a container's user namespace, a host id
+ * other than 0, reaches the rootfs through it under either runtime.
+ */
 export function copyBundle(dir: string): string {
   const copy = mkdtempSync(path.join(tmpdir(), 'mountkit-conf-'));
   cpSync(dir, copy, { recursive: true, verbatimSymlinks: true });
+  chmodSync(copy, 0o711);
   return copy;
 }
 

@@ -177,10 +177,35 @@ const CONFIG_ERRORS: Case[] = [
   },
   { name: 'a namespace listed twice', edit: (c) => c.linux.namespaces.push({ type: 'uts' }), status: 2, stderr: 'linux.namespaces[4].type "uts": is listed more than once' },
   {
-    name: 'a new user namespace from outside one',
+    name: 'a new user namespace without maps',
     edit: (c) => c.linux.namespaces.push({ type: 'user' }),
     status: 2,
-    stderr: /^linux\.namespaces "user": a new user namespace needs a single-threaded process/,
+    stderr: 'linux.namespaces "user": a new user namespace needs linux.uidMappings and linux.gidMappings, the maps mountkit writes for it (or a path to join one)',
+  },
+  {
+    name: 'user namespace maps without a user namespace',
+    edit: (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]),
+    status: 2,
+    stderr: 'linux.uidMappings: are for a user namespace, and linux.namespaces has none',
+  },
+  {
+    name: "a user namespace whose maps leave the container's root out",
+    edit: (c) => {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 1, hostID: 100001, size: 65535 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    },
+    status: 2,
+    stderr: "linux.uidMappings: map no containerID 0: the container's root must be mapped",
+  },
+  {
+    name: 'a user namespace with a uid map and no gid map',
+    edit: (c) => {
+      c.linux.namespaces.push({ type: 'user' });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    },
+    status: 2,
+    stderr: 'linux.gidMappings: are required with linux.uidMappings',
   },
   { name: 'a relative cwd', edit: (c) => (c.process.cwd = 'tmp'), status: 2, stderr: 'process.cwd "tmp": must be an absolute path' },
   { name: 'a negative uid', edit: (c) => (c.process.user = { uid: -1, gid: 0 }), status: 2, stderr: 'process.user.uid -1: must be a non-negative integer' },

@@ -353,6 +353,100 @@ maybe('mountkit run', () => {
     expect(r.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['0 0 1', '1', '1', '']);
   });
 
+  describe('a user namespace mountkit makes or joins', () => {
+    const RANGE = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    /** What the container sees of its ids, maps, capabilities and the owners of what mountkit made for it. */
+    const PROBE = [
+      'id -u; id -g',
+      'cat /proc/self/uid_map /proc/self/gid_map',
+      'grep -E "^Cap(Eff|Bnd)" /proc/self/status',
+      'stat -c "%u:%g %n" /dev /dev/shm /dev/null',
+      'echo $$',
+    ].join('; ');
+    const userConfig = (namespaces: Record<string, string>[], maps: Record<string, unknown> = { uidMappings: RANGE, gidMappings: RANGE }) => {
+      const c = config(['sh', '-c', PROBE]);
+      c.mounts.push({ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'nodev', 'mode=1777'] });
+      c.linux = { namespaces, ...maps };
+      return c;
+    };
+    const lines = (stdout: string) => stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
+
+    test.each([
+      ['the shell launcher', 'launcher'],
+      ['the Node entry', 'node'],
+    ] as const)('a new one with a range of ids, from %s: the container is its root, with its capabilities, and what mountkit made is owned by that root', (_name, entry) => {
+      const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }, { type: 'ipc' }]);
+      const caps = ['CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+      c.process.capabilities = { bounding: caps, effective: caps, permitted: caps };
+      const r = withBundle(c, (dir) => {
+        // As for runc: the namespace's root must reach the rootfs (search permission on the
+        // bundle); config.json it need not read, mountkit's first process passes it on.
+        chmodSync(dir, 0o711);
+        chmodSync(path.join(dir, 'config.json'), 0o600);
+        return runMountkit(dir, [], entry);
+      });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(lines(r.stdout)).toEqual([
+        '0',
+        '0',
+        '0 100000 65536',
+        '0 100000 65536',
+        // CAP_KILL (5) and CAP_NET_BIND_SERVICE (10), given as the namespace's root.
+        'CapEff: 0000000000000420',
+        'CapBnd: 0000000000000420',
+        // The host's /dev/null is bound (no mknod in a user namespace); its owner, the host's root, is unmapped.
+        '0:0 /dev',
+        '0:0 /dev/shm',
+        '65534:65534 /dev/null',
+        '1',
+        '',
+      ]);
+    });
+
+    test('a new one without a pid namespace: the relaunch itself becomes the container', () => {
+      const one = [{ containerID: 0, hostID: 0, size: 1 }];
+      const c = userConfig([{ type: 'mount' }, { type: 'user' }], { uidMappings: one, gidMappings: one });
+      // procfs can be mounted only from a pid namespace the user namespace owns (mount_namespaces(7)); runc refuses it too.
+      c.mounts = c.mounts.filter((m: { type: string }) => m.type !== 'proc');
+      c.process.args = ['sh', '-c', 'id -u; echo $$'];
+      const r = withBundle(c, (dir) => runMountkit(dir));
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      const [uid, pid] = lines(r.stdout);
+      expect(uid).toBe('0');
+      expect(Number(pid)).toBeGreaterThan(1);
+    });
+
+    test('one joined by path: the container is in it, as its root; maps beside the path must be its own', () => {
+      // A process holding a user namespace of its own, mapped 0 -> 0 for one id, as `unshare -U --map-user=0` makes it.
+      const holder = spawn('unshare', ['-U', '--map-user=0', '--map-group=0', 'sleep', '30'], { stdio: 'ignore' });
+      try {
+        const nsPath = `/proc/${holder.pid}/ns/user`;
+        // unshare(1) execs sleep once the namespace is made and mapped.
+        const deadline = Date.now() + 5000;
+        while (readlinkSync(nsPath) === readlinkSync('/proc/self/ns/user') || !readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8').startsWith('sleep')) {
+          if (Date.now() > deadline) throw new Error('the holder did not enter its user namespace');
+        }
+        const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user', path: nsPath }], {});
+        c.process.args = ['sh', '-c', 'readlink /proc/self/ns/user; id -u; cat /proc/self/uid_map'];
+        const r = withBundle(c, (dir) => runMountkit(dir));
+        expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+        expect(lines(r.stdout)).toEqual([readlinkSync(nsPath), '0', '0 0 1', '']);
+
+        const other = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user', path: nsPath }]);
+        const refused = withBundle(other, (dir) => runMountkit(dir));
+        expect([refused.status, refused.stdout, refused.stderr]).toEqual([2, '', `mountkit: linux.uidMappings: differ from the maps of the user namespace joined (${nsPath}): "0 0 1"\n`]);
+      } finally {
+        holder.kill('SIGKILL');
+      }
+    });
+
+    test('maps without a user namespace are refused before anything happens', () => {
+      const c = userConfig([{ type: 'pid' }, { type: 'mount' }]);
+      const r = withBundle(c, (dir) => runMountkit(dir));
+      expect([r.status, r.stdout, r.stderr]).toEqual([2, '', 'mountkit: linux.uidMappings: are for a user namespace, and linux.namespaces has none\n']);
+    });
+  });
+
   test.each([
     ['in a new pid namespace', config([])],
     ['in one process', config([], { linux: { namespaces: [{ type: 'mount' }] } })],
@@ -622,12 +716,17 @@ maybe('mountkit run', () => {
     expect([r.status, r.stdout, r.stderr]).toEqual([0, '4\n4\n', '']);
   });
 
-  test('a new user namespace outside one is refused before anything happens', () => {
+  test('a new user namespace without maps is refused before anything happens, from either entry', () => {
     const c = config(['true']);
     c.linux.namespaces.push({ type: 'user' });
-    const r = withBundle(c, (dir) => runMountkit(dir));
-    expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^mountkit: linux\.namespaces "user": a new user namespace needs a single-threaded process/);
+    for (const entry of ['launcher', 'node'] as const) {
+      const r = withBundle(c, (dir) => runMountkit(dir, [], entry));
+      expect([r.status, r.stdout, r.stderr]).toEqual([
+        2,
+        '',
+        'mountkit: linux.namespaces "user": a new user namespace needs linux.uidMappings and linux.gidMappings, the maps mountkit writes for it (or a path to join one)\n',
+      ]);
+    }
   });
 
   test('the Node entry without unshare(1) in PATH: exit 1, one line naming it', () => {

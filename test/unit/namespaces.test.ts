@@ -1,6 +1,16 @@
 import type { NamespaceSpec, RootfsConfig } from '../../src/core/config/model';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, CLONE_NEWCGROUP } from '../../src/core/constants';
-import { CLONE_NEWTIME, enterNamespaces, launcherGuessHolds, planLaunch, timeOffsetsText, userNamespaceProblem } from '../../src/core/namespaces';
+import { ConfigError } from '../../src/core/errors';
+import {
+  CLONE_NEWTIME,
+  RELAUNCH_USERNS_FD,
+  checkUserNamespaceMaps,
+  enterNamespaces,
+  launcherGuessHolds,
+  planLaunch,
+  timeOffsetsText,
+  userNamespaceProblem,
+} from '../../src/core/namespaces';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { exitStatus, inInitialUserNamespace } from '../../src/cli/run';
 
@@ -107,16 +117,117 @@ describe('a new time namespace and its offsets', () => {
   });
 });
 
+const maps = { uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] };
+
 describe('userNamespaceProblem', () => {
   test.each([
-    [ns('user'), false, 'a new user namespace needs a single-threaded process'],
-    [ns('user'), true, undefined],
-    [ns('user=/proc/1/ns/user'), false, undefined],
-    [ns('mount'), false, undefined],
-  ])('%j inside a user namespace: %s', (namespaces, inside, expected) => {
-    const problem = userNamespaceProblem(namespaces, { relaunched: false, inUserNamespace: inside });
+    [ns('user'), false, {}, 'a new user namespace needs linux.uidMappings and linux.gidMappings'],
+    [ns('user'), false, { uidMappings: maps.uidMappings }, 'a new user namespace needs linux.uidMappings and linux.gidMappings'],
+    [ns('user'), false, maps, undefined],
+    [ns('user'), true, {}, undefined],
+    [ns('user=/proc/1/ns/user'), false, {}, undefined],
+    [ns('mount'), false, {}, undefined],
+  ])('%j inside a user namespace: %s, with %j', (namespaces, inside, mappings, expected) => {
+    const problem = userNamespaceProblem(namespaces, { relaunched: false, inUserNamespace: inside }, mappings);
     if (expected === undefined) expect(problem).toBeUndefined();
     else expect(problem).toContain(expected);
+  });
+
+  test('none in the relaunched process, which the relaunch put in the namespace', () => {
+    expect(userNamespaceProblem(ns('user'), { relaunched: true, inUserNamespace: false })).toBeUndefined();
+  });
+});
+
+describe('a user namespace made or joined by the relaunch', () => {
+  const enterNew = ['nsenter', `--user=/proc/self/fd/${RELAUNCH_USERNS_FD}`, '--'];
+
+  test('a new one with a pid namespace: nsenter(1) into the one made with the maps, then unshare(1) with a fork', () => {
+    expect(planLaunch(ns('pid', 'ipc', 'uts', 'mount', 'user'), first, maps)).toEqual({
+      relaunch: [...enterNew, 'unshare', '--pid', '--ipc', '--uts', '--mount', '--fork', '--kill-child', '--propagation', 'unchanged', '--'],
+      unshareFlags: 0,
+      joins: [],
+      userMappings: { uid: maps.uidMappings, gid: maps.gidMappings },
+    });
+  });
+
+  test('a new one without a pid namespace still needs the relaunch, without a fork: it becomes the container', () => {
+    expect(planLaunch(ns('user', 'mount', 'network'), first, maps)).toEqual({
+      relaunch: [...enterNew, 'unshare', '--mount', '--net', '--propagation', 'unchanged', '--'],
+      unshareFlags: 0,
+      joins: [],
+      userMappings: { uid: maps.uidMappings, gid: maps.gidMappings },
+    });
+  });
+
+  test('one joined by path is entered by nsenter(1) from its path, with no maps to write; from inside another user namespace too', () => {
+    const expected = {
+      relaunch: ['nsenter', '--user=/proc/7/ns/user', '--', 'unshare', '--pid', '--mount', '--fork', '--kill-child', '--propagation', 'unchanged', '--'],
+      unshareFlags: 0,
+      joins: [],
+    };
+    expect(planLaunch(ns('pid', 'mount', 'user=/proc/7/ns/user'), first, maps)).toEqual(expected);
+    expect(planLaunch(ns('pid', 'mount', 'user=/proc/7/ns/user'), { ...first, inUserNamespace: true })).toEqual(expected);
+  });
+
+  test('a pid namespace joined by path is joined before the relaunch, as without a user namespace', () => {
+    const plan = planLaunch(ns('pid=/proc/9/ns/pid', 'user', 'mount'), first, maps);
+    expect(plan.relaunch).toEqual([...enterNew, 'unshare', '--mount', '--propagation', 'unchanged', '--']);
+    expect(plan.joins).toEqual([{ type: 'pid', path: '/proc/9/ns/pid', flag: CLONE_NEWPID }]);
+  });
+
+  test('the relaunched process neither makes nor joins the user namespace again', () => {
+    expect(planLaunch(ns('pid', 'user', 'mount', 'uts'), { relaunched: true, inUserNamespace: true }, maps)).toEqual({ relaunch: [], unshareFlags: 0, joins: [] });
+    expect(planLaunch(ns('mount', 'user=/proc/7/ns/user'), { relaunched: true, inUserNamespace: true })).toEqual({ relaunch: [], unshareFlags: 0, joins: [] });
+  });
+
+  test('inside a user namespace already, a new one is not made: the one entered stands for it', () => {
+    expect(planLaunch(ns('pid', 'user', 'mount'), { ...first, inUserNamespace: true, startedInPidNamespace: true }, maps)).toEqual({ relaunch: [], unshareFlags: 0, joins: [] });
+  });
+
+  test.each([
+    [ns('pid', 'user', 'mount'), first, false],
+    [ns('pid', 'user', 'mount'), { ...first, inUserNamespace: true }, true],
+    [ns('pid', 'user=/proc/7/ns/user', 'mount'), { ...first, inUserNamespace: true }, false],
+    [ns('pid', 'mount'), first, true],
+  ])('launcherGuessHolds(%j, %j) = %s: the shell launcher leaves a user namespace to the Node entry', (namespaces, ctx, expected) => {
+    expect(launcherGuessHolds(namespaces, ctx)).toBe(expected);
+  });
+});
+
+describe('checkUserNamespaceMaps', () => {
+  const own = (uid: string, gid = uid) => (file: string) => (file.endsWith('uid_map') ? uid : gid);
+  const inside = { relaunched: false, inUserNamespace: true };
+  const relaunched = { relaunched: true, inUserNamespace: true };
+  const config = (namespaces: NamespaceSpec[], m: Partial<typeof maps> = maps) => ({ namespaces, ...m });
+
+  test('the maps of the namespace mountkit runs in, in any order and blank-padded as the kernel pads them: nothing to say', () => {
+    const two = { uidMappings: [{ containerID: 1, hostID: 1, size: 9 }, { containerID: 0, hostID: 0, size: 1 }], gidMappings: [{ containerID: 0, hostID: 0, size: 10 }] };
+    expect(checkUserNamespaceMaps(config(ns('user'), two), inside, own('         0          0          1\n         1          1          9\n', '0 0 10\n'))).toBeUndefined();
+  });
+
+  test('other maps than the namespace has are refused, naming the field and what it has', () => {
+    const check = () => checkUserNamespaceMaps(config(ns('user')), inside, own('         0          0          1\n'));
+    expect(check).toThrow(ConfigError);
+    expect(check).toThrow('linux.uidMappings: differ from the maps of the user namespace mountkit runs in: "0 0 1"');
+    const gidOnly = () => checkUserNamespaceMaps(config(ns('user')), inside, own('0 100000 65536\n', '0 0 1\n'));
+    expect(gidOnly).toThrow('linux.gidMappings: differ from the maps of the user namespace mountkit runs in: "0 0 1"');
+  });
+
+  test('a joined namespace is checked in the relaunched process, which nsenter(1) put there; matching maps beside a path get a warning, as from runc', () => {
+    const joined = ns('user=/proc/7/ns/user');
+    expect(checkUserNamespaceMaps(config(joined), relaunched, own('0 100000 65536\n'))).toBe(
+      'linux.uidMappings and gidMappings are the maps of the user namespace joined (/proc/7/ns/user); only the path is needed',
+    );
+    expect(() => checkUserNamespaceMaps(config(joined), relaunched, own('0 0 1\n'))).toThrow('differ from the maps of the user namespace joined (/proc/7/ns/user)');
+    expect(checkUserNamespaceMaps(config(joined, {}), relaunched, own('0 0 1\n'))).toBeUndefined();
+  });
+
+  test('nothing is read where this process is not in the namespace yet, or none is asked for', () => {
+    const read = jest.fn(() => '');
+    expect(checkUserNamespaceMaps(config(ns('user')), first, read)).toBeUndefined();
+    expect(checkUserNamespaceMaps(config(ns('user=/proc/7/ns/user')), inside, read)).toBeUndefined();
+    expect(checkUserNamespaceMaps(config(ns('mount')), inside, read)).toBeUndefined();
+    expect(read).not.toHaveBeenCalled();
   });
 });
 

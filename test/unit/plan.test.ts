@@ -173,18 +173,33 @@ describe('buildPlan', () => {
     expect(() => buildPlan(makeConfig(), { syscalls: sys, plugins: { plugins: [] }, launch: outside })).toThrow('root.path "/bundle/rootfs": does not exist');
   });
 
-  test('without a launch given, /proc/self/uid_map decides whether a new user namespace can be had', () => {
+  test('without a launch given, /proc/self/uid_map decides whether a new user namespace is made', () => {
     const config = makeConfig({ namespaces: [{ type: 'user' }, { type: 'mount' }] });
     const opts = { plugins: { plugins: [] } };
-    const inside = fakeRoot().addFile('/proc/self/uid_map', '         0       1000          1\n');
+    const withUserNs = () => fakeRoot().addFile('/proc/self/ns/user');
+    const inside = withUserNs().addFile('/proc/self/uid_map', '         0       1000          1\n');
     expect(buildPlan(config, { ...opts, syscalls: inside }).calls.map((c) => c.record)).toEqual([{ op: 'unshare', flags: CLONE_NEWNS }]);
-    const initial = fakeRoot().addFile('/proc/self/uid_map', '         0          0 4294967295\n');
-    expect(() => buildPlan(config, { ...opts, syscalls: initial })).toThrow(/a new user namespace needs a single-threaded process/);
-    expect(() => buildPlan(config, { ...opts, syscalls: fakeRoot() })).toThrow(/a new user namespace needs a single-threaded process/);
+    const initial = withUserNs().addFile('/proc/self/uid_map', '         0          0 4294967295\n');
+    expect(() => buildPlan(config, { ...opts, syscalls: initial })).toThrow(/a new user namespace needs linux\.uidMappings and linux\.gidMappings/);
+    expect(() => buildPlan(config, { ...opts, syscalls: withUserNs() })).toThrow(/a new user namespace needs linux\.uidMappings and linux\.gidMappings/);
   });
 
-  test('a new user namespace outside one is refused, as run refuses it', () => {
-    expect(() => planOf({ namespaces: [{ type: 'user' }, { type: 'mount' }] })).toThrow(/a new user namespace needs a single-threaded process/);
+  test('a new user namespace outside one: made with its maps, then the relaunch enters it; the relaunched process plans in it', () => {
+    const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    expect(() => planOf({ namespaces: [{ type: 'user' }, { type: 'mount' }] }, fakeRoot().addFile('/proc/self/ns/user'))).toThrow(/needs linux\.uidMappings/);
+    const plan = planOf({ namespaces: [{ type: 'user' }, { type: 'mount' }], uidMappings: maps, gidMappings: maps }, fakeRoot().addFile('/proc/self/ns/user'));
+    expect(plan.calls.slice(0, 3).map((c) => [c.phase, c.plugin, c.record])).toEqual([
+      ['namespaces', 'launcher', { op: 'userNamespace', uidMappings: maps, gidMappings: maps }],
+      ['namespaces', 'launcher', { op: 'relaunch', argv: ['nsenter', '--user=/proc/self/fd/4', '--', 'unshare', '--mount', '--propagation', 'unchanged', '--'] }],
+      ['mounts', 'tmpfs-test', expect.objectContaining({ op: 'mount' })],
+    ]);
+  });
+
+  test('a kernel without user namespaces refuses one, as run refuses it', () => {
+    const maps = [{ containerID: 0, hostID: 0, size: 1 }];
+    expect(() => planOf({ namespaces: [{ type: 'user' }, { type: 'mount' }], uidMappings: maps, gidMappings: maps })).toThrow(
+      'linux.namespaces "user": needs user namespaces in the kernel (no /proc/self/ns/user)',
+    );
   });
 });
 

@@ -69,11 +69,13 @@ export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
   const sys = opts.syscalls ?? planPort(config);
   if (opts.validate !== false) validateConfig(config, sys);
   const launch = opts.launch ?? { relaunched: false, inUserNamespace: inUserNamespace(sys) };
-  const problem = userNamespaceProblem(config.namespaces, launch);
+  const problem = userNamespaceProblem(config.namespaces, launch, config);
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
-  const outer = planLaunch(config.namespaces, launch);
-  // A relaunched mountkit plans again from inside the launcher's namespaces.
-  const inner = outer.relaunch.length ? planLaunch(config.namespaces, { ...launch, relaunched: true }) : outer;
+  const outer = planLaunch(config.namespaces, launch, config);
+  // A relaunched mountkit plans again from inside the launcher's namespaces, a user namespace among them.
+  const enteredUser = outer.relaunch.length > 0 && config.namespaces.some((ns) => ns.type === 'user');
+  const innerLaunch: LaunchContext = { ...launch, relaunched: true, inUserNamespace: launch.inUserNamespace || enteredUser };
+  const inner = outer.relaunch.length ? planLaunch(config.namespaces, innerLaunch, config) : outer;
   const kernel = createKernel({ syscalls: sys, logger: opts.logger ?? silentLogger, plugins: opts.plugins, baseDir: opts.baseDir, extra: opts.extra });
 
   // With a relaunch: the calls made before it (a pid namespace joined by path), the relaunch
@@ -87,6 +89,8 @@ export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
   let error: unknown;
   try {
     if (outer.relaunch.length) {
+      // As run makes them: the new user namespace first, then the pid namespace joined by path.
+      if (outer.userMappings) sys.userNamespace(outer.userMappings.uid, outer.userMappings.gid);
       enterNamespaces(sys, outer);
       relaunchAt = sys.calls.length;
     }

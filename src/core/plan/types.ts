@@ -4,7 +4,10 @@ import type { SyscallRecord } from '../syscalls/fake';
 /** The pipeline's phases plus `namespaces`, which comes before them (core/namespaces.ts). */
 export type PlanPhase = Phase | 'namespaces';
 
-/** mountkit starting itself again under unshare(1) for a pid namespace (made new, or joined by path before). */
+/**
+ * mountkit starting itself again under unshare(1), for a pid namespace (made new, or
+ * joined by path before) or a user namespace, which nsenter(1) enters first.
+ */
 export interface RelaunchRecord {
   op: 'relaunch';
   /** The launcher command mountkit runs itself under, up to and including its `--`. */
