@@ -15,11 +15,17 @@ interface OciMount {
   options?: string[];
 }
 
+interface IdMap {
+  containerID: number;
+  hostID: number;
+  size: number;
+}
+
 /** The part of `runc spec`'s config.json the variants change. */
 export interface OciSpec {
   process: { terminal: boolean; args: string[] };
   mounts: OciMount[];
-  linux: { namespaces: { type: string }[]; seccomp?: unknown };
+  linux: { namespaces: { type: string }[]; seccomp?: unknown; uidMappings?: IdMap[]; gidMappings?: IdMap[] };
 }
 
 export type SpecEdit = (spec: OciSpec, bundle: string) => void;
@@ -53,6 +59,20 @@ export function makeBundle(dir: string, template: string, edit?: SpecEdit): stri
 /** No pid namespace: mountkit then runs in one Node process instead of relaunching itself. */
 export const withoutPidNamespace: SpecEdit = (spec) => {
   spec.linux.namespaces = spec.linux.namespaces.filter((ns) => ns.type !== 'pid');
+};
+
+/**
+ * A new user namespace mapping root to root, the maps `runc spec --rootless` gives root,
+ * and its devpts without gid=5 (unmapped there): mountkit then makes it from the host and
+ * starts itself again under nsenter(1) and unshare(1) (two Node processes), runc makes it
+ * in its init.
+ */
+export const withUserNamespace: SpecEdit = (spec) => {
+  const devpts = spec.mounts.find((m) => m.type === 'devpts');
+  if (devpts) devpts.options = devpts.options?.filter((o) => o !== 'gid=5');
+  spec.linux.namespaces.push({ type: 'user' });
+  spec.linux.uidMappings = [{ containerID: 0, hostID: 0, size: 1 }];
+  spec.linux.gidMappings = [{ containerID: 0, hostID: 0, size: 1 }];
 };
 
 /** `n` more tmpfs mounts, at /bench/t0 ... */

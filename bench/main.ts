@@ -17,7 +17,7 @@ import { loadBundle } from '../src/core/config/oci';
 import { planLaunch } from '../src/core/namespaces';
 import type { PlanJson } from '../src/core/plan';
 import { QUERY_SYSCALLS } from '../src/core/syscalls/fake';
-import { REPO, extraBinds, extraTmpfs, makeBundle, makeRootfs, withSeccomp, withoutPidNamespace, type SpecEdit } from './bundles';
+import { REPO, extraBinds, extraTmpfs, makeBundle, makeRootfs, withSeccomp, withUserNamespace, withoutPidNamespace, type SpecEdit } from './bundles';
 import { interleave, median, round, slope, summarize } from './measure';
 import type { TableResult } from './mount-table-child';
 import { requireTimings, summarizeProfile, type CpuProfile } from './profile';
@@ -144,6 +144,7 @@ class Bench {
     console.log(`\n1. Whole run: runc spec's default bundle, busybox rootfs, /bin/true (${this.opts.reps} interleaved rounds)`);
     const def = this.bundle('default');
     const noPid = this.bundle('no-pid', withoutPidNamespace);
+    const userns = this.bundle('userns', withUserNamespace);
     const times = interleave(
       [
         { name: 'node -e 0', run: nodeFloor },
@@ -152,6 +153,8 @@ class Bench {
         { name: 'mountkit run through the Node entry alone (two Node processes)', run: () => mountkitRun(def, 'node') },
         { name: 'mountkit run, no pid namespace (one Node process)', run: () => mountkitRun(noPid) },
         { name: 'mountkit run without the CLI bundle (MOUNTKIT_BUNDLE=0)', run: () => mountkitRun(def, 'launcher', 'off') },
+        { name: 'runc run, new user namespace', run: () => runcRun(userns) },
+        { name: 'mountkit run, new user namespace (two Node processes)', run: () => mountkitRun(userns) },
         ...(HARNESS_CA_CERTS === undefined
           ? []
           : [
