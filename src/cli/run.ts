@@ -1,11 +1,12 @@
 /**
  * `mountkit run`: the OCI bundle end to end. The first stage loads and checks the config
  * with nothing but the loader and the host checks (core/config/validate.ts); when the
- * container needs a new pid namespace it starts mountkit again, once, under unshare(1)
- * (see core/namespaces.ts), otherwise it goes on in this process: plugins, namespaces,
- * the pipeline, and execve into the container.
+ * container needs a new pid namespace, or a user namespace to make or join, it starts
+ * mountkit again, once, under unshare(1) (and nsenter(1) for a user namespace; see
+ * core/namespaces.ts), otherwise it goes on in this process: plugins, namespaces, the
+ * pipeline, and execve into the container.
  */
-import { closeSync, readFileSync, readSync, writeSync } from 'fs';
+import { closeSync, fstatSync, readFileSync, readSync, writeSync } from 'fs';
 import { constants } from 'os';
 import * as path from 'path';
 import type { RootfsConfig } from '../core/config/model';
@@ -25,14 +26,21 @@ import {
   type LaunchContext,
   type LaunchPlan,
 } from '../core/namespaces';
+import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
 import { PASSED_SIGNALS, passSignals } from './forward';
 import { nodeStartEnv } from './node-env';
 import { starterIgnoredSignals } from './signals';
 
-/** Set in the environment of the process mountkit re-executed itself as. */
+/**
+ * Set in the environment of the process mountkit re-executed itself as: `1` under
+ * unshare(1), `nsenter` under nsenter(1) too (LaunchContext.joinedByLauncher).
+ */
 export const RELAUNCHED_ENV = 'MOUNTKIT_RELAUNCHED';
+
+/** The value of RELAUNCHED_ENV for a relaunch under nsenter(1). */
+const RELAUNCHED_WITH_NSENTER = 'nsenter';
 
 export function loadRunConfig(opts: CliOptions, text?: string): RootfsConfig {
   const config = loadBundle(path.resolve(opts.bundle), text);
@@ -51,11 +59,19 @@ export const LAUNCHER_FD_ENV = 'MOUNTKIT_LAUNCHER_FD';
 
 /** Where this process stands: relaunched by mountkit or not, in a user namespace or not. */
 export function currentLaunchContext(): LaunchContext {
+  const relaunched = process.env[RELAUNCHED_ENV];
   return {
-    relaunched: process.env[RELAUNCHED_ENV] === '1',
+    relaunched: relaunched === '1' || relaunched === RELAUNCHED_WITH_NSENTER,
     inUserNamespace: !inInitialUserNamespace(readFileSync('/proc/self/uid_map', 'utf8')),
     startedInPidNamespace: process.env[LAUNCHER_FD_ENV] !== undefined,
+    joinedByLauncher: relaunched === RELAUNCHED_WITH_NSENTER,
   };
+}
+
+/** The logger the CLI's options ask for. */
+function cliLogger(opts: CliOptions): Logger {
+  const { createLogger } = require('../core/logger') as typeof import('../core/logger');
+  return createLogger({ level: opts.logLevel, format: opts.logFormat, file: opts.log && path.resolve(opts.log) });
 }
 
 /**
@@ -68,9 +84,11 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   process.on('SIGUSR1', ignoreSignal);
   // The relaunched process runs the config its starter read and checked: config.json may
   // have changed since, or be out of its reach (a user namespace's root may not read it).
-  const text = process.env[RELAUNCHED_ENV] === '1' ? configFromStarter() : bundleConfigText(opts.bundle);
-  const config = loadRunConfig(opts, text);
   const launch = currentLaunchContext();
+  const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);
+  const config = loadRunConfig(opts, text);
+  // A new user namespace's descriptor: nsenter(1) has entered it, and hooks must not get it.
+  if (launch.joinedByLauncher && config.namespaces.some((ns) => ns.type === 'user' && !ns.path)) closeSync(RELAUNCH_USERNS_FD);
   const launcherFd = process.env[LAUNCHER_FD_ENV];
   if (launcherFd !== undefined && !launcherGuessHolds(config.namespaces, launch)) {
     // Nothing has been done yet: the launcher starts Node again, outside these namespaces.
@@ -96,6 +114,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const mapsWarning = checkUserNamespaceMaps(config, launch, (file) => readFileSync(file, 'utf8'));
   const plan = planLaunch(config.namespaces, launch, config);
   if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan) }, plan, opts, sys, mapsWarning);
+  if (mapsWarning) cliLogger(opts).warn(mapsWarning);
   // A new user namespace is made here, maps written, and entered by the relaunch through
   // its descriptor; made before a pid namespace is joined, so its helper is not made there.
   const maps = plan.userMappings;
@@ -141,6 +160,13 @@ const CONFIG_FD = 5;
 
 /** In the relaunched process: config.json's text as its starter read it, from CONFIG_FD to its end, which is closed then. */
 function configFromStarter(): string {
+  let socket = false;
+  try {
+    socket = fstatSync(CONFIG_FD).isSocket();
+  } catch {
+    // Not open: refused below.
+  }
+  if (!socket) throw new Error(`${RELAUNCHED_ENV} is set, which only mountkit's own relaunch sets: descriptor ${CONFIG_FD} is not the config it passes`);
   const chunks: Buffer[] = [];
   const buf = Buffer.alloc(64 * 1024);
   try {
@@ -186,7 +212,7 @@ function relaunch({ plan, argv, text, userns }: Relaunch): Promise<number> {
     try {
       child = spawn('/bin/sh', ['-c', IGNORING_PASSED_SIGNALS, 'sh', cmd, ...args, process.execPath, ...process.execArgv, main, ...argv], {
         stdio,
-        env: { ...nodeStartEnv(process.env), [RELAUNCHED_ENV]: '1' },
+        env: { ...nodeStartEnv(process.env), [RELAUNCHED_ENV]: cmd === 'nsenter' ? RELAUNCHED_WITH_NSENTER : '1' },
       });
     } catch (err) {
       // A fork(2) that fails is thrown, not emitted.
@@ -221,8 +247,7 @@ export function exitStatus(status: number | null, signal: NodeJS.Signals | null)
  */
 function runHere(config: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: Syscalls, warning?: string): number {
   const { createKernel, pluginsFromFile } = require('../core/kernel') as typeof import('../core/kernel');
-  const { createLogger } = require('../core/logger') as typeof import('../core/logger');
-  const logger = createLogger({ level: opts.logLevel, format: opts.logFormat, file: opts.log && path.resolve(opts.log) });
+  const logger = cliLogger(opts);
   if (warning) logger.warn(warning);
   const kernel = createKernel({ syscalls: sys, logger, ...pluginsFromFile(opts.plugins) });
 

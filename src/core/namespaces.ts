@@ -36,7 +36,7 @@ import {
 } from './constants';
 import type { NamespaceSpec, NamespaceType, RootfsConfig } from './config/model';
 import { ConfigError, naming } from './errors';
-import { idMapText, parseIdMapText, sameMappings } from './idmap';
+import { idMapText, mapsContainerId, parseIdMapText, sameMappings } from './idmap';
 import type { IdMapping, Syscalls } from './syscalls/types';
 
 /** CLONE_NEWTIME, include/uapi/linux/sched.h (shares its value with CSIGNAL bits only in clone3). */
@@ -47,7 +47,7 @@ export const CLONE_FS = 0x00000200;
 
 interface NamespaceKind {
   flag: number;
-  /** unshare(1) option creating it. */
+  /** util-linux unshare(1)'s option making one; nsenter(1) joins one with the same option and `=PATH`. */
   unshareOption: string;
 }
 
@@ -108,6 +108,11 @@ export interface LaunchContext {
    * (see launcherGuessHolds).
    */
   startedInPidNamespace?: boolean;
+  /**
+   * True in a process relaunched under nsenter(1), which joined every namespace the config
+   * gives by path but the pid one (joined before the relaunch).
+   */
+  joinedByLauncher?: boolean;
 }
 
 /**
@@ -151,21 +156,38 @@ export function userNamespaceProblem(namespaces: readonly NamespaceSpec[], ctx: 
   return 'a new user namespace needs linux.uidMappings and linux.gidMappings, the maps mountkit writes for it (or a path to join one)';
 }
 
+/** The /proc/PID directory of a user namespace given as /proc/PID/ns/user, where its maps can be read from outside it. */
+function procOfUserNamespace(path: string): string | undefined {
+  return /^\/proc\/[0-9]+(?=\/ns\/user$)/.exec(path)?.[0];
+}
+
 /**
- * Maps given for a user namespace mountkit does not make, one joined by path or the one
- * it already runs in, must be that namespace's own, as runc refuses other maps beside a
- * path: read here from this process's /proc/self/uid_map and gid_map (`read`), in that
- * namespace; nothing is checked elsewhere. Returns a warning for maps given beside a
- * path, which runc also warns about; other maps are a ConfigError.
+ * A user namespace mountkit does not make, one joined by path or the one it already runs
+ * in, is checked as runc 1.2 checks a joined one: it must map the container's root
+ * (containerID 0), and maps given beside it must be its own. Its maps are read with
+ * `read`: for a path /proc/PID/ns/user, from /proc/PID in the first process, before the
+ * relaunch enters it (ids as the host sees them, as runc reads them); for another path,
+ * from /proc/self in the process the relaunch put in it (nsenter(1) fails on an unmapped
+ * root first); for the namespace mountkit runs in, from /proc/self. Returns a warning for
+ * maps given beside a path, which runc warns about too; a problem is a ConfigError.
  */
 export function checkUserNamespaceMaps(config: Pick<RootfsConfig, 'namespaces' | 'uidMappings' | 'gidMappings'>, ctx: LaunchContext, read: (file: string) => string): string | undefined {
   const user = config.namespaces.find((ns) => ns.type === 'user');
-  if (!user || !ctx.inUserNamespace || (user.path && !ctx.relaunched)) return undefined;
+  if (!user) return undefined;
+  const proc = user.path && procOfUserNamespace(user.path);
+  const dir = !user.path ? (!ctx.relaunched && ctx.inUserNamespace ? '/proc/self' : undefined) : ctx.relaunched ? (proc || !ctx.joinedByLauncher ? undefined : '/proc/self') : proc;
+  if (!dir) return undefined;
   const where = user.path ? `the user namespace joined (${user.path})` : 'the user namespace mountkit runs in';
-  for (const [field, maps, file] of [['linux.uidMappings', config.uidMappings, '/proc/self/uid_map'], ['linux.gidMappings', config.gidMappings, '/proc/self/gid_map']] as const) {
-    if (!maps) continue;
-    const own = parseIdMapText(read(file));
-    if (!sameMappings(maps, own)) throw new ConfigError(field, undefined, `differ from the maps of ${where}: ${JSON.stringify(idMapText(own).trim())}`);
+  for (const [field, maps, file] of [['linux.uidMappings', config.uidMappings, `${dir}/uid_map`], ['linux.gidMappings', config.gidMappings, `${dir}/gid_map`]] as const) {
+    let text: string;
+    try {
+      text = read(file);
+    } catch (err) {
+      throw new ConfigError('linux.namespaces', user.path ?? 'user', `the maps of ${where} cannot be read (${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    }
+    const own = parseIdMapText(text);
+    if (user.path && !mapsContainerId(own, 0)) throw new ConfigError('linux.namespaces', user.path, `maps no containerID 0 in ${file} (${JSON.stringify(idMapText(own).trim())}): the container's root must be mapped`);
+    if (maps && !sameMappings(maps, own)) throw new ConfigError(field, undefined, `differ from the maps of ${where}: ${JSON.stringify(idMapText(own).trim())}`);
   }
   return user.path && (config.uidMappings || config.gidMappings) ? `linux.uidMappings and gidMappings are the maps of the user namespace joined (${user.path}); only the path is needed` : undefined;
 }
@@ -192,7 +214,7 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
   }
   if (ctx.relaunched || !pid) {
     // In the relaunched process the launcher made every new namespace but the time one (see below) and joined the pid one.
-    if (ctx.relaunched) return { relaunch: [], unshareFlags: creates.includes('time') ? CLONE_NEWTIME : 0, joins: joins.filter((j) => j.type !== 'pid') };
+    if (ctx.relaunched) return { relaunch: [], unshareFlags: creates.includes('time') ? CLONE_NEWTIME : 0, joins: ctx.joinedByLauncher ? [] : joins.filter((j) => j.type !== 'pid') };
     return { relaunch: [], unshareFlags: creates.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
   }
   return relaunchPlan(creates, joins, pid);
@@ -204,7 +226,10 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
  * (RELAUNCH_USERNS_FD), is entered first by nsenter(1), which makes the process its root
  * (setgroups, setgid and setuid 0) so that unshare and Node keep their capabilities
  * through execve(2) (capabilities(7)); the namespaces unshare makes are then owned by it
- * (user_namespaces(7)). --fork when unshare makes the pid namespace: its child is PID 1
+ * (user_namespaces(7)). nsenter also joins the namespaces given by path but the pid one,
+ * before the user namespace, as runc joins them before it makes one: setns(2) needs
+ * CAP_SYS_ADMIN in the user namespace owning the target, which a host's namespace is not
+ * once the process is in a new one (the relaunched process's joinedByLauncher). --fork when unshare makes the pid namespace: its child is PID 1
  * there.
  */
 function relaunchPlan(creates: NamespaceType[], joins: NamespaceJoin[], pid: NamespaceSpec | undefined, user?: NamespaceSpec, mappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> = {}): LaunchPlan {
@@ -212,10 +237,13 @@ function relaunchPlan(creates: NamespaceType[], joins: NamespaceJoin[], pid: Nam
   // A new time namespace is left to the relaunched process: unshare(1)'s child would be in
   // it already, and its offsets (linux.timeOffsets) can be written only before that.
   const unshareArgs = creates.filter((t) => t !== 'time').map((t) => NAMESPACE_KINDS[t].unshareOption);
-  const enter = user ? ['nsenter', `--user=${user.path ?? `/proc/self/fd/${RELAUNCH_USERNS_FD}`}`, '--'] : [];
+  const pidJoins = joins.filter((j) => j.type === 'pid');
+  const enter = user
+    ? ['nsenter', ...joins.filter((j) => j.type !== 'pid').map((j) => `${NAMESPACE_KINDS[j.type].unshareOption}=${j.path}`), `--user=${user.path ?? `/proc/self/fd/${RELAUNCH_USERNS_FD}`}`, '--']
+    : [];
   const fork = pid && !pid.path ? ['--fork', '--kill-child'] : [];
   const relaunch = [...enter, 'unshare', ...unshareArgs, ...fork, '--propagation', 'unchanged', '--'];
-  const plan: LaunchPlan = { relaunch, unshareFlags: 0, joins: joins.filter((j) => j.type === 'pid') };
+  const plan: LaunchPlan = { relaunch, unshareFlags: 0, joins: pidJoins };
   const { uidMappings: uid, gidMappings: gid } = mappings;
   if (user && !user.path && uid && gid) plan.userMappings = { uid, gid };
   return plan;

@@ -440,6 +440,37 @@ maybe('mountkit run', () => {
       }
     });
 
+    test('a network namespace given by path is joined before the new user namespace (it belongs to the host); hooks get neither namespace descriptor', () => {
+      // A process holding a network namespace of the host's user namespace, as a CNI plugin leaves one.
+      const holder = spawn('unshare', ['--net', 'sleep', '30'], { stdio: 'ignore' });
+      try {
+        const netPath = `/proc/${holder.pid}/ns/net`;
+        const deadline = Date.now() + 5000;
+        while (readlinkSync(netPath) === readlinkSync('/proc/self/ns/net')) {
+          if (Date.now() > deadline) throw new Error('the holder did not enter its network namespace');
+        }
+        const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: netPath }, { type: 'user' }]);
+        c.process.args = ['sh', '-c', 'readlink /proc/self/ns/net; id -u'];
+        // The hook lists the namespace descriptors it holds (a user namespace's would show as user:[...]).
+        // It runs as the namespace's root, a host id other than 0: it writes where anyone may.
+        c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'for f in /proc/$$/fd/*; do readlink "$f"; done | grep -c "^user:\\[" > "$0/hook-fds"; true', '/'] }] };
+        const r = withBundle(c, (dir) => {
+          chmodSync(dir, 0o711);
+          const out = path.join(dir, 'out');
+          mkdirSync(out);
+          chmodSync(out, 0o777);
+          c.hooks.createRuntime[0].args[3] = out;
+          writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c));
+          return { ...runMountkit(dir), hookFds: readFileSync(path.join(out, 'hook-fds'), 'utf8') };
+        });
+        expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+        expect(lines(r.stdout)).toEqual([readlinkSync(netPath), '0', '']);
+        expect(r.hookFds).toBe('0\n');
+      } finally {
+        holder.kill('SIGKILL');
+      }
+    });
+
     test('maps without a user namespace are refused before anything happens', () => {
       const c = userConfig([{ type: 'pid' }, { type: 'mount' }]);
       const r = withBundle(c, (dir) => runMountkit(dir));

@@ -169,6 +169,28 @@ describe('a user namespace made or joined by the relaunch', () => {
     expect(planLaunch(ns('pid', 'mount', 'user=/proc/7/ns/user'), { ...first, inUserNamespace: true })).toEqual(expected);
   });
 
+  test('namespaces given by path are joined by nsenter(1) before it enters the user namespace, as runc joins them before it makes one', () => {
+    const plan = planLaunch(ns('pid', 'network=/var/run/netns/cni', 'ipc=/proc/3/ns/ipc', 'mount', 'user'), first, maps);
+    expect(plan.relaunch).toEqual([
+      'nsenter',
+      '--net=/var/run/netns/cni',
+      '--ipc=/proc/3/ns/ipc',
+      `--user=/proc/self/fd/${RELAUNCH_USERNS_FD}`,
+      '--',
+      'unshare',
+      '--pid',
+      '--mount',
+      '--fork',
+      '--kill-child',
+      '--propagation',
+      'unchanged',
+      '--',
+    ]);
+    expect(plan.joins).toEqual([]);
+    // The relaunched process joins none of them again.
+    expect(planLaunch(ns('pid', 'network=/var/run/netns/cni', 'mount', 'user'), { relaunched: true, inUserNamespace: true, joinedByLauncher: true }, maps).joins).toEqual([]);
+  });
+
   test('a pid namespace joined by path is joined before the relaunch, as without a user namespace', () => {
     const plan = planLaunch(ns('pid=/proc/9/ns/pid', 'user', 'mount'), first, maps);
     expect(plan.relaunch).toEqual([...enterNew, 'unshare', '--mount', '--propagation', 'unchanged', '--']);
@@ -195,37 +217,68 @@ describe('a user namespace made or joined by the relaunch', () => {
 });
 
 describe('checkUserNamespaceMaps', () => {
-  const own = (uid: string, gid = uid) => (file: string) => (file.endsWith('uid_map') ? uid : gid);
+  /** A reader of map files: `maps` by file name, or ENOENT. */
+  const files = (maps: Record<string, string>) =>
+    jest.fn((file: string) => {
+      if (file in maps) return maps[file];
+      throw Object.assign(new Error(`ENOENT: ${file}`), { code: 'ENOENT' });
+    });
   const inside = { relaunched: false, inUserNamespace: true };
-  const relaunched = { relaunched: true, inUserNamespace: true };
+  const nsentered = { relaunched: true, inUserNamespace: true, joinedByLauncher: true };
   const config = (namespaces: NamespaceSpec[], m: Partial<typeof maps> = maps) => ({ namespaces, ...m });
+  const self = (uid: string, gid = uid) => files({ '/proc/self/uid_map': uid, '/proc/self/gid_map': gid });
 
   test('the maps of the namespace mountkit runs in, in any order and blank-padded as the kernel pads them: nothing to say', () => {
     const two = { uidMappings: [{ containerID: 1, hostID: 1, size: 9 }, { containerID: 0, hostID: 0, size: 1 }], gidMappings: [{ containerID: 0, hostID: 0, size: 10 }] };
-    expect(checkUserNamespaceMaps(config(ns('user'), two), inside, own('         0          0          1\n         1          1          9\n', '0 0 10\n'))).toBeUndefined();
+    expect(checkUserNamespaceMaps(config(ns('user'), two), inside, self('         0          0          1\n         1          1          9\n', '0 0 10\n'))).toBeUndefined();
   });
 
-  test('other maps than the namespace has are refused, naming the field and what it has', () => {
-    const check = () => checkUserNamespaceMaps(config(ns('user')), inside, own('         0          0          1\n'));
+  test('other maps than the namespace mountkit runs in has are refused, naming the field and what it has', () => {
+    const check = () => checkUserNamespaceMaps(config(ns('user')), inside, self('         0          0          1\n'));
     expect(check).toThrow(ConfigError);
     expect(check).toThrow('linux.uidMappings: differ from the maps of the user namespace mountkit runs in: "0 0 1"');
-    const gidOnly = () => checkUserNamespaceMaps(config(ns('user')), inside, own('0 100000 65536\n', '0 0 1\n'));
+    const gidOnly = () => checkUserNamespaceMaps(config(ns('user')), inside, self('0 100000 65536\n', '0 0 1\n'));
     expect(gidOnly).toThrow('linux.gidMappings: differ from the maps of the user namespace mountkit runs in: "0 0 1"');
   });
 
-  test('a joined namespace is checked in the relaunched process, which nsenter(1) put there; matching maps beside a path get a warning, as from runc', () => {
+  test('/proc/PID/ns/user is checked from the first process, in /proc/PID; matching maps beside a path get a warning, as from runc', () => {
     const joined = ns('user=/proc/7/ns/user');
-    expect(checkUserNamespaceMaps(config(joined), relaunched, own('0 100000 65536\n'))).toBe(
+    const read = files({ '/proc/7/uid_map': '0 100000 65536\n', '/proc/7/gid_map': '0 100000 65536\n' });
+    expect(checkUserNamespaceMaps(config(joined), first, read)).toBe(
       'linux.uidMappings and gidMappings are the maps of the user namespace joined (/proc/7/ns/user); only the path is needed',
     );
-    expect(() => checkUserNamespaceMaps(config(joined), relaunched, own('0 0 1\n'))).toThrow('differ from the maps of the user namespace joined (/proc/7/ns/user)');
-    expect(checkUserNamespaceMaps(config(joined, {}), relaunched, own('0 0 1\n'))).toBeUndefined();
+    expect(read.mock.calls.map(([f]) => f)).toEqual(['/proc/7/uid_map', '/proc/7/gid_map']);
+    expect(checkUserNamespaceMaps(config(joined, {}), first, read)).toBeUndefined();
+    const other = files({ '/proc/7/uid_map': '0 0 1\n', '/proc/7/gid_map': '0 0 1\n' });
+    expect(() => checkUserNamespaceMaps(config(joined), first, other)).toThrow('linux.uidMappings: differ from the maps of the user namespace joined (/proc/7/ns/user): "0 0 1"');
+    // The relaunched process does not check it again.
+    expect(checkUserNamespaceMaps(config(joined), nsentered, other)).toBeUndefined();
   });
 
-  test('nothing is read where this process is not in the namespace yet, or none is asked for', () => {
-    const read = jest.fn(() => '');
+  test("a joined namespace must map the container's root, as runc 1.2 requires, with maps given or not", () => {
+    const joined = ns('user=/proc/7/ns/user');
+    const read = files({ '/proc/7/uid_map': '1000 1000 1\n', '/proc/7/gid_map': '0 0 1\n' });
+    expect(() => checkUserNamespaceMaps(config(joined, {}), first, read)).toThrow(
+      'linux.namespaces "/proc/7/ns/user": maps no containerID 0 in /proc/7/uid_map ("1000 1000 1"): the container\'s root must be mapped',
+    );
+  });
+
+  test('maps that cannot be read (the process gone) are a config error naming the file', () => {
+    expect(() => checkUserNamespaceMaps(config(ns('user=/proc/7/ns/user'), {}), first, files({}))).toThrow(
+      'linux.namespaces "/proc/7/ns/user": the maps of the user namespace joined (/proc/7/ns/user) cannot be read (/proc/7/uid_map: ENOENT)',
+    );
+  });
+
+  test('another path is checked in the process nsenter(1) put in it, from /proc/self', () => {
+    const joined = ns('user=/run/netns-user');
+    expect(checkUserNamespaceMaps(config(joined), first, files({}))).toBeUndefined();
+    expect(() => checkUserNamespaceMaps(config(joined), nsentered, self('0 0 1\n'))).toThrow('differ from the maps of the user namespace joined (/run/netns-user)');
+  });
+
+  test('nothing is read where the namespace is made by mountkit, or where none is asked for', () => {
+    const read = files({});
     expect(checkUserNamespaceMaps(config(ns('user')), first, read)).toBeUndefined();
-    expect(checkUserNamespaceMaps(config(ns('user=/proc/7/ns/user')), inside, read)).toBeUndefined();
+    expect(checkUserNamespaceMaps(config(ns('user')), nsentered, read)).toBeUndefined();
     expect(checkUserNamespaceMaps(config(ns('mount')), inside, read)).toBeUndefined();
     expect(read).not.toHaveBeenCalled();
   });

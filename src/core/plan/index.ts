@@ -74,7 +74,7 @@ export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
   const outer = planLaunch(config.namespaces, launch, config);
   // A relaunched mountkit plans again from inside the launcher's namespaces, a user namespace among them.
   const enteredUser = outer.relaunch.length > 0 && config.namespaces.some((ns) => ns.type === 'user');
-  const innerLaunch: LaunchContext = { ...launch, relaunched: true, inUserNamespace: launch.inUserNamespace || enteredUser };
+  const innerLaunch: LaunchContext = { ...launch, relaunched: true, inUserNamespace: launch.inUserNamespace || enteredUser, joinedByLauncher: outer.relaunch[0] === 'nsenter' };
   const inner = outer.relaunch.length ? planLaunch(config.namespaces, innerLaunch, config) : outer;
   const kernel = createKernel({ syscalls: sys, logger: opts.logger ?? silentLogger, plugins: opts.plugins, baseDir: opts.baseDir, extra: opts.extra });
 
