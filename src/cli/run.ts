@@ -65,6 +65,7 @@ export function currentLaunchContext(): LaunchContext {
     inUserNamespace: !inInitialUserNamespace(readFileSync('/proc/self/uid_map', 'utf8')),
     startedInPidNamespace: process.env[LAUNCHER_FD_ENV] !== undefined,
     joinedByLauncher: relaunched === RELAUNCHED_WITH_NSENTER,
+    euid: process.geteuid?.(),
   };
 }
 

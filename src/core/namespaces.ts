@@ -113,6 +113,8 @@ export interface LaunchContext {
    * gives by path but the pid one (joined before the relaunch).
    */
   joinedByLauncher?: boolean;
+  /** The effective uid mountkit runs as (absent: root). */
+  euid?: number;
 }
 
 /**
@@ -147,13 +149,17 @@ export function startedByMountkit(ctx: LaunchContext, plan: LaunchPlan): boolean
 
 /**
  * A problem with the user namespace request, or undefined: a new one that mountkit must
- * make needs the maps to write (runc refuses it without them too); one this process
- * already runs in stands for it, and needs none.
+ * make needs the maps to write (runc refuses it without them too), and root to write
+ * them (a user's own single id would need setgroups denied and other ids newuidmap(1):
+ * rootless containers are not supported); one this process already runs in stands for
+ * it, and needs none.
  */
 export function userNamespaceProblem(namespaces: readonly NamespaceSpec[], ctx: LaunchContext, mappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> = {}): string | undefined {
   const user = userNamespaceByRelaunch(namespaces, ctx);
-  if (!user || user.path || (mappings.uidMappings && mappings.gidMappings)) return undefined;
-  return 'a new user namespace needs linux.uidMappings and linux.gidMappings, the maps mountkit writes for it (or a path to join one)';
+  if (!user || user.path) return undefined;
+  if (!mappings.uidMappings || !mappings.gidMappings) return 'a new user namespace needs linux.uidMappings and linux.gidMappings, the maps mountkit writes for it (or a path to join one)';
+  if (ctx.euid !== undefined && ctx.euid !== 0) return `mountkit runs as uid ${ctx.euid}: writing a new user namespace's maps needs root (rootless containers are not supported)`;
+  return undefined;
 }
 
 /** The /proc/PID directory of a user namespace given as /proc/PID/ns/user, where its maps can be read from outside it. */

@@ -502,6 +502,15 @@ maybe('mountkit run', () => {
     expect([r.status, r.stderr]).toEqual([2, `mountkit: mounts[2].options "ridmap": ${NO_MAPPINGS}\n`]);
   });
 
+  test('an idmapped bind in a container with a user namespace is a config error before anything happens: exit 2, one line', () => {
+    const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const c = config(['true'], { linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: maps, gidMappings: maps } });
+    c.mounts.push({ destination: '/idm', type: 'bind', source: '/tmp', options: ['rbind', 'ridmap'], uidMappings: maps, gidMappings: maps });
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect([r.status, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toMatch(/^mountkit: mounts\[2\] "\/idm": an idmapped mount in a container with a user namespace: .*\n$/);
+  });
+
   test.each([
     ['in a new pid namespace', config([])],
     ['in one process', config([], { linux: { namespaces: [{ type: 'mount' }] } })],

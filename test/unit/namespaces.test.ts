@@ -133,6 +133,14 @@ describe('userNamespaceProblem', () => {
     else expect(problem).toContain(expected);
   });
 
+  test('making one needs root to write its maps: a rootless container is refused by name', () => {
+    expect(userNamespaceProblem(ns('user'), { ...first, euid: 1000 }, maps)).toBe(
+      'mountkit runs as uid 1000: writing a new user namespace\'s maps needs root (rootless containers are not supported)',
+    );
+    expect(userNamespaceProblem(ns('user'), { ...first, euid: 0 }, maps)).toBeUndefined();
+    expect(userNamespaceProblem(ns('user=/proc/7/ns/user'), { ...first, euid: 1000 })).toBeUndefined();
+  });
+
   test('none in the relaunched process, which the relaunch put in the namespace', () => {
     expect(userNamespaceProblem(ns('user'), { relaunched: true, inUserNamespace: false })).toBeUndefined();
   });

@@ -109,14 +109,21 @@ export function validateSelinuxLabel(config: RootfsConfig, host: HostQuery): voi
  * gives here), with uid and gid mappings of its own, each a map the kernel would take.
  * runc also takes the container user namespace's mappings for a mount without its own;
  * mountkit runs inside that namespace when there is one, where the kernel refuses them
- * (NO_MAPPINGS). Needs nothing of the host.
+ * (NO_MAPPINGS). Not in a container with a user namespace at all: mountkit makes the
+ * container's mounts inside it, and mount_setattr(2) idmaps a mount only for a caller
+ * with CAP_SYS_ADMIN in the initial user namespace (runc 1.2 makes such a mount from the
+ * host). Needs nothing of the host.
  */
 export function validateIdmappedMounts(config: RootfsConfig): void {
+  const userns = config.namespaces.some((ns) => ns.type === 'user');
   for (const m of config.mounts) {
     const idmap = m.idmap;
     if (!idmap) continue;
     const field = `mounts[${m.index}]`;
     if (m.type !== 'bind') throw new ConfigError(`${field}.type`, m.type, 'an idmapped mount (idmap, ridmap, uidMappings, gidMappings) must be a bind mount');
+    if (userns) {
+      throw new ConfigError(field, m.destination, 'an idmapped mount in a container with a user namespace: mountkit makes it inside that namespace, where mount_setattr(2) refuses to idmap (it needs CAP_SYS_ADMIN in the initial user namespace)');
+    }
     const { uidMappings: uid, gidMappings: gid } = idmap;
     if (!uid && !gid) throw new ConfigError(`${field}.options`, idmap.recursive ? 'ridmap' : 'idmap', NO_MAPPINGS);
     if (!uid || !gid) throw new ConfigError(`${field}.${uid ? 'gidMappings' : 'uidMappings'}`, undefined, `is required with ${field}.${uid ? 'uidMappings' : 'gidMappings'}`);
