@@ -63,6 +63,8 @@ export {
   planToJson,
 } from './core/plan';
 export type { Plan, PlanCall, PlanCallJson, PlanJson, PlanOptions, PlanPhase, PlanRecord, RelaunchRecord } from './core/plan';
+export { connectHostSocket, hostSocketPaths } from './core/host-sockets';
+export type { HostSocketRole } from './core/host-sockets';
 export { checkUserNamespaceMaps, enterNamespaces, planLaunch, userNamespaceProblem, NAMESPACE_KINDS, RELAUNCH_USERNS_FD } from './core/namespaces';
 export type { LaunchContext, LaunchPlan, NamespaceJoin, UserNamespaceMappings } from './core/namespaces';
 

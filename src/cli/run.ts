@@ -26,6 +26,7 @@ import {
   type LaunchContext,
   type LaunchPlan,
 } from '../core/namespaces';
+import { hostSocketPaths, type HostSocketRole } from '../core/host-sockets';
 import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
@@ -101,6 +102,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     ignoredOnExec: starterIgnoredSignals(process.env),
     seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
   });
+  // Sockets its starter connected for a process it put in a user namespace (host-sockets.ts).
+  const hostSockets = launch.joinedByLauncher ? takeHostSockets(config, sys) : undefined;
   if (launch.relaunched) {
     // The process that started this one passes signals on once the container has started
     // (forward.ts); one sent to the whole process group meanwhile must not end this one,
@@ -114,26 +117,58 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
   const mapsWarning = checkUserNamespaceMaps(config, launch, (file) => readFileSync(file, 'utf8'));
   const plan = planLaunch(config.namespaces, launch, config);
-  if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan) }, plan, opts, sys, mapsWarning);
+  if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...(hostSockets ? { hostSockets } : {}) }, plan, opts, sys, mapsWarning);
   if (mapsWarning) cliLogger(opts).warn(mapsWarning);
   // A new user namespace is made here, maps written, and entered by the relaunch through
   // its descriptor; made before a pid namespace is joined, so its helper is not made there.
   const maps = plan.userMappings;
   const userns = maps && naming("the container's user namespace", () => sys.userNamespace(maps.uid, maps.gid));
+  const sockets: number[] = [];
   try {
-    return relaunchFrom({ plan, argv, text, userns }, sys);
+    // Connected here, from the host, for a relaunch into a user namespace (host-sockets.ts).
+    if (plan.relaunch[0] === 'nsenter') {
+      for (const [role, socket] of hostSocketPaths(config)) sockets.push(naming(SOCKET_FIELDS[role], () => sys.connectUnix(socket)));
+    }
+    return relaunchFrom({ plan, argv, text, userns, sockets }, sys);
   } finally {
-    // The relaunch has its own copy, or failed to start.
-    if (userns !== undefined) sys.close(userns);
+    // The relaunch has its own copies, or failed to start.
+    for (const fd of [...(userns === undefined ? [] : [userns]), ...sockets]) sys.close(fd);
   }
 }
 
-/** What a relaunch is given: the plan, the CLI's arguments, config.json as read, a new user namespace's descriptor. */
+/** The fields that name each socket in errors. */
+const SOCKET_FIELDS: Record<HostSocketRole, string> = { console: '--console-socket', seccompAgent: 'linux.seccomp.listenerPath' };
+
+/** The first descriptor a relaunch into a user namespace gets the host's sockets on, in hostSocketPaths' order. */
+const FIRST_HOST_SOCKET_FD = 6;
+
+/** In a process relaunched into a user namespace: the sockets its starter connected, each checked and marked close-on-exec (hooks must not get them). */
+function takeHostSockets(config: RootfsConfig, sys: Syscalls): RootfsConfig['hostSockets'] {
+  const taken: NonNullable<RootfsConfig['hostSockets']> = {};
+  hostSocketPaths(config).forEach(([role, socket], i) => {
+    const fd = FIRST_HOST_SOCKET_FD + i;
+    if (!isSocket(fd)) throw new ConfigError(SOCKET_FIELDS[role], socket, `was not passed on descriptor ${fd} by the process that started mountkit`);
+    sys.setCloexec(fd);
+    taken[role] = fd;
+  });
+  return taken;
+}
+
+function isSocket(fd: number): boolean {
+  try {
+    return fstatSync(fd).isSocket();
+  } catch {
+    return false;
+  }
+}
+
+/** What a relaunch is given: the plan, the CLI's arguments, config.json as read, a new user namespace's descriptor, the host's sockets. */
 interface Relaunch {
   plan: LaunchPlan;
   argv: readonly string[];
   text: string;
   userns: number | undefined;
+  sockets: number[];
 }
 
 /** The relaunch, from the pid namespace the plan joins by path when it joins one. */
@@ -161,13 +196,7 @@ const CONFIG_FD = 5;
 
 /** In the relaunched process: config.json's text as its starter read it, from CONFIG_FD to its end, which is closed then. */
 function configFromStarter(): string {
-  let socket = false;
-  try {
-    socket = fstatSync(CONFIG_FD).isSocket();
-  } catch {
-    // Not open: refused below.
-  }
-  if (!socket) throw new Error(`${RELAUNCHED_ENV} is set, which only mountkit's own relaunch sets: descriptor ${CONFIG_FD} is not the config it passes`);
+  if (!isSocket(CONFIG_FD)) throw new Error(`${RELAUNCHED_ENV} is set, which only mountkit's own relaunch sets: descriptor ${CONFIG_FD} is not the config it passes`);
   const chunks: Buffer[] = [];
   const buf = Buffer.alloc(64 * 1024);
   try {
@@ -194,10 +223,11 @@ exec "$@"`;
  * (forward.ts); its exit status (the container's) is ours. Its descriptor 3, a socket
  * nothing reads, tells when the container's program has started: mountkit holds it
  * until its execve(2) closes it. A new user namespace's descriptor `userns` is its
- * RELAUNCH_USERNS_FD, which mountkit also closes at its execve; config.json's text comes
- * on CONFIG_FD, written here, read to its end there (configFromStarter).
+ * RELAUNCH_USERNS_FD, which mountkit closes first; config.json's text comes on CONFIG_FD,
+ * written here, read to its end there (configFromStarter); the host's `sockets` come from
+ * FIRST_HOST_SOCKET_FD on (takeHostSockets).
  */
-function relaunch({ plan, argv, text, userns }: Relaunch): Promise<number> {
+function relaunch({ plan, argv, text, userns, sockets }: Relaunch): Promise<number> {
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
@@ -208,6 +238,7 @@ function relaunch({ plan, argv, text, userns }: Relaunch): Promise<number> {
     err.code === 'ENOMEM' && pidJoin ? new ConfigError('linux.namespaces', pidJoin.path, 'the pid namespace has no init process left (fork: ENOMEM)') : err;
   const stdio: ('inherit' | 'pipe' | 'ignore' | number)[] = ['inherit', 'inherit', 'inherit', 'pipe', 'ignore', 'pipe'];
   if (userns !== undefined) stdio[RELAUNCH_USERNS_FD] = userns;
+  sockets.forEach((fd, i) => (stdio[FIRST_HOST_SOCKET_FD + i] = fd));
   return new Promise((resolve, reject) => {
     let child: import('child_process').ChildProcess;
     try {

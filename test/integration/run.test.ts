@@ -471,6 +471,39 @@ maybe('mountkit run', () => {
       }
     });
 
+    test("the console's and the seccomp agent's sockets, in a directory only the host's root reaches, are connected from the host, as runc connects them", async () => {
+      // mkdtemp's 0700 directories, root's: the namespace's root (host id 100000) cannot connect(2) there.
+      const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-userns-sockets-'));
+      const agentSocket = path.join(dir, 'agent.sock');
+      const report = path.join(dir, 'agent.json');
+      const agent = spawn('python3', [path.join(__dirname, '..', 'helpers', 'seccomp-agent.py'), agentSocket, report, '18'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const agentDone = new Promise<number | null>((resolve) => agent.on('exit', resolve));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          agent.stdout.once('data', () => resolve());
+          agent.once('error', reject);
+        });
+        const probe = 'tty; mkdir /dev/made; echo "mkdir $?"';
+        const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
+        c.process = { terminal: true, args: ['sh', '-c', probe], env: ['PATH=/bin'], cwd: '/' };
+        c.mounts.push({ destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] });
+        c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: agentSocket, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
+        const seen = await throughConsole(path.join(dir, 'console'), (socket) =>
+          withBundle(c, (bundle) => {
+            chmodSync(bundle, 0o711);
+            return runMountkit(bundle, ['--console-socket', socket]);
+          }),
+        );
+        expect(seen).toMatchObject({ message: '/dev/ptmx', fds: 1 });
+        expect(seen.output).toEqual(['/dev/pts/0', "mkdir: can't create directory '/dev/made': Invalid cross-device link", 'mkdir 1']);
+        expect(await agentDone).toBe(0);
+        expect(JSON.parse(readFileSync(report, 'utf8')).state).toMatchObject({ fds: ['seccompFd'], state: { status: 'creating' } });
+      } finally {
+        agent.kill();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     test('maps without a user namespace are refused before anything happens', () => {
       const c = userConfig([{ type: 'pid' }, { type: 'mount' }]);
       const r = withBundle(c, (dir) => runMountkit(dir));

@@ -249,6 +249,13 @@ export interface RootfsConfig {
    * by the CLI (--console-socket) or an embedder; not part of config.json.
    */
   consoleSocket?: string;
+  /**
+   * Descriptors already connected to the console socket and to the seccomp agent's
+   * listenerPath, which the steps take instead of connecting (core/host-sockets.ts). Set
+   * by the CLI in a process it relaunched into a user namespace, where the sockets may be
+   * out of reach; not part of config.json.
+   */
+  hostSockets?: { console?: number; seccompAgent?: number };
   /** linux.personality: set with personality(2) before the program, as runc 1.2 sets it; absent, mountkit's (PER_LINUX). */
   personality?: PersonalitySpec;
   /** linux.timeOffsets: the clocks' offsets in the container's new time namespace, written before anything enters it. */

@@ -3,6 +3,7 @@ import { needsDevSetup } from '../../core/config/model';
 import { validateConsole } from '../../core/config/validate';
 import { DEVPTS_SUPER_MAGIC, MS_BIND, O_CLOEXEC, O_CREAT, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, makedev } from '../../core/constants';
 import { StepError, naming } from '../../core/errors';
+import { connectHostSocket } from '../../core/host-sockets';
 import { fdPath } from '../../core/in-root';
 import { closeKept, keptFd, keptForRun, requireContainerProc } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
@@ -46,7 +47,7 @@ export class ConsoleSocketStep implements LifecycleStep {
     const socket = ctx.config.consoleSocket;
     if (socket === undefined) return;
     validateConsole(ctx.config);
-    naming('--console-socket', () => keptForRun(ctx.shared, CONSOLE_SOCKET_KEY, () => this.sys.connectUnix(socket)));
+    naming('--console-socket', () => keptForRun(ctx.shared, CONSOLE_SOCKET_KEY, () => connectHostSocket(this.sys, ctx.config, 'console', socket)));
   }
 }
 

@@ -1,5 +1,6 @@
 import { inject, injectable } from 'tsyringe';
 import { ConfigError, SyscallError, naming } from '../../core/errors';
+import { connectHostSocket } from '../../core/host-sockets';
 import { closeKept, keptForRun } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import { BPF_MAXINSNS, SOCK_FILTER_SIZE, encodeProgram, enosysStub } from '../../core/seccomp/enosys';
@@ -84,7 +85,7 @@ export class SeccompStep implements LifecycleStep {
    * one); an embedder's container.pid when it sets one.
    */
   private connectAgent(listener: { path: string; metadata: string }, ctx: RunContext): BuiltFilter['agent'] {
-    const socket = naming('linux.seccomp.listenerPath', () => keptForRun(ctx.shared, AGENT_SOCKET_KEY, () => this.sys.connectUnix(listener.path)));
+    const socket = naming('linux.seccomp.listenerPath', () => keptForRun(ctx.shared, AGENT_SOCKET_KEY, () => connectHostSocket(this.sys, ctx.config, 'seccompAgent', listener.path)));
     const pid = (ctx.shared.get(CONTAINER_PID_KEY) as number | undefined) ?? this.hostPid();
     const message: ContainerProcessState = {
       ociVersion: PROCESS_STATE_VERSION,
