@@ -27,6 +27,7 @@ import {
   type LaunchPlan,
 } from '../core/namespaces';
 import { hostSocketPaths, type HostSocketRole } from '../core/host-sockets';
+import { presetOomScore } from '../core/oom-score';
 import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
@@ -124,15 +125,20 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const maps = plan.userMappings;
   const userns = maps && naming("the container's user namespace", () => sys.userNamespace(maps.uid, maps.gid));
   const sockets: number[] = [];
+  let ownOomScore: (() => void) | undefined;
   try {
-    // Connected here, from the host, for a relaunch into a user namespace (host-sockets.ts).
+    // Connected and written here, from the host, for a relaunch into a user namespace
+    // (host-sockets.ts, presetOomScore).
     if (plan.relaunch[0] === 'nsenter') {
       for (const [role, socket] of hostSocketPaths(config)) sockets.push(naming(SOCKET_FIELDS[role], () => sys.connectUnix(socket)));
+      const adj = config.process.oomScoreAdj;
+      if (adj !== undefined) ownOomScore = presetOomScore(sys, adj);
     }
     return relaunchFrom({ plan, argv, text, userns, sockets }, sys);
   } finally {
     // The relaunch has its own copies, or failed to start.
     for (const fd of [...(userns === undefined ? [] : [userns]), ...sockets]) sys.close(fd);
+    ownOomScore?.();
   }
 }
 

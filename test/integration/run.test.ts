@@ -504,6 +504,17 @@ maybe('mountkit run', () => {
       }
     });
 
+    test("process.oomScoreAdj is set from the host before the relaunch, and the container has it", () => {
+      const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
+      c.process.oomScoreAdj = 300;
+      c.process.args = ['cat', '/proc/self/oom_score_adj'];
+      const r = withBundle(c, (dir) => {
+        chmodSync(dir, 0o711);
+        return runMountkit(dir);
+      });
+      expect([r.status, r.stdout, r.stderr]).toEqual([0, '300\n', '']);
+    });
+
     test('maps without a user namespace are refused before anything happens', () => {
       const c = userConfig([{ type: 'pid' }, { type: 'mount' }]);
       const r = withBundle(c, (dir) => runMountkit(dir));

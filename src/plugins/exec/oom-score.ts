@@ -1,5 +1,6 @@
 import { inject, injectable } from 'tsyringe';
 import { naming } from '../../core/errors';
+import { SCORE_FILE } from '../../core/oom-score';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 
@@ -15,9 +16,11 @@ import type { Syscalls } from '../../core/syscalls/types';
  * written (the kernel's check). When there are prestart or createRuntime hooks, mountkit's
  * own score is then written back for them (always allowed: a process may return to a
  * score it held, and a holder of CAP_SYS_RESOURCE to any), and OomScoreAfterHooksStep
- * writes the container's again after them, before the createContainer hooks.
+ * writes the container's again after them, before the createContainer hooks. In a user
+ * namespace mountkit made, its first process set the score from the host before the
+ * relaunch (core/oom-score.ts, presetOomScore), which then has it as its own.
  */
-const SCORE_FILE = '/proc/self/oom_score_adj';
+
 /** Set when mountkit's own score was written back for the runtime's hooks. */
 const PENDING_KEY = 'exec.oom-score-pending';
 
