@@ -184,6 +184,19 @@ describe('createContainer hooks, in the container namespace', () => {
     expect(sys.calls).toEqual([]);
   });
 
+  test("with a user namespace, the runtime's hooks run in it, and one warning says so", () => {
+    const log = memoryLogger();
+    const { sys, run } = setup({}, log, { namespaces: [{ type: 'mount' }, { type: 'user' }] });
+    run({ createRuntime: [hook('/hooks/net')], createContainer: [hook('/hooks/cc')] });
+    expect(sys.callsOf('runCommand').map((c) => c.cmd.path)).toEqual(['/hooks/net', '/hooks/cc']);
+    expect(log.entries.filter((e) => e.level === 'warn').map((e) => e.message)).toEqual([
+      "hooks.prestart and hooks.createRuntime run in the container's user namespace, as its root, not as the host's root as under runc",
+    ]);
+    const quiet = memoryLogger();
+    setup({}, quiet, { namespaces: [{ type: 'mount' }, { type: 'user' }] }).run({ createContainer: [hook('/hooks/cc')] });
+    expect(quiet.entries.filter((e) => e.level === 'warn')).toEqual([]);
+  });
+
   test('poststart and poststop hooks are not run, and one warning says so', () => {
     const log = memoryLogger();
     const { sys, run } = setup({}, log);
