@@ -518,6 +518,18 @@ maybe('mountkit run', () => {
       expect([r.status, r.stdout, r.stderr]).toEqual([0, '300\n', '']);
     });
 
+    test('signals reach the container through nsenter and unshare, including those that come while the rootfs is prepared', async () => {
+      const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
+      c.process.args = ['sh', '-c', `trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`];
+      // The createContainer hook keeps mountkit preparing for a second; the signals come at 300 and 600 ms.
+      c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1'] }] };
+      const r = await withBundleAsync(c, (dir) => {
+        chmodSync(dir, 0o711);
+        return signalled([LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off'], 0, ['SIGUSR1', 'SIGTERM']);
+      });
+      expect(r).toEqual({ status: 7, stdout: 'ready\ngot USR1\ngot TERM\n', stderr: '' });
+    }, 30_000);
+
     test('maps without a user namespace are refused before anything happens', () => {
       const c = userConfig([{ type: 'pid' }, { type: 'mount' }]);
       const r = withBundle(c, (dir) => runMountkit(dir));
