@@ -65,7 +65,19 @@ export {
 export type { Plan, PlanCall, PlanCallJson, PlanJson, PlanOptions, PlanPhase, PlanRecord, RelaunchRecord } from './core/plan';
 export { connectHostSocket, hostSocketPaths } from './core/host-sockets';
 export type { HostSocketRole } from './core/host-sockets';
-export { checkUserNamespaceMaps, enterNamespaces, planLaunch, userNamespaceProblem, NAMESPACE_KINDS, RELAUNCH_USERNS_FD } from './core/namespaces';
+export {
+  checkUserNamespaceMaps,
+  enterNamespaces,
+  launcherJoins,
+  mapsBesidePath,
+  planLaunch,
+  userNamespaceProblem,
+  NAMESPACE_KINDS,
+  RELAUNCH_FIRST_JOIN_FD,
+  RELAUNCH_USERNS_FD,
+} from './core/namespaces';
+export { prepareRelaunch, takeRelaunchDescriptors, RELAUNCH_SOCKET_FDS } from './core/relaunch';
+export type { RelaunchDescriptors } from './core/relaunch';
 export type { LaunchContext, LaunchPlan, NamespaceJoin, UserNamespaceMappings } from './core/namespaces';
 
 // ---- The syscall port ----

@@ -13,21 +13,20 @@ import type { RootfsConfig } from '../core/config/model';
 import { bundleConfigText, loadBundle } from '../core/config/oci';
 import { validateConfig } from '../core/config/validate';
 import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY } from '../core/constants';
-import { ConfigError, naming } from '../core/errors';
+import { ConfigError } from '../core/errors';
 import {
   checkUserNamespaceMaps,
   enterNamespaces,
+  mapsBesidePath,
   inInitialUserNamespace,
   launcherGuessHolds,
   planLaunch,
-  RELAUNCH_USERNS_FD,
   startedByMountkit,
   userNamespaceProblem,
   type LaunchContext,
   type LaunchPlan,
 } from '../core/namespaces';
-import { hostSocketPaths, type HostSocketRole } from '../core/host-sockets';
-import { presetOomScore } from '../core/oom-score';
+import { prepareRelaunch, takeRelaunchDescriptors } from '../core/relaunch';
 import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
@@ -59,12 +58,22 @@ export { inInitialUserNamespace };
  */
 export const LAUNCHER_FD_ENV = 'MOUNTKIT_LAUNCHER_FD';
 
+/** /proc/self/uid_map; without one (a kernel without user namespaces), the initial namespace's, as runc and `plan` count it. */
+function uidMapText(): string {
+  try {
+    return readFileSync('/proc/self/uid_map', 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    return '0 0 4294967295';
+  }
+}
+
 /** Where this process stands: relaunched by mountkit or not, in a user namespace or not. */
 export function currentLaunchContext(): LaunchContext {
   const relaunched = process.env[RELAUNCHED_ENV];
   return {
     relaunched: relaunched === '1' || relaunched === RELAUNCHED_WITH_NSENTER,
-    inUserNamespace: !inInitialUserNamespace(readFileSync('/proc/self/uid_map', 'utf8')),
+    inUserNamespace: !inInitialUserNamespace(uidMapText()),
     startedInPidNamespace: process.env[LAUNCHER_FD_ENV] !== undefined,
     joinedByLauncher: relaunched === RELAUNCHED_WITH_NSENTER,
     euid: process.geteuid?.(),
@@ -90,8 +99,6 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const launch = currentLaunchContext();
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);
   const config = loadRunConfig(opts, text);
-  // A new user namespace's descriptor: nsenter(1) has entered it, and hooks must not get it.
-  if (launch.joinedByLauncher && config.namespaces.some((ns) => ns.type === 'user' && !ns.path)) closeSync(RELAUNCH_USERNS_FD);
   const launcherFd = process.env[LAUNCHER_FD_ENV];
   if (launcherFd !== undefined && !launcherGuessHolds(config.namespaces, launch)) {
     // Nothing has been done yet: the launcher starts Node again, outside these namespaces.
@@ -103,8 +110,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     ignoredOnExec: starterIgnoredSignals(process.env),
     seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
   });
-  // Sockets its starter connected for a process it put in a user namespace (host-sockets.ts).
-  const hostSockets = launch.joinedByLauncher ? takeHostSockets(config, sys) : undefined;
+  // What its starter opened and connected for a process nsenter put in a user namespace (core/relaunch.ts).
+  const hostSockets = launch.joinedByLauncher ? takeRelaunchDescriptors(sys, config) : undefined;
   if (launch.relaunched) {
     // The process that started this one passes signals on once the container has started
     // (forward.ts); one sent to the whole process group meanwhile must not end this one,
@@ -116,65 +123,26 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   if (!launch.relaunched) validateConfig(config, sys);
   const problem = userNamespaceProblem(config.namespaces, launch, config);
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
-  const mapsWarning = checkUserNamespaceMaps(config, launch, (file) => readFileSync(file, 'utf8'));
+  checkUserNamespaceMaps(config, launch, (file) => readFileSync(file, 'utf8'));
   const plan = planLaunch(config.namespaces, launch, config);
-  if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...(hostSockets ? { hostSockets } : {}) }, plan, opts, sys, mapsWarning);
-  if (mapsWarning) cliLogger(opts).warn(mapsWarning);
-  // A new user namespace is made here, maps written, and entered by the relaunch through
-  // its descriptor; made before a pid namespace is joined, so its helper is not made there.
-  const maps = plan.userMappings;
-  const userns = maps && naming("the container's user namespace", () => sys.userNamespace(maps.uid, maps.gid));
-  const sockets: number[] = [];
-  let ownOomScore: (() => void) | undefined;
+  if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...(hostSockets ? { hostSockets } : {}) }, plan, opts, sys);
+  // Made, opened and connected here, from the host, before a pid namespace is joined (so
+  // the user namespace's helper is not made there), for a relaunch into a user namespace.
+  const passed = prepareRelaunch(sys, plan, config);
   try {
-    // Connected and written here, from the host, for a relaunch into a user namespace
-    // (host-sockets.ts, presetOomScore).
-    if (plan.relaunch[0] === 'nsenter') {
-      for (const [role, socket] of hostSocketPaths(config)) sockets.push(naming(SOCKET_FIELDS[role], () => sys.connectUnix(socket)));
-      const adj = config.process.oomScoreAdj;
-      if (adj !== undefined) ownOomScore = presetOomScore(sys, adj);
-    }
-    return relaunchFrom({ plan, argv, text, userns, sockets }, sys);
+    return relaunchFrom({ plan, argv, text, passed: passed.passed }, sys);
   } finally {
-    // The relaunch has its own copies, or failed to start.
-    for (const fd of [...(userns === undefined ? [] : [userns]), ...sockets]) sys.close(fd);
-    ownOomScore?.();
+    // The relaunch has its own copies, or failed to start; it runs already, so what fails here is only told.
+    for (const failure of passed.release()) cliLogger(opts).warn(failure);
   }
 }
 
-/** The fields that name each socket in errors. */
-const SOCKET_FIELDS: Record<HostSocketRole, string> = { console: '--console-socket', seccompAgent: 'linux.seccomp.listenerPath' };
-
-/** The first descriptor a relaunch into a user namespace gets the host's sockets on, in hostSocketPaths' order. */
-const FIRST_HOST_SOCKET_FD = 6;
-
-/** In a process relaunched into a user namespace: the sockets its starter connected, each checked and marked close-on-exec (hooks must not get them). */
-function takeHostSockets(config: RootfsConfig, sys: Syscalls): RootfsConfig['hostSockets'] {
-  const taken: NonNullable<RootfsConfig['hostSockets']> = {};
-  hostSocketPaths(config).forEach(([role, socket], i) => {
-    const fd = FIRST_HOST_SOCKET_FD + i;
-    if (!isSocket(fd)) throw new ConfigError(SOCKET_FIELDS[role], socket, `was not passed on descriptor ${fd} by the process that started mountkit`);
-    sys.setCloexec(fd);
-    taken[role] = fd;
-  });
-  return taken;
-}
-
-function isSocket(fd: number): boolean {
-  try {
-    return fstatSync(fd).isSocket();
-  } catch {
-    return false;
-  }
-}
-
-/** What a relaunch is given: the plan, the CLI's arguments, config.json as read, a new user namespace's descriptor, the host's sockets. */
+/** What a relaunch is given: the plan, the CLI's arguments, config.json as read, and this process's descriptor for each of the relaunch's (prepareRelaunch). */
 interface Relaunch {
   plan: LaunchPlan;
   argv: readonly string[];
   text: string;
-  userns: number | undefined;
-  sockets: number[];
+  passed: ReadonlyMap<number, number>;
 }
 
 /** The relaunch, from the pid namespace the plan joins by path when it joins one. */
@@ -202,7 +170,13 @@ const CONFIG_FD = 5;
 
 /** In the relaunched process: config.json's text as its starter read it, from CONFIG_FD to its end, which is closed then. */
 function configFromStarter(): string {
-  if (!isSocket(CONFIG_FD)) throw new Error(`${RELAUNCHED_ENV} is set, which only mountkit's own relaunch sets: descriptor ${CONFIG_FD} is not the config it passes`);
+  let socket = false;
+  try {
+    socket = fstatSync(CONFIG_FD).isSocket();
+  } catch {
+    // Not open: refused below.
+  }
+  if (!socket) throw new Error(`${RELAUNCHED_ENV} is set, which only mountkit's own relaunch sets: descriptor ${CONFIG_FD} is not the config it passes`);
   const chunks: Buffer[] = [];
   const buf = Buffer.alloc(64 * 1024);
   try {
@@ -228,12 +202,11 @@ exec "$@"`;
  * Starts mountkit again under the launcher and passes signals on to the container
  * (forward.ts); its exit status (the container's) is ours. Its descriptor 3, a socket
  * nothing reads, tells when the container's program has started: mountkit holds it
- * until its execve(2) closes it. A new user namespace's descriptor `userns` is its
- * RELAUNCH_USERNS_FD, which mountkit closes first; config.json's text comes on CONFIG_FD,
- * written here, read to its end there (configFromStarter); the host's `sockets` come from
- * FIRST_HOST_SOCKET_FD on (takeHostSockets).
+ * until its execve(2) closes it. config.json's text comes on CONFIG_FD, written here,
+ * read to its end there (configFromStarter); what prepareRelaunch made, opened and
+ * connected comes on the numbers it gives (takeRelaunchDescriptors takes them there).
  */
-function relaunch({ plan, argv, text, userns, sockets }: Relaunch): Promise<number> {
+function relaunch({ plan, argv, text, passed }: Relaunch): Promise<number> {
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
@@ -243,8 +216,9 @@ function relaunch({ plan, argv, text, userns, sockets }: Relaunch): Promise<numb
   const failure = (err: NodeJS.ErrnoException): Error =>
     err.code === 'ENOMEM' && pidJoin ? new ConfigError('linux.namespaces', pidJoin.path, 'the pid namespace has no init process left (fork: ENOMEM)') : err;
   const stdio: ('inherit' | 'pipe' | 'ignore' | number)[] = ['inherit', 'inherit', 'inherit', 'pipe', 'ignore', 'pipe'];
-  if (userns !== undefined) stdio[RELAUNCH_USERNS_FD] = userns;
-  sockets.forEach((fd, i) => (stdio[FIRST_HOST_SOCKET_FD + i] = fd));
+  for (const [there, here] of passed) stdio[there] = here;
+  // Numbers nothing is passed on stay closed there.
+  for (let fd = 0; fd < stdio.length; fd++) stdio[fd] ??= 'ignore';
   return new Promise((resolve, reject) => {
     let child: import('child_process').ChildProcess;
     try {
@@ -283,10 +257,11 @@ export function exitStatus(status: number | null, signal: NodeJS.Signals | null)
  * module file is reachable), enters the namespaces on the main thread and runs the
  * pipeline. The exec plugin replaces the process; without it, the run ends here.
  */
-function runHere(config: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: Syscalls, warning?: string): number {
+function runHere(config: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: Syscalls): number {
   const { createKernel, pluginsFromFile } = require('../core/kernel') as typeof import('../core/kernel');
   const logger = cliLogger(opts);
-  if (warning) logger.warn(warning);
+  const maps = mapsBesidePath(config);
+  if (maps) logger.warn(maps);
   const kernel = createKernel({ syscalls: sys, logger, ...pluginsFromFile(opts.plugins) });
 
   enterNamespaces(sys, plan, config.timeOffsets);

@@ -6,7 +6,8 @@
  * Node is multi-threaded, which decides the design (DESIGN.md):
  * - unshare(2) and setns(2) change only the calling thread for mount, uts, ipc, net and
  *   cgroup namespaces; mountkit does all its filesystem work on the main thread and then
- *   execve(2)s, which keeps that thread's namespaces, so these are done in-process.
+ *   execve(2)s, which keeps that thread's namespaces, so these are done in-process
+ *   (joined by nsenter(1) instead with a user namespace, below).
  * - A new pid namespace applies to children only, and /proc must be mounted by a process
  *   inside it, so the process preparing the rootfs has to be started inside it: mountkit
  *   re-executes itself once under util-linux unshare(1) --pid --fork, which then also
@@ -15,10 +16,11 @@
  *   thread's children are made (pid_namespaces(7)), and the relaunch is one of them.
  * - A user namespace can be made (unshare(2)) or joined (setns(2)) only by a
  *   single-threaded process, which Node never is: mountkit re-executes itself under
- *   nsenter(1) --user, which joins it and becomes its root, then unshare(1) for the
- *   other namespaces. A new one is made first, with its maps (linux.uidMappings and
- *   gidMappings) written from the host as runc's parent writes them, and passed to the
- *   relaunch as a descriptor (RELAUNCH_USERNS_FD). A user namespace mountkit already
+ *   nsenter(1), which joins the namespaces given by path and then the user namespace,
+ *   and becomes its root, then unshare(1) for the other namespaces. The first process
+ *   makes a new one with its maps (linux.uidMappings and gidMappings) written from the
+ *   host, as runc's parent writes them, opens the namespaces to join, and passes them to
+ *   the relaunch as descriptors (core/relaunch.ts). A user namespace mountkit already
  *   runs in (`unshare -Ur mountkit run`) stands for the one the config asks for.
  * mountkit always works in a mount namespace of its own, even when the config lists
  * none (then the jail is chroot, as runc's), so that no mount reaches the host.
@@ -86,10 +88,30 @@ export interface LaunchPlan {
    * (Syscalls.userNamespace) and gives the relaunch its descriptor as RELAUNCH_USERNS_FD.
    */
   userMappings?: UserNamespaceMappings;
+  /** With a relaunch into a user namespace given by path: the path, which the process relaunching opens and passes as RELAUNCH_USERNS_FD. */
+  userNamespacePath?: string;
+  /**
+   * With a relaunch into a user namespace: the namespaces given by path that nsenter(1)
+   * joins before it (launcherJoins), which the process relaunching opens and passes from
+   * RELAUNCH_FIRST_JOIN_FD on.
+   */
+  launcherJoins?: NamespaceJoin[];
 }
 
-/** The descriptor a relaunch into a new user namespace gets it on; nsenter(1) joins it through /proc/self/fd. */
+/** The descriptor a relaunch into a user namespace gets it on; nsenter(1) joins it through /proc/self/fd. */
 export const RELAUNCH_USERNS_FD = 4;
+
+/** The first descriptor a relaunch into a user namespace gets the namespaces nsenter joins on, in config order. */
+export const RELAUNCH_FIRST_JOIN_FD = 8;
+
+/**
+ * The namespaces given by path that nsenter(1) joins for a relaunch into a user
+ * namespace: all but the pid one (joined before the relaunch) and the user one, in config
+ * order.
+ */
+export function launcherJoins(namespaces: readonly NamespaceSpec[]): NamespaceJoin[] {
+  return namespaces.filter((ns) => ns.path && ns.type !== 'pid' && ns.type !== 'user').map((ns) => ({ type: ns.type, path: ns.path!, flag: NAMESPACE_KINDS[ns.type].flag }));
+}
 
 /** A user namespace's maps (linux.uidMappings and gidMappings). */
 export interface UserNamespaceMappings {
@@ -156,7 +178,11 @@ export function startedByMountkit(ctx: LaunchContext, plan: LaunchPlan): boolean
  */
 export function userNamespaceProblem(namespaces: readonly NamespaceSpec[], ctx: LaunchContext, mappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> = {}): string | undefined {
   const user = userNamespaceByRelaunch(namespaces, ctx);
-  if (!user || user.path) return undefined;
+  if (!user) return undefined;
+  // nsenter(1) would join the mount namespace first, and the relaunch would start there, in another tree.
+  const mount = namespaces.find((ns) => ns.type === 'mount' && ns.path);
+  if (mount) return `a user namespace mountkit ${user.path ? 'joins' : 'makes'} cannot go with a mount namespace given by path (${mount.path}): mountkit would start again in that namespace's tree`;
+  if (user.path) return undefined;
   if (!mappings.uidMappings || !mappings.gidMappings) return 'a new user namespace needs linux.uidMappings and linux.gidMappings, the maps mountkit writes for it (or a path to join one)';
   if (ctx.euid !== undefined && ctx.euid !== 0) return `mountkit runs as uid ${ctx.euid}: writing a new user namespace's maps needs root (rootless containers are not supported)`;
   return undefined;
@@ -174,15 +200,15 @@ function procOfUserNamespace(path: string): string | undefined {
  * `read`: for a path /proc/PID/ns/user, from /proc/PID in the first process, before the
  * relaunch enters it (ids as the host sees them, as runc reads them); for another path,
  * from /proc/self in the process the relaunch put in it (nsenter(1) fails on an unmapped
- * root first); for the namespace mountkit runs in, from /proc/self. Returns a warning for
- * maps given beside a path, which runc warns about too; a problem is a ConfigError.
+ * root first); for the namespace mountkit runs in, from /proc/self. A problem is a
+ * ConfigError.
  */
-export function checkUserNamespaceMaps(config: Pick<RootfsConfig, 'namespaces' | 'uidMappings' | 'gidMappings'>, ctx: LaunchContext, read: (file: string) => string): string | undefined {
+export function checkUserNamespaceMaps(config: Pick<RootfsConfig, 'namespaces' | 'uidMappings' | 'gidMappings'>, ctx: LaunchContext, read: (file: string) => string): void {
   const user = config.namespaces.find((ns) => ns.type === 'user');
-  if (!user) return undefined;
+  if (!user) return;
   const proc = user.path && procOfUserNamespace(user.path);
   const dir = !user.path ? (!ctx.relaunched && ctx.inUserNamespace ? '/proc/self' : undefined) : ctx.relaunched ? (proc || !ctx.joinedByLauncher ? undefined : '/proc/self') : proc;
-  if (!dir) return undefined;
+  if (!dir) return;
   const where = user.path ? `the user namespace joined (${user.path})` : 'the user namespace mountkit runs in';
   for (const [field, maps, file] of [['linux.uidMappings', config.uidMappings, `${dir}/uid_map`], ['linux.gidMappings', config.gidMappings, `${dir}/gid_map`]] as const) {
     let text: string;
@@ -195,7 +221,13 @@ export function checkUserNamespaceMaps(config: Pick<RootfsConfig, 'namespaces' |
     if (user.path && !mapsContainerId(own, 0)) throw new ConfigError('linux.namespaces', user.path, `maps no containerID 0 in ${file} (${JSON.stringify(idMapText(own).trim())}): the container's root must be mapped`);
     if (maps && !sameMappings(maps, own)) throw new ConfigError(field, undefined, `differ from the maps of ${where}: ${JSON.stringify(idMapText(own).trim())}`);
   }
-  return user.path && (config.uidMappings || config.gidMappings) ? `linux.uidMappings and gidMappings are the maps of the user namespace joined (${user.path}); only the path is needed` : undefined;
+}
+
+/** The warning runc gives for maps beside a user namespace's path (checkUserNamespaceMaps compares them), or undefined. */
+export function mapsBesidePath(config: Pick<RootfsConfig, 'namespaces' | 'uidMappings' | 'gidMappings'>): string | undefined {
+  const user = config.namespaces.find((ns) => ns.type === 'user');
+  if (!user?.path || (!config.uidMappings && !config.gidMappings)) return undefined;
+  return `linux.uidMappings and gidMappings are the maps of the user namespace joined (${user.path}); only the path is needed`;
 }
 
 /**
@@ -243,15 +275,19 @@ function relaunchPlan(creates: NamespaceType[], joins: NamespaceJoin[], pid: Nam
   // A new time namespace is left to the relaunched process: unshare(1)'s child would be in
   // it already, and its offsets (linux.timeOffsets) can be written only before that.
   const unshareArgs = creates.filter((t) => t !== 'time').map((t) => NAMESPACE_KINDS[t].unshareOption);
-  const pidJoins = joins.filter((j) => j.type === 'pid');
+  const passed = user ? joins.filter((j) => j.type !== 'pid') : [];
+  const fdPath = (fd: number) => `/proc/self/fd/${fd}`;
   const enter = user
-    ? ['nsenter', ...joins.filter((j) => j.type !== 'pid').map((j) => `${NAMESPACE_KINDS[j.type].unshareOption}=${j.path}`), `--user=${user.path ?? `/proc/self/fd/${RELAUNCH_USERNS_FD}`}`, '--']
+    ? ['nsenter', ...passed.map((j, i) => `${NAMESPACE_KINDS[j.type].unshareOption}=${fdPath(RELAUNCH_FIRST_JOIN_FD + i)}`), `--user=${fdPath(RELAUNCH_USERNS_FD)}`, '--']
     : [];
   const fork = pid && !pid.path ? ['--fork', '--kill-child'] : [];
   const relaunch = [...enter, 'unshare', ...unshareArgs, ...fork, '--propagation', 'unchanged', '--'];
-  const plan: LaunchPlan = { relaunch, unshareFlags: 0, joins: pidJoins };
+  const plan: LaunchPlan = { relaunch, unshareFlags: 0, joins: joins.filter((j) => j.type === 'pid') };
+  if (!user) return plan;
+  plan.launcherJoins = passed;
   const { uidMappings: uid, gidMappings: gid } = mappings;
-  if (user && !user.path && uid && gid) plan.userMappings = { uid, gid };
+  if (user.path) plan.userNamespacePath = user.path;
+  else if (uid && gid) plan.userMappings = { uid, gid };
   return plan;
 }
 

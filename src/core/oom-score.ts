@@ -14,11 +14,12 @@ export const SCORE_FILE = '/proc/self/oom_score_adj';
  * fork(2) gives the relaunch that score and, when this write had CAP_SYS_RESOURCE in the
  * initial user namespace, that score as the lowest it may go back to without it
  * (oom_score_adj_min, fs/proc/base.c). The namespace's root has no such capability, so a
- * lower score would be refused there (EACCES), where runc's parent writes its init's
- * before it enters any namespace. The exec plugin's steps then write only that score, or
- * mountkit's own, which is now the same: the prestart and createRuntime hooks get the
- * container's score then, not mountkit's. A higher score needs nothing: the relaunch may
- * raise its own. Returns what writes this process's own score back.
+ * score below its oom_score_adj_min would be refused there (EACCES), where runc's parent
+ * writes its init's before it enters any namespace. The exec plugin's steps then write
+ * only that score, or mountkit's own, which is now the same: the prestart and
+ * createRuntime hooks get the container's score then, not mountkit's. A higher score
+ * needs nothing: the relaunch may raise its own. Returns what writes this process's own
+ * score back.
  */
 export function presetOomScore(sys: Pick<Syscalls, 'readFile' | 'writeFile'>, adj: number): () => void {
   return naming(`process.oomScoreAdj ${adj}`, () => {

@@ -530,6 +530,19 @@ maybe('mountkit run', () => {
       expect(r).toEqual({ status: 7, stdout: 'ready\ngot USR1\ngot TERM\n', stderr: '' });
     }, 30_000);
 
+    test('a namespace path that cannot be opened is named by the first process before anything starts (exit 1); a mount namespace path is refused with one (exit 2)', () => {
+      const gone = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: '/proc/0/ns/net' }, { type: 'user' }]);
+      const r = withBundle(gone, (dir) => runMountkit(dir));
+      expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: linux.namespaces "network": open "/proc/0/ns/net": ENOENT\n']);
+      const mount = userConfig([{ type: 'pid' }, { type: 'mount', path: '/proc/1/ns/mnt' }, { type: 'user' }]);
+      const m = withBundle(mount, (dir) => runMountkit(dir));
+      expect([m.status, m.stdout, m.stderr]).toEqual([
+        2,
+        '',
+        'mountkit: linux.namespaces "user": a user namespace mountkit makes cannot go with a mount namespace given by path (/proc/1/ns/mnt): mountkit would start again in that namespace\'s tree\n',
+      ]);
+    });
+
     test('maps without a user namespace are refused before anything happens', () => {
       const c = userConfig([{ type: 'pid' }, { type: 'mount' }]);
       const r = withBundle(c, (dir) => runMountkit(dir));

@@ -3,8 +3,11 @@ import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, CL
 import { ConfigError } from '../../src/core/errors';
 import {
   CLONE_NEWTIME,
+  RELAUNCH_FIRST_JOIN_FD,
   RELAUNCH_USERNS_FD,
   checkUserNamespaceMaps,
+  launcherJoins,
+  mapsBesidePath,
   enterNamespaces,
   launcherGuessHolds,
   planLaunch,
@@ -154,6 +157,7 @@ describe('a user namespace made or joined by the relaunch', () => {
       relaunch: [...enterNew, 'unshare', '--pid', '--ipc', '--uts', '--mount', '--fork', '--kill-child', '--propagation', 'unchanged', '--'],
       unshareFlags: 0,
       joins: [],
+      launcherJoins: [],
       userMappings: { uid: maps.uidMappings, gid: maps.gidMappings },
     });
   });
@@ -163,15 +167,18 @@ describe('a user namespace made or joined by the relaunch', () => {
       relaunch: [...enterNew, 'unshare', '--mount', '--net', '--propagation', 'unchanged', '--'],
       unshareFlags: 0,
       joins: [],
+      launcherJoins: [],
       userMappings: { uid: maps.uidMappings, gid: maps.gidMappings },
     });
   });
 
-  test('one joined by path is entered by nsenter(1) from its path, with no maps to write; from inside another user namespace too', () => {
+  test('one joined by path is opened by the first process and entered by nsenter(1) through its descriptor, with no maps to write; from inside another user namespace too', () => {
     const expected = {
-      relaunch: ['nsenter', '--user=/proc/7/ns/user', '--', 'unshare', '--pid', '--mount', '--fork', '--kill-child', '--propagation', 'unchanged', '--'],
+      relaunch: [...enterNew, 'unshare', '--pid', '--mount', '--fork', '--kill-child', '--propagation', 'unchanged', '--'],
       unshareFlags: 0,
       joins: [],
+      launcherJoins: [],
+      userNamespacePath: '/proc/7/ns/user',
     };
     expect(planLaunch(ns('pid', 'mount', 'user=/proc/7/ns/user'), first, maps)).toEqual(expected);
     expect(planLaunch(ns('pid', 'mount', 'user=/proc/7/ns/user'), { ...first, inUserNamespace: true })).toEqual(expected);
@@ -181,8 +188,8 @@ describe('a user namespace made or joined by the relaunch', () => {
     const plan = planLaunch(ns('pid', 'network=/var/run/netns/cni', 'ipc=/proc/3/ns/ipc', 'mount', 'user'), first, maps);
     expect(plan.relaunch).toEqual([
       'nsenter',
-      '--net=/var/run/netns/cni',
-      '--ipc=/proc/3/ns/ipc',
+      `--net=/proc/self/fd/${RELAUNCH_FIRST_JOIN_FD}`,
+      `--ipc=/proc/self/fd/${RELAUNCH_FIRST_JOIN_FD + 1}`,
       `--user=/proc/self/fd/${RELAUNCH_USERNS_FD}`,
       '--',
       'unshare',
@@ -195,8 +202,23 @@ describe('a user namespace made or joined by the relaunch', () => {
       '--',
     ]);
     expect(plan.joins).toEqual([]);
+    // The first process opens them, in that order (launcherJoins).
+    expect(plan.launcherJoins).toEqual([
+      { type: 'network', path: '/var/run/netns/cni', flag: CLONE_NEWNET },
+      { type: 'ipc', path: '/proc/3/ns/ipc', flag: CLONE_NEWIPC },
+    ]);
+    expect(launcherJoins(ns('pid=/proc/1/ns/pid', 'network=/var/run/netns/cni', 'ipc=/proc/3/ns/ipc', 'mount', 'user=/proc/4/ns/user'))).toEqual(plan.launcherJoins);
     // The relaunched process joins none of them again.
     expect(planLaunch(ns('pid', 'network=/var/run/netns/cni', 'mount', 'user'), { relaunched: true, inUserNamespace: true, joinedByLauncher: true }, maps).joins).toEqual([]);
+  });
+
+  test('a mount namespace given by path cannot go with one: nsenter would join it first, and mountkit start again in its tree', () => {
+    expect(userNamespaceProblem(ns('pid', 'mount=/proc/3/ns/mnt', 'user'), first, maps)).toBe(
+      'a user namespace mountkit makes cannot go with a mount namespace given by path (/proc/3/ns/mnt): mountkit would start again in that namespace\'s tree',
+    );
+    expect(userNamespaceProblem(ns('mount=/proc/3/ns/mnt', 'user=/proc/4/ns/user'), first)).toContain('a user namespace mountkit joins cannot go with a mount namespace given by path');
+    // Inside a user namespace already, the mount namespace is joined in-process, as before.
+    expect(userNamespaceProblem(ns('mount=/proc/3/ns/mnt', 'user'), { ...first, inUserNamespace: true })).toBeUndefined();
   });
 
   test('a pid namespace joined by path is joined before the relaunch, as without a user namespace', () => {
@@ -252,11 +274,12 @@ describe('checkUserNamespaceMaps', () => {
   test('/proc/PID/ns/user is checked from the first process, in /proc/PID; matching maps beside a path get a warning, as from runc', () => {
     const joined = ns('user=/proc/7/ns/user');
     const read = files({ '/proc/7/uid_map': '0 100000 65536\n', '/proc/7/gid_map': '0 100000 65536\n' });
-    expect(checkUserNamespaceMaps(config(joined), first, read)).toBe(
-      'linux.uidMappings and gidMappings are the maps of the user namespace joined (/proc/7/ns/user); only the path is needed',
-    );
+    expect(() => checkUserNamespaceMaps(config(joined), first, read)).not.toThrow();
     expect(read.mock.calls.map(([f]) => f)).toEqual(['/proc/7/uid_map', '/proc/7/gid_map']);
-    expect(checkUserNamespaceMaps(config(joined, {}), first, read)).toBeUndefined();
+    expect(mapsBesidePath(config(joined))).toBe('linux.uidMappings and gidMappings are the maps of the user namespace joined (/proc/7/ns/user); only the path is needed');
+    expect(mapsBesidePath(config(joined, {}))).toBeUndefined();
+    expect(mapsBesidePath(config(ns('user')))).toBeUndefined();
+    expect(() => checkUserNamespaceMaps(config(joined, {}), first, read)).not.toThrow();
     const other = files({ '/proc/7/uid_map': '0 0 1\n', '/proc/7/gid_map': '0 0 1\n' });
     expect(() => checkUserNamespaceMaps(config(joined), first, other)).toThrow('linux.uidMappings: differ from the maps of the user namespace joined (/proc/7/ns/user): "0 0 1"');
     // The relaunched process does not check it again.

@@ -188,10 +188,39 @@ describe('buildPlan', () => {
     const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
     expect(() => planOf({ namespaces: [{ type: 'user' }, { type: 'mount' }] }, fakeRoot().addFile('/proc/self/ns/user'))).toThrow(/needs linux\.uidMappings/);
     const plan = planOf({ namespaces: [{ type: 'user' }, { type: 'mount' }], uidMappings: maps, gidMappings: maps }, fakeRoot().addFile('/proc/self/ns/user'));
-    expect(plan.calls.slice(0, 3).map((c) => [c.phase, c.plugin, c.record])).toEqual([
+    expect(plan.calls.slice(0, 4).map((c) => [c.phase, c.plugin, c.record])).toEqual([
       ['namespaces', 'launcher', { op: 'userNamespace', uidMappings: maps, gidMappings: maps }],
       ['namespaces', 'launcher', { op: 'relaunch', argv: ['nsenter', '--user=/proc/self/fd/4', '--', 'unshare', '--mount', '--propagation', 'unchanged', '--'] }],
+      // The first process's copy, once the relaunch has its own.
+      ['namespaces', 'launcher', { op: 'close', fd: 100 }],
       ['mounts', 'tmpfs-test', expect.objectContaining({ op: 'mount' })],
+    ]);
+  });
+
+  test('with a user namespace, the namespaces given by path are opened, the sockets connected and the OOM score written before the relaunch; the relaunched process takes the sockets', () => {
+    const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const sys = fakeRoot().addFile('/proc/self/ns/user').addFile('/var/run/netns/cni').addFile('/proc/self/oom_score_adj', '0\n');
+    const config = makeConfig({
+      namespaces: [{ type: 'user' }, { type: 'mount' }, { type: 'network', path: '/var/run/netns/cni' }],
+      uidMappings: maps,
+      gidMappings: maps,
+      consoleSocket: '/run/console.sock',
+      process: { ...makeConfig().process, terminal: true, oomScoreAdj: -100 },
+    });
+    const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, launch: outside });
+    expect(plan.calls.slice(0, 9).map((c) => c.record)).toEqual([
+      { op: 'userNamespace', uidMappings: maps, gidMappings: maps },
+      { op: 'open', path: '/var/run/netns/cni', flags: 0o2000000, mode: 0 },
+      { op: 'connectUnix', path: '/run/console.sock' },
+      { op: 'writeFile', path: '/proc/self/oom_score_adj', data: '-100' },
+      {
+        op: 'relaunch',
+        argv: ['nsenter', '--net=/proc/self/fd/8', '--user=/proc/self/fd/4', '--', 'unshare', '--mount', '--propagation', 'unchanged', '--'],
+      },
+      { op: 'close', fd: 100 },
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: 102 },
+      { op: 'writeFile', path: '/proc/self/oom_score_adj', data: '0' },
     ]);
   });
 

@@ -179,7 +179,7 @@ export function validateSysctls(config: RootfsConfig, host: HostQuery): void {
 /**
  * Whether `ns` joins, by path, the namespace the calling process is in: both paths lead
  * to the same nsfs inode (device and inode number), as runc's isHostNetNS compares them.
- * A path that cannot be stat'ed is left to the later setns(2), which names it.
+ * A path that cannot be stat'ed is left to the later open(2) for setns(2), which names it.
  */
 function joinsOwnNamespace(host: HostQuery, ns: NamespaceSpec): boolean {
   const own = OWN_NAMESPACE_FILES[ns.type];

@@ -11,6 +11,7 @@
 import { validateConfig } from '../config/validate';
 import type { RootfsConfig } from '../config/model';
 import { ConfigError, SyscallError } from '../errors';
+import { hostSocketPaths } from '../host-sockets';
 import { createKernel, type KernelOptions } from '../kernel';
 import { silentLogger } from '../logger';
 import { enterNamespaces, inInitialUserNamespace, launcherGuessHolds, planLaunch, startedByMountkit, userNamespaceProblem, type LaunchContext } from '../namespaces';
@@ -18,6 +19,7 @@ import type { StepWhere } from '../orchestrator';
 import type { Logger } from '../plugin';
 import { ExecveCalled, QUERY_SYSCALLS, type FakeSyscalls, type SyscallRecord } from '../syscalls/fake';
 import { descriptorsOf } from './format';
+import { RELAUNCH_SOCKET_FDS, prepareRelaunch } from '../relaunch';
 import { PlanSyscalls } from './port';
 import type { Plan, PlanCall, PlanPhase, PlanRecord } from './types';
 
@@ -68,7 +70,7 @@ function planPort(config: RootfsConfig): PlanSyscalls {
 export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
   const sys = opts.syscalls ?? planPort(config);
   if (opts.validate !== false) validateConfig(config, sys);
-  const launch = opts.launch ?? { relaunched: false, inUserNamespace: inUserNamespace(sys) };
+  const launch = opts.launch ?? { relaunched: false, inUserNamespace: inUserNamespace(sys), euid: process.geteuid?.() };
   const problem = userNamespaceProblem(config.namespaces, launch, config);
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
   const outer = planLaunch(config.namespaces, launch, config);
@@ -88,16 +90,22 @@ export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
   let complete = false;
   let error: unknown;
   try {
+    let relaunched: { hostSockets?: RootfsConfig['hostSockets'] } = {};
     if (outer.relaunch.length) {
-      // As run makes them: the new user namespace first, then the pid namespace joined by path.
-      if (outer.userMappings) sys.userNamespace(outer.userMappings.uid, outer.userMappings.gid);
+      // As run does them: what a relaunch into a user namespace is given (core/relaunch.ts),
+      // then the pid namespace joined by path, the relaunch, and this process's copies closed.
+      const passed = prepareRelaunch(sys, outer, config);
       enterNamespaces(sys, outer);
       relaunchAt = sys.calls.length;
+      passed.release();
+      // The relaunched process takes the sockets passed (takeRelaunchDescriptors), instead of connecting.
+      const roles = hostSocketPaths(config).map(([role]) => [role, RELAUNCH_SOCKET_FDS[role]]);
+      if (innerLaunch.joinedByLauncher && roles.length) relaunched = { hostSockets: Object.fromEntries(roles) };
     }
     enterNamespaces(sys, inner, config.timeOffsets);
     const started = startedByMountkit(launch, outer);
     if (started && sys instanceof PlanSyscalls) sys.startedByMountkit();
-    kernel.orchestrator.run({ ...config, newSession: config.newSession ?? started }, { onStep });
+    kernel.orchestrator.run({ ...config, newSession: config.newSession ?? started, ...relaunched }, { onStep });
     complete = true;
   } catch (err) {
     if (err instanceof ExecveCalled) complete = true;

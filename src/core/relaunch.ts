@@ -1,0 +1,99 @@
+/**
+ * What mountkit's first process does from the host for a relaunch under nsenter(1) into a
+ * user namespace (core/namespaces.ts), and how the relaunched process takes it. runc's
+ * parent does the same things from the host for its init: it makes the user namespace
+ * with its maps, opens the namespaces to join, connects the console's and the seccomp
+ * agent's sockets, and writes the OOM score. The relaunched process runs as the
+ * namespace's root, which may reach none of these.
+ *
+ * The relaunch gets them as descriptors, each at a fixed number (RELAUNCH_FDS); nsenter
+ * joins the namespaces through /proc/self/fd. The relaunched process closes the
+ * namespaces' descriptors first and takes the sockets (close-on-exec), so hooks and the
+ * container get none of them.
+ */
+import type { RootfsConfig } from './config/model';
+import { O_CLOEXEC, O_RDONLY } from './constants';
+import { naming } from './errors';
+import { hostSocketPaths, type HostSocketRole } from './host-sockets';
+import { RELAUNCH_USERNS_FD, RELAUNCH_FIRST_JOIN_FD, launcherJoins, type LaunchPlan } from './namespaces';
+import { presetOomScore } from './oom-score';
+import type { Syscalls } from './syscalls/types';
+
+/** The relaunch's descriptor for each of the host's sockets, by role. */
+export const RELAUNCH_SOCKET_FDS: Readonly<Record<HostSocketRole, number>> = { console: 6, seccompAgent: 7 };
+
+/** The fields that name each socket in errors. */
+const SOCKET_FIELDS: Readonly<Record<HostSocketRole, string>> = { console: '--console-socket', seccompAgent: 'linux.seccomp.listenerPath' };
+
+export interface RelaunchDescriptors {
+  /** This process's descriptor for each of the relaunch's, by the relaunch's number. */
+  passed: Map<number, number>;
+  /** Closes them here and writes this process's own OOM score back; what fails is returned, not thrown (the relaunch runs already). */
+  release(): string[];
+}
+
+/**
+ * Makes, opens and connects what `plan` (a relaunch under nsenter) passes on, in order:
+ * the user namespace (made with its maps, or opened from its path), the namespaces
+ * nsenter joins, the sockets; then the OOM score. Nothing for another relaunch. A failure
+ * closes what was opened and is thrown, named by its field.
+ */
+export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<RootfsConfig, 'namespaces' | 'consoleSocket' | 'seccomp' | 'process'>): RelaunchDescriptors {
+  const passed = new Map<number, number>();
+  let restoreScore: (() => void) | undefined;
+  const release = (): string[] => {
+    const failed: string[] = [];
+    for (const fd of passed.values()) {
+      try {
+        sys.close(fd);
+      } catch (err) {
+        failed.push((err as Error).message);
+      }
+    }
+    passed.clear();
+    try {
+      restoreScore?.();
+    } catch (err) {
+      failed.push((err as Error).message);
+    }
+    return failed;
+  };
+  if (plan.relaunch[0] !== 'nsenter') return { passed, release };
+  try {
+    const maps = plan.userMappings;
+    const userPath = plan.userNamespacePath;
+    if (maps) passed.set(RELAUNCH_USERNS_FD, naming("the container's user namespace", () => sys.userNamespace(maps.uid, maps.gid)));
+    else if (userPath) passed.set(RELAUNCH_USERNS_FD, naming('linux.namespaces "user"', () => sys.open(userPath, O_RDONLY | O_CLOEXEC, 0)));
+    (plan.launcherJoins ?? []).forEach((join, i) => {
+      passed.set(RELAUNCH_FIRST_JOIN_FD + i, naming(`linux.namespaces "${join.type}"`, () => sys.open(join.path, O_RDONLY | O_CLOEXEC, 0)));
+    });
+    for (const [role, socket] of hostSocketPaths(config)) passed.set(RELAUNCH_SOCKET_FDS[role], naming(SOCKET_FIELDS[role], () => sys.connectUnix(socket)));
+    const adj = config.process.oomScoreAdj;
+    if (adj !== undefined) restoreScore = presetOomScore(sys, adj);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return { passed, release };
+}
+
+/**
+ * In the process nsenter relaunched: closes the namespaces' descriptors (nsenter has
+ * joined them) and takes the sockets, each checked to be one and marked close-on-exec.
+ * A descriptor that is not what its starter passes is refused: something else started
+ * this process with MOUNTKIT_RELAUNCHED set.
+ */
+export function takeRelaunchDescriptors(sys: Syscalls, config: Pick<RootfsConfig, 'namespaces' | 'consoleSocket' | 'seccomp'>): NonNullable<RootfsConfig['hostSockets']> {
+  const namespaces = [RELAUNCH_USERNS_FD, ...launcherJoins(config.namespaces).map((_, i) => RELAUNCH_FIRST_JOIN_FD + i)];
+  for (const fd of namespaces) naming(`descriptor ${fd} from the process that started mountkit`, () => sys.close(fd));
+  const taken: NonNullable<RootfsConfig['hostSockets']> = {};
+  for (const [role, socket] of hostSocketPaths(config)) {
+    const fd = RELAUNCH_SOCKET_FDS[role];
+    naming(`${SOCKET_FIELDS[role]} ${JSON.stringify(socket)}, descriptor ${fd} from the process that started mountkit`, () => {
+      if (sys.fstat(fd).kind !== 'socket') throw new Error(`${SOCKET_FIELDS[role]} ${JSON.stringify(socket)}: descriptor ${fd} from the process that started mountkit is not a socket`);
+      sys.setCloexec(fd);
+    });
+    taken[role] = fd;
+  }
+  return taken;
+}

@@ -1,0 +1,107 @@
+import type { NamespaceSpec, RootfsConfig } from '../../src/core/config/model';
+import { O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
+import { planLaunch } from '../../src/core/namespaces';
+import { RELAUNCH_SOCKET_FDS, prepareRelaunch, takeRelaunchDescriptors } from '../../src/core/relaunch';
+import { FakeSyscalls } from '../../src/core/syscalls/fake';
+import { makeConfig } from '../helpers/config';
+
+const MAPS = [{ containerID: 0, hostID: 100000, size: 65536 }];
+const first = { relaunched: false, inUserNamespace: false };
+
+function userConfig(namespaces: NamespaceSpec[], over: Partial<RootfsConfig> = {}): RootfsConfig {
+  return makeConfig({ namespaces, uidMappings: MAPS, gidMappings: MAPS, ...over });
+}
+
+describe('prepareRelaunch', () => {
+  test('for a relaunch under nsenter: the user namespace, the namespaces to join, the sockets, then the OOM score; each at the number the relaunch gets it on', () => {
+    const config = userConfig([{ type: 'pid' }, { type: 'user' }, { type: 'network', path: '/run/netns/a' }, { type: 'ipc', path: '/run/ipc/b' }], {
+      consoleSocket: '/run/console.sock',
+      process: { ...makeConfig().process, terminal: true, oomScoreAdj: -5 },
+    });
+    const sys = new FakeSyscalls().addFile('/run/netns/a').addFile('/run/ipc/b').addFile('/proc/self/oom_score_adj', '10\n');
+    const passed = prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config);
+    expect(sys.calls.map((c) => c.op)).toEqual(['userNamespace', 'open', 'open', 'connectUnix', 'readFile', 'writeFile']);
+    expect(sys.callsOf('open').map((c) => [c.path, c.flags])).toEqual([
+      ['/run/netns/a', O_RDONLY | O_CLOEXEC],
+      ['/run/ipc/b', O_RDONLY | O_CLOEXEC],
+    ]);
+    expect([...passed.passed]).toEqual([
+      [4, 100],
+      [8, 101],
+      [9, 102],
+      [RELAUNCH_SOCKET_FDS.console, 103],
+    ]);
+    sys.clearCalls();
+    expect(passed.release()).toEqual([]);
+    expect(sys.calls).toEqual([
+      { op: 'close', fd: 100 },
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: 102 },
+      { op: 'close', fd: 103 },
+      { op: 'writeFile', path: '/proc/self/oom_score_adj', data: '10' },
+    ]);
+  });
+
+  test('a user namespace given by path is opened, not made', () => {
+    const config = makeConfig({ namespaces: [{ type: 'pid' }, { type: 'user', path: '/proc/7/ns/user' }] });
+    const sys = new FakeSyscalls().addFile('/proc/7/ns/user');
+    const passed = prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config);
+    expect(sys.calls).toEqual([{ op: 'open', path: '/proc/7/ns/user', flags: O_RDONLY | O_CLOEXEC, mode: 0 }]);
+    expect([...passed.passed]).toEqual([[4, 100]]);
+  });
+
+  test('nothing for a relaunch under unshare alone', () => {
+    const config = makeConfig({ namespaces: [{ type: 'pid' }, { type: 'mount' }], consoleSocket: '/run/console.sock' });
+    const sys = new FakeSyscalls();
+    const passed = prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config);
+    expect([sys.calls, [...passed.passed], passed.release()]).toEqual([[], [], []]);
+  });
+
+  test('a failure names its field and closes what was made and opened before it; the score was not written yet', () => {
+    const config = userConfig([{ type: 'pid' }, { type: 'user' }, { type: 'network', path: '/run/netns/a' }], {
+      consoleSocket: '/run/console.sock',
+      process: { ...makeConfig().process, terminal: true, oomScoreAdj: -5 },
+    });
+    const sys = new FakeSyscalls().addFile('/run/netns/a').failOn('connectUnix', 'EACCES');
+    expect(() => prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config)).toThrow('--console-socket: connect "/run/console.sock": EACCES');
+    expect(sys.calls.slice(-2)).toEqual([
+      { op: 'close', fd: 100 },
+      { op: 'close', fd: 101 },
+    ]);
+    expect(sys.callsOf('writeFile')).toEqual([]);
+  });
+
+  test('a namespace path that cannot be opened is named by its type', () => {
+    const config = userConfig([{ type: 'pid' }, { type: 'user' }, { type: 'network', path: '/run/netns/gone' }]);
+    expect(() => prepareRelaunch(new FakeSyscalls(), planLaunch(config.namespaces, first, config), config)).toThrow('linux.namespaces "network": open "/run/netns/gone": ENOENT');
+  });
+});
+
+describe('takeRelaunchDescriptors', () => {
+  /** A process started as the relaunch is: the user namespace on 4, a joined namespace on 8, the console socket on 6. */
+  function relaunched(socketAt6 = true): FakeSyscalls {
+    const sys = new FakeSyscalls().addFile('/ns').addFile('/file');
+    sys.dup3(sys.open('/ns', O_RDONLY, 0), 4, 0);
+    sys.dup3(sys.open('/ns', O_RDONLY, 0), 8, 0);
+    sys.dup3(socketAt6 ? sys.connectUnix('/run/console.sock') : sys.open('/file', O_RDONLY, 0), 6, 0);
+    return sys.clearCalls();
+  }
+  const config = userConfig([{ type: 'pid' }, { type: 'user' }, { type: 'network', path: '/run/netns/a' }], { consoleSocket: '/run/console.sock' });
+
+  test("the namespaces' descriptors are closed, the socket checked and marked close-on-exec", () => {
+    const sys = relaunched();
+    expect(takeRelaunchDescriptors(sys, config)).toEqual({ console: 6 });
+    expect(sys.calls).toEqual([
+      { op: 'close', fd: 4 },
+      { op: 'close', fd: 8 },
+      { op: 'fstat', fd: 6 },
+      { op: 'setCloexec', fd: 6 },
+    ]);
+  });
+
+  test('a descriptor that is not the socket its starter passes is refused, naming it', () => {
+    expect(() => takeRelaunchDescriptors(relaunched(false), config)).toThrow(
+      '--console-socket "/run/console.sock": descriptor 6 from the process that started mountkit is not a socket',
+    );
+  });
+});
