@@ -77,6 +77,7 @@ export function currentLaunchContext(): LaunchContext {
     startedInPidNamespace: process.env[LAUNCHER_FD_ENV] !== undefined,
     joinedByLauncher: relaunched === RELAUNCHED_WITH_NSENTER,
     euid: process.geteuid?.(),
+    egid: process.getegid?.(),
   };
 }
 

@@ -135,8 +135,9 @@ export interface LaunchContext {
    * gives by path but the pid one (joined before the relaunch).
    */
   joinedByLauncher?: boolean;
-  /** The effective uid mountkit runs as (absent: root). */
+  /** The effective uid and gid mountkit runs as (absent: root). */
   euid?: number;
+  egid?: number;
 }
 
 /**
@@ -171,10 +172,11 @@ export function startedByMountkit(ctx: LaunchContext, plan: LaunchPlan): boolean
 
 /**
  * A problem with the user namespace request, or undefined: a new one that mountkit must
- * make needs the maps to write (runc refuses it without them too), and root to write
- * them (a user's own single id would need setgroups denied and other ids newuidmap(1):
- * rootless containers are not supported); one this process already runs in stands for
- * it, and needs none.
+ * make needs the maps to write (runc refuses it without them too). Run by a user other
+ * than root (a rootless container), those maps can only make that user the namespace's
+ * root, one id each (user_namespaces(7): an unprivileged writer maps its own euid and
+ * egid, the latter with setgroups(2) denied; runc uses newuidmap(1) for more, which
+ * mountkit does not). One this process already runs in stands for it, and needs none.
  */
 export function userNamespaceProblem(namespaces: readonly NamespaceSpec[], ctx: LaunchContext, mappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> = {}): string | undefined {
   const user = userNamespaceByRelaunch(namespaces, ctx);
@@ -184,7 +186,14 @@ export function userNamespaceProblem(namespaces: readonly NamespaceSpec[], ctx: 
   if (mount) return `a user namespace mountkit ${user.path ? 'joins' : 'makes'} cannot go with a mount namespace given by path (${mount.path}): mountkit would start again in that namespace's tree`;
   if (user.path) return undefined;
   if (!mappings.uidMappings || !mappings.gidMappings) return 'a new user namespace needs linux.uidMappings and linux.gidMappings, the maps mountkit writes for it (or a path to join one)';
-  if (ctx.euid !== undefined && ctx.euid !== 0) return `mountkit runs as uid ${ctx.euid}: writing a new user namespace's maps needs root (rootless containers are not supported)`;
+  const { euid, egid } = ctx;
+  if (euid !== undefined && euid !== 0) {
+    const own = (maps: IdMapping[], id: number | undefined) => maps.length === 1 && maps[0].containerID === 0 && maps[0].hostID === id && maps[0].size === 1;
+    if (!own(mappings.uidMappings, euid) || !own(mappings.gidMappings, egid)) {
+      return `mountkit runs as uid ${euid} gid ${egid}, which may map only themselves: linux.uidMappings [{"containerID":0,"hostID":${euid},"size":1}] and linux.gidMappings [{"containerID":0,"hostID":${egid},"size":1}] (more ids need newuidmap(1), which mountkit does not use)`;
+    }
+  }
+
   return undefined;
 }
 
@@ -244,7 +253,7 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
   const joins = wanted.filter((ns) => ns.path).map((ns) => ({ type: ns.type, path: ns.path!, flag: NAMESPACE_KINDS[ns.type].flag }));
 
   const pid = wanted.find((ns) => ns.type === 'pid');
-  if (user) return relaunchPlan(creates, joins, pid, user, mappings);
+  if (user) return relaunchPlan(creates, joins, pid, user, mappings, ctx.euid);
   if (ctx.startedInPidNamespace) {
     // The shell launcher made the pid and mount namespaces; the rest are made here.
     const rest = creates.filter((t) => t !== 'pid' && t !== 'mount');
@@ -270,7 +279,18 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
  * once the process is in a new one (the relaunched process's joinedByLauncher). --fork when unshare makes the pid namespace: its child is PID 1
  * there.
  */
-function relaunchPlan(creates: NamespaceType[], joins: NamespaceJoin[], pid: NamespaceSpec | undefined, user?: NamespaceSpec, mappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> = {}): LaunchPlan {
+function relaunchPlan(
+  creates: NamespaceType[],
+  joins: NamespaceJoin[],
+  pid: NamespaceSpec | undefined,
+  user?: NamespaceSpec,
+  mappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> = {},
+  euid?: number,
+): LaunchPlan {
+  // Run by a user other than root (a rootless container), nsenter keeps the user's ids,
+  // which the namespace's maps make its root: it could not drop supplementary groups
+  // where setgroups(2) is denied, which it must be for such a user's gid_map.
+  const keepIds = euid !== undefined && euid !== 0 ? ['--preserve-credentials'] : [];
   // --propagation unchanged: the prepare-root step sets / to rslave (or rootfsPropagation) first.
   // A new time namespace is left to the relaunched process: unshare(1)'s child would be in
   // it already, and its offsets (linux.timeOffsets) can be written only before that.
@@ -278,7 +298,7 @@ function relaunchPlan(creates: NamespaceType[], joins: NamespaceJoin[], pid: Nam
   const passed = user ? joins.filter((j) => j.type !== 'pid') : [];
   const fdPath = (fd: number) => `/proc/self/fd/${fd}`;
   const enter = user
-    ? ['nsenter', ...passed.map((j, i) => `${NAMESPACE_KINDS[j.type].unshareOption}=${fdPath(RELAUNCH_FIRST_JOIN_FD + i)}`), `--user=${fdPath(RELAUNCH_USERNS_FD)}`, '--']
+    ? ['nsenter', ...passed.map((j, i) => `${NAMESPACE_KINDS[j.type].unshareOption}=${fdPath(RELAUNCH_FIRST_JOIN_FD + i)}`), `--user=${fdPath(RELAUNCH_USERNS_FD)}`, ...keepIds, '--']
     : [];
   const fork = pid && !pid.path ? ['--fork', '--kill-child'] : [];
   const relaunch = [...enter, 'unshare', ...unshareArgs, ...fork, '--propagation', 'unchanged', '--'];

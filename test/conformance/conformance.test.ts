@@ -8,7 +8,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { throughConsole } from '../helpers/console';
-import { BUSYBOX, PROBE, RUNC, copyBundle, makeBundle, normalize, runMountkit, runRunc } from './harness';
+import { BUSYBOX, PROBE, ROOTLESS_ID, RUNC, copyBundle, makeBundle, normalize, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc, runRuncRootless } from './harness';
 
 const available = Boolean(RUNC && BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) {
@@ -116,6 +116,8 @@ function compare(
 }
 
 maybe('runc 1.1.5 and mountkit see the same container', () => {
+  afterAll(removeRootlessInstall);
+
   test('runc spec default', () => {
     const { sections } = compare(runcSpec());
     // The container leads a session of its own without a terminal, as runc's init makes it.
@@ -337,6 +339,44 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     });
     const { sections } = compare(config);
     expect(sections.ids.map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['uid=0(root) gid=0(root)', '0 0 1', '0 0 1']);
+  });
+
+  test('rootless: runc spec --rootless run by a user other than root, its maps for that user', () => {
+    const config = runcSpec(['echo "== ids"; id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups']);
+    config.linux.namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'user' }];
+    config.linux.uidMappings = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
+    config.linux.gidMappings = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
+    config.mounts = config.mounts.map((m: { destination: string }) => {
+      if (m.destination === '/dev/pts') return { ...m, options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] };
+      if (m.destination === '/sys') return { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] };
+      return m;
+    });
+    // A user's own bundle: the user owns it, and runc keeps its state where the user may write.
+    const bundle = makeBundle(config);
+    const work = mkdtempSync(path.join(tmpdir(), 'mountkit-rootless-'));
+    const copies: string[] = [];
+    try {
+      chmodSync(work, 0o755);
+      const own = (dir: string) => spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
+      const forRunc = copyBundle(bundle.dir);
+      const forMountkit = copyBundle(bundle.dir);
+      const state = path.join(work, 'runc');
+      mkdirSync(state);
+      copies.push(forRunc, forMountkit);
+      for (const dir of [forRunc, forMountkit, state]) own(dir);
+      const runc = runRuncRootless(forRunc, state);
+      const mk = runMountkitRootless(forMountkit);
+      expect({ status: runc.status, stderr: runc.stderr }).toEqual({ status: 0, stderr: '' });
+      expect({ status: mk.status, stderr: mk.stderr }).toEqual({ status: 0, stderr: '' });
+      const a = normalize(runc.stdout.split(forRunc).join('<bundle>'));
+      const b = normalize(mk.stdout.split(forMountkit).join('<bundle>'));
+      expect(a.mountinfo.length).toBeGreaterThan(10);
+      expect(b).toEqual(a);
+      expect(a.ids.map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['uid=0(root) gid=0(root)', `0 ${ROOTLESS_ID} 1`, `0 ${ROOTLESS_ID} 1`, 'deny']);
+    } finally {
+      bundle.cleanup();
+      for (const d of [...copies, work]) rmSync(d, { recursive: true, force: true });
+    }
   });
 
   test("a user namespace with a range of ids: the container's root is the range's first id", () => {

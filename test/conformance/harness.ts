@@ -60,6 +60,54 @@ export function copyBundle(dir: string): string {
 
 let serial = 0;
 
+/** A user other than root for rootless runs: nobody, as Debian numbers it. */
+export const ROOTLESS_ID = 65534;
+
+/** Runs `argv` as the user ROOTLESS_ID, with its group alone (setpriv(1), util-linux). */
+function spawnRootless(argv: string[]): Outcome {
+  const r = spawnSync('setpriv', [`--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', ...argv], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let rootlessInstall: string | undefined;
+
+/**
+ * A mountkit that ROOTLESS_ID can run: this checkout when that user can read it, else a
+ * copy of what a run loads (bin, dist, node_modules, package.json, plugins.json) in a
+ * temporary directory, made once and readable by all (a checkout under /root is not).
+ */
+export function rootlessLauncher(): string {
+  const readable = spawnRootless(['test', '-r', path.join(REPO, 'dist', 'cli.bundle.js'), '-a', '-r', path.join(REPO, 'node_modules', 'koffi', 'package.json')]);
+  if (readable.status === 0) return LAUNCHER;
+  if (!rootlessInstall) {
+    rootlessInstall = mkdtempSync(path.join(tmpdir(), 'mountkit-rootless-install-'));
+    chmodSync(rootlessInstall, 0o755);
+    for (const entry of ['bin', 'dist', 'node_modules', 'package.json', 'plugins.json']) {
+      cpSync(path.join(REPO, entry), path.join(rootlessInstall, entry), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+    }
+  }
+  return path.join(rootlessInstall, 'bin', 'mountkit');
+}
+
+/** Removes the copy rootlessLauncher made, if it made one (a test file's afterAll). */
+export function removeRootlessInstall(): void {
+  if (rootlessInstall) rmSync(rootlessInstall, { recursive: true, force: true });
+  rootlessInstall = undefined;
+}
+
+/** `runc run` as ROOTLESS_ID, its state under `root` (which that user owns). */
+export function runRuncRootless(bundle: string, root: string): Outcome {
+  const id = `mountkit-conf-${process.pid}-${serial++}`;
+  const r = spawnRootless([RUNC!, '--root', root, 'run', '--bundle', bundle, id]);
+  spawnRootless([RUNC!, '--root', root, 'delete', '--force', id]);
+  return r;
+}
+
+/** `mountkit run` as ROOTLESS_ID, through the shell launcher. */
+export function runMountkitRootless(bundle: string): Outcome {
+  return spawnRootless([rootlessLauncher(), 'run', '--bundle', bundle, '--seccomp-cache', 'off']);
+}
+
 export function runRunc(bundle: string): Outcome {
   const id = `mountkit-conf-${process.pid}-${serial++}`;
   const r = spawnSync(RUNC!, ['run', '--bundle', bundle, id], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });

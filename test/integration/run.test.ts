@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { BUSYBOX, makeBundle, runMountkit } from '../conformance/harness';
+import { BUSYBOX, ROOTLESS_ID, makeBundle, removeRootlessInstall, runMountkit, runMountkitRootless } from '../conformance/harness';
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { BIN, LAUNCHER } from '../helpers/cli';
 import { throughConsole } from '../helpers/console';
@@ -99,6 +99,8 @@ function withBundle<T>(c: Record<string, any>, fn: (dir: string) => T): T {
 }
 
 maybe('mountkit run', () => {
+  afterAll(removeRootlessInstall);
+
   test("the container's stdout, stderr and exit status are the command's; it is PID 1", () => {
     const r = withBundle(config(['sh', '-c', 'echo out $$; echo err >&2; exit 7']), (dir) => runMountkit(dir));
     expect(r).toEqual({ status: 7, stdout: 'out 1\n', stderr: 'err\n' });
@@ -541,6 +543,18 @@ maybe('mountkit run', () => {
         '',
         'mountkit: linux.namespaces "user": a user namespace mountkit makes cannot go with a mount namespace given by path (/proc/1/ns/mnt): mountkit would start again in that namespace\'s tree\n',
       ]);
+    });
+
+    test('rootless: run by a user other than root, maps other than that user as root are refused before anything happens (exit 2)', () => {
+      const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
+      const r = withBundle(c, (dir) => {
+        spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
+        return runMountkitRootless(dir);
+      });
+      expect([r.status, r.stdout]).toEqual([2, '']);
+      expect(r.stderr).toBe(
+        `mountkit: linux.namespaces "user": mountkit runs as uid ${ROOTLESS_ID} gid ${ROOTLESS_ID}, which may map only themselves: linux.uidMappings [{"containerID":0,"hostID":${ROOTLESS_ID},"size":1}] and linux.gidMappings [{"containerID":0,"hostID":${ROOTLESS_ID},"size":1}] (more ids need newuidmap(1), which mountkit does not use)\n`,
+      );
     });
 
     test('maps without a user namespace are refused before anything happens', () => {

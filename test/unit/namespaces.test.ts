@@ -136,12 +136,36 @@ describe('userNamespaceProblem', () => {
     else expect(problem).toContain(expected);
   });
 
-  test('making one needs root to write its maps: a rootless container is refused by name', () => {
-    expect(userNamespaceProblem(ns('user'), { ...first, euid: 1000 }, maps)).toBe(
-      'mountkit runs as uid 1000: writing a new user namespace\'s maps needs root (rootless containers are not supported)',
-    );
-    expect(userNamespaceProblem(ns('user'), { ...first, euid: 0 }, maps)).toBeUndefined();
-    expect(userNamespaceProblem(ns('user=/proc/7/ns/user'), { ...first, euid: 1000 })).toBeUndefined();
+  test('run by a user other than root (a rootless container), the maps can only make that user the root, one id each', () => {
+    const own = (id: number) => [{ containerID: 0, hostID: id, size: 1 }];
+    const user = { ...first, euid: 1000, egid: 1001 };
+    expect(userNamespaceProblem(ns('user'), user, { uidMappings: own(1000), gidMappings: own(1001) })).toBeUndefined();
+    const refused =
+      'mountkit runs as uid 1000 gid 1001, which may map only themselves: linux.uidMappings [{"containerID":0,"hostID":1000,"size":1}] and linux.gidMappings [{"containerID":0,"hostID":1001,"size":1}] (more ids need newuidmap(1), which mountkit does not use)';
+    expect(userNamespaceProblem(ns('user'), user, maps)).toBe(refused);
+    expect(userNamespaceProblem(ns('user'), user, { uidMappings: own(1000), gidMappings: own(1000) })).toBe(refused);
+    expect(userNamespaceProblem(ns('user'), user, { uidMappings: [...own(1000), { containerID: 1, hostID: 100000, size: 10 }], gidMappings: own(1001) })).toBe(refused);
+    expect(userNamespaceProblem(ns('user'), { ...first, euid: 0, egid: 0 }, maps)).toBeUndefined();
+    expect(userNamespaceProblem(ns('user=/proc/7/ns/user'), user)).toBeUndefined();
+  });
+
+  test("run by a user other than root, nsenter keeps the user's ids, which the maps make the namespace's root", () => {
+    const own = [{ containerID: 0, hostID: 1000, size: 1 }];
+    expect(planLaunch(ns('pid', 'mount', 'user'), { ...first, euid: 1000, egid: 1000 }, { uidMappings: own, gidMappings: own }).relaunch).toEqual([
+      'nsenter',
+      `--user=/proc/self/fd/${RELAUNCH_USERNS_FD}`,
+      '--preserve-credentials',
+      '--',
+      'unshare',
+      '--pid',
+      '--mount',
+      '--fork',
+      '--kill-child',
+      '--propagation',
+      'unchanged',
+      '--',
+    ]);
+    expect(planLaunch(ns('pid', 'mount', 'user'), { ...first, euid: 0 }, maps).relaunch).not.toContain('--preserve-credentials');
   });
 
   test('none in the relaunched process, which the relaunch put in the namespace', () => {

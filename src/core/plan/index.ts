@@ -70,7 +70,7 @@ function planPort(config: RootfsConfig): PlanSyscalls {
 export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
   const sys = opts.syscalls ?? planPort(config);
   if (opts.validate !== false) validateConfig(config, sys);
-  const launch = opts.launch ?? { relaunched: false, inUserNamespace: inUserNamespace(sys), euid: process.geteuid?.() };
+  const launch = opts.launch ?? { relaunched: false, inUserNamespace: inUserNamespace(sys), euid: process.geteuid?.(), egid: process.getegid?.() };
   const problem = userNamespaceProblem(config.namespaces, launch, config);
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
   const outer = planLaunch(config.namespaces, launch, config);

@@ -512,7 +512,11 @@ export class LinuxSyscalls implements Syscalls {
     return withUserNamespaceHelper((proc) => {
       // A process with CAP_SETUID and CAP_SETGID in the parent namespace may write any
       // lines, once each, in one write(2), with no setgroups(2) restriction (user_namespaces(7)).
+      // A user other than root (without them) may map its own ids only, and its gid_map
+      // only once setgroups(2) is denied there (Linux 3.19), as runc denies it for a
+      // rootless container.
       this.writeFile(`${proc}/uid_map`, idMapText(uidMappings));
+      if (process.geteuid?.() !== 0) this.writeFile(`${proc}/setgroups`, 'deny');
       this.writeFile(`${proc}/gid_map`, idMapText(gidMappings));
       return this.open(`${proc}/ns/user`, O_RDONLY | O_CLOEXEC, 0);
     });
