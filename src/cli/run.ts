@@ -218,7 +218,8 @@ function relaunch({ plan, argv, text, passed }: Relaunch): Promise<number> {
     err.code === 'ENOMEM' && pidJoin ? new ConfigError('linux.namespaces', pidJoin.path, 'the pid namespace has no init process left (fork: ENOMEM)') : err;
   const stdio: ('inherit' | 'pipe' | 'ignore' | number)[] = ['inherit', 'inherit', 'inherit', 'pipe', 'ignore', 'pipe'];
   for (const [there, here] of passed) stdio[there] = here;
-  // Numbers nothing is passed on stay closed there.
+  // No holes (Node skips them, which would move the numbers after them); libuv leaves an
+  // 'ignore' number as this process has it, and this process's own are close-on-exec.
   for (let fd = 0; fd < stdio.length; fd++) stdio[fd] ??= 'ignore';
   return new Promise((resolve, reject) => {
     let child: import('child_process').ChildProcess;

@@ -253,7 +253,7 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
   const joins = wanted.filter((ns) => ns.path).map((ns) => ({ type: ns.type, path: ns.path!, flag: NAMESPACE_KINDS[ns.type].flag }));
 
   const pid = wanted.find((ns) => ns.type === 'pid');
-  if (user) return relaunchPlan(creates, joins, pid, user, mappings, ctx.euid);
+  if (user) return relaunchPlan(creates, joins, pid, user, mappings);
   if (ctx.startedInPidNamespace) {
     // The shell launcher made the pid and mount namespaces; the rest are made here.
     const rest = creates.filter((t) => t !== 'pid' && t !== 'mount');
@@ -271,7 +271,7 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
  * The relaunch under unshare(1), which makes every new namespace but the time one in one
  * unshare(2). A user namespace, joined by path or made before with its maps
  * (RELAUNCH_USERNS_FD), is entered first by nsenter(1), which makes the process its root
- * (setgroups, setgid and setuid 0) so that unshare and Node keep their capabilities
+ * (setgroups where allowed, setgid and setuid 0) so that unshare and Node keep their capabilities
  * through execve(2) (capabilities(7)); the namespaces unshare makes are then owned by it
  * (user_namespaces(7)). nsenter also joins the namespaces given by path but the pid one,
  * before the user namespace, as runc joins them before it makes one: setns(2) needs
@@ -279,18 +279,12 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
  * once the process is in a new one (the relaunched process's joinedByLauncher). --fork when unshare makes the pid namespace: its child is PID 1
  * there.
  */
-function relaunchPlan(
-  creates: NamespaceType[],
-  joins: NamespaceJoin[],
-  pid: NamespaceSpec | undefined,
-  user?: NamespaceSpec,
-  mappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> = {},
-  euid?: number,
-): LaunchPlan {
-  // Run by a user other than root (a rootless container), nsenter keeps the user's ids,
-  // which the namespace's maps make its root: it could not drop supplementary groups
-  // where setgroups(2) is denied, which it must be for such a user's gid_map.
-  const keepIds = euid !== undefined && euid !== 0 ? ['--preserve-credentials'] : [];
+function relaunchPlan(creates: NamespaceType[], joins: NamespaceJoin[], pid: NamespaceSpec | undefined, user?: NamespaceSpec, mappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> = {}): LaunchPlan {
+  // nsenter becomes the namespace's root with setgid(0) and setuid(0) given explicitly:
+  // its own default would fail when setgroups(2) is denied where it starts and in the
+  // namespace (run by a user other than root, or inside such a namespace already), where
+  // these options leave the supplementary groups as they are and go on.
+  const becomeRoot = ['--preserve-credentials', '--setuid=0', '--setgid=0'];
   // --propagation unchanged: the prepare-root step sets / to rslave (or rootfsPropagation) first.
   // A new time namespace is left to the relaunched process: unshare(1)'s child would be in
   // it already, and its offsets (linux.timeOffsets) can be written only before that.
@@ -298,7 +292,7 @@ function relaunchPlan(
   const passed = user ? joins.filter((j) => j.type !== 'pid') : [];
   const fdPath = (fd: number) => `/proc/self/fd/${fd}`;
   const enter = user
-    ? ['nsenter', ...passed.map((j, i) => `${NAMESPACE_KINDS[j.type].unshareOption}=${fdPath(RELAUNCH_FIRST_JOIN_FD + i)}`), `--user=${fdPath(RELAUNCH_USERNS_FD)}`, ...keepIds, '--']
+    ? ['nsenter', ...passed.map((j, i) => `${NAMESPACE_KINDS[j.type].unshareOption}=${fdPath(RELAUNCH_FIRST_JOIN_FD + i)}`), `--user=${fdPath(RELAUNCH_USERNS_FD)}`, ...becomeRoot, '--']
     : [];
   const fork = pid && !pid.path ? ['--fork', '--kill-child'] : [];
   const relaunch = [...enter, 'unshare', ...unshareArgs, ...fork, '--propagation', 'unchanged', '--'];

@@ -77,14 +77,16 @@ let rootlessInstall: string | undefined;
  * temporary directory, made once and readable by all (a checkout under /root is not).
  */
 export function rootlessLauncher(): string {
-  const readable = spawnRootless(['test', '-r', path.join(REPO, 'dist', 'cli.bundle.js'), '-a', '-r', path.join(REPO, 'node_modules', 'koffi', 'package.json')]);
-  if (readable.status === 0) return LAUNCHER;
+  if (spawnRootless(['test', '-x', process.execPath]).status !== 0) throw new Error(`rootless tests need Node where uid ${ROOTLESS_ID} can run it; ${process.execPath} is not`);
+  const files = [path.join(REPO, 'bin', 'mountkit'), path.join(REPO, 'plugins.json'), path.join(REPO, 'dist', 'cli.bundle.js'), path.join(REPO, 'node_modules', 'koffi', 'package.json')];
+  if (spawnRootless(['sh', '-c', 'for f; do [ -r "$f" ] || exit 1; done', 'sh', ...files]).status === 0) return LAUNCHER;
   if (!rootlessInstall) {
     rootlessInstall = mkdtempSync(path.join(tmpdir(), 'mountkit-rootless-install-'));
-    chmodSync(rootlessInstall, 0o755);
     for (const entry of ['bin', 'dist', 'node_modules', 'package.json', 'plugins.json']) {
       cpSync(path.join(REPO, entry), path.join(rootlessInstall, entry), { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
     }
+    // Modes are copied too: a checkout made under umask 077 would stay out of reach.
+    spawnSync('chmod', ['-R', 'a+rX', rootlessInstall]);
   }
   return path.join(rootlessInstall, 'bin', 'mountkit');
 }

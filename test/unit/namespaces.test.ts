@@ -149,32 +149,14 @@ describe('userNamespaceProblem', () => {
     expect(userNamespaceProblem(ns('user=/proc/7/ns/user'), user)).toBeUndefined();
   });
 
-  test("run by a user other than root, nsenter keeps the user's ids, which the maps make the namespace's root", () => {
-    const own = [{ containerID: 0, hostID: 1000, size: 1 }];
-    expect(planLaunch(ns('pid', 'mount', 'user'), { ...first, euid: 1000, egid: 1000 }, { uidMappings: own, gidMappings: own }).relaunch).toEqual([
-      'nsenter',
-      `--user=/proc/self/fd/${RELAUNCH_USERNS_FD}`,
-      '--preserve-credentials',
-      '--',
-      'unshare',
-      '--pid',
-      '--mount',
-      '--fork',
-      '--kill-child',
-      '--propagation',
-      'unchanged',
-      '--',
-    ]);
-    expect(planLaunch(ns('pid', 'mount', 'user'), { ...first, euid: 0 }, maps).relaunch).not.toContain('--preserve-credentials');
-  });
-
   test('none in the relaunched process, which the relaunch put in the namespace', () => {
     expect(userNamespaceProblem(ns('user'), { relaunched: true, inUserNamespace: false })).toBeUndefined();
   });
 });
 
 describe('a user namespace made or joined by the relaunch', () => {
-  const enterNew = ['nsenter', `--user=/proc/self/fd/${RELAUNCH_USERNS_FD}`, '--'];
+  const becomeRoot = ['--preserve-credentials', '--setuid=0', '--setgid=0'];
+  const enterNew = ['nsenter', `--user=/proc/self/fd/${RELAUNCH_USERNS_FD}`, ...becomeRoot, '--'];
 
   test('a new one with a pid namespace: nsenter(1) into the one made with the maps, then unshare(1) with a fork', () => {
     expect(planLaunch(ns('pid', 'ipc', 'uts', 'mount', 'user'), first, maps)).toEqual({
@@ -215,6 +197,7 @@ describe('a user namespace made or joined by the relaunch', () => {
       `--net=/proc/self/fd/${RELAUNCH_FIRST_JOIN_FD}`,
       `--ipc=/proc/self/fd/${RELAUNCH_FIRST_JOIN_FD + 1}`,
       `--user=/proc/self/fd/${RELAUNCH_USERNS_FD}`,
+      ...becomeRoot,
       '--',
       'unshare',
       '--pid',

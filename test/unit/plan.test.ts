@@ -190,7 +190,7 @@ describe('buildPlan', () => {
     const plan = planOf({ namespaces: [{ type: 'user' }, { type: 'mount' }], uidMappings: maps, gidMappings: maps }, fakeRoot().addFile('/proc/self/ns/user'));
     expect(plan.calls.slice(0, 4).map((c) => [c.phase, c.plugin, c.record])).toEqual([
       ['namespaces', 'launcher', { op: 'userNamespace', uidMappings: maps, gidMappings: maps }],
-      ['namespaces', 'launcher', { op: 'relaunch', argv: ['nsenter', '--user=/proc/self/fd/4', '--', 'unshare', '--mount', '--propagation', 'unchanged', '--'] }],
+      ['namespaces', 'launcher', { op: 'relaunch', argv: ['nsenter', '--user=/proc/self/fd/4', '--preserve-credentials', '--setuid=0', '--setgid=0', '--', 'unshare', '--mount', '--propagation', 'unchanged', '--'] }],
       // The first process's copy, once the relaunch has its own.
       ['namespaces', 'launcher', { op: 'close', fd: 100 }],
       ['mounts', 'tmpfs-test', expect.objectContaining({ op: 'mount' })],
@@ -215,7 +215,7 @@ describe('buildPlan', () => {
       { op: 'writeFile', path: '/proc/self/oom_score_adj', data: '-100' },
       {
         op: 'relaunch',
-        argv: ['nsenter', '--net=/proc/self/fd/8', '--user=/proc/self/fd/4', '--', 'unshare', '--mount', '--propagation', 'unchanged', '--'],
+        argv: ['nsenter', '--net=/proc/self/fd/8', '--user=/proc/self/fd/4', '--preserve-credentials', '--setuid=0', '--setgid=0', '--', 'unshare', '--mount', '--propagation', 'unchanged', '--'],
       },
       { op: 'close', fd: 100 },
       { op: 'close', fd: 101 },
