@@ -101,6 +101,8 @@ export const CGROUP2_SUPER_MAGIC = 0x63677270;
 export const EXT4_SUPER_MAGIC = 0xef53;
 export const PIPEFS_MAGIC = 0x50495045;
 export const SOCKFS_MAGIC = 0x534f434b;
+/** The filesystem of namespace files, /proc/PID/ns/* and their bind mounts. */
+export const NSFS_MAGIC = 0x6e736673;
 
 // statfs(2) f_flags, include/linux/statfs.h: the mount's flags as calculate_f_flags()
 // (fs/statfs.c) reports them. Most equal their MS_* flag; ST_RELATIME and ST_NOSYMFOLLOW

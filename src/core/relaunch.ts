@@ -12,8 +12,8 @@
  * container get none of them.
  */
 import type { RootfsConfig } from './config/model';
-import { O_CLOEXEC, O_RDONLY } from './constants';
-import { naming } from './errors';
+import { NSFS_MAGIC, O_CLOEXEC, O_RDONLY } from './constants';
+import { ConfigError, naming } from './errors';
 import { hostSocketPaths, type HostSocketRole } from './host-sockets';
 import { RELAUNCH_USERNS_FD, RELAUNCH_FIRST_JOIN_FD, launcherJoins, type LaunchPlan } from './namespaces';
 import { presetOomScore } from './oom-score';
@@ -62,11 +62,16 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
   try {
     const maps = plan.userMappings;
     const userPath = plan.userNamespacePath;
+    // A namespace file: nsenter would otherwise name neither the field nor the path.
+    const openNamespace = (at: number, type: string, path: string): void => {
+      passed.set(at, naming(`linux.namespaces "${type}"`, () => sys.open(path, O_RDONLY | O_CLOEXEC, 0)));
+      if (naming(`linux.namespaces "${type}"`, () => sys.fstatfs(passed.get(at)!).type) !== NSFS_MAGIC) {
+        throw new ConfigError('linux.namespaces', path, `is not a namespace file of type ${type} (nsfs)`);
+      }
+    };
     if (maps) passed.set(RELAUNCH_USERNS_FD, naming("the container's user namespace", () => sys.userNamespace(maps.uid, maps.gid)));
-    else if (userPath) passed.set(RELAUNCH_USERNS_FD, naming('linux.namespaces "user"', () => sys.open(userPath, O_RDONLY | O_CLOEXEC, 0)));
-    (plan.launcherJoins ?? []).forEach((join, i) => {
-      passed.set(RELAUNCH_FIRST_JOIN_FD + i, naming(`linux.namespaces "${join.type}"`, () => sys.open(join.path, O_RDONLY | O_CLOEXEC, 0)));
-    });
+    else if (userPath) openNamespace(RELAUNCH_USERNS_FD, 'user', userPath);
+    (plan.launcherJoins ?? []).forEach((join, i) => openNamespace(RELAUNCH_FIRST_JOIN_FD + i, join.type, join.path));
     for (const [role, socket] of hostSocketPaths(config)) passed.set(RELAUNCH_SOCKET_FDS[role], naming(SOCKET_FIELDS[role], () => sys.connectUnix(socket)));
     const adj = config.process.oomScoreAdj;
     if (adj !== undefined) restoreScore = presetOomScore(sys, adj);

@@ -532,10 +532,13 @@ maybe('mountkit run', () => {
       expect(r).toEqual({ status: 7, stdout: 'ready\ngot USR1\ngot TERM\n', stderr: '' });
     }, 30_000);
 
-    test('a namespace path that cannot be opened is named by the first process before anything starts (exit 1); a mount namespace path is refused with one (exit 2)', () => {
+    test('a namespace path that cannot be opened (exit 1) or is no namespace file (exit 2) is named by the first process before anything starts; a mount namespace path is refused with one (exit 2)', () => {
       const gone = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: '/proc/0/ns/net' }, { type: 'user' }]);
       const r = withBundle(gone, (dir) => runMountkit(dir));
       expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: linux.namespaces "network": open "/proc/0/ns/net": ENOENT\n']);
+      const notNs = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'ipc', path: '/etc/hostname' }, { type: 'user' }]);
+      const n = withBundle(notNs, (dir) => runMountkit(dir));
+      expect([n.status, n.stdout, n.stderr]).toEqual([2, '', 'mountkit: linux.namespaces "/etc/hostname": is not a namespace file of type ipc (nsfs)\n']);
       const mount = userConfig([{ type: 'pid' }, { type: 'mount', path: '/proc/1/ns/mnt' }, { type: 'user' }]);
       const m = withBundle(mount, (dir) => runMountkit(dir));
       expect([m.status, m.stdout, m.stderr]).toEqual([

@@ -8,6 +8,12 @@ import { makeConfig } from '../helpers/config';
 const MAPS = [{ containerID: 0, hostID: 100000, size: 65536 }];
 const first = { relaunched: false, inUserNamespace: false };
 
+/** A fake with namespace files at `paths`: files with nsfs mounted over them, as namespace files are bound. */
+function withNamespaceFiles(sys: FakeSyscalls, ...paths: string[]): FakeSyscalls {
+  for (const p of paths) sys.addFile(p).mount('nsfs', p, 'nsfs', 0n, null);
+  return sys.clearCalls();
+}
+
 function userConfig(namespaces: NamespaceSpec[], over: Partial<RootfsConfig> = {}): RootfsConfig {
   return makeConfig({ namespaces, uidMappings: MAPS, gidMappings: MAPS, ...over });
 }
@@ -18,9 +24,9 @@ describe('prepareRelaunch', () => {
       consoleSocket: '/run/console.sock',
       process: { ...makeConfig().process, terminal: true, oomScoreAdj: -5 },
     });
-    const sys = new FakeSyscalls().addFile('/run/netns/a').addFile('/run/ipc/b').addFile('/proc/self/oom_score_adj', '10\n');
+    const sys = withNamespaceFiles(new FakeSyscalls().addFile('/proc/self/oom_score_adj', '10\n'), '/run/netns/a', '/run/ipc/b');
     const passed = prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config);
-    expect(sys.calls.map((c) => c.op)).toEqual(['userNamespace', 'open', 'open', 'connectUnix', 'readFile', 'writeFile']);
+    expect(sys.calls.map((c) => c.op)).toEqual(['userNamespace', 'open', 'fstatfs', 'open', 'fstatfs', 'connectUnix', 'readFile', 'writeFile']);
     expect(sys.callsOf('open').map((c) => [c.path, c.flags])).toEqual([
       ['/run/netns/a', O_RDONLY | O_CLOEXEC],
       ['/run/ipc/b', O_RDONLY | O_CLOEXEC],
@@ -44,9 +50,12 @@ describe('prepareRelaunch', () => {
 
   test('a user namespace given by path is opened, not made', () => {
     const config = makeConfig({ namespaces: [{ type: 'pid' }, { type: 'user', path: '/proc/7/ns/user' }] });
-    const sys = new FakeSyscalls().addFile('/proc/7/ns/user');
+    const sys = withNamespaceFiles(new FakeSyscalls(), '/proc/7/ns/user');
     const passed = prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config);
-    expect(sys.calls).toEqual([{ op: 'open', path: '/proc/7/ns/user', flags: O_RDONLY | O_CLOEXEC, mode: 0 }]);
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/proc/7/ns/user', flags: O_RDONLY | O_CLOEXEC, mode: 0 },
+      { op: 'fstatfs', fd: 100 },
+    ]);
     expect([...passed.passed]).toEqual([[4, 100]]);
   });
 
@@ -62,13 +71,23 @@ describe('prepareRelaunch', () => {
       consoleSocket: '/run/console.sock',
       process: { ...makeConfig().process, terminal: true, oomScoreAdj: -5 },
     });
-    const sys = new FakeSyscalls().addFile('/run/netns/a').failOn('connectUnix', 'EACCES');
+    const sys = withNamespaceFiles(new FakeSyscalls(), '/run/netns/a').failOn('connectUnix', 'EACCES');
     expect(() => prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config)).toThrow('--console-socket: connect "/run/console.sock": EACCES');
     expect(sys.calls.slice(-2)).toEqual([
       { op: 'close', fd: 100 },
       { op: 'close', fd: 101 },
     ]);
     expect(sys.callsOf('writeFile')).toEqual([]);
+  });
+
+  test('a path that is not a namespace file is refused, naming it, and closed', () => {
+    const config = userConfig([{ type: 'pid' }, { type: 'user' }, { type: 'network', path: '/etc/hostname' }]);
+    const sys = new FakeSyscalls().addFile('/etc/hostname');
+    expect(() => prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config)).toThrow('linux.namespaces "/etc/hostname": is not a namespace file of type network (nsfs)');
+    expect(sys.calls.slice(-2)).toEqual([
+      { op: 'close', fd: 100 },
+      { op: 'close', fd: 101 },
+    ]);
   });
 
   test('a namespace path that cannot be opened is named by its type', () => {

@@ -36,6 +36,7 @@ import {
   MS_PROPAGATION,
   MS_REC,
   MS_REMOUNT,
+  NSFS_MAGIC,
   O_CREAT,
   O_DIRECTORY,
   O_EXCL,
@@ -257,6 +258,7 @@ const FS_MAGIC: Readonly<Record<string, number>> = {
   cgroup2: CGROUP2_SUPER_MAGIC,
   pipefs: PIPEFS_MAGIC,
   sockfs: SOCKFS_MAGIC,
+  nsfs: NSFS_MAGIC,
 };
 
 interface Step {
