@@ -17,9 +17,9 @@ import { ConfigError } from '../core/errors';
 import {
   checkUserNamespaceMaps,
   enterNamespaces,
-  mapsBesidePath,
   inInitialUserNamespace,
   launcherGuessHolds,
+  mapsBesidePath,
   planLaunch,
   startedByMountkit,
   userNamespaceProblem,

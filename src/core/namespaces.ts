@@ -193,7 +193,6 @@ export function userNamespaceProblem(namespaces: readonly NamespaceSpec[], ctx: 
       return `mountkit runs as uid ${euid} gid ${egid}, which may map only themselves: linux.uidMappings [{"containerID":0,"hostID":${euid},"size":1}] and linux.gidMappings [{"containerID":0,"hostID":${egid},"size":1}] (more ids need newuidmap(1), which mountkit does not use)`;
     }
   }
-
   return undefined;
 }
 
@@ -215,8 +214,7 @@ function procOfUserNamespace(path: string): string | undefined {
 export function checkUserNamespaceMaps(config: Pick<RootfsConfig, 'namespaces' | 'uidMappings' | 'gidMappings'>, ctx: LaunchContext, read: (file: string) => string): void {
   const user = config.namespaces.find((ns) => ns.type === 'user');
   if (!user) return;
-  const proc = user.path && procOfUserNamespace(user.path);
-  const dir = !user.path ? (!ctx.relaunched && ctx.inUserNamespace ? '/proc/self' : undefined) : ctx.relaunched ? (proc || !ctx.joinedByLauncher ? undefined : '/proc/self') : proc;
+  const dir = mapsDir(user, ctx);
   if (!dir) return;
   const where = user.path ? `the user namespace joined (${user.path})` : 'the user namespace mountkit runs in';
   for (const [field, maps, file] of [['linux.uidMappings', config.uidMappings, `${dir}/uid_map`], ['linux.gidMappings', config.gidMappings, `${dir}/gid_map`]] as const) {
@@ -230,6 +228,14 @@ export function checkUserNamespaceMaps(config: Pick<RootfsConfig, 'namespaces' |
     if (user.path && !mapsContainerId(own, 0)) throw new ConfigError('linux.namespaces', user.path, `maps no containerID 0 in ${file} (${JSON.stringify(idMapText(own).trim())}): the container's root must be mapped`);
     if (maps && !sameMappings(maps, own)) throw new ConfigError(field, undefined, `differ from the maps of ${where}: ${JSON.stringify(idMapText(own).trim())}`);
   }
+}
+
+/** Where this process reads the maps checkUserNamespaceMaps checks, or undefined when it does not check them. */
+function mapsDir(user: NamespaceSpec, ctx: LaunchContext): string | undefined {
+  if (!user.path) return !ctx.relaunched && ctx.inUserNamespace ? '/proc/self' : undefined;
+  const proc = procOfUserNamespace(user.path);
+  if (!ctx.relaunched) return proc;
+  return !proc && ctx.joinedByLauncher ? '/proc/self' : undefined;
 }
 
 /** The warning runc gives for maps beside a user namespace's path (checkUserNamespaceMaps compares them), or undefined. */
