@@ -13,7 +13,7 @@ import type { RootfsConfig } from '../core/config/model';
 import { bundleConfigText, loadBundle } from '../core/config/oci';
 import { validateConfig } from '../core/config/validate';
 import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY } from '../core/constants';
-import { ConfigError } from '../core/errors';
+import { ConfigError, SyscallError } from '../core/errors';
 import {
   checkUserNamespaceMaps,
   enterNamespaces,
@@ -26,9 +26,9 @@ import {
   type LaunchContext,
   type LaunchPlan,
 } from '../core/namespaces';
-import { prepareRelaunch, takeRelaunchDescriptors } from '../core/relaunch';
+import { RELAUNCH_STARTER_FD, prepareRelaunch, takeRelaunchDescriptors } from '../core/relaunch';
 import type { Logger } from '../core/plugin';
-import type { Syscalls } from '../core/syscalls/types';
+import type { CommandSpec, Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
 import { PASSED_SIGNALS, passSignals } from './forward';
 import { nodeStartEnv } from './node-env';
@@ -126,12 +126,14 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
   checkUserNamespaceMaps(config, launch, (file) => readFileSync(file, 'utf8'));
   const plan = planLaunch(config.namespaces, launch, config);
-  if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...(hostSockets ? { hostSockets } : {}) }, plan, opts, sys);
+  // The runtime's hooks go to the starter, on the host, through descriptor 3 (serveRuntimeCommands).
+  const relaunched = hostSockets ? { hostSockets, runtimeChannel: RELAUNCH_STARTER_FD } : {};
+  if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...relaunched }, plan, opts, sys);
   // Made, opened and connected here, from the host, before a pid namespace is joined (so
   // the user namespace's helper is not made there), for a relaunch into a user namespace.
   const passed = prepareRelaunch(sys, plan, config);
   try {
-    return relaunchFrom({ plan, argv, text, passed: passed.passed }, sys);
+    return relaunchFrom({ plan, argv, text, passed: passed.passed, sys }, sys);
   } finally {
     // The relaunch has its own copies, or failed to start; it runs already, so what fails here is only told.
     for (const failure of passed.release()) cliLogger(opts).warn(failure);
@@ -144,6 +146,8 @@ interface Relaunch {
   argv: readonly string[];
   text: string;
   passed: ReadonlyMap<number, number>;
+  /** The port the runtime's hooks are run through for a relaunch into a user namespace (serveRuntimeCommands). */
+  sys: Syscalls;
 }
 
 /** The relaunch, from the pid namespace the plan joins by path when it joins one. */
@@ -165,6 +169,36 @@ function relaunchFrom(launch: Relaunch, sys: Syscalls): Promise<number> {
 }
 
 function ignoreSignal(): void {}
+
+
+/**
+ * Runs the commands a process relaunched into a user namespace sends (the runtime's
+ * hooks, CommandSpec.via) on the host, through this process's port, one at a time, and
+ * answers each with its result or the SyscallError it failed with, one JSON line each.
+ */
+function serveRuntimeCommands(socket: import('net').Socket, sys: Syscalls): void {
+  let pending = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    pending = Buffer.concat([pending, chunk]);
+    for (let end = pending.indexOf(0x0a); end >= 0; end = pending.indexOf(0x0a)) {
+      const line = pending.subarray(0, end).toString('utf8');
+      pending = pending.subarray(end + 1);
+      socket.write(`${JSON.stringify(runtimeAnswer(line, sys))}\n`);
+    }
+  });
+  // The relaunched process closes its end at its execve(2), or when it ends.
+  socket.on('error', () => undefined);
+}
+
+/** The answer to one command line (serveRuntimeCommands). */
+function runtimeAnswer(line: string, sys: Syscalls): object {
+  try {
+    return { result: sys.runCommand(JSON.parse(line) as CommandSpec) };
+  } catch (err) {
+    if (err instanceof SyscallError) return { error: { syscall: err.syscall, code: err.code, paths: err.paths, detail: err.detail } };
+    return { error: { syscall: 'execve', code: 'EIO', paths: [], detail: (err as Error).message } };
+  }
+}
 
 /** The relaunched process's descriptor with config.json's text (relaunch). */
 const CONFIG_FD = 5;
@@ -207,7 +241,7 @@ exec "$@"`;
  * read to its end there (configFromStarter); what prepareRelaunch made, opened and
  * connected comes on the numbers it gives (takeRelaunchDescriptors takes them there).
  */
-function relaunch({ plan, argv, text, passed }: Relaunch): Promise<number> {
+function relaunch({ plan, argv, text, passed, sys }: Relaunch): Promise<number> {
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
@@ -239,6 +273,7 @@ function relaunch({ plan, argv, text, passed }: Relaunch): Promise<number> {
     // A relaunch that ends before reading it all closes its end; what is left is dropped.
     config.on('error', () => undefined);
     config.end(text);
+    if (cmd === 'nsenter') serveRuntimeCommands((child.stdio as unknown as import('net').Socket[])[RELAUNCH_STARTER_FD], sys);
     // Without --fork, unshare becomes mountkit and then the container itself.
     const stop = passSignals(child.pid, !plan.relaunch.includes('--fork'));
     child.on('exit', (status, signal) => {

@@ -73,7 +73,7 @@ export class SyscallError extends MountkitError {
     readonly syscall: string,
     readonly errno: number,
     readonly paths: readonly string[] = [],
-    detail?: string,
+    readonly detail?: string,
   ) {
     const code = errnoName(errno);
     const where = paths.length ? ' ' + paths.map((p) => JSON.stringify(p)).join(' -> ') : '';

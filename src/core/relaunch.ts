@@ -19,6 +19,13 @@ import { RELAUNCH_USERNS_FD, RELAUNCH_FIRST_JOIN_FD, launcherJoins, type LaunchP
 import { presetOomScore } from './oom-score';
 import type { Syscalls } from './syscalls/types';
 
+/**
+ * The relaunch's socket to the process that started it: held until its execve(2), which
+ * tells that process the container's program has started (src/cli/forward.ts), and the
+ * way the runtime's hooks go to the host (RootfsConfig.runtimeChannel).
+ */
+export const RELAUNCH_STARTER_FD = 3;
+
 /** The relaunch's descriptor for each of the host's sockets, by role. */
 export const RELAUNCH_SOCKET_FDS: Readonly<Record<HostSocketRole, number>> = { console: 6, seccompAgent: 7 };
 

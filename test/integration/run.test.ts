@@ -454,21 +454,17 @@ maybe('mountkit run', () => {
         const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: netPath }, { type: 'user' }]);
         c.process.args = ['sh', '-c', 'readlink /proc/self/ns/net; id -u'];
         // The hook lists the namespace descriptors it holds (a user namespace's would show as user:[...]).
-        // It runs as the namespace's root, a host id other than 0: it writes where anyone may.
-        c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'for f in /proc/$$/fd/*; do readlink "$f"; done | grep -c "^user:\\[" > "$0/hook-fds"; true', '/'] }] };
+        c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'for f in /proc/$$/fd/*; do readlink "$f"; done | grep -c "^user:\\[" > "$0/hook-fds"; true', '/'] }] };
         const r = withBundle(c, (dir) => {
           chmodSync(dir, 0o711);
           const out = path.join(dir, 'out');
           mkdirSync(out);
           chmodSync(out, 0o777);
-          c.hooks.createRuntime[0].args[3] = out;
+          c.hooks.createContainer[0].args[3] = out;
           writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c));
           return { ...runMountkit(dir), hookFds: readFileSync(path.join(out, 'hook-fds'), 'utf8') };
         });
-        expect({ status: r.status, stderr: r.stderr }).toEqual({
-          status: 0,
-          stderr: "mountkit warn [hooks]: hooks.prestart and hooks.createRuntime run in the container's user namespace, as its root, not as the host's root as under runc\n",
-        });
+        expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
         expect(lines(r.stdout)).toEqual([readlinkSync(netPath), '0', '']);
         expect(r.hookFds).toBe('0\n');
       } finally {
@@ -558,6 +554,37 @@ maybe('mountkit run', () => {
       expect(r.stderr).toBe(
         `mountkit: linux.namespaces "user": mountkit runs as uid ${ROOTLESS_ID} gid ${ROOTLESS_ID}, which may map only themselves: linux.uidMappings [{"containerID":0,"hostID":${ROOTLESS_ID},"size":1}] and linux.gidMappings [{"containerID":0,"hostID":${ROOTLESS_ID},"size":1}] (more ids need newuidmap(1), which mountkit does not use)\n`,
       );
+    });
+
+    test("the runtime's hooks run on the host, as runc runs them; createContainer's in the container's namespaces; a failure there is named as here", () => {
+      // The runtime's hook writes where only the host's root may; the container's where anyone may.
+      const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
+      c.process.args = ['true'];
+      const r = withBundle(c, (dir) => {
+        chmodSync(dir, 0o711);
+        const rootOnly = path.join(dir, 'root-only');
+        const anyone = path.join(dir, 'anyone');
+        mkdirSync(rootOnly, { mode: 0o700 });
+        mkdirSync(anyone);
+        chmodSync(anyone, 0o777);
+        const record = (to: string) => ({ path: '/bin/sh', args: ['sh', '-c', 'cat /proc/self/uid_map > "$0/uid_map"; pwd >> "$0/uid_map"', to] });
+        c.hooks = { prestart: [record(rootOnly)], createContainer: [record(anyone)] };
+        writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c));
+        const out = runMountkit(dir);
+        const read = (d: string) => readFileSync(path.join(d, 'uid_map'), 'utf8').replace(/[ \t]+/g, ' ').trim().split('\n').map((l) => l.trim());
+        return { ...out, runtime: read(rootOnly), container: read(anyone), dir };
+      });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(r.runtime).toEqual(['0 0 4294967295', r.dir]);
+      expect(r.container).toEqual(['0 100000 65536', `${r.dir}/rootfs`]);
+
+      const failing = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
+      failing.hooks = { createRuntime: [{ path: '/nonexistent/hook' }] };
+      const f = withBundle(failing, (dir) => {
+        chmodSync(dir, 0o711);
+        return runMountkit(dir);
+      });
+      expect([f.status, f.stdout, f.stderr]).toEqual([1, '', 'mountkit: before-jail: plugin hooks: hook createRuntime[0] "/nonexistent/hook": execve "/nonexistent/hook": ENOENT\n']);
     });
 
     test('maps without a user namespace are refused before anything happens', () => {

@@ -256,6 +256,13 @@ export interface RootfsConfig {
    * out of reach; not part of config.json.
    */
   hostSockets?: { console?: number; seccompAgent?: number };
+  /**
+   * A socket to the process that started this one, on the host, which runs the runtime's
+   * hooks (prestart, createRuntime) there, as runc runs them (CommandSpec.via). Set by the
+   * CLI in a process it relaunched into a user namespace, whose root is not the host's;
+   * not part of config.json.
+   */
+  runtimeChannel?: number;
   /** linux.personality: set with personality(2) before the program, as runc 1.2 sets it; absent, mountkit's (PER_LINUX). */
   personality?: PersonalitySpec;
   /** linux.timeOffsets: the clocks' offsets in the container's new time namespace, written before anything enters it. */

@@ -19,7 +19,7 @@ import type { StepWhere } from '../orchestrator';
 import type { Logger } from '../plugin';
 import { ExecveCalled, QUERY_SYSCALLS, type FakeSyscalls, type SyscallRecord } from '../syscalls/fake';
 import { descriptorsOf } from './format';
-import { RELAUNCH_SOCKET_FDS, prepareRelaunch } from '../relaunch';
+import { RELAUNCH_SOCKET_FDS, RELAUNCH_STARTER_FD, prepareRelaunch } from '../relaunch';
 import { PlanSyscalls } from './port';
 import type { Plan, PlanCall, PlanPhase, PlanRecord } from './types';
 
@@ -90,7 +90,7 @@ export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
   let complete = false;
   let error: unknown;
   try {
-    let relaunched: { hostSockets?: RootfsConfig['hostSockets'] } = {};
+    let relaunched: Pick<RootfsConfig, 'hostSockets' | 'runtimeChannel'> = {};
     if (outer.relaunch.length) {
       // As run does them: what a relaunch into a user namespace is given (core/relaunch.ts),
       // then the pid namespace joined by path, the relaunch, and this process's copies closed.
@@ -98,9 +98,12 @@ export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
       enterNamespaces(sys, outer);
       relaunchAt = sys.calls.length;
       passed.release();
-      // The relaunched process takes the sockets passed (takeRelaunchDescriptors), instead of connecting.
-      const roles = hostSocketPaths(config).map(([role]) => [role, RELAUNCH_SOCKET_FDS[role]]);
-      if (innerLaunch.joinedByLauncher && roles.length) relaunched = { hostSockets: Object.fromEntries(roles) };
+      // The relaunched process takes the sockets passed (takeRelaunchDescriptors), instead of
+      // connecting, and sends the runtime's hooks to this process, on the host.
+      if (innerLaunch.joinedByLauncher) {
+        const hostSockets = Object.fromEntries(hostSocketPaths(config).map(([role]) => [role, RELAUNCH_SOCKET_FDS[role]]));
+        relaunched = { hostSockets, runtimeChannel: RELAUNCH_STARTER_FD };
+      }
     }
     enterNamespaces(sys, inner, config.timeOffsets);
     const started = startedByMountkit(launch, outer);

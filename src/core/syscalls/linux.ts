@@ -439,6 +439,27 @@ function awaitNewUserNamespace(proc: string, said: () => string): void {
 }
 
 /**
+ * A command run by the process at the other end of the socket `via` (CommandSpec.via):
+ * the command as one JSON line, then its answer, one JSON line: `{ result }`, or `{ error }`
+ * with the syscall, errno name, paths and detail of the SyscallError it failed with there.
+ */
+function runVia(via: number, { via: _via, ...cmd }: CommandSpec): CommandResult {
+  viaFs('write', [], () => fs.writeSync(via, `${JSON.stringify(cmd)}\n`));
+  const chunks: Buffer[] = [];
+  const buf = Buffer.alloc(64 * 1024);
+  for (;;) {
+    const n = viaFs('read', [], () => fs.readSync(via, buf, 0, buf.length, null));
+    if (n === 0) throw new SyscallError('read', errnoNumber('EPIPE'), [cmd.path], 'the process that started mountkit did not answer for the command');
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+    if (buf.subarray(0, n).includes(0x0a)) break;
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  const answer = JSON.parse(text.slice(0, text.indexOf('\n'))) as { result?: CommandResult; error?: { syscall: string; code: string; paths: string[]; detail?: string } };
+  if (answer.error) throw new SyscallError(answer.error.syscall, errnoNumber(answer.error.code), answer.error.paths, answer.error.detail);
+  return answer.result!;
+}
+
+/**
  * prctl(2) with its four unsigned long arguments, those not given 0: the options used
  * here require the unused ones to be 0 (PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT).
  */
@@ -916,6 +937,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   runCommand(cmd: CommandSpec): CommandResult {
+    if (cmd.via !== undefined) return runVia(cmd.via, cmd);
     const env = Object.fromEntries(
       cmd.env.map((kv) => {
         const eq = kv.indexOf('=');

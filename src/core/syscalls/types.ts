@@ -46,6 +46,12 @@ export interface CommandSpec {
   stdin?: string;
   /** Kill the command after this many milliseconds. */
   timeoutMs?: number;
+  /**
+   * A socket to the process that started this one, which runs the command instead (on
+   * the host, where runc runs the runtime's hooks) and answers with its result: one JSON
+   * line each way (the command without `via`; the result, or the error it failed with).
+   */
+  via?: number;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
-import type { Syscalls } from '../../core/syscalls/types';
+import type { HookSpec } from '../../core/config/model';
+import type { CommandSpec, Syscalls } from '../../core/syscalls/types';
 import { hookCommand, ociState, runHook } from '../../core/hooks';
 
 /**
@@ -14,8 +15,10 @@ import { hookCommand, ociState, runHook } from '../../core/hooks';
  * parent process, in the bundle. mountkit runs them from the process preparing the
  * rootfs: the hook inherits the container's new mount namespace, where the host's tree is
  * still the root until the jail, so the hook's path resolves as on the host unless a
- * container mount covers it. With a user namespace, that process is in it, so the hooks
- * run as its root, not as the host's root as under runc: a warning says so.
+ * container mount covers it. With a user namespace, that process is in it: when the
+ * process that started it is on the host (RootfsConfig.runtimeChannel, a relaunch into
+ * the namespace), that process runs them there, in the bundle, as runc runs them;
+ * otherwise they run as the namespace's root, which a warning says.
  * createContainer hooks run in the container namespace, which
  * is where this process is, in the rootfs, with this process's pid and status "creating"
  * in their state, as runc's init runs them.
@@ -44,12 +47,14 @@ export class OciHooksStep implements LifecycleStep {
     const notRun = [...(poststart.length ? ['poststart'] : []), ...(poststop.length ? ['poststop'] : [])];
     if (notRun.length) ctx.log.warn(`hooks.${notRun.join(' and hooks.')} not run: mountkit's process becomes the container's, and nothing of it is left to run them`);
     if (prestart.length === 0 && createRuntime.length === 0) return;
-    if (ctx.config.namespaces.some((ns) => ns.type === 'user')) {
+    const via = ctx.config.runtimeChannel;
+    if (via === undefined && ctx.config.namespaces.some((ns) => ns.type === 'user')) {
       ctx.log.warn("hooks.prestart and hooks.createRuntime run in the container's user namespace, as its root, not as the host's root as under runc");
     }
     const state = ociState(ctx.shared, ctx.config);
-    prestart.forEach((hook, i) => runHook(this.sys, `prestart[${i}]`, hook, hookCommand(hook, state)));
-    createRuntime.forEach((hook, i) => runHook(this.sys, `createRuntime[${i}]`, hook, hookCommand(hook, state)));
+    const command = (hook: HookSpec): CommandSpec => ({ ...hookCommand(hook, state), ...(via === undefined ? {} : { via }) });
+    prestart.forEach((hook, i) => runHook(this.sys, `prestart[${i}]`, hook, command(hook)));
+    createRuntime.forEach((hook, i) => runHook(this.sys, `createRuntime[${i}]`, hook, command(hook)));
   }
 }
 

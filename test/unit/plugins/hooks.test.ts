@@ -197,6 +197,18 @@ describe('createContainer hooks, in the container namespace', () => {
     expect(quiet.entries.filter((e) => e.level === 'warn')).toEqual([]);
   });
 
+  test("with a channel to the host (a relaunch into a user namespace), the runtime's hooks go there, and no warning; createContainer's stay here", () => {
+    const log = memoryLogger();
+    const { sys, run } = setup({}, log, { namespaces: [{ type: 'mount' }, { type: 'user' }], runtimeChannel: 3 });
+    run({ prestart: [hook('/hooks/pre')], createRuntime: [hook('/hooks/net')], createContainer: [hook('/hooks/cc')] });
+    expect(sys.callsOf('runCommand').map((c) => [c.cmd.path, c.cmd.via])).toEqual([
+      ['/hooks/pre', 3],
+      ['/hooks/net', 3],
+      ['/hooks/cc', undefined],
+    ]);
+    expect(log.entries.filter((e) => e.level === 'warn')).toEqual([]);
+  });
+
   test('poststart and poststop hooks are not run, and one warning says so', () => {
     const log = memoryLogger();
     const { sys, run } = setup({}, log);
