@@ -11,7 +11,7 @@
  */
 import * as posix from 'path/posix';
 import type { HookSpec, RootfsConfig } from './config/model';
-import { StepError, naming } from './errors';
+import { StepError, SyscallError, naming } from './errors';
 import type { CommandResult, CommandSpec, Syscalls } from './syscalls/types';
 
 export const CONTAINER_ID_KEY = 'container.id';
@@ -58,6 +58,21 @@ export function ociState(
     bundle,
     ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
   };
+}
+
+/**
+ * This process's pid as the host sees it: the target of /proc/self in a procfs of the
+ * host's pid namespace, which is the one mounted until the jail (proc(5)); getpid(2)
+ * where there is none. The process that prepares the rootfs becomes the container, so
+ * this is the container's pid as runc's host side gives it.
+ */
+export function hostPid(sys: Pick<Syscalls, 'readlink' | 'getpid'>): number {
+  try {
+    return Number(sys.readlink('/proc/self'));
+  } catch (err) {
+    if (!(err instanceof SyscallError)) throw err;
+    return sys.getpid();
+  }
 }
 
 /**

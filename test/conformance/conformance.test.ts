@@ -208,7 +208,14 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     config.annotations = { 'org.example/owner': 'team-a', 'io.kubernetes.cri.sandbox-id': 'c0ffee' };
     config.hooks = {
       // The runtime's hook: runc's parent runs it, in the bundle, with its own OOM score.
-      createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'cat /proc/self/oom_score_adj > out/cr.oom'] }],
+      // Its state's pid is the container's as the host sees it: the innermost pid in that
+      // process's NSpid line (proc(5)) is 1, the container's init.
+      createRuntime: [
+        {
+          path: '/bin/sh',
+          args: ['sh', '-c', 'cat /proc/self/oom_score_adj > out/cr.oom; pid=$(sed \'s/.*"pid":\\([0-9]*\\).*/\\1/\'); grep "^NSpid:" "/proc/$pid/status" | awk \'{print $NF}\' > out/cr.nspid'],
+        },
+      ],
       // On the host, before the jail: runc and mountkit both run it in the rootfs, with the container's OOM score.
       createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > ../out/cc.json; pwd > ../out/cc.cwd; cat /proc/self/oom_score_adj > ../out/cc.oom'] }],
       // In the container, as its user, in its cwd and with its environment.
@@ -229,6 +236,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       [],
       (bundle) => ({
         createRuntimeOom: read(bundle, 'cr.oom'),
+        createRuntimeInit: read(bundle, 'cr.nspid'),
         createContainer: state(bundle, 'cc.json'),
         createContainerCwd: read(bundle, 'cc.cwd'),
         createContainerOom: read(bundle, 'cc.oom'),
@@ -248,6 +256,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     expect(runc.sections.caps.map((l) => l.replace(/\s+/g, ' '))).toEqual(['CapInh: 0000000000000400', 'CapPrm: 0000000000000400', 'CapEff: 0000000000000400', 'CapBnd: 0000000000000420', 'CapAmb: 0000000000000400']);
     expect(runc.written).toEqual({
       createRuntimeOom: readFileSync('/proc/self/oom_score_adj', 'utf8'),
+      createRuntimeInit: '1\n',
       createContainer: { status: 'creating', pid: 1, bundle: '<bundle>', annotations: config.annotations },
       createContainerCwd: '<bundle>/rootfs\n',
       createContainerOom: '123\n',

@@ -6,7 +6,7 @@ import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin
 import { BPF_MAXINSNS, SOCK_FILTER_SIZE, encodeProgram, enosysStub } from '../../core/seccomp/enosys';
 import { seccompProfile } from '../../core/seccomp/profile';
 import type { Syscalls } from '../../core/syscalls/types';
-import { CONTAINER_PID_KEY, ociState, type OciState } from '../../core/hooks';
+import { CONTAINER_PID_KEY, hostPid, ociState, type OciState } from '../../core/hooks';
 
 /**
  * linux.seccomp in two parts. The filter is built first in the run (this step), while
@@ -86,7 +86,7 @@ export class SeccompStep implements LifecycleStep {
    */
   private connectAgent(listener: { path: string; metadata: string }, ctx: RunContext): BuiltFilter['agent'] {
     const socket = naming('linux.seccomp.listenerPath', () => keptForRun(ctx.shared, AGENT_SOCKET_KEY, () => connectHostSocket(this.sys, ctx.config, 'seccompAgent', listener.path)));
-    const pid = (ctx.shared.get(CONTAINER_PID_KEY) as number | undefined) ?? this.hostPid();
+    const pid = (ctx.shared.get(CONTAINER_PID_KEY) as number | undefined) ?? hostPid(this.sys);
     const message: ContainerProcessState = {
       ociVersion: PROCESS_STATE_VERSION,
       fds: ['seccompFd'],
@@ -97,14 +97,6 @@ export class SeccompStep implements LifecycleStep {
     return { socket, sender: naming('linux.seccomp.listenerPath', () => this.sys.startFdSender(socket, JSON.stringify(message))) };
   }
 
-  private hostPid(): number {
-    try {
-      return Number(this.sys.readlink('/proc/self'));
-    } catch (err) {
-      if (!(err instanceof SyscallError)) throw err;
-      return this.sys.getpid();
-    }
-  }
 }
 
 /**

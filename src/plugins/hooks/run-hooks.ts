@@ -2,7 +2,7 @@ import { inject, injectable } from 'tsyringe';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { HookSpec } from '../../core/config/model';
 import type { CommandSpec, Syscalls } from '../../core/syscalls/types';
-import { hookCommand, ociState, runHook } from '../../core/hooks';
+import { CONTAINER_PID_KEY, hookCommand, hostPid, ociState, runHook } from '../../core/hooks';
 
 /**
  * The OCI hooks that run after the mounts and before the jail: `prestart` (deprecated),
@@ -51,7 +51,8 @@ export class OciHooksStep implements LifecycleStep {
     if (via === undefined && ctx.config.namespaces.some((ns) => ns.type === 'user')) {
       ctx.log.warn("hooks.prestart and hooks.createRuntime run in the container's user namespace, as its root, not as the host's root as under runc");
     }
-    const state = ociState(ctx.shared, ctx.config);
+    // runc's host side gives these hooks the container's pid as the host sees it; the process preparing the rootfs becomes the container.
+    const state = ociState(ctx.shared, ctx.config, ctx.shared.has(CONTAINER_PID_KEY) ? undefined : { status: 'creating', pid: hostPid(this.sys) });
     const command = (hook: HookSpec): CommandSpec => ({ ...hookCommand(hook, state), ...(via === undefined ? {} : { via }) });
     prestart.forEach((hook, i) => runHook(this.sys, `prestart[${i}]`, hook, command(hook)));
     createRuntime.forEach((hook, i) => runHook(this.sys, `createRuntime[${i}]`, hook, command(hook)));

@@ -89,16 +89,18 @@ describe('hook state and command', () => {
 });
 
 describe('hooks step', () => {
-  test('prestart hooks run first, then createRuntime, each list in order, with the state on stdin', () => {
+  test('prestart hooks run first, then createRuntime, each list in order, with the state on stdin, its pid the host\'s /proc/self', () => {
     const { sys, run } = setup();
+    sys.addSymlink('/proc/self', '4711');
     run({
       createRuntime: [hook('/hooks/cr1', { args: ['cr1', '--x'], env: ['A=1'] }), hook('/hooks/cr2', { timeout: 3 })],
       prestart: [hook('/hooks/pre1')],
     });
+    const state = STATE.replace('"pid":0', '"pid":4711');
     expect(sys.effects()).toEqual([
-      { op: 'runCommand', cmd: { path: '/hooks/pre1', args: [], env: [], dir: '/bundles/web-1', stdin: STATE } },
-      { op: 'runCommand', cmd: { path: '/hooks/cr1', args: ['--x'], env: ['A=1'], dir: '/bundles/web-1', stdin: STATE, argv0: 'cr1' } },
-      { op: 'runCommand', cmd: { path: '/hooks/cr2', args: [], env: [], dir: '/bundles/web-1', stdin: STATE, timeoutMs: 3000 } },
+      { op: 'runCommand', cmd: { path: '/hooks/pre1', args: [], env: [], dir: '/bundles/web-1', stdin: state } },
+      { op: 'runCommand', cmd: { path: '/hooks/cr1', args: ['--x'], env: ['A=1'], dir: '/bundles/web-1', stdin: state, argv0: 'cr1' } },
+      { op: 'runCommand', cmd: { path: '/hooks/cr2', args: [], env: [], dir: '/bundles/web-1', stdin: state, timeoutMs: 3000 } },
     ]);
   });
 
