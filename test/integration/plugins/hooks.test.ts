@@ -29,7 +29,7 @@ runAsRoot('hooks plugin, real commands', () => {
   withBusybox('prestart then createRuntime, with state on stdin, argv0, env, in the new mount namespace', () => {
     const stateFile = path.join(t.dir, 'state.json');
     const log = path.join(t.dir, 'log');
-    const pre = script('pre.sh', 'cat > "$1"\necho "prestart $MARK" >> "$2"\ngrep -c " $3 " /proc/self/mountinfo >> "$2"\n');
+    const pre = script('pre.sh', 'cat > "$1"\necho "$PPID" > "$1.parent"\necho "prestart $MARK" >> "$2"\ngrep -c " $3 " /proc/self/mountinfo >> "$2"\n');
     const config = makeConfig({
       bundle,
       rootfs,
@@ -43,7 +43,10 @@ runAsRoot('hooks plugin, real commands', () => {
     });
     const r = realRun({ config, plugins: [DEFAULT, HOOKS] });
     expect(r.error).toBeUndefined();
-    expect(JSON.parse(readFileSync(stateFile, 'utf8'))).toEqual({ ociVersion: '1.0.2', id: 'web-1', status: 'creating', pid: 0, bundle });
+    // The pid is the process that runs the pipeline (and would become the container): the hook's parent.
+    const parent = Number(readFileSync(`${stateFile}.parent`, 'utf8'));
+    expect(parent).toBeGreaterThan(1);
+    expect(JSON.parse(readFileSync(stateFile, 'utf8'))).toEqual({ ociVersion: '1.0.2', id: 'web-1', status: 'creating', pid: parent, bundle });
     // The tmpfs on <rootfs>/mnt exists only in the run's namespace: the hook saw it there.
     expect(readFileSync(log, 'utf8')).toBe('prestart m1\n1\ncreateRuntime hi\n');
   });
