@@ -68,6 +68,7 @@ export type { HostSocketRole } from './core/host-sockets';
 export {
   checkUserNamespaceMaps,
   enterNamespaces,
+  hasRuntimeHooks,
   launcherJoins,
   mapsBesidePath,
   planLaunch,
@@ -78,7 +79,7 @@ export {
 } from './core/namespaces';
 export { prepareRelaunch, takeRelaunchDescriptors, RELAUNCH_SOCKET_FDS } from './core/relaunch';
 export type { RelaunchDescriptors } from './core/relaunch';
-export type { LaunchContext, LaunchPlan, NamespaceJoin, UserNamespaceMappings } from './core/namespaces';
+export type { LaunchConfig, LaunchContext, LaunchPlan, NamespaceJoin, UserNamespaceMappings } from './core/namespaces';
 
 // ---- The syscall port ----
 export { DryRunSyscalls } from './core/syscalls/dryrun';

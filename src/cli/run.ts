@@ -1,10 +1,11 @@
 /**
  * `mountkit run`: the OCI bundle end to end. The first stage loads and checks the config
  * with nothing but the loader and the host checks (core/config/validate.ts); when the
- * container needs a new pid namespace, or a user namespace to make or join, it starts
- * mountkit again, once, under unshare(1) (and nsenter(1) for a user namespace; see
- * core/namespaces.ts), otherwise it goes on in this process: plugins, namespaces, the
- * pipeline, and execve into the container.
+ * container needs a new pid namespace, or a user namespace to make or join, or has
+ * prestart or createRuntime hooks (which this first process then runs, where mountkit
+ * was started), it starts mountkit again, once, under unshare(1) (and nsenter(1) for a
+ * user namespace; see core/namespaces.ts), otherwise it goes on in this process:
+ * plugins, namespaces, the pipeline, and execve into the container.
  */
 import { closeSync, fstatSync, readFileSync, readSync, writeSync } from 'fs';
 import { constants } from 'os';
@@ -101,7 +102,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);
   const config = loadRunConfig(opts, text);
   const launcherFd = process.env[LAUNCHER_FD_ENV];
-  if (launcherFd !== undefined && !launcherGuessHolds(config.namespaces, launch)) {
+  if (launcherFd !== undefined && !launcherGuessHolds(config.namespaces, launch, config)) {
     // Nothing has been done yet: the launcher starts Node again, outside these namespaces.
     writeSync(Number(launcherFd), 'again\n');
     return 0;
@@ -126,8 +127,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
   checkUserNamespaceMaps(config, launch, (file) => readFileSync(file, 'utf8'));
   const plan = planLaunch(config.namespaces, launch, config);
-  // The runtime's hooks go to the starter, on the host, through descriptor 3 (serveRuntimeCommands).
-  const relaunched = hostSockets ? { hostSockets, runtimeChannel: RELAUNCH_STARTER_FD } : {};
+  // The runtime's hooks go to the starter, where mountkit was started, through descriptor 3 (serveRuntimeCommands).
+  const relaunched = launch.relaunched ? { runtimeChannel: RELAUNCH_STARTER_FD, ...(hostSockets ? { hostSockets } : {}) } : {};
   if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...relaunched }, plan, opts, sys);
   // Made, opened and connected here, from the host, before a pid namespace is joined (so
   // the user namespace's helper is not made there), for a relaunch into a user namespace.
@@ -146,7 +147,7 @@ interface Relaunch {
   argv: readonly string[];
   text: string;
   passed: ReadonlyMap<number, number>;
-  /** The port the runtime's hooks are run through for a relaunch into a user namespace (serveRuntimeCommands). */
+  /** The port the runtime's hooks are run through (serveRuntimeCommands). */
   sys: Syscalls;
 }
 
@@ -172,9 +173,10 @@ function ignoreSignal(): void {}
 
 
 /**
- * Runs the commands a process relaunched into a user namespace sends (the runtime's
- * hooks, CommandSpec.via) on the host, through this process's port, one at a time, and
- * answers each with its result or the SyscallError it failed with, one JSON line each.
+ * Runs the commands the relaunched process sends (the runtime's hooks, CommandSpec.via)
+ * here, in the namespaces mountkit was started in, through this process's port, one at a
+ * time, and answers each with its result or the SyscallError it failed with, one JSON
+ * line each.
  */
 function serveRuntimeCommands(socket: import('net').Socket, sys: Syscalls): void {
   let pending = Buffer.alloc(0);
@@ -235,9 +237,9 @@ exec "$@"`;
 
 /**
  * Starts mountkit again under the launcher and passes signals on to the container
- * (forward.ts); its exit status (the container's) is ours. Its descriptor 3, a socket
- * nothing reads, tells when the container's program has started: mountkit holds it
- * until its execve(2) closes it. config.json's text comes on CONFIG_FD, written here,
+ * (forward.ts); its exit status (the container's) is ours. Its descriptor 3, a socket,
+ * carries the runtime's hooks to this process (serveRuntimeCommands) and tells when the
+ * container's program has started: mountkit holds it until its execve(2) closes it. config.json's text comes on CONFIG_FD, written here,
  * read to its end there (configFromStarter); what prepareRelaunch made, opened and
  * connected comes on the numbers it gives (takeRelaunchDescriptors takes them there).
  */
@@ -273,7 +275,7 @@ function relaunch({ plan, argv, text, passed, sys }: Relaunch): Promise<number> 
     // A relaunch that ends before reading it all closes its end; what is left is dropped.
     config.on('error', () => undefined);
     config.end(text);
-    if (cmd === 'nsenter') serveRuntimeCommands((child.stdio as unknown as import('net').Socket[])[RELAUNCH_STARTER_FD], sys);
+    serveRuntimeCommands((child.stdio as unknown as import('net').Socket[])[RELAUNCH_STARTER_FD], sys);
     // Without --fork, unshare becomes mountkit and then the container itself.
     const stop = passSignals(child.pid, !plan.relaunch.includes('--fork'));
     child.on('exit', (status, signal) => {

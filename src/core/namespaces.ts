@@ -22,6 +22,10 @@
  *   host, as runc's parent writes them, opens the namespaces to join, and passes them to
  *   the relaunch as descriptors (core/relaunch.ts). A user namespace mountkit already
  *   runs in (`unshare -Ur mountkit run`) stands for the one the config asks for.
+ * - prestart and createRuntime hooks run in the runtime's namespaces (runtime-spec
+ *   config.md), where mountkit was started; the process preparing the rootfs has left
+ *   them by then. With such hooks mountkit always re-executes itself, and the first
+ *   process, which stays there, runs them for the relaunched one (hasRuntimeHooks).
  * mountkit always works in a mount namespace of its own, even when the config lists
  * none (then the jail is chroot, as runc's), so that no mount reaches the host.
  */
@@ -143,11 +147,27 @@ export interface LaunchContext {
 /**
  * Whether the shell launcher's guess holds: the config asks for a new pid namespace, and
  * (given where this process stands) no user namespace that only a relaunch can make or
- * join, which the shell leaves to the Node entry.
+ * join, and no runtime hooks (hasRuntimeHooks), both of which the shell leaves to the
+ * Node entry.
  */
-export function launcherGuessHolds(namespaces: readonly NamespaceSpec[], ctx?: LaunchContext): boolean {
+export function launcherGuessHolds(namespaces: readonly NamespaceSpec[], ctx?: LaunchContext, config: LaunchConfig = {}): boolean {
   if (ctx && userNamespaceByRelaunch(namespaces, ctx)) return false;
+  if (hasRuntimeHooks(config)) return false;
   return namespaces.some((ns) => ns.type === 'pid' && !ns.path);
+}
+
+/** What of the config, beyond its namespaces, decides the launch: a new user namespace's maps, and the runtime's hooks. */
+export type LaunchConfig = Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> & { hooks?: Pick<RootfsConfig['hooks'], 'prestart' | 'createRuntime'> };
+
+/**
+ * Whether the config has hooks the runtime-spec wants run in the runtime's namespaces:
+ * prestart and createRuntime (config.md), which runc runs from its process on the host.
+ * `mountkit run` always relaunches for them, and its first process, which stays where
+ * mountkit was started, runs them (RootfsConfig.runtimeChannel): the process preparing
+ * the rootfs is in the container's namespaces by then.
+ */
+export function hasRuntimeHooks(config: LaunchConfig): boolean {
+  return (config.hooks?.prestart.length ?? 0) + (config.hooks?.createRuntime.length ?? 0) > 0;
 }
 
 /**
@@ -246,11 +266,13 @@ export function mapsBesidePath(config: Pick<RootfsConfig, 'namespaces' | 'uidMap
 }
 
 /**
- * Where and how this process enters the config's namespaces. `mappings` are the maps of a
- * new user namespace (RootfsConfig.uidMappings and gidMappings), which the relaunch that
- * makes it carries (LaunchPlan.userMappings).
+ * Where and how this process enters the config's namespaces. `config` gives the maps of
+ * a new user namespace (RootfsConfig.uidMappings and gidMappings), which the relaunch
+ * that makes it carries (LaunchPlan.userMappings), and the hooks: with runtime hooks
+ * (hasRuntimeHooks) there is always a relaunch, so that the process that stays where
+ * mountkit started runs them.
  */
-export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchContext, mappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> = {}): LaunchPlan {
+export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchContext, config: LaunchConfig = {}): LaunchPlan {
   const user = userNamespaceByRelaunch(namespaces, ctx);
   // The user namespace is the relaunch's to make or join, or the one this process runs in already stands for it.
   const wanted = namespaces.filter((ns) => ns.type !== 'user');
@@ -259,17 +281,15 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
   const joins = wanted.filter((ns) => ns.path).map((ns) => ({ type: ns.type, path: ns.path!, flag: NAMESPACE_KINDS[ns.type].flag }));
 
   const pid = wanted.find((ns) => ns.type === 'pid');
-  if (user) return relaunchPlan(creates, joins, pid, user, mappings);
+  if (user) return relaunchPlan(creates, joins, pid, user, config);
   if (ctx.startedInPidNamespace) {
     // The shell launcher made the pid and mount namespaces; the rest are made here.
     const rest = creates.filter((t) => t !== 'pid' && t !== 'mount');
     return { relaunch: [], unshareFlags: rest.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
   }
-  if (ctx.relaunched || !pid) {
-    // In the relaunched process the launcher made every new namespace but the time one (see below) and joined the pid one.
-    if (ctx.relaunched) return { relaunch: [], unshareFlags: creates.includes('time') ? CLONE_NEWTIME : 0, joins: ctx.joinedByLauncher ? [] : joins.filter((j) => j.type !== 'pid') };
-    return { relaunch: [], unshareFlags: creates.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
-  }
+  // In the relaunched process the launcher made every new namespace but the time one (see below) and joined the pid one.
+  if (ctx.relaunched) return { relaunch: [], unshareFlags: creates.includes('time') ? CLONE_NEWTIME : 0, joins: ctx.joinedByLauncher ? [] : joins.filter((j) => j.type !== 'pid') };
+  if (!pid && !hasRuntimeHooks(config)) return { relaunch: [], unshareFlags: creates.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
   return relaunchPlan(creates, joins, pid);
 }
 

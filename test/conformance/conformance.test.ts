@@ -4,7 +4,7 @@
  * must differ is normalized (harness.ts). Under CI these tests run, never skip.
  */
 import { spawnSync } from 'child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { throughConsole } from '../helpers/console';
@@ -207,13 +207,18 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     config.mounts.push({ destination: '/out', type: 'bind', source: 'out', options: ['rbind'] });
     config.annotations = { 'org.example/owner': 'team-a', 'io.kubernetes.cri.sandbox-id': 'c0ffee' };
     config.hooks = {
-      // The runtime's hook: runc's parent runs it, in the bundle, with its own OOM score.
-      // Its state's pid is the container's as the host sees it: the innermost pid in that
-      // process's NSpid line (proc(5)) is 1, the container's init.
+      // The runtime's hook: runc's parent runs it, in the bundle, in the runtime's
+      // namespaces, with its own OOM score. Its state's pid is the container's as the host
+      // sees it: the innermost pid in that process's NSpid line (proc(5)) is 1, the
+      // container's init.
       createRuntime: [
         {
           path: '/bin/sh',
-          args: ['sh', '-c', 'cat /proc/self/oom_score_adj > out/cr.oom; pid=$(sed \'s/.*"pid":\\([0-9]*\\).*/\\1/\'); grep "^NSpid:" "/proc/$pid/status" | awk \'{print $NF}\' > out/cr.nspid'],
+          args: [
+            'sh',
+            '-c',
+            'cat /proc/self/oom_score_adj > out/cr.oom; for n in net uts ipc pid mnt cgroup; do readlink /proc/self/ns/$n; done > out/cr.ns; pid=$(sed \'s/.*"pid":\\([0-9]*\\).*/\\1/\'); grep "^NSpid:" "/proc/$pid/status" | awk \'{print $NF}\' > out/cr.nspid',
+          ],
         },
       ],
       // On the host, before the jail: runc and mountkit both run it in the rootfs, with the container's OOM score.
@@ -236,6 +241,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       [],
       (bundle) => ({
         createRuntimeOom: read(bundle, 'cr.oom'),
+        createRuntimeNamespaces: read(bundle, 'cr.ns'),
         createRuntimeInit: read(bundle, 'cr.nspid'),
         createContainer: state(bundle, 'cc.json'),
         createContainerCwd: read(bundle, 'cc.cwd'),
@@ -256,6 +262,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     expect(runc.sections.caps.map((l) => l.replace(/\s+/g, ' '))).toEqual(['CapInh: 0000000000000400', 'CapPrm: 0000000000000400', 'CapEff: 0000000000000400', 'CapBnd: 0000000000000420', 'CapAmb: 0000000000000400']);
     expect(runc.written).toEqual({
       createRuntimeOom: readFileSync('/proc/self/oom_score_adj', 'utf8'),
+      createRuntimeNamespaces: ['net', 'uts', 'ipc', 'pid', 'mnt', 'cgroup'].map((n) => `${readlinkSync(`/proc/self/ns/${n}`)}\n`).join(''),
       createRuntimeInit: '1\n',
       createContainer: { status: 'creating', pid: 1, bundle: '<bundle>', annotations: config.annotations },
       createContainerCwd: '<bundle>/rootfs\n',

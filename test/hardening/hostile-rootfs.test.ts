@@ -5,8 +5,8 @@
  * links; a cwd naming a descriptor (CVE-2024-21626). Links lead to a sentinel directory
  * outside the bundle. Checked on the host after each run: the sentinel and the bundle
  * outside its rootfs are unchanged (nothing created, written or re-owned), the host's
- * mount table is unchanged, and every mount the run made (read by a prestart hook inside
- * mountkit's namespace, before the jail) lies inside the rootfs.
+ * mount table is unchanged, and every mount the run made (read by a createContainer hook
+ * inside mountkit's namespace, before the jail) lies inside the rootfs.
  */
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { spawn } from 'child_process';
@@ -301,8 +301,8 @@ maybe('hostile rootfs trees', () => {
   const host = hostFixtures();
 
   /**
-   * Runs `config` on a fresh bundle after `plant`; a prestart hook records the mount
-   * table of mountkit's namespace just before the jail.
+   * Runs `config` on a fresh bundle after `plant`; a createContainer hook records the
+   * mount table of mountkit's namespace just before the jail.
    */
   function runHostile(plant: (c: Ctx) => (() => void) | void, edit: (config: Json, c: Ctx) => void, extraArgs: string[] = []) {
     const bundle = host.bundles.make({});
@@ -314,7 +314,7 @@ maybe('hostile rootfs trees', () => {
       stop = plant(c);
       const config = baseConfig();
       edit(config, c);
-      config.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', `cat /proc/self/mountinfo > ${seen}/mountinfo`] }] };
+      config.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `cat /proc/self/mountinfo > ${seen}/mountinfo`] }] };
       writeFileSync(path.join(bundle.dir, 'config.json'), JSON.stringify(config));
       const dirs = [host.sentinel.dir, bundle.dir];
       const skip = [c.rootfs, seen];

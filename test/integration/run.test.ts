@@ -145,8 +145,8 @@ maybe('mountkit run', () => {
     '%s: signals that come while the rootfs is prepared wait for the container to handle them, in order (Node would open its inspector on SIGUSR1)',
     async (_what, entry) => {
       const c = config(['sh', '-c', `trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`]);
-      // The prestart hook keeps mountkit preparing for a second; the signals come at 300 and 600 ms.
-      c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1'] }] };
+      // The createContainer hook keeps mountkit preparing for a second; the signals come at 300 and 600 ms.
+      c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1'] }] };
       const r = await withBundleAsync(c, (dir) => signalled([...entry, 'run', '--bundle', dir], 0, ['SIGUSR1', 'SIGTERM']));
       expect(r).toEqual({ status: 7, stdout: 'ready\ngot USR1\ngot TERM\n', stderr: '' });
     },
@@ -261,7 +261,7 @@ maybe('mountkit run', () => {
     });
     c.mounts = [];
     // The hook is in the process group too: it ignores the signal, as a hook under runc would have to.
-    c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'trap "" TERM; sleep 1'] }] };
+    c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'trap "" TERM; sleep 1'] }] };
     const r = await withBundleAsync(c, (dir) => signalled([process.execPath, BIN, 'run', '--bundle', dir], 0, ['SIGTERM'], true));
     expect(r).toEqual({ status: 7, stdout: 'ready\ngot TERM\n', stderr: '' });
   }, 30_000);
@@ -276,7 +276,7 @@ maybe('mountkit run', () => {
 
   test('in one process (no pid namespace), SIGUSR1 while the rootfs is prepared does not open Node\'s inspector', async () => {
     const c = config(['sh', '-c', 'echo started'], { linux: { namespaces: [{ type: 'mount' }] } });
-    c.hooks = { prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1'] }] };
+    c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1'] }] };
     const r = await withBundleAsync(c, (dir) => signalled([process.execPath, BIN, 'run', '--bundle', dir], 0, ['SIGUSR1']));
     expect(r).toEqual({ status: 0, stdout: 'started\n', stderr: '' });
   }, 30_000);
@@ -299,8 +299,8 @@ maybe('mountkit run', () => {
   test('with --log FILE and hooks (more descriptors open in mountkit) still only 0, 1, 2 reach it', () => {
     const c = config(['sh', '-c', 'echo $(ls /proc/self/fd)']);
     c.hooks = {
-      prestart: [{ path: '/bin/sh', args: ['sh', '-c', 'exec 7>/dev/null; true'] }],
       createRuntime: [{ path: '/bin/true' }],
+      createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'exec 7>/dev/null; true'] }],
     };
     const b = makeBundle(c);
     try {
@@ -323,6 +323,46 @@ maybe('mountkit run', () => {
     const r = withBundle(config(args), (dir) => runMountkit(dir));
     expect(r).toEqual({ status: 0, stdout: direct, stderr: '' });
   });
+
+  /** The namespaces a process is in, by /proc/PID/ns link: what a hook and the container record. */
+  const NS_KINDS = ['net', 'uts', 'ipc', 'pid', 'mnt', 'cgroup'];
+  const recordNamespaces = (to: string) => `for n in ${NS_KINDS.join(' ')}; do readlink /proc/self/ns/$n; done > ${to}`;
+
+  test.each([
+    ['bin/mountkit, a new pid namespace', [{ type: 'pid' }, { type: 'mount' }, { type: 'network' }, { type: 'uts' }, { type: 'ipc' }], 'launcher'],
+    ['the Node entry, a new pid namespace', [{ type: 'pid' }, { type: 'mount' }, { type: 'network' }, { type: 'uts' }, { type: 'ipc' }], 'node'],
+    ['bin/mountkit, no pid namespace', [{ type: 'mount' }, { type: 'network' }, { type: 'uts' }, { type: 'ipc' }], 'launcher'],
+    // A key written with an escape: the launcher's text search misses it, and Node sends it back ("again").
+    ['bin/mountkit, hook keys its search misses', [{ type: 'pid' }, { type: 'mount' }, { type: 'network' }, { type: 'uts' }, { type: 'ipc' }], 'launcher', true],
+  ] as [string, object[], 'launcher' | 'node', boolean?][])(
+    "%s: prestart and createRuntime hooks run in the namespaces mountkit was started in, as runc runs them, and find the container's network namespace through their state's pid; createContainer's run in the container's",
+    (_name, namespaces, entry, escaped = false) => {
+      const c = config(['sh', '-c', `${recordNamespaces('/out/container')}; readlink /proc/self/ns/net > /out/container.net`], { linux: { namespaces } });
+      const r = withBundle(c, (dir) => {
+        const out = path.join(dir, 'out');
+        mkdirSync(out);
+        c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind'] });
+        const runtime = (name: string) => ({
+          path: '/bin/sh',
+          args: ['sh', '-c', `${recordNamespaces(`${out}/${name}`)}; pid=$(sed 's/.*"pid":\\([0-9]*\\).*/\\1/'); readlink /proc/$pid/ns/net > ${out}/${name}.net`],
+        });
+        c.hooks = { prestart: [runtime('prestart')], createRuntime: [runtime('createRuntime')], createContainer: [{ path: '/bin/sh', args: ['sh', '-c', recordNamespaces(`${out}/createContainer`)] }] };
+        const text = JSON.stringify(c);
+        writeFileSync(path.join(dir, 'config.json'), escaped ? text.replace('"prestart"', '"pre\\u0073tart"').replace('"createRuntime"', '"createRuntim\\u0065"') : text);
+        const run = runMountkit(dir, [], entry);
+        const read = (name: string) => readFileSync(path.join(out, name), 'utf8').trim().split('\n');
+        return { ...run, prestart: read('prestart'), createRuntime: read('createRuntime'), createContainer: read('createContainer'), container: read('container'), seen: [read('prestart.net'), read('createRuntime.net'), read('container.net')] };
+      });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      const own = NS_KINDS.map((n) => readlinkSync(`/proc/self/ns/${n}`));
+      expect(r.prestart).toEqual(own);
+      expect(r.createRuntime).toEqual(own);
+      // The container's network, uts and ipc namespaces are new ones; createContainer's hook is in them, before the jail.
+      expect(r.container.slice(0, 3).every((link, i) => link !== own[i])).toBe(true);
+      expect(r.createContainer.slice(0, 3)).toEqual(r.container.slice(0, 3));
+      expect(r.seen).toEqual([r.container.slice(0, 1), r.container.slice(0, 1), r.container.slice(0, 1)]);
+    },
+  );
 
   test('hostname, env and cwd come from the config', () => {
     const c = config(['sh', '-c', 'hostname; echo $GREETING; pwd'], { hostname: 'box' });

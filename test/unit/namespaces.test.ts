@@ -9,6 +9,7 @@ import {
   launcherJoins,
   mapsBesidePath,
   enterNamespaces,
+  hasRuntimeHooks,
   launcherGuessHolds,
   planLaunch,
   timeOffsetsText,
@@ -23,6 +24,7 @@ const ns = (...types: string[]): NamespaceSpec[] =>
     return (path ? { type, path } : { type }) as NamespaceSpec;
   });
 const first = { relaunched: false, inUserNamespace: false };
+const hook = { path: '/usr/local/bin/net-setup', args: [], env: [] };
 
 describe('planLaunch', () => {
   test.each([
@@ -73,6 +75,41 @@ describe('planLaunch', () => {
     [ns('mount'), false],
     [ns('pid=/proc/9/ns/pid', 'mount'), false],
   ])('launcherGuessHolds(%j) = %s', (namespaces, expected) => expect(launcherGuessHolds(namespaces)).toBe(expected));
+
+  test("the launcher's guess does not hold with runtime hooks: the Node entry runs them where it was started", () => {
+    expect(launcherGuessHolds(ns('pid', 'mount'), first, { hooks: { prestart: [], createRuntime: [hook] } })).toBe(false);
+    expect(launcherGuessHolds(ns('pid', 'mount'), first, { hooks: { prestart: [], createRuntime: [] } })).toBe(true);
+  });
+
+  test.each([
+    [{}, false],
+    [{ hooks: { prestart: [], createRuntime: [] } }, false],
+    [{ hooks: { prestart: [hook], createRuntime: [] } }, true],
+    [{ hooks: { prestart: [], createRuntime: [hook, hook] } }, true],
+  ])('hasRuntimeHooks(%j) = %s', (config, expected) => expect(hasRuntimeHooks(config)).toBe(expected));
+
+  test.each([
+    [
+      'no pid namespace: a relaunch without a fork, the joins left to it',
+      ns('mount', 'uts', 'network=/proc/1/ns/net'),
+      { relaunch: ['unshare', '--mount', '--uts', '--propagation', 'unchanged', '--'], unshareFlags: 0, joins: [] },
+    ],
+    [
+      'no namespace listed: a relaunch into a mount namespace of its own',
+      ns(),
+      { relaunch: ['unshare', '--mount', '--propagation', 'unchanged', '--'], unshareFlags: 0, joins: [] },
+    ],
+    [
+      'a pid namespace: the relaunch it needs anyway',
+      ns('pid', 'mount'),
+      { relaunch: ['unshare', '--pid', '--mount', '--fork', '--kill-child', '--propagation', 'unchanged', '--'], unshareFlags: 0, joins: [] },
+    ],
+  ])('with runtime hooks there is always a relaunch, whose starter runs them where mountkit was started: %s', (_name, namespaces, expected) => {
+    const hooks = { prestart: [hook], createRuntime: [] };
+    expect(planLaunch(namespaces, first, { hooks })).toEqual(expected);
+    const relaunched = planLaunch(namespaces, { ...first, relaunched: true }, { hooks });
+    expect(relaunched.relaunch).toEqual([]);
+  });
 
   test('the relaunched process only joins what the launcher did not', () => {
     expect(planLaunch(ns('pid', 'mount', 'ipc=/proc/2/ns/ipc'), { relaunched: true, inUserNamespace: false })).toEqual({

@@ -30,6 +30,7 @@ import { planCallToJson } from '../../src/core/plan/format';
 import type { LifecycleStep, MountHandler } from '../../src/core/plugin';
 import { FakeSyscalls, type SyscallRecord } from '../../src/core/syscalls/fake';
 import type { RootfsConfig } from '../../src/core/config/model';
+import * as hooksPlugin from '../../src/plugins/hooks';
 import { makeConfig, makeMount } from '../helpers/config';
 
 const outside = { relaunched: false, inUserNamespace: false };
@@ -110,6 +111,19 @@ describe('buildPlan', () => {
       ['namespaces', 'launcher', { op: 'setns', fd: 101, nstype: CLONE_NEWNET }],
       ['namespaces', 'launcher', { op: 'close', fd: 101 }],
     ]);
+  });
+
+  test("runtime hooks without a pid namespace: a relaunch all the same; the relaunched process sends them to its starter (descriptor 3), createContainer's it runs", () => {
+    const hook = (p: string) => ({ path: p, args: [], env: [] });
+    const config = makeConfig({ namespaces: [{ type: 'mount' }, { type: 'network' }], hooks: { prestart: [], createRuntime: [hook('/hooks/net')], createContainer: [hook('/hooks/cc')] } });
+    const plan = buildPlan(config, { syscalls: fakeRoot(), plugins: { plugins: [] }, extra: [{ module: 'hooks', plugin: hooksPlugin }], launch: outside });
+    expect(plan.calls[0].record).toEqual({ op: 'relaunch', argv: ['unshare', '--mount', '--net', '--propagation', 'unchanged', '--'] });
+    expect(plan.calls.filter((c) => c.record.op === 'runCommand').map((c) => [c.plugin, (c.record as { cmd: { path: string; via?: number } }).cmd.path, (c.record as { cmd: { via?: number } }).cmd.via])).toEqual([
+      ['hooks', '/hooks/net', 3],
+      ['hooks', '/hooks/cc', undefined],
+    ]);
+    const none = buildPlan({ ...config, hooks: { prestart: [], createRuntime: [] } }, { syscalls: fakeRoot(), plugins: { plugins: [] }, extra: [{ module: 'hooks', plugin: hooksPlugin }], launch: outside });
+    expect(none.calls[0].record).toEqual({ op: 'unshare', flags: CLONE_NEWNS | CLONE_NEWNET });
   });
 
   test('a pid namespace joined by path that cannot be opened: the plan stops before the relaunch', () => {

@@ -257,10 +257,10 @@ export interface RootfsConfig {
    */
   hostSockets?: { console?: number; seccompAgent?: number };
   /**
-   * A socket to the process that started this one, on the host, which runs the runtime's
-   * hooks (prestart, createRuntime) there, as runc runs them (CommandSpec.via). Set by the
-   * CLI in a process it relaunched into a user namespace, whose root is not the host's;
-   * not part of config.json.
+   * A socket to the process that started this one, in the namespaces mountkit was started
+   * in, which runs the runtime's hooks (prestart, createRuntime) there, as runc runs them
+   * (CommandSpec.via). Set by the CLI in every process it relaunched, which is in the
+   * container's namespaces by the time the hooks run; not part of config.json.
    */
   runtimeChannel?: number;
   /** linux.personality: set with personality(2) before the program, as runc 1.2 sets it; absent, mountkit's (PER_LINUX). */

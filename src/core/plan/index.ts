@@ -58,7 +58,7 @@ const LAUNCHER = 'launcher';
  */
 function planPort(config: RootfsConfig): PlanSyscalls {
   const sys = new PlanSyscalls();
-  sys.pid = launcherGuessHolds(config.namespaces) ? 1 : process.pid;
+  sys.pid = launcherGuessHolds(config.namespaces, undefined, config) ? 1 : process.pid;
   return sys;
 }
 
@@ -98,12 +98,11 @@ export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
       enterNamespaces(sys, outer);
       relaunchAt = sys.calls.length;
       passed.release();
-      // The relaunched process takes the sockets passed (takeRelaunchDescriptors), instead of
-      // connecting, and sends the runtime's hooks to this process, on the host.
-      if (innerLaunch.joinedByLauncher) {
-        const hostSockets = Object.fromEntries(hostSocketPaths(config).map(([role]) => [role, RELAUNCH_SOCKET_FDS[role]]));
-        relaunched = { hostSockets, runtimeChannel: RELAUNCH_STARTER_FD };
-      }
+      // The relaunched process sends the runtime's hooks to this process, where mountkit
+      // was started; under nsenter it takes the sockets passed (takeRelaunchDescriptors)
+      // instead of connecting.
+      relaunched = { runtimeChannel: RELAUNCH_STARTER_FD };
+      if (innerLaunch.joinedByLauncher) relaunched.hostSockets = Object.fromEntries(hostSocketPaths(config).map(([role]) => [role, RELAUNCH_SOCKET_FDS[role]]));
     }
     enterNamespaces(sys, inner, config.timeOffsets);
     const started = startedByMountkit(launch, outer);

@@ -1,5 +1,6 @@
 import { inject, injectable } from 'tsyringe';
 import { naming } from '../../core/errors';
+import { hasRuntimeHooks } from '../../core/namespaces';
 import { SCORE_FILE } from '../../core/oom-score';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
@@ -13,12 +14,14 @@ import type { Syscalls } from '../../core/syscalls/types';
  * createContainer and startContainer hooks with the container's.
  *
  * Both hold here. First in the run, while /proc is still the host's procfs, the score is
- * written (the kernel's check). When there are prestart or createRuntime hooks, mountkit's
- * own score is then written back for them (always allowed: a process may return to a
- * score it held, and a holder of CAP_SYS_RESOURCE to any), and OomScoreAfterHooksStep
- * writes the container's again after them, before the createContainer hooks. In a user
- * namespace mountkit made, its first process set the score from the host before the
- * relaunch (core/oom-score.ts, presetOomScore), which then has it as its own.
+ * written (the kernel's check). `mountkit run` sends prestart and createRuntime hooks to
+ * its first process (RootfsConfig.runtimeChannel), which runs them with its own score.
+ * Without a runtime channel (an embedder's run) they run here: mountkit's own score is
+ * then written back for them (always allowed: a process may return to a score it held,
+ * and a holder of CAP_SYS_RESOURCE to any), and OomScoreAfterHooksStep writes the
+ * container's again after them, before the createContainer hooks. In a user namespace
+ * mountkit made, its first process set the score from the host before the relaunch
+ * (core/oom-score.ts, presetOomScore), which then has it as its own.
  */
 
 /** Set when mountkit's own score was written back for the runtime's hooks. */
@@ -36,8 +39,9 @@ export class OomScoreAdjStep implements LifecycleStep {
     const adj = ctx.config.process.oomScoreAdj;
     if (adj === undefined) return;
     naming(`process.oomScoreAdj ${adj}`, () => {
-      const { prestart, createRuntime } = ctx.config.hooks;
-      const own = prestart.length + createRuntime.length > 0 ? this.sys.readFile(SCORE_FILE).trim() : undefined;
+      // With a runtime channel the runtime's hooks run in the process at its other end, with that process's score.
+      const hooksHere = hasRuntimeHooks(ctx.config) && ctx.config.runtimeChannel === undefined;
+      const own = hooksHere ? this.sys.readFile(SCORE_FILE).trim() : undefined;
       this.sys.writeFile(SCORE_FILE, String(adj));
       if (own === undefined) return;
       this.sys.writeFile(SCORE_FILE, own);

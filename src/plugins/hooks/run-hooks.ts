@@ -12,22 +12,22 @@ import { CONTAINER_PID_KEY, hookCommand, hostPid, ociState, runHook } from '../.
  * listed order"). runc runs them in that order too. The first failing hook stops the run.
  *
  * The spec wants the first two run in the runtime namespace, and runc runs them from its
- * parent process, in the bundle. mountkit runs them from the process preparing the
- * rootfs: the hook inherits the container's new mount namespace, where the host's tree is
- * still the root until the jail, so the hook's path resolves as on the host unless a
- * container mount covers it. With a user namespace, that process is in it: when the
- * process that started it is on the host (RootfsConfig.runtimeChannel, a relaunch into
- * the namespace), that process runs them there, in the bundle, as runc runs them;
- * otherwise they run as the namespace's root, which a warning says.
- * createContainer hooks run in the container namespace, which
+ * parent process, in the bundle. The process preparing the rootfs has left those
+ * namespaces (network, pid, uts, ipc, mount, user) by then, so `mountkit run` sends them
+ * to the process that started it, which stays where mountkit was started
+ * (RootfsConfig.runtimeChannel, CommandSpec.via): that process runs them there, in the
+ * bundle, as runc runs them. Without a channel (an embedder's run) they run from this
+ * process and inherit its namespaces; with a user namespace among them they run as its
+ * root, which a warning says. createContainer hooks run in the container namespace, which
  * is where this process is, in the rootfs, with this process's pid and status "creating"
  * in their state, as runc's init runs them.
  *
  * Two steps, so that what runc does between them in its init can be placed there as
  * data: the runtime's hooks first in the phase (`pre`), the container's after (`normal`).
- * The exec plugin writes process.oomScoreAdj between them (`pre`, after this plugin in
- * plugins.json): runc's parent, which runs prestart and createRuntime hooks, keeps its own
- * score, while its init, which runs createContainer hooks, has the container's.
+ * The exec plugin writes process.oomScoreAdj between them when the runtime's hooks run
+ * here (`pre`, after this plugin in plugins.json): runc's parent, which runs prestart and
+ * createRuntime hooks, keeps its own score, while its init, which runs createContainer
+ * hooks, has the container's.
  *
  * startContainer hooks run as part of the handover, as the container's user (the exec
  * step). poststart and poststop hooks are never run: runc's runtime process runs them

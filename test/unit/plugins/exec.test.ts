@@ -684,6 +684,12 @@ describe('oom-score-adj steps', () => {
     ]);
   });
 
+  test("with a runtime channel the runtime's hooks run at its other end, with that process's score: written once", () => {
+    const sys = new FakeSyscalls().addFile('/proc/self/oom_score_adj', '0\n');
+    new Orchestrator(sys, silentLogger, [], steps(sys)).run({ ...scored(300, [{}]), runtimeChannel: 3 });
+    expect(sys.calls).toEqual([{ op: 'writeFile', path: '/proc/self/oom_score_adj', data: '300' }]);
+  });
+
   test('a refused write (lowering it without CAP_SYS_RESOURCE) stops the run first, before any mount or hook, naming the file', () => {
     const sys = new FakeSyscalls().addFile('/proc/self/oom_score_adj', '0\n').failOn('writeFile', 'EACCES');
     expect(() => new Orchestrator(sys, silentLogger, [], steps(sys)).run(scored(-500, [{}]))).toThrow(

@@ -199,7 +199,7 @@ describe('createContainer hooks, in the container namespace', () => {
     expect(quiet.entries.filter((e) => e.level === 'warn')).toEqual([]);
   });
 
-  test("with a channel to the host (a relaunch into a user namespace), the runtime's hooks go there, and no warning; createContainer's stay here", () => {
+  test("with a channel to where mountkit was started (any relaunch), the runtime's hooks go there, and no warning; createContainer's stay here", () => {
     const log = memoryLogger();
     const { sys, run } = setup({}, log, { namespaces: [{ type: 'mount' }, { type: 'user' }], runtimeChannel: 3 });
     run({ prestart: [hook('/hooks/pre')], createRuntime: [hook('/hooks/net')], createContainer: [hook('/hooks/cc')] });
