@@ -90,6 +90,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   setWindowSize: ['fd', 'rows', 'cols'],
   setControllingTerminal: ['fd'],
   sendFdMessage: ['socket', 'fd', 'data'],
+  write: ['fd', 'data'],
   setNoNewPrivs: [],
   setrlimit: ['resource', 'soft', 'hard'],
   getrlimit: ['resource'],
@@ -177,12 +178,13 @@ export function compareLists(a: readonly ListedCall[], b: readonly ListedCall[])
 /** Calls whose result is a descriptor later calls name. */
 const FD_RESULTS: ReadonlySet<SyscallName> = new Set<SyscallName>(['open', 'openat', 'openat2']);
 
-/** Calls replay.c does not make: commands, and an idmapped bind's user namespace helper and mount calls. */
+/** Calls replay.c does not make: commands, an idmapped bind's user namespace helper and mount calls, and the runtime channel's event. */
 const NOT_REPLAYED: ReadonlyMap<SyscallName, string> = new Map<SyscallName, string>([
   ['runCommand', 'run commands'],
   ['userNamespace', 'make user namespaces'],
   ['openTree', 'make idmapped binds'],
   ['moveMount', 'make idmapped binds'],
+  ['write', 'write to the runtime channel'],
 ]);
 
 function field(value: unknown): string[] {

@@ -78,6 +78,8 @@ export {
   RELAUNCH_USERNS_FD,
 } from './core/namespaces';
 export { prepareRelaunch, takeRelaunchDescriptors, RELAUNCH_SOCKET_FDS } from './core/relaunch';
+export { channelMessage, eventLine } from './core/runtime-channel';
+export type { ChannelEvent, ChannelMessage } from './core/runtime-channel';
 export type { RelaunchDescriptors } from './core/relaunch';
 export type { LaunchConfig, LaunchContext, LaunchPlan, NamespaceJoin, UserNamespaceMappings } from './core/namespaces';
 

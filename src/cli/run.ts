@@ -14,7 +14,7 @@ import type { RootfsConfig } from '../core/config/model';
 import { bundleConfigText, loadBundle } from '../core/config/oci';
 import { validateConfig } from '../core/config/validate';
 import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY } from '../core/constants';
-import { ConfigError, SyscallError } from '../core/errors';
+import { ConfigError } from '../core/errors';
 import {
   checkUserNamespaceMaps,
   enterNamespaces,
@@ -29,9 +29,10 @@ import {
 } from '../core/namespaces';
 import { RELAUNCH_STARTER_FD, prepareRelaunch, takeRelaunchDescriptors } from '../core/relaunch';
 import type { Logger } from '../core/plugin';
-import type { CommandSpec, Syscalls } from '../core/syscalls/types';
+import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
-import { PASSED_SIGNALS, passSignals } from './forward';
+import { PASSED_SIGNALS, childrenOf, passSignals } from './forward';
+import { serveRuntimeChannel } from './runtime-hooks';
 import { nodeStartEnv } from './node-env';
 import { starterIgnoredSignals } from './signals';
 
@@ -127,14 +128,14 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
   checkUserNamespaceMaps(config, launch, (file) => readFileSync(file, 'utf8'));
   const plan = planLaunch(config.namespaces, launch, config);
-  // The runtime's hooks go to the starter, where mountkit was started, through descriptor 3 (serveRuntimeCommands).
+  // The runtime's hooks go to the starter, where mountkit was started, through descriptor 3 (cli/runtime-hooks.ts).
   const relaunched = launch.relaunched ? { runtimeChannel: RELAUNCH_STARTER_FD, ...(hostSockets ? { hostSockets } : {}) } : {};
   if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...relaunched }, plan, opts, sys);
   // Made, opened and connected here, from the host, before a pid namespace is joined (so
   // the user namespace's helper is not made there), for a relaunch into a user namespace.
   const passed = prepareRelaunch(sys, plan, config);
   try {
-    return relaunchFrom({ plan, argv, text, passed: passed.passed, sys }, sys);
+    return relaunchFrom({ plan, argv, text, passed: passed.passed, sys, config, warn: (message) => cliLogger(opts).warn(message) }, sys);
   } finally {
     // The relaunch has its own copies, or failed to start; it runs already, so what fails here is only told.
     for (const failure of passed.release()) cliLogger(opts).warn(failure);
@@ -147,8 +148,10 @@ interface Relaunch {
   argv: readonly string[];
   text: string;
   passed: ReadonlyMap<number, number>;
-  /** The port the runtime's hooks are run through (serveRuntimeCommands). */
+  /** The port the runtime's hooks are run through, the config they come from, and where their warnings go (cli/runtime-hooks.ts). */
   sys: Syscalls;
+  config: RootfsConfig;
+  warn: (message: string) => void;
 }
 
 /** The relaunch, from the pid namespace the plan joins by path when it joins one. */
@@ -171,36 +174,6 @@ function relaunchFrom(launch: Relaunch, sys: Syscalls): Promise<number> {
 
 function ignoreSignal(): void {}
 
-
-/**
- * Runs the commands the relaunched process sends (the runtime's hooks, CommandSpec.via)
- * here, in the namespaces mountkit was started in, through this process's port, one at a
- * time, and answers each with its result or the SyscallError it failed with, one JSON
- * line each.
- */
-function serveRuntimeCommands(socket: import('net').Socket, sys: Syscalls): void {
-  let pending = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => {
-    pending = Buffer.concat([pending, chunk]);
-    for (let end = pending.indexOf(0x0a); end >= 0; end = pending.indexOf(0x0a)) {
-      const line = pending.subarray(0, end).toString('utf8');
-      pending = pending.subarray(end + 1);
-      socket.write(`${JSON.stringify(runtimeAnswer(line, sys))}\n`);
-    }
-  });
-  // The relaunched process closes its end at its execve(2), or when it ends.
-  socket.on('error', () => undefined);
-}
-
-/** The answer to one command line (serveRuntimeCommands). */
-function runtimeAnswer(line: string, sys: Syscalls): object {
-  try {
-    return { result: sys.runCommand(JSON.parse(line) as CommandSpec) };
-  } catch (err) {
-    if (err instanceof SyscallError) return { error: { syscall: err.syscall, code: err.code, paths: err.paths, detail: err.detail } };
-    return { error: { syscall: 'execve', code: 'EIO', paths: [], detail: (err as Error).message } };
-  }
-}
 
 /** The relaunched process's descriptor with config.json's text (relaunch). */
 const CONFIG_FD = 5;
@@ -237,13 +210,15 @@ exec "$@"`;
 
 /**
  * Starts mountkit again under the launcher and passes signals on to the container
- * (forward.ts); its exit status (the container's) is ours. Its descriptor 3, a socket,
- * carries the runtime's hooks to this process (serveRuntimeCommands) and tells when the
- * container's program has started: mountkit holds it until its execve(2) closes it. config.json's text comes on CONFIG_FD, written here,
+ * (forward.ts); its exit status (the container's) is ours, unless a poststart hook
+ * failed. Its descriptor 3, a socket, is the runtime channel: the runtime's hooks run
+ * here (cli/runtime-hooks.ts), the poststop ones once the relaunch has ended and the
+ * channel is drained; mountkit holds it until its execve(2) closes it, which also tells
+ * forward.ts the container's program has started. config.json's text comes on CONFIG_FD, written here,
  * read to its end there (configFromStarter); what prepareRelaunch made, opened and
  * connected comes on the numbers it gives (takeRelaunchDescriptors takes them there).
  */
-function relaunch({ plan, argv, text, passed, sys }: Relaunch): Promise<number> {
+function relaunch({ plan, argv, text, passed, sys, config: rootfs, warn }: Relaunch): Promise<number> {
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
@@ -275,15 +250,39 @@ function relaunch({ plan, argv, text, passed, sys }: Relaunch): Promise<number> 
     // A relaunch that ends before reading it all closes its end; what is left is dropped.
     config.on('error', () => undefined);
     config.end(text);
-    serveRuntimeCommands((child.stdio as unknown as import('net').Socket[])[RELAUNCH_STARTER_FD], sys);
     // Without --fork, unshare becomes mountkit and then the container itself.
-    const stop = passSignals(child.pid, !plan.relaunch.includes('--fork'));
-    child.on('exit', (status, signal) => {
-      stop();
-      child.stdio[3]?.destroy();
-      resolve(exitStatus(status, signal));
+    const spawned = child.pid;
+    const direct = !plan.relaunch.includes('--fork');
+    const runtime = serveRuntimeChannel((child.stdio as unknown as import('net').Socket[])[RELAUNCH_STARTER_FD], {
+      sys,
+      config: rootfs,
+      container: () => (direct ? spawned : childrenOf(spawned)[0]),
+      // unshare(1) first: it would report the container's SIGKILL with a message of its own (util-linux 2.38).
+      kill: (pid) => {
+        if (!direct) killQuietly(spawned);
+        killQuietly(pid);
+      },
+      warn,
+    });
+    const stop = passSignals(spawned, direct);
+    child.on('exit', stop);
+    // After the exit, once the runtime channel and the config's socket have closed: the
+    // relaunch closed them, and unshare(1), which holds copies, has ended too.
+    child.on('close', (status, signal) => {
+      const failure = runtime.ended();
+      if (failure) reject(failure);
+      else resolve(exitStatus(status, signal));
     });
   });
+}
+
+/** SIGKILL to `pid`, which may have ended already. */
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Gone already: nothing to stop.
+  }
 }
 
 /** A child's status as ours; one killed by a signal gives 128+N, as a shell reports it. */

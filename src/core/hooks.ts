@@ -1,8 +1,9 @@
 /**
  * What an OCI hook receives: the container state on stdin (runtime-spec runtime.md,
  * "State"), and the command built from its config entry. Shared by the hooks plugin
- * (prestart, createRuntime, createContainer) and the exec plugin (startContainer, and
- * the state in what the seccomp agent receives).
+ * (prestart, createRuntime, createContainer), the exec plugin (startContainer, and the
+ * state in what the seccomp agent receives) and `mountkit run`'s first process
+ * (poststart, poststop: src/cli/runtime-hooks.ts).
  *
  * Shared keys (RunContext.shared), set by the embedder or an earlier plugin:
  * - `container.id` (string): the container's id; default the bundle directory's name.
@@ -23,8 +24,8 @@ export const OCI_VERSION = '1.0.2';
 export interface OciState {
   ociVersion: string;
   id: string;
-  /** creating: the hooks of the create operation; created: startContainer, run by the start operation. */
-  status: 'creating' | 'created';
+  /** creating: the hooks of the create operation; created: startContainer, run by the start operation; running: poststart. */
+  status: 'creating' | 'created' | 'running';
   pid: number;
   bundle: string;
   /** The config's annotations; absent when it has none, as runc leaves them out. */
@@ -60,6 +61,15 @@ export function ociState(
   };
 }
 
+/** The state poststop hooks read: status "stopped" and no pid, as runc gives it (its process has ended; runtime-spec: pid is required only while it runs). */
+export type StoppedState = Omit<OciState, 'status' | 'pid'> & { status: 'stopped' };
+
+/** The state of a container that has ended (StoppedState). */
+export function stoppedState(shared: ReadonlyMap<string, unknown>, config: Pick<RootfsConfig, 'bundle' | 'annotations'>): StoppedState {
+  const { pid: _pid, ...rest } = ociState(shared, config);
+  return { ...rest, status: 'stopped' };
+}
+
 /**
  * This process's pid as the host sees it: the target of /proc/self in a procfs of the
  * host's pid namespace, which is the one mounted until the jail (proc(5)); getpid(2)
@@ -82,7 +92,7 @@ export function hostPid(sys: Pick<Syscalls, 'readlink' | 'getpid'>): number {
  * `timeout` is in seconds. The working directory is `dir`: the bundle by default, as runc's
  * runtime hooks inherit runc's, which is the bundle.
  */
-export function hookCommand(hook: HookSpec, state: OciState, dir = state.bundle, defaultEnv: readonly string[] = []): CommandSpec {
+export function hookCommand(hook: HookSpec, state: OciState | StoppedState, dir = state.bundle, defaultEnv: readonly string[] = []): CommandSpec {
   const env = hook.env.length > 0 ? hook.env : defaultEnv;
   const cmd: CommandSpec = { path: hook.path, args: hook.args.slice(1), env: [...env], dir, stdin: JSON.stringify(state) };
   if (hook.args.length > 0) cmd.argv0 = hook.args[0];

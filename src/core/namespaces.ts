@@ -22,10 +22,11 @@
  *   host, as runc's parent writes them, opens the namespaces to join, and passes them to
  *   the relaunch as descriptors (core/relaunch.ts). A user namespace mountkit already
  *   runs in (`unshare -Ur mountkit run`) stands for the one the config asks for.
- * - prestart and createRuntime hooks run in the runtime's namespaces (runtime-spec
- *   config.md), where mountkit was started; the process preparing the rootfs has left
- *   them by then. With such hooks mountkit always re-executes itself, and the first
- *   process, which stays there, runs them for the relaunched one (hasRuntimeHooks).
+ * - prestart, createRuntime, poststart and poststop hooks run in the runtime's
+ *   namespaces (runtime-spec config.md), where mountkit was started; the process
+ *   preparing the rootfs has left them by then. With such hooks mountkit always
+ *   re-executes itself, and the first process, which stays there, runs them
+ *   (hasRuntimeHooks).
  * mountkit always works in a mount namespace of its own, even when the config lists
  * none (then the jail is chroot, as runc's), so that no mount reaches the host.
  */
@@ -157,17 +158,19 @@ export function launcherGuessHolds(namespaces: readonly NamespaceSpec[], ctx?: L
 }
 
 /** What of the config, beyond its namespaces, decides the launch: a new user namespace's maps, and the runtime's hooks. */
-export type LaunchConfig = Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> & { hooks?: Pick<RootfsConfig['hooks'], 'prestart' | 'createRuntime'> };
+export type LaunchConfig = Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> & { hooks?: Pick<RootfsConfig['hooks'], 'prestart' | 'createRuntime' | 'poststart' | 'poststop'> };
 
 /**
  * Whether the config has hooks the runtime-spec wants run in the runtime's namespaces:
- * prestart and createRuntime (config.md), which runc runs from its process on the host.
- * `mountkit run` always relaunches for them, and its first process, which stays where
- * mountkit was started, runs them (RootfsConfig.runtimeChannel): the process preparing
- * the rootfs is in the container's namespaces by then.
+ * prestart, createRuntime, poststart and poststop (config.md), which runc runs from its
+ * process on the host. `mountkit run` always relaunches for them, and its first process,
+ * which stays where mountkit was started, runs them (RootfsConfig.runtimeChannel,
+ * cli/runtime-hooks.ts): the process preparing the rootfs is in the container's
+ * namespaces by then, and becomes the container.
  */
 export function hasRuntimeHooks(config: LaunchConfig): boolean {
-  return (config.hooks?.prestart.length ?? 0) + (config.hooks?.createRuntime.length ?? 0) > 0;
+  const { prestart = [], createRuntime = [], poststart = [], poststop = [] } = config.hooks ?? {};
+  return prestart.length + createRuntime.length + poststart.length + poststop.length > 0;
 }
 
 /**

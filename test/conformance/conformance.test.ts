@@ -187,7 +187,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     });
   });
 
-  test('a non-root process with groups, a umask, an ambient capability and an OOM score; createRuntime, createContainer and startContainer hooks (their state carries the annotations; the OOM score is the container\'s from createContainer on)', () => {
+  test('a non-root process with groups, a umask, an ambient capability and an OOM score; createRuntime, createContainer, startContainer, poststart and poststop hooks (their state carries the annotations; the OOM score is the container\'s from createContainer on)', () => {
     const config = runcSpec(['echo "== user"; id -u; id -G; umask']);
     config.process.user = { uid: 1000, gid: 1000, additionalGids: [5, 27], umask: 0o027 };
     config.process.oomScoreAdj = 123;
@@ -225,6 +225,11 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > ../out/cc.json; pwd > ../out/cc.cwd; cat /proc/self/oom_score_adj > ../out/cc.oom'] }],
       // In the container, as its user, in its cwd and with its environment.
       startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /out/sc.json; pwd > /out/sc.cwd; id -u > /out/sc.uid; echo "$TERM" > /out/sc.env'] }],
+      // The runtime's again, around the program. Only where poststart runs is compared: runc
+      // 1.1 runs it before the program, with status "created", mountkit at the program's
+      // start, with "running", while a program as short as this one may have ended.
+      poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'for n in net uts ipc pid mnt cgroup; do readlink /proc/self/ns/$n; done > out/ps.ns'] }],
+      poststop: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > out/pst.json; for n in net uts ipc pid mnt cgroup; do readlink /proc/self/ns/$n; done > out/pst.ns'] }],
     };
     const read = (bundle: string, name: string) => readFileSync(path.join(bundle, 'out', name), 'utf8');
     // The state's id and ociVersion are each runtime's own (runc's container id, its spec version).
@@ -250,9 +255,13 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
         startContainerCwd: read(bundle, 'sc.cwd'),
         startContainerUid: read(bundle, 'sc.uid'),
         startContainerTerm: read(bundle, 'sc.env'),
+        poststartNamespaces: read(bundle, 'ps.ns'),
+        poststop: state(bundle, 'pst.json'),
+        poststopNamespaces: read(bundle, 'pst.ns'),
       }),
     );
-    // What both agreed on is what the config asks for.
+    // What both agreed on is what the config asks for; the runtime's hooks ran in this process's namespaces.
+    const hostNamespaces = ['net', 'uts', 'ipc', 'pid', 'mnt', 'cgroup'].map((n) => `${readlinkSync(`/proc/self/ns/${n}`)}\n`).join('');
     expect(runc.sections.user).toEqual(['1000', '1000 5 27', '0027']);
     expect(runc.sections.oom).toEqual(['123']);
     expect(runc.sections.limits.filter((l) => /^Max (open files|core file size)/.test(l)).map((l) => l.replace(/\s+/g, ' ').trim())).toEqual([
@@ -262,7 +271,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     expect(runc.sections.caps.map((l) => l.replace(/\s+/g, ' '))).toEqual(['CapInh: 0000000000000400', 'CapPrm: 0000000000000400', 'CapEff: 0000000000000400', 'CapBnd: 0000000000000420', 'CapAmb: 0000000000000400']);
     expect(runc.written).toEqual({
       createRuntimeOom: readFileSync('/proc/self/oom_score_adj', 'utf8'),
-      createRuntimeNamespaces: ['net', 'uts', 'ipc', 'pid', 'mnt', 'cgroup'].map((n) => `${readlinkSync(`/proc/self/ns/${n}`)}\n`).join(''),
+      createRuntimeNamespaces: hostNamespaces,
       createRuntimeInit: '1\n',
       createContainer: { status: 'creating', pid: 1, bundle: '<bundle>', annotations: config.annotations },
       createContainerCwd: '<bundle>/rootfs\n',
@@ -271,6 +280,9 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       startContainerCwd: '/\n',
       startContainerUid: '1000\n',
       startContainerTerm: 'xterm\n',
+      poststartNamespaces: hostNamespaces,
+      poststop: { status: 'stopped', bundle: '<bundle>', annotations: config.annotations },
+      poststopNamespaces: hostNamespaces,
     });
   });
 

@@ -670,7 +670,7 @@ maybe('mountkit run', () => {
   test.each([
     ['in a new pid namespace', config([])],
     ['in one process', config([], { linux: { namespaces: [{ type: 'mount' }] } })],
-  ])('createContainer and startContainer hooks run as runc runs them %s; poststart and poststop get a warning', (_case, c) => {
+  ])('createContainer and startContainer hooks run as runc runs them %s', (_case, c) => {
     const out = mkdtempSync(path.join(tmpdir(), 'mountkit-hooks-out-'));
     try {
       c.process.args = ['sh', '-c', 'echo pid $$'];
@@ -684,16 +684,13 @@ maybe('mountkit run', () => {
         createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${out}/cc.json; pwd > ${out}/cc.cwd`] }],
         // In the container: its busybox sh, its user, cwd and environment, and /out as it sees it.
         startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /out/sc.json; pwd > /out/sc.cwd; echo "$GREETING" > /out/sc.env; id -u > /out/sc.uid; echo $(ls /proc/self/fd) > /out/sc.fds; test -x /bin/busybox'] }],
-        poststart: [{ path: '/bin/true' }],
-        poststop: [{ path: '/bin/true' }],
       };
       let rootfs = '';
       const r = withBundle(c, (dir) => {
         rootfs = path.join(dir, 'rootfs');
         return runMountkit(dir);
       });
-      expect(r.stderr).toBe("mountkit warn [hooks]: hooks.poststart and hooks.poststop not run: mountkit's process becomes the container's, and nothing of it is left to run them\n");
-      expect(r.status).toBe(0);
+      expect([r.status, r.stderr]).toEqual([0, '']);
       const pid = Number(/^pid (\d+)$/.exec(r.stdout.trim())?.[1]);
       const state = (name: string) => JSON.parse(readFileSync(path.join(out, name), 'utf8'));
       expect(state('cc.json')).toMatchObject({ status: 'creating', pid });
@@ -707,6 +704,91 @@ maybe('mountkit run', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
+  });
+
+  describe('poststart and poststop hooks, run by the first process where mountkit was started', () => {
+    /** A hook that appends its name, its state and its network namespace to /out's log (the host's path `out`). */
+    const logging = (name: string, out: string, extra = '') => ({
+      path: '/bin/sh',
+      args: ['sh', '-c', `state=$(cat); { echo "${name} $(readlink /proc/self/ns/net)"; echo "$state"; } >> ${out}/log; ${extra}`],
+    });
+    const lines = (out: string) => readFileSync(path.join(out, 'log'), 'utf8').trim().split('\n');
+
+    function runLogged(c: Record<string, any>, hooks: (out: string) => Record<string, unknown>, entry: 'launcher' | 'node' = 'launcher') {
+      return withBundle(c, (dir) => {
+        const out = path.join(dir, 'out');
+        mkdirSync(out);
+        chmodSync(out, 0o777);
+        c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind'] });
+        c.hooks = hooks(out);
+        writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c));
+        return { ...runMountkit(dir, [], entry), log: existsSync(path.join(out, 'log')) ? lines(out) : [], dir };
+      });
+    }
+
+    test.each([
+      ['bin/mountkit, a new pid namespace', [{ type: 'pid' }, { type: 'mount' }, { type: 'network' }], 'launcher'],
+      ['the Node entry, a new pid namespace', [{ type: 'pid' }, { type: 'mount' }, { type: 'network' }], 'node'],
+      ['bin/mountkit, no pid namespace', [{ type: 'mount' }, { type: 'network' }], 'launcher'],
+    ] as [string, object[], 'launcher' | 'node'][])(
+      '%s: poststart after the startContainer hooks, "running" with the container\'s pid; poststop once the container has ended, "stopped" without one; both in mountkit\'s namespaces',
+      (_name, namespaces, entry) => {
+        // The program stays long enough for poststart to find it, then logs its end.
+        const c = config(['sh', '-c', 'echo "program $(readlink /proc/self/ns/net)" >> /out/log; sleep 0.5; echo "program ends" >> /out/log; exit 7'], { linux: { namespaces } });
+        const r = runLogged(
+          c,
+          (out) => ({
+            startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo startContainer >> /out/log'] }],
+            poststart: [logging('poststart', out, `pid=$(echo "$state" | sed 's/.*"pid":\\([0-9]*\\).*/\\1/'); echo "found $(readlink /proc/$pid/ns/net)" >> ${out}/log`)],
+            poststop: [logging('poststop', out)],
+          }),
+          entry,
+        );
+        expect([r.status, r.stdout, r.stderr]).toEqual([7, '', '']);
+        const own = readlinkSync('/proc/self/ns/net');
+        const program = r.log.find((l) => l.startsWith('program net:'))!;
+        const containerNet = program.split(' ')[1];
+        expect(containerNet).not.toBe(own);
+        // The program's first line may come before or after poststart's (they run at once, as under crun, youki and runc 1.2's main line).
+        const at = (prefix: string) => r.log.findIndex((l) => l.startsWith(prefix));
+        expect(at('startContainer')).toBe(0);
+        expect(at('poststart')).toBeGreaterThan(0);
+        expect(r.log.slice(-3)).toEqual(['program ends', `poststop ${own}`, expect.stringMatching(/^\{/)]);
+        expect(r.log[at('poststart')]).toBe(`poststart ${own}`);
+        expect(r.log[at('found')]).toBe(`found ${containerNet}`);
+        const started = JSON.parse(r.log[at('poststart') + 1]) as Record<string, unknown>;
+        expect(started).toEqual({ ociVersion: '1.0.2', id: path.basename(r.dir), status: 'running', pid: expect.any(Number), bundle: r.dir });
+        expect(JSON.parse(r.log[r.log.length - 1])).toEqual({ ociVersion: '1.0.2', id: path.basename(r.dir), status: 'stopped', bundle: r.dir });
+      },
+    );
+
+    test('a failing poststart hook stops the container and the later hooks: exit 1, one line naming it; the poststop hooks still run', () => {
+      const c = config(['sh', '-c', 'sleep 5; echo "program ends" >> /out/log']);
+      const r = runLogged(c, (out) => ({
+        poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo no route; exit 3'] }, logging('second poststart', out)],
+        poststop: [logging('poststop', out)],
+      }));
+      expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: hook poststart[0] "/bin/sh" failed (exit status 3): no route\n']);
+      expect(r.log.map((l) => l.split(' ')[0])).toEqual(['poststop', expect.stringMatching(/^\{/)]);
+    });
+
+    test("a failing poststop hook is a warning, the others still run, and the exit status stays the container's", () => {
+      const c = config(['sh', '-c', 'exit 4']);
+      const r = runLogged(c, (out) => ({ poststop: [{ path: '/bin/sh', args: ['sh', '-c', 'echo busy; exit 2'] }, logging('poststop', out)] }));
+      expect([r.status, r.stdout, r.stderr]).toEqual([4, '', 'mountkit warn: hook poststop[0] "/bin/sh" failed (exit status 2): busy\n']);
+      expect(r.log[0]).toMatch(/^poststop /);
+    });
+
+    test('the poststop hooks run after a run that failed before the program, as runc runs them when it destroys the container; a config error runs none', () => {
+      const c = config(['true']);
+      c.mounts.push({ destination: '/data', type: 'bind', source: '/nonexistent-source', options: ['rbind'] });
+      const r = runLogged(c, (out) => ({ poststop: [logging('poststop', out)] }));
+      expect([r.status, r.stderr]).toEqual([1, 'mountkit: mounts: plugin bind mounts[2] "/data": bind source "/nonexistent-source" does not exist\n']);
+      expect(r.log[0]).toMatch(/^poststop /);
+      const bad = config([], { hostname: 'no-uts' });
+      const refused = runLogged(bad, (out) => ({ poststop: [logging('poststop', out)] }));
+      expect([refused.status, refused.log]).toEqual([2, []]);
+    });
   });
 
   test('a failing startContainer hook stops the run before the program: exit 1, one line naming it', () => {

@@ -86,6 +86,9 @@ describe('planLaunch', () => {
     [{ hooks: { prestart: [], createRuntime: [] } }, false],
     [{ hooks: { prestart: [hook], createRuntime: [] } }, true],
     [{ hooks: { prestart: [], createRuntime: [hook, hook] } }, true],
+    [{ hooks: { prestart: [], createRuntime: [], poststart: [hook] } }, true],
+    [{ hooks: { prestart: [], createRuntime: [], poststop: [hook] } }, true],
+    [{ hooks: { prestart: [], createRuntime: [], createContainer: [hook], startContainer: [hook] } }, false],
   ])('hasRuntimeHooks(%j) = %s', (config, expected) => expect(hasRuntimeHooks(config)).toBe(expected));
 
   test.each([

@@ -126,6 +126,7 @@ export interface SyscallArgs {
   setWindowSize: { fd: number; rows: number; cols: number };
   setControllingTerminal: { fd: number };
   sendFdMessage: { socket: number; fd: number; data: string };
+  write: { fd: number; data: string };
   setNoNewPrivs: Record<string, never>;
   setrlimit: { resource: number; soft: bigint; hard: bigint };
   getrlimit: { resource: number };
@@ -1023,6 +1024,10 @@ export class FakeSyscalls implements Syscalls {
     this.sentMessages.push({ socket, path: this.fds.get(fd)!.path, data });
   }
 
+  write(fd: number, data: string): void {
+    this.record('write', { fd, data });
+  }
+
   /** The sender threads startFdSender started, by number: their socket and data, and the descriptor sent once sendFd ran. */
   readonly fdSenders = new Map<number, { socket: number; data: string; sent?: number }>();
 
@@ -1165,6 +1170,7 @@ export class FakeSyscalls implements Syscalls {
       case 'setWindowSize':
       case 'setControllingTerminal':
       case 'sendFdMessage':
+      case 'write':
         return this.fds.get(rec.fd)?.path;
       case 'dup3':
         return this.fds.get(rec.oldfd)?.path;
@@ -1238,6 +1244,7 @@ export class FakeSyscalls implements Syscalls {
       case 'setns':
       case 'dup3':
       case 'sendFdMessage':
+      case 'write':
         return [];
       case 'releaseTerminal':
         return ['TIOCNOTTY'];

@@ -917,6 +917,14 @@ export class LinuxSyscalls implements Syscalls {
     }
   }
 
+  write(fd: number, data: string): void {
+    const bytes = Buffer.from(data);
+    // A pipe or stream socket may take part of it (write(2)).
+    viaFs('write', [], () => {
+      for (let at = 0; at < bytes.length; ) at += fs.writeSync(fd, bytes, at);
+    });
+  }
+
   execve(path: string, argv: string[], envp: string[]): never {
     const c = libc();
     // Node marks fds 0-2 close-on-exec (/proc/self/fdinfo shows O_CLOEXEC on Node 20);

@@ -219,6 +219,8 @@ export interface Syscalls {
   setControllingTerminal(fd: number): void;
   /** sendmsg(2) on the connected unix socket `socket`: `data`, with descriptor `fd` as SCM_RIGHTS (unix(7)), from this thread. */
   sendFdMessage(socket: number, fd: number, data: string): void;
+  /** write(2) of all of `data` to the descriptor `fd` (a pipe or socket), from this thread, as often as it takes. */
+  write(fd: number, data: string): void;
   /** Replaces the process image; returns only by throwing. */
   execve(path: string, argv: string[], envp: string[]): never;
   /** Blocks the (only) thread for `ms` milliseconds: retries stay synchronous. */

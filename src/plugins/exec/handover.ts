@@ -9,6 +9,7 @@ import { requireContainerProc } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import { hookCommand, ociState, runHook } from '../../core/hooks';
+import { eventLine } from '../../core/runtime-channel';
 import { CapabilityChange } from './capabilities';
 import { envPath, lookPath } from './lookpath';
 import { applyAppArmorProfile, setSelinuxExecLabel } from './lsm';
@@ -20,7 +21,8 @@ import { loadSeccomp } from './seccomp';
  * streams, takes the user's identity and capabilities (and no_new_privs when asked),
  * marks every descriptor above stderr close-on-exec (close_range(2) CLOSE_RANGE_CLOEXEC)
  * so none of mountkit's reaches the container, finds the program, runs the OCI
- * startContainer hooks, sets the resource limits, and execve(2)s `process.args` with
+ * startContainer hooks, sets the resource limits, tells the runtime channel when
+ * poststart hooks wait for the program, and execve(2)s `process.args` with
  * `process.env`. execve never returns on success. The seccomp filter is loaded before
  * the identity without no_new_privs, after the lookup with it (./seccomp.ts); the LSM
  * labels are set for the execve first (./lsm.ts).
@@ -77,7 +79,20 @@ export class HandoverStep implements LifecycleStep {
     if (noNewPrivileges) loadSeccomp(this.sys, ctx);
     this.startContainerHooks(ctx);
     this.setLimits(rlimits);
+    this.announceExec(ctx);
     this.sys.execve(program, args, env);
+  }
+
+  /**
+   * With poststart hooks and a runtime channel, tells the process at its other end that
+   * the program is next: that process runs them then, in the runtime's namespaces
+   * (core/runtime-channel.ts), as runc's parent runs them once it has released its init
+   * to execve(2).
+   */
+  private announceExec(ctx: RunContext): void {
+    const channel = ctx.config.runtimeChannel;
+    if (channel === undefined || (ctx.config.hooks.poststart ?? []).length === 0) return;
+    naming('the runtime channel', () => this.sys.write(channel, eventLine('exec')));
   }
 
   /** linux.personality's domain; its flags are ignored with a warning, as runc ignores them. */

@@ -1,6 +1,5 @@
 import { inject, injectable } from 'tsyringe';
 import { naming } from '../../core/errors';
-import { hasRuntimeHooks } from '../../core/namespaces';
 import { SCORE_FILE } from '../../core/oom-score';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
@@ -40,7 +39,8 @@ export class OomScoreAdjStep implements LifecycleStep {
     if (adj === undefined) return;
     naming(`process.oomScoreAdj ${adj}`, () => {
       // With a runtime channel the runtime's hooks run in the process at its other end, with that process's score.
-      const hooksHere = hasRuntimeHooks(ctx.config) && ctx.config.runtimeChannel === undefined;
+      const { prestart, createRuntime } = ctx.config.hooks;
+      const hooksHere = prestart.length + createRuntime.length > 0 && ctx.config.runtimeChannel === undefined;
       const own = hooksHere ? this.sys.readFile(SCORE_FILE).trim() : undefined;
       this.sys.writeFile(SCORE_FILE, String(adj));
       if (own === undefined) return;

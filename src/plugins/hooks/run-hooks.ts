@@ -30,9 +30,11 @@ import { CONTAINER_PID_KEY, hookCommand, hostPid, ociState, runHook } from '../.
  * hooks, has the container's.
  *
  * startContainer hooks run as part of the handover, as the container's user (the exec
- * step). poststart and poststop hooks are never run: runc's runtime process runs them
- * after the container starts and after it ends, and mountkit's process becomes the
- * container's. A config that has them gets one warning.
+ * step). poststart and poststop hooks run at the other end of the runtime channel, as
+ * runc's runtime process runs them after the container starts and after it ends
+ * (src/cli/runtime-hooks.ts; the exec step tells it when the program is next). Without
+ * a channel they are never run, since this process becomes the container's: a config
+ * that has them then gets one warning.
  */
 @injectable()
 export class OciHooksStep implements LifecycleStep {
@@ -44,10 +46,10 @@ export class OciHooksStep implements LifecycleStep {
 
   run(ctx: RunContext): void {
     const { prestart, createRuntime, poststart = [], poststop = [] } = ctx.config.hooks;
-    const notRun = [...(poststart.length ? ['poststart'] : []), ...(poststop.length ? ['poststop'] : [])];
-    if (notRun.length) ctx.log.warn(`hooks.${notRun.join(' and hooks.')} not run: mountkit's process becomes the container's, and nothing of it is left to run them`);
-    if (prestart.length === 0 && createRuntime.length === 0) return;
     const via = ctx.config.runtimeChannel;
+    const notRun = via !== undefined ? [] : [...(poststart.length ? ['poststart'] : []), ...(poststop.length ? ['poststop'] : [])];
+    if (notRun.length) ctx.log.warn(`hooks.${notRun.join(' and hooks.')} not run: without a runtime channel, mountkit's process becomes the container's, and nothing of it is left to run them`);
+    if (prestart.length === 0 && createRuntime.length === 0) return;
     if (via === undefined && ctx.config.namespaces.some((ns) => ns.type === 'user')) {
       ctx.log.warn("hooks.prestart and hooks.createRuntime run in the container's user namespace, as its root, not as the host's root as under runc");
     }

@@ -434,6 +434,31 @@ describe('handover step', () => {
       expect(lookup).toBeLessThan(sys.calls.findIndex((c) => c.op === 'runCommand'));
     });
 
+    test('with poststart hooks and a runtime channel, the exec event goes down the channel last before execve; not without either', () => {
+      const poststart = [hook('/bin/announce')];
+      const { sys, run } = setup();
+      run.config.hooks = { prestart: [], createRuntime: [], startContainer: [hook('/bin/s1')], poststart };
+      run.config.runtimeChannel = 3;
+      expect(run).toThrow(ExecveCalled);
+      expect(sys.effects().slice(-3).map((c) => c.op)).toEqual(['runCommand', 'write', 'execve']);
+      expect(sys.callsOf('write')).toEqual([{ op: 'write', fd: 3, data: '{"event":"exec"}\n' }]);
+      for (const over of [{ runtimeChannel: undefined }, { hooks: { prestart: [], createRuntime: [], poststop: poststart } }]) {
+        const other = setup();
+        Object.assign(other.run.config, { runtimeChannel: 3 }, over);
+        expect(other.run).toThrow(ExecveCalled);
+        expect(other.sys.callsOf('write')).toEqual([]);
+      }
+    });
+
+    test('a channel that cannot take the event stops the run before execve, naming it', () => {
+      const { sys, run } = setup();
+      run.config.hooks = { prestart: [], createRuntime: [], poststart: [hook('/bin/announce')] };
+      run.config.runtimeChannel = 3;
+      sys.failOn('write', 'EPIPE');
+      expect(run).toThrow('finalize: plugin exec: the runtime channel: write: EPIPE');
+      expect(sys.callsOf('execve')).toEqual([]);
+    });
+
     test('a failing hook stops the run before execve, naming it', () => {
       const { sys, run } = setup();
       sys.commandResult = { status: 1, signal: null, output: 'not ready\n' };

@@ -211,12 +211,18 @@ describe('createContainer hooks, in the container namespace', () => {
     expect(log.entries.filter((e) => e.level === 'warn')).toEqual([]);
   });
 
-  test('poststart and poststop hooks are not run, and one warning says so', () => {
+  test('without a runtime channel, poststart and poststop hooks are not run, and one warning says so; with one, they are left to its other end, silently', () => {
     const log = memoryLogger();
     const { sys, run } = setup({}, log);
     run({ poststart: [hook('/bin/a')], poststop: [hook('/bin/b')] });
     expect(sys.calls).toEqual([]);
-    expect(log.entries.filter((e) => e.level === 'warn').map((e) => e.message)).toEqual(["hooks.poststart and hooks.poststop not run: mountkit's process becomes the container's, and nothing of it is left to run them"]);
+    expect(log.entries.filter((e) => e.level === 'warn').map((e) => e.message)).toEqual([
+      "hooks.poststart and hooks.poststop not run: without a runtime channel, mountkit's process becomes the container's, and nothing of it is left to run them",
+    ]);
+    const quiet = memoryLogger();
+    const relaunched = setup({}, quiet, { runtimeChannel: 3 });
+    relaunched.run({ poststart: [hook('/bin/a')], poststop: [hook('/bin/b')] });
+    expect([relaunched.sys.calls, quiet.entries.filter((e) => e.level === 'warn')]).toEqual([[], []]);
   });
 });
 

@@ -1,0 +1,36 @@
+/**
+ * The runtime channel (RootfsConfig.runtimeChannel): a socket from the process preparing
+ * the rootfs to the process that started it, which stays where mountkit was started, in
+ * the runtime's namespaces, and runs there what the runtime-spec wants run there. One
+ * JSON object a line, of two kinds:
+ * - a command (CommandSpec without `via`), which the other end runs and answers with one
+ *   line, `{ "result": CommandResult }` or `{ "error": { syscall, code, paths, detail } }`
+ *   (LinuxSyscalls.runCommand sends it for a CommandSpec with `via`);
+ * - an event, `{ "event": "exec" }`, which has no answer: sent last before execve(2) of
+ *   the container's program when the config has poststart hooks, which the other end
+ *   runs then, as runc runs them once its init is released to execve.
+ */
+import type { CommandSpec } from './syscalls/types';
+
+/** The events the process preparing the rootfs sends. */
+export type ChannelEvent = 'exec';
+
+/** One line from the process preparing the rootfs: a command to run and answer, or an event. */
+export type ChannelMessage = { command: CommandSpec } | { event: ChannelEvent };
+
+/** An event's line. */
+export function eventLine(event: ChannelEvent): string {
+  return `${JSON.stringify({ event })}\n`;
+}
+
+/** What a line (without its newline) is; one that is neither a known event nor a command is an Error. */
+export function channelMessage(line: string): ChannelMessage {
+  const value = JSON.parse(line) as unknown;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`not a message of the runtime channel: ${line}`);
+  if ('event' in value) {
+    const { event } = value as { event: unknown };
+    if (event !== 'exec') throw new Error(`unknown event on the runtime channel: ${JSON.stringify(event)}`);
+    return { event };
+  }
+  return { command: value as CommandSpec };
+}
