@@ -16,6 +16,7 @@
  * polls for it every millisecond.
  */
 import { StepError, SyscallError, errnoNumber } from '../errors';
+import { SCM_RIGHTS_FD_OFFSET, scmRightsControl } from './scm-rights';
 
 // The shared words: what the thread is at, the descriptor to send, the errno of the send.
 const STATE = 0;
@@ -41,7 +42,7 @@ const WAIT_MS = 10_000;
 /** The thread's script (plain JavaScript: it is not compiled). */
 const SCRIPT = `
 const { workerData } = require('worker_threads');
-const { shared, koffiFile, socket, data, little, errors, EINTR, EIO } = workerData;
+const { shared, koffiFile, socket, data, little, errors, EINTR, EIO, cmsg } = workerData;
 const words = new Int32Array(shared);
 const finish = (errno) => { Atomics.store(words, ${ERRNO}, errno); Atomics.store(words, ${STATE}, ${DONE}); Atomics.notify(words, ${STATE}); };
 let koffi, sendmsg;
@@ -62,17 +63,13 @@ if (sendmsg) {
   while (Atomics.load(words, ${STATE}) === ${ARMED}) Atomics.wait(words, ${STATE}, ${ARMED}, 1);
   if (Atomics.compareExchange(words, ${STATE}, ${GIVEN}, ${SENDING}) === ${GIVEN}) {
     const payload = Buffer.from(data);
-    // struct cmsghdr (size_t cmsg_len, int cmsg_level, int cmsg_type) and one int: CMSG_LEN(4) 20, CMSG_SPACE(4) 24; SOL_SOCKET and SCM_RIGHTS are 1.
-    const control = Buffer.alloc(24);
-    const view = new DataView(control.buffer, control.byteOffset, control.byteLength);
-    view.setBigUint64(0, 20n, little);
-    view.setInt32(8, 1, little);
-    view.setInt32(12, 1, little);
-    view.setInt32(16, Atomics.load(words, ${FD}), little);
+    // The control message as scm-rights.ts builds it, the descriptor written in.
+    const control = Buffer.from(cmsg);
+    new DataView(control.buffer, control.byteOffset, control.byteLength).setInt32(${SCM_RIGHTS_FD_OFFSET}, Atomics.load(words, ${FD}), little);
     // A send a signal interrupted before anything went (EINTR) is made again.
     const send = (buf, withFd) => {
       for (;;) {
-        const n = Number(sendmsg(socket, { name: null, namelen: 0, iov: { base: buf, len: buf.length }, iovlen: 1, control: withFd ? control : null, controllen: withFd ? 24 : 0, flags: 0 }, 0));
+        const n = Number(sendmsg(socket, { name: null, namelen: 0, iov: { base: buf, len: buf.length }, iovlen: 1, control: withFd ? control : null, controllen: withFd ? control.length : 0, flags: 0 }, 0));
         if (n >= 0 || koffi.errno() !== EINTR) return n < 0 ? -koffi.errno() : n;
       }
     };
@@ -106,7 +103,8 @@ export class FdSender {
     const { port1, port2 } = new MessageChannel();
     let worker;
     try {
-      const workerData = { shared: words.buffer, koffiFile, socket, data, little, errors: port2, EINTR: errnoNumber('EINTR'), EIO: errnoNumber('EIO') };
+      const cmsg = Uint8Array.from(scmRightsControl(-1, little));
+      const workerData = { shared: words.buffer, koffiFile, socket, data, little, errors: port2, EINTR: errnoNumber('EINTR'), EIO: errnoNumber('EIO'), cmsg };
       worker = new Worker(SCRIPT, { eval: true, workerData, transferList: [port2], stdout: true, stderr: true });
     } catch (err) {
       throw new StepError(`linux.seccomp: the thread that sends the listener to ${socketPath} cannot start: ${(err as Error).message}`, { cause: err });

@@ -14,6 +14,7 @@ import { idMapText } from '../idmap';
 import { fdPath, parseFdPath } from '../in-root';
 import { findPackage, versionIn } from '../packages';
 import { FdSender } from './fd-sender';
+import { SCM_RIGHTS_SPACE, scmRightsControl } from './scm-rights';
 import { cacheKey } from '../seccomp/cache';
 import { compileSeccomp, libseccompIdentity } from './libseccomp';
 import { compileCached } from './seccomp-cache';
@@ -898,18 +899,12 @@ export class LinuxSyscalls implements Syscalls {
   sendFdMessage(socket: number, fd: number, data: string): void {
     const c = libc();
     const payload = Buffer.from(data);
-    // struct cmsghdr (size_t cmsg_len, int cmsg_level, int cmsg_type) and one int: CMSG_LEN(4) 20, CMSG_SPACE(4) 24; SOL_SOCKET and SCM_RIGHTS are 1.
-    const control = Buffer.alloc(24);
-    const view = new DataView(control.buffer, control.byteOffset, control.byteLength);
-    view.setBigUint64(0, 20n, LITTLE_ENDIAN);
-    view.setInt32(8, 1, LITTLE_ENDIAN);
-    view.setInt32(12, 1, LITTLE_ENDIAN);
-    view.setInt32(16, fd, LITTLE_ENDIAN);
+    const control = scmRightsControl(fd, LITTLE_ENDIAN);
     // A stream socket may take part of the data; the descriptor goes with its first byte. A send a signal interrupted is made again.
     for (let at = 0; at < payload.length; ) {
       const first = at === 0;
       const rest = payload.subarray(at);
-      const n = Number(c.sendmsg(socket, { name: null, namelen: 0, iov: { base: rest, len: rest.length }, iovlen: 1, control: first ? control : null, controllen: first ? 24 : 0, flags: 0 }, 0));
+      const n = Number(c.sendmsg(socket, { name: null, namelen: 0, iov: { base: rest, len: rest.length }, iovlen: 1, control: first ? control : null, controllen: first ? SCM_RIGHTS_SPACE : 0, flags: 0 }, 0));
       if (n < 0 && koffi.errno() === errnoNumber('EINTR')) continue;
       check('sendmsg', n);
       if (n === 0) throw new SyscallError('sendmsg', errnoNumber('EIO'), [], 'the socket took nothing');
