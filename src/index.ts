@@ -68,6 +68,7 @@ export type { HostSocketRole } from './core/host-sockets';
 export {
   checkUserNamespaceMaps,
   enterNamespaces,
+  fromJoinedPidNamespace,
   hasRuntimeHooks,
   launcherJoins,
   mapsBesidePath,

@@ -13,11 +13,12 @@ import * as path from 'path';
 import type { RootfsConfig } from '../core/config/model';
 import { bundleConfigText, loadBundle } from '../core/config/oci';
 import { validateConfig } from '../core/config/validate';
-import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY } from '../core/constants';
+import { CLONE_NEWPID } from '../core/constants';
 import { ConfigError } from '../core/errors';
 import {
   checkUserNamespaceMaps,
   enterNamespaces,
+  fromJoinedPidNamespace,
   inInitialUserNamespace,
   launcherGuessHolds,
   mapsBesidePath,
@@ -154,22 +155,9 @@ interface Relaunch {
   warn: (message: string) => void;
 }
 
-/** The relaunch, from the pid namespace the plan joins by path when it joins one. */
+/** The relaunch, from the pid namespace the plan joins by path when it joins one (core/namespaces.ts). */
 function relaunchFrom(launch: Relaunch, sys: Syscalls): Promise<number> {
-  const { plan } = launch;
-  if (!plan.joins.length) return relaunch(launch);
-  // A pid namespace joined by path: setns(2) makes this thread's children in it
-  // (pid_namespaces(7)), the relaunch among them. While it does, the kernel refuses to
-  // start a thread (clone(2): EINVAL), which libuv does on its pool's first use, so the
-  // thread goes back to its own pid namespace right after the spawn.
-  const own = sys.open('/proc/thread-self/ns/pid', O_RDONLY | O_CLOEXEC, 0);
-  try {
-    enterNamespaces(sys, plan);
-    return relaunch(launch);
-  } finally {
-    sys.setns(own, CLONE_NEWPID);
-    sys.close(own);
-  }
+  return fromJoinedPidNamespace(sys, launch.plan, () => relaunch(launch));
 }
 
 function ignoreSignal(): void {}

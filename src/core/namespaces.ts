@@ -362,6 +362,25 @@ export function enterNamespaces(sys: Syscalls, plan: LaunchPlan, timeOffsets?: R
   if (plan.unshareFlags & CLONE_NEWTIME && offsets) naming('linux.timeOffsets', () => sys.writeFile(TIMENS_OFFSETS, offsets));
 }
 
+/**
+ * Starts the relaunch (`start`) from the pid namespace a plan with a relaunch joins by
+ * path, or from this one when it joins none. setns(2) into a pid namespace makes this
+ * thread's later children in it (pid_namespaces(7)), the relaunch among them. While it
+ * does, the kernel refuses to start a thread (clone(2): EINVAL), which libuv does on its
+ * pool's first use, so the thread goes back to its own pid namespace right after.
+ */
+export function fromJoinedPidNamespace<T>(sys: Syscalls, plan: LaunchPlan, start: () => T): T {
+  if (!plan.joins.length) return start();
+  const own = sys.open('/proc/thread-self/ns/pid', O_RDONLY | O_CLOEXEC, 0);
+  try {
+    enterNamespaces(sys, plan);
+    return start();
+  } finally {
+    sys.setns(own, CLONE_NEWPID);
+    sys.close(own);
+  }
+}
+
 /** Where the time namespace for this process's children takes its offsets; missing when the kernel has no time namespaces. */
 export const TIMENS_OFFSETS = '/proc/self/timens_offsets';
 

@@ -168,18 +168,21 @@ maybe('mountkit plan', () => {
     }
   });
 
-  test('namespaces joined by path: their files are opened (/proc/self/ns/* are links to nsfs files), the pid one before the relaunch', () => {
+  test('namespaces joined by path: their files are opened (/proc/self/ns/* are links to nsfs files), the pid one before the relaunch, after which the thread goes back to its own', () => {
     const namespaces = [{ type: 'pid', path: '/proc/self/ns/pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'network', path: '/proc/self/ns/net' }];
     const b = readableBundle(bundleConfig({ linux: { namespaces } }));
     try {
       const r = planAsNobody(b.dir, ['--format', 'json']);
       expect([r.status, r.stderr]).toEqual([0, '']);
       const calls = JSON.parse(r.stdout).calls as JsonCall[];
-      expect(calls.slice(0, 7).map((c) => [c.op, c.decoded?.nstype ?? c.args.path ?? c.args.argv ?? ''])).toEqual([
+      expect(calls.slice(0, 10).map((c) => [c.op, c.decoded?.nstype ?? c.args.path ?? c.args.argv ?? ''])).toEqual([
+        ['open', '/proc/thread-self/ns/pid'],
         ['open', '/proc/self/ns/pid'],
         ['setns', 'CLONE_NEWPID'],
         ['close', ''],
         ['relaunch', ['unshare', '--mount', '--uts', '--propagation', 'unchanged', '--']],
+        ['setns', 'CLONE_NEWPID'],
+        ['close', ''],
         ['open', '/proc/self/ns/net'],
         ['setns', 'CLONE_NEWNET'],
         ['close', ''],

@@ -99,17 +99,20 @@ describe('buildPlan', () => {
     ]);
   });
 
-  test('a pid namespace joined by path: joined here, then the relaunch (no fork), then the relaunched process', () => {
-    const fake = fakeRoot().addFile('/proc/9/ns/pid').addFile('/proc/9/ns/net');
+  test('a pid namespace joined by path: joined here, then the relaunch (no fork), this thread back in its own, then the relaunched process', () => {
+    const fake = fakeRoot().addFile('/proc/thread-self/ns/pid').addFile('/proc/9/ns/pid').addFile('/proc/9/ns/net');
     const plan = planOf({ namespaces: [{ type: 'pid', path: '/proc/9/ns/pid' }, { type: 'mount' }, { type: 'network', path: '/proc/9/ns/net' }] }, fake);
-    expect(plan.calls.slice(0, 7).map((c) => [c.phase, c.plugin, c.record])).toEqual([
+    expect(plan.calls.slice(0, 10).map((c) => [c.phase, c.plugin, c.record])).toEqual([
+      ['namespaces', 'launcher', { op: 'open', path: '/proc/thread-self/ns/pid', flags: 0o2000000, mode: 0 }],
       ['namespaces', 'launcher', { op: 'open', path: '/proc/9/ns/pid', flags: 0o2000000, mode: 0 }],
+      ['namespaces', 'launcher', { op: 'setns', fd: 101, nstype: CLONE_NEWPID }],
+      ['namespaces', 'launcher', { op: 'close', fd: 101 }],
+      ['namespaces', 'launcher', { op: 'relaunch', argv: ['unshare', '--mount', '--propagation', 'unchanged', '--'] }],
       ['namespaces', 'launcher', { op: 'setns', fd: 100, nstype: CLONE_NEWPID }],
       ['namespaces', 'launcher', { op: 'close', fd: 100 }],
-      ['namespaces', 'launcher', { op: 'relaunch', argv: ['unshare', '--mount', '--propagation', 'unchanged', '--'] }],
       ['namespaces', 'launcher', { op: 'open', path: '/proc/9/ns/net', flags: 0o2000000, mode: 0 }],
-      ['namespaces', 'launcher', { op: 'setns', fd: 101, nstype: CLONE_NEWNET }],
-      ['namespaces', 'launcher', { op: 'close', fd: 101 }],
+      ['namespaces', 'launcher', { op: 'setns', fd: 102, nstype: CLONE_NEWNET }],
+      ['namespaces', 'launcher', { op: 'close', fd: 102 }],
     ]);
   });
 
@@ -127,9 +130,14 @@ describe('buildPlan', () => {
   });
 
   test('a pid namespace joined by path that cannot be opened: the plan stops before the relaunch', () => {
-    const plan = planOf({ namespaces: [{ type: 'pid', path: '/proc/9/ns/pid' }, { type: 'mount' }] });
+    const plan = planOf({ namespaces: [{ type: 'pid', path: '/proc/9/ns/pid' }, { type: 'mount' }] }, fakeRoot().addFile('/proc/thread-self/ns/pid'));
     expect(plan.complete).toBe(false);
-    expect(plan.calls.map((c) => c.record.op)).toEqual(['open']);
+    expect(plan.calls.map((c) => [c.record.op, (c.record as { path?: string }).path])).toEqual([
+      ['open', '/proc/thread-self/ns/pid'],
+      ['open', '/proc/9/ns/pid'],
+      ['setns', undefined],
+      ['close', undefined],
+    ]);
   });
 
   test('joining a mount namespace by path gives the thread its own filesystem context first', () => {

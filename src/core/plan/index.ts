@@ -14,7 +14,7 @@ import { ConfigError, SyscallError } from '../errors';
 import { hostSocketPaths } from '../host-sockets';
 import { createKernel, type KernelOptions } from '../kernel';
 import { silentLogger } from '../logger';
-import { enterNamespaces, inInitialUserNamespace, launcherGuessHolds, planLaunch, startedByMountkit, userNamespaceProblem, type LaunchContext } from '../namespaces';
+import { enterNamespaces, fromJoinedPidNamespace, inInitialUserNamespace, launcherGuessHolds, planLaunch, startedByMountkit, userNamespaceProblem, type LaunchContext } from '../namespaces';
 import type { StepWhere } from '../orchestrator';
 import type { Logger } from '../plugin';
 import { ExecveCalled, QUERY_SYSCALLS, type FakeSyscalls, type SyscallRecord } from '../syscalls/fake';
@@ -93,10 +93,10 @@ export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
     let relaunched: Pick<RootfsConfig, 'hostSockets' | 'runtimeChannel'> = {};
     if (outer.relaunch.length) {
       // As run does them: what a relaunch into a user namespace is given (core/relaunch.ts),
-      // then the pid namespace joined by path, the relaunch, and this process's copies closed.
+      // then the pid namespace joined by path, the relaunch, this thread back in its own pid
+      // namespace, and this process's copies closed.
       const passed = prepareRelaunch(sys, outer, config);
-      enterNamespaces(sys, outer);
-      relaunchAt = sys.calls.length;
+      fromJoinedPidNamespace(sys, outer, () => (relaunchAt = sys.calls.length));
       passed.release();
       // The relaunched process sends the runtime's hooks to this process, where mountkit
       // was started; under nsenter it takes the sockets passed (takeRelaunchDescriptors)
