@@ -26,6 +26,7 @@ export interface OciSpec {
   process: { terminal: boolean; args: string[] };
   mounts: OciMount[];
   linux: { namespaces: { type: string }[]; seccomp?: unknown; uidMappings?: IdMap[]; gidMappings?: IdMap[] };
+  hooks?: { createRuntime?: { path: string }[] };
 }
 
 export type SpecEdit = (spec: OciSpec, bundle: string) => void;
@@ -73,6 +74,15 @@ export const withUserNamespace: SpecEdit = (spec) => {
   spec.linux.namespaces.push({ type: 'user' });
   spec.linux.uidMappings = [{ containerID: 0, hostID: 0, size: 1 }];
   spec.linux.gidMappings = [{ containerID: 0, hostID: 0, size: 1 }];
+};
+
+/**
+ * A createRuntime hook that does nothing (/bin/true): the runtime's hooks run where
+ * mountkit was started, so mountkit starts itself again for them (two Node processes)
+ * and its first process runs the hook; runc's runs it from its parent.
+ */
+export const withRuntimeHook: SpecEdit = (spec) => {
+  spec.hooks = { createRuntime: [{ path: '/bin/true' }] };
 };
 
 /** `n` more tmpfs mounts, at /bench/t0 ... */

@@ -17,7 +17,7 @@ import { loadBundle } from '../src/core/config/oci';
 import { planLaunch } from '../src/core/namespaces';
 import type { PlanJson } from '../src/core/plan';
 import { QUERY_SYSCALLS } from '../src/core/syscalls/fake';
-import { REPO, extraBinds, extraTmpfs, makeBundle, makeRootfs, withSeccomp, withUserNamespace, withoutPidNamespace, type SpecEdit } from './bundles';
+import { REPO, extraBinds, extraTmpfs, makeBundle, makeRootfs, withSeccomp, withRuntimeHook, withUserNamespace, withoutPidNamespace, type SpecEdit } from './bundles';
 import { interleave, median, round, slope, summarize } from './measure';
 import type { TableResult } from './mount-table-child';
 import { requireTimings, summarizeProfile, type CpuProfile } from './profile';
@@ -145,6 +145,7 @@ class Bench {
     const def = this.bundle('default');
     const noPid = this.bundle('no-pid', withoutPidNamespace);
     const userns = this.bundle('userns', withUserNamespace);
+    const hooked = this.bundle('hooked', withRuntimeHook);
     const times = interleave(
       [
         { name: 'node -e 0', run: nodeFloor },
@@ -155,6 +156,8 @@ class Bench {
         { name: 'mountkit run without the CLI bundle (MOUNTKIT_BUNDLE=0)', run: () => mountkitRun(def, 'launcher', 'off') },
         { name: 'runc run, new user namespace', run: () => runcRun(userns) },
         { name: 'mountkit run, new user namespace (two Node processes)', run: () => mountkitRun(userns) },
+        { name: 'runc run, a createRuntime hook (/bin/true)', run: () => runcRun(hooked) },
+        { name: 'mountkit run, a createRuntime hook (two Node processes)', run: () => mountkitRun(hooked) },
         ...(HARNESS_CA_CERTS === undefined
           ? []
           : [
