@@ -1,11 +1,12 @@
 /**
  * `mountkit run`: the OCI bundle end to end. The first stage loads and checks the config
  * with nothing but the loader and the host checks (core/config/validate.ts); when the
- * container needs a new pid namespace, or a user namespace to make or join, or has
- * prestart or createRuntime hooks (which this first process then runs, where mountkit
- * was started), it starts mountkit again, once, under unshare(1) (and nsenter(1) for a
- * user namespace; see core/namespaces.ts), otherwise it goes on in this process:
- * plugins, namespaces, the pipeline, and execve into the container.
+ * container needs a new pid namespace, or a user namespace to make or join, or has hooks
+ * the runtime runs (prestart, createRuntime, poststart, poststop: this first process
+ * then runs them, where mountkit was started, cli/runtime-hooks.ts), it starts mountkit
+ * again, once, under unshare(1) (and nsenter(1) for a user namespace; see
+ * core/namespaces.ts), otherwise it goes on in this process: plugins, namespaces, the
+ * pipeline, and execve into the container.
  */
 import { closeSync, fstatSync, readFileSync, readSync, writeSync } from 'fs';
 import { constants } from 'os';
@@ -14,7 +15,7 @@ import type { RootfsConfig } from '../core/config/model';
 import { bundleConfigText, loadBundle } from '../core/config/oci';
 import { validateConfig } from '../core/config/validate';
 import { CLONE_NEWPID } from '../core/constants';
-import { ConfigError } from '../core/errors';
+import { ConfigError, naming } from '../core/errors';
 import {
   checkUserNamespaceMaps,
   enterNamespaces,
@@ -32,7 +33,7 @@ import { RELAUNCH_STARTER_FD, prepareRelaunch, takeRelaunchDescriptors } from '.
 import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
-import { PASSED_SIGNALS, childrenOf, passSignals } from './forward';
+import { PASSED_SIGNALS, childrenOf, parentInStat, passSignals } from './forward';
 import { serveRuntimeChannel } from './runtime-hooks';
 import { nodeStartEnv } from './node-env';
 import { starterIgnoredSignals } from './signals';
@@ -116,6 +117,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   });
   // What its starter opened and connected for a process nsenter put in a user namespace (core/relaunch.ts).
   const hostSockets = launch.joinedByLauncher ? takeRelaunchDescriptors(sys, config) : undefined;
+  // The runtime channel: no hook or helper this process starts may hold it (Node marks what it inherited close-on-exec itself, but no standard says so).
+  if (launch.relaunched) naming(`descriptor ${RELAUNCH_STARTER_FD} from the process that started mountkit`, () => sys.setCloexec(RELAUNCH_STARTER_FD));
   if (launch.relaunched) {
     // The process that started this one passes signals on once the container has started
     // (forward.ts); one sent to the whole process group meanwhile must not end this one,
@@ -132,14 +135,18 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // The runtime's hooks go to the starter, where mountkit was started, through descriptor 3 (cli/runtime-hooks.ts).
   const relaunched = launch.relaunched ? { runtimeChannel: RELAUNCH_STARTER_FD, ...(hostSockets ? { hostSockets } : {}) } : {};
   if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...relaunched }, plan, opts, sys);
+  let logger: Logger | undefined;
+  const warn = (message: string): void => {
+    (logger ??= cliLogger(opts)).warn(message);
+  };
   // Made, opened and connected here, from the host, before a pid namespace is joined (so
   // the user namespace's helper is not made there), for a relaunch into a user namespace.
   const passed = prepareRelaunch(sys, plan, config);
   try {
-    return relaunchFrom({ plan, argv, text, passed: passed.passed, sys, config, warn: (message) => cliLogger(opts).warn(message) }, sys);
+    return relaunchFrom({ plan, argv, text, passed: passed.passed, sys, config, warn }, sys);
   } finally {
     // The relaunch has its own copies, or failed to start; it runs already, so what fails here is only told.
-    for (const failure of passed.release()) cliLogger(opts).warn(failure);
+    for (const failure of passed.release()) warn(failure);
   }
 }
 
@@ -245,26 +252,56 @@ function relaunch({ plan, argv, text, passed, sys, config: rootfs, warn }: Relau
       sys,
       config: rootfs,
       container: () => (direct ? spawned : childrenOf(spawned)[0]),
-      // unshare(1) first: it would report the container's SIGKILL with a message of its own (util-linux 2.38).
       kill: (pid) => {
-        if (!direct) killQuietly(spawned);
-        killQuietly(pid);
+        // Once Node has reaped `spawned`, its pid (and the container's) may be another process's.
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        if (direct) {
+          // The container itself, and what it started: it leads a process group of its own
+          // (the session step's setsid), which its children share unless they left it.
+          // Without a pid namespace to end with it, the rest is out of reach (runc kills
+          // what is left in the container's cgroup).
+          killQuietly(-spawned);
+          killQuietly(spawned);
+          return;
+        }
+        // The container is PID 1 of its pid namespace, whose end ends every process in it.
+        // Its pid is checked to be unshare's child still, before unshare goes: its children
+        // are given another parent as it exits. unshare first: it would report the
+        // container's SIGKILL with a message of its own (util-linux 2.38).
+        const container = pid !== undefined && parentOf(pid) === spawned ? pid : undefined;
+        killQuietly(spawned);
+        if (container !== undefined) killQuietly(container);
       },
       warn,
     });
     const stop = passSignals(spawned, direct);
-    child.on('exit', stop);
+    // Once the container has ended, the signals passed on are ignored until the poststop
+    // hooks have run, as runc's own handler keeps them from ending it while it destroys the container.
+    child.on('exit', () => {
+      stop();
+      for (const sig of PASSED_SIGNALS) process.on(sig, ignoreSignal);
+    });
     // After the exit, once the runtime channel and the config's socket have closed: the
     // relaunch closed them, and unshare(1), which holds copies, has ended too.
     child.on('close', (status, signal) => {
       const failure = runtime.ended();
+      for (const sig of PASSED_SIGNALS) process.off(sig, ignoreSignal);
       if (failure) reject(failure);
       else resolve(exitStatus(status, signal));
     });
   });
 }
 
-/** SIGKILL to `pid`, which may have ended already. */
+/** The parent of `pid` (its /proc/PID/stat), undefined once it is gone. */
+function parentOf(pid: number): number | undefined {
+  try {
+    return parentInStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** SIGKILL to `pid` (a process group: -pgid), which may have ended already. */
 function killQuietly(pid: number): void {
   try {
     process.kill(pid, 'SIGKILL');

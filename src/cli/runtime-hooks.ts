@@ -3,8 +3,13 @@
  * run` does where it was started, in the runtime's namespaces, for the process it
  * relaunched to prepare the rootfs, as runc's process on the host does for its init.
  *
- * - The commands that process sends (the prestart and createRuntime hooks) are run here,
- *   one at a time, and each is answered with its result or the SyscallError it failed with.
+ * - The commands that process sends are run here, one at a time, and each is answered
+ *   with its result or the SyscallError it failed with. Only the config's own prestart
+ *   and createRuntime hooks are run, each once, in their order: the hook's command as
+ *   this process builds it from its own config, with a state that differs only in the
+ *   container's pid. Anything else is refused (EPERM), so that the relaunched process,
+ *   which may run as a user namespace's root over an image's files, cannot have a command
+ *   of its choosing run here.
  * - At its "exec" event, sent last before the container's program, the poststart hooks
  *   run, with status "running" and the container's pid (as crun and youki give them; runc
  *   1.1 to 1.5 run them before the program, with "created"). The first that fails stops
@@ -16,7 +21,8 @@
  *   continue"), as crun does; the exit status stays the container's.
  */
 import type { Socket } from 'net';
-import type { RootfsConfig } from '../core/config/model';
+import { isDeepStrictEqual } from 'util';
+import type { HookSpec, RootfsConfig } from '../core/config/model';
 import { SyscallError } from '../core/errors';
 import { hookCommand, ociState, runHook, stoppedState } from '../core/hooks';
 import { channelMessage } from '../core/runtime-channel';
@@ -33,23 +39,56 @@ export interface RuntimeSideOptions {
   config: Pick<RootfsConfig, 'bundle' | 'annotations' | 'hooks'>;
   /** The container's pid as this process sees it, once its program is next; undefined if it is gone. */
   container: () => number | undefined;
-  /** Stops the container (SIGKILL), given its pid. */
-  kill: (pid: number) => void;
+  /** Stops the container (SIGKILL), given its pid as `container` gave it before the hooks ran. */
+  kill: (pid: number | undefined) => void;
   warn: (message: string) => void;
+}
+
+/** The runtime's hooks the relaunched process may send, in the order it sends them (the hooks plugin's OciHooksStep). */
+function runtimeHooks(config: RuntimeSideOptions['config']): [string, HookSpec][] {
+  const { prestart, createRuntime } = config.hooks;
+  return [...prestart.map((h, i): [string, HookSpec] => [`prestart[${i}]`, h]), ...createRuntime.map((h, i): [string, HookSpec] => [`createRuntime[${i}]`, h])];
 }
 
 /** Serves the runtime channel `socket` until it closes (the relaunched process's execve(2) or end). */
 export function serveRuntimeChannel(socket: Socket, opts: RuntimeSideOptions): RuntimeSide {
-  let pending = Buffer.alloc(0);
+  const expected = runtimeHooks(opts.config);
+  let next = 0;
+  let started = false;
   let poststartFailure: Error | undefined;
+  const answer = (reply: object): void => {
+    socket.write(`${JSON.stringify(reply)}\n`);
+  };
+  const handle = (line: string): void => {
+    let message;
+    try {
+      message = channelMessage(line);
+    } catch (err) {
+      // The sender of a command waits for an answer; this one names what was wrong.
+      answer(errorReply('read', 'EPROTO', [], (err as Error).message));
+      return;
+    }
+    if ('command' in message) {
+      const [name, hook] = expected[next] ?? [];
+      if (!hook || !isHookCommand(message.command, hook, opts.config)) {
+        const wanted = hook ? `${name} ${JSON.stringify(hook.path)}` : 'none';
+        answer(errorReply('execve', 'EPERM', [message.command.path], `not the config's next prestart or createRuntime hook (${wanted})`));
+        return;
+      }
+      next++;
+      answer(commandAnswer(message.command, opts.sys));
+    } else if (message.event === 'exec' && !started) {
+      started = true;
+      poststartFailure = runPoststart(opts);
+    }
+  };
+  let pending = Buffer.alloc(0);
   socket.on('data', (chunk: Buffer) => {
     pending = Buffer.concat([pending, chunk]);
     for (let end = pending.indexOf(0x0a); end >= 0; end = pending.indexOf(0x0a)) {
       const line = pending.subarray(0, end).toString('utf8');
       pending = pending.subarray(end + 1);
-      const answer = handleLine(line, opts);
-      if (answer) socket.write(`${JSON.stringify(answer.reply)}\n`);
-      else poststartFailure ??= runPoststart(opts);
+      handle(line);
     }
   });
   // The relaunched process closes its end at its execve(2), or when it ends.
@@ -62,17 +101,24 @@ export function serveRuntimeChannel(socket: Socket, opts: RuntimeSideOptions): R
   };
 }
 
-/** A command's answer, or undefined for the exec event. A line that is neither is answered with an error, which the waiting side reports. */
-function handleLine(line: string, { sys }: RuntimeSideOptions): { reply: object } | undefined {
-  let command: CommandSpec;
+/**
+ * Whether `command` is `hook`'s as the hooks plugin builds it (hookCommand): the same,
+ * this process's config giving the state, but for the container's pid, which only the
+ * relaunched process knows (a positive integer).
+ */
+function isHookCommand(command: CommandSpec, hook: HookSpec, config: RuntimeSideOptions['config']): boolean {
+  let pid: unknown;
   try {
-    const message = channelMessage(line);
-    if ('event' in message) return undefined;
-    command = message.command;
-  } catch (err) {
-    return { reply: { error: { syscall: 'read', code: 'EPROTO', paths: [], detail: (err as Error).message } } };
+    pid = (JSON.parse(command.stdin ?? '') as { pid?: unknown } | null)?.pid;
+  } catch {
+    return false;
   }
-  return { reply: commandAnswer(command, sys) };
+  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return false;
+  return isDeepStrictEqual(command, hookCommand(hook, ociState(new Map(), config, { status: 'creating', pid })));
+}
+
+function errorReply(syscall: string, code: string, paths: readonly string[], detail?: string): object {
+  return { error: { syscall, code, paths, ...(detail === undefined ? {} : { detail }) } };
 }
 
 /** The answer to one command (core/runtime-channel.ts). */
@@ -80,8 +126,8 @@ function commandAnswer(command: CommandSpec, sys: Syscalls): object {
   try {
     return { result: sys.runCommand(command) };
   } catch (err) {
-    if (err instanceof SyscallError) return { error: { syscall: err.syscall, code: err.code, paths: err.paths, detail: err.detail } };
-    return { error: { syscall: 'execve', code: 'EIO', paths: [], detail: (err as Error).message } };
+    if (err instanceof SyscallError) return errorReply(err.syscall, err.code, err.paths, err.detail);
+    return errorReply('execve', 'EIO', [command.path], (err as Error).message);
   }
 }
 
@@ -94,7 +140,7 @@ function runPoststart({ sys, config, container, kill }: RuntimeSideOptions): Err
     hooks.forEach((hook, i) => runHook(sys, `poststart[${i}]`, hook, hookCommand(hook, state)));
     return undefined;
   } catch (err) {
-    if (pid !== undefined) kill(pid);
+    kill(pid);
     return err as Error;
   }
 }

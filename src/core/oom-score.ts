@@ -15,11 +15,11 @@ export const SCORE_FILE = '/proc/self/oom_score_adj';
  * initial user namespace, that score as the lowest it may go back to without it
  * (oom_score_adj_min, fs/proc/base.c). The namespace's root has no such capability, so a
  * score below its oom_score_adj_min would be refused there (EACCES), where runc's parent
- * writes its init's before it enters any namespace. The exec plugin's steps then write
- * only that score, or mountkit's own, which is now the same: the prestart and
- * createRuntime hooks get the container's score then, not mountkit's. A higher score
- * needs nothing: the relaunch may raise its own. Returns what writes this process's own
- * score back.
+ * writes its init's before it enters any namespace. The exec plugin's step then writes
+ * that score, which is now the relaunch's own. The runtime's hooks run in this process,
+ * after the returned function has written its own score back once the relaunch has
+ * started, as runc's parent runs them with its own. A higher score needs nothing: the
+ * relaunch may raise its own. Returns what writes this process's own score back.
  */
 export function presetOomScore(sys: Pick<Syscalls, 'readFile' | 'writeFile'>, adj: number): () => void {
   return naming(`process.oomScoreAdj ${adj}`, () => {

@@ -22,7 +22,8 @@ import type { Syscalls } from './syscalls/types';
 /**
  * The relaunch's socket to the process that started it: held until its execve(2), which
  * tells that process the container's program has started (src/cli/forward.ts), and the
- * way the runtime's hooks go to the host (RootfsConfig.runtimeChannel).
+ * way the runtime's hooks go to where mountkit was started (RootfsConfig.runtimeChannel,
+ * core/runtime-channel.ts).
  */
 export const RELAUNCH_STARTER_FD = 3;
 

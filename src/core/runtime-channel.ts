@@ -15,22 +15,20 @@ import type { CommandSpec } from './syscalls/types';
 /** The events the process preparing the rootfs sends. */
 export type ChannelEvent = 'exec';
 
-/** One line from the process preparing the rootfs: a command to run and answer, or an event. */
-export type ChannelMessage = { command: CommandSpec } | { event: ChannelEvent };
+/** One line from the process preparing the rootfs: a command to run and answer, or an event (one this side does not know is passed over). */
+export type ChannelMessage = { command: CommandSpec } | { event: ChannelEvent | string };
 
 /** An event's line. */
 export function eventLine(event: ChannelEvent): string {
   return `${JSON.stringify({ event })}\n`;
 }
 
-/** What a line (without its newline) is; one that is neither a known event nor a command is an Error. */
+/** What a line (without its newline) is: an event (a string `event`), a command (a string `path`), or an Error. */
 export function channelMessage(line: string): ChannelMessage {
   const value = JSON.parse(line) as unknown;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`not a message of the runtime channel: ${line}`);
-  if ('event' in value) {
-    const { event } = value as { event: unknown };
-    if (event !== 'exec') throw new Error(`unknown event on the runtime channel: ${JSON.stringify(event)}`);
-    return { event };
-  }
-  return { command: value as CommandSpec };
+  const { event, path } = value as { event?: unknown; path?: unknown };
+  if (typeof event === 'string') return { event };
+  if (typeof path === 'string') return { command: value as CommandSpec };
+  throw new Error(`not a message of the runtime channel: ${line}`);
 }

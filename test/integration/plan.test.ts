@@ -175,7 +175,7 @@ maybe('mountkit plan', () => {
       const r = planAsNobody(b.dir, ['--format', 'json']);
       expect([r.status, r.stderr]).toEqual([0, '']);
       const calls = JSON.parse(r.stdout).calls as JsonCall[];
-      expect(calls.slice(0, 10).map((c) => [c.op, c.decoded?.nstype ?? c.args.path ?? c.args.argv ?? ''])).toEqual([
+      expect(calls.slice(0, 11).map((c) => [c.op, c.decoded?.nstype ?? c.args.path ?? c.args.argv ?? ''])).toEqual([
         ['open', '/proc/thread-self/ns/pid'],
         ['open', '/proc/self/ns/pid'],
         ['setns', 'CLONE_NEWPID'],
@@ -183,6 +183,7 @@ maybe('mountkit plan', () => {
         ['relaunch', ['unshare', '--mount', '--uts', '--propagation', 'unchanged', '--']],
         ['setns', 'CLONE_NEWPID'],
         ['close', ''],
+        ['setCloexec', ''],
         ['open', '/proc/self/ns/net'],
         ['setns', 'CLONE_NEWNET'],
         ['close', ''],

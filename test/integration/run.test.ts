@@ -749,7 +749,7 @@ maybe('mountkit run', () => {
         const program = r.log.find((l) => l.startsWith('program net:'))!;
         const containerNet = program.split(' ')[1];
         expect(containerNet).not.toBe(own);
-        // The program's first line may come before or after poststart's (they run at once, as under crun, youki and runc 1.2's main line).
+        // The program's first line may come before or after poststart's: they run at once.
         const at = (prefix: string) => r.log.findIndex((l) => l.startsWith(prefix));
         expect(at('startContainer')).toBe(0);
         expect(at('poststart')).toBeGreaterThan(0);
@@ -762,14 +762,44 @@ maybe('mountkit run', () => {
       },
     );
 
-    test('a failing poststart hook stops the container and the later hooks: exit 1, one line naming it; the poststop hooks still run', () => {
-      const c = config(['sh', '-c', 'sleep 5; echo "program ends" >> /out/log']);
+    test.each([
+      ['a new pid namespace (the container is unshare\'s child)', [{ type: 'pid' }, { type: 'mount' }]],
+      ['no pid namespace (the container is the process started)', [{ type: 'mount' }]],
+    ])('with %s, a failing poststart hook stops the container and the later hooks: exit 1, one line naming it; the poststop hooks still run', (_name, namespaces) => {
+      // What the program started in the background would write after the run, were it left running.
+      const c = config(['sh', '-c', '(sleep 2; echo "left running" >> /out/log) & sleep 5; echo "program ends" >> /out/log'], { linux: { namespaces } });
       const r = runLogged(c, (out) => ({
         poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo no route; exit 3'] }, logging('second poststart', out)],
         poststop: [logging('poststop', out)],
       }));
       expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: hook poststart[0] "/bin/sh" failed (exit status 3): no route\n']);
       expect(r.log.map((l) => l.split(' ')[0])).toEqual(['poststop', expect.stringMatching(/^\{/)]);
+    });
+
+    test('a signal that comes while the poststop hooks run (from the first of them) neither ends mountkit nor stops the others', () => {
+      const c = config(['sh', '-c', 'exit 3']);
+      const r = runLogged(c, (out) => ({
+        poststop: [
+          { path: '/bin/sh', args: ['sh', '-c', `kill -TERM $PPID; sleep 0.3; echo first >> ${out}/log`] },
+          { path: '/bin/sh', args: ['sh', '-c', `echo second >> ${out}/log`] },
+        ],
+      }));
+      expect([r.status, r.stdout, r.stderr, r.log]).toEqual([3, '', '', ['first', 'second']]);
+    });
+
+    test('bin/mountkit leaves a config with hooks the runtime runs to the Node entry at once: two Node start-ups, not a third after a wrong guess', () => {
+      const starts = mkdtempSync(path.join(tmpdir(), 'mountkit-starts-'));
+      try {
+        const preload = path.join(starts, 'count.js');
+        writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(path.join(starts, 'log'))}, 'node\\n');\n`);
+        const c = config(['true']);
+        c.hooks = { poststop: [{ path: '/bin/true' }] };
+        const r = withBundle(c, (dir) => spawnSync(LAUNCHER, ['run', '--bundle', dir], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: `--require ${preload}` } }));
+        expect([r.status, r.stderr]).toEqual([0, '']);
+        expect(readFileSync(path.join(starts, 'log'), 'utf8')).toBe('node\nnode\n');
+      } finally {
+        rmSync(starts, { recursive: true, force: true });
+      }
     });
 
     test("a failing poststop hook is a warning, the others still run, and the exit status stays the container's", () => {

@@ -1,8 +1,8 @@
 import { EventEmitter } from 'events';
 import type { Socket } from 'net';
 import type { HookSpec, RootfsConfig } from '../../src/core/config/model';
+import { hookCommand, ociState } from '../../src/core/hooks';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
-import type { CommandSpec } from '../../src/core/syscalls/types';
 import { serveRuntimeChannel } from '../../src/cli/runtime-hooks';
 
 /** The first process's end of the channel: what the relaunched process sends comes as data, what is answered is kept. */
@@ -20,63 +20,101 @@ class FakeChannel extends EventEmitter {
   }
 }
 
-const hook = (path: string): HookSpec => ({ path, args: [], env: [] });
+const hook = (path: string, over: Partial<HookSpec> = {}): HookSpec => ({ path, args: [], env: [], ...over });
+const BUNDLE = '/bundles/web-1';
+const ANNOTATIONS = { team: 'a' };
 
-function serve(hooks: Partial<RootfsConfig['hooks']>, sys = new FakeSyscalls()) {
+function serve(hooks: Partial<RootfsConfig['hooks']>, sys = new FakeSyscalls(), container: () => number | undefined = () => 4242) {
   const channel = new FakeChannel();
-  const killed: number[] = [];
+  const killed: (number | undefined)[] = [];
   const warnings: string[] = [];
-  const config = { bundle: '/bundles/web-1', annotations: { team: 'a' }, hooks: { prestart: [], createRuntime: [], ...hooks } };
-  const side = serveRuntimeChannel(channel as unknown as Socket, { sys, config, container: () => 4242, kill: (pid) => killed.push(pid), warn: (m) => warnings.push(m) });
-  return { channel, side, sys, killed, warnings };
+  const config = { bundle: BUNDLE, annotations: ANNOTATIONS, hooks: { prestart: [], createRuntime: [], ...hooks } };
+  const side = serveRuntimeChannel(channel as unknown as Socket, { sys, config, container, kill: (pid) => killed.push(pid), warn: (m) => warnings.push(m) });
+  /** The line the relaunched process sends for `h`, as the hooks plugin builds it, with the host pid it knows. */
+  const line = (h: HookSpec, pid = 4242) => `${JSON.stringify(hookCommand(h, ociState(new Map(), config, { status: 'creating', pid })))}\n`;
+  return { channel, side, sys, killed, warnings, line };
 }
 
-const command: CommandSpec = { path: '/hooks/net', args: ['up'], env: ['A=1'], dir: '/bundles/web-1', stdin: '{}' };
+const state = (status: string, pid?: number) => JSON.stringify({ ociVersion: '1.0.2', id: 'web-1', status, ...(pid === undefined ? {} : { pid }), bundle: BUNDLE, annotations: ANNOTATIONS });
 
 describe('the first process on the runtime channel', () => {
-  test('each command line is run through its port and answered with its result, one line each, also when a line comes in pieces', () => {
+  test("the config's prestart and createRuntime hooks, in order, each run through its port and answered with its result, also when a line comes in pieces", () => {
     const sys = new FakeSyscalls();
     sys.commandResult = { status: 0, signal: null, output: 'up\n' };
-    const { channel } = serve({}, sys);
-    const line = JSON.stringify(command);
-    channel.send(line.slice(0, 10), `${line.slice(10)}\n${line}\n`);
-    expect(sys.callsOf('runCommand')).toEqual([
-      { op: 'runCommand', cmd: command },
-      { op: 'runCommand', cmd: command },
+    const pre = hook('/hooks/pre', { args: ['pre', '-v'], env: ['A=1'], timeout: 5 });
+    const net = hook('/hooks/net');
+    const { channel, line } = serve({ prestart: [pre], createRuntime: [net] }, sys);
+    const first = line(pre);
+    channel.send(first.slice(0, 10), first.slice(10) + line(net));
+    expect(sys.calls).toEqual([
+      { op: 'runCommand', cmd: { path: '/hooks/pre', args: ['-v'], env: ['A=1'], dir: BUNDLE, stdin: state('creating', 4242), argv0: 'pre', timeoutMs: 5000 } },
+      { op: 'runCommand', cmd: { path: '/hooks/net', args: [], env: [], dir: BUNDLE, stdin: state('creating', 4242) } },
     ]);
     expect(channel.answers()).toEqual([{ result: { status: 0, signal: null, output: 'up\n' } }, { result: { status: 0, signal: null, output: 'up\n' } }]);
   });
 
-  test('a command that fails is answered with its SyscallError; a line that is no message with EPROTO', () => {
+  test('a hook that fails to start is answered with its SyscallError', () => {
     const sys = new FakeSyscalls().failOn('runCommand', 'ENOENT');
-    const { channel } = serve({}, sys);
-    channel.send(`${JSON.stringify(command)}\n`, '[]\n');
-    expect(channel.answers()).toEqual([
-      { error: { syscall: 'runCommand', code: 'ENOENT', paths: ['/hooks/net'] } },
-      { error: { syscall: 'read', code: 'EPROTO', paths: [], detail: 'not a message of the runtime channel: []' } },
-    ]);
+    const { channel, line } = serve({ createRuntime: [hook('/hooks/net')] }, sys);
+    channel.send(line(hook('/hooks/net')));
+    expect(channel.answers()).toEqual([{ error: { syscall: 'runCommand', code: 'ENOENT', paths: ['/hooks/net'] } }]);
   });
 
-  test('the exec event runs the poststart hooks in order, status "running" with the container\'s pid, and is not answered', () => {
+  test.each([
+    ['a command the config does not have', { path: '/bin/sh', args: ['-c', 'id'], env: [], dir: BUNDLE, stdin: state('creating', 4242) }, 'createRuntime[0] "/hooks/net"'],
+    ['the hook with other arguments', { path: '/hooks/net', args: ['down'], env: [], dir: BUNDLE, stdin: state('creating', 4242) }, 'createRuntime[0] "/hooks/net"'],
+    ['the hook in another directory', { path: '/hooks/net', args: [], env: [], dir: '/', stdin: state('creating', 4242) }, 'createRuntime[0] "/hooks/net"'],
+    ['the hook with another state', { path: '/hooks/net', args: [], env: [], dir: BUNDLE, stdin: state('running', 4242) }, 'createRuntime[0] "/hooks/net"'],
+    ['the hook with no pid', { path: '/hooks/net', args: [], env: [], dir: BUNDLE, stdin: state('creating', 0) }, 'createRuntime[0] "/hooks/net"'],
+  ])('%s is refused (EPERM), run nowhere, and the next hook is still the one expected', (_name, command, wanted) => {
+    const { channel, sys, line } = serve({ createRuntime: [hook('/hooks/net')] });
+    channel.send(`${JSON.stringify(command)}\n`, line(hook('/hooks/net')), line(hook('/hooks/net')));
+    expect(channel.answers()).toEqual([
+      { error: { syscall: 'execve', code: 'EPERM', paths: [command.path], detail: `not the config's next prestart or createRuntime hook (${wanted})` } },
+      { result: { status: 0, signal: null, output: '' } },
+      { error: { syscall: 'execve', code: 'EPERM', paths: ['/hooks/net'], detail: "not the config's next prestart or createRuntime hook (none)" } },
+    ]);
+    expect(sys.calls.map((c) => c.op)).toEqual(['runCommand']);
+  });
+
+  test('a line that is no message is answered with EPROTO; an event this side does not know is passed over', () => {
+    const { channel, sys } = serve({});
+    channel.send('[]\n', '{"event":"paused"}\n');
+    expect(channel.answers()).toEqual([{ error: { syscall: 'read', code: 'EPROTO', paths: [], detail: 'not a message of the runtime channel: []' } }]);
+    expect(sys.calls).toEqual([]);
+  });
+
+  test('the exec event runs the poststart hooks once, in order, status "running" with the container\'s pid, unanswered', () => {
     const { channel, sys, side, killed } = serve({ poststart: [hook('/hooks/a'), hook('/hooks/b')] });
-    channel.send('{"event":"exec"}\n');
-    const state = JSON.stringify({ ociVersion: '1.0.2', id: 'web-1', status: 'running', pid: 4242, bundle: '/bundles/web-1', annotations: { team: 'a' } });
-    expect(sys.callsOf('runCommand').map((c) => [c.cmd.path, c.cmd.stdin, c.cmd.dir])).toEqual([
-      ['/hooks/a', state, '/bundles/web-1'],
-      ['/hooks/b', state, '/bundles/web-1'],
+    channel.send('{"event":"exec"}\n', '{"event":"exec"}\n');
+    expect(sys.calls).toEqual([
+      { op: 'runCommand', cmd: { path: '/hooks/a', args: [], env: [], dir: BUNDLE, stdin: state('running', 4242) } },
+      { op: 'runCommand', cmd: { path: '/hooks/b', args: [], env: [], dir: BUNDLE, stdin: state('running', 4242) } },
     ]);
     expect(channel.written).toEqual([]);
     expect([side.ended(), killed]).toEqual([undefined, []]);
   });
 
-  test('a failing poststart hook stops the container and the later hooks, and is the run\'s error; the poststop hooks still run', () => {
+  test("a failing poststart hook stops the container and the later hooks, and is the run's error; the poststop hooks still run", () => {
     const sys = new FakeSyscalls();
     sys.commandResult = (cmd) => ({ status: cmd.path === '/hooks/a' ? 3 : 0, signal: null, output: cmd.path === '/hooks/a' ? 'no route\n' : '' });
     const { channel, side, killed } = serve({ poststart: [hook('/hooks/a'), hook('/hooks/b')], poststop: [hook('/hooks/clean')] }, sys);
     channel.send('{"event":"exec"}\n');
     expect(killed).toEqual([4242]);
     expect(side.ended()?.message).toBe('hook poststart[0] "/hooks/a" failed (exit status 3): no route');
-    expect(sys.callsOf('runCommand').map((c) => c.cmd.path)).toEqual(['/hooks/a', '/hooks/clean']);
+    expect(sys.calls).toEqual([
+      { op: 'runCommand', cmd: { path: '/hooks/a', args: [], env: [], dir: BUNDLE, stdin: state('running', 4242) } },
+      { op: 'runCommand', cmd: { path: '/hooks/clean', args: [], env: [], dir: BUNDLE, stdin: state('stopped') } },
+    ]);
+  });
+
+  test('a container gone by the exec event: pid 0 in the state, and a failure still stops what is left', () => {
+    const sys = new FakeSyscalls();
+    sys.commandResult = { status: 1, signal: null, output: '' };
+    const { channel, killed } = serve({ poststart: [hook('/hooks/a')] }, sys, () => undefined);
+    channel.send('{"event":"exec"}\n');
+    expect(sys.calls).toEqual([{ op: 'runCommand', cmd: { path: '/hooks/a', args: [], env: [], dir: BUNDLE, stdin: state('running', 0) } }]);
+    expect(killed).toEqual([undefined]);
   });
 
   test('once the container has ended: every poststop hook, status "stopped" and no pid; a failing one is a warning', () => {
@@ -84,10 +122,9 @@ describe('the first process on the runtime channel', () => {
     sys.commandResult = (cmd) => ({ status: cmd.path === '/hooks/a' ? 1 : 0, signal: null, output: '' });
     const { side, warnings } = serve({ poststop: [hook('/hooks/a'), hook('/hooks/b')] }, sys);
     expect(side.ended()).toBeUndefined();
-    const state = JSON.stringify({ ociVersion: '1.0.2', id: 'web-1', status: 'stopped', bundle: '/bundles/web-1', annotations: { team: 'a' } });
-    expect(sys.callsOf('runCommand').map((c) => [c.cmd.path, c.cmd.stdin])).toEqual([
-      ['/hooks/a', state],
-      ['/hooks/b', state],
+    expect(sys.calls).toEqual([
+      { op: 'runCommand', cmd: { path: '/hooks/a', args: [], env: [], dir: BUNDLE, stdin: state('stopped') } },
+      { op: 'runCommand', cmd: { path: '/hooks/b', args: [], env: [], dir: BUNDLE, stdin: state('stopped') } },
     ]);
     expect(warnings).toEqual(['hook poststop[0] "/hooks/a" failed (exit status 1)']);
   });

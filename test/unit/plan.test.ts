@@ -91,8 +91,9 @@ describe('buildPlan', () => {
       plugin: 'launcher',
       record: { op: 'relaunch', argv: ['unshare', '--pid', '--mount', '--fork', '--kill-child', '--propagation', 'unchanged', '--'] },
     });
-    // The launcher made the new namespaces; the relaunched process joins the network one by path.
-    expect(joined.calls.slice(1, 4).map((c) => [c.phase, c.record])).toEqual([
+    // The launcher made the new namespaces; the relaunched process keeps the runtime channel to itself and joins the network one by path.
+    expect(joined.calls.slice(1, 5).map((c) => [c.phase, c.record])).toEqual([
+      ['namespaces', { op: 'setCloexec', fd: 3 }],
       ['namespaces', { op: 'open', path: '/proc/1/ns/net', flags: 0o2000000, mode: 0 }],
       ['namespaces', { op: 'setns', fd: 100, nstype: CLONE_NEWNET }],
       ['namespaces', { op: 'close', fd: 100 }],
@@ -102,7 +103,7 @@ describe('buildPlan', () => {
   test('a pid namespace joined by path: joined here, then the relaunch (no fork), this thread back in its own, then the relaunched process', () => {
     const fake = fakeRoot().addFile('/proc/thread-self/ns/pid').addFile('/proc/9/ns/pid').addFile('/proc/9/ns/net');
     const plan = planOf({ namespaces: [{ type: 'pid', path: '/proc/9/ns/pid' }, { type: 'mount' }, { type: 'network', path: '/proc/9/ns/net' }] }, fake);
-    expect(plan.calls.slice(0, 10).map((c) => [c.phase, c.plugin, c.record])).toEqual([
+    expect(plan.calls.slice(0, 11).map((c) => [c.phase, c.plugin, c.record])).toEqual([
       ['namespaces', 'launcher', { op: 'open', path: '/proc/thread-self/ns/pid', flags: 0o2000000, mode: 0 }],
       ['namespaces', 'launcher', { op: 'open', path: '/proc/9/ns/pid', flags: 0o2000000, mode: 0 }],
       ['namespaces', 'launcher', { op: 'setns', fd: 101, nstype: CLONE_NEWPID }],
@@ -110,6 +111,7 @@ describe('buildPlan', () => {
       ['namespaces', 'launcher', { op: 'relaunch', argv: ['unshare', '--mount', '--propagation', 'unchanged', '--'] }],
       ['namespaces', 'launcher', { op: 'setns', fd: 100, nstype: CLONE_NEWPID }],
       ['namespaces', 'launcher', { op: 'close', fd: 100 }],
+      ['namespaces', 'launcher', { op: 'setCloexec', fd: 3 }],
       ['namespaces', 'launcher', { op: 'open', path: '/proc/9/ns/net', flags: 0o2000000, mode: 0 }],
       ['namespaces', 'launcher', { op: 'setns', fd: 102, nstype: CLONE_NEWNET }],
       ['namespaces', 'launcher', { op: 'close', fd: 102 }],
@@ -125,8 +127,28 @@ describe('buildPlan', () => {
       ['hooks', '/hooks/net', 3],
       ['hooks', '/hooks/cc', undefined],
     ]);
+    // The relaunched process's first call: the channel is its own, no hook's.
+    expect(plan.calls[1].record).toEqual({ op: 'setCloexec', fd: 3 });
     const none = buildPlan({ ...config, hooks: { prestart: [], createRuntime: [] } }, { syscalls: fakeRoot(), plugins: { plugins: [] }, extra: [{ module: 'hooks', plugin: hooksPlugin }], launch: outside });
     expect(none.calls[0].record).toEqual({ op: 'unshare', flags: CLONE_NEWNS | CLONE_NEWNET });
+  });
+
+  test("with a new pid namespace the container is its PID 1 in the createContainer hooks' state, with runtime hooks (a relaunch of the Node entry) or without", () => {
+    const hook = { path: '/hooks/cc', args: [], env: [] };
+    // The plan's own port, over a bundle on the host.
+    const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-plan-pid-'));
+    try {
+      fs.mkdirSync(path.join(bundle, 'rootfs'));
+      const pidOf = (over: Partial<RootfsConfig['hooks']>) => {
+        const config = makeConfig({ bundle, rootfs: path.join(bundle, 'rootfs'), mounts: [], namespaces: [{ type: 'pid' }, { type: 'mount' }], hooks: { prestart: [], createRuntime: [], createContainer: [hook], ...over } });
+        const plan = buildPlan(config, { plugins: { plugins: [] }, extra: [{ module: 'hooks', plugin: hooksPlugin }], launch: outside });
+        const cc = plan.calls.find((c) => c.record.op === 'runCommand' && (c.record as { cmd: { path: string } }).cmd.path === '/hooks/cc');
+        return (JSON.parse((cc!.record as { cmd: { stdin: string } }).cmd.stdin) as { pid: number }).pid;
+      };
+      expect([pidOf({}), pidOf({ poststop: [{ path: '/hooks/clean', args: [], env: [] }] })]).toEqual([1, 1]);
+    } finally {
+      fs.rmSync(bundle, { recursive: true, force: true });
+    }
   });
 
   test('a pid namespace joined by path that cannot be opened: the plan stops before the relaunch', () => {
@@ -210,11 +232,12 @@ describe('buildPlan', () => {
     const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
     expect(() => planOf({ namespaces: [{ type: 'user' }, { type: 'mount' }] }, fakeRoot().addFile('/proc/self/ns/user'))).toThrow(/needs linux\.uidMappings/);
     const plan = planOf({ namespaces: [{ type: 'user' }, { type: 'mount' }], uidMappings: maps, gidMappings: maps }, fakeRoot().addFile('/proc/self/ns/user'));
-    expect(plan.calls.slice(0, 4).map((c) => [c.phase, c.plugin, c.record])).toEqual([
+    expect(plan.calls.slice(0, 5).map((c) => [c.phase, c.plugin, c.record])).toEqual([
       ['namespaces', 'launcher', { op: 'userNamespace', uidMappings: maps, gidMappings: maps }],
       ['namespaces', 'launcher', { op: 'relaunch', argv: ['nsenter', '--user=/proc/self/fd/4', '--preserve-credentials', '--setuid=0', '--setgid=0', '--', 'unshare', '--mount', '--propagation', 'unchanged', '--'] }],
       // The first process's copy, once the relaunch has its own.
       ['namespaces', 'launcher', { op: 'close', fd: 100 }],
+      ['namespaces', 'launcher', { op: 'setCloexec', fd: 3 }],
       ['mounts', 'tmpfs-test', expect.objectContaining({ op: 'mount' })],
     ]);
   });

@@ -9,12 +9,13 @@ describe('the runtime channel', () => {
   test.each([
     ['a command', '{"path":"/h","args":[],"env":[],"dir":"/b"}', { command: { path: '/h', args: [], env: [], dir: '/b' } }],
     ['the exec event', '{"event":"exec"}', { event: 'exec' }],
+    ['an event this side does not know', '{"event":"paused"}', { event: 'paused' }],
   ])('%s', (_name, line, expected) => expect(channelMessage(line)).toEqual(expected));
 
   test.each([
-    ['an unknown event', '{"event":"start"}', 'unknown event on the runtime channel: "start"'],
     ['not an object', '[1]', 'not a message of the runtime channel: [1]'],
     ['null', 'null', 'not a message of the runtime channel: null'],
+    ['neither an event nor a command', '{"event":1,"path":2}', 'not a message of the runtime channel: {"event":1,"path":2}'],
     ['not JSON', 'exec', /JSON/],
   ])('%s is refused', (_name, line, message) => expect(() => channelMessage(line)).toThrow(message));
 });

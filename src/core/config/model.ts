@@ -214,10 +214,12 @@ export interface RootfsConfig {
   mountLabel: string;
   process: ProcessSpec;
   /**
-   * OCI hooks. prestart, createRuntime and createContainer run at the before-jail point,
-   * startContainer just before the container's program; poststart and poststop are read
-   * and checked, never run (the process mountkit prepares becomes the container's).
-   * The last four may be left out of a config built in code.
+   * OCI hooks. prestart, createRuntime and createContainer run at the before-jail point
+   * (the first two at the other end of runtimeChannel when there is one), startContainer
+   * just before the container's program; poststart and poststop run at the other end of
+   * runtimeChannel (`mountkit run`'s first process), and without one are never run (the
+   * process mountkit prepares becomes the container's). The last four may be left out
+   * of a config built in code.
    */
   hooks: {
     prestart: HookSpec[];

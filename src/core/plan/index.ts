@@ -14,7 +14,7 @@ import { ConfigError, SyscallError } from '../errors';
 import { hostSocketPaths } from '../host-sockets';
 import { createKernel, type KernelOptions } from '../kernel';
 import { silentLogger } from '../logger';
-import { enterNamespaces, fromJoinedPidNamespace, inInitialUserNamespace, launcherGuessHolds, planLaunch, startedByMountkit, userNamespaceProblem, type LaunchContext } from '../namespaces';
+import { enterNamespaces, fromJoinedPidNamespace, inInitialUserNamespace, planLaunch, startedByMountkit, userNamespaceProblem, type LaunchContext } from '../namespaces';
 import type { StepWhere } from '../orchestrator';
 import type { Logger } from '../plugin';
 import { ExecveCalled, QUERY_SYSCALLS, type FakeSyscalls, type SyscallRecord } from '../syscalls/fake';
@@ -58,7 +58,8 @@ const LAUNCHER = 'launcher';
  */
 function planPort(config: RootfsConfig): PlanSyscalls {
   const sys = new PlanSyscalls();
-  sys.pid = launcherGuessHolds(config.namespaces, undefined, config) ? 1 : process.pid;
+  // The process that becomes the container is PID 1 of a new pid namespace it is started in.
+  sys.pid = config.namespaces.some((ns) => ns.type === 'pid' && !ns.path) ? 1 : process.pid;
   return sys;
 }
 
@@ -102,6 +103,7 @@ export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
       // was started; under nsenter it takes the sockets passed (takeRelaunchDescriptors)
       // instead of connecting.
       relaunched = { runtimeChannel: RELAUNCH_STARTER_FD };
+      sys.setCloexec(RELAUNCH_STARTER_FD);
       if (innerLaunch.joinedByLauncher) relaunched.hostSockets = Object.fromEntries(hostSocketPaths(config).map(([role]) => [role, RELAUNCH_SOCKET_FDS[role]]));
     }
     enterNamespaces(sys, inner, config.timeOffsets);

@@ -440,8 +440,16 @@ describe('handover step', () => {
       run.config.hooks = { prestart: [], createRuntime: [], startContainer: [hook('/bin/s1')], poststart };
       run.config.runtimeChannel = 3;
       expect(run).toThrow(ExecveCalled);
-      expect(sys.effects().slice(-3).map((c) => c.op)).toEqual(['runCommand', 'write', 'execve']);
-      expect(sys.callsOf('write')).toEqual([{ op: 'write', fd: 3, data: '{"event":"exec"}\n' }]);
+      expect(sys.effects()).toEqual([
+        { op: 'chdir', path: '/work' },
+        { op: 'setgroups', gids: [] },
+        { op: 'setgid', gid: 100 },
+        { op: 'setuid', uid: 1000 },
+        { op: 'cloexecFrom', first: 3 },
+        { op: 'runCommand', cmd: expect.objectContaining({ path: '/bin/s1' }) },
+        { op: 'write', fd: 3, data: '{"event":"exec"}\n' },
+        { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1'] },
+      ]);
       for (const over of [{ runtimeChannel: undefined }, { hooks: { prestart: [], createRuntime: [], poststop: poststart } }]) {
         const other = setup();
         Object.assign(other.run.config, { runtimeChannel: 3 }, over);
