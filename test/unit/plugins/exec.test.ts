@@ -66,17 +66,20 @@ describe('handover step', () => {
     return { sys, run };
   }
 
+  /** What setup()'s handover changes up to its hooks: the cwd, the user, close-on-exec above stderr. */
+  const BEFORE_HOOKS = [
+    { op: 'chdir', path: '/work' },
+    { op: 'setgroups', gids: [] },
+    { op: 'setgid', gid: 100 },
+    { op: 'setuid', uid: 1000 },
+    { op: 'cloexecFrom', first: 3 },
+  ];
+  const EXECVE = { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1'] };
+
   test('cwd, user, close-on-exec above stderr, then execve', () => {
     const { sys, run } = setup();
     expect(run).toThrow(ExecveCalled);
-    expect(sys.effects()).toEqual([
-      { op: 'chdir', path: '/work' },
-      { op: 'setgroups', gids: [] },
-      { op: 'setgid', gid: 100 },
-      { op: 'setuid', uid: 1000 },
-      { op: 'cloexecFrom', first: 3 },
-      { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1'] },
-    ]);
+    expect(sys.effects()).toEqual([...BEFORE_HOOKS, EXECVE]);
   });
 
   /** The container's /proc/thread-self/fd listing these names; on a procfs unless told otherwise. */
@@ -441,14 +444,10 @@ describe('handover step', () => {
       run.config.runtimeChannel = 3;
       expect(run).toThrow(ExecveCalled);
       expect(sys.effects()).toEqual([
-        { op: 'chdir', path: '/work' },
-        { op: 'setgroups', gids: [] },
-        { op: 'setgid', gid: 100 },
-        { op: 'setuid', uid: 1000 },
-        { op: 'cloexecFrom', first: 3 },
+        ...BEFORE_HOOKS,
         { op: 'runCommand', cmd: expect.objectContaining({ path: '/bin/s1' }) },
         { op: 'write', fd: 3, data: '{"event":"exec"}\n' },
-        { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1'] },
+        EXECVE,
       ]);
       for (const over of [{ runtimeChannel: undefined }, { hooks: { prestart: [], createRuntime: [], poststop: poststart } }]) {
         const other = setup();
