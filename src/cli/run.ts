@@ -117,9 +117,10 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   });
   // What its starter opened and connected for a process nsenter put in a user namespace (core/relaunch.ts).
   const hostSockets = launch.joinedByLauncher ? takeRelaunchDescriptors(sys, config) : undefined;
-  // The runtime channel: no hook or helper this process starts may hold it (Node marks what it inherited close-on-exec itself, but no standard says so).
-  if (launch.relaunched) naming(`descriptor ${RELAUNCH_STARTER_FD} from the process that started mountkit`, () => sys.setCloexec(RELAUNCH_STARTER_FD));
   if (launch.relaunched) {
+    // The runtime channel: no hook or helper this process starts may hold it (Node 20
+    // marks what it inherited close-on-exec at its start, which nothing promises).
+    naming(`descriptor ${RELAUNCH_STARTER_FD} from the process that started mountkit`, () => sys.setCloexec(RELAUNCH_STARTER_FD));
     // The process that started this one passes signals on once the container has started
     // (forward.ts); one sent to the whole process group meanwhile must not end this one,
     // which in a pid namespace joined by path is not its PID 1. execve resets the handlers.
@@ -209,9 +210,10 @@ exec "$@"`;
  * failed. Its descriptor 3, a socket, is the runtime channel: the runtime's hooks run
  * here (cli/runtime-hooks.ts), the poststop ones once the relaunch has ended and the
  * channel is drained; mountkit holds it until its execve(2) closes it, which also tells
- * forward.ts the container's program has started. config.json's text comes on CONFIG_FD, written here,
- * read to its end there (configFromStarter); what prepareRelaunch made, opened and
- * connected comes on the numbers it gives (takeRelaunchDescriptors takes them there).
+ * forward.ts the container's program has started. config.json's text comes on
+ * CONFIG_FD, written here, read to its end there (configFromStarter); what
+ * prepareRelaunch made, opened and connected comes on the numbers it gives
+ * (takeRelaunchDescriptors takes them there).
  */
 function relaunch({ plan, argv, text, passed, sys, config: rootfs, warn }: Relaunch): Promise<number> {
   const [cmd, ...args] = plan.relaunch;
@@ -252,26 +254,7 @@ function relaunch({ plan, argv, text, passed, sys, config: rootfs, warn }: Relau
       sys,
       config: rootfs,
       container: () => (direct ? spawned : childrenOf(spawned)[0]),
-      kill: (pid) => {
-        // Once Node has reaped `spawned`, its pid (and the container's) may be another process's.
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        if (direct) {
-          // The container itself, and what it started: it leads a process group of its own
-          // (the session step's setsid), which its children share unless they left it.
-          // Without a pid namespace to end with it, the rest is out of reach (runc kills
-          // what is left in the container's cgroup).
-          killQuietly(-spawned);
-          killQuietly(spawned);
-          return;
-        }
-        // The container is PID 1 of its pid namespace, whose end ends every process in it.
-        // Its pid is checked to be unshare's child still, before unshare goes: its children
-        // are given another parent as it exits. unshare first: it would report the
-        // container's SIGKILL with a message of its own (util-linux 2.38).
-        const container = pid !== undefined && parentOf(pid) === spawned ? pid : undefined;
-        killQuietly(spawned);
-        if (container !== undefined) killQuietly(container);
-      },
+      kill: (pid) => stopContainer(child, direct, pid),
       warn,
     });
     const stop = passSignals(spawned, direct);
@@ -290,6 +273,32 @@ function relaunch({ plan, argv, text, passed, sys, config: rootfs, warn }: Relau
       else resolve(exitStatus(status, signal));
     });
   });
+}
+
+/**
+ * SIGKILL to the container, whose pid was `pid` before the poststart hooks ran: the
+ * relaunch `child` itself when `direct`, else unshare(1)'s child.
+ */
+function stopContainer(child: import('child_process').ChildProcess, direct: boolean, pid: number | undefined): void {
+  const spawned = child.pid;
+  // Once Node has reaped the relaunch, its pid (and the container's) may be another process's.
+  if (spawned === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  if (direct) {
+    // The container itself, and what it started: it leads a process group of its own (the
+    // session step's setsid), which its children share unless they left it. Without a pid
+    // namespace to end with it, the rest is out of reach (runc kills what is left in the
+    // container's cgroup).
+    killQuietly(-spawned);
+    killQuietly(spawned);
+    return;
+  }
+  // The container is PID 1 of its pid namespace, whose end ends every process in it. Its
+  // pid is checked to be unshare's child still, before unshare goes: its children are
+  // given another parent as it exits. unshare first: it would report the container's
+  // SIGKILL with a message of its own (util-linux 2.38).
+  const container = pid !== undefined && parentOf(pid) === spawned ? pid : undefined;
+  killQuietly(spawned);
+  if (container !== undefined) killQuietly(container);
 }
 
 /** The parent of `pid` (its /proc/PID/stat), undefined once it is gone. */
