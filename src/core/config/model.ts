@@ -260,9 +260,11 @@ export interface RootfsConfig {
   hostSockets?: { console?: number; seccompAgent?: number };
   /**
    * A socket to the process that started this one, in the namespaces mountkit was started
-   * in, which runs the runtime's hooks (prestart, createRuntime) there, as runc runs them
-   * (CommandSpec.via). Set by the CLI in every process it relaunched, which is in the
-   * container's namespaces by the time the hooks run; not part of config.json.
+   * in, which runs the runtime's hooks there, as runc runs them (core/runtime-channel.ts):
+   * prestart and createRuntime as they are sent (CommandSpec.via), poststart when the
+   * exec step tells it the program is next, poststop once this process has ended. Set by
+   * the CLI in every process it relaunched, which is in the container's namespaces by the
+   * time the hooks run; not part of config.json.
    */
   runtimeChannel?: number;
   /** linux.personality: set with personality(2) before the program, as runc 1.2 sets it; absent, mountkit's (PER_LINUX). */
