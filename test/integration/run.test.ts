@@ -395,6 +395,30 @@ maybe('mountkit run', () => {
     expect(r.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['0 0 1', '1', '1', '']);
   });
 
+  test("inside a user namespace (unshare -Ur), the runtime's hooks run in it and in the other namespaces mountkit was started in, without a warning; createContainer's in the container's", () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'mountkit-userns-hooks-'));
+    try {
+      chmodSync(out, 0o777);
+      const record = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `for n in user net uts; do readlink /proc/self/ns/$n; done > ${out}/${name}`] });
+      const c = config(['true'], { hooks: { createRuntime: [record('createRuntime')], createContainer: [record('createContainer')], poststop: [record('poststop')] } });
+      c.linux.namespaces.push({ type: 'user' }, { type: 'network' });
+      const starter = `for n in user net uts; do readlink /proc/self/ns/$n; done > ${out}/starter; exec "$@"`;
+      const r = withBundle(c, (dir) =>
+        spawnSync('unshare', ['-Ur', 'sh', '-c', starter, 'sh', process.execPath, BIN, 'run', '--bundle', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+      );
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      const read = (name: string) => readFileSync(path.join(out, name), 'utf8').trim().split('\n');
+      const started = read('starter');
+      expect(started[0]).not.toBe(readlinkSync('/proc/self/ns/user'));
+      expect([read('createRuntime'), read('poststop')]).toEqual([started, started]);
+      const container = read('createContainer');
+      expect(container[0]).toBe(started[0]);
+      expect(container.slice(1).every((link, i) => link !== started[i + 1])).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   describe('a user namespace mountkit makes or joins', () => {
     const RANGE = [{ containerID: 0, hostID: 100000, size: 65536 }];
     /** What the container sees of its ids, maps, capabilities and the owners of what mountkit made for it. */
