@@ -253,22 +253,24 @@ function relaunch({ plan, argv, text, passed, sys, config: rootfs, warn }: Relau
     const runtime = serveRuntimeChannel((child.stdio as unknown as import('net').Socket[])[RELAUNCH_STARTER_FD], {
       sys,
       config: rootfs,
-      container: () => (direct ? spawned : childrenOf(spawned)[0]),
+      // Once Node has reaped the relaunch, its pid (and the container's) may be another process's.
+      container: () => (child.exitCode !== null || child.signalCode !== null ? undefined : direct ? spawned : childrenOf(spawned)[0]),
       kill: (pid) => stopContainer(child, direct, pid),
       warn,
     });
     const stop = passSignals(spawned, direct);
-    // Once the container has ended, the signals passed on are ignored until the poststop
-    // hooks have run, as runc's own handler keeps them from ending it while it destroys the container.
+    // Once the container has ended, the signals passed on are ignored to the end, poststop
+    // hooks and all, as runc's own handler keeps them from ending it while it destroys the
+    // container. Added before passing on stops: a signal without a listener has its
+    // default action again.
     child.on('exit', () => {
-      stop();
       for (const sig of PASSED_SIGNALS) process.on(sig, ignoreSignal);
+      stop();
     });
     // After the exit, once the runtime channel and the config's socket have closed: the
     // relaunch closed them, and unshare(1), which holds copies, has ended too.
     child.on('close', (status, signal) => {
       const failure = runtime.ended();
-      for (const sig of PASSED_SIGNALS) process.off(sig, ignoreSignal);
       if (failure) reject(failure);
       else resolve(exitStatus(status, signal));
     });
@@ -287,7 +289,8 @@ function stopContainer(child: import('child_process').ChildProcess, direct: bool
     // The container itself, and what it started: it leads a process group of its own (the
     // session step's setsid), which its children share unless they left it. Without a pid
     // namespace to end with it, the rest is out of reach (runc kills what is left in the
-    // container's cgroup).
+    // container's cgroup), as is all of it when there is no such group: a container with
+    // process.terminal and no console socket keeps the session it was started in.
     killQuietly(-spawned);
     killQuietly(spawned);
     return;

@@ -5,11 +5,12 @@
  *
  * - The commands that process sends are run here, one at a time, and each is answered
  *   with its result or the SyscallError it failed with. Only the config's own prestart
- *   and createRuntime hooks are run, each once, in their order: the hook's command as
- *   this process builds it from its own config, with a state that differs only in the
- *   container's pid. Anything else is refused (EPERM), so that the relaunched process,
- *   which may run as a user namespace's root over an image's files, cannot have a command
- *   of its choosing run here.
+ *   and createRuntime hooks are run, each once, in their order, and each exactly as this
+ *   process builds it from its own config and the container's pid as it sees it.
+ *   Anything else is refused (EPERM), so that the relaunched process, which may run as a
+ *   user namespace's root over an image's files, cannot have a command or a state of its
+ *   choosing run here. A line that is no message ends the channel: its sender cannot be
+ *   told apart from one out of step.
  * - At its "exec" event, sent last before the container's program, the poststart hooks
  *   run, with status "running" and the container's pid (as crun and youki give them; runc
  *   1.1 to 1.5 run them before the program, with "created"). The first that fails stops
@@ -37,7 +38,7 @@ export interface RuntimeSideOptions {
   /** The hooks' port: the first process's own. */
   sys: Syscalls;
   config: Pick<RootfsConfig, 'bundle' | 'annotations' | 'hooks'>;
-  /** The container's pid as this process sees it, once its program is next; undefined if it is gone. */
+  /** The container's pid as this process sees it (the relaunched process, until its execve(2)); undefined once it is gone. */
   container: () => number | undefined;
   /** Stops the container (SIGKILL), given its pid as `container` gave it before the hooks ran. */
   kill: (pid: number | undefined) => void;
@@ -64,15 +65,16 @@ export function serveRuntimeChannel(socket: Socket, opts: RuntimeSideOptions): R
     try {
       message = channelMessage(line);
     } catch (err) {
-      // The sender of a command waits for an answer; this one names what was wrong.
-      answer(errorReply('read', 'EPROTO', [], (err as Error).message));
+      opts.warn(`the runtime channel is closed: ${(err as Error).message}`);
+      socket.destroy();
       return;
     }
     if ('command' in message) {
       const [name, hook] = expected[next] ?? [];
-      if (!hook || !isHookCommand(message.command, hook, opts.config)) {
-        const wanted = hook ? `${name} ${JSON.stringify(hook.path)}` : 'none';
-        answer(errorReply('execve', 'EPERM', [message.command.path], `not the config's next prestart or createRuntime hook (${wanted})`));
+      const problem = hook ? hookCommandProblem(message.command, hook, opts) : 'the config has no more prestart or createRuntime hooks';
+      if (problem) {
+        const which = hook ? ` (${name} ${JSON.stringify(hook.path)})` : '';
+        answer(errorReply('execve', 'EPERM', [message.command.path], `not the config's next prestart or createRuntime hook${which}: ${problem}`));
         return;
       }
       next++;
@@ -85,7 +87,7 @@ export function serveRuntimeChannel(socket: Socket, opts: RuntimeSideOptions): R
   let pending = Buffer.alloc(0);
   socket.on('data', (chunk: Buffer) => {
     pending = Buffer.concat([pending, chunk]);
-    for (let end = pending.indexOf(0x0a); end >= 0; end = pending.indexOf(0x0a)) {
+    for (let end = pending.indexOf(0x0a); end >= 0 && !socket.destroyed; end = pending.indexOf(0x0a)) {
       const line = pending.subarray(0, end).toString('utf8');
       pending = pending.subarray(end + 1);
       handle(line);
@@ -102,19 +104,16 @@ export function serveRuntimeChannel(socket: Socket, opts: RuntimeSideOptions): R
 }
 
 /**
- * Whether `command` is `hook`'s as the hooks plugin builds it (hookCommand): the same,
- * this process's config giving the state, but for the container's pid, which only the
- * relaunched process knows (a positive integer).
+ * Why `command` is not `hook`'s as the hooks plugin builds it (hookCommand) from this
+ * process's config and the container's pid as this process sees it, or undefined.
  */
-function isHookCommand(command: CommandSpec, hook: HookSpec, config: RuntimeSideOptions['config']): boolean {
-  let pid: unknown;
-  try {
-    pid = (JSON.parse(command.stdin ?? '') as { pid?: unknown } | null)?.pid;
-  } catch {
-    return false;
-  }
-  if (typeof pid !== 'number' || !Number.isSafeInteger(pid) || pid <= 0) return false;
-  return isDeepStrictEqual(command, hookCommand(hook, ociState(new Map(), config, { status: 'creating', pid })));
+function hookCommandProblem(command: CommandSpec, hook: HookSpec, { config, container }: RuntimeSideOptions): string | undefined {
+  const pid = container();
+  if (pid === undefined) return 'the container is gone';
+  const { stdin, ...rest } = hookCommand(hook, ociState(new Map(), config, { status: 'creating', pid }));
+  const { stdin: sent, ...given } = command;
+  if (!isDeepStrictEqual(given, rest)) return 'its command differs';
+  return sent === stdin ? undefined : `its state differs from ${stdin}`;
 }
 
 function errorReply(syscall: string, code: string, paths: readonly string[], detail?: string): object {

@@ -9,6 +9,9 @@
  * - `container.id` (string): the container's id; default the bundle directory's name.
  * - `container.pid` (number): the container process's pid as the runtime namespace sees
  *   it; default 0, since a mountkit run alone knows no runtime pid.
+ * The hooks run at the other end of a runtime channel (RootfsConfig.runtimeChannel:
+ * prestart, createRuntime, poststart, poststop) take neither: that end builds their
+ * state from the config and the pid it sees, and runs nothing else.
  */
 import * as posix from 'path/posix';
 import type { HookSpec, RootfsConfig } from './config/model';

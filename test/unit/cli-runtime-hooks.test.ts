@@ -8,9 +8,13 @@ import { serveRuntimeChannel } from '../../src/cli/runtime-hooks';
 /** The first process's end of the channel: what the relaunched process sends comes as data, what is answered is kept. */
 class FakeChannel extends EventEmitter {
   readonly written: string[] = [];
+  destroyed = false;
   write(text: string): boolean {
     this.written.push(text);
     return true;
+  }
+  destroy(): void {
+    this.destroyed = true;
   }
   send(...chunks: string[]): void {
     for (const chunk of chunks) this.emit('data', Buffer.from(chunk));
@@ -60,28 +64,38 @@ describe('the first process on the runtime channel', () => {
     expect(channel.answers()).toEqual([{ error: { syscall: 'runCommand', code: 'ENOENT', paths: ['/hooks/net'] } }]);
   });
 
+  const ownState = state('creating', 4242);
   test.each([
-    ['a command the config does not have', { path: '/bin/sh', args: ['-c', 'id'], env: [], dir: BUNDLE, stdin: state('creating', 4242) }, 'createRuntime[0] "/hooks/net"'],
-    ['the hook with other arguments', { path: '/hooks/net', args: ['down'], env: [], dir: BUNDLE, stdin: state('creating', 4242) }, 'createRuntime[0] "/hooks/net"'],
-    ['the hook in another directory', { path: '/hooks/net', args: [], env: [], dir: '/', stdin: state('creating', 4242) }, 'createRuntime[0] "/hooks/net"'],
-    ['the hook with another state', { path: '/hooks/net', args: [], env: [], dir: BUNDLE, stdin: state('running', 4242) }, 'createRuntime[0] "/hooks/net"'],
-    ['the hook with no pid', { path: '/hooks/net', args: [], env: [], dir: BUNDLE, stdin: state('creating', 0) }, 'createRuntime[0] "/hooks/net"'],
-  ])('%s is refused (EPERM), run nowhere, and the next hook is still the one expected', (_name, command, wanted) => {
+    ['a command the config does not have', { path: '/bin/sh', args: ['-c', 'id'], env: [], dir: BUNDLE, stdin: ownState }, 'its command differs'],
+    ['the hook with other arguments', { path: '/hooks/net', args: ['down'], env: [], dir: BUNDLE, stdin: ownState }, 'its command differs'],
+    ['the hook in another directory', { path: '/hooks/net', args: [], env: [], dir: '/', stdin: ownState }, 'its command differs'],
+    ['the hook with another status', { path: '/hooks/net', args: [], env: [], dir: BUNDLE, stdin: state('running', 4242) }, `its state differs from ${ownState}`],
+    ['the hook with another pid (the host\'s init)', { path: '/hooks/net', args: [], env: [], dir: BUNDLE, stdin: state('creating', 1) }, `its state differs from ${ownState}`],
+  ])('%s is refused (EPERM), run nowhere, and the next hook is still the one expected', (_name, command, problem) => {
     const { channel, sys, line } = serve({ createRuntime: [hook('/hooks/net')] });
     channel.send(`${JSON.stringify(command)}\n`, line(hook('/hooks/net')), line(hook('/hooks/net')));
     expect(channel.answers()).toEqual([
-      { error: { syscall: 'execve', code: 'EPERM', paths: [command.path], detail: `not the config's next prestart or createRuntime hook (${wanted})` } },
+      { error: { syscall: 'execve', code: 'EPERM', paths: [command.path], detail: `not the config's next prestart or createRuntime hook (createRuntime[0] "/hooks/net"): ${problem}` } },
       { result: { status: 0, signal: null, output: '' } },
-      { error: { syscall: 'execve', code: 'EPERM', paths: ['/hooks/net'], detail: "not the config's next prestart or createRuntime hook (none)" } },
+      { error: { syscall: 'execve', code: 'EPERM', paths: ['/hooks/net'], detail: "not the config's next prestart or createRuntime hook: the config has no more prestart or createRuntime hooks" } },
     ]);
     expect(sys.calls.map((c) => c.op)).toEqual(['runCommand']);
   });
 
-  test('a line that is no message is answered with EPROTO; an event this side does not know is passed over', () => {
-    const { channel, sys } = serve({});
-    channel.send('[]\n', '{"event":"paused"}\n');
-    expect(channel.answers()).toEqual([{ error: { syscall: 'read', code: 'EPROTO', paths: [], detail: 'not a message of the runtime channel: []' } }]);
+  test('a hook is refused once the container is gone', () => {
+    const { channel, sys, line } = serve({ createRuntime: [hook('/hooks/net')] }, new FakeSyscalls(), () => undefined);
+    channel.send(line(hook('/hooks/net')));
+    expect(channel.answers()).toEqual([
+      { error: { syscall: 'execve', code: 'EPERM', paths: ['/hooks/net'], detail: 'not the config\'s next prestart or createRuntime hook (createRuntime[0] "/hooks/net"): the container is gone' } },
+    ]);
     expect(sys.calls).toEqual([]);
+  });
+
+  test('an event this side does not know is passed over; a line that is no message ends the channel, with a warning, and nothing after it is read', () => {
+    const { channel, sys, warnings, line } = serve({ createRuntime: [hook('/hooks/net')] });
+    channel.send('{"event":"paused"}\n', `[]\n${line(hook('/hooks/net'))}`);
+    expect([channel.written, channel.destroyed, sys.calls]).toEqual([[], true, []]);
+    expect(warnings).toEqual(['the runtime channel is closed: not a message of the runtime channel: []']);
   });
 
   test('the exec event runs the poststart hooks once, in order, status "running" with the container\'s pid, unanswered', () => {

@@ -53,8 +53,11 @@ export class OciHooksStep implements LifecycleStep {
     if (via === undefined && ctx.config.namespaces.some((ns) => ns.type === 'user')) {
       ctx.log.warn("hooks.prestart and hooks.createRuntime run in the container's user namespace, as its root, not as the host's root as under runc");
     }
-    // runc's host side gives these hooks the container's pid as the host sees it; the process preparing the rootfs becomes the container.
-    const state = ociState(ctx.shared, ctx.config, ctx.shared.has(CONTAINER_PID_KEY) ? undefined : { status: 'creating', pid: hostPid(this.sys) });
+    // runc's host side gives these hooks the container's pid as the host sees it; the
+    // process preparing the rootfs becomes the container. Run at the other end of a
+    // runtime channel, they get the state that end builds itself, from the config alone.
+    const shared = via === undefined ? ctx.shared : new Map<string, unknown>();
+    const state = ociState(shared, ctx.config, shared.has(CONTAINER_PID_KEY) ? undefined : { status: 'creating', pid: hostPid(this.sys) });
     const command = (hook: HookSpec): CommandSpec => ({ ...hookCommand(hook, state), ...(via === undefined ? {} : { via }) });
     prestart.forEach((hook, i) => runHook(this.sys, `prestart[${i}]`, hook, command(hook)));
     createRuntime.forEach((hook, i) => runHook(this.sys, `createRuntime[${i}]`, hook, command(hook)));

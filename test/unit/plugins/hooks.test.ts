@@ -199,6 +199,16 @@ describe('createContainer hooks, in the container namespace', () => {
     expect(quiet.entries.filter((e) => e.level === 'warn')).toEqual([]);
   });
 
+  test("with a runtime channel, the runtime's hooks get the state the other end builds from the config: no shared id or pid", () => {
+    const { sys, run } = setup({ [CONTAINER_ID_KEY]: 'c0ffee', [CONTAINER_PID_KEY]: 4242 }, silentLogger, { runtimeChannel: 3 });
+    sys.pid = 7;
+    run({ createRuntime: [hook('/hooks/net')], createContainer: [hook('/hooks/cc')] });
+    expect(sys.callsOf('runCommand').map((c) => [c.cmd.path, JSON.parse(c.cmd.stdin!).id, JSON.parse(c.cmd.stdin!).pid])).toEqual([
+      ['/hooks/net', 'web-1', 7],
+      ['/hooks/cc', 'c0ffee', 7],
+    ]);
+  });
+
   test("with a channel to where mountkit was started (any relaunch), the runtime's hooks go there, and no warning; createContainer's stay here", () => {
     const log = memoryLogger();
     const { sys, run } = setup({}, log, { namespaces: [{ type: 'mount' }, { type: 'user' }], runtimeChannel: 3 });
