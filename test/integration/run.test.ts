@@ -620,7 +620,7 @@ maybe('mountkit run', () => {
       );
     });
 
-    test("the runtime's hooks run on the host, as runc runs them; createContainer's in the container's namespaces; a failure there is named as here", () => {
+    test("the runtime's hooks (prestart, poststart, poststop) run on the host, as runc runs them; createContainer's in the container's namespaces; a failure there is named as here", () => {
       // The runtime's hook writes where only the host's root may; the container's where anyone may.
       const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
       c.process.args = ['true'];
@@ -632,14 +632,16 @@ maybe('mountkit run', () => {
         mkdirSync(anyone);
         chmodSync(anyone, 0o777);
         const record = (to: string) => ({ path: '/bin/sh', args: ['sh', '-c', 'cat /proc/self/uid_map > "$0/uid_map"; pwd >> "$0/uid_map"', to] });
-        c.hooks = { prestart: [record(rootOnly)], createContainer: [record(anyone)] };
+        const recordTo = (to: string, name: string) => ({ path: '/bin/sh', args: ['sh', '-c', 'cat /proc/self/uid_map > "$0/$1"; pwd >> "$0/$1"', to, name] });
+        c.hooks = { prestart: [record(rootOnly)], createContainer: [record(anyone)], poststart: [recordTo(rootOnly, 'poststart')], poststop: [recordTo(rootOnly, 'poststop')] };
         writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c));
         const out = runMountkit(dir);
-        const read = (d: string) => readFileSync(path.join(d, 'uid_map'), 'utf8').replace(/[ \t]+/g, ' ').trim().split('\n').map((l) => l.trim());
-        return { ...out, runtime: read(rootOnly), container: read(anyone), dir };
+        const read = (d: string, name = 'uid_map') => readFileSync(path.join(d, name), 'utf8').replace(/[ \t]+/g, ' ').trim().split('\n').map((l) => l.trim());
+        return { ...out, runtime: read(rootOnly), post: [read(rootOnly, 'poststart'), read(rootOnly, 'poststop')], container: read(anyone), dir };
       });
       expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
       expect(r.runtime).toEqual(['0 0 4294967295', r.dir]);
+      expect(r.post).toEqual([r.runtime, r.runtime]);
       expect(r.container).toEqual(['0 100000 65536', `${r.dir}/rootfs`]);
 
       const failing = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
@@ -797,6 +799,14 @@ maybe('mountkit run', () => {
         poststop: [logging('poststop', out)],
       }));
       expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: hook poststart[0] "/bin/sh" failed (exit status 3): no route\n']);
+      expect(r.log.map((l) => l.split(' ')[0])).toEqual(['poststop', expect.stringMatching(/^\{/)]);
+    });
+
+    test('with a pid namespace joined by path (the relaunch becomes the container), a failing poststart hook stops it: exit 1, one line naming it', () => {
+      const c = config(['sh', '-c', 'sleep 5; echo "program ends" >> /out/log'], { linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: `/proc/${process.pid}/ns/pid` }] } });
+      c.mounts = [];
+      const r = runLogged(c, (out) => ({ poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 3'] }], poststop: [logging('poststop', out)] }));
+      expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: hook poststart[0] "/bin/sh" failed (exit status 3)\n']);
       expect(r.log.map((l) => l.split(' ')[0])).toEqual(['poststop', expect.stringMatching(/^\{/)]);
     });
 
