@@ -6,6 +6,7 @@ import { BUSYBOX, ROOTLESS_ID, makeBundle, removeRootlessInstall, runMountkit, r
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { BIN, LAUNCHER } from '../helpers/cli';
 import { throughConsole } from '../helpers/console';
+import { startSeccompAgent, type SeccompAgent } from '../helpers/seccomp-agent';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) throw new Error('run tests need root and busybox-static (installed by .ci/run)');
@@ -541,13 +542,9 @@ maybe('mountkit run', () => {
       const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-userns-sockets-'));
       const agentSocket = path.join(dir, 'agent.sock');
       const report = path.join(dir, 'agent.json');
-      const agent = spawn('python3', [path.join(__dirname, '..', 'helpers', 'seccomp-agent.py'), agentSocket, report, '18'], { stdio: ['ignore', 'pipe', 'inherit'] });
-      const agentDone = new Promise<number | null>((resolve) => agent.on('exit', resolve));
+      let agent: SeccompAgent | undefined;
       try {
-        await new Promise<void>((resolve, reject) => {
-          agent.stdout.once('data', () => resolve());
-          agent.once('error', reject);
-        });
+        agent = await startSeccompAgent(agentSocket, report, 18);
         const probe = 'tty; mkdir /dev/made; echo "mkdir $?"';
         const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
         c.process = { terminal: true, args: ['sh', '-c', probe], env: ['PATH=/bin'], cwd: '/' };
@@ -561,10 +558,10 @@ maybe('mountkit run', () => {
         );
         expect(seen).toMatchObject({ message: '/dev/ptmx', fds: 1 });
         expect(seen.output).toEqual(['/dev/pts/0', "mkdir: can't create directory '/dev/made': Invalid cross-device link", 'mkdir 1']);
-        expect(await agentDone).toBe(0);
+        expect(await agent.exited).toBe(0);
         expect(JSON.parse(readFileSync(report, 'utf8')).state).toMatchObject({ fds: ['seccompFd'], state: { status: 'creating' } });
       } finally {
-        agent.kill();
+        agent?.kill();
         rmSync(dir, { recursive: true, force: true });
       }
     });
@@ -1006,24 +1003,20 @@ maybe('mountkit run', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-agent-'));
     const socket = path.join(dir, 'agent.sock');
     const report = path.join(dir, 'report.json');
-    const agent = spawn('python3', [path.join(__dirname, '..', 'helpers', 'seccomp-agent.py'), socket, report, '18'], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = new Promise<number | null>((resolve) => agent.on('exit', resolve));
+    let agent: SeccompAgent | undefined;
     try {
-      await new Promise<void>((resolve, reject) => {
-        agent.stdout.once('data', () => resolve());
-        agent.once('error', reject);
-      });
+      agent = await startSeccompAgent(socket, report, 18);
       const c = config(['sh', '-c', 'mkdir /dev/made; echo "mkdir $?"']);
       c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: socket, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
       const r = withBundle(c, (bundle) => runMountkit(bundle));
       expect([r.status, r.stdout, r.stderr]).toEqual([0, 'mkdir 1\n', "mkdir: can't create directory '/dev/made': Invalid cross-device link\n"]);
-      expect(await exited).toBe(0);
+      expect(await agent.exited).toBe(0);
       const seen = JSON.parse(readFileSync(report, 'utf8'));
       // The container is PID 1 of its namespace; the agent, on the host, gets its host pid.
       expect(seen.state.pid).toBeGreaterThan(1);
       expect(seen.state).toMatchObject({ fds: ['seccompFd'], state: { status: 'creating', pid: seen.state.pid } });
     } finally {
-      agent.kill();
+      agent?.kill();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -3,12 +3,12 @@
  * and loads it with seccomp(2) in a child that then hands over or makes syscalls; what
  * the kernel answers (errnos, ENOSYS from the stub, /proc/self/status) is checked.
  */
-import { spawn } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { runInMountNamespace } from '../../helpers/in-namespace';
 import { runAsRoot } from '../../helpers/real-run';
+import { startSeccompAgent, type SeccompAgent } from '../../helpers/seccomp-agent';
 
 /** The exec plugin's two steps on the real port with `seccomp` (a SeccompSpec as JavaScript source), handing over to `sh -c script`. */
 function handover(seccomp: string, script: string, noNewPrivileges = false) {
@@ -96,13 +96,9 @@ runAsRoot('seccomp: the exec plugin against the kernel', () => {
     const socket = path.join(dir, 'agent.sock');
     const report = path.join(dir, 'report.json');
     const EXDEV = 18;
-    const agent = spawn('python3', [path.join(__dirname, '..', '..', 'helpers', 'seccomp-agent.py'), socket, report, String(EXDEV)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    const exited = new Promise<number | null>((resolve) => agent.on('exit', resolve));
+    let agent: SeccompAgent | undefined;
     try {
-      await new Promise<void>((resolve, reject) => {
-        agent.stdout.once('data', () => resolve());
-        agent.once('error', reject);
-      });
+      agent = await startSeccompAgent(socket, report, EXDEV);
       // sendmsg refused: the listener goes from a thread outside the filter, as from runc's parent process.
       const seccomp = `{ defaultAction: 'SCMP_ACT_ALLOW', architectures: [], listenerPath: ${JSON.stringify(socket)}, listenerMetadata: 'probe', syscalls: [
         { names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY', args: [] },
@@ -115,9 +111,9 @@ runAsRoot('seccomp: the exec plugin against the kernel', () => {
         stdout: 'mkdir 1\n0\n1\n2\n3\n',
         stderr: `mkdir: cannot create directory '${dir}/by-agent': Invalid cross-device link\n`,
       });
-      expect(await exited).toBe(0);
+      expect(await agent.exited).toBe(0);
     } finally {
-      agent.kill();
+      agent?.kill();
     }
     const seen = JSON.parse(readFileSync(report, 'utf8'));
     expect(seen).toMatchObject({ fds: 1, listener: 'anon_inode:seccomp notify', state: { ociVersion: '1.1.0', fds: ['seccompFd'], metadata: 'probe', state: { status: 'creating' } } });
