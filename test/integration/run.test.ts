@@ -730,11 +730,19 @@ maybe('mountkit run', () => {
   });
 
   describe('poststart and poststop hooks, run by the first process where mountkit was started', () => {
-    /** A hook that appends its name, its state and its network namespace to /out's log (the host's path `out`). */
+    /**
+     * A hook that appends its name, its network namespace and its state to /out's log (the
+     * host's path `out`) as one line, one write(2): the program appends to it at the same time.
+     */
     const logging = (name: string, out: string, extra = '') => ({
       path: '/bin/sh',
-      args: ['sh', '-c', `state=$(cat); { echo "${name} $(readlink /proc/self/ns/net)"; echo "$state"; } >> ${out}/log; ${extra}`],
+      args: ['sh', '-c', `state=$(cat); echo "${name} $(readlink /proc/self/ns/net) $state" >> ${out}/log; ${extra}`],
     });
+    /** A logged line's name, namespace and state. */
+    const logged = (line: string) => {
+      const [name, ns, ...state] = line.split(' ');
+      return { name, ns, state: JSON.parse(state.join(' ')) as unknown };
+    };
     const lines = (out: string) => readFileSync(path.join(out, 'log'), 'utf8').trim().split('\n');
 
     function runLogged(c: Record<string, any>, hooks: (out: string) => Record<string, unknown>, entry: 'launcher' | 'node' = 'launcher') {
@@ -756,13 +764,14 @@ maybe('mountkit run', () => {
     ] as [string, object[], 'launcher' | 'node'][])(
       '%s: poststart after the startContainer hooks, "running" with the container\'s pid; poststop once the container has ended, "stopped" without one; both in mountkit\'s namespaces',
       (_name, namespaces, entry) => {
-        // The program stays long enough for poststart to find it, then logs its end.
-        const c = config(['sh', '-c', 'echo "program $(readlink /proc/self/ns/net)" >> /out/log; sleep 0.5; echo "program ends" >> /out/log; exit 7'], { linux: { namespaces } });
+        // The program waits (up to 10 s) for the poststart hook to have found it, then logs its end.
+        const waitForPoststart = 'i=0; while [ ! -e /out/poststarted ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done';
+        const c = config(['sh', '-c', `echo "program $(readlink /proc/self/ns/net)" >> /out/log; ${waitForPoststart}; echo "program ends" >> /out/log; exit 7`], { linux: { namespaces } });
         const r = runLogged(
           c,
           (out) => ({
             startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'echo startContainer >> /out/log'] }],
-            poststart: [logging('poststart', out, `pid=$(echo "$state" | sed 's/.*"pid":\\([0-9]*\\).*/\\1/'); echo "found $(readlink /proc/$pid/ns/net)" >> ${out}/log`)],
+            poststart: [logging('poststart', out, `pid=$(echo "$state" | sed 's/.*"pid":\\([0-9]*\\).*/\\1/'); echo "found $(readlink /proc/$pid/ns/net)" >> ${out}/log; touch ${out}/poststarted`)],
             poststop: [logging('poststop', out)],
           }),
           entry,
@@ -776,12 +785,12 @@ maybe('mountkit run', () => {
         const at = (prefix: string) => r.log.findIndex((l) => l.startsWith(prefix));
         expect(at('startContainer')).toBe(0);
         expect(at('poststart')).toBeGreaterThan(0);
-        expect(r.log.slice(-3)).toEqual(['program ends', `poststop ${own}`, expect.stringMatching(/^\{/)]);
-        expect(r.log[at('poststart')]).toBe(`poststart ${own}`);
+        expect(r.log.slice(-2).map((l) => l.split(' ')[0])).toEqual(['program', 'poststop']);
+        expect(r.log[r.log.length - 2]).toBe('program ends');
         expect(r.log[at('found')]).toBe(`found ${containerNet}`);
-        const started = JSON.parse(r.log[at('poststart') + 1]) as Record<string, unknown>;
-        expect(started).toEqual({ ociVersion: '1.0.2', id: path.basename(r.dir), status: 'running', pid: expect.any(Number), bundle: r.dir });
-        expect(JSON.parse(r.log[r.log.length - 1])).toEqual({ ociVersion: '1.0.2', id: path.basename(r.dir), status: 'stopped', bundle: r.dir });
+        const id = path.basename(r.dir);
+        expect(logged(r.log[at('poststart')])).toEqual({ name: 'poststart', ns: own, state: { ociVersion: '1.0.2', id, status: 'running', pid: expect.any(Number), bundle: r.dir } });
+        expect(logged(r.log[r.log.length - 1])).toEqual({ name: 'poststop', ns: own, state: { ociVersion: '1.0.2', id, status: 'stopped', bundle: r.dir } });
       },
     );
 
@@ -796,7 +805,7 @@ maybe('mountkit run', () => {
         poststop: [logging('poststop', out)],
       }));
       expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: hook poststart[0] "/bin/sh" failed (exit status 3): no route\n']);
-      expect(r.log.map((l) => l.split(' ')[0])).toEqual(['poststop', expect.stringMatching(/^\{/)]);
+      expect(r.log.map((l) => l.split(' ')[0])).toEqual(['poststop']);
     });
 
     test('with a pid namespace joined by path (the relaunch becomes the container), a failing poststart hook stops it: exit 1, one line naming it', () => {
@@ -804,7 +813,7 @@ maybe('mountkit run', () => {
       c.mounts = [];
       const r = runLogged(c, (out) => ({ poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 3'] }], poststop: [logging('poststop', out)] }));
       expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: hook poststart[0] "/bin/sh" failed (exit status 3)\n']);
-      expect(r.log.map((l) => l.split(' ')[0])).toEqual(['poststop', expect.stringMatching(/^\{/)]);
+      expect(r.log.map((l) => l.split(' ')[0])).toEqual(['poststop']);
     });
 
     test('a signal that comes while the poststop hooks run (from the first of them) neither ends mountkit nor stops the others', () => {
