@@ -81,6 +81,8 @@ export {
 export { prepareRelaunch, takeRelaunchDescriptors, RELAUNCH_SOCKET_FDS } from './core/relaunch';
 export { channelMessage, eventLine } from './core/runtime-channel';
 export type { ChannelEvent, ChannelMessage } from './core/runtime-channel';
+export { serveRuntimeChannel } from './core/runtime-hooks';
+export type { RuntimeSide, RuntimeSideOptions } from './core/runtime-hooks';
 export type { RelaunchDescriptors } from './core/relaunch';
 export type { LaunchConfig, LaunchContext, LaunchPlan, NamespaceJoin, UserNamespaceMappings } from './core/namespaces';
 

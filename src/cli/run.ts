@@ -3,7 +3,7 @@
  * with nothing but the loader and the host checks (core/config/validate.ts); when the
  * container needs a new pid namespace, or a user namespace to make or join, or has hooks
  * the runtime runs (prestart, createRuntime, poststart, poststop: this first process
- * then runs them, where mountkit was started, cli/runtime-hooks.ts), it starts mountkit
+ * then runs them, where mountkit was started, core/runtime-hooks.ts), it starts mountkit
  * again, once, under unshare(1) (and nsenter(1) for a user namespace; see
  * core/namespaces.ts), otherwise it goes on in this process: plugins, namespaces, the
  * pipeline, and execve into the container.
@@ -34,7 +34,7 @@ import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
 import { PASSED_SIGNALS, childrenOf, parentInStat, passSignals } from './forward';
-import { serveRuntimeChannel } from './runtime-hooks';
+import { serveRuntimeChannel } from '../core/runtime-hooks';
 import { nodeStartEnv } from './node-env';
 import { starterIgnoredSignals } from './signals';
 
@@ -133,7 +133,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
   checkUserNamespaceMaps(config, launch, (file) => readFileSync(file, 'utf8'));
   const plan = planLaunch(config.namespaces, launch, config);
-  // The runtime's hooks go to the starter, where mountkit was started, through descriptor 3 (cli/runtime-hooks.ts).
+  // The runtime's hooks go to the starter, where mountkit was started, through descriptor 3 (core/runtime-hooks.ts).
   const relaunched = launch.relaunched ? { runtimeChannel: RELAUNCH_STARTER_FD, ...(hostSockets ? { hostSockets } : {}) } : {};
   if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...relaunched }, plan, opts, sys);
   let logger: Logger | undefined;
@@ -157,7 +157,7 @@ interface Relaunch {
   argv: readonly string[];
   text: string;
   passed: ReadonlyMap<number, number>;
-  /** The port the runtime's hooks are run through, the config they come from, and where their warnings go (cli/runtime-hooks.ts). */
+  /** The port the runtime's hooks are run through, the config they come from, and where their warnings go (core/runtime-hooks.ts). */
   sys: Syscalls;
   config: RootfsConfig;
   warn: (message: string) => void;
@@ -208,7 +208,7 @@ exec "$@"`;
  * Starts mountkit again under the launcher and passes signals on to the container
  * (forward.ts); its exit status (the container's) is ours, unless a poststart hook
  * failed. Its descriptor 3, a socket, is the runtime channel: the runtime's hooks run
- * here (cli/runtime-hooks.ts), the poststop ones once the relaunch has ended and the
+ * here (core/runtime-hooks.ts), the poststop ones once the relaunch has ended and the
  * channel is drained; mountkit holds it until its execve(2) closes it, which also tells
  * forward.ts the container's program has started. config.json's text comes on
  * CONFIG_FD, written here, read to its end there (configFromStarter); what

@@ -3,7 +3,7 @@
  * "State"), and the command built from its config entry. Shared by the hooks plugin
  * (prestart, createRuntime, createContainer), the exec plugin (startContainer, and the
  * state in what the seccomp agent receives) and `mountkit run`'s first process
- * (poststart, poststop: src/cli/runtime-hooks.ts).
+ * (poststart, poststop: src/core/runtime-hooks.ts).
  *
  * Shared keys (RunContext.shared), set by the embedder or an earlier plugin:
  * - `container.id` (string): the container's id; default the bundle directory's name.

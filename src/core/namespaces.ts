@@ -165,7 +165,7 @@ export type LaunchConfig = Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> & {
  * prestart, createRuntime, poststart and poststop (config.md), which runc runs from its
  * process on the host. `mountkit run` always relaunches for them, and its first process,
  * which stays where mountkit was started, runs them (RootfsConfig.runtimeChannel,
- * cli/runtime-hooks.ts): the process preparing the rootfs is in the container's
+ * core/runtime-hooks.ts): the process preparing the rootfs is in the container's
  * namespaces by then, and becomes the container.
  */
 export function hasRuntimeHooks(config: LaunchConfig): boolean {

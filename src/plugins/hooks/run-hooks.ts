@@ -32,7 +32,7 @@ import { CONTAINER_PID_KEY, hookCommand, hostPid, ociState, runHook } from '../.
  * startContainer hooks run as part of the handover, as the container's user (the exec
  * step). poststart and poststop hooks run at the other end of the runtime channel, as
  * runc's runtime process runs them after the container starts and after it ends
- * (src/cli/runtime-hooks.ts; the exec step tells it when the program is next). Without
+ * (src/core/runtime-hooks.ts; the exec step tells it when the program is next). Without
  * a channel they are never run, since this process becomes the container's: a config
  * that has them then gets one warning.
  */

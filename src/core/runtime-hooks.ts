@@ -1,7 +1,9 @@
 /**
  * The first process's side of the runtime channel (core/runtime-channel.ts): what `mountkit
  * run` does where it was started, in the runtime's namespaces, for the process it
- * relaunched to prepare the rootfs, as runc's process on the host does for its init.
+ * relaunched to prepare the rootfs, as runc's process on the host does for its init. An
+ * embedder that starts its own process to prepare the rootfs, giving it
+ * RootfsConfig.runtimeChannel, serves that channel with serveRuntimeChannel.
  *
  * - The commands that process sends are run here, one at a time, and each is answered
  *   with its result or the SyscallError it failed with. Only the config's own prestart
@@ -23,11 +25,11 @@
  */
 import type { Socket } from 'net';
 import { isDeepStrictEqual } from 'util';
-import type { HookSpec, RootfsConfig } from '../core/config/model';
-import { SyscallError } from '../core/errors';
-import { hookCommand, ociState, runHook, stoppedState } from '../core/hooks';
-import { channelMessage } from '../core/runtime-channel';
-import type { CommandSpec, Syscalls } from '../core/syscalls/types';
+import type { HookSpec, RootfsConfig } from './config/model';
+import { SyscallError } from './errors';
+import { hookCommand, ociState, runHook, stoppedState } from './hooks';
+import { channelMessage } from './runtime-channel';
+import type { CommandSpec, Syscalls } from './syscalls/types';
 
 export interface RuntimeSide {
   /** The container has ended: runs the poststop hooks, and returns the poststart hook's failure the run ends with, if one failed. */

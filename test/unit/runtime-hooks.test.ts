@@ -3,7 +3,7 @@ import type { Socket } from 'net';
 import type { HookSpec, RootfsConfig } from '../../src/core/config/model';
 import { hookCommand, ociState } from '../../src/core/hooks';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
-import { serveRuntimeChannel } from '../../src/cli/runtime-hooks';
+import { serveRuntimeChannel } from '../../src/core/runtime-hooks';
 
 /** The first process's end of the channel: what the relaunched process sends comes as data, what is answered is kept. */
 class FakeChannel extends EventEmitter {
