@@ -83,6 +83,32 @@ export const O_NOFOLLOW = fsConstants.O_NOFOLLOW;
 export const O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
 
+// Terminal modes, include/uapi/asm-generic/termbits-common.h and termbits.h (x86_64, arm64): c_iflag
+export const IGNBRK = 0o1;
+export const BRKINT = 0o2;
+export const PARMRK = 0o10;
+export const ISTRIP = 0o40;
+export const INLCR = 0o100;
+export const IGNCR = 0o200;
+export const ICRNL = 0o400;
+export const IXON = 0o2000;
+// c_oflag
+export const OPOST = 0o1;
+export const ONLCR = 0o4;
+// c_cflag
+export const CSIZE = 0o60;
+export const CS8 = 0o60;
+export const PARENB = 0o400;
+// c_lflag
+export const ISIG = 0o1;
+export const ICANON = 0o2;
+export const ECHO = 0o10;
+export const ECHONL = 0o100;
+export const IEXTEN = 0o100000;
+// c_cc indexes
+export const VTIME = 5;
+export const VMIN = 6;
+
 // openat2(2) resolve flags, include/uapi/linux/openat2.h
 export const RESOLVE_NO_XDEV = 0x01n;
 export const RESOLVE_NO_MAGICLINKS = 0x02n;

@@ -14,8 +14,14 @@ import {
   AT_EMPTY_PATH,
   AT_REMOVEDIR,
   AT_SYMLINK_NOFOLLOW,
+  ECHO,
+  ICANON,
+  ONLCR,
   O_CLOEXEC,
   O_CREAT,
+  O_NOCTTY,
+  O_NONBLOCK,
+  O_RDWR,
   O_DIRECTORY,
   O_EXCL,
   O_NOFOLLOW,
@@ -31,6 +37,7 @@ import {
 } from '../../src/core/constants';
 import { fdPath } from '../../src/core/in-root';
 import type { MountInfo } from '../../src/core/mountinfo';
+import { withoutOnlcr } from '../../src/core/termios';
 import { runInMountNamespace } from '../helpers/in-namespace';
 
 const describeAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
@@ -337,6 +344,49 @@ describeAsRoot('LinuxSyscalls against the kernel', () => {
         paths: ['elsewhere', link],
       });
       expect(errorOf(() => sys.stat(missing)).message).toBe(`stat ${JSON.stringify(missing)}: ENOENT`);
+    });
+
+    it('socketPair, sendFdMessage and recvFdMessage: the descriptor arrives close-on-exec with its data; nothing there is EAGAIN; a closed peer gives empty data', () => {
+      const dir = freshDir();
+      fs.writeFileSync(path.join(dir, 'file'), 'content');
+      const [a, b] = sys.socketPair();
+      const file = sys.open(path.join(dir, 'file'), O_RDONLY | O_CLOEXEC, 0);
+      try {
+        expect(fields(errorOf(() => sys.recvFdMessage(a)))).toMatchObject({ syscall: 'recvmsg', code: expect.stringMatching(/^(EAGAIN|EWOULDBLOCK)$/) });
+        sys.sendFdMessage(b, file, '/dev/ptmx');
+        const got = sys.recvFdMessage(a);
+        expect(got.data).toBe('/dev/ptmx');
+        expect(got.fd).not.toBe(file);
+        expect(fs.readFileSync(fdPath(got.fd!), 'utf8')).toBe('content');
+        // fdinfo's flags are octal; O_CLOEXEC shows there.
+        expect(Number.parseInt(/^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${got.fd}`, 'utf8'))![1], 8) & O_CLOEXEC).toBe(O_CLOEXEC);
+        sys.close(got.fd!);
+        sys.close(b);
+        expect(sys.recvFdMessage(a)).toEqual({ data: '' });
+      } finally {
+        sys.close(file);
+        sys.close(a);
+      }
+    });
+
+    it("a pseudo-terminal's modes and window size: TCGETS, TCSETS and TIOCGWINSZ; setNonBlocking; a file is no terminal (ENOTTY)", () => {
+      const master = sys.open('/dev/ptmx', O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
+      const file = sys.open('/proc/self/status', O_RDONLY | O_CLOEXEC, 0);
+      try {
+        const t = sys.getTermios(master);
+        expect(t.cc).toHaveLength(19);
+        expect([t.lflag & ICANON, t.lflag & ECHO, t.oflag & ONLCR]).toEqual([ICANON, ECHO, ONLCR]);
+        sys.setTermios(master, withoutOnlcr(t));
+        expect(sys.getTermios(master)).toEqual({ ...t, oflag: t.oflag & ~ONLCR });
+        sys.setWindowSize(master, 40, 132);
+        expect(sys.getWindowSize(master)).toEqual({ rows: 40, cols: 132 });
+        sys.setNonBlocking(master);
+        expect(Number.parseInt(/^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${master}`, 'utf8'))![1], 8) & O_NONBLOCK).toBe(O_NONBLOCK);
+        expect(fields(errorOf(() => sys.getTermios(file)))).toMatchObject({ syscall: 'ioctl', code: 'ENOTTY' });
+      } finally {
+        sys.close(file);
+        sys.close(master);
+      }
     });
 
     it('refuses a string argument with a NUL byte (EINVAL) instead of letting C cut it short', () => {

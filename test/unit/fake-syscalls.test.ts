@@ -1,7 +1,8 @@
-import { FakeSyscalls, ExecveCalled } from '../../src/core/syscalls/fake';
+import { DEFAULT_TERMIOS, FakeSyscalls, ExecveCalled } from '../../src/core/syscalls/fake';
 import { SyscallError } from '../../src/core/errors';
 import {
   AT_EMPTY_PATH,
+  O_RDWR,
   AT_FDCWD,
   AT_RECURSIVE,
   AT_REMOVEDIR,
@@ -752,5 +753,38 @@ describe('FakeSyscalls: detached mounts (open_tree, move_mount, MOUNT_ATTR_IDMAP
     sys.dup3(tree, 50, 0);
     sys.moveMount(50, '', sys.open('/t', O_PATH, 0), '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
     expect(sys.mounts).toEqual([{ source: '/src', target: '/t', fstype: null, flags: MS_BIND | MS_REC, data: null }]);
+  });
+});
+
+describe('FakeSyscalls: socket pairs and terminals', () => {
+  test('a message sent with a descriptor on one end of a socketPair is received on the other, once; EAGAIN when there is none', () => {
+    const sys = new FakeSyscalls().addFile('/dev/pts/ptmx');
+    const [a, b] = sys.socketPair();
+    expect(() => sys.recvFdMessage(a)).toThrow(/^recvmsg "socket:\[pair 0 end 0\]": EWOULDBLOCK$/);
+    const master = sys.open('/dev/pts/ptmx', O_RDWR, 0);
+    sys.sendFdMessage(b, master, '/dev/ptmx');
+    const got = sys.recvFdMessage(a);
+    expect(got).toEqual({ data: '/dev/ptmx', fd: expect.any(Number) });
+    expect([got.fd === master, sys.pathOf(got.fd!)]).toEqual([false, '/dev/pts/ptmx']);
+    expect(() => sys.recvFdMessage(a)).toThrow(/^recvmsg "socket:\[pair 0 end 0\]": EWOULDBLOCK$/);
+    expect(() => sys.recvFdMessage(999)).toThrow(/^recvmsg: EBADF$/);
+  });
+
+  test("a terminal's modes start as the kernel's defaults and are what setTermios set; its size is what setWindowSize set; no terminal is ENOTTY", () => {
+    const sys = new FakeSyscalls().addFile('/dev/pts/ptmx').addFile('/file');
+    const master = sys.open('/dev/pts/ptmx', O_RDWR, 0);
+    expect(sys.getTermios(master)).toEqual(DEFAULT_TERMIOS);
+    sys.setTermios(master, { ...DEFAULT_TERMIOS, oflag: 1 });
+    expect(sys.getTermios(master).oflag).toBe(1);
+    expect(sys.getWindowSize(master)).toEqual({ rows: 0, cols: 0 });
+    sys.setWindowSize(master, 40, 132);
+    expect(sys.getWindowSize(master)).toEqual({ rows: 40, cols: 132 });
+    const file = sys.open('/file', O_RDONLY, 0);
+    expect(() => sys.getTermios(file)).toThrow('ioctl "/file": ENOTTY');
+    expect(() => sys.setTermios(file, DEFAULT_TERMIOS)).toThrow('ioctl "/file": ENOTTY');
+    expect(() => sys.getWindowSize(999)).toThrow('ioctl: EBADF');
+    sys.setNonBlocking(file);
+    expect([...sys.nonBlocking]).toEqual([file]);
+    expect(() => sys.setNonBlocking(999)).toThrow('fcntl: EBADF');
   });
 });

@@ -59,7 +59,7 @@ import { fdPath, parseFdPath } from '../in-root';
 import { BPF_MAXINSNS, BPF_RET_K, SOCK_FILTER_SIZE, encodeProgram } from '../seccomp/enosys';
 import { AUDIT_ARCH_X86_64, SECCOMP_FILTER_FLAG_NEW_LISTENER } from '../seccomp/names';
 import { kindFromMode } from './stat';
-import type { CommandResult, CommandSpec, FileKind, FileStat, FsStat, IdMapping, SeccompCompiled, SeccompFilter, SyscallName, Syscalls } from './types';
+import type { CommandResult, CommandSpec, FileKind, FileStat, FsStat, IdMapping, SeccompCompiled, SeccompFilter, SyscallName, Syscalls, Termios } from './types';
 
 /** Arguments of each port method, under the interface's parameter names. */
 export interface SyscallArgs {
@@ -124,8 +124,14 @@ export interface SyscallArgs {
   ptyUnlock: { fd: number };
   ptyPeer: { fd: number; flags: number };
   setWindowSize: { fd: number; rows: number; cols: number };
+  getWindowSize: { fd: number };
+  getTermios: { fd: number };
+  setTermios: { fd: number; termios: Termios };
+  setNonBlocking: { fd: number };
   setControllingTerminal: { fd: number };
   sendFdMessage: { socket: number; fd: number; data: string };
+  socketPair: Record<string, never>;
+  recvFdMessage: { socket: number };
   write: { fd: number; data: string };
   setNoNewPrivs: Record<string, never>;
   setrlimit: { resource: number; soft: bigint; hard: bigint };
@@ -164,10 +170,27 @@ export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
   'readFile',
   'getpid',
   'getsid',
+  'getWindowSize',
+  'getTermios',
   'capbsetRead',
   'getrlimit',
   'seccompCompile',
 ]);
+
+/**
+ * A terminal's modes until setTermios sets others: the kernel's tty_std_termios
+ * (drivers/tty/tty_io.c), which a new pseudo-terminal starts with: ICRNL IXON; OPOST
+ * ONLCR; B38400 CS8 CREAD HUPCL; ISIG ICANON ECHO ECHOE ECHOK ECHOCTL ECHOKE IEXTEN;
+ * INIT_C_CC (intr ^C, quit ^\\, erase ^?, kill ^U, eof ^D, vtime 0, vmin 1, ...).
+ */
+export const DEFAULT_TERMIOS: Readonly<Termios> = {
+  iflag: 0o2400,
+  oflag: 0o5,
+  cflag: 0o2277,
+  lflag: 0o105073,
+  line: 0,
+  cc: [3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0, 0, 0],
+};
 
 /** A node of the model filesystem. */
 export interface FakeNode {
@@ -307,6 +330,12 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   ptyUnlock: 'ioctl',
   ptyPeer: 'ioctl',
   setWindowSize: 'ioctl',
+  getWindowSize: 'ioctl',
+  getTermios: 'ioctl',
+  setTermios: 'ioctl',
+  setNonBlocking: 'fcntl',
+  socketPair: 'socketpair',
+  recvFdMessage: 'recvmsg',
   setControllingTerminal: 'ioctl',
   sendFdMessage: 'sendmsg',
   setrlimit: 'prlimit',
@@ -662,6 +691,16 @@ export class FakeSyscalls implements Syscalls {
     this.fds.delete(fd);
   }
 
+  /** Descriptor `fd` of a process started with a copy of `from` there (as a spawn passes one); no call is recorded. */
+  inheritDescriptor(fd: number, from: number): this {
+    const entry = this.fds.get(from);
+    if (entry) {
+      this.fds.set(fd, entry);
+      this.fdPaths.set(fd, entry.path);
+    }
+    return this;
+  }
+
   dup3(oldfd: number, newfd: number, flags: number): void {
     this.record('dup3', { oldfd, newfd, flags });
     const entry = this.fds.get(oldfd);
@@ -1009,6 +1048,41 @@ export class FakeSyscalls implements Syscalls {
     this.ptys.set(fd, { unlocked: false, ...this.ptys.get(fd), rows, cols });
   }
 
+  getWindowSize(fd: number): { rows: number; cols: number } {
+    const rec = this.record('getWindowSize', { fd });
+    if (!this.fds.has(fd)) throw this.fail(rec, 'EBADF');
+    if (!this.isTerminal(fd)) throw this.fail(rec, 'ENOTTY');
+    const pty = this.ptys.get(fd);
+    return { rows: pty?.rows ?? 0, cols: pty?.cols ?? 0 };
+  }
+
+  /** The modes of each terminal descriptor setTermios set; one never set has DEFAULT_TERMIOS. */
+  readonly termios = new Map<number, Termios>();
+
+  getTermios(fd: number): Termios {
+    const rec = this.record('getTermios', { fd });
+    if (!this.fds.has(fd)) throw this.fail(rec, 'EBADF');
+    if (!this.isTerminal(fd)) throw this.fail(rec, 'ENOTTY');
+    const t = this.termios.get(fd) ?? DEFAULT_TERMIOS;
+    return { ...t, cc: [...t.cc] };
+  }
+
+  setTermios(fd: number, termios: Termios): void {
+    const rec = this.record('setTermios', { fd, termios: { ...termios, cc: [...termios.cc] } });
+    if (!this.fds.has(fd)) throw this.fail(rec, 'EBADF');
+    if (!this.isTerminal(fd)) throw this.fail(rec, 'ENOTTY');
+    this.termios.set(fd, { ...termios, cc: [...termios.cc] });
+  }
+
+  /** Descriptors setNonBlocking marked. */
+  readonly nonBlocking = new Set<number>();
+
+  setNonBlocking(fd: number): void {
+    const rec = this.record('setNonBlocking', { fd });
+    if (!this.fds.has(fd)) throw this.fail(rec, 'EBADF');
+    this.nonBlocking.add(fd);
+  }
+
   setControllingTerminal(fd: number): void {
     const rec = this.record('setControllingTerminal', { fd });
     if (!this.fds.has(fd)) throw this.fail(rec, 'EBADF');
@@ -1026,6 +1100,35 @@ export class FakeSyscalls implements Syscalls {
 
   write(fd: number, data: string): void {
     this.record('write', { fd, data });
+  }
+
+  /** Each end of a socketPair, with its peer. */
+  private readonly socketPeers = new Map<number, number>();
+  /** How many of sentMessages recvFdMessage has taken. */
+  private received = 0;
+
+  socketPair(): [number, number] {
+    this.record('socketPair', {});
+    const n = this.socketPeers.size / 2;
+    const ends: [number, number] = [this.detachedFd(`socket:[pair ${n} end 0]`, this.newNode('socket', 0o777)), this.detachedFd(`socket:[pair ${n} end 1]`, this.newNode('socket', 0o777))];
+    this.socketPeers.set(ends[0], ends[1]);
+    this.socketPeers.set(ends[1], ends[0]);
+    return ends;
+  }
+
+  /**
+   * The next message sendFdMessage sent on the peer of `socket` (a socketPair end): its
+   * data and a new descriptor at the path of the one it passed. EAGAIN when there is none.
+   */
+  recvFdMessage(socket: number): { data: string; fd?: number } {
+    const rec = this.record('recvFdMessage', { socket });
+    if (!this.fds.has(socket)) throw this.fail(rec, 'EBADF');
+    const peer = this.socketPeers.get(socket);
+    const at = this.sentMessages.findIndex((m, i) => i >= this.received && m.socket === peer);
+    if (peer === undefined || at < 0) throw this.fail(rec, 'EAGAIN');
+    this.received = at + 1;
+    const message = this.sentMessages[at];
+    return { data: message.data, fd: this.detachedFd(message.path, this.newNode('char', 0o620)) };
   }
 
   /** The sender threads startFdSender started, by number: their socket and data, and the descriptor sent once sendFd ran. */
@@ -1168,13 +1271,20 @@ export class FakeSyscalls implements Syscalls {
       case 'ptyUnlock':
       case 'ptyPeer':
       case 'setWindowSize':
+      case 'getWindowSize':
+      case 'getTermios':
+      case 'setTermios':
+      case 'setNonBlocking':
       case 'setControllingTerminal':
       case 'sendFdMessage':
       case 'write':
         return this.fds.get(rec.fd)?.path;
+      case 'recvFdMessage':
+        return this.fds.get(rec.socket)?.path;
       case 'dup3':
         return this.fds.get(rec.oldfd)?.path;
       case 'umask':
+      case 'socketPair':
       case 'unshare':
       case 'sleep':
       case 'cloexecFrom':

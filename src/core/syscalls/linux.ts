@@ -14,12 +14,12 @@ import { idMapText } from '../idmap';
 import { fdPath, parseFdPath } from '../in-root';
 import { findPackage, versionIn } from '../packages';
 import { FdSender } from './fd-sender';
-import { SCM_RIGHTS_SPACE, scmRightsControl } from './scm-rights';
+import { SCM_RIGHTS_SPACE, scmRightsControl, scmRightsFd } from './scm-rights';
 import { cacheKey } from '../seccomp/cache';
 import { compileSeccomp, libseccompIdentity } from './libseccomp';
 import { compileCached } from './seccomp-cache';
 import { STATX_SIZE, fromStatx } from './stat';
-import type { CommandResult, CommandSpec, FileStat, FsStat, IdMapping, SeccompCompiled, SeccompFilter, Syscalls } from './types';
+import type { CommandResult, CommandSpec, FileStat, FsStat, IdMapping, SeccompCompiled, SeccompFilter, Syscalls, Termios } from './types';
 
 // SIGPIPE and SIGXFSZ (asm-generic/signal.h, x86_64 and arm64 alike): when Node starts it
 // resets the standard signals (1-31) it inherited ignored to SIG_DFL, then ignores these
@@ -32,6 +32,9 @@ const SIG_IGN = 1;
 // fcntl(2) and memfd_create(2), include/uapi/asm-generic/fcntl.h and linux/memfd.h
 const F_GETFD = 1;
 const F_SETFD = 2;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
 const FD_CLOEXEC = 1;
 const MFD_CLOEXEC = 1;
 
@@ -47,6 +50,13 @@ const TIOCNOTTY = 0x5422;
 const TIOCSCTTY = 0x540e;
 /** Set the window size: struct winsize { unsigned short ws_row, ws_col, ws_xpixel, ws_ypixel }. */
 const TIOCSWINSZ = 0x5414;
+/** Get the window size, the same struct. */
+const TIOCGWINSZ = 0x5413;
+/** Get and set (at once) the terminal's struct termios: four u32 flag words, u8 c_line, u8 c_cc[19]. */
+const TCGETS = 0x5401;
+const TCSETS = 0x5402;
+const TERMIOS_SIZE = 36;
+const TERMIOS_NCCS = 19;
 /** _IOW('T', 0x31, int): lock (non-zero) or unlock (0) a pseudo-terminal's peer, unlockpt(3). */
 const TIOCSPTLCK = 0x40045431;
 /** _IO('T', 0x41): open the peer of a pseudo-terminal master (Linux 4.13). */
@@ -79,6 +89,11 @@ const SOCK_FILTER_SIZE = 8;
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const SOCK_CLOEXEC = 0o2000000;
+/** recvmsg(2) flags: do not wait; make the descriptors received close-on-exec. */
+const MSG_DONTWAIT = 0x40;
+const MSG_CMSG_CLOEXEC = 0x40000000;
+/** What a received message's data may hold: the console's name, as a runtime sends it, is short. */
+const RECV_DATA_MAX = 4096;
 /** struct sockaddr_un: sa_family_t sun_family, then char sun_path[108]. */
 const SUN_PATH_OFFSET = 2;
 const SUN_PATH_MAX = 108;
@@ -271,6 +286,9 @@ function loadLibc() {
     socket: fn('int socket(int domain, int type, int protocol)'),
     connect: fn('int connect(int fd, const uint8_t *addr, uint32_t len)'),
     sendmsg: lib.func('sendmsg', 'long', ['int', koffi.pointer(msghdr), 'int']),
+    // The buffers a msghdr points to are passed without a copy: the kernel fills them in place.
+    recvmsg: lib.func('recvmsg', 'long', ['int', koffi.pointer(msghdr), 'int']),
+    socketpair: fn('int socketpair(int domain, int type, int protocol, uint8_t *sv)'),
     mountAttrSize: koffi.sizeof(mountAttr),
   };
 }
@@ -892,6 +910,36 @@ export class LinuxSyscalls implements Syscalls {
     check('ioctl', libc().ioctl(fd, TIOCSWINSZ, 'void *', size), 'TIOCSWINSZ');
   }
 
+  getWindowSize(fd: number): { rows: number; cols: number } {
+    const size = Buffer.alloc(8);
+    check('ioctl', libc().ioctl(fd, TIOCGWINSZ, 'void *', size), 'TIOCGWINSZ');
+    const view = new DataView(size.buffer, size.byteOffset, 8);
+    return { rows: view.getUint16(0, LITTLE_ENDIAN), cols: view.getUint16(2, LITTLE_ENDIAN) };
+  }
+
+  getTermios(fd: number): Termios {
+    const buf = Buffer.alloc(TERMIOS_SIZE);
+    check('ioctl', libc().ioctl(fd, TCGETS, 'void *', buf), 'TCGETS');
+    const view = new DataView(buf.buffer, buf.byteOffset, TERMIOS_SIZE);
+    const word = (i: number): number => view.getUint32(i * 4, LITTLE_ENDIAN);
+    return { iflag: word(0), oflag: word(1), cflag: word(2), lflag: word(3), line: buf[16], cc: [...buf.subarray(17, 17 + TERMIOS_NCCS)] };
+  }
+
+  setTermios(fd: number, termios: Termios): void {
+    const buf = Buffer.alloc(TERMIOS_SIZE);
+    const view = new DataView(buf.buffer, buf.byteOffset, TERMIOS_SIZE);
+    [termios.iflag, termios.oflag, termios.cflag, termios.lflag].forEach((w, i) => view.setUint32(i * 4, w >>> 0, LITTLE_ENDIAN));
+    buf[16] = termios.line;
+    termios.cc.slice(0, TERMIOS_NCCS).forEach((c, i) => (buf[17 + i] = c));
+    check('ioctl', libc().ioctl(fd, TCSETS, 'void *', buf), 'TCSETS');
+  }
+
+  setNonBlocking(fd: number): void {
+    const c = libc();
+    const flags = check('fcntl', c.fcntl(fd, F_GETFL), 'F_GETFL');
+    if (!(flags & O_NONBLOCK)) check('fcntl', c.fcntl(fd, F_SETFL, 'int', flags | O_NONBLOCK), 'F_SETFL');
+  }
+
   setControllingTerminal(fd: number): void {
     check('ioctl', libc().ioctl(fd, TIOCSCTTY, 'unsigned long', 0), 'TIOCSCTTY');
   }
@@ -910,6 +958,25 @@ export class LinuxSyscalls implements Syscalls {
       if (n === 0) throw new SyscallError('sendmsg', errnoNumber('EIO'), [], 'the socket took nothing');
       at += n;
     }
+  }
+
+  socketPair(): [number, number] {
+    const sv = Buffer.alloc(8);
+    check('socketpair', libc().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+    const view = new DataView(sv.buffer, sv.byteOffset, 8);
+    return [view.getInt32(0, LITTLE_ENDIAN), view.getInt32(4, LITTLE_ENDIAN)];
+  }
+
+  recvFdMessage(socket: number): { data: string; fd?: number } {
+    const data = Buffer.alloc(RECV_DATA_MAX);
+    const control = Buffer.alloc(SCM_RIGHTS_SPACE);
+    const msg = { name: null, namelen: 0, iov: { base: data, len: data.length }, iovlen: 1, control, controllen: control.length, flags: 0 };
+    let n: number;
+    do n = Number(libc().recvmsg(socket, msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
+    while (n < 0 && koffi.errno() === errnoNumber('EINTR'));
+    check('recvmsg', n);
+    const fd = scmRightsFd(control, LITTLE_ENDIAN);
+    return { data: data.subarray(0, n).toString('utf8'), ...(fd === undefined ? {} : { fd }) };
   }
 
   write(fd: number, data: string): void {

@@ -29,3 +29,15 @@ export function scmRightsControl(fd: number, little: boolean): Buffer {
   view.setInt32(SCM_RIGHTS_FD_OFFSET, fd, little);
   return control;
 }
+
+/**
+ * The descriptor a received control message passed (recvmsg(2) filled `control`, zeroed
+ * before): the first SCM_RIGHTS message's first int, or undefined when there is none.
+ */
+export function scmRightsFd(control: Uint8Array, little: boolean): number | undefined {
+  if (control.length < SCM_RIGHTS_SPACE) return undefined;
+  const view = new DataView(control.buffer, control.byteOffset, control.byteLength);
+  const len = view.getBigUint64(0, little);
+  if (len < BigInt(CMSG_LEN_INT) || view.getInt32(8, little) !== SOL_SOCKET || view.getInt32(12, little) !== SCM_RIGHTS) return undefined;
+  return view.getInt32(SCM_RIGHTS_FD_OFFSET, little);
+}

@@ -215,10 +215,26 @@ export interface Syscalls {
   ptyPeer(fd: number, flags: number): number;
   /** ioctl(2) TIOCSWINSZ: the terminal's window size, in rows and columns. */
   setWindowSize(fd: number, rows: number, cols: number): void;
+  /** ioctl(2) TIOCGWINSZ: the terminal's window size, in rows and columns. */
+  getWindowSize(fd: number): { rows: number; cols: number };
+  /** ioctl(2) TCGETS: the terminal's modes (ENOTTY when `fd` is no terminal, which is how isatty(3) tells). */
+  getTermios(fd: number): Termios;
+  /** ioctl(2) TCSETS: the terminal's modes, at once (TCSANOW). On a pseudo-terminal master, they are its peer's (tty_ioctl(4)). */
+  setTermios(fd: number, termios: Termios): void;
+  /** fcntl(2) F_SETFL with O_NONBLOCK added: read(2) and write(2) on the open file `fd` refers to fail with EAGAIN instead of waiting, for every descriptor of it. */
+  setNonBlocking(fd: number): void;
   /** ioctl(2) TIOCSCTTY 0: the terminal open as `fd` becomes the controlling terminal of this process's session, which it must lead. */
   setControllingTerminal(fd: number): void;
   /** sendmsg(2) on the connected unix socket `socket`: `data`, with descriptor `fd` as SCM_RIGHTS (unix(7)), from this thread. */
   sendFdMessage(socket: number, fd: number, data: string): void;
+  /** socketpair(2) AF_UNIX SOCK_STREAM, both ends close-on-exec. */
+  socketPair(): [number, number];
+  /**
+   * recvmsg(2) on the unix socket `socket`, without waiting (MSG_DONTWAIT; EAGAIN when
+   * nothing is there): the data of one message and the descriptor it passed as SCM_RIGHTS
+   * (received close-on-exec), if one. Empty data and no descriptor: the other end is closed.
+   */
+  recvFdMessage(socket: number): { data: string; fd?: number };
   /** write(2) of all of `data` to the descriptor `fd` (a pipe or socket), from this thread, as often as it takes. */
   write(fd: number, data: string): void;
   /** Replaces the process image; returns only by throwing. */
@@ -227,6 +243,19 @@ export interface Syscalls {
   sleep(ms: number): void;
   /** Runs a command to completion and returns its combined output. */
   runCommand(cmd: CommandSpec): CommandResult;
+}
+
+/**
+ * The kernel's struct termios (include/uapi/asm-generic/termbits.h, x86_64 and arm64):
+ * four flag words, the line discipline and the 19 control characters (NCCS).
+ */
+export interface Termios {
+  iflag: number;
+  oflag: number;
+  cflag: number;
+  lflag: number;
+  line: number;
+  cc: number[];
 }
 
 /** One libseccomp rule: `action` when `syscall` is called with every comparison true. */
