@@ -63,13 +63,14 @@ export {
   planToJson,
 } from './core/plan';
 export type { Plan, PlanCall, PlanCallJson, PlanJson, PlanOptions, PlanPhase, PlanRecord, RelaunchRecord } from './core/plan';
-export { connectHostSocket, hostSocketPaths } from './core/host-sockets';
+export { connectHostSocket, consoleToStarter, foregroundConsole, hasConsole, hostSocketPaths } from './core/host-sockets';
 export type { HostSocketRole } from './core/host-sockets';
 export {
   checkUserNamespaceMaps,
   enterNamespaces,
   fromJoinedPidNamespace,
   hasRuntimeHooks,
+  staysWhereStarted,
   launcherJoins,
   mapsBesidePath,
   planLaunch,

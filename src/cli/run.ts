@@ -15,7 +15,7 @@ import type { RootfsConfig } from '../core/config/model';
 import { bundleConfigText, loadBundle } from '../core/config/oci';
 import { validateConfig } from '../core/config/validate';
 import { CLONE_NEWPID } from '../core/constants';
-import { ConfigError, naming } from '../core/errors';
+import { ConfigError } from '../core/errors';
 import {
   checkUserNamespaceMaps,
   enterNamespaces,
@@ -35,6 +35,7 @@ import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
 import { PASSED_SIGNALS, childrenOf, parentInStat, passSignals } from './forward';
 import { serveRuntimeChannel } from '../core/runtime-hooks';
+import { relayConsole, type ConsoleRelay } from './console-relay';
 import { nodeStartEnv } from './node-env';
 import { starterIgnoredSignals } from './signals';
 
@@ -115,12 +116,9 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     ignoredOnExec: starterIgnoredSignals(process.env),
     seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
   });
-  // What its starter opened and connected for a process nsenter put in a user namespace (core/relaunch.ts).
-  const hostSockets = launch.joinedByLauncher ? takeRelaunchDescriptors(sys, config) : undefined;
+  // What its starter passed: the runtime channel, and the sockets it opened and connected (core/relaunch.ts).
+  const relaunched = launch.relaunched ? takeRelaunchDescriptors(sys, config, launch.joinedByLauncher === true) : {};
   if (launch.relaunched) {
-    // The runtime channel: no hook or helper this process starts may hold it (Node 20
-    // marks what it inherited close-on-exec at its start, which nothing promises).
-    naming(`descriptor ${RELAUNCH_STARTER_FD} from the process that started mountkit`, () => sys.setCloexec(RELAUNCH_STARTER_FD));
     // The process that started this one passes signals on once the container has started
     // (forward.ts); one sent to the whole process group meanwhile must not end this one,
     // which in a pid namespace joined by path is not its PID 1. execve resets the handlers.
@@ -134,7 +132,6 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   checkUserNamespaceMaps(config, launch, (file) => readFileSync(file, 'utf8'));
   const plan = planLaunch(config.namespaces, launch, config);
   // The runtime's hooks go to the starter, where mountkit was started, through descriptor 3 (core/runtime-hooks.ts).
-  const relaunched = launch.relaunched ? { runtimeChannel: RELAUNCH_STARTER_FD, ...(hostSockets ? { hostSockets } : {}) } : {};
   if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...relaunched }, plan, opts, sys);
   let logger: Logger | undefined;
   const warn = (message: string): void => {
@@ -144,7 +141,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // the user namespace's helper is not made there), for a relaunch into a user namespace.
   const passed = prepareRelaunch(sys, plan, config);
   try {
-    return relaunchFrom({ plan, argv, text, passed: passed.passed, sys, config, warn }, sys);
+    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, sys, config, warn }, sys);
   } finally {
     // The relaunch has its own copies, or failed to start; it runs already, so what fails here is only told.
     for (const failure of passed.release()) warn(failure);
@@ -157,6 +154,8 @@ interface Relaunch {
   argv: readonly string[];
   text: string;
   passed: ReadonlyMap<number, number>;
+  /** This process's end of the foreground console's socket (core/relaunch.ts), on which the console's master comes: console-relay.ts copies it. */
+  console?: number;
   /** The port the runtime's hooks are run through, the config they come from, and where their warnings go (core/runtime-hooks.ts). */
   sys: Syscalls;
   config: RootfsConfig;
@@ -215,7 +214,7 @@ exec "$@"`;
  * prepareRelaunch made, opened and connected comes on the numbers it gives
  * (takeRelaunchDescriptors takes them there).
  */
-function relaunch({ plan, argv, text, passed, sys, config: rootfs, warn }: Relaunch): Promise<number> {
+function relaunch({ plan, argv, text, passed, console, sys, config: rootfs, warn }: Relaunch): Promise<number> {
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
@@ -238,11 +237,16 @@ function relaunch({ plan, argv, text, passed, sys, config: rootfs, warn }: Relau
       });
     } catch (err) {
       // A fork(2) that fails is thrown, not emitted.
+      if (console !== undefined) sys.close(console);
       reject(failure(err as NodeJS.ErrnoException));
       return;
     }
     child.on('error', (err: NodeJS.ErrnoException) => reject(failure(err)));
-    if (child.pid === undefined) return;
+    if (child.pid === undefined) {
+      // Not started: no console comes.
+      if (console !== undefined) sys.close(console);
+      return;
+    }
     const config = (child.stdio as unknown as import('stream').Writable[])[CONFIG_FD];
     // A relaunch that ends before reading it all closes its end; what is left is dropped.
     config.on('error', () => undefined);
@@ -250,6 +254,14 @@ function relaunch({ plan, argv, text, passed, sys, config: rootfs, warn }: Relau
     // Without --fork, unshare becomes mountkit and then the container itself.
     const spawned = child.pid;
     const direct = !plan.relaunch.includes('--fork');
+    let relay: ConsoleRelay | undefined;
+    // Handed to the relay at the console event, which closes it; closed at the end if that never came.
+    let consoleSocket = console;
+    const takeConsole = (): void => {
+      const socket = consoleSocket!;
+      consoleSocket = undefined;
+      relay = relayConsole(sys, socket);
+    };
     const runtime = serveRuntimeChannel((child.stdio as unknown as import('net').Socket[])[RELAUNCH_STARTER_FD], {
       sys,
       config: rootfs,
@@ -257,6 +269,7 @@ function relaunch({ plan, argv, text, passed, sys, config: rootfs, warn }: Relau
       container: () => (child.exitCode !== null || child.signalCode !== null ? undefined : direct ? spawned : childrenOf(spawned)[0]),
       kill: (pid) => stopContainer(child, direct, pid),
       warn,
+      ...(console === undefined ? {} : { console: takeConsole }),
     });
     const stop = passSignals(spawned, direct);
     // Once the container has ended, the signals passed on are ignored to the end, poststop
@@ -270,6 +283,9 @@ function relaunch({ plan, argv, text, passed, sys, config: rootfs, warn }: Relau
     // After the exit, once the runtime channel and the config's socket have closed: the
     // relaunch closed them, and unshare(1), which holds copies, has ended too.
     child.on('close', (status, signal) => {
+      // The console's last output is copied and the host's terminal put back before the poststop hooks; a socket never used is closed.
+      relay?.end();
+      if (consoleSocket !== undefined) sys.close(consoleSocket);
       const failure = runtime.ended();
       if (failure) reject(failure);
       else resolve(exitStatus(status, signal));

@@ -26,3 +26,24 @@ export function hostSocketPaths(config: Pick<RootfsConfig, 'consoleSocket' | 'se
 export function connectHostSocket(sys: Pick<Syscalls, 'connectUnix'>, config: Pick<RootfsConfig, 'hostSockets'>, role: HostSocketRole, path: string): number {
   return config.hostSockets?.[role] ?? sys.connectUnix(path);
 }
+
+/**
+ * Whether `mountkit run` gives the container a foreground console: process.terminal
+ * without --console-socket. As `runc run` does then, its first process, which stays where
+ * mountkit was started, gets the console's master (a socketpair end passed as the
+ * relaunch's console socket, RootfsConfig.hostSockets.console) and copies between it and
+ * its own standard streams (src/cli/console-relay.ts).
+ */
+export function foregroundConsole(config: { process?: { terminal?: boolean }; consoleSocket?: string }): boolean {
+  return config.process?.terminal === true && config.consoleSocket === undefined;
+}
+
+/** Whether the run makes a console (plugins/exec/console.ts): one sent to --console-socket, or to a socket passed for it. */
+export function hasConsole(config: Pick<RootfsConfig, 'consoleSocket' | 'hostSockets'>): boolean {
+  return config.consoleSocket !== undefined || config.hostSockets?.console !== undefined;
+}
+
+/** Whether the console goes to the process that started this one (a console socket passed with no --console-socket), which is told over the runtime channel once it is sent. */
+export function consoleToStarter(config: Pick<RootfsConfig, 'consoleSocket' | 'hostSockets'>): boolean {
+  return config.consoleSocket === undefined && config.hostSockets?.console !== undefined;
+}

@@ -26,7 +26,9 @@
  *   namespaces (runtime-spec config.md), where mountkit was started; the process
  *   preparing the rootfs has left them by then. With such hooks mountkit always
  *   re-executes itself, and the first process, which stays there, runs them
- *   (hasRuntimeHooks).
+ *   (hasRuntimeHooks). So it does for a foreground console (process.terminal without
+ *   --console-socket), whose master the first process copies from there, as runc's does
+ *   (staysWhereStarted).
  * mountkit always works in a mount namespace of its own, even when the config lists
  * none (then the jail is chroot, as runc's), so that no mount reaches the host.
  */
@@ -43,6 +45,7 @@ import {
 } from './constants';
 import type { NamespaceSpec, NamespaceType, RootfsConfig } from './config/model';
 import { ConfigError, naming } from './errors';
+import { foregroundConsole } from './host-sockets';
 import { idMapText, mapsContainerId, parseIdMapText, sameMappings } from './idmap';
 import type { IdMapping, Syscalls } from './syscalls/types';
 
@@ -148,17 +151,20 @@ export interface LaunchContext {
 /**
  * Whether the shell launcher's guess holds: the config asks for a new pid namespace, and
  * (given where this process stands) no user namespace that only a relaunch can make or
- * join, and no runtime hooks (hasRuntimeHooks), both of which the shell leaves to the
- * Node entry.
+ * join, and nothing for a first process to do where mountkit was started
+ * (staysWhereStarted), all of which the shell leaves to the Node entry.
  */
 export function launcherGuessHolds(namespaces: readonly NamespaceSpec[], ctx?: LaunchContext, config: LaunchConfig = {}): boolean {
   if (ctx && userNamespaceByRelaunch(namespaces, ctx)) return false;
-  if (hasRuntimeHooks(config)) return false;
+  if (staysWhereStarted(config)) return false;
   return namespaces.some((ns) => ns.type === 'pid' && !ns.path);
 }
 
-/** What of the config, beyond its namespaces, decides the launch: a new user namespace's maps, and the runtime's hooks. */
-export type LaunchConfig = Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> & { hooks?: Pick<RootfsConfig['hooks'], 'prestart' | 'createRuntime' | 'poststart' | 'poststop'> };
+/** What of the config, beyond its namespaces, decides the launch: a new user namespace's maps, the runtime's hooks, and a foreground console. */
+export type LaunchConfig = Pick<RootfsConfig, 'uidMappings' | 'gidMappings' | 'consoleSocket'> & {
+  hooks?: Pick<RootfsConfig['hooks'], 'prestart' | 'createRuntime' | 'poststart' | 'poststop'>;
+  process?: { terminal?: boolean };
+};
 
 /**
  * Whether the config has hooks the runtime-spec wants run in the runtime's namespaces:
@@ -171,6 +177,15 @@ export type LaunchConfig = Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> & {
 export function hasRuntimeHooks(config: LaunchConfig): boolean {
   const { prestart = [], createRuntime = [], poststart = [], poststop = [] } = config.hooks ?? {};
   return prestart.length + createRuntime.length + poststart.length + poststop.length > 0;
+}
+
+/**
+ * Whether `mountkit run`'s first process has work where mountkit was started while the
+ * container runs, and so always relaunches: the runtime's hooks (hasRuntimeHooks), or a
+ * foreground console to copy (foregroundConsole, core/host-sockets.ts).
+ */
+export function staysWhereStarted(config: LaunchConfig): boolean {
+  return hasRuntimeHooks(config) || foregroundConsole(config);
 }
 
 /**
@@ -271,9 +286,9 @@ export function mapsBesidePath(config: Pick<RootfsConfig, 'namespaces' | 'uidMap
 /**
  * Where and how this process enters the config's namespaces. `config` gives the maps of
  * a new user namespace (RootfsConfig.uidMappings and gidMappings), which the relaunch
- * that makes it carries (LaunchPlan.userMappings), and the hooks: with runtime hooks
- * (hasRuntimeHooks) there is always a relaunch, so that the process that stays where
- * mountkit started runs them.
+ * that makes it carries (LaunchPlan.userMappings), the hooks and the console: with
+ * runtime hooks or a foreground console (staysWhereStarted) there is always a relaunch,
+ * so that the process that stays where mountkit started runs them, or copies it.
  */
 export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchContext, config: LaunchConfig = {}): LaunchPlan {
   const user = userNamespaceByRelaunch(namespaces, ctx);
@@ -292,7 +307,7 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
   }
   // In the relaunched process the launcher made every new namespace but the time one (see below) and joined the pid one.
   if (ctx.relaunched) return { relaunch: [], unshareFlags: creates.includes('time') ? CLONE_NEWTIME : 0, joins: ctx.joinedByLauncher ? [] : joins.filter((j) => j.type !== 'pid') };
-  if (!pid && !hasRuntimeHooks(config)) return { relaunch: [], unshareFlags: creates.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
+  if (!pid && !staysWhereStarted(config)) return { relaunch: [], unshareFlags: creates.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
   return relaunchPlan(creates, joins, pid);
 }
 

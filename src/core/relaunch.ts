@@ -10,11 +10,15 @@
  * joins the namespaces through /proc/self/fd. The relaunched process closes the
  * namespaces' descriptors first and takes the sockets (close-on-exec), so hooks and the
  * container get none of them.
+ *
+ * Any relaunch for a foreground console (core/host-sockets.ts foregroundConsole) gets
+ * one more: the end of a socketpair as its console socket, whose other end the first
+ * process keeps to receive the console's master, as runc run gives its init.
  */
 import type { RootfsConfig } from './config/model';
 import { NSFS_MAGIC, O_CLOEXEC, O_RDONLY } from './constants';
 import { ConfigError, naming } from './errors';
-import { hostSocketPaths, type HostSocketRole } from './host-sockets';
+import { foregroundConsole, hostSocketPaths, type HostSocketRole } from './host-sockets';
 import { RELAUNCH_USERNS_FD, RELAUNCH_FIRST_JOIN_FD, launcherJoins, type LaunchPlan } from './namespaces';
 import { presetOomScore } from './oom-score';
 import type { Syscalls } from './syscalls/types';
@@ -33,9 +37,27 @@ export const RELAUNCH_SOCKET_FDS: Readonly<Record<HostSocketRole, number>> = { c
 /** The fields that name each socket in errors. */
 const SOCKET_FIELDS: Readonly<Record<HostSocketRole, string>> = { console: '--console-socket', seccompAgent: 'linux.seccomp.listenerPath' };
 
+/** What names the foreground console's socketpair in errors. */
+const FOREGROUND_CONSOLE = "the console's socket (process.terminal without --console-socket)";
+
+type RelaunchConfig = Pick<RootfsConfig, 'namespaces' | 'consoleSocket' | 'seccomp'> & { process?: { terminal?: boolean } };
+
+/**
+ * The sockets a relaunch is given, by role, each with what names it in errors: under
+ * nsenter the host's (hostSocketPaths), which its first process connects; for a
+ * foreground console, the first process's socketpair end.
+ */
+function relaunchSockets(config: RelaunchConfig, nsenter: boolean): [HostSocketRole, string][] {
+  const sockets: [HostSocketRole, string][] = nsenter ? hostSocketPaths(config).map(([role, path]) => [role, `${SOCKET_FIELDS[role]} ${JSON.stringify(path)}`]) : [];
+  if (foregroundConsole(config)) sockets.unshift(['console', FOREGROUND_CONSOLE]);
+  return sockets;
+}
+
 export interface RelaunchDescriptors {
   /** This process's descriptor for each of the relaunch's, by the relaunch's number. */
   passed: Map<number, number>;
+  /** This process's end of the foreground console's socketpair, on which the relaunch sends the console's master; the caller closes it. */
+  console?: number;
   /** Closes them here and writes this process's own OOM score back; what fails is returned, not thrown (the relaunch runs already). */
   release(): string[];
 }
@@ -43,8 +65,9 @@ export interface RelaunchDescriptors {
 /**
  * Makes, opens and connects what `plan` (a relaunch under nsenter) passes on, in order:
  * the user namespace (made with its maps, or opened from its path), the namespaces
- * nsenter joins, the sockets; then the OOM score. Nothing for another relaunch. A failure
- * closes what was opened and is thrown, named by its field.
+ * nsenter joins, the sockets; then the OOM score. For any relaunch with a foreground
+ * console, the console's socketpair. Nothing else for another relaunch. A failure closes
+ * what was opened and is thrown, named by its field.
  */
 export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<RootfsConfig, 'namespaces' | 'consoleSocket' | 'seccomp' | 'process'>): RelaunchDescriptors {
   const passed = new Map<number, number>();
@@ -66,47 +89,60 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
     }
     return failed;
   };
-  if (plan.relaunch[0] !== 'nsenter') return { passed, release };
+  const nsenter = plan.relaunch[0] === 'nsenter';
+  let consoleEnd: number | undefined;
   try {
-    const maps = plan.userMappings;
-    const userPath = plan.userNamespacePath;
-    // A namespace file: nsenter would otherwise name neither the field nor the path.
-    const openNamespace = (at: number, type: string, path: string): void => {
-      passed.set(at, naming(`linux.namespaces "${type}"`, () => sys.open(path, O_RDONLY | O_CLOEXEC, 0)));
-      if (naming(`linux.namespaces "${type}"`, () => sys.fstatfs(passed.get(at)!).type) !== NSFS_MAGIC) {
-        throw new ConfigError('linux.namespaces', path, `is not a namespace file of type ${type} (nsfs)`);
-      }
-    };
-    if (maps) passed.set(RELAUNCH_USERNS_FD, naming("the container's user namespace", () => sys.userNamespace(maps.uid, maps.gid)));
-    else if (userPath) openNamespace(RELAUNCH_USERNS_FD, 'user', userPath);
-    (plan.launcherJoins ?? []).forEach((join, i) => openNamespace(RELAUNCH_FIRST_JOIN_FD + i, join.type, join.path));
-    for (const [role, socket] of hostSocketPaths(config)) passed.set(RELAUNCH_SOCKET_FDS[role], naming(SOCKET_FIELDS[role], () => sys.connectUnix(socket)));
+    if (nsenter) {
+      const maps = plan.userMappings;
+      const userPath = plan.userNamespacePath;
+      // A namespace file: nsenter would otherwise name neither the field nor the path.
+      const openNamespace = (at: number, type: string, path: string): void => {
+        passed.set(at, naming(`linux.namespaces "${type}"`, () => sys.open(path, O_RDONLY | O_CLOEXEC, 0)));
+        if (naming(`linux.namespaces "${type}"`, () => sys.fstatfs(passed.get(at)!).type) !== NSFS_MAGIC) {
+          throw new ConfigError('linux.namespaces', path, `is not a namespace file of type ${type} (nsfs)`);
+        }
+      };
+      if (maps) passed.set(RELAUNCH_USERNS_FD, naming("the container's user namespace", () => sys.userNamespace(maps.uid, maps.gid)));
+      else if (userPath) openNamespace(RELAUNCH_USERNS_FD, 'user', userPath);
+      (plan.launcherJoins ?? []).forEach((join, i) => openNamespace(RELAUNCH_FIRST_JOIN_FD + i, join.type, join.path));
+      for (const [role, socket] of hostSocketPaths(config)) passed.set(RELAUNCH_SOCKET_FDS[role], naming(SOCKET_FIELDS[role], () => sys.connectUnix(socket)));
+    }
+    if (foregroundConsole(config)) {
+      const [here, there] = naming(FOREGROUND_CONSOLE, () => sys.socketPair());
+      consoleEnd = here;
+      passed.set(RELAUNCH_SOCKET_FDS.console, there);
+    }
     const adj = config.process.oomScoreAdj;
-    if (adj !== undefined) restoreScore = presetOomScore(sys, adj);
+    if (nsenter && adj !== undefined) restoreScore = presetOomScore(sys, adj);
   } catch (err) {
+    if (consoleEnd !== undefined) sys.close(consoleEnd);
     release();
     throw err;
   }
-  return { passed, release };
+  return { passed, release, ...(consoleEnd === undefined ? {} : { console: consoleEnd }) };
 }
 
 /**
- * In the process nsenter relaunched: closes the namespaces' descriptors (nsenter has
- * joined them) and takes the sockets, each checked to be one and marked close-on-exec.
- * A descriptor that is not what its starter passes is refused: something else started
- * this process with MOUNTKIT_RELAUNCHED set.
+ * In the relaunched process: closes the namespaces' descriptors when nsenter started it
+ * (it has joined them), takes the sockets its starter passed (relaunchSockets), each
+ * checked to be one and marked close-on-exec, and then the runtime channel
+ * (RELAUNCH_STARTER_FD), which no hook or helper this process starts may hold (Node 20
+ * marks what it inherited close-on-exec at its start, which nothing promises). A
+ * descriptor that is not what its starter passes is refused: something else started this
+ * process with MOUNTKIT_RELAUNCHED set. Returns what the config gets for them.
  */
-export function takeRelaunchDescriptors(sys: Syscalls, config: Pick<RootfsConfig, 'namespaces' | 'consoleSocket' | 'seccomp'>): NonNullable<RootfsConfig['hostSockets']> {
-  const namespaces = [RELAUNCH_USERNS_FD, ...launcherJoins(config.namespaces).map((_, i) => RELAUNCH_FIRST_JOIN_FD + i)];
+export function takeRelaunchDescriptors(sys: Syscalls, config: RelaunchConfig, nsenter: boolean): Pick<RootfsConfig, 'runtimeChannel' | 'hostSockets'> {
+  const namespaces = nsenter ? [RELAUNCH_USERNS_FD, ...launcherJoins(config.namespaces).map((_, i) => RELAUNCH_FIRST_JOIN_FD + i)] : [];
   for (const fd of namespaces) naming(`descriptor ${fd} from the process that started mountkit`, () => sys.close(fd));
   const taken: NonNullable<RootfsConfig['hostSockets']> = {};
-  for (const [role, socket] of hostSocketPaths(config)) {
+  for (const [role, name] of relaunchSockets(config, nsenter)) {
     const fd = RELAUNCH_SOCKET_FDS[role];
-    naming(`${SOCKET_FIELDS[role]} ${JSON.stringify(socket)}, descriptor ${fd} from the process that started mountkit`, () => {
-      if (sys.fstat(fd).kind !== 'socket') throw new Error(`${SOCKET_FIELDS[role]} ${JSON.stringify(socket)}: descriptor ${fd} from the process that started mountkit is not a socket`);
+    naming(`${name}, descriptor ${fd} from the process that started mountkit`, () => {
+      if (sys.fstat(fd).kind !== 'socket') throw new Error(`${name}: descriptor ${fd} from the process that started mountkit is not a socket`);
       sys.setCloexec(fd);
     });
     taken[role] = fd;
   }
-  return taken;
+  naming(`descriptor ${RELAUNCH_STARTER_FD} from the process that started mountkit`, () => sys.setCloexec(RELAUNCH_STARTER_FD));
+  return { runtimeChannel: RELAUNCH_STARTER_FD, ...(Object.keys(taken).length ? { hostSockets: taken } : {}) };
 }

@@ -6,14 +6,17 @@
  * - a command (CommandSpec without `via`), which the other end runs and answers with one
  *   line, `{ "result": CommandResult }` or `{ "error": { syscall, code, paths, detail } }`
  *   (LinuxSyscalls.runCommand sends it for a CommandSpec with `via`);
- * - an event, `{ "event": "exec" }`, which has no answer: sent last before execve(2) of
+ * - an event, which has no answer: `{ "event": "exec" }`, sent last before execve(2) of
  *   the container's program when the config has poststart hooks, which the other end
- *   runs then, as runc runs them once its init is released to execve.
+ *   runs then, as runc runs them once its init is released to execve; `{ "event":
+ *   "console" }`, sent once the console's master is on the console socket the other end
+ *   passed (RootfsConfig.hostSockets.console without consoleSocket), which it then
+ *   receives without waiting.
  */
 import type { CommandSpec } from './syscalls/types';
 
 /** The events the process preparing the rootfs sends. */
-export type ChannelEvent = 'exec';
+export type ChannelEvent = 'exec' | 'console';
 
 /** One line from the process preparing the rootfs: a command to run and answer, or an event (one this side does not know is passed over). */
 export type ChannelMessage = { command: CommandSpec } | { event: ChannelEvent | string };

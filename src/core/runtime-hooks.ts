@@ -18,6 +18,9 @@
  *   1.1 to 1.5 run them before the program, with "created"). The first that fails stops
  *   the container (SIGKILL) and the others, and the run ends with its error: runtime-spec
  *   1.3 (runtime.md, lifecycle step 9), as runc and crun do.
+ * - At its "console" event, sent once the console's master is on the socket passed for it
+ *   (a foreground console, core/host-sockets.ts), `console` takes it; a failure stops the
+ *   container as a poststart hook's does, since nothing would copy its terminal.
  * - Once the container has ended (the relaunch exited, having run its program or not),
  *   the poststop hooks run, with status "stopped" and no pid (runc's state). A failing one
  *   is a warning and the others still run (runtime.md: "the remaining hooks and lifecycle
@@ -32,7 +35,7 @@ import { channelMessage } from './runtime-channel';
 import type { CommandSpec, Syscalls } from './syscalls/types';
 
 export interface RuntimeSide {
-  /** The container has ended: runs the poststop hooks, and returns the poststart hook's failure the run ends with, if one failed. */
+  /** The container has ended: runs the poststop hooks, and returns the failure the run ends with (a poststart hook's, or taking the console), if one failed. */
   ended(): Error | undefined;
 }
 
@@ -45,6 +48,8 @@ export interface RuntimeSideOptions {
   /** Stops the container (SIGKILL), given its pid as `container` gave it before the hooks ran. */
   kill: (pid: number | undefined) => void;
   warn: (message: string) => void;
+  /** Takes the console's master at the "console" event (`mountkit run`'s foreground console). */
+  console?: () => void;
 }
 
 /** The runtime's hooks the relaunched process may send, in the order it sends them (the hooks plugin's OciHooksStep). */
@@ -58,7 +63,8 @@ export function serveRuntimeChannel(socket: Socket, opts: RuntimeSideOptions): R
   const expected = runtimeHooks(opts.config);
   let next = 0;
   let started = false;
-  let poststartFailure: Error | undefined;
+  let consoled = false;
+  let failure: Error | undefined;
   const answer = (reply: object): void => {
     socket.write(`${JSON.stringify(reply)}\n`);
   };
@@ -81,9 +87,17 @@ export function serveRuntimeChannel(socket: Socket, opts: RuntimeSideOptions): R
       }
       next++;
       answer(commandAnswer(message.command, opts.sys));
-    } else if (message.event === 'exec' && !started) {
+    } else if (message.event === 'exec' && !started && !failure) {
       started = true;
-      poststartFailure = runPoststart(opts);
+      failure = runPoststart(opts);
+    } else if (message.event === 'console' && opts.console && !consoled) {
+      consoled = true;
+      try {
+        opts.console();
+      } catch (err) {
+        failure = err as Error;
+        opts.kill(opts.container());
+      }
     }
   };
   let pending = Buffer.alloc(0);
@@ -100,7 +114,7 @@ export function serveRuntimeChannel(socket: Socket, opts: RuntimeSideOptions): R
   return {
     ended: () => {
       runPoststop(opts);
-      return poststartFailure;
+      return failure;
     },
   };
 }

@@ -7,7 +7,8 @@ import { spawnSync } from 'child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { throughConsole } from '../helpers/console';
+import { INTERACTIVE_SCRIPT, INTERACTIVE_STEPS, ptySession, throughConsole } from '../helpers/console';
+import { LAUNCHER } from '../helpers/cli';
 import { BUSYBOX, PROBE, ROOTLESS_ID, RUNC, copyBundle, makeBundle, normalize, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc, runRuncRootless } from './harness';
 
 const available = Boolean(RUNC && BUSYBOX) && process.getuid?.() === 0;
@@ -353,6 +354,25 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       for (const d of [...copies, work]) rmSync(d, { recursive: true, force: true });
     }
   });
+
+  test('the foreground console (process.terminal, no --console-socket, runc run): the same terminal, size, typing, resize, Ctrl-C and terminal modes as under runc', () => {
+    const config = runcSpec();
+    config.process = { ...config.process, terminal: true, args: ['sh', '-c', INTERACTIVE_SCRIPT] };
+    const bundle = makeBundle(config);
+    const copies = [copyBundle(bundle.dir), copyBundle(bundle.dir)];
+    const id = `mountkit-conf-fg-${process.pid}`;
+    try {
+      const runc = ptySession(33, 111, INTERACTIVE_STEPS, [RUNC!, 'run', '--bundle', copies[0], id]);
+      const mk = ptySession(33, 111, INTERACTIVE_STEPS, [LAUNCHER, 'run', '--seccomp-cache', 'off', '--bundle', copies[1]]);
+      expect(runc).toMatchObject({ status: 3, output: '/dev/pts/0\r\n33 111\r\nready\r\nhello\r\ngot hello\r\n40 132\r\narmed\r\n^Ccaught INT\r\n' });
+      expect(runc.modes).toEqual([{ icanon: false, echo: false, isig: false, icrnl: false, opost: true }]);
+      expect(mk).toEqual(runc);
+    } finally {
+      spawnSync(RUNC!, ['delete', '--force', id]);
+      bundle.cleanup();
+      for (const d of copies) rmSync(d, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   test('runc spec --rootless, run by root: a user namespace mapping root to root, /sys bound from the host', () => {
     const config = runcSpec(['echo "== ids"; id; cat /proc/self/uid_map /proc/self/gid_map']);

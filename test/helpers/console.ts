@@ -1,4 +1,4 @@
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { mkdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 
@@ -36,3 +36,51 @@ export async function throughConsole(dir: string, start: (socket: string) => { s
   const seen = JSON.parse(readFileSync(report, 'utf8')) as { message: string; fds: number; output: string };
   return { ...seen, output: seen.output.replace(/\r/g, '').trim().split('\n') };
 }
+
+/** The terminal modes test/helpers/pty-session.py reports. */
+export interface TerminalModes {
+  icanon: boolean;
+  echo: boolean;
+  isig: boolean;
+  icrnl: boolean;
+  opost: boolean;
+}
+
+export interface PtySession {
+  status: number | null;
+  /** What the terminal showed, carriage returns included. */
+  output: string;
+  /** The terminal's modes at each `{ modes: true }` step, and once the command had ended. */
+  modes: TerminalModes[];
+  after: TerminalModes | null;
+  /** The step that did not come to pass in time, if one did not. */
+  timeout?: unknown;
+}
+
+export type PtyStep = { wait: string } | { send: string } | { modes: true } | { resize: [number, number] };
+
+/** Runs `command` as a user at a terminal of `rows` x `cols` would, following `steps` (test/helpers/pty-session.py). */
+export function ptySession(rows: number, cols: number, steps: PtyStep[], command: string[], cwd?: string): PtySession {
+  const r = spawnSync('python3', [path.join(__dirname, 'pty-session.py'), String(rows), String(cols), JSON.stringify(steps), '--', ...command], { encoding: 'utf8', cwd, timeout: 60_000 });
+  if (r.status !== 0) throw new Error(`pty-session.py: exit ${r.status}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as PtySession;
+}
+
+/** A session at a terminal: the container's terminal, its size, typed input, a resize, Ctrl-C. */
+export const INTERACTIVE_SCRIPT = [
+  'tty; stty size; echo ready; read line; echo "got $line"',
+  // The resize reaches the container's terminal from the first process's SIGWINCH handler.
+  'i=0; while [ "$(stty size)" != "40 132" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; stty size',
+  'trap "echo caught INT; exit 3" INT; echo armed; while :; do sleep 0.05; done',
+].join('; ');
+
+export const INTERACTIVE_STEPS: PtyStep[] = [
+  { wait: 'ready' },
+  { modes: true },
+  { send: 'hello\r' },
+  { wait: 'got hello' },
+  { resize: [40, 132] },
+  { wait: '40 132' },
+  { wait: 'armed' },
+  { send: '\u0003' },
+];

@@ -11,6 +11,7 @@ import {
   enterNamespaces,
   hasRuntimeHooks,
   launcherGuessHolds,
+  staysWhereStarted,
   planLaunch,
   timeOffsetsText,
   userNamespaceProblem,
@@ -90,6 +91,25 @@ describe('planLaunch', () => {
     [{ hooks: { prestart: [], createRuntime: [], poststop: [hook] } }, true],
     [{ hooks: { prestart: [], createRuntime: [], createContainer: [hook], startContainer: [hook] } }, false],
   ])('hasRuntimeHooks(%j) = %s', (config, expected) => expect(hasRuntimeHooks(config)).toBe(expected));
+
+  test.each([
+    [{}, false],
+    [{ process: { terminal: false } }, false],
+    [{ process: { terminal: true } }, true],
+    [{ process: { terminal: true }, consoleSocket: '/run/c.sock' }, false],
+    [{ process: { terminal: false }, hooks: { prestart: [hook], createRuntime: [] } }, true],
+  ])('staysWhereStarted(%j) = %s: runtime hooks, or a foreground console (process.terminal without --console-socket)', (config, expected) => {
+    expect(staysWhereStarted(config)).toBe(expected);
+    // The shell launcher's guess never holds then: it leaves such a config to the Node entry.
+    if (expected) expect(launcherGuessHolds(ns('pid', 'mount'), first, config)).toBe(false);
+  });
+
+  test('a foreground console makes a relaunch without a pid namespace too; the relaunched process makes none', () => {
+    const config = { process: { terminal: true } };
+    expect(planLaunch(ns('mount'), first, config).relaunch).toEqual(['unshare', '--mount', '--propagation', 'unchanged', '--']);
+    expect(planLaunch(ns('mount'), { ...first, relaunched: true }, config).relaunch).toEqual([]);
+    expect(planLaunch(ns('mount'), first, { ...config, consoleSocket: '/run/c.sock' }).relaunch).toEqual([]);
+  });
 
   test.each([
     [

@@ -31,6 +31,7 @@ import type { LifecycleStep, MountHandler } from '../../src/core/plugin';
 import { FakeSyscalls, type SyscallRecord } from '../../src/core/syscalls/fake';
 import type { RootfsConfig } from '../../src/core/config/model';
 import * as hooksPlugin from '../../src/plugins/hooks';
+import { ConsoleSocketStep, ConsoleStep, SessionStep } from '../../src/plugins/exec';
 import { makeConfig, makeMount } from '../helpers/config';
 
 const outside = { relaunched: false, inUserNamespace: false };
@@ -133,6 +134,38 @@ describe('buildPlan', () => {
     expect(none.calls[0].record).toEqual({ op: 'unshare', flags: CLONE_NEWNS | CLONE_NEWNET });
   });
 
+  test("a foreground console (process.terminal, no --console-socket): a relaunch with the socketpair's end on 6; the relaunched process sends the master there and tells its starter", () => {
+    const sys = fakeRoot().addDevpts('/dev/pts').addDir('/proc/thread-self/fd');
+    sys.mounts.push({ source: 'proc', target: '/proc', fstype: 'proc', flags: 0n, data: null });
+    const consolePlugin: PluginModule = {
+      register(api) {
+        api.step(SessionStep);
+        api.step(ConsoleSocketStep);
+        api.step(ConsoleStep);
+      },
+    };
+    const config = makeConfig({ namespaces: [{ type: 'mount' }], process: { ...makeConfig().process, terminal: true } });
+    const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [{ module: 'exec', plugin: consolePlugin }], launch: outside });
+    expect(plan.error).toBeUndefined();
+    const records = plan.calls.map((c) => c.record);
+    expect(records.slice(0, 6)).toEqual([
+      { op: 'socketPair' },
+      { op: 'relaunch', argv: ['unshare', '--mount', '--propagation', 'unchanged', '--'] },
+      // The first process's copy of the relaunch's end; its own end (100) stays open for the master.
+      { op: 'close', fd: 101 },
+      // The relaunched process takes the end passed on 6, then the runtime channel.
+      { op: 'setCloexec', fd: 6 },
+      { op: 'setCloexec', fd: 3 },
+      { op: 'setsid' },
+    ]);
+    const sent = records.findIndex((r) => r.op === 'sendFdMessage');
+    expect(records.slice(sent, sent + 2)).toEqual([
+      { op: 'sendFdMessage', socket: 6, fd: expect.any(Number), data: '/dev/ptmx' },
+      { op: 'write', fd: 3, data: '{"event":"console"}\n' },
+    ]);
+    expect(records.filter((r) => r.op === 'connectUnix')).toEqual([]);
+  });
+
   test("with a new pid namespace the container is its PID 1 in the createContainer hooks' state, with runtime hooks (a relaunch of the Node entry) or without", () => {
     const hook = { path: '/hooks/cc', args: [], env: [] };
     // The plan's own port, over a bundle on the host.
@@ -232,11 +265,13 @@ describe('buildPlan', () => {
     const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
     expect(() => planOf({ namespaces: [{ type: 'user' }, { type: 'mount' }] }, fakeRoot().addFile('/proc/self/ns/user'))).toThrow(/needs linux\.uidMappings/);
     const plan = planOf({ namespaces: [{ type: 'user' }, { type: 'mount' }], uidMappings: maps, gidMappings: maps }, fakeRoot().addFile('/proc/self/ns/user'));
-    expect(plan.calls.slice(0, 5).map((c) => [c.phase, c.plugin, c.record])).toEqual([
+    expect(plan.calls.slice(0, 6).map((c) => [c.phase, c.plugin, c.record])).toEqual([
       ['namespaces', 'launcher', { op: 'userNamespace', uidMappings: maps, gidMappings: maps }],
       ['namespaces', 'launcher', { op: 'relaunch', argv: ['nsenter', '--user=/proc/self/fd/4', '--preserve-credentials', '--setuid=0', '--setgid=0', '--', 'unshare', '--mount', '--propagation', 'unchanged', '--'] }],
       // The first process's copy, once the relaunch has its own.
       ['namespaces', 'launcher', { op: 'close', fd: 100 }],
+      // The relaunched process: the user namespace's descriptor (nsenter has entered it), then the runtime channel.
+      ['namespaces', 'launcher', { op: 'close', fd: 4 }],
       ['namespaces', 'launcher', { op: 'setCloexec', fd: 3 }],
       ['mounts', 'tmpfs-test', expect.objectContaining({ op: 'mount' })],
     ]);
@@ -255,7 +290,7 @@ describe('buildPlan', () => {
       process: { ...makeConfig().process, terminal: true, oomScoreAdj: -100 },
     });
     const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, launch: outside });
-    expect(plan.calls.slice(0, 9).map((c) => c.record)).toEqual([
+    expect(plan.calls.slice(0, 13).map((c) => c.record)).toEqual([
       { op: 'userNamespace', uidMappings: maps, gidMappings: maps },
       { op: 'open', path: '/var/run/netns/cni', flags: 0o2000000, mode: 0 },
       { op: 'connectUnix', path: '/run/console.sock' },
@@ -268,6 +303,11 @@ describe('buildPlan', () => {
       { op: 'close', fd: 101 },
       { op: 'close', fd: 102 },
       { op: 'writeFile', path: '/proc/self/oom_score_adj', data: '0' },
+      // The relaunched process, as run's takeRelaunchDescriptors: the namespaces' descriptors closed, the socket taken, then the runtime channel.
+      { op: 'close', fd: 4 },
+      { op: 'close', fd: 8 },
+      { op: 'setCloexec', fd: 6 },
+      { op: 'setCloexec', fd: 3 },
     ]);
   });
 

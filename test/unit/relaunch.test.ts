@@ -59,6 +59,30 @@ describe('prepareRelaunch', () => {
     expect([...passed.passed]).toEqual([[4, 100]]);
   });
 
+  test('a foreground console (process.terminal, no --console-socket): a socketpair, one end passed on 6, the other kept; for any relaunch', () => {
+    for (const namespaces of [[{ type: 'pid' }, { type: 'mount' }], [{ type: 'mount' }], [{ type: 'pid' }, { type: 'user' }]] as NamespaceSpec[][]) {
+      const config = userConfig(namespaces, { process: { ...makeConfig().process, terminal: true } });
+      const sys = new FakeSyscalls();
+      const passed = prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config);
+      const there = passed.passed.get(RELAUNCH_SOCKET_FDS.console);
+      expect([sys.callsOf('socketPair').length, typeof passed.console, typeof there]).toEqual([1, 'number', 'number']);
+      sys.clearCalls();
+      passed.release();
+      // The relaunch's end is closed here once it has its copy; this process's stays open for the console's master.
+      const closed = sys.callsOf('close').map((c) => c.fd);
+      expect([closed.includes(there!), closed.includes(passed.console!)]).toEqual([true, false]);
+    }
+  });
+
+  test('a failure to make the socketpair is named, and closes what was made before it', () => {
+    const config = userConfig([{ type: 'pid' }, { type: 'user' }], { process: { ...makeConfig().process, terminal: true } });
+    const sys = new FakeSyscalls().failOn('socketPair', 'EMFILE');
+    expect(() => prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config)).toThrow(
+      "the console's socket (process.terminal without --console-socket): socketpair: EMFILE",
+    );
+    expect(sys.calls.slice(-1)).toEqual([{ op: 'close', fd: 100 }]);
+  });
+
   test('nothing for a relaunch under unshare alone', () => {
     const config = makeConfig({ namespaces: [{ type: 'pid' }, { type: 'mount' }], consoleSocket: '/run/console.sock' });
     const sys = new FakeSyscalls();
@@ -107,19 +131,40 @@ describe('takeRelaunchDescriptors', () => {
   }
   const config = userConfig([{ type: 'pid' }, { type: 'user' }, { type: 'network', path: '/run/netns/a' }], { consoleSocket: '/run/console.sock' });
 
-  test("the namespaces' descriptors are closed, the socket checked and marked close-on-exec", () => {
+  test("under nsenter: the namespaces' descriptors are closed, the socket checked and marked close-on-exec, then the runtime channel", () => {
     const sys = relaunched();
-    expect(takeRelaunchDescriptors(sys, config)).toEqual({ console: 6 });
+    expect(takeRelaunchDescriptors(sys, config, true)).toEqual({ runtimeChannel: 3, hostSockets: { console: 6 } });
     expect(sys.calls).toEqual([
       { op: 'close', fd: 4 },
       { op: 'close', fd: 8 },
       { op: 'fstat', fd: 6 },
       { op: 'setCloexec', fd: 6 },
+      { op: 'setCloexec', fd: 3 },
     ]);
   });
 
+  test('under unshare alone: only the runtime channel; the console socket is connected by the console step', () => {
+    const sys = relaunched();
+    expect(takeRelaunchDescriptors(sys, config, false)).toEqual({ runtimeChannel: 3 });
+    expect(sys.calls).toEqual([{ op: 'setCloexec', fd: 3 }]);
+  });
+
+  test("a foreground console (process.terminal, no --console-socket): the starter's socketpair end on 6, under unshare as under nsenter", () => {
+    const terminal = makeConfig({ namespaces: [{ type: 'pid' }, { type: 'mount' }], process: { ...makeConfig().process, terminal: true } });
+    const sys = relaunched();
+    expect(takeRelaunchDescriptors(sys, terminal, false)).toEqual({ runtimeChannel: 3, hostSockets: { console: 6 } });
+    expect(sys.calls).toEqual([
+      { op: 'fstat', fd: 6 },
+      { op: 'setCloexec', fd: 6 },
+      { op: 'setCloexec', fd: 3 },
+    ]);
+    expect(() => takeRelaunchDescriptors(relaunched(false), terminal, false)).toThrow(
+      "the console's socket (process.terminal without --console-socket): descriptor 6 from the process that started mountkit is not a socket",
+    );
+  });
+
   test('a descriptor that is not the socket its starter passes is refused, naming it', () => {
-    expect(() => takeRelaunchDescriptors(relaunched(false), config)).toThrow(
+    expect(() => takeRelaunchDescriptors(relaunched(false), config, true)).toThrow(
       '--console-socket "/run/console.sock": descriptor 6 from the process that started mountkit is not a socket',
     );
   });

@@ -28,12 +28,12 @@ const hook = (path: string, over: Partial<HookSpec> = {}): HookSpec => ({ path, 
 const BUNDLE = '/bundles/web-1';
 const ANNOTATIONS = { team: 'a' };
 
-function serve(hooks: Partial<RootfsConfig['hooks']>, sys = new FakeSyscalls(), container: () => number | undefined = () => 4242) {
+function serve(hooks: Partial<RootfsConfig['hooks']>, sys = new FakeSyscalls(), container: () => number | undefined = () => 4242, console?: () => void) {
   const channel = new FakeChannel();
   const killed: (number | undefined)[] = [];
   const warnings: string[] = [];
   const config = { bundle: BUNDLE, annotations: ANNOTATIONS, hooks: { prestart: [], createRuntime: [], ...hooks } };
-  const side = serveRuntimeChannel(channel as unknown as Socket, { sys, config, container, kill: (pid) => killed.push(pid), warn: (m) => warnings.push(m) });
+  const side = serveRuntimeChannel(channel as unknown as Socket, { sys, config, container, kill: (pid) => killed.push(pid), warn: (m) => warnings.push(m), ...(console ? { console } : {}) });
   /** The line the relaunched process sends for `h`, as the hooks plugin builds it, with the host pid it knows. */
   const line = (h: HookSpec, pid = 4242) => `${JSON.stringify(hookCommand(h, ociState(new Map(), config, { status: 'creating', pid })))}\n`;
   return { channel, side, sys, killed, warnings, line };
@@ -120,6 +120,25 @@ describe('the first process on the runtime channel', () => {
       { op: 'runCommand', cmd: { path: '/hooks/a', args: [], env: [], dir: BUNDLE, stdin: state('running', 4242) } },
       { op: 'runCommand', cmd: { path: '/hooks/clean', args: [], env: [], dir: BUNDLE, stdin: state('stopped') } },
     ]);
+  });
+
+  test('the console event takes the console once, unanswered; without a taker it is passed over', () => {
+    let taken = 0;
+    const { channel, side, killed } = serve({}, new FakeSyscalls(), () => 4242, () => taken++);
+    channel.send('{"event":"console"}\n', '{"event":"console"}\n');
+    expect([taken, channel.written, killed, side.ended()]).toEqual([1, [], [], undefined]);
+    const none = serve({});
+    none.channel.send('{"event":"console"}\n');
+    expect([none.channel.written, none.channel.destroyed, none.side.ended()]).toEqual([[], false, undefined]);
+  });
+
+  test("a console that cannot be taken stops the container, and is the run's error; the poststart hooks do not run", () => {
+    const sys = new FakeSyscalls();
+    const { channel, side, killed } = serve({ poststart: [hook('/hooks/a')] }, sys, () => 4242, () => {
+      throw new Error('console: no master');
+    });
+    channel.send('{"event":"console"}\n', '{"event":"exec"}\n');
+    expect([killed, side.ended()?.message, sys.calls]).toEqual([[4242], 'console: no master', []]);
   });
 
   test('a container gone by the exec event: pid 0 in the state, and a failure still stops what is left', () => {

@@ -92,9 +92,12 @@ export function validateTimeNamespace(config: RootfsConfig, host: HostQuery, rel
   if (time.path) throw new ConfigError('linux.timeOffsets', undefined, `are for a new time namespace, not one joined by path (${time.path})`);
 }
 
-/** A console (RootfsConfig.consoleSocket) is for a container with process.terminal, as runc refuses --console-socket for one without. */
+/** A console (RootfsConfig.consoleSocket, or a socket passed for it) is for a container with process.terminal, as runc refuses --console-socket for one without. */
 export function validateConsole(config: RootfsConfig): void {
-  if (config.consoleSocket !== undefined && !config.process.terminal) throw new ConfigError('--console-socket', config.consoleSocket, 'is for a container with process.terminal: true');
+  if (config.process.terminal) return;
+  if (config.consoleSocket !== undefined) throw new ConfigError('--console-socket', config.consoleSocket, 'is for a container with process.terminal: true');
+  const passed = config.hostSockets?.console;
+  if (passed !== undefined) throw new ConfigError('hostSockets.console', String(passed), 'is for a container with process.terminal: true');
 }
 
 /** process.selinuxLabel needs SELinux on the host, as runc's validator checks (a label it cannot give is refused, not dropped). */

@@ -11,7 +11,6 @@
 import { validateConfig } from '../config/validate';
 import type { RootfsConfig } from '../config/model';
 import { ConfigError, SyscallError } from '../errors';
-import { hostSocketPaths } from '../host-sockets';
 import { createKernel, type KernelOptions } from '../kernel';
 import { silentLogger } from '../logger';
 import { enterNamespaces, fromJoinedPidNamespace, inInitialUserNamespace, planLaunch, startedByMountkit, userNamespaceProblem, type LaunchContext } from '../namespaces';
@@ -19,7 +18,7 @@ import type { StepWhere } from '../orchestrator';
 import type { Logger } from '../plugin';
 import { ExecveCalled, QUERY_SYSCALLS, type FakeSyscalls, type SyscallRecord } from '../syscalls/fake';
 import { descriptorsOf } from './format';
-import { RELAUNCH_SOCKET_FDS, RELAUNCH_STARTER_FD, prepareRelaunch } from '../relaunch';
+import { prepareRelaunch, takeRelaunchDescriptors } from '../relaunch';
 import { PlanSyscalls } from './port';
 import type { Plan, PlanCall, PlanPhase, PlanRecord } from './types';
 
@@ -98,13 +97,12 @@ export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
       // namespace, and this process's copies closed.
       const passed = prepareRelaunch(sys, outer, config);
       fromJoinedPidNamespace(sys, outer, () => (relaunchAt = sys.calls.length));
+      for (const [there, here] of passed.passed) sys.inheritDescriptor(there, here);
       passed.release();
-      // The relaunched process sends the runtime's hooks to this process, where mountkit
-      // was started; under nsenter it takes the sockets passed (takeRelaunchDescriptors)
-      // instead of connecting.
-      relaunched = { runtimeChannel: RELAUNCH_STARTER_FD };
-      sys.setCloexec(RELAUNCH_STARTER_FD);
-      if (innerLaunch.joinedByLauncher) relaunched.hostSockets = Object.fromEntries(hostSocketPaths(config).map(([role]) => [role, RELAUNCH_SOCKET_FDS[role]]));
+      // The relaunched process takes what it was passed as run's does: it sends the
+      // runtime's hooks to this process, where mountkit was started, and takes the sockets
+      // passed instead of connecting.
+      relaunched = takeRelaunchDescriptors(sys, config, innerLaunch.joinedByLauncher === true);
     }
     enterNamespaces(sys, inner, config.timeOffsets);
     const started = startedByMountkit(launch, outer);

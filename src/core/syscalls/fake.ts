@@ -1019,7 +1019,7 @@ export class FakeSyscalls implements Syscalls {
 
   private isTerminal(fd: number): boolean {
     const path = this.fds.get(fd)?.path ?? '';
-    return path.endsWith('/ptmx') || /\/dev\/pts\/\d+$/.test(path);
+    return path.endsWith('/ptmx') || /\/dev\/pts\/\d+$/.test(path) || path === '/dev/tty';
   }
 
   ptyUnlock(fd: number): void {

@@ -3,7 +3,8 @@ import { needsDevSetup } from '../../core/config/model';
 import { validateConsole } from '../../core/config/validate';
 import { DEVPTS_SUPER_MAGIC, MS_BIND, O_CLOEXEC, O_CREAT, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, makedev } from '../../core/constants';
 import { StepError, naming } from '../../core/errors';
-import { connectHostSocket } from '../../core/host-sockets';
+import { connectHostSocket, consoleToStarter, hasConsole } from '../../core/host-sockets';
+import { eventLine } from '../../core/runtime-channel';
 import { fdPath } from '../../core/in-root';
 import { closeKept, keptFd, keptForRun, requireContainerProc } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
@@ -19,6 +20,11 @@ import type { Syscalls } from '../../core/syscalls/types';
  * the jail, before the rootfs is finished (runc's order: after its mounts, before the
  * masks and read-only paths). The session step has already made this process a session
  * leader, which taking a controlling terminal needs.
+ *
+ * The socket may also be one passed for it with no --console-socket
+ * (RootfsConfig.hostSockets.console): `mountkit run`'s foreground console, whose first
+ * process holds the other end and copies the console (src/cli/console-relay.ts). It is
+ * then told over the runtime channel once the master is there (its "console" event).
  */
 
 /** The socket, among the descriptors kept for the run (closed by the orchestrator if the run fails first). */
@@ -44,10 +50,12 @@ export class ConsoleSocketStep implements LifecycleStep {
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   run(ctx: RunContext): void {
-    const socket = ctx.config.consoleSocket;
-    if (socket === undefined) return;
+    if (!hasConsole(ctx.config)) return;
     validateConsole(ctx.config);
-    naming('--console-socket', () => keptForRun(ctx.shared, CONSOLE_SOCKET_KEY, () => connectHostSocket(this.sys, ctx.config, 'console', socket)));
+    const socket = ctx.config.consoleSocket;
+    const passed = ctx.config.hostSockets?.console;
+    if (socket === undefined) keptForRun(ctx.shared, CONSOLE_SOCKET_KEY, () => passed!);
+    else naming('--console-socket', () => keptForRun(ctx.shared, CONSOLE_SOCKET_KEY, () => connectHostSocket(this.sys, ctx.config, 'console', socket)));
   }
 }
 
@@ -62,7 +70,8 @@ export class ConsoleStep implements LifecycleStep {
   run(ctx: RunContext): void {
     const socket = keptFd(ctx.shared, CONSOLE_SOCKET_KEY);
     if (socket === undefined) return;
-    const named = `--console-socket ${JSON.stringify(ctx.config.consoleSocket)}`;
+    const toStarter = consoleToStarter(ctx.config);
+    const named = toStarter ? "the console's socket" : `--console-socket ${JSON.stringify(ctx.config.consoleSocket)}`;
     requireContainerProc(this.sys, ctx, 'the console');
     const master = this.openMaster();
     let peer: number | undefined;
@@ -74,6 +83,8 @@ export class ConsoleStep implements LifecycleStep {
       // Programs that write to /dev/console reach the container's console, as under runc; a /dev bound from the host is left alone.
       if (needsDevSetup(ctx.config)) this.mountConsole(peer);
       naming(named, () => this.sys.sendFdMessage(socket, master, MESSAGE));
+      const channel = ctx.config.runtimeChannel;
+      if (toStarter && channel !== undefined) naming('the runtime channel', () => this.sys.write(channel, eventLine('console')));
       for (const fd of STDIO_FDS) this.sys.dup3(peer, fd, 0);
       naming('console', () => this.sys.setControllingTerminal(0));
       ctx.shared.set(CONSOLE_KEY, true);

@@ -1,6 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { O_CLOEXEC, O_NOCTTY, O_RDWR } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
+import { hasConsole } from '../../core/host-sockets';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 
@@ -38,7 +39,7 @@ export class SessionStep implements LifecycleStep {
 
   run(ctx: RunContext): void {
     if (ctx.config.process.terminal) {
-      if (ctx.config.consoleSocket !== undefined) this.leadSessionForConsole();
+      if (hasConsole(ctx.config)) this.leadSessionForConsole();
       return;
     }
     if (ctx.config.newSession !== false) {

@@ -132,3 +132,54 @@ describe('the console (--console-socket)', () => {
     expect(noTty.run).toThrow('after-jail: plugin console: console: ioctl "TIOCSCTTY": EPERM');
   });
 });
+
+describe("the console sent to mountkit run's first process (a socket passed for it, no --console-socket)", () => {
+  /** The relaunched process's fake: the starter's socketpair end on 6, the runtime channel on 3. */
+  function passed(config: Partial<RootfsConfig> = {}) {
+    const s = setup({}, { consoleSocket: undefined, hostSockets: { console: 6 }, runtimeChannel: 3, ...config });
+    const [, end] = s.sys.socketPair();
+    s.sys.inheritDescriptor(6, end).clearCalls();
+    return s;
+  }
+
+  test('the passed socket is taken, not connected; once the master is sent, the first process is told on the runtime channel', () => {
+    const { sys, run } = passed();
+    run();
+    expect(sys.callsOf('connectUnix')).toEqual([]);
+    const tail = sys.calls.slice(sys.calls.findIndex((c) => c.op === 'sendFdMessage'));
+    expect(tail).toEqual([
+      { op: 'sendFdMessage', socket: 6, fd: 104, data: '/dev/ptmx' },
+      { op: 'write', fd: 3, data: '{"event":"console"}\n' },
+      { op: 'dup3', oldfd: 105, newfd: 0, flags: 0 },
+      { op: 'dup3', oldfd: 105, newfd: 1, flags: 0 },
+      { op: 'dup3', oldfd: 105, newfd: 2, flags: 0 },
+      { op: 'setControllingTerminal', fd: 0 },
+      { op: 'close', fd: 105 },
+      { op: 'close', fd: 104 },
+      { op: 'close', fd: 6 },
+    ]);
+    // The session step made this process lead a session for it.
+    expect(sys.calls[0]).toEqual({ op: 'setsid' });
+    expect(sys.session.terminal).toBe(true);
+  });
+
+  test('with --console-socket too, or without a runtime channel, nothing is written on it', () => {
+    const both = passed({ consoleSocket: SOCKET });
+    both.run();
+    expect(both.sys.callsOf('write')).toEqual([]);
+    const embedder = passed({ runtimeChannel: undefined });
+    embedder.run();
+    expect(embedder.sys.callsOf('write')).toEqual([]);
+    expect(embedder.sys.callsOf('sendFdMessage')).toEqual([{ op: 'sendFdMessage', socket: 6, fd: 104, data: '/dev/ptmx' }]);
+  });
+
+  test('a passed console socket for a container without process.terminal is refused, naming it; a failed event names the channel', () => {
+    const { run, config } = passed({ process: { ...makeConfig().process, terminal: false } });
+    expect(() => validateConsole(config)).toThrow(new ConfigError('hostSockets.console', '6', 'is for a container with process.terminal: true'));
+    expect(run).toThrow('prepare-root: plugin console: hostSockets.console "6": is for a container with process.terminal: true');
+    const refused = passed();
+    refused.sys.failOn('write', 'EPIPE');
+    expect(refused.run).toThrow('after-jail: plugin console: the runtime channel: write: EPIPE');
+    expect(refused.sys.calls.slice(-3)).toEqual([{ op: 'close', fd: 105 }, { op: 'close', fd: 104 }, { op: 'close', fd: 6 }]);
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * `mountkit run` with process.terminal and no --console-socket: the foreground console,
+ * copied by the first process between the container's new pseudo-terminal and the
+ * user's terminal (src/cli/console-relay.ts), run for real.
+ */
+import { spawn, spawnSync } from 'child_process';
+import { readFileSync } from 'fs';
+import { BUSYBOX, makeBundle } from '../conformance/harness';
+import { BIN, LAUNCHER } from '../helpers/cli';
+import { INTERACTIVE_SCRIPT, INTERACTIVE_STEPS, ptySession } from '../helpers/console';
+
+const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
+if (process.env.CI === 'true' && !available) throw new Error('console tests need root and busybox-static (installed by .ci/run)');
+const maybe = available ? describe : describe.skip;
+
+const DEVPTS = { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] };
+
+function terminalConfig(script: string, namespaces: object[] = [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }]): Record<string, unknown> {
+  return {
+    ociVersion: '1.0.2',
+    process: { terminal: true, args: ['sh', '-c', script], env: ['PATH=/bin'], cwd: '/' },
+    root: { path: 'rootfs' },
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+      DEVPTS,
+    ],
+    linux: { namespaces },
+  };
+}
+
+function withBundle<T>(c: object, fn: (dir: string) => T): T {
+  const b = makeBundle(c);
+  try {
+    return fn(b.dir);
+  } finally {
+    b.cleanup();
+  }
+}
+
+async function withBundleAsync<T>(c: object, fn: (dir: string) => Promise<T>): Promise<T> {
+  const b = makeBundle(c);
+  try {
+    return await fn(b.dir);
+  } finally {
+    b.cleanup();
+  }
+}
+
+maybe('the foreground console', () => {
+  test.each([
+    ['bin/mountkit, a pid namespace', [LAUNCHER], undefined],
+    ['the Node entry, no pid namespace', [process.execPath, BIN], [{ type: 'mount' }]],
+  ])(
+    "%s: the container's own terminal, sized as the user's; typing, resizing and Ctrl-C reach it; the user's terminal is raw meanwhile and as it was after",
+    (_what, entry, namespaces) => {
+      const r = withBundle(terminalConfig(INTERACTIVE_SCRIPT, namespaces), (dir) => ptySession(33, 111, INTERACTIVE_STEPS, [...entry, 'run', '--seccomp-cache', 'off', '--bundle', dir]));
+      expect(r.timeout).toBeUndefined();
+      // A new terminal of the container's devpts; the typed line is echoed by its line discipline; ^C by ECHOCTL.
+      expect(r.output).toBe('/dev/pts/0\r\n33 111\r\nready\r\nhello\r\ngot hello\r\n40 132\r\narmed\r\n^Ccaught INT\r\n');
+      expect(r.status).toBe(3);
+      expect(r.modes).toEqual([{ icanon: false, echo: false, isig: false, icrnl: false, opost: true }]);
+      expect(r.after).toEqual({ icanon: true, echo: true, isig: true, icrnl: true, opost: true });
+    },
+    60_000,
+  );
+
+  test('without a terminal (pipes), the console is made and copied all the same: no CR added, input reaches it, every line of a long output before the exit status', () => {
+    const script = 'tty; stty -a | grep -o -- "-onlcr"; read line; echo "got $line"; seq 1 3000; exit 5';
+    const c = terminalConfig(script);
+    // A size: busybox's stty reports an error for a terminal of 0x0.
+    (c.process as Record<string, unknown>).consoleSize = { height: 24, width: 80 };
+    const r = withBundle(c, (dir) => spawnSync(LAUNCHER, ['run', '--seccomp-cache', 'off', '--bundle', dir], { input: 'typed\n', encoding: 'utf8' }));
+    expect([r.status, r.stderr]).toEqual([5, '']);
+    // The typed line is echoed by the container's terminal when it arrives, before or after the first lines.
+    const lines = r.stdout.split('\n');
+    expect(lines.filter((l) => l !== 'typed')).toEqual(['/dev/pts/0', '-onlcr', 'got typed', ...Array.from({ length: 3000 }, (_, i) => String(i + 1)), '']);
+    expect(lines.filter((l) => l === 'typed')).toHaveLength(1);
+  });
+
+  test('without a pid namespace, a process the container left holding its terminal does not keep mountkit copying', async () => {
+    // The subshell ignores the hangup the container's end sends its process group before the container ends.
+    const script = '(trap "" HUP; : >/tmp/armed; exec sleep 30) & while [ ! -e /tmp/armed ]; do sleep 0.01; done; echo "left $!"';
+    const r = await withBundleAsync(terminalConfig(script, [{ type: 'mount' }]), async (dir) => {
+      const child = spawn(LAUNCHER, ['run', '--seccomp-cache', 'off', '--bundle', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      return { status, out, err };
+    });
+    const left = Number(/^left (\d+)$/m.exec(r.out)?.[1]);
+    try {
+      expect([r.status, r.err]).toEqual([0, '']);
+      // Still there, holding the container's terminal.
+      expect(readFileSync(`/proc/${left}/cmdline`, 'utf8')).toBe('sleep\u000030\u0000');
+    } finally {
+      if (left > 0) process.kill(left, 'SIGKILL');
+    }
+  }, 30_000);
+
+  test('a container without a devpts for its terminal: exit 1, one line naming the syscall and the path; its program never runs', () => {
+    const c = terminalConfig('echo never');
+    (c.mounts as object[]).pop();
+    const r = withBundle(c, (dir) => spawnSync(LAUNCHER, ['run', '--seccomp-cache', 'off', '--bundle', dir], { encoding: 'utf8', input: '' }));
+    expect([r.status, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toBe('mountkit: after-jail: plugin console: console /dev/pts/ptmx: open "/dev/pts/ptmx": ENOENT\n');
+  });
+});
