@@ -106,7 +106,8 @@ Options:
       --format F       output of plan: text or json (default: text)
       --console-socket PATH
                        a container with process.terminal gets a new pseudo-terminal,
-                       whose master is sent to the unix socket PATH (as runc's)
+                       whose master is sent to the unix socket PATH (as runc's);
+                       without it, run copies that terminal to its own
       --seccomp-cache DIR
                        where run keeps the seccomp programs it builds for the next
                        runs, or off (default: ${DEFAULT_SECCOMP_CACHE})

@@ -303,10 +303,9 @@ function stopContainer(child: import('child_process').ChildProcess, direct: bool
   if (spawned === undefined || child.exitCode !== null || child.signalCode !== null) return;
   if (direct) {
     // The container itself, and what it started: it leads a process group of its own (the
-    // session step's setsid), which its children share unless they left it. Without a pid
-    // namespace to end with it, the rest is out of reach (runc kills what is left in the
-    // container's cgroup), as is all of it when there is no such group: a container with
-    // process.terminal and no console socket keeps the session it was started in.
+    // session step's setsid, or its console's), which its children share unless they left
+    // it. Without a pid namespace to end with it, the rest is out of reach (runc kills what
+    // is left in the container's cgroup).
     killQuietly(-spawned);
     killQuietly(spawned);
     return;

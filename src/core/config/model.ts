@@ -140,7 +140,7 @@ export interface ProcessSpec {
   scheduler?: SchedulerSpec;
   /** process.ioPriority: set with ioprio_set(2) before the capabilities change, as runc 1.2 sets it; absent, mountkit's. */
   ioPriority?: IoPriority;
-  /** process.consoleSize: the console's window size, set when both are above 0 (runc's rule); only with a console (RootfsConfig.consoleSocket). */
+  /** process.consoleSize: the console's window size, set when both are above 0 (runc's rule); only with a console (RootfsConfig.consoleSocket, or hostSockets.console). */
   consoleSize?: { height: number; width: number };
 }
 
@@ -240,22 +240,27 @@ export interface RootfsConfig {
    * group reaches it only when passed on. False when the process that becomes the
    * container is the one the user started, which then keeps its process group and only
    * gives up its controlling terminal. Set by the CLI; absent, true. Not with
-   * process.terminal, where the container keeps the terminal it was started on.
+   * process.terminal: with a console (consoleSocket, hostSockets.console) the container
+   * leads the console's session, without one it keeps the terminal it was started on.
    */
   newSession?: boolean;
   /**
    * A unix socket to send the container's console to (runc's --console-socket): with
    * process.terminal, a new pseudo-terminal is made in the container's devpts, its master
    * sent there and its peer made the process's standard streams and controlling terminal.
-   * Absent, a container with process.terminal keeps the terminal it was started on. Set
-   * by the CLI (--console-socket) or an embedder; not part of config.json.
+   * Absent, with no hostSockets.console either, a container with process.terminal keeps
+   * the terminal it was started on (`mountkit run` passes one for its foreground
+   * console). Set by the CLI (--console-socket) or an embedder; not part of config.json.
    */
   consoleSocket?: string;
   /**
    * Descriptors already connected to the console socket and to the seccomp agent's
    * listenerPath, which the steps take instead of connecting (core/host-sockets.ts). Set
    * by the CLI in a process it relaunched into a user namespace, where the sockets may be
-   * out of reach; not part of config.json.
+   * out of reach; not part of config.json. A console socket here without consoleSocket is
+   * the process that started this one (`mountkit run`'s foreground console,
+   * consoleToStarter): the console is sent there all the same, and that process is told
+   * over runtimeChannel.
    */
   hostSockets?: { console?: number; seccompAgent?: number };
   /**

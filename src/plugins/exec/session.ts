@@ -27,7 +27,8 @@ const NO_TERMINAL = new Set(['ENXIO', 'ENOENT', 'EIO']);
  * keeps its terminal: giving it up would hang up the session's foreground process group,
  * and the session is the container's own, as under runc, whose terminal no process
  * outside the container reads. With process.terminal the container keeps the terminal it was started
- * on, unless it is given a console (console.ts), whose session this process then leads.
+ * on, unless it is given a console (console.ts: --console-socket, or `mountkit run`'s
+ * foreground console), whose session this process then leads.
  */
 @injectable()
 export class SessionStep implements LifecycleStep {
