@@ -85,6 +85,15 @@ export const withRuntimeHook: SpecEdit = (spec) => {
   spec.hooks = { createRuntime: [{ path: '/bin/true' }] };
 };
 
+/**
+ * process.terminal, as `runc spec` writes it: a foreground console, which runc and
+ * mountkit copy to the terminal they run at (mountkit from its first process: two Node
+ * processes).
+ */
+export const withTerminal: SpecEdit = (spec) => {
+  spec.process.terminal = true;
+};
+
 /** `n` more tmpfs mounts, at /bench/t0 ... */
 export function extraTmpfs(n: number): SpecEdit {
   return (spec) => {

@@ -17,7 +17,7 @@ import { loadBundle } from '../src/core/config/oci';
 import { planLaunch } from '../src/core/namespaces';
 import type { PlanJson } from '../src/core/plan';
 import { QUERY_SYSCALLS } from '../src/core/syscalls/fake';
-import { REPO, extraBinds, extraTmpfs, makeBundle, makeRootfs, withSeccomp, withRuntimeHook, withUserNamespace, withoutPidNamespace, type SpecEdit } from './bundles';
+import { REPO, extraBinds, extraTmpfs, makeBundle, makeRootfs, withSeccomp, withRuntimeHook, withTerminal, withUserNamespace, withoutPidNamespace, type SpecEdit } from './bundles';
 import { interleave, median, round, slope, summarize } from './measure';
 import type { TableResult } from './mount-table-child';
 import { requireTimings, summarizeProfile, type CpuProfile } from './profile';
@@ -26,12 +26,14 @@ import {
   HARNESS_CA_CERTS,
   mountinfoReads,
   mountkitRun,
+  mountkitRunAtTerminal,
   nodeFloor,
   pipelineWindow,
   portTimeByOp,
   replayRun,
   runcRun,
   sweepRunc,
+  terminalFloor,
   tracedRun,
   withCaCerts,
   type PipelineWindow,
@@ -146,6 +148,7 @@ class Bench {
     const noPid = this.bundle('no-pid', withoutPidNamespace);
     const userns = this.bundle('userns', withUserNamespace);
     const hooked = this.bundle('hooked', withRuntimeHook);
+    const terminal = this.bundle('terminal', withTerminal);
     const times = interleave(
       [
         { name: 'node -e 0', run: nodeFloor },
@@ -158,6 +161,9 @@ class Bench {
         { name: 'mountkit run, new user namespace (two Node processes)', run: () => mountkitRun(userns) },
         { name: 'runc run, a createRuntime hook (/bin/true)', run: () => runcRun(hooked) },
         { name: 'mountkit run, a createRuntime hook (two Node processes)', run: () => mountkitRun(hooked) },
+        { name: 'script -qec true (a terminal for the next two)', run: terminalFloor },
+        { name: 'runc run, process.terminal, at a terminal', run: () => runcRun(terminal, true) },
+        { name: 'mountkit run, process.terminal, at a terminal (two Node processes)', run: () => mountkitRunAtTerminal(terminal) },
         ...(HARNESS_CA_CERTS === undefined
           ? []
           : [

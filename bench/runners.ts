@@ -52,10 +52,30 @@ export function mountkitRun(
 
 let serial = 0;
 
-/** `runc run` in the foreground: runc deletes the container when its process exits. */
-export function runcRun(bundle: string): number {
+/**
+ * `argv` as a user at a terminal runs it: under script(1), on a new pseudo-terminal of
+ * its own, which it copies to its stdout (-e: the command's exit status). runc refuses a
+ * foreground console without a terminal.
+ */
+function atTerminal(argv: readonly string[]): string[] {
+  return ['script', '-qec', argv.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' '), '/dev/null'];
+}
+
+/** script(1) running true(1): what atTerminal adds to a run. */
+export function terminalFloor(): number {
+  return ok('script -c true', timeRun(atTerminal(['true']))).ms;
+}
+
+/** `mountkit run` by the launcher at a terminal (atTerminal), for a bundle with process.terminal: its foreground console. */
+export function mountkitRunAtTerminal(bundle: string): number {
+  return ok('mountkit run at a terminal', timeRun(atTerminal([LAUNCHER, 'run', '--bundle', bundle]), { ...process.env, MOUNTKIT_BUNDLE: '1' })).ms;
+}
+
+/** `runc run` in the foreground: runc deletes the container when its process exits. At a terminal (atTerminal) for a bundle with process.terminal. */
+export function runcRun(bundle: string, terminal = false): number {
   const id = `${RUNC_PREFIX}${serial++}`;
-  const r = timeRun(['runc', 'run', '--bundle', bundle, id]);
+  const argv = ['runc', 'run', '--bundle', bundle, id];
+  const r = timeRun(terminal ? atTerminal(argv) : argv);
   if (r.status !== 0) spawnSync('runc', ['delete', '--force', id]);
   return ok('runc run', r).ms;
 }
