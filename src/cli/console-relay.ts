@@ -7,7 +7,9 @@
  *
  * - The host's terminal is the first of stderr, stdout and stdin that is a terminal, else
  *   the controlling terminal (/dev/tty), as runc finds it. runc refuses to run without
- *   one; mountkit copies all the same, without the two steps that need it.
+ *   one; mountkit copies all the same, without the two steps that need it. So it does when
+ *   it runs in the background of that terminal (its foreground process group is another):
+ *   changing its modes would stop it (SIGTTOU) and take the terminal from the shell.
  * - That terminal is put in raw mode (core/termios.ts rawMode) while the container runs,
  *   so that every key goes to the container's terminal, whose line discipline echoes,
  *   edits and signals; its modes are put back at the end. The container's terminal gets
@@ -34,6 +36,11 @@ import { rawMode, withoutOnlcr } from '../core/termios';
 const HOST_TERMINAL_FDS = [2, 1, 0] as const;
 /** How long a write the container's terminal had no room for waits before it is tried again. */
 const RETRY_MS = 10;
+/**
+ * What is copied at most once the container has ended: a process it left holding its
+ * terminal (no pid namespace) may write without end, and copying stops all the same.
+ */
+const LAST_OUTPUT_MAX = 1024 * 1024;
 
 /** The console's master, and the host's terminal with its modes before raw mode (none without one). */
 export interface ConsoleEnds {
@@ -66,17 +73,29 @@ export function takeConsole(sys: Syscalls, socket: number): ConsoleEnds {
     sys.setNonBlocking(master);
     return ends;
   } catch (err) {
-    releaseConsole(sys, ends);
-    sys.close(master);
+    closeConsole(sys, ends);
     throw err;
   }
 }
 
-/** The host's terminal: the first standard stream that is one (TCGETS succeeds, as isatty(3) tells), else /dev/tty opened, else none (ENXIO: no controlling terminal). */
+/** releaseConsole, then the master closed, whatever the first fails with. */
+export function closeConsole(sys: Syscalls, ends: ConsoleEnds): void {
+  try {
+    releaseConsole(sys, ends);
+  } finally {
+    sys.close(ends.master);
+  }
+}
+
+/**
+ * The host's terminal: the first standard stream that is one (TCGETS succeeds, as
+ * isatty(3) tells), else /dev/tty opened, else none (ENXIO: no controlling terminal);
+ * none either when this process is not in its foreground (a background job).
+ */
 function hostTerminal(sys: Syscalls): ConsoleEnds['host'] {
   for (const fd of HOST_TERMINAL_FDS) {
     const saved = termiosOf(sys, fd);
-    if (saved) return { fd, saved, opened: false };
+    if (saved) return inForeground(sys, fd) ? { fd, saved, opened: false } : undefined;
   }
   let fd: number;
   try {
@@ -85,10 +104,29 @@ function hostTerminal(sys: Syscalls): ConsoleEnds['host'] {
     if (err instanceof SyscallError && (err.code === 'ENXIO' || err.code === 'ENOENT')) return undefined;
     throw err;
   }
-  const saved = termiosOf(sys, fd);
-  if (saved) return { fd, saved, opened: true };
-  sys.close(fd);
-  return undefined;
+  let kept = false;
+  try {
+    const saved = termiosOf(sys, fd);
+    if (!saved || !inForeground(sys, fd)) return undefined;
+    kept = true;
+    return { fd, saved, opened: true };
+  } finally {
+    if (!kept) sys.close(fd);
+  }
+}
+
+/**
+ * Whether this process is in the foreground of the terminal `fd`: changing a terminal's
+ * modes from a background process group stops it with SIGTTOU (termios(3)). A terminal
+ * that is not this process's controlling one (ENOTTY) has no say over it: none either.
+ */
+function inForeground(sys: Syscalls, fd: number): boolean {
+  try {
+    return sys.getForegroundGroup(fd) === sys.getpgrp();
+  } catch (err) {
+    if (err instanceof SyscallError && err.code === 'ENOTTY') return false;
+    throw err;
+  }
 }
 
 /** The modes of `fd`, undefined when it is no terminal (ENOTTY) or not open (EBADF). */
@@ -131,7 +169,19 @@ export interface ConsoleRelay {
  */
 export function relayConsole(sys: Syscalls, socket: number): ConsoleRelay {
   const ends = takeConsole(sys, socket);
+  try {
+    return copyConsole(sys, ends);
+  } catch (err) {
+    closeConsole(sys, ends);
+    throw err;
+  }
+}
+
+function copyConsole(sys: Syscalls, ends: ConsoleEnds): ConsoleRelay {
   const { master } = ends;
+  const { ReadStream } = require('tty') as typeof import('tty');
+  const fromMaster: Readable = new ReadStream(master);
+  // Set false as soon as the stream closes the master, before its 'close' event: the number may be another file's by then.
   let open = true;
   const restore = (): void => {
     try {
@@ -150,11 +200,11 @@ export function relayConsole(sys: Syscalls, socket: number): ConsoleRelay {
   };
   process.stdout.on('error', () => undefined);
 
-  // What the container's terminal holds, read at once until there is no more (EAGAIN), or none
-  // to come (EIO: every descriptor of its peer is closed, pty(7)).
-  const drain = (): void => {
+  // What the container's terminal holds, read at once until there is no more (EAGAIN) or
+  // none to come (EIO: every descriptor of its peer is closed, pty(7)), `max` bytes at most.
+  const drain = (max = Infinity): void => {
     const buf = Buffer.alloc(64 * 1024);
-    for (;;) {
+    for (let copied = 0; open && copied < max; ) {
       let n: number;
       try {
         n = readSync(master, buf, 0, buf.length, null);
@@ -163,22 +213,28 @@ export function relayConsole(sys: Syscalls, socket: number): ConsoleRelay {
       }
       if (n <= 0) return;
       output(Buffer.from(buf.subarray(0, n)));
+      copied += n;
     }
   };
-  const { ReadStream } = require('tty') as typeof import('tty');
-  const fromMaster: Readable = new ReadStream(master);
   fromMaster.on('data', output);
   // EIO once every descriptor of the container's terminal is closed: the end of its output.
-  fromMaster.on('error', () => undefined);
+  fromMaster.on('error', () => {
+    open = false;
+  });
   // libuv takes a hang-up after a short read for the end of the stream, but a pseudo-terminal
   // master gives at most a line discipline's buffer (4095 bytes) per read(2) and reports
   // POLLHUP once its peer is closed, with more still to read: read here, before the stream
-  // closes the master.
-  fromMaster.on('end', drain);
+  // closes the master (after its 'end' listeners).
+  fromMaster.on('end', () => {
+    drain();
+    open = false;
+  });
   fromMaster.on('close', () => {
     open = false;
   });
 
+  // Input waits in `pending` while the container's terminal has no room (EAGAIN), and stdin
+  // is paused meanwhile: what is typed or piped waits in the kernel, not here.
   const pending: Buffer[] = [];
   let retry: NodeJS.Timeout | undefined;
   const pump = (): void => {
@@ -193,15 +249,17 @@ export function relayConsole(sys: Syscalls, socket: number): ConsoleRelay {
           return;
         }
         // EIO: the container's terminal is closed; its input is dropped.
-        pending.length = 0;
-        return;
+        break;
       }
       pending[0] = pending[0].subarray(n);
       if (!pending[0].length) pending.shift();
     }
+    pending.length = 0;
+    process.stdin.resume();
   };
   const input = (chunk: Buffer): void => {
     pending.push(chunk);
+    process.stdin.pause();
     if (!retry) pump();
   };
   process.stdin.on('data', input);
@@ -224,7 +282,7 @@ export function relayConsole(sys: Syscalls, socket: number): ConsoleRelay {
       if (retry) clearTimeout(retry);
       if (open) {
         // What the container wrote last may not have been read yet.
-        drain();
+        drain(LAST_OUTPUT_MAX);
         fromMaster.off('data', output);
         // Closes the master.
         fromMaster.destroy();

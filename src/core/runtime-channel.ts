@@ -8,11 +8,14 @@
  *   (LinuxSyscalls.runCommand sends it for a CommandSpec with `via`);
  * - an event, which has no answer: `{ "event": "exec" }`, sent last before execve(2) of
  *   the container's program when the config has poststart hooks, which the other end
- *   runs then, as runc runs them once its init is released to execve; `{ "event":
- *   "console" }`, sent once the console's master is on the console socket the other end
- *   passed (RootfsConfig.hostSockets.console without consoleSocket), which it then
- *   receives without waiting.
+ *   runs then, as runc runs them once its init is released to execve. `{ "event":
+ *   "console" }` is sent once the console's master is on the console socket the other end
+ *   passed (RootfsConfig.hostSockets.console without consoleSocket); the other end
+ *   receives it without waiting, sets it up and answers as a command is answered, with
+ *   `{ "result": {} }` or `{ "error": ... }`, so that the program starts on a console
+ *   already set up.
  */
+import { SyscallError, errnoNumber } from './errors';
 import type { CommandSpec } from './syscalls/types';
 
 /** The events the process preparing the rootfs sends. */
@@ -20,6 +23,19 @@ export type ChannelEvent = 'exec' | 'console';
 
 /** One line from the process preparing the rootfs: a command to run and answer, or an event (one this side does not know is passed over). */
 export type ChannelMessage = { command: CommandSpec } | { event: ChannelEvent | string };
+
+/** What the other end answers: a command's result, or `{}` for the console event; or the SyscallError it failed with there. */
+export interface ChannelAnswer<T> {
+  result?: T;
+  error?: { syscall: string; code: string; paths: string[]; detail?: string };
+}
+
+/** The result an answer line carries, or the SyscallError it names, thrown. */
+export function answerResult<T>(line: string): T | undefined {
+  const answer = JSON.parse(line) as ChannelAnswer<T>;
+  if (answer.error) throw new SyscallError(answer.error.syscall, errnoNumber(answer.error.code), answer.error.paths, answer.error.detail);
+  return answer.result;
+}
 
 /** An event's line. */
 export function eventLine(event: ChannelEvent): string {

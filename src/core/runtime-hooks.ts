@@ -19,8 +19,9 @@
  *   the container (SIGKILL) and the others, and the run ends with its error: runtime-spec
  *   1.3 (runtime.md, lifecycle step 9), as runc and crun do.
  * - At its "console" event, sent once the console's master is on the socket passed for it
- *   (a foreground console, core/host-sockets.ts), `console` takes it; a failure stops the
- *   container as a poststart hook's does, since nothing would copy its terminal.
+ *   (a foreground console, core/host-sockets.ts), `console` takes it, and the event is
+ *   answered `{}`, or with the error taking it failed with (the relaunched process's run
+ *   then fails with it). Without `console`, or a second time, the answer is EPERM.
  * - Once the container has ended (the relaunch exited, having run its program or not),
  *   the poststop hooks run, with status "stopped" and no pid (runc's state). A failing one
  *   is a warning and the others still run (runtime.md: "the remaining hooks and lifecycle
@@ -35,7 +36,7 @@ import { channelMessage } from './runtime-channel';
 import type { CommandSpec, Syscalls } from './syscalls/types';
 
 export interface RuntimeSide {
-  /** The container has ended: runs the poststop hooks, and returns the failure the run ends with (a poststart hook's, or taking the console), if one failed. */
+  /** The container has ended: runs the poststop hooks, and returns the poststart hook's failure the run ends with, if one failed. */
   ended(): Error | undefined;
 }
 
@@ -48,7 +49,7 @@ export interface RuntimeSideOptions {
   /** Stops the container (SIGKILL), given its pid as `container` gave it before the hooks ran. */
   kill: (pid: number | undefined) => void;
   warn: (message: string) => void;
-  /** Takes the console's master at the "console" event (`mountkit run`'s foreground console). */
+  /** Takes the console's master at the "console" event (`mountkit run`'s foreground console); what it throws is the answer. */
   console?: () => void;
 }
 
@@ -90,13 +91,17 @@ export function serveRuntimeChannel(socket: Socket, opts: RuntimeSideOptions): R
     } else if (message.event === 'exec' && !started && !failure) {
       started = true;
       failure = runPoststart(opts);
-    } else if (message.event === 'console' && opts.console && !consoled) {
+    } else if (message.event === 'console') {
+      if (!opts.console || consoled) {
+        answer(errorReply('recvmsg', 'EPERM', [], opts.console ? 'the console was taken already' : 'no console socket was passed'));
+        return;
+      }
       consoled = true;
       try {
         opts.console();
+        answer({ result: {} });
       } catch (err) {
-        failure = err as Error;
-        opts.kill(opts.container());
+        answer(err instanceof SyscallError ? errorReply(err.syscall, err.code, err.paths, err.detail) : errorReply('recvmsg', 'EIO', [], (err as Error).message));
       }
     }
   };

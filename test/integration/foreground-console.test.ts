@@ -4,7 +4,9 @@
  * user's terminal (src/cli/console-relay.ts), run for real.
  */
 import { spawn, spawnSync } from 'child_process';
-import { readFileSync } from 'fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
 import { BUSYBOX, makeBundle } from '../conformance/harness';
 import { BIN, LAUNCHER } from '../helpers/cli';
 import { INTERACTIVE_SCRIPT, INTERACTIVE_STEPS, ptySession } from '../helpers/console';
@@ -15,7 +17,7 @@ const maybe = available ? describe : describe.skip;
 
 const DEVPTS = { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] };
 
-function terminalConfig(script: string, namespaces: object[] = [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }]): Record<string, unknown> {
+function terminalConfig(script: string, namespaces: object[] = [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }]): Record<string, any> {
   return {
     ociVersion: '1.0.2',
     process: { terminal: true, args: ['sh', '-c', script], env: ['PATH=/bin'], cwd: '/' },
@@ -60,17 +62,54 @@ maybe('the foreground console', () => {
       expect(r.output).toBe('/dev/pts/0\r\n33 111\r\nready\r\nhello\r\ngot hello\r\n40 132\r\narmed\r\n^Ccaught INT\r\n');
       expect(r.status).toBe(3);
       expect(r.modes).toEqual([{ icanon: false, echo: false, isig: false, icrnl: false, opost: true }]);
+      // Node resets its standard streams' terminal at exit as well: the tests below check mountkit's own reset.
       expect(r.after).toEqual({ icanon: true, echo: true, isig: true, icrnl: true, opost: true });
     },
     60_000,
   );
+
+  test.each([
+    ['after the container ended', 'exit 4', 4, ''],
+    ['after a run that failed once the console was taken (a startContainer hook)', 'echo never', 1, 'mountkit: finalize: plugin exec: hook startContainer[0] "/bin/false" failed (exit status 1)'],
+  ])("the user's terminal is put back %s, before mountkit exits (Node would reset it then): a poststop hook reads it", (_what, script, status, error) => {
+    const out = mkdtempSync(path.join(tmpdir(), 'mountkit-console-modes-'));
+    try {
+      const c = terminalConfig(script);
+      c.hooks = {
+        poststop: [{ path: '/bin/sh', args: ['sh', '-c', `stty -a </dev/tty >${out}/modes`] }],
+        ...(status === 1 ? { startContainer: [{ path: '/bin/false' }] } : {}),
+      };
+      const r = withBundle(c, (dir) => ptySession(33, 111, [{ wait: 'never-shown' }], [LAUNCHER, 'run', '--seccomp-cache', 'off', '--bundle', dir]));
+      expect([r.status, r.output]).toEqual([status, expect.stringContaining(error)]);
+      const words = readFileSync(path.join(out, 'modes'), 'utf8').split(/[\s;]+/);
+      expect(['icanon', 'echo', 'isig', '-icanon', '-echo', '-isig'].filter((w) => words.includes(w))).toEqual(['icanon', 'echo', 'isig']);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  test('bin/mountkit leaves a foreground console to the Node entry at once: two Node start-ups, not a third after a wrong guess; with --console-socket it keeps the config', () => {
+    const starts = mkdtempSync(path.join(tmpdir(), 'mountkit-starts-'));
+    try {
+      const preload = path.join(starts, 'count.js');
+      writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(path.join(starts, 'log'))}, 'node\\n');\n`);
+      const r = withBundle(terminalConfig('true'), (dir) =>
+        spawnSync('setsid', ['-w', LAUNCHER, 'run', '--seccomp-cache', 'off', '--bundle', dir], { encoding: 'utf8', input: '', env: { ...process.env, NODE_OPTIONS: `--require ${preload}` } }),
+      );
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      expect(readFileSync(path.join(starts, 'log'), 'utf8')).toBe('node\nnode\n');
+    } finally {
+      rmSync(starts, { recursive: true, force: true });
+    }
+  });
 
   test('without a terminal (pipes), the console is made and copied all the same: no CR added, input reaches it, every line of a long output before the exit status', () => {
     const script = 'tty; stty -a | grep -o -- "-onlcr"; read line; echo "got $line"; seq 1 3000; exit 5';
     const c = terminalConfig(script);
     // A size: busybox's stty reports an error for a terminal of 0x0.
     (c.process as Record<string, unknown>).consoleSize = { height: 24, width: 80 };
-    const r = withBundle(c, (dir) => spawnSync(LAUNCHER, ['run', '--seccomp-cache', 'off', '--bundle', dir], { input: 'typed\n', encoding: 'utf8' }));
+    // setsid(1): no controlling terminal either, whatever the tests were started on.
+    const r = withBundle(c, (dir) => spawnSync('setsid', ['-w', LAUNCHER, 'run', '--seccomp-cache', 'off', '--bundle', dir], { input: 'typed\n', encoding: 'utf8' }));
     expect([r.status, r.stderr]).toEqual([5, '']);
     // The typed line is echoed by the container's terminal when it arrives, before or after the first lines.
     const lines = r.stdout.split('\n');
@@ -82,7 +121,7 @@ maybe('the foreground console', () => {
     // The subshell ignores the hangup the container's end sends its process group before the container ends.
     const script = '(trap "" HUP; : >/tmp/armed; exec sleep 30) & while [ ! -e /tmp/armed ]; do sleep 0.01; done; echo "left $!"';
     const r = await withBundleAsync(terminalConfig(script, [{ type: 'mount' }]), async (dir) => {
-      const child = spawn(LAUNCHER, ['run', '--seccomp-cache', 'off', '--bundle', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(LAUNCHER, ['run', '--seccomp-cache', 'off', '--bundle', dir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       let out = '';
       let err = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -103,7 +142,7 @@ maybe('the foreground console', () => {
   test('a container without a devpts for its terminal: exit 1, one line naming the syscall and the path; its program never runs', () => {
     const c = terminalConfig('echo never');
     (c.mounts as object[]).pop();
-    const r = withBundle(c, (dir) => spawnSync(LAUNCHER, ['run', '--seccomp-cache', 'off', '--bundle', dir], { encoding: 'utf8', input: '' }));
+    const r = withBundle(c, (dir) => spawnSync('setsid', ['-w', LAUNCHER, 'run', '--seccomp-cache', 'off', '--bundle', dir], { encoding: 'utf8', input: '' }));
     expect([r.status, r.stdout]).toEqual([1, '']);
     expect(r.stderr).toBe('mountkit: after-jail: plugin console: console /dev/pts/ptmx: open "/dev/pts/ptmx": ENOENT\n');
   });

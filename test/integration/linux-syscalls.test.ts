@@ -369,6 +369,33 @@ describeAsRoot('LinuxSyscalls against the kernel', () => {
       }
     });
 
+    it('exchange writes its line and returns the one that comes back, EPIPE when the other end closed; getpgrp is this process group; TIOCGPGRP of a file is ENOTTY', () => {
+      const [a, b] = sys.socketPair();
+      const master = sys.open('/dev/ptmx', O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
+      try {
+        fs.writeSync(b, 'answer\nnext');
+        expect(sys.exchange(a, 'question\n')).toBe('answer');
+        const buf = Buffer.alloc(64);
+        expect(buf.subarray(0, fs.readSync(b, buf)).toString()).toBe('question\n');
+        sys.close(b);
+        expect(fields(errorOf(() => sys.exchange(a, 'again\n')))).toMatchObject({ syscall: expect.stringMatching(/^(read|write)$/), code: expect.stringMatching(/^(EPIPE|ECONNRESET)$/) });
+        // /proc/self/stat field 5 (the second after the parenthesised name and state) is the process group.
+        const stat = fs.readFileSync('/proc/self/stat', 'utf8');
+        expect(sys.getpgrp()).toBe(Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]));
+        // A master answers for its peer, which no session has: no foreground group (0). A file is no terminal.
+        expect(sys.getForegroundGroup(master)).toBe(0);
+        const file = sys.open('/proc/self/status', O_RDONLY | O_CLOEXEC, 0);
+        try {
+          expect(fields(errorOf(() => sys.getForegroundGroup(file)))).toMatchObject({ syscall: 'ioctl', code: 'ENOTTY' });
+        } finally {
+          sys.close(file);
+        }
+      } finally {
+        sys.close(master);
+        sys.close(a);
+      }
+    });
+
     it("a pseudo-terminal's modes and window size: TCGETS, TCSETS and TIOCGWINSZ; setNonBlocking; a file is no terminal (ENOTTY)", () => {
       const master = sys.open('/dev/ptmx', O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
       const file = sys.open('/proc/self/status', O_RDONLY | O_CLOEXEC, 0);

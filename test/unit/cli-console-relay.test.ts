@@ -1,4 +1,4 @@
-import { copyWindowSize, releaseConsole, takeConsole } from '../../src/cli/console-relay';
+import { closeConsole, copyWindowSize, releaseConsole, takeConsole } from '../../src/cli/console-relay';
 import { O_CLOEXEC, O_NOCTTY, O_RDWR } from '../../src/core/constants';
 import { DEFAULT_TERMIOS, FakeSyscalls } from '../../src/core/syscalls/fake';
 import { rawMode, withoutOnlcr } from '../../src/core/termios';
@@ -33,6 +33,9 @@ describe('takeConsole: the foreground console, taken by the first process', () =
       { op: 'getTermios', fd: master },
       { op: 'setTermios', fd: master, termios: withoutOnlcr(DEFAULT_TERMIOS) },
       { op: 'getTermios', fd: 2 },
+      // In its foreground: its modes can be changed without SIGTTOU.
+      { op: 'getForegroundGroup', fd: 2 },
+      { op: 'getpgrp' },
       { op: 'getWindowSize', fd: 2 },
       { op: 'setWindowSize', fd: master, rows: 50, cols: 160 },
       { op: 'setTermios', fd: 2, termios: rawMode(DEFAULT_TERMIOS) },
@@ -59,7 +62,7 @@ describe('takeConsole: the foreground console, taken by the first process', () =
     ]);
   });
 
-  test('no standard stream a terminal: the controlling terminal (/dev/tty) is opened, and closed when released; without one (ENOENT here, ENXIO on Linux) there is no host terminal, and the console is copied all the same', () => {
+  test('no standard stream a terminal: the controlling terminal (/dev/tty) is opened, and closed when released; without one (ENOENT here, ENXIO on Linux), or in its background, there is no host terminal, and the console is copied all the same', () => {
     const withTty = firstProcess();
     withTty.sys.addFile('/dev/tty');
     const tty = takeConsole(withTty.sys, withTty.socket);
@@ -72,9 +75,30 @@ describe('takeConsole: the foreground console, taken by the first process', () =
     const ends = takeConsole(without.sys, without.socket);
     expect(ends).toEqual({ master: 104 });
     expect(without.sys.calls.map((c) => c.op)).toEqual(['recvFdMessage', 'close', 'getTermios', 'setTermios', 'getTermios', 'getTermios', 'getTermios', 'open', 'setNonBlocking']);
+    // In the background of that terminal (a job of a shell): none, and /dev/tty is closed again.
+    const background = firstProcess([0]);
+    background.sys.foregroundGroup = 77;
+    expect(takeConsole(background.sys, background.socket).host).toBeUndefined();
+    expect(background.sys.callsOf('setTermios').map((c) => c.fd)).toEqual([104]);
+    const backgroundTty = firstProcess();
+    backgroundTty.sys.addFile('/dev/tty');
+    backgroundTty.sys.foregroundGroup = 77;
+    expect(takeConsole(backgroundTty.sys, backgroundTty.socket).host).toBeUndefined();
+    expect(backgroundTty.sys.calls.filter((c) => c.op === 'open' || c.op === 'close').map((c) => c.op)).toEqual(['close', 'open', 'close']);
     copyWindowSize(without.sys, ends);
     releaseConsole(without.sys, ends);
     expect(without.sys.calls.slice(9)).toEqual([]);
+  });
+
+  test('closeConsole: the master is closed even when the terminal cannot be put back', () => {
+    const { sys, socket } = firstProcess([2]);
+    const ends = takeConsole(sys, socket);
+    sys.clearCalls().failOn('setTermios', 'EIO');
+    expect(() => closeConsole(sys, ends)).toThrow('ioctl "/dev/pts/7": EIO');
+    expect(sys.calls).toEqual([
+      { op: 'setTermios', fd: 2, termios: DEFAULT_TERMIOS },
+      { op: 'close', fd: 104 },
+    ]);
   });
 
   test('failures: nothing sent (EAGAIN) still closes the socket; a message without a descriptor is named; a failure after the raw mode puts the terminal back and closes the master', () => {

@@ -770,6 +770,17 @@ describe('FakeSyscalls: socket pairs and terminals', () => {
     expect(() => sys.recvFdMessage(999)).toThrow(/^recvmsg: EBADF$/);
   });
 
+  test('exchange answers the queued lines, then the console event\'s answer; getpgrp and a terminal\'s foreground group are what the fake holds', () => {
+    const sys = new FakeSyscalls().addFile('/dev/pts/3').addFile('/file');
+    sys.exchangeAnswers.push('{"result":7}');
+    expect([sys.exchange(3, 'a\n'), sys.exchange(3, 'b\n')]).toEqual(['{"result":7}', '{"result":{}}']);
+    expect(sys.callsOf('exchange')).toEqual([{ op: 'exchange', fd: 3, line: 'a\n' }, { op: 'exchange', fd: 3, line: 'b\n' }]);
+    sys.processGroup = 40;
+    sys.foregroundGroup = 41;
+    expect([sys.getpgrp(), sys.getForegroundGroup(sys.open('/dev/pts/3', O_RDWR, 0))]).toEqual([40, 41]);
+    expect(() => sys.getForegroundGroup(sys.open('/file', O_RDONLY, 0))).toThrow('ioctl "/file": ENOTTY');
+  });
+
   test("a terminal's modes start as the kernel's defaults and are what setTermios set; its size is what setWindowSize set; no terminal is ENOTTY", () => {
     const sys = new FakeSyscalls().addFile('/dev/pts/ptmx').addFile('/file');
     const master = sys.open('/dev/pts/ptmx', O_RDWR, 0);

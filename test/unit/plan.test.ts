@@ -161,7 +161,7 @@ describe('buildPlan', () => {
     const sent = records.findIndex((r) => r.op === 'sendFdMessage');
     expect(records.slice(sent, sent + 2)).toEqual([
       { op: 'sendFdMessage', socket: 6, fd: expect.any(Number), data: '/dev/ptmx' },
-      { op: 'write', fd: 3, data: '{"event":"console"}\n' },
+      { op: 'exchange', fd: 3, line: '{"event":"console"}\n' },
     ]);
     expect(records.filter((r) => r.op === 'connectUnix')).toEqual([]);
   });

@@ -2,6 +2,7 @@ import { EventEmitter } from 'events';
 import type { Socket } from 'net';
 import type { HookSpec, RootfsConfig } from '../../src/core/config/model';
 import { hookCommand, ociState } from '../../src/core/hooks';
+import { SyscallError, errnoNumber } from '../../src/core/errors';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { serveRuntimeChannel } from '../../src/core/runtime-hooks';
 
@@ -122,23 +123,32 @@ describe('the first process on the runtime channel', () => {
     ]);
   });
 
-  test('the console event takes the console once, unanswered; without a taker it is passed over', () => {
+  test('the console event takes the console once and is answered; a second one, or one without a taker, is refused (EPERM)', () => {
     let taken = 0;
     const { channel, side, killed } = serve({}, new FakeSyscalls(), () => 4242, () => taken++);
     channel.send('{"event":"console"}\n', '{"event":"console"}\n');
-    expect([taken, channel.written, killed, side.ended()]).toEqual([1, [], [], undefined]);
+    expect([taken, killed, side.ended()]).toEqual([1, [], undefined]);
+    expect(channel.answers()).toEqual([
+      { result: {} },
+      { error: { syscall: 'recvmsg', code: 'EPERM', paths: [], detail: 'the console was taken already' } },
+    ]);
     const none = serve({});
     none.channel.send('{"event":"console"}\n');
-    expect([none.channel.written, none.channel.destroyed, none.side.ended()]).toEqual([[], false, undefined]);
+    expect([none.channel.answers(), none.channel.destroyed]).toEqual([[{ error: { syscall: 'recvmsg', code: 'EPERM', paths: [], detail: 'no console socket was passed' } }], false]);
   });
 
-  test("a console that cannot be taken stops the container, and is the run's error; the poststart hooks do not run", () => {
+  test('a console that cannot be taken is answered with the error, for the relaunched process to fail with; the container is not stopped here', () => {
     const sys = new FakeSyscalls();
-    const { channel, side, killed } = serve({ poststart: [hook('/hooks/a')] }, sys, () => 4242, () => {
+    const refused = serve({}, sys, () => 4242, () => {
+      throw new SyscallError('ioctl', errnoNumber('EIO'), ['TCSETS']);
+    });
+    refused.channel.send('{"event":"console"}\n');
+    expect([refused.channel.answers(), refused.killed, refused.side.ended()]).toEqual([[{ error: { syscall: 'ioctl', code: 'EIO', paths: ['TCSETS'] } }], [], undefined]);
+    const other = serve({}, sys, () => 4242, () => {
       throw new Error('console: no master');
     });
-    channel.send('{"event":"console"}\n', '{"event":"exec"}\n');
-    expect([killed, side.ended()?.message, sys.calls]).toEqual([[4242], 'console: no master', []]);
+    other.channel.send('{"event":"console"}\n');
+    expect(other.channel.answers()).toEqual([{ error: { syscall: 'recvmsg', code: 'EIO', paths: [], detail: 'console: no master' } }]);
   });
 
   test('a container gone by the exec event: pid 0 in the state, and a failure still stops what is left', () => {

@@ -133,6 +133,9 @@ export interface SyscallArgs {
   socketPair: Record<string, never>;
   recvFdMessage: { socket: number };
   write: { fd: number; data: string };
+  exchange: { fd: number; line: string };
+  getForegroundGroup: { fd: number };
+  getpgrp: Record<string, never>;
   setNoNewPrivs: Record<string, never>;
   setrlimit: { resource: number; soft: bigint; hard: bigint };
   getrlimit: { resource: number };
@@ -172,6 +175,8 @@ export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
   'getsid',
   'getWindowSize',
   'getTermios',
+  'getForegroundGroup',
+  'getpgrp',
   'capbsetRead',
   'getrlimit',
   'seccompCompile',
@@ -331,6 +336,8 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   ptyPeer: 'ioctl',
   setWindowSize: 'ioctl',
   getWindowSize: 'ioctl',
+  getForegroundGroup: 'ioctl',
+  exchange: 'read',
   getTermios: 'ioctl',
   setTermios: 'ioctl',
   setNonBlocking: 'fcntl',
@@ -1102,6 +1109,30 @@ export class FakeSyscalls implements Syscalls {
     this.record('write', { fd, data });
   }
 
+  /** What exchange answers, one line each call in order; `{"result":{}}` (the console event's answer) once they are used up. */
+  readonly exchangeAnswers: string[] = [];
+
+  exchange(fd: number, line: string): string {
+    this.record('exchange', { fd, line });
+    return this.exchangeAnswers.shift() ?? '{"result":{}}';
+  }
+
+  /** What getpgrp answers, and the foreground process group of every terminal. */
+  processGroup = 1;
+  foregroundGroup = 1;
+
+  getpgrp(): number {
+    this.record('getpgrp', {});
+    return this.processGroup;
+  }
+
+  getForegroundGroup(fd: number): number {
+    const rec = this.record('getForegroundGroup', { fd });
+    if (!this.fds.has(fd)) throw this.fail(rec, 'EBADF');
+    if (!this.isTerminal(fd)) throw this.fail(rec, 'ENOTTY');
+    return this.foregroundGroup;
+  }
+
   /** Each end of a socketPair, with its peer. */
   private readonly socketPeers = new Map<number, number>();
   /** How many of sentMessages recvFdMessage has taken. */
@@ -1272,6 +1303,8 @@ export class FakeSyscalls implements Syscalls {
       case 'ptyPeer':
       case 'setWindowSize':
       case 'getWindowSize':
+      case 'getForegroundGroup':
+      case 'exchange':
       case 'getTermios':
       case 'setTermios':
       case 'setNonBlocking':
@@ -1285,6 +1318,7 @@ export class FakeSyscalls implements Syscalls {
         return this.fds.get(rec.oldfd)?.path;
       case 'umask':
       case 'socketPair':
+      case 'getpgrp':
       case 'unshare':
       case 'sleep':
       case 'cloexecFrom':

@@ -15,6 +15,7 @@ import { fdPath, parseFdPath } from '../in-root';
 import { findPackage, versionIn } from '../packages';
 import { FdSender } from './fd-sender';
 import { SCM_RIGHTS_SPACE, scmRightsControl, scmRightsFd } from './scm-rights';
+import { answerResult } from '../runtime-channel';
 import { cacheKey } from '../seccomp/cache';
 import { compileSeccomp, libseccompIdentity } from './libseccomp';
 import { compileCached } from './seccomp-cache';
@@ -50,6 +51,8 @@ const TIOCNOTTY = 0x5422;
 const TIOCSCTTY = 0x540e;
 /** Set the window size: struct winsize { unsigned short ws_row, ws_col, ws_xpixel, ws_ypixel }. */
 const TIOCSWINSZ = 0x5414;
+/** Get the terminal's foreground process group (an int). */
+const TIOCGPGRP = 0x540f;
 /** Get the window size, the same struct. */
 const TIOCGWINSZ = 0x5413;
 /** Get and set (at once) the terminal's struct termios: four u32 flag words, u8 c_line, u8 c_cc[19]. */
@@ -266,6 +269,7 @@ function loadLibc() {
     setsid: fn('int setsid(void)'),
     personality: fn('int personality(unsigned long persona)'),
     getsid: fn('int getsid(int pid)'),
+    getpgrp: fn('int getpgrp(void)'),
     ioctl: fn('int ioctl(int fd, unsigned long request, ...)'),
     capset: fn('int capset(const uint8_t *header, const uint8_t *data)'),
     // prlimit64 takes struct rlimit64, two u64, on every architecture.
@@ -463,19 +467,25 @@ function awaitNewUserNamespace(proc: string, said: () => string): void {
  * with the syscall, errno name, paths and detail of the SyscallError it failed with there.
  */
 function runVia(via: number, { via: _via, ...cmd }: CommandSpec): CommandResult {
-  viaFs('write', [], () => fs.writeSync(via, `${JSON.stringify(cmd)}\n`));
+  return answerResult<CommandResult>(exchangeLine(via, `${JSON.stringify(cmd)}\n`, [cmd.path], 'the command'))!;
+}
+
+/**
+ * Writes `line` to the socket `fd` and reads until a newline: the line that comes back.
+ * Whatever came after it is left unread: the other end answers one line at a time.
+ */
+function exchangeLine(fd: number, line: string, paths: readonly string[], what: string): string {
+  viaFs('write', [], () => fs.writeSync(fd, line));
   const chunks: Buffer[] = [];
   const buf = Buffer.alloc(64 * 1024);
   for (;;) {
-    const n = viaFs('read', [], () => fs.readSync(via, buf, 0, buf.length, null));
-    if (n === 0) throw new SyscallError('read', errnoNumber('EPIPE'), [cmd.path], 'the process that started mountkit did not answer for the command');
+    const n = viaFs('read', [], () => fs.readSync(fd, buf, 0, buf.length, null));
+    if (n === 0) throw new SyscallError('read', errnoNumber('EPIPE'), [...paths], `the process that started mountkit did not answer for ${what}`);
     chunks.push(Buffer.from(buf.subarray(0, n)));
     if (buf.subarray(0, n).includes(0x0a)) break;
   }
   const text = Buffer.concat(chunks).toString('utf8');
-  const answer = JSON.parse(text.slice(0, text.indexOf('\n'))) as { result?: CommandResult; error?: { syscall: string; code: string; paths: string[]; detail?: string } };
-  if (answer.error) throw new SyscallError(answer.error.syscall, errnoNumber(answer.error.code), answer.error.paths, answer.error.detail);
-  return answer.result!;
+  return text.slice(0, text.indexOf('\n'));
 }
 
 /**
@@ -910,6 +920,16 @@ export class LinuxSyscalls implements Syscalls {
     check('ioctl', libc().ioctl(fd, TIOCSWINSZ, 'void *', size), 'TIOCSWINSZ');
   }
 
+  getForegroundGroup(fd: number): number {
+    const pgrp = Buffer.alloc(4);
+    check('ioctl', libc().ioctl(fd, TIOCGPGRP, 'void *', pgrp), 'TIOCGPGRP');
+    return new DataView(pgrp.buffer, pgrp.byteOffset, 4).getInt32(0, LITTLE_ENDIAN);
+  }
+
+  getpgrp(): number {
+    return check('getpgrp', libc().getpgrp());
+  }
+
   getWindowSize(fd: number): { rows: number; cols: number } {
     const size = Buffer.alloc(8);
     check('ioctl', libc().ioctl(fd, TIOCGWINSZ, 'void *', size), 'TIOCGWINSZ');
@@ -958,6 +978,10 @@ export class LinuxSyscalls implements Syscalls {
       if (n === 0) throw new SyscallError('sendmsg', errnoNumber('EIO'), [], 'the socket took nothing');
       at += n;
     }
+  }
+
+  exchange(fd: number, line: string): string {
+    return exchangeLine(fd, line, [], 'a message');
   }
 
   socketPair(): [number, number] {

@@ -215,6 +215,10 @@ export interface Syscalls {
   ptyPeer(fd: number, flags: number): number;
   /** ioctl(2) TIOCSWINSZ: the terminal's window size, in rows and columns. */
   setWindowSize(fd: number, rows: number, cols: number): void;
+  /** ioctl(2) TIOCGPGRP: the process group in the foreground of the terminal `fd`, this process's controlling terminal (ENOTTY otherwise). */
+  getForegroundGroup(fd: number): number;
+  /** getpgrp(2): this process's process group. */
+  getpgrp(): number;
   /** ioctl(2) TIOCGWINSZ: the terminal's window size, in rows and columns. */
   getWindowSize(fd: number): { rows: number; cols: number };
   /** ioctl(2) TCGETS: the terminal's modes (ENOTTY when `fd` is no terminal, which is how isatty(3) tells). */
@@ -235,6 +239,12 @@ export interface Syscalls {
    * (received close-on-exec), if one. Empty data and no descriptor: the other end is closed.
    */
   recvFdMessage(socket: number): { data: string; fd?: number };
+  /**
+   * write(2) of the line `line` (its newline included) to the socket `fd`, then read(2) from
+   * it until a newline: the line that came back, without it. From this thread, waiting; EPIPE
+   * when the other end closes first.
+   */
+  exchange(fd: number, line: string): string;
   /** write(2) of all of `data` to the descriptor `fd` (a pipe or socket), from this thread, as often as it takes. */
   write(fd: number, data: string): void;
   /** Replaces the process image; returns only by throwing. */

@@ -4,7 +4,7 @@ import { validateConsole } from '../../core/config/validate';
 import { DEVPTS_SUPER_MAGIC, MS_BIND, O_CLOEXEC, O_CREAT, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, makedev } from '../../core/constants';
 import { StepError, naming } from '../../core/errors';
 import { connectHostSocket, consoleToStarter, hasConsole } from '../../core/host-sockets';
-import { eventLine } from '../../core/runtime-channel';
+import { answerResult, eventLine } from '../../core/runtime-channel';
 import { fdPath } from '../../core/in-root';
 import { closeKept, keptFd, keptForRun, requireContainerProc } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
@@ -24,7 +24,8 @@ import type { Syscalls } from '../../core/syscalls/types';
  * The socket may also be one passed for it with no --console-socket
  * (RootfsConfig.hostSockets.console): `mountkit run`'s foreground console, whose first
  * process holds the other end and copies the console (src/cli/console-relay.ts). It is
- * then told over the runtime channel once the master is there (its "console" event).
+ * then told over the runtime channel once the master is there (its "console" event),
+ * and the step waits for its answer: the console is taken and set up.
  */
 
 /** The socket, among the descriptors kept for the run (closed by the orchestrator if the run fails first). */
@@ -84,7 +85,8 @@ export class ConsoleStep implements LifecycleStep {
       if (needsDevSetup(ctx.config)) this.mountConsole(peer);
       naming(named, () => this.sys.sendFdMessage(socket, master, MESSAGE));
       const channel = ctx.config.runtimeChannel;
-      if (toStarter && channel !== undefined) naming('the runtime channel', () => this.sys.write(channel, eventLine('console')));
+      // The first process takes it and sets it up (its window size, the user's terminal raw) before the program can write to it.
+      if (toStarter && channel !== undefined) naming('the runtime channel: the console', () => answerResult(this.sys.exchange(channel, eventLine('console'))));
       for (const fd of STDIO_FDS) this.sys.dup3(peer, fd, 0);
       naming('console', () => this.sys.setControllingTerminal(0));
       ctx.shared.set(CONSOLE_KEY, true);

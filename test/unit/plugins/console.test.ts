@@ -142,14 +142,14 @@ describe("the console sent to mountkit run's first process (a socket passed for 
     return s;
   }
 
-  test('the passed socket is taken, not connected; once the master is sent, the first process is told on the runtime channel', () => {
+  test('the passed socket is taken, not connected; once the master is sent, the first process is told on the runtime channel and its answer awaited', () => {
     const { sys, run } = passed();
     run();
     expect(sys.callsOf('connectUnix')).toEqual([]);
     const tail = sys.calls.slice(sys.calls.findIndex((c) => c.op === 'sendFdMessage'));
     expect(tail).toEqual([
       { op: 'sendFdMessage', socket: 6, fd: 104, data: '/dev/ptmx' },
-      { op: 'write', fd: 3, data: '{"event":"console"}\n' },
+      { op: 'exchange', fd: 3, line: '{"event":"console"}\n' },
       { op: 'dup3', oldfd: 105, newfd: 0, flags: 0 },
       { op: 'dup3', oldfd: 105, newfd: 1, flags: 0 },
       { op: 'dup3', oldfd: 105, newfd: 2, flags: 0 },
@@ -166,20 +166,23 @@ describe("the console sent to mountkit run's first process (a socket passed for 
   test('with --console-socket too, or without a runtime channel, nothing is written on it', () => {
     const both = passed({ consoleSocket: SOCKET });
     both.run();
-    expect(both.sys.callsOf('write')).toEqual([]);
+    expect(both.sys.callsOf('exchange')).toEqual([]);
     const embedder = passed({ runtimeChannel: undefined });
     embedder.run();
-    expect(embedder.sys.callsOf('write')).toEqual([]);
+    expect(embedder.sys.callsOf('exchange')).toEqual([]);
     expect(embedder.sys.callsOf('sendFdMessage')).toEqual([{ op: 'sendFdMessage', socket: 6, fd: 104, data: '/dev/ptmx' }]);
   });
 
-  test('a passed console socket for a container without process.terminal is refused, naming it; a failed event names the channel', () => {
+  test("a passed console socket for a container without process.terminal is refused, naming it; the first process's refusal, or no answer, fails the step, naming the channel", () => {
     const { run, config } = passed({ process: { ...makeConfig().process, terminal: false } });
     expect(() => validateConsole(config)).toThrow(new ConfigError('hostSockets.console', '6', 'is for a container with process.terminal: true'));
     expect(run).toThrow('prepare-root: plugin console: hostSockets.console "6": is for a container with process.terminal: true');
     const refused = passed();
-    refused.sys.failOn('write', 'EPIPE');
-    expect(refused.run).toThrow('after-jail: plugin console: the runtime channel: write: EPIPE');
+    refused.sys.exchangeAnswers.push('{"error":{"syscall":"ioctl","code":"EIO","paths":["TCSETS"]}}');
+    expect(refused.run).toThrow('after-jail: plugin console: the runtime channel: the console: ioctl "TCSETS": EIO');
     expect(refused.sys.calls.slice(-3)).toEqual([{ op: 'close', fd: 105 }, { op: 'close', fd: 104 }, { op: 'close', fd: 6 }]);
+    const gone = passed();
+    gone.sys.failOn('exchange', 'EPIPE');
+    expect(gone.run).toThrow('after-jail: plugin console: the runtime channel: the console: read: EPIPE');
   });
 });
