@@ -7,7 +7,7 @@ import { spawnSync } from 'child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { INTERACTIVE_SCRIPT, INTERACTIVE_STEPS, ptySession, throughConsole } from '../helpers/console';
+import { AWAIT_SIZE, INTERACTIVE_SCRIPT, INTERACTIVE_STEPS, ptySession, throughConsole } from '../helpers/console';
 import { LAUNCHER } from '../helpers/cli';
 import { BUSYBOX, PROBE, ROOTLESS_ID, RUNC, copyBundle, makeBundle, normalize, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc, runRuncRootless } from './harness';
 
@@ -357,7 +357,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
 
   test('the foreground console (process.terminal, no --console-socket, runc run): the same terminal, size, typing, resize, Ctrl-C and terminal modes as under runc', () => {
     const config = runcSpec();
-    config.process = { ...config.process, terminal: true, args: ['sh', '-c', INTERACTIVE_SCRIPT] };
+    config.process = { ...config.process, terminal: true, args: ['sh', '-c', AWAIT_SIZE + INTERACTIVE_SCRIPT] };
     const bundle = makeBundle(config);
     const copies = [copyBundle(bundle.dir), copyBundle(bundle.dir)];
     const id = `mountkit-conf-fg-${process.pid}`;

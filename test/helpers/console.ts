@@ -66,6 +66,12 @@ export function ptySession(rows: number, cols: number, steps: PtyStep[], command
   return JSON.parse(r.stdout) as PtySession;
 }
 
+/**
+ * The container's wait for its terminal to have the user's size (33x111): runc sets it
+ * once the program runs, and races it; mountkit before the program starts.
+ */
+export const AWAIT_SIZE = 'i=0; while [ "$(stty size 2>/dev/null)" != "33 111" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; ';
+
 /** A session at a terminal: the container's terminal, its size, typed input, a resize, Ctrl-C. */
 export const INTERACTIVE_SCRIPT = [
   'tty; stty size; echo ready; read line; echo "got $line"',
