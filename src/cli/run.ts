@@ -36,6 +36,7 @@ import type { CliOptions } from './args';
 import { PASSED_SIGNALS, childrenOf, parentInStat, passSignals } from './forward';
 import { serveRuntimeChannel } from '../core/runtime-hooks';
 import { relayConsole, type ConsoleRelay } from './console-relay';
+import { idMapToolsInPath } from '../core/programs';
 import { nodeStartEnv } from './node-env';
 import { starterIgnoredSignals } from './signals';
 
@@ -83,6 +84,8 @@ export function currentLaunchContext(): LaunchContext {
     joinedByLauncher: relaunched === RELAUNCHED_WITH_NSENTER,
     euid: process.geteuid?.(),
     egid: process.getegid?.(),
+    // Only a user other than root needs them, and only before the relaunch.
+    idMapTools: relaunched === undefined && process.geteuid?.() !== 0 && idMapToolsInPath(process.env.PATH),
   };
 }
 

@@ -83,3 +83,22 @@ export function sameMappings(a: readonly IdMapping[], b: readonly IdMapping[]): 
   const key = (list: readonly IdMapping[]) => idMapText([...list].sort((x, y) => x.containerID - y.containerID));
   return key(a) === key(b);
 }
+
+/**
+ * Whether the maps make `id` the namespace's root and map nothing else: all a process
+ * without CAP_SETUID (CAP_SETGID) in the parent namespace may write itself
+ * (user_namespaces(7)), and what `runc spec --rootless` writes.
+ */
+export function mapsOnlyOwnId(mappings: readonly IdMapping[], id: number | undefined): boolean {
+  return mappings.length === 1 && mappings[0].containerID === 0 && mappings[0].hostID === id && mappings[0].size === 1;
+}
+
+/**
+ * The arguments of newuidmap(1) or newgidmap(1) (shadow's uidmap tools, setuid root) for
+ * the process `pid` as this process's pid namespace numbers it: then each mapping as
+ * "ID-inside ID-outside length". The tool checks each range against /etc/subuid or
+ * /etc/subgid for the user that runs it.
+ */
+export function mappingToolArgs(pid: number, mappings: readonly IdMapping[]): string[] {
+  return [String(pid), ...mappings.flatMap((m) => [String(m.containerID), String(m.hostID), String(m.size)])];
+}

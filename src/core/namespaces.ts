@@ -46,7 +46,7 @@ import {
 import type { NamespaceSpec, NamespaceType, RootfsConfig } from './config/model';
 import { ConfigError, naming } from './errors';
 import { foregroundConsole } from './host-sockets';
-import { idMapText, mapsContainerId, parseIdMapText, sameMappings } from './idmap';
+import { idMapText, mapsContainerId, mapsOnlyOwnId, parseIdMapText, sameMappings } from './idmap';
 import type { IdMapping, Syscalls } from './syscalls/types';
 
 /** CLONE_NEWTIME, include/uapi/linux/sched.h (shares its value with CSIGNAL bits only in clone3). */
@@ -146,6 +146,8 @@ export interface LaunchContext {
   /** The effective uid and gid mountkit runs as (absent: root). */
   euid?: number;
   egid?: number;
+  /** Whether newuidmap(1) and newgidmap(1) are in PATH, with which a user other than root maps more than its own ids. */
+  idMapTools?: boolean;
 }
 
 /**
@@ -211,10 +213,12 @@ export function startedByMountkit(ctx: LaunchContext, plan: LaunchPlan): boolean
 /**
  * A problem with the user namespace request, or undefined: a new one that mountkit must
  * make needs the maps to write (runc refuses it without them too). Run by a user other
- * than root (a rootless container), those maps can only make that user the namespace's
- * root, one id each (user_namespaces(7): an unprivileged writer maps its own euid and
- * egid, the latter with setgroups(2) denied; runc uses newuidmap(1) for more, which
- * mountkit does not). One this process already runs in stands for it, and needs none.
+ * than root (a rootless container), it may write maps that make that user the
+ * namespace's root, one id each, itself (user_namespaces(7): an unprivileged writer maps
+ * its own euid and egid, the latter with setgroups(2) denied); more ids need newuidmap(1)
+ * and newgidmap(1) (LaunchContext.idMapTools), as runc uses them, which check them
+ * against /etc/subuid and /etc/subgid. One this process already runs in stands for it,
+ * and needs none.
  */
 export function userNamespaceProblem(namespaces: readonly NamespaceSpec[], ctx: LaunchContext, mappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> = {}): string | undefined {
   const user = userNamespaceByRelaunch(namespaces, ctx);
@@ -225,10 +229,9 @@ export function userNamespaceProblem(namespaces: readonly NamespaceSpec[], ctx: 
   if (user.path) return undefined;
   if (!mappings.uidMappings || !mappings.gidMappings) return 'a new user namespace needs linux.uidMappings and linux.gidMappings, the maps mountkit writes for it (or a path to join one)';
   const { euid, egid } = ctx;
-  if (euid !== undefined && euid !== 0) {
-    const own = (maps: IdMapping[], id: number | undefined) => maps.length === 1 && maps[0].containerID === 0 && maps[0].hostID === id && maps[0].size === 1;
-    if (!own(mappings.uidMappings, euid) || !own(mappings.gidMappings, egid)) {
-      return `mountkit runs as uid ${euid} gid ${egid}, which may map only themselves: linux.uidMappings [{"containerID":0,"hostID":${euid},"size":1}] and linux.gidMappings [{"containerID":0,"hostID":${egid},"size":1}] (more ids need newuidmap(1), which mountkit does not use)`;
+  if (euid !== undefined && euid !== 0 && !ctx.idMapTools) {
+    if (!mapsOnlyOwnId(mappings.uidMappings, euid) || !mapsOnlyOwnId(mappings.gidMappings, egid)) {
+      return `mountkit runs as uid ${euid} gid ${egid}, which may map only themselves: linux.uidMappings [{"containerID":0,"hostID":${euid},"size":1}] and linux.gidMappings [{"containerID":0,"hostID":${egid},"size":1}]; more ids need newuidmap(1) and newgidmap(1) in PATH (the uidmap package), which are not there`;
     }
   }
   return undefined;

@@ -9,7 +9,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { AWAIT_SIZE, INTERACTIVE_SCRIPT, INTERACTIVE_STEPS, ptySession, throughConsole } from '../helpers/console';
 import { LAUNCHER } from '../helpers/cli';
-import { BUSYBOX, PROBE, ROOTLESS_ID, RUNC, copyBundle, makeBundle, normalize, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc, runRuncRootless } from './harness';
+import { BUSYBOX, PROBE, ROOTLESS_ID, RUNC, SUBORDINATE_IDS, copyBundle, makeBundle, normalize, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc, runRuncRootless } from './harness';
 
 const available = Boolean(RUNC && BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) {
@@ -421,6 +421,46 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       expect(a.mountinfo.length).toBeGreaterThan(10);
       expect(b).toEqual(a);
       expect(a.ids.map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['uid=0(root) gid=0(root)', `0 ${ROOTLESS_ID} 1`, `0 ${ROOTLESS_ID} 1`, 'deny']);
+    } finally {
+      bundle.cleanup();
+      for (const d of [...copies, work]) rmSync(d, { recursive: true, force: true });
+    }
+  });
+
+  test('rootless with subordinate ids: newuidmap(1) and newgidmap(1) map the user as root and its range from /etc/subuid and /etc/subgid above it, as under runc; setgroups stays allowed; ids of the range can own files', () => {
+    const config = runcSpec(['echo "== ids"; id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; touch /dev/owned; chown 1000:1000 /dev/owned; stat -c "%u %g" /dev/owned']);
+    config.linux.namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'user' }];
+    const maps = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }, { containerID: 1, hostID: SUBORDINATE_IDS.first, size: SUBORDINATE_IDS.count }];
+    config.linux.uidMappings = maps;
+    config.linux.gidMappings = maps;
+    // chown(2) to another id needs CAP_CHOWN in the namespace, which runc spec's default leaves out.
+    for (const set of ['bounding', 'effective', 'permitted'] as const) config.process.capabilities[set].push('CAP_CHOWN');
+    config.mounts = config.mounts.map((m: { destination: string }) => {
+      if (m.destination === '/dev/pts') return { ...m, options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] };
+      if (m.destination === '/sys') return { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] };
+      return m;
+    });
+    const bundle = makeBundle(config);
+    const work = mkdtempSync(path.join(tmpdir(), 'mountkit-rootless-subids-'));
+    const copies: string[] = [];
+    try {
+      chmodSync(work, 0o755);
+      const own = (dir: string) => spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
+      const forRunc = copyBundle(bundle.dir);
+      const forMountkit = copyBundle(bundle.dir);
+      const state = path.join(work, 'runc');
+      mkdirSync(state);
+      copies.push(forRunc, forMountkit);
+      for (const dir of [forRunc, forMountkit, state]) own(dir);
+      const runc = runRuncRootless(forRunc, state, true);
+      const mk = runMountkitRootless(forMountkit, true);
+      expect({ status: runc.status, stderr: runc.stderr }).toEqual({ status: 0, stderr: '' });
+      expect({ status: mk.status, stderr: mk.stderr }).toEqual({ status: 0, stderr: '' });
+      const a = normalize(runc.stdout.split(forRunc).join('<bundle>'));
+      const b = normalize(mk.stdout.split(forMountkit).join('<bundle>'));
+      expect(b).toEqual(a);
+      const line = `1 ${SUBORDINATE_IDS.first} ${SUBORDINATE_IDS.count}`;
+      expect(a.ids.map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['uid=0(root) gid=0(root)', `0 ${ROOTLESS_ID} 1`, line, `0 ${ROOTLESS_ID} 1`, line, 'allow', '1000 1000']);
     } finally {
       bundle.cleanup();
       for (const d of [...copies, work]) rmSync(d, { recursive: true, force: true });

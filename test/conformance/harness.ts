@@ -63,10 +63,30 @@ let serial = 0;
 /** A user other than root for rootless runs: nobody, as Debian numbers it. */
 export const ROOTLESS_ID = 65534;
 
-/** Runs `argv` as the user ROOTLESS_ID, with its group alone (setpriv(1), util-linux). */
-function spawnRootless(argv: string[]): Outcome {
-  const r = spawnSync('setpriv', [`--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', ...argv], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+/** The subordinate ids ROOTLESS_ID is given in /etc/subuid and /etc/subgid by spawnRootless: 100000 and up, 65536 of them. */
+export const SUBORDINATE_IDS = { first: 100000, count: 65536 };
+
+/**
+ * Runs `argv` as the user ROOTLESS_ID, with its group alone (setpriv(1), util-linux).
+ * `subIds`: in a mount namespace of its own whose /etc is the host's under an overlay
+ * that adds /etc/subuid and /etc/subgid giving that user SUBORDINATE_IDS, which
+ * newuidmap(1) and newgidmap(1) read there; the host's /etc is left as it is.
+ */
+function spawnRootless(argv: string[], subIds = false): Outcome {
+  const setpriv = ['setpriv', `--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', ...argv];
+  if (!subIds) {
+    const r = spawnSync(setpriv[0], setpriv.slice(1), { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+  const layers = mkdtempSync(path.join(tmpdir(), 'mountkit-subids-'));
+  try {
+    const line = `${ROOTLESS_ID}:${SUBORDINATE_IDS.first}:${SUBORDINATE_IDS.count}`;
+    const script = `mkdir "$1/upper" "$1/work" && mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc && echo ${line} >/etc/subuid && echo ${line} >/etc/subgid || exit 125; shift; exec "$@"`;
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', layers, ...setpriv], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    rmSync(layers, { recursive: true, force: true });
+  }
 }
 
 let rootlessInstall: string | undefined;
@@ -97,17 +117,17 @@ export function removeRootlessInstall(): void {
   rootlessInstall = undefined;
 }
 
-/** `runc run` as ROOTLESS_ID, its state under `root` (which that user owns). */
-export function runRuncRootless(bundle: string, root: string): Outcome {
+/** `runc run` as ROOTLESS_ID, its state under `root` (which that user owns); `subIds`: with SUBORDINATE_IDS (spawnRootless). */
+export function runRuncRootless(bundle: string, root: string, subIds = false): Outcome {
   const id = `mountkit-conf-${process.pid}-${serial++}`;
-  const r = spawnRootless([RUNC!, '--root', root, 'run', '--bundle', bundle, id]);
+  const r = spawnRootless([RUNC!, '--root', root, 'run', '--bundle', bundle, id], subIds);
   spawnRootless([RUNC!, '--root', root, 'delete', '--force', id]);
   return r;
 }
 
-/** `mountkit run` as ROOTLESS_ID, through the shell launcher. */
-export function runMountkitRootless(bundle: string): Outcome {
-  return spawnRootless([rootlessLauncher(), 'run', '--bundle', bundle, '--seccomp-cache', 'off']);
+/** `mountkit run` as ROOTLESS_ID, through the shell launcher; `subIds`: with SUBORDINATE_IDS (spawnRootless). */
+export function runMountkitRootless(bundle: string, subIds = false): Outcome {
+  return spawnRootless([rootlessLauncher(), 'run', '--bundle', bundle, '--seccomp-cache', 'off'], subIds);
 }
 
 export function runRunc(bundle: string): Outcome {

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { BUSYBOX, ROOTLESS_ID, makeBundle, removeRootlessInstall, runMountkit, runMountkitRootless } from '../conformance/harness';
+import { BUSYBOX, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, removeRootlessInstall, runMountkit, runMountkitRootless } from '../conformance/harness';
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { BIN, LAUNCHER } from '../helpers/cli';
 import { throughConsole } from '../helpers/console';
@@ -605,16 +605,30 @@ maybe('mountkit run', () => {
       ]);
     });
 
-    test('rootless: run by a user other than root, maps other than that user as root are refused before anything happens (exit 2)', () => {
+    test('rootless: run by a user other than root, maps of ids /etc/subuid does not give it are refused by newuidmap(1), named, before anything is mounted (exit 1)', () => {
       const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
       const r = withBundle(c, (dir) => {
         spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
         return runMountkitRootless(dir);
       });
-      expect([r.status, r.stdout]).toEqual([2, '']);
-      expect(r.stderr).toBe(
-        `mountkit: linux.namespaces "user": mountkit runs as uid ${ROOTLESS_ID} gid ${ROOTLESS_ID}, which may map only themselves: linux.uidMappings [{"containerID":0,"hostID":${ROOTLESS_ID},"size":1}] and linux.gidMappings [{"containerID":0,"hostID":${ROOTLESS_ID},"size":1}] (more ids need newuidmap(1), which mountkit does not use)\n`,
-      );
+      expect([r.status, r.stdout]).toEqual([1, '']);
+      expect(r.stderr).toMatch(/^mountkit: the container's user namespace: write "\/proc\/\d+\/uid_map": EPERM \(newuidmap \d+ 0 100000 65536: exit status 1: newuidmap: .+\)\n$/);
+    });
+
+    test('rootless with subordinate ids: the maps /etc/subuid and /etc/subgid allow are written by newuidmap(1) and newgidmap(1); ids of the range own files in the container', () => {
+      const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
+      const maps = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }, { containerID: 1, hostID: SUBORDINATE_IDS.first, size: 1000 }];
+      c.linux.uidMappings = maps;
+      c.linux.gidMappings = maps;
+      c.process.args = ['sh', '-c', 'cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; touch /dev/owned; chown 7:8 /dev/owned; stat -c "%u %g" /dev/owned'];
+      // chown(2) to another id needs CAP_CHOWN in the namespace.
+      c.process.capabilities = { bounding: ['CAP_CHOWN'], effective: ['CAP_CHOWN'], permitted: ['CAP_CHOWN'] };
+      const r = withBundle(c, (dir) => {
+        spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
+        return runMountkitRootless(dir, true);
+      });
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      expect(r.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual([`0 ${ROOTLESS_ID} 1`, `1 ${SUBORDINATE_IDS.first} 1000`, `0 ${ROOTLESS_ID} 1`, `1 ${SUBORDINATE_IDS.first} 1000`, 'allow', '7 8', '']);
     });
 
     test("the runtime's hooks (prestart, poststart, poststop) run on the host, as runc runs them; createContainer's in the container's namespaces; a failure there is named as here", () => {

@@ -1,4 +1,4 @@
-import { MAX_ID_MAPPINGS, idMapText, idMappingsProblem, mapsContainerId, parseIdMapText, sameMappings } from '../../src/core/idmap';
+import { MAX_ID_MAPPINGS, idMapText, idMappingsProblem, mapsContainerId, parseIdMapText, sameMappings, mappingToolArgs, mapsOnlyOwnId } from '../../src/core/idmap';
 import type { IdMapping } from '../../src/core/syscalls/types';
 
 const map = (containerID: number, hostID: number, size: number): IdMapping => ({ containerID, hostID, size });
@@ -62,4 +62,24 @@ describe('sameMappings', () => {
     [[map(0, 1, 2)], [map(0, 1, 2), map(5, 9, 1)], false],
     [[], [], true],
   ])('%j and %j: %s', (a, b, expected) => expect(sameMappings(a, b)).toBe(expected));
+});
+
+describe('mapsOnlyOwnId: what a user other than root may write itself', () => {
+  test.each<[IdMapping[], number | undefined, boolean]>([
+    [[{ containerID: 0, hostID: 1000, size: 1 }], 1000, true],
+    [[{ containerID: 0, hostID: 1000, size: 1 }], 1001, false],
+    [[{ containerID: 0, hostID: 1000, size: 2 }], 1000, false],
+    [[{ containerID: 1, hostID: 1000, size: 1 }], 1000, false],
+    [[{ containerID: 0, hostID: 1000, size: 1 }, { containerID: 1, hostID: 100000, size: 10 }], 1000, false],
+    [[], 1000, false],
+    [[{ containerID: 0, hostID: 1000, size: 1 }], undefined, false],
+  ])('%j for %s: %s', (maps, id, expected) => expect(mapsOnlyOwnId(maps, id)).toBe(expected));
+});
+
+describe('mappingToolArgs: newuidmap(1) and newgidmap(1) arguments', () => {
+  test.each<[number, IdMapping[], string[]]>([
+    [4242, [{ containerID: 0, hostID: 1000, size: 1 }], ['4242', '0', '1000', '1']],
+    [7, [{ containerID: 0, hostID: 1000, size: 1 }, { containerID: 1, hostID: 100000, size: 65536 }], ['7', '0', '1000', '1', '1', '100000', '65536']],
+    [7, [], ['7']],
+  ])('pid %i, %j', (pid, maps, args) => expect(mappingToolArgs(pid, maps)).toEqual(args));
 });

@@ -196,17 +196,21 @@ describe('userNamespaceProblem', () => {
     else expect(problem).toContain(expected);
   });
 
-  test('run by a user other than root (a rootless container), the maps can only make that user the root, one id each', () => {
+  test('run by a user other than root (a rootless container) without newuidmap(1) and newgidmap(1), the maps can only make that user the root, one id each; with them, any (the tools check /etc/subuid)', () => {
     const own = (id: number) => [{ containerID: 0, hostID: id, size: 1 }];
     const user = { ...first, euid: 1000, egid: 1001 };
     expect(userNamespaceProblem(ns('user'), user, { uidMappings: own(1000), gidMappings: own(1001) })).toBeUndefined();
     const refused =
-      'mountkit runs as uid 1000 gid 1001, which may map only themselves: linux.uidMappings [{"containerID":0,"hostID":1000,"size":1}] and linux.gidMappings [{"containerID":0,"hostID":1001,"size":1}] (more ids need newuidmap(1), which mountkit does not use)';
+      'mountkit runs as uid 1000 gid 1001, which may map only themselves: linux.uidMappings [{"containerID":0,"hostID":1000,"size":1}] and linux.gidMappings [{"containerID":0,"hostID":1001,"size":1}]; more ids need newuidmap(1) and newgidmap(1) in PATH (the uidmap package), which are not there';
     expect(userNamespaceProblem(ns('user'), user, maps)).toBe(refused);
     expect(userNamespaceProblem(ns('user'), user, { uidMappings: own(1000), gidMappings: own(1000) })).toBe(refused);
     expect(userNamespaceProblem(ns('user'), user, { uidMappings: [...own(1000), { containerID: 1, hostID: 100000, size: 10 }], gidMappings: own(1001) })).toBe(refused);
     expect(userNamespaceProblem(ns('user'), { ...first, euid: 0, egid: 0 }, maps)).toBeUndefined();
     expect(userNamespaceProblem(ns('user=/proc/7/ns/user'), user)).toBeUndefined();
+    const withTools = { ...user, idMapTools: true };
+    expect(userNamespaceProblem(ns('user'), withTools, maps)).toBeUndefined();
+    expect(userNamespaceProblem(ns('user'), withTools, { uidMappings: [...own(1000), { containerID: 1, hostID: 100000, size: 10 }], gidMappings: own(1001) })).toBeUndefined();
+    expect(userNamespaceProblem(ns('user'), withTools, {})).toContain('needs linux.uidMappings');
   });
 
   test('none in the relaunched process, which the relaunch put in the namespace', () => {

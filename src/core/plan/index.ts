@@ -18,6 +18,7 @@ import type { StepWhere } from '../orchestrator';
 import type { Logger } from '../plugin';
 import { ExecveCalled, QUERY_SYSCALLS, type FakeSyscalls, type SyscallRecord } from '../syscalls/fake';
 import { descriptorsOf } from './format';
+import { idMapToolsInPath } from '../programs';
 import { prepareRelaunch, takeRelaunchDescriptors } from '../relaunch';
 import { PlanSyscalls } from './port';
 import type { Plan, PlanCall, PlanPhase, PlanRecord } from './types';
@@ -70,7 +71,8 @@ function planPort(config: RootfsConfig): PlanSyscalls {
 export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
   const sys = opts.syscalls ?? planPort(config);
   if (opts.validate !== false) validateConfig(config, sys);
-  const launch = opts.launch ?? { relaunched: false, inUserNamespace: inUserNamespace(sys), euid: process.geteuid?.(), egid: process.getegid?.() };
+  const euid = process.geteuid?.();
+  const launch = opts.launch ?? { relaunched: false, inUserNamespace: inUserNamespace(sys), euid, egid: process.getegid?.(), idMapTools: euid !== 0 && idMapToolsInPath(process.env.PATH) };
   const problem = userNamespaceProblem(config.namespaces, launch, config);
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
   const outer = planLaunch(config.namespaces, launch, config);

@@ -10,7 +10,8 @@ import { LITTLE_ENDIAN } from '../constants';
 import * as path from 'path';
 import type * as Koffi from 'koffi';
 import { StepError, SyscallError, errnoNumber } from '../errors';
-import { idMapText } from '../idmap';
+import { idMapText, mappingToolArgs, mapsOnlyOwnId } from '../idmap';
+import { ID_MAP_TOOLS, executableFile, programInPath } from '../programs';
 import { fdPath, parseFdPath } from '../in-root';
 import { findPackage, versionIn } from '../packages';
 import { FdSender } from './fd-sender';
@@ -564,12 +565,33 @@ export class LinuxSyscalls implements Syscalls {
       // lines, once each, in one write(2), with no setgroups(2) restriction (user_namespaces(7)).
       // A user other than root (without them) may map its own ids only, and its gid_map
       // only once setgroups(2) is denied there (Linux 3.19), as runc denies it for a
-      // rootless container.
-      this.writeFile(`${proc}/uid_map`, idMapText(uidMappings));
-      if (process.geteuid?.() !== 0) this.writeFile(`${proc}/setgroups`, 'deny');
-      this.writeFile(`${proc}/gid_map`, idMapText(gidMappings));
+      // rootless container. Refused more (EPERM), it has newuidmap(1) and newgidmap(1)
+      // write them, as runc does; setgroups(2) then stays allowed, as under runc.
+      const root = process.geteuid?.() === 0;
+      this.writeIdMap(proc, 'uid', uidMappings, root);
+      if (!root && mapsOnlyOwnId(gidMappings, process.getegid?.())) this.writeFile(`${proc}/setgroups`, 'deny');
+      this.writeIdMap(proc, 'gid', gidMappings, root);
       return this.open(`${proc}/ns/user`, O_RDONLY | O_CLOEXEC, 0);
     });
+  }
+
+  /** /proc/PID/uid_map or gid_map written, or by its uidmap tool when that is refused (EPERM) to a user other than root. */
+  private writeIdMap(proc: string, kind: 'uid' | 'gid', mappings: readonly IdMapping[], root: boolean): void {
+    try {
+      this.writeFile(`${proc}/${kind}_map`, idMapText(mappings));
+      return;
+    } catch (err) {
+      if (root || !(err instanceof SyscallError) || err.code !== 'EPERM') throw err;
+    }
+    const name = ID_MAP_TOOLS[kind];
+    const tool = programInPath(name, process.env.PATH, executableFile);
+    if (!tool) throw new SyscallError('write', errnoNumber('EPERM'), [`${proc}/${kind}_map`], `a user other than root maps more than its own ${kind} with ${name}(1), which is not in PATH`);
+    const args = mappingToolArgs(Number(proc.slice('/proc/'.length)), mappings);
+    const r = this.runCommand({ path: tool, args, env: [], dir: '/' });
+    if (r.status === 0) return;
+    const output = r.output.trim().split('\n').join('; ');
+    const ended = r.signal ? `killed by ${r.signal}` : `exit status ${r.status}`;
+    throw new SyscallError('write', errnoNumber('EPERM'), [`${proc}/${kind}_map`], `${name} ${args.join(' ')}: ${ended}${output ? `: ${output}` : ''}`);
   }
 
   pivotRoot(newRoot: string, putOld: string): void {

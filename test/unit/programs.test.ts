@@ -1,0 +1,16 @@
+import { programInPath } from '../../src/core/programs';
+
+describe('programInPath: a program found as execvp(3) finds it', () => {
+  const files = new Set(['/usr/bin/newuidmap', '/bin/newuidmap', './tool', '/opt/x/tool']);
+  const executable = (file: string) => files.has(file);
+  test.each<[string | undefined, string, string | undefined]>([
+    ['/usr/local/bin:/usr/bin:/bin', 'newuidmap', '/usr/bin/newuidmap'],
+    ['/bin:/usr/bin', 'newuidmap', '/bin/newuidmap'],
+    ['/usr/local/bin', 'newuidmap', undefined],
+    [undefined, 'newuidmap', undefined],
+    ['', 'tool', './tool'],
+    ['/usr/bin::/opt/x', 'tool', './tool'],
+    ['/usr/bin', '/opt/x/tool', '/opt/x/tool'],
+    ['/opt/x', '/usr/local/tool', undefined],
+  ])('PATH %j, %s -> %s', (pathVar, name, expected) => expect(programInPath(name, pathVar, executable)).toBe(expected));
+});
