@@ -46,6 +46,9 @@ import { starterIgnoredSignals } from './signals';
  */
 export const RELAUNCHED_ENV = 'MOUNTKIT_RELAUNCHED';
 
+/** Set to 1 in the environment of a relaunch by a user other than root: RootfsConfig.rootless there, where it is root. */
+const ROOTLESS_ENV = 'MOUNTKIT_ROOTLESS';
+
 /** The value of RELAUNCHED_ENV for a relaunch under nsenter(1). */
 const RELAUNCHED_WITH_NSENTER = 'nsenter';
 
@@ -85,7 +88,7 @@ export function currentLaunchContext(): LaunchContext {
     euid: process.geteuid?.(),
     egid: process.getegid?.(),
     // Only a user other than root needs them, and only before the relaunch.
-    idMapTools: relaunched === undefined && process.geteuid?.() !== 0 && idMapToolsInPath(process.env.PATH),
+    ...(relaunched === undefined && process.geteuid?.() !== 0 ? { idMapTools: idMapToolsInPath(process.env.PATH) } : {}),
   };
 }
 
@@ -107,7 +110,9 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // have changed since, or be out of its reach (a user namespace's root may not read it).
   const launch = currentLaunchContext();
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);
-  const config = loadRunConfig(opts, text);
+  // Rootless: run by a user other than root, as the relaunch is told (it is root in its namespace).
+  const rootless = launch.relaunched ? process.env[ROOTLESS_ENV] === '1' : (process.geteuid?.() ?? 0) !== 0;
+  const config = { ...loadRunConfig(opts, text), ...(rootless ? { rootless } : {}) };
   const launcherFd = process.env[LAUNCHER_FD_ENV];
   if (launcherFd !== undefined && !launcherGuessHolds(config.namespaces, launch, config)) {
     // Nothing has been done yet: the launcher starts Node again, outside these namespaces.
@@ -236,7 +241,7 @@ function relaunch({ plan, argv, text, passed, console, sys, config: rootfs, warn
     try {
       child = spawn('/bin/sh', ['-c', IGNORING_PASSED_SIGNALS, 'sh', cmd, ...args, process.execPath, ...process.execArgv, main, ...argv], {
         stdio,
-        env: { ...nodeStartEnv(process.env), [RELAUNCHED_ENV]: cmd === 'nsenter' ? RELAUNCHED_WITH_NSENTER : '1' },
+        env: { ...nodeStartEnv(process.env), [RELAUNCHED_ENV]: cmd === 'nsenter' ? RELAUNCHED_WITH_NSENTER : '1', ...(rootfs.rootless ? { [ROOTLESS_ENV]: '1' } : {}) },
       });
     } catch (err) {
       // A fork(2) that fails is thrown, not emitted.

@@ -146,8 +146,8 @@ export interface LaunchContext {
   /** The effective uid and gid mountkit runs as (absent: root). */
   euid?: number;
   egid?: number;
-  /** Whether newuidmap(1) and newgidmap(1) are in PATH, with which a user other than root maps more than its own ids. */
-  idMapTools?: boolean;
+  /** Which of newuidmap(1) and newgidmap(1) are in PATH, with which a user other than root maps more than its own ids. */
+  idMapTools?: { uid: boolean; gid: boolean };
 }
 
 /**
@@ -229,9 +229,13 @@ export function userNamespaceProblem(namespaces: readonly NamespaceSpec[], ctx: 
   if (user.path) return undefined;
   if (!mappings.uidMappings || !mappings.gidMappings) return 'a new user namespace needs linux.uidMappings and linux.gidMappings, the maps mountkit writes for it (or a path to join one)';
   const { euid, egid } = ctx;
-  if (euid !== undefined && euid !== 0 && !ctx.idMapTools) {
-    if (!mapsOnlyOwnId(mappings.uidMappings, euid) || !mapsOnlyOwnId(mappings.gidMappings, egid)) {
-      return `mountkit runs as uid ${euid} gid ${egid}, which may map only themselves: linux.uidMappings [{"containerID":0,"hostID":${euid},"size":1}] and linux.gidMappings [{"containerID":0,"hostID":${egid},"size":1}]; more ids need newuidmap(1) and newgidmap(1) in PATH (the uidmap package), which are not there`;
+  if (euid !== undefined && euid !== 0) {
+    const missing = [
+      !mapsOnlyOwnId(mappings.uidMappings, euid) && !ctx.idMapTools?.uid ? 'newuidmap(1)' : undefined,
+      !mapsOnlyOwnId(mappings.gidMappings, egid) && !ctx.idMapTools?.gid ? 'newgidmap(1)' : undefined,
+    ].filter(Boolean);
+    if (missing.length) {
+      return `mountkit runs as uid ${euid} gid ${egid}, which may map only themselves: linux.uidMappings [{"containerID":0,"hostID":${euid},"size":1}] and linux.gidMappings [{"containerID":0,"hostID":${egid},"size":1}]; more ids need ${missing.join(' and ')} in PATH (the uidmap package), which ${missing.length > 1 ? 'are' : 'is'} not there`;
     }
   }
   return undefined;
@@ -302,7 +306,7 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
   const joins = wanted.filter((ns) => ns.path).map((ns) => ({ type: ns.type, path: ns.path!, flag: NAMESPACE_KINDS[ns.type].flag }));
 
   const pid = wanted.find((ns) => ns.type === 'pid');
-  if (user) return relaunchPlan(creates, joins, pid, user, config);
+  if (user) return relaunchPlan(creates, joins, pid, user, config, ctx.euid !== undefined && ctx.euid !== 0);
   if (ctx.startedInPidNamespace) {
     // The shell launcher made the pid and mount namespaces; the rest are made here.
     const rest = creates.filter((t) => t !== 'pid' && t !== 'mount');
@@ -326,12 +330,22 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
  * once the process is in a new one (the relaunched process's joinedByLauncher). --fork when unshare makes the pid namespace: its child is PID 1
  * there.
  */
-function relaunchPlan(creates: NamespaceType[], joins: NamespaceJoin[], pid: NamespaceSpec | undefined, user?: NamespaceSpec, mappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> = {}): LaunchPlan {
+function relaunchPlan(
+  creates: NamespaceType[],
+  joins: NamespaceJoin[],
+  pid: NamespaceSpec | undefined,
+  user?: NamespaceSpec,
+  mappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'> = {},
+  rootless = false,
+): LaunchPlan {
   // nsenter becomes the namespace's root with setgid(0) and setuid(0) given explicitly:
   // its own default would fail when setgroups(2) is denied where it starts and in the
-  // namespace (run by a user other than root, or inside such a namespace already), where
-  // these options leave the supplementary groups as they are and go on.
-  const becomeRoot = ['--preserve-credentials', '--setuid=0', '--setgid=0'];
+  // namespace (inside such a namespace already), where these options leave the
+  // supplementary groups as they are and go on. Run by a user other than root, it is
+  // given no setgid: it would drop that user's supplementary groups where setgroups(2) is
+  // allowed (a gid map newgidmap(1) wrote), which a rootless runc keeps; the relaunched
+  // process takes gid 0 itself (takeRelaunchDescriptors).
+  const becomeRoot = rootless ? ['--preserve-credentials', '--setuid=0'] : ['--preserve-credentials', '--setuid=0', '--setgid=0'];
   // --propagation unchanged: the prepare-root step sets / to rslave (or rootfsPropagation) first.
   // A new time namespace is left to the relaunched process: unshare(1)'s child would be in
   // it already, and its offsets (linux.timeOffsets) can be written only before that.

@@ -1,7 +1,9 @@
 /**
- * Finding a program as execvp(3) does: in each directory of PATH in order, the first
- * file by that name that can be executed. An empty entry is the current directory, as
- * POSIX has it; a name with a slash is taken as it is.
+ * Finding a program in PATH: in each directory in order, the first file by that name that
+ * can be executed. Only absolute directories count, as Go's exec.LookPath (runc's) takes
+ * them since Go 1.19: an empty or relative entry would find a program in the current
+ * directory, such as a bundle's. No PATH finds nothing. A name with a slash is taken as
+ * it is.
  */
 import { accessSync, constants as fsConstants, statSync } from 'fs';
 import * as posix from 'path/posix';
@@ -10,7 +12,8 @@ import * as posix from 'path/posix';
 export function programInPath(name: string, pathVar: string | undefined, executable: (file: string) => boolean): string | undefined {
   if (name.includes('/')) return executable(name) ? name : undefined;
   for (const dir of (pathVar ?? '').split(':')) {
-    const file = dir ? posix.join(dir, name) : `./${name}`;
+    if (!dir.startsWith('/')) continue;
+    const file = posix.join(dir, name);
     if (executable(file)) return file;
   }
   return undefined;
@@ -29,7 +32,7 @@ export function executableFile(file: string): boolean {
   }
 }
 
-/** Whether both uidmap tools are in `pathVar`: LaunchContext.idMapTools. */
-export function idMapToolsInPath(pathVar: string | undefined): boolean {
-  return [ID_MAP_TOOLS.uid, ID_MAP_TOOLS.gid].every((tool) => programInPath(tool, pathVar, executableFile) !== undefined);
+/** Which uidmap tools are in `pathVar`: LaunchContext.idMapTools. */
+export function idMapToolsInPath(pathVar: string | undefined): { uid: boolean; gid: boolean } {
+  return { uid: programInPath(ID_MAP_TOOLS.uid, pathVar, executableFile) !== undefined, gid: programInPath(ID_MAP_TOOLS.gid, pathVar, executableFile) !== undefined };
 }

@@ -40,7 +40,7 @@ const SOCKET_FIELDS: Readonly<Record<HostSocketRole, string>> = { console: '--co
 /** What names the foreground console's socketpair in errors. */
 const FOREGROUND_CONSOLE = "the console's socket (process.terminal without --console-socket)";
 
-type RelaunchConfig = Pick<RootfsConfig, 'namespaces' | 'consoleSocket' | 'seccomp'> & { process?: { terminal?: boolean } };
+type RelaunchConfig = Pick<RootfsConfig, 'namespaces' | 'consoleSocket' | 'seccomp' | 'rootless'> & { process?: { terminal?: boolean } };
 
 /**
  * The sockets a relaunch is given, by role, each with what names it in errors: under
@@ -124,7 +124,7 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
 
 /**
  * In the relaunched process: closes the namespaces' descriptors when nsenter started it
- * (it has joined them), takes the sockets its starter passed (relaunchSockets), each
+ * (it has joined them) and, rootless, takes gid 0 there; takes the sockets its starter passed (relaunchSockets), each
  * checked to be one and marked close-on-exec, and then the runtime channel
  * (RELAUNCH_STARTER_FD), which no hook or helper this process starts may hold (Node 20
  * marks what it inherited close-on-exec at its start, which nothing promises). A
@@ -134,6 +134,9 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
 export function takeRelaunchDescriptors(sys: Syscalls, config: RelaunchConfig, nsenter: boolean): Pick<RootfsConfig, 'runtimeChannel' | 'hostSockets'> {
   const namespaces = nsenter ? [RELAUNCH_USERNS_FD, ...launcherJoins(config.namespaces).map((_, i) => RELAUNCH_FIRST_JOIN_FD + i)] : [];
   for (const fd of namespaces) naming(`descriptor ${fd} from the process that started mountkit`, () => sys.close(fd));
+  // A rootless relaunch was given no setgid by nsenter (namespaces.ts relaunchPlan), which
+  // would have dropped the user's supplementary groups: the namespace's gid 0 without them.
+  if (nsenter && config.rootless) naming("the container's user namespace", () => sys.setgid(0));
   const taken: NonNullable<RootfsConfig['hostSockets']> = {};
   for (const [role, name] of relaunchSockets(config, nsenter)) {
     const fd = RELAUNCH_SOCKET_FDS[role];

@@ -63,6 +63,9 @@ let serial = 0;
 /** A user other than root for rootless runs: nobody, as Debian numbers it. */
 export const ROOTLESS_ID = 65534;
 
+/** A supplementary group of ROOTLESS_ID's in runs with subordinate ids (spawnRootless): Debian's users. */
+export const SUPPLEMENTARY_GID = 100;
+
 /** The subordinate ids ROOTLESS_ID is given in /etc/subuid and /etc/subgid by spawnRootless: 100000 and up, 65536 of them. */
 export const SUBORDINATE_IDS = { first: 100000, count: 65536 };
 
@@ -73,7 +76,9 @@ export const SUBORDINATE_IDS = { first: 100000, count: 65536 };
  * newuidmap(1) and newgidmap(1) read there; the host's /etc is left as it is.
  */
 function spawnRootless(argv: string[], subIds = false): Outcome {
-  const setpriv = ['setpriv', `--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', ...argv];
+  // With subordinate ids, also a supplementary group (users, 100): a rootless container keeps it.
+  const groups = subIds ? `--groups=${SUPPLEMENTARY_GID}` : '--clear-groups';
+  const setpriv = ['setpriv', `--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, groups, ...argv];
   if (!subIds) {
     const r = spawnSync(setpriv[0], setpriv.slice(1), { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -81,7 +86,8 @@ function spawnRootless(argv: string[], subIds = false): Outcome {
   const layers = mkdtempSync(path.join(tmpdir(), 'mountkit-subids-'));
   try {
     const line = `${ROOTLESS_ID}:${SUBORDINATE_IDS.first}:${SUBORDINATE_IDS.count}`;
-    const script = `mkdir "$1/upper" "$1/work" && mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc && echo ${line} >/etc/subuid && echo ${line} >/etc/subgid || exit 125; shift; exec "$@"`;
+    // The overlay's layers on a tmpfs of their own: an upper directory cannot be on an overlayfs (a /tmp in a container).
+    const script = `mount -t tmpfs tmpfs "$1" && mkdir "$1/upper" "$1/work" && mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc && echo ${line} >/etc/subuid && echo ${line} >/etc/subgid || exit 125; shift; exec "$@"`;
     const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', layers, ...setpriv], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   } finally {
@@ -125,9 +131,10 @@ export function runRuncRootless(bundle: string, root: string, subIds = false): O
   return r;
 }
 
-/** `mountkit run` as ROOTLESS_ID, through the shell launcher; `subIds`: with SUBORDINATE_IDS (spawnRootless). */
-export function runMountkitRootless(bundle: string, subIds = false): Outcome {
-  return spawnRootless([rootlessLauncher(), 'run', '--bundle', bundle, '--seccomp-cache', 'off'], subIds);
+/** `mountkit run` as ROOTLESS_ID, through the shell launcher; `subIds`: with SUBORDINATE_IDS (spawnRootless); `pathVar`: its PATH. */
+export function runMountkitRootless(bundle: string, subIds = false, pathVar?: string): Outcome {
+  const env = pathVar === undefined ? [] : ['env', `PATH=${pathVar}`];
+  return spawnRootless([...env, rootlessLauncher(), 'run', '--bundle', bundle, '--seccomp-cache', 'off'], subIds);
 }
 
 export function runRunc(bundle: string): Outcome {

@@ -1,9 +1,10 @@
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, removeRootlessInstall, runMountkit, runMountkitRootless } from '../conformance/harness';
 import { NO_MAPPINGS } from '../../src/core/idmap';
+import { idMapToolsInPath } from '../../src/core/programs';
 import { BIN, LAUNCHER } from '../helpers/cli';
 import { throughConsole } from '../helpers/console';
 import { startSeccompAgent, type SeccompAgent } from '../helpers/seccomp-agent';
@@ -11,6 +12,10 @@ import { startSeccompAgent, type SeccompAgent } from '../helpers/seccomp-agent';
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) throw new Error('run tests need root and busybox-static (installed by .ci/run)');
 const maybe = available ? describe : describe.skip;
+/** newuidmap(1) and newgidmap(1) (uidmap, installed by .ci/run): the rootless tests of subordinate ids need them. */
+const uidmapTools = idMapToolsInPath(process.env.PATH);
+if (process.env.CI === 'true' && !(uidmapTools.uid && uidmapTools.gid)) throw new Error('rootless tests need newuidmap and newgidmap (uidmap, installed by .ci/run)');
+const withUidmap = uidmapTools.uid && uidmapTools.gid ? test : test.skip;
 
 function config(args: string[], over: Record<string, unknown> = {}): Record<string, any> {
   return {
@@ -605,17 +610,39 @@ maybe('mountkit run', () => {
       ]);
     });
 
-    test('rootless: run by a user other than root, maps of ids /etc/subuid does not give it are refused by newuidmap(1), named, before anything is mounted (exit 1)', () => {
+    withUidmap('rootless: run by a user other than root, maps of ids /etc/subuid does not give it are refused by newuidmap(1), named, before anything is mounted (exit 1)', () => {
       const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
       const r = withBundle(c, (dir) => {
         spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
         return runMountkitRootless(dir);
       });
       expect([r.status, r.stdout]).toEqual([1, '']);
-      expect(r.stderr).toMatch(/^mountkit: the container's user namespace: write "\/proc\/\d+\/uid_map": EPERM \(newuidmap \d+ 0 100000 65536: exit status 1: newuidmap: .+\)\n$/);
+      // newuidmap names the range, for the helper process it was given (a wrong pid would be another process, or none).
+      expect(r.stderr).toMatch(/^mountkit: the container's user namespace: write "\/proc\/(\d+)\/uid_map": EPERM \(newuidmap \1 0 100000 65536: exit status 1: newuidmap: uid range \[0-65536\) -> \[100000-165536\) not allowed\)\n$/);
     });
 
-    test('rootless with subordinate ids: the maps /etc/subuid and /etc/subgid allow are written by newuidmap(1) and newgidmap(1); ids of the range own files in the container', () => {
+    test('rootless without newuidmap(1) and newgidmap(1) in PATH: maps of more than the user are refused before anything happens (exit 2)', () => {
+      // A PATH with what the launcher and the Node entry run before the check, and no uidmap tool.
+      const bin = mkdtempSync(path.join(tmpdir(), 'mountkit-path-'));
+      try {
+        chmodSync(bin, 0o755);
+        for (const tool of ['grep']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), path.join(bin, tool));
+        symlinkSync(process.execPath, path.join(bin, 'node'));
+        const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
+        const r = withBundle(c, (dir) => {
+          spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
+          return runMountkitRootless(dir, false, bin);
+        });
+        expect([r.status, r.stdout]).toEqual([2, '']);
+        expect(r.stderr).toBe(
+          `mountkit: linux.namespaces "user": mountkit runs as uid ${ROOTLESS_ID} gid ${ROOTLESS_ID}, which may map only themselves: linux.uidMappings [{"containerID":0,"hostID":${ROOTLESS_ID},"size":1}] and linux.gidMappings [{"containerID":0,"hostID":${ROOTLESS_ID},"size":1}]; more ids need newuidmap(1) and newgidmap(1) in PATH (the uidmap package), which are not there\n`,
+        );
+      } finally {
+        rmSync(bin, { recursive: true, force: true });
+      }
+    });
+
+    withUidmap('rootless with subordinate ids: the maps /etc/subuid and /etc/subgid allow are written by newuidmap(1) and newgidmap(1); ids of the range own files in the container', () => {
       const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
       const maps = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }, { containerID: 1, hostID: SUBORDINATE_IDS.first, size: 1000 }];
       c.linux.uidMappings = maps;

@@ -3,6 +3,7 @@ import {
   validateConfig,
   validateIdmappedMounts,
   validateRootfs,
+  validateRootlessGroups,
   validateSelinuxLabel,
   validateSysctls,
   validateTimeNamespace,
@@ -257,5 +258,17 @@ describe('validateUserNamespace', () => {
 
   test('validateConfig makes this check', () => {
     expect(() => validateConfig(makeConfig({ namespaces: [{ type: 'mount' }], uidMappings: MAPS }), withUserNs())).toThrow('linux.uidMappings: are for a user namespace');
+  });
+});
+
+describe('validateRootlessGroups', () => {
+  test('a rootless container keeps its user\'s groups and takes no additional ones, as runc refuses them; run as root, any', () => {
+    const config = (rootless: boolean, additionalGids?: number[]) => ({ rootless, process: { ...makeConfig().process, ...(additionalGids ? { additionalGids } : {}) } });
+    expect(() => validateRootlessGroups(config(true))).not.toThrow();
+    expect(() => validateRootlessGroups(config(true, []))).not.toThrow();
+    expect(() => validateRootlessGroups(config(false, [5]))).not.toThrow();
+    expect(() => validateRootlessGroups(config(true, [5, 27]))).toThrow(
+      new ConfigError('process.user.additionalGids', '[5,27]', 'cannot be given in a rootless container (mountkit runs as a user other than root, whose own supplementary groups it keeps), as runc refuses them'),
+    );
   });
 });

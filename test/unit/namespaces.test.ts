@@ -200,14 +200,18 @@ describe('userNamespaceProblem', () => {
     const own = (id: number) => [{ containerID: 0, hostID: id, size: 1 }];
     const user = { ...first, euid: 1000, egid: 1001 };
     expect(userNamespaceProblem(ns('user'), user, { uidMappings: own(1000), gidMappings: own(1001) })).toBeUndefined();
-    const refused =
-      'mountkit runs as uid 1000 gid 1001, which may map only themselves: linux.uidMappings [{"containerID":0,"hostID":1000,"size":1}] and linux.gidMappings [{"containerID":0,"hostID":1001,"size":1}]; more ids need newuidmap(1) and newgidmap(1) in PATH (the uidmap package), which are not there';
-    expect(userNamespaceProblem(ns('user'), user, maps)).toBe(refused);
-    expect(userNamespaceProblem(ns('user'), user, { uidMappings: own(1000), gidMappings: own(1000) })).toBe(refused);
-    expect(userNamespaceProblem(ns('user'), user, { uidMappings: [...own(1000), { containerID: 1, hostID: 100000, size: 10 }], gidMappings: own(1001) })).toBe(refused);
+    const refused = (tools: string) =>
+      `mountkit runs as uid 1000 gid 1001, which may map only themselves: linux.uidMappings [{"containerID":0,"hostID":1000,"size":1}] and linux.gidMappings [{"containerID":0,"hostID":1001,"size":1}]; more ids need ${tools} in PATH (the uidmap package), which ${tools.includes(' and ') ? 'are' : 'is'} not there`;
+    expect(userNamespaceProblem(ns('user'), user, maps)).toBe(refused('newuidmap(1) and newgidmap(1)'));
+    expect(userNamespaceProblem(ns('user'), user, { uidMappings: own(1000), gidMappings: own(1000) })).toBe(refused('newgidmap(1)'));
+    const uidRange = { uidMappings: [...own(1000), { containerID: 1, hostID: 100000, size: 10 }], gidMappings: own(1001) };
+    expect(userNamespaceProblem(ns('user'), user, uidRange)).toBe(refused('newuidmap(1)'));
+    // Each tool is needed only for the map that maps more than the user's own id.
+    expect(userNamespaceProblem(ns('user'), { ...user, idMapTools: { uid: true, gid: false } }, uidRange)).toBeUndefined();
+    expect(userNamespaceProblem(ns('user'), { ...user, idMapTools: { uid: false, gid: true } }, uidRange)).toBe(refused('newuidmap(1)'));
     expect(userNamespaceProblem(ns('user'), { ...first, euid: 0, egid: 0 }, maps)).toBeUndefined();
     expect(userNamespaceProblem(ns('user=/proc/7/ns/user'), user)).toBeUndefined();
-    const withTools = { ...user, idMapTools: true };
+    const withTools = { ...user, idMapTools: { uid: true, gid: true } };
     expect(userNamespaceProblem(ns('user'), withTools, maps)).toBeUndefined();
     expect(userNamespaceProblem(ns('user'), withTools, { uidMappings: [...own(1000), { containerID: 1, hostID: 100000, size: 10 }], gidMappings: own(1001) })).toBeUndefined();
     expect(userNamespaceProblem(ns('user'), withTools, {})).toContain('needs linux.uidMappings');
@@ -230,6 +234,12 @@ describe('a user namespace made or joined by the relaunch', () => {
       launcherJoins: [],
       userMappings: { uid: maps.uidMappings, gid: maps.gidMappings },
     });
+  });
+
+  test('run by a user other than root: nsenter is given no setgid, which would drop the user\'s supplementary groups where setgroups is allowed', () => {
+    const own = [{ containerID: 0, hostID: 1000, size: 1 }];
+    const plan = planLaunch(ns('pid', 'mount', 'user'), { ...first, euid: 1000, egid: 1000 }, { uidMappings: own, gidMappings: own });
+    expect(plan.relaunch.slice(0, 5)).toEqual(['nsenter', `--user=/proc/self/fd/${RELAUNCH_USERNS_FD}`, '--preserve-credentials', '--setuid=0', '--']);
   });
 
   test('a new one without a pid namespace still needs the relaunch, without a fork: it becomes the container', () => {

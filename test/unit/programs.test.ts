@@ -8,8 +8,10 @@ describe('programInPath: a program found as execvp(3) finds it', () => {
     ['/bin:/usr/bin', 'newuidmap', '/bin/newuidmap'],
     ['/usr/local/bin', 'newuidmap', undefined],
     [undefined, 'newuidmap', undefined],
-    ['', 'tool', './tool'],
-    ['/usr/bin::/opt/x', 'tool', './tool'],
+    // An empty or relative entry is the current directory, or under it: skipped, as Go's LookPath skips it.
+    ['', 'tool', undefined],
+    ['/usr/bin::/opt/x', 'tool', '/opt/x/tool'],
+    ['.:bin:/opt/x', 'tool', '/opt/x/tool'],
     ['/usr/bin', '/opt/x/tool', '/opt/x/tool'],
     ['/opt/x', '/usr/local/tool', undefined],
   ])('PATH %j, %s -> %s', (pathVar, name, expected) => expect(programInPath(name, pathVar, executable)).toBe(expected));

@@ -143,6 +143,19 @@ describe('takeRelaunchDescriptors', () => {
     ]);
   });
 
+  test('rootless under nsenter: gid 0 taken after the namespaces\' descriptors are closed (nsenter was given no setgid)', () => {
+    const sys = relaunched();
+    takeRelaunchDescriptors(sys, { ...config, rootless: true }, true);
+    expect(sys.calls.slice(0, 3)).toEqual([
+      { op: 'close', fd: 4 },
+      { op: 'close', fd: 8 },
+      { op: 'setgid', gid: 0 },
+    ]);
+    const unshared = relaunched();
+    takeRelaunchDescriptors(unshared, { ...config, rootless: true }, false);
+    expect(unshared.callsOf('setgid')).toEqual([]);
+  });
+
   test('under unshare alone: only the runtime channel; the console socket is connected by the console step', () => {
     const sys = relaunched();
     expect(takeRelaunchDescriptors(sys, config, false)).toEqual({ runtimeChannel: 3 });

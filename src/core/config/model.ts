@@ -245,6 +245,13 @@ export interface RootfsConfig {
    */
   newSession?: boolean;
   /**
+   * The runtime runs as a user other than root (runc's RootlessEUID): the container keeps
+   * that user's supplementary groups, which setgroups(2) is never called to change, and
+   * process.user.additionalGids are refused, as runc refuses them. Set by the CLI (its
+   * relaunch is told so by the process that started it); absent, false.
+   */
+  rootless?: boolean;
+  /**
    * A unix socket to send the container's console to (runc's --console-socket): with
    * process.terminal, a new pseudo-terminal is made in the container's devpts, its master
    * sent there and its peer made the process's standard streams and controlling terminal.

@@ -36,6 +36,13 @@ export function validateConfig(config: RootfsConfig, host: HostQuery): void {
   validateSelinuxLabel(config, host);
   validateConsole(config);
   validateTimeNamespace(config, host);
+  validateRootlessGroups(config);
+}
+
+/** A rootless container keeps its user's supplementary groups: additional ones cannot be given, as runc refuses them ("cannot set any additional groups in a rootless container"). */
+export function validateRootlessGroups(config: Pick<RootfsConfig, 'rootless' | 'process'>): void {
+  const groups = config.process.additionalGids ?? [];
+  if (config.rootless && groups.length) throw new ConfigError('process.user.additionalGids', JSON.stringify(groups), 'cannot be given in a rootless container (mountkit runs as a user other than root, whose own supplementary groups it keeps), as runc refuses them');
 }
 
 /** The file of the calling process's user namespace, missing when the kernel has none (CONFIG_USER_NS). */

@@ -68,11 +68,13 @@ function planPort(config: RootfsConfig): PlanSyscalls {
  * them; a failing step ends the plan instead, which then holds the calls up to and
  * including the failing one and the error (a PluginError naming phase and plugin).
  */
-export function buildPlan(config: RootfsConfig, opts: PlanOptions = {}): Plan {
-  const sys = opts.syscalls ?? planPort(config);
-  if (opts.validate !== false) validateConfig(config, sys);
+export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
+  const sys = opts.syscalls ?? planPort(given);
   const euid = process.geteuid?.();
-  const launch = opts.launch ?? { relaunched: false, inUserNamespace: inUserNamespace(sys), euid, egid: process.getegid?.(), idMapTools: euid !== 0 && idMapToolsInPath(process.env.PATH) };
+  const launch: LaunchContext = opts.launch ?? { relaunched: false, inUserNamespace: inUserNamespace(sys), euid, egid: process.getegid?.(), ...(euid !== 0 ? { idMapTools: idMapToolsInPath(process.env.PATH) } : {}) };
+  // As run sets it: planned by a user other than root.
+  const config: RootfsConfig = given.rootless === undefined && launch.euid !== undefined && launch.euid !== 0 ? { ...given, rootless: true } : given;
+  if (opts.validate !== false) validateConfig(config, sys);
   const problem = userNamespaceProblem(config.namespaces, launch, config);
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
   const outer = planLaunch(config.namespaces, launch, config);

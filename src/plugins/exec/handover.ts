@@ -2,6 +2,7 @@ import { inject, injectable } from 'tsyringe';
 import { AT_EMPTY_PATH, DEVPTS_SUPER_MAGIC, PIPEFS_MAGIC, SOCKFS_MAGIC } from '../../core/constants';
 import type { PersonalitySpec, RlimitSpec } from '../../core/config/model';
 import { IOPRIO_WHO_PROCESS, ioprioValue, personaValue, schedAttr } from './attributes';
+import { validateRootlessGroups } from '../../core/config/validate';
 import { ConfigError, SyscallError, naming } from '../../core/errors';
 import { THREAD_SELF_FD } from '../../core/in-root';
 import { CONSOLE_KEY } from './console';
@@ -177,10 +178,13 @@ export class HandoverStep implements LifecycleStep {
    * groups (none unless process.user.additionalGids names some). In a user namespace
    * whose /proc/self/setgroups says "deny" (what unshare -r writes) it is refused, so it
    * is skipped, as runc skips it there; groups asked for are then not given, which a
-   * warning says.
+   * warning says. In a rootless container (RootfsConfig.rootless) it is never called: the
+   * container keeps its user's supplementary groups, as runc keeps them, and asks for no
+   * others (validateRootlessGroups).
    */
   private setUser(uid: number, gid: number, groups: readonly number[], ctx: RunContext): void {
-    if (this.setgroupsAllowed()) this.sys.setgroups([...groups]);
+    if (ctx.config.rootless) validateRootlessGroups(ctx.config);
+    else if (this.setgroupsAllowed()) this.sys.setgroups([...groups]);
     else if (groups.length > 0) ctx.log.warn(`process.user.additionalGids ${JSON.stringify(groups)} not given: setgroups(2) is denied in this user namespace (/proc/self/setgroups)`);
     this.sys.setgid(gid);
     this.sys.setuid(uid);

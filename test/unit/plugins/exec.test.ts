@@ -220,6 +220,19 @@ describe('handover step', () => {
     expect(warningsOf(log)).toEqual(['process.user.additionalGids [5] not given: setgroups(2) is denied in this user namespace (/proc/self/setgroups)']);
   });
 
+  test('rootless (run by a user other than root): setgroups(2) is never called, so the user\'s own supplementary groups stay, as under runc; additionalGids are refused', () => {
+    const { sys, run } = setup();
+    sys.addFile('/proc/self/setgroups', 'allow\n');
+    run.config.rootless = true;
+    expect(run).toThrow(ExecveCalled);
+    expect([sys.callsOf('setgroups'), sys.callsOf('setgid').length, sys.callsOf('setuid').length]).toEqual([[], 1, 1]);
+    const refused = setup();
+    refused.run.config.rootless = true;
+    refused.run.config.process.additionalGids = [5];
+    expect(refused.run).toThrow('finalize: plugin exec: process.user.additionalGids "[5]": cannot be given in a rootless container (mountkit runs as a user other than root, whose own supplementary groups it keeps), as runc refuses them');
+    expect(refused.sys.callsOf('setuid')).toEqual([]);
+  });
+
   test('process.noNewPrivileges: no_new_privs right after the identity, before descriptors are marked and hooks run; its failure stops the run', () => {
     const { sys, run } = setup();
     run.config.process.noNewPrivileges = true;
