@@ -390,16 +390,24 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     expect(sections.ids.map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['uid=0(root) gid=0(root)', '0 0 1', '0 0 1']);
   });
 
-  test('rootless: runc spec --rootless run by a user other than root, its maps for that user', () => {
-    const config = runcSpec(['echo "== ids"; id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups']);
+  /**
+   * `runc spec --rootless` with the probe `script` and the maps given, run by ROOTLESS_ID
+   * under runc and under mountkit, each from a copy of the bundle that user owns (runc's
+   * state where it may write); `subIds`: with its subordinate ids (harness.ts). Both runs
+   * must succeed; their probes' sections, normalized, are returned.
+   */
+  function compareRootless(script: string, maps: { uid: object[]; gid: object[] }, subIds = false, edit: (config: Record<string, any>) => void = () => undefined) {
+    const config = runcSpec([script]);
     config.linux.namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'user' }];
-    config.linux.uidMappings = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
-    config.linux.gidMappings = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
+    config.linux.uidMappings = maps.uid;
+    config.linux.gidMappings = maps.gid;
+    // What `runc spec --rootless` changes in the default mounts: no gid option on devpts, /sys an rbind.
     config.mounts = config.mounts.map((m: { destination: string }) => {
       if (m.destination === '/dev/pts') return { ...m, options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] };
       if (m.destination === '/sys') return { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] };
       return m;
     });
+    edit(config);
     // A user's own bundle: the user owns it, and runc keeps its state where the user may write.
     const bundle = makeBundle(config);
     const work = mkdtempSync(path.join(tmpdir(), 'mountkit-rootless-'));
@@ -413,60 +421,37 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       mkdirSync(state);
       copies.push(forRunc, forMountkit);
       for (const dir of [forRunc, forMountkit, state]) own(dir);
-      const runc = runRuncRootless(forRunc, state);
-      const mk = runMountkitRootless(forMountkit);
+      const runc = runRuncRootless(forRunc, state, subIds);
+      const mk = runMountkitRootless(forMountkit, subIds);
       expect({ status: runc.status, stderr: runc.stderr }).toEqual({ status: 0, stderr: '' });
       expect({ status: mk.status, stderr: mk.stderr }).toEqual({ status: 0, stderr: '' });
-      const a = normalize(runc.stdout.split(forRunc).join('<bundle>'));
-      const b = normalize(mk.stdout.split(forMountkit).join('<bundle>'));
-      expect(a.mountinfo.length).toBeGreaterThan(10);
-      expect(b).toEqual(a);
-      expect(a.ids.map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['uid=0(root) gid=0(root)', `0 ${ROOTLESS_ID} 1`, `0 ${ROOTLESS_ID} 1`, 'deny']);
+      return { runc: normalize(runc.stdout.split(forRunc).join('<bundle>')), mountkit: normalize(mk.stdout.split(forMountkit).join('<bundle>')) };
     } finally {
       bundle.cleanup();
       for (const d of [...copies, work]) rmSync(d, { recursive: true, force: true });
     }
+  }
+
+  test('rootless: runc spec --rootless run by a user other than root, its maps for that user', () => {
+    const own = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
+    const { runc: a, mountkit: b } = compareRootless('echo "== ids"; id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups', { uid: own, gid: own });
+    expect(a.mountinfo.length).toBeGreaterThan(10);
+    expect(b).toEqual(a);
+    expect(a.ids.map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['uid=0(root) gid=0(root)', `0 ${ROOTLESS_ID} 1`, `0 ${ROOTLESS_ID} 1`, 'deny']);
   });
 
   (idMapToolsInPath(process.env.PATH).uid ? test : test.skip)('rootless with subordinate ids: newuidmap(1) and newgidmap(1) map the user as root and its range from /etc/subuid and /etc/subgid above it, as under runc; setgroups stays allowed; ids of the range can own files; the user\'s supplementary group stays', () => {
-    const config = runcSpec(['echo "== ids"; id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; touch /dev/owned; chown 1000:1000 /dev/owned; stat -c "%u %g" /dev/owned; grep Groups /proc/self/status']);
-    config.linux.namespaces = [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'user' }];
     const maps = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }, { containerID: 1, hostID: SUBORDINATE_IDS.first, size: SUBORDINATE_IDS.count }];
-    config.linux.uidMappings = maps;
-    config.linux.gidMappings = maps;
+    const script = 'echo "== ids"; id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; touch /dev/owned; chown 1000:1000 /dev/owned; stat -c "%u %g" /dev/owned; grep Groups /proc/self/status';
     // chown(2) to another id needs CAP_CHOWN in the namespace, which runc spec's default leaves out.
-    for (const set of ['bounding', 'effective', 'permitted'] as const) config.process.capabilities[set].push('CAP_CHOWN');
-    config.mounts = config.mounts.map((m: { destination: string }) => {
-      if (m.destination === '/dev/pts') return { ...m, options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] };
-      if (m.destination === '/sys') return { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] };
-      return m;
-    });
-    const bundle = makeBundle(config);
-    const work = mkdtempSync(path.join(tmpdir(), 'mountkit-rootless-subids-'));
-    const copies: string[] = [];
-    try {
-      chmodSync(work, 0o755);
-      const own = (dir: string) => spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
-      const forRunc = copyBundle(bundle.dir);
-      const forMountkit = copyBundle(bundle.dir);
-      const state = path.join(work, 'runc');
-      mkdirSync(state);
-      copies.push(forRunc, forMountkit);
-      for (const dir of [forRunc, forMountkit, state]) own(dir);
-      const runc = runRuncRootless(forRunc, state, true);
-      const mk = runMountkitRootless(forMountkit, true);
-      expect({ status: runc.status, stderr: runc.stderr }).toEqual({ status: 0, stderr: '' });
-      expect({ status: mk.status, stderr: mk.stderr }).toEqual({ status: 0, stderr: '' });
-      const a = normalize(runc.stdout.split(forRunc).join('<bundle>'));
-      const b = normalize(mk.stdout.split(forMountkit).join('<bundle>'));
-      expect(b).toEqual(a);
-      const line = `1 ${SUBORDINATE_IDS.first} ${SUBORDINATE_IDS.count}`;
-      // The user's group 100 is unmapped in the namespace: the overflow gid shows for it, as under runc.
-      expect(a.ids.map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['uid=0(root) gid=0(root) groups=65534', `0 ${ROOTLESS_ID} 1`, line, `0 ${ROOTLESS_ID} 1`, line, 'allow', '1000 1000', 'Groups: 65534']);
-    } finally {
-      bundle.cleanup();
-      for (const d of [...copies, work]) rmSync(d, { recursive: true, force: true });
-    }
+    const withChown = (config: Record<string, any>) => {
+      for (const set of ['bounding', 'effective', 'permitted'] as const) config.process.capabilities[set].push('CAP_CHOWN');
+    };
+    const { runc: a, mountkit: b } = compareRootless(script, { uid: maps, gid: maps }, true, withChown);
+    expect(b).toEqual(a);
+    const line = `1 ${SUBORDINATE_IDS.first} ${SUBORDINATE_IDS.count}`;
+    // The user's group 100 is unmapped in the namespace: the overflow gid shows for it, as under runc.
+    expect(a.ids.map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['uid=0(root) gid=0(root) groups=65534', `0 ${ROOTLESS_ID} 1`, line, `0 ${ROOTLESS_ID} 1`, line, 'allow', '1000 1000', 'Groups: 65534']);
   });
 
   test("a user namespace with a range of ids: the container's root is the range's first id", () => {
