@@ -236,13 +236,14 @@ function relaunch({ plan, argv, text, passed, console, sys, config: rootfs, warn
   // No holes (Node skips them, which would move the numbers after them); libuv leaves an
   // 'ignore' number as this process has it, and this process's own are close-on-exec.
   for (let fd = 0; fd < stdio.length; fd++) stdio[fd] ??= 'ignore';
+  // Whether the relaunch is rootless is this process's to say, whatever its own environment holds.
+  const env: NodeJS.ProcessEnv = { ...nodeStartEnv(process.env), [RELAUNCHED_ENV]: cmd === 'nsenter' ? RELAUNCHED_WITH_NSENTER : '1' };
+  delete env[ROOTLESS_ENV];
+  if (rootfs.rootless) env[ROOTLESS_ENV] = '1';
   return new Promise((resolve, reject) => {
     let child: import('child_process').ChildProcess;
     try {
-      child = spawn('/bin/sh', ['-c', IGNORING_PASSED_SIGNALS, 'sh', cmd, ...args, process.execPath, ...process.execArgv, main, ...argv], {
-        stdio,
-        env: { ...nodeStartEnv(process.env), [RELAUNCHED_ENV]: cmd === 'nsenter' ? RELAUNCHED_WITH_NSENTER : '1', ...(rootfs.rootless ? { [ROOTLESS_ENV]: '1' } : {}) },
-      });
+      child = spawn('/bin/sh', ['-c', IGNORING_PASSED_SIGNALS, 'sh', cmd, ...args, process.execPath, ...process.execArgv, main, ...argv], { stdio, env });
     } catch (err) {
       // A fork(2) that fails is thrown, not emitted.
       if (console !== undefined) sys.close(console);

@@ -124,8 +124,9 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
 
 /**
  * In the relaunched process: closes the namespaces' descriptors when nsenter started it
- * (it has joined them) and, rootless, takes gid 0 there; takes the sockets its starter passed (relaunchSockets), each
- * checked to be one and marked close-on-exec, and then the runtime channel
+ * (it has joined them) and, rootless, takes gid 0 there; takes the sockets its starter
+ * passed (relaunchSockets), each checked to be one and marked close-on-exec, and then
+ * the runtime channel
  * (RELAUNCH_STARTER_FD), which no hook or helper this process starts may hold (Node 20
  * marks what it inherited close-on-exec at its start, which nothing promises). A
  * descriptor that is not what its starter passes is refused: something else started this

@@ -6,7 +6,7 @@
  * calling thread is in the new mount namespace, libuv's thread pool is not (DESIGN.md).
  */
 import * as fs from 'fs';
-import { LITTLE_ENDIAN } from '../constants';
+import { LITTLE_ENDIAN, O_NONBLOCK } from '../constants';
 import * as path from 'path';
 import type * as Koffi from 'koffi';
 import { StepError, SyscallError, errnoNumber } from '../errors';
@@ -36,7 +36,6 @@ const F_GETFD = 1;
 const F_SETFD = 2;
 const F_GETFL = 3;
 const F_SETFL = 4;
-const O_NONBLOCK = 0o4000;
 const FD_CLOEXEC = 1;
 const MFD_CLOEXEC = 1;
 
