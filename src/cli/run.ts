@@ -35,6 +35,7 @@ import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
 import { PASSED_SIGNALS, childrenOf, parentInStat, passSignals } from './forward';
 import { serveRuntimeChannel } from '../core/runtime-hooks';
+import { runCommandAsync } from './commands';
 import { relayConsole, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
 import { nodeStartEnv } from './node-env';
@@ -279,6 +280,7 @@ function relaunch({ plan, argv, text, passed, console, sys, config: rootfs, warn
       kill: (pid) => stopContainer(child, direct, pid),
       warn,
       ...(console === undefined ? {} : { console: takeConsole }),
+      runAsync: (cmd) => runCommandAsync(sys, cmd),
     });
     const stop = passSignals(spawned, direct);
     // Once the container has ended, the signals passed on are ignored to the end, poststop
@@ -295,9 +297,7 @@ function relaunch({ plan, argv, text, passed, console, sys, config: rootfs, warn
       // The console's last output is copied and the host's terminal put back before the poststop hooks; a socket never used is closed.
       relay?.end();
       if (consoleSocket !== undefined) sys.close(consoleSocket);
-      const failure = runtime.ended();
-      if (failure) reject(failure);
-      else resolve(exitStatus(status, signal));
+      runtime.ended().then((failure) => (failure ? reject(failure) : resolve(exitStatus(status, signal))), reject);
     });
   });
 }

@@ -118,7 +118,25 @@ export function hookFailure(hook: HookSpec, result: CommandResult): string | und
  * and index) and its output.
  */
 export function runHook(sys: Syscalls, which: string, hook: HookSpec, cmd: CommandSpec): void {
-  const name = `hook ${which} ${JSON.stringify(hook.path)}`;
+  const name = hookName(which, hook);
   const failure = naming(name, () => hookFailure(hook, sys.runCommand(cmd)));
   if (failure) throw new StepError(`${name} ${failure}`);
+}
+
+/** runHook with a runner that does not hold the event loop (CommandSpec run to its end, its result promised). */
+export async function runHookAsync(run: (cmd: CommandSpec) => Promise<CommandResult>, which: string, hook: HookSpec, cmd: CommandSpec): Promise<void> {
+  const name = hookName(which, hook);
+  let result: CommandResult;
+  try {
+    result = await run(cmd);
+  } catch (err) {
+    if (err instanceof SyscallError) throw new StepError(`${name}: ${err.message}`, { cause: err });
+    throw err;
+  }
+  const failure = hookFailure(hook, result);
+  if (failure) throw new StepError(`${name} ${failure}`);
+}
+
+function hookName(which: string, hook: HookSpec): string {
+  return `hook ${which} ${JSON.stringify(hook.path)}`;
 }

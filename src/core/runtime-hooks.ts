@@ -14,7 +14,8 @@
  *   choosing run here. A line that is no message ends the channel: its sender cannot be
  *   told apart from one out of step.
  * - At its "exec" event, sent last before the container's program, the poststart hooks
- *   run, with status "running" and the container's pid (as crun and youki give them; runc
+ *   run (through `runAsync` when given, so that this process's event loop goes on
+ *   meanwhile), with status "running" and the container's pid (as crun and youki give them; runc
  *   1.1 to 1.5 run them before the program, with "created"). The first that fails stops
  *   the container (SIGKILL) and the others, and the run ends with its error: runtime-spec
  *   1.3 (runtime.md, lifecycle step 9), as runc and crun do.
@@ -31,13 +32,16 @@ import type { Socket } from 'net';
 import { isDeepStrictEqual } from 'util';
 import type { HookSpec, RootfsConfig } from './config/model';
 import { SyscallError } from './errors';
-import { hookCommand, ociState, runHook, stoppedState } from './hooks';
+import { hookCommand, ociState, runHook, runHookAsync, stoppedState } from './hooks';
 import { channelMessage } from './runtime-channel';
-import type { CommandSpec, Syscalls } from './syscalls/types';
+import type { CommandResult, CommandSpec, Syscalls } from './syscalls/types';
 
 export interface RuntimeSide {
-  /** The container has ended: runs the poststop hooks, and returns the poststart hook's failure the run ends with, if one failed. */
-  ended(): Error | undefined;
+  /**
+   * The container has ended: once the poststart hooks are done, runs the poststop hooks,
+   * and gives the poststart hook's failure the run ends with, if one failed.
+   */
+  ended(): Promise<Error | undefined>;
 }
 
 export interface RuntimeSideOptions {
@@ -51,6 +55,12 @@ export interface RuntimeSideOptions {
   warn: (message: string) => void;
   /** Takes the console's master at the "console" event (`mountkit run`'s foreground console); what it throws is the answer. */
   console?: () => void;
+  /**
+   * Runs a poststart hook without holding this process's event loop, so that a console
+   * is copied and signals are passed on while the hooks run, as runc copies and forwards
+   * meanwhile; absent, the port's runCommand runs them, waiting.
+   */
+  runAsync?: (cmd: CommandSpec) => Promise<CommandResult>;
 }
 
 /** The runtime's hooks the relaunched process may send, in the order it sends them (the hooks plugin's OciHooksStep). */
@@ -65,7 +75,7 @@ export function serveRuntimeChannel(socket: Socket, opts: RuntimeSideOptions): R
   let next = 0;
   let started = false;
   let consoled = false;
-  let failure: Error | undefined;
+  let poststart: Promise<Error | undefined> = Promise.resolve(undefined);
   const answer = (reply: object): void => {
     socket.write(`${JSON.stringify(reply)}\n`);
   };
@@ -88,9 +98,9 @@ export function serveRuntimeChannel(socket: Socket, opts: RuntimeSideOptions): R
       }
       next++;
       answer(commandAnswer(message.command, opts.sys));
-    } else if (message.event === 'exec' && !started && !failure) {
+    } else if (message.event === 'exec' && !started) {
       started = true;
-      failure = runPoststart(opts);
+      poststart = opts.runAsync ? runPoststartAsync(opts, opts.runAsync) : Promise.resolve(runPoststart(opts));
     } else if (message.event === 'console') {
       if (!opts.console || consoled) {
         answer(errorReply('recvmsg', 'EPERM', [], opts.console ? 'the console was taken already' : 'no console socket was passed'));
@@ -117,7 +127,8 @@ export function serveRuntimeChannel(socket: Socket, opts: RuntimeSideOptions): R
   // The relaunched process closes its end at its execve(2), or when it ends.
   socket.on('error', () => undefined);
   return {
-    ended: () => {
+    ended: async () => {
+      const failure = await poststart;
       runPoststop(opts);
       return failure;
     },
@@ -158,6 +169,19 @@ function runPoststart({ sys, config, container, kill }: RuntimeSideOptions): Err
   const state = ociState(new Map(), config, { status: 'running', pid: pid ?? 0 });
   try {
     hooks.forEach((hook, i) => runHook(sys, `poststart[${i}]`, hook, hookCommand(hook, state)));
+    return undefined;
+  } catch (err) {
+    kill(pid);
+    return err as Error;
+  }
+}
+
+/** runPoststart, each hook run by `run` without holding the event loop. */
+async function runPoststartAsync({ config, container, kill }: RuntimeSideOptions, run: (cmd: CommandSpec) => Promise<CommandResult>): Promise<Error | undefined> {
+  const pid = container();
+  const state = ociState(new Map(), config, { status: 'running', pid: pid ?? 0 });
+  try {
+    for (const [i, hook] of (config.hooks.poststart ?? []).entries()) await runHookAsync(run, `poststart[${i}]`, hook, hookCommand(hook, state));
     return undefined;
   } catch (err) {
     kill(pid);

@@ -117,6 +117,16 @@ maybe('the foreground console', () => {
     expect(lines.filter((l) => l === 'typed')).toHaveLength(1);
   });
 
+  test('the console is copied while a poststart hook runs: a hook waiting for what the container does after much output sees it', () => {
+    // More output than a terminal holds unread (about 64 KB), then a mark the hook waits for, 5 s at most.
+    const c = terminalConfig('seq 1 40000; : >/tmp/done; echo marked');
+    const wait = 'b=$(sed -n "s/.*\\"bundle\\":\\"\\([^\\"]*\\)\\".*/\\1/p"); i=0; while [ ! -e "$b/rootfs/tmp/done" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; [ -e "$b/rootfs/tmp/done" ]';
+    c.hooks = { poststart: [{ path: '/bin/sh', args: ['sh', '-c', wait] }] };
+    const r = withBundle(c, (dir) => spawnSync('setsid', ['-w', LAUNCHER, 'run', '--seccomp-cache', 'off', '--bundle', dir], { encoding: 'utf8', input: '', maxBuffer: 1 << 24 }));
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.stdout.split('\n')).toEqual([...Array.from({ length: 40000 }, (_, i) => String(i + 1)), 'marked', '']);
+  }, 30_000);
+
   test('without a pid namespace, a process the container left holding its terminal does not keep mountkit copying', async () => {
     // The subshell ignores the hangup the container's end sends its process group before the container ends.
     const script = '(trap "" HUP; : >/tmp/armed; exec sleep 30) & while [ ! -e /tmp/armed ]; do sleep 0.01; done; echo "left $!"';

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'events';
 import type { Socket } from 'net';
 import type { HookSpec, RootfsConfig } from '../../src/core/config/model';
+import type { CommandResult, CommandSpec } from '../../src/core/syscalls/types';
 import { hookCommand, ociState } from '../../src/core/hooks';
 import { SyscallError, errnoNumber } from '../../src/core/errors';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
@@ -29,12 +30,18 @@ const hook = (path: string, over: Partial<HookSpec> = {}): HookSpec => ({ path, 
 const BUNDLE = '/bundles/web-1';
 const ANNOTATIONS = { team: 'a' };
 
-function serve(hooks: Partial<RootfsConfig['hooks']>, sys = new FakeSyscalls(), container: () => number | undefined = () => 4242, console?: () => void) {
+function serve(
+  hooks: Partial<RootfsConfig['hooks']>,
+  sys = new FakeSyscalls(),
+  container: () => number | undefined = () => 4242,
+  console?: () => void,
+  runAsync?: (cmd: CommandSpec) => Promise<CommandResult>,
+) {
   const channel = new FakeChannel();
   const killed: (number | undefined)[] = [];
   const warnings: string[] = [];
   const config = { bundle: BUNDLE, annotations: ANNOTATIONS, hooks: { prestart: [], createRuntime: [], ...hooks } };
-  const side = serveRuntimeChannel(channel as unknown as Socket, { sys, config, container, kill: (pid) => killed.push(pid), warn: (m) => warnings.push(m), ...(console ? { console } : {}) });
+  const side = serveRuntimeChannel(channel as unknown as Socket, { sys, config, container, kill: (pid) => killed.push(pid), warn: (m) => warnings.push(m), ...(console ? { console } : {}), ...(runAsync ? { runAsync } : {}) });
   /** The line the relaunched process sends for `h`, as the hooks plugin builds it, with the host pid it knows. */
   const line = (h: HookSpec, pid = 4242) => `${JSON.stringify(hookCommand(h, ociState(new Map(), config, { status: 'creating', pid })))}\n`;
   return { channel, side, sys, killed, warnings, line };
@@ -99,7 +106,7 @@ describe('the first process on the runtime channel', () => {
     expect(warnings).toEqual(['the runtime channel is closed: not a message of the runtime channel: []']);
   });
 
-  test('the exec event runs the poststart hooks once, in order, status "running" with the container\'s pid, unanswered', () => {
+  test('the exec event runs the poststart hooks once, in order, status "running" with the container\'s pid, unanswered', async () => {
     const { channel, sys, side, killed } = serve({ poststart: [hook('/hooks/a'), hook('/hooks/b')] });
     channel.send('{"event":"exec"}\n', '{"event":"exec"}\n');
     expect(sys.calls).toEqual([
@@ -107,27 +114,27 @@ describe('the first process on the runtime channel', () => {
       { op: 'runCommand', cmd: { path: '/hooks/b', args: [], env: [], dir: BUNDLE, stdin: state('running', 4242) } },
     ]);
     expect(channel.written).toEqual([]);
-    expect([side.ended(), killed]).toEqual([undefined, []]);
+    expect([await side.ended(), killed]).toEqual([undefined, []]);
   });
 
-  test("a failing poststart hook stops the container and the later hooks, and is the run's error; the poststop hooks still run", () => {
+  test("a failing poststart hook stops the container and the later hooks, and is the run's error; the poststop hooks still run", async () => {
     const sys = new FakeSyscalls();
     sys.commandResult = (cmd) => ({ status: cmd.path === '/hooks/a' ? 3 : 0, signal: null, output: cmd.path === '/hooks/a' ? 'no route\n' : '' });
     const { channel, side, killed } = serve({ poststart: [hook('/hooks/a'), hook('/hooks/b')], poststop: [hook('/hooks/clean')] }, sys);
     channel.send('{"event":"exec"}\n');
     expect(killed).toEqual([4242]);
-    expect(side.ended()?.message).toBe('hook poststart[0] "/hooks/a" failed (exit status 3): no route');
+    expect((await side.ended())?.message).toBe('hook poststart[0] "/hooks/a" failed (exit status 3): no route');
     expect(sys.calls).toEqual([
       { op: 'runCommand', cmd: { path: '/hooks/a', args: [], env: [], dir: BUNDLE, stdin: state('running', 4242) } },
       { op: 'runCommand', cmd: { path: '/hooks/clean', args: [], env: [], dir: BUNDLE, stdin: state('stopped') } },
     ]);
   });
 
-  test('the console event takes the console once and is answered; a second one, or one without a taker, is refused (EPERM)', () => {
+  test('the console event takes the console once and is answered; a second one, or one without a taker, is refused (EPERM)', async () => {
     let taken = 0;
     const { channel, side, killed } = serve({}, new FakeSyscalls(), () => 4242, () => taken++);
     channel.send('{"event":"console"}\n', '{"event":"console"}\n');
-    expect([taken, killed, side.ended()]).toEqual([1, [], undefined]);
+    expect([taken, killed, await side.ended()]).toEqual([1, [], undefined]);
     expect(channel.answers()).toEqual([
       { result: {} },
       { error: { syscall: 'recvmsg', code: 'EPERM', paths: [], detail: 'the console was taken already' } },
@@ -137,18 +144,41 @@ describe('the first process on the runtime channel', () => {
     expect([none.channel.answers(), none.channel.destroyed]).toEqual([[{ error: { syscall: 'recvmsg', code: 'EPERM', paths: [], detail: 'no console socket was passed' } }], false]);
   });
 
-  test('a console that cannot be taken is answered with the error, for the relaunched process to fail with; the container is not stopped here', () => {
+  test('a console that cannot be taken is answered with the error, for the relaunched process to fail with; the container is not stopped here', async () => {
     const sys = new FakeSyscalls();
     const refused = serve({}, sys, () => 4242, () => {
       throw new SyscallError('ioctl', errnoNumber('EIO'), ['TCSETS']);
     });
     refused.channel.send('{"event":"console"}\n');
-    expect([refused.channel.answers(), refused.killed, refused.side.ended()]).toEqual([[{ error: { syscall: 'ioctl', code: 'EIO', paths: ['TCSETS'] } }], [], undefined]);
+    expect([refused.channel.answers(), refused.killed, await refused.side.ended()]).toEqual([[{ error: { syscall: 'ioctl', code: 'EIO', paths: ['TCSETS'] } }], [], undefined]);
     const other = serve({}, sys, () => 4242, () => {
       throw new Error('console: no master');
     });
     other.channel.send('{"event":"console"}\n');
     expect(other.channel.answers()).toEqual([{ error: { syscall: 'recvmsg', code: 'EIO', paths: [], detail: 'console: no master' } }]);
+  });
+
+  test('with a runner that does not wait, the poststart hooks run through it one after another while the event loop goes on; the poststop hooks wait for them; a failure stops the container and the later hooks', async () => {
+    const sys = new FakeSyscalls();
+    const ran: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const runAsync = async (cmd: CommandSpec): Promise<CommandResult> => {
+      ran.push(cmd.path);
+      if (cmd.path === '/hooks/a') await gate;
+      return { status: cmd.path === '/hooks/b' ? 1 : 0, signal: null, output: '' };
+    };
+    const { channel, side, killed } = serve({ poststart: [hook('/hooks/a'), hook('/hooks/b'), hook('/hooks/c')], poststop: [hook('/hooks/clean')] }, sys, () => 4242, undefined, runAsync);
+    channel.send('{"event":"exec"}\n');
+    // The first hook runs and has not ended: the message handler has returned.
+    expect(ran).toEqual(['/hooks/a']);
+    const ended = side.ended();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sys.calls).toEqual([]);
+    release();
+    expect((await ended)?.message).toBe('hook poststart[1] "/hooks/b" failed (exit status 1)');
+    expect([ran, killed]).toEqual([['/hooks/a', '/hooks/b'], [4242]]);
+    expect(sys.calls).toEqual([{ op: 'runCommand', cmd: { path: '/hooks/clean', args: [], env: [], dir: BUNDLE, stdin: state('stopped') } }]);
   });
 
   test('a container gone by the exec event: pid 0 in the state, and a failure still stops what is left', () => {
@@ -160,11 +190,11 @@ describe('the first process on the runtime channel', () => {
     expect(killed).toEqual([undefined]);
   });
 
-  test('once the container has ended: every poststop hook, status "stopped" and no pid; a failing one is a warning', () => {
+  test('once the container has ended: every poststop hook, status "stopped" and no pid; a failing one is a warning', async () => {
     const sys = new FakeSyscalls();
     sys.commandResult = (cmd) => ({ status: cmd.path === '/hooks/a' ? 1 : 0, signal: null, output: '' });
     const { side, warnings } = serve({ poststop: [hook('/hooks/a'), hook('/hooks/b')] }, sys);
-    expect(side.ended()).toBeUndefined();
+    expect(await side.ended()).toBeUndefined();
     expect(sys.calls).toEqual([
       { op: 'runCommand', cmd: { path: '/hooks/a', args: [], env: [], dir: BUNDLE, stdin: state('stopped') } },
       { op: 'runCommand', cmd: { path: '/hooks/b', args: [], env: [], dir: BUNDLE, stdin: state('stopped') } },
