@@ -10,17 +10,13 @@
  */
 import { readSync } from 'fs';
 import { SyscallError, errnoNumber } from '../core/errors';
+import { envRecord } from '../core/programs';
 import type { CommandResult, CommandSpec, Syscalls } from '../core/syscalls/types';
 
 export function runCommandAsync(sys: Pick<Syscalls, 'socketPair' | 'close'>, cmd: CommandSpec): Promise<CommandResult> {
   const { spawn } = require('child_process') as typeof import('child_process');
   const { Socket } = require('net') as typeof import('net');
-  const env = Object.fromEntries(
-    cmd.env.map((kv) => {
-      const eq = kv.indexOf('=');
-      return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
-    }),
-  );
+  const env = envRecord(cmd.env);
   const [here, there] = sys.socketPair();
   let child: import('child_process').ChildProcess;
   try {

@@ -36,3 +36,13 @@ export function executableFile(file: string): boolean {
 export function idMapToolsInPath(pathVar: string | undefined): { uid: boolean; gid: boolean } {
   return { uid: programInPath(ID_MAP_TOOLS.uid, pathVar, executableFile) !== undefined, gid: programInPath(ID_MAP_TOOLS.gid, pathVar, executableFile) !== undefined };
 }
+
+/** A command's environment as a list of NAME=VALUE (CommandSpec.env) made the object Node's spawn takes; an entry without "=" is the name with an empty value. */
+export function envRecord(list: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    list.map((kv) => {
+      const eq = kv.indexOf('=');
+      return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
+    }),
+  );
+}

@@ -1,4 +1,4 @@
-import { programInPath } from '../../src/core/programs';
+import { envRecord, programInPath } from '../../src/core/programs';
 
 describe('programInPath: a program found as execvp(3) finds it', () => {
   const files = new Set(['/usr/bin/newuidmap', '/bin/newuidmap', './tool', '/opt/x/tool']);
@@ -15,4 +15,12 @@ describe('programInPath: a program found as execvp(3) finds it', () => {
     ['/usr/bin', '/opt/x/tool', '/opt/x/tool'],
     ['/opt/x', '/usr/local/tool', undefined],
   ])('PATH %j, %s -> %s', (pathVar, name, expected) => expect(programInPath(name, pathVar, executable)).toBe(expected));
+});
+
+describe('envRecord', () => {
+  test.each<[string[], Record<string, string>]>([
+    [['A=1', 'B=x=y'], { A: '1', B: 'x=y' }],
+    [['EMPTY=', 'BARE'], { EMPTY: '', BARE: '' }],
+    [[], {}],
+  ])('%j', (list, env) => expect(envRecord(list)).toEqual(env));
 });

@@ -11,7 +11,7 @@ import * as path from 'path';
 import type * as Koffi from 'koffi';
 import { StepError, SyscallError, errnoNumber } from '../errors';
 import { idMapText, mappingToolArgs, mapsOnlyOwnId } from '../idmap';
-import { ID_MAP_TOOLS, executableFile, programInPath } from '../programs';
+import { ID_MAP_TOOLS, envRecord, executableFile, programInPath } from '../programs';
 import { fdPath, parseFdPath } from '../in-root';
 import { findPackage, versionIn } from '../packages';
 import { FdSender } from './fd-sender';
@@ -1053,12 +1053,7 @@ export class LinuxSyscalls implements Syscalls {
 
   runCommand(cmd: CommandSpec): CommandResult {
     if (cmd.via !== undefined) return runVia(cmd.via, cmd);
-    const env = Object.fromEntries(
-      cmd.env.map((kv) => {
-        const eq = kv.indexOf('=');
-        return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
-      }),
-    );
+    const env = envRecord(cmd.env);
     // One file as both stdout and stderr keeps their interleaving, as the single pipe of
     // Go's CombinedOutput does for runc; a memfd also needs no reader while the child runs.
     const out = check('memfd_create', libc().memfd_create('mountkit-command', MFD_CLOEXEC));
