@@ -116,6 +116,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   ambientRaise: ['cap'],
   execve: ['path', 'argv', 'envp'],
   runCommand: ['cmd'],
+  runCommandAsync: ['cmd'],
   sleep: ['ms'],
 };
 
@@ -190,6 +191,7 @@ const FD_RESULTS: ReadonlySet<SyscallName> = new Set<SyscallName>(['open', 'open
 /** Calls replay.c does not make: commands, an idmapped bind's user namespace helper and mount calls, and the runtime channel's event. */
 const NOT_REPLAYED: ReadonlyMap<SyscallName, string> = new Map<SyscallName, string>([
   ['runCommand', 'run commands'],
+  ['runCommandAsync', 'run commands'],
   ['userNamespace', 'make user namespaces'],
   ['openTree', 'make idmapped binds'],
   ['moveMount', 'make idmapped binds'],

@@ -35,7 +35,6 @@ import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
 import { PASSED_SIGNALS, childrenOf, parentInStat, passSignals } from './forward';
 import { serveRuntimeChannel } from '../core/runtime-hooks';
-import { runCommandAsync } from './commands';
 import { relayConsole, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
 import { nodeStartEnv } from './node-env';
@@ -280,7 +279,7 @@ function relaunch({ plan, argv, text, passed, console, sys, config: rootfs, warn
       kill: (pid) => stopContainer(child, direct, pid),
       warn,
       ...(console === undefined ? {} : { console: takeConsole }),
-      runAsync: (cmd) => runCommandAsync(sys, cmd),
+      runAsync: (cmd) => sys.runCommandAsync(cmd),
     });
     const stop = passSignals(spawned, direct);
     // Once the container has ended, the signals passed on are ignored to the end, poststop

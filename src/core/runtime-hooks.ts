@@ -56,9 +56,10 @@ export interface RuntimeSideOptions {
   /** Takes the console's master at the "console" event (`mountkit run`'s foreground console); what it throws is the answer. */
   console?: () => void;
   /**
-   * Runs a poststart hook without holding this process's event loop, so that a console
-   * is copied and signals are passed on while the hooks run, as runc copies and forwards
-   * meanwhile; absent, the port's runCommand runs them, waiting.
+   * Runs a poststart hook without holding this process's event loop (the port's
+   * runCommandAsync), so that a console is copied while the hooks run, as runc copies it
+   * meanwhile, and signals are passed on (runc holds them until its hooks are done);
+   * absent, the port's runCommand runs them, waiting.
    */
   runAsync?: (cmd: CommandSpec) => Promise<CommandResult>;
 }

@@ -1,41 +1,54 @@
 /**
- * runCommandAsync (src/cli/commands.ts): commands run for real from the first process,
- * promised, as the port's runCommand runs them waiting.
+ * LinuxSyscalls.runCommandAsync: commands run for real, promised, as runCommand runs
+ * them waiting: the same results, the event loop free meanwhile.
  */
-import { runCommandAsync } from '../../src/cli/commands';
+import { existsSync, mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
 import { LinuxSyscalls } from '../../src/core/syscalls/linux';
+import type { CommandSpec } from '../../src/core/syscalls/types';
 
 const sys = new LinuxSyscalls();
-const sh = (script: string, over: Partial<Parameters<typeof runCommandAsync>[1]> = {}) => runCommandAsync(sys, { path: '/bin/sh', args: ['-c', script], env: ['A=1'], dir: '/tmp', ...over });
+const sh = (script: string, over: Partial<CommandSpec> = {}): CommandSpec => ({ path: '/bin/sh', args: ['-c', script], env: ['A=1'], dir: '/tmp', ...over });
 
 describe('runCommandAsync', () => {
-  test('the status, stdout and stderr in one output in their order, the environment, directory and stdin given; the event loop runs meanwhile', async () => {
+  test('the status, stdout and stderr in one output in their order, the environment, directory and stdin given, as runCommand gives them; the event loop runs meanwhile', async () => {
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);
     try {
-      const r = await sh('echo out; echo err >&2; echo "$A $(pwd)"; cat; sleep 0.2; exit 3', { stdin: 'state\n' });
+      const cmd = sh('echo out; echo err >&2; echo "$A $(pwd)"; cat; sleep 0.2; exit 3', { stdin: 'state\n' });
+      const r = await sys.runCommandAsync(cmd);
       expect(r).toEqual({ status: 3, signal: null, output: 'out\nerr\n1 /tmp\nstate\n' });
       expect(ticks).toBeGreaterThan(5);
+      expect(sys.runCommand(cmd)).toEqual(r);
     } finally {
       clearInterval(timer);
     }
   });
 
-  test('argv[0] as given; a timeout kills the command (SIGTERM, as runCommand); a command that does not read its stdin is fine', async () => {
-    expect((await runCommandAsync(sys, { path: '/bin/sh', argv0: 'hook-name', args: ['-c', 'echo $0'], env: [], dir: '/' })).output).toBe('hook-name\n');
-    expect(await sh('sleep 5', { timeoutMs: 100 })).toEqual({ status: null, signal: 'SIGTERM', output: '' });
-    expect((await sh('exit 0', { stdin: 'x'.repeat(1 << 20) })).status).toBe(0);
+  test('argv[0] as given; a timeout is the signal that ended it, in both; a command that does not read its stdin is fine', async () => {
+    expect((await sys.runCommandAsync({ path: '/bin/sh', argv0: 'hook-name', args: ['-c', 'echo $0'], env: [], dir: '/' })).output).toBe('hook-name\n');
+    const slow = sh('echo started; sleep 5', { timeoutMs: 200 });
+    const killed = { status: null, signal: 'SIGTERM', output: 'started\n' };
+    expect(await sys.runCommandAsync(slow)).toEqual(killed);
+    expect(sys.runCommand(slow)).toEqual(killed);
+    expect((await sys.runCommandAsync(sh('exit 0', { stdin: 'x'.repeat(1 << 20) }))).status).toBe(0);
   });
 
-  test('what a command left running with its output does not hold the result back; a command that cannot start is its execve errno', async () => {
-    // The sleep keeps the output socket open for 30 s, past the test's timeout: the result comes at the command's exit.
-    const r = await sh('sleep 30 & echo "left $!"');
-    const left = Number(/^left (\d+)$/.exec(r.output.trim())?.[1]);
+  test('what a command leaves running neither holds the result back nor loses its output file: it goes on writing; a command that closes its output early is fine; one that cannot start is its execve errno', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-commands-'));
     try {
-      expect([r.status, r.output]).toEqual([0, `left ${left}\n`]);
+      const mark = path.join(dir, 'alive');
+      // The background writer outlives the result: it writes to the output after the command's exit, then leaves a mark.
+      const r = await sys.runCommandAsync(sh(`(sleep 0.3; echo late; echo alive >${mark}) & echo left`));
+      expect([r.status, r.output]).toEqual([0, 'left\n']);
+      for (let i = 0; i < 100 && !existsSync(mark); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(existsSync(mark)).toBe(true);
+      expect(await sys.runCommandAsync(sh('echo first; exec >/dev/null 2>&1; sleep 0.1; echo gone'))).toEqual({ status: 0, signal: null, output: 'first\n' });
+      await expect(sys.runCommandAsync({ path: '/nonexistent/hook', args: [], env: [], dir: '/' })).rejects.toThrow('execve "/nonexistent/hook": ENOENT');
+      await expect(sys.runCommandAsync({ ...sh('true'), via: 3 })).rejects.toThrow('execve "/bin/sh": EINVAL');
     } finally {
-      if (left > 0) process.kill(left, 'SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     }
-    await expect(runCommandAsync(sys, { path: '/nonexistent/hook', args: [], env: [], dir: '/' })).rejects.toThrow('execve "/nonexistent/hook": ENOENT');
   });
 });

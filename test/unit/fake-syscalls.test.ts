@@ -799,3 +799,15 @@ describe('FakeSyscalls: socket pairs and terminals', () => {
     expect(() => sys.setNonBlocking(999)).toThrow('fcntl: EBADF');
   });
 });
+
+describe('FakeSyscalls: runCommandAsync', () => {
+  test('records the command and promises commandResult; an injected failure rejects', async () => {
+    const sys = new FakeSyscalls();
+    sys.commandResult = { status: 4, signal: null, output: 'x' };
+    const cmd = { path: '/hooks/a', args: ['-v'], env: [], dir: '/b' };
+    await expect(sys.runCommandAsync(cmd)).resolves.toEqual({ status: 4, signal: null, output: 'x' });
+    expect(sys.calls).toEqual([{ op: 'runCommandAsync', cmd }]);
+    sys.failOn('runCommandAsync', 'ENOENT');
+    await expect(sys.runCommandAsync(cmd)).rejects.toThrow('ENOENT');
+  });
+});

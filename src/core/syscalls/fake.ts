@@ -152,6 +152,7 @@ export interface SyscallArgs {
   ambientRaise: { cap: number };
   execve: { path: string; argv: string[]; envp: string[] };
   runCommand: { cmd: CommandSpec };
+  runCommandAsync: { cmd: CommandSpec };
   sleep: { ms: number };
 }
 
@@ -1199,6 +1200,17 @@ export class FakeSyscalls implements Syscalls {
     return typeof result === 'function' ? result(cmd) : { ...result };
   }
 
+  /** runCommand's answer (commandResult), promised; an injected failure rejects it. */
+  runCommandAsync(cmd: CommandSpec): Promise<CommandResult> {
+    try {
+      this.record('runCommandAsync', { cmd: { ...cmd, args: [...cmd.args], env: [...cmd.env] } });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const result = this.commandResult;
+    return Promise.resolve(typeof result === 'function' ? result(cmd) : { ...result });
+  }
+
   // ---- extension points for overlay models (DryRunSyscalls) ----
 
   /** The entries of a directory node. */
@@ -1273,6 +1285,7 @@ export class FakeSyscalls implements Syscalls {
       case 'copyFile':
         return rec.dest;
       case 'runCommand':
+      case 'runCommandAsync':
         return rec.cmd.path;
       case 'openat':
       case 'openat2':

@@ -1068,13 +1068,53 @@ export class LinuxSyscalls implements Syscalls {
         input: cmd.stdin,
         timeout: cmd.timeoutMs,
       });
-      // A command that exits without reading its stdin leaves Node with EPIPE; the exit
-      // status is known then, and is what counts (Go's os/exec ignores that EPIPE too).
-      const stdinUnread = (r.error as NodeJS.ErrnoException | undefined)?.code === 'EPIPE' && (r.status !== null || r.signal !== null);
-      if (r.error && !stdinUnread) throw fromNode('execve', [cmd.path], r.error);
+      // A command that exits without reading its stdin leaves Node with EPIPE, and one its
+      // timeout killed with ETIMEDOUT; its end is known then, and is what counts (Go's
+      // os/exec ignores that EPIPE too): a timeout is told by the signal, as runCommandAsync
+      // tells it.
+      const ended = r.status !== null || r.signal !== null;
+      const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
+      if (r.error && !(ended && (code === 'EPIPE' || code === 'ETIMEDOUT'))) throw fromNode('execve', [cmd.path], r.error);
       return { status: r.status, signal: r.signal, output: preadAll(out) };
     } finally {
       fs.closeSync(out);
     }
+  }
+
+  /**
+   * runCommand without waiting: for `mountkit run`'s first process, which has entered no
+   * namespace, so that its event loop goes on (a console copied, signals passed on) while
+   * a poststart hook runs. The same options and output: one memfd, which needs no reader,
+   * so what the command leaves running may go on writing to it. No `via`.
+   */
+  runCommandAsync(cmd: CommandSpec): Promise<CommandResult> {
+    if (cmd.via !== undefined) return Promise.reject(new SyscallError('execve', errnoNumber('EINVAL'), [cmd.path], 'a command for another process is sent with runCommand'));
+    const out = check('memfd_create', libc().memfd_create('mountkit-command', MFD_CLOEXEC));
+    const { spawn } = require('child_process') as typeof import('child_process');
+    let child: import('child_process').ChildProcess;
+    try {
+      child = spawn(cmd.path, cmd.args, { env: envRecord(cmd.env), cwd: cmd.dir || undefined, stdio: ['pipe', out, out], argv0: cmd.argv0, timeout: cmd.timeoutMs });
+    } catch (err) {
+      fs.closeSync(out);
+      return Promise.reject(fromNode('execve', [cmd.path], err));
+    }
+    return new Promise((resolve, reject) => {
+      child.on('error', (err) => {
+        // Not started, and no exit follows; a later error (a failed kill) changes nothing.
+        if (child.pid !== undefined) return;
+        fs.closeSync(out);
+        reject(fromNode('execve', [cmd.path], err));
+      });
+      // A command that exits without reading its stdin leaves EPIPE here; its end is what counts.
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(cmd.stdin ?? '');
+      child.on('exit', (status, signal) => {
+        try {
+          resolve({ status, signal, output: preadAll(out) });
+        } finally {
+          fs.closeSync(out);
+        }
+      });
+    });
   }
 }

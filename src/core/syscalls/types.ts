@@ -253,6 +253,12 @@ export interface Syscalls {
   sleep(ms: number): void;
   /** Runs a command to completion and returns its combined output. */
   runCommand(cmd: CommandSpec): CommandResult;
+  /**
+   * runCommand, promised: the caller's event loop goes on while the command runs. Only for
+   * a process that has entered no namespace (`mountkit run`'s first one): everything else
+   * a run does is synchronous on the main thread. No `via`.
+   */
+  runCommandAsync(cmd: CommandSpec): Promise<CommandResult>;
 }
 
 /**
