@@ -27,7 +27,7 @@
  */
 import { readSync, writeSync } from 'fs';
 import type { Readable } from 'stream';
-import { O_CLOEXEC, O_NOCTTY, O_RDWR } from '../core/constants';
+import { openControllingTerminal } from '../core/controlling-terminal';
 import { StepError, SyscallError } from '../core/errors';
 import type { Syscalls, Termios } from '../core/syscalls/types';
 import { rawMode, withoutOnlcr } from '../core/termios';
@@ -97,13 +97,8 @@ function hostTerminal(sys: Syscalls): ConsoleEnds['host'] {
     const saved = termiosOf(sys, fd);
     if (saved) return inForeground(sys, fd) ? { fd, saved, opened: false } : undefined;
   }
-  let fd: number;
-  try {
-    fd = sys.open('/dev/tty', O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
-  } catch (err) {
-    if (err instanceof SyscallError && (err.code === 'ENXIO' || err.code === 'ENOENT')) return undefined;
-    throw err;
-  }
+  const fd = openControllingTerminal(sys);
+  if (fd === undefined) return undefined;
   let kept = false;
   try {
     const saved = termiosOf(sys, fd);

@@ -1,14 +1,9 @@
 import { inject, injectable } from 'tsyringe';
-import { O_CLOEXEC, O_NOCTTY, O_RDWR } from '../../core/constants';
+import { openControllingTerminal } from '../../core/controlling-terminal';
 import { StepError, SyscallError } from '../../core/errors';
 import { hasConsole } from '../../core/host-sockets';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
-
-/** The process's controlling terminal, whatever it is (tty(4)); ENXIO without one. */
-const DEV_TTY = '/dev/tty';
-/** What opening /dev/tty answers when there is no terminal to give up. */
-const NO_TERMINAL = new Set(['ENXIO', 'ENOENT', 'EIO']);
 
 /**
  * The container's session, first in the run, as runc's init makes it before anything
@@ -73,7 +68,7 @@ export class SessionStep implements LifecycleStep {
     if (refused.code !== 'EPERM') throw new StepError(`console: ${refused.message}`, { cause: refused });
     // EPERM: this process leads its process group; leading its session too, without a terminal, it is what a console needs.
     if (this.sys.getsid() === this.sys.getpid()) {
-      const tty = this.openTerminal();
+      const tty = openControllingTerminal(this.sys);
       if (tty === undefined) return;
       this.sys.close(tty);
       throw new StepError(
@@ -85,18 +80,8 @@ export class SessionStep implements LifecycleStep {
     );
   }
 
-  /** The controlling terminal open as /dev/tty, or undefined without one. */
-  private openTerminal(): number | undefined {
-    try {
-      return this.sys.open(DEV_TTY, O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
-    } catch (err) {
-      if (err instanceof SyscallError && NO_TERMINAL.has(err.code)) return undefined;
-      throw err;
-    }
-  }
-
   private releaseTerminal(ctx: RunContext): void {
-    const tty = this.openTerminal();
+    const tty = openControllingTerminal(this.sys);
     if (tty === undefined) return;
     try {
       if (this.sys.getsid() !== this.sys.getpid()) this.sys.releaseTerminal(tty);
