@@ -489,6 +489,20 @@ function exchangeLine(fd: number, line: string, paths: readonly string[], what: 
 }
 
 /**
+ * Where a command's output goes: one file as both stdout and stderr keeps their
+ * interleaving, as the single pipe of Go's CombinedOutput does for runc; a memfd also
+ * needs no reader while the command, or what it leaves running, writes.
+ */
+function commandOutput(): number {
+  return check('memfd_create', libc().memfd_create('mountkit-command', MFD_CLOEXEC));
+}
+
+/** What runCommand and runCommandAsync give Node's spawn for `cmd`, its output going to `out`. */
+function spawnOptions(cmd: CommandSpec, out: number): import('child_process').SpawnOptions & { stdio: ['pipe', number, number] } {
+  return { env: envRecord(cmd.env), cwd: cmd.dir || undefined, stdio: ['pipe', out, out], argv0: cmd.argv0, timeout: cmd.timeoutMs };
+}
+
+/**
  * prctl(2) with its four unsigned long arguments, those not given 0: the options used
  * here require the unused ones to be 0 (PR_SET_NO_NEW_PRIVS, PR_CAP_AMBIENT).
  */
@@ -1053,21 +1067,11 @@ export class LinuxSyscalls implements Syscalls {
 
   runCommand(cmd: CommandSpec): CommandResult {
     if (cmd.via !== undefined) return runVia(cmd.via, cmd);
-    const env = envRecord(cmd.env);
-    // One file as both stdout and stderr keeps their interleaving, as the single pipe of
-    // Go's CombinedOutput does for runc; a memfd also needs no reader while the child runs.
-    const out = check('memfd_create', libc().memfd_create('mountkit-command', MFD_CLOEXEC));
+    const out = commandOutput();
     try {
       // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run without hooks never uses.
       const { spawnSync } = require('child_process') as typeof import('child_process');
-      const r = spawnSync(cmd.path, cmd.args, {
-        env,
-        cwd: cmd.dir || undefined,
-        stdio: ['pipe', out, out],
-        argv0: cmd.argv0,
-        input: cmd.stdin,
-        timeout: cmd.timeoutMs,
-      });
+      const r = spawnSync(cmd.path, cmd.args, { ...spawnOptions(cmd, out), input: cmd.stdin });
       // A command that exits without reading its stdin leaves Node with EPIPE, and one its
       // timeout killed with ETIMEDOUT; its end is known then, and is what counts (Go's
       // os/exec ignores that EPIPE too): a timeout is told by the signal, as runCommandAsync
@@ -1089,11 +1093,11 @@ export class LinuxSyscalls implements Syscalls {
    */
   runCommandAsync(cmd: CommandSpec): Promise<CommandResult> {
     if (cmd.via !== undefined) return Promise.reject(new SyscallError('execve', errnoNumber('EINVAL'), [cmd.path], 'a command for another process is sent with runCommand'));
-    const out = check('memfd_create', libc().memfd_create('mountkit-command', MFD_CLOEXEC));
+    const out = commandOutput();
     const { spawn } = require('child_process') as typeof import('child_process');
     let child: import('child_process').ChildProcess;
     try {
-      child = spawn(cmd.path, cmd.args, { env: envRecord(cmd.env), cwd: cmd.dir || undefined, stdio: ['pipe', out, out], argv0: cmd.argv0, timeout: cmd.timeoutMs });
+      child = spawn(cmd.path, cmd.args, spawnOptions(cmd, out));
     } catch (err) {
       fs.closeSync(out);
       return Promise.reject(fromNode('execve', [cmd.path], err));
