@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: mountkit beside runc and beside the floors (Node's own start-up, and
- * a C program making the same syscalls), in one run. Prints medians and ratios and
+ * `npm run bench`: mountkit beside runc and beside the floors (Node's own start-up, a C
+ * program making the same syscalls, and the same calls through mountkit's port from a bare
+ * Node loop), in one run. Prints medians and ratios and
  * writes bench/results.json. Targets are reported, never asserted.
  *
  * Options: --reps N (whole-run and pipeline rounds, default 30), --scale-reps N (default
@@ -18,7 +19,7 @@ import { planLaunch } from '../src/core/namespaces';
 import type { PlanJson } from '../src/core/plan';
 import { QUERY_SYSCALLS } from '../src/core/syscalls/fake';
 import { REPO, extraBinds, extraTmpfs, makeBundle, makeRootfs, withSeccomp, withRuntimeHook, withTerminal, withUserNamespace, withoutPidNamespace, type SpecEdit } from './bundles';
-import { interleave, median, round, slope, summarize } from './measure';
+import { interleave, median, round, slope, summarize, type Summary } from './measure';
 import type { TableResult } from './mount-table-child';
 import { requireTimings, summarizeProfile, type CpuProfile } from './profile';
 import {
@@ -28,6 +29,7 @@ import {
   mountkitRun,
   mountkitRunAtTerminal,
   nodeFloor,
+  PORT_REPLAY,
   pipelineWindow,
   portTimeByOp,
   replayRun,
@@ -39,7 +41,7 @@ import {
   type PipelineWindow,
   type ReplayTiming,
 } from './runners';
-import { LIST_FORMAT, compareLists, firstDifference, listFromPlan, listFromTrace, toReplayLines, type SyscallList } from './syscall-list';
+import { LIST_FORMAT, compareLists, firstDifference, listFromPlan, listFromTrace, toPortList, toReplayLines, type SyscallList } from './syscall-list';
 
 const RESULTS = path.join(__dirname, 'results.json');
 const TS_REGISTER = path.join(REPO, 'test', 'helpers', 'ts-register.js');
@@ -50,6 +52,8 @@ interface ListFile {
   list: SyscallList;
   /** The list in replay.c's format. */
   file: string;
+  /** The list as bench/replay-port.js takes it; only a recorded run's (with outcomes). */
+  portFile?: string;
 }
 
 interface ReplayKit {
@@ -64,6 +68,9 @@ interface ReplayKit {
 /** A point of the extra-mounts tables: the same timings as a mount-table point, for `n` extra mounts. */
 interface ScaleRow extends Omit<TableResult, 'entries'> {
   n: number;
+  /** bench/replay-port.js of the same list: whole run and first call to execve. */
+  portReplay: Summary;
+  portReplayPipelineMs: number;
   replayMismatches: number;
   /** Port calls and median ms inside the port, by op, in the traced runs. */
   portByOp: Map<string, { calls: number; ms: number }>;
@@ -196,7 +203,9 @@ class Bench {
     const list = listFromTrace(run.records[0]);
     const file = this.file('list.txt');
     writeFileSync(file, toReplayLines(list));
-    return { list, file, mountinfoReads: mountinfoReads(run) };
+    const portFile = this.file('list.json');
+    writeFileSync(portFile, toPortList(list));
+    return { list, file, portFile, mountinfoReads: mountinfoReads(run) };
   }
 
   /** The C replay, built, and the default bundle's lists: as a real run made it, and as `mountkit plan` predicts it. */
@@ -240,6 +249,7 @@ class Bench {
     const { binary, launcher, trace, plan } = this.replayKit();
     const windows: PipelineWindow[] = [];
     const replays: ReplayTiming[] = [];
+    const portReplays: ReplayTiming[] = [];
     const planReplays: ReplayTiming[] = [];
     const byOp = new Map<string, number[]>();
     const replayOf = (list: ListFile, into: ReplayTiming[]) => () => {
@@ -259,6 +269,14 @@ class Bench {
           },
         },
         { name: 'replay', run: replayOf(trace, replays) },
+        {
+          name: 'port replay',
+          run: () => {
+            const r = replayRun(PORT_REPLAY, trace.portFile!, this.file('replay-out'), launcher);
+            portReplays.push(r);
+            return r.ms;
+          },
+        },
         ...(typeof plan === 'string' ? [] : [{ name: 'plan replay', run: replayOf(plan, planReplays) }]),
       ],
       this.opts.reps,
@@ -270,8 +288,11 @@ class Bench {
     const jsBetween = summarize(windows.map((w) => w.windowMs - w.inPortMs));
     const rp = summarize(replays.map((r) => r.windowMs));
     const rpWhole = summarize(replays.map((r) => r.ms));
+    const port = summarize(portReplays.map((r) => r.windowMs));
+    const portFirst = summarize(portReplays.map((r) => r.firstCallMs ?? 0));
     const pr = planReplays.length ? summarize(planReplays.map((r) => r.windowMs)) : undefined;
     const mismatches = Math.max(...replays.map((r) => r.mismatches));
+    const portMismatches = Math.max(...portReplays.map((r) => r.mismatches));
     const traceCalls = trace.list.calls.length;
     const effects = trace.list.calls.filter((c) => !QUERY_SYSCALLS.has(c.op));
     table([
@@ -279,12 +300,15 @@ class Bench {
       ['mountkit: first syscall -> execve', mk.median, mk.p25, mk.p75, String(traceCalls)],
       ['  of which inside the port (koffi, Node fs)', inPort.median, inPort.p25, inPort.p75, ''],
       ['  of which JavaScript between calls', jsBetween.median, jsBetween.p25, jsBetween.p75, ''],
+      ['the same calls through the port from a bare loop (replay-port.js)', port.median, port.p25, port.p75, String(traceCalls)],
+      ['  of which its first call (koffi loaded, libc bound)', portFirst.median, portFirst.p25, portFirst.p75, ''],
       ['replay.c of the recorded run: first syscall -> execve', rp.median, rp.p25, rp.p75, String(traceCalls)],
       ...(pr && typeof plan !== 'string' ? [['replay.c of mountkit plan (effects only)', pr.median, pr.p25, pr.p75, String(plan.list.calls.length)]] : []),
       ['replay.c whole run (unshare, replay, /bin/true)', rpWhole.median, rpWhole.p25, rpWhole.p75, ''],
     ]);
-    console.log(`  replay of the recorded run: ${mismatches} calls with another outcome than in the run`);
+    console.log(`  replay of the recorded run: ${mismatches} calls with another outcome than in the run (replay-port.js: ${portMismatches})`);
     console.log(`  target pipeline <= 1.5x replay: ${ratio(mk.median, rp.median)}x, ${verdict(mk.median / rp.median, 1.5)}`);
+    console.log(`  the port from a bare loop: ${ratio(port.median, rp.median)}x replay.c; mountkit ${ratio(mk.median, port.median)}x the bare loop`);
     const timeline = { loadedMs: pick('loadedMs'), firstCallMs: pick('firstCallMs'), execMs: pick('execMs') };
     console.log(
       `  the relaunched process (median ms since it started): Node start-up to preload ${timeline.loadedMs.median},` +
@@ -312,6 +336,9 @@ class Bench {
       jsBetweenCalls: jsBetween,
       replayWindow: rp,
       replayWholeRun: rpWhole,
+      portReplayWindow: port,
+      portReplayFirstCall: portFirst,
+      portReplayMismatches: portMismatches,
       ratio: ratio(mk.median, rp.median),
       calls: traceCalls,
       replayMismatches: mismatches,
@@ -333,6 +360,7 @@ class Bench {
         const list = this.recordList(dir);
         const windows: number[] = [];
         const replays: ReplayTiming[] = [];
+        const portReplays: ReplayTiming[] = [];
         const byOp = new Map<string, { calls: number; ms: number[] }>();
         const times = interleave(
           [
@@ -355,6 +383,14 @@ class Bench {
                 return r.ms;
               },
             },
+            {
+              name: 'port replay',
+              run: () => {
+                const r = replayRun(PORT_REPLAY, list.portFile!, this.file('replay-out'), kit.launcher);
+                portReplays.push(r);
+                return r.ms;
+              },
+            },
           ],
           this.opts.scaleReps,
         );
@@ -365,8 +401,10 @@ class Bench {
           replay: summarize(times.get('replay')!),
           pipelineMs: round(median(windows)),
           replayPipelineMs: round(median(replays.map((r) => r.windowMs))),
+          portReplay: summarize(times.get('port replay')!),
+          portReplayPipelineMs: round(median(portReplays.map((r) => r.windowMs))),
           mountinfoReads: list.mountinfoReads,
-          replayMismatches: Math.max(...replays.map((r) => r.mismatches)),
+          replayMismatches: Math.max(...replays.map((r) => r.mismatches), ...portReplays.map((r) => r.mismatches)),
           portByOp: new Map([...byOp].map(([op, v]) => [op, { calls: v.calls, ms: median(v.ms) }])),
         });
       }
@@ -385,14 +423,27 @@ class Bench {
         replay: per((r) => r.replay.median),
         mountkitPipeline: per((r) => r.pipelineMs),
         replayPipeline: per((r) => r.replayPipelineMs),
+        portReplay: per((r) => r.portReplay.median),
+        portReplayPipeline: per((r) => r.portReplayPipelineMs),
       };
       console.log(`  extra ${kind} mounts:`);
       table([
-        ['extra mounts', 'mountkit ms', 'runc ms', 'replay ms', 'mountkit pipeline ms', 'replay pipeline ms', 'mountinfo reads'],
-        ...rows.map((r) => [String(r.n), r.mountkit.median, r.runc.median, r.replay.median, r.pipelineMs, r.replayPipelineMs, String(r.mountinfoReads)]),
-        ['us per extra mount', perMount.mountkit, perMount.runc, perMount.replay, perMount.mountkitPipeline, perMount.replayPipeline, ''],
+        ['extra mounts', 'mountkit ms', 'runc ms', 'replay ms', 'port loop ms', 'mountkit pipeline ms', 'replay pipeline ms', 'port loop pipeline ms', 'mountinfo reads'],
+        ...rows.map((r) => [
+          String(r.n),
+          r.mountkit.median,
+          r.runc.median,
+          r.replay.median,
+          r.portReplay.median,
+          r.pipelineMs,
+          r.replayPipelineMs,
+          r.portReplayPipelineMs,
+          String(r.mountinfoReads),
+        ]),
+        ['us per extra mount', perMount.mountkit, perMount.runc, perMount.replay, perMount.portReplay, perMount.mountkitPipeline, perMount.replayPipeline, perMount.portReplayPipeline, ''],
       ]);
       console.log(`  target mountkit per mount <= 0.5x runc's: ${ratio(perMount.mountkit, perMount.runc)}x, ${verdict(perMount.mountkit / perMount.runc, 0.5)}`);
+      console.log(`  the same calls through the port from a bare loop (replay-port.js): ${ratio(perMount.portReplay, perMount.runc)}x runc's per mount`);
       const callsPerMount = round(perMountOps.reduce((s, o) => s + o.calls, 0));
       console.log(`  port calls per extra mount: ${callsPerMount}; ${perMountOps.map((o) => `${o.op} x${o.calls} ${o.us} us`).join(', ')}`);
       const mismatches = Math.max(...rows.map((r) => r.replayMismatches));

@@ -161,13 +161,21 @@ export interface ReplayTiming {
   ms: number;
   calls: number;
   mismatches: number;
+  /** replay-port.js only: how long its first call took (loading koffi's addon and binding libc). */
+  firstCallMs?: number;
 }
 
-/** One replay of `list` (replay.c's line format) under `launcher` (unshare(1) argv ending in --). */
-export function replayRun(binary: string, list: string, outFile: string, launcher: readonly string[]): ReplayTiming {
+/** bench/replay-port.js: the recorded calls through mountkit's port from a bare loop, as a command for replayRun. */
+export const PORT_REPLAY: readonly string[] = [process.execPath, path.join(__dirname, 'replay-port.js')];
+
+/**
+ * One replay of `list` under `launcher` (unshare(1) argv ending in --): `replay` is
+ * replay.c's binary (the list in its line format) or PORT_REPLAY (the list from toPortList).
+ */
+export function replayRun(replay: string | readonly string[], list: string, outFile: string, launcher: readonly string[]): ReplayTiming {
   rmSync(outFile, { force: true });
-  const r = ok('replay', timeRun([...launcher, binary, list, outFile]));
-  const [start, exec, calls, mismatches] = readFileSync(outFile, 'utf8').trim().split(' ').map(Number);
+  const r = ok('replay', timeRun([...launcher, ...(typeof replay === 'string' ? [replay] : replay), list, outFile]));
+  const [start, exec, calls, mismatches, firstEnd] = readFileSync(outFile, 'utf8').trim().split(' ').map(Number);
   rmSync(outFile, { force: true });
-  return { windowMs: (exec - start) / 1e6, ms: r.ms, calls, mismatches };
+  return { windowMs: (exec - start) / 1e6, ms: r.ms, calls, mismatches, ...(firstEnd ? { firstCallMs: (firstEnd - start) / 1e6 } : {}) };
 }

@@ -227,3 +227,23 @@ export function toReplayLines(list: SyscallList): string {
     })
     .join('\n') + '\n';
 }
+
+/** One call as bench/replay-port.js takes it: [op, args in the port's order, positions of descriptor arguments, returned descriptor, errno]. */
+export type PortCall = [SyscallName, unknown[], number[], number | null, string | null];
+
+/**
+ * A list with outcomes (a recorded run) as bench/replay-port.js's input: the calls
+ * replay.c makes, with their arguments in the port's parameter order.
+ */
+export function toPortList(list: SyscallList): string {
+  if (!list.outcomes) throw new Error('the port replay needs a list with outcomes (a recorded run)');
+  const calls = list.calls.map((call): PortCall => {
+    const missing = NOT_REPLAYED.get(call.op);
+    if (missing) throw new Error(`the replay does not ${missing} (${call.op})`);
+    const names = (ARG_NAMES[call.op] as readonly string[]).filter((n) => n in call);
+    const fds = names.flatMap((n, i) => (FD_ARGS.has(n) ? [i] : []));
+    const ret = FD_RESULTS.has(call.op) && call.ret !== undefined ? call.ret : null;
+    return [call.op, names.map((n) => call[n]), fds, ret, call.errno ?? null];
+  });
+  return JSON.stringify(calls);
+}

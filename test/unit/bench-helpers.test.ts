@@ -1,7 +1,7 @@
 /** The pure parts of the bench harness (bench/): list conversion, statistics, profile categories. */
 import { interleave, median, quantile, slope } from '../../bench/measure';
 import { category } from '../../bench/profile';
-import { compareLists, firstDifference, listFromPlan, listFromTrace, toReplayLines, type ListedCall, type SyscallList } from '../../bench/syscall-list';
+import { compareLists, firstDifference, listFromPlan, listFromTrace, toPortList, toReplayLines, type ListedCall, type PortCall, type SyscallList } from '../../bench/syscall-list';
 import type { PlanJson } from '../../src/core/plan';
 
 const traced = (calls: ListedCall[]): SyscallList => ({ format: 'mountkit-syscalls/1', source: 'trace', outcomes: true, calls });
@@ -38,6 +38,28 @@ describe('toReplayLines', () => {
   test("an idmapped bind's calls are refused: the replay makes no user namespace helper", () => {
     expect(() => toReplayLines(traced([{ op: 'userNamespace', uidMappings: [], gidMappings: [] }]))).toThrow('the replay does not make user namespaces (userNamespace)');
     expect(() => toReplayLines(traced([{ op: 'openTree', dirfd: -100, path: '/s', flags: 1 }]))).toThrow('the replay does not make idmapped binds (openTree)');
+  });
+});
+
+describe('toPortList', () => {
+  test.each<[string, ListedCall, PortCall]>([
+    ['port order, null and hex bigint kept as written', { op: 'mount', data: null, source: null, target: '/r/proc', fstype: 'proc', flags: '0xe' }, ['mount', [null, '/r/proc', 'proc', '0xe', null], [], null, null]],
+    ['descriptor arguments by position', { op: 'symlinkat', linkPath: 'l', dirfd: 3, target: 't' }, ['symlinkat', ['t', 3, 'l'], [1], null, null]],
+    ['a descriptor result', { op: 'openat2', dirfd: 5, path: 'dev', flags: 0, mode: 0, resolve: '0x16', ret: 20 }, ['openat2', [5, 'dev', 0, 0, '0x16'], [0], 20, null]],
+    ['a result that is not a descriptor', { op: 'umask', mask: 0, ret: 18 }, ['umask', [0], [], null, null]],
+    ['a failure', { op: 'stat', path: '/nope', errno: 'ENOENT' }, ['stat', ['/nope'], [], null, 'ENOENT']],
+    ['an optional argument left out', { op: 'writeFile', path: '/f', data: '1' }, ['writeFile', ['/f', '1'], [], null, null]],
+    ['lists kept whole', { op: 'execve', path: '/bin/true', argv: ['true'], envp: [] }, ['execve', ['/bin/true', ['true'], []], [], null, null]],
+  ])('%s', (_name, call, port) => {
+    expect(JSON.parse(toPortList(traced([call])))).toEqual([port]);
+  });
+
+  test('a plan, whose outcomes are unknown, is refused', () => {
+    expect(() => toPortList({ ...traced([]), outcomes: false })).toThrow('the port replay needs a list with outcomes (a recorded run)');
+  });
+
+  test('the calls replay.c does not make are refused too', () => {
+    expect(() => toPortList(traced([{ op: 'runCommand', cmd: { path: '/hook', args: [], env: [], dir: '/' } }]))).toThrow(/does not run commands/);
   });
 });
 
