@@ -163,13 +163,30 @@ function commandAnswer(command: CommandSpec, sys: Syscalls): object {
   }
 }
 
+/** A hook as this process runs it: its name in the config, and its command with the state it is given. */
+export interface StarterHook {
+  name: string;
+  hook: HookSpec;
+  cmd: CommandSpec;
+}
+
+/** The poststart hooks, in order, with status "running" and the container's pid (0 when it is gone). */
+export function poststartHooks(config: RuntimeSideOptions['config'], pid: number | undefined): StarterHook[] {
+  const state = ociState(new Map(), config, { status: 'running', pid: pid ?? 0 });
+  return (config.hooks.poststart ?? []).map((hook, i) => ({ name: `poststart[${i}]`, hook, cmd: hookCommand(hook, state) }));
+}
+
+/** The poststop hooks, in order, with status "stopped" and no pid. */
+export function poststopHooks(config: RuntimeSideOptions['config']): StarterHook[] {
+  const state = stoppedState(new Map(), config);
+  return (config.hooks.poststop ?? []).map((hook, i) => ({ name: `poststop[${i}]`, hook, cmd: hookCommand(hook, state) }));
+}
+
 /** The poststart hooks, in order; the first failure stops the container and is returned. */
 function runPoststart({ sys, config, container, kill }: RuntimeSideOptions): Error | undefined {
-  const hooks = config.hooks.poststart ?? [];
   const pid = container();
-  const state = ociState(new Map(), config, { status: 'running', pid: pid ?? 0 });
   try {
-    hooks.forEach((hook, i) => runHook(sys, `poststart[${i}]`, hook, hookCommand(hook, state)));
+    for (const { name, hook, cmd } of poststartHooks(config, pid)) runHook(sys, name, hook, cmd);
     return undefined;
   } catch (err) {
     kill(pid);
@@ -180,9 +197,8 @@ function runPoststart({ sys, config, container, kill }: RuntimeSideOptions): Err
 /** runPoststart, each hook run by `run` without holding the event loop. */
 async function runPoststartAsync({ config, container, kill }: RuntimeSideOptions, run: (cmd: CommandSpec) => Promise<CommandResult>): Promise<Error | undefined> {
   const pid = container();
-  const state = ociState(new Map(), config, { status: 'running', pid: pid ?? 0 });
   try {
-    for (const [i, hook] of (config.hooks.poststart ?? []).entries()) await runHookAsync(run, `poststart[${i}]`, hook, hookCommand(hook, state));
+    for (const { name, hook, cmd } of poststartHooks(config, pid)) await runHookAsync(run, name, hook, cmd);
     return undefined;
   } catch (err) {
     kill(pid);
@@ -192,12 +208,11 @@ async function runPoststartAsync({ config, container, kill }: RuntimeSideOptions
 
 /** The poststop hooks, each one; a failure is a warning. */
 function runPoststop({ sys, config, warn }: RuntimeSideOptions): void {
-  const state = stoppedState(new Map(), config);
-  (config.hooks.poststop ?? []).forEach((hook, i) => {
+  for (const { name, hook, cmd } of poststopHooks(config)) {
     try {
-      runHook(sys, `poststop[${i}]`, hook, hookCommand(hook, state));
+      runHook(sys, name, hook, cmd);
     } catch (err) {
       warn((err as Error).message);
     }
-  });
+  }
 }

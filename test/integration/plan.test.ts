@@ -119,6 +119,32 @@ maybe('mountkit plan', () => {
     }
   });
 
+  test('poststart and poststop hooks: what the first process runs once the container has started and ended, after the execve', () => {
+    const hooks = { poststart: [{ path: '/bin/echo', args: ['echo', 'started'] }], poststop: [{ path: '/bin/echo', args: ['echo', 'stopped'], timeout: 5 }] };
+    const b = readableBundle(bundleConfig({ hooks }));
+    try {
+      const r = planAsNobody(b.dir, ['--format', 'json']);
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      const calls = (JSON.parse(r.stdout) as { calls: JsonCall[] }).calls;
+      const execve = calls.findIndex((c) => c.op === 'execve');
+      const after = calls.slice(execve + 1).map((c) => {
+        const cmd = c.args.cmd as { path: string; args: string[]; dir: string; stdin: string; timeoutMs?: number };
+        return [c.phase, c.plugin, c.op, cmd.path, cmd.args, cmd.dir, (JSON.parse(cmd.stdin) as { status: string }).status, cmd.timeoutMs];
+      });
+      expect(after).toEqual([
+        ['poststart', 'runtime-hooks', 'runCommandAsync', '/bin/echo', ['started'], b.dir, 'running', undefined],
+        ['poststop', 'runtime-hooks', 'runCommand', '/bin/echo', ['stopped'], b.dir, 'stopped', 5000],
+      ]);
+      const text = planAsNobody(b.dir).stdout.trimEnd().split('\n');
+      expect(text.slice(-2).map((l) => l.replace(/^ *\d+ +/, '').replace(/ +/g, ' '))).toEqual([
+        'poststart runtime-hooks runCommandAsync(["echo","started"])',
+        'poststop runtime-hooks runCommand(["echo","stopped"])',
+      ]);
+    } finally {
+      b.cleanup();
+    }
+  });
+
   test('linux.seccomp: the filter the machine\'s libseccomp builds, as bytes and by length, loaded last before execve', () => {
     const seccomp = { defaultAction: 'SCMP_ACT_ERRNO', syscalls: [{ names: ['read', 'write', 'execve'], action: 'SCMP_ACT_ALLOW' }] };
     const base = bundleConfig();

@@ -217,6 +217,53 @@ describe('buildPlan', () => {
     expect(pidOf([{ type: 'mount' }])).toBe(process.pid);
   });
 
+  describe('the hooks the first process runs once the container has started and ended', () => {
+    const hook = (p: string, ...args: string[]) => ({ path: p, args: [p, ...args], env: [] });
+    const hooks = { prestart: [], createRuntime: [], poststart: [hook('/hooks/a', '1'), hook('/hooks/b')], poststop: [hook('/hooks/c')] };
+    const starterCalls = (plan: Plan) =>
+      plan.calls
+        .filter((c) => c.plugin === 'runtime-hooks')
+        .map((c) => {
+          const { op, cmd } = c.record as { op: string; cmd: { path: string; args: string[]; stdin?: string } };
+          const { status, pid } = JSON.parse(cmd.stdin ?? '{}') as { status: string; pid?: number };
+          return [c.phase, op, cmd.path, cmd.args, status, pid];
+        });
+
+    test('after the execve: the poststart hooks as they are run, not waited for, with the running state; then the poststop hooks with the stopped one', () => {
+      const plan = planOf({ namespaces: [{ type: 'mount' }], hooks });
+      expect(plan.complete).toBe(true);
+      expect(plan.calls[0].record).toEqual({ op: 'relaunch', argv: ['unshare', '--mount', '--propagation', 'unchanged', '--'] });
+      const execve = plan.calls.findIndex((c) => c.record.op === 'execve');
+      expect(plan.calls.slice(execve + 1).map((c) => c.plugin)).toEqual(['runtime-hooks', 'runtime-hooks', 'runtime-hooks']);
+      // The fake's /proc/self is no link: the container's pid in the state is its getpid's (hostPid), as in the prestart hooks' state.
+      expect(starterCalls(plan)).toEqual([
+        ['poststart', 'runCommandAsync', '/hooks/a', ['1'], 'running', 1],
+        ['poststart', 'runCommandAsync', '/hooks/b', [], 'running', 1],
+        ['poststop', 'runCommand', '/hooks/c', [], 'stopped', undefined],
+      ]);
+      expect(formatPlanText(plan).split('\n').slice(-3, -1).map((l) => l.replace(/^\s*\d+\s+/, '').replace(/\s+/g, ' '))).toEqual([
+        'poststart runtime-hooks runCommandAsync(["/hooks/b"])',
+        'poststop runtime-hooks runCommand(["/hooks/c"])',
+      ]);
+    });
+
+    test('a run that would fail before its execve: no poststart hooks, the poststop hooks all the same', () => {
+      const sys = fakeRoot();
+      sys.failOn('mknod', 'EPERM');
+      const plan = planOf({ namespaces: [{ type: 'mount' }], hooks }, sys);
+      expect(plan.error).toBeInstanceOf(PluginError);
+      expect(starterCalls(plan)).toEqual([['poststop', 'runCommand', '/hooks/c', [], 'stopped', undefined]]);
+    });
+
+    test('a relaunch that never starts (a pid namespace that cannot be joined): neither', () => {
+      const sys = fakeRoot().addFile('/proc/thread-self/ns/pid');
+      const plan = planOf({ namespaces: [{ type: 'pid', path: '/proc/9/ns/pid' }, { type: 'mount' }], hooks }, sys);
+      expect(plan.error).toBeDefined();
+      expect(plan.calls.some((c) => c.record.op === 'relaunch')).toBe(false);
+      expect(starterCalls(plan)).toEqual([]);
+    });
+  });
+
   test('a failing step ends the plan with the calls up to it and the error', () => {
     const sys = fakeRoot();
     sys.failOn('mknod', 'EPERM');

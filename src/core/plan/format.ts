@@ -197,12 +197,12 @@ function argText(key: string, value: unknown, decoders: Readonly<Record<string, 
 /**
  * A call as C-like text, its arguments in the port's order with flags by name:
  * `mount("/usr", "/b/rootfs/usr", "bind", MS_BIND|MS_REC, NULL)`. A command shows its
- * argv only: `runCommand(["/hook", "arg"])`.
+ * argv only: `runCommand(["/hook", "arg"])`, `runCommandAsync(...)`.
  */
 export function formatCall(record: PlanRecord): string {
-  if (record.op === 'runCommand') {
+  if (record.op === 'runCommand' || record.op === 'runCommandAsync') {
     const { cmd } = record;
-    return `runCommand(${JSON.stringify([cmd.argv0 ?? cmd.path, ...cmd.args])})`;
+    return `${record.op}(${JSON.stringify([cmd.argv0 ?? cmd.path, ...cmd.args])})`;
   }
   const decoders = DECODERS[record.op as SyscallName];
   return `${record.op}(${argsOf(record)

@@ -5,8 +5,10 @@
  *
  * The plan starts where `mountkit run` starts acting, after its checks: the namespaces
  * (a relaunch under unshare(1) for a pid namespace, setns(2) joins, one unshare(2)), then
- * every phase; the exec step's execve(2) ends it. The process cannot enter namespaces it
- * only plans, so everything after them is answered from the host as this process sees it.
+ * every phase up to the exec step's execve(2); after a relaunch, the poststart hooks the
+ * first process runs once the container has started and the poststop hooks it runs once
+ * the container has ended end it. The process cannot enter namespaces it only plans, so
+ * everything after them is answered from the host as this process sees it.
  */
 import { validateConfig } from '../config/validate';
 import type { RootfsConfig } from '../config/model';
@@ -20,6 +22,8 @@ import { ExecveCalled, QUERY_SYSCALLS, type FakeSyscalls, type SyscallRecord } f
 import { descriptorsOf } from './format';
 import { idMapToolsInPath } from '../programs';
 import { prepareRelaunch, takeRelaunchDescriptors } from '../relaunch';
+import { hostPid } from '../hooks';
+import { poststartHooks, poststopHooks } from '../runtime-hooks';
 import { PlanSyscalls } from './port';
 import type { Plan, PlanCall, PlanPhase, PlanRecord } from './types';
 
@@ -50,6 +54,8 @@ interface Mark {
 }
 
 const LAUNCHER = 'launcher';
+/** The first process's runtime side (core/runtime-hooks.ts), which runs the poststart and poststop hooks. */
+const RUNTIME_HOOKS = 'runtime-hooks';
 
 /**
  * The plan's own port. The container's pid, which hooks read in their state, is 1 in a
@@ -92,6 +98,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     marks.push({ at: sys.calls.length, ...where });
   };
   let complete = false;
+  let execed = false;
   let error: unknown;
   try {
     let relaunched: Pick<RootfsConfig, 'hostSockets' | 'runtimeChannel'> = {};
@@ -114,8 +121,24 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     kernel.orchestrator.run({ ...config, newSession: config.newSession ?? started, ...relaunched }, { onStep });
     complete = true;
   } catch (err) {
-    if (err instanceof ExecveCalled) complete = true;
+    if (err instanceof ExecveCalled) complete = execed = true;
     else error = err;
+  }
+  if (relaunchAt !== Infinity) {
+    // The first process, once the relaunch has made the exec event's execve, runs the
+    // poststart hooks (without holding its event loop), and once the relaunch has ended,
+    // whether the container's program ran or not, the poststop hooks. They are listed as
+    // the other hooks are, not run: each answers exit status 0. The container's pid in
+    // their state is the one the prestart hooks' state holds (hostPid): this process's,
+    // which stands for it, as a plan cannot know it.
+    if (execed && config.hooks.poststart?.length) {
+      marks.push({ at: sys.calls.length, phase: 'poststart', plugin: RUNTIME_HOOKS });
+      for (const { cmd } of poststartHooks(config, hostPid(sys))) void sys.runCommandAsync(cmd).catch(() => undefined);
+    }
+    if (config.hooks.poststop?.length) {
+      marks.push({ at: sys.calls.length, phase: 'poststop', plugin: RUNTIME_HOOKS });
+      for (const { cmd } of poststopHooks(config)) sys.runCommand(cmd);
+    }
   }
 
   const attributed: Omit<PlanCall, 'seq'>[] = [];

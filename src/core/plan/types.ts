@@ -1,8 +1,12 @@
 import type { Phase } from '../plugin';
 import type { SyscallRecord } from '../syscalls/fake';
 
-/** The pipeline's phases plus `namespaces`, which comes before them (core/namespaces.ts). */
-export type PlanPhase = Phase | 'namespaces';
+/**
+ * The pipeline's phases plus `namespaces`, which comes before them (core/namespaces.ts),
+ * and the hooks the first process runs once the container has started and once it has
+ * ended (core/runtime-hooks.ts), which come after them.
+ */
+export type PlanPhase = Phase | 'namespaces' | 'poststart' | 'poststop';
 
 /**
  * mountkit starting itself again under unshare(1), for a pid namespace (made new, or
