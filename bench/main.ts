@@ -72,6 +72,7 @@ interface ScaleRow extends Omit<TableResult, 'entries'> {
   portReplay: Summary;
   portReplayPipelineMs: number;
   replayMismatches: number;
+  portReplayMismatches: number;
   /** Port calls and median ms inside the port, by op, in the traced runs. */
   portByOp: Map<string, { calls: number; ms: number }>;
 }
@@ -404,7 +405,8 @@ class Bench {
           portReplay: summarize(times.get('port replay')!),
           portReplayPipelineMs: round(median(portReplays.map((r) => r.windowMs))),
           mountinfoReads: list.mountinfoReads,
-          replayMismatches: Math.max(...replays.map((r) => r.mismatches), ...portReplays.map((r) => r.mismatches)),
+          replayMismatches: Math.max(...replays.map((r) => r.mismatches)),
+          portReplayMismatches: Math.max(...portReplays.map((r) => r.mismatches)),
           portByOp: new Map([...byOp].map(([op, v]) => [op, { calls: v.calls, ms: median(v.ms) }])),
         });
       }
@@ -447,7 +449,9 @@ class Bench {
       const callsPerMount = round(perMountOps.reduce((s, o) => s + o.calls, 0));
       console.log(`  port calls per extra mount: ${callsPerMount}; ${perMountOps.map((o) => `${o.op} x${o.calls} ${o.us} us`).join(', ')}`);
       const mismatches = Math.max(...rows.map((r) => r.replayMismatches));
-      if (mismatches) console.log(`  the replay saw ${mismatches} outcomes differing from the recorded run`);
+      if (mismatches) console.log(`  replay.c saw ${mismatches} outcomes differing from the recorded run`);
+      const portMismatches = Math.max(...rows.map((r) => r.portReplayMismatches));
+      if (portMismatches) console.log(`  replay-port.js saw ${portMismatches} outcomes differing from the recorded run`);
       perKind[kind] = { rows: rows.map(({ portByOp: _p, ...r }) => r), usPerMount: perMount, portCallsPerMount: perMountOps };
     }
 

@@ -38,18 +38,21 @@ let mismatches = 0;
 /**
  * Each call's arguments, converted before the timed loop (a BigInt for "0x...") so that
  * the loop does no more than mountkit's port needs, and the fix-ups the loop makes: a
- * descriptor argument, or a magic link's number, the recorded run got from an earlier call
- * is this process's descriptor of that call.
+ * descriptor argument, or a magic link's number in a string argument or in an item of a
+ * list (execve's argv and envp, as replay.c maps them), the recorded run got from an
+ * earlier call is this process's descriptor of that call.
  */
 const prepared = calls.map(([op, args, fdPositions, ret, errno]) => {
   const fixes = [];
-  const actual = args.map((v, p) => {
-    if (fdPositions.includes(p) && typeof v === 'number') fixes.push([p, v, undefined, undefined]);
-    if (typeof v !== 'string') return v;
-    if (HEX.test(v)) return BigInt(v);
+  const link = (v, into, at) => {
     const m = FD_LINK.exec(v);
-    if (m) fixes.push([p, Number(m[2]), m[1], m[3]]);
-    return v;
+    if (m) fixes.push([into, at, Number(m[2]), m[1], m[3]]);
+  };
+  const actual = args.map((v) => (typeof v === 'string' && HEX.test(v) ? BigInt(v) : Array.isArray(v) ? v.slice() : v));
+  actual.forEach((v, p) => {
+    if (fdPositions.includes(p) && typeof v === 'number') fixes.push([actual, p, v, undefined, undefined]);
+    else if (typeof v === 'string') link(v, actual, p);
+    else if (Array.isArray(v)) v.forEach((item, i) => typeof item === 'string' && link(item, v, i));
   });
   return { op, actual, fixes, ret, errno };
 });
@@ -65,9 +68,9 @@ for (let i = 0; i < prepared.length; i++) {
   if (i === 1) firstEnd = process.hrtime.bigint();
   const { op, actual, fixes, ret, errno } = prepared[i];
   for (let f = 0; f < fixes.length; f++) {
-    const [p, recorded, prefix, suffix] = fixes[f];
+    const [into, at, recorded, prefix, suffix] = fixes[f];
     const fd = fdMap.get(recorded);
-    if (fd !== undefined) actual[p] = prefix === undefined ? fd : prefix + fd + suffix;
+    if (fd !== undefined) into[at] = prefix === undefined ? fd : prefix + fd + suffix;
   }
   if (op === 'execve') {
     fs.writeSync(out, `${start} ${process.hrtime.bigint()} ${i + 1} ${mismatches} ${firstEnd}\n`);
@@ -84,5 +87,5 @@ for (let i = 0; i < prepared.length; i++) {
   if (errno !== null) mismatch(i, op, errno, 'success');
   else if (ret !== null && typeof got === 'number') fdMap.set(ret, got);
 }
-process.stderr.write('replay-port: the list did not end in execve\n');
+process.stderr.write('replay-port: the list ended without an execve that worked\n');
 process.exit(2);

@@ -217,15 +217,24 @@ function field(value: unknown): string[] {
 export function toReplayLines(list: SyscallList): string {
   return list.calls
     .map((call) => {
-      const missing = NOT_REPLAYED.get(call.op);
-      if (missing) throw new Error(`the replay does not ${missing} (${call.op})`);
-      const fd = FD_RESULTS.has(call.op) && call.ret !== undefined ? `:${call.ret}` : '';
+      const { names, ret } = replayable(call);
+      const fd = ret === undefined ? '' : `:${ret}`;
       const expect = call.errno !== undefined ? `err:${errnoNumber(call.errno)}` : fd || list.outcomes ? `ok${fd}` : '?';
-      const names = ARG_NAMES[call.op] as readonly string[];
-      const present = names.filter((n) => n in call);
-      return [call.op, expect, ...present.flatMap((n) => field(call[n]))].join('\t');
+      return [call.op, expect, ...names.flatMap((n) => field(call[n]))].join('\t');
     })
     .join('\n') + '\n';
+}
+
+/**
+ * A call as both replays take it: refused when they cannot make it (NOT_REPLAYED); the
+ * names of the arguments it has, in the port's order; the descriptor it returned, when
+ * it is one later calls name (FD_RESULTS).
+ */
+function replayable(call: ListedCall): { names: string[]; ret: number | undefined } {
+  const missing = NOT_REPLAYED.get(call.op);
+  if (missing) throw new Error(`the replay does not ${missing} (${call.op})`);
+  const names = (ARG_NAMES[call.op] as readonly string[]).filter((n) => n in call);
+  return { names, ret: FD_RESULTS.has(call.op) ? call.ret : undefined };
 }
 
 /** One call as bench/replay-port.js takes it: [op, args in the port's order, positions of descriptor arguments, returned descriptor, errno]. */
@@ -238,12 +247,9 @@ export type PortCall = [SyscallName, unknown[], number[], number | null, string 
 export function toPortList(list: SyscallList): string {
   if (!list.outcomes) throw new Error('the port replay needs a list with outcomes (a recorded run)');
   const calls = list.calls.map((call): PortCall => {
-    const missing = NOT_REPLAYED.get(call.op);
-    if (missing) throw new Error(`the replay does not ${missing} (${call.op})`);
-    const names = (ARG_NAMES[call.op] as readonly string[]).filter((n) => n in call);
+    const { names, ret } = replayable(call);
     const fds = names.flatMap((n, i) => (FD_ARGS.has(n) ? [i] : []));
-    const ret = FD_RESULTS.has(call.op) && call.ret !== undefined ? call.ret : null;
-    return [call.op, names.map((n) => call[n]), fds, ret, call.errno ?? null];
+    return [call.op, names.map((n) => call[n]), fds, ret ?? null, call.errno ?? null];
   });
   return JSON.stringify(calls);
 }
