@@ -32,6 +32,7 @@ import { FakeSyscalls, type SyscallRecord } from '../../src/core/syscalls/fake';
 import type { RootfsConfig } from '../../src/core/config/model';
 import * as hooksPlugin from '../../src/plugins/hooks';
 import { ConsoleSocketStep, ConsoleStep, SessionStep } from '../../src/plugins/exec';
+import { eventLine } from '../../src/core/runtime-channel';
 import { makeConfig, makeMount } from '../helpers/config';
 
 const outside = { relaunched: false, inUserNamespace: false };
@@ -220,6 +221,15 @@ describe('buildPlan', () => {
   describe('the hooks the first process runs once the container has started and ended', () => {
     const hook = (p: string, ...args: string[]) => ({ path: p, args: [p, ...args], env: [] });
     const hooks = { prestart: [], createRuntime: [], poststart: [hook('/hooks/a', '1'), hook('/hooks/b')], poststop: [hook('/hooks/c')] };
+    /** testPlugin's, with the exec step telling the runtime channel first, as the exec plugin's handover does. */
+    const announcing: PluginModule = {
+      register(api) {
+        testPlugin.register(api);
+        const sys = () => api.container.resolve<FakeSyscalls>(Symbol.for('mountkit.Syscalls'));
+        api.step({ name: 'announce', phase: 'finalize', run: (ctx) => sys().write(ctx.config.runtimeChannel!, eventLine('exec')) });
+      },
+    };
+    const planned = (over: Parameters<typeof makeConfig>[0], sys = fakeRoot()) => planOf({ namespaces: [{ type: 'mount' }], hooks, ...over }, sys, announcing);
     const starterCalls = (plan: Plan) =>
       plan.calls
         .filter((c) => c.plugin === 'runtime-hooks')
@@ -230,12 +240,12 @@ describe('buildPlan', () => {
         });
 
     test('after the execve: the poststart hooks as they are run, not waited for, with the running state; then the poststop hooks with the stopped one', () => {
-      const plan = planOf({ namespaces: [{ type: 'mount' }], hooks });
+      const plan = planned({});
       expect(plan.complete).toBe(true);
       expect(plan.calls[0].record).toEqual({ op: 'relaunch', argv: ['unshare', '--mount', '--propagation', 'unchanged', '--'] });
       const execve = plan.calls.findIndex((c) => c.record.op === 'execve');
       expect(plan.calls.slice(execve + 1).map((c) => c.plugin)).toEqual(['runtime-hooks', 'runtime-hooks', 'runtime-hooks']);
-      // The fake's /proc/self is no link: the container's pid in the state is its getpid's (hostPid), as in the prestart hooks' state.
+      // The plan's stand-in for the container's pid: the port's.
       expect(starterCalls(plan)).toEqual([
         ['poststart', 'runCommandAsync', '/hooks/a', ['1'], 'running', 1],
         ['poststart', 'runCommandAsync', '/hooks/b', [], 'running', 1],
@@ -250,14 +260,28 @@ describe('buildPlan', () => {
     test('a run that would fail before its execve: no poststart hooks, the poststop hooks all the same', () => {
       const sys = fakeRoot();
       sys.failOn('mknod', 'EPERM');
-      const plan = planOf({ namespaces: [{ type: 'mount' }], hooks }, sys);
+      const plan = planned({}, sys);
       expect(plan.error).toBeInstanceOf(PluginError);
       expect(starterCalls(plan)).toEqual([['poststop', 'runCommand', '/hooks/c', [], 'stopped', undefined]]);
     });
 
+    test('an execve that would fail after the exec event: the poststart hooks all the same, as the first process runs them at the event', () => {
+      const sys = fakeRoot();
+      sys.failOn('execve', 'ENOENT');
+      const plan = planned({}, sys);
+      expect(plan.error).toBeInstanceOf(PluginError);
+      expect(starterCalls(plan).map(([phase, , path]) => [phase, path])).toEqual([
+        ['poststart', '/hooks/a'],
+        ['poststart', '/hooks/b'],
+        ['poststop', '/hooks/c'],
+      ]);
+      // Without the event (no exec step telling it), none.
+      expect(starterCalls(planOf({ namespaces: [{ type: 'mount' }], hooks })).map(([phase]) => phase)).toEqual(['poststop']);
+    });
+
     test('a relaunch that never starts (a pid namespace that cannot be joined): neither', () => {
       const sys = fakeRoot().addFile('/proc/thread-self/ns/pid');
-      const plan = planOf({ namespaces: [{ type: 'pid', path: '/proc/9/ns/pid' }, { type: 'mount' }], hooks }, sys);
+      const plan = planned({ namespaces: [{ type: 'pid', path: '/proc/9/ns/pid' }, { type: 'mount' }] }, sys);
       expect(plan.error).toBeDefined();
       expect(plan.calls.some((c) => c.record.op === 'relaunch')).toBe(false);
       expect(starterCalls(plan)).toEqual([]);
@@ -322,6 +346,34 @@ describe('buildPlan', () => {
       ['namespaces', 'launcher', { op: 'setCloexec', fd: 3 }],
       ['mounts', 'tmpfs-test', expect.objectContaining({ op: 'mount' })],
     ]);
+  });
+
+  test("an idmapped bind with a user namespace: its copy made and mapped before the relaunch, through the container's namespace; attached by the relaunched process's bind handler", () => {
+    const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const sys = fakeRoot().addFile('/proc/self/ns/user').addDir('/srv/data').addDir('/bundle/rootfs/data');
+    const config = makeConfig({
+      namespaces: [{ type: 'user' }, { type: 'mount' }],
+      uidMappings: maps,
+      gidMappings: maps,
+      mounts: [makeMount({ index: 0, type: 'bind', source: '/srv/data', destination: '/data', flags: MS_BIND, idmap: { recursive: false } })],
+    });
+    const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:bind' }] }, launch: outside });
+    const shown = plan.calls.filter((c) => ['userNamespace', 'openTree', 'mountSetattr', 'relaunch', 'moveMount'].includes(c.record.op) || (c.record.op === 'setCloexec' && c.phase === 'namespaces'));
+    expect(shown.map((c) => [c.phase, c.plugin, c.record.op])).toEqual([
+      ['namespaces', 'launcher', 'userNamespace'],
+      ['namespaces', 'launcher', 'openTree'],
+      ['namespaces', 'launcher', 'mountSetattr'],
+      ['namespaces', 'launcher', 'relaunch'],
+      // The relaunched process takes the copy on descriptor 8, then the runtime channel.
+      ['namespaces', 'launcher', 'setCloexec'],
+      ['namespaces', 'launcher', 'setCloexec'],
+      ['mounts', 'bind', 'moveMount'],
+    ]);
+    // The fake's descriptors from 100: the container's user namespace, then the copy.
+    expect(shown[2].record).toMatchObject({ dirfd: 101, usernsFd: 100, attrSet: MOUNT_ATTR_IDMAP });
+    expect(shown[4].record).toEqual({ op: 'setCloexec', fd: 8 });
+    expect(shown[6].record).toMatchObject({ fromDirfd: 8, toDirfd: expect.any(Number) });
+    expect(plan.complete).toBe(true);
   });
 
   test('with a user namespace, the namespaces given by path are opened, the sockets connected and the OOM score written before the relaunch; the relaunched process takes the sockets', () => {

@@ -22,7 +22,7 @@ import { ExecveCalled, QUERY_SYSCALLS, type FakeSyscalls, type SyscallRecord } f
 import { descriptorsOf } from './format';
 import { idMapToolsInPath } from '../programs';
 import { prepareRelaunch, takeRelaunchDescriptors } from '../relaunch';
-import { hostPid } from '../hooks';
+import { eventLine } from '../runtime-channel';
 import { poststartHooks, poststopHooks } from '../runtime-hooks';
 import { PlanSyscalls } from './port';
 import type { Plan, PlanCall, PlanPhase, PlanRecord } from './types';
@@ -98,10 +98,9 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     marks.push({ at: sys.calls.length, ...where });
   };
   let complete = false;
-  let execed = false;
   let error: unknown;
+  let relaunched: Pick<RootfsConfig, 'hostSockets' | 'runtimeChannel' | 'idmapTrees'> = {};
   try {
-    let relaunched: Pick<RootfsConfig, 'hostSockets' | 'runtimeChannel'> = {};
     if (outer.relaunch.length) {
       // As run does them: what a relaunch into a user namespace is given (core/relaunch.ts),
       // then the pid namespace joined by path, the relaunch, this thread back in its own pid
@@ -121,19 +120,21 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     kernel.orchestrator.run({ ...config, newSession: config.newSession ?? started, ...relaunched }, { onStep });
     complete = true;
   } catch (err) {
-    if (err instanceof ExecveCalled) complete = execed = true;
+    if (err instanceof ExecveCalled) complete = true;
     else error = err;
   }
   if (relaunchAt !== Infinity) {
-    // The first process, once the relaunch has made the exec event's execve, runs the
-    // poststart hooks (without holding its event loop), and once the relaunch has ended,
-    // whether the container's program ran or not, the poststop hooks. They are listed as
-    // the other hooks are, not run: each answers exit status 0. The container's pid in
-    // their state is the one the prestart hooks' state holds (hostPid): this process's,
-    // which stands for it, as a plan cannot know it.
-    if (execed && config.hooks.poststart?.length) {
+    // The first process runs the poststart hooks once the relaunch has sent the exec
+    // event, the last thing before its execve (without holding its event loop), and the
+    // poststop hooks once the relaunch has ended, whether the container's program ran or
+    // not. They are listed as the other hooks are, not run: each answers exit status 0.
+    // The container's pid in their state is the plan's stand-in for it (the port's pid:
+    // 1 in a new pid namespace, else this process's), as a plan cannot know it.
+    const exec = eventLine('exec');
+    const execEvent = sys.calls.some((c) => c.op === 'write' && c.fd === relaunched.runtimeChannel && c.data === exec);
+    if (execEvent && config.hooks.poststart?.length) {
       marks.push({ at: sys.calls.length, phase: 'poststart', plugin: RUNTIME_HOOKS });
-      for (const { cmd } of poststartHooks(config, hostPid(sys))) void sys.runCommandAsync(cmd).catch(() => undefined);
+      for (const { cmd } of poststartHooks(config, sys.pid)) void sys.runCommandAsync(cmd).catch(() => undefined);
     }
     if (config.hooks.poststop?.length) {
       marks.push({ at: sys.calls.length, phase: 'poststop', plugin: RUNTIME_HOOKS });
