@@ -6,25 +6,19 @@
  * agent's sockets, and writes the OOM score. The relaunched process runs as the
  * namespace's root, which may reach none of these.
  *
- * For each idmapped bind it also makes the detached idmapped copy of the source
- * (core/idmapped-tree.ts), mapped through the mount's own mappings or the container's
- * user namespace, which only a process with CAP_SYS_ADMIN in the initial user namespace
- * may map, as runc 1.2's parent makes them for its init.
- *
  * The relaunch gets them as descriptors, each at a fixed number (RELAUNCH_FDS); nsenter
  * joins the namespaces through /proc/self/fd. The relaunched process closes the
- * namespaces' descriptors first and takes the sockets and the copies (close-on-exec), so
- * hooks and the container get none of them.
+ * namespaces' descriptors first and takes the sockets (close-on-exec), so hooks and the
+ * container get none of them.
  *
  * Any relaunch for a foreground console (core/host-sockets.ts foregroundConsole) gets
  * one more: the end of a socketpair as its console socket, whose other end the first
  * process keeps to receive the console's master, as runc run gives its init.
  */
-import type { MountIdmap, MountSpec, RootfsConfig } from './config/model';
-import { MS_REC, NSFS_MAGIC, O_CLOEXEC, O_RDONLY } from './constants';
+import type { RootfsConfig } from './config/model';
+import { NSFS_MAGIC, O_CLOEXEC, O_RDONLY } from './constants';
 import { ConfigError, naming } from './errors';
 import { foregroundConsole, hostSocketPaths, type HostSocketRole } from './host-sockets';
-import { idmappedTree } from './idmapped-tree';
 import { RELAUNCH_USERNS_FD, RELAUNCH_FIRST_JOIN_FD, launcherJoins, type LaunchPlan } from './namespaces';
 import { presetOomScore } from './oom-score';
 import type { Syscalls } from './syscalls/types';
@@ -46,22 +40,7 @@ const SOCKET_FIELDS: Readonly<Record<HostSocketRole, string>> = { console: '--co
 /** What names the foreground console's socketpair in errors. */
 const FOREGROUND_CONSOLE = "the console's socket (process.terminal without --console-socket)";
 
-type RelaunchConfig = Pick<RootfsConfig, 'namespaces' | 'consoleSocket' | 'seccomp' | 'rootless'> & { process?: { terminal?: boolean }; mounts?: readonly MountSpec[] };
-
-/**
- * The idmapped binds of a relaunch into a user namespace, in config order, each with the
- * descriptor the relaunch gets its detached copy on: after the namespaces nsenter joins.
- */
-export function idmapTreeSlots(config: Pick<RootfsConfig, 'namespaces'> & { mounts?: readonly MountSpec[] }): [MountSpec & { idmap: MountIdmap }, number][] {
-  const first = RELAUNCH_FIRST_JOIN_FD + launcherJoins(config.namespaces).length;
-  const idmapped = (config.mounts ?? []).filter((m): m is MountSpec & { idmap: MountIdmap } => m.idmap !== undefined);
-  return idmapped.map((m, i) => [m, first + i]);
-}
-
-/** What names a mount's descriptor in errors. */
-function mountField(m: MountSpec): string {
-  return `mounts[${m.index}] ${JSON.stringify(m.destination)}`;
-}
+type RelaunchConfig = Pick<RootfsConfig, 'namespaces' | 'consoleSocket' | 'seccomp' | 'rootless'> & { process?: { terminal?: boolean } };
 
 /**
  * The sockets a relaunch is given, by role, each with what names it in errors: under
@@ -90,7 +69,7 @@ export interface RelaunchDescriptors {
  * console, the console's socketpair. Nothing else for another relaunch. A failure closes
  * what was opened and is thrown, named by its field.
  */
-export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<RootfsConfig, 'namespaces' | 'consoleSocket' | 'seccomp' | 'process'> & { mounts?: readonly MountSpec[] }): RelaunchDescriptors {
+export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<RootfsConfig, 'namespaces' | 'consoleSocket' | 'seccomp' | 'process'>): RelaunchDescriptors {
   const passed = new Map<number, number>();
   let restoreScore: (() => void) | undefined;
   const release = (): string[] => {
@@ -127,7 +106,6 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
       else if (userPath) openNamespace(RELAUNCH_USERNS_FD, 'user', userPath);
       (plan.launcherJoins ?? []).forEach((join, i) => openNamespace(RELAUNCH_FIRST_JOIN_FD + i, join.type, join.path));
       for (const [role, socket] of hostSocketPaths(config)) passed.set(RELAUNCH_SOCKET_FDS[role], naming(SOCKET_FIELDS[role], () => sys.connectUnix(socket)));
-      makeIdmapTrees(sys, config, passed);
     }
     if (foregroundConsole(config)) {
       const [here, there] = naming(FOREGROUND_CONSOLE, () => sys.socketPair());
@@ -145,45 +123,16 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
 }
 
 /**
- * The detached idmapped copy of each idmapped bind's source, at its slot in `passed`
- * (idmapTreeSlots): mapped through the mount's own mappings, with one user namespace per
- * set of them, made here and closed once the copies are made, or through the container's
- * (RELAUNCH_USERNS_FD, made with its maps or opened from its path), as runc maps one
- * without mappings of its own.
- */
-function makeIdmapTrees(sys: Syscalls, config: Parameters<typeof idmapTreeSlots>[0], passed: Map<number, number>): void {
-  const own = new Map<string, number>();
-  try {
-    for (const [m, slot] of idmapTreeSlots(config)) {
-      const { uidMappings: uid, gidMappings: gid, recursive } = m.idmap;
-      naming(mountField(m), () => {
-        let userns = passed.get(RELAUNCH_USERNS_FD)!;
-        if (uid && gid) {
-          const key = JSON.stringify([uid, gid]);
-          if (!own.has(key)) own.set(key, sys.userNamespace(uid, gid));
-          userns = own.get(key)!;
-        }
-        passed.set(slot, idmappedTree(sys, m.source, (m.flags & MS_REC) !== 0n, recursive, userns));
-      });
-    }
-  } finally {
-    for (const fd of own.values()) sys.close(fd);
-  }
-}
-
-/**
  * In the relaunched process: closes the namespaces' descriptors when nsenter started it
  * (it has joined them) and, rootless, takes gid 0 there; takes the sockets its starter
- * passed (relaunchSockets), each checked to be one and marked close-on-exec, under
- * nsenter the idmapped copies (idmapTreeSlots), each checked to be open and marked
- * close-on-exec, and then
+ * passed (relaunchSockets), each checked to be one and marked close-on-exec, and then
  * the runtime channel
  * (RELAUNCH_STARTER_FD), which no hook or helper this process starts may hold (Node 20
  * marks what it inherited close-on-exec at its start, which nothing promises). A
  * descriptor that is not what its starter passes is refused: something else started this
  * process with MOUNTKIT_RELAUNCHED set. Returns what the config gets for them.
  */
-export function takeRelaunchDescriptors(sys: Syscalls, config: RelaunchConfig, nsenter: boolean): Pick<RootfsConfig, 'runtimeChannel' | 'hostSockets' | 'idmapTrees'> {
+export function takeRelaunchDescriptors(sys: Syscalls, config: RelaunchConfig, nsenter: boolean): Pick<RootfsConfig, 'runtimeChannel' | 'hostSockets'> {
   const namespaces = nsenter ? [RELAUNCH_USERNS_FD, ...launcherJoins(config.namespaces).map((_, i) => RELAUNCH_FIRST_JOIN_FD + i)] : [];
   for (const fd of namespaces) naming(`descriptor ${fd} from the process that started mountkit`, () => sys.close(fd));
   // A rootless relaunch was given no setgid by nsenter (namespaces.ts relaunchPlan), which
@@ -198,15 +147,6 @@ export function takeRelaunchDescriptors(sys: Syscalls, config: RelaunchConfig, n
     });
     taken[role] = fd;
   }
-  const trees: Record<number, number> = {};
-  for (const [m, fd] of nsenter ? idmapTreeSlots(config) : []) {
-    // fstat(2) answers EBADF for a descriptor not open: no copy was passed there.
-    naming(`${mountField(m)}: its idmapped copy, descriptor ${fd} from the process that started mountkit`, () => {
-      sys.fstat(fd);
-      sys.setCloexec(fd);
-    });
-    trees[m.index] = fd;
-  }
   naming(`descriptor ${RELAUNCH_STARTER_FD} from the process that started mountkit`, () => sys.setCloexec(RELAUNCH_STARTER_FD));
-  return { runtimeChannel: RELAUNCH_STARTER_FD, ...(Object.keys(taken).length ? { hostSockets: taken } : {}), ...(Object.keys(trees).length ? { idmapTrees: trees } : {}) };
+  return { runtimeChannel: RELAUNCH_STARTER_FD, ...(Object.keys(taken).length ? { hostSockets: taken } : {}) };
 }

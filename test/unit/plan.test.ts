@@ -348,34 +348,6 @@ describe('buildPlan', () => {
     ]);
   });
 
-  test("an idmapped bind with a user namespace: its copy made and mapped before the relaunch, through the container's namespace; attached by the relaunched process's bind handler", () => {
-    const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
-    const sys = fakeRoot().addFile('/proc/self/ns/user').addDir('/srv/data').addDir('/bundle/rootfs/data');
-    const config = makeConfig({
-      namespaces: [{ type: 'user' }, { type: 'mount' }],
-      uidMappings: maps,
-      gidMappings: maps,
-      mounts: [makeMount({ index: 0, type: 'bind', source: '/srv/data', destination: '/data', flags: MS_BIND, idmap: { recursive: false } })],
-    });
-    const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:bind' }] }, launch: outside });
-    const shown = plan.calls.filter((c) => ['userNamespace', 'openTree', 'mountSetattr', 'relaunch', 'moveMount'].includes(c.record.op) || (c.record.op === 'setCloexec' && c.phase === 'namespaces'));
-    expect(shown.map((c) => [c.phase, c.plugin, c.record.op])).toEqual([
-      ['namespaces', 'launcher', 'userNamespace'],
-      ['namespaces', 'launcher', 'openTree'],
-      ['namespaces', 'launcher', 'mountSetattr'],
-      ['namespaces', 'launcher', 'relaunch'],
-      // The relaunched process takes the copy on descriptor 8, then the runtime channel.
-      ['namespaces', 'launcher', 'setCloexec'],
-      ['namespaces', 'launcher', 'setCloexec'],
-      ['mounts', 'bind', 'moveMount'],
-    ]);
-    // The fake's descriptors from 100: the container's user namespace, then the copy.
-    expect(shown[2].record).toMatchObject({ dirfd: 101, usernsFd: 100, attrSet: MOUNT_ATTR_IDMAP });
-    expect(shown[4].record).toEqual({ op: 'setCloexec', fd: 8 });
-    expect(shown[6].record).toMatchObject({ fromDirfd: 8, toDirfd: expect.any(Number) });
-    expect(plan.complete).toBe(true);
-  });
-
   test('with a user namespace, the namespaces given by path are opened, the sockets connected and the OOM score written before the relaunch; the relaunched process takes the sockets', () => {
     const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
     const sys = fakeRoot().addFile('/proc/self/ns/user').addFile('/var/run/netns/cni').addFile('/proc/self/oom_score_adj', '0\n');

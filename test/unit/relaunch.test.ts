@@ -1,9 +1,9 @@
 import type { NamespaceSpec, RootfsConfig } from '../../src/core/config/model';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_IDMAP, MS_BIND, MS_REC, OPEN_TREE_CLONE, O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
+import { O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
 import { planLaunch } from '../../src/core/namespaces';
-import { RELAUNCH_SOCKET_FDS, idmapTreeSlots, prepareRelaunch, takeRelaunchDescriptors } from '../../src/core/relaunch';
+import { RELAUNCH_SOCKET_FDS, prepareRelaunch, takeRelaunchDescriptors } from '../../src/core/relaunch';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
-import { makeConfig, makeMount } from '../helpers/config';
+import { makeConfig } from '../helpers/config';
 
 const MAPS = [{ containerID: 0, hostID: 100000, size: 65536 }];
 const first = { relaunched: false, inUserNamespace: false };
@@ -117,78 +117,6 @@ describe('prepareRelaunch', () => {
   test('a namespace path that cannot be opened is named by its type', () => {
     const config = userConfig([{ type: 'pid' }, { type: 'user' }, { type: 'network', path: '/run/netns/gone' }]);
     expect(() => prepareRelaunch(new FakeSyscalls(), planLaunch(config.namespaces, first, config), config)).toThrow('linux.namespaces "network": open "/run/netns/gone": ENOENT');
-  });
-});
-
-describe('idmapped binds in a container with a user namespace: their copies made from the host', () => {
-  const OWN = [{ containerID: 0, hostID: 0, size: 1 }];
-  const idmapped = (index: number, source: string, idmap: NonNullable<RootfsConfig['mounts'][number]['idmap']>, flags = MS_BIND) =>
-    makeMount({ index, type: 'bind', source, destination: `/m${index}`, flags, idmap });
-  const config = userConfig([{ type: 'pid' }, { type: 'user' }, { type: 'network', path: '/run/netns/a' }], {
-    mounts: [
-      makeMount({ index: 0, type: 'tmpfs', destination: '/tmp' }),
-      idmapped(1, '/srv/a', { recursive: false }),
-      idmapped(2, '/srv/b', { recursive: true, uidMappings: OWN, gidMappings: OWN }, MS_BIND | MS_REC),
-      idmapped(3, '/srv/c', { recursive: false, uidMappings: OWN, gidMappings: OWN }),
-    ],
-  });
-
-  test('each gets the descriptor after the joined namespaces, in config order', () => {
-    expect(idmapTreeSlots(config).map(([m, fd]) => [m.index, fd])).toEqual([
-      [1, 9],
-      [2, 10],
-      [3, 11],
-    ]);
-  });
-
-  test("a copy of each source, mapped through the container's user namespace or through one made once for each set of mappings of the mount's own, which is closed after", () => {
-    const sys = withNamespaceFiles(new FakeSyscalls().addDir('/srv/a').addDir('/srv/b').addDir('/srv/c'), '/run/netns/a');
-    const passed = prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config);
-    expect(sys.calls.slice(3).map((c) => c.op)).toEqual(['openTree', 'mountSetattr', 'userNamespace', 'openTree', 'mountSetattr', 'openTree', 'mountSetattr', 'close']);
-    expect([...passed.passed.keys()]).toEqual([4, 8, 9, 10, 11]);
-    const [container, a, b, c] = [4, 9, 10, 11].map((n) => passed.passed.get(n)!);
-    const own = sys.callsOf('mountSetattr')[1].usernsFd;
-    expect(own).not.toBe(container);
-    expect(sys.callsOf('openTree').map((t) => [t.dirfd, t.path, t.flags])).toEqual([
-      [AT_FDCWD, '/srv/a', OPEN_TREE_CLONE | O_CLOEXEC],
-      [AT_FDCWD, '/srv/b', OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE],
-      [AT_FDCWD, '/srv/c', OPEN_TREE_CLONE | O_CLOEXEC],
-    ]);
-    expect(sys.callsOf('mountSetattr').map((m) => [m.dirfd, m.atFlags, m.attrSet, m.usernsFd])).toEqual([
-      [a, AT_EMPTY_PATH, MOUNT_ATTR_IDMAP, container],
-      [b, AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_IDMAP, own],
-      [c, AT_EMPTY_PATH, MOUNT_ATTR_IDMAP, own],
-    ]);
-    expect(sys.callsOf('userNamespace').slice(1).map((u) => [u.uidMappings, u.gidMappings])).toEqual([[OWN, OWN]]);
-    expect(sys.calls.at(-1)).toEqual({ op: 'close', fd: own });
-  });
-
-  test('a copy that cannot be made is named by its mount; what was made and opened before it is closed', () => {
-    const sys = withNamespaceFiles(new FakeSyscalls().addDir('/srv/a'), '/run/netns/a');
-    expect(() => prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config)).toThrow('mounts[2] "/m2": open_tree "/srv/b": ENOENT');
-    expect(sys.openFds()).toEqual([]);
-  });
-
-  test('the relaunched process takes each (open, close-on-exec) for the bind handler, by mount index; one not open is refused, naming its mount', () => {
-    const sys = new FakeSyscalls().addFile('/ns').addDir('/srv/a');
-    for (const fd of [4, 8]) sys.dup3(sys.open('/ns', O_RDONLY, 0), fd, 0);
-    for (const fd of [9, 10, 11]) sys.dup3(sys.openTree(AT_FDCWD, '/srv/a', OPEN_TREE_CLONE | O_CLOEXEC), fd, 0);
-    sys.clearCalls();
-    expect(takeRelaunchDescriptors(sys, config, true)).toEqual({ runtimeChannel: 3, idmapTrees: { 1: 9, 2: 10, 3: 11 } });
-    expect(sys.calls.slice(2)).toEqual([
-      { op: 'fstat', fd: 9 },
-      { op: 'setCloexec', fd: 9 },
-      { op: 'fstat', fd: 10 },
-      { op: 'setCloexec', fd: 10 },
-      { op: 'fstat', fd: 11 },
-      { op: 'setCloexec', fd: 11 },
-      { op: 'setCloexec', fd: 3 },
-    ]);
-    // Under unshare alone (no user namespace made from the host) there are none to take.
-    expect(takeRelaunchDescriptors(new FakeSyscalls(), config, false)).toEqual({ runtimeChannel: 3 });
-    const missing = new FakeSyscalls().addFile('/ns');
-    for (const fd of [4, 8]) missing.dup3(missing.open('/ns', O_RDONLY, 0), fd, 0);
-    expect(() => takeRelaunchDescriptors(missing, config, true)).toThrow('mounts[1] "/m1": its idmapped copy, descriptor 9 from the process that started mountkit: fstat');
   });
 });
 

@@ -279,14 +279,6 @@ export interface RootfsConfig {
    * time the hooks run; not part of config.json.
    */
   runtimeChannel?: number;
-  /**
-   * Descriptors of detached idmapped copies of bind sources, by mount index, made from
-   * the host where mount_setattr(2) may idmap (core/idmapped-tree.ts): the bind handler
-   * attaches each in place of making its own, and closes it. Set by the CLI in a process
-   * it relaunched into the container's user namespace (core/relaunch.ts); not part of
-   * config.json.
-   */
-  idmapTrees?: Readonly<Record<number, number>>;
   /** linux.personality: set with personality(2) before the program, as runc 1.2 sets it; absent, mountkit's (PER_LINUX). */
   personality?: PersonalitySpec;
   /** linux.timeOffsets: the clocks' offsets in the container's new time namespace, written before anything enters it. */

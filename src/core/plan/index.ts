@@ -99,7 +99,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
   };
   let complete = false;
   let error: unknown;
-  let relaunched: Pick<RootfsConfig, 'hostSockets' | 'runtimeChannel' | 'idmapTrees'> = {};
+  let relaunched: Pick<RootfsConfig, 'hostSockets' | 'runtimeChannel'> = {};
   try {
     if (outer.relaunch.length) {
       // As run does them: what a relaunch into a user namespace is given (core/relaunch.ts),
@@ -128,8 +128,9 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     // event, the last thing before its execve (without holding its event loop), and the
     // poststop hooks once the relaunch has ended, whether the container's program ran or
     // not. They are listed as the other hooks are, not run: each answers exit status 0.
-    // The container's pid in their state is the plan's stand-in for it (the port's pid:
-    // 1 in a new pid namespace, else this process's), as a plan cannot know it.
+    // The container's pid in their state is the plan port's stand-in for it (1 in a new
+    // pid namespace, else this process's), as a plan cannot know it; it is not read from
+    // /proc here, which after the jail is the container's in the plan's model.
     const exec = eventLine('exec');
     const execEvent = sys.calls.some((c) => c.op === 'write' && c.fd === relaunched.runtimeChannel && c.data === exec);
     if (execEvent && config.hooks.poststart?.length) {

@@ -7,7 +7,7 @@ import { afterMount, bindNeedsRemount, containerRoot, isDevDestination, mountOn,
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { relabelTree, selinuxEnabled } from '../../core/selinux';
 import type { FileStat, Syscalls } from '../../core/syscalls/types';
-import { attachIdmapped, mountIdmapped } from './idmap';
+import { mountIdmapped } from './idmap';
 import { keepLockedFlags } from './locked';
 import { relabelMode, relabelProblem, relabelTarget } from './relabel';
 
@@ -27,7 +27,7 @@ export function bindFlags(m: MountSpec): bigint {
  * hold bind or rbind). Follows runc 1.1: the source must exist, the target is looked up
  * inside the rootfs at mount time, made to match the source's kind when missing, and
  * mounted through its descriptor, or an idmapped copy attached to it (idmap.ts, as runc
- * 1.2 does; made from the host for a container with a user namespace, idmapTrees); the bind is remounted when it carries flags the first call ignores (keeping
+ * 1.2 does); the bind is remounted when it carries flags the first call ignores (keeping
  * the flags a user namespace locked on it, as runc 1.2 does), the source is relabelled on
  * request, and recursive attributes come last.
  */
@@ -49,9 +49,7 @@ export class BindMountHandler implements MountHandler {
     // mount(2) to refuse with ENOTDIR.
     const idmap = m.idmap;
     withMountTarget(this.sys, root, m.destination, { kind: source.kind === 'dir' ? 'dir' : 'file' }, (t) => {
-      const tree = ctx.config.idmapTrees?.[m.index];
-      if (idmap && tree !== undefined) attachIdmapped(this.sys, m, tree, t.fd);
-      else if (idmap) mountIdmapped(this.sys, m, idmap, t.fd, ctx.shared);
+      if (idmap) mountIdmapped(this.sys, m, idmap, t.fd, ctx.shared);
       // runc passes the type "bind"; with MS_BIND the kernel ignores fstype and data.
       else mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: 'bind', flags, data: m.data });
     });

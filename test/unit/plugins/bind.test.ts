@@ -599,49 +599,4 @@ describe('bind mount handler: idmapped binds', () => {
     expect(sys.mounts).toEqual([]);
     expect(sys.openFds()).toEqual([]);
   });
-
-  describe("a copy mountkit's first process made from the host (RootfsConfig.idmapTrees)", () => {
-    /** A detached copy of the source on descriptor 9, as the relaunch gets it. */
-    function withTree() {
-      const { sys, run } = setup();
-      sys.addDir('/r/d');
-      const tree = sys.openTree(AT_FDCWD, '/src/dir', OPEN_TREE_CLONE | O_CLOEXEC);
-      sys.dup3(tree, 9, 0);
-      sys.close(tree);
-      sys.clearCalls();
-      return { sys, run };
-    }
-
-    test('is attached through the target descriptor and closed: no user namespace, copy or mapping made here', () => {
-      const { sys, run } = withTree();
-      run([{ destination: '/d', flags: MS_BIND | MS_RDONLY, idmap: { recursive: false } }], { namespaces: [{ type: 'user' }], idmapTrees: { 0: 9 } });
-      expect(changes(sys).map((c) => c.op)).toEqual(['moveMount', 'mount']);
-      expect(sys.callsOf('moveMount')).toEqual([{ op: 'moveMount', fromDirfd: 9, fromPath: '', toDirfd: fdOf(sys, '/r/d'), toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH }]);
-      expect(sys.callsOf('close').map((c) => c.fd)).toContain(9);
-      expect(sys.mounts).toEqual([expect.objectContaining({ source: '/src/dir', target: '/r/d' })]);
-      expect(sys.openFds()).toEqual([]);
-    });
-
-    test('a failing attach names the source, and the copy is closed all the same', () => {
-      const { sys, run } = withTree();
-      sys.failOn('moveMount', 'EPERM');
-      expect(() => run([{ destination: '/d', idmap: { recursive: false } }], { namespaces: [{ type: 'user' }], idmapTrees: { 0: 9 } })).toThrow(
-        'mounts: plugin bind mounts[0] "/d": move_mount "/src/dir" -> "/r/d": EPERM',
-      );
-      expect(sys.openFds()).toEqual([]);
-    });
-
-    test("only the mount whose index it is given for takes it; another idmapped bind makes its own", () => {
-      const { sys, run } = withTree();
-      run(
-        [
-          { destination: '/d', idmap: { recursive: false, uidMappings: UIDS, gidMappings: GIDS } },
-          { destination: '/e', idmap: { recursive: false } },
-        ],
-        { idmapTrees: { 1: 9 } },
-      );
-      expect(changes(sys).map((c) => c.op)).toEqual(['userNamespace', 'openTree', 'mountSetattr', 'moveMount', 'mkdirat', 'moveMount']);
-      expect(sys.callsOf('moveMount')[1].fromDirfd).toBe(9);
-    });
-  });
 });
