@@ -160,7 +160,7 @@ describe('validateIdmappedMounts', () => {
       'mappings of its own, in a container with a user namespace (new or joined)',
       bindWith({ recursive: true, uidMappings: UIDS, gidMappings: UIDS }),
       { namespaces: [{ type: 'mount' }, { type: 'user', path: '/proc/1/ns/user' }] },
-      'mounts[3] "/d": an idmapped mount in a container with a user namespace: mountkit makes it inside that namespace, where mount_setattr(2) refuses to idmap (it needs CAP_SYS_ADMIN in the initial user namespace)',
+      'mounts[3] "/d": an idmapped mount in a container with a user namespace: mountkit makes it inside that namespace, where mount_setattr(2) refuses to idmap a host filesystem (it needs CAP_SYS_ADMIN in the user namespace that owns the filesystem, the initial one)',
     ],
     ['a map of a page or more', bindWith({ recursive: false, uidMappings: UIDS, gidMappings: Array.from({ length: 340 }, (_, i) => ({ containerID: 4e9 + i, hostID: 4e9 + i, size: 1 })) }), {}, 'mounts[3].gidMappings: takes 8160 bytes as a map; the kernel takes at most 4095 in one write'],
   ])('refused: %s', (_case, mount, over, message) => {

@@ -121,8 +121,10 @@ export function validateSelinuxLabel(config: RootfsConfig, host: HostQuery): voi
  * mountkit runs inside that namespace when there is one, where the kernel refuses them
  * (NO_MAPPINGS). Not in a container with a user namespace at all: mountkit makes the
  * container's mounts inside it, and mount_setattr(2) idmaps a mount only for a caller
- * with CAP_SYS_ADMIN in the initial user namespace (runc 1.2 makes such a mount from the
- * host). Needs nothing of the host.
+ * with CAP_SYS_ADMIN in the user namespace that owns the filesystem, the initial one for
+ * the host's (runc 1.2 makes such a copy from a process of the initial user namespace
+ * that joined the container's mount namespace, so that the copy keeps its locks). Needs
+ * nothing of the host.
  */
 export function validateIdmappedMounts(config: RootfsConfig): void {
   const userns = config.namespaces.some((ns) => ns.type === 'user');
@@ -132,7 +134,7 @@ export function validateIdmappedMounts(config: RootfsConfig): void {
     const field = `mounts[${m.index}]`;
     if (m.type !== 'bind') throw new ConfigError(`${field}.type`, m.type, 'an idmapped mount (idmap, ridmap, uidMappings, gidMappings) must be a bind mount');
     if (userns) {
-      throw new ConfigError(field, m.destination, 'an idmapped mount in a container with a user namespace: mountkit makes it inside that namespace, where mount_setattr(2) refuses to idmap (it needs CAP_SYS_ADMIN in the initial user namespace)');
+      throw new ConfigError(field, m.destination, 'an idmapped mount in a container with a user namespace: mountkit makes it inside that namespace, where mount_setattr(2) refuses to idmap a host filesystem (it needs CAP_SYS_ADMIN in the user namespace that owns the filesystem, the initial one)');
     }
     const { uidMappings: uid, gidMappings: gid } = idmap;
     if (!uid && !gid) throw new ConfigError(`${field}.options`, idmap.recursive ? 'ridmap' : 'idmap', NO_MAPPINGS);
