@@ -5,10 +5,10 @@
  *
  * The plan starts where `mountkit run` starts acting, after its checks: the namespaces
  * (a relaunch under unshare(1) for a pid namespace, setns(2) joins, one unshare(2)), then
- * every phase up to the exec step's execve(2); after a relaunch, the poststart hooks the
- * first process runs once the container has started and the poststop hooks it runs once
- * the container has ended end it. The process cannot enter namespaces it only plans, so
- * everything after them is answered from the host as this process sees it.
+ * every phase up to the exec step's execve(2). After a relaunch the plan ends with what
+ * the first process runs then: the poststart hooks, once the container has started, and
+ * the poststop hooks, once it has ended. The process cannot enter namespaces it only
+ * plans, so everything after them is answered from the host as this process sees it.
  */
 import { validateConfig } from '../config/validate';
 import type { RootfsConfig } from '../config/model';
