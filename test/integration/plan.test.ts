@@ -119,6 +119,29 @@ maybe('mountkit plan', () => {
     }
   });
 
+  test("a user namespace's config, /sys bound from the host and a cgroup mount in it: the plan runs to the execve (a mount in a bind's tree leaves its source alone)", () => {
+    const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const config = bundleConfig({
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] },
+        { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
+      ],
+    });
+    config.linux = { ...config.linux, namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'user' }], uidMappings: maps, gidMappings: maps };
+    const b = readableBundle(config);
+    try {
+      // As root: a user other than root may map only its own ids.
+      const r = runCli(['plan', '--bundle', b.dir]);
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines.some((l) => / mounts +cgroup mounts\[2\] "\/sys\/fs\/cgroup" +mount\("tmpfs", /.test(l))).toBe(true);
+      expect(lines.at(-1)).toMatch(/ finalize +exec +execve\("\/bin\/sh"/);
+    } finally {
+      b.cleanup();
+    }
+  });
+
   test('poststart and poststop hooks: what the first process runs once the container has started and ended, after the execve', () => {
     const hooks = { poststart: [{ path: '/bin/echo', args: ['echo', 'started'] }], poststop: [{ path: '/bin/echo', args: ['echo', 'stopped'], timeout: 5 }] };
     const b = readableBundle(bundleConfig({ hooks }));

@@ -547,6 +547,26 @@ describe('PlanSyscalls', () => {
     expect(sys.readdir('/proc/sys')).toEqual(expect.arrayContaining(['kernel']));
   });
 
+  test("a mount inside a bind's tree is the bind's alone: the source keeps what it had, other files stay shared; the rootfs bound onto itself stays one tree", () => {
+    fs.mkdirSync(path.join(tmp, 'src/sub/deep'), { recursive: true });
+    fs.writeFileSync(path.join(tmp, 'src/sub/deep/kept'), 'source\n');
+    const sys = new PlanSyscalls();
+    const r = path.join(tmp, 'rootfs');
+    // The rootfs onto itself, a descriptor of it kept (as the mounts phase keeps one), then a bind into it.
+    sys.mount(r, r, 'bind', MS_BIND | MS_REC, null);
+    const rootFd = sys.open(r, O_PATH | O_DIRECTORY, 0);
+    sys.mount(path.join(tmp, 'src'), path.join(r, 'data'), null, MS_BIND | MS_REC, null);
+    sys.mount('tmpfs', path.join(r, 'data/sub/deep'), 'tmpfs', 0n, null);
+    expect(sys.readdir(path.join(r, 'data/sub/deep'))).toEqual([]);
+    expect(sys.readdir(path.join(tmp, 'src/sub/deep'))).toEqual(['kept']);
+    // What the mount did not cover is still the source's: a file written through the bind shows at the source.
+    sys.writeFile(path.join(r, 'data/file'), 'through the bind');
+    expect(sys.readFile(path.join(tmp, 'src/file'))).toBe('through the bind');
+    // The kept descriptor of the rootfs reaches the bind and the mount in it.
+    expect(sys.openat2(rootFd, 'data/sub/deep', O_PATH, 0, 0n)).toBeGreaterThan(0);
+    expect(sys.readdir(`/proc/thread-self/fd/${rootFd}/data/sub`)).toEqual(['deep']);
+  });
+
   test('an idmapped bind: the detached copy attached shows its source at the target; open_tree and the namespace are results with paths', () => {
     const sys = new PlanSyscalls();
     const r = path.join(tmp, 'rootfs');

@@ -6,7 +6,9 @@
  *
  * - A mount puts a new directory tree at its target in the model, hiding what was there,
  *   as mount(2) does: a bind mount shows its source's tree (the same model nodes, so a
- *   write through either path shows on both), proc and sysfs show a fresh mirror of the
+ *   write through either path shows on both; a mount made inside the bind's tree is the
+ *   bind's alone, as the kernel attaches it to the bind's mount and not to its source's,
+ *   so the directories down to it become the bind's own), proc and sysfs show a fresh mirror of the
  *   host's /proc and /sys (the same kernel answers inside the container), anything else
  *   (tmpfs, mqueue, overlay, ...) an empty directory, a devpts one with its ptmx. Remounts, propagation
  *   changes, moves and unmounts leave the model as it is.
@@ -78,6 +80,8 @@ export class PlanSyscalls extends DryRunSyscalls {
   private readonly returned = new WeakMap<SyscallRecord, number>();
   /** Whether the run's process leads its session, as this one does (hostSession), unless mountkit starts it. */
   private leadsSession = false;
+  /** The targets of the binds made: each shows its source's tree, the same nodes. */
+  private readonly bindTargets = new Set<string>();
 
   constructor() {
     super();
@@ -133,8 +137,9 @@ export class PlanSyscalls extends DryRunSyscalls {
     // The fake adds an entry for new mounts and binds only (not remount, propagation, move).
     if (this.mounts.length === before) return;
     const at = this.mounts[this.mounts.length - 1].target;
-    const tree = (flags & MS_BIND) !== 0n ? this.node(source ?? '', true) : this.newFilesystem(fstype);
-    if (tree) this.graft(at, tree);
+    const bind = (flags & MS_BIND) !== 0n;
+    const tree = bind ? this.node(source ?? '', true) : this.newFilesystem(fstype);
+    if (tree) this.graft(at, tree, bind);
   }
 
   override openTree(dirfd: number, path: string, flags: number): number {
@@ -148,7 +153,7 @@ export class PlanSyscalls extends DryRunSyscalls {
     if (this.mounts.length === before) return;
     const { source, target } = this.mounts[this.mounts.length - 1];
     const tree = this.node(source ?? '', true);
-    if (tree) this.graft(target, tree);
+    if (tree) this.graft(target, tree, true);
   }
 
   override userNamespace(uidMappings: readonly IdMapping[], gidMappings: readonly IdMapping[]): number {
@@ -249,14 +254,47 @@ export class PlanSyscalls extends DryRunSyscalls {
     return root;
   }
 
-  /** Puts `tree` at the resolved absolute path `at`, hiding what was there. */
-  private graft(at: string, tree: FakeNode): void {
-    if (at === '/') {
-      this.root = tree;
-      return;
+  /**
+   * Puts `tree` at the resolved absolute path `at`, hiding what was there; a bind's tree
+   * is its source's (`shared`), whose target is remembered unless it is the source itself
+   * (the rootfs bound onto itself), where a mount inside changes both paths alike.
+   */
+  private graft(at: string, tree: FakeNode, shared = false): void {
+    if (shared && tree !== this.node(at, true)) this.bindTargets.add(at);
+    if (at === '/') this.root = tree;
+    else {
+      const parent = this.ownDir(posix.dirname(at));
+      if (parent?.kind === 'dir') this.entries(parent).set(posix.basename(at), tree);
     }
-    const parent = this.node(posix.dirname(at), true);
-    if (parent?.kind === 'dir') this.entries(parent).set(posix.basename(at), tree);
+  }
+
+  /**
+   * The directory node at the resolved path `dir`, made a bind's own when it lies in a
+   * bind's tree: from the outermost bind target above it down to it, each directory is
+   * copied (its entries still the source's nodes) and put in place of the shared one, so
+   * that what is grafted there leaves the source as it was.
+   */
+  private ownDir(dir: string): FakeNode | undefined {
+    const outer = [...this.bindTargets].filter((t) => dir === t || dir.startsWith(t === '/' ? '/' : `${t}/`)).sort((a, b) => a.length - b.length)[0];
+    if (outer === undefined || outer === '/') return this.node(dir, true);
+    const top = this.node(outer, true);
+    const above = this.node(posix.dirname(outer), true);
+    if (top?.kind !== 'dir' || above?.kind !== 'dir') return this.node(dir, true);
+    let own = this.copyDir(top);
+    this.entries(above).set(posix.basename(outer), own);
+    for (const name of dir.slice(outer.length).split('/').filter(Boolean)) {
+      const child = this.entries(own).get(name);
+      if (child?.kind !== 'dir') return this.node(dir, true);
+      const copy = this.copyDir(child);
+      this.entries(own).set(name, copy);
+      own = copy;
+    }
+    return own;
+  }
+
+  /** A directory node like `dir`, with entries of its own that are `dir`'s nodes. */
+  private copyDir(dir: FakeNode): FakeNode {
+    return { ...dir, xattrs: new Map(dir.xattrs), children: new Map(this.entries(dir)) };
   }
 }
 
