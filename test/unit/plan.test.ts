@@ -559,12 +559,30 @@ describe('PlanSyscalls', () => {
     sys.mount('tmpfs', path.join(r, 'data/sub/deep'), 'tmpfs', 0n, null);
     expect(sys.readdir(path.join(r, 'data/sub/deep'))).toEqual([]);
     expect(sys.readdir(path.join(tmp, 'src/sub/deep'))).toEqual(['kept']);
-    // What the mount did not cover is still the source's: a file written through the bind shows at the source.
+    // What the mount did not cover is still the source's, in the directories on its way too:
+    // a file written, a directory made and a mode changed through the bind show at the source.
     sys.writeFile(path.join(r, 'data/file'), 'through the bind');
+    sys.mkdir(path.join(r, 'data/sub/made'), 0o700);
+    sys.chmod(path.join(r, 'data/sub'), 0o711);
     expect(sys.readFile(path.join(tmp, 'src/file'))).toBe('through the bind');
+    expect(sys.readdir(path.join(tmp, 'src/sub')).sort()).toEqual(['deep', 'made']);
+    expect(sys.stat(path.join(tmp, 'src/sub')).perm).toBe(0o711);
     // The kept descriptor of the rootfs reaches the bind and the mount in it.
     expect(sys.openat2(rootFd, 'data/sub/deep', O_PATH, 0, 0n)).toBeGreaterThan(0);
-    expect(sys.readdir(`/proc/thread-self/fd/${rootFd}/data/sub`)).toEqual(['deep']);
+    expect(sys.readdir(`/proc/thread-self/fd/${rootFd}/data/sub`).sort()).toEqual(['deep', 'made']);
+  });
+
+  test('two binds of one source are each their own: a mount in one, also after a chroot, shows in neither the other nor the source', () => {
+    fs.mkdirSync(path.join(tmp, 'src/sub/deep'), { recursive: true });
+    fs.writeFileSync(path.join(tmp, 'src/sub/deep/kept'), 'source\n');
+    const sys = new PlanSyscalls();
+    const r = path.join(tmp, 'rootfs');
+    sys.mount(path.join(tmp, 'src'), path.join(r, 'data'), null, MS_BIND | MS_REC, null);
+    sys.mount(path.join(tmp, 'src'), path.join(r, 'etc'), null, MS_BIND | MS_REC, null);
+    sys.chroot(r);
+    sys.mount('tmpfs', '/data/sub/deep', 'tmpfs', 0n, null);
+    expect(sys.readdir('/data/sub/deep')).toEqual([]);
+    expect(sys.readdir('/etc/sub/deep')).toEqual(['kept']);
   });
 
   test('an idmapped bind: the detached copy attached shows its source at the target; open_tree and the namespace are results with paths', () => {

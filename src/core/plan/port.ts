@@ -5,10 +5,10 @@
  * anything:
  *
  * - A mount puts a new directory tree at its target in the model, hiding what was there,
- *   as mount(2) does: a bind mount shows its source's tree (the same model nodes, so a
- *   write through either path shows on both; a mount made inside the bind's tree is the
- *   bind's alone, as the kernel attaches it to the bind's mount and not to its source's,
- *   so the directories down to it become the bind's own), proc and sysfs show a fresh mirror of the
+ *   as mount(2) does: a bind mount shows its source's tree (views of the same model
+ *   nodes, so a write through either path shows on both; a mount made inside the bind's
+ *   tree is the bind's alone, as the kernel attaches it to the bind's mount and not to its
+ *   source's), proc and sysfs show a fresh mirror of the
  *   host's /proc and /sys (the same kernel answers inside the container), anything else
  *   (tmpfs, mqueue, overlay, ...) an empty directory, a devpts one with its ptmx. Remounts, propagation
  *   changes, moves and unmounts leave the model as it is.
@@ -80,8 +80,10 @@ export class PlanSyscalls extends DryRunSyscalls {
   private readonly returned = new WeakMap<SyscallRecord, number>();
   /** Whether the run's process leads its session, as this one does (hostSession), unless mountkit starts it. */
   private leadsSession = false;
-  /** The targets of the binds made: each shows its source's tree, the same nodes. */
-  private readonly bindTargets = new Set<string>();
+  /** Directory nodes that are a bind's views of its source's (bindView). */
+  private readonly views = new WeakSet<FakeNode>();
+  /** The roots of the new filesystems mounted: below one, nodes are no source's. */
+  private readonly fresh = new WeakSet<FakeNode>();
 
   constructor() {
     super();
@@ -140,6 +142,7 @@ export class PlanSyscalls extends DryRunSyscalls {
     const bind = (flags & MS_BIND) !== 0n;
     const tree = bind ? this.node(source ?? '', true) : this.newFilesystem(fstype);
     if (tree) this.graft(at, tree, bind);
+    if (tree && !bind) this.fresh.add(tree);
   }
 
   override openTree(dirfd: number, path: string, flags: number): number {
@@ -255,46 +258,133 @@ export class PlanSyscalls extends DryRunSyscalls {
   }
 
   /**
-   * Puts `tree` at the resolved absolute path `at`, hiding what was there; a bind's tree
-   * is its source's (`shared`), whose target is remembered unless it is the source itself
-   * (the rootfs bound onto itself), where a mount inside changes both paths alike.
+   * Puts `tree` at the resolved absolute path `at`, hiding what was there. A bind's tree
+   * (`shared`) is its source's: the target gets a view of it (bindView), unless it is the
+   * source itself (the rootfs bound onto itself), where a mount inside changes both paths
+   * alike and the descriptors kept of it must go on reaching what is mounted.
    */
   private graft(at: string, tree: FakeNode, shared = false): void {
-    if (shared && tree !== this.node(at, true)) this.bindTargets.add(at);
-    if (at === '/') this.root = tree;
-    else {
-      const parent = this.ownDir(posix.dirname(at));
-      if (parent?.kind === 'dir') this.entries(parent).set(posix.basename(at), tree);
+    const placed = shared && tree.kind === 'dir' && tree !== this.node(at, true) ? this.bindView(tree) : tree;
+    if (at === '/') {
+      this.root = placed;
+      return;
     }
+    const parent = this.ownDir(posix.dirname(at));
+    if (parent?.kind === 'dir') this.putEntry(parent, posix.basename(at), placed);
+  }
+
+  /** `node` as the entry `name` of `dir`: a bind view's own (BindEntries.pin), else set. */
+  private putEntry(dir: FakeNode, name: string, node: FakeNode): void {
+    const entries = this.entries(dir);
+    if (entries instanceof BindEntries) entries.pin(name, node);
+    else entries.set(name, node);
   }
 
   /**
-   * The directory node at the resolved path `dir`, made a bind's own when it lies in a
-   * bind's tree: from the outermost bind target above it down to it, each directory is
-   * copied (its entries still the source's nodes) and put in place of the shared one, so
-   * that what is grafted there leaves the source as it was.
+   * The directory node at the resolved path `dir`, walked from the model's root. Inside a
+   * bind's tree (below a view, above no new filesystem) each source directory on the way
+   * is given a view of its own, put in its parent's view, so that what is grafted there
+   * is the bind's alone.
    */
   private ownDir(dir: string): FakeNode | undefined {
-    const outer = [...this.bindTargets].filter((t) => dir === t || dir.startsWith(t === '/' ? '/' : `${t}/`)).sort((a, b) => a.length - b.length)[0];
-    if (outer === undefined || outer === '/') return this.node(dir, true);
-    const top = this.node(outer, true);
-    const above = this.node(posix.dirname(outer), true);
-    if (top?.kind !== 'dir' || above?.kind !== 'dir') return this.node(dir, true);
-    let own = this.copyDir(top);
-    this.entries(above).set(posix.basename(outer), own);
-    for (const name of dir.slice(outer.length).split('/').filter(Boolean)) {
-      const child = this.entries(own).get(name);
-      if (child?.kind !== 'dir') return this.node(dir, true);
-      const copy = this.copyDir(child);
-      this.entries(own).set(name, copy);
-      own = copy;
+    let node = this.root;
+    let inBind = this.views.has(node);
+    for (const name of dir.split('/').filter(Boolean)) {
+      if (node.kind !== 'dir') return this.node(dir, true);
+      let child = this.entries(node).get(name);
+      if (!child || child.kind !== 'dir') return this.node(dir, true);
+      if (this.views.has(child)) inBind = true;
+      else if (this.fresh.has(child)) inBind = false;
+      else if (inBind) {
+        child = this.bindView(child);
+        this.putEntry(node, name, child);
+      }
+      node = child;
     }
-    return own;
+    return node;
   }
 
-  /** A directory node like `dir`, with entries of its own that are `dir`'s nodes. */
-  private copyDir(dir: FakeNode): FakeNode {
-    return { ...dir, xattrs: new Map(dir.xattrs), children: new Map(this.entries(dir)) };
+  /**
+   * A bind's view of the source directory `dir`: its fields are `dir`'s (a change through
+   * either shows on both), and so are its entries, but for those set on the view while
+   * they were its own (a mount's root, a view of a directory below), which the source
+   * does not see.
+   */
+  private bindView(dir: FakeNode): FakeNode {
+    const entries = new BindEntries(this.entries(dir));
+    const view = new Proxy(dir, {
+      get: (target, key, receiver) => (key === 'children' ? entries : Reflect.get(target, key, receiver)),
+      set: (target, key, value, receiver) => (key === 'children' ? false : Reflect.set(target, key, value, receiver)),
+    });
+    this.views.add(view);
+    return view;
+  }
+}
+
+/**
+ * A bind view's entries: its source's, through which every change passes, but for the
+ * names the view holds of its own (pin: a mount's root, a view of a directory below),
+ * which the source does not see.
+ */
+class BindEntries extends Map<string, FakeNode> {
+  private readonly own = new Map<string, FakeNode>();
+
+  constructor(private readonly source: Map<string, FakeNode>) {
+    super();
+  }
+
+  override get(name: string): FakeNode | undefined {
+    return this.own.get(name) ?? this.source.get(name);
+  }
+
+  override has(name: string): boolean {
+    return this.own.has(name) || this.source.has(name);
+  }
+
+  /** The view's own entry `name`, hiding the source's. */
+  pin(name: string, node: FakeNode): void {
+    this.own.set(name, node);
+  }
+
+  /** A change through the view: to the view's own entry when it has one, else to the source's. */
+  override set(name: string, node: FakeNode): this {
+    if (this.own.has(name)) this.own.set(name, node);
+    else this.source.set(name, node);
+    return this;
+  }
+
+  override delete(name: string): boolean {
+    return this.own.delete(name) || this.source.delete(name);
+  }
+
+  override get size(): number {
+    return [...this.keys()].length;
+  }
+
+  override *keys(): MapIterator<string> {
+    for (const name of this.source.keys()) yield name;
+    for (const name of this.own.keys()) if (!this.source.has(name)) yield name;
+  }
+
+  override *entries(): MapIterator<[string, FakeNode]> {
+    for (const name of this.keys()) yield [name, this.get(name)!];
+  }
+
+  override *values(): MapIterator<FakeNode> {
+    for (const name of this.keys()) yield this.get(name)!;
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, FakeNode]> {
+    return this.entries();
+  }
+
+  override forEach(fn: (value: FakeNode, key: string, map: Map<string, FakeNode>) => void, thisArg?: unknown): void {
+    for (const [name, node] of this.entries()) fn.call(thisArg, node, name, this);
+  }
+
+  override clear(): void {
+    this.own.clear();
+    this.source.clear();
   }
 }
 
