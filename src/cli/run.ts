@@ -36,6 +36,7 @@ import type { CliOptions } from './args';
 import { PASSED_SIGNALS, childrenOf, parentInStat, passSignals } from './forward';
 import { serveRuntimeChannel } from '../core/runtime-hooks';
 import { relayConsole, type ConsoleRelay } from './console-relay';
+import { makeIdmapCopy } from './idmap-copy';
 import { idMapToolsInPath } from '../core/programs';
 import { nodeStartEnv } from './node-env';
 import { starterIgnoredSignals } from './signals';
@@ -149,7 +150,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // the user namespace's helper is not made there), for a relaunch into a user namespace.
   const passed = prepareRelaunch(sys, plan, config);
   try {
-    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, sys, config, warn }, sys);
+    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, sys, config, warn }, sys);
   } finally {
     // The relaunch has its own copies, or failed to start; it runs already, so what fails here is only told.
     for (const failure of passed.release()) warn(failure);
@@ -164,6 +165,8 @@ interface Relaunch {
   passed: ReadonlyMap<number, number>;
   /** This process's end of the foreground console's socket (core/relaunch.ts), on which the console's master comes: console-relay.ts copies it. */
   console?: number;
+  /** This process's end of the idmap socket (core/relaunch.ts), on which it sends the relaunch the idmapped copies it makes (idmap-copy.ts). */
+  idmap?: number;
   /** The port the runtime's hooks are run through, the config they come from, and where their warnings go (core/runtime-hooks.ts). */
   sys: Syscalls;
   config: RootfsConfig;
@@ -222,7 +225,7 @@ exec "$@"`;
  * prepareRelaunch made, opened and connected comes on the numbers it gives
  * (takeRelaunchDescriptors takes them there).
  */
-function relaunch({ plan, argv, text, passed, console, sys, config: rootfs, warn }: Relaunch): Promise<number> {
+function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootfs, warn }: Relaunch): Promise<number> {
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
@@ -247,6 +250,7 @@ function relaunch({ plan, argv, text, passed, console, sys, config: rootfs, warn
     } catch (err) {
       // A fork(2) that fails is thrown, not emitted.
       if (console !== undefined) sys.close(console);
+      if (idmap !== undefined) sys.close(idmap);
       reject(failure(err as NodeJS.ErrnoException));
       return;
     }
@@ -254,6 +258,7 @@ function relaunch({ plan, argv, text, passed, console, sys, config: rootfs, warn
     if (child.pid === undefined) {
       // Not started: no console comes.
       if (console !== undefined) sys.close(console);
+      if (idmap !== undefined) sys.close(idmap);
       return;
     }
     const config = (child.stdio as unknown as import('stream').Writable[])[CONFIG_FD];
@@ -271,14 +276,17 @@ function relaunch({ plan, argv, text, passed, console, sys, config: rootfs, warn
       consoleSocket = undefined;
       relay = relayConsole(sys, socket);
     };
+    // Once Node has reaped the relaunch, its pid (and the container's) may be another process's.
+    const container = (): number | undefined => (child.exitCode !== null || child.signalCode !== null ? undefined : direct ? spawned : childrenOf(spawned)[0]);
     const runtime = serveRuntimeChannel((child.stdio as unknown as import('net').Socket[])[RELAUNCH_STARTER_FD], {
       sys,
       config: rootfs,
-      // Once Node has reaped the relaunch, its pid (and the container's) may be another process's.
-      container: () => (child.exitCode !== null || child.signalCode !== null ? undefined : direct ? spawned : childrenOf(spawned)[0]),
+      container,
       kill: (pid) => stopContainer(child, direct, pid),
       warn,
       ...(console === undefined ? {} : { console: takeConsole }),
+      // Asked by the relaunched process before its execve, so the container's pid is its own.
+      ...(idmap === undefined ? {} : { idmap: (mount: number) => makeIdmapCopy(rootfs, mount, container(), idmap) }),
       runAsync: (cmd) => sys.runCommandAsync(cmd),
     });
     const stop = passSignals(spawned, direct);
@@ -296,6 +304,7 @@ function relaunch({ plan, argv, text, passed, console, sys, config: rootfs, warn
       // The console's last output is copied and the host's terminal put back before the poststop hooks; a socket never used is closed.
       relay?.end();
       if (consoleSocket !== undefined) sys.close(consoleSocket);
+      if (idmap !== undefined) sys.close(idmap);
       runtime.ended().then((failure) => (failure ? reject(failure) : resolve(exitStatus(status, signal))), reject);
     });
   });

@@ -6,12 +6,11 @@
 import type { IdMapping } from './syscalls/types';
 
 /**
- * Why an idmapped mount needs mappings of its own here: mountkit runs inside the
- * container's user namespace when it has one, and mount_setattr(2) refuses to map a
- * filesystem with a namespace that does not own it (EPERM: the host's) or that does
- * (EINVAL). runc makes that namespace from the host, where it can use its mappings.
+ * Why an idmapped mount needs mappings of its own: without a user namespace of the
+ * container's there are none to borrow; with one, mountkit's first process makes the
+ * copy from the host with that namespace's maps (src/cli/idmap-copy.ts).
  */
-export const NO_MAPPINGS = "an idmapped mount needs uidMappings and gidMappings: the container user namespace's own mappings cannot idmap a mount from inside it";
+export const NO_MAPPINGS = 'an idmapped mount needs uidMappings and gidMappings of its own, unless the container has a user namespace that mountkit makes or joins from the host, whose maps it uses then';
 
 /** The most lines a uid_map or gid_map takes since Linux 4.15 (user_namespaces(7)). */
 export const MAX_ID_MAPPINGS = 340;

@@ -13,9 +13,11 @@
  *
  * Any relaunch for a foreground console (core/host-sockets.ts foregroundConsole) gets
  * one more: the end of a socketpair as its console socket, whose other end the first
- * process keeps to receive the console's master, as runc run gives its init.
+ * process keeps to receive the console's master, as runc run gives its init. A relaunch
+ * into a user namespace with idmapped binds gets the end of another, the idmap socket
+ * (idmapSlot), on which the first process sends the copies it makes for it.
  */
-import type { RootfsConfig } from './config/model';
+import type { MountSpec, RootfsConfig } from './config/model';
 import { NSFS_MAGIC, O_CLOEXEC, O_RDONLY } from './constants';
 import { ConfigError, naming } from './errors';
 import { foregroundConsole, hostSocketPaths, type HostSocketRole } from './host-sockets';
@@ -40,7 +42,20 @@ const SOCKET_FIELDS: Readonly<Record<HostSocketRole, string>> = { console: '--co
 /** What names the foreground console's socketpair in errors. */
 const FOREGROUND_CONSOLE = "the console's socket (process.terminal without --console-socket)";
 
-type RelaunchConfig = Pick<RootfsConfig, 'namespaces' | 'consoleSocket' | 'seccomp' | 'rootless'> & { process?: { terminal?: boolean } };
+type RelaunchConfig = Pick<RootfsConfig, 'namespaces' | 'consoleSocket' | 'seccomp' | 'rootless'> & { process?: { terminal?: boolean }; mounts?: readonly MountSpec[] };
+
+/** What names the idmap socket in errors. */
+const IDMAP_SOCKET = 'the idmap socket (idmapped binds in a user namespace)';
+
+/**
+ * The descriptor a relaunch into a user namespace gets its idmap socket on, when the
+ * config has idmapped binds: the one after the namespaces nsenter joins. Undefined
+ * without them.
+ */
+export function idmapSlot(config: Pick<RootfsConfig, 'namespaces'> & { mounts?: readonly MountSpec[] }): number | undefined {
+  if (!(config.mounts ?? []).some((m) => m.idmap !== undefined)) return undefined;
+  return RELAUNCH_FIRST_JOIN_FD + launcherJoins(config.namespaces).length;
+}
 
 /**
  * The sockets a relaunch is given, by role, each with what names it in errors: under
@@ -58,6 +73,8 @@ export interface RelaunchDescriptors {
   passed: Map<number, number>;
   /** This process's end of the foreground console's socketpair, on which the relaunch sends the console's master; the caller closes it. */
   console?: number;
+  /** This process's end of the idmap socket (idmapSlot), on which it sends the relaunch the idmapped copies; the caller closes it. */
+  idmap?: number;
   /** Closes them here and writes this process's own OOM score back; what fails is returned, not thrown (the relaunch runs already). */
   release(): string[];
 }
@@ -69,7 +86,7 @@ export interface RelaunchDescriptors {
  * console, the console's socketpair. Nothing else for another relaunch. A failure closes
  * what was opened and is thrown, named by its field.
  */
-export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<RootfsConfig, 'namespaces' | 'consoleSocket' | 'seccomp' | 'process'>): RelaunchDescriptors {
+export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<RootfsConfig, 'namespaces' | 'consoleSocket' | 'seccomp' | 'process'> & { mounts?: readonly MountSpec[] }): RelaunchDescriptors {
   const passed = new Map<number, number>();
   let restoreScore: (() => void) | undefined;
   const release = (): string[] => {
@@ -91,6 +108,7 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
   };
   const nsenter = plan.relaunch[0] === 'nsenter';
   let consoleEnd: number | undefined;
+  let idmapEnd: number | undefined;
   try {
     if (nsenter) {
       const maps = plan.userMappings;
@@ -106,6 +124,12 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
       else if (userPath) openNamespace(RELAUNCH_USERNS_FD, 'user', userPath);
       (plan.launcherJoins ?? []).forEach((join, i) => openNamespace(RELAUNCH_FIRST_JOIN_FD + i, join.type, join.path));
       for (const [role, socket] of hostSocketPaths(config)) passed.set(RELAUNCH_SOCKET_FDS[role], naming(SOCKET_FIELDS[role], () => sys.connectUnix(socket)));
+      const slot = idmapSlot(config);
+      if (slot !== undefined) {
+        const [here, there] = naming(IDMAP_SOCKET, () => sys.socketPair());
+        idmapEnd = here;
+        passed.set(slot, there);
+      }
     }
     if (foregroundConsole(config)) {
       const [here, there] = naming(FOREGROUND_CONSOLE, () => sys.socketPair());
@@ -116,10 +140,11 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
     if (nsenter && adj !== undefined) restoreScore = presetOomScore(sys, adj);
   } catch (err) {
     if (consoleEnd !== undefined) sys.close(consoleEnd);
+    if (idmapEnd !== undefined) sys.close(idmapEnd);
     release();
     throw err;
   }
-  return { passed, release, ...(consoleEnd === undefined ? {} : { console: consoleEnd }) };
+  return { passed, release, ...(consoleEnd === undefined ? {} : { console: consoleEnd }), ...(idmapEnd === undefined ? {} : { idmap: idmapEnd }) };
 }
 
 /**
@@ -132,7 +157,7 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
  * descriptor that is not what its starter passes is refused: something else started this
  * process with MOUNTKIT_RELAUNCHED set. Returns what the config gets for them.
  */
-export function takeRelaunchDescriptors(sys: Syscalls, config: RelaunchConfig, nsenter: boolean): Pick<RootfsConfig, 'runtimeChannel' | 'hostSockets'> {
+export function takeRelaunchDescriptors(sys: Syscalls, config: RelaunchConfig, nsenter: boolean): Pick<RootfsConfig, 'runtimeChannel' | 'hostSockets' | 'idmapSocket'> {
   const namespaces = nsenter ? [RELAUNCH_USERNS_FD, ...launcherJoins(config.namespaces).map((_, i) => RELAUNCH_FIRST_JOIN_FD + i)] : [];
   for (const fd of namespaces) naming(`descriptor ${fd} from the process that started mountkit`, () => sys.close(fd));
   // A rootless relaunch was given no setgid by nsenter (namespaces.ts relaunchPlan), which
@@ -147,6 +172,13 @@ export function takeRelaunchDescriptors(sys: Syscalls, config: RelaunchConfig, n
     });
     taken[role] = fd;
   }
+  const idmap = nsenter ? idmapSlot(config) : undefined;
+  if (idmap !== undefined) {
+    naming(`${IDMAP_SOCKET}, descriptor ${idmap} from the process that started mountkit`, () => {
+      if (sys.fstat(idmap).kind !== 'socket') throw new Error(`${IDMAP_SOCKET}: descriptor ${idmap} from the process that started mountkit is not a socket`);
+      sys.setCloexec(idmap);
+    });
+  }
   naming(`descriptor ${RELAUNCH_STARTER_FD} from the process that started mountkit`, () => sys.setCloexec(RELAUNCH_STARTER_FD));
-  return { runtimeChannel: RELAUNCH_STARTER_FD, ...(Object.keys(taken).length ? { hostSockets: taken } : {}) };
+  return { runtimeChannel: RELAUNCH_STARTER_FD, ...(Object.keys(taken).length ? { hostSockets: taken } : {}), ...(idmap === undefined ? {} : { idmapSocket: idmap }) };
 }

@@ -13,16 +13,19 @@
  *   passed (RootfsConfig.hostSockets.console without consoleSocket); the other end
  *   receives it without waiting, sets it up and answers as a command is answered, with
  *   `{ "result": {} }` or `{ "error": ... }`, so that the program starts on a console
- *   already set up.
+ *   already set up. `{ "event": "idmap", "mount": N }` asks for the idmapped copy of
+ *   config.mounts index N, which the other end makes from inside this process's mount
+ *   namespace and sends on the idmap socket (RootfsConfig.idmapSocket) before it answers
+ *   as a command is answered.
  */
 import { SyscallError, errnoNumber } from './errors';
 import type { CommandSpec } from './syscalls/types';
 
 /** The events the process preparing the rootfs sends. */
-export type ChannelEvent = 'exec' | 'console';
+export type ChannelEvent = 'exec' | 'console' | 'idmap';
 
-/** One line from the process preparing the rootfs: a command to run and answer, or an event (one this side does not know is passed over). */
-export type ChannelMessage = { command: CommandSpec } | { event: ChannelEvent | string };
+/** One line from the process preparing the rootfs: a command to run and answer, or an event (one this side does not know is passed over) with the mount it is about, if any. */
+export type ChannelMessage = { command: CommandSpec } | { event: ChannelEvent | string; mount?: number };
 
 /** What the other end answers: a command's result, or `{}` for the console event; or the SyscallError it failed with there. */
 export interface ChannelAnswer<T> {
@@ -37,17 +40,17 @@ export function answerResult<T>(line: string): T | undefined {
   return answer.result;
 }
 
-/** An event's line. */
-export function eventLine(event: ChannelEvent): string {
-  return `${JSON.stringify({ event })}\n`;
+/** An event's line, with the index of the mount it is about (idmap). */
+export function eventLine(event: ChannelEvent, mount?: number): string {
+  return `${JSON.stringify(mount === undefined ? { event } : { event, mount })}\n`;
 }
 
 /** What a line (without its newline) is: an event (a string `event`), a command (a string `path`), or an Error. */
 export function channelMessage(line: string): ChannelMessage {
   const value = JSON.parse(line) as unknown;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error(`not a message of the runtime channel: ${line}`);
-  const { event, path } = value as { event?: unknown; path?: unknown };
-  if (typeof event === 'string') return { event };
+  const { event, path, mount } = value as { event?: unknown; path?: unknown; mount?: unknown };
+  if (typeof event === 'string') return Number.isInteger(mount) ? { event, mount: mount as number } : { event };
   if (typeof path === 'string') return { command: value as CommandSpec };
   throw new Error(`not a message of the runtime channel: ${line}`);
 }

@@ -23,6 +23,10 @@
  *   (a foreground console, core/host-sockets.ts), `console` takes it, and the event is
  *   answered `{}`, or with the error taking it failed with (the relaunched process's run
  *   then fails with it). Without `console`, or a second time, the answer is EPERM.
+ * - At its "idmap" event, `idmap` makes the idmapped copy of the config's mount that the
+ *   event names and sends it on the idmap socket (src/cli/idmap-copy.ts), and the event
+ *   is answered `{}`, or with the error that failed with. Without `idmap` the answer is
+ *   EPERM.
  * - Once the container has ended (the relaunch exited, having run its program or not),
  *   the poststop hooks run, with status "stopped" and no pid (runc's state). A failing one
  *   is a warning and the others still run (runtime.md: "the remaining hooks and lifecycle
@@ -55,6 +59,8 @@ export interface RuntimeSideOptions {
   warn: (message: string) => void;
   /** Takes the console's master at the "console" event (`mountkit run`'s foreground console); what it throws is the answer. */
   console?: () => void;
+  /** Makes and sends the idmapped copy of config.mounts index `mount` at the "idmap" event; what it throws is the answer. */
+  idmap?: (mount: number) => void;
   /**
    * Runs a poststart hook without holding this process's event loop (the port's
    * runCommandAsync), so that a console is copied while the hooks run, as runc copies it
@@ -108,12 +114,23 @@ export function serveRuntimeChannel(socket: Socket, opts: RuntimeSideOptions): R
         return;
       }
       consoled = true;
-      try {
-        opts.console();
-        answer({ result: {} });
-      } catch (err) {
-        answer(err instanceof SyscallError ? errorReply(err.syscall, err.code, err.paths, err.detail) : errorReply('recvmsg', 'EIO', [], (err as Error).message));
+      answerCall(() => opts.console!(), 'recvmsg');
+    } else if (message.event === 'idmap') {
+      const mount = message.mount;
+      if (!opts.idmap || mount === undefined) {
+        answer(errorReply('open_tree', 'EPERM', [], opts.idmap ? 'the idmap event names no mount' : 'no idmap socket was passed'));
+        return;
       }
+      answerCall(() => opts.idmap!(mount), 'open_tree');
+    }
+  };
+  /** `{}` once `call` is done, or the error it failed with (a SyscallError as it is, anything else as `syscall`'s EIO). */
+  const answerCall = (call: () => void, syscall: string): void => {
+    try {
+      call();
+      answer({ result: {} });
+    } catch (err) {
+      answer(err instanceof SyscallError ? errorReply(err.syscall, err.code, err.paths, err.detail) : errorReply(syscall, 'EIO', [], (err as Error).message));
     }
   };
   let pending = Buffer.alloc(0);

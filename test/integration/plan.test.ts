@@ -143,6 +143,33 @@ maybe('mountkit plan', () => {
     }
   });
 
+  test("an idmapped bind with a user namespace: the bind handler asks, the first process's copy made under the mount (idmap-copy), received and attached", () => {
+    const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const config = bundleConfig({ mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }, { destination: '/mnt', type: 'bind', source: '/etc', options: ['bind', 'idmap'] }] });
+    config.linux = { ...config.linux, namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'user' }], uidMappings: maps, gidMappings: maps };
+    const b = readableBundle(config);
+    try {
+      // As root: a user other than root may map only its own ids.
+      const r = runCli(['plan', '--bundle', b.dir, '--format', 'json']);
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      const calls = (JSON.parse(r.stdout) as { calls: JsonCall[] }).calls;
+      expect(calls.filter((c) => c.op === 'socketPair').map((c) => [c.phase, c.plugin])).toEqual([['namespaces', 'launcher']]);
+      // Without the lookups and the target's making (the bundle's rootfs has no /mnt).
+      expect(calls.filter((c) => c.mountIndex === 1 && !['openat2', 'openat', 'mkdirat', 'close', 'open', 'fstat'].includes(c.op)).map((c) => [c.plugin, c.op])).toEqual([
+        ['bind', 'exchange'],
+        ['idmap-copy', 'openTree'],
+        ['idmap-copy', 'mountSetattr'],
+        ['idmap-copy', 'sendFdMessage'],
+        ['bind', 'recvFdMessage'],
+        ['bind', 'moveMount'],
+      ]);
+      expect(calls.find((c) => c.op === 'openTree')?.args).toMatchObject({ path: '/etc' });
+      expect(calls.at(-1)).toMatchObject({ op: 'execve' });
+    } finally {
+      b.cleanup();
+    }
+  });
+
   test('poststart and poststop hooks: what the first process runs once the container has started and ended, after the execve', () => {
     const hooks = { poststart: [{ path: '/bin/echo', args: ['echo', 'started'] }], poststop: [{ path: '/bin/echo', args: ['echo', 'stopped'], timeout: 5 }] };
     const b = readableBundle(bundleConfig({ hooks }));

@@ -722,13 +722,62 @@ maybe('mountkit run', () => {
     expect([r.status, r.stderr]).toEqual([2, `mountkit: mounts[2].options "ridmap": ${NO_MAPPINGS}\n`]);
   });
 
-  test('an idmapped bind in a container with a user namespace is a config error before anything happens: exit 2, one line', () => {
+  describe("idmapped binds in a container with a user namespace: each copy made by the first process from inside the container's mount namespace, attached by the relaunch", () => {
     const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
-    const c = config(['true'], { linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: maps, gidMappings: maps } });
-    c.mounts.push({ destination: '/idm', type: 'bind', source: '/tmp', options: ['rbind', 'ridmap'], uidMappings: maps, gidMappings: maps });
-    const r = withBundle(c, (dir) => runMountkit(dir));
-    expect([r.status, r.stdout]).toEqual([2, '']);
-    expect(r.stderr).toMatch(/^mountkit: mounts\[2\] "\/idm": an idmapped mount in a container with a user namespace: .*\n$/);
+    const own = [{ containerID: 0, hostID: 101000, size: 1 }];
+    /** A bundle with `src` holding f (owned by 0) and g (by 1000), idmapped at /a through the container's maps and at /b through its own; run with `wrap` around mountkit. */
+    function runIdmapped(probe: string, entry: 'launcher' | 'node', wrap?: (dir: string) => string[]) {
+      const c = config(['sh', '-c', probe], { linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: maps, gidMappings: maps } });
+      // CAP_SYS_ADMIN in the container's namespace, so that what its locks keep it from doing is tried.
+      const caps = ['CAP_SYS_ADMIN', 'CAP_DAC_OVERRIDE'];
+      c.process.capabilities = { bounding: caps, effective: caps, permitted: caps };
+      c.mounts.push({ destination: '/a', type: 'bind', source: 'src', options: ['bind', 'idmap'] });
+      c.mounts.push({ destination: '/b', type: 'bind', source: 'src', options: ['rbind', 'ridmap'], uidMappings: own, gidMappings: own });
+      let made = '';
+      const r = withBundle(c, (dir) => {
+        // The source is out of the container's root's reach by path: only the copy made from the host gets it there.
+        chmodSync(dir, 0o711);
+        for (const mnt of ['a', 'b']) mkdirSync(path.join(dir, 'rootfs', mnt));
+        mkdirSync(path.join(dir, 'src'), 0o700);
+        for (const [name, id] of [['f', 0], ['g', 1000]] as const) {
+          writeFileSync(path.join(dir, 'src', name), '');
+          chownSync(path.join(dir, 'src', name), id, id);
+        }
+        const run = wrap ? spawnSync(wrap(dir)[0], [...wrap(dir).slice(1), LAUNCHER, 'run', '--bundle', dir], { encoding: 'utf8' }) : runMountkit(dir, [], entry);
+        made = existsSync(path.join(dir, 'src/made')) ? spawnSync('stat', ['-c', '%u:%g', path.join(dir, 'src/made')], { encoding: 'utf8' }).stdout.trim() : '';
+        return run;
+      });
+      return { r, made };
+    }
+
+    test.each([
+      ['the shell launcher', 'launcher'],
+      ['the Node entry', 'node'],
+    ] as const)('from %s: owners through the container\'s maps or the mount\'s own, and a write mapped back', (_name, entry) => {
+      const { r, made } = runIdmapped('stat -c "%u:%g %n" /a/f /a/g /b/f /b/g; touch /a/made; grep -c ",idmapped" /proc/self/mountinfo', entry);
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(r.stdout.split('\n')).toEqual([
+        // Through the container's maps: on-disk ids are the container's (host root's file is its root's).
+        '0:0 /a/f',
+        '1000:1000 /a/g',
+        // Through the mount's own: on-disk 0 is the host's 101000, the container's 1000; on-disk 1000 is no one's.
+        '1000:1000 /b/f',
+        '65534:65534 /b/g',
+        '2',
+        '',
+      ]);
+      // The container's root writes through the container's maps back as on-disk 0.
+      expect(made).toBe('0:0');
+    });
+
+    test('a source under a read-only host mount stays read-only inside: the copy keeps the lock a user namespace puts on it, and a remount read-write is refused', () => {
+      // In a mount namespace of its own around mountkit: the source bound read-only onto itself there.
+      const wrap = (dir: string) => ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `mount --bind "$1/src" "$1/src" && mount -o remount,bind,ro "$1/src" && shift && exec "$@"`, 'sh', dir];
+      const { r, made } = runIdmapped('grep " /a " /proc/self/mountinfo | cut -d" " -f6; mount -o remount,rw,bind /a 2>/dev/null; echo "remount $?"; touch /a/made 2>/dev/null; echo "write $?"', 'launcher', wrap);
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(r.stdout).toBe('ro,relatime,idmapped\nremount 1\nwrite 1\n');
+      expect(made).toBe('');
+    });
   });
 
   test.each([

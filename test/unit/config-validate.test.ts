@@ -144,6 +144,9 @@ describe('validateIdmappedMounts', () => {
   test.each<[string, MountSpec, Partial<RootfsConfig>]>([
     ['mappings of its own', bindWith({ recursive: false, uidMappings: UIDS, gidMappings: UIDS }), {}],
     ['no idmap on a tmpfs', makeMount({ type: 'tmpfs', destination: '/t' }), {}],
+    ["idmap without mappings, in a container with a user namespace: the container's maps it", bindWith({ recursive: false }), { namespaces: [{ type: 'user' }], uidMappings: UIDS, gidMappings: UIDS }],
+    ["ridmap without mappings, with a user namespace joined by path: that one maps it", bindWith({ recursive: true }), { namespaces: [{ type: 'mount' }, { type: 'user', path: '/proc/1/ns/user' }] }],
+    ['mappings of its own, in a container with a user namespace', bindWith({ recursive: true, uidMappings: UIDS, gidMappings: UIDS }), { namespaces: [{ type: 'user' }], uidMappings: UIDS, gidMappings: UIDS }],
   ])('accepted: %s', (_case, mount, over) => {
     expect(check(mount, over)).not.toThrow();
   });
@@ -155,12 +158,11 @@ describe('validateIdmappedMounts', () => {
     ['an empty map', bindWith({ recursive: false, uidMappings: UIDS, gidMappings: [] }), {}, 'mounts[3].gidMappings: needs at least one mapping'],
     ['a bad range', bindWith({ recursive: false, uidMappings: [{ containerID: 0, hostID: 0, size: 0 }], gidMappings: UIDS }), {}, 'mounts[3].uidMappings[0].size: must be at least 1'],
     ['ridmap without mappings', bindWith({ recursive: true }), {}, `mounts[3].options "ridmap": ${NO_MAPPINGS}`],
-    ['idmap without mappings, in a user namespace', bindWith({ recursive: false }), { namespaces: [{ type: 'user' }] }, 'mounts[3] "/d": an idmapped mount in a container with a user namespace'],
     [
-      'mappings of its own, in a container with a user namespace (new or joined)',
-      bindWith({ recursive: true, uidMappings: UIDS, gidMappings: UIDS }),
-      { namespaces: [{ type: 'mount' }, { type: 'user', path: '/proc/1/ns/user' }] },
-      'mounts[3] "/d": an idmapped mount in a container with a user namespace: mountkit makes it inside that namespace, where mount_setattr(2) refuses to idmap a host filesystem (it needs CAP_SYS_ADMIN in the user namespace that owns the filesystem, the initial one)',
+      'in a rootless container, with a user namespace or without, as runc refuses it',
+      bindWith({ recursive: false, uidMappings: UIDS, gidMappings: UIDS }),
+      { rootless: true },
+      'mounts[3] "/d": an idmapped mount in a rootless container: mount_setattr(2) idmaps a host filesystem only for a caller with CAP_SYS_ADMIN in the initial user namespace, and runc refuses them too',
     ],
     ['a map of a page or more', bindWith({ recursive: false, uidMappings: UIDS, gidMappings: Array.from({ length: 340 }, (_, i) => ({ containerID: 4e9 + i, hostID: 4e9 + i, size: 1 })) }), {}, 'mounts[3].gidMappings: takes 8160 bytes as a map; the kernel takes at most 4095 in one write'],
   ])('refused: %s', (_case, mount, over, message) => {

@@ -1,9 +1,9 @@
 import type { NamespaceSpec, RootfsConfig } from '../../src/core/config/model';
 import { O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
 import { planLaunch } from '../../src/core/namespaces';
-import { RELAUNCH_SOCKET_FDS, prepareRelaunch, takeRelaunchDescriptors } from '../../src/core/relaunch';
+import { RELAUNCH_SOCKET_FDS, idmapSlot, prepareRelaunch, takeRelaunchDescriptors } from '../../src/core/relaunch';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
-import { makeConfig } from '../helpers/config';
+import { makeConfig, makeMount } from '../helpers/config';
 
 const MAPS = [{ containerID: 0, hostID: 100000, size: 65536 }];
 const first = { relaunched: false, inUserNamespace: false };
@@ -117,6 +117,53 @@ describe('prepareRelaunch', () => {
   test('a namespace path that cannot be opened is named by its type', () => {
     const config = userConfig([{ type: 'pid' }, { type: 'user' }, { type: 'network', path: '/run/netns/gone' }]);
     expect(() => prepareRelaunch(new FakeSyscalls(), planLaunch(config.namespaces, first, config), config)).toThrow('linux.namespaces "network": open "/run/netns/gone": ENOENT');
+  });
+});
+
+describe('the idmap socket: idmapped binds in a container with a user namespace', () => {
+  const idmapped = makeMount({ index: 4, type: 'bind', source: '/srv/a', destination: '/a', idmap: { recursive: false } });
+  const config = userConfig([{ type: 'pid' }, { type: 'user' }, { type: 'network', path: '/run/netns/a' }], { mounts: [makeMount({ index: 0, type: 'tmpfs', destination: '/tmp' }), idmapped] });
+
+  test('its descriptor is the one after the joined namespaces, with idmapped binds only', () => {
+    expect(idmapSlot(config)).toBe(9);
+    expect(idmapSlot({ ...config, mounts: [] })).toBeUndefined();
+  });
+
+  test('under nsenter, a socketpair: one end passed at its slot, the other kept to send the copies; none without idmapped binds or nsenter', () => {
+    const sys = withNamespaceFiles(new FakeSyscalls(), '/run/netns/a');
+    const passed = prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config);
+    expect(sys.calls.map((c) => c.op)).toEqual(['userNamespace', 'open', 'fstatfs', 'socketPair']);
+    expect([...passed.passed.keys()]).toEqual([4, 8, 9]);
+    expect(passed.idmap).toBeDefined();
+    expect(sys.pathOf(passed.idmap!)).toMatch(/^socket:\[pair 0 end 0\]$/);
+    expect(sys.pathOf(passed.passed.get(9)!)).toMatch(/^socket:\[pair 0 end 1\]$/);
+    const plain = prepareRelaunch(withNamespaceFiles(new FakeSyscalls(), '/run/netns/a'), planLaunch(config.namespaces, first, config), { ...config, mounts: [] });
+    expect(plain.idmap).toBeUndefined();
+    const unshared = makeConfig({ namespaces: [{ type: 'pid' }, { type: 'mount' }], mounts: [idmapped] });
+    expect(prepareRelaunch(new FakeSyscalls(), planLaunch(unshared.namespaces, first, unshared), unshared).idmap).toBeUndefined();
+  });
+
+  test('a socketpair that cannot be made is named; what was made before it is closed', () => {
+    const sys = withNamespaceFiles(new FakeSyscalls(), '/run/netns/a');
+    sys.failOn('socketPair', 'EMFILE');
+    expect(() => prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config)).toThrow('the idmap socket (idmapped binds in a user namespace): socketpair: EMFILE');
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test('the relaunched process takes it under nsenter (a socket, close-on-exec); anything else there is refused', () => {
+    const sys = new FakeSyscalls().addFile('/ns');
+    for (const fd of [4, 8]) sys.dup3(sys.open('/ns', O_RDONLY, 0), fd, 0);
+    sys.dup3(sys.socketPair()[1], 9, 0);
+    sys.clearCalls();
+    expect(takeRelaunchDescriptors(sys, config, true)).toEqual({ runtimeChannel: 3, idmapSocket: 9 });
+    expect(sys.calls.slice(2)).toEqual([
+      { op: 'fstat', fd: 9 },
+      { op: 'setCloexec', fd: 9 },
+      { op: 'setCloexec', fd: 3 },
+    ]);
+    const wrong = new FakeSyscalls().addFile('/ns');
+    for (const fd of [4, 8, 9]) wrong.dup3(wrong.open('/ns', O_RDONLY, 0), fd, 0);
+    expect(() => takeRelaunchDescriptors(wrong, config, true)).toThrow('the idmap socket (idmapped binds in a user namespace): descriptor 9 from the process that started mountkit is not a socket');
   });
 });
 

@@ -4,12 +4,15 @@ describe('the runtime channel', () => {
   test('an event is one JSON line', () => {
     expect(eventLine('exec')).toBe('{"event":"exec"}\n');
     expect(channelMessage(eventLine('exec').trimEnd())).toEqual({ event: 'exec' });
+    expect(eventLine('idmap', 3)).toBe('{"event":"idmap","mount":3}\n');
   });
 
   test.each([
     ['a command', '{"path":"/h","args":[],"env":[],"dir":"/b"}', { command: { path: '/h', args: [], env: [], dir: '/b' } }],
     ['the exec event', '{"event":"exec"}', { event: 'exec' }],
     ['an event this side does not know', '{"event":"paused"}', { event: 'paused' }],
+    ['the idmap event, with the mount it names', '{"event":"idmap","mount":7}', { event: 'idmap', mount: 7 }],
+    ['a mount that is no index is left out', '{"event":"idmap","mount":"7"}', { event: 'idmap' }],
   ])('%s', (_name, line, expected) => expect(channelMessage(line)).toEqual(expected));
 
   test.each([

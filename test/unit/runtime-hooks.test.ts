@@ -36,12 +36,13 @@ function serve(
   container: () => number | undefined = () => 4242,
   console?: () => void,
   runAsync?: (cmd: CommandSpec) => Promise<CommandResult>,
+  idmap?: (mount: number) => void,
 ) {
   const channel = new FakeChannel();
   const killed: (number | undefined)[] = [];
   const warnings: string[] = [];
   const config = { bundle: BUNDLE, annotations: ANNOTATIONS, hooks: { prestart: [], createRuntime: [], ...hooks } };
-  const side = serveRuntimeChannel(channel as unknown as Socket, { sys, config, container, kill: (pid) => killed.push(pid), warn: (m) => warnings.push(m), ...(console ? { console } : {}), ...(runAsync ? { runAsync } : {}) });
+  const side = serveRuntimeChannel(channel as unknown as Socket, { sys, config, container, kill: (pid) => killed.push(pid), warn: (m) => warnings.push(m), ...(console ? { console } : {}), ...(runAsync ? { runAsync } : {}), ...(idmap ? { idmap } : {}) });
   /** The line the relaunched process sends for `h`, as the hooks plugin builds it, with the host pid it knows. */
   const line = (h: HookSpec, pid = 4242) => `${JSON.stringify(hookCommand(h, ociState(new Map(), config, { status: 'creating', pid })))}\n`;
   return { channel, side, sys, killed, warnings, line };
@@ -142,6 +143,25 @@ describe('the first process on the runtime channel', () => {
     const none = serve({});
     none.channel.send('{"event":"console"}\n');
     expect([none.channel.answers(), none.channel.destroyed]).toEqual([[{ error: { syscall: 'recvmsg', code: 'EPERM', paths: [], detail: 'no console socket was passed' } }], false]);
+  });
+
+  test('the idmap event has the copy of the mount it names made and is answered; its failure is the answer; without a maker, or a mount, EPERM', async () => {
+    const asked: number[] = [];
+    const { channel, killed } = serve({}, new FakeSyscalls(), () => 4242, undefined, undefined, (mount) => {
+      asked.push(mount);
+      if (mount === 9) throw new SyscallError('mount_setattr', errnoNumber('EINVAL'), ['/srv/data'], 'the filesystem may not support idmapped mounts on this kernel');
+    });
+    channel.send('{"event":"idmap","mount":7}\n', '{"event":"idmap","mount":9}\n', '{"event":"idmap"}\n');
+    expect(asked).toEqual([7, 9]);
+    expect(channel.answers()).toEqual([
+      { result: {} },
+      { error: { syscall: 'mount_setattr', code: 'EINVAL', paths: ['/srv/data'], detail: 'the filesystem may not support idmapped mounts on this kernel' } },
+      { error: { syscall: 'open_tree', code: 'EPERM', paths: [], detail: 'the idmap event names no mount' } },
+    ]);
+    expect(killed).toEqual([]);
+    const none = serve({});
+    none.channel.send('{"event":"idmap","mount":7}\n');
+    expect(none.channel.answers()).toEqual([{ error: { syscall: 'open_tree', code: 'EPERM', paths: [], detail: 'no idmap socket was passed' } }]);
   });
 
   test('a console that cannot be taken is answered with the error, for the relaunched process to fail with; the container is not stopped here', async () => {

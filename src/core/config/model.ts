@@ -279,6 +279,15 @@ export interface RootfsConfig {
    * time the hooks run; not part of config.json.
    */
   runtimeChannel?: number;
+  /**
+   * A socket on which the process at the other end of runtimeChannel sends the idmapped
+   * copies of bind sources it makes from inside this process's mount namespace, where
+   * this process, a user namespace's root, may not map them (core/idmapped-tree.ts): the
+   * bind handler asks for each with the "idmap" event. Set by the CLI in a process it
+   * relaunched into the container's user namespace (core/relaunch.ts); not part of
+   * config.json.
+   */
+  idmapSocket?: number;
   /** linux.personality: set with personality(2) before the program, as runc 1.2 sets it; absent, mountkit's (PER_LINUX). */
   personality?: PersonalitySpec;
   /** linux.timeOffsets: the clocks' offsets in the container's new time namespace, written before anything enters it. */

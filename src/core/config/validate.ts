@@ -116,15 +116,14 @@ export function validateSelinuxLabel(config: RootfsConfig, host: HostQuery): voi
 /**
  * Idmapped binds (OCI runtime-spec 1.2, as runc 1.2 checks them): a bind mount only
  * (mount_setattr(2) maps a detached copy of a mount, which only open_tree(2) of a path
- * gives here), with uid and gid mappings of its own, each a map the kernel would take.
- * runc also takes the container user namespace's mappings for a mount without its own;
- * mountkit runs inside that namespace when there is one, where the kernel refuses them
- * (NO_MAPPINGS). Not in a container with a user namespace at all: mountkit makes the
- * container's mounts inside it, and mount_setattr(2) idmaps a mount only for a caller
- * with CAP_SYS_ADMIN in the user namespace that owns the filesystem, the initial one for
- * the host's (runc 1.2 makes such a copy from a process of the initial user namespace
- * that joined the container's mount namespace, so that the copy keeps its locks). Needs
- * nothing of the host.
+ * gives here), with uid and gid mappings of its own, each a map the kernel would take; in
+ * a container with a user namespace a mount without its own is mapped through the
+ * container's, as runc maps it. There mount_setattr(2), which idmaps only for a caller
+ * with CAP_SYS_ADMIN in the user namespace that owns the filesystem (the initial one for
+ * the host's), is made by mountkit's first process from inside the container's mount
+ * namespace (src/cli/idmap-copy.ts), as runc 1.2 makes it. Not in a rootless container,
+ * where no process of mountkit's has that, as runc refuses them there. Needs nothing of
+ * the host.
  */
 export function validateIdmappedMounts(config: RootfsConfig): void {
   const userns = config.namespaces.some((ns) => ns.type === 'user');
@@ -133,10 +132,12 @@ export function validateIdmappedMounts(config: RootfsConfig): void {
     if (!idmap) continue;
     const field = `mounts[${m.index}]`;
     if (m.type !== 'bind') throw new ConfigError(`${field}.type`, m.type, 'an idmapped mount (idmap, ridmap, uidMappings, gidMappings) must be a bind mount');
-    if (userns) {
-      throw new ConfigError(field, m.destination, 'an idmapped mount in a container with a user namespace: mountkit makes it inside that namespace, where mount_setattr(2) refuses to idmap a host filesystem (it needs CAP_SYS_ADMIN in the user namespace that owns the filesystem, the initial one)');
+    if (config.rootless) {
+      throw new ConfigError(field, m.destination, 'an idmapped mount in a rootless container: mount_setattr(2) idmaps a host filesystem only for a caller with CAP_SYS_ADMIN in the initial user namespace, and runc refuses them too');
     }
     const { uidMappings: uid, gidMappings: gid } = idmap;
+    // The container's user namespace maps one without mappings of its own.
+    if (!uid && !gid && userns) continue;
     if (!uid && !gid) throw new ConfigError(`${field}.options`, idmap.recursive ? 'ridmap' : 'idmap', NO_MAPPINGS);
     if (!uid || !gid) throw new ConfigError(`${field}.${uid ? 'gidMappings' : 'uidMappings'}`, undefined, `is required with ${field}.${uid ? 'uidMappings' : 'gidMappings'}`);
     const problem = idMappingsProblem(`${field}.uidMappings`, uid) ?? idMappingsProblem(`${field}.gidMappings`, gid);

@@ -21,6 +21,7 @@ import type { Logger } from '../plugin';
 import { ExecveCalled, QUERY_SYSCALLS, type FakeSyscalls, type SyscallRecord } from '../syscalls/fake';
 import { descriptorsOf } from './format';
 import { idMapToolsInPath } from '../programs';
+import { idmapCopyRequest, sendIdmappedCopy } from '../idmapped-tree';
 import { prepareRelaunch, takeRelaunchDescriptors } from '../relaunch';
 import { eventLine } from '../runtime-channel';
 import { poststartHooks, poststopHooks } from '../runtime-hooks';
@@ -56,6 +57,8 @@ interface Mark {
 const LAUNCHER = 'launcher';
 /** The first process's runtime side (core/runtime-hooks.ts), which runs the poststart and poststop hooks. */
 const RUNTIME_HOOKS = 'runtime-hooks';
+/** The first process's idmapped copies for a relaunch into a user namespace (src/cli/idmap-copy.ts). */
+const IDMAP_COPY = 'idmap-copy';
 
 /**
  * The plan's own port. The container's pid, which hooks read in their state, is 1 in a
@@ -99,7 +102,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
   };
   let complete = false;
   let error: unknown;
-  let relaunched: Pick<RootfsConfig, 'hostSockets' | 'runtimeChannel'> = {};
+  let relaunched: Pick<RootfsConfig, 'hostSockets' | 'runtimeChannel' | 'idmapSocket'> = {};
   try {
     if (outer.relaunch.length) {
       // As run does them: what a relaunch into a user namespace is given (core/relaunch.ts),
@@ -113,6 +116,18 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       // runtime's hooks to this process, where mountkit was started, and takes the sockets
       // passed instead of connecting.
       relaunched = takeRelaunchDescriptors(sys, config, innerLaunch.joinedByLauncher === true);
+      // The first process makes each idmapped copy when the relaunched process asks for it
+      // (src/cli/idmap-copy.ts), from inside that process's mount namespace, which a plan
+      // cannot enter: its calls, as the host answers them, under the mount they are for.
+      const idmap = passed.idmap;
+      if (idmap !== undefined && sys instanceof PlanSyscalls) {
+        sys.onIdmapEvent = (mount) => {
+          const at = marks[marks.length - 1];
+          marks.push({ ...at, at: sys.calls.length, plugin: IDMAP_COPY });
+          sendIdmappedCopy(sys, idmapCopyRequest(config, mount, process.pid), idmap);
+          marks.push({ ...at, at: sys.calls.length });
+        };
+      }
     }
     enterNamespaces(sys, inner, config.timeOffsets);
     const started = startedByMountkit(launch, outer);

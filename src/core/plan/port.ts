@@ -29,6 +29,7 @@ import * as fs from 'fs';
 import { posix } from 'path';
 import { MS_BIND, makedev } from '../constants';
 import { SyscallError } from '../errors';
+import { channelMessage } from '../runtime-channel';
 import { DryRunSyscalls } from '../syscalls/dryrun';
 import { STARTER_SESSION, type FakeNode, type SyscallRecord } from '../syscalls/fake';
 import { toFileStat } from '../syscalls/stat';
@@ -80,6 +81,11 @@ export class PlanSyscalls extends DryRunSyscalls {
   private readonly returned = new WeakMap<SyscallRecord, number>();
   /** Whether the run's process leads its session, as this one does (hostSession), unless mountkit starts it. */
   private leadsSession = false;
+  /**
+   * Called at the relaunched process's "idmap" event with the mount it names, once the
+   * event is recorded: buildPlan makes the first process's side there (core/plan/index.ts).
+   */
+  onIdmapEvent?: (mount: number) => void;
   /** Directory nodes that are a bind's views of its source's (bindView). */
   private readonly views = new WeakSet<FakeNode>();
   /** The roots of the new filesystems mounted: below one, nodes are no source's. */
@@ -143,6 +149,20 @@ export class PlanSyscalls extends DryRunSyscalls {
     const tree = bind ? this.node(source ?? '', true) : this.newFilesystem(fstype);
     if (tree) this.graft(at, tree, bind);
     if (tree && !bind) this.fresh.add(tree);
+  }
+
+  override exchange(fd: number, line: string): string {
+    const answer = super.exchange(fd, line);
+    const message = channelMessage(line.replace(/\n$/, ''));
+    if ('event' in message && message.event === 'idmap' && message.mount !== undefined) this.onIdmapEvent?.(message.mount);
+    return answer;
+  }
+
+  /** A descriptor received is one handed out here too: its path kept for the plan's readers. */
+  override recvFdMessage(socket: number): { data: string; fd?: number } {
+    const message = super.recvFdMessage(socket);
+    if (message.fd !== undefined) this.opened(message.fd);
+    return message;
   }
 
   override openTree(dirfd: number, path: string, flags: number): number {

@@ -1103,7 +1103,9 @@ export class FakeSyscalls implements Syscalls {
   sendFdMessage(socket: number, fd: number, data: string): void {
     const rec = this.record('sendFdMessage', { socket, fd, data });
     if (!this.fds.has(socket) || !this.fds.has(fd)) throw this.fail(rec, 'EBADF');
-    this.sentMessages.push({ socket, path: this.fds.get(fd)!.path, data });
+    const sent = this.fds.get(fd)!;
+    this.sentMessages.push({ socket, path: sent.path, data });
+    this.sentFrom.push({ socket: this.fds.get(socket)!, node: sent.chain[sent.chain.length - 1]?.node, tree: this.trees.get(fd) });
   }
 
   write(fd: number, data: string): void {
@@ -1134,8 +1136,13 @@ export class FakeSyscalls implements Syscalls {
     return this.foregroundGroup;
   }
 
-  /** Each end of a socketPair, with its peer. */
-  private readonly socketPeers = new Map<number, number>();
+  /**
+   * Each end of a socketPair, by the open file its descriptors share (a duplicate or an
+   * inherited copy is the same end), with its peer.
+   */
+  private readonly socketPeers = new Map<object, object>();
+  /** For each of sentMessages: the socket's open file it was sent on, and the file it passed (a detached tree's source too). */
+  private readonly sentFrom: { socket: object; node?: FakeNode; tree?: { source: string; recursive: boolean } }[] = [];
   /** How many of sentMessages recvFdMessage has taken. */
   private received = 0;
 
@@ -1143,24 +1150,29 @@ export class FakeSyscalls implements Syscalls {
     this.record('socketPair', {});
     const n = this.socketPeers.size / 2;
     const ends: [number, number] = [this.detachedFd(`socket:[pair ${n} end 0]`, this.newNode('socket', 0o777)), this.detachedFd(`socket:[pair ${n} end 1]`, this.newNode('socket', 0o777))];
-    this.socketPeers.set(ends[0], ends[1]);
-    this.socketPeers.set(ends[1], ends[0]);
+    const [a, b] = ends.map((fd) => this.fds.get(fd)!);
+    this.socketPeers.set(a, b);
+    this.socketPeers.set(b, a);
     return ends;
   }
 
   /**
    * The next message sendFdMessage sent on the peer of `socket` (a socketPair end): its
-   * data and a new descriptor at the path of the one it passed. EAGAIN when there is none.
+   * data and a new descriptor of the file it passed, at its path. EAGAIN when there is none.
    */
   recvFdMessage(socket: number): { data: string; fd?: number } {
     const rec = this.record('recvFdMessage', { socket });
-    if (!this.fds.has(socket)) throw this.fail(rec, 'EBADF');
-    const peer = this.socketPeers.get(socket);
-    const at = this.sentMessages.findIndex((m, i) => i >= this.received && m.socket === peer);
+    const file = this.fds.get(socket);
+    if (!file) throw this.fail(rec, 'EBADF');
+    const peer = this.socketPeers.get(file);
+    const at = this.sentFrom.findIndex((m, i) => i >= this.received && m.socket === peer);
     if (peer === undefined || at < 0) throw this.fail(rec, 'EAGAIN');
     this.received = at + 1;
-    const message = this.sentMessages[at];
-    return { data: message.data, fd: this.detachedFd(message.path, this.newNode('char', 0o620)) };
+    const { node, tree } = this.sentFrom[at];
+    const fd = this.detachedFd(this.sentMessages[at].path, node ?? this.newNode('char', 0o620));
+    // A detached tree (open_tree) stays one through the socket, to be attached.
+    if (tree) this.trees.set(fd, tree);
+    return { data: this.sentMessages[at].data, fd };
   }
 
   /** The sender threads startFdSender started, by number: their socket and data, and the descriptor sent once sendFd ran. */

@@ -2,12 +2,13 @@ import { inject, injectable } from 'tsyringe';
 import type { MountSpec } from '../../core/config/model';
 import { MS_BIND, MS_RDONLY } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
+import { attachTree } from '../../core/idmapped-tree';
 import { fdPath } from '../../core/in-root';
 import { afterMount, bindNeedsRemount, containerRoot, isDevDestination, mountOn, remountBind, withMountTarget } from '../../core/mounting';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { relabelTree, selinuxEnabled } from '../../core/selinux';
 import type { FileStat, Syscalls } from '../../core/syscalls/types';
-import { mountIdmapped } from './idmap';
+import { mountIdmapped, requestIdmapped } from './idmap';
 import { keepLockedFlags } from './locked';
 import { relabelMode, relabelProblem, relabelTarget } from './relabel';
 
@@ -40,16 +41,29 @@ export class BindMountHandler implements MountHandler {
 
   mount(m: MountSpec, ctx: RunContext): void {
     const label = this.relabelLabel(m, ctx);
-    const source = this.statSource(m.source);
+    const { idmapSocket, runtimeChannel } = ctx.config;
+    // In a user namespace, mountkit's first process makes the idmapped copy (idmap.ts).
+    const copy = m.idmap && idmapSocket !== undefined && runtimeChannel !== undefined ? requestIdmapped(this.sys, m, runtimeChannel, idmapSocket) : undefined;
+    try {
+      // The copy's kind is its source's: the source's path may be out of this process's reach.
+      this.mountFrom(m, ctx, label, copy === undefined ? this.statSource(m.source) : this.sys.fstat(copy), copy);
+    } finally {
+      if (copy !== undefined) this.sys.close(copy);
+    }
+  }
+
+  /** The bind of `m.source` (of kind `source.kind`), or the attach of its idmapped `copy`, then its flags, propagation, label and attributes. */
+  private mountFrom(m: MountSpec, ctx: RunContext, label: string | undefined, source: FileStat, copy: number | undefined): void {
+    const idmap = m.idmap;
     const root = containerRoot(this.sys, ctx);
     const flags = bindFlags(m);
     // Looked up now, not when the config was read: an earlier mount may have put a symlink
     // on the way; the lookup keeps every link (absolute or "..") inside the rootfs. A
     // missing target is made to match the source's kind; one of the wrong kind is left for
     // mount(2) to refuse with ENOTDIR.
-    const idmap = m.idmap;
     withMountTarget(this.sys, root, m.destination, { kind: source.kind === 'dir' ? 'dir' : 'file' }, (t) => {
-      if (idmap) mountIdmapped(this.sys, m, idmap, t.fd, ctx.shared);
+      if (copy !== undefined) attachTree(this.sys, copy, m.source, t.fd);
+      else if (idmap) mountIdmapped(this.sys, m, idmap, t.fd, ctx.shared);
       // runc passes the type "bind"; with MS_BIND the kernel ignores fstype and data.
       else mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: 'bind', flags, data: m.data });
     });

@@ -599,4 +599,58 @@ describe('bind mount handler: idmapped binds', () => {
     expect(sys.mounts).toEqual([]);
     expect(sys.openFds()).toEqual([]);
   });
+
+  describe("in a user namespace: the copy mountkit's first process makes (RootfsConfig.idmapSocket)", () => {
+    /** A fake whose idmap socket (descriptor 9) holds the first process's copy of /src/dir, tagged for mount `tag`. */
+    function withCopy(tag = '0') {
+      const { sys, run } = setup();
+      sys.addDir('/r/d');
+      const [here, there] = sys.socketPair();
+      sys.dup3(there, 9, 0);
+      sys.close(there);
+      const tree = sys.openTree(AT_FDCWD, '/src/dir', OPEN_TREE_CLONE | O_CLOEXEC);
+      sys.sendFdMessage(here, tree, tag);
+      sys.close(tree);
+      sys.close(here);
+      sys.clearCalls();
+      const over: Partial<RootfsConfig> = { namespaces: [{ type: 'user' }], runtimeChannel: 3, idmapSocket: 9 };
+      return { sys, go: (m: Parameters<typeof run>[0][number]) => run([m], over) };
+    }
+
+    test('asked for by the mount index on the runtime channel, received, its kind from fstat, attached and closed; no namespace, copy or mapping made here', () => {
+      const { sys, go } = withCopy();
+      go({ destination: '/d', flags: MS_BIND | MS_NOSUID, idmap: { recursive: false } });
+      const copy = sys.callsOf('moveMount')[0].fromDirfd;
+      expect(sys.calls.slice(0, 3)).toEqual([
+        { op: 'exchange', fd: 3, line: '{"event":"idmap","mount":0}\n' },
+        { op: 'recvFdMessage', socket: 9 },
+        { op: 'fstat', fd: copy },
+      ]);
+      expect(changes(sys).map((c) => c.op)).toEqual(['exchange', 'recvFdMessage', 'moveMount', 'mount']);
+      expect(sys.callsOf('moveMount')[0]).toMatchObject({ toDirfd: fdOf(sys, '/r/d'), flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH });
+      // The source is never stat'd by path: it may be out of the namespace's root's reach.
+      expect(sys.callsOf('stat')).toEqual([]);
+      expect(sys.callsOf('close').map((c) => c.fd)).toContain(copy);
+      expect(sys.mounts).toEqual([expect.objectContaining({ source: '/src/dir', target: '/r/d' })]);
+      expect(sys.openFds()).toEqual([9]);
+    });
+
+    test('a refusal from the first process is the mount\'s error; nothing is made', () => {
+      const { sys, go } = withCopy();
+      sys.exchangeAnswers.push(JSON.stringify({ error: { syscall: 'mount_setattr', code: 'EINVAL', paths: ['/src/dir'], detail: 'the filesystem may not support idmapped mounts on this kernel' } }));
+      expect(() => go({ destination: '/d', idmap: { recursive: false } })).toThrow(
+        'mounts: plugin bind mounts[0] "/d": the runtime channel: the idmapped copy: mount_setattr "/src/dir": EINVAL (the filesystem may not support idmapped mounts on this kernel)',
+      );
+      expect(sys.callsOf('recvFdMessage')).toEqual([]);
+      expect(sys.mounts).toEqual([]);
+    });
+
+    test("a copy tagged for another mount is refused and closed", () => {
+      const { sys, go } = withCopy('5');
+      expect(() => go({ destination: '/d', idmap: { recursive: false } })).toThrow('the idmap socket: the first process sent the copy of another mount ("5") for mount 0');
+      expect(sys.callsOf('moveMount')).toEqual([]);
+      expect(sys.mounts).toEqual([]);
+      expect(sys.openFds()).toEqual([9]);
+    });
+  });
 });
