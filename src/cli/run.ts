@@ -15,7 +15,7 @@ import type { RootfsConfig } from '../core/config/model';
 import { bundleConfigText, loadBundle } from '../core/config/oci';
 import { validateConfig } from '../core/config/validate';
 import { CLONE_NEWPID } from '../core/constants';
-import { ConfigError } from '../core/errors';
+import { ConfigError, SyscallError, errnoNumber } from '../core/errors';
 import {
   checkUserNamespaceMaps,
   enterNamespaces,
@@ -29,14 +29,14 @@ import {
   type LaunchContext,
   type LaunchPlan,
 } from '../core/namespaces';
-import { RELAUNCH_STARTER_FD, prepareRelaunch, takeRelaunchDescriptors } from '../core/relaunch';
+import { RELAUNCH_STARTER_FD, prepareRelaunch, takeRelaunchDescriptors, type RelaunchDescriptors } from '../core/relaunch';
+import { idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
 import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
 import { PASSED_SIGNALS, childrenOf, parentInStat, passSignals } from './forward';
 import { serveRuntimeChannel } from '../core/runtime-hooks';
 import { relayConsole, type ConsoleRelay } from './console-relay';
-import { makeIdmapCopy } from './idmap-copy';
 import { idMapToolsInPath } from '../core/programs';
 import { nodeStartEnv } from './node-env';
 import { starterIgnoredSignals } from './signals';
@@ -165,8 +165,8 @@ interface Relaunch {
   passed: ReadonlyMap<number, number>;
   /** This process's end of the foreground console's socket (core/relaunch.ts), on which the console's master comes: console-relay.ts copies it. */
   console?: number;
-  /** This process's end of the idmap socket (core/relaunch.ts), on which it sends the relaunch the idmapped copies it makes (idmap-copy.ts). */
-  idmap?: number;
+  /** This process's end of the idmap socket and the container's user namespace (core/relaunch.ts), with which it makes the relaunch's idmapped copies (core/idmapped-tree.ts). */
+  idmap?: RelaunchDescriptors['idmap'];
   /** The port the runtime's hooks are run through, the config they come from, and where their warnings go (core/runtime-hooks.ts). */
   sys: Syscalls;
   config: RootfsConfig;
@@ -179,6 +179,13 @@ function relaunchFrom(launch: Relaunch, sys: Syscalls): Promise<number> {
 }
 
 function ignoreSignal(): void {}
+
+/** The idmapped copy of the config's mount `index` for the relaunched process `pid`, sent on the idmap socket (core/idmapped-tree.ts). */
+function idmapCopy(sys: Syscalls, config: RootfsConfig, index: number, pid: number | undefined, idmap: NonNullable<RelaunchDescriptors['idmap']>): void {
+  const request = idmapCopyRequest(config, index);
+  if (pid === undefined) throw new SyscallError('open_tree', errnoNumber('ESRCH'), [], 'the relaunched process is gone');
+  sendIdmappedCopy(sys, request, pid, idmap.userns, idmap.socket);
+}
 
 
 /** The relaunched process's descriptor with config.json's text (relaunch). */
@@ -250,7 +257,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
     } catch (err) {
       // A fork(2) that fails is thrown, not emitted.
       if (console !== undefined) sys.close(console);
-      if (idmap !== undefined) sys.close(idmap);
+      if (idmap !== undefined) for (const fd of [idmap.socket, idmap.userns]) sys.close(fd);
       reject(failure(err as NodeJS.ErrnoException));
       return;
     }
@@ -258,7 +265,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
     if (child.pid === undefined) {
       // Not started: no console comes.
       if (console !== undefined) sys.close(console);
-      if (idmap !== undefined) sys.close(idmap);
+      if (idmap !== undefined) for (const fd of [idmap.socket, idmap.userns]) sys.close(fd);
       return;
     }
     const config = (child.stdio as unknown as import('stream').Writable[])[CONFIG_FD];
@@ -286,7 +293,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       warn,
       ...(console === undefined ? {} : { console: takeConsole }),
       // Asked by the relaunched process before its execve, so the container's pid is its own.
-      ...(idmap === undefined ? {} : { idmap: (mount: number) => makeIdmapCopy(rootfs, mount, container(), idmap) }),
+      ...(idmap === undefined ? {} : { idmap: (mount: number) => idmapCopy(sys, rootfs, mount, container(), idmap) }),
       runAsync: (cmd) => sys.runCommandAsync(cmd),
     });
     const stop = passSignals(spawned, direct);
@@ -304,7 +311,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       // The console's last output is copied and the host's terminal put back before the poststop hooks; a socket never used is closed.
       relay?.end();
       if (consoleSocket !== undefined) sys.close(consoleSocket);
-      if (idmap !== undefined) sys.close(idmap);
+      if (idmap !== undefined) for (const fd of [idmap.socket, idmap.userns]) sys.close(fd);
       runtime.ended().then((failure) => (failure ? reject(failure) : resolve(exitStatus(status, signal))), reject);
     });
   });

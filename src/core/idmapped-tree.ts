@@ -10,11 +10,12 @@
  * it copies, which a mount namespace made in a user namespace puts on the host's, so it
  * is made in the container's mount namespace. Without a container user namespace the
  * bind handler makes and attaches it (src/plugins/bind/idmap.ts); with one, mountkit's
- * first process makes it from inside the container's mount namespace
- * (src/cli/idmap-copy.ts) and the bind handler attaches it, as runc 1.2 does.
+ * first process makes it from inside the container's mount namespace (sendIdmappedCopy)
+ * and the bind handler attaches it, as runc 1.2 does.
  */
 import type { RootfsConfig } from './config/model';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_RECURSIVE, MOUNT_ATTR_IDMAP, MOVE_MOUNT_F_EMPTY_PATH, MOVE_MOUNT_T_EMPTY_PATH, MS_REC, O_CLOEXEC, O_RDONLY, OPEN_TREE_CLONE } from './constants';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_RECURSIVE, CLONE_NEWNS, MOUNT_ATTR_IDMAP, MOVE_MOUNT_F_EMPTY_PATH, MOVE_MOUNT_T_EMPTY_PATH, MS_REC, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY, OPEN_TREE_CLONE } from './constants';
+import { CLONE_FS } from './namespaces';
 import { SyscallError, errnoNumber } from './errors';
 import type { IdMapping, Syscalls } from './syscalls/types';
 
@@ -66,43 +67,58 @@ export interface IdmapCopyRequest {
   source: string;
   rbind: boolean;
   recursive: boolean;
-  /** The mount's own mappings; without them, the user namespace at `userns` maps it. */
+  /** The mount's own mappings; without them, the container's user namespace maps it. */
   mappings?: { uid: IdMapping[]; gid: IdMapping[] };
-  userns: string;
 }
 
 /**
- * The copy of the config's mount `index` for the relaunched process `pid`, mapped through
- * the mount's own mappings or that process's user namespace. Only an idmapped bind of
- * the config is copied (EPERM otherwise): the relaunched process names a mount, never a
- * path.
+ * The copy of the config's mount `index`. Only an idmapped bind of the config is copied
+ * (EPERM otherwise): the relaunched process names a mount, never a path or mappings.
  */
-export function idmapCopyRequest(config: Pick<RootfsConfig, 'mounts'>, index: number, pid: number | undefined): IdmapCopyRequest {
+export function idmapCopyRequest(config: Pick<RootfsConfig, 'mounts'>, index: number): IdmapCopyRequest {
   const m = config.mounts.find((mount) => mount.index === index);
   if (!m?.idmap || m.type !== 'bind') throw new SyscallError('open_tree', errnoNumber('EPERM'), [], `mounts[${index}] is no idmapped bind of the config`);
-  if (pid === undefined) throw new SyscallError('open_tree', errnoNumber('ESRCH'), [], 'the relaunched process is gone');
   const { uidMappings: uid, gidMappings: gid, recursive } = m.idmap;
-  return {
-    mount: index,
-    source: m.source,
-    rbind: (m.flags & MS_REC) !== 0n,
-    recursive,
-    ...(uid && gid ? { mappings: { uid, gid } } : {}),
-    userns: `/proc/${pid}/ns/user`,
-  };
+  return { mount: index, source: m.source, rbind: (m.flags & MS_REC) !== 0n, recursive, ...(uid && gid ? { mappings: { uid, gid } } : {}) };
 }
 
-/** The copy `request` asks for, made here and sent on `socket` tagged with its mount's index; this process's descriptors of it closed. */
-export function sendIdmappedCopy(sys: Syscalls, request: IdmapCopyRequest, socket: number): void {
-  const userns = request.mappings ? sys.userNamespace(request.mappings.uid, request.mappings.gid) : sys.open(request.userns, O_RDONLY | O_CLOEXEC, 0);
+/**
+ * Makes the copy `request` asks for inside the mount namespace of the relaunched process
+ * `pid`, where it keeps the locks that namespace's mounts carry, as runc 1.2 makes it,
+ * and sends it on `socket` tagged with its mount's index. Everything is opened here
+ * first, on the host: that namespace (/proc/PID/ns/mnt), this thread's own and its
+ * directory, the source (to know it again), and the user namespace that maps the copy
+ * (`containerUserns`, the container's, which the caller opened from the config, or one
+ * made for the mount's own mappings). Then this thread leaves the filesystem context it
+ * shares with Node's other threads (setns(2) refuses CLONE_NEWNS to a thread that shares
+ * it), joins that namespace, copies and maps the source there, and goes back to its own
+ * namespace and directory. Nothing that namespace holds is run. A copy that is not the
+ * source the host sees (another file mounted over its path there) is refused, as EXDEV.
+ */
+export function sendIdmappedCopy(sys: Syscalls, request: IdmapCopyRequest, pid: number, containerUserns: number, socket: number): void {
+  const opened: number[] = [];
+  const open = (fd: number): number => (opened.push(fd), fd);
   try {
-    const tree = idmappedTree(sys, request.source, request.rbind, request.recursive, userns);
+    const source = sys.fstat(open(sys.open(request.source, O_PATH | O_CLOEXEC, 0)));
+    const userns = request.mappings ? open(sys.userNamespace(request.mappings.uid, request.mappings.gid)) : containerUserns;
+    const target = open(sys.open(`/proc/${pid}/ns/mnt`, O_RDONLY | O_CLOEXEC, 0));
+    const own = open(sys.open('/proc/thread-self/ns/mnt', O_RDONLY | O_CLOEXEC, 0));
+    const cwd = open(sys.open('.', O_PATH | O_DIRECTORY | O_CLOEXEC, 0));
+    sys.unshare(CLONE_FS);
+    sys.setns(target, CLONE_NEWNS);
+    let tree: number;
     try {
-      sys.sendFdMessage(socket, tree, String(request.mount));
+      tree = open(idmappedTree(sys, request.source, request.rbind, request.recursive, userns));
     } finally {
-      sys.close(tree);
+      sys.setns(own, CLONE_NEWNS);
+      sys.fchdir(cwd);
     }
+    const copy = sys.fstat(tree);
+    if (copy.dev !== source.dev || copy.ino !== source.ino) {
+      throw new SyscallError('open_tree', errnoNumber('EXDEV'), [request.source], "not the source the host sees: another file is mounted over its path in the container's mount namespace");
+    }
+    sys.sendFdMessage(socket, tree, String(request.mount));
   } finally {
-    sys.close(userns);
+    for (const fd of opened.reverse()) sys.close(fd);
   }
 }

@@ -21,6 +21,7 @@ import type { MountSpec, RootfsConfig } from './config/model';
 import { NSFS_MAGIC, O_CLOEXEC, O_RDONLY } from './constants';
 import { ConfigError, naming } from './errors';
 import { foregroundConsole, hostSocketPaths, type HostSocketRole } from './host-sockets';
+import { fdPath } from './in-root';
 import { RELAUNCH_USERNS_FD, RELAUNCH_FIRST_JOIN_FD, launcherJoins, type LaunchPlan } from './namespaces';
 import { presetOomScore } from './oom-score';
 import type { Syscalls } from './syscalls/types';
@@ -73,8 +74,12 @@ export interface RelaunchDescriptors {
   passed: Map<number, number>;
   /** This process's end of the foreground console's socketpair, on which the relaunch sends the console's master; the caller closes it. */
   console?: number;
-  /** This process's end of the idmap socket (idmapSlot), on which it sends the relaunch the idmapped copies; the caller closes it. */
-  idmap?: number;
+  /**
+   * For idmapped binds: this process's end of the idmap socket (idmapSlot), on which it
+   * sends the relaunch the copies it makes, and its own descriptor of the container's user
+   * namespace, which maps them (core/idmapped-tree.ts); the caller closes both.
+   */
+  idmap?: { socket: number; userns: number };
   /** Closes them here and writes this process's own OOM score back; what fails is returned, not thrown (the relaunch runs already). */
   release(): string[];
 }
@@ -108,7 +113,7 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
   };
   const nsenter = plan.relaunch[0] === 'nsenter';
   let consoleEnd: number | undefined;
-  let idmapEnd: number | undefined;
+  let idmap: { socket: number; userns?: number } | undefined;
   try {
     if (nsenter) {
       const maps = plan.userMappings;
@@ -127,8 +132,10 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
       const slot = idmapSlot(config);
       if (slot !== undefined) {
         const [here, there] = naming(IDMAP_SOCKET, () => sys.socketPair());
-        idmapEnd = here;
+        idmap = { socket: here };
         passed.set(slot, there);
+        // Opened again through its magic link: the relaunch's copy is closed once it has started.
+        idmap.userns = naming("the container's user namespace", () => sys.open(fdPath(passed.get(RELAUNCH_USERNS_FD)!), O_RDONLY | O_CLOEXEC, 0));
       }
     }
     if (foregroundConsole(config)) {
@@ -140,11 +147,11 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
     if (nsenter && adj !== undefined) restoreScore = presetOomScore(sys, adj);
   } catch (err) {
     if (consoleEnd !== undefined) sys.close(consoleEnd);
-    if (idmapEnd !== undefined) sys.close(idmapEnd);
+    for (const fd of [idmap?.socket, idmap?.userns]) if (fd !== undefined) sys.close(fd);
     release();
     throw err;
   }
-  return { passed, release, ...(consoleEnd === undefined ? {} : { console: consoleEnd }), ...(idmapEnd === undefined ? {} : { idmap: idmapEnd }) };
+  return { passed, release, ...(consoleEnd === undefined ? {} : { console: consoleEnd }), ...(idmap?.userns === undefined ? {} : { idmap: { socket: idmap.socket, userns: idmap.userns } }) };
 }
 
 /**

@@ -157,8 +157,13 @@ maybe('mountkit plan', () => {
       // Without the lookups and the target's making (the bundle's rootfs has no /mnt).
       expect(calls.filter((c) => c.mountIndex === 1 && !['openat2', 'openat', 'mkdirat', 'close', 'open', 'fstat'].includes(c.op)).map((c) => [c.plugin, c.op])).toEqual([
         ['bind', 'exchange'],
+        // In the relaunched process's mount namespace, and back (core/idmapped-tree.ts).
+        ['idmap-copy', 'unshare'],
+        ['idmap-copy', 'setns'],
         ['idmap-copy', 'openTree'],
         ['idmap-copy', 'mountSetattr'],
+        ['idmap-copy', 'setns'],
+        ['idmap-copy', 'fchdir'],
         ['idmap-copy', 'sendFdMessage'],
         ['bind', 'recvFdMessage'],
         ['bind', 'moveMount'],

@@ -770,6 +770,25 @@ describe('FakeSyscalls: socket pairs and terminals', () => {
     expect(() => sys.recvFdMessage(999)).toThrow(/^recvmsg: EBADF$/);
   });
 
+  test("each pair's messages are its own, in order, whichever pair is read first; a duplicated or inherited end is the same end; the file sent is the one received", () => {
+    const sys = new FakeSyscalls().addDir('/srv').addFile('/f');
+    const [a, b] = sys.socketPair();
+    const [c, d] = sys.socketPair();
+    const dir = sys.open('/srv', O_RDONLY, 0);
+    const file = sys.open('/f', O_RDONLY, 0);
+    sys.sendFdMessage(b, dir, 'first on a');
+    sys.sendFdMessage(d, file, 'on c');
+    sys.sendFdMessage(b, file, 'second on a');
+    sys.dup3(a, 40, 0);
+    sys.inheritDescriptor(41, c);
+    expect(sys.recvFdMessage(41).data).toBe('on c');
+    expect(sys.recvFdMessage(40).data).toBe('first on a');
+    const second = sys.recvFdMessage(a);
+    expect(second.data).toBe('second on a');
+    expect(sys.fstat(second.fd!).kind).toBe('file');
+    expect(() => sys.recvFdMessage(c)).toThrow(/EWOULDBLOCK/);
+  });
+
   test('exchange answers the queued lines, then the console event\'s answer; getpgrp and a terminal\'s foreground group are what the fake holds', () => {
     const sys = new FakeSyscalls().addFile('/dev/pts/3').addFile('/file');
     sys.exchangeAnswers.push('{"result":7}');

@@ -132,11 +132,13 @@ describe('the idmap socket: idmapped binds in a container with a user namespace'
   test('under nsenter, a socketpair: one end passed at its slot, the other kept to send the copies; none without idmapped binds or nsenter', () => {
     const sys = withNamespaceFiles(new FakeSyscalls(), '/run/netns/a');
     const passed = prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config);
-    expect(sys.calls.map((c) => c.op)).toEqual(['userNamespace', 'open', 'fstatfs', 'socketPair']);
+    expect(sys.calls.map((c) => c.op)).toEqual(['userNamespace', 'open', 'fstatfs', 'socketPair', 'open']);
     expect([...passed.passed.keys()]).toEqual([4, 8, 9]);
-    expect(passed.idmap).toBeDefined();
-    expect(sys.pathOf(passed.idmap!)).toMatch(/^socket:\[pair 0 end 0\]$/);
+    expect(sys.pathOf(passed.idmap!.socket)).toMatch(/^socket:\[pair 0 end 0\]$/);
     expect(sys.pathOf(passed.passed.get(9)!)).toMatch(/^socket:\[pair 0 end 1\]$/);
+    // Its own descriptor of the container's user namespace, opened again through the one passed.
+    expect(sys.calls.at(-1)).toEqual({ op: 'open', path: `/proc/thread-self/fd/${passed.passed.get(4)}`, flags: O_RDONLY | O_CLOEXEC, mode: 0 });
+    expect(sys.openFds()).toContain(passed.idmap!.userns);
     const plain = prepareRelaunch(withNamespaceFiles(new FakeSyscalls(), '/run/netns/a'), planLaunch(config.namespaces, first, config), { ...config, mounts: [] });
     expect(plain.idmap).toBeUndefined();
     const unshared = makeConfig({ namespaces: [{ type: 'pid' }, { type: 'mount' }], mounts: [idmapped] });

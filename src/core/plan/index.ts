@@ -57,7 +57,7 @@ interface Mark {
 const LAUNCHER = 'launcher';
 /** The first process's runtime side (core/runtime-hooks.ts), which runs the poststart and poststop hooks. */
 const RUNTIME_HOOKS = 'runtime-hooks';
-/** The first process's idmapped copies for a relaunch into a user namespace (src/cli/idmap-copy.ts). */
+/** The first process's idmapped copies for a relaunch into a user namespace (core/idmapped-tree.ts, sendIdmappedCopy). */
 const IDMAP_COPY = 'idmap-copy';
 
 /**
@@ -116,15 +116,15 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       // runtime's hooks to this process, where mountkit was started, and takes the sockets
       // passed instead of connecting.
       relaunched = takeRelaunchDescriptors(sys, config, innerLaunch.joinedByLauncher === true);
-      // The first process makes each idmapped copy when the relaunched process asks for it
-      // (src/cli/idmap-copy.ts), from inside that process's mount namespace, which a plan
+      // The first process makes each idmapped copy when the relaunched process asks for it,
+      // from inside that process's mount namespace (core/idmapped-tree.ts), which a plan
       // cannot enter: its calls, as the host answers them, under the mount they are for.
       const idmap = passed.idmap;
       if (idmap !== undefined && sys instanceof PlanSyscalls) {
         sys.onIdmapEvent = (mount) => {
           const at = marks[marks.length - 1];
           marks.push({ ...at, at: sys.calls.length, plugin: IDMAP_COPY });
-          sendIdmappedCopy(sys, idmapCopyRequest(config, mount, process.pid), idmap);
+          sendIdmappedCopy(sys, idmapCopyRequest(config, mount), process.pid, idmap.userns, idmap.socket);
           marks.push({ ...at, at: sys.calls.length });
         };
       }

@@ -1143,8 +1143,8 @@ export class FakeSyscalls implements Syscalls {
   private readonly socketPeers = new Map<object, object>();
   /** For each of sentMessages: the socket's open file it was sent on, and the file it passed (a detached tree's source too). */
   private readonly sentFrom: { socket: object; node?: FakeNode; tree?: { source: string; recursive: boolean } }[] = [];
-  /** How many of sentMessages recvFdMessage has taken. */
-  private received = 0;
+  /** The indexes of the sentMessages recvFdMessage has taken. */
+  private readonly received = new Set<number>();
 
   socketPair(): [number, number] {
     this.record('socketPair', {});
@@ -1165,9 +1165,9 @@ export class FakeSyscalls implements Syscalls {
     const file = this.fds.get(socket);
     if (!file) throw this.fail(rec, 'EBADF');
     const peer = this.socketPeers.get(file);
-    const at = this.sentFrom.findIndex((m, i) => i >= this.received && m.socket === peer);
+    const at = this.sentFrom.findIndex((m, i) => !this.received.has(i) && m.socket === peer);
     if (peer === undefined || at < 0) throw this.fail(rec, 'EAGAIN');
-    this.received = at + 1;
+    this.received.add(at);
     const { node, tree } = this.sentFrom[at];
     const fd = this.detachedFd(this.sentMessages[at].path, node ?? this.newNode('char', 0o620));
     // A detached tree (open_tree) stays one through the socket, to be attached.
