@@ -15,7 +15,7 @@ import type { RootfsConfig } from '../core/config/model';
 import { bundleConfigText, loadBundle } from '../core/config/oci';
 import { validateConfig } from '../core/config/validate';
 import { CLONE_NEWPID } from '../core/constants';
-import { ConfigError, SyscallError, errnoNumber } from '../core/errors';
+import { ConfigError } from '../core/errors';
 import {
   checkUserNamespaceMaps,
   enterNamespaces,
@@ -30,7 +30,7 @@ import {
   type LaunchPlan,
 } from '../core/namespaces';
 import { RELAUNCH_STARTER_FD, prepareRelaunch, takeRelaunchDescriptors, type RelaunchDescriptors } from '../core/relaunch';
-import { idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
+import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
 import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
@@ -180,11 +180,21 @@ function relaunchFrom(launch: Relaunch, sys: Syscalls): Promise<number> {
 
 function ignoreSignal(): void {}
 
-/** The idmapped copy of the config's mount `index` for the relaunched process `pid`, sent on the idmap socket (core/idmapped-tree.ts). */
-function idmapCopy(sys: Syscalls, config: RootfsConfig, index: number, pid: number | undefined, idmap: NonNullable<RelaunchDescriptors['idmap']>): void {
-  const request = idmapCopyRequest(config, index);
-  if (pid === undefined) throw new SyscallError('open_tree', errnoNumber('ESRCH'), [], 'the relaunched process is gone');
-  sendIdmappedCopy(sys, request, pid, idmap.userns, idmap.socket);
+/**
+ * The idmapped copy of the config's mount `index` for the relaunched process `pid`, sent
+ * on the idmap socket (core/idmapped-tree.ts). A main thread that could not come back
+ * to its own mount namespace stops the container (`stop`) and this process: everything
+ * it would do next (hooks, the console) would be resolved in the container's.
+ */
+function idmapCopy(sys: Syscalls, config: RootfsConfig, index: number, pid: number | undefined, idmap: NonNullable<RelaunchDescriptors['idmap']>, stop: () => void): void {
+  try {
+    sendIdmappedCopy(sys, idmapCopyRequest(config, index), pid, idmap.userns, idmap.socket);
+  } catch (err) {
+    if (!(err instanceof NamespaceNotRestoredError)) throw err;
+    stop();
+    process.stderr.write(`mountkit: ${err.message}\n`);
+    process.exit(1);
+  }
 }
 
 
@@ -293,7 +303,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       warn,
       ...(console === undefined ? {} : { console: takeConsole }),
       // Asked by the relaunched process before its execve, so the container's pid is its own.
-      ...(idmap === undefined ? {} : { idmap: (mount: number) => idmapCopy(sys, rootfs, mount, container(), idmap) }),
+      ...(idmap === undefined ? {} : { idmap: (mount: number) => idmapCopy(sys, rootfs, mount, container(), idmap, () => stopContainer(child, direct, container())) }),
       runAsync: (cmd) => sys.runCommandAsync(cmd),
     });
     const stop = passSignals(spawned, direct);

@@ -14,7 +14,25 @@
  * and the bind handler attaches it, as runc 1.2 does.
  */
 import type { RootfsConfig } from './config/model';
-import { AT_EMPTY_PATH, AT_FDCWD, AT_RECURSIVE, CLONE_NEWNS, MOUNT_ATTR_IDMAP, MOVE_MOUNT_F_EMPTY_PATH, MOVE_MOUNT_T_EMPTY_PATH, MS_REC, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY, OPEN_TREE_CLONE } from './constants';
+import {
+  AT_EMPTY_PATH,
+  AT_FDCWD,
+  AT_RECURSIVE,
+  CLONE_NEWNS,
+  MOUNT_ATTR_IDMAP,
+  MOVE_MOUNT_F_EMPTY_PATH,
+  MOVE_MOUNT_T_EMPTY_PATH,
+  MS_REC,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_PATH,
+  O_RDONLY,
+  OPEN_TREE_CLONE,
+  ST_NODEV,
+  ST_NOEXEC,
+  ST_NOSUID,
+  ST_RDONLY,
+} from './constants';
 import { CLONE_FS } from './namespaces';
 import { SyscallError, errnoNumber } from './errors';
 import type { IdMapping, Syscalls } from './syscalls/types';
@@ -82,27 +100,46 @@ export function idmapCopyRequest(config: Pick<RootfsConfig, 'mounts'>, index: nu
   return { mount: index, source: m.source, rbind: (m.flags & MS_REC) !== 0n, recursive, ...(uid && gid ? { mappings: { uid, gid } } : {}) };
 }
 
+/** The mount flags a copy must keep of the host's source mount (statfs(2) f_flags). */
+const RESTRICTIONS = ST_RDONLY | ST_NOSUID | ST_NODEV | ST_NOEXEC;
+
+/**
+ * This thread could not go back to its own mount namespace, root or directory after a
+ * copy: it must not go on (every path it resolves would be the container's).
+ */
+export class NamespaceNotRestoredError extends Error {}
+
 /**
  * Makes the copy `request` asks for inside the mount namespace of the relaunched process
  * `pid`, where it keeps the locks that namespace's mounts carry, as runc 1.2 makes it,
  * and sends it on `socket` tagged with its mount's index. Everything is opened here
- * first, on the host: that namespace (/proc/PID/ns/mnt), this thread's own and its
- * directory, the source (to know it again), and the user namespace that maps the copy
- * (`containerUserns`, the container's, which the caller opened from the config, or one
- * made for the mount's own mappings). Then this thread leaves the filesystem context it
- * shares with Node's other threads (setns(2) refuses CLONE_NEWNS to a thread that shares
- * it), joins that namespace, copies and maps the source there, and goes back to its own
- * namespace and directory. Nothing that namespace holds is run. A copy that is not the
- * source the host sees (another file mounted over its path there) is refused, as EXDEV.
+ * first, on the host: that namespace (/proc/PID/ns/mnt, first, while `pid` is the
+ * process that asked), the source (to know it again), this thread's own namespace, root
+ * and directory, and the user namespace that maps the copy (`containerUserns`, the
+ * container's, which the caller opened from the config, or one made for the mount's own
+ * mappings). Then this thread leaves the filesystem context it shares with Node's other
+ * threads (setns(2) refuses CLONE_NEWNS to a thread that shares it), joins that
+ * namespace (which also sets its root and directory to that namespace's), copies and
+ * maps the source there, and goes back to its own namespace, root and directory; a way
+ * back that fails is a NamespaceNotRestoredError. Nothing that namespace holds is run.
+ *
+ * What the path leads to there is the relaunched process's to arrange, as in runc: the
+ * copy's top must be the file the host sees at the source (device and inode) with at
+ * least the host mount's restrictions (read-only, nosuid, nodev, noexec), else EXDEV;
+ * the submounts an rbind copies are what that namespace shows under it.
  */
-export function sendIdmappedCopy(sys: Syscalls, request: IdmapCopyRequest, pid: number, containerUserns: number, socket: number): void {
+export function sendIdmappedCopy(sys: Syscalls, request: IdmapCopyRequest, pid: number | undefined, containerUserns: number, socket: number): void {
+  if (pid === undefined) throw new SyscallError('open_tree', errnoNumber('ESRCH'), [], 'the relaunched process is gone');
   const opened: number[] = [];
   const open = (fd: number): number => (opened.push(fd), fd);
   try {
-    const source = sys.fstat(open(sys.open(request.source, O_PATH | O_CLOEXEC, 0)));
-    const userns = request.mappings ? open(sys.userNamespace(request.mappings.uid, request.mappings.gid)) : containerUserns;
     const target = open(sys.open(`/proc/${pid}/ns/mnt`, O_RDONLY | O_CLOEXEC, 0));
+    const sourceFd = open(sys.open(request.source, O_PATH | O_CLOEXEC, 0));
+    const source = sys.fstat(sourceFd);
+    const sourceFlags = sys.fstatfs(sourceFd).flags;
+    const userns = request.mappings ? open(sys.userNamespace(request.mappings.uid, request.mappings.gid)) : containerUserns;
     const own = open(sys.open('/proc/thread-self/ns/mnt', O_RDONLY | O_CLOEXEC, 0));
+    const root = open(sys.open('/', O_PATH | O_DIRECTORY | O_CLOEXEC, 0));
     const cwd = open(sys.open('.', O_PATH | O_DIRECTORY | O_CLOEXEC, 0));
     sys.unshare(CLONE_FS);
     sys.setns(target, CLONE_NEWNS);
@@ -110,15 +147,28 @@ export function sendIdmappedCopy(sys: Syscalls, request: IdmapCopyRequest, pid: 
     try {
       tree = open(idmappedTree(sys, request.source, request.rbind, request.recursive, userns));
     } finally {
-      sys.setns(own, CLONE_NEWNS);
-      sys.fchdir(cwd);
+      goBack(sys, own, root, cwd);
     }
     const copy = sys.fstat(tree);
-    if (copy.dev !== source.dev || copy.ino !== source.ino) {
-      throw new SyscallError('open_tree', errnoNumber('EXDEV'), [request.source], "not the source the host sees: another file is mounted over its path in the container's mount namespace");
+    const lost = sourceFlags & ~sys.fstatfs(tree).flags & RESTRICTIONS;
+    if (copy.dev !== source.dev || copy.ino !== source.ino || lost !== 0n) {
+      const what = lost !== 0n ? 'with fewer restrictions than the host mount' : 'another file';
+      throw new SyscallError('open_tree', errnoNumber('EXDEV'), [request.source], `not the source the host sees: ${what} at its path in the container's mount namespace`);
     }
     sys.sendFdMessage(socket, tree, String(request.mount));
   } finally {
     for (const fd of opened.reverse()) sys.close(fd);
+  }
+}
+
+/** This thread back in its mount namespace (`own`), root and directory; NamespaceNotRestoredError when it cannot be. */
+function goBack(sys: Syscalls, own: number, root: number, cwd: number): void {
+  try {
+    sys.setns(own, CLONE_NEWNS);
+    sys.fchdir(root);
+    sys.chroot('.');
+    sys.fchdir(cwd);
+  } catch (err) {
+    throw new NamespaceNotRestoredError(`this thread could not go back to its own mount namespace, root and directory after an idmapped copy: ${(err as Error).message}`);
   }
 }

@@ -164,6 +164,8 @@ maybe('mountkit plan', () => {
         ['idmap-copy', 'mountSetattr'],
         ['idmap-copy', 'setns'],
         ['idmap-copy', 'fchdir'],
+        ['idmap-copy', 'chroot'],
+        ['idmap-copy', 'fchdir'],
         ['idmap-copy', 'sendFdMessage'],
         ['bind', 'recvFdMessage'],
         ['bind', 'moveMount'],
