@@ -29,10 +29,10 @@ export function mountIdmapped(sys: Syscalls, m: MountSpec, idmap: MountIdmap, ta
 
 /**
  * The idmapped copy of `m.source` that mountkit's first process makes from inside this
- * process's mount namespace (core/idmapped-tree.ts, sendIdmappedCopy), for a process that is a user
- * namespace's root and may not map a host filesystem itself: asked for with the runtime
- * channel's "idmap" event by the mount's index, received on the idmap socket
- * (RootfsConfig.idmapSocket), tagged with that index. The caller attaches it
+ * process's mount namespace (core/idmapped-tree.ts, sendIdmappedCopy), for a process
+ * that is a user namespace's root and may not map a host filesystem itself: asked for
+ * with the runtime channel's "idmap" event by the mount's index, received on the idmap
+ * socket (RootfsConfig.idmapSocket), tagged with that index. The caller attaches it
  * (attachTree) and closes it.
  */
 export function requestIdmapped(sys: Syscalls, m: MountSpec, channel: number, socket: number): number {
