@@ -8,7 +8,7 @@ import type { IdMapping } from './syscalls/types';
 /**
  * Why an idmapped mount needs mappings of its own: without a user namespace of the
  * container's there are none to borrow; with one, mountkit's first process makes the
- * copy from the host with that namespace's maps (core/idmapped-tree.ts, sendIdmappedCopy).
+ * copy with that namespace (core/idmapped-tree.ts, sendIdmappedCopy).
  */
 export const NO_MAPPINGS = 'an idmapped mount needs uidMappings and gidMappings of its own, unless the container has a user namespace that mountkit makes or joins from the host, whose maps it uses then';
 

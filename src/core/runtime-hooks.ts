@@ -24,9 +24,9 @@
  *   answered `{}`, or with the error taking it failed with (the relaunched process's run
  *   then fails with it). Without `console`, or a second time, the answer is EPERM.
  * - At its "idmap" event, `idmap` makes the idmapped copy of the config's mount that the
- *   event names and sends it on the idmap socket (core/idmapped-tree.ts, sendIdmappedCopy), and the event
- *   is answered `{}`, or with the error that failed with. Without `idmap` the answer is
- *   EPERM.
+ *   event names and sends it on the idmap socket (core/idmapped-tree.ts,
+ *   sendIdmappedCopy), and the event is answered `{}`, or with the error that failed
+ *   with. Without `idmap` the answer is EPERM.
  * - Once the container has ended (the relaunch exited, having run its program or not),
  *   the poststop hooks run, with status "stopped" and no pid (runc's state). A failing one
  *   is a warning and the others still run (runtime.md: "the remaining hooks and lifecycle

@@ -121,9 +121,9 @@ export function validateSelinuxLabel(config: RootfsConfig, host: HostQuery): voi
  * container's, as runc maps it. There mount_setattr(2), which idmaps only for a caller
  * with CAP_SYS_ADMIN in the user namespace that owns the filesystem (the initial one for
  * the host's), is made by mountkit's first process from inside the container's mount
- * namespace (core/idmapped-tree.ts, sendIdmappedCopy), as runc 1.2 makes it. Not in a rootless container,
- * where no process of mountkit's has that, as runc refuses them there. Needs nothing of
- * the host.
+ * namespace (core/idmapped-tree.ts, sendIdmappedCopy), as runc 1.2 makes it. Not in a
+ * rootless container, where no process of mountkit's has that, as runc refuses them
+ * there. Needs nothing of the host.
  */
 export function validateIdmappedMounts(config: RootfsConfig): void {
   const userns = config.namespaces.some((ns) => ns.type === 'user');

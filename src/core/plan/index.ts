@@ -57,7 +57,7 @@ interface Mark {
 const LAUNCHER = 'launcher';
 /** The first process's runtime side (core/runtime-hooks.ts), which runs the poststart and poststop hooks. */
 const RUNTIME_HOOKS = 'runtime-hooks';
-/** The first process's idmapped copies for a relaunch into a user namespace (core/idmapped-tree.ts, sendIdmappedCopy). */
+/** The first process's idmapped copies for a relaunch into a user namespace (core/idmapped-tree.ts). */
 const IDMAP_COPY = 'idmap-copy';
 
 /**
