@@ -29,7 +29,7 @@ import {
   type LaunchContext,
   type LaunchPlan,
 } from '../core/namespaces';
-import { RELAUNCH_STARTER_FD, prepareRelaunch, takeRelaunchDescriptors, type RelaunchDescriptors } from '../core/relaunch';
+import { RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, takeRelaunchDescriptors, type RelaunchDescriptors } from '../core/relaunch';
 import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
 import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
@@ -267,7 +267,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
     } catch (err) {
       // A fork(2) that fails is thrown, not emitted.
       if (console !== undefined) sys.close(console);
-      if (idmap !== undefined) for (const fd of [idmap.socket, idmap.userns]) sys.close(fd);
+      closeIdmap(sys, idmap);
       reject(failure(err as NodeJS.ErrnoException));
       return;
     }
@@ -275,7 +275,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
     if (child.pid === undefined) {
       // Not started: no console comes.
       if (console !== undefined) sys.close(console);
-      if (idmap !== undefined) for (const fd of [idmap.socket, idmap.userns]) sys.close(fd);
+      closeIdmap(sys, idmap);
       return;
     }
     const config = (child.stdio as unknown as import('stream').Writable[])[CONFIG_FD];
@@ -321,7 +321,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       // The console's last output is copied and the host's terminal put back before the poststop hooks; a socket never used is closed.
       relay?.end();
       if (consoleSocket !== undefined) sys.close(consoleSocket);
-      if (idmap !== undefined) for (const fd of [idmap.socket, idmap.userns]) sys.close(fd);
+      closeIdmap(sys, idmap);
       runtime.ended().then((failure) => (failure ? reject(failure) : resolve(exitStatus(status, signal))), reject);
     });
   });

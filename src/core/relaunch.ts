@@ -147,11 +147,16 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
     if (nsenter && adj !== undefined) restoreScore = presetOomScore(sys, adj);
   } catch (err) {
     if (consoleEnd !== undefined) sys.close(consoleEnd);
-    for (const fd of [idmap?.socket, idmap?.userns]) if (fd !== undefined) sys.close(fd);
+    closeIdmap(sys, idmap);
     release();
     throw err;
   }
   return { passed, release, ...(consoleEnd === undefined ? {} : { console: consoleEnd }), ...(idmap?.userns === undefined ? {} : { idmap: { socket: idmap.socket, userns: idmap.userns } }) };
+}
+
+/** Closes this process's idmap socket end and user namespace descriptor (RelaunchDescriptors.idmap), when there are any. */
+export function closeIdmap(sys: Syscalls, idmap: { socket?: number; userns?: number } | undefined): void {
+  for (const fd of [idmap?.socket, idmap?.userns]) if (fd !== undefined) sys.close(fd);
 }
 
 /**
