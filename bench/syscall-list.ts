@@ -79,6 +79,8 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   setuid: ['uid'],
   setns: ['fd', 'nstype'],
   getpid: [],
+  pidfdOpen: ['pid'],
+  pidfdSendSignal: ['pidfd', 'signal'],
   setsid: [],
   getsid: [],
   releaseTerminal: ['fd'],
@@ -188,13 +190,15 @@ export function compareLists(a: readonly ListedCall[], b: readonly ListedCall[])
 /** Calls whose result is a descriptor later calls name. */
 const FD_RESULTS: ReadonlySet<SyscallName> = new Set<SyscallName>(['open', 'openat', 'openat2']);
 
-/** Calls replay.c does not make: commands, an idmapped bind's user namespace helper and mount calls, and the runtime channel's event. */
+/** Calls replay.c does not make: commands, an idmapped bind's user namespace helper and mount calls, the first process's pidfds, and the runtime channel's event. */
 const NOT_REPLAYED: ReadonlyMap<SyscallName, string> = new Map<SyscallName, string>([
   ['runCommand', 'run commands'],
   ['runCommandAsync', 'run commands'],
   ['userNamespace', 'make user namespaces'],
   ['openTree', 'make idmapped binds'],
   ['moveMount', 'make idmapped binds'],
+  ['pidfdOpen', 'open pidfds'],
+  ['pidfdSendSignal', 'open pidfds'],
   ['write', 'write to the runtime channel'],
 ]);
 

@@ -12,6 +12,7 @@
  */
 import { readFileSync, readdirSync, readlinkSync } from 'fs';
 import { constants } from 'os';
+import type { ContainerProcess } from './container-process';
 import { maskHas } from './signals';
 
 export const PASSED_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'];
@@ -86,19 +87,22 @@ const HANDLER_TRIES = 50;
 /** Whether passing on has stopped: `spawned` was reaped, and its pid may be another process's. */
 type Stopped = () => boolean;
 
-/** The container: `spawned` itself, or its child once there is one. */
-async function containerOf(spawned: number, direct: boolean, stopped: Stopped): Promise<number | undefined> {
-  if (direct) return spawned;
+/** The container's pid once it is there (unshare forks it), or undefined. */
+async function containerOf(container: ContainerProcess, stopped: Stopped): Promise<number | undefined> {
   for (let i = 0; i < FIND_TRIES && !stopped(); i++) {
-    const child = childrenOf(spawned)[0];
-    if (child !== undefined) return child;
+    const pid = container.pid();
+    if (pid !== undefined) return pid;
     await sleep(POLL_MS);
   }
   return undefined;
 }
 
-async function deliver(spawned: number, direct: boolean, held: string | undefined, signal: NodeJS.Signals, stopped: Stopped): Promise<void> {
-  const target = await containerOf(spawned, direct, stopped);
+/**
+ * Waits as the file's comment says, reading the container's /proc by its pid, and sends
+ * `signal` through its pidfd: a pid taken meanwhile by another process is only read.
+ */
+async function deliver(container: ContainerProcess, held: string | undefined, signal: NodeJS.Signals, stopped: Stopped): Promise<void> {
+  const target = await containerOf(container, stopped);
   if (target === undefined) return;
   while (!stopped() && held !== undefined && fdLink(target, 3) === held) await sleep(POLL_MS);
   const signum = constants.signals[signal];
@@ -109,17 +113,17 @@ async function deliver(spawned: number, direct: boolean, held: string | undefine
   }
   if (stopped()) return;
   try {
-    process.kill(target, signal);
+    container.signal(signum);
   } catch {
-    // The container ended meanwhile.
+    // Not sent: nothing is left to pass it to.
   }
 }
 
 /**
- * Passes the signals this process gets on to the container: `spawned` itself when
- * `direct`, else its child. The returned function stops it.
+ * Passes the signals this process gets on to the container, which the relaunch `spawned`
+ * is or started. The returned function stops it.
  */
-export function passSignals(spawned: number, direct: boolean): () => void {
+export function passSignals(container: ContainerProcess, spawned: number): () => void {
   // What `spawned` was started with on descriptor 3, taken while it still holds it.
   const held = fdLink(spawned, 3);
   const queue: NodeJS.Signals[] = [];
@@ -129,7 +133,7 @@ export function passSignals(spawned: number, direct: boolean): () => void {
   const pump = async () => {
     pumping = true;
     try {
-      for (let sig = queue.shift(); sig && !stop; sig = queue.shift()) await deliver(spawned, direct, held, sig, stopped);
+      for (let sig = queue.shift(); sig && !stop; sig = queue.shift()) await deliver(container, held, sig, stopped);
     } finally {
       pumping = false;
     }

@@ -34,7 +34,8 @@ import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '.
 import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
-import { PASSED_SIGNALS, childrenOf, parentInStat, passSignals } from './forward';
+import { ContainerProcess } from './container-process';
+import { PASSED_SIGNALS, passSignals } from './forward';
 import { serveRuntimeChannel } from '../core/runtime-hooks';
 import { relayConsole, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
@@ -181,14 +182,14 @@ function relaunchFrom(launch: Relaunch, sys: Syscalls): Promise<number> {
 function ignoreSignal(): void {}
 
 /**
- * The idmapped copy of the config's mount `index` for the relaunched process `pid`, sent
+ * The idmapped copy of the config's mount `index` for the relaunched process `pidfd` refers to, sent
  * on the idmap socket (core/idmapped-tree.ts). A main thread that could not come back
  * to its own mount namespace stops the container (`stop`) and this process: everything
  * it would do next (hooks, the console) would be resolved in the container's.
  */
-function idmapCopy(sys: Syscalls, config: RootfsConfig, index: number, pid: number | undefined, idmap: NonNullable<RelaunchDescriptors['idmap']>, stop: () => void): void {
+function idmapCopy(sys: Syscalls, config: RootfsConfig, index: number, pidfd: number | undefined, idmap: NonNullable<RelaunchDescriptors['idmap']>, stop: () => void): void {
   try {
-    sendIdmappedCopy(sys, idmapCopyRequest(config, index), pid, idmap.userns, idmap.socket);
+    sendIdmappedCopy(sys, idmapCopyRequest(config, index), pidfd, idmap.userns, idmap.socket);
   } catch (err) {
     if (!(err instanceof NamespaceNotRestoredError)) throw err;
     stop();
@@ -293,20 +294,20 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       consoleSocket = undefined;
       relay = relayConsole(sys, socket);
     };
-    // Once Node has reaped the relaunch, its pid (and the container's) may be another process's.
-    const container = (): number | undefined => (child.exitCode !== null || child.signalCode !== null ? undefined : direct ? spawned : childrenOf(spawned)[0]);
+    const container = new ContainerProcess(sys, spawned, direct, () => child.exitCode !== null || child.signalCode !== null);
     const runtime = serveRuntimeChannel((child.stdio as unknown as import('net').Socket[])[RELAUNCH_STARTER_FD], {
       sys,
       config: rootfs,
-      container,
-      kill: (pid) => stopContainer(child, direct, pid),
+      container: () => container.pid(),
+      // The pidfd container() opened before the hooks ran holds the process they were given.
+      kill: () => container.stop(),
       warn,
       ...(console === undefined ? {} : { console: takeConsole }),
-      // Asked by the relaunched process before its execve, so the container's pid is its own.
-      ...(idmap === undefined ? {} : { idmap: (mount: number) => idmapCopy(sys, rootfs, mount, container(), idmap, () => stopContainer(child, direct, container())) }),
+      // Asked by the relaunched process before its execve: the container is the process asking.
+      ...(idmap === undefined ? {} : { idmap: (mount: number) => idmapCopy(sys, rootfs, mount, container.pidfd(), idmap, () => container.stop()) }),
       runAsync: (cmd) => sys.runCommandAsync(cmd),
     });
-    const stop = passSignals(spawned, direct);
+    const stop = passSignals(container, spawned);
     // Once the container has ended, the signals passed on are ignored to the end, poststop
     // hooks and all, as runc's own handler keeps them from ending it while it destroys the
     // container. Added before passing on stops: a signal without a listener has its
@@ -322,53 +323,10 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       relay?.end();
       if (consoleSocket !== undefined) sys.close(consoleSocket);
       closeIdmap(sys, idmap);
+      container.close();
       runtime.ended().then((failure) => (failure ? reject(failure) : resolve(exitStatus(status, signal))), reject);
     });
   });
-}
-
-/**
- * SIGKILL to the container, whose pid was `pid` before the poststart hooks ran: the
- * relaunch `child` itself when `direct`, else unshare(1)'s child.
- */
-function stopContainer(child: import('child_process').ChildProcess, direct: boolean, pid: number | undefined): void {
-  const spawned = child.pid;
-  // Once Node has reaped the relaunch, its pid (and the container's) may be another process's.
-  if (spawned === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  if (direct) {
-    // The container itself, and what it started: it leads a process group of its own (the
-    // session step's setsid, or its console's), which its children share unless they left
-    // it. Without a pid namespace to end with it, the rest is out of reach (runc kills what
-    // is left in the container's cgroup).
-    killQuietly(-spawned);
-    killQuietly(spawned);
-    return;
-  }
-  // The container is PID 1 of its pid namespace, whose end ends every process in it. Its
-  // pid is checked to be unshare's child still, before unshare goes: its children are
-  // given another parent as it exits. unshare first: it would report the container's
-  // SIGKILL with a message of its own (util-linux 2.38).
-  const container = pid !== undefined && parentOf(pid) === spawned ? pid : undefined;
-  killQuietly(spawned);
-  if (container !== undefined) killQuietly(container);
-}
-
-/** The parent of `pid` (its /proc/PID/stat), undefined once it is gone. */
-function parentOf(pid: number): number | undefined {
-  try {
-    return parentInStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return undefined;
-  }
-}
-
-/** SIGKILL to `pid` (a process group: -pgid), which may have ended already. */
-function killQuietly(pid: number): void {
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // Gone already: nothing to stop.
-  }
 }
 
 /** A child's status as ours; one killed by a signal gives 128+N, as a shell reports it. */

@@ -111,29 +111,29 @@ export class NamespaceNotRestoredError extends Error {}
 
 /**
  * Makes the copy `request` asks for inside the mount namespace of the relaunched process
- * `pid`, where it keeps the locks that namespace's mounts carry, as runc 1.2 makes it,
- * and sends it on `socket` tagged with its mount's index. Everything is opened here
- * first, on the host: that namespace (/proc/PID/ns/mnt, first, while `pid` is the
- * process that asked), the source (to know it again), this thread's own namespace, root
- * and directory, and the user namespace that maps the copy (`containerUserns`, the
- * container's, which the caller opened from the config, or one made for the mount's own
- * mappings). Then this thread leaves the filesystem context it shares with Node's other
- * threads (setns(2) refuses CLONE_NEWNS to a thread that shares it), joins that
- * namespace (which also sets its root and directory to that namespace's), copies and
- * maps the source there, and goes back to its own namespace, root and directory; a way
- * back that fails is a NamespaceNotRestoredError. Nothing that namespace holds is run.
+ * the pidfd `container` refers to (setns(2) of a pidfd joins that process's namespaces
+ * and no other process's, whatever has its pid by then), where it keeps the locks that
+ * namespace's mounts carry, as runc 1.2 makes it, and sends it on `socket` tagged with
+ * its mount's index. Everything else is opened here first, on the host: the source (to
+ * know it again), this thread's own namespace, root and directory, and the user namespace
+ * that maps the copy (`containerUserns`, the container's, which the caller opened from
+ * the config, or one made for the mount's own mappings). Then this thread leaves the
+ * filesystem context it shares with Node's other threads (setns(2) refuses CLONE_NEWNS
+ * to a thread that shares it), joins that namespace (which also sets its root and
+ * directory to that namespace's), copies and maps the source there, and goes back to its
+ * own namespace, root and directory; a way back that fails is a
+ * NamespaceNotRestoredError. Nothing that namespace holds is run.
  *
  * What the path leads to there is the relaunched process's to arrange, as in runc: the
  * copy's top must be the file the host sees at the source (device and inode) with at
  * least the host mount's restrictions (read-only, nosuid, nodev, noexec), else EXDEV;
  * the submounts an rbind copies are what that namespace shows under it.
  */
-export function sendIdmappedCopy(sys: Syscalls, request: IdmapCopyRequest, pid: number | undefined, containerUserns: number, socket: number): void {
-  if (pid === undefined) throw new SyscallError('open_tree', errnoNumber('ESRCH'), [], 'the relaunched process is gone');
+export function sendIdmappedCopy(sys: Syscalls, request: IdmapCopyRequest, container: number | undefined, containerUserns: number, socket: number): void {
+  if (container === undefined) throw new SyscallError('open_tree', errnoNumber('ESRCH'), [], 'the relaunched process is gone');
   const opened: number[] = [];
   const open = (fd: number): number => (opened.push(fd), fd);
   try {
-    const target = open(sys.open(`/proc/${pid}/ns/mnt`, O_RDONLY | O_CLOEXEC, 0));
     const sourceFd = open(sys.open(request.source, O_PATH | O_CLOEXEC, 0));
     const source = sys.fstat(sourceFd);
     const sourceFlags = sys.fstatfs(sourceFd).flags;
@@ -142,7 +142,7 @@ export function sendIdmappedCopy(sys: Syscalls, request: IdmapCopyRequest, pid: 
     const root = open(sys.open('/', O_PATH | O_DIRECTORY | O_CLOEXEC, 0));
     const cwd = open(sys.open('.', O_PATH | O_DIRECTORY | O_CLOEXEC, 0));
     sys.unshare(CLONE_FS);
-    sys.setns(target, CLONE_NEWNS);
+    sys.setns(container, CLONE_NEWNS);
     let tree: number;
     try {
       tree = open(idmappedTree(sys, request.source, request.rbind, request.recursive, userns));

@@ -5,6 +5,7 @@
  * `unshare -m --propagation private` (see ../helpers/in-namespace.ts); this process
  * only makes calls that leave the mount table alone.
  */
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -344,6 +345,26 @@ describeAsRoot('LinuxSyscalls against the kernel', () => {
         paths: ['elsewhere', link],
       });
       expect(errorOf(() => sys.stat(missing)).message).toBe(`stat ${JSON.stringify(missing)}: ENOENT`);
+    });
+
+    it('pidfdOpen and pidfdSendSignal: a close-on-exec pidfd; signal 0 checks, SIGKILL ends the process, ESRCH once it has been reaped; an ESRCH open names the process', async () => {
+      const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+      const pidfd = sys.pidfdOpen(child.pid!);
+      try {
+        expect(fs.readlinkSync(fdPath(pidfd))).toBe('anon_inode:[pidfd]');
+        expect(fs.readFileSync(`/proc/self/fdinfo/${pidfd}`, 'utf8')).toMatch(new RegExp(`^Pid:\\s+${child.pid}$`, 'm'));
+        // flags: O_CLOEXEC is 02000000 (octal, as fdinfo shows it).
+        expect(Number.parseInt(/^flags:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${pidfd}`, 'utf8'))![1], 8) & O_CLOEXEC).toBe(O_CLOEXEC);
+        sys.pidfdSendSignal(pidfd, 0);
+        sys.pidfdSendSignal(pidfd, os.constants.signals.SIGKILL);
+        expect(await exited).toBe('SIGKILL');
+        expect(fields(errorOf(() => sys.pidfdSendSignal(pidfd, 0)))).toMatchObject({ syscall: 'pidfd_send_signal', code: 'ESRCH' });
+      } finally {
+        sys.close(pidfd);
+      }
+      // A pid above /proc/sys/kernel/pid_max (at most 2^22) names no process.
+      expect(fields(errorOf(() => sys.pidfdOpen(1 << 23)))).toEqual({ name: 'SyscallError', syscall: 'pidfd_open', code: 'ESRCH', paths: [`/proc/${1 << 23}`] });
     });
 
     it('socketPair, sendFdMessage and recvFdMessage: the descriptor arrives close-on-exec with its data; nothing there is EAGAIN; a closed peer gives empty data', () => {

@@ -1,5 +1,6 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
+import { CLONE_NEWNS } from '../../src/core/constants';
 import { PHASES } from '../../src/core/plugin';
 import { BUSYBOX, makeBundle } from '../conformance/harness';
 import { runCli } from '../helpers/cli';
@@ -25,6 +26,7 @@ interface JsonCall {
   args: Record<string, unknown>;
   decoded?: Record<string, string>;
   fds?: Record<string, string>;
+  result?: number;
 }
 
 function bundleConfig(over: Record<string, unknown> = {}): Record<string, any> {
@@ -157,7 +159,8 @@ maybe('mountkit plan', () => {
       // Without the lookups and the target's making (the bundle's rootfs has no /mnt).
       expect(calls.filter((c) => c.mountIndex === 1 && !['openat2', 'openat', 'mkdirat', 'close', 'open', 'fstat'].includes(c.op)).map((c) => [c.plugin, c.op])).toEqual([
         ['bind', 'exchange'],
-        // In the relaunched process's mount namespace, and back (core/idmapped-tree.ts).
+        // The relaunched process's pidfd, then into its mount namespace, and back (core/idmapped-tree.ts).
+        ['idmap-copy', 'pidfdOpen'],
         ['idmap-copy', 'unshare'],
         ['idmap-copy', 'setns'],
         ['idmap-copy', 'openTree'],
@@ -171,6 +174,10 @@ maybe('mountkit plan', () => {
         ['bind', 'moveMount'],
       ]);
       expect(calls.find((c) => c.op === 'openTree')?.args).toMatchObject({ path: '/etc' });
+      // The namespace joined is the one of the process the pidfd holds.
+      const pidfd = calls.find((c) => c.op === 'pidfdOpen');
+      expect(pidfd?.result).toEqual(expect.any(Number));
+      expect(calls.find((c) => c.plugin === 'idmap-copy' && c.op === 'setns')?.args).toEqual({ fd: pidfd?.result, nstype: CLONE_NEWNS });
       expect(calls.at(-1)).toMatchObject({ op: 'execve' });
     } finally {
       b.cleanup();

@@ -639,6 +639,21 @@ describe('FakeSyscalls filesystem model', () => {
 describe('FakeSyscalls descriptors: *at calls, magic links, fstatfs', () => {
   const PATH = O_PATH | O_CLOEXEC;
 
+  it('pidfdOpen: a descriptor named as the kernel names a pidfd, matched by the process directory; pidfdSendSignal takes only a pidfd (EBADF otherwise)', () => {
+    const sys = new FakeSyscalls().addDir('/r');
+    const pidfd = sys.pidfdOpen(42);
+    expect(sys.readlink(`/proc/self/fd/${pidfd}`)).toBe('anon_inode:[pidfd]');
+    sys.pidfdSendSignal(pidfd, 9);
+    const dir = sys.open('/r', PATH | O_DIRECTORY, 0);
+    expect(errorOf(() => sys.pidfdSendSignal(dir, 0))).toEqual({ syscall: 'pidfd_send_signal', code: 'EBADF', paths: ['/r'] });
+    sys.close(pidfd);
+    expect(errorOf(() => sys.pidfdSendSignal(pidfd, 0))).toMatchObject({ syscall: 'pidfd_send_signal', code: 'EBADF' });
+    sys.failOn('pidfdOpen', 'ESRCH', { path: '/proc/43' });
+    expect(sys.pidfdOpen(42)).toBeGreaterThan(dir);
+    expect(errorOf(() => sys.pidfdOpen(43))).toEqual({ syscall: 'pidfd_open', code: 'ESRCH', paths: ['/proc/43'] });
+    expect(sys.callsOf('pidfdSendSignal').map((c) => c.signal)).toEqual([9, 0, 0]);
+  });
+
   it('the *at calls act in the directory of dirfd, record the name as given, and are matched and named by the joined path', () => {
     const sys = new FakeSyscalls().addDir('/r/dev');
     const dev = sys.open('/r/dev', PATH | O_DIRECTORY, 0);

@@ -121,10 +121,13 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       // cannot enter: its calls, as the host answers them, under the mount they are for.
       const idmap = passed.idmap;
       if (idmap !== undefined && sys instanceof PlanSyscalls) {
+        // The relaunched process's pidfd, opened at the first copy as run opens it by then (cli/container-process.ts).
+        let pidfd: number | undefined;
         sys.onIdmapEvent = (mount) => {
           const at = marks[marks.length - 1];
           marks.push({ ...at, at: sys.calls.length, plugin: IDMAP_COPY });
-          sendIdmappedCopy(sys, idmapCopyRequest(config, mount), process.pid, idmap.userns, idmap.socket);
+          pidfd ??= sys.pidfdOpen(process.pid);
+          sendIdmappedCopy(sys, idmapCopyRequest(config, mount), pidfd, idmap.userns, idmap.socket);
           marks.push({ ...at, at: sys.calls.length });
         };
       }

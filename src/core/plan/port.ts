@@ -129,7 +129,7 @@ export class PlanSyscalls extends DryRunSyscalls {
     return this.leadsSession ? this.pid : sid;
   }
 
-  /** The descriptor an open, openat, openat2, openTree or userNamespace call returned. */
+  /** The descriptor an open, openat, openat2, openTree, userNamespace, pidfdOpen or ptyPeer call returned. */
   resultOf(call: SyscallRecord): number | undefined {
     return this.returned.get(call);
   }
@@ -181,6 +181,10 @@ export class PlanSyscalls extends DryRunSyscalls {
 
   override userNamespace(uidMappings: readonly IdMapping[], gidMappings: readonly IdMapping[]): number {
     return this.opened(super.userNamespace(uidMappings, gidMappings));
+  }
+
+  override pidfdOpen(pid: number): number {
+    return this.opened(super.pidfdOpen(pid));
   }
 
   override ptyPeer(fd: number, flags: number): number {

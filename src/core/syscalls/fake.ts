@@ -115,6 +115,8 @@ export interface SyscallArgs {
   setuid: { uid: number };
   setns: { fd: number; nstype: number };
   getpid: Record<string, never>;
+  pidfdOpen: { pid: number };
+  pidfdSendSignal: { pidfd: number; signal: number };
   setsid: Record<string, never>;
   getsid: Record<string, never>;
   releaseTerminal: { fd: number };
@@ -327,6 +329,8 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   openTree: 'open_tree',
   moveMount: 'move_mount',
   userNamespace: 'unshare',
+  pidfdOpen: 'pidfd_open',
+  pidfdSendSignal: 'pidfd_send_signal',
   cloexecFrom: 'close_range',
   setCloexec: 'fcntl',
   setNoNewPrivs: 'prctl',
@@ -890,6 +894,17 @@ export class FakeSyscalls implements Syscalls {
     return this.pid;
   }
 
+  /** A descriptor named as the kernel names a pidfd; failOn('pidfdOpen', 'ESRCH') makes a process gone. */
+  pidfdOpen(pid: number): number {
+    this.record('pidfdOpen', { pid });
+    return this.detachedFd('anon_inode:[pidfd]', this.newNode('file', 0o600));
+  }
+
+  pidfdSendSignal(pidfd: number, signal: number): void {
+    const rec = this.record('pidfdSendSignal', { pidfd, signal });
+    if (this.fds.get(pidfd)?.path !== 'anon_inode:[pidfd]') throw this.fail(rec, 'EBADF');
+  }
+
   setsid(): void {
     const rec = this.record('setsid', {});
     if (this.session.groupLeader) throw this.fail(rec, 'EPERM');
@@ -1317,6 +1332,11 @@ export class FakeSyscalls implements Syscalls {
       case 'setdomainname':
         // The real port names the name, as a path.
         return rec.name;
+      case 'pidfdOpen':
+        // The real port names the process's directory.
+        return `/proc/${rec.pid}`;
+      case 'pidfdSendSignal':
+        return this.fds.get(rec.pidfd)?.path;
       case 'fchdir':
       case 'fstatfs':
       case 'fstat':

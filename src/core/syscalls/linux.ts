@@ -77,10 +77,10 @@ const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
  * (include/uapi/asm-generic/unistd.h). Syscalls added since 5.x share one number everywhere.
  */
 const SYSCALL_NUMBERS: Readonly<Record<string, Readonly<Record<RawSyscall, number>>>> = {
-  x64: { pivot_root: 155, ioprio_set: 251, sched_setattr: 314, seccomp: 317, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
-  arm64: { pivot_root: 41, ioprio_set: 30, sched_setattr: 274, seccomp: 277, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
+  x64: { pivot_root: 155, ioprio_set: 251, sched_setattr: 314, seccomp: 317, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
+  arm64: { pivot_root: 41, ioprio_set: 30, sched_setattr: 274, seccomp: 277, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
 };
-type RawSyscall = 'pivot_root' | 'ioprio_set' | 'sched_setattr' | 'seccomp' | 'open_tree' | 'move_mount' | 'pidfd_open' | 'close_range' | 'openat2' | 'mount_setattr';
+type RawSyscall = 'pivot_root' | 'ioprio_set' | 'sched_setattr' | 'seccomp' | 'pidfd_send_signal' | 'open_tree' | 'move_mount' | 'pidfd_open' | 'close_range' | 'openat2' | 'mount_setattr';
 
 // seccomp(2), include/uapi/linux/seccomp.h and linux/filter.h
 const SECCOMP_SET_MODE_FILTER = 1;
@@ -807,6 +807,15 @@ export class LinuxSyscalls implements Syscalls {
 
   getpid(): number {
     return process.pid;
+  }
+
+  pidfdOpen(pid: number): number {
+    // pidfd_open(2) sets O_CLOEXEC on the descriptor it returns.
+    return check('pidfd_open', raw('pidfd_open', 'int', pid, 'unsigned int', 0), `/proc/${pid}`);
+  }
+
+  pidfdSendSignal(pidfd: number, signal: number): void {
+    check('pidfd_send_signal', raw('pidfd_send_signal', 'int', pidfd, 'int', signal, 'void *', null, 'unsigned int', 0), fdPath(pidfd));
   }
 
   seccompCompile(filter: SeccompFilter): SeccompCompiled {

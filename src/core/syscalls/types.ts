@@ -143,6 +143,10 @@ export interface Syscalls {
   setgroups(gids: number[]): void;
   setgid(gid: number): void;
   setuid(uid: number): void;
+  /**
+   * setns(2): this thread joins the namespace open as `fd`, or, when `fd` is a pidfd (Linux
+   * 5.8), the namespaces `nstype` names of the process it refers to.
+   */
   setns(fd: number, nstype: number): void;
   /**
    * The capability calls of this thread (capabilities(7)), which is the one that execs:
@@ -189,6 +193,16 @@ export interface Syscalls {
   sendFd(sender: number, fd: number): void;
   /** getpid(2): this process's pid in its own pid namespace, which after execve is the container's. */
   getpid(): number;
+  /**
+   * pidfd_open(2): a descriptor (close-on-exec) that refers to the process `pid` is now,
+   * whatever later takes its number once it has been reaped. ESRCH when there is none.
+   */
+  pidfdOpen(pid: number): number;
+  /**
+   * pidfd_send_signal(2) of `signal` (0 only checks) to the process `pidfd` refers to.
+   * ESRCH once it has been reaped; a zombie still takes it, as kill(2) does.
+   */
+  pidfdSendSignal(pidfd: number, signal: number): void;
   /**
    * setsid(2): this process leads a new session and process group, without a controlling
    * terminal. EPERM when it already leads a process group.
