@@ -16,6 +16,11 @@ const maybe = available ? describe : describe.skip;
 const uidmapTools = idMapToolsInPath(process.env.PATH);
 if (process.env.CI === 'true' && !(uidmapTools.uid && uidmapTools.gid)) throw new Error('rootless tests need newuidmap and newgidmap (uidmap, installed by .ci/run)');
 const withUidmap = uidmapTools.uid && uidmapTools.gid ? test : test.skip;
+/**
+ * Whether this process may lower an OOM score below the lowest it has held: CAP_SYS_RESOURCE
+ * (bit 24 of CapEff in /proc/self/status; proc(5)), which some sandboxes take from root.
+ */
+const canLowerScores = ((BigInt(`0x${/^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`) >> 24n) & 1n) === 1n;
 
 function config(args: string[], over: Record<string, unknown> = {}): Record<string, any> {
   return {
@@ -580,6 +585,37 @@ maybe('mountkit run', () => {
         return runMountkit(dir);
       });
       expect([r.status, r.stdout, r.stderr]).toEqual([0, '300\n', '']);
+    });
+
+    /** A score below mountkit's own, with a createRuntime hook (run by the first process) writing the score it runs with to `out`/hook. */
+    const lowerScore = (out: string) => {
+      const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
+      c.process.oomScoreAdj = -999;
+      c.process.args = ['cat', '/proc/self/oom_score_adj'];
+      c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', `cat /proc/self/oom_score_adj > ${out}/hook`] }] };
+      return withBundle(c, (dir) => {
+        chmodSync(dir, 0o711);
+        return { ...runMountkit(dir), hook: existsSync(`${out}/hook`) ? readFileSync(`${out}/hook`, 'utf8') : undefined };
+      });
+    };
+    const withOut = <T>(fn: (out: string) => T): T => {
+      const out = mkdtempSync(path.join(tmpdir(), 'mountkit-oom-'));
+      try {
+        return fn(out);
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    };
+
+    (canLowerScores ? test : test.skip)("a process.oomScoreAdj below mountkit's own, which the user namespace's root may not set: written from the host before the relaunch; the container has it, and the runtime's hooks run with mountkit's own again", () => {
+      const own = readFileSync('/proc/self/oom_score_adj', 'utf8');
+      const r = withOut(lowerScore);
+      expect([r.status, r.stdout, r.stderr, r.hook]).toEqual([0, '-999\n', '', own]);
+    });
+
+    (canLowerScores ? test.skip : test)("a process.oomScoreAdj below mountkit's own, where mountkit's root has no CAP_SYS_RESOURCE: refused from the host before the relaunch, one line naming it, exit 1; no hook runs", () => {
+      const r = withOut(lowerScore);
+      expect([r.status, r.stdout, r.stderr, r.hook]).toEqual([1, '', 'mountkit: process.oomScoreAdj -999: write "/proc/self/oom_score_adj": EACCES\n', undefined]);
     });
 
     test('signals reach the container through nsenter and unshare, including those that come while the rootfs is prepared', async () => {
