@@ -198,7 +198,7 @@ const NOT_REPLAYED: ReadonlyMap<SyscallName, string> = new Map<SyscallName, stri
   ['openTree', 'make idmapped binds'],
   ['moveMount', 'make idmapped binds'],
   ['pidfdOpen', 'open pidfds'],
-  ['pidfdSendSignal', 'open pidfds'],
+  ['pidfdSendSignal', 'signal through pidfds'],
   ['write', 'write to the runtime channel'],
 ]);
 

@@ -99,7 +99,8 @@ async function containerOf(container: ContainerProcess, stopped: Stopped): Promi
 
 /**
  * Waits as the file's comment says, reading the container's /proc by its pid, and sends
- * `signal` through its pidfd: a pid taken meanwhile by another process is only read.
+ * `signal` through its pidfd (container-process.ts): a pid taken meanwhile by another
+ * process is only read.
  */
 async function deliver(container: ContainerProcess, held: string | undefined, signal: NodeJS.Signals, stopped: Stopped): Promise<void> {
   const target = await containerOf(container, stopped);
@@ -111,12 +112,7 @@ async function deliver(container: ContainerProcess, held: string | undefined, si
     if (status === undefined || handlesSignal(status, signum)) break;
     await sleep(POLL_MS);
   }
-  if (stopped()) return;
-  try {
-    container.signal(signum);
-  } catch {
-    // Not sent: nothing is left to pass it to.
-  }
+  if (!stopped()) container.signal(signum);
 }
 
 /**

@@ -182,14 +182,14 @@ function relaunchFrom(launch: Relaunch, sys: Syscalls): Promise<number> {
 function ignoreSignal(): void {}
 
 /**
- * The idmapped copy of the config's mount `index` for the relaunched process `pidfd` refers to, sent
+ * The idmapped copy of the config's mount `index` for the relaunched process, joined through `ns` (its pidfd or mount namespace), sent
  * on the idmap socket (core/idmapped-tree.ts). A main thread that could not come back
  * to its own mount namespace stops the container (`stop`) and this process: everything
  * it would do next (hooks, the console) would be resolved in the container's.
  */
-function idmapCopy(sys: Syscalls, config: RootfsConfig, index: number, pidfd: number | undefined, idmap: NonNullable<RelaunchDescriptors['idmap']>, stop: () => void): void {
+function idmapCopy(sys: Syscalls, config: RootfsConfig, index: number, ns: number | undefined, idmap: NonNullable<RelaunchDescriptors['idmap']>, stop: () => void): void {
   try {
-    sendIdmappedCopy(sys, idmapCopyRequest(config, index), pidfd, idmap.userns, idmap.socket);
+    sendIdmappedCopy(sys, idmapCopyRequest(config, index), ns, idmap.userns, idmap.socket);
   } catch (err) {
     if (!(err instanceof NamespaceNotRestoredError)) throw err;
     stop();
@@ -304,7 +304,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       warn,
       ...(console === undefined ? {} : { console: takeConsole }),
       // Asked by the relaunched process before its execve: the container is the process asking.
-      ...(idmap === undefined ? {} : { idmap: (mount: number) => idmapCopy(sys, rootfs, mount, container.pidfd(), idmap, () => container.stop()) }),
+      ...(idmap === undefined ? {} : { idmap: (mount: number) => container.inNamespaceOf((fd) => idmapCopy(sys, rootfs, mount, fd, idmap, () => container.stop())) }),
       runAsync: (cmd) => sys.runCommandAsync(cmd),
     });
     const stop = passSignals(container, spawned);

@@ -347,7 +347,7 @@ describeAsRoot('LinuxSyscalls against the kernel', () => {
       expect(errorOf(() => sys.stat(missing)).message).toBe(`stat ${JSON.stringify(missing)}: ENOENT`);
     });
 
-    it('pidfdOpen and pidfdSendSignal: a close-on-exec pidfd; signal 0 checks, SIGKILL ends the process, ESRCH once it has been reaped; an ESRCH open names the process', async () => {
+    it('pidfdOpen and pidfdSendSignal: a close-on-exec pidfd; signal 0 checks, SIGKILL ends the process, ESRCH once it has been reaped, not while a zombie; an ESRCH open names the process', async () => {
       const child = spawn('sleep', ['30'], { stdio: 'ignore' });
       const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
       const pidfd = sys.pidfdOpen(child.pid!);
@@ -362,6 +362,22 @@ describeAsRoot('LinuxSyscalls against the kernel', () => {
         expect(fields(errorOf(() => sys.pidfdSendSignal(pidfd, 0)))).toMatchObject({ syscall: 'pidfd_send_signal', code: 'ESRCH' });
       } finally {
         sys.close(pidfd);
+      }
+      // A zombie still takes a signal: a child of `sleep 31` (the shell exec'd into it), which never reaps it.
+      const parent = spawn('sh', ['-c', 'sleep 30 & echo $!; exec sleep 31'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      try {
+        const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
+        const fd = sys.pidfdOpen(zombie);
+        try {
+          sys.pidfdSendSignal(fd, os.constants.signals.SIGKILL);
+          for (let i = 0; i < 200 && !/^\S+ \(.*\) Z /.test(fs.readFileSync(`/proc/${zombie}/stat`, 'utf8')); i++) await new Promise((r) => setTimeout(r, 10));
+          expect(fs.readFileSync(`/proc/${zombie}/stat`, 'utf8')).toMatch(/^\S+ \(sleep\) Z /);
+          sys.pidfdSendSignal(fd, 0);
+        } finally {
+          sys.close(fd);
+        }
+      } finally {
+        parent.kill('SIGKILL');
       }
       // A pid above /proc/sys/kernel/pid_max (at most 2^22) names no process.
       expect(fields(errorOf(() => sys.pidfdOpen(1 << 23)))).toEqual({ name: 'SyscallError', syscall: 'pidfd_open', code: 'ESRCH', paths: [`/proc/${1 << 23}`] });

@@ -6,6 +6,9 @@ import { BUSYBOX, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, removeRootlessInstal
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { idMapToolsInPath } from '../../src/core/programs';
 import { BIN, LAUNCHER } from '../helpers/cli';
+
+/** Runs its arguments under a seccomp filter that refuses pidfds (ENOSYS). */
+const WITHOUT_PIDFDS = path.join(__dirname, '..', 'helpers', 'without-pidfds.js');
 import { throughConsole } from '../helpers/console';
 import { startSeccompAgent, type SeccompAgent } from '../helpers/seccomp-agent';
 
@@ -144,6 +147,12 @@ maybe('mountkit run', () => {
       const node = spawnSync(process.execPath, [BIN, 'run', '--bundle', dir], { env, encoding: 'utf8' });
       expect([node.status, node.stdout, node.stderr.match(warning)?.length]).toEqual([0, '1\n', 1]);
     });
+  });
+
+  test('where pidfds are refused (a seccomp filter answering ENOSYS), the Node entry still passes signals on, by pid', async () => {
+    const script = `trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`;
+    const r = await withBundleAsync(config(['sh', '-c', script]), (dir) => signalled([process.execPath, WITHOUT_PIDFDS, process.execPath, BIN, 'run', '--bundle', dir], 1, ['SIGUSR1', 'SIGTERM']));
+    expect(r).toEqual({ status: 7, stdout: 'ready\ngot USR1\ngot TERM\n', stderr: '' });
   });
 
   test.each(SIGNAL_PASSERS)('%s passes the signals it gets on to the container, as runc run does', async (_what, entry) => {
@@ -871,7 +880,8 @@ maybe('mountkit run', () => {
     };
     const lines = (out: string) => readFileSync(path.join(out, 'log'), 'utf8').trim().split('\n');
 
-    function runLogged(c: Record<string, any>, hooks: (out: string) => Record<string, unknown>, entry: 'launcher' | 'node' = 'launcher') {
+    /** A run of `c` with the hooks `hooks` gives, which log to `out`/log; `wrap` goes before the Node entry. */
+    function runLogged(c: Record<string, any>, hooks: (out: string) => Record<string, unknown>, entry: 'launcher' | 'node' = 'launcher', wrap?: string[]) {
       return withBundle(c, (dir) => {
         const out = path.join(dir, 'out');
         mkdirSync(out);
@@ -879,7 +889,8 @@ maybe('mountkit run', () => {
         c.mounts.push({ destination: '/out', type: 'bind', source: out, options: ['rbind'] });
         c.hooks = hooks(out);
         writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c));
-        return { ...runMountkit(dir, [], entry), log: existsSync(path.join(out, 'log')) ? lines(out) : [], dir };
+        const r = wrap ? spawnSync(wrap[0], [...wrap.slice(1), process.execPath, BIN, 'run', '--bundle', dir, '--seccomp-cache', 'off'], { encoding: 'utf8', timeout: 60_000 }) : runMountkit(dir, [], entry);
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr, log: existsSync(path.join(out, 'log')) ? lines(out) : [], dir };
       });
     }
 
@@ -930,6 +941,16 @@ maybe('mountkit run', () => {
         poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo no route; exit 3'] }, logging('second poststart', out)],
         poststop: [logging('poststop', out)],
       }));
+      expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: hook poststart[0] "/bin/sh" failed (exit status 3): no route\n']);
+      expect(r.log.map((l) => l.split(' ')[0])).toEqual(['poststop']);
+    });
+
+    test.each([
+      ['a new pid namespace', [{ type: 'pid' }, { type: 'mount' }]],
+      ['no pid namespace', [{ type: 'mount' }]],
+    ])('where pidfds are refused (a seccomp filter answering ENOSYS), with %s: a failing poststart hook still stops the container, found and killed by pid', (_name, namespaces) => {
+      const c = config(['sh', '-c', '(sleep 2; echo "left running" >> /out/log) & sleep 5; echo "program ends" >> /out/log'], { linux: { namespaces } });
+      const r = runLogged(c, (out) => ({ poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo no route; exit 3'] }], poststop: [logging('poststop', out)] }), 'node', [process.execPath, WITHOUT_PIDFDS]);
       expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: hook poststart[0] "/bin/sh" failed (exit status 3): no route\n']);
       expect(r.log.map((l) => l.split(' ')[0])).toEqual(['poststop']);
     });

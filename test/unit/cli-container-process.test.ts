@@ -1,116 +1,216 @@
 import { ContainerProcess, type ProcessTable } from '../../src/cli/container-process';
+import { O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
+import { SyscallError, errnoNumber } from '../../src/core/errors';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 
 const SPAWNED = 500;
 const SIGKILL = 9;
+const SIGTERM = 15;
 
-/** A process table where `children` lists the relaunch's children and `parents` each pid's parent; kills are logged among the port's calls. */
-function setup({ direct = false, children = [42], parents = { 42: SPAWNED } as Record<number, number>, reaped = false } = {}) {
-  const sys = new FakeSyscalls();
-  const log: string[] = [];
-  const proc: ProcessTable = {
-    childrenOf: (pid) => (pid === SPAWNED ? children : []),
-    parentOf: (pid) => parents[pid],
-    kill: (pid) => log.push(`kill ${pid} after ${sys.calls.length} calls`),
-  };
-  const state = { reaped };
-  const container = new ContainerProcess(sys, SPAWNED, direct, () => state.reaped, proc);
-  return { sys, log, container, state };
+interface Setup {
+  direct?: boolean;
+  children?: number[];
+  parents?: Record<number, number>;
+  reaped?: boolean;
+  /** Called on the fake before the ContainerProcess is made (failOn for pidfds refused). */
+  before?: (sys: FakeSyscalls) => void;
 }
 
-describe('ContainerProcess: the container held by a pidfd', () => {
-  test("unshare's child: its pidfd opened once and checked to be alive at each look; its pid", () => {
-    const { sys, container } = setup();
-    expect([container.pid(), container.pid()]).toEqual([42, 42]);
-    const pidfd = sys.openFds()[0];
+/**
+ * A ContainerProcess on the fake, with a process table where `children` lists the
+ * relaunch's children and `parents` each pid's parent; what it reads and kills by pid is
+ * logged with how many port calls came before. `gone(fd)` makes the process a pidfd
+ * refers to reaped: pidfd_send_signal answers ESRCH.
+ */
+function setup({ direct = false, children = [42], parents = { 42: SPAWNED }, reaped = false, before }: Setup = {}) {
+  const sys = new FakeSyscalls().addFile('/proc/42/ns/mnt');
+  const log: string[] = [];
+  const proc: ProcessTable = {
+    childrenOf: (pid) => (log.push(`children ${pid}`), pid === SPAWNED ? children : []),
+    parentOf: (pid) => (log.push(`parent ${pid}`), parents[pid]),
+    kill: (pid, signal) => (log.push(`kill ${pid} ${signal} after ${sys.calls.length} calls`), true),
+  };
+  const reapedFds = new Set<number>();
+  const send = sys.pidfdSendSignal.bind(sys);
+  sys.pidfdSendSignal = (pidfd, signal) => {
+    send(pidfd, signal);
+    if (reapedFds.has(pidfd)) throw new SyscallError('pidfd_send_signal', errnoNumber('ESRCH'), []);
+  };
+  const state = { reaped };
+  before?.(sys);
+  const container = new ContainerProcess(sys, SPAWNED, direct, () => state.reaped, proc);
+  const pidfdOf = (pid: number): number | undefined => {
+    const at = sys.calls.findIndex((c) => c.op === 'pidfdOpen' && c.pid === pid);
+    return at < 0 ? undefined : (sys.calls[at + 1] as { pidfd: number }).pidfd;
+  };
+  return { sys, log, container, state, pidfdOf, gone: (fd: number) => reapedFds.add(fd) };
+}
+
+describe('ContainerProcess with pidfds: the relaunch held from the start, the container from the first look', () => {
+  test("made right after spawn(): the relaunch's pidfd opened and checked to take a signal", () => {
+    const { sys, pidfdOf } = setup();
+    const starter = pidfdOf(SPAWNED);
     expect(sys.calls).toEqual([
-      { op: 'pidfdOpen', pid: 42 },
-      { op: 'pidfdSendSignal', pidfd, signal: 0 },
-      { op: 'pidfdSendSignal', pidfd, signal: 0 },
+      { op: 'pidfdOpen', pid: SPAWNED },
+      { op: 'pidfdSendSignal', pidfd: starter, signal: 0 },
     ]);
-    expect(container.pidfd()).toBe(pidfd);
   });
 
-  test('the relaunch itself when direct: no children read', () => {
-    const { sys, container } = setup({ direct: true, children: [] });
+  test("unshare's child: found while the relaunch is there, its pidfd opened, then checked to be unshare's child still; opened once, checked alive at each look", () => {
+    const { sys, log, container, pidfdOf } = setup();
+    const starter = pidfdOf(SPAWNED);
+    sys.clearCalls();
+    expect([container.pid(), container.pid()]).toEqual([42, 42]);
+    const fd = pidfdOf(42);
+    expect(sys.calls).toEqual([
+      { op: 'pidfdSendSignal', pidfd: starter, signal: 0 },
+      { op: 'pidfdOpen', pid: 42 },
+      { op: 'pidfdSendSignal', pidfd: fd, signal: 0 },
+      { op: 'pidfdSendSignal', pidfd: fd, signal: 0 },
+      { op: 'pidfdSendSignal', pidfd: fd, signal: 0 },
+    ]);
+    expect(log).toEqual([`children ${SPAWNED}`, 'parent 42']);
+  });
+
+  test('the relaunch itself when direct: its own pidfd, no children read', () => {
+    const { sys, log, container } = setup({ direct: true, children: [] });
     expect(container.pid()).toBe(SPAWNED);
     expect(sys.callsOf('pidfdOpen')).toEqual([{ op: 'pidfdOpen', pid: SPAWNED }]);
+    expect(log).toEqual([]);
   });
 
-  test('before unshare has forked it: nothing, and nothing opened', () => {
+  test('before unshare has forked it: nothing found, nothing sent', () => {
     const { sys, container } = setup({ children: [] });
-    expect([container.pid(), container.pidfd(), container.signal(SIGKILL)]).toEqual([undefined, undefined, false]);
-    expect(sys.calls).toEqual([]);
+    expect([container.pid(), container.signal(SIGTERM), container.inNamespaceOf((fd) => fd)]).toEqual([undefined, false, undefined]);
+    expect(sys.callsOf('pidfdOpen')).toHaveLength(1);
   });
 
   test("a pid that is no longer unshare's child once its pidfd is open (reaped, taken by another process): that pidfd closed, nothing found", () => {
-    const { sys, container } = setup({ parents: { 42: 1 } });
+    const { sys, container, pidfdOf } = setup({ parents: { 42: 1 } });
     expect(container.pid()).toBeUndefined();
-    const pidfd = sys.callsOf('close')[0]?.fd;
-    expect(sys.calls).toEqual([{ op: 'pidfdOpen', pid: 42 }, { op: 'close', fd: pidfd }]);
-    expect(sys.openFds()).toEqual([]);
+    expect(sys.callsOf('close')).toEqual([{ op: 'close', fd: pidfdOf(42) }]);
+    expect(sys.openFds()).toEqual([pidfdOf(SPAWNED)]);
   });
 
   test('a pid gone before pidfd_open (ESRCH): nothing found', () => {
     const { sys, container } = setup();
     sys.failOn('pidfdOpen', 'ESRCH');
     expect(container.pid()).toBeUndefined();
-    expect(sys.openFds()).toEqual([]);
+    expect(sys.openFds()).toHaveLength(1);
   });
 
-  test('a container that has ended and been reaped since its pidfd was opened: no pid, a signal not sent', () => {
-    const { sys, container } = setup();
+  test('a container reaped since its pidfd was opened: no pid, no signal sent, no namespace to join', () => {
+    const { container, pidfdOf, gone } = setup();
     expect(container.pid()).toBe(42);
-    sys.failOn('pidfdSendSignal', 'ESRCH', { times: Infinity });
-    expect([container.pid(), container.pidfd(), container.signal(SIGKILL)]).toEqual([undefined, undefined, false]);
-    expect(sys.callsOf('pidfdOpen')).toHaveLength(1);
+    gone(pidfdOf(42)!);
+    expect([container.pid(), container.signal(SIGTERM), container.inNamespaceOf((fd) => fd)]).toEqual([undefined, false, undefined]);
   });
 
-  test('once Node has reaped the relaunch, nothing is looked at', () => {
-    const { sys, container } = setup({ reaped: true });
+  test('signal and inNamespaceOf go through the pidfd', () => {
+    const { sys, container, pidfdOf } = setup();
+    expect(container.signal(SIGTERM)).toBe(true);
+    expect(container.inNamespaceOf((fd) => fd)).toBe(pidfdOf(42));
+    expect(sys.callsOf('pidfdSendSignal').filter((c) => c.pidfd === pidfdOf(42)).map((c) => c.signal)).toEqual([0, SIGTERM, 0]);
+  });
+
+  test('once this process has reaped the relaunch (its pidfd answers ESRCH, whatever Node has run): nothing is looked for or stopped', () => {
+    const { sys, log, container, pidfdOf, gone } = setup();
+    gone(pidfdOf(SPAWNED)!);
+    sys.clearCalls();
     expect(container.pid()).toBeUndefined();
     container.stop();
-    expect(sys.calls).toEqual([]);
+    expect(sys.calls.map((c) => c.op)).toEqual(['pidfdSendSignal', 'pidfdSendSignal']);
+    expect(log).toEqual([]);
   });
 
-  test("stop with a pid namespace: the container's pidfd opened before unshare is killed (its children get another parent then), then SIGKILL through it", () => {
-    const { sys, log, container } = setup();
+  test("stop with a pid namespace: the container's pidfd opened before unshare is killed (its children get another parent then), SIGKILL to unshare and the container through their pidfds", () => {
+    const { sys, log, container, pidfdOf } = setup();
+    const starter = pidfdOf(SPAWNED);
+    sys.clearCalls();
     container.stop();
-    const pidfd = sys.callsOf('pidfdSendSignal')[0]?.pidfd;
+    const fd = pidfdOf(42);
     expect(sys.calls).toEqual([
+      { op: 'pidfdSendSignal', pidfd: starter, signal: 0 },
+      { op: 'pidfdSendSignal', pidfd: starter, signal: 0 },
       { op: 'pidfdOpen', pid: 42 },
-      { op: 'pidfdSendSignal', pidfd, signal: SIGKILL },
+      { op: 'pidfdSendSignal', pidfd: fd, signal: 0 },
+      { op: 'pidfdSendSignal', pidfd: starter, signal: SIGKILL },
+      { op: 'pidfdSendSignal', pidfd: fd, signal: SIGKILL },
     ]);
-    expect(log).toEqual([`kill ${SPAWNED} after 1 calls`]);
+    expect(log).toEqual([`children ${SPAWNED}`, 'parent 42']);
   });
 
-  test('stop without one: the process group the container leads, then the container through its pidfd', () => {
+  test('stop without one: the process group the container leads, by its id while the relaunch is known not to be reaped, then the container through its pidfd', () => {
     const { sys, log, container } = setup({ direct: true });
+    sys.clearCalls();
     container.stop();
-    expect(log).toEqual([`kill ${-SPAWNED} after 0 calls`]);
-    expect(sys.calls.map((c) => c.op)).toEqual(['pidfdOpen', 'pidfdSendSignal']);
-    expect(sys.callsOf('pidfdSendSignal')[0].signal).toBe(SIGKILL);
+    expect(log).toEqual([`kill ${-SPAWNED} ${SIGKILL} after 1 calls`]);
+    expect(sys.calls.map((c) => [c.op, (c as { signal?: number }).signal])).toEqual([
+      ['pidfdSendSignal', 0],
+      ['pidfdSendSignal', SIGKILL],
+    ]);
   });
 
   test('stop before unshare has forked: unshare only', () => {
-    const { sys, log, container } = setup({ children: [] });
+    const { sys, container, pidfdOf } = setup({ children: [] });
     container.stop();
-    expect([log, sys.calls]).toEqual([[`kill ${SPAWNED} after 0 calls`], []]);
+    expect(sys.callsOf('pidfdSendSignal').filter((c) => c.signal === SIGKILL)).toEqual([{ op: 'pidfdSendSignal', pidfd: pidfdOf(SPAWNED), signal: SIGKILL }]);
   });
 
-  test('close: the pidfd closed, nothing found or stopped after', () => {
-    const { sys, log, container } = setup();
-    expect(container.pid()).toBe(42);
-    container.close();
+  test('close: both pidfds closed (one when direct), nothing found or stopped after', () => {
+    for (const direct of [false, true]) {
+      const { sys, log, container } = setup({ direct });
+      expect(container.pid()).toBe(direct ? SPAWNED : 42);
+      container.close();
+      expect(sys.openFds()).toEqual([]);
+      sys.clearCalls();
+      log.length = 0;
+      container.stop();
+      expect([container.pid(), container.signal(SIGTERM), sys.calls, log]).toEqual([undefined, false, [], []]);
+    }
+  });
+});
+
+describe('ContainerProcess where pidfds are refused: by pid, as read from /proc, checked before each use', () => {
+  const refused = (op: 'pidfdOpen' | 'pidfdSendSignal', code: string) => (sys: FakeSyscalls) => sys.failOn(op, code, { times: Infinity });
+
+  test.each([
+    ['pidfd_open answering ENOSYS (before Linux 5.3)', refused('pidfdOpen', 'ENOSYS')],
+    ['pidfd_open refused by a seccomp filter (EPERM)', refused('pidfdOpen', 'EPERM')],
+    ['pidfd_send_signal refused by a seccomp filter (ENOSYS): the pidfd closed', refused('pidfdSendSignal', 'ENOSYS')],
+  ])('%s: found as unshare\'s child at each look, signalled by pid', (_name, before) => {
+    const { sys, log, container } = setup({ before });
     expect(sys.openFds()).toEqual([]);
-    sys.clearCalls();
-    container.stop();
-    expect([container.pid(), sys.calls, log]).toEqual([undefined, [], []]);
+    expect([container.pid(), container.signal(SIGTERM)]).toEqual([42, true]);
+    expect(log).toEqual([`children ${SPAWNED}`, 'parent 42', `children ${SPAWNED}`, 'parent 42', `kill 42 ${SIGTERM} after ${sys.calls.length} calls`]);
   });
 
-  test('a pidfd_open failure other than ESRCH is thrown, naming the process', () => {
-    const { sys, container } = setup();
-    sys.failOn('pidfdOpen', 'EMFILE');
-    expect(() => container.pid()).toThrow('pidfd_open "/proc/42": EMFILE');
+  test('a child that is not unshare\'s when its parent is read, or a relaunch Node has reaped: nothing', () => {
+    const moved = setup({ before: refused('pidfdOpen', 'ENOSYS'), parents: { 42: 1 } });
+    expect([moved.container.pid(), moved.container.signal(SIGTERM)]).toEqual([undefined, false]);
+    const reaped = setup({ before: refused('pidfdOpen', 'ENOSYS') });
+    reaped.state.reaped = true;
+    expect([reaped.container.pid(), reaped.container.inNamespaceOf((fd) => fd)]).toEqual([undefined, undefined]);
+    expect(reaped.log).toEqual([]);
+  });
+
+  test('inNamespaceOf: the container\'s /proc/PID/ns/mnt opened for the call, closed after', () => {
+    const { sys, container } = setup({ before: refused('pidfdOpen', 'ENOSYS') });
+    const seen = container.inNamespaceOf((fd) => fd && sys.pathOf(fd));
+    expect(seen).toBe('/proc/42/ns/mnt');
+    expect(sys.callsOf('open')).toEqual([{ op: 'open', path: '/proc/42/ns/mnt', flags: O_RDONLY | O_CLOEXEC, mode: 0 }]);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test('stop with a pid namespace: the container found before unshare is killed, then killed by pid', () => {
+    const { log, container } = setup({ before: refused('pidfdOpen', 'ENOSYS') });
+    container.stop();
+    expect(log).toEqual([`children ${SPAWNED}`, 'parent 42', expect.stringMatching(`^kill ${SPAWNED} ${SIGKILL} `), expect.stringMatching(`^kill 42 ${SIGKILL} `)]);
+  });
+
+  test('stop without one: the process group, then the relaunch', () => {
+    const { log, container } = setup({ direct: true, before: refused('pidfdOpen', 'ENOSYS') });
+    container.stop();
+    expect(log).toEqual([expect.stringMatching(`^kill ${-SPAWNED} ${SIGKILL} `), expect.stringMatching(`^kill ${SPAWNED} ${SIGKILL} `)]);
   });
 });

@@ -144,8 +144,9 @@ export interface Syscalls {
   setgid(gid: number): void;
   setuid(uid: number): void;
   /**
-   * setns(2): this thread joins the namespace open as `fd`, or, when `fd` is a pidfd (Linux
-   * 5.8), the namespaces `nstype` names of the process it refers to.
+   * setns(2): this thread joins the namespace open as `fd` (`nstype` 0, or its type), or,
+   * when `fd` is a pidfd (Linux 5.8), the namespaces `nstype` names (none: EINVAL) of the
+   * process it refers to (ESRCH once that has exited).
    */
   setns(fd: number, nstype: number): void;
   /**
@@ -195,7 +196,8 @@ export interface Syscalls {
   getpid(): number;
   /**
    * pidfd_open(2): a descriptor (close-on-exec) that refers to the process `pid` is now,
-   * whatever later takes its number once it has been reaped. ESRCH when there is none.
+   * whatever later takes its number once it has been reaped. ESRCH when there is none,
+   * EINVAL for a thread that leads no thread group.
    */
   pidfdOpen(pid: number): number;
   /**
