@@ -8,28 +8,35 @@
  * returned, before the event loop has run again; the container's the first time it is
  * looked for, checked after opening to be `spawned`'s child still. Signals (SIGKILL, the
  * ones passed on) and an idmapped copy's setns(2) go through them, never to a process
- * that took a pid once its holder was reaped. Where pidfds are refused (pidfd_open(2)
- * came in Linux 5.3; a seccomp filter may refuse it), both are found and signalled by pid
- * as they are read from /proc, with that check made before each use.
+ * that took a pid once its holder was reaped.
+ *
+ * Where pidfds are refused (pidfd_open(2) came in Linux 5.3; a seccomp filter may refuse
+ * it, or pidfd_send_signal(2)), `spawned` is known by its pid and its start time (read
+ * as this object is made) and the container by its pid, checked before each use to be
+ * `spawned`'s child while `spawned` has that start time; so is the container where its
+ * own pidfd cannot be opened (no descriptor left). A window is left there between a check
+ * and the kill(2) after it.
  */
 import { readFileSync } from 'fs';
 import { constants } from 'os';
 import { O_CLOEXEC, O_RDONLY } from '../core/constants';
+import { SyscallError } from '../core/errors';
 import type { Syscalls } from '../core/syscalls/types';
-import { childrenOf, parentInStat } from './forward';
+import { childrenOf, parentInStat, startTimeInStat } from './forward';
 
-/** Where pids are read (a process's children, its parent: /proc) and signalled by pid. */
+/** Where pids are read (a process's children, its parent and start time: /proc) and signalled by pid. */
 export interface ProcessTable {
   childrenOf(pid: number): number[];
   parentOf(pid: number): number | undefined;
+  /** Field 22 of /proc/PID/stat (forward.ts startTimeInStat); undefined once it is gone. */
+  startTimeOf(pid: number): string | undefined;
   /** kill(2) of `signal` to `pid` (a process group: -pgid); false when it was not sent. */
   kill(pid: number, signal: number): boolean;
 }
 
-/** The parent of `pid` (its /proc/PID/stat), undefined once it is gone. */
-function parentOf(pid: number): number | undefined {
+function statOf(pid: number): string | undefined {
   try {
-    return parentInStat(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    return readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {
     return undefined;
   }
@@ -44,22 +51,37 @@ function kill(pid: number, signal: number): boolean {
   }
 }
 
-const PROC: ProcessTable = { childrenOf, parentOf, kill };
+const PROC: ProcessTable = {
+  childrenOf,
+  parentOf: (pid) => {
+    const stat = statOf(pid);
+    return stat === undefined ? undefined : parentInStat(stat);
+  },
+  startTimeOf: (pid) => {
+    const stat = statOf(pid);
+    return stat === undefined ? undefined : startTimeInStat(stat);
+  },
+  kill,
+};
 
 const { SIGKILL } = constants.signals;
+
+/** How the container is reached: its pidfd, or its pid where that cannot be had. */
+type Target = { fd: number } | { pid: number };
 
 export class ContainerProcess {
   /** `spawned`'s pidfd; undefined where pidfds are refused. */
   private readonly starter: number | undefined;
+  /** `spawned`'s start time, where pidfds are refused. */
+  private readonly started: string | undefined;
   /** The container's pidfd from the first time it is found (the starter's own when direct). */
   private fd: number | undefined;
   private found: number | undefined;
+  /** Whether the container is reached by pid: pidfds are refused, or its own could not be opened. */
+  private byPid: boolean;
   private closed = false;
 
-  /**
-   * `reaped` tells whether Node has run `spawned`'s exit: where pidfds are refused, whether
-   * its pid, its process group's and the container's may be other processes' by now.
-   */
+  /** `reaped` tells whether Node has run `spawned`'s exit callback. */
   constructor(
     private readonly sys: Pick<Syscalls, 'pidfdOpen' | 'pidfdSendSignal' | 'open' | 'close'>,
     private readonly spawned: number,
@@ -68,6 +90,8 @@ export class ContainerProcess {
     private readonly proc: ProcessTable = PROC,
   ) {
     this.starter = this.pidfdOf(spawned);
+    this.byPid = this.starter === undefined;
+    this.started = this.byPid ? proc.startTimeOf(spawned) : undefined;
     if (this.starter !== undefined && direct) {
       this.fd = this.starter;
       this.found = spawned;
@@ -76,29 +100,30 @@ export class ContainerProcess {
 
   /** Its pid as this process sees it while it is there (a zombie too); undefined before unshare has forked it and once it is gone. */
   pid(): number | undefined {
-    if (this.starter === undefined) return this.byPid();
-    return this.open() && this.send(this.fd!, 0) ? this.found : undefined;
+    const target = this.target();
+    if (target === undefined) return undefined;
+    if ('pid' in target) return target.pid;
+    return this.send(target.fd, 0) ? this.found : undefined;
   }
 
-  /** kill(2) or pidfd_send_signal(2) of `signal` to it; false when it was not sent (no container yet, or any more). */
+  /** pidfd_send_signal(2) or kill(2) of `signal` to it; false when it was not sent (no container yet, or any more). */
   signal(signal: number): boolean {
-    if (this.starter !== undefined) return this.open() && this.send(this.fd!, signal);
-    const pid = this.byPid();
-    return pid !== undefined && this.proc.kill(pid, signal);
+    const target = this.target();
+    return target !== undefined && this.deliver(target, signal);
   }
 
   /**
    * `fn` given a descriptor setns(2) takes for the container's namespaces: its pidfd, or,
-   * where pidfds are refused, its /proc/PID/ns/mnt opened for the call; undefined when
-   * there is no container.
+   * where it is reached by pid, its /proc/PID/ns/mnt opened for the call (and the pid
+   * checked again after opening); undefined when there is no container.
    */
   inNamespaceOf<T>(fn: (fd: number | undefined) => T): T {
-    if (this.starter !== undefined) return fn(this.pid() === undefined ? undefined : this.fd);
-    const pid = this.byPid();
-    if (pid === undefined) return fn(undefined);
-    const ns = this.sys.open(`/proc/${pid}/ns/mnt`, O_RDONLY | O_CLOEXEC, 0);
+    const target = this.target();
+    if (target === undefined) return fn(undefined);
+    if ('fd' in target) return fn(this.send(target.fd, 0) ? target.fd : undefined);
+    const ns = this.sys.open(`/proc/${target.pid}/ns/mnt`, O_RDONLY | O_CLOEXEC, 0);
     try {
-      return fn(ns);
+      return fn(this.pidTarget()?.pid === target.pid ? ns : undefined);
     } finally {
       this.sys.close(ns);
     }
@@ -107,13 +132,14 @@ export class ContainerProcess {
   /**
    * SIGKILL to the container. When `direct` it leads a process group of its own (the
    * session step's setsid, or its console's), which its children share unless they left
-   * it: the group goes first, while `spawned`, whose pid is the group's id, is known not
-   * to be reaped (this process reaps it only from its event loop). Without a pid
-   * namespace to end with it, the rest is out of reach (runc kills what is left in the
-   * container's cgroup). Else it is PID 1 of its pid namespace, whose end ends every
-   * process in it; unshare goes first, as it would report the container's SIGKILL with a
-   * message of its own (util-linux 2.38), and the container is found before that:
-   * unshare's children get another parent as it exits.
+   * it: the group goes first, by its id, which is `spawned`'s pid, while `spawned` is
+   * there. Without a pid namespace to end with it, the rest is out of reach (runc kills
+   * what is left in the container's cgroup). Else it is PID 1 of its pid namespace, whose
+   * end ends every process in it; unshare goes first, as it would report the container's
+   * SIGKILL with a message of its own (util-linux 2.38), and the container is found before
+   * that (unshare's children get another parent as it exits) and killed after: unshare's
+   * --kill-child does not reach a container whose user changed (the kernel clears
+   * PR_SET_PDEATHSIG when a process's credentials change).
    */
   stop(): void {
     if (!this.starterHere()) return;
@@ -122,15 +148,10 @@ export class ContainerProcess {
       this.signal(SIGKILL);
       return;
     }
-    if (this.starter === undefined) {
-      const pid = this.byPid();
-      this.proc.kill(this.spawned, SIGKILL);
-      if (pid !== undefined) this.proc.kill(pid, SIGKILL);
-      return;
-    }
-    this.open();
-    this.send(this.starter, SIGKILL);
-    if (this.fd !== undefined) this.send(this.fd, SIGKILL);
+    const target = this.target();
+    if (this.starter !== undefined) this.send(this.starter, SIGKILL);
+    else this.proc.kill(this.spawned, SIGKILL);
+    if (target !== undefined) this.deliver(target, SIGKILL);
   }
 
   /** Closes the pidfds; nothing is found or signalled after. */
@@ -142,37 +163,50 @@ export class ContainerProcess {
   /** Whether `spawned` is still there, not reaped by this process (a zombie is). */
   private starterHere(): boolean {
     if (this.closed) return false;
-    return this.starter === undefined ? !this.reaped() : this.send(this.starter, 0);
+    if (this.starter !== undefined) return this.send(this.starter, 0);
+    return !this.reaped() && this.started !== undefined && this.proc.startTimeOf(this.spawned) === this.started;
   }
 
   /**
-   * Opens the container's pidfd the first time it is there. Its pid is `spawned`'s child
-   * when read, and is checked to be so after the pidfd is open: had the container been
-   * reaped and its pid taken between the two, the new process would not be unshare's
-   * child (unshare --fork forks once), so a pidfd that passes refers to the container.
+   * The container, while `spawned` is there: its pidfd, opened the first time it is there,
+   * else its pid. Its pid is `spawned`'s child when read, and is checked to be so after the
+   * pidfd is open: had the container been reaped and its pid taken between the two, the
+   * new process would not be unshare's child (unshare --fork forks once), so a pidfd that
+   * passes refers to the container.
    */
-  private open(): boolean {
-    if (this.closed) return false;
-    if (this.fd !== undefined) return true;
-    if (!this.starterHere()) return false;
+  private target(): Target | undefined {
+    if (!this.starterHere()) return undefined;
+    if (this.fd !== undefined) return { fd: this.fd };
+    if (this.byPid) return this.pidTarget();
     const pid = this.proc.childrenOf(this.spawned)[0];
-    const fd = pid === undefined ? undefined : this.pidfdOf(pid);
-    if (fd === undefined) return false;
-    if (this.proc.parentOf(pid!) !== this.spawned) {
+    if (pid === undefined) return undefined;
+    let fd: number;
+    try {
+      fd = this.sys.pidfdOpen(pid);
+    } catch (err) {
+      if (err instanceof SyscallError && err.code === 'ESRCH') return undefined;
+      this.byPid = true;
+      return this.pidTarget();
+    }
+    if (this.proc.parentOf(pid) !== this.spawned) {
       this.sys.close(fd);
-      return false;
+      return undefined;
     }
     this.fd = fd;
-    this.found = pid!;
-    return true;
+    this.found = pid;
+    return { fd };
   }
 
-  /** Where pidfds are refused: the container's pid while `spawned` is not reaped and, with --fork, while it is `spawned`'s child. */
-  private byPid(): number | undefined {
+  /** The container's pid, when reached by pid: `spawned` itself, or its child, checked to be so. */
+  private pidTarget(): { pid: number } | undefined {
     if (!this.starterHere()) return undefined;
-    if (this.direct) return this.spawned;
+    if (this.direct) return { pid: this.spawned };
     const pid = this.proc.childrenOf(this.spawned)[0];
-    return pid !== undefined && this.proc.parentOf(pid) === this.spawned ? pid : undefined;
+    return pid !== undefined && this.proc.parentOf(pid) === this.spawned ? { pid } : undefined;
+  }
+
+  private deliver(target: Target, signal: number): boolean {
+    return 'fd' in target ? this.send(target.fd, signal) : this.proc.kill(target.pid, signal);
   }
 
   /** A pidfd of `pid` that takes a signal, or undefined: it is gone (ESRCH), or pidfds are refused here (ENOSYS, or EPERM from a seccomp filter). */

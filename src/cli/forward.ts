@@ -30,9 +30,22 @@ export function handlesSignal(status: string, signum: number): boolean {
  * in parentheses (which may hold spaces and parentheses itself).
  */
 export function parentInStat(stat: string): number | undefined {
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ppid = Number(fields[1]);
+  const ppid = Number(statFields(stat)[1]);
   return Number.isInteger(ppid) ? ppid : undefined;
+}
+
+/**
+ * When the process started, in clock ticks after boot, as a /proc/PID/stat text gives it:
+ * field 22 (proc(5)). With its pid it names one process: a pid taken again is a later start.
+ */
+export function startTimeInStat(stat: string): string | undefined {
+  const start = statFields(stat)[19];
+  return start !== undefined && /^[0-9]+$/.test(start) ? start : undefined;
+}
+
+/** The fields of a /proc/PID/stat text from field 3 (the state) on, after the command name in parentheses. */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).trimEnd().split(' ');
 }
 
 /**

@@ -299,7 +299,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       sys,
       config: rootfs,
       container: () => container.pid(),
-      // The pidfd container() opened before the hooks ran holds the process they were given.
+      // What container() found before the hooks ran (cli/container-process.ts) is the process they were given.
       kill: () => container.stop(),
       warn,
       ...(console === undefined ? {} : { console: takeConsole }),

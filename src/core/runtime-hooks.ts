@@ -54,7 +54,7 @@ export interface RuntimeSideOptions {
   config: Pick<RootfsConfig, 'bundle' | 'annotations' | 'hooks'>;
   /** The container's pid as this process sees it (the relaunched process, until its execve(2)); undefined once it is gone. */
   container: () => number | undefined;
-  /** Stops the container (SIGKILL), given its pid as `container` gave it before the hooks ran (`mountkit run` holds the process itself, by a pidfd, and does not need it). */
+  /** Stops the container (SIGKILL), given its pid as `container` gave it before the hooks ran (`mountkit run` holds the process it found, by a pidfd where it can, and does not need it). */
   kill: (pid: number | undefined) => void;
   warn: (message: string) => void;
   /** Takes the console's master at the "console" event (`mountkit run`'s foreground console); what it throws is the answer. */

@@ -5,6 +5,8 @@
  * does, or a runtime's filter that does not list them, for this process and everything
  * it starts (a filter is inherited across fork(2) and execve(2)). Needs CAP_SYS_ADMIN,
  * which loads a filter without no_new_privs (seccomp(2)); uses the built port (dist/).
+ * For tests only: it looks at the syscall number alone, not the architecture, which is
+ * enough on x86_64 and arm64 (424 and 434 there and in their compat ABIs).
  *
  * Usage: node test/helpers/without-pidfds.js COMMAND [ARG...]
  */

@@ -367,6 +367,9 @@ describeAsRoot('LinuxSyscalls against the kernel', () => {
       const parent = spawn('sh', ['-c', 'sleep 30 & echo $!; exec sleep 31'], { stdio: ['ignore', 'pipe', 'ignore'] });
       try {
         const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString()))));
+        // `$!` is known before the forked shell has exec'd sleep, and the shell reaps a child that ends before it execs `sleep 31`.
+        const comm = (pid: number) => fs.readFileSync(`/proc/${pid}/comm`, 'utf8');
+        for (let i = 0; i < 200 && (comm(zombie) !== 'sleep\n' || comm(parent.pid!) !== 'sleep\n'); i++) await new Promise((r) => setTimeout(r, 10));
         const fd = sys.pidfdOpen(zombie);
         try {
           sys.pidfdSendSignal(fd, os.constants.signals.SIGKILL);

@@ -6,9 +6,6 @@ import { BUSYBOX, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, removeRootlessInstal
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { idMapToolsInPath } from '../../src/core/programs';
 import { BIN, LAUNCHER } from '../helpers/cli';
-
-/** Runs its arguments under a seccomp filter that refuses pidfds (ENOSYS). */
-const WITHOUT_PIDFDS = path.join(__dirname, '..', 'helpers', 'without-pidfds.js');
 import { throughConsole } from '../helpers/console';
 import { startSeccompAgent, type SeccompAgent } from '../helpers/seccomp-agent';
 
@@ -19,6 +16,8 @@ const maybe = available ? describe : describe.skip;
 const uidmapTools = idMapToolsInPath(process.env.PATH);
 if (process.env.CI === 'true' && !(uidmapTools.uid && uidmapTools.gid)) throw new Error('rootless tests need newuidmap and newgidmap (uidmap, installed by .ci/run)');
 const withUidmap = uidmapTools.uid && uidmapTools.gid ? test : test.skip;
+/** Runs its arguments under a seccomp filter that refuses pidfds (ENOSYS). */
+const WITHOUT_PIDFDS = path.join(__dirname, '..', 'helpers', 'without-pidfds.js');
 /**
  * Whether this process may lower an OOM score below the lowest it has held: CAP_SYS_RESOURCE
  * (bit 24 of CapEff in /proc/self/status; proc(5)), which some sandboxes take from root.
@@ -932,11 +931,15 @@ maybe('mountkit run', () => {
     );
 
     test.each([
-      ['a new pid namespace (the container is unshare\'s child)', [{ type: 'pid' }, { type: 'mount' }]],
-      ['no pid namespace (the container is the process started)', [{ type: 'mount' }]],
-    ])('with %s, a failing poststart hook stops the container and the later hooks: exit 1, one line naming it; the poststop hooks still run', (_name, namespaces) => {
-      // What the program started in the background would write after the run, were it left running.
+      ['a new pid namespace (the container is unshare\'s child)', [{ type: 'pid' }, { type: 'mount' }], undefined],
+      // The kernel clears PR_SET_PDEATHSIG when credentials change: unshare's --kill-child does not reach it, its pidfd does.
+      ['a new pid namespace and a program run as a user other than root', [{ type: 'pid' }, { type: 'mount' }], { uid: 1000, gid: 1000 }],
+      ['no pid namespace (the container is the process started)', [{ type: 'mount' }], undefined],
+    ])('with %s, a failing poststart hook stops the container and the later hooks: exit 1, one line naming it; the poststop hooks still run', (_name, namespaces, user) => {
+      // What the program started in the background would write after the run, were it left
+      // running: it holds mountkit's stdout, which the run waits for the end of.
       const c = config(['sh', '-c', '(sleep 2; echo "left running" >> /out/log) & sleep 5; echo "program ends" >> /out/log'], { linux: { namespaces } });
+      if (user) c.process.user = user;
       const r = runLogged(c, (out) => ({
         poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo no route; exit 3'] }, logging('second poststart', out)],
         poststop: [logging('poststop', out)],
@@ -948,8 +951,9 @@ maybe('mountkit run', () => {
     test.each([
       ['a new pid namespace', [{ type: 'pid' }, { type: 'mount' }]],
       ['no pid namespace', [{ type: 'mount' }]],
-    ])('where pidfds are refused (a seccomp filter answering ENOSYS), with %s: a failing poststart hook still stops the container, found and killed by pid', (_name, namespaces) => {
+    ])('where pidfds are refused (a seccomp filter answering ENOSYS), with %s: a failing poststart hook still stops the container (a user other than root), found and killed by pid', (_name, namespaces) => {
       const c = config(['sh', '-c', '(sleep 2; echo "left running" >> /out/log) & sleep 5; echo "program ends" >> /out/log'], { linux: { namespaces } });
+      c.process.user = { uid: 1000, gid: 1000 };
       const r = runLogged(c, (out) => ({ poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'echo no route; exit 3'] }], poststop: [logging('poststop', out)] }), 'node', [process.execPath, WITHOUT_PIDFDS]);
       expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: hook poststart[0] "/bin/sh" failed (exit status 3): no route\n']);
       expect(r.log.map((l) => l.split(' ')[0])).toEqual(['poststop']);

@@ -18,17 +18,27 @@ interface Setup {
 
 /**
  * A ContainerProcess on the fake, with a process table where `children` lists the
- * relaunch's children and `parents` each pid's parent; what it reads and kills by pid is
- * logged with how many port calls came before. `gone(fd)` makes the process a pidfd
- * refers to reaped: pidfd_send_signal answers ESRCH.
+ * relaunch's children, `parents` each pid's parent and `state.started` the relaunch's
+ * start time; what it reads and kills by pid is logged with how many port calls came
+ * before. `gone(fd)` makes the process a pidfd refers to reaped: pidfd_send_signal
+ * answers ESRCH.
  */
 function setup({ direct = false, children = [42], parents = { 42: SPAWNED }, reaped = false, before }: Setup = {}) {
-  const sys = new FakeSyscalls().addFile('/proc/42/ns/mnt');
+  const sys = new FakeSyscalls().addFile('/proc/42/ns/mnt').addFile(`/proc/${SPAWNED}/ns/mnt`);
   const log: string[] = [];
+  const state = { reaped, started: '7000' };
   const proc: ProcessTable = {
     childrenOf: (pid) => (log.push(`children ${pid}`), pid === SPAWNED ? children : []),
     parentOf: (pid) => (log.push(`parent ${pid}`), parents[pid]),
+    startTimeOf: (pid) => (pid === SPAWNED ? state.started : undefined),
     kill: (pid, signal) => (log.push(`kill ${pid} ${signal} after ${sys.calls.length} calls`), true),
+  };
+  const opened = new Map<number, number>();
+  const pidfdOpen = sys.pidfdOpen.bind(sys);
+  sys.pidfdOpen = (pid) => {
+    const fd = pidfdOpen(pid);
+    opened.set(pid, fd);
+    return fd;
   };
   const reapedFds = new Set<number>();
   const send = sys.pidfdSendSignal.bind(sys);
@@ -36,13 +46,9 @@ function setup({ direct = false, children = [42], parents = { 42: SPAWNED }, rea
     send(pidfd, signal);
     if (reapedFds.has(pidfd)) throw new SyscallError('pidfd_send_signal', errnoNumber('ESRCH'), []);
   };
-  const state = { reaped };
   before?.(sys);
   const container = new ContainerProcess(sys, SPAWNED, direct, () => state.reaped, proc);
-  const pidfdOf = (pid: number): number | undefined => {
-    const at = sys.calls.findIndex((c) => c.op === 'pidfdOpen' && c.pid === pid);
-    return at < 0 ? undefined : (sys.calls[at + 1] as { pidfd: number }).pidfd;
-  };
+  const pidfdOf = (pid: number): number | undefined => opened.get(pid);
   return { sys, log, container, state, pidfdOf, gone: (fd: number) => reapedFds.add(fd) };
 }
 
@@ -56,7 +62,7 @@ describe('ContainerProcess with pidfds: the relaunch held from the start, the co
     ]);
   });
 
-  test("unshare's child: found while the relaunch is there, its pidfd opened, then checked to be unshare's child still; opened once, checked alive at each look", () => {
+  test("unshare's child: found while the relaunch is there, its pidfd opened, then checked to be unshare's child still; opened once; the relaunch and it checked alive at each look", () => {
     const { sys, log, container, pidfdOf } = setup();
     const starter = pidfdOf(SPAWNED);
     sys.clearCalls();
@@ -66,7 +72,7 @@ describe('ContainerProcess with pidfds: the relaunch held from the start, the co
       { op: 'pidfdSendSignal', pidfd: starter, signal: 0 },
       { op: 'pidfdOpen', pid: 42 },
       { op: 'pidfdSendSignal', pidfd: fd, signal: 0 },
-      { op: 'pidfdSendSignal', pidfd: fd, signal: 0 },
+      { op: 'pidfdSendSignal', pidfd: starter, signal: 0 },
       { op: 'pidfdSendSignal', pidfd: fd, signal: 0 },
     ]);
     expect(log).toEqual([`children ${SPAWNED}`, 'parent 42']);
@@ -99,6 +105,17 @@ describe('ContainerProcess with pidfds: the relaunch held from the start, the co
     expect(sys.openFds()).toHaveLength(1);
   });
 
+  test("the container's pidfd not to be had (EMFILE): the container reached by pid, checked to be unshare's child at each use; stop kills unshare through its pidfd, then the container by pid", () => {
+    const { sys, log, container, pidfdOf } = setup();
+    sys.failOn('pidfdOpen', 'EMFILE');
+    expect([container.pid(), container.signal(SIGTERM)]).toEqual([42, true]);
+    expect(log).toEqual([`children ${SPAWNED}`, `children ${SPAWNED}`, 'parent 42', `children ${SPAWNED}`, 'parent 42', `kill 42 ${SIGTERM} after ${sys.calls.length} calls`]);
+    log.length = 0;
+    container.stop();
+    expect(sys.calls.at(-1)).toEqual({ op: 'pidfdSendSignal', pidfd: pidfdOf(SPAWNED), signal: SIGKILL });
+    expect(log).toEqual([`children ${SPAWNED}`, 'parent 42', `kill 42 ${SIGKILL} after ${sys.calls.length} calls`]);
+  });
+
   test('a container reaped since its pidfd was opened: no pid, no signal sent, no namespace to join', () => {
     const { container, pidfdOf, gone } = setup();
     expect(container.pid()).toBe(42);
@@ -110,7 +127,7 @@ describe('ContainerProcess with pidfds: the relaunch held from the start, the co
     const { sys, container, pidfdOf } = setup();
     expect(container.signal(SIGTERM)).toBe(true);
     expect(container.inNamespaceOf((fd) => fd)).toBe(pidfdOf(42));
-    expect(sys.callsOf('pidfdSendSignal').filter((c) => c.pidfd === pidfdOf(42)).map((c) => c.signal)).toEqual([0, SIGTERM, 0]);
+    expect(sys.callsOf('pidfdSendSignal').filter((c) => c.pidfd === pidfdOf(42)).map((c) => c.signal)).toEqual([SIGTERM, 0]);
   });
 
   test('once this process has reaped the relaunch (its pidfd answers ESRCH, whatever Node has run): nothing is looked for or stopped', () => {
@@ -133,7 +150,6 @@ describe('ContainerProcess with pidfds: the relaunch held from the start, the co
       { op: 'pidfdSendSignal', pidfd: starter, signal: 0 },
       { op: 'pidfdSendSignal', pidfd: starter, signal: 0 },
       { op: 'pidfdOpen', pid: 42 },
-      { op: 'pidfdSendSignal', pidfd: fd, signal: 0 },
       { op: 'pidfdSendSignal', pidfd: starter, signal: SIGKILL },
       { op: 'pidfdSendSignal', pidfd: fd, signal: SIGKILL },
     ]);
@@ -146,6 +162,7 @@ describe('ContainerProcess with pidfds: the relaunch held from the start, the co
     container.stop();
     expect(log).toEqual([`kill ${-SPAWNED} ${SIGKILL} after 1 calls`]);
     expect(sys.calls.map((c) => [c.op, (c as { signal?: number }).signal])).toEqual([
+      ['pidfdSendSignal', 0],
       ['pidfdSendSignal', 0],
       ['pidfdSendSignal', SIGKILL],
     ]);
@@ -192,6 +209,32 @@ describe('ContainerProcess where pidfds are refused: by pid, as read from /proc,
     reaped.state.reaped = true;
     expect([reaped.container.pid(), reaped.container.inNamespaceOf((fd) => fd)]).toEqual([undefined, undefined]);
     expect(reaped.log).toEqual([]);
+  });
+
+  test('a relaunch with another start time than when it was started (reaped, its pid taken again): nothing found, nothing stopped', () => {
+    const { log, container, state } = setup({ before: refused('pidfdOpen', 'ENOSYS') });
+    state.started = '7001';
+    expect([container.pid(), container.signal(SIGTERM)]).toEqual([undefined, false]);
+    container.stop();
+    expect(log).toEqual([]);
+  });
+
+  test('inNamespaceOf when direct: the relaunch\'s own namespace', () => {
+    const { sys, container } = setup({ direct: true, before: refused('pidfdOpen', 'ENOSYS') });
+    expect(container.inNamespaceOf((fd) => fd && sys.pathOf(fd))).toBe(`/proc/${SPAWNED}/ns/mnt`);
+  });
+
+  test('inNamespaceOf: a container that is no longer unshare\'s child once its namespace is open gives none, and it is closed', () => {
+    const parents: Record<number, number> = { 42: SPAWNED };
+    const { sys, container } = setup({ parents, before: refused('pidfdOpen', 'ENOSYS') });
+    const open = sys.open.bind(sys);
+    sys.open = (path, flags, mode) => {
+      const fd = open(path, flags, mode);
+      parents[42] = 1;
+      return fd;
+    };
+    expect(container.inNamespaceOf((fd) => fd)).toBeUndefined();
+    expect(sys.openFds()).toEqual([]);
   });
 
   test('inNamespaceOf: the container\'s /proc/PID/ns/mnt opened for the call, closed after', () => {

@@ -1,5 +1,6 @@
 import { spawn } from 'child_process';
-import { childrenOf, handlesSignal, parentInStat } from '../../src/cli/forward';
+import { readFileSync } from 'fs';
+import { childrenOf, handlesSignal, parentInStat, startTimeInStat } from '../../src/cli/forward';
 
 const status = (ign: string, cgt: string) => `Name:\tsh\nSigQ:\t0/1\nSigPnd:\t0000000000000000\nSigBlk:\t0000000000000000\nSigIgn:\t${ign}\nSigCgt:\t${cgt}\n`;
 
@@ -21,6 +22,22 @@ describe('the parent in /proc/PID/stat (field 4, after the name in parentheses)'
     ['1234 (a) b) (c) S 5 1234', 5],
     ['1234 (sh)', undefined],
   ])('%j', (stat, ppid) => expect(parentInStat(stat)).toBe(ppid));
+});
+
+describe('the start time in /proc/PID/stat (field 22, the 20th after the name in parentheses)', () => {
+  const rest = (start: string) => `S 1200 1234 1200 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 ${start} 2400000 200 18446744073709551615`;
+  test.each([
+    [`1234 (sh) ${rest('98765')}\n`, '98765'],
+    [`1234 (my (odd) prog) ${rest('5')}`, '5'],
+    ['1234 (sh) S 1200 1234', undefined],
+    [`1234 (sh) ${rest('x')}`, undefined],
+  ])('%j', (stat, start) => expect(startTimeInStat(stat)).toBe(start));
+
+  test("this process's, read twice, is the same", () => {
+    const read = () => startTimeInStat(readFileSync('/proc/self/stat', 'utf8'));
+    expect(read()).toMatch(/^[0-9]+$/);
+    expect(read()).toBe(read());
+  });
 });
 
 describe('childrenOf', () => {
