@@ -27,13 +27,9 @@
  */
 import { readSync, writeSync } from 'fs';
 import type { Readable } from 'stream';
-import { openControllingTerminal } from '../core/controlling-terminal';
-import { StepError, SyscallError } from '../core/errors';
-import type { Syscalls, Termios } from '../core/syscalls/types';
-import { rawMode, withoutOnlcr } from '../core/termios';
+import { closeConsole, copyWindowSize, releaseConsole, takeConsole, type ConsoleEnds } from '../core/console-ends';
+import type { Syscalls } from '../core/syscalls/types';
 
-/** The standard streams runc looks at for the host's terminal, in its order. */
-const HOST_TERMINAL_FDS = [2, 1, 0] as const;
 /** How long a write the container's terminal had no room for waits before it is tried again. */
 const RETRY_MS = 10;
 /**
@@ -41,117 +37,6 @@ const RETRY_MS = 10;
  * terminal (no pid namespace) may write without end, and copying stops all the same.
  */
 const LAST_OUTPUT_MAX = 1024 * 1024;
-
-/** The console's master, and the host's terminal with its modes before raw mode (none without one). */
-export interface ConsoleEnds {
-  master: number;
-  host?: { fd: number; saved: Termios; opened: boolean };
-}
-
-/**
- * Receives the console's master on `socket` (the relaunch said it is there, so this does
- * not wait) and closes the socket; clears ONLCR on it, finds the host's terminal, copies
- * its window size and sets it raw; makes the master non-blocking. What fails after the
- * master came closes it and puts the host's terminal back.
- */
-export function takeConsole(sys: Syscalls, socket: number): ConsoleEnds {
-  let master: number | undefined;
-  try {
-    master = sys.recvFdMessage(socket).fd;
-  } finally {
-    sys.close(socket);
-  }
-  if (master === undefined) throw new StepError("console: the relaunched process sent no console master on the console's socket");
-  const ends: ConsoleEnds = { master };
-  try {
-    sys.setTermios(master, withoutOnlcr(sys.getTermios(master)));
-    ends.host = hostTerminal(sys);
-    if (ends.host) {
-      copyWindowSize(sys, ends);
-      sys.setTermios(ends.host.fd, rawMode(ends.host.saved));
-    }
-    sys.setNonBlocking(master);
-    return ends;
-  } catch (err) {
-    closeConsole(sys, ends);
-    throw err;
-  }
-}
-
-/** releaseConsole, then the master closed, whatever the first fails with. */
-export function closeConsole(sys: Syscalls, ends: ConsoleEnds): void {
-  try {
-    releaseConsole(sys, ends);
-  } finally {
-    sys.close(ends.master);
-  }
-}
-
-/**
- * The host's terminal: the first standard stream that is one (TCGETS succeeds, as
- * isatty(3) tells), else /dev/tty opened, else none (ENXIO: no controlling terminal);
- * none either when this process is not in its foreground (a background job).
- */
-function hostTerminal(sys: Syscalls): ConsoleEnds['host'] {
-  for (const fd of HOST_TERMINAL_FDS) {
-    const saved = termiosOf(sys, fd);
-    if (saved) return inForeground(sys, fd) ? { fd, saved, opened: false } : undefined;
-  }
-  const fd = openControllingTerminal(sys);
-  if (fd === undefined) return undefined;
-  let kept = false;
-  try {
-    const saved = termiosOf(sys, fd);
-    if (!saved || !inForeground(sys, fd)) return undefined;
-    kept = true;
-    return { fd, saved, opened: true };
-  } finally {
-    if (!kept) sys.close(fd);
-  }
-}
-
-/**
- * Whether this process is in the foreground of the terminal `fd`: changing a terminal's
- * modes from a background process group stops it with SIGTTOU (termios(3)). A terminal
- * that is not this process's controlling one (ENOTTY) has no say over it: none either.
- */
-function inForeground(sys: Syscalls, fd: number): boolean {
-  try {
-    return sys.getForegroundGroup(fd) === sys.getpgrp();
-  } catch (err) {
-    if (err instanceof SyscallError && err.code === 'ENOTTY') return false;
-    throw err;
-  }
-}
-
-/** The modes of `fd`, undefined when it is no terminal (ENOTTY) or not open (EBADF). */
-function termiosOf(sys: Syscalls, fd: number): Termios | undefined {
-  try {
-    return sys.getTermios(fd);
-  } catch (err) {
-    if (err instanceof SyscallError && (err.code === 'ENOTTY' || err.code === 'EBADF' || err.code === 'EINVAL')) return undefined;
-    throw err;
-  }
-}
-
-/** The host terminal's window size on the container's, when it has one (rows and columns above 0). */
-export function copyWindowSize(sys: Syscalls, ends: ConsoleEnds): void {
-  if (!ends.host) return;
-  const { rows, cols } = sys.getWindowSize(ends.host.fd);
-  if (rows > 0 && cols > 0) sys.setWindowSize(ends.master, rows, cols);
-}
-
-/** Puts the host's terminal back as it was, and closes it when it was opened here. */
-export function releaseConsole(sys: Syscalls, ends: ConsoleEnds): void {
-  const host = ends.host;
-  if (!host) return;
-  ends.host = undefined;
-  try {
-    sys.setTermios(host.fd, host.saved);
-  } finally {
-    if (host.opened) sys.close(host.fd);
-  }
-}
 
 export interface ConsoleRelay {
   /** The container has ended: copies what its terminal still holds, stops, and puts the host's terminal back. */

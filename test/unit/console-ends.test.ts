@@ -1,4 +1,4 @@
-import { closeConsole, copyWindowSize, releaseConsole, takeConsole } from '../../src/cli/console-relay';
+import { closeConsole, copyWindowSize, releaseConsole, takeConsole } from '../../src/core/console-ends';
 import { O_CLOEXEC, O_NOCTTY, O_RDWR } from '../../src/core/constants';
 import { DEFAULT_TERMIOS, FakeSyscalls } from '../../src/core/syscalls/fake';
 import { rawMode, withoutOnlcr } from '../../src/core/termios';
