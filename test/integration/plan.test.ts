@@ -1,6 +1,6 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
-import { CLONE_NEWNS } from '../../src/core/constants';
+import { CLONE_NEWNS, ONLCR } from '../../src/core/constants';
 import { PHASES } from '../../src/core/plugin';
 import { BUSYBOX, makeBundle } from '../conformance/harness';
 import { runCli } from '../helpers/cli';
@@ -178,7 +178,45 @@ maybe('mountkit plan', () => {
       const pidfd = calls.find((c) => c.op === 'pidfdOpen');
       expect(pidfd?.result).toEqual(expect.any(Number));
       expect(calls.find((c) => c.plugin === 'idmap-copy' && c.op === 'setns')?.args).toEqual({ fd: pidfd?.result, nstype: CLONE_NEWNS });
-      expect(calls.at(-1)).toMatchObject({ op: 'execve' });
+      // Once the relaunch has ended: the idmap socket, the user namespace kept for the copies and the pidfd closed.
+      const { socket, usernsFd } = { socket: calls.find((c) => c.plugin === 'idmap-copy' && c.op === 'sendFdMessage')!.args.socket, usernsFd: calls.find((c) => c.op === 'mountSetattr' && c.plugin === 'idmap-copy')!.args.usernsFd };
+      expect(calls.filter((c) => c.phase === 'poststop').map((c) => [c.plugin, c.op, c.args.fd])).toEqual([
+        ['idmap-copy', 'close', socket],
+        ['idmap-copy', 'close', usernsFd],
+        ['idmap-copy', 'close', pidfd?.result],
+      ]);
+      expect(calls.filter((c) => c.phase !== 'poststop').at(-1)).toMatchObject({ op: 'execve' });
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test("a foreground console: the first process takes it when told the master is there (the master received, its socket closed, ONLCR off, the user's terminal looked for, the master non-blocking), before it answers; puts it back once the container has ended", () => {
+    const config = bundleConfig({ process: { ...bundleConfig().process, terminal: true } });
+    config.mounts.push({ destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] });
+    const b = readableBundle(config);
+    try {
+      // Without a terminal: stdin, stdout and stderr are pipes, and no /dev/tty is there to open.
+      const r = runCli(['plan', '--bundle', b.dir, '--format', 'json'], { prefix: ['setsid'] });
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      const calls = (JSON.parse(r.stdout) as { calls: JsonCall[] }).calls;
+      const at = calls.findIndex((c) => c.op === 'exchange' && c.args.line === '{"event":"console"}\n');
+      const taken = calls.filter((c) => c.plugin === 'console-relay' && c.phase === 'after-jail');
+      expect(calls.slice(at + 1, at + 1 + taken.length)).toEqual(taken);
+      // The first process's end of the socketpair: the other is passed on 6, its own copy of that closed.
+      const socket = taken[0].args.socket;
+      expect(calls.filter((c) => c.plugin === 'launcher' && c.op === 'close').map((c) => c.args.fd)).not.toContain(socket);
+      const master = taken[0].result;
+      expect(taken.map((c) => [c.op, c.args])).toEqual([
+        ['recvFdMessage', { socket }],
+        ['close', { fd: socket }],
+        ['setTermios', { fd: master, termios: expect.any(Object) }],
+        ['open', { path: '/dev/tty', flags: expect.any(Number), mode: 0 }],
+        ['setNonBlocking', { fd: master }],
+      ]);
+      expect((taken[2].args.termios as { oflag: number }).oflag & ONLCR).toBe(0);
+      expect(calls.filter((c) => c.phase === 'poststop').map((c) => [c.plugin, c.op, c.args])).toEqual([['console-relay', 'close', { fd: master }]]);
+      expect(calls.filter((c) => c.phase !== 'poststop').at(-1)).toMatchObject({ op: 'execve' });
     } finally {
       b.cleanup();
     }

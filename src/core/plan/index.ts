@@ -21,8 +21,9 @@ import type { Logger } from '../plugin';
 import { ExecveCalled, QUERY_SYSCALLS, type FakeSyscalls, type SyscallRecord } from '../syscalls/fake';
 import { descriptorsOf } from './format';
 import { idMapToolsInPath } from '../programs';
+import { releaseConsole, takeConsole, type ConsoleEnds } from '../console-ends';
 import { idmapCopyRequest, sendIdmappedCopy } from '../idmapped-tree';
-import { prepareRelaunch, takeRelaunchDescriptors } from '../relaunch';
+import { closeIdmap, prepareRelaunch, takeRelaunchDescriptors, type RelaunchDescriptors } from '../relaunch';
 import { eventLine } from '../runtime-channel';
 import { poststartHooks, poststopHooks } from '../runtime-hooks';
 import { PlanSyscalls } from './port';
@@ -59,6 +60,8 @@ const LAUNCHER = 'launcher';
 const RUNTIME_HOOKS = 'runtime-hooks';
 /** The first process's idmapped copies for a relaunch into a user namespace (core/idmapped-tree.ts). */
 const IDMAP_COPY = 'idmap-copy';
+/** The first process taking and putting back a foreground console (core/console-ends.ts). */
+const CONSOLE_RELAY = 'console-relay';
 
 /**
  * The plan's own port. The container's pid, which hooks read in their state, is 1 in a
@@ -103,6 +106,8 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
   let complete = false;
   let error: unknown;
   let relaunched: Pick<RootfsConfig, 'hostSockets' | 'runtimeChannel' | 'idmapSocket'> = {};
+  /** What the first process keeps of a relaunch: the console's socket and, once taken, its ends; the idmap socket, user namespace and the container's pidfd. */
+  let firstProcess: { console?: number; consoleEnds?: ConsoleEnds; idmap?: RelaunchDescriptors['idmap']; pidfd?: number } = {};
   try {
     if (outer.relaunch.length) {
       // As run does them: what a relaunch into a user namespace is given (core/relaunch.ts),
@@ -119,16 +124,24 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       // The first process makes each idmapped copy when the relaunched process asks for it,
       // from inside that process's mount namespace (core/idmapped-tree.ts), which a plan
       // cannot enter: its calls, as the host answers them, under the mount they are for.
-      const idmap = passed.idmap;
-      if (idmap !== undefined && sys instanceof PlanSyscalls) {
-        // The relaunched process's pidfd, opened at the first copy as run opens it by then (cli/container-process.ts).
-        let pidfd: number | undefined;
-        sys.onIdmapEvent = (mount) => {
+      // It takes a foreground console's ends when told the master is there
+      // (core/console-ends.ts), before it answers. Both under the step that asked.
+      const { idmap, console: consoleSocket } = passed;
+      firstProcess = { idmap, console: consoleSocket };
+      if (sys instanceof PlanSyscalls) {
+        sys.onEvent = (event, mount) => {
           const at = marks[marks.length - 1];
-          marks.push({ ...at, at: sys.calls.length, plugin: IDMAP_COPY });
-          pidfd ??= sys.pidfdOpen(process.pid);
-          sendIdmappedCopy(sys, idmapCopyRequest(config, mount), pidfd, idmap.userns, idmap.socket);
-          marks.push({ ...at, at: sys.calls.length });
+          if (event === 'idmap' && idmap !== undefined && mount !== undefined) {
+            marks.push({ ...at, at: sys.calls.length, plugin: IDMAP_COPY });
+            // The relaunched process's pidfd, opened at the first copy as run opens it by then (cli/container-process.ts).
+            firstProcess.pidfd ??= sys.pidfdOpen(process.pid);
+            sendIdmappedCopy(sys, idmapCopyRequest(config, mount), firstProcess.pidfd, idmap.userns, idmap.socket);
+            marks.push({ ...at, at: sys.calls.length });
+          } else if (event === 'console' && consoleSocket !== undefined && firstProcess.consoleEnds === undefined) {
+            marks.push({ ...at, at: sys.calls.length, plugin: CONSOLE_RELAY });
+            firstProcess.consoleEnds = takeConsole(sys, consoleSocket);
+            marks.push({ ...at, at: sys.calls.length });
+          }
         };
       }
     }
@@ -154,6 +167,30 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     if (execEvent && config.hooks.poststart?.length) {
       marks.push({ at: sys.calls.length, phase: 'poststart', plugin: RUNTIME_HOOKS });
       for (const { cmd } of poststartHooks(config, sys.pid)) void sys.runCommandAsync(cmd).catch(() => undefined);
+    }
+    // Once the relaunch has ended, before those hooks: the user's terminal put back and the
+    // console's master closed (in a run, by the stream that copied it), or its socket
+    // closed when the console never came; the idmap socket, the user namespace kept for
+    // the copies and the container's pidfd closed.
+    // Only where the first process's side is planned (PlanSyscalls.onEvent).
+    const { console: consoleSocket, consoleEnds, idmap, pidfd } = sys instanceof PlanSyscalls ? firstProcess : {};
+    if (consoleSocket !== undefined) {
+      marks.push({ at: sys.calls.length, phase: 'poststop', plugin: CONSOLE_RELAY });
+      if (consoleEnds) {
+        try {
+          releaseConsole(sys, consoleEnds);
+        } catch {
+          // As in a run: a terminal gone has nothing to put back.
+        }
+        sys.close(consoleEnds.master);
+      } else {
+        sys.close(consoleSocket);
+      }
+    }
+    if (idmap !== undefined) {
+      marks.push({ at: sys.calls.length, phase: 'poststop', plugin: IDMAP_COPY });
+      closeIdmap(sys, idmap);
+      if (pidfd !== undefined) sys.close(pidfd);
     }
     if (config.hooks.poststop?.length) {
       marks.push({ at: sys.calls.length, phase: 'poststop', plugin: RUNTIME_HOOKS });

@@ -82,10 +82,11 @@ export class PlanSyscalls extends DryRunSyscalls {
   /** Whether the run's process leads its session, as this one does (hostSession), unless mountkit starts it. */
   private leadsSession = false;
   /**
-   * Called at the relaunched process's "idmap" event with the mount it names, once the
-   * event is recorded: buildPlan makes the first process's side there (core/plan/index.ts).
+   * Called at the relaunched process's "console" and "idmap" events (with the mount an
+   * idmap event names), once the event is recorded: buildPlan makes the first process's
+   * side there (core/plan/index.ts).
    */
-  onIdmapEvent?: (mount: number) => void;
+  onEvent?: (event: string, mount?: number) => void;
   /** Directory nodes that are a bind's views of its source's (bindView). */
   private readonly views = new WeakSet<FakeNode>();
   /** The roots of the new filesystems mounted: below one, nodes are no source's. */
@@ -154,7 +155,7 @@ export class PlanSyscalls extends DryRunSyscalls {
   override exchange(fd: number, line: string): string {
     const answer = super.exchange(fd, line);
     const message = channelMessage(line.replace(/\n$/, ''));
-    if ('event' in message && message.event === 'idmap' && message.mount !== undefined) this.onIdmapEvent?.(message.mount);
+    if ('event' in message && message.event !== 'exec') this.onEvent?.(message.event, message.mount);
     return answer;
   }
 

@@ -3,8 +3,9 @@ import type { SyscallRecord } from '../syscalls/fake';
 
 /**
  * The pipeline's phases plus `namespaces`, which comes before them (core/namespaces.ts),
- * and the hooks the first process runs once the container has started and once it has
- * ended (core/runtime-hooks.ts), which come after them.
+ * and what the first process does once the container has started and once it has ended
+ * (its hooks, core/runtime-hooks.ts; at the end, first, what it closes), which come after
+ * them.
  */
 export type PlanPhase = Phase | 'namespaces' | 'poststart' | 'poststop';
 
@@ -25,7 +26,7 @@ export interface PlanCall {
   /** Position in the plan, from 0. */
   seq: number;
   phase: PlanPhase;
-  /** The plugin step or handler (its `name`), or the orchestrator's own work: launcher, premount-command, postmount-command, before-jail-callback. */
+  /** The plugin step or handler (its `name`), or the work of the orchestrator or the first process: launcher, premount-command, postmount-command, before-jail-callback, runtime-hooks, idmap-copy, console-relay. */
   plugin: string;
   /** The mount being handled (config.mounts index) in the mounts phase. */
   mountIndex?: number;
