@@ -182,10 +182,11 @@ function relaunchFrom(launch: Relaunch, sys: Syscalls): Promise<number> {
 function ignoreSignal(): void {}
 
 /**
- * The idmapped copy of the config's mount `index` for the relaunched process, joined through `ns` (its pidfd or mount namespace), sent
- * on the idmap socket (core/idmapped-tree.ts). A main thread that could not come back
- * to its own mount namespace stops the container (`stop`) and this process: everything
- * it would do next (hooks, the console) would be resolved in the container's.
+ * The idmapped copy of the config's mount `index` for the relaunched process, whose mount
+ * namespace is joined through `ns` (its pidfd, or that namespace's file), sent on the
+ * idmap socket (core/idmapped-tree.ts). A main thread that could not come back to its
+ * own mount namespace stops the container (`stop`) and this process: everything it
+ * would do next (hooks, the console) would be resolved in the container's.
  */
 function idmapCopy(sys: Syscalls, config: RootfsConfig, index: number, ns: number | undefined, idmap: NonNullable<RelaunchDescriptors['idmap']>, stop: () => void): void {
   try {

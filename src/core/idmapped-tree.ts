@@ -111,11 +111,12 @@ export class NamespaceNotRestoredError extends Error {}
 
 /**
  * Makes the copy `request` asks for inside the mount namespace of the relaunched process,
- * joined through `container`: its pidfd (setns(2) of a pidfd joins that process's
- * namespaces and no other process's, whatever has its pid by then), or its mount
- * namespace's file where pidfds are refused (cli/container-process.ts), where it keeps the locks that
- * namespace's mounts carry, as runc 1.2 makes it, and sends it on `socket` tagged with
- * its mount's index. Everything else is opened here first, on the host: the source (to
+ * where it keeps the locks that namespace's mounts carry, as runc 1.2 makes it, and sends
+ * it on `socket` tagged with its mount's index. That namespace is joined through
+ * `container`: the process's pidfd (setns(2) of a pidfd joins that process's namespaces
+ * and no other process's, whatever has its pid by then), or the namespace's file where
+ * pidfds are refused (cli/container-process.ts). Everything else is opened here first,
+ * on the host: the source (to
  * know it again), this thread's own namespace, root and directory, and the user namespace
  * that maps the copy (`containerUserns`, the container's, which the caller opened from
  * the config, or one made for the mount's own mappings). Then this thread leaves the
