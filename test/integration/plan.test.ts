@@ -222,6 +222,22 @@ maybe('mountkit plan', () => {
     }
   });
 
+  test("a foreground console that never comes (no devpts at /dev/pts: the console step fails first): the first process's socket closed once the relaunch has ended", () => {
+    const b = readableBundle(bundleConfig({ process: { ...bundleConfig().process, terminal: true } }));
+    try {
+      const r = runCli(['plan', '--bundle', b.dir, '--format', 'json'], { prefix: ['setsid'] });
+      expect(r.status).toBe(1);
+      const calls = (JSON.parse(r.stdout) as { calls: JsonCall[] }).calls;
+      expect(calls.filter((c) => c.plugin === 'console-relay').map((c) => [c.phase, c.op])).toEqual([['poststop', 'close']]);
+      // The end of the socketpair the first process kept: not the one passed on, which it closed after the relaunch.
+      const passedOn = calls.find((c) => c.plugin === 'launcher' && c.op === 'close')!.args.fd;
+      expect(calls.at(-1)!.args.fd).toEqual(expect.any(Number));
+      expect(calls.at(-1)!.args.fd).not.toBe(passedOn);
+    } finally {
+      b.cleanup();
+    }
+  });
+
   test('poststart and poststop hooks: what the first process runs once the container has started and ended, after the execve', () => {
     const hooks = { poststart: [{ path: '/bin/echo', args: ['echo', 'started'] }], poststop: [{ path: '/bin/echo', args: ['echo', 'stopped'], timeout: 5 }] };
     const b = readableBundle(bundleConfig({ hooks }));

@@ -6,9 +6,10 @@
  * The plan starts where `mountkit run` starts acting, after its checks: the namespaces
  * (a relaunch under unshare(1) for a pid namespace, setns(2) joins, one unshare(2)), then
  * every phase up to the exec step's execve(2). After a relaunch the plan ends with what
- * the first process runs then: the poststart hooks, once the container has started, and
- * the poststop hooks, once it has ended. The process cannot enter namespaces it only
- * plans, so everything after them is answered from the host as this process sees it.
+ * the first process does then: the poststart hooks, once the container has started, and,
+ * once it has ended, what it closes and the poststop hooks. The process cannot enter
+ * namespaces it only plans, so everything after them is answered from the host as this
+ * process sees it.
  */
 import { validateConfig } from '../config/validate';
 import type { RootfsConfig } from '../config/model';
@@ -106,7 +107,11 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
   let complete = false;
   let error: unknown;
   let relaunched: Pick<RootfsConfig, 'hostSockets' | 'runtimeChannel' | 'idmapSocket'> = {};
-  /** What the first process keeps of a relaunch: the console's socket and, once taken, its ends; the idmap socket, user namespace and the container's pidfd. */
+  /**
+   * What the first process keeps of a relaunch: the console's socket and, once taken, its
+   * ends; the idmap socket and user namespace, and the container's pidfd the copies join
+   * its namespace through (cli/container-process.ts), which the plan's own pid stands for.
+   */
   let firstProcess: { console?: number; consoleEnds?: ConsoleEnds; idmap?: RelaunchDescriptors['idmap']; pidfd?: number } = {};
   try {
     if (outer.relaunch.length) {
@@ -131,16 +136,26 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       if (sys instanceof PlanSyscalls) {
         sys.onEvent = (event, mount) => {
           const at = marks[marks.length - 1];
+          const asFirstProcess = (plugin: string, fn: () => void): void => {
+            marks.push({ ...at, at: sys.calls.length, plugin });
+            try {
+              fn();
+            } finally {
+              marks.push({ ...at, at: sys.calls.length });
+            }
+          };
           if (event === 'idmap' && idmap !== undefined && mount !== undefined) {
-            marks.push({ ...at, at: sys.calls.length, plugin: IDMAP_COPY });
-            // The relaunched process's pidfd, opened at the first copy as run opens it by then (cli/container-process.ts).
-            firstProcess.pidfd ??= sys.pidfdOpen(process.pid);
-            sendIdmappedCopy(sys, idmapCopyRequest(config, mount), firstProcess.pidfd, idmap.userns, idmap.socket);
-            marks.push({ ...at, at: sys.calls.length });
-          } else if (event === 'console' && consoleSocket !== undefined && firstProcess.consoleEnds === undefined) {
-            marks.push({ ...at, at: sys.calls.length, plugin: CONSOLE_RELAY });
-            firstProcess.consoleEnds = takeConsole(sys, consoleSocket);
-            marks.push({ ...at, at: sys.calls.length });
+            asFirstProcess(IDMAP_COPY, () => {
+              // The container's pidfd, shown where it is first used (a run opens it when it starts
+              // the relaunch, or first looks for unshare's child, and checks it with signal 0).
+              firstProcess.pidfd ??= sys.pidfdOpen(process.pid);
+              sendIdmappedCopy(sys, idmapCopyRequest(config, mount), firstProcess.pidfd, idmap.userns, idmap.socket);
+            });
+          } else if (event === 'console' && firstProcess.console !== undefined) {
+            // Handed to the relay, which closes it: closed at the end only if never taken.
+            const socket = firstProcess.console;
+            firstProcess.console = undefined;
+            asFirstProcess(CONSOLE_RELAY, () => (firstProcess.consoleEnds = takeConsole(sys, socket)));
           }
         };
       }
@@ -168,22 +183,22 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       marks.push({ at: sys.calls.length, phase: 'poststart', plugin: RUNTIME_HOOKS });
       for (const { cmd } of poststartHooks(config, sys.pid)) void sys.runCommandAsync(cmd).catch(() => undefined);
     }
-    // Once the relaunch has ended, before those hooks: the user's terminal put back and the
-    // console's master closed (in a run, by the stream that copied it), or its socket
-    // closed when the console never came; the idmap socket, the user namespace kept for
-    // the copies and the container's pidfd closed.
-    // Only where the first process's side is planned (PlanSyscalls.onEvent).
+    // Once the relaunch has ended, before those hooks: the console's master closed (in a
+    // run, by the stream that copied it) and the user's terminal put back, or the
+    // console's socket closed when the console never came; the idmap socket, the user
+    // namespace kept for the copies and the container's pidfd closed. Only where the first
+    // process's side of them is planned (PlanSyscalls.onEvent).
     const { console: consoleSocket, consoleEnds, idmap, pidfd } = sys instanceof PlanSyscalls ? firstProcess : {};
-    if (consoleSocket !== undefined) {
+    if (consoleEnds !== undefined || consoleSocket !== undefined) {
       marks.push({ at: sys.calls.length, phase: 'poststop', plugin: CONSOLE_RELAY });
       if (consoleEnds) {
+        sys.close(consoleEnds.master);
         try {
           releaseConsole(sys, consoleEnds);
         } catch {
           // As in a run: a terminal gone has nothing to put back.
         }
-        sys.close(consoleEnds.master);
-      } else {
+      } else if (consoleSocket !== undefined) {
         sys.close(consoleSocket);
       }
     }
