@@ -164,7 +164,8 @@ export class ContainerProcess {
   private starterHere(): boolean {
     if (this.closed) return false;
     if (this.starter !== undefined) return this.send(this.starter, 0);
-    return !this.reaped() && this.started !== undefined && this.proc.startTimeOf(this.spawned) === this.started;
+    // A start time not read as this object was made (no /proc to read) leaves Node's word alone.
+    return !this.reaped() && (this.started === undefined || this.proc.startTimeOf(this.spawned) === this.started);
   }
 
   /**

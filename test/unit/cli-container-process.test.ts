@@ -13,7 +13,7 @@ interface Setup {
   parents?: Record<number, number>;
   reaped?: boolean;
   /** Called on the fake before the ContainerProcess is made (failOn for pidfds refused). */
-  before?: (sys: FakeSyscalls) => void;
+  before?: (sys: FakeSyscalls, state: { reaped: boolean; started: string | undefined }) => void;
 }
 
 /**
@@ -26,7 +26,7 @@ interface Setup {
 function setup({ direct = false, children = [42], parents = { 42: SPAWNED }, reaped = false, before }: Setup = {}) {
   const sys = new FakeSyscalls().addFile('/proc/42/ns/mnt').addFile(`/proc/${SPAWNED}/ns/mnt`);
   const log: string[] = [];
-  const state = { reaped, started: '7000' };
+  const state: { reaped: boolean; started: string | undefined } = { reaped, started: '7000' };
   const proc: ProcessTable = {
     childrenOf: (pid) => (log.push(`children ${pid}`), pid === SPAWNED ? children : []),
     parentOf: (pid) => (log.push(`parent ${pid}`), parents[pid]),
@@ -46,7 +46,7 @@ function setup({ direct = false, children = [42], parents = { 42: SPAWNED }, rea
     send(pidfd, signal);
     if (reapedFds.has(pidfd)) throw new SyscallError('pidfd_send_signal', errnoNumber('ESRCH'), []);
   };
-  before?.(sys);
+  before?.(sys, state);
   const container = new ContainerProcess(sys, SPAWNED, direct, () => state.reaped, proc);
   const pidfdOf = (pid: number): number | undefined => opened.get(pid);
   return { sys, log, container, state, pidfdOf, gone: (fd: number) => reapedFds.add(fd) };
@@ -217,6 +217,18 @@ describe('ContainerProcess where pidfds are refused: by pid, as read from /proc,
     expect([container.pid(), container.signal(SIGTERM)]).toEqual([undefined, false]);
     container.stop();
     expect(log).toEqual([]);
+  });
+
+  test('a start time that could not be read when it was made: Node\'s word whether the relaunch is reaped', () => {
+    const { container, state } = setup({
+      before: (sys, before) => {
+        refused('pidfdOpen', 'ENOSYS')(sys);
+        before.started = undefined;
+      },
+    });
+    expect(container.pid()).toBe(42);
+    state.reaped = true;
+    expect(container.pid()).toBeUndefined();
   });
 
   test('inNamespaceOf when direct: the relaunch\'s own namespace', () => {
