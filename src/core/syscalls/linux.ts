@@ -382,6 +382,11 @@ function blockFor(ms: number): void {
 /** How long a user namespace helper may take to be in its namespace: unshare(1) starts in a few milliseconds. */
 const HELPER_START_MS = 5000;
 
+/** pidfd_open(2) of `pid` (its descriptor is close-on-exec); its error names the process's /proc directory. */
+function openPidfd(pid: number): number {
+  return check('pidfd_open', raw('pidfd_open', 'int', pid, 'unsigned int', 0), `/proc/${pid}`);
+}
+
 /**
  * Runs `fn` with the /proc directory of a helper process in a new user namespace of its
  * own (unshare(1) --user, then cat(1) waiting on a pipe from this process, so that it
@@ -409,7 +414,7 @@ function withUserNamespaceHelper<T>(fn: (proc: string) => T): T {
   let pidfd = -1;
   try {
     if (pid === undefined) throw new SyscallError('execve', errnoNumber('ENOENT'), ['unshare'], 'util-linux unshare(1) makes the user namespace of an idmapped mount');
-    pidfd = check('pidfd_open', raw('pidfd_open', 'int', pid, 'unsigned int', 0));
+    pidfd = openPidfd(pid);
     const proc = `/proc/${procPid(pidfd)}`;
     awaitNewUserNamespace(proc, () => preadAll(errors));
     return fn(proc);
@@ -810,8 +815,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   pidfdOpen(pid: number): number {
-    // pidfd_open(2) sets O_CLOEXEC on the descriptor it returns.
-    return check('pidfd_open', raw('pidfd_open', 'int', pid, 'unsigned int', 0), `/proc/${pid}`);
+    return openPidfd(pid);
   }
 
   pidfdSendSignal(pidfd: number, signal: number): void {
