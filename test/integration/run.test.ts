@@ -814,6 +814,13 @@ maybe('mountkit run', () => {
       expect(made).toBe('0:0');
     });
 
+    test("where pidfds are refused (a seccomp filter answering ENOSYS): the user namespaces' helper named by its pid, each copy made through the container's /proc/PID/ns/mnt", () => {
+      const { r, made } = runIdmapped('stat -c "%u:%g %n" /a/f /b/f; touch /a/made; grep -c ",idmapped" /proc/self/mountinfo', 'launcher', () => [process.execPath, WITHOUT_PIDFDS]);
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(r.stdout).toBe('0:0 /a/f\n1000:1000 /b/f\n2\n');
+      expect(made).toBe('0:0');
+    });
+
     test('a source under a read-only host mount stays read-only inside: the copy keeps the lock a user namespace puts on it, and a remount read-write is refused', () => {
       // In a mount namespace of its own around mountkit: the source bound read-only onto itself there.
       const wrap = (dir: string) => ['unshare', '-m', '--propagation', 'private', 'sh', '-c', `mount --bind "$1/src" "$1/src" && mount -o remount,bind,ro "$1/src" && shift && exec "$@"`, 'sh', dir];

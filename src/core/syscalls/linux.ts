@@ -414,8 +414,14 @@ function withUserNamespaceHelper<T>(fn: (proc: string) => T): T {
   let pidfd = -1;
   try {
     if (pid === undefined) throw new SyscallError('execve', errnoNumber('ENOENT'), ['unshare'], 'util-linux unshare(1) makes the user namespace of an idmapped mount');
-    pidfd = openPidfd(pid);
-    const proc = `/proc/${procPid(pidfd)}`;
+    try {
+      pidfd = openPidfd(pid);
+    } catch (err) {
+      // Refused (before Linux 5.3, or by a seccomp filter): the helper, an unreaped child of
+      // this process, is named by the pid spawn(2) gave, as this process's /proc counts it.
+      if (!(err instanceof SyscallError) || (err.code !== 'ENOSYS' && err.code !== 'EPERM')) throw err;
+    }
+    const proc = `/proc/${pidfd >= 0 ? procPid(pidfd) : pid}`;
     awaitNewUserNamespace(proc, () => preadAll(errors));
     return fn(proc);
   } finally {
