@@ -123,7 +123,7 @@ export class ContainerProcess {
     if ('fd' in target) return fn(this.send(target.fd, 0) ? target.fd : undefined);
     const ns = this.sys.open(`/proc/${target.pid}/ns/mnt`, O_RDONLY | O_CLOEXEC, 0);
     try {
-      return fn(this.pidTarget()?.pid === target.pid ? ns : undefined);
+      return fn(this.starterHere() && this.pidTarget()?.pid === target.pid ? ns : undefined);
     } finally {
       this.sys.close(ns);
     }
@@ -198,9 +198,8 @@ export class ContainerProcess {
     return { fd };
   }
 
-  /** The container's pid, when reached by pid: `spawned` itself, or its child, checked to be so. */
+  /** The container's pid, when reached by pid: `spawned` itself, or its child, checked to be so (the caller has checked `spawned`). */
   private pidTarget(): { pid: number } | undefined {
-    if (!this.starterHere()) return undefined;
     if (this.direct) return { pid: this.spawned };
     const pid = this.proc.childrenOf(this.spawned)[0];
     return pid !== undefined && this.proc.parentOf(pid) === this.spawned ? { pid } : undefined;

@@ -258,6 +258,9 @@ export class ExecveCalled extends Error {
 /** The session id getsid answers for a process that does not lead its session: its starter's. */
 export const STARTER_SESSION = 4000;
 
+/** What readlink(2) of a pidfd's /proc/self/fd link answers (checked on Linux 6.18 in test/integration/linux-syscalls.test.ts). */
+const PIDFD_NAME = 'anon_inode:[pidfd]';
+
 /** Symlinks followed in one lookup before ELOOP (MAXSYMLINKS, include/linux/namei.h). */
 const MAXSYMLINKS = 40;
 
@@ -897,12 +900,12 @@ export class FakeSyscalls implements Syscalls {
   /** A descriptor named as the kernel names a pidfd; failOn('pidfdOpen', 'ESRCH') makes a process gone. */
   pidfdOpen(pid: number): number {
     this.record('pidfdOpen', { pid });
-    return this.detachedFd('anon_inode:[pidfd]', this.newNode('file', 0o600));
+    return this.detachedFd(PIDFD_NAME, this.newNode('file', 0o600));
   }
 
   pidfdSendSignal(pidfd: number, signal: number): void {
     const rec = this.record('pidfdSendSignal', { pidfd, signal });
-    if (this.fds.get(pidfd)?.path !== 'anon_inode:[pidfd]') throw this.fail(rec, 'EBADF');
+    if (this.fds.get(pidfd)?.path !== PIDFD_NAME) throw this.fail(rec, 'EBADF');
   }
 
   setsid(): void {
