@@ -4,7 +4,7 @@ import { fdPath, openInRootIfExists, withInRoot } from '../../core/in-root';
 import { requireContainerProc } from '../../core/mounting';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
-import { remountReadonly } from './remount';
+import { remountReadonly, securityFlagsOf } from './remount';
 
 /**
  * linux.readonlyPaths: each path is bound onto itself with the mounts below it, and the
@@ -13,11 +13,13 @@ import { remountReadonly } from './remount';
  * bound through its descriptor; the remount looks it up
  * again, which reaches the new bind (the first descriptor shows what lies under it).
  *
- * The bind gets its own flags, so the remount changes only the view at that path. The
- * kernel ignores MS_REC on the remount: mounts below the path keep their own flags
- * (runc 1.1 passes MS_REC as well). runc 1.2+ first reads the path's nosuid, nodev and
- * noexec with statfs(2) and keeps them, since a user namespace may not clear them;
- * mountkit does not, so a remount that would clear a locked flag fails with EPERM here.
+ * The bind gets its own flags, so the remount changes only the view at that path. A bind
+ * remount sets the mount's flags to exactly those given, so the new bind's nosuid, nodev
+ * and noexec are read first (fstatfs(2) on its descriptor) and kept, as runc 1.1 and later
+ * keep them: `/dev/shm` made read-only stays nosuid, nodev and noexec, and a user
+ * namespace, which may not clear them where they are locked, is not refused. The kernel
+ * ignores MS_REC on the remount: mounts below the path keep their own flags (runc passes
+ * MS_REC as well).
  */
 @injectable()
 export class ReadonlyPathsStep implements LifecycleStep {
@@ -39,7 +41,7 @@ export class ReadonlyPathsStep implements LifecycleStep {
       } finally {
         this.sys.close(fd);
       }
-      withInRoot(this.sys, '/', path, (top) => remountReadonly(this.sys, fdPath(top), MS_REC));
+      withInRoot(this.sys, '/', path, (top) => remountReadonly(this.sys, fdPath(top), MS_REC | securityFlagsOf(this.sys.fstatfs(top).flags)));
     }
   }
 }

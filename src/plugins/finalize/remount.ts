@@ -1,7 +1,7 @@
 /**
  * The read-only remount the finalize steps share (/dev, readonly paths, the rootfs).
  */
-import { MS_BIND, MS_RDONLY, MS_REMOUNT } from '../../core/constants';
+import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REMOUNT, ST_NODEV, ST_NOEXEC, ST_NOSUID } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
 import type { Syscalls } from '../../core/syscalls/types';
 
@@ -36,4 +36,23 @@ export function remountReadonly(sys: Syscalls, target: string, flags: bigint = 0
       sys.sleep(REMOUNT_RETRY_MS);
     }
   }
+}
+
+/** statfs(2) f_flags bits and the mount(2) flags they report, for the three a read-only path keeps. */
+const KEPT_ON_READONLY_PATH: readonly (readonly [bigint, bigint])[] = [
+  [ST_NOSUID, MS_NOSUID],
+  [ST_NODEV, MS_NODEV],
+  [ST_NOEXEC, MS_NOEXEC],
+];
+
+/**
+ * The nosuid, nodev and noexec flags of a mount, from its statfs(2) f_flags, as mount(2)
+ * flags. A bind remount sets the mount's flags to exactly those given, so a read-only
+ * path remounted without them would lose them: runc (1.1 and later) reads them with
+ * statfs(2) and passes them on, and so does mountkit.
+ */
+export function securityFlagsOf(stFlags: bigint): bigint {
+  let flags = 0n;
+  for (const [st, ms] of KEPT_ON_READONLY_PATH) if ((stFlags & st) !== 0n) flags |= ms;
+  return flags;
 }

@@ -112,6 +112,15 @@ runAsRoot('finalize, real mounts after a jail', () => {
     });
   });
 
+  test("a read-only path keeps its mount's nosuid, nodev and noexec", () => {
+    const tmpfs = makeMount({ index: 2, type: 'tmpfs', source: 'tmpfs', destination: '/rw', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC });
+    const r = realRun({ config: makeConfig({ rootfs, mounts: [procMount, devMount(0n), tmpfs], readonlyPaths: ['/rw', '/dev'] }), plugins: JAILED });
+    expect(r.error).toBeUndefined();
+    expect(optionsOf(r.mountinfo, '/rw')).toEqual(expect.arrayContaining(['ro', 'nosuid', 'nodev', 'noexec']));
+    expect(optionsOf(r.mountinfo, '/dev')).toEqual(expect.arrayContaining(['ro', 'nosuid']));
+    expect(optionsOf(r.mountinfo, '/dev')).not.toContain('nodev');
+  });
+
   test('a read-only rootfs: / is ro, writing /x is EROFS, a read-write /dev stays writable', () => {
     const r = realRun({
       config: makeConfig({ rootfs, readonlyRootfs: true, mounts: [procMount, devMount(0n)] }),

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { MS_BIND, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME, O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../../src/core/constants';
+import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME, O_CLOEXEC, O_DIRECTORY, O_PATH, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME } from '../../../src/core/constants';
 import { ConfigError } from '../../../src/core/errors';
 import { createKernel } from '../../../src/core/kernel';
 import { silentLogger } from '../../../src/core/logger';
@@ -9,6 +9,7 @@ import { FakeSyscalls } from '../../../src/core/syscalls/fake';
 import type { RootfsConfig } from '../../../src/core/config/model';
 import * as finalize from '../../../src/plugins/finalize';
 import { isNullDevice } from '../../../src/plugins/finalize/dev-null';
+import { securityFlagsOf } from '../../../src/plugins/finalize/remount';
 import { sysctlPath } from '../../../src/core/config/sysctl';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { changes, fdOf, viaFd } from '../../helpers/fd';
@@ -268,6 +269,29 @@ describe('finalize: readonly-paths', () => {
     expect(sys.openFds()).toEqual([]);
   });
 
+  test("the remount keeps the bind's nosuid, nodev and noexec (statfs), and no other flag it reports", () => {
+    const sys = container().addMountFlags('/proc/sys', ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_RDONLY | ST_RELATIME).addMountFlags('/proc/sysrq-trigger', ST_NOEXEC);
+    run(sys, ['/proc/sys', '/proc/sysrq-trigger']);
+    expect(changes(sys)).toEqual([
+      rbind(sys, '/proc/sys'),
+      remount(viaFd(sys, '/proc/sys'), MS_REC | MS_NOSUID | MS_NODEV | MS_NOEXEC),
+      rbind(sys, '/proc/sysrq-trigger'),
+      remount(viaFd(sys, '/proc/sysrq-trigger'), MS_REC | MS_NOEXEC),
+    ]);
+    expect(sys.callsOf('fstatfs').map((c) => sys.pathOf(c.fd))).toEqual(['/proc/thread-self/fd', '/proc/sys', '/proc/sysrq-trigger']);
+  });
+
+  test.each([
+    [0n, 0n],
+    [ST_RDONLY, 0n],
+    [ST_NOSUID, MS_NOSUID],
+    [ST_NODEV, MS_NODEV],
+    [ST_NOEXEC, MS_NOEXEC],
+    [ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_RDONLY | ST_RELATIME, MS_NOSUID | MS_NODEV | MS_NOEXEC],
+  ])('securityFlagsOf(0x%s) = 0x%s', (st, expected) => {
+    expect(securityFlagsOf(st)).toBe(expected);
+  });
+
   test('a missing path is skipped', () => {
     const sys = container();
     run(sys, ['/proc/bus', '/proc/sys']);
@@ -294,7 +318,7 @@ describe('finalize: readonly-paths', () => {
   test('with masked paths too, the container /proc is checked once per run', () => {
     const sys = container();
     runSteps(sys, [new finalize.ReadonlyPathsStep(sys), new finalize.MaskedPathsStep(sys)], { readonlyPaths: ['/proc/sys'], maskedPaths: ['/proc/kcore'] });
-    expect(sys.callsOf('fstatfs')).toHaveLength(1);
+    expect(sys.callsOf('fstatfs').filter((c) => sys.pathOf(c.fd) === '/proc/thread-self/fd')).toHaveLength(1);
   });
 });
 
