@@ -153,12 +153,23 @@ export interface MountAt {
 }
 
 /**
- * mount(2) of a configured mount. `/dev` is never mounted read-only here: device nodes
- * are created in it later, and the finalize step remounts it read-only when asked.
+ * mount(2) of a configured mount. A tmpfs and any mount at `/dev` are never mounted
+ * read-only here (readonlyDeferred): the finalize step remounts them read-only when asked.
  */
 export function mountOn(sys: Syscalls, m: MountSpec, at: MountAt): void {
-  const flags = isDevDestination(m.destination) ? at.flags & ~MS_RDONLY : at.flags;
+  const flags = readonlyDeferred(m) ? at.flags & ~MS_RDONLY : at.flags;
   sys.mount(at.source, at.target, at.fstype, flags, at.data || null);
+}
+
+/**
+ * Whether a mount's `ro` waits for the finalize phase, as runc's does: a tmpfs (mounts
+ * nested in it need their mountpoints made, tmpcopyup writes into it) and a mount at /dev
+ * (device nodes, ptmx and links are made in it). They are mounted read-write and made
+ * read-only after the jail by a bind remount, which changes the mount's flags and leaves
+ * the superblock read-write (mount(2), "Remounting an existing mount").
+ */
+export function readonlyDeferred(m: MountSpec): boolean {
+  return m.type === 'tmpfs' || isDevDestination(m.destination);
 }
 
 /** Whether a destination is /dev, however it is written ("/dev/", "//dev", "/x/../dev"). */

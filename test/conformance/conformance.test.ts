@@ -168,6 +168,28 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     });
   });
 
+  test('read-only tmpfs mounts with a bind nested in one and tmpcopyup in another, and a second read-only /dev', () => {
+    const config = runcSpec(['echo "== writes"; for p in /mnt/t /mnt/t/x /opt /dev; do if touch $p/w 2>/dev/null; then echo "$p rw"; else echo "$p ro"; fi; done; cat /opt/file']);
+    config.mounts.push(
+      { destination: '/mnt/t', type: 'tmpfs', source: 'tmpfs', options: ['ro', 'nosuid'] },
+      { destination: '/mnt/t/x', type: 'bind', source: 'src', options: ['bind'] },
+      { destination: '/opt', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'ro', 'mode=755'] },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'ro', 'mode=755'] },
+    );
+    compare(config, (dir) => {
+      mkdirSync(path.join(dir, 'src'));
+      mkdirSync(path.join(dir, 'rootfs', 'opt'), { recursive: true });
+      writeFileSync(path.join(dir, 'rootfs', 'opt', 'file'), 'copied up\n');
+    });
+  });
+
+  test('read-only paths keep the nosuid, nodev and noexec of the mounts they are on', () => {
+    const config = runcSpec();
+    config.mounts.push({ destination: '/mnt/b', type: 'bind', source: 'src', options: ['rbind', 'noexec'] });
+    config.linux.readonlyPaths = ['/dev/shm', '/mnt/b'];
+    compare(config, (dir) => mkdirSync(path.join(dir, 'src')));
+  });
+
   test('extra devices', () => {
     const config = runcSpec();
     config.linux.devices = [

@@ -4,7 +4,7 @@ import { MS_BIND, MS_RDONLY } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
 import { attachTree } from '../../core/idmapped-tree';
 import { fdPath } from '../../core/in-root';
-import { afterMount, bindNeedsRemount, containerRoot, isDevDestination, mountOn, remountBind, withMountTarget } from '../../core/mounting';
+import { afterMount, bindNeedsRemount, containerRoot, mountOn, readonlyDeferred, remountBind, withMountTarget } from '../../core/mounting';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { relabelTree, selinuxEnabled } from '../../core/selinux';
 import type { FileStat, Syscalls } from '../../core/syscalls/types';
@@ -20,7 +20,7 @@ import { relabelMode, relabelProblem, relabelTarget } from './relabel';
  */
 export function bindFlags(m: MountSpec): bigint {
   const flags = m.flags | MS_BIND;
-  return isDevDestination(m.destination) ? flags & ~MS_RDONLY : flags;
+  return readonlyDeferred(m) ? flags & ~MS_RDONLY : flags;
 }
 
 /**

@@ -112,6 +112,37 @@ runAsRoot('finalize, real mounts after a jail', () => {
     });
   });
 
+  test('read-only tmpfs mounts, nested mounts and tmpcopyup in them, and every read-only /dev, are made read-only after the jail, their superblocks left read-write', () => {
+    mkdirSync(path.join(rootfs, 'copy'));
+    writeFileSync(path.join(rootfs, 'copy/file'), 'copied');
+    const mounts = [
+      procMount,
+      devMount(0n),
+      makeMount({ index: 2, type: 'tmpfs', source: 'tmpfs', destination: '/t', flags: MS_RDONLY | MS_NOSUID }),
+      makeMount({ index: 3, type: 'tmpfs', source: 'tmpfs', destination: '/t/inner' }),
+      makeMount({ index: 4, type: 'tmpfs', source: 'tmpfs', destination: '/copy', flags: MS_RDONLY, extensions: { tmpcopyup: true } }),
+      makeMount({ index: 5, type: 'tmpfs', source: 'tmpfs', destination: '/dev', flags: MS_RDONLY | MS_NOSUID, data: 'mode=755' }),
+    ];
+    const r = realRun({
+      config: makeConfig({ rootfs, mounts }),
+      plugins: [...JAILED.slice(0, 2), plugin('tmpfs'), ...JAILED.slice(2)],
+      read: ['/copy/file'],
+      stat: ['/dev/null'],
+      write: ['/t/x', '/t/inner/x', '/copy/x', '/dev/x'],
+    });
+    expect(r.error).toBeUndefined();
+    const top = (mountpoint: string) => mountsAt(r.mountinfo, mountpoint).at(-1)!;
+    for (const mountpoint of ['/t', '/copy', '/dev']) {
+      expect(top(mountpoint).options.split(',')).toContain('ro');
+      expect(top(mountpoint).superOptions.split(',')).toContain('rw');
+    }
+    expect(top('/t').options.split(',')).toContain('nosuid');
+    expect(top('/t/inner').options.split(',')).toContain('rw');
+    expect(r.read).toEqual({ '/copy/file': 'copied' });
+    expect(r.stat['/dev/null']).toMatchObject({ kind: 'char', rdev: '1:3' });
+    expect(r.write).toEqual({ '/t/x': 'EROFS', '/t/inner/x': 'ok', '/copy/x': 'EROFS', '/dev/x': 'EROFS' });
+  });
+
   test("a read-only path keeps its mount's nosuid, nodev and noexec", () => {
     const tmpfs = makeMount({ index: 2, type: 'tmpfs', source: 'tmpfs', destination: '/rw', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC });
     const r = realRun({ config: makeConfig({ rootfs, mounts: [procMount, devMount(0n), tmpfs], readonlyPaths: ['/rw', '/dev'] }), plugins: JAILED });
@@ -157,7 +188,7 @@ runAsRoot('finalize, real mounts after a jail', () => {
     });
     expect(r.error).toMatchObject({
       name: 'PluginError',
-      message: 'finalize: plugin readonly-dev: unable to remount /dev read-only: busy after 5 attempts',
+      message: 'finalize: plugin readonly-mounts: unable to remount /dev read-only: busy after 5 attempts',
     });
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
     expect(optionsOf(r.mountinfo, '/dev')).toContain('rw');

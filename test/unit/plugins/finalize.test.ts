@@ -46,8 +46,8 @@ function runSteps(sys: FakeSyscalls, steps: LifecycleStep[], over: Partial<Rootf
 
 const remount = (target: string, flags = 0n) => ({ op: 'mount', source: null, target, fstype: null, flags: flags | RO_REMOUNT, data: null });
 
-describe('finalize: readonly-dev', () => {
-  const run = (sys: FakeSyscalls, over: Partial<RootfsConfig>) => runSteps(sys, [new finalize.ReadonlyDevStep(sys)], over);
+describe('finalize: readonly-mounts', () => {
+  const run = (sys: FakeSyscalls, over: Partial<RootfsConfig>) => runSteps(sys, [new finalize.ReadonlyMountsStep(sys)], over);
   const devMount = (flags: bigint, index = 0) => makeMount({ index, type: 'tmpfs', destination: '/dev', flags });
 
   test('a read-only /dev is remounted read-only with its own flags', () => {
@@ -62,12 +62,27 @@ describe('finalize: readonly-dev', () => {
     expect(sys.effects()).toEqual([remount('/dev')]);
   });
 
-  test('a read-write /dev, or none, is left alone; only the first mount at /dev counts', () => {
+  test('a read-write /dev, or none, is left alone', () => {
     const sys = container();
     run(sys, { mounts: [] });
     run(sys, { mounts: [devMount(MS_NOSUID)] });
-    run(sys, { mounts: [devMount(MS_NOSUID), devMount(MS_RDONLY, 1)] });
     expect(sys.effects()).toEqual([]);
+  });
+
+  test('every read-only tmpfs and every read-only mount at /dev, in the config order; other read-only mounts were made read-only when mounted', () => {
+    const sys = container().addDir('/run/y').addDir('/dev');
+    run(sys, {
+      mounts: [
+        devMount(MS_NOSUID),
+        makeMount({ index: 1, type: 'tmpfs', destination: '/run/', flags: MS_RDONLY | MS_NOEXEC }),
+        makeMount({ index: 2, type: 'bind', destination: '/etc/hosts', flags: MS_BIND | MS_RDONLY }),
+        makeMount({ index: 3, type: 'tmpfs', destination: '/tmp', flags: MS_NOSUID }),
+        makeMount({ index: 4, type: 'bind', destination: '/dev', flags: MS_BIND | MS_REC | MS_RDONLY }),
+        makeMount({ index: 5, type: 'proc', destination: '/proc', flags: MS_RDONLY }),
+        makeMount({ index: 6, type: 'tmpfs', destination: '/run/x/../y', flags: MS_RDONLY }),
+      ],
+    });
+    expect(sys.effects()).toEqual([remount('/run', MS_NOEXEC), remount('/dev', MS_BIND | MS_REC), remount('/run/y')]);
   });
 
   test('EBUSY is retried with a 100 ms pause between attempts', () => {
@@ -79,7 +94,7 @@ describe('finalize: readonly-dev', () => {
   test('five busy attempts give up', () => {
     const sys = container().failOn('mount', 'EBUSY', { times: Infinity });
     expect(() => run(sys, { mounts: [devMount(MS_RDONLY)] })).toThrow(
-      'finalize: plugin readonly-dev: unable to remount /dev read-only: busy after 5 attempts',
+      'finalize: plugin readonly-mounts: unable to remount /dev read-only: busy after 5 attempts',
     );
     expect(sys.callsOf('mount')).toHaveLength(5);
     expect(sys.callsOf('sleep')).toHaveLength(4);
@@ -87,7 +102,7 @@ describe('finalize: readonly-dev', () => {
 
   test('any other error stops at once', () => {
     const sys = container().failOn('mount', 'EPERM');
-    expect(() => run(sys, { mounts: [devMount(MS_RDONLY)] })).toThrow('finalize: plugin readonly-dev: mount "/dev": EPERM');
+    expect(() => run(sys, { mounts: [devMount(MS_RDONLY)] })).toThrow('finalize: plugin readonly-mounts: mount "/dev": EPERM');
     expect(sys.effects()).toEqual([remount('/dev')]);
   });
 });
@@ -389,11 +404,11 @@ describe('finalize: the whole phase through the kernel', () => {
     }).orchestrator;
   }
 
-  test('the registered steps run as: ro /dev, sysctl, readonly paths, masks, ro rootfs, umask', () => {
+  test('the registered steps run as: ro tmpfs and /dev mounts, sysctl, readonly paths, masks, ro rootfs, umask', () => {
     const sys = container();
     const orchestrator = kernel(sys);
     expect(orchestrator.orderedSteps().map((s) => [s.name, s.phase, s.order])).toEqual([
-      ['readonly-dev', 'finalize', 'pre'],
+      ['readonly-mounts', 'finalize', 'pre'],
       ['sysctl', 'finalize', 'pre'],
       ['readonly-paths', 'finalize', 'normal'],
       ['masked-paths', 'finalize', 'normal'],

@@ -11,7 +11,6 @@ import {
   MS_PRIVATE,
   MS_RDONLY,
   MS_REC,
-  MS_REMOUNT,
   MS_SHARED,
   O_CLOEXEC,
   O_DIRECTORY,
@@ -172,21 +171,21 @@ describe('tmpfs mount handler', () => {
     expect([sys.pathOf(101), sys.pathOf(102)]).toEqual(['/r/x', '/r/x']);
   });
 
-  test('read-only, over an existing directory or not, is mounted read-only at once', () => {
+  test('read-only, over an existing directory or not, is mounted read-write: finalize makes it read-only', () => {
     const { sys, run } = setup();
     sys.addDir('/r/x', 0o750);
     run({ type: 'tmpfs', destination: '/x', flags: MS_RDONLY | MS_NOSUID, data: 'size=1m' });
-    expect(changes(sys)).toEqual([tmpfsMount('/proc/thread-self/fd/101', MS_RDONLY | MS_NOSUID, 'mode=0750,size=1m')]);
+    expect(changes(sys)).toEqual([tmpfsMount('/proc/thread-self/fd/101', MS_NOSUID, 'mode=0750,size=1m')]);
   });
 
-  test('read-only over a new directory, or with its own mode=, is mounted read-only at once', () => {
+  test('read-only over a new directory, or with its own mode=, is mounted read-write too', () => {
     const { sys, run } = setup();
     run({ type: 'tmpfs', destination: '/x', flags: MS_RDONLY });
-    expect(changes(sys)).toEqual([{ op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'x', mode: 0o755 }, tmpfsMount(viaFd(sys, '/r/x'), MS_RDONLY)]);
+    expect(changes(sys)).toEqual([{ op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'x', mode: 0o755 }, tmpfsMount(viaFd(sys, '/r/x'), 0n)]);
     const { sys: sys2, run: run2 } = setup();
     sys2.addDir('/r/y', 0o700);
     run2({ type: 'tmpfs', destination: '/y', flags: MS_RDONLY, data: 'mode=700' });
-    expect(changes(sys2)).toEqual([tmpfsMount(viaFd(sys2, '/r/y'), MS_RDONLY, 'mode=700')]);
+    expect(changes(sys2)).toEqual([tmpfsMount(viaFd(sys2, '/r/y'), 0n, 'mode=700')]);
   });
 
   test('a read-only /dev is never remounted read-only here: the device nodes come later', () => {
@@ -307,7 +306,7 @@ describe('tmpfs mount handler', () => {
       ]);
     });
 
-    test('read-only: copied into a writable tmpfs, remounted read-only after the move', () => {
+    test('read-only: copied into a writable tmpfs and moved; finalize makes it read-only', () => {
       const { sys, run } = setup();
       sys.addDir('/r/x', 0o755);
       run({ ...copyUp, flags: MS_RDONLY });
@@ -317,7 +316,6 @@ describe('tmpfs mount handler', () => {
         { op: 'mount', source: STAGING, target: viaFd(sys, '/r/x'), fstype: null, flags: MS_MOVE, data: null },
         unbind,
         removeStaging,
-        { op: 'mount', source: null, target: viaFd(sys, '/r/x'), fstype: null, flags: MS_RDONLY | MS_REMOUNT, data: null },
       ]);
     });
 
@@ -413,14 +411,6 @@ describe('tmpfs mount handler', () => {
         removeStaging,
       ]);
       expect(sys.mounts).toEqual([]);
-    });
-
-    test('the read-only remount after the move fails: a PluginError, the staging directory already removed', () => {
-      const { sys, run } = setup();
-      sys.addDir('/r/x', 0o750);
-      sys.failOn('mount', 'EPERM', { path: '/r/x', nth: 2 });
-      expect(() => run({ ...copyUp, flags: MS_RDONLY })).toThrow('mounts: plugin tmpfs mounts[0] "/x": mount "/r/x": EPERM');
-      expect(changes(sys).slice(-2)).toEqual([removeStaging, { op: 'mount', source: null, target: viaFd(sys, '/r/x'), fstype: null, flags: MS_RDONLY | MS_REMOUNT, data: null }]);
     });
 
     test('a failing detach is logged and the original error is what fails the run', () => {

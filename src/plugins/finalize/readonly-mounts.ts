@@ -1,0 +1,30 @@
+import { inject, injectable } from 'tsyringe';
+import { MS_RDONLY } from '../../core/constants';
+import { readonlyDeferred } from '../../core/mounting';
+import { cleanPath } from '../../core/paths';
+import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
+import type { Syscalls } from '../../core/syscalls/types';
+import { remountReadonly } from './remount';
+
+/**
+ * The read-only tmpfs mounts and mounts at /dev, which were mounted read-write
+ * (readonlyDeferred: mounts were nested in them, device nodes made in /dev), become
+ * read-only now with their other flags kept, in the config's order, as runc's
+ * finalizeRootfs makes every one of them read-only. Each is reached by its destination,
+ * now a path inside the container's root: the mount on top there is the one remounted,
+ * as under runc.
+ */
+@injectable()
+export class ReadonlyMountsStep implements LifecycleStep {
+  readonly name = 'readonly-mounts';
+  readonly phase = 'finalize' as const;
+  readonly order = 'pre' as const;
+
+  constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
+
+  run(ctx: RunContext): void {
+    for (const m of ctx.config.mounts) {
+      if ((m.flags & MS_RDONLY) !== 0n && readonlyDeferred(m)) remountReadonly(this.sys, cleanPath(m.destination), m.flags);
+    }
+  }
+}
