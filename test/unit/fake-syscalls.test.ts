@@ -547,6 +547,24 @@ describe('FakeSyscalls filesystem model', () => {
       expect(sys.open('/l', O_RDONLY, 0)).toBe(100);
     });
 
+    it('close, dup3, setCloexec and fchdir refuse a descriptor the process does not have open with EBADF, as the kernel does: one never given, one closed (a second close); 0, 1 and 2 are open, and so is an inherited socket', () => {
+      const sys = new FakeSyscalls().addDir('/d');
+      const fd = sys.open('/d', O_RDONLY, 0);
+      sys.setCloexec(fd);
+      sys.fchdir(fd);
+      sys.close(fd);
+      expect(errorOf(() => sys.close(fd))).toEqual({ syscall: 'close', code: 'EBADF', paths: [] });
+      expect(errorOf(() => sys.dup3(fd, 7, 0))).toEqual({ syscall: 'dup3', code: 'EBADF', paths: [] });
+      expect(errorOf(() => sys.setCloexec(fd))).toEqual({ syscall: 'fcntl', code: 'EBADF', paths: [] });
+      expect(errorOf(() => sys.fchdir(fd))).toEqual({ syscall: 'fchdir', code: 'EBADF', paths: [] });
+      expect(errorOf(() => sys.close(9999))).toEqual({ syscall: 'close', code: 'EBADF', paths: [] });
+      sys.setCloexec(2);
+      sys.inheritSocket(3).setCloexec(3);
+      expect(sys.pathOf(3)).toBe('socket:[inherited 3]');
+      sys.close(3);
+      expect(sys.openFds()).toEqual([]);
+    });
+
     it('fstat returns the stat of the opened node; EBADF for an unknown fd', () => {
       const sys = new FakeSyscalls().addDevice('/dev/null', 'char', 1, 3).addSymlink('/null', '/dev/null');
       const fd = sys.open('/null', O_RDONLY, 0);

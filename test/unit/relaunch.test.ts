@@ -153,7 +153,7 @@ describe('the idmap socket: idmapped binds in a container with a user namespace'
   });
 
   test('the relaunched process takes it under nsenter (a socket, close-on-exec); anything else there is refused', () => {
-    const sys = new FakeSyscalls().addFile('/ns');
+    const sys = new FakeSyscalls().addFile('/ns').inheritSocket(3);
     for (const fd of [4, 8]) sys.dup3(sys.open('/ns', O_RDONLY, 0), fd, 0);
     sys.dup3(sys.socketPair()[1], 9, 0);
     sys.clearCalls();
@@ -172,7 +172,7 @@ describe('the idmap socket: idmapped binds in a container with a user namespace'
 describe('takeRelaunchDescriptors', () => {
   /** A process started as the relaunch is: the user namespace on 4, a joined namespace on 8, the console socket on 6. */
   function relaunched(socketAt6 = true): FakeSyscalls {
-    const sys = new FakeSyscalls().addFile('/ns').addFile('/file');
+    const sys = new FakeSyscalls().addFile('/ns').addFile('/file').inheritSocket(3);
     sys.dup3(sys.open('/ns', O_RDONLY, 0), 4, 0);
     sys.dup3(sys.open('/ns', O_RDONLY, 0), 8, 0);
     sys.dup3(socketAt6 ? sys.connectUnix('/run/console.sock') : sys.open('/file', O_RDONLY, 0), 6, 0);

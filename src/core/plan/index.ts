@@ -24,7 +24,7 @@ import { descriptorsOf } from './format';
 import { idMapToolsInPath } from '../programs';
 import { releaseConsole, takeConsole, type ConsoleEnds } from '../console-ends';
 import { idmapCopyRequest, sendIdmappedCopy } from '../idmapped-tree';
-import { closeIdmap, prepareRelaunch, takeRelaunchDescriptors, type RelaunchDescriptors } from '../relaunch';
+import { RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, takeRelaunchDescriptors, type RelaunchDescriptors } from '../relaunch';
 import { eventLine } from '../runtime-channel';
 import { poststartHooks, poststopHooks } from '../runtime-hooks';
 import { PlanSyscalls } from './port';
@@ -120,6 +120,8 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       // namespace, and this process's copies closed.
       const passed = prepareRelaunch(sys, outer, config);
       fromJoinedPidNamespace(sys, outer, () => (relaunchAt = sys.calls.length));
+      // The runtime channel is the socket spawn gives it on RELAUNCH_STARTER_FD.
+      sys.inheritSocket(RELAUNCH_STARTER_FD);
       for (const [there, here] of passed.passed) sys.inheritDescriptor(there, here);
       passed.release();
       // The relaunched process takes what it was passed as run's does: it sends the

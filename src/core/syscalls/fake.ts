@@ -666,7 +666,7 @@ export class FakeSyscalls implements Syscalls {
   }
 
   fchdir(fd: number): void {
-    this.record('fchdir', { fd });
+    this.openDescriptor(this.record('fchdir', { fd }), fd);
   }
 
   chroot(path: string): void {
@@ -702,8 +702,24 @@ export class FakeSyscalls implements Syscalls {
   }
 
   close(fd: number): void {
-    this.record('close', { fd });
+    this.openDescriptor(this.record('close', { fd }), fd);
     this.fds.delete(fd);
+  }
+
+  /** EBADF for a descriptor this process does not have open: neither 0, 1 or 2, nor one the fake gave (or was told of) and not closed since. */
+  private openDescriptor(rec: SyscallRecord, fd: number): void {
+    if (fd > 2 && !this.fds.has(fd)) throw this.fail(rec, 'EBADF');
+  }
+
+  /**
+   * Descriptor `fd` of a process started with a socket there that the fake did not make
+   * (a runtime channel its starter passed, as a spawn passes one); no call is recorded.
+   */
+  inheritSocket(fd: number): this {
+    const path = `socket:[inherited ${fd}]`;
+    this.fds.set(fd, { path, chain: [{ name: path, node: this.newNode('socket', 0o777) }] });
+    this.fdPaths.set(fd, path);
+    return this;
   }
 
   /** Descriptor `fd` of a process started with a copy of `from` there (as a spawn passes one); no call is recorded. */
@@ -717,7 +733,8 @@ export class FakeSyscalls implements Syscalls {
   }
 
   dup3(oldfd: number, newfd: number, flags: number): void {
-    this.record('dup3', { oldfd, newfd, flags });
+    const rec = this.record('dup3', { oldfd, newfd, flags });
+    this.openDescriptor(rec, oldfd);
     const entry = this.fds.get(oldfd);
     if (!entry) return;
     this.fds.set(newfd, entry);
@@ -865,7 +882,7 @@ export class FakeSyscalls implements Syscalls {
   }
 
   setCloexec(fd: number): void {
-    this.record('setCloexec', { fd });
+    this.openDescriptor(this.record('setCloexec', { fd }), fd);
   }
 
   sethostname(name: string): void {
