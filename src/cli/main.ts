@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { MountkitError, syscallErrorStacks } from '../core/errors';
+import { MountkitError, firstLine, syscallErrorStacks } from '../core/errors';
 import { parseArgs, USAGE, type CliOptions } from './args';
 import { restoreCaCertsEnv } from './node-env';
 import { plan } from './plan';
@@ -43,9 +43,20 @@ export function main(argv: readonly string[]): number | Promise<number> {
   }
 }
 
+/**
+ * The error on one line (its message's first); at debug level its whole message, then its
+ * stack and every cause's (a plugin's own frames, a module's syntax error with its file
+ * and line, are in the cause).
+ */
 export function reportError(err: unknown, debug: boolean): number {
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`mountkit: ${message}\n`);
-  if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+  process.stderr.write(`mountkit: ${debug ? message : firstLine(message)}\n`);
+  if (debug) {
+    const seen = new Set<unknown>();
+    for (let e: unknown = err; e instanceof Error && !seen.has(e); e = e.cause) {
+      seen.add(e);
+      process.stderr.write(`${e === err ? '' : 'Caused by: '}${e.stack ?? e.message}\n`);
+    }
+  }
   return err instanceof MountkitError ? err.exitCode : 1;
 }

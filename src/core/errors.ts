@@ -149,3 +149,9 @@ function formatValue(value: unknown): string {
     return String(value);
   }
 }
+
+/** The first line of a message: the CLI prints errors on one line (several lines are shown whole at debug level). */
+export function firstLine(text: string): string {
+  const end = text.indexOf('\n');
+  return end === -1 ? text : text.slice(0, end);
+}

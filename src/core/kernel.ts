@@ -8,12 +8,14 @@ import * as path from 'path';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { constructor } from 'tsyringe/dist/typings/types';
 import { BUILTIN_PLUGINS } from '../plugins';
-import { ConfigError, StartupError } from './errors';
+import { ConfigError, StartupError, firstLine } from './errors';
 import { silentLogger } from './logger';
 import { Orchestrator } from './orchestrator';
 import {
   DEFAULT_MOUNT_TYPE,
   LIFECYCLE_STEPS,
+  ORDERS,
+  PHASES,
   LOGGER,
   MOUNT_HANDLERS,
   PLUGIN_OPTIONS,
@@ -80,6 +82,9 @@ export function pluginsFromFile(file: string = DEFAULT_PLUGINS_FILE): { plugins:
   return { plugins: readPluginsFile(resolved), baseDir: path.dirname(resolved) };
 }
 
+/** The keys a plugins.json entry may have. */
+const PLUGIN_ENTRY_KEYS = ['module', 'enabled', 'options'];
+
 export function readPluginsFile(file: string): PluginsFile {
   let parsed: unknown;
   try {
@@ -90,7 +95,12 @@ export function readPluginsFile(file: string): PluginsFile {
   const plugins = (parsed as PluginsFile | null)?.plugins;
   if (!Array.isArray(plugins)) throw new ConfigError(`${file}: plugins`, undefined, 'must be an array');
   plugins.forEach((p, i) => {
-    if (typeof p?.module !== 'string' || !p.module) throw new ConfigError(`${file}: plugins[${i}].module`, p?.module, 'must be a non-empty string');
+    if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new ConfigError(`${file}: plugins[${i}]`, p, 'must be an object');
+    // A misspelt key ("enable", "option") would otherwise be ignored, and the entry run as if it were absent.
+    for (const key of Object.keys(p)) {
+      if (!PLUGIN_ENTRY_KEYS.includes(key)) throw new ConfigError(`${file}: plugins[${i}].${key}`, undefined, `is not a key of a plugin entry (${PLUGIN_ENTRY_KEYS.join(', ')})`);
+    }
+    if (typeof p.module !== 'string' || !p.module) throw new ConfigError(`${file}: plugins[${i}].module`, p.module, 'must be a non-empty string');
     if (p.enabled !== undefined && typeof p.enabled !== 'boolean') throw new ConfigError(`${file}: plugins[${i}].enabled`, p.enabled, 'must be a boolean');
     if (p.options !== undefined && (typeof p.options !== 'object' || p.options === null || Array.isArray(p.options)))
       throw new ConfigError(`${file}: plugins[${i}].options`, p.options, 'must be an object');
@@ -125,6 +135,8 @@ export function createKernel(opts: KernelOptions): Kernel {
       container: child,
       handler: (h) => {
         const handler = build(h);
+        const problem = handlerProblem(handler);
+        if (problem) throw new StartupError(module, problem);
         for (const type of handler.types) {
           const owner = claimed.get(type);
           if (owner !== undefined) {
@@ -136,7 +148,10 @@ export function createKernel(opts: KernelOptions): Kernel {
         container.registerInstance(MOUNT_HANDLERS, handler);
       },
       step: (s) => {
-        container.registerInstance(LIFECYCLE_STEPS, build(s));
+        const step = build(s);
+        const problem = stepProblem(step);
+        if (problem) throw new StartupError(module, problem);
+        container.registerInstance(LIFECYCLE_STEPS, step);
       },
     };
     try {
@@ -147,6 +162,29 @@ export function createKernel(opts: KernelOptions): Kernel {
     }
   }
   return { container, orchestrator: container.resolve(Orchestrator) };
+}
+
+/**
+ * What is wrong with a handler a plugin registers, checked as it registers it: a plain
+ * JavaScript plugin gets no help from the types, and a handler without a name or types
+ * would be registered and never used, or named "undefined" in its errors.
+ */
+export function handlerProblem(h: Partial<MountHandler>): string | undefined {
+  if (typeof h.name !== 'string' || h.name === '') return 'a mount handler needs a name (a non-empty string)';
+  if (!Array.isArray(h.types) || h.types.length === 0 || !h.types.every((t) => typeof t === 'string' && t !== '')) {
+    return `mount handler "${h.name}": types must be a non-empty list of mount types`;
+  }
+  if (typeof h.mount !== 'function') return `mount handler "${h.name}": mount must be a function`;
+  return undefined;
+}
+
+/** What is wrong with a lifecycle step, checked as it is registered: a step with an unknown phase or order would never run. */
+export function stepProblem(s: Partial<LifecycleStep>): string | undefined {
+  if (typeof s.name !== 'string' || s.name === '') return 'a lifecycle step needs a name (a non-empty string)';
+  if (!(PHASES as readonly unknown[]).includes(s.phase)) return `step "${s.name}": phase ${JSON.stringify(s.phase)} is not one of ${PHASES.join(', ')}`;
+  if (s.order !== undefined && !(ORDERS as readonly unknown[]).includes(s.order)) return `step "${s.name}": order ${JSON.stringify(s.order)} is not one of ${ORDERS.join(', ')}`;
+  if (typeof s.run !== 'function') return `step "${s.name}": run must be a function`;
+  return undefined;
 }
 
 /** Loads `builtin:NAME`, a relative or absolute path (from baseDir), or a package name. */
@@ -166,7 +204,8 @@ export function loadPluginModule(spec: string, baseDir: string): PluginModule {
     try {
       mod = require(resolved);
     } catch (err) {
-      throw new StartupError(spec, `failed to load: ${(err as Error).message}`, { cause: err });
+      // Node's own message may go on for lines (a missing module lists its require stack); the whole of it is the cause's, shown at debug level.
+      throw new StartupError(spec, `failed to load: ${firstLine(typeof (err as Error)?.message === 'string' ? (err as Error).message : String(err))}`, { cause: err });
     }
   }
   if (typeof (mod as Partial<PluginModule>)?.register !== 'function') {

@@ -1,8 +1,10 @@
 import 'reflect-metadata';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import * as path from 'path';
 import { inject, injectable } from 'tsyringe';
 import { StartupError } from '../../src/core/errors';
-import { createKernel, type PluginModule } from '../../src/core/kernel';
+import { createKernel, readPluginsFile, type PluginModule } from '../../src/core/kernel';
 import { PLUGIN_OPTIONS, SYSCALLS, type LifecycleStep, type MountHandler, type RunContext } from '../../src/core/plugin';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import type { MountSpec } from '../../src/core/config/model';
@@ -66,6 +68,8 @@ describe('startup errors name the module', () => {
     ['no-such-package-anywhere', /^plugin module "no-such-package-anywhere": cannot be found from /],
     ['./no-register.js', /^plugin module "\.\/no-register\.js": does not export a register\(api\) function$/],
     ['./throws-on-load.js', /^plugin module "\.\/throws-on-load\.js": failed to load: boom at load$/],
+    ['./needs-missing-dep.js', /^plugin module "\.\/needs-missing-dep\.js": failed to load: Cannot find module 'mountkit-fixture-no-such-dependency'[^\n]*$/],
+    ['./throws-on-load-lines.js', /^plugin module "\.\/throws-on-load-lines\.js": failed to load: first line$/],
     ['builtin:nope', /^plugin module "builtin:nope": no built-in plugin of that name/],
   ])('%s', (module, message) => {
     expect(kernelWith(module)).toThrow(StartupError);
@@ -85,6 +89,30 @@ describe('startup errors name the module', () => {
     expect(run).toThrow('plugin module "second": mount type "marker" is already claimed by "first"');
   });
 
+  test.each([
+    [{ types: ['x'], mount: (): void => undefined }, 'a mount handler needs a name (a non-empty string)'],
+    [{ name: 'x', types: [], mount: (): void => undefined }, 'mount handler "x": types must be a non-empty list of mount types'],
+    [{ name: 'x', types: ['ok', ''], mount: (): void => undefined }, 'mount handler "x": types must be a non-empty list of mount types'],
+    [{ name: 'x', types: ['x'] }, 'mount handler "x": mount must be a function'],
+  ])('a handler registered without what it needs: %j', (handler, message) => {
+    const run = () =>
+      createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'bad', plugin: { register: (api) => api.handler(handler as unknown as MountHandler) } }] });
+    expect(run).toThrow(StartupError);
+    expect(run).toThrow(`plugin module "bad": ${message}`);
+  });
+
+  test.each([
+    [{ phase: 'mounts', run: (): void => undefined }, 'a lifecycle step needs a name (a non-empty string)'],
+    [{ name: 's', phase: 'after-mounts', run: (): void => undefined }, 'step "s": phase "after-mounts" is not one of prepare-root, mounts, dev, before-jail, jail, after-jail, finalize'],
+    [{ name: 's', phase: 'dev', order: 'late', run: (): void => undefined }, 'step "s": order "late" is not one of pre, normal, post'],
+    [{ name: 's', phase: 'dev' }, 'step "s": run must be a function'],
+  ])('a step that would never run or cannot be named: %j', (step, message) => {
+    const run = () =>
+      createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'bad', plugin: { register: (api) => api.step(step as unknown as LifecycleStep) } }] });
+    expect(run).toThrow(StartupError);
+    expect(run).toThrow(`plugin module "bad": ${message}`);
+  });
+
   test('a register function that throws', () => {
     const run = () =>
       createKernel({
@@ -93,5 +121,39 @@ describe('startup errors name the module', () => {
         extra: [{ module: 'bad', plugin: { register: () => { throw new Error('nope'); } } }],
       });
     expect(run).toThrow('plugin module "bad": register failed: nope');
+  });
+});
+
+describe('readPluginsFile', () => {
+  const withFile = (content: unknown) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-plugins-'));
+    const file = path.join(dir, 'plugins.json');
+    writeFileSync(file, JSON.stringify(content));
+    return { file, cleanup: () => rmSync(dir, { recursive: true }) };
+  };
+
+  test.each([
+    [{ plugins: [{ module: 'a', enable: false }] }, 'plugins[0].enable: is not a key of a plugin entry (module, enabled, options)'],
+    [{ plugins: [{ module: 'a' }, { module: 'b', option: {} }] }, 'plugins[1].option: is not a key of a plugin entry (module, enabled, options)'],
+    [{ plugins: ['builtin:proc'] }, 'plugins[0] "builtin:proc": must be an object'],
+    [{ plugins: [{ module: '' }] }, 'plugins[0].module "": must be a non-empty string'],
+    [{ plugins: [{ module: 'a', enabled: 'no' }] }, 'plugins[0].enabled "no": must be a boolean'],
+    [{ plugin: [] }, 'plugins: must be an array'],
+  ])('%j is refused, naming the file and the entry', (content, message) => {
+    const { file, cleanup } = withFile(content);
+    try {
+      expect(() => readPluginsFile(file)).toThrow(`${file}: ${message}`);
+    } finally {
+      cleanup();
+    }
+  });
+
+  test('an entry with every key it may have is read as written', () => {
+    const { file, cleanup } = withFile({ plugins: [{ module: 'a', enabled: false, options: { x: 1 } }] });
+    try {
+      expect(readPluginsFile(file)).toEqual({ plugins: [{ module: 'a', enabled: false, options: { x: 1 } }] });
+    } finally {
+      cleanup();
+    }
   });
 });
