@@ -20,7 +20,7 @@ export interface RealRunRequest {
   read?: string[];
   /** Directories to list afterwards. */
   list?: string[];
-  /** Files to try to write afterwards (to prove a mount read-only); each gives the errno code or "ok". */
+  /** Files to try to write afterwards (to prove a mount read-only); each gives the errno code or "ok", none tried after a failed run. */
   write?: string[];
   /** Run the orchestrator with this hook script body, given `ctx` (optional). */
   beforeJail?: string;
@@ -79,11 +79,15 @@ for (const p of req.stat || []) {
 }
 for (const p of req.read || []) { try { out.read[p] = fs.readFileSync(p, 'utf8'); } catch (e) { out.read[p] = code(e); } }
 for (const p of req.list || []) { try { out.list[p] = fs.readdirSync(p).sort(); } catch (e) { out.list[p] = code(e); } }
-for (const p of req.write || []) { try { fs.writeFileSync(p, 'x'); out.write[p] = 'ok'; } catch (e) { out.write[p] = code(e); } }
+// A run that failed may have stopped before its jail: a container path written then would be the host's, so only the test's own temporary directories are tried.
+for (const p of req.write || []) {
+  if (out.error && !p.startsWith(req.tempDirs)) { out.write[p] = 'not tried: the run failed'; continue; }
+  try { fs.writeFileSync(p, 'x'); out.write[p] = 'ok'; } catch (e) { out.write[p] = code(e); }
+}
 function kindOf(s) { return s.isSymbolicLink() ? 'symlink' : s.isDirectory() ? 'dir' : s.isFile() ? 'file' : s.isCharacterDevice() ? 'char' : s.isBlockDevice() ? 'block' : s.isFIFO() ? 'fifo' : 'socket'; }
 process.stdout.write(JSON.stringify(out));
 `;
-  const r = runInMountNamespace(script, { ...process.env, MOUNTKIT_REQ: encode(req) });
+  const r = runInMountNamespace(script, { ...process.env, MOUNTKIT_REQ: encode({ ...req, tempDirs: path.join(tmpdir(), TEMP_PREFIX) }) });
   if (r.status !== 0) throw new Error(`child failed (status ${r.status}, signal ${r.signal}): ${r.stderr}`);
   return JSON.parse(r.stdout) as RealRunResult;
 }
@@ -100,7 +104,10 @@ export function tempRootfs(prefix?: string): { dir: string; rootfs: string; clea
 }
 
 /** A temporary directory for a test's bundle and rootfs, removed by the returned function. */
-export function tempDir(prefix = 'mountkit-it-'): { dir: string; cleanup: () => void } {
+/** The name every temporary directory of tempDir starts with, unless given another. */
+const TEMP_PREFIX = 'mountkit-it-';
+
+export function tempDir(prefix = TEMP_PREFIX): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }

@@ -13,15 +13,17 @@ runAsRoot('default handler, real mounts', () => {
   });
   afterEach(() => t.cleanup());
 
-  test('an unclaimed type is mounted with flags, data and propagation', () => {
+  test('an unclaimed type is mounted with flags, data and propagation; a tmpfs leaves read-only to finalize', () => {
     const mounts = [
       makeMount({ index: 0, type: 'tmpfs', source: 'scratch', destination: '/a/b', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, data: 'size=1m,mode=700', propagationFlags: [MS_SHARED] }),
+      makeMount({ index: 1, type: 'ramfs', source: 'ram', destination: '/c', flags: MS_NOSUID | MS_RDONLY }),
     ];
     const r = realRun({ config: makeConfig({ rootfs, mounts }), plugins: ['builtin:default'], stat: [path.join(rootfs, 'a/b')] });
     expect(r.error).toBeUndefined();
     const [m] = mountsAt(r.mountinfo, path.join(rootfs, 'a/b'));
     expect(m).toMatchObject({ fstype: 'tmpfs', source: 'scratch' });
-    expect(m.options.split(',')).toEqual(expect.arrayContaining(['ro', 'nosuid', 'nodev', 'noexec']));
+    expect(m.options.split(',')).toEqual(expect.arrayContaining(['rw', 'nosuid', 'nodev', 'noexec']));
+    expect(mountsAt(r.mountinfo, path.join(rootfs, 'c'))[0].options.split(',')).toEqual(expect.arrayContaining(['ro', 'nosuid']));
     expect(m.superOptions).toContain('size=1024k');
     expect(m.optional).toMatch(/^shared:\d+$/);
     expect(r.stat[path.join(rootfs, 'a/b')]).toMatchObject({ kind: 'dir', perm: 0o700 });
