@@ -1161,6 +1161,25 @@ maybe('mountkit run', () => {
     }
   });
 
+  test('--console-socket with a FIFO at /dev/console (here from linux.devices): the console is bound over it, never opened for real, which would wait for a writer', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-console-'));
+    try {
+      const probe = 'tty; stat -c "%F %t:%T" /dev/console';
+      const c = config(['sh', '-c', probe], { process: { terminal: true, args: ['sh', '-c', probe], env: ['PATH=/bin'], cwd: '/', user: { uid: 0, gid: 0 } } });
+      c.mounts.push({ destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] });
+      c.linux.devices = [{ path: '/dev/console', type: 'p', fileMode: 0o600, uid: 0, gid: 0 }];
+      // Under timeout(1), whose SIGKILL to its process group ends unshare, and so the relaunch (--kill-child): a run blocked in an open would never close its output.
+      const bounded = (bundle: string, socket: string) => {
+        const r = spawnSync('timeout', ['-s', 'KILL', '30', LAUNCHER, 'run', '--bundle', bundle, '--seccomp-cache', 'off', '--console-socket', socket], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        return { status: r.status, stderr: r.stderr };
+      };
+      const seen = await throughConsole(dir, (socket) => withBundle(c, (bundle) => bounded(bundle, socket)));
+      expect(seen).toMatchObject({ message: '/dev/ptmx', fds: 1, output: ['/dev/pts/0', 'character special file 88:0'] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('--console-socket for a container without process.terminal: exit 2, one line naming it, nothing mounted', () => {
     const r = withBundle(config(['true']), (dir) => runMountkit(dir, ['--console-socket', '/run/nothing.sock']));
     expect([r.status, r.stdout, r.stderr]).toEqual([2, '', 'mountkit: --console-socket "/run/nothing.sock": is for a container with process.terminal: true\n']);

@@ -1,8 +1,8 @@
 import { inject, injectable } from 'tsyringe';
 import { needsDevSetup } from '../../core/config/model';
 import { validateConsole } from '../../core/config/validate';
-import { DEVPTS_SUPER_MAGIC, MS_BIND, O_CLOEXEC, O_CREAT, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, makedev } from '../../core/constants';
-import { StepError, naming } from '../../core/errors';
+import { DEVPTS_SUPER_MAGIC, MS_BIND, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR, makedev } from '../../core/constants';
+import { StepError, SyscallError, naming } from '../../core/errors';
 import { connectHostSocket, consoleToStarter, hasConsole } from '../../core/host-sockets';
 import { answerResult, eventLine } from '../../core/runtime-channel';
 import { fdPath } from '../../core/in-root';
@@ -120,11 +120,32 @@ export class ConsoleStep implements LifecycleStep {
 
   /** The console's peer bound over /dev/console (made 0666 if missing), through descriptors. */
   private mountConsole(peer: number): void {
-    const target = naming(`console ${DEV_CONSOLE}`, () => this.sys.open(DEV_CONSOLE, O_RDONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o666));
+    const target = naming(`console ${DEV_CONSOLE}`, () => this.consoleTarget());
     try {
       this.sys.mount(fdPath(peer), fdPath(target), null, MS_BIND, null);
     } finally {
       this.sys.close(target);
     }
+  }
+
+  /**
+   * /dev/console as a descriptor to bind over. What the image put there is opened O_PATH,
+   * which opens nothing for real: opening a FIFO for reading waits for a writer (fifo(7)),
+   * and opening a device can act on it. A symbolic link there is refused, as the bind would
+   * follow it. A missing one is made as an empty file, O_EXCL so that it is the file made.
+   */
+  private consoleTarget(): number {
+    let fd: number;
+    try {
+      fd = this.sys.open(DEV_CONSOLE, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+    } catch (err) {
+      if (!(err instanceof SyscallError) || err.code !== 'ENOENT') throw err;
+      return this.sys.open(DEV_CONSOLE, O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o666);
+    }
+    if (this.sys.fstat(fd).kind === 'symlink') {
+      this.sys.close(fd);
+      throw new StepError(`${DEV_CONSOLE} is a symbolic link; the console is bound over a file there, never through a link`);
+    }
+    return fd;
   }
 }

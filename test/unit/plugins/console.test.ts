@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { mountSpec, type RootfsConfig } from '../../../src/core/config/model';
 import { validateConsole } from '../../../src/core/config/validate';
-import { MS_BIND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDWR } from '../../../src/core/constants';
+import { MS_BIND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDWR } from '../../../src/core/constants';
 import { ConfigError } from '../../../src/core/errors';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
@@ -50,7 +50,9 @@ describe('the console (--console-socket)', () => {
       { op: 'ptyUnlock', fd: 103 },
       { op: 'ptyPeer', fd: 103, flags: O_RDWR | O_NOCTTY | O_CLOEXEC },
       { op: 'setWindowSize', fd: 103, rows: 30, cols: 100 },
-      { op: 'open', path: '/dev/console', flags: O_CREAT | O_NOFOLLOW | O_CLOEXEC, mode: 0o666 },
+      // Looked for without opening it for real (O_PATH), then made, as it is missing.
+      { op: 'open', path: '/dev/console', flags: O_PATH | O_NOFOLLOW | O_CLOEXEC, mode: 0 },
+      { op: 'open', path: '/dev/console', flags: O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode: 0o666 },
       { op: 'mount', source: '/proc/thread-self/fd/104', target: '/proc/thread-self/fd/105', fstype: null, flags: MS_BIND, data: null },
       { op: 'close', fd: 105 },
       { op: 'sendFdMessage', socket, fd: 103, data: '/dev/ptmx' },
@@ -65,6 +67,26 @@ describe('the console (--console-socket)', () => {
     expect(sys.sentMessages).toEqual([{ socket, path: '/dev/pts/ptmx', data: '/dev/ptmx' }]);
     expect(sys.ptys.get(103)).toEqual({ unlocked: true, peer: 104, rows: 30, cols: 100 });
     expect(sys.session).toEqual({ sid: 1, groupLeader: true, terminal: true });
+  });
+
+  test('what the image has at /dev/console is opened O_PATH only (a FIFO would block an open, a device would act on it) and bound over; a symbolic link there is refused', () => {
+    const { sys, run } = setup();
+    sys.addDevice('/dev/console', 'char', 10, 130);
+    run();
+    const target = sys.calls.findIndex((c) => c.op === 'open' && c.path === '/dev/console');
+    expect(sys.calls.slice(target, target + 4)).toEqual([
+      { op: 'open', path: '/dev/console', flags: O_PATH | O_NOFOLLOW | O_CLOEXEC, mode: 0 },
+      { op: 'fstat', fd: 105 },
+      { op: 'mount', source: '/proc/thread-self/fd/104', target: '/proc/thread-self/fd/105', fstype: null, flags: MS_BIND, data: null },
+      { op: 'close', fd: 105 },
+    ]);
+    expect(sys.calls.filter((c) => c.op === 'open' && c.path === '/dev/console')).toHaveLength(1);
+
+    const linked = setup();
+    linked.sys.addFile('/etc/shadow').addSymlink('/dev/console', '/etc/shadow');
+    expect(linked.run).toThrow('after-jail: plugin console: /dev/console is a symbolic link; the console is bound over a file there, never through a link');
+    expect(linked.sys.callsOf('mount')).toEqual([]);
+    expect(linked.sys.openFds()).toEqual([]);
   });
 
   test('no size, or a zero in it, sets none; a /dev bound from the host gets no /dev/console', () => {
