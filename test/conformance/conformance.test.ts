@@ -200,6 +200,15 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     compare(config);
   });
 
+  test('a config bind over a device path (/dev/urandom at /dev/random, a file at /dev/zero) is kept', () => {
+    const config = runcSpec(['echo "== random"; stat -c "%t:%T" /dev/random; cat /dev/zero']);
+    config.mounts.push(
+      { destination: '/dev/random', type: 'bind', source: '/dev/urandom', options: ['bind'] },
+      { destination: '/dev/zero', type: 'bind', source: 'zero', options: ['bind', 'ro'] },
+    );
+    compare(config, (dir) => writeFileSync(path.join(dir, 'zero'), 'not zeros\n'));
+  });
+
   test('40+ binds mixing ro, rw and nosuid', () => {
     const config = runcSpec(['echo "== writes"; for i in $(seq 0 43); do if touch /b$i/x 2>/dev/null; then echo "$i rw"; else echo "$i ro"; fi; done']);
     for (let i = 0; i < 44; i++) {

@@ -1,8 +1,9 @@
+import { posix } from 'path';
 import { inject, injectable } from 'tsyringe';
 import { hasNamespace, type DeviceSpec } from '../../core/config/model';
 import { AT_EMPTY_PATH, MS_BIND, major, makedev, minor } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
-import { createInRoot, fdPath, type Created, type Root } from '../../core/in-root';
+import { createInRoot, fdPath, withInRoot, type Created, type Root } from '../../core/in-root';
 import { containerRoot, withMountTarget } from '../../core/mounting';
 import { cleanPath, isWithin } from '../../core/paths';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
@@ -61,7 +62,7 @@ export class DeviceNodesStep implements LifecycleStep {
     try {
       // The owner is set on the node the descriptor holds, never through a link.
       if (node.made) this.sys.fchownat(node.fd, '', d.uid, d.gid, AT_EMPTY_PATH);
-      this.verify(d, node.fd, node.made ? 'was created as' : 'already exists as');
+      this.verify(root, d, node);
     } finally {
       this.sys.close(node.fd);
     }
@@ -77,17 +78,21 @@ export class DeviceNodesStep implements LifecycleStep {
   }
 
   /**
-   * The node open as `fd` must be of the device's kind and, for char and block devices,
-   * carry its major:minor; the descriptor holds the entry itself, where a link would have
-   * been followed inside the rootfs.
+   * The node open as `node.fd` must be of the device's kind and, for char and block
+   * devices, carry its major:minor; the descriptor holds the entry itself, where a link
+   * would have been followed inside the rootfs. An entry that was there already and is
+   * another filesystem's than its directory's was mounted there by the config (a bind of
+   * /dev/urandom at /dev/random): it is kept, as runc keeps whatever is at a device's
+   * path. An entry of the image's own that is not the device is refused.
    */
-  private verify(d: DeviceSpec, fd: number, how: string): void {
-    const st = this.sys.fstat(fd);
+  private verify(root: Root, d: DeviceSpec, node: Created): void {
+    const st = this.sys.fstat(node.fd);
     const kind = nodeKind(d.type);
     const numbered = hasDeviceNumber(d.type);
     if (st.kind === kind && (!numbered || st.rdev === makedev(d.major, d.minor))) return;
+    if (!node.made && withInRoot(this.sys, root, posix.dirname(cleanPath(d.path)), (dir) => this.sys.fstat(dir).dev) !== st.dev) return;
     const expected = describe(kind, numbered ? makedev(d.major, d.minor) : undefined);
-    throw new StepError(`device ${JSON.stringify(d.path)} ${how} ${describeStat(st)}, expected ${expected}`);
+    throw new StepError(`device ${JSON.stringify(d.path)} ${node.made ? 'was created as' : 'already exists as'} ${describeStat(st)}, expected ${expected}`);
   }
 }
 

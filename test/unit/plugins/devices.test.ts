@@ -207,6 +207,18 @@ describe('device nodes step', () => {
     expect(changes(sys).at(-1)).toEqual(UMASK_RESTORED);
   });
 
+  test("an entry another filesystem's than its directory's (a file the config bound there: /dev/urandom at /dev/random) is kept as it is, as runc keeps it", () => {
+    const { sys, run } = setup();
+    sys.addDevice('/r/dev/random', 'char', 1, 9).addFile('/r/dev/zero');
+    sys.node('/r/dev/random')!.dev = 6n;
+    sys.node('/r/dev/zero')!.dev = 7n;
+    run();
+    expect(sys.node('/r/dev/random')?.rdev).toBe(makedev(1, 9));
+    expect(sys.node('/r/dev/zero')?.kind).toBe('file');
+    expect(changes(sys)).toEqual([UMASK_ZERO, ...defaultsMade(sys, ['/dev/random', '/dev/zero']), UMASK_RESTORED]);
+    expect(sys.openFds()).toEqual([]);
+  });
+
   test('a symlink in place of a node is followed inside the rootfs, never to the host', () => {
     const { sys, run } = setup();
     sys.addSymlink('/r/dev/null', '/elsewhere/null');
