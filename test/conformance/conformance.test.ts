@@ -144,7 +144,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
   });
 
   test('read-only rootfs with tmpfs mounts and a deep cwd', () => {
-    const config = runcSpec(['echo "== modes"; stat -c "%a %u %g %n" /tmp /run /work/a/b/c']);
+    const config = runcSpec(['echo "== modes"; stat -c "%a %u %g %n" /tmp /run /work/a/b/c; echo "== home"; echo "HOME=$HOME"']);
     config.process.cwd = '/work/a/b/c';
     config.mounts.push(
       { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] },
@@ -221,7 +221,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
   });
 
   test('a non-root process with groups, a umask, an ambient capability and an OOM score; createRuntime, createContainer, startContainer, poststart and poststop hooks (their state carries the annotations; the OOM score is the container\'s from createContainer on)', () => {
-    const config = runcSpec(['echo "== user"; id -u; id -G; umask']);
+    const config = runcSpec(['echo "== user"; id -u; id -G; umask; echo "== home"; echo "HOME=$HOME"']);
     config.process.user = { uid: 1000, gid: 1000, additionalGids: [5, 27], umask: 0o027 };
     config.process.oomScoreAdj = 123;
     // Soft below hard: each half lands where runc puts it.

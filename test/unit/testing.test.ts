@@ -91,7 +91,7 @@ describe('runPlugin and runHandler', () => {
     const run = runPlugin({ builtins: ['exec'], sys });
     expect(run.execve).toBeInstanceOf(ExecveCalled);
     expect(run.execve?.argv).toEqual(['/bin/true']);
-    expect(run.effects.at(-1)).toEqual(call('execve', { path: '/bin/true', argv: ['/bin/true'], envp: [] }));
+    expect(run.effects.at(-1)).toEqual(call('execve', { path: '/bin/true', argv: ['/bin/true'], envp: ['HOME=/'] }));
   });
 
   test('a bad register is a startup error naming the module', () => {

@@ -74,7 +74,7 @@ describe('handover step', () => {
     { op: 'setuid', uid: 1000 },
     { op: 'cloexecFrom', first: 3 },
   ];
-  const EXECVE = { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1'] };
+  const EXECVE = { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1', 'HOME=/'] };
 
   test('cwd, user, close-on-exec above stderr, then execve', () => {
     const { sys, run } = setup();
@@ -104,7 +104,7 @@ describe('handover step', () => {
       { op: 'setCloexec', fd: 12 },
       { op: 'setCloexec', fd: 3 },
       { op: 'setCloexec', fd: 7 },
-      { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1'] },
+      { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1', 'HOME=/'] },
     ]);
   });
 
@@ -153,7 +153,7 @@ describe('handover step', () => {
     stream(sys, 1, '/sockets/out', 0, 'sockfs');
     stream(sys, 2, '/var/log/err', 0);
     expect(run).toThrow(ExecveCalled);
-    expect(sys.calls.slice(1, 10)).toEqual([
+    expect(sys.calls.slice(1, 11)).toEqual([
       { op: 'fstat', fd: 0 },
       { op: 'fstatfs', fd: 0 },
       { op: 'fchownat', dirfd: 0, path: '', uid: 1000, gid: -1, flags: AT_EMPTY_PATH },
@@ -162,6 +162,8 @@ describe('handover step', () => {
       { op: 'fchownat', dirfd: 1, path: '', uid: 1000, gid: -1, flags: AT_EMPTY_PATH },
       { op: 'fstat', fd: 2 },
       { op: 'fstatfs', fd: 2 },
+      // HOME, as process.env has none (./home.ts), then the user.
+      { op: 'stat', path: '/etc/passwd' },
       { op: 'readFile', path: '/proc/self/setgroups' },
     ]);
     expect([sys.node('/pipes/in')?.uid, sys.node('/sockets/out')?.uid, sys.node('/var/log/err')?.uid]).toEqual([1000, 1000, 0]);
@@ -262,6 +264,7 @@ describe('handover step', () => {
       { op: 'getrlimit', resource: 7 },
       { op: 'getrlimit', resource: 4 },
       { op: 'setrlimit', resource: 4, soft: 1024n, hard: 0xffffffffffffffffn },
+      { op: 'stat', path: '/etc/passwd' },
       { op: 'capbsetDrop', cap: 0 },
       { op: 'stat', path: '/bin/sh' },
       expect.objectContaining({ op: 'runCommand' }),
@@ -350,7 +353,7 @@ describe('handover step', () => {
         { op: 'ambientClearAll' },
         { op: 'ambientRaise', cap: NET_BIND },
         { op: 'cloexecFrom', first: 3 },
-        { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1'] },
+        { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1', 'HOME=/'] },
       ]);
       expect([...sys.bounding].filter((cap) => cap <= sys.lastCap).sort((a, b) => a - b)).toEqual([KILL, NET_BIND]);
       // The kernel's last capability was asked of PR_CAPBSET_READ, never of /proc/sys/kernel/cap_last_cap.
@@ -443,7 +446,7 @@ describe('handover step', () => {
         { op: 'cloexecFrom', first: 3 },
         { op: 'runCommand', cmd: { path: '/bin/s1', args: [], env: ['PATH=/bin', 'A=1'], dir: '/work', stdin: state } },
         { op: 'runCommand', cmd: { path: '/bin/s2', args: ['-v'], env: ['OWN=1'], dir: '/work', stdin: state, argv0: 's2', timeoutMs: 2000 } },
-        { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1'] },
+        { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1', 'HOME=/'] },
       ]);
       // The program is looked up before the hooks run (a missing one fails first, as in runc).
       const lookup = sys.calls.findIndex((c) => c.op === 'stat' && c.path === '/bin/sh');
@@ -564,7 +567,8 @@ describe('seccomp', () => {
     run.config.hooks = { prestart: [], createRuntime: [], startContainer: [{ path: '/bin/hook', args: [], env: [] }] };
     expect(run).toThrow(ExecveCalled);
     const ops = sys.calls.map((c) => c.op).filter((op) => ['setuid', 'setNoNewPrivs', 'cloexecFrom', 'stat', 'seccompLoad', 'runCommand', 'setrlimit', 'execve'].includes(op));
-    expect(ops).toEqual(['setuid', 'setNoNewPrivs', 'cloexecFrom', 'stat', 'seccompLoad', 'runCommand', 'setrlimit', 'execve']);
+    // The first stat is /etc/passwd's, for HOME, before any filter; the second the program's lookup.
+    expect(ops).toEqual(['stat', 'setuid', 'setNoNewPrivs', 'cloexecFrom', 'stat', 'seccompLoad', 'runCommand', 'setrlimit', 'execve']);
   });
 
   test('a default action that lets syscalls run gets no ENOSYS stub: libseccomp\'s program alone', () => {
