@@ -1,4 +1,5 @@
 import { inject, injectable } from 'tsyringe';
+import { AT_REMOVEDIR } from '../../core/constants';
 import { SyscallError } from '../../core/errors';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
@@ -25,12 +26,24 @@ export class PtmxStep implements LifecycleStep {
     // The entry itself is removed and made in /dev, looked up inside the rootfs; a link
     // there is never followed.
     withParentInRoot(this.sys, containerRoot(this.sys, ctx), '/dev/ptmx', (dev, name) => {
-      try {
-        this.sys.unlinkat(dev, name, 0);
-      } catch (err) {
-        if (!(err instanceof SyscallError) || err.code !== 'ENOENT') throw err;
-      }
+      this.remove(dev, name);
       this.sys.symlinkat('pts/ptmx', dev, name);
     });
+  }
+
+  /**
+   * Whatever the image has there goes, as runc's os.Remove takes it: a file or link with
+   * unlinkat(2), an empty directory with AT_REMOVEDIR once unlinkat answers EISDIR. A
+   * directory that is not empty stays, and its ENOTEMPTY stops the step.
+   */
+  private remove(dev: number, name: string): void {
+    try {
+      this.sys.unlinkat(dev, name, 0);
+    } catch (err) {
+      if (!(err instanceof SyscallError)) throw err;
+      if (err.code === 'ENOENT') return;
+      if (err.code !== 'EISDIR') throw err;
+      this.sys.unlinkat(dev, name, AT_REMOVEDIR);
+    }
   }
 }

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { DeviceSpec, RootfsConfig } from '../../../src/core/config/model';
 import * as posix from 'path/posix';
-import { AT_EMPTY_PATH, MS_BIND, O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFBLK, S_IFCHR, S_IFIFO, makedev } from '../../../src/core/constants';
+import { AT_EMPTY_PATH, AT_REMOVEDIR, MS_BIND, O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFBLK, S_IFCHR, S_IFIFO, makedev } from '../../../src/core/constants';
 import { IN_ROOT_NO_SYMLINKS } from '../../../src/core/in-root';
 import { createKernel } from '../../../src/core/kernel';
 import { silentLogger } from '../../../src/core/logger';
@@ -360,6 +360,21 @@ describe('ptmx step', () => {
     const sys = runPtmx((s) => s.addFile('/host/ptmx').addSymlink('/r/dev/ptmx', '/host/ptmx'));
     expect(sys.node('/host/ptmx')).toMatchObject({ kind: 'file' });
     expect(sys.node('/r/dev/ptmx')).toMatchObject({ kind: 'symlink', target: 'pts/ptmx' });
+  });
+
+  test('an empty directory is removed with AT_REMOVEDIR once unlinkat answers EISDIR, as runc removes it; one with entries stays, and stops the step', () => {
+    const sys = runPtmx((s) => s.addDir('/r/dev/ptmx'));
+    expect(changes(sys)).toEqual([
+      { op: 'unlinkat', dirfd: fdOf(sys, '/r/dev'), path: 'ptmx', flags: 0 },
+      { op: 'unlinkat', dirfd: fdOf(sys, '/r/dev'), path: 'ptmx', flags: AT_REMOVEDIR },
+      { op: 'symlinkat', target: 'pts/ptmx', dirfd: fdOf(sys, '/r/dev'), linkPath: 'ptmx' },
+    ]);
+    expect(sys.node('/r/dev/ptmx')).toMatchObject({ kind: 'symlink', target: 'pts/ptmx' });
+    const { sys: full, run } = setup();
+    full.addFile('/r/dev/ptmx/kept');
+    expect(() => run({}, [new PtmxStep(full)])).toThrow('dev: plugin ptmx: unlinkat "/r/dev/ptmx": ENOTEMPTY');
+    expect(full.node('/r/dev/ptmx/kept')).toMatchObject({ kind: 'file' });
+    expect(full.openFds()).toEqual([]);
   });
 
   test.each([
