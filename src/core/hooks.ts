@@ -110,7 +110,19 @@ export function hookFailure(hook: HookSpec, result: CommandResult): string | und
     ? `killed by ${result.signal}${hook.timeout === undefined ? '' : ` (timeout ${hook.timeout}s)`}`
     : `exit status ${result.status}`;
   const output = result.output.trim();
-  return `failed (${how})${output ? `: ${output}` : ''}`;
+  return `failed (${how})${output ? `: ${shownOutput(output)}` : ''}`;
+}
+
+/** Control characters: a newline would end the error's one line, others would act on a terminal. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * A hook's output as an error shows it: as it is, or JSON-quoted (newlines as \n) when
+ * it holds a control character, so that the error stays one line and a hook (a
+ * startContainer hook is the image's program) cannot add lines of its own to mountkit's.
+ */
+export function shownOutput(output: string): string {
+  return CONTROL.test(output) ? JSON.stringify(output) : output;
 }
 
 /**

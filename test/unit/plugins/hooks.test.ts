@@ -83,6 +83,8 @@ describe('hook state and command', () => {
     ['exit 1 without output', hook('/h'), { status: 1, signal: null, output: '  ' }, 'failed (exit status 1)'],
     ['a signal', hook('/h'), { status: null, signal: 'SIGKILL', output: '' }, 'failed (killed by SIGKILL)'],
     ['a signal with a timeout', hook('/h', { timeout: 2 }), { status: null, signal: 'SIGTERM', output: 'slow' }, 'failed (killed by SIGTERM (timeout 2s)): slow'],
+    ['output of several lines, quoted on one', hook('/h'), { status: 3, signal: null, output: 'line1\nmountkit: a line of its own\n' }, 'failed (exit status 3): "line1\\nmountkit: a line of its own"'],
+    ['a terminal escape, quoted', hook('/h'), { status: 1, signal: null, output: 'red \u001b[31mtext' }, 'failed (exit status 1): "red \\u001b[31mtext"'],
   ])('%s', (_name, spec, result, expected) => {
     expect(hookFailure(spec, result)).toBe(expected);
   });
