@@ -89,8 +89,23 @@ export type { LaunchConfig, LaunchContext, LaunchPlan, NamespaceJoin, UserNamesp
 
 // ---- The syscall port ----
 export { DryRunSyscalls } from './core/syscalls/dryrun';
-export type { CommandResult, CommandSpec, FileKind, FileStat, SyscallName, Syscalls } from './core/syscalls/types';
+export type {
+  CommandResult,
+  CommandSpec,
+  FileKind,
+  FileStat,
+  FsStat,
+  IdMapping,
+  SeccompArgCmp,
+  SeccompCompiled,
+  SeccompFilter,
+  SeccompRule,
+  SyscallName,
+  Syscalls,
+  Termios,
+} from './core/syscalls/types';
 export { linuxSyscalls } from './api/linux';
+export type { LinuxSyscallsOptions } from './core/syscalls/linux';
 
 // ---- Helpers for plugins: everything goes through the port they are given ----
 export {

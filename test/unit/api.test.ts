@@ -17,6 +17,7 @@ import {
   DEFAULT_PLUGINS_FILE,
   type PluginModule,
 } from 'mountkit/testing';
+import { linuxSyscalls, type FsStat, type IdMapping, type LinuxSyscallsOptions, type SeccompArgCmp, type SeccompCompiled, type SeccompFilter, type SeccompRule, type Termios } from 'mountkit';
 
 describe('sharedMountNamespaceProblem', () => {
   const host = 'mnt:[4026531841]';
@@ -105,5 +106,20 @@ describe('loadBundle, fromOciSpec and plan', () => {
     expect(result.complete).toBe(true);
     expect(result.calls.some((c) => c.record.op === 'execve')).toBe(false);
     expect(result.calls.at(-1)).toMatchObject({ phase: 'finalize', plugin: 'umask' });
+  });
+});
+
+describe('what a port implementer and an embedder import from mountkit', () => {
+  test("the types the Syscalls interface uses are exported, and linuxSyscalls takes LinuxSyscalls' options", () => {
+    const stat: FsStat = { type: 0x01021994, flags: 0n };
+    const mapping: IdMapping = { containerID: 0, hostID: 1000, size: 1 };
+    const filter: Pick<SeccompFilter, 'defaultAction'> = { defaultAction: 0 };
+    const rule: Pick<SeccompRule, 'syscall'> = { syscall: 'read' };
+    const termios: Partial<Termios> = {};
+    const compiled: Partial<SeccompCompiled> = {};
+    const cmp: Partial<SeccompArgCmp> = {};
+    const opts: LinuxSyscallsOptions = { seccompCache: path.join(os.tmpdir(), 'mountkit-seccomp-unused') };
+    expect([stat.flags, mapping.size, filter.defaultAction, rule.syscall, termios, compiled, cmp]).toEqual([0n, 1, 0, 'read', {}, {}, {}]);
+    expect(typeof linuxSyscalls(opts).mount).toBe('function');
   });
 });
