@@ -85,7 +85,8 @@ maybe('mountkit plan', () => {
       expect(lines[0]).toMatch(/^ *0 {2}namespaces +launcher +relaunch\(\["unshare","--pid","--mount","--uts","--fork","--kill-child","--propagation","unchanged","--"\]\)$/);
       expect(lines.find((l) => / mounts +proc mounts\[0\] "\/proc" +mount\("proc", "\/proc\/thread-self\/fd\/\d+", "proc", 0, NULL\)  # \d+ = .*\/rootfs\/proc$/.test(l))).toBeDefined();
       expect(lines.find((l) => / jail +jail +pivotRoot\("\.", "\."\)$/.test(l))).toBeDefined();
-      expect(lines.at(-1)).toMatch(/ finalize +exec +execve\("\/bin\/sh", \["sh","-c","true"\], \["PATH=\/bin"\]\)$/);
+      // HOME from the busybox rootfs's /etc/passwd: root's.
+      expect(lines.at(-1)).toMatch(/ finalize +exec +execve\("\/bin\/sh", \["sh","-c","true"\], \["PATH=\/bin","HOME=\/root"\]\)$/);
       expect(snapshot(b.dir)).toEqual(before);
       expect(readFileSync('/proc/self/mountinfo', 'utf8')).toBe(mountinfo);
     } finally {
