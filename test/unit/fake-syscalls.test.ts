@@ -565,6 +565,14 @@ describe('FakeSyscalls filesystem model', () => {
       expect(sys.openFds()).toEqual([]);
     });
 
+    it('sethostname and setdomainname refuse a name longer than 64 bytes with EINVAL, as the kernel does', () => {
+      const sys = new FakeSyscalls();
+      sys.sethostname('h'.repeat(64));
+      sys.setdomainname('d'.repeat(64));
+      expect(errorOf(() => sys.sethostname('h'.repeat(65)))).toEqual({ syscall: 'sethostname', code: 'EINVAL', paths: ['h'.repeat(65)] });
+      expect(errorOf(() => sys.setdomainname('é'.repeat(33)))).toEqual({ syscall: 'setdomainname', code: 'EINVAL', paths: ['é'.repeat(33)] });
+    });
+
     it('fstat returns the stat of the opened node; EBADF for an unknown fd', () => {
       const sys = new FakeSyscalls().addDevice('/dev/null', 'char', 1, 3).addSymlink('/null', '/dev/null');
       const fd = sys.open('/null', O_RDONLY, 0);

@@ -886,11 +886,16 @@ export class FakeSyscalls implements Syscalls {
   }
 
   sethostname(name: string): void {
-    this.record('sethostname', { name });
+    this.utsName(this.record('sethostname', { name }), name);
   }
 
   setdomainname(name: string): void {
-    this.record('setdomainname', { name });
+    this.utsName(this.record('setdomainname', { name }), name);
+  }
+
+  /** sethostname(2) and setdomainname(2): EINVAL for a name longer than __NEW_UTS_LEN (64 bytes). */
+  private utsName(rec: SyscallRecord, name: string): void {
+    if (Buffer.byteLength(name) > 64) throw this.fail(rec, 'EINVAL');
   }
 
   setgroups(gids: number[]): void {
