@@ -12,7 +12,7 @@ import type { Syscalls } from '../../core/syscalls/types';
 import { hookCommand, ociState, runHook } from '../../core/hooks';
 import { eventLine } from '../../core/runtime-channel';
 import { CapabilityChange } from './capabilities';
-import { hasHome, homeOf, withHome } from './home';
+import { execEnv, homeOf } from './env';
 import { envPath, lookPath } from './lookpath';
 import { applyAppArmorProfile, setSelinuxExecLabel } from './lsm';
 import { loadSeccomp } from './seccomp';
@@ -25,8 +25,8 @@ import { loadSeccomp } from './seccomp';
  * so none of mountkit's reaches the container, finds the program, runs the OCI
  * startContainer hooks, sets the resource limits, tells the runtime channel when
  * poststart hooks wait for the program, and execve(2)s `process.args` with
- * `process.env` (HOME added from the container's /etc/passwd when it has none, as runc
- * adds it: ./home.ts). execve never returns on success. The seccomp filter is loaded before
+ * `process.env` as runc prepares it (each variable once, HOME from the container's
+ * /etc/passwd when it has none: ./env.ts). execve never returns on success. The seccomp filter is loaded before
  * the identity without no_new_privs, after the lookup with it (./seccomp.ts); the LSM
  * labels are set for the execve first (./lsm.ts).
  */
@@ -69,7 +69,7 @@ export class HandoverStep implements LifecycleStep {
     if (ioPriority) naming('process.ioPriority', () => this.sys.ioprioSet(IOPRIO_WHO_PROCESS, 0, ioprioValue(ioPriority)));
     if (personality) this.setPersonality(personality, ctx);
     // Read while the process is still root, whoever may read the file, and before any seccomp filter.
-    const environment = hasHome(env) ? env : withHome(env, homeOf(this.sys, uid));
+    const environment = execEnv(env, () => homeOf(this.sys, uid));
     // Without process.capabilities (a config built in code) the process keeps mountkit's; the OCI loader gives such a config.json empty sets.
     const caps = capabilities && CapabilityChange.of(this.sys, capabilities, ctx.log);
     if (selinuxLabel) setSelinuxExecLabel(this.sys, ctx, selinuxLabel);

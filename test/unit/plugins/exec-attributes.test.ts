@@ -42,7 +42,7 @@ describe('the handover sets them before the identity and capabilities change, as
   function run(over: Partial<RootfsConfig>, process: Partial<RootfsConfig['process']> = {}) {
     const sys = new FakeSyscalls().addFile('/bin/sh', '', 0o755);
     const base = makeConfig();
-    const config = makeConfig({ ...over, process: { ...base.process, args: ['sh'], env: ['PATH=/bin'], uid: 1000, gid: 1000, ...process } });
+    const config = makeConfig({ ...over, process: { ...base.process, args: ['sh'], env: ['PATH=/bin', 'HOME=/'], uid: 1000, gid: 1000, ...process } });
     const log = memoryLogger();
     const go = () => new Orchestrator(sys, log, [], [new HandoverStep(sys)]).run(config);
     return { sys, log, go };

@@ -15,6 +15,7 @@ import { CONSOLE_KEY } from '../../../src/plugins/exec/console';
 import { AUDIT_ARCH_X86_64 } from '../../../src/core/seccomp/names';
 import { runFilter } from '../../helpers/bpf';
 import { makeConfig } from '../../helpers/config';
+import { viaFd } from '../../helpers/fd';
 
 /** The warnings a memoryLogger kept, in order. */
 const warningsOf = (log: MemoryLogger): string[] => log.entries.filter((e) => e.level === 'warn').map((e) => e.message);
@@ -61,7 +62,8 @@ describe('handover step', () => {
   function setup() {
     const sys = new FakeSyscalls();
     sys.addFile('/bin/sh', '', 0o755);
-    const config = makeConfig({ process: { args: ['sh', '-c', 'true'], env: ['PATH=/bin', 'A=1'], cwd: '/work', uid: 1000, gid: 100, terminal: false } });
+    // HOME given: the passwd lookup without it has a test of its own.
+    const config = makeConfig({ process: { args: ['sh', '-c', 'true'], env: ['PATH=/bin', 'A=1', 'HOME=/home/u'], cwd: '/work', uid: 1000, gid: 100, terminal: false } });
     const run = Object.assign(() => new Orchestrator(sys, silentLogger, [], [new HandoverStep(sys)]).run(config), { config });
     return { sys, run };
   }
@@ -74,7 +76,7 @@ describe('handover step', () => {
     { op: 'setuid', uid: 1000 },
     { op: 'cloexecFrom', first: 3 },
   ];
-  const EXECVE = { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1', 'HOME=/'] };
+  const EXECVE = { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1', 'HOME=/home/u'] };
 
   test('cwd, user, close-on-exec above stderr, then execve', () => {
     const { sys, run } = setup();
@@ -104,8 +106,19 @@ describe('handover step', () => {
       { op: 'setCloexec', fd: 12 },
       { op: 'setCloexec', fd: 3 },
       { op: 'setCloexec', fd: 7 },
-      { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1', 'HOME=/'] },
+      { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1', 'HOME=/home/u'] },
     ]);
+  });
+
+  test("without HOME in process.env, the user's home from the container's /etc/passwd is added, read before the user changes; duplicates go", () => {
+    const { sys, run } = setup();
+    sys.addDir('/proc/thread-self/fd').addFile('/etc/passwd', 'root:x:0:0::/root:/bin/sh\nu:x:1000:100::/home/u1000:/bin/sh\n');
+    run.config.process.env = ['A=0', 'PATH=/bin', 'A=1'];
+    expect(run).toThrow(ExecveCalled);
+    const at = (op: string) => sys.calls.findIndex((c) => c.op === op);
+    expect(sys.callsOf('readFile')[0]).toEqual({ op: 'readFile', path: viaFd(sys, '/etc/passwd') });
+    expect(at('readFile')).toBeLessThan(at('setuid'));
+    expect(sys.callsOf('execve')[0].envp).toEqual(['PATH=/bin', 'A=1', 'HOME=/home/u1000']);
   });
 
   test('only decimal names are descriptors: anything else the directory holds is no number to mark', () => {
@@ -153,7 +166,7 @@ describe('handover step', () => {
     stream(sys, 1, '/sockets/out', 0, 'sockfs');
     stream(sys, 2, '/var/log/err', 0);
     expect(run).toThrow(ExecveCalled);
-    expect(sys.calls.slice(1, 11)).toEqual([
+    expect(sys.calls.slice(1, 10)).toEqual([
       { op: 'fstat', fd: 0 },
       { op: 'fstatfs', fd: 0 },
       { op: 'fchownat', dirfd: 0, path: '', uid: 1000, gid: -1, flags: AT_EMPTY_PATH },
@@ -162,8 +175,6 @@ describe('handover step', () => {
       { op: 'fchownat', dirfd: 1, path: '', uid: 1000, gid: -1, flags: AT_EMPTY_PATH },
       { op: 'fstat', fd: 2 },
       { op: 'fstatfs', fd: 2 },
-      // HOME, as process.env has none (./home.ts), then the user.
-      { op: 'stat', path: '/etc/passwd' },
       { op: 'readFile', path: '/proc/self/setgroups' },
     ]);
     expect([sys.node('/pipes/in')?.uid, sys.node('/sockets/out')?.uid, sys.node('/var/log/err')?.uid]).toEqual([1000, 1000, 0]);
@@ -264,7 +275,6 @@ describe('handover step', () => {
       { op: 'getrlimit', resource: 7 },
       { op: 'getrlimit', resource: 4 },
       { op: 'setrlimit', resource: 4, soft: 1024n, hard: 0xffffffffffffffffn },
-      { op: 'stat', path: '/etc/passwd' },
       { op: 'capbsetDrop', cap: 0 },
       { op: 'stat', path: '/bin/sh' },
       expect.objectContaining({ op: 'runCommand' }),
@@ -353,7 +363,7 @@ describe('handover step', () => {
         { op: 'ambientClearAll' },
         { op: 'ambientRaise', cap: NET_BIND },
         { op: 'cloexecFrom', first: 3 },
-        { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1', 'HOME=/'] },
+        { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1', 'HOME=/home/u'] },
       ]);
       expect([...sys.bounding].filter((cap) => cap <= sys.lastCap).sort((a, b) => a - b)).toEqual([KILL, NET_BIND]);
       // The kernel's last capability was asked of PR_CAPBSET_READ, never of /proc/sys/kernel/cap_last_cap.
@@ -444,9 +454,9 @@ describe('handover step', () => {
       expect(sys.effects().slice(-5)).toEqual([
         { op: 'setuid', uid: 1000 },
         { op: 'cloexecFrom', first: 3 },
-        { op: 'runCommand', cmd: { path: '/bin/s1', args: [], env: ['PATH=/bin', 'A=1'], dir: '/work', stdin: state } },
+        { op: 'runCommand', cmd: { path: '/bin/s1', args: [], env: ['PATH=/bin', 'A=1', 'HOME=/home/u'], dir: '/work', stdin: state } },
         { op: 'runCommand', cmd: { path: '/bin/s2', args: ['-v'], env: ['OWN=1'], dir: '/work', stdin: state, argv0: 's2', timeoutMs: 2000 } },
-        { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1', 'HOME=/'] },
+        { op: 'execve', path: '/bin/sh', argv: ['sh', '-c', 'true'], envp: ['PATH=/bin', 'A=1', 'HOME=/home/u'] },
       ]);
       // The program is looked up before the hooks run (a missing one fails first, as in runc).
       const lookup = sys.calls.findIndex((c) => c.op === 'stat' && c.path === '/bin/sh');
@@ -529,7 +539,7 @@ describe('seccomp', () => {
     sys.addFile('/bin/sh', '', 0o755);
     sys.lastCap = 1;
     const config = makeConfig({
-      process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', uid: 1000, gid: 100, terminal: false, capabilities: { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] } },
+      process: { args: ['sh'], env: ['PATH=/bin', 'HOME=/'], cwd: '/', uid: 1000, gid: 100, terminal: false, capabilities: { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] } },
       ...(seccomp ? { seccomp } : {}),
     });
     const run = Object.assign(() => new Orchestrator(sys, log, [], [new SeccompStep(sys), new HandoverStep(sys)]).run(config), { config });
@@ -567,8 +577,7 @@ describe('seccomp', () => {
     run.config.hooks = { prestart: [], createRuntime: [], startContainer: [{ path: '/bin/hook', args: [], env: [] }] };
     expect(run).toThrow(ExecveCalled);
     const ops = sys.calls.map((c) => c.op).filter((op) => ['setuid', 'setNoNewPrivs', 'cloexecFrom', 'stat', 'seccompLoad', 'runCommand', 'setrlimit', 'execve'].includes(op));
-    // The first stat is /etc/passwd's, for HOME, before any filter; the second the program's lookup.
-    expect(ops).toEqual(['stat', 'setuid', 'setNoNewPrivs', 'cloexecFrom', 'stat', 'seccompLoad', 'runCommand', 'setrlimit', 'execve']);
+    expect(ops).toEqual(['setuid', 'setNoNewPrivs', 'cloexecFrom', 'stat', 'seccompLoad', 'runCommand', 'setrlimit', 'execve']);
   });
 
   test('a default action that lets syscalls run gets no ENOSYS stub: libseccomp\'s program alone', () => {

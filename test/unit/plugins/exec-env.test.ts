@@ -1,0 +1,73 @@
+import { O_CLOEXEC, O_PATH } from '../../../src/core/constants';
+import { FakeSyscalls } from '../../../src/core/syscalls/fake';
+import { DEFAULT_HOME, PASSWD_MAX_BYTES, execEnv, homeOf, passwdHome } from '../../../src/plugins/exec/env';
+
+const PASSWD = ['root:x:0:0:root:/root:/bin/sh', '', '  daemon:x:1:1::/usr/sbin:/usr/sbin/nologin', 'nobody:x:65534:65534:nobody:/nonexistent:', 'dup:x:1:1::/second:', 'short:x:7', 'odd:x:notanumber:0::/odd:', 'plus:x:+42:0::/plus:'].join('\n');
+
+/** The fake as the container's root after the jail: its procfs, through which the file is read. */
+const container = () => new FakeSyscalls().addDir('/proc/thread-self/fd');
+
+describe("the program's environment, as runc prepares it", () => {
+  test.each([
+    [0, '/root'],
+    [1, '/usr/sbin'],
+    [65534, '/nonexistent'],
+    [7, ''],
+    [42, '/plus'],
+    [1000, undefined],
+  ])('passwdHome(uid %i) = %j: the first entry with that uid, its sixth field', (uid, home) => {
+    expect(passwdHome(PASSWD, uid)).toBe(home);
+  });
+
+  test.each<[string[], string[]]>([
+    [[], ['HOME=/h']],
+    [['PATH=/bin', 'A=1'], ['PATH=/bin', 'A=1', 'HOME=/h']],
+    [['HOME=/x', 'PATH=/bin'], ['HOME=/x', 'PATH=/bin']],
+    [['HOME=', 'PATH=/bin'], ['PATH=/bin', 'HOME=/h']],
+    [['HOME=/x', 'HOME='], ['HOME=/h']],
+    [['HOME=', 'HOME=/x'], ['HOME=/x']],
+    [['A=1', 'B=2', 'A=3'], ['B=2', 'A=3', 'HOME=/h']],
+    [['HOMEDIR=/d'], ['HOMEDIR=/d', 'HOME=/h']],
+  ])('execEnv(%j): each name once, its last entry where it last appears; HOME added when no non-empty one is given', (env, expected) => {
+    expect(execEnv(env, () => '/h')).toEqual(expected);
+  });
+
+  test('the passwd file is read only when HOME is needed', () => {
+    const home = jest.fn(() => '/h');
+    execEnv(['HOME=/x'], home);
+    expect(home).not.toHaveBeenCalled();
+  });
+
+  test("homeOf opens the container's /etc/passwd O_PATH, checks it, and reads it through that descriptor; a missing one, or a missing entry, gives /", () => {
+    const sys = container().addFile('/etc/passwd', PASSWD);
+    expect(homeOf(sys, 0)).toBe('/root');
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/etc/passwd', flags: O_PATH | O_CLOEXEC, mode: 0 },
+      { op: 'fstat', fd: 100 },
+      { op: 'readFile', path: '/proc/thread-self/fd/100' },
+      { op: 'close', fd: 100 },
+    ]);
+    expect(homeOf(sys, 1000)).toBe(DEFAULT_HOME);
+    expect(homeOf(container(), 0)).toBe(DEFAULT_HOME);
+    expect(homeOf(container().addFile('/etc', 'not a directory'), 0)).toBe(DEFAULT_HOME);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test('only a regular file of a sane size is read: a device (or a FIFO) there is not opened for real, a huge file not read; a link inside the root is followed', () => {
+    const device = container().addDevice('/etc/passwd', 'char', 10, 130);
+    expect(homeOf(device, 0)).toBe(DEFAULT_HOME);
+    expect(device.callsOf('readFile')).toEqual([]);
+    const huge = container().addFile('/etc/passwd', 'x'.repeat(PASSWD_MAX_BYTES + 1));
+    expect(homeOf(huge, 0)).toBe(DEFAULT_HOME);
+    expect(huge.callsOf('readFile')).toEqual([]);
+    const linked = container().addFile('/usr/lib/passwd', PASSWD).addSymlink('/etc/passwd', '../usr/lib/passwd');
+    expect(homeOf(linked, 1)).toBe('/usr/sbin');
+  });
+
+  test('a file a call refuses gives the default, as under runc; the descriptor is closed', () => {
+    const sys = container().addFile('/etc/passwd', PASSWD).failOn('readFile', 'EACCES');
+    expect(homeOf(sys, 0)).toBe(DEFAULT_HOME);
+    expect(sys.openFds()).toEqual([]);
+    expect(homeOf(container().failOn('open', 'ELOOP'), 0)).toBe(DEFAULT_HOME);
+  });
+});
