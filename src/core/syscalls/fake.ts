@@ -48,6 +48,7 @@ import {
   PROC_SUPER_MAGIC,
   RESOLVE_IN_ROOT,
   RESOLVE_NO_SYMLINKS,
+  RESOLVE_NO_XDEV,
   S_IFMT,
   S_IFREG,
   SOCKFS_MAGIC,
@@ -698,7 +699,21 @@ export class FakeSyscalls implements Syscalls {
     // RESOLVE_IN_ROOT: "/" and ".." stop at dirfd, as if chrooted there (openat2(2)).
     const inRoot = (resolve & RESOLVE_IN_ROOT) !== 0n && dirfd !== AT_FDCWD;
     // RESOLVE_NO_SYMLINKS: ELOOP for any symlink or magic link the lookup would follow.
-    return this.openIn(rec, path, flags, mode, from, inRoot ? from.length : 1, (resolve & RESOLVE_NO_SYMLINKS) !== 0n);
+    const fd = this.openIn(rec, path, flags, mode, from, inRoot ? from.length : 1, (resolve & RESOLVE_NO_SYMLINKS) !== 0n);
+    // RESOLVE_NO_XDEV: EXDEV for a lookup that crosses onto or off a mount, its last component's included.
+    if ((resolve & RESOLVE_NO_XDEV) !== 0n && this.mountsOver(this.fds.get(fd)!.path) !== this.mountsOver(this.atPath(dirfd, ''))) {
+      this.fds.delete(fd);
+      throw this.fail(rec, 'EXDEV');
+    }
+    return fd;
+  }
+
+  /** The mounts at `path` or above it, as a key: two paths with the same are on one mount. */
+  private mountsOver(path: string): string {
+    return this.mounts
+      .map((m, i) => (path === m.target || path.startsWith(m.target === '/' ? '/' : `${m.target}/`) ? i : -1))
+      .filter((i) => i !== -1)
+      .join(',');
   }
 
   close(fd: number): void {

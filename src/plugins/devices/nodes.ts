@@ -1,9 +1,8 @@
-import { posix } from 'path';
 import { inject, injectable } from 'tsyringe';
 import { hasNamespace, type DeviceSpec } from '../../core/config/model';
-import { AT_EMPTY_PATH, MS_BIND, major, makedev, minor } from '../../core/constants';
+import { AT_EMPTY_PATH, MS_BIND, O_CLOEXEC, O_NOFOLLOW, O_PATH, RESOLVE_NO_XDEV, major, makedev, minor } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
-import { createInRoot, fdPath, withInRoot, type Created, type Root } from '../../core/in-root';
+import { createInRoot, fdPath, withParentInRoot, type Created, type Root } from '../../core/in-root';
 import { containerRoot, withMountTarget } from '../../core/mounting';
 import { cleanPath, isWithin } from '../../core/paths';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
@@ -80,19 +79,39 @@ export class DeviceNodesStep implements LifecycleStep {
   /**
    * The node open as `node.fd` must be of the device's kind and, for char and block
    * devices, carry its major:minor; the descriptor holds the entry itself, where a link
-   * would have been followed inside the rootfs. An entry that was there already and is
-   * another filesystem's than its directory's was mounted there by the config (a bind of
-   * /dev/urandom at /dev/random): it is kept, as runc keeps whatever is at a device's
-   * path. An entry of the image's own that is not the device is refused.
+   * would have been followed inside the rootfs. An entry that was there already and is a
+   * mountpoint was mounted there by the config (a bind of /dev/urandom at /dev/random):
+   * it is kept, as runc keeps whatever is at a device's path. An entry of the image's own
+   * that is not the device is refused, a link that leads to another filesystem included.
    */
   private verify(root: Root, d: DeviceSpec, node: Created): void {
     const st = this.sys.fstat(node.fd);
     const kind = nodeKind(d.type);
     const numbered = hasDeviceNumber(d.type);
     if (st.kind === kind && (!numbered || st.rdev === makedev(d.major, d.minor))) return;
-    if (!node.made && withInRoot(this.sys, root, posix.dirname(cleanPath(d.path)), (dir) => this.sys.fstat(dir).dev) !== st.dev) return;
+    if (!node.made && this.mountpoint(root, d.path)) return;
     const expected = describe(kind, numbered ? makedev(d.major, d.minor) : undefined);
     throw new StepError(`device ${JSON.stringify(d.path)} ${node.made ? 'was created as' : 'already exists as'} ${describeStat(st)}, expected ${expected}`);
+  }
+
+  /**
+   * Whether the entry at `path` is itself a mountpoint: looked up from its directory with
+   * RESOLVE_NO_XDEV, which answers EXDEV for a lookup that would cross onto a mount, its
+   * last component's included (openat2(2)), and O_NOFOLLOW, so that a link there is the
+   * link itself. Without openat2 (ENOSYS, before Linux 5.6) none can be told, and the
+   * entry is refused as before.
+   */
+  private mountpoint(root: Root, path: string): boolean {
+    return withParentInRoot(this.sys, root, path, (dir, name) => {
+      try {
+        this.sys.close(this.sys.openat2(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_NO_XDEV));
+        return false;
+      } catch (err) {
+        if (err instanceof SyscallError && err.code === 'EXDEV') return true;
+        if (err instanceof SyscallError && err.code === 'ENOSYS') return false;
+        throw err;
+      }
+    });
   }
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'child_process';
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import type { DeviceSpec } from '../../../src/core/config/model';
 import { MS_BIND } from '../../../src/core/constants';
@@ -88,6 +88,15 @@ runAsRoot('devices plugin, real /dev', () => {
     for (const [name, target] of LINKS.filter(([n]) => n !== 'stdin')) expect([name, readlinkSync(path.join(dev, name))]).toEqual([name, target]);
     expect(lstatSync(path.join(dev, 'stdin')).isFile()).toBe(true);
     if (HAS_KCORE) expect(readlinkSync(path.join(dev, 'core'))).toBe('/proc/kcore');
+  });
+
+  test("an image's link at a device path to another filesystem's file is refused, though that file is no entry of the rootfs's own filesystem", () => {
+    mkdirSync(dev);
+    symlinkSync('/proc/sys/kernel/domainname', path.join(dev, 'null'));
+    mkdirSync(path.join(rootfs, 'proc'));
+    const procMount = makeMount({ index: 0, type: 'proc', source: 'proc', destination: '/proc' });
+    const r = realRun({ config: makeConfig({ rootfs, mounts: [procMount] }), plugins: [path.resolve(DEVICES, '..', 'proc'), DEVICES] });
+    expect(r.error).toMatchObject({ name: 'PluginError', message: 'dev: plugin device-nodes: device "/dev/null" already exists as file, expected char 1:3' });
   });
 
   test('an existing node of another kind is an error naming path, expected and found', () => {

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { DeviceSpec, RootfsConfig } from '../../../src/core/config/model';
 import * as posix from 'path/posix';
-import { AT_EMPTY_PATH, AT_REMOVEDIR, MS_BIND, O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFBLK, S_IFCHR, S_IFIFO, makedev } from '../../../src/core/constants';
+import { AT_EMPTY_PATH, AT_REMOVEDIR, MS_BIND, O_CLOEXEC, O_NOFOLLOW, O_PATH, RESOLVE_NO_XDEV, S_IFBLK, S_IFCHR, S_IFIFO, makedev } from '../../../src/core/constants';
 import { IN_ROOT_NO_SYMLINKS } from '../../../src/core/in-root';
 import { createKernel } from '../../../src/core/kernel';
 import { silentLogger } from '../../../src/core/logger';
@@ -207,15 +207,26 @@ describe('device nodes step', () => {
     expect(changes(sys).at(-1)).toEqual(UMASK_RESTORED);
   });
 
-  test("an entry another filesystem's than its directory's (a file the config bound there: /dev/urandom at /dev/random) is kept as it is, as runc keeps it", () => {
+  test('an entry that is a mountpoint (a file the config bound there: /dev/urandom at /dev/random) is kept as it is, as runc keeps it; told by RESOLVE_NO_XDEV', () => {
     const { sys, run } = setup();
-    sys.addDevice('/r/dev/random', 'char', 1, 9).addFile('/r/dev/zero');
-    sys.node('/r/dev/random')!.dev = 6n;
-    sys.node('/r/dev/zero')!.dev = 7n;
+    sys.addDevice('/dev/urandom', 'char', 1, 9).addDevice('/r/dev/random', 'char', 1, 9).addFile('/zero-src').addFile('/r/dev/zero');
+    sys.mount('/dev/urandom', '/r/dev/random', null, MS_BIND, null);
+    sys.mount('/zero-src', '/r/dev/zero', null, MS_BIND, null);
+    sys.clearCalls();
     run();
-    expect(sys.node('/r/dev/random')?.rdev).toBe(makedev(1, 9));
     expect(sys.node('/r/dev/zero')?.kind).toBe('file');
-    expect(changes(sys)).toEqual([UMASK_ZERO, ...defaultsMade(sys, ['/dev/random', '/dev/zero']), UMASK_RESTORED]);
+    expect(sys.callsOf('openat2').filter((c) => c.resolve === RESOLVE_NO_XDEV)).toEqual([
+      { op: 'openat2', dirfd: fdOf(sys, '/r/dev'), path: 'random', flags: O_PATH | O_NOFOLLOW | O_CLOEXEC, mode: 0, resolve: RESOLVE_NO_XDEV },
+      { op: 'openat2', dirfd: fdOf(sys, '/r/dev'), path: 'zero', flags: O_PATH | O_NOFOLLOW | O_CLOEXEC, mode: 0, resolve: RESOLVE_NO_XDEV },
+    ]);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test("an image's link to another filesystem is no mountpoint: a non-device it leads to is refused", () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/proc/sys/kernel').addFile('/r/proc/sys/kernel/domainname').addSymlink('/r/dev/null', '/proc/sys/kernel/domainname');
+    sys.mount('proc', '/r/proc', 'proc', 0n, null);
+    expect(() => run()).toThrow('dev: plugin device-nodes: device "/dev/null" already exists as file, expected char 1:3');
     expect(sys.openFds()).toEqual([]);
   });
 
