@@ -113,16 +113,18 @@ export function hookFailure(hook: HookSpec, result: CommandResult): string | und
   return `failed (${how})${output ? `: ${shownOutput(output)}` : ''}`;
 }
 
-/** Control characters: a newline would end the error's one line, others would act on a terminal. */
-const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Control characters (C0, DEL, C1): a newline would end the error's one line, the others act on a terminal. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 /**
- * A hook's output as an error shows it: as it is, or JSON-quoted (newlines as \n) when
- * it holds a control character, so that the error stays one line and a hook (a
- * startContainer hook is the image's program) cannot add lines of its own to mountkit's.
+ * A hook's output as an error shows it: as it is, or JSON-quoted with every control
+ * character escaped (a newline as \n, DEL and C1 as \u007f...) when it holds one, so
+ * that the error stays one line and a hook (a startContainer hook is the image's
+ * program) cannot add lines of its own to mountkit's or act on the user's terminal.
  */
 export function shownOutput(output: string): string {
-  return CONTROL.test(output) ? JSON.stringify(output) : output;
+  if (!output.match(CONTROL)) return output;
+  return JSON.stringify(output).replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /**

@@ -565,6 +565,19 @@ describe('FakeSyscalls filesystem model', () => {
       expect(sys.openFds()).toEqual([]);
     });
 
+    it('the standard streams are open until closed: a copy of one is open, a second close of one is EBADF, a dup3 onto one opens it again', () => {
+      const sys = new FakeSyscalls();
+      sys.dup3(1, 5, 0);
+      sys.setCloexec(5);
+      sys.close(5);
+      sys.close(2);
+      expect(errorOf(() => sys.close(2))).toEqual({ syscall: 'close', code: 'EBADF', paths: [] });
+      expect(errorOf(() => sys.dup3(2, 6, 0))).toEqual({ syscall: 'dup3', code: 'EBADF', paths: [] });
+      sys.dup3(0, 2, 0);
+      sys.close(2);
+      expect(sys.openFds()).toEqual([]);
+    });
+
     it('sethostname and setdomainname refuse a name longer than 64 bytes with EINVAL, as the kernel does', () => {
       const sys = new FakeSyscalls();
       sys.sethostname('h'.repeat(64));

@@ -428,6 +428,8 @@ export class FakeSyscalls implements Syscalls {
   private readonly trees = new Map<number, { source: string; recursive: boolean }>();
   /** The resolved source of each bind mount, for fstatfs. */
   private readonly bindSources = new WeakMap<MountEntry, string>();
+  /** The standard streams (0, 1, 2) closed and not made again by a dup3 onto them. */
+  private readonly closedStreams = new Set<number>();
   /** statfs f_flags by path, from addMountFlags. */
   private readonly mountFlags = new Map<string, bigint>();
   private readonly rules: FailRule[] = [];
@@ -719,11 +721,15 @@ export class FakeSyscalls implements Syscalls {
   close(fd: number): void {
     this.openDescriptor(this.record('close', { fd }), fd);
     this.fds.delete(fd);
+    if (fd <= 2) this.closedStreams.add(fd);
   }
 
-  /** EBADF for a descriptor this process does not have open: neither 0, 1 or 2, nor one the fake gave (or was told of) and not closed since. */
+  /**
+   * EBADF for a descriptor this process does not have open: one the fake never gave (nor
+   * was told of), or closed since. 0, 1 and 2, the standard streams, are open until closed.
+   */
   private openDescriptor(rec: SyscallRecord, fd: number): void {
-    if (fd > 2 && !this.fds.has(fd)) throw this.fail(rec, 'EBADF');
+    if (fd <= 2 ? this.closedStreams.has(fd) && !this.fds.has(fd) : !this.fds.has(fd)) throw this.fail(rec, 'EBADF');
   }
 
   /**
@@ -735,6 +741,12 @@ export class FakeSyscalls implements Syscalls {
     this.fds.set(fd, { path, chain: [{ name: path, node: this.newNode('socket', 0o777) }] });
     this.fdPaths.set(fd, path);
     return this;
+  }
+
+  /** An entry for standard stream `fd`, which the model holds no file for: a pipe outside every directory. */
+  private streamEntry(fd: number): { path: string; chain: Step[] } {
+    const path = `pipe:[stream ${fd}]`;
+    return { path, chain: [{ name: path, node: this.newNode('fifo', 0o600) }] };
   }
 
   /** Descriptor `fd` of a process started with a copy of `from` there (as a spawn passes one); no call is recorded. */
@@ -750,8 +762,9 @@ export class FakeSyscalls implements Syscalls {
   dup3(oldfd: number, newfd: number, flags: number): void {
     const rec = this.record('dup3', { oldfd, newfd, flags });
     this.openDescriptor(rec, oldfd);
-    const entry = this.fds.get(oldfd);
-    if (!entry) return;
+    if (newfd <= 2) this.closedStreams.delete(newfd);
+    // A standard stream the model holds no file for: its copy is open all the same.
+    const entry = this.fds.get(oldfd) ?? this.streamEntry(oldfd);
     this.fds.set(newfd, entry);
     this.fdPaths.set(newfd, entry.path);
     const tree = this.trees.get(oldfd);

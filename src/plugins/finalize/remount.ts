@@ -1,5 +1,6 @@
 /**
- * The read-only remount the finalize steps share (/dev, readonly paths, the rootfs).
+ * The read-only remount the finalize steps share (tmpfs and /dev mounts, readonly paths,
+ * the rootfs).
  */
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REMOUNT, ST_NODEV, ST_NOEXEC, ST_NOSUID } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
@@ -47,9 +48,10 @@ const KEPT_ON_READONLY_PATH: readonly (readonly [bigint, bigint])[] = [
 
 /**
  * The nosuid, nodev and noexec flags of a mount, from its statfs(2) f_flags, as mount(2)
- * flags. A bind remount sets the mount's flags to exactly those given, so a read-only
- * path remounted without them would lose them: runc (1.1 and later) reads them with
- * statfs(2) and passes them on, and so does mountkit.
+ * flags. A bind remount sets the mount's nosuid, nodev, noexec and read-only flags to
+ * those given (its atime flags are kept when none is given), so a read-only path
+ * remounted without them would lose them: runc (1.1 and later) reads them with statfs(2)
+ * and passes them on, and so does mountkit.
  */
 export function securityFlagsOf(stFlags: bigint): bigint {
   let flags = 0n;

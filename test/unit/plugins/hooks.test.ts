@@ -85,6 +85,7 @@ describe('hook state and command', () => {
     ['a signal with a timeout', hook('/h', { timeout: 2 }), { status: null, signal: 'SIGTERM', output: 'slow' }, 'failed (killed by SIGTERM (timeout 2s)): slow'],
     ['output of several lines, quoted on one', hook('/h'), { status: 3, signal: null, output: 'line1\nmountkit: a line of its own\n' }, 'failed (exit status 3): "line1\\nmountkit: a line of its own"'],
     ['a terminal escape, quoted', hook('/h'), { status: 1, signal: null, output: 'red \u001b[31mtext' }, 'failed (exit status 1): "red \\u001b[31mtext"'],
+    ['DEL and a C1 control (CSI), escaped too', hook('/h'), { status: 1, signal: null, output: 'a\u007fb\u009b31mc' }, 'failed (exit status 1): "a\\u007fb\\u009b31mc"'],
   ])('%s', (_name, spec, result, expected) => {
     expect(hookFailure(spec, result)).toBe(expected);
   });
