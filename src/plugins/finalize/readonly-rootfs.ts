@@ -1,16 +1,19 @@
 import { inject, injectable } from 'tsyringe';
+import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../core/constants';
+import { SyscallError } from '../../core/errors';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
-import { remountReadonly } from './remount';
+import { remountReadonly, securityFlagsOf } from './remount';
 
 /**
  * root.readonly: the mount at `/` (the container's root after the jail) becomes
  * read-only; mounts below it keep their own flags.
  *
  * As runc 1.1's setReadonly: MS_BIND|MS_REMOUNT|MS_RDONLY without MS_REC (1.0-rc9 passed
- * MS_REC, which the kernel ignores on a remount). When that fails, runc retries once
- * with the flags statfs(2) reports for `/` added, which keeps the flags a user
- * namespace may not clear; mountkit's port has no statfs, so that retry is not made.
+ * MS_REC, which the kernel ignores on a remount). A mount whose nosuid, nodev or noexec
+ * a more privileged user namespace locked refuses a remount that would clear them (EPERM,
+ * mount_namespaces(7)): the remount is then made once more with the ones fstatfs(2)
+ * reports for `/` kept, as runc retries with statfs(2)'s flags.
  */
 @injectable()
 export class ReadonlyRootfsStep implements LifecycleStep {
@@ -21,6 +24,19 @@ export class ReadonlyRootfsStep implements LifecycleStep {
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   run(ctx: RunContext): void {
-    if (ctx.config.readonlyRootfs) remountReadonly(this.sys, '/');
+    if (!ctx.config.readonlyRootfs) return;
+    try {
+      remountReadonly(this.sys, '/');
+    } catch (err) {
+      if (!(err instanceof SyscallError) || err.code !== 'EPERM') throw err;
+      const root = this.sys.open('/', O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+      let kept: bigint;
+      try {
+        kept = securityFlagsOf(this.sys.fstatfs(root).flags);
+      } finally {
+        this.sys.close(root);
+      }
+      remountReadonly(this.sys, '/', kept);
+    }
   }
 }

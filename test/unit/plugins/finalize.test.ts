@@ -361,10 +361,24 @@ describe('finalize: readonly-rootfs and umask', () => {
     expect(() => runSteps(busy, [new finalize.ReadonlyRootfsStep(busy)], { readonlyRootfs: true })).toThrow(
       'finalize: plugin readonly-rootfs: unable to remount / read-only: busy after 5 attempts',
     );
-    const perm = container().failOn('mount', 'EPERM');
+    const perm = container().failOn('mount', 'EPERM', { times: Infinity });
     expect(() => runSteps(perm, [new finalize.ReadonlyRootfsStep(perm)], { readonlyRootfs: true })).toThrow(
       'finalize: plugin readonly-rootfs: mount "/": EPERM',
     );
+    expect(perm.callsOf('mount')).toHaveLength(2);
+    expect(perm.openFds()).toEqual([]);
+    const io = container().failOn('mount', 'EIO');
+    expect(() => runSteps(io, [new finalize.ReadonlyRootfsStep(io)], { readonlyRootfs: true })).toThrow('finalize: plugin readonly-rootfs: mount "/": EIO');
+    expect(io.callsOf('mount')).toHaveLength(1);
+  });
+
+  test("EPERM (flags a user namespace locked): once more, with the nosuid, nodev and noexec fstatfs reports for / kept, as runc retries with statfs's", () => {
+    const sys = container().addMountFlags('/', ST_NOSUID | ST_NODEV | ST_RELATIME).failOn('mount', 'EPERM', { times: 1 });
+    runSteps(sys, [new finalize.ReadonlyRootfsStep(sys)], { readonlyRootfs: true });
+    expect(sys.callsOf('mount')).toEqual([remount('/'), remount('/', MS_NOSUID | MS_NODEV)]);
+    expect(sys.callsOf('open')).toEqual([{ op: 'open', path: '/', flags: O_PATH | O_DIRECTORY | O_CLOEXEC, mode: 0 }]);
+    expect(sys.callsOf('fstatfs').at(-1)).toEqual({ op: 'fstatfs', fd: fdOf(sys, '/') });
+    expect(sys.openFds()).toEqual([]);
   });
 
   test('umask 0022 by default', () => {
