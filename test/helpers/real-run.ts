@@ -20,7 +20,7 @@ export interface RealRunRequest {
   read?: string[];
   /** Directories to list afterwards. */
   list?: string[];
-  /** Files to try to write afterwards (to prove a mount read-only); each gives the errno code or "ok", none tried after a failed run. */
+  /** Files to try to write afterwards (to prove a mount read-only); each gives the errno code or "ok"; outside the test's temporary directories, none unless the run jailed the process. */
   write?: string[];
   /** Run the orchestrator with this hook script body, given `ctx` (optional). */
   beforeJail?: string;
@@ -63,6 +63,7 @@ const { LinuxSyscalls } = require('./src/core/syscalls/linux');
 const { WithoutOpenat2 } = require('./test/helpers/without-openat2');
 const req = JSON.parse(process.env.MOUNTKIT_REQ, (k, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
 const out = { mountinfo: '', stat: {}, read: {}, list: {}, write: {} };
+const hostRoot = fs.statSync('/');
 try {
   Object.assign(process.env, req.env);
   const syscalls = req.withoutOpenat2 ? new WithoutOpenat2() : new LinuxSyscalls();
@@ -79,9 +80,11 @@ for (const p of req.stat || []) {
 }
 for (const p of req.read || []) { try { out.read[p] = fs.readFileSync(p, 'utf8'); } catch (e) { out.read[p] = code(e); } }
 for (const p of req.list || []) { try { out.list[p] = fs.readdirSync(p).sort(); } catch (e) { out.list[p] = code(e); } }
-// A run that failed may have stopped before its jail: a container path written then would be the host's, so only the test's own temporary directories are tried.
+// A run that failed, or a pipeline without a jail, leaves this process in the host's root: a container path written then would be the host's, so only the test's own temporary directories are tried there.
+const root = fs.statSync('/');
+const jailed = root.dev !== hostRoot.dev || root.ino !== hostRoot.ino;
 for (const p of req.write || []) {
-  if (out.error && !p.startsWith(req.tempDirs)) { out.write[p] = 'not tried: the run failed'; continue; }
+  if (!jailed && !p.startsWith(req.tempDirs)) { out.write[p] = out.error ? 'not tried: the run failed' : 'not tried: not jailed'; continue; }
   try { fs.writeFileSync(p, 'x'); out.write[p] = 'ok'; } catch (e) { out.write[p] = code(e); }
 }
 function kindOf(s) { return s.isSymbolicLink() ? 'symlink' : s.isDirectory() ? 'dir' : s.isFile() ? 'file' : s.isCharacterDevice() ? 'char' : s.isBlockDevice() ? 'block' : s.isFIFO() ? 'fifo' : 'socket'; }

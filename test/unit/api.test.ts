@@ -120,6 +120,8 @@ describe('what a port implementer and an embedder import from mountkit', () => {
     const cmp: Partial<SeccompArgCmp> = {};
     const opts: LinuxSyscallsOptions = { seccompCache: path.join(os.tmpdir(), 'mountkit-seccomp-unused') };
     expect([stat.flags, mapping.size, filter.defaultAction, rule.syscall, termios, compiled, cmp]).toEqual([0n, 1, 0, 'read', {}, {}, {}]);
-    expect(typeof linuxSyscalls(opts).mount).toBe('function');
+    // The options reach the port: the cache directory it keeps, resolved as given.
+    expect(linuxSyscalls(opts)).toMatchObject({ seccompCache: opts.seccompCache });
+    expect(linuxSyscalls({ seccompCache: 'relative/cache' })).toMatchObject({ seccompCache: path.resolve('relative/cache') });
   });
 });
