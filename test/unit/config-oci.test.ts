@@ -619,6 +619,8 @@ describe('fromOciSpec: validation', () => {
     ['args as a string', (s) => (s.process.args = 'sh'), 'process.args: must be an array of strings'],
     ['NUL in an arg', (s) => (s.process.args = ['sh', '-c\0']), 'process.args[1] "-c\\u0000": must not contain a NUL byte'],
     ['NUL in env', (s) => (s.process.env[1] = 'TERM=\0'), 'process.env[1] "TERM=\\u0000": must not contain a NUL byte'],
+    ['an env entry without =', (s) => (s.process.env = ['PATH=/bin', 'TERM']), 'process.env[1] "TERM": must be NAME=VALUE, with a name'],
+    ['an env entry without a name', (s) => (s.process.env = ['=x']), 'process.env[0] "=x": must be NAME=VALUE, with a name'],
     ['relative cwd', (s) => (s.process.cwd = 'tmp'), 'process.cwd "tmp": must be an absolute path'],
     ['empty cwd', (s) => (s.process.cwd = ''), 'process.cwd "": must be an absolute path'],
     ['negative uid', (s) => (s.process.user.uid = -1), 'process.user.uid -1: must be a non-negative integer'],

@@ -339,6 +339,9 @@ function parseProcess(v: unknown): ProcessSpec {
   if (!p) return defaultProcess();
   const args = parseArgs(p.args);
   const env = stringArray(p.env, 'process.env') ?? [];
+  // NAME=VALUE with a name (the runtime-spec's form): runc's init refuses any other entry.
+  const badEnv = env.findIndex((e) => e.indexOf('=') <= 0);
+  if (badEnv !== -1) fail(`process.env[${badEnv}]`, env[badEnv], 'must be NAME=VALUE, with a name');
   const cwd = isAbsent(p.cwd) ? '/' : absolutePath(p.cwd, 'process.cwd');
   const user = optionalObject(p.user, 'process.user');
   return {
