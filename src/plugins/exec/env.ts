@@ -65,9 +65,16 @@ export function passwdHome(passwd: string, uid: number): string | undefined {
  * link on its way stays inside the container's root. The file is opened O_PATH, checked
  * on that descriptor to be a regular file of a sane size, and read through it, so that
  * nothing else is opened: a FIFO put there would block the read, a device could act. As
- * under runc, a file that cannot be read gives the default.
+ * under runc, a file that cannot be read gives the default; unless it is missing, `warn`
+ * says so (runc logs it at debug level).
  */
-export function homeOf(sys: Syscalls, uid: number): string {
+export function homeOf(sys: Syscalls, uid: number, warn: (message: string) => void): string {
+  // The default for a passwd file a call refused, told unless the file is simply missing; anything else is a fault of mountkit's, passed on.
+  const unreadable = (err: unknown): string => {
+    if (!(err instanceof SyscallError)) throw err;
+    if (err.code !== 'ENOENT' && err.code !== 'ENOTDIR') warn(`HOME=${DEFAULT_HOME}: ${PASSWD} cannot be read (${err.message})`);
+    return DEFAULT_HOME;
+  };
   let fd: number;
   try {
     fd = sys.open(PASSWD, O_PATH | O_CLOEXEC, 0);
@@ -83,10 +90,4 @@ export function homeOf(sys: Syscalls, uid: number): string {
   } finally {
     sys.close(fd);
   }
-}
-
-/** The default home for a passwd file a call refused; anything else is a fault of mountkit's, passed on. */
-function unreadable(err: unknown): string {
-  if (err instanceof SyscallError) return DEFAULT_HOME;
-  throw err;
 }
