@@ -1180,6 +1180,16 @@ maybe('mountkit run', () => {
     }
   });
 
+  test('a user other than root with a config that has no user namespace: exit 2, one line naming linux.namespaces, from the shell launcher and the Node entry alike', () => {
+    withBundle(config(['true']), (bundle) => {
+      chmodSync(bundle, 0o755);
+      for (const entry of [[LAUNCHER], [process.execPath, BIN]]) {
+        const r = spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', ...entry, 'run', '--bundle', bundle], { encoding: 'utf8', timeout: 60_000 });
+        expect([r.status, r.stdout, r.stderr]).toEqual([2, '', 'mountkit: linux.namespaces: a container run by a user other than root needs a user namespace (type "user"), as runc requires\n']);
+      }
+    });
+  });
+
   test('--console-socket for a container without process.terminal: exit 2, one line naming it, nothing mounted', () => {
     const r = withBundle(config(['true']), (dir) => runMountkit(dir, ['--console-socket', '/run/nothing.sock']));
     expect([r.status, r.stdout, r.stderr]).toEqual([2, '', 'mountkit: --console-socket "/run/nothing.sock": is for a container with process.terminal: true\n']);

@@ -231,6 +231,7 @@ describe('validateUserNamespace', () => {
     ['a new one without maps (where mountkit runs inside one already; userNamespaceProblem decides)', { namespaces: [{ type: 'user' }] }],
     ['one joined by path, with maps compared once there', { namespaces: [{ type: 'user', path: '/proc/1/ns/user' }], uidMappings: MAPS, gidMappings: MAPS }],
     ['root among several ranges', { namespaces: [{ type: 'user' }], uidMappings: [{ containerID: 1, hostID: 1, size: 5 }, { containerID: 0, hostID: 9, size: 1 }], gidMappings: MAPS }],
+    ['the process ids mapped, the last of a range included', { namespaces: [{ type: 'user' }], uidMappings: MAPS, gidMappings: MAPS, process: { ...makeConfig().process, uid: 65535, gid: 1000, additionalGids: [5] } }],
     ['no user namespace and no maps', { namespaces: [{ type: 'mount' }] }],
   ])('accepted: %s', (_case, over) => {
     expect(check(over)).not.toThrow();
@@ -239,6 +240,7 @@ describe('validateUserNamespace', () => {
   test.each<[string, Partial<RootfsConfig>, string]>([
     ['maps without a user namespace', { namespaces: [{ type: 'mount' }], uidMappings: MAPS }, 'linux.uidMappings: are for a user namespace, and linux.namespaces has none'],
     ['a gid map without a user namespace', { namespaces: [{ type: 'mount' }], gidMappings: MAPS }, 'linux.gidMappings: are for a user namespace, and linux.namespaces has none'],
+    ['rootless without a user namespace', { namespaces: [{ type: 'pid' }, { type: 'mount' }], rootless: true }, 'linux.namespaces: a container run by a user other than root needs a user namespace (type "user"), as runc requires'],
     ['a uid map alone', { namespaces: [{ type: 'user' }], uidMappings: MAPS }, 'linux.gidMappings: are required with linux.uidMappings'],
     ['a gid map alone', { namespaces: [{ type: 'user' }], gidMappings: MAPS }, 'linux.uidMappings: are required with linux.gidMappings'],
     ['an empty map', { namespaces: [{ type: 'user' }], uidMappings: [], gidMappings: MAPS }, 'linux.uidMappings: needs at least one mapping'],
@@ -249,6 +251,9 @@ describe('validateUserNamespace', () => {
     ],
     ['root unmapped', { namespaces: [{ type: 'user' }], uidMappings: [{ containerID: 1, hostID: 100000, size: 10 }], gidMappings: MAPS }, "linux.uidMappings: map no containerID 0: the container's root must be mapped"],
     ['root unmapped in the gid map', { namespaces: [{ type: 'user' }], uidMappings: MAPS, gidMappings: [{ containerID: 1000, hostID: 1000, size: 1 }] }, "linux.gidMappings: map no containerID 0: the container's root must be mapped"],
+    ['the process uid unmapped', { namespaces: [{ type: 'user' }], uidMappings: MAPS, gidMappings: MAPS, process: { ...makeConfig().process, uid: 70000 } }, 'process.user.uid 70000: is not mapped by linux.uidMappings'],
+    ['the process gid unmapped', { namespaces: [{ type: 'user' }], uidMappings: MAPS, gidMappings: [{ containerID: 0, hostID: 100000, size: 1 }], process: { ...makeConfig().process, gid: 5 } }, 'process.user.gid 5: is not mapped by linux.gidMappings'],
+    ['an additional gid unmapped', { namespaces: [{ type: 'user' }], uidMappings: MAPS, gidMappings: MAPS, process: { ...makeConfig().process, additionalGids: [5, 65536] } }, 'process.user.additionalGids[1] 65536: is not mapped by linux.gidMappings'],
   ])('refused: %s', (_case, over, message) => {
     expect(check(over)).toThrow(ConfigError);
     expect(check(over)).toThrow(message);

@@ -62,6 +62,8 @@ export function validateUserNamespace(config: RootfsConfig, host: HostQuery): vo
   const { uidMappings: uid, gidMappings: gid } = config;
   if (!user) {
     if (uid || gid) throw new ConfigError(uid ? 'linux.uidMappings' : 'linux.gidMappings', undefined, 'are for a user namespace, and linux.namespaces has none');
+    // Without one, every namespace and mount needs privileges such a user does not have (runc: "rootless container requires user namespaces").
+    if (config.rootless) throw new ConfigError('linux.namespaces', undefined, 'a container run by a user other than root needs a user namespace (type "user"), as runc requires');
     return;
   }
   if (kindOf(host, OWN_USER_NAMESPACE) === undefined) throw new ConfigError('linux.namespaces', 'user', `needs user namespaces in the kernel (no ${OWN_USER_NAMESPACE})`);
@@ -72,6 +74,13 @@ export function validateUserNamespace(config: RootfsConfig, host: HostQuery): vo
     if (problem) throw new ConfigError(problem.field, undefined, problem.reason);
     if (!mapsContainerId(maps, 0)) throw new ConfigError(field, undefined, "map no containerID 0: the container's root must be mapped");
   }
+  // As runc's init refuses them before trying: an id the maps leave out cannot be taken
+  // (setuid(2), setgid(2) and setgroups(2) answer EINVAL for an id with no mapping).
+  const { uid: processUid, gid: processGid, additionalGids = [] } = config.process;
+  if (!mapsContainerId(uid, processUid)) throw new ConfigError('process.user.uid', processUid, 'is not mapped by linux.uidMappings');
+  if (!mapsContainerId(gid, processGid)) throw new ConfigError('process.user.gid', processGid, 'is not mapped by linux.gidMappings');
+  const unmapped = additionalGids.findIndex((g) => !mapsContainerId(gid, g));
+  if (unmapped !== -1) throw new ConfigError(`process.user.additionalGids[${unmapped}]`, additionalGids[unmapped], 'is not mapped by linux.gidMappings');
 }
 
 /** Linux 6.2 (fs/exec.c): execve(2) moves a process into the time namespace it made for its children. */
