@@ -13,7 +13,7 @@ import { constants } from 'os';
 import * as path from 'path';
 import type { RootfsConfig } from '../core/config/model';
 import { bundleConfigText, loadBundle } from '../core/config/oci';
-import { validateConfig } from '../core/config/validate';
+import { validateConfig, validateRootlessNamespaces } from '../core/config/validate';
 import { CLONE_NEWPID } from '../core/constants';
 import { ConfigError } from '../core/errors';
 import {
@@ -136,7 +136,10 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   }
   // Checked against the host as mountkit found it, before any namespace is entered; the
   // relaunched process already sits in the new namespaces, and its parent checked.
-  if (!launch.relaunched) validateConfig(config, sys);
+  if (!launch.relaunched) {
+    validateConfig(config, sys);
+    validateRootlessNamespaces(config);
+  }
   const problem = userNamespaceProblem(config.namespaces, launch, config);
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
   checkUserNamespaceMaps(config, launch, (file) => readFileSync(file, 'utf8'));

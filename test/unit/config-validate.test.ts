@@ -8,6 +8,7 @@ import {
   validateSysctls,
   validateTimeNamespace,
   validateUserNamespace,
+  validateRootlessNamespaces,
 } from '../../src/core/config/validate';
 import { ConfigError } from '../../src/core/errors';
 import { NO_MAPPINGS } from '../../src/core/idmap';
@@ -240,7 +241,6 @@ describe('validateUserNamespace', () => {
   test.each<[string, Partial<RootfsConfig>, string]>([
     ['maps without a user namespace', { namespaces: [{ type: 'mount' }], uidMappings: MAPS }, 'linux.uidMappings: are for a user namespace, and linux.namespaces has none'],
     ['a gid map without a user namespace', { namespaces: [{ type: 'mount' }], gidMappings: MAPS }, 'linux.gidMappings: are for a user namespace, and linux.namespaces has none'],
-    ['rootless without a user namespace', { namespaces: [{ type: 'pid' }, { type: 'mount' }], rootless: true }, 'linux.namespaces: a container run by a user other than root needs a user namespace (type "user"), as runc requires'],
     ['a uid map alone', { namespaces: [{ type: 'user' }], uidMappings: MAPS }, 'linux.gidMappings: are required with linux.uidMappings'],
     ['a gid map alone', { namespaces: [{ type: 'user' }], gidMappings: MAPS }, 'linux.uidMappings: are required with linux.gidMappings'],
     ['an empty map', { namespaces: [{ type: 'user' }], uidMappings: [], gidMappings: MAPS }, 'linux.uidMappings: needs at least one mapping'],
@@ -265,6 +265,18 @@ describe('validateUserNamespace', () => {
 
   test('validateConfig makes this check', () => {
     expect(() => validateConfig(makeConfig({ namespaces: [{ type: 'mount' }], uidMappings: MAPS }), withUserNs())).toThrow('linux.uidMappings: are for a user namespace');
+  });
+});
+
+describe('validateRootlessNamespaces', () => {
+  test("a run by a user other than root needs a user namespace, as runc's rootless containers do; one by root, none", () => {
+    const namespaces = [{ type: 'pid' as const }, { type: 'mount' as const }];
+    expect(() => validateRootlessNamespaces({ rootless: true, namespaces })).toThrow(
+      new ConfigError('linux.namespaces', undefined, 'a container run by a user other than root needs a user namespace (type "user"), as runc requires'),
+    );
+    expect(() => validateRootlessNamespaces({ rootless: true, namespaces: [...namespaces, { type: 'user' }] })).not.toThrow();
+    expect(() => validateRootlessNamespaces({ rootless: false, namespaces })).not.toThrow();
+    expect(() => validateRootlessNamespaces({ namespaces })).not.toThrow();
   });
 });
 

@@ -62,8 +62,6 @@ export function validateUserNamespace(config: RootfsConfig, host: HostQuery): vo
   const { uidMappings: uid, gidMappings: gid } = config;
   if (!user) {
     if (uid || gid) throw new ConfigError(uid ? 'linux.uidMappings' : 'linux.gidMappings', undefined, 'are for a user namespace, and linux.namespaces has none');
-    // Without one, every namespace and mount needs privileges such a user does not have (runc: "rootless container requires user namespaces").
-    if (config.rootless) throw new ConfigError('linux.namespaces', undefined, 'a container run by a user other than root needs a user namespace (type "user"), as runc requires');
     return;
   }
   if (kindOf(host, OWN_USER_NAMESPACE) === undefined) throw new ConfigError('linux.namespaces', 'user', `needs user namespaces in the kernel (no ${OWN_USER_NAMESPACE})`);
@@ -81,6 +79,18 @@ export function validateUserNamespace(config: RootfsConfig, host: HostQuery): vo
   if (!mapsContainerId(gid, processGid)) throw new ConfigError('process.user.gid', processGid, 'is not mapped by linux.gidMappings');
   const unmapped = additionalGids.findIndex((g) => !mapsContainerId(gid, g));
   if (unmapped !== -1) throw new ConfigError(`process.user.additionalGids[${unmapped}]`, additionalGids[unmapped], 'is not mapped by linux.gidMappings');
+}
+
+/**
+ * A run by a user other than root needs a user namespace: without one, every namespace
+ * and mount needs privileges such a user does not have (runc: "rootless container
+ * requires user namespaces"). `run` checks it; a plan by such a user plans what a run by
+ * root would do.
+ */
+export function validateRootlessNamespaces(config: Pick<RootfsConfig, 'rootless' | 'namespaces'>): void {
+  if (config.rootless && !config.namespaces.some((ns) => ns.type === 'user')) {
+    throw new ConfigError('linux.namespaces', undefined, 'a container run by a user other than root needs a user namespace (type "user"), as runc requires');
+  }
 }
 
 /** Linux 6.2 (fs/exec.c): execve(2) moves a process into the time namespace it made for its children. */
