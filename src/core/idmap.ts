@@ -68,6 +68,12 @@ export function mapsContainerId(mappings: readonly IdMapping[], id: number): boo
   return mappings.some((m) => id >= m.containerID && id - m.containerID < m.size);
 }
 
+/** The id outside the namespace that container id `id` is, by the maps; undefined when no mapping holds it. */
+export function hostIdOf(mappings: readonly IdMapping[], id: number): number | undefined {
+  const m = mappings.find((m) => id >= m.containerID && id - m.containerID < m.size);
+  return m && m.hostID + (id - m.containerID);
+}
+
 /** The mappings of a /proc/PID/uid_map or gid_map text: "ID-inside ID-outside length" per line, blank-padded (user_namespaces(7)). */
 export function parseIdMapText(text: string): IdMapping[] {
   return text

@@ -22,8 +22,10 @@ import { NSFS_MAGIC, O_CLOEXEC, O_RDONLY } from './constants';
 import { ConfigError, naming } from './errors';
 import { foregroundConsole, hostSocketPaths, type HostSocketRole } from './host-sockets';
 import { fdPath } from './in-root';
+import { hostIdOf } from './idmap';
 import { RELAUNCH_USERNS_FD, RELAUNCH_FIRST_JOIN_FD, launcherJoins, type LaunchPlan } from './namespaces';
 import { presetOomScore } from './oom-score';
+import { giveStreams } from './streams';
 import type { Syscalls } from './syscalls/types';
 
 /**
@@ -86,8 +88,9 @@ export interface RelaunchDescriptors {
 
 /**
  * Makes, opens and connects what `plan` (a relaunch under nsenter) passes on, in order:
- * the user namespace (made with its maps, or opened from its path), the namespaces
- * nsenter joins, the sockets; then the OOM score. For any relaunch with a foreground
+ * the user namespace (made with its maps, or opened from its path; with maps, the
+ * standard streams given to the container's user's host id), the namespaces nsenter
+ * joins, the sockets; then the OOM score. For any relaunch with a foreground
  * console, the console's socketpair. Nothing else for another relaunch. A failure closes
  * what was opened and is thrown, named by its field.
  */
@@ -127,6 +130,11 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
       };
       if (maps) passed.set(RELAUNCH_USERNS_FD, naming("the container's user namespace", () => sys.userNamespace(maps.uid, maps.gid)));
       else if (userPath) openNamespace(RELAUNCH_USERNS_FD, 'user', userPath);
+      // Inside the namespace the streams' owner, this host's user, is unmapped: the
+      // container's user could neither reopen them nor be given them there (EPERM). They
+      // are given here, to the host's id of that user, as runc's own pipes are its.
+      const hostUid = maps && config.process.uid !== 0 ? hostIdOf(maps.uid, config.process.uid) : undefined;
+      if (hostUid !== undefined) giveStreams(sys, hostUid, false);
       (plan.launcherJoins ?? []).forEach((join, i) => openNamespace(RELAUNCH_FIRST_JOIN_FD + i, join.type, join.path));
       for (const [role, socket] of hostSocketPaths(config)) passed.set(RELAUNCH_SOCKET_FDS[role], naming(SOCKET_FIELDS[role], () => sys.connectUnix(socket)));
       const slot = idmapSlot(config);

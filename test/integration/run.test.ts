@@ -488,6 +488,22 @@ maybe('mountkit run', () => {
       ]);
     });
 
+    test.each([
+      ['the shell launcher', 'launcher'],
+      ['the Node entry', 'node'],
+    ] as const)("a user other than root reopens its standard streams, the host's pipes, through /dev/stdout and /dev/stderr (given to its host id from the host), from %s", (_name, entry) => {
+      const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
+      c.process.user = { uid: 1000, gid: 1000 };
+      c.process.args = ['sh', '-c', 'echo out > /dev/stdout && echo err > /dev/stderr && stat -Lc %u /proc/self/fd/1'];
+      const cmd = entry === 'launcher' ? '"$0" run --bundle "$1"' : 'node "$0" run --bundle "$1"';
+      // stdout and stderr pipes made by a shell, owned by the host's root (Node's own stdio pipes are socket pairs, which open(2) through /proc refuses: ENXIO).
+      const r = withBundle(c, (dir) => {
+        chmodSync(dir, 0o711);
+        return spawnSync('/bin/sh', ['-c', `{ ${cmd} 2>&1 1>&3 | cat >&2; } 3>&1 | cat`, entry === 'launcher' ? LAUNCHER : BIN, dir], { encoding: 'utf8' });
+      });
+      expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'out\n1000\n', stderr: 'err\n' });
+    });
+
     test('a new one without a pid namespace: the relaunch itself becomes the container', () => {
       const one = [{ containerID: 0, hostID: 0, size: 1 }];
       const c = userConfig([{ type: 'mount' }, { type: 'user' }], { uidMappings: one, gidMappings: one });

@@ -1,4 +1,4 @@
-import { MAX_ID_MAPPINGS, idMapText, idMappingsProblem, mapsContainerId, parseIdMapText, sameMappings, mappingToolArgs, mapsOnlyOwnId } from '../../src/core/idmap';
+import { MAX_ID_MAPPINGS, hostIdOf, idMapText, idMappingsProblem, mapsContainerId, parseIdMapText, sameMappings, mappingToolArgs, mapsOnlyOwnId } from '../../src/core/idmap';
 import type { IdMapping } from '../../src/core/syscalls/types';
 
 const map = (containerID: number, hostID: number, size: number): IdMapping => ({ containerID, hostID, size });
@@ -82,4 +82,19 @@ describe('mappingToolArgs: newuidmap(1) and newgidmap(1) arguments', () => {
     [7, [{ containerID: 0, hostID: 1000, size: 1 }, { containerID: 1, hostID: 100000, size: 65536 }], ['7', '0', '1000', '1', '1', '100000', '65536']],
     [7, [], ['7']],
   ])('pid %i, %j', (pid, maps, args) => expect(mappingToolArgs(pid, maps)).toEqual(args));
+});
+
+describe('hostIdOf', () => {
+  const maps = [
+    { containerID: 0, hostID: 100000, size: 1000 },
+    { containerID: 1000, hostID: 5000, size: 1 },
+  ];
+  test.each([
+    [0, 100000],
+    [999, 100999],
+    [1000, 5000],
+    [1001, undefined],
+  ])('container id %i is host id %p', (id, host) => {
+    expect(hostIdOf(maps, id)).toBe(host);
+  });
 });

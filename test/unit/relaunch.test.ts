@@ -1,5 +1,5 @@
 import type { NamespaceSpec, RootfsConfig } from '../../src/core/config/model';
-import { O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
+import { AT_EMPTY_PATH, O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
 import { planLaunch } from '../../src/core/namespaces';
 import { RELAUNCH_SOCKET_FDS, idmapSlot, prepareRelaunch, takeRelaunchDescriptors } from '../../src/core/relaunch';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
@@ -19,6 +19,31 @@ function userConfig(namespaces: NamespaceSpec[], over: Partial<RootfsConfig> = {
 }
 
 describe('prepareRelaunch', () => {
+  /** A standard stream `fd`: a pipe (the file under a pipefs mount) owned by `uid`, as the host gave it. */
+  function pipeAt(sys: FakeSyscalls, fd: number, uid: number): void {
+    sys.addFile(`/pipes/${fd}`).mount('pipefs', '/pipes', 'pipefs', 0n, null);
+    sys.chown(`/pipes/${fd}`, uid, 0);
+    sys.dup3(sys.open(`/pipes/${fd}`, O_RDONLY, 0), fd, 0);
+    sys.clearCalls();
+  }
+
+  test("a new user namespace with maps and a user other than root: the streams that are the host's pipes are given to that user's host id, after the namespace is made; a terminal or file keeps its owner", () => {
+    const config = userConfig([{ type: 'pid' }, { type: 'user' }], { uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], process: { ...makeConfig().process, uid: 1000 } });
+    const sys = new FakeSyscalls().addFile('/log');
+    pipeAt(sys, 1, 0);
+    sys.dup3(sys.open('/log', O_RDONLY, 0), 2, 0);
+    sys.clearCalls();
+    prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config);
+    const ops = sys.calls.map((c) => c.op);
+    expect(ops.indexOf('fchownat')).toBeGreaterThan(ops.indexOf('userNamespace'));
+    expect(sys.callsOf('fchownat')).toEqual([{ op: 'fchownat', dirfd: 1, path: '', uid: 101000, gid: -1, flags: AT_EMPTY_PATH }]);
+    const root = new FakeSyscalls();
+    pipeAt(root, 1, 0);
+    const asRoot = userConfig([{ type: 'pid' }, { type: 'user' }]);
+    prepareRelaunch(root, planLaunch(asRoot.namespaces, first, asRoot), asRoot);
+    expect(root.callsOf('fchownat')).toEqual([]);
+  });
+
   test('for a relaunch under nsenter: the user namespace, the namespaces to join, the sockets, then the OOM score; each at the number the relaunch gets it on', () => {
     const config = userConfig([{ type: 'pid' }, { type: 'user' }, { type: 'network', path: '/run/netns/a' }, { type: 'ipc', path: '/run/ipc/b' }], {
       consoleSocket: '/run/console.sock',

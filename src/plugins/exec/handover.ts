@@ -1,5 +1,4 @@
 import { inject, injectable } from 'tsyringe';
-import { AT_EMPTY_PATH, DEVPTS_SUPER_MAGIC, PIPEFS_MAGIC, SOCKFS_MAGIC } from '../../core/constants';
 import type { PersonalitySpec, RlimitSpec } from '../../core/config/model';
 import { IOPRIO_WHO_PROCESS, ioprioValue, personaValue, schedAttr } from './attributes';
 import { validateRootlessGroups } from '../../core/config/validate';
@@ -7,6 +6,7 @@ import { ConfigError, SyscallError, naming } from '../../core/errors';
 import { THREAD_SELF_FD } from '../../core/in-root';
 import { CONSOLE_KEY } from './console';
 import { requireContainerProc } from '../../core/mounting';
+import { giveStreams } from '../../core/streams';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import { hookCommand, ociState, runHook } from '../../core/hooks';
@@ -43,10 +43,6 @@ const NO_CLOSE_RANGE_CLOEXEC: ReadonlySet<string> = new Set(['ENOSYS', 'EINVAL',
 
 const DECIMAL = /^\d+$/;
 
-/** The standard streams: stdin, stdout, stderr. */
-const STREAMS = [0, 1, 2];
-/** Errors that leave a stream with its owner: closed (EBADF), an owner not mapped here (EPERM), a read-only filesystem (EROFS). */
-const STREAM_LEFT_ALONE: ReadonlySet<string> = new Set(['EBADF', 'EPERM', 'EROFS']);
 @injectable()
 export class HandoverStep implements LifecycleStep {
   readonly name = 'exec';
@@ -63,7 +59,8 @@ export class HandoverStep implements LifecycleStep {
     // As runc's init: the AppArmor profile first, the SELinux label just before the seccomp filter.
     if (apparmorProfile) applyAppArmorProfile(this.sys, ctx, apparmorProfile);
     this.raiseHardLimits(rlimits);
-    if (uid !== 0) this.giveStreams(uid, ctx.shared.get(CONSOLE_KEY) === true);
+    // The container's user gets its standard streams when they are pipes or sockets (core/streams.ts).
+    if (uid !== 0) giveStreams(this.sys, uid, ctx.shared.get(CONSOLE_KEY) === true);
     // As runc 1.2's init, before the capabilities go (real-time scheduling and the real-time I/O class need CAP_SYS_NICE or CAP_SYS_ADMIN).
     if (scheduler) naming('process.scheduler', () => this.sys.schedSetattr(schedAttr(scheduler), 0));
     if (ioPriority) naming('process.ioPriority', () => this.sys.ioprioSet(IOPRIO_WHO_PROCESS, 0, ioprioValue(ioPriority)));
@@ -192,30 +189,6 @@ export class HandoverStep implements LifecycleStep {
     else if (groups.length > 0) ctx.log.warn(`process.user.additionalGids ${JSON.stringify(groups)} not given: setgroups(2) is denied in this user namespace (/proc/self/setgroups)`);
     this.sys.setgid(gid);
     this.sys.setuid(uid);
-  }
-
-  /**
-   * The container's user gets its standard streams when they are pipes or sockets, so
-   * that it can open them again (/dev/stdout, /proc/self/fd/1: opening a pipe through its
-   * link checks the pipe's owner and mode, 0600 for the process that made it), as runc
-   * gives them (fixStdioPermissions). Only the owner changes. Unlike runc, a stream that is
-   * a terminal or a file keeps its owner: those are the host's (fstatfs(2) tells a pipe's
-   * pipefs and a socket's sockfs, which hold nothing else), but for the container's own
-   * console (console.ts), a devpts terminal, which its user must be able to use. A refused chown (EPERM: an
-   * owner not mapped in this user namespace; EROFS) leaves the stream as it is, as runc
-   * does; a closed one (EBADF) is skipped.
-   */
-  private giveStreams(uid: number, console: boolean): void {
-    for (const fd of STREAMS) {
-      try {
-        if (this.sys.fstat(fd).uid === uid) continue;
-        const type = this.sys.fstatfs(fd).type;
-        if (type !== PIPEFS_MAGIC && type !== SOCKFS_MAGIC && !(console && type === DEVPTS_SUPER_MAGIC)) continue;
-        this.sys.fchownat(fd, '', uid, -1, AT_EMPTY_PATH);
-      } catch (err) {
-        if (!(err instanceof SyscallError) || !STREAM_LEFT_ALONE.has(err.code)) throw err;
-      }
-    }
   }
 
   /** /proc/self/setgroups is missing without a procfs or before Linux 3.19, where setgroups(2) is never denied; any other failure to read it is an error. */

@@ -1,0 +1,39 @@
+/**
+ * The standard streams a process's user is given, so that it can open them again
+ * (/dev/stdout, /proc/self/fd/1: opening a pipe through its link checks the pipe's owner
+ * and mode, 0600 for the process that made it), as runc gives them (fixStdioPermissions).
+ */
+import { AT_EMPTY_PATH, DEVPTS_SUPER_MAGIC, PIPEFS_MAGIC, SOCKFS_MAGIC } from './constants';
+import { SyscallError } from './errors';
+import type { Syscalls } from './syscalls/types';
+
+/** The standard streams: stdin, stdout, stderr. */
+export const STREAMS = [0, 1, 2];
+
+/**
+ * Errors that leave a stream with its owner, as runc leaves it: closed (EBADF), an owner
+ * not mapped here or a chown this process may not make (EPERM), a user not mapped here
+ * (EINVAL), a read-only filesystem (EROFS).
+ */
+const STREAM_LEFT_ALONE: ReadonlySet<string> = new Set(['EBADF', 'EPERM', 'EINVAL', 'EROFS']);
+
+/**
+ * Makes `uid` the owner of each standard stream that is a pipe or a socket, and with
+ * `console` of a devpts terminal. Only the owner changes. Unlike runc, a stream that is a
+ * terminal or a file keeps its owner: those are the host's (fstatfs(2) tells a pipe's
+ * pipefs and a socket's sockfs, which hold nothing else), but for the container's own
+ * console, which its user must be able to use. A stream already the user's is left as
+ * it is; a refused chown (STREAM_LEFT_ALONE) leaves it too.
+ */
+export function giveStreams(sys: Syscalls, uid: number, console: boolean): void {
+  for (const fd of STREAMS) {
+    try {
+      if (sys.fstat(fd).uid === uid) continue;
+      const type = sys.fstatfs(fd).type;
+      if (type !== PIPEFS_MAGIC && type !== SOCKFS_MAGIC && !(console && type === DEVPTS_SUPER_MAGIC)) continue;
+      sys.fchownat(fd, '', uid, -1, AT_EMPTY_PATH);
+    } catch (err) {
+      if (!(err instanceof SyscallError) || !STREAM_LEFT_ALONE.has(err.code)) throw err;
+    }
+  }
+}
