@@ -65,7 +65,7 @@ export function idMapText(mappings: readonly IdMapping[]): string {
 
 /** Whether `id` is in one of the maps' container ranges. */
 export function mapsContainerId(mappings: readonly IdMapping[], id: number): boolean {
-  return mappings.some((m) => id >= m.containerID && id - m.containerID < m.size);
+  return hostIdOf(mappings, id) !== undefined;
 }
 
 /** The id outside the namespace that container id `id` is, by the maps; undefined when no mapping holds it. */
