@@ -246,15 +246,33 @@ const CONTAINER_PROC_KEY = 'mounting.containerProcChecked';
  */
 export function requireContainerProc(sys: Syscalls, ctx: RunContext, purpose = 'mounting by descriptor after the jail'): void {
   if (ctx.shared.get(CONTAINER_PROC_KEY) === true) return;
-  const fd = sys.open(THREAD_SELF_FD, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-  let type: number;
-  try {
-    type = sys.fstatfs(fd).type;
-  } finally {
-    sys.close(fd);
-  }
+  const type = threadSelfFdType(sys);
   if (type !== PROC_SUPER_MAGIC) {
     throw new StepError(`${THREAD_SELF_FD} is not on a procfs (f_type 0x${type.toString(16)}): ${purpose} needs the container's /proc`);
   }
   ctx.shared.set(CONTAINER_PROC_KEY, true);
+}
+
+/** Whether the container's /proc/thread-self/fd is a procfs's (requireContainerProc's check), where a missing one is no error. */
+export function hasContainerProc(sys: Syscalls, ctx: RunContext): boolean {
+  if (ctx.shared.get(CONTAINER_PROC_KEY) === true) return true;
+  let type: number;
+  try {
+    type = threadSelfFdType(sys);
+  } catch (err) {
+    if (err instanceof SyscallError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return false;
+    throw err;
+  }
+  if (type === PROC_SUPER_MAGIC) ctx.shared.set(CONTAINER_PROC_KEY, true);
+  return type === PROC_SUPER_MAGIC;
+}
+
+/** f_type of the filesystem /proc/thread-self/fd is on (fstatfs(2) of an O_PATH descriptor of it). */
+function threadSelfFdType(sys: Syscalls): number {
+  const fd = sys.open(THREAD_SELF_FD, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  try {
+    return sys.fstatfs(fd).type;
+  } finally {
+    sys.close(fd);
+  }
 }

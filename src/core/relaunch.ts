@@ -131,10 +131,13 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
       if (maps) passed.set(RELAUNCH_USERNS_FD, naming("the container's user namespace", () => sys.userNamespace(maps.uid, maps.gid)));
       else if (userPath) openNamespace(RELAUNCH_USERNS_FD, 'user', userPath);
       // Inside the namespace the streams' owner, this host's user, is unmapped: the
-      // container's user could neither reopen them nor be given them there (EPERM). They
-      // are given here, to the host's id of that user, as runc's own pipes are its.
-      const hostUid = maps && config.process.uid !== 0 ? hostIdOf(maps.uid, config.process.uid) : undefined;
-      if (hostUid !== undefined) giveStreams(sys, hostUid, false);
+      // container's user (its root too) could neither reopen them nor be given them there
+      // (EPERM). Pipes are given here, to the host's id of that user, as runc's own pipes
+      // are its; they stay so on the host. Sockets are not: none can be opened again
+      // through /proc (ENXIO), and a socket's owner is the uid its traffic is routed and
+      // shown by. A console replaces the streams, and needs none.
+      const hostUid = maps && !config.process.terminal ? hostIdOf(maps.uid, config.process.uid) : undefined;
+      if (hostUid !== undefined) giveStreams(sys, hostUid, { sockets: false });
       (plan.launcherJoins ?? []).forEach((join, i) => openNamespace(RELAUNCH_FIRST_JOIN_FD + i, join.type, join.path));
       for (const [role, socket] of hostSocketPaths(config)) passed.set(RELAUNCH_SOCKET_FDS[role], naming(SOCKET_FIELDS[role], () => sys.connectUnix(socket)));
       const slot = idmapSlot(config);

@@ -17,6 +17,12 @@ export const STREAMS = [0, 1, 2];
  */
 const STREAM_LEFT_ALONE: ReadonlySet<string> = new Set(['EBADF', 'EPERM', 'EINVAL', 'EROFS']);
 
+/** Which streams giveStreams gives: pipes always, sockets unless `sockets` is false, the container's console (a devpts terminal) with `console`. */
+export interface StreamKinds {
+  sockets?: boolean;
+  console?: boolean;
+}
+
 /**
  * Makes `uid` the owner of each standard stream that is a pipe or a socket, and with
  * `console` of a devpts terminal. Only the owner changes. Unlike runc, a stream that is a
@@ -25,12 +31,13 @@ const STREAM_LEFT_ALONE: ReadonlySet<string> = new Set(['EBADF', 'EPERM', 'EINVA
  * console, which its user must be able to use. A stream already the user's is left as
  * it is; a refused chown (STREAM_LEFT_ALONE) leaves it too.
  */
-export function giveStreams(sys: Syscalls, uid: number, console: boolean): void {
+export function giveStreams(sys: Syscalls, uid: number, kinds: StreamKinds = {}): void {
+  const { sockets = true, console = false } = kinds;
   for (const fd of STREAMS) {
     try {
       if (sys.fstat(fd).uid === uid) continue;
       const type = sys.fstatfs(fd).type;
-      if (type !== PIPEFS_MAGIC && type !== SOCKFS_MAGIC && !(console && type === DEVPTS_SUPER_MAGIC)) continue;
+      if (type !== PIPEFS_MAGIC && !(sockets && type === SOCKFS_MAGIC) && !(console && type === DEVPTS_SUPER_MAGIC)) continue;
       sys.fchownat(fd, '', uid, -1, AT_EMPTY_PATH);
     } catch (err) {
       if (!(err instanceof SyscallError) || !STREAM_LEFT_ALONE.has(err.code)) throw err;

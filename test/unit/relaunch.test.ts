@@ -37,11 +37,27 @@ describe('prepareRelaunch', () => {
     const ops = sys.calls.map((c) => c.op);
     expect(ops.indexOf('fchownat')).toBeGreaterThan(ops.indexOf('userNamespace'));
     expect(sys.callsOf('fchownat')).toEqual([{ op: 'fchownat', dirfd: 1, path: '', uid: 101000, gid: -1, flags: AT_EMPTY_PATH }]);
+    // The container's root too: inside, the host's root is unmapped.
     const root = new FakeSyscalls();
     pipeAt(root, 1, 0);
     const asRoot = userConfig([{ type: 'pid' }, { type: 'user' }]);
     prepareRelaunch(root, planLaunch(asRoot.namespaces, first, asRoot), asRoot);
-    expect(root.callsOf('fchownat')).toEqual([]);
+    expect(root.callsOf('fchownat')).toEqual([{ op: 'fchownat', dirfd: 1, path: '', uid: 100000, gid: -1, flags: AT_EMPTY_PATH }]);
+  });
+
+  test('not a socket (none can be opened again through /proc, and its owner is what its traffic is routed by), nor anything with a console, which replaces the streams', () => {
+    const socket = new FakeSyscalls();
+    socket.addFile('/sockets/1').mount('sockfs', '/sockets', 'sockfs', 0n, null);
+    socket.dup3(socket.open('/sockets/1', O_RDONLY, 0), 1, 0);
+    socket.clearCalls();
+    const config = userConfig([{ type: 'pid' }, { type: 'user' }]);
+    prepareRelaunch(socket, planLaunch(config.namespaces, first, config), config);
+    expect(socket.callsOf('fchownat')).toEqual([]);
+    const terminal = new FakeSyscalls();
+    pipeAt(terminal, 1, 0);
+    const withConsole = userConfig([{ type: 'pid' }, { type: 'user' }], { process: { ...makeConfig().process, terminal: true } });
+    prepareRelaunch(terminal, planLaunch(withConsole.namespaces, first, withConsole), withConsole);
+    expect(terminal.callsOf('fchownat')).toEqual([]);
   });
 
   test('for a relaunch under nsenter: the user namespace, the namespaces to join, the sockets, then the OOM score; each at the number the relaunch gets it on', () => {
@@ -157,7 +173,8 @@ describe('the idmap socket: idmapped binds in a container with a user namespace'
   test('under nsenter, a socketpair: one end passed at its slot, the other kept to send the copies; none without idmapped binds or nsenter', () => {
     const sys = withNamespaceFiles(new FakeSyscalls(), '/run/netns/a');
     const passed = prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config);
-    expect(sys.calls.map((c) => c.op)).toEqual(['userNamespace', 'open', 'fstatfs', 'socketPair', 'open']);
+    // The streams looked at after the namespace (no pipe among them here: the fake's standard streams are not files).
+    expect(sys.calls.map((c) => c.op)).toEqual(['userNamespace', 'fstat', 'fstat', 'fstat', 'open', 'fstatfs', 'socketPair', 'open']);
     expect([...passed.passed.keys()]).toEqual([4, 8, 9]);
     expect(sys.pathOf(passed.idmap!.socket)).toMatch(/^socket:\[pair 0 end 0\]$/);
     expect(sys.pathOf(passed.passed.get(9)!)).toMatch(/^socket:\[pair 0 end 1\]$/);

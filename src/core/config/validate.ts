@@ -72,8 +72,9 @@ export function validateUserNamespace(config: RootfsConfig, host: HostQuery): vo
     if (problem) throw new ConfigError(problem.field, undefined, problem.reason);
     if (!mapsContainerId(maps, 0)) throw new ConfigError(field, undefined, "map no containerID 0: the container's root must be mapped");
   }
-  // As runc's init refuses them before trying: an id the maps leave out cannot be taken
-  // (setuid(2), setgid(2) and setgroups(2) answer EINVAL for an id with no mapping).
+  // An id the maps leave out cannot be taken: setuid(2), setgid(2) and setgroups(2)
+  // answer EINVAL for an id with no mapping. runc's init refuses the uid and gid before
+  // trying, and fails at setgroups(2) for an additional gid; all three are refused here.
   const { uid: processUid, gid: processGid, additionalGids = [] } = config.process;
   if (!mapsContainerId(uid, processUid)) throw new ConfigError('process.user.uid', processUid, 'is not mapped by linux.uidMappings');
   if (!mapsContainerId(gid, processGid)) throw new ConfigError('process.user.gid', processGid, 'is not mapped by linux.gidMappings');
@@ -84,8 +85,8 @@ export function validateUserNamespace(config: RootfsConfig, host: HostQuery): vo
 /**
  * A run by a user other than root needs a user namespace: without one, every namespace
  * and mount needs privileges such a user does not have (runc: "rootless container
- * requires user namespaces"). `run` checks it; a plan by such a user plans what a run by
- * root would do.
+ * requires user namespaces"). `run` checks it; a plan by such a user still plans a config
+ * without one, as far as the model goes.
  */
 export function validateRootlessNamespaces(config: Pick<RootfsConfig, 'rootless' | 'namespaces'>): void {
   if (config.rootless && !config.namespaces.some((ns) => ns.type === 'user')) {

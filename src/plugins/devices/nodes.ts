@@ -98,8 +98,10 @@ export class DeviceNodesStep implements LifecycleStep {
    * Whether the entry at `path` is itself a mountpoint: looked up from its directory with
    * RESOLVE_NO_XDEV, which answers EXDEV for a lookup that would cross onto a mount, its
    * last component's included (openat2(2)), and O_NOFOLLOW, so that a link there is the
-   * link itself. Without openat2 (ENOSYS, before Linux 5.6) none can be told, and the
-   * entry is refused as before.
+   * link itself. Without openat2 (ENOSYS before Linux 5.6, EPERM from a seccomp filter),
+   * the entry, opened O_PATH|O_NOFOLLOW, is a mountpoint when its filesystem is not its
+   * directory's (st_dev): a link there is on the directory's own, and a bind of a file
+   * of the same filesystem is not told.
    */
   private mountpoint(root: Root, path: string): boolean {
     return withParentInRoot(this.sys, root, path, (dir, name) => {
@@ -107,9 +109,14 @@ export class DeviceNodesStep implements LifecycleStep {
         this.sys.close(this.sys.openat2(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0, RESOLVE_NO_XDEV));
         return false;
       } catch (err) {
-        if (err instanceof SyscallError && err.code === 'EXDEV') return true;
-        if (err instanceof SyscallError && err.code === 'ENOSYS') return false;
-        throw err;
+        if (!(err instanceof SyscallError) || (err.code !== 'EXDEV' && err.code !== 'ENOSYS' && err.code !== 'EPERM')) throw err;
+        if (err.code === 'EXDEV') return true;
+      }
+      const entry = this.sys.openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+      try {
+        return this.sys.fstat(entry).dev !== this.sys.fstat(dir).dev;
+      } finally {
+        this.sys.close(entry);
       }
     });
   }

@@ -1,6 +1,6 @@
 /**
- * The environment the container's program gets, as runc's init prepares it from
- * `process.env`: each variable once, with its last value, where it last appears; and
+ * The environment the container's program gets, as runc's init (1.2 and later) prepares
+ * it from `process.env`: each variable once, with its last value, where it last appears; and
  * HOME, when no non-empty one is given, from the container's /etc/passwd (passwd(5)):
  * the home of the first entry with the process's uid, `/` without one, or when the file
  * cannot be read.
@@ -62,13 +62,14 @@ export function passwdHome(passwd: string, uid: number): string | undefined {
 
 /**
  * The home of `uid` from the container's /etc/passwd, read after the jail, where every
- * link on its way stays inside the container's root. The file is opened O_PATH, checked
- * on that descriptor to be a regular file of a sane size, and read through it, so that
- * nothing else is opened: a FIFO put there would block the read, a device could act. As
- * under runc, a file that cannot be read gives the default; unless it is missing, `warn`
- * says so (runc logs it at debug level).
+ * link on its way stays inside the container's root. The file is opened O_PATH and
+ * checked on that descriptor to be a regular file of a sane size: a FIFO there would
+ * block the read, a device could act. It is then read through that descriptor when the
+ * container's /proc is a procfs (`viaProc`, so that the file read is the file checked),
+ * else by its path again, as runc reads it. As under runc, a file that cannot be read
+ * gives the default; unless it is missing, `warn` says so (runc logs it at debug level).
  */
-export function homeOf(sys: Syscalls, uid: number, warn: (message: string) => void): string {
+export function homeOf(sys: Syscalls, uid: number, warn: (message: string) => void, viaProc: () => boolean): string {
   // The default for a passwd file a call refused, told unless the file is simply missing; anything else is a fault of mountkit's, passed on.
   const unreadable = (err: unknown): string => {
     if (!(err instanceof SyscallError)) throw err;
@@ -84,7 +85,7 @@ export function homeOf(sys: Syscalls, uid: number, warn: (message: string) => vo
   try {
     const st = sys.fstat(fd);
     if (st.kind !== 'file' || st.size > PASSWD_MAX_BYTES) return DEFAULT_HOME;
-    return passwdHome(sys.readFile(fdPath(fd)), uid) ?? DEFAULT_HOME;
+    return passwdHome(sys.readFile(viaProc() ? fdPath(fd) : PASSWD), uid) ?? DEFAULT_HOME;
   } catch (err) {
     return unreadable(err);
   } finally {

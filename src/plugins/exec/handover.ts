@@ -5,7 +5,7 @@ import { validateRootlessGroups } from '../../core/config/validate';
 import { ConfigError, SyscallError, naming } from '../../core/errors';
 import { THREAD_SELF_FD } from '../../core/in-root';
 import { CONSOLE_KEY } from './console';
-import { requireContainerProc } from '../../core/mounting';
+import { hasContainerProc, requireContainerProc } from '../../core/mounting';
 import { giveStreams } from '../../core/streams';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
@@ -60,13 +60,13 @@ export class HandoverStep implements LifecycleStep {
     if (apparmorProfile) applyAppArmorProfile(this.sys, ctx, apparmorProfile);
     this.raiseHardLimits(rlimits);
     // The container's user gets its standard streams when they are pipes or sockets (core/streams.ts).
-    if (uid !== 0) giveStreams(this.sys, uid, ctx.shared.get(CONSOLE_KEY) === true);
+    if (uid !== 0) giveStreams(this.sys, uid, { console: ctx.shared.get(CONSOLE_KEY) === true });
     // As runc 1.2's init, before the capabilities go (real-time scheduling and the real-time I/O class need CAP_SYS_NICE or CAP_SYS_ADMIN).
     if (scheduler) naming('process.scheduler', () => this.sys.schedSetattr(schedAttr(scheduler), 0));
     if (ioPriority) naming('process.ioPriority', () => this.sys.ioprioSet(IOPRIO_WHO_PROCESS, 0, ioprioValue(ioPriority)));
     if (personality) this.setPersonality(personality, ctx);
     // Read while the process is still root, whoever may read the file, and before any seccomp filter.
-    const environment = execEnv(env, () => homeOf(this.sys, uid, (message) => ctx.log.warn(message)));
+    const environment = execEnv(env, () => homeOf(this.sys, uid, (message) => ctx.log.warn(message), () => hasContainerProc(this.sys, ctx)));
     // Without process.capabilities (a config built in code) the process keeps mountkit's; the OCI loader gives such a config.json empty sets.
     const caps = capabilities && CapabilityChange.of(this.sys, capabilities, ctx.log);
     if (selinuxLabel) setSelinuxExecLabel(this.sys, ctx, selinuxLabel);

@@ -222,6 +222,18 @@ describe('device nodes step', () => {
     expect(sys.openFds()).toEqual([]);
   });
 
+  test("without openat2 (ENOSYS, or EPERM from a filter): a mountpoint is an entry whose filesystem is not its directory's", () => {
+    for (const errno of ['ENOSYS', 'EPERM']) {
+      const { sys, run } = setup();
+      sys.addDevice('/r/dev/random', 'char', 1, 9).addSymlink('/r/dev/zero', 'random');
+      sys.node('/r/dev/random')!.dev = 6n;
+      sys.failOn('openat2', errno, { times: Infinity });
+      // random, bound from another filesystem, is kept; zero, a link in /dev itself, is refused.
+      expect(() => run()).toThrow('dev: plugin device-nodes: device "/dev/zero" already exists as char 1:9, expected char 1:5');
+      expect(sys.openFds()).toEqual([]);
+    }
+  });
+
   test("an image's link to another filesystem is no mountpoint: a non-device it leads to is refused", () => {
     const { sys, run } = setup();
     sys.addDir('/r/proc/sys/kernel').addFile('/r/proc/sys/kernel/domainname').addSymlink('/r/dev/null', '/proc/sys/kernel/domainname');

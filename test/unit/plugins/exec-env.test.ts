@@ -7,6 +7,9 @@ const PASSWD = ['root:x:0:0:root:/root:/bin/sh', '', '  daemon:x:1:1::/usr/sbin:
 /** The fake as the container's root after the jail: its procfs, through which the file is read. */
 const container = () => new FakeSyscalls().addDir('/proc/thread-self/fd');
 
+/** The container's /proc is a procfs: the file is read through its descriptor. */
+const withProc = () => true;
+
 const warnings: string[] = [];
 const warn = (message: string) => void warnings.push(message);
 beforeEach(() => void warnings.splice(0));
@@ -44,16 +47,16 @@ describe("the program's environment, as runc prepares it", () => {
 
   test("homeOf opens the container's /etc/passwd O_PATH, checks it, and reads it through that descriptor; a missing one, or a missing entry, gives /", () => {
     const sys = container().addFile('/etc/passwd', PASSWD);
-    expect(homeOf(sys, 0, warn)).toBe('/root');
+    expect(homeOf(sys, 0, warn, withProc)).toBe('/root');
     expect(sys.calls).toEqual([
       { op: 'open', path: '/etc/passwd', flags: O_PATH | O_CLOEXEC, mode: 0 },
       { op: 'fstat', fd: 100 },
       { op: 'readFile', path: '/proc/thread-self/fd/100' },
       { op: 'close', fd: 100 },
     ]);
-    expect(homeOf(sys, 1000, warn)).toBe(DEFAULT_HOME);
-    expect(homeOf(container(), 0, warn)).toBe(DEFAULT_HOME);
-    expect(homeOf(container().addFile('/etc', 'not a directory'), 0, warn)).toBe(DEFAULT_HOME);
+    expect(homeOf(sys, 1000, warn, withProc)).toBe(DEFAULT_HOME);
+    expect(homeOf(container(), 0, warn, withProc)).toBe(DEFAULT_HOME);
+    expect(homeOf(container().addFile('/etc', 'not a directory'), 0, warn, withProc)).toBe(DEFAULT_HOME);
     expect(sys.openFds()).toEqual([]);
     // A missing file is no surprise: nothing is told.
     expect(warnings).toEqual([]);
@@ -61,20 +64,26 @@ describe("the program's environment, as runc prepares it", () => {
 
   test('only a regular file of a sane size is read: a device (or a FIFO) there is not opened for real, a huge file not read; a link inside the root is followed', () => {
     const device = container().addDevice('/etc/passwd', 'char', 10, 130);
-    expect(homeOf(device, 0, warn)).toBe(DEFAULT_HOME);
+    expect(homeOf(device, 0, warn, withProc)).toBe(DEFAULT_HOME);
     expect(device.callsOf('readFile')).toEqual([]);
     const huge = container().addFile('/etc/passwd', 'x'.repeat(PASSWD_MAX_BYTES + 1));
-    expect(homeOf(huge, 0, warn)).toBe(DEFAULT_HOME);
+    expect(homeOf(huge, 0, warn, withProc)).toBe(DEFAULT_HOME);
     expect(huge.callsOf('readFile')).toEqual([]);
     const linked = container().addFile('/usr/lib/passwd', PASSWD).addSymlink('/etc/passwd', '../usr/lib/passwd');
-    expect(homeOf(linked, 1, warn)).toBe('/usr/sbin');
+    expect(homeOf(linked, 1, warn, withProc)).toBe('/usr/sbin');
+  });
+
+  test("without a procfs at the container's /proc, the file checked is read by its path again (an image's /proc/thread-self/fd/N could be anything)", () => {
+    const sys = container().addFile('/etc/passwd', PASSWD);
+    expect(homeOf(sys, 0, warn, () => false)).toBe('/root');
+    expect(sys.callsOf('readFile')).toEqual([{ op: 'readFile', path: '/etc/passwd' }]);
   });
 
   test('a file a call refuses gives the default, as under runc; the descriptor is closed', () => {
     const sys = container().addFile('/etc/passwd', PASSWD).failOn('readFile', 'EACCES');
-    expect(homeOf(sys, 0, warn)).toBe(DEFAULT_HOME);
+    expect(homeOf(sys, 0, warn, withProc)).toBe(DEFAULT_HOME);
     expect(sys.openFds()).toEqual([]);
-    expect(homeOf(container().failOn('open', 'ELOOP'), 0, warn)).toBe(DEFAULT_HOME);
+    expect(homeOf(container().failOn('open', 'ELOOP'), 0, warn, withProc)).toBe(DEFAULT_HOME);
     expect(warnings).toEqual(['HOME=/: /etc/passwd cannot be read (readFile "/etc/passwd": EACCES)', 'HOME=/: /etc/passwd cannot be read (open "/etc/passwd": ELOOP)']);
   });
 });

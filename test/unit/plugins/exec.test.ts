@@ -113,6 +113,8 @@ describe('handover step', () => {
   test("without HOME in process.env, the user's home from the container's /etc/passwd is added, read before the user changes; duplicates go", () => {
     const { sys, run } = setup();
     sys.addDir('/proc/thread-self/fd').addFile('/etc/passwd', 'root:x:0:0::/root:/bin/sh\nu:x:1000:100::/home/u1000:/bin/sh\n');
+    // The container's procfs, which the file is read through.
+    sys.mount('proc', '/proc', 'proc', 0n, null);
     run.config.process.env = ['A=0', 'PATH=/bin', 'A=1'];
     expect(run).toThrow(ExecveCalled);
     const at = (op: string) => sys.calls.findIndex((c) => c.op === op);
