@@ -10,8 +10,8 @@ export { MaskedPathsStep, ReadonlyMountsStep, ReadonlyPathsStep, ReadonlyRootfsS
 
 /**
  * The finalize phase, after the jail, so every path is a container path. The sequence is
- * read-only tmpfs and /dev mounts, sysctls, readonly paths, masked paths, read-only rootfs, umask 0022:
- * sysctls before readonly paths, since /proc/sys is usually one of them, and readonly
+ * read-only tmpfs and /dev mounts, sysctls, readonly paths, masked paths, read-only
+ * rootfs, umask 0022: sysctls before readonly paths, since /proc/sys is usually one of them, and readonly
  * paths before masks, which is runc 1.1's order and so the order of their lines in the
  * container's mount table.
  * Steps sharing an order keep the order they are registered in (the orchestrator's sort
