@@ -50,8 +50,8 @@ const KEPT_ON_READONLY_PATH: readonly (readonly [bigint, bigint])[] = [
  * The nosuid, nodev and noexec flags of a mount, from its statfs(2) f_flags, as mount(2)
  * flags. A bind remount sets the mount's nosuid, nodev, noexec, nosymfollow and
  * read-only flags to those given (its atime flags are kept when none is given), so a
- * read-only path remounted without them would lose them: runc (1.1 and later) reads them with statfs(2)
- * and passes them on, and so does mountkit.
+ * read-only path remounted without them would lose them: runc (1.1 and later) reads
+ * them with statfs(2) and passes them on, and so does mountkit.
  */
 export function securityFlagsOf(stFlags: bigint): bigint {
   let flags = 0n;
