@@ -2,7 +2,8 @@
  * The read-only remount the finalize steps share (tmpfs and /dev mounts, readonly paths,
  * the rootfs).
  */
-import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REMOUNT, ST_NODEV, ST_NOEXEC, ST_NOSUID } from '../../core/constants';
+import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REMOUNT } from '../../core/constants';
+import { mountFlagsOfStatfs } from '../../core/statfs-flags';
 import { StepError, SyscallError } from '../../core/errors';
 import type { Syscalls } from '../../core/syscalls/types';
 
@@ -39,13 +40,6 @@ export function remountReadonly(sys: Syscalls, target: string, flags: bigint = 0
   }
 }
 
-/** statfs(2) f_flags bits and the mount(2) flags they report, for the three a read-only path keeps. */
-const KEPT_ON_READONLY_PATH: readonly (readonly [bigint, bigint])[] = [
-  [ST_NOSUID, MS_NOSUID],
-  [ST_NODEV, MS_NODEV],
-  [ST_NOEXEC, MS_NOEXEC],
-];
-
 /**
  * The nosuid, nodev and noexec flags of a mount, from its statfs(2) f_flags, as mount(2)
  * flags. A bind remount sets the mount's nosuid, nodev, noexec, nosymfollow and
@@ -54,7 +48,5 @@ const KEPT_ON_READONLY_PATH: readonly (readonly [bigint, bigint])[] = [
  * them with statfs(2) and passes them on, and so does mountkit.
  */
 export function securityFlagsOf(stFlags: bigint): bigint {
-  let flags = 0n;
-  for (const [st, ms] of KEPT_ON_READONLY_PATH) if ((stFlags & st) !== 0n) flags |= ms;
-  return flags;
+  return mountFlagsOfStatfs(stFlags) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
 }

@@ -44,7 +44,8 @@ import { FakeSyscalls, type FailOptions } from '../../../src/core/syscalls/fake'
 import type { SyscallName } from '../../../src/core/syscalls/types';
 import { BindMountHandler } from '../../../src/plugins/bind';
 import { bindFlags } from '../../../src/plugins/bind/handler';
-import { LOCKABLE_FLAGS, keepLockedFlags, mountFlagsOfStatfs } from '../../../src/plugins/bind/locked';
+import { LOCKABLE_FLAGS, keepLockedFlags } from '../../../src/plugins/bind/locked';
+import { mountFlagsOfStatfs } from '../../../src/core/statfs-flags';
 import { relabelMode, relabelProblem, relabelTarget, sharedLabel } from '../../../src/plugins/bind/relabel';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { changes, fdOf, fileMade, viaFd } from '../../helpers/fd';
