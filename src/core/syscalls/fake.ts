@@ -373,6 +373,11 @@ export function errorName(op: string): string {
   return KERNEL_NAMES[op] ?? op;
 }
 
+/** A descriptor's entry for a file outside every directory (a namespace, a socket, a pipe), named `path` by its magic link. */
+function detached(path: string, node: FakeNode): { path: string; chain: Step[] } {
+  return { path, chain: [{ name: path, node }] };
+}
+
 /** `path` without `.`, doubled or trailing slashes, for comparing paths as written. */
 function tidy(path: string): string {
   const p = posix.normalize(path);
@@ -614,9 +619,13 @@ export class FakeSyscalls implements Syscalls {
   /** A descriptor of a file outside every directory (a namespace, a socket), named `path` by its magic link. */
   private detachedFd(path: string, node: FakeNode): number {
     const fd = this.nextFd++;
-    this.fds.set(fd, { path, chain: [{ name: path, node }] });
-    this.fdPaths.set(fd, path);
+    this.setFd(fd, detached(path, node));
     return fd;
+  }
+
+  private setFd(fd: number, entry: { path: string; chain: Step[] }): void {
+    this.fds.set(fd, entry);
+    this.fdPaths.set(fd, entry.path);
   }
 
   pivotRoot(newRoot: string, putOld: string): void {
@@ -737,16 +746,8 @@ export class FakeSyscalls implements Syscalls {
    * (a runtime channel its starter passed, as a spawn passes one); no call is recorded.
    */
   inheritSocket(fd: number): this {
-    const path = `socket:[inherited ${fd}]`;
-    this.fds.set(fd, { path, chain: [{ name: path, node: this.newNode('socket', 0o777) }] });
-    this.fdPaths.set(fd, path);
+    this.setFd(fd, detached(`socket:[inherited ${fd}]`, this.newNode('socket', 0o777)));
     return this;
-  }
-
-  /** An entry for standard stream `fd`, which the model holds no file for: a pipe outside every directory. */
-  private streamEntry(fd: number): { path: string; chain: Step[] } {
-    const path = `pipe:[stream ${fd}]`;
-    return { path, chain: [{ name: path, node: this.newNode('fifo', 0o600) }] };
   }
 
   /** Descriptor `fd` of a process started with a copy of `from` there (as a spawn passes one); no call is recorded. */
@@ -763,10 +764,9 @@ export class FakeSyscalls implements Syscalls {
     const rec = this.record('dup3', { oldfd, newfd, flags });
     this.openDescriptor(rec, oldfd);
     if (newfd <= 2) this.closedStreams.delete(newfd);
-    // A standard stream the model holds no file for: its copy is open all the same.
-    const entry = this.fds.get(oldfd) ?? this.streamEntry(oldfd);
-    this.fds.set(newfd, entry);
-    this.fdPaths.set(newfd, entry.path);
+    // A standard stream the model holds no file for (a pipe outside every directory): its copy is open all the same.
+    const entry = this.fds.get(oldfd) ?? detached(`pipe:[stream ${oldfd}]`, this.newNode('fifo', 0o600));
+    this.setFd(newfd, entry);
     const tree = this.trees.get(oldfd);
     if (tree) this.trees.set(newfd, tree);
   }
