@@ -307,13 +307,20 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
 
   const pid = wanted.find((ns) => ns.type === 'pid');
   if (user) return relaunchPlan(creates, joins, pid, user, config, ctx.euid !== undefined && ctx.euid !== 0);
+  // A mount namespace given by path is joined, and the rootfs prepared in a new one made
+  // from it after the join (mount_namespaces(7): a copy of its mounts), so that no mount of
+  // the run reaches the joined one, which may be the host's.
+  const copiesJoinedMount = joins.some((j) => j.type === 'mount') ? CLONE_NEWNS : 0;
   if (ctx.startedInPidNamespace) {
     // The shell launcher made the pid and mount namespaces; the rest are made here.
     const rest = creates.filter((t) => t !== 'pid' && t !== 'mount');
-    return { relaunch: [], unshareFlags: rest.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
+    return { relaunch: [], unshareFlags: rest.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, copiesJoinedMount), joins };
   }
   // In the relaunched process the launcher made every new namespace but the time one (see below) and joined the pid one.
-  if (ctx.relaunched) return { relaunch: [], unshareFlags: creates.includes('time') ? CLONE_NEWTIME : 0, joins: ctx.joinedByLauncher ? [] : joins.filter((j) => j.type !== 'pid') };
+  if (ctx.relaunched) {
+    if (ctx.joinedByLauncher) return { relaunch: [], unshareFlags: creates.includes('time') ? CLONE_NEWTIME : 0, joins: [] };
+    return { relaunch: [], unshareFlags: (creates.includes('time') ? CLONE_NEWTIME : 0) | copiesJoinedMount, joins: joins.filter((j) => j.type !== 'pid') };
+  }
   if (!pid && !staysWhereStarted(config)) return { relaunch: [], unshareFlags: creates.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
   return relaunchPlan(creates, joins, pid);
 }
@@ -384,8 +391,12 @@ export function enterNamespaces(sys: Syscalls, plan: LaunchPlan, timeOffsets?: R
   for (const join of plan.joins) {
     if (join.flag === CLONE_NEWNS) sys.unshare(CLONE_FS);
     const fd = sys.open(join.path, O_RDONLY | O_CLOEXEC, 0);
-    sys.setns(fd, join.flag);
-    sys.close(fd);
+    try {
+      // setns(2) names no path: EINVAL is a file of another namespace type, or no namespace.
+      naming(`linux.namespaces ${join.type} ${JSON.stringify(join.path)}`, () => sys.setns(fd, join.flag));
+    } finally {
+      sys.close(fd);
+    }
   }
   if (plan.unshareFlags) sys.unshare(plan.unshareFlags);
   // unshare(CLONE_NEWTIME) leaves this process where it is and makes the namespace its

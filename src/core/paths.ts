@@ -59,9 +59,11 @@ export const PROC_MOUNT_ALLOWED = [
  * Why `inside` (a destination as resolved inside the root, every link followed) may not
  * be a mount target, or undefined when it may: nothing may be mounted on or under the
  * container's /proc except the allowed files, since mounts there could hide or fake
- * kernel state.
+ * kernel state. /proc itself takes a procfs (the proc handler's, or a bind of one, which
+ * the bind handler checks and then mounts without this check).
  */
 export function procDestinationProblem(inside: string): string | undefined {
+  if (inside === '/proc') return '"/proc" takes only a proc filesystem, or a bind of one';
   if (!isWithin('/proc', inside)) return undefined;
   if ((PROC_MOUNT_ALLOWED as readonly string[]).includes(inside)) return undefined;
   return `${JSON.stringify(inside)} cannot be mounted because it is inside /proc`;

@@ -308,6 +308,26 @@ maybe('mountkit run', () => {
     expect(Number(r.stdout.trim())).toBeGreaterThan(1);
   });
 
+  test.each([
+    ['bin/mountkit (Node started in new pid and mount namespaces)', [LAUNCHER], 'pid'],
+    ['the Node entry, relaunched under unshare(1)', [process.execPath, BIN], 'pid'],
+    ['the Node entry, in one process', [process.execPath, BIN], 'uts'],
+  ])('a mount namespace joined by path is copied, never changed: %s', (_entry, entry, other) => {
+    // The joined namespace is a throwaway one's (unshare -m): its mount table must come out as it went in.
+    const c = config(['sh', '-c', 'echo in; cat /proc/self/mountinfo | wc -l'], { linux: { namespaces: [{ type: other }, { type: 'mount', path: '/proc/SANDBOX/ns/mnt' }, { type: 'ipc' }] } });
+    const r = withBundle(c, (dir) => {
+      const script = [
+        `sed -i "s|/proc/SANDBOX/|/proc/$$/|" ${dir}/config.json`,
+        'before=$(md5sum </proc/self/mountinfo)',
+        `"$@" run --bundle ${dir} --seccomp-cache off; echo "status $?"`,
+        '[ "$before" = "$(md5sum </proc/self/mountinfo)" ] && echo same || echo changed',
+      ].join('; ');
+      return spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', ...entry], { encoding: 'utf8', timeout: 60_000 });
+    });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^in\n\d+\nstatus 0\nsame\n$/);
+  });
+
   test('/proc shows only the container processes; only 0, 1, 2 reach it', () => {
     const r = withBundle(config(['sh', '-c', 'ls /proc | grep -E "^[0-9]+$" | sort -n | head -1; echo $(ls /proc/self/fd)']), (dir) => runMountkit(dir));
     expect(r.status).toBe(0);

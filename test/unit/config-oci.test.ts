@@ -445,14 +445,6 @@ describe('fromOciSpec: mounts', () => {
     });
   });
 
-  test('type "bind" without a bind option stays as written (the flags decide)', () => {
-    expect(mountOf({ type: 'bind', source: 'data', destination: '/data', options: ['ro'] })).toMatchObject({
-      type: 'bind',
-      source: 'data',
-      flags: MS_RDONLY,
-    });
-  });
-
   test.each([
     ['data', '/bundles/b1/data'],
     ['./volumes/../data/', '/bundles/b1/data'],
@@ -514,6 +506,11 @@ describe('fromOciSpec: validation', () => {
     ['missing type', (s) => delete s.mounts[0].type, 'mounts[0].type: must be set unless the options contain bind or rbind'],
     ['empty type', (s) => (s.mounts[0].type = ''), 'mounts[0].type: must be set unless the options contain bind or rbind'],
     ['type not a string', (s) => (s.mounts[0].type = ['proc']), 'mounts[0].type: must be a string'],
+    [
+      'type bind without a bind option',
+      (s) => (s.mounts = [{ destination: '/data', type: 'bind', source: 'data', options: ['nosuid'] }]),
+      'mounts[0].type "bind": makes no bind mount without the bind or rbind option',
+    ],
     [
       'bind without source',
       (s) => (s.mounts = [{ destination: '/data', options: ['rbind'] }]),
@@ -702,11 +699,34 @@ describe('loadBundle', () => {
     expect(loadBundle(dir).process.rlimits?.[0].hard).toBe(value);
   });
 
-  test.each(['18446744073709551614', '18446744073709550600', '18446744073709551616'])('an integer JSON.parse rounds to 2^64 (%s) is refused, not read as UINT64_MAX; in a string it is text', (n) => {
+  test.each(['18446744073709551614', '18446744073709550600', '18446744073709551616', '18446744073709551615.0', '1.8446744073709552e19', '1.8446744073709551E+19', '0.18446744073709551615e20'])('a number JSON.parse rounds to 2^64 (%s) is refused, not read as UINT64_MAX; in a string it is text', (n) => {
     writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh"], "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": ${n}}]}}`);
-    expectConfigError(() => loadBundle(dir), `config.json: the integer ${n} would be read as 18446744073709551615: JSON numbers are read as doubles, exact up to 9007199254740991`);
+    expectConfigError(() => loadBundle(dir), `config.json: the number ${n} would be read as 18446744073709551615: JSON numbers are read as doubles, exact up to 9007199254740991`);
     writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh", "${n}", "\\\\"], "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": 18446744073709551615}]}}`);
     expect(loadBundle(dir).process.args).toEqual(['sh', n, '\\']);
+  });
+
+  test.each(['1.8e19', '1e3', '18446744073709549568'])('a number near 2^64 that JSON.parse does not round to it (%s) is read as it is', (n) => {
+    writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh"], "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": ${n}}]}}`);
+    expect(() => loadBundle(dir)).not.toThrow(/would be read as/);
+  });
+
+  test('a relative seccomp listenerPath is the bundle\'s', () => {
+    writeConfig(JSON.stringify({ root: { path: 'rootfs' }, linux: { seccomp: { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: 'agent.sock', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_NOTIFY' }] } } }));
+    expect(loadBundle(dir).seccomp?.listenerPath).toBe(path.join(dir, 'agent.sock'));
+  });
+
+  test('a bundle reached through a symbolic link is taken by the path it leads to, as runc takes it', () => {
+    writeConfig(JSON.stringify({ root: { path: 'rootfs' } }));
+    const link = `${dir}-link`;
+    fs.symlinkSync(dir, link);
+    try {
+      const cfg = loadBundle(link);
+      expect(cfg.bundle).toBe(dir);
+      expect(cfg.rootfs).toBe(path.join(dir, 'rootfs'));
+    } finally {
+      fs.unlinkSync(link);
+    }
   });
 
   test('a missing config.json', () => {

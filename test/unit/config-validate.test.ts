@@ -62,7 +62,6 @@ describe('validateSysctls: accepted', () => {
     ['ipc key with an ipc namespace', { 'kernel.shmmax': '65536' }, {}],
     ['mqueue key with an ipc namespace', { 'fs.mqueue.msg_max': '20' }, {}],
     ['domainname with a uts namespace', { 'kernel.domainname': 'example' }, {}],
-    ['hostname with a uts namespace and no hostname field', { 'kernel.hostname': 'box' }, {}],
     ['no sysctls at all, no namespaces', {}, { namespaces: [] }],
   ])('%s', (_name, sysctls, over) => {
     const sys = host();
@@ -90,6 +89,7 @@ describe('validateSysctls: refused, naming linux.sysctl and the key', () => {
     ["an ipc key in mountkit's own ipc namespace", { 'kernel.shmmax': '1' }, { namespaces: [{ type: 'ipc', path: '/run/ipcns/host' }] }, `is isolated by the ipc namespace, but linux.namespaces joins mountkit's own`],
     ["domainname in mountkit's own uts namespace", { 'kernel.domainname': 'x' }, { namespaces: [{ type: 'uts', path: '/proc/self/ns/uts' }] }, `is isolated by the uts namespace, but linux.namespaces joins mountkit's own`],
     ['hostname beside the hostname field', { 'kernel.hostname': 'a' }, { hostname: 'b' }, 'linux.sysctl "kernel.hostname": conflicts with the hostname field'],
+    ['hostname without the hostname field (runc refuses it too)', { 'kernel.hostname': 'box' }, {}, 'linux.sysctl "kernel.hostname": conflicts with the hostname field, which sets it'],
     ['domainname beside the domainname field', { 'kernel.domainname': 'a' }, { domainname: 'b' }, 'linux.sysctl "kernel.domainname": conflicts with the domainname field'],
     ['a net key the kernel does not have', { 'net.ipv4.no_such_key': '1' }, {}, 'linux.sysctl "net.ipv4.no_such_key": does not exist: no /proc/sys/net/ipv4/no_such_key'],
     ['a net key below a file', { 'net.ipv4.ip_forward.x': '1' }, {}, 'linux.sysctl "net.ipv4.ip_forward.x": does not exist'],
@@ -121,9 +121,12 @@ describe('validateRootfs', () => {
     ['/bundle/missing', 'root.path "/bundle/missing": does not exist'],
     ['/bundle/rootfs-file', 'root.path "/bundle/rootfs-file": is a file, not a directory'],
     ['/bundle/rootfs-file/below', 'root.path "/bundle/rootfs-file/below": does not exist'],
+    ['/bundle/rootfs-link', 'root.path "/bundle/rootfs-link": is a symbolic link (give the path it leads to)'],
+    ['/linked/rootfs', 'root.path "/linked/rootfs": passes through /linked, which is a symbolic link (give the path it leads to)'],
   ])('%s is refused', (rootfs, message) => {
-    expect(() => validateRootfs(makeConfig({ rootfs }), host())).toThrow(new ConfigError('root.path', rootfs, message.split(': ').pop()!));
-    expect(() => validateRootfs(makeConfig({ rootfs }), host())).toThrow(message);
+    const on = () => host().addSymlink('/bundle/rootfs-link', 'rootfs').addSymlink('/linked', '/bundle');
+    expect(() => validateRootfs(makeConfig({ rootfs }), on())).toThrow(new ConfigError('root.path', rootfs, message.split(': ').pop()!));
+    expect(() => validateRootfs(makeConfig({ rootfs }), on())).toThrow(message);
   });
 });
 

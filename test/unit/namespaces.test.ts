@@ -1,7 +1,8 @@
 import type { NamespaceSpec, RootfsConfig } from '../../src/core/config/model';
-import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, CLONE_NEWCGROUP } from '../../src/core/constants';
+import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, CLONE_NEWCGROUP, O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
 import { ConfigError } from '../../src/core/errors';
 import {
+  CLONE_FS,
   CLONE_NEWTIME,
   RELAUNCH_FIRST_JOIN_FD,
   RELAUNCH_USERNS_FD,
@@ -170,6 +171,43 @@ describe('a new time namespace and its offsets', () => {
     const joined = new FakeSyscalls().addFile('/proc/self/timens_offsets', '');
     enterNamespaces(joined, planLaunch(ns('mount'), first), offsets);
     expect(joined.callsOf('writeFile')).toEqual([]);
+  });
+
+  test('a namespace given by path is opened, joined with setns(2) and closed, after CLONE_FS for a mount namespace', () => {
+    const sys = new FakeSyscalls().addFile('/proc/7/ns/uts').addFile('/proc/7/ns/mnt');
+    enterNamespaces(sys, planLaunch(ns('uts=/proc/7/ns/uts', 'mount=/proc/7/ns/mnt', 'ipc'), first));
+    const [uts, mnt] = sys.callsOf('setns').map((c) => c.fd);
+    expect(uts).not.toBe(mnt);
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/proc/7/ns/uts', flags: O_RDONLY | O_CLOEXEC, mode: 0 },
+      { op: 'setns', fd: uts, nstype: CLONE_NEWUTS },
+      { op: 'close', fd: uts },
+      { op: 'unshare', flags: CLONE_FS },
+      { op: 'open', path: '/proc/7/ns/mnt', flags: O_RDONLY | O_CLOEXEC, mode: 0 },
+      { op: 'setns', fd: mnt, nstype: CLONE_NEWNS },
+      { op: 'close', fd: mnt },
+      // The joined mount namespace is copied, never changed.
+      { op: 'unshare', flags: CLONE_NEWNS | CLONE_NEWIPC },
+    ]);
+  });
+
+  test.each([
+    ['started by the shell launcher in new pid and mount namespaces', 'pid', { ...first, startedInPidNamespace: true }, 0],
+    ['relaunched under unshare(1)', 'pid', { ...first, relaunched: true }, 0],
+    ['without a pid namespace', 'uts', first, CLONE_NEWNS],
+  ])('a mount namespace given by path is copied after the join, wherever it is joined: %s', (_where, other, ctx, made) => {
+    const withJoin = planLaunch(ns(other, 'mount=/proc/7/ns/mnt', 'ipc'), ctx);
+    expect(withJoin.relaunch).toEqual([]);
+    expect(withJoin.joins).toEqual([{ type: 'mount', path: '/proc/7/ns/mnt', flag: CLONE_NEWNS }]);
+    expect(withJoin.unshareFlags & CLONE_NEWNS).toBe(CLONE_NEWNS);
+    // Without the join, the mount namespace the launcher or unshare(1) made is the container's.
+    expect(planLaunch(ns(other, 'mount', 'ipc'), ctx).unshareFlags & CLONE_NEWNS).toBe(made);
+  });
+
+  test('a refused setns(2) names the namespace and its path, and the descriptor is closed', () => {
+    const sys = new FakeSyscalls().addFile('/proc/7/ns/net').failOn('setns', 'EINVAL');
+    expect(() => enterNamespaces(sys, planLaunch(ns('uts=/proc/7/ns/net'), first))).toThrow('linux.namespaces uts "/proc/7/ns/net": setns: EINVAL');
+    expect(sys.calls.map((c) => c.op)).toEqual(['open', 'setns', 'close']);
   });
 
   test('a refused write names linux.timeOffsets', () => {

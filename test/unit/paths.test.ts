@@ -77,5 +77,6 @@ describe('procDestinationProblem', () => {
 
   test('the message names the path', () => {
     expect(procDestinationProblem('/proc/sys')).toBe('"/proc/sys" cannot be mounted because it is inside /proc');
+    expect(procDestinationProblem('/proc')).toBe('"/proc" takes only a proc filesystem, or a bind of one');
   });
 });

@@ -84,6 +84,9 @@ function parseMount(v: unknown, field: string, index: number, bundle: string): M
   const options = parseMountOptions(stringArray(m.options, `${field}.options`) ?? [], `${field}.options`);
   const isBind = (options.flags & MS_BIND) !== 0n;
   if (!isBind && declaredType === '') fail(`${field}.type`, undefined, 'must be set unless the options contain bind or rbind');
+  // "bind" is no filesystem type: mount(2) with it alone fails (ENODEV) under runc, and crun
+  // refuses it. Only the bind or rbind option makes a bind, whose source is the bundle's.
+  if (!isBind && declaredType === 'bind') fail(`${field}.type`, 'bind', 'makes no bind mount without the bind or rbind option');
   if (isBind && source === '') fail(`${field}.source`, undefined, 'must be set for a bind mount');
   // Only the bind handler relabels (its source); on another type the request would be lost.
   if (!isBind && options.relabel !== '') fail(`${field}.options`, options.relabel, 'a SELinux relabel applies to bind mounts only');
@@ -392,15 +395,15 @@ function parseHooks(v: unknown): RootfsConfig['hooks'] {
 }
 
 /**
- * Converts a parsed config.json. `bundleDir` anchors a relative root.path and relative
- * bind sources. noPivot is not part of config.json: it is false here and set by the CLI.
+ * Converts a parsed config.json. `bundleDir` anchors a relative root.path, relative
+ * bind sources and a relative seccomp listenerPath. noPivot is not part of config.json: it is false here and set by the CLI.
  */
 export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
   if (!isObject(spec)) fail('config.json', undefined, 'must be a JSON object');
   const bundle = path.resolve(bundleDir);
   const root = parseRoot(spec.root, bundle);
   const linux = optionalObject(spec.linux, 'linux');
-  const seccomp = parseSeccomp(linux?.seccomp);
+  const seccomp = parseSeccomp(linux?.seccomp, bundle);
   return {
     bundle,
     rootfs: root.rootfs,
@@ -455,20 +458,40 @@ function parseConfigText(text: string, file: string): unknown {
 }
 
 /** The JSON strings, skipped whole, and the integers of 20 digits from 18446744073709550000 to ...59999. */
-const NEAR_UINT64_MAX = /"(?:[^"\\]|\\.)*"|(?<![\d.])1844674407370955\d{4}(?![\d.eE])/g;
+/** A string, or a number token (RFC 8259's number grammar), in JSON text. */
+const JSON_TOKEN = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
+
+/** A digit and an exponent, as a number in E notation has them. */
+const E_NOTATION = /\d[eE][+-]?\d/;
 
 /**
- * JSON.parse reads every integer within about 2048 of 2^64 as 2^64 exactly, which the
+ * JSON.parse reads every number within about 2048 of 2^64 as 2^64 exactly, which the
  * readers take as UINT64_MAX (18446744073709551615, RLIM_INFINITY, an all-ones mask) as
- * written. Another such integer would silently become it: refused here, where the text
- * still shows it.
+ * written. Any other such number, an integer or written with a fraction or an exponent
+ * (1.8446744073709552e19), would silently become it: refused here, where the text still
+ * shows it. Only a text that could hold one is scanned token by token: one with the
+ * digits such a number begins with in plain notation, or one with E notation.
  */
 function checkNearUint64Max(text: string): void {
-  if (!text.includes('1844674407370955')) return;
-  for (const [token] of text.matchAll(NEAR_UINT64_MAX)) {
-    if (token[0] !== '"' && token !== '18446744073709551615') {
-      fail('config.json', undefined, `the integer ${token} would be read as 18446744073709551615: JSON numbers are read as doubles, exact up to ${Number.MAX_SAFE_INTEGER}`);
+  if (!text.includes('1844674407370955') && !E_NOTATION.test(text)) return;
+  for (const [token] of text.matchAll(JSON_TOKEN)) {
+    if (token[0] !== '"' && token !== '18446744073709551615' && Number(token) === 2 ** 64) {
+      fail('config.json', undefined, `the number ${token} would be read as 18446744073709551615: JSON numbers are read as doubles, exact up to ${Number.MAX_SAFE_INTEGER}`);
     }
+  }
+}
+
+/**
+ * The bundle directory without symbolic links on its way, as runc has it (it changes into
+ * the bundle and takes the working directory the kernel gives): a relative root.path is
+ * anchored there, and root.path may then pass through no link (validateRootfs). A
+ * directory that cannot be resolved is taken as given; reading config.json names it.
+ */
+function physicalDir(dir: string): string {
+  try {
+    return fs.realpathSync.native(dir);
+  } catch {
+    return path.resolve(dir);
   }
 }
 
@@ -482,7 +505,7 @@ export function bundleConfigText(bundleDir: string): string {
  * or its `text` read before (bundleConfigText).
  */
 export function loadBundle(bundleDir: string, text?: string): RootfsConfig {
-  const bundle = path.resolve(bundleDir);
+  const bundle = physicalDir(bundleDir);
   const file = path.join(bundle, 'config.json');
   return fromOciSpec(parseConfigText(text ?? readConfigText(file), file), bundle);
 }

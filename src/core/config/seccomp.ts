@@ -3,6 +3,7 @@
  * operators, flags) and the rules between fields are checked where the profile becomes a
  * filter (core/seccomp/profile.ts), for configs built in code too.
  */
+import * as path from 'path';
 import type { SeccompArgSpec, SeccompSpec, SeccompSyscallSpec } from './model';
 import { fail, isAbsent, list, object, optionalObject, optionalString, requiredString, stringArray, uint64, unsigned } from './json';
 
@@ -36,8 +37,12 @@ function parseSyscall(v: unknown, field: string): SeccompSyscallSpec {
   };
 }
 
-/** linux.seccomp; absent, or without a default action and rules (as runc reads it), no filter. */
-export function parseSeccomp(v: unknown): SeccompSpec | undefined {
+/**
+ * linux.seccomp; absent, or without a default action and rules (as runc reads it), no
+ * filter. A relative listenerPath is the bundle's, as runc, which runs in the bundle
+ * directory, connects to it: not wherever mountkit was started.
+ */
+export function parseSeccomp(v: unknown, bundle: string): SeccompSpec | undefined {
   const s = optionalObject(v, FIELD);
   if (!s) return undefined;
   const syscalls = list(s.syscalls, `${FIELD}.syscalls`, parseSyscall);
@@ -53,7 +58,7 @@ export function parseSeccomp(v: unknown): SeccompSpec | undefined {
     ...(defaultErrnoRet === undefined ? {} : { defaultErrnoRet }),
     architectures: stringArray(s.architectures, `${FIELD}.architectures`) ?? [],
     ...(flags === undefined ? {} : { flags }),
-    ...(listenerPath ? { listenerPath } : {}),
+    ...(listenerPath ? { listenerPath: path.resolve(bundle, listenerPath) } : {}),
     ...(listenerMetadata ? { listenerMetadata } : {}),
     syscalls,
   };

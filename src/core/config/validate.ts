@@ -2,7 +2,7 @@
  * Checks of a RootfsConfig that need the host, made before any namespace is entered and
  * anything is mounted: the loader (./oci.ts) checks what the JSON alone shows, this
  * step what the JSON asks of the machine. The host is queried through the syscall
- * port's stat only, so the checks run on the fake port in tests and change nothing.
+ * port's stat and lstat only, so the checks run on the fake port in tests and change nothing.
  *
  * Every refusal is a ConfigError naming the field and the value.
  */
@@ -17,7 +17,7 @@ import { NO_SELINUX, SELINUXFS_ENFORCE } from '../selinux';
 import { sysctlNamespace, sysctlPath } from './sysctl';
 
 /** What the checks may ask the host. */
-export type HostQuery = Pick<Syscalls, 'stat'>;
+export type HostQuery = Pick<Syscalls, 'stat' | 'lstat'>;
 
 /** The files of the calling process's namespaces (namespaces(7), /proc/[pid]/ns/). */
 const OWN_NAMESPACE_FILES: Readonly<Partial<Record<NamespaceType, string>>> = {
@@ -165,11 +165,31 @@ export function validateIdmappedMounts(config: RootfsConfig): void {
   }
 }
 
-/** root.path must be an existing directory (runc's validator refuses the config too). */
+/**
+ * root.path must be an existing directory reached through no symbolic link, as runc's
+ * validator has it: a link on the way would be followed again at each later use of the
+ * path, so whoever can change it between the checks and the mounts would choose the root.
+ * A relative root.path is anchored in the bundle's own path, without links (oci.ts).
+ */
 export function validateRootfs(config: RootfsConfig, host: HostQuery): void {
   const kind = kindOf(host, config.rootfs);
   if (kind === undefined) throw new ConfigError('root.path', config.rootfs, 'does not exist');
   if (kind !== 'dir') throw new ConfigError('root.path', config.rootfs, `is a ${kind}, not a directory`);
+  const link = firstLinkOn(host, config.rootfs);
+  if (link !== undefined) {
+    throw new ConfigError('root.path', config.rootfs, `${link === config.rootfs ? 'is' : `passes through ${link}, which is`} a symbolic link (give the path it leads to)`);
+  }
+}
+
+/** The first component of the absolute `path` that is a symbolic link, or undefined. */
+function firstLinkOn(host: HostQuery, path: string): string | undefined {
+  let prefix = '';
+  for (const name of path.split('/')) {
+    if (name === '') continue;
+    prefix += `/${name}`;
+    if (host.lstat(prefix).kind === 'symlink') return prefix;
+  }
+  return undefined;
 }
 
 /**
@@ -180,8 +200,8 @@ export function validateRootfs(config: RootfsConfig, host: HostQuery): void {
  *  3. a namespace joined by path is not the one mountkit itself runs in (runc checks this
  *     for the network namespace; here for ipc and uts too, as writing through a joined
  *     host namespace would change the host's value all the same);
- *  4. kernel.hostname and kernel.domainname do not compete with the OCI `hostname` and
- *     `domainname` fields;
+ *  4. kernel.hostname is set by the OCI `hostname` field only, as runc has it, and
+ *     kernel.domainname does not compete with the `domainname` field;
  *  5. the file exists on the host (a key the kernel does not have is refused here rather
  *     than failing after the mounts).
  */
@@ -197,8 +217,8 @@ export function validateSysctls(config: RootfsConfig, host: HostQuery): void {
     if (joinsOwnNamespace(host, ns)) {
       throw new ConfigError('linux.sysctl', key, `is isolated by the ${type} namespace, but linux.namespaces joins mountkit's own (${ns.path})`);
     }
-    if (file === '/proc/sys/kernel/hostname' && config.hostname !== '') {
-      throw new ConfigError('linux.sysctl', key, 'conflicts with the hostname field');
+    if (file === '/proc/sys/kernel/hostname') {
+      throw new ConfigError('linux.sysctl', key, 'conflicts with the hostname field, which sets it (runc refuses it too)');
     }
     if (file === '/proc/sys/kernel/domainname' && config.domainname) {
       throw new ConfigError('linux.sysctl', key, 'conflicts with the domainname field');

@@ -1,6 +1,6 @@
 import { inject, injectable } from 'tsyringe';
 import type { MountSpec } from '../../core/config/model';
-import { MS_BIND, MS_RDONLY } from '../../core/constants';
+import { MS_BIND, MS_RDONLY, O_CLOEXEC, O_PATH, PROC_SUPER_MAGIC } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
 import { attachTree } from '../../core/idmapped-tree';
 import { fdPath } from '../../core/in-root';
@@ -61,7 +61,9 @@ export class BindMountHandler implements MountHandler {
     // on the way; the lookup keeps every link (absolute or "..") inside the rootfs. A
     // missing target is made to match the source's kind; one of the wrong kind is left for
     // mount(2) to refuse with ENOTDIR.
-    withMountTarget(this.sys, root, m.destination, { kind: source.kind === 'dir' ? 'dir' : 'file' }, (t) => {
+    // A bind of a procfs may cover /proc, as runc allows it (checkProcMount); anything else may not (procDestinationProblem).
+    const anywhere = m.destination === '/proc' && this.onProcfs(m.source, copy);
+    withMountTarget(this.sys, root, m.destination, { kind: source.kind === 'dir' ? 'dir' : 'file', anywhere }, (t) => {
       if (copy !== undefined) attachTree(this.sys, copy, m.source, t.fd);
       else if (idmap) mountIdmapped(this.sys, m, idmap, t.fd, ctx.shared);
       // runc passes the type "bind"; with MS_BIND the kernel ignores fstype and data.
@@ -100,6 +102,17 @@ export class BindMountHandler implements MountHandler {
       const kept = keepLockedFlags(flags, cleared, this.sys.fstatfs(fd).flags);
       if (kept === undefined || kept === flags) throw err;
       remountBind(this.sys, top, kept);
+    }
+  }
+
+  /** Whether the source (its idmapped `copy` when there is one) is on a procfs: fstatfs(2) of a descriptor of it. */
+  private onProcfs(source: string, copy: number | undefined): boolean {
+    if (copy !== undefined) return this.sys.fstatfs(copy).type === PROC_SUPER_MAGIC;
+    const fd = this.sys.open(source, O_PATH | O_CLOEXEC, 0);
+    try {
+      return this.sys.fstatfs(fd).type === PROC_SUPER_MAGIC;
+    } finally {
+      this.sys.close(fd);
     }
   }
 

@@ -147,6 +147,15 @@ runAsRoot('bind handler, real mounts', () => {
     expect(r.stat[inRoot('proc/sys')]).toBe('ENOENT');
   });
 
+  test('/proc takes a bind of a procfs (as runc allows it), and no bind of anything else', () => {
+    const r = run(binds({ destination: '/proc', source: '/proc', flags: MS_BIND | MS_REC }));
+    expect(r.error).toBeUndefined();
+    expect(mountsAt(r.mountinfo, inRoot('proc'))[0]).toMatchObject({ fstype: 'proc', root: '/' });
+    const refused = run(binds({ destination: '/proc' }));
+    expect(refused.error).toMatchObject({ name: 'PluginError', message: 'mounts: plugin bind mounts[0] "/proc": "/proc" takes only a proc filesystem, or a bind of one' });
+    expect(mountsAt(refused.mountinfo, inRoot('proc'))).toEqual([]);
+  });
+
   test('a missing source is named and nothing is made', () => {
     const missing = path.join(t.dir, 'nope');
     const r = run(binds({ destination: '/x', source: missing }), { stat: [inRoot('x')] });

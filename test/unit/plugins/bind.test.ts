@@ -230,12 +230,30 @@ describe('bind mount handler', () => {
     expect(changes(sys)).toEqual([fileMade(sys, '/r', 'outside', 0o755), bind(viaFd(sys, '/r/outside'), MS_BIND, '/src/file')]);
   });
 
-  test.each(['/proc', '/proc/sys', '/proc/self/fd', '/p/sys'])('%s is refused before anything is made', (destination) => {
+  test.each(['/proc/sys', '/proc/self/fd', '/p/sys'])('%s is refused before anything is made', (destination) => {
     const { sys, run } = setup();
     sys.addSymlink('/r/p', '/proc');
     expect(() => run([{ destination }])).toThrow(
       `mounts: plugin bind mounts[0] "${destination}": "${destination.replace('/p/', '/proc/')}" cannot be mounted because it is inside /proc`,
     );
+    expect(changes(sys)).toEqual([]);
+  });
+
+  test('/proc takes a bind of a procfs, as runc allows it: the source is checked with fstatfs(2), then bound', () => {
+    const { sys, run } = setup();
+    sys.addDir('/hostproc').addDir('/r/proc');
+    sys.mount('proc', '/hostproc', 'proc', 0n, null);
+    sys.clearCalls();
+    run([{ source: '/hostproc', destination: '/proc', flags: MS_BIND | MS_REC }]);
+    const source = sys.calls.findIndex((c) => c.op === 'open' && c.path === '/hostproc');
+    expect(sys.calls.slice(source, source + 3).map((c) => c.op)).toEqual(['open', 'fstatfs', 'close']);
+    expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/proc'), MS_BIND | MS_REC, '/hostproc')]);
+  });
+
+  test.each(['/proc', '/p'])('%s takes no bind of another filesystem: refused before anything is made', (destination) => {
+    const { sys, run } = setup();
+    sys.addSymlink('/r/p', '/proc');
+    expect(() => run([{ destination }])).toThrow(`mounts: plugin bind mounts[0] "${destination}": "/proc" takes only a proc filesystem, or a bind of one`);
     expect(changes(sys)).toEqual([]);
   });
 
