@@ -156,6 +156,18 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     compare(config, undefined, [{ section: 'modes', runc: '755 0 0 /tmp', mountkit: '1777 0 0 /tmp' }]);
   });
 
+  test("a relative path in a mount's data (overlay's lowerdir) is the rootfs's, not the caller's", () => {
+    const config = runcSpec(['echo "== files"; cat /mnt/file']);
+    // Without an upper layer, overlayfs needs two lower ones.
+    config.mounts.push({ destination: '/mnt', type: 'overlay', source: 'overlay', options: ['lowerdir=lower:lower2'] });
+    const { sections } = compare(config, (dir) => {
+      mkdirSync(path.join(dir, 'rootfs', 'lower'));
+      mkdirSync(path.join(dir, 'rootfs', 'lower2'));
+      writeFileSync(path.join(dir, 'rootfs', 'lower', 'file'), 'from the rootfs\n');
+    });
+    expect(sections.files).toEqual(['from the rootfs']);
+  });
+
   test('tmpcopyup and nested tmpfs', () => {
     const config = runcSpec(['echo "== files"; ls -lnR /opt | sed -E "s/ [A-Z][a-z]{2} +[0-9]+ +[0-9:]+ / /"; cat /opt/data/file']);
     config.mounts.push(

@@ -36,6 +36,7 @@ import {
 import { DefaultMountHandler } from '../../../src/plugins/default';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { changes, fdOf, viaFd } from '../../helpers/fd';
+import { procDestinationProblem } from '../../../src/core/paths';
 
 /** The cgroup lines of this project's hybrid CI host's /proc/self/mountinfo. */
 const HYBRID_MOUNTINFO = `
@@ -586,7 +587,7 @@ describe('failures', () => {
   test.each(['/proc', '/proc/sys/fs/cgroup'])('%s is refused before anything is made', (destination) => {
     const { sys, run } = setup();
     expect(() => run({ destination })).toThrow(
-      `mounts: plugin cgroup mounts[0] "${destination}": "${destination}" cannot be mounted because it is inside /proc`,
+      `mounts: plugin cgroup mounts[0] "${destination}": ${procDestinationProblem(destination)}`,
     );
     expect(changes(sys)).toEqual([]);
   });

@@ -15,6 +15,7 @@ function line(id: number, parent: number, mountpoint: string, optional = '', fst
 const ROOTFS = '/bundle/rootfs';
 const slaveRoot = { op: 'mount', source: null, target: '/', fstype: null, flags: MS_SLAVE | MS_REC, data: null };
 const rbind = { op: 'mount', source: ROOTFS, target: ROOTFS, fstype: 'bind', flags: MS_BIND | MS_REC, data: null };
+const intoRootfs = { op: 'chdir', path: ROOTFS };
 
 function setup(mountinfo: string[], over: Parameters<typeof makeConfig>[0] = {}) {
   const sys = new FakeSyscalls();
@@ -68,10 +69,10 @@ describe('sharedParentOf', () => {
 });
 
 describe('prepare-root step', () => {
-  test('the default: / rslave, then the rootfs bound onto itself', () => {
+  test('the default: / rslave, then the rootfs bound onto itself and made the working directory', () => {
     const { sys, run } = setup([line(1, 0, '/'), line(2, 1, '/bundle', 'master:1')]);
     run();
-    expect(sys.effects()).toEqual([slaveRoot, rbind]);
+    expect(sys.effects()).toEqual([slaveRoot, rbind, intoRootfs]);
   });
 
   test('the mount table is read after / has its propagation, once', () => {
@@ -81,6 +82,7 @@ describe('prepare-root step', () => {
       'mount /',
       'readFile /proc/self/mountinfo',
       `mount ${ROOTFS}`,
+      `chdir ${ROOTFS}`,
     ]);
   });
 
@@ -91,13 +93,14 @@ describe('prepare-root step', () => {
       { ...slaveRoot, flags: MS_SHARED | MS_REC },
       { op: 'mount', source: null, target: '/bundle', fstype: null, flags: MS_PRIVATE, data: null },
       rbind,
+      intoRootfs,
     ]);
   });
 
   test('a rootfs that is a shared mountpoint itself becomes private', () => {
     const { sys, run } = setup([line(1, 0, '/'), line(2, 1, ROOTFS, 'shared:9')]);
     run();
-    expect(sys.effects()).toEqual([slaveRoot, { op: 'mount', source: null, target: ROOTFS, fstype: null, flags: MS_PRIVATE, data: null }, rbind]);
+    expect(sys.effects()).toEqual([slaveRoot, { op: 'mount', source: null, target: ROOTFS, fstype: null, flags: MS_PRIVATE, data: null }, rbind, intoRootfs]);
   });
 
   test.each([
@@ -109,6 +112,13 @@ describe('prepare-root step', () => {
     sys.failOn('mount', 'EPERM', { nth });
     expect(() => run()).toThrow(`prepare-root: plugin prepare-root: ${message}`);
     expect(sys.effects()).toHaveLength(nth);
+  });
+
+  test('a failing chdir(2) into the bound rootfs stops the step, naming it', () => {
+    const { sys, run } = setup([line(1, 0, '/')]);
+    sys.failOn('chdir', 'EACCES');
+    expect(() => run()).toThrow(`prepare-root: plugin prepare-root: chdir "${ROOTFS}": EACCES`);
+    expect(sys.effects()).toEqual([slaveRoot, rbind, intoRootfs]);
   });
 
   test('an unreadable mount table stops the step before the bind', () => {

@@ -28,6 +28,7 @@ import { stagingPath } from '../../../src/plugins/tmpfs/copyup';
 import { hasModeOption, withInheritedMode } from '../../../src/plugins/tmpfs/options';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { changes, fdOf, viaFd } from '../../helpers/fd';
+import { procDestinationProblem } from '../../../src/core/paths';
 
 const STAGING = '/tmp/.mountkit-tmpcopyup-0';
 
@@ -221,7 +222,7 @@ describe('tmpfs mount handler', () => {
   test.each(['/proc', '/proc/sys', '/sys/../proc/x'])('%s is refused before anything is made', (destination) => {
     const { sys, run } = setup();
     expect(() => run({ type: 'tmpfs', destination })).toThrow(
-      `mounts: plugin tmpfs mounts[0] "${destination}": "${destination.replace('/sys/..', '')}" cannot be mounted because it is inside /proc`,
+      `mounts: plugin tmpfs mounts[0] "${destination}": ${procDestinationProblem(destination.replace('/sys/..', ''))}`,
     );
     expect(changes(sys)).toEqual([]);
   });
