@@ -156,6 +156,13 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     compare(config, undefined, [{ section: 'modes', runc: '755 0 0 /tmp', mountkit: '1777 0 0 /tmp' }]);
   });
 
+  test('a read-only rootfs without a /dev mount: the masks bind the image\'s /dev/null read-only, the rootfs made read-only first', () => {
+    const config = runcSpec();
+    config.mounts = config.mounts.filter((m: { destination: string }) => !m.destination.startsWith('/dev'));
+    const { sections } = compare(config);
+    expect(sections.mountinfo.find((l) => l.includes(' /proc/keys '))).toMatch(/ \/proc\/keys ro,/);
+  });
+
   test("a relative path in a mount's data (overlay's lowerdir) is the rootfs's, not the caller's", () => {
     const config = runcSpec(['echo "== files"; cat /mnt/file']);
     // Without an upper layer, overlayfs needs two lower ones.

@@ -10,21 +10,22 @@ export { MaskedPathsStep, ReadonlyMountsStep, ReadonlyPathsStep, ReadonlyRootfsS
 
 /**
  * The finalize phase, after the jail, so every path is a container path. The sequence is
- * read-only tmpfs and /dev mounts, sysctls, readonly paths, masked paths, read-only
- * rootfs, umask 0022: sysctls before readonly paths, since /proc/sys is usually one of them, and readonly
- * paths before masks, which is runc 1.1's order and so the order of their lines in the
- * container's mount table.
+ * runc 1.1's: read-only tmpfs and /dev mounts, read-only rootfs, sysctls, readonly paths,
+ * masked paths, umask 0022. The rootfs is read-only before the masks bind /dev/null (a
+ * bind of a file on it is then read-only too); sysctls come before readonly paths, since
+ * /proc/sys is usually one of them; readonly paths before masks, which is also the order
+ * of their lines in the container's mount table.
  * Steps sharing an order keep the order they are registered in (the orchestrator's sort
  * is stable), so the registration order below is part of the sequence:
- *   pre:    readonly-mounts, sysctl
+ *   pre:    readonly-mounts, readonly-rootfs, sysctl
  *   normal: readonly-paths, masked-paths
- *   post:   readonly-rootfs, umask
+ *   post:   umask
  */
 export const register: RegisterPlugin = (api) => {
   api.step(ReadonlyMountsStep);
+  api.step(ReadonlyRootfsStep);
   api.step(SysctlsStep);
   api.step(ReadonlyPathsStep);
   api.step(MaskedPathsStep);
-  api.step(ReadonlyRootfsStep);
   api.step(UmaskStep);
 };

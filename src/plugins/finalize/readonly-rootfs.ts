@@ -14,12 +14,17 @@ import { remountReadonly, securityFlagsOf } from './remount';
  * a more privileged user namespace locked refuses a remount that would clear them (EPERM,
  * mount_namespaces(7)): the remount is then made once more with the ones fstatfs(2)
  * reports for `/` kept, as runc retries with statfs(2)'s flags.
+ *
+ * It comes before the sysctls and the read-only and masked paths, as in runc's init: a
+ * bind the masks make of a file on the root (/dev/null of an image without a /dev mount)
+ * is then read-only from the start, as a bind copies the flags of the mount it is made
+ * from.
  */
 @injectable()
 export class ReadonlyRootfsStep implements LifecycleStep {
   readonly name = 'readonly-rootfs';
   readonly phase = 'finalize' as const;
-  readonly order = 'post' as const;
+  readonly order = 'pre' as const;
 
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 

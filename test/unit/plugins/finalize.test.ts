@@ -418,26 +418,26 @@ describe('finalize: the whole phase through the kernel', () => {
     }).orchestrator;
   }
 
-  test('the registered steps run as: ro tmpfs and /dev mounts, sysctl, readonly paths, masks, ro rootfs, umask', () => {
+  test('the registered steps run as runc 1.1 runs them: ro tmpfs and /dev mounts, ro rootfs, sysctl, readonly paths, masks, umask', () => {
     const sys = container();
     const orchestrator = kernel(sys);
     expect(orchestrator.orderedSteps().map((s) => [s.name, s.phase, s.order])).toEqual([
       ['readonly-mounts', 'finalize', 'pre'],
+      ['readonly-rootfs', 'finalize', 'pre'],
       ['sysctl', 'finalize', 'pre'],
       ['readonly-paths', 'finalize', 'normal'],
       ['masked-paths', 'finalize', 'normal'],
-      ['readonly-rootfs', 'finalize', 'post'],
       ['umask', 'finalize', 'post'],
     ]);
     orchestrator.run(makeConfig(full));
     expect(changes(sys)).toEqual([
       remount('/dev', MS_NOSUID | MS_NOEXEC),
+      remount('/'),
       { op: 'writeFile', path: '/proc/sys/kernel/hostname', data: 'box' },
       { op: 'mount', source: viaFd(sys, '/proc/sys'), target: viaFd(sys, '/proc/sys'), fstype: null, flags: MS_BIND | MS_REC, data: null },
       remount(viaFd(sys, '/proc/sys'), MS_REC),
       { op: 'mount', source: viaFd(sys, '/dev/null'), target: viaFd(sys, '/proc/kcore'), fstype: null, flags: MS_BIND, data: null },
       { op: 'mount', source: 'tmpfs', target: viaFd(sys, '/proc/acpi'), fstype: 'tmpfs', flags: MS_RDONLY, data: null },
-      remount('/'),
       { op: 'umask', mask: 0o022 },
     ]);
   });
@@ -451,6 +451,6 @@ describe('finalize: the whole phase through the kernel', () => {
   test('a failure stops the phase: later steps do not run', () => {
     const sys = container().failOn('writeFile', 'EACCES');
     expect(() => kernel(sys).run(makeConfig(full))).toThrow('finalize: plugin sysctl: writeFile "/proc/sys/kernel/hostname": EACCES');
-    expect(changes(sys).map((c) => c.op)).toEqual(['mount', 'writeFile']);
+    expect(changes(sys).map((c) => c.op)).toEqual(['mount', 'mount', 'writeFile']);
   });
 });
