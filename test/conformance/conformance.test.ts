@@ -215,6 +215,9 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       { path: '/dev/mynull', type: 'c', major: 1, minor: 3, fileMode: 0o620, uid: 1000, gid: 5 },
       { path: '/dev/sub/zero', type: 'c', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 },
       { path: '/dev/myfifo', type: 'p', fileMode: 0o600, uid: 0, gid: 0 },
+      // The link to pts/ptmx is made there whatever linux.devices says; of two entries at one path, the first is made.
+      { path: '/dev/ptmx', type: 'c', major: 5, minor: 2, fileMode: 0o666, uid: 0, gid: 0 },
+      { path: '/dev/mynull', type: 'c', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 },
     ];
     compare(config);
   });
@@ -436,6 +439,12 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       if (m.destination === '/sys') return { destination: '/sys', type: 'none', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] };
       return m;
     });
+    // Bound from the host in a user namespace: none at /dev/ptmx (the link to pts/ptmx goes there), the first of two at one path.
+    config.linux.devices = [
+      { path: '/dev/ptmx', type: 'c', major: 5, minor: 2, fileMode: 0o666, uid: 0, gid: 0 },
+      { path: '/dev/full', type: 'c', major: 1, minor: 7, fileMode: 0o666, uid: 0, gid: 0 },
+      { path: '/dev/full', type: 'c', major: 1, minor: 5, fileMode: 0o666, uid: 0, gid: 0 },
+    ];
     const { sections } = compare(config);
     expect(sections.ids.map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['uid=0(root) gid=0(root)', '0 0 1', '0 0 1']);
   });

@@ -25,13 +25,18 @@ export const DEFAULT_DEVICES: readonly DeviceSpec[] = [
   charDevice('/dev/urandom', 1, 9),
 ];
 
+/** Made a link to pts/ptmx by the ptmx step (devpts(5)), whatever linux.devices names there, as runc makes it. */
+const PTMX = '/dev/ptmx';
+
 /**
  * The defaults the config does not name, then the config's devices in their order: a
- * config device with a default's path replaces that default (runc 1.1 specconv).
+ * config device with a default's path replaces that default (runc 1.1 specconv). One at
+ * /dev/ptmx is left to the ptmx step, as runc leaves it.
  */
 export function devicesToCreate(configured: readonly DeviceSpec[]): DeviceSpec[] {
-  const named = new Set(configured.map((d) => cleanPath(d.path)));
-  return [...DEFAULT_DEVICES.filter((d) => !named.has(d.path)), ...configured];
+  const own = configured.filter((d) => cleanPath(d.path) !== PTMX);
+  const named = new Set(own.map((d) => cleanPath(d.path)));
+  return [...DEFAULT_DEVICES.filter((d) => !named.has(d.path)), ...own];
 }
 
 const NODE_TYPE: Readonly<Record<DeviceType, { fileType: number; kind: FileKind }>> = {

@@ -34,22 +34,28 @@ export class DeviceNodesStep implements LifecycleStep {
     // umask(2) would strip bits from the modes mknod(2) and the empty bind targets get;
     // with 0 the nodes have exactly the configured permissions.
     const previous = this.sys.umask(0);
+    // Of two devices at one path, the node of the first stays, as under runc, whose
+    // mknod(2) of the second finds it (EEXIST); a bind, though, is made for each.
+    const made = new Set<string>();
     try {
-      for (const device of devicesToCreate(config.devices)) this.create(containerRoot(this.sys, ctx), device, bind);
+      for (const device of devicesToCreate(config.devices)) this.create(containerRoot(this.sys, ctx), device, bind, made);
     } finally {
       this.sys.umask(previous);
     }
   }
 
-  private create(root: Root, d: DeviceSpec, bind: boolean): void {
+  private create(root: Root, d: DeviceSpec, bind: boolean, made: Set<string>): void {
     // The config loader refuses paths outside /dev; a config built in code is not loaded.
-    if (!isWithin('/dev', cleanPath(d.path)) || cleanPath(d.path) === '/dev') {
+    const at = cleanPath(d.path);
+    if (!isWithin('/dev', at) || at === '/dev') {
       throw new StepError(`device path ${JSON.stringify(d.path)} is not under /dev`);
     }
     if (bind) {
       this.bindHostNode(root, d);
       return;
     }
+    if (made.has(at)) return;
+    made.add(at);
     let node: Created;
     try {
       node = createInRoot(this.sys, root, d.path, { make: (dirFd, name) => this.sys.mknodat(dirFd, name, nodeMode(d), makedev(d.major, d.minor)) });

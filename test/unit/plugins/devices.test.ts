@@ -80,6 +80,7 @@ describe('device table', () => {
     ['config devices follow the defaults', ['/dev/fuse', '/dev/net/tun'], ['/dev/null', '/dev/random', '/dev/full', '/dev/tty', '/dev/zero', '/dev/urandom', '/dev/fuse', '/dev/net/tun']],
     ['a config device replaces the default of its path', ['/dev/tty', '/dev/null'], ['/dev/random', '/dev/full', '/dev/zero', '/dev/urandom', '/dev/tty', '/dev/null']],
     ['paths compare cleaned', ['/dev//zero/'], ['/dev/null', '/dev/random', '/dev/full', '/dev/tty', '/dev/urandom', '/dev//zero/']],
+    ['none at /dev/ptmx: the ptmx step makes its link there', ['/dev/ptmx', '/dev/fuse', '/dev//ptmx'], ['/dev/null', '/dev/random', '/dev/full', '/dev/tty', '/dev/zero', '/dev/urandom', '/dev/fuse']],
   ])('%s', (_name, paths, expected) => {
     expect(devicesToCreate(paths.map((path) => device({ path }))).map((d) => d.path)).toEqual(expected);
   });
@@ -184,6 +185,18 @@ describe('device nodes step', () => {
     const { sys, run } = setup();
     run({ devices: [device({ path: '/dev/tty', major: 5, minor: 0, uid: 5, fileMode: 0o620 })] });
     expect(changes(sys)).toEqual([UMASK_ZERO, ...defaultsMade(sys, ['/dev/tty']), ...made(sys, '/r/dev/tty', S_IFCHR | 0o620, 5, 0, 5), UMASK_RESTORED]);
+  });
+
+  test('of two config devices at one path, the node of the first is made and kept, as under runc (EEXIST for the second)', () => {
+    const { sys, run } = setup();
+    run({ devices: [device({ path: '/dev/zz', minor: 3 }), device({ path: '/dev//zz', minor: 5, fileMode: 0o600 })] });
+    expect(changes(sys)).toEqual([UMASK_ZERO, ...defaultsMade(sys, []), ...made(sys, '/r/dev/zz', S_IFCHR | 0o666, 1, 3), UMASK_RESTORED]);
+  });
+
+  test('in a user namespace, each of two config devices at one path is bound, as runc binds each', () => {
+    const { sys, run } = setup('0 1000 1\n');
+    run({ devices: [device({ path: '/dev/fuse', major: 10, minor: 229 }), device({ path: '/dev/fuse', major: 10, minor: 229 })] });
+    expect(sys.callsOf('mount').filter((c) => c.source === '/dev/fuse')).toHaveLength(2);
   });
 
   test('an existing node of the right type and number is accepted as it is, checked on its descriptor', () => {
