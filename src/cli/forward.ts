@@ -13,9 +13,13 @@
 import { readFileSync, readdirSync, readlinkSync } from 'fs';
 import { constants } from 'os';
 import type { ContainerProcess } from './container-process';
-import { maskHas } from './signals';
 
 export const PASSED_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'];
+
+/** Whether a signal mask as /proc/PID/status shows one (SigIgn, SigCgt: hex, bit N-1 for signal N) has signal `signum`. */
+export function maskHas(mask: string, signum: number): boolean {
+  return ((BigInt(`0x${mask}`) >> BigInt(signum - 1)) & 1n) === 1n;
+}
 
 /** Whether a /proc/PID/status text shows the signal caught or ignored (SigCgt, SigIgn: bit N-1 for signal N). */
 export function handlesSignal(status: string, signum: number): boolean {

@@ -40,7 +40,6 @@ import { serveRuntimeChannel } from '../core/runtime-hooks';
 import { relayConsole, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
 import { nodeStartEnv } from './node-env';
-import { starterIgnoredSignals } from './signals';
 
 /**
  * Set in the environment of the process mountkit re-executed itself as: `1` under
@@ -123,7 +122,6 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   }
   const { LinuxSyscalls } = require('../core/syscalls/linux') as typeof import('../core/syscalls/linux');
   const sys = new LinuxSyscalls({
-    ignoredOnExec: starterIgnoredSignals(process.env),
     seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
   });
   // What its starter passed: the runtime channel, and the sockets it opened and connected (core/relaunch.ts).

@@ -1,6 +1,6 @@
 import { spawn } from 'child_process';
 import { readFileSync } from 'fs';
-import { childrenOf, handlesSignal, parentInStat, startTimeInStat } from '../../src/cli/forward';
+import { childrenOf, handlesSignal, maskHas, parentInStat, startTimeInStat } from '../../src/cli/forward';
 
 const status = (ign: string, cgt: string) => `Name:\tsh\nSigQ:\t0/1\nSigPnd:\t0000000000000000\nSigBlk:\t0000000000000000\nSigIgn:\t${ign}\nSigCgt:\t${cgt}\n`;
 
@@ -51,4 +51,15 @@ describe('childrenOf', () => {
     await new Promise((resolve) => child.on('exit', resolve));
     expect(childrenOf(child.pid!)).toEqual([]);
   });
+});
+
+describe('maskHas (a SigIgn or SigCgt mask of /proc/PID/status: hex, bit N-1 for signal N)', () => {
+  test.each<[string, number, boolean]>([
+    ['0000000000000003', 1, true],
+    ['0000000000000003', 2, true],
+    ['0000000000000003', 3, false],
+    ['8000000000000000', 64, true],
+    ['0000000080000000', 32, true],
+    ['1', 1, true],
+  ])('%s has %d: %s', (mask, signum, expected) => expect(maskHas(mask, signum)).toBe(expected));
 });

@@ -25,11 +25,14 @@ import type { CommandResult, CommandSpec, FileStat, FsStat, IdMapping, SeccompCo
 
 // SIGPIPE and SIGXFSZ (asm-generic/signal.h, x86_64 and arm64 alike): when Node starts it
 // resets the standard signals (1-31) it inherited ignored to SIG_DFL, then ignores these
-// two (src/node.cc).
+// two (src/node.cc, PlatformInit). The real-time ones it leaves as it found them.
 const NODE_IGNORED_SIGNALS = [13, 25];
-// The handlers signal(2) takes for the default action and for ignoring (asm-generic/signal-defs.h).
+// The real-time signals a program may set (signal(7)): glibc keeps 32 and 33 for its
+// threads, so its SIGRTMIN is 34; SIGRTMAX is _NSIG - 1 = 64 (asm-generic/signal.h).
+const SIGRTMIN = 34;
+const SIGRTMAX = 64;
+// The handler signal(2) takes for the default action (asm-generic/signal-defs.h).
 const SIG_DFL = 0;
-const SIG_IGN = 1;
 
 // fcntl(2) and memfd_create(2), include/uapi/asm-generic/fcntl.h and linux/memfd.h
 const F_GETFD = 1;
@@ -531,11 +534,6 @@ function preadAll(fd: number): string {
 
 export interface LinuxSyscallsOptions {
   /**
-   * The signals the new program of execve() starts ignoring (src/cli/signals.ts says
-   * whose they are); every other one starts at its default. None unless given.
-   */
-  ignoredOnExec?: readonly number[];
-  /**
    * A directory where seccompCompile keeps the programs it builds, and finds them again
    * for the same filter, libseccomp and kernel (seccomp-cache.ts); made (0700) if missing,
    * used only when no other user could write to it. None unless given; the CLI gives
@@ -545,13 +543,11 @@ export interface LinuxSyscallsOptions {
 }
 
 export class LinuxSyscalls implements Syscalls {
-  private readonly ignoredOnExec: readonly number[];
   private readonly seccompCache: string | undefined;
   /** The threads startFdSender started; a sender's number is its place here, from 1. */
   private readonly fdSenders: FdSender[] = [];
 
   constructor(opts: LinuxSyscallsOptions = {}) {
-    this.ignoredOnExec = opts.ignoredOnExec ?? [];
     // Resolved now, as the caller meant it: the cache is used after the process has moved.
     this.seccompCache = opts.seccompCache === undefined ? undefined : path.resolve(opts.seccompCache);
   }
@@ -1073,11 +1069,12 @@ export class LinuxSyscalls implements Syscalls {
       const fdFlags = c.fcntl(fd, F_GETFD);
       if (fdFlags >= 0 && fdFlags & FD_CLOEXEC) c.fcntl(fd, F_SETFD, 'int', fdFlags & ~FD_CLOEXEC);
     }
-    // execve(2) keeps an ignored disposition and resets a caught one (signal(7)). The only
-    // standard ones ignored here are Node's two, where runc's container starts with them
-    // at their defaults.
+    // execve(2) keeps an ignored disposition and resets a caught one (signal(7)). The
+    // container starts with every signal at its default, as runc's does (runc catches
+    // every signal, so its init and the container start with none ignored), whatever
+    // mountkit's starter ignored: Node's own two and any real-time one it inherited.
     for (const signum of NODE_IGNORED_SIGNALS) c.signal(signum, SIG_DFL);
-    for (const signum of this.ignoredOnExec) c.signal(signum, SIG_IGN);
+    for (let signum = SIGRTMIN; signum <= SIGRTMAX; signum++) c.signal(signum, SIG_DFL);
     // koffi passes a JS array as `const char **`; execve(2) wants both lists NULL-terminated.
     // execve(2) returns only on failure.
     c.execve(path, [...argv, null], [...envp, null]);
