@@ -1,7 +1,10 @@
 /**
  * Passing signals on from the Node entry to the container it started again under
  * unshare(1) for a pid namespace, as bin/mountkit does from the shell and runc run does:
- * HUP, INT, QUIT, TERM, USR1, USR2 and ALRM. The container is the child of the process
+ * every signal a process can catch but those runc keeps too (CHLD, WINCH, URG), the
+ * faults Node cannot take in JavaScript (ILL, ABRT, BUS, FPE, SEGV), STKFLT (which dash
+ * cannot name) and PROF (V8's profiler samples with it); the real-time ones are beyond
+ * Node's process.on. The container is the child of the process
  * spawned (unshare --fork's child, PID 1 of a new namespace), or that process itself
  * (unshare without --fork, in a pid namespace joined before). Until its program starts it
  * is mountkit preparing the rootfs, holding the descriptor 3 it was started with, which
@@ -14,7 +17,27 @@ import { readFileSync, readdirSync, readlinkSync } from 'fs';
 import { constants } from 'os';
 import type { ContainerProcess } from './container-process';
 
-export const PASSED_SIGNALS: readonly NodeJS.Signals[] = ['SIGHUP', 'SIGINT', 'SIGQUIT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2', 'SIGALRM'];
+export const PASSED_SIGNALS: readonly NodeJS.Signals[] = [
+  'SIGHUP',
+  'SIGINT',
+  'SIGQUIT',
+  'SIGTERM',
+  'SIGUSR1',
+  'SIGUSR2',
+  'SIGALRM',
+  'SIGTRAP',
+  'SIGPIPE',
+  'SIGCONT',
+  'SIGTSTP',
+  'SIGTTIN',
+  'SIGTTOU',
+  'SIGXCPU',
+  'SIGXFSZ',
+  'SIGVTALRM',
+  'SIGIO',
+  'SIGPWR',
+  'SIGSYS',
+];
 
 /** Whether a signal mask as /proc/PID/status shows one (SigIgn, SigCgt: hex, bit N-1 for signal N) has signal `signum`. */
 export function maskHas(mask: string, signum: number): boolean {

@@ -160,6 +160,12 @@ maybe('mountkit run', () => {
     expect(r).toEqual({ status: 7, stdout: 'ready\ngot USR1\ngot HUP\ngot TERM\n', stderr: '' });
   }, 30_000);
 
+  test.each(SIGNAL_PASSERS)('%s passes SIGPWR, SIGTSTP and SIGCONT on too, as runc run does, rather than ending or stopping', async (_what, entry) => {
+    const script = `trap "echo got PWR" PWR; trap "echo got TSTP" TSTP; trap "echo got CONT; exit 5" CONT; ${READY_THEN_WAIT}`;
+    const r = await withBundleAsync(config(['sh', '-c', script]), (dir) => signalled([...entry, 'run', '--bundle', dir], 1, ['SIGPWR', 'SIGTSTP', 'SIGCONT']));
+    expect(r).toEqual({ status: 5, stdout: 'ready\ngot PWR\ngot TSTP\ngot CONT\n', stderr: '' });
+  }, 30_000);
+
   test.each(SIGNAL_PASSERS)(
     '%s: signals that come while the rootfs is prepared wait for the container to handle them, in order (Node would open its inspector on SIGUSR1)',
     async (_what, entry) => {

@@ -1,3 +1,4 @@
+import { constants } from 'os';
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { VALUE_OPTIONS, parseArgs } from '../../src/cli/args';
@@ -45,10 +46,13 @@ describe('parseArgs', () => {
 });
 
 describe('bin/mountkit, the shell launcher', () => {
-  test('passes on the signals the Node entry passes on', () => {
+  test('passes on the signals the Node entry passes on, and SIGPROF, each by its number', () => {
     const launcher = readFileSync(path.join(__dirname, '..', '..', 'bin', 'mountkit'), 'utf8');
-    const passed = /^passed='([A-Z0-9 ]+)'$/m.exec(launcher)?.[1].split(' ');
-    expect(passed?.map((name) => `SIG${name}`)).toEqual(PASSED_SIGNALS);
+    const passed = /^passed='([A-Z0-9 ]+)'$/m.exec(launcher)?.[1].split(' ') ?? [];
+    expect(passed.map((name) => `SIG${name}`).sort()).toEqual([...PASSED_SIGNALS, 'SIGPROF'].sort());
+    // forward()'s numbers, for the check of the container's SigCgt and SigIgn.
+    const numbers = new Map([...launcher.matchAll(/\b([A-Z0-9]+)\) num=(\d+) ;;/g)].map((m) => [m[1], Number(m[2])]));
+    for (const name of passed) expect([name, numbers.get(name)]).toEqual([name, constants.signals[`SIG${name}` as NodeJS.Signals]]);
   });
 
   test('skips the value of exactly the options parseArgs gives a value', () => {
