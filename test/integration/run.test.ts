@@ -1334,6 +1334,16 @@ maybe('mountkit run', () => {
     expect(r.stderr).toBe('mountkit: finalize: plugin exec: process.args[0] "no-such-program" is not found in PATH "/bin"\n');
   });
 
+  test.each([
+    ['no PATH in process.env', [], 'is not found: process.env has no PATH'],
+    ['a relative PATH entry', ['PATH=bin'], 'is found relative to the working directory ("bin/true", through PATH "bin"), which runc refuses to run'],
+  ])('a program named without a path, with %s, is a runtime error, as under runc', (_what, env, message) => {
+    const c = config(['true']);
+    c.process.env = env;
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect([r.status, r.stderr]).toEqual([1, `mountkit: finalize: plugin exec: process.args[0] "true" ${message}\n`]);
+  });
+
   test('--log FILE with --log-level debug records the phases as JSON lines', () => {
     const b = makeBundle(config(['true']));
     try {

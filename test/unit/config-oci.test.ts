@@ -265,8 +265,8 @@ describe('fromOciSpec: conversion', () => {
     expect(cfg.rootfs).toBe('/bundles/other/rootfs');
   });
 
-  test('process.cwd defaults to /', () => {
-    expect(convert((s) => delete s.process.cwd).process.cwd).toBe('/');
+  test('process.cwd is required, as the runtime-spec has it and runc refuses a config without it', () => {
+    expect(() => convert((s) => delete s.process.cwd)).toThrow('process.cwd: is required');
   });
 
   test('unknown fields are ignored', () => {
@@ -621,7 +621,9 @@ describe('fromOciSpec: validation', () => {
     ['relative cwd', (s) => (s.process.cwd = 'tmp'), 'process.cwd "tmp": must be an absolute path'],
     ['empty cwd', (s) => (s.process.cwd = ''), 'process.cwd "": must be an absolute path'],
     ['negative uid', (s) => (s.process.user.uid = -1), 'process.user.uid -1: must be a non-negative integer'],
-    ['gid beyond 32 bits', (s) => (s.process.user.gid = 2 ** 32), 'process.user.gid 4294967296: must be at most 4294967295'],
+    ['gid beyond 32 bits', (s) => (s.process.user.gid = 2 ** 32), 'process.user.gid 4294967296: must be at most 2147483647'],
+    ['uid beyond runc\'s range (2^31 - 1)', (s) => (s.process.user.uid = 3000000000), 'process.user.uid 3000000000: must be at most 2147483647'],
+    ['an additional gid beyond runc\'s range', (s) => (s.process.user.additionalGids = [5, 2 ** 31]), 'process.user.additionalGids[1] 2147483648: must be at most 2147483647'],
     ['uid as a string', (s) => (s.process.user.uid = '0'), 'process.user.uid: must be a number'],
     ['terminal not a boolean', (s) => (s.process.terminal = 1), 'process.terminal: must be a boolean'],
     ['process not an object', (s) => (s.process = ['sh']), 'process: must be an object'],
@@ -695,19 +697,19 @@ describe('loadBundle', () => {
     ['18446744073709551615', 0xffffffffffffffffn],
     ['4096', 4096n],
   ])('a limit written %s reads as %s', (text, value) => {
-    writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh"], "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": ${text}}]}}`);
+    writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/", "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": ${text}}]}}`);
     expect(loadBundle(dir).process.rlimits?.[0].hard).toBe(value);
   });
 
   test.each(['18446744073709551614', '18446744073709550600', '18446744073709551616', '18446744073709551615.0', '1.8446744073709552e19', '1.8446744073709551E+19', '0.18446744073709551615e20'])('a number JSON.parse rounds to 2^64 (%s) is refused, not read as UINT64_MAX; in a string it is text', (n) => {
-    writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh"], "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": ${n}}]}}`);
+    writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/", "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": ${n}}]}}`);
     expectConfigError(() => loadBundle(dir), `config.json: the number ${n} would be read as 18446744073709551615: JSON numbers are read as doubles, exact up to 9007199254740991`);
-    writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh", "${n}", "\\\\"], "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": 18446744073709551615}]}}`);
+    writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh", "${n}", "\\\\"], "cwd": "/", "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": 18446744073709551615}]}}`);
     expect(loadBundle(dir).process.args).toEqual(['sh', n, '\\']);
   });
 
   test.each(['1.8e19', '1e3', '18446744073709549568'])('a number near 2^64 that JSON.parse does not round to it (%s) is read as it is', (n) => {
-    writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh"], "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": ${n}}]}}`);
+    writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/", "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": ${n}}]}}`);
     expect(() => loadBundle(dir)).not.toThrow(/would be read as/);
   });
 

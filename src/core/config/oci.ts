@@ -55,6 +55,8 @@ import { PROPAGATION_OPTIONS, parseMountOptions, parsePropagation, type ParsedMo
 const DEVICE_TYPES: readonly DeviceType[] = ['c', 'b', 'u', 'p'];
 const NAMESPACE_TYPES: readonly NamespaceType[] = ['mount', 'pid', 'uts', 'ipc', 'network', 'user', 'cgroup', 'time'];
 const UINT32_MAX = 0xffffffff;
+/** The largest uid or gid runc takes for a process (its user package's maxID, 2^31 - 1). */
+const ID_MAX = 0x7fffffff;
 /** The kernel's dev_t holds a 12-bit major and a 20-bit minor (include/linux/kdev_t.h, MINORBITS 20). */
 const MAJOR_MAX = 0xfff;
 const MINOR_MAX = 0xfffff;
@@ -345,15 +347,16 @@ function parseProcess(v: unknown): ProcessSpec {
   // NAME=VALUE with a name (the runtime-spec's form): runc's init refuses any other entry.
   const badEnv = env.findIndex((e) => e.indexOf('=') <= 0);
   if (badEnv !== -1) fail(`process.env[${badEnv}]`, env[badEnv], 'must be NAME=VALUE, with a name');
-  const cwd = isAbsent(p.cwd) ? '/' : absolutePath(p.cwd, 'process.cwd');
+  // Required, as the runtime-spec has it and runc refuses a config without it.
+  const cwd = absolutePath(p.cwd, 'process.cwd');
   const user = optionalObject(p.user, 'process.user');
   return {
     args,
     env,
     cwd,
-    uid: optionalUnsigned(user?.uid, 'process.user.uid', UINT32_MAX, 0),
-    gid: optionalUnsigned(user?.gid, 'process.user.gid', UINT32_MAX, 0),
-    ...(isAbsent(user?.additionalGids) ? {} : { additionalGids: list(user?.additionalGids, 'process.user.additionalGids', (g, field) => unsigned(g, field, UINT32_MAX)) }),
+    uid: optionalUnsigned(user?.uid, 'process.user.uid', ID_MAX, 0),
+    gid: optionalUnsigned(user?.gid, 'process.user.gid', ID_MAX, 0),
+    ...(isAbsent(user?.additionalGids) ? {} : { additionalGids: list(user?.additionalGids, 'process.user.additionalGids', (g, field) => unsigned(g, field, ID_MAX)) }),
     // umask(2) keeps the permission bits of its argument (mask & 0777), so any uint32 is taken, as runc takes it.
     ...(isAbsent(user?.umask) ? {} : { umask: unsigned(user?.umask, 'process.user.umask', UINT32_MAX) & 0o777 }),
     ...(isAbsent(p.noNewPrivileges) ? {} : { noNewPrivileges: optionalBoolean(p.noNewPrivileges, 'process.noNewPrivileges') }),

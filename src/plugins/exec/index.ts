@@ -6,7 +6,7 @@ import { SessionStep } from './session';
 import { ConsoleSocketStep, ConsoleStep } from './console';
 
 export { ConsoleSocketStep, ConsoleStep, HandoverStep, OomScoreAdjStep, OomScoreAfterHooksStep, SeccompStep, SessionStep };
-export { DEFAULT_PATH, candidates, envPath, lookPath } from './lookpath';
+export { candidates, envPath, lookPath } from './lookpath';
 
 export const register: RegisterPlugin = (api) => {
   api.step(SessionStep);

@@ -1,32 +1,47 @@
 import { StepError, SyscallError } from '../../core/errors';
 import type { Syscalls } from '../../core/syscalls/types';
 
-/** The PATH a container gets when its env has none (runc's and Docker's default). */
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-
-/** The value of PATH in a `KEY=value` environment, or the default. */
+/**
+ * The value of PATH in a `KEY=value` environment (the last one), or '' when it has none:
+ * a program named without a `/` is then not found, as under runc, whose init searches the
+ * container's environment only.
+ */
 export function envPath(env: readonly string[]): string {
   const entry = [...env].reverse().find((kv) => kv.startsWith('PATH='));
-  return entry === undefined ? DEFAULT_PATH : entry.slice('PATH='.length);
+  return entry === undefined ? '' : entry.slice('PATH='.length);
 }
 
-/** The candidate files for a program name, in search order (execvp(3) rules). */
+/**
+ * The candidate files for a program name, in search order: a name with a `/` as it is;
+ * else each PATH entry with the name, an empty entry standing for the working directory
+ * (execvp(3)); no PATH, none.
+ */
 export function candidates(program: string, pathVar: string): string[] {
   if (program.includes('/')) return [program];
-  // An empty PATH element means the current directory (execvp(3)).
+  if (pathVar === '') return [];
   return pathVar.split(':').map((dir) => (dir === '' ? program : `${dir.replace(/\/+$/, '')}/${program}`));
 }
 
-/** Resolves the program inside the (jailed) root: the first candidate that is an executable file. */
+/**
+ * Resolves the program inside the (jailed) root: the first candidate that is an executable
+ * file. One found through a relative PATH entry (empty, or not starting with `/`) is
+ * refused, as runc's Go lookup refuses it (exec.ErrDot): which file runs would depend on
+ * the working directory.
+ */
 export function lookPath(sys: Syscalls, program: string, pathVar: string): string {
   for (const candidate of candidates(program, pathVar)) {
     try {
       const st = sys.stat(candidate);
-      if (st.kind === 'file' && (st.perm & 0o111) !== 0) return candidate;
+      if (st.kind !== 'file' || (st.perm & 0o111) === 0) continue;
     } catch (err) {
       if (!(err instanceof SyscallError)) throw err;
+      continue;
     }
+    if (!program.includes('/') && !candidate.startsWith('/')) {
+      throw new StepError(`process.args[0] ${JSON.stringify(program)} is found relative to the working directory (${JSON.stringify(candidate)}, through PATH ${JSON.stringify(pathVar)}), which runc refuses to run`);
+    }
+    return candidate;
   }
-  const where = program.includes('/') ? 'is not an executable file' : `is not found in PATH ${JSON.stringify(pathVar)}`;
+  const where = program.includes('/') ? 'is not an executable file' : pathVar === '' ? 'is not found: process.env has no PATH' : `is not found in PATH ${JSON.stringify(pathVar)}`;
   throw new StepError(`process.args[0] ${JSON.stringify(program)} ${where}`);
 }

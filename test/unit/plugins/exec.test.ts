@@ -22,10 +22,10 @@ const warningsOf = (log: MemoryLogger): string[] => log.entries.filter((e) => e.
 
 describe('envPath / candidates', () => {
   test.each([
-    [[], '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+    [[], ''],
     [['PATH=/bin'], '/bin'],
     [['PATH=/a', 'TERM=x', 'PATH=/b'], '/b'],
-    [['XPATH=/x'], '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'],
+    [['XPATH=/x'], ''],
   ])('envPath(%j) = %j', (env, expected) => expect(envPath(env)).toBe(expected));
 
   test.each([
@@ -33,6 +33,8 @@ describe('envPath / candidates', () => {
     ['./run', '/bin', ['./run']],
     ['/bin/true', '/x', ['/bin/true']],
     ['sh', ':/bin', ['sh', '/bin/sh']],
+    ['sh', '', []],
+    ['./run', '', ['./run']],
   ])('candidates(%j, %j)', (program, pathVar, expected) => expect(candidates(program, pathVar)).toEqual(expected));
 });
 
@@ -55,6 +57,23 @@ describe('lookPath', () => {
 
   test('an absolute program that is not executable', () => {
     expect(() => lookPath(sys, '/bin/notexec', '/bin')).toThrow('process.args[0] "/bin/notexec" is not an executable file');
+  });
+
+  test('no PATH in process.env: a name is not found, as under runc; a path still is', () => {
+    expect(() => lookPath(sys, 'sh', '')).toThrow('process.args[0] "sh" is not found: process.env has no PATH');
+    expect(lookPath(sys, '/usr/bin/sh', '')).toBe('/usr/bin/sh');
+  });
+
+  test.each([
+    ['an empty entry', ':/usr/bin', 'sh'],
+    ['a relative entry', 'usr/bin:/usr/bin', 'usr/bin/sh'],
+  ])('a program found through %s of PATH is refused, as runc refuses it (Go exec.ErrDot)', (_what, pathVar, found) => {
+    const here = new FakeSyscalls().addFile('/usr/bin/sh', '', 0o755).addFile('/sh', '', 0o755).addFile('/usr/bin/sh', '', 0o755);
+    expect(() => lookPath(here, 'sh', pathVar)).toThrow(
+      `process.args[0] "sh" is found relative to the working directory (${JSON.stringify(found)}, through PATH ${JSON.stringify(pathVar)}), which runc refuses to run`,
+    );
+    // A relative entry that finds nothing is passed over.
+    expect(lookPath(here, 'sh', `nowhere:${pathVar.split(':').pop()}`)).toBe('/usr/bin/sh');
   });
 });
 
@@ -211,7 +230,7 @@ describe('handover step', () => {
     const sys = new FakeSyscalls();
     sys.addFile('/bin/sh', '', 0o755);
     stream(sys, 1, '/pipes/out', 1000, 'pipefs');
-    const config = makeConfig({ process: { args: ['sh'], env: [], cwd: '/', uid: 0, gid: 0, terminal: false } });
+    const config = makeConfig({ process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, terminal: false } });
     expect(() => new Orchestrator(sys, silentLogger, [], [new HandoverStep(sys)]).run(config)).toThrow(ExecveCalled);
     expect(sys.callsOf('fstat')).toEqual([]);
   });
@@ -228,7 +247,7 @@ describe('handover step', () => {
     const log = memoryLogger();
     const sys = new FakeSyscalls();
     sys.addFile('/bin/sh', '', 0o755).addFile('/proc/self/setgroups', 'deny\n');
-    const config = makeConfig({ process: { args: ['sh'], env: [], cwd: '/', uid: 1000, gid: 100, additionalGids: [5], terminal: false } });
+    const config = makeConfig({ process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', uid: 1000, gid: 100, additionalGids: [5], terminal: false } });
     expect(() => new Orchestrator(sys, log, [], [new HandoverStep(sys)]).run(config)).toThrow(ExecveCalled);
     expect(sys.callsOf('setgroups')).toEqual([]);
     expect(sys.callsOf('setuid')).toEqual([{ op: 'setuid', uid: 1000 }]);
@@ -395,7 +414,7 @@ describe('handover step', () => {
       sys.addFile('/bin/sh', '', 0o755);
       sys.lastCap = 37;
       sys.failOn('ambientRaise', 'EPERM');
-      const process = { args: ['sh'], env: [], cwd: '/', uid: 0, gid: 0, terminal: false, capabilities: { ...caps, bounding: ['CAP_KILL', 'CAP_BPF', 'CAP_NOPE'] } };
+      const process = { args: ['sh'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, terminal: false, capabilities: { ...caps, bounding: ['CAP_KILL', 'CAP_BPF', 'CAP_NOPE'] } };
       expect(() => new Orchestrator(sys, log, [], [new HandoverStep(sys)]).run(makeConfig({ process }))).toThrow(ExecveCalled);
       expect(log.entries.filter((e) => !e.message.startsWith('phase ')).map((e) => [e.level, e.message])).toEqual([
         ['warn', 'process.capabilities: ignoring unknown or unavailable CAP_BPF, CAP_NOPE'],
