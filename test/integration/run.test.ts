@@ -1334,6 +1334,13 @@ maybe('mountkit run', () => {
     expect(r.stderr).toBe('mountkit: finalize: plugin exec: process.args[0] "no-such-program" is not found in PATH "/bin"\n');
   });
 
+  test('a cwd through a missing directory and ".." is reached, that directory made too, as under runc', () => {
+    const c = config(['sh', '-c', 'pwd; ls -d /new']);
+    c.process.cwd = '/new/../new2';
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect(r).toEqual({ status: 0, stdout: '/new2\n/new\n', stderr: '' });
+  });
+
   test.each([
     ['no PATH in process.env', [], 'is not found: process.env has no PATH'],
     ['a relative PATH entry', ['PATH=bin'], 'is found relative to the working directory ("bin/true", through PATH "bin"), which runc refuses to run'],

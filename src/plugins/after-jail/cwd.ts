@@ -27,6 +27,9 @@ export class CwdStep implements LifecycleStep {
   run(ctx: RunContext): void {
     const cwd = ctx.config.process.cwd;
     if (cwd === '') return;
+    // The kernel walks "/a/../b" through /a, which must then exist too: the directory before
+    // each ".." is made first, as runc's MkdirAll makes it (the lookup below goes up by name).
+    for (const before of beforeDotDots(cwd)) this.sys.close(createInRoot(this.sys, '/', before).fd);
     const inRoot = createInRoot(this.sys, '/', cwd);
     try {
       const st = this.sys.fstat(inRoot.fd);
@@ -45,4 +48,16 @@ export class CwdStep implements LifecycleStep {
       this.sys.close(inRoot.fd);
     }
   }
+}
+
+/** The paths a ".." component of `path` goes up from, in order ("/a/../b/c/.." gives "/a", "/a/../b/c"). */
+export function beforeDotDots(path: string): string[] {
+  const parts = path.split('/');
+  const out: string[] = [];
+  for (let i = 1; i < parts.length; i++) {
+    if (parts[i] !== '..') continue;
+    const before = parts.slice(0, i).join('/');
+    if (parts.slice(1, i).some((p) => p !== '' && p !== '.' && p !== '..')) out.push(before);
+  }
+  return out;
 }

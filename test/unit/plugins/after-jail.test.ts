@@ -7,6 +7,7 @@ import type { LifecycleStep, MountHandler } from '../../../src/core/plugin';
 import { FakeSyscalls, type FailOptions } from '../../../src/core/syscalls/fake';
 import type { SyscallName } from '../../../src/core/syscalls/types';
 import { CwdStep, ReopenDevNullStep, register } from '../../../src/plugins/after-jail';
+import { beforeDotDots } from '../../../src/plugins/after-jail/cwd';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { changes, fdOf } from '../../helpers/fd';
 
@@ -98,6 +99,23 @@ describe('cwd step', () => {
     expect(sys.node('/work/deep/dir')).toMatchObject({ kind: 'dir', perm: 0o755 });
     expect(sys.openFds()).toEqual([]);
   });
+
+  test('a cwd through a missing directory and "..": that directory is made too, as the kernel walks through it (runc MkdirAll)', () => {
+    const { sys, run } = setup();
+    cwdRun(sys, run, '/new/../new2');
+    expect(changes(sys)).toEqual([mkdirat(sys, '/', 'new'), mkdirat(sys, '/', 'new2')]);
+    expect(sys.node('/new')).toMatchObject({ kind: 'dir' });
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test.each([
+    ['/a/../b', ['/a']],
+    ['/a/b/../../c', ['/a/b', '/a/b/..']],
+    ['/../x', []],
+    ['/./../x', []],
+    ['/a/b', []],
+    ['/a/..', ['/a']],
+  ])('beforeDotDots(%j) = %j', (path, expected) => expect(beforeDotDots(path)).toEqual(expected));
 
   test('an existing cwd is left as it is; the directory chdir(2) reaches is compared with the one looked up in the root', () => {
     const { sys, run } = setup();
