@@ -79,7 +79,7 @@ export class HandoverStep implements LifecycleStep {
     this.closeOnExec(ctx);
     const program = lookPath(this.sys, args[0], envPath(env));
     if (noNewPrivileges) loadSeccomp(this.sys, ctx);
-    this.startContainerHooks(ctx);
+    this.startContainerHooks(ctx, environment);
     this.setLimits(rlimits);
     this.announceExec(ctx);
     this.sys.execve(program, args, environment);
@@ -134,16 +134,16 @@ export class HandoverStep implements LifecycleStep {
    * The OCI startContainer hooks, each in its order, where runc's init runs them: last
    * before the program, with the container's identity and with every descriptor of
    * mountkit's marked close-on-exec (runtime-spec config.md: part of the start operation;
-   * the path resolves in the container namespace). In the container's cwd, with its
-   * environment when the hook names none, status "created" and this process's pid in
-   * the state. The program is looked up first, as runc looks it up before them.
+   * the path resolves in the container namespace). In the container's cwd, with the
+   * program's environment (`environment`, HOME included) when the hook names none, as
+   * runc's init runs them with its own, status "created" and this process's pid in the
+   * state. The program is looked up first, as runc looks it up before them.
    */
-  private startContainerHooks(ctx: RunContext): void {
+  private startContainerHooks(ctx: RunContext, environment: readonly string[]): void {
     const hooks = ctx.config.hooks.startContainer ?? [];
     if (hooks.length === 0) return;
-    const { cwd, env } = ctx.config.process;
     const state = ociState(ctx.shared, ctx.config, { status: 'created', pid: this.sys.getpid() });
-    hooks.forEach((hook, i) => runHook(this.sys, `startContainer[${i}]`, hook, hookCommand(hook, state, cwd, env)));
+    hooks.forEach((hook, i) => runHook(this.sys, `startContainer[${i}]`, hook, hookCommand(hook, state, ctx.config.process.cwd, environment)));
   }
 
   /**

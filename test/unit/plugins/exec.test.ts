@@ -466,6 +466,17 @@ describe('handover step', () => {
   describe('startContainer hooks', () => {
     const hook = (path: string, over: Partial<HookSpec> = {}): HookSpec => ({ path, args: [], env: [], ...over });
 
+    test("without HOME in process.env, a hook that names no environment gets the program's, HOME from /etc/passwd included", () => {
+      const { sys, run } = setup();
+      sys.addFile('/etc/passwd', 'u:x:1000:100::/home/u:/bin/sh\n');
+      run.config.process.env = ['PATH=/bin'];
+      run.config.hooks = { prestart: [], createRuntime: [], startContainer: [hook('/bin/s1')] };
+      expect(run).toThrow(ExecveCalled);
+      const [hookRun] = sys.callsOf('runCommand');
+      expect(hookRun.cmd.env).toEqual(['PATH=/bin', 'HOME=/home/u']);
+      expect(sys.callsOf('execve')[0].envp).toEqual(['PATH=/bin', 'HOME=/home/u']);
+    });
+
     test('they run last before execve: as the container user, with descriptors marked close-on-exec and the program found; in its cwd, with its environment when they name none', () => {
       const { sys, run } = setup();
       sys.pid = 1;
