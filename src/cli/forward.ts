@@ -2,9 +2,10 @@
  * Passing signals on from the Node entry to the container it started again under
  * unshare(1) for a pid namespace, as bin/mountkit does from the shell and runc run does:
  * every signal a process can catch but those runc keeps too (CHLD, WINCH, URG), the
- * faults Node cannot take in JavaScript (ILL, ABRT, BUS, FPE, SEGV), STKFLT (which dash
- * cannot name) and PROF (V8's profiler samples with it); the real-time ones are beyond
- * Node's process.on. The container is the child of the process
+ * faults Node cannot take in JavaScript (ILL, ABRT, BUS, FPE, SEGV) and PROF, which V8's
+ * CPU profiler samples with (a listener would take it from the profiler: --cpu-prof, the
+ * inspector); the real-time ones are beyond Node's process.on, and bin/mountkit passes
+ * them on. The container is the child of the process
  * spawned (unshare --fork's child, PID 1 of a new namespace), or that process itself
  * (unshare without --fork, in a pid namespace joined before). Until its program starts it
  * is mountkit preparing the rootfs, holding the descriptor 3 it was started with, which
@@ -31,6 +32,7 @@ export const PASSED_SIGNALS: readonly NodeJS.Signals[] = [
   'SIGTSTP',
   'SIGTTIN',
   'SIGTTOU',
+  'SIGSTKFLT',
   'SIGXCPU',
   'SIGXFSZ',
   'SIGVTALRM',

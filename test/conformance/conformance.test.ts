@@ -163,10 +163,13 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     expect(sections.mountinfo.find((l) => l.includes(' /proc/keys '))).toMatch(/ \/proc\/keys ro,/);
   });
 
-  test("a relative path in a mount's data (overlay's lowerdir) is the rootfs's, not the caller's", () => {
+  test("a relative path in a mount's data (overlay's lowerdir) is the rootfs directory's, below the run's mounts, not the caller's", () => {
     const config = runcSpec(['echo "== files"; cat /mnt/file']);
-    // Without an upper layer, overlayfs needs two lower ones.
-    config.mounts.push({ destination: '/mnt', type: 'overlay', source: 'overlay', options: ['lowerdir=lower:lower2'] });
+    // Without an upper layer, overlayfs needs two lower ones. The tmpfs at /lower does not hide the image's from a lookup that starts in the rootfs directory itself.
+    config.mounts.push(
+      { destination: '/lower', type: 'tmpfs', source: 'tmpfs', options: ['size=1m', 'mode=755'] },
+      { destination: '/mnt', type: 'overlay', source: 'overlay', options: ['lowerdir=lower:lower2'] },
+    );
     const { sections } = compare(config, (dir) => {
       mkdirSync(path.join(dir, 'rootfs', 'lower'));
       mkdirSync(path.join(dir, 'rootfs', 'lower2'));

@@ -63,7 +63,7 @@ const SIGNAL_PASSERS: [string, string[]][] = [
 function signalled(
   argv: string[],
   ready: number,
-  signals: NodeJS.Signals[],
+  signals: (NodeJS.Signals | number)[],
   group = false,
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -74,7 +74,7 @@ function signalled(
     const send = () => {
       sent = true;
       // One at a time: the container's shell runs a trap between its sleeps.
-      signals.forEach((sig, i) => setTimeout(() => (group ? process.kill(-child.pid!, sig) : child.kill(sig)), 300 * (i + 1)));
+      signals.forEach((sig, i) => setTimeout(() => (process.kill(group ? -child.pid! : child.pid!, sig)), 300 * (i + 1)));
     };
     if (ready === 0) send();
     child.stdout.on('data', (d: Buffer) => {
@@ -164,6 +164,12 @@ maybe('mountkit run', () => {
     const script = `trap "echo got PWR" PWR; trap "echo got TSTP" TSTP; trap "echo got CONT; exit 5" CONT; ${READY_THEN_WAIT}`;
     const r = await withBundleAsync(config(['sh', '-c', script]), (dir) => signalled([...entry, 'run', '--bundle', dir], 1, ['SIGPWR', 'SIGTSTP', 'SIGCONT']));
     expect(r).toEqual({ status: 5, stdout: 'ready\ngot PWR\ngot TSTP\ngot CONT\n', stderr: '' });
+  }, 30_000);
+
+  test.each(LAUNCHER_SHELLS)('bin/mountkit under %s passes SIGSTKFLT and the real-time signals on too (SIGRTMIN+3, systemd\'s halt)', async (_sh, shell) => {
+    const script = `trap "echo got 16" 16; trap "echo got 37; exit 6" 37; ${READY_THEN_WAIT}`;
+    const r = await withBundleAsync(config(['sh', '-c', script]), (dir) => signalled([...underShell(shell, ['run', '--bundle', dir]).flat()], 1, ['SIGSTKFLT', 37]));
+    expect(r).toEqual({ status: 6, stdout: 'ready\ngot 16\ngot 37\n', stderr: '' });
   }, 30_000);
 
   test.each(SIGNAL_PASSERS)(
@@ -1342,7 +1348,7 @@ maybe('mountkit run', () => {
   });
 
   test.each([
-    ['no PATH in process.env', [], 'is not found: process.env has no PATH'],
+    ['no PATH in process.env', [], 'is not found: process.env has no PATH, or an empty one'],
     ['a relative PATH entry', ['PATH=bin'], 'is found relative to the working directory ("bin/true", through PATH "bin"), which runc refuses to run'],
   ])('a program named without a path, with %s, is a runtime error, as under runc', (_what, env, message) => {
     const c = config(['true']);

@@ -55,8 +55,6 @@ import { PROPAGATION_OPTIONS, parseMountOptions, parsePropagation, type ParsedMo
 const DEVICE_TYPES: readonly DeviceType[] = ['c', 'b', 'u', 'p'];
 const NAMESPACE_TYPES: readonly NamespaceType[] = ['mount', 'pid', 'uts', 'ipc', 'network', 'user', 'cgroup', 'time'];
 const UINT32_MAX = 0xffffffff;
-/** The largest uid or gid runc takes for a process (its user package's maxID, 2^31 - 1). */
-const ID_MAX = 0x7fffffff;
 /** The kernel's dev_t holds a 12-bit major and a 20-bit minor (include/linux/kdev_t.h, MINORBITS 20). */
 const MAJOR_MAX = 0xfff;
 const MINOR_MAX = 0xfffff;
@@ -354,9 +352,9 @@ function parseProcess(v: unknown): ProcessSpec {
     args,
     env,
     cwd,
-    uid: optionalUnsigned(user?.uid, 'process.user.uid', ID_MAX, 0),
-    gid: optionalUnsigned(user?.gid, 'process.user.gid', ID_MAX, 0),
-    ...(isAbsent(user?.additionalGids) ? {} : { additionalGids: list(user?.additionalGids, 'process.user.additionalGids', (g, field) => unsigned(g, field, ID_MAX)) }),
+    uid: optionalUnsigned(user?.uid, 'process.user.uid', UINT32_MAX, 0),
+    gid: optionalUnsigned(user?.gid, 'process.user.gid', UINT32_MAX, 0),
+    ...(isAbsent(user?.additionalGids) ? {} : { additionalGids: list(user?.additionalGids, 'process.user.additionalGids', (g, field) => unsigned(g, field, UINT32_MAX)) }),
     // umask(2) keeps the permission bits of its argument (mask & 0777), so any uint32 is taken, as runc takes it.
     ...(isAbsent(user?.umask) ? {} : { umask: unsigned(user?.umask, 'process.user.umask', UINT32_MAX) & 0o777 }),
     ...(isAbsent(p.noNewPrivileges) ? {} : { noNewPrivileges: optionalBoolean(p.noNewPrivileges, 'process.noNewPrivileges') }),
@@ -460,7 +458,6 @@ function parseConfigText(text: string, file: string): unknown {
   return spec;
 }
 
-/** The JSON strings, skipped whole, and the integers of 20 digits from 18446744073709550000 to ...59999. */
 /** A string, or a number token (RFC 8259's number grammar), in JSON text. */
 const JSON_TOKEN = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
 
@@ -485,10 +482,12 @@ function checkNearUint64Max(text: string): void {
 }
 
 /**
- * The bundle directory without symbolic links on its way, as runc has it (it changes into
- * the bundle and takes the working directory the kernel gives): a relative root.path is
- * anchored there, and root.path may then pass through no link (validateRootfs). A
- * directory that cannot be resolved is taken as given; reading config.json names it.
+ * The bundle directory without symbolic links on its way: a relative root.path is
+ * anchored there, and root.path may then pass through no link (validateRootfs). runc
+ * anchors it in its working directory after changing into the bundle, which is that path
+ * too unless $PWD names the same directory through a link (Go's os.Getwd), and then
+ * refuses the root. A directory that cannot be resolved is taken as given; reading
+ * config.json names it.
  */
 function physicalDir(dir: string): string {
   try {

@@ -28,7 +28,7 @@ import type { CommandResult, CommandSpec, FileStat, FsStat, IdMapping, SeccompCo
 // two (src/node.cc, PlatformInit). The real-time ones it leaves as it found them.
 const NODE_IGNORED_SIGNALS = [13, 25];
 // The real-time signals a program may set (signal(7)): glibc keeps 32 and 33 for its
-// threads, so its SIGRTMIN is 34; SIGRTMAX is _NSIG - 1 = 64 (asm-generic/signal.h).
+// threads, so its SIGRTMIN is 34; SIGRTMAX is the kernel's _NSIG, 64 (asm-generic/signal.h).
 const SIGRTMIN = 34;
 const SIGRTMAX = 64;
 // The handler signal(2) takes for the default action (asm-generic/signal-defs.h).

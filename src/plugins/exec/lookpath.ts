@@ -42,6 +42,6 @@ export function lookPath(sys: Syscalls, program: string, pathVar: string): strin
     }
     return candidate;
   }
-  const where = program.includes('/') ? 'is not an executable file' : pathVar === '' ? 'is not found: process.env has no PATH' : `is not found in PATH ${JSON.stringify(pathVar)}`;
+  const where = program.includes('/') ? 'is not an executable file' : pathVar === '' ? 'is not found: process.env has no PATH, or an empty one' : `is not found in PATH ${JSON.stringify(pathVar)}`;
   throw new StepError(`process.args[0] ${JSON.stringify(program)} ${where}`);
 }

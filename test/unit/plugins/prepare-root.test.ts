@@ -69,20 +69,20 @@ describe('sharedParentOf', () => {
 });
 
 describe('prepare-root step', () => {
-  test('the default: / rslave, then the rootfs bound onto itself and made the working directory', () => {
+  test('the default: into the rootfs directory as it is, / rslave, then the rootfs bound onto itself', () => {
     const { sys, run } = setup([line(1, 0, '/'), line(2, 1, '/bundle', 'master:1')]);
     run();
-    expect(sys.effects()).toEqual([slaveRoot, rbind, intoRootfs]);
+    expect(sys.effects()).toEqual([intoRootfs, slaveRoot, rbind]);
   });
 
   test('the mount table is read after / has its propagation, once', () => {
     const { sys, run } = setup([line(1, 0, '/')]);
     run();
     expect(sys.calls.map((c) => c.op + ' ' + ('target' in c ? c.target : 'path' in c ? c.path : ''))).toEqual([
+      `chdir ${ROOTFS}`,
       'mount /',
       'readFile /proc/self/mountinfo',
       `mount ${ROOTFS}`,
-      `chdir ${ROOTFS}`,
     ]);
   });
 
@@ -90,17 +90,17 @@ describe('prepare-root step', () => {
     const { sys, run } = setup([line(1, 0, '/', 'shared:1'), line(2, 1, '/bundle', 'shared:2')], { rootPropagation: MS_SHARED | MS_REC });
     run();
     expect(sys.effects()).toEqual([
+      intoRootfs,
       { ...slaveRoot, flags: MS_SHARED | MS_REC },
       { op: 'mount', source: null, target: '/bundle', fstype: null, flags: MS_PRIVATE, data: null },
       rbind,
-      intoRootfs,
     ]);
   });
 
   test('a rootfs that is a shared mountpoint itself becomes private', () => {
     const { sys, run } = setup([line(1, 0, '/'), line(2, 1, ROOTFS, 'shared:9')]);
     run();
-    expect(sys.effects()).toEqual([slaveRoot, { op: 'mount', source: null, target: ROOTFS, fstype: null, flags: MS_PRIVATE, data: null }, rbind, intoRootfs]);
+    expect(sys.effects()).toEqual([intoRootfs, slaveRoot, { op: 'mount', source: null, target: ROOTFS, fstype: null, flags: MS_PRIVATE, data: null }, rbind]);
   });
 
   test.each([
@@ -111,26 +111,26 @@ describe('prepare-root step', () => {
     const { sys, run } = setup([line(1, 0, '/'), line(2, 1, '/bundle', 'shared:2')]);
     sys.failOn('mount', 'EPERM', { nth });
     expect(() => run()).toThrow(`prepare-root: plugin prepare-root: ${message}`);
-    expect(sys.effects()).toHaveLength(nth);
+    expect(sys.effects()).toHaveLength(nth + 1);
   });
 
-  test('a failing chdir(2) into the bound rootfs stops the step, naming it', () => {
+  test('a failing chdir(2) into the rootfs stops the step before any mount, naming it', () => {
     const { sys, run } = setup([line(1, 0, '/')]);
     sys.failOn('chdir', 'EACCES');
     expect(() => run()).toThrow(`prepare-root: plugin prepare-root: chdir "${ROOTFS}": EACCES`);
-    expect(sys.effects()).toEqual([slaveRoot, rbind, intoRootfs]);
+    expect(sys.effects()).toEqual([intoRootfs]);
   });
 
   test('an unreadable mount table stops the step before the bind', () => {
     const { sys, run } = setup([line(1, 0, '/')]);
     sys.failOn('readFile', 'EACCES');
     expect(() => run()).toThrow('prepare-root: plugin prepare-root: readFile "/proc/self/mountinfo": EACCES');
-    expect(sys.effects()).toEqual([slaveRoot]);
+    expect(sys.effects()).toEqual([intoRootfs, slaveRoot]);
   });
 
   test('a table without a mount for the rootfs stops the step before the bind', () => {
     const { sys, run } = setup([line(2, 1, '/elsewhere')]);
     expect(() => run()).toThrow(`prepare-root: plugin prepare-root: no mount holds the rootfs "${ROOTFS}" in /proc/self/mountinfo`);
-    expect(sys.effects()).toEqual([slaveRoot]);
+    expect(sys.effects()).toEqual([intoRootfs, slaveRoot]);
   });
 });
