@@ -340,6 +340,30 @@ maybe('mountkit run', () => {
     expect(r.stdout).toMatch(/^in\n\d+\nstatus 0\nsame\n$/);
   });
 
+  test('--no-pivot with a shared root propagation: the rootfs moved onto / reaches no namespace sharing its /', () => {
+    // In a throwaway namespace whose / is shared and whose rootfs is a mountpoint of its own (runc 1.1.5 moves it onto that namespace's / too).
+    const c = config(['sh', '-c', 'echo in']);
+    c.linux.rootfsPropagation = 'shared';
+    const r = withBundle(c, (dir) => {
+      const script = [
+        'mount --make-rshared /',
+        `mount --bind ${dir}/rootfs ${dir}/rootfs`,
+        'before=$(md5sum </proc/self/mountinfo)',
+        `"$@" run --no-pivot --bundle ${dir} --seccomp-cache off; echo "status $?"`,
+        '[ "$before" = "$(md5sum </proc/self/mountinfo)" ] && echo same || echo changed',
+      ].join('; ');
+      return spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', LAUNCHER], { encoding: 'utf8', timeout: 60_000 });
+    });
+    expect([r.stdout, r.stderr]).toEqual(['in\nstatus 0\nsame\n', '']);
+  });
+
+  test('--no-pivot with a private root propagation is refused, as runc refuses it: exit 2, one line', () => {
+    const c = config(['true']);
+    c.linux.rootfsPropagation = 'rprivate';
+    const r = withBundle(c, (dir) => runMountkit(dir, ['--no-pivot']));
+    expect([r.status, r.stderr]).toEqual([2, 'mountkit: linux.rootfsPropagation "rprivate": is not safe without pivot_root (--no-pivot), as runc refuses it: the host mounts the container keeps would stay busy\n']);
+  });
+
   test('/proc shows only the container processes; only 0, 1, 2 reach it', () => {
     const r = withBundle(config(['sh', '-c', 'ls /proc | grep -E "^[0-9]+$" | sort -n | head -1; echo $(ls /proc/self/fd)']), (dir) => runMountkit(dir));
     expect(r.status).toBe(0);

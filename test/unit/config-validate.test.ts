@@ -9,7 +9,9 @@ import {
   validateTimeNamespace,
   validateUserNamespace,
   validateRootlessNamespaces,
+  validateNoPivot,
 } from '../../src/core/config/validate';
+import { MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE } from '../../src/core/constants';
 import { ConfigError } from '../../src/core/errors';
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
@@ -292,5 +294,23 @@ describe('validateRootlessGroups', () => {
     expect(() => validateRootlessGroups(config(true, [5, 27]))).toThrow(
       new ConfigError('process.user.additionalGids', '[5,27]', 'cannot be given in a rootless container (mountkit runs as a user other than root, whose own supplementary groups it keeps), as runc refuses them'),
     );
+  });
+});
+
+describe('validateNoPivot', () => {
+  test.each<[bigint, boolean, string | undefined]>([
+    [MS_PRIVATE, true, 'linux.rootfsPropagation "private": is not safe without pivot_root (--no-pivot), as runc refuses it'],
+    [MS_PRIVATE | MS_REC, true, 'linux.rootfsPropagation "rprivate": is not safe without pivot_root'],
+    [MS_PRIVATE | MS_REC, false, undefined],
+    [MS_SLAVE | MS_REC, true, undefined],
+    [MS_SHARED, true, undefined],
+    [0n, true, undefined],
+  ])('propagation %s, noPivot %s', (rootPropagation, noPivot, message) => {
+    if (message) expect(() => validateNoPivot({ noPivot, rootPropagation })).toThrow(message);
+    else expect(() => validateNoPivot({ noPivot, rootPropagation })).not.toThrow();
+  });
+
+  test('validateConfig makes the check', () => {
+    expect(() => validateConfig(makeConfig({ rootfs: '/bundle/rootfs', noPivot: true, rootPropagation: MS_PRIVATE }), host())).toThrow('linux.rootfsPropagation "private"');
   });
 });

@@ -7,6 +7,7 @@
  * Every refusal is a ConfigError naming the field and the value.
  */
 import * as os from 'os';
+import { MS_PRIVATE, MS_REC } from '../constants';
 import { ConfigError, SyscallError } from '../errors';
 import { TIMENS_OFFSETS } from '../namespaces';
 import type { FileKind, FileStat, Syscalls } from '../syscalls/types';
@@ -37,6 +38,19 @@ export function validateConfig(config: RootfsConfig, host: HostQuery): void {
   validateConsole(config);
   validateTimeNamespace(config, host);
   validateRootlessGroups(config);
+  validateNoPivot(config);
+}
+
+/**
+ * noPivot (--no-pivot) with a private root propagation, which runc refuses as unsafe
+ * without pivot_root: MS_MOVE leaves the host's tree below the container's root in its
+ * namespace, and with private propagation no unmount of the host's reaches that copy,
+ * so the container would keep those mounts busy.
+ */
+export function validateNoPivot(config: Pick<RootfsConfig, 'noPivot' | 'rootPropagation'>): void {
+  if (!config.noPivot) return;
+  const word = config.rootPropagation === MS_PRIVATE ? 'private' : config.rootPropagation === (MS_PRIVATE | MS_REC) ? 'rprivate' : undefined;
+  if (word) throw new ConfigError('linux.rootfsPropagation', word, 'is not safe without pivot_root (--no-pivot), as runc refuses it: the host mounts the container keeps would stay busy');
 }
 
 /** A rootless container keeps its user's supplementary groups: additional ones cannot be given, as runc refuses them ("cannot set any additional groups in a rootless container"). */

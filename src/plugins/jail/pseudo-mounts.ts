@@ -16,8 +16,23 @@ const PSEUDO_FS_TYPES: ReadonlySet<string> = new Set(['proc', 'sysfs']);
  * string prefix) is the container's own and stays.
  */
 export function hostPseudoMounts(table: MountTable, rootfs: string): string[] {
+  return pseudoMountsOf(table, rootfs).map((m) => m.mountpoint);
+}
+
+/**
+ * "/" and the mountpoints of the mounts the host's pseudo mounts sit on, each once, in
+ * table order: an unmount reaches the mounts at the same place under every peer of the
+ * unmounted mount's parent (mount_namespaces(7), "MS_SHARED"), whatever the propagation
+ * of the mount itself, so those parents become slaves before the pseudo mounts go.
+ */
+export function pseudoMountParents(table: MountTable, rootfs: string): string[] {
+  const parents = new Set(pseudoMountsOf(table, rootfs).map((m) => m.parent));
+  const out = ['/'];
+  for (const m of table) if (parents.has(m.id) && !out.includes(m.mountpoint)) out.push(m.mountpoint);
+  return out;
+}
+
+function pseudoMountsOf(table: MountTable, rootfs: string): MountTable {
   const root = cleanPath(rootfs);
-  return table
-    .filter((m) => m.root === '/' && PSEUDO_FS_TYPES.has(m.fstype) && !isWithin(root, m.mountpoint))
-    .map((m) => m.mountpoint);
+  return table.filter((m) => m.root === '/' && PSEUDO_FS_TYPES.has(m.fstype) && !isWithin(root, m.mountpoint));
 }

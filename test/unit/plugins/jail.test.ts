@@ -7,14 +7,15 @@ import { Orchestrator } from '../../../src/core/orchestrator';
 import { FakeSyscalls, type FailOptions } from '../../../src/core/syscalls/fake';
 import type { SyscallName } from '../../../src/core/syscalls/types';
 import { JailStep, chooseJail, hostPseudoMounts, register, type JailStrategy } from '../../../src/plugins/jail';
+import { pseudoMountParents } from '../../../src/plugins/jail/pseudo-mounts';
 import { makeConfig } from '../../helpers/config';
 
 const R = '/r';
 const DIR = O_DIRECTORY | O_RDONLY;
 
 /** One /proc/self/mountinfo line. */
-function line(id: number, mountpoint: string, fstype: string, root = '/'): string {
-  return `${id} 1 0:${id} ${root} ${mountpoint} rw,relatime - ${fstype} ${fstype} rw`;
+function line(id: number, mountpoint: string, fstype: string, root = '/', parent = 1): string {
+  return `${id} ${parent} 0:${id} ${root} ${mountpoint} rw,relatime - ${fstype} ${fstype} rw`;
 }
 
 function setup(over: Parameters<typeof makeConfig>[0] = {}, mountinfo: string[] = [line(1, '/', 'ext4')]) {
@@ -63,6 +64,28 @@ describe('hostPseudoMounts', () => {
   });
   test('nothing when there is none', () => {
     expect(hostPseudoMounts(parseMountInfo(line(1, '/', 'ext4')), R)).toEqual([]);
+  });
+});
+
+describe('pseudoMountParents', () => {
+  test('/ and the mounts the pseudo mounts outside the rootfs sit on, each once, in table order', () => {
+    const table = parseMountInfo(
+      [
+        line(1, '/', 'ext4'),
+        line(2, '/proc', 'proc'),
+        line(3, '/sys', 'sysfs'),
+        line(13, '/var/lib', 'tmpfs'),
+        line(12, '/var/lib/proc', 'proc', '/', 13),
+        line(14, '/var/lib/sys', 'sysfs', '/', 13),
+        line(6, '/r', 'ext4'),
+        line(5, '/r/proc', 'proc', '/', 6),
+      ].join('\n'),
+    );
+    expect(pseudoMountParents(table, R)).toEqual(['/', '/var/lib']);
+  });
+
+  test('/ alone without pseudo mounts', () => {
+    expect(pseudoMountParents(parseMountInfo(line(1, '/', 'ext4')), R)).toEqual(['/']);
   });
 });
 
@@ -139,6 +162,7 @@ describe('jail step: MS_MOVE and chroot (noPivot)', () => {
   const slave = (target: string) => ({ op: 'mount', source: null, target, fstype: null, flags: MS_SLAVE | MS_REC, data: null });
   const detach = (target: string) => ({ op: 'umount2', target, flags: MNT_DETACH });
   const tmpfs = (target: string) => ({ op: 'mount', source: 'tmpfs', target, fstype: 'tmpfs', flags: 0n, data: null });
+  const rootSlave = { op: 'mount', source: null, target: '/', fstype: null, flags: MS_SLAVE, data: null };
   const move = { op: 'mount', source: R, target: '/', fstype: null, flags: MS_MOVE, data: null };
   const chroot = [
     { op: 'chroot', path: '.' },
@@ -151,11 +175,12 @@ describe('jail step: MS_MOVE and chroot (noPivot)', () => {
     return s;
   }
 
-  test('host proc and sysfs are detached (a vanished one skipped), the rootfs moved onto /, then chroot', () => {
+  test('host proc and sysfs are detached (a vanished one skipped), / made a slave (its peers would get the move), the rootfs moved onto /, then chroot', () => {
     const { sys, run } = noPivot();
     run();
     expect(sys.effects()).toEqual([
       { op: 'chdir', path: R },
+      rootSlave,
       slave('/proc'),
       detach('/proc'),
       slave('/sys'),
@@ -172,6 +197,7 @@ describe('jail step: MS_MOVE and chroot (noPivot)', () => {
     run();
     expect(sys.effects()).toEqual([
       { op: 'chdir', path: R },
+      rootSlave,
       slave('/proc'),
       detach('/proc'),
       slave('/sys'),
@@ -183,13 +209,14 @@ describe('jail step: MS_MOVE and chroot (noPivot)', () => {
     ]);
   });
 
-  const all = [{ op: 'chdir', path: R }, slave('/proc'), detach('/proc'), slave('/sys'), detach('/sys'), slave('/gone/proc'), move, ...chroot];
+  const all = [{ op: 'chdir', path: R }, rootSlave, slave('/proc'), detach('/proc'), slave('/sys'), detach('/sys'), slave('/gone/proc'), move, ...chroot];
   test.each<[string, SyscallName, string, FailOptions, string, number]>([
-    ['rslave of a host mount', 'mount', 'EACCES', { path: '/proc' }, 'mount "/proc": EACCES', 2],
-    ['unmount of a host mount', 'umount2', 'EBUSY', { path: '/proc' }, 'umount2 "/proc": EBUSY', 3],
-    ['move of the rootfs', 'mount', 'EINVAL', { path: '/' }, `mount "${R}" -> "/": EINVAL`, 7],
-    ['chroot', 'chroot', 'EPERM', {}, 'chroot ".": EPERM', 8],
-    ['chdir to the new /', 'chdir', 'ENOENT', { path: '/' }, 'chdir "/": ENOENT', 9],
+    ['slave of /', 'mount', 'EINVAL', { path: '/' }, 'mount "/": EINVAL', 2],
+    ['rslave of a host mount', 'mount', 'EACCES', { path: '/proc' }, 'mount "/proc": EACCES', 3],
+    ['unmount of a host mount', 'umount2', 'EBUSY', { path: '/proc' }, 'umount2 "/proc": EBUSY', 4],
+    ['move of the rootfs', 'mount', 'EINVAL', { path: '/', nth: 2 }, `mount "${R}" -> "/": EINVAL`, 8],
+    ['chroot', 'chroot', 'EPERM', {}, 'chroot ".": EPERM', 9],
+    ['chdir to the new /', 'chdir', 'ENOENT', { path: '/' }, 'chdir "/": ENOENT', 10],
   ])('a failing %s is a PluginError and nothing follows it', (_what, op, errno, opts, message, made) => {
     const { sys, run } = noPivot();
     sys.failOn(op, errno, opts);
@@ -202,7 +229,7 @@ describe('jail step: MS_MOVE and chroot (noPivot)', () => {
     sys.failOn('umount2', 'EPERM', { path: '/sys' });
     sys.failOn('mount', 'ENOSPC', { path: '/sys', nth: 2 });
     expect(() => run()).toThrow('jail: plugin jail: mount "tmpfs" -> "/sys": ENOSPC');
-    expect(sys.effects()).toEqual([...all.slice(0, 5), tmpfs('/sys')]);
+    expect(sys.effects()).toEqual([...all.slice(0, 6), tmpfs('/sys')]);
   });
 });
 
