@@ -5,16 +5,14 @@
  * changes nothing. A step that would fail ends the plan: the calls up to it are printed,
  * the error goes to stderr, and the exit status is the one `run` would have.
  */
-import * as path from 'path';
 import type { CliOptions } from './args';
-import { loadRunConfig } from './run';
+import { cliLogger, loadRunConfig } from './run';
 
 export function plan(opts: CliOptions): number {
   const { buildPlan, formatPlanText, planToJson } = require('../core/plan') as typeof import('../core/plan');
-  const { createLogger } = require('../core/logger') as typeof import('../core/logger');
   const { pluginsFromFile } = require('../core/kernel') as typeof import('../core/kernel');
   const config = loadRunConfig(opts);
-  const logger = createLogger({ level: opts.logLevel, format: opts.logFormat, file: opts.log && path.resolve(opts.log) });
+  const logger = cliLogger(opts);
   const result = buildPlan(config, { logger, ...pluginsFromFile(opts.plugins) });
   process.stdout.write(opts.format === 'json' ? JSON.stringify(planToJson(result), null, 2) + '\n' : formatPlanText(result));
   if (result.error === undefined) return 0;

@@ -94,9 +94,17 @@ export function currentLaunchContext(): LaunchContext {
 }
 
 /** The logger the CLI's options ask for. */
-function cliLogger(opts: CliOptions): Logger {
+/** The CLI's logger; a --log file that cannot be opened is a configuration error naming it. */
+export function cliLogger(opts: CliOptions): Logger {
   const { createLogger } = require('../core/logger') as typeof import('../core/logger');
-  return createLogger({ level: opts.logLevel, format: opts.logFormat, file: opts.log && path.resolve(opts.log) });
+  const file = opts.log && path.resolve(opts.log);
+  try {
+    return createLogger({ level: opts.logLevel, format: opts.logFormat, file });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (file === undefined || code === undefined) throw err;
+    throw new ConfigError('--log', file, `cannot be opened (${code})`);
+  }
 }
 
 /**

@@ -1,7 +1,8 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { REPO, runCli } from '../helpers/cli';
+import { spawnSync } from 'child_process';
+import { BIN, REPO, runCli } from '../helpers/cli';
 
 describe('mountkit CLI', () => {
   test('--help lists the commands and exits 0', () => {
@@ -46,5 +47,23 @@ describe('mountkit CLI', () => {
     const r = runCli(['--log-level', 'loud', 'run']);
     expect(r.status).toBe(2);
     expect(r.stderr).toBe('mountkit: --log-level "loud": must be one of error, warn, info, debug\n');
+  });
+
+  test('a --log file that cannot be opened is a configuration error naming it: exit 2, one line', () => {
+    const r = runCli(['plan', '--bundle', path.join(REPO, 'examples', 'default'), '--log', '/nonexistent-dir/log']);
+    expect([r.status, r.stderr]).toEqual([2, 'mountkit: --log "/nonexistent-dir/log": cannot be opened (ENOENT)\n']);
+  });
+
+  /** The CLI under sh with its stdout or stderr redirected as `redirect` says, and the status sh saw. */
+  const redirected = (args: string, redirect: string) =>
+    spawnSync('sh', ['-c', `{ "$0" "$1" ${args}; echo "status $?" >&3; } ${redirect}`, process.execPath, BIN], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+
+  test.each([
+    ['plan into a pipe its reader closes (EPIPE): quiet, the status it had', `plan --bundle ${path.join(REPO, 'examples', 'default')}`, '| true', '', 0],
+    ['--version into a full device (ENOSPC): one line, exit 1', '--version', '>/dev/full', 'mountkit: writing to stdout: ENOSPC\n', 1],
+    ['a config error with stderr on a full device: its own status, 2', 'run --bundle /nonexistent-bundle', '2>/dev/full', '', 2],
+  ])('a failed write: %s, no stack trace', (_what, args, redirect, stderr, status) => {
+    const r = redirected(args, redirect);
+    expect([r.stderr, r.output[3]]).toEqual([stderr, `status ${status}\n`]);
   });
 });

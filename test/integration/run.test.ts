@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, removeRootlessInstall, runMountkit, runMountkitRootless } from '../conformance/harness';
@@ -1343,6 +1343,48 @@ maybe('mountkit run', () => {
     );
     expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: unshare (util-linux) is not found in PATH\n']);
   });
+
+  test('bin/mountkit without unshare(1) in PATH leaves the run to the Node entry, which names it in one line', () => {
+    const bin = mkdtempSync(path.join(tmpdir(), 'mountkit-path-'));
+    try {
+      for (const tool of ['node', 'grep', 'sh']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), path.join(bin, tool));
+      const r = withBundle(config(['true']), (dir) => spawnSync('/bin/sh', [LAUNCHER, 'run', '--bundle', dir], { encoding: 'utf8', env: { ...process.env, PATH: bin } }));
+      expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: unshare (util-linux) is not found in PATH\n']);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
+    }
+  });
+
+  test('bin/mountkit run by a shell that found it through PATH (`bash mountkit`) finds its Node entry', () => {
+    const r = spawnSync('bash', ['mountkit', '--version'], { cwd: tmpdir(), encoding: 'utf8', env: { ...process.env, PATH: `${path.dirname(LAUNCHER)}:${process.env.PATH}` } });
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/^mountkit \d+\.\d+\.\d+\n$/);
+  });
+
+  test('bin/mountkit with a FIFO for config.json reads it once, through the Node entry, as runc does', () => {
+    const r = withBundle(config(['sh', '-c', 'exit 3']), (dir) => {
+      const file = path.join(dir, 'config.json');
+      renameSync(file, path.join(dir, 'text.json'));
+      spawnSync('mkfifo', [file]);
+      // The writer gives the text once, as a pipe would; it runs on its own while spawnSync holds this process.
+      const writer = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', path.join(dir, 'text.json'), file], { stdio: 'ignore' });
+      try {
+        // SIGKILL at the timeout: a launcher waiting for a Node that never reads passes SIGTERM on and goes on waiting.
+        return spawnSync(LAUNCHER, ['run', '--bundle', dir], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+      } finally {
+        writer.kill();
+      }
+    });
+    expect([r.status, r.stderr]).toEqual([3, '']);
+  });
+
+  test.each(LAUNCHER_SHELLS)('bin/mountkit under %s started with INT and QUIT ignored (a script\'s `mountkit run &`) still passes them on, through the Node entry', async (_sh, shell) => {
+    const script = `trap "echo got INT" INT; trap "echo got QUIT; exit 8" QUIT; ${READY_THEN_WAIT}`;
+    const r = await withBundleAsync(config(['sh', '-c', script]), (dir) =>
+      signalled(['sh', '-c', `trap '' INT QUIT; exec "$@"`, 'sh', ...underShell(shell, ['run', '--bundle', dir]).flat()], 1, ['SIGINT', 'SIGQUIT']),
+    );
+    expect(r).toEqual({ status: 8, stdout: 'ready\ngot INT\ngot QUIT\n', stderr: '' });
+  }, 30_000);
 
   test('a missing config.json is a config error: exit 2, one line', () => {
     const r = runMountkit('/nonexistent-bundle');
