@@ -39,7 +39,7 @@ describe('chooseJail', () => {
   });
 });
 
-describe('hostPseudoMounts', () => {
+describe('hostPseudoMounts and pseudoMountParents', () => {
   const table = parseMountInfo(
     [
       line(1, '/', 'ext4'),
@@ -53,7 +53,8 @@ describe('hostPseudoMounts', () => {
       line(9, '/host/sys-part', 'sysfs', '/kernel'),
       line(10, '/host/proc-sys', 'proc', '/sys'),
       line(11, '/sys/kernel/debug', 'debugfs'),
-      line(12, '/var/lib/proc', 'proc'),
+      line(13, '/var/lib', 'tmpfs'),
+      line(12, '/var/lib/proc', 'proc', '/', 13),
     ].join('\n'),
   );
   test('full proc and sysfs mounts outside the rootfs, in table order', () => {
@@ -65,25 +66,9 @@ describe('hostPseudoMounts', () => {
   test('nothing when there is none', () => {
     expect(hostPseudoMounts(parseMountInfo(line(1, '/', 'ext4')), R)).toEqual([]);
   });
-});
-
-describe('pseudoMountParents', () => {
-  test('/ and the mounts the pseudo mounts outside the rootfs sit on, each once, in table order', () => {
-    const table = parseMountInfo(
-      [
-        line(1, '/', 'ext4'),
-        line(2, '/proc', 'proc'),
-        line(3, '/sys', 'sysfs'),
-        line(13, '/var/lib', 'tmpfs'),
-        line(12, '/var/lib/proc', 'proc', '/', 13),
-        line(14, '/var/lib/sys', 'sysfs', '/', 13),
-        line(6, '/r', 'ext4'),
-        line(5, '/r/proc', 'proc', '/', 6),
-      ].join('\n'),
-    );
+  test('the parents: / and the mounts the pseudo mounts outside the rootfs sit on, each once, in table order', () => {
     expect(pseudoMountParents(table, R)).toEqual(['/', '/var/lib']);
   });
-
   test('/ alone without pseudo mounts', () => {
     expect(pseudoMountParents(parseMountInfo(line(1, '/', 'ext4')), R)).toEqual(['/']);
   });
