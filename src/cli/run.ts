@@ -234,9 +234,10 @@ function configFromStarter(): string {
 /**
  * The relaunch starts with the signals passed on ignored (by number: dash names no
  * STKFLT): one sent to the whole process group (a terminal's hangup or Ctrl-\,
- * timeout(1)) would end unshare --fork, whose end kills the container. The relaunched Node resets the standard signals it inherited
- * ignored when it starts; unshare restores a signal that ended the container before
- * ending itself with it.
+ * timeout(1)) would end unshare --fork, whose end kills the container. The relaunched
+ * Node resets the standard signals it inherited ignored when it starts, and the port's
+ * execve every signal for the container; unshare restores a signal that ended the
+ * container before ending itself with it.
  */
 const IGNORING_PASSED_SIGNALS = `trap '' ${PASSED_SIGNALS.map((sig) => constants.signals[sig]).join(' ')}
 command -v "$1" >/dev/null || { echo "mountkit: $1 (util-linux) is not found in PATH" >&2; exit 1; }

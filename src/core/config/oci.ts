@@ -397,7 +397,8 @@ function parseHooks(v: unknown): RootfsConfig['hooks'] {
 
 /**
  * Converts a parsed config.json. `bundleDir` anchors a relative root.path, relative
- * bind sources and a relative seccomp listenerPath. noPivot is not part of config.json: it is false here and set by the CLI.
+ * bind sources and a relative seccomp listenerPath. noPivot is not part of config.json:
+ * it is false here and set by the CLI.
  */
 export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
   if (!isObject(spec)) fail('config.json', undefined, 'must be a JSON object');
