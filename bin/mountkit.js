@@ -1,20 +1,26 @@
 #!/usr/bin/env node
 'use strict';
 // A write to stdout or stderr that fails (a reader gone: EPIPE, as `plan | head` makes
-// it; a full device: ENOSPC) ends the CLI with the status it has, or 1 for a failed
-// write of its output, instead of an uncaught error's stack trace. Node ignores
-// SIGPIPE, so a closed pipe is an error here rather than the end of the process.
-process.stdout.on('error', (err) => {
-  if (err.code !== 'EPIPE') {
+// it; a full device: ENOSPC) reaches here as an uncaught error, the streams having no
+// listener. It ends the CLI with the status it has (1 when its own output could not be
+// written) instead of a stack trace. Node ignores SIGPIPE, so a closed pipe is an error
+// rather than the end of the process. The streams themselves are not touched here:
+// making one sets O_NONBLOCK on a pipe behind it (libuv), which the container would
+// inherit through execve.
+process.on('uncaughtException', (err) => {
+  if (err && err.syscall === 'write' && typeof err.code === 'string') {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     try {
-      require('fs').writeSync(2, `mountkit: writing to stdout: ${err.code ?? err.message}\n`);
+      require('fs').writeSync(2, `mountkit: writing output: ${err.code}\n`);
     } catch {
-      // stderr is gone too: the status says it.
+      // stderr is what failed: the status the CLI had says the rest.
+      process.exit(process.exitCode ?? 1);
     }
+    process.exit(1);
   }
-  process.exit(err.code === 'EPIPE' ? (process.exitCode ?? 0) : 1);
+  require('fs').writeSync(2, `${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
 });
-process.stderr.on('error', () => process.exit(process.exitCode ?? 1));
 // The CLI, loaded from the one-file bundle `npm run build` writes when it can be used
 // (dist/bundle/load.js says when); MOUNTKIT_BUNDLE=0 loads dist/cli/main.js file by file.
 let main;

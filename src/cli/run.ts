@@ -93,8 +93,7 @@ export function currentLaunchContext(): LaunchContext {
   };
 }
 
-/** The logger the CLI's options ask for. */
-/** The CLI's logger; a --log file that cannot be opened is a configuration error naming it. */
+/** The logger the CLI's options ask for; a --log file that cannot be opened is a configuration error naming it. */
 export function cliLogger(opts: CliOptions): Logger {
   const { createLogger } = require('../core/logger') as typeof import('../core/logger');
   const file = opts.log && path.resolve(opts.log);

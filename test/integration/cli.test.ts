@@ -60,7 +60,7 @@ describe('mountkit CLI', () => {
 
   test.each([
     ['plan into a pipe its reader closes (EPIPE): quiet, the status it had', `plan --bundle ${path.join(REPO, 'examples', 'default')}`, '| true', '', 0],
-    ['--version into a full device (ENOSPC): one line, exit 1', '--version', '>/dev/full', 'mountkit: writing to stdout: ENOSPC\n', 1],
+    ['--version into a full device (ENOSPC): one line, exit 1', '--version', '>/dev/full', 'mountkit: writing output: ENOSPC\n', 1],
     ['a config error with stderr on a full device: its own status, 2', 'run --bundle /nonexistent-bundle', '2>/dev/full', '', 2],
   ])('a failed write: %s, no stack trace', (_what, args, redirect, stderr, status) => {
     const r = redirected(args, redirect);

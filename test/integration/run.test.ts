@@ -364,6 +364,17 @@ maybe('mountkit run', () => {
     expect([r.status, r.stderr]).toEqual([2, 'mountkit: linux.rootfsPropagation "rprivate": is not safe without pivot_root (--no-pivot), as runc refuses it: the host mounts the container keeps would stay busy\n']);
   });
 
+  test.each([
+    ['bin/mountkit', 'launcher'],
+    ['the Node entry', 'node'],
+  ] as const)('%s: the container gets its piped stdout and stderr blocking, as under runc (Node makes a pipe O_NONBLOCK when it opens a stream on it)', (_entry, entry) => {
+    const r = withBundle(config(['sh', '-c', 'grep ^flags /proc/self/fdinfo/1; grep ^flags /proc/self/fdinfo/2 >&2']), (dir) => runMountkit(dir, [], entry));
+    expect(r.status).toBe(0);
+    const flags = [r.stdout, r.stderr].map((out) => parseInt(/^flags:\s+([0-7]+)$/m.exec(out)?.[1] ?? 'x', 8));
+    // O_NONBLOCK is 04000 (asm-generic/fcntl.h).
+    expect(flags.map((f) => Number.isNaN(f) ? 'unread' : f & 0o4000)).toEqual([0, 0]);
+  });
+
   test('/proc shows only the container processes; only 0, 1, 2 reach it', () => {
     const r = withBundle(config(['sh', '-c', 'ls /proc | grep -E "^[0-9]+$" | sort -n | head -1; echo $(ls /proc/self/fd)']), (dir) => runMountkit(dir));
     expect(r.status).toBe(0);
