@@ -64,7 +64,9 @@ export { inInitialUserNamespace };
 /**
  * Set by the bin/mountkit shell launcher when it started Node inside new pid and mount
  * namespaces: the descriptor on which this process asks it to start Node again without
- * them, when the config turns out not to want a new pid namespace.
+ * them, when the config turns out not to want a new pid namespace. Taken only by a Node
+ * the launcher started, PID 1 of its new pid namespace (unshare --fork), not relaunched:
+ * one a user's environment hands any other process is no launcher's.
  */
 export const LAUNCHER_FD_ENV = 'MOUNTKIT_LAUNCHER_FD';
 
@@ -84,7 +86,7 @@ export function currentLaunchContext(): LaunchContext {
   return {
     relaunched: relaunched === '1' || relaunched === RELAUNCHED_WITH_NSENTER,
     inUserNamespace: !inInitialUserNamespace(uidMapText()),
-    startedInPidNamespace: process.env[LAUNCHER_FD_ENV] !== undefined,
+    startedInPidNamespace: process.env[LAUNCHER_FD_ENV] !== undefined && process.pid === 1 && relaunched === undefined,
     joinedByLauncher: relaunched === RELAUNCHED_WITH_NSENTER,
     euid: process.geteuid?.(),
     egid: process.getegid?.(),
@@ -122,7 +124,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const rootless = launch.relaunched ? process.env[ROOTLESS_ENV] === '1' : (process.geteuid?.() ?? 0) !== 0;
   const config = { ...loadRunConfig(opts, text), ...(rootless ? { rootless } : {}) };
   const launcherFd = process.env[LAUNCHER_FD_ENV];
-  if (launcherFd !== undefined && !launcherGuessHolds(config.namespaces, launch, config)) {
+  if (launcherFd !== undefined && launch.startedInPidNamespace && !launcherGuessHolds(config.namespaces, launch, config)) {
     // Nothing has been done yet: the launcher starts Node again, outside these namespaces.
     writeSync(Number(launcherFd), 'again\n');
     return 0;

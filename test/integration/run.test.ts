@@ -1366,6 +1366,13 @@ maybe('mountkit run', () => {
     }
   });
 
+  test("MOUNTKIT_LAUNCHER_FD in the user's environment is no launcher's: the Node entry runs the container", () => {
+    const c = config(['sh', '-c', 'echo ran']);
+    c.linux.namespaces = [{ type: 'mount' }, { type: 'uts' }];
+    const r = withBundle(c, (dir) => spawnSync(process.execPath, [BIN, 'run', '--bundle', dir], { encoding: 'utf8', env: { ...process.env, MOUNTKIT_LAUNCHER_FD: '1' } }));
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, 'ran\n', '']);
+  });
+
   test('bin/mountkit run by a shell that found it through PATH (`bash mountkit`) finds its Node entry', () => {
     const r = spawnSync('bash', ['mountkit', '--version'], { cwd: tmpdir(), encoding: 'utf8', env: { ...process.env, PATH: `${path.dirname(LAUNCHER)}:${process.env.PATH}` } });
     expect([r.status, r.stderr]).toEqual([0, '']);
