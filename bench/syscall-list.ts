@@ -103,6 +103,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   recvFdMessage: ['socket'],
   write: ['fd', 'data'],
   setNoNewPrivs: [],
+  setParentDeathSignal: ['signal'],
   setrlimit: ['resource', 'soft', 'hard'],
   getrlimit: ['resource'],
   capbsetRead: ['cap'],

@@ -140,6 +140,7 @@ export interface SyscallArgs {
   getForegroundGroup: { fd: number };
   getpgrp: Record<string, never>;
   setNoNewPrivs: Record<string, never>;
+  setParentDeathSignal: { signal: number };
   setrlimit: { resource: number; soft: bigint; hard: bigint };
   getrlimit: { resource: number };
   capbsetRead: { cap: number };
@@ -338,6 +339,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   cloexecFrom: 'close_range',
   setCloexec: 'fcntl',
   setNoNewPrivs: 'prctl',
+  setParentDeathSignal: 'prctl',
   releaseTerminal: 'ioctl',
   ioprioSet: 'ioprio_set',
   schedSetattr: 'sched_setattr',
@@ -981,6 +983,10 @@ export class FakeSyscalls implements Syscalls {
     this.noNewPrivs = true;
   }
 
+  setParentDeathSignal(signal: number): void {
+    this.record('setParentDeathSignal', { signal });
+  }
+
   setrlimit(resource: number, soft: bigint, hard: bigint): void {
     const rec = this.record('setrlimit', { resource, soft, hard });
     if (soft > hard) throw this.fail(rec, 'EINVAL');
@@ -1431,6 +1437,7 @@ export class FakeSyscalls implements Syscalls {
       case 'setsid':
       case 'getsid':
       case 'setNoNewPrivs':
+      case 'setParentDeathSignal':
       case 'setrlimit':
       case 'getrlimit':
       case 'capbsetRead':

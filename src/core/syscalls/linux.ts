@@ -43,6 +43,7 @@ const FD_CLOEXEC = 1;
 const MFD_CLOEXEC = 1;
 
 // prctl(2) options, include/uapi/linux/prctl.h
+const PR_SET_PDEATHSIG = 1;
 const PR_SET_KEEPCAPS = 8;
 const PR_CAPBSET_READ = 23;
 const PR_CAPBSET_DROP = 24;
@@ -929,6 +930,10 @@ export class LinuxSyscalls implements Syscalls {
 
   setNoNewPrivs(): void {
     check('prctl', prctl(PR_SET_NO_NEW_PRIVS, 1));
+  }
+
+  setParentDeathSignal(signal: number): void {
+    check('prctl', prctl(PR_SET_PDEATHSIG, signal));
   }
 
   setsid(): void {

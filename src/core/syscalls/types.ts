@@ -168,6 +168,13 @@ export interface Syscalls {
   /** prctl(2) PR_SET_NO_NEW_PRIVS: execve(2) grants no privilege (set-id bits, file capabilities) from here on, for this process and its children. */
   setNoNewPrivs(): void;
   /**
+   * prctl(2) PR_SET_PDEATHSIG: `signal` comes to this process when the thread that forked
+   * it ends. It is kept through execve(2) but of a set-id program, and cleared when the
+   * process's credentials change (its effective or filesystem ids, or capabilities it did
+   * not have before).
+   */
+  setParentDeathSignal(signal: number): void;
+  /**
    * Builds a seccomp filter with libseccomp (seccomp_init, seccomp_arch_add,
    * seccomp_rule_add_array, seccomp_export_bpf) and returns its BPF program without
    * loading it. The library is loaded on first use, from the filesystem the process
