@@ -74,8 +74,10 @@ export {
   launcherJoins,
   mapsBesidePath,
   planLaunch,
+  relaunchForks,
   userNamespaceProblem,
   NAMESPACE_KINDS,
+  PID_NAMESPACE_PARENT,
   RELAUNCH_FIRST_JOIN_FD,
   RELAUNCH_USERNS_FD,
 } from './core/namespaces';

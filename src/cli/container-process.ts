@@ -1,9 +1,10 @@
 /**
  * The container a relaunch started, as the first process reaches it: the relaunch
- * `spawned` itself (unshare without --fork, or nsenter), or unshare --fork's child, PID 1
- * of a new pid namespace. A pid names a process only until its parent reaps it: this
- * process reaps `spawned` (libuv, from its event loop, which may reap it before Node has
- * run its exit callback), unshare(1) reaps the container. So both are held by pidfds
+ * `spawned` itself (unshare without a new pid namespace, or nsenter), or the child
+ * `spawned` forks as PID 1 of a new pid namespace (the shell unshare(1) runs,
+ * PID_NAMESPACE_PARENT in core/namespaces.ts). A pid names a process only until its
+ * parent reaps it: this process reaps `spawned` (libuv, from its event loop, which may
+ * reap it before Node has run its exit callback), `spawned` reaps the container. So both are held by pidfds
  * (pidfd_open(2)): `spawned`'s opened as this object is made, right after spawn()
  * returned, before the event loop has run again; the container's the first time it is
  * looked for, checked after opening to be `spawned`'s child still. Signals (SIGKILL, the
@@ -98,7 +99,7 @@ export class ContainerProcess {
     }
   }
 
-  /** Its pid as this process sees it while it is there (a zombie too); undefined before unshare has forked it and once it is gone. */
+  /** Its pid as this process sees it while it is there (a zombie too); undefined before it has been forked and once it is gone. */
   pid(): number | undefined {
     const target = this.target();
     if (target === undefined) return undefined;
@@ -135,11 +136,11 @@ export class ContainerProcess {
    * it: the group goes first, by its id, which is `spawned`'s pid, while `spawned` is
    * there. Without a pid namespace to end with it, the rest is out of reach (runc kills
    * what is left in the container's cgroup). Else it is PID 1 of its pid namespace, whose
-   * end ends every process in it; unshare goes first, as it would report the container's
-   * SIGKILL with a message of its own (util-linux 2.38), and the container is found before
-   * that (unshare's children get another parent as it exits) and killed after: unshare's
-   * --kill-child does not reach a container whose user changed (the kernel clears
-   * PR_SET_PDEATHSIG when a process's credentials change).
+   * end ends every process in it; `spawned`, its parent, goes first, and the container is
+   * found before that (a process's children get another parent as it exits) and killed
+   * after: the parent-death signal mountkit gives itself does not reach a container whose
+   * user changed (the kernel clears PR_SET_PDEATHSIG when a process's credentials
+   * change).
    */
   stop(): void {
     if (!this.starterHere()) return;
@@ -172,8 +173,8 @@ export class ContainerProcess {
    * The container, while `spawned` is there: its pidfd, opened the first time it is there,
    * else its pid. Its pid is `spawned`'s child when read, and is checked to be so after the
    * pidfd is open: had the container been reaped and its pid taken between the two, the
-   * new process would not be unshare's child (unshare --fork forks once), so a pidfd that
-   * passes refers to the container.
+   * new process would not be `spawned`'s child (it forks once), so a pidfd that passes
+   * refers to the container.
    */
   private target(): Target | undefined {
     if (!this.starterHere()) return undefined;

@@ -5,9 +5,9 @@
  * faults Node cannot take in JavaScript (ILL, ABRT, BUS, FPE, SEGV) and PROF, which V8's
  * CPU profiler samples with (a listener would take it from the profiler: --cpu-prof, the
  * inspector); the real-time ones are beyond Node's process.on, and bin/mountkit passes
- * them on. The container is the child of the process
- * spawned (unshare --fork's child, PID 1 of a new namespace), or that process itself
- * (unshare without --fork, in a pid namespace joined before). Until its program starts it
+ * them on. The container is the child of the process spawned (which forks it as PID 1
+ * of a new pid namespace, core/namespaces.ts PID_NAMESPACE_PARENT), or that process
+ * itself (in a pid namespace joined before). Until its program starts it
  * is mountkit preparing the rootfs, holding the descriptor 3 it was started with, which
  * mountkit marks close-on-exec: a signal waits until that is gone (runc also holds
  * signals until its process has started), and then for up to half a second until the
@@ -129,7 +129,7 @@ const HANDLER_TRIES = 50;
 /** Whether passing on has stopped: `spawned` was reaped, and its pid may be another process's. */
 type Stopped = () => boolean;
 
-/** The container's pid once it is there (unshare forks it), or undefined. */
+/** The container's pid once it is there (the process spawned forks it), or undefined. */
 async function containerOf(container: ContainerProcess, stopped: Stopped): Promise<number | undefined> {
   for (let i = 0; i < FIND_TRIES && !stopped(); i++) {
     const pid = container.pid();

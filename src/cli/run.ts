@@ -24,6 +24,7 @@ import {
   launcherGuessHolds,
   mapsBesidePath,
   planLaunch,
+  relaunchForks,
   startedByMountkit,
   userNamespaceProblem,
   type LaunchContext,
@@ -65,7 +66,7 @@ export { inInitialUserNamespace };
  * Set by the bin/mountkit shell launcher when it started Node inside new pid and mount
  * namespaces: the descriptor on which this process asks it to start Node again without
  * them, when the config turns out not to want a new pid namespace. Taken only by a Node
- * the launcher started, PID 1 of its new pid namespace (unshare --fork), not relaunched:
+ * the launcher started, PID 1 of its new pid namespace, not relaunched:
  * one a user's environment hands any other process is no launcher's.
  */
 export const LAUNCHER_FD_ENV = 'MOUNTKIT_LAUNCHER_FD';
@@ -133,6 +134,10 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const sys = new LinuxSyscalls({
     seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
   });
+  // PID 1 of a pid namespace mountkit made: the shell that forked it there
+  // (PID_NAMESPACE_PARENT) ends when the run is given up (a process group's SIGKILL),
+  // and takes it along, the container too while its credentials are unchanged.
+  if (process.pid === 1 && (launch.relaunched || launch.startedInPidNamespace)) sys.setParentDeathSignal(constants.signals.SIGKILL);
   // What its starter passed: the runtime channel, and the sockets it opened and connected (core/relaunch.ts).
   const relaunched = launch.relaunched ? takeRelaunchDescriptors(sys, config, launch.joinedByLauncher === true) : {};
   if (launch.relaunched) {
@@ -235,10 +240,10 @@ function configFromStarter(): string {
 /**
  * The relaunch starts with the signals passed on ignored (by number: dash names no
  * STKFLT): one sent to the whole process group (a terminal's hangup or Ctrl-\,
- * timeout(1)) would end unshare --fork, whose end kills the container. The relaunched
- * Node resets the standard signals it inherited ignored when it starts, and the port's
- * execve every signal for the container; unshare restores a signal that ended the
- * container before ending itself with it.
+ * timeout(1)) would end the shell that waits for the container in a new pid namespace
+ * (PID_NAMESPACE_PARENT), whose end kills it. The relaunched Node resets the standard
+ * signals it inherited ignored when it starts, and the port's execve every signal for
+ * the container.
  */
 const IGNORING_PASSED_SIGNALS = `trap '' ${PASSED_SIGNALS.map((sig) => constants.signals[sig]).join(' ')}
 command -v "$1" >/dev/null || { echo "mountkit: $1 (util-linux) is not found in PATH" >&2; exit 1; }
@@ -295,9 +300,9 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
     // A relaunch that ends before reading it all closes its end; what is left is dropped.
     config.on('error', () => undefined);
     config.end(text);
-    // Without --fork, unshare becomes mountkit and then the container itself.
+    // Without a new pid namespace, unshare becomes mountkit and then the container itself.
     const spawned = child.pid;
-    const direct = !plan.relaunch.includes('--fork');
+    const direct = !relaunchForks(plan);
     let relay: ConsoleRelay | undefined;
     // Handed to the relay at the console event, which closes it; closed at the end if that never came.
     let consoleSocket = console;

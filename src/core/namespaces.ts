@@ -10,10 +10,11 @@
  *   (joined by nsenter(1) instead with a user namespace, below).
  * - A new pid namespace applies to children only, and /proc must be mounted by a process
  *   inside it, so the process preparing the rootfs has to be started inside it: mountkit
- *   re-executes itself once under util-linux unshare(1) --pid --fork, which then also
- *   creates the other namespaces for the whole process. A pid namespace joined by path
- *   is joined with setns(2) on the main thread first: that changes only where the
- *   thread's children are made (pid_namespaces(7)), and the relaunch is one of them.
+ *   re-executes itself once under util-linux unshare(1) --pid (and a shell that forks it
+ *   there, PID_NAMESPACE_PARENT), which then also creates the other namespaces for the
+ *   whole process. A pid namespace joined by path is joined with setns(2) on the main
+ *   thread first: that changes only where the thread's children are made
+ *   (pid_namespaces(7)), and the relaunch is one of them.
  * - A user namespace can be made (unshare(2)) or joined (setns(2)) only by a
  *   single-threaded process, which Node never is: mountkit re-executes itself under
  *   nsenter(1), which joins the namespaces given by path and then the user namespace,
@@ -109,8 +110,14 @@ export interface LaunchPlan {
 /** The descriptor a relaunch into a user namespace gets it on; nsenter(1) joins it through /proc/self/fd. */
 export const RELAUNCH_USERNS_FD = 4;
 
-/** The first descriptor a relaunch into a user namespace gets the namespaces nsenter joins on, in config order. */
-export const RELAUNCH_FIRST_JOIN_FD = 8;
+/**
+ * The descriptor PID_NAMESPACE_PARENT keeps its standard error on: one digit, the only
+ * kind dash redirects, which no relaunch is given.
+ */
+const PARENT_STDERR_FD = 9;
+
+/** The first descriptor a relaunch into a user namespace gets the namespaces nsenter joins on, in config order: the first after PARENT_STDERR_FD. */
+export const RELAUNCH_FIRST_JOIN_FD = 10;
 
 /**
  * The namespaces given by path that nsenter(1) joins for a relaunch into a user
@@ -334,7 +341,8 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
  * (user_namespaces(7)). nsenter also joins the namespaces given by path but the pid one,
  * before the user namespace, as runc joins them before it makes one: setns(2) needs
  * CAP_SYS_ADMIN in the user namespace owning the target, which a host's namespace is not
- * once the process is in a new one (the relaunched process's joinedByLauncher). --fork when unshare makes the pid namespace: its child is PID 1
+ * once the process is in a new one (the relaunched process's joinedByLauncher). When
+ * unshare makes the pid namespace, it runs PID_NAMESPACE_PARENT, whose child is PID 1
  * there.
  */
 function relaunchPlan(
@@ -362,8 +370,8 @@ function relaunchPlan(
   const enter = user
     ? ['nsenter', ...passed.map((j, i) => `${NAMESPACE_KINDS[j.type].unshareOption}=${fdPath(RELAUNCH_FIRST_JOIN_FD + i)}`), `--user=${fdPath(RELAUNCH_USERNS_FD)}`, ...becomeRoot, '--']
     : [];
-  const fork = pid && !pid.path ? ['--fork', '--kill-child'] : [];
-  const relaunch = [...enter, 'unshare', ...unshareArgs, ...fork, '--propagation', 'unchanged', '--'];
+  const parent = pid && !pid.path ? PID_NAMESPACE_PARENT : [];
+  const relaunch = [...enter, 'unshare', ...unshareArgs, '--propagation', 'unchanged', '--', ...parent];
   const plan: LaunchPlan = { relaunch, unshareFlags: 0, joins: joins.filter((j) => j.type === 'pid') };
   if (!user) return plan;
   plan.launcherJoins = passed;
@@ -371,6 +379,32 @@ function relaunchPlan(
   if (user.path) plan.userNamespacePath = user.path;
   else if (uid && gid) plan.userMappings = { uid, gid };
   return plan;
+}
+
+/**
+ * What unshare(1) runs when it makes a pid namespace, with the relaunch's command after
+ * it: unshare(2) of CLONE_NEWPID leaves its caller where it was and puts the caller's
+ * next child in the new namespace as its PID 1 (pid_namespaces(7)). This shell forks that
+ * child, once, and exits with its status: 128+N when signal N ended it, as `runc run`
+ * reports the container's end. unshare --fork, the other way to have that child, ends
+ * itself with the container's signal instead, which it cannot do for SIGKILL (util-linux
+ * 2.38 exits 1 with "sigprocmask unblock failed"). A shell tells a foreground command's
+ * end by a signal on its standard error ("Killed"), which runc does not: the child gets
+ * the shell's standard error through PARENT_STDERR_FD, where the shell's own is
+ * /dev/null (and the child's too when there is none to copy). The child is killed when
+ * this shell ends: mountkit gives itself SIGKILL as its parent-death signal first
+ * (cli/run.ts).
+ */
+export const PID_NAMESPACE_PARENT: readonly string[] = [
+  '/bin/sh',
+  '-c',
+  `command exec ${PARENT_STDERR_FD}>&2 2>/dev/null || exec ${PARENT_STDERR_FD}>/dev/null 2>/dev/null; (exec "$@" 2>&${PARENT_STDERR_FD} ${PARENT_STDERR_FD}>&-); exit $?`,
+  'sh',
+];
+
+/** Whether the relaunch makes a pid namespace, and so the container is the child of the process it starts (PID_NAMESPACE_PARENT) rather than that process. */
+export function relaunchForks(plan: Pick<LaunchPlan, 'relaunch'>): boolean {
+  return plan.relaunch.includes('--pid');
 }
 
 /**

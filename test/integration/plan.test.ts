@@ -1,6 +1,7 @@
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { CLONE_NEWNS, ONLCR } from '../../src/core/constants';
+import { PID_NAMESPACE_PARENT } from '../../src/core/namespaces';
 import { PHASES } from '../../src/core/plugin';
 import { BUSYBOX, makeBundle } from '../conformance/harness';
 import { runCli } from '../helpers/cli';
@@ -82,7 +83,9 @@ maybe('mountkit plan', () => {
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       const lines = r.stdout.trimEnd().split('\n');
-      expect(lines[0]).toMatch(/^ *0 {2}namespaces +launcher +relaunch\(\["unshare","--pid","--mount","--uts","--fork","--kill-child","--propagation","unchanged","--"\]\)$/);
+      const relaunch = JSON.stringify(['unshare', '--pid', '--mount', '--uts', '--propagation', 'unchanged', '--', ...PID_NAMESPACE_PARENT]);
+      expect(lines[0]).toMatch(/^ *0 {2}namespaces +launcher +relaunch\((.*)\)$/);
+      expect(/relaunch\((.*)\)$/.exec(lines[0])?.[1]).toBe(relaunch);
       expect(lines.find((l) => / mounts +proc mounts\[0\] "\/proc" +mount\("proc", "\/proc\/thread-self\/fd\/\d+", "proc", 0, NULL\)  # \d+ = .*\/rootfs\/proc$/.test(l))).toBeDefined();
       expect(lines.find((l) => / jail +jail +pivotRoot\("\.", "\."\)$/.test(l))).toBeDefined();
       // HOME from the busybox rootfs's /etc/passwd: root's.

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { BUSYBOX, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, removeRootlessInstall, runMountkit, runMountkitRootless } from '../conformance/harness';
+import { BUSYBOX, RUNC, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, removeRootlessInstall, runMountkit, runMountkitRootless } from '../conformance/harness';
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { idMapToolsInPath } from '../../src/core/programs';
 import { BIN, LAUNCHER } from '../helpers/cli';
@@ -80,6 +80,59 @@ function signalled(
     child.stdout.on('data', (d: Buffer) => {
       stdout += d;
       if (!sent && stdout.split('\n').length > ready) send();
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+/** The pids of `pid`'s descendants, parents before their children, whichever of its threads forked them (runc's Go threads do). */
+function descendantsOf(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  const kids = tasks.flatMap((task) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  });
+  return kids.flatMap((kid) => [kid, ...descendantsOf(kid)]);
+}
+
+/** Whether /proc/PID/status shows PID 1 of a pid namespace below this one (NSpid: the host's pid, ..., 1). */
+function initOfChildNamespace(pid: number): boolean {
+  try {
+    const nspid = /^NSpid:\s*(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1].trim().split(/\s+/) ?? [];
+    return nspid.length > 1 && nspid.at(-1) === '1';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts `argv`, and once its stdout has its first line, finds the container (the
+ * descendant that is PID 1 of a pid namespace of its own) and hands `act` its pid and
+ * its parent's.
+ */
+function onceReady(argv: string[], act: (container: number, parent: number) => void): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let acted = false;
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+      if (acted || !stdout.includes('\n')) return;
+      acted = true;
+      const container = descendantsOf(child.pid!).find(initOfChildNamespace);
+      if (container === undefined) return reject(new Error(`no container below ${child.pid}`));
+      act(container, Number(/^PPid:\s*(\d+)$/m.exec(readFileSync(`/proc/${container}/status`, 'utf8'))![1]));
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     child.on('error', reject);
@@ -183,6 +236,27 @@ maybe('mountkit run', () => {
     },
     30_000,
   );
+
+  test.each([
+    ...SIGNAL_PASSERS.map(([what, entry]): [string, string[], object] => [what, entry, {}]),
+    ['the Node entry with a poststop hook (its first process stays where mountkit was started)', [process.execPath, BIN], { hooks: { poststop: [{ path: '/bin/true' }] } }],
+  ])('%s: a container killed by SIGKILL (kill -9, the OOM killer) ends the run with 137 and nothing on stderr, as runc run', async (_what, entry, over) => {
+    const c = config(['sh', '-c', `${READY_THEN_WAIT}; echo survived`], over as Record<string, unknown>);
+    const r = await withBundleAsync(c, (dir) => onceReady([...entry, 'run', '--bundle', dir], (container) => process.kill(container, 'SIGKILL')));
+    expect(r).toEqual({ status: 137, stdout: 'ready\n', stderr: '' });
+    const id = `mountkit-killed-${process.pid}`;
+    const runc = await withBundleAsync(c, (dir) => onceReady([RUNC!, 'run', '--bundle', dir, id], (container) => process.kill(container, 'SIGKILL')));
+    spawnSync(RUNC!, ['delete', '--force', id]);
+    expect(runc).toEqual(r);
+  }, 30_000);
+
+  test.each(SIGNAL_PASSERS)("%s: the container's parent, the shell that forked it into its pid namespace, takes it along when it is killed", async (_what, entry) => {
+    const r = await withBundleAsync(config(['sh', '-c', `${READY_THEN_WAIT}; echo survived`]), (dir) =>
+      onceReady([...entry, 'run', '--bundle', dir], (_container, parent) => process.kill(parent, 'SIGKILL')),
+    );
+    // A container left running would keep the output open for its last words.
+    expect([r.status, r.stdout]).toEqual([137, 'ready\n']);
+  }, 30_000);
 
   test.each(LAUNCHER_SHELLS)("bin/mountkit under %s gives the container its standard input (a shell's background job would get /dev/null)", (_sh, shell) => {
     const r = withBundle(config(['sh', '-c', 'read -r line; echo "read $line"']), (dir) =>

@@ -4,7 +4,9 @@ import { ConfigError } from '../../src/core/errors';
 import {
   CLONE_FS,
   CLONE_NEWTIME,
+  PID_NAMESPACE_PARENT,
   RELAUNCH_FIRST_JOIN_FD,
+  relaunchForks,
   RELAUNCH_USERNS_FD,
   checkUserNamespaceMaps,
   launcherJoins,
@@ -33,7 +35,7 @@ describe('planLaunch', () => {
     [
       'runc spec default: relaunch under unshare(1) for the pid namespace',
       ns('pid', 'network', 'ipc', 'uts', 'mount'),
-      { relaunch: ['unshare', '--pid', '--net', '--ipc', '--uts', '--mount', '--fork', '--kill-child', '--propagation', 'unchanged', '--'], unshareFlags: 0, joins: [] },
+      { relaunch: ['unshare', '--pid', '--net', '--ipc', '--uts', '--mount', '--propagation', 'unchanged', '--', ...PID_NAMESPACE_PARENT], unshareFlags: 0, joins: [] },
     ],
     [
       'no pid namespace: everything in-process',
@@ -126,13 +128,27 @@ describe('planLaunch', () => {
     [
       'a pid namespace: the relaunch it needs anyway',
       ns('pid', 'mount'),
-      { relaunch: ['unshare', '--pid', '--mount', '--fork', '--kill-child', '--propagation', 'unchanged', '--'], unshareFlags: 0, joins: [] },
+      { relaunch: ['unshare', '--pid', '--mount', '--propagation', 'unchanged', '--', ...PID_NAMESPACE_PARENT], unshareFlags: 0, joins: [] },
     ],
   ])('with runtime hooks there is always a relaunch, whose starter runs them where mountkit was started: %s', (_name, namespaces, expected) => {
     const hooks = { prestart: [hook], createRuntime: [] };
     expect(planLaunch(namespaces, first, { hooks })).toEqual(expected);
     const relaunched = planLaunch(namespaces, { ...first, relaunched: true }, { hooks });
     expect(relaunched.relaunch).toEqual([]);
+  });
+
+  test.each([
+    ['a new pid namespace', ns('pid', 'mount'), {}, true],
+    ['a new pid namespace, with a user namespace (nsenter first)', ns('pid', 'mount', 'user=/proc/7/ns/user'), {}, true],
+    ['a pid namespace joined by path: the relaunch is the container', ns('pid=/proc/1/ns/pid', 'mount'), {}, false],
+    ['no pid namespace, runtime hooks', ns('mount'), { hooks: { prestart: [hook], createRuntime: [] } }, false],
+  ])('relaunchForks: %s', (_what, namespaces, config, forks) => {
+    const plan = planLaunch(namespaces, first, config);
+    expect(plan.relaunch.length).toBeGreaterThan(0);
+    expect(relaunchForks(plan)).toBe(forks);
+    // The shell that forks the container is the last thing before mountkit's own command.
+    if (forks) expect(plan.relaunch.slice(-PID_NAMESPACE_PARENT.length)).toEqual(PID_NAMESPACE_PARENT);
+    else expect(plan.relaunch).not.toContain('/bin/sh');
   });
 
   test('the relaunched process only joins what the launcher did not', () => {
@@ -146,7 +162,7 @@ describe('planLaunch', () => {
 
 describe('a new time namespace and its offsets', () => {
   test('left out of the relaunch under unshare(1), whose child would be in it already; made by the relaunched process, as by any other', () => {
-    expect(planLaunch(ns('pid', 'mount', 'time'), first).relaunch).toEqual(['unshare', '--pid', '--mount', '--fork', '--kill-child', '--propagation', 'unchanged', '--']);
+    expect(planLaunch(ns('pid', 'mount', 'time'), first).relaunch).toEqual(['unshare', '--pid', '--mount', '--propagation', 'unchanged', '--', ...PID_NAMESPACE_PARENT]);
     expect(planLaunch(ns('pid', 'mount', 'time'), { ...first, relaunched: true }).unshareFlags).toBe(CLONE_NEWTIME);
     expect(planLaunch(ns('pid', 'mount', 'time'), { ...first, startedInPidNamespace: true }).unshareFlags).toBe(CLONE_NEWTIME);
     expect(planLaunch(ns('mount', 'time'), first).unshareFlags).toBe(CLONE_NEWNS | CLONE_NEWTIME);
@@ -266,7 +282,7 @@ describe('a user namespace made or joined by the relaunch', () => {
 
   test('a new one with a pid namespace: nsenter(1) into the one made with the maps, then unshare(1) with a fork', () => {
     expect(planLaunch(ns('pid', 'ipc', 'uts', 'mount', 'user'), first, maps)).toEqual({
-      relaunch: [...enterNew, 'unshare', '--pid', '--ipc', '--uts', '--mount', '--fork', '--kill-child', '--propagation', 'unchanged', '--'],
+      relaunch: [...enterNew, 'unshare', '--pid', '--ipc', '--uts', '--mount', '--propagation', 'unchanged', '--', ...PID_NAMESPACE_PARENT],
       unshareFlags: 0,
       joins: [],
       launcherJoins: [],
@@ -292,7 +308,7 @@ describe('a user namespace made or joined by the relaunch', () => {
 
   test('one joined by path is opened by the first process and entered by nsenter(1) through its descriptor, with no maps to write; from inside another user namespace too', () => {
     const expected = {
-      relaunch: [...enterNew, 'unshare', '--pid', '--mount', '--fork', '--kill-child', '--propagation', 'unchanged', '--'],
+      relaunch: [...enterNew, 'unshare', '--pid', '--mount', '--propagation', 'unchanged', '--', ...PID_NAMESPACE_PARENT],
       unshareFlags: 0,
       joins: [],
       launcherJoins: [],
@@ -314,11 +330,10 @@ describe('a user namespace made or joined by the relaunch', () => {
       'unshare',
       '--pid',
       '--mount',
-      '--fork',
-      '--kill-child',
       '--propagation',
       'unchanged',
       '--',
+      ...PID_NAMESPACE_PARENT,
     ]);
     expect(plan.joins).toEqual([]);
     // The first process opens them, in that order (launcherJoins).

@@ -24,7 +24,7 @@ import {
 } from '../../src/core/constants';
 import { ConfigError, PluginError, StepError } from '../../src/core/errors';
 import type { PluginModule } from '../../src/core/kernel';
-import { CLONE_FS } from '../../src/core/namespaces';
+import { CLONE_FS, PID_NAMESPACE_PARENT } from '../../src/core/namespaces';
 import { buildPlan, descriptorsOf, formatCall, formatPlanText, planToJson, PlanSyscalls, type Plan } from '../../src/core/plan';
 import { planCallToJson } from '../../src/core/plan/format';
 import type { LifecycleStep, MountHandler } from '../../src/core/plugin';
@@ -91,7 +91,7 @@ describe('buildPlan', () => {
       seq: 0,
       phase: 'namespaces',
       plugin: 'launcher',
-      record: { op: 'relaunch', argv: ['unshare', '--pid', '--mount', '--fork', '--kill-child', '--propagation', 'unchanged', '--'] },
+      record: { op: 'relaunch', argv: ['unshare', '--pid', '--mount', '--propagation', 'unchanged', '--', ...PID_NAMESPACE_PARENT] },
     });
     // The launcher made the new namespaces; the relaunched process keeps the runtime channel to itself and joins the network one by path.
     expect(joined.calls.slice(1, 5).map((c) => [c.phase, c.record])).toEqual([
@@ -368,7 +368,7 @@ describe('buildPlan', () => {
       { op: 'writeFile', path: '/proc/self/oom_score_adj', data: '-100' },
       {
         op: 'relaunch',
-        argv: ['nsenter', '--net=/proc/self/fd/8', '--user=/proc/self/fd/4', '--preserve-credentials', '--setuid=0', '--setgid=0', '--', 'unshare', '--mount', '--propagation', 'unchanged', '--'],
+        argv: ['nsenter', '--net=/proc/self/fd/10', '--user=/proc/self/fd/4', '--preserve-credentials', '--setuid=0', '--setgid=0', '--', 'unshare', '--mount', '--propagation', 'unchanged', '--'],
       },
       { op: 'close', fd: 100 },
       { op: 'close', fd: 101 },
@@ -376,7 +376,7 @@ describe('buildPlan', () => {
       { op: 'writeFile', path: '/proc/self/oom_score_adj', data: '0' },
       // The relaunched process, as run's takeRelaunchDescriptors: the namespaces' descriptors closed, the socket taken, then the runtime channel.
       { op: 'close', fd: 4 },
-      { op: 'close', fd: 8 },
+      { op: 'close', fd: 10 },
       { op: 'setCloexec', fd: 6 },
       { op: 'setCloexec', fd: 3 },
     ]);

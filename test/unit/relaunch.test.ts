@@ -74,8 +74,8 @@ describe('prepareRelaunch', () => {
     ]);
     expect([...passed.passed]).toEqual([
       [4, 100],
-      [8, 101],
-      [9, 102],
+      [10, 101],
+      [11, 102],
       [RELAUNCH_SOCKET_FDS.console, 103],
     ]);
     sys.clearCalls();
@@ -166,7 +166,7 @@ describe('the idmap socket: idmapped binds in a container with a user namespace'
   const config = userConfig([{ type: 'pid' }, { type: 'user' }, { type: 'network', path: '/run/netns/a' }], { mounts: [makeMount({ index: 0, type: 'tmpfs', destination: '/tmp' }), idmapped] });
 
   test('its descriptor is the one after the joined namespaces, with idmapped binds only', () => {
-    expect(idmapSlot(config)).toBe(9);
+    expect(idmapSlot(config)).toBe(11);
     expect(idmapSlot({ ...config, mounts: [] })).toBeUndefined();
   });
 
@@ -175,9 +175,9 @@ describe('the idmap socket: idmapped binds in a container with a user namespace'
     const passed = prepareRelaunch(sys, planLaunch(config.namespaces, first, config), config);
     // The streams looked at after the namespace (no pipe among them here: the fake's standard streams are not files).
     expect(sys.calls.map((c) => c.op)).toEqual(['userNamespace', 'fstat', 'fstat', 'fstat', 'open', 'fstatfs', 'socketPair', 'open']);
-    expect([...passed.passed.keys()]).toEqual([4, 8, 9]);
+    expect([...passed.passed.keys()]).toEqual([4, 10, 11]);
     expect(sys.pathOf(passed.idmap!.socket)).toMatch(/^socket:\[pair 0 end 0\]$/);
-    expect(sys.pathOf(passed.passed.get(9)!)).toMatch(/^socket:\[pair 0 end 1\]$/);
+    expect(sys.pathOf(passed.passed.get(11)!)).toMatch(/^socket:\[pair 0 end 1\]$/);
     // Its own descriptor of the container's user namespace, opened again through the one passed.
     expect(sys.calls.at(-1)).toEqual({ op: 'open', path: `/proc/thread-self/fd/${passed.passed.get(4)}`, flags: O_RDONLY | O_CLOEXEC, mode: 0 });
     expect(sys.openFds()).toContain(passed.idmap!.userns);
@@ -196,27 +196,27 @@ describe('the idmap socket: idmapped binds in a container with a user namespace'
 
   test('the relaunched process takes it under nsenter (a socket, close-on-exec); anything else there is refused', () => {
     const sys = new FakeSyscalls().addFile('/ns').inheritSocket(3);
-    for (const fd of [4, 8]) sys.dup3(sys.open('/ns', O_RDONLY, 0), fd, 0);
-    sys.dup3(sys.socketPair()[1], 9, 0);
+    for (const fd of [4, 10]) sys.dup3(sys.open('/ns', O_RDONLY, 0), fd, 0);
+    sys.dup3(sys.socketPair()[1], 11, 0);
     sys.clearCalls();
-    expect(takeRelaunchDescriptors(sys, config, true)).toEqual({ runtimeChannel: 3, idmapSocket: 9 });
+    expect(takeRelaunchDescriptors(sys, config, true)).toEqual({ runtimeChannel: 3, idmapSocket: 11 });
     expect(sys.calls.slice(2)).toEqual([
-      { op: 'fstat', fd: 9 },
-      { op: 'setCloexec', fd: 9 },
+      { op: 'fstat', fd: 11 },
+      { op: 'setCloexec', fd: 11 },
       { op: 'setCloexec', fd: 3 },
     ]);
     const wrong = new FakeSyscalls().addFile('/ns');
-    for (const fd of [4, 8, 9]) wrong.dup3(wrong.open('/ns', O_RDONLY, 0), fd, 0);
-    expect(() => takeRelaunchDescriptors(wrong, config, true)).toThrow('the idmap socket (idmapped binds in a user namespace): descriptor 9 from the process that started mountkit is not a socket');
+    for (const fd of [4, 10, 11]) wrong.dup3(wrong.open('/ns', O_RDONLY, 0), fd, 0);
+    expect(() => takeRelaunchDescriptors(wrong, config, true)).toThrow('the idmap socket (idmapped binds in a user namespace): descriptor 11 from the process that started mountkit is not a socket');
   });
 });
 
 describe('takeRelaunchDescriptors', () => {
-  /** A process started as the relaunch is: the user namespace on 4, a joined namespace on 8, the console socket on 6. */
+  /** A process started as the relaunch is: the user namespace on 4, a joined namespace on 10, the console socket on 6. */
   function relaunched(socketAt6 = true): FakeSyscalls {
     const sys = new FakeSyscalls().addFile('/ns').addFile('/file').inheritSocket(3);
     sys.dup3(sys.open('/ns', O_RDONLY, 0), 4, 0);
-    sys.dup3(sys.open('/ns', O_RDONLY, 0), 8, 0);
+    sys.dup3(sys.open('/ns', O_RDONLY, 0), 10, 0);
     sys.dup3(socketAt6 ? sys.connectUnix('/run/console.sock') : sys.open('/file', O_RDONLY, 0), 6, 0);
     return sys.clearCalls();
   }
@@ -227,7 +227,7 @@ describe('takeRelaunchDescriptors', () => {
     expect(takeRelaunchDescriptors(sys, config, true)).toEqual({ runtimeChannel: 3, hostSockets: { console: 6 } });
     expect(sys.calls).toEqual([
       { op: 'close', fd: 4 },
-      { op: 'close', fd: 8 },
+      { op: 'close', fd: 10 },
       { op: 'fstat', fd: 6 },
       { op: 'setCloexec', fd: 6 },
       { op: 'setCloexec', fd: 3 },
@@ -239,7 +239,7 @@ describe('takeRelaunchDescriptors', () => {
     takeRelaunchDescriptors(sys, { ...config, rootless: true }, true);
     expect(sys.calls.slice(0, 3)).toEqual([
       { op: 'close', fd: 4 },
-      { op: 'close', fd: 8 },
+      { op: 'close', fd: 10 },
       { op: 'setgid', gid: 0 },
     ]);
     const unshared = relaunched();

@@ -149,7 +149,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
           if (event === 'idmap' && idmap !== undefined && mount !== undefined) {
             asFirstProcess(IDMAP_COPY, () => {
               // The container's pidfd, shown where it is first used (a run opens it when it starts
-              // the relaunch, or first looks for unshare's child, and checks it with signal 0).
+              // the relaunch, or first looks for the child it forks, and checks it with signal 0).
               firstProcess.pidfd ??= sys.pidfdOpen(process.pid);
               sendIdmappedCopy(sys, idmapCopyRequest(config, mount), firstProcess.pidfd, idmap.userns, idmap.socket);
             });
