@@ -104,6 +104,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   write: ['fd', 'data'],
   setNoNewPrivs: [],
   setParentDeathSignal: ['signal'],
+  prepareExec: [],
   setrlimit: ['resource', 'soft', 'hard'],
   getrlimit: ['resource'],
   capbsetRead: ['cap'],

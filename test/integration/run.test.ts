@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { BUSYBOX, RUNC, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, removeRootlessInstall, runMountkit, runMountkitRootless } from '../conformance/harness';
+import { BUSYBOX, RUNC, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc } from '../conformance/harness';
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { idMapToolsInPath } from '../../src/core/programs';
 import { BIN, LAUNCHER } from '../helpers/cli';
@@ -1273,6 +1273,28 @@ maybe('mountkit run', () => {
     const bare = withBundle(config(['sh', '-c', script]), (dir) => runMountkit(dir));
     expect([bare.status, bare.stdout.replace(/\s+/g, ' ').trim(), bare.stderr]).toEqual([0, 'Seccomp: 0 made', '']);
   });
+
+  test.each([false, true])(
+    "linux.seccomp refusing what runc does outside its filter (fcntl F_SETFD, SIGPIPE's rt_sigaction, setting a limit), noNewPrivileges %s: the container gets its streams, its signals at their default and its limits, as under runc",
+    (noNewPrivileges) => {
+      const c = config(['sh', '-c', 'grep "^SigIgn:" /proc/self/status; ulimit -n']);
+      c.process.noNewPrivileges = noNewPrivileges;
+      c.process.rlimits = [{ type: 'RLIMIT_NOFILE', soft: 512, hard: 512 }];
+      c.linux.seccomp = {
+        defaultAction: 'SCMP_ACT_ALLOW',
+        syscalls: [
+          // F_SETFD (include/uapi/asm-generic/fcntl.h), SIGPIPE; prlimit64 with a new limit, which reading one does not pass.
+          { names: ['fcntl'], action: 'SCMP_ACT_ERRNO', args: [{ index: 1, value: 2, op: 'SCMP_CMP_EQ' }] },
+          { names: ['rt_sigaction'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 13, op: 'SCMP_CMP_EQ' }] },
+          { names: ['prlimit64'], action: 'SCMP_ACT_ERRNO', args: [{ index: 2, value: 0, op: 'SCMP_CMP_NE' }] },
+          { names: ['setrlimit'], action: 'SCMP_ACT_ERRNO' },
+        ],
+      };
+      const r = withBundle(c, (dir) => runMountkit(dir));
+      expect(r).toEqual({ status: 0, stdout: 'SigIgn:\t0000000000000000\n512\n', stderr: '' });
+      expect(withBundle(c, (dir) => runRunc(dir))).toEqual(r);
+    },
+  );
 
   test('linux.seccomp from the cache: the first run keeps the program it built in --seccomp-cache, the next loads it from there and runs under it', () => {
     const cache = mkdtempSync(path.join(tmpdir(), 'mountkit-cli-cache-'));

@@ -169,3 +169,20 @@ describe('seccompCompile with a cache directory', () => {
     expect(compile().cache).toBe(`cache not used: ${path.join(base, 'made')} is a regular file, not a directory`);
   });
 });
+
+describe('seccompCompile: the largest numbers the ENOSYS stub judges by', () => {
+  const compiled = (architectures: string[]) =>
+    new LinuxSyscalls().seccompCompile(seccompProfile({ defaultAction: 'SCMP_ACT_ERRNO', architectures, syscalls: [{ names: ['read', 'clone3'], action: 'SCMP_ACT_ALLOW', args: [] }] }).filter);
+
+  // libseccomp resolves a name for any architecture, whatever the machine: clone3 is 435 on both x86 ones (arch/x86/entry/syscalls).
+  test("only the profile's architectures have them, as runc's stub takes them: none without any, the native one included", () => {
+    const x86_64 = 0xc000003e;
+    const i386 = 0x40000003;
+    expect(compiled([]).lastSyscalls).toEqual([]);
+    expect(compiled(['SCMP_ARCH_X86']).lastSyscalls).toEqual([{ arch: i386, nr: 435 }]);
+    expect(compiled(['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86']).lastSyscalls).toEqual([
+      { arch: x86_64, nr: 435 },
+      { arch: i386, nr: 435 },
+    ]);
+  });
+});

@@ -15,7 +15,7 @@ import type { FileStat, SeccompCompiled, SeccompFilter } from '../syscalls/types
 import { BPF_MAXINSNS, SOCK_FILTER_SIZE } from './enosys';
 
 /** Changes whenever what a record holds, or how a filter is built from the same input, changes. */
-export const CACHE_FORMAT = 'mountkit-seccomp/1';
+export const CACHE_FORMAT = 'mountkit-seccomp/2';
 /** A directory holding this many records is emptied before the next one is written. */
 export const CACHE_MAX_RECORDS = 64;
 /** Larger files are not records: a program of BPF_MAXINSNS instructions in base64, and its lists. */

@@ -154,6 +154,7 @@ export interface SyscallArgs {
   sendFd: { sender: number; fd: number };
   ambientClearAll: Record<string, never>;
   ambientRaise: { cap: number };
+  prepareExec: Record<string, never>;
   execve: { path: string; argv: string[]; envp: string[] };
   runCommand: { cmd: CommandSpec };
   runCommandAsync: { cmd: CommandSpec };
@@ -1022,7 +1023,7 @@ export class FakeSyscalls implements Syscalls {
   /**
    * libseccomp's work modelled: the program is one instruction returning the default
    * action; rules of names not in seccompNumbers are listed as unknown; the largest
-   * numbers are the native architecture's only.
+   * numbers are the native architecture's only, when the filter lists it.
    */
   seccompCompile(filter: SeccompFilter): SeccompCompiled {
     this.record('seccompCompile', { filter });
@@ -1032,7 +1033,7 @@ export class FakeSyscalls implements Syscalls {
       program: encodeProgram([{ code: BPF_RET_K, jt: 0, jf: 0, k: filter.defaultAction }]),
       nativeArch: AUDIT_ARCH_X86_64,
       unknown,
-      lastSyscalls: nr > 0 ? [{ arch: AUDIT_ARCH_X86_64, nr }] : [],
+      lastSyscalls: nr > 0 && filter.architectures.some((a) => a.arch === AUDIT_ARCH_X86_64) ? [{ arch: AUDIT_ARCH_X86_64, nr }] : [],
     };
   }
 
@@ -1275,6 +1276,10 @@ export class FakeSyscalls implements Syscalls {
     this.record('ambientRaise', { cap });
   }
 
+  prepareExec(): void {
+    this.record('prepareExec', {});
+  }
+
   execve(path: string, argv: string[], envp: string[]): never {
     this.record('execve', { path, argv: [...argv], envp: [...envp] });
     throw new ExecveCalled(path, [...argv], [...envp]);
@@ -1438,6 +1443,7 @@ export class FakeSyscalls implements Syscalls {
       case 'getsid':
       case 'setNoNewPrivs':
       case 'setParentDeathSignal':
+      case 'prepareExec':
       case 'setrlimit':
       case 'getrlimit':
       case 'capbsetRead':

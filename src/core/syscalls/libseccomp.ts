@@ -123,11 +123,17 @@ export function compileSeccomp(koffi: typeof Koffi, filter: SeccompFilter, scrat
   for (let n = 1; at < size && n > 0; at += n) n = fs.readSync(scratchFd, program, at, size - at, at);
   if (at < size) throw new SyscallError('read', errnoNumber('EIO'), ['linux.seccomp'], `${at} of the program's ${size} bytes`);
   const nativeArch = lib.archNative() as number;
-  const arches = [...new Set([nativeArch, ...filter.architectures.map((a) => a.arch)])];
+  const arches = [...new Set(filter.architectures.map((a) => a.arch))];
   return { program, nativeArch, unknown: [...unknown], lastSyscalls: lastSyscalls(lib, arches, filter.names) };
 }
 
-/** For each architecture, the largest number above 0 one of `names` has there (libseccomp gives x32's with __X32_SYSCALL_BIT). */
+/**
+ * For each architecture, the largest number above 0 one of `names` has there (libseccomp
+ * gives x32's with __X32_SYSCALL_BIT). Only for the profile's architectures, as runc
+ * judges them: the native one, which libseccomp's filter always holds, gets no ENOSYS
+ * stub unless the profile lists it, and a syscall newer than the profile then meets the
+ * default action.
+ */
 function lastSyscalls(lib: Libseccomp, arches: readonly number[], names: readonly string[]): { arch: number; nr: number }[] {
   const unique = [...new Set(names)];
   const last: { arch: number; nr: number }[] = [];

@@ -23,10 +23,10 @@ import { compileCached } from './seccomp-cache';
 import { STATX_SIZE, fromStatx } from './stat';
 import type { CommandResult, CommandSpec, FileStat, FsStat, IdMapping, SeccompCompiled, SeccompFilter, Syscalls, Termios } from './types';
 
-// SIGPIPE and SIGXFSZ (asm-generic/signal.h, x86_64 and arm64 alike): when Node starts it
-// resets the standard signals (1-31) it inherited ignored to SIG_DFL, then ignores these
-// two (src/node.cc, PlatformInit). The real-time ones it leaves as it found them.
-const NODE_IGNORED_SIGNALS = [13, 25];
+// When Node starts it resets the standard signals (1-31) it inherited ignored to SIG_DFL,
+// then ignores these two (src/node.cc, PlatformInit). The real-time ones it leaves as it
+// found them.
+const NODE_IGNORED_SIGNALS: readonly NodeJS.Signals[] = ['SIGPIPE', 'SIGXFSZ'];
 // The real-time signals a program may set (signal(7)): glibc keeps 32 and 33 for its
 // threads, so its SIGRTMIN is 34; SIGRTMAX is the kernel's _NSIG, 64 (asm-generic/signal.h).
 const SIGRTMIN = 34;
@@ -512,6 +512,9 @@ function commandOutput(): number {
   return check('memfd_create', libc().memfd_create('mountkit-command', MFD_CLOEXEC));
 }
 
+/** A signal listener that does nothing: the signal is caught, and so at its default after execve(2). */
+function ignoreSignal(): void {}
+
 /** What runCommand and runCommandAsync give Node's spawn for `cmd`, its output going to `out`. */
 function spawnOptions(cmd: CommandSpec, out: number): import('child_process').SpawnOptions & { stdio: ['pipe', number, number] } {
   return { env: envRecord(cmd.env), cwd: cmd.dir || undefined, stdio: ['pipe', out, out], argv0: cmd.argv0, timeout: cmd.timeoutMs };
@@ -547,6 +550,8 @@ export class LinuxSyscalls implements Syscalls {
   private readonly seccompCache: string | undefined;
   /** The threads startFdSender started; a sender's number is its place here, from 1. */
   private readonly fdSenders: FdSender[] = [];
+  /** Whether prepareExec has run: execve then makes no other call. */
+  private readyForExec = false;
 
   constructor(opts: LinuxSyscallsOptions = {}) {
     // Resolved now, as the caller meant it: the cache is used after the process has moved.
@@ -1066,7 +1071,7 @@ export class LinuxSyscalls implements Syscalls {
     });
   }
 
-  execve(path: string, argv: string[], envp: string[]): never {
+  prepareExec(): void {
     const c = libc();
     // Node marks fds 0-2 close-on-exec (/proc/self/fdinfo shows O_CLOEXEC on Node 20);
     // without clearing it the new image would start with no stdin, stdout or stderr.
@@ -1074,12 +1079,21 @@ export class LinuxSyscalls implements Syscalls {
       const fdFlags = c.fcntl(fd, F_GETFD);
       if (fdFlags >= 0 && fdFlags & FD_CLOEXEC) c.fcntl(fd, F_SETFD, 'int', fdFlags & ~FD_CLOEXEC);
     }
-    // execve(2) keeps an ignored disposition and resets a caught one (signal(7)). The
-    // container starts with every signal at its default, as runc's does (runc catches
-    // every signal, so its init and the container start with none ignored), whatever
-    // mountkit's starter ignored: Node's own two and any real-time one it inherited.
-    for (const signum of NODE_IGNORED_SIGNALS) c.signal(signum, SIG_DFL);
+    // execve(2) keeps an ignored disposition and resets a caught one to the default
+    // (signal(7)). The container starts with every signal at its default, as runc's does
+    // (runc catches every signal, so its init and the container start with none ignored),
+    // whatever mountkit's starter ignored. Node's own two are caught from here on by a
+    // listener that does nothing, so that a write to a closed pipe still fails with EPIPE
+    // rather than ending mountkit (a startContainer hook that does not read its state);
+    // the real-time ones, which Node neither catches nor ignores, go to the default.
+    for (const sig of NODE_IGNORED_SIGNALS) process.on(sig, ignoreSignal);
     for (let signum = SIGRTMIN; signum <= SIGRTMAX; signum++) c.signal(signum, SIG_DFL);
+    this.readyForExec = true;
+  }
+
+  execve(path: string, argv: string[], envp: string[]): never {
+    if (!this.readyForExec) this.prepareExec();
+    const c = libc();
     // koffi passes a JS array as `const char **`; execve(2) wants both lists NULL-terminated.
     // execve(2) returns only on failure.
     c.execve(path, [...argv, null], [...envp, null]);

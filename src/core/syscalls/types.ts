@@ -270,6 +270,14 @@ export interface Syscalls {
   exchange(fd: number, line: string): string;
   /** write(2) of all of `data` to the descriptor `fd` (a pipe or socket), from this thread, as often as it takes. */
   write(fd: number, data: string): void;
+  /**
+   * Readies this process for execve(2), so that execve makes no call but its own (a
+   * seccomp filter loaded in between meets none of mountkit's): the standard streams lose
+   * FD_CLOEXEC, and every signal is set to be at its default in the new program (one
+   * ignored now would stay ignored through execve). execve does it itself when it was not
+   * called.
+   */
+  prepareExec(): void;
   /** Replaces the process image; returns only by throwing. */
   execve(path: string, argv: string[], envp: string[]): never;
   /** Blocks the (only) thread for `ms` milliseconds: retries stay synchronous. */

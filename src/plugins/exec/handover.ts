@@ -15,7 +15,7 @@ import { CapabilityChange } from './capabilities';
 import { execEnv, homeOf } from './env';
 import { envPath, lookPath } from './lookpath';
 import { applyAppArmorProfile, setSelinuxExecLabel } from './lsm';
-import { loadSeccomp } from './seccomp';
+import { hasSeccompFilter, loadSeccomp } from './seccomp';
 
 /**
  * The last step: becomes the container's process. After the jail and finalize, it enters
@@ -26,9 +26,10 @@ import { loadSeccomp } from './seccomp';
  * startContainer hooks, sets the resource limits, tells the runtime channel when
  * poststart hooks wait for the program, and execve(2)s `process.args` with
  * `process.env` as runc prepares it (each variable once, HOME from the container's
- * /etc/passwd when it has none: ./env.ts). execve never returns on success. The seccomp filter is loaded before
- * the identity without no_new_privs, after the lookup with it (./seccomp.ts); the LSM
- * labels are set for the execve first (./lsm.ts).
+ * /etc/passwd when it has none: ./env.ts). execve never returns on success. The seccomp
+ * filter is loaded before the identity without no_new_privs, after the lookup with it
+ * (./seccomp.ts), with the resource limits set before it; the LSM labels are set for the
+ * execve first (./lsm.ts).
  */
 
 /** The first descriptor the container does not get: 0, 1 and 2 are its standard streams. */
@@ -70,7 +71,8 @@ export class HandoverStep implements LifecycleStep {
     // Without process.capabilities (a config built in code) the process keeps mountkit's; the OCI loader gives such a config.json empty sets.
     const caps = capabilities && CapabilityChange.of(this.sys, capabilities, ctx.log);
     if (selinuxLabel) setSelinuxExecLabel(this.sys, ctx, selinuxLabel);
-    if (!noNewPrivileges) loadSeccomp(this.sys, ctx);
+    const filtered = hasSeccompFilter(ctx);
+    if (filtered && !noNewPrivileges) this.loadFilter(rlimits, ctx);
     caps?.beforeUser();
     this.setUser(uid, gid, additionalGids, ctx);
     caps?.afterUser(ctx.log);
@@ -78,11 +80,24 @@ export class HandoverStep implements LifecycleStep {
     if (noNewPrivileges) this.sys.setNoNewPrivs();
     this.closeOnExec(ctx);
     const program = lookPath(this.sys, args[0], envPath(env));
-    if (noNewPrivileges) loadSeccomp(this.sys, ctx);
+    if (filtered && noNewPrivileges) this.loadFilter(rlimits, ctx);
     this.startContainerHooks(ctx, environment);
-    this.setLimits(rlimits);
+    if (!filtered) this.setLimits(rlimits);
     this.announceExec(ctx);
     this.sys.execve(program, args, environment);
+  }
+
+  /**
+   * The seccomp filter (./seccomp.ts), after what runc does outside its own: the resource
+   * limits, which runc's parent sets before its init loads a filter, and what execve(2)
+   * needs of this process (Syscalls.prepareExec), so that execve is the only call of its
+   * own left under the filter. The startContainer hooks then run with the container's
+   * limits, as runc's do.
+   */
+  private loadFilter(rlimits: readonly RlimitSpec[], ctx: RunContext): void {
+    this.setLimits(rlimits);
+    this.sys.prepareExec();
+    loadSeccomp(this.sys, ctx);
   }
 
   /**
@@ -108,9 +123,10 @@ export class HandoverStep implements LifecycleStep {
    * RLIMIT_NOFILE or RLIMIT_AS would fail its own last steps: Node holds a dozen
    * descriptors, and a hook's spawn opens pipes). First, while CAP_SYS_RESOURCE is still
    * held, a hard limit the config raises is raised, the soft one kept; last, just before
-   * execve(2), each is set exactly, which needs no privilege then: lowering never does,
-   * and a soft limit may go up to the hard one. runc's startContainer hooks run with the
-   * limits set; mountkit's run before, with its own.
+   * execve(2), or before a seccomp filter (loadFilter), each is set exactly, which needs
+   * no privilege then: lowering never does, and a soft limit may go up to the hard one.
+   * runc's startContainer hooks run with the limits set; mountkit's run before, with its
+   * own, unless there is a filter.
    */
   private raiseHardLimits(rlimits: readonly RlimitSpec[]): void {
     rlimits.forEach((r, i) =>

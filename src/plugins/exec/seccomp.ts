@@ -99,6 +99,11 @@ export class SeccompStep implements LifecycleStep {
 
 }
 
+/** Whether SeccompStep built a filter for loadSeccomp to load. */
+export function hasSeccompFilter(ctx: RunContext): boolean {
+  return ctx.shared.has(SHARED_KEY);
+}
+
 /**
  * Loads the filter SeccompStep built, if any. A flag the profile did not ask for
  * (SECCOMP_FILTER_FLAG_SPEC_ALLOW, before Linux 4.17) is left out when the kernel refuses

@@ -561,7 +561,7 @@ describe('seccomp', () => {
   const SPEC_ALLOW = 4;
   const profile = (fields: Partial<SeccompSpec> = {}): SeccompSpec => ({
     defaultAction: 'SCMP_ACT_ERRNO',
-    architectures: [],
+    architectures: ['SCMP_ARCH_X86_64'],
     syscalls: [{ names: ['read', 'clone3', 'nosuch'], action: 'SCMP_ACT_ALLOW', args: [] }],
     ...fields,
   });
@@ -586,13 +586,14 @@ describe('seccomp', () => {
       op: 'seccompCompile',
       filter: {
         defaultAction: EPERM,
-        architectures: [],
+        architectures: [{ arch: AUDIT_ARCH_X86_64, field: 'linux.seccomp.architectures[0]' }],
         rules: ['read', 'clone3', 'nosuch'].map((syscall) => ({ syscall, action: 0x7fff0000, args: [], field: 'linux.seccomp.syscalls[0]' })),
         binaryTree: false,
         names: ['read', 'clone3', 'nosuch'],
       },
     });
-    expect(sys.effects().map((c) => c.op)).toEqual(['chdir', 'seccompLoad', 'capbsetDrop', 'capbsetDrop', 'setKeepCaps', 'setgroups', 'setgid', 'setuid', 'setKeepCaps', 'capset', 'ambientClearAll', 'cloexecFrom', 'execve']);
+    // The process readied for execve(2) before the filter: execve makes no call of its own under it.
+    expect(sys.effects().map((c) => c.op)).toEqual(['chdir', 'prepareExec', 'seccompLoad', 'capbsetDrop', 'capbsetDrop', 'setKeepCaps', 'setgroups', 'setgid', 'setuid', 'setKeepCaps', 'capset', 'ambientClearAll', 'cloexecFrom', 'execve']);
     const [load] = sys.callsOf('seccompLoad');
     expect(load.flags).toBe(SPEC_ALLOW);
     // The ENOSYS stub, then libseccomp's program (the fake's: the default action): above clone3 (435, the largest the profile names) ENOSYS.
@@ -602,14 +603,29 @@ describe('seccomp', () => {
     expect(runFilter(program, { arch: AUDIT_ARCH_X86_64, nr: 2 })).toBe(EPERM);
   });
 
-  test('with no_new_privs: loaded as late as runc loads it, after the lookup of the program, before the startContainer hooks and the last limits', () => {
+  test('no ENOSYS stub for an architecture the profile does not list, the native one included, as runc judges them: a newer syscall meets the default action', () => {
+    const { sys, run } = setup(profile({ architectures: [] }));
+    expect(run).toThrow(ExecveCalled);
+    const program = decodeProgram(sys.callsOf('seccompLoad')[0].program);
+    expect(program).toEqual([{ code: 0x06, jt: 0, jf: 0, k: EPERM }]);
+    expect(runFilter(program, { arch: AUDIT_ARCH_X86_64, nr: 436 })).toBe(EPERM);
+  });
+
+  test('with no_new_privs: loaded as late as runc loads it, after the lookup of the program and the last limits (set outside the filter, as runc\'s parent sets them), before the startContainer hooks', () => {
     const { sys, run } = setup();
     run.config.process.noNewPrivileges = true;
     run.config.process.rlimits = [{ type: 'RLIMIT_NOFILE', resource: 7, soft: 64n, hard: 64n }];
     run.config.hooks = { prestart: [], createRuntime: [], startContainer: [{ path: '/bin/hook', args: [], env: [] }] };
     expect(run).toThrow(ExecveCalled);
-    const ops = sys.calls.map((c) => c.op).filter((op) => ['setuid', 'setNoNewPrivs', 'cloexecFrom', 'stat', 'seccompLoad', 'runCommand', 'setrlimit', 'execve'].includes(op));
-    expect(ops).toEqual(['setuid', 'setNoNewPrivs', 'cloexecFrom', 'stat', 'seccompLoad', 'runCommand', 'setrlimit', 'execve']);
+    const ops = sys.calls.map((c) => c.op).filter((op) => ['setuid', 'setNoNewPrivs', 'cloexecFrom', 'stat', 'seccompLoad', 'prepareExec', 'runCommand', 'setrlimit', 'execve'].includes(op));
+    expect(ops).toEqual(['setuid', 'setNoNewPrivs', 'cloexecFrom', 'stat', 'setrlimit', 'prepareExec', 'seccompLoad', 'runCommand', 'execve']);
+    // Without a filter the limits come last, after the hooks, and execve readies the process itself.
+    const plain = setup(null);
+    plain.run.config.process.noNewPrivileges = true;
+    plain.run.config.process.rlimits = run.config.process.rlimits;
+    plain.run.config.hooks = run.config.hooks;
+    expect(plain.run).toThrow(ExecveCalled);
+    expect(plain.sys.calls.map((c) => c.op).filter((op) => ['runCommand', 'setrlimit', 'prepareExec', 'execve'].includes(op))).toEqual(['runCommand', 'setrlimit', 'execve']);
   });
 
   test('a default action that lets syscalls run gets no ENOSYS stub: libseccomp\'s program alone', () => {
