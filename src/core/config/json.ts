@@ -107,10 +107,15 @@ export function absolutePathArray(v: unknown, field: string): string[] {
  * arrive rounded, and is refused rather than used as another value; the loader refuses
  * the integers that round to 2^64 too (oci.ts, checkNearUint64Max).
  */
+/** How a number beyond the exact doubles was read: the value given may have been another. */
+export function beyondExact(v: number): string {
+  return `is read as ${v} (a JSON number is read as a double, exact up to ${Number.MAX_SAFE_INTEGER})`;
+}
+
 export function uint64(v: unknown, field: string): bigint {
   if (typeof v !== 'number') fail(field, undefined, 'must be a number');
   if (!Number.isInteger(v) || v < 0) fail(field, v, 'must be a non-negative integer');
   if (v === 2 ** 64) return 0xffffffffffffffffn;
-  if (!Number.isSafeInteger(v)) fail(field, v, `must be at most ${Number.MAX_SAFE_INTEGER} (what JSON carries exactly), or 18446744073709551615`);
+  if (!Number.isSafeInteger(v)) fail(field, undefined, `${beyondExact(v)}: must be at most ${Number.MAX_SAFE_INTEGER}, or 18446744073709551615`);
   return BigInt(v);
 }

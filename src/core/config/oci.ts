@@ -30,6 +30,7 @@ import type { IdMapping } from '../syscalls/types';
 import {
   absolutePath,
   absolutePathArray,
+  beyondExact,
   fail,
   isAbsent,
   isObject,
@@ -258,7 +259,7 @@ function oomScoreAdj(v: unknown): number {
 function rlimitNumber(v: unknown, field: string): bigint {
   if (typeof v !== 'number') fail(field, undefined, 'must be a number');
   if (!Number.isInteger(v) || v < 0) fail(field, v, 'must be a non-negative integer');
-  return rlimitValue(v) ?? fail(field, v, `must be at most ${Number.MAX_SAFE_INTEGER}, or 18446744073709551615 for no limit`);
+  return rlimitValue(v) ?? fail(field, undefined, `${beyondExact(v)}: must be at most ${Number.MAX_SAFE_INTEGER}, or 18446744073709551615 for no limit`);
 }
 
 /** process.rlimits: known types, each once, soft at most hard (setrlimit(2) refuses it, EINVAL). */
