@@ -4,7 +4,7 @@ import { MountkitError, firstLine, syscallErrorStacks } from '../core/errors';
 import { parseArgs, USAGE, type CliOptions } from './args';
 import { restoreCaCertsEnv } from './node-env';
 import { plan } from './plan';
-import { run } from './run';
+import { cliLogger, run } from './run';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -33,24 +33,28 @@ export function main(argv: readonly string[]): number | Promise<number> {
       const status = run(opts, argv);
       if (typeof status === 'number') return status;
       const debug = opts.logLevel === 'debug';
-      return status.catch((err: unknown) => reportError(err, debug));
+      const options = opts;
+      return status.catch((err: unknown) => reportError(err, debug, options));
     }
     if (opts.command === 'plan') return plan(opts);
     process.stderr.write(`mountkit: unknown command "${opts.command}" (see mountkit --help)\n`);
     return 2;
   } catch (err) {
-    return reportError(err, opts?.logLevel === 'debug');
+    return reportError(err, opts?.logLevel === 'debug', opts);
   }
 }
 
 /**
  * The error on one line (its message's first); at debug level its whole message, then its
  * stack and every cause's (a plugin's own frames, a module's syntax error with its file
- * and line, are in the cause).
+ * and line, are in the cause). With --log, the file gets the same message as an error
+ * line, as runc writes its own to its log.
  */
-export function reportError(err: unknown, debug: boolean): number {
+export function reportError(err: unknown, debug: boolean, opts?: CliOptions): number {
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`mountkit: ${debug ? message : firstLine(message)}\n`);
+  const told = debug ? message : firstLine(message);
+  process.stderr.write(`mountkit: ${told}\n`);
+  if (opts?.log) logError(opts, told);
   if (debug) {
     const seen = new Set<unknown>();
     for (let e: unknown = err; e instanceof Error && !seen.has(e); e = e.cause) {
@@ -59,4 +63,20 @@ export function reportError(err: unknown, debug: boolean): number {
     }
   }
   return err instanceof MountkitError ? err.exitCode : 1;
+}
+
+/**
+ * Through the run's own logger, which opened the file before the run's first mount (its
+ * path may name a file of the container's by now), or one opened now, when the run has
+ * made none: runHere makes its logger first. A file that cannot be opened was the error
+ * itself, on stderr already.
+ */
+function logError(opts: CliOptions, message: string): void {
+  let logger: ReturnType<typeof cliLogger>;
+  try {
+    logger = cliLogger(opts);
+  } catch {
+    return;
+  }
+  logger.error(message);
 }

@@ -96,12 +96,22 @@ export function currentLaunchContext(): LaunchContext {
   };
 }
 
-/** The logger the CLI's options ask for; a --log file that cannot be opened is a configuration error naming it. */
+/** The CLI's logger for each set of options: one per run, so that --log's file is opened once. */
+const loggers = new WeakMap<CliOptions, Logger>();
+
+/**
+ * The logger the CLI's options ask for, the same one each time for the same options; a
+ * --log file that cannot be opened is a configuration error naming it.
+ */
 export function cliLogger(opts: CliOptions): Logger {
+  const made = loggers.get(opts);
+  if (made) return made;
   const { createLogger } = require('../core/logger') as typeof import('../core/logger');
   const file = opts.log && path.resolve(opts.log);
   try {
-    return createLogger({ level: opts.logLevel, format: opts.logFormat, file });
+    const logger = createLogger({ level: opts.logLevel, format: opts.logFormat, file });
+    loggers.set(opts, logger);
+    return logger;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (file === undefined || code === undefined) throw err;

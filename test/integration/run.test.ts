@@ -1551,6 +1551,28 @@ maybe('mountkit run', () => {
     }
   });
 
+  test.each([
+    ['a configuration error (exit 2), before any logger was made', 'json', (c: Record<string, any>): void => void (c.process.cwd = 'relative'), 2],
+    ['an error after the jail (exit 1), through the logger opened before it', 'json', (c: Record<string, any>): void => void (c.process.args = ['no-such-program']), 1],
+    ['the same as text', 'text', (c: Record<string, any>): void => void (c.process.args = ['no-such-program']), 1],
+  ] as const)('--log FILE gets the error that ends the run, the line stderr has, as runc logs its own: %s', (_what, format, spoil, status) => {
+    const c = config(['true']);
+    spoil(c);
+    const b = makeBundle(c);
+    try {
+      const log = path.join(b.dir, 'run.log');
+      const r = runMountkit(b.dir, ['--log', log, '--log-format', format]);
+      expect(r.status).toBe(status);
+      expect(r.stderr).toMatch(/^mountkit: .+\n$/);
+      const told = r.stderr.slice('mountkit: '.length, -1);
+      const last = readFileSync(log, 'utf8').trimEnd().split('\n').at(-1)!;
+      if (format === 'json') expect(JSON.parse(last)).toMatchObject({ level: 'error', message: told });
+      else expect(last).toBe(`mountkit error: ${told}`);
+    } finally {
+      b.cleanup();
+    }
+  });
+
   test('--no-pivot jails with MS_MOVE and chroot and still runs the container', () => {
     const r = withBundle(config(['sh', '-c', 'cat /proc/self/mountinfo | head -1 | cut -d" " -f5']), (dir) => runMountkit(dir, ['--no-pivot']));
     expect(r).toEqual({ status: 0, stdout: '/\n', stderr: '' });
