@@ -283,7 +283,7 @@ maybe('mountkit plan', () => {
       expect(load[0].decoded).toEqual({ program: `${bytes / 8} instructions`, flags: 'SECCOMP_FILTER_FLAG_SPEC_ALLOW' });
       expect(bytes / 8).toBeGreaterThan(10);
       // With no_new_privs: last before execve (the plan lists effects; the program's lookup, a query, comes between).
-      expect(calls.slice(calls.findIndex((c) => c.op === 'setNoNewPrivs')).map((c) => c.op)).toEqual(['setNoNewPrivs', 'cloexecFrom', 'seccompLoad', 'execve']);
+      expect(calls.slice(calls.findIndex((c) => c.op === 'setNoNewPrivs')).map((c) => c.op)).toEqual(['setNoNewPrivs', 'cloexecFrom', 'prepareExec', 'seccompLoad', 'execve']);
     } finally {
       b.cleanup();
     }
