@@ -1573,6 +1573,26 @@ maybe('mountkit run', () => {
     }
   });
 
+  test('a read-only bind at /dev is read-only before the mounts under it, as under runc: a tmpfs at /dev/shm fails (EROFS) and makes nothing in the source', () => {
+    const source = mkdtempSync(path.join(tmpdir(), 'mountkit-dev-source-'));
+    try {
+      const c = config(['true']);
+      c.mounts = [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/dev', type: 'bind', source, options: ['rbind', 'ro'] },
+        { destination: '/dev/shm', type: 'tmpfs', source: 'shm' },
+      ];
+      const r = withBundle(c, (dir) => runMountkit(dir));
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^mountkit: mounts: plugin tmpfs mounts\[2\] "\/dev\/shm": .*EROFS.*\n$/);
+      expect(readdirSync(source)).toEqual([]);
+      expect(withBundle(c, (dir) => runRunc(dir)).status).toBe(1);
+      expect(readdirSync(source)).toEqual([]);
+    } finally {
+      rmSync(source, { recursive: true, force: true });
+    }
+  });
+
   test('--no-pivot jails with MS_MOVE and chroot and still runs the container', () => {
     const r = withBundle(config(['sh', '-c', 'cat /proc/self/mountinfo | head -1 | cut -d" " -f5']), (dir) => runMountkit(dir, ['--no-pivot']));
     expect(r).toEqual({ status: 0, stdout: '/\n', stderr: '' });

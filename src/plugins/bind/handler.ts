@@ -1,10 +1,10 @@
 import { inject, injectable } from 'tsyringe';
 import type { MountSpec } from '../../core/config/model';
-import { MS_BIND, MS_RDONLY, O_CLOEXEC, O_PATH, PROC_SUPER_MAGIC } from '../../core/constants';
+import { MS_BIND, O_CLOEXEC, O_PATH, PROC_SUPER_MAGIC } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
 import { attachTree } from '../../core/idmapped-tree';
 import { fdPath } from '../../core/in-root';
-import { afterMount, bindNeedsRemount, containerRoot, mountOn, readonlyDeferred, remountBind, withMountTarget } from '../../core/mounting';
+import { afterMount, bindNeedsRemount, containerRoot, mountOn, remountBind, withMountTarget } from '../../core/mounting';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { relabelTree, selinuxEnabled } from '../../core/selinux';
 import type { FileStat, Syscalls } from '../../core/syscalls/types';
@@ -15,12 +15,13 @@ import { relabelMode, relabelProblem, relabelTarget } from './relabel';
 /**
  * The flags of both bind calls. MS_BIND always: a mount built in code with type "bind"
  * may lack it, and without it mount(2) would look for a filesystem named "bind" (ENODEV).
- * /dev keeps MS_RDONLY off on the remount too, as mountOn keeps it off on the
- * mount: device nodes are created in /dev later and the finalize step makes it read-only.
+ * A read-only bind is read-only from its remount on, at /dev too (runc remounts a bind
+ * with its own flags; the finalize step makes /dev read-only again): nothing of
+ * mountkit's is made in a /dev bound whole (needsDevSetup), and a later mount under it
+ * must not make its mountpoint in the source, which may be the host's.
  */
 export function bindFlags(m: MountSpec): bigint {
-  const flags = m.flags | MS_BIND;
-  return readonlyDeferred(m) ? flags & ~MS_RDONLY : flags;
+  return m.flags | MS_BIND;
 }
 
 /**

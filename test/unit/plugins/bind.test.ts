@@ -198,14 +198,19 @@ describe('bind mount handler', () => {
     ]);
   });
 
-  test('/dev is kept writable on both calls; finalize makes it read-only', () => {
+  test('a read-only bind at /dev is read-only from its remount, as runc remounts it: a later mount cannot make its mountpoint in the source (finalize remounts it again)', () => {
     const { sys, run } = setup();
     sys.addDir('/r/dev');
     run([
       { destination: '/dev', flags: MS_BIND | MS_RDONLY | MS_NOSUID },
       { destination: '/dev/', flags: MS_BIND | MS_RDONLY },
     ]);
-    expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/dev'), MS_BIND | MS_NOSUID), remount(viaFd(sys, '/r/dev'), MS_BIND | MS_NOSUID), bind(viaFd(sys, '/r/dev'), MS_BIND)]);
+    expect(changes(sys)).toEqual([
+      bind(viaFd(sys, '/r/dev'), MS_BIND | MS_NOSUID),
+      remount(viaFd(sys, '/r/dev'), MS_BIND | MS_RDONLY | MS_NOSUID),
+      bind(viaFd(sys, '/r/dev'), MS_BIND),
+      remount(viaFd(sys, '/r/dev'), MS_BIND | MS_RDONLY),
+    ]);
   });
 
   test.each([
@@ -417,8 +422,8 @@ describe('bind flags and relabel decisions', () => {
   test.each([
     ['/d', MS_RDONLY, MS_BIND | MS_RDONLY],
     ['/d', MS_BIND | MS_REC, MS_BIND | MS_REC],
-    ['/dev', MS_BIND | MS_RDONLY | MS_NODEV, MS_BIND | MS_NODEV],
-    ['/dev/', MS_RDONLY, MS_BIND],
+    ['/dev', MS_BIND | MS_RDONLY | MS_NODEV, MS_BIND | MS_RDONLY | MS_NODEV],
+    ['/dev/', MS_RDONLY, MS_BIND | MS_RDONLY],
     ['/dev/shm', MS_BIND | MS_RDONLY, MS_BIND | MS_RDONLY],
   ])('bindFlags(%s, %s) = %s', (destination, flags, expected) => {
     expect(bindFlags(makeMount({ type: 'bind', destination, flags }))).toBe(expected);
