@@ -130,6 +130,17 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // The relaunched process runs the config its starter read and checked: config.json may
   // have changed since, or be out of its reach (a user namespace's root may not read it).
   const launch = currentLaunchContext();
+  const { LinuxSyscalls } = require('../core/syscalls/linux') as typeof import('../core/syscalls/linux');
+  const sys = new LinuxSyscalls({
+    seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
+  });
+  // PID 1 of a pid namespace mountkit made: the shell that forked it there
+  // (PID_NAMESPACE_PARENT) ends when the run is given up (a process group's SIGKILL),
+  // and takes it along, the container too while its credentials are unchanged. Set first
+  // thing: the shell may end while Node starts (not yet like unshare --kill-child, whose
+  // child has it from its fork).
+  const pidOne = process.pid === 1 && (launch.relaunched || launch.startedInPidNamespace === true);
+  if (pidOne) sys.setParentDeathSignal(constants.signals.SIGKILL);
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);
   // Rootless: run by a user other than root, as the relaunch is told (it is root in its namespace).
   const rootless = launch.relaunched ? process.env[ROOTLESS_ENV] === '1' : (process.geteuid?.() ?? 0) !== 0;
@@ -140,16 +151,10 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     writeSync(Number(launcherFd), 'again\n');
     return 0;
   }
-  const { LinuxSyscalls } = require('../core/syscalls/linux') as typeof import('../core/syscalls/linux');
-  const sys = new LinuxSyscalls({
-    seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
-  });
-  // PID 1 of a pid namespace mountkit made: the shell that forked it there
-  // (PID_NAMESPACE_PARENT) ends when the run is given up (a process group's SIGKILL),
-  // and takes it along, the container too while its credentials are unchanged.
-  if (process.pid === 1 && (launch.relaunched || launch.startedInPidNamespace)) sys.setParentDeathSignal(constants.signals.SIGKILL);
   // What its starter passed: the runtime channel, and the sockets it opened and connected (core/relaunch.ts).
   const relaunched = launch.relaunched ? takeRelaunchDescriptors(sys, config, launch.joinedByLauncher === true) : {};
+  // A rootless relaunch under nsenter took gid 0 there, which cleared the signal (an egid change).
+  if (pidOne && launch.joinedByLauncher && rootless) sys.setParentDeathSignal(constants.signals.SIGKILL);
   if (launch.relaunched) {
     // The process that started this one passes signals on once the container has started
     // (forward.ts); one sent to the whole process group meanwhile must not end this one,

@@ -271,11 +271,11 @@ export interface Syscalls {
   /** write(2) of all of `data` to the descriptor `fd` (a pipe or socket), from this thread, as often as it takes. */
   write(fd: number, data: string): void;
   /**
-   * Readies this process for execve(2), so that execve makes no call but its own (a
-   * seccomp filter loaded in between meets none of mountkit's): the standard streams lose
-   * FD_CLOEXEC, and every signal is set to be at its default in the new program (one
-   * ignored now would stay ignored through execve). execve does it itself when it was not
-   * called.
+   * Readies this process's signals for execve(2), so that a seccomp filter loaded in
+   * between meets none of those calls: every signal is set to be at its default in the new
+   * program (one ignored now would stay ignored through execve). execve does it itself
+   * when it was not called. execve still clears FD_CLOEXEC on the standard streams, last:
+   * Node may reopen a terminal on one with FD_CLOEXEC when it first writes there.
    */
   prepareExec(): void;
   /** Replaces the process image; returns only by throwing. */

@@ -28,8 +28,8 @@ import { hasSeccompFilter, loadSeccomp } from './seccomp';
  * `process.env` as runc prepares it (each variable once, HOME from the container's
  * /etc/passwd when it has none: ./env.ts). execve never returns on success. The seccomp
  * filter is loaded before the identity without no_new_privs, after the lookup with it
- * (./seccomp.ts), with the resource limits set before it; the LSM labels are set for the
- * execve first (./lsm.ts).
+ * (./seccomp.ts), with the signals readied for execve before it; the LSM labels are set
+ * for the execve first (./lsm.ts).
  */
 
 /** The first descriptor the container does not get: 0, 1 and 2 are its standard streams. */
@@ -72,7 +72,7 @@ export class HandoverStep implements LifecycleStep {
     const caps = capabilities && CapabilityChange.of(this.sys, capabilities, ctx.log);
     if (selinuxLabel) setSelinuxExecLabel(this.sys, ctx, selinuxLabel);
     const filtered = hasSeccompFilter(ctx);
-    if (filtered && !noNewPrivileges) this.loadFilter(rlimits, ctx);
+    if (filtered && !noNewPrivileges) this.loadFilter(ctx);
     caps?.beforeUser();
     this.setUser(uid, gid, additionalGids, ctx);
     caps?.afterUser(ctx.log);
@@ -80,22 +80,21 @@ export class HandoverStep implements LifecycleStep {
     if (noNewPrivileges) this.sys.setNoNewPrivs();
     this.closeOnExec(ctx);
     const program = lookPath(this.sys, args[0], envPath(env));
-    if (filtered && noNewPrivileges) this.loadFilter(rlimits, ctx);
+    if (filtered && noNewPrivileges) this.loadFilter(ctx);
     this.startContainerHooks(ctx, environment);
-    if (!filtered) this.setLimits(rlimits);
+    this.setLimits(rlimits);
     this.announceExec(ctx);
     this.sys.execve(program, args, environment);
   }
 
   /**
-   * The seccomp filter (./seccomp.ts), after what runc does outside its own: the resource
-   * limits, which runc's parent sets before its init loads a filter, and what execve(2)
-   * needs of this process (Syscalls.prepareExec), so that execve is the only call of its
-   * own left under the filter. The startContainer hooks then run with the container's
-   * limits, as runc's do.
+   * The seccomp filter (./seccomp.ts), after the signals are readied for execve(2)
+   * (Syscalls.prepareExec), which runc needs no call for: its Go runtime catches every
+   * signal, and execve resets a caught one. The resource limits stay last: Node runs under
+   * them until execve, and a low RLIMIT_AS or RLIMIT_NOFILE would end it (runc's parent
+   * sets them before its init loads a filter; a profile must allow prlimit64 here).
    */
-  private loadFilter(rlimits: readonly RlimitSpec[], ctx: RunContext): void {
-    this.setLimits(rlimits);
+  private loadFilter(ctx: RunContext): void {
     this.sys.prepareExec();
     loadSeccomp(this.sys, ctx);
   }
@@ -123,10 +122,9 @@ export class HandoverStep implements LifecycleStep {
    * RLIMIT_NOFILE or RLIMIT_AS would fail its own last steps: Node holds a dozen
    * descriptors, and a hook's spawn opens pipes). First, while CAP_SYS_RESOURCE is still
    * held, a hard limit the config raises is raised, the soft one kept; last, just before
-   * execve(2), or before a seccomp filter (loadFilter), each is set exactly, which needs
-   * no privilege then: lowering never does, and a soft limit may go up to the hard one.
-   * runc's startContainer hooks run with the limits set; mountkit's run before, with its
-   * own, unless there is a filter.
+   * execve(2), each is set exactly, which needs no privilege then: lowering never does,
+   * and a soft limit may go up to the hard one. runc's startContainer hooks run with the
+   * limits set; mountkit's run before, with its own.
    */
   private raiseHardLimits(rlimits: readonly RlimitSpec[]): void {
     rlimits.forEach((r, i) =>

@@ -611,15 +611,15 @@ describe('seccomp', () => {
     expect(runFilter(program, { arch: AUDIT_ARCH_X86_64, nr: 436 })).toBe(EPERM);
   });
 
-  test('with no_new_privs: loaded as late as runc loads it, after the lookup of the program and the last limits (set outside the filter, as runc\'s parent sets them), before the startContainer hooks', () => {
+  test('with no_new_privs: loaded as late as runc loads it, after the lookup of the program and the signals readied for execve, before the startContainer hooks and the last limits (Node runs under them)', () => {
     const { sys, run } = setup();
     run.config.process.noNewPrivileges = true;
     run.config.process.rlimits = [{ type: 'RLIMIT_NOFILE', resource: 7, soft: 64n, hard: 64n }];
     run.config.hooks = { prestart: [], createRuntime: [], startContainer: [{ path: '/bin/hook', args: [], env: [] }] };
     expect(run).toThrow(ExecveCalled);
     const ops = sys.calls.map((c) => c.op).filter((op) => ['setuid', 'setNoNewPrivs', 'cloexecFrom', 'stat', 'seccompLoad', 'prepareExec', 'runCommand', 'setrlimit', 'execve'].includes(op));
-    expect(ops).toEqual(['setuid', 'setNoNewPrivs', 'cloexecFrom', 'stat', 'setrlimit', 'prepareExec', 'seccompLoad', 'runCommand', 'execve']);
-    // Without a filter the limits come last, after the hooks, and execve readies the process itself.
+    expect(ops).toEqual(['setuid', 'setNoNewPrivs', 'cloexecFrom', 'stat', 'prepareExec', 'seccompLoad', 'runCommand', 'setrlimit', 'execve']);
+    // Without a filter execve readies the process itself.
     const plain = setup(null);
     plain.run.config.process.noNewPrivileges = true;
     plain.run.config.process.rlimits = run.config.process.rlimits;
