@@ -637,7 +637,7 @@ describe('fromOciSpec: validation', () => {
     ['seccomp rule without names', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ action: 'SCMP_ACT_KILL' }] }), 'linux.seccomp.syscalls[0].names: is required'],
     ['seccomp rule without an action', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'] }] }), 'linux.seccomp.syscalls[0].action: is required'],
     ['seccomp names not strings', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [1], action: 'SCMP_ACT_KILL' }] }), 'linux.seccomp.syscalls[0].names: must be an array of strings'],
-    ['seccomp value JSON cannot carry exactly', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_KILL', args: [{ index: 0, value: 2 ** 60, op: 'SCMP_CMP_EQ' }] }] }), 'linux.seccomp.syscalls[0].args[0].value: is read as 1152921504606847000 (a JSON number is read as a double, exact up to 9007199254740991): must be at most 9007199254740991, or 18446744073709551615'],
+    ['seccomp value JSON cannot carry exactly', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_KILL', args: [{ index: 0, value: 2 ** 60, op: 'SCMP_CMP_EQ' }] }] }), 'linux.seccomp.syscalls[0].args[0].value: is read as 1152921504606846976 (a JSON number is read as a double, exact up to 9007199254740991): must be at most 9007199254740991, or 18446744073709551615'],
     ['seccomp negative index', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_KILL', args: [{ index: -1, value: 0, op: 'SCMP_CMP_EQ' }] }] }), 'linux.seccomp.syscalls[0].args[0].index -1: must be a non-negative integer'],
     ['seccomp errnoRet a string', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 'EPERM' }), 'linux.seccomp.defaultErrnoRet: must be a number'],
   ])('%s', (_name, edit, message) => {
@@ -793,7 +793,7 @@ describe('fromOciSpec: process.user', () => {
     [[{ type: 'RLIMIT_NOFILE', soft: 2048, hard: 1024 }], 'process.rlimits[0].soft 2048: must be at most hard (1024)'],
     [[{ type: 'RLIMIT_NOFILE', soft: -1, hard: 1024 }], 'process.rlimits[0].soft -1: must be a non-negative integer'],
     [[{ type: 'RLIMIT_NOFILE', soft: 1, hard: '2' }], 'process.rlimits[0].hard: must be a number'],
-    [[{ type: 'RLIMIT_NOFILE', soft: 1, hard: 9223372036854775807 }], 'process.rlimits[0].hard: is read as 9223372036854776000 (a JSON number is read as a double, exact up to 9007199254740991): must be at most 9007199254740991, or 18446744073709551615 for no limit'],
+    [[{ type: 'RLIMIT_NOFILE', soft: 1, hard: 9223372036854775807 }], 'process.rlimits[0].hard: is read as 9223372036854775808 (a JSON number is read as a double, exact up to 9007199254740991): must be at most 9007199254740991, or 18446744073709551615 for no limit'],
     [[{ type: 'RLIMIT_NOFILE', soft: 1, hard: 2 }, { type: 'RLIMIT_NOFILE', soft: 1, hard: 2 }], 'process.rlimits[1].type "RLIMIT_NOFILE": is listed more than once'],
   ])('process.rlimits %j is refused, naming the field', (v, message) => {
     const err = caught(() => convert((s) => (s.process.rlimits = v)));

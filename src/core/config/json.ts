@@ -102,16 +102,19 @@ export function absolutePathArray(v: unknown, field: string): string[] {
 }
 
 /**
+ * How a number beyond the exact doubles was read, in full (BigInt: JavaScript's own
+ * shortest form would end in zeros): the value given may have been another.
+ */
+export function beyondExact(v: number): string {
+  return `is read as ${BigInt(v)} (a JSON number is read as a double, exact up to ${Number.MAX_SAFE_INTEGER})`;
+}
+
+/**
  * A uint64 as JSON.parse gives it: a number exact as a double (up to 2^53 - 1), or
  * 18446744073709551615 (UINT64_MAX), which it reads as 2^64. Anything else between would
  * arrive rounded, and is refused rather than used as another value; the loader refuses
  * the integers that round to 2^64 too (oci.ts, checkNearUint64Max).
  */
-/** How a number beyond the exact doubles was read: the value given may have been another. */
-export function beyondExact(v: number): string {
-  return `is read as ${v} (a JSON number is read as a double, exact up to ${Number.MAX_SAFE_INTEGER})`;
-}
-
 export function uint64(v: unknown, field: string): bigint {
   if (typeof v !== 'number') fail(field, undefined, 'must be a number');
   if (!Number.isInteger(v) || v < 0) fail(field, v, 'must be a non-negative integer');
