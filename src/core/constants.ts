@@ -24,6 +24,7 @@ export const MS_BIND = 0x1000n;
 export const MS_MOVE = 0x2000n;
 export const MS_REC = 0x4000n;
 export const MS_SILENT = 0x8000n;
+export const MS_POSIXACL = 0x10000n;
 export const MS_UNBINDABLE = 0x20000n;
 export const MS_PRIVATE = 0x40000n;
 export const MS_SLAVE = 0x80000n;

@@ -40,7 +40,8 @@ export const MAXSYMLINKS = 40;
 
 /**
  * Paths under /proc that may be mount targets: files that FUSE tools such as lxcfs emulate
- * so that top and free show the container's numbers (oci-mounts.md).
+ * so that top and free show the container's numbers (oci-mounts.md). runc 1.1.5's list,
+ * and /proc/sys/crypto/fips_enabled from runc 1.2's.
  */
 export const PROC_MOUNT_ALLOWED = [
   '/proc/cpuinfo',
@@ -51,6 +52,7 @@ export const PROC_MOUNT_ALLOWED = [
   '/proc/uptime',
   '/proc/loadavg',
   '/proc/slabinfo',
+  '/proc/net/dev',
   '/proc/sys/kernel/ns_last_pid',
   '/proc/sys/crypto/fips_enabled',
 ] as const;

@@ -19,6 +19,7 @@ import {
   MS_NOEXEC,
   MS_NOSUID,
   MS_NOSYMFOLLOW,
+  MS_POSIXACL,
   MS_PRIVATE,
   MS_RDONLY,
   MS_REC,
@@ -72,6 +73,8 @@ const SET_WORDS: [string, bigint][] = [
   ['silent', 0x8000n],
   ['remount', 0x20n],
   ['nosymfollow', 0x100n],
+  // runc's table has it; a tmpfs took "acl" as data before, which the kernel refuses (EINVAL).
+  ['acl', 0x10000n],
 ];
 
 /** [clearing word, flag it clears, the word that sets that flag] */
@@ -90,6 +93,7 @@ const CLEAR_WORDS: [string, bigint, string][] = [
   ['loud', MS_SILENT, 'silent'],
   ['nomand', MS_MANDLOCK, 'mand'],
   ['symfollow', MS_NOSYMFOLLOW, 'nosymfollow'],
+  ['noacl', MS_POSIXACL, 'acl'],
 ];
 
 const PROPAGATION_WORDS: [string, bigint][] = [
@@ -293,7 +297,7 @@ describe('parseMountOptions: extensions and data', () => {
     });
   });
 
-  test.each(['RO', 'Bind', 'acl', 'zZ', 'lowerdir=/a:/b', 'constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+  test.each(['RO', 'Bind', 'ACL', 'zZ', 'lowerdir=/a:/b', 'constructor', '__proto__', 'toString', 'hasOwnProperty'])(
     '%j is data',
     (word) => {
       expect(parseMountOptions([word])).toEqual({ ...EMPTY, data: word });

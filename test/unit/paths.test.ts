@@ -68,6 +68,9 @@ describe('procDestinationProblem', () => {
     ['/proc/sys/kernel/ns_last_pid', 'allowed'],
     ['/proc/sys/crypto/fips_enabled', 'allowed'],
     ['/proc/loadavg', 'allowed'],
+    // lxcfs's, on runc 1.1.5's list too.
+    ['/proc/net/dev', 'allowed'],
+    ['/proc/net', 'refused'],
     ['/proc/cpuinfo/x', 'refused'],
     ['/procx', 'allowed'],
     ['/sys', 'allowed'],

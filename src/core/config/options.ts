@@ -26,6 +26,7 @@ import {
   MS_NOEXEC,
   MS_NOSUID,
   MS_NOSYMFOLLOW,
+  MS_POSIXACL,
   MS_PRIVATE,
   MS_RDONLY,
   MS_REC,
@@ -110,6 +111,9 @@ export const MOUNT_FLAG_OPTIONS: ReadonlyMap<string, FlagOption> = new Map([
   ['silent', set(MS_SILENT)],
   ['loud', clear(MS_SILENT)],
   ['remount', set(MS_REMOUNT)],
+  // MS_POSIXACL: a superblock flag, POSIX ACLs on the new filesystem (runc's table has both words).
+  ['acl', set(MS_POSIXACL)],
+  ['noacl', clear(MS_POSIXACL)],
   // MS_NOSYMFOLLOW: do not follow symlinks when resolving paths on this mount (Linux 5.10).
   ['nosymfollow', set(MS_NOSYMFOLLOW)],
   ['symfollow', clear(MS_NOSYMFOLLOW)],
