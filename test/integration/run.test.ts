@@ -1577,6 +1577,14 @@ maybe('mountkit run', () => {
     }
   });
 
+  test('a tmpfs with acl (MS_POSIXACL, not data) mounts, as under runc', () => {
+    const c = config(['sh', '-c', 'grep -c " /acl " /proc/self/mountinfo']);
+    c.mounts.push({ destination: '/acl', type: 'tmpfs', source: 'tmpfs', options: ['acl', 'size=1m'] });
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect(r).toEqual({ status: 0, stdout: '1\n', stderr: '' });
+    expect(withBundle(c, (dir) => runRunc(dir))).toEqual(r);
+  });
+
   test('a read-only bind at /dev is read-only before the mounts under it, as under runc: a tmpfs at /dev/shm fails (EROFS) and makes nothing in the source', () => {
     const source = mkdtempSync(path.join(tmpdir(), 'mountkit-dev-source-'));
     try {
