@@ -39,6 +39,11 @@ export interface TargetOptions {
    * own target is /proc, and for the finalize steps, whose paths are the config's masks.
    */
   anywhere?: boolean;
+  /**
+   * Asked when the target resolves to /proc itself: whether this mount may cover it (a
+   * bind of a procfs, as runc allows), however the destination is written.
+   */
+  mayBeProc?: () => boolean;
 }
 
 /** Where the rootfs kept open for the run is, in RunContext.shared. */
@@ -120,15 +125,15 @@ export function releaseRun(sys: Syscalls, shared: Map<string, unknown>): void {
 /**
  * Opens the mount target `destination` inside `root`, creating it (and its parents) when
  * missing, and runs `fn` with its descriptor, closed afterwards. Unless `anywhere`, a
- * target that resolves to /proc or below it (other than the allowed files) is refused
- * before anything is created.
+ * target that resolves to /proc or below it (other than the allowed files, and /proc
+ * itself when `mayBeProc` says so) is refused before anything is created.
  */
 export function withMountTarget<T>(sys: Syscalls, root: Root, destination: string, opts: TargetOptions, fn: (t: Created) => T): T {
   const mode = opts.mode ?? 0o755;
   const target = createInRoot(sys, root, destination, {
     make: opts.kind === 'file' ? makeFile(sys, mode) : undefined,
     dirMode: mode,
-    vet: opts.anywhere ? undefined : refuseUnderProc,
+    vet: opts.anywhere ? undefined : (inside) => (inside === '/proc' && opts.mayBeProc?.() ? undefined : refuseUnderProc(inside)),
   });
   try {
     return fn(target);

@@ -63,8 +63,8 @@ export class BindMountHandler implements MountHandler {
     // missing target is made to match the source's kind; one of the wrong kind is left for
     // mount(2) to refuse with ENOTDIR.
     // A bind of a procfs may cover /proc, as runc allows it (checkProcMount); anything else may not (procDestinationProblem).
-    const anywhere = m.destination === '/proc' && this.onProcfs(m.source, copy);
-    withMountTarget(this.sys, root, m.destination, { kind: source.kind === 'dir' ? 'dir' : 'file', anywhere }, (t) => {
+    const mayBeProc = () => this.onProcfs(m.source, copy);
+    withMountTarget(this.sys, root, m.destination, { kind: source.kind === 'dir' ? 'dir' : 'file', mayBeProc }, (t) => {
       if (copy !== undefined) attachTree(this.sys, copy, m.source, t.fd);
       else if (idmap) mountIdmapped(this.sys, m, idmap, t.fd, ctx.shared);
       // runc passes the type "bind"; with MS_BIND the kernel ignores fstype and data.

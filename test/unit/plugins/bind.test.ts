@@ -244,15 +244,21 @@ describe('bind mount handler', () => {
     expect(changes(sys)).toEqual([]);
   });
 
-  test('/proc takes a bind of a procfs, as runc allows it: the source is checked with fstatfs(2), then bound', () => {
+  test.each(['/proc', '/p'])('%s takes a bind of a procfs, as runc allows it, however the destination reaches /proc: the source is checked with fstatfs(2), then bound', (destination) => {
     const { sys, run } = setup();
-    sys.addDir('/hostproc').addDir('/r/proc');
+    sys.addDir('/hostproc').addDir('/r/proc').addSymlink('/r/p', '/proc');
     sys.mount('proc', '/hostproc', 'proc', 0n, null);
     sys.clearCalls();
-    run([{ source: '/hostproc', destination: '/proc', flags: MS_BIND | MS_REC }]);
+    run([{ source: '/hostproc', destination, flags: MS_BIND | MS_REC }]);
     const source = sys.calls.findIndex((c) => c.op === 'open' && c.path === '/hostproc');
     expect(sys.calls.slice(source, source + 3).map((c) => c.op)).toEqual(['open', 'fstatfs', 'close']);
     expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/proc'), MS_BIND | MS_REC, '/hostproc')]);
+  });
+
+  test('a bind elsewhere never looks at its source filesystem', () => {
+    const { sys, run } = setup();
+    run([{ source: '/src/file', destination: '/f' }]);
+    expect(sys.callsOf('fstatfs')).toEqual([]);
   });
 
   test.each(['/proc', '/p'])('%s takes no bind of another filesystem: refused before anything is made', (destination) => {
