@@ -79,7 +79,7 @@ const CONFIG_ERRORS: Case[] = [
     status: 2,
     stderr: 'mounts[2].options: must be an array of strings',
   },
-  { name: 'a mount without a type', edit: mount({ destination: '/tmp', source: 'tmpfs' }), status: 2, stderr: 'mounts[2].type: must be set unless the options contain bind or rbind' },
+  { name: 'a mount without a type', edit: mount({ destination: '/tmp', source: 'tmpfs' }), status: 2, stderr: 'mounts[2].type: must be set unless the options contain bind, rbind or remount' },
   { name: 'a bind without a source', edit: mount({ destination: '/mnt', options: ['rbind'] }), status: 2, stderr: 'mounts[2].source: must be set for a bind mount' },
   {
     name: 'z and Z on one bind',

@@ -1585,6 +1585,14 @@ maybe('mountkit run', () => {
     expect(withBundle(c, (dir) => runRunc(dir))).toEqual(r);
   });
 
+  test('a mount entry without a type that remounts (runtime-spec makes type optional) changes the mount at its destination, as under runc', () => {
+    const c = config(['sh', '-c', 'grep " /dev/shm " /proc/self/mountinfo | cut -d" " -f6 | cut -d, -f1; touch /dev/shm/x']);
+    c.mounts.push({ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'size=1m'] }, { destination: '/dev/shm', source: '', options: ['remount', 'ro'] });
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect(r).toEqual({ status: 1, stdout: 'ro\n', stderr: "touch: /dev/shm/x: Read-only file system\n" });
+    expect(withBundle(c, (dir) => runRunc(dir))).toEqual(r);
+  });
+
   test('a read-only bind at /dev is read-only before the mounts under it, as under runc: a tmpfs at /dev/shm fails (EROFS) and makes nothing in the source', () => {
     const source = mkdtempSync(path.join(tmpdir(), 'mountkit-dev-source-'));
     try {

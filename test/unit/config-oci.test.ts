@@ -11,6 +11,7 @@ import {
   MS_RDONLY,
   MS_REC,
   MS_RELATIME,
+  MS_REMOUNT,
   MS_SHARED,
   MS_SLAVE,
   MS_STRICTATIME,
@@ -431,6 +432,10 @@ describe('fromOciSpec: mounts', () => {
     expect(mountOf({ type, source: '/srv/data', destination: '/data', options }).type).toBe('bind');
   });
 
+  test('a remount needs no type (runtime-spec makes it optional): the default handler takes it, type ""', () => {
+    expect(mountOf({ destination: '/dev/shm', options: ['remount', 'ro'] })).toMatchObject({ type: '', source: '', destination: '/dev/shm', flags: MS_REMOUNT | MS_RDONLY });
+  });
+
   test('a bind mount keeps its flags, propagation and recursive attributes', () => {
     expect(mountOf({ type: 'none', source: '/srv/data', destination: '/data/', options: ['rbind', 'ro', 'rprivate', 'rro'] })).toEqual({
       ...plain,
@@ -503,8 +508,9 @@ describe('fromOciSpec: validation', () => {
     ['options with a number', (s) => (s.mounts[2].options = ['nosuid', 5]), 'mounts[2].options: must be an array of strings'],
     ['mounts not an array', (s) => (s.mounts = { destination: '/x' }), 'mounts: must be an array'],
     ['mount not an object', (s) => (s.mounts[1] = '/dev'), 'mounts[1]: must be an object'],
-    ['missing type', (s) => delete s.mounts[0].type, 'mounts[0].type: must be set unless the options contain bind or rbind'],
-    ['empty type', (s) => (s.mounts[0].type = ''), 'mounts[0].type: must be set unless the options contain bind or rbind'],
+    ['missing type', (s) => delete s.mounts[0].type, 'mounts[0].type: must be set unless the options contain bind, rbind or remount'],
+    ['empty type', (s) => (s.mounts[0].type = ''), 'mounts[0].type: must be set unless the options contain bind, rbind or remount'],
+    ['no type, and options that make no remount', (s) => (s.mounts[0] = { destination: '/dev/shm', options: ['ro'] }), 'mounts[0].type: must be set unless the options contain bind, rbind or remount'],
     ['type not a string', (s) => (s.mounts[0].type = ['proc']), 'mounts[0].type: must be a string'],
     [
       'type bind without a bind option',

@@ -9,7 +9,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { CAPABILITY_SETS, type CapabilityNames } from '../capabilities';
-import { MS_BIND } from '../constants';
+import { MS_BIND, MS_REMOUNT } from '../constants';
 import { RLIMITS, rlimitValue } from '../rlimits';
 import { cleanPath } from '../paths';
 import type {
@@ -74,7 +74,9 @@ function parseRoot(v: unknown, bundle: string): { rootfs: string; readonly: bool
 
 /**
  * MS_BIND makes mount(2) ignore the filesystem type, so any mount whose options
- * hold bind or rbind is a bind mount whatever its `type` says.
+ * hold bind or rbind is a bind mount whatever its `type` says. So does MS_REMOUNT, which
+ * changes the mount at the destination: such an entry needs no `type` (runtime-spec
+ * makes it optional; runc passes it on empty), and goes to the default handler.
  */
 function parseMount(v: unknown, field: string, index: number, bundle: string): MountSpec {
   const m = object(v, field);
@@ -84,7 +86,8 @@ function parseMount(v: unknown, field: string, index: number, bundle: string): M
   const source = optionalString(m.source, `${field}.source`, '');
   const options = parseMountOptions(stringArray(m.options, `${field}.options`) ?? [], `${field}.options`);
   const isBind = (options.flags & MS_BIND) !== 0n;
-  if (!isBind && declaredType === '') fail(`${field}.type`, undefined, 'must be set unless the options contain bind or rbind');
+  // Without a type mount(2) makes no new mount (ENODEV): the config says so first.
+  if (!isBind && declaredType === '' && (options.flags & MS_REMOUNT) === 0n) fail(`${field}.type`, undefined, 'must be set unless the options contain bind, rbind or remount');
   // "bind" is no filesystem type: mount(2) with it alone fails (ENODEV) under runc, and crun
   // refuses it. Only the bind or rbind option makes a bind, whose source is the bundle's.
   if (!isBind && declaredType === 'bind') fail(`${field}.type`, 'bind', 'makes no bind mount without the bind or rbind option');

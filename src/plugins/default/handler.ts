@@ -20,7 +20,8 @@ export class DefaultMountHandler implements MountHandler {
   mount(m: MountSpec, ctx: RunContext): void {
     const root = containerRoot(this.sys, ctx);
     withMountTarget(this.sys, root, m.destination, {}, (t) =>
-      mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: m.type, flags: m.flags, data: m.data }),
+      // A remount without a type (config/oci.ts) passes none.
+      mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: m.type || null, flags: m.flags, data: m.data }),
     );
     afterMount(this.sys, root, m);
   }

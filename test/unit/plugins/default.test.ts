@@ -9,6 +9,7 @@ import {
   MS_PRIVATE,
   MS_RDONLY,
   MS_REC,
+  MS_REMOUNT,
   MS_SHARED,
   O_CLOEXEC,
   O_DIRECTORY,
@@ -57,6 +58,13 @@ describe('default mount handler', () => {
     expect(sys.pathOf(102)).toBe('/r/dev/pts');
     expect(sys.mounts).toEqual([{ source: 'devpts', target: '/r/dev/pts', fstype: 'devpts', flags: MS_NOSUID, data: 'newinstance,ptmxmode=0666' }]);
     expect(sys.openFds()).toEqual([]);
+  });
+
+  test('a remount without a type (runtime-spec makes it optional) changes the mount at the destination, with no filesystem type', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/dev/shm');
+    run({ type: '', source: '', destination: '/dev/shm', flags: MS_REMOUNT | MS_RDONLY });
+    expect(changes(sys)).toEqual([{ op: 'mount', source: '', target: viaFd(sys, '/r/dev/shm'), fstype: null, flags: MS_REMOUNT | MS_RDONLY, data: null }]);
   });
 
   test('propagation flags follow on the new mount, looked up again, one call each, in order, then recursive attributes', () => {
