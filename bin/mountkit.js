@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 'use strict';
 // A write to stdout or stderr that fails (a reader gone: EPIPE, as `plan | head` makes
-// it; a full device: ENOSPC) reaches here as an uncaught error, the streams having no
-// listener. It ends the CLI with the status it has (1 when its own output could not be
-// written) instead of a stack trace. Node ignores SIGPIPE, so a closed pipe is an error
+// it; a full device: ENOSPC), or to --log's file, reaches here as an uncaught error, the
+// streams having no listener. It ends the CLI with the status it has (1 when its own
+// output could not be written) instead of a stack trace. Node ignores SIGPIPE, so a closed pipe is an error
 // rather than the end of the process. The streams themselves are not touched here:
 // making one sets O_NONBLOCK on a pipe behind it (libuv), which the container would
 // inherit through execve.
@@ -16,7 +16,7 @@ process.on('uncaughtException', (err) => {
       // stderr is what failed: the status the CLI had says the rest.
       process.exit(process.exitCode ?? 1);
     }
-    process.exit(1);
+    process.exit(process.exitCode || 1);
   }
   require('fs').writeSync(2, `${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);

@@ -53,7 +53,10 @@ export function main(argv: readonly string[]): number | Promise<number> {
 export function reportError(err: unknown, debug: boolean, opts?: CliOptions): number {
   const message = err instanceof Error ? err.message : String(err);
   const told = debug ? message : firstLine(message);
+  const status = err instanceof MountkitError ? err.exitCode : 1;
   process.stderr.write(`mountkit: ${told}\n`);
+  // Set before the log is written: a write that fails ends the CLI with this status (bin/mountkit.js).
+  process.exitCode = status;
   if (opts?.log) logError(opts, told);
   if (debug) {
     const seen = new Set<unknown>();
@@ -62,21 +65,19 @@ export function reportError(err: unknown, debug: boolean, opts?: CliOptions): nu
       process.stderr.write(`${e === err ? '' : 'Caused by: '}${e.stack ?? e.message}\n`);
     }
   }
-  return err instanceof MountkitError ? err.exitCode : 1;
+  return status;
 }
 
 /**
  * Through the run's own logger, which opened the file before the run's first mount (its
  * path may name a file of the container's by now), or one opened now, when the run has
- * made none: runHere makes its logger first. A file that cannot be opened was the error
- * itself, on stderr already.
+ * made none: runHere makes its logger first. A file that cannot be opened, or written
+ * to, leaves the error on stderr alone.
  */
 function logError(opts: CliOptions, message: string): void {
-  let logger: ReturnType<typeof cliLogger>;
   try {
-    logger = cliLogger(opts);
+    cliLogger(opts).error(message);
   } catch {
     return;
   }
-  logger.error(message);
 }

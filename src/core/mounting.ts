@@ -159,7 +159,8 @@ export interface MountAt {
 
 /**
  * mount(2) of a configured mount. A tmpfs and any mount at `/dev` are never mounted
- * read-only here (readonlyDeferred): the finalize step remounts them read-only when asked.
+ * read-only here (readonlyDeferred): the finalize step remounts them read-only when asked
+ * (a bind's own remount makes it read-only before that, as runc's does).
  */
 export function mountOn(sys: Syscalls, m: MountSpec, at: MountAt): void {
   const flags = readonlyDeferred(m) ? at.flags & ~MS_RDONLY : at.flags;
@@ -171,7 +172,9 @@ export function mountOn(sys: Syscalls, m: MountSpec, at: MountAt): void {
  * nested in it need their mountpoints made, tmpcopyup writes into it) and a mount at /dev
  * (device nodes, ptmx and links are made in it). They are mounted read-write and made
  * read-only after the jail by a bind remount, which changes the mount's flags and leaves
- * the superblock read-write (mount(2), "Remounting an existing mount").
+ * the superblock read-write (mount(2), "Remounting an existing mount"). A bind at /dev is
+ * read-only from its own remount already (bind/handler.ts bindFlags: nothing is made in a
+ * /dev bound whole), and remounted again then, as under runc.
  */
 export function readonlyDeferred(m: MountSpec): boolean {
   return m.type === 'tmpfs' || isDevDestination(m.destination);

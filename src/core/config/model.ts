@@ -34,7 +34,10 @@ export interface MountIdmap {
 export interface MountSpec {
   /** Position in config.mounts; errors name it as `mounts[i]`. */
   index: number;
-  /** Filesystem type ("device" in runc); "bind" for any mount whose flags hold MS_BIND. */
+  /**
+   * Filesystem type ("device" in runc); "bind" for any mount whose flags hold MS_BIND; ""
+   * for a remount (MS_REMOUNT) config.json gives no type, which the default handler takes.
+   */
   type: string;
   source: string;
   /** Absolute path inside the container. */

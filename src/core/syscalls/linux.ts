@@ -35,6 +35,7 @@ const SIGRTMAX = 64;
 const SIG_DFL = 0;
 
 // fcntl(2) and memfd_create(2), include/uapi/asm-generic/fcntl.h and linux/memfd.h
+const F_GETFD = 1;
 const F_SETFD = 2;
 const F_GETFL = 3;
 const F_SETFL = 4;
@@ -1087,16 +1088,16 @@ export class LinuxSyscalls implements Syscalls {
   execve(path: string, argv: string[], envp: string[]): never {
     if (!this.readyForExec) this.prepareExec();
     const c = libc();
-    // Node marks fds 0-2 close-on-exec (/proc/self/fdinfo shows O_CLOEXEC on Node 20), and
-    // libuv sets it on a terminal it reopens there when Node first writes to it: cleared
-    // last. FD_CLOEXEC is the only descriptor flag (fcntl(2)), so one F_SETFD each. A
-    // refusal (a seccomp filter) fails the run: without it the program would start with
-    // no stdin, stdout or stderr, and its next open(2) would take their place.
+    // Node may mark fds 0-2 close-on-exec (/proc/self/fdinfo shows O_CLOEXEC on Node 20),
+    // and libuv sets it on a terminal it reopens there when Node first writes to it:
+    // cleared last, where set (a seccomp filter may refuse F_SETFD, which runc never
+    // calls). FD_CLOEXEC is the only descriptor flag (fcntl(2)). A refusal fails the run:
+    // the program would start with no stdin, stdout or stderr, and its next open(2) would
+    // take their place.
     for (const fd of [0, 1, 2]) {
-      if (c.fcntl(fd, F_SETFD, 'int', 0) < 0) {
-        const errno = koffi.errno();
-        if (errno !== errnoNumber('EBADF')) throw new SyscallError('fcntl', errno, [fdPath(fd)], 'F_SETFD, clearing FD_CLOEXEC for execve(2)');
-      }
+      const fdFlags = c.fcntl(fd, F_GETFD);
+      if (fdFlags < 0 || !(fdFlags & FD_CLOEXEC)) continue;
+      if (c.fcntl(fd, F_SETFD, 'int', 0) < 0) throw new SyscallError('fcntl', koffi.errno(), [fdPath(fd)], 'F_SETFD, clearing FD_CLOEXEC for execve(2)');
     }
     // koffi passes a JS array as `const char **`; execve(2) wants both lists NULL-terminated.
     // execve(2) returns only on failure.

@@ -1,5 +1,6 @@
 import { inject, injectable } from 'tsyringe';
 import type { MountSpec } from '../../core/config/model';
+import { MS_REMOUNT } from '../../core/constants';
 import { fdPath } from '../../core/in-root';
 import { afterMount, containerRoot, mountOn, withMountTarget } from '../../core/mounting';
 import { DEFAULT_MOUNT_TYPE, SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
@@ -19,7 +20,9 @@ export class DefaultMountHandler implements MountHandler {
 
   mount(m: MountSpec, ctx: RunContext): void {
     const root = containerRoot(this.sys, ctx);
-    withMountTarget(this.sys, root, m.destination, {}, (t) =>
+    // A remount without a type changes the mount at /proc, which it may (runc lets any mount of an empty source there).
+    const mayBeProc = () => m.type === '' && (m.flags & MS_REMOUNT) !== 0n;
+    withMountTarget(this.sys, root, m.destination, { mayBeProc }, (t) =>
       // A remount without a type (config/oci.ts) passes none.
       mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: m.type || null, flags: m.flags, data: m.data }),
     );

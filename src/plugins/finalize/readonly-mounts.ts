@@ -8,8 +8,8 @@ import { remountReadonly } from './remount';
 
 /**
  * The read-only tmpfs mounts and mounts at /dev, which were mounted read-write
- * (readonlyDeferred: mounts were nested in them, device nodes made in /dev), become
- * read-only now with their other flags kept, in the config's order, as runc's
+ * (readonlyDeferred: mounts were nested in them, device nodes made in /dev; a bind at
+ * /dev is read-only already, and remounted again as runc does), become read-only now with their other flags kept, in the config's order, as runc's
  * finalizeRootfs makes every one of them read-only. Each is reached by its destination,
  * now a path inside the container's root: the mount on top there is the one remounted,
  * as under runc.

@@ -67,6 +67,17 @@ describe('default mount handler', () => {
     expect(changes(sys)).toEqual([{ op: 'mount', source: '', target: viaFd(sys, '/r/dev/shm'), fstype: null, flags: MS_REMOUNT | MS_RDONLY, data: null }]);
   });
 
+  test('/proc takes a remount without a type (the procfs there changed, as runc lets it); any other mount there is refused', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/proc');
+    run({ type: '', source: '', destination: '/proc', flags: MS_REMOUNT | MS_RDONLY | MS_NOSUID });
+    expect(changes(sys)).toEqual([{ op: 'mount', source: '', target: viaFd(sys, '/r/proc'), fstype: null, flags: MS_REMOUNT | MS_RDONLY | MS_NOSUID, data: null }]);
+    const other = setup();
+    other.sys.addDir('/r/proc');
+    expect(() => other.run({ type: 'overlay', source: '', destination: '/proc' })).toThrow('"/proc" takes only a proc filesystem, or a bind of one');
+    expect(() => other.run({ type: '', source: '', destination: '/proc/sys', flags: MS_REMOUNT })).toThrow('"/proc/sys" cannot be mounted because it is inside /proc');
+  });
+
   test('propagation flags follow on the new mount, looked up again, one call each, in order, then recursive attributes', () => {
     const { sys, run } = setup();
     run({
