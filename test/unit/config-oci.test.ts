@@ -749,13 +749,20 @@ describe('loadBundle', () => {
     expectConfigError(() => loadBundle(dir), `config.json ${JSON.stringify(path.join(dir, 'config.json'))}: is empty`);
   });
 
-  test.each(['{"root": {"path": "rootfs"},}', '{"root"', 'rootfs'])('invalid JSON %j names the parse error', (text) => {
+  test.each([
+    ['{"root": {"path": "rootfs"},}', ' at line 1, column 29: '],
+    ['{\n  "root": {\n    "path" "rootfs"\n  }\n}', ' at line 3, column 12: '],
+    ['{"root"', ' at line 1, column 8: '],
+    ['rootfs', ': '],
+  ])('invalid JSON %j names the parse error, and where as a line and column when it says', (text, where) => {
     writeConfig(text);
-    const parseError = caught(() => JSON.parse(text)) as Error;
-    expectConfigError(
-      () => loadBundle(dir),
-      `config.json ${JSON.stringify(path.join(dir, 'config.json'))}: is not valid JSON: ${parseError.message}`,
-    );
+    const parseError = (caught(() => JSON.parse(text)) as Error).message.replace(/ in JSON at position \d+$/, '');
+    expectConfigError(() => loadBundle(dir), `config.json ${JSON.stringify(path.join(dir, 'config.json'))}: is not valid JSON${where}${parseError}`);
+  });
+
+  test('a byte order mark is refused, saying so (JSON.parse would name an invisible character)', () => {
+    writeConfig('\ufeff{"ociVersion": "1.0.2"}');
+    expectConfigError(() => loadBundle(dir), `config.json ${JSON.stringify(path.join(dir, 'config.json'))}: starts with a byte order mark (U+FEFF), which JSON does not take: save it as UTF-8 without one`);
   });
 
   test('validation errors surface unchanged', () => {

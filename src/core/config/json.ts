@@ -102,6 +102,21 @@ export function absolutePathArray(v: unknown, field: string): string[] {
 }
 
 /**
+ * What follows "is not valid JSON" for JSON.parse's message: the place it names ("... in
+ * JSON at position 41", V8's) as a line and column counted from 1, as an editor shows
+ * them, then the message; or the message alone when it names none.
+ */
+export function parseErrorAt(text: string, message: string): string {
+  const at = / in JSON at position (\d+)$/.exec(message);
+  if (!at) return `: ${message}`;
+  const offset = Math.min(Number(at[1]), text.length);
+  const before = text.slice(0, offset);
+  const line = before.split('\n').length;
+  const column = offset - before.lastIndexOf('\n');
+  return ` at line ${line}, column ${column}: ${message.slice(0, at.index)}`;
+}
+
+/**
  * How a number beyond the exact doubles was read, in full (BigInt: JavaScript's own
  * shortest form would end in zeros): the value given may have been another.
  */

@@ -36,6 +36,7 @@ import {
   isObject,
   list,
   object,
+  parseErrorAt,
   oneOf,
   optionalBoolean,
   optionalObject,
@@ -453,11 +454,13 @@ function readConfigText(file: string): string {
 
 function parseConfigText(text: string, file: string): unknown {
   if (text.trim() === '') fail('config.json', file, 'is empty');
+  // RFC 8259 lets a parser refuse it; JSON.parse and runc's Go do.
+  if (text.charCodeAt(0) === 0xfeff) fail('config.json', file, 'starts with a byte order mark (U+FEFF), which JSON does not take: save it as UTF-8 without one');
   let spec: unknown;
   try {
     spec = JSON.parse(text);
   } catch (err) {
-    return fail('config.json', file, `is not valid JSON: ${(err as Error).message}`);
+    return fail('config.json', file, `is not valid JSON${parseErrorAt(text, (err as Error).message)}`);
   }
   checkNearUint64Max(text);
   return spec;
