@@ -29,6 +29,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -422,6 +423,13 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
     }
     if (!strcmp(op, "setControllingTerminal")) return ioctl(fd(&k), TIOCSCTTY, 0);
     if (!strcmp(op, "setNoNewPrivs")) return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (!strcmp(op, "setParentDeathSignal")) return prctl(PR_SET_PDEATHSIG, (unsigned long)num(&k), 0, 0, 0);
+    if (!strcmp(op, "prepareExec")) {
+        /* The port's work that a C program has too: the real-time signals to their default
+           (SIGRTMIN 34 to 64). Node's own SIGPIPE and SIGXFSZ have no counterpart here. */
+        for (int sig = 34; sig <= 64; sig++) signal(sig, SIG_DFL);
+        return 0;
+    }
     if (!strcmp(op, "getrlimit")) {
         struct rlimit limit;
         return prlimit(0, (int)num(&k), NULL, &limit);

@@ -93,8 +93,10 @@ describe('buildPlan', () => {
       plugin: 'launcher',
       record: { op: 'relaunch', argv: ['unshare', '--pid', '--mount', '--propagation', 'unchanged', '--', ...PID_NAMESPACE_PARENT] },
     });
-    // The launcher made the new namespaces; the relaunched process keeps the runtime channel to itself and joins the network one by path.
-    expect(joined.calls.slice(1, 5).map((c) => [c.phase, c.record])).toEqual([
+    // The launcher made the new namespaces; the relaunched process, their PID 1, dies with the shell that forked it (SIGKILL),
+    // keeps the runtime channel to itself and joins the network one by path.
+    expect(joined.calls.slice(1, 6).map((c) => [c.phase, c.record])).toEqual([
+      ['namespaces', { op: 'setParentDeathSignal', signal: 9 }],
       ['namespaces', { op: 'setCloexec', fd: 3 }],
       ['namespaces', { op: 'open', path: '/proc/1/ns/net', flags: 0o2000000, mode: 0 }],
       ['namespaces', { op: 'setns', fd: 100, nstype: CLONE_NEWNET }],
@@ -506,6 +508,7 @@ describe('plan formats', () => {
       'seccompCompile(default 0x50001, 1 rule, 0 added architectures)',
     ],
     [{ op: 'sendFd', sender: 1, fd: 6 }, 'sendFd(1, 6)'],
+    [{ op: 'setParentDeathSignal', signal: 9 }, 'setParentDeathSignal(SIGKILL)'],
   ])('%j -> %s', (record, text) => expect(formatCall(record)).toBe(text));
 
   test('a seccomp program in JSON: its bytes as hexadecimal in memory order, its length and flags by name', () => {

@@ -4,6 +4,7 @@
  *
  * The JSON schema (version 1) is documented in docs/plugins.md, "mountkit plan".
  */
+import { constants } from 'os';
 import { parseFdPath } from '../in-root';
 import { SOCK_FILTER_SIZE } from '../seccomp/enosys';
 import type { SeccompFilter, SyscallName } from '../syscalls/types';
@@ -45,6 +46,9 @@ const program = ((bytes: Uint8Array) => plural(bytes.length / SOCK_FILTER_SIZE, 
 /** A filter to build by its default action and size: its rules are in the JSON. */
 const filter = ((f: SeccompFilter) => `default 0x${(f.defaultAction >>> 0).toString(16)}, ${plural(f.rules.length, 'rule')}, ${plural(f.architectures.length, 'added architecture')}`) as Decoder;
 
+/** A signal by its name (signal(7)), as os.constants has them. */
+const signal = ((n: number) => Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? String(n)) as Decoder;
+
 /** The arguments shown by name besides their value, per call. */
 const DECODERS: Partial<Record<SyscallName, Readonly<Record<string, Decoder>>>> = {
   mount: { flags: flags(MOUNT_FLAGS) },
@@ -78,6 +82,7 @@ const DECODERS: Partial<Record<SyscallName, Readonly<Record<string, Decoder>>>> 
   setns: { nstype: flags(CLONE_FLAGS) },
   seccompCompile: { filter },
   seccompLoad: { program, flags: flags(SECCOMP_FILTER_FLAGS) },
+  setParentDeathSignal: { signal },
 };
 
 /** The descriptor arguments a call names a file by. */

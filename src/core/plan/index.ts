@@ -11,12 +11,13 @@
  * namespaces it only plans, so everything after them is answered from the host as this
  * process sees it.
  */
+import { constants } from 'os';
 import { validateConfig } from '../config/validate';
 import type { RootfsConfig } from '../config/model';
 import { ConfigError, SyscallError } from '../errors';
 import { createKernel, type KernelOptions } from '../kernel';
 import { silentLogger } from '../logger';
-import { enterNamespaces, fromJoinedPidNamespace, inInitialUserNamespace, planLaunch, startedByMountkit, userNamespaceProblem, type LaunchContext } from '../namespaces';
+import { enterNamespaces, fromJoinedPidNamespace, inInitialUserNamespace, planLaunch, relaunchForks, startedByMountkit, userNamespaceProblem, type LaunchContext } from '../namespaces';
 import type { StepWhere } from '../orchestrator';
 import type { Logger } from '../plugin';
 import { ExecveCalled, QUERY_SYSCALLS, type FakeSyscalls, type SyscallRecord } from '../syscalls/fake';
@@ -124,10 +125,15 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       sys.inheritSocket(RELAUNCH_STARTER_FD);
       for (const [there, here] of passed.passed) sys.inheritDescriptor(there, here);
       passed.release();
-      // The relaunched process takes what it was passed as run's does: it sends the
-      // runtime's hooks to this process, where mountkit was started, and takes the sockets
-      // passed instead of connecting.
+      // The relaunched process, PID 1 of a pid namespace the relaunch makes, gives itself its
+      // parent-death signal first, and again after a rootless setgid(0), as run's does
+      // (cli/run.ts). It takes what it was passed as run's does: it sends the runtime's
+      // hooks to this process, where mountkit was started, and takes the sockets passed
+      // instead of connecting.
+      const pidOne = relaunchForks(outer);
+      if (pidOne) sys.setParentDeathSignal(constants.signals.SIGKILL);
       relaunched = takeRelaunchDescriptors(sys, config, innerLaunch.joinedByLauncher === true);
+      if (pidOne && innerLaunch.joinedByLauncher && config.rootless) sys.setParentDeathSignal(constants.signals.SIGKILL);
       // The first process makes each idmapped copy when the relaunched process asks for it,
       // from inside that process's mount namespace (core/idmapped-tree.ts), which a plan
       // cannot enter: its calls, as the host answers them, under the mount they are for.
