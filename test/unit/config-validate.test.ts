@@ -61,6 +61,8 @@ describe('validateSysctls: accepted', () => {
     ['net key in dotted form, slash for the dot', { 'net.ipv4.conf.eth0/100.forwarding': '1' }, {}],
     ['net key with another joined network namespace', { 'net.ipv4.ip_forward': '1' }, { namespaces: [{ type: 'network', path: '/run/netns/other' }] }],
     ['net key with a missing namespace path (left to setns)', { 'net.ipv4.ip_forward': '1' }, { namespaces: [{ type: 'network', path: '/run/netns/gone' }] }],
+    // Its interfaces are not the host's (a CNI plugin's eth0): the write, in the container, tells.
+    ['net key of an interface only a joined network namespace has', { 'net.ipv4.conf.cni0.forwarding': '1' }, { namespaces: [{ type: 'network', path: '/run/netns/other' }] }],
     ['ipc key with an ipc namespace', { 'kernel.shmmax': '65536' }, {}],
     ['mqueue key with an ipc namespace', { 'fs.mqueue.msg_max': '20' }, {}],
     ['domainname with a uts namespace', { 'kernel.domainname': 'example' }, {}],

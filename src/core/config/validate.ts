@@ -216,8 +216,11 @@ function firstLinkOn(host: HostQuery, path: string): string | undefined {
  *     host namespace would change the host's value all the same);
  *  4. kernel.hostname is set by the OCI `hostname` field only, as runc has it, and
  *     kernel.domainname does not compete with the `domainname` field;
- *  5. the file exists on the host (a key the kernel does not have is refused here rather
- *     than failing after the mounts).
+ *  5. for a namespace made new, the file exists on the host (a key the kernel does not
+ *     have is refused here rather than failing after the mounts). A namespace joined by
+ *     path may have files the host's /proc/sys does not show (another network
+ *     namespace's interfaces, as a CNI plugin makes them): its keys are left to the
+ *     write, as runc leaves them.
  */
 export function validateSysctls(config: RootfsConfig, host: HostQuery): void {
   for (const key of Object.keys(config.sysctls)) {
@@ -237,6 +240,7 @@ export function validateSysctls(config: RootfsConfig, host: HostQuery): void {
     if (file === '/proc/sys/kernel/domainname' && config.domainname) {
       throw new ConfigError('linux.sysctl', key, 'conflicts with the domainname field');
     }
+    if (ns.path) continue;
     const kind = kindOf(host, file);
     if (kind === undefined) throw new ConfigError('linux.sysctl', key, `does not exist: no ${file}`);
     if (kind !== 'file') throw new ConfigError('linux.sysctl', key, `${file} is a ${kind}, not a sysctl file`);
