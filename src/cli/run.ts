@@ -30,7 +30,7 @@ import {
   type LaunchContext,
   type LaunchPlan,
 } from '../core/namespaces';
-import { RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, takeRelaunchDescriptors, type RelaunchDescriptors } from '../core/relaunch';
+import { PARENT_DEATH_SIGNAL, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, takeRelaunchDescriptors, type RelaunchDescriptors } from '../core/relaunch';
 import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
 import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
@@ -140,7 +140,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // thing: the shell may end while Node starts (not yet like unshare --kill-child, whose
   // child has it from its fork).
   const pidOne = process.pid === 1 && (launch.relaunched || launch.startedInPidNamespace === true);
-  if (pidOne) sys.setParentDeathSignal(constants.signals.SIGKILL);
+  if (pidOne) sys.setParentDeathSignal(PARENT_DEATH_SIGNAL);
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);
   // Rootless: run by a user other than root, as the relaunch is told (it is root in its namespace).
   const rootless = launch.relaunched ? process.env[ROOTLESS_ENV] === '1' : (process.geteuid?.() ?? 0) !== 0;
@@ -152,9 +152,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     return 0;
   }
   // What its starter passed: the runtime channel, and the sockets it opened and connected (core/relaunch.ts).
-  const relaunched = launch.relaunched ? takeRelaunchDescriptors(sys, config, launch.joinedByLauncher === true) : {};
-  // A rootless relaunch under nsenter took gid 0 there, which cleared the signal (an egid change).
-  if (pidOne && launch.joinedByLauncher && rootless) sys.setParentDeathSignal(constants.signals.SIGKILL);
+  const relaunched = launch.relaunched ? takeRelaunchDescriptors(sys, config, launch.joinedByLauncher === true, pidOne) : {};
   if (launch.relaunched) {
     // The process that started this one passes signals on once the container has started
     // (forward.ts); one sent to the whole process group meanwhile must not end this one,

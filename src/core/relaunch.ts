@@ -17,6 +17,7 @@
  * into a user namespace with idmapped binds gets the end of another, the idmap socket
  * (idmapSlot), on which the first process sends the copies it makes for it.
  */
+import { constants } from 'os';
 import type { MountSpec, RootfsConfig } from './config/model';
 import { NSFS_MAGIC, O_CLOEXEC, O_RDONLY } from './constants';
 import { ConfigError, naming } from './errors';
@@ -35,6 +36,13 @@ import type { Syscalls } from './syscalls/types';
  * core/runtime-channel.ts).
  */
 export const RELAUNCH_STARTER_FD = 3;
+
+/**
+ * The signal a relaunched mountkit that is PID 1 of the pid namespace its relaunch made
+ * gives itself for its parent's end (Syscalls.setParentDeathSignal): the shell that
+ * forked it there (PID_NAMESPACE_PARENT) ends when the run is given up.
+ */
+export const PARENT_DEATH_SIGNAL = constants.signals.SIGKILL;
 
 /** The relaunch's descriptor for each of the host's sockets, by role. */
 export const RELAUNCH_SOCKET_FDS: Readonly<Record<HostSocketRole, number>> = { console: 6, seccompAgent: 7 };
@@ -179,13 +187,18 @@ export function closeIdmap(sys: Syscalls, idmap: { socket?: number; userns?: num
  * marks what it inherited close-on-exec at its start, which nothing promises). A
  * descriptor that is not what its starter passes is refused: something else started this
  * process with MOUNTKIT_RELAUNCHED set. Returns what the config gets for them.
+ * `diesWithParent`: the process set PARENT_DEATH_SIGNAL, which is set again after the
+ * rootless setgid(2), as a change of the effective gid clears it (prctl(2)).
  */
-export function takeRelaunchDescriptors(sys: Syscalls, config: RelaunchConfig, nsenter: boolean): Pick<RootfsConfig, 'runtimeChannel' | 'hostSockets' | 'idmapSocket'> {
+export function takeRelaunchDescriptors(sys: Syscalls, config: RelaunchConfig, nsenter: boolean, diesWithParent = false): Pick<RootfsConfig, 'runtimeChannel' | 'hostSockets' | 'idmapSocket'> {
   const namespaces = nsenter ? [RELAUNCH_USERNS_FD, ...launcherJoins(config.namespaces).map((_, i) => RELAUNCH_FIRST_JOIN_FD + i)] : [];
   for (const fd of namespaces) naming(`descriptor ${fd} from the process that started mountkit`, () => sys.close(fd));
   // A rootless relaunch was given no setgid by nsenter (namespaces.ts relaunchPlan), which
   // would have dropped the user's supplementary groups: the namespace's gid 0 without them.
-  if (nsenter && config.rootless) naming("the container's user namespace", () => sys.setgid(0));
+  if (nsenter && config.rootless) {
+    naming("the container's user namespace", () => sys.setgid(0));
+    if (diesWithParent) sys.setParentDeathSignal(PARENT_DEATH_SIGNAL);
+  }
   const taken: NonNullable<RootfsConfig['hostSockets']> = {};
   for (const [role, name] of relaunchSockets(config, nsenter)) {
     const fd = RELAUNCH_SOCKET_FDS[role];

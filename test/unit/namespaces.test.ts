@@ -1,3 +1,5 @@
+import { readFileSync } from 'fs';
+import * as path from 'path';
 import type { NamespaceSpec, RootfsConfig } from '../../src/core/config/model';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, CLONE_NEWCGROUP, O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
 import { ConfigError } from '../../src/core/errors';
@@ -149,6 +151,12 @@ describe('planLaunch', () => {
     // The shell that forks the container is the last thing before mountkit's own command.
     if (forks) expect(plan.relaunch.slice(-PID_NAMESPACE_PARENT.length)).toEqual(PID_NAMESPACE_PARENT);
     else expect(plan.relaunch).not.toContain('/bin/sh');
+  });
+
+  test("bin/mountkit runs the same shell under unshare as the Node entry's relaunch (the launcher cannot import it)", () => {
+    const launcher = readFileSync(path.join(__dirname, '..', '..', 'bin', 'mountkit'), 'utf8');
+    const [sh, c, script, name] = PID_NAMESPACE_PARENT;
+    expect(launcher).toContain(`-- ${sh} ${c} '${script}' ${name} node "$main" "$@"`);
   });
 
   test('the relaunched process only joins what the launcher did not', () => {

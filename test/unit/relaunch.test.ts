@@ -245,6 +245,16 @@ describe('takeRelaunchDescriptors', () => {
     const unshared = relaunched();
     takeRelaunchDescriptors(unshared, { ...config, rootless: true }, false);
     expect(unshared.callsOf('setgid')).toEqual([]);
+    // PID 1 of a new pid namespace sets its parent-death signal again: the egid change cleared it.
+    const pidOne = relaunched();
+    takeRelaunchDescriptors(pidOne, { ...config, rootless: true }, true, true);
+    expect(pidOne.calls.slice(2, 4)).toEqual([
+      { op: 'setgid', gid: 0 },
+      { op: 'setParentDeathSignal', signal: 9 },
+    ]);
+    const asRoot = relaunched();
+    takeRelaunchDescriptors(asRoot, config, true, true);
+    expect(asRoot.callsOf('setParentDeathSignal')).toEqual([]);
   });
 
   test('under unshare alone: only the runtime channel; the console socket is connected by the console step', () => {

@@ -11,7 +11,6 @@
  * namespaces it only plans, so everything after them is answered from the host as this
  * process sees it.
  */
-import { constants } from 'os';
 import { validateConfig } from '../config/validate';
 import type { RootfsConfig } from '../config/model';
 import { ConfigError, SyscallError } from '../errors';
@@ -25,7 +24,7 @@ import { descriptorsOf } from './format';
 import { idMapToolsInPath } from '../programs';
 import { releaseConsole, takeConsole, type ConsoleEnds } from '../console-ends';
 import { idmapCopyRequest, sendIdmappedCopy } from '../idmapped-tree';
-import { RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, takeRelaunchDescriptors, type RelaunchDescriptors } from '../relaunch';
+import { PARENT_DEATH_SIGNAL, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, takeRelaunchDescriptors, type RelaunchDescriptors } from '../relaunch';
 import { eventLine } from '../runtime-channel';
 import { poststartHooks, poststopHooks } from '../runtime-hooks';
 import { PlanSyscalls } from './port';
@@ -131,9 +130,8 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       // hooks to this process, where mountkit was started, and takes the sockets passed
       // instead of connecting.
       const pidOne = relaunchForks(outer);
-      if (pidOne) sys.setParentDeathSignal(constants.signals.SIGKILL);
-      relaunched = takeRelaunchDescriptors(sys, config, innerLaunch.joinedByLauncher === true);
-      if (pidOne && innerLaunch.joinedByLauncher && config.rootless) sys.setParentDeathSignal(constants.signals.SIGKILL);
+      if (pidOne) sys.setParentDeathSignal(PARENT_DEATH_SIGNAL);
+      relaunched = takeRelaunchDescriptors(sys, config, innerLaunch.joinedByLauncher === true, pidOne);
       // The first process makes each idmapped copy when the relaunched process asks for it,
       // from inside that process's mount namespace (core/idmapped-tree.ts), which a plan
       // cannot enter: its calls, as the host answers them, under the mount they are for.
