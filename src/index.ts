@@ -78,6 +78,7 @@ export {
   userNamespaceProblem,
   NAMESPACE_KINDS,
   PID_NAMESPACE_PARENT,
+  PID_NAMESPACE_PARENT_ENV,
   RELAUNCH_FIRST_JOIN_FD,
   RELAUNCH_USERNS_FD,
 } from './core/namespaces';

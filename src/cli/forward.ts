@@ -64,6 +64,19 @@ export function parentInStat(stat: string): number | undefined {
 }
 
 /**
+ * Whether the shell that forked PID 1 into its pid namespace (PID_NAMESPACE_PARENT in
+ * core/namespaces.ts) has ended, given the pid it passed (its own, as /proc shows it) and
+ * PID 1's own /proc/self/stat: another parent there is the reaper the kernel gave it
+ * instead. Nothing passed (an empty value: /proc did not show the shell) or nothing read
+ * is not taken as an end.
+ */
+export function forkingShellEnded(passed: string | undefined, ownStat: string | undefined): boolean {
+  if (passed === undefined || !/^[1-9][0-9]*$/.test(passed) || ownStat === undefined) return false;
+  const ppid = parentInStat(ownStat);
+  return ppid !== undefined && ppid !== Number(passed);
+}
+
+/**
  * When the process started, in clock ticks after boot, as a /proc/PID/stat text gives it:
  * field 22 (proc(5)). With its pid it names one process: a pid taken again is a later start.
  */

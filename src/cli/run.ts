@@ -23,6 +23,7 @@ import {
   inInitialUserNamespace,
   launcherGuessHolds,
   mapsBesidePath,
+  PID_NAMESPACE_PARENT_ENV,
   planLaunch,
   relaunchForks,
   startedByMountkit,
@@ -36,7 +37,7 @@ import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
 import { ContainerProcess } from './container-process';
-import { PASSED_SIGNALS, passSignals } from './forward';
+import { PASSED_SIGNALS, forkingShellEnded, passSignals } from './forward';
 import { serveRuntimeChannel } from '../core/runtime-hooks';
 import { relayConsole, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
@@ -78,6 +79,15 @@ function uidMapText(): string {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     return '0 0 4294967295';
+  }
+}
+
+/** /proc/self/stat, before this process's first mount: /proc is still the one it was started with. Unreadable: nothing. */
+function ownStat(): string | undefined {
+  try {
+    return readFileSync('/proc/self/stat', 'utf8');
+  } catch {
+    return undefined;
   }
 }
 
@@ -141,6 +151,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // child has it from its fork).
   const pidOne = process.pid === 1 && (launch.relaunched || launch.startedInPidNamespace === true);
   if (pidOne) sys.setParentDeathSignal(PARENT_DEATH_SIGNAL);
+  const forkedBy = process.env[PID_NAMESPACE_PARENT_ENV];
+  delete process.env[PID_NAMESPACE_PARENT_ENV];
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);
   // Rootless: run by a user other than root, as the relaunch is told (it is root in its namespace).
   const rootless = launch.relaunched ? process.env[ROOTLESS_ENV] === '1' : (process.geteuid?.() ?? 0) !== 0;
@@ -153,6 +165,10 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   }
   // What its starter passed: the runtime channel, and the sockets it opened and connected (core/relaunch.ts).
   const relaunched = launch.relaunched ? takeRelaunchDescriptors(sys, config, launch.joinedByLauncher === true, pidOne) : {};
+  // The signal is never sent for a parent that ended before it was last set (a kill while
+  // Node started): this process then stops here, before its first mount, with the status
+  // the signal would have given it.
+  if (pidOne && forkingShellEnded(forkedBy, ownStat())) return 128 + PARENT_DEATH_SIGNAL;
   if (launch.relaunched) {
     // The process that started this one passes signals on once the container has started
     // (forward.ts); one sent to the whole process group meanwhile must not end this one,

@@ -110,6 +110,9 @@ export interface LaunchPlan {
 /** The descriptor a relaunch into a user namespace gets it on; nsenter(1) joins it through /proc/self/fd. */
 export const RELAUNCH_USERNS_FD = 4;
 
+/** The variable PID_NAMESPACE_PARENT gives its child the shell's pid in, as /proc shows it (empty where it does not). */
+export const PID_NAMESPACE_PARENT_ENV = 'MOUNTKIT_NAMESPACE_PARENT';
+
 /**
  * The descriptor PID_NAMESPACE_PARENT keeps its standard error on: one digit, the only
  * kind dash redirects, which no relaunch is given.
@@ -393,12 +396,17 @@ function relaunchPlan(
  * the shell's standard error through PARENT_STDERR_FD, where the shell's own is
  * /dev/null (and the child's too when there is none to copy). The child is killed when
  * this shell ends: mountkit gives itself SIGKILL as its parent-death signal first
- * (cli/run.ts).
+ * (cli/run.ts). A signal set after its parent's end is never sent (prctl(2)), so the
+ * child is told the shell's pid in PID_NAMESPACE_PARENT_ENV and looks for it as its
+ * parent once the signal is set. Both are /proc's: the child is PID 1 of its namespace,
+ * where getppid(2) gives 0 for any parent outside it, and /proc/self/stat gives its
+ * parent in /proc's pid namespace, the one the shell reads its own pid from. Where /proc
+ * does not show the shell (another pid namespace's), the variable is empty.
  */
 export const PID_NAMESPACE_PARENT: readonly string[] = [
   '/bin/sh',
   '-c',
-  `command exec ${PARENT_STDERR_FD}>&2 2>/dev/null || exec ${PARENT_STDERR_FD}>/dev/null 2>/dev/null; (exec "$@" 2>&${PARENT_STDERR_FD} ${PARENT_STDERR_FD}>&-); exit $?`,
+  `command exec ${PARENT_STDERR_FD}>&2 2>/dev/null || exec ${PARENT_STDERR_FD}>/dev/null 2>/dev/null; p=; read -r p _ </proc/self/stat; (${PID_NAMESPACE_PARENT_ENV}=$p exec "$@" 2>&${PARENT_STDERR_FD} ${PARENT_STDERR_FD}>&-); exit $?`,
   'sh',
 ];
 

@@ -18,6 +18,7 @@ if (process.env.CI === 'true' && !(uidmapTools.uid && uidmapTools.gid)) throw ne
 const withUidmap = uidmapTools.uid && uidmapTools.gid ? test : test.skip;
 /** Runs its arguments under a seccomp filter that refuses pidfds (ENOSYS). */
 const WITHOUT_PIDFDS = path.join(__dirname, '..', 'helpers', 'without-pidfds.js');
+const SLOW_PID_ONE = path.join(__dirname, '..', 'helpers', 'slow-pid-one.js');
 /**
  * Whether this process may lower an OOM score below the lowest it has held: CAP_SYS_RESOURCE
  * (bit 24 of CapEff in /proc/self/status; proc(5)), which some sandboxes take from root.
@@ -140,6 +141,34 @@ function onceReady(argv: string[], act: (container: number, parent: number) => v
   });
 }
 
+/**
+ * Starts `argv` with PID 1 of its pid namespace held before its script runs
+ * (helpers/slow-pid-one.js), hands `act` the pid of that process's parent once it is
+ * there, and resolves with the exit status and output when every holder of the output
+ * has ended.
+ */
+function whilePidOneStarts(argv: string[], act: (parent: number) => void): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, NODE_OPTIONS: `--require ${SLOW_PID_ONE}` };
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
+    let stdout = '';
+    let stderr = '';
+    const look = setInterval(() => {
+      const container = descendantsOf(child.pid!).find(initOfChildNamespace);
+      if (container === undefined) return;
+      clearInterval(look);
+      act(Number(/^PPid:\s*(\d+)$/m.exec(readFileSync(`/proc/${container}/status`, 'utf8'))![1]));
+    }, 10);
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearInterval(look);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
 async function withBundleAsync<T>(c: Record<string, any>, fn: (dir: string) => Promise<T>): Promise<T> {
   const b = makeBundle(c);
   try {
@@ -256,6 +285,13 @@ maybe('mountkit run', () => {
     );
     // A container left running would keep the output open for its last words.
     expect([r.status, r.stdout]).toEqual([137, 'ready\n']);
+  }, 30_000);
+
+  test.each(SIGNAL_PASSERS)('%s: the shell killed while mountkit starts, before its parent-death signal is set, stops it before the container starts', async (_what, entry) => {
+    const r = await withBundleAsync(config(['sh', '-c', 'echo survived']), (dir) =>
+      whilePidOneStarts([...entry, 'run', '--bundle', dir], (parent) => process.kill(parent, 'SIGKILL')),
+    );
+    expect([r.status, r.stdout]).toEqual([137, '']);
   }, 30_000);
 
   test.each(LAUNCHER_SHELLS)("bin/mountkit under %s gives the container its standard input (a shell's background job would get /dev/null)", (_sh, shell) => {

@@ -1,6 +1,6 @@
 import { spawn } from 'child_process';
 import { readFileSync } from 'fs';
-import { childrenOf, handlesSignal, maskHas, parentInStat, startTimeInStat } from '../../src/cli/forward';
+import { childrenOf, forkingShellEnded, handlesSignal, maskHas, parentInStat, startTimeInStat } from '../../src/cli/forward';
 
 const status = (ign: string, cgt: string) => `Name:\tsh\nSigQ:\t0/1\nSigPnd:\t0000000000000000\nSigBlk:\t0000000000000000\nSigIgn:\t${ign}\nSigCgt:\t${cgt}\n`;
 
@@ -22,6 +22,21 @@ describe('the parent in /proc/PID/stat (field 4, after the name in parentheses)'
     ['1234 (a) b) (c) S 5 1234', 5],
     ['1234 (sh)', undefined],
   ])('%j', (stat, ppid) => expect(parentInStat(stat)).toBe(ppid));
+});
+
+describe("whether the shell that forked PID 1 has ended: the pid it passed is no longer PID 1's parent in /proc/self/stat", () => {
+  const stat = (ppid: number) => `1850 (node) S ${ppid} 1850 1790 0 -1 4194560`;
+  test.each([
+    ['still its parent', '1849', stat(1849), false],
+    ['reparented to the reaper (init)', '1849', stat(1), true],
+    ['reparented to a subreaper', '1849', stat(1790), true],
+    ['nothing passed (not started by the shell)', undefined, stat(1), false],
+    ["passed empty (/proc did not show the shell's pid)", '', stat(1), false],
+    ['passed something else than a pid', '12x', stat(1), false],
+    ['passed 0', '0', stat(1), false],
+    ['/proc/self/stat unreadable', '1849', undefined, false],
+    ['/proc/self/stat without a parent field', '1849', '1850 (node)', false],
+  ])('%s', (_name, passed, own, ended) => expect(forkingShellEnded(passed, own)).toBe(ended));
 });
 
 describe('the start time in /proc/PID/stat (field 22, the 20th after the name in parentheses)', () => {
