@@ -31,11 +31,13 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -234,6 +236,24 @@ static long read_dir(const char *path) {
     return 0;
 }
 
+/* setInterfaceUp: SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP unless it is up (netdevice(7)). */
+static long interface_up(const char *name) {
+    struct ifreq req;
+    memset(&req, 0, sizeof req);
+    strncpy(req.ifr_name, name, IFNAMSIZ - 1);
+    int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (sock < 0) return -1;
+    long ret = ioctl(sock, SIOCGIFFLAGS, &req);
+    if (ret == 0 && !(req.ifr_flags & IFF_UP)) {
+        req.ifr_flags |= IFF_UP;
+        ret = ioctl(sock, SIOCSIFFLAGS, &req);
+    }
+    int err = errno;
+    close(sock);
+    errno = err;
+    return ret;
+}
+
 static long set_groups(struct cur *k) {
     long long n = num(k);
     gid_t *g = calloc((size_t)n + 1, sizeof *g);
@@ -390,6 +410,7 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
         const char *name = str(&k);
         return setdomainname(name, strlen(name));
     }
+    if (!strcmp(op, "setInterfaceUp")) return interface_up(str(&k));
     if (!strcmp(op, "setgroups")) return set_groups(&k);
     if (!strcmp(op, "setgid")) return setgid((gid_t)num(&k));
     if (!strcmp(op, "setuid")) return setuid((uid_t)num(&k));

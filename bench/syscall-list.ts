@@ -73,6 +73,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   cloexecFrom: ['first'],
   setCloexec: ['fd'],
   sethostname: ['name'],
+  setInterfaceUp: ['name'],
   setdomainname: ['name'],
   setgroups: ['gids'],
   setgid: ['gid'],

@@ -14,6 +14,7 @@ import * as hooks from './hooks';
 import * as hostname from './hostname';
 import * as jail from './jail';
 import * as mqueue from './mqueue';
+import * as network from './network';
 import * as prepareRoot from './prepare-root';
 import * as proc from './proc';
 import * as tmpfs from './tmpfs';
@@ -26,6 +27,7 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, PluginModule>> = {
   cgroup,
   default: defaultHandler,
   hostname,
+  network,
   'prepare-root': prepareRoot,
   devices,
   hooks,

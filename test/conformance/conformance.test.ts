@@ -126,6 +126,15 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     expect(sections.session).toEqual(['pgrp 1 session 1 tty 0']);
   });
 
+  test("a new network namespace: its loopback interface is up (runc's loopback network), so 127.0.0.1 answers", () => {
+    // The listener is ended once the client is done: with lo down nothing ever reaches it.
+    const reach = 'busybox nc -l -p 8080 >/tmp/got & l=$!; sleep 0.3; echo hi | busybox nc -w 1 127.0.0.1 8080; sleep 0.2; kill $l 2>/dev/null; wait; cat /tmp/got';
+    const config = runcSpec([`echo "== network"; cat /sys/class/net/lo/flags; ${reach}`]);
+    config.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['mode=755'] });
+    const { sections } = compare(config);
+    expect(sections.network).toEqual(['0x9', 'hi']);
+  });
+
   test('docker-like: hosts, resolv.conf and hostname binds, docker masks, a sysctl', () => {
     const config = runcSpec(['echo "== files"; cat /etc/hostname /etc/hosts; cat /proc/sys/kernel/domainname']);
     config.mounts.push(

@@ -110,6 +110,7 @@ export interface SyscallArgs {
   cloexecFrom: { first: number };
   setCloexec: { fd: number };
   sethostname: { name: string };
+  setInterfaceUp: { name: string };
   setdomainname: { name: string };
   setgroups: { gids: number[] };
   setgid: { gid: number };
@@ -341,6 +342,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   setCloexec: 'fcntl',
   setNoNewPrivs: 'prctl',
   setParentDeathSignal: 'prctl',
+  setInterfaceUp: 'ioctl',
   releaseTerminal: 'ioctl',
   ioprioSet: 'ioprio_set',
   schedSetattr: 'sched_setattr',
@@ -924,6 +926,12 @@ export class FakeSyscalls implements Syscalls {
     this.utsName(this.record('setdomainname', { name }), name);
   }
 
+  /** ENODEV for an interface other than the loopback one, the only one a new network namespace has (network_namespaces(7)). */
+  setInterfaceUp(name: string): void {
+    const rec = this.record('setInterfaceUp', { name });
+    if (name !== 'lo') throw this.fail(rec, 'ENODEV');
+  }
+
   /** sethostname(2) and setdomainname(2): EINVAL for a name longer than __NEW_UTS_LEN (64 bytes). */
   private utsName(rec: SyscallRecord, name: string): void {
     if (Buffer.byteLength(name) > 64) throw this.fail(rec, 'EINVAL');
@@ -1394,6 +1402,7 @@ export class FakeSyscalls implements Syscalls {
         return this.atPath(rec.dirfd, rec.linkPath);
       case 'sethostname':
       case 'setdomainname':
+      case 'setInterfaceUp':
         // The real port names the name, as a path.
         return rec.name;
       case 'pidfdOpen':

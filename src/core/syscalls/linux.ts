@@ -105,6 +105,18 @@ const RECV_DATA_MAX = 4096;
 const SUN_PATH_OFFSET = 2;
 const SUN_PATH_MAX = 108;
 
+// netdevice(7): an interface's flags, read and set with ioctl(2) on any socket of its
+// network namespace; include/uapi/linux/sockios.h, include/uapi/linux/if.h.
+const AF_INET = 2;
+const SOCK_DGRAM = 2;
+const SIOCGIFFLAGS = 0x8913;
+const SIOCSIFFLAGS = 0x8914;
+const IFF_UP = 0x1;
+/** struct ifreq: char ifr_name[IFNAMSIZ] (16, with its NUL), then a union whose short ifr_flags comes first; 40 bytes on 64-bit. */
+const IFNAMSIZ = 16;
+const IFREQ_SIZE = 40;
+const IFR_FLAGS_OFFSET = 16;
+
 /** PATH_MAX (include/uapi/linux/limits.h): no link target is longer, with its NUL. */
 const PATH_MAX = 4096;
 
@@ -780,6 +792,26 @@ export class LinuxSyscalls implements Syscalls {
 
   setdomainname(name: string): void {
     check('setdomainname', libc().setdomainname(name, Buffer.byteLength(name)), name);
+  }
+
+  setInterfaceUp(name: string): void {
+    const bytes = Buffer.from(name);
+    // The kernel cuts a longer ifr_name to IFNAMSIZ-1 bytes, which could name another interface.
+    if (bytes.length >= IFNAMSIZ || bytes.length === 0 || bytes.includes(0)) throw new SyscallError('ioctl', errnoNumber('ENODEV'), [name]);
+    const c = libc();
+    const fd = check('socket', c.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), name);
+    try {
+      const req = Buffer.alloc(IFREQ_SIZE);
+      bytes.copy(req, 0);
+      check('ioctl', c.ioctl(fd, SIOCGIFFLAGS, 'void *', req), name);
+      const view = new DataView(req.buffer, req.byteOffset, req.byteLength);
+      const flags = view.getUint16(IFR_FLAGS_OFFSET, LITTLE_ENDIAN);
+      if (flags & IFF_UP) return;
+      view.setUint16(IFR_FLAGS_OFFSET, flags | IFF_UP, LITTLE_ENDIAN);
+      check('ioctl', c.ioctl(fd, SIOCSIFFLAGS, 'void *', req), name);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   setgroups(gids: number[]): void {

@@ -139,6 +139,13 @@ export interface Syscalls {
   setCloexec(fd: number): void;
   sethostname(name: string): void;
   setdomainname(name: string): void;
+  /**
+   * ioctl(2) SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP added, on an AF_INET datagram
+   * socket (netdevice(7)): brings the interface `name` of this process's network
+   * namespace up, its other flags kept; nothing more when it is up already. Errors name
+   * the interface (ENODEV: none by that name).
+   */
+  setInterfaceUp(name: string): void;
   /** setgroups(2), setgid(2), setuid(2) through glibc, which applies them to every thread. */
   setgroups(gids: number[]): void;
   setgid(gid: number): void;
