@@ -3,7 +3,8 @@
  * config's linux.namespaces into a launch plan, enterNamespaces carries out its in-process
  * part through the syscall port (so `mountkit plan` records it like any other step).
  *
- * Node is multi-threaded, which decides the design (DESIGN.md):
+ * Node is multi-threaded, which decides the design (README.md, "Namespaces: how a
+ * multi-threaded Node enters them"):
  * - unshare(2) and setns(2) change only the calling thread for mount, uts, ipc, net and
  *   cgroup namespaces; mountkit does all its filesystem work on the main thread and then
  *   execve(2)s, which keeps that thread's namespaces, so these are done in-process

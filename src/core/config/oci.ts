@@ -511,7 +511,8 @@ export function bundleConfigText(bundleDir: string): string {
 }
 
 /**
- * Reads and converts `<bundleDir>/config.json` (synchronously: see DESIGN.md, namespaces),
+ * Reads and converts `<bundleDir>/config.json` (synchronously: see README.md, "Namespaces:
+ * how a multi-threaded Node enters them"),
  * or its `text` read before (bundleConfigText).
  */
 export function loadBundle(bundleDir: string, text?: string): RootfsConfig {

@@ -3,7 +3,8 @@
  * Node already has them.
  *
  * Everything is synchronous on the main thread: after unshare(CLONE_NEWNS) only the
- * calling thread is in the new mount namespace, libuv's thread pool is not (DESIGN.md).
+ * calling thread is in the new mount namespace, libuv's thread pool is not (README.md,
+ * "Namespaces: how a multi-threaded Node enters them"; docs/plugins.md, "The interfaces").
  */
 import * as fs from 'fs';
 import { LITTLE_ENDIAN, O_NONBLOCK } from '../constants';

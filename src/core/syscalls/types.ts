@@ -3,7 +3,8 @@
  *
  * Every method is synchronous. After unshare(CLONE_NEWNS) only the calling (main)
  * thread is in the new mount namespace; libuv's thread pool is not, so nothing here
- * may be asynchronous (DESIGN.md, "Facts verified").
+ * may be asynchronous (README.md, "Namespaces: how a multi-threaded Node enters them";
+ * docs/plugins.md, "The interfaces").
  *
  * Every failure raises a SyscallError (see ../errors.ts) naming the syscall, the
  * errno and the path(s).
