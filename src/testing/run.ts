@@ -86,8 +86,10 @@ export function runPlugin(opts: RunPluginOptions = {}): PluginRun {
 }
 
 /**
- * Mounts `mounts` with one handler (an instance, a class, or a plugin module registering
- * it) and nothing else: no lifecycle step runs, so the calls are the handler's alone.
+ * Runs `mounts` (as config.mounts) through runPlugin with one handler. An instance or a
+ * class is registered alone, so no lifecycle step runs and the calls are the handler's.
+ * A plugin module (or a TestPlugin) is registered whole: every handler and every step
+ * its `register` adds, and those steps run too. `opts.builtins` still adds built-ins.
  */
 export function runHandler(
   handler: MountHandler | Constructor<MountHandler> | PluginModule | TestPlugin,
