@@ -2,6 +2,7 @@
  * Command-line parsing: pure, table-tested. `mountkit [global options] COMMAND [options]`.
  */
 import { ConfigError } from '../core/errors';
+import { containerIdProblem } from '../core/hooks';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../core/logger';
 
 export interface CliOptions {
@@ -19,7 +20,12 @@ export interface CliOptions {
   seccompCache: string;
   /** The unix socket a container with process.terminal sends its console to. */
   consoleSocket?: string;
+  /** The container's id, the word after `run` or `plan` (runc's `run <container-id>`); absent, the bundle directory's name. */
+  containerId?: string;
 }
+
+/** The commands that take a container id after them. */
+const TAKES_ID: readonly string[] = ['run', 'plan'];
 
 /** crun keeps its built seccomp programs under its state directory in /run too: a tmpfs, emptied at boot. */
 export const DEFAULT_SECCOMP_CACHE = '/run/mountkit/seccomp';
@@ -68,8 +74,16 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     const name = eq > 0 ? arg.slice(0, eq) : arg;
     const def = OPTIONS[name];
     if (!def) {
-      if (arg.startsWith('-') || out.command !== undefined) throw new ConfigError('argument', arg, 'unknown option or extra argument (see mountkit --help)');
-      out.command = arg;
+      if (arg.startsWith('-') || (out.command !== undefined && (out.containerId !== undefined || !TAKES_ID.includes(out.command)))) {
+        throw new ConfigError('argument', arg, 'unknown option or extra argument (see mountkit --help)');
+      }
+      if (out.command === undefined) {
+        out.command = arg;
+        continue;
+      }
+      const problem = containerIdProblem(arg);
+      if (problem) throw new ConfigError('container id', arg, problem);
+      out.containerId = arg;
       continue;
     }
     if (!def.value) {
@@ -87,14 +101,17 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   return out;
 }
 
-export const USAGE = `Usage: mountkit [options] COMMAND
+export const USAGE = `Usage: mountkit [options] COMMAND [container-id]
 
 Prepares a Linux container's root filesystem from an OCI bundle.
 
 Commands:
-  run                  run the bundle's container: prepare its rootfs, then execute process.args
-  plan                 print the calls run would make, with their phase and plugin; needs no privilege
+  run [container-id]   run the bundle's container: prepare its rootfs, then execute process.args
+  plan [container-id]  print the calls run would make, with their phase and plugin; needs no privilege
   help                 show this text
+
+The container id is the one hooks and the seccomp agent get in the container's state
+(ASCII letters, digits and _ + , - . as runc takes it); default: the bundle directory's name.
 
 Options:
   -b, --bundle DIR     the OCI bundle (default: the current directory)

@@ -58,7 +58,12 @@ const RELAUNCHED_WITH_NSENTER = 'nsenter';
 export function loadRunConfig(opts: CliOptions, text?: string): RootfsConfig {
   const config = loadBundle(path.resolve(opts.bundle), text);
   if (config.process.args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
-  return { ...config, noPivot: opts.noPivot, ...(opts.consoleSocket === undefined ? {} : { consoleSocket: path.resolve(opts.consoleSocket) }) };
+  return {
+    ...config,
+    noPivot: opts.noPivot,
+    ...(opts.containerId === undefined ? {} : { id: opts.containerId }),
+    ...(opts.consoleSocket === undefined ? {} : { consoleSocket: path.resolve(opts.consoleSocket) }),
+  };
 }
 
 export { inInitialUserNamespace };

@@ -6,7 +6,8 @@
  * (poststart, poststop: src/core/runtime-hooks.ts).
  *
  * Shared keys (RunContext.shared), set by the embedder or an earlier plugin:
- * - `container.id` (string): the container's id; default the bundle directory's name.
+ * - `container.id` (string): the container's id; default RootfsConfig.id (`mountkit run
+ *   ID`), else the bundle directory's name.
  * - `container.pid` (number): the container process's pid as the runtime namespace sees
  *   it; default 0, since a mountkit run alone knows no runtime pid.
  * The hooks run at the other end of a runtime channel (RootfsConfig.runtimeChannel:
@@ -43,6 +44,20 @@ function sharedValue<T>(shared: ReadonlyMap<string, unknown>, key: string, type:
 }
 
 /**
+ * Why `id` cannot be a container's id, or undefined: runc 1.1.5 takes an id of ASCII
+ * letters, digits and the characters `_ + , - .` (its pattern `^[\w+-\.]+$`, whose
+ * `+-\.` is the range from + to ., comma included), other than `.` and `..`, which it
+ * refuses as paths that clean to another (libcontainer/factory_linux.go, validateID),
+ * and not an empty one ("container id cannot be empty").
+ */
+export function containerIdProblem(id: string): string | undefined {
+  if (id === '') return 'must not be empty';
+  if (!/^[A-Za-z0-9_+,.-]+$/.test(id)) return 'may hold only ASCII letters, digits and _ + , - . (as runc takes an id)';
+  if (id === '.' || id === '..') return 'must not be . or .. (as runc takes an id)';
+  return undefined;
+}
+
+/**
  * The state a hook reads. `own`, for the hooks that run inside the container
  * (createContainer, startContainer), is the status and this process's pid (getpid(2)),
  * the container's as its own pid namespace counts it, which is what runc gives them (its
@@ -50,13 +65,13 @@ function sharedValue<T>(shared: ReadonlyMap<string, unknown>, key: string, type:
  */
 export function ociState(
   shared: ReadonlyMap<string, unknown>,
-  config: Pick<RootfsConfig, 'bundle' | 'annotations'>,
+  config: Pick<RootfsConfig, 'bundle' | 'annotations' | 'id'>,
   own?: { status: OciState['status']; pid: number },
 ): OciState {
   const { bundle, annotations } = config;
   return {
     ociVersion: OCI_VERSION,
-    id: sharedValue<string>(shared, CONTAINER_ID_KEY, 'string') ?? posix.basename(bundle),
+    id: sharedValue<string>(shared, CONTAINER_ID_KEY, 'string') ?? config.id ?? posix.basename(bundle),
     status: own?.status ?? 'creating',
     pid: own?.pid ?? sharedValue<number>(shared, CONTAINER_PID_KEY, 'number') ?? 0,
     bundle,
@@ -68,7 +83,7 @@ export function ociState(
 export type StoppedState = Omit<OciState, 'status' | 'pid'> & { status: 'stopped' };
 
 /** The state of a container that has ended (StoppedState). */
-export function stoppedState(shared: ReadonlyMap<string, unknown>, config: Pick<RootfsConfig, 'bundle' | 'annotations'>): StoppedState {
+export function stoppedState(shared: ReadonlyMap<string, unknown>, config: Pick<RootfsConfig, 'bundle' | 'annotations' | 'id'>): StoppedState {
   const { pid: _pid, ...rest } = ociState(shared, config);
   return { ...rest, status: 'stopped' };
 }

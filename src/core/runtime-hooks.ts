@@ -51,7 +51,7 @@ export interface RuntimeSide {
 export interface RuntimeSideOptions {
   /** The hooks' port: the first process's own. */
   sys: Syscalls;
-  config: Pick<RootfsConfig, 'bundle' | 'annotations' | 'hooks'>;
+  config: Pick<RootfsConfig, 'bundle' | 'annotations' | 'hooks' | 'id'>;
   /** The container's pid as this process sees it (the relaunched process, until its execve(2)); undefined once it is gone. */
   container: () => number | undefined;
   /** Stops the container (SIGKILL), given its pid as `container` gave it before the hooks ran (`mountkit run` holds the process it found, by a pidfd where it can, and does not need it). */

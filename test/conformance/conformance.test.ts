@@ -549,6 +549,40 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     ]);
   });
 
+  test("the container id given after run is the id of every hook's state, as under runc (createRuntime, createContainer, startContainer, poststart, poststop)", () => {
+    // runc wants an id no container of its has; commas are allowed by both.
+    const id = `given-id,${process.pid}`;
+    const config = runcSpec();
+    config.process.args = ['true'];
+    config.mounts.push({ destination: '/out', type: 'bind', source: 'out', options: ['rbind'] });
+    const keep = (name: string, at = 'out') => [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${at}/${name}.json`] }];
+    config.hooks = {
+      createRuntime: keep('cr'),
+      createContainer: keep('cc', '../out'),
+      startContainer: keep('sc', '/out'),
+      poststart: keep('ps'),
+      poststop: keep('pst'),
+    };
+    const bundle = makeBundle(config);
+    const copies: string[] = [];
+    try {
+      mkdirSync(path.join(bundle.dir, 'out'));
+      const forRunc = copyBundle(bundle.dir);
+      const forMountkit = copyBundle(bundle.dir);
+      copies.push(forRunc, forMountkit);
+      const ids = (dir: string) => Object.fromEntries(['cr', 'cc', 'sc', 'ps', 'pst'].map((name) => [name, (JSON.parse(readFileSync(path.join(dir, 'out', `${name}.json`), 'utf8')) as { id: string }).id]));
+      const runc = runRunc(forRunc, id);
+      expect([runc.status, runc.stderr]).toEqual([0, '']);
+      const mk = runMountkit(forMountkit, [id]);
+      expect([mk.status, mk.stderr]).toEqual([0, '']);
+      expect(ids(forRunc)).toEqual({ cr: id, cc: id, sc: id, ps: id, pst: id });
+      expect(ids(forMountkit)).toEqual(ids(forRunc));
+    } finally {
+      bundle.cleanup();
+      for (const c of copies) rmSync(c, { recursive: true, force: true });
+    }
+  });
+
   test('an rbind of a tree with submounts', () => {
     const config = runcSpec();
     config.mounts.push(

@@ -137,8 +137,8 @@ export function runMountkitRootless(bundle: string, subIds = false, pathVar?: st
   return spawnRootless([...env, rootlessLauncher(), 'run', '--bundle', bundle, '--seccomp-cache', 'off'], subIds);
 }
 
-export function runRunc(bundle: string): Outcome {
-  const id = `mountkit-conf-${process.pid}-${serial++}`;
+/** `runc run` of the bundle as the container `id` (default: one of the suite's own). */
+export function runRunc(bundle: string, id = `mountkit-conf-${process.pid}-${serial++}`): Outcome {
   const r = spawnSync(RUNC!, ['run', '--bundle', bundle, id], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
   spawnSync(RUNC!, ['delete', '--force', id], { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };

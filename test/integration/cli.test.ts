@@ -49,6 +49,13 @@ describe('mountkit CLI', () => {
     expect(r.stderr).toBe('mountkit: --log-level "loud": must be one of error, warn, info, debug\n');
   });
 
+  test('a container id runc would refuse is a configuration error naming it: exit 2, one line, from the shell launcher too', () => {
+    const bundle = path.join(REPO, 'examples', 'default');
+    expect(runCli(['plan', '--bundle', bundle, 'a/b'])).toEqual({ status: 2, stdout: '', stderr: 'mountkit: container id "a/b": may hold only ASCII letters, digits and _ + , - . (as runc takes an id)\n' });
+    const r = spawnSync(path.join(REPO, 'bin', 'mountkit'), ['run', '..', '--bundle', bundle], { encoding: 'utf8' });
+    expect([r.status, r.stdout, r.stderr]).toEqual([2, '', 'mountkit: container id "..": must not be . or .. (as runc takes an id)\n']);
+  });
+
   test('a --log file that cannot be opened is a configuration error naming it: exit 2, one line', () => {
     const r = runCli(['plan', '--bundle', path.join(REPO, 'examples', 'default'), '--log', '/nonexistent-dir/log']);
     expect([r.status, r.stderr]).toEqual([2, 'mountkit: --log "/nonexistent-dir/log": cannot be opened (ENOENT)\n']);

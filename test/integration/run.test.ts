@@ -1433,13 +1433,14 @@ maybe('mountkit run', () => {
       agent = await startSeccompAgent(socket, report, 18);
       const c = config(['sh', '-c', 'mkdir /dev/made; echo "mkdir $?"']);
       c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: socket, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
-      const r = withBundle(c, (bundle) => runMountkit(bundle));
+      // The container id given after run (runc's `run <container-id>`) is the state's.
+      const r = withBundle(c, (bundle) => runMountkit(bundle, ['agent-7']));
       expect([r.status, r.stdout, r.stderr]).toEqual([0, 'mkdir 1\n', "mkdir: can't create directory '/dev/made': Invalid cross-device link\n"]);
       expect(await agent.exited).toBe(0);
       const seen = JSON.parse(readFileSync(report, 'utf8'));
       // The container is PID 1 of its namespace; the agent, on the host, gets its host pid.
       expect(seen.state.pid).toBeGreaterThan(1);
-      expect(seen.state).toMatchObject({ fds: ['seccompFd'], state: { status: 'creating', pid: seen.state.pid } });
+      expect(seen.state).toMatchObject({ fds: ['seccompFd'], state: { id: 'agent-7', status: 'creating', pid: seen.state.pid } });
     } finally {
       agent?.kill();
       rmSync(dir, { recursive: true, force: true });

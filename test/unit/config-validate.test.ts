@@ -10,6 +10,7 @@ import {
   validateUserNamespace,
   validateRootlessNamespaces,
   validateNoPivot,
+  validateContainerId,
 } from '../../src/core/config/validate';
 import { MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE } from '../../src/core/constants';
 import { ConfigError } from '../../src/core/errors';
@@ -314,5 +315,17 @@ describe('validateNoPivot', () => {
 
   test('validateConfig makes the check', () => {
     expect(() => validateConfig(makeConfig({ rootfs: '/bundle/rootfs', noPivot: true, rootPropagation: MS_PRIVATE }), host())).toThrow('linux.rootfsPropagation "private"');
+  });
+});
+
+describe('validateContainerId', () => {
+  test('an id given must be one runc takes; none leaves the bundle name', () => {
+    expect(() => validateContainerId({})).not.toThrow();
+    expect(() => validateContainerId({ id: 'web-1' })).not.toThrow();
+    expect(() => validateContainerId({ id: '../x' })).toThrow(new ConfigError('id', '../x', 'may hold only ASCII letters, digits and _ + , - . (as runc takes an id)'));
+  });
+
+  test('validateConfig makes the check', () => {
+    expect(() => validateConfig(makeConfig({ rootfs: '/bundle/rootfs', id: '..' }), host())).toThrow('id "..": must not be . or ..');
   });
 });

@@ -5,7 +5,7 @@ import type { CommandResult, CommandSpec } from '../../src/core/syscalls/types';
 import { hookCommand, ociState } from '../../src/core/hooks';
 import { SyscallError, errnoNumber } from '../../src/core/errors';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
-import { serveRuntimeChannel } from '../../src/core/runtime-hooks';
+import { poststartHooks, poststopHooks, serveRuntimeChannel } from '../../src/core/runtime-hooks';
 
 /** The first process's end of the channel: what the relaunched process sends comes as data, what is answered is kept. */
 class FakeChannel extends EventEmitter {
@@ -220,5 +220,28 @@ describe('the first process on the runtime channel', () => {
       { op: 'runCommand', cmd: { path: '/hooks/b', args: [], env: [], dir: BUNDLE, stdin: state('stopped') } },
     ]);
     expect(warnings).toEqual(['hook poststop[0] "/hooks/a" failed (exit status 1)']);
+  });
+});
+
+describe("the container's id (mountkit run ID, RootfsConfig.id)", () => {
+  const config = { bundle: BUNDLE, id: 'db-7', hooks: { prestart: [], createRuntime: [hook('/hooks/net')], poststart: [hook('/hooks/up')], poststop: [hook('/hooks/down')] } };
+  const withId = (status: string, pid?: number) => JSON.stringify({ ociVersion: '1.0.2', id: 'db-7', status, ...(pid === undefined ? {} : { pid }), bundle: BUNDLE });
+
+  test('is the poststart and poststop hooks\' state id, not the bundle name', () => {
+    expect(poststartHooks(config, 4242).map((h) => h.cmd.stdin)).toEqual([withId('running', 4242)]);
+    expect(poststopHooks(config).map((h) => h.cmd.stdin)).toEqual([withId('stopped')]);
+  });
+
+  test('a createRuntime hook sent with it is run; one sent with the bundle name is refused (EPERM)', () => {
+    const sys = new FakeSyscalls();
+    const channel = new FakeChannel();
+    serveRuntimeChannel(channel as unknown as Socket, { sys, config, container: () => 4242, kill: () => undefined, warn: () => undefined });
+    const sent = (id: string | undefined) => `${JSON.stringify(hookCommand(hook('/hooks/net'), ociState(new Map(), { bundle: BUNDLE, id }, { status: 'creating', pid: 4242 })))}\n`;
+    channel.send(sent(undefined), sent('db-7'));
+    expect(channel.answers()).toEqual([
+      { error: { syscall: 'execve', code: 'EPERM', paths: ['/hooks/net'], detail: `not the config's next prestart or createRuntime hook (createRuntime[0] "/hooks/net"): its state differs from ${withId('creating', 4242)}` } },
+      { result: { status: 0, signal: null, output: '' } },
+    ]);
+    expect(sys.calls).toEqual([{ op: 'runCommand', cmd: { path: '/hooks/net', args: [], env: [], dir: BUNDLE, stdin: withId('creating', 4242) } }]);
   });
 });

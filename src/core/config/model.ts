@@ -201,6 +201,13 @@ export interface HookSpec {
 export interface RootfsConfig {
   /** Absolute path of the bundle directory (relative bind sources are relative to it). */
   bundle: string;
+  /**
+   * The container's id, the `id` of the state hooks and the seccomp agent get (runc's
+   * `run <container-id>`): ASCII letters, digits and `_ + , - .`, as runc takes it
+   * (core/hooks.ts, containerIdProblem). Set by the CLI (`mountkit run ID`) or an
+   * embedder; not part of config.json. Absent, the bundle directory's name.
+   */
+  id?: string;
   /** Absolute path of the root filesystem on the host. */
   rootfs: string;
   readonlyRootfs: boolean;

@@ -9,6 +9,7 @@
 import * as os from 'os';
 import { MS_PRIVATE, MS_REC } from '../constants';
 import { ConfigError, SyscallError } from '../errors';
+import { containerIdProblem } from '../hooks';
 import { TIMENS_OFFSETS } from '../namespaces';
 import type { FileKind, FileStat, Syscalls } from '../syscalls/types';
 import type { NamespaceSpec, NamespaceType, RootfsConfig } from './model';
@@ -29,6 +30,7 @@ const OWN_NAMESPACE_FILES: Readonly<Partial<Record<NamespaceType, string>>> = {
 
 /** Runs every check, in order; the first problem is thrown. */
 export function validateConfig(config: RootfsConfig, host: HostQuery): void {
+  validateContainerId(config);
   validateRootfs(config, host);
   validateUserNamespace(config, host);
   validateIdmappedMounts(config);
@@ -39,6 +41,12 @@ export function validateConfig(config: RootfsConfig, host: HostQuery): void {
   validateTimeNamespace(config, host);
   validateRootlessGroups(config);
   validateNoPivot(config);
+}
+
+/** An id given (RootfsConfig.id) is one runc would take (containerIdProblem); `mountkit run` checks its argument as it parses it. */
+export function validateContainerId(config: Pick<RootfsConfig, 'id'>): void {
+  const problem = config.id === undefined ? undefined : containerIdProblem(config.id);
+  if (problem) throw new ConfigError('id', config.id, problem);
 }
 
 /**

@@ -9,7 +9,7 @@ import type { CommandResult, CommandSpec } from '../../../src/core/syscalls/type
 import * as hooksPlugin from '../../../src/plugins/hooks';
 import { OomScoreAdjStep, OomScoreAfterHooksStep } from '../../../src/plugins/exec';
 import { CreateContainerHooksStep, OciHooksStep } from '../../../src/plugins/hooks';
-import { CONTAINER_ID_KEY, CONTAINER_PID_KEY, hookCommand, hookFailure, ociState } from '../../../src/core/hooks';
+import { CONTAINER_ID_KEY, CONTAINER_PID_KEY, containerIdProblem, hookCommand, hookFailure, ociState } from '../../../src/core/hooks';
 import { memoryLogger } from '../../../src/testing/logger';
 import { makeConfig } from '../../helpers/config';
 
@@ -48,6 +48,35 @@ describe('hook state and command', () => {
       bundle: '/bundles/web-1',
       ...expected,
     });
+  });
+
+  test.each([
+    ['the config\'s id (mountkit run ID) over the bundle name', {}, { id: 'db-7', pid: 0 }],
+    ['a shared id over the config\'s', { [CONTAINER_ID_KEY]: 'c0ffee' }, { id: 'c0ffee', pid: 0 }],
+  ])('%s', (_name, values, expected) => {
+    expect(ociState(new Map(Object.entries(values)), { bundle: '/bundles/web-1', id: 'db-7' })).toEqual({
+      ociVersion: '1.0.2',
+      status: 'creating',
+      bundle: '/bundles/web-1',
+      ...expected,
+    });
+  });
+
+  test.each<[string, string | undefined]>([
+    ['c0ffee', undefined],
+    ['web_1.a+b,c-d', undefined],
+    ['...', undefined],
+    ['-', undefined],
+    ['', 'must not be empty'],
+    ['.', 'must not be . or .. (as runc takes an id)'],
+    ['..', 'must not be . or .. (as runc takes an id)'],
+    ['a/b', 'may hold only ASCII letters, digits and _ + , - . (as runc takes an id)'],
+    ['a b', 'may hold only ASCII letters, digits and _ + , - . (as runc takes an id)'],
+    ['a:b', 'may hold only ASCII letters, digits and _ + , - . (as runc takes an id)'],
+    ['caf\u00e9', 'may hold only ASCII letters, digits and _ + , - . (as runc takes an id)'],
+    ['a\nb', 'may hold only ASCII letters, digits and _ + , - . (as runc takes an id)'],
+  ])('container id %j: %s', (id, problem) => {
+    expect(containerIdProblem(id)).toBe(problem);
   });
 
   test.each([
