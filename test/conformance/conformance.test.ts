@@ -583,6 +583,19 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     }
   });
 
+  test('rnorelatime on an rbind of a noatime tmpfs with a strictatime submount changes nothing, as under runc (mountkit made both relatime)', () => {
+    const config = runcSpec();
+    config.mounts.push(
+      { destination: '/tree', type: 'tmpfs', source: 'tmpfs', options: ['noatime', 'size=1m'] },
+      { destination: '/tree/sub', type: 'tmpfs', source: 'tmpfs', options: ['strictatime', 'size=1m'] },
+      { destination: '/copy', type: 'bind', source: 'rootfs/tree', options: ['rbind', 'rnorelatime'] },
+    );
+    const { sections } = compare(config);
+    // mountinfo's fields: the mountpoint is the 4th as normalized, its options the 5th; strictatime shows as neither relatime nor noatime.
+    const atime = (at: string) => sections.mountinfo.filter((line) => line.split(' ')[3] === at).map((line) => line.split(' ')[4].split(',').filter((o) => /atime$/.test(o)));
+    expect([atime('/tree'), atime('/copy'), atime('/tree/sub'), atime('/copy/sub')]).toEqual([[['noatime']], [['noatime']], [[]], [[]]]);
+  });
+
   test('an rbind of a tree with submounts', () => {
     const config = runcSpec();
     config.mounts.push(

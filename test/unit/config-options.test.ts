@@ -107,7 +107,7 @@ const PROPAGATION_WORDS: [string, bigint][] = [
   ['runbindable', 0x20000n | 0x4000n],
 ];
 
-/** [word, attrSet, attrClr]; every atime-enum word carries the whole MOUNT_ATTR__ATIME (0x70) in attrClr. */
+/** [word, attrSet, attrClr]; every atime-enum word carries the whole MOUNT_ATTR__ATIME (0x70) in attrClr, but rnorelatime, which changes nothing. */
 const RECURSIVE_WORDS: [string, bigint, bigint][] = [
   ['rro', 0x1n, 0n],
   ['rrw', 0n, 0x1n],
@@ -120,7 +120,8 @@ const RECURSIVE_WORDS: [string, bigint, bigint][] = [
   ['rnodiratime', 0x80n, 0n],
   ['rdiratime', 0n, 0x80n],
   ['rrelatime', 0n, 0x70n],
-  ['rnorelatime', 0n, 0x70n],
+  // MOUNT_ATTR_RELATIME is 0: nothing to clear, no mount_setattr (runc 1.2's table).
+  ['rnorelatime', 0n, 0n],
   ['rnoatime', 0x10n, 0x70n],
   ['ratime', 0n, 0x70n],
   ['rstrictatime', 0x20n, 0x70n],
@@ -231,11 +232,15 @@ describe('parsePropagation', () => {
 
 describe('parseMountOptions: recursive attributes', () => {
   test.each(RECURSIVE_WORDS)('%s -> attrSet %s attrClr %s', (word, attrSet, attrClr) => {
-    expect(parseMountOptions([word])).toEqual({ ...EMPTY, recAttrs: { attrSet, attrClr } });
+    // Neither: no recAttrs, so no mount_setattr(2) at all.
+    expect(parseMountOptions([word])).toStrictEqual(attrSet === 0n && attrClr === 0n ? EMPTY : { ...EMPTY, recAttrs: { attrSet, attrClr } });
   });
 
   test.each<[string[], bigint, bigint]>([
     [['rro', 'rrw'], 0n, MOUNT_ATTR_RDONLY],
+    [['rro', 'rnorelatime'], MOUNT_ATTR_RDONLY, 0n],
+    [['rrelatime', 'rnorelatime'], 0n, MOUNT_ATTR__ATIME],
+    [['rstrictatime', 'rnorelatime'], MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME],
     [['rrw', 'rro'], MOUNT_ATTR_RDONLY, 0n],
     [['rro', 'rnosuid', 'rnodev', 'rnoexec'], 0xfn, 0n],
     [['rnosuid', 'rsuid', 'rnodev'], MOUNT_ATTR_NODEV, MOUNT_ATTR_NOSUID],

@@ -156,7 +156,11 @@ export const RECURSIVE_ATTR_OPTIONS: ReadonlyMap<string, RecursiveAttrOption> = 
   ['rnodiratime', rset(MOUNT_ATTR_NODIRATIME)],
   ['rdiratime', rclear(MOUNT_ATTR_NODIRATIME)],
   ['rrelatime', rset(MOUNT_ATTR_RELATIME, true)],
-  ['rnorelatime', rclear(MOUNT_ATTR_RELATIME, true)],
+  // MOUNT_ATTR_RELATIME is the enum's 0: clearing it clears no bit, so the word changes
+  // nothing, as in runc 1.2's table; runc 1.1.5 and crun 1.8.1 leave the atime alone too.
+  // As an atime word it would clear the whole enum and leave relatime on every mount of
+  // the tree, the opposite of what it asks.
+  ['rnorelatime', rclear(MOUNT_ATTR_RELATIME)],
   ['rnoatime', rset(MOUNT_ATTR_NOATIME, true)],
   ['ratime', rclear(MOUNT_ATTR_NOATIME, true)],
   ['rstrictatime', rset(MOUNT_ATTR_STRICTATIME, true)],
