@@ -148,6 +148,7 @@ export class Orchestrator {
         throw new PluginError(mountWhere(m, 'orchestrator'), new StepError(`no handler for mount type "${m.type}"`));
       }
       const ctx = context(this.handlerLogs.get(handler) ?? this.log);
+      if (m.relativeDestination !== undefined) this.log.warn(relativeDestinationWarning(m));
       this.guard(() => mountWhere(m, 'premount-command'), hooks, () => this.runCommands(m.premountCmds, shared));
       this.guard(() => mountWhere(m, handler.name), hooks, () => handler.mount(m, ctx));
       this.guard(() => mountWhere(m, 'postmount-command'), hooks, () => this.runCommands(m.postmountCmds, shared));
@@ -188,6 +189,14 @@ export class Orchestrator {
 }
 
 type Where = StepWhere & { destination?: string };
+
+/**
+ * The warning for a relative mount destination, taken from `/` (config/oci.ts): runc 1.1.5
+ * and 1.2 warn too, calling it deprecated, so a config is better off without one.
+ */
+export function relativeDestinationWarning(m: Pick<MountSpec, 'index' | 'destination' | 'relativeDestination'>): string {
+  return `mounts[${m.index}].destination ${JSON.stringify(m.relativeDestination)} is relative: taken from / as ${JSON.stringify(m.destination)} (runtime-spec 1.2), which runc calls deprecated`;
+}
 
 function mountWhere(m: MountSpec, plugin: string): StepWhere & { destination: string } {
   return { phase: 'mounts', plugin, mountIndex: m.index, destination: m.destination };

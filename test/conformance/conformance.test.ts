@@ -596,6 +596,30 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     expect([atime('/tree'), atime('/copy'), atime('/tree/sub'), atime('/copy/sub')]).toEqual([[['noatime']], [['noatime']], [[]], [[]]]);
   });
 
+  test('a relative mount destination is taken from / (runtime-spec 1.2), with a warning, as under runc', () => {
+    const config = runcSpec();
+    config.mounts.push({ destination: 'mnt/rel', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
+    const bundle = makeBundle(config);
+    const copies: string[] = [];
+    try {
+      const forRunc = copyBundle(bundle.dir);
+      const forMountkit = copyBundle(bundle.dir);
+      copies.push(forRunc, forMountkit);
+      const runc = runRunc(forRunc);
+      const mk = runMountkit(forMountkit);
+      expect(runc.status).toBe(0);
+      expect(runc.stderr).toContain('mount destination mnt/rel is not absolute');
+      expect([mk.status, mk.stderr]).toEqual([0, `mountkit warn: mounts[${config.mounts.length - 1}].destination "mnt/rel" is relative: taken from / as "/mnt/rel" (runtime-spec 1.2), which runc calls deprecated\n`]);
+      const a = normalize(runc.stdout.split(forRunc).join('<bundle>'));
+      const b = normalize(mk.stdout.split(forMountkit).join('<bundle>'));
+      expect(a.mountinfo.filter((line) => line.split(' ')[3] === '/mnt/rel')).toEqual(['/ 0:* / /mnt/rel rw,relatime - tmpfs tmpfs rw,size=1024k']);
+      expect(b).toEqual(a);
+    } finally {
+      bundle.cleanup();
+      for (const c of copies) rmSync(c, { recursive: true, force: true });
+    }
+  });
+
   test('an rbind of a tree with submounts', () => {
     const config = runcSpec();
     config.mounts.push(

@@ -63,10 +63,10 @@ const CONFIG_ERRORS: Case[] = [
   { name: 'mounts not an array', edit: (c) => (c.mounts = { destination: '/x' }), status: 2, stderr: 'mounts: must be an array' },
   { name: 'a numeric destination', edit: mount({ destination: 42, type: 'tmpfs', source: 'tmpfs' }), status: 2, stderr: 'mounts[2].destination: must be a string' },
   {
-    name: 'a relative destination',
-    edit: mount({ destination: 'tmp/x', type: 'tmpfs', source: 'tmpfs' }),
+    name: 'an empty destination (a relative one is taken from /)',
+    edit: mount({ destination: '', type: 'tmpfs', source: 'tmpfs' }),
     status: 2,
-    stderr: 'mounts[2].destination "tmp/x": must be an absolute path',
+    stderr: 'mounts[2].destination "": must not be empty',
   },
   {
     name: 'a destination with a NUL byte',

@@ -459,6 +459,27 @@ describe('fromOciSpec: mounts', () => {
     expect(mountOf({ source, destination: '/data', options: ['bind'] }).source).toBe(expected);
   });
 
+  test.each([
+    ['mnt/rel', '/mnt/rel'],
+    ['./mnt//rel/', '/mnt/rel'],
+    ['../../etc', '/etc'],
+    ['dev/shm', '/dev/shm'],
+  ])('a relative destination %j is taken from / (runtime-spec 1.2, as runc and crun take it): %j, the written one kept for the warning', (destination, expected) => {
+    expect(mountOf({ type: 'tmpfs', source: 'tmpfs', destination })).toMatchObject({ destination: expected, relativeDestination: destination });
+  });
+
+  test('an absolute destination records no relative one', () => {
+    expect(mountOf({ type: 'tmpfs', source: 'tmpfs', destination: '/mnt//rel/' })).not.toHaveProperty('relativeDestination');
+  });
+
+  test.each<[Json, string]>([
+    [{ type: 'tmpfs', source: 'tmpfs', destination: '' }, 'mounts[0].destination "": must not be empty'],
+    [{ type: 'tmpfs', source: 'tmpfs', destination: 'mnt\u0000/rel' }, 'mounts[0].destination "mnt\\u0000/rel": must not contain a NUL byte'],
+    [{ type: 'tmpfs', source: 'tmpfs' }, 'mounts[0].destination: is required'],
+  ])('destination of %j is refused', (m, message) => {
+    expectConfigError(() => mountOf(m), message);
+  });
+
   test('a relative source of a non-bind mount is a name, left as is', () => {
     expect(mountOf({ type: 'tmpfs', source: 'shm', destination: '/dev/shm' }).source).toBe('shm');
   });
@@ -501,7 +522,7 @@ describe('fromOciSpec: mounts', () => {
 
 describe('fromOciSpec: validation', () => {
   test.each<[string, (s: Json) => void, string]>([
-    ['relative destination', (s) => (s.mounts[3].destination = 'proc2'), 'mounts[3].destination "proc2": must be an absolute path'],
+    ['empty destination', (s) => (s.mounts[3].destination = ''), 'mounts[3].destination "": must not be empty'],
     ['missing destination', (s) => delete s.mounts[1].destination, 'mounts[1].destination: is required'],
     ['numeric destination', (s) => (s.mounts[1].destination = 7), 'mounts[1].destination: must be a string'],
     ['options not an array', (s) => (s.mounts[2].options = 'nosuid,noexec'), 'mounts[2].options: must be an array of strings'],
@@ -655,10 +676,10 @@ describe('fromOciSpec: validation', () => {
   });
 
   test('the error names the field and keeps it apart from the reason', () => {
-    const err = caught(() => convert((s) => (s.mounts[3].destination = 'proc2'))) as ConfigError;
+    const err = caught(() => convert((s) => (s.mounts[3].destination = ''))) as ConfigError;
     expect(err.field).toBe('mounts[3].destination');
-    expect(err.value).toBe('proc2');
-    expect(err.reason).toBe('must be an absolute path');
+    expect(err.value).toBe('');
+    expect(err.reason).toBe('must not be empty');
     expect(err.name).toBe('ConfigError');
   });
 });
@@ -766,8 +787,8 @@ describe('loadBundle', () => {
   });
 
   test('validation errors surface unchanged', () => {
-    writeConfig(JSON.stringify({ root: { path: 'rootfs' }, mounts: [{ type: 'proc', destination: 'proc' }] }));
-    expectConfigError(() => loadBundle(dir), 'mounts[0].destination "proc": must be an absolute path');
+    writeConfig(JSON.stringify({ root: { path: 'rootfs' }, mounts: [{ type: 'proc', destination: '' }] }));
+    expectConfigError(() => loadBundle(dir), 'mounts[0].destination "": must not be empty');
   });
 });
 

@@ -6,6 +6,7 @@ import { containerRoot, keptForRun } from '../../src/core/mounting';
 import { Orchestrator, sortSteps, type StepWhere } from '../../src/core/orchestrator';
 import { ORDERS, PHASES, type LifecycleStep, type MountHandler, type Order, type Phase } from '../../src/core/plugin';
 import { ExecveCalled, FakeSyscalls } from '../../src/core/syscalls/fake';
+import { memoryLogger } from '../../src/testing/logger';
 import { makeConfig, makeMount } from '../helpers/config';
 
 function recordingStep(name: string, phase: Phase, order: Order | undefined, seen: string[]): LifecycleStep {
@@ -79,6 +80,17 @@ describe('dispatch by mount type', () => {
     ];
     new Orchestrator(new FakeSyscalls(), silentLogger, handlers, []).run(makeConfig({ mounts }));
     expect(seen).toEqual(['proc:/proc', 'default:/merged', 'tmpfs:/tmp']);
+  });
+
+  test('a relative destination, taken from / by the loader, is a warning naming the mount, before it is mounted', () => {
+    const seen: string[] = [];
+    const log = memoryLogger();
+    const relative = makeMount({ index: 3, type: 'tmpfs', destination: '/mnt/rel', relativeDestination: 'mnt/rel' });
+    new Orchestrator(new FakeSyscalls(), log, [recordingHandler('tmpfs', ['tmpfs'], seen)], []).run(makeConfig({ mounts: [mounts[2], relative] }));
+    expect(seen).toEqual(['tmpfs:/tmp', 'tmpfs:/mnt/rel']);
+    expect(log.entries.filter((e) => e.level === 'warn').map((e) => e.message)).toEqual([
+      'mounts[3].destination "mnt/rel" is relative: taken from / as "/mnt/rel" (runtime-spec 1.2), which runc calls deprecated',
+    ]);
   });
 
   test('no handler and no default handler is a PluginError naming the mount', () => {

@@ -42,6 +42,11 @@ export interface MountSpec {
   source: string;
   /** Absolute path inside the container. */
   destination: string;
+  /**
+   * The destination as config.json wrote it when it was relative, which `destination`
+   * takes from `/` (runtime-spec 1.2): the run warns about it, as runc does.
+   */
+  relativeDestination?: string;
   /** Flags to set (MS_*). */
   flags: bigint;
   /** Flags the options explicitly cleared (rw, suid, ...), kept for bind remounts. */

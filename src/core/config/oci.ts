@@ -81,8 +81,13 @@ function parseRoot(v: unknown, bundle: string): { rootfs: string; readonly: bool
  */
 function parseMount(v: unknown, field: string, index: number, bundle: string): MountSpec {
   const m = object(v, field);
-  // `/run/` and `//run/./` both name `/run`: one spelling for every later comparison.
-  const destination = cleanPath(absolutePath(m.destination, `${field}.destination`));
+  const written = requiredString(m.destination, `${field}.destination`);
+  if (written === '') fail(`${field}.destination`, '', 'must not be empty');
+  // `/run/` and `//run/./` both name `/run`: one spelling for every later comparison. A
+  // relative one is taken from `/`, as runtime-spec 1.2 says for Linux (config.md,
+  // "Mounts"): runc 1.1.5 takes it so, through its root, with a warning that it will stop
+  // (specconv's createLibcontainerMount), and crun 1.8.1 takes it too.
+  const destination = cleanPath(written);
   const declaredType = optionalString(m.type, `${field}.type`, '');
   const source = optionalString(m.source, `${field}.source`, '');
   const options = parseMountOptions(stringArray(m.options, `${field}.options`) ?? [], `${field}.options`);
@@ -102,6 +107,7 @@ function parseMount(v: unknown, field: string, index: number, bundle: string): M
     type: isBind ? 'bind' : declaredType,
     source: isBind ? path.resolve(bundle, source) : source,
     destination,
+    ...(path.posix.isAbsolute(written) ? {} : { relativeDestination: written }),
     ...flagsAndData,
     ...(idmap ? { idmap } : {}),
     premountCmds: [],
