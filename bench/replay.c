@@ -236,6 +236,26 @@ static long read_dir(const char *path) {
     return 0;
 }
 
+/* joinSessionKeyring: KEYCTL_JOIN_SESSION_KEYRING, then KEYCTL_DESCRIBE for the keyring's
+ * permissions (the fourth ';' field, hex) and KEYCTL_SETPERM with the given bits added. */
+static long join_keyring(const char *name, unsigned int add) {
+    long serial = syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name);
+    if (serial < 0) return -1;
+    char text[4096];
+    long size = syscall(SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, serial, text, sizeof text);
+    if (size < 0) return -1;
+    if ((size_t)size > sizeof text) { errno = E2BIG; return -1; }
+    const char *p = text;
+    for (int i = 0; i < 3 && p; i++) {
+        p = strchr(p, ';');
+        if (p) p++;
+    }
+    if (!p) { errno = EINVAL; return -1; }
+    unsigned int perm = (unsigned int)strtoul(p, NULL, 16);
+    if (syscall(SYS_keyctl, 5 /* KEYCTL_SETPERM */, serial, perm | add) < 0) return -1;
+    return serial;
+}
+
 /* setInterfaceUp: SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP unless it is up (netdevice(7)). */
 static long interface_up(const char *name) {
     struct ifreq req;
@@ -411,6 +431,10 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
         return setdomainname(name, strlen(name));
     }
     if (!strcmp(op, "setInterfaceUp")) return interface_up(str(&k));
+    if (!strcmp(op, "joinSessionKeyring")) {
+        const char *name = str(&k);
+        return join_keyring(name, (unsigned int)num(&k));
+    }
     if (!strcmp(op, "setgroups")) return set_groups(&k);
     if (!strcmp(op, "setgid")) return setgid((gid_t)num(&k));
     if (!strcmp(op, "setuid")) return setuid((uid_t)num(&k));

@@ -74,6 +74,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   setCloexec: ['fd'],
   sethostname: ['name'],
   setInterfaceUp: ['name'],
+  joinSessionKeyring: ['name', 'permissions'],
   setdomainname: ['name'],
   setgroups: ['gids'],
   setgid: ['gid'],

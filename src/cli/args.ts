@@ -12,6 +12,8 @@ export interface CliOptions {
   bundle: string;
   plugins?: string;
   noPivot: boolean;
+  /** Keep mountkit's session keyring rather than join one of the container's own (runc's --no-new-keyring). */
+  noNewKeyring: boolean;
   logLevel: LogLevel;
   logFormat: LogFormat;
   log?: string;
@@ -45,6 +47,7 @@ const OPTIONS: Record<string, OptionDef> = {
   '-b': { key: 'bundle', value: true },
   '--plugins': { key: 'plugins', value: true },
   '--no-pivot': { key: 'noPivot' },
+  '--no-new-keyring': { key: 'noNewKeyring' },
   '--log-level': { key: 'logLevel', value: LOG_LEVELS },
   '--log-format': { key: 'logFormat', value: ['text', 'json'] },
   '--log': { key: 'log', value: true },
@@ -63,6 +66,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     version: false,
     bundle: '.',
     noPivot: false,
+    noNewKeyring: false,
     logLevel: 'warn',
     logFormat: 'text',
     format: 'text',
@@ -117,6 +121,8 @@ Options:
   -b, --bundle DIR     the OCI bundle (default: the current directory)
       --plugins FILE   plugin list (default: the package's plugins.json)
       --no-pivot       jail with MS_MOVE and chroot instead of pivot_root
+      --no-new-keyring the container keeps the session keyring mountkit was started
+                       with, rather than a new one named after its id
       --log-level L    error, warn, info or debug (default: warn)
       --log-format F   text or json (default: text)
       --log FILE       write the log to FILE instead of stderr

@@ -61,6 +61,7 @@ export function loadRunConfig(opts: CliOptions, text?: string): RootfsConfig {
   return {
     ...config,
     noPivot: opts.noPivot,
+    ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
     ...(opts.containerId === undefined ? {} : { id: opts.containerId }),
     ...(opts.consoleSocket === undefined ? {} : { consoleSocket: path.resolve(opts.consoleSocket) }),
   };

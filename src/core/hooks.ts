@@ -57,6 +57,11 @@ export function containerIdProblem(id: string): string | undefined {
   return undefined;
 }
 
+/** The container's id: the shared `container.id`, else RootfsConfig.id, else the bundle directory's name. */
+export function containerId(shared: ReadonlyMap<string, unknown>, config: Pick<RootfsConfig, 'bundle' | 'id'>): string {
+  return sharedValue<string>(shared, CONTAINER_ID_KEY, 'string') ?? config.id ?? posix.basename(config.bundle);
+}
+
 /**
  * The state a hook reads. `own`, for the hooks that run inside the container
  * (createContainer, startContainer), is the status and this process's pid (getpid(2)),
@@ -71,7 +76,7 @@ export function ociState(
   const { bundle, annotations } = config;
   return {
     ociVersion: OCI_VERSION,
-    id: sharedValue<string>(shared, CONTAINER_ID_KEY, 'string') ?? config.id ?? posix.basename(bundle),
+    id: containerId(shared, config),
     status: own?.status ?? 'creating',
     pid: own?.pid ?? sharedValue<number>(shared, CONTAINER_PID_KEY, 'number') ?? 0,
     bundle,

@@ -583,6 +583,33 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     }
   });
 
+  test.each([
+    ['its own session keyring, named after the container id, which its owner may search', []],
+    ['with --no-new-keyring, the session keyring of its starter', ['--no-new-keyring']],
+  ])('the container joins %s, as under runc', (_what, flags) => {
+    const id = `keys-${process.pid}`;
+    const config = runcSpec();
+    // /proc/keys lists the keys a process may view, its own session keyring among them (runc spec masks it).
+    config.linux.maskedPaths = config.linux.maskedPaths.filter((p: string) => p !== '/proc/keys');
+    config.process.args = ['sh', '-c', `awk '$9 == "_ses.${id}:" { print $5, $6, $7, $8, $9 }' /proc/keys`];
+    const bundle = makeBundle(config);
+    const copies: string[] = [];
+    try {
+      const forRunc = copyBundle(bundle.dir);
+      const forMountkit = copyBundle(bundle.dir);
+      copies.push(forRunc, forMountkit);
+      const runc = spawnSync(RUNC!, ['run', ...flags, '--bundle', forRunc, id], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+      spawnSync(RUNC!, ['delete', '--force', id]);
+      const mk = runMountkit(forMountkit, [...flags, id]);
+      // A new keyring (possessor all; its owner view, read, link and, added, search: KEY_USR_SEARCH, 0x80000), owned by root.
+      expect([runc.status, runc.stdout, runc.stderr]).toEqual([0, flags.length ? '' : `3f1b0000 0 0 keyring _ses.${id}:\n`, '']);
+      expect(mk).toEqual({ status: runc.status, stdout: runc.stdout, stderr: '' });
+    } finally {
+      bundle.cleanup();
+      for (const c of copies) rmSync(c, { recursive: true, force: true });
+    }
+  });
+
   test('rnorelatime on an rbind of a noatime tmpfs with a strictatime submount changes nothing, as under runc (mountkit made both relatime)', () => {
     const config = runcSpec();
     config.mounts.push(

@@ -8,7 +8,7 @@ import { ConfigError } from '../../src/core/errors';
 describe('parseArgs', () => {
   test('defaults', () => {
     expect(parseArgs([])).toEqual({
-      command: undefined, help: false, version: false, bundle: '.', noPivot: false,
+      command: undefined, help: false, version: false, bundle: '.', noPivot: false, noNewKeyring: false,
       logLevel: 'warn', logFormat: 'text', format: 'text', seccompCache: '/run/mountkit/seccomp',
     });
   });
@@ -19,6 +19,7 @@ describe('parseArgs', () => {
     [['-b', '/b', 'run'], { command: 'run', bundle: '/b' }],
     [['run', '--bundle=/b'], { command: 'run', bundle: '/b' }],
     [['run', '--no-pivot'], { command: 'run', noPivot: true }],
+    [['run', '--no-new-keyring', 'c0ffee'], { command: 'run', noNewKeyring: true, containerId: 'c0ffee' }],
     [['run', '--plugins', 'p.json'], { command: 'run', plugins: 'p.json' }],
     [['run', '--log-level', 'debug'], { command: 'run', logLevel: 'debug' }],
     [['run', '--log-format=json'], { command: 'run', logFormat: 'json' }],

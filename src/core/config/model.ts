@@ -222,6 +222,8 @@ export interface RootfsConfig {
   /** Propagation of `/` applied before anything (0n: the default, MS_SLAVE|MS_REC). */
   rootPropagation: bigint;
   noPivot: boolean;
+  /** Keep the session keyring mountkit was started with rather than join one of the container's own (runc's --no-new-keyring; plugins/exec/keyring.ts). */
+  noNewKeyring?: boolean;
   namespaces: NamespaceSpec[];
   maskedPaths: string[];
   readonlyPaths: string[];

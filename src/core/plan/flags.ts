@@ -86,6 +86,7 @@ import {
   major,
   minor,
 } from '../constants';
+import { KEY_OTH_SEARCH, KEY_USR_SEARCH } from '../keyring';
 import { CLONE_FS, CLONE_NEWTIME } from '../namespaces';
 import {
   SECCOMP_FILTER_FLAG_LOG,
@@ -163,6 +164,14 @@ export const MOUNT_ATTR_FLAGS: FlagTable = {
     ['MOUNT_ATTR_NODIRATIME', MOUNT_ATTR_NODIRATIME],
     ['MOUNT_ATTR_IDMAP', MOUNT_ATTR_IDMAP],
     ['MOUNT_ATTR_NOSYMFOLLOW', MOUNT_ATTR_NOSYMFOLLOW],
+  ],
+};
+
+/** The key permission bits mountkit adds to the session keyring it joins, include/uapi/linux/keyctl.h. */
+export const KEY_PERM_FLAGS: FlagTable = {
+  bits: [
+    ['KEY_USR_SEARCH', BigInt(KEY_USR_SEARCH)],
+    ['KEY_OTH_SEARCH', BigInt(KEY_OTH_SEARCH)],
   ],
 };
 

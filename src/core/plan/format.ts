@@ -12,6 +12,7 @@ import {
   AT_FLAGS,
   CLONE_FLAGS,
   DUP3_FLAGS,
+  KEY_PERM_FLAGS,
   MODE_FLAGS,
   MOUNT_ATTR_FLAGS,
   MOUNT_FLAGS,
@@ -83,6 +84,7 @@ const DECODERS: Partial<Record<SyscallName, Readonly<Record<string, Decoder>>>> 
   seccompCompile: { filter },
   seccompLoad: { program, flags: flags(SECCOMP_FILTER_FLAGS) },
   setParentDeathSignal: { signal },
+  joinSessionKeyring: { permissions: flags(KEY_PERM_FLAGS) },
 };
 
 /** The descriptor arguments a call names a file by. */

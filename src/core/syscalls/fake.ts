@@ -111,6 +111,7 @@ export interface SyscallArgs {
   setCloexec: { fd: number };
   sethostname: { name: string };
   setInterfaceUp: { name: string };
+  joinSessionKeyring: { name: string; permissions: number };
   setdomainname: { name: string };
   setgroups: { gids: number[] };
   setgid: { gid: number };
@@ -343,6 +344,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   setNoNewPrivs: 'prctl',
   setParentDeathSignal: 'prctl',
   setInterfaceUp: 'ioctl',
+  joinSessionKeyring: 'keyctl',
   releaseTerminal: 'ioctl',
   ioprioSet: 'ioprio_set',
   schedSetattr: 'sched_setattr',
@@ -926,6 +928,19 @@ export class FakeSyscalls implements Syscalls {
     this.utsName(this.record('setdomainname', { name }), name);
   }
 
+  /** The session keyring joined last (joinSessionKeyring): its name, serial and the permissions added; none joined yet, undefined. */
+  sessionKeyring: { name: string; serial: number; permissions: number } | undefined;
+  private nextKeySerial = 0x2f000000;
+
+  joinSessionKeyring(name: string, permissions: number): number {
+    const rec = this.record('joinSessionKeyring', { name, permissions });
+    // keyrings(7): a description is at most 4095 bytes.
+    if (name === '' || Buffer.byteLength(name) > 4095) throw this.fail(rec, 'EINVAL');
+    const serial = this.sessionKeyring?.name === name ? this.sessionKeyring.serial : this.nextKeySerial++;
+    this.sessionKeyring = { name, serial, permissions };
+    return serial;
+  }
+
   /** ENODEV for an interface other than the loopback one, the only one a new network namespace has (network_namespaces(7)). */
   setInterfaceUp(name: string): void {
     const rec = this.record('setInterfaceUp', { name });
@@ -1403,6 +1418,7 @@ export class FakeSyscalls implements Syscalls {
       case 'sethostname':
       case 'setdomainname':
       case 'setInterfaceUp':
+      case 'joinSessionKeyring':
         // The real port names the name, as a path.
         return rec.name;
       case 'pidfdOpen':

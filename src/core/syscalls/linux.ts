@@ -12,6 +12,7 @@ import * as path from 'path';
 import type * as Koffi from 'koffi';
 import { StepError, SyscallError, errnoNumber } from '../errors';
 import { idMapText, mappingToolArgs, mapsOnlyOwnId } from '../idmap';
+import { keyPermissions } from '../keyring';
 import { ID_MAP_TOOLS, envRecord, executableFile, programInPath } from '../programs';
 import { fdPath, parseFdPath } from '../in-root';
 import { findPackage, versionIn } from '../packages';
@@ -82,10 +83,10 @@ const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
  * (include/uapi/asm-generic/unistd.h). Syscalls added since 5.x share one number everywhere.
  */
 const SYSCALL_NUMBERS: Readonly<Record<string, Readonly<Record<RawSyscall, number>>>> = {
-  x64: { pivot_root: 155, ioprio_set: 251, sched_setattr: 314, seccomp: 317, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
-  arm64: { pivot_root: 41, ioprio_set: 30, sched_setattr: 274, seccomp: 277, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
+  x64: { pivot_root: 155, keyctl: 250, ioprio_set: 251, sched_setattr: 314, seccomp: 317, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
+  arm64: { pivot_root: 41, keyctl: 219, ioprio_set: 30, sched_setattr: 274, seccomp: 277, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
 };
-type RawSyscall = 'pivot_root' | 'ioprio_set' | 'sched_setattr' | 'seccomp' | 'pidfd_send_signal' | 'open_tree' | 'move_mount' | 'pidfd_open' | 'close_range' | 'openat2' | 'mount_setattr';
+type RawSyscall = 'pivot_root' | 'keyctl' | 'ioprio_set' | 'sched_setattr' | 'seccomp' | 'pidfd_send_signal' | 'open_tree' | 'move_mount' | 'pidfd_open' | 'close_range' | 'openat2' | 'mount_setattr';
 
 // seccomp(2), include/uapi/linux/seccomp.h and linux/filter.h
 const SECCOMP_SET_MODE_FILTER = 1;
@@ -105,6 +106,13 @@ const RECV_DATA_MAX = 4096;
 /** struct sockaddr_un: sa_family_t sun_family, then char sun_path[108]. */
 const SUN_PATH_OFFSET = 2;
 const SUN_PATH_MAX = 108;
+
+// keyctl(2) operations, include/uapi/linux/keyctl.h.
+const KEYCTL_JOIN_SESSION_KEYRING = 1;
+const KEYCTL_SETPERM = 5;
+const KEYCTL_DESCRIBE = 6;
+/** What KEYCTL_DESCRIBE is first given room for: "type;uid;gid;perm;description" with a short description. */
+const KEY_DESCRIBE_GUESS = 256;
 
 // netdevice(7): an interface's flags, read and set with ioctl(2) on any socket of its
 // network namespace; include/uapi/linux/sockios.h, include/uapi/linux/if.h.
@@ -793,6 +801,21 @@ export class LinuxSyscalls implements Syscalls {
 
   setdomainname(name: string): void {
     check('setdomainname', libc().setdomainname(name, Buffer.byteLength(name)), name);
+  }
+
+  joinSessionKeyring(name: string, permissions: number): number {
+    const serial = check('keyctl', raw('keyctl', 'int', KEYCTL_JOIN_SESSION_KEYRING, 'const char *', name), name);
+    // KEYCTL_DESCRIBE returns the text's size with its NUL, and copies it only into a buffer that holds it all.
+    let buf = Buffer.alloc(KEY_DESCRIBE_GUESS);
+    let size = check('keyctl', raw('keyctl', 'int', KEYCTL_DESCRIBE, 'int', serial, 'void *', buf, 'size_t', buf.length), name);
+    if (size > buf.length) {
+      buf = Buffer.alloc(size);
+      size = check('keyctl', raw('keyctl', 'int', KEYCTL_DESCRIBE, 'int', serial, 'void *', buf, 'size_t', buf.length), name);
+    }
+    const perm = keyPermissions(buf.subarray(0, size - 1).toString());
+    if (perm === undefined) throw new SyscallError('keyctl', errnoNumber('EINVAL'), [name], 'KEYCTL_DESCRIBE gave no permissions');
+    check('keyctl', raw('keyctl', 'int', KEYCTL_SETPERM, 'int', serial, 'unsigned int', (perm | permissions) >>> 0), name);
+    return serial;
   }
 
   setInterfaceUp(name: string): void {

@@ -1,0 +1,43 @@
+import { inject, injectable } from 'tsyringe';
+import { hasNamespace } from '../../core/config/model';
+import { SyscallError, naming } from '../../core/errors';
+import { containerId } from '../../core/hooks';
+import { KEY_OTH_SEARCH, KEY_USR_SEARCH, sessionKeyringName } from '../../core/keyring';
+import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
+import type { Syscalls } from '../../core/syscalls/types';
+
+/** SELinux labels a new key with the creating thread's keycreate attribute (proc(5)); execve(2) clears it. */
+const SELINUX_KEYCREATE = '/proc/thread-self/attr/keycreate';
+
+/**
+ * The container's own session keyring (core/keyring.ts), joined at the start of the run
+ * as runc's init joins it, before the user changes: named after the container's id, so
+ * that containers started from one session (a service's, a login's) do not share its
+ * keys. The keyring's owner may search it (its group and others too in a user namespace,
+ * whose ids the kernel sees otherwise), as runc opens it to processes joining the
+ * container later. With process.selinuxLabel the keyring gets that label, as under runc.
+ * RootfsConfig.noNewKeyring (`--no-new-keyring`, runc's option) keeps the starter's. A
+ * kernel without keys (ENOSYS) keeps it too, as runc goes on there; any other refusal
+ * (a seccomp filter mountkit was started under that refuses keyctl) stops the run.
+ */
+@injectable()
+export class SessionKeyringStep implements LifecycleStep {
+  readonly name = 'session-keyring';
+  readonly phase = 'prepare-root' as const;
+  readonly order = 'pre' as const;
+
+  constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
+
+  run(ctx: RunContext): void {
+    if (ctx.config.noNewKeyring) return;
+    const label = ctx.config.process.selinuxLabel;
+    if (label) naming(`process.selinuxLabel ${JSON.stringify(label)}`, () => this.sys.writeFile(SELINUX_KEYCREATE, label));
+    const name = sessionKeyringName(containerId(ctx.shared, ctx.config));
+    try {
+      this.sys.joinSessionKeyring(name, hasNamespace(ctx.config, 'user') ? KEY_OTH_SEARCH : KEY_USR_SEARCH);
+    } catch (err) {
+      if (!(err instanceof SyscallError) || err.code !== 'ENOSYS') throw err;
+      ctx.log.debug(`${err.message}: this kernel has no keys, the container keeps the session keyring mountkit was started with`);
+    }
+  }
+}
