@@ -957,6 +957,20 @@ maybe('mountkit run', () => {
     expect(r.stdout).toBe('children []\n1005 2006\n1\n');
   });
 
+  test("crun's idmap=uids=...;gids=... option: the bind is idmapped with the mappings it gives, as with the mount's uidMappings and gidMappings (it was taken as mount data, which a bind ignores)", () => {
+    const c = config(['sh', '-c', 'stat -c "%u %g" /idm/f /idm/g; grep " /idm " /proc/self/mountinfo | grep -c ",idmapped"']);
+    c.mounts.push({ destination: '/idm', type: 'bind', source: 'src', options: ['rbind', 'idmap=uids=0-1000-10#20-3000-1;gids=0-2000-10'] });
+    const r = withBundle(c, (dir) => {
+      mkdirSync(path.join(dir, 'src'));
+      for (const [name, uid, gid] of [['f', 5, 6], ['g', 20, 7]] as const) {
+        writeFileSync(path.join(dir, 'src', name), '');
+        chownSync(path.join(dir, 'src', name), uid, gid);
+      }
+      return runMountkit(dir);
+    });
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, '1005 2006\n3000 2007\n1\n', '']);
+  });
+
   test('an idmapped bind without mappings of its own is a config error before anything happens: exit 2, one line', () => {
     const c = config(['true']);
     c.mounts.push({ destination: '/idm', type: 'bind', source: '/tmp', options: ['rbind', 'ridmap'] });

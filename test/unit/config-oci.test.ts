@@ -884,6 +884,26 @@ describe('fromOciSpec: idmapped bind mounts', () => {
     expect(mountOf({ options: ['bind', 'idmap'] }).idmap).toEqual({ recursive: false });
   });
 
+  test("crun's idmap=uids=...;gids=...: the mount's own mappings, a relative (@) one moved by linux's range holding it", () => {
+    const m = convert((s) => {
+      s.linux = { ...(s.linux as object), uidMappings: UIDS, gidMappings: GIDS };
+      s.mounts = [{ source: '/srv/data', destination: '/data', options: ['rbind', 'idmap=uids=0-1000-10#@10-10-5;gids=@65536-65536-1'] }];
+    }).mounts[0];
+    expect(m.idmap).toEqual({
+      recursive: false,
+      uidMappings: [{ containerID: 0, hostID: 1000, size: 10 }, { containerID: 10, hostID: 100010, size: 5 }],
+      gidMappings: [{ containerID: 65536, hostID: 5, size: 1 }],
+    });
+    expect(m.data).toBe('');
+  });
+
+  test.each<[Json, string]>([
+    [{ options: ['bind', 'idmap=uids=@0-0-1;gids=0-0-1'] }, 'mounts[0].options "idmap=uids=@0-0-1;gids=0-0-1": a relative mapping (@) needs linux.uidMappings'],
+    [{ options: ['bind', 'idmap=uids=0-0-1;gids=0-0-1'], uidMappings: UIDS, gidMappings: GIDS }, 'mounts[0].options "idmap=uids=0-0-1;gids=0-0-1": gives mappings, and so does mounts[0].uidMappings: give them once'],
+  ])("crun's idmap=VALUE refused: %j", (m, message) => {
+    expectConfigError(() => mountOf(m), message);
+  });
+
   test('a mount with neither has no idmap', () => {
     expect(mountOf({}).idmap).toBeUndefined();
     expect(mountOf({ uidMappings: null, gidMappings: null }).idmap).toBeUndefined();

@@ -415,7 +415,28 @@ describe('parseMountOptions: idmapped binds', () => {
     expect(parsed.data).toBe('');
   });
 
-  test.each(['IDMAP', 'idmap=uids=0-1-10', 'xidmap'])('%j is data, not an idmap request', (word) => {
+  test.each(['IDMAP', 'xidmap', 'ridmap=uids=0-1-10;gids=0-1-10'])('%j is data, not an idmap request', (word) => {
     expect(parseMountOptions([word])).toEqual({ ...EMPTY, data: word });
+  });
+
+  const WORD = 'idmap=uids=0-1000-10;gids=@0-0-10';
+  const OPTION = { word: WORD, uid: [{ fsId: 0, hostId: 1000, size: 10, relative: false }], gid: [{ fsId: 0, hostId: 0, size: 10, relative: true }] };
+  test.each<[string[], object]>([
+    [[WORD], { recursive: false, option: OPTION }],
+    [['rbind', WORD, 'ro'], { recursive: false, option: OPTION }],
+    [['ridmap', WORD], { recursive: false, option: OPTION }],
+    [[WORD, 'idmap'], { recursive: false }],
+    [[WORD, 'ridmap'], { recursive: true }],
+    [['idmap='], { recursive: false }],
+  ])("crun's idmap=VALUE: %j asks for an idmapped bind with the mappings it gives (the last idmap word wins), never data", (words, idmap) => {
+    const parsed = parseMountOptions(words, 'mounts[2].options');
+    expect(parsed.idmap).toEqual(idmap);
+    expect(parsed.data).toBe('');
+  });
+
+  test('a bad idmap=VALUE is a config error naming the word', () => {
+    expect(() => parseMountOptions(['rbind', 'idmap=uids=0-1-10'], 'mounts[2].options')).toThrow(
+      'mounts[2].options "idmap=uids=0-1-10": needs both uids= and gids= (the gids would be left unmapped)',
+    );
   });
 });

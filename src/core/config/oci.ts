@@ -6,6 +6,7 @@
  * Fields mountkit does not use are ignored. JSON null counts as absent, as it does
  * for runtimes that decode into pointers and slices.
  */
+import { resolveIdmapTerms } from './idmap-option';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CAPABILITY_SETS, type CapabilityNames } from '../capabilities';
@@ -79,7 +80,7 @@ function parseRoot(v: unknown, bundle: string): { rootfs: string; readonly: bool
  * changes the mount at the destination: such an entry needs no `type` (runtime-spec
  * makes it optional; runc passes it on empty), and goes to the default handler.
  */
-function parseMount(v: unknown, field: string, index: number, bundle: string): MountSpec {
+function parseMount(v: unknown, field: string, index: number, bundle: string, userMappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'>): MountSpec {
   const m = object(v, field);
   const written = requiredString(m.destination, `${field}.destination`);
   if (written === '') fail(`${field}.destination`, '', 'must not be empty');
@@ -101,7 +102,7 @@ function parseMount(v: unknown, field: string, index: number, bundle: string): M
   // Only the bind handler relabels (its source); on another type the request would be lost.
   if (!isBind && options.relabel !== '') fail(`${field}.options`, options.relabel, 'a SELinux relabel applies to bind mounts only');
   const { idmap: _idmapOption, ...flagsAndData } = options;
-  const idmap = parseMountIdmap(m, field, options);
+  const idmap = parseMountIdmap(m, field, options, userMappings);
   return {
     index,
     type: isBind ? 'bind' : declaredType,
@@ -127,12 +128,20 @@ function parseIdMapping(v: unknown, field: string): IdMapping {
 
 /**
  * The idmapped bind a mount asks for: the idmap or ridmap option, or its own mappings
- * (which alone ask for idmap, as in runc). Checked with the rest of the config
- * (validate.ts, validateIdmappedMounts).
+ * (which alone ask for idmap, as in runc), or crun's idmap=uids=...;gids=..., whose
+ * mappings are taken as the mount's own (config/idmap-option.ts). Checked with the rest
+ * of the config (validate.ts, validateIdmappedMounts).
  */
-function parseMountIdmap(m: JsonObject, field: string, options: ParsedMountOptions): MountIdmap | undefined {
-  const uid = isAbsent(m.uidMappings) ? undefined : list(m.uidMappings, `${field}.uidMappings`, parseIdMapping);
-  const gid = isAbsent(m.gidMappings) ? undefined : list(m.gidMappings, `${field}.gidMappings`, parseIdMapping);
+function parseMountIdmap(m: JsonObject, field: string, options: ParsedMountOptions, userMappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'>): MountIdmap | undefined {
+  let uid = isAbsent(m.uidMappings) ? undefined : list(m.uidMappings, `${field}.uidMappings`, parseIdMapping);
+  let gid = isAbsent(m.gidMappings) ? undefined : list(m.gidMappings, `${field}.gidMappings`, parseIdMapping);
+  const option = options.idmap?.option;
+  if (option) {
+    // crun takes the OCI mappings then and drops the option's; which one was meant is not known.
+    if (uid || gid) fail(`${field}.options`, option.word, `gives mappings, and so does ${field}.${uid ? 'uid' : 'gid'}Mappings: give them once`);
+    uid = resolveIdmapTerms(option.uid, userMappings.uidMappings, 'uid', option.word, `${field}.options`);
+    gid = resolveIdmapTerms(option.gid, userMappings.gidMappings, 'gid', option.word, `${field}.options`);
+  }
   if (!options.idmap && !uid && !gid) return undefined;
   return {
     recursive: options.idmap?.recursive ?? false,
@@ -417,11 +426,13 @@ export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
   const root = parseRoot(spec.root, bundle);
   const linux = optionalObject(spec.linux, 'linux');
   const seccomp = parseSeccomp(linux?.seccomp, bundle);
+  // Before the mounts: a relative idmap= mapping of crun's counts from them.
+  const userMappings = parseUserNamespaceMappings(linux);
   return {
     bundle,
     rootfs: root.rootfs,
     readonlyRootfs: root.readonly,
-    mounts: list(spec.mounts, 'mounts', (m, field, i) => parseMount(m, field, i, bundle)),
+    mounts: list(spec.mounts, 'mounts', (m, field, i) => parseMount(m, field, i, bundle, userMappings)),
     devices: list(linux?.devices, 'linux.devices', parseDevice),
     rootPropagation: parseRootPropagation(linux?.rootfsPropagation),
     noPivot: false,
@@ -438,7 +449,7 @@ export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
     ...parseAnnotations(spec.annotations),
     ...parseTimeOffsets(linux?.timeOffsets),
     ...parsePersonality(linux?.personality),
-    ...parseUserNamespaceMappings(linux),
+    ...userMappings,
   };
 }
 

@@ -4,6 +4,7 @@
  * the runtime understands is a row in one of the tables below; any other word is
  * filesystem data handed to the kernel as the `data` argument of mount(2).
  */
+import { parseIdmapOption, type IdmapOptionMappings } from './idmap-option';
 import {
   MOUNT_ATTR_NODEV,
   MOUNT_ATTR_NODIRATIME,
@@ -65,8 +66,11 @@ export interface ParsedMountOptions {
   extensions: MountExtensions;
   /** SELinux relabel of a bind source: "z", "Z", or "" for none. */
   relabel: string;
-  /** idmap or ridmap, the last given: whether the mapping reaches the whole tree. */
-  idmap?: { recursive: boolean };
+  /**
+   * idmap, ridmap or crun's idmap=VALUE, the last given: whether the mapping reaches the
+   * whole tree, and the mappings idmap=VALUE gives (`word` as written, for errors).
+   */
+  idmap?: { recursive: boolean; option?: IdmapOptionMappings & { word: string } };
 }
 
 const set = (flag: bigint): FlagOption => ({ flag, clear: false });
@@ -193,6 +197,9 @@ export const IDMAP_OPTIONS: ReadonlyMap<string, boolean> = new Map([
   ['ridmap', true],
 ]);
 
+/** crun's idmap with mappings of its own (config/idmap-option.ts); empty, the plain word. */
+const IDMAP_WITH_MAPPINGS = 'idmap=';
+
 /** The propagation flags of a word (also used for linux.rootfsPropagation), or undefined. */
 export function parsePropagation(word: string): bigint | undefined {
   return PROPAGATION_OPTIONS.get(word);
@@ -208,6 +215,7 @@ interface ParseState {
   extensions: MountExtensions;
   relabel: string;
   idmapRecursive?: boolean;
+  idmapOption?: IdmapOptionMappings & { word: string };
 }
 
 /** A later word wins: setting a flag forgets an earlier clear of it, and the reverse. */
@@ -264,7 +272,17 @@ function applyWord(s: ParseState, word: string, field: string): void {
   if (extension) return void (s.extensions[extension] = true);
   if (RELABEL_OPTIONS.has(word)) return applyRelabel(s, word, field);
   const idmapRecursive = IDMAP_OPTIONS.get(word);
-  if (idmapRecursive !== undefined) return void (s.idmapRecursive = idmapRecursive);
+  if (idmapRecursive !== undefined) {
+    s.idmapRecursive = idmapRecursive;
+    s.idmapOption = undefined;
+    return;
+  }
+  if (word.startsWith(IDMAP_WITH_MAPPINGS)) {
+    const value = word.slice(IDMAP_WITH_MAPPINGS.length);
+    s.idmapRecursive = false;
+    s.idmapOption = value === '' ? undefined : { word, ...parseIdmapOption(value, word, field) };
+    return;
+  }
   s.data.push(word);
 }
 
@@ -293,6 +311,6 @@ export function parseMountOptions(options: readonly string[], field = 'options')
     relabel: s.relabel,
   };
   if (s.attrSet !== 0n || s.attrClr !== 0n) parsed.recAttrs = { attrSet: s.attrSet, attrClr: s.attrClr };
-  if (s.idmapRecursive !== undefined) parsed.idmap = { recursive: s.idmapRecursive };
+  if (s.idmapRecursive !== undefined) parsed.idmap = { recursive: s.idmapRecursive, ...(s.idmapOption ? { option: s.idmapOption } : {}) };
   return parsed;
 }
