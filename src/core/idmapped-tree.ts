@@ -58,14 +58,16 @@ export function idmappedTree(sys: Syscalls, source: string, rbind: boolean, recu
  * MOUNT_ATTR_IDMAP on the detached copy of `source`. Its error names the source: a
  * detached mount's descriptor reads as "/" through /proc. EINVAL is mostly a filesystem
  * that does not support idmapped mounts (FS_ALLOW_IDMAP; ext4, xfs and btrfs do, tmpfs
- * since Linux 6.3), which the error says.
+ * since Linux 6.3), or one whose superblock belongs to the user namespace of the mapping
+ * (a tmpfs the container mounted in its own): the kernel refuses to map a filesystem
+ * through its own idmapping. The error says both.
  */
 function mapTree(sys: Syscalls, tree: number, source: string, recursive: boolean, userns: number): void {
   try {
     sys.mountSetattr(tree, '', AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), MOUNT_ATTR_IDMAP, 0n, 0n, userns);
   } catch (err) {
     if (!(err instanceof SyscallError)) throw err;
-    throw new SyscallError(err.syscall, err.errno, [source], err.code === 'EINVAL' ? 'the filesystem may not support idmapped mounts on this kernel' : undefined);
+    throw new SyscallError(err.syscall, err.errno, [source], err.code === 'EINVAL' ? 'the filesystem may not support idmapped mounts on this kernel, or was mounted in the user namespace that would map it' : undefined);
   }
 }
 

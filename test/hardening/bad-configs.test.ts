@@ -298,7 +298,7 @@ const RUNTIME_ERRORS: Case[] = [
     name: 'an idmapped bind of a filesystem that cannot be idmapped (procfs: EINVAL)',
     edit: mount({ destination: '/tmp', type: 'bind', source: '/proc/sys/kernel', options: ['bind', 'idmap'], uidMappings: IDS, gidMappings: IDS }),
     status: 1,
-    stderr: 'mounts: plugin bind mounts[2] "/tmp": mount_setattr "/proc/sys/kernel": EINVAL (the filesystem may not support idmapped mounts on this kernel)',
+    stderr: 'mounts: plugin bind mounts[2] "/tmp": mount_setattr "/proc/sys/kernel": EINVAL (the filesystem may not support idmapped mounts on this kernel, or was mounted in the user namespace that would map it)',
   },
   {
     name: 'a namespace path that does not exist',

@@ -96,7 +96,7 @@ describe('sendIdmappedCopy', () => {
   test('a mapping that fails names the source; the thread is back in its namespace, root and directory; nothing is sent; every descriptor it opened is closed', () => {
     const { sys, pidfd, userns, here, there, opened } = fake();
     sys.failOn('mountSetattr', 'EINVAL');
-    expect(() => sendIdmappedCopy(sys, idmapCopyRequest(config, 1), pidfd, userns, here)).toThrow('mount_setattr "/srv/a": EINVAL (the filesystem may not support idmapped mounts on this kernel)');
+    expect(() => sendIdmappedCopy(sys, idmapCopyRequest(config, 1), pidfd, userns, here)).toThrow('mount_setattr "/srv/a": EINVAL (the filesystem may not support idmapped mounts on this kernel, or was mounted in the user namespace that would map it)');
     expect(sys.callsOf('setns').at(-1)).toEqual({ op: 'setns', fd: opened.get('/proc/thread-self/ns/mnt'), nstype: CLONE_NEWNS });
     expect(sys.callsOf('fchdir').map((c) => c.fd)).toEqual([opened.get('/'), opened.get('.')]);
     expect(sys.callsOf('sendFdMessage')).toEqual([]);

@@ -149,13 +149,13 @@ describe('the first process on the runtime channel', () => {
     const asked: number[] = [];
     const { channel, killed } = serve({}, new FakeSyscalls(), () => 4242, undefined, undefined, (mount) => {
       asked.push(mount);
-      if (mount === 9) throw new SyscallError('mount_setattr', errnoNumber('EINVAL'), ['/srv/data'], 'the filesystem may not support idmapped mounts on this kernel');
+      if (mount === 9) throw new SyscallError('mount_setattr', errnoNumber('EINVAL'), ['/srv/data'], 'the filesystem may not support idmapped mounts on this kernel, or was mounted in the user namespace that would map it');
     });
     channel.send('{"event":"idmap","mount":7}\n', '{"event":"idmap","mount":9}\n', '{"event":"idmap"}\n');
     expect(asked).toEqual([7, 9]);
     expect(channel.answers()).toEqual([
       { result: {} },
-      { error: { syscall: 'mount_setattr', code: 'EINVAL', paths: ['/srv/data'], detail: 'the filesystem may not support idmapped mounts on this kernel' } },
+      { error: { syscall: 'mount_setattr', code: 'EINVAL', paths: ['/srv/data'], detail: 'the filesystem may not support idmapped mounts on this kernel, or was mounted in the user namespace that would map it' } },
       { error: { syscall: 'open_tree', code: 'EPERM', paths: [], detail: 'the idmap event names no mount' } },
     ]);
     expect(killed).toEqual([]);

@@ -610,7 +610,7 @@ describe('bind mount handler: idmapped binds', () => {
     sys.addDir('/r/d');
     sys.failOn('mountSetattr', 'EINVAL');
     expect(() => run([{ destination: '/d', idmap: { recursive: false, uidMappings: UIDS, gidMappings: GIDS } }])).toThrow(
-      'mounts: plugin bind mounts[0] "/d": mount_setattr "/src/dir": EINVAL (the filesystem may not support idmapped mounts on this kernel)',
+      'mounts: plugin bind mounts[0] "/d": mount_setattr "/src/dir": EINVAL (the filesystem may not support idmapped mounts on this kernel, or was mounted in the user namespace that would map it)',
     );
     expect(sys.callsOf('moveMount')).toEqual([]);
     expect(sys.mounts).toEqual([]);
@@ -667,9 +667,9 @@ describe('bind mount handler: idmapped binds', () => {
 
     test('a refusal from the first process is the mount\'s error; nothing is made', () => {
       const { sys, go } = withCopy();
-      sys.exchangeAnswers.push(JSON.stringify({ error: { syscall: 'mount_setattr', code: 'EINVAL', paths: ['/src/dir'], detail: 'the filesystem may not support idmapped mounts on this kernel' } }));
+      sys.exchangeAnswers.push(JSON.stringify({ error: { syscall: 'mount_setattr', code: 'EINVAL', paths: ['/src/dir'], detail: 'the filesystem may not support idmapped mounts on this kernel, or was mounted in the user namespace that would map it' } }));
       expect(() => go({ destination: '/d', idmap: { recursive: false } })).toThrow(
-        'mounts: plugin bind mounts[0] "/d": the runtime channel: the idmapped copy: mount_setattr "/src/dir": EINVAL (the filesystem may not support idmapped mounts on this kernel)',
+        'mounts: plugin bind mounts[0] "/d": the runtime channel: the idmapped copy: mount_setattr "/src/dir": EINVAL (the filesystem may not support idmapped mounts on this kernel, or was mounted in the user namespace that would map it)',
       );
       expect(sys.callsOf('recvFdMessage')).toEqual([]);
       expect(sys.mounts).toEqual([]);
