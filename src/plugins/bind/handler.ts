@@ -9,7 +9,7 @@ import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin'
 import { relabelTree, selinuxEnabled } from '../../core/selinux';
 import type { FileStat, Syscalls } from '../../core/syscalls/types';
 import { mountIdmapped, requestIdmapped } from './idmap';
-import { keepLockedFlags } from './locked';
+import { keepLockedFlags, lockedChange } from './locked';
 import { relabelMode, relabelProblem, relabelTarget } from './relabel';
 
 /**
@@ -100,8 +100,13 @@ export class BindMountHandler implements MountHandler {
       remountBind(this.sys, top, flags);
     } catch (err) {
       if (!(err instanceof SyscallError) || err.code !== 'EPERM') throw err;
-      const kept = keepLockedFlags(flags, cleared, this.sys.fstatfs(fd).flags);
-      if (kept === undefined || kept === flags) throw err;
+      const st = this.sys.fstatfs(fd).flags;
+      const kept = keepLockedFlags(flags, cleared, st);
+      if (kept === undefined) {
+        const why = lockedChange(flags, cleared, st);
+        throw why === undefined ? err : new SyscallError(err.syscall, err.errno, err.paths, why);
+      }
+      if (kept === flags) throw err;
       remountBind(this.sys, top, kept);
     }
   }

@@ -30,3 +30,33 @@ export function keepLockedFlags(requested: bigint, cleared: bigint, stFlags: big
   if ((requested & ATIME_FLAGS) !== 0n && (requested & ATIME_FLAGS) !== (has & ATIME_FLAGS)) return undefined;
   return requested | (has & LOCKABLE_FLAGS);
 }
+
+/** The lockable flags by the words that set and clear them (mount(8)). */
+const LOCKABLE_WORDS: readonly [bigint, string, string][] = [
+  [MS_RDONLY, 'ro', 'rw'],
+  [MS_NOSUID, 'nosuid', 'suid'],
+  [MS_NODEV, 'nodev', 'dev'],
+  [MS_NOEXEC, 'noexec', 'exec'],
+];
+
+/** An atime mode and nodiratime as mount words: strictatime for neither MS_NOATIME nor MS_RELATIME. */
+function atimeWords(flags: bigint): string {
+  const mode = (flags & MS_NOATIME) !== 0n ? 'noatime' : (flags & MS_RELATIME) !== 0n ? 'relatime' : 'strictatime';
+  return (flags & MS_NODIRATIME) !== 0n ? `${mode},nodiratime` : mode;
+}
+
+/**
+ * Why a remount keepLockedFlags gave up on was refused, in the config's words: the
+ * lockable flags it would take off the mount (`stFlags`, its statfs f_flags), or the
+ * atime mode it asks for where the mount has another. Undefined when it asks for no such
+ * change (the refusal has another cause).
+ */
+export function lockedChange(requested: bigint, cleared: bigint, stFlags: bigint): string | undefined {
+  const has = mountFlagsOfStatfs(stFlags);
+  const changes = LOCKABLE_WORDS.filter(([flag]) => (has & cleared & flag) !== 0n).map(([, set, clear]) => `${clear} (the source's mount is ${set})`);
+  if ((requested & ATIME_FLAGS) !== 0n && (requested & ATIME_FLAGS) !== (has & ATIME_FLAGS)) {
+    changes.push(`${atimeWords(requested)} (the source's mount is ${atimeWords(has)})`);
+  }
+  if (changes.length === 0) return undefined;
+  return `${changes.join(', ')}: a mount from a more privileged mount namespace keeps these flags locked in a user namespace`;
+}

@@ -173,9 +173,11 @@ runAsRoot('bind handler, real mounts', () => {
     expect(kept.error).toBeUndefined();
     const [ro] = mountsAt(kept.mountinfo, inRoot('ro'));
     expect(ro.options.split(',')).toEqual(expect.arrayContaining(['ro', 'nosuid', 'nodev']));
-    // Asking for suid, which the kernel keeps off, is the kernel's refusal.
+    // Asking for suid, which the kernel keeps off, is the kernel's refusal, which says so.
     const refused = runInUserNamespace(locked, config({ clearedFlags: MS_NOSUID }));
-    expect(refused.error).toBe(`mounts: plugin bind mounts[0] "/ro": mount "${inRoot('ro')}": EPERM`);
+    expect(refused.error).toBe(
+      `mounts: plugin bind mounts[0] "/ro": mount "${inRoot('ro')}": EPERM (suid (the source's mount is nosuid): a mount from a more privileged mount namespace keeps these flags locked in a user namespace)`,
+    );
   });
 
   test('an idmapped bind shows the owners through its mappings and writes through them back; the source itself is unchanged', () => {

@@ -44,7 +44,7 @@ import { FakeSyscalls, type FailOptions } from '../../../src/core/syscalls/fake'
 import type { SyscallName } from '../../../src/core/syscalls/types';
 import { BindMountHandler } from '../../../src/plugins/bind';
 import { bindFlags } from '../../../src/plugins/bind/handler';
-import { LOCKABLE_FLAGS, keepLockedFlags } from '../../../src/plugins/bind/locked';
+import { LOCKABLE_FLAGS, keepLockedFlags, lockedChange } from '../../../src/plugins/bind/locked';
 import { mountFlagsOfStatfs } from '../../../src/core/statfs-flags';
 import { relabelMode, relabelProblem, relabelTarget, sharedLabel } from '../../../src/plugins/bind/relabel';
 import { makeConfig, makeMount } from '../../helpers/config';
@@ -362,14 +362,15 @@ describe('bind mount handler', () => {
       expect(sys.openFds()).toEqual([]);
     });
 
-    test.each<[string, MountOver]>([
-      ['the config clears a locked flag the bind has (suid)', { destination: '/d', flags: MS_BIND | MS_RDONLY, clearedFlags: MS_NOSUID }],
-      ['the config asks for another atime mode (strictatime)', { destination: '/d', flags: MS_BIND | MS_RDONLY | MS_STRICTATIME }],
-    ])('the refusal stands when %s', (_why, mount) => {
+    const LOCKS = 'a mount from a more privileged mount namespace keeps these flags locked in a user namespace';
+    test.each<[string, MountOver, string]>([
+      ['the config clears a locked flag the bind has (suid)', { destination: '/d', flags: MS_BIND | MS_RDONLY, clearedFlags: MS_NOSUID }, `suid (the source's mount is nosuid): ${LOCKS}`],
+      ['the config asks for another atime mode (strictatime)', { destination: '/d', flags: MS_BIND | MS_RDONLY | MS_STRICTATIME }, `strictatime (the source's mount is relatime): ${LOCKS}`],
+    ])('the refusal stands when %s, and says what the config would change', (_why, mount, why) => {
       const { sys, run } = setup();
       sys.addMountFlags('/src', LOCKED);
       sys.failOn('mount', 'EPERM', { nth: 2 });
-      expect(() => run([mount])).toThrow('mounts: plugin bind mounts[0] "/d": mount "/r/d": EPERM');
+      expect(() => run([mount])).toThrow(`mounts: plugin bind mounts[0] "/d": mount "/r/d": EPERM (${why})`);
       expect(sys.callsOf('mount')).toHaveLength(2);
       expect(sys.openFds()).toEqual([]);
     });
@@ -497,6 +498,16 @@ describe('locked flags (locked.ts)', () => {
     ['nodiratime asked of a mount without it', MS_BIND | MS_NODIRATIME, 0n, ST_RELATIME, undefined],
   ])('%s', (_case, requested, cleared, st, expected) => {
     expect(keepLockedFlags(requested, cleared, st)).toBe(expected);
+  });
+
+  test.each<[string, bigint, bigint, bigint, string | undefined]>([
+    ['rw and suid asked of a ro,nosuid mount', MS_BIND, MS_RDONLY | MS_NOSUID, ST_RDONLY | ST_NOSUID | ST_RELATIME, "rw (the source's mount is ro), suid (the source's mount is nosuid)"],
+    ['dev and exec asked of a nodev,noexec mount', MS_BIND, MS_NODEV | MS_NOEXEC, ST_NODEV | ST_NOEXEC, "dev (the source's mount is nodev), exec (the source's mount is noexec)"],
+    ['noatime asked of a relatime mount', MS_BIND | MS_NOATIME, 0n, ST_RELATIME, "noatime (the source's mount is relatime)"],
+    ['relatime,nodiratime asked of a strictatime mount', MS_BIND | MS_RELATIME | MS_NODIRATIME, 0n, 0n, "relatime,nodiratime (the source's mount is strictatime)"],
+    ['nothing lockable changed: another cause', MS_BIND | MS_RDONLY, MS_NOEXEC, ST_NOSUID | ST_RELATIME, undefined],
+  ])('lockedChange: %s', (_case, requested, cleared, st, expected) => {
+    expect(lockedChange(requested, cleared, st)).toBe(expected === undefined ? undefined : `${expected}: a mount from a more privileged mount namespace keeps these flags locked in a user namespace`);
   });
 
   test('the lockable flags are the MNT_LOCK_* ones: read-only, nodev, nosuid, noexec and atime', () => {
