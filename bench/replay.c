@@ -236,10 +236,13 @@ static long read_dir(const char *path) {
     return 0;
 }
 
-/* joinSessionKeyring: KEYCTL_JOIN_SESSION_KEYRING, then KEYCTL_DESCRIBE for the keyring's
+/* joinSessionKeyring: KEYCTL_JOIN_SESSION_KEYRING (an anonymous keyring for no name), then KEYCTL_DESCRIBE for the keyring's
  * permissions (the fourth ';' field, hex) and KEYCTL_SETPERM with the given bits added. */
 static long join_keyring(const char *name, unsigned int add) {
     long serial = syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, name);
+    if (serial < 0) return -1;
+    /* 0: that keyring is the session keyring already; KEYCTL_GET_KEYRING_ID of KEY_SPEC_SESSION_KEYRING. */
+    if (serial == 0) serial = syscall(SYS_keyctl, 0, -3, 0);
     if (serial < 0) return -1;
     char text[4096];
     long size = syscall(SYS_keyctl, 6 /* KEYCTL_DESCRIBE */, serial, text, sizeof text);

@@ -57,9 +57,14 @@ export function containerIdProblem(id: string): string | undefined {
   return undefined;
 }
 
-/** The container's id: the shared `container.id`, else RootfsConfig.id, else the bundle directory's name. */
+/** The id the container was given: the shared `container.id`, else RootfsConfig.id (`mountkit run ID`); undefined when neither is set. */
+export function givenContainerId(shared: ReadonlyMap<string, unknown>, config: Pick<RootfsConfig, 'id'>): string | undefined {
+  return sharedValue<string>(shared, CONTAINER_ID_KEY, 'string') ?? config.id;
+}
+
+/** The container's id: the one it was given (givenContainerId), else the bundle directory's name. */
 export function containerId(shared: ReadonlyMap<string, unknown>, config: Pick<RootfsConfig, 'bundle' | 'id'>): string {
-  return sharedValue<string>(shared, CONTAINER_ID_KEY, 'string') ?? config.id ?? posix.basename(config.bundle);
+  return givenContainerId(shared, config) ?? posix.basename(config.bundle);
 }
 
 /**

@@ -707,6 +707,24 @@ describeAsRoot('LinuxSyscalls against the kernel', () => {
       });
     });
 
+    it('joinSessionKeyring: a named keyring with the bits added, the same serial when it is joined already (the kernel answers 0), a new anonymous one for null', () => {
+      // In a child: the keyrings it joins end with it. /proc/keys: serial flags usage timeout perm uid gid type description.
+      const name = `_ses.mk-port-${process.pid}`;
+      const r = inChild<{ first: number; again: number; anonymous: number; keys: string[][] }>(
+        os.tmpdir(),
+        `const first = sys.joinSessionKeyring(${JSON.stringify(name)}, 0x80000);
+        const again = sys.joinSessionKeyring(${JSON.stringify(name)}, 0x80000);
+        const anonymous = sys.joinSessionKeyring(null, 0x8);
+        const keys = require('fs').readFileSync('/proc/keys', 'utf8').split('\\n').map((l) => l.trim().split(/\\s+/));
+        return { first, again, anonymous, keys };`,
+      );
+      const line = (serial: number) => r.keys.find((f) => parseInt(f[0], 16) === serial)?.slice(4, 9);
+      expect(r.again).toBe(r.first);
+      expect(r.anonymous).not.toBe(r.first);
+      expect(line(r.first)).toEqual(['3f1b0000', '0', '0', 'keyring', `${name}:`]);
+      expect(line(r.anonymous)).toEqual(['3f030008', '0', '0', 'keyring', '_ses:']);
+    });
+
     it('stayed in the mount namespace it started in', () => {
       expect(fs.readlinkSync('/proc/self/ns/mnt')).toBe(ownMountNs);
     });

@@ -887,12 +887,12 @@ describe('fromOciSpec: idmapped bind mounts', () => {
   test("crun's idmap=uids=...;gids=...: the mount's own mappings, a relative (@) one moved by linux's range holding it", () => {
     const m = convert((s) => {
       s.linux = { ...(s.linux as object), uidMappings: UIDS, gidMappings: GIDS };
-      s.mounts = [{ source: '/srv/data', destination: '/data', options: ['rbind', 'idmap=uids=0-1000-10#@10-10-5;gids=@65536-65536-1'] }];
+      s.mounts = [{ source: '/srv/data', destination: '/data', options: ['rbind', 'idmap=uids=0-1000-10#@10-10-5;gids=@0-65536-1'] }];
     }).mounts[0];
     expect(m.idmap).toEqual({
       recursive: false,
       uidMappings: [{ containerID: 0, hostID: 1000, size: 10 }, { containerID: 10, hostID: 100010, size: 5 }],
-      gidMappings: [{ containerID: 65536, hostID: 5, size: 1 }],
+      gidMappings: [{ containerID: 0, hostID: 5, size: 1 }],
     });
     expect(m.data).toBe('');
   });

@@ -4,8 +4,9 @@
  * lists, separated by `;`, each of `#`-separated triplets `FS-HOST-SIZE`: SIZE ids
  * from FS of the filesystem shown as the ids from HOST, the same triplet a mount's
  * OCI `uidMappings` entry (containerID, hostID, size) gives. A triplet with `@` before it
- * is relative: HOST is counted in the container's user namespace, so it moves by the
- * offset of the linux.uidMappings (or gidMappings) range holding FS, as crun 1.8 takes it.
+ * is relative: HOST is an id of the container's user namespace, turned into the host's
+ * through the linux.uidMappings (or gidMappings) range that holds it, as crun 1.13 and
+ * later take it (crun before 1.13 looked FS up in those ranges, a bug it fixed).
  */
 import { ConfigError } from '../errors';
 import type { IdMapping } from '../syscalls/types';
@@ -54,17 +55,15 @@ function term(text: string, word: string, field: string): IdmapTerm {
 
 /**
  * The mount's own mappings (MountIdmap's uidMappings or gidMappings) for the triplets: a
- * relative one has its HOST moved by the offset of the `container` range (linux.uidMappings
- * or gidMappings) that holds its FS id, as crun moves it.
+ * relative one has its HOST, an id of the container's, turned into the host's through
+ * the `container` range (linux.uidMappings or gidMappings) that holds it.
  */
 export function resolveIdmapTerms(terms: readonly IdmapTerm[], container: readonly IdMapping[] | undefined, kind: 'uid' | 'gid', word: string, field: string): IdMapping[] {
   return terms.map((t) => {
     if (!t.relative) return { containerID: t.fsId, hostID: t.hostId, size: t.size };
     if (!container?.length) throw new ConfigError(field, word, `a relative mapping (@) needs linux.${kind}Mappings`);
-    const range = container.find((r) => t.fsId >= r.containerID && t.fsId < r.containerID + r.size);
-    if (!range) throw new ConfigError(field, word, `no range of linux.${kind}Mappings holds ${t.fsId}`);
-    const hostID = t.hostId + range.hostID - range.containerID;
-    if (hostID < 0 || hostID > UINT32_MAX) throw new ConfigError(field, word, `the relative mapping of ${t.fsId} moves out of 0 to ${UINT32_MAX}`);
-    return { containerID: t.fsId, hostID, size: t.size };
+    const range = container.find((r) => t.hostId >= r.containerID && t.hostId < r.containerID + r.size);
+    if (!range) throw new ConfigError(field, word, `no range of linux.${kind}Mappings holds the container's ${kind} ${t.hostId}`);
+    return { containerID: t.fsId, hostID: t.hostId - range.containerID + range.hostID, size: t.size };
   });
 }

@@ -111,7 +111,7 @@ export interface SyscallArgs {
   setCloexec: { fd: number };
   sethostname: { name: string };
   setInterfaceUp: { name: string };
-  joinSessionKeyring: { name: string; permissions: number };
+  joinSessionKeyring: { name: string | null; permissions: number };
   setdomainname: { name: string };
   setgroups: { gids: number[] };
   setgid: { gid: number };
@@ -928,16 +928,17 @@ export class FakeSyscalls implements Syscalls {
     this.utsName(this.record('setdomainname', { name }), name);
   }
 
-  /** The session keyring joined last (joinSessionKeyring): its name, serial and the permissions added; none joined yet, undefined. */
+  /** The session keyring joined last (joinSessionKeyring): its name ('_ses' for an anonymous one), serial and the permissions added; none joined yet, undefined. */
   sessionKeyring: { name: string; serial: number; permissions: number } | undefined;
   private nextKeySerial = 0x2f000000;
 
-  joinSessionKeyring(name: string, permissions: number): number {
+  joinSessionKeyring(name: string | null, permissions: number): number {
     const rec = this.record('joinSessionKeyring', { name, permissions });
     // keyrings(7): a description is at most 4095 bytes.
-    if (name === '' || Buffer.byteLength(name) > 4095) throw this.fail(rec, 'EINVAL');
-    const serial = this.sessionKeyring?.name === name ? this.sessionKeyring.serial : this.nextKeySerial++;
-    this.sessionKeyring = { name, serial, permissions };
+    if (name === '' || (name !== null && Buffer.byteLength(name) > 4095)) throw this.fail(rec, 'EINVAL');
+    // The kernel's join answers 0 for the keyring the thread has already; the port then asks for its serial.
+    const serial = name !== null && this.sessionKeyring?.name === name ? this.sessionKeyring.serial : this.nextKeySerial++;
+    this.sessionKeyring = { name: name ?? '_ses', serial, permissions };
     return serial;
   }
 
@@ -1418,9 +1419,11 @@ export class FakeSyscalls implements Syscalls {
       case 'sethostname':
       case 'setdomainname':
       case 'setInterfaceUp':
-      case 'joinSessionKeyring':
         // The real port names the name, as a path.
         return rec.name;
+      case 'joinSessionKeyring':
+        // An anonymous keyring by the name the kernel gives it.
+        return rec.name ?? '_ses';
       case 'pidfdOpen':
         // The real port names the process's directory.
         return `/proc/${rec.pid}`;

@@ -108,7 +108,12 @@ const SUN_PATH_OFFSET = 2;
 const SUN_PATH_MAX = 108;
 
 // keyctl(2) operations, include/uapi/linux/keyctl.h.
+const KEYCTL_GET_KEYRING_ID = 0;
 const KEYCTL_JOIN_SESSION_KEYRING = 1;
+/** The calling thread's session keyring, as a special key id (include/uapi/linux/keyctl.h). */
+const KEY_SPEC_SESSION_KEYRING = -3;
+/** What the kernel names a session keyring joined without a name (keyctl(2)). */
+const ANONYMOUS_SESSION_KEYRING = '_ses';
 const KEYCTL_SETPERM = 5;
 const KEYCTL_DESCRIBE = 6;
 /** What KEYCTL_DESCRIBE is first given room for: "type;uid;gid;perm;description" with a short description. */
@@ -803,18 +808,21 @@ export class LinuxSyscalls implements Syscalls {
     check('setdomainname', libc().setdomainname(name, Buffer.byteLength(name)), name);
   }
 
-  joinSessionKeyring(name: string, permissions: number): number {
-    const serial = check('keyctl', raw('keyctl', 'int', KEYCTL_JOIN_SESSION_KEYRING, 'const char *', name), name);
+  joinSessionKeyring(name: string | null, permissions: number): number {
+    const named = name ?? ANONYMOUS_SESSION_KEYRING;
+    let serial = check('keyctl', raw('keyctl', 'int', KEYCTL_JOIN_SESSION_KEYRING, 'const char *', name), named);
+    // 0: the keyring of that name is this thread's session keyring already; its serial is asked for.
+    if (serial === 0) serial = check('keyctl', raw('keyctl', 'int', KEYCTL_GET_KEYRING_ID, 'int', KEY_SPEC_SESSION_KEYRING, 'int', 0), named);
     // KEYCTL_DESCRIBE returns the text's size with its NUL, and copies it only into a buffer that holds it all.
     let buf = Buffer.alloc(KEY_DESCRIBE_GUESS);
-    let size = check('keyctl', raw('keyctl', 'int', KEYCTL_DESCRIBE, 'int', serial, 'void *', buf, 'size_t', buf.length), name);
+    let size = check('keyctl', raw('keyctl', 'int', KEYCTL_DESCRIBE, 'int', serial, 'void *', buf, 'size_t', buf.length), named);
     if (size > buf.length) {
       buf = Buffer.alloc(size);
-      size = check('keyctl', raw('keyctl', 'int', KEYCTL_DESCRIBE, 'int', serial, 'void *', buf, 'size_t', buf.length), name);
+      size = check('keyctl', raw('keyctl', 'int', KEYCTL_DESCRIBE, 'int', serial, 'void *', buf, 'size_t', buf.length), named);
     }
     const perm = keyPermissions(buf.subarray(0, size - 1).toString());
-    if (perm === undefined) throw new SyscallError('keyctl', errnoNumber('EINVAL'), [name], 'KEYCTL_DESCRIBE gave no permissions');
-    check('keyctl', raw('keyctl', 'int', KEYCTL_SETPERM, 'int', serial, 'unsigned int', (perm | permissions) >>> 0), name);
+    if (perm === undefined) throw new SyscallError('keyctl', errnoNumber('EINVAL'), [named], 'KEYCTL_DESCRIBE gave no permissions');
+    check('keyctl', raw('keyctl', 'int', KEYCTL_SETPERM, 'int', serial, 'unsigned int', (perm | permissions) >>> 0), named);
     return serial;
   }
 

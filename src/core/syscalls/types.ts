@@ -142,12 +142,12 @@ export interface Syscalls {
   setdomainname(name: string): void;
   /**
    * keyctl(2) KEYCTL_JOIN_SESSION_KEYRING: the calling thread's session keyring becomes
-   * the keyring `name`, a new one unless one by that name exists that it may search
-   * (execve(2) gives the program the thread's keyrings); then KEYCTL_DESCRIBE and
-   * KEYCTL_SETPERM add the `permissions` bits (KEY_*) to the keyring's own. Returns its
-   * serial number. Errors name the keyring (ENOSYS: a kernel without keys).
+   * the keyring `name`, a new one unless one by that name exists that it may search, or a
+   * new anonymous one for `null` (execve(2) gives the program the thread's keyrings); then
+   * KEYCTL_DESCRIBE and KEYCTL_SETPERM add the `permissions` bits (KEY_*) to the keyring's
+   * own. Returns its serial number. Errors name the keyring (ENOSYS: a kernel without keys).
    */
-  joinSessionKeyring(name: string, permissions: number): number;
+  joinSessionKeyring(name: string | null, permissions: number): number;
   /**
    * ioctl(2) SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP added, on an AF_INET datagram
    * socket (netdevice(7)): brings the interface `name` of this process's network

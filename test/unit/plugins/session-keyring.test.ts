@@ -23,15 +23,15 @@ describe("the container's session keyring (prepare-root, pre)", () => {
   });
 
   test.each([
-    ["the bundle directory's name, without a user namespace: its owner may search it", {}, [], '_ses.web-1', 0x80000],
-    ['the id given (mountkit run ID)', { id: 'c0ffee' }, [], '_ses.c0ffee', 0x80000],
+    ['the id given (mountkit run ID), without a user namespace: its owner may search it', { id: 'c0ffee' }, [], '_ses.c0ffee', 0x80000],
     ["an embedder's shared container.id first", { id: 'c0ffee' }, [['container.id', 'emb']], '_ses.emb', 0x80000],
-    ['in a user namespace: anyone may search it (KEY_OTH_SEARCH)', { namespaces: [{ type: 'mount' }, { type: 'user' }] }, [], '_ses.web-1', 0x8],
-  ] as [string, Partial<RootfsConfig>, [string, unknown][], string, number][])('%s', (_name, over, shared, name, permissions) => {
+    ["no id given: a new anonymous one, not one named after the bundle directory (two bundles of one name would share it)", {}, [], null, 0x80000],
+    ['in a user namespace: anyone may search it (KEY_OTH_SEARCH)', { id: 'c0ffee', namespaces: [{ type: 'mount' }, { type: 'user' }] }, [], '_ses.c0ffee', 0x8],
+  ] as [string, Partial<RootfsConfig>, [string, unknown][], string | null, number][])('%s', (_name, over, shared, name, permissions) => {
     const { sys, run } = setup(over, shared);
     run();
     expect(sys.calls).toEqual([{ op: 'joinSessionKeyring', name, permissions }]);
-    expect(sys.sessionKeyring).toEqual({ name, serial: expect.any(Number), permissions });
+    expect(sys.sessionKeyring).toEqual({ name: name ?? '_ses', serial: expect.any(Number), permissions });
   });
 
   test('noNewKeyring (--no-new-keyring): no call, the starter keeps its keyring', () => {
@@ -46,18 +46,18 @@ describe("the container's session keyring (prepare-root, pre)", () => {
     run();
     expect(sys.effects()).toEqual([
       { op: 'writeFile', path: '/proc/thread-self/attr/keycreate', data: 'system_u:system_r:container_t:s0' },
-      { op: 'joinSessionKeyring', name: '_ses.web-1', permissions: 0x80000 },
+      { op: 'joinSessionKeyring', name: null, permissions: 0x80000 },
     ]);
   });
 
   test('a kernel without keys (ENOSYS): the run goes on with the starter\'s keyring, as runc goes on, and says so at debug', () => {
     const { log, run } = setup({}, [], new FakeSyscalls().failOn('joinSessionKeyring', 'ENOSYS'));
     expect(() => run()).not.toThrow();
-    expect(log.entries.map((e) => [e.level, e.message])).toContainEqual(['debug', 'keyctl "_ses.web-1": ENOSYS: this kernel has no keys, the container keeps the session keyring mountkit was started with']);
+    expect(log.entries.map((e) => [e.level, e.message])).toContainEqual(['debug', 'keyctl "_ses": ENOSYS: this kernel has no keys, the container keeps the session keyring mountkit was started with']);
   });
 
   test('any other refusal (a seccomp filter refusing keyctl) stops the run, naming the keyring', () => {
-    const { run } = setup({}, [], new FakeSyscalls().failOn('joinSessionKeyring', 'EPERM'));
+    const { run } = setup({ id: 'web-1' }, [], new FakeSyscalls().failOn('joinSessionKeyring', 'EPERM'));
     expect(() => run()).toThrow('prepare-root: plugin session-keyring: keyctl "_ses.web-1": EPERM');
   });
 });
