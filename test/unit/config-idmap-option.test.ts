@@ -5,7 +5,7 @@ const F = 'mounts[3].options';
 describe("crun's idmap=uids=...;gids=... mount option", () => {
   test.each([
     ['uids=0-1000-10;gids=0-2000-10', { uid: [{ fsId: 0, hostId: 1000, size: 10, relative: false }], gid: [{ fsId: 0, hostId: 2000, size: 10, relative: false }] }],
-    ['gids=0-2000-10;uids=0-1000-10', { uid: [{ fsId: 0, hostId: 1000, size: 10, relative: false }], gid: [{ fsId: 0, hostId: 2000, size: 10, relative: false }] }],
+    [';gids=0-2000-10;;uids=0-1000-10;', { uid: [{ fsId: 0, hostId: 1000, size: 10, relative: false }], gid: [{ fsId: 0, hostId: 2000, size: 10, relative: false }] }],
     [
       'uids=0-1000-10#10-5000-1;gids=@0-0-65536',
       {

@@ -34,7 +34,8 @@ const TRIPLET = /^(@?)([0-9]+)-([0-9]+)-([0-9]+)$/;
  */
 export function parseIdmapOption(value: string, word: string, field: string): IdmapOptionMappings {
   const out: Partial<IdmapOptionMappings> = {};
-  for (const part of value.split(';')) {
+  // Empty parts (a trailing or doubled ;) are skipped, as crun's strtok_r skips them.
+  for (const part of value.split(';').filter((p) => p !== '')) {
     const key = part.startsWith('uids=') ? 'uid' : part.startsWith('gids=') ? 'gid' : undefined;
     if (key === undefined) throw new ConfigError(field, word, `"${part}": the value takes uids=... and gids=..., separated by ;`);
     if (out[key]) throw new ConfigError(field, word, `gives ${key}s= twice`);
