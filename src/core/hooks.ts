@@ -128,12 +128,18 @@ export function hookCommand(hook: HookSpec, state: OciState | StoppedState, dir 
   return cmd;
 }
 
-/** Why a finished hook failed, or undefined when it exited with status 0. */
+/**
+ * Why a finished hook failed, or undefined when it exited with status 0 before its
+ * timeout. One still running at its timeout was killed (SIGKILL), and fails, as runc
+ * fails it.
+ */
 export function hookFailure(hook: HookSpec, result: CommandResult): string | undefined {
-  if (result.status === 0 && result.signal === null) return undefined;
-  const how = result.signal
-    ? `killed by ${result.signal}${hook.timeout === undefined ? '' : ` (timeout ${hook.timeout}s)`}`
-    : `exit status ${result.status}`;
+  if (result.status === 0 && result.signal === null && !result.timedOut) return undefined;
+  const how = result.timedOut
+    ? `ran past its timeout of ${hook.timeout}s, killed by SIGKILL`
+    : result.signal
+      ? `killed by ${result.signal}`
+      : `exit status ${result.status}`;
   const output = result.output.trim();
   return `failed (${how})${output ? `: ${shownOutput(output)}` : ''}`;
 }

@@ -26,13 +26,29 @@ describe('runCommandAsync', () => {
     }
   });
 
-  test('argv[0] as given; a timeout is the signal that ended it, in both; a command that does not read its stdin is fine', async () => {
+  test('argv[0] as given; a timeout is SIGKILL, told as such, in both, even for a command that traps SIGTERM and would end with 0; a command that does not read its stdin is fine', async () => {
     expect((await sys.runCommandAsync({ path: '/bin/sh', argv0: 'hook-name', args: ['-c', 'echo $0'], env: [], dir: '/' })).output).toBe('hook-name\n');
-    const slow = sh('echo started; sleep 5', { timeoutMs: 200 });
-    const killed = { status: null, signal: 'SIGTERM', output: 'started\n' };
+    const slow = sh('trap "exit 0" TERM; echo started; sleep 5 & wait', { timeoutMs: 200 });
+    const killed = { status: null, signal: 'SIGKILL', output: 'started\n', timedOut: true };
     expect(await sys.runCommandAsync(slow)).toEqual(killed);
     expect(sys.runCommand(slow)).toEqual(killed);
     expect((await sys.runCommandAsync(sh('exit 0', { stdin: 'x'.repeat(1 << 20) }))).status).toBe(0);
+    expect(sys.runCommand(sh('exit 0', { stdin: 'x'.repeat(1 << 20) })).status).toBe(0);
+  });
+
+  test('a timeout beyond what a Node timer holds (2^31-1 ms) is not taken as 1 ms', async () => {
+    const cmd = sh('sleep 0.2; echo done', { timeoutMs: 2147484 * 1000 });
+    expect(await sys.runCommandAsync(cmd)).toEqual({ status: 0, signal: null, output: 'done\n' });
+    expect(sys.runCommand(cmd)).toEqual({ status: 0, signal: null, output: 'done\n' });
+  });
+
+  test('standard input is a file holding stdin, which /dev/stdin opens (a socket would be ENXIO), read from its start, large or empty', async () => {
+    const state = `{"id":"${'s'.repeat(300 * 1024)}"}`;
+    const cmd = sh('[ -f /dev/stdin ] && echo file; wc -c </dev/stdin; wc -c', { stdin: state });
+    const expected = { status: 0, signal: null, output: `file\n${state.length}\n${state.length}\n` };
+    expect(await sys.runCommandAsync(cmd)).toEqual(expected);
+    expect(sys.runCommand(cmd)).toEqual(expected);
+    expect(sys.runCommand(sh('wc -c </dev/stdin'))).toEqual({ status: 0, signal: null, output: '0\n' });
   });
 
   test('what a command leaves running neither holds the result back nor loses its output file: it goes on writing; a command that closes its output early is fine; one that cannot start is its execve errno', async () => {

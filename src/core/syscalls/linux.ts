@@ -541,9 +541,33 @@ function commandOutput(): number {
 /** A signal listener that does nothing: the signal is caught, and so at its default after execve(2). */
 function ignoreSignal(): void {}
 
-/** What runCommand and runCommandAsync give Node's spawn for `cmd`, its output going to `out`. */
-function spawnOptions(cmd: CommandSpec, out: number): import('child_process').SpawnOptions & { stdio: ['pipe', number, number] } {
-  return { env: envRecord(cmd.env), cwd: cmd.dir || undefined, stdio: ['pipe', out, out], argv0: cmd.argv0, timeout: cmd.timeoutMs };
+/**
+ * A command's standard input: a memfd holding `text`, at offset 0. A file, where Node's
+ * 'pipe' is a socketpair(2), which open(2) of /dev/stdin refuses (ENXIO) as runc's pipe
+ * is not refused; and it needs no writer while the command runs, however much it holds.
+ */
+function commandInput(text: string): number {
+  const fd = check('memfd_create', libc().memfd_create('mountkit-input', MFD_CLOEXEC));
+  const data = Buffer.from(text);
+  // pwrite(2) leaves the offset the command starts reading at, 0, alone.
+  for (let at = 0; at < data.length; ) at += viaFs('write', [], () => fs.writeSync(fd, data, at, data.length - at, at));
+  return fd;
+}
+
+/** setTimeout's limit (2^31-1 ms, about 24.8 days); Node takes a longer timeout as 1 ms. */
+const LONGEST_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * What runCommand and runCommandAsync give Node's spawn for `cmd`, reading `input` and its
+ * output going to `out`. A command still running at its timeout gets SIGKILL, as runc
+ * kills a hook: it cannot trap that and go on, or end with status 0.
+ */
+function spawnOptions(cmd: CommandSpec, input: number, out: number): import('child_process').SpawnOptions & { stdio: [number, number, number] } {
+  return { env: envRecord(cmd.env), cwd: cmd.dir || undefined, stdio: [input, out, out], argv0: cmd.argv0, timeout: timeoutOf(cmd), killSignal: 'SIGKILL' };
+}
+
+function timeoutOf(cmd: CommandSpec): number | undefined {
+  return cmd.timeoutMs === undefined ? undefined : Math.min(cmd.timeoutMs, LONGEST_TIMEOUT_MS);
 }
 
 /**
@@ -1172,19 +1196,20 @@ export class LinuxSyscalls implements Syscalls {
   runCommand(cmd: CommandSpec): CommandResult {
     if (cmd.via !== undefined) return runVia(cmd.via, cmd);
     const out = commandOutput();
+    let input: number | undefined;
     try {
+      input = commandInput(cmd.stdin ?? '');
       // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run without hooks never uses.
       const { spawnSync } = require('child_process') as typeof import('child_process');
-      const r = spawnSync(cmd.path, cmd.args, { ...spawnOptions(cmd, out), input: cmd.stdin });
-      // A command that exits without reading its stdin leaves Node with EPIPE, and one its
-      // timeout killed with ETIMEDOUT; its end is known then, and is what counts (Go's
-      // os/exec ignores that EPIPE too): a timeout is told by the signal, as runCommandAsync
-      // tells it.
+      const r = spawnSync(cmd.path, cmd.args, spawnOptions(cmd, input, out));
+      // One its timeout killed leaves ETIMEDOUT; its end is known then, and is what counts:
+      // a timeout is told by the signal, as runCommandAsync tells it.
       const ended = r.status !== null || r.signal !== null;
       const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
-      if (r.error && !(ended && (code === 'EPIPE' || code === 'ETIMEDOUT'))) throw fromNode('execve', [cmd.path], r.error);
-      return { status: r.status, signal: r.signal, output: preadAll(out) };
+      if (r.error && !(ended && code === 'ETIMEDOUT')) throw fromNode('execve', [cmd.path], r.error);
+      return { status: r.status, signal: r.signal, output: preadAll(out), ...(code === 'ETIMEDOUT' ? { timedOut: true } : {}) };
     } finally {
+      if (input !== undefined) fs.closeSync(input);
       fs.closeSync(out);
     }
   }
@@ -1200,11 +1225,22 @@ export class LinuxSyscalls implements Syscalls {
     const out = commandOutput();
     const { spawn } = require('child_process') as typeof import('child_process');
     let child: import('child_process').ChildProcess;
+    let input: number;
     try {
-      child = spawn(cmd.path, cmd.args, spawnOptions(cmd, out));
+      input = commandInput(cmd.stdin ?? '');
+    } catch (err) {
+      fs.closeSync(out);
+      return Promise.reject(err);
+    }
+    try {
+      // The timeout is this process's own timer, which tells that it fired.
+      child = spawn(cmd.path, cmd.args, { ...spawnOptions(cmd, input, out), timeout: undefined });
     } catch (err) {
       fs.closeSync(out);
       return Promise.reject(fromNode('execve', [cmd.path], err));
+    } finally {
+      // The child has its own copy from here on.
+      fs.closeSync(input);
     }
     return new Promise((resolve, reject) => {
       child.on('error', (err) => {
@@ -1213,12 +1249,19 @@ export class LinuxSyscalls implements Syscalls {
         fs.closeSync(out);
         reject(fromNode('execve', [cmd.path], err));
       });
-      // A command that exits without reading its stdin leaves EPIPE here; its end is what counts.
-      child.stdin?.on('error', () => undefined);
-      child.stdin?.end(cmd.stdin ?? '');
+      const ms = timeoutOf(cmd);
+      let timedOut = false;
+      const timer =
+        ms === undefined
+          ? undefined
+          : setTimeout(() => {
+              timedOut = true;
+              child.kill('SIGKILL');
+            }, ms);
       child.on('exit', (status, signal) => {
+        if (timer !== undefined) clearTimeout(timer);
         try {
-          resolve({ status, signal, output: preadAll(out) });
+          resolve({ status, signal, output: preadAll(out), ...(timedOut ? { timedOut: true } : {}) });
         } finally {
           fs.closeSync(out);
         }

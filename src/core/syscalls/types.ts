@@ -43,9 +43,9 @@ export interface CommandSpec {
   dir: string;
   /** argv[0] when it is not `path` (OCI hooks give it as args[0]). */
   argv0?: string;
-  /** Written to the command's standard input (OCI hooks read the container state there). */
+  /** The command's standard input, a file holding this (OCI hooks read the container state there). */
   stdin?: string;
-  /** Kill the command after this many milliseconds. */
+  /** Kill the command (SIGKILL) if it still runs after this many milliseconds (at most 2^31-1). */
   timeoutMs?: number;
   /**
    * A socket to the process that started this one, which runs the command instead (on
@@ -69,6 +69,8 @@ export interface CommandResult {
   status: number | null;
   signal: string | null;
   output: string;
+  /** Killed (SIGKILL) because it ran past CommandSpec.timeoutMs. */
+  timedOut?: boolean;
 }
 
 export interface Syscalls {

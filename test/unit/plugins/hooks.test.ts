@@ -111,7 +111,9 @@ describe('hook state and command', () => {
     ['exit 3 with output', hook('/h'), { status: 3, signal: null, output: 'boom\n' }, 'failed (exit status 3): boom'],
     ['exit 1 without output', hook('/h'), { status: 1, signal: null, output: '  ' }, 'failed (exit status 1)'],
     ['a signal', hook('/h'), { status: null, signal: 'SIGKILL', output: '' }, 'failed (killed by SIGKILL)'],
-    ['a signal with a timeout', hook('/h', { timeout: 2 }), { status: null, signal: 'SIGTERM', output: 'slow' }, 'failed (killed by SIGTERM (timeout 2s)): slow'],
+    ['a signal, with a timeout it did not reach', hook('/h', { timeout: 2 }), { status: null, signal: 'SIGTERM', output: '' }, 'failed (killed by SIGTERM)'],
+    ['past its timeout: killed by SIGKILL', hook('/h', { timeout: 2 }), { status: null, signal: 'SIGKILL', output: 'slow', timedOut: true }, 'failed (ran past its timeout of 2s, killed by SIGKILL): slow'],
+    ['past its timeout, though it ended with 0 (as runc fails it)', hook('/h', { timeout: 2 }), { status: 0, signal: null, output: '', timedOut: true }, 'failed (ran past its timeout of 2s, killed by SIGKILL)'],
     ['output of several lines, quoted on one', hook('/h'), { status: 3, signal: null, output: 'line1\nmountkit: a line of its own\n' }, 'failed (exit status 3): "line1\\nmountkit: a line of its own"'],
     ['a terminal escape, quoted', hook('/h'), { status: 1, signal: null, output: 'red \u001b[31mtext' }, 'failed (exit status 1): "red \\u001b[31mtext"'],
     ['DEL and a C1 control (CSI), escaped too', hook('/h'), { status: 1, signal: null, output: 'a\u007fb\u009b31mc' }, 'failed (exit status 1): "a\\u007fb\\u009b31mc"'],
@@ -170,11 +172,11 @@ describe('hooks step', () => {
     expect(sys.callsOf('runCommand').map((c) => c.cmd.path)).toEqual(['/hooks/ok', '/hooks/bad']);
   });
 
-  test('a hook killed by a signal is a failure', () => {
+  test('a hook killed at its timeout is a failure', () => {
     const { sys, run } = setup();
-    sys.commandResult = { status: null, signal: 'SIGTERM', output: '' };
+    sys.commandResult = { status: null, signal: 'SIGKILL', output: '', timedOut: true };
     expect(() => run({ createRuntime: [hook('/hooks/slow', { timeout: 1 })] })).toThrow(
-      'before-jail: plugin hooks: hook createRuntime[0] "/hooks/slow" failed (killed by SIGTERM (timeout 1s))',
+      'before-jail: plugin hooks: hook createRuntime[0] "/hooks/slow" failed (ran past its timeout of 1s, killed by SIGKILL)',
     );
   });
 
