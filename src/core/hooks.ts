@@ -115,14 +115,16 @@ export function hostPid(sys: Pick<Syscalls, 'readlink' | 'getpid'>): number {
 
 /**
  * The command for one hook. runtime-spec: `args` has the same semantics as execv's argv,
- * so args[0] is argv[0] and may differ from `path`; `env` is the whole environment, or
- * `defaultEnv` when the hook names none (runc gives startContainer hooks the container's);
- * `timeout` is in seconds. The working directory is `dir`: the bundle by default, as runc's
- * runtime hooks inherit runc's, which is the bundle.
+ * so args[0] is argv[0] and may differ from `path`; `env` is the whole environment (`[]`
+ * none), or `defaultEnv` when the hook has no `env`, and without that the environment of
+ * the process that runs it, as runc's runtime hooks get runc's (Go's exec with no Env);
+ * runc gives createContainer hooks the container's process.env, startContainer hooks the
+ * program's. `timeout` is in seconds. The working directory is `dir`: the bundle by
+ * default, as runc's runtime hooks inherit runc's, which is the bundle.
  */
-export function hookCommand(hook: HookSpec, state: OciState | StoppedState, dir = state.bundle, defaultEnv: readonly string[] = []): CommandSpec {
-  const env = hook.env.length > 0 ? hook.env : defaultEnv;
-  const cmd: CommandSpec = { path: hook.path, args: hook.args.slice(1), env: [...env], dir, stdin: JSON.stringify(state) };
+export function hookCommand(hook: HookSpec, state: OciState | StoppedState, dir = state.bundle, defaultEnv?: readonly string[]): CommandSpec {
+  const env = hook.env ?? defaultEnv;
+  const cmd: CommandSpec = { path: hook.path, args: hook.args.slice(1), ...(env === undefined ? {} : { env: [...env] }), dir, stdin: JSON.stringify(state) };
   if (hook.args.length > 0) cmd.argv0 = hook.args[0];
   if (hook.timeout !== undefined) cmd.timeoutMs = hook.timeout * 1000;
   return cmd;

@@ -583,6 +583,43 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     }
   });
 
+  test("hooks without an env get runc's defaults: the runtime's own environment for the runtime's hooks, the container's process.env for createContainer, the program's for startContainer; an empty env is none", () => {
+    const config = runcSpec();
+    config.process.args = ['true'];
+    config.mounts.push({ destination: '/out', type: 'bind', source: 'out', options: ['rbind'] });
+    // dash gives itself a PATH when it has none.
+    const keep = (name: string, at = 'out', env?: string[]) => ({ path: '/bin/sh', args: ['sh', '-c', `echo "term=\${TERM-unset} home=\${HOME-unset} path=\${PATH-unset}" > ${at}/${name}`], ...(env ? { env } : {}) });
+    config.hooks = {
+      prestart: [keep('pre')],
+      createRuntime: [keep('cr'), keep('cr-empty', 'out', [])],
+      createContainer: [keep('cc', '../out')],
+      startContainer: [keep('sc', '/out'), keep('sc-empty', '/out', [])],
+      poststart: [keep('ps')],
+      poststop: [keep('pst')],
+    };
+    const bundle = makeBundle(config);
+    const copies: string[] = [];
+    try {
+      mkdirSync(path.join(bundle.dir, 'out'));
+      const forRunc = copyBundle(bundle.dir);
+      const forMountkit = copyBundle(bundle.dir);
+      copies.push(forRunc, forMountkit);
+      const seen = (dir: string) => Object.fromEntries(['pre', 'cr', 'cr-empty', 'cc', 'sc', 'sc-empty', 'ps', 'pst'].map((name) => [name, readFileSync(path.join(dir, 'out', name), 'utf8').trim()]));
+      const id = `hook-env-${process.pid}`;
+      const runc = runRunc(forRunc, id);
+      expect([runc.status, runc.stderr]).toEqual([0, '']);
+      const mk = runMountkit(forMountkit, [id]);
+      expect([mk.status, mk.stderr]).toEqual([0, '']);
+      // The caller's environment (this test's, which both runtimes were started with).
+      const caller = `term=${process.env.TERM ?? 'unset'} home=${process.env.HOME ?? 'unset'} path=${process.env.PATH}`;
+      expect(seen(forRunc)).toMatchObject({ pre: caller, cr: caller, ps: caller, pst: caller, cc: expect.stringMatching(/^term=xterm home=unset path=\/usr\/local\/sbin:/), 'cr-empty': expect.stringMatching(/^term=unset home=unset /) });
+      expect(seen(forMountkit)).toEqual(seen(forRunc));
+    } finally {
+      bundle.cleanup();
+      for (const c of copies) rmSync(c, { recursive: true, force: true });
+    }
+  });
+
   test.each([
     ['its own session keyring, named after the container id, which its owner may search', []],
     ['with --no-new-keyring, the session keyring of its starter', ['--no-new-keyring']],

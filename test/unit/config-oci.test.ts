@@ -194,7 +194,7 @@ describe('fromOciSpec: conversion', () => {
         createContainer: [{ path: '/in/ns', args: ['in-ns'] }],
         startContainer: [{ path: '/bin/start', env: ['S=1'] }],
         poststart: [{ path: '/bin/after' }],
-        poststop: [{ path: '/bin/gone', timeout: 2 }],
+        poststop: [{ path: '/bin/gone', timeout: 2, env: [] }],
       };
       s.process.user = { uid: 1000, gid: 1000, additionalGids: [5], umask: 18 };
       s.process.cwd = '/home/user';
@@ -212,12 +212,14 @@ describe('fromOciSpec: conversion', () => {
     expect(cfg.namespaces).toEqual([{ type: 'mount' }, { type: 'network', path: '/proc/1234/ns/net' }, { type: 'user' }]);
     expect(cfg.hooks).toEqual({
       prestart: [{ path: '/usr/bin/netns-hook', args: ['netns-hook', 'up'], env: ['A=1'], timeout: 5 }],
-      createRuntime: [{ path: '/bin/true', args: [], env: [] }],
-      createContainer: [{ path: '/in/ns', args: ['in-ns'], env: [] }],
+      createRuntime: [{ path: '/bin/true', args: [] }],
+      createContainer: [{ path: '/in/ns', args: ['in-ns'] }],
       startContainer: [{ path: '/bin/start', args: [], env: ['S=1'] }],
-      poststart: [{ path: '/bin/after', args: [], env: [] }],
+      poststart: [{ path: '/bin/after', args: [] }],
       poststop: [{ path: '/bin/gone', args: [], env: [], timeout: 2 }],
     });
+    // No env is not an empty one: the hook gets a default (core/hooks.ts, hookCommand).
+    expect(cfg.hooks.createRuntime[0]).not.toHaveProperty('env');
     expect(cfg.hooks.createRuntime[0]).not.toHaveProperty('timeout');
     expect(cfg.process).toEqual({ ...RUNC_DEFAULT.process, uid: 1000, gid: 1000, additionalGids: [5], umask: 0o022, cwd: '/home/user', terminal: false });
   });

@@ -199,7 +199,8 @@ export interface SeccompArgSpec {
 export interface HookSpec {
   path: string;
   args: string[];
-  env: string[];
+  /** The hook's whole environment; absent, a default that depends on its kind (core/hooks.ts, hookCommand), where `[]` is none. */
+  env?: string[];
   timeout?: number;
 }
 

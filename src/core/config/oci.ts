@@ -392,10 +392,11 @@ function parseProcess(v: unknown): ProcessSpec {
 
 function parseHook(v: unknown, field: string): HookSpec {
   const h = object(v, field);
+  const env = stringArray(h.env, `${field}.env`);
   const hook: HookSpec = {
     path: absolutePath(h.path, `${field}.path`),
     args: stringArray(h.args, `${field}.args`) ?? [],
-    env: stringArray(h.env, `${field}.env`) ?? [],
+    ...(env === undefined ? {} : { env }),
   };
   if (isAbsent(h.timeout)) return hook;
   const timeout = unsigned(h.timeout, `${field}.timeout`, Number.MAX_SAFE_INTEGER);

@@ -1310,7 +1310,7 @@ export class FakeSyscalls implements Syscalls {
   }
 
   runCommand(cmd: CommandSpec): CommandResult {
-    this.record('runCommand', { cmd: { ...cmd, args: [...cmd.args], env: [...cmd.env] } });
+    this.record('runCommand', { cmd: { ...cmd, args: [...cmd.args], ...(cmd.env === undefined ? {} : { env: [...cmd.env] }) } });
     const result = this.commandResult;
     return typeof result === 'function' ? result(cmd) : { ...result };
   }
@@ -1318,7 +1318,7 @@ export class FakeSyscalls implements Syscalls {
   /** runCommand's answer (commandResult), promised; an injected failure rejects it. */
   runCommandAsync(cmd: CommandSpec): Promise<CommandResult> {
     try {
-      this.record('runCommandAsync', { cmd: { ...cmd, args: [...cmd.args], env: [...cmd.env] } });
+      this.record('runCommandAsync', { cmd: { ...cmd, args: [...cmd.args], ...(cmd.env === undefined ? {} : { env: [...cmd.env] }) } });
     } catch (err) {
       return Promise.reject(err);
     }

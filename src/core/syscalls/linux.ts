@@ -563,7 +563,7 @@ const LONGEST_TIMEOUT_MS = 2 ** 31 - 1;
  * kills a hook: it cannot trap that and go on, or end with status 0.
  */
 function spawnOptions(cmd: CommandSpec, input: number, out: number): import('child_process').SpawnOptions & { stdio: [number, number, number] } {
-  return { env: envRecord(cmd.env), cwd: cmd.dir || undefined, stdio: [input, out, out], argv0: cmd.argv0, timeout: timeoutOf(cmd), killSignal: 'SIGKILL' };
+  return { env: cmd.env === undefined ? { ...process.env } : envRecord(cmd.env), cwd: cmd.dir || undefined, stdio: [input, out, out], argv0: cmd.argv0, timeout: timeoutOf(cmd), killSignal: 'SIGKILL' };
 }
 
 function timeoutOf(cmd: CommandSpec): number | undefined {

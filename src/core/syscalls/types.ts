@@ -39,7 +39,8 @@ export interface CommandSpec {
   path: string;
   /** Arguments after argv[0]. */
   args: string[];
-  env: string[];
+  /** The command's whole environment; absent, the environment of the process that runs it (the one at the end of `via`, when given). */
+  env?: string[];
   dir: string;
   /** argv[0] when it is not `path` (OCI hooks give it as args[0]). */
   argv0?: string;

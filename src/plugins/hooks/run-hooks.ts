@@ -78,6 +78,7 @@ export class CreateContainerHooksStep implements LifecycleStep {
     const { createContainer = [] } = hooks;
     if (createContainer.length === 0) return;
     const own = ociState(ctx.shared, ctx.config, { status: 'creating', pid: this.sys.getpid() });
-    createContainer.forEach((hook, i) => runHook(this.sys, `createContainer[${i}]`, hook, hookCommand(hook, own, rootfs)));
+    // Without an env of their own, the container's process.env, which runc's init has taken by then.
+    createContainer.forEach((hook, i) => runHook(this.sys, `createContainer[${i}]`, hook, hookCommand(hook, own, rootfs, ctx.config.process.env)));
   }
 }

@@ -464,7 +464,7 @@ describe('handover step', () => {
   });
 
   describe('startContainer hooks', () => {
-    const hook = (path: string, over: Partial<HookSpec> = {}): HookSpec => ({ path, args: [], env: [], ...over });
+    const hook = (path: string, over: Partial<HookSpec> = {}): HookSpec => ({ path, args: [], ...over });
 
     test("without HOME in process.env, a hook that names no environment gets the program's, HOME from /etc/passwd included", () => {
       const { sys, run } = setup();
@@ -475,6 +475,13 @@ describe('handover step', () => {
       const [hookRun] = sys.callsOf('runCommand');
       expect(hookRun.cmd.env).toEqual(['PATH=/bin', 'HOME=/home/u']);
       expect(sys.callsOf('execve')[0].envp).toEqual(['PATH=/bin', 'HOME=/home/u']);
+    });
+
+    test('a hook with an empty env gets none, as under runc (only one without env gets the program\'s)', () => {
+      const { sys, run } = setup();
+      run.config.hooks = { prestart: [], createRuntime: [], startContainer: [hook('/bin/s1', { env: [] })] };
+      expect(run).toThrow(ExecveCalled);
+      expect(sys.callsOf('runCommand')[0].cmd.env).toEqual([]);
     });
 
     test('they run last before execve: as the container user, with descriptors marked close-on-exec and the program found; in its cwd, with its environment when they name none', () => {

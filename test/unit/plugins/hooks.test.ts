@@ -106,6 +106,18 @@ describe('hook state and command', () => {
     expect(hookCommand(spec, state)).toEqual({ ...expected, stdin: JSON.stringify(state) });
   });
 
+  test.each<[string, string[] | undefined, string[] | undefined, string[] | undefined]>([
+    ["no env and no default: no env in the command, which runs with its runner's (runc's runtime hooks get runc's)", undefined, undefined, undefined],
+    ['no env: the default (a createContainer or startContainer hook: the container\'s)', undefined, ['PATH=/bin'], ['PATH=/bin']],
+    ['an empty env is none, not the default (runc gives none)', [], ['PATH=/bin'], []],
+    ['its own env', ['K=V'], ['PATH=/bin'], ['K=V']],
+  ])('%s', (_name, env, defaultEnv, expected) => {
+    const state = { ociVersion: '1.0.2', id: 'x', status: 'creating' as const, pid: 0, bundle: '/b' };
+    const cmd = hookCommand({ path: '/bin/h', args: [], ...(env === undefined ? {} : { env }) }, state, '/b', defaultEnv);
+    if (expected === undefined) expect(cmd).not.toHaveProperty('env');
+    else expect(cmd.env).toEqual(expected);
+  });
+
   test.each<[string, HookSpec, CommandResult, string | undefined]>([
     ['exit 0', hook('/h'), { status: 0, signal: null, output: 'chatty' }, undefined],
     ['exit 3 with output', hook('/h'), { status: 3, signal: null, output: 'boom\n' }, 'failed (exit status 3): boom'],
@@ -206,6 +218,12 @@ describe('createContainer hooks, in the container namespace', () => {
       { op: 'runCommand', cmd: { path: '/hooks/cc1', args: [], env: [], dir: '/bundles/web-1/rootfs', stdin: own('creating', 77) } },
       { op: 'runCommand', cmd: { path: '/hooks/cc2', args: [], env: ['B=2'], dir: '/bundles/web-1/rootfs', stdin: own('creating', 77) } },
     ]);
+  });
+
+  test("one without env gets the container's process.env, as runc's init has it then; one with [] none", () => {
+    const { sys, run } = setup({}, silentLogger, { process: { ...makeConfig().process, env: ['PATH=/bin', 'TERM=xterm'] } });
+    run({ createContainer: [{ path: '/hooks/cc1', args: [] }, { path: '/hooks/cc2', args: [], env: [] }] });
+    expect(sys.callsOf('runCommand').map((c) => c.cmd.env)).toEqual([['PATH=/bin', 'TERM=xterm'], []]);
   });
 
   test('a failing createContainer hook stops the run in the before-jail phase', () => {
