@@ -31,7 +31,7 @@ import {
   type LaunchContext,
   type LaunchPlan,
 } from '../core/namespaces';
-import { PARENT_DEATH_SIGNAL, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, takeRelaunchDescriptors, type RelaunchDescriptors } from '../core/relaunch';
+import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, takeRelaunchDescriptors, type RelaunchDescriptors } from '../core/relaunch';
 import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
 import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
@@ -157,6 +157,9 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // child has it from its fork).
   const pidOne = process.pid === 1 && (launch.relaunched || launch.startedInPidNamespace === true);
   if (pidOne) sys.setParentDeathSignal(PARENT_DEATH_SIGNAL);
+  // What this process starts (hooks, commands, the relaunch) gets only the descriptors it
+  // is given: those mountkit was started with stay its own, as runc's hooks get none of runc's.
+  sys.cloexecFrom(FIRST_INHERITED_FD);
   const forkedBy = process.env[PID_NAMESPACE_PARENT_ENV];
   delete process.env[PID_NAMESPACE_PARENT_ENV];
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);

@@ -44,6 +44,13 @@ export const RELAUNCH_STARTER_FD = 3;
  */
 export const PARENT_DEATH_SIGNAL = constants.signals.SIGKILL;
 
+/**
+ * The first descriptor after the standard streams: `run` marks it and every later one
+ * close-on-exec first thing, in every process, so that what it starts gets only what it
+ * passes (the relaunch's descriptors, a command's streams).
+ */
+export const FIRST_INHERITED_FD = 3;
+
 /** The relaunch's descriptor for each of the host's sockets, by role. */
 export const RELAUNCH_SOCKET_FDS: Readonly<Record<HostSocketRole, number>> = { console: 6, seccompAgent: 7 };
 

@@ -620,6 +620,40 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     }
   });
 
+  test("a descriptor mountkit's caller left open reaches none of the hooks, as none of runc's reaches its hooks", () => {
+    const config = runcSpec();
+    config.process.args = ['true'];
+    config.mounts.push({ destination: '/out', type: 'bind', source: 'out', options: ['rbind'] });
+    // ls holds one descriptor of its own for /proc/self/fd (3).
+    const keep = (name: string, at = 'out') => ({ path: '/bin/sh', args: ['sh', '-c', `ls /proc/self/fd | tr '\\n' ' ' > ${at}/${name}`] });
+    config.hooks = { prestart: [keep('pre')], createRuntime: [keep('cr')], createContainer: [keep('cc', '../out')], poststart: [keep('ps')], poststop: [keep('pst')] };
+    const bundle = makeBundle(config);
+    const copies: string[] = [];
+    try {
+      mkdirSync(path.join(bundle.dir, 'out'));
+      const forRunc = copyBundle(bundle.dir);
+      const forMountkit = copyBundle(bundle.dir);
+      copies.push(forRunc, forMountkit);
+      const id = `hook-fds-${process.pid}`;
+      // bash: dash redirects one-digit descriptors only.
+      const withFd200 = (argv: string[]) => spawnSync('bash', ['-c', 'exec 200</dev/null; exec "$@"', 'bash', ...argv], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+      const runc = withFd200([RUNC!, 'run', '--bundle', forRunc, id]);
+      spawnSync(RUNC!, ['delete', '--force', id]);
+      expect([runc.status, runc.stderr]).toEqual([0, '']);
+      const mk = withFd200([LAUNCHER, 'run', '--bundle', forMountkit, '--seccomp-cache', 'off', id]);
+      expect([mk.status, mk.stderr]).toEqual([0, '']);
+      const seen = (dir: string, names: string[]) => Object.fromEntries(names.map((name) => [name, readFileSync(path.join(dir, 'out', name), 'utf8').trim()]));
+      const runtimeHooks = ['pre', 'cr', 'ps', 'pst'];
+      expect(seen(forRunc, runtimeHooks)).toEqual(Object.fromEntries(runtimeHooks.map((name) => [name, '0 1 2 3'])));
+      expect(seen(forMountkit, runtimeHooks)).toEqual(seen(forRunc, runtimeHooks));
+      // runc's createContainer hooks hold three descriptors of runc's own (its init's); mountkit's none.
+      expect(seen(forMountkit, ['cc'])).toEqual({ cc: '0 1 2 3' });
+    } finally {
+      bundle.cleanup();
+      for (const c of copies) rmSync(c, { recursive: true, force: true });
+    }
+  });
+
   test.each([
     ['its own session keyring, named after the container id, which its owner may search', []],
     ['with --no-new-keyring, the session keyring of its starter', ['--no-new-keyring']],

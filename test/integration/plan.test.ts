@@ -84,8 +84,9 @@ maybe('mountkit plan', () => {
       expect(r.status).toBe(0);
       const lines = r.stdout.trimEnd().split('\n');
       const relaunch = JSON.stringify(['unshare', '--pid', '--mount', '--uts', '--propagation', 'unchanged', '--', ...PID_NAMESPACE_PARENT]);
-      expect(lines[0]).toMatch(/^ *0 {2}namespaces +launcher +relaunch\((.*)\)$/);
-      expect(/relaunch\((.*)\)$/.exec(lines[0])?.[1]).toBe(relaunch);
+      expect(lines[0]).toMatch(/^ *0 {2}namespaces +launcher +cloexecFrom\(3\)$/);
+      expect(lines[1]).toMatch(/^ *1 {2}namespaces +launcher +relaunch\((.*)\)$/);
+      expect(/relaunch\((.*)\)$/.exec(lines[1])?.[1]).toBe(relaunch);
       expect(lines.find((l) => / mounts +proc mounts\[0\] "\/proc" +mount\("proc", "\/proc\/thread-self\/fd\/\d+", "proc", 0, NULL\)  # \d+ = .*\/rootfs\/proc$/.test(l))).toBeDefined();
       expect(lines.find((l) => / jail +jail +pivotRoot\("\.", "\."\)$/.test(l))).toBeDefined();
       // HOME from the busybox rootfs's /etc/passwd: root's.
@@ -324,7 +325,8 @@ maybe('mountkit plan', () => {
       const r = planAsNobody(b.dir, ['--format', 'json']);
       expect([r.status, r.stderr]).toEqual([0, '']);
       const calls = JSON.parse(r.stdout).calls as JsonCall[];
-      expect(calls.slice(0, 11).map((c) => [c.op, c.decoded?.nstype ?? c.args.path ?? c.args.argv ?? ''])).toEqual([
+      expect(calls.slice(0, 13).map((c) => [c.op, c.decoded?.nstype ?? c.args.path ?? c.args.argv ?? ''])).toEqual([
+        ['cloexecFrom', ''],
         ['open', '/proc/thread-self/ns/pid'],
         ['open', '/proc/self/ns/pid'],
         ['setns', 'CLONE_NEWPID'],
@@ -332,6 +334,7 @@ maybe('mountkit plan', () => {
         ['relaunch', ['unshare', '--mount', '--uts', '--propagation', 'unchanged', '--']],
         ['setns', 'CLONE_NEWPID'],
         ['close', ''],
+        ['cloexecFrom', ''],
         ['setCloexec', ''],
         ['open', '/proc/self/ns/net'],
         ['setns', 'CLONE_NEWNET'],

@@ -24,7 +24,7 @@ import { descriptorsOf } from './format';
 import { idMapToolsInPath } from '../programs';
 import { releaseConsole, takeConsole, type ConsoleEnds } from '../console-ends';
 import { idmapCopyRequest, sendIdmappedCopy } from '../idmapped-tree';
-import { PARENT_DEATH_SIGNAL, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, takeRelaunchDescriptors, type RelaunchDescriptors } from '../relaunch';
+import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, takeRelaunchDescriptors, type RelaunchDescriptors } from '../relaunch';
 import { eventLine } from '../runtime-channel';
 import { poststartHooks, poststopHooks } from '../runtime-hooks';
 import { PlanSyscalls } from './port';
@@ -114,6 +114,8 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
    */
   let firstProcess: { console?: number; consoleEnds?: ConsoleEnds; idmap?: RelaunchDescriptors['idmap']; pidfd?: number } = {};
   try {
+    // As run marks them first thing: what mountkit was started with is its own.
+    sys.cloexecFrom(FIRST_INHERITED_FD);
     if (outer.relaunch.length) {
       // As run does them: what a relaunch into a user namespace is given (core/relaunch.ts),
       // then the pid namespace joined by path, the relaunch, this thread back in its own pid
@@ -131,6 +133,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       // instead of connecting.
       const pidOne = relaunchForks(outer);
       if (pidOne) sys.setParentDeathSignal(PARENT_DEATH_SIGNAL);
+      sys.cloexecFrom(FIRST_INHERITED_FD);
       relaunched = takeRelaunchDescriptors(sys, config, innerLaunch.joinedByLauncher === true, pidOne);
       // The first process makes each idmapped copy when the relaunched process asks for it,
       // from inside that process's mount namespace (core/idmapped-tree.ts), which a plan
