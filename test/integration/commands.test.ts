@@ -62,6 +62,11 @@ describe('runCommandAsync', () => {
       expect(existsSync(mark)).toBe(true);
       expect(await sys.runCommandAsync(sh('echo first; exec >/dev/null 2>&1; sleep 0.1; echo gone'))).toEqual({ status: 0, signal: null, output: 'first\n' });
       await expect(sys.runCommandAsync({ path: '/nonexistent/hook', args: [], env: [], dir: '/' })).rejects.toThrow('execve "/nonexistent/hook": ENOENT');
+      // A working directory that is gone (a bundle removed meanwhile) is named, not the program.
+      const gone = path.join(dir, 'gone');
+      const cwdGone = `chdir "${gone}": ENOENT (the command's working directory)`;
+      await expect(sys.runCommandAsync({ ...sh('true'), dir: gone })).rejects.toThrow(cwdGone);
+      expect(() => sys.runCommand({ ...sh('true'), dir: gone })).toThrow(cwdGone);
       await expect(sys.runCommandAsync({ ...sh('true'), via: 3 })).rejects.toThrow('execve "/bin/sh": EINVAL');
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -287,6 +287,25 @@ maybe('mountkit run', () => {
     expect([r.status, r.stdout]).toEqual([137, 'ready\n']);
   }, 30_000);
 
+  test.each(LAUNCHER_SHELLS)('bin/mountkit under %s killed (SIGKILL) while its container runs: the container ends as it would, and nothing more reaches stderr', async (_sh, shell) => {
+    const r = await withBundleAsync(config(['sh', '-c', 'echo ready; sleep 0.5; echo done']), (dir) =>
+      new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
+        const child = spawn(shell[0] ?? LAUNCHER, [...shell.slice(1), ...(shell.length ? [LAUNCHER] : []), 'run', '--bundle', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d;
+          if (stdout === 'ready\n') child.kill('SIGKILL');
+        });
+        child.stderr.on('data', (d: Buffer) => (stderr += d));
+        child.on('error', reject);
+        // Every holder of the output has ended: the container and what the launcher left behind.
+        child.on('close', () => resolve({ stdout, stderr }));
+      }),
+    );
+    expect(r).toEqual({ stdout: 'ready\ndone\n', stderr: '' });
+  }, 30_000);
+
   test.each(SIGNAL_PASSERS)('%s: the shell killed while mountkit starts, before its parent-death signal is set, stops it before the container starts', async (_what, entry) => {
     const r = await withBundleAsync(config(['sh', '-c', 'echo survived']), (dir) =>
       whilePidOneStarts([...entry, 'run', '--bundle', dir], (parent) => process.kill(parent, 'SIGKILL')),

@@ -6,6 +6,7 @@
  */
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
+import { spawnSync } from 'child_process';
 import * as path from 'path';
 import { CACHE_MAX_RECORDS, encodeRecord } from '../../src/core/seccomp/cache';
 import { seccompProfile } from '../../src/core/seccomp/profile';
@@ -13,8 +14,9 @@ import { LinuxSyscalls } from '../../src/core/syscalls/linux';
 import { compileCached } from '../../src/core/syscalls/seccomp-cache';
 import type { SeccompFilter } from '../../src/core/syscalls/types';
 
-const filter = (names = ['read', 'write', 'exit_group']): SeccompFilter =>
-  seccompProfile({ defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'], syscalls: [{ names, action: 'SCMP_ACT_ALLOW', args: [] }] }).filter;
+const profile = (names: string[]) => ({ defaultAction: 'SCMP_ACT_ERRNO', architectures: ['SCMP_ARCH_X86_64', 'SCMP_ARCH_X86'], syscalls: [{ names, action: 'SCMP_ACT_ALLOW', args: [] }] });
+const PROFILE = profile(['read', 'write', 'exit_group']);
+const filter = (names = ['read', 'write', 'exit_group']): SeccompFilter => seccompProfile(profile(names)).filter;
 
 const RECORD = /^[0-9a-f]{64}\.json$/;
 
@@ -84,6 +86,25 @@ describe('seccompCompile with a cache directory', () => {
     symlinkSync(target, file);
     expect(compile().cache).toBe(`open "${file}": ELOOP; stored in the cache: ${file}`);
     expect(readFileSync(target, 'utf8')).toBe('untouched');
+    expect(statSync(file).isFile()).toBe(true);
+  });
+
+  test("a FIFO in a record's place is not waited on: refused as no regular file, and replaced by the record", () => {
+    compile();
+    const [name] = records();
+    const file = path.join(dir, name);
+    rmSync(file);
+    expect(spawnSync('mkfifo', ['-m', '600', file]).status).toBe(0);
+    // In a child with a time limit: an open(2) that waits for a writer would hang this process.
+    const script = [
+      "const { LinuxSyscalls } = require('./src/core/syscalls/linux');",
+      "const { seccompProfile } = require('./src/core/seccomp/profile');",
+      `const f = seccompProfile(${JSON.stringify(PROFILE)}).filter;`,
+      `process.stdout.write(new LinuxSyscalls({ seccompCache: ${JSON.stringify(dir)} }).seccompCompile(f).cache);`,
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['-r', path.join(__dirname, '..', 'helpers', 'ts-register.js'), '-e', script], { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL' });
+    expect([r.signal, r.stderr]).toEqual([null, '']);
+    expect(r.stdout).toBe(`${file} is a fifo, not a regular file; stored in the cache: ${file}`);
     expect(statSync(file).isFile()).toBe(true);
   });
 

@@ -437,13 +437,20 @@ function withUserNamespaceHelper<T>(fn: (proc: string) => T): T {
     fs.closeSync(errors);
     throw fromNode('execve', ['unshare'], err);
   }
-  // Node reports a failed start later, as an event; the missing pid says it now (ENOENT, mostly).
+  // Node reports a failed start later, as an event, with its errno; the missing pid says it
+  // now. Not in PATH is ENOENT; otherwise the process could not be made (EAGAIN: a limit on
+  // processes or threads, EMFILE, EACCES), which the error cannot tell apart here.
   helper.on('error', () => undefined);
   helper.unref();
   const pid = helper.pid;
   let pidfd = -1;
   try {
-    if (pid === undefined) throw new SyscallError('execve', errnoNumber('ENOENT'), ['unshare'], 'util-linux unshare(1) makes the user namespace of an idmapped mount');
+    if (pid === undefined) {
+      if (programInPath('unshare', process.env.PATH, executableFile) === undefined) {
+        throw new SyscallError('execve', errnoNumber('ENOENT'), ['unshare'], 'util-linux unshare(1) makes the user namespaces mountkit needs, and is not in PATH');
+      }
+      throw new SyscallError('fork', errnoNumber('EAGAIN'), ['unshare'], 'unshare(1), which makes the user namespaces mountkit needs, could not be started: a limit on processes or descriptors?');
+    }
     try {
       pidfd = openPidfd(pid);
     } catch (err) {
@@ -552,6 +559,17 @@ function commandInput(text: string): number {
   // pwrite(2) leaves the offset the command starts reading at, 0, alone.
   for (let at = 0; at < data.length; ) at += viaFs('write', [], () => fs.writeSync(fd, data, at, data.length - at, at));
   return fd;
+}
+
+/**
+ * Why `cmd` did not start, from Node's spawn error: an ENOENT is the working directory's
+ * when that is gone (the child's chdir(2) failed before its execve(2)), else the program's.
+ */
+function startFailure(cmd: CommandSpec, err: unknown): unknown {
+  if ((err as NodeJS.ErrnoException).code === 'ENOENT' && cmd.dir && !fs.existsSync(cmd.dir)) {
+    return new SyscallError('chdir', errnoNumber('ENOENT'), [cmd.dir], "the command's working directory");
+  }
+  return fromNode('execve', [cmd.path], err);
 }
 
 /** setTimeout's limit (2^31-1 ms, about 24.8 days); Node takes a longer timeout as 1 ms. */
@@ -1206,7 +1224,7 @@ export class LinuxSyscalls implements Syscalls {
       // a timeout is told by the signal, as runCommandAsync tells it.
       const ended = r.status !== null || r.signal !== null;
       const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
-      if (r.error && !(ended && code === 'ETIMEDOUT')) throw fromNode('execve', [cmd.path], r.error);
+      if (r.error && !(ended && code === 'ETIMEDOUT')) throw startFailure(cmd, r.error);
       return { status: r.status, signal: r.signal, output: preadAll(out), ...(code === 'ETIMEDOUT' ? { timedOut: true } : {}) };
     } finally {
       if (input !== undefined) fs.closeSync(input);
@@ -1237,7 +1255,7 @@ export class LinuxSyscalls implements Syscalls {
       child = spawn(cmd.path, cmd.args, { ...spawnOptions(cmd, input, out), timeout: undefined });
     } catch (err) {
       fs.closeSync(out);
-      return Promise.reject(fromNode('execve', [cmd.path], err));
+      return Promise.reject(startFailure(cmd, err));
     } finally {
       // The child has its own copy from here on.
       fs.closeSync(input);
@@ -1247,7 +1265,7 @@ export class LinuxSyscalls implements Syscalls {
         // Not started, and no exit follows; a later error (a failed kill) changes nothing.
         if (child.pid !== undefined) return;
         fs.closeSync(out);
-        reject(fromNode('execve', [cmd.path], err));
+        reject(startFailure(cmd, err));
       });
       const ms = timeoutOf(cmd);
       let timedOut = false;

@@ -7,7 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { O_CLOEXEC, O_CREAT, O_EXCL, O_NOFOLLOW, O_RDONLY, O_WRONLY } from '../constants';
+import { O_CLOEXEC, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY } from '../constants';
 import { SyscallError, errnoNumber } from '../errors';
 import { CACHE_MAX_RECORD_BYTES, CACHE_MAX_RECORDS, decodeRecord, encodeRecord, isRecordName, untrusted } from '../seccomp/cache';
 import type { FileKind, SeccompCompiled } from './types';
@@ -63,7 +63,8 @@ function trustedDirectory(dir: string, euid: number): string | undefined {
 function readRecord(file: string, key: string, euid: number): SeccompCompiled | string {
   let fd: number;
   try {
-    fd = fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    // O_NONBLOCK: open(2) of a FIFO planted there would wait for a writer; it is then refused as no regular file.
+    fd = fs.openSync(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no record' : reason(err);
   }

@@ -224,7 +224,7 @@ runAsRoot('bind handler, real mounts', () => {
     });
     expect(r.error).toMatchObject({
       name: 'PluginError',
-      message: 'mounts: plugin bind mounts[0] "/idm": execve "unshare": ENOENT (util-linux unshare(1) makes the user namespace of an idmapped mount)',
+      message: 'mounts: plugin bind mounts[0] "/idm": execve "unshare": ENOENT (util-linux unshare(1) makes the user namespaces mountkit needs, and is not in PATH)',
     });
     expect(mountsAt(r.mountinfo, inRoot('idm'))).toEqual([]);
   });
