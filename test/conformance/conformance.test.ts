@@ -64,6 +64,14 @@ function runcSpec(extra: string[] = []): Record<string, any> {
   };
 }
 
+/** runc spec's bundle running `true`, with the bundle's `out` bound at /out, where hooks keep what they saw. */
+function hooksSpec(): Record<string, any> {
+  const config = runcSpec();
+  config.process.args = ['true'];
+  config.mounts.push({ destination: '/out', type: 'bind', source: 'out', options: ['rbind'] });
+  return config;
+}
+
 /**
  * A deliberate difference from runc 1.1.5 (README.md, "Differences from runc"): what
  * runc prints in a section, and what mountkit prints instead.
@@ -72,6 +80,23 @@ interface Difference {
   section: string;
   runc: string;
   mountkit: string;
+}
+
+/**
+ * Runs `fn` with two copies of the bundle `config` makes, runc's and mountkit's, made after
+ * `prepare` (an `out` directory for hooks' records, say); removes all three after.
+ */
+function withCopies<T>(config: Record<string, any>, fn: (forRunc: string, forMountkit: string) => T, prepare?: (dir: string) => void): T {
+  const bundle = makeBundle(config);
+  const copies: string[] = [];
+  try {
+    prepare?.(bundle.dir);
+    copies.push(copyBundle(bundle.dir), copyBundle(bundle.dir));
+    return fn(copies[0], copies[1]);
+  } finally {
+    bundle.cleanup();
+    for (const c of copies) rmSync(c, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -85,13 +110,7 @@ function compare(
   differences: Difference[] = [],
   written?: (bundle: string) => unknown,
 ): { sections: Record<string, string[]>; written: unknown } {
-  const bundle = makeBundle(config);
-  const copies: string[] = [];
-  try {
-    prepare?.(bundle.dir);
-    const forRunc = copyBundle(bundle.dir);
-    const forMountkit = copyBundle(bundle.dir);
-    copies.push(forRunc, forMountkit);
+  return withCopies(config, (forRunc, forMountkit) => {
     const runc = runRunc(forRunc);
     const mk = runMountkit(forMountkit);
     expect({ status: runc.status, stderr: runc.stderr }).toEqual({ status: 0, stderr: '' });
@@ -111,10 +130,7 @@ function compare(
     const runcLeft = left(forRunc);
     expect(left(forMountkit)).toEqual(runcLeft);
     return { sections: a, written: runcLeft };
-  } finally {
-    bundle.cleanup();
-    for (const c of copies) require('fs').rmSync(c, { recursive: true, force: true });
-  }
+  }, prepare);
 }
 
 maybe('runc 1.1.5 and mountkit see the same container', () => {
@@ -127,8 +143,10 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
   });
 
   test("a new network namespace: its loopback interface is up (runc's loopback network), so 127.0.0.1 answers", () => {
-    // The listener is ended once the client is done: with lo down nothing ever reaches it.
-    const reach = 'busybox nc -l -p 8080 >/tmp/got & l=$!; sleep 0.3; echo hi | busybox nc -w 1 127.0.0.1 8080; sleep 0.2; kill $l 2>/dev/null; wait; cat /tmp/got';
+    // The client tries for about 3 s (the listener may start late on a busy machine), then the
+    // listener is ended: with lo down nothing ever reaches it.
+    const client = 'i=0; until echo hi | busybox nc -w 1 127.0.0.1 8080 2>/dev/null; do i=$((i+1)); [ $i -ge 30 ] && break; sleep 0.1; done';
+    const reach = `busybox nc -l -p 8080 >/tmp/got & l=$!; ${client}; sleep 0.2; kill $l 2>/dev/null; wait; cat /tmp/got`;
     const config = runcSpec([`echo "== network"; cat /sys/class/net/lo/flags; ${reach}`]);
     config.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['mode=755'] });
     const { sections } = compare(config);
@@ -552,9 +570,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
   test("the container id given after run is the id of every hook's state, as under runc (createRuntime, createContainer, startContainer, poststart, poststop)", () => {
     // runc wants an id no container of its has; commas are allowed by both.
     const id = `given-id,${process.pid}`;
-    const config = runcSpec();
-    config.process.args = ['true'];
-    config.mounts.push({ destination: '/out', type: 'bind', source: 'out', options: ['rbind'] });
+    const config = hooksSpec();
     const keep = (name: string, at = 'out') => [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${at}/${name}.json`] }];
     config.hooks = {
       createRuntime: keep('cr'),
@@ -563,30 +579,23 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       poststart: keep('ps'),
       poststop: keep('pst'),
     };
-    const bundle = makeBundle(config);
-    const copies: string[] = [];
-    try {
-      mkdirSync(path.join(bundle.dir, 'out'));
-      const forRunc = copyBundle(bundle.dir);
-      const forMountkit = copyBundle(bundle.dir);
-      copies.push(forRunc, forMountkit);
-      const ids = (dir: string) => Object.fromEntries(['cr', 'cc', 'sc', 'ps', 'pst'].map((name) => [name, (JSON.parse(readFileSync(path.join(dir, 'out', `${name}.json`), 'utf8')) as { id: string }).id]));
-      const runc = runRunc(forRunc, id);
-      expect([runc.status, runc.stderr]).toEqual([0, '']);
-      const mk = runMountkit(forMountkit, [id]);
-      expect([mk.status, mk.stderr]).toEqual([0, '']);
-      expect(ids(forRunc)).toEqual({ cr: id, cc: id, sc: id, ps: id, pst: id });
-      expect(ids(forMountkit)).toEqual(ids(forRunc));
-    } finally {
-      bundle.cleanup();
-      for (const c of copies) rmSync(c, { recursive: true, force: true });
-    }
+    withCopies(
+      config,
+      (forRunc, forMountkit) => {
+        const ids = (dir: string) => Object.fromEntries(['cr', 'cc', 'sc', 'ps', 'pst'].map((name) => [name, (JSON.parse(readFileSync(path.join(dir, 'out', `${name}.json`), 'utf8')) as { id: string }).id]));
+        const runc = runRunc(forRunc, id);
+        expect([runc.status, runc.stderr]).toEqual([0, '']);
+        const mk = runMountkit(forMountkit, [id]);
+        expect([mk.status, mk.stderr]).toEqual([0, '']);
+        expect(ids(forRunc)).toEqual({ cr: id, cc: id, sc: id, ps: id, pst: id });
+        expect(ids(forMountkit)).toEqual(ids(forRunc));
+      },
+      (dir) => mkdirSync(path.join(dir, 'out')),
+    );
   });
 
   test("hooks without an env get runc's defaults: the runtime's own environment for the runtime's hooks, the container's process.env for createContainer, the program's for startContainer; an empty env is none", () => {
-    const config = runcSpec();
-    config.process.args = ['true'];
-    config.mounts.push({ destination: '/out', type: 'bind', source: 'out', options: ['rbind'] });
+    const config = hooksSpec();
     // dash gives itself a PATH when it has none.
     const keep = (name: string, at = 'out', env?: string[]) => ({ path: '/bin/sh', args: ['sh', '-c', `echo "term=\${TERM-unset} home=\${HOME-unset} path=\${PATH-unset}" > ${at}/${name}`], ...(env ? { env } : {}) });
     config.hooks = {
@@ -597,61 +606,49 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       poststart: [keep('ps')],
       poststop: [keep('pst')],
     };
-    const bundle = makeBundle(config);
-    const copies: string[] = [];
-    try {
-      mkdirSync(path.join(bundle.dir, 'out'));
-      const forRunc = copyBundle(bundle.dir);
-      const forMountkit = copyBundle(bundle.dir);
-      copies.push(forRunc, forMountkit);
-      const seen = (dir: string) => Object.fromEntries(['pre', 'cr', 'cr-empty', 'cc', 'sc', 'sc-empty', 'ps', 'pst'].map((name) => [name, readFileSync(path.join(dir, 'out', name), 'utf8').trim()]));
-      const id = `hook-env-${process.pid}`;
-      const runc = runRunc(forRunc, id);
-      expect([runc.status, runc.stderr]).toEqual([0, '']);
-      const mk = runMountkit(forMountkit, [id]);
-      expect([mk.status, mk.stderr]).toEqual([0, '']);
-      // The caller's environment (this test's, which both runtimes were started with).
-      const caller = `term=${process.env.TERM ?? 'unset'} home=${process.env.HOME ?? 'unset'} path=${process.env.PATH}`;
-      expect(seen(forRunc)).toMatchObject({ pre: caller, cr: caller, ps: caller, pst: caller, cc: expect.stringMatching(/^term=xterm home=unset path=\/usr\/local\/sbin:/), 'cr-empty': expect.stringMatching(/^term=unset home=unset /) });
-      expect(seen(forMountkit)).toEqual(seen(forRunc));
-    } finally {
-      bundle.cleanup();
-      for (const c of copies) rmSync(c, { recursive: true, force: true });
-    }
+    withCopies(
+      config,
+      (forRunc, forMountkit) => {
+        const seen = (dir: string) => Object.fromEntries(['pre', 'cr', 'cr-empty', 'cc', 'sc', 'sc-empty', 'ps', 'pst'].map((name) => [name, readFileSync(path.join(dir, 'out', name), 'utf8').trim()]));
+        const id = `hook-env-${process.pid}`;
+        const runc = runRunc(forRunc, id);
+        expect([runc.status, runc.stderr]).toEqual([0, '']);
+        const mk = runMountkit(forMountkit, [id]);
+        expect([mk.status, mk.stderr]).toEqual([0, '']);
+        // The caller's environment (this test's, which both runtimes were started with).
+        const caller = `term=${process.env.TERM ?? 'unset'} home=${process.env.HOME ?? 'unset'} path=${process.env.PATH}`;
+        expect(seen(forRunc)).toMatchObject({ pre: caller, cr: caller, ps: caller, pst: caller, cc: expect.stringMatching(/^term=xterm home=unset path=\/usr\/local\/sbin:/), 'cr-empty': expect.stringMatching(/^term=unset home=unset /) });
+        expect(seen(forMountkit)).toEqual(seen(forRunc));
+      },
+      (dir) => mkdirSync(path.join(dir, 'out')),
+    );
   });
 
   test("a descriptor mountkit's caller left open reaches none of the hooks, as none of runc's reaches its hooks", () => {
-    const config = runcSpec();
-    config.process.args = ['true'];
-    config.mounts.push({ destination: '/out', type: 'bind', source: 'out', options: ['rbind'] });
+    const config = hooksSpec();
     // ls holds one descriptor of its own for /proc/self/fd (3).
     const keep = (name: string, at = 'out') => ({ path: '/bin/sh', args: ['sh', '-c', `ls /proc/self/fd | tr '\\n' ' ' > ${at}/${name}`] });
     config.hooks = { prestart: [keep('pre')], createRuntime: [keep('cr')], createContainer: [keep('cc', '../out')], poststart: [keep('ps')], poststop: [keep('pst')] };
-    const bundle = makeBundle(config);
-    const copies: string[] = [];
-    try {
-      mkdirSync(path.join(bundle.dir, 'out'));
-      const forRunc = copyBundle(bundle.dir);
-      const forMountkit = copyBundle(bundle.dir);
-      copies.push(forRunc, forMountkit);
-      const id = `hook-fds-${process.pid}`;
-      // bash: dash redirects one-digit descriptors only.
-      const withFd200 = (argv: string[]) => spawnSync('bash', ['-c', 'exec 200</dev/null; exec "$@"', 'bash', ...argv], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
-      const runc = withFd200([RUNC!, 'run', '--bundle', forRunc, id]);
-      spawnSync(RUNC!, ['delete', '--force', id]);
-      expect([runc.status, runc.stderr]).toEqual([0, '']);
-      const mk = withFd200([LAUNCHER, 'run', '--bundle', forMountkit, '--seccomp-cache', 'off', id]);
-      expect([mk.status, mk.stderr]).toEqual([0, '']);
-      const seen = (dir: string, names: string[]) => Object.fromEntries(names.map((name) => [name, readFileSync(path.join(dir, 'out', name), 'utf8').trim()]));
-      const runtimeHooks = ['pre', 'cr', 'ps', 'pst'];
-      expect(seen(forRunc, runtimeHooks)).toEqual(Object.fromEntries(runtimeHooks.map((name) => [name, '0 1 2 3'])));
-      expect(seen(forMountkit, runtimeHooks)).toEqual(seen(forRunc, runtimeHooks));
-      // runc's createContainer hooks hold three descriptors of runc's own (its init's); mountkit's none.
-      expect(seen(forMountkit, ['cc'])).toEqual({ cc: '0 1 2 3' });
-    } finally {
-      bundle.cleanup();
-      for (const c of copies) rmSync(c, { recursive: true, force: true });
-    }
+    withCopies(
+      config,
+      (forRunc, forMountkit) => {
+        const id = `hook-fds-${process.pid}`;
+        // bash: dash redirects one-digit descriptors only.
+        const withFd200 = (argv: string[]) => spawnSync('bash', ['-c', 'exec 200</dev/null; exec "$@"', 'bash', ...argv], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+        const runc = withFd200([RUNC!, 'run', '--bundle', forRunc, id]);
+        spawnSync(RUNC!, ['delete', '--force', id]);
+        expect([runc.status, runc.stderr]).toEqual([0, '']);
+        const mk = withFd200([LAUNCHER, 'run', '--bundle', forMountkit, '--seccomp-cache', 'off', id]);
+        expect([mk.status, mk.stderr]).toEqual([0, '']);
+        const seen = (dir: string, names: string[]) => Object.fromEntries(names.map((name) => [name, readFileSync(path.join(dir, 'out', name), 'utf8').trim()]));
+        const runtimeHooks = ['pre', 'cr', 'ps', 'pst'];
+        expect(seen(forRunc, runtimeHooks)).toEqual(Object.fromEntries(runtimeHooks.map((name) => [name, '0 1 2 3'])));
+        expect(seen(forMountkit, runtimeHooks)).toEqual(seen(forRunc, runtimeHooks));
+        // runc's createContainer hooks hold three descriptors of runc's own (its init's); mountkit's none.
+        expect(seen(forMountkit, ['cc'])).toEqual({ cc: '0 1 2 3' });
+      },
+      (dir) => mkdirSync(path.join(dir, 'out')),
+    );
   });
 
   test.each([
@@ -663,22 +660,17 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     // /proc/keys lists the keys a process may view, its own session keyring among them (runc spec masks it).
     config.linux.maskedPaths = config.linux.maskedPaths.filter((p: string) => p !== '/proc/keys');
     config.process.args = ['sh', '-c', `awk '$9 == "_ses.${id}:" { print $5, $6, $7, $8, $9 }' /proc/keys`];
-    const bundle = makeBundle(config);
-    const copies: string[] = [];
-    try {
-      const forRunc = copyBundle(bundle.dir);
-      const forMountkit = copyBundle(bundle.dir);
-      copies.push(forRunc, forMountkit);
-      const runc = spawnSync(RUNC!, ['run', ...flags, '--bundle', forRunc, id], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
-      spawnSync(RUNC!, ['delete', '--force', id]);
-      const mk = runMountkit(forMountkit, [...flags, id]);
-      // A new keyring (possessor all; its owner view, read, link and, added, search: KEY_USR_SEARCH, 0x80000), owned by root.
-      expect([runc.status, runc.stdout, runc.stderr]).toEqual([0, flags.length ? '' : `3f1b0000 0 0 keyring _ses.${id}:\n`, '']);
-      expect(mk).toEqual({ status: runc.status, stdout: runc.stdout, stderr: '' });
-    } finally {
-      bundle.cleanup();
-      for (const c of copies) rmSync(c, { recursive: true, force: true });
-    }
+    withCopies(
+      config,
+      (forRunc, forMountkit) => {
+        const runc = spawnSync(RUNC!, ['run', ...flags, '--bundle', forRunc, id], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+        spawnSync(RUNC!, ['delete', '--force', id]);
+        const mk = runMountkit(forMountkit, [...flags, id]);
+        // A new keyring (possessor all; its owner view, read, link and, added, search: KEY_USR_SEARCH, 0x80000), owned by root.
+        expect([runc.status, runc.stdout, runc.stderr]).toEqual([0, flags.length ? '' : `3f1b0000 0 0 keyring _ses.${id}:\n`, '']);
+        expect(mk).toEqual({ status: runc.status, stdout: runc.stdout, stderr: '' });
+      },
+    );
   });
 
   test('rnorelatime on an rbind of a noatime tmpfs with a strictatime submount changes nothing, as under runc (mountkit made both relatime)', () => {
@@ -697,25 +689,20 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
   test('a relative mount destination is taken from / (runtime-spec 1.2), with a warning, as under runc', () => {
     const config = runcSpec();
     config.mounts.push({ destination: 'mnt/rel', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] });
-    const bundle = makeBundle(config);
-    const copies: string[] = [];
-    try {
-      const forRunc = copyBundle(bundle.dir);
-      const forMountkit = copyBundle(bundle.dir);
-      copies.push(forRunc, forMountkit);
-      const runc = runRunc(forRunc);
-      const mk = runMountkit(forMountkit);
-      expect(runc.status).toBe(0);
-      expect(runc.stderr).toContain('mount destination mnt/rel is not absolute');
-      expect([mk.status, mk.stderr]).toEqual([0, `mountkit warn: mounts[${config.mounts.length - 1}].destination "mnt/rel" is relative: taken from / as "/mnt/rel" (runtime-spec 1.2), which runc calls deprecated\n`]);
-      const a = normalize(runc.stdout.split(forRunc).join('<bundle>'));
-      const b = normalize(mk.stdout.split(forMountkit).join('<bundle>'));
-      expect(a.mountinfo.filter((line) => line.split(' ')[3] === '/mnt/rel')).toEqual(['/ 0:* / /mnt/rel rw,relatime - tmpfs tmpfs rw,size=1024k']);
-      expect(b).toEqual(a);
-    } finally {
-      bundle.cleanup();
-      for (const c of copies) rmSync(c, { recursive: true, force: true });
-    }
+    withCopies(
+      config,
+      (forRunc, forMountkit) => {
+        const runc = runRunc(forRunc);
+        const mk = runMountkit(forMountkit);
+        expect(runc.status).toBe(0);
+        expect(runc.stderr).toContain('mount destination mnt/rel is not absolute');
+        expect([mk.status, mk.stderr]).toEqual([0, `mountkit warn: mounts[${config.mounts.length - 1}].destination "mnt/rel" is relative: taken from / as "/mnt/rel" (runtime-spec 1.2), which runc calls deprecated\n`]);
+        const a = normalize(runc.stdout.split(forRunc).join('<bundle>'));
+        const b = normalize(mk.stdout.split(forMountkit).join('<bundle>'));
+        expect(a.mountinfo.filter((line) => line.split(' ')[3] === '/mnt/rel')).toEqual(['/ 0:* / /mnt/rel rw,relatime - tmpfs tmpfs rw,size=1024k']);
+        expect(b).toEqual(a);
+      },
+    );
   });
 
   test('an rbind of a tree with submounts', () => {
