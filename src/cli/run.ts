@@ -15,6 +15,7 @@ import type { RootfsConfig } from '../core/config/model';
 import { bundleConfigText, loadBundle } from '../core/config/oci';
 import { validateConfig, validateRootlessNamespaces } from '../core/config/validate';
 import { CLONE_NEWPID } from '../core/constants';
+import { markCloseOnExec } from '../core/cloexec';
 import { ConfigError } from '../core/errors';
 import {
   checkUserNamespaceMaps,
@@ -159,7 +160,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   if (pidOne) sys.setParentDeathSignal(PARENT_DEATH_SIGNAL);
   // What this process starts (hooks, commands, the relaunch) gets only the descriptors it
   // is given: those mountkit was started with stay its own, as runc's hooks get none of runc's.
-  sys.cloexecFrom(FIRST_INHERITED_FD);
+  // /proc is still the one mountkit was started with, for a kernel without close_range(2).
+  markCloseOnExec(sys, FIRST_INHERITED_FD);
   const forkedBy = process.env[PID_NAMESPACE_PARENT_ENV];
   delete process.env[PID_NAMESPACE_PARENT_ENV];
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);

@@ -2,6 +2,7 @@
  * LinuxSyscalls.runCommandAsync: commands run for real, promised, as runCommand runs
  * them waiting: the same results, the event loop free meanwhile.
  */
+import { spawnSync } from 'child_process';
 import { existsSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -39,7 +40,17 @@ describe('runCommandAsync', () => {
   test('a timeout beyond what a Node timer holds (2^31-1 ms) is not taken as 1 ms', async () => {
     const cmd = sh('sleep 0.2; echo done', { timeoutMs: 2147484 * 1000 });
     expect(await sys.runCommandAsync(cmd)).toEqual({ status: 0, signal: null, output: 'done\n' });
-    expect(sys.runCommand(cmd)).toEqual({ status: 0, signal: null, output: 'done\n' });
+  });
+
+  test('a command that cannot start leaves no timer behind: the process ends at once, not at the timeout', () => {
+    const script = [
+      "const { LinuxSyscalls } = require('./src/core/syscalls/linux');",
+      "new LinuxSyscalls().runCommandAsync({ path: '/nonexistent/hook', args: [], env: [], dir: '/', timeoutMs: 60000 }).catch((e) => process.stdout.write(e.message));",
+    ].join('\n');
+    const started = Date.now();
+    const r = spawnSync(process.execPath, ['-r', path.join(__dirname, '..', 'helpers', 'ts-register.js'), '-e', script], { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+    expect([r.signal, r.stdout]).toEqual([null, 'execve "/nonexistent/hook": ENOENT']);
+    expect(Date.now() - started).toBeLessThan(20_000);
   });
 
   test('standard input is a file holding stdin, which /dev/stdin opens (a socket would be ENXIO), read from its start, large or empty', async () => {

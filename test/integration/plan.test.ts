@@ -104,7 +104,7 @@ maybe('mountkit plan', () => {
       const r = planAsNobody(b.dir, ['--format', 'json']);
       expect([r.status, r.stderr]).toEqual([0, '']);
       const plan = JSON.parse(r.stdout) as { version: number; bundle: string; rootfs: string; complete: boolean; error?: unknown; calls: JsonCall[] };
-      expect(plan).toMatchObject({ version: 1, bundle: b.dir, rootfs: path.join(b.dir, 'rootfs'), complete: true });
+      expect(plan).toMatchObject({ version: 2, bundle: b.dir, rootfs: path.join(b.dir, 'rootfs'), complete: true });
       expect(plan.error).toBeUndefined();
       expect(plan.calls.map((c) => c.seq)).toEqual(plan.calls.map((_c, i) => i));
       const phases = [...new Set(plan.calls.map((c) => c.phase))];

@@ -19,6 +19,7 @@ const withUidmap = uidmapTools.uid && uidmapTools.gid ? test : test.skip;
 /** Runs its arguments under a seccomp filter that refuses pidfds (ENOSYS). */
 const WITHOUT_PIDFDS = path.join(__dirname, '..', 'helpers', 'without-pidfds.js');
 const SLOW_PID_ONE = path.join(__dirname, '..', 'helpers', 'slow-pid-one.js');
+const WITHOUT_CLOSE_RANGE = path.join(__dirname, '..', 'helpers', 'without-close-range.js');
 /**
  * Whether this process may lower an OOM score below the lowest it has held: CAP_SYS_RESOURCE
  * (bit 24 of CapEff in /proc/self/status; proc(5)), which some sandboxes take from root.
@@ -286,6 +287,19 @@ maybe('mountkit run', () => {
     // A container left running would keep the output open for its last words.
     expect([r.status, r.stdout]).toEqual([137, 'ready\n']);
   }, 30_000);
+
+  test.each([
+    ['the launcher', [LAUNCHER]],
+    ['the Node entry, with runtime hooks (a first process and a relaunch)', [process.execPath, BIN]],
+  ])('close_range(2) refused (EPERM, an older runtime\'s profile): %s marks what it was started with close-on-exec one by one, and runs', (_what, entry) => {
+    const c = config(['sh', '-c', 'ls /proc/self/fd | tr "\\n" " "']);
+    if (entry[0] !== LAUNCHER) c.hooks = { poststop: [{ path: '/bin/true' }] };
+    const r = withBundle(c, (dir) =>
+      spawnSync('bash', ['-c', 'exec 200</dev/null; exec "$@"', 'bash', process.execPath, WITHOUT_CLOSE_RANGE, ...entry, 'run', '--bundle', dir], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' }),
+    );
+    // ls holds one of its own (3).
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, '0 1 2 3 ', '']);
+  });
 
   test.each(LAUNCHER_SHELLS)('bin/mountkit under %s killed (SIGKILL) while its container runs: the container ends as it would, and nothing more reaches stderr', async (_sh, shell) => {
     const r = await withBundleAsync(config(['sh', '-c', 'echo ready; sleep 0.5; echo done']), (dir) =>

@@ -445,7 +445,7 @@ describe('plan formats', () => {
   test('JSON: version, bigints as hex strings, flags by name, descriptors, the error with where it happened', () => {
     const json = planToJson(plan);
     expect(JSON.parse(JSON.stringify(json))).toEqual({
-      version: 1,
+      version: 2,
       bundle: '/b',
       rootfs: '/b/rootfs',
       complete: false,

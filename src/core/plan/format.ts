@@ -29,8 +29,12 @@ import {
 } from './flags';
 import type { Plan, PlanCall, PlanRecord } from './types';
 
-/** The version of the JSON document `planToJson` writes; it changes only when a field changes meaning or goes away. */
-export const PLAN_SCHEMA_VERSION = 1;
+/**
+ * The version of the JSON document `planToJson` writes; it changes only when a field
+ * changes meaning or goes away. 2: a command's `env` is left out when it runs with the
+ * environment of the process that runs it (a hook without env), where 1 gave `[]`.
+ */
+export const PLAN_SCHEMA_VERSION = 2;
 
 type Decoder = (value: never) => string;
 

@@ -11,6 +11,7 @@
  * namespaces it only plans, so everything after them is answered from the host as this
  * process sees it.
  */
+import { markCloseOnExec } from '../cloexec';
 import { validateConfig } from '../config/validate';
 import type { RootfsConfig } from '../config/model';
 import { ConfigError, SyscallError } from '../errors';
@@ -115,7 +116,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
   let firstProcess: { console?: number; consoleEnds?: ConsoleEnds; idmap?: RelaunchDescriptors['idmap']; pidfd?: number } = {};
   try {
     // As run marks them first thing: what mountkit was started with is its own.
-    sys.cloexecFrom(FIRST_INHERITED_FD);
+    markCloseOnExec(sys, FIRST_INHERITED_FD);
     if (outer.relaunch.length) {
       // As run does them: what a relaunch into a user namespace is given (core/relaunch.ts),
       // then the pid namespace joined by path, the relaunch, this thread back in its own pid
@@ -133,7 +134,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       // instead of connecting.
       const pidOne = relaunchForks(outer);
       if (pidOne) sys.setParentDeathSignal(PARENT_DEATH_SIGNAL);
-      sys.cloexecFrom(FIRST_INHERITED_FD);
+      markCloseOnExec(sys, FIRST_INHERITED_FD);
       relaunched = takeRelaunchDescriptors(sys, config, innerLaunch.joinedByLauncher === true, pidOne);
       // The first process makes each idmapped copy when the relaunched process asks for it,
       // from inside that process's mount namespace (core/idmapped-tree.ts), which a plan

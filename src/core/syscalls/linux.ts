@@ -556,8 +556,13 @@ function ignoreSignal(): void {}
 function commandInput(text: string): number {
   const fd = check('memfd_create', libc().memfd_create('mountkit-input', MFD_CLOEXEC));
   const data = Buffer.from(text);
-  // pwrite(2) leaves the offset the command starts reading at, 0, alone.
-  for (let at = 0; at < data.length; ) at += viaFs('write', [], () => fs.writeSync(fd, data, at, data.length - at, at));
+  try {
+    // pwrite(2) leaves the offset the command starts reading at, 0, alone.
+    for (let at = 0; at < data.length; ) at += viaFs('write', [], () => fs.writeSync(fd, data, at, data.length - at, at));
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
   return fd;
 }
 
@@ -1261,21 +1266,24 @@ export class LinuxSyscalls implements Syscalls {
       fs.closeSync(input);
     }
     return new Promise((resolve, reject) => {
+      const ms = timeoutOf(cmd);
+      let timedOut = false;
+      // Armed once the command runs: one that never starts has no exit to clear it, and the
+      // timer would keep this process waiting for as long as the timeout.
+      let timer: NodeJS.Timeout | undefined;
+      child.on('spawn', () => {
+        if (ms === undefined) return;
+        timer = setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, ms);
+      });
       child.on('error', (err) => {
         // Not started, and no exit follows; a later error (a failed kill) changes nothing.
         if (child.pid !== undefined) return;
         fs.closeSync(out);
         reject(startFailure(cmd, err));
       });
-      const ms = timeoutOf(cmd);
-      let timedOut = false;
-      const timer =
-        ms === undefined
-          ? undefined
-          : setTimeout(() => {
-              timedOut = true;
-              child.kill('SIGKILL');
-            }, ms);
       child.on('exit', (status, signal) => {
         if (timer !== undefined) clearTimeout(timer);
         try {

@@ -3,7 +3,7 @@ import type { PersonalitySpec, RlimitSpec } from '../../core/config/model';
 import { IOPRIO_WHO_PROCESS, ioprioValue, personaValue, schedAttr } from './attributes';
 import { validateRootlessGroups } from '../../core/config/validate';
 import { ConfigError, SyscallError, naming } from '../../core/errors';
-import { THREAD_SELF_FD } from '../../core/in-root';
+import { markCloseOnExec } from '../../core/cloexec';
 import { CONSOLE_KEY } from './console';
 import { hasContainerProc, requireContainerProc } from '../../core/mounting';
 import { giveStreams } from '../../core/streams';
@@ -35,14 +35,6 @@ import { hasSeccompFilter, loadSeccomp } from './seccomp';
 /** The first descriptor the container does not get: 0, 1 and 2 are its standard streams. */
 const FIRST_PRIVATE_FD = 3;
 
-/**
- * How close_range(2) answers where it cannot mark descriptors close-on-exec: ENOSYS before
- * Linux 5.9, EINVAL for CLOSE_RANGE_CLOEXEC before 5.11, EPERM from a seccomp filter
- * that does not allow it.
- */
-const NO_CLOSE_RANGE_CLOEXEC: ReadonlySet<string> = new Set(['ENOSYS', 'EINVAL', 'EPERM']);
-
-const DECIMAL = /^\d+$/;
 
 @injectable()
 export class HandoverStep implements LifecycleStep {
@@ -161,31 +153,13 @@ export class HandoverStep implements LifecycleStep {
   }
 
   /**
-   * Every descriptor from FIRST_PRIVATE_FD up closes on execve: close_range(2) where it
-   * can, else each one /proc/thread-self/fd lists, one fcntl(2) each. That directory is
-   * the container's after the jail, so it must be on a procfs (requireContainerProc): an
-   * image's own directory could list nothing, and descriptors would reach the container.
-   * The listing's own descriptor is in it and closed by the time it is marked (EBADF).
+   * Every descriptor from FIRST_PRIVATE_FD up closes on execve (core/cloexec.ts). Without
+   * close_range(2) the listing is the container's /proc/thread-self/fd after the jail, so
+   * it must be on a procfs (requireContainerProc): an image's own directory could list
+   * nothing, and descriptors would reach the container.
    */
   private closeOnExec(ctx: RunContext): void {
-    try {
-      this.sys.cloexecFrom(FIRST_PRIVATE_FD);
-      return;
-    } catch (err) {
-      if (!(err instanceof SyscallError) || !NO_CLOSE_RANGE_CLOEXEC.has(err.code)) throw err;
-    }
-    requireContainerProc(this.sys, ctx, `marking descriptors close-on-exec without close_range(2)`);
-    for (const name of this.sys.readdir(THREAD_SELF_FD)) {
-      // proc(5): the directory holds one entry per open descriptor, named by its number.
-      if (!DECIMAL.test(name)) continue;
-      const fd = Number(name);
-      if (fd < FIRST_PRIVATE_FD) continue;
-      try {
-        this.sys.setCloexec(fd);
-      } catch (err) {
-        if (!(err instanceof SyscallError) || err.code !== 'EBADF') throw err;
-      }
-    }
+    markCloseOnExec(this.sys, FIRST_PRIVATE_FD, () => requireContainerProc(this.sys, ctx, `marking descriptors close-on-exec without close_range(2)`));
   }
 
   /**
