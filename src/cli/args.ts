@@ -122,7 +122,7 @@ Options:
       --plugins FILE   plugin list (default: the package's plugins.json)
       --no-pivot       jail with MS_MOVE and chroot instead of pivot_root
       --no-new-keyring the container keeps the session keyring mountkit was started
-                       with, rather than a new one named after its id
+                       with, rather than one of its own
       --log-level L    error, warn, info or debug (default: warn)
       --log-format F   text or json (default: text)
       --log FILE       write the log to FILE instead of stderr

@@ -35,7 +35,8 @@ export interface ProcessTable {
   kill(pid: number, signal: number): boolean;
 }
 
-function statOf(pid: number): string | undefined {
+/** /proc/PID/stat (`self`: this process's), or undefined when it cannot be read (the process is gone). */
+export function statOf(pid: number | 'self'): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/stat`, 'utf8');
   } catch {

@@ -37,7 +37,7 @@ import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '.
 import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
-import { ContainerProcess } from './container-process';
+import { ContainerProcess, statOf } from './container-process';
 import { PASSED_SIGNALS, forkingShellEnded, passSignals } from './forward';
 import { serveRuntimeChannel } from '../core/runtime-hooks';
 import { relayConsole, type ConsoleRelay } from './console-relay';
@@ -86,15 +86,6 @@ function uidMapText(): string {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     return '0 0 4294967295';
-  }
-}
-
-/** /proc/self/stat, before this process's first mount: /proc is still the one it was started with. Unreadable: nothing. */
-function ownStat(): string | undefined {
-  try {
-    return readFileSync('/proc/self/stat', 'utf8');
-  } catch {
-    return undefined;
   }
 }
 
@@ -179,7 +170,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // The signal is never sent for a parent that ended before it was last set (a kill while
   // Node started): this process then stops here, before its first mount, with the status
   // the signal would have given it.
-  if (pidOne && forkingShellEnded(forkedBy, ownStat())) return 128 + PARENT_DEATH_SIGNAL;
+  // /proc is still the one mountkit was started with, as the shell's was.
+  if (pidOne && forkingShellEnded(forkedBy, statOf('self'))) return 128 + PARENT_DEATH_SIGNAL;
   if (launch.relaunched) {
     // The process that started this one passes signals on once the container has started
     // (forward.ts); one sent to the whole process group meanwhile must not end this one,

@@ -9,6 +9,9 @@
 export const KEY_USR_SEARCH = 0x00080000;
 export const KEY_OTH_SEARCH = 0x00000008;
 
+/** What the kernel names a session keyring joined without a name (keyctl(2)). */
+export const ANONYMOUS_SESSION_KEYRING = '_ses';
+
 /** The keyring's name, as runc names it: processes that join a session keyring by that name share it. */
 export function sessionKeyringName(containerId: string): string {
   return `_ses.${containerId}`;

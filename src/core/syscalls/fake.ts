@@ -13,6 +13,7 @@
  * model's own filesystem as ext4; its flags are those addMountFlags gave the deepest path
  * above the file (through a bind, above its source), else none.
  */
+import { ANONYMOUS_SESSION_KEYRING } from '../keyring';
 import { posix } from 'path';
 import { CAPABILITIES } from '../capabilities';
 import { SyscallError, errnoNumber } from '../errors';
@@ -325,6 +326,11 @@ interface FailRule {
 
 function components(path: string): string[] {
   return path.split('/').filter((c) => c !== '' && c !== '.');
+}
+
+/** A command as the fake records it: its own copies of the lists, an absent env left absent. */
+function copyCommand(cmd: CommandSpec): CommandSpec {
+  return { ...cmd, args: [...cmd.args], ...(cmd.env === undefined ? {} : { env: [...cmd.env] }) };
 }
 
 /**
@@ -938,7 +944,7 @@ export class FakeSyscalls implements Syscalls {
     if (name === '' || (name !== null && Buffer.byteLength(name) > 4095)) throw this.fail(rec, 'EINVAL');
     // The kernel's join answers 0 for the keyring the thread has already; the port then asks for its serial.
     const serial = name !== null && this.sessionKeyring?.name === name ? this.sessionKeyring.serial : this.nextKeySerial++;
-    this.sessionKeyring = { name: name ?? '_ses', serial, permissions };
+    this.sessionKeyring = { name: name ?? ANONYMOUS_SESSION_KEYRING, serial, permissions };
     return serial;
   }
 
@@ -1310,7 +1316,7 @@ export class FakeSyscalls implements Syscalls {
   }
 
   runCommand(cmd: CommandSpec): CommandResult {
-    this.record('runCommand', { cmd: { ...cmd, args: [...cmd.args], ...(cmd.env === undefined ? {} : { env: [...cmd.env] }) } });
+    this.record('runCommand', { cmd: copyCommand(cmd) });
     const result = this.commandResult;
     return typeof result === 'function' ? result(cmd) : { ...result };
   }
@@ -1318,7 +1324,7 @@ export class FakeSyscalls implements Syscalls {
   /** runCommand's answer (commandResult), promised; an injected failure rejects it. */
   runCommandAsync(cmd: CommandSpec): Promise<CommandResult> {
     try {
-      this.record('runCommandAsync', { cmd: { ...cmd, args: [...cmd.args], ...(cmd.env === undefined ? {} : { env: [...cmd.env] }) } });
+      this.record('runCommandAsync', { cmd: copyCommand(cmd) });
     } catch (err) {
       return Promise.reject(err);
     }
@@ -1423,7 +1429,7 @@ export class FakeSyscalls implements Syscalls {
         return rec.name;
       case 'joinSessionKeyring':
         // An anonymous keyring by the name the kernel gives it.
-        return rec.name ?? '_ses';
+        return rec.name ?? ANONYMOUS_SESSION_KEYRING;
       case 'pidfdOpen':
         // The real port names the process's directory.
         return `/proc/${rec.pid}`;

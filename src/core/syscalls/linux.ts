@@ -12,7 +12,7 @@ import * as path from 'path';
 import type * as Koffi from 'koffi';
 import { StepError, SyscallError, errnoNumber } from '../errors';
 import { idMapText, mappingToolArgs, mapsOnlyOwnId } from '../idmap';
-import { keyPermissions } from '../keyring';
+import { ANONYMOUS_SESSION_KEYRING, keyPermissions } from '../keyring';
 import { ID_MAP_TOOLS, envRecord, executableFile, programInPath } from '../programs';
 import { fdPath, parseFdPath } from '../in-root';
 import { findPackage, versionIn } from '../packages';
@@ -112,8 +112,6 @@ const KEYCTL_GET_KEYRING_ID = 0;
 const KEYCTL_JOIN_SESSION_KEYRING = 1;
 /** The calling thread's session keyring, as a special key id (include/uapi/linux/keyctl.h). */
 const KEY_SPEC_SESSION_KEYRING = -3;
-/** What the kernel names a session keyring joined without a name (keyctl(2)). */
-const ANONYMOUS_SESSION_KEYRING = '_ses';
 const KEYCTL_SETPERM = 5;
 const KEYCTL_DESCRIBE = 6;
 /** What KEYCTL_DESCRIBE is first given room for: "type;uid;gid;perm;description" with a short description. */
@@ -582,11 +580,11 @@ const LONGEST_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
  * What runCommand and runCommandAsync give Node's spawn for `cmd`, reading `input` and its
- * output going to `out`. A command still running at its timeout gets SIGKILL, as runc
- * kills a hook: it cannot trap that and go on, or end with status 0.
+ * output going to `out`. Its timeout (timeoutOf) is theirs to set: a command still running
+ * then gets SIGKILL, as runc kills a hook: it cannot trap that and go on, or end with 0.
  */
 function spawnOptions(cmd: CommandSpec, input: number, out: number): import('child_process').SpawnOptions & { stdio: [number, number, number] } {
-  return { env: cmd.env === undefined ? { ...process.env } : envRecord(cmd.env), cwd: cmd.dir || undefined, stdio: [input, out, out], argv0: cmd.argv0, timeout: timeoutOf(cmd), killSignal: 'SIGKILL' };
+  return { env: cmd.env === undefined ? { ...process.env } : envRecord(cmd.env), cwd: cmd.dir || undefined, stdio: [input, out, out], argv0: cmd.argv0 };
 }
 
 function timeoutOf(cmd: CommandSpec): number | undefined {
@@ -861,12 +859,10 @@ export class LinuxSyscalls implements Syscalls {
     // 0: the keyring of that name is this thread's session keyring already; its serial is asked for.
     if (serial === 0) serial = check('keyctl', raw('keyctl', 'int', KEYCTL_GET_KEYRING_ID, 'int', KEY_SPEC_SESSION_KEYRING, 'int', 0), named);
     // KEYCTL_DESCRIBE returns the text's size with its NUL, and copies it only into a buffer that holds it all.
+    const describe = (into: Buffer): number => check('keyctl', raw('keyctl', 'int', KEYCTL_DESCRIBE, 'int', serial, 'void *', into, 'size_t', into.length), named);
     let buf = Buffer.alloc(KEY_DESCRIBE_GUESS);
-    let size = check('keyctl', raw('keyctl', 'int', KEYCTL_DESCRIBE, 'int', serial, 'void *', buf, 'size_t', buf.length), named);
-    if (size > buf.length) {
-      buf = Buffer.alloc(size);
-      size = check('keyctl', raw('keyctl', 'int', KEYCTL_DESCRIBE, 'int', serial, 'void *', buf, 'size_t', buf.length), named);
-    }
+    let size = describe(buf);
+    if (size > buf.length) size = describe((buf = Buffer.alloc(size)));
     const perm = keyPermissions(buf.subarray(0, size - 1).toString());
     if (perm === undefined) throw new SyscallError('keyctl', errnoNumber('EINVAL'), [named], 'KEYCTL_DESCRIBE gave no permissions');
     check('keyctl', raw('keyctl', 'int', KEYCTL_SETPERM, 'int', serial, 'unsigned int', (perm | permissions) >>> 0), named);
@@ -1224,7 +1220,7 @@ export class LinuxSyscalls implements Syscalls {
       input = commandInput(cmd.stdin ?? '');
       // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run without hooks never uses.
       const { spawnSync } = require('child_process') as typeof import('child_process');
-      const r = spawnSync(cmd.path, cmd.args, spawnOptions(cmd, input, out));
+      const r = spawnSync(cmd.path, cmd.args, { ...spawnOptions(cmd, input, out), timeout: timeoutOf(cmd), killSignal: 'SIGKILL' });
       // One its timeout killed leaves ETIMEDOUT; its end is known then, and is what counts:
       // a timeout is told by the signal, as runCommandAsync tells it.
       const ended = r.status !== null || r.signal !== null;
@@ -1256,8 +1252,8 @@ export class LinuxSyscalls implements Syscalls {
       return Promise.reject(err);
     }
     try {
-      // The timeout is this process's own timer, which tells that it fired.
-      child = spawn(cmd.path, cmd.args, { ...spawnOptions(cmd, input, out), timeout: undefined });
+      // The timeout is this process's own timer below, which tells that it fired.
+      child = spawn(cmd.path, cmd.args, spawnOptions(cmd, input, out));
     } catch (err) {
       fs.closeSync(out);
       return Promise.reject(startFailure(cmd, err));
