@@ -10,6 +10,7 @@
  */
 import { ConfigError } from '../errors';
 import type { IdMapping } from '../syscalls/types';
+import { UINT32_MAX } from './json';
 
 /** One triplet as written: the filesystem's first id, the first id shown, how many; `relative` with `@`. */
 export interface IdmapTerm {
@@ -24,7 +25,6 @@ export interface IdmapOptionMappings {
   gid: IdmapTerm[];
 }
 
-const UINT32_MAX = 0xffffffff;
 const TRIPLET = /^(@?)([0-9]+)-([0-9]+)-([0-9]+)$/;
 
 /**

@@ -8,6 +8,9 @@ import { ConfigError } from '../errors';
 
 export type JsonObject = Record<string, unknown>;
 
+/** The largest 32-bit unsigned value: uid_t, gid_t and the kernel's other u32 fields. */
+export const UINT32_MAX = 0xffffffff;
+
 export function fail(field: string, value: unknown, reason: string): never {
   throw new ConfigError(field, value, reason);
 }

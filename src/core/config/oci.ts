@@ -48,6 +48,7 @@ import {
   stringEntries,
   uint64,
   unsigned,
+  UINT32_MAX,
   type JsonObject,
 } from './json';
 import { parseSeccomp } from './seccomp';
@@ -57,7 +58,6 @@ import { PROPAGATION_OPTIONS, parseMountOptions, parsePropagation, type ParsedMo
 
 const DEVICE_TYPES: readonly DeviceType[] = ['c', 'b', 'u', 'p'];
 const NAMESPACE_TYPES: readonly NamespaceType[] = ['mount', 'pid', 'uts', 'ipc', 'network', 'user', 'cgroup', 'time'];
-const UINT32_MAX = 0xffffffff;
 /** The kernel's dev_t holds a 12-bit major and a 20-bit minor (include/linux/kdev_t.h, MINORBITS 20). */
 const MAJOR_MAX = 0xfff;
 const MINOR_MAX = 0xfffff;

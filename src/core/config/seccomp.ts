@@ -5,10 +5,9 @@
  */
 import * as path from 'path';
 import type { SeccompArgSpec, SeccompSpec, SeccompSyscallSpec } from './model';
-import { fail, isAbsent, list, object, optionalObject, optionalString, requiredString, stringArray, uint64, unsigned } from './json';
+import { fail, isAbsent, list, object, optionalObject, optionalString, requiredString, stringArray, uint64, unsigned, UINT32_MAX } from './json';
 
 const FIELD = 'linux.seccomp';
-const UINT32_MAX = 0xffffffff;
 
 function optionalUint32(v: unknown, field: string): number | undefined {
   return isAbsent(v) ? undefined : unsigned(v, field, UINT32_MAX);
