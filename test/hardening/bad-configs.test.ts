@@ -271,6 +271,18 @@ const RUNTIME_ERRORS: Case[] = [
     stderr: 'mounts: plugin tmpfs mounts[2] "/proc/sys/kernel": "/proc/sys/kernel" cannot be mounted because it is inside /proc',
   },
   {
+    name: 'a proc over /proc/sys/net, which writes to /proc/sys/net/... would reach (as runc 1.2 refuses it)',
+    edit: mount({ destination: '/proc/sys/net', type: 'proc', source: 'proc' }),
+    status: 1,
+    stderr: 'mounts: plugin proc mounts[2] "/proc/sys/net": "/proc/sys/net" cannot be mounted because it is inside /proc',
+  },
+  {
+    name: 'a sysfs over /proc',
+    edit: mount({ destination: '/proc', type: 'sysfs', source: 'sysfs' }),
+    status: 1,
+    stderr: 'mounts: plugin proc mounts[2] "/proc": "/proc" takes only a proc filesystem, or a bind of one',
+  },
+  {
     name: 'a bind over /proc/kcore spelled with ..',
     edit: (c, sentinel) => c.mounts.push({ destination: '/tmp/../proc/kcore', source: path.join(sentinel, 'file'), options: ['bind'] }),
     status: 1,

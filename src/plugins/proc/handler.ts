@@ -3,7 +3,7 @@ import type { MountSpec } from '../../core/config/model';
 import { StepError } from '../../core/errors';
 import { O_NOFOLLOW } from '../../core/constants';
 import { createInRoot, fdPath, resolveInRoot } from '../../core/in-root';
-import { afterMount, containerRoot, mountOn } from '../../core/mounting';
+import { afterMount, containerRoot, mountOn, refuseUnderProc } from '../../core/mounting';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import { realDirectoryProblem } from './target';
@@ -14,6 +14,13 @@ import { realDirectoryProblem } from './target';
  * of the host to wherever it points (CVE-2019-19921). The parents are looked up inside the
  * rootfs, links followed; the last component is opened without following a link, checked
  * on its descriptor, and mounted through it. A missing target is created.
+ *
+ * Nothing of these types goes inside /proc, and only a proc at /proc itself, as runc 1.2
+ * checks them too: a proc mounted over /proc/sys/net would be read-write under the
+ * read-only /proc/sys and outside every masked path, and each write to
+ * /proc/sys/net/... (a sysctl, a mask) would reach that procfs's own files instead
+ * (/proc/sys/net/sys/kernel/core_pattern, the host's); a proc over /proc/thread-self/fd
+ * would turn every descriptor's magic link into a process's directory.
  *
  * No SELinux mount label: the policy labels proc and sysfs itself (genfscon), and runc
  * mounts them without context= as well.
@@ -27,7 +34,7 @@ export class ProcMountHandler implements MountHandler {
 
   mount(m: MountSpec, ctx: RunContext): void {
     const root = containerRoot(this.sys, ctx);
-    const target = createInRoot(this.sys, root, m.destination, { nofollow: true });
+    const target = createInRoot(this.sys, root, m.destination, { nofollow: true, vet: (inside) => (inside === '/proc' && m.type === 'proc' ? undefined : refuseUnderProc(inside)) });
     try {
       const kind = target.made ? 'dir' : this.sys.fstat(target.fd).kind;
       // The message names where the lookup led, which is looked up again only then.

@@ -16,7 +16,7 @@ import {
   O_NOFOLLOW,
   O_PATH,
 } from '../../../src/core/constants';
-import { IN_ROOT_RESOLVE } from '../../../src/core/in-root';
+import { IN_ROOT_NO_SYMLINKS } from '../../../src/core/in-root';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import { FakeSyscalls } from '../../../src/core/syscalls/fake';
@@ -39,14 +39,14 @@ function setup(over: { mountLabel?: string } = {}) {
 }
 
 describe('proc/sysfs mount handler', () => {
-  test('an existing /proc is opened without following a link, checked on its descriptor and mounted through it', () => {
+  test('an existing /proc is opened without following a link (and without one on the way, to know where it is), checked on its descriptor and mounted through it', () => {
     const { sys, run } = setup();
     sys.addDir('/r/proc');
     run({ type: 'proc', source: 'proc', destination: '/proc', flags: NOSUID_NODEV_NOEXEC });
     const PATH = O_PATH | O_CLOEXEC;
     expect(sys.calls).toEqual([
       { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
-      { op: 'openat2', dirfd: 100, path: 'proc', flags: PATH | O_NOFOLLOW, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'openat2', dirfd: 100, path: 'proc', flags: PATH | O_NOFOLLOW, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
       { op: 'fstat', fd: 101 },
       { op: 'mount', source: 'proc', target: '/proc/thread-self/fd/101', fstype: 'proc', flags: NOSUID_NODEV_NOEXEC, data: null },
       { op: 'close', fd: 101 },
@@ -142,6 +142,30 @@ describe('proc/sysfs mount handler', () => {
     expect(() => run({ type: 'proc', destination: '/mnt/proc' })).toThrow(
       'mounts: plugin proc mounts[0] "/mnt/proc": "/inner/proc" must be a real directory, not a symlink',
     );
+    expect(changes(sys)).toEqual([]);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test.each([
+    ['proc', '/proc/sys/net', '"/proc/sys/net" cannot be mounted because it is inside /proc'],
+    ['proc', '/proc/thread-self/fd', '"/proc/thread-self/fd" cannot be mounted because it is inside /proc'],
+    ['sysfs', '/proc/sys', '"/proc/sys" cannot be mounted because it is inside /proc'],
+    ['sysfs', '/proc', '"/proc" takes only a proc filesystem, or a bind of one'],
+    ['proc', '/mnt/../proc/./sys', '"/proc/sys" cannot be mounted because it is inside /proc'],
+  ])('%s at %s is refused before anything is made, as runc 1.2 refuses it', (type, destination, reason) => {
+    const { sys, run } = setup();
+    sys.addDir('/r/proc/sys/net');
+    sys.addDir('/r/mnt');
+    expect(() => run({ type, destination })).toThrow(`mounts: plugin proc mounts[0] ${JSON.stringify(destination)}: ${reason}`);
+    expect(changes(sys)).toEqual([]);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test('a link in the image that leads into /proc is refused where it leads', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/proc/sys');
+    sys.addSymlink('/r/mnt', '/proc/sys');
+    expect(() => run({ type: 'proc', destination: '/mnt/net' })).toThrow('mounts: plugin proc mounts[0] "/mnt/net": "/proc/sys/net" cannot be mounted because it is inside /proc');
     expect(changes(sys)).toEqual([]);
     expect(sys.openFds()).toEqual([]);
   });
