@@ -1,4 +1,5 @@
 import { constants } from 'os';
+import { inspect } from 'util';
 
 /** errno number -> name (ENOENT), from Node's table of the platform's values. */
 const ERRNO_NAMES = new Map<number, string>(
@@ -128,15 +129,29 @@ export class PluginError extends MountkitError {
   constructor(where: PluginErrorWhere, cause: unknown) {
     const mount =
       where.mountIndex === undefined ? '' : ` mounts[${where.mountIndex}] ${JSON.stringify(where.destination ?? '')}`;
-    const inner = cause instanceof Error ? cause.message : String(cause);
-    super(`${where.phase}: plugin ${where.plugin}${mount}: ${inner}`, { cause });
+    super(`${where.phase}: plugin ${where.plugin}${mount}: ${thrownMessage(cause)}`, { cause });
     this.name = 'PluginError';
     this.plugin = where.plugin;
     this.phase = where.phase;
     this.mountIndex = where.mountIndex;
     this.destination = where.destination;
-    this.exitCode = cause instanceof ConfigError ? 2 : 1;
+    this.exitCode = configErrorWithin(cause) ? 2 : 1;
   }
+}
+
+/** Whether `err` is a ConfigError, or a StepError standing for one (a mount handed to another plugin). */
+function configErrorWithin(err: unknown): boolean {
+  return err instanceof ConfigError || (err instanceof StepError && configErrorWithin(err.cause));
+}
+
+/**
+ * What a thrown value says: an Error's message; anything else (a plugin may throw a string
+ * or a plain object) on one line as util.inspect shows it, rather than "[object Object]".
+ */
+export function thrownMessage(thrown: unknown): string {
+  if (thrown instanceof Error) return thrown.message;
+  if (typeof thrown === 'string') return thrown;
+  return inspect(thrown, { breakLength: Infinity, depth: 2 });
 }
 
 function formatValue(value: unknown): string {

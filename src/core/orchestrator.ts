@@ -1,6 +1,6 @@
 import { inject, injectable, injectAll } from 'tsyringe';
 import type { MountSpec, RootfsConfig } from './config/model';
-import { PluginError, StepError } from './errors';
+import { PluginError, StepError, thrownMessage } from './errors';
 import { releaseContainerRoot, releaseRun } from './mounting';
 import { parseMountInfo, type MountTable } from './mountinfo';
 import {
@@ -84,7 +84,7 @@ export class Orchestrator {
     const shared = new Map<string, unknown>();
     // One context per logger for the whole run: the mounts of a handler share theirs.
     const contexts = new Map<Logger, RunContext>();
-    const context = (log: Logger): RunContext => {
+    const context = (log: Logger, name: string): RunContext => {
       let ctx = contexts.get(log);
       if (ctx === undefined) {
         ctx = {
@@ -92,7 +92,7 @@ export class Orchestrator {
           log,
           shared,
           mountTable: () => (table ??= parseMountInfo(this.sys.readFile('/proc/self/mountinfo'))),
-          dispatch: (m) => this.mountOne(m, context(log)),
+          dispatch: (m) => this.mountOne(m, name, context),
         };
         contexts.set(log, ctx);
       }
@@ -109,13 +109,13 @@ export class Orchestrator {
             this.guard({ phase, plugin: step.name }, hooks, () => {
               // The jail makes the rootfs `/`: the descriptor kept for the mounts is closed before it.
               if (phase === 'jail') releaseContainerRoot(this.sys, shared);
-              step.run(context(log));
+              synchronous(step.run(context(log, step.name)), 'run()');
             });
           }
           if (order === 'pre' && phase === 'mounts') this.mountAll(config, hooks, context, shared);
           if (order === 'normal' && phase === 'before-jail' && hooks.beforeJail) {
             const cb = hooks.beforeJail;
-            this.guard({ phase, plugin: 'before-jail-callback' }, hooks, () => cb(context(this.log)));
+            this.guard({ phase, plugin: BEFORE_JAIL_CALLBACK }, hooks, () => synchronous(cb(context(this.log, BEFORE_JAIL_CALLBACK)), 'the callback'));
           }
         }
         this.log.debug(`phase ${phase} end`, { ms: +(performance.now() - started).toFixed(3) });
@@ -139,7 +139,7 @@ export class Orchestrator {
     }
   }
 
-  private mountAll(config: RootfsConfig, hooks: RunHooks, context: (log: Logger) => RunContext, shared: Map<string, unknown>): void {
+  private mountAll(config: RootfsConfig, hooks: RunHooks, context: (log: Logger, name: string) => RunContext, shared: Map<string, unknown>): void {
     const mounts = config.mounts;
     for (let i = 0; i < mounts.length; i++) {
       const m = mounts[i];
@@ -147,18 +147,30 @@ export class Orchestrator {
       if (!handler) {
         throw new PluginError(mountWhere(m, 'orchestrator'), new StepError(`no handler for mount type "${m.type}"`));
       }
-      const ctx = context(this.handlerLogs.get(handler) ?? this.log);
+      const ctx = context(this.handlerLogs.get(handler) ?? this.log, handler.name);
       if (m.relativeDestination !== undefined) this.log.warn(relativeDestinationWarning(m));
       this.guard(() => mountWhere(m, 'premount-command'), hooks, () => this.runCommands(m.premountCmds, shared));
-      this.guard(() => mountWhere(m, handler.name), hooks, () => handler.mount(m, ctx));
+      this.guard(() => mountWhere(m, handler.name), hooks, () => synchronous(handler.mount(m, ctx), 'mount()'));
       this.guard(() => mountWhere(m, 'postmount-command'), hooks, () => this.runCommands(m.postmountCmds, shared));
     }
   }
 
-  private mountOne(m: MountSpec, ctx: RunContext): void {
+  /**
+   * A mount a plugin hands on (RunContext.dispatch): the handler of its type mounts it with
+   * its own logger, and its failure names that handler and the mount's destination (the
+   * PluginError around it names the configured mount and the plugin that handed it on).
+   */
+  private mountOne(m: MountSpec, via: string, context: (log: Logger, name: string) => RunContext): void {
     const handler = this.handlerFor(m.type);
     if (!handler) throw new StepError(`no handler for mount type "${m.type}"`);
-    handler.mount(m, ctx);
+    const mount = () => synchronous(handler.mount(m, context(this.handlerLogs.get(handler) ?? this.log, handler.name)), 'mount()');
+    if (handler.name === via) return mount();
+    try {
+      mount();
+    } catch (err) {
+      if (err instanceof PluginError || isExecve(err)) throw err;
+      throw new StepError(`handed to plugin ${handler.name} ${JSON.stringify(m.destination)}: ${thrownMessage(err)}`, { cause: err });
+    }
   }
 
   /** Runs a mount's commands; what they may have mounted is seen by the next lookup, made from the rootfs opened again. */
@@ -189,6 +201,24 @@ export class Orchestrator {
 }
 
 type Where = StepWhere & { destination?: string };
+
+/** The name errors give RunHooks.beforeJail. */
+const BEFORE_JAIL_CALLBACK = 'before-jail-callback';
+
+/**
+ * Refuses what a step, handler or callback returned when it is a promise (a thenable): its
+ * work would go on after the call, out of the run's order, and Node's asynchronous file
+ * calls run on libuv's threads, which stay in the mount namespace the process started in
+ * (unshare(2) and setns(2) move the calling thread only). Its rejection is
+ * taken here, so that it does not end the process after the run's own error.
+ */
+export function synchronous(result: unknown, what: string): void {
+  if ((typeof result !== 'object' && typeof result !== 'function') || result === null) return;
+  const then = (result as { then?: unknown }).then;
+  if (typeof then !== 'function') return;
+  then.call(result, undefined, () => undefined);
+  throw new StepError(`${what} returned a promise: a plugin's work must be done before it returns (synchronously)`);
+}
 
 /**
  * The warning for a relative mount destination, taken from `/` (config/oci.ts): runc 1.1.5

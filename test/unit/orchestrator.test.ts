@@ -110,6 +110,99 @@ describe('dispatch by mount type', () => {
     new Orchestrator(new FakeSyscalls(), silentLogger, [parent, recordingHandler('tmpfs', ['tmpfs'], seen)], []).run(config);
     expect(seen).toEqual(['tmpfs:/sys/fs/cgroup']);
   });
+
+  const handingOn = (fail?: () => never) => {
+    const log = memoryLogger();
+    const parent: MountHandler = {
+      name: 'cgroup',
+      types: ['cgroup'],
+      mount: (m, ctx) => {
+        ctx.log.debug('handing on');
+        ctx.dispatch(makeMount({ index: m.index, type: 'tmpfs', destination: `${m.destination}/inner` }));
+      },
+    };
+    const child: MountHandler = {
+      name: 'my-tmpfs',
+      types: ['tmpfs'],
+      mount: (_m, ctx) => {
+        ctx.log.debug('mounted');
+        fail?.();
+      },
+    };
+    const config = makeConfig({ mounts: [makeMount({ index: 3, type: 'cgroup', destination: '/sys/fs/cgroup' })] });
+    const run = () => new Orchestrator(new FakeSyscalls(), log, [parent, child], []).run(config);
+    return { log, run };
+  };
+
+  test("the handler a mount is handed to logs as itself, not as the plugin that handed it on", () => {
+    const { log, run } = handingOn();
+    run();
+    expect(log.entries.filter((e) => e.meta.plugin !== undefined).map((e) => [e.meta.plugin, e.message])).toEqual([
+      ['cgroup', 'handing on'],
+      ['my-tmpfs', 'mounted'],
+    ]);
+  });
+
+  test("its failure names the configured mount, the plugin that handed it on, and the handler and destination it was handed to; a ConfigError there keeps exit status 2", () => {
+    const { run } = handingOn(() => {
+      throw new SyscallError('mount', 13, ['tmpfs', '/r/sys/fs/cgroup/inner']);
+    });
+    expect(run).toThrow('mounts: plugin cgroup mounts[3] "/sys/fs/cgroup": handed to plugin my-tmpfs "/sys/fs/cgroup/inner": mount "tmpfs" -> "/r/sys/fs/cgroup/inner": EACCES');
+    const refused = handingOn(() => {
+      throw new ConfigError('mounts[3].options', 'size=x', 'bad size');
+    });
+    expect(refused.run).toThrow(expect.objectContaining({ exitCode: 2, message: 'mounts: plugin cgroup mounts[3] "/sys/fs/cgroup": handed to plugin my-tmpfs "/sys/fs/cgroup/inner": mounts[3].options "size=x": bad size' }));
+  });
+});
+
+describe('a plugin returning a promise', () => {
+  // Jest fails a test that leaves an unhandled rejection; the refusal takes it.
+  const rejected = () => Promise.reject(new Error('async failure'));
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+  beforeEach(() => {
+    unhandled.length = 0;
+    process.on('unhandledRejection', onUnhandled);
+  });
+  afterEach(() => void process.off('unhandledRejection', onUnhandled));
+  const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+  test.each([
+    ['a handler', 'mounts: plugin ramfs mounts[0] "/ram": mount() returned a promise', (result: () => Promise<unknown>) => ({ handlers: [{ name: 'ramfs', types: ['ramfs'], mount: result } as unknown as MountHandler], steps: [] })],
+    ['a step', 'finalize: plugin late: run() returned a promise', (result: () => Promise<unknown>) => ({ handlers: [], steps: [{ name: 'late', phase: 'finalize', run: result } as unknown as LifecycleStep] })],
+  ])('%s is refused (its work would go on outside the run, on threads outside its mount namespace), rejected or not, and later steps do not run', async (_what, prefix, make) => {
+    for (const result of [rejected, () => Promise.resolve()]) {
+      const seen: string[] = [];
+      const { handlers, steps } = make(result);
+      const config = makeConfig({ mounts: handlers.length ? [makeMount({ type: 'ramfs', destination: '/ram' })] : [] });
+      const run = () => new Orchestrator(new FakeSyscalls(), silentLogger, handlers, [...steps, recordingStep('after', 'finalize', 'post', seen)]).run(config);
+      expect(run).toThrow(`${prefix}: a plugin's work must be done before it returns (synchronously)`);
+      expect(seen).toEqual([]);
+    }
+    await settle();
+    expect(unhandled).toEqual([]);
+  });
+
+  test('so are an async handler a mount is handed to, and a before-jail callback', async () => {
+    const parent: MountHandler = { name: 'cgroup', types: ['cgroup'], mount: (m, ctx) => ctx.dispatch(makeMount({ type: 'ramfs', destination: m.destination })) };
+    const child = { name: 'ramfs', types: ['ramfs'], mount: async () => undefined } as unknown as MountHandler;
+    const config = makeConfig({ mounts: [makeMount({ type: 'cgroup', destination: '/c' })] });
+    expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [parent, child], []).run(config)).toThrow(
+      'mounts: plugin cgroup mounts[0] "/c": handed to plugin ramfs "/c": mount() returned a promise',
+    );
+    expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [], []).run(makeConfig(), { beforeJail: rejected as unknown as () => void })).toThrow(
+      'before-jail: plugin before-jail-callback: the callback returned a promise',
+    );
+    await settle();
+    expect(unhandled).toEqual([]);
+  });
+
+  test('a value that is not a thenable passes', () => {
+    for (const value of [0, 'x', {}, { then: 1 }, null]) {
+      const step = { name: 's', phase: 'dev', run: () => value } as unknown as LifecycleStep;
+      expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig())).not.toThrow();
+    }
+  });
 });
 
 describe('pre- and post-mount commands', () => {
@@ -192,6 +285,15 @@ describe('error wrapping', () => {
     const config = makeConfig({ mounts: [makeMount({ index: 4, type: 'bind', destination: '/data' })] });
     const run = () => new Orchestrator(new FakeSyscalls(), silentLogger, [handler], []).run(config);
     expect(run).toThrow('mounts: plugin bind mounts[4] "/data": bad');
+  });
+
+  test.each([
+    ['a string', 'went wrong', 'went wrong'],
+    ['a plain object', { code: 'EWHAT', n: 1 }, "{ code: 'EWHAT', n: 1 }"],
+    ['undefined', undefined, 'undefined'],
+  ])('%s thrown by a plugin is named as it is, on one line', (_what, thrown, shown) => {
+    const step: LifecycleStep = { name: 's', phase: 'dev', run: () => { throw thrown; } };
+    expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig())).toThrow(`dev: plugin s: ${shown}`);
   });
 
   test('a ConfigError inside a plugin keeps exit status 2', () => {

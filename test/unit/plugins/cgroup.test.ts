@@ -537,7 +537,7 @@ describe('cgroup v2', () => {
     const bindFails = setup(UNIFIED_HOST);
     bindFails.sys.failOn('mount', 'EPERM', { times: 2 });
     expect(() => bindFails.run()).toThrow(
-      'mounts: plugin cgroup mounts[0] "/sys/fs/cgroup": mount "/sys/fs/cgroup/user.slice/user-0.slice/session-1.scope" -> "/r/sys/fs/cgroup": EPERM',
+      'mounts: plugin cgroup mounts[0] "/sys/fs/cgroup": handed to plugin bind "/sys/fs/cgroup": mount "/sys/fs/cgroup/user.slice/user-0.slice/session-1.scope" -> "/r/sys/fs/cgroup": EPERM',
     );
     const noEntry = setup({ ...UNIFIED_HOST, cgroup: '' });
     noEntry.sys.failOn('mount', 'EPERM');
@@ -557,9 +557,9 @@ describe('failures', () => {
   });
 
   test.each([
-    ['the tmpfs mount', { path: '/r/sys/fs/cgroup' }, 'mount "tmpfs" -> "/r/sys/fs/cgroup": EACCES'],
-    ['a bind mount', { path: '/r/sys/fs/cgroup/memory' }, 'mount "/sys/fs/cgroup/memory/process_api/2611" -> "/r/sys/fs/cgroup/memory": EACCES'],
-  ])('%s failing in the dispatched handler is a PluginError of this mount', (_what, where, message) => {
+    ['the tmpfs mount', { path: '/r/sys/fs/cgroup' }, 'handed to plugin tmpfs "/sys/fs/cgroup": mount "tmpfs" -> "/r/sys/fs/cgroup": EACCES'],
+    ['a bind mount', { path: '/r/sys/fs/cgroup/memory' }, 'handed to plugin bind "/sys/fs/cgroup/memory": mount "/sys/fs/cgroup/memory/process_api/2611" -> "/r/sys/fs/cgroup/memory": EACCES'],
+  ])('%s failing in the dispatched handler is a PluginError of this mount naming that handler and its destination', (_what, where, message) => {
     const { sys, run } = setup();
     sys.failOn('mount', 'EACCES', where);
     expect(() => run()).toThrow(`mounts: plugin cgroup mounts[0] "/sys/fs/cgroup": ${message}`);
