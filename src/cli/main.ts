@@ -45,14 +45,14 @@ export function main(argv: readonly string[]): number | Promise<number> {
 }
 
 /**
- * The error on one line (its message's first); at debug level its whole message, then its
- * stack and every cause's (a plugin's own frames, a module's syntax error with its file
- * and line, are in the cause). With --log, the file gets the same message as an error
+ * The error on one line (its message's first, and how many more); at debug level its
+ * whole message, then its stack and every cause's (a plugin's own frames, a module's
+ * syntax error with its file and line, are in the cause). With --log, the file gets the same message as an error
  * line, as runc writes its own to its log.
  */
 export function reportError(err: unknown, debug: boolean, opts?: CliOptions): number {
   const message = err instanceof Error ? err.message : String(err);
-  const told = debug ? message : firstLine(message);
+  const told = debug ? message : oneLine(message);
   const status = err instanceof MountkitError ? err.exitCode : 1;
   process.stderr.write(`mountkit: ${told}\n`);
   // Set before the log is written: a write that fails ends the CLI with this status (bin/mountkit.js).
@@ -66,6 +66,15 @@ export function reportError(err: unknown, debug: boolean, opts?: CliOptions): nu
     }
   }
   return status;
+}
+
+/** A message's first line, saying how many more the debug level shows (a plugin's message, a hook's output). */
+export function oneLine(message: string): string {
+  const whole = message.trimEnd();
+  const first = firstLine(whole);
+  if (first === whole) return first;
+  const more = whole.slice(first.length + 1).split('\n').length;
+  return `${first} (${more} more ${more === 1 ? 'line' : 'lines'} at --log-level debug)`;
 }
 
 /**

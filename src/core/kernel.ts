@@ -3,12 +3,12 @@
  * plugin modules named in plugins.json and wires their handlers and steps.
  */
 import 'reflect-metadata';
-import { readFileSync } from 'fs';
+import { readFileSync, realpathSync } from 'fs';
 import * as path from 'path';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { constructor } from 'tsyringe/dist/typings/types';
 import { BUILTIN_PLUGINS } from '../plugins';
-import { ConfigError, StartupError, firstLine } from './errors';
+import { ConfigError, StartupError, firstLine, thrownMessage } from './errors';
 import { silentLogger } from './logger';
 import { Orchestrator } from './orchestrator';
 import {
@@ -116,9 +116,10 @@ export function createKernel(opts: KernelOptions): Kernel {
 
   const pluginsFile = opts.plugins ?? readPluginsFile(DEFAULT_PLUGINS_FILE);
   const baseDir = opts.baseDir ?? path.dirname(DEFAULT_PLUGINS_FILE);
-  const modules = pluginsFile.plugins
-    .filter((p) => p.enabled !== false)
-    .map((p) => ({ module: p.module, plugin: loadPluginModule(p.module, baseDir), options: p.options ?? {} }));
+  const enabled = pluginsFile.plugins.filter((p) => p.enabled !== false);
+  const twice = listedTwice(enabled.map((p) => p.module));
+  if (twice) throw new StartupError(twice.module, `is listed twice (plugins[${pluginsFile.plugins.indexOf(enabled[twice.first])}] and plugins[${pluginsFile.plugins.indexOf(enabled[twice.again])}]): each module registers its handlers and steps once`);
+  const modules = enabled.map((p) => ({ module: p.module, plugin: loadPluginModule(p.module, baseDir), options: p.options ?? {} }));
   for (const extra of opts.extra ?? []) modules.push({ ...extra, options: extra.options ?? {} });
 
   const claimed = new Map<string, string>();
@@ -158,11 +159,29 @@ export function createKernel(opts: KernelOptions): Kernel {
       plugin.register(api);
     } catch (err) {
       if (err instanceof StartupError) throw err;
-      throw new StartupError(module, `register failed: ${(err as Error).message}`, { cause: err });
+      const copy = otherCopy(pluginFiles.get(plugin));
+      throw new StartupError(module, `register failed: ${thrownMessage(err)}${copy ? `; ${copy}` : ''}`, { cause: err });
     }
   }
   return { container, orchestrator: container.resolve(Orchestrator) };
 }
+
+/** The first module named twice in a plugin list: its index and the later one's. */
+export function listedTwice(modules: readonly string[]): { module: string; first: number; again: number } | undefined {
+  const seen = new Map<string, number>();
+  for (let i = 0; i < modules.length; i++) {
+    const first = seen.get(modules[i]);
+    if (first !== undefined) return { module: modules[i], first, again: i };
+    seen.set(modules[i], i);
+  }
+  return undefined;
+}
+
+/**
+ * A name errors, logs and plans show on one line: no whitespace or control characters (a
+ * newline in a plugin's name would cut the one-line error before the syscall it names).
+ */
+const PLAIN_NAME = /^[^\s\p{Cc}]+$/u;
 
 /**
  * What is wrong with a handler a plugin registers, checked as it registers it: a plain
@@ -171,9 +190,12 @@ export function createKernel(opts: KernelOptions): Kernel {
  */
 export function handlerProblem(h: Partial<MountHandler>): string | undefined {
   if (typeof h.name !== 'string' || h.name === '') return 'a mount handler needs a name (a non-empty string)';
+  if (!PLAIN_NAME.test(h.name)) return `mount handler ${JSON.stringify(h.name)}: a name must not hold whitespace or control characters`;
   if (!Array.isArray(h.types) || h.types.length === 0 || !h.types.every((t) => typeof t === 'string' && t !== '')) {
     return `mount handler "${h.name}": types must be a non-empty list of mount types`;
   }
+  const odd = h.types.find((t) => !PLAIN_NAME.test(t));
+  if (odd !== undefined) return `mount handler "${h.name}": mount type ${JSON.stringify(odd)} holds whitespace or control characters`;
   if (typeof h.mount !== 'function') return `mount handler "${h.name}": mount must be a function`;
   return undefined;
 }
@@ -181,6 +203,7 @@ export function handlerProblem(h: Partial<MountHandler>): string | undefined {
 /** What is wrong with a lifecycle step, checked as it is registered: a step with an unknown phase or order would never run. */
 export function stepProblem(s: Partial<LifecycleStep>): string | undefined {
   if (typeof s.name !== 'string' || s.name === '') return 'a lifecycle step needs a name (a non-empty string)';
+  if (!PLAIN_NAME.test(s.name)) return `step ${JSON.stringify(s.name)}: a name must not hold whitespace or control characters`;
   if (!(PHASES as readonly unknown[]).includes(s.phase)) return `step "${s.name}": phase ${JSON.stringify(s.phase)} is not one of ${PHASES.join(', ')}`;
   if (s.order !== undefined && !(ORDERS as readonly unknown[]).includes(s.order)) return `step "${s.name}": order ${JSON.stringify(s.order)} is not one of ${ORDERS.join(', ')}`;
   if (typeof s.run !== 'function') return `step "${s.name}": run must be a function`;
@@ -190,6 +213,7 @@ export function stepProblem(s: Partial<LifecycleStep>): string | undefined {
 /** Loads `builtin:NAME`, a relative or absolute path (from baseDir), or a package name. */
 export function loadPluginModule(spec: string, baseDir: string): PluginModule {
   let mod: unknown;
+  let resolvedFile: string | undefined;
   if (spec.startsWith('builtin:')) {
     mod = BUILTIN_PLUGINS[spec.slice('builtin:'.length)];
     if (!mod) throw new StartupError(spec, `no built-in plugin of that name (known: ${Object.keys(BUILTIN_PLUGINS).join(', ')})`);
@@ -201,6 +225,7 @@ export function loadPluginModule(spec: string, baseDir: string): PluginModule {
     } catch (err) {
       throw new StartupError(spec, `cannot be found from ${baseDir}`, { cause: err });
     }
+    resolvedFile = resolved;
     try {
       mod = require(resolved);
     } catch (err) {
@@ -208,8 +233,51 @@ export function loadPluginModule(spec: string, baseDir: string): PluginModule {
       throw new StartupError(spec, `failed to load: ${firstLine(typeof (err as Error)?.message === 'string' ? (err as Error).message : String(err))}`, { cause: err });
     }
   }
-  if (typeof (mod as Partial<PluginModule>)?.register !== 'function') {
-    throw new StartupError(spec, 'does not export a register(api) function');
+  const plugin = registering(mod);
+  if (!plugin) throw new StartupError(spec, 'does not export a register(api) function (as `register`, or as the `register` of its default export)');
+  if (resolvedFile !== undefined) pluginFiles.set(plugin, resolvedFile);
+  return plugin;
+}
+
+/**
+ * The module itself when it exports `register`, else its default export when that has
+ * one: an ES module's `export default { register }` (required through Node's require of
+ * ES modules) and TypeScript's compiled `export default` both put it there.
+ */
+function registering(mod: unknown): PluginModule | undefined {
+  for (const m of [mod, (mod as { default?: unknown } | null)?.default]) {
+    if (typeof (m as Partial<PluginModule> | null | undefined)?.register === 'function') return m as PluginModule;
   }
-  return mod as PluginModule;
+  return undefined;
+}
+
+/** The file each loaded plugin module came from, for otherCopy. */
+const pluginFiles = new WeakMap<PluginModule, string>();
+
+/** This package's directory (one level above src/ and dist/). */
+const PACKAGE_DIR = path.resolve(__dirname, '..', '..');
+
+/**
+ * When a plugin's register fails: says so if the plugin would load another copy of
+ * mountkit than this one. tsyringe keeps what its decorators record in its own module, so
+ * classes decorated through another copy cannot be built by this one's container (and
+ * another copy's error classes are not this one's).
+ */
+function otherCopy(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  let theirs: string;
+  try {
+    theirs = path.dirname(require.resolve('mountkit/package.json', { paths: [path.dirname(file)] }));
+  } catch {
+    return undefined;
+  }
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  if (real(theirs) === real(PACKAGE_DIR)) return undefined;
+  return `mountkit as the plugin's directory finds it is ${theirs}, this command's is ${PACKAGE_DIR}: a plugin and the command must share one copy of mountkit`;
 }

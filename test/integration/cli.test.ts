@@ -43,6 +43,22 @@ describe('mountkit CLI', () => {
     });
   });
 
+  test('an ES module plugin (export default { register }) is loaded where Node can require ES modules', () => {
+    if (spawnSync(process.execPath, ['-p', 'process.features.require_module'], { encoding: 'utf8' }).stdout.trim() !== 'true') return;
+    const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-esm-'));
+    try {
+      copyFileSync(path.join(REPO, 'test', 'fixtures', 'plugins', 'es-module.mjs'), path.join(dir, 'es-module.mjs'));
+      const { plugins } = JSON.parse(readFileSync(path.join(REPO, 'plugins.json'), 'utf8'));
+      writeFileSync(path.join(dir, 'plugins.json'), JSON.stringify({ plugins: [...plugins, { module: './es-module.mjs' }] }));
+      const r = runCli(['plan', '--bundle', path.join(REPO, 'examples', 'default'), '--plugins', path.join(dir, 'plugins.json'), '--format', 'json']);
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      const calls = JSON.parse(r.stdout).calls.filter((c: { plugin: string }) => c.plugin === 'es-module');
+      expect(calls).toEqual([expect.objectContaining({ op: 'writeFile', args: { path: '/es-module-was-here', data: 'yes' } })]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a bad option is one line on stderr and exit status 2', () => {
     const r = runCli(['--log-level', 'loud', 'run']);
     expect(r.status).toBe(2);

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { inject, injectable } from 'tsyringe';
@@ -66,7 +66,7 @@ describe('startup errors name the module', () => {
   test.each([
     ['./missing.js', /^plugin module "\.\/missing\.js": cannot be found from /],
     ['no-such-package-anywhere', /^plugin module "no-such-package-anywhere": cannot be found from /],
-    ['./no-register.js', /^plugin module "\.\/no-register\.js": does not export a register\(api\) function$/],
+    ['./no-register.js', /^plugin module "\.\/no-register\.js": does not export a register\(api\) function \(as `register`, or as the `register` of its default export\)$/],
     ['./throws-on-load.js', /^plugin module "\.\/throws-on-load\.js": failed to load: boom at load$/],
     ['./needs-missing-dep.js', /^plugin module "\.\/needs-missing-dep\.js": failed to load: Cannot find module 'mountkit-fixture-no-such-dependency'[^\n]*$/],
     ['./throws-on-load-lines.js', /^plugin module "\.\/throws-on-load-lines\.js": failed to load: first line$/],
@@ -74,6 +74,65 @@ describe('startup errors name the module', () => {
   ])('%s', (module, message) => {
     expect(kernelWith(module)).toThrow(StartupError);
     expect(kernelWith(module)).toThrow(message);
+  });
+
+  test("a module whose default export has register is registered (TypeScript's `export default`; an ES module's is in test/integration/cli.test.ts)", () => {
+    const kernel = kernelWith('./default-export.js')();
+    expect(kernel.orchestrator.handlerFor('default-export')?.name).toBe('default-export');
+  });
+
+  test('a module listed twice is refused, naming both entries', () => {
+    const run = () =>
+      createKernel({
+        syscalls: new FakeSyscalls(),
+        plugins: { plugins: [{ module: './echo-plugin.js' }, { module: 'builtin:proc', enabled: false }, { module: 'builtin:tmpfs' }, { module: './echo-plugin.js' }] },
+        baseDir: fixtures,
+      });
+    expect(run).toThrow(StartupError);
+    expect(run).toThrow('plugin module "./echo-plugin.js": is listed twice (plugins[0] and plugins[3]): each module registers its handlers and steps once');
+  });
+
+  test('a register that fails in a plugin that would load another copy of mountkit says so', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-copy-'));
+    try {
+      const copy = path.join(dir, 'node_modules', 'mountkit');
+      mkdirSync(copy, { recursive: true });
+      writeFileSync(path.join(copy, 'package.json'), '{"name":"mountkit","version":"0.0.0"}');
+      writeFileSync(path.join(dir, 'plugin.js'), 'exports.register = () => { throw new Error(\'TypeInfo not known for "Thing"\'); };');
+      const run = () => createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [{ module: './plugin.js' }] }, baseDir: dir });
+      expect(run).toThrow(
+        `plugin module "./plugin.js": register failed: TypeInfo not known for "Thing"; mountkit as the plugin's directory finds it is ${copy}, this command's is ${path.resolve(__dirname, '..', '..')}: a plugin and the command must share one copy of mountkit`,
+      );
+      // One that finds no other copy is told nothing more.
+      const alone = mkdtempSync(path.join(tmpdir(), 'mountkit-alone-'));
+      try {
+        writeFileSync(path.join(alone, 'plugin.js'), readFileSync(path.join(dir, 'plugin.js')));
+        expect(() => createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [{ module: './plugin.js' }] }, baseDir: alone })).toThrow(
+          /^plugin module "\.\/plugin\.js": register failed: TypeInfo not known for "Thing"$/,
+        );
+      } finally {
+        rmSync(alone, { recursive: true, force: true });
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test.each([
+    [{ name: 'evil\nname', types: ['x'], mount: (): void => undefined }, 'mount handler "evil\\nname": a name must not hold whitespace or control characters'],
+    [{ name: 'two words', types: ['x'], mount: (): void => undefined }, 'mount handler "two words": a name must not hold whitespace or control characters'],
+    [{ name: 'x', types: ['ok', 'tab\there'], mount: (): void => undefined }, 'mount handler "x": mount type "tab\\there" holds whitespace or control characters'],
+  ])('a handler whose name or type would break a one-line error: %j', (handler, message) => {
+    const run = () =>
+      createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'bad', plugin: { register: (api) => api.handler(handler as unknown as MountHandler) } }] });
+    expect(run).toThrow(`plugin module "bad": ${message}`);
+  });
+
+  test('a step whose name holds a control character', () => {
+    const step = { name: 'bell\u0007', phase: 'dev', run: (): void => undefined };
+    const run = () =>
+      createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'bad', plugin: { register: (api) => api.step(step as unknown as LifecycleStep) } }] });
+    expect(run).toThrow('plugin module "bad": step "bell\\u0007": a name must not hold whitespace or control characters');
   });
 
   test('two handlers claiming one mount type', () => {
