@@ -1,18 +1,22 @@
 import { inject, injectable } from 'tsyringe';
 import { MS_RDONLY } from '../../core/constants';
+import { fdPath, withInRoot } from '../../core/in-root';
 import { readonlyDeferred } from '../../core/mounting';
 import { cleanPath } from '../../core/paths';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
-import { remountReadonly } from './remount';
+import { remountReadonly, securityFlagsOf } from './remount';
 
 /**
  * The read-only tmpfs mounts and mounts at /dev, which were mounted read-write
  * (readonlyDeferred: mounts were nested in them, device nodes made in /dev; a bind at
- * /dev is read-only already, and remounted again as runc does), become read-only now with their other flags kept, in the config's order, as runc's
- * finalizeRootfs makes every one of them read-only. Each is reached by its destination,
- * now a path inside the container's root: the mount on top there is the one remounted,
- * as under runc.
+ * /dev is read-only already, and remounted again as runc does), become read-only now, in
+ * the config's order, as runc's finalizeRootfs makes every one of them read-only. Each is
+ * reached by its destination, now a path inside the container's root: the mount on top
+ * there is the one remounted, as under runc. A bind remount sets the mount's nosuid,
+ * nodev and noexec to those it is given (remount.ts), so the config's flags are given
+ * with the ones the mount has (fstatfs(2)): a plugin's handler that added noexec to a
+ * tmpfs keeps it, where runc passes the config's alone.
  */
 @injectable()
 export class ReadonlyMountsStep implements LifecycleStep {
@@ -24,7 +28,9 @@ export class ReadonlyMountsStep implements LifecycleStep {
 
   run(ctx: RunContext): void {
     for (const m of ctx.config.mounts) {
-      if ((m.flags & MS_RDONLY) !== 0n && readonlyDeferred(m)) remountReadonly(this.sys, cleanPath(m.destination), m.flags);
+      if ((m.flags & MS_RDONLY) === 0n || !readonlyDeferred(m)) continue;
+      const destination = cleanPath(m.destination);
+      withInRoot(this.sys, '/', destination, (top) => remountReadonly(this.sys, fdPath(top), m.flags | securityFlagsOf(this.sys.fstatfs(top).flags), destination));
     }
   }
 }

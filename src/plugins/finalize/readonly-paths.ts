@@ -41,7 +41,7 @@ export class ReadonlyPathsStep implements LifecycleStep {
       } finally {
         this.sys.close(fd);
       }
-      withInRoot(this.sys, '/', path, (top) => remountReadonly(this.sys, fdPath(top), MS_REC | securityFlagsOf(this.sys.fstatfs(top).flags)));
+      withInRoot(this.sys, '/', path, (top) => remountReadonly(this.sys, fdPath(top), MS_REC | securityFlagsOf(this.sys.fstatfs(top).flags), path));
     }
   }
 }

@@ -13,7 +13,8 @@ export const REMOUNT_ATTEMPTS = 5;
 export const REMOUNT_RETRY_MS = 100;
 
 /**
- * Makes the mount on top of `target` read-only, keeping the per-mount `flags` given.
+ * Makes the mount on top of `target` read-only, keeping the per-mount `flags` given;
+ * `shown` names it in the error of a mount that stays busy (the path a descriptor stands for).
  *
  * MS_REMOUNT|MS_BIND changes only the flags of that one mount, never the superblock's
  * (mount(2), "Remounting an existing mount"); it is also the form a user namespace may
@@ -24,7 +25,7 @@ export const REMOUNT_RETRY_MS = 100;
  * for writing (mnt_make_readonly() in fs/namespace.c); such a writer is usually about to
  * go away, so EBUSY is retried, with a pause between attempts.
  */
-export function remountReadonly(sys: Syscalls, target: string, flags: bigint = 0n): void {
+export function remountReadonly(sys: Syscalls, target: string, flags: bigint = 0n, shown: string = target): void {
   const all = flags | MS_REMOUNT | MS_BIND | MS_RDONLY;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -33,7 +34,7 @@ export function remountReadonly(sys: Syscalls, target: string, flags: bigint = 0
     } catch (err) {
       if (!(err instanceof SyscallError) || err.code !== 'EBUSY') throw err;
       if (attempt === REMOUNT_ATTEMPTS) {
-        throw new StepError(`unable to remount ${target} read-only: busy after ${REMOUNT_ATTEMPTS} attempts`, { cause: err });
+        throw new StepError(`unable to remount ${shown} read-only: busy after ${REMOUNT_ATTEMPTS} attempts`, { cause: err });
       }
       sys.sleep(REMOUNT_RETRY_MS);
     }

@@ -143,6 +143,14 @@ runAsRoot('finalize, real mounts after a jail', () => {
     expect(r.write).toEqual({ '/t/x': 'EROFS', '/t/inner/x': 'ok', '/copy/x': 'EROFS', '/dev/x': 'EROFS' });
   });
 
+  test("a read-only tmpfs keeps the flags a plugin's handler added to its mount (noexec), with the config's", () => {
+    const mounts = [procMount, devMount(0n), makeMount({ index: 2, type: 'tmpfs', source: 'tmpfs', destination: '/t', flags: MS_RDONLY | MS_NOSUID })];
+    const noexecTmpfs = path.resolve(__dirname, '../../fixtures/plugins/noexec-tmpfs.js');
+    const r = realRun({ config: makeConfig({ rootfs, mounts }), plugins: [...JAILED.slice(0, 2), noexecTmpfs, ...JAILED.slice(2)] });
+    expect(r.error).toBeUndefined();
+    expect(optionsOf(r.mountinfo, '/t')).toEqual(expect.arrayContaining(['ro', 'nosuid', 'noexec']));
+  });
+
   test("a read-only path keeps its mount's nosuid, nodev and noexec", () => {
     const tmpfs = makeMount({ index: 2, type: 'tmpfs', source: 'tmpfs', destination: '/rw', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC });
     const r = realRun({ config: makeConfig({ rootfs, mounts: [procMount, devMount(0n), tmpfs], readonlyPaths: ['/rw', '/dev'] }), plugins: JAILED });

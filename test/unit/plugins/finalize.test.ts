@@ -10,6 +10,7 @@ import type { RootfsConfig } from '../../../src/core/config/model';
 import * as finalize from '../../../src/plugins/finalize';
 import { isNullDevice } from '../../../src/plugins/finalize/dev-null';
 import { securityFlagsOf } from '../../../src/plugins/finalize/remount';
+import { IN_ROOT_RESOLVE } from '../../../src/core/in-root';
 import { sysctlPath } from '../../../src/core/config/sysctl';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { changes, fdOf, viaFd } from '../../helpers/fd';
@@ -50,16 +51,29 @@ describe('finalize: readonly-mounts', () => {
   const run = (sys: FakeSyscalls, over: Partial<RootfsConfig>) => runSteps(sys, [new finalize.ReadonlyMountsStep(sys)], over);
   const devMount = (flags: bigint, index = 0) => makeMount({ index, type: 'tmpfs', destination: '/dev', flags });
 
-  test('a read-only /dev is remounted read-only with its own flags', () => {
-    const sys = container();
+  test('a read-only /dev is opened in the container, its flags read, and remounted read-only through it with its own flags', () => {
+    const sys = container().addDir('/dev');
     run(sys, { mounts: [devMount(MS_NOSUID | MS_STRICTATIME | MS_RDONLY)] });
-    expect(sys.effects()).toEqual([remount('/dev', MS_NOSUID | MS_STRICTATIME)]);
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/', flags: O_PATH | O_CLOEXEC | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: fdOf(sys, '/'), path: 'dev', flags: O_PATH | O_CLOEXEC, mode: 0, resolve: IN_ROOT_RESOLVE },
+      { op: 'close', fd: fdOf(sys, '/') },
+      { op: 'fstatfs', fd: fdOf(sys, '/dev') },
+      remount(viaFd(sys, '/dev'), MS_NOSUID | MS_STRICTATIME),
+      { op: 'close', fd: fdOf(sys, '/dev') },
+    ]);
+  });
+
+  test("the flags the mount has are kept with the config's: a plugin's handler that added noexec to a tmpfs", () => {
+    const sys = container().addDir('/scratch').addMountFlags('/scratch', ST_NOSUID | ST_NOEXEC);
+    run(sys, { mounts: [makeMount({ type: 'tmpfs', destination: '/scratch', flags: MS_NOSUID | MS_RDONLY })] });
+    expect(changes(sys)).toEqual([remount(viaFd(sys, '/scratch'), MS_NOSUID | MS_NOEXEC)]);
   });
 
   test('the destination is compared cleaned', () => {
     const sys = container();
     run(sys, { mounts: [makeMount({ type: 'tmpfs', destination: '/dev/../dev/', flags: MS_RDONLY })] });
-    expect(sys.effects()).toEqual([remount('/dev')]);
+    expect(changes(sys)).toEqual([remount(viaFd(sys, '/dev'))]);
   });
 
   test('a read-write /dev, or none, is left alone', () => {
@@ -82,13 +96,14 @@ describe('finalize: readonly-mounts', () => {
         makeMount({ index: 6, type: 'tmpfs', destination: '/run/x/../y', flags: MS_RDONLY }),
       ],
     });
-    expect(sys.effects()).toEqual([remount('/run', MS_NOEXEC), remount('/dev', MS_BIND | MS_REC), remount('/run/y')]);
+    expect(changes(sys)).toEqual([remount(viaFd(sys, '/run'), MS_NOEXEC), remount(viaFd(sys, '/dev'), MS_BIND | MS_REC), remount(viaFd(sys, '/run/y'))]);
   });
 
   test('EBUSY is retried with a 100 ms pause between attempts', () => {
     const sys = container().failOn('mount', 'EBUSY', { times: 2 });
     run(sys, { mounts: [devMount(MS_RDONLY)] });
-    expect(sys.effects()).toEqual([remount('/dev'), { op: 'sleep', ms: 100 }, remount('/dev'), { op: 'sleep', ms: 100 }, remount('/dev')]);
+    const dev = remount(viaFd(sys, '/dev'));
+    expect(changes(sys)).toEqual([dev, { op: 'sleep', ms: 100 }, dev, { op: 'sleep', ms: 100 }, dev]);
   });
 
   test('five busy attempts give up', () => {
@@ -103,7 +118,8 @@ describe('finalize: readonly-mounts', () => {
   test('any other error stops at once', () => {
     const sys = container().failOn('mount', 'EPERM');
     expect(() => run(sys, { mounts: [devMount(MS_RDONLY)] })).toThrow('finalize: plugin readonly-mounts: mount "/dev": EPERM');
-    expect(sys.effects()).toEqual([remount('/dev')]);
+    expect(changes(sys)).toEqual([remount(viaFd(sys, '/dev'))]);
+    expect(sys.openFds()).toEqual([]);
   });
 });
 
@@ -431,7 +447,7 @@ describe('finalize: the whole phase through the kernel', () => {
     ]);
     orchestrator.run(makeConfig(full));
     expect(changes(sys)).toEqual([
-      remount('/dev', MS_NOSUID | MS_NOEXEC),
+      remount(viaFd(sys, '/dev'), MS_NOSUID | MS_NOEXEC),
       remount('/'),
       { op: 'writeFile', path: '/proc/sys/kernel/hostname', data: 'box' },
       { op: 'mount', source: viaFd(sys, '/proc/sys'), target: viaFd(sys, '/proc/sys'), fstype: null, flags: MS_BIND | MS_REC, data: null },
