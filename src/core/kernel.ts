@@ -7,7 +7,7 @@ import { readFileSync, realpathSync } from 'fs';
 import * as path from 'path';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { constructor } from 'tsyringe/dist/typings/types';
-import { BUILTIN_PLUGINS } from '../plugins';
+import { BUILTIN_PLUGINS, builtinPlugin } from '../plugins';
 import { ConfigError, StartupError, firstLine, thrownMessage } from './errors';
 import { silentLogger } from './logger';
 import { Orchestrator } from './orchestrator';
@@ -215,7 +215,7 @@ export function loadPluginModule(spec: string, baseDir: string): PluginModule {
   let mod: unknown;
   let resolvedFile: string | undefined;
   if (spec.startsWith('builtin:')) {
-    mod = BUILTIN_PLUGINS[spec.slice('builtin:'.length)];
+    mod = builtinPlugin(spec.slice('builtin:'.length));
     if (!mod) throw new StartupError(spec, `no built-in plugin of that name (known: ${Object.keys(BUILTIN_PLUGINS).join(', ')})`);
   } else {
     const isPath = spec.startsWith('.') || path.isAbsolute(spec);

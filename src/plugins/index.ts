@@ -19,7 +19,11 @@ import * as prepareRoot from './prepare-root';
 import * as proc from './proc';
 import * as tmpfs from './tmpfs';
 
-export const BUILTIN_PLUGINS: Readonly<Record<string, PluginModule>> = {
+/**
+ * Each built-in by its name, typed as its module: a plugin that wraps one reaches its
+ * classes (`BUILTIN_PLUGINS.tmpfs.TmpfsMountHandler`) and `register` without a cast.
+ */
+export const BUILTIN_PLUGINS = {
   proc,
   mqueue,
   tmpfs,
@@ -35,4 +39,12 @@ export const BUILTIN_PLUGINS: Readonly<Record<string, PluginModule>> = {
   'after-jail': afterJail,
   finalize,
   exec,
-};
+} as const satisfies Readonly<Record<string, PluginModule>>;
+
+/** The names plugins.json takes as `builtin:NAME`. */
+export type BuiltinPluginName = keyof typeof BUILTIN_PLUGINS;
+
+/** The built-in named `name`, if there is one. */
+export function builtinPlugin(name: string): PluginModule | undefined {
+  return Object.hasOwn(BUILTIN_PLUGINS, name) ? BUILTIN_PLUGINS[name as BuiltinPluginName] : undefined;
+}

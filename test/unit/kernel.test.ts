@@ -71,6 +71,7 @@ describe('startup errors name the module', () => {
     ['./needs-missing-dep.js', /^plugin module "\.\/needs-missing-dep\.js": failed to load: Cannot find module 'mountkit-fixture-no-such-dependency'[^\n]*$/],
     ['./throws-on-load-lines.js', /^plugin module "\.\/throws-on-load-lines\.js": failed to load: first line$/],
     ['builtin:nope', /^plugin module "builtin:nope": no built-in plugin of that name/],
+    ['builtin:constructor', /^plugin module "builtin:constructor": no built-in plugin of that name/],
   ])('%s', (module, message) => {
     expect(kernelWith(module)).toThrow(StartupError);
     expect(kernelWith(module)).toThrow(message);
