@@ -293,6 +293,7 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
     const char *op = c->op;
     struct stat st;
     struct statfs sfs;
+    struct statx stx;
     char link[4096];
     if (!strcmp(op, "mount")) {
         const char *src = str(&k), *target = str(&k), *fstype = str(&k);
@@ -387,6 +388,8 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
         return mkdirat(dirfd, path, (mode_t)num(&k));
     }
     if (!strcmp(op, "fstatfs")) return fstatfs(fd(&k), &sfs);
+    /* The port's fstatMount: statx(2) of the descriptor for its type and mount id. */
+    if (!strcmp(op, "fstatMount")) return statx(fd(&k), "", AT_EMPTY_PATH, STATX_TYPE | STATX_MNT_ID, &stx);
     if (!strcmp(op, "unlinkat")) {
         int dirfd = fd(&k);
         const char *path = str(&k);

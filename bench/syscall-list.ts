@@ -55,6 +55,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   lstat: ['path'],
   fstat: ['fd'],
   fstatfs: ['fd'],
+  fstatMount: ['fd'],
   mkdir: ['path', 'mode'],
   mkdirat: ['dirfd', 'path', 'mode'],
   rmdir: ['path'],

@@ -61,7 +61,7 @@ import { fdPath, parseFdPath } from '../in-root';
 import { BPF_MAXINSNS, BPF_RET_K, SOCK_FILTER_SIZE, encodeProgram } from '../seccomp/enosys';
 import { AUDIT_ARCH_X86_64, SECCOMP_FILTER_FLAG_NEW_LISTENER } from '../seccomp/names';
 import { kindFromMode } from './stat';
-import type { CommandResult, CommandSpec, FileKind, FileStat, FsStat, IdMapping, SeccompCompiled, SeccompFilter, SyscallName, Syscalls, Termios } from './types';
+import type { CommandResult, CommandSpec, FileKind, FileStat, FsStat, IdMapping, MountStat, SeccompCompiled, SeccompFilter, SyscallName, Syscalls, Termios } from './types';
 
 /** Arguments of each port method, under the interface's parameter names. */
 export interface SyscallArgs {
@@ -92,6 +92,7 @@ export interface SyscallArgs {
   lstat: { path: string };
   fstat: { fd: number };
   fstatfs: { fd: number };
+  fstatMount: { fd: number };
   mkdir: { path: string; mode: number };
   mkdirat: { dirfd: number; path: string; mode: number };
   rmdir: { path: string };
@@ -176,6 +177,7 @@ export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
   'lstat',
   'fstat',
   'fstatfs',
+  'fstatMount',
   'readlink',
   'readlinkat',
   'readdir',
@@ -342,6 +344,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   mountSetattr: 'mount_setattr',
   openTree: 'open_tree',
   moveMount: 'move_mount',
+  fstatMount: 'statx',
   userNamespace: 'unshare',
   pidfdOpen: 'pidfd_open',
   pidfdSendSignal: 'pidfd_send_signal',
@@ -444,6 +447,11 @@ export class FakeSyscalls implements Syscalls {
   private readonly fdPaths = new Map<number, string>();
   /** The detached copies open_tree(OPEN_TREE_CLONE) made, by descriptor: the path copied, and whether with what is below it. */
   private readonly trees = new Map<number, { source: string; recursive: boolean }>();
+  /** Each mount's id (fstatMount), given when it is made; the model's own filesystem is mount 1. */
+  private readonly mountIds = new WeakMap<MountEntry, bigint>();
+  private nextMountId = 2n;
+  /** The mount each descriptor was opened on (fstatMount): the one on top at its path then, as a descriptor keeps showing what it was opened on. */
+  private readonly fdMounts = new Map<number, { id: bigint; root: boolean }>();
   /** The resolved source of each bind mount, for fstatfs. */
   private readonly bindSources = new WeakMap<MountEntry, string>();
   /** The standard streams (0, 1, 2) closed and not made again by a dup3 onto them. */
@@ -516,7 +524,7 @@ export class FakeSyscalls implements Syscalls {
     const ptmx = this.place(`${tidy(dir)}/ptmx`, 'char', 0o666);
     ptmx.rdev = makedev(5, 2);
     ptmx.ino = 2n;
-    this.mounts.push({ source: 'devpts', target: tidy(dir), fstype: 'devpts', flags: 0n, data: null });
+    this.addMount({ source: 'devpts', target: tidy(dir), fstype: 'devpts', flags: 0n, data: null });
     return this;
   }
 
@@ -564,8 +572,23 @@ export class FakeSyscalls implements Syscalls {
       return;
     }
     const entry = { source, target: at, fstype, flags, data };
-    this.mounts.push(entry);
+    this.addMount(entry);
     if (from !== '') this.bindSources.set(entry, from);
+  }
+
+  /** A mount on top at its target, with an id of its own. */
+  private addMount(entry: MountEntry): void {
+    this.mounts.push(entry);
+    this.mountIds.set(entry, this.nextMountId++);
+  }
+
+  /** The mount on top at `path` or above it (its id, and whether `path` is its root); the model's own filesystem, mount 1, below every mount. */
+  private mountAt(path: string): { id: bigint; root: boolean } {
+    for (let i = this.mounts.length - 1; i >= 0; i--) {
+      const m = this.mounts[i];
+      if (path === m.target || path.startsWith(m.target === '/' ? '/' : `${m.target}/`)) return { id: this.mountIds.get(m) ?? 0n, root: path === m.target };
+    }
+    return { id: 1n, root: path === '/' };
   }
 
   /** MS_MOVE takes the mount on top at `from` and the mounts made on it since to `at`; what it covered stays where it is. */
@@ -618,7 +641,7 @@ export class FakeSyscalls implements Syscalls {
     }
     this.trees.delete(fromDirfd);
     const entry = { source: tree.source, target: to, fstype: null, flags: tree.recursive ? MS_BIND | MS_REC : MS_BIND, data: null };
-    this.mounts.push(entry);
+    this.addMount(entry);
     this.bindSources.set(entry, tree.source);
   }
 
@@ -780,6 +803,8 @@ export class FakeSyscalls implements Syscalls {
     // A standard stream the model holds no file for (a pipe outside every directory): its copy is open all the same.
     const entry = this.fds.get(oldfd) ?? detached(`pipe:[stream ${oldfd}]`, this.newNode('fifo', 0o600));
     this.setFd(newfd, entry);
+    const onMount = this.fdMounts.get(oldfd);
+    if (onMount) this.fdMounts.set(newfd, onMount);
     const tree = this.trees.get(oldfd);
     if (tree) this.trees.set(newfd, tree);
   }
@@ -795,6 +820,14 @@ export class FakeSyscalls implements Syscalls {
   fstat(fd: number): FileStat {
     const rec = this.record('fstat', { fd });
     return this.statOf(this.fdNode(rec, fd));
+  }
+
+  /** The file's kind, and the mount on top at its path when it was opened (mountAt); a file outside every directory is on no mount of the model (0). */
+  fstatMount(fd: number): MountStat {
+    const rec = this.record('fstatMount', { fd });
+    const kind = this.fdNode(rec, fd).kind;
+    const onMount = this.fdMounts.get(fd) ?? { id: 0n, root: false };
+    return { kind, mntId: onMount.id, mountRoot: onMount.root };
   }
 
   fstatfs(fd: number): FsStat {
@@ -1438,6 +1471,7 @@ export class FakeSyscalls implements Syscalls {
       case 'fchdir':
       case 'fstatfs':
       case 'fstat':
+      case 'fstatMount':
       case 'close':
       case 'setns':
       case 'setCloexec':
@@ -1528,6 +1562,7 @@ export class FakeSyscalls implements Syscalls {
         return [rec.fromPath === '' ? fdPath(rec.fromDirfd) : rec.fromPath, rec.toPath === '' ? fdPath(rec.toDirfd) : rec.toPath];
       case 'fchdir':
       case 'fstat':
+      case 'fstatMount':
       case 'fstatfs':
       case 'close':
       case 'setns':
@@ -1741,6 +1776,7 @@ export class FakeSyscalls implements Syscalls {
     const opened = '/' + chain.slice(1).map((s) => s.name).join('/');
     this.fds.set(fd, { path: opened, chain });
     this.fdPaths.set(fd, opened);
+    this.fdMounts.set(fd, this.mountAt(opened));
     return fd;
   }
 

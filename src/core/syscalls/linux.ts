@@ -22,8 +22,8 @@ import { answerResult } from '../runtime-channel';
 import { cacheKey } from '../seccomp/cache';
 import { compileSeccomp, libseccompIdentity } from './libseccomp';
 import { compileCached } from './seccomp-cache';
-import { STATX_SIZE, fromStatx } from './stat';
-import type { CommandResult, CommandSpec, FileStat, FsStat, IdMapping, SeccompCompiled, SeccompFilter, Syscalls, Termios } from './types';
+import { STATX_MNT_ID, STATX_SIZE, STATX_TYPE, fromStatx, mountStatFromStatx } from './stat';
+import type { CommandResult, CommandSpec, FileStat, FsStat, IdMapping, MountStat, SeccompCompiled, SeccompFilter, Syscalls, Termios } from './types';
 
 // When Node starts it resets the standard signals (1-31) it inherited ignored to SIG_DFL,
 // then ignores these two (src/node.cc, PlatformInit). The real-time ones it leaves as it
@@ -782,6 +782,17 @@ export class LinuxSyscalls implements Syscalls {
   fstat(fd: number): FileStat {
     check('fstat', libc().statx(fd, '', AT_EMPTY_PATH, STATX_BASIC_STATS, scratch.statx));
     return fromStatx(scratch.statx);
+  }
+
+  fstatMount(fd: number): MountStat {
+    check('statx', libc().statx(fd, '', AT_EMPTY_PATH, STATX_TYPE | STATX_MNT_ID, scratch.statx));
+    // Before Linux 5.8 stx_mnt_id is not filled: /proc/thread-self/fdinfo/N has it (since 3.15).
+    return mountStatFromStatx(scratch.statx, () => {
+      const path = `/proc/thread-self/fdinfo/${fd}`;
+      const id = /^mnt_id:\s*(\d+)$/m.exec(viaFs(null, [path], () => fs.readFileSync(path, 'utf8')))?.[1];
+      if (id === undefined) throw new SyscallError('statx', errnoNumber('ENOSYS'), [path]);
+      return BigInt(id);
+    });
   }
 
   fstatfs(fd: number): FsStat {

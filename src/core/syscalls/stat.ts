@@ -5,7 +5,7 @@
  */
 import type { BigIntStats } from 'fs';
 import { makedev, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK } from '../constants';
-import type { FileKind, FileStat } from './types';
+import type { FileKind, FileStat, MountStat } from './types';
 
 const KIND_BY_TYPE = new Map<number, FileKind>([
   [S_IFREG, 'file'],
@@ -43,6 +43,8 @@ export const STATX_SIZE = 0x100;
  * Offsets of the struct statx fields a FileStat takes (include/uapi/linux/stat.h): little
  * endian on x86_64 and arm64, the architectures the real port runs on.
  */
+const STX_MASK = 0x00;
+const STX_ATTRIBUTES = 0x08;
 const STX_UID = 0x14;
 const STX_GID = 0x18;
 const STX_MODE = 0x1c;
@@ -52,6 +54,13 @@ const STX_RDEV_MAJOR = 0x80;
 const STX_RDEV_MINOR = 0x84;
 const STX_DEV_MAJOR = 0x88;
 const STX_DEV_MINOR = 0x8c;
+const STX_ATTRIBUTES_MASK = 0x38;
+const STX_MNT_ID = 0x90;
+
+/** statx(2) mask bits and attribute (include/uapi/linux/stat.h): the file type, the mount id (Linux 5.8), a mount's root (5.8). */
+export const STATX_TYPE = 0x1;
+export const STATX_MNT_ID = 0x1000;
+export const STATX_ATTR_MOUNT_ROOT = 0x2000n;
 
 /** The filesystem device fromStatx made last: a run stats the files of a few filesystems, many on each in a row. */
 let lastDev = { major: 0, minor: 0, dev: 0n };
@@ -82,4 +91,17 @@ export function fromStatx(buf: Buffer): FileStat {
     // A u64 read as two halves: exact up to 2^53 bytes, as Number(st.size) is.
     size: buf.readUInt32LE(STX_SIZE) + buf.readUInt32LE(STX_SIZE + 4) * 0x1_0000_0000,
   };
+}
+
+/**
+ * A struct statx asked for STATX_TYPE|STATX_MNT_ID as a MountStat; `fallbackMntId` gives
+ * the mount id where the kernel did not fill stx_mnt_id (stx_mask without STATX_MNT_ID,
+ * before 5.8). Whether the file is a mount's root is known where stx_attributes_mask has
+ * STATX_ATTR_MOUNT_ROOT.
+ */
+export function mountStatFromStatx(buf: Buffer, fallbackMntId: () => bigint): MountStat {
+  const kind = kindFromMode(buf.readUInt16LE(STX_MODE)) ?? 'file';
+  const mntId = (buf.readUInt32LE(STX_MASK) & STATX_MNT_ID) !== 0 ? buf.readBigUInt64LE(STX_MNT_ID) : fallbackMntId();
+  const known = (buf.readBigUInt64LE(STX_ATTRIBUTES_MASK) & STATX_ATTR_MOUNT_ROOT) !== 0n;
+  return { kind, mntId, mountRoot: known ? (buf.readBigUInt64LE(STX_ATTRIBUTES) & STATX_ATTR_MOUNT_ROOT) !== 0n : undefined };
 }

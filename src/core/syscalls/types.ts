@@ -34,6 +34,19 @@ export interface FsStat {
   flags: bigint;
 }
 
+/**
+ * What statx(2) of an open file says of the mount it lies on (STATX_MNT_ID and
+ * STATX_ATTR_MOUNT_ROOT, Linux 5.8): how afterMount (core/mounting.ts) tells the mount it
+ * has just made from what a racing rename put at its place.
+ */
+export interface MountStat {
+  kind: FileKind;
+  /** The mount's id, as /proc/PID/mountinfo's first field: stx_mnt_id, or the `mnt_id:` of /proc/thread-self/fdinfo/N on a kernel before 5.8. */
+  mntId: bigint;
+  /** Whether the file is the root of its mount (STATX_ATTR_MOUNT_ROOT); undefined where the kernel does not tell (before 5.8). */
+  mountRoot: boolean | undefined;
+}
+
 /** A command run around a mount (runc's PremountCmds/PostmountCmds). */
 export interface CommandSpec {
   path: string;
@@ -117,6 +130,8 @@ export interface Syscalls {
   lstat(path: string): FileStat;
   fstat(fd: number): FileStat;
   fstatfs(fd: number): FsStat;
+  /** statx(2) of the open file `fd` (AT_EMPTY_PATH) for its kind and the mount it lies on. */
+  fstatMount(fd: number): MountStat;
   mkdir(path: string, mode: number): void;
   mkdirat(dirfd: number, path: string, mode: number): void;
   rmdir(path: string): void;
