@@ -98,6 +98,7 @@ export type {
   FileKind,
   FileStat,
   FsStat,
+  MountStat,
   IdMapping,
   SeccompArgCmp,
   SeccompCompiled,
@@ -112,6 +113,7 @@ export type { LinuxSyscallsOptions } from './core/syscalls/linux';
 
 // ---- Helpers for plugins: everything goes through the port they are given ----
 export {
+  afterEarlierMount,
   afterMount,
   applyPropagation,
   applyRecursiveAttrs,
@@ -125,7 +127,7 @@ export {
   requireContainerProc,
   withMountTarget,
 } from './core/mounting';
-export type { MountAt, TargetOptions } from './core/mounting';
+export type { MountAt, MountTarget, TargetOptions } from './core/mounting';
 export { THREAD_SELF_FD, createInRoot, fdPath, makeFile, openInRoot, withInRoot } from './core/in-root';
 export type { CreateOptions, Created, MakeEntry, Root, RootDir } from './core/in-root';
 export { cleanPath, containerPath, isWithin, procDestinationProblem } from './core/paths';

@@ -26,7 +26,7 @@
  * whose text then resolves inside the root like any other.
  */
 import * as posix from 'path/posix';
-import { O_CLOEXEC, O_DIRECTORY, O_EXCL, O_CREAT, O_NOFOLLOW, O_PATH, O_WRONLY, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from './constants';
+import { O_CLOEXEC, O_DIRECTORY, O_EXCL, O_CREAT, O_NOFOLLOW, O_PATH, O_WRONLY, RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from './constants';
 import { SyscallError, errnoNumber } from './errors';
 import { MAXSYMLINKS, cleanPath, containerPath } from './paths';
 import type { Syscalls } from './syscalls/types';
@@ -461,6 +461,8 @@ export interface Created {
   fd: number;
   /** Whether the last component was made by this call. */
   made: boolean;
+  /** Where the lookup led inside the root, when it was learned (a lookup with `vet`): the path `vet` was given. */
+  inside?: string;
 }
 
 /**
@@ -478,15 +480,16 @@ export function createInRoot(sys: Syscalls, root: Root, unsafe: string, opts: Cr
     const found = lookup(sys, dir.fd, parts, { nofollow, lexical: opts.vet !== undefined || mayReachRoot, existing: false });
     const missing = found.missing;
     let fd = found.fd;
+    let inside: string | undefined;
     try {
       // Only an existing file can be the root.
       const watch = mayReachRoot && missing.length === 0;
       if (opts.vet || watch) {
-        const inside = withMissing(found.inside ?? pathInside(sys, dir, fd), missing);
+        inside = withMissing(found.inside ?? pathInside(sys, dir, fd), missing);
         if (watch && inside === '/' && typeof root !== 'string') root.stale = true;
         opts.vet?.(inside);
       }
-      if (missing.length === 0) return { fd, made: false };
+      if (missing.length === 0) return { fd, made: false, inside };
       const dirMode = opts.dirMode ?? 0o755;
       for (let i = 0; i < missing.length; i++) {
         const name = missing[i];
@@ -498,7 +501,7 @@ export function createInRoot(sys: Syscalls, root: Root, unsafe: string, opts: Cr
         sys.close(fd);
         fd = next;
       }
-      return { fd, made: true };
+      return { fd, made: true, inside };
     } catch (err) {
       sys.close(fd);
       throw err;
@@ -549,4 +552,71 @@ function mkdirIfMissing(sys: Syscalls, dirFd: number, name: string, mode: number
  */
 export function makeFile(sys: Syscalls, mode: number): MakeEntry {
   return (dirFd, name) => sys.close(sys.openat(dirFd, name, O_CREAT | O_EXCL | O_NOFOLLOW | O_WRONLY | O_CLOEXEC, mode));
+}
+
+/** Where a mount target lies now: the kernel's name of it (readlink of its magic link) and that path inside the root. */
+export interface TargetPlace {
+  /** readlink(2) of the target's /proc/thread-self/fd/N, as the kernel names it now. */
+  path: string;
+  /** `path` inside the root (containerPath); undefined when the kernel's name lies outside it. */
+  inside: string | undefined;
+}
+
+/**
+ * Where the file open as `target` lies now inside `root`: readlink of its magic link (and
+ * of the root's, once per RootDir). For afterMount (mounting.ts), after a mount on it.
+ */
+export function targetPlace(sys: Syscalls, root: Root, target: number, unsafe: string): TargetPlace {
+  return fromRoot(sys, root, unsafe, (dir) => {
+    const path = sys.readlink(fdPath(target));
+    dir.name ??= sys.readlink(fdPath(dir.fd));
+    return { path, inside: isWithinName(dir.name, path) ? containerPath(dir.name, path) : undefined };
+  });
+}
+
+/** Whether the kernel's name `path` lies at or below the root named `rootName`. */
+function isWithinName(rootName: string, path: string): boolean {
+  return rootName === '/' || path === rootName || path.startsWith(rootName + '/');
+}
+
+/**
+ * Opens, after a mount on the directory open as `target`, what its place shows now: the
+ * entry named as the target is now (`place.path`'s last component) in the target's own
+ * parent directory (`..` of its descriptor, the directory the kernel holds it in, not one
+ * looked up by name), with no symlink or magic link followed (openat2 RESOLVE_BENEATH |
+ * RESOLVE_NO_SYMLINKS, ELOOP on a symlink; openat O_NOFOLLOW of the one name where the
+ * kernel has no openat2), crossing into the mounts on it: the new mount's root, unless
+ * something else was put there. A file target (`dir` false) has no `..`: its place is
+ * opened from the root by `place.inside`, the kernel's symlink-free name, with
+ * RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS (the walk follows links where there is no openat2:
+ * the caller compares the result's name). The descriptor is the caller's to close.
+ */
+export function reopenTarget(sys: Syscalls, root: Root, target: number, dir: boolean, place: TargetPlace & { inside: string }, unsafe: string): number {
+  if (dir && place.inside !== '/') {
+    const name = posix.basename(place.path);
+    const parent = sys.openat(target, '..', PATH_FLAGS | O_DIRECTORY, 0);
+    try {
+      if (withoutOpenat2.has(sys)) return sys.openat(parent, name, PATH_FLAGS | O_NOFOLLOW, 0);
+      return openat2Again(sys, parent, name, PATH_FLAGS | O_NOFOLLOW, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS);
+    } finally {
+      sys.close(parent);
+    }
+  }
+  return fromRoot(sys, root, unsafe, (rootDir) => {
+    const parts = pathParts(place.inside);
+    if (!withoutOpenat2.has(sys)) {
+      try {
+        return openat2Again(sys, rootDir.fd, relative(parts), PATH_FLAGS | O_NOFOLLOW, IN_ROOT_NO_SYMLINKS);
+      } catch (err) {
+        if (!isErrno(err, 'ENOSYS') && !(isErrno(err, 'EPERM') && openat2Refused(sys, rootDir.fd))) throw err;
+        withoutOpenat2.add(sys);
+      }
+    }
+    const found = walk(sys, rootDir.fd, parts, true);
+    if (found.missing.length) {
+      sys.close(found.fd);
+      throw new SyscallError('openat', errnoNumber('ENOENT'), []);
+    }
+    return found.fd;
+  });
 }

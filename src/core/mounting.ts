@@ -13,7 +13,7 @@
 import type { MountSpec } from './config/model';
 import { AT_EMPTY_PATH, AT_RECURSIVE, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, O_CLOEXEC, O_DIRECTORY, O_PATH, PROC_SUPER_MAGIC } from './constants';
 import { StepError, SyscallError } from './errors';
-import { THREAD_SELF_FD, createInRoot, fdPath, makeFile, openRootDir, withInRoot, type Created, type Root, type RootDir } from './in-root';
+import { THREAD_SELF_FD, createInRoot, fdPath, makeFile, openRootDir, reopenTarget, targetPlace, withInRoot, type Created, type Root, type RootDir } from './in-root';
 import { cleanPath, procDestinationProblem } from './paths';
 import type { RunContext } from './plugin';
 import type { Syscalls } from './syscalls/types';
@@ -123,20 +123,26 @@ export function releaseRun(sys: Syscalls, shared: Map<string, unknown>): void {
 }
 
 /**
+ * A mount target open as a descriptor (createInRoot), as afterMount takes it: where its
+ * lookup led (`inside`, when learned) and the check that lookup made of it (`vet`).
+ */
+export interface MountTarget extends Created {
+  vet?: (inside: string) => void;
+}
+
+/**
  * Opens the mount target `destination` inside `root`, creating it (and its parents) when
  * missing, and runs `fn` with its descriptor, closed afterwards. Unless `anywhere`, a
  * target that resolves to /proc or below it (other than the allowed files, and /proc
- * itself when `mayBeProc` says so) is refused before anything is created.
+ * itself when `mayBeProc` says so) is refused before anything is created. `fn` makes the
+ * mount and then calls afterMount with the target it was given.
  */
-export function withMountTarget<T>(sys: Syscalls, root: Root, destination: string, opts: TargetOptions, fn: (t: Created) => T): T {
+export function withMountTarget<T>(sys: Syscalls, root: Root, destination: string, opts: TargetOptions, fn: (t: MountTarget) => T): T {
   const mode = opts.mode ?? 0o755;
-  const target = createInRoot(sys, root, destination, {
-    make: opts.kind === 'file' ? makeFile(sys, mode) : undefined,
-    dirMode: mode,
-    vet: opts.anywhere ? undefined : (inside) => (inside === '/proc' && opts.mayBeProc?.() ? undefined : refuseUnderProc(inside)),
-  });
+  const vet = opts.anywhere ? undefined : (inside: string) => (inside === '/proc' && opts.mayBeProc?.() ? undefined : refuseUnderProc(inside));
+  const target = createInRoot(sys, root, destination, { make: opts.kind === 'file' ? makeFile(sys, mode) : undefined, dirMode: mode, vet });
   try {
-    return fn(target);
+    return fn({ ...target, vet });
   } finally {
     sys.close(target.fd);
   }
@@ -187,8 +193,8 @@ export function isDevDestination(destination: string): boolean {
 }
 
 /**
- * mountOn followed by the propagation flags, for a target given as a path, which reaches
- * the new mount afterwards (a descriptor opened before the mount does not: see afterMount).
+ * mountOn followed by the propagation flags, for a target given as a path (a trusted one:
+ * nothing checks what the path reaches after the mount, see afterMount).
  */
 export function mountPropagate(sys: Syscalls, m: MountSpec, at: MountAt): void {
   mountOn(sys, m, at);
@@ -196,23 +202,105 @@ export function mountPropagate(sys: Syscalls, m: MountSpec, at: MountAt): void {
 }
 
 /**
- * What a handler does to the mount it has just made at `m.destination`: the propagation
- * flags, then `between` (remounts, labels; given the mount as a magic link and as the
- * descriptor behind it), then the recursive attributes.
+ * What a handler does to the mount it has just made on `target` (still open) at
+ * `m.destination`: the propagation flags, then `between` (remounts, labels; given the
+ * mount as a magic link and as the descriptor behind it), then the recursive attributes.
+ * Nothing is looked up when there is nothing to do.
  *
  * A descriptor opened before a mount keeps showing the directory under it (mount(2)
- * through it answers EINVAL to a remount or propagation change), so the destination is
- * looked up in the root again (one lookup from `root`, kept open or not), which now
- * crosses into the new mount. Nothing is looked up when there is nothing to do.
+ * through it answers EINVAL to a remount or propagation change), so the new mount is
+ * opened again (reopenMounted) and every step acts on that descriptor, which is checked
+ * to be the mount just made: a lookup of the destination by name would reach whatever a
+ * racing rename or symlink put at the place meanwhile (CVE-2025-52881, runc's
+ * reopenAfterMount), and the remount meant for it would land there.
  */
-export function afterMount(sys: Syscalls, root: Root, m: MountSpec, between?: (top: string, fd: number) => void): void {
+export function afterMount(sys: Syscalls, root: Root, m: MountSpec, target: MountTarget, between?: (top: string, fd: number) => void): void {
+  if (m.propagationFlags.length === 0 && !m.recAttrs && !between) return;
+  const fd = reopenMounted(sys, root, m.destination, target);
+  try {
+    const top = fdPath(fd);
+    applyPropagation(sys, m, top);
+    between?.(top, fd);
+    applyRecursiveAttrs(sys, m, fd);
+  } finally {
+    sys.close(fd);
+  }
+}
+
+/**
+ * The mount just made on the file open as `target` (the mount target, looked up at
+ * `destination` before the mount), opened again, as an O_PATH descriptor for the caller
+ * to close. In order:
+ *
+ * 1. statx(2) of the target: its kind and the mount it lies on (fstatMount);
+ * 2. the kernel's name of the target now (readlink of its magic link), which must be
+ *    inside the root, pass the target's own check (`vet`, the /proc one) and be the place
+ *    its lookup led to (`inside`): a target renamed before the mount took the mount with
+ *    it, away from the destination;
+ * 3. that place opened again, with no symlink followed (reopenTarget: a directory by its
+ *    name in its own parent, `..` of its descriptor; a file from the root), crossing into
+ *    the mounts on it;
+ * 4. the kernel's name of what was opened, which must be the target's (runc's check);
+ * 5. statx(2) of it: the root of a mount (where the kernel tells) other than the one the
+ *    target lies on, i.e. the mount on top of the target.
+ *
+ * Anything else refuses the run with one line naming the destination. What remains
+ * (README, "Mount targets"): step 3 finds the entry by name, and a process of another
+ * mount namespace (where the target is no mountpoint, so that it may rename it) that
+ * renames the target away and the mountpoint of another mount of this run into its name
+ * between steps 2 and 3 passes steps 4 and 5 with that other mount; so may a rename of a
+ * directory on the way to a file target, from any namespace. The mount reached is then one
+ * of this run's own, on a directory that process can write in.
+ */
+export function reopenMounted(sys: Syscalls, root: Root, destination: string, target: MountTarget): number {
+  const before = sys.fstatMount(target.fd);
+  const place = targetPlace(sys, root, target.fd, destination);
+  if (place.inside === undefined) throw replaced(destination, `it is now ${JSON.stringify(place.path)}, outside the root`);
+  target.vet?.(place.inside);
+  if (target.inside !== undefined && place.inside !== target.inside) throw replaced(destination, `it is now at ${JSON.stringify(place.inside)}, not ${JSON.stringify(target.inside)}`);
+  let fd: number;
+  try {
+    fd = reopenTarget(sys, root, target.fd, before.kind === 'dir', { path: place.path, inside: place.inside }, destination);
+  } catch (err) {
+    // ENOENT: nothing there by the target's name; ELOOP: a symlink there, or on the way.
+    if (err instanceof SyscallError && (err.code === 'ENOENT' || err.code === 'ELOOP')) throw replaced(destination, `${err.code} opening ${JSON.stringify(place.inside)} again`);
+    throw err;
+  }
+  try {
+    const path = sys.readlink(fdPath(fd));
+    if (path !== place.path) throw replaced(destination, `${JSON.stringify(place.inside)} opened again is ${JSON.stringify(path)}`);
+    const now = sys.fstatMount(fd);
+    if (now.mntId === before.mntId || now.mountRoot === false) throw replaced(destination, `${JSON.stringify(place.inside)} is not the root of the new mount`);
+    return fd;
+  } catch (err) {
+    sys.close(fd);
+    throw err;
+  }
+}
+
+/**
+ * afterMount for a mount another handler made at `m.destination` earlier, whose target is
+ * closed (cgroup v1's tmpfs, given its attributes after the hierarchies below it): the
+ * destination is looked up again, and what it leads to must be the root of a mount
+ * (fstatMount) lying where the destination's lookup led before that mount (`inside`,
+ * resolveInRoot's answer then), so that a link put on the way since leads nowhere else.
+ */
+export function afterEarlierMount(sys: Syscalls, root: Root, m: MountSpec, inside: string, between?: (top: string, fd: number) => void): void {
   if (m.propagationFlags.length === 0 && !m.recAttrs && !between) return;
   withInRoot(sys, root, m.destination, (fd) => {
+    const place = targetPlace(sys, root, fd, m.destination);
+    if (place.inside !== inside) throw replaced(m.destination, `it leads to ${JSON.stringify(place.inside ?? place.path)}, not ${JSON.stringify(inside)}`);
+    if (sys.fstatMount(fd).mountRoot === false) throw replaced(m.destination, `${JSON.stringify(inside)} is not the root of a mount`);
     const top = fdPath(fd);
     applyPropagation(sys, m, top);
     between?.(top, fd);
     applyRecursiveAttrs(sys, m, fd);
   });
+}
+
+/** The refusal of a mount whose target something else replaced between the mount and its after-mount steps. */
+function replaced(destination: string, why: string): StepError {
+  return new StepError(`mount destination ${JSON.stringify(destination)} was replaced while it was mounted on: ${why}`);
 }
 
 /** The mount's propagation flags on an existing mount, one mount(2) call each, in order (mount(2), "Changing the propagation type"). */

@@ -64,29 +64,31 @@ export class BindMountHandler implements MountHandler {
     // mount(2) to refuse with ENOTDIR.
     // A bind of a procfs may cover /proc, as runc allows it (checkProcMount); anything else may not (procDestinationProblem).
     const mayBeProc = () => this.onProcfs(m.source, copy);
+    const remount = bindNeedsRemount(flags);
     withMountTarget(this.sys, root, m.destination, { kind: source.kind === 'dir' ? 'dir' : 'file', mayBeProc }, (t) => {
       if (copy !== undefined) attachTree(this.sys, copy, m.source, t.fd);
       else if (idmap) mountIdmapped(this.sys, m, idmap, t.fd, ctx.shared);
       // runc passes the type "bind"; with MS_BIND the kernel ignores fstype and data.
       else mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: 'bind', flags, data: m.data });
+      // The remount acts on the new bind opened again and checked to be it (afterMount), never on what a path swapped in since leads to.
+      afterMount(
+        this.sys,
+        root,
+        m,
+        t,
+        remount || label
+          ? (top, fd) => {
+              // MS_BIND ignores ro, nosuid, nodev, noexec and the atime flags on the first call
+              // (mount(2), "Creating a bind mount"); MS_REMOUNT|MS_BIND applies them to this
+              // mount only. runc 1.1 passes the source and "bind" here too, but for
+              // MS_REMOUNT|MS_BIND the kernel reads only the target and the flags
+              // (do_reconfigure_mnt, fs/namespace.c).
+              if (remount) this.remount(top, fd, flags, m.clearedFlags);
+              if (label) relabelTree(this.sys, m.source, label);
+            }
+          : undefined,
+      );
     });
-    const remount = bindNeedsRemount(flags);
-    afterMount(
-      this.sys,
-      root,
-      m,
-      remount || label
-        ? (top, fd) => {
-            // MS_BIND ignores ro, nosuid, nodev, noexec and the atime flags on the first call
-            // (mount(2), "Creating a bind mount"); MS_REMOUNT|MS_BIND applies them to this
-            // mount only. runc 1.1 passes the source and "bind" here too, but for
-            // MS_REMOUNT|MS_BIND the kernel reads only the target and the flags
-            // (do_reconfigure_mnt, fs/namespace.c).
-            if (remount) this.remount(top, fd, flags, m.clearedFlags);
-            if (label) relabelTree(this.sys, m.source, label);
-          }
-        : undefined,
-    );
   }
 
   /**

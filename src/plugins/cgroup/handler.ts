@@ -5,7 +5,7 @@ import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC } from '../.
 import { ConfigError, SyscallError } from '../../core/errors';
 import type { MountTable } from '../../core/mountinfo';
 import { fdPath, resolveInRoot, withParentInRoot, type Root } from '../../core/in-root';
-import { afterMount, containerRoot, refuseUnderProc, remountBind, withMountTarget } from '../../core/mounting';
+import { afterEarlierMount, afterMount, containerRoot, refuseUnderProc, remountBind, withMountTarget } from '../../core/mounting';
 import { PLUGIN_OPTIONS, SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import {
@@ -57,14 +57,16 @@ export class CgroupMountHandler implements MountHandler {
 
   mount(m: MountSpec, ctx: RunContext): void {
     // Refused before anything is made; every mount below looks the destination up again.
-    refuseUnderProc(resolveInRoot(this.sys, containerRoot(this.sys, ctx), m.destination));
+    const inside = resolveInRoot(this.sys, containerRoot(this.sys, ctx), m.destination);
+    refuseUnderProc(inside);
     const table = ctx.mountTable();
     const cgroups = parseProcCgroup(this.sys.readFile('/proc/self/cgroup'));
     if (m.type === 'cgroup2' || isUnifiedHost(table)) this.mountV2(m, ctx, table, cgroups);
-    else this.mountV1(m, ctx, v1Hierarchies(table, cgroups));
+    else this.mountV1(m, ctx, v1Hierarchies(table, cgroups), inside);
   }
 
-  private mountV1(m: MountSpec, ctx: RunContext, hierarchies: V1Hierarchy[]): void {
+  /** `inside`: where the destination's lookup led before anything was mounted, where the tmpfs must be found at the end. */
+  private mountV1(m: MountSpec, ctx: RunContext, hierarchies: V1Hierarchy[], inside: string): void {
     const root = containerRoot(this.sys, ctx);
     const cgroupns = hasNamespace(ctx.config, 'cgroup');
     // Every bind source is worked out before anything is mounted, so a bad one leaves nothing behind.
@@ -76,7 +78,7 @@ export class CgroupMountHandler implements MountHandler {
     // The tmpfs was mounted writable; MS_REMOUNT|MS_BIND changes only its per-mount flags
     // (mount(2)). The tmpfs got the propagation flags when it was mounted.
     const remount = this.readonlyRoot && (m.flags & MS_RDONLY) !== 0n;
-    afterMount(this.sys, root, { ...m, propagationFlags: [] }, remount ? (top) => remountBind(this.sys, top, CGROUP_ROOT_FLAGS | MS_RDONLY) : undefined);
+    afterEarlierMount(this.sys, root, { ...m, propagationFlags: [] }, inside, remount ? (top) => remountBind(this.sys, top, CGROUP_ROOT_FLAGS | MS_RDONLY) : undefined);
   }
 
   /** The process's own cgroup of a hierarchy, bound (with everything below it) under the hierarchy's name. */
@@ -114,22 +116,22 @@ export class CgroupMountHandler implements MountHandler {
    * cgroup namespace, EBUSY), the process's own cgroup v2 directory bound instead.
    */
   private mountV2(m: MountSpec, ctx: RunContext, table: MountTable, cgroups: ProcCgroupEntry[]): void {
-    const refused = withMountTarget(this.sys, containerRoot(this.sys, ctx), m.destination, {}, (t) => {
+    const root = containerRoot(this.sys, ctx);
+    const refused = withMountTarget(this.sys, root, m.destination, {}, (t) => {
       try {
         this.sys.mount(m.source, fdPath(t.fd), 'cgroup2', m.flags, m.data || null);
-        return undefined;
       } catch (err) {
         if (!(err instanceof SyscallError) || (err.code !== 'EPERM' && err.code !== 'EBUSY')) throw err;
         return err;
       }
+      afterMount(this.sys, root, m, t);
+      return undefined;
     });
     if (refused) {
       const source = ownCgroup2Dir(table, cgroups);
       ctx.log.info('cgroup2 mount refused, binding the own cgroup instead', { errno: refused.code, source, destination: m.destination });
       ctx.dispatch(derived(m, { type: 'bind', source, flags: MS_BIND | m.flags, recAttrs: m.recAttrs }));
-      return;
     }
-    afterMount(this.sys, containerRoot(this.sys, ctx), m);
   }
 }
 

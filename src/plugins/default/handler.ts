@@ -22,10 +22,10 @@ export class DefaultMountHandler implements MountHandler {
     const root = containerRoot(this.sys, ctx);
     // A remount without a type changes the mount at /proc, which it may (runc lets any mount of an empty source there).
     const mayBeProc = () => m.type === '' && (m.flags & MS_REMOUNT) !== 0n;
-    withMountTarget(this.sys, root, m.destination, { mayBeProc }, (t) =>
+    withMountTarget(this.sys, root, m.destination, { mayBeProc }, (t) => {
       // A remount without a type (config/oci.ts) passes none.
-      mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: m.type || null, flags: m.flags, data: m.data }),
-    );
-    afterMount(this.sys, root, m);
+      mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: m.type || null, flags: m.flags, data: m.data });
+      afterMount(this.sys, root, m, t);
+    });
   }
 }

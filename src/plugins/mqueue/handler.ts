@@ -22,15 +22,14 @@ export class MqueueMountHandler implements MountHandler {
   mount(m: MountSpec, ctx: RunContext): void {
     const root = containerRoot(this.sys, ctx);
     const label = selinuxEnabled(this.sys, ctx) ? ctx.config.mountLabel : '';
-    const labelled = withMountTarget(this.sys, root, m.destination, {}, (t) => {
+    withMountTarget(this.sys, root, m.destination, {}, (t) => {
       const at: MountAt = { source: m.source, target: fdPath(t.fd), fstype: m.type, flags: m.flags, data: m.data };
-      if (label && this.mountLabelled(m, at, label, ctx)) return true;
-      mountOn(this.sys, m, at);
-      return false;
+      const labelled = !!label && this.mountLabelled(m, at, label, ctx);
+      if (!labelled) mountOn(this.sys, m, at);
+      // The label goes on the new mount's root directory; lsetxattr(2) does not follow a
+      // final link, so it is given the directory itself through its magic link's target.
+      afterMount(this.sys, root, m, t, label && !labelled ? (top) => setFileLabel(this.sys, this.sys.readlink(top), label) : undefined);
     });
-    // The label goes on the new mount's root directory; lsetxattr(2) does not follow a
-    // final link, so it is given the directory itself through its magic link's target.
-    afterMount(this.sys, root, m, label && !labelled ? (top) => setFileLabel(this.sys, this.sys.readlink(top), label) : undefined);
   }
 
   /**

@@ -41,9 +41,9 @@ export class ProcMountHandler implements MountHandler {
       const problem = kind === 'dir' ? undefined : realDirectoryProblem(resolveInRoot(this.sys, root, m.destination, O_NOFOLLOW), kind);
       if (problem) throw new StepError(problem);
       mountOn(this.sys, m, { source: m.source, target: fdPath(target.fd), fstype: m.type, flags: m.flags, data: m.data });
+      afterMount(this.sys, root, m, target);
     } finally {
       this.sys.close(target.fd);
     }
-    afterMount(this.sys, root, m);
   }
 }

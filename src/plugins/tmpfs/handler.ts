@@ -32,8 +32,8 @@ export class TmpfsMountHandler implements MountHandler {
       const at = { source: m.source, fstype: m.type, flags: m.flags, data };
       if (copyUp) mountWithCopyUp(this.sys, m, t.fd, at, ctx.log);
       else mountOn(this.sys, m, { ...at, target: fdPath(t.fd) });
+      // tmpcopyup gave the staging mount its propagation before moving it.
+      afterMount(this.sys, root, copyUp ? { ...m, propagationFlags: [] } : m, t);
     });
-    // tmpcopyup gave the staging mount its propagation before moving it.
-    afterMount(this.sys, root, copyUp ? { ...m, propagationFlags: [] } : m);
   }
 }

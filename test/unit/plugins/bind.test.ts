@@ -34,9 +34,13 @@ import {
   MOVE_MOUNT_F_EMPTY_PATH,
   MOVE_MOUNT_T_EMPTY_PATH,
   OPEN_TREE_CLONE,
+  O_NOFOLLOW,
+  RESOLVE_BENEATH,
+  RESOLVE_NO_MAGICLINKS,
+  RESOLVE_NO_SYMLINKS,
 } from '../../../src/core/constants';
 import { NO_MAPPINGS } from '../../../src/core/idmap';
-import { IN_ROOT_NO_SYMLINKS, IN_ROOT_RESOLVE } from '../../../src/core/in-root';
+import { IN_ROOT_NO_SYMLINKS } from '../../../src/core/in-root';
 import type { RootfsConfig } from '../../../src/core/config/model';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
@@ -96,7 +100,7 @@ describe('bind mount handler', () => {
     expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/data'), MS_BIND)]);
   });
 
-  test('the full call list: source stat, target lookup and proc check, mount through the descriptor, remount through the target looked up again', () => {
+  test('the full call list: source stat, target lookup and proc check, mount through the descriptor, the new mount opened again from the target\'s parent and checked, remount through it', () => {
     const { sys, run } = setup();
     sys.addDir('/r/data');
     run([{ destination: '/data', flags: MS_BIND | MS_RDONLY }]);
@@ -106,13 +110,119 @@ describe('bind mount handler', () => {
       { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
       { op: 'openat2', dirfd: 100, path: 'data', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
       bind('/proc/thread-self/fd/101', MS_BIND | MS_RDONLY),
-      { op: 'close', fd: 101 },
-      { op: 'openat2', dirfd: 100, path: 'data', flags: PATH, mode: 0, resolve: IN_ROOT_RESOLVE },
-      remount('/proc/thread-self/fd/102', MS_BIND | MS_RDONLY),
+      // afterMount: the target's kind and mount, where it lies now (the root's name, once), ...
+      { op: 'fstatMount', fd: 101 },
+      { op: 'readlink', path: '/proc/thread-self/fd/101' },
+      { op: 'readlink', path: '/proc/thread-self/fd/100' },
+      // ... its name opened again in its own parent, no symlink followed, ...
+      { op: 'openat', dirfd: 101, path: '..', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: 102, path: 'data', flags: PATH | O_NOFOLLOW, mode: 0, resolve: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS },
       { op: 'close', fd: 102 },
+      // ... checked to be at the target's place and the root of another mount than the target's: the new bind.
+      { op: 'readlink', path: '/proc/thread-self/fd/103' },
+      { op: 'fstatMount', fd: 103 },
+      remount('/proc/thread-self/fd/103', MS_BIND | MS_RDONLY),
+      { op: 'close', fd: 103 },
+      { op: 'close', fd: 101 },
       { op: 'close', fd: 100 },
     ]);
-    expect([sys.pathOf(101), sys.pathOf(102)]).toEqual(['/r/data', '/r/data']);
+    expect([sys.pathOf(101), sys.pathOf(102), sys.pathOf(103)]).toEqual(['/r/data', '/r', '/r/data']);
+  });
+
+  test('a file bind\'s mount is opened again from the root by the target\'s name, no symlink followed, and checked the same way', () => {
+    const { sys, run } = setup();
+    sys.addFile('/r/etc/hosts');
+    run([{ source: '/src/file', destination: '/etc/hosts', flags: MS_BIND | MS_NOSUID }]);
+    const PATH = O_PATH | O_CLOEXEC;
+    const after = sys.calls.slice(sys.calls.findIndex((c) => c.op === 'mount') + 1);
+    expect(after).toEqual([
+      { op: 'fstatMount', fd: 101 },
+      { op: 'readlink', path: '/proc/thread-self/fd/101' },
+      { op: 'readlink', path: '/proc/thread-self/fd/100' },
+      { op: 'openat2', dirfd: 100, path: 'etc/hosts', flags: PATH | O_NOFOLLOW, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      { op: 'readlink', path: '/proc/thread-self/fd/102' },
+      { op: 'fstatMount', fd: 102 },
+      remount('/proc/thread-self/fd/102', MS_BIND | MS_NOSUID),
+      { op: 'close', fd: 102 },
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: 100 },
+    ]);
+  });
+
+  describe('the mount opened again after the mount must be the new bind (CVE-2025-52881)', () => {
+    const PATH = O_PATH | O_CLOEXEC;
+    test('a symlink at the target\'s name now (ELOOP) is refused before anything acts on what it leads to', () => {
+      const { sys, run } = setup();
+      sys.addDir('/r/data');
+      sys.failOn('openat2', 'ELOOP', { path: '/r/data', nth: 2 });
+      expect(() => run([{ destination: '/data', flags: MS_BIND | MS_RDONLY | MS_NOSUID }])).toThrow(
+        /mount destination "\/data" was replaced while it was mounted on: ELOOP opening "\/data" again$/,
+      );
+      expect(sys.callsOf('mount')).toEqual([bind('/proc/thread-self/fd/101', MS_BIND | MS_RDONLY | MS_NOSUID)]);
+      expect(sys.openFds()).toEqual([]);
+    });
+
+    test('what is at the target\'s place now on the target\'s own mount (not the new one) is refused, and closed', () => {
+      const { sys, run } = setup();
+      sys.addDir('/r/data');
+      const real = sys.fstatMount.bind(sys);
+      // The second answer (the file opened again) as if no mount were on it: the one the target lies on.
+      let first: bigint | undefined;
+      jest.spyOn(sys, 'fstatMount').mockImplementation((fd) => {
+        const st = real(fd);
+        first ??= st.mntId;
+        return { ...st, mntId: first };
+      });
+      expect(() => run([{ destination: '/data', flags: MS_BIND | MS_RDONLY }])).toThrow(
+        /mount destination "\/data" was replaced while it was mounted on: "\/data" is not the root of the new mount$/,
+      );
+      expect(sys.calls.slice(sys.calls.findIndex((c) => c.op === 'mount') + 1)).toEqual([
+        { op: 'fstatMount', fd: 101 },
+        { op: 'readlink', path: '/proc/thread-self/fd/101' },
+        { op: 'readlink', path: '/proc/thread-self/fd/100' },
+        { op: 'openat', dirfd: 101, path: '..', flags: PATH | O_DIRECTORY, mode: 0 },
+        { op: 'openat2', dirfd: 102, path: 'data', flags: PATH | O_NOFOLLOW, mode: 0, resolve: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS },
+        { op: 'close', fd: 102 },
+        { op: 'readlink', path: '/proc/thread-self/fd/103' },
+        { op: 'fstatMount', fd: 103 },
+        // Refused: no remount; the descriptors closed.
+        { op: 'close', fd: 103 },
+        { op: 'close', fd: 101 },
+        { op: 'close', fd: 100 },
+      ]);
+    });
+
+    test('a file there now that is no mount\'s root is refused', () => {
+      const { sys, run } = setup();
+      sys.addDir('/r/data');
+      const real = sys.fstatMount.bind(sys);
+      jest.spyOn(sys, 'fstatMount').mockImplementation((fd) => ({ ...real(fd), mountRoot: sys.pathOf(fd) === '/r/data' && fd !== 101 ? false : real(fd).mountRoot }));
+      expect(() => run([{ destination: '/data', flags: MS_BIND | MS_NOSUID }])).toThrow(/was replaced while it was mounted on: "\/data" is not the root of the new mount$/);
+      expect(sys.callsOf('mount')).toHaveLength(1);
+    });
+
+    test('what was opened again, named otherwise by the kernel than the target (moved meanwhile), is refused', () => {
+      const { sys, run } = setup();
+      sys.addDir('/r/data');
+      const real = sys.readlink.bind(sys);
+      jest.spyOn(sys, 'readlink').mockImplementation((path) => (path === '/proc/thread-self/fd/103' ? '/r/elsewhere' : real(path)));
+      expect(() => run([{ destination: '/data', flags: MS_BIND | MS_RDONLY }])).toThrow(
+        /mount destination "\/data" was replaced while it was mounted on: "\/data" opened again is "\/r\/elsewhere"$/,
+      );
+      expect(sys.callsOf('mount')).toHaveLength(1);
+      expect(sys.openFds()).toEqual([]);
+    });
+
+    test('a target renamed before the mount took the mount away from the destination: refused', () => {
+      const { sys, run } = setup();
+      sys.addDir('/r/data');
+      const real = sys.readlink.bind(sys);
+      jest.spyOn(sys, 'readlink').mockImplementation((path) => (path === '/proc/thread-self/fd/101' ? '/r/old' : real(path)));
+      expect(() => run([{ destination: '/data', flags: MS_BIND | MS_RDONLY }])).toThrow(
+        /mount destination "\/data" was replaced while it was mounted on: it is now at "\/old", not "\/data"$/,
+      );
+      expect(sys.callsOf('openat2')).toHaveLength(1);
+    });
   });
 
   test('a file bind creates an empty file target with its parents', () => {

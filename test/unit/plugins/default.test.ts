@@ -89,12 +89,13 @@ describe('default mount handler', () => {
     expect(changes(sys)).toEqual([
       { op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'merged', mode: 0o755 },
       { op: 'mount', source: 'overlay', target: '/proc/thread-self/fd/102', fstype: 'overlay', flags: 0n, data: null },
-      { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_PRIVATE, data: null },
-      { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_SHARED | MS_REC, data: null },
-      { op: 'mountSetattr', dirfd: 103, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: 0x3n, attrClr: 0n, propagation: 0n },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/104', fstype: null, flags: MS_PRIVATE, data: null },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/104', fstype: null, flags: MS_SHARED | MS_REC, data: null },
+      { op: 'mountSetattr', dirfd: 104, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: 0x3n, attrClr: 0n, propagation: 0n },
     ]);
-    // 102 was opened before the mount, 103 after it (through the new mount), both from the rootfs kept as 100.
-    expect([sys.pathOf(100), sys.pathOf(102), sys.pathOf(103)]).toEqual(['/r', '/r/merged', '/r/merged']);
+    // 102 was opened before the mount; 104 after it, by its name in its parent (103, `..` of
+    // 102), through the new mount, and checked to be it (afterMount).
+    expect([sys.pathOf(100), sys.pathOf(102), sys.pathOf(103), sys.pathOf(104)]).toEqual(['/r', '/r/merged', '/r', '/r/merged']);
     expect(sys.openFds()).toEqual([]);
   });
 

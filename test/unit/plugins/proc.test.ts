@@ -97,14 +97,15 @@ describe('proc/sysfs mount handler', () => {
       recAttrs: { attrSet: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC, attrClr: 0n },
     });
     // The mount is made through the descriptor opened before it (101); what follows goes
-    // through the destination looked up again (102), which crosses into the new mount.
+    // through the target's name opened again in its parent (102, `..` of 101), which
+    // crosses into the new mount (103), checked to be it (afterMount).
     expect(changes(sys)).toEqual([
       { op: 'mount', source: 'proc', target: '/proc/thread-self/fd/101', fstype: 'proc', flags: 0n, data: null },
-      { op: 'mount', source: null, target: '/proc/thread-self/fd/102', fstype: null, flags: MS_PRIVATE, data: null },
-      { op: 'mount', source: null, target: '/proc/thread-self/fd/102', fstype: null, flags: MS_SLAVE | MS_REC, data: null },
-      { op: 'mountSetattr', dirfd: 102, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: 0x9n, attrClr: 0n, propagation: 0n },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_PRIVATE, data: null },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_SLAVE | MS_REC, data: null },
+      { op: 'mountSetattr', dirfd: 103, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: 0x9n, attrClr: 0n, propagation: 0n },
     ]);
-    expect([sys.pathOf(101), sys.pathOf(102)]).toEqual(['/r/proc', '/r/proc']);
+    expect([sys.pathOf(101), sys.pathOf(102), sys.pathOf(103)]).toEqual(['/r/proc', '/r', '/r/proc']);
     expect(sys.openFds()).toEqual([]);
   });
 

@@ -17,6 +17,10 @@ import {
   O_PATH,
   S_IFCHR,
   makedev,
+  O_NOFOLLOW,
+  RESOLVE_BENEATH,
+  RESOLVE_NO_MAGICLINKS,
+  RESOLVE_NO_SYMLINKS,
 } from '../../../src/core/constants';
 import { IN_ROOT_NO_SYMLINKS } from '../../../src/core/in-root';
 import { silentLogger } from '../../../src/core/logger';
@@ -165,11 +169,44 @@ describe('tmpfs mount handler', () => {
     });
     expect(changes(sys)).toEqual([
       tmpfsMount('/proc/thread-self/fd/101', 0n, 'mode=0750'),
-      { op: 'mount', source: null, target: '/proc/thread-self/fd/102', fstype: null, flags: MS_PRIVATE, data: null },
-      { op: 'mount', source: null, target: '/proc/thread-self/fd/102', fstype: null, flags: MS_SHARED | MS_REC, data: null },
-      { op: 'mountSetattr', dirfd: 102, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_PRIVATE, data: null },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_SHARED | MS_REC, data: null },
+      { op: 'mountSetattr', dirfd: 103, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
     ]);
-    expect([sys.pathOf(101), sys.pathOf(102)]).toEqual(['/r/x', '/r/x']);
+    // Every call after the mount: the new tmpfs opened again by the target's name in the
+    // target's own parent (102), no symlink followed, and checked to be the root of another
+    // mount than the target's at the target's place, before anything acts on it (103).
+    const PATH = O_PATH | O_CLOEXEC;
+    expect(sys.calls.slice(sys.calls.findIndex((c) => c.op === 'mount') + 1)).toEqual([
+      { op: 'fstatMount', fd: 101 },
+      { op: 'readlink', path: '/proc/thread-self/fd/101' },
+      { op: 'readlink', path: '/proc/thread-self/fd/100' },
+      { op: 'openat', dirfd: 101, path: '..', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: 102, path: 'x', flags: PATH | O_NOFOLLOW, mode: 0, resolve: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS },
+      { op: 'close', fd: 102 },
+      { op: 'readlink', path: '/proc/thread-self/fd/103' },
+      { op: 'fstatMount', fd: 103 },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_PRIVATE, data: null },
+      { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_SHARED | MS_REC, data: null },
+      { op: 'mountSetattr', dirfd: 103, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
+      { op: 'close', fd: 103 },
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: 100 },
+    ]);
+    expect([sys.pathOf(101), sys.pathOf(102), sys.pathOf(103)]).toEqual(['/r/x', '/r', '/r/x']);
+  });
+
+  test('propagation is refused, nothing acts, when the tmpfs is not what the target\'s place shows now', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/x', 0o750);
+    const real = sys.fstatMount.bind(sys);
+    // The file opened again reported on the target's own mount: something put at its place, no mount on it.
+    jest.spyOn(sys, 'fstatMount').mockImplementation((fd) => ({ ...real(fd), mntId: real(101).mntId }));
+    expect(() => run({ type: 'tmpfs', destination: '/x', propagationFlags: [MS_SHARED] })).toThrow(
+      /mount destination "\/x" was replaced while it was mounted on: "\/x" is not the root of the new mount$/,
+    );
+    expect(sys.callsOf('mount')).toEqual([tmpfsMount('/proc/thread-self/fd/101', 0n, 'mode=0750')]);
+    expect(sys.openFds()).toEqual([]);
   });
 
   test('read-only, over an existing directory or not, is mounted read-write: finalize makes it read-only', () => {

@@ -45,10 +45,10 @@ export class OverlayMountHandler implements MountHandler {
       this.ensureDir('workdir', layers.work, ctx);
     }
     const rootfs = ctx.config.rootfs;
-    withMountTarget(this.sys, rootfs, m.destination, {}, (target) =>
-      mountOn(this.sys, m, { source: m.source || 'overlay', target: fdPath(target.fd), fstype: 'overlay', flags: m.flags, data: overlayData(layers) }),
-    );
-    afterMount(this.sys, rootfs, m);
+    withMountTarget(this.sys, rootfs, m.destination, {}, (target) => {
+      mountOn(this.sys, m, { source: m.source || 'overlay', target: fdPath(target.fd), fstype: 'overlay', flags: m.flags, data: overlayData(layers) });
+      afterMount(this.sys, rootfs, m, target);
+    });
   }
 
   /** A layer that must already be a directory. */
