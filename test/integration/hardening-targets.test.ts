@@ -10,9 +10,9 @@
  * on the host, the victim tree is unchanged and nothing new lies next to the rootfs; in
  * the run's namespace, every mount the run made lies inside the rootfs.
  */
-import { mkdirSync, readFileSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_REC, MS_SHARED, O_DIRECTORY } from '../../src/core/constants';
+import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_SHARED, O_DIRECTORY } from '../../src/core/constants';
 import { openInRoot, resolveInRoot } from '../../src/core/in-root';
 import { parseMountInfo } from '../../src/core/mountinfo';
 import { isWithin } from '../../src/core/paths';
@@ -21,7 +21,7 @@ import { diffSnapshots, snapshotTree } from '../hardening/host-state';
 import { makeConfig, makeMount } from '../helpers/config';
 import { runInMountNamespace } from '../helpers/in-namespace';
 import { OLD_ROOT_FD } from '../helpers/jail-rootfs';
-import { encode, realRun, runAsRoot, tempDir, type RealRunRequest, type RealRunResult } from '../helpers/real-run';
+import { encode, mountsAt, realRun, runAsRoot, tempDir, type RealRunRequest, type RealRunResult } from '../helpers/real-run';
 import { WithoutOpenat2 } from '../helpers/without-openat2';
 
 const plugin = (name: string) => path.resolve(__dirname, '../../src/plugins', name);
@@ -409,5 +409,75 @@ describe.each(MODES)('in-root lookup on the kernel (%s)', (_mode, withoutOpenat2
 
   test('a symlink loop is ELOOP', () => {
     expect(() => openInRoot(sys, root, '/loop1/x')).toThrow(expect.objectContaining({ code: 'ELOOP' }));
+  });
+});
+
+/**
+ * CVE-2025-52881 (runc's reopenAfterMount): the steps after a mount (a bind's remount with
+ * its flags, propagation, recursive attributes) must act on the mount just made. Here the
+ * co-tenant's swap of the reproducer (`rename V/sub V/old; ln -s /ro V/sub`) is made by the
+ * port itself, for real, at the one moment it wins: after the target's lookup, just
+ * before the bind is mounted through its descriptor. The mount then lands on V/old, and a
+ * second lookup of /data/sub by name would follow the link to /ro and remount it
+ * `rw,nosuid`.
+ */
+runAsRoot.each(MODES)('a target swapped for a link between its lookup and its mount (%s)', (_mode, withoutOpenat2) => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => (t = tempDir('mountkit-remount-race-')));
+  afterEach(() => t.cleanup());
+
+  test('the remount meant for /data/sub never reaches /ro: the run refuses, naming the destination, and /ro stays ro', () => {
+    const dir = realpathSync(t.dir);
+    const rootfs = path.join(dir, 'rootfs');
+    for (const d of ['R', 'V/sub', 'SRC', 'rootfs/ro', 'rootfs/data']) mkdirSync(path.join(dir, d), { recursive: true });
+    const bind = (index: number, source: string, destination: string, flags: bigint) => makeMount({ index, type: 'bind', source: path.join(dir, source), destination, flags });
+    const config = makeConfig({
+      bundle: dir,
+      rootfs,
+      mounts: [bind(0, 'R', '/ro', MS_BIND | MS_REC | MS_RDONLY), bind(1, 'V', '/data', MS_BIND | MS_REC), bind(2, 'SRC', '/data/sub', MS_BIND | MS_NOSUID)],
+    });
+    const script = `
+const fs = require('fs');
+require('reflect-metadata');
+const { createKernel } = require('./src/core/kernel');
+const { LinuxSyscalls } = require('./src/core/syscalls/linux');
+const { WithoutOpenat2 } = require('./test/helpers/without-openat2');
+const req = JSON.parse(process.env.MOUNTKIT_REQ, (k, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
+const Base = req.withoutOpenat2 ? WithoutOpenat2 : LinuxSyscalls;
+class Swapping extends Base {
+  mount(source, target, fstype, flags, data) {
+    // The co-tenant's swap, made at the moment it wins: after the lookup of /data/sub, before its mount.
+    if (source === req.dir + '/SRC' && target.startsWith('/proc/thread-self/fd/')) {
+      fs.renameSync(req.dir + '/V/sub', req.dir + '/V/old');
+      fs.symlinkSync('/ro', req.dir + '/V/sub');
+    }
+    return super.mount(source, target, fstype, flags, data);
+  }
+}
+const out = {};
+try {
+  const kernel = createKernel({ syscalls: new Swapping(), plugins: { plugins: req.plugins.map((module) => ({ module })) } });
+  kernel.orchestrator.run(req.config);
+} catch (e) {
+  out.error = e.name + ': ' + e.message;
+}
+out.mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+try { fs.writeFileSync(req.dir + '/rootfs/ro/PWNED', 'pwned'); out.write = 'ok'; } catch (e) { out.write = e.code; }
+process.stdout.write(JSON.stringify(out));
+`;
+    const r = runInMountNamespace(script, { ...process.env, MOUNTKIT_REQ: encode({ config, dir, withoutOpenat2, plugins: [plugin('prepare-root'), plugin('bind')] }) });
+    expect(r.stderr).toBe('');
+    const out = JSON.parse(r.stdout) as { error?: string; mountinfo: string; write: string };
+    // /ro is the read-only bind it was made, unchanged: no remount reached it.
+    const ro = mountsAt(out.mountinfo, path.join(rootfs, 'ro'));
+    expect(ro).toHaveLength(1);
+    expect(ro[0].options.split(',')).toEqual(expect.arrayContaining(['ro']));
+    expect(ro[0].options.split(',')).not.toContain('nosuid');
+    expect(out.write).toBe('EROFS');
+    expect(out.error).toMatch(/mount destination "\/data\/sub" was replaced while it was mounted on: it is now at "\/data\/old", not "\/data\/sub"/);
+    expect(out.error).not.toMatch(/\n/);
+    // The bind landed on the renamed target, where the lookup's descriptor held it, and was left as mounted: no remount acted on it either.
+    expect(mountsAt(out.mountinfo, path.join(rootfs, 'data/old')).map((m) => m.options.split(',').includes('nosuid'))).toEqual([false]);
+    expect(existsSync(path.join(dir, 'R', 'PWNED'))).toBe(false);
   });
 });
