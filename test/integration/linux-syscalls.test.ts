@@ -118,6 +118,27 @@ describeAsRoot('LinuxSyscalls against the kernel', () => {
   });
 
   describe('in a child mount namespace', () => {
+    it('fstatMount: a descriptor opened before a mount stays on the mount below; one opened after is the root of the new mount, whose id mountinfo gives', () => {
+      const dir = freshDir();
+      fs.mkdirSync(path.join(dir, 'm'));
+      const r = inChild<{ before: unknown; after: unknown; inside: unknown; file: unknown; mountinfoId: string }>(
+        dir,
+        `const before = sys.open(dir + '/m', k.O_PATH | k.O_CLOEXEC, 0);
+sys.mount('tmpfs', dir + '/m', 'tmpfs', 0n, 'size=1m');
+sys.writeFile(dir + '/m/f', 'x');
+const after = sys.open(dir + '/m', k.O_PATH | k.O_CLOEXEC, 0);
+const file = sys.open(dir + '/m/f', k.O_PATH | k.O_CLOEXEC, 0);
+const parent = sys.open(dir, k.O_PATH | k.O_CLOEXEC, 0);
+const out = { before: sys.fstatMount(before), after: sys.fstatMount(after), file: sys.fstatMount(file), inside: sys.fstatMount(parent),
+  mountinfoId: String(mountsUnder(dir + '/m')[0].id) };
+return out;`,
+      );
+      expect(r.after).toEqual({ kind: 'dir', mntId: r.mountinfoId, mountRoot: true });
+      expect(r.file).toEqual({ kind: 'file', mntId: r.mountinfoId, mountRoot: false });
+      expect(r.before).toEqual({ kind: 'dir', mntId: (r.inside as { mntId: string }).mntId, mountRoot: false });
+      expect((r.before as { mntId: string }).mntId).not.toBe(r.mountinfoId);
+    });
+
     it('mounts a tmpfs with flags and data, seen in the namespace own mountinfo', () => {
       const dir = freshDir();
       const r = inChild<{ mounts: MountInfo[]; perm: number; kind: string }>(

@@ -504,6 +504,28 @@ describe('FakeSyscalls filesystem model', () => {
       expect(sys.mounts.map((m) => m.target)).toEqual(['/new', '/new/proc']);
     });
 
+    it('fstatMount: a descriptor keeps the mount on top at its path when it was opened; each mount has an id, the model\'s own filesystem 1', () => {
+      const sys = new FakeSyscalls().addDir('/m/d').addFile('/f');
+      const before = sys.open('/m', O_PATH, 0);
+      const file = sys.open('/f', O_PATH, 0);
+      const root = sys.open('/', O_PATH, 0);
+      sys.mount('tmpfs', '/m', 'tmpfs', 0n, null);
+      const after = sys.open('/m', O_PATH, 0);
+      const below = sys.openat(after, 'd', O_PATH, 0);
+      sys.mount('tmpfs', '/m', 'tmpfs', 0n, null);
+      const top = sys.open('/m', O_PATH, 0);
+      expect([before, file, root, after, below, top].map((fd) => sys.fstatMount(fd))).toEqual([
+        { kind: 'dir', mntId: 1n, mountRoot: false },
+        { kind: 'file', mntId: 1n, mountRoot: false },
+        { kind: 'dir', mntId: 1n, mountRoot: true },
+        { kind: 'dir', mntId: 2n, mountRoot: true },
+        { kind: 'dir', mntId: 2n, mountRoot: false },
+        { kind: 'dir', mntId: 3n, mountRoot: true },
+      ]);
+      expect(sys.calls.filter((c) => c.op === 'fstatMount')).toHaveLength(6);
+      expect(errorOf(() => sys.fstatMount(999))).toMatchObject({ syscall: 'statx', code: 'EBADF' });
+    });
+
     it('umount2 removes the last mount at that target, resolved through symlinks', () => {
       const sys = new FakeSyscalls().addDir('/m').addSymlink('/alias', '/m');
       sys.mount('tmpfs', '/m', 'tmpfs', 0n, 'size=1m');
