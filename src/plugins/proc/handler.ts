@@ -34,14 +34,15 @@ export class ProcMountHandler implements MountHandler {
 
   mount(m: MountSpec, ctx: RunContext): void {
     const root = containerRoot(this.sys, ctx);
-    const target = createInRoot(this.sys, root, m.destination, { nofollow: true, vet: (inside) => (inside === '/proc' && m.type === 'proc' ? undefined : refuseUnderProc(inside)) });
+    const vet = (inside: string) => (inside === '/proc' && m.type === 'proc' ? undefined : refuseUnderProc(inside));
+    const target = createInRoot(this.sys, root, m.destination, { nofollow: true, vet });
     try {
       const kind = target.made ? 'dir' : this.sys.fstat(target.fd).kind;
       // The message names where the lookup led, which is looked up again only then.
       const problem = kind === 'dir' ? undefined : realDirectoryProblem(resolveInRoot(this.sys, root, m.destination, O_NOFOLLOW), kind);
       if (problem) throw new StepError(problem);
       mountOn(this.sys, m, { source: m.source, target: fdPath(target.fd), fstype: m.type, flags: m.flags, data: m.data });
-      afterMount(this.sys, root, m, target);
+      afterMount(this.sys, root, m, { ...target, vet });
     } finally {
       this.sys.close(target.fd);
     }
