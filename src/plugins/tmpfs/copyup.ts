@@ -1,7 +1,8 @@
 /**
  * tmpcopyup: the new tmpfs is filled with the target directory's content before it
  * appears at the target. It is mounted on a staging directory first, the content is
- * copied into it (read through the target's descriptor), and MS_MOVE puts it onto the
+ * copied into it (read through the target's descriptor and descriptors opened from it,
+ * never by path: see copy.ts), and MS_MOVE puts it onto the
  * target's descriptor in one step, so the container never sees a half-filled tmpfs.
  *
  * The staging directory is made in the host's /tmp directory and bound onto itself, and
@@ -54,7 +55,7 @@ export function mountWithCopyUp(sys: Syscalls, m: MountSpec, destFd: number, at:
       mounted = true;
       applyPropagation(sys, m, staging);
     });
-    step(`copying ${JSON.stringify(m.destination)}`, () => copyTree(sys, dest, staging));
+    step(`copying ${JSON.stringify(m.destination)}`, () => copyTree(sys, destFd, staging, m.destination));
     step(`moving the tmpfs onto ${JSON.stringify(m.destination)}`, () => {
       sys.mount(staging, dest, null, MS_MOVE, null);
       mounted = false;

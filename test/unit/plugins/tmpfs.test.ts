@@ -299,7 +299,8 @@ describe('tmpfs mount handler', () => {
       const { sys, run } = setup();
       addLowerTree(sys);
       run(copyUp);
-      const lower = (name: string) => viaFd(sys, '/r/x', name);
+      // Each source file is read through its own descriptor, never by a path below the target's.
+      const lower = (name: string) => viaFd(sys, `/r/x/${name}`);
       expect(changes(sys)).toEqual([
         ...privateStaging,
         tmpfsMount(STAGING, 0n, 'mode=0750,size=1m'),
