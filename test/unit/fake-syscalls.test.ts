@@ -749,6 +749,30 @@ describe('FakeSyscalls descriptors: *at calls, magic links, fstatfs', () => {
     expect(errorOf(() => sys.readlinkat(dir, ''))).toEqual({ syscall: 'readlinkat', code: 'ENOENT', paths: ['/'] });
   });
 
+  it('a descriptor keeps its file when the name is swapped for a symlink: readdir and copyFile through its magic link reach that file, the name reaches the link', () => {
+    const sys = new FakeSyscalls().addDir('/d').addFile('/d/f', 'mine').addDir('/d/sub').addFile('/d/sub/g', 'inner');
+    sys.addFile('/secret', 'SECRET').addDir('/hostdir').addFile('/hostdir/h', 'host');
+    const dir = sys.open('/d', PATH | O_DIRECTORY, 0);
+    const file = sys.openat(dir, 'f', PATH | O_NOFOLLOW, 0);
+    const sub = sys.openat(dir, 'sub', PATH | O_NOFOLLOW, 0);
+    // Another process swaps both names for symlinks to host files.
+    sys.node('/d')!.children!.delete('f');
+    sys.node('/d')!.children!.delete('sub');
+    sys.addSymlink('/d/f', '/secret').addSymlink('/d/sub', '/hostdir');
+    expect(sys.readdir(`/proc/thread-self/fd/${sub}`)).toEqual(['g']);
+    sys.copyFile(`/proc/thread-self/fd/${file}`, '/copy');
+    expect(sys.node('/copy')).toMatchObject({ kind: 'file', content: 'mine' });
+    // By name from the directory's descriptor: O_PATH|O_NOFOLLOW opens the link itself, plain O_NOFOLLOW refuses it.
+    const link = sys.openat(dir, 'f', PATH | O_NOFOLLOW, 0);
+    expect(sys.fstat(link).kind).toBe('symlink');
+    expect(sys.readlinkat(link, '')).toBe('/secret');
+    expect(errorOf(() => sys.openat(dir, 'sub', O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0))).toEqual({ syscall: 'openat', code: 'ELOOP', paths: ['sub'] });
+    // Without the descriptor, a path through the name follows the link to the host.
+    expect(sys.readdir(`/proc/thread-self/fd/${dir}/sub`)).toEqual(['h']);
+    for (const fd of [link, sub, file, dir]) sys.close(fd);
+    expect(sys.openFds()).toEqual([]);
+  });
+
   it('/proc/thread-self/fd/N and /proc/self/fd/N lead to the file of descriptor N; readlink gives its path; errors name that path', () => {
     const sys = new FakeSyscalls().addDir('/r/x').addFile('/r/x/f', 'F');
     const fd = sys.open('/r/x', PATH | O_DIRECTORY, 0);
