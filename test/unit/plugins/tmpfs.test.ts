@@ -14,18 +14,21 @@ import {
   MS_SHARED,
   O_CLOEXEC,
   O_DIRECTORY,
+  O_NOFOLLOW,
   O_PATH,
   S_IFCHR,
+  S_IFIFO,
   makedev,
   O_NOFOLLOW,
   RESOLVE_BENEATH,
   RESOLVE_NO_MAGICLINKS,
   RESOLVE_NO_SYMLINKS,
 } from '../../../src/core/constants';
-import { IN_ROOT_NO_SYMLINKS } from '../../../src/core/in-root';
+import { IN_ROOT_NO_SYMLINKS, parseFdPath } from '../../../src/core/in-root';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import type { Logger } from '../../../src/core/plugin';
+import type { FileStat } from '../../../src/core/syscalls/types';
 import { FakeSyscalls, errorName } from '../../../src/core/syscalls/fake';
 import { TmpfsMountHandler } from '../../../src/plugins/tmpfs';
 import { stagingPath } from '../../../src/plugins/tmpfs/copyup';
@@ -50,10 +53,9 @@ function recordingLogger(): Logger & { warnings: string[] } {
   return log;
 }
 
-function setup(over: { mountLabel?: string; log?: Logger } = {}) {
-  const sys = new FakeSyscalls();
+function setup(over: { mountLabel?: string; log?: Logger; sys?: FakeSyscalls } = {}) {
+  const { log = silentLogger, sys = new FakeSyscalls(), ...config } = over;
   sys.addDir('/r').addDir('/tmp', 0o1777);
-  const { log = silentLogger, ...config } = over;
   const run = (...mounts: Parameters<typeof makeMount>[0][]) =>
     new Orchestrator(sys, log, [new TmpfsMountHandler(sys)], []).run(
       makeConfig({ rootfs: '/r', ...config, mounts: mounts.map((m, index) => makeMount({ index, ...m })) }),
@@ -71,6 +73,88 @@ function addLowerTree(sys: FakeSyscalls): void {
   sys.addDevice('/r/x/null', 'char', 1, 3, 0o666);
   sys.addDir('/r/x/sub', 0o711);
   sys.addFile('/r/x/sub/b', 'beta', 0o4755);
+}
+
+/**
+ * The tree of the descriptor tests: a file owned by 1234, a symlink to a host file, a fifo
+ * owned by 5:6, a subdirectory owned by 7 with a set-uid file; and the host's secrets
+ * outside the rootfs, which nothing may read.
+ */
+function addSmallTree(sys: FakeSyscalls): void {
+  sys.addFile('/etc/shadow', 'SECRET', 0o600).addFile('/hostdir/key', 'SECRET', 0o600);
+  sys.addDir('/r/x', 0o750);
+  sys.addFile('/r/x/a', 'alpha', 0o640);
+  Object.assign(sys.node('/r/x/a')!, { uid: 1234, gid: 1234 });
+  sys.addSymlink('/r/x/l', '/etc/shadow');
+  sys.addFile('/r/x/p', '', 0o620);
+  Object.assign(sys.node('/r/x/p')!, { kind: 'fifo', uid: 5, gid: 6 });
+  sys.addDir('/r/x/sub', 0o711);
+  Object.assign(sys.node('/r/x/sub')!, { uid: 7, gid: 7 });
+  sys.addFile('/r/x/sub/b', 'beta', 0o4755);
+}
+
+/** Replaces the entry at `path` (a directory too) with a symlink to `target`, as another process could. */
+function swapForSymlink(sys: FakeSyscalls, path: string, target: string): void {
+  sys.node(path.slice(0, path.lastIndexOf('/')))!.children!.delete(path.slice(path.lastIndexOf('/') + 1));
+  sys.addSymlink(path, target);
+}
+
+/**
+ * A fake where another process acts at a chosen moment: `race(sys)` runs once, right after
+ * `path` is listed (readdir), or examined (fstat of a descriptor of it, or lstat of a path
+ * to it, which the copy once used).
+ */
+class RacingFake extends FakeSyscalls {
+  constructor(
+    private readonly when: { after: 'readdir' | 'examined'; path: string; race: (sys: FakeSyscalls) => void },
+    private raced = false,
+  ) {
+    super();
+  }
+
+  override readdir(path: string): string[] {
+    const names = super.readdir(path);
+    if (this.when.after === 'readdir' && this.shown(path) === this.when.path) this.fire();
+    return names;
+  }
+
+  override fstat(fd: number): FileStat {
+    const st = super.fstat(fd);
+    if (this.when.after === 'examined' && this.pathOf(fd) === this.when.path) this.fire();
+    return st;
+  }
+
+  override lstat(path: string): FileStat {
+    const st = super.lstat(path);
+    if (this.when.after === 'examined' && this.shown(path) === this.when.path) this.fire();
+    return st;
+  }
+
+  /** `path` with a descriptor's magic link replaced by the path the descriptor was opened at. */
+  private shown(path: string): string {
+    const link = parseFdPath(path);
+    return link ? [this.pathOf(link.fd), link.rest].filter(Boolean).join('/') : path;
+  }
+
+  private fire(): void {
+    if (this.raced) return;
+    this.raced = true;
+    this.when.race(this);
+  }
+}
+
+/** Every file a recorded call reached through a descriptor, or named by path: none may be a host secret. */
+function filesReached(sys: FakeSyscalls): string[] {
+  const reached: string[] = [];
+  for (const call of sys.calls) {
+    for (const [key, value] of Object.entries(call)) {
+      if ((key === 'fd' || key === 'dirfd') && typeof value === 'number') reached.push(sys.pathOf(value) ?? `fd ${value}`);
+      if (typeof value !== 'string' || key === 'op' || (call.op === 'symlink' && key === 'target')) continue;
+      const link = parseFdPath(value);
+      reached.push(link ? [sys.pathOf(link.fd), link.rest].filter(Boolean).join('/') : value);
+    }
+  }
+  return reached;
 }
 
 const tmpfsMount = (target: string, flags = 0n, data: string | null = null) =>
@@ -432,6 +516,150 @@ describe('tmpfs mount handler', () => {
       expect(effects.filter((c) => c.op === 'mount' && c.flags === MS_MOVE)).toEqual([]);
       expect(sys.mounts).toEqual([]);
       expect(sys.openFds()).toEqual([]);
+    });
+
+    describe('the copy goes through descriptors', () => {
+      const ENTRY = O_PATH | O_NOFOLLOW | O_CLOEXEC;
+
+      /** The calls between the staging mount and the move: the copy. */
+      function copyCalls(sys: FakeSyscalls) {
+        const start = sys.calls.findIndex((c) => c.op === 'mount' && c.fstype === 'tmpfs') + 1;
+        const end = sys.calls.findIndex((c) => c.op === 'mount' && c.flags === MS_MOVE);
+        return sys.calls.slice(start, end === -1 ? undefined : end);
+      }
+
+      test('each entry is opened O_PATH|O_NOFOLLOW from its directory, fstat-ed and copied from its descriptor, then closed; owners and modes kept', () => {
+        const { sys, run } = setup();
+        addSmallTree(sys);
+        run(copyUp);
+        const fd = (path: string) => fdOf(sys, path);
+        const opened = (dir: string, name: string) => ({ op: 'openat', dirfd: fd(dir), path: name, flags: ENTRY, mode: 0 });
+        expect(copyCalls(sys)).toEqual([
+          { op: 'readdir', path: viaFd(sys, '/r/x') },
+          opened('/r/x', 'a'),
+          { op: 'fstat', fd: fd('/r/x/a') },
+          { op: 'copyFile', source: viaFd(sys, '/r/x/a'), dest: `${STAGING}/a` },
+          { op: 'lchown', path: `${STAGING}/a`, uid: 1234, gid: 1234 },
+          { op: 'chmod', path: `${STAGING}/a`, mode: 0o640 },
+          { op: 'close', fd: fd('/r/x/a') },
+          opened('/r/x', 'l'),
+          { op: 'fstat', fd: fd('/r/x/l') },
+          { op: 'readlinkat', dirfd: fd('/r/x/l'), path: '' },
+          { op: 'symlink', target: '/etc/shadow', linkPath: `${STAGING}/l` },
+          { op: 'lchown', path: `${STAGING}/l`, uid: 0, gid: 0 },
+          { op: 'close', fd: fd('/r/x/l') },
+          opened('/r/x', 'p'),
+          { op: 'fstat', fd: fd('/r/x/p') },
+          { op: 'mknod', path: `${STAGING}/p`, mode: S_IFIFO | 0o600, dev: 0n },
+          { op: 'lchown', path: `${STAGING}/p`, uid: 5, gid: 6 },
+          { op: 'chmod', path: `${STAGING}/p`, mode: 0o620 },
+          { op: 'close', fd: fd('/r/x/p') },
+          opened('/r/x', 'sub'),
+          { op: 'fstat', fd: fd('/r/x/sub') },
+          { op: 'mkdir', path: `${STAGING}/sub`, mode: 0o700 },
+          { op: 'lchown', path: `${STAGING}/sub`, uid: 7, gid: 7 },
+          { op: 'chmod', path: `${STAGING}/sub`, mode: 0o711 },
+          { op: 'readdir', path: viaFd(sys, '/r/x/sub') },
+          opened('/r/x/sub', 'b'),
+          { op: 'fstat', fd: fd('/r/x/sub/b') },
+          { op: 'copyFile', source: viaFd(sys, '/r/x/sub/b'), dest: `${STAGING}/sub/b` },
+          { op: 'lchown', path: `${STAGING}/sub/b`, uid: 0, gid: 0 },
+          { op: 'chmod', path: `${STAGING}/sub/b`, mode: 0o4755 },
+          { op: 'close', fd: fd('/r/x/sub/b') },
+          { op: 'close', fd: fd('/r/x/sub') },
+        ]);
+        expect(sys.node(`${STAGING}/a`)).toMatchObject({ kind: 'file', content: 'alpha', perm: 0o640, uid: 1234, gid: 1234 });
+        expect(sys.node(`${STAGING}/l`)).toMatchObject({ kind: 'symlink', target: '/etc/shadow' });
+        expect(sys.node(`${STAGING}/p`)).toMatchObject({ kind: 'fifo', perm: 0o620, uid: 5, gid: 6 });
+        expect(sys.node(`${STAGING}/sub`)).toMatchObject({ kind: 'dir', perm: 0o711, uid: 7, gid: 7 });
+        expect(sys.node(`${STAGING}/sub/b`)).toMatchObject({ kind: 'file', content: 'beta', perm: 0o4755 });
+        expect(filesReached(sys).filter((p) => p.startsWith('/etc') || p.startsWith('/hostdir'))).toEqual([]);
+        expect(sys.mounts.map((m) => m.target)).toEqual(['/r/x']);
+        expect(sys.openFds()).toEqual([]);
+      });
+
+      test('a file and a directory swapped for symlinks to host files after the listing are copied as those links: nothing on the host is read', () => {
+        const sys = new RacingFake({
+          after: 'readdir',
+          path: '/r/x',
+          race: (s) => {
+            swapForSymlink(s, '/r/x/a', '/etc/shadow');
+            swapForSymlink(s, '/r/x/sub', '/hostdir');
+          },
+        });
+        const { run } = setup({ sys });
+        addSmallTree(sys);
+        run(copyUp);
+        expect(sys.node(`${STAGING}/a`)).toMatchObject({ kind: 'symlink', target: '/etc/shadow' });
+        expect(sys.node(`${STAGING}/sub`)).toMatchObject({ kind: 'symlink', target: '/hostdir' });
+        const copied = [...sys.node(STAGING)!.children!].map(([name, n]) => [name, n.kind, n.content]);
+        expect(copied).toEqual([
+          ['a', 'symlink', ''],
+          ['l', 'symlink', ''],
+          ['p', 'fifo', ''],
+          ['sub', 'symlink', ''],
+        ]);
+        expect(filesReached(sys).filter((p) => p.startsWith('/etc') || p.startsWith('/hostdir'))).toEqual([]);
+        expect(sys.callsOf('copyFile')).toEqual([]);
+        expect(sys.callsOf('readdir')).toEqual([{ op: 'readdir', path: viaFd(sys, '/r/x') }]);
+        expect(sys.openFds()).toEqual([]);
+      });
+
+      test.each([
+        ['a file', '/r/x/a', (s: FakeSyscalls) => swapForSymlink(s, '/r/x/a', '/etc/shadow')],
+        ['a directory', '/r/x/sub', (s: FakeSyscalls) => swapForSymlink(s, '/r/x/sub', '/hostdir')],
+      ] as const)('%s swapped for a symlink once examined is copied from its descriptor: what was examined, never the host file', (_what, dir, race) => {
+        const sys = new RacingFake({ after: 'examined', path: dir, race });
+        const { run } = setup({ sys });
+        addSmallTree(sys);
+        run(copyUp);
+        expect(sys.node(dir)?.kind).toBe('symlink');
+        expect(sys.node(`${STAGING}/a`)).toMatchObject({ kind: 'file', content: 'alpha' });
+        expect(sys.node(`${STAGING}/sub`)).toMatchObject({ kind: 'dir', perm: 0o711 });
+        expect([...sys.node(`${STAGING}/sub`)!.children!.keys()]).toEqual(['b']);
+        expect(sys.node(`${STAGING}/sub/b`)).toMatchObject({ kind: 'file', content: 'beta' });
+        expect(filesReached(sys).filter((p) => p.startsWith('/etc') || p.startsWith('/hostdir'))).toEqual([]);
+        expect(sys.openFds()).toEqual([]);
+      });
+
+      test('an entry gone between the listing and its open fails the copy naming it; what was opened is closed, nothing is moved', () => {
+        const sys = new RacingFake({ after: 'readdir', path: '/r/x/sub', race: (s) => s.node('/r/x/sub')!.children!.delete('b') });
+        const { run } = setup({ sys });
+        addSmallTree(sys);
+        expect(() => run(copyUp)).toThrow(`mounts: plugin tmpfs mounts[0] "/x": tmpcopyup: copying "/x" failed: openat "/x/sub/b": ENOENT`);
+        expect(sys.callsOf('mount').filter((c) => c.flags === MS_MOVE)).toEqual([]);
+        expect(sys.mounts).toEqual([]);
+        expect(sys.openFds()).toEqual([]);
+      });
+
+      test.each([
+        ['openat', '/r/x/sub/b', 'ENOENT', 'openat "/x/sub/b": ENOENT'],
+        ['openat', '/r/x/a', 'EMFILE', 'openat "/x/a": EMFILE'],
+        ['fstat', '/r/x/p', 'EIO', 'fstat "/x/p": EIO'],
+        ['readlinkat', '/r/x/l', 'EIO', 'readlinkat "/r/x/l": EIO'],
+        ['readdir', '/r/x/sub', 'EACCES', 'readdir "/r/x/sub": EACCES'],
+        ['readdir', '/r/x', 'EACCES', 'readdir "/r/x": EACCES'],
+        ['copyFile', `${STAGING}/sub/b`, 'EIO', `copy_file_range "/r/x/sub/b" -> "${STAGING}/sub/b": EIO`],
+      ] as const)('a failing %s of %s on the source side fails the copy in one line naming it, every descriptor closed', (op, path, errno, inner) => {
+        const { sys, run } = setup();
+        addSmallTree(sys);
+        sys.failOn(op, errno, { path });
+        let thrown: unknown;
+        try {
+          run(copyUp);
+        } catch (err) {
+          thrown = err;
+        }
+        expect(thrown).toMatchObject({
+          name: 'PluginError',
+          message: `mounts: plugin tmpfs mounts[0] "/x": tmpcopyup: copying "/x" failed: ${inner}`,
+          cause: { name: 'StepError', cause: { name: 'SyscallError', syscall: errorName(op), code: errno } },
+        });
+        expect((thrown as Error).message).not.toContain('\n');
+        expect(changes(sys).slice(-3)).toEqual([unbind, unbind, removeStaging]);
+        expect(sys.mounts).toEqual([]);
+        expect(sys.openFds()).toEqual([]);
+      });
     });
 
     test('a failing move detaches the staging mounts and removes the directory', () => {
