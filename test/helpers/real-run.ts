@@ -3,6 +3,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import type { RootfsConfig } from '../../src/core/config/model';
 import { runInMountNamespace } from './in-namespace';
+import type { Race } from './racing-syscalls';
 
 /** JSON with bigints kept as {"$big": "0x..."} so configs cross the process boundary. */
 export function encode(value: unknown): string {
@@ -28,6 +29,8 @@ export interface RealRunRequest {
   withoutOpenat2?: boolean;
   /** Environment variables the child sets on itself just before the run (the programs the port starts see them). */
   env?: Record<string, string>;
+  /** Use a port that swaps this file for a symlink right after it is examined (test/helpers/racing-syscalls.ts). */
+  race?: Race;
 }
 
 export interface StatResult {
@@ -61,12 +64,13 @@ require('reflect-metadata');
 const { createKernel } = require('./src/core/kernel');
 const { LinuxSyscalls } = require('./src/core/syscalls/linux');
 const { WithoutOpenat2 } = require('./test/helpers/without-openat2');
+const { RacingSyscalls } = require('./test/helpers/racing-syscalls');
 const req = JSON.parse(process.env.MOUNTKIT_REQ, (k, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
 const out = { mountinfo: '', stat: {}, read: {}, list: {}, write: {} };
 const hostRoot = fs.statSync('/');
 try {
   Object.assign(process.env, req.env);
-  const syscalls = req.withoutOpenat2 ? new WithoutOpenat2() : new LinuxSyscalls();
+  const syscalls = req.race ? new RacingSyscalls(req.race) : req.withoutOpenat2 ? new WithoutOpenat2() : new LinuxSyscalls();
   const kernel = createKernel({ syscalls, plugins: { plugins: req.plugins.map((module) => ({ module })) } });
   const beforeJail = req.beforeJail ? new Function('ctx', req.beforeJail) : undefined;
   kernel.orchestrator.run(req.config, { beforeJail });

@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { MS_NOSUID, MS_RDONLY } from '../../../src/core/constants';
 import { makeConfig, makeMount } from '../../helpers/config';
@@ -103,6 +103,64 @@ runAsRoot('tmpfs handler, real mounts', () => {
     expect(r.write).toEqual({ [at('data/new')]: 'ok', [at('rodata/new')]: 'ok' });
     expect(existsSync(at('data/new'))).toBe(false);
     expect(stagingDirs()).toEqual(before);
+  });
+
+  describe('tmpcopyup reads the image directory only through descriptors: host files its symlinks point to are never copied', () => {
+    let secret: string;
+    let hostDir: string;
+    beforeEach(() => {
+      // The host's sentinels, outside the rootfs.
+      secret = path.join(t.dir, 'host-secret');
+      writeFileSync(secret, 'HOST-SECRET');
+      hostDir = path.join(t.dir, 'hostdir');
+      mkdirSync(hostDir);
+      writeFileSync(path.join(hostDir, 'key'), 'HOST-KEY');
+      dirWithMode(at('data'), 0o755);
+      writeFileSync(at('data/a'), 'alpha');
+      dirWithMode(at('data/sub'), 0o711);
+      writeFileSync(at('data/sub/g'), 'inner');
+    });
+    const copyUp = () => [makeMount({ index: 0, type: 'tmpfs', destination: '/data', data: 'size=1m', extensions: { tmpcopyup: true } })];
+
+    test('a symlink to a host file or directory is copied as the link', () => {
+      symlinkSync(secret, at('data/secret'));
+      symlinkSync(hostDir, at('data/hostdir'));
+      const r = realRun({
+        config: makeConfig({ rootfs, mounts: copyUp() }),
+        plugins: [TMPFS_PLUGIN],
+        stat: ['data/secret', 'data/hostdir'].map(at),
+        list: [at('data')],
+      });
+      expect(r.error).toBeUndefined();
+      expect(mountsAt(r.mountinfo, at('data'))).toEqual([expect.objectContaining({ fstype: 'tmpfs' })]);
+      expect(r.list[at('data')]).toEqual(['a', 'hostdir', 'secret', 'sub']);
+      expect(r.stat[at('data/secret')]).toMatchObject({ kind: 'symlink' });
+      expect(r.stat[at('data/hostdir')]).toMatchObject({ kind: 'symlink' });
+    });
+
+    // The swap happens for real, in the rootfs, right after the copy examines the entry
+    // (RacingSyscalls): deterministic where another container would have to win a race.
+    test.each([
+      ['a file', 'data/a', 'data/a.moved', () => secret, { stat: 'file', read: 'alpha' }],
+      ['a directory', 'data/sub', 'data/sub.moved', () => hostDir, { stat: 'dir', list: ['g'] }],
+    ] as const)('%s swapped for a symlink to the host once examined: the tmpfs holds what was examined, nothing of the host', (_what, entry, moved, swapTo, kept) => {
+      const r = realRun({
+        config: makeConfig({ rootfs, mounts: copyUp() }),
+        plugins: [TMPFS_PLUGIN],
+        race: { path: at(entry), movedTo: at(moved), swapTo: swapTo() },
+        stat: ['data/a', 'data/sub'].map(at),
+        read: ['data/a'].map(at),
+        list: ['data', 'data/sub'].map(at),
+      });
+      expect(r.error).toBeUndefined();
+      expect(mountsAt(r.mountinfo, at('data'))).toEqual([expect.objectContaining({ fstype: 'tmpfs' })]);
+      expect(r.list[at('data')]).toEqual(['a', 'sub']);
+      expect(r.stat[at(entry)]).toMatchObject({ kind: kept.stat });
+      expect(r.read[at('data/a')]).toBe('alpha');
+      expect(r.list[at('data/sub')]).toEqual(['g']);
+      // The swap did happen: the rootfs, under the tmpfs, has the symlink now.
+      expect(readlinkSync(at(entry))).toBe(swapTo());
+    });
   });
 
   test('tmpcopyup that runs out of space fails, leaving nothing mounted and no staging directory', () => {
