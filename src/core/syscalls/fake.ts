@@ -819,7 +819,19 @@ export class FakeSyscalls implements Syscalls {
 
   fstat(fd: number): FileStat {
     const rec = this.record('fstat', { fd });
-    return this.statOf(this.fdNode(rec, fd));
+    const st = this.statOf(this.fdNode(rec, fd));
+    // The root of a procfs is inode PROC_ROOT_INO (1) whatever the directory under it.
+    const path = this.fds.get(fd)?.path;
+    return path !== undefined && this.isProcRoot(path, new Set()) ? { ...st, ino: 1n } : st;
+  }
+
+  /** Whether `path` is the root of a procfs mount: a proc mount made there, or a bind of one's root. */
+  private isProcRoot(path: string, seen: Set<MountEntry>): boolean {
+    const top = this.topMountOver(path, seen);
+    if (top === undefined) return false;
+    const bindSource = this.bindSources.get(top);
+    if (bindSource !== undefined) return this.isProcRoot(bindSource + path.slice(top.target === '/' ? 0 : top.target.length), new Set([...seen, top]));
+    return top.target === path && top.fstype === 'proc';
   }
 
   /** The file's kind, and the mount on top at its path when it was opened (mountAt); a file outside every directory is on no mount of the model (0). */
@@ -1246,8 +1258,12 @@ export class FakeSyscalls implements Syscalls {
     this.sentFrom.push({ socket: this.fds.get(socket)!, node: sent.chain[sent.chain.length - 1]?.node, tree: this.trees.get(fd) });
   }
 
+  /** A regular file open as `fd` takes `data` as its whole content (as a procfs file does); a pipe or socket only records it. */
   write(fd: number, data: string): void {
     this.record('write', { fd, data });
+    const entry = this.fds.get(fd);
+    const node = entry?.chain[entry.chain.length - 1]?.node;
+    if (node?.kind === 'file') node.content = data;
   }
 
   /** What exchange answers, one line each call in order; `{"result":{}}` (the console event's answer) once they are used up. */

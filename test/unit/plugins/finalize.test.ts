@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME, O_CLOEXEC, O_DIRECTORY, O_PATH, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME } from '../../../src/core/constants';
+import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_WRONLY, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME } from '../../../src/core/constants';
 import { ConfigError } from '../../../src/core/errors';
 import { createKernel } from '../../../src/core/kernel';
 import { silentLogger } from '../../../src/core/logger';
@@ -12,6 +12,7 @@ import { isNullDevice } from '../../../src/plugins/finalize/dev-null';
 import { securityFlagsOf } from '../../../src/plugins/finalize/remount';
 import { IN_ROOT_RESOLVE } from '../../../src/core/in-root';
 import { sysctlPath } from '../../../src/core/config/sysctl';
+import { PROC_FILE_RESOLVE, PROC_ROOT_FLAGS } from '../../../src/core/procfs';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { changes, fdOf, viaFd } from '../../helpers/fd';
 
@@ -144,14 +145,95 @@ describe('finalize: sysctl', () => {
     },
   );
 
-  test('values are written in the config order', () => {
+  /** The calls of opening the container's /proc (descriptor 100) and verifying it is a procfs's root. */
+  const ROOT_CHECK = [
+    { op: 'open', path: '/proc', flags: PROC_ROOT_FLAGS, mode: 0 },
+    { op: 'fstatfs', fd: 100 },
+    { op: 'fstat', fd: 100 },
+  ];
+  const openBelow = (path: string) => ({ op: 'openat2', dirfd: 100, path, flags: O_WRONLY | O_CLOEXEC, mode: 0, resolve: PROC_FILE_RESOLVE });
+
+  test('values are written in the config order, each through a descriptor opened below the verified procfs root, all opened first', () => {
     const sys = container();
     runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls: { 'kernel.hostname': 'box', 'net/ipv4/conf/eth0.100/forwarding': '1' } });
-    expect(sys.effects()).toEqual([
-      { op: 'writeFile', path: '/proc/sys/kernel/hostname', data: 'box' },
-      { op: 'writeFile', path: '/proc/sys/net/ipv4/conf/eth0.100/forwarding', data: '1' },
+    expect(sys.calls).toEqual([
+      ...ROOT_CHECK,
+      openBelow('sys/kernel/hostname'),
+      openBelow('sys/net/ipv4/conf/eth0.100/forwarding'),
+      { op: 'write', fd: 101, data: 'box' },
+      { op: 'write', fd: 102, data: '1' },
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: 102 },
     ]);
     expect(sys.node('/proc/sys/kernel/hostname')?.content).toBe('box');
+    expect(sys.node('/proc/sys/net/ipv4/conf/eth0.100/forwarding')?.content).toBe('1');
+  });
+
+  /** The hunt's image: no procfs mounted, /proc/sys/net/ipv4/ip_forward a symlink to a host directory's file bound at /data. */
+  function hostile(sys: FakeSyscalls): FakeSyscalls {
+    return sys.addFile('/data/target', 'host').addSymlink('/proc/sys/net/ipv4/ip_forward', '/data/target').clearCalls();
+  }
+  const sysctls = { 'kernel.hostname': 'box', 'net.ipv4.ip_forward': '1' };
+  const refusal = (found: string) => `finalize: plugin sysctl: linux.sysctl "net.ipv4.ip_forward": "/proc/sys/net/ipv4/ip_forward" is not a procfs file (${found})`;
+
+  test('without a procfs at /proc (the image\'s own directory) nothing is opened below it, nothing is written', () => {
+    const sys = hostile(containerFiles());
+    expect(() => runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls: { 'net.ipv4.ip_forward': '1' } })).toThrow(
+      'finalize: plugin sysctl: linux.sysctl "net.ipv4.ip_forward": "/proc/sys/net/ipv4/ip_forward" is not a procfs file ("/proc" is not a procfs: f_type 0xef53)',
+    );
+    expect(sys.calls).toEqual([...ROOT_CHECK.slice(0, 2), { op: 'close', fd: 100 }]);
+    expect(sys.node('/data/target')?.content).toBe('host');
+  });
+
+  test('a symlink in a procfs (or on the way) is refused before any value is written, the earlier keys\' included', () => {
+    const sys = hostile(container());
+    expect(() => runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls })).toThrow(refusal('a symlink on the way'));
+    expect(sys.calls).toEqual([...ROOT_CHECK, openBelow('sys/kernel/hostname'), openBelow('sys/net/ipv4/ip_forward'), { op: 'close', fd: 101 }]);
+    expect([sys.node('/data/target')?.content, sys.node('/proc/sys/kernel/hostname')?.content]).toEqual(['host', 'host']);
+  });
+
+  test('a mount inside /proc on the way (a config\'s mount, a mask) is refused', () => {
+    const sys = container().addFile('/proc/sys/net/ipv4/ip_forward', '0');
+    sys.mount('tmpfs', '/proc/sys/net', 'tmpfs', 0n, null);
+    sys.clearCalls();
+    expect(() => runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls })).toThrow(refusal('a mount crossed on the way'));
+    expect(sys.callsOf('write')).toEqual([]);
+  });
+
+  test('/proc a bind of a procfs directory other than its root, or a symlink, is refused', () => {
+    const bound = containerFiles().addDir('/host/proc/sys/net/ipv4');
+    bound.mount('proc', '/host/proc', 'proc', 0n, null);
+    bound.mount('/host/proc/sys', '/proc', null, MS_BIND, null);
+    bound.clearCalls();
+    expect(() => runSteps(bound, [new finalize.SysctlsStep(bound)], { sysctls })).toThrow(/is not a procfs file \("\/proc" is not the root of a procfs: inode \d+\)$/);
+    const linked = new FakeSyscalls().addDir('/elsewhere').addSymlink('/proc', '/elsewhere');
+    expect(() => runSteps(linked, [new finalize.SysctlsStep(linked)], { sysctls })).toThrow(
+      'finalize: plugin sysctl: linux.sysctl "kernel.hostname": "/proc/sys/kernel/hostname" is not a procfs file ("/proc" is a symlink or not a directory)',
+    );
+  });
+
+  test('without openat2 (ENOSYS) each component is opened without following a symlink and checked to be on the procfs', () => {
+    const sys = container().failOn('openat2', 'ENOSYS');
+    runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls: { 'kernel.hostname': 'box' } });
+    const step = (dirfd: number, path: string, flags = O_PATH) => ({ op: 'openat', dirfd, path, flags: flags | O_NOFOLLOW | O_CLOEXEC, mode: 0 });
+    expect(sys.calls).toEqual([
+      ...ROOT_CHECK,
+      openBelow('sys/kernel/hostname'),
+      step(100, 'sys'),
+      { op: 'fstat', fd: 101 },
+      step(101, 'kernel'),
+      { op: 'close', fd: 101 },
+      { op: 'fstat', fd: 102 },
+      step(102, 'hostname', O_WRONLY),
+      { op: 'close', fd: 102 },
+      { op: 'fstat', fd: 103 },
+      { op: 'write', fd: 103, data: 'box' },
+      { op: 'close', fd: 103 },
+    ]);
+    expect(sys.node('/proc/sys/kernel/hostname')?.content).toBe('box');
+    const linked = hostile(container()).failOn('openat2', 'ENOSYS');
+    expect(() => runSteps(linked, [new finalize.SysctlsStep(linked)], { sysctls })).toThrow(refusal('a symlink on the way'));
+    expect(linked.callsOf('write')).toEqual([]);
   });
 
   test('a bad key is a ConfigError before anything is written', () => {
@@ -170,11 +252,16 @@ describe('finalize: sysctl', () => {
     expect(sys.effects()).toEqual([]);
   });
 
-  test('a failing write names the file', () => {
-    const sys = container().failOn('writeFile', 'EROFS');
+  test('a failing open or write names the key and the file', () => {
+    const sys = container().failOn('openat2', 'EROFS');
     expect(() => runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls: { 'kernel.hostname': 'box' } })).toThrow(
-      'finalize: plugin sysctl: writeFile "/proc/sys/kernel/hostname": EROFS',
+      'finalize: plugin sysctl: linux.sysctl "kernel.hostname": open "/proc/sys/kernel/hostname": EROFS',
     );
+    const refused = container().failOn('write', 'EINVAL');
+    expect(() => runSteps(refused, [new finalize.SysctlsStep(refused)], { sysctls: { 'kernel.hostname': 'box' } })).toThrow(
+      'finalize: plugin sysctl: linux.sysctl "kernel.hostname": write "/proc/sys/kernel/hostname": EINVAL',
+    );
+    expect(refused.callsOf('close')).toEqual([{ op: 'close', fd: 101 }]);
   });
 });
 
@@ -449,7 +536,7 @@ describe('finalize: the whole phase through the kernel', () => {
     expect(changes(sys)).toEqual([
       remount(viaFd(sys, '/dev'), MS_NOSUID | MS_NOEXEC),
       remount('/'),
-      { op: 'writeFile', path: '/proc/sys/kernel/hostname', data: 'box' },
+      { op: 'write', fd: 101, data: 'box' },
       { op: 'mount', source: viaFd(sys, '/proc/sys'), target: viaFd(sys, '/proc/sys'), fstype: null, flags: MS_BIND | MS_REC, data: null },
       remount(viaFd(sys, '/proc/sys'), MS_REC),
       { op: 'mount', source: viaFd(sys, '/dev/null'), target: viaFd(sys, '/proc/kcore'), fstype: null, flags: MS_BIND, data: null },
@@ -465,8 +552,8 @@ describe('finalize: the whole phase through the kernel', () => {
   });
 
   test('a failure stops the phase: later steps do not run', () => {
-    const sys = container().failOn('writeFile', 'EACCES');
-    expect(() => kernel(sys).run(makeConfig(full))).toThrow('finalize: plugin sysctl: writeFile "/proc/sys/kernel/hostname": EACCES');
-    expect(changes(sys).map((c) => c.op)).toEqual(['mount', 'mount', 'writeFile']);
+    const sys = container().failOn('write', 'EACCES');
+    expect(() => kernel(sys).run(makeConfig(full))).toThrow('finalize: plugin sysctl: linux.sysctl "kernel.hostname": write "/proc/sys/kernel/hostname": EACCES');
+    expect(changes(sys).map((c) => c.op)).toEqual(['mount', 'mount', 'write']);
   });
 });
