@@ -1,6 +1,7 @@
-import { ConfigError, StepError, SyscallError, naming } from '../../core/errors';
-import { exists, requireContainerProc } from '../../core/mounting';
+import { O_WRONLY } from '../../core/constants';
+import { ConfigError } from '../../core/errors';
 import type { RunContext } from '../../core/plugin';
+import { isMissingProcFile, openProcFile, writeProcFd, writeProcFiles } from '../../core/procfs';
 import { NO_SELINUX, selinuxEnabled } from '../../core/selinux';
 import type { Syscalls } from '../../core/syscalls/types';
 
@@ -8,7 +9,9 @@ import type { Syscalls } from '../../core/syscalls/types';
  * The LSM labels of the container's program, each set for this process's next execve(2)
  * through its procfs attributes (proc(5), /proc/pid/attr), as runc's init sets them, and
  * each a failure of the run where the host cannot give it: a container asked to be
- * confined is not started less confined.
+ * confined is not started less confined. Each attribute is opened through the container's
+ * verified procfs (core/procfs.ts): a symlink or a mount in the container's /proc would
+ * otherwise take the label elsewhere, and the program would start unconfined.
  */
 
 /** AppArmor's own attribute directory (Linux 5.8 and later); before it, the shared one. */
@@ -24,13 +27,20 @@ const SELINUX_EXEC = '/proc/thread-self/attr/exec';
  * the jail, so that must be a procfs.
  */
 export function applyAppArmorProfile(sys: Syscalls, ctx: RunContext, profile: string): void {
-  requireContainerProc(sys, ctx, 'process.apparmorProfile');
-  const attr = exists(sys, APPARMOR_EXEC) ? APPARMOR_EXEC : LEGACY_EXEC;
+  const what = `process.apparmorProfile ${JSON.stringify(profile)}`;
+  let path = APPARMOR_EXEC;
+  let fd: number;
   try {
-    sys.writeFile(attr, `exec ${profile}`);
+    fd = openProcFile(sys, ctx, path, O_WRONLY, what);
   } catch (err) {
-    if (!(err instanceof SyscallError)) throw err;
-    throw new StepError(`process.apparmorProfile ${JSON.stringify(profile)}: ${err.message}${err.code === 'EINVAL' ? ' (is AppArmor enabled, and the profile loaded?)' : ''}`, { cause: err });
+    if (!isMissingProcFile(err)) throw err;
+    path = LEGACY_EXEC;
+    fd = openProcFile(sys, ctx, path, O_WRONLY, what);
+  }
+  try {
+    writeProcFd(sys, fd, { path, data: `exec ${profile}`, what }, (code) => (code === 'EINVAL' ? ' (is AppArmor enabled, and the profile loaded?)' : ''));
+  } finally {
+    sys.close(fd);
   }
 }
 
@@ -41,6 +51,5 @@ export function applyAppArmorProfile(sys: Syscalls, ctx: RunContext, profile: st
  */
 export function setSelinuxExecLabel(sys: Syscalls, ctx: RunContext, label: string): void {
   if (!selinuxEnabled(sys, ctx)) throw new ConfigError('process.selinuxLabel', label, NO_SELINUX);
-  requireContainerProc(sys, ctx, 'process.selinuxLabel');
-  naming(`process.selinuxLabel ${JSON.stringify(label)}`, () => sys.writeFile(SELINUX_EXEC, label));
+  writeProcFiles(sys, ctx, [{ path: SELINUX_EXEC, data: label, what: `process.selinuxLabel ${JSON.stringify(label)}` }], O_WRONLY);
 }
