@@ -2,7 +2,7 @@ import { inject, injectable } from 'tsyringe';
 import type { PersonalitySpec, RlimitSpec } from '../../core/config/model';
 import { IOPRIO_WHO_PROCESS, ioprioValue, personaValue, schedAttr } from './attributes';
 import { validateRootlessGroups } from '../../core/config/validate';
-import { ConfigError, SyscallError, naming } from '../../core/errors';
+import { ConfigError, naming } from '../../core/errors';
 import { markCloseOnExec } from '../../core/cloexec';
 import { CONSOLE_KEY } from './console';
 import { hasContainerProc, requireContainerProc } from '../../core/mounting';
@@ -15,6 +15,7 @@ import { CapabilityChange } from './capabilities';
 import { execEnv, homeOf } from './env';
 import { envPath, lookPath } from './lookpath';
 import { applyAppArmorProfile, setSelinuxExecLabel } from './lsm';
+import { SETGROUPS_ALLOWED_KEY } from './setgroups';
 import { hasSeccompFilter, loadSeccomp } from './seccomp';
 
 /**
@@ -167,25 +168,26 @@ export class HandoverStep implements LifecycleStep {
    * groups (none unless process.user.additionalGids names some). In a user namespace
    * whose /proc/self/setgroups says "deny" (what unshare -r writes) it is refused, so it
    * is skipped, as runc skips it there; groups asked for are then not given, which a
-   * warning says. In a rootless container (RootfsConfig.rootless) it is never called: the
-   * container keeps its user's supplementary groups, as runc keeps them, and asks for no
-   * others (validateRootlessGroups).
+   * warning says. The file is read before the jail (./setgroups.ts), from the host's
+   * procfs: after it, the container's /proc could say anything. In a rootless container
+   * (RootfsConfig.rootless) it is never called: the container keeps its user's
+   * supplementary groups, as runc keeps them, and asks for no others
+   * (validateRootlessGroups).
    */
   private setUser(uid: number, gid: number, groups: readonly number[], ctx: RunContext): void {
     if (ctx.config.rootless) validateRootlessGroups(ctx.config);
-    else if (this.setgroupsAllowed()) this.sys.setgroups([...groups]);
+    else if (this.setgroupsAllowed(ctx)) this.sys.setgroups([...groups]);
     else if (groups.length > 0) ctx.log.warn(`process.user.additionalGids ${JSON.stringify(groups)} not given: setgroups(2) is denied in this user namespace (/proc/self/setgroups)`);
     this.sys.setgid(gid);
     this.sys.setuid(uid);
   }
 
-  /** /proc/self/setgroups is missing without a procfs or before Linux 3.19, where setgroups(2) is never denied; any other failure to read it is an error. */
-  private setgroupsAllowed(): boolean {
-    try {
-      return this.sys.readFile('/proc/self/setgroups').trim() !== 'deny';
-    } catch (err) {
-      if (err instanceof SyscallError && err.code === 'ENOENT') return true;
-      throw err;
-    }
+  /**
+   * What SetgroupsPolicyStep read before the jail; without it (a run of this step alone)
+   * setgroups(2) is called, and refused (EPERM) where it is denied: the container never
+   * keeps groups it was not given.
+   */
+  private setgroupsAllowed(ctx: RunContext): boolean {
+    return ctx.shared.get(SETGROUPS_ALLOWED_KEY) !== false;
   }
 }

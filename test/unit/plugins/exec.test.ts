@@ -5,10 +5,11 @@ import * as path from 'path';
 import { posix } from 'path';
 import type { HookSpec, SeccompSpec } from '../../../src/core/config/model';
 import { memoryLogger, type MemoryLogger } from '../../../src/testing/logger';
-import { AT_EMPTY_PATH, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY } from '../../../src/core/constants';
+import { AT_EMPTY_PATH, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY, O_WRONLY } from '../../../src/core/constants';
+import { PROC_FILE_RESOLVE, PROC_ROOT_FLAGS } from '../../../src/core/procfs';
 import { StepError } from '../../../src/core/errors';
 import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
-import { candidates, envPath, HandoverStep, lookPath, OomScoreAdjStep, OomScoreAfterHooksStep, SeccompStep } from '../../../src/plugins/exec';
+import { candidates, envPath, HandoverStep, lookPath, OomScoreAdjStep, OomScoreAfterHooksStep, SeccompStep, SetgroupsPolicyStep } from '../../../src/plugins/exec';
 import { decodeProgram } from '../../../src/core/seccomp/enosys';
 import type { RunContext } from '../../../src/core/plugin';
 import { CONSOLE_KEY } from '../../../src/plugins/exec/console';
@@ -196,7 +197,8 @@ describe('handover step', () => {
       { op: 'fchownat', dirfd: 1, path: '', uid: 1000, gid: -1, flags: AT_EMPTY_PATH },
       { op: 'fstat', fd: 2 },
       { op: 'fstatfs', fd: 2 },
-      { op: 'readFile', path: '/proc/self/setgroups' },
+      // No /proc file is read after the jail: setgroups' policy is SetgroupsPolicyStep's, read before it.
+      { op: 'setgroups', gids: [] },
     ]);
     expect([sys.node('/pipes/in')?.uid, sys.node('/sockets/out')?.uid, sys.node('/var/log/err')?.uid]).toEqual([1000, 1000, 0]);
   });
@@ -248,7 +250,7 @@ describe('handover step', () => {
     const sys = new FakeSyscalls();
     sys.addFile('/bin/sh', '', 0o755).addFile('/proc/self/setgroups', 'deny\n');
     const config = makeConfig({ process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', uid: 1000, gid: 100, additionalGids: [5], terminal: false } });
-    expect(() => new Orchestrator(sys, log, [], [new HandoverStep(sys)]).run(config)).toThrow(ExecveCalled);
+    expect(() => new Orchestrator(sys, log, [], [new SetgroupsPolicyStep(sys), new HandoverStep(sys)]).run(config)).toThrow(ExecveCalled);
     expect(sys.callsOf('setgroups')).toEqual([]);
     expect(sys.callsOf('setuid')).toEqual([{ op: 'setuid', uid: 1000 }]);
     expect(warningsOf(log)).toEqual(['process.user.additionalGids [5] not given: setgroups(2) is denied in this user namespace (/proc/self/setgroups)']);
@@ -311,53 +313,92 @@ describe('handover step', () => {
   });
 
   describe('LSM labels', () => {
-    /** The handover's fake with the container's /proc a procfs, and these files in it. */
-    function lsmSetup(files: string[]) {
+    /** The handover's fake with the container's /proc a procfs (thread-self leading to this process's thread 1/task/1), and these files in it. */
+    function lsmSetup(files: string[], thread = '1/task/1') {
       const { sys, run } = setup();
       for (const file of files) sys.addFile(file);
-      sys.addDir('/proc/thread-self/fd').mount('proc', '/proc', 'proc', 0n, null);
+      sys.addDir('/proc/1/task/1/fd').addSymlink('/proc/thread-self', thread).addSymlink('/proc/self', '1').mount('proc', '/proc', 'proc', 0n, null);
       sys.clearCalls();
       return { sys, run };
     }
 
-    test('process.apparmorProfile: "exec PROFILE" to AppArmor\'s own exec attribute, or the shared one before Linux 5.8, first after the cwd', () => {
-      for (const [files, attr] of [
-        [['/proc/self/attr/apparmor/exec', '/proc/self/attr/exec'], '/proc/self/attr/apparmor/exec'],
-        [['/proc/self/attr/exec'], '/proc/self/attr/exec'],
-      ] as const) {
-        const { sys, run } = lsmSetup([...files]);
-        run.config.process.apparmorProfile = 'docker-default';
-        expect(run).toThrow(ExecveCalled);
-        // The container's /proc checked to be a procfs (open, close) between them.
-        expect(sys.effects().filter((c) => c.op !== 'open' && c.op !== 'close').slice(0, 3)).toEqual([
-          { op: 'chdir', path: '/work' },
-          { op: 'writeFile', path: attr, data: 'exec docker-default' },
-          { op: 'setgroups', gids: [] },
-        ]);
-      }
+    /** Opening the container's /proc (descriptor 100), verifying it is a procfs's root, and reading which thread this is there. */
+    const ROOT_AND_THREAD = [
+      { op: 'open', path: '/proc', flags: PROC_ROOT_FLAGS, mode: 0 },
+      { op: 'fstatfs', fd: 100 },
+      { op: 'fstat', fd: 100 },
+      { op: 'readlinkat', dirfd: 100, path: 'thread-self' },
+      { op: 'getpid' },
+    ];
+    const openBelow = (path: string) => ({ op: 'openat2', dirfd: 100, path, flags: O_WRONLY | O_CLOEXEC, mode: 0, resolve: PROC_FILE_RESOLVE });
+
+    test('process.apparmorProfile: "exec PROFILE" to AppArmor\'s own exec attribute, or the shared one before Linux 5.8, first after the cwd, through the verified procfs', () => {
+      const own = lsmSetup(['/proc/1/attr/apparmor/exec', '/proc/1/attr/exec']);
+      own.run.config.process.apparmorProfile = 'docker-default';
+      expect(own.run).toThrow(ExecveCalled);
+      expect(own.sys.calls.slice(0, 9)).toEqual([
+        { op: 'chdir', path: '/work' },
+        ...ROOT_AND_THREAD,
+        openBelow('1/attr/apparmor/exec'),
+        { op: 'write', fd: 101, data: 'exec docker-default' },
+        { op: 'close', fd: 101 },
+      ]);
+      expect(own.sys.node('/proc/1/attr/apparmor/exec')?.content).toBe('exec docker-default');
+      const legacy = lsmSetup(['/proc/1/attr/exec']);
+      legacy.run.config.process.apparmorProfile = 'docker-default';
+      expect(legacy.run).toThrow(ExecveCalled);
+      expect(legacy.sys.calls.slice(6, 10)).toEqual([openBelow('1/attr/apparmor/exec'), openBelow('1/attr/exec'), { op: 'write', fd: 101, data: 'exec docker-default' }, { op: 'close', fd: 101 }]);
+      expect(legacy.sys.node('/proc/1/attr/exec')?.content).toBe('exec docker-default');
     });
 
     test('a refused profile (EINVAL: no AppArmor, or no such profile) stops the run before the program, with a hint', () => {
-      const { sys, run } = lsmSetup(['/proc/self/attr/exec']);
+      const { sys, run } = lsmSetup(['/proc/1/attr/exec']);
       run.config.process.apparmorProfile = 'docker-default';
-      sys.failOn('writeFile', 'EINVAL');
-      expect(run).toThrow('finalize: plugin exec: process.apparmorProfile "docker-default": writeFile "/proc/self/attr/exec": EINVAL (is AppArmor enabled, and the profile loaded?)');
+      sys.failOn('write', 'EINVAL');
+      expect(run).toThrow('finalize: plugin exec: process.apparmorProfile "docker-default": write "/proc/self/attr/exec": EINVAL (is AppArmor enabled, and the profile loaded?)');
       expect(sys.callsOf('execve')).toEqual([]);
     });
 
     test('process.selinuxLabel: written to this thread\'s exec attribute before the identity changes; refused on a host without SELinux', () => {
-      const { sys, run } = lsmSetup(['/sys/fs/selinux/enforce', '/proc/thread-self/attr/exec']);
+      const { sys, run } = lsmSetup(['/sys/fs/selinux/enforce', '/proc/1/task/1/attr/exec']);
       run.config.process.selinuxLabel = 'system_u:system_r:container_t:s0:c1,c2';
       expect(run).toThrow(ExecveCalled);
-      expect(sys.effects().filter((c) => c.op !== 'open' && c.op !== 'close').slice(0, 3)).toEqual([
-        { op: 'chdir', path: '/work' },
-        { op: 'writeFile', path: '/proc/thread-self/attr/exec', data: 'system_u:system_r:container_t:s0:c1,c2' },
+      const from = sys.calls.findIndex((c) => c.op === 'open' && c.path === '/proc');
+      expect(sys.calls.slice(from, from + 9)).toEqual([
+        ...ROOT_AND_THREAD,
+        openBelow('1/task/1/attr/exec'),
+        { op: 'write', fd: 101, data: 'system_u:system_r:container_t:s0:c1,c2' },
+        { op: 'close', fd: 101 },
         { op: 'setgroups', gids: [] },
       ]);
-      const without = lsmSetup(['/proc/thread-self/attr/exec']);
+      expect(sys.node('/proc/1/task/1/attr/exec')?.content).toBe('system_u:system_r:container_t:s0:c1,c2');
+      const without = lsmSetup(['/proc/1/task/1/attr/exec']);
       without.run.config.process.selinuxLabel = 'system_u:system_r:container_t:s0';
       expect(without.run).toThrow('finalize: plugin exec: process.selinuxLabel "system_u:system_r:container_t:s0": is set, but SELinux is disabled or not supported on this host');
-      expect(without.sys.callsOf('writeFile')).toEqual([]);
+      expect(without.sys.callsOf('write')).toEqual([]);
+    });
+
+    test('a label is never written where the container\'s /proc is no procfs, or through a symlink or a mount in it, or to another process\'s attributes', () => {
+      const refusal = (found: string) => `finalize: plugin exec: process.apparmorProfile "docker-default": "/proc/self/attr/apparmor/exec" is not a procfs file (${found})`;
+      const image = setup();
+      image.sys.addFile('/elsewhere/exec').addSymlink('/proc/self', '/elsewhere/..').addFile('/proc/thread-self/fd/0');
+      image.sys.clearCalls();
+      image.run.config.process.apparmorProfile = 'docker-default';
+      expect(image.run).toThrow(refusal('"/proc" is not a procfs: f_type 0xef53'));
+      expect([image.sys.callsOf('write'), image.sys.callsOf('execve')]).toEqual([[], []]);
+      const linked = lsmSetup(['/elsewhere/apparmor/exec']);
+      linked.sys.addSymlink('/proc/1/attr', '/elsewhere');
+      linked.run.config.process.apparmorProfile = 'docker-default';
+      expect(linked.run).toThrow(refusal('a symlink on the way'));
+      expect(linked.sys.node('/elsewhere/apparmor/exec')?.content).toBe('');
+      const covered = lsmSetup(['/proc/1/attr/apparmor/exec']);
+      covered.sys.mount('tmpfs', '/proc/1/attr', 'tmpfs', 0n, null);
+      covered.run.config.process.apparmorProfile = 'docker-default';
+      expect(covered.run).toThrow(refusal('a mount crossed on the way'));
+      const other = lsmSetup(['/proc/7/attr/apparmor/exec'], '7/task/7');
+      other.run.config.process.apparmorProfile = 'docker-default';
+      expect(other.run).toThrow(refusal('"/proc/thread-self" leads to "7/task/7", not this process\'s thread 1/task/1'));
+      expect(other.sys.callsOf('write')).toEqual([]);
     });
   });
 
@@ -540,11 +581,52 @@ describe('handover step', () => {
     });
   });
 
-  test('setgroups is skipped where the user namespace denies it', () => {
-    const { sys, run } = setup();
-    sys.addFile('/proc/self/setgroups', 'deny\n');
-    expect(run).toThrow(ExecveCalled);
-    expect(sys.callsOf('setgroups')).toEqual([]);
+  describe('setgroups policy', () => {
+    /** The handover with SetgroupsPolicyStep before the jail, and a jail step that makes /proc/self/setgroups say `after` (the container's /proc). */
+    function policySetup(before: string | undefined, after: string | undefined) {
+      const { sys, run } = setup();
+      if (before !== undefined) sys.addFile('/proc/self/setgroups', before);
+      const jail = { name: 'jail', phase: 'jail' as const, run: () => (after === undefined ? sys.unlink('/proc/self/setgroups') : sys.addFile('/proc/self/setgroups', after)) };
+      const steps = [new SetgroupsPolicyStep(sys), jail, new HandoverStep(sys)];
+      return { sys, run: () => new Orchestrator(sys, silentLogger, [], steps).run(run.config), config: run.config };
+    }
+
+    test('read before the jail from the host\'s procfs, never after it: the container\'s /proc saying "deny" keeps no groups', () => {
+      const { sys, run } = policySetup('allow\n', 'deny\n');
+      expect(run).toThrow(ExecveCalled);
+      expect(sys.calls.filter((c) => c.op === 'readFile' || c.op === 'setgroups')).toEqual([
+        { op: 'readFile', path: '/proc/self/setgroups' },
+        { op: 'setgroups', gids: [] },
+      ]);
+      expect(sys.calls.indexOf(sys.callsOf('readFile')[0])).toBeLessThan(sys.calls.indexOf(sys.callsOf('chdir')[0]));
+    });
+
+    test('skipped where the user namespace denies it (read before the jail), whatever the container\'s /proc says', () => {
+      const { sys, run } = policySetup('deny\n', 'allow\n');
+      expect(run).toThrow(ExecveCalled);
+      expect(sys.callsOf('setgroups')).toEqual([]);
+      expect(sys.callsOf('readFile')).toEqual([{ op: 'readFile', path: '/proc/self/setgroups' }]);
+    });
+
+    test('no /proc/self/setgroups before the jail (no procfs, Linux before 3.19): setgroups is called; other read failures stop the run', () => {
+      const { sys, run } = policySetup(undefined, 'deny\n');
+      expect(run).toThrow(ExecveCalled);
+      expect(sys.callsOf('setgroups')).toEqual([{ op: 'setgroups', gids: [] }]);
+      const failing = policySetup('allow\n', 'allow\n');
+      failing.sys.failOn('readFile', 'EACCES');
+      expect(failing.run).toThrow('before-jail: plugin setgroups-policy: readFile "/proc/self/setgroups": EACCES');
+    });
+
+    test('rootless: not read (setgroups is never called); the handover alone calls setgroups, refused where denied rather than skipped', () => {
+      const rootless = policySetup('deny\n', 'deny\n');
+      rootless.config.rootless = true;
+      expect(rootless.run).toThrow(ExecveCalled);
+      expect([rootless.sys.callsOf('readFile'), rootless.sys.callsOf('setgroups')]).toEqual([[], []]);
+      const { sys, run } = setup();
+      sys.addFile('/proc/self/setgroups', 'deny\n');
+      expect(run).toThrow(ExecveCalled);
+      expect([sys.callsOf('readFile'), sys.callsOf('setgroups')]).toEqual([[], [{ op: 'setgroups', gids: [] }]]);
+    });
   });
 
   test.each(['chdir', 'setgid', 'setuid', 'execve'] as const)('a failing %s is a PluginError', (op) => {

@@ -300,7 +300,7 @@ describe('hooks plugin', () => {
   test('with the built-in plugins, process.oomScoreAdj is written between the runtime\'s hooks and createContainer\'s, as runc\'s parent and init run them', () => {
     const kernel = createKernel({ syscalls: new FakeSyscalls() });
     const beforeJail = kernel.orchestrator.orderedSteps().filter((s) => s.phase === 'before-jail');
-    expect(beforeJail.map((s) => s.constructor.name)).toEqual(['OciHooksStep', 'OomScoreAfterHooksStep', 'CreateContainerHooksStep']);
+    expect(beforeJail.map((s) => s.constructor.name)).toEqual(['OciHooksStep', 'OomScoreAfterHooksStep', 'SetgroupsPolicyStep', 'CreateContainerHooksStep']);
   });
 
   test('the hooks see the score so: prestart and createRuntime mountkit\'s own, createContainer the container\'s', () => {
