@@ -449,6 +449,11 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
         return setns(nsfd, (int)num(&k));
     }
     if (!strcmp(op, "getpid")) return getpid();
+    if (!strcmp(op, "write")) {
+        int f = fd(&k);
+        const char *data = str(&k);
+        return write(f, data, strlen(data));
+    }
     if (!strcmp(op, "setsid")) return setsid();
     if (!strcmp(op, "getsid")) return getsid(0);
     if (!strcmp(op, "releaseTerminal")) return ioctl(fd(&k), TIOCNOTTY);
