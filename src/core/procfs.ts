@@ -58,8 +58,8 @@ export interface ProcWrite {
   what: string;
 }
 
-function refused(what: string, path: string, found: string): StepError {
-  return new StepError(`${what}: ${JSON.stringify(path)} is not a procfs file (${found})`);
+function refused(what: string, path: string, found: string, cause?: SyscallError): StepError {
+  return new StepError(`${what}: ${JSON.stringify(path)} is not a procfs file (${found})`, cause && { cause });
 }
 
 /** The container's /proc, opened and verified once per run (see above). */
@@ -71,8 +71,9 @@ function procRoot(sys: Syscalls, ctx: RunContext, what: string, path: string): P
     fd = sys.open('/proc', PROC_ROOT_FLAGS, 0);
   } catch (err) {
     if (!(err instanceof SyscallError)) throw err;
-    const found = err.code === 'ENOTDIR' || err.code === 'ELOOP' ? 'a symlink or not a directory' : err.code === 'ENOENT' ? 'missing' : err.code;
-    throw refused(what, path, `"/proc" is ${found}`);
+    const found = err.code === 'ENOTDIR' || err.code === 'ELOOP' ? 'a symlink or not a directory' : err.code === 'ENOENT' ? 'missing' : undefined;
+    if (found) throw refused(what, path, `"/proc" is ${found}`, err);
+    throw new StepError(`${what}: open "/proc": ${err.code}`, { cause: err });
   }
   try {
     const type = sys.fstatfs(fd).type;
@@ -96,7 +97,7 @@ function thisThread(sys: Syscalls, root: ProcRoot, what: string, path: string): 
     text = sys.readlinkat(root.fd, 'thread-self');
   } catch (err) {
     if (!(err instanceof SyscallError)) throw err;
-    throw refused(what, path, `"/proc/thread-self": ${err.code}`);
+    throw refused(what, path, `"/proc/thread-self": ${err.code}`, err);
   }
   const m = /^(\d+)\/task\/(\d+)$/.exec(text);
   const pid = sys.getpid();
@@ -138,7 +139,7 @@ function walkOpen(sys: Syscalls, root: ProcRoot, rel: string, flags: number, wha
       try {
         fd = sys.openat(dir, name, last ? flags | O_NOFOLLOW | O_CLOEXEC : O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
       } catch (err) {
-        if (err instanceof SyscallError && err.code === 'ELOOP') throw refused(what, path, 'a symlink on the way');
+        if (err instanceof SyscallError && err.code === 'ELOOP') throw refused(what, path, 'a symlink on the way', err);
         throw err;
       }
       if (dir !== root.fd) sys.close(dir);
@@ -177,7 +178,7 @@ export function openProcFile(sys: Syscalls, ctx: RunContext, path: string, flags
   } catch (err) {
     if (!(err instanceof SyscallError)) throw err;
     const found = lookupRefusal(err.code);
-    if (found) throw refused(what, path, found);
+    if (found) throw refused(what, path, found, err);
     throw new StepError(`${what}: open ${JSON.stringify(path)}: ${err.code}`, { cause: err });
   }
 }

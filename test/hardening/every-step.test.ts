@@ -109,7 +109,8 @@ function dockerHost(): FakeSyscalls {
   for (const dir of ['proc', 'sys', 'dev', 'etc', 'tmp', 'usr/bin', 'app/cache']) sys.addDir(`${ROOTFS}/${dir}`);
   sys.addFile(`${ROOTFS}/app/server`, '', 0o755).addFile(`${ROOTFS}/app/cache/seed`, 'x').addSymlink(`${ROOTFS}/bin`, 'usr/bin');
   // After the jail the fake still resolves from its `/`: the container's procfs is the one there.
-  sys.addDir('/proc/thread-self/fd').addFile('/proc/self/attr/exec').mount('proc', '/proc', 'proc', 0n, null);
+  // The container's procfs: thread-self (a symlink the kernel makes) leads to this process's thread, 1/task/1 (the fake's getpid).
+  sys.addDir('/proc/1/task/1/fd').addSymlink('/proc/thread-self', '1/task/1').addFile('/proc/1/attr/exec').mount('proc', '/proc', 'proc', 0n, null);
   // stdin is the host's /dev/null, stdout and stderr a log file, as under a daemon.
   sys.addFile('/var/log/c0ffee.log');
   (['/dev/null', '/var/log/c0ffee.log', '/var/log/c0ffee.log'] as const).forEach((file, fd) => {
