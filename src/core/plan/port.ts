@@ -262,11 +262,26 @@ export class PlanSyscalls extends DryRunSyscalls {
   }
 
   /** What a new mount of `fstype` shows at its root. */
+  /**
+   * A procfs mounted for the container numbers its process as the plan does (getpid: the
+   * container's pid in its own pid namespace), not as the host's mirrored here numbers
+   * this one: its self and thread-self links lead there (core/procfs.ts checks them).
+   */
+  private ownSelfLinks(root: FakeNode): void {
+    const entries = this.entries(root);
+    const self = entries.get('self');
+    const thread = entries.get('thread-self');
+    if (self?.kind === 'symlink') self.target = `${this.pid}`;
+    if (thread?.kind === 'symlink') thread.target = `${this.pid}/task/${this.pid}`;
+  }
+
   private newFilesystem(fstype: string | null): FakeNode {
     const hostPath = fstype === null ? undefined : KERNEL_VIEWS[fstype];
     if (hostPath !== undefined) {
       try {
-        return this.load(hostPath, fs.lstatSync(hostPath, { bigint: true }));
+        const root = this.load(hostPath, fs.lstatSync(hostPath, { bigint: true }));
+        if (fstype === 'proc') this.ownSelfLinks(root);
+        return root;
       } catch {
         // Without the host's view the mount shows empty, as a missing directory reads here.
       }
