@@ -536,7 +536,7 @@ describe('finalize: the whole phase through the kernel', () => {
     expect(changes(sys)).toEqual([
       remount(viaFd(sys, '/dev'), MS_NOSUID | MS_NOEXEC),
       remount('/'),
-      { op: 'write', fd: 101, data: 'box' },
+      { op: 'write', fd: fdOf(sys, '/proc/sys/kernel/hostname'), data: 'box' },
       { op: 'mount', source: viaFd(sys, '/proc/sys'), target: viaFd(sys, '/proc/sys'), fstype: null, flags: MS_BIND | MS_REC, data: null },
       remount(viaFd(sys, '/proc/sys'), MS_REC),
       { op: 'mount', source: viaFd(sys, '/dev/null'), target: viaFd(sys, '/proc/kcore'), fstype: null, flags: MS_BIND, data: null },
