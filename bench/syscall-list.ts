@@ -73,6 +73,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   unshare: ['flags'],
   cloexecFrom: ['first'],
   setCloexec: ['fd'],
+  clearCloexec: ['fd'],
   sethostname: ['name'],
   setInterfaceUp: ['name'],
   joinSessionKeyring: ['name', 'permissions'],

@@ -14,6 +14,8 @@ export interface CliOptions {
   noPivot: boolean;
   /** Keep mountkit's session keyring rather than join one of the container's own (runc's --no-new-keyring). */
   noNewKeyring: boolean;
+  /** Descriptors after the listening ones passed to the container at the same numbers (runc's --preserve-fds). */
+  preserveFds: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
   log?: string;
@@ -48,6 +50,7 @@ const OPTIONS: Record<string, OptionDef> = {
   '--plugins': { key: 'plugins', value: true },
   '--no-pivot': { key: 'noPivot' },
   '--no-new-keyring': { key: 'noNewKeyring' },
+  '--preserve-fds': { key: 'preserveFds', value: true },
   '--log-level': { key: 'logLevel', value: LOG_LEVELS },
   '--log-format': { key: 'logFormat', value: ['text', 'json'] },
   '--log': { key: 'log', value: true },
@@ -67,6 +70,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     bundle: '.',
     noPivot: false,
     noNewKeyring: false,
+    preserveFds: 0,
     logLevel: 'warn',
     logFormat: 'text',
     format: 'text',
@@ -100,9 +104,18 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     if (Array.isArray(def.value) && !def.value.includes(value)) {
       throw new ConfigError(name, value, `must be one of ${def.value.join(', ')}`);
     }
-    (out as unknown as Record<string, unknown>)[def.key] = value;
+    (out as unknown as Record<string, unknown>)[def.key] = def.key === 'preserveFds' ? descriptorCount(name, value) : value;
   }
   return out;
+}
+
+const DECIMAL = /^\d+$/;
+
+/** A count of descriptors: decimal digits, a safe integer (runc's flag is a Go int; a sign or a base prefix is refused here). */
+export function descriptorCount(name: string, value: string): number {
+  const count = DECIMAL.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(count)) throw new ConfigError(name, value, 'must be a non-negative integer');
+  return count;
 }
 
 export const USAGE = `Usage: mountkit [options] COMMAND [container-id]
@@ -123,6 +136,11 @@ Options:
       --no-pivot       jail with MS_MOVE and chroot instead of pivot_root
       --no-new-keyring the container keeps the session keyring mountkit was started
                        with, rather than one of its own
+      --preserve-fds N the container's process gets N more descriptors of mountkit's
+                       caller at the same numbers: 3 to 3+N-1, or after the LISTEN_FDS
+                       ones of socket activation when LISTEN_PID is the pid of the
+                       process started (the container then gets LISTEN_FDS and
+                       LISTEN_PID=1 too); no hook gets them (default: 0)
       --log-level L    error, warn, info or debug (default: warn)
       --log-format F   text or json (default: text)
       --log FILE       write the log to FILE instead of stderr

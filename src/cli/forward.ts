@@ -157,10 +157,10 @@ async function containerOf(container: ContainerProcess, stopped: Stopped): Promi
  * `signal` through its pidfd (container-process.ts): a pid taken meanwhile by another
  * process is only read.
  */
-async function deliver(container: ContainerProcess, held: string | undefined, signal: NodeJS.Signals, stopped: Stopped): Promise<void> {
+async function deliver(container: ContainerProcess, held: string | undefined, channelFds: readonly number[], signal: NodeJS.Signals, stopped: Stopped): Promise<void> {
   const target = await containerOf(container, stopped);
   if (target === undefined) return;
-  while (!stopped() && held !== undefined && fdLink(target, 3) === held) await sleep(POLL_MS);
+  while (!stopped() && held !== undefined && channelFds.some((fd) => fdLink(target, fd) === held)) await sleep(POLL_MS);
   const signum = constants.signals[signal];
   for (let i = 0; i < HANDLER_TRIES && !stopped(); i++) {
     const status = statusOf(target);
@@ -172,9 +172,10 @@ async function deliver(container: ContainerProcess, held: string | undefined, si
 
 /**
  * Passes the signals this process gets on to the container, which the relaunch `spawned`
- * is or started. The returned function stops it.
+ * is or started, which holds the channel `spawned` was started with on descriptor 3 (on
+ * one of `channelFds`) until its program starts. The returned function stops it.
  */
-export function passSignals(container: ContainerProcess, spawned: number): () => void {
+export function passSignals(container: ContainerProcess, spawned: number, channelFds: readonly number[] = [3]): () => void {
   // What `spawned` was started with on descriptor 3, taken while it still holds it.
   const held = fdLink(spawned, 3);
   const queue: NodeJS.Signals[] = [];
@@ -184,7 +185,7 @@ export function passSignals(container: ContainerProcess, spawned: number): () =>
   const pump = async () => {
     pumping = true;
     try {
-      for (let sig = queue.shift(); sig && !stop; sig = queue.shift()) await deliver(container, held, sig, stopped);
+      for (let sig = queue.shift(); sig && !stop; sig = queue.shift()) await deliver(container, held, channelFds, sig, stopped);
     } finally {
       pumping = false;
     }

@@ -6,12 +6,14 @@
  * the error goes to stderr, and the exit status is the one `run` would have.
  */
 import type { CliOptions } from './args';
+import { listenFdsOf } from '../core/passed-fds';
 import { cliLogger, loadRunConfig } from './run';
 
 export function plan(opts: CliOptions): number {
   const { buildPlan, formatPlanText, planToJson } = require('../core/plan') as typeof import('../core/plan');
   const { pluginsFromFile } = require('../core/kernel') as typeof import('../core/kernel');
-  const config = loadRunConfig(opts);
+  // Socket activation as run would count it in this process (core/passed-fds.ts).
+  const config = loadRunConfig(opts, undefined, listenFdsOf(process.env, process.pid));
   const logger = cliLogger(opts);
   const result = buildPlan(config, { logger, ...pluginsFromFile(opts.plugins) });
   process.stdout.write(opts.format === 'json' ? JSON.stringify(planToJson(result), null, 2) + '\n' : formatPlanText(result));

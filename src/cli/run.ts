@@ -32,7 +32,8 @@ import {
   type LaunchContext,
   type LaunchPlan,
 } from '../core/namespaces';
-import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, takeRelaunchDescriptors, type RelaunchDescriptors } from '../core/relaunch';
+import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, type RelaunchDescriptors } from '../core/relaunch';
+import { FIRST_PASSED_FD, checkPassedOpen, goAtoi, listenFdsOf, passedCount, relaunchChannelFd } from '../core/passed-fds';
 import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
 import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
@@ -50,19 +51,40 @@ import { nodeStartEnv } from './node-env';
  */
 export const RELAUNCHED_ENV = 'MOUNTKIT_RELAUNCHED';
 
+/**
+ * The count of listening descriptors (socket activation) in the environment of a
+ * relaunch: LISTEN_PID named the first process, which the relaunch is not.
+ */
+const LISTEN_FDS_ENV = 'MOUNTKIT_LISTEN_FDS';
+
+/**
+ * The listening descriptors this process passes on: a relaunch's starter counted them;
+ * Node started by bin/mountkit under unshare(1) has none, since the launcher starts Node
+ * the ordinary way when LISTEN_PID is its own pid; otherwise go-systemd's rule for this
+ * process (bin/mountkit execs Node, which keeps the launcher's pid).
+ */
+export function listenFdsHere(launch: LaunchContext, env: NodeJS.ProcessEnv, pid: number): number {
+  if (launch.relaunched) return goAtoi(env[LISTEN_FDS_ENV]) ?? 0;
+  if (launch.startedInPidNamespace) return 0;
+  return listenFdsOf(env, pid);
+}
+
 /** Set to 1 in the environment of a relaunch by a user other than root: RootfsConfig.rootless there, where it is root. */
 const ROOTLESS_ENV = 'MOUNTKIT_ROOTLESS';
 
 /** The value of RELAUNCHED_ENV for a relaunch under nsenter(1). */
 const RELAUNCHED_WITH_NSENTER = 'nsenter';
 
-export function loadRunConfig(opts: CliOptions, text?: string): RootfsConfig {
+/** `listenFds`: the listening descriptors passed (core/passed-fds.ts listenFdsOf, or what the starter of a relaunch counted). */
+export function loadRunConfig(opts: CliOptions, text?: string, listenFds = 0): RootfsConfig {
   const config = loadBundle(path.resolve(opts.bundle), text);
   if (config.process.args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
   return {
     ...config,
     noPivot: opts.noPivot,
     ...(opts.noNewKeyring ? { noNewKeyring: true } : {}),
+    ...(listenFds ? { listenFds } : {}),
+    ...(opts.preserveFds ? { preserveFds: opts.preserveFds } : {}),
     ...(opts.containerId === undefined ? {} : { id: opts.containerId }),
     ...(opts.consoleSocket === undefined ? {} : { consoleSocket: path.resolve(opts.consoleSocket) }),
   };
@@ -149,6 +171,10 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // child has it from its fork).
   const pidOne = process.pid === 1 && (launch.relaunched || launch.startedInPidNamespace === true);
   if (pidOne) sys.setParentDeathSignal(PARENT_DEATH_SIGNAL);
+  // The descriptors passed to the container are checked while they are the caller's,
+  // then marked with the rest: the container's execve gets them back (handOverPassed).
+  const listenFds = listenFdsHere(launch, process.env, process.pid);
+  if (!launch.relaunched) checkPassedOpen(sys, { listenFds, preserveFds: opts.preserveFds });
   // What this process starts (hooks, commands, the relaunch) gets only the descriptors it
   // is given: those mountkit was started with stay its own, as runc's hooks get none of runc's.
   // /proc is still the one mountkit was started with, for a kernel without close_range(2).
@@ -158,7 +184,9 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);
   // Rootless: run by a user other than root, as the relaunch is told (it is root in its namespace).
   const rootless = launch.relaunched ? process.env[ROOTLESS_ENV] === '1' : (process.geteuid?.() ?? 0) !== 0;
-  const config = { ...loadRunConfig(opts, text), ...(rootless ? { rootless } : {}) };
+  const loaded = { ...loadRunConfig(opts, text, listenFds), ...(rootless ? { rootless } : {}) };
+  // A relaunch holds them after its own descriptors (core/relaunch.ts).
+  const config = launch.relaunched && passedCount(loaded) ? { ...loaded, passedFdsAt: relaunchPassedAt(loaded, launch.joinedByLauncher === true) } : loaded;
   const launcherFd = process.env[LAUNCHER_FD_ENV];
   if (launcherFd !== undefined && launch.startedInPidNamespace && !launcherGuessHolds(config.namespaces, launch, config)) {
     // Nothing has been done yet: the launcher starts Node again, outside these namespaces.
@@ -303,6 +331,10 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
     err.code === 'ENOMEM' && pidJoin ? new ConfigError('linux.namespaces', pidJoin.path, 'the pid namespace has no init process left (fork: ENOMEM)') : err;
   const stdio: ('inherit' | 'pipe' | 'ignore' | number)[] = ['inherit', 'inherit', 'inherit', 'pipe', 'ignore', 'pipe'];
   for (const [there, here] of passed) stdio[there] = here;
+  // The descriptors passed to the container, after the relaunch's own (relaunchPassedAt).
+  const count = passedCount(rootfs);
+  const passedAt = relaunchPassedAt(rootfs, cmd === 'nsenter');
+  for (let i = 0; i < count; i++) stdio[passedAt + i] = FIRST_PASSED_FD + i;
   // No holes (Node skips them, which would move the numbers after them); libuv leaves an
   // 'ignore' number as this process has it, and this process's own are close-on-exec.
   for (let fd = 0; fd < stdio.length; fd++) stdio[fd] ??= 'ignore';
@@ -310,6 +342,8 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
   const env: NodeJS.ProcessEnv = { ...nodeStartEnv(process.env), [RELAUNCHED_ENV]: cmd === 'nsenter' ? RELAUNCHED_WITH_NSENTER : '1' };
   delete env[ROOTLESS_ENV];
   if (rootfs.rootless) env[ROOTLESS_ENV] = '1';
+  delete env[LISTEN_FDS_ENV];
+  if (rootfs.listenFds) env[LISTEN_FDS_ENV] = String(rootfs.listenFds);
   return new Promise((resolve, reject) => {
     let child: import('child_process').ChildProcess;
     try {
@@ -356,7 +390,8 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       ...(idmap === undefined ? {} : { idmap: (mount: number) => container.inNamespaceOf((fd) => idmapCopy(sys, rootfs, mount, fd, idmap, () => container.stop())) }),
       runAsync: (cmd) => sys.runCommandAsync(cmd),
     });
-    const stop = passSignals(container, spawned);
+    // The relaunch holds the channel on RELAUNCH_STARTER_FD, and last on the number it moves it to when descriptors are passed (handOverPassed).
+    const stop = passSignals(container, spawned, count ? [RELAUNCH_STARTER_FD, relaunchChannelFd(passedAt, count)] : [RELAUNCH_STARTER_FD]);
     // Once the container has ended, the signals passed on are ignored to the end, poststop
     // hooks and all, as runc's own handler keeps them from ending it while it destroys the
     // container. Added before passing on stops: a signal without a listener has its

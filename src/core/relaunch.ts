@@ -76,6 +76,18 @@ export function idmapSlot(config: Pick<RootfsConfig, 'namespaces'> & { mounts?: 
 }
 
 /**
+ * Where a relaunch gets the descriptors passed to the container (core/passed-fds.ts),
+ * which it moves to their numbers from 3 last before its execve (handOverPassed): after
+ * its own, which sit there (RELAUNCH_STARTER_FD, CONFIG_FD, the sockets), and after the
+ * one the pid namespace's shell redirects (namespaces.ts PARENT_STDERR_FD, 9): the first
+ * after the namespaces nsenter joins and the idmap socket (RELAUNCH_FIRST_JOIN_FD on).
+ */
+export function relaunchPassedAt(config: Pick<RootfsConfig, 'namespaces'> & { mounts?: readonly MountSpec[] }, nsenter: boolean): number {
+  if (!nsenter) return RELAUNCH_FIRST_JOIN_FD;
+  return RELAUNCH_FIRST_JOIN_FD + launcherJoins(config.namespaces).length + (idmapSlot(config) === undefined ? 0 : 1);
+}
+
+/**
  * The sockets a relaunch is given, by role, each with what names it in errors: under
  * nsenter the host's (hostSocketPaths), which its first process connects; for a
  * foreground console, the first process's socketpair end.

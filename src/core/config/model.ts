@@ -225,6 +225,26 @@ export interface RootfsConfig {
   noPivot: boolean;
   /** Keep the session keyring mountkit was started with rather than join one of the container's own (runc's --no-new-keyring; plugins/exec/keyring.ts). */
   noNewKeyring?: boolean;
+  /**
+   * Socket activation (sd_listen_fds(3)), as runc run passes it: this many listening
+   * descriptors, from 3 on, reach the container's process at the same numbers, and its
+   * environment gets LISTEN_FDS=<count> and LISTEN_PID=1 appended (core/passed-fds.ts). Set
+   * by the CLI when LISTEN_PID is the pid of the process the user started; absent, none.
+   */
+  listenFds?: number;
+  /**
+   * runc's --preserve-fds: this many more descriptors, after the listening ones, reach the
+   * container's process at the same numbers. Every other one stays closed, as now. No
+   * hook gets any of them. Absent, none.
+   */
+  preserveFds?: number;
+  /**
+   * Where this process holds the passed descriptors (listenFds, preserveFds) until the
+   * container's execve, which gives them their numbers from 3 on; absent, at those
+   * numbers already. Set by the CLI in a process it relaunched, whose own descriptors
+   * sit there (core/relaunch.ts relaunchPassedAt); not part of config.json.
+   */
+  passedFdsAt?: number;
   namespaces: NamespaceSpec[];
   maskedPaths: string[];
   readonlyPaths: string[];

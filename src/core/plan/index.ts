@@ -25,7 +25,8 @@ import { descriptorsOf } from './format';
 import { idMapToolsInPath } from '../programs';
 import { releaseConsole, takeConsole, type ConsoleEnds } from '../console-ends';
 import { idmapCopyRequest, sendIdmappedCopy } from '../idmapped-tree';
-import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, takeRelaunchDescriptors, type RelaunchDescriptors } from '../relaunch';
+import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, type RelaunchDescriptors } from '../relaunch';
+import { FIRST_PASSED_FD, checkPassedOpen, passedCount, relaunchChannelFd } from '../passed-fds';
 import { eventLine } from '../runtime-channel';
 import { poststartHooks, poststopHooks } from '../runtime-hooks';
 import { PlanSyscalls } from './port';
@@ -74,6 +75,8 @@ function planPort(config: RootfsConfig): PlanSyscalls {
   const sys = new PlanSyscalls();
   // The process that becomes the container is PID 1 of a new pid namespace it is started in.
   sys.pid = config.namespaces.some((ns) => ns.type === 'pid' && !ns.path) ? 1 : process.pid;
+  // The descriptors passed to the container are the caller's, open when run starts.
+  for (let i = 0; i < passedCount(config); i++) sys.inheritFile(FIRST_PASSED_FD + i);
   return sys;
 }
 
@@ -107,7 +110,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
   };
   let complete = false;
   let error: unknown;
-  let relaunched: Pick<RootfsConfig, 'hostSockets' | 'runtimeChannel' | 'idmapSocket'> = {};
+  let relaunched: Pick<RootfsConfig, 'hostSockets' | 'runtimeChannel' | 'idmapSocket' | 'passedFdsAt'> = {};
   /**
    * What the first process keeps of a relaunch: the console's socket and, once taken, its
    * ends; the idmap socket and user namespace, and the container's pidfd the copies join
@@ -115,7 +118,9 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
    */
   let firstProcess: { console?: number; consoleEnds?: ConsoleEnds; idmap?: RelaunchDescriptors['idmap']; pidfd?: number } = {};
   try {
-    // As run marks them first thing: what mountkit was started with is its own.
+    // As run checks the descriptors passed to the container and marks them all first
+    // thing: what mountkit was started with is its own until the container's execve.
+    if (!launch.relaunched) checkPassedOpen(sys, config);
     markCloseOnExec(sys, FIRST_INHERITED_FD);
     if (outer.relaunch.length) {
       // As run does them: what a relaunch into a user namespace is given (core/relaunch.ts),
@@ -126,6 +131,9 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       // The runtime channel is the socket spawn gives it on RELAUNCH_STARTER_FD.
       sys.inheritSocket(RELAUNCH_STARTER_FD);
       for (const [there, here] of passed.passed) sys.inheritDescriptor(there, here);
+      const passedAt = relaunchPassedAt(config, outer.relaunch[0] === 'nsenter');
+      for (let i = 0; i < passedCount(config); i++) sys.inheritDescriptor(passedAt + i, FIRST_PASSED_FD + i);
+      if (passedCount(config)) relaunched = { passedFdsAt: passedAt };
       passed.release();
       // The relaunched process, PID 1 of a pid namespace the relaunch makes, gives itself its
       // parent-death signal first, and again after a rootless setgid(0), as run's does
@@ -135,7 +143,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       const pidOne = relaunchForks(outer);
       if (pidOne) sys.setParentDeathSignal(PARENT_DEATH_SIGNAL);
       markCloseOnExec(sys, FIRST_INHERITED_FD);
-      relaunched = takeRelaunchDescriptors(sys, config, innerLaunch.joinedByLauncher === true, pidOne);
+      relaunched = { ...relaunched, ...takeRelaunchDescriptors(sys, config, innerLaunch.joinedByLauncher === true, pidOne) };
       // The first process makes each idmapped copy when the relaunched process asks for it,
       // from inside that process's mount namespace (core/idmapped-tree.ts), which a plan
       // cannot enter: its calls, as the host answers them, under the mount they are for.
@@ -188,7 +196,9 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     // pid namespace, else this process's), as a plan cannot know it; it is not read from
     // /proc here, which after the jail is the container's in the plan's model.
     const exec = eventLine('exec');
-    const execEvent = sys.calls.some((c) => c.op === 'write' && c.fd === relaunched.runtimeChannel && c.data === exec);
+    // On the channel's number, or the one it moves to when descriptors are passed (handOverPassed).
+    const moved = relaunched.passedFdsAt === undefined ? undefined : relaunchChannelFd(relaunched.passedFdsAt, passedCount(config));
+    const execEvent = sys.calls.some((c) => c.op === 'write' && (c.fd === relaunched.runtimeChannel || c.fd === moved) && c.data === exec);
     if (execEvent && config.hooks.poststart?.length) {
       marks.push({ at: sys.calls.length, phase: 'poststart', plugin: RUNTIME_HOOKS });
       for (const { cmd } of poststartHooks(config, sys.pid)) void sys.runCommandAsync(cmd).catch(() => undefined);

@@ -111,6 +111,7 @@ export interface SyscallArgs {
   unshare: { flags: number };
   cloexecFrom: { first: number };
   setCloexec: { fd: number };
+  clearCloexec: { fd: number };
   sethostname: { name: string };
   setInterfaceUp: { name: string };
   joinSessionKeyring: { name: string | null; permissions: number };
@@ -350,6 +351,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   pidfdSendSignal: 'pidfd_send_signal',
   cloexecFrom: 'close_range',
   setCloexec: 'fcntl',
+  clearCloexec: 'fcntl',
   setNoNewPrivs: 'prctl',
   setParentDeathSignal: 'prctl',
   setInterfaceUp: 'ioctl',
@@ -786,6 +788,15 @@ export class FakeSyscalls implements Syscalls {
     return this;
   }
 
+  /**
+   * Descriptor `fd` of a process started with a file there that the fake did not make
+   * (one mountkit's caller passes the container, core/passed-fds.ts); no call is recorded.
+   */
+  inheritFile(fd: number): this {
+    this.setFd(fd, detached(`file:[inherited ${fd}]`, this.newNode('file', 0o600)));
+    return this;
+  }
+
   /** Descriptor `fd` of a process started with a copy of `from` there (as a spawn passes one); no call is recorded. */
   inheritDescriptor(fd: number, from: number): this {
     const entry = this.fds.get(from);
@@ -969,6 +980,10 @@ export class FakeSyscalls implements Syscalls {
 
   setCloexec(fd: number): void {
     this.openDescriptor(this.record('setCloexec', { fd }), fd);
+  }
+
+  clearCloexec(fd: number): void {
+    this.openDescriptor(this.record('clearCloexec', { fd }), fd);
   }
 
   sethostname(name: string): void {
@@ -1491,6 +1506,7 @@ export class FakeSyscalls implements Syscalls {
       case 'close':
       case 'setns':
       case 'setCloexec':
+      case 'clearCloexec':
       case 'releaseTerminal':
       case 'ptyUnlock':
       case 'ptyPeer':

@@ -856,6 +856,10 @@ export class LinuxSyscalls implements Syscalls {
     check('fcntl', libc().fcntl(fd, F_SETFD, 'int', FD_CLOEXEC));
   }
 
+  clearCloexec(fd: number): void {
+    check('fcntl', libc().fcntl(fd, F_SETFD, 'int', 0));
+  }
+
   sethostname(name: string): void {
     check('sethostname', libc().sethostname(name, Buffer.byteLength(name)), name);
   }

@@ -156,6 +156,8 @@ export interface Syscalls {
   cloexecFrom(first: number): void;
   /** fcntl(2) F_SETFD FD_CLOEXEC: the descriptor `fd` closes on execve. */
   setCloexec(fd: number): void;
+  /** fcntl(2) F_SETFD 0: the descriptor `fd` stays open through execve (FD_CLOEXEC is the only descriptor flag). */
+  clearCloexec(fd: number): void;
   sethostname(name: string): void;
   setdomainname(name: string): void;
   /**

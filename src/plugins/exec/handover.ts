@@ -11,6 +11,7 @@ import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin
 import type { Syscalls } from '../../core/syscalls/types';
 import { hookCommand, ociState, runHook } from '../../core/hooks';
 import { eventLine } from '../../core/runtime-channel';
+import { activationEnv, handOverPassed } from '../../core/passed-fds';
 import { CapabilityChange } from './capabilities';
 import { execEnv, homeOf } from './env';
 import { envPath, lookPath } from './lookpath';
@@ -24,9 +25,11 @@ import { hasSeccompFilter, loadSeccomp } from './seccomp';
  * streams, takes the user's identity and capabilities (and no_new_privs when asked),
  * marks every descriptor above stderr close-on-exec (close_range(2) CLOSE_RANGE_CLOEXEC)
  * so none of mountkit's reaches the container, finds the program, runs the OCI
- * startContainer hooks, sets the resource limits, tells the runtime channel when
+ * startContainer hooks, gives the container the descriptors passed to it
+ * (core/passed-fds.ts: RootfsConfig.listenFds and preserveFds), sets the resource limits, tells the runtime channel when
  * poststart hooks wait for the program, and execve(2)s `process.args` with
- * `process.env` as runc prepares it (each variable once, HOME from the container's
+ * `process.env` as runc prepares it (LISTEN_FDS and LISTEN_PID appended for listening
+ * descriptors, each variable once, HOME from the container's
  * /etc/passwd when it has none: ./env.ts). execve never returns on success. The seccomp
  * filter is loaded before the identity without no_new_privs, after the lookup with it
  * (./seccomp.ts), with the signals readied for execve before it; the LSM labels are set
@@ -60,7 +63,7 @@ export class HandoverStep implements LifecycleStep {
     if (ioPriority) naming('process.ioPriority', () => this.sys.ioprioSet(IOPRIO_WHO_PROCESS, 0, ioprioValue(ioPriority)));
     if (personality) this.setPersonality(personality, ctx);
     // Read while the process is still root, whoever may read the file, and before any seccomp filter.
-    const environment = execEnv(env, () => homeOf(this.sys, uid, (message) => ctx.log.warn(message), () => hasContainerProc(this.sys, ctx)));
+    const environment = execEnv(activationEnv(env, ctx.config.listenFds), () => homeOf(this.sys, uid, (message) => ctx.log.warn(message), () => hasContainerProc(this.sys, ctx)));
     // Without process.capabilities (a config built in code) the process keeps mountkit's; the OCI loader gives such a config.json empty sets.
     const caps = capabilities && CapabilityChange.of(this.sys, capabilities, ctx.log);
     if (selinuxLabel) setSelinuxExecLabel(this.sys, ctx, selinuxLabel);
@@ -75,8 +78,10 @@ export class HandoverStep implements LifecycleStep {
     const program = lookPath(this.sys, args[0], envPath(env));
     if (filtered && noNewPrivileges) this.loadFilter(ctx);
     this.startContainerHooks(ctx, environment);
+    // After the hooks, which get none of them; before the limits, as RLIMIT_NOFILE bounds dup3(2)'s target.
+    const channel = handOverPassed(this.sys, ctx.config);
     this.setLimits(rlimits);
-    this.announceExec(ctx);
+    this.announceExec(ctx, channel);
     this.sys.execve(program, args, environment);
   }
 
@@ -98,8 +103,7 @@ export class HandoverStep implements LifecycleStep {
    * (core/runtime-channel.ts), as runc's parent runs them once it has released its init
    * to execve(2).
    */
-  private announceExec(ctx: RunContext): void {
-    const channel = ctx.config.runtimeChannel;
+  private announceExec(ctx: RunContext, channel: number | undefined): void {
     if (channel === undefined || (ctx.config.hooks.poststart ?? []).length === 0) return;
     naming('the runtime channel', () => this.sys.write(channel, eventLine('exec')));
   }

@@ -1,0 +1,121 @@
+/**
+ * The descriptors `mountkit run` passes to the container's process, as runc run passes
+ * them (runc 1.1.5 utils_linux.go): first those of socket activation, LISTEN_FDS of them
+ * from descriptor 3 (sd_listen_fds(3)) when LISTEN_PID is the pid of the process the user
+ * started, then the --preserve-fds ones after them. The container finds them at the same
+ * numbers, with LISTEN_FDS=<count> and LISTEN_PID=1 appended to its environment when
+ * there are listening ones; every other descriptor stays closed. Until the container's
+ * execve(2) they are close-on-exec like all of mountkit's, so no hook and no helper gets
+ * them (HandoverStep clears the flag after the startContainer hooks).
+ */
+import { ConfigError, SyscallError, naming } from './errors';
+import { O_CLOEXEC } from './constants';
+import type { RootfsConfig } from './config/model';
+import type { Syscalls } from './syscalls/types';
+
+/** SD_LISTEN_FDS_START (sd-daemon.h): the first passed descriptor, the one after the standard streams. */
+export const FIRST_PASSED_FD = 3;
+
+/** The option that names the descriptors passed after the listening ones. */
+export const PRESERVE_FDS_OPTION = '--preserve-fds';
+
+type Passed = Pick<RootfsConfig, 'listenFds' | 'preserveFds'>;
+
+const GO_INT = /^[+-]?\d+$/;
+
+/** Go's strconv.Atoi, with which go-systemd reads LISTEN_PID and LISTEN_FDS: an optional sign, then decimal digits, within 64 bits; anything else is no number. */
+export function goAtoi(text: string | undefined): number | undefined {
+  if (text === undefined || !GO_INT.test(text)) return undefined;
+  const value = BigInt(text);
+  if (value > 2n ** 63n - 1n || value < -(2n ** 63n)) return undefined;
+  return Number(value);
+}
+
+/**
+ * How many listening descriptors go-systemd's activation.Files (which runc run calls)
+ * finds: LISTEN_FDS when LISTEN_PID is `pid`, the process's own; none when either is no
+ * number or LISTEN_PID another process's, and none for a count not above 0 (its loop
+ * runs no round). LISTEN_FDNAMES only names them within runc: the container is not given it.
+ */
+export function listenFdsOf(env: NodeJS.ProcessEnv, pid: number): number {
+  if (goAtoi(env.LISTEN_PID) !== pid) return 0;
+  const count = goAtoi(env.LISTEN_FDS);
+  return count !== undefined && count > 0 ? count : 0;
+}
+
+/** How many descriptors from FIRST_PASSED_FD the container gets. */
+export function passedCount(config: Passed): number {
+  return (config.listenFds ?? 0) + (config.preserveFds ?? 0);
+}
+
+/**
+ * process.env with what runc appends for listening descriptors: LISTEN_FDS=<count> and
+ * LISTEN_PID=1, the container's process being PID 1 of its own pid namespace (runc
+ * writes 1 without one too). Appended, so they win over the config's own (the
+ * environment keeps a name's last value, ../plugins/exec/env.ts, as runc's does).
+ */
+export function activationEnv(env: readonly string[], listenFds: number | undefined): string[] {
+  return listenFds ? [...env, `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'] : [...env];
+}
+
+/** The option and value that name descriptor `fd` of the passed range in errors. */
+export function passedBy(config: Passed, fd: number): string {
+  const listen = config.listenFds ?? 0;
+  return fd < FIRST_PASSED_FD + listen ? `LISTEN_FDS ${listen}` : `${PRESERVE_FDS_OPTION} ${config.preserveFds ?? 0}`;
+}
+
+/**
+ * In the process mountkit's caller started, before anything else: each passed descriptor
+ * is open (fstat(2)), else a configuration error naming the option and the descriptor,
+ * as runc refuses a preserved one it cannot stat ("unable to stat preserved-fd").
+ */
+export function checkPassedOpen(sys: Syscalls, config: Passed): void {
+  const count = passedCount(config);
+  for (let fd = FIRST_PASSED_FD; fd < FIRST_PASSED_FD + count; fd++) {
+    try {
+      sys.fstat(fd);
+    } catch (err) {
+      if (!(err instanceof SyscallError) || err.code !== 'EBADF') throw err;
+      const [field, value] = passedBy(config, fd).split(' ');
+      throw new ConfigError(field, Number(value), `descriptor ${fd} is not open`);
+    }
+  }
+}
+
+/**
+ * Last before the container's execve(2), after the startContainer hooks: the passed
+ * descriptors are given their numbers, FIRST_PASSED_FD on, without FD_CLOEXEC, as runc
+ * gives its init its ExtraFiles. Where they already are (`passedFdsAt` absent), the flag
+ * is cleared; a relaunch has them at passedFdsAt and dup3(2)s each down, ascending (a
+ * target is never a source not yet copied). The runtime channel, which sits in that
+ * range, is first copied to the number after the sources (relaunchChannelFd), where it
+ * stays until execve closes it: the starter holds signals until it is gone
+ * (cli/forward.ts). Returns the channel's number from here on.
+ */
+export function handOverPassed(sys: Syscalls, config: Passed & Pick<RootfsConfig, 'passedFdsAt' | 'runtimeChannel'>): number | undefined {
+  const count = passedCount(config);
+  let channel = config.runtimeChannel;
+  if (count === 0) return channel;
+  const from = config.passedFdsAt ?? FIRST_PASSED_FD;
+  for (let i = 0; i < count; i++) {
+    const fd = FIRST_PASSED_FD + i;
+    naming(`${passedBy(config, fd)}, descriptor ${fd}`, () => {
+      if (from === FIRST_PASSED_FD) {
+        sys.clearCloexec(fd);
+        return;
+      }
+      if (channel === fd) {
+        const moved = relaunchChannelFd(from, count);
+        sys.dup3(channel, moved, O_CLOEXEC);
+        channel = moved;
+      }
+      sys.dup3(from + i, fd, 0);
+    });
+  }
+  return channel;
+}
+
+/** Where a relaunch that has its passed descriptors from `at` keeps the runtime channel once it gives them their numbers: the number after them. */
+export function relaunchChannelFd(at: number, count: number): number {
+  return at + count;
+}
