@@ -8,7 +8,7 @@ import { ConfigError } from '../../src/core/errors';
 describe('parseArgs', () => {
   test('defaults', () => {
     expect(parseArgs([])).toEqual({
-      command: undefined, help: false, version: false, bundle: '.', noPivot: false, noNewKeyring: false,
+      command: undefined, help: false, version: false, bundle: '.', noPivot: false, noNewKeyring: false, preserveFds: 0,
       logLevel: 'warn', logFormat: 'text', format: 'text', seccompCache: '/run/mountkit/seccomp',
     });
   });
@@ -28,6 +28,9 @@ describe('parseArgs', () => {
     [['run', '--seccomp-cache', 'off'], { command: 'run', seccompCache: 'off' }],
     [['run', '--seccomp-cache=/var/cache/mk'], { command: 'run', seccompCache: '/var/cache/mk' }],
     [['run', 'c0ffee'], { command: 'run', containerId: 'c0ffee' }],
+    [['run', '--preserve-fds', '2'], { command: 'run', preserveFds: 2 }],
+    [['run', '--preserve-fds=0'], { command: 'run', preserveFds: 0 }],
+    [['run', '--preserve-fds', '010'], { command: 'run', preserveFds: 10 }],
     [['run', 'web_1.a+b,c-d', '--bundle', '/b'], { command: 'run', bundle: '/b', containerId: 'web_1.a+b,c-d' }],
     [['--bundle', '/b', 'run', '...'], { command: 'run', bundle: '/b', containerId: '...' }],
     [['plan', '--format', 'json', 'run'], { command: 'plan', format: 'json', containerId: 'run' }],
@@ -52,6 +55,13 @@ describe('parseArgs', () => {
     [['run', '--log-level', 'loud'], '--log-level "loud": must be one of error, warn, info, debug'],
     [['run', '--log-format=xml'], '--log-format "xml": must be one of text, json'],
     [['run', '--no-pivot=yes'], '--no-pivot "yes": takes no value'],
+    [['run', '--preserve-fds', '-1'], '--preserve-fds "-1": must be a non-negative integer'],
+    [['run', '--preserve-fds=two'], '--preserve-fds "two": must be a non-negative integer'],
+    [['run', '--preserve-fds', '+2'], '--preserve-fds "+2": must be a non-negative integer'],
+    [['run', '--preserve-fds', '0x2'], '--preserve-fds "0x2": must be a non-negative integer'],
+    [['run', '--preserve-fds', ''], '--preserve-fds "": must be a non-negative integer'],
+    [['run', '--preserve-fds', '99999999999999999999'], '--preserve-fds "99999999999999999999": must be a non-negative integer'],
+    [['run', '--preserve-fds'], '--preserve-fds: needs a value'],
   ])('%j is refused', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(ConfigError);
     expect(() => parseArgs(argv)).toThrow(message);
@@ -69,8 +79,8 @@ describe('bin/mountkit, the shell launcher', () => {
   test('skips the value of exactly the options parseArgs gives a value', () => {
     const launcher = readFileSync(path.join(__dirname, '..', '..', 'bin', 'mountkit'), 'utf8');
     // The launcher's case arms that set `expect` (bundle or value) list the options taking one.
-    const arms = [...launcher.matchAll(/^\s*([-\w|]+)\) (?:\w+=\w+; )?expect=(?:bundle|value) ;;$/gm)].map((m) => m[1].split('|'));
-    expect(arms).toHaveLength(3);
+    const arms = [...launcher.matchAll(/^\s*([-\w|]+)\) (?:\w+=\w+; )?expect=(?:bundle|value|preserve) ;;$/gm)].map((m) => m[1].split('|'));
+    expect(arms).toHaveLength(4);
     expect(arms.flat().sort()).toEqual([...VALUE_OPTIONS].sort());
   });
 });

@@ -85,6 +85,19 @@ describe('buildPlan', () => {
     ]);
   });
 
+  test('descriptors passed to the container: fstat(2) of each first, while they are the caller\'s, then all marked; one closed ends the plan with run\'s error, before any call', () => {
+    const config = makeConfig({ mounts: [], namespaces: [{ type: 'mount' }], preserveFds: 2 });
+    const plan = buildPlan(config, { syscalls: fakeRoot().inheritFile(3).inheritFile(4), plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside, queries: true });
+    expect(plan.calls.slice(0, 3).map((c) => [c.plugin, c.record])).toEqual([
+      ['launcher', { op: 'fstat', fd: 3 }],
+      ['launcher', { op: 'fstat', fd: 4 }],
+      ['launcher', { op: 'cloexecFrom', first: 3 }],
+    ]);
+    const closed = buildPlan(config, { syscalls: fakeRoot().inheritFile(3), plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside });
+    expect(closed.calls).toEqual([]);
+    expect((closed.error as Error).message).toBe('--preserve-fds 2: descriptor 4 is not open');
+  });
+
   test('a pid namespace: the relaunch under unshare(1) first, then what the relaunched process does', () => {
     const plan = planOf({ namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: '/proc/1/ns/net' }] });
     const fake = fakeRoot().addFile('/proc/1/ns/net');

@@ -543,6 +543,51 @@ describe('handover step', () => {
       expect(lookup).toBeLessThan(sys.calls.findIndex((c) => c.op === 'runCommand'));
     });
 
+    test('passed descriptors (listening, then preserved) are given back after the hooks, before the limits: close-on-exec cleared where they are; LISTEN_FDS and LISTEN_PID=1 appended to the environment', () => {
+      const { sys, run } = setup();
+      for (const fd of [3, 4, 5]) sys.inheritFile(fd);
+      Object.assign(run.config, { listenFds: 1, preserveFds: 2 });
+      run.config.process.rlimits = [{ type: 'RLIMIT_NOFILE', resource: 7, soft: 64n, hard: 64n }];
+      run.config.hooks = { prestart: [], createRuntime: [], startContainer: [hook('/bin/s1')] };
+      expect(run).toThrow(ExecveCalled);
+      const envp = ['PATH=/bin', 'A=1', 'HOME=/home/u', 'LISTEN_FDS=1', 'LISTEN_PID=1'];
+      expect(sys.effects().filter((c) => c.op !== 'setrlimit' || c.soft === 64n).slice(-7)).toEqual([
+        { op: 'cloexecFrom', first: 3 },
+        { op: 'runCommand', cmd: expect.objectContaining({ path: '/bin/s1', env: envp }) },
+        { op: 'clearCloexec', fd: 3 },
+        { op: 'clearCloexec', fd: 4 },
+        { op: 'clearCloexec', fd: 5 },
+        { op: 'setrlimit', resource: 7, soft: 64n, hard: 64n },
+        { ...EXECVE, envp },
+      ]);
+    });
+
+    test('in a relaunch, which holds them after its own: the runtime channel moved after them, each dup3(2)ed to its number, and the exec event sent on the channel where it is now', () => {
+      const { sys, run } = setup();
+      sys.inheritSocket(3).inheritFile(10).inheritFile(11);
+      Object.assign(run.config, { preserveFds: 2, passedFdsAt: 10, runtimeChannel: 3 });
+      run.config.hooks = { prestart: [], createRuntime: [], startContainer: [hook('/bin/s1')], poststart: [hook('/bin/announce')] };
+      expect(run).toThrow(ExecveCalled);
+      expect(sys.effects()).toEqual([
+        ...BEFORE_HOOKS,
+        { op: 'runCommand', cmd: expect.objectContaining({ path: '/bin/s1' }) },
+        { op: 'dup3', oldfd: 3, newfd: 12, flags: O_CLOEXEC },
+        { op: 'dup3', oldfd: 10, newfd: 3, flags: 0 },
+        { op: 'dup3', oldfd: 11, newfd: 4, flags: 0 },
+        { op: 'write', fd: 12, data: '{"event":"exec"}\n' },
+        EXECVE,
+      ]);
+    });
+
+    test('a passed descriptor that cannot be given back fails the run before execve, naming it', () => {
+      const { sys, run } = setup();
+      sys.inheritFile(3);
+      sys.failOn('clearCloexec', 'EPERM');
+      run.config.preserveFds = 1;
+      expect(run).toThrow('finalize: plugin exec: --preserve-fds 1, descriptor 3: fcntl "file:[inherited 3]": EPERM');
+      expect(sys.callsOf('execve')).toEqual([]);
+    });
+
     test('with poststart hooks and a runtime channel, the exec event goes down the channel last before execve; not without either', () => {
       const poststart = [hook('/bin/announce')];
       const { sys, run } = setup();
