@@ -1,0 +1,169 @@
+/**
+ * Descriptors passed to the container for real (core/passed-fds.ts): --preserve-fds and
+ * socket activation, through bin/mountkit and the Node entry, with and without a pid
+ * namespace, through a relaunch into a user namespace, compared with runc run.
+ */
+import { spawnSync } from 'child_process';
+import { chmodSync, chownSync, readdirSync, readFileSync, lstatSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import { BUSYBOX, RUNC, makeBundle } from '../conformance/harness';
+import { BIN, LAUNCHER } from '../helpers/cli';
+
+const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
+if (process.env.CI === 'true' && !available) throw new Error('run tests need root and busybox-static (installed by .ci/run)');
+const maybe = available ? describe : describe.skip;
+
+/** The container reads descriptors 3, 4 and 5 (each file holds its number's name) and prints the socket activation variables it got. */
+const READS = 'for fd in 3 4 5; do (cat <&$fd) 2>/dev/null || echo "$fd closed"; done; env | grep ^LISTEN_ | sort';
+
+function config(args: string[], over: Record<string, unknown> = {}): Record<string, any> {
+  return {
+    ociVersion: '1.0.2',
+    process: { terminal: false, args, env: ['PATH=/bin'], cwd: '/' },
+    root: { path: 'rootfs' },
+    mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] },
+    ...over,
+  };
+}
+
+const ENTRIES = [
+  ['bin/mountkit', [LAUNCHER]],
+  ['the Node entry', [process.execPath, BIN]],
+] as const;
+
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `argv` through `sh -c` with descriptors 3, 4 and 5 open to files in the bundle
+ * (three, four, five), but those `closed` names; `env` is set by that shell before it
+ * execs, so that LISTEN_PID=$$ names the process the command runs as.
+ */
+function withDescriptors(dir: string, argv: readonly string[], env = '', closed: number[] = []): Run {
+  const names: Record<number, string> = { 3: 'three', 4: 'four', 5: 'five' };
+  for (const fd of [3, 4, 5]) writeFileSync(path.join(dir, names[fd]), `${names[fd]}\n`);
+  const opens = [3, 4, 5].filter((fd) => !closed.includes(fd)).map((fd) => `${fd}<"${path.join(dir, names[fd])}"`).join(' ');
+  const closes = closed.map((fd) => `${fd}<&-`).join(' ');
+  const r = spawnSync('sh', ['-c', `exec 3<&- 4<&- 5<&- ${opens} ${closes}; ${env} exec "$@"`, 'sh', ...argv], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function withBundle<T>(c: Record<string, any>, fn: (dir: string) => T): T {
+  const b = makeBundle(c);
+  try {
+    return fn(b.dir);
+  } finally {
+    b.cleanup();
+  }
+}
+
+maybe('descriptors passed to the container', () => {
+  describe.each(ENTRIES)('%s', (_name, entry) => {
+    test.each([
+      ['a new pid namespace', config(['sh', '-c', READS])],
+      ['no pid namespace', config(['sh', '-c', READS], { linux: { namespaces: [{ type: 'mount' }] } })],
+    ])('--preserve-fds 2 with %s: descriptors 3 and 4 reach the container, 5 does not, and no LISTEN_ variable', (_what, c) => {
+      const r = withBundle(c, (dir) => withDescriptors(dir, [...entry, 'run', '--bundle', dir, '--seccomp-cache', 'off', '--preserve-fds', '2']));
+      expect(r).toEqual({ status: 0, stdout: 'three\nfour\n5 closed\n', stderr: '' });
+    });
+
+    test('socket activation (LISTEN_PID the pid of the process started) with --preserve-fds 1: the listening descriptor first, the preserved after it, LISTEN_FDS=1 and LISTEN_PID=1 in the environment', () => {
+      const r = withBundle(config(['sh', '-c', READS]), (dir) => withDescriptors(dir, [...entry, 'run', '--bundle', dir, '--seccomp-cache', 'off', '--preserve-fds', '1'], 'LISTEN_PID=$$ LISTEN_FDS=1'));
+      expect(r).toEqual({ status: 0, stdout: 'three\nfour\n5 closed\nLISTEN_FDS=1\nLISTEN_PID=1\n', stderr: '' });
+    });
+
+    test.each([
+      ['another process', 'LISTEN_PID=$(($$ + 1)) LISTEN_FDS=2'],
+      ['1, which the container is in its pid namespace (and Node under the launcher)', 'LISTEN_PID=1 LISTEN_FDS=2'],
+      ['this one, with a LISTEN_FDS that is no number', 'LISTEN_PID=$$ LISTEN_FDS=two'],
+    ])('LISTEN_PID naming %s: nothing is passed', (_what, env) => {
+      const r = withBundle(config(['sh', '-c', READS]), (dir) => withDescriptors(dir, [...entry, 'run', '--bundle', dir, '--seccomp-cache', 'off'], env));
+      expect(r).toEqual({ status: 0, stdout: '3 closed\n4 closed\n5 closed\n', stderr: '' });
+    });
+
+    test('no hook gets them (prestart where mountkit runs, createContainer and startContainer in the container), only the container', () => {
+      const c = config(['sh', '-c', READS]);
+      const probe = (file: string) => ({ path: '/bin/sh', args: ['sh', '-c', `for fd in 3 4; do (cat <&$fd) 2>/dev/null || echo "$fd closed"; done >${file}`] });
+      const r = withBundle(c, (dir) => {
+        c.hooks = { prestart: [probe(path.join(dir, 'prestart.out'))], createContainer: [probe(path.join(dir, 'rootfs', 'create.out'))], startContainer: [probe('/start.out')] };
+        writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c));
+        const run = withDescriptors(dir, [...entry, 'run', '--bundle', dir, '--seccomp-cache', 'off', '--preserve-fds', '2']);
+        return { run, hooks: ['prestart.out', 'rootfs/create.out', 'rootfs/start.out'].map((f) => readFileSync(path.join(dir, f), 'utf8')) };
+      });
+      expect(r.run).toEqual({ status: 0, stdout: 'three\nfour\n5 closed\n', stderr: '' });
+      expect(r.hooks).toEqual(['3 closed\n4 closed\n', '3 closed\n4 closed\n', '3 closed\n4 closed\n']);
+    });
+
+    test('a new user namespace (a relaunch under nsenter, which holds them after its own): they reach the container', () => {
+      const c = config(['sh', '-c', READS], {
+        linux: {
+          namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }],
+          uidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }],
+          gidMappings: [{ containerID: 0, hostID: 200000, size: 65536 }],
+        },
+      });
+      const r = withBundle(c, (dir) => {
+        // Searchable by the namespace's root, a host id other than 0, as copyBundle makes it.
+        chmodSync(dir, 0o711);
+        chownTree(path.join(dir, 'rootfs'), 200000);
+        return withDescriptors(dir, [...entry, 'run', '--bundle', dir, '--seccomp-cache', 'off', '--preserve-fds', '1'], 'LISTEN_PID=$$ LISTEN_FDS=1');
+      });
+      expect(r).toEqual({ status: 0, stdout: 'three\nfour\n5 closed\nLISTEN_FDS=1\nLISTEN_PID=1\n', stderr: '' });
+    });
+
+    test.each([
+      [['--preserve-fds', 'two'], '--preserve-fds "two": must be a non-negative integer'],
+      [['--preserve-fds=-1'], '--preserve-fds "-1": must be a non-negative integer'],
+    ])('%j: exit 2, one line', (args, message) => {
+      const r = withBundle(config(['true']), (dir) => withDescriptors(dir, [...entry, 'run', '--bundle', dir, '--seccomp-cache', 'off', ...args]));
+      expect(r).toEqual({ status: 2, stdout: '', stderr: `mountkit: ${message}\n` });
+    });
+
+    test('a count past the descriptors open: exit 2, one line naming the option and the first closed one, nothing run', () => {
+      const r = withBundle(config(['sh', '-c', 'echo ran']), (dir) => withDescriptors(dir, [...entry, 'run', '--bundle', dir, '--seccomp-cache', 'off', '--preserve-fds', '200']));
+      expect(r.status).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(/^mountkit: --preserve-fds 200: descriptor \d+ is not open\n$/);
+    });
+  });
+
+  test('bin/mountkit: a closed descriptor inside the range (where Node would open its own) is refused, naming it; LISTEN_FDS too', () => {
+    withBundle(config(['sh', '-c', 'echo ran']), (dir) => {
+      const run = ['run', '--bundle', dir, '--seccomp-cache', 'off'];
+      expect(withDescriptors(dir, [LAUNCHER, ...run, '--preserve-fds', '2'], '', [4])).toEqual({ status: 2, stdout: '', stderr: 'mountkit: --preserve-fds 2: descriptor 4 is not open\n' });
+      expect(withDescriptors(dir, [LAUNCHER, ...run], 'LISTEN_PID=$$ LISTEN_FDS=2', [4])).toEqual({ status: 2, stdout: '', stderr: 'mountkit: LISTEN_FDS 2: descriptor 4 is not open\n' });
+    });
+  });
+
+  (RUNC ? test : test.skip)('as runc 1.1.5 run passes them: --preserve-fds 2, and socket activation with --preserve-fds 1', () => {
+    withBundle(config(['sh', '-c', READS]), (dir) => {
+      const id = `mountkit-pfd-${process.pid}`;
+      const runc = (args: string[], env = '') => {
+        const r = withDescriptors(dir, [RUNC!, 'run', '--bundle', dir, ...args, id], env);
+        spawnSync(RUNC!, ['delete', '--force', id]);
+        return r;
+      };
+      const mountkit = (args: string[], env = '') => withDescriptors(dir, [LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off', ...args], env);
+      for (const [args, env] of [[['--preserve-fds', '2'], ''], [['--preserve-fds', '1'], 'LISTEN_PID=$$ LISTEN_FDS=1']] as const) {
+        const theirs = runc([...args], env);
+        expect(theirs.status).toBe(0);
+        expect(mountkit([...args], env)).toEqual(theirs);
+      }
+    });
+  });
+});
+
+/** Gives every file of `dir` to `id` (uid and gid), links themselves, as a user namespace's root owns a rootfs. */
+function chownTree(dir: string, id: number): void {
+  for (const name of readdirSync(dir)) {
+    const p = path.join(dir, name);
+    const st = lstatSync(p);
+    if (st.isDirectory()) chownTree(p, id);
+    if (!st.isSymbolicLink()) chownSync(p, id, id);
+  }
+  chownSync(dir, id, id);
+}
