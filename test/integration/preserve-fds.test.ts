@@ -85,17 +85,23 @@ maybe('descriptors passed to the container', () => {
       expect(r).toEqual({ status: 0, stdout: '3 closed\n4 closed\n5 closed\n', stderr: '' });
     });
 
-    test('no hook gets them (prestart where mountkit runs, createContainer and startContainer in the container), only the container', () => {
+    test('no hook gets them (prestart, poststart and poststop where mountkit runs, createContainer and startContainer in the container), only the container; the exec event reaches poststart after they are moved', () => {
       const c = config(['sh', '-c', READS]);
       const probe = (file: string) => ({ path: '/bin/sh', args: ['sh', '-c', `for fd in 3 4; do (cat <&$fd) 2>/dev/null || echo "$fd closed"; done >${file}`] });
       const r = withBundle(c, (dir) => {
-        c.hooks = { prestart: [probe(path.join(dir, 'prestart.out'))], createContainer: [probe(path.join(dir, 'rootfs', 'create.out'))], startContainer: [probe('/start.out')] };
+        c.hooks = {
+          prestart: [probe(path.join(dir, 'prestart.out'))],
+          createContainer: [probe(path.join(dir, 'rootfs', 'create.out'))],
+          startContainer: [probe('/start.out')],
+          poststart: [probe(path.join(dir, 'poststart.out'))],
+          poststop: [probe(path.join(dir, 'poststop.out'))],
+        };
         writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c));
         const run = withDescriptors(dir, [...entry, 'run', '--bundle', dir, '--seccomp-cache', 'off', '--preserve-fds', '2']);
-        return { run, hooks: ['prestart.out', 'rootfs/create.out', 'rootfs/start.out'].map((f) => readFileSync(path.join(dir, f), 'utf8')) };
+        return { run, hooks: ['prestart.out', 'rootfs/create.out', 'rootfs/start.out', 'poststart.out', 'poststop.out'].map((f) => readFileSync(path.join(dir, f), 'utf8')) };
       });
       expect(r.run).toEqual({ status: 0, stdout: 'three\nfour\n5 closed\n', stderr: '' });
-      expect(r.hooks).toEqual(['3 closed\n4 closed\n', '3 closed\n4 closed\n', '3 closed\n4 closed\n']);
+      expect(r.hooks).toEqual(Array(5).fill('3 closed\n4 closed\n'));
     });
 
     test('a new user namespace (a relaunch under nsenter, which holds them after its own): they reach the container', () => {
