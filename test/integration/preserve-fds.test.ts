@@ -104,6 +104,23 @@ maybe('descriptors passed to the container', () => {
       expect(r.hooks).toEqual(Array(5).fill('3 closed\n4 closed\n'));
     });
 
+    test('many (3 to 30, past the low ones Node 20 marks close-on-exec as it starts): the last reaches the container, and neither a prestart hook nor a startContainer one', () => {
+      // Read through /proc: dash redirects one digit only.
+      const probe = (file: string) => ({ path: '/bin/sh', args: ['sh', '-c', `cat /proc/self/fd/30 >${file} 2>/dev/null || echo closed >${file}`] });
+      const c = config(['cat', '/proc/self/fd/30']);
+      const r = withBundle(c, (dir) => {
+        c.hooks = { prestart: [probe(path.join(dir, 'prestart.out'))], startContainer: [probe('/start.out')] };
+        writeFileSync(path.join(dir, 'config.json'), JSON.stringify(c));
+        writeFileSync(path.join(dir, 'thirty'), 'thirty\n');
+        // bash: dash redirects one digit only.
+        const script = `for fd in $(seq 3 30); do eval "exec $fd<\\"$0\\""; done; exec "$@"`;
+        const run = spawnSync('bash', ['-c', script, path.join(dir, 'thirty'), ...entry, 'run', '--bundle', dir, '--seccomp-cache', 'off', '--preserve-fds', '28'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+        return { run: { status: run.status, stdout: run.stdout, stderr: run.stderr }, hooks: ['prestart.out', 'rootfs/start.out'].map((f) => readFileSync(path.join(dir, f), 'utf8')) };
+      });
+      expect(r.run).toEqual({ status: 0, stdout: 'thirty\n', stderr: '' });
+      expect(r.hooks).toEqual(['closed\n', 'closed\n']);
+    });
+
     test('a new user namespace (a relaunch under nsenter, which holds them after its own): they reach the container', () => {
       const c = config(['sh', '-c', READS], {
         linux: {
