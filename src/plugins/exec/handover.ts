@@ -26,11 +26,11 @@ import { hasSeccompFilter, loadSeccomp } from './seccomp';
  * marks every descriptor above stderr close-on-exec (close_range(2) CLOSE_RANGE_CLOEXEC)
  * so none of mountkit's reaches the container, finds the program, runs the OCI
  * startContainer hooks, gives the container the descriptors passed to it
- * (core/passed-fds.ts: RootfsConfig.listenFds and preserveFds), sets the resource limits, tells the runtime channel when
- * poststart hooks wait for the program, and execve(2)s `process.args` with
- * `process.env` as runc prepares it (LISTEN_FDS and LISTEN_PID appended for listening
- * descriptors, each variable once, HOME from the container's
- * /etc/passwd when it has none: ./env.ts). execve never returns on success. The seccomp
+ * (core/passed-fds.ts: RootfsConfig.listenFds and preserveFds), sets the resource
+ * limits, tells the runtime channel when poststart hooks wait for the program, and
+ * execve(2)s `process.args` with `process.env` as runc prepares it (LISTEN_FDS and
+ * LISTEN_PID appended for listening descriptors, each variable once, HOME from the
+ * container's /etc/passwd when it has none: ./env.ts). execve never returns on success. The seccomp
  * filter is loaded before the identity without no_new_privs, after the lookup with it
  * (./seccomp.ts), with the signals readied for execve before it; the LSM labels are set
  * for the execve first (./lsm.ts).
