@@ -13,9 +13,11 @@
  * the way and no mount crossed, its last component's included, so the file is on that
  * same mount of that procfs (openat2(2), RESOLVE_NO_XDEV); no second fstatfs is needed.
  * `self` and `thread-self` are symlinks, which the lookup refuses: they are read once
- * (readlinkat of `thread-self` in the verified root: "PID/task/TID" as that procfs's pid
- * namespace numbers this thread) and must name this process as getpid(2) does, its
- * thread-group leader (Node's JavaScript thread, the one mountkit runs on, is).
+ * (readlinkat of `thread-self` in the verified root: "PID/task/TID", the kernel's link to
+ * the reading thread as that procfs's pid namespace numbers it, which need not be the
+ * container's: a bind of the host's /proc numbers it as the host does, not as getpid(2)
+ * does) and must name a thread-group leader (Node's JavaScript thread, the one mountkit
+ * runs on, is), so that `self` is the same process.
  *
  * Without openat2 (ENOSYS before Linux 5.6, or a port in-root lookups found refusing it)
  * each component is opened with openat(2) O_PATH|O_NOFOLLOW and fstat(2)ed: no symlink,
@@ -89,7 +91,7 @@ function procRoot(sys: Syscalls, ctx: RunContext, what: string, path: string): P
   }
 }
 
-/** This thread as the verified procfs numbers it, which must be this process (getpid(2)) and its leading thread. */
+/** This thread as the verified procfs numbers it, which must be its process's leading thread. */
 function thisThread(sys: Syscalls, root: ProcRoot, what: string, path: string): { pid: number; tid: number } {
   if (root.thread) return root.thread;
   let text: string;
@@ -99,9 +101,9 @@ function thisThread(sys: Syscalls, root: ProcRoot, what: string, path: string): 
     if (!(err instanceof SyscallError)) throw err;
     throw refused(what, path, `"/proc/thread-self": ${err.code}`, err);
   }
-  const m = /^(\d+)\/task\/(\d+)$/.exec(text);
-  const pid = sys.getpid();
-  if (!m || Number(m[1]) !== pid || Number(m[2]) !== pid) throw refused(what, path, `"/proc/thread-self" leads to ${JSON.stringify(text)}, not this process's thread ${pid}/task/${pid}`);
+  const m = /^([1-9]\d*)\/task\/([1-9]\d*)$/.exec(text);
+  if (!m || m[1] !== m[2]) throw refused(what, path, `"/proc/thread-self" leads to ${JSON.stringify(text)}, not a process's leading thread (PID/task/PID)`);
+  const pid = Number(m[1]);
   root.thread = { pid, tid: pid };
   return root.thread;
 }
