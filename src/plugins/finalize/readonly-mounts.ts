@@ -1,6 +1,6 @@
 import { inject, injectable } from 'tsyringe';
 import { MS_RDONLY } from '../../core/constants';
-import { fdPath, withInRoot } from '../../core/in-root';
+import { withInRoot } from '../../core/in-root';
 import { readonlyDeferred } from '../../core/mounting';
 import { cleanPath } from '../../core/paths';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
@@ -13,10 +13,12 @@ import { remountReadonly, securityFlagsOf } from './remount';
  * /dev is read-only already, and remounted again as runc does), become read-only now, in
  * the config's order, as runc's finalizeRootfs makes every one of them read-only. Each is
  * reached by its destination, now a path inside the container's root: the mount on top
- * there is the one remounted, as under runc. A bind remount sets the mount's nosuid,
- * nodev and noexec to those it is given (remount.ts), so the config's flags are given
- * with the ones the mount has (fstatfs(2)): a plugin's handler that added noexec to a
- * tmpfs keeps it, where runc passes the config's alone.
+ * there is the one remounted, as under runc, by its path: a magic link of a descriptor
+ * would go through the container's /proc, which the image makes when the config mounts
+ * none. A bind remount sets the mount's nosuid, nodev and noexec to those it is given
+ * (remount.ts), so the config's flags are given with the ones that mount has (fstatfs(2)
+ * of it opened in the root): a plugin's handler that added noexec to a tmpfs keeps it,
+ * where runc passes the config's alone (and a mount stacked there keeps its own too).
  */
 @injectable()
 export class ReadonlyMountsStep implements LifecycleStep {
@@ -30,7 +32,8 @@ export class ReadonlyMountsStep implements LifecycleStep {
     for (const m of ctx.config.mounts) {
       if ((m.flags & MS_RDONLY) === 0n || !readonlyDeferred(m)) continue;
       const destination = cleanPath(m.destination);
-      withInRoot(this.sys, '/', destination, (top) => remountReadonly(this.sys, fdPath(top), m.flags | securityFlagsOf(this.sys.fstatfs(top).flags), destination));
+      const kept = withInRoot(this.sys, '/', destination, (top) => securityFlagsOf(this.sys.fstatfs(top).flags));
+      remountReadonly(this.sys, destination, m.flags | kept);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'fs';
 import { hostname } from 'os';
 import * as path from 'path';
 import type { RootfsConfig } from '../../../src/core/config/model';
@@ -141,6 +141,21 @@ runAsRoot('finalize, real mounts after a jail', () => {
     expect(r.read).toEqual({ '/copy/file': 'copied' });
     expect(r.stat['/dev/null']).toMatchObject({ kind: 'char', rdev: '1:3' });
     expect(r.write).toEqual({ '/t/x': 'EROFS', '/t/inner/x': 'ok', '/copy/x': 'EROFS', '/dev/x': 'EROFS' });
+  });
+
+  test("without a procfs in the container, an image's /proc/thread-self/fd links cannot send the read-only remount of a tmpfs elsewhere", () => {
+    const fds = path.join(rootfs, 'proc/thread-self/fd');
+    mkdirSync(fds, { recursive: true });
+    for (let fd = 0; fd < 64; fd++) symlinkSync('/dev', path.join(fds, String(fd)));
+    // The test reads the mount table through /proc/self: a procfs mounted elsewhere, which the image's /proc leads to.
+    symlinkSync('/elsewhere/self', path.join(rootfs, 'proc/self'));
+    const elsewhere = makeMount({ index: 0, type: 'proc', source: 'proc', destination: '/elsewhere', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC });
+    const mounts = [elsewhere, devMount(0n), makeMount({ index: 2, type: 'tmpfs', source: 'tmpfs', destination: '/mnt', flags: MS_RDONLY | MS_NOSUID })];
+    const r = realRun({ config: makeConfig({ rootfs, mounts, maskedPaths: [], readonlyPaths: [] }), plugins: JAILED, write: ['/mnt/x', '/dev/x'] });
+    expect(r.error).toBeUndefined();
+    expect(optionsOf(r.mountinfo, '/mnt')).toEqual(expect.arrayContaining(['ro', 'nosuid']));
+    expect(optionsOf(r.mountinfo, '/dev')).toContain('rw');
+    expect(r.write).toEqual({ '/mnt/x': 'EROFS', '/dev/x': 'ok' });
   });
 
   test("a read-only tmpfs keeps the flags a plugin's handler added to its mount (noexec), with the config's", () => {

@@ -52,7 +52,7 @@ describe('finalize: readonly-mounts', () => {
   const run = (sys: FakeSyscalls, over: Partial<RootfsConfig>) => runSteps(sys, [new finalize.ReadonlyMountsStep(sys)], over);
   const devMount = (flags: bigint, index = 0) => makeMount({ index, type: 'tmpfs', destination: '/dev', flags });
 
-  test('a read-only /dev is opened in the container, its flags read, and remounted read-only through it with its own flags', () => {
+  test("a read-only /dev is opened in the container for its mount's flags, then remounted read-only by its path (no magic link through the image's /proc) with its own flags", () => {
     const sys = container().addDir('/dev');
     run(sys, { mounts: [devMount(MS_NOSUID | MS_STRICTATIME | MS_RDONLY)] });
     expect(sys.calls).toEqual([
@@ -60,21 +60,21 @@ describe('finalize: readonly-mounts', () => {
       { op: 'openat2', dirfd: fdOf(sys, '/'), path: 'dev', flags: O_PATH | O_CLOEXEC, mode: 0, resolve: IN_ROOT_RESOLVE },
       { op: 'close', fd: fdOf(sys, '/') },
       { op: 'fstatfs', fd: fdOf(sys, '/dev') },
-      remount(viaFd(sys, '/dev'), MS_NOSUID | MS_STRICTATIME),
       { op: 'close', fd: fdOf(sys, '/dev') },
+      remount('/dev', MS_NOSUID | MS_STRICTATIME),
     ]);
   });
 
   test("the flags the mount has are kept with the config's: a plugin's handler that added noexec to a tmpfs", () => {
     const sys = container().addDir('/scratch').addMountFlags('/scratch', ST_NOSUID | ST_NOEXEC);
     run(sys, { mounts: [makeMount({ type: 'tmpfs', destination: '/scratch', flags: MS_NOSUID | MS_RDONLY })] });
-    expect(changes(sys)).toEqual([remount(viaFd(sys, '/scratch'), MS_NOSUID | MS_NOEXEC)]);
+    expect(changes(sys)).toEqual([remount('/scratch', MS_NOSUID | MS_NOEXEC)]);
   });
 
   test('the destination is compared cleaned', () => {
     const sys = container();
     run(sys, { mounts: [makeMount({ type: 'tmpfs', destination: '/dev/../dev/', flags: MS_RDONLY })] });
-    expect(changes(sys)).toEqual([remount(viaFd(sys, '/dev'))]);
+    expect(changes(sys)).toEqual([remount('/dev')]);
   });
 
   test('a read-write /dev, or none, is left alone', () => {
@@ -97,13 +97,13 @@ describe('finalize: readonly-mounts', () => {
         makeMount({ index: 6, type: 'tmpfs', destination: '/run/x/../y', flags: MS_RDONLY }),
       ],
     });
-    expect(changes(sys)).toEqual([remount(viaFd(sys, '/run'), MS_NOEXEC), remount(viaFd(sys, '/dev'), MS_BIND | MS_REC), remount(viaFd(sys, '/run/y'))]);
+    expect(changes(sys)).toEqual([remount('/run', MS_NOEXEC), remount('/dev', MS_BIND | MS_REC), remount('/run/y')]);
   });
 
   test('EBUSY is retried with a 100 ms pause between attempts', () => {
     const sys = container().failOn('mount', 'EBUSY', { times: 2 });
     run(sys, { mounts: [devMount(MS_RDONLY)] });
-    const dev = remount(viaFd(sys, '/dev'));
+    const dev = remount('/dev');
     expect(changes(sys)).toEqual([dev, { op: 'sleep', ms: 100 }, dev, { op: 'sleep', ms: 100 }, dev]);
   });
 
@@ -119,7 +119,7 @@ describe('finalize: readonly-mounts', () => {
   test('any other error stops at once', () => {
     const sys = container().failOn('mount', 'EPERM');
     expect(() => run(sys, { mounts: [devMount(MS_RDONLY)] })).toThrow('finalize: plugin readonly-mounts: mount "/dev": EPERM');
-    expect(changes(sys)).toEqual([remount(viaFd(sys, '/dev'))]);
+    expect(changes(sys)).toEqual([remount('/dev')]);
     expect(sys.openFds()).toEqual([]);
   });
 });
@@ -534,7 +534,7 @@ describe('finalize: the whole phase through the kernel', () => {
     ]);
     orchestrator.run(makeConfig(full));
     expect(changes(sys)).toEqual([
-      remount(viaFd(sys, '/dev'), MS_NOSUID | MS_NOEXEC),
+      remount('/dev', MS_NOSUID | MS_NOEXEC),
       remount('/'),
       { op: 'write', fd: fdOf(sys, '/proc/sys/kernel/hostname'), data: 'box' },
       { op: 'mount', source: viaFd(sys, '/proc/sys'), target: viaFd(sys, '/proc/sys'), fstype: null, flags: MS_BIND | MS_REC, data: null },
