@@ -216,14 +216,18 @@ export function mountPropagate(sys: Syscalls, m: MountSpec, at: MountAt): void {
  */
 export function afterMount(sys: Syscalls, root: Root, m: MountSpec, target: MountTarget, between?: (top: string, fd: number) => void): void {
   if (m.propagationFlags.length === 0 && !m.recAttrs && !between) return;
-  const fd = reopenMounted(sys, root, m.destination, target);
+  // A remount (MS_REMOUNT) made no new mount: it changed the one whose root the target is,
+  // which the target's own descriptor reaches (mount(2) answers EINVAL to a remount of
+  // anything but a mount's root), so nothing is opened again.
+  const reopened = (m.flags & MS_REMOUNT) !== 0n ? undefined : reopenMounted(sys, root, m.destination, target);
+  const fd = reopened ?? target.fd;
   try {
     const top = fdPath(fd);
     applyPropagation(sys, m, top);
     between?.(top, fd);
     applyRecursiveAttrs(sys, m, fd);
   } finally {
-    sys.close(fd);
+    if (reopened !== undefined) sys.close(reopened);
   }
 }
 

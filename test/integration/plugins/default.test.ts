@@ -1,6 +1,6 @@
 import { mkdirSync, symlinkSync } from 'fs';
 import * as path from 'path';
-import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_SHARED } from '../../../src/core/constants';
+import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REMOUNT, MS_SHARED } from '../../../src/core/constants';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { mountsAt, realRun, runAsRoot, tempRootfs } from '../../helpers/real-run';
 
@@ -27,6 +27,23 @@ runAsRoot('default handler, real mounts', () => {
     expect(m.superOptions).toContain('size=1024k');
     expect(m.optional).toMatch(/^shared:\d+$/);
     expect(r.stat[path.join(rootfs, 'a/b')]).toMatchObject({ kind: 'dir', perm: 0o700 });
+  });
+
+  test('a remount with propagation, and a bind remount made read-only, change the mounts already there (no new mount to find), as under runc', () => {
+    const src = path.join(t.dir, 'src');
+    mkdirSync(src);
+    const mounts = [
+      makeMount({ index: 0, type: 'tmpfs', source: 'tmpfs', destination: '/mnt' }),
+      makeMount({ index: 1, type: '', source: '', destination: '/mnt', flags: MS_REMOUNT | MS_NOSUID | MS_NOEXEC, propagationFlags: [MS_PRIVATE] }),
+      makeMount({ index: 2, type: 'bind', source: src, destination: '/b', flags: MS_BIND }),
+      makeMount({ index: 3, type: 'bind', source: src, destination: '/b', flags: MS_BIND | MS_REMOUNT | MS_RDONLY }),
+    ];
+    const r = realRun({ config: makeConfig({ rootfs, mounts }), plugins: ['builtin:default', 'builtin:bind'] });
+    expect(r.error).toBeUndefined();
+    const [mnt] = mountsAt(r.mountinfo, path.join(rootfs, 'mnt'));
+    expect(mnt.options.split(',')).toEqual(expect.arrayContaining(['rw', 'nosuid', 'noexec']));
+    expect(mnt.optional).toBe('');
+    expect(mountsAt(r.mountinfo, path.join(rootfs, 'b')).map((m) => m.options.split(',')[0])).toEqual(['ro']);
   });
 
   test('a hostile absolute symlink in the destination lands inside the rootfs', () => {

@@ -6,6 +6,7 @@ import {
   MOUNT_ATTR_RDONLY,
   MS_NODEV,
   MS_NOSUID,
+  MS_NOEXEC,
   MS_PRIVATE,
   MS_RDONLY,
   MS_REC,
@@ -65,6 +66,25 @@ describe('default mount handler', () => {
     sys.addDir('/r/dev/shm');
     run({ type: '', source: '', destination: '/dev/shm', flags: MS_REMOUNT | MS_RDONLY });
     expect(changes(sys)).toEqual([{ op: 'mount', source: '', target: viaFd(sys, '/r/dev/shm'), fstype: null, flags: MS_REMOUNT | MS_RDONLY, data: null }]);
+  });
+
+  test('a remount with propagation acts on the mount it changed, through the target it was made through: no new mount is looked for', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/mnt');
+    sys.mount('tmpfs', '/r/mnt', 'tmpfs', 0n, null);
+    sys.clearCalls();
+    run({ type: '', source: '', destination: '/mnt', flags: MS_REMOUNT | MS_NOSUID | MS_NOEXEC, propagationFlags: [MS_PRIVATE] });
+    const target = '/proc/thread-self/fd/101';
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'openat2', dirfd: 100, path: 'mnt', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      { op: 'mount', source: '', target, fstype: null, flags: MS_REMOUNT | MS_NOSUID | MS_NOEXEC, data: null },
+      { op: 'mount', source: null, target, fstype: null, flags: MS_PRIVATE, data: null },
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: 100 },
+    ]);
+    expect(sys.pathOf(101)).toBe('/r/mnt');
+    expect(sys.openFds()).toEqual([]);
   });
 
   test('/proc takes a remount without a type (the procfs there changed, as runc lets it); any other mount there is refused', () => {
