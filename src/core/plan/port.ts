@@ -261,11 +261,10 @@ export class PlanSyscalls extends DryRunSyscalls {
     return node?.kind === 'dir' ? node : undefined;
   }
 
-  /** What a new mount of `fstype` shows at its root. */
   /**
    * A procfs mounted for the container numbers its process as the plan does (getpid: the
    * container's pid in its own pid namespace), not as the host's mirrored here numbers
-   * this one: its self and thread-self links lead there (core/procfs.ts checks them).
+   * this one: its self and thread-self links lead there (core/procfs.ts follows them).
    */
   private ownSelfLinks(root: FakeNode): void {
     const entries = this.entries(root);
@@ -275,6 +274,7 @@ export class PlanSyscalls extends DryRunSyscalls {
     if (thread?.kind === 'symlink') thread.target = `${this.pid}/task/${this.pid}`;
   }
 
+  /** What a new mount of `fstype` shows at its root. */
   private newFilesystem(fstype: string | null): FakeNode {
     const hostPath = fstype === null ? undefined : KERNEL_VIEWS[fstype];
     if (hostPath !== undefined) {
