@@ -14,7 +14,7 @@ import * as path from 'path';
 import type { RootfsConfig } from '../core/config/model';
 import { bundleConfigText, loadBundle } from '../core/config/oci';
 import { validateConfig, validateRootlessNamespaces } from '../core/config/validate';
-import { CLONE_NEWPID } from '../core/constants';
+import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY } from '../core/constants';
 import { markCloseOnExec } from '../core/cloexec';
 import { ConfigError } from '../core/errors';
 import {
@@ -335,6 +335,16 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
   const count = passedCount(rootfs);
   const passedAt = relaunchPassedAt(rootfs, cmd === 'nsenter');
   for (let i = 0; i < count; i++) stdio[passedAt + i] = FIRST_PASSED_FD + i;
+  // With descriptors passed, every number up to the one the runtime channel moves to
+  // (relaunchChannelFd) is taken when the relaunch starts, the free ones by /dev/null:
+  // what its Node opens itself (epoll, its signal pipe, eventfds, a --log file) takes the
+  // lowest free numbers, which then lie above them, so that handOverPassed's dup3(2)s
+  // replace only the relaunch's own descriptors and these, and a failure after them
+  // (execve's) is still reported as any other.
+  const placeholder = count ? sys.open('/dev/null', O_RDONLY | O_CLOEXEC, 0) : undefined;
+  if (placeholder !== undefined) {
+    for (let fd = FIRST_INHERITED_FD; fd <= relaunchChannelFd(passedAt, count); fd++) if (stdio[fd] === undefined || stdio[fd] === 'ignore') stdio[fd] = placeholder;
+  }
   // No holes (Node skips them, which would move the numbers after them); libuv leaves an
   // 'ignore' number as this process has it, and this process's own are close-on-exec.
   for (let fd = 0; fd < stdio.length; fd++) stdio[fd] ??= 'ignore';
@@ -349,12 +359,14 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
     try {
       child = spawn('/bin/sh', ['-c', IGNORING_PASSED_SIGNALS, 'sh', cmd, ...args, process.execPath, ...process.execArgv, main, ...argv], { stdio, env });
     } catch (err) {
+      if (placeholder !== undefined) sys.close(placeholder);
       // A fork(2) that fails is thrown, not emitted.
       if (console !== undefined) sys.close(console);
       closeIdmap(sys, idmap);
       reject(failure(err as NodeJS.ErrnoException));
       return;
     }
+    if (placeholder !== undefined) sys.close(placeholder);
     child.on('error', (err: NodeJS.ErrnoException) => reject(failure(err)));
     if (child.pid === undefined) {
       // Not started: no console comes.

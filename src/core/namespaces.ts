@@ -395,7 +395,10 @@ function relaunchPlan(
  * 2.38 exits 1 with "sigprocmask unblock failed"). A shell tells a foreground command's
  * end by a signal on its standard error ("Killed"), which runc does not: the child gets
  * the shell's standard error through PARENT_STDERR_FD, where the shell's own is
- * /dev/null (and the child's too when there is none to copy). The child is killed when
+ * /dev/null (and the child's too when there is none to copy); PARENT_STDERR_FD itself is
+ * /dev/null in the child, which marks it close-on-exec, so that the number stays taken
+ * while Node starts (cli/run.ts relaunch: what Node opens lies above the descriptors passed
+ * to the container). The child is killed when
  * this shell ends: mountkit gives itself SIGKILL as its parent-death signal first
  * (cli/run.ts). A signal set after its parent's end is never sent (prctl(2)), so the
  * child is told the shell's pid in PID_NAMESPACE_PARENT_ENV and looks for it as its
@@ -407,7 +410,7 @@ function relaunchPlan(
 export const PID_NAMESPACE_PARENT: readonly string[] = [
   '/bin/sh',
   '-c',
-  `command exec ${PARENT_STDERR_FD}>&2 2>/dev/null || exec ${PARENT_STDERR_FD}>/dev/null 2>/dev/null; p=; read -r p _ </proc/self/stat; (${PID_NAMESPACE_PARENT_ENV}=$p exec "$@" 2>&${PARENT_STDERR_FD} ${PARENT_STDERR_FD}>&-); exit $?`,
+  `command exec ${PARENT_STDERR_FD}>&2 2>/dev/null || exec ${PARENT_STDERR_FD}>/dev/null 2>/dev/null; p=; read -r p _ </proc/self/stat; (${PID_NAMESPACE_PARENT_ENV}=$p exec "$@" 2>&${PARENT_STDERR_FD} ${PARENT_STDERR_FD}</dev/null); exit $?`,
   'sh',
 ];
 

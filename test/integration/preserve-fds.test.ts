@@ -146,6 +146,27 @@ maybe('descriptors passed to the container', () => {
       expect(r).toEqual({ status: 2, stdout: '', stderr: `mountkit: ${message}\n` });
     });
 
+    test('an execve that fails after they were given their numbers (a relaunch moved them over its own): one line on stderr and in the --log file, exit 1, nothing written to the passed file', () => {
+      const c = config(['/bad.sh']);
+      const r = withBundle(c, (dir) => {
+        writeFileSync(path.join(dir, 'rootfs', 'bad.sh'), '#!/nonexistent\n');
+        chmodSync(path.join(dir, 'rootfs', 'bad.sh'), 0o755);
+        const log = path.join(dir, 'log');
+        // Eight, 3 to 10: past the numbers the relaunch holds its own on (the pid namespace's shell's 9 among them).
+        const file = path.join(dir, 'passed');
+        writeFileSync(file, 'passed\n');
+        const opens = [3, 4, 5, 6, 7, 8, 9, 10].map((fd) => `${fd}>>"${file}"`).join(' ');
+        const argv = [...entry, 'run', '--bundle', dir, '--seccomp-cache', 'off', '--log', log, '--preserve-fds', '8'];
+        // bash: dash redirects one-digit descriptors only.
+        const out = spawnSync('bash', ['-c', `exec ${opens}; exec "$@"`, 'bash', ...argv], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+        return { status: out.status, stdout: out.stdout, stderr: out.stderr, log: readFileSync(log, 'utf8'), passed: readFileSync(file, 'utf8') };
+      });
+      expect([r.status, r.stdout]).toEqual([1, '']);
+      expect(r.stderr).toMatch(/^mountkit: [^\n]*execve "\/bad\.sh": ENOENT\n$/);
+      expect(r.log).toMatch(/execve \\?"\/bad\.sh\\?": ENOENT/);
+      expect(r.passed).toBe('passed\n');
+    });
+
     test('a count past the descriptors open: exit 2, one line naming the option and the first closed one, nothing run', () => {
       const r = withBundle(config(['sh', '-c', 'echo ran']), (dir) => withDescriptors(dir, [...entry, 'run', '--bundle', dir, '--seccomp-cache', 'off', '--preserve-fds', '200']));
       expect(r.status).toBe(2);
