@@ -43,7 +43,7 @@ export { Orchestrator, sortSteps } from './core/orchestrator';
 export type { RunHooks, StepWhere } from './core/orchestrator';
 /** tsyringe's decorators, from the copy the kernel uses: a plugin must not bring its own. */
 export { inject, injectable } from 'tsyringe';
-export { BUILTIN_PLUGINS, type BuiltinPluginName } from './plugins';
+export { BUILTIN_PLUGINS, builtinPlugin, type BuiltinPluginName } from './plugins';
 
 // ---- Running and planning ----
 export { plan, runPipeline, sharedMountNamespaceProblem } from './api/pipeline';

@@ -57,7 +57,8 @@ export function reportError(err: unknown, debug: boolean, opts?: CliOptions): nu
   process.stderr.write(`mountkit: ${told}\n`);
   // Set before the log is written: a write that fails ends the CLI with this status (bin/mountkit.js).
   process.exitCode = status;
-  if (opts?.log) logError(opts, told);
+  // The log has the line without the hint, which is about this command's own output.
+  if (opts?.log) logError(opts, debug ? message : firstLine(message.trimStart()));
   if (debug) {
     const seen = new Set<unknown>();
     for (let e: unknown = err; e instanceof Error && !seen.has(e); e = e.cause) {
@@ -70,7 +71,7 @@ export function reportError(err: unknown, debug: boolean, opts?: CliOptions): nu
 
 /** A message's first line, saying how many more the debug level shows (a plugin's message, a hook's output). */
 export function oneLine(message: string): string {
-  const whole = message.trimEnd();
+  const whole = message.trim();
   const first = firstLine(whole);
   if (first === whole) return first;
   const more = whole.slice(first.length + 1).split('\n').length;

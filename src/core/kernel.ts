@@ -116,10 +116,9 @@ export function createKernel(opts: KernelOptions): Kernel {
 
   const pluginsFile = opts.plugins ?? readPluginsFile(DEFAULT_PLUGINS_FILE);
   const baseDir = opts.baseDir ?? path.dirname(DEFAULT_PLUGINS_FILE);
-  const enabled = pluginsFile.plugins.filter((p) => p.enabled !== false);
-  const twice = listedTwice(enabled.map((p) => p.module));
-  if (twice) throw new StartupError(twice.module, `is listed twice (plugins[${pluginsFile.plugins.indexOf(enabled[twice.first])}] and plugins[${pluginsFile.plugins.indexOf(enabled[twice.again])}]): each module registers its handlers and steps once`);
-  const modules = enabled.map((p) => ({ module: p.module, plugin: loadPluginModule(p.module, baseDir), options: p.options ?? {} }));
+  const modules = pluginsFile.plugins
+    .filter((p) => p.enabled !== false)
+    .map((p) => ({ module: p.module, plugin: loadPluginModule(p.module, baseDir), options: p.options ?? {} }));
   for (const extra of opts.extra ?? []) modules.push({ ...extra, options: extra.options ?? {} });
 
   const claimed = new Map<string, string>();
@@ -142,7 +141,8 @@ export function createKernel(opts: KernelOptions): Kernel {
           const owner = claimed.get(type);
           if (owner !== undefined) {
             const what = type === DEFAULT_MOUNT_TYPE ? 'the default handler' : `mount type "${type}"`;
-            throw new StartupError(module, `${what} is already claimed by "${owner}"`);
+            // A module listed twice meets itself (one that registers steps only may be, each entry with its options).
+            throw new StartupError(module, owner === module ? `${what} is claimed twice by this module: is it listed twice?` : `${what} is already claimed by "${owner}"`);
           }
           claimed.set(type, module);
         }
@@ -164,17 +164,6 @@ export function createKernel(opts: KernelOptions): Kernel {
     }
   }
   return { container, orchestrator: container.resolve(Orchestrator) };
-}
-
-/** The first module named twice in a plugin list: its index and the later one's. */
-export function listedTwice(modules: readonly string[]): { module: string; first: number; again: number } | undefined {
-  const seen = new Map<string, number>();
-  for (let i = 0; i < modules.length; i++) {
-    const first = seen.get(modules[i]);
-    if (first !== undefined) return { module: modules[i], first, again: i };
-    seen.set(modules[i], i);
-  }
-  return undefined;
 }
 
 /**

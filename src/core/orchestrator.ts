@@ -1,4 +1,5 @@
 import { inject, injectable, injectAll } from 'tsyringe';
+import { types } from 'util';
 import type { MountSpec, RootfsConfig } from './config/model';
 import { PluginError, StepError, thrownMessage } from './errors';
 import { releaseContainerRoot, releaseRun } from './mounting';
@@ -214,9 +215,9 @@ const BEFORE_JAIL_CALLBACK = 'before-jail-callback';
  */
 export function synchronous(result: unknown, what: string): void {
   if ((typeof result !== 'object' && typeof result !== 'function') || result === null) return;
-  const then = (result as { then?: unknown }).then;
-  if (typeof then !== 'function') return;
-  then.call(result, undefined, () => undefined);
+  if (typeof (result as { then?: unknown }).then !== 'function') return;
+  // Another thenable's then is its own code, which is not run here.
+  if (types.isPromise(result)) result.then(undefined, () => undefined);
   throw new StepError(`${what} returned a promise: a plugin's work must be done before it returns (synchronously)`);
 }
 

@@ -7,6 +7,7 @@ describe('oneLine: the error the CLI prints without --log-level debug', () => {
     ['two lines', 'hook failed: first\nsecond', 'hook failed: first (1 more line at --log-level debug)'],
     ['several, blank ones counted', 'a\n\nb\nc\n\n', 'a (3 more lines at --log-level debug)'],
     ['empty', '', ''],
+    ['blank lines first', '\n\nfirst\nsecond', 'first (1 more line at --log-level debug)'],
   ])('%s', (_what, message, shown) => {
     expect(oneLine(message)).toBe(shown);
   });

@@ -82,15 +82,15 @@ describe('startup errors name the module', () => {
     expect(kernel.orchestrator.handlerFor('default-export')?.name).toBe('default-export');
   });
 
-  test('a module listed twice is refused, naming both entries', () => {
-    const run = () =>
-      createKernel({
-        syscalls: new FakeSyscalls(),
-        plugins: { plugins: [{ module: './echo-plugin.js' }, { module: 'builtin:proc', enabled: false }, { module: 'builtin:tmpfs' }, { module: './echo-plugin.js' }] },
-        baseDir: fixtures,
-      });
-    expect(run).toThrow(StartupError);
-    expect(run).toThrow('plugin module "./echo-plugin.js": is listed twice (plugins[0] and plugins[3]): each module registers its handlers and steps once');
+  test('a module claiming a type listed twice is told so; one registering steps only may be, each entry with its options', () => {
+    const twice = () =>
+      createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [{ module: './echo-plugin.js' }, { module: 'builtin:proc', enabled: false }, { module: './echo-plugin.js' }] }, baseDir: fixtures });
+    expect(twice).toThrow('plugin module "./echo-plugin.js": mount type "echo" is claimed twice by this module: is it listed twice?');
+    const words: unknown[] = [];
+    const stepOnly: PluginModule = { register: (api) => api.step({ name: 'say', phase: 'dev', run: () => void words.push(api.options.word) }) };
+    const kernel = createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'say', plugin: stepOnly, options: { word: 'a' } }, { module: 'say', plugin: stepOnly, options: { word: 'b' } }] });
+    kernel.orchestrator.run(makeConfig());
+    expect(words).toEqual(['a', 'b']);
   });
 
   test('a register that fails in a plugin that would load another copy of mountkit says so', () => {

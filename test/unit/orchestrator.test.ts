@@ -197,6 +197,13 @@ describe('a plugin returning a promise', () => {
     expect(unhandled).toEqual([]);
   });
 
+  test("another thenable is refused too, without running its then", () => {
+    const then = jest.fn();
+    const step = { name: 's', phase: 'dev', run: () => ({ then }) } as unknown as LifecycleStep;
+    expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig())).toThrow('dev: plugin s: run() returned a promise');
+    expect(then).not.toHaveBeenCalled();
+  });
+
   test('a value that is not a thenable passes', () => {
     for (const value of [0, 'x', {}, { then: 1 }, null]) {
       const step = { name: 's', phase: 'dev', run: () => value } as unknown as LifecycleStep;
