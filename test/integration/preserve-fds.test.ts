@@ -178,6 +178,11 @@ maybe('descriptors passed to the container', () => {
   test('bin/mountkit: a closed descriptor inside the range (where Node would open its own) is refused, naming it; LISTEN_FDS too', () => {
     withBundle(config(['sh', '-c', 'echo ran']), (dir) => {
       const run = ['run', '--bundle', dir, '--seccomp-cache', 'off'];
+      // 3 to 9 open, 10 closed: where dash keeps the launcher's own script, which is not the caller's.
+      const file = path.join(dir, 'config.json');
+      const opens = [3, 4, 5, 6, 7, 8, 9].map((fd) => `${fd}<"${file}"`).join(' ');
+      const past = spawnSync('bash', ['-c', `exec ${opens} 10<&-; exec "$@"`, 'bash', LAUNCHER, ...run, '--preserve-fds', '8'], { encoding: 'utf8', timeout: 60_000 });
+      expect([past.status, past.stdout, past.stderr]).toEqual([2, '', 'mountkit: --preserve-fds 8: descriptor 10 is not open\n']);
       expect(withDescriptors(dir, [LAUNCHER, ...run, '--preserve-fds', '2'], '', [4])).toEqual({ status: 2, stdout: '', stderr: 'mountkit: --preserve-fds 2: descriptor 4 is not open\n' });
       expect(withDescriptors(dir, [LAUNCHER, ...run], 'LISTEN_PID=$$ LISTEN_FDS=2', [4])).toEqual({ status: 2, stdout: '', stderr: 'mountkit: LISTEN_FDS 2: descriptor 4 is not open\n' });
     });
