@@ -46,6 +46,26 @@ export function makeBundle(config: object): { dir: string; cleanup: () => void }
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
+/** Runs `fn` with a bundle of `config` made by makeBundle, removed afterwards. */
+export function withBundle<T>(config: object, fn: (dir: string) => T): T {
+  const b = makeBundle(config);
+  try {
+    return fn(b.dir);
+  } finally {
+    b.cleanup();
+  }
+}
+
+/** withBundle for an asynchronous `fn`: the bundle is removed once its promise settles. */
+export async function withBundleAsync<T>(config: object, fn: (dir: string) => Promise<T>): Promise<T> {
+  const b = makeBundle(config);
+  try {
+    return await fn(b.dir);
+  } finally {
+    b.cleanup();
+  }
+}
+
 /**
  * A pristine copy of the bundle, so each runtime starts from the same tree. Searchable by
  * all (0711, not mkdtemp's 0700): the root of a container's user namespace, a host id

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { BUSYBOX, makeBundle } from '../conformance/harness';
+import { BUSYBOX, withBundle, withBundleAsync } from '../conformance/harness';
 import { BIN, LAUNCHER } from '../helpers/cli';
 import { INTERACTIVE_SCRIPT, INTERACTIVE_STEPS, ptySession } from '../helpers/console';
 
@@ -29,24 +29,6 @@ function terminalConfig(script: string, namespaces: object[] = [{ type: 'pid' },
     ],
     linux: { namespaces },
   };
-}
-
-function withBundle<T>(c: object, fn: (dir: string) => T): T {
-  const b = makeBundle(c);
-  try {
-    return fn(b.dir);
-  } finally {
-    b.cleanup();
-  }
-}
-
-async function withBundleAsync<T>(c: object, fn: (dir: string) => Promise<T>): Promise<T> {
-  const b = makeBundle(c);
-  try {
-    return await fn(b.dir);
-  } finally {
-    b.cleanup();
-  }
 }
 
 maybe('the foreground console', () => {

@@ -6,7 +6,7 @@
 import { spawnSync } from 'child_process';
 import { chmodSync, chownSync, readdirSync, readFileSync, lstatSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { BUSYBOX, RUNC, makeBundle } from '../conformance/harness';
+import { BUSYBOX, RUNC, withBundle } from '../conformance/harness';
 import { BIN, LAUNCHER } from '../helpers/cli';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
@@ -50,15 +50,6 @@ function withDescriptors(dir: string, argv: readonly string[], env = '', closed:
   const closes = closed.map((fd) => `${fd}<&-`).join(' ');
   const r = spawnSync('sh', ['-c', `exec 3<&- 4<&- 5<&- ${opens} ${closes}; ${env} exec "$@"`, 'sh', ...argv], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function withBundle<T>(c: Record<string, any>, fn: (dir: string) => T): T {
-  const b = makeBundle(c);
-  try {
-    return fn(b.dir);
-  } finally {
-    b.cleanup();
-  }
 }
 
 maybe('descriptors passed to the container', () => {

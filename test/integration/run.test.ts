@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { BUSYBOX, RUNC, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc } from '../conformance/harness';
+import { BUSYBOX, RUNC, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, withBundle, withBundleAsync, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc } from '../conformance/harness';
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { idMapToolsInPath } from '../../src/core/programs';
 import { BIN, LAUNCHER } from '../helpers/cli';
@@ -170,28 +170,10 @@ function whilePidOneStarts(argv: string[], act: (parent: number) => void): Promi
   });
 }
 
-async function withBundleAsync<T>(c: Record<string, any>, fn: (dir: string) => Promise<T>): Promise<T> {
-  const b = makeBundle(c);
-  try {
-    return await fn(b.dir);
-  } finally {
-    b.cleanup();
-  }
-}
-
 /** bin/mountkit's command line under `shell` (none: its own #!/bin/sh). */
 function underShell(shell: string[], args: string[]): [string, string[]] {
   const [cmd, ...rest] = [...shell, LAUNCHER, ...args];
   return [cmd, rest];
-}
-
-function withBundle<T>(c: Record<string, any>, fn: (dir: string) => T): T {
-  const b = makeBundle(c);
-  try {
-    return fn(b.dir);
-  } finally {
-    b.cleanup();
-  }
 }
 
 maybe('mountkit run', () => {
