@@ -31,6 +31,7 @@
 import { O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, PROC_SUPER_MAGIC, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV } from './constants';
 import { StepError, SyscallError } from './errors';
 import { inRootResolver } from './in-root';
+import { keptForRun } from './mounting';
 import type { RunContext } from './plugin';
 import type { Syscalls } from './syscalls/types';
 
@@ -82,6 +83,8 @@ function procRoot(sys: Syscalls, ctx: RunContext, what: string, path: string): P
     if (type !== PROC_SUPER_MAGIC) throw refused(what, path, `"/proc" is not a procfs: f_type 0x${type.toString(16)}`);
     const st = sys.fstat(fd);
     if (st.ino !== PROC_ROOT_INO) throw refused(what, path, `"/proc" is not the root of a procfs: inode ${st.ino}`);
+    // Kept as the rootfs is (mounting.ts keptForRun): closed when the run ends without its execve.
+    keptForRun(ctx.shared, ROOT_KEY, () => fd);
     const root: ProcRoot = { fd, dev: st.dev };
     ctx.shared.set(ROOT_KEY, root);
     return root;

@@ -164,6 +164,8 @@ describe('finalize: sysctl', () => {
       { op: 'write', fd: 102, data: '1' },
       { op: 'close', fd: 101 },
       { op: 'close', fd: 102 },
+      // The verified root, kept for the run, closed at its end (a run without execve).
+      { op: 'close', fd: 100 },
     ]);
     expect(sys.node('/proc/sys/kernel/hostname')?.content).toBe('box');
     expect(sys.node('/proc/sys/net/ipv4/conf/eth0.100/forwarding')?.content).toBe('1');
@@ -188,7 +190,8 @@ describe('finalize: sysctl', () => {
   test('a symlink in a procfs (or on the way) is refused before any value is written, the earlier keys\' included', () => {
     const sys = hostile(container());
     expect(() => runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls })).toThrow(refusal('a symlink on the way'));
-    expect(sys.calls).toEqual([...ROOT_CHECK, openBelow('sys/kernel/hostname'), openBelow('sys/net/ipv4/ip_forward'), { op: 'close', fd: 101 }]);
+    expect(sys.calls).toEqual([...ROOT_CHECK, openBelow('sys/kernel/hostname'), openBelow('sys/net/ipv4/ip_forward'), { op: 'close', fd: 101 }, { op: 'close', fd: 100 }]);
+    expect(sys.openFds()).toEqual([]);
     expect([sys.node('/data/target')?.content, sys.node('/proc/sys/kernel/hostname')?.content]).toEqual(['host', 'host']);
   });
 
@@ -229,6 +232,7 @@ describe('finalize: sysctl', () => {
       { op: 'fstat', fd: 103 },
       { op: 'write', fd: 103, data: 'box' },
       { op: 'close', fd: 103 },
+      { op: 'close', fd: 100 },
     ]);
     expect(sys.node('/proc/sys/kernel/hostname')?.content).toBe('box');
     const linked = hostile(container()).failOn('openat2', 'ENOSYS');
@@ -261,7 +265,8 @@ describe('finalize: sysctl', () => {
     expect(() => runSteps(refused, [new finalize.SysctlsStep(refused)], { sysctls: { 'kernel.hostname': 'box' } })).toThrow(
       'finalize: plugin sysctl: linux.sysctl "kernel.hostname": write "/proc/sys/kernel/hostname": EINVAL',
     );
-    expect(refused.callsOf('close')).toEqual([{ op: 'close', fd: 101 }]);
+    expect(refused.callsOf('close')).toEqual([{ op: 'close', fd: 101 }, { op: 'close', fd: 100 }]);
+    expect(refused.openFds()).toEqual([]);
   });
 });
 
