@@ -83,10 +83,11 @@ export class Orchestrator {
   run(config: RootfsConfig, hooks: RunHooks = {}): void {
     let table: MountTable | undefined;
     const shared = new Map<string, unknown>();
-    // One context per logger for the whole run: the mounts of a handler share theirs.
-    const contexts = new Map<Logger, RunContext>();
+    // One context per plugin name for the whole run: the mounts of a handler share theirs.
+    // (Not per logger: a silent logger's children are itself, one for every plugin.)
+    const contexts = new Map<string, RunContext>();
     const context = (log: Logger, name: string): RunContext => {
-      let ctx = contexts.get(log);
+      let ctx = contexts.get(name);
       if (ctx === undefined) {
         ctx = {
           config,
@@ -95,7 +96,7 @@ export class Orchestrator {
           mountTable: () => (table ??= parseMountInfo(this.sys.readFile('/proc/self/mountinfo'))),
           dispatch: (m) => this.mountOne(m, name, context),
         };
-        contexts.set(log, ctx);
+        contexts.set(name, ctx);
       }
       return ctx;
     };

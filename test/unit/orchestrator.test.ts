@@ -134,6 +134,22 @@ describe('dispatch by mount type', () => {
     return { log, run };
   };
 
+  test('with a silent logger (whose children are itself) a mount handed on is still named by its own handler, and one a handler hands to itself is not wrapped', () => {
+    const inner = new StepError('inner');
+    const self: MountHandler = {
+      name: 'a',
+      types: ['a', 'b'],
+      mount: (m, ctx) => {
+        if (m.type === 'a') ctx.dispatch(makeMount({ type: 'b', destination: m.destination }));
+        else throw inner;
+      },
+    };
+    const other: MountHandler = { name: 'c', types: ['c'], mount: (m, ctx) => ctx.dispatch(makeMount({ type: 'b', destination: m.destination })) };
+    const run = (type: string) => () => new Orchestrator(new FakeSyscalls(), silentLogger, [self, other], []).run(makeConfig({ mounts: [makeMount({ type, destination: '/x' })] }));
+    expect(run('a')).toThrow(/^mounts: plugin a mounts\[0\] "\/x": inner$/);
+    expect(run('c')).toThrow(/^mounts: plugin c mounts\[0\] "\/x": handed to plugin a "\/x": inner$/);
+  });
+
   test("the handler a mount is handed to logs as itself, not as the plugin that handed it on", () => {
     const { log, run } = handingOn();
     run();
