@@ -144,10 +144,13 @@ describe('dispatch by mount type', () => {
         else throw inner;
       },
     };
-    const other: MountHandler = { name: 'c', types: ['c'], mount: (m, ctx) => ctx.dispatch(makeMount({ type: 'b', destination: m.destination })) };
-    const run = (type: string) => () => new Orchestrator(new FakeSyscalls(), silentLogger, [self, other], []).run(makeConfig({ mounts: [makeMount({ type, destination: '/x' })] }));
-    expect(run('a')).toThrow(/^mounts: plugin a mounts\[0\] "\/x": inner$/);
-    expect(run('c')).toThrow(/^mounts: plugin c mounts\[0\] "\/x": handed to plugin a "\/x": inner$/);
+    const other: MountHandler = { name: 'c', types: ['c'], mount: (m, ctx) => (m.destination === '/x' ? ctx.dispatch(makeMount({ type: 'b', destination: m.destination })) : undefined) };
+    const run = (...mounts: [string, string][]) => () =>
+      new Orchestrator(new FakeSyscalls(), silentLogger, [self, other], []).run(makeConfig({ mounts: mounts.map(([type, destination], index) => makeMount({ index, type, destination })) }));
+    // Handler c's context is made first; a's own dispatch is still a's.
+    expect(run(['c', '/y'], ['a', '/x'])).toThrow(/^mounts: plugin a mounts\[1\] "\/x": inner$/);
+    expect(run(['a', '/y'], ['c', '/x'])).toThrow(/^mounts: plugin a mounts\[0\] "\/y": inner$/);
+    expect(run(['c', '/x'])).toThrow(/^mounts: plugin c mounts\[0\] "\/x": handed to plugin a "\/x": inner$/);
   });
 
   test("the handler a mount is handed to logs as itself, not as the plugin that handed it on", () => {
