@@ -184,13 +184,17 @@ export function openProcFile(sys: Syscalls, ctx: RunContext, path: string, flags
     if (!(err instanceof SyscallError)) throw err;
     const found = lookupRefusal(err.code);
     if (found) throw refused(what, path, found, err);
-    throw new StepError(`${what}: open ${JSON.stringify(path)}: ${err.code}`, { cause: err });
+    const message = `${what}: open ${JSON.stringify(path)}: ${err.code}`;
+    throw err.code === 'ENOENT' ? new MissingProcFile(message, { cause: err }) : new StepError(message, { cause: err });
   }
 }
 
-/** Whether `err` is openProcFile's refusal of a file that does not exist (ENOENT). */
+/** openProcFile's failure for a file the verified procfs does not have (ENOENT below its root, not a missing /proc). */
+class MissingProcFile extends StepError {}
+
+/** Whether `err` is openProcFile's failure for a file the verified procfs does not have. */
 export function isMissingProcFile(err: unknown): boolean {
-  return err instanceof StepError && err.cause instanceof SyscallError && err.cause.code === 'ENOENT';
+  return err instanceof MissingProcFile;
 }
 
 /** write(2) of `w.data` through `fd`, which openProcFile opened for `w`; a refusal names `w.what` and `w.path`, `explain` may add a hint. */

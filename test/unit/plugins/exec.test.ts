@@ -400,6 +400,14 @@ describe('handover step', () => {
       expect(thread.sys.callsOf('write')).toEqual([]);
     });
 
+    test('without a /proc at all the AppArmor label is refused naming its own attribute, /proc opened once (the older attribute is tried only for a file the procfs lacks)', () => {
+      const none = setup();
+      none.run.config.process.apparmorProfile = 'docker-default';
+      expect(none.sys.node('/proc')).toBeUndefined();
+      expect(none.run).toThrow('finalize: plugin exec: process.apparmorProfile "docker-default": "/proc/self/attr/apparmor/exec" is not a procfs file ("/proc" is missing)');
+      expect(none.sys.calls.filter((c) => c.op === 'open' && c.path === '/proc')).toHaveLength(1);
+    });
+
     test("a procfs of another pid namespace than the container's (a bind of the host's /proc) numbers this process its own way: the label goes to the process its thread-self names", () => {
       const host = lsmSetup(['/proc/7/attr/apparmor/exec'], '7/task/7');
       host.run.config.process.apparmorProfile = 'docker-default';
