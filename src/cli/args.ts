@@ -112,7 +112,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
 const DECIMAL = /^\d+$/;
 
 /** A count of descriptors: decimal digits, a safe integer (runc's flag is a Go int; a sign or a base prefix is refused here). */
-export function descriptorCount(name: string, value: string): number {
+function descriptorCount(name: string, value: string): number {
   const count = DECIMAL.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(count)) throw new ConfigError(name, value, 'must be a non-negative integer');
   return count;

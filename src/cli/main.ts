@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { MountkitError, firstLine, syscallErrorStacks } from '../core/errors';
+import { MountkitError, firstLine, syscallErrorStacks, thrownMessage } from '../core/errors';
 import { parseArgs, USAGE, type CliOptions } from './args';
 import { restoreCaCertsEnv } from './node-env';
 import { plan } from './plan';
@@ -51,7 +51,7 @@ export function main(argv: readonly string[]): number | Promise<number> {
  * line, as runc writes its own to its log.
  */
 export function reportError(err: unknown, debug: boolean, opts?: CliOptions): number {
-  const message = err instanceof Error ? err.message : String(err);
+  const message = thrownMessage(err);
   const told = debug ? message : oneLine(message);
   const status = err instanceof MountkitError ? err.exitCode : 1;
   process.stderr.write(`mountkit: ${told}\n`);

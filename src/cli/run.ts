@@ -63,7 +63,7 @@ const LISTEN_FDS_ENV = 'MOUNTKIT_LISTEN_FDS';
  * the ordinary way when LISTEN_PID is its own pid; otherwise go-systemd's rule for this
  * process (bin/mountkit execs Node, which keeps the launcher's pid).
  */
-export function listenFdsHere(launch: LaunchContext, env: NodeJS.ProcessEnv, pid: number): number {
+function listenFdsHere(launch: LaunchContext, env: NodeJS.ProcessEnv, pid: number): number {
   if (launch.relaunched) return goAtoi(env[LISTEN_FDS_ENV]) ?? 0;
   if (launch.startedInPidNamespace) return 0;
   return listenFdsOf(env, pid);

@@ -28,7 +28,7 @@
 import * as posix from 'path/posix';
 import { O_CLOEXEC, O_DIRECTORY, O_EXCL, O_CREAT, O_NOFOLLOW, O_PATH, O_WRONLY, RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from './constants';
 import { SyscallError, errnoNumber } from './errors';
-import { MAXSYMLINKS, cleanPath, containerPath } from './paths';
+import { MAXSYMLINKS, cleanPath, containerPath, isWithin } from './paths';
 import type { Syscalls } from './syscalls/types';
 
 /** openat2(2) resolve flags of every in-root lookup. */
@@ -555,7 +555,7 @@ export function makeFile(sys: Syscalls, mode: number): MakeEntry {
 }
 
 /** Where a mount target lies now: the kernel's name of it (readlink of its magic link) and that path inside the root. */
-export interface TargetPlace {
+interface TargetPlace {
   /** readlink(2) of the target's /proc/thread-self/fd/N, as the kernel names it now. */
   path: string;
   /** `path` inside the root (containerPath); undefined when the kernel's name lies outside it. */
@@ -570,13 +570,8 @@ export function targetPlace(sys: Syscalls, root: Root, target: number, unsafe: s
   return fromRoot(sys, root, unsafe, (dir) => {
     const path = sys.readlink(fdPath(target));
     dir.name ??= sys.readlink(fdPath(dir.fd));
-    return { path, inside: isWithinName(dir.name, path) ? containerPath(dir.name, path) : undefined };
+    return { path, inside: isWithin(dir.name, path) ? containerPath(dir.name, path) : undefined };
   });
-}
-
-/** Whether the kernel's name `path` lies at or below the root named `rootName`. */
-function isWithinName(rootName: string, path: string): boolean {
-  return rootName === '/' || path === rootName || path.startsWith(rootName + '/');
 }
 
 /**

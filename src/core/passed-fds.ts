@@ -17,7 +17,7 @@ import type { Syscalls } from './syscalls/types';
 export const FIRST_PASSED_FD = 3;
 
 /** The option that names the descriptors passed after the listening ones. */
-export const PRESERVE_FDS_OPTION = '--preserve-fds';
+const PRESERVE_FDS_OPTION = '--preserve-fds';
 
 type Passed = Pick<RootfsConfig, 'listenFds' | 'preserveFds'>;
 

@@ -264,7 +264,8 @@ export class PlanSyscalls extends DryRunSyscalls {
   /**
    * A procfs mounted for the container numbers its process as the plan does (getpid: the
    * container's pid in its own pid namespace), not as the host's mirrored here numbers
-   * this one: its self and thread-self links lead there (core/procfs.ts follows them).
+   * this one: its self and thread-self links lead there, so that the plan shows the paths
+   * core/procfs.ts would write, as the container's procfs would name them.
    */
   private ownSelfLinks(root: FakeNode): void {
     const entries = this.entries(root);

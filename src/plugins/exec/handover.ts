@@ -180,7 +180,7 @@ export class HandoverStep implements LifecycleStep {
    */
   private setUser(uid: number, gid: number, groups: readonly number[], ctx: RunContext): void {
     if (ctx.config.rootless) validateRootlessGroups(ctx.config);
-    else if (this.setgroupsAllowed(ctx)) this.sys.setgroups([...groups]);
+    else if (this.groupsMaySet(ctx)) this.sys.setgroups([...groups]);
     else if (groups.length > 0) ctx.log.warn(`process.user.additionalGids ${JSON.stringify(groups)} not given: setgroups(2) is denied in this user namespace (/proc/self/setgroups)`);
     this.sys.setgid(gid);
     this.sys.setuid(uid);
@@ -191,7 +191,7 @@ export class HandoverStep implements LifecycleStep {
    * setgroups(2) is called, and refused (EPERM) where it is denied: the container never
    * keeps groups it was not given.
    */
-  private setgroupsAllowed(ctx: RunContext): boolean {
+  private groupsMaySet(ctx: RunContext): boolean {
     return ctx.shared.get(SETGROUPS_ALLOWED_KEY) !== false;
   }
 }

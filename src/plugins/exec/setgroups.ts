@@ -4,7 +4,7 @@ import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin
 import type { Syscalls } from '../../core/syscalls/types';
 
 /** This process's user namespace's setgroups policy (user_namespaces(7)). */
-export const SETGROUPS_FILE = '/proc/self/setgroups';
+const SETGROUPS_FILE = '/proc/self/setgroups';
 
 /** Whether setgroups(2) is allowed in this process's user namespace, in RunContext.shared, set before the jail. */
 export const SETGROUPS_ALLOWED_KEY = 'exec.setgroups-allowed';

@@ -43,9 +43,9 @@ export function copyTree(sys: Syscalls, fromFd: number, to: string, shown: strin
 }
 
 function copyEntry(sys: Syscalls, dirfd: number, name: string, dest: string, shown: string): void {
-  const fd = naming(shown, () => sys.openat(dirfd, name, ENTRY_FLAGS, 0));
+  const fd = onEntry(shown, () => sys.openat(dirfd, name, ENTRY_FLAGS, 0));
   try {
-    const st = naming(shown, () => sys.fstat(fd));
+    const st = onEntry(shown, () => sys.fstat(fd));
     // A new directory or node starts private to root and gets its owner and mode after, so
     // no other user can open it in between.
     if (st.kind === 'dir') sys.mkdir(dest, 0o700);
@@ -66,7 +66,7 @@ function copyEntry(sys: Syscalls, dirfd: number, name: string, dest: string, sho
 }
 
 /** Runs `call`, a syscall on the entry `shown`, its SyscallError naming that entry. */
-function naming<T>(shown: string, call: () => T): T {
+function onEntry<T>(shown: string, call: () => T): T {
   try {
     return call();
   } catch (err) {

@@ -15,7 +15,7 @@
  */
 import type { MountSpec } from '../../core/config/model';
 import { MNT_DETACH, MS_BIND, MS_MOVE, MS_PRIVATE } from '../../core/constants';
-import { StepError, SyscallError } from '../../core/errors';
+import { StepError, SyscallError, thrownMessage } from '../../core/errors';
 import { fdPath } from '../../core/in-root';
 import { applyPropagation, mountOn, type MountAt } from '../../core/mounting';
 import type { Logger } from '../../core/plugin';
@@ -68,8 +68,7 @@ export function mountWithCopyUp(sys: Syscalls, m: MountSpec, destFd: number, at:
 }
 
 function failed(what: string, err: unknown): StepError {
-  const inner = err instanceof Error ? err.message : String(err);
-  return new StepError(`tmpcopyup: ${what} failed: ${inner}`, { cause: err });
+  return new StepError(`tmpcopyup: ${what} failed: ${thrownMessage(err)}`, { cause: err });
 }
 
 function step(what: string, fn: () => void): void {
