@@ -16,6 +16,7 @@
  */
 import { readFileSync, readdirSync, readlinkSync } from 'fs';
 import { constants } from 'os';
+import { RELAUNCH_STARTER_FD } from '../core/relaunch';
 import type { ContainerProcess } from './container-process';
 
 export const PASSED_SIGNALS: readonly NodeJS.Signals[] = [
@@ -175,7 +176,7 @@ async function deliver(container: ContainerProcess, held: string | undefined, ch
  * is or started, which holds the channel `spawned` was started with on descriptor 3 (on
  * one of `channelFds`) until its program starts. The returned function stops it.
  */
-export function passSignals(container: ContainerProcess, spawned: number, channelFds: readonly number[] = [3]): () => void {
+export function passSignals(container: ContainerProcess, spawned: number, channelFds: readonly number[] = [RELAUNCH_STARTER_FD]): () => void {
   // What `spawned` was started with on descriptor 3, taken while it still holds it.
   const held = fdLink(spawned, 3);
   const queue: NodeJS.Signals[] = [];

@@ -35,11 +35,6 @@ export interface TargetOptions {
   /** Mode of what is created, before the umask; default 0755, as runc's. */
   mode?: number;
   /**
-   * Skip the /proc check (procDestinationProblem): for the proc and sysfs handler, whose
-   * own target is /proc, and for the finalize steps, whose paths are the config's masks.
-   */
-  anywhere?: boolean;
-  /**
    * Asked when the target resolves to /proc itself: whether this mount may cover it (a
    * bind of a procfs, as runc allows), however the destination is written.
    */
@@ -132,14 +127,14 @@ export interface MountTarget extends Created {
 
 /**
  * Opens the mount target `destination` inside `root`, creating it (and its parents) when
- * missing, and runs `fn` with its descriptor, closed afterwards. Unless `anywhere`, a
- * target that resolves to /proc or below it (other than the allowed files, and /proc
- * itself when `mayBeProc` says so) is refused before anything is created. `fn` makes the
+ * missing, and runs `fn` with its descriptor, closed afterwards. A target that resolves
+ * to /proc or below it (other than the allowed files, and /proc itself when `mayBeProc`
+ * says so) is refused before anything is created. `fn` makes the
  * mount and then calls afterMount with the target it was given.
  */
 export function withMountTarget<T>(sys: Syscalls, root: Root, destination: string, opts: TargetOptions, fn: (t: MountTarget) => T): T {
   const mode = opts.mode ?? 0o755;
-  const vet = opts.anywhere ? undefined : (inside: string) => (inside === '/proc' && opts.mayBeProc?.() ? undefined : refuseUnderProc(inside));
+  const vet = (inside: string) => (inside === '/proc' && opts.mayBeProc?.() ? undefined : refuseUnderProc(inside));
   const target = createInRoot(sys, root, destination, { make: opts.kind === 'file' ? makeFile(sys, mode) : undefined, dirMode: mode, vet });
   try {
     return fn({ ...target, vet });
