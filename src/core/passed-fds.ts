@@ -58,10 +58,15 @@ export function activationEnv(env: readonly string[], listenFds: number | undefi
   return listenFds ? [...env, `LISTEN_FDS=${listenFds}`, 'LISTEN_PID=1'] : [...env];
 }
 
+/** The option (or variable) and count that passed descriptor `fd`. */
+function passedByField(config: Passed, fd: number): [string, number] {
+  const listen = config.listenFds ?? 0;
+  return fd < FIRST_PASSED_FD + listen ? ['LISTEN_FDS', listen] : [PRESERVE_FDS_OPTION, config.preserveFds ?? 0];
+}
+
 /** The option and value that name descriptor `fd` of the passed range in errors. */
 export function passedBy(config: Passed, fd: number): string {
-  const listen = config.listenFds ?? 0;
-  return fd < FIRST_PASSED_FD + listen ? `LISTEN_FDS ${listen}` : `${PRESERVE_FDS_OPTION} ${config.preserveFds ?? 0}`;
+  return passedByField(config, fd).join(' ');
 }
 
 /**
@@ -76,8 +81,8 @@ export function checkPassedOpen(sys: Syscalls, config: Passed): void {
       sys.fstat(fd);
     } catch (err) {
       if (!(err instanceof SyscallError) || err.code !== 'EBADF') throw err;
-      const [field, value] = passedBy(config, fd).split(' ');
-      throw new ConfigError(field, Number(value), `descriptor ${fd} is not open`);
+      const [field, value] = passedByField(config, fd);
+      throw new ConfigError(field, value, `descriptor ${fd} is not open`);
     }
   }
 }

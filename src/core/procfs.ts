@@ -50,8 +50,8 @@ const ROOT_KEY = 'procfs.root';
 interface ProcRoot {
   fd: number;
   dev: bigint;
-  /** The path of this thread's directory below the root ("PID/task/TID"), once read. */
-  thread?: { pid: number; tid: number };
+  /** This process's pid as the procfs numbers it (its thread is PID/task/PID), once read. */
+  pid?: number;
 }
 
 /** A file mountkit writes: its path in the container's /proc and what it is for, in errors (`linux.sysctl "net.ipv4.ip_forward"`). */
@@ -94,9 +94,9 @@ function procRoot(sys: Syscalls, ctx: RunContext, what: string, path: string): P
   }
 }
 
-/** This thread as the verified procfs numbers it, which must be its process's leading thread. */
-function thisThread(sys: Syscalls, root: ProcRoot, what: string, path: string): { pid: number; tid: number } {
-  if (root.thread) return root.thread;
+/** This process's pid as the verified procfs numbers it, read from thread-self, which must be its leading thread. */
+function thisPid(sys: Syscalls, root: ProcRoot, what: string, path: string): number {
+  if (root.pid !== undefined) return root.pid;
   let text: string;
   try {
     text = sys.readlinkat(root.fd, 'thread-self');
@@ -106,9 +106,8 @@ function thisThread(sys: Syscalls, root: ProcRoot, what: string, path: string): 
   }
   const m = /^([1-9]\d*)\/task\/([1-9]\d*)$/.exec(text);
   if (!m || m[1] !== m[2]) throw refused(what, path, `"/proc/thread-self" leads to ${JSON.stringify(text)}, not a process's leading thread (PID/task/PID)`);
-  const pid = Number(m[1]);
-  root.thread = { pid, tid: pid };
-  return root.thread;
+  root.pid = Number(m[1]);
+  return root.pid;
 }
 
 /** `path` (/proc/...) relative to the procfs root, `self` and `thread-self` replaced by this process's and thread's directories. */
@@ -116,8 +115,8 @@ function belowRoot(sys: Syscalls, root: ProcRoot, what: string, path: string): s
   const rest = path.slice('/proc/'.length);
   const [first, ...others] = rest.split('/');
   if (first !== 'self' && first !== 'thread-self') return rest;
-  const { pid, tid } = thisThread(sys, root, what, path);
-  return [first === 'self' ? `${pid}` : `${pid}/task/${tid}`, ...others].join('/');
+  const pid = thisPid(sys, root, what, path);
+  return [first === 'self' ? `${pid}` : `${pid}/task/${pid}`, ...others].join('/');
 }
 
 /** Why a lookup below the root was refused, in words, for the error codes that mean it found no procfs file. */
