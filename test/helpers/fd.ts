@@ -1,4 +1,4 @@
-import { O_CLOEXEC, O_CREAT, O_EXCL, O_NOFOLLOW, O_WRONLY } from '../../src/core/constants';
+import { O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from '../../src/core/constants';
 import { THREAD_SELF_FD, parseFdPath } from '../../src/core/in-root';
 import type { FakeSyscalls, SyscallRecord } from '../../src/core/syscalls/fake';
 
@@ -44,4 +44,36 @@ export function fdOf(sys: FakeSyscalls, path: string): number {
     toAsymmetricMatcher: () => `fdOf(${JSON.stringify(path)})`,
   };
   return matcher as unknown as number;
+}
+
+/** The descriptors of afterMount's reopen of a directory target (core/mounting.ts reopenMounted). */
+export interface ReopenFds {
+  /** The rootfs kept for the run. */
+  root: number;
+  /** The target, opened before the mount. */
+  target: number;
+  /** The target's parent, `..` of its descriptor. */
+  parent: number;
+  /** The new mount, opened again. */
+  reopened: number;
+}
+
+/**
+ * The calls of afterMount's check of a mount made on a directory, before anything acts on
+ * it: the target's kind and mount and where it lies now (the root's name once), its name
+ * opened again in its own parent with no symlink followed, and what that reached checked
+ * to be at the target's place and the root of another mount than the target's.
+ */
+export function reopenedMountCalls(name: string, fds: ReopenFds): SyscallRecord[] {
+  const PATH = O_PATH | O_CLOEXEC;
+  return [
+    { op: 'fstatMount', fd: fds.target },
+    { op: 'readlink', path: `${THREAD_SELF_FD}/${fds.target}` },
+    { op: 'readlink', path: `${THREAD_SELF_FD}/${fds.root}` },
+    { op: 'openat', dirfd: fds.target, path: '..', flags: PATH | O_DIRECTORY, mode: 0 },
+    { op: 'openat2', dirfd: fds.parent, path: name, flags: PATH | O_NOFOLLOW, mode: 0, resolve: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS },
+    { op: 'close', fd: fds.parent },
+    { op: 'readlink', path: `${THREAD_SELF_FD}/${fds.reopened}` },
+    { op: 'fstatMount', fd: fds.reopened },
+  ] as SyscallRecord[];
 }

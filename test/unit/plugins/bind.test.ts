@@ -35,9 +35,6 @@ import {
   MOVE_MOUNT_T_EMPTY_PATH,
   OPEN_TREE_CLONE,
   O_NOFOLLOW,
-  RESOLVE_BENEATH,
-  RESOLVE_NO_MAGICLINKS,
-  RESOLVE_NO_SYMLINKS,
 } from '../../../src/core/constants';
 import { NO_MAPPINGS } from '../../../src/core/idmap';
 import { IN_ROOT_NO_SYMLINKS } from '../../../src/core/in-root';
@@ -52,7 +49,7 @@ import { LOCKABLE_FLAGS, keepLockedFlags, lockedChange } from '../../../src/plug
 import { mountFlagsOfStatfs } from '../../../src/core/statfs-flags';
 import { relabelMode, relabelProblem, relabelTarget, sharedLabel } from '../../../src/plugins/bind/relabel';
 import { makeConfig, makeMount } from '../../helpers/config';
-import { changes, fdOf, fileMade, viaFd } from '../../helpers/fd';
+import { changes, fdOf, fileMade, reopenedMountCalls, viaFd } from '../../helpers/fd';
 
 type MountOver = Omit<Parameters<typeof makeMount>[0], 'type'>;
 
@@ -110,17 +107,8 @@ describe('bind mount handler', () => {
       { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
       { op: 'openat2', dirfd: 100, path: 'data', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
       bind('/proc/thread-self/fd/101', MS_BIND | MS_RDONLY),
-      // afterMount: the target's kind and mount, where it lies now (the root's name, once), ...
-      { op: 'fstatMount', fd: 101 },
-      { op: 'readlink', path: '/proc/thread-self/fd/101' },
-      { op: 'readlink', path: '/proc/thread-self/fd/100' },
-      // ... its name opened again in its own parent, no symlink followed, ...
-      { op: 'openat', dirfd: 101, path: '..', flags: PATH | O_DIRECTORY, mode: 0 },
-      { op: 'openat2', dirfd: 102, path: 'data', flags: PATH | O_NOFOLLOW, mode: 0, resolve: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS },
-      { op: 'close', fd: 102 },
-      // ... checked to be at the target's place and the root of another mount than the target's: the new bind.
-      { op: 'readlink', path: '/proc/thread-self/fd/103' },
-      { op: 'fstatMount', fd: 103 },
+      // afterMount's check that 103 is the new bind.
+      ...reopenedMountCalls('data', { root: 100, target: 101, parent: 102, reopened: 103 }),
       remount('/proc/thread-self/fd/103', MS_BIND | MS_RDONLY),
       { op: 'close', fd: 103 },
       { op: 'close', fd: 101 },
@@ -150,7 +138,6 @@ describe('bind mount handler', () => {
   });
 
   describe('the mount opened again after the mount must be the new bind (CVE-2025-52881)', () => {
-    const PATH = O_PATH | O_CLOEXEC;
     test('a symlink at the target\'s name now (ELOOP) is refused before anything acts on what it leads to', () => {
       const { sys, run } = setup();
       sys.addDir('/r/data');
@@ -177,14 +164,7 @@ describe('bind mount handler', () => {
         /mount destination "\/data" was replaced while it was mounted on: "\/data" is not the root of the new mount$/,
       );
       expect(sys.calls.slice(sys.calls.findIndex((c) => c.op === 'mount') + 1)).toEqual([
-        { op: 'fstatMount', fd: 101 },
-        { op: 'readlink', path: '/proc/thread-self/fd/101' },
-        { op: 'readlink', path: '/proc/thread-self/fd/100' },
-        { op: 'openat', dirfd: 101, path: '..', flags: PATH | O_DIRECTORY, mode: 0 },
-        { op: 'openat2', dirfd: 102, path: 'data', flags: PATH | O_NOFOLLOW, mode: 0, resolve: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS },
-        { op: 'close', fd: 102 },
-        { op: 'readlink', path: '/proc/thread-self/fd/103' },
-        { op: 'fstatMount', fd: 103 },
+        ...reopenedMountCalls('data', { root: 100, target: 101, parent: 102, reopened: 103 }),
         // Refused: no remount; the descriptors closed.
         { op: 'close', fd: 103 },
         { op: 'close', fd: 101 },

@@ -19,9 +19,6 @@ import {
   S_IFCHR,
   S_IFIFO,
   makedev,
-  RESOLVE_BENEATH,
-  RESOLVE_NO_MAGICLINKS,
-  RESOLVE_NO_SYMLINKS,
 } from '../../../src/core/constants';
 import { IN_ROOT_NO_SYMLINKS, parseFdPath } from '../../../src/core/in-root';
 import { silentLogger } from '../../../src/core/logger';
@@ -33,7 +30,7 @@ import { TmpfsMountHandler } from '../../../src/plugins/tmpfs';
 import { stagingPath } from '../../../src/plugins/tmpfs/copyup';
 import { hasModeOption, withInheritedMode } from '../../../src/plugins/tmpfs/options';
 import { makeConfig, makeMount } from '../../helpers/config';
-import { changes, fdOf, viaFd } from '../../helpers/fd';
+import { changes, fdOf, reopenedMountCalls, viaFd } from '../../helpers/fd';
 import { procDestinationProblem } from '../../../src/core/paths';
 
 const STAGING = '/tmp/.mountkit-tmpcopyup-0';
@@ -60,6 +57,25 @@ function setup(over: { mountLabel?: string; log?: Logger; sys?: FakeSyscalls } =
       makeConfig({ rootfs: '/r', ...config, mounts: mounts.map((m, index) => makeMount({ index, ...m })) }),
     );
   return { sys, run };
+}
+
+/** What `fn` threw (undefined when it returned). */
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
+/** The failure of mounts[0]'s tmpcopyup at "/x": `inner`, from `op` answering `errno`. */
+function copyFailed(inner: string, op: Parameters<typeof errorName>[0], errno: string) {
+  return {
+    name: 'PluginError',
+    message: `mounts: plugin tmpfs mounts[0] "/x": tmpcopyup: copying "/x" failed: ${inner}`,
+    cause: { name: 'StepError', cause: { name: 'SyscallError', syscall: errorName(op), code: errno } },
+  };
 }
 
 /** The lower directory tmpcopyup copies: a file owned by 1234, a symlink, a subdirectory, a device. */
@@ -259,16 +275,8 @@ describe('tmpfs mount handler', () => {
     // Every call after the mount: the new tmpfs opened again by the target's name in the
     // target's own parent (102), no symlink followed, and checked to be the root of another
     // mount than the target's at the target's place, before anything acts on it (103).
-    const PATH = O_PATH | O_CLOEXEC;
     expect(sys.calls.slice(sys.calls.findIndex((c) => c.op === 'mount') + 1)).toEqual([
-      { op: 'fstatMount', fd: 101 },
-      { op: 'readlink', path: '/proc/thread-self/fd/101' },
-      { op: 'readlink', path: '/proc/thread-self/fd/100' },
-      { op: 'openat', dirfd: 101, path: '..', flags: PATH | O_DIRECTORY, mode: 0 },
-      { op: 'openat2', dirfd: 102, path: 'x', flags: PATH | O_NOFOLLOW, mode: 0, resolve: RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS },
-      { op: 'close', fd: 102 },
-      { op: 'readlink', path: '/proc/thread-self/fd/103' },
-      { op: 'fstatMount', fd: 103 },
+      ...reopenedMountCalls('x', { root: 100, target: 101, parent: 102, reopened: 103 }),
       { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_PRIVATE, data: null },
       { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_SHARED | MS_REC, data: null },
       { op: 'mountSetattr', dirfd: 103, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
@@ -499,17 +507,7 @@ describe('tmpfs mount handler', () => {
       const { sys, run } = setup();
       addLowerTree(sys);
       sys.failOn(op, 'ENOSPC', { path });
-      let thrown: unknown;
-      try {
-        run(copyUp);
-      } catch (err) {
-        thrown = err;
-      }
-      expect(thrown).toMatchObject({
-        name: 'PluginError',
-        message: `mounts: plugin tmpfs mounts[0] "/x": tmpcopyup: copying "/x" failed: ${inner}`,
-        cause: { name: 'StepError', cause: { name: 'SyscallError', syscall: errorName(op), code: 'ENOSPC' } },
-      });
+      expect(thrownBy(() => run(copyUp))).toMatchObject(copyFailed(inner, op, 'ENOSPC'));
       const effects = changes(sys);
       expect(effects.slice(-4)).toEqual([expect.objectContaining({ op }), unbind, unbind, removeStaging]);
       expect(effects.filter((c) => c.op === 'mount' && c.flags === MS_MOVE)).toEqual([]);
@@ -643,17 +641,8 @@ describe('tmpfs mount handler', () => {
         const { sys, run } = setup();
         addSmallTree(sys);
         sys.failOn(op, errno, { path });
-        let thrown: unknown;
-        try {
-          run(copyUp);
-        } catch (err) {
-          thrown = err;
-        }
-        expect(thrown).toMatchObject({
-          name: 'PluginError',
-          message: `mounts: plugin tmpfs mounts[0] "/x": tmpcopyup: copying "/x" failed: ${inner}`,
-          cause: { name: 'StepError', cause: { name: 'SyscallError', syscall: errorName(op), code: errno } },
-        });
+        const thrown = thrownBy(() => run(copyUp));
+        expect(thrown).toMatchObject(copyFailed(inner, op, errno));
         expect((thrown as Error).message).not.toContain('\n');
         expect(changes(sys).slice(-3)).toEqual([unbind, unbind, removeStaging]);
         expect(sys.mounts).toEqual([]);
