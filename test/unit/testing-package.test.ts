@@ -3,6 +3,18 @@ import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { REPO } from '../helpers/cli';
 
+/** The files `npm pack` would put in the package (its `files` list), without running the build. */
+function packedFiles(): string[] {
+  const r = spawnSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: REPO, encoding: 'utf8' });
+  expect(r.status).toBe(0);
+  return (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0].files.map((f) => f.path);
+}
+
+/** The relative links of a Markdown text (`[text](target)`), without their #anchors. */
+function relativeLinks(markdown: string): string[] {
+  return [...markdown.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]).filter((l) => !/^[a-z]+:/.test(l));
+}
+
 /**
  * The package's entry points as a consumer gets them: `mountkit` and `mountkit/testing`
  * through package.json `exports`, from the build in dist/ (made by `npm ci`'s prepare
@@ -42,5 +54,15 @@ describe('package entry points', () => {
       file: path.join(REPO, 'dist', 'testing', 'index.js'),
       deep: 'ERR_PACKAGE_PATH_NOT_EXPORTED',
     });
+  });
+
+  test('the Markdown files shipped link only to what the package ships, and the CHANGELOG they cite is shipped', () => {
+    const files = packedFiles();
+    const broken = files
+      .filter((f) => f.endsWith('.md'))
+      .flatMap((md) => relativeLinks(readFileSync(path.join(REPO, md), 'utf8')).map((link) => ({ md, link, to: path.normalize(path.join(path.dirname(md), link)) })))
+      .filter(({ to }) => !files.some((f) => f === to || f.startsWith(`${to}/`)));
+    expect(broken).toEqual([]);
+    expect(files).toEqual(expect.arrayContaining(['CHANGELOG.md', 'docs/plugins.md', 'examples/plugins/overlay/README.md']));
   });
 });
