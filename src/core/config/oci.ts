@@ -374,8 +374,7 @@ function parseProcess(v: unknown): ProcessSpec {
     cwd,
     uid: optionalUnsigned(user?.uid, 'process.user.uid', UINT32_MAX, 0),
     gid: optionalUnsigned(user?.gid, 'process.user.gid', UINT32_MAX, 0),
-    // Each group once, in the order first given, as runc gives them: setgroups(2) would keep a repeated one (`id` lists it twice).
-    ...(isAbsent(user?.additionalGids) ? {} : { additionalGids: [...new Set(list(user?.additionalGids, 'process.user.additionalGids', (g, field) => unsigned(g, field, UINT32_MAX)))] }),
+    ...(isAbsent(user?.additionalGids) ? {} : { additionalGids: list(user?.additionalGids, 'process.user.additionalGids', (g, field) => unsigned(g, field, UINT32_MAX)) }),
     // umask(2) keeps the permission bits of its argument (mask & 0777), so any uint32 is taken, as runc takes it.
     ...(isAbsent(user?.umask) ? {} : { umask: unsigned(user?.umask, 'process.user.umask', UINT32_MAX) & 0o777 }),
     ...(isAbsent(p.noNewPrivileges) ? {} : { noNewPrivileges: optionalBoolean(p.noNewPrivileges, 'process.noNewPrivileges') }),

@@ -169,7 +169,8 @@ export class HandoverStep implements LifecycleStep {
 
   /**
    * setgroups(2) comes first, while still privileged, with the config's supplementary
-   * groups (none unless process.user.additionalGids names some). In a user namespace
+   * groups (none unless process.user.additionalGids names some), each once where first
+   * given, as runc passes them (setgroups(2) keeps a repeated one: `id` lists it twice). In a user namespace
    * whose /proc/self/setgroups says "deny" (what unshare -r writes) it is refused, so it
    * is skipped, as runc skips it there; groups asked for are then not given, which a
    * warning says. The file is read before the jail (./setgroups.ts), from the host's
@@ -180,7 +181,7 @@ export class HandoverStep implements LifecycleStep {
    */
   private setUser(uid: number, gid: number, groups: readonly number[], ctx: RunContext): void {
     if (ctx.config.rootless) validateRootlessGroups(ctx.config);
-    else if (this.groupsMaySet(ctx)) this.sys.setgroups([...groups]);
+    else if (this.groupsMaySet(ctx)) this.sys.setgroups([...new Set(groups)]);
     else if (groups.length > 0) ctx.log.warn(`process.user.additionalGids ${JSON.stringify(groups)} not given: setgroups(2) is denied in this user namespace (/proc/self/setgroups)`);
     this.sys.setgid(gid);
     this.sys.setuid(uid);

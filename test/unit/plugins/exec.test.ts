@@ -245,6 +245,14 @@ describe('handover step', () => {
     expect(sys.callsOf('setgroups')).toEqual([{ op: 'setgroups', gids: [5, 27] }]);
   });
 
+  test('a group given twice, as a config built in code may give it, is given once where it was first given (as runc)', () => {
+    const { sys, run } = setup();
+    sys.addFile('/proc/self/setgroups', 'allow\n');
+    run.config.process.additionalGids = [50, 2000, 50, 7, 2000];
+    expect(run).toThrow(ExecveCalled);
+    expect(sys.callsOf('setgroups')).toEqual([{ op: 'setgroups', gids: [50, 2000, 7] }]);
+  });
+
   test('additionalGids where the user namespace denies setgroups: not given, as runc skips them there, and a warning names them', () => {
     const log = memoryLogger();
     const sys = new FakeSyscalls();
