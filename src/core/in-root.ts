@@ -166,10 +166,21 @@ function openat2Again(sys: Syscalls, rootFd: number, rel: string, flags: number,
  * EPERM marks the port and is walked; anything else is thrown.
  */
 function afterFailure(sys: Syscalls, rootFd: number, parts: readonly string[], how: LookupMode, err: unknown): Lookup {
-  if (isErrno(err, 'ENOSYS') || (isErrno(err, 'EPERM') && openat2Refused(sys, rootFd))) withoutOpenat2.add(sys);
-  else if (!isErrno(err, 'ENOENT')) throw err;
-  else if (how.existing) throw new SyscallError('openat', errnoNumber('ENOENT'), []);
+  if (!markedWithoutOpenat2(sys, rootFd, err)) {
+    if (!isErrno(err, 'ENOENT')) throw err;
+    if (how.existing) throw new SyscallError('openat', errnoNumber('ENOENT'), []);
+  }
   return walk(sys, rootFd, parts, how.nofollow);
+}
+
+/**
+ * Whether openat2's failure `err` says the call itself is refused (ENOSYS, or a filter's
+ * EPERM: openat2Refused), in which case the port is marked to walk from now on.
+ */
+function markedWithoutOpenat2(sys: Syscalls, rootFd: number, err: unknown): boolean {
+  if (!isErrno(err, 'ENOSYS') && !(isErrno(err, 'EPERM') && openat2Refused(sys, rootFd))) return false;
+  withoutOpenat2.add(sys);
+  return true;
 }
 
 /**
@@ -603,8 +614,7 @@ export function reopenTarget(sys: Syscalls, root: Root, target: number, dir: boo
       try {
         return openat2Again(sys, rootDir.fd, relative(parts), PATH_FLAGS | O_NOFOLLOW, IN_ROOT_NO_SYMLINKS);
       } catch (err) {
-        if (!isErrno(err, 'ENOSYS') && !(isErrno(err, 'EPERM') && openat2Refused(sys, rootDir.fd))) throw err;
-        withoutOpenat2.add(sys);
+        if (!markedWithoutOpenat2(sys, rootDir.fd, err)) throw err;
       }
     }
     const found = walk(sys, rootDir.fd, parts, true);

@@ -137,6 +137,40 @@ describe('bind mount handler', () => {
     ]);
   });
 
+  test('a file bind\'s mount opened again where openat2 is refused (ENOSYS) is walked to, one component at a time, no symlink followed', () => {
+    const { sys, run } = setup();
+    sys.addFile('/r/etc/hosts');
+    sys.failOn('openat2', 'ENOSYS', { path: '/r/etc/hosts', nth: 2 });
+    run([{ source: '/src/file', destination: '/etc/hosts', flags: MS_BIND | MS_NOSUID }]);
+    const PATH = O_PATH | O_CLOEXEC;
+    expect(sys.calls.slice(sys.calls.findIndex((c) => c.op === 'mount') + 1)).toEqual([
+      { op: 'fstatMount', fd: 101 },
+      { op: 'readlink', path: '/proc/thread-self/fd/101' },
+      { op: 'readlink', path: '/proc/thread-self/fd/100' },
+      { op: 'openat2', dirfd: 100, path: 'etc/hosts', flags: PATH | O_NOFOLLOW, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      { op: 'openat', dirfd: 100, path: 'etc', flags: PATH | O_NOFOLLOW, mode: 0 },
+      { op: 'fstat', fd: 102 },
+      { op: 'openat', dirfd: 102, path: 'hosts', flags: PATH | O_NOFOLLOW, mode: 0 },
+      { op: 'close', fd: 102 },
+      { op: 'readlink', path: '/proc/thread-self/fd/103' },
+      { op: 'fstatMount', fd: 103 },
+      remount('/proc/thread-self/fd/103', MS_BIND | MS_NOSUID),
+      { op: 'close', fd: 103 },
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: 100 },
+    ]);
+  });
+
+  test('any other refusal of that openat2 (EACCES) fails the mount, naming it, with nothing walked or remounted', () => {
+    const { sys, run } = setup();
+    sys.addFile('/r/etc/hosts');
+    sys.failOn('openat2', 'EACCES', { path: '/r/etc/hosts', nth: 2 });
+    expect(() => run([{ source: '/src/file', destination: '/etc/hosts', flags: MS_BIND | MS_NOSUID }])).toThrow(/mounts\[0\] "\/etc\/hosts": openat2 "[^"]*hosts": EACCES$/);
+    expect(sys.callsOf('openat')).toEqual([]);
+    expect(sys.callsOf('mount')).toHaveLength(1);
+    expect(sys.openFds()).toEqual([]);
+  });
+
   describe('the mount opened again after the mount must be the new bind (CVE-2025-52881)', () => {
     test('a symlink at the target\'s name now (ELOOP) is refused before anything acts on what it leads to', () => {
       const { sys, run } = setup();
