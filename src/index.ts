@@ -124,9 +124,9 @@ export {
   mountPropagate,
   refuseUnderProc,
   remountBind,
-  requireContainerProc,
   withMountTarget,
 } from './core/mounting';
+export { requireContainerProc } from './core/procfs';
 export type { MountAt, MountTarget, TargetOptions } from './core/mounting';
 export { THREAD_SELF_FD, createInRoot, fdPath, makeFile, openInRoot, withInRoot } from './core/in-root';
 export type { CreateOptions, Created, MakeEntry, Root, RootDir } from './core/in-root';

@@ -11,9 +11,9 @@
  * kept for the run (containerRoot) rather than opening the rootfs for each lookup.
  */
 import type { MountSpec } from './config/model';
-import { AT_EMPTY_PATH, AT_RECURSIVE, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT, O_CLOEXEC, O_DIRECTORY, O_PATH, PROC_SUPER_MAGIC } from './constants';
+import { AT_EMPTY_PATH, AT_RECURSIVE, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT } from './constants';
 import { StepError, SyscallError } from './errors';
-import { THREAD_SELF_FD, createInRoot, fdPath, makeFile, openRootDir, reopenTarget, targetPlace, withInRoot, type Created, type Root, type RootDir } from './in-root';
+import { createInRoot, fdPath, makeFile, openRootDir, reopenTarget, targetPlace, withInRoot, type Created, type Root, type RootDir } from './in-root';
 import { cleanPath, procDestinationProblem } from './paths';
 import type { RunContext } from './plugin';
 import type { Syscalls } from './syscalls/types';
@@ -327,47 +327,4 @@ export function bindNeedsRemount(flags: bigint): boolean {
 
 export function remountBind(sys: Syscalls, target: string, flags: bigint): void {
   sys.mount(null, target, null, flags | MS_REMOUNT | MS_BIND, null);
-}
-
-/** Where the container's procfs has been checked, in RunContext.shared. */
-const CONTAINER_PROC_KEY = 'mounting.containerProcChecked';
-
-/**
- * After the jail, /proc/thread-self/fd/N is looked up in the container's /proc, which the
- * image decides when no procfs is mounted there: a directory of links leading anywhere,
- * or listing anything. So before the first use of it, the directory is checked with
- * fstatfs(2) to be on a procfs (PROC_SUPER_MAGIC), once per run; `purpose` says what needs
- * it in the error.
- */
-export function requireContainerProc(sys: Syscalls, ctx: RunContext, purpose = 'mounting by descriptor after the jail'): void {
-  if (ctx.shared.get(CONTAINER_PROC_KEY) === true) return;
-  const type = threadSelfFdType(sys);
-  if (type !== PROC_SUPER_MAGIC) {
-    throw new StepError(`${THREAD_SELF_FD} is not on a procfs (f_type 0x${type.toString(16)}): ${purpose} needs the container's /proc`);
-  }
-  ctx.shared.set(CONTAINER_PROC_KEY, true);
-}
-
-/** Whether the container's /proc/thread-self/fd is a procfs's (requireContainerProc's check), where a missing one is no error. */
-export function hasContainerProc(sys: Syscalls, ctx: RunContext): boolean {
-  if (ctx.shared.get(CONTAINER_PROC_KEY) === true) return true;
-  let type: number;
-  try {
-    type = threadSelfFdType(sys);
-  } catch (err) {
-    if (err instanceof SyscallError && (err.code === 'ENOENT' || err.code === 'ENOTDIR')) return false;
-    throw err;
-  }
-  if (type === PROC_SUPER_MAGIC) ctx.shared.set(CONTAINER_PROC_KEY, true);
-  return type === PROC_SUPER_MAGIC;
-}
-
-/** f_type of the filesystem /proc/thread-self/fd is on (fstatfs(2) of an O_PATH descriptor of it). */
-function threadSelfFdType(sys: Syscalls): number {
-  const fd = sys.open(THREAD_SELF_FD, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-  try {
-    return sys.fstatfs(fd).type;
-  } finally {
-    sys.close(fd);
-  }
 }

@@ -30,7 +30,7 @@
  */
 import { O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, PROC_SUPER_MAGIC, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV } from './constants';
 import { StepError, SyscallError } from './errors';
-import { inRootResolver } from './in-root';
+import { THREAD_SELF_FD, inRootResolver } from './in-root';
 import { keptForRun } from './mounting';
 import type { RunContext } from './plugin';
 import type { Syscalls } from './syscalls/types';
@@ -61,8 +61,11 @@ export interface ProcWrite {
   what: string;
 }
 
+/** openProcFile's refusal of a path that leads to no file of the verified procfs. */
+class NotProcFile extends StepError {}
+
 function refused(what: string, path: string, found: string, cause?: SyscallError): StepError {
-  return new StepError(`${what}: ${JSON.stringify(path)} is not a procfs file (${found})`, cause && { cause });
+  return new NotProcFile(`${what}: ${JSON.stringify(path)} is not a procfs file (${found})`, cause && { cause });
 }
 
 /** The container's /proc, opened and verified once per run (see above). */
@@ -134,7 +137,8 @@ function walkOpen(sys: Syscalls, root: ProcRoot, rel: string, flags: number, wha
     const st = sys.fstat(fd);
     if (st.kind === 'symlink') throw refused(what, path, 'a symlink on the way');
     if (st.dev !== root.dev) throw refused(what, path, 'a mount crossed on the way');
-    if (last && st.kind !== 'file') throw refused(what, path, `a ${st.kind}`);
+    const kind = (flags & O_DIRECTORY) !== 0 ? 'dir' : 'file';
+    if (last && st.kind !== kind) throw refused(what, path, `a ${st.kind}`);
   };
   try {
     for (const [i, name] of parts.entries()) {
@@ -165,7 +169,7 @@ function walkOpen(sys: Syscalls, root: ProcRoot, rel: string, flags: number, wha
 
 /**
  * Opens the procfs file `path` (/proc/...) of the container's verified /proc with `flags`
- * (O_WRONLY, O_RDONLY), close-on-exec; refuses it with a one-line StepError naming `what`
+ * (O_WRONLY, O_RDONLY; O_PATH|O_DIRECTORY for a directory), close-on-exec; refuses it with a one-line StepError naming `what`
  * and `path` when it is not a file of that procfs. The descriptor is the caller's to close.
  */
 export function openProcFile(sys: Syscalls, ctx: RunContext, path: string, flags: number, what: string): number {
@@ -214,5 +218,35 @@ export function writeProcFiles(sys: Syscalls, ctx: RunContext, writes: readonly 
     writes.forEach((w, i) => writeProcFd(sys, fds[i], w));
   } finally {
     for (const fd of fds) sys.close(fd);
+  }
+}
+
+/** Where requireContainerProc's check passed, in RunContext.shared. */
+const FD_DIR_KEY = 'procfs.fdDirChecked';
+
+/**
+ * After the jail, mountkit reaches its own descriptors by path, THREAD_SELF_FD/N (fdPath:
+ * mounts by descriptor, the console, the close-on-exec listing), looked up in the
+ * container's /proc, which the image decides when no procfs is mounted there: a directory
+ * of links leading anywhere, even into a procfs the config binds elsewhere, or listing
+ * anything. So before the first use, once per run, that directory is opened as
+ * openProcFile opens a file: /proc the root of a procfs, thread-self this process's
+ * leading thread, and its `fd` directory below that root with no symlink followed and no
+ * mount crossed. Refused with one line saying what (`purpose`) needs it.
+ */
+export function requireContainerProc(sys: Syscalls, ctx: RunContext, purpose = 'mounting by descriptor after the jail'): void {
+  if (ctx.shared.get(FD_DIR_KEY) === true) return;
+  sys.close(openProcFile(sys, ctx, THREAD_SELF_FD, O_PATH | O_DIRECTORY, `${purpose} needs the container's procfs`));
+  ctx.shared.set(FD_DIR_KEY, true);
+}
+
+/** Whether requireContainerProc's check passes; a /proc that is missing or no procfs is no error here. */
+export function hasContainerProc(sys: Syscalls, ctx: RunContext): boolean {
+  try {
+    requireContainerProc(sys, ctx);
+    return true;
+  } catch (err) {
+    if (err instanceof NotProcFile || err instanceof MissingProcFile) return false;
+    throw err;
   }
 }

@@ -1,5 +1,6 @@
 import { O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_WRONLY, RESOLVE_BENEATH, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from '../../src/core/constants';
 import { THREAD_SELF_FD, parseFdPath } from '../../src/core/in-root';
+import { PROC_FILE_RESOLVE, PROC_ROOT_FLAGS } from '../../src/core/procfs';
 import type { FakeSyscalls, SyscallRecord } from '../../src/core/syscalls/fake';
 
 /** The calls that open and close descriptors: the bookkeeping of lookups inside a root. */
@@ -76,4 +77,21 @@ export function reopenedMountCalls(name: string, fds: ReopenFds): SyscallRecord[
     { op: 'readlink', path: `${THREAD_SELF_FD}/${fds.reopened}` },
     { op: 'fstatMount', fd: fds.reopened },
   ] as SyscallRecord[];
+}
+
+/**
+ * The calls of core/procfs.ts's requireContainerProc on a fake whose /proc is addProcfs's
+ * (pid 1): /proc opened and checked to be a procfs's root (kept open for the run, as
+ * `root`), thread-self read, and the thread's `fd` directory opened below it (as `fdDir`)
+ * and closed.
+ */
+export function containerProcChecked(root: number, fdDir: number) {
+  return [
+    { op: 'open', path: '/proc', flags: PROC_ROOT_FLAGS, mode: 0 },
+    { op: 'fstatfs', fd: root },
+    { op: 'fstat', fd: root },
+    { op: 'readlinkat', dirfd: root, path: 'thread-self' },
+    { op: 'openat2', dirfd: root, path: '1/task/1/fd', flags: O_PATH | O_DIRECTORY | O_CLOEXEC, mode: 0, resolve: PROC_FILE_RESOLVE },
+    { op: 'close', fd: fdDir },
+  ] as const;
 }

@@ -156,7 +156,8 @@ describe('buildPlan', () => {
   });
 
   test("a foreground console (process.terminal, no --console-socket): a relaunch with the socketpair's end on 6; the relaunched process sends the master there and tells its starter", () => {
-    const sys = fakeRoot().addDevpts('/dev/pts').addDir('/proc/thread-self/fd');
+    // The container's procfs as fakeRoot's /proc (its /proc/self a directory standing for the host's): thread-self leads to the thread's fd directory.
+    const sys = fakeRoot().addDevpts('/dev/pts').addDir('/proc/1/task/1/fd').addSymlink('/proc/thread-self', '1/task/1');
     sys.mounts.push({ source: 'proc', target: '/proc', fstype: 'proc', flags: 0n, data: null });
     const consolePlugin: PluginModule = {
       register(api) {

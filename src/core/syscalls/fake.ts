@@ -530,6 +530,20 @@ export class FakeSyscalls implements Syscalls {
     return this;
   }
 
+  /**
+   * A procfs mounted at `dir` (default /proc) as the process `pid` reads it: its `self`
+   * link to `PID`, its `thread-self` link to `PID/task/PID` (the process's leading thread)
+   * and that thread's `fd` directory, through which mountkit reaches its descriptors after
+   * the jail (requireContainerProc); the root is inode 1, as every procfs's.
+   */
+  addProcfs(dir = '/proc', pid = this.pid): this {
+    const root = tidy(dir);
+    this.ensureDir(`${root}/${pid}/task/${pid}/fd`);
+    this.addSymlink(`${root}/self`, `${pid}`).addSymlink(`${root}/thread-self`, `${pid}/task/${pid}`);
+    this.addMount({ source: 'proc', target: root, fstype: 'proc', flags: 0n, data: null });
+    return this;
+  }
+
   /** The statfs f_flags (ST_* bits) fstatfs reports for files at and below `path`: a mount's flags. */
   addMountFlags(path: string, stFlags: bigint): this {
     this.mountFlags.set(tidy(path), stFlags);

@@ -6,7 +6,8 @@ import { StepError, SyscallError, naming } from '../../core/errors';
 import { connectHostSocket, consoleToStarter, hasConsole } from '../../core/host-sockets';
 import { answerResult, eventLine } from '../../core/runtime-channel';
 import { fdPath } from '../../core/in-root';
-import { closeKept, keptFd, keptForRun, requireContainerProc } from '../../core/mounting';
+import { closeKept, keptFd, keptForRun } from '../../core/mounting';
+import { requireContainerProc } from '../../core/procfs';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 

@@ -5,7 +5,7 @@ import { validateRootlessGroups } from '../../core/config/validate';
 import { ConfigError, naming } from '../../core/errors';
 import { markCloseOnExec } from '../../core/cloexec';
 import { CONSOLE_KEY } from './console';
-import { hasContainerProc, requireContainerProc } from '../../core/mounting';
+import { hasContainerProc, requireContainerProc } from '../../core/procfs';
 import { giveStreams } from '../../core/streams';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';

@@ -1,7 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { MS_BIND, MS_RDONLY } from '../../core/constants';
 import { fdPath, openInRoot, openInRootIfExists } from '../../core/in-root';
-import { requireContainerProc } from '../../core/mounting';
+import { requireContainerProc } from '../../core/procfs';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import { openDevNull } from './dev-null';

@@ -1,7 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { MS_BIND, MS_REC } from '../../core/constants';
 import { fdPath, openInRootIfExists, withInRoot } from '../../core/in-root';
-import { requireContainerProc } from '../../core/mounting';
+import { requireContainerProc } from '../../core/procfs';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import { remountReadonly, securityFlagsOf } from './remount';

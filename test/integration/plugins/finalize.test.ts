@@ -158,6 +158,21 @@ runAsRoot('finalize, real mounts after a jail', () => {
     expect(r.write).toEqual({ '/mnt/x': 'EROFS', '/dev/x': 'ok' });
   });
 
+  test("without a procfs at /proc, an image's /proc/thread-self leading into a procfs mounted elsewhere (another process's thread) is refused before a path is masked through it", () => {
+    // /elsewhere numbers processes as the run's pid namespace does (no new one here): 1 is another process, whose descriptors the masks would have been mounted on.
+    symlinkSync('/elsewhere/1/task/1', path.join(rootfs, 'proc/thread-self'));
+    // The test reads the mount table through /proc/self, which leads there too.
+    symlinkSync('/elsewhere/self', path.join(rootfs, 'proc/self'));
+    const elsewhere = makeMount({ index: 0, type: 'proc', source: 'proc', destination: '/elsewhere', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC });
+    const r = realRun({ config: makeConfig({ rootfs, mounts: [elsewhere, devMount(0n)], maskedPaths: ['/masked-file'], readonlyPaths: [] }), plugins: JAILED });
+    expect(r.error).toMatchObject({
+      name: 'PluginError',
+      message: expect.stringMatching(
+        /^finalize: plugin masked-paths: mounting by descriptor after the jail needs the container's procfs: "\/proc\/thread-self\/fd" is not a procfs file \("\/proc" is not a procfs: f_type 0x[0-9a-f]+\)$/,
+      ),
+    });
+  });
+
   test("a read-only tmpfs keeps the flags a plugin's handler added to its mount (noexec), with the config's", () => {
     const mounts = [procMount, devMount(0n), makeMount({ index: 2, type: 'tmpfs', source: 'tmpfs', destination: '/t', flags: MS_RDONLY | MS_NOSUID })];
     const noexecTmpfs = path.resolve(__dirname, '../../fixtures/plugins/noexec-tmpfs.js');

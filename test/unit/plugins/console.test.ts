@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { mountSpec, type RootfsConfig } from '../../../src/core/config/model';
 import { validateConsole } from '../../../src/core/config/validate';
-import { MS_BIND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDWR } from '../../../src/core/constants';
+import { MS_BIND, O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_NOFOLLOW, O_PATH, O_RDWR } from '../../../src/core/constants';
+import { containerProcChecked } from '../../helpers/fd';
 import { ConfigError } from '../../../src/core/errors';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
@@ -13,8 +14,7 @@ const SOCKET = '/run/shim/console.sock';
 
 /** The session and console steps on the fake: a devpts with its ptmx at /dev/pts and a procfs at /proc, as after the jail. */
 function setup(over: Partial<RootfsConfig['process']> = {}, config: Partial<RootfsConfig> = {}) {
-  const sys = new FakeSyscalls().addDevpts('/dev/pts').addDir('/proc/thread-self/fd');
-  sys.mounts.push({ source: 'proc', target: '/proc', fstype: 'proc', flags: 0n, data: null });
+  const sys = new FakeSyscalls().addDevpts('/dev/pts').addProcfs();
   const base = makeConfig();
   const cfg = makeConfig({ consoleSocket: SOCKET, process: { ...base.process, terminal: true, ...over }, ...config });
   // A bind mount of the config is taken and not made: only the console steps' calls are looked at.
@@ -38,34 +38,34 @@ describe('the console (--console-socket)', () => {
       { op: 'setsid' },
       { op: 'connectUnix', path: SOCKET },
       // The container's /proc, which the reopen and the bind go through.
-      { op: 'open', path: '/proc/thread-self/fd', flags: O_PATH | O_DIRECTORY | O_CLOEXEC, mode: 0 },
-      { op: 'fstatfs', fd: 101 },
-      { op: 'close', fd: 101 },
+      ...containerProcChecked(101, 102),
       // ptmx opened O_PATH, checked, then opened for real through that descriptor.
       { op: 'open', path: '/dev/pts/ptmx', flags: O_PATH | O_NOFOLLOW | O_CLOEXEC, mode: 0 },
-      { op: 'fstat', fd: 102 },
-      { op: 'fstatfs', fd: 102 },
-      { op: 'open', path: '/proc/thread-self/fd/102', flags: O_RDWR | O_NOCTTY | O_CLOEXEC, mode: 0 },
-      { op: 'close', fd: 102 },
-      { op: 'ptyUnlock', fd: 103 },
-      { op: 'ptyPeer', fd: 103, flags: O_RDWR | O_NOCTTY | O_CLOEXEC },
-      { op: 'setWindowSize', fd: 103, rows: 30, cols: 100 },
+      { op: 'fstat', fd: 103 },
+      { op: 'fstatfs', fd: 103 },
+      { op: 'open', path: '/proc/thread-self/fd/103', flags: O_RDWR | O_NOCTTY | O_CLOEXEC, mode: 0 },
+      { op: 'close', fd: 103 },
+      { op: 'ptyUnlock', fd: 104 },
+      { op: 'ptyPeer', fd: 104, flags: O_RDWR | O_NOCTTY | O_CLOEXEC },
+      { op: 'setWindowSize', fd: 104, rows: 30, cols: 100 },
       // Looked for without opening it for real (O_PATH), then made, as it is missing.
       { op: 'open', path: '/dev/console', flags: O_PATH | O_NOFOLLOW | O_CLOEXEC, mode: 0 },
       { op: 'open', path: '/dev/console', flags: O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode: 0o666 },
-      { op: 'mount', source: '/proc/thread-self/fd/104', target: '/proc/thread-self/fd/105', fstype: null, flags: MS_BIND, data: null },
-      { op: 'close', fd: 105 },
-      { op: 'sendFdMessage', socket, fd: 103, data: '/dev/ptmx' },
-      { op: 'dup3', oldfd: 104, newfd: 0, flags: 0 },
-      { op: 'dup3', oldfd: 104, newfd: 1, flags: 0 },
-      { op: 'dup3', oldfd: 104, newfd: 2, flags: 0 },
+      { op: 'mount', source: '/proc/thread-self/fd/105', target: '/proc/thread-self/fd/106', fstype: null, flags: MS_BIND, data: null },
+      { op: 'close', fd: 106 },
+      { op: 'sendFdMessage', socket, fd: 104, data: '/dev/ptmx' },
+      { op: 'dup3', oldfd: 105, newfd: 0, flags: 0 },
+      { op: 'dup3', oldfd: 105, newfd: 1, flags: 0 },
+      { op: 'dup3', oldfd: 105, newfd: 2, flags: 0 },
       { op: 'setControllingTerminal', fd: 0 },
+      { op: 'close', fd: 105 },
       { op: 'close', fd: 104 },
-      { op: 'close', fd: 103 },
       { op: 'close', fd: socket },
+      // The container's /proc, kept for the run, closed at its end (a run with an execve keeps it to the execve, close-on-exec).
+      { op: 'close', fd: 101 },
     ]);
     expect(sys.sentMessages).toEqual([{ socket, path: '/dev/pts/ptmx', data: '/dev/ptmx' }]);
-    expect(sys.ptys.get(103)).toEqual({ unlocked: true, peer: 104, rows: 30, cols: 100 });
+    expect(sys.ptys.get(104)).toEqual({ unlocked: true, peer: 105, rows: 30, cols: 100 });
     expect(sys.session).toEqual({ sid: 1, groupLeader: true, terminal: true });
   });
 
@@ -76,9 +76,9 @@ describe('the console (--console-socket)', () => {
     const target = sys.calls.findIndex((c) => c.op === 'open' && c.path === '/dev/console');
     expect(sys.calls.slice(target, target + 4)).toEqual([
       { op: 'open', path: '/dev/console', flags: O_PATH | O_NOFOLLOW | O_CLOEXEC, mode: 0 },
-      { op: 'fstat', fd: 105 },
-      { op: 'mount', source: '/proc/thread-self/fd/104', target: '/proc/thread-self/fd/105', fstype: null, flags: MS_BIND, data: null },
-      { op: 'close', fd: 105 },
+      { op: 'fstat', fd: 106 },
+      { op: 'mount', source: '/proc/thread-self/fd/105', target: '/proc/thread-self/fd/106', fstype: null, flags: MS_BIND, data: null },
+      { op: 'close', fd: 106 },
     ]);
     expect(sys.calls.filter((c) => c.op === 'open' && c.path === '/dev/console')).toHaveLength(1);
 
@@ -112,14 +112,13 @@ describe('the console (--console-socket)', () => {
   });
 
   test('what is at /dev/pts/ptmx must be its devpts\'s own ptmx: the host\'s /dev/ptmx through a node of the image is refused, and closed', () => {
-    const sys = new FakeSyscalls().addDir('/dev/pts').addDevice('/dev/pts/ptmx', 'char', 5, 2).addDir('/proc/thread-self/fd');
-    sys.mounts.push({ source: 'proc', target: '/proc', fstype: 'proc', flags: 0n, data: null });
+    const sys = new FakeSyscalls().addDir('/dev/pts').addDevice('/dev/pts/ptmx', 'char', 5, 2).addProcfs();
     const config = makeConfig({ consoleSocket: SOCKET, process: { ...makeConfig().process, terminal: true } });
     const run = () => new Orchestrator(sys, silentLogger, [], [new SessionStep(sys), new ConsoleSocketStep(sys), new ConsoleStep(sys)]).run(config);
     expect(run).toThrow(/^after-jail: plugin console: console: \/dev\/pts\/ptmx is not the ptmx of a devpts \(f_type 0x[0-9a-f]+, inode \d+\): a console needs a devpts mounted at \/dev\/pts$/);
     // Opened O_PATH only: the node the image made was never opened for real.
     expect(sys.calls.filter((c) => c.op === 'open').map((c) => c.op === 'open' && c.flags & O_PATH)).toEqual([O_PATH, O_PATH]);
-    expect(sys.calls.slice(-2)).toEqual([{ op: 'close', fd: 102 }, { op: 'close', fd: 100 }]);
+    expect(sys.calls.slice(-3)).toEqual([{ op: 'close', fd: 103 }, { op: 'close', fd: 100 }, { op: 'close', fd: 101 }]);
   });
 
   test('failures name what they were for: the socket, the session, the controlling terminal', () => {
@@ -170,15 +169,17 @@ describe("the console sent to mountkit run's first process (a socket passed for 
     expect(sys.callsOf('connectUnix')).toEqual([]);
     const tail = sys.calls.slice(sys.calls.findIndex((c) => c.op === 'sendFdMessage'));
     expect(tail).toEqual([
-      { op: 'sendFdMessage', socket: 6, fd: 104, data: '/dev/ptmx' },
+      { op: 'sendFdMessage', socket: 6, fd: 105, data: '/dev/ptmx' },
       { op: 'exchange', fd: 3, line: '{"event":"console"}\n' },
-      { op: 'dup3', oldfd: 105, newfd: 0, flags: 0 },
-      { op: 'dup3', oldfd: 105, newfd: 1, flags: 0 },
-      { op: 'dup3', oldfd: 105, newfd: 2, flags: 0 },
+      { op: 'dup3', oldfd: 106, newfd: 0, flags: 0 },
+      { op: 'dup3', oldfd: 106, newfd: 1, flags: 0 },
+      { op: 'dup3', oldfd: 106, newfd: 2, flags: 0 },
       { op: 'setControllingTerminal', fd: 0 },
+      { op: 'close', fd: 106 },
       { op: 'close', fd: 105 },
-      { op: 'close', fd: 104 },
       { op: 'close', fd: 6 },
+      // The container's /proc, checked before the console (101 and 100 are the starter's socketpair), closed at the run's end.
+      { op: 'close', fd: 102 },
     ]);
     // The session step made this process lead a session for it.
     expect(sys.calls[0]).toEqual({ op: 'setsid' });
@@ -192,7 +193,7 @@ describe("the console sent to mountkit run's first process (a socket passed for 
     const embedder = passed({ runtimeChannel: undefined });
     embedder.run();
     expect(embedder.sys.callsOf('exchange')).toEqual([]);
-    expect(embedder.sys.callsOf('sendFdMessage')).toEqual([{ op: 'sendFdMessage', socket: 6, fd: 104, data: '/dev/ptmx' }]);
+    expect(embedder.sys.callsOf('sendFdMessage')).toEqual([{ op: 'sendFdMessage', socket: 6, fd: 105, data: '/dev/ptmx' }]);
   });
 
   test("a passed console socket for a container without process.terminal is refused, naming it; the first process's refusal, or no answer, fails the step, naming the channel", () => {
@@ -202,7 +203,7 @@ describe("the console sent to mountkit run's first process (a socket passed for 
     const refused = passed();
     refused.sys.exchangeAnswers.push('{"error":{"syscall":"ioctl","code":"EIO","paths":["TCSETS"]}}');
     expect(refused.run).toThrow('after-jail: plugin console: the runtime channel: the console: ioctl "TCSETS": EIO');
-    expect(refused.sys.calls.slice(-3)).toEqual([{ op: 'close', fd: 105 }, { op: 'close', fd: 104 }, { op: 'close', fd: 6 }]);
+    expect(refused.sys.calls.slice(-4)).toEqual([{ op: 'close', fd: 106 }, { op: 'close', fd: 105 }, { op: 'close', fd: 6 }, { op: 'close', fd: 102 }]);
     const gone = passed();
     gone.sys.failOn('exchange', 'EPIPE');
     expect(gone.run).toThrow('after-jail: plugin console: the runtime channel: the console: read: EPIPE');

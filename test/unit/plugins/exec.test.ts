@@ -5,7 +5,7 @@ import * as path from 'path';
 import { posix } from 'path';
 import type { HookSpec, SeccompSpec } from '../../../src/core/config/model';
 import { memoryLogger, type MemoryLogger } from '../../../src/testing/logger';
-import { AT_EMPTY_PATH, O_CLOEXEC, O_DIRECTORY, O_PATH, O_RDONLY, O_WRONLY } from '../../../src/core/constants';
+import { AT_EMPTY_PATH, O_CLOEXEC, O_RDONLY, O_WRONLY } from '../../../src/core/constants';
 import { PROC_FILE_RESOLVE, PROC_ROOT_FLAGS } from '../../../src/core/procfs';
 import { StepError } from '../../../src/core/errors';
 import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
@@ -16,7 +16,7 @@ import { CONSOLE_KEY } from '../../../src/plugins/exec/console';
 import { AUDIT_ARCH_X86_64 } from '../../../src/core/seccomp/names';
 import { runFilter } from '../../helpers/bpf';
 import { makeConfig } from '../../helpers/config';
-import { viaFd } from '../../helpers/fd';
+import { containerProcChecked, viaFd } from '../../helpers/fd';
 
 /** The warnings a memoryLogger kept, in order. */
 const warningsOf = (log: MemoryLogger): string[] => log.entries.filter((e) => e.level === 'warn').map((e) => e.message);
@@ -104,10 +104,10 @@ describe('handover step', () => {
     expect(sys.effects()).toEqual([...BEFORE_HOOKS, EXECVE]);
   });
 
-  /** The container's /proc/thread-self/fd listing these names; on a procfs unless told otherwise. */
+  /** The container's /proc/thread-self/fd listing these names: its procfs's, unless told otherwise (then a directory of the image). */
   function withFdListing(sys: FakeSyscalls, names: string[], procfs = true): void {
-    for (const name of names) sys.addFile(`/proc/thread-self/fd/${name}`);
-    if (procfs) sys.mount('proc', '/proc', 'proc', 0n, null);
+    if (procfs) sys.addProcfs();
+    for (const name of names) sys.addFile(`${procfs ? '/proc/1/task/1/fd' : '/proc/thread-self/fd'}/${name}`);
     sys.clearCalls();
   }
 
@@ -118,9 +118,7 @@ describe('handover step', () => {
     expect(run).toThrow(ExecveCalled);
     expect(sys.calls.filter((c) => !['readFile', 'chdir', 'fstat', 'setgroups', 'setgid', 'setuid', 'stat'].includes(c.op))).toEqual([
       { op: 'cloexecFrom', first: 3 },
-      { op: 'open', path: '/proc/thread-self/fd', flags: O_PATH | O_DIRECTORY | O_CLOEXEC, mode: 0 },
-      { op: 'fstatfs', fd: 100 },
-      { op: 'close', fd: 100 },
+      ...containerProcChecked(100, 101).filter((c) => c.op !== 'fstat'),
       // The fake lists names in sort order; the second one marked, 3, is already closed.
       { op: 'readdir', path: '/proc/thread-self/fd' },
       { op: 'setCloexec', fd: 12 },
@@ -132,9 +130,8 @@ describe('handover step', () => {
 
   test("without HOME in process.env, the user's home from the container's /etc/passwd is added, read before the user changes; duplicates go", () => {
     const { sys, run } = setup();
-    sys.addDir('/proc/thread-self/fd').addFile('/etc/passwd', 'root:x:0:0::/root:/bin/sh\nu:x:1000:100::/home/u1000:/bin/sh\n');
     // The container's procfs, which the file is read through.
-    sys.mount('proc', '/proc', 'proc', 0n, null);
+    sys.addProcfs().addFile('/etc/passwd', 'root:x:0:0::/root:/bin/sh\nu:x:1000:100::/home/u1000:/bin/sh\n');
     run.config.process.env = ['A=0', 'PATH=/bin', 'A=1'];
     expect(run).toThrow(ExecveCalled);
     const at = (op: string) => sys.calls.findIndex((c) => c.op === op);
@@ -156,7 +153,7 @@ describe('handover step', () => {
     withFdListing(sys, ['0', '1', '2'], false);
     sys.failOn('cloexecFrom', 'ENOSYS');
     expect(run).toThrow(
-      /^finalize: plugin exec: \/proc\/thread-self\/fd is not on a procfs \(f_type 0xef53\): marking descriptors close-on-exec without close_range\(2\) needs the container's \/proc$/,
+      'finalize: plugin exec: marking descriptors close-on-exec without close_range(2) needs the container\'s procfs: "/proc/thread-self/fd" is not a procfs file ("/proc" is not a procfs: f_type 0xef53)',
     );
     expect(sys.callsOf('readdir')).toEqual([]);
     expect(sys.callsOf('execve')).toEqual([]);

@@ -14,7 +14,7 @@ import { IN_ROOT_RESOLVE } from '../../../src/core/in-root';
 import { sysctlPath } from '../../../src/core/config/sysctl';
 import { PROC_FILE_RESOLVE, PROC_ROOT_FLAGS } from '../../../src/core/procfs';
 import { makeConfig, makeMount } from '../../helpers/config';
-import { changes, fdOf, viaFd } from '../../helpers/fd';
+import { changes, containerProcChecked, fdOf, viaFd } from '../../helpers/fd';
 
 const RO_REMOUNT = MS_BIND | MS_REMOUNT | MS_RDONLY;
 
@@ -27,7 +27,8 @@ function container(): FakeSyscalls {
 
 function containerFiles(): FakeSyscalls {
   return new FakeSyscalls()
-    .addDir('/proc/thread-self/fd')
+    .addDir('/proc/1/task/1/fd')
+    .addSymlink('/proc/thread-self', '1/task/1')
     .addDevice('/dev/null', 'char', 1, 3)
     .addFile('/proc/kcore', 'host memory')
     .addFile('/proc/keys', 'host keys')
@@ -176,7 +177,7 @@ describe('finalize: sysctl', () => {
     return sys.addFile('/data/target', 'host').addSymlink('/proc/sys/net/ipv4/ip_forward', '/data/target').clearCalls();
   }
   const sysctls = { 'kernel.hostname': 'box', 'net.ipv4.ip_forward': '1' };
-  const refusal = (found: string) => `finalize: plugin sysctl: linux.sysctl "net.ipv4.ip_forward": "/proc/sys/net/ipv4/ip_forward" is not a procfs file (${found})`;
+  const refusal = (found: string) => `finalize: plugin sysctl: linux.sysctl "net.ipv4.ip_forward": "/proc/sys/net/ipv4/ip_forward" is not a procfs file (${found}`;
 
   test('without a procfs at /proc (the image\'s own directory) nothing is opened below it, nothing is written', () => {
     const sys = hostile(containerFiles());
@@ -285,12 +286,8 @@ describe('finalize: masked-paths', () => {
       { op: 'mount', source: viaFd(sys, '/proc/acpi'), target: viaFd(sys, '/sys/firmware'), fstype: null, flags: MS_BIND, data: null },
     ]);
     // The container's /proc is checked first; /dev/null is looked up once and checked on its descriptor before the first bind.
-    expect(sys.calls.slice(0, 3)).toEqual([
-      { op: 'open', path: '/proc/thread-self/fd', flags: O_PATH | O_DIRECTORY | O_CLOEXEC, mode: 0 },
-      { op: 'fstatfs', fd: 100 },
-      { op: 'close', fd: 100 },
-    ]);
-    expect(sys.callsOf('openat2').map((c) => c.path)).toEqual(['proc/kcore', 'dev/null', 'proc/acpi', 'proc/acpi', 'proc/keys', 'proc/scsi', 'sys/firmware']);
+    expect(sys.calls.slice(0, 6)).toEqual(containerProcChecked(100, 101));
+    expect(sys.callsOf('openat2').map((c) => c.path)).toEqual(['1/task/1/fd', 'proc/kcore', 'dev/null', 'proc/acpi', 'proc/acpi', 'proc/keys', 'proc/scsi', 'sys/firmware']);
     const devNull = sys.calls.findIndex((c) => c.op === 'openat2' && c.path === 'dev/null');
     expect(sys.calls.slice(devNull + 1, devNull + 3)).toEqual([{ op: 'close', fd: fdOf(sys, '/') }, { op: 'fstat', fd: fdOf(sys, '/dev/null') }]);
     // The binds come from the tmpfs: /proc/acpi looked up again after the mount, not the descriptor mounted on.
@@ -309,7 +306,7 @@ describe('finalize: masked-paths', () => {
     const sys = container();
     run(sys, ['/proc/acpi']);
     expect(changes(sys)).toEqual([{ op: 'mount', source: 'tmpfs', target: viaFd(sys, '/proc/acpi'), fstype: 'tmpfs', flags: MS_RDONLY, data: null }]);
-    expect(sys.callsOf('openat2').map((c) => c.path)).toEqual(['proc/acpi', 'proc/acpi']);
+    expect(sys.callsOf('openat2').map((c) => c.path)).toEqual(['1/task/1/fd', 'proc/acpi', 'proc/acpi']);
   });
 
   test('a device or a link to a file is masked as a file, the link followed inside the root', () => {
@@ -343,10 +340,48 @@ describe('finalize: masked-paths', () => {
   test('without a procfs at /proc nothing is mounted through /proc/thread-self', () => {
     const sys = containerFiles();
     expect(() => run(sys, ['/proc/kcore'])).toThrow(
-      "finalize: plugin masked-paths: /proc/thread-self/fd is not on a procfs (f_type 0xef53): mounting by descriptor after the jail needs the container's /proc",
+      'finalize: plugin masked-paths: mounting by descriptor after the jail needs the container\'s procfs: "/proc/thread-self/fd" is not a procfs file ("/proc" is not a procfs: f_type 0xef53)',
     );
     expect(sys.callsOf('mount')).toEqual([]);
     expect(sys.openFds()).toEqual([]);
+  });
+
+  describe('the container\'s /proc must lead to this thread\'s own descriptors before anything is mounted through it', () => {
+    const refusal = (found: string) => `finalize: plugin masked-paths: mounting by descriptor after the jail needs the container's procfs: "/proc/thread-self/fd" is not a procfs file (${found}`;
+
+    test.each([
+      [
+        "the image's /proc, its thread-self a link into a procfs the config mounts elsewhere",
+        (s: FakeSyscalls) => s.addDir('/elsewhere/7/task/7/fd').addSymlink('/proc/thread-self', '/elsewhere/7/task/7').mount('proc', '/elsewhere', 'proc', 0n, null),
+        '"/proc" is not a procfs: f_type 0xef53',
+      ],
+      [
+        'a bind of a directory of a procfs',
+        (s: FakeSyscalls) => {
+          s.addDir('/host/proc/1/task/1/fd').mount('proc', '/host/proc', 'proc', 0n, null);
+          s.mount('/host/proc/1', '/proc', null, MS_BIND, null);
+        },
+        '"/proc" is not the root of a procfs: inode',
+      ],
+      ['a thread-self naming a thread that leads no process', (s: FakeSyscalls) => s.addDir('/proc/1/task/2/fd').addSymlink('/proc/thread-self', '1/task/2').mount('proc', '/proc', 'proc', 0n, null), '"/proc/thread-self" leads to "1/task/2"'],
+      ['the thread\'s fd directory covered by a mount', (s: FakeSyscalls) => s.addProcfs().mount('tmpfs', '/proc/1/task/1/fd', 'tmpfs', 0n, null), 'a mount crossed on the way'],
+    ])('%s: refused, nothing mounted', (_what, plant, found) => {
+      const sys = containerFiles();
+      sys.node('/proc')?.children?.delete('thread-self');
+      plant(sys);
+      sys.clearCalls();
+      expect(() => run(sys, ['/proc/kcore'])).toThrow(refusal(found));
+      expect(sys.callsOf('mount')).toEqual([]);
+      expect(sys.openFds()).toEqual([]);
+    });
+
+    test('without openat2 (ENOSYS) the fd directory is walked to, one component at a time, and taken as a directory of that procfs', () => {
+      const sys = container().failOn('openat2', 'ENOSYS');
+      run(sys, ['/proc/kcore']);
+      expect(sys.callsOf('openat').slice(0, 4).map((c) => c.path)).toEqual(['1', 'task', '1', 'fd']);
+      expect(changes(sys)).toEqual([bindNull(sys, '/proc/kcore')]);
+      expect(sys.openFds()).toEqual([]);
+    });
   });
 
   test.each([
@@ -401,7 +436,7 @@ describe('finalize: readonly-paths', () => {
       rbind(sys, '/proc/sysrq-trigger'),
       remount(viaFd(sys, '/proc/sysrq-trigger'), MS_REC | MS_NOEXEC),
     ]);
-    expect(sys.callsOf('fstatfs').map((c) => sys.pathOf(c.fd))).toEqual(['/proc/thread-self/fd', '/proc/sys', '/proc/sysrq-trigger']);
+    expect(sys.callsOf('fstatfs').map((c) => sys.pathOf(c.fd))).toEqual(['/proc', '/proc/sys', '/proc/sysrq-trigger']);
   });
 
   test.each([
@@ -441,7 +476,8 @@ describe('finalize: readonly-paths', () => {
   test('with masked paths too, the container /proc is checked once per run', () => {
     const sys = container();
     runSteps(sys, [new finalize.ReadonlyPathsStep(sys), new finalize.MaskedPathsStep(sys)], { readonlyPaths: ['/proc/sys'], maskedPaths: ['/proc/kcore'] });
-    expect(sys.callsOf('fstatfs').filter((c) => sys.pathOf(c.fd) === '/proc/thread-self/fd')).toHaveLength(1);
+    expect(sys.calls.filter((c) => c.op === 'readlinkat' || (c.op === 'openat2' && c.path === '1/task/1/fd'))).toHaveLength(2);
+    expect(sys.callsOf('fstatfs').filter((c) => sys.pathOf(c.fd) === '/proc')).toHaveLength(1);
   });
 });
 
