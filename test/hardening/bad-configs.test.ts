@@ -116,7 +116,7 @@ const CONFIG_ERRORS: Case[] = [
     name: 'a sysctl key the kernel does not have',
     edit: (c) => (c.linux.sysctl = { 'net.ipv4.no_such_key': '1' }),
     status: 2,
-    stderr: 'linux.sysctl "net.ipv4.no_such_key": does not exist: no /proc/sys/net/ipv4/no_such_key',
+    stderr: 'linux.sysctl "net.ipv4.no_such_key": does not exist: no "/proc/sys/net/ipv4/no_such_key"',
   },
   {
     name: 'a sysctl no namespace isolates',

@@ -96,9 +96,9 @@ describe('validateSysctls: refused, naming linux.sysctl and the key', () => {
     ['hostname beside the hostname field', { 'kernel.hostname': 'a' }, { hostname: 'b' }, 'linux.sysctl "kernel.hostname": conflicts with the hostname field'],
     ['hostname without the hostname field (runc refuses it too)', { 'kernel.hostname': 'box' }, {}, 'linux.sysctl "kernel.hostname": conflicts with the hostname field, which sets it'],
     ['domainname beside the domainname field', { 'kernel.domainname': 'a' }, { domainname: 'b' }, 'linux.sysctl "kernel.domainname": conflicts with the domainname field'],
-    ['a net key the kernel does not have', { 'net.ipv4.no_such_key': '1' }, {}, 'linux.sysctl "net.ipv4.no_such_key": does not exist: no /proc/sys/net/ipv4/no_such_key'],
+    ['a net key the kernel does not have', { 'net.ipv4.no_such_key': '1' }, {}, 'linux.sysctl "net.ipv4.no_such_key": does not exist: no "/proc/sys/net/ipv4/no_such_key"'],
     ['a net key below a file', { 'net.ipv4.ip_forward.x': '1' }, {}, 'linux.sysctl "net.ipv4.ip_forward.x": does not exist'],
-    ['a net directory', { 'net.ipv4': '1' }, {}, 'linux.sysctl "net.ipv4": /proc/sys/net/ipv4 is a dir, not a sysctl file'],
+    ['a net directory', { 'net.ipv4': '1' }, {}, 'linux.sysctl "net.ipv4": "/proc/sys/net/ipv4" is a dir, not a sysctl file'],
     ['an mqueue key the kernel does not have', { 'fs.mqueue.nope': '1' }, {}, 'linux.sysctl "fs.mqueue.nope": does not exist'],
     ['the first bad key of several', { 'net.ipv4.ip_forward': '1', 'kernel.panic': '1', 'vm.x': '1' }, {}, 'linux.sysctl "kernel.panic": '],
   ])('%s', (_name, sysctls, over, message) => {

@@ -517,6 +517,18 @@ describe('plan formats', () => {
     ]);
   });
 
+  test.each([
+    ['/b/rootfs/usr', '# 7 = /b/rootfs/usr'],
+    ['/b/rootfs/a b', '# 7 = "/b/rootfs/a b"'],
+    ['/b/rootfs/a\tb\nc', '# 7 = "/b/rootfs/a\\tb\\nc"'],
+    ['/b/rootfs/x, 8 = /etc', '# 7 = "/b/rootfs/x, 8 = /etc"'],
+    ['/b/rootfs/q"\\', '# 7 = "/b/rootfs/q\\"\\\\"'],
+  ])('text: the path %j a descriptor leads to stays on the call\'s line, quoted when it holds spaces, control characters, quotes or commas', (fdPath, comment) => {
+    const lines = formatPlanText({ ...plan, error: undefined, complete: true, calls: [{ ...plan.calls[3], fds: { 7: fdPath } }] }).split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0].endsWith(`  ${comment}`)).toBe(true);
+  });
+
   test.each<[SyscallRecord, string]>([
     [{ op: 'mknod', path: '/r/dev/null', mode: S_IFCHR | 0o666, dev: makedev(1, 3) }, 'mknod("/r/dev/null", S_IFCHR|0666, 1:3)'],
     [{ op: 'umask', mask: 0o022 }, 'umask(0022)'],

@@ -250,8 +250,8 @@ export function validateSysctls(config: RootfsConfig, host: HostQuery): void {
     }
     if (ns.path) continue;
     const kind = kindOf(host, file);
-    if (kind === undefined) throw new ConfigError('linux.sysctl', key, `does not exist: no ${file}`);
-    if (kind !== 'file') throw new ConfigError('linux.sysctl', key, `${file} is a ${kind}, not a sysctl file`);
+    if (kind === undefined) throw new ConfigError('linux.sysctl', key, `does not exist: no ${JSON.stringify(file)}`);
+    if (kind !== 'file') throw new ConfigError('linux.sysctl', key, `${JSON.stringify(file)} is a ${kind}, not a sysctl file`);
   }
 }
 

@@ -228,10 +228,15 @@ function origin(call: PlanCall): string {
   return `${call.plugin}${mount}${dest}`;
 }
 
+/** A path in a call's comment as it is, or quoted as JSON when it holds what would break the line or the list (control characters, spaces, quotes, commas). */
+function commentPath(path: string): string {
+  return /^[^\s\x00-\x1f\x7f",\\]*$/u.test(path) ? path : JSON.stringify(path);
+}
+
 /** A call with what it returned and where its descriptors lead: `openat(109, "pts", ...) = 110  # 109 = /r/dev`. */
 function callLine(call: PlanCall): string {
   const result = call.result === undefined ? '' : ` = ${call.result}`;
-  const fds = Object.entries(call.fds ?? {}).map(([fd, path]) => `${fd} = ${path}`);
+  const fds = Object.entries(call.fds ?? {}).map(([fd, path]) => `${fd} = ${commentPath(path)}`);
   return `${formatCall(call.record)}${result}${fds.length ? `  # ${fds.join(', ')}` : ''}`;
 }
 
