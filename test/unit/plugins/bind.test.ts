@@ -117,24 +117,32 @@ describe('bind mount handler', () => {
     expect([sys.pathOf(101), sys.pathOf(102), sys.pathOf(103)]).toEqual(['/r/data', '/r', '/r/data']);
   });
 
+  /**
+   * The calls after a file bind's mount of /src/file at /etc/hosts with nosuid (root 100,
+   * target 101): the mount opened again from the root by `reopen` (its last call opening
+   * it as `reopened`), checked, and remounted through it.
+   */
+  function fileBindAfterMount(reopen: object[], reopened: number) {
+    return [
+      { op: 'fstatMount', fd: 101 },
+      { op: 'readlink', path: '/proc/thread-self/fd/101' },
+      { op: 'readlink', path: '/proc/thread-self/fd/100' },
+      { op: 'openat2', dirfd: 100, path: 'etc/hosts', flags: O_PATH | O_CLOEXEC | O_NOFOLLOW, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      ...reopen,
+      { op: 'readlink', path: `/proc/thread-self/fd/${reopened}` },
+      { op: 'fstatMount', fd: reopened },
+      remount(`/proc/thread-self/fd/${reopened}`, MS_BIND | MS_NOSUID),
+      { op: 'close', fd: reopened },
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: 100 },
+    ];
+  }
+
   test('a file bind\'s mount is opened again from the root by the target\'s name, no symlink followed, and checked the same way', () => {
     const { sys, run } = setup();
     sys.addFile('/r/etc/hosts');
     run([{ source: '/src/file', destination: '/etc/hosts', flags: MS_BIND | MS_NOSUID }]);
-    const PATH = O_PATH | O_CLOEXEC;
-    const after = sys.calls.slice(sys.calls.findIndex((c) => c.op === 'mount') + 1);
-    expect(after).toEqual([
-      { op: 'fstatMount', fd: 101 },
-      { op: 'readlink', path: '/proc/thread-self/fd/101' },
-      { op: 'readlink', path: '/proc/thread-self/fd/100' },
-      { op: 'openat2', dirfd: 100, path: 'etc/hosts', flags: PATH | O_NOFOLLOW, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
-      { op: 'readlink', path: '/proc/thread-self/fd/102' },
-      { op: 'fstatMount', fd: 102 },
-      remount('/proc/thread-self/fd/102', MS_BIND | MS_NOSUID),
-      { op: 'close', fd: 102 },
-      { op: 'close', fd: 101 },
-      { op: 'close', fd: 100 },
-    ]);
+    expect(sys.calls.slice(sys.calls.findIndex((c) => c.op === 'mount') + 1)).toEqual(fileBindAfterMount([], 102));
   });
 
   test('a file bind\'s mount opened again where openat2 is refused (ENOSYS) is walked to, one component at a time, no symlink followed', () => {
@@ -143,22 +151,17 @@ describe('bind mount handler', () => {
     sys.failOn('openat2', 'ENOSYS', { path: '/r/etc/hosts', nth: 2 });
     run([{ source: '/src/file', destination: '/etc/hosts', flags: MS_BIND | MS_NOSUID }]);
     const PATH = O_PATH | O_CLOEXEC;
-    expect(sys.calls.slice(sys.calls.findIndex((c) => c.op === 'mount') + 1)).toEqual([
-      { op: 'fstatMount', fd: 101 },
-      { op: 'readlink', path: '/proc/thread-self/fd/101' },
-      { op: 'readlink', path: '/proc/thread-self/fd/100' },
-      { op: 'openat2', dirfd: 100, path: 'etc/hosts', flags: PATH | O_NOFOLLOW, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
-      { op: 'openat', dirfd: 100, path: 'etc', flags: PATH | O_NOFOLLOW, mode: 0 },
-      { op: 'fstat', fd: 102 },
-      { op: 'openat', dirfd: 102, path: 'hosts', flags: PATH | O_NOFOLLOW, mode: 0 },
-      { op: 'close', fd: 102 },
-      { op: 'readlink', path: '/proc/thread-self/fd/103' },
-      { op: 'fstatMount', fd: 103 },
-      remount('/proc/thread-self/fd/103', MS_BIND | MS_NOSUID),
-      { op: 'close', fd: 103 },
-      { op: 'close', fd: 101 },
-      { op: 'close', fd: 100 },
-    ]);
+    expect(sys.calls.slice(sys.calls.findIndex((c) => c.op === 'mount') + 1)).toEqual(
+      fileBindAfterMount(
+        [
+          { op: 'openat', dirfd: 100, path: 'etc', flags: PATH | O_NOFOLLOW, mode: 0 },
+          { op: 'fstat', fd: 102 },
+          { op: 'openat', dirfd: 102, path: 'hosts', flags: PATH | O_NOFOLLOW, mode: 0 },
+          { op: 'close', fd: 102 },
+        ],
+        103,
+      ),
+    );
   });
 
   test('any other refusal of that openat2 (EACCES) fails the mount, naming it, with nothing walked or remounted', () => {
