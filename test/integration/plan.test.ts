@@ -305,11 +305,14 @@ maybe('mountkit plan', () => {
     }
   });
 
-  test('--no-pivot plans MS_MOVE and chroot instead of pivot_root', () => {
+  test('--no-pivot plans MS_MOVE and chroot instead of pivot_root, and the steps after it run in the moved rootfs to the execve', () => {
     const b = readableBundle(bundleConfig());
     try {
       const r = planAsNobody(b.dir, ['--no-pivot', '--format', 'json']);
-      const jail = (JSON.parse(r.stdout).calls as JsonCall[]).filter((c) => c.phase === 'jail');
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      const calls = JSON.parse(r.stdout).calls as JsonCall[];
+      expect(calls.filter((c) => c.phase !== 'poststop').at(-1)).toMatchObject({ phase: 'finalize', op: 'execve', args: { path: '/bin/sh' } });
+      const jail = calls.filter((c) => c.phase === 'jail');
       expect(jail.map((c) => c.op)).not.toContain('pivotRoot');
       expect(jail.find((c) => c.op === 'mount' && c.decoded?.flags === 'MS_MOVE')).toMatchObject({ args: { source: path.join(b.dir, 'rootfs'), target: '/' } });
       expect(jail.find((c) => c.op === 'chroot')).toMatchObject({ args: { path: '.' } });

@@ -504,6 +504,18 @@ describe('FakeSyscalls filesystem model', () => {
       expect(sys.mounts.map((m) => m.target)).toEqual(['/new', '/new/proc']);
     });
 
+    it.each([
+      ['onto /', '/', ['/', '/proc']],
+      ['onto a directory', '/new', ['/new', '/new/proc']],
+      ['onto a directory named with a trailing slash', '/new/', ['/new', '/new/proc']],
+    ])('MS_MOVE %s: the mount and those on it keep their places below the target', (_, target, targets) => {
+      const sys = new FakeSyscalls().addDir('/r/proc').addDir('/new');
+      sys.mount('/r', '/r', null, MS_BIND | MS_REC, null);
+      sys.mount('proc', '/r/proc', 'proc', 0n, null);
+      sys.mount('/r', target, null, MS_MOVE, null);
+      expect(sys.mounts.map((m) => m.target)).toEqual(targets);
+    });
+
     it('fstatMount: a descriptor keeps the mount on top at its path when it was opened; each mount has an id, the model\'s own filesystem 1', () => {
       const sys = new FakeSyscalls().addDir('/m/d').addFile('/f');
       const before = sys.open('/m', O_PATH, 0);

@@ -611,7 +611,7 @@ export class FakeSyscalls implements Syscalls {
   private moveMounts(from: string, at: string): void {
     const top = this.mounts.map((m) => m.target).lastIndexOf(from);
     const moved = this.mounts.filter((m, i) => i >= top && top >= 0 && (m.target === from || m.target.startsWith(from + '/')));
-    for (const m of moved) m.target = at + m.target.slice(from.length);
+    for (const m of moved) m.target = posix.join(at, m.target.slice(from.length));
   }
 
   umount2(target: string, flags: number): void {
