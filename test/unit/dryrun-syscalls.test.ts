@@ -5,13 +5,16 @@ import { DryRunSyscalls } from '../../src/core/syscalls/dryrun';
 import { ExecveCalled } from '../../src/core/syscalls/fake';
 import { SyscallError } from '../../src/core/errors';
 import {
+  AT_FDCWD,
   MS_BIND,
   MS_NOSUID,
   O_CREAT,
   O_DIRECTORY,
+  O_PATH,
   O_RDONLY,
   O_WRONLY,
   PROC_SUPER_MAGIC,
+  RESOLVE_NO_MAGICLINKS,
   S_IFCHR,
   TMPFS_MAGIC,
   makedev,
@@ -139,6 +142,15 @@ describe('DryRunSyscalls', () => {
     expect(codeOf(() => sys.open(path.join(tmp, 'dir', 'file'), O_DIRECTORY, 0))).toBe('ENOTDIR');
     expect(codeOf(() => sys.mount('proc', path.join(tmp, 'missing'), 'proc', 0n, null))).toBe('ENOENT');
     expect(fs.readdirSync(tmp).sort()).toEqual(['dir', 'link']);
+  });
+
+  it("the host's /proc/PID magic links are magic links: openat2 through one with RESOLVE_NO_MAGICLINKS is ELOOP, as the kernel answers; /proc/self is an ordinary symlink", () => {
+    const sys = new DryRunSyscalls();
+    for (const link of ['root/etc', 'cwd', 'exe', 'fd/0', 'ns/mnt', `task/${process.pid}/root/etc`]) {
+      expect([link, codeOf(() => sys.openat2(AT_FDCWD, `/proc/self/${link}`, O_PATH, 0, RESOLVE_NO_MAGICLINKS))]).toEqual([link, 'ELOOP']);
+    }
+    expect(sys.pathOf(sys.openat2(AT_FDCWD, '/proc/self/root/etc', O_PATH, 0, 0n))).toBe('/etc');
+    expect(sys.pathOf(sys.openat2(AT_FDCWD, '/proc/self/status', O_RDONLY, 0, RESOLVE_NO_MAGICLINKS))).toBe(`/proc/${process.pid}/status`);
   });
 
   it('reads host file content when asked, converting Node errors to SyscallError', () => {

@@ -33,6 +33,7 @@ import {
   O_WRONLY,
   PROC_SUPER_MAGIC,
   RESOLVE_IN_ROOT,
+  RESOLVE_NO_MAGICLINKS,
   RESOLVE_NO_SYMLINKS,
   S_IFBLK,
   S_IFCHR,
@@ -573,6 +574,37 @@ describe('FakeSyscalls filesystem model', () => {
       expect(caught(() => sys.open('/no/g', O_CREAT, 0o666)).code).toBe('ENOENT');
       sys.open('/f', O_WRONLY | O_TRUNC, 0);
       expect(sys.readFile('/f')).toBe('');
+    });
+
+    describe('openat2 through a magic link: ELOOP with RESOLVE_NO_MAGICLINKS or RESOLVE_NO_SYMLINKS, as the kernel answers', () => {
+      const magic = (): { sys: FakeSyscalls; fd: number } => {
+        const sys = new FakeSyscalls().addFile('/etc/passwd').addDir('/d').addMagicLink('/proc/1/root', '/').addSymlink('/proc/self', '1').addSymlink('/evil', '/proc/self/root/etc');
+        return { sys, fd: sys.open('/d', O_PATH, 0) };
+      };
+      it.each([
+        ['a descriptor\'s /proc/self/fd/N', (fd: number) => `/proc/self/fd/${fd}`, RESOLVE_NO_MAGICLINKS],
+        ['a descriptor\'s /proc/thread-self/fd/N', (fd: number) => `/proc/thread-self/fd/${fd}`, RESOLVE_NO_MAGICLINKS],
+        ['below a descriptor\'s /proc/self/fd/N', (fd: number) => `/proc/self/fd/${fd}/.`, RESOLVE_NO_MAGICLINKS],
+        ['a descriptor\'s /proc/self/fd/N, RESOLVE_NO_SYMLINKS', (fd: number) => `/proc/self/fd/${fd}`, RESOLVE_NO_SYMLINKS],
+        ['/proc/PID/root', () => '/proc/1/root/etc/passwd', RESOLVE_NO_MAGICLINKS],
+        ['/proc/self/root', () => '/proc/self/root/etc', RESOLVE_NO_MAGICLINKS],
+        ['a symlink to /proc/self/root/etc', () => '/evil/passwd', RESOLVE_NO_MAGICLINKS],
+        ['a symlink to /proc/self/root/etc, RESOLVE_IN_ROOT', () => '/evil/passwd', RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS],
+      ])('%s', (_, path, resolve) => {
+        const { sys, fd } = magic();
+        const root = sys.open('/', O_PATH, 0);
+        const before = sys.openFds();
+        expect(errorOf(() => sys.openat2(root, path(fd), O_PATH, 0, resolve))).toMatchObject({ syscall: 'openat2', code: 'ELOOP' });
+        expect(sys.openFds()).toEqual(before);
+      });
+
+      it('without it, the same lookups go through; /proc/self, an ordinary symlink, is followed with RESOLVE_NO_MAGICLINKS; the last component not followed (O_NOFOLLOW) is not refused', () => {
+        const { sys, fd } = magic();
+        expect(sys.pathOf(sys.openat2(AT_FDCWD, `/proc/self/fd/${fd}`, O_PATH, 0, 0n))).toBe('/d');
+        expect(sys.pathOf(sys.openat2(AT_FDCWD, '/evil/passwd', O_RDONLY, 0, 0n))).toBe('/etc/passwd');
+        expect(sys.pathOf(sys.openat2(AT_FDCWD, '/proc/self/root', O_PATH | O_NOFOLLOW, 0, RESOLVE_NO_MAGICLINKS))).toBe('/proc/1/root');
+        expect(sys.pathOf(sys.openat2(AT_FDCWD, '/proc/self', O_PATH | O_DIRECTORY, 0, RESOLVE_NO_MAGICLINKS))).toBe('/proc/1');
+      });
     });
 
     it('O_NOFOLLOW refuses a final symlink with ELOOP', () => {

@@ -10,7 +10,8 @@
  * replaces it. A host directory that cannot be listed looks empty, and a /proc magic
  * link whose target is not a path (/proc/self/fd/0 -> "pipe:[...]") does not resolve,
  * but for a namespace's (/proc/PID/ns/pid -> "pid:[4026531836]"), which stands for the
- * file it opens, as setns(2) joins by path take it.
+ * file it opens, as setns(2) joins by path take it. The magic links of /proc/PID are
+ * marked as such, for openat2's RESOLVE_NO_MAGICLINKS.
  */
 import * as fs from 'fs';
 import { posix } from 'path';
@@ -26,6 +27,13 @@ function hostError(syscall: string, path: string, err: unknown): unknown {
 
 /** /proc/PID/ns/NAME and /proc/PID/task/TID/ns/NAME (proc(5)): links to nsfs files. */
 const NAMESPACE_LINK = /^\/proc\/[^/]+\/(?:task\/[^/]+\/)?ns\/[^/]+$/;
+
+/**
+ * The magic links of a process's and a thread's /proc directory (proc(5)): root, cwd,
+ * exe, fd/N, map_files/RANGE and ns/NAME. openat2's RESOLVE_NO_MAGICLINKS refuses them
+ * (ELOOP), /proc/self and /proc/thread-self being ordinary symlinks.
+ */
+const MAGIC_LINK = /^\/proc\/\d+\/(?:task\/\d+\/)?(?:root|cwd|exe|(?:fd|map_files|ns)\/[^/]+)$/;
 
 function hostLstat(path: string): fs.BigIntStats | undefined {
   try {
@@ -103,6 +111,7 @@ export class DryRunSyscalls extends FakeSyscalls {
     this.hostSize.set(node, Number(st.size));
     if (kind === 'dir') this.unlisted.set(node, hostPath);
     if (kind === 'symlink') node.target = this.hostLink(hostPath);
+    if (MAGIC_LINK.test(hostPath)) node.magic = true;
     if (kind === 'file') this.readLazily(node, hostPath);
     return node;
   }

@@ -48,6 +48,7 @@ import {
   PIPEFS_MAGIC,
   PROC_SUPER_MAGIC,
   RESOLVE_IN_ROOT,
+  RESOLVE_NO_MAGICLINKS,
   RESOLVE_NO_SYMLINKS,
   RESOLVE_NO_XDEV,
   S_IFMT,
@@ -228,6 +229,11 @@ export interface FakeNode {
   xattrs: Map<string, string>;
   /** Entries of a directory. */
   children?: Map<string, FakeNode>;
+  /**
+   * A /proc magic link (proc(5): /proc/PID/root, cwd, exe, fd/N, ns/NAME): a lookup
+   * through it jumps to the file it stands for, and RESOLVE_NO_MAGICLINKS refuses it.
+   */
+  magic?: boolean;
 }
 
 /** A mount made through the fake; `target` is the resolved path (a /proc/thread-self/fd/N target is the descriptor's). */
@@ -512,6 +518,14 @@ export class FakeSyscalls implements Syscalls {
     return this;
   }
 
+  /** A /proc magic link at `path` (its /proc/PID/root, say), leading to `target` as a symlink would, which openat2's RESOLVE_NO_MAGICLINKS refuses. */
+  addMagicLink(path: string, target: string): this {
+    const node = this.place(path, 'symlink', 0o777);
+    node.target = target;
+    node.magic = true;
+    return this;
+  }
+
   addDevice(path: string, type: 'char' | 'block', major: number, minor: number, perm = 0o666): this {
     this.place(path, type, perm).rdev = makedev(major, minor);
     return this;
@@ -761,8 +775,7 @@ export class FakeSyscalls implements Syscalls {
     const from = this.dirChain(rec, dirfd, path);
     // RESOLVE_IN_ROOT: "/" and ".." stop at dirfd, as if chrooted there (openat2(2)).
     const inRoot = (resolve & RESOLVE_IN_ROOT) !== 0n && dirfd !== AT_FDCWD;
-    // RESOLVE_NO_SYMLINKS: ELOOP for any symlink or magic link the lookup would follow.
-    const fd = this.openIn(rec, path, flags, mode, from, inRoot ? from.length : 1, (resolve & RESOLVE_NO_SYMLINKS) !== 0n);
+    const fd = this.openIn(rec, path, flags, mode, from, inRoot ? from.length : 1, resolve);
     // RESOLVE_NO_XDEV: EXDEV for a lookup that crosses onto or off a mount, its last component's included.
     if ((resolve & RESOLVE_NO_XDEV) !== 0n && this.mountsOver(this.fds.get(fd)!.path) !== this.mountsOver(this.atPath(dirfd, ''))) {
       this.fds.delete(fd);
@@ -1714,16 +1727,19 @@ export class FakeSyscalls implements Syscalls {
 
   /**
    * Resolves `path` from `from` (absolute paths and symlinks from its first `floor`
-   * steps, which ".." never leaves), following a final symlink only if `follow`; with
-   * `noSymlinks`, a symlink it would follow is ELOOP instead.
+   * steps, which ".." never leaves), following a final symlink only if `follow`. With
+   * openat2's `resolve` bits, a link it would follow is ELOOP instead (openat2(2)): any
+   * with RESOLVE_NO_SYMLINKS, a magic link with it or RESOLVE_NO_MAGICLINKS.
    */
-  private walk(rec: SyscallRecord, path: string, follow: boolean, from: Step[] = [this.rootStep()], floor = 1, noSymlinks = false): Found {
+  private walk(rec: SyscallRecord, path: string, follow: boolean, from: Step[] = [this.rootStep()], floor = 1, resolve = 0n): Found {
     if (path === '') throw this.fail(rec, 'ENOENT');
+    const noSymlinks = (resolve & RESOLVE_NO_SYMLINKS) !== 0n;
+    const noMagicLinks = noSymlinks || (resolve & RESOLVE_NO_MAGICLINKS) !== 0n;
     const magic = this.magicLink(path);
     // A magic link jumps to the descriptor's file (nd_jump_link, fs/namei.c); as the last
     // component without following, it is the link itself, which the model does not hold.
     if (magic && floor === 1 && (follow || magic.rest !== '')) {
-      if (noSymlinks) throw this.fail(rec, 'ELOOP');
+      if (noMagicLinks) throw this.fail(rec, 'ELOOP');
       return this.walk(rec, magic.rest || '.', follow, magic.entry.chain, 1);
     }
     let chain = path.startsWith('/') ? from.slice(0, floor) : [...from];
@@ -1742,6 +1758,7 @@ export class FakeSyscalls implements Syscalls {
         if (final) return { parent: chain, name, node: undefined };
         throw this.fail(rec, 'ENOENT');
       }
+      if (node.magic && noMagicLinks && (follow || !final)) throw this.fail(rec, 'ELOOP');
       if (node.kind === 'symlink' && (follow || !final)) {
         if (noSymlinks || ++links > MAXSYMLINKS) throw this.fail(rec, 'ELOOP');
         if (node.target.startsWith('/')) chain = chain.slice(0, floor);
@@ -1805,11 +1822,11 @@ export class FakeSyscalls implements Syscalls {
     throw this.fail(rec, 'EBADF');
   }
 
-  private openIn(rec: SyscallRecord, path: string, flags: number, mode: number, from: Step[], floor: number, noSymlinks = false): number {
+  private openIn(rec: SyscallRecord, path: string, flags: number, mode: number, from: Step[], floor: number, resolve = 0n): number {
     const creating = (flags & O_CREAT) !== 0;
     const exclusive = creating && (flags & O_EXCL) !== 0;
     // open(2): O_CREAT|O_EXCL never follows a final symlink; O_NOFOLLOW refuses one.
-    const found = this.walk(rec, path, !exclusive && (flags & O_NOFOLLOW) === 0, from, floor, noSymlinks);
+    const found = this.walk(rec, path, !exclusive && (flags & O_NOFOLLOW) === 0, from, floor, resolve);
     if (found.node && exclusive) throw this.fail(rec, 'EEXIST');
     if (!found.node && !creating) throw this.fail(rec, 'ENOENT');
     const node = found.node ?? this.create(rec, found, 'file', mode & ~this.mask);
