@@ -65,6 +65,7 @@ export const MOVE_MOUNT_T_EMPTY_PATH = 0x40;
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;
 export const AT_REMOVEDIR = 0x200;
+export const AT_NO_AUTOMOUNT = 0x800;
 export const AT_EMPTY_PATH = 0x1000;
 export const AT_RECURSIVE = 0x8000;
 export const O_RDONLY = 0;

@@ -13,6 +13,11 @@ import {
   MOVE_MOUNT_F_EMPTY_PATH,
   MOVE_MOUNT_T_EMPTY_PATH,
   MS_BIND,
+  MOUNT_ATTR_NOSUID,
+  MS_SILENT,
+  MS_UNBINDABLE,
+  MS_SLAVE,
+  MS_SHARED,
   MS_MOVE,
   MS_NODEV,
   MS_NOEXEC,
@@ -91,7 +96,7 @@ describe('FakeSyscalls recording', () => {
   });
 
   it('records the remaining methods with their shapes', () => {
-    const sys = new FakeSyscalls().addDir('/d').addFile('/d/f', 'hi').addSymlink('/d/l', 'f');
+    const sys = new FakeSyscalls().addDir('/d').addFile('/d/f', 'hi').addSymlink('/d/l', 'f').addMountpoint('/d');
     sys.commandResult = { status: 3, signal: null, output: 'out' };
     const fd = sys.open('/d', O_DIRECTORY, 0);
     sys.openat(fd, 'f', O_RDONLY, 0);
@@ -515,6 +520,99 @@ describe('FakeSyscalls filesystem model', () => {
       sys.mount('proc', '/r/proc', 'proc', 0n, null);
       sys.mount('/r', target, null, MS_MOVE, null);
       expect(sys.mounts.map((m) => m.target)).toEqual(targets);
+    });
+
+    /** A model with a directory and a file, each with a mount on it, and a directory and a file without. */
+    const kinds = (): FakeSyscalls => {
+      const sys = new FakeSyscalls().addDir('/m').addFile('/mf').addDir('/d').addFile('/f').addFile('/f2').addSymlink('/ld', '/d');
+      sys.mount('tmpfs', '/m', 'tmpfs', 0n, null);
+      sys.mount('/f2', '/mf', null, MS_BIND, null);
+      return sys.clearCalls();
+    };
+    /** What a failed call may leave: the mounts as they were, and its call recorded. */
+    const unchanged = (sys: FakeSyscalls, call: () => unknown, code: string): void => {
+      const mounts = structuredClone(sys.mounts);
+      expect(caught(call).code).toBe(code);
+      expect(sys.mounts).toEqual(mounts);
+      expect(sys.calls).toHaveLength(1);
+    };
+
+    it.each<[string, (sys: FakeSyscalls) => unknown]>([
+      ['a bind of a directory onto a file', (sys) => sys.mount('/d', '/f', null, MS_BIND, null)],
+      ['a recursive bind of a directory onto a file', (sys) => sys.mount('/d', '/f', null, MS_BIND | MS_REC, null)],
+      ['a bind of a file onto a directory', (sys) => sys.mount('/f', '/d', null, MS_BIND, null)],
+      ['a bind of a file onto a directory named by a symlink', (sys) => sys.mount('/f', '/ld', null, MS_BIND, null)],
+      ['a tmpfs onto a file', (sys) => sys.mount('tmpfs', '/f', 'tmpfs', 0n, null)],
+      ['a proc onto a file', (sys) => sys.mount('proc', '/f', 'proc', 0n, null)],
+      ['a tmpfs onto a file named by its descriptor', (sys) => sys.mount('tmpfs', `/proc/thread-self/fd/${sys.open('/f', O_PATH, 0)}`, 'tmpfs', 0n, null)],
+      ['a bind of a directory onto a file named by its descriptor', (sys) => sys.mount('/d', `/proc/self/fd/${sys.open('/f', O_PATH, 0)}`, null, MS_BIND, null)],
+    ])('ENOTDIR for a mount onto a target of the other kind, as the kernel answers: %s', (_, call) => {
+      const sys = kinds();
+      const mounts = structuredClone(sys.mounts);
+      expect(caught(() => call(sys)).code).toBe('ENOTDIR');
+      expect(sys.mounts).toEqual(mounts);
+    });
+
+    it('a file onto a file, a directory onto a directory: mounted', () => {
+      const sys = kinds();
+      sys.mount('/f2', '/f', null, MS_BIND, null);
+      sys.mount('/d', '/m', null, MS_BIND, null);
+      sys.addDevice('/null', 'char', 1, 3).mount('/null', '/f2', null, MS_BIND, null);
+      expect(sys.mounts.map((m) => m.target)).toEqual(['/m', '/mf', '/f', '/m', '/f2']);
+    });
+
+    it.each<[string, string, bigint, string]>([
+      ['MS_REMOUNT of a directory no mount is on', '/d', MS_REMOUNT | MS_RDONLY, 'EINVAL'],
+      ['MS_REMOUNT|MS_BIND of a directory no mount is on', '/d', MS_REMOUNT | MS_BIND | MS_RDONLY, 'EINVAL'],
+      ['MS_REMOUNT|MS_BIND of a file no mount is on', '/f', MS_REMOUNT | MS_BIND | MS_RDONLY, 'EINVAL'],
+      ['MS_REMOUNT|MS_BIND of a missing path', '/nope', MS_REMOUNT | MS_BIND, 'ENOENT'],
+      ['MS_PRIVATE of a directory no mount is on', '/d', MS_PRIVATE, 'EINVAL'],
+      ['MS_SLAVE|MS_REC of a directory no mount is on', '/d', MS_SLAVE | MS_REC, 'EINVAL'],
+      ['MS_SHARED of a missing path', '/nope', MS_SHARED, 'ENOENT'],
+      ['MS_PRIVATE|MS_SHARED of a mount', '/m', MS_PRIVATE | MS_SHARED, 'EINVAL'],
+      ['MS_UNBINDABLE|MS_SLAVE|MS_REC of a mount', '/m', MS_UNBINDABLE | MS_SLAVE | MS_REC, 'EINVAL'],
+      ['MS_PRIVATE|MS_RDONLY of a mount', '/m', MS_PRIVATE | MS_RDONLY, 'EINVAL'],
+      ['MS_PRIVATE|MS_NOSUID of a mount', '/m', MS_PRIVATE | MS_NOSUID, 'EINVAL'],
+      ['MS_PRIVATE|MS_MOVE of a mount', '/m', MS_PRIVATE | MS_MOVE, 'EINVAL'],
+    ])('%s: %s, as the kernel answers', (_, target, flags, code) => {
+      const sys = kinds();
+      unchanged(sys, () => sys.mount(null, target, null, flags, null), code);
+    });
+
+    it('remounts and propagation changes of the root of a mount (a file\'s too, the model\'s /, one addMountpoint named) are made; MS_REC and MS_SILENT go with a propagation type', () => {
+      const sys = kinds().addDir('/host/proc').addMountpoint('/host/proc');
+      sys.mount(null, '/m', null, MS_REMOUNT | MS_RDONLY, null);
+      sys.mount(null, '/mf', null, MS_REMOUNT | MS_BIND | MS_RDONLY, null);
+      sys.mount(null, '/', null, MS_SLAVE | MS_REC, null);
+      sys.mount(null, '/m', null, MS_PRIVATE | MS_REC | MS_SILENT, null);
+      sys.mount(null, '/host/proc', null, MS_SLAVE | MS_REC, null);
+      sys.mount(null, `/proc/thread-self/fd/${sys.open('/m', O_PATH, 0)}`, null, MS_SHARED, null);
+      expect(sys.mounts.map((m) => m.target)).toEqual(['/m', '/mf']);
+    });
+
+    it.each<[string, (sys: FakeSyscalls) => unknown, string]>([
+      ['a directory no mount is on', (sys) => sys.mountSetattr(AT_FDCWD, '/d', 0, MOUNT_ATTR_NOSUID, 0n, 0n), 'EINVAL'],
+      ['a directory no mount is on, recursively', (sys) => sys.mountSetattr(AT_FDCWD, '/d', AT_RECURSIVE, 0n, 0n, MS_PRIVATE), 'EINVAL'],
+      ['a descriptor of a directory no mount is on', (sys) => sys.mountSetattr(sys.open('/d', O_PATH, 0), '', AT_EMPTY_PATH, MOUNT_ATTR_NOSUID, 0n, 0n), 'EINVAL'],
+      ['an empty path without AT_EMPTY_PATH', (sys) => sys.mountSetattr(sys.open('/m', O_PATH, 0), '', 0, MOUNT_ATTR_NOSUID, 0n, 0n), 'ENOENT'],
+      ['a missing path', (sys) => sys.mountSetattr(AT_FDCWD, '/nope', 0, MOUNT_ATTR_NOSUID, 0n, 0n), 'ENOENT'],
+      ['two propagation types', (sys) => sys.mountSetattr(AT_FDCWD, '/m', 0, 0n, 0n, MS_PRIVATE | MS_SHARED), 'EINVAL'],
+      ['MS_REC as propagation (AT_RECURSIVE says it)', (sys) => sys.mountSetattr(AT_FDCWD, '/m', 0, 0n, 0n, MS_PRIVATE | MS_REC), 'EINVAL'],
+      ['an unknown flag', (sys) => sys.mountSetattr(AT_FDCWD, '/m', 0x1, MOUNT_ATTR_NOSUID, 0n, 0n), 'EINVAL'],
+    ])('mount_setattr of %s: %s, as the kernel answers', (_, call, code) => {
+      const sys = kinds();
+      const mounts = structuredClone(sys.mounts);
+      expect(errorOf(() => call(sys))).toMatchObject({ syscall: 'mount_setattr', code });
+      expect(sys.mounts).toEqual(mounts);
+    });
+
+    it('mount_setattr with nothing to change succeeds before any lookup; of the root of a mount, it is made', () => {
+      const sys = kinds();
+      sys.mountSetattr(AT_FDCWD, '/nope', 0, 0n, 0n, 0n);
+      sys.mountSetattr(AT_FDCWD, '', 0, 0n, 0n, 0n);
+      sys.mountSetattr(AT_FDCWD, '/m', AT_RECURSIVE, MOUNT_ATTR_NOSUID, 0n, MS_PRIVATE);
+      sys.mountSetattr(sys.open('/mf', O_PATH, 0), '', AT_EMPTY_PATH, 0n, MOUNT_ATTR_NOSUID, 0n);
+      expect(sys.callsOf('mountSetattr')).toHaveLength(4);
     });
 
     it('fstatMount: a descriptor keeps the mount on top at its path when it was opened; each mount has an id, the model\'s own filesystem 1', () => {

@@ -377,8 +377,10 @@ describe('buildPlan', () => {
 
   test('with a user namespace, the namespaces given by path are opened, the sockets connected and the OOM score written before the relaunch; the relaunched process takes the sockets', () => {
     const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
-    const sys = fakeRoot().addFile('/proc/self/ns/user').addFile('/var/run/netns/cni').addFile('/proc/self/oom_score_adj', '0\n');
-    sys.mount('nsfs', '/var/run/netns/cni', 'nsfs', 0n, null);
+    const sys = fakeRoot().addFile('/proc/self/ns/user').addFile('/var/run/netns/cni').addFile('/proc/self/oom_score_adj', '0\n').addFile('/nsfs/ns');
+    // A namespace file as ip-netns(8) makes one: a bind of a file of an nsfs mount.
+    sys.mount('nsfs', '/nsfs', 'nsfs', 0n, null);
+    sys.mount('/nsfs/ns', '/var/run/netns/cni', null, MS_BIND, null);
     sys.clearCalls();
     const config = makeConfig({
       namespaces: [{ type: 'user' }, { type: 'mount' }, { type: 'network', path: '/var/run/netns/cni' }],

@@ -1,5 +1,5 @@
 import type { NamespaceSpec, RootfsConfig } from '../../src/core/config/model';
-import { AT_EMPTY_PATH, O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
+import { AT_EMPTY_PATH, MS_BIND, O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
 import { planLaunch } from '../../src/core/namespaces';
 import { RELAUNCH_SOCKET_FDS, idmapSlot, prepareRelaunch, takeRelaunchDescriptors } from '../../src/core/relaunch';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
@@ -8,9 +8,10 @@ import { makeConfig, makeMount } from '../helpers/config';
 const MAPS = [{ containerID: 0, hostID: 100000, size: 65536 }];
 const first = { relaunched: false, inUserNamespace: false };
 
-/** A fake with namespace files at `paths`: files with nsfs mounted over them, as namespace files are bound. */
+/** A fake with namespace files at `paths`: binds of a file of an nsfs mount, as namespace files are bound (ip-netns(8)). */
 function withNamespaceFiles(sys: FakeSyscalls, ...paths: string[]): FakeSyscalls {
-  for (const p of paths) sys.addFile(p).mount('nsfs', p, 'nsfs', 0n, null);
+  sys.addFile('/nsfs/ns').mount('nsfs', '/nsfs', 'nsfs', 0n, null);
+  for (const p of paths) sys.addFile(p).mount('/nsfs/ns', p, null, MS_BIND, null);
   return sys.clearCalls();
 }
 

@@ -306,6 +306,7 @@ export class PlanSyscalls extends DryRunSyscalls {
    */
   private graft(at: string, tree: FakeNode, shared = false): void {
     const placed = shared && tree.kind === 'dir' && tree !== this.node(at, true) ? this.bindView(tree) : tree;
+    this.mountRoots.add(placed);
     if (at === '/') {
       this.root = placed;
       return;

@@ -16,6 +16,7 @@
 import * as fs from 'fs';
 import { posix } from 'path';
 import { SyscallError } from '../errors';
+import { parseMountInfo } from '../mountinfo';
 import { FakeSyscalls, type FakeNode } from './fake';
 import { kindFromMode } from './stat';
 
@@ -35,6 +36,15 @@ const NAMESPACE_LINK = /^\/proc\/[^/]+\/(?:task\/[^/]+\/)?ns\/[^/]+$/;
  */
 const MAGIC_LINK = /^\/proc\/\d+\/(?:task\/\d+\/)?(?:root|cwd|exe|(?:fd|map_files|ns)\/[^/]+)$/;
 
+/** The mountpoints of this process's mount namespace, which the run's new one starts with a copy of; none when unreadable. */
+function hostMountpoints(): Set<string> {
+  try {
+    return new Set(parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).map((m) => m.mountpoint));
+  } catch {
+    return new Set();
+  }
+}
+
 function hostLstat(path: string): fs.BigIntStats | undefined {
   try {
     return fs.lstatSync(path, { bigint: true });
@@ -48,6 +58,8 @@ export class DryRunSyscalls extends FakeSyscalls {
   private readonly unlisted = new WeakMap<FakeNode, string>();
   /** st_size of host nodes whose content no recorded call has replaced. */
   private readonly hostSize = new WeakMap<FakeNode, number>();
+  /** The host's mountpoints: their nodes are the roots of mounts. */
+  private readonly hostMounts = hostMountpoints();
 
   constructor() {
     super();
@@ -112,6 +124,7 @@ export class DryRunSyscalls extends FakeSyscalls {
     if (kind === 'dir') this.unlisted.set(node, hostPath);
     if (kind === 'symlink') node.target = this.hostLink(hostPath);
     if (MAGIC_LINK.test(hostPath)) node.magic = true;
+    if (this.hostMounts.has(hostPath)) this.mountRoots.add(node);
     if (kind === 'file') this.readLazily(node, hostPath);
     return node;
   }

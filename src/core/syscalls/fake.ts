@@ -20,6 +20,7 @@ import { SyscallError, errnoNumber } from '../errors';
 import {
   AT_EMPTY_PATH,
   AT_FDCWD,
+  AT_NO_AUTOMOUNT,
   AT_RECURSIVE,
   AT_REMOVEDIR,
   AT_SYMLINK_NOFOLLOW,
@@ -37,6 +38,7 @@ import {
   MS_PROPAGATION,
   MS_REC,
   MS_REMOUNT,
+  MS_SILENT,
   NSFS_MAGIC,
   O_CREAT,
   O_DIRECTORY,
@@ -464,6 +466,8 @@ export class FakeSyscalls implements Syscalls {
   private readonly bindSources = new WeakMap<MountEntry, string>();
   /** The standard streams (0, 1, 2) closed and not made again by a dup3 onto them. */
   private readonly closedStreams = new Set<number>();
+  /** The root directories (or files) of the mounts in the model: isMountRoot. */
+  protected readonly mountRoots = new WeakSet<FakeNode>();
   /** statfs f_flags by path, from addMountFlags. */
   private readonly mountFlags = new Map<string, bigint>();
   private readonly rules: FailRule[] = [];
@@ -541,6 +545,19 @@ export class FakeSyscalls implements Syscalls {
     ptmx.rdev = makedev(5, 2);
     ptmx.ino = 2n;
     this.addMount({ source: 'devpts', target: tidy(dir), fstype: 'devpts', flags: 0n, data: null });
+    this.mountRoots.add(this.ensureDir(dir));
+    return this;
+  }
+
+  /**
+   * A mount the process's mount namespace holds from the start at `path` (the host's
+   * /proc, say), not in `mounts`: the root of a mount, which a remount, a propagation
+   * change, an MS_MOVE or mount_setattr needs (EINVAL elsewhere, as the kernel answers).
+   */
+  addMountpoint(path: string): this {
+    const node = this.node(path, true);
+    if (!node) throw new Error(`FakeSyscalls: ${posix.resolve('/', path)} does not exist`);
+    this.mountRoots.add(node);
     return this;
   }
 
@@ -591,25 +608,65 @@ export class FakeSyscalls implements Syscalls {
 
   mount(source: string | null, target: string, fstype: string | null, flags: bigint, data: string | null): void {
     const rec = this.record('mount', { source, target, fstype, flags, data });
-    const at = this.resolved(rec, target);
-    const moves = (flags & (MS_BIND | MS_MOVE)) !== 0n && source !== null;
-    const from = moves ? this.resolved(rec, source) : '';
+    const to = this.lookup(rec, target);
     // path_mount() (fs/namespace.c) tries, in order: remount, bind, propagation change, move, new mount.
-    if ((flags & MS_REMOUNT) !== 0n) return;
-    if ((flags & MS_BIND) === 0n && (flags & MS_PROPAGATION) !== 0n) return;
-    if ((flags & MS_BIND) === 0n && (flags & MS_MOVE) !== 0n) {
-      this.moveMounts(from, at);
+    // do_remount() and do_reconfigure_mnt(): EINVAL unless the target is the root of a mount.
+    if ((flags & MS_REMOUNT) !== 0n) {
+      if (!this.isMountRoot(to.node)) throw this.fail(rec, 'EINVAL');
       return;
     }
-    const entry = { source, target: at, fstype, flags, data };
+    if ((flags & MS_BIND) === 0n && (flags & MS_PROPAGATION) !== 0n) {
+      this.changeType(rec, to.node, flags);
+      return;
+    }
+    // do_loopback() and do_move_mount_old(): EINVAL without a source.
+    if ((flags & (MS_BIND | MS_MOVE)) !== 0n && !source) throw this.fail(rec, 'EINVAL');
+    const from = source && (flags & (MS_BIND | MS_MOVE)) !== 0n ? this.lookup(rec, source) : undefined;
+    if (from && (flags & MS_BIND) === 0n) {
+      // do_move_mount(): EINVAL unless the source is the root of a mount.
+      if (!this.isMountRoot(from.node)) throw this.fail(rec, 'EINVAL');
+      this.moveMounts(from.path, to.path);
+      this.markMountRoots(from.path, to.path);
+      return;
+    }
+    // graft_tree(): a directory goes onto a directory and anything else onto a non-directory
+    // only, ENOTDIR otherwise; a new filesystem's root is a directory.
+    if ((to.node.kind === 'dir') !== (from === undefined || from.node.kind === 'dir')) throw this.fail(rec, 'ENOTDIR');
+    const entry = { source, target: to.path, fstype, flags, data };
     this.addMount(entry);
-    if (from !== '') this.bindSources.set(entry, from);
+    this.mountRoots.add(to.node);
+    if (from) this.bindSources.set(entry, from.path);
+  }
+
+  /**
+   * do_change_type() (fs/namespace.c): EINVAL unless the target is the root of a mount and
+   * the flags name one propagation type, beside MS_REC and MS_SILENT only.
+   */
+  private changeType(rec: SyscallRecord, node: FakeNode, flags: bigint): void {
+    const type = flags & ~(MS_REC | MS_SILENT);
+    if (!this.isMountRoot(node) || (type & (type - 1n)) !== 0n) throw this.fail(rec, 'EINVAL');
   }
 
   /** A mount on top at its target, with an id of its own. */
   private addMount(entry: MountEntry): void {
     this.mounts.push(entry);
     this.mountIds.set(entry, this.nextMountId++);
+  }
+
+  /**
+   * Whether `node` is the root of a mount: the model's `/`, the target of a mount made
+   * here or one addMountpoint named (a view of a bind's source shows the source's).
+   */
+  protected isMountRoot(node: FakeNode): boolean {
+    return node === this.root || this.mountRoots.has(node);
+  }
+
+  /** After a move from `from` to `at`: `at` is a mount's root, and `from` still one only if another mount is there. */
+  private markMountRoots(from: string, at: string): void {
+    const moved = this.node(from, true);
+    if (moved && !this.mounts.some((m) => m.target === from)) this.mountRoots.delete(moved);
+    const node = this.node(at, true);
+    if (node) this.mountRoots.add(node);
   }
 
   /** The mount on top at `path` or above it (its id, and whether `path` is its root); the model's own filesystem, mount 1, below every mount. */
@@ -643,10 +700,20 @@ export class FakeSyscalls implements Syscalls {
   mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint, usernsFd?: number): void {
     const args = { dirfd, path, atFlags, attrSet, attrClr, propagation };
     const rec = this.record('mountSetattr', usernsFd === undefined ? args : { ...args, usernsFd });
-    // mount_setattr(2): MOUNT_ATTR_IDMAP maps only a detached mount never attached (EINVAL otherwise), by an open user namespace (EBADF).
-    if ((attrSet & MOUNT_ATTR_IDMAP) === 0n) return;
-    if (path !== '' || !this.trees.has(dirfd)) throw this.fail(rec, 'EINVAL');
-    if (usernsFd === undefined || !this.fds.has(usernsFd)) throw this.fail(rec, 'EBADF');
+    // mount_setattr(2), in the kernel's order: unknown flags, then nothing to change (a success before any lookup).
+    if ((atFlags & ~(AT_EMPTY_PATH | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT)) !== 0) throw this.fail(rec, 'EINVAL');
+    if (attrSet === 0n && attrClr === 0n && propagation === 0n) return;
+    // At most one propagation type, MS_REC not among them (build_mount_kattr, fs/namespace.c).
+    if ((propagation & ~MS_PROPAGATION) !== 0n || (propagation & (propagation - 1n)) !== 0n) throw this.fail(rec, 'EINVAL');
+    // MOUNT_ATTR_IDMAP maps by an open user namespace (EBADF), only a detached mount never attached (EINVAL).
+    const idmap = (attrSet & MOUNT_ATTR_IDMAP) !== 0n;
+    if (idmap && (usernsFd === undefined || !this.fds.has(usernsFd))) throw this.fail(rec, 'EBADF');
+    const empty = path === '' && (atFlags & AT_EMPTY_PATH) !== 0;
+    const node = empty ? this.fdNode(rec, dirfd) : this.walkAt(rec, dirfd, path, (atFlags & AT_SYMLINK_NOFOLLOW) === 0).node;
+    if (!node) throw this.fail(rec, 'ENOENT');
+    const detachedTree = empty && this.trees.has(dirfd);
+    // do_mount_setattr(): EINVAL unless the path is the root of a mount.
+    if (!detachedTree && (idmap || !this.isMountRoot(node))) throw this.fail(rec, 'EINVAL');
   }
 
   openTree(dirfd: number, path: string, flags: number): number {
@@ -666,13 +733,20 @@ export class FakeSyscalls implements Syscalls {
     const tree = fromPath === '' && (flags & MOVE_MOUNT_F_EMPTY_PATH) !== 0 ? this.trees.get(fromDirfd) : undefined;
     // A detached tree is attached once (move_mount(2)); an attached mount moves as with MS_MOVE.
     if (tree === undefined) {
-      this.moveMounts(this.resolvedAt(rec, fromDirfd, fromPath, (flags & MOVE_MOUNT_F_EMPTY_PATH) !== 0), to);
+      const from = this.resolvedAt(rec, fromDirfd, fromPath, (flags & MOVE_MOUNT_F_EMPTY_PATH) !== 0);
+      // do_move_mount(): EINVAL unless the source is the root of a mount.
+      const node = this.node(from, true);
+      if (!node || !this.isMountRoot(node)) throw this.fail(rec, 'EINVAL');
+      this.moveMounts(from, to);
+      this.markMountRoots(from, to);
       return;
     }
     this.trees.delete(fromDirfd);
     const entry = { source: tree.source, target: to, fstype: null, flags: tree.recursive ? MS_BIND | MS_REC : MS_BIND, data: null };
     this.addMount(entry);
     this.bindSources.set(entry, tree.source);
+    const node = this.node(to, true);
+    if (node) this.mountRoots.add(node);
   }
 
   userNamespace(uidMappings: readonly IdMapping[], gidMappings: readonly IdMapping[]): number {
@@ -1791,6 +1865,12 @@ export class FakeSyscalls implements Syscalls {
   /** The resolved absolute path of an existing `path`, symlinks followed. */
   private resolved(rec: SyscallRecord, path: string): string {
     return this.pathFound(rec, this.walk(rec, path, true));
+  }
+
+  /** The resolved absolute path of an existing `path`, symlinks followed, and its node. */
+  private lookup(rec: SyscallRecord, path: string): { path: string; node: FakeNode } {
+    const found = this.walk(rec, path, true);
+    return { path: this.pathFound(rec, found), node: found.node! };
   }
 
   /** The absolute path of what a lookup found; ENOENT when it found nothing. */

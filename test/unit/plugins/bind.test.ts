@@ -260,11 +260,12 @@ describe('bind mount handler', () => {
     expect(changes(sys)).toEqual([{ op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'd', mode: 0o755 }, bind(viaFd(sys, '/r/d'), MS_BIND, '/src/link')]);
   });
 
-  test('a target of the other kind is left for mount(2) to refuse', () => {
+  test('a target of the other kind is left for mount(2) to refuse (ENOTDIR)', () => {
     const { sys, run } = setup();
     sys.addFile('/r/f');
-    run([{ destination: '/f' }]);
+    expect(() => run([{ destination: '/f' }])).toThrow(/mounts\[0\] "\/f": mount "\/src\/dir" -> "\/r\/f": ENOTDIR$/);
     expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/f'), MS_BIND)]);
+    expect(sys.mounts).toEqual([]);
   });
 
   test('rbind keeps MS_REC and needs no remount', () => {

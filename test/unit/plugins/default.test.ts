@@ -64,6 +64,9 @@ describe('default mount handler', () => {
   test('a remount without a type (runtime-spec makes it optional) changes the mount at the destination, with no filesystem type', () => {
     const { sys, run } = setup();
     sys.addDir('/r/dev/shm');
+    // mount(2) remounts the root of a mount only (EINVAL elsewhere).
+    sys.mount('tmpfs', '/r/dev/shm', 'tmpfs', 0n, null);
+    sys.clearCalls();
     run({ type: '', source: '', destination: '/dev/shm', flags: MS_REMOUNT | MS_RDONLY });
     expect(changes(sys)).toEqual([{ op: 'mount', source: '', target: viaFd(sys, '/r/dev/shm'), fstype: null, flags: MS_REMOUNT | MS_RDONLY, data: null }]);
   });
@@ -90,6 +93,8 @@ describe('default mount handler', () => {
   test('/proc takes a remount without a type (the procfs there changed, as runc lets it); any other mount there is refused', () => {
     const { sys, run } = setup();
     sys.addDir('/r/proc');
+    sys.mount('proc', '/r/proc', 'proc', 0n, null);
+    sys.clearCalls();
     run({ type: '', source: '', destination: '/proc', flags: MS_REMOUNT | MS_RDONLY | MS_NOSUID });
     expect(changes(sys)).toEqual([{ op: 'mount', source: '', target: viaFd(sys, '/r/proc'), fstype: null, flags: MS_REMOUNT | MS_RDONLY | MS_NOSUID, data: null }]);
     const other = setup();

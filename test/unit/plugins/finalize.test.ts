@@ -25,6 +25,12 @@ function container(): FakeSyscalls {
   return sys.clearCalls();
 }
 
+/** `sys` with a mount at each of `paths`, as the mounts phase left them: mount(2) remounts the root of a mount only. */
+function mountedAt(sys: FakeSyscalls, ...paths: string[]): FakeSyscalls {
+  for (const path of paths) sys.addDir(path).addMountpoint(path);
+  return sys;
+}
+
 function containerFiles(): FakeSyscalls {
   return new FakeSyscalls()
     .addDir('/proc/1/task/1/fd')
@@ -54,7 +60,7 @@ describe('finalize: readonly-mounts', () => {
   const devMount = (flags: bigint, index = 0) => makeMount({ index, type: 'tmpfs', destination: '/dev', flags });
 
   test("a read-only /dev is opened in the container for its mount's flags, then remounted read-only by its path (no magic link through the image's /proc) with its own flags", () => {
-    const sys = container().addDir('/dev');
+    const sys = mountedAt(container(), '/dev');
     run(sys, { mounts: [devMount(MS_NOSUID | MS_STRICTATIME | MS_RDONLY)] });
     expect(sys.calls).toEqual([
       { op: 'open', path: '/', flags: O_PATH | O_CLOEXEC | O_DIRECTORY, mode: 0 },
@@ -67,13 +73,13 @@ describe('finalize: readonly-mounts', () => {
   });
 
   test("the flags the mount has are kept with the config's: a plugin's handler that added noexec to a tmpfs", () => {
-    const sys = container().addDir('/scratch').addMountFlags('/scratch', ST_NOSUID | ST_NOEXEC);
+    const sys = mountedAt(container(), '/scratch').addMountFlags('/scratch', ST_NOSUID | ST_NOEXEC);
     run(sys, { mounts: [makeMount({ type: 'tmpfs', destination: '/scratch', flags: MS_NOSUID | MS_RDONLY })] });
     expect(changes(sys)).toEqual([remount('/scratch', MS_NOSUID | MS_NOEXEC)]);
   });
 
   test('the destination is compared cleaned', () => {
-    const sys = container();
+    const sys = mountedAt(container(), '/dev');
     run(sys, { mounts: [makeMount({ type: 'tmpfs', destination: '/dev/../dev/', flags: MS_RDONLY })] });
     expect(changes(sys)).toEqual([remount('/dev')]);
   });
@@ -86,7 +92,7 @@ describe('finalize: readonly-mounts', () => {
   });
 
   test('every read-only tmpfs and every read-only mount at /dev, in the config order; other read-only mounts were made read-only when mounted', () => {
-    const sys = container().addDir('/run/y').addDir('/dev');
+    const sys = mountedAt(container(), '/run', '/run/y', '/dev');
     run(sys, {
       mounts: [
         devMount(MS_NOSUID),
@@ -102,7 +108,7 @@ describe('finalize: readonly-mounts', () => {
   });
 
   test('EBUSY is retried with a 100 ms pause between attempts', () => {
-    const sys = container().failOn('mount', 'EBUSY', { times: 2 });
+    const sys = mountedAt(container(), '/dev').failOn('mount', 'EBUSY', { times: 2 });
     run(sys, { mounts: [devMount(MS_RDONLY)] });
     const dev = remount('/dev');
     expect(changes(sys)).toEqual([dev, { op: 'sleep', ms: 100 }, dev, { op: 'sleep', ms: 100 }, dev]);
@@ -563,7 +569,7 @@ describe('finalize: the whole phase through the kernel', () => {
   }
 
   test('the registered steps run as runc 1.1 runs them: ro tmpfs and /dev mounts, ro rootfs, sysctl, readonly paths, masks, umask', () => {
-    const sys = container();
+    const sys = mountedAt(container(), '/dev');
     const orchestrator = kernel(sys);
     expect(orchestrator.orderedSteps().map((s) => [s.name, s.phase, s.order])).toEqual([
       ['readonly-mounts', 'finalize', 'pre'],
@@ -593,7 +599,7 @@ describe('finalize: the whole phase through the kernel', () => {
   });
 
   test('a failure stops the phase: later steps do not run', () => {
-    const sys = container().failOn('write', 'EACCES');
+    const sys = mountedAt(container(), '/dev').failOn('write', 'EACCES');
     expect(() => kernel(sys).run(makeConfig(full))).toThrow('finalize: plugin sysctl: linux.sysctl "kernel.hostname": write "/proc/sys/kernel/hostname": EACCES');
     expect(changes(sys).map((c) => c.op)).toEqual(['mount', 'mount', 'write']);
   });
