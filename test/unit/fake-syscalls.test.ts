@@ -9,6 +9,8 @@ import {
   AT_SYMLINK_NOFOLLOW,
   EXT4_SUPER_MAGIC,
   MNT_DETACH,
+  MNT_EXPIRE,
+  MNT_FORCE,
   MOUNT_ATTR_IDMAP,
   MOVE_MOUNT_F_EMPTY_PATH,
   MOVE_MOUNT_T_EMPTY_PATH,
@@ -486,7 +488,8 @@ describe('FakeSyscalls filesystem model', () => {
 
   describe('mounts', () => {
     it('ENOENT on a missing target or bind source, the list follows binds, moves and umount2', () => {
-      const sys = new FakeSyscalls().addDir('/rootfs/proc').addDir('/rootfs/sys').addDir('/host/data').addDir('/new');
+      // The model's paths do not move with a mount: /new/sys is there for what the kernel would show after the move.
+      const sys = new FakeSyscalls().addDir('/rootfs/proc').addDir('/rootfs/sys').addDir('/host/data').addDir('/new/sys');
       expect(errorOf(() => sys.mount('proc', '/rootfs/nope', 'proc', 0n, null))).toEqual({
         syscall: 'mount',
         code: 'ENOENT',
@@ -506,7 +509,7 @@ describe('FakeSyscalls filesystem model', () => {
       sys.mount('/rootfs', '/new', null, MS_MOVE, null);
       expect(sys.mounts.map((m) => m.target)).toEqual(['/new', '/new/proc', '/new/sys']);
       sys.umount2('/new/sys', MNT_DETACH);
-      sys.umount2('/not/mounted', 0);
+      expect(caught(() => sys.umount2('/not/mounted', 0)).code).toBe('ENOENT');
       expect(sys.mounts.map((m) => m.target)).toEqual(['/new', '/new/proc']);
     });
 
@@ -613,6 +616,63 @@ describe('FakeSyscalls filesystem model', () => {
       sys.mountSetattr(AT_FDCWD, '/m', AT_RECURSIVE, MOUNT_ATTR_NOSUID, 0n, MS_PRIVATE);
       sys.mountSetattr(sys.open('/mf', O_PATH, 0), '', AT_EMPTY_PATH, 0n, MOUNT_ATTR_NOSUID, 0n);
       expect(sys.callsOf('mountSetattr')).toHaveLength(4);
+    });
+
+    /** A tmpfs at /m with a tmpfs at /m/sub on it, a bind of /f2 at /mf, and a directory /d nothing is mounted on. */
+    const nested = (): FakeSyscalls => {
+      const sys = new FakeSyscalls().addDir('/m/sub').addDir('/d/e').addFile('/mf').addFile('/f2').addFile('/d/f');
+      sys.mount('tmpfs', '/m', 'tmpfs', 0n, null);
+      sys.mount('tmpfs', '/m/sub', 'tmpfs', 0n, null);
+      sys.mount('/f2', '/mf', null, MS_BIND, null);
+      return sys.clearCalls();
+    };
+
+    it.each<[string, (sys: FakeSyscalls) => unknown, string]>([
+      ['umount2 of a mount with a mount on it', (sys) => sys.umount2('/m', 0), 'EBUSY'],
+      ['umount2 of a mount with a mount on it, MNT_FORCE', (sys) => sys.umount2('/m', MNT_FORCE), 'EBUSY'],
+      ['umount2 MNT_EXPIRE|MNT_DETACH', (sys) => sys.umount2('/m/sub', MNT_EXPIRE | MNT_DETACH), 'EINVAL'],
+      ['umount2 MNT_EXPIRE|MNT_FORCE', (sys) => sys.umount2('/m/sub', MNT_EXPIRE | MNT_FORCE), 'EINVAL'],
+      ['umount2 with an unknown flag', (sys) => sys.umount2('/m/sub', 0x100), 'EINVAL'],
+      ['umount2 of a directory nothing is mounted on', (sys) => sys.umount2('/d', 0), 'EINVAL'],
+      ['umount2 of a missing path', (sys) => sys.umount2('/nope', MNT_DETACH), 'ENOENT'],
+      ['MS_MOVE of a directory nothing is mounted on', (sys) => sys.mount('/d', '/m/sub', null, MS_MOVE, null), 'EINVAL'],
+      ['MS_MOVE of a missing path', (sys) => sys.mount('/nope', '/d', null, MS_MOVE, null), 'ENOENT'],
+      ['MS_MOVE without a source', (sys) => sys.mount(null, '/d', null, MS_MOVE, null), 'EINVAL'],
+      ['MS_BIND without a source', (sys) => sys.mount('', '/d', null, MS_BIND, null), 'EINVAL'],
+      ['move_mount of a directory nothing is mounted on', (sys) => sys.moveMount(AT_FDCWD, '/d', AT_FDCWD, '/m/sub', 0), 'EINVAL'],
+      ['rmdir of a mountpoint', (sys) => sys.rmdir('/m/sub'), 'EBUSY'],
+      ['rmdir of /', (sys) => sys.rmdir('/'), 'EBUSY'],
+      ['unlink of a file a bind is on', (sys) => sys.unlink('/mf'), 'EBUSY'],
+      ['unlinkat of a file a bind is on', (sys) => sys.unlinkat(AT_FDCWD, '/mf', 0), 'EBUSY'],
+      ['unlinkat AT_REMOVEDIR of a mountpoint', (sys) => sys.unlinkat(AT_FDCWD, '/m/sub', AT_REMOVEDIR), 'EBUSY'],
+      ['rmdir of dir/.', (sys) => sys.rmdir('/d/e/.'), 'EINVAL'],
+      ['unlinkat AT_REMOVEDIR of dir/.', (sys) => sys.unlinkat(AT_FDCWD, '/d/e/.', AT_REMOVEDIR), 'EINVAL'],
+      ['rmdir of dir/..', (sys) => sys.rmdir('/d/e/..'), 'ENOTEMPTY'],
+      ['rmdir of missing/.', (sys) => sys.rmdir('/nope/.'), 'ENOENT'],
+      ['unlink of dir/.', (sys) => sys.unlink('/d/e/.'), 'EISDIR'],
+      ['unlink of /', (sys) => sys.unlink('/'), 'EISDIR'],
+    ])('%s: %s, as the kernel answers, and nothing changes', (_, call, code) => {
+      const sys = nested();
+      const mounts = structuredClone(sys.mounts);
+      expect(caught(() => call(sys)).code).toBe(code);
+      expect(sys.mounts).toEqual(mounts);
+      expect(sys.readdir('/d')).toEqual(['e', 'f']);
+      expect(sys.readdir('/d/e')).toEqual([]);
+      expect(sys.node('/mf')?.kind).toBe('file');
+      expect(sys.node('/m/sub')?.kind).toBe('dir');
+    });
+
+    it('umount2 MNT_DETACH takes the mounts on the mount along; then the mountpoints can be removed, and are no mounts\' roots', () => {
+      const sys = nested();
+      sys.mount('tmpfs', '/d', 'tmpfs', 0n, null);
+      sys.umount2('/m', MNT_DETACH);
+      expect(sys.mounts.map((m) => m.target)).toEqual(['/mf', '/d']);
+      expect(caught(() => sys.umount2('/m/sub', 0)).code).toBe('EINVAL');
+      expect(caught(() => sys.mount(null, '/m', null, MS_PRIVATE, null)).code).toBe('EINVAL');
+      sys.rmdir('/m/sub');
+      sys.umount2('/mf', 0);
+      sys.unlink('/mf');
+      expect(sys.readdir('/')).toEqual(['d', 'f2', 'm']);
     });
 
     it('fstatMount: a descriptor keeps the mount on top at its path when it was opened; each mount has an id, the model\'s own filesystem 1', () => {

@@ -180,6 +180,18 @@ export class PlanSyscalls extends DryRunSyscalls {
     if (tree) this.graft(target, tree, true);
   }
 
+  /**
+   * A move leaves every tree where it was grafted (the jail's chroot or pivot_root then
+   * reaches them at their new paths): their roots stay roots, and the paths moved onto
+   * become roots too.
+   */
+  protected override moveMountRoots(_before: readonly string[], after: readonly string[]): void {
+    for (const path of after) {
+      const node = this.node(path, true);
+      if (node) this.mountRoots.add(node);
+    }
+  }
+
   override userNamespace(uidMappings: readonly IdMapping[], gidMappings: readonly IdMapping[]): number {
     return this.opened(super.userNamespace(uidMappings, gidMappings));
   }

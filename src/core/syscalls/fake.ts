@@ -25,6 +25,10 @@ import {
   AT_REMOVEDIR,
   AT_SYMLINK_NOFOLLOW,
   CGROUP2_SUPER_MAGIC,
+  MNT_DETACH,
+  MNT_EXPIRE,
+  MNT_FORCE,
+  UMOUNT_NOFOLLOW,
   CGROUP_SUPER_MAGIC,
   DEVPTS_SUPER_MAGIC,
   EXT4_SUPER_MAGIC,
@@ -626,7 +630,6 @@ export class FakeSyscalls implements Syscalls {
       // do_move_mount(): EINVAL unless the source is the root of a mount.
       if (!this.isMountRoot(from.node)) throw this.fail(rec, 'EINVAL');
       this.moveMounts(from.path, to.path);
-      this.markMountRoots(from.path, to.path);
       return;
     }
     // graft_tree(): a directory goes onto a directory and anything else onto a non-directory
@@ -661,13 +664,6 @@ export class FakeSyscalls implements Syscalls {
     return node === this.root || this.mountRoots.has(node);
   }
 
-  /** After a move from `from` to `at`: `at` is a mount's root, and `from` still one only if another mount is there. */
-  private markMountRoots(from: string, at: string): void {
-    const moved = this.node(from, true);
-    if (moved && !this.mounts.some((m) => m.target === from)) this.mountRoots.delete(moved);
-    const node = this.node(at, true);
-    if (node) this.mountRoots.add(node);
-  }
 
   /** The mount on top at `path` or above it (its id, and whether `path` is its root); the model's own filesystem, mount 1, below every mount. */
   private mountAt(path: string): { id: bigint; root: boolean } {
@@ -682,19 +678,47 @@ export class FakeSyscalls implements Syscalls {
   private moveMounts(from: string, at: string): void {
     const top = this.mounts.map((m) => m.target).lastIndexOf(from);
     const moved = this.mounts.filter((m, i) => i >= top && top >= 0 && (m.target === from || m.target.startsWith(from + '/')));
+    const before = moved.map((m) => m.target);
     for (const m of moved) m.target = posix.join(at, m.target.slice(from.length));
+    this.moveMountRoots(before, moved.map((m) => m.target));
+  }
+
+  /** The roots of moved mounts, from the paths `before` to `after`: a path stays one only while another mount is there. */
+  protected moveMountRoots(before: readonly string[], after: readonly string[]): void {
+    for (const path of before) {
+      const node = this.node(path, true);
+      if (node && !this.mounts.some((m) => m.target === path)) this.mountRoots.delete(node);
+    }
+    for (const path of after) {
+      const node = this.node(path, true);
+      if (node) this.mountRoots.add(node);
+    }
   }
 
   umount2(target: string, flags: number): void {
     const rec = this.record('umount2', { target, flags });
-    let at = posix.resolve('/', target);
-    try {
-      at = this.resolved(rec, target);
-    } catch (err) {
-      if (!(err instanceof SyscallError)) throw err;
-    }
+    // umount2(2): EINVAL for an unknown flag, and for MNT_EXPIRE with MNT_FORCE or MNT_DETACH.
+    if ((flags & ~(MNT_FORCE | MNT_DETACH | MNT_EXPIRE | UMOUNT_NOFOLLOW)) !== 0) throw this.fail(rec, 'EINVAL');
+    if ((flags & MNT_EXPIRE) !== 0 && (flags & (MNT_FORCE | MNT_DETACH)) !== 0) throw this.fail(rec, 'EINVAL');
+    const found = this.walk(rec, target, (flags & UMOUNT_NOFOLLOW) === 0);
+    const at = this.pathFound(rec, found);
+    // EINVAL unless the path is the root of a mount.
+    if (!this.isMountRoot(found.node!)) throw this.fail(rec, 'EINVAL');
     const i = this.mounts.map((m) => m.target).lastIndexOf(at);
-    if (i >= 0) this.mounts.splice(i, 1);
+    // A mount the process started with: the model holds nothing it knows to be on it.
+    if (i < 0) {
+      if (found.node !== this.root) this.mountRoots.delete(found.node!);
+      return;
+    }
+    const on = this.mounts.filter((m, j) => j > i && m.target !== at && m.target.startsWith(at === '/' ? '/' : `${at}/`));
+    // EBUSY while mounts are on it, unless MNT_DETACH takes them along (umount_tree).
+    if (on.length > 0 && (flags & MNT_DETACH) === 0) throw this.fail(rec, 'EBUSY');
+    const gone = new Set([this.mounts[i], ...on]);
+    for (let j = this.mounts.length - 1; j >= 0; j--) if (gone.has(this.mounts[j])) this.mounts.splice(j, 1);
+    for (const m of gone) {
+      const node = this.node(m.target, true);
+      if (node && node !== this.root && !this.mounts.some((left) => left.target === m.target)) this.mountRoots.delete(node);
+    }
   }
 
   mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint, usernsFd?: number): void {
@@ -738,7 +762,6 @@ export class FakeSyscalls implements Syscalls {
       const node = this.node(from, true);
       if (!node || !this.isMountRoot(node)) throw this.fail(rec, 'EINVAL');
       this.moveMounts(from, to);
-      this.markMountRoots(from, to);
       return;
     }
     this.trees.delete(fromDirfd);
@@ -973,33 +996,35 @@ export class FakeSyscalls implements Syscalls {
 
   rmdir(path: string): void {
     const rec = this.record('rmdir', { path });
-    const found = this.walk(rec, path, false);
-    const node = found.node;
-    if (!node) throw this.fail(rec, 'ENOENT');
-    if (node === this.root) throw this.fail(rec, 'EBUSY');
-    if (node.kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
-    if (this.entries(node).size > 0) throw this.fail(rec, 'ENOTEMPTY');
-    this.entries(this.last(found.parent)).delete(found.name);
+    this.remove(rec, path, this.walk(rec, path, false), true);
   }
 
   unlink(path: string): void {
     const rec = this.record('unlink', { path });
-    const found = this.walk(rec, path, false);
-    if (!found.node) throw this.fail(rec, 'ENOENT');
-    if (found.node.kind === 'dir') throw this.fail(rec, 'EISDIR');
-    this.entries(this.last(found.parent)).delete(found.name);
+    this.remove(rec, path, this.walk(rec, path, false), false);
   }
 
   unlinkat(dirfd: number, path: string, flags: number): void {
     const rec = this.record('unlinkat', { dirfd, path, flags });
-    const found = this.walkAt(rec, dirfd, path, false);
+    this.remove(rec, path, this.walkAt(rec, dirfd, path, false), (flags & AT_REMOVEDIR) !== 0);
+  }
+
+  /**
+   * rmdir(2) (`dir`) or unlink(2) of what `path` found (do_rmdir, do_unlinkat, fs/namei.c):
+   * missing (ENOENT); a last component ".", ".." or "/" is EINVAL, ENOTEMPTY and EBUSY for
+   * rmdir, EISDIR for unlink; then the kind (ENOTDIR, EISDIR), a mountpoint (EBUSY), entries
+   * (ENOTEMPTY).
+   */
+  private remove(rec: SyscallRecord, path: string, found: Found, dir: boolean): void {
     const node = found.node;
     if (!node) throw this.fail(rec, 'ENOENT');
-    const removeDir = (flags & AT_REMOVEDIR) !== 0;
-    if (node.kind === 'dir' && !removeDir) throw this.fail(rec, 'EISDIR');
-    if (node.kind !== 'dir' && removeDir) throw this.fail(rec, 'ENOTDIR');
-    if (node === this.root) throw this.fail(rec, 'EBUSY');
-    if (removeDir && this.entries(node).size > 0) throw this.fail(rec, 'ENOTEMPTY');
+    const last = path.split('/').filter((c) => c !== '').pop();
+    const special = last === undefined ? 'EBUSY' : last === '.' ? 'EINVAL' : last === '..' ? 'ENOTEMPTY' : undefined;
+    if (special !== undefined) throw this.fail(rec, dir ? special : 'EISDIR');
+    if (dir && node.kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
+    if (!dir && node.kind === 'dir') throw this.fail(rec, 'EISDIR');
+    if (this.isMountRoot(node)) throw this.fail(rec, 'EBUSY');
+    if (dir && this.entries(node).size > 0) throw this.fail(rec, 'ENOTEMPTY');
     this.entries(this.last(found.parent)).delete(found.name);
   }
 
@@ -1860,11 +1885,6 @@ export class FakeSyscalls implements Syscalls {
       return entry.path;
     }
     return this.pathFound(rec, this.walkAt(rec, dirfd, path, follow));
-  }
-
-  /** The resolved absolute path of an existing `path`, symlinks followed. */
-  private resolved(rec: SyscallRecord, path: string): string {
-    return this.pathFound(rec, this.walk(rec, path, true));
   }
 
   /** The resolved absolute path of an existing `path`, symlinks followed, and its node. */
