@@ -58,28 +58,47 @@ if (traceFile) {
   });
 }
 
-/** Wraps the port's methods: every call is timed when tracing; execve flushes first. */
+/** How many port calls are running: a method the port calls itself runs at depth 2 and more. */
+let depth = 0;
+
+/**
+ * Wraps the port's methods: every call is timed when tracing; execve flushes first. Only
+ * the calls made from outside the port are kept: what a method does through its own
+ * methods (userNamespace's writes to the helper's /proc files, its private writeIdMap,
+ * seccompCompile's compileSeccomp) is part of that call, and the time is counted once.
+ */
 function wrap(proto) {
   for (const op of Object.getOwnPropertyNames(proto)) {
     const original = proto[op];
     if (op === 'constructor' || typeof original !== 'function') continue;
     if (!traceFile && op !== 'execve') continue;
     proto[op] = function (...args) {
-      const entry = [op, process.hrtime.bigint(), 0n];
-      if (traceFile) calls.push(entry);
-      if (withArgs) entry.push(args);
-      if (op === 'execve') flush();
+      if (depth > 0) return original.apply(this, args);
+      depth += 1;
       try {
-        const ret = original.apply(this, args);
-        entry[2] = process.hrtime.bigint();
-        if (withArgs) entry.push(typeof ret === 'number' ? ret : null);
-        return ret;
-      } catch (err) {
-        entry[2] = process.hrtime.bigint();
-        if (withArgs) entry.push(null, err && typeof err.code === 'string' ? err.code : String(err));
-        throw err;
+        return traced(op, original, this, args);
+      } finally {
+        depth -= 1;
       }
     };
+  }
+}
+
+/** One port call made from outside the port, timed and kept in `calls` when tracing. */
+function traced(op, original, port, args) {
+  const entry = [op, process.hrtime.bigint(), 0n];
+  if (traceFile) calls.push(entry);
+  if (withArgs) entry.push(args);
+  if (op === 'execve') flush();
+  try {
+    const ret = original.apply(port, args);
+    entry[2] = process.hrtime.bigint();
+    if (withArgs) entry.push(typeof ret === 'number' ? ret : null);
+    return ret;
+  } catch (err) {
+    entry[2] = process.hrtime.bigint();
+    if (withArgs) entry.push(null, err && typeof err.code === 'string' ? err.code : String(err));
+    throw err;
   }
 }
 

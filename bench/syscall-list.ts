@@ -139,10 +139,11 @@ export interface TraceRecord {
   calls: TraceCall[];
 }
 
-/** A trace written with MOUNTKIT_BENCH_ARGS=1, as a syscall list. */
+/** A trace written with MOUNTKIT_BENCH_ARGS=1, as a syscall list; a call that is not a port method (a trace of an older preload, which kept the port's own helpers) is refused by name. */
 export function listFromTrace(trace: TraceRecord): SyscallList {
   const calls = trace.calls.map(([op, , , args = [], ret, errno]) => {
     const call: ListedCall = { op };
+    if (!Object.hasOwn(ARG_NAMES, op)) throw new Error(`trace of pid ${trace.pid}: ${JSON.stringify(op)} is not a port method`);
     ARG_NAMES[op].forEach((name, i) => {
       if (i < args.length) call[name as string] = args[i];
     });

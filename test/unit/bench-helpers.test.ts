@@ -1,7 +1,8 @@
 /** The pure parts of the bench harness (bench/): list conversion, statistics, profile categories. */
 import { interleave, median, quantile, slope } from '../../bench/measure';
 import { category } from '../../bench/profile';
-import { compareLists, firstDifference, listFromPlan, listFromTrace, toPortList, toReplayLines, type ListedCall, type PortCall, type SyscallList } from '../../bench/syscall-list';
+import type { SyscallName } from '../../src/core/syscalls/types';
+import { compareLists, firstDifference, listFromPlan, listFromTrace, toPortList, toReplayLines, type ListedCall, type PortCall, type SyscallList, type TraceCall } from '../../bench/syscall-list';
 import type { PlanJson } from '../../src/core/plan';
 
 const traced = (calls: ListedCall[]): SyscallList => ({ format: 'mountkit-syscalls/1', source: 'trace', outcomes: true, calls });
@@ -81,6 +82,14 @@ describe('lists from a trace and from a plan', () => {
       { op: 'stat', path: '/nope', errno: 'ENOENT' },
     ]);
     expect(list.outcomes).toBe(true);
+  });
+
+  test("a trace with a user namespace: the call keeps its mappings and descriptor; a name that is not a port method (an older preload kept the port's private writeIdMap) is refused by name", () => {
+    const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const trace = { pid: 7, loadedMs: 1, execMs: 2, calls: [['userNamespace', '0x1', '0x2', [maps, maps], 23]] as TraceCall[] };
+    expect(listFromTrace(trace).calls).toEqual([{ op: 'userNamespace', uidMappings: maps, gidMappings: maps, ret: 23 }]);
+    trace.calls.push(['writeIdMap' as SyscallName, '0x3', '0x4', ['/proc/9', 'uid', maps, true], null]);
+    expect(() => listFromTrace(trace)).toThrow('trace of pid 7: "writeIdMap" is not a port method');
   });
 
   test('a plan drops its relaunch record and flattens its arguments', () => {
