@@ -84,6 +84,8 @@ export const O_DIRECTORY = fsConstants.O_DIRECTORY;
 export const O_NOFOLLOW = fsConstants.O_NOFOLLOW;
 export const O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
+/** __O_TMPFILE (asm-generic, x86_64 and arm64 alike); O_TMPFILE is it with O_DIRECTORY. */
+export const __O_TMPFILE = 0o20000000;
 
 // Terminal modes, include/uapi/asm-generic/termbits-common.h and termbits.h (x86_64, arm64): c_iflag
 export const IGNBRK = 0o1;
@@ -117,6 +119,7 @@ export const RESOLVE_NO_MAGICLINKS = 0x02n;
 export const RESOLVE_NO_SYMLINKS = 0x04n;
 export const RESOLVE_BENEATH = 0x08n;
 export const RESOLVE_IN_ROOT = 0x10n;
+export const RESOLVE_CACHED = 0x20n;
 
 // fstatfs(2) f_type values, include/uapi/linux/magic.h
 export const PROC_SUPER_MAGIC = 0x9fa0;

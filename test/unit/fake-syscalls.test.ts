@@ -39,6 +39,7 @@ import {
   O_TRUNC,
   O_WRONLY,
   PROC_SUPER_MAGIC,
+  RESOLVE_BENEATH,
   RESOLVE_IN_ROOT,
   RESOLVE_NO_MAGICLINKS,
   RESOLVE_NO_SYMLINKS,
@@ -70,7 +71,7 @@ function errorOf(fn: () => unknown): { syscall: string; code: string; paths: rea
 
 describe('FakeSyscalls recording', () => {
   it('records every call in order, one plain object per call with the parameter names', () => {
-    const sys = new FakeSyscalls().addDir('/rootfs/proc').addDir('/rootfs/dev');
+    const sys = new FakeSyscalls().addDir('/rootfs/proc').addDir('/rootfs/dev').addMountpoint('/rootfs');
     const procFlags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
     sys.mount('proc', '/rootfs/proc', 'proc', procFlags, null);
     sys.mkdir('/rootfs/dev/pts', 0o755);
@@ -706,16 +707,45 @@ describe('FakeSyscalls filesystem model', () => {
       expect(sys.mounts).toEqual([{ source: 'tmpfs', target: '/m', fstype: 'tmpfs', flags: 0n, data: 'size=1m' }]);
     });
 
-    it('pivot_root, chroot, chdir, unshare, setns, mount_setattr succeed and change nothing', () => {
+    it('chroot, chdir, unshare, setns, and mount_setattr with nothing to change succeed and change nothing', () => {
       const sys = new FakeSyscalls();
-      sys.pivotRoot('/x', '/x/old');
       sys.chroot('/y');
       sys.chdir('/z');
       sys.unshare(0);
       sys.setns(3, 0);
       sys.mountSetattr(AT_FDCWD, '/w', 0, 0n, 0n, 0n);
-      expect(sys.effects()).toHaveLength(6);
+      expect(sys.effects()).toHaveLength(5);
       expect(sys.readdir('/')).toEqual([]);
+    });
+
+    /** /new, a mount with a directory and a file in it; /plain, a directory on the mount of /; /m, another mount with a directory. */
+    const pivoting = (): FakeSyscalls => {
+      const sys = new FakeSyscalls().addDir('/new/old').addFile('/new/file').addDir('/plain/old').addDir('/m/d').addFile('/f');
+      sys.mount('/new', '/new', null, MS_BIND, null);
+      sys.mount('tmpfs', '/m', 'tmpfs', 0n, null);
+      return sys.clearCalls();
+    };
+    it.each<[string, string, string, string]>([
+      ['a missing new_root', '/nope', '/nope/old', 'ENOENT'],
+      ['a missing put_old', '/new', '/new/nope', 'ENOENT'],
+      ['a file as new_root', '/f', '/f', 'ENOTDIR'],
+      ['a file as put_old', '/new', '/new/file', 'ENOTDIR'],
+      ['new_root on the mount of the current root', '/plain', '/plain/old', 'EBUSY'],
+      ['new_root the current root', '/', '/new/old', 'EBUSY'],
+      ['put_old on the mount of the current root', '/new', '/plain/old', 'EBUSY'],
+      ['new_root a directory of another mount, not its root', '/m/d', '/m/d', 'EINVAL'],
+      ['put_old not at or below new_root', '/new', '/m/d', 'EINVAL'],
+    ])('pivot_root with %s: %s, as the kernel answers', (_, newRoot, putOld, code) => {
+      const sys = pivoting();
+      expect(errorOf(() => sys.pivotRoot(newRoot, putOld))).toEqual({ syscall: 'pivot_root', code, paths: [newRoot, putOld] });
+    });
+
+    it('pivot_root into the root of a mount, put_old at or below it, is made; relative paths (from the current directory, which the model does not hold) are not checked', () => {
+      const sys = pivoting();
+      sys.pivotRoot('/new', '/new/old');
+      sys.pivotRoot('/new', '/new');
+      sys.pivotRoot('.', '.');
+      expect(sys.callsOf('pivotRoot')).toHaveLength(3);
     });
   });
 
@@ -763,6 +793,58 @@ describe('FakeSyscalls filesystem model', () => {
         expect(sys.pathOf(sys.openat2(AT_FDCWD, '/proc/self/root', O_PATH | O_NOFOLLOW, 0, RESOLVE_NO_MAGICLINKS))).toBe('/proc/1/root');
         expect(sys.pathOf(sys.openat2(AT_FDCWD, '/proc/self', O_PATH | O_DIRECTORY, 0, RESOLVE_NO_MAGICLINKS))).toBe('/proc/1');
       });
+    });
+
+    it.each<[string, number, number, bigint]>([
+      ['a mode without O_CREAT', O_RDONLY, 0o644, 0n],
+      ['a mode beyond 07777 with O_CREAT', O_CREAT | O_WRONLY, 0o100644, 0n],
+      ['an unknown resolve bit', O_RDONLY, 0, 0x100n],
+      ['RESOLVE_IN_ROOT with RESOLVE_BENEATH', O_RDONLY, 0, RESOLVE_IN_ROOT | RESOLVE_BENEATH],
+      ['O_PATH|O_CREAT', O_PATH | O_CREAT, 0o644, 0n],
+      ['O_PATH|O_CREAT, mode 0', O_PATH | O_CREAT, 0, 0n],
+      ['O_PATH|O_RDWR', O_PATH | O_RDWR, 0, 0n],
+    ])('openat2 with %s: EINVAL, as the kernel answers, and nothing is made', (_, flags, mode, resolve) => {
+      const sys = new FakeSyscalls().addDir('/d');
+      const dir = sys.open('/d', O_PATH, 0);
+      expect(errorOf(() => sys.openat2(dir, 'new', flags, mode, resolve))).toEqual({ syscall: 'openat2', code: 'EINVAL', paths: ['new'] });
+      expect(sys.readdir('/d')).toEqual([]);
+      expect(sys.openFds()).toEqual([dir]);
+    });
+
+    it('open and openat with O_PATH ignore O_CREAT, as the kernel does: ENOENT, nothing made; openat2 takes O_PATH with O_DIRECTORY, O_NOFOLLOW and O_CLOEXEC', () => {
+      const sys = new FakeSyscalls().addDir('/d');
+      expect(caught(() => sys.open('/d/new', O_PATH | O_CREAT, 0o644)).code).toBe('ENOENT');
+      expect(caught(() => sys.openat(AT_FDCWD, '/d/new', O_PATH | O_CREAT | O_EXCL, 0o644)).code).toBe('ENOENT');
+      expect(sys.readdir('/d')).toEqual([]);
+      expect(sys.pathOf(sys.openat2(AT_FDCWD, '/d', O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0, 0n))).toBe('/d');
+    });
+
+    it.each<[string, (sys: FakeSyscalls) => unknown, string]>([
+      ['open of a file/', (sys) => sys.open('/f/', O_RDONLY, 0), 'ENOTDIR'],
+      ['open O_PATH of a file/', (sys) => sys.open('/f/', O_PATH, 0), 'ENOTDIR'],
+      ['openat2 of a file/.', (sys) => sys.openat2(AT_FDCWD, '/f/.', O_RDONLY, 0, 0n), 'ENOTDIR'],
+      ['stat of a file/', (sys) => sys.stat('/f/'), 'ENOTDIR'],
+      ['lstat of a symlink to a file/', (sys) => sys.lstat('/lf/'), 'ENOTDIR'],
+      ['unlink of a file/', (sys) => sys.unlink('/f/'), 'ENOTDIR'],
+      ['rmdir of a file/', (sys) => sys.rmdir('/f/'), 'ENOTDIR'],
+      ['mount onto a file/', (sys) => sys.mount('tmpfs', '/f/', 'tmpfs', 0n, null), 'ENOTDIR'],
+      ['open O_CREAT of missing/', (sys) => sys.open('/new/', O_CREAT | O_WRONLY, 0o644), 'EISDIR'],
+      ['mknod of missing/', (sys) => sys.mknod('/new/', S_IFCHR | 0o666, makedev(1, 3)), 'ENOENT'],
+      ['symlink at missing/', (sys) => sys.symlink('x', '/new/'), 'ENOENT'],
+    ])('a trailing slash asks for a directory: %s is %s, as the kernel answers, and nothing changes', (_, call, code) => {
+      const sys = new FakeSyscalls().addFile('/f', 'x').addSymlink('/lf', '/f').addDir('/d').addSymlink('/ld', '/d');
+      expect(caught(() => call(sys)).code).toBe(code);
+      expect(sys.readdir('/')).toEqual(['d', 'f', 'ld', 'lf']);
+      expect(sys.mounts).toEqual([]);
+    });
+
+    it('a trailing slash on a directory or a symlink to one: found (lstat follows the symlink), made by mkdir', () => {
+      const sys = new FakeSyscalls().addDir('/d').addSymlink('/ld', '/d');
+      expect(sys.lstat('/ld/').kind).toBe('dir');
+      expect(sys.pathOf(sys.open('/ld/', O_PATH, 0))).toBe('/d');
+      sys.mkdir('/new/', 0o755);
+      sys.rmdir('/new/');
+      expect(sys.readdir('/')).toEqual(['d', 'ld']);
     });
 
     it('O_NOFOLLOW refuses a final symlink with ELOOP', () => {

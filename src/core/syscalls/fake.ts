@@ -44,6 +44,7 @@ import {
   MS_REMOUNT,
   MS_SILENT,
   NSFS_MAGIC,
+  O_CLOEXEC,
   O_CREAT,
   O_DIRECTORY,
   O_EXCL,
@@ -53,6 +54,8 @@ import {
   O_TRUNC,
   PIPEFS_MAGIC,
   PROC_SUPER_MAGIC,
+  RESOLVE_BENEATH,
+  RESOLVE_CACHED,
   RESOLVE_IN_ROOT,
   RESOLVE_NO_MAGICLINKS,
   RESOLVE_NO_SYMLINKS,
@@ -62,6 +65,7 @@ import {
   SOCKFS_MAGIC,
   SYSFS_MAGIC,
   TMPFS_MAGIC,
+  __O_TMPFILE,
   makedev,
 } from '../constants';
 import { fdPath, parseFdPath } from '../in-root';
@@ -282,6 +286,12 @@ export const STARTER_SESSION = 4000;
 /** What readlink(2) of a pidfd's /proc/self/fd link answers (checked on Linux 6.18 in test/integration/linux-syscalls.test.ts). */
 const PIDFD_NAME = 'anon_inode:[pidfd]';
 
+/** The flags O_PATH keeps (O_PATH_FLAGS, fs/open.c). */
+const O_PATH_FLAGS = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
+
+/** The resolve bits openat2(2) knows (VALID_RESOLVE_FLAGS, fs/open.c). */
+const RESOLVE_FLAGS = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED;
+
 /** Symlinks followed in one lookup before ELOOP (MAXSYMLINKS, include/linux/namei.h). */
 const MAXSYMLINKS = 40;
 
@@ -327,6 +337,8 @@ interface Found {
   parent: Step[];
   name: string;
   node: FakeNode | undefined;
+  /** The path ended with a slash: only a directory is there, or made there. */
+  dirOnly?: boolean;
 }
 
 interface FailRule {
@@ -792,7 +804,26 @@ export class FakeSyscalls implements Syscalls {
   }
 
   pivotRoot(newRoot: string, putOld: string): void {
-    this.record('pivotRoot', { newRoot, putOld });
+    const rec = this.record('pivotRoot', { newRoot, putOld });
+    // A relative path starts at the current directory, which the model does not hold.
+    if (!newRoot.startsWith('/') || !putOld.startsWith('/')) return;
+    // pivot_root(2) (fs/namespace.c), in the kernel's order: both are directories
+    // (ENOENT, ENOTDIR); neither on the mount of the current root (EBUSY); new_root the
+    // root of a mount, put_old at or below it (EINVAL).
+    const to = this.lookupDir(rec, newRoot);
+    const old = this.lookupDir(rec, putOld);
+    const rootMount = this.mountAt('/').id;
+    const onRoot = (at: { path: string; node: FakeNode }) => at.node === this.root || (!this.isMountRoot(at.node) && this.mountAt(at.path).id === rootMount);
+    if (onRoot(to) || onRoot(old)) throw this.fail(rec, 'EBUSY');
+    if (!this.isMountRoot(to.node)) throw this.fail(rec, 'EINVAL');
+    if (old.path !== to.path && !old.path.startsWith(`${to.path}/`)) throw this.fail(rec, 'EINVAL');
+  }
+
+  /** lookup(), ENOTDIR for what is not a directory (LOOKUP_DIRECTORY). */
+  private lookupDir(rec: SyscallRecord, path: string): { path: string; node: FakeNode } {
+    const at = this.lookup(rec, path);
+    if (at.node.kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
+    return at;
   }
 
   mknod(path: string, mode: number, dev: bigint): void {
@@ -869,6 +900,14 @@ export class FakeSyscalls implements Syscalls {
 
   openat2(dirfd: number, path: string, flags: number, mode: number, resolve: bigint): number {
     const rec = this.record('openat2', { dirfd, path, flags, mode, resolve });
+    // build_open_flags() (fs/open.c), which open(2) and openat(2) pass leniently and
+    // openat2(2) strictly: EINVAL for unknown resolve bits, RESOLVE_BENEATH with
+    // RESOLVE_IN_ROOT, a mode without O_CREAT or O_TMPFILE (or beyond 07777 with one),
+    // and O_PATH with a flag other than O_DIRECTORY, O_NOFOLLOW and O_CLOEXEC.
+    if ((resolve & ~RESOLVE_FLAGS) !== 0n) throw this.fail(rec, 'EINVAL');
+    if ((resolve & RESOLVE_BENEATH) !== 0n && (resolve & RESOLVE_IN_ROOT) !== 0n) throw this.fail(rec, 'EINVAL');
+    if ((flags & (O_CREAT | __O_TMPFILE)) !== 0 ? (mode & ~0o7777) !== 0 : mode !== 0) throw this.fail(rec, 'EINVAL');
+    if ((flags & O_PATH) !== 0 && (flags & ~O_PATH_FLAGS) !== 0) throw this.fail(rec, 'EINVAL');
     const from = this.dirChain(rec, dirfd, path);
     // RESOLVE_IN_ROOT: "/" and ".." stop at dirfd, as if chrooted there (openat2(2)).
     const inRoot = (resolve & RESOLVE_IN_ROOT) !== 0n && dirfd !== AT_FDCWD;
@@ -1832,6 +1871,13 @@ export class FakeSyscalls implements Syscalls {
    */
   private walk(rec: SyscallRecord, path: string, follow: boolean, from: Step[] = [this.rootStep()], floor = 1, resolve = 0n): Found {
     if (path === '') throw this.fail(rec, 'ENOENT');
+    // A trailing slash (or "/.") asks for a directory: a final symlink is followed, and
+    // anything else found is ENOTDIR (path_resolution(7)).
+    if (path.length > 1 && (path.endsWith('/') || path.endsWith('/.'))) {
+      const found = this.walk(rec, path.replace(/\/+\.?$/, '') || '/', true, from, floor, resolve);
+      if (found.node && found.node.kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
+      return { ...found, dirOnly: true };
+    }
     const noSymlinks = (resolve & RESOLVE_NO_SYMLINKS) !== 0n;
     const noMagicLinks = noSymlinks || (resolve & RESOLVE_NO_MAGICLINKS) !== 0n;
     const magic = this.magicLink(path);
@@ -1901,6 +1947,8 @@ export class FakeSyscalls implements Syscalls {
 
   private create(rec: SyscallRecord, found: Found, kind: FileKind, perm: number): FakeNode {
     if (found.node) throw this.fail(rec, 'EEXIST');
+    // Only mkdir(2) makes a name given with a trailing slash; open(2) with O_CREAT is EISDIR, mknod(2) and symlink(2) ENOENT.
+    if (found.dirOnly && kind !== 'dir') throw this.fail(rec, kind === 'file' ? 'EISDIR' : 'ENOENT');
     const node = this.newNode(kind, perm);
     this.entries(this.last(found.parent)).set(found.name, node);
     return node;
@@ -1923,6 +1971,8 @@ export class FakeSyscalls implements Syscalls {
   }
 
   private openIn(rec: SyscallRecord, path: string, flags: number, mode: number, from: Step[], floor: number, resolve = 0n): number {
+    // open(2): with O_PATH, flags other than O_DIRECTORY, O_NOFOLLOW and O_CLOEXEC are ignored (nothing is created).
+    if ((flags & O_PATH) !== 0) flags &= O_PATH_FLAGS;
     const creating = (flags & O_CREAT) !== 0;
     const exclusive = creating && (flags & O_EXCL) !== 0;
     // open(2): O_CREAT|O_EXCL never follows a final symlink; O_NOFOLLOW refuses one.
