@@ -11,7 +11,10 @@
  * one gives the file's path. fstatfs reports the type of the mount made last at the
  * deepest mountpoint over the descriptor's path (a bind reports its source's), and the
  * model's own filesystem as ext4; its flags are those addMountFlags gave the deepest path
- * above the file (through a bind, above its source), else none.
+ * above the file (through a bind, above its source), else none. The roots of mounts are
+ * the model's `/`, the nodes mounts were made on and those addMountpoint named: a remount,
+ * a propagation change, a move, mount_setattr, umount2 and pivot_root need one, and
+ * rmdir and unlink refuse one (EBUSY).
  */
 import { ANONYMOUS_SESSION_KEYRING } from '../keyring';
 import { posix } from 'path';
