@@ -339,6 +339,83 @@ return out;`,
     });
   });
 
+  describe('names that are not valid UTF-8 keep their bytes (decodeName, encodeName)', () => {
+    /** A path of `dir` and a name given as its bytes (latin1: one byte per character). */
+    const bytePath = (dir: string, latin1: string) => Buffer.concat([Buffer.from(`${dir}/`), Buffer.from(latin1, 'latin1')]);
+
+    it('readdir, readlink and readlinkat give such names as lone surrogates, the calls given them act on the same bytes, and an error names one on a line', () => {
+      const dir = freshDir();
+      fs.writeFileSync(bytePath(dir, 'f\xff'), 'data');
+      fs.symlinkSync(Buffer.from('t\xfe', 'latin1'), bytePath(dir, 'lnk'));
+      expect(sys.readdir(dir).sort()).toEqual(['f\udcff', 'lnk']);
+      expect(sys.readlink(`${dir}/lnk`)).toBe('t\udcfe');
+      const dirFd = sys.open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+      try {
+        expect(sys.readlinkat(dirFd, 'lnk')).toBe('t\udcfe');
+        const fd = sys.openat(dirFd, 'f\udcff', O_RDONLY | O_CLOEXEC, 0);
+        expect(fs.readFileSync(fd, 'utf8')).toBe('data');
+        sys.close(fd);
+        const inRoot = sys.openat2(dirFd, '/f\udcff', O_PATH | O_CLOEXEC, 0, RESOLVE_IN_ROOT);
+        expect(sys.fstat(inRoot).kind).toBe('file');
+        sys.close(inRoot);
+        sys.symlinkat(sys.readlinkat(dirFd, 'lnk'), dirFd, 'copy\udcfd');
+        sys.mkdirat(dirFd, 'd\udc80', 0o755);
+      } finally {
+        sys.close(dirFd);
+      }
+      sys.symlink(sys.readlink(`${dir}/lnk`), `${dir}/copy2\udcfd`);
+      sys.mkdir(`${dir}/e\udc80`, 0o755);
+      sys.copyFile(`${dir}/f\udcff`, `${dir}/g\udcff`);
+      expect(sys.stat(`${dir}/g\udcff`).kind).toBe('file');
+      expect(fs.readlinkSync(bytePath(dir, 'copy\xfd'), { encoding: 'buffer' })).toEqual(Buffer.from('t\xfe', 'latin1'));
+      expect(fs.readlinkSync(bytePath(dir, 'copy2\xfd'), { encoding: 'buffer' })).toEqual(Buffer.from('t\xfe', 'latin1'));
+      expect(fs.statSync(bytePath(dir, 'd\x80')).isDirectory()).toBe(true);
+      expect(fs.statSync(bytePath(dir, 'e\x80')).isDirectory()).toBe(true);
+      sys.unlink(`${dir}/f\udcff`);
+      sys.rmdir(`${dir}/e\udc80`);
+      expect(fs.readdirSync(dir, { encoding: 'buffer' }).map((b) => b.toString('latin1')).sort()).toEqual(['copy2\xfd', 'copy\xfd', 'd\x80', 'g\xff', 'lnk']);
+      // An error names such a path on one line, the byte as its surrogate's JSON escape.
+      const err = errorOf(() => sys.open(`${dir}/f\udcff`, O_RDONLY | O_CLOEXEC, 0));
+      expect(fields(err)).toEqual({ name: 'SyscallError', syscall: 'open', code: 'ENOENT', paths: [`${dir}/f\udcff`] });
+      expect(err.message).toBe(`open "${dir}/f\\udcff": ENOENT`);
+    });
+
+    it('readFile keeps the bytes of a text that is not valid UTF-8, and writeFile writes them back', () => {
+      const dir = freshDir();
+      const passwd = Buffer.concat([Buffer.from('u:x:0:0::'), Buffer.from('/h\xffome', 'latin1'), Buffer.from(':/bin/sh\n')]);
+      fs.writeFileSync(`${dir}/passwd`, passwd);
+      const text = sys.readFile(`${dir}/passwd`);
+      expect(text).toBe('u:x:0:0::/h\udcffome:/bin/sh\n');
+      sys.writeFile(`${dir}/again`, text);
+      expect(fs.readFileSync(`${dir}/again`)).toEqual(passwd);
+    });
+
+    it('a mount at such a directory: mountinfo names it, and umount2 of that name unmounts it', () => {
+      const dir = freshDir();
+      fs.mkdirSync(bytePath(dir, 'm\xff'));
+      const r = inChild<{ mounted: string[]; after: number }>(
+        dir,
+        `sys.mount('tmpfs', dir + '/m\\udcff', 'tmpfs', 0n, null);
+         const mounted = mountsUnder(dir).map((m) => m.mountpoint);
+         sys.umount2(mounted[0], 0);
+         return { mounted, after: mountsUnder(dir).length };`,
+      );
+      expect(r).toEqual({ mounted: [`${dir}/m\udcff`], after: 0 });
+    });
+
+    it('execve passes argv and envp strings holding such names as their bytes', () => {
+      const dir = freshDir();
+      const run = runInMountNamespace(
+        `${PRELUDE}
+         sys.execve('/bin/sh', ['sh', '-c', 'printf %s "$1" > "$2/arg"; printf %s "$HOME" > "$2/home"', 'sh', 'a\\udcffb', ${JSON.stringify(dir)}], ['HOME=/h\\udcffome']);`,
+      );
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      expect(fs.readFileSync(`${dir}/arg`)).toEqual(Buffer.from('a\xffb', 'latin1'));
+      expect(fs.readFileSync(`${dir}/home`)).toEqual(Buffer.from('/h\xffome', 'latin1'));
+    });
+  });
+
   describe('in this process (no mounts)', () => {
     it('stat, lstat, symlink and readlink, with ENOENT/EEXIST/EINVAL naming the path', () => {
       const dir = freshDir();

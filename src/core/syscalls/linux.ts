@@ -16,6 +16,7 @@ import { ANONYMOUS_SESSION_KEYRING, keyPermissions } from '../keyring';
 import { ID_MAP_TOOLS, envRecord, executableFile, programInPath } from '../programs';
 import { fdPath, parseFdPath } from '../in-root';
 import { findPackage, versionIn } from '../packages';
+import { decodeName, encodeName } from '../names';
 import { FdSender } from './fd-sender';
 import { SCM_RIGHTS_SPACE, scmRightsControl, scmRightsFd } from './scm-rights';
 import { answerResult } from '../runtime-channel';
@@ -218,20 +219,13 @@ function loadLibc() {
   koffiFile = undefined;
   koffi = koffiAddon(__dirname) ?? (require('koffi') as typeof Koffi);
   const lib = koffi.load('libc.so.6');
-  // koffi passes a JS string as a C string, which ends at its first NUL byte: the kernel
-  // would act on a shorter path than the one looked up and checked here. A call given
-  // one is refused with EINVAL before it is made, as Node's fs refuses such a path.
+  // Every string argument of a call that takes a `char *` (a variadic one may: syscall(2)
+  // given 'const char *') or a `char **` (execve's lists) goes through cString: a name
+  // keeps its bytes, and one with a NUL is refused.
   const fn = (decl: string, name = /(\w+)\(/.exec(decl)![1]) => {
     const call = lib.func(decl);
-    if (!decl.includes('char *')) return call;
-    return (...args: unknown[]) => {
-      for (const arg of args) {
-        if (typeof arg === 'string' ? arg.includes('\0') : Array.isArray(arg) && arg.some((a) => typeof a === 'string' && a.includes('\0'))) {
-          throw new SyscallError(name, errnoNumber('EINVAL'), [String(arg)], 'a NUL byte in a string argument');
-        }
-      }
-      return call(...args) as unknown;
-    };
+    if (!decl.includes('char *') && !decl.includes('...')) return call;
+    return (...args: unknown[]) => call(...args.map((arg) => (typeof arg === 'string' ? cString(name, arg) : Array.isArray(arg) ? arg.map((a: unknown) => (typeof a === 'string' ? cString(name, a) : a)) : arg))) as unknown;
   };
   // Anonymous structs: koffi keeps named types process-wide, and Jest loads this module once per test file.
   // struct statfs of x86_64 and arm64 (every field 64 bits wide but f_fsid, two ints), bits/statfs.h.
@@ -325,6 +319,29 @@ function loadLibc() {
   };
 }
 
+/** The NUL that ends a C string. */
+const NUL = Buffer.from([0]);
+
+/**
+ * A string as koffi passes it for a `const char *`. koffi passes a JS string as its UTF-8
+ * (V8 writes a lone surrogate as EF BF BD), and a Buffer as the memory it holds, which
+ * must then end with the NUL. A name decodeName kept bytes of is passed as those bytes.
+ * A C string ends at its first NUL byte: the kernel would act on a shorter path than the
+ * one looked up and checked here, so a string holding one is refused with EINVAL before
+ * the call, as Node's fs refuses such a path.
+ */
+function cString(name: string, arg: string): string | Buffer {
+  if (arg.includes('\0')) throw new SyscallError(name, errnoNumber('EINVAL'), [arg], 'a NUL byte in a string argument');
+  const encoded = encodeName(arg);
+  return typeof encoded === 'string' ? encoded : Buffer.concat([encoded, NUL]);
+}
+
+/** The length in bytes of `text` as cString passes it, without the NUL. */
+function byteLength(text: string): number {
+  const encoded = encodeName(text);
+  return typeof encoded === 'string' ? Buffer.byteLength(encoded) : encoded.length;
+}
+
 /**
  * libc returns -1 and sets errno on failure; errno must be read before any other libc
  * call. The paths an error names are passed as they are and only put in a list on
@@ -355,7 +372,7 @@ function named(paths: readonly string[]): string[] {
     const link = parseFdPath(p);
     if (!link) return p;
     try {
-      const file = fs.readlinkSync(link.link, 'utf8');
+      const file = decodeName(fs.readlinkSync(link.link, { encoding: 'buffer' }));
       return link.rest ? `${file}/${link.rest}` : file;
     } catch {
       return p;
@@ -394,12 +411,13 @@ function fromNode(name: string | null, paths: readonly string[], err: unknown): 
 }
 
 /**
- * The text of a link read into scratch.link, `n` bytes long. readlink(2) adds no NUL and
- * cuts a longer text short: a result that fills the whole buffer may be cut.
+ * The text of a link read into scratch.link, `n` bytes long, every byte kept (decodeName).
+ * readlink(2) adds no NUL and cuts a longer text short: a result that fills the whole
+ * buffer may be cut.
  */
 function linkText(name: string, n: number, path: string): string {
   if (n >= scratch.link.length) throw new SyscallError(name, errnoNumber('ENAMETOOLONG'), named([path]));
-  return scratch.link.toString('utf8', 0, n);
+  return decodeName(scratch.link.subarray(0, n));
 }
 
 /** Blocks the calling thread for `ms` milliseconds without leaving it (Atomics.wait), unlike a timer. */
@@ -709,11 +727,11 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   chown(path: string, uid: number, gid: number): void {
-    viaFs('chown', [path], () => fs.chownSync(path, uid, gid));
+    viaFs('chown', [path], () => fs.chownSync(encodeName(path), uid, gid));
   }
 
   lchown(path: string, uid: number, gid: number): void {
-    viaFs('lchown', [path], () => fs.lchownSync(path, uid, gid));
+    viaFs('lchown', [path], () => fs.lchownSync(encodeName(path), uid, gid));
   }
 
   chmod(path: string, mode: number): void {
@@ -806,15 +824,15 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   mkdir(path: string, mode: number): void {
-    viaFs('mkdir', [path], () => fs.mkdirSync(path, { mode }));
+    viaFs('mkdir', [path], () => fs.mkdirSync(encodeName(path), { mode }));
   }
 
   rmdir(path: string): void {
-    viaFs('rmdir', [path], () => fs.rmdirSync(path));
+    viaFs('rmdir', [path], () => fs.rmdirSync(encodeName(path)));
   }
 
   unlink(path: string): void {
-    viaFs('unlink', [path], () => fs.unlinkSync(path));
+    viaFs('unlink', [path], () => fs.unlinkSync(encodeName(path)));
   }
 
   unlinkat(dirfd: number, path: string, flags: number): void {
@@ -826,7 +844,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   symlink(target: string, linkPath: string): void {
-    viaFs('symlink', [target, linkPath], () => fs.symlinkSync(target, linkPath));
+    viaFs('symlink', [target, linkPath], () => fs.symlinkSync(encodeName(target), encodeName(linkPath)));
   }
 
   readlink(path: string): string {
@@ -839,12 +857,15 @@ export class LinuxSyscalls implements Syscalls {
     return linkText('readlinkat', checkAt('readlinkat', Number(libc().readlinkat(dirfd, path, buf, buf.length)), dirfd, path), path === '' ? fdPath(dirfd) : path);
   }
 
+  // Names read from the kernel keep every byte (decodeName), and so does a file's text:
+  // /proc/self/mountinfo, /proc/self/cgroup and /etc/passwd hold names, and text that is
+  // valid UTF-8 reads as Node's 'utf8' reads it.
   readdir(path: string): string[] {
-    return viaFs('readdir', [path], () => fs.readdirSync(path, 'utf8'));
+    return viaFs('readdir', [path], () => fs.readdirSync(encodeName(path), { encoding: 'buffer' })).map(decodeName);
   }
 
   readFile(path: string): string {
-    return viaFs(null, [path], () => fs.readFileSync(path, 'utf8'));
+    return decodeName(viaFs(null, [path], () => fs.readFileSync(encodeName(path))));
   }
 
   cloexecFrom(first: number): void {
@@ -861,11 +882,11 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   sethostname(name: string): void {
-    check('sethostname', libc().sethostname(name, Buffer.byteLength(name)), name);
+    check('sethostname', libc().sethostname(name, byteLength(name)), name);
   }
 
   setdomainname(name: string): void {
-    check('setdomainname', libc().setdomainname(name, Buffer.byteLength(name)), name);
+    check('setdomainname', libc().setdomainname(name, byteLength(name)), name);
   }
 
   joinSessionKeyring(name: string | null, permissions: number): number {
@@ -921,15 +942,15 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   copyFile(source: string, dest: string): void {
-    viaFs('copy_file_range', [source, dest], () => fs.copyFileSync(source, dest));
+    viaFs('copy_file_range', [source, dest], () => fs.copyFileSync(encodeName(source), encodeName(dest)));
   }
 
   lsetxattr(path: string, name: string, value: string): void {
-    check('lsetxattr', libc().lsetxattr(path, name, value, Buffer.byteLength(value), 0), path);
+    check('lsetxattr', libc().lsetxattr(path, name, value, byteLength(value), 0), path);
   }
 
   writeFile(path: string, data: string, mode = 0o666): void {
-    viaFs(null, [path], () => fs.writeFileSync(path, data, { mode }));
+    viaFs(null, [path], () => fs.writeFileSync(encodeName(path), encodeName(data), { mode }));
   }
 
   unshare(flags: number): void {
@@ -980,7 +1001,8 @@ export class LinuxSyscalls implements Syscalls {
 
   connectUnix(path: string): number {
     const c = libc();
-    const name = Buffer.from(path);
+    const encoded = encodeName(path);
+    const name = typeof encoded === 'string' ? Buffer.from(encoded) : encoded;
     // sun_path holds the path and its NUL.
     if (name.length >= SUN_PATH_MAX) throw new SyscallError('connect', errnoNumber('ENAMETOOLONG'), [path]);
     if (name.includes(0)) throw new SyscallError('connect', errnoNumber('EINVAL'), [path], 'a NUL byte in a string argument');
