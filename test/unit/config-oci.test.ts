@@ -712,6 +712,21 @@ describe('loadBundle', () => {
     expect(cfg.mounts.slice(0, 7)).toEqual(RUNC_DEFAULT.mounts);
   });
 
+  test('a lone surrogate escaped in config.json (in a value or a key) is U+FFFD, as Go\'s encoding/json reads it; a pair stays', () => {
+    writeConfig(
+      '{"root": {"path": "rootfs"}, "mounts": [{"destination": "/a\\ud800b", "type": "tmpfs", "source": "t\\udcff"}, {"destination": "/\\ud83d\\udca9", "type": "tmpfs"}],' +
+        ' "process": {"cwd": "/", "args": ["x\\udcfe"], "env": ["HOME=/h\\udcffome"]}, "annotations": {"k\\udc80": "v"}}',
+    );
+    const cfg = loadBundle(dir);
+    expect(cfg.mounts.map((m) => [m.destination, m.source])).toEqual([
+      ['/a\ufffdb', 't\ufffd'],
+      ['/\ud83d\udca9', ''],
+    ]);
+    expect(cfg.process?.args).toEqual(['x\ufffd']);
+    expect(cfg.process?.env).toEqual(['HOME=/h\ufffdome']);
+    expect(cfg.annotations).toEqual({ 'k\ufffd': 'v' });
+  });
+
   test('a relative bundle dir is resolved against the working directory', () => {
     writeConfig(JSON.stringify({ root: { path: 'rootfs' } }));
     const cfg = loadBundle(path.relative(process.cwd(), dir));

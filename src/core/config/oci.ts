@@ -13,6 +13,7 @@ import { CAPABILITY_SETS, type CapabilityNames } from '../capabilities';
 import { MS_BIND, MS_REMOUNT } from '../constants';
 import { RLIMITS, rlimitValue } from '../rlimits';
 import { cleanPath } from '../paths';
+import { wellFormed } from '../names';
 import type {
   DeviceSpec,
   DeviceType,
@@ -421,7 +422,8 @@ function parseHooks(v: unknown): RootfsConfig['hooks'] {
  * bind sources and a relative seccomp listenerPath. noPivot is not part of config.json:
  * it is false here and set by the CLI.
  */
-export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
+export function fromOciSpec(parsed: unknown, bundleDir: string): RootfsConfig {
+  const spec = wellFormedJson(parsed);
   if (!isObject(spec)) fail('config.json', undefined, 'must be a JSON object');
   const bundle = path.resolve(bundleDir);
   const root = parseRoot(spec.root, bundle);
@@ -452,6 +454,18 @@ export function fromOciSpec(spec: unknown, bundleDir: string): RootfsConfig {
     ...parsePersonality(linux?.personality),
     ...userMappings,
   };
+}
+
+/**
+ * `value` with a lone surrogate in any string or key (JSON text may escape one, `"\\ud800"`)
+ * made U+FFFD, as Go's encoding/json reads runc's config.json. Only names decoded from the
+ * kernel then carry the lone surrogates U+DC80-U+DCFF, which stand for bytes (core/names.ts).
+ */
+function wellFormedJson(value: unknown): unknown {
+  if (typeof value === 'string') return wellFormed(value);
+  if (Array.isArray(value)) return value.map(wellFormedJson);
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([key, v]) => [wellFormed(key), wellFormedJson(v)]));
+  return value;
 }
 
 /** linux.uidMappings and linux.gidMappings, each kept when given (checked in validate.ts, validateUserNamespace). */
