@@ -4,7 +4,7 @@
  * must differ is normalized (harness.ts). Under CI these tests run, never skip.
  */
 import { spawnSync } from 'child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { AWAIT_SIZE, INTERACTIVE_SCRIPT, INTERACTIVE_STEPS, ptySession, throughConsole } from '../helpers/console';
@@ -703,6 +703,46 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
         expect(b).toEqual(a);
       },
     );
+  });
+
+  test('names that are not valid UTF-8 keep their bytes: tmpcopyup of such entries and link targets, a file bind, a directory rbind, a tmpfs and the cwd through a link to such a name, HOME from /etc/passwd; a lone surrogate in config.json is U+FFFD', () => {
+    // Each name as its bytes (od -c), which a UTF-8 decoding of the output would blur.
+    const config = runcSpec([
+      'echo "== names"; printf "%s\\n" /opt/* /l2/* | od -An -c; readlink /opt/lnk | od -An -c; cat /l2/hosts /l2/d/in-dir; pwd | od -An -c; printf %s "$HOME" | od -An -c; cut -d" " -f5 /proc/self/mountinfo | od -An -c',
+    ]);
+    config.root.readonly = false;
+    config.process.cwd = '/l2/new';
+    config.mounts.push(
+      { destination: '/opt', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'mode=755'] },
+      { destination: '/l2/hosts', type: 'bind', source: 'hosts', options: ['bind', 'ro'] },
+      { destination: '/l2/x', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
+      { destination: '/l2/d', type: 'bind', source: 'data', options: ['rbind', 'ro'] },
+      { destination: '/a\ud800b', type: 'bind', source: 'hosts', options: ['bind', 'ro'] },
+    );
+    const latin1 = (dir: string, name: string) => Buffer.concat([Buffer.from(`${dir}/`), Buffer.from(name, 'latin1')]);
+    const { sections } = compare(config, (dir) => {
+      const rootfs = path.join(dir, 'rootfs');
+      mkdirSync(path.join(rootfs, 'opt'));
+      writeFileSync(latin1(`${rootfs}/opt`, 'f\xff'), 'copied up\n');
+      symlinkSync(Buffer.from('t\xfe', 'latin1'), `${rootfs}/opt/lnk`);
+      mkdirSync(latin1(rootfs, '\xfe'));
+      writeFileSync(latin1(rootfs, '\xfe/hosts'), 'image hosts\n');
+      symlinkSync(Buffer.from('\xfe', 'latin1'), `${rootfs}/l2`);
+      writeFileSync(path.join(rootfs, 'etc', 'passwd'), Buffer.from('root:x:0:0:root:/h\xffome:/bin/sh\n', 'latin1'));
+      writeFileSync(path.join(dir, 'hosts'), 'bound hosts\n');
+      mkdirSync(latin1(rootfs, '\xfe/d'));
+      mkdirSync(path.join(dir, 'data'));
+      writeFileSync(path.join(dir, 'data', 'in-dir'), 'bound dir\n');
+    });
+    const names = sections.names.join(' ').replace(/\s+/g, ' ');
+    expect(names).toContain('/ o p t / f 377');
+    expect(names).toContain('t 376');
+    expect(names).toContain('bound hosts bound dir');
+    expect(names).toContain('/ 376 / d');
+    expect(names).toContain('/ 376 / n e w');
+    expect(names).toContain('/ h 377 o m e');
+    expect(names).toContain('/ 376 / x');
+    expect(names).toContain('/ a 357 277 275 b');
   });
 
   test('an rbind of a tree with submounts', () => {
