@@ -21,8 +21,12 @@ export interface RealRunRequest {
   read?: string[];
   /** Directories to list afterwards. */
   list?: string[];
+  /** Symbolic links to read afterwards. */
+  links?: string[];
   /** Files to try to write afterwards (to prove a mount read-only); each gives the errno code or "ok"; outside the test's temporary directories, none unless the run jailed the process. */
   write?: string[];
+  /** A script body the child runs in its namespace before the run (mounts the run should find there). */
+  setup?: string;
   /** Run the orchestrator with this hook script body, given `ctx` (optional). */
   beforeJail?: string;
   /** Use a port whose openat2 answers ENOSYS, as a kernel before 5.6 does: in-root lookups then walk. */
@@ -49,6 +53,7 @@ export interface RealRunResult {
   stat: Record<string, StatResult | string>;
   read: Record<string, string>;
   list: Record<string, string[] | string>;
+  links: Record<string, string>;
   write: Record<string, string>;
 }
 
@@ -65,11 +70,13 @@ const { createKernel } = require('./src/core/kernel');
 const { LinuxSyscalls } = require('./src/core/syscalls/linux');
 const { WithoutOpenat2 } = require('./test/helpers/without-openat2');
 const { RacingSyscalls } = require('./test/helpers/racing-syscalls');
+const { decodeName, encodeName } = require('./src/core/names');
 const req = JSON.parse(process.env.MOUNTKIT_REQ, (k, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
-const out = { mountinfo: '', stat: {}, read: {}, list: {}, write: {} };
+const out = { mountinfo: '', stat: {}, read: {}, list: {}, links: {}, write: {} };
 const hostRoot = fs.statSync('/');
 try {
   Object.assign(process.env, req.env);
+  if (req.setup) new Function('require', req.setup)(require);
   const syscalls = req.race ? new RacingSyscalls(req.race) : req.withoutOpenat2 ? new WithoutOpenat2() : new LinuxSyscalls();
   const kernel = createKernel({ syscalls, plugins: { plugins: req.plugins.map((module) => ({ module })) } });
   const beforeJail = req.beforeJail ? new Function('ctx', req.beforeJail) : undefined;
@@ -77,13 +84,15 @@ try {
 } catch (e) {
   out.error = { name: e.name, message: e.message, exitCode: e.exitCode };
 }
-out.mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+// Names as the port reads them (decodeName): one that is not valid UTF-8 keeps its bytes.
+out.mountinfo = decodeName(fs.readFileSync('/proc/self/mountinfo'));
 const code = (e) => e.code || String(e);
 for (const p of req.stat || []) {
-  try { const s = fs.lstatSync(p); out.stat[p] = { kind: kindOf(s), perm: s.mode & 0o7777, uid: s.uid, gid: s.gid, rdev: (Math.floor(s.rdev / 256) & 0xfff) + ':' + ((s.rdev & 0xff) | ((s.rdev >> 12) & 0xfff00)) }; } catch (e) { out.stat[p] = code(e); }
+  try { const s = fs.lstatSync(encodeName(p)); out.stat[p] = { kind: kindOf(s), perm: s.mode & 0o7777, uid: s.uid, gid: s.gid, rdev: (Math.floor(s.rdev / 256) & 0xfff) + ':' + ((s.rdev & 0xff) | ((s.rdev >> 12) & 0xfff00)) }; } catch (e) { out.stat[p] = code(e); }
 }
-for (const p of req.read || []) { try { out.read[p] = fs.readFileSync(p, 'utf8'); } catch (e) { out.read[p] = code(e); } }
-for (const p of req.list || []) { try { out.list[p] = fs.readdirSync(p).sort(); } catch (e) { out.list[p] = code(e); } }
+for (const p of req.read || []) { try { out.read[p] = fs.readFileSync(encodeName(p), 'utf8'); } catch (e) { out.read[p] = code(e); } }
+for (const p of req.links || []) { try { out.links[p] = decodeName(fs.readlinkSync(encodeName(p), { encoding: 'buffer' })); } catch (e) { out.links[p] = code(e); } }
+for (const p of req.list || []) { try { out.list[p] = fs.readdirSync(encodeName(p), { encoding: 'buffer' }).map(decodeName).sort(); } catch (e) { out.list[p] = code(e); } }
 // A run that failed, or a pipeline without a jail, leaves this process in the host's root: a container path written then would be the host's, so only the test's own temporary directories are tried there.
 const root = fs.statSync('/');
 const jailed = root.dev !== hostRoot.dev || root.ino !== hostRoot.ino;

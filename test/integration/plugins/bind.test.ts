@@ -247,6 +247,24 @@ runAsRoot('bind handler, real mounts', () => {
     expect(mountsAt(r.mountinfo, inRoot('idm'))).toEqual([]);
   });
 
+  test('destinations through a link to a name that is not valid UTF-8: a file bind ro, a directory rbind ro and a missing tmpfs destination are made at that name', () => {
+    const latin1 = (p: string) => Buffer.from(inRoot(p), 'latin1');
+    mkdirSync(latin1('\xfe/d'), { recursive: true });
+    writeFileSync(latin1('\xfe/hosts'), 'image hosts');
+    symlinkSync(Buffer.from('\xfe', 'latin1'), inRoot('l2'));
+    const mounts = [
+      ...binds({ destination: '/l2/hosts', source: file, flags: MS_BIND | MS_RDONLY }, { destination: '/l2/d', flags: MS_BIND | MS_REC | MS_RDONLY }),
+      makeMount({ index: 2, type: 'tmpfs', source: 'tmpfs', destination: '/l2/x' }),
+    ];
+    const r = run(mounts, { read: [inRoot('\udcfe/hosts'), inRoot('\udcfe/d/hello')], stat: [inRoot('\udcfe/x'), inRoot('\ufffd')] }, [BIND_PLUGIN, DEFAULT_PLUGIN]);
+    expect(r.error).toBeUndefined();
+    const options = (dest: string) => mountsAt(r.mountinfo, inRoot(dest)).map((m) => m.options.split(',')[0]);
+    expect([options('\udcfe/hosts'), options('\udcfe/d'), options('\udcfe/x')]).toEqual([['ro'], ['ro'], ['rw']]);
+    expect(r.read).toEqual({ [inRoot('\udcfe/hosts')]: 'a bound file', [inRoot('\udcfe/d/hello')]: 'from the source' });
+    expect(r.stat[inRoot('\udcfe/x')]).toMatchObject({ kind: 'dir' });
+    expect(r.stat[inRoot('\ufffd')]).toBe('ENOENT');
+  });
+
   test('a directory onto an existing file is refused by the kernel', () => {
     writeFileSync(inRoot('f'), '');
     const r = run(binds({ destination: '/f' }));

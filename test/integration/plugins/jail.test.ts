@@ -73,6 +73,26 @@ runAsRoot('jail, real runs', () => {
     expect(r.list[`${OLD_ROOT}/sys`]).toEqual([]);
   });
 
+  test('noPivot: a host proc mounted at a path that is not valid UTF-8 is taken away too (its mountinfo name keeps its bytes)', () => {
+    // The host's proc, as the child's namespace has it, mounted again at t.dir/hp\xff/proc before the run.
+    const hostProc = `${t.dir}/hp\udcff/proc`;
+    const r = realRun({
+      config: makeConfig({ rootfs, mounts: [PROC_MOUNT], noPivot: true }),
+      plugins: [PREPARE_ROOT, 'builtin:default', JAIL],
+      // Made with its bytes by mkdir(1) and mount(8), not through the port under test.
+      setup: `require('child_process').execFileSync('sh', ['-c', 'p="$1/hp$(printf "\\\\377")/proc" && mkdir -p "$p" && mount -t proc proc "$p"', 'sh', ${JSON.stringify(t.dir)}]);`,
+      beforeJail: keepOldRootHook(),
+      list: [`${OLD_ROOT}${hostProc}`],
+      read: [OLD_ROOT_INFO],
+    });
+    expect(r.error).toBeUndefined();
+    expect(r.list[`${OLD_ROOT}${hostProc}`]).toEqual([]);
+    expect(parseMountInfo(r.mountinfo).map((m) => [m.mountpoint, m.fstype])).toEqual([
+      ['/', 'ext4'],
+      ['/kproc', 'proc'],
+    ]);
+  });
+
   test('no mount namespace in the config: chroot; / is the rootfs, the old root still holds its mounts', () => {
     const r = run({ namespaces: [{ type: 'pid' }] });
     expect(r.error).toBeUndefined();

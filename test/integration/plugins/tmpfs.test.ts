@@ -105,6 +105,27 @@ runAsRoot('tmpfs handler, real mounts', () => {
     expect(stagingDirs()).toEqual(before);
   });
 
+  test('tmpcopyup copies names and link targets that are not valid UTF-8 with their bytes', () => {
+    const latin1 = (p: string) => Buffer.from(at(p), 'latin1');
+    mkdirSync(at('data'));
+    writeFileSync(latin1('data/f\xff'), 'hello');
+    mkdirSync(latin1('data/d\xfe'));
+    writeFileSync(latin1('data/d\xfe/g\x80'), 'inner');
+    symlinkSync(Buffer.from('t\xfe', 'latin1'), at('data/lnk'));
+    const r = realRun({
+      config: makeConfig({ rootfs, mounts: [makeMount({ index: 0, type: 'tmpfs', destination: '/data', extensions: { tmpcopyup: true } })] }),
+      plugins: [TMPFS_PLUGIN],
+      read: [at('data/f\udcff'), at('data/d\udcfe/g\udc80')],
+      list: [at('data')],
+      links: [at('data/lnk')],
+    });
+    expect(r.error).toBeUndefined();
+    expect(mountsAt(r.mountinfo, at('data'))).toHaveLength(1);
+    expect(r.list[at('data')]).toEqual(['d\udcfe', 'f\udcff', 'lnk']);
+    expect(r.read).toEqual({ [at('data/f\udcff')]: 'hello', [at('data/d\udcfe/g\udc80')]: 'inner' });
+    expect(r.links).toEqual({ [at('data/lnk')]: 't\udcfe' });
+  });
+
   describe('tmpcopyup reads the image directory only through descriptors: host files its symlinks point to are never copied', () => {
     let secret: string;
     let hostDir: string;
