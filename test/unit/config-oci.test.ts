@@ -434,6 +434,17 @@ describe('fromOciSpec: mounts', () => {
     expect(mountOf({ type, source: '/srv/data', destination: '/data', options }).type).toBe('bind');
   });
 
+  test('a bind source goes to the kernel as runc gives it: an absolute one as written (its `..` after a link and trailing slash are the kernel\'s), a relative one joined onto the bundle and cleaned', () => {
+    const given = ['/srv/lnk/../data-top', '/srv/file1/', '//srv/./data', 'vol/../data/', './data//x/'];
+    expect(given.map((source) => mountOf({ type: 'bind', source, destination: '/data', options: ['rbind'] }).source)).toEqual([
+      '/srv/lnk/../data-top',
+      '/srv/file1/',
+      '//srv/./data',
+      '/bundles/b1/data',
+      '/bundles/b1/data/x',
+    ]);
+  });
+
   test('a remount needs no type (runtime-spec makes it optional): the default handler takes it, type ""', () => {
     expect(mountOf({ destination: '/dev/shm', options: ['remount', 'ro'] })).toMatchObject({ type: '', source: '', destination: '/dev/shm', flags: MS_REMOUNT | MS_RDONLY });
   });

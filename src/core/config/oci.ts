@@ -107,7 +107,7 @@ function parseMount(v: unknown, field: string, index: number, bundle: string, us
   return {
     index,
     type: isBind ? 'bind' : declaredType,
-    source: isBind ? path.resolve(bundle, source) : source,
+    source: isBind ? bindSource(bundle, source) : source,
     destination,
     ...(path.posix.isAbsolute(written) ? {} : { relativeDestination: written }),
     ...flagsAndData,
@@ -115,6 +115,17 @@ function parseMount(v: unknown, field: string, index: number, bundle: string, us
     premountCmds: [],
     postmountCmds: [],
   };
+}
+
+/**
+ * A bind's source as runc 1.1.5 gives it to mount(2) (specconv's createLibcontainerMount):
+ * a relative one joined onto the bundle, which cleans it (Go's filepath.Join); an absolute
+ * one as written, for the kernel to resolve: `..` after a symlink is the link target's
+ * parent, not the link's (path_resolution(7)), and a trailing slash after a file that is
+ * not a directory is ENOTDIR.
+ */
+function bindSource(bundle: string, source: string): string {
+  return path.posix.isAbsolute(source) ? source : path.resolve(bundle, source);
 }
 
 /** One uid or gid mapping (config-linux.md, "User namespace mappings"): three uint32. */

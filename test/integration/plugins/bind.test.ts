@@ -3,6 +3,7 @@ import { mkdirSync, statSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC } from '../../../src/core/constants';
 import type { MountSpec } from '../../../src/core/config/model';
+import { fromOciSpec } from '../../../src/core/config/oci';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { encode, mountsAt, realRun, runAsRoot, tempDir } from '../../helpers/real-run';
 
@@ -263,6 +264,25 @@ runAsRoot('bind handler, real mounts', () => {
     expect(r.read).toEqual({ [inRoot('\udcfe/hosts')]: 'a bound file', [inRoot('\udcfe/d/hello')]: 'from the source' });
     expect(r.stat[inRoot('\udcfe/x')]).toMatchObject({ kind: 'dir' });
     expect(r.stat[inRoot('\ufffd')]).toBe('ENOENT');
+  });
+
+  test('an absolute source is resolved by the kernel as written: `..` after a link is the target\'s parent; a trailing slash after a file is ENOTDIR', () => {
+    // lnk -> deep/inner: lnk/.. is deep, so lnk/../data-top is deep/data-top, not the bundle's data-top.
+    mkdirSync(path.join(t.dir, 'deep/inner'), { recursive: true });
+    mkdirSync(path.join(t.dir, 'deep/data-top'));
+    writeFileSync(path.join(t.dir, 'deep/data-top/which'), 'deep');
+    mkdirSync(path.join(t.dir, 'data-top'));
+    writeFileSync(path.join(t.dir, 'data-top/which'), 'top');
+    symlinkSync('deep/inner', path.join(t.dir, 'lnk'));
+    // The mounts as the OCI loader gives them from config.json.
+    const fromConfig = (source: string, destination: string) => fromOciSpec({ root: { path: 'rootfs' }, mounts: [{ destination, type: 'bind', source, options: ['bind'] }] }, t.dir).mounts;
+    const viaLink = run(fromConfig(`${t.dir}/lnk/../data-top`, '/d'), { read: [inRoot('d/which')] });
+    expect(viaLink.error).toBeUndefined();
+    expect(viaLink.read).toEqual({ [inRoot('d/which')]: 'deep' });
+
+    const slash = run(fromConfig(`${file}/`, '/f'));
+    expect(slash.error?.message).toBe(`mounts: plugin bind mounts[0] "/f": stat ${JSON.stringify(`${file}/`)}: ENOTDIR`);
+    expect(mountsAt(slash.mountinfo, inRoot('f'))).toEqual([]);
   });
 
   test('a directory onto an existing file is refused by the kernel', () => {
