@@ -8,6 +8,11 @@
  *
  * Every failure raises a SyscallError (see ../errors.ts) naming the syscall, the
  * errno and the path(s).
+ *
+ * Names are bytes to the kernel, not always valid UTF-8. Every string the port gives
+ * (readlink, readlinkat, readdir, readFile) and takes (paths, names, file text, execve's
+ * lists) is a surrogateescape string (../names.ts, PEP 383): valid UTF-8 as itself, and
+ * each other byte B as the lone surrogate U+DC00+B, which stands for that byte.
  */
 
 export type FileKind = 'file' | 'dir' | 'symlink' | 'char' | 'block' | 'fifo' | 'socket';
