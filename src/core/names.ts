@@ -47,7 +47,14 @@ function sequenceAt(bytes: Uint8Array, at: number): number {
  */
 export function decodeName(bytes: Uint8Array): string {
   const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (isUtf8(buf)) return buf.toString('utf8');
+  const text = buf.toString('utf8');
+  // Node's decoder gives U+FFFD for each invalid sequence: a text without one had none.
+  if (!text.includes('\ufffd') || isUtf8(buf)) return text;
+  return escapedText(buf);
+}
+
+/** decodeName of bytes that are not all valid UTF-8: each valid run as Node decodes it, each other byte escaped. */
+function escapedText(buf: Buffer): string {
   let text = '';
   let run = 0;
   for (let at = 0; at < buf.length; ) {
