@@ -75,7 +75,10 @@ export function copyBundle(dir: string): string {
   const copy = mkdtempSync(path.join(tmpdir(), 'mountkit-conf-'));
   // cp(1), not fs.cpSync: Node reads directory entries as UTF-8 and cannot copy a name that is not.
   const r = spawnSync('cp', ['-a', '--', `${dir}/.`, `${copy}/`], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`cp -a ${dir} failed: ${r.stderr}`);
+  if (r.status !== 0) {
+    rmSync(copy, { recursive: true, force: true });
+    throw new Error(`cp -a ${dir} failed: ${r.stderr}`);
+  }
   chmodSync(copy, 0o711);
   return copy;
 }
