@@ -74,6 +74,22 @@ function planAsNobody(dir: string, extra: string[] = []) {
 }
 
 maybe('mountkit plan', () => {
+  test('a tmpcopyup tmpfs: its staging tmpfs moved onto the destination, the staging directory removed as the run removes it, with no warning', () => {
+    const config = bundleConfig();
+    config.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
+    const b = readableBundle(config);
+    try {
+      const r = planAsNobody(b.dir);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +mount\("\/[^"]*\.mountkit-tmpcopyup-3", "\/proc\/thread-self\/fd\/\d+", NULL, MS_MOVE, NULL\)/.test(l))).toBeDefined();
+      expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +rmdir\("\/[^"]*\.mountkit-tmpcopyup-3"\)$/.test(l))).toBeDefined();
+    } finally {
+      b.cleanup();
+    }
+  });
+
   test('as nobody: the whole run, namespaces first, execve last, touching nothing', () => {
     const b = readableBundle(bundleConfig());
     try {

@@ -8,10 +8,12 @@ import {
   CLONE_NEWNET,
   CLONE_NEWNS,
   CLONE_NEWPID,
+  MNT_DETACH,
   MOUNT_ATTR_IDMAP,
   MOVE_MOUNT_F_EMPTY_PATH,
   MOVE_MOUNT_T_EMPTY_PATH,
   MS_BIND,
+  MS_MOVE,
   MS_NOSUID,
   MS_REC,
   OPEN_TREE_CLONE,
@@ -591,6 +593,25 @@ describe('PlanSyscalls', () => {
     sys.mount('tmpfs', path.join(r, 'proc/sys'), 'tmpfs', 0n, null);
     expect(sys.readdir(path.join(r, 'proc/sys'))).toEqual([]);
     expect(sys.readdir('/proc/sys')).toEqual(expect.arrayContaining(['kernel']));
+  });
+
+  test("MS_MOVE takes a tree to the target's place, what it hid showing again at the source's; umount2 shows again what a tree hid (tmpcopyup's staging)", () => {
+    const sys = new PlanSyscalls();
+    const r = path.join(tmp, 'rootfs');
+    const staging = path.join(tmp, 'staging');
+    sys.mkdir(staging, 0o700);
+    sys.mount(staging, staging, null, MS_BIND, null);
+    sys.mount('tmpfs', staging, 'tmpfs', 0n, null);
+    sys.writeFile(path.join(staging, 'copied'), 'into the tmpfs');
+    sys.mount(staging, path.join(r, 'data'), null, MS_MOVE, null);
+    expect(sys.readdir(path.join(r, 'data'))).toEqual(['copied']);
+    expect(sys.readdir(staging)).toEqual([]);
+    sys.umount2(staging, MNT_DETACH);
+    sys.rmdir(staging);
+    expect(sys.node(staging)).toBeUndefined();
+    // The moved tmpfs unmounted: the image's directory again.
+    sys.umount2(path.join(r, 'data'), MNT_DETACH);
+    expect(sys.readdir(path.join(r, 'data'))).toEqual(['under']);
   });
 
   test("a mount inside a bind's tree is the bind's alone: the source keeps what it had, other files stay shared; the rootfs bound onto itself stays one tree", () => {

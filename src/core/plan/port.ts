@@ -27,8 +27,9 @@
  */
 import * as fs from 'fs';
 import { posix } from 'path';
-import { MS_BIND, makedev } from '../constants';
+import { MS_BIND, MS_MOVE, makedev } from '../constants';
 import { SyscallError } from '../errors';
+import { encodeName } from '../names';
 import { channelMessage } from '../runtime-channel';
 import { DryRunSyscalls } from '../syscalls/dryrun';
 import { STARTER_SESSION, type FakeNode, type SyscallRecord } from '../syscalls/fake';
@@ -91,6 +92,8 @@ export class PlanSyscalls extends DryRunSyscalls {
   private readonly views = new WeakSet<FakeNode>();
   /** The roots of the new filesystems mounted: below one, nodes are no source's. */
   private readonly fresh = new WeakSet<FakeNode>();
+  /** What each tree grafted below / hides at its place, shown again when it is unmounted or moved away. */
+  private readonly covered = new WeakMap<FakeNode, FakeNode>();
 
   constructor() {
     super();
@@ -141,6 +144,10 @@ export class PlanSyscalls extends DryRunSyscalls {
   }
 
   override mount(source: string | null, target: string, fstype: string | null, flags: bigint, data: string | null): void {
+    if ((flags & (MS_MOVE | MS_BIND)) === MS_MOVE) {
+      this.move(source, target, fstype, flags, data);
+      return;
+    }
     const before = this.mounts.length;
     super.mount(source, target, fstype, flags, data);
     // The fake adds an entry for new mounts and binds only (not remount, propagation, move).
@@ -150,6 +157,46 @@ export class PlanSyscalls extends DryRunSyscalls {
     const tree = bind ? this.node(source ?? '', true) : this.newFilesystem(fstype);
     if (tree) this.graft(at, tree, bind);
     if (tree && !bind) this.fresh.add(tree);
+  }
+
+  /**
+   * MS_MOVE takes the tree on top at the source's place to the target's, hiding what is
+   * there, and what it hid shows again where it was (tmpcopyup's staging tmpfs moved onto
+   * its destination leaves the staging directory as it was made). A move onto / is the
+   * jail's, which leaves every tree where it was grafted (moveMountRoots).
+   */
+  private move(source: string | null, target: string, fstype: string | null, flags: bigint, data: string | null): void {
+    const was = new Map(this.mounts.map((m) => [m, m.target]));
+    super.mount(source, target, fstype, flags, data);
+    // The fake moves the mount on top at the source first, then those made on it since.
+    const top = this.mounts.find((m) => was.get(m) !== m.target);
+    if (!top || top.target === '/') return;
+    const from = was.get(top)!;
+    const tree = this.uncover(from);
+    if (tree) this.graft(top.target, tree);
+  }
+
+  /**
+   * umount2 of a tree grafted below / shows again what it hid (with MNT_DETACH the mounts
+   * on it go with it, as they are grafted inside it). A relative target (the jail's ".")
+   * is left to the model's root, which stays a mount's.
+   */
+  override umount2(target: string, flags: number): void {
+    super.umount2(target, flags);
+    if (posix.isAbsolute(target) && posix.normalize(target) === target) this.uncover(target);
+  }
+
+  /** Takes the tree grafted at the resolved path `at` out of its place, putting back what it hid there; the tree, if one was there. */
+  private uncover(at: string): FakeNode | undefined {
+    const parent = at === '/' ? undefined : this.ownDir(posix.dirname(at));
+    if (parent?.kind !== 'dir') return undefined;
+    const name = posix.basename(at);
+    const tree = this.entries(parent).get(name);
+    const hidden = tree && this.covered.get(tree);
+    if (!tree || !hidden) return undefined;
+    this.covered.delete(tree);
+    this.putEntry(parent, name, hidden);
+    return tree;
   }
 
   override exchange(fd: number, line: string): string {
@@ -292,7 +339,7 @@ export class PlanSyscalls extends DryRunSyscalls {
     const hostPath = fstype === null ? undefined : KERNEL_VIEWS[fstype];
     if (hostPath !== undefined) {
       try {
-        const root = this.load(hostPath, fs.lstatSync(hostPath, { bigint: true }));
+        const root = this.load(hostPath, fs.lstatSync(encodeName(hostPath), { bigint: true }));
         if (fstype === 'proc') this.ownSelfLinks(root);
         return root;
       } catch {
@@ -324,7 +371,10 @@ export class PlanSyscalls extends DryRunSyscalls {
       return;
     }
     const parent = this.ownDir(posix.dirname(at));
-    if (parent?.kind === 'dir') this.putEntry(parent, posix.basename(at), placed);
+    if (parent?.kind !== 'dir') return;
+    const hidden = this.entries(parent).get(posix.basename(at));
+    if (hidden && hidden !== placed) this.covered.set(placed, hidden);
+    this.putEntry(parent, posix.basename(at), placed);
   }
 
   /** `node` as the entry `name` of `dir`: a bind view's own (BindEntries.pin), else set. */

@@ -17,6 +17,7 @@ import * as fs from 'fs';
 import { posix } from 'path';
 import { SyscallError } from '../errors';
 import { parseMountInfo } from '../mountinfo';
+import { decodeName, encodeName } from '../names';
 import { FakeSyscalls, type FakeNode } from './fake';
 import { kindFromMode } from './stat';
 
@@ -39,7 +40,7 @@ const MAGIC_LINK = /^\/proc\/\d+\/(?:task\/\d+\/)?(?:root|cwd|exe|(?:fd|map_file
 /** The mountpoints of this process's mount namespace, which the run's new one starts with a copy of; none when unreadable. */
 function hostMountpoints(): Set<string> {
   try {
-    return new Set(parseMountInfo(fs.readFileSync('/proc/self/mountinfo', 'utf8')).map((m) => m.mountpoint));
+    return new Set(parseMountInfo(decodeName(fs.readFileSync('/proc/self/mountinfo'))).map((m) => m.mountpoint));
   } catch {
     return new Set();
   }
@@ -47,7 +48,7 @@ function hostMountpoints(): Set<string> {
 
 function hostLstat(path: string): fs.BigIntStats | undefined {
   try {
-    return fs.lstatSync(path, { bigint: true });
+    return fs.lstatSync(encodeName(path), { bigint: true });
   } catch {
     return undefined;
   }
@@ -79,7 +80,7 @@ export class DryRunSyscalls extends FakeSyscalls {
     this.unlisted.delete(dir);
     let names: string[] = [];
     try {
-      names = fs.readdirSync(hostPath);
+      names = fs.readdirSync(encodeName(hostPath), { encoding: 'buffer' }).map(decodeName);
     } catch {
       return entries;
     }
@@ -94,7 +95,7 @@ export class DryRunSyscalls extends FakeSyscalls {
   /** Where the plan mounted nothing, the host's filesystem type (statfs(2) follows links, as the model's lookups do). */
   protected override baseFsType(path: string): number {
     try {
-      return Number(fs.statfsSync(path).type);
+      return Number(fs.statfsSync(encodeName(path)).type);
     } catch {
       return super.baseFsType(path);
     }
@@ -108,7 +109,7 @@ export class DryRunSyscalls extends FakeSyscalls {
   protected load(hostPath: string, st: fs.BigIntStats): FakeNode {
     if (st.isSymbolicLink() && NAMESPACE_LINK.test(hostPath)) {
       try {
-        st = fs.statSync(hostPath, { bigint: true });
+        st = fs.statSync(encodeName(hostPath), { bigint: true });
       } catch {
         // Not ours to open (another user's process): left a link that does not resolve.
       }
@@ -131,7 +132,7 @@ export class DryRunSyscalls extends FakeSyscalls {
 
   private hostLink(hostPath: string): string {
     try {
-      return fs.readlinkSync(hostPath, 'utf8');
+      return decodeName(fs.readlinkSync(encodeName(hostPath), { encoding: 'buffer' }));
     } catch {
       return '';
     }
@@ -145,7 +146,7 @@ export class DryRunSyscalls extends FakeSyscalls {
       get: (): string => {
         if (own !== undefined) return own;
         try {
-          return fs.readFileSync(hostPath, 'utf8');
+          return decodeName(fs.readFileSync(encodeName(hostPath)));
         } catch (err) {
           throw hostError('readFile', hostPath, err);
         }
