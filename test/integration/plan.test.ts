@@ -1,4 +1,4 @@
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync } from 'fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { CLONE_NEWNS, ONLCR } from '../../src/core/constants';
 import { PID_NAMESPACE_PARENT } from '../../src/core/namespaces';
@@ -85,6 +85,25 @@ maybe('mountkit plan', () => {
       const lines = r.stdout.trimEnd().split('\n');
       expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +mount\("\/[^"]*\.mountkit-tmpcopyup-3", "\/proc\/thread-self\/fd\/\d+", NULL, MS_MOVE, NULL\)/.test(l))).toBeDefined();
       expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +rmdir\("\/[^"]*\.mountkit-tmpcopyup-3"\)$/.test(l))).toBeDefined();
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('names that are not valid UTF-8 are planned with their bytes (a lone surrogate U+DC80+byte in JSON), as the run passes them', () => {
+    const config = bundleConfig();
+    config.mounts.push({ destination: '/work', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
+    const b = readableBundle(config);
+    try {
+      const work = Buffer.from(path.join(b.dir, 'rootfs/work/'));
+      mkdirSync(work, { recursive: true });
+      writeFileSync(Buffer.concat([work, Buffer.from([0x66, 0xff])]), 'x');
+      symlinkSync(Buffer.from([0x74, 0xfe]), Buffer.concat([work, Buffer.from('lnk')]));
+      const r = planAsNobody(b.dir, ['--format', 'json']);
+      expect(r.stderr).toBe('');
+      const calls = (JSON.parse(r.stdout) as { calls: { op: string; args: Record<string, unknown> }[] }).calls;
+      expect(calls.find((c) => c.op === 'copyFile')?.args.dest).toMatch(/\/f\udcff$/);
+      expect(calls.find((c) => c.op === 'symlink')?.args.target).toBe('t\udcfe');
     } finally {
       b.cleanup();
     }
