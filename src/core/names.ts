@@ -26,18 +26,22 @@ const LONE_SURROGATE = /\p{Cs}/gu;
  */
 function sequenceAt(bytes: Uint8Array, at: number): number {
   const b0 = bytes[at];
-  const cont = (i: number, lo = 0x80, hi = 0xbf): boolean => at + i < bytes.length && bytes[at + i] >= lo && bytes[at + i] <= hi;
   if (b0 < 0x80) return 1;
-  if (b0 >= 0xc2 && b0 <= 0xdf) return cont(1) ? 2 : 0;
+  if (b0 >= 0xc2 && b0 <= 0xdf) return within(bytes, at + 1) ? 2 : 0;
   if (b0 >= 0xe0 && b0 <= 0xef) {
-    const second = b0 === 0xe0 ? cont(1, 0xa0) : b0 === 0xed ? cont(1, 0x80, 0x9f) : cont(1);
-    return second && cont(2) ? 3 : 0;
+    const second = b0 === 0xe0 ? within(bytes, at + 1, 0xa0) : b0 === 0xed ? within(bytes, at + 1, 0x80, 0x9f) : within(bytes, at + 1);
+    return second && within(bytes, at + 2) ? 3 : 0;
   }
   if (b0 >= 0xf0 && b0 <= 0xf4) {
-    const second = b0 === 0xf0 ? cont(1, 0x90) : b0 === 0xf4 ? cont(1, 0x80, 0x8f) : cont(1);
-    return second && cont(2) && cont(3) ? 4 : 0;
+    const second = b0 === 0xf0 ? within(bytes, at + 1, 0x90) : b0 === 0xf4 ? within(bytes, at + 1, 0x80, 0x8f) : within(bytes, at + 1);
+    return second && within(bytes, at + 2) && within(bytes, at + 3) ? 4 : 0;
   }
   return 0;
+}
+
+/** Whether the byte at `i` exists and lies in lo..hi (a continuation byte, 0x80-0xBF, unless narrower). */
+function within(bytes: Uint8Array, i: number, lo = 0x80, hi = 0xbf): boolean {
+  return i < bytes.length && bytes[i] >= lo && bytes[i] <= hi;
 }
 
 /**
@@ -78,6 +82,12 @@ function escapedText(buf: Buffer): string {
 export function encodeName(name: string): string | Buffer {
   if (!ESCAPED_BYTES.test(name)) return name;
   return Buffer.concat(name.split(ESCAPED_BYTES).map((part, i) => (i % 2 === 0 ? Buffer.from(part, 'utf8') : Buffer.from([...part].map((c) => c.charCodeAt(0) - ESCAPE_BASE)))));
+}
+
+/** encodeName's bytes as a Buffer, for a caller that writes them (a file's text, a message). */
+export function nameBytes(name: string): Buffer {
+  const encoded = encodeName(name);
+  return typeof encoded === 'string' ? Buffer.from(encoded, 'utf8') : encoded;
 }
 
 /**

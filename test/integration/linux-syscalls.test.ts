@@ -388,6 +388,14 @@ return out;`,
       expect(text).toBe('u:x:0:0::/h\udcffome:/bin/sh\n');
       sys.writeFile(`${dir}/again`, text);
       expect(fs.readFileSync(`${dir}/again`)).toEqual(passwd);
+      // write(2) through a descriptor (the procfs writes) as well.
+      const fd = sys.open(`${dir}/written`, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600);
+      try {
+        sys.write(fd, text);
+      } finally {
+        sys.close(fd);
+      }
+      expect(fs.readFileSync(`${dir}/written`)).toEqual(passwd);
     });
 
     it('a mount at such a directory: mountinfo names it, and umount2 of that name unmounts it', () => {

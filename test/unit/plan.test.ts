@@ -527,6 +527,7 @@ describe('plan formats', () => {
     ['/b/rootfs/a\tb\nc', '# 7 = "/b/rootfs/a\\tb\\nc"'],
     ['/b/rootfs/x, 8 = /etc', '# 7 = "/b/rootfs/x, 8 = /etc"'],
     ['/b/rootfs/q"\\', '# 7 = "/b/rootfs/q\\"\\\\"'],
+    ['/b/rootfs/f\udcff', '# 7 = "/b/rootfs/f\\udcff"'],
   ])('text: the path %j a descriptor leads to stays on the call\'s line, quoted when it holds spaces, control characters, quotes or commas', (fdPath, comment) => {
     const lines = formatPlanText({ ...plan, error: undefined, complete: true, calls: [{ ...plan.calls[3], fds: { 7: fdPath } }] }).split('\n');
     expect(lines).toHaveLength(2);

@@ -228,9 +228,13 @@ function origin(call: PlanCall): string {
   return `${call.plugin}${mount}${dest}`;
 }
 
-/** A path in a call's comment as it is, or quoted as JSON when it holds what would break the line or the list (control characters, spaces, quotes, commas). */
+/**
+ * A path in a call's comment as it is, or quoted as JSON when it holds what would break
+ * the line or the list (control characters, spaces, quotes, commas) or a byte that is no
+ * valid UTF-8 (a lone surrogate, names.ts), which JSON shows as its escape, as in the call.
+ */
 function commentPath(path: string): string {
-  return /^[^\s\x00-\x1f\x7f",\\]*$/u.test(path) ? path : JSON.stringify(path);
+  return /^[^\s\x00-\x1f\x7f",\\\p{Cs}]*$/u.test(path) ? path : JSON.stringify(path);
 }
 
 /** A call with what it returned and where its descriptors lead: `openat(109, "pts", ...) = 110  # 109 = /r/dev`. */

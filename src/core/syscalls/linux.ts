@@ -16,7 +16,7 @@ import { ANONYMOUS_SESSION_KEYRING, keyPermissions } from '../keyring';
 import { ID_MAP_TOOLS, envRecord, executableFile, programInPath } from '../programs';
 import { fdPath, parseFdPath } from '../in-root';
 import { findPackage, versionIn } from '../packages';
-import { decodeName, encodeName } from '../names';
+import { decodeName, encodeName, nameBytes } from '../names';
 import { FdSender } from './fd-sender';
 import { SCM_RIGHTS_SPACE, scmRightsControl, scmRightsFd } from './scm-rights';
 import { answerResult } from '../runtime-channel';
@@ -571,7 +571,7 @@ function ignoreSignal(): void {}
  */
 function commandInput(text: string): number {
   const fd = check('memfd_create', libc().memfd_create('mountkit-input', MFD_CLOEXEC));
-  const data = Buffer.from(text);
+  const data = nameBytes(text);
   try {
     // pwrite(2) leaves the offset the command starts reading at, 0, alone.
     for (let at = 0; at < data.length; ) at += viaFs('write', [], () => fs.writeSync(fd, data, at, data.length - at, at));
@@ -1001,8 +1001,7 @@ export class LinuxSyscalls implements Syscalls {
 
   connectUnix(path: string): number {
     const c = libc();
-    const encoded = encodeName(path);
-    const name = typeof encoded === 'string' ? Buffer.from(encoded) : encoded;
+    const name = nameBytes(path);
     // sun_path holds the path and its NUL.
     if (name.length >= SUN_PATH_MAX) throw new SyscallError('connect', errnoNumber('ENAMETOOLONG'), [path]);
     if (name.includes(0)) throw new SyscallError('connect', errnoNumber('EINVAL'), [path], 'a NUL byte in a string argument');
@@ -1170,7 +1169,7 @@ export class LinuxSyscalls implements Syscalls {
 
   sendFdMessage(socket: number, fd: number, data: string): void {
     const c = libc();
-    const payload = Buffer.from(data);
+    const payload = nameBytes(data);
     const control = scmRightsControl(fd, LITTLE_ENDIAN);
     // A stream socket may take part of the data; the descriptor goes with its first byte. A send a signal interrupted is made again.
     for (let at = 0; at < payload.length; ) {
@@ -1204,11 +1203,11 @@ export class LinuxSyscalls implements Syscalls {
     while (n < 0 && koffi.errno() === errnoNumber('EINTR'));
     check('recvmsg', n);
     const fd = scmRightsFd(control, LITTLE_ENDIAN);
-    return { data: data.subarray(0, n).toString('utf8'), ...(fd === undefined ? {} : { fd }) };
+    return { data: decodeName(data.subarray(0, n)), ...(fd === undefined ? {} : { fd }) };
   }
 
   write(fd: number, data: string): void {
-    const bytes = Buffer.from(data);
+    const bytes = nameBytes(data);
     // A pipe or stream socket may take part of it (write(2)).
     viaFs('write', [], () => {
       for (let at = 0; at < bytes.length; ) at += fs.writeSync(fd, bytes, at);

@@ -180,9 +180,10 @@ export class HandoverStep implements LifecycleStep {
    * (validateRootlessGroups).
    */
   private setUser(uid: number, gid: number, groups: readonly number[], ctx: RunContext): void {
+    const once = [...new Set(groups)];
     if (ctx.config.rootless) validateRootlessGroups(ctx.config);
-    else if (this.groupsMaySet(ctx)) this.sys.setgroups([...new Set(groups)]);
-    else if (groups.length > 0) ctx.log.warn(`process.user.additionalGids ${JSON.stringify(groups)} not given: setgroups(2) is denied in this user namespace (/proc/self/setgroups)`);
+    else if (this.groupsMaySet(ctx)) this.sys.setgroups(once);
+    else if (once.length > 0) ctx.log.warn(`process.user.additionalGids ${JSON.stringify(once)} not given: setgroups(2) is denied in this user namespace (/proc/self/setgroups)`);
     this.sys.setgid(gid);
     this.sys.setuid(uid);
   }
