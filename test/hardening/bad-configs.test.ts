@@ -54,7 +54,8 @@ const IDS = [{ containerID: 0, hostID: 1000, size: 10 }];
 const hostValue = (key: string) => readFileSync(`/proc/sys/${key}`, 'utf8').trim();
 
 const CONFIG_ERRORS: Case[] = [
-  { name: 'invalid JSON', text: '{"root": {"path": "rootfs"},}', status: 2, stderr: /^config\.json "BUNDLE\/config\.json": is not valid JSON at line 1, column 29: / },
+  { name: 'invalid JSON', text: '{"root": {"path": "rootfs"},}', status: 2, stderr: 'config.json "BUNDLE/config.json": is not valid JSON at line 1, column 29: unexpected "}"' },
+  { name: 'invalid JSON over lines (a Python True)', text: '{\n "root": {"path": "rootfs"},\n "x": True\n}', status: 2, stderr: 'config.json "BUNDLE/config.json": is not valid JSON at line 3, column 7: unexpected "T"' },
   { name: 'a byte order mark', text: '\ufeff{"root": {"path": "rootfs"}}', status: 2, stderr: 'config.json "BUNDLE/config.json": starts with a byte order mark (U+FEFF), which JSON does not take: save it as UTF-8 without one' },
   { name: 'an empty file', text: '', status: 2, stderr: 'config.json "BUNDLE/config.json": is empty' },
   { name: 'only whitespace', text: ' \n\t\n', status: 2, stderr: 'config.json "BUNDLE/config.json": is empty' },

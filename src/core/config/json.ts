@@ -4,7 +4,7 @@
  * JSON null counts as absent, as it does for runtimes that decode into pointers and slices.
  */
 import * as path from 'path';
-import { ConfigError } from '../errors';
+import { ConfigError, firstLine } from '../errors';
 
 export type JsonObject = Record<string, unknown>;
 
@@ -104,19 +104,104 @@ export function absolutePathArray(v: unknown, field: string): string[] {
   return list(v, field, absolutePath);
 }
 
+/** Whitespace between JSON tokens (RFC 8259 section 2): space, tab, line feed, carriage return. */
+const JSON_SPACE = /[ \t\n\r]*/y;
+
+/** A number, true, false or null where a value starts (RFC 8259 sections 3 and 6). */
+const JSON_SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+
+/** What may follow a backslash in a JSON string (RFC 8259 section 7). */
+const JSON_ESCAPE = /["\\/bfnrt]|u[0-9a-fA-F]{4}/y;
+
+/** Where the token at `at` ends: `re` matched there (sticky), or -1. */
+function tokenEnd(re: RegExp, text: string, at: number): number {
+  re.lastIndex = at;
+  return re.test(text) ? re.lastIndex : -1;
+}
+
+/** The offset after the JSON string opening at `at`, or the offset of what it cannot hold there as -1 - offset. */
+function stringEnd(text: string, at: number): number {
+  for (let i = at + 1; i < text.length; ) {
+    const c = text.charCodeAt(i);
+    if (c === 0x22) return i + 1;
+    // Control characters must be escaped.
+    if (c < 0x20) return -1 - i;
+    if (c !== 0x5c) {
+      i++;
+      continue;
+    }
+    const end = tokenEnd(JSON_ESCAPE, text, i + 1);
+    if (end < 0) return -1 - (i + 1);
+    i = end;
+  }
+  return -1 - text.length;
+}
+
 /**
- * What follows "is not valid JSON" for JSON.parse's message: the place it names ("... in
- * JSON at position 41", V8's) as a line and column counted from 1, as an editor shows
- * them, then the message; or the message alone when it names none.
+ * The offset of the first character where `text` stops being JSON (RFC 8259), text.length
+ * when it ends early; undefined when it is valid. Nesting is kept on a stack of its own,
+ * so no depth of arrays or objects overflows the call stack.
+ */
+export function syntaxErrorOffset(text: string): number | undefined {
+  const open: string[] = [];
+  let at = 0;
+  let want: 'value' | 'value or ]' | 'key' | 'key or }' | 'after' = 'value';
+  for (;;) {
+    at = tokenEnd(JSON_SPACE, text, at);
+    const c = text[at];
+    if (want === 'after') {
+      const top = open.at(-1);
+      if (top === undefined) return at < text.length ? at : undefined;
+      if (c === ',') want = top === '{' ? 'key' : 'value';
+      else if (c === (top === '{' ? '}' : ']')) open.pop();
+      else return at;
+      at++;
+      continue;
+    }
+    if ((want === 'key or }' && c === '}') || (want === 'value or ]' && c === ']')) {
+      open.pop();
+      want = 'after';
+      at++;
+      continue;
+    }
+    if (want === 'key' || want === 'key or }') {
+      if (c !== '"') return at;
+      const end = stringEnd(text, at);
+      if (end < 0) return -1 - end;
+      at = tokenEnd(JSON_SPACE, text, end);
+      if (text[at] !== ':') return at;
+      want = 'value';
+      at++;
+      continue;
+    }
+    if (c === '{' || c === '[') {
+      open.push(c);
+      want = c === '{' ? 'key or }' : 'value or ]';
+      at++;
+      continue;
+    }
+    const end = c === '"' ? stringEnd(text, at) : tokenEnd(JSON_SCALAR, text, at);
+    if (end < 0) return c === '"' ? -1 - end : at;
+    want = 'after';
+    at = end;
+  }
+}
+
+/**
+ * What follows "is not valid JSON" when JSON.parse refused `text`: where it stops being
+ * JSON (syntaxErrorOffset) as a line and column counted from 1, as an editor shows them,
+ * and what is there, on one line. JSON.parse's own message, which may quote lines of the
+ * file and names no place in some cases, is shown only if the scan finds nothing (first
+ * line).
  */
 export function parseErrorAt(text: string, message: string): string {
-  const at = / in JSON at position (\d+)$/.exec(message);
-  if (!at) return `: ${message}`;
-  const offset = Math.min(Number(at[1]), text.length);
+  const offset = syntaxErrorOffset(text);
+  if (offset === undefined) return `: ${firstLine(message)}`;
   const before = text.slice(0, offset);
   const line = before.split('\n').length;
   const column = offset - before.lastIndexOf('\n');
-  return ` at line ${line}, column ${column}: ${message.slice(0, at.index)}`;
+  const found = offset >= text.length ? 'the text ends there' : `unexpected ${JSON.stringify(String.fromCodePoint(text.codePointAt(offset)!))}`;
+  return ` at line ${line}, column ${column}: ${found}`;
 }
 
 /**
