@@ -154,15 +154,28 @@ export function thrownMessage(thrown: unknown): string {
   return inspect(thrown, { breakLength: Infinity, depth: 2 });
 }
 
+/** The most of a value an error shows, as JSON: a string (a path, mostly) up to PATH_MAX and a little, anything else a glimpse. */
+const SHOWN_STRING = 4200;
+const SHOWN_OTHER = 80;
+
+/**
+ * A value as an error shows it, on one line: a string quoted as JSON, a number as
+ * JavaScript writes it (Infinity, which JSON would show as null), anything else as JSON,
+ * cut (SHOWN_STRING, SHOWN_OTHER). A value JSON cannot write (nested too deep for the stack, cyclic)
+ * is named by its kind.
+ */
 function formatValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'bigint') return value.toString();
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  let text: string | undefined;
   try {
-    const s = JSON.stringify(value);
-    return s === undefined ? String(value) : s.length > 80 ? s.slice(0, 77) + '...' : s;
+    text = JSON.stringify(value);
   } catch {
-    return String(value);
+    text = undefined;
   }
+  text ??= Array.isArray(value) ? 'an array' : value === null || typeof value !== 'object' ? typeof value : 'an object';
+  const shown = typeof value === 'string' ? SHOWN_STRING : SHOWN_OTHER;
+  if (text.length <= shown) return text;
+  return typeof value === 'string' ? `${text.slice(0, shown - 3)}... (${value.length} characters)` : `${text.slice(0, shown - 3)}...`;
 }
 
 /** The first line of a message: the CLI prints errors on one line (several lines are shown whole at debug level). */

@@ -60,6 +60,13 @@ const CONFIG_ERRORS: Case[] = [
   { name: 'an empty file', text: '', status: 2, stderr: 'config.json "BUNDLE/config.json": is empty' },
   { name: 'only whitespace', text: ' \n\t\n', status: 2, stderr: 'config.json "BUNDLE/config.json": is empty' },
   { name: 'a JSON array', text: '[]', status: 2, stderr: 'config.json: must be a JSON object' },
+  {
+    name: 'a value nested deeper than the stack where a number goes',
+    text: `{"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"cwd": "/", "args": ["sh"], "scheduler": {"policy": "SCHED_OTHER", "nice": ${'['.repeat(20000)}${']'.repeat(20000)}}}}`,
+    status: 2,
+    stderr: 'process.scheduler.nice an array: must be an integer from -20 to 19',
+  },
+  { name: 'a number too large for a double (1e309)', text: '{"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"cwd": "/", "args": ["sh"], "user": {"uid": 1e309, "gid": 0}}}', status: 2, stderr: 'process.user.uid Infinity: must be a non-negative integer' },
   { name: 'JSON null', text: 'null', status: 2, stderr: 'config.json: must be a JSON object' },
   { name: 'mounts not an array', edit: (c) => (c.mounts = { destination: '/x' }), status: 2, stderr: 'mounts: must be an array' },
   { name: 'a numeric destination', edit: mount({ destination: 42, type: 'tmpfs', source: 'tmpfs' }), status: 2, stderr: 'mounts[2].destination: must be a string' },

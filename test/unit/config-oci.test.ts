@@ -738,6 +738,17 @@ describe('loadBundle', () => {
     expect(cfg.annotations).toEqual({ 'k\ufffd': 'v' });
   });
 
+  test('a spec built in code with a lone surrogate is read from a copy (the caller\'s left as it is), and neither walk overflows on deep nesting', () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 50000; i++) deep = [deep];
+    const spec = { root: { path: 'rootfs' }, hostname: 'h\ud800', annotations: { deep: 'x' }, process: { cwd: '/', args: ['sh'], scheduler: { policy: 'SCHED_OTHER', nice: deep } } };
+    expectConfigError(() => fromOciSpec(spec, dir), 'process.scheduler.nice an array: must be an integer from -20 to 19');
+    expect(spec.hostname).toBe('h\ud800');
+    delete (spec.process as { scheduler?: unknown }).scheduler;
+    expect(fromOciSpec(spec, dir).hostname).toBe('h\ufffd');
+    expect(spec.hostname).toBe('h\ud800');
+  });
+
   test('a relative bundle dir is resolved against the working directory', () => {
     writeConfig(JSON.stringify({ root: { path: 'rootfs' } }));
     const cfg = loadBundle(path.relative(process.cwd(), dir));

@@ -471,12 +471,39 @@ export function fromOciSpec(parsed: unknown, bundleDir: string): RootfsConfig {
  * `value` with a lone surrogate in any string or key (JSON text may escape one, `"\\ud800"`)
  * made U+FFFD, as Go's encoding/json reads runc's config.json. Only names decoded from the
  * kernel then carry the lone surrogates U+DC80-U+DCFF, which stand for bytes (core/names.ts).
+ * The value itself when it has none (no copy); otherwise a copy, the caller's left as it
+ * is. Both walks keep a stack of their own: no nesting overflows the call stack.
  */
 function wellFormedJson(value: unknown): unknown {
-  if (typeof value === 'string') return wellFormed(value);
-  if (Array.isArray(value)) return value.map(wellFormedJson);
-  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([key, v]) => [wellFormed(key), wellFormedJson(v)]));
-  return value;
+  if (!holdsLoneSurrogate(value)) return value;
+  const fixed = (v: unknown): unknown => (typeof v === 'string' ? wellFormed(v) : Array.isArray(v) ? [...v] : isObject(v) ? { ...v } : v);
+  const top = fixed(value);
+  const todo = [top];
+  while (todo.length > 0) {
+    const node = todo.pop();
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) todo.push((node[i] = fixed(node[i])));
+    } else if (isObject(node)) {
+      const entries = Object.entries(node);
+      for (const [key] of entries) delete node[key];
+      for (const [key, v] of entries) todo.push((node[wellFormed(key)] = fixed(v)));
+    }
+  }
+  return top;
+}
+
+/** Whether a string or key anywhere in `value` holds a lone surrogate. */
+function holdsLoneSurrogate(value: unknown): boolean {
+  const lone = /\p{Cs}/u;
+  const todo = [value];
+  while (todo.length > 0) {
+    const v = todo.pop();
+    if (typeof v === 'string' && lone.test(v)) return true;
+    const items = Array.isArray(v) ? v : isObject(v) ? Object.values(v) : [];
+    if (isObject(v) && Object.keys(v).some((key) => lone.test(key))) return true;
+    for (const item of items) todo.push(item);
+  }
+  return false;
 }
 
 /** linux.uidMappings and linux.gidMappings, each kept when given (checked in validate.ts, validateUserNamespace). */
