@@ -160,6 +160,17 @@ const CONFIG_ERRORS: Case[] = [
     stderr: "linux.sysctl \"net.ipv4.ip_forward\": is isolated by the network namespace, but linux.namespaces joins mountkit's own (/proc/self/ns/net)",
     watch: ['/proc/sys/net/ipv4/ip_forward'],
   },
+  {
+    // The host's own name: a mountkit that wrongly set it would leave the host as it was.
+    name: "a hostname in mountkit's own uts namespace",
+    edit: (c) => {
+      c.linux.namespaces = c.linux.namespaces.map((n: { type: string }) => (n.type === 'uts' ? { type: 'uts', path: '/proc/self/ns/uts' } : n));
+      c.hostname = hostValue('kernel/hostname');
+    },
+    status: 2,
+    stderr: `hostname ${JSON.stringify(hostValue('kernel/hostname'))}: would rename the host: linux.namespaces joins mountkit's own uts namespace (/proc/self/ns/uts)`,
+    watch: ['/proc/sys/kernel/hostname'],
+  },
   { name: 'a sysctl value that is a number', edit: (c) => (c.linux.sysctl = { 'net.ipv4.ip_forward': 1 }), status: 2, stderr: 'linux.sysctl["net.ipv4.ip_forward"]: must be a string' },
   {
     name: 'an unknown rootfs propagation word',

@@ -11,6 +11,7 @@ import {
   validateRootlessNamespaces,
   validateNoPivot,
   validateContainerId,
+  validateUtsNames,
 } from '../../src/core/config/validate';
 import { MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE } from '../../src/core/constants';
 import { ConfigError } from '../../src/core/errors';
@@ -72,6 +73,21 @@ describe('validateSysctls: accepted', () => {
     const sys = host();
     expect(() => validateSysctls(config(sysctls, over), sys)).not.toThrow();
     expect(sys.effects()).toEqual([]);
+  });
+});
+
+describe('validateUtsNames: hostname and domainname are never set in the host\'s own uts namespace', () => {
+  const uts = (path?: string) => [{ type: 'uts' as const, ...(path ? { path } : {}) }];
+  test.each<[string, Partial<RootfsConfig>, string | undefined]>([
+    ['hostname in a new uts namespace', { hostname: 'box', namespaces: uts() }, undefined],
+    ['hostname in another uts namespace joined by path', { hostname: 'box', namespaces: [{ type: 'uts', path: '/proc/42/ns/net' }] }, undefined],
+    ["no names in mountkit's own", { hostname: '', namespaces: uts('/run/utsns/host') }, undefined],
+    ["hostname in mountkit's own, joined by a link to it", { hostname: 'box', namespaces: uts('/run/utsns/host') }, `hostname "box": would rename the host: linux.namespaces joins mountkit's own uts namespace (/run/utsns/host)`],
+    ["domainname in mountkit's own", { hostname: '', domainname: 'lan', namespaces: uts('/proc/self/ns/uts') }, `domainname "lan": would rename the host: linux.namespaces joins mountkit's own uts namespace (/proc/self/ns/uts)`],
+  ])('%s', (_what, over, message) => {
+    const err = errorOf(() => validateUtsNames(makeConfig(over), host()));
+    if (message === undefined) expect(err).toBeUndefined();
+    else expect(err).toMatchObject({ name: 'ConfigError', message });
   });
 });
 

@@ -35,6 +35,7 @@ export function validateConfig(config: RootfsConfig, host: HostQuery): void {
   validateUserNamespace(config, host);
   validateIdmappedMounts(config);
   validateSysctls(config, host);
+  validateUtsNames(config, host);
   if (config.seccomp) seccompProfile(config.seccomp);
   validateSelinuxLabel(config, host);
   validateConsole(config);
@@ -253,6 +254,18 @@ export function validateSysctls(config: RootfsConfig, host: HostQuery): void {
     if (kind === undefined) throw new ConfigError('linux.sysctl', key, `does not exist: no ${JSON.stringify(file)}`);
     if (kind !== 'file') throw new ConfigError('linux.sysctl', key, `${JSON.stringify(file)} is a ${kind}, not a sysctl file`);
   }
+}
+
+/**
+ * `hostname` and `domainname` are set in the container's uts namespace; one joined by
+ * path that is mountkit's own (joinsOwnNamespace) is the host's, whose names they would
+ * change, as a sysctl there would (runc 1.1.5 sets them there all the same).
+ */
+export function validateUtsNames(config: Pick<RootfsConfig, 'hostname' | 'domainname' | 'namespaces'>, host: HostQuery): void {
+  const ns = config.namespaces.find((n) => n.type === 'uts');
+  if (!ns || !joinsOwnNamespace(host, ns)) return;
+  const [field, value] = config.hostname ? ['hostname', config.hostname] : ['domainname', config.domainname];
+  if (value) throw new ConfigError(field, value, `would rename the host: linux.namespaces joins mountkit's own uts namespace (${ns.path})`);
 }
 
 /**
