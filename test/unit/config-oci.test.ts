@@ -1,3 +1,4 @@
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -17,7 +18,7 @@ import {
   MS_STRICTATIME,
 } from '../../src/core/constants';
 import type { RootfsConfig } from '../../src/core/config/model';
-import { fromOciSpec, loadBundle } from '../../src/core/config/oci';
+import { CONFIG_MAX_BYTES, fromOciSpec, loadBundle } from '../../src/core/config/oci';
 import { ConfigError } from '../../src/core/errors';
 
 type Json = Record<string, any>;
@@ -802,6 +803,17 @@ describe('loadBundle', () => {
   test('a bundle dir that does not exist', () => {
     const missing = path.join(dir, 'nope');
     expectConfigError(() => loadBundle(missing), `config.json ${JSON.stringify(path.join(missing, 'config.json'))}: cannot be read (ENOENT)`);
+  });
+
+  test.each<[string, (file: string) => void, string]>([
+    ['a FIFO (opened without waiting for a writer)', (file) => execFileSync('mkfifo', [file]), 'is a FIFO, not a regular file'],
+    ['a link to /dev/zero', (file) => fs.symlinkSync('/dev/zero', file), 'is a character device, not a regular file'],
+    ['a directory', (file) => fs.mkdirSync(file), 'is a directory, not a regular file'],
+    ['larger than CONFIG_MAX_BYTES (sparse)', (file) => fs.truncateSync((fs.writeFileSync(file, '{}'), file), CONFIG_MAX_BYTES + 1), `is ${CONFIG_MAX_BYTES + 1} bytes, more than the ${CONFIG_MAX_BYTES} mountkit reads`],
+  ])('a config.json that is %s is refused before anything is read', (_what, make, reason) => {
+    const file = path.join(dir, 'config.json');
+    make(file);
+    expectConfigError(() => loadBundle(dir), `config.json ${JSON.stringify(file)}: ${reason}`);
   });
 
   test.each(['', '  \n\t'])('an empty config.json (%j)', (text) => {

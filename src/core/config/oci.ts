@@ -14,6 +14,7 @@ import { MS_BIND, MS_REMOUNT } from '../constants';
 import { RLIMITS, rlimitValue } from '../rlimits';
 import { cleanPath } from '../paths';
 import { wellFormed } from '../names';
+import { ConfigError } from '../errors';
 import type {
   DeviceSpec,
   DeviceType,
@@ -513,13 +514,43 @@ function parseUserNamespaceMappings(linux: JsonObject | undefined): Pick<RootfsC
   return { ...(uid ? { uidMappings: uid } : {}), ...(gid ? { gidMappings: gid } : {}) };
 }
 
+/** The largest config.json read: a config of thousands of mounts is a few megabytes. */
+export const CONFIG_MAX_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The text of config.json, which must be a regular file of at most CONFIG_MAX_BYTES: a
+ * FIFO or a device (a link to /dev/zero) would be read without end. It is opened
+ * O_NONBLOCK, so that opening a FIFO does not wait for a writer (Node opens it
+ * close-on-exec), and checked on its descriptor (fstat(2)) before any read.
+ */
 function readConfigText(file: string): string {
+  let fd: number;
   try {
-    return fs.readFileSync(file, 'utf8');
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? String(err);
-    return fail('config.json', file, `cannot be read (${code})`);
+    return fail('config.json', file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) fail('config.json', file, `is ${fileKind(st)}, not a regular file`);
+    if (st.size > CONFIG_MAX_BYTES) fail('config.json', file, `is ${st.size} bytes, more than the ${CONFIG_MAX_BYTES} mountkit reads`);
+    return fs.readFileSync(fd, 'utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    return fail('config.json', file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** What a file that is not a regular one is, in words (st_mode's type, inode(7)). */
+function fileKind(st: fs.Stats): string {
+  if (st.isDirectory()) return 'a directory';
+  if (st.isFIFO()) return 'a FIFO';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isSocket()) return 'a socket';
+  return 'a special file';
 }
 
 function parseConfigText(text: string, file: string): unknown {
