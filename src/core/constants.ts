@@ -84,6 +84,8 @@ export const O_DIRECTORY = fsConstants.O_DIRECTORY;
 export const O_NOFOLLOW = fsConstants.O_NOFOLLOW;
 export const O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
+/** The longest path the kernel takes, its terminating NUL counted (include/uapi/linux/limits.h). */
+export const PATH_MAX = 4096;
 /** __O_TMPFILE (asm-generic, x86_64 and arm64 alike); O_TMPFILE is it with O_DIRECTORY. */
 export const __O_TMPFILE = 0o20000000;
 

@@ -661,6 +661,16 @@ describe('fromOciSpec: validation', () => {
     ['an env entry without a name', (s) => (s.process.env = ['=x']), 'process.env[0] "=x": must be NAME=VALUE, with a name'],
     ['relative cwd', (s) => (s.process.cwd = 'tmp'), 'process.cwd "tmp": must be an absolute path'],
     ['empty cwd', (s) => (s.process.cwd = ''), 'process.cwd "": must be an absolute path'],
+    [
+      'a cwd of PATH_MAX bytes (hundreds of ..)',
+      (s) => (s.process.cwd = `/${'a/../'.repeat(819)}`),
+      `process.cwd ${JSON.stringify(`/${'a/../'.repeat(819)}`)}: is 4096 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)`,
+    ],
+    [
+      'a masked path of 4096 bytes',
+      (s) => (s.linux.maskedPaths = [`/${'m'.repeat(4095)}`]),
+      `linux.maskedPaths[0] ${JSON.stringify(`/${'m'.repeat(4095)}`)}: is 4096 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)`,
+    ],
     ['negative uid', (s) => (s.process.user.uid = -1), 'process.user.uid -1: must be a non-negative integer'],
     ['gid beyond 32 bits', (s) => (s.process.user.gid = 2 ** 32), 'process.user.gid 4294967296: must be at most 4294967295'],
     ['uid as a string', (s) => (s.process.user.uid = '0'), 'process.user.uid: must be a number'],

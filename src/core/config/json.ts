@@ -4,6 +4,7 @@
  * JSON null counts as absent, as it does for runtimes that decode into pointers and slices.
  */
 import * as path from 'path';
+import { PATH_MAX } from '../constants';
 import { ConfigError, firstLine } from '../errors';
 
 export type JsonObject = Record<string, unknown>;
@@ -49,9 +50,16 @@ export function requiredString(v: unknown, field: string): string {
   return checkedString(v, field);
 }
 
+/**
+ * An absolute path the kernel can take: PATH_MAX (linux/limits.h) counts its NUL, so at
+ * most 4095 bytes; a longer one is ENAMETOOLONG however it resolves, and refused here
+ * before any lookup (a cwd of thousands of `..` took time and memory growing as their
+ * square before it failed).
+ */
 export function absolutePath(v: unknown, field: string): string {
   const p = requiredString(v, field);
   if (!path.posix.isAbsolute(p)) fail(field, p, 'must be an absolute path');
+  if (Buffer.byteLength(p) >= PATH_MAX) fail(field, p, `is ${Buffer.byteLength(p)} bytes long: a path must be shorter than PATH_MAX (${PATH_MAX} bytes with its NUL)`);
   return p;
 }
 
