@@ -171,6 +171,12 @@ const CONFIG_ERRORS: Case[] = [
     stderr: `hostname ${JSON.stringify(hostValue('kernel/hostname'))}: would rename the host: linux.namespaces joins mountkit's own uts namespace (/proc/self/ns/uts)`,
     watch: ['/proc/sys/kernel/hostname'],
   },
+  {
+    name: 'a field in another case (runc: a read-only root)',
+    edit: (c) => (c.root.Readonly = true),
+    status: 2,
+    stderr: 'root.Readonly: is not a field mountkit reads: runc would take it as "readonly" (Go matches JSON keys in any case); write "readonly"',
+  },
   { name: 'a sysctl value that is a number', edit: (c) => (c.linux.sysctl = { 'net.ipv4.ip_forward': 1 }), status: 2, stderr: 'linux.sysctl["net.ipv4.ip_forward"]: must be a string' },
   {
     name: 'an unknown rootfs propagation word',

@@ -18,6 +18,7 @@ import {
   MS_STRICTATIME,
 } from '../../src/core/constants';
 import type { RootfsConfig } from '../../src/core/config/model';
+import { FIELD_NAMES } from '../../src/core/config/key-case';
 import { CONFIG_MAX_BYTES, fromOciSpec, loadBundle } from '../../src/core/config/oci';
 import { ConfigError } from '../../src/core/errors';
 
@@ -167,6 +168,87 @@ function expectConfigError(fn: () => unknown, message: string): void {
   expect((err as ConfigError).message).toBe(message);
   expect((err as ConfigError).exitCode).toBe(2);
 }
+
+describe('fromOciSpec: keys runc would match in another case (Go reads JSON keys in any case)', () => {
+  const other = (field: string, meant: string) => `${field}: is not a field mountkit reads: runc would take it as ${JSON.stringify(meant)} (Go matches JSON keys in any case); write ${JSON.stringify(meant)}`;
+
+  test.each<[string, (s: Json) => void, string]>([
+    ['root.Readonly (runc: a read-only root)', (s) => (s.root.Readonly = true), other('root.Readonly', 'readonly')],
+    ['linux.Seccomp (runc: a filter)', (s) => (s.linux.Seccomp = { defaultAction: 'SCMP_ACT_ERRNO' }), other('linux.Seccomp', 'seccomp')],
+    ['process.user.UID', (s) => (s.process.user.UID = 5), other('process.user.UID', 'uid')],
+    ['mounts[1].Options', (s) => (s.mounts[1].Options = ['ro']), other('mounts[1].Options', 'options')],
+    ['beside the exact key, as well', (s) => (s.root.ReadOnly = false), other('root.ReadOnly', 'readonly')],
+  ])('%s is refused, naming it and the field runc would take it as', (_what, edit, message) => {
+    expectConfigError(() => convert(edit), message);
+  });
+
+  test('keys of maps (annotations, sysctls) are names, taken as written; a key matching no field in any case is ignored, as runc ignores it', () => {
+    const cfg = convert((s) => {
+      s.annotations = { A: '1', a: '2' };
+      s.linux.sysctl = { 'net.ipv4.ip_forward': '1', 'NET.IPV4.IP_FORWARD': '0' };
+      s.linux.resources = { devices: [], memory: { limit: 1 } };
+      s.root.unknownThing = 1;
+    });
+    expect(cfg.annotations).toEqual({ A: '1', a: '2' });
+    expect(cfg.sysctls).toEqual({ 'net.ipv4.ip_forward': '1', 'NET.IPV4.IP_FORWARD': '0' });
+  });
+
+  test('FIELD_NAMES holds every field name of a spec that has every field mountkit reads, and such a spec is taken', () => {
+    const spec = runcDefaultSpec();
+    spec.ociVersion = '1.2.0';
+    spec.domainname = 'lan';
+    spec.annotations = { k: 'v' };
+    Object.assign(spec.process, {
+      consoleSize: { height: 24, width: 80 },
+      apparmorProfile: 'p',
+      oomScoreAdj: 1,
+      selinuxLabel: 'l',
+      scheduler: { policy: 'SCHED_DEADLINE', nice: 0, priority: 0, flags: [], runtime: 1, deadline: 2, period: 3 },
+      ioPriority: { class: 'IOPRIO_CLASS_BE', priority: 1 },
+    });
+    Object.assign(spec.process.user, { umask: 18, additionalGids: [5] });
+    spec.mounts.push({ destination: '/i', type: 'bind', source: '/s', options: ['bind'], uidMappings: [{ containerID: 0, hostID: 1000, size: 1 }], gidMappings: [{ containerID: 0, hostID: 1000, size: 1 }] });
+    spec.hooks = { prestart: [{ path: '/h', args: ['h'], env: ['A=1'], timeout: 1 }], createRuntime: [], createContainer: [], startContainer: [], poststart: [], poststop: [] };
+    Object.assign(spec.linux, {
+      namespaces: [...spec.linux.namespaces, { type: 'user' }, { type: 'time' }],
+      uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+      gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }],
+      devices: [{ type: 'c', path: '/dev/x', major: 1, minor: 3, fileMode: 0o666, uid: 0, gid: 0 }],
+      rootfsPropagation: 'rslave',
+      sysctl: { 'net.ipv4.ip_forward': '1' },
+      mountLabel: 'm',
+      seccomp: {
+        defaultAction: 'SCMP_ACT_ERRNO',
+        defaultErrnoRet: 1,
+        architectures: ['SCMP_ARCH_X86_64'],
+        flags: [],
+        listenerPath: '/run/agent.sock',
+        listenerMetadata: 'x',
+        syscalls: [{ names: ['read'], action: 'SCMP_ACT_ERRNO', errnoRet: 1, args: [{ index: 0, value: 1, valueTwo: 0, op: 'SCMP_CMP_EQ' }] }],
+      },
+      timeOffsets: { monotonic: { secs: 1, nanosecs: 0 }, boottime: { secs: 1, nanosecs: 0 } },
+      personality: { domain: 'LINUX', flags: [] },
+    });
+    // Not read by mountkit (cgroups are not its part).
+    delete spec.linux.resources;
+    delete spec.linux.cgroupsPath;
+    expect(() => fromOciSpec(spec, '/bundles/b1')).not.toThrow();
+    const keys = new Set<string>();
+    const todo: unknown[] = [spec];
+    while (todo.length > 0) {
+      const v = todo.pop();
+      if (Array.isArray(v)) todo.push(...v);
+      else if (typeof v === 'object' && v !== null) {
+        for (const [k, item] of Object.entries(v)) {
+          keys.add(k);
+          if (k !== 'annotations' && k !== 'sysctl') todo.push(item);
+        }
+      }
+    }
+    expect([...keys].filter((k) => !FIELD_NAMES.has(k))).toEqual([]);
+    expect(keys.size).toBeGreaterThan(80);
+  });
+});
 
 describe('fromOciSpec: conversion', () => {
   test('the runc default spec', () => {

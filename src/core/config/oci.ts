@@ -7,6 +7,7 @@
  * for runtimes that decode into pointers and slices.
  */
 import { resolveIdmapTerms } from './idmap-option';
+import { refuseOtherCase } from './key-case';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CAPABILITY_SETS, type CapabilityNames } from '../capabilities';
@@ -437,6 +438,13 @@ function parseHooks(v: unknown): RootfsConfig['hooks'] {
 export function fromOciSpec(parsed: unknown, bundleDir: string): RootfsConfig {
   const spec = wellFormedJson(parsed);
   if (!isObject(spec)) fail('config.json', undefined, 'must be a JSON object');
+  const config = convertSpec(spec, bundleDir);
+  // Once every field is checked: a key of another case than a field's (key-case.ts).
+  refuseOtherCase(spec);
+  return config;
+}
+
+function convertSpec(spec: JsonObject, bundleDir: string): RootfsConfig {
   const bundle = path.resolve(bundleDir);
   const root = parseRoot(spec.root, bundle);
   const linux = optionalObject(spec.linux, 'linux');
