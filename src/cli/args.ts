@@ -4,6 +4,7 @@
 import { ConfigError } from '../core/errors';
 import { containerIdProblem } from '../core/hooks';
 import { LOG_LEVELS, type LogFormat, type LogLevel } from '../core/logger';
+import { descriptorCount } from '../core/passed-fds';
 
 export interface CliOptions {
   command: string | undefined;
@@ -104,17 +105,15 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     if (Array.isArray(def.value) && !def.value.includes(value)) {
       throw new ConfigError(name, value, `must be one of ${def.value.join(', ')}`);
     }
-    (out as unknown as Record<string, unknown>)[def.key] = def.key === 'preserveFds' ? descriptorCount(name, value) : value;
+    (out as unknown as Record<string, unknown>)[def.key] = def.key === 'preserveFds' ? preserveCount(name, value) : value;
   }
   return out;
 }
 
-const DECIMAL = /^\d+$/;
-
-/** A count of descriptors: decimal digits, a safe integer (runc's flag is a Go int; a sign or a base prefix is refused here). */
-function descriptorCount(name: string, value: string): number {
-  const count = DECIMAL.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(count)) throw new ConfigError(name, value, 'must be a non-negative integer');
+/** A count of descriptors in the one spelling bin/mountkit reads too (core/passed-fds.ts descriptorCount); runc's flag also takes a sign and a base prefix (010 is 8). */
+function preserveCount(name: string, value: string): number {
+  const count = descriptorCount(value);
+  if (count === undefined) throw new ConfigError(name, value, 'must be a count, 0 or decimal digits without a sign or leading zero');
   return count;
 }
 

@@ -33,7 +33,7 @@ import {
   type LaunchPlan,
 } from '../core/namespaces';
 import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, type RelaunchDescriptors } from '../core/relaunch';
-import { FIRST_PASSED_FD, checkPassedOpen, goAtoi, listenFdsOf, passedCount, relaunchChannelFd } from '../core/passed-fds';
+import { FIRST_PASSED_FD, checkPassedOpen, descriptorCount, listenFdsOf, passedCount, relaunchChannelFd } from '../core/passed-fds';
 import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
 import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
@@ -64,7 +64,7 @@ const LISTEN_FDS_ENV = 'MOUNTKIT_LISTEN_FDS';
  * process (bin/mountkit execs Node, which keeps the launcher's pid).
  */
 function listenFdsHere(launch: LaunchContext, env: NodeJS.ProcessEnv, pid: number): number {
-  if (launch.relaunched) return goAtoi(env[LISTEN_FDS_ENV]) ?? 0;
+  if (launch.relaunched) return descriptorCount(env[LISTEN_FDS_ENV] ?? '') ?? 0;
   if (launch.startedInPidNamespace) return 0;
   return listenFdsOf(env, pid);
 }

@@ -21,26 +21,36 @@ const PRESERVE_FDS_OPTION = '--preserve-fds';
 
 type Passed = Pick<RootfsConfig, 'listenFds' | 'preserveFds'>;
 
-const GO_INT = /^[+-]?\d+$/;
+/** A count as systemd writes LISTEN_FDS: 0, or decimal digits without a leading zero. */
+const COUNT = /^(?:0|[1-9]\d*)$/;
 
-/** Go's strconv.Atoi, with which go-systemd reads LISTEN_PID and LISTEN_FDS: an optional sign, then decimal digits, within 64 bits; anything else is no number. */
-export function goAtoi(text: string | undefined): number | undefined {
-  if (text === undefined || !GO_INT.test(text)) return undefined;
-  const value = BigInt(text);
-  if (value > 2n ** 63n - 1n || value < -(2n ** 63n)) return undefined;
-  return Number(value);
+/**
+ * A count of passed descriptors (--preserve-fds, LISTEN_FDS) in the one spelling that
+ * bin/mountkit reads too: 0, or decimal digits without a sign or a leading zero, a safe
+ * integer; anything else is no count. The launcher checks the descriptors before Node
+ * opens its own at 3 and up, so a count it read differently would hand Node's to the
+ * container.
+ */
+export function descriptorCount(text: string): number | undefined {
+  if (!COUNT.test(text)) return undefined;
+  const count = Number(text);
+  return Number.isSafeInteger(count) ? count : undefined;
 }
 
 /**
- * How many listening descriptors go-systemd's activation.Files (which runc run calls)
- * finds: LISTEN_FDS when LISTEN_PID is `pid`, the process's own; none when either is no
- * number or LISTEN_PID another process's, and none for a count not above 0 (its loop
- * runs no round). LISTEN_FDNAMES only names them within runc: the container is not given it.
+ * How many listening descriptors the process `pid` passes: LISTEN_FDS when LISTEN_PID
+ * is that pid in decimal, as systemd writes both; none when LISTEN_PID is another's or
+ * LISTEN_FDS unset. A LISTEN_FDS that is no count (descriptorCount) is a configuration
+ * error: go-systemd's activation.Files, which runc run calls, reads both with Go's
+ * strconv.Atoi (`+5` and `010` pass 5 and 10), which bin/mountkit does not.
+ * LISTEN_FDNAMES only names them within runc: the container is not given it.
  */
 export function listenFdsOf(env: NodeJS.ProcessEnv, pid: number): number {
-  if (goAtoi(env.LISTEN_PID) !== pid) return 0;
-  const count = goAtoi(env.LISTEN_FDS);
-  return count !== undefined && count > 0 ? count : 0;
+  const text = env.LISTEN_FDS;
+  if (env.LISTEN_PID !== String(pid) || text === undefined) return 0;
+  const count = descriptorCount(text);
+  if (count === undefined) throw new ConfigError('LISTEN_FDS', text, 'must be a count as systemd writes it, 0 or decimal digits without a sign or leading zero (LISTEN_PID names this process)');
+  return count;
 }
 
 /** How many descriptors from FIRST_PASSED_FD the container gets. */

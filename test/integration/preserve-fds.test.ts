@@ -70,7 +70,8 @@ maybe('descriptors passed to the container', () => {
     test.each([
       ['another process', 'LISTEN_PID=$(($$ + 1)) LISTEN_FDS=2'],
       ['1, which the container is in its pid namespace (and Node under the launcher)', 'LISTEN_PID=1 LISTEN_FDS=2'],
-      ['this one, with a LISTEN_FDS that is no number', 'LISTEN_PID=$$ LISTEN_FDS=two'],
+      ['this one with a sign (`+$$`), which is not how systemd writes it', 'LISTEN_PID=+$$ LISTEN_FDS=2'],
+      ['this one with a leading zero (`0$$`)', 'LISTEN_PID=0$$ LISTEN_FDS=2'],
     ])('LISTEN_PID naming %s: nothing is passed', (_what, env) => {
       const r = withBundle(config(['sh', '-c', READS]), (dir) => withDescriptors(dir, [...entry, 'run', '--bundle', dir, '--seccomp-cache', 'off'], env));
       expect(r).toEqual({ status: 0, stdout: '3 closed\n4 closed\n5 closed\n', stderr: '' });
@@ -130,10 +131,21 @@ maybe('descriptors passed to the container', () => {
     });
 
     test.each([
-      [['--preserve-fds', 'two'], '--preserve-fds "two": must be a non-negative integer'],
-      [['--preserve-fds=-1'], '--preserve-fds "-1": must be a non-negative integer'],
+      [['--preserve-fds', 'two'], '--preserve-fds "two": must be a count, 0 or decimal digits without a sign or leading zero'],
+      [['--preserve-fds=-1'], '--preserve-fds "-1": must be a count, 0 or decimal digits without a sign or leading zero'],
     ])('%j: exit 2, one line', (args, message) => {
       const r = withBundle(config(['true']), (dir) => withDescriptors(dir, [...entry, 'run', '--bundle', dir, '--seccomp-cache', 'off', ...args]));
+      expect(r).toEqual({ status: 2, stdout: '', stderr: `mountkit: ${message}\n` });
+    });
+
+    test.each([
+      ['--preserve-fds 010 (runc reads 8)', ['--preserve-fds', '010'], '', '--preserve-fds "010": must be a count, 0 or decimal digits without a sign or leading zero'],
+      ['--preserve-fds=+2', ['--preserve-fds=+2'], '', '--preserve-fds "+2": must be a count, 0 or decimal digits without a sign or leading zero'],
+      ['LISTEN_FDS=+5 (runc reads 5)', [], 'LISTEN_PID=$$ LISTEN_FDS=+5', 'LISTEN_FDS "+5": must be a count as systemd writes it, 0 or decimal digits without a sign or leading zero (LISTEN_PID names this process)'],
+      ['LISTEN_FDS=010 (runc reads 10)', [], 'LISTEN_PID=$$ LISTEN_FDS=010', 'LISTEN_FDS "010": must be a count as systemd writes it, 0 or decimal digits without a sign or leading zero (LISTEN_PID names this process)'],
+      ['LISTEN_FDS=two (runc passes none)', [], 'LISTEN_PID=$$ LISTEN_FDS=two', 'LISTEN_FDS "two": must be a count as systemd writes it, 0 or decimal digits without a sign or leading zero (LISTEN_PID names this process)'],
+    ])('a count spelled otherwise than bin/mountkit reads it, %s, with nothing open at 3 and up: exit 2, one line naming it, nothing run (Node\'s own descriptors were passed)', (_what, args, env, message) => {
+      const r = withBundle(config(['sh', '-c', 'echo ran']), (dir) => withDescriptors(dir, [...entry, 'run', '--bundle', dir, '--seccomp-cache', 'off', ...args], env, [3, 4, 5]));
       expect(r).toEqual({ status: 2, stdout: '', stderr: `mountkit: ${message}\n` });
     });
 
@@ -177,6 +189,20 @@ maybe('descriptors passed to the container', () => {
       expect(withDescriptors(dir, [LAUNCHER, ...run, '--preserve-fds', '2'], '', [4])).toEqual({ status: 2, stdout: '', stderr: 'mountkit: --preserve-fds 2: descriptor 4 is not open\n' });
       expect(withDescriptors(dir, [LAUNCHER, ...run], 'LISTEN_PID=$$ LISTEN_FDS=2', [4])).toEqual({ status: 2, stdout: '', stderr: 'mountkit: LISTEN_FDS 2: descriptor 4 is not open\n' });
     });
+  });
+
+  test.each([
+    ['--preserve-fds 100000', ['--preserve-fds', '100000'], '', '--preserve-fds 100000'],
+    ['LISTEN_FDS=1000', [], 'LISTEN_PID=$$ LISTEN_FDS=1000', 'LISTEN_FDS 1000'],
+  ])('bin/mountkit: a count of more than three digits, %s, with nothing open at 3 and up, is refused naming descriptor 3, the first missing (Node\'s own were taken for the caller\'s)', (_what, args, env, by) => {
+    const r = withBundle(config(['sh', '-c', 'echo ran']), (dir) => withDescriptors(dir, [LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off', ...args], env, [3, 4, 5]));
+    expect(r).toEqual({ status: 2, stdout: '', stderr: `mountkit: ${by}: descriptor 3 is not open\n` });
+  });
+
+  test('bin/mountkit: LISTEN_PID=+$$ without a pid namespace names no process (Node read it as its own and passed its own descriptors)', () => {
+    const c = config(['sh', '-c', 'for fd in 3 4 5 6 7 8 9; do [ -e /proc/self/fd/$fd ] && echo "$fd open"; done; env | grep ^LISTEN_; true'], { linux: { namespaces: [{ type: 'mount' }] } });
+    const r = withBundle(c, (dir) => withDescriptors(dir, [LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off'], 'LISTEN_PID=+$$ LISTEN_FDS=2', [3, 4, 5]));
+    expect(r).toEqual({ status: 0, stdout: '', stderr: '' });
   });
 
   (RUNC ? test : test.skip)('as runc 1.1.5 run passes them: --preserve-fds 2, and socket activation with --preserve-fds 1', () => {

@@ -1,32 +1,44 @@
 import { O_CLOEXEC } from '../../src/core/constants';
 import { ConfigError } from '../../src/core/errors';
-import { activationEnv, checkPassedOpen, goAtoi, handOverPassed, listenFdsOf, passedBy, passedCount, relaunchChannelFd } from '../../src/core/passed-fds';
+import { activationEnv, checkPassedOpen, descriptorCount, handOverPassed, listenFdsOf, passedBy, passedCount, relaunchChannelFd } from '../../src/core/passed-fds';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 
-describe('socket activation, as go-systemd activation.Files counts it', () => {
+describe('socket activation, in the one spelling of a count that bin/mountkit reads too', () => {
   test.each([
+    ['0', 0],
     ['7', 7],
-    ['+7', 7],
-    ['-3', -3],
-    ['007', 7],
+    ['10', 10],
+    ['9007199254740991', 9007199254740991],
+    ['+7', undefined],
+    ['-3', undefined],
+    ['-0', undefined],
+    ['007', undefined],
+    ['00', undefined],
     ['', undefined],
     [' 7', undefined],
     ['7x', undefined],
     ['0x10', undefined],
-    ['9223372036854775808', undefined],
-    [undefined, undefined],
-  ])('Go strconv.Atoi(%j) = %j', (text, expected) => expect(goAtoi(text)).toBe(expected));
+    ['1e3', undefined],
+    ['\u0667', undefined],
+    ['9007199254740992', undefined],
+  ])('descriptorCount(%j) = %j', (text, expected) => expect(descriptorCount(text)).toBe(expected));
 
   test.each([
     [{ LISTEN_PID: '42', LISTEN_FDS: '2' }, 2],
-    [{ LISTEN_PID: '+42', LISTEN_FDS: '2' }, 2],
+    [{ LISTEN_PID: '42', LISTEN_FDS: '0' }, 0],
+    [{ LISTEN_PID: '+42', LISTEN_FDS: '2' }, 0],
+    [{ LISTEN_PID: '042', LISTEN_FDS: '2' }, 0],
     [{ LISTEN_PID: '43', LISTEN_FDS: '2' }, 0],
+    [{ LISTEN_PID: '43', LISTEN_FDS: '+2' }, 0],
     [{ LISTEN_FDS: '2' }, 0],
     [{ LISTEN_PID: '42' }, 0],
-    [{ LISTEN_PID: '42', LISTEN_FDS: 'two' }, 0],
-    [{ LISTEN_PID: '42', LISTEN_FDS: '0' }, 0],
-    [{ LISTEN_PID: '42', LISTEN_FDS: '-1' }, 0],
   ])('%j for pid 42: %d', (env, expected) => expect(listenFdsOf(env, 42)).toBe(expected));
+
+  test.each(['+5', '010', '00', '-1', 'two', '', '9007199254740992'])('LISTEN_FDS %j with LISTEN_PID naming the process is refused, naming it', (text) => {
+    const env = { LISTEN_PID: '42', LISTEN_FDS: text };
+    expect(() => listenFdsOf(env, 42)).toThrow(ConfigError);
+    expect(() => listenFdsOf(env, 42)).toThrow(`LISTEN_FDS ${JSON.stringify(text)}: must be a count as systemd writes it, 0 or decimal digits without a sign or leading zero (LISTEN_PID names this process)`);
+  });
 
   test('the container gets LISTEN_FDS and LISTEN_PID=1 appended, after its own (which they win over), and no LISTEN_FDNAMES; nothing without listening descriptors', () => {
     expect(activationEnv(['PATH=/bin', 'LISTEN_FDS=9'], 2)).toEqual(['PATH=/bin', 'LISTEN_FDS=9', 'LISTEN_FDS=2', 'LISTEN_PID=1']);
