@@ -105,6 +105,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     if (Array.isArray(def.value) && !def.value.includes(value)) {
       throw new ConfigError(name, value, `must be one of ${def.value.join(', ')}`);
     }
+    // An empty path is the current directory to path.resolve: the cache would be written there.
+    if (def.key === 'seccompCache' && value === '') throw new ConfigError(name, value, 'must name a directory, or be off');
     (out as unknown as Record<string, unknown>)[def.key] = def.key === 'preserveFds' ? preserveCount(name, value) : value;
   }
   return out;

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
@@ -75,6 +75,22 @@ describe('mountkit CLI', () => {
   test('a --log file that cannot be opened is a configuration error naming it: exit 2, one line', () => {
     const r = runCli(['plan', '--bundle', path.join(REPO, 'examples', 'default'), '--log', '/nonexistent-dir/log']);
     expect([r.status, r.stderr]).toEqual([2, 'mountkit: --log "/nonexistent-dir/log": cannot be opened (ENOENT)\n']);
+  });
+
+  test.each([
+    ['the Node entry', [process.execPath, BIN]],
+    ['bin/mountkit', [path.join(REPO, 'bin', 'mountkit')]],
+  ])('--seccomp-cache "" (%s), which named the current directory: exit 2, one line, nothing written there', (_entry, argv) => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'mountkit-cache-cwd-'));
+    try {
+      for (const option of [['--seccomp-cache', ''], ['--seccomp-cache=']]) {
+        const r = spawnSync(argv[0], [...argv.slice(1), 'run', ...option, '--bundle', path.join(cwd, 'no-bundle')], { cwd, encoding: 'utf8' });
+        expect([r.status, r.stdout, r.stderr]).toEqual([2, '', 'mountkit: --seccomp-cache "": must name a directory, or be off\n']);
+      }
+      expect(readdirSync(cwd)).toEqual([]);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
   });
 
   /** The CLI under sh with its stdout or stderr redirected as `redirect` says, and the status sh saw. */

@@ -68,6 +68,8 @@ describe('parseArgs', () => {
     [['run', '--preserve-fds', '9007199254740992'], '--preserve-fds "9007199254740992": must be a count, 0 or decimal digits without a sign or leading zero'],
     [['run', '--preserve-fds', '99999999999999999999'], '--preserve-fds "99999999999999999999": must be a count, 0 or decimal digits without a sign or leading zero'],
     [['run', '--preserve-fds'], '--preserve-fds: needs a value'],
+    [['run', '--seccomp-cache', ''], '--seccomp-cache "": must name a directory, or be off'],
+    [['run', '--seccomp-cache='], '--seccomp-cache "": must name a directory, or be off'],
   ])('%j is refused', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(ConfigError);
     expect(() => parseArgs(argv)).toThrow(message);
