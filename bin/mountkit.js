@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 // A write to stdout or stderr that fails (a reader gone: EPIPE, as `plan | head` makes
-// it; a full device: ENOSPC), or to --log's file, reaches here as an uncaught error, the
-// streams having no listener. It ends the CLI with the status it has (1 when its own
+// it; a full device: ENOSPC) reaches here as an uncaught error, the streams having no
+// listener (one to --log's file is told of and dropped by the logger, core/logger.ts). It ends the CLI with the status it has (1 when its own
 // output could not be written) instead of a stack trace. Node ignores SIGPIPE, so a closed pipe is an error
 // rather than the end of the process. The streams themselves are not touched here:
 // making one sets O_NONBLOCK on a pipe behind it (libuv), which the container would

@@ -81,8 +81,9 @@ export function oneLine(message: string): string {
 /**
  * Through the run's own logger, which opened the file before the run's first mount (its
  * path may name a file of the container's by now), or one opened now, when the run has
- * made none: runHere makes its logger first. A file that cannot be opened, or written
- * to, leaves the error on stderr alone.
+ * made none: runHere makes its logger first. A file that cannot be opened leaves the
+ * error on stderr alone; one that cannot be written to is told of on stderr once, in one
+ * line, by the logger (core/logger.ts), and the status stays.
  */
 function logError(opts: CliOptions, message: string): void {
   try {

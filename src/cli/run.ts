@@ -139,7 +139,7 @@ export function cliLogger(opts: CliOptions): Logger {
   const { createLogger } = require('../core/logger') as typeof import('../core/logger');
   const file = opts.log && path.resolve(opts.log);
   try {
-    const logger = createLogger({ level: opts.logLevel, format: opts.logFormat, file });
+    const logger = createLogger({ level: opts.logLevel, format: opts.logFormat, file, fileOption: '--log' });
     loggers.set(opts, logger);
     return logger;
   } catch (err) {

@@ -12,6 +12,8 @@ export interface LoggerOptions {
   format?: LogFormat;
   /** Append to this file instead of writing to stderr. */
   file?: string;
+  /** What the line telling of a failed write to `file` calls it (the CLI's `--log`; default `log file`). */
+  fileOption?: string;
 }
 
 /**
@@ -28,7 +30,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const json = winston.format.printf((info) => JSON.stringify(info, bigintSafe));
   const format = opts.format === 'json' ? winston.format.combine(winston.format.timestamp(), json) : text;
   const transport = opts.file
-    ? new winston.transports.Stream({ format, stream: syncFileStream(opts.file) })
+    ? new winston.transports.Stream({ format, stream: syncFileStream(opts.file, opts.fileOption ?? 'log file') })
     : new winston.transports.Console({ format, stderrLevels: [...LOG_LEVELS] });
   return winston.createLogger({ level, levels: winston.config.npm.levels, transports: [transport] });
 }
@@ -53,18 +55,35 @@ function stderrLogger(level: LogLevel, meta: Record<string, unknown>): Logger {
  * Appends each line with write(2) as it is logged. winston's File transport opens and
  * writes through the libuv thread pool, which stays in the old mount namespace and loses
  * whatever is pending when the process execve(2)s; this opens the file once, up front.
+ * A write that fails (ENOSPC, EIO) neither fails nor changes what is being logged about:
+ * stderr is told once (droppedLogLine), and the later lines are dropped.
  */
-function syncFileStream(file: string): Writable {
+function syncFileStream(file: string, option: string): Writable {
   // Required here, with winston: the default logger never loads Node's stream modules.
   const { Writable } = require('stream') as typeof import('stream');
   const fd = openSync(file, 'a', 0o640);
+  let dropped = false;
   return new Writable({
     objectMode: true,
     write(info: Record<string | symbol, unknown>, _enc: string, done: (err?: Error) => void) {
-      writeSync(fd, String(info[Symbol.for('message')]) + '\n');
+      if (!dropped) {
+        try {
+          writeSync(fd, String(info[Symbol.for('message')]) + '\n');
+        } catch (err) {
+          dropped = true;
+          process.stderr.write(droppedLogLine(option, file, err) + '\n');
+        }
+      }
       done();
     },
   });
+}
+
+/** The one line on stderr when a write to the log file fails: `mountkit: --log "/dev/full": write: ENOSPC; the rest of the log is dropped`. */
+export function droppedLogLine(option: string, file: string, err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const why = typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);
+  return `mountkit: ${option} ${JSON.stringify(file)}: write: ${why}; the rest of the log is dropped`;
 }
 
 function bigintSafe(_key: string, value: unknown): unknown {

@@ -1648,11 +1648,30 @@ maybe('mountkit run', () => {
     }
   });
 
-  test('--log to a file that cannot take the error (/dev/full: ENOSPC) leaves the status and the one line on stderr as they are', () => {
+  test('--log to a file that cannot take the error (/dev/full: ENOSPC) leaves the status and the error\'s one line on stderr as they are; one more line says the log is dropped', () => {
     const c = config(['true']);
     c.process.cwd = 'relative';
     const r = withBundle(c, (dir) => runMountkit(dir, ['--log', '/dev/full']));
-    expect(r).toEqual({ status: 2, stdout: '', stderr: 'mountkit: process.cwd "relative": must be an absolute path\n' });
+    expect(r).toEqual({ status: 2, stdout: '', stderr: 'mountkit: process.cwd "relative": must be an absolute path\nmountkit: --log "/dev/full": write: ENOSPC; the rest of the log is dropped\n' });
+  });
+
+  test.each([
+    ['bin/mountkit', 'text', 'launcher'],
+    ['bin/mountkit', 'json', 'launcher'],
+    ['the Node entry', 'text', 'node'],
+    ['the Node entry', 'json', 'node'],
+  ] as const)('--log to a file that cannot be written (/dev/full: ENOSPC), from %s, as %s, when a plugin warns: the container runs, and stderr is told once in one line (it ended the run as the plugin\'s failure)', (_name, format, entry) => {
+    const c = config(['sh', '-c', 'echo ran']);
+    c.process.capabilities = { bounding: ['CAP_KILL', 'CAP_BOGUS'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'] };
+    const dropped = 'mountkit: --log "/dev/full": write: ENOSPC; the rest of the log is dropped\n';
+    const r = withBundle(c, (dir) => {
+      const run = runMountkit(dir, ['--log', '/dev/full', '--log-format', format], entry);
+      const [cmd, ...pre] = entry === 'launcher' ? [LAUNCHER] : [process.execPath, BIN];
+      const plan = spawnSync(cmd, [...pre, 'plan', '--bundle', dir, '--log', '/dev/full', '--log-format', format], { encoding: 'utf8', timeout: 60_000 });
+      return { run, plan: [plan.status, plan.stderr] };
+    });
+    expect(r.run).toEqual({ status: 0, stdout: 'ran\n', stderr: dropped });
+    expect(r.plan).toEqual([0, dropped]);
   });
 
   test('a tmpfs with acl (MS_POSIXACL, not data) mounts, as under runc', () => {

@@ -1,6 +1,6 @@
 import { spawnSync } from 'child_process';
 import * as path from 'path';
-import { textLine } from '../../src/core/logger';
+import { droppedLogLine, textLine } from '../../src/core/logger';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const TS_REGISTER = path.join(REPO, 'test', 'helpers', 'ts-register.js');
@@ -69,5 +69,24 @@ process.stdout.write(String(Object.keys(require.cache).some((k) => k.includes('/
       ].join('\n'),
     );
     expect(r.stdout).toBe('true');
+  });
+});
+
+describe('a log file that cannot be written', () => {
+  test.each([
+    ['--log', '/dev/full', Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }), 'mountkit: --log "/dev/full": write: ENOSPC; the rest of the log is dropped'],
+    ['log file', '/l\n"x', Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' }), 'mountkit: log file "/l\\n\\"x": write: EIO; the rest of the log is dropped'],
+    ['--log', '/l', new Error('no code'), 'mountkit: --log "/l": write: no code; the rest of the log is dropped'],
+  ])('%s %j, %s', (option, file, err, line) => expect(droppedLogLine(option, file, err)).toBe(line));
+
+  test.each(['text', 'json'])('/dev/full as %s: no log call throws, stderr is told once in one line, the later lines dropped', (format) => {
+    const r = inNode(`
+const log = createLogger({ file: '/dev/full', format: '${format}', level: 'debug', fileOption: '--log' }).child({ plugin: 'exec' });
+log.warn('first');
+log.error('second');
+log.info('third');
+log.child({ mount: 1 }).debug('fourth');
+process.stdout.write('all logged');`);
+    expect(r).toEqual({ stdout: 'all logged', stderr: 'mountkit: --log "/dev/full": write: ENOSPC; the rest of the log is dropped\n' });
   });
 });
