@@ -1567,6 +1567,21 @@ maybe('mountkit run', () => {
     expect([r.status, r.stderr]).toEqual([3, '']);
   });
 
+  test('a FIFO for config.json that never ends is read up to CONFIG_MAX_BYTES, then refused: exit 2, one line', () => {
+    const r = withBundle(config(['true']), (dir) => {
+      const file = path.join(dir, 'config.json');
+      rmSync(file);
+      spawnSync('mkfifo', [file]);
+      const writer = spawn('sh', ['-c', 'exec cat /dev/zero > "$1"', 'sh', file], { stdio: 'ignore' });
+      try {
+        return spawnSync(LAUNCHER, ['run', '--bundle', dir], { encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+      } finally {
+        writer.kill();
+      }
+    });
+    expect([r.status, r.stderr]).toEqual([2, expect.stringMatching(/^mountkit: config\.json "[^"]+\/config\.json": is \d+ bytes or more, more than the 67108864 mountkit reads\n$/)]);
+  });
+
   test.each(LAUNCHER_SHELLS)('bin/mountkit under %s started with INT and QUIT ignored (a script\'s `mountkit run &`) still passes them on, through the Node entry', async (_sh, shell) => {
     const script = `trap "echo got INT" INT; trap "echo got QUIT; exit 8" QUIT; ${READY_THEN_WAIT}`;
     const r = await withBundleAsync(config(['sh', '-c', script]), (dir) =>

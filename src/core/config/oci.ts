@@ -526,26 +526,38 @@ function parseUserNamespaceMappings(linux: JsonObject | undefined): Pick<RootfsC
 export const CONFIG_MAX_BYTES = 64 * 1024 * 1024;
 
 /**
- * The text of config.json, which must be a regular file of at most CONFIG_MAX_BYTES: a
- * FIFO or a device (a link to /dev/zero) would be read without end. It is opened
- * O_NONBLOCK, so that opening a FIFO does not wait for a writer (Node opens it
- * close-on-exec), and checked on its descriptor (fstat(2)) before any read.
+ * The text of config.json: a regular file of at most CONFIG_MAX_BYTES, or a FIFO (a
+ * shell's process substitution), waited for and read as runc reads it, up to as much.
+ * Anything else is refused on its descriptor (fstat(2)) before a read: a device (a link
+ * to /dev/zero) would be read without end.
  */
 function readConfigText(file: string): string {
+  const unreadable = (err: unknown) => fail('config.json', file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   let fd: number;
   try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    fd = fs.openSync(file, 'r');
   } catch (err) {
-    return fail('config.json', file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    return unreadable(err);
   }
   try {
     const st = fs.fstatSync(fd);
-    if (!st.isFile()) fail('config.json', file, `is ${fileKind(st)}, not a regular file`);
-    if (st.size > CONFIG_MAX_BYTES) fail('config.json', file, `is ${st.size} bytes, more than the ${CONFIG_MAX_BYTES} mountkit reads`);
-    return fs.readFileSync(fd, 'utf8');
+    if (!st.isFile() && !st.isFIFO()) fail('config.json', file, `is ${fileKind(st)}, not a regular file or a FIFO`);
+    const tooLarge = (size: number) => fail('config.json', file, `is ${size} bytes or more, more than the ${CONFIG_MAX_BYTES} mountkit reads`);
+    if (st.size > CONFIG_MAX_BYTES) tooLarge(st.size);
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      const n = fs.readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      total += n;
+      if (total > CONFIG_MAX_BYTES) tooLarge(total);
+      chunks.push(chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks, total).toString('utf8');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
-    return fail('config.json', file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    return unreadable(err);
   } finally {
     fs.closeSync(fd);
   }
