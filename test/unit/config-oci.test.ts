@@ -169,7 +169,8 @@ function expectConfigError(fn: () => unknown, message: string): void {
 }
 
 describe('fromOciSpec: keys runc would match in another case (Go reads JSON keys in any case)', () => {
-  const other = (field: string, meant: string) => `${field}: is not a field mountkit reads: runc would take it as ${JSON.stringify(meant)} (Go matches JSON keys in any case); write ${JSON.stringify(meant)}`;
+  const other = (field: string, meant: string) =>
+    `${field}: is not a field mountkit reads: a runtime that reads config.json with Go's encoding/json (runc) takes it as ${JSON.stringify(meant)}, matching keys in any case; write ${JSON.stringify(meant)}`;
 
   test.each<[string, (s: Json) => void, string]>([
     ['root.Readonly (runc: a read-only root)', (s) => (s.root.Readonly = true), other('root.Readonly', 'readonly')],
@@ -177,6 +178,9 @@ describe('fromOciSpec: keys runc would match in another case (Go reads JSON keys
     ['process.user.UID', (s) => (s.process.user.UID = 5), other('process.user.UID', 'uid')],
     ['mounts[1].Options', (s) => (s.mounts[1].Options = ['ro']), other('mounts[1].Options', 'options')],
     ['beside the exact key, as well', (s) => (s.root.ReadOnly = false), other('root.ReadOnly', 'readonly')],
+    ['with a long s, which Go folds to s (hoſtname)', (s) => (s['ho\u017ftname'] = 'longs'), other('ho\u017ftname', 'hostname')],
+    ['with a Kelvin sign, which Go folds to k (linux.maſkedPaths beside)', (s) => (s.linux['\u212aeyring'] = 1, s.linux['ma\u017fkedPaths'] = []), other('linux.ma\u017fkedPaths', 'maskedPaths')],
+    ['the time offsets\' values are fields', (s) => (s.linux.timeOffsets = { monotonic: { Secs: 1 } }), other('linux.timeOffsets.monotonic.Secs', 'secs')],
   ])('%s is refused, naming it and the field runc would take it as', (_what, edit, message) => {
     expectConfigError(() => convert(edit), message);
   });
@@ -185,7 +189,8 @@ describe('fromOciSpec: keys runc would match in another case (Go reads JSON keys
     const cfg = convert((s) => {
       s.annotations = { A: '1', a: '2' };
       s.linux.sysctl = { 'net.ipv4.ip_forward': '1', 'NET.IPV4.IP_FORWARD': '0' };
-      s.linux.resources = { devices: [], memory: { limit: 1 } };
+      s.linux.resources = { devices: [], memory: { limit: 1 }, rdma: { Path: { hcaHandles: 1 } }, unified: { Type: 'x' } };
+      s.linux.netDevices = { Path: { name: 'eth1' } };
       s.root.unknownThing = 1;
     });
     expect(cfg.annotations).toEqual({ A: '1', a: '2' });
@@ -830,9 +835,28 @@ describe('loadBundle', () => {
     expect(cfg.annotations).toEqual({ 'k\ufffd': 'v' });
   });
 
+  test('a spec nested deeper than Go\'s decoder takes (10000) is refused, naming where, as is a cyclic spec built in code', () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 20000; i++) deep = [deep];
+    expectConfigError(
+      () => convert((s) => (s.process.scheduler = { policy: 'SCHED_OTHER', nice: deep })),
+      `process.scheduler.nice${'[0]'.repeat(9)}...: nests arrays and objects more than 10000 deep, which runc's Go decoder refuses too`,
+    );
+    const cyclic: Json = { path: 'rootfs' };
+    cyclic.self = cyclic;
+    expectConfigError(() => convert((s) => (s.root = cyclic)), `root${'.self'.repeat(11)}...: nests arrays and objects more than 10000 deep, which runc's Go decoder refuses too`);
+  });
+
+  test('a "__proto__" key of config.json stays a key (JSON.parse makes it one) when the spec is copied for a lone surrogate: never a prototype fields are read through', () => {
+    const spec = JSON.parse(JSON.stringify(runcDefaultSpec()).replace('"root":{', '"root":{"__proto__":{"readonly":true},'));
+    spec.process.env.push('Z=\ud800');
+    delete spec.root.readonly;
+    expect(fromOciSpec(spec, '/bundles/b1').readonlyRootfs).toBe(false);
+  });
+
   test('a spec built in code with a lone surrogate is read from a copy (the caller\'s left as it is), and neither walk overflows on deep nesting', () => {
     let deep: unknown = [];
-    for (let i = 0; i < 50000; i++) deep = [deep];
+    for (let i = 0; i < 5000; i++) deep = [deep];
     const spec = { root: { path: 'rootfs' }, hostname: 'h\ud800', annotations: { deep: 'x' }, process: { cwd: '/', args: ['sh'], scheduler: { policy: 'SCHED_OTHER', nice: deep } } };
     expectConfigError(() => fromOciSpec(spec, dir), 'process.scheduler.nice an array: must be an integer from -20 to 19');
     expect(spec.hostname).toBe('h\ud800');

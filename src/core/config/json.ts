@@ -115,11 +115,45 @@ export function absolutePathArray(v: unknown, field: string): string[] {
 /** Whitespace between JSON tokens (RFC 8259 section 2): space, tab, line feed, carriage return. */
 const JSON_SPACE = /[ \t\n\r]*/y;
 
-/** A number, true, false or null where a value starts (RFC 8259 sections 3 and 6). */
-const JSON_SCALAR = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+/**
+ * A number where a value starts (RFC 8259 section 6), as far as it goes: each part its
+ * own group, so that a number cut short is found where it stops (scalarEnd).
+ */
+const JSON_NUMBER = /(-?)(0|[1-9]\d*)?(\.\d*)?([eE][+-]?\d*)?/y;
 
-/** What may follow a backslash in a JSON string (RFC 8259 section 7). */
-const JSON_ESCAPE = /["\\/bfnrt]|u[0-9a-fA-F]{4}/y;
+/** The literal names a value may be (RFC 8259 section 3). */
+const JSON_LITERALS = ['true', 'false', 'null'];
+
+/** The end of the number or literal at `at`, or the offset of the first character it cannot have there as -1 - offset. */
+function scalarEnd(text: string, at: number): number {
+  const literal = JSON_LITERALS.find((l) => l[0] === text[at]);
+  if (literal !== undefined) {
+    for (let i = 1; i < literal.length; i++) if (text[at + i] !== literal[i]) return -1 - (at + i);
+    return at + literal.length;
+  }
+  JSON_NUMBER.lastIndex = at;
+  const m = JSON_NUMBER.exec(text)!;
+  let end = at + m[1].length;
+  // An integer part, then a fraction and an exponent each with at least one digit.
+  if (m[2] === undefined) return -1 - end;
+  end += m[2].length;
+  for (const part of [m[3], m[4]]) {
+    if (part === undefined) continue;
+    const digits = part.replace(/^(\.|[eE][+-]?)/, '');
+    end += part.length - digits.length;
+    if (digits === '') return -1 - end;
+    end += digits.length;
+  }
+  return end;
+}
+
+/** The end of the escape after the backslash at `at - 1` (RFC 8259 section 7), or the offset of its first wrong character as -1 - offset. */
+function escapeEnd(text: string, at: number): number {
+  if (at < text.length && '"\\/bfnrt'.includes(text[at])) return at + 1;
+  if (text[at] !== 'u') return -1 - at;
+  for (let i = 1; i <= 4; i++) if (!/[0-9a-fA-F]/.test(text[at + i] ?? '')) return -1 - (at + i);
+  return at + 5;
+}
 
 /** Where the token at `at` ends: `re` matched there (sticky), or -1. */
 function tokenEnd(re: RegExp, text: string, at: number): number {
@@ -138,8 +172,8 @@ function stringEnd(text: string, at: number): number {
       i++;
       continue;
     }
-    const end = tokenEnd(JSON_ESCAPE, text, i + 1);
-    if (end < 0) return -1 - (i + 1);
+    const end = escapeEnd(text, i + 1);
+    if (end < 0) return end;
     i = end;
   }
   return -1 - text.length;
@@ -188,8 +222,8 @@ export function syntaxErrorOffset(text: string): number | undefined {
       at++;
       continue;
     }
-    const end = c === '"' ? stringEnd(text, at) : tokenEnd(JSON_SCALAR, text, at);
-    if (end < 0) return c === '"' ? -1 - end : at;
+    const end = c === '"' ? stringEnd(text, at) : scalarEnd(text, at);
+    if (end < 0) return -1 - end;
     want = 'after';
     at = end;
   }

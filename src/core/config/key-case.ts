@@ -23,33 +23,75 @@ export const FIELD_NAMES: ReadonlySet<string> = new Set([
   ...['index', 'value', 'valueTwo', 'op', 'timeOffsets', 'monotonic', 'boottime', 'secs', 'nanosecs', 'personality', 'domain'],
 ]);
 
-/** Field names by their lower case. */
-const BY_FOLD = new Map([...FIELD_NAMES].map((name) => [name.toLowerCase(), name]));
+/**
+ * A key as Go's encoding/json compares it with a field name (bytes.EqualFold, Unicode
+ * simple case folding): in lower case, and the two letters outside ASCII that fold to an
+ * ASCII one, U+017F LATIN SMALL LETTER LONG S to "s" (U+212A KELVIN SIGN is "k" in lower
+ * case already).
+ */
+export function foldedKey(key: string): string {
+  return key.toLowerCase().replace(/\u017f/g, 's');
+}
 
-/** Fields whose keys are names of their own (annotations, sysctl keys), taken in any case as written. */
-const NAME_MAPS: ReadonlySet<string> = new Set(['annotations', 'sysctl']);
+/** Field names by their folded key. */
+const BY_FOLD = new Map([...FIELD_NAMES].map((name) => [foldedKey(name), name]));
+
+/**
+ * Fields that are Go maps in the runtime-spec (annotations, linux.sysctl, linux.timeOffsets,
+ * linux.netDevices, linux.resources.unified and rdma): their keys are names, which Go
+ * never folds, taken as written; their values are checked.
+ */
+const NAME_MAPS: ReadonlySet<string> = new Set(['annotations', 'sysctl', 'timeOffsets', 'netDevices', 'unified', 'rdma']);
+
+/** Go's encoding/json refuses JSON nested deeper than this (maxNestingDepth, "exceeded max depth"). */
+export const MAX_NESTING = 10000;
+
+/** A place in the walk: its value, the key or index it was reached by and its parent's place (its JSON path, built only for an error). */
+interface Place {
+  value: unknown;
+  key: string | number;
+  parent: Place | undefined;
+  depth: number;
+  keysAreNames: boolean;
+}
+
+/** The most components of a JSON path an error shows. */
+const SHOWN_COMPONENTS = 12;
+
+/** The JSON path of a place (`linux.seccomp.syscalls[0].names`), its first SHOWN_COMPONENTS components then `...`. */
+function pathOf(place: Place | undefined): string {
+  const parts: string[] = [];
+  for (let p = place; p?.parent !== undefined; p = p.parent) parts.push(typeof p.key === 'number' ? `[${p.key}]` : `.${p.key}`);
+  parts.reverse();
+  const shown = parts.length > SHOWN_COMPONENTS ? [...parts.slice(0, SHOWN_COMPONENTS), '...'] : parts;
+  return shown.join('').replace(/^\./, '');
+}
 
 /**
  * Refuses the first key of `spec`'s objects that is no field name but one in another case
- * (see above), naming it by its JSON path. The keys of annotations and linux.sysctl are
- * names, never refused. The walk keeps a stack of its own: no nesting overflows it.
+ * (see above), naming it by its JSON path, and a spec nested deeper than MAX_NESTING, as
+ * runc's decoder refuses it (a cycle in a spec built in code ends there too). The keys of
+ * the maps (NAME_MAPS) are names, never refused. The walk keeps a stack of its own, and
+ * builds a path only for its error.
  */
 export function refuseOtherCase(spec: unknown): void {
-  const todo: [unknown, string][] = [[spec, '']];
+  const todo: Place[] = [{ value: spec, key: '', parent: undefined, depth: 0, keysAreNames: false }];
   while (todo.length > 0) {
-    const [value, field] = todo.pop()!;
+    const place = todo.pop()!;
+    const { value, depth } = place;
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth >= MAX_NESTING) throw new ConfigError(pathOf(place.parent) || 'config.json', undefined, `nests arrays and objects more than ${MAX_NESTING} deep, which runc's Go decoder refuses too`);
     if (Array.isArray(value)) {
-      value.forEach((item, i) => todo.push([item, `${field}[${i}]`]));
+      value.forEach((item, i) => todo.push({ value: item, key: i, parent: place, depth: depth + 1, keysAreNames: false }));
       continue;
     }
-    if (typeof value !== 'object' || value === null) continue;
     for (const [key, item] of Object.entries(value)) {
-      const at = field ? `${field}.${key}` : key;
-      const meant = FIELD_NAMES.has(key) ? undefined : BY_FOLD.get(key.toLowerCase());
+      const meant = place.keysAreNames || FIELD_NAMES.has(key) ? undefined : BY_FOLD.get(foldedKey(key));
       if (meant !== undefined) {
-        throw new ConfigError(at, undefined, `is not a field mountkit reads: runc would take it as ${JSON.stringify(meant)} (Go matches JSON keys in any case); write ${JSON.stringify(meant)}`);
+        const at = pathOf({ value: item, key, parent: place, depth, keysAreNames: false });
+        throw new ConfigError(at, undefined, `is not a field mountkit reads: a runtime that reads config.json with Go's encoding/json (runc) takes it as ${JSON.stringify(meant)}, matching keys in any case; write ${JSON.stringify(meant)}`);
       }
-      if (!NAME_MAPS.has(key)) todo.push([item, at]);
+      todo.push({ value: item, key, parent: place, depth: depth + 1, keysAreNames: NAME_MAPS.has(key) && !place.keysAreNames });
     }
   }
 }

@@ -436,12 +436,11 @@ function parseHooks(v: unknown): RootfsConfig['hooks'] {
  * it is false here and set by the CLI.
  */
 export function fromOciSpec(parsed: unknown, bundleDir: string): RootfsConfig {
+  // First: a key of another case than a field's, or nesting runc refuses (key-case.ts).
+  refuseOtherCase(parsed);
   const spec = wellFormedJson(parsed);
   if (!isObject(spec)) fail('config.json', undefined, 'must be a JSON object');
-  const config = convertSpec(spec, bundleDir);
-  // Once every field is checked: a key of another case than a field's (key-case.ts).
-  refuseOtherCase(spec);
-  return config;
+  return convertSpec(spec, bundleDir);
 }
 
 function convertSpec(spec: JsonObject, bundleDir: string): RootfsConfig {
@@ -495,7 +494,12 @@ function wellFormedJson(value: unknown): unknown {
     } else if (isObject(node)) {
       const entries = Object.entries(node);
       for (const [key] of entries) delete node[key];
-      for (const [key, v] of entries) todo.push((node[wellFormed(key)] = fixed(v)));
+      // Defined, not assigned: a "__proto__" key stays a key, as JSON.parse made it, not the object's prototype.
+      for (const [key, v] of entries) {
+        const item = fixed(v);
+        Object.defineProperty(node, wellFormed(key), { value: item, enumerable: true, writable: true, configurable: true });
+        todo.push(item);
+      }
     }
   }
   return top;
