@@ -30,7 +30,8 @@ import type {
   RootfsConfig,
   TimeOffset,
 } from './model';
-import type { IdMapping } from '../syscalls/types';
+import type { FileKind, IdMapping } from '../syscalls/types';
+import { kindFromMode } from '../syscalls/stat';
 import {
   absolutePath,
   absolutePathArray,
@@ -567,14 +568,12 @@ function readConfigText(file: string): string {
   }
 }
 
-/** What a file that is not a regular one is, in words (st_mode's type, inode(7)). */
+/** A file's kind (kindFromMode, st_mode's type) in words. */
+const KIND_WORDS: Record<FileKind, string> = { file: 'a regular file', dir: 'a directory', symlink: 'a symlink', fifo: 'a FIFO', char: 'a character device', block: 'a block device', socket: 'a socket' };
+
 function fileKind(st: fs.Stats): string {
-  if (st.isDirectory()) return 'a directory';
-  if (st.isFIFO()) return 'a FIFO';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isSocket()) return 'a socket';
-  return 'a special file';
+  const kind = kindFromMode(st.mode);
+  return kind === undefined ? 'a file of no known kind' : KIND_WORDS[kind];
 }
 
 function parseConfigText(text: string, file: string): unknown {
