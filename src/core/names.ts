@@ -90,6 +90,11 @@ export function nameBytes(name: string): Buffer {
   return typeof encoded === 'string' ? Buffer.from(encoded, 'utf8') : encoded;
 }
 
+/** Whether `text` holds a lone surrogate (wellFormed would change it). */
+export function hasLoneSurrogate(text: string): boolean {
+  return /\p{Cs}/u.test(text);
+}
+
 /**
  * `text` with every lone surrogate as U+FFFD, as Go's encoding/json reads a JSON string
  * (runc's config.json): only names decoded from the kernel then carry U+DC80-U+DCFF.

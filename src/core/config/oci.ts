@@ -14,7 +14,7 @@ import { CAPABILITY_SETS, type CapabilityNames } from '../capabilities';
 import { MS_BIND, MS_REMOUNT } from '../constants';
 import { RLIMITS, rlimitValue } from '../rlimits';
 import { cleanPath } from '../paths';
-import { wellFormed } from '../names';
+import { hasLoneSurrogate, wellFormed } from '../names';
 import { ConfigError } from '../errors';
 import type {
   DeviceSpec,
@@ -508,13 +508,12 @@ function wellFormedJson(value: unknown): unknown {
 
 /** Whether a string or key anywhere in `value` holds a lone surrogate. */
 function holdsLoneSurrogate(value: unknown): boolean {
-  const lone = /\p{Cs}/u;
   const todo = [value];
   while (todo.length > 0) {
     const v = todo.pop();
-    if (typeof v === 'string' && lone.test(v)) return true;
+    if (typeof v === 'string' && hasLoneSurrogate(v)) return true;
     const items = Array.isArray(v) ? v : isObject(v) ? Object.values(v) : [];
-    if (isObject(v) && Object.keys(v).some((key) => lone.test(key))) return true;
+    if (isObject(v) && Object.keys(v).some(hasLoneSurrogate)) return true;
     for (const item of items) todo.push(item);
   }
   return false;

@@ -228,9 +228,10 @@ export class PlanSyscalls extends DryRunSyscalls {
   }
 
   /**
-   * A move leaves every tree where it was grafted (the jail's chroot or pivot_root then
-   * reaches them at their new paths): their roots stay roots, and the paths moved onto
-   * become roots too.
+   * The roots after a move: their roots stay roots, and the paths moved onto become roots
+   * too. A move onto / (the jail's) leaves every tree where it was grafted, which its
+   * chroot or pivot_root then reaches at its new path; any other move takes its tree
+   * along (move).
    */
   protected override moveMountRoots(_before: readonly string[], after: readonly string[]): void {
     for (const path of after) {
