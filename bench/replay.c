@@ -478,6 +478,12 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
         return ioctl(tty, TIOCSWINSZ, &size);
     }
     if (!strcmp(op, "setControllingTerminal")) return ioctl(fd(&k), TIOCSCTTY, 0);
+    if (!strcmp(op, "setNonBlocking") || !strcmp(op, "setBlocking")) {
+        int on = !strcmp(op, "setNonBlocking"), f = fd(&k), flags = fcntl(f, F_GETFL);
+        if (flags < 0) return flags;
+        int want = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
+        return want == flags ? 0 : fcntl(f, F_SETFL, want);
+    }
     if (!strcmp(op, "setNoNewPrivs")) return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     if (!strcmp(op, "setParentDeathSignal")) return prctl(PR_SET_PDEATHSIG, (unsigned long)num(&k), 0, 0, 0);
     if (!strcmp(op, "prepareExec")) {

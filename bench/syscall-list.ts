@@ -98,6 +98,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   getTermios: ['fd'],
   setTermios: ['fd', 'termios'],
   setNonBlocking: ['fd'],
+  setBlocking: ['fd'],
   setControllingTerminal: ['fd'],
   sendFdMessage: ['socket', 'fd', 'data'],
   socketPair: [],

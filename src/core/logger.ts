@@ -29,9 +29,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const text = winston.format.printf(({ level, message, timestamp: _t, ...meta }) => textLine(level, message, meta));
   const json = winston.format.printf((info) => JSON.stringify(info, bigintSafe));
   const format = opts.format === 'json' ? winston.format.combine(winston.format.timestamp(), json) : text;
-  const transport = opts.file
-    ? new winston.transports.Stream({ format, stream: syncFileStream(opts.file, opts.fileOption ?? 'log file') })
-    : new winston.transports.Console({ format, stderrLevels: [...LOG_LEVELS] });
+  const stream = opts.file ? syncFileStream(opts.file, opts.fileOption ?? 'log file') : syncStream(STDERR_FD, () => undefined);
+  const transport = new winston.transports.Stream({ format, stream });
   return winston.createLogger({ level, levels: winston.config.npm.levels, transports: [transport] });
 }
 
@@ -43,40 +42,81 @@ export function textLine(level: string, message: unknown, meta: Record<string, u
   return `mountkit ${level}${where}: ${String(message)}${tail}`;
 }
 
-/** Text lines on stderr for `level` and the levels above it, as winston's Console transport writes them. */
-function stderrLogger(level: LogLevel, meta: Record<string, unknown>): Logger {
+const STDERR_FD = 2;
+
+/**
+ * Text lines on stderr for `level` and the levels above it, as winston's text format
+ * writes them. Written with write(2), not through process.stderr: Node would make a pipe
+ * or socket there non-blocking for every process sharing it (core/streams.ts). A write
+ * that fails (EPIPE: nobody reads stderr any more) drops the later lines.
+ */
+function stderrLogger(level: LogLevel, meta: Record<string, unknown>, out = new LineWriter(STDERR_FD, () => undefined)): Logger {
   const at = (lineLevel: LogLevel) => (message: string, extra?: Record<string, unknown>) => {
-    if (LOG_LEVELS.indexOf(lineLevel) <= LOG_LEVELS.indexOf(level)) process.stderr.write(textLine(lineLevel, message, { ...meta, ...extra }) + '\n');
+    if (LOG_LEVELS.indexOf(lineLevel) <= LOG_LEVELS.indexOf(level)) out.line(textLine(lineLevel, message, { ...meta, ...extra }));
   };
-  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), child: (more) => stderrLogger(level, { ...meta, ...more }) };
+  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), child: (more) => stderrLogger(level, { ...meta, ...more }, out) };
+}
+
+/**
+ * Whole lines to a descriptor with write(2), each as it is logged. One that fails neither
+ * fails nor changes what is being logged about: `failed` is called once with the error,
+ * and the later lines are dropped. A descriptor left non-blocking by whoever shares it
+ * (EAGAIN while its reader lags) is waited on, as a blocking write(2) would wait.
+ */
+class LineWriter {
+  private dropped = false;
+
+  constructor(
+    private readonly fd: number,
+    private readonly failed: (err: unknown) => void,
+  ) {}
+
+  line(text: string): void {
+    if (this.dropped) return;
+    const data = Buffer.from(text + '\n');
+    try {
+      for (let done = 0; done < data.length; ) {
+        try {
+          done += writeSync(this.fd, data, done);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+          Atomics.wait(PAUSE, 0, 0, 1);
+        }
+      }
+    } catch (err) {
+      this.dropped = true;
+      this.failed(err);
+    }
+  }
+}
+
+/** What Atomics.wait sleeps on between two tries of a write(2) that would have blocked. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
+
+/** A winston stream of LineWriter's lines. */
+function syncStream(fd: number, failed: (err: unknown) => void): Writable {
+  // Required here, with winston: the default logger never loads Node's stream modules.
+  const { Writable } = require('stream') as typeof import('stream');
+  const out = new LineWriter(fd, failed);
+  return new Writable({
+    objectMode: true,
+    write(info: Record<string | symbol, unknown>, _enc: string, done: (err?: Error) => void) {
+      out.line(String(info[Symbol.for('message')]));
+      done();
+    },
+  });
 }
 
 /**
  * Appends each line with write(2) as it is logged. winston's File transport opens and
  * writes through the libuv thread pool, which stays in the old mount namespace and loses
  * whatever is pending when the process execve(2)s; this opens the file once, up front.
- * A write that fails (ENOSPC, EIO) neither fails nor changes what is being logged about:
- * stderr is told once (droppedLogLine), and the later lines are dropped.
+ * A write that fails (ENOSPC, EIO): stderr is told once (droppedLogLine), and the later
+ * lines are dropped.
  */
 function syncFileStream(file: string, option: string): Writable {
-  // Required here, with winston: the default logger never loads Node's stream modules.
-  const { Writable } = require('stream') as typeof import('stream');
   const fd = openSync(file, 'a', 0o640);
-  let dropped = false;
-  return new Writable({
-    objectMode: true,
-    write(info: Record<string | symbol, unknown>, _enc: string, done: (err?: Error) => void) {
-      if (!dropped) {
-        try {
-          writeSync(fd, String(info[Symbol.for('message')]) + '\n');
-        } catch (err) {
-          dropped = true;
-          process.stderr.write(droppedLogLine(option, file, err) + '\n');
-        }
-      }
-      done();
-    },
-  });
+  return syncStream(fd, (err) => new LineWriter(STDERR_FD, () => undefined).line(droppedLogLine(option, file, err)));
 }
 
 /** The one line on stderr when a write to the log file fails: `mountkit: --log "/dev/full": write: ENOSPC; the rest of the log is dropped`. */

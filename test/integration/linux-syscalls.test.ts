@@ -542,7 +542,7 @@ return out;`,
       }
     });
 
-    it("a pseudo-terminal's modes and window size: TCGETS, TCSETS and TIOCGWINSZ; setNonBlocking; a file is no terminal (ENOTTY)", () => {
+    it("a pseudo-terminal's modes and window size: TCGETS, TCSETS and TIOCGWINSZ; setNonBlocking and setBlocking; a file is no terminal (ENOTTY)", () => {
       const master = sys.open('/dev/ptmx', O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
       const file = sys.open('/proc/self/status', O_RDONLY | O_CLOEXEC, 0);
       try {
@@ -553,8 +553,14 @@ return out;`,
         expect(sys.getTermios(master)).toEqual({ ...t, oflag: t.oflag & ~ONLCR });
         sys.setWindowSize(master, 40, 132);
         expect(sys.getWindowSize(master)).toEqual({ rows: 40, cols: 132 });
+        const flags = () => Number.parseInt(/^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${master}`, 'utf8'))![1], 8);
+        const before = flags();
         sys.setNonBlocking(master);
-        expect(Number.parseInt(/^flags:\s*([0-7]+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${master}`, 'utf8'))![1], 8) & O_NONBLOCK).toBe(O_NONBLOCK);
+        expect(flags()).toBe(before | O_NONBLOCK);
+        sys.setBlocking(master);
+        sys.setBlocking(master);
+        expect(flags()).toBe(before & ~O_NONBLOCK);
+        expect(fields(errorOf(() => sys.setBlocking(999)))).toMatchObject({ syscall: 'fcntl', code: 'EBADF' });
         expect(fields(errorOf(() => sys.getTermios(file)))).toMatchObject({ syscall: 'ioctl', code: 'ENOTTY' });
       } finally {
         sys.close(file);

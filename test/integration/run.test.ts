@@ -489,11 +489,17 @@ maybe('mountkit run', () => {
     expect([r.status, r.stderr]).toEqual([2, 'mountkit: linux.rootfsPropagation "rprivate": is not safe without pivot_root (--no-pivot), as runc refuses it: the host mounts the container keeps would stay busy\n']);
   });
 
+  // winston, loaded for --log, JSON and the info and debug levels, opens both streams when it loads; the default logger writes a warning on stderr.
   test.each([
-    ['bin/mountkit', 'launcher'],
-    ['the Node entry', 'node'],
-  ] as const)('%s: the container gets its piped stdout and stderr blocking, as under runc (Node makes a pipe O_NONBLOCK when it opens a stream on it)', (_entry, entry) => {
-    const r = withBundle(config(['sh', '-c', 'grep ^flags /proc/self/fdinfo/1; grep ^flags /proc/self/fdinfo/2 >&2']), (dir) => runMountkit(dir, [], entry));
+    ['bin/mountkit', 'launcher', [], {}],
+    ['the Node entry', 'node', [], {}],
+    ['bin/mountkit --log-level debug', 'launcher', ['--log-level', 'debug'], {}],
+    ['bin/mountkit --log FILE --log-format json', 'launcher', ['--log', '/dev/null', '--log-format', 'json'], {}],
+    ['bin/mountkit with a warning on stderr', 'launcher', [], { personality: { domain: 'LINUX', flags: ['SHORT_INODE'] } }],
+  ] as const)('%s: the container gets its piped stdout and stderr blocking, as under runc (Node makes a pipe O_NONBLOCK when it opens a stream on it)', (_entry, entry, extra, linux) => {
+    const c = config(['sh', '-c', 'grep ^flags /proc/self/fdinfo/1; grep ^flags /proc/self/fdinfo/2 >&2']);
+    Object.assign(c.linux, linux);
+    const r = withBundle(c, (dir) => runMountkit(dir, [...extra], entry));
     expect(r.status).toBe(0);
     const flags = [r.stdout, r.stderr].map((out) => parseInt(/^flags:\s+([0-7]+)$/m.exec(out)?.[1] ?? 'x', 8));
     // O_NONBLOCK is 04000 (asm-generic/fcntl.h).

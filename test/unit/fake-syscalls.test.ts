@@ -1200,6 +1200,12 @@ describe('FakeSyscalls: socket pairs and terminals', () => {
     sys.setNonBlocking(file);
     expect([...sys.nonBlocking]).toEqual([file]);
     expect(() => sys.setNonBlocking(999)).toThrow('fcntl: EBADF');
+    sys.setBlocking(file);
+    sys.setBlocking(2);
+    expect([...sys.nonBlocking]).toEqual([]);
+    expect(() => sys.setBlocking(999)).toThrow('fcntl: EBADF');
+    sys.close(0);
+    expect(() => sys.setBlocking(0)).toThrow('fcntl: EBADF');
   });
 });
 

@@ -1,4 +1,6 @@
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { droppedLogLine, textLine } from '../../src/core/logger';
 
@@ -34,14 +36,16 @@ describe('textLine', () => {
   });
 });
 
+/** What LOGS writes at the default level. */
+const expected = [
+  'mountkit error [tmpfs]: boom {"errno":"EPERM"}',
+  'mountkit warn [tmpfs]: careful {"flags":"0xa"}',
+  'mountkit warn: no plugin',
+  'mountkit warn [override]: nested {"mount":2}',
+  '',
+].join('\n');
+
 describe('createLogger', () => {
-  const expected = [
-    'mountkit error [tmpfs]: boom {"errno":"EPERM"}',
-    'mountkit warn [tmpfs]: careful {"flags":"0xa"}',
-    'mountkit warn: no plugin',
-    'mountkit warn [override]: nested {"mount":2}',
-    '',
-  ].join('\n');
 
   test('the default writes warnings and errors as text on stderr without loading winston', () => {
     const r = inNode(`${LOGS.replace(/OPTS/g, '{}')}
@@ -69,6 +73,34 @@ process.stdout.write(String(Object.keys(require.cache).some((k) => k.includes('/
       ].join('\n'),
     );
     expect(r.stdout).toBe('true');
+  });
+});
+
+describe('stderr as a pipe', () => {
+  const O_NONBLOCK = 0o4000;
+  const flagsOf2 = "Number.parseInt(/^flags:\\s+(\\d+)$/m.exec(require('fs').readFileSync('/proc/self/fdinfo/2', 'utf8'))[1], 8)";
+
+  test('the default logger writes warnings with write(2): stderr stays blocking, as the relaunch was given it', () => {
+    const r = inNode(`${LOGS.replace(/OPTS/g, '{}')}
+process.stdout.write(String(${flagsOf2} & ${O_NONBLOCK}));`);
+    expect(r.stderr).toBe(expected);
+    expect(r.stdout).toBe('0');
+  });
+
+  // The child fills the 64 KiB pipe first, and its reader starts only once the child says it is full: a non-blocking write(2) fails EAGAIN until the reader drains it.
+  test.each(['warn', 'debug'])('level %s: every line reaches a non-blocking stderr whose pipe is full', (level) => {
+    const full = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-log-')), 'full');
+    const script = `const fs = require('fs');
+const { createLogger } = require('./src/core/logger');
+const log = createLogger({ level: '${level}' });
+new (require('./src/core/syscalls/linux').LinuxSyscalls)().setNonBlocking(2);
+try { for (;;) fs.writeSync(2, '#'.repeat(4095) + '\\n'); } catch (err) { if (err.code !== 'EAGAIN') throw err; }
+fs.writeFileSync(${JSON.stringify(full)}, '');
+for (let i = 0; i < 2000; i++) log.warn(String(i).padStart(40, '.'));`;
+    const reader = 'until [ -e "$0" ]; do sleep 0.05; done; grep "^mountkit"';
+    const r = spawnSync('/bin/sh', ['-c', `"$@" 2>&1 >/dev/null | sh -c '${reader}' ${full}`, 'sh', process.execPath, '-r', TS_REGISTER, '-e', script], { cwd: REPO, encoding: 'utf8' });
+    fs.rmSync(path.dirname(full), { recursive: true });
+    expect(r.stdout.split('\n')).toEqual([...Array.from({ length: 2000 }, (_, i) => `mountkit warn: ${String(i).padStart(40, '.')}`), '']);
   });
 });
 

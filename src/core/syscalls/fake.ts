@@ -150,6 +150,7 @@ export interface SyscallArgs {
   getTermios: { fd: number };
   setTermios: { fd: number; termios: Termios };
   setNonBlocking: { fd: number };
+  setBlocking: { fd: number };
   setControllingTerminal: { fd: number };
   sendFdMessage: { socket: number; fd: number; data: string };
   socketPair: Record<string, never>;
@@ -395,6 +396,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   getTermios: 'ioctl',
   setTermios: 'ioctl',
   setNonBlocking: 'fcntl',
+  setBlocking: 'fcntl',
   socketPair: 'socketpair',
   recvFdMessage: 'recvmsg',
   setControllingTerminal: 'ioctl',
@@ -1415,13 +1417,18 @@ export class FakeSyscalls implements Syscalls {
     this.termios.set(fd, { ...termios, cc: [...termios.cc] });
   }
 
-  /** Descriptors setNonBlocking marked. */
+  /** Descriptors setNonBlocking marked, and setBlocking has not unmarked since. */
   readonly nonBlocking = new Set<number>();
 
   setNonBlocking(fd: number): void {
     const rec = this.record('setNonBlocking', { fd });
     if (!this.fds.has(fd)) throw this.fail(rec, 'EBADF');
     this.nonBlocking.add(fd);
+  }
+
+  setBlocking(fd: number): void {
+    this.openDescriptor(this.record('setBlocking', { fd }), fd);
+    this.nonBlocking.delete(fd);
   }
 
   setControllingTerminal(fd: number): void {
@@ -1685,6 +1692,7 @@ export class FakeSyscalls implements Syscalls {
       case 'getTermios':
       case 'setTermios':
       case 'setNonBlocking':
+      case 'setBlocking':
       case 'setControllingTerminal':
       case 'sendFdMessage':
       case 'write':

@@ -1163,6 +1163,12 @@ export class LinuxSyscalls implements Syscalls {
     if (!(flags & O_NONBLOCK)) check('fcntl', c.fcntl(fd, F_SETFL, 'int', flags | O_NONBLOCK), 'F_SETFL');
   }
 
+  setBlocking(fd: number): void {
+    const c = libc();
+    const flags = check('fcntl', c.fcntl(fd, F_GETFL), 'F_GETFL');
+    if (flags & O_NONBLOCK) check('fcntl', c.fcntl(fd, F_SETFL, 'int', flags & ~O_NONBLOCK), 'F_SETFL');
+  }
+
   setControllingTerminal(fd: number): void {
     check('ioctl', libc().ioctl(fd, TIOCSCTTY, 'unsigned long', 0), 'TIOCSCTTY');
   }

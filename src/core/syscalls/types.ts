@@ -291,6 +291,8 @@ export interface Syscalls {
   setTermios(fd: number, termios: Termios): void;
   /** fcntl(2) F_SETFL with O_NONBLOCK added: read(2) and write(2) on the open file `fd` refers to fail with EAGAIN instead of waiting, for every descriptor of it. */
   setNonBlocking(fd: number): void;
+  /** fcntl(2) F_SETFL with O_NONBLOCK removed (F_GETFL first; no F_SETFL when it is not set): read(2) and write(2) on the open file `fd` refers to wait again, for every descriptor of it. */
+  setBlocking(fd: number): void;
   /** ioctl(2) TIOCSCTTY 0: the terminal open as `fd` becomes the controlling terminal of this process's session, which it must lead. */
   setControllingTerminal(fd: number): void;
   /** sendmsg(2) on the connected unix socket `socket`: `data`, with descriptor `fd` as SCM_RIGHTS (unix(7)), from this thread. */

@@ -6,7 +6,7 @@ import { ConfigError, naming } from '../../core/errors';
 import { markCloseOnExec } from '../../core/cloexec';
 import { CONSOLE_KEY } from './console';
 import { hasContainerProc, requireContainerProc } from '../../core/procfs';
-import { giveStreams } from '../../core/streams';
+import { blockStreams, giveStreams } from '../../core/streams';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import { hookCommand, ociState, runHook } from '../../core/hooks';
@@ -22,9 +22,10 @@ import { hasSeccompFilter, loadSeccomp } from './seccomp';
 /**
  * The last step: becomes the container's process. After the jail and finalize, it enters
  * the cwd, raises the hard resource limits asked for, gives a non-root user its standard
- * streams, takes the user's identity and capabilities (and no_new_privs when asked),
- * marks every descriptor above stderr close-on-exec (close_range(2) CLOSE_RANGE_CLOEXEC)
- * so none of mountkit's reaches the container, finds the program, runs the OCI
+ * streams, makes every standard stream blocking, takes the user's identity and
+ * capabilities (and no_new_privs when asked), marks every descriptor above stderr
+ * close-on-exec (close_range(2) CLOSE_RANGE_CLOEXEC) so none of mountkit's reaches the
+ * container, finds the program, runs the OCI
  * startContainer hooks, gives the container the descriptors passed to it
  * (core/passed-fds.ts: RootfsConfig.listenFds and preserveFds), sets the resource
  * limits, tells the runtime channel when poststart hooks wait for the program, and
@@ -58,6 +59,8 @@ export class HandoverStep implements LifecycleStep {
     this.raiseHardLimits(rlimits);
     // The container's user gets its standard streams when they are pipes or sockets (core/streams.ts).
     if (uid !== 0) giveStreams(this.sys, uid, { console: ctx.shared.get(CONSOLE_KEY) === true });
+    // Before any seccomp filter, which may refuse fcntl(2); after the logger, which may have made them non-blocking (core/streams.ts).
+    blockStreams(this.sys);
     // As runc 1.2's init, before the capabilities go (real-time scheduling and the real-time I/O class need CAP_SYS_NICE or CAP_SYS_ADMIN).
     if (scheduler) naming('process.scheduler', () => this.sys.schedSetattr(schedAttr(scheduler), 0));
     if (ioPriority) naming('process.ioPriority', () => this.sys.ioprioSet(IOPRIO_WHO_PROCESS, 0, ioprioValue(ioPriority)));

@@ -78,6 +78,9 @@ describe('lookPath', () => {
   });
 });
 
+/** The handover's fcntl(2)s taking O_NONBLOCK off the standard streams. */
+const STREAMS_BLOCKING = [0, 1, 2].map((fd) => ({ op: 'setBlocking', fd }));
+
 describe('handover step', () => {
   function setup() {
     const sys = new FakeSyscalls();
@@ -91,6 +94,7 @@ describe('handover step', () => {
   /** What setup()'s handover changes up to its hooks: the cwd, the user, close-on-exec above stderr. */
   const BEFORE_HOOKS = [
     { op: 'chdir', path: '/work' },
+    ...STREAMS_BLOCKING,
     { op: 'setgroups', gids: [] },
     { op: 'setgid', gid: 100 },
     { op: 'setuid', uid: 1000 },
@@ -116,7 +120,7 @@ describe('handover step', () => {
     withFdListing(sys, ['0', '1', '2', '3', '7', '12']);
     sys.failOn('cloexecFrom', errno).failOn('setCloexec', 'EBADF', { nth: 2 });
     expect(run).toThrow(ExecveCalled);
-    expect(sys.calls.filter((c) => !['readFile', 'chdir', 'fstat', 'setgroups', 'setgid', 'setuid', 'stat'].includes(c.op))).toEqual([
+    expect(sys.calls.filter((c) => !['readFile', 'chdir', 'setBlocking', 'fstat', 'setgroups', 'setgid', 'setuid', 'stat'].includes(c.op))).toEqual([
       { op: 'cloexecFrom', first: 3 },
       ...containerProcChecked(100, 101).filter((c) => c.op !== 'fstat'),
       // The fake lists names in sort order; the second one marked, 3, is already closed.
@@ -185,7 +189,7 @@ describe('handover step', () => {
     stream(sys, 1, '/sockets/out', 0, 'sockfs');
     stream(sys, 2, '/var/log/err', 0);
     expect(run).toThrow(ExecveCalled);
-    expect(sys.calls.slice(1, 10)).toEqual([
+    expect(sys.calls.slice(1, 13)).toEqual([
       { op: 'fstat', fd: 0 },
       { op: 'fstatfs', fd: 0 },
       { op: 'fchownat', dirfd: 0, path: '', uid: 1000, gid: -1, flags: AT_EMPTY_PATH },
@@ -194,6 +198,7 @@ describe('handover step', () => {
       { op: 'fchownat', dirfd: 1, path: '', uid: 1000, gid: -1, flags: AT_EMPTY_PATH },
       { op: 'fstat', fd: 2 },
       { op: 'fstatfs', fd: 2 },
+      ...STREAMS_BLOCKING,
       // No /proc file is read after the jail: setgroups' policy is SetgroupsPolicyStep's, read before it.
       { op: 'setgroups', gids: [] },
     ]);
@@ -225,13 +230,45 @@ describe('handover step', () => {
     expect(other.run).toThrow('finalize: plugin exec: fchownat "/pipes/out": EIO');
   });
 
-  test('a root process touches no stream', () => {
+  test('a root process gives no stream away; its streams are made blocking all the same', () => {
     const sys = new FakeSyscalls();
     sys.addFile('/bin/sh', '', 0o755);
     stream(sys, 1, '/pipes/out', 1000, 'pipefs');
     const config = makeConfig({ process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, terminal: false } });
     expect(() => new Orchestrator(sys, silentLogger, [], [new HandoverStep(sys)]).run(config)).toThrow(ExecveCalled);
     expect(sys.callsOf('fstat')).toEqual([]);
+    expect(sys.callsOf('setBlocking')).toEqual(STREAMS_BLOCKING);
+  });
+
+  test('every standard stream is made blocking, after the streams are given and before the identity; a closed one stays closed; another failure stops the run', () => {
+    const { sys, run } = setup();
+    stream(sys, 1, '/pipes/out', 0, 'pipefs');
+    stream(sys, 2, '/pipes/err', 0, 'pipefs');
+    sys.setNonBlocking(1);
+    sys.setNonBlocking(2);
+    sys.close(0);
+    sys.clearCalls();
+    expect(run).toThrow(ExecveCalled);
+    expect(sys.calls.slice(0, 14)).toEqual([
+      { op: 'chdir', path: '/work' },
+      { op: 'fstat', fd: 0 },
+      { op: 'fstat', fd: 1 },
+      { op: 'fstatfs', fd: 1 },
+      { op: 'fchownat', dirfd: 1, path: '', uid: 1000, gid: -1, flags: AT_EMPTY_PATH },
+      { op: 'fstat', fd: 2 },
+      { op: 'fstatfs', fd: 2 },
+      { op: 'fchownat', dirfd: 2, path: '', uid: 1000, gid: -1, flags: AT_EMPTY_PATH },
+      ...STREAMS_BLOCKING,
+      { op: 'setgroups', gids: [] },
+      { op: 'setgid', gid: 100 },
+      { op: 'setuid', uid: 1000 },
+    ]);
+    expect([...sys.nonBlocking]).toEqual([]);
+    const other = setup();
+    stream(other.sys, 2, '/pipes/err', 0, 'pipefs');
+    other.sys.failOn('setBlocking', 'EIO', { nth: 3 });
+    expect(other.run).toThrow('finalize: plugin exec: fcntl "/pipes/err": EIO');
+    expect(other.sys.callsOf('setgid')).toEqual([]);
   });
 
   test('process.user.additionalGids become the supplementary groups', () => {
@@ -278,7 +315,7 @@ describe('handover step', () => {
     const { sys, run } = setup();
     run.config.process.noNewPrivileges = true;
     expect(run).toThrow(ExecveCalled);
-    expect(sys.effects().map((c) => c.op)).toEqual(['chdir', 'setgroups', 'setgid', 'setuid', 'setNoNewPrivs', 'cloexecFrom', 'execve']);
+    expect(sys.effects().map((c) => c.op)).toEqual(['chdir', 'setBlocking', 'setBlocking', 'setBlocking', 'setgroups', 'setgid', 'setuid', 'setNoNewPrivs', 'cloexecFrom', 'execve']);
     const failing = setup();
     failing.run.config.process.noNewPrivileges = true;
     failing.sys.failOn('setNoNewPrivs', 'EINVAL');
@@ -434,6 +471,7 @@ describe('handover step', () => {
       const dropped = Array.from({ length: 13 }, (_, cap) => cap).filter((cap) => cap !== KILL && cap !== NET_BIND);
       expect(sys.effects()).toEqual([
         { op: 'chdir', path: '/work' },
+        ...STREAMS_BLOCKING,
         ...dropped.map((cap) => ({ op: 'capbsetDrop', cap })),
         { op: 'setKeepCaps', keep: true },
         { op: 'setgroups', gids: [] },
@@ -746,7 +784,7 @@ describe('seccomp', () => {
       },
     });
     // The process readied for execve(2) before the filter: execve makes no call of its own under it.
-    expect(sys.effects().map((c) => c.op)).toEqual(['chdir', 'prepareExec', 'seccompLoad', 'capbsetDrop', 'capbsetDrop', 'setKeepCaps', 'setgroups', 'setgid', 'setuid', 'setKeepCaps', 'capset', 'ambientClearAll', 'cloexecFrom', 'execve']);
+    expect(sys.effects().map((c) => c.op)).toEqual(['chdir', 'setBlocking', 'setBlocking', 'setBlocking', 'prepareExec', 'seccompLoad', 'capbsetDrop', 'capbsetDrop', 'setKeepCaps', 'setgroups', 'setgid', 'setuid', 'setKeepCaps', 'capset', 'ambientClearAll', 'cloexecFrom', 'execve']);
     const [load] = sys.callsOf('seccompLoad');
     expect(load.flags).toBe(SPEC_ALLOW);
     // The ENOSYS stub, then libseccomp's program (the fake's: the default action): above clone3 (435, the largest the profile names) ENOSYS.
