@@ -105,8 +105,14 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     if (Array.isArray(def.value) && !def.value.includes(value)) {
       throw new ConfigError(name, value, `must be one of ${def.value.join(', ')}`);
     }
-    // An empty path is the current directory to path.resolve: the cache would be written there.
+    // An empty path is the current directory to path.resolve: the cache would be written there, the plugin list read from there.
     if (def.key === 'seccompCache' && value === '') throw new ConfigError(name, value, 'must name a directory, or be off');
+    if (def.key === 'plugins' && value === '') throw new ConfigError(name, value, 'must name a plugin list file');
+    // As runc reads its --log and --console-socket: empty is not given (the log on stderr; no console socket).
+    if ((def.key === 'log' || def.key === 'consoleSocket') && value === '') {
+      delete (out as unknown as Record<string, unknown>)[def.key];
+      continue;
+    }
     (out as unknown as Record<string, unknown>)[def.key] = def.key === 'preserveFds' ? preserveCount(name, value) : value;
   }
   return out;

@@ -24,6 +24,7 @@ describe('parseArgs', () => {
     [['run', '--log-level', 'debug'], { command: 'run', logLevel: 'debug' }],
     [['run', '--log-format=json'], { command: 'run', logFormat: 'json' }],
     [['run', '--log', '/tmp/l'], { command: 'run', log: '/tmp/l' }],
+    [['run', '--console-socket', '/s'], { command: 'run', consoleSocket: '/s' }],
     [['plan', '--format', 'json'], { command: 'plan', format: 'json' }],
     [['run', '--seccomp-cache', 'off'], { command: 'run', seccompCache: 'off' }],
     [['run', '--seccomp-cache=/var/cache/mk'], { command: 'run', seccompCache: '/var/cache/mk' }],
@@ -40,6 +41,10 @@ describe('parseArgs', () => {
     [['--version'], { version: true }],
     [['-v'], { version: true }],
   ])('%j', (argv, expected) => expect(parseArgs(argv)).toMatchObject(expected));
+
+  test('an empty --log or --console-socket is none, as runc reads them, even after one was given', () => {
+    expect(parseArgs(['run', '--log', '/tmp/l', '--log', '', '--console-socket', '/s', '--console-socket='])).toEqual(parseArgs(['run']));
+  });
 
   test.each([
     [['--bogus'], 'argument "--bogus": unknown option or extra argument (see mountkit --help)'],
@@ -70,6 +75,7 @@ describe('parseArgs', () => {
     [['run', '--preserve-fds'], '--preserve-fds: needs a value'],
     [['run', '--seccomp-cache', ''], '--seccomp-cache "": must name a directory, or be off'],
     [['run', '--seccomp-cache='], '--seccomp-cache "": must name a directory, or be off'],
+    [['run', '--plugins', ''], '--plugins "": must name a plugin list file'],
   ])('%j is refused', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(ConfigError);
     expect(() => parseArgs(argv)).toThrow(message);
