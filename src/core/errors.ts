@@ -16,14 +16,47 @@ export function errnoNumber(name: string): number {
   return n;
 }
 
+/**
+ * Where an error of mountkit's lists its kinds: the `kind` of its class and of each class
+ * above it. A registry symbol (Symbol.for) is one value in every copy of this module a
+ * process loads, so `instanceof` knows an error another copy of mountkit made (a plugin
+ * package's own dependency) for what it is: its exit status, its errno.
+ */
+const KINDS = Symbol.for('mountkit.errorKinds');
+
+/** The kinds up the class chain from `cls`: each class's own `kind`. */
+function kindsOf(cls: unknown): string[] {
+  const kinds: string[] = [];
+  for (let c = cls; typeof c === 'function' && c !== Error; c = Object.getPrototypeOf(c)) {
+    if (Object.prototype.hasOwnProperty.call(c, 'kind')) kinds.push((c as unknown as { kind: string }).kind);
+  }
+  return kinds;
+}
+
 /** Base of every error mountkit raises on purpose; anything else is a bug. */
 export class MountkitError extends Error {
+  static readonly kind: string = 'MountkitError';
+
   /** Process exit status the CLI uses for this error. */
   readonly exitCode: number = 1;
+
+  constructor(message?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    Object.defineProperty(this, KINDS, { value: kindsOf(new.target) });
+  }
+
+  /** As `instanceof` always answers, or, for an error of another copy of mountkit, whether it has this class's kind. */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== 'object' || value === null || !Object.prototype.hasOwnProperty.call(this, 'kind')) return false;
+    const kinds: unknown = (value as Record<symbol, unknown>)[KINDS];
+    return Array.isArray(kinds) && kinds.includes((this as unknown as { kind: string }).kind);
+  }
 }
 
 /** The configuration is wrong: names the field and the value. Exit status 2. */
 export class ConfigError extends MountkitError {
+  static override readonly kind: string = 'ConfigError';
   override readonly exitCode = 2;
   constructor(
     readonly field: string,
@@ -37,6 +70,7 @@ export class ConfigError extends MountkitError {
 
 /** A plugin module could not be loaded or wired: names the module. Exit status 2. */
 export class StartupError extends MountkitError {
+  static override readonly kind: string = 'StartupError';
   override readonly exitCode = 2;
   constructor(
     readonly module: string,
@@ -69,6 +103,7 @@ export function syscallErrorStacks(on: boolean): void {
  * in a PluginError naming the phase, plugin and mount, which has its own stack.
  */
 export class SyscallError extends MountkitError {
+  static override readonly kind: string = 'SyscallError';
   readonly code: string;
   constructor(
     readonly syscall: string,
@@ -92,6 +127,7 @@ export class SyscallError extends MountkitError {
 
 /** A step failed for a reason that is not a single syscall (a bad device node, a failing command). */
 export class StepError extends MountkitError {
+  static override readonly kind: string = 'StepError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StepError';
@@ -121,6 +157,7 @@ export interface PluginErrorWhere {
 
 /** Any failure inside a plugin, wrapped with where it happened; the original is `cause`. */
 export class PluginError extends MountkitError {
+  static override readonly kind: string = 'PluginError';
   readonly plugin: string;
   readonly phase: string;
   readonly mountIndex?: number;

@@ -1,4 +1,4 @@
-import { ConfigError } from '../../src/core/errors';
+import { ConfigError, MountkitError, PluginError, StartupError, StepError, SyscallError } from '../../src/core/errors';
 
 describe('ConfigError shows the value on one line, whatever it is', () => {
   const deep: unknown[] = [];
@@ -25,5 +25,49 @@ describe('ConfigError shows the value on one line, whatever it is', () => {
     ['a string of PATH_MAX, whole', `/${'p'.repeat(4095)}`, `f ${JSON.stringify(`/${'p'.repeat(4095)}`)}: r`],
   ])('%s', (_what, value, message) => {
     expect(new ConfigError('f', value, 'r').message).toBe(message);
+  });
+});
+
+describe('an error of another copy of mountkit (a plugin package with its own) is known for what it is', () => {
+  // A second copy of the module: its classes are other functions than these.
+  const other = (() => {
+    let copy!: typeof import('../../src/core/errors');
+    jest.isolateModules(() => {
+      copy = require('../../src/core/errors');
+    });
+    return copy;
+  })();
+
+  test('the copies are apart: their classes differ, so only the kinds can tell', () => {
+    expect(other.ConfigError).not.toBe(ConfigError);
+    expect(Object.getPrototypeOf(new other.ConfigError('f', 1, 'r'))).not.toBe(ConfigError.prototype);
+  });
+
+  test.each([
+    ['ConfigError', () => new other.ConfigError('process.cwd', 'x', 'must be absolute'), ['MountkitError', 'ConfigError']],
+    ['SyscallError', () => new other.SyscallError('mount', 2, ['/x']), ['MountkitError', 'SyscallError']],
+    ['StepError', () => new other.StepError('no'), ['MountkitError', 'StepError']],
+    ['StartupError', () => new other.StartupError('m', 'bad'), ['MountkitError', 'StartupError']],
+    ['PluginError', () => new other.PluginError({ phase: 'mounts', plugin: 'p' }, new Error('x')), ['MountkitError', 'PluginError']],
+  ])('%s', (_name, make, kinds) => {
+    const err = make();
+    const classes = { MountkitError, ConfigError, SyscallError, StepError, StartupError, PluginError };
+    for (const [name, cls] of Object.entries(classes)) expect([name, err instanceof cls]).toEqual([name, kinds.includes(name)]);
+    expect(err instanceof Error).toBe(true);
+  });
+
+  test("a plugin's failure with the other copy's ConfigError or SyscallError: exit status 2, and the errno read", () => {
+    expect(new PluginError({ phase: 'mounts', plugin: 'p' }, new other.ConfigError('mounts[0].options', 'x', 'unknown')).exitCode).toBe(2);
+    expect(new PluginError({ phase: 'mounts', plugin: 'p' }, new other.StepError('x', { cause: 1 })).exitCode).toBe(1);
+    const err: unknown = new other.SyscallError('open', 13, ['/x']);
+    expect(err instanceof SyscallError && err.code).toBe('EACCES');
+  });
+
+  test('a subclass of its own (a plugin\'s) is itself only in its own copy, and still the kind it extends', () => {
+    class OwnError extends other.ConfigError {}
+    const err = new OwnError('f', undefined, 'r');
+    expect([err instanceof OwnError, err instanceof ConfigError, err instanceof MountkitError, err instanceof StepError]).toEqual([true, true, true, false]);
+    expect(new Error('plain') instanceof MountkitError).toBe(false);
+    expect(([null, undefined, 'ConfigError', 2] as unknown[]).map((v) => (v as object) instanceof ConfigError)).toEqual([false, false, false, false]);
   });
 });
