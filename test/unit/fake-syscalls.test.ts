@@ -1019,6 +1019,19 @@ describe('FakeSyscalls descriptors: *at calls, magic links, fstatfs', () => {
     expect(errorOf(() => sys.mkdirat(42, 'x', 0o700))).toMatchObject({ code: 'EBADF' });
   });
 
+  it("a file outside every directory (a pseudo-terminal's peer, a socket) opened again through its magic link keeps its name: it is the same terminal", () => {
+    const sys = new FakeSyscalls().addDevpts('/dev/pts');
+    const master = sys.open('/dev/pts/ptmx', O_RDWR | O_CLOEXEC, 0);
+    sys.ptyUnlock(master);
+    const peer = sys.ptyPeer(master, O_RDWR | O_CLOEXEC);
+    const again = sys.open(`/proc/self/fd/${peer}`, O_RDWR | O_CLOEXEC, 0);
+    expect(sys.readlink(`/proc/self/fd/${again}`)).toBe('/dev/pts/0');
+    sys.setWindowSize(again, 24, 80);
+    expect(sys.getWindowSize(again)).toEqual({ rows: 24, cols: 80 });
+    const socket = sys.connectUnix('/run/a.sock');
+    expect(sys.readlink(`/proc/self/fd/${sys.open(`/proc/self/fd/${socket}`, O_PATH | O_CLOEXEC, 0)}`)).toBe('socket:/run/a.sock');
+  });
+
   it('a link opened O_PATH|O_NOFOLLOW is the link: fstat shows it, readlinkat and fchownat with an empty path act on it', () => {
     const sys = new FakeSyscalls().addFile('/target').addSymlink('/link', '/target');
     const fd = sys.openat(AT_FDCWD, '/link', PATH | O_NOFOLLOW, 0);

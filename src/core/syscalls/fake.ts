@@ -1997,7 +1997,8 @@ export class FakeSyscalls implements Syscalls {
     if ((flags & O_TRUNC) !== 0 && node.kind === 'file') node.content = '';
     const chain = found.name === '' ? found.parent : [...found.parent, { name: found.name, node }];
     const fd = this.nextFd++;
-    const opened = '/' + chain.slice(1).map((s) => s.name).join('/');
+    // A file outside every directory (a pseudo-terminal's peer, a socket), opened again through its magic link, keeps its name.
+    const opened = chain[0].name === '' ? '/' + chain.slice(1).map((s) => s.name).join('/') : chain.map((s) => s.name).join('/');
     this.fds.set(fd, { path: opened, chain });
     this.fdPaths.set(fd, opened);
     this.fdMounts.set(fd, this.mountAt(opened));
