@@ -419,8 +419,10 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     }
   });
 
-  test('a console (--console-socket, runc run -d): the same terminal, size, session, owners and message as under runc', async () => {
-    const probe = 'tty; stty size; read -r pid comm state ppid pgrp sid tty rest </proc/self/stat; echo "session $sid tty $tty"; stat -c "%u %g %a %t:%T" /dev/console $(tty); ls -l /proc/self/fd/0 /proc/self/fd/2 | sed "s/.* -> //"';
+  test('a console (--console-socket, runc run -d): the same terminal, size, session, owners, file flags and message as under runc', async () => {
+    // The streams' file flags (fdinfo, as F_GETFL gives them): O_RDWR|O_LARGEFILE, as open(2) makes them.
+    const flags = 'grep -h "^flags" /proc/self/fdinfo/0 /proc/self/fdinfo/1 /proc/self/fdinfo/2';
+    const probe = `tty; stty size; read -r pid comm state ppid pgrp sid tty rest </proc/self/stat; echo "session $sid tty $tty"; stat -c "%u %g %a %t:%T" /dev/console $(tty); ls -l /proc/self/fd/0 /proc/self/fd/2 | sed "s/.* -> //"; ${flags}`;
     const config = runcSpec();
     config.process = { ...config.process, terminal: true, consoleSize: { height: 30, width: 100 }, user: { uid: 1000, gid: 1000 }, args: ['sh', '-c', probe] };
     const bundle = makeBundle(config);
@@ -430,7 +432,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     try {
       const runc = await throughConsole(path.join(work, 'runc'), (socket) => spawnSync(RUNC!, ['run', '-d', '--console-socket', socket, '--bundle', copies[0], id], { encoding: 'utf8' }));
       const mk = await throughConsole(path.join(work, 'mountkit'), (socket) => runMountkit(copies[1], ['--console-socket', socket]));
-      expect(runc.output).toEqual(['/dev/pts/0', '30 100', `session 1 tty ${136 << 8}`, '1000 5 620 88:0', '1000 5 620 88:0', '/dev/pts/0', '/dev/pts/0']);
+      expect(runc.output).toEqual(['/dev/pts/0', '30 100', `session 1 tty ${136 << 8}`, '1000 5 620 88:0', '1000 5 620 88:0', '/dev/pts/0', '/dev/pts/0', ...Array(3).fill('flags:\t0100002')]);
       expect(mk).toEqual(runc);
     } finally {
       spawnSync(RUNC!, ['delete', '--force', id]);

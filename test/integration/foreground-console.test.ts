@@ -99,6 +99,13 @@ maybe('the foreground console', () => {
     expect(lines.filter((l) => l === 'typed')).toHaveLength(1);
   });
 
+  test("the container's standard streams are its terminal as open(2) opens a file, O_RDWR|O_LARGEFILE (as runc opens /dev/pts/N), not TIOCGPTPEER's O_CLOEXEC without O_LARGEFILE", () => {
+    const c = terminalConfig('grep -h "^flags" /proc/self/fdinfo/0 /proc/self/fdinfo/1 /proc/self/fdinfo/2');
+    const r = withBundle(c, (dir) => spawnSync('setsid', ['-w', LAUNCHER, 'run', '--seccomp-cache', 'off', '--bundle', dir], { input: '', encoding: 'utf8' }));
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toBe('flags:\t0100002\n'.repeat(3));
+  });
+
   test('the console is copied while a poststart hook runs: a hook waiting for what the container does after much output sees it', () => {
     // More output than a terminal holds unread (about 64 KB), then a mark the hook waits for, 5 s at most.
     const c = terminalConfig('seq 1 40000; : >/tmp/done; echo marked');

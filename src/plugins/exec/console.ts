@@ -79,7 +79,7 @@ export class ConsoleStep implements LifecycleStep {
     let peer: number | undefined;
     try {
       naming(`console ${PTMX}`, () => this.sys.ptyUnlock(master));
-      peer = naming(`console ${PTMX}`, () => this.sys.ptyPeer(master, O_RDWR | O_NOCTTY | O_CLOEXEC));
+      peer = naming(`console ${PTMX}`, () => this.openPeer(master));
       const size = ctx.config.process.consoleSize;
       if (size && size.height > 0 && size.width > 0) naming('process.consoleSize', () => this.sys.setWindowSize(master, size.height, size.width));
       // Programs that write to /dev/console reach the container's console, as under runc; a /dev bound from the host is left alone.
@@ -116,6 +116,23 @@ export class ConsoleStep implements LifecycleStep {
       return naming(`console ${PTMX}`, () => this.sys.open(fdPath(handle), O_RDWR | O_NOCTTY | O_CLOEXEC, 0));
     } finally {
       this.sys.close(handle);
+    }
+  }
+
+  /**
+   * The peer of the master, opened as open(2) opens a file. TIOCGPTPEER makes the file
+   * with the flags it is given as they are (drivers/tty/pty.c, ptm_open_peer): O_CLOEXEC
+   * stays in the file's flags, which F_GETFL and /proc/PID/fdinfo show to the container,
+   * and O_LARGEFILE is not added. open(2) drops O_CLOEXEC from them and, on a 64-bit
+   * kernel, adds O_LARGEFILE, so the peer is opened again through its descriptor: the
+   * streams then have O_RDWR|O_LARGEFILE, as runc's open of /dev/pts/N gives them.
+   */
+  private openPeer(master: number): number {
+    const peer = this.sys.ptyPeer(master, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    try {
+      return this.sys.open(fdPath(peer), O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
+    } finally {
+      this.sys.close(peer);
     }
   }
 

@@ -47,18 +47,21 @@ describe('the console (--console-socket)', () => {
       { op: 'close', fd: 103 },
       { op: 'ptyUnlock', fd: 104 },
       { op: 'ptyPeer', fd: 104, flags: O_RDWR | O_NOCTTY | O_CLOEXEC },
+      // The peer opened again as open(2) opens it (O_CLOEXEC out of its file's flags, O_LARGEFILE in), as runc opens /dev/pts/N.
+      { op: 'open', path: '/proc/thread-self/fd/105', flags: O_RDWR | O_NOCTTY | O_CLOEXEC, mode: 0 },
+      { op: 'close', fd: 105 },
       { op: 'setWindowSize', fd: 104, rows: 30, cols: 100 },
       // Looked for without opening it for real (O_PATH), then made, as it is missing.
       { op: 'open', path: '/dev/console', flags: O_PATH | O_NOFOLLOW | O_CLOEXEC, mode: 0 },
       { op: 'open', path: '/dev/console', flags: O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode: 0o666 },
-      { op: 'mount', source: '/proc/thread-self/fd/105', target: '/proc/thread-self/fd/106', fstype: null, flags: MS_BIND, data: null },
-      { op: 'close', fd: 106 },
+      { op: 'mount', source: '/proc/thread-self/fd/106', target: '/proc/thread-self/fd/107', fstype: null, flags: MS_BIND, data: null },
+      { op: 'close', fd: 107 },
       { op: 'sendFdMessage', socket, fd: 104, data: '/dev/ptmx' },
-      { op: 'dup3', oldfd: 105, newfd: 0, flags: 0 },
-      { op: 'dup3', oldfd: 105, newfd: 1, flags: 0 },
-      { op: 'dup3', oldfd: 105, newfd: 2, flags: 0 },
+      { op: 'dup3', oldfd: 106, newfd: 0, flags: 0 },
+      { op: 'dup3', oldfd: 106, newfd: 1, flags: 0 },
+      { op: 'dup3', oldfd: 106, newfd: 2, flags: 0 },
       { op: 'setControllingTerminal', fd: 0 },
-      { op: 'close', fd: 105 },
+      { op: 'close', fd: 106 },
       { op: 'close', fd: 104 },
       { op: 'close', fd: socket },
       // The container's /proc, kept for the run, closed at its end (a run with an execve keeps it to the execve, close-on-exec).
@@ -76,9 +79,9 @@ describe('the console (--console-socket)', () => {
     const target = sys.calls.findIndex((c) => c.op === 'open' && c.path === '/dev/console');
     expect(sys.calls.slice(target, target + 4)).toEqual([
       { op: 'open', path: '/dev/console', flags: O_PATH | O_NOFOLLOW | O_CLOEXEC, mode: 0 },
-      { op: 'fstat', fd: 106 },
-      { op: 'mount', source: '/proc/thread-self/fd/105', target: '/proc/thread-self/fd/106', fstype: null, flags: MS_BIND, data: null },
-      { op: 'close', fd: 106 },
+      { op: 'fstat', fd: 107 },
+      { op: 'mount', source: '/proc/thread-self/fd/106', target: '/proc/thread-self/fd/107', fstype: null, flags: MS_BIND, data: null },
+      { op: 'close', fd: 107 },
     ]);
     expect(sys.calls.filter((c) => c.op === 'open' && c.path === '/dev/console')).toHaveLength(1);
 
@@ -148,6 +151,12 @@ describe('the console (--console-socket)', () => {
     expect(refused.run).toThrow('after-jail: plugin console: --console-socket "/run/shim/console.sock": sendmsg: EPIPE');
     // The socket, the master and the peer are closed all the same.
     expect(refused.sys.calls.slice(-3).map((c) => c.op)).toEqual(['close', 'close', 'close']);
+    // The peer's reopen through its descriptor: the peer and the master are closed, nothing is sent.
+    const reopen = setup();
+    reopen.sys.failOn('open', 'EACCES', { path: '/dev/pts/0' });
+    expect(reopen.run).toThrow('after-jail: plugin console: console /dev/pts/ptmx: open "/dev/pts/0": EACCES');
+    expect(reopen.sys.callsOf('sendFdMessage')).toEqual([]);
+    expect(reopen.sys.openFds()).toEqual([]);
     const noTty = setup();
     noTty.sys.failOn('setControllingTerminal', 'EPERM');
     expect(noTty.run).toThrow('after-jail: plugin console: console: ioctl "TIOCSCTTY": EPERM');
@@ -171,11 +180,11 @@ describe("the console sent to mountkit run's first process (a socket passed for 
     expect(tail).toEqual([
       { op: 'sendFdMessage', socket: 6, fd: 105, data: '/dev/ptmx' },
       { op: 'exchange', fd: 3, line: '{"event":"console"}\n' },
-      { op: 'dup3', oldfd: 106, newfd: 0, flags: 0 },
-      { op: 'dup3', oldfd: 106, newfd: 1, flags: 0 },
-      { op: 'dup3', oldfd: 106, newfd: 2, flags: 0 },
+      { op: 'dup3', oldfd: 107, newfd: 0, flags: 0 },
+      { op: 'dup3', oldfd: 107, newfd: 1, flags: 0 },
+      { op: 'dup3', oldfd: 107, newfd: 2, flags: 0 },
       { op: 'setControllingTerminal', fd: 0 },
-      { op: 'close', fd: 106 },
+      { op: 'close', fd: 107 },
       { op: 'close', fd: 105 },
       { op: 'close', fd: 6 },
       // The container's /proc, checked before the console (101 and 100 are the starter's socketpair), closed at the run's end.
@@ -203,7 +212,7 @@ describe("the console sent to mountkit run's first process (a socket passed for 
     const refused = passed();
     refused.sys.exchangeAnswers.push('{"error":{"syscall":"ioctl","code":"EIO","paths":["TCSETS"]}}');
     expect(refused.run).toThrow('after-jail: plugin console: the runtime channel: the console: ioctl "TCSETS": EIO');
-    expect(refused.sys.calls.slice(-4)).toEqual([{ op: 'close', fd: 106 }, { op: 'close', fd: 105 }, { op: 'close', fd: 6 }, { op: 'close', fd: 102 }]);
+    expect(refused.sys.calls.slice(-4)).toEqual([{ op: 'close', fd: 107 }, { op: 'close', fd: 105 }, { op: 'close', fd: 6 }, { op: 'close', fd: 102 }]);
     const gone = passed();
     gone.sys.failOn('exchange', 'EPIPE');
     expect(gone.run).toThrow('after-jail: plugin console: the runtime channel: the console: read: EPIPE');
