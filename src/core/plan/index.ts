@@ -67,6 +67,14 @@ const IDMAP_COPY = 'idmap-copy';
 const CONSOLE_RELAY = 'console-relay';
 
 /**
+ * The rejection handler of a planned poststart hook's promise, which only the record of
+ * the call matters for. Made once here: a function made in buildPlan would hold its scope,
+ * the port and its model with it, until the handler's reaction runs at the next microtask
+ * checkpoint, which a caller planning in a loop does not reach between plans.
+ */
+const ignoreHookFailure = (): undefined => undefined;
+
+/**
  * The plan's own port. The container's pid, which hooks read in their state, is 1 in a
  * new pid namespace; otherwise it is the pid of the mountkit process that runs it, which
  * a plan cannot know: its own stands for it.
@@ -201,7 +209,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     const execEvent = sys.calls.some((c) => c.op === 'write' && (c.fd === relaunched.runtimeChannel || c.fd === moved) && c.data === exec);
     if (execEvent && config.hooks.poststart?.length) {
       marks.push({ at: sys.calls.length, phase: 'poststart', plugin: RUNTIME_HOOKS });
-      for (const { cmd } of poststartHooks(config, sys.pid)) void sys.runCommandAsync(cmd).catch(() => undefined);
+      for (const { cmd } of poststartHooks(config, sys.pid)) void sys.runCommandAsync(cmd).catch(ignoreHookFailure);
     }
     // Once the relaunch has ended, before those hooks: the console's master closed (in a
     // run, by the stream that copied it) and the user's terminal put back, or the
