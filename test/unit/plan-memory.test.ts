@@ -1,15 +1,18 @@
 import 'reflect-metadata';
 import * as v8 from 'v8';
 import * as vm from 'vm';
+import { runPipeline } from '../../src/api/pipeline';
+import { MS_BIND } from '../../src/core/constants';
 import { buildPlan } from '../../src/core/plan';
-import type { PluginModule } from '../../src/core/kernel';
+import { createKernel, type PluginModule } from '../../src/core/kernel';
 import { eventLine } from '../../src/core/runtime-channel';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
-import { makeConfig } from '../helpers/config';
+import { makeConfig, makeMount } from '../helpers/config';
 
 /**
- * A full garbage collection, synchronously: the gc function V8 gives a new context once
- * --expose-gc is set, which leaves this process's other contexts as they are.
+ * A full garbage collection, synchronously, with no command-line flag: V8 gives a `gc`
+ * function to the contexts made after --expose-gc is set, as to this one made for it
+ * (as jest's own leak detector gets one).
  */
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -20,8 +23,16 @@ function heapUsed(): number {
   return process.memoryUsage().heapUsed;
 }
 
-/** Bytes each port made below holds beyond its model: 2^20 numbers, 8 MiB with 64-bit pointers (4 MiB compressed). */
+/**
+ * The length of the ballast each port below holds beyond its model: 2^20 numbers, 8 MiB
+ * (4 MiB with compressed pointers), so that `BALLAST * 4` bytes are less than one port kept.
+ */
 const BALLAST = 2 ** 20;
+
+/** `sys` holding a ballast of BALLAST numbers, which shows in the heap as long as the port is kept. */
+function ballasted(sys: FakeSyscalls): FakeSyscalls {
+  return Object.assign(sys, { ballast: new Array<number>(BALLAST).fill(0) });
+}
 
 /** An exec step that tells the runtime channel first, as the exec plugin's handover does, then calls execve. */
 const announcing: PluginModule = {
@@ -37,12 +48,27 @@ const hook = { path: '/hooks/a', args: ['/hooks/a'], env: [] };
 /** A plan whose first process runs a poststart hook (runCommandAsync) and a poststop one; its port is made here and dropped on return. */
 function planWithHooks(): number {
   const config = makeConfig({ namespaces: [{ type: 'mount' }], hooks: { prestart: [], createRuntime: [], poststart: [hook], poststop: [hook] } });
-  const sys = Object.assign(new FakeSyscalls().addDir('/bundle/rootfs').addDir('/proc/self').addFile('/proc/self/mountinfo', ''), { ballast: new Array<number>(BALLAST).fill(0) });
+  const sys = ballasted(new FakeSyscalls().addDir('/bundle/rootfs').addDir('/proc/self').addFile('/proc/self/mountinfo', ''));
   const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [{ module: 'test', plugin: announcing }], launch: { relaunched: false, inUserNamespace: false } });
   return plan.calls.filter((c) => c.record.op === 'runCommandAsync').length;
 }
 
-describe('memory kept by repeated plans in one process', () => {
+/** What an embedder does on each request: a kernel of every built-in plugin, and the pipeline run with one; the port made here and dropped on return. */
+function kernelAndPipeline(): number {
+  const sys = ballasted(new FakeSyscalls().addDir('/bundle/rootfs/data').addDir('/src'));
+  createKernel({ syscalls: sys });
+  let steps = 0;
+  const extra: PluginModule = { register: (api) => api.step({ name: 'counted', phase: 'jail', run: () => void steps++ }) };
+  runPipeline(makeConfig({ mounts: [makeMount({ type: 'bind', source: '/src', destination: '/data', flags: MS_BIND })] }), {
+    syscalls: sys,
+    plugins: { plugins: [{ module: 'builtin:bind' }] },
+    extra: [{ module: 'embedder', plugin: extra }],
+    beforeJail: () => void steps++,
+  });
+  return steps;
+}
+
+describe('memory kept by repeated plans and runs in one process', () => {
   test("a plan keeps nothing of its port once returned, though the poststart hooks' promises have not settled", () => {
     // Each poststart hook's promise (runCommandAsync) settles at the next microtask
     // checkpoint, which a caller planning in a loop does not reach between plans: all of
@@ -53,7 +79,18 @@ describe('memory kept by repeated plans in one process', () => {
     for (let i = 0; i < 8; i++) hooks += planWithHooks();
     const kept = heapUsed() - before;
     expect(hooks).toBe(8);
-    // Eight ports kept would be eight ballasts; a plan keeps none, give or take less than one.
+    // Eight ports kept would be eight ballasts, 32 MiB at least.
+    expect(kept).toBeLessThan(BALLAST * 4);
+  });
+
+  test('kernels built and pipelines run on a port keep nothing of it once dropped', () => {
+    // The kernel's containers are children of tsyringe's global one, which holds none of them.
+    kernelAndPipeline();
+    const before = heapUsed();
+    let steps = 0;
+    for (let i = 0; i < 8; i++) steps += kernelAndPipeline();
+    const kept = heapUsed() - before;
+    expect(steps).toBe(16);
     expect(kept).toBeLessThan(BALLAST * 4);
   });
 });
