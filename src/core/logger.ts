@@ -25,14 +25,43 @@ export interface LoggerOptions {
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? 'warn';
   if (opts.format !== 'json' && !opts.file && (level === 'warn' || level === 'error')) return stderrLogger(level, {});
-  const winston = require('winston') as typeof Winston;
-  const text = winston.format.printf(({ level, message, timestamp: _t, ...meta }) => textLine(level, message, meta));
-  const json = winston.format.printf((info) => JSON.stringify(info, bigintSafe));
-  const format = opts.format === 'json' ? winston.format.combine(winston.format.timestamp(), json) : text;
-  const stream = opts.file ? syncFileStream(opts.file, opts.fileOption ?? 'log file') : syncStream(STDERR_FD, () => undefined);
-  const transport = new winston.transports.Stream({ format, stream });
-  return winston.createLogger({ level, levels: winston.config.npm.levels, transports: [transport] });
+  return withoutStdio(() => {
+    const winston = require('winston') as typeof Winston;
+    const text = winston.format.printf(({ level, message, timestamp: _t, ...meta }) => textLine(level, message, meta));
+    const json = winston.format.printf((info) => JSON.stringify(info, bigintSafe));
+    const format = opts.format === 'json' ? winston.format.combine(winston.format.timestamp(), json) : text;
+    const stream = opts.file ? syncFileStream(opts.file, opts.fileOption ?? 'log file') : syncStream(STDERR_FD, () => undefined);
+    const transport = new winston.transports.Stream({ format, stream });
+    return winston.createLogger({ level, levels: winston.config.npm.levels, transports: [transport] });
+  });
 }
+
+/**
+ * Makes winston's logger without Node opening process.stdout and process.stderr: the
+ * colour check of @colors/colors, which logform loads with its levels (winston loads its
+ * parts as they are first used), reads both as it loads. Node then makes a pipe there
+ * O_NONBLOCK, and opens a terminal there again and puts the new file over the descriptor
+ * (libuv's uv_tty_init), inside the run's mount namespace: the container would get, on
+ * stdout and stderr, a file of a devpts mount its jail detached (/proc/self/fd/1 -> /0),
+ * not its caller's. Meanwhile both streams read as no terminal, the only thing the check
+ * asks of them; mountkit never colours its lines.
+ */
+function withoutStdio<T>(make: () => T): T {
+  const names = ['stdout', 'stderr'] as const;
+  const saved = names.map((name) => Object.getOwnPropertyDescriptor(process, name));
+  for (const name of names) Object.defineProperty(process, name, { configurable: true, enumerable: true, get: () => NO_TERMINAL });
+  try {
+    return make();
+  } finally {
+    names.forEach((name, i) => {
+      const descriptor = saved[i];
+      if (descriptor) Object.defineProperty(process, name, descriptor);
+    });
+  }
+}
+
+/** What process.stdout and process.stderr are while winston loads. */
+const NO_TERMINAL = { isTTY: false };
 
 /** One text line: `mountkit LEVEL [PLUGIN]: MESSAGE {OTHER META AS JSON}`. */
 export function textLine(level: string, message: unknown, meta: Record<string, unknown>): string {

@@ -6,7 +6,7 @@ import { BUSYBOX, RUNC, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, withBundle, wi
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { idMapToolsInPath } from '../../src/core/programs';
 import { BIN, LAUNCHER } from '../helpers/cli';
-import { throughConsole } from '../helpers/console';
+import { ptySession, throughConsole } from '../helpers/console';
 import { startSeccompAgent, type SeccompAgent } from '../helpers/seccomp-agent';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
@@ -504,6 +504,22 @@ maybe('mountkit run', () => {
     const flags = [r.stdout, r.stderr].map((out) => parseInt(/^flags:\s+([0-7]+)$/m.exec(out)?.[1] ?? 'x', 8));
     // O_NONBLOCK is 04000 (asm-generic/fcntl.h).
     expect(flags.map((f) => Number.isNaN(f) ? 'unread' : f & 0o4000)).toEqual([0, 0]);
+  });
+
+  // libuv opens a terminal again when Node makes a stream of it, and puts the new file over the descriptor: inside the run's mount namespace, on a devpts the jail detaches.
+  test.each([
+    ['at the default level, with a warning', [], { personality: { domain: 'LINUX', flags: ['SHORT_INODE'] } }, 'mountkit warn'],
+    ['--log-level debug', ['--log-level', 'debug'], {}, 'mountkit debug'],
+    ['--log-format json', ['--log-format', 'json'], { personality: { domain: 'LINUX', flags: ['SHORT_INODE'] } }, '"level":"warn"'],
+  ] as const)('on a terminal, %s: the container gets the terminal file it was started with on 0, 1 and 2, as under runc', (_what, extra, linux, logged) => {
+    const c = config(['sh', '-c', 'echo "links $(readlink /proc/$$/fd/0) $(readlink /proc/$$/fd/1) $(readlink /proc/$$/fd/2)"']);
+    Object.assign(c.linux, linux);
+    const r = withBundle(c, (dir) => ptySession(24, 80, [{ wait: 'never-shown' }], [LAUNCHER, 'run', '--seccomp-cache', 'off', '--bundle', dir, ...extra]));
+    expect(r.status).toBe(0);
+    expect(r.output).toContain(logged);
+    const links = /^links (.*)\r$/m.exec(r.output)?.[1].split(' ');
+    expect(links).toHaveLength(3);
+    expect(links).toEqual([links![0], links![0], links![0]]);
   });
 
   test('/proc shows only the container processes; only 0, 1, 2 reach it', () => {

@@ -87,6 +87,18 @@ process.stdout.write(String(${flagsOf2} & ${O_NONBLOCK}));`);
     expect(r.stdout).toBe('0');
   });
 
+  test.each([
+    ['debug', "{ level: 'debug' }"],
+    ['JSON', "{ format: 'json' }"],
+    ['a file', "{ file: '/dev/null', level: 'info' }"],
+  ])('winston (%s) is loaded without Node opening stdout or stderr: both stay blocking, and stdout gets nothing', (_what, opts) => {
+    const flagsOf = (fd: number) => flagsOf2.replace('fdinfo/2', `fdinfo/${fd}`);
+    const r = inNode(`${LOGS.replace(/OPTS/g, opts)}
+require('fs').writeSync(2, 'flags ' + (${flagsOf(1)} & ${O_NONBLOCK}) + ' ' + (${flagsOf(2)} & ${O_NONBLOCK}) + '\\n');`);
+    expect(r.stderr).toMatch(/^flags 0 0$/m);
+    expect(r.stdout).toBe('');
+  });
+
   // The child fills the 64 KiB pipe first, and its reader starts only once the child says it is full: a non-blocking write(2) fails EAGAIN until the reader drains it.
   test.each(['warn', 'debug'])('level %s: every line reaches a non-blocking stderr whose pipe is full', (level) => {
     const full = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-log-')), 'full');
