@@ -181,6 +181,12 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   markCloseOnExec(sys, FIRST_INHERITED_FD);
   const forkedBy = process.env[PID_NAMESPACE_PARENT_ENV];
   delete process.env[PID_NAMESPACE_PARENT_ENV];
+  // A relaunch opens its --log file while every number up to the runtime channel is still
+  // held (its starter filled them, spawnRelaunch): the descriptors passed to the container
+  // are dup3(2)ed onto 3 and up before its execve, and a file opened where the config's
+  // descriptor was (closed once read) would be one of them, taking the log's later lines
+  // (a failed execve's error) into a file of the caller's.
+  if (launch.relaunched && opts.log) cliLogger(opts);
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);
   // Rootless: run by a user other than root, as the relaunch is told (it is root in its namespace).
   const rootless = launch.relaunched ? process.env[ROOTLESS_ENV] === '1' : (process.geteuid?.() ?? 0) !== 0;
