@@ -44,24 +44,44 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
  * (libuv's uv_tty_init), inside the run's mount namespace: the container would get, on
  * stdout and stderr, a file of a devpts mount its jail detached (/proc/self/fd/1 -> /0),
  * not its caller's. Meanwhile both streams read as no terminal, the only thing the check
- * asks of them; mountkit never colours its lines.
+ * asks of them; mountkit never colours its lines. The global console is swapped too:
+ * winston's own debugging lines (@dabh/diagnostics, on when DEBUG names winston) go to
+ * console.log, which would bind the console to that stand-in for good (Node's console
+ * keeps the first stream it reads), and every later console.log of the process would
+ * throw; they are dropped. Each property is put back as it was, or removed where there
+ * was none, whatever `make` throws; one that cannot be redefined is not swapped.
  */
 function withoutStdio<T>(make: () => T): T {
-  const names = ['stdout', 'stderr'] as const;
-  const saved = names.map((name) => Object.getOwnPropertyDescriptor(process, name));
-  for (const name of names) Object.defineProperty(process, name, { configurable: true, enumerable: true, get: () => NO_TERMINAL });
+  const swapped: [object, string, PropertyDescriptor | undefined][] = [];
   try {
+    for (const [on, name, value] of STAND_INS) {
+      const descriptor = Object.getOwnPropertyDescriptor(on, name);
+      // One an embedder made for good (not configurable) is its own, left as it is.
+      if (descriptor && !descriptor.configurable) continue;
+      swapped.push([on, name, descriptor]);
+      Object.defineProperty(on, name, { configurable: true, enumerable: descriptor?.enumerable ?? false, get: () => value });
+    }
     return make();
   } finally {
-    names.forEach((name, i) => {
-      const descriptor = saved[i];
-      if (descriptor) Object.defineProperty(process, name, descriptor);
-    });
+    for (const [on, name, descriptor] of swapped.reverse()) {
+      if (descriptor) Object.defineProperty(on, name, descriptor);
+      else delete (on as Record<string, unknown>)[name];
+    }
   }
 }
 
 /** What process.stdout and process.stderr are while winston loads. */
 const NO_TERMINAL = { isTTY: false };
+
+/** What the global console is while winston loads: each of its methods does nothing. */
+const NO_CONSOLE: unknown = new Proxy({}, { get: () => () => undefined });
+
+/** The properties withoutStdio swaps while winston loads, and what each reads as meanwhile. */
+const STAND_INS: readonly (readonly [object, string, unknown])[] = [
+  [process, 'stdout', NO_TERMINAL],
+  [process, 'stderr', NO_TERMINAL],
+  [globalThis, 'console', NO_CONSOLE],
+];
 
 /** One text line: `mountkit LEVEL [PLUGIN]: MESSAGE {OTHER META AS JSON}`. */
 export function textLine(level: string, message: unknown, meta: Record<string, unknown>): string {

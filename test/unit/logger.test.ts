@@ -8,9 +8,9 @@ const REPO = path.resolve(__dirname, '..', '..');
 const TS_REGISTER = path.join(REPO, 'test', 'helpers', 'ts-register.js');
 
 /** Runs `body` in a fresh Node with `createLogger` in scope; returns its stderr and stdout. */
-function inNode(body: string): { stderr: string; stdout: string } {
+function inNode(body: string, env: NodeJS.ProcessEnv = process.env): { stderr: string; stdout: string } {
   const script = `const { createLogger } = require('./src/core/logger');\n${body}`;
-  const r = spawnSync(process.execPath, ['-r', TS_REGISTER, '-e', script], { cwd: REPO, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['-r', TS_REGISTER, '-e', script], { cwd: REPO, encoding: 'utf8', env });
   if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
   return { stderr: r.stderr, stdout: r.stdout };
 }
@@ -97,6 +97,35 @@ process.stdout.write(String(${flagsOf2} & ${O_NONBLOCK}));`);
 require('fs').writeSync(2, 'flags ' + (${flagsOf(1)} & ${O_NONBLOCK}) + ' ' + (${flagsOf(2)} & ${O_NONBLOCK}) + '\\n');`);
     expect(r.stderr).toMatch(/^flags 0 0$/m);
     expect(r.stdout).toBe('');
+  });
+
+  // @dabh/diagnostics, which winston loads, writes its lines with console.log when DEBUG names winston; Node's console keeps the first stream it reads.
+  test('with DEBUG naming winston, loading it leaves the global console working: both streams stay blocking, and console.log writes to stdout after', () => {
+    const flagsOf = (fd: number) => flagsOf2.replace('fdinfo/2', `fdinfo/${fd}`);
+    const r = inNode(
+      `createLogger({ level: 'debug' }).info('logged');
+require('fs').writeSync(2, 'flags ' + (${flagsOf(1)} & ${O_NONBLOCK}) + ' ' + (${flagsOf(2)} & ${O_NONBLOCK}) + '\\n');
+console.log('console after');`,
+      { ...process.env, DEBUG: 'winston:*' },
+    );
+    expect(r).toEqual({ stdout: 'console after\n', stderr: 'mountkit info: logged\nflags 0 0\n' });
+  });
+
+  test('a stream an embedder made for good (not configurable) is left as it is, and the others are put back', () => {
+    const r = inNode(`const fs = require('fs');
+const own = { isTTY: false, write: (s) => fs.writeSync(2, 'own ' + s) };
+Object.defineProperty(process, 'stderr', { value: own, configurable: false });
+createLogger({ level: 'debug' }).info('logged');
+process.stderr.write('stderr after\\n');
+process.stdout.write('stdout after');`);
+    expect(r).toEqual({ stdout: 'stdout after', stderr: 'mountkit info: logged\nown stderr after\n' });
+  });
+
+  test('a stream process has no property for is not left behind', () => {
+    const r = inNode(`delete process.stdout;
+createLogger({ level: 'debug' }).info('logged');
+require('fs').writeSync(1, String('stdout' in process));`);
+    expect(r).toEqual({ stdout: 'false', stderr: 'mountkit info: logged\n' });
   });
 
   // The child fills the 64 KiB pipe first, and its reader starts only once the child says it is full: a non-blocking write(2) fails EAGAIN until the reader drains it.
