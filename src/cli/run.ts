@@ -44,6 +44,7 @@ import { serveRuntimeChannel } from '../core/runtime-hooks';
 import { relayConsole, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
 import { nodeStartEnv } from './node-env';
+import { openStderrBeforeRelaunch } from '../core/streams';
 
 /**
  * Set in the environment of the process mountkit re-executed itself as: `1` under
@@ -327,6 +328,8 @@ exec "$@"`;
  * (takeRelaunchDescriptors takes them there).
  */
 function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootfs, warn }: Relaunch): Promise<number> {
+  // Node makes process.stderr when it first destroys a socket, which would make a piped stderr non-blocking under the running container.
+  openStderrBeforeRelaunch(sys, () => void process.stderr);
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.

@@ -64,3 +64,31 @@ export function blockStreams(sys: Syscalls): void {
     }
   }
 }
+
+/** The standard error stream's descriptor. */
+const STDERR = 2;
+
+/**
+ * In `run`'s first process, before it starts the relaunch: Node's process.stderr made
+ * (`open`) while stderr is a pipe or a socket, and that made blocking again. Node makes
+ * it the first time it destroys a socket of its own (net.Socket's _destroy compares the
+ * socket with it), which the first process does once the relaunch has read its config,
+ * and making it sets O_NONBLOCK on the pipe or socket, for every process holding it: the
+ * container too, whose handover may have made its streams blocking before
+ * (blockStreams). Made here, no later making can happen while the relaunch runs. A
+ * terminal or a file is left to Node (it opens a terminal again over the descriptor,
+ * which the relaunch would get instead of the caller's; a file it leaves as it is), and
+ * a closed stderr closed.
+ */
+export function openStderrBeforeRelaunch(sys: Syscalls, open: () => void): void {
+  let type: number;
+  try {
+    type = sys.fstatfs(STDERR).type;
+  } catch (err) {
+    if (!(err instanceof SyscallError) || err.code !== 'EBADF') throw err;
+    return;
+  }
+  if (type !== PIPEFS_MAGIC && type !== SOCKFS_MAGIC) return;
+  open();
+  sys.setBlocking(STDERR);
+}

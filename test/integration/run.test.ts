@@ -19,6 +19,7 @@ const withUidmap = uidmapTools.uid && uidmapTools.gid ? test : test.skip;
 /** Runs its arguments under a seccomp filter that refuses pidfds (ENOSYS). */
 const WITHOUT_PIDFDS = path.join(__dirname, '..', 'helpers', 'without-pidfds.js');
 const SLOW_PID_ONE = path.join(__dirname, '..', 'helpers', 'slow-pid-one.js');
+const SLOW_STDERR = path.join(__dirname, '..', 'helpers', 'slow-stderr.js');
 const WITHOUT_CLOSE_RANGE = path.join(__dirname, '..', 'helpers', 'without-close-range.js');
 /**
  * Whether this process may lower an OOM score below the lowest it has held: CAP_SYS_RESOURCE
@@ -504,6 +505,18 @@ maybe('mountkit run', () => {
     const flags = [r.stdout, r.stderr].map((out) => parseInt(/^flags:\s+([0-7]+)$/m.exec(out)?.[1] ?? 'x', 8));
     // O_NONBLOCK is 04000 (asm-generic/fcntl.h).
     expect(flags.map((f) => Number.isNaN(f) ? 'unread' : f & 0o4000)).toEqual([0, 0]);
+  });
+
+  // Node makes process.stderr in the first process the first time it destroys a socket (once the relaunch has read its config); helpers/slow-stderr.js holds that 1 s, as a busy machine may, until the container runs.
+  test("a relaunch's container keeps its piped stderr blocking while it runs, however late the first process gets to Node's process.stderr", () => {
+    const c = config(['sh', '-c', 'for i in 1 2 3 4 5 6 7 8; do grep ^flags /proc/self/fdinfo/2; sleep 0.25; done'], { hooks: { poststart: [{ path: '/bin/true' }] } });
+    c.linux.namespaces = c.linux.namespaces.filter((ns: { type: string }) => ns.type !== 'pid');
+    const env = { ...process.env, NODE_OPTIONS: `--require ${SLOW_STDERR}` };
+    const r = withBundle(c, (dir) => spawnSync(LAUNCHER, ['run', '--seccomp-cache', 'off', '--bundle', dir], { encoding: 'utf8', timeout: 60_000, env }));
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    const flags = r.stdout.split('\n').filter(Boolean).map((line) => parseInt(/^flags:\s+([0-7]+)$/.exec(line)?.[1] ?? 'x', 8));
+    // O_NONBLOCK is 04000 (asm-generic/fcntl.h).
+    expect(flags.map((f) => (Number.isNaN(f) ? 'unread' : f & 0o4000))).toEqual(Array(8).fill(0));
   });
 
   // libuv opens a terminal again when Node makes a stream of it, and puts the new file over the descriptor: inside the run's mount namespace, on a devpts the jail detaches.
