@@ -22,7 +22,7 @@ export function errnoNumber(name: string): number {
  * process loads, so `instanceof` knows an error another copy of mountkit made (a plugin
  * package's own dependency) for what it is: its exit status, its errno.
  */
-const KINDS = Symbol.for('mountkit.errorKinds');
+const KINDS: unique symbol = Symbol.for('mountkit.errorKinds') as typeof KINDS;
 
 /** The kinds up the class chain from `cls`: each class's own `kind`. */
 function kindsOf(cls: unknown): string[] {
@@ -40,9 +40,9 @@ export class MountkitError extends Error {
   /** Process exit status the CLI uses for this error. */
   readonly exitCode: number = 1;
 
-  constructor(message?: string, options?: { cause?: unknown }) {
-    super(message, options);
-    Object.defineProperty(this, KINDS, { value: kindsOf(new.target) });
+  /** Read from the prototype, only when another copy asks: a SyscallError is made often (an ENOENT a lookup expects), asked rarely. */
+  get [KINDS](): string[] {
+    return kindsOf(this.constructor);
   }
 
   /** As `instanceof` always answers, or, for an error of another copy of mountkit, whether it has this class's kind. */

@@ -47,8 +47,9 @@ export function giveStreams(sys: Syscalls, uid: number, kinds: StreamKinds = {})
 
 /**
  * Takes O_NONBLOCK off each standard stream, so the container's program gets them
- * blocking, as the caller gave them: the relaunched process starts with them so (libuv
- * clears O_NONBLOCK on 0, 1 and 2 of every child it spawns). Node sets the flag on a
+ * blocking, as under `runc run` (which gives it pipes of its own) and as the relaunched
+ * process starts with them (libuv clears O_NONBLOCK on 0, 1 and 2 of every child it
+ * spawns, on the caller's file too). Node sets the flag on a
  * pipe or socket stream the first time it makes process.stdout or process.stderr of it,
  * which loading winston does (its colour check reads both), and the flag belongs to the
  * open file, shared by every process holding it: a program whose reader lags would have
