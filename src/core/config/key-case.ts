@@ -1,27 +1,15 @@
 /**
- * runc reads config.json with Go's encoding/json, which matches a JSON key to a field in
- * any case when no key matches it exactly ("Readonly" sets root.readonly). mountkit
- * reads keys exactly, so such a key would be ignored without a word: a read-only root
- * left writable, a seccomp profile not loaded. A key that is no field name but matches
- * one in another case is refused instead, naming both.
+ * runc reads config.json with Go's encoding/json, which matches a JSON key to a field of
+ * the struct the object decodes into in any case when no key matches it exactly
+ * ("Readonly" sets root.readonly). mountkit reads keys exactly, so such a key would be
+ * ignored without a word: a read-only root left writable, a seccomp profile not loaded.
+ * A key that is no field of its object but one of them in another case is refused
+ * instead, naming both. Only the object's own fields count (spec-fields.ts): Go ignores a
+ * key that matches none of them, and so does mountkit, whatever field of another object
+ * it may spell ("Path" in process, or in an object mountkit does not read).
  */
 import { ConfigError } from '../errors';
-
-/** The keys of config.json's objects that mountkit reads (runtime-spec config.md, config-linux.md), as the spec writes them. */
-export const FIELD_NAMES: ReadonlySet<string> = new Set([
-  // The top level, root, process and its parts.
-  ...['ociVersion', 'root', 'path', 'readonly', 'process', 'terminal', 'consoleSize', 'height', 'width', 'user', 'uid', 'gid', 'umask', 'additionalGids'],
-  ...['args', 'env', 'cwd', 'capabilities', 'bounding', 'effective', 'inheritable', 'permitted', 'ambient', 'rlimits', 'type', 'hard', 'soft'],
-  ...['noNewPrivileges', 'apparmorProfile', 'oomScoreAdj', 'selinuxLabel', 'scheduler', 'policy', 'nice', 'priority', 'flags', 'runtime', 'deadline', 'period'],
-  ...['ioPriority', 'class', 'hostname', 'domainname', 'annotations'],
-  // Mounts and hooks.
-  ...['mounts', 'destination', 'source', 'options', 'uidMappings', 'gidMappings', 'containerID', 'hostID', 'size'],
-  ...['hooks', 'prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop', 'timeout'],
-  // linux.
-  ...['linux', 'namespaces', 'devices', 'major', 'minor', 'fileMode', 'rootfsPropagation', 'maskedPaths', 'readonlyPaths', 'sysctl', 'mountLabel'],
-  ...['seccomp', 'defaultAction', 'defaultErrnoRet', 'architectures', 'listenerPath', 'listenerMetadata', 'syscalls', 'names', 'action', 'errnoRet'],
-  ...['index', 'value', 'valueTwo', 'op', 'timeOffsets', 'monotonic', 'boottime', 'secs', 'nanosecs', 'personality', 'domain'],
-]);
+import { SPEC_SHAPE, shapeWithin, type FieldShape, type StructShape } from './spec-fields';
 
 /**
  * A key as Go's encoding/json compares it with a field name (bytes.EqualFold, Unicode
@@ -33,15 +21,18 @@ export function foldedKey(key: string): string {
   return key.toLowerCase().replace(/\u017f/g, 's');
 }
 
-/** Field names by their folded key. */
-const BY_FOLD = new Map([...FIELD_NAMES].map((name) => [foldedKey(name), name]));
+/** Each struct's field names by their folded key, made when a struct is first met. */
+const FOLDS = new WeakMap<StructShape, ReadonlyMap<string, string>>();
 
-/**
- * Fields that are Go maps in the runtime-spec (annotations, linux.sysctl, linux.timeOffsets,
- * linux.netDevices, linux.resources.unified and rdma): their keys are names, which Go
- * never folds, taken as written; their values are checked.
- */
-const NAME_MAPS: ReadonlySet<string> = new Set(['annotations', 'sysctl', 'timeOffsets', 'netDevices', 'unified', 'rdma']);
+/** The field of `struct` that `key`, no field name of it, names in another case; undefined when none. */
+function fieldInOtherCase(struct: StructShape, key: string): string | undefined {
+  let folds = FOLDS.get(struct);
+  if (folds === undefined) {
+    folds = new Map([...struct.fields.keys()].map((name) => [foldedKey(name), name]));
+    FOLDS.set(struct, folds);
+  }
+  return folds.get(foldedKey(key));
+}
 
 /** Go's encoding/json refuses JSON nested deeper than this (maxNestingDepth, "exceeded max depth"). */
 export const MAX_NESTING = 10000;
@@ -52,7 +43,8 @@ interface Place {
   key: string | number;
   parent: Place | undefined;
   depth: number;
-  keysAreNames: boolean;
+  /** What the runtime-spec's type holds there (spec-fields.ts); undefined where mountkit reads nothing. */
+  shape: FieldShape | undefined;
 }
 
 /** The most components of a JSON path an error shows. */
@@ -68,30 +60,32 @@ function pathOf(place: Place | undefined): string {
 }
 
 /**
- * Refuses the first key of `spec`'s objects that is no field name but one in another case
- * (see above), naming it by its JSON path, and a spec nested deeper than MAX_NESTING, as
- * runc's decoder refuses it (a cycle in a spec built in code ends there too). The keys of
- * the maps (NAME_MAPS) are names, never refused. The walk keeps a stack of its own, and
- * builds a path only for its error.
+ * Refuses the first key of `spec`'s objects that is no field of its object but one in
+ * another case (see above), naming it by its JSON path, and a spec nested deeper than
+ * MAX_NESTING, as runc's decoder refuses it (a cycle in a spec built in code ends there
+ * too). The keys of maps (annotations, linux.sysctl, linux.timeOffsets) are names, never
+ * refused, and so are those of objects mountkit does not read. The walk keeps a stack of
+ * its own, and builds a path only for its error.
  */
 export function refuseOtherCase(spec: unknown): void {
-  const todo: Place[] = [{ value: spec, key: '', parent: undefined, depth: 0, keysAreNames: false }];
+  const todo: Place[] = [{ value: spec, key: '', parent: undefined, depth: 0, shape: SPEC_SHAPE }];
   while (todo.length > 0) {
     const place = todo.pop()!;
-    const { value, depth } = place;
+    const { value, depth, shape } = place;
     if (typeof value !== 'object' || value === null) continue;
     if (depth >= MAX_NESTING) throw new ConfigError(pathOf(place.parent) || 'config.json', undefined, `nests arrays and objects more than ${MAX_NESTING} deep, which runc's Go decoder refuses too`);
     if (Array.isArray(value)) {
-      value.forEach((item, i) => todo.push({ value: item, key: i, parent: place, depth: depth + 1, keysAreNames: false }));
+      value.forEach((item, i) => todo.push({ value: item, key: i, parent: place, depth: depth + 1, shape: shapeWithin(shape, i) }));
       continue;
     }
+    const struct = typeof shape === 'object' && shape.kind === 'struct' ? shape : undefined;
     for (const [key, item] of Object.entries(value)) {
-      const meant = place.keysAreNames || FIELD_NAMES.has(key) ? undefined : BY_FOLD.get(foldedKey(key));
+      const meant = struct === undefined || struct.fields.has(key) ? undefined : fieldInOtherCase(struct, key);
       if (meant !== undefined) {
-        const at = pathOf({ value: item, key, parent: place, depth, keysAreNames: false });
+        const at = pathOf({ value: item, key, parent: place, depth, shape: undefined });
         throw new ConfigError(at, undefined, `is not a field mountkit reads: a runtime that reads config.json with Go's encoding/json (runc) takes it as ${JSON.stringify(meant)}, matching keys in any case; write ${JSON.stringify(meant)}`);
       }
-      todo.push({ value: item, key, parent: place, depth: depth + 1, keysAreNames: NAME_MAPS.has(key) && !place.keysAreNames });
+      todo.push({ value: item, key, parent: place, depth: depth + 1, shape: shapeWithin(shape, key) });
     }
   }
 }
