@@ -197,12 +197,17 @@ const SHOWN_OTHER = 80;
 
 /**
  * A value as an error shows it, on one line: a string quoted as JSON, a number as
- * JavaScript writes it (Infinity, which JSON would show as null), anything else as JSON,
- * cut (SHOWN_STRING, SHOWN_OTHER). A value JSON cannot write (nested too deep for the stack, cyclic)
- * is named by its kind.
+ * JavaScript writes it (Infinity, which JSON would show as null), a bigint in its digits,
+ * anything else as JSON, cut (SHOWN_STRING, SHOWN_OTHER). A value JSON cannot write
+ * (nested too deep for the stack, cyclic) is named by its kind.
  */
 function formatValue(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number') return String(value);
+  // An integer config.json writes beyond the exact doubles, in any number of digits.
+  if (typeof value === 'bigint') {
+    const digits = String(value);
+    return digits.length <= SHOWN_OTHER ? digits : `${digits.slice(0, SHOWN_OTHER - 3)}... (${digits.length} characters)`;
+  }
   let text: string | undefined;
   try {
     text = JSON.stringify(value);

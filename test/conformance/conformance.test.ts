@@ -272,6 +272,25 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     });
   });
 
+  test('integers as config.json writes them: limits beyond the exact doubles read exactly, -0 in a signed field as 0; keys that are no field of their object in any case (process.Path, an object of no field) ignored', () => {
+    const config = runcSpec();
+    config.process.rlimits = [
+      { type: 'RLIMIT_NOFILE', soft: 1024, hard: 1024 },
+      { type: 'RLIMIT_CORE', soft: '@SOFT@', hard: '@HARD@' },
+      { type: 'RLIMIT_FSIZE', soft: '@INFINITY@', hard: '@INFINITY@' },
+    ];
+    config.process.oomScoreAdj = '@OOM@';
+    config.process.Path = '/ignored';
+    config.vendor = { Path: 1, Readonly: true, n: 1.5 };
+    const { sections } = compare(config, (dir) => {
+      const file = path.join(dir, 'config.json');
+      const text = readFileSync(file, 'utf8');
+      writeFileSync(file, text.replace('"@SOFT@"', '9007199254740993').replace('"@HARD@"', '18446744073709551614').split('"@INFINITY@"').join('18446744073709551615').replace('"@OOM@"', '-0'));
+    });
+    expect(sections.limits).toEqual(expect.arrayContaining([expect.stringMatching(/^Max core file size +9007199254740993 +18446744073709551614 +bytes *$/), expect.stringMatching(/^Max file size +unlimited +unlimited +bytes *$/)]));
+    expect(sections.oom).toEqual(['0']);
+  });
+
   test('a non-root process with groups, a umask, an ambient capability and an OOM score; createRuntime, createContainer, startContainer, poststart and poststop hooks (their state carries the annotations; the OOM score is the container\'s from createContainer on)', () => {
     const config = runcSpec(['echo "== user"; id -u; id -G; umask; echo "== home"; echo "HOME=$HOME"']);
     config.process.user = { uid: 1000, gid: 1000, additionalGids: [5, 27], umask: 0o027 };

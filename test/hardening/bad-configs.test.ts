@@ -66,7 +66,7 @@ const CONFIG_ERRORS: Case[] = [
     status: 2,
     stderr: `process.scheduler.nice${'[0]'.repeat(9)}...: nests arrays and objects more than 10000 deep, which runc's Go decoder refuses too`,
   },
-  { name: 'a number too large for a double (1e309)', text: '{"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"cwd": "/", "args": ["sh"], "user": {"uid": 1e309, "gid": 0}}}', status: 2, stderr: 'process.user.uid Infinity: must be a non-negative integer' },
+  { name: 'a number too large for a double (1e309)', text: '{"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"cwd": "/", "args": ["sh"], "user": {"uid": 1e309, "gid": 0}}}', status: 2, stderr: "process.user.uid: 1e309 is not an integer literal: runc's Go decoder takes an integer field's number as digits only, with no fraction or exponent" },
   { name: 'JSON null', text: 'null', status: 2, stderr: 'config.json: must be a JSON object' },
   { name: 'mounts not an array', edit: (c) => (c.mounts = { destination: '/x' }), status: 2, stderr: 'mounts: must be an array' },
   { name: 'a numeric destination', edit: mount({ destination: 42, type: 'tmpfs', source: 'tmpfs' }), status: 2, stderr: 'mounts[2].destination: must be a string' },

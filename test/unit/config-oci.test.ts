@@ -911,16 +911,31 @@ describe('loadBundle', () => {
     expect(loadBundle(dir).process.rlimits?.[0].hard).toBe(value);
   });
 
-  test.each(['18446744073709551614', '18446744073709550600', '18446744073709551616', '18446744073709551615.0', '1.8446744073709552e19', '1.8446744073709551E+19', '0.18446744073709551615e20'])('a number JSON.parse rounds to 2^64 (%s) is refused, not read as UINT64_MAX; in a string it is text', (n) => {
-    writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/", "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": ${n}}]}}`);
-    expectConfigError(() => loadBundle(dir), `config.json: the number ${n} would be read as 18446744073709551615: JSON numbers are read as doubles, exact up to 9007199254740991`);
-    writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh", "${n}", "\\\\"], "cwd": "/", "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": 18446744073709551615}]}}`);
-    expect(loadBundle(dir).process.args).toEqual(['sh', n, '\\']);
+  test.each([
+    // [text of a limit, read as]: an integer literal exactly, as runc 1.1.5 sets it (seen in the container's /proc/self/limits)
+    ['18446744073709551614', 18446744073709551614n],
+    ['18446744073709550600', 18446744073709550600n],
+    ['18446744073709549568', 18446744073709549568n],
+    ['9007199254740993', 9007199254740993n],
+  ])('a limit written %s, near 2^64 or beyond 2^53, is read exactly, where JSON.parse rounds it', (text, value) => {
+    writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/", "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": ${text}}]}}`);
+    expect(loadBundle(dir).process.rlimits?.[0].hard).toBe(value);
   });
 
-  test.each(['1.8e19', '1e3', '18446744073709549568'])('a number near 2^64 that JSON.parse does not round to it (%s) is read as it is', (n) => {
+  test.each([
+    // [text of a limit, the error]: runc 1.1.5 refuses each ("cannot unmarshal number ... of type uint64")
+    ['18446744073709551616', 'process.rlimits[0].hard 18446744073709551616: must be at most 18446744073709551615'],
+    ['18446744073709551615.0', 'process.rlimits[0].hard: 18446744073709551615.0 is not an integer literal'],
+    ['1.8446744073709552e19', 'process.rlimits[0].hard: 1.8446744073709552e19 is not an integer literal'],
+    ['1.8446744073709551E+19', 'process.rlimits[0].hard: 1.8446744073709551E+19 is not an integer literal'],
+    ['0.18446744073709551615e20', 'process.rlimits[0].hard: 0.18446744073709551615e20 is not an integer literal'],
+    ['1.8e19', 'process.rlimits[0].hard: 1.8e19 is not an integer literal'],
+    ['1e3', 'process.rlimits[0].hard: 1e3 is not an integer literal'],
+  ])('a limit written %s is refused, as written; in a string it is text', (n, message) => {
     writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh"], "cwd": "/", "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": ${n}}]}}`);
-    expect(() => loadBundle(dir)).not.toThrow(/would be read as/);
+    expect(() => loadBundle(dir)).toThrow(message);
+    writeConfig(`{"root": {"path": "rootfs"}, "process": {"args": ["sh", "${n}", ": ${n}", "\\\\"], "cwd": "/", "rlimits": [{"type": "RLIMIT_CORE", "soft": 0, "hard": 18446744073709551615}]}}`);
+    expect(loadBundle(dir).process.args).toEqual(['sh', n, `: ${n}`, '\\']);
   });
 
   test('a relative seccomp listenerPath is the bundle\'s', () => {

@@ -69,11 +69,25 @@ export function optionalBoolean(v: unknown, field: string): boolean {
   return v;
 }
 
+/**
+ * Whether `v` is a number of config.json: a double as JSON.parse reads it, or an integer
+ * beyond the exact doubles as written, which the loader reads as a bigint (number-literals.ts).
+ */
+export function isNumber(v: unknown): v is number | bigint {
+  return typeof v === 'number' || typeof v === 'bigint';
+}
+
+/** Whether `v` is an integer: a bigint, or a number without a fraction. */
+export function isInteger(v: number | bigint): boolean {
+  return typeof v === 'bigint' || Number.isInteger(v);
+}
+
+/** A non-negative integer up to `max`; a bigint is beyond any `max` below 2^53 and refused as written. */
 export function unsigned(v: unknown, field: string, max: number): number {
-  if (typeof v !== 'number') fail(field, undefined, 'must be a number');
-  if (!Number.isInteger(v) || v < 0) fail(field, v, 'must be a non-negative integer');
+  if (!isNumber(v)) fail(field, undefined, 'must be a number');
+  if (!isInteger(v) || v < 0) fail(field, v, 'must be a non-negative integer');
   if (v > max) fail(field, v, `must be at most ${max}`);
-  return v;
+  return Number(v);
 }
 
 export function optionalUnsigned(v: unknown, field: string, max: number, fallback: number): number {
@@ -254,16 +268,25 @@ export function beyondExact(v: number): string {
   return `is read as ${BigInt(v)} (a JSON number is read as a double, exact up to ${Number.MAX_SAFE_INTEGER})`;
 }
 
+/** The largest uint64: RLIM_INFINITY, an all-ones mask. */
+export const UINT64_MAX = 0xffffffffffffffffn;
+
 /**
- * A uint64 as JSON.parse gives it: a number exact as a double (up to 2^53 - 1), or
- * 18446744073709551615 (UINT64_MAX), which it reads as 2^64. Anything else between would
- * arrive rounded, and is refused rather than used as another value; the loader refuses
- * the integers that round to 2^64 too (oci.ts, checkNearUint64Max).
+ * A uint64, up to UINT64_MAX as runc reads it. From config.json an integer beyond the
+ * exact doubles comes as the bigint written (number-literals.ts). A number, as a spec
+ * built in code gives it, is exact up to 2^53 - 1; 2^64, the double
+ * 18446744073709551615 becomes, is taken as UINT64_MAX, and anything else beyond 2^53 - 1
+ * would have been rounded, and is refused rather than used as another value.
  */
 export function uint64(v: unknown, field: string): bigint {
+  if (typeof v === 'bigint') {
+    if (v < 0n) fail(field, v, 'must be a non-negative integer');
+    if (v > UINT64_MAX) fail(field, v, `must be at most ${UINT64_MAX}`);
+    return v;
+  }
   if (typeof v !== 'number') fail(field, undefined, 'must be a number');
   if (!Number.isInteger(v) || v < 0) fail(field, v, 'must be a non-negative integer');
-  if (v === 2 ** 64) return 0xffffffffffffffffn;
+  if (v === 2 ** 64) return UINT64_MAX;
   if (!Number.isSafeInteger(v)) fail(field, undefined, `${beyondExact(v)}: must be at most ${Number.MAX_SAFE_INTEGER}, or 18446744073709551615`);
   return BigInt(v);
 }

@@ -8,6 +8,7 @@
  */
 import { resolveIdmapTerms } from './idmap-option';
 import { refuseOtherCase } from './key-case';
+import { readIntegerLiterals } from './number-literals';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CAPABILITY_SETS, type CapabilityNames } from '../capabilities';
@@ -38,6 +39,8 @@ import {
   beyondExact,
   fail,
   isAbsent,
+  isInteger,
+  isNumber,
   isObject,
   list,
   object,
@@ -284,13 +287,14 @@ function parseCapabilities(v: unknown): CapabilityNames {
 /** process.oomScoreAdj: an integer from OOM_SCORE_ADJ_MIN to OOM_SCORE_ADJ_MAX (include/uapi/linux/oom.h); the kernel refuses others (EINVAL). */
 function oomScoreAdj(v: unknown): number {
   const field = 'process.oomScoreAdj';
-  if (typeof v !== 'number') fail(field, undefined, 'must be a number');
-  if (!Number.isInteger(v) || v < -1000 || v > 1000) fail(field, v, 'must be an integer from -1000 to 1000');
-  return v;
+  if (!isNumber(v)) fail(field, undefined, 'must be a number');
+  if (!isInteger(v) || v < -1000 || v > 1000) fail(field, v, 'must be an integer from -1000 to 1000');
+  return Number(v);
 }
 
-/** A limit: a non-negative integer JSON carries exactly, or RLIM_INFINITY as written (rlimitValue). */
+/** A limit, RLIM_INFINITY (18446744073709551615) for none: a uint64 as config.json writes it (uint64), or a number as a spec built in code gives it (rlimitValue). */
 function rlimitNumber(v: unknown, field: string): bigint {
+  if (typeof v === 'bigint') return uint64(v, field);
   if (typeof v !== 'number') fail(field, undefined, 'must be a number');
   if (!Number.isInteger(v) || v < 0) fail(field, v, 'must be a non-negative integer');
   return rlimitValue(v) ?? fail(field, undefined, `${beyondExact(v)}: must be at most ${Number.MAX_SAFE_INTEGER}, or 18446744073709551615 for no limit`);
@@ -585,31 +589,8 @@ function parseConfigText(text: string, file: string): unknown {
   } catch (err) {
     return fail('config.json', file, `is not valid JSON${parseErrorAt(text, (err as Error).message)}`);
   }
-  checkNearUint64Max(text);
+  readIntegerLiterals(text, spec);
   return spec;
-}
-
-/** A string, or a number token (RFC 8259's number grammar), in JSON text. */
-const JSON_TOKEN = /"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/g;
-
-/** A digit and an exponent, as a number in E notation has them. */
-const E_NOTATION = /\d[eE][+-]?\d/;
-
-/**
- * JSON.parse reads every number within about 2048 of 2^64 as 2^64 exactly, which the
- * readers take as UINT64_MAX (18446744073709551615, RLIM_INFINITY, an all-ones mask) as
- * written. Any other such number, an integer or written with a fraction or an exponent
- * (1.8446744073709552e19), would silently become it: refused here, where the text still
- * shows it. Only a text that could hold one is scanned token by token: one with the
- * digits such a number begins with in plain notation, or one with E notation.
- */
-function checkNearUint64Max(text: string): void {
-  if (!text.includes('1844674407370955') && !E_NOTATION.test(text)) return;
-  for (const [token] of text.matchAll(JSON_TOKEN)) {
-    if (token[0] !== '"' && token !== '18446744073709551615' && Number(token) === 2 ** 64) {
-      fail('config.json', undefined, `the number ${token} would be read as 18446744073709551615: JSON numbers are read as doubles, exact up to ${Number.MAX_SAFE_INTEGER}`);
-    }
-  }
 }
 
 /**
