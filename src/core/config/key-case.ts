@@ -74,8 +74,12 @@ export function refuseOtherCase(spec: unknown): void {
     const { value, depth, shape } = place;
     if (typeof value !== 'object' || value === null) continue;
     if (depth >= MAX_NESTING) throw new ConfigError(pathOf(place.parent) || 'config.json', undefined, `nests arrays and objects more than ${MAX_NESTING} deep, which runc's Go decoder refuses too`);
+    // Only arrays and objects are walked into: a string or a number holds no key.
     if (Array.isArray(value)) {
-      value.forEach((item, i) => todo.push({ value: item, key: i, parent: place, depth: depth + 1, shape: shapeWithin(shape, i) }));
+      const itemShape = shapeWithin(shape, 0);
+      value.forEach((item, i) => {
+        if (typeof item === 'object' && item !== null) todo.push({ value: item, key: i, parent: place, depth: depth + 1, shape: itemShape });
+      });
       continue;
     }
     const struct = typeof shape === 'object' && shape.kind === 'struct' ? shape : undefined;
@@ -85,7 +89,7 @@ export function refuseOtherCase(spec: unknown): void {
         const at = pathOf({ value: item, key, parent: place, depth, shape: undefined });
         throw new ConfigError(at, undefined, `is not a field mountkit reads: a runtime that reads config.json with Go's encoding/json (runc) takes it as ${JSON.stringify(meant)}, matching keys in any case; write ${JSON.stringify(meant)}`);
       }
-      todo.push({ value: item, key, parent: place, depth: depth + 1, shape: shapeWithin(shape, key) });
+      if (typeof item === 'object' && item !== null) todo.push({ value: item, key, parent: place, depth: depth + 1, shape: shapeWithin(shape, key) });
     }
   }
 }
