@@ -171,12 +171,44 @@ async function deliver(container: ContainerProcess, held: string | undefined, ch
   if (!stopped()) container.signal(signum);
 }
 
+/** The signals passed on that came while holdSignals held them. */
+export interface HeldSignals {
+  /** Stops holding them: each one that came, in the order they came; from then on a signal meets its other listeners, or its default action. */
+  release(): NodeJS.Signals[];
+}
+
+/**
+ * Takes the signals passed on from the moment the relaunch is decided, before anything is
+ * started for it, until passSignals can pass them on: without a listener, SIGTERM, SIGINT
+ * or SIGHUP would end this process with their default action while it makes the user
+ * namespace or starts the relaunch, leaving a relaunch without its starter (no config,
+ * no hooks, no signals passed on). runc's own handler takes them from before it creates
+ * the container.
+ */
+export function holdSignals(): HeldSignals {
+  const held: NodeJS.Signals[] = [];
+  const listeners = PASSED_SIGNALS.map((sig) => {
+    const listener = () => {
+      held.push(sig);
+    };
+    process.on(sig, listener);
+    return [sig, listener] as const;
+  });
+  return {
+    release: () => {
+      for (const [sig, listener] of listeners) process.off(sig, listener);
+      return held.splice(0);
+    },
+  };
+}
+
 /**
  * Passes the signals this process gets on to the container, which the relaunch `spawned`
  * is or started, which holds the channel `spawned` was started with on descriptor 3 (on
- * one of `channelFds`) until its program starts. The returned function stops it.
+ * one of `channelFds`) until its program starts; those `before` held come first, in
+ * their order. The returned function stops it.
  */
-export function passSignals(container: ContainerProcess, spawned: number, channelFds: readonly number[] = [RELAUNCH_STARTER_FD]): () => void {
+export function passSignals(container: ContainerProcess, spawned: number, channelFds: readonly number[] = [RELAUNCH_STARTER_FD], before?: HeldSignals): () => void {
   // What `spawned` was started with on descriptor 3, taken while it still holds it.
   const held = fdLink(spawned, 3);
   const queue: NodeJS.Signals[] = [];
@@ -199,6 +231,12 @@ export function passSignals(container: ContainerProcess, spawned: number, channe
     process.on(sig, listener);
     return [sig, listener] as const;
   });
+  // Released once these listeners are on: no signal meets its default action in between.
+  const early = before?.release() ?? [];
+  if (early.length) {
+    queue.push(...early);
+    void pump();
+  }
   return () => {
     stop = true;
     queue.length = 0;

@@ -39,7 +39,7 @@ import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
 import { ContainerProcess, statOf } from './container-process';
-import { PASSED_SIGNALS, forkingShellEnded, passSignals } from './forward';
+import { PASSED_SIGNALS, forkingShellEnded, holdSignals, passSignals, type HeldSignals } from './forward';
 import { serveRuntimeChannel } from '../core/runtime-hooks';
 import { relayConsole, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
@@ -229,11 +229,22 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const warn = (message: string): void => {
     (logger ??= cliLogger(opts)).warn(message);
   };
-  // Made, opened and connected here, from the host, before a pid namespace is joined (so
-  // the user namespace's helper is not made there), for a relaunch into a user namespace.
-  const passed = prepareRelaunch(sys, plan, config);
+  // Taken from before anything is started for the relaunch until they can be passed on to the container (forward.ts).
+  const held = holdSignals();
+  let passed: RelaunchDescriptors;
   try {
-    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, sys, config, warn }, sys);
+    // Made, opened and connected here, from the host, before a pid namespace is joined (so
+    // the user namespace's helper is not made there), for a relaunch into a user namespace.
+    passed = prepareRelaunch(sys, plan, config);
+  } catch (err) {
+    held.release();
+    throw err;
+  }
+  try {
+    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, sys, config, warn, held }, sys);
+  } catch (err) {
+    held.release();
+    throw err;
   } finally {
     // The relaunch has its own copies, or failed to start; it runs already, so what fails here is only told.
     for (const failure of passed.release()) warn(failure);
@@ -254,6 +265,8 @@ interface Relaunch {
   sys: Syscalls;
   config: RootfsConfig;
   warn: (message: string) => void;
+  /** The signals that came since the relaunch was decided, passed on once it runs (forward.ts holdSignals). */
+  held: HeldSignals;
 }
 
 /** The relaunch, from the pid namespace the plan joins by path when it joins one (core/namespaces.ts). */
@@ -327,7 +340,7 @@ exec "$@"`;
  * prepareRelaunch made, opened and connected comes on the numbers it gives
  * (takeRelaunchDescriptors takes them there).
  */
-function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootfs, warn }: Relaunch): Promise<number> {
+function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootfs, warn, held }: Relaunch): Promise<number> {
   // Node makes process.stderr when it first destroys a socket, which would make a piped stderr non-blocking under the running container.
   openStderrBeforeRelaunch(sys, () => void process.stderr);
   const [cmd, ...args] = plan.relaunch;
@@ -372,6 +385,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       // A fork(2) that fails is thrown, not emitted.
       if (console !== undefined) sys.close(console);
       closeIdmap(sys, idmap);
+      held.release();
       reject(failure(err as NodeJS.ErrnoException));
       return;
     }
@@ -381,6 +395,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       // Not started: no console comes.
       if (console !== undefined) sys.close(console);
       closeIdmap(sys, idmap);
+      held.release();
       return;
     }
     const config = (child.stdio as unknown as import('stream').Writable[])[CONFIG_FD];
@@ -412,7 +427,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       runAsync: (cmd) => sys.runCommandAsync(cmd),
     });
     // The relaunch holds the channel on RELAUNCH_STARTER_FD, and last on the number it moves it to when descriptors are passed (handOverPassed).
-    const stop = passSignals(container, spawned, count ? [RELAUNCH_STARTER_FD, relaunchChannelFd(passedAt, count)] : [RELAUNCH_STARTER_FD]);
+    const stop = passSignals(container, spawned, count ? [RELAUNCH_STARTER_FD, relaunchChannelFd(passedAt, count)] : [RELAUNCH_STARTER_FD], held);
     // Once the container has ended, the signals passed on are ignored to the end, poststop
     // hooks and all, as runc's own handler keeps them from ending it while it destroys the
     // container. Added before passing on stops: a signal without a listener has its

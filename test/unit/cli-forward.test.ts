@@ -1,6 +1,6 @@
 import { spawn } from 'child_process';
 import { readFileSync } from 'fs';
-import { childrenOf, forkingShellEnded, handlesSignal, maskHas, parentInStat, startTimeInStat } from '../../src/cli/forward';
+import { PASSED_SIGNALS, childrenOf, forkingShellEnded, handlesSignal, holdSignals, maskHas, parentInStat, startTimeInStat } from '../../src/cli/forward';
 
 const status = (ign: string, cgt: string) => `Name:\tsh\nSigQ:\t0/1\nSigPnd:\t0000000000000000\nSigBlk:\t0000000000000000\nSigIgn:\t${ign}\nSigCgt:\t${cgt}\n`;
 
@@ -77,4 +77,26 @@ describe('maskHas (a SigIgn or SigCgt mask of /proc/PID/status: hex, bit N-1 for
     ['0000000080000000', 32, true],
     ['1', 1, true],
   ])('%s has %d: %s', (mask, signum, expected) => expect(maskHas(mask, signum)).toBe(expected));
+});
+
+describe('holdSignals: the signals passed on, taken while the relaunch is being prepared', () => {
+  const counts = () => PASSED_SIGNALS.map((sig) => process.listenerCount(sig));
+
+  test('each one that comes is kept, in the order they came, and given once; release takes its listeners off again', () => {
+    const before = counts();
+    const held = holdSignals();
+    expect(counts()).toEqual(before.map((n) => n + 1));
+    // What Node's signal watcher does when one comes.
+    process.emit('SIGTERM', 'SIGTERM');
+    process.emit('SIGHUP', 'SIGHUP');
+    process.emit('SIGTERM', 'SIGTERM');
+    expect(held.release()).toEqual(['SIGTERM', 'SIGHUP', 'SIGTERM']);
+    expect(counts()).toEqual(before);
+    process.emit('SIGINT', 'SIGINT');
+    expect(held.release()).toEqual([]);
+  });
+
+  test('none came: release gives none', () => {
+    expect(holdSignals().release()).toEqual([]);
+  });
 });

@@ -1,0 +1,90 @@
+/**
+ * What a platform's runtime meets when it starts many runs at once and stops some of them:
+ * signals that come while a run is still being prepared, and what a run killed halfway
+ * leaves to the next ones.
+ */
+import { spawn } from 'child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { BUSYBOX, withBundleAsync } from '../conformance/harness';
+import { LAUNCHER, REPO } from '../helpers/cli';
+
+const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
+if (process.env.CI === 'true' && !available) throw new Error('these tests need root and busybox-static (installed by .ci/run)');
+const maybe = available ? describe : describe.skip;
+
+const SIGNAL_ON_CONNECT = path.join(__dirname, '..', 'helpers', 'signal-on-connect.py');
+
+interface Outcome {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `argv` to its end, with `stdio` beyond the three pipes (descriptor 3 and up), and `feed` called once it has started. */
+function outcome(argv: string[], opts: { env?: NodeJS.ProcessEnv; extra?: ('pipe' | 'ignore')[]; feed?: (child: import('child_process').ChildProcess) => void } = {}): Promise<Outcome> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', ...(opts.extra ?? [])], env: opts.env ?? process.env, cwd: REPO });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => (stdout += d));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
+    opts.feed?.(child);
+  });
+}
+
+function config(args: string[], over: Record<string, unknown> = {}): Record<string, any> {
+  return {
+    ociVersion: '1.0.2',
+    process: { terminal: false, args, env: ['PATH=/bin'], cwd: '/' },
+    root: { path: 'rootfs' },
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }] },
+    ...over,
+  };
+}
+
+maybe('signals that come before the relaunch runs', () => {
+  const RANGE = [{ containerID: 0, hostID: 100000, size: 65536 }];
+  /** A container that answers SIGTERM and SIGHUP with their own status, and otherwise ends by itself within about 10 s. */
+  const TRAPPING = 'trap "echo got-TERM; exit 3" TERM; trap "echo got-HUP; exit 4" HUP; echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; echo ended';
+
+  test.each([
+    ['SIGTERM', 15, 3, 'got-TERM'],
+    ['SIGHUP', 1, 4, 'got-HUP'],
+  ] as const)(
+    "%s sent to mountkit while its first process connects the seccomp agent's socket for a new user namespace, before the relaunch starts, is held and reaches the container once its program runs, as runc holds it (it ended mountkit: nothing ran)",
+    async (_name, signum, status, said) => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-held-signal-'));
+      const socket = path.join(dir, 'agent.sock');
+      // The agent signals the process that connects (SO_PEERCRED): mountkit's first process, in prepareRelaunch.
+      const agent = spawn('python3', [SIGNAL_ON_CONNECT, socket, String(signum)], { stdio: ['ignore', 'pipe', 'inherit'] });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          agent.stdout.once('data', () => resolve());
+          agent.once('error', reject);
+        });
+        const c = config(['sh', '-c', TRAPPING]);
+        c.linux = { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: RANGE, gidMappings: RANGE };
+        // A rule for a call the container never makes: the listener is sent, and nothing waits on the agent.
+        c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: socket, syscalls: [{ names: ['acct'], action: 'SCMP_ACT_NOTIFY' }] };
+        const r = await withBundleAsync(c, (bundle) => {
+          chmodSync(bundle, 0o711);
+          return outcome([LAUNCHER, 'run', '--bundle', bundle, '--seccomp-cache', 'off']);
+        });
+        expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status, signal: null, stderr: '' });
+        expect(r.stdout.split('\n').sort()).toEqual(['', 'ready', said].sort());
+      } finally {
+        agent.kill();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
+});
