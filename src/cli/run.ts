@@ -314,6 +314,8 @@ function configFromStarter(): string {
   } finally {
     closeSync(CONFIG_FD);
   }
+  // The starter sends a config it has read and checked, never an empty one: it ended before sending (a SIGKILL).
+  if (chunks.length === 0) throw new Error(`the mountkit process that started this one ended before it passed config.json (descriptor ${CONFIG_FD} was closed empty)`);
   return Buffer.concat(chunks).toString('utf8');
 }
 

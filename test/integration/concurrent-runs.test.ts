@@ -8,7 +8,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, withBundleAsync } from '../conformance/harness';
-import { LAUNCHER, REPO } from '../helpers/cli';
+import { BIN, LAUNCHER, REPO } from '../helpers/cli';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) throw new Error('these tests need root and busybox-static (installed by .ci/run)');
@@ -87,4 +87,14 @@ maybe('signals that come before the relaunch runs', () => {
       }
     },
   );
+
+  test('a relaunch whose starter ended before passing config.json says so, and does not call the config empty', async () => {
+    // What a starter killed right after starting the relaunch leaves it: descriptor 5, the config's socket, closed with nothing sent.
+    const r = await outcome([process.execPath, BIN, 'run', '--bundle', '/nonexistent', '--seccomp-cache', 'off'], {
+      env: { ...process.env, MOUNTKIT_RELAUNCHED: '1' },
+      extra: ['ignore', 'ignore', 'pipe'],
+      feed: (child) => (child.stdio as unknown as import('stream').Writable[])[5].end(),
+    });
+    expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: the mountkit process that started this one ended before it passed config.json (descriptor 5 was closed empty)\n']);
+  });
 });
