@@ -185,6 +185,23 @@ describe('seccompCompile with a cache directory', () => {
     expect(readdirSync(dir).sort()).toEqual([path.basename(other), name].sort());
   });
 
+  test('a cache directory another run makes between the lstat and the mkdir (EEXIST) is used: each of the runs starting at once on a new directory keeps its record', () => {
+    // The module itself, whose property the port's calls read (an import's namespace object cannot be spied on).
+    const nodeFs = require('fs') as typeof import('fs');
+    const real = nodeFs.mkdirSync;
+    // The other run's mkdir comes first; this run's then fails as it does in that race.
+    const spy = jest.spyOn(nodeFs, 'mkdirSync').mockImplementationOnce((at, mode) => {
+      real(at, mode);
+      return real(at, mode);
+    });
+    try {
+      expect(compile().cache).toMatch(new RegExp(`^no record; stored in the cache: ${dir}/[0-9a-f]{64}\\.json$`));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(records()).toHaveLength(1);
+  });
+
   test('a file on the path is not a directory', () => {
     writeFileSync(path.join(base, 'made'), 'a file');
     expect(compile().cache).toBe(`cache not used: ${path.join(base, 'made')} is a regular file, not a directory`);

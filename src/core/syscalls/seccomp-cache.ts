@@ -48,9 +48,14 @@ function trustedDirectory(dir: string, euid: number): string | undefined {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return reason(err);
       try {
         fs.mkdirSync(at, 0o700);
-        st = fs.lstatSync(at);
       } catch (mkErr) {
-        return reason(mkErr);
+        // Another run made it since the lstat: what is there now is judged as if it had been found.
+        if ((mkErr as NodeJS.ErrnoException).code !== 'EEXIST') return reason(mkErr);
+      }
+      try {
+        st = fs.lstatSync(at);
+      } catch (again) {
+        return reason(again);
       }
     }
     const why = untrusted(at, shape(st), euid, i === parts.length ? 'cache-dir' : 'dir');
