@@ -6,7 +6,7 @@
  */
 import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as path from 'path';
 import { CACHE_MAX_RECORDS, encodeRecord } from '../../src/core/seccomp/cache';
 import { seccompProfile } from '../../src/core/seccomp/profile';
@@ -199,6 +199,33 @@ describe('seccompCompile with a cache directory', () => {
     } finally {
       spy.mockRestore();
     }
+    expect(records()).toHaveLength(1);
+  });
+
+  test('a run killed while writing its record leaves the file it writes, never a record; later runs read none of it, and it is removed with the records when the directory is emptied', async () => {
+    // A run stopped in its rename (as if it hung there) is killed: its file is written whole, under its temporary name.
+    const script = [
+      "const fs = require('fs');",
+      "fs.renameSync = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);",
+      "const { LinuxSyscalls } = require('./src/core/syscalls/linux');",
+      "const { seccompProfile } = require('./src/core/seccomp/profile');",
+      `new LinuxSyscalls({ seccompCache: ${JSON.stringify(dir)} }).seccompCompile(seccompProfile(${JSON.stringify(PROFILE)}).filter);`,
+    ].join('\n');
+    const child = spawn(process.execPath, ['-r', path.join(__dirname, '..', 'helpers', 'ts-register.js'), '-e', script], { cwd: path.join(__dirname, '..', '..'), stdio: 'ignore' });
+    const ended = new Promise((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const left = () => (existsSync(dir) ? readdirSync(dir).filter((n) => n.startsWith('.')) : []);
+    for (let i = 0; i < 400 && left().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    child.kill('SIGKILL');
+    expect(await ended).toBe('SIGKILL');
+    const [temporary] = left();
+    expect(temporary).toMatch(/^\.[0-9a-f]{64}\.[0-9a-f]{16}$/);
+    expect(records()).toEqual([]);
+    expect(compile().cache).toMatch(/^no record; stored in the cache: /);
+    expect(compile().cache).toMatch(/^from the cache: /);
+    for (let i = 0; i < CACHE_MAX_RECORDS - 2; i++) writeFileSync(path.join(dir, `${i.toString(16).padStart(64, '0')}.json`), '{}');
+    expect(readdirSync(dir)).toHaveLength(CACHE_MAX_RECORDS);
+    compile(filter(['read']));
+    expect(readdirSync(dir)).toEqual(records());
     expect(records()).toHaveLength(1);
   });
 

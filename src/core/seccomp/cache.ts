@@ -16,7 +16,7 @@ import { BPF_MAXINSNS, SOCK_FILTER_SIZE } from './enosys';
 
 /** Changes whenever what a record holds, or how a filter is built from the same input, changes. */
 export const CACHE_FORMAT = 'mountkit-seccomp/2';
-/** A directory holding this many records is emptied before the next one is written. */
+/** A directory holding this many records and files being written is emptied of them before the next record is written. */
 export const CACHE_MAX_RECORDS = 64;
 /** Larger files are not records: a program of BPF_MAXINSNS instructions in base64, and its lists. */
 export const CACHE_MAX_RECORD_BYTES = 256 * 1024;
@@ -46,6 +46,16 @@ export function cacheKey(filter: SeccompFilter, identity: string, version: strin
 /** Whether `name` is a record's file name (what eviction may remove). */
 export function isRecordName(name: string): boolean {
   return name.endsWith('.json') && KEY.test(name.slice(0, -5));
+}
+
+const TEMPORARY = /^\.[0-9a-f]{64}\.[0-9a-f]+$/;
+
+/**
+ * Whether `name` is the name a record is written under before its rename (`.KEY.SUFFIX`):
+ * a run killed in between leaves it, and eviction removes it with the records.
+ */
+export function isTemporaryName(name: string): boolean {
+  return TEMPORARY.test(name);
 }
 
 interface Record {

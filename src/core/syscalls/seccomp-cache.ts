@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { O_CLOEXEC, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY } from '../constants';
 import { SyscallError, errnoNumber } from '../errors';
-import { CACHE_MAX_RECORD_BYTES, CACHE_MAX_RECORDS, decodeRecord, encodeRecord, isRecordName, untrusted } from '../seccomp/cache';
+import { CACHE_MAX_RECORD_BYTES, CACHE_MAX_RECORDS, decodeRecord, encodeRecord, isRecordName, isTemporaryName, untrusted } from '../seccomp/cache';
 import type { FileKind, SeccompCompiled } from './types';
 
 
@@ -86,7 +86,11 @@ function readRecord(file: string, key: string, euid: number): SeccompCompiled | 
   }
 }
 
-/** Writes the record for `key`; a directory already holding CACHE_MAX_RECORDS records is emptied first. */
+/**
+ * Writes the record for `key`; a directory already holding CACHE_MAX_RECORDS records and
+ * files being written (those of runs killed before their rename stay) is emptied of them
+ * first. A run whose file is removed meanwhile stores nothing: its rename fails.
+ */
 function writeRecord(dir: string, key: string, compiled: SeccompCompiled): string | undefined {
   const file = path.join(dir, `${key}.json`);
   // A name of this run's own: every run in a new pid namespace has pid 1.
@@ -94,8 +98,8 @@ function writeRecord(dir: string, key: string, compiled: SeccompCompiled): strin
   const temp = path.join(dir, `.${key}.${randomBytes(8).toString('hex')}`);
   let created = false;
   try {
-    const records = fs.readdirSync(dir).filter(isRecordName);
-    if (records.length >= CACHE_MAX_RECORDS) for (const name of records) fs.rmSync(path.join(dir, name), { force: true });
+    const files = fs.readdirSync(dir).filter((name) => isRecordName(name) || isTemporaryName(name));
+    if (files.length >= CACHE_MAX_RECORDS) for (const name of files) fs.rmSync(path.join(dir, name), { force: true });
     const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600);
     created = true;
     try {

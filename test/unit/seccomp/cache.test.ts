@@ -1,4 +1,4 @@
-import { CACHE_FORMAT, cacheKey, decodeRecord, encodeRecord, isRecordName, untrusted } from '../../../src/core/seccomp/cache';
+import { CACHE_FORMAT, cacheKey, decodeRecord, encodeRecord, isRecordName, isTemporaryName, untrusted } from '../../../src/core/seccomp/cache';
 import type { SeccompCompiled, SeccompFilter } from '../../../src/core/syscalls/types';
 
 const filter = (): SeccompFilter => ({
@@ -100,6 +100,17 @@ describe('records', () => {
     [`${KEY.toUpperCase()}.json`, false],
     ['notes.json', false],
   ])('%s is a record\'s name: %s', (name, is) => expect(isRecordName(name)).toBe(is));
+
+  test.each([
+    [`.${KEY}.0123456789abcdef`, true],
+    [`.${KEY}.4711`, true],
+    [`${KEY}.json`, false],
+    [`.${KEY}.`, false],
+    [`.${KEY}.json`, false],
+    [`.${KEY.slice(1)}.0123456789abcdef`, false],
+    [`.${KEY.toUpperCase()}.0123456789abcdef`, false],
+    ['.notes.0123', false],
+  ])("%s is a record's name before its rename: %s", (name, is) => expect(isTemporaryName(name)).toBe(is));
 });
 
 describe('untrusted', () => {
