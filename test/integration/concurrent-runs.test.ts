@@ -4,7 +4,7 @@
  * leaves to the next ones.
  */
 import { spawn } from 'child_process';
-import { chmodSync, mkdtempSync, rmSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, rmdirSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, withBundleAsync } from '../conformance/harness';
@@ -96,5 +96,56 @@ maybe('signals that come before the relaunch runs', () => {
       feed: (child) => (child.stdio as unknown as import('stream').Writable[])[5].end(),
     });
     expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: the mountkit process that started this one ended before it passed config.json (descriptor 5 was closed empty)\n']);
+  });
+});
+
+maybe('tmpcopyup staging directories, with many runs', () => {
+  const STAGED = /tmpcopyup staging directory \{"staging":"([^"]+)"\}/g;
+  const staged = (stderr: string) => [...stderr.matchAll(STAGED)].map((m) => m[1]);
+  const NAME = /^\/tmp\/\.mountkit-tmpcopyup-(\d+)-[0-9a-f]{32}$/;
+  /** A config whose mounts[index] is a tmpcopyup over /etc (a file put there by the test), after index - 2 small tmpfs mounts. */
+  const copyUpAt = (index: number) => {
+    const c = config(['cat', '/etc/copied']);
+    for (let i = 2; i < index; i++) c.mounts.push({ destination: `/m${i}`, type: 'tmpfs', source: 'tmpfs', options: ['size=64k'] });
+    c.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'size=1m'] });
+    return c;
+  };
+  const withCopied = (c: Record<string, any>, fn: (bundle: string) => Promise<Outcome[]>) =>
+    withBundleAsync(c, (bundle) => {
+      writeFileSync(path.join(bundle, 'rootfs', 'etc', 'copied'), 'copied\n');
+      return fn(bundle);
+    });
+
+  test("the names a mount's index alone gives (`-INDEX`, then `-INDEX-1` to `-INDEX-99`), taken beforehand by a host user or left by runs killed while copying, stop nothing: each staging name has a random part", async () => {
+    // An index no other suite's tmpcopyup has: these directories sit in the host's /tmp while the test runs.
+    const index = 41;
+    const taken = [`/tmp/.mountkit-tmpcopyup-${index}`, ...Array.from({ length: 99 }, (_, i) => `/tmp/.mountkit-tmpcopyup-${index}-${i + 1}`)];
+    const made: string[] = [];
+    try {
+      for (const dir of taken) {
+        mkdirSync(dir, 0o700);
+        made.push(dir);
+      }
+      const [r] = await withCopied(copyUpAt(index), (bundle) => Promise.all([outcome([LAUNCHER, 'run', '--bundle', bundle, '--seccomp-cache', 'off', '--log-level', 'debug'])]));
+      expect([r.status, r.stdout]).toEqual([0, 'copied\n']);
+      const [name] = staged(r.stderr);
+      expect(name).toMatch(NAME);
+      expect(NAME.exec(name)![1]).toBe(String(index));
+    } finally {
+      for (const dir of made) rmdirSync(dir);
+    }
+  });
+
+  test('runs of one bundle at once each stage in a directory of their own, and leave none', async () => {
+    const runs = 4;
+    const results = await withCopied(copyUpAt(2), (bundle) =>
+      Promise.all(Array.from({ length: runs }, () => outcome([LAUNCHER, 'run', '--bundle', bundle, '--seccomp-cache', 'off', '--log-level', 'debug']))),
+    );
+    expect(results.map((r) => [r.status, r.stdout])).toEqual(Array.from({ length: runs }, () => [0, 'copied\n']));
+    const names = results.flatMap((r) => staged(r.stderr));
+    expect(names).toHaveLength(runs);
+    for (const name of names) expect(name).toMatch(NAME);
+    expect(new Set(names).size).toBe(runs);
+    expect(names.filter((name) => existsSync(name))).toEqual([]);
   });
 });

@@ -345,7 +345,7 @@ process.stdout.write(JSON.stringify(out));
     // While the content was copied, the staging tmpfs was mounted in /tmp and not in the peer.
     expect(out.during).toHaveLength(1);
     const during = parseMountInfo(out.during[0]);
-    const staging = during.filter((m) => m.fstype === 'tmpfs' && /\/tmp\/\.mountkit-tmpcopyup-\d+$/.test(m.mountpoint));
+    const staging = during.filter((m) => m.fstype === 'tmpfs' && /\/tmp\/\.mountkit-tmpcopyup-\d+-[0-9a-f]{32}$/.test(m.mountpoint));
     expect(staging).toHaveLength(1);
     expect(during.filter((m) => m.fstype === 'tmpfs' && m.mountpoint.startsWith(path.join(peer, '.mountkit-tmpcopyup-')))).toEqual([]);
     // Afterwards the tmpfs is on the target and nothing of the staging is mounted or left anywhere.

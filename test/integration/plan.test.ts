@@ -83,8 +83,8 @@ maybe('mountkit plan', () => {
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       const lines = r.stdout.trimEnd().split('\n');
-      expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +mount\("\/[^"]*\.mountkit-tmpcopyup-3", "\/proc\/thread-self\/fd\/\d+", NULL, MS_MOVE, NULL\)/.test(l))).toBeDefined();
-      expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +rmdir\("\/[^"]*\.mountkit-tmpcopyup-3"\)$/.test(l))).toBeDefined();
+      expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +mount\("\/[^"]*\.mountkit-tmpcopyup-3-[0-9a-f]{32}", "\/proc\/thread-self\/fd\/\d+", NULL, MS_MOVE, NULL\)/.test(l))).toBeDefined();
+      expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +rmdir\("\/[^"]*\.mountkit-tmpcopyup-3-[0-9a-f]{32}"\)$/.test(l))).toBeDefined();
     } finally {
       b.cleanup();
     }

@@ -24,12 +24,21 @@ import { copyTree } from './copy';
 
 const STAGING_PREFIX = '/tmp/.mountkit-tmpcopyup-';
 
-/** Names tried after the first one is taken, before giving up. */
+/** Names tried, each with a new random part, before giving up. */
 const MAX_STAGING_ATTEMPTS = 100;
 
-/** The staging directory for mounts[index]: `-<index>`, then `-<index>-1`, `-<index>-2`... */
-export function stagingPath(index: number, attempt: number): string {
-  return attempt === 0 ? `${STAGING_PREFIX}${index}` : `${STAGING_PREFIX}${index}-${attempt}`;
+/** A new random UUID at each read (random(4), sysctl kernel.random.uuid). */
+export const RANDOM_UUID_FILE = '/proc/sys/kernel/random/uuid';
+
+/** The staging directory for mounts[index], named with `random`: `-<index>-<random>`. */
+export function stagingPath(index: number, random: string): string {
+  return `${STAGING_PREFIX}${index}-${random}`;
+}
+
+/** The 32 hex digits of a UUID as RANDOM_UUID_FILE gives it (`8-4-4-4-12` and a newline), or undefined. */
+export function uuidHex(text: string): string | undefined {
+  const m = /^([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})\n?$/.exec(text);
+  return m ? m.slice(1).join('') : undefined;
 }
 
 /**
@@ -86,12 +95,18 @@ function isErrno(err: unknown, code: string): boolean {
 /**
  * mkdir(2) never follows a final symlink and fails with EEXIST on anything already
  * there, so a name planted in the world-writable /tmp is skipped, never used. Mode 0700
- * keeps other host users out before the tmpfs covers it.
+ * keeps other host users out before the tmpfs covers it. Each name has a random part,
+ * as runc's MkdirTemp gives its staging directory one: no other host user can make it
+ * beforehand, no other run uses it at the same time, and the empty directory a run killed
+ * while copying leaves stops no later run.
  */
 function makeStagingDir(sys: Syscalls, index: number): string {
   for (let attempt = 0; ; attempt++) {
-    const path = stagingPath(index, attempt);
     try {
+      const text = sys.readFile(RANDOM_UUID_FILE);
+      const random = uuidHex(text);
+      if (random === undefined) throw new Error(`${RANDOM_UUID_FILE} gave ${JSON.stringify(text)}, not a UUID`);
+      const path = stagingPath(index, random);
       sys.mkdir(path, 0o700);
       return path;
     } catch (err) {

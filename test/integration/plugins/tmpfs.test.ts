@@ -193,7 +193,7 @@ runAsRoot('tmpfs handler, real mounts', () => {
 
     expect(r.error?.name).toBe('PluginError');
     expect(r.error?.message).toMatch(
-      /^mounts: plugin tmpfs mounts\[0\] "\/data": tmpcopyup: copying "\/data" failed: copy_file_range ".*\/rootfs\/data\/big" -> "\/tmp\/\.mountkit-tmpcopyup-0(-\d+)?\/big": ENOSPC$/,
+      /^mounts: plugin tmpfs mounts\[0\] "\/data": tmpcopyup: copying "\/data" failed: copy_file_range ".*\/rootfs\/data\/big" -> "\/tmp\/\.mountkit-tmpcopyup-0-[0-9a-f]{32}\/big": ENOSPC$/,
     );
     expect(mountsAt(r.mountinfo, at('data'))).toEqual([]);
     expect(r.mountinfo).not.toContain('.mountkit-tmpcopyup-');

@@ -27,13 +27,15 @@ import type { Logger } from '../../../src/core/plugin';
 import type { FileStat } from '../../../src/core/syscalls/types';
 import { FakeSyscalls, errorName } from '../../../src/core/syscalls/fake';
 import { TmpfsMountHandler } from '../../../src/plugins/tmpfs';
-import { stagingPath } from '../../../src/plugins/tmpfs/copyup';
+import { RANDOM_UUID_FILE, stagingPath, uuidHex } from '../../../src/plugins/tmpfs/copyup';
 import { hasModeOption, withInheritedMode } from '../../../src/plugins/tmpfs/options';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { changes, fdOf, reopenedMountCalls, viaFd } from '../../helpers/fd';
 import { procDestinationProblem } from '../../../src/core/paths';
 
-const STAGING = '/tmp/.mountkit-tmpcopyup-0';
+/** What the fake's kernel.random.uuid gives (each read of the real one gives another). */
+const UUID = '0f8e2a6c-3b1d-4e5f-9a7b-c2d4e6f80123';
+const STAGING = '/tmp/.mountkit-tmpcopyup-0-0f8e2a6c3b1d4e5f9a7bc2d4e6f80123';
 
 /** A logger that keeps the warnings, for the cleanup paths that only warn. */
 function recordingLogger(): Logger & { warnings: string[] } {
@@ -51,7 +53,7 @@ function recordingLogger(): Logger & { warnings: string[] } {
 
 function setup(over: { mountLabel?: string; log?: Logger; sys?: FakeSyscalls } = {}) {
   const { log = silentLogger, sys = new FakeSyscalls(), ...config } = over;
-  sys.addDir('/r').addDir('/tmp', 0o1777);
+  sys.addDir('/r').addDir('/tmp', 0o1777).addFile(RANDOM_UUID_FILE, `${UUID}\n`, 0o444);
   const run = (...mounts: Parameters<typeof makeMount>[0][]) =>
     new Orchestrator(sys, log, [new TmpfsMountHandler(sys)], []).run(
       makeConfig({ rootfs: '/r', ...config, mounts: mounts.map((m, index) => makeMount({ index, ...m })) }),
@@ -208,13 +210,24 @@ describe('withInheritedMode', () => {
 
 describe('stagingPath', () => {
   test.each([
-    [0, 0, '/tmp/.mountkit-tmpcopyup-0'],
-    [7, 0, '/tmp/.mountkit-tmpcopyup-7'],
-    [7, 1, '/tmp/.mountkit-tmpcopyup-7-1'],
-    [7, 12, '/tmp/.mountkit-tmpcopyup-7-12'],
-  ])('mounts[%d], attempt %d -> %s', (index, attempt, expected) => {
-    expect(stagingPath(index, attempt)).toBe(expected);
+    [0, '0f8e2a6c3b1d4e5f9a7bc2d4e6f80123', '/tmp/.mountkit-tmpcopyup-0-0f8e2a6c3b1d4e5f9a7bc2d4e6f80123'],
+    [7, '00000000000040008000000000000000', '/tmp/.mountkit-tmpcopyup-7-00000000000040008000000000000000'],
+  ])('mounts[%d] with %s -> %s', (index, random, expected) => {
+    expect(stagingPath(index, random)).toBe(expected);
   });
+});
+
+describe('uuidHex: the random part of a staging name, from kernel.random.uuid', () => {
+  test.each([
+    [`${UUID}\n`, '0f8e2a6c3b1d4e5f9a7bc2d4e6f80123'],
+    [UUID, '0f8e2a6c3b1d4e5f9a7bc2d4e6f80123'],
+    ['', undefined],
+    ['\n', undefined],
+    [UUID.toUpperCase(), undefined],
+    [UUID.replace(/-/g, ''), undefined],
+    [`${UUID}\n\n`, undefined],
+    ['../../etc-4e5f-9a7b-c2d4-e6f80123abcd', undefined],
+  ])('%j -> %s', (text, hex) => expect(uuidHex(text)).toBe(hex));
 });
 
 describe('tmpfs mount handler', () => {
@@ -449,14 +462,54 @@ describe('tmpfs mount handler', () => {
       ]);
     });
 
-    test('a taken staging name (a directory or a planted symlink) is skipped for -<index>-1, -2...', () => {
+    test('the staging name has a random part, read from kernel.random.uuid just before its mkdir', () => {
       const { sys, run } = setup();
-      sys.addDir('/tmp/.mountkit-tmpcopyup-1');
-      sys.addSymlink('/tmp/.mountkit-tmpcopyup-1-1', '/etc');
+      sys.addDir('/r/x');
+      run(copyUp);
+      expect(sys.calls.filter((c) => c.op === 'readFile' || c.op === 'mkdir' || c.op === 'rmdir')).toEqual([
+        { op: 'readFile', path: RANDOM_UUID_FILE },
+        { op: 'mkdir', path: STAGING, mode: 0o700 },
+        removeStaging,
+      ]);
+    });
+
+    test('a taken staging name (a directory or a planted symlink) is skipped for another random one', () => {
+      const uuids = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000c'];
+      /** A kernel.random.uuid that gives each of `uuids` in turn. */
+      class Uuids extends FakeSyscalls {
+        override readFile(path: string): string {
+          const text = super.readFile(path);
+          return path === RANDOM_UUID_FILE ? `${uuids.shift()}\n` : text;
+        }
+      }
+      const { sys, run } = setup({ sys: new Uuids() });
+      const named = (last: string) => `/tmp/.mountkit-tmpcopyup-1-0000000000004000800000000000000${last}`;
+      sys.addDir(named('a'));
+      sys.addSymlink(named('b'), '/etc');
       run({ type: 'tmpfs', destination: '/y' }, { ...copyUp, index: 1 });
-      expect(sys.callsOf('mkdir').map((c) => c.path)).toEqual(['/tmp/.mountkit-tmpcopyup-1', '/tmp/.mountkit-tmpcopyup-1-1', '/tmp/.mountkit-tmpcopyup-1-2']);
-      expect(sys.callsOf('rmdir')).toEqual([{ op: 'rmdir', path: '/tmp/.mountkit-tmpcopyup-1-2' }]);
-      expect(sys.node('/tmp/.mountkit-tmpcopyup-1')?.kind).toBe('dir');
+      expect(sys.calls.filter((c) => c.op === 'readFile' || c.op === 'mkdir').map((c) => [c.op, c.path])).toEqual([
+        ['readFile', RANDOM_UUID_FILE],
+        ['mkdir', named('a')],
+        ['readFile', RANDOM_UUID_FILE],
+        ['mkdir', named('b')],
+        ['readFile', RANDOM_UUID_FILE],
+        ['mkdir', named('c')],
+      ]);
+      expect(sys.callsOf('rmdir')).toEqual([{ op: 'rmdir', path: named('c') }]);
+      expect(sys.node(named('a'))?.kind).toBe('dir');
+      expect(sys.node(named('b'))?.kind).toBe('symlink');
+    });
+
+    test.each([
+      ['cannot be read', (sys: FakeSyscalls) => sys.failOn('readFile', 'EACCES', { path: RANDOM_UUID_FILE }), `readFile "${RANDOM_UUID_FILE}": EACCES`],
+      ['gives no UUID', (sys: FakeSyscalls) => sys.addFile(RANDOM_UUID_FILE, 'x\n'), `${RANDOM_UUID_FILE} gave "x\\n", not a UUID`],
+    ])('kernel.random.uuid %s: no staging directory is made, and the error names it', (_what, spoil, why) => {
+      const { sys, run } = setup();
+      sys.addDir('/r/x');
+      spoil(sys);
+      expect(() => run(copyUp)).toThrow(`mounts: plugin tmpfs mounts[0] "/x": tmpcopyup: creating a staging directory failed: ${why}`);
+      expect(changes(sys)).toEqual([]);
+      expect(sys.openFds()).toEqual([]);
     });
 
     test('creating the staging directory fails with anything but EEXIST: nothing to clean up', () => {
