@@ -10,6 +10,7 @@ export { bundleConfigText, loadBundle, fromOciSpec } from './core/config/oci';
 export { parseMountOptions, parsePropagation } from './core/config/options';
 export type { ParsedMountOptions } from './core/config/options';
 export { validateConfig } from './core/config/validate';
+export { checkedModel } from './core/config/model-check';
 export { hasNamespace, needsDevSetup } from './core/config/model';
 export type {
   DeviceSpec,

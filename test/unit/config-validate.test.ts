@@ -91,6 +91,12 @@ describe('validateUtsNames: hostname and domainname are never set in the host\'s
   });
 });
 
+describe('validateConfig checks the model first', () => {
+  test('a config built in code with a uid of NaN is a ConfigError, not a TypeError later', () => {
+    expect(() => validateConfig(makeConfig({ process: { ...makeConfig().process, uid: NaN } }), host())).toThrow('process.user.uid NaN: must be an integer from 0 to 4294967295');
+  });
+});
+
 describe('validateSysctls: refused, naming linux.sysctl and the key', () => {
   test.each<[string, Record<string, string>, Partial<RootfsConfig>, string]>([
     ['a global kernel key', { 'kernel.panic': '1' }, {}, 'linux.sysctl "kernel.panic": is not isolated by any namespace: writing it would change the host'],

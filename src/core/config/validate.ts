@@ -13,6 +13,7 @@ import { containerIdProblem } from '../hooks';
 import { TIMENS_OFFSETS } from '../namespaces';
 import type { FileKind, FileStat, Syscalls } from '../syscalls/types';
 import type { NamespaceSpec, NamespaceType, RootfsConfig } from './model';
+import { checkedModel } from './model-check';
 import { NO_MAPPINGS, idMappingsProblem, mapsContainerId } from '../idmap';
 import { seccompProfile } from '../seccomp/profile';
 import { NO_SELINUX, SELINUXFS_ENFORCE } from '../selinux';
@@ -28,8 +29,12 @@ const OWN_NAMESPACE_FILES: Readonly<Partial<Record<NamespaceType, string>>> = {
   uts: '/proc/self/ns/uts',
 };
 
-/** Runs every check, in order; the first problem is thrown. */
+/**
+ * Runs every check, in order; the first problem is thrown. The model's own types and
+ * ranges come first (checkedModel): a config built in code has had no loader check them.
+ */
 export function validateConfig(config: RootfsConfig, host: HostQuery): void {
+  checkedModel(config);
   validateContainerId(config);
   validateRootfs(config, host);
   validateUserNamespace(config, host);
