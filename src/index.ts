@@ -10,6 +10,7 @@ export { bundleConfigText, loadBundle, fromOciSpec } from './core/config/oci';
 export { parseMountOptions, parsePropagation } from './core/config/options';
 export type { ParsedMountOptions } from './core/config/options';
 export { validateConfig } from './core/config/validate';
+export type { HostQuery, ValidateOptions } from './core/config/validate';
 export { checkedModel } from './core/config/model-check';
 export { hasNamespace, needsDevSetup } from './core/config/model';
 export type {
@@ -47,7 +48,7 @@ export { inject, injectable } from 'tsyringe';
 export { BUILTIN_PLUGINS, builtinPlugin, type BuiltinPluginName } from './plugins';
 
 // ---- Running and planning ----
-export { plan, runPipeline, sharedMountNamespaceProblem } from './api/pipeline';
+export { plan, runPipeline, sharedMountNamespaceProblem, sharedNamespaceProblem, WRITTEN_NAMESPACES } from './api/pipeline';
 export type { PipelineOptions, PlanApiOptions, RunPipelineOptions } from './api/pipeline';
 export {
   PLAN_SCHEMA_VERSION,

@@ -2,7 +2,9 @@
  * The embedding API's entry points: run the pipeline in this process, or plan it.
  */
 import { readFileSync, readlinkSync } from 'fs';
-import type { RootfsConfig } from '../core/config/model';
+import type { NamespaceType, RootfsConfig } from '../core/config/model';
+import { checkedModel } from '../core/config/model-check';
+import { validateConfig } from '../core/config/validate';
 import { ConfigError } from '../core/errors';
 import { createKernel, pluginsFromFile, type KernelOptions, type PluginsFile } from '../core/kernel';
 import type { StepWhere } from '../core/orchestrator';
@@ -55,14 +57,40 @@ function pluginSetup(opts: PipelineOptions): Pick<KernelOptions, 'plugins' | 'ba
  * With nothing readable the check cannot tell and lets the run go.
  */
 export function sharedMountNamespaceProblem(own: string | undefined, ancestors: readonly (string | undefined)[]): string | undefined {
-  const known = ancestors.filter((a): a is string => a !== undefined);
-  if (own === undefined || known.length === 0 || known.some((a) => a !== own)) return undefined;
+  if (!sharesWithAll(own, ancestors)) return undefined;
   return `this process shares its mount namespace (${own}) with every process above it: enter a new one first (unshare -m), or pass the syscall port explicitly`;
 }
 
-function nsLink(pid: number | 'self'): string | undefined {
+/**
+ * The namespaces the pipeline writes the state of, by their files in /proc/PID/ns: the
+ * hostname and NIS domain name (uts), sysctls (ipc, network, uts), the loopback
+ * interface brought up (network).
+ */
+export const WRITTEN_NAMESPACES: Readonly<Partial<Record<NamespaceType, string>>> = { uts: 'uts', ipc: 'ipc', network: 'net' };
+
+/**
+ * Why the config's namespace of `type` (uts, ipc or network, which linux.namespaces
+ * lists) is not one this process entered, or undefined: as for the mount namespace
+ * (sharedMountNamespaceProblem), a process that shares it with every ancestor it can see
+ * is in the one it was started in, whose hostname, sysctls or interfaces the run would
+ * change. runPipeline enters no namespace: listing one says the process is in it.
+ */
+export function sharedNamespaceProblem(type: NamespaceType, own: string | undefined, ancestors: readonly (string | undefined)[]): string | undefined {
+  if (!sharesWithAll(own, ancestors)) return undefined;
+  return `this process shares its ${type} namespace (${own}) with every process above it, where the run would change the ${WRITTEN_WHAT[type] ?? 'state'}: enter the container's first (unshare, or setns(2) to the path given), or leave it out`;
+}
+
+const WRITTEN_WHAT: Partial<Record<NamespaceType, string>> = { uts: 'hostname and sysctls', ipc: 'sysctls', network: 'sysctls and the loopback interface' };
+
+/** Whether `own` is known and every readable ancestor's link is the same (none readable: cannot tell). */
+function sharesWithAll(own: string | undefined, ancestors: readonly (string | undefined)[]): boolean {
+  const known = ancestors.filter((a): a is string => a !== undefined);
+  return own !== undefined && known.length > 0 && known.every((a) => a === own);
+}
+
+function nsLink(pid: number | 'self', file: string): string | undefined {
   try {
-    return readlinkSync(`/proc/${pid}/ns/mnt`);
+    return readlinkSync(`/proc/${pid}/ns/${file}`);
   } catch {
     return undefined;
   }
@@ -79,11 +107,29 @@ function parentOf(pid: number): number | undefined {
   }
 }
 
-/** The mount namespace links of this process's ancestors, parent first, up to PID 1. */
-function ancestorNamespaces(): (string | undefined)[] {
-  const out: (string | undefined)[] = [];
-  for (let pid = parentOf(process.pid); pid !== undefined; pid = pid === 1 ? undefined : parentOf(pid)) out.push(nsLink(pid));
+/** This process's ancestors, parent first, up to PID 1. */
+function ancestors(): number[] {
+  const out: number[] = [];
+  for (let pid = parentOf(process.pid); pid !== undefined; pid = pid === 1 ? undefined : parentOf(pid)) out.push(pid);
   return out;
+}
+
+/**
+ * The first namespace this process would run the pipeline in while sharing it with
+ * every process above it: the mount namespace always, and each of uts, ipc and network
+ * the config lists (WRITTEN_NAMESPACES).
+ */
+function sharedNamespacesProblem(config: RootfsConfig): ConfigError | undefined {
+  const above = ancestors();
+  const links = (file: string) => above.map((pid) => nsLink(pid, file));
+  const mount = sharedMountNamespaceProblem(nsLink('self', 'mnt'), links('mnt'));
+  if (mount) return new ConfigError('runPipeline', undefined, mount);
+  for (const [i, ns] of config.namespaces.entries()) {
+    const file = WRITTEN_NAMESPACES[ns.type];
+    const problem = file === undefined ? undefined : sharedNamespaceProblem(ns.type, nsLink('self', file), links(file));
+    if (problem) return new ConfigError(`linux.namespaces[${i}]`, ns.type, problem);
+  }
+  return undefined;
 }
 
 /**
@@ -93,17 +139,24 @@ function ancestorNamespaces(): (string | undefined)[] {
  * default plugin list the exec step ends it by replacing the process (execve); leave
  * `builtin:exec` out to keep the process, jailed in the rootfs.
  *
- * Plugins are loaded first, before anything is mounted. Errors: ConfigError and
- * StartupError before any call, PluginError (phase, plugin, mount; the cause inside) for
- * a failing step.
+ * The config is checked first, as `mountkit run` checks it (validateConfig, its model's
+ * types included), and the run reads the copy that was checked (checkedModel): the
+ * caller's object is neither read again nor changed. Without a port, this process must
+ * not share its mount namespace, nor the uts, ipc and network namespaces the config
+ * lists, with every process above it. Plugins are loaded next, before anything is
+ * mounted. Errors: ConfigError and StartupError before any call that changes anything
+ * (the checks only read the host through the port), PluginError (phase, plugin, mount;
+ * the cause inside) for a failing step.
  */
-export function runPipeline(config: RootfsConfig, opts: RunPipelineOptions = {}): void {
+export function runPipeline(given: RootfsConfig, opts: RunPipelineOptions = {}): void {
+  const config = checkedModel(given);
   let sys = opts.syscalls;
   if (!sys) {
-    const problem = sharedMountNamespaceProblem(nsLink('self'), ancestorNamespaces());
-    if (problem) throw new ConfigError('runPipeline', undefined, problem);
+    const problem = sharedNamespacesProblem(config);
+    if (problem) throw problem;
     sys = linuxSyscalls();
   }
+  validateConfig(config, sys, { inNamespaces: true });
   const kernel = createKernel({ syscalls: sys, ...pluginSetup(opts) });
   kernel.orchestrator.run(config, { beforeJail: opts.beforeJail, onStep: opts.onStep });
 }
@@ -111,9 +164,11 @@ export function runPipeline(config: RootfsConfig, opts: RunPipelineOptions = {})
 /**
  * The calls a run of `config` would make, in order, each with its phase and plugin, from
  * the real plugins on a port that performs nothing (see `mountkit plan`). Needs no
- * privilege. A step that would fail ends the plan, with the error in `plan.error`.
+ * privilege. A step that would fail ends the plan, with the error in `plan.error`. The
+ * config is checked first, as runPipeline checks it (unless `validate: false`), and
+ * the copy checked is planned.
  */
 export function plan(config: RootfsConfig, opts: PlanApiOptions = {}): Plan {
   const { syscalls, launch, queries, validate } = opts;
-  return buildPlan(config, { syscalls, launch, queries, validate, ...pluginSetup(opts) });
+  return buildPlan(validate === false ? config : checkedModel(config), { syscalls, launch, queries, validate, ...pluginSetup(opts) });
 }

@@ -76,4 +76,59 @@ try {
       b.cleanup();
     }
   });
+
+  test('a config built in code with a uid of NaN is refused before anything is mounted, where setuid(2) would get 0', () => {
+    const script = `
+const fs = require('fs');
+const mk = require('./src/index');
+const config = mk.fromOciSpec(JSON.parse(process.env.SPEC), process.env.BUNDLE);
+config.process.uid = Number(process.env.UNSET_UID);
+const before = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+try {
+  mk.runPipeline(config);
+} catch (e) {
+  process.stdout.write(e.name + ': ' + e.message + '; mounts unchanged: ' + (fs.readFileSync('/proc/self/mountinfo', 'utf8') === before));
+}`;
+    // The container's program says which user it runs as, if it runs.
+    const idSpec = { ...spec, process: { ...spec.process, args: ['id', '-u'] } };
+    const b = makeBundle(idSpec);
+    try {
+      const r = runInMountNamespace(script, { ...process.env, SPEC: JSON.stringify(idSpec), BUNDLE: b.dir });
+      expect(r.stdout).toBe('ConfigError: process.user.uid NaN: must be an integer from 0 to 4294967295; mounts unchanged: true');
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('a uts namespace the config lists but the process shares with every process above it is refused: its hostname would be changed', () => {
+    const script = `
+const mk = require('./src/index');
+const plugins = mk.readPluginsFile(mk.DEFAULT_PLUGINS_FILE).plugins.filter((p) => p.module !== 'builtin:exec');
+try {
+  mk.runPipeline(mk.fromOciSpec(JSON.parse(process.env.SPEC), process.env.BUNDLE), { plugins: { plugins } });
+  process.stdout.write('ran\\n');
+} catch (e) {
+  process.stdout.write(e.name + ': ' + e.message + '\\n');
+}`;
+    const utsSpec = { ...spec, hostname: 'renamed', linux: { namespaces: [{ type: 'mount' }, { type: 'uts' }] } };
+    const b = makeBundle(utsSpec);
+    try {
+      // A throwaway pid and uts namespace stands for the host: in it, the shell is PID 1 and
+      // the script's only ancestor, and shares the script's uts namespace, as a host shell
+      // shares the host's with a script started under \`unshare -m\` alone.
+      const shell = 'hostname throwaway; unshare -m --propagation private "$NODE" -r "$REGISTER" -e "$SCRIPT"; echo "hostname: $(hostname)"';
+      const r = spawnSync('unshare', ['--pid', '--fork', '--uts', '--mount', '--propagation', 'private', '--mount-proc', 'sh', '-c', shell], {
+        cwd: REPO,
+        env: { ...process.env, SPEC: JSON.stringify(utsSpec), BUNDLE: b.dir, NODE: process.execPath, REGISTER: path.join(REPO, 'test', 'helpers', 'ts-register.js'), SCRIPT: script },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/^ConfigError: linux\.namespaces\[1\] "uts": this process shares its uts namespace \(uts:\[\d+\]\) with every process above it, where the run would change the hostname and sysctls: /);
+      expect(r.stdout.trim().split('\n').at(-1)).toBe('hostname: throwaway');
+    } finally {
+      b.cleanup();
+    }
+  });
 });
+

@@ -14,8 +14,10 @@ import {
   readPluginsFile,
   runPipeline,
   sharedMountNamespaceProblem,
+  sharedNamespaceProblem,
   DEFAULT_PLUGINS_FILE,
   type PluginModule,
+  type RootfsConfig,
 } from 'mountkit/testing';
 import { linuxSyscalls, type FsStat, type IdMapping, type LinuxSyscallsOptions, type SeccompArgCmp, type SeccompCompiled, type SeccompFilter, type SeccompRule, type Termios } from 'mountkit';
 
@@ -34,6 +36,78 @@ describe('sharedMountNamespaceProblem', () => {
   ])('%s -> refused %s', (_what, self, ancestors, refused) => {
     const problem = sharedMountNamespaceProblem(self, ancestors);
     expect(problem === undefined ? false : problem.startsWith(`this process shares its mount namespace (${self}) with every process above it`)).toBe(refused);
+  });
+});
+
+describe('sharedNamespaceProblem: a uts, ipc or network namespace the config lists must be one the process entered', () => {
+  const host = 'uts:[4026531838]';
+  const own = 'uts:[4026532001]';
+  test.each<[string, string | undefined, (string | undefined)[], string | undefined]>([
+    [
+      'shared with every ancestor',
+      host,
+      [host, host],
+      `this process shares its uts namespace (${host}) with every process above it, where the run would change the hostname and sysctls: enter the container's first (unshare, or setns(2) to the path given), or leave it out`,
+    ],
+    ['unshare -u node: the parent is outside', own, [host], undefined],
+    ['nothing readable above', host, [undefined], undefined],
+  ])('%s', (_what, self, ancestors, problem) => {
+    expect(sharedNamespaceProblem('uts', self, ancestors)).toBe(problem);
+  });
+});
+
+describe('runPipeline: the config is checked, and the run reads the copy checked', () => {
+  const proc = () => new FakeSyscalls().addDir('/bundle/rootfs');
+
+  test.each<[string, Partial<RootfsConfig>, string]>([
+    ['a uid of NaN, which setuid(2) would get as 0', { process: { ...makeConfig().process, uid: NaN } }, 'process.user.uid NaN: must be an integer from 0 to 4294967295'],
+    ['a sysctl no namespace isolates, which would be written on the host', { sysctls: { 'vm.swappiness': '0' } }, 'linux.sysctl "vm.swappiness": is not isolated by any namespace: writing it would change the host'],
+    ['a rootfs reached through a symbolic link', { rootfs: '/link/rootfs' }, 'root.path "/link/rootfs": passes through /link, which is a symbolic link (give the path it leads to)'],
+  ])('refused before any call that changes anything: %s', (_what, over, message) => {
+    const sys = proc().addSymlink('/link', '/bundle');
+    const run = () => runPipeline(makeConfig(over), { syscalls: sys, plugins: { plugins: [{ module: 'builtin:finalize' }, { module: 'builtin:exec' }] } });
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(message);
+    expect(sys.effects()).toEqual([]);
+  });
+
+  test('a sysctl of a network namespace joined by path, which the process is in already, is written', () => {
+    const sys = proc().addProcfs().addFile('/proc/sys/net/ipv4/ip_forward', '0').addFile('/proc/self/ns/net').addSymlink('/run/netns/c', '/proc/self/ns/net');
+    const config = makeConfig({ namespaces: [{ type: 'mount' }, { type: 'network', path: '/run/netns/c' }], sysctls: { 'net.ipv4.ip_forward': '1' } });
+    runPipeline(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:finalize' }] } });
+    expect(sys.node('/proc/sys/net/ipv4/ip_forward')?.content).toBe('1');
+  });
+
+  test("each field is read once, and what a plugin changes in ctx.config never reaches the caller's object", () => {
+    const given = makeConfig();
+    let reads = 0;
+    Object.defineProperty(given.process, 'uid', { get: () => (reads++ === 0 ? 1000 : 0), enumerable: true });
+    const seen: unknown[] = [];
+    const step: PluginModule = {
+      register: (api) =>
+        api.step({
+          name: 'reader',
+          phase: 'jail',
+          run: (ctx) => {
+            seen.push(ctx.config.process.uid, ctx.config === given);
+            ctx.config.process.env.push('ADDED=1');
+          },
+        }),
+    };
+    runPipeline(given, { syscalls: proc(), plugins: { plugins: [] }, extra: [{ module: 'embedder', plugin: step }] });
+    expect(seen).toEqual([1000, false]);
+    expect(reads).toBe(1);
+    expect(given.process.env).toEqual([]);
+  });
+});
+
+describe('plan checks a config built in code as runPipeline does', () => {
+  test('a uid of NaN is a ConfigError; with validate: false it is planned as given', () => {
+    const config = makeConfig({ process: { ...makeConfig().process, uid: NaN } });
+    const sys = new FakeSyscalls().addDir('/bundle/rootfs');
+    const launch = { relaunched: false, inUserNamespace: false, euid: 0 };
+    expect(() => plan(config, { syscalls: sys, plugins: { plugins: [] }, launch })).toThrow('process.user.uid NaN: must be an integer from 0 to 4294967295');
+    expect(plan(config, { syscalls: sys, plugins: { plugins: [] }, launch, validate: false }).complete).toBe(true);
   });
 });
 

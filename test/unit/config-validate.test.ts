@@ -91,6 +91,22 @@ describe('validateUtsNames: hostname and domainname are never set in the host\'s
   });
 });
 
+describe('validateConfig inNamespaces (runPipeline): a namespace joined by path is the process\'s own by then', () => {
+  test.each<[string, Partial<RootfsConfig>]>([
+    ['a net key in the network namespace joined', { sysctls: { 'net.ipv4.ip_forward': '1' }, namespaces: [{ type: 'mount' }, { type: 'network', path: '/run/netns/host' }] }],
+    ['an ipc key in the ipc namespace joined', { sysctls: { 'kernel.shmmax': '1' }, namespaces: [{ type: 'mount' }, { type: 'ipc', path: '/run/ipcns/host' }] }],
+    ['a hostname in the uts namespace joined', { hostname: 'box', namespaces: [{ type: 'mount' }, { type: 'uts', path: '/run/utsns/host' }] }],
+  ])('%s: refused before the namespaces are entered, taken in them', (_what, over) => {
+    const config = makeConfig(over);
+    expect(() => validateConfig(config, host())).toThrow(ConfigError);
+    expect(() => validateConfig(config, host(), { inNamespaces: true })).not.toThrow();
+  });
+
+  test('a key no namespace isolates is still refused', () => {
+    expect(() => validateConfig(makeConfig({ sysctls: { 'kernel.panic': '1' } }), host(), { inNamespaces: true })).toThrow('linux.sysctl "kernel.panic": is not isolated by any namespace');
+  });
+});
+
 describe('validateConfig checks the model first', () => {
   test('a config built in code with a uid of NaN is a ConfigError, not a TypeError later', () => {
     expect(() => validateConfig(makeConfig({ process: { ...makeConfig().process, uid: NaN } }), host())).toThrow('process.user.uid NaN: must be an integer from 0 to 4294967295');

@@ -29,18 +29,29 @@ const OWN_NAMESPACE_FILES: Readonly<Partial<Record<NamespaceType, string>>> = {
   uts: '/proc/self/ns/uts',
 };
 
+export interface ValidateOptions {
+  /**
+   * The calling process is already in the namespaces the config lists (runPipeline): one
+   * joined by path is then its own, which is no sign of the host's, and the sysctls and
+   * names are not refused for it (runPipeline checks instead that the process does not
+   * share those namespaces with the processes above it). Default false: the checks run
+   * before any namespace is entered, as `mountkit run` makes them.
+   */
+  inNamespaces?: boolean;
+}
+
 /**
  * Runs every check, in order; the first problem is thrown. The model's own types and
  * ranges come first (checkedModel): a config built in code has had no loader check them.
  */
-export function validateConfig(config: RootfsConfig, host: HostQuery): void {
+export function validateConfig(config: RootfsConfig, host: HostQuery, opts: ValidateOptions = {}): void {
   checkedModel(config);
   validateContainerId(config);
   validateRootfs(config, host);
   validateUserNamespace(config, host);
   validateIdmappedMounts(config);
-  validateSysctls(config, host);
-  validateUtsNames(config, host);
+  validateSysctls(config, host, opts);
+  validateUtsNames(config, host, opts);
   if (config.seccomp) seccompProfile(config.seccomp);
   validateSelinuxLabel(config, host);
   validateConsole(config);
@@ -227,7 +238,8 @@ function firstLinkOn(host: HostQuery, path: string): string | undefined {
  *  2. a namespace isolates it (sysctlNamespace) and the config lists that namespace;
  *  3. a namespace joined by path is not the one mountkit itself runs in (runc checks this
  *     for the network namespace; here for ipc and uts too, as writing through a joined
- *     host namespace would change the host's value all the same);
+ *     host namespace would change the host's value all the same; not inNamespaces,
+ *     where the process is in the joined one already);
  *  4. kernel.hostname is set by the OCI `hostname` field only, as runc has it, and
  *     kernel.domainname does not compete with the `domainname` field;
  *  5. for a namespace made new, the file exists on the host (a key the kernel does not
@@ -236,7 +248,7 @@ function firstLinkOn(host: HostQuery, path: string): string | undefined {
  *     namespace's interfaces, as a CNI plugin makes them): its keys are left to the
  *     write, as runc leaves them.
  */
-export function validateSysctls(config: RootfsConfig, host: HostQuery): void {
+export function validateSysctls(config: RootfsConfig, host: HostQuery, opts: ValidateOptions = {}): void {
   for (const key of Object.keys(config.sysctls)) {
     const file = sysctlPath(key);
     const type = sysctlNamespace(key);
@@ -245,7 +257,7 @@ export function validateSysctls(config: RootfsConfig, host: HostQuery): void {
     }
     const ns = config.namespaces.find((n) => n.type === type);
     if (!ns) throw new ConfigError('linux.sysctl', key, `is isolated by the ${type} namespace, which linux.namespaces does not list`);
-    if (joinsOwnNamespace(host, ns)) {
+    if (!opts.inNamespaces && joinsOwnNamespace(host, ns)) {
       throw new ConfigError('linux.sysctl', key, `is isolated by the ${type} namespace, but linux.namespaces joins mountkit's own (${ns.path})`);
     }
     if (file === '/proc/sys/kernel/hostname') {
@@ -264,11 +276,12 @@ export function validateSysctls(config: RootfsConfig, host: HostQuery): void {
 /**
  * `hostname` and `domainname` are set in the container's uts namespace; one joined by
  * path that is mountkit's own (joinsOwnNamespace) is the host's, whose names they would
- * change, as a sysctl there would (runc 1.1.5 sets them there all the same).
+ * change, as a sysctl there would (runc 1.1.5 sets them there all the same). Not
+ * inNamespaces (ValidateOptions).
  */
-export function validateUtsNames(config: Pick<RootfsConfig, 'hostname' | 'domainname' | 'namespaces'>, host: HostQuery): void {
+export function validateUtsNames(config: Pick<RootfsConfig, 'hostname' | 'domainname' | 'namespaces'>, host: HostQuery, opts: ValidateOptions = {}): void {
   const ns = config.namespaces.find((n) => n.type === 'uts');
-  if (!ns || !joinsOwnNamespace(host, ns)) return;
+  if (!ns || opts.inNamespaces || !joinsOwnNamespace(host, ns)) return;
   const [field, value] = config.hostname ? ['hostname', config.hostname] : ['domainname', config.domainname];
   if (value) throw new ConfigError(field, value, `would rename the host: linux.namespaces joins mountkit's own uts namespace (${ns.path})`);
 }
