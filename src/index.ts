@@ -27,7 +27,7 @@ export type {
 } from './core/config/model';
 
 // ---- The kernel and the plugin API ----
-export { createKernel, loadPluginModule, pluginsFromFile, readPluginsFile, DEFAULT_PLUGINS_FILE } from './core/kernel';
+export { checkPluginEntries, createKernel, loadPluginModule, pluginsFromFile, readPluginsFile, DEFAULT_PLUGINS_FILE } from './core/kernel';
 export type { Kernel, KernelOptions, PluginApi, PluginEntry, PluginModule, PluginsFile, RegisterPlugin } from './core/kernel';
 export {
   DEFAULT_MOUNT_TYPE,

@@ -5,6 +5,7 @@
 import 'reflect-metadata';
 import { readFileSync, realpathSync } from 'fs';
 import * as path from 'path';
+import { types } from 'util';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { constructor } from 'tsyringe/dist/typings/types';
 import { BUILTIN_PLUGINS, builtinPlugin } from '../plugins';
@@ -73,6 +74,19 @@ export interface Kernel {
   readonly orchestrator: Orchestrator;
 }
 
+/**
+ * The list of a plugins file given as an object: `{ plugins: [...] }`. A bare array, the
+ * entries without their object, is refused by name rather than read as no list.
+ */
+function pluginList(file: unknown): unknown {
+  if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new ConfigError('plugins', undefined, 'must be a plugins file as an object, { plugins: [...] }');
+  return (file as Partial<PluginsFile>).plugins;
+}
+
+function isThenable(v: unknown): boolean {
+  return ((typeof v === 'object' && v !== null) || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
+}
+
 /** The package's own plugins.json (one level above src/ and dist/). */
 export const DEFAULT_PLUGINS_FILE = path.resolve(__dirname, '..', '..', 'plugins.json');
 
@@ -92,20 +106,55 @@ export function readPluginsFile(file: string): PluginsFile {
   } catch (err) {
     throw new ConfigError('--plugins', file, (err as Error).message);
   }
-  const plugins = (parsed as PluginsFile | null)?.plugins;
-  if (!Array.isArray(plugins)) throw new ConfigError(`${file}: plugins`, undefined, 'must be an array');
+  return { plugins: checkPluginEntries((parsed as PluginsFile | null)?.plugins, `${file}: plugins`) };
+}
+
+/**
+ * A plugin list's entries, as a plugins.json file holds them or an embedder gives them in
+ * code, checked: each an object of the keys PLUGIN_ENTRY_KEYS only, `module` a non-empty
+ * string, `enabled` a boolean, `options` an object. `field` names the list in errors.
+ */
+export function checkPluginEntries(plugins: unknown, field: string): PluginEntry[] {
+  if (!Array.isArray(plugins)) throw new ConfigError(field, undefined, 'must be an array');
   plugins.forEach((p, i) => {
-    if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new ConfigError(`${file}: plugins[${i}]`, p, 'must be an object');
+    if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new ConfigError(`${field}[${i}]`, p, 'must be an object');
     // A misspelt key ("enable", "option") would otherwise be ignored, and the entry run as if it were absent.
     for (const key of Object.keys(p)) {
-      if (!PLUGIN_ENTRY_KEYS.includes(key)) throw new ConfigError(`${file}: plugins[${i}].${key}`, undefined, `is not a key of a plugin entry (${PLUGIN_ENTRY_KEYS.join(', ')})`);
+      if (!PLUGIN_ENTRY_KEYS.includes(key)) throw new ConfigError(`${field}[${i}].${key}`, undefined, `is not a key of a plugin entry (${PLUGIN_ENTRY_KEYS.join(', ')})`);
     }
-    if (typeof p.module !== 'string' || !p.module) throw new ConfigError(`${file}: plugins[${i}].module`, p.module, 'must be a non-empty string');
-    if (p.enabled !== undefined && typeof p.enabled !== 'boolean') throw new ConfigError(`${file}: plugins[${i}].enabled`, p.enabled, 'must be a boolean');
-    if (p.options !== undefined && (typeof p.options !== 'object' || p.options === null || Array.isArray(p.options)))
-      throw new ConfigError(`${file}: plugins[${i}].options`, p.options, 'must be an object');
+    if (typeof p.module !== 'string' || !p.module) throw new ConfigError(`${field}[${i}].module`, p.module, 'must be a non-empty string');
+    if (p.enabled !== undefined && typeof p.enabled !== 'boolean') throw new ConfigError(`${field}[${i}].enabled`, p.enabled, 'must be a boolean');
+    if (p.options !== undefined && !isOptions(p.options)) throw new ConfigError(`${field}[${i}].options`, p.options, 'must be an object');
   });
-  return { plugins };
+  return plugins as PluginEntry[];
+}
+
+function isOptions(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** The keys an `extra` module may have (KernelOptions.extra). */
+const EXTRA_KEYS = ['module', 'plugin', 'options'];
+
+/**
+ * The `extra` modules an embedder gives in code, checked as plugins.json entries are: a
+ * misspelt `option` would otherwise drop the options, a string as `plugin` fail only as
+ * "register is not a function".
+ */
+function checkExtra(extra: unknown): NonNullable<KernelOptions['extra']> {
+  if (extra === undefined) return [];
+  if (!Array.isArray(extra)) throw new ConfigError('extra', undefined, 'must be an array of { module, plugin, options? }');
+  extra.forEach((e, i) => {
+    const field = `extra[${i}]`;
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new ConfigError(field, undefined, 'must be an object: { module, plugin, options? }');
+    for (const key of Object.keys(e)) {
+      if (!EXTRA_KEYS.includes(key)) throw new ConfigError(`${field}.${key}`, undefined, `is not a key of an extra module (${EXTRA_KEYS.join(', ')})`);
+    }
+    if (typeof e.module !== 'string' || !e.module) throw new ConfigError(`${field}.module`, e.module, 'must be a non-empty string');
+    if (typeof e.plugin?.register !== 'function') throw new StartupError(e.module, 'has no register(api) function: `plugin` must be the module, an object with one');
+    if (e.options !== undefined && !isOptions(e.options)) throw new ConfigError(`${field}.options`, e.options, 'must be an object');
+  });
+  return extra;
 }
 
 export function createKernel(opts: KernelOptions): Kernel {
@@ -114,12 +163,13 @@ export function createKernel(opts: KernelOptions): Kernel {
   container.registerInstance(SYSCALLS, opts.syscalls);
   container.registerInstance(LOGGER, log);
 
-  const pluginsFile = opts.plugins ?? readPluginsFile(DEFAULT_PLUGINS_FILE);
+  const entries = opts.plugins === undefined ? readPluginsFile(DEFAULT_PLUGINS_FILE).plugins : checkPluginEntries(pluginList(opts.plugins), 'plugins.plugins');
+  const extras = checkExtra(opts.extra);
   const baseDir = opts.baseDir ?? path.dirname(DEFAULT_PLUGINS_FILE);
-  const modules = pluginsFile.plugins
+  const modules = entries
     .filter((p) => p.enabled !== false)
     .map((p) => ({ module: p.module, plugin: loadPluginModule(p.module, baseDir), options: p.options ?? {} }));
-  for (const extra of opts.extra ?? []) modules.push({ ...extra, options: extra.options ?? {} });
+  for (const extra of extras) modules.push({ ...extra, options: extra.options ?? {} });
 
   const claimed = new Map<string, string>();
   for (const { module, plugin, options } of modules) {
@@ -128,12 +178,14 @@ export function createKernel(opts: KernelOptions): Kernel {
     child.registerInstance(LOGGER, pluginLog);
     child.registerInstance(PLUGIN_OPTIONS, options);
     const build = <T>(x: constructor<T> | T): T => (typeof x === 'function' ? child.resolve(x as constructor<T>) : x);
+    let closed = false;
     const api: PluginApi = {
       module,
       options,
       log: pluginLog,
       container: child,
       handler: (h) => {
+        if (closed) throw new StartupError(module, 'added a mount handler after register returned: the run was set up without it');
         const handler = build(h);
         const problem = handlerProblem(handler);
         if (problem) throw new StartupError(module, problem);
@@ -149,6 +201,7 @@ export function createKernel(opts: KernelOptions): Kernel {
         container.registerInstance(MOUNT_HANDLERS, handler);
       },
       step: (s) => {
+        if (closed) throw new StartupError(module, 'added a lifecycle step after register returned: the run was set up without it');
         const step = build(s);
         const problem = stepProblem(step);
         if (problem) throw new StartupError(module, problem);
@@ -156,11 +209,19 @@ export function createKernel(opts: KernelOptions): Kernel {
       },
     };
     try {
-      plugin.register(api);
+      const registered: unknown = plugin.register(api);
+      // What an async register adds after its first await would come after the kernel
+      // was built: a handler missing from the run, its mounts the default handler's.
+      if (isThenable(registered)) {
+        if (types.isPromise(registered)) registered.then(undefined, () => undefined);
+        throw new StartupError(module, 'register returned a promise: a plugin adds its handlers and steps before register returns (synchronously)');
+      }
     } catch (err) {
       if (err instanceof StartupError) throw err;
       const copy = otherCopy(pluginFiles.get(plugin));
       throw new StartupError(module, `register failed: ${thrownMessage(err)}${copy ? `; ${copy}` : ''}`, { cause: err });
+    } finally {
+      closed = true;
     }
   }
   return { container, orchestrator: container.resolve(Orchestrator) };

@@ -217,3 +217,55 @@ describe('readPluginsFile', () => {
     }
   });
 });
+
+describe('a plugin list and extra modules given in code are checked as plugins.json is', () => {
+  const stepOnly: PluginModule = { register: (api) => api.step({ name: 'mine', phase: 'finalize', run: () => undefined }) };
+  test.each<[string, Partial<Parameters<typeof createKernel>[0]>, string]>([
+    ['enabled as the string "false" (the entry would load)', { plugins: { plugins: [{ module: 'builtin:exec', enabled: 'false' as unknown as boolean }] } }, 'plugins.plugins[0].enabled "false": must be a boolean'],
+    ['a misspelt key (the entry would load)', { plugins: { plugins: [{ module: 'builtin:exec', enable: false } as never] } }, 'plugins.plugins[0].enable: is not a key of a plugin entry (module, enabled, options)'],
+    ['an entry that is null', { plugins: { plugins: [null as never] } }, 'plugins.plugins[0] null: must be an object'],
+    ['options that are a string', { plugins: { plugins: [{ module: 'builtin:tmpfs', options: 'x' as never }] } }, 'plugins.plugins[0].options "x": must be an object'],
+    ['the entries without their object', { plugins: [{ module: 'builtin:tmpfs' }] as never }, 'plugins: must be a plugins file as an object, { plugins: [...] }'],
+    ['extra as one module, not a list', { extra: { module: 'mine', plugin: stepOnly } as never }, 'extra: must be an array of { module, plugin, options? }'],
+    ['an extra module without a name', { extra: [{ module: '', plugin: stepOnly }] }, 'extra[0].module "": must be a non-empty string'],
+    ['a misspelt key of an extra module (its options would be dropped)', { extra: [{ module: 'mine', plugin: stepOnly, option: { a: 1 } } as never] }, 'extra[0].option: is not a key of an extra module (module, plugin, options)'],
+    ['an extra module given by name', { extra: [{ module: 'mine', plugin: 'builtin:tmpfs' as never }] }, 'plugin module "mine": has no register(api) function: `plugin` must be the module, an object with one'],
+  ])('%s', (_what, opts, message) => {
+    expect(() => createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, ...opts })).toThrow(message);
+  });
+
+  test('a list with enabled: false leaves the entry out', () => {
+    const kernel = createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [{ module: 'builtin:exec', enabled: false }] } });
+    expect(kernel.orchestrator.orderedSteps()).toEqual([]);
+  });
+});
+
+describe('register must be synchronous', () => {
+  test('a register that returns a promise stops start-up, and its rejection goes nowhere else', async () => {
+    const rejected: unknown[] = [];
+    const onRejection = (reason: unknown) => rejected.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const late: PluginModule = {
+        register: async (api) => {
+          await Promise.resolve();
+          api.handler({ name: 'late', types: ['late'], mount: () => undefined });
+        },
+      };
+      expect(() => createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'async-plugin', plugin: late }] })).toThrow(
+        new StartupError('async-plugin', 'register returned a promise: a plugin adds its handlers and steps before register returns (synchronously)'),
+      );
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(rejected).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+
+  test('a handler or step added after register returned is refused, naming the module', () => {
+    let kept: Parameters<PluginModule['register']>[0] | undefined;
+    createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'keeper', plugin: { register: (api) => void (kept = api) } }] });
+    expect(() => kept!.handler({ name: 'late', types: ['late'], mount: () => undefined })).toThrow('plugin module "keeper": added a mount handler after register returned: the run was set up without it');
+    expect(() => kept!.step({ name: 'late', phase: 'finalize', run: () => undefined })).toThrow('plugin module "keeper": added a lifecycle step after register returned: the run was set up without it');
+  });
+});
