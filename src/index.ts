@@ -111,7 +111,7 @@ export type {
   Termios,
 } from './core/syscalls/types';
 export { linuxSyscalls } from './api/linux';
-export type { LinuxSyscallsOptions } from './core/syscalls/linux';
+export type { LinuxSyscallsOptions } from './core/syscalls/linux-options';
 
 // ---- Helpers for plugins: everything goes through the port they are given ----
 export {

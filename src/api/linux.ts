@@ -1,4 +1,4 @@
-import type { LinuxSyscallsOptions } from '../core/syscalls/linux';
+import type { LinuxSyscallsOptions } from '../core/syscalls/linux-options';
 import type { Syscalls } from '../core/syscalls/types';
 
 /**

@@ -1,5 +1,6 @@
 import { spawnSync } from 'child_process';
-import { existsSync, readFileSync } from 'fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import * as path from 'path';
 import { REPO } from '../helpers/cli';
 
@@ -66,3 +67,57 @@ describe('package entry points', () => {
     expect(files).toEqual(expect.arrayContaining(['CHANGELOG.md', 'docs/plugins.md', 'examples/plugins/overlay/README.md']));
   });
 });
+
+/** The ```ts blocks of a Markdown text, in order. */
+function tsBlocks(markdown: string): string[] {
+  return [...markdown.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]);
+}
+
+/**
+ * What an embedder and a plugin author compile against the built types (dist/*.d.ts),
+ * from a project of their own with mountkit in its node_modules, strict and without
+ * skipLibCheck: the README's embedding example and the step-by-step plugin of
+ * docs/plugins.md, under the module settings a CommonJS project uses.
+ */
+describe('the documented code compiles against the published types', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mountkit-types-'));
+    mkdirSync(path.join(dir, 'node_modules'));
+    symlinkSync(REPO, path.join(dir, 'node_modules', 'mountkit'));
+    mkdirSync(path.join(dir, 'src'));
+    mkdirSync(path.join(dir, 'test'));
+    const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const embedding = tsBlocks(readme.slice(readme.indexOf('## Embedding'), readme.indexOf('## Layout')));
+    expect(embedding).toHaveLength(1);
+    // The example's spec is the embedder's own.
+    writeFileSync(path.join(dir, 'src', 'embed.ts'), `declare const spec: unknown;\n${embedding[0]}`);
+    const docs = readFileSync(path.join(REPO, 'docs', 'plugins.md'), 'utf8');
+    const guide = tsBlocks(docs.slice(docs.indexOf('## From an empty folder')));
+    const files = ['src/scratch.ts', 'src/motd.ts', 'src/index.ts', 'test/scratch.test.ts', 'test/motd.test.ts'];
+    expect(guide.slice(0, files.length).map((b) => b.split('\n')[0])).toEqual([
+      'import {',
+      expect.stringContaining("from 'mountkit'"),
+      "import type { RegisterPlugin } from 'mountkit';",
+      expect.stringContaining("from 'mountkit/testing'"),
+      expect.stringContaining("from 'mountkit/testing'"),
+    ]);
+    files.forEach((file, i) => writeFileSync(path.join(dir, file), guide[i]));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test.each([
+    ['commonjs', 'node'],
+    ['node16', 'node16'],
+  ])('"module": "%s", "moduleResolution": "%s"', (module, moduleResolution) => {
+    const tsconfig = {
+      compilerOptions: { target: 'ES2022', module, moduleResolution, strict: true, experimentalDecorators: true, noEmit: true, types: ['node', 'jest'], typeRoots: [path.join(REPO, 'node_modules', '@types')] },
+      include: ['src', 'test'],
+    };
+    writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(tsconfig));
+    const r = spawnSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', dir], { cwd: dir, encoding: 'utf8' });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+});
+

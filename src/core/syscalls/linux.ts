@@ -25,6 +25,7 @@ import { compileSeccomp, libseccompIdentity } from './libseccomp';
 import { compileCached } from './seccomp-cache';
 import { STATX_MNT_ID, STATX_SIZE, STATX_TYPE, fromStatx, mountStatFromStatx } from './stat';
 import type { CommandResult, CommandSpec, FileStat, FsStat, IdMapping, MountStat, SeccompCompiled, SeccompFilter, Syscalls, Termios } from './types';
+import type { LinuxSyscallsOptions } from './linux-options';
 
 // When Node starts it resets the standard signals (1-31) it inherited ignored to SIG_DFL,
 // then ignores these two (src/node.cc, PlatformInit). The real-time ones it leaves as it
@@ -625,15 +626,7 @@ function preadAll(fd: number): string {
   return buf.toString('utf8');
 }
 
-export interface LinuxSyscallsOptions {
-  /**
-   * A directory where seccompCompile keeps the programs it builds, and finds them again
-   * for the same filter, libseccomp and kernel (seccomp-cache.ts); made (0700) if missing,
-   * used only when no other user could write to it. None unless given; the CLI gives
-   * /run/mountkit/seccomp.
-   */
-  seccompCache?: string;
-}
+export type { LinuxSyscallsOptions };
 
 export class LinuxSyscalls implements Syscalls {
   private readonly seccompCache: string | undefined;
