@@ -111,6 +111,19 @@ describe('plan checks a config built in code as runPipeline does', () => {
   });
 });
 
+describe('plan names each mount of a config built with makeMount by its position', () => {
+  test('the second mount is mounts[1], with its own destination, in the calls and in the error', () => {
+    const config = makeConfig({ mounts: [makeMount({ type: 'tmpfs', destination: '/a' }), makeMount({ type: 'tmpfs', destination: '/b' })] });
+    const sys = new FakeSyscalls().addDir('/bundle/rootfs/a').addDir('/bundle/rootfs/b').failOn('mount', 'EINVAL', { nth: 2 });
+    const result = plan(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:tmpfs' }] }, launch: { relaunched: false, inUserNamespace: false, euid: 0 } });
+    expect(result.calls.filter((c) => c.record.op === 'mount').map((c) => [c.mountIndex, c.destination])).toEqual([
+      [0, '/a'],
+      [1, '/b'],
+    ]);
+    expect((result.error as Error).message).toBe('mounts: plugin tmpfs mounts[1] "/b": mount "tmpfs" -> "/bundle/rootfs/b": EINVAL');
+  });
+});
+
 describe('runPipeline', () => {
   test('runs every phase on the port given, with extra plugins and the before-jail callback', () => {
     const sys = new FakeSyscalls().addDir('/bundle/rootfs/data').addDir('/src');

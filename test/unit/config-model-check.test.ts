@@ -107,6 +107,12 @@ describe('checkedModel: what it accepts, and the copy it gives', () => {
     expect(copy.mounts).not.toBe(config.mounts);
   });
 
+  test('the mounts are numbered by their position, as the loader numbers them (makeMount leaves every index 0)', () => {
+    const config = makeConfig({ mounts: [makeMount({ type: 'tmpfs', destination: '/a' }), makeMount({ type: 'tmpfs', destination: '/b', index: 7 })] });
+    expect(checkedModel(config).mounts.map((m) => m.index)).toEqual([0, 1]);
+    expect(config.mounts.map((m) => m.index)).toEqual([0, 7]);
+  });
+
   test('each field is read once: a getter that changes its answer cannot give the run another value than the one checked', () => {
     const config: any = makeConfig();
     let reads = 0;

@@ -232,7 +232,8 @@ const commandSpec = shape({
 
 const mountSpec = and(
   shape({
-    index: integer(0, Number.MAX_SAFE_INTEGER),
+    // Set from the position below, as the loader sets it.
+    index: () => undefined,
     type: string,
     source: string,
     // Resolved inside the rootfs: an empty one is the rootfs itself, which the loader refuses.
@@ -254,6 +255,19 @@ const mountSpec = and(
     if (m.type === '' && (m.flags & (MS_BIND | MS_REMOUNT)) === 0n) fail(`${field}.type`, undefined, 'must be set unless the flags hold MS_BIND or MS_REMOUNT');
   },
 );
+
+/**
+ * The mounts, each numbered by its position (MountSpec.index), which errors, warnings and
+ * plans name it by: makeMount leaves every index 0, where the second mount's failure
+ * was named mounts[0] and a plan showed it with the first one's destination.
+ */
+function positioned(reader: Reader): Reader {
+  return (v, field) => {
+    const mounts = reader(v, field) as Record<string, unknown>[];
+    mounts.forEach((m, i) => define(m, 'index', i));
+    return mounts;
+  };
+}
 
 const devicePath = and(absolutePath, (p: string, field) => {
   if (!path.posix.normalize(p).startsWith('/dev/')) fail(field, p, 'must be under /dev');
@@ -370,7 +384,7 @@ const rootfsConfig = topShape(
     id: optional(string),
     rootfs: absolutePath,
     readonlyRootfs: boolean,
-    mounts: arrayOf(mountSpec),
+    mounts: positioned(arrayOf(mountSpec)),
     devices: arrayOf(deviceSpec),
     rootPropagation,
     noPivot: boolean,

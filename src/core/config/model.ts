@@ -32,7 +32,10 @@ export interface MountIdmap {
 }
 
 export interface MountSpec {
-  /** Position in config.mounts; errors name it as `mounts[i]`. */
+  /**
+   * Position in config.mounts; errors name it as `mounts[i]`. A config built in code may
+   * leave it 0 (makeMount): runPipeline and plan set it from the position (checkedModel).
+   */
   index: number;
   /**
    * Filesystem type ("device" in runc); "bind" for any mount whose flags hold MS_BIND; ""
