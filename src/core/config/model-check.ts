@@ -20,11 +20,34 @@ import { MS_BIND, MS_REMOUNT, PATH_MAX } from '../constants';
 import { ConfigError, thrownMessage } from '../errors';
 import { IOPRIO_CLASSES, PERSONAS, SCHED_FLAGS, SCHED_POLICIES, namesOf } from '../process-attrs';
 import { RLIMITS } from '../rlimits';
-import type { RootfsConfig } from './model';
+import type { CapabilityNames } from '../capabilities';
+import type { CommandSpec, IdMapping } from '../syscalls/types';
+import type {
+  DeviceSpec,
+  HookSpec,
+  IoPriority,
+  MountExtensions,
+  MountIdmap,
+  MountSpec,
+  NamespaceSpec,
+  PersonalitySpec,
+  ProcessSpec,
+  RecursiveAttrs,
+  RlimitSpec,
+  RootfsConfig,
+  SchedulerSpec,
+  SeccompArgSpec,
+  SeccompSpec,
+  SeccompSyscallSpec,
+  TimeOffset,
+} from './model';
 import { PROPAGATION_OPTIONS } from './options';
 
 /** Reads a value at `field` and returns what the copy holds (undefined: the key is left out). */
 type Reader = (v: unknown, field: string) => unknown;
+
+/** A reader for every field of the model's type `T`, optional ones included: a field added to the model and not checked here does not compile. */
+type Fields<T> = { [K in keyof Required<T>]: Reader };
 
 const UINT32_MAX = 0xffffffff;
 /** The largest descriptor number, an int. */
@@ -77,13 +100,13 @@ function define(out: Record<string, unknown>, key: string, value: unknown): void
  * An object with the model's `fields`, each read once through its reader; its other own
  * keys are kept as read. A field a reader returns undefined for is left out.
  */
-function shape(fields: Record<string, Reader>, names: Record<string, string> = {}): Reader {
+function shape<T>(fields: Fields<T>, names: Partial<Record<keyof T, string>> = {}): Reader {
   return (v, field) => {
     if (!isPlainData(v)) wrongType(v, field, 'an object');
     const out: Record<string, unknown> = {};
     for (const key of ownKeys(v, field)) if (!(key in fields)) define(out, key, read(v, key, `${field}.${key}`));
-    for (const [key, reader] of Object.entries(fields)) {
-      const at = `${field ? `${field}.` : ''}${names[key] ?? key}`;
+    for (const [key, reader] of Object.entries<Reader>(fields)) {
+      const at = `${field ? `${field}.` : ''}${names[key as keyof T] ?? key}`;
       const value = reader(read(v, key, at), at);
       if (value !== undefined) define(out, key, value);
     }
@@ -92,8 +115,8 @@ function shape(fields: Record<string, Reader>, names: Record<string, string> = {
 }
 
 /** The top level: its fields' names have no prefix. */
-function topShape(fields: Record<string, Reader>, names: Record<string, string>): (v: unknown) => unknown {
-  const inner = shape(fields, names);
+function topShape<T>(fields: Fields<T>, names: Partial<Record<keyof T, string>>): (v: unknown) => unknown {
+  const inner = shape<T>(fields, names);
   return (v) => {
     if (!isPlainData(v)) wrongType(v, 'config', 'a RootfsConfig object');
     return inner(v, '');
@@ -216,10 +239,10 @@ const envEntry = and(string, (e: string, field) => {
   if (e.indexOf('=') <= 0) fail(field, e, 'must be NAME=VALUE, with a name');
 });
 
-const idMapping = shape({ containerID: uint32, hostID: uint32, size: uint32 });
+const idMapping = shape<IdMapping>({ containerID: uint32, hostID: uint32, size: uint32 });
 const idMappings = arrayOf(idMapping);
 
-const commandSpec = shape({
+const commandSpec = shape<CommandSpec>({
   path: nonEmptyString,
   args: stringArray,
   env: optional(stringArray),
@@ -231,7 +254,7 @@ const commandSpec = shape({
 });
 
 const mountSpec = and(
-  shape({
+  shape<MountSpec>({
     // Set from the position below, as the loader sets it.
     index: () => undefined,
     type: string,
@@ -242,11 +265,11 @@ const mountSpec = and(
     flags: uint64,
     clearedFlags: uint64,
     propagationFlags: arrayOf(uint64),
-    recAttrs: optional(shape({ attrSet: uint64, attrClr: uint64 })),
+    recAttrs: optional(shape<RecursiveAttrs>({ attrSet: uint64, attrClr: uint64 })),
     data: string,
-    extensions: shape({ tmpcopyup: boolean }),
+    extensions: shape<MountExtensions>({ tmpcopyup: boolean }),
     relabel: oneOf(['', 'z', 'Z']),
-    idmap: optional(shape({ recursive: boolean, uidMappings: optional(idMappings), gidMappings: optional(idMappings) })),
+    idmap: optional(shape<MountIdmap>({ recursive: boolean, uidMappings: optional(idMappings), gidMappings: optional(idMappings) })),
     premountCmds: arrayOf(commandSpec),
     postmountCmds: arrayOf(commandSpec),
   }),
@@ -273,7 +296,7 @@ const devicePath = and(absolutePath, (p: string, field) => {
   if (!path.posix.normalize(p).startsWith('/dev/')) fail(field, p, 'must be under /dev');
 });
 
-const deviceSpec = shape({
+const deviceSpec = shape<DeviceSpec>({
   type: oneOf(['c', 'b', 'u', 'p']),
   path: devicePath,
   major: integer(0, MAJOR_MAX),
@@ -294,16 +317,16 @@ const rootPropagation: Reader = (v, field) => {
 
 const NAMESPACE_TYPES = ['mount', 'pid', 'uts', 'ipc', 'network', 'user', 'cgroup', 'time'];
 
-const namespaces = and(arrayOf(shape({ type: oneOf(NAMESPACE_TYPES), path: optional(absolutePath) })), (list: { type: string }[], field) => {
+const namespaces = and(arrayOf(shape<NamespaceSpec>({ type: oneOf(NAMESPACE_TYPES), path: optional(absolutePath) })), (list: { type: string }[], field) => {
   list.forEach((ns, i) => {
     if (list.findIndex((other) => other.type === ns.type) !== i) fail(`${field}[${i}].type`, ns.type, 'is listed more than once');
   });
 });
 
-const hookSpec = shape({ path: absolutePath, args: stringArray, env: optional(stringArray), timeout: optional(integer(1, Number.MAX_SAFE_INTEGER)) });
+const hookSpec = shape<HookSpec>({ path: absolutePath, args: stringArray, env: optional(stringArray), timeout: optional(integer(1, Number.MAX_SAFE_INTEGER)) });
 const hooks = arrayOf(hookSpec);
 
-const rlimit = and(shape({ type: oneOf([...RLIMITS.keys()]), resource: integer(0, UINT32_MAX), soft: uint64, hard: uint64 }), (r: { type: string; resource: number; soft: bigint; hard: bigint }, field) => {
+const rlimit = and(shape<RlimitSpec>({ type: oneOf([...RLIMITS.keys()]), resource: integer(0, UINT32_MAX), soft: uint64, hard: uint64 }), (r: { type: string; resource: number; soft: bigint; hard: bigint }, field) => {
   if (r.resource !== RLIMITS.get(r.type)) fail(`${field}.resource`, r.resource, `must be ${RLIMITS.get(r.type)}, the number of ${r.type}`);
   if (r.soft > r.hard) fail(`${field}.soft`, r.soft, `must be at most hard (${r.hard})`);
 });
@@ -314,9 +337,9 @@ const rlimits = and(arrayOf(rlimit), (list: { type: string }[], field) => {
   });
 });
 
-const capabilities = shape(Object.fromEntries(CAPABILITY_SETS.map((set) => [set, stringArray])));
+const capabilities = shape<CapabilityNames>(Object.fromEntries(CAPABILITY_SETS.map((set) => [set, stringArray])) as Fields<CapabilityNames>);
 
-const scheduler = shape({
+const scheduler = shape<SchedulerSpec>({
   policy: oneOf(namesOf(SCHED_POLICIES)),
   nice: integer(NICE_MIN, NICE_MAX),
   priority: integer(0, RT_PRIORITY_MAX),
@@ -326,7 +349,7 @@ const scheduler = shape({
   period: uint64,
 });
 
-const processSpec = shape(
+const processSpec = shape<ProcessSpec>(
   {
     args: stringArray,
     env: arrayOf(envEntry),
@@ -344,13 +367,13 @@ const processSpec = shape(
     selinuxLabel: optional(string),
     terminal: boolean,
     scheduler: optional(scheduler),
-    ioPriority: optional(shape({ class: oneOf(namesOf(IOPRIO_CLASSES)), priority: integer(0, IOPRIO_LEVEL_MAX) })),
-    consoleSize: optional(shape({ height: integer(0, 0xffff), width: integer(0, 0xffff) })),
+    ioPriority: optional(shape<IoPriority>({ class: oneOf(namesOf(IOPRIO_CLASSES)), priority: integer(0, IOPRIO_LEVEL_MAX) })),
+    consoleSize: optional(shape<NonNullable<ProcessSpec['consoleSize']>>({ height: integer(0, 0xffff), width: integer(0, 0xffff) })),
   },
   { uid: 'user.uid', gid: 'user.gid', additionalGids: 'user.additionalGids', umask: 'user.umask' },
 );
 
-const seccomp = shape({
+const seccomp = shape<SeccompSpec>({
   defaultAction: string,
   defaultErrnoRet: optional(uint32),
   architectures: stringArray,
@@ -358,18 +381,18 @@ const seccomp = shape({
   listenerPath: optional(string),
   listenerMetadata: optional(string),
   syscalls: arrayOf(
-    shape({
+    shape<SeccompSyscallSpec>({
       names: stringArray,
       action: string,
       errnoRet: optional(uint32),
-      args: arrayOf(shape({ index: uint32, value: uint64, valueTwo: uint64, op: string })),
+      args: arrayOf(shape<SeccompArgSpec>({ index: uint32, value: uint64, valueTwo: uint64, op: string })),
     }),
   ),
 });
 
 const OFFSET_CLOCKS = ['monotonic', 'boottime'];
-const timeOffset = shape({ secs: integer(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER), nanosecs: integer(0, NSEC_PER_SEC - 1) });
-const timeOffsets = and(shape({ monotonic: optional(timeOffset), boottime: optional(timeOffset) }), (offsets: object, field) => {
+const timeOffset = shape<TimeOffset>({ secs: integer(-Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER), nanosecs: integer(0, NSEC_PER_SEC - 1) });
+const timeOffsets = and(shape<NonNullable<RootfsConfig['timeOffsets']>>({ monotonic: optional(timeOffset), boottime: optional(timeOffset) }), (offsets: object, field) => {
   const other = Object.keys(offsets).find((clock) => !OFFSET_CLOCKS.includes(clock));
   if (other !== undefined) fail(field, other, `is not a clock a time namespace offsets; known: ${OFFSET_CLOCKS.join(', ')}`);
 });
@@ -378,7 +401,7 @@ const annotations = and(stringRecord, (a: object, field) => {
   if (Object.keys(a).includes('')) fail(field, '', 'keys must not be empty');
 });
 
-const rootfsConfig = topShape(
+const rootfsConfig = topShape<RootfsConfig>(
   {
     bundle: absolutePath,
     id: optional(string),
@@ -398,7 +421,7 @@ const rootfsConfig = topShape(
     sysctls: stringRecord,
     mountLabel: string,
     process: processSpec,
-    hooks: shape({
+    hooks: shape<RootfsConfig['hooks']>({
       prestart: hooks,
       createRuntime: hooks,
       createContainer: optional(hooks),
@@ -412,10 +435,10 @@ const rootfsConfig = topShape(
     newSession: optional(boolean),
     rootless: optional(boolean),
     consoleSocket: optional(nonEmptyString),
-    hostSockets: optional(shape({ console: optional(fd), seccompAgent: optional(fd) })),
+    hostSockets: optional(shape<NonNullable<RootfsConfig['hostSockets']>>({ console: optional(fd), seccompAgent: optional(fd) })),
     runtimeChannel: optional(fd),
     idmapSocket: optional(fd),
-    personality: optional(shape({ domain: oneOf(namesOf(PERSONAS)), flags: stringArray })),
+    personality: optional(shape<PersonalitySpec>({ domain: oneOf(namesOf(PERSONAS)), flags: stringArray })),
     timeOffsets: optional(timeOffsets),
     annotations: optional(annotations),
     uidMappings: optional(idMappings),
