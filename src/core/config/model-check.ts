@@ -273,9 +273,11 @@ const mountSpec = and(
     premountCmds: arrayOf(commandSpec),
     postmountCmds: arrayOf(commandSpec),
   }),
-  (m: { type: string; flags: bigint }, field) => {
+  (m: { type: string; flags: bigint; source: string }, field) => {
     // mount(2) without a type makes no new mount (ENODEV): only a bind or a remount may have none.
     if (m.type === '' && (m.flags & (MS_BIND | MS_REMOUNT)) === 0n) fail(`${field}.type`, undefined, 'must be set unless the flags hold MS_BIND or MS_REMOUNT');
+    const bind = m.type === 'bind' || (m.flags & MS_BIND) !== 0n;
+    if (bind && !path.posix.isAbsolute(m.source)) fail(`${field}.source`, m.source, "a bind's source must be an absolute path (the loader resolves a relative one against the bundle directory)");
   },
 );
 
