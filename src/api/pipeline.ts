@@ -68,6 +68,9 @@ export function sharedMountNamespaceProblem(own: string | undefined, ancestors: 
  */
 export const WRITTEN_NAMESPACES: Readonly<Partial<Record<NamespaceType, string>>> = { uts: 'uts', ipc: 'ipc', network: 'net' };
 
+/** What the run writes in each of WRITTEN_NAMESPACES, for the refusal. */
+const WRITTEN_WHAT: Readonly<Partial<Record<NamespaceType, string>>> = { uts: 'hostname and sysctls', ipc: 'sysctls', network: 'sysctls and the loopback interface' };
+
 /**
  * Why the config's namespace of `type` (uts, ipc or network, which linux.namespaces
  * lists) is not one this process entered, or undefined: as for the mount namespace
@@ -79,8 +82,6 @@ export function sharedNamespaceProblem(type: NamespaceType, own: string | undefi
   if (!sharesWithAll(own, ancestors)) return undefined;
   return `this process shares its ${type} namespace (${own}) with every process above it, where the run would change the ${WRITTEN_WHAT[type] ?? 'state'}: enter the container's first (unshare, or setns(2) to the path given), or leave it out`;
 }
-
-const WRITTEN_WHAT: Partial<Record<NamespaceType, string>> = { uts: 'hostname and sysctls', ipc: 'sysctls', network: 'sysctls and the loopback interface' };
 
 /** Whether `own` is known and every readable ancestor's link is the same (none readable: cannot tell). */
 function sharesWithAll(own: string | undefined, ancestors: readonly (string | undefined)[]): boolean {
