@@ -171,9 +171,19 @@ async function deliver(container: ContainerProcess, held: string | undefined, ch
   if (!stopped()) container.signal(signum);
 }
 
+/**
+ * Node ignores these from its start (src/node.cc, PlatformInit), so that a write to a
+ * pipe with no reader fails with EPIPE, and one past RLIMIT_FSIZE with EFBIG; their
+ * default action ends the process (signal(7)). A listener that does nothing keeps that
+ * (the write fails once the handler has run).
+ */
+const IGNORED_BY_NODE: readonly NodeJS.Signals[] = ['SIGPIPE', 'SIGXFSZ'];
+
+function ignoreSignal(): void {}
+
 /** The signals passed on that came while holdSignals held them. */
 export interface HeldSignals {
-  /** Stops holding them: each one that came, in the order they came; from then on a signal meets its other listeners, or its default action. */
+  /** Stops holding them: each one that came, in the order they came; from then on a signal meets its other listeners, or its default action (SIGPIPE and SIGXFSZ, which Node ignores, stay without effect). */
   release(): NodeJS.Signals[];
 }
 
@@ -196,7 +206,11 @@ export function holdSignals(): HeldSignals {
   });
   return {
     release: () => {
-      for (const [sig, listener] of listeners) process.off(sig, listener);
+      for (const [sig, listener] of listeners) {
+        // Its last listener gone, libuv gives a signal the default action, not the SIG_IGN Node started with.
+        if (IGNORED_BY_NODE.includes(sig) && process.listenerCount(sig) === 1) process.on(sig, ignoreSignal);
+        process.off(sig, listener);
+      }
       return held.splice(0);
     },
   };

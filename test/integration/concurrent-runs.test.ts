@@ -15,6 +15,7 @@ if (process.env.CI === 'true' && !available) throw new Error('these tests need r
 const maybe = available ? describe : describe.skip;
 
 const SIGNAL_ON_CONNECT = path.join(__dirname, '..', 'helpers', 'signal-on-connect.py');
+const CLOSED_STDERR = path.join(__dirname, '..', 'helpers', 'closed-stderr.py');
 
 interface Outcome {
   status: number | null;
@@ -96,6 +97,14 @@ maybe('signals that come before the relaunch runs', () => {
       feed: (child) => (child.stdio as unknown as import('stream').Writable[])[5].end(),
     });
     expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: the mountkit process that started this one ended before it passed config.json (descriptor 5 was closed empty)\n']);
+  });
+
+  test("a run that fails once the signals are held, before its relaunch (the seccomp agent's socket is not there), exits 1 when its stderr is a pipe whose reader has gone, as before they were held: SIGPIPE, which Node ignores, got its default action back with their release and ended mountkit (141)", async () => {
+    const c = config(['true']);
+    c.linux = { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: RANGE, gidMappings: RANGE };
+    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: '/nonexistent/agent.sock', syscalls: [{ names: ['acct'], action: 'SCMP_ACT_NOTIFY' }] };
+    const r = await withBundleAsync(c, (bundle) => outcome(['python3', CLOSED_STDERR, LAUNCHER, 'run', '--bundle', bundle, '--seccomp-cache', 'off']));
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, '1\n', '']);
   });
 });
 

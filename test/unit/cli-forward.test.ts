@@ -1,5 +1,6 @@
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { readFileSync } from 'fs';
+import * as path from 'path';
 import { PASSED_SIGNALS, childrenOf, forkingShellEnded, handlesSignal, holdSignals, maskHas, parentInStat, startTimeInStat } from '../../src/cli/forward';
 
 const status = (ign: string, cgt: string) => `Name:\tsh\nSigQ:\t0/1\nSigPnd:\t0000000000000000\nSigBlk:\t0000000000000000\nSigIgn:\t${ign}\nSigCgt:\t${cgt}\n`;
@@ -80,7 +81,29 @@ describe('maskHas (a SigIgn or SigCgt mask of /proc/PID/status: hex, bit N-1 for
 });
 
 describe('holdSignals: the signals passed on, taken while the relaunch is being prepared', () => {
-  const counts = () => PASSED_SIGNALS.map((sig) => process.listenerCount(sig));
+  /** Those Node ignores from its start: release leaves them a listener that does nothing (below). */
+  const NODE_IGNORED: readonly NodeJS.Signals[] = ['SIGPIPE', 'SIGXFSZ'];
+  const counts = () => PASSED_SIGNALS.filter((sig) => !NODE_IGNORED.includes(sig)).map((sig) => process.listenerCount(sig));
+
+  test("SIGPIPE and SIGXFSZ, which Node ignores, do nothing still once released, where libuv gave them their default action (ending the process: a run that failed before its relaunch, with stderr a pipe whose reader had gone, ended by SIGPIPE); a second hold adds no listener more", () => {
+    // In a Node of its own: this one's signals are what the test files before this one left.
+    const script = [
+      "const { readFileSync } = require('fs');",
+      "const { handlesSignal, holdSignals } = require('./src/cli/forward');",
+      // SigIgn or SigCgt (a listener is a handler) of SIGPIPE (13) and SIGXFSZ (25).
+      "const handled = () => [13, 25].map((n) => handlesSignal(readFileSync('/proc/self/status', 'utf8'), n));",
+      "const listeners = () => ['SIGPIPE', 'SIGXFSZ'].map((sig) => process.listenerCount(sig));",
+      'const seen = [handled()];',
+      'holdSignals().release();',
+      'seen.push(handled(), listeners());',
+      'holdSignals().release();',
+      'seen.push(handled(), listeners());',
+      'process.stdout.write(JSON.stringify(seen));',
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['-r', path.join(__dirname, '..', 'helpers', 'ts-register.js'), '-e', script], { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8' });
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(JSON.parse(r.stdout)).toEqual([[true, true], [true, true], [1, 1], [true, true], [1, 1]]);
+  });
 
   test('each one that comes is kept, in the order they came, and given once; release takes its listeners off again', () => {
     const before = counts();
