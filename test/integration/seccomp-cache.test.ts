@@ -4,7 +4,7 @@
  * hand is what it gets), and each case where it builds instead. Building a filter needs
  * no privilege and mounts nothing.
  */
-import { chmodSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { spawn, spawnSync } from 'child_process';
 import * as path from 'path';
@@ -227,6 +227,52 @@ describe('seccompCompile with a cache directory', () => {
     compile(filter(['read']));
     expect(readdirSync(dir)).toEqual(records());
     expect(records()).toHaveLength(1);
+  });
+
+  test.each([
+    ['a record', (key: string) => `${key}.json`],
+    ["a file being written's", (key: string) => `.${key}.0123456789abcdef`],
+  ])("a directory under %s name in a directory to be emptied is told of, and the run goes on: the filter is built, nothing stored (Node's rmSync threw ERR_FS_EISDIR, no errno name: naming it threw, and the run failed)", (_what, name) => {
+    const key = 'f'.repeat(64);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    mkdirSync(path.join(dir, name(key)));
+    for (let i = 0; i < CACHE_MAX_RECORDS - 1; i++) writeFileSync(path.join(dir, `${i.toString(16).padStart(64, '0')}.json`), '{}');
+    const got = compile();
+    expect(got.cache).toBe(`no record; not stored: unlink "${dir}/${name(key)}": EISDIR`);
+    expect(got.program.length).toBeGreaterThan(0);
+    expect(statSync(path.join(dir, name(key))).isDirectory()).toBe(true);
+  });
+
+  test('a file another run emptying the directory at the same time unlinked first (ENOENT) is no failure: the record is stored', () => {
+    compile();
+    for (let i = 0; i < CACHE_MAX_RECORDS - 1; i++) writeFileSync(path.join(dir, `${i.toString(16).padStart(64, '0')}.json`), '{}');
+    const nodeFs = require('fs') as typeof import('fs');
+    const real = nodeFs.unlinkSync;
+    // The other run's unlink comes first; this run's then fails as it does in that race.
+    const spy = jest.spyOn(nodeFs, 'unlinkSync').mockImplementationOnce((file) => {
+      real(file);
+      return real(file);
+    });
+    try {
+      expect(compile(filter(['read'])).cache).toMatch(new RegExp(`^no record; stored in the cache: ${dir}/[0-9a-f]{64}\\.json$`));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(records()).toHaveLength(1);
+  });
+
+  test("a failure with a code of Node's own, no errno name, is told by its message, and the run goes on (naming it threw)", () => {
+    const nodeFs = require('fs') as typeof import('fs');
+    const spy = jest.spyOn(nodeFs, 'readdirSync').mockImplementationOnce(() => {
+      throw Object.assign(new Error('a failure of Node\'s own'), { code: 'ERR_SOMETHING', syscall: 'scandir', path: dir });
+    });
+    try {
+      const got = compile();
+      expect(got.cache).toBe("no record; not stored: a failure of Node's own");
+      expect(got.program.length).toBeGreaterThan(0);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   test('a file on the path is not a directory', () => {

@@ -6,6 +6,7 @@
  * used is only told of (SeccompCompiled.cache, logged at debug level).
  */
 import * as fs from 'fs';
+import { constants } from 'os';
 import * as path from 'path';
 import { O_CLOEXEC, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY } from '../constants';
 import { SyscallError, errnoNumber } from '../errors';
@@ -25,10 +26,14 @@ function kindOf(st: fs.Stats): FileKind {
 
 const shape = (st: fs.Stats) => ({ kind: kindOf(st), uid: st.uid, perm: st.mode & 0o7777 });
 
-/** A failure as a line: a Node fs call's as this port names failures (the call, its errno name, the path), any other's message. */
+/**
+ * A failure as a line: a Node fs call's as this port names failures (the call, its errno
+ * name, the path), any other's message: also one with a code of Node's own, which is no
+ * errno name (ERR_FS_EISDIR, ERR_FS_FILE_TOO_LARGE), where naming it would throw.
+ */
 function reason(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
-  if (typeof e.code === 'string' && typeof e.syscall === 'string') return new SyscallError(e.syscall, errnoNumber(e.code), e.path ? [e.path] : []).message;
+  if (typeof e.code === 'string' && typeof e.syscall === 'string' && Object.hasOwn(constants.errno, e.code)) return new SyscallError(e.syscall, errnoNumber(e.code), e.path ? [e.path] : []).message;
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -86,6 +91,15 @@ function readRecord(file: string, key: string, euid: number): SeccompCompiled | 
   }
 }
 
+/** unlink(2) of `file`, which another run emptying the directory at the same time may have unlinked first. */
+function unlinkGone(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
 /**
  * Writes the record for `key`; a directory already holding CACHE_MAX_RECORDS records and
  * files being written (those of runs killed before their rename stay) is emptied of them
@@ -99,7 +113,7 @@ function writeRecord(dir: string, key: string, compiled: SeccompCompiled): strin
   let created = false;
   try {
     const files = fs.readdirSync(dir).filter((name) => isRecordName(name) || isTemporaryName(name));
-    if (files.length >= CACHE_MAX_RECORDS) for (const name of files) fs.rmSync(path.join(dir, name), { force: true });
+    if (files.length >= CACHE_MAX_RECORDS) for (const name of files) unlinkGone(path.join(dir, name));
     const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600);
     created = true;
     try {
