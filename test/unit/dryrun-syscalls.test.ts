@@ -199,3 +199,19 @@ describe('DryRunSyscalls fstatfs', () => {
     }
   });
 });
+
+describe('DryRunSyscalls kernel.random.uuid', () => {
+  const UUID = '/proc/sys/kernel/random/uuid';
+  const maybe = fs.existsSync(UUID) ? test : test.skip;
+
+  maybe("gives stand-ins, not the host's random UUIDs (a new one at each read): 1, 2... in the last digits, the same in every plan, each a UUID as the kernel writes it", () => {
+    const reads = (sys: DryRunSyscalls) => [sys.readFile(UUID), sys.readFile(UUID), sys.readFile(UUID)];
+    const stand = ['00000000-0000-4000-8000-000000000001\n', '00000000-0000-4000-8000-000000000002\n', '00000000-0000-4000-8000-000000000003\n'];
+    expect(reads(new DryRunSyscalls())).toEqual(stand);
+    expect(reads(new DryRunSyscalls())).toEqual(stand);
+    // The same file by another path.
+    const sys = new DryRunSyscalls();
+    expect(sys.readFile('/proc/self/../sys/kernel/random/uuid')).toBe(stand[0]);
+    expect(sys.calls).toEqual([{ op: 'readFile', path: '/proc/self/../sys/kernel/random/uuid' }]);
+  });
+});

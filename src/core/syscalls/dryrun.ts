@@ -27,6 +27,9 @@ function hostError(syscall: string, path: string, err: unknown): unknown {
   return typeof errno === 'number' ? new SyscallError(syscall, Math.abs(errno), [path]) : err;
 }
 
+/** A new random UUID at each read (random(4), sysctl kernel.random.uuid). */
+const RANDOM_UUID_FILE = '/proc/sys/kernel/random/uuid';
+
 /** /proc/PID/ns/NAME and /proc/PID/task/TID/ns/NAME (proc(5)): links to nsfs files. */
 const NAMESPACE_LINK = /^\/proc\/[^/]+\/(?:task\/[^/]+\/)?ns\/[^/]+$/;
 
@@ -126,8 +129,30 @@ export class DryRunSyscalls extends FakeSyscalls {
     if (kind === 'symlink') node.target = this.hostLink(hostPath);
     if (MAGIC_LINK.test(hostPath)) node.magic = true;
     if (this.hostMounts.has(hostPath)) this.mountRoots.add(node);
-    if (kind === 'file') this.readLazily(node, hostPath);
+    if (kind === 'file') {
+      if (hostPath === RANDOM_UUID_FILE) this.standInUuids(node);
+      else this.readLazily(node, hostPath);
+    }
     return node;
+  }
+
+  /** Reads of RANDOM_UUID_FILE so far. */
+  private uuidReads = 0;
+
+  /**
+   * RANDOM_UUID_FILE gives a new random UUID at each read, which a plan cannot know (the
+   * run reads its own): the plan's stand-in is a UUID of zeros but for the version and
+   * variant digits and a count of the reads, the same in every plan of the same config.
+   */
+  private standInUuids(node: FakeNode): void {
+    let own: string | undefined;
+    Object.defineProperty(node, 'content', {
+      enumerable: true,
+      get: (): string => own ?? `00000000-0000-4000-8000-${(++this.uuidReads).toString(16).padStart(12, '0')}\n`,
+      set: (data: string): void => {
+        own = data;
+      },
+    });
   }
 
   private hostLink(hostPath: string): string {
