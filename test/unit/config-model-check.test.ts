@@ -134,6 +134,15 @@ describe('checkedModel: what it accepts, and the copy it gives', () => {
     expect(copy.mounts[0].layers).toBe(layers);
   });
 
+  test("an embedder's key named as a property of Object.prototype is kept too", () => {
+    const config: any = makeConfig({ mounts: [makeMount({ type: 'tmpfs', destination: '/t' })] });
+    config.constructor = 'mine';
+    config.mounts[0].toString = 'mine too';
+    const copy: any = checkedModel(config);
+    expect(Object.hasOwn(copy, 'constructor') && copy.constructor).toBe('mine');
+    expect(Object.hasOwn(copy.mounts[0], 'toString') && copy.mounts[0].toString).toBe('mine too');
+  });
+
   test('a "__proto__" key of an annotation or a sysctl stays a key', () => {
     const annotations = JSON.parse('{"__proto__": "x", "a": "b"}');
     const copy = checkedModel(makeConfig({ annotations }));

@@ -101,11 +101,14 @@ function define(out: Record<string, unknown>, key: string, value: unknown): void
  * keys are kept as read. A field a reader returns undefined for is left out.
  */
 function shape<T>(fields: Fields<T>, names: Partial<Record<keyof T, string>> = {}): Reader {
+  const readers = Object.entries<Reader>(fields);
+  // The model's own fields: "constructor", a key of Object.prototype, is an embedder's, and kept.
+  const defined = new Set(readers.map(([key]) => key));
   return (v, field) => {
     if (!isPlainData(v)) wrongType(v, field, 'an object');
     const out: Record<string, unknown> = {};
-    for (const key of ownKeys(v, field)) if (!(key in fields)) define(out, key, read(v, key, `${field}.${key}`));
-    for (const [key, reader] of Object.entries<Reader>(fields)) {
+    for (const key of ownKeys(v, field)) if (!defined.has(key)) define(out, key, read(v, key, `${field}.${key}`));
+    for (const [key, reader] of readers) {
       const at = `${field ? `${field}.` : ''}${names[key as keyof T] ?? key}`;
       const value = reader(read(v, key, at), at);
       if (value !== undefined) define(out, key, value);
