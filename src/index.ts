@@ -48,7 +48,7 @@ export { inject, injectable } from 'tsyringe';
 export { BUILTIN_PLUGINS, builtinPlugin, type BuiltinPluginName } from './plugins';
 
 // ---- Running and planning ----
-export { plan, runPipeline, sharedMountNamespaceProblem, sharedNamespaceProblem, WRITTEN_NAMESPACES } from './api/pipeline';
+export { plan, runPipeline, sharedJoinedNamespaceProblem, sharedMountNamespaceProblem, sharedNamespaceProblem, writtenInJoined, WRITTEN_NAMESPACES } from './api/pipeline';
 export type { PipelineOptions, PlanApiOptions, RunPipelineOptions } from './api/pipeline';
 export {
   PLAN_SCHEMA_VERSION,

@@ -4,6 +4,7 @@
 import { readFileSync, readlinkSync } from 'fs';
 import type { NamespaceType, RootfsConfig } from '../core/config/model';
 import { checkedModel } from '../core/config/model-check';
+import { sysctlNamespace } from '../core/config/sysctl';
 import { validateConfig } from '../core/config/validate';
 import { ConfigError } from '../core/errors';
 import { createKernel, pluginsFromFile, type KernelOptions, type PluginsFile } from '../core/kernel';
@@ -83,6 +84,33 @@ export function sharedNamespaceProblem(type: NamespaceType, own: string | undefi
   return `this process shares its ${type} namespace (${own}) with every process above it, where the run would change the ${WRITTEN_WHAT[type] ?? 'state'}: enter the container's first (unshare, or setns(2) to the path given), or leave it out`;
 }
 
+/**
+ * What the run writes in the config's namespace of `type` when linux.namespaces joins it
+ * by path, in words, or undefined for nothing: the sysctls that namespace isolates
+ * (sysctlNamespace) and, in a uts one, the hostname and NIS domain name. The loopback
+ * interface is brought up only in a network namespace made new (plugins/network/loopback.ts).
+ */
+export function writtenInJoined(config: Pick<RootfsConfig, 'sysctls' | 'hostname' | 'domainname'>, type: NamespaceType): string | undefined {
+  const written: string[] = [];
+  if (type === 'uts' && config.hostname) written.push('hostname');
+  if (type === 'uts' && config.domainname) written.push('domain name');
+  if (Object.keys(config.sysctls).some((key) => sysctlNamespace(key) === type)) written.push('sysctls');
+  return written.length === 0 ? undefined : written.join(' and ');
+}
+
+/**
+ * Why the run may not write `written` (writtenInJoined) in the namespace of `type` that
+ * linux.namespaces joins by `path`, or undefined: this process shares its namespace of
+ * that type with every ancestor it can see (sharedNamespaceProblem), so the path names
+ * the one the process was started in (the host's, or a pod's its processes share), as
+ * runc refuses sysctls for its own network namespace joined by path. Joining it without
+ * writing there is no problem: runc and `mountkit run` join it too.
+ */
+export function sharedJoinedNamespaceProblem(type: NamespaceType, path: string, written: string | undefined, own: string | undefined, ancestors: readonly (string | undefined)[]): string | undefined {
+  if (written === undefined || !sharesWithAll(own, ancestors)) return undefined;
+  return `joins by path (${path}) the ${type} namespace this process shares with every process above it (${own}), where the run would change the ${written}: leave them out, or enter another first`;
+}
+
 /** Whether `own` is known and every readable ancestor's link is the same (none readable: cannot tell). */
 function sharesWithAll(own: string | undefined, ancestors: readonly (string | undefined)[]): boolean {
   const known = ancestors.filter((a): a is string => a !== undefined);
@@ -117,8 +145,9 @@ function ancestors(): number[] {
 
 /**
  * The first namespace this process would run the pipeline in while sharing it with
- * every process above it: the mount namespace always, and each of uts, ipc and network
- * the config lists (WRITTEN_NAMESPACES).
+ * every process above it: the mount namespace always, each of uts, ipc and network the
+ * config lists as made new (WRITTEN_NAMESPACES), and each of them it joins by path where
+ * the run writes something (sharedJoinedNamespaceProblem).
  */
 function sharedNamespacesProblem(config: RootfsConfig): ConfigError | undefined {
   const above = ancestors();
@@ -127,7 +156,9 @@ function sharedNamespacesProblem(config: RootfsConfig): ConfigError | undefined 
   if (mount) return new ConfigError('runPipeline', undefined, mount);
   for (const [i, ns] of config.namespaces.entries()) {
     const file = WRITTEN_NAMESPACES[ns.type];
-    const problem = file === undefined ? undefined : sharedNamespaceProblem(ns.type, nsLink('self', file), links(file));
+    if (file === undefined) continue;
+    const own = nsLink('self', file);
+    const problem = ns.path ? sharedJoinedNamespaceProblem(ns.type, ns.path, writtenInJoined(config, ns.type), own, links(file)) : sharedNamespaceProblem(ns.type, own, links(file));
     if (problem) return new ConfigError(`linux.namespaces[${i}]`, ns.type, problem);
   }
   return undefined;
@@ -144,7 +175,8 @@ function sharedNamespacesProblem(config: RootfsConfig): ConfigError | undefined 
  * types included), and the run reads the copy that was checked (checkedModel): the
  * caller's object is neither read again nor changed. Without a port, this process must
  * not share its mount namespace, nor the uts, ipc and network namespaces the config
- * lists, with every process above it. Plugins are loaded next, before anything is
+ * lists as new, with every process above it; one the config joins by path only where
+ * the run writes there (its sysctls, the hostname). Plugins are loaded next, before anything is
  * mounted. Errors: ConfigError and StartupError before any call that changes anything
  * (the checks only read the host through the port), PluginError (phase, plugin, mount;
  * the cause inside) for a failing step.

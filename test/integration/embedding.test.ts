@@ -130,5 +130,41 @@ try {
       b.cleanup();
     }
   });
+
+  test("a namespace the config joins by path that the process shares with every process above it (a pod's) runs where nothing is written there, and is refused where the hostname would be", () => {
+    const script = `
+const mk = require('./src/index');
+const plugins = mk.readPluginsFile(mk.DEFAULT_PLUGINS_FILE).plugins.filter((p) => p.module !== 'builtin:exec');
+for (const hostname of ['', 'renamed']) {
+  const spec = { ...JSON.parse(process.env.SPEC), hostname };
+  try {
+    mk.runPipeline(mk.fromOciSpec(spec, process.env.BUNDLE), { plugins: { plugins } });
+    process.stdout.write('ran\\n');
+  } catch (e) {
+    process.stdout.write(e.name + ': ' + e.message + '\\n');
+  }
+}`;
+    // The pod: new pid, network, uts and mount namespaces whose shell is PID 1, the
+    // script's only ancestor. The config joins the pod's network and uts namespaces by
+    // path, as a container that shares the pod's network does; the script is in them.
+    const podSpec = { ...spec, linux: { namespaces: [{ type: 'mount' }, { type: 'network', path: '/proc/1/ns/net' }, { type: 'uts', path: '/proc/1/ns/uts' }] } };
+    const b = makeBundle(podSpec);
+    try {
+      const shell = 'hostname pod; unshare -m --propagation private "$NODE" -r "$REGISTER" -e "$SCRIPT"; echo "hostname: $(hostname)"';
+      const r = spawnSync('unshare', ['--pid', '--fork', '--net', '--uts', '--mount', '--propagation', 'private', '--mount-proc', 'sh', '-c', shell], {
+        cwd: REPO,
+        env: { ...process.env, SPEC: JSON.stringify(podSpec), BUNDLE: b.dir, NODE: process.execPath, REGISTER: path.join(REPO, 'test', 'helpers', 'ts-register.js'), SCRIPT: script },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.stderr).toBe('');
+      const lines = r.stdout.trim().split('\n');
+      expect(lines[0]).toBe('ran');
+      expect(lines[1]).toMatch(/^ConfigError: linux\.namespaces\[2\] "uts": joins by path \(\/proc\/1\/ns\/uts\) the uts namespace this process shares with every process above it \(uts:\[\d+\]\), where the run would change the hostname: /);
+      expect(lines[2]).toBe('hostname: pod');
+    } finally {
+      b.cleanup();
+    }
+  });
 });
 

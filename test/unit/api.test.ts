@@ -13,9 +13,12 @@ import {
   plan,
   readPluginsFile,
   runPipeline,
+  sharedJoinedNamespaceProblem,
   sharedMountNamespaceProblem,
   sharedNamespaceProblem,
+  writtenInJoined,
   DEFAULT_PLUGINS_FILE,
+  type NamespaceType,
   type PluginModule,
   type RootfsConfig,
 } from 'mountkit/testing';
@@ -53,6 +56,36 @@ describe('sharedNamespaceProblem: a uts, ipc or network namespace the config lis
     ['nothing readable above', host, [undefined], undefined],
   ])('%s', (_what, self, ancestors, problem) => {
     expect(sharedNamespaceProblem('uts', self, ancestors)).toBe(problem);
+  });
+});
+
+describe('a namespace the config joins by path is refused only where the run writes there', () => {
+  const none = { sysctls: {}, hostname: '', domainname: undefined };
+  test.each<[string, NamespaceType, Pick<RootfsConfig, 'sysctls' | 'hostname' | 'domainname'>, string | undefined]>([
+    ['a network namespace, no sysctls (the loopback interface is brought up only in a new one)', 'network', none, undefined],
+    ['a network namespace, a net sysctl', 'network', { ...none, sysctls: { 'net.ipv4.ip_forward': '1' } }, 'sysctls'],
+    ['a network namespace, an ipc sysctl only', 'network', { ...none, sysctls: { 'kernel.shmmax': '1' } }, undefined],
+    ['an ipc namespace, an fs.mqueue sysctl', 'ipc', { ...none, sysctls: { 'fs.mqueue.msg_max': '10' } }, 'sysctls'],
+    ['a uts namespace, no hostname', 'uts', none, undefined],
+    ['a uts namespace, a hostname', 'uts', { ...none, hostname: 'box' }, 'hostname'],
+    ['a uts namespace, every name', 'uts', { sysctls: { 'kernel.domainname': 'lan' }, hostname: 'box', domainname: 'lan' }, 'hostname and domain name and sysctls'],
+  ])('%s', (_what, type, config, written) => {
+    expect(writtenInJoined(config, type)).toBe(written);
+  });
+
+  const pod = 'net:[4026532001]';
+  test.each<[string, string | undefined, string | undefined, (string | undefined)[], string | undefined]>([
+    ["the pod's network namespace, shared with every process above, nothing written", undefined, pod, [pod, pod], undefined],
+    [
+      "the pod's network namespace, shared with every process above, its sysctls written",
+      'sysctls',
+      pod,
+      [pod, pod],
+      `joins by path (/proc/1/ns/net) the network namespace this process shares with every process above it (${pod}), where the run would change the sysctls: leave them out, or enter another first`,
+    ],
+    ['one the process entered, its sysctls written', 'sysctls', pod, ['net:[4026531840]'], undefined],
+  ])('%s', (_what, written, self, ancestors, problem) => {
+    expect(sharedJoinedNamespaceProblem('network', '/proc/1/ns/net', written, self, ancestors)).toBe(problem);
   });
 });
 
