@@ -16,6 +16,7 @@ import {
   sharedJoinedNamespaceProblem,
   sharedMountNamespaceProblem,
   sharedNamespaceProblem,
+  validateConfig,
   writtenInJoined,
   DEFAULT_PLUGINS_FILE,
   type NamespaceType,
@@ -102,6 +103,18 @@ describe('runPipeline: the config is checked, and the run reads the copy checked
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(message);
     expect(sys.effects()).toEqual([]);
+  });
+
+  test('a time namespace made new, which the process is in already, is taken on Linux 6.1, where `run` needs execve(2) to enter it (6.2)', () => {
+    const release = jest.spyOn(require('os') as typeof os, 'release').mockReturnValue('6.1.0-21-amd64');
+    try {
+      const sys = proc().addProcfs().addFile('/proc/self/timens_offsets', 'monotonic 0 0\nboottime 0 0\n');
+      const config = makeConfig({ namespaces: [{ type: 'mount' }, { type: 'time' }] });
+      expect(() => validateConfig(config, sys)).toThrow('a new one needs Linux 6.2 or later');
+      expect(() => runPipeline(config, { syscalls: sys, plugins: { plugins: [] } })).not.toThrow();
+    } finally {
+      release.mockRestore();
+    }
   });
 
   test('a sysctl of a network namespace joined by path, which the process is in already, is written', () => {

@@ -260,6 +260,11 @@ describe('validateTimeNamespace', () => {
     expect(() => validateTimeNamespace(withTime({ type: 'time', path: '/proc/7/ns/time' }), kernel(), '5.10.0')).not.toThrow();
   });
 
+  test('inNamespaces (runPipeline), a new one on a kernel before 6.2 is taken: the process is in it already (unshare --time --fork)', () => {
+    expect(() => validateTimeNamespace(withTime({ type: 'time' }), kernel(), '6.1.0-21-amd64', { inNamespaces: true })).not.toThrow();
+    expect(() => validateTimeNamespace(withTime({ type: 'time' }), host(), '6.1.0-21-amd64', { inNamespaces: true })).toThrow('needs time namespaces in the kernel');
+  });
+
   test('a new one, with or without offsets, or one joined by path without: accepted', () => {
     expect(() => validateTimeNamespace(withTime({ type: 'time' }, offsets), kernel(), '6.18.0')).not.toThrow();
     expect(() => validateTimeNamespace(withTime({ type: 'time' }), kernel(), '6.18.0')).not.toThrow();

@@ -34,7 +34,8 @@ export interface ValidateOptions {
    * The calling process is already in the namespaces the config lists (runPipeline): one
    * joined by path is then its own, which is no sign of the host's, and the sysctls and
    * names are not refused for it (runPipeline checks instead that the process does not
-   * share those namespaces with the processes above it). Default false: the checks run
+   * share those namespaces with the processes above it), nor a new time namespace on a
+   * kernel before 6.2 (validateTimeNamespace). Default false: the checks run
    * before any namespace is entered, as `mountkit run` makes them.
    */
   inNamespaces?: boolean;
@@ -55,7 +56,7 @@ export function validateConfig(config: RootfsConfig, host: HostQuery, opts: Vali
   if (config.seccomp) seccompProfile(config.seccomp);
   validateSelinuxLabel(config, host);
   validateConsole(config);
-  validateTimeNamespace(config, host);
+  validateTimeNamespace(config, host, undefined, opts);
   validateRootlessGroups(config);
   validateNoPivot(config);
 }
@@ -141,12 +142,14 @@ const TIMENS_ON_EXEC: readonly [number, number] = [6, 2];
  * a new one only (a namespace joined by path has its own, fixed once a process entered it).
  * A new one also needs Linux 6.2: mountkit's process makes it with unshare(2), which moves
  * only its children, and execs into the container; only from 6.2 does execve(2) move the
- * process too (`release` is the kernel's, uname(2)).
+ * process too (`release` is the kernel's, uname(2)). Not inNamespaces (ValidateOptions):
+ * that process is in the container's time namespace already, which a child of the one
+ * that unshared it (`unshare --time --fork`) is on any kernel that has them.
  */
-export function validateTimeNamespace(config: RootfsConfig, host: HostQuery, release = os.release()): void {
+export function validateTimeNamespace(config: RootfsConfig, host: HostQuery, release = os.release(), opts: ValidateOptions = {}): void {
   const time = config.namespaces.find((ns) => ns.type === 'time');
   if (time && kindOf(host, TIMENS_OFFSETS) === undefined) throw new ConfigError('linux.namespaces', 'time', `needs time namespaces in the kernel (no ${TIMENS_OFFSETS})`);
-  if (time && !time.path) {
+  if (time && !time.path && !opts.inNamespaces) {
     const [major = 0, minor = 0] = release.split(/[.-]/).map(Number);
     const [needMajor, needMinor] = TIMENS_ON_EXEC;
     if (major < needMajor || (major === needMajor && minor < needMinor)) {
