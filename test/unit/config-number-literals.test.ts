@@ -148,8 +148,33 @@ describe('loadBundle: integer fields as runc 1.1.5 reads them (each spelling run
     expect(soft('"soft": 9007199254740993, "soft": 5')).toBe(5n);
     expect(soft('"soft": 5, "soft": 9007199254740993')).toBe(9007199254740993n);
     expect(soft('"soft": 9007199254740993, "soft": 9007199254740992')).toBe(9007199254740992n);
-    const got = load('"process": {"rlimits": [{"type": "RLIMIT_CORE", "soft": 9007199254740993, "hard": 18446744073709551615}]}, "process": {"cwd": "/", "args": ["sh"], "rlimits": [{"type": "RLIMIT_CORE", "soft": 9007199254740992, "hard": 18446744073709551615}]}');
-    expect(typeof got === 'string' ? got : got.process.rlimits?.[0].soft).toBe(9007199254740992n);
+  });
+
+  const MERGED = "runc's Go decoder merges the second into the first (what only the first gives is kept), where JSON.parse keeps the second alone; give it once";
+  test.each([
+    // [fragment, the error]: runc 1.1.5 runs each with what both give (a read-only root and the seccomp filter of the first, here)
+    ['"linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW"}}, "linux": {"namespaces": [{"type": "mount"}]}', `linux: is given twice, each time an object: ${MERGED}`],
+    ['"process": {"cwd": "/", "args": ["sh"], "user": {"uid": 1}, "user": {"gid": 1}}', `process.user: is given twice, each time an object: ${MERGED}`],
+    ['"mounts": [{"destination": "/a", "type": "tmpfs", "options": ["ro"]}], "mounts": [{"destination": "/a", "type": "tmpfs"}]', `mounts: is given twice, each time an array: ${MERGED}`],
+    ['"annotations": {"a": "1"}, "annotations": {}', `annotations: is given twice, each time an object: ${MERGED}`],
+    ['"mounts": [{"destination": "/a", "type": "tmpfs"}, {"destination": "/b", "type": "tmpfs", "uidMappings": [{"containerID": 0, "hostID": 1, "size": 1}], "uidMappings": [{"containerID": 0, "hostID": 2}]}]', `mounts[1].uidMappings: is given twice, each time an array: ${MERGED}`],
+    ['"process": {"rlimits": [{"type": "RLIMIT_CORE", "soft": 9007199254740993, "hard": 18446744073709551615}]}, "process": {"cwd": "/", "args": ["sh"]}', `process: is given twice, each time an object: ${MERGED}`],
+  ])('%s: an object or array runc merges is refused', (fragment, message) => {
+    expect(load(fragment)).toBe(message);
+  });
+
+  test.each<[string, (c: ReturnType<typeof loadBundle>) => unknown, unknown]>([
+    // Go replaces a string, a number, a list of strings, or a null pointer, as JSON.parse does.
+    ['"hostname": "a", "hostname": "b"', (c) => c.hostname, 'b'],
+    ['"process": {"cwd": "/", "args": ["true"], "args": ["sh"]}', (c) => c.process.args, ['sh']],
+    ['"linux": null, "linux": {"namespaces": [{"type": "mount"}]}', (c) => c.namespaces, [{ type: 'mount' }]],
+    // What mountkit does not read, it ignores, given twice or not.
+    ['"linux": {"resources": {"memory": {}}, "resources": {"pids": {}}}, "vendor": {}, "vendor": {"a": [{}]}', (c) => c.namespaces, []],
+    // Brackets in strings: the text is scanned, and nothing is given twice.
+    ['"annotations": {"k": "{[x]}", "l": "["}', (c) => c.annotations, { k: '{[x]}', l: '[' }],
+  ])('%s is taken as JSON.parse read it', (fragment, read, value) => {
+    const got = load(fragment);
+    expect(typeof got === 'string' ? got : read(got)).toEqual(value);
   });
 });
 

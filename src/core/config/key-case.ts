@@ -65,14 +65,18 @@ function pathOf(place: Place | undefined): string {
  * MAX_NESTING, as runc's decoder refuses it (a cycle in a spec built in code ends there
  * too). The keys of maps (annotations, linux.sysctl, linux.timeOffsets) are names, never
  * refused, and so are those of objects mountkit does not read. The walk keeps a stack of
- * its own, and builds a path only for its error.
+ * its own, and builds a path only for its error. Returns how many arrays and objects
+ * `spec` holds, itself included, which the loader compares with the text's
+ * (refuseMergedDuplicates).
  */
-export function refuseOtherCase(spec: unknown): void {
+export function refuseOtherCase(spec: unknown): number {
   const todo: Place[] = [{ value: spec, key: '', parent: undefined, depth: 0, shape: SPEC_SHAPE }];
+  let containers = 0;
   while (todo.length > 0) {
     const place = todo.pop()!;
     const { value, depth, shape } = place;
     if (typeof value !== 'object' || value === null) continue;
+    containers++;
     if (depth >= MAX_NESTING) throw new ConfigError(pathOf(place.parent) || 'config.json', undefined, `nests arrays and objects more than ${MAX_NESTING} deep, which runc's Go decoder refuses too`);
     // Only arrays and objects are walked into: a string or a number holds no key.
     if (Array.isArray(value)) {
@@ -92,4 +96,5 @@ export function refuseOtherCase(spec: unknown): void {
       if (typeof item === 'object' && item !== null) todo.push({ value: item, key, parent: place, depth: depth + 1, shape: shapeWithin(shape, key) });
     }
   }
+  return containers;
 }

@@ -13,9 +13,13 @@
  * doubles into the parsed value as a bigint, as written, which a uint64 field's reader
  * takes and any other field's reader refuses showing it (json.ts). A number anywhere else
  * is left as JSON.parse read it, as mountkit does not use it.
+ *
+ * The same scan finds the other place where the two decoders differ on what the text
+ * says: a key given twice with objects or arrays of objects, which Go merges and
+ * JSON.parse replaces (refuseMergedDuplicates).
  */
 import { fail } from './json';
-import { SPEC_SHAPE, shapeWithin, type FieldShape } from './spec-fields';
+import { SPEC_SHAPE, mergedTwice, shapeWithin, type FieldShape } from './spec-fields';
 
 /**
  * A number JSON.parse may read otherwise than runc: with a fraction or an exponent, `-0`,
@@ -41,9 +45,11 @@ export function readIntegerLiterals(text: string, spec: unknown): void {
 interface Frame {
   array: boolean;
   shape: FieldShape | undefined;
-  /** Its value in JSON.parse's result: that of the last of duplicate keys, as Go keeps too; undefined where the text's is another. */
+  /** Its value in JSON.parse's result: that of the last of duplicate keys; undefined where the text's is another. */
   node: unknown;
   at: string | number;
+  /** An object's keys seen so far whose values are arrays or objects Go's decoder merges (mergedTwice). */
+  merged?: Set<string>;
 }
 
 /** The longest literal an error shows whole. */
@@ -105,7 +111,8 @@ function after(re: RegExp, text: string, at: number): number {
  * values hold no number, and an array or object of no integer field without nesting.
  * Every occurrence of a duplicate key is checked, as Go decodes each; a bigint is put
  * where the value JSON.parse kept is the same double, so that the last occurrence's
- * literal is the one kept.
+ * literal is the one kept. A key given twice with arrays or objects Go merges is refused
+ * (refuseMergedDuplicates).
  */
 export function scanIntegerLiterals(text: string, spec: unknown, end = text.length): void {
   const frames: Frame[] = [];
@@ -135,6 +142,13 @@ export function scanIntegerLiterals(text: string, spec: unknown, end = text.leng
         i = flatEnd;
         continue;
       }
+      if (top !== undefined && !top.array && mergedTwice(shape)) {
+        const key = top.at as string;
+        if (top.merged?.has(key)) {
+          fail(pathOf(frames), undefined, `is given twice, each time ${c === OPEN_BRACE ? 'an object' : 'an array'}: runc's Go decoder merges the second into the first (what only the first gives is kept), where JSON.parse keeps the second alone; give it once`);
+        }
+        (top.merged ??= new Set()).add(key);
+      }
       const node = top === undefined ? spec : shape === undefined ? undefined : valueAt(top.node, top.at);
       const frame: Frame = { array: c === OPEN_BRACKET, shape, node, at: 0 };
       frames.push(frame);
@@ -154,6 +168,26 @@ export function scanIntegerLiterals(text: string, spec: unknown, end = text.leng
       i += c === LETTER_F ? 5 : 4;
     }
   }
+}
+
+/**
+ * Refuses a key given twice in one object of config.json where both values are arrays or
+ * objects of a field mountkit reads (mergedTwice): runc's Go decoder merges the second
+ * into the first, JSON.parse keeps only the second, so a first `"root": {"readonly":
+ * true}` or `"linux": {"seccomp": ...}` would be dropped where runc applies it.
+ * `containers` is how many arrays and objects JSON.parse made of `text` (refuseOtherCase
+ * counts them): when the text has as many `{` and `[`, none was dropped and none is
+ * written inside a string, and the text is not scanned. Otherwise it is, whole
+ * (scanIntegerLiterals), which finds such a key.
+ */
+export function refuseMergedDuplicates(text: string, spec: unknown, containers: number): void {
+  if (occurrences(text, '{') + occurrences(text, '[') !== containers) scanIntegerLiterals(text, spec);
+}
+
+function occurrences(text: string, char: string): number {
+  let count = 0;
+  for (let at = text.indexOf(char); at !== -1; at = text.indexOf(char, at + 1)) count++;
+  return count;
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import { resolveIdmapTerms } from './idmap-option';
 import { refuseOtherCase } from './key-case';
-import { readIntegerLiterals } from './number-literals';
+import { readIntegerLiterals, refuseMergedDuplicates } from './number-literals';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CAPABILITY_SETS, type CapabilityNames } from '../capabilities';
@@ -441,8 +441,15 @@ function parseHooks(v: unknown): RootfsConfig['hooks'] {
  * it is false here and set by the CLI.
  */
 export function fromOciSpec(parsed: unknown, bundleDir: string): RootfsConfig {
+  return fromParsed(parsed, bundleDir);
+}
+
+/** fromOciSpec of what JSON.parse made of config.json's `text`, when there is one. */
+function fromParsed(parsed: unknown, bundleDir: string, text?: string): RootfsConfig {
   // First: a key of another case than a field's, or nesting runc refuses (key-case.ts).
-  refuseOtherCase(parsed);
+  const containers = refuseOtherCase(parsed);
+  // An object the text gives twice, which runc merges and JSON.parse kept the last of (number-literals.ts).
+  if (text !== undefined) refuseMergedDuplicates(text, parsed, containers);
   const spec = wellFormedJson(parsed);
   if (!isObject(spec)) fail('config.json', undefined, 'must be a JSON object');
   return convertSpec(spec, bundleDir);
@@ -622,5 +629,6 @@ export function bundleConfigText(bundleDir: string): string {
 export function loadBundle(bundleDir: string, text?: string): RootfsConfig {
   const bundle = physicalDir(bundleDir);
   const file = path.join(bundle, 'config.json');
-  return fromOciSpec(parseConfigText(text ?? readConfigText(file), file), bundle);
+  const configText = text ?? readConfigText(file);
+  return fromParsed(parseConfigText(configText, file), bundle, configText);
 }

@@ -101,3 +101,14 @@ export function shapeWithin(shape: FieldShape | undefined, key: string | number)
   if (typeof key === 'number') return undefined;
   return shape.kind === 'map' ? shape.value : shape.fields.get(key);
 }
+
+/**
+ * Whether Go's encoding/json merges a second value of `shape` into the first where a key
+ * is given twice: it decodes the second into what the first made, so a struct keeps the
+ * fields only the first gave, a map the keys only the first had, and a slice of them its
+ * items field by field. A string, a number or a list of them is replaced whole, as
+ * JSON.parse keeps the last.
+ */
+export function mergedTwice(shape: FieldShape | undefined): boolean {
+  return typeof shape === 'object' && (shape.kind !== 'list' || typeof shape.item === 'object');
+}
