@@ -185,6 +185,21 @@ export function runMountkit(bundle: string, extra: string[] = [], entry: 'launch
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** A config.json of the busybox rootfs running `args`: /proc, a tmpfs /dev, new pid, mount, uts and ipc namespaces; `over` replaces top-level fields. */
+export function busyboxConfig(args: string[], over: Record<string, unknown> = {}): Record<string, any> {
+  return {
+    ociVersion: '1.0.2',
+    process: { terminal: false, args, env: ['PATH=/bin'], cwd: '/' },
+    root: { path: 'rootfs' },
+    mounts: [
+      { destination: '/proc', type: 'proc', source: 'proc' },
+      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+    ],
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }] },
+    ...over,
+  };
+}
+
 /** Splits the probe output into its sections. */
 export function sections(stdout: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};

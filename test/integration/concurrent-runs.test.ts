@@ -7,7 +7,7 @@ import { spawn } from 'child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, rmdirSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { BUSYBOX, withBundleAsync } from '../conformance/harness';
+import { BUSYBOX, busyboxConfig as config, withBundleAsync } from '../conformance/harness';
 import { BIN, LAUNCHER, REPO } from '../helpers/cli';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
@@ -36,20 +36,6 @@ function outcome(argv: string[], opts: { env?: NodeJS.ProcessEnv; extra?: ('pipe
     child.on('close', (status, signal) => resolve({ status, signal, stdout, stderr }));
     opts.feed?.(child);
   });
-}
-
-function config(args: string[], over: Record<string, unknown> = {}): Record<string, any> {
-  return {
-    ociVersion: '1.0.2',
-    process: { terminal: false, args, env: ['PATH=/bin'], cwd: '/' },
-    root: { path: 'rootfs' },
-    mounts: [
-      { destination: '/proc', type: 'proc', source: 'proc' },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
-    ],
-    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }] },
-    ...over,
-  };
 }
 
 maybe('signals that come before the relaunch runs', () => {

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { BUSYBOX, RUNC, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, withBundle, withBundleAsync, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc } from '../conformance/harness';
+import { BUSYBOX, RUNC, busyboxConfig as config, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, withBundle, withBundleAsync, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc } from '../conformance/harness';
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { idMapToolsInPath } from '../../src/core/programs';
 import { BIN, LAUNCHER } from '../helpers/cli';
@@ -26,20 +26,6 @@ const WITHOUT_CLOSE_RANGE = path.join(__dirname, '..', 'helpers', 'without-close
  * (bit 24 of CapEff in /proc/self/status; proc(5)), which some sandboxes take from root.
  */
 const canLowerScores = ((BigInt(`0x${/^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`) >> 24n) & 1n) === 1n;
-
-function config(args: string[], over: Record<string, unknown> = {}): Record<string, any> {
-  return {
-    ociVersion: '1.0.2',
-    process: { terminal: false, args, env: ['PATH=/bin'], cwd: '/' },
-    root: { path: 'rootfs' },
-    mounts: [
-      { destination: '/proc', type: 'proc', source: 'proc' },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
-    ],
-    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'uts' }, { type: 'ipc' }] },
-    ...over,
-  };
-}
 
 /** The shells bin/mountkit is tested under: its own #!/bin/sh (dash here), bash (Fedora's sh) and busybox ash (Alpine's). */
 const LAUNCHER_SHELLS: [string, string[]][] = [
