@@ -179,7 +179,8 @@ async function deliver(container: ContainerProcess, held: string | undefined, ch
  */
 const IGNORED_BY_NODE: readonly NodeJS.Signals[] = ['SIGPIPE', 'SIGXFSZ'];
 
-function ignoreSignal(): void {}
+/** A signal listener that does nothing: the signal is taken, and has no effect. */
+export function ignoreSignal(): void {}
 
 /** The signals passed on that came while holdSignals held them. */
 export interface HeldSignals {

@@ -39,7 +39,7 @@ import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
 import { ContainerProcess, statOf } from './container-process';
-import { PASSED_SIGNALS, forkingShellEnded, holdSignals, passSignals, type HeldSignals } from './forward';
+import { PASSED_SIGNALS, forkingShellEnded, holdSignals, ignoreSignal, passSignals, type HeldSignals } from './forward';
 import { serveRuntimeChannel } from '../core/runtime-hooks';
 import { relayConsole, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
@@ -273,8 +273,6 @@ interface Relaunch {
 function relaunchFrom(launch: Relaunch, sys: Syscalls): Promise<number> {
   return fromJoinedPidNamespace(sys, launch.plan, () => relaunch(launch));
 }
-
-function ignoreSignal(): void {}
 
 /**
  * The idmapped copy of the config's mount `index` for the relaunched process, whose mount

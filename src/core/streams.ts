@@ -49,12 +49,12 @@ export function giveStreams(sys: Syscalls, uid: number, kinds: StreamKinds = {})
  * Takes O_NONBLOCK off each standard stream, so the container's program gets them
  * blocking, as under `runc run` (which gives it pipes of its own) and as the relaunched
  * process starts with them (libuv clears O_NONBLOCK on 0, 1 and 2 of every child it
- * spawns, on the caller's file too). Node sets the flag on a
- * pipe or socket stream the first time it makes process.stdout or process.stderr of it,
- * which loading winston does (its colour check reads both), and the flag belongs to the
- * open file, shared by every process holding it: a program whose reader lags would have
- * its write(2) fail with EAGAIN (`cat: write error: Resource temporarily unavailable`).
- * A closed stream (EBADF) is left closed.
+ * spawns, on the caller's file too). Node sets the flag on a pipe or socket the first
+ * time it makes process.stdout or process.stderr of it (the logger keeps it from doing
+ * so in a run: core/logger.ts), and the flag belongs to the open file, shared by every
+ * process holding it: a program whose reader lags would have its write(2) fail with
+ * EAGAIN (`cat: write error: Resource temporarily unavailable`). A closed stream (EBADF)
+ * is left closed.
  */
 export function blockStreams(sys: Syscalls): void {
   for (const fd of STREAMS) {
