@@ -184,3 +184,6 @@ export function major(dev: bigint): number {
 export function minor(dev: bigint): number {
   return Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
 }
+
+/** A new random UUID at each read (random(4), sysctl kernel.random.uuid). */
+export const RANDOM_UUID_FILE = '/proc/sys/kernel/random/uuid';

@@ -15,6 +15,7 @@
  */
 import * as fs from 'fs';
 import { posix } from 'path';
+import { RANDOM_UUID_FILE } from '../constants';
 import { SyscallError } from '../errors';
 import { parseMountInfo } from '../mountinfo';
 import { decodeName, encodeName } from '../names';
@@ -26,9 +27,6 @@ function hostError(syscall: string, path: string, err: unknown): unknown {
   const errno = (err as NodeJS.ErrnoException).errno;
   return typeof errno === 'number' ? new SyscallError(syscall, Math.abs(errno), [path]) : err;
 }
-
-/** A new random UUID at each read (random(4), sysctl kernel.random.uuid). */
-const RANDOM_UUID_FILE = '/proc/sys/kernel/random/uuid';
 
 /** /proc/PID/ns/NAME and /proc/PID/task/TID/ns/NAME (proc(5)): links to nsfs files. */
 const NAMESPACE_LINK = /^\/proc\/[^/]+\/(?:task\/[^/]+\/)?ns\/[^/]+$/;

@@ -14,7 +14,7 @@
  * directory are removed again whether the copy succeeds or fails.
  */
 import type { MountSpec } from '../../core/config/model';
-import { MNT_DETACH, MS_BIND, MS_MOVE, MS_PRIVATE } from '../../core/constants';
+import { MNT_DETACH, MS_BIND, MS_MOVE, MS_PRIVATE, RANDOM_UUID_FILE } from '../../core/constants';
 import { StepError, SyscallError, thrownMessage } from '../../core/errors';
 import { fdPath } from '../../core/in-root';
 import { applyPropagation, mountOn, type MountAt } from '../../core/mounting';
@@ -26,9 +26,6 @@ const STAGING_PREFIX = '/tmp/.mountkit-tmpcopyup-';
 
 /** Names tried, each with a new random part, before giving up. */
 const MAX_STAGING_ATTEMPTS = 100;
-
-/** A new random UUID at each read (random(4), sysctl kernel.random.uuid). */
-export const RANDOM_UUID_FILE = '/proc/sys/kernel/random/uuid';
 
 /** The staging directory for mounts[index], named with `random`: `-<index>-<random>`. */
 export function stagingPath(index: number, random: string): string {
