@@ -187,3 +187,7 @@ export function minor(dev: bigint): number {
 
 /** A new random UUID at each read (random(4), sysctl kernel.random.uuid). */
 export const RANDOM_UUID_FILE = '/proc/sys/kernel/random/uuid';
+
+/** The kernel's dev_t holds a 12-bit major and a 20-bit minor (include/linux/kdev_t.h, MINORBITS 20). */
+export const MAJOR_MAX = 0xfff;
+export const MINOR_MAX = 0xfffff;

@@ -4,6 +4,13 @@
  * loader takes the names from and the exec plugin the numbers.
  */
 
+/** sched_setattr(2)'s limits: nice -20 to 19, a real-time priority 1 to 99. */
+export const NICE_MIN = -20;
+export const NICE_MAX = 19;
+export const RT_PRIORITY_MAX = 99;
+/** ioprio's highest level, 0 to 7 (IOPRIO_NR_LEVELS, include/uapi/linux/ioprio.h). */
+export const IOPRIO_LEVEL_MAX = 7;
+
 /** sched(7) policies, include/uapi/linux/sched.h. */
 export const SCHED_POLICIES = {
   SCHED_OTHER: 0,

@@ -16,9 +16,9 @@
  */
 import * as path from 'path';
 import { CAPABILITY_SETS } from '../capabilities';
-import { MS_BIND, MS_REMOUNT, PATH_MAX } from '../constants';
+import { MAJOR_MAX, MINOR_MAX, MS_BIND, MS_REMOUNT, PATH_MAX } from '../constants';
 import { ConfigError, thrownMessage } from '../errors';
-import { IOPRIO_CLASSES, PERSONAS, SCHED_FLAGS, SCHED_POLICIES, namesOf } from '../process-attrs';
+import { IOPRIO_CLASSES, IOPRIO_LEVEL_MAX, NICE_MAX, NICE_MIN, PERSONAS, RT_PRIORITY_MAX, SCHED_FLAGS, SCHED_POLICIES, namesOf } from '../process-attrs';
 import { RLIMITS } from '../rlimits';
 import type { CapabilityNames } from '../capabilities';
 import type { CommandSpec, IdMapping } from '../syscalls/types';
@@ -41,6 +41,7 @@ import type {
   SeccompSyscallSpec,
   TimeOffset,
 } from './model';
+import { UINT32_MAX } from './json';
 import { PROPAGATION_OPTIONS } from './options';
 
 /** Reads a value at `field` and returns what the copy holds (undefined: the key is left out). */
@@ -49,18 +50,9 @@ type Reader = (v: unknown, field: string) => unknown;
 /** A reader for every field of the model's type `T`, optional ones included: a field added to the model and not checked here does not compile. */
 type Fields<T> = { [K in keyof Required<T>]: Reader };
 
-const UINT32_MAX = 0xffffffff;
 /** The largest descriptor number, an int. */
 const FD_MAX = 0x7fffffff;
 const UINT64_MAX = 0xffffffffffffffffn;
-/** The kernel's dev_t holds a 12-bit major and a 20-bit minor (include/linux/kdev_t.h). */
-const MAJOR_MAX = 0xfff;
-const MINOR_MAX = 0xfffff;
-/** sched_setattr(2)'s nice range and real-time priorities; ioprio's levels (IOPRIO_NR_LEVELS). */
-const NICE_MIN = -20;
-const NICE_MAX = 19;
-const RT_PRIORITY_MAX = 99;
-const IOPRIO_LEVEL_MAX = 7;
 const NSEC_PER_SEC = 1_000_000_000;
 /** CommandSpec.timeoutMs: setTimeout's largest delay, 2^31 - 1 ms. */
 const TIMEOUT_MS_MAX = 0x7fffffff;

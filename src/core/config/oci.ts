@@ -12,7 +12,7 @@ import { readIntegerLiterals, refuseMergedDuplicates } from './number-literals';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CAPABILITY_SETS, type CapabilityNames } from '../capabilities';
-import { MS_BIND, MS_REMOUNT } from '../constants';
+import { MAJOR_MAX, MINOR_MAX, MS_BIND, MS_REMOUNT } from '../constants';
 import { RLIMITS, rlimitValue } from '../rlimits';
 import { cleanPath } from '../paths';
 import { hasLoneSurrogate, wellFormed } from '../names';
@@ -59,15 +59,12 @@ import {
   type JsonObject,
 } from './json';
 import { parseSeccomp } from './seccomp';
-import { IOPRIO_CLASSES, PERSONAS, SCHED_FLAGS, SCHED_POLICIES, namesOf } from '../process-attrs';
+import { IOPRIO_CLASSES, IOPRIO_LEVEL_MAX, NICE_MAX, NICE_MIN, PERSONAS, RT_PRIORITY_MAX, SCHED_FLAGS, SCHED_POLICIES, namesOf } from '../process-attrs';
 import { PROPAGATION_OPTIONS, parseMountOptions, parsePropagation, type ParsedMountOptions } from './options';
 
 
 const DEVICE_TYPES: readonly DeviceType[] = ['c', 'b', 'u', 'p'];
 const NAMESPACE_TYPES: readonly NamespaceType[] = ['mount', 'pid', 'uts', 'ipc', 'network', 'user', 'cgroup', 'time'];
-/** The kernel's dev_t holds a 12-bit major and a 20-bit minor (include/linux/kdev_t.h, MINORBITS 20). */
-const MAJOR_MAX = 0xfff;
-const MINOR_MAX = 0xfffff;
 /** Permission, set-id and sticky bits plus the S_IFMT type bits a device mode may carry. */
 const FILE_MODE_MAX = 0o177777;
 const PERMISSION_BITS = 0o7777;
@@ -321,13 +318,8 @@ function ioPriority(v: unknown): Partial<ProcessSpec> {
   const p = optionalObject(v, 'process.ioPriority');
   if (!p) return {};
   const cls = oneOf(p.class, 'process.ioPriority.class', namesOf(IOPRIO_CLASSES));
-  return { ioPriority: { class: cls, priority: optionalUnsigned(p.priority, 'process.ioPriority.priority', 7, 0) } };
+  return { ioPriority: { class: cls, priority: optionalUnsigned(p.priority, 'process.ioPriority.priority', IOPRIO_LEVEL_MAX, 0) } };
 }
-
-/** sched_setattr(2)'s limits: nice -20 to 19, a real-time priority 1 to 99. */
-const NICE_MIN = -20;
-const NICE_MAX = 19;
-const RT_PRIORITY_MAX = 99;
 
 /**
  * process.scheduler, checked as runc checks it and as sched_setattr(2) would answer: a
