@@ -12,10 +12,14 @@ import { makeConfig, makeMount } from '../helpers/config';
 /**
  * A full garbage collection, synchronously, with no command-line flag: V8 gives a `gc`
  * function to the contexts made after --expose-gc is set, as to this one made for it
- * (as jest's own leak detector gets one).
+ * (as jest's own leak detector gets one). The flag is set back at once: V8 writes a hash
+ * of its flags into every code cache and refuses a cache whose hash is not its own, so
+ * with the flag left on, the code caches later suites of this process make
+ * (bundle-load.test.ts) would be refused by the plain Node processes they are made for.
  */
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
+v8.setFlagsFromString('--no-expose-gc');
 
 /** The bytes the heap holds after a full collection. */
 function heapUsed(): number {
