@@ -14,7 +14,7 @@
  * program catches or ignores it, since PID 1 drops a signal it has no handler for. In
  * the order they came.
  */
-import { readFileSync, readdirSync, readlinkSync } from 'fs';
+import { closeSync, openSync, readFileSync, readdirSync, readlinkSync } from 'fs';
 import { constants } from 'os';
 import { RELAUNCH_STARTER_FD } from '../core/relaunch';
 import type { ContainerProcess } from './container-process';
@@ -124,6 +124,25 @@ function fdLink(pid: number, fd: number): string | undefined {
   }
 }
 
+/**
+ * Returns once an execve(2) that `pid` is in has given it the new program's signal
+ * handlers. execve closes the close-on-exec descriptors before it resets the old
+ * program's handlers, both under the process's exec_update_lock; opening
+ * /proc/PID/auxv takes that lock (mm_access), so the open returns only after the reset:
+ * without it, a signal sent when the descriptor is gone would find mountkit's listener
+ * (SigCgt) and be dropped once the handler is reset, PID 1 ignoring a signal it does not
+ * handle. A process gone or out of reach is left to statusOf.
+ */
+function execDone(pid: number): void {
+  let fd: number;
+  try {
+    fd = openSync(`/proc/${pid}/auxv`, 'r');
+  } catch {
+    return;
+  }
+  closeSync(fd);
+}
+
 function statusOf(pid: number): string | undefined {
   try {
     return readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -162,6 +181,7 @@ async function deliver(container: ContainerProcess, held: string | undefined, ch
   const target = await containerOf(container, stopped);
   if (target === undefined) return;
   while (!stopped() && held !== undefined && channelFds.some((fd) => fdLink(target, fd) === held)) await sleep(POLL_MS);
+  execDone(target);
   const signum = constants.signals[signal];
   for (let i = 0; i < HANDLER_TRIES && !stopped(); i++) {
     const status = statusOf(target);

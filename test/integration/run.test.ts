@@ -5,7 +5,7 @@ import * as path from 'path';
 import { BUSYBOX, RUNC, busyboxConfig as config, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, withBundle, withBundleAsync, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc } from '../conformance/harness';
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { idMapToolsInPath } from '../../src/core/programs';
-import { BIN, LAUNCHER } from '../helpers/cli';
+import { BIN, LAUNCHER, REPO } from '../helpers/cli';
 import { ptySession, throughConsole } from '../helpers/console';
 import { startSeccompAgent, type SeccompAgent } from '../helpers/seccomp-agent';
 
@@ -43,15 +43,33 @@ const SIGNAL_PASSERS: [string, string[]][] = [
   ['the Node entry (Node started again under unshare)', [process.execPath, BIN]],
 ];
 
+/** signalled's start once PREPARING_HOOK runs. */
+const HOOK_RUNNING = Symbol('hook running');
+
+/** The createContainer hook that keeps mountkit preparing the rootfs for a second; HOOK_RUNNING finds it. */
+const PREPARING_HOOK = { path: '/bin/sh', args: ['sh', '-c', 'sleep 1'] };
+
+/** Whether PREPARING_HOOK runs under `pid`: mountkit, started and past Node's start-up, prepares the rootfs. */
+function hookRunning(pid: number): boolean {
+  return descendantsOf(pid).some((kid) => {
+    try {
+      return readFileSync(`/proc/${kid}/cmdline`, 'utf8') === 'sleep\x001\x00';
+    } catch {
+      return false;
+    }
+  });
+}
+
 /**
  * Starts `argv`, sends each of `signals` to it, 300 ms apart, from when its stdout has
- * shown `ready` lines (0: from the start), and resolves with its exit status and output.
- * With `group`, it starts in a process group of its own, which gets the signals, as a
- * terminal's Ctrl-C or timeout(1) sends them.
+ * shown `ready` lines (0: from the start; HOOK_RUNNING: once PREPARING_HOOK runs, looked
+ * for every 20 ms), and resolves with its exit status and output. With `group`, it
+ * starts in a process group of its own, which gets the signals, as a terminal's Ctrl-C
+ * or timeout(1) sends them.
  */
 function signalled(
   argv: string[],
-  ready: number,
+  ready: number | typeof HOOK_RUNNING,
   signals: (NodeJS.Signals | number)[],
   group = false,
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
@@ -66,9 +84,17 @@ function signalled(
       signals.forEach((sig, i) => setTimeout(() => (process.kill(group ? -child.pid! : child.pid!, sig)), 300 * (i + 1)));
     };
     if (ready === 0) send();
+    if (ready === HOOK_RUNNING) {
+      const look = setInterval(() => {
+        if (sent || !hookRunning(child.pid!)) return;
+        clearInterval(look);
+        send();
+      }, 20);
+      child.on('close', () => clearInterval(look));
+    }
     child.stdout.on('data', (d: Buffer) => {
       stdout += d;
-      if (!sent && stdout.split('\n').length > ready) send();
+      if (!sent && typeof ready === 'number' && stdout.split('\n').length > ready) send();
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d));
     child.on('error', reject);
@@ -228,12 +254,31 @@ maybe('mountkit run', () => {
     '%s: signals that come while the rootfs is prepared wait for the container to handle them, in order (Node would open its inspector on SIGUSR1)',
     async (_what, entry) => {
       const c = config(['sh', '-c', `trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`]);
-      // The createContainer hook keeps mountkit preparing for a second; the signals come at 300 and 600 ms.
-      c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1'] }] };
-      const r = await withBundleAsync(c, (dir) => signalled([...entry, 'run', '--bundle', dir], 0, ['SIGUSR1', 'SIGTERM']));
+      // The createContainer hook keeps mountkit preparing for a second; the signals come 300 and 600 ms into it.
+      c.hooks = { createContainer: [PREPARING_HOOK] };
+      const r = await withBundleAsync(c, (dir) => signalled([...entry, 'run', '--bundle', dir], HOOK_RUNNING, ['SIGUSR1', 'SIGTERM']));
       expect(r).toEqual({ status: 7, stdout: 'ready\ngot USR1\ngot TERM\n', stderr: '' });
     },
     30_000,
+  );
+
+  test.each(SIGNAL_PASSERS)(
+    "%s: those signals reach the container too when its execve closes thousands of descriptors (which it does before it resets mountkit's handlers), in runs side by side",
+    async (_what, entry) => {
+      const c = config(['sh', '-c', `trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`]);
+      c.hooks = { createContainer: [PREPARING_HOOK] };
+      const runs = await withBundleAsync(c, (dir) => {
+        // The package's plugins and, before the exec step, one that opens about 20000 files.
+        const list = JSON.parse(readFileSync(path.join(REPO, 'plugins.json'), 'utf8')) as { plugins: { module: string }[] };
+        list.plugins.splice(list.plugins.findIndex((p) => p.module === 'builtin:exec'), 0, { module: path.join(REPO, 'test/fixtures/plugins/descriptor-hog.js') });
+        const plugins = path.join(dir, 'plugins.json');
+        writeFileSync(plugins, JSON.stringify(list));
+        // Each run has one chance in four or so of looking at the container in that moment.
+        return Promise.all(Array.from({ length: 6 }, () => signalled([...entry, 'run', '--plugins', plugins, '--bundle', dir], HOOK_RUNNING, ['SIGUSR1', 'SIGTERM'])));
+      });
+      expect(runs).toEqual(Array.from({ length: 6 }, () => ({ status: 7, stdout: 'ready\ngot USR1\ngot TERM\n', stderr: '' })));
+    },
+    60_000,
   );
 
   test.each([
