@@ -450,7 +450,7 @@ maybe('mountkit run', () => {
     c.mounts = [];
     // The hook is in the process group too: it ignores the signal, as a hook under runc would have to.
     c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'trap "" TERM; sleep 1'] }] };
-    const r = await withBundleAsync(c, (dir) => signalled([process.execPath, BIN, 'run', '--bundle', dir], 0, ['SIGTERM'], true));
+    const r = await withBundleAsync(c, (dir) => signalled([process.execPath, BIN, 'run', '--bundle', dir], HOOK_RUNNING, ['SIGTERM'], true));
     expect(r).toEqual({ status: 7, stdout: 'ready\ngot TERM\n', stderr: '' });
   }, 30_000);
 
@@ -464,8 +464,8 @@ maybe('mountkit run', () => {
 
   test('in one process (no pid namespace), SIGUSR1 while the rootfs is prepared does not open Node\'s inspector', async () => {
     const c = config(['sh', '-c', 'echo started'], { linux: { namespaces: [{ type: 'mount' }] } });
-    c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1'] }] };
-    const r = await withBundleAsync(c, (dir) => signalled([process.execPath, BIN, 'run', '--bundle', dir], 0, ['SIGUSR1']));
+    c.hooks = { createContainer: [PREPARING_HOOK] };
+    const r = await withBundleAsync(c, (dir) => signalled([process.execPath, BIN, 'run', '--bundle', dir], HOOK_RUNNING, ['SIGUSR1']));
     expect(r).toEqual({ status: 0, stdout: 'started\n', stderr: '' });
   }, 30_000);
 
@@ -908,11 +908,11 @@ maybe('mountkit run', () => {
     test('signals reach the container through nsenter and unshare, including those that come while the rootfs is prepared', async () => {
       const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
       c.process.args = ['sh', '-c', `trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`];
-      // The createContainer hook keeps mountkit preparing for a second; the signals come at 300 and 600 ms.
-      c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 1'] }] };
+      // The createContainer hook keeps mountkit preparing for a second; the signals come 300 and 600 ms into it.
+      c.hooks = { createContainer: [PREPARING_HOOK] };
       const r = await withBundleAsync(c, (dir) => {
         chmodSync(dir, 0o711);
-        return signalled([LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off'], 0, ['SIGUSR1', 'SIGTERM']);
+        return signalled([LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off'], HOOK_RUNNING, ['SIGUSR1', 'SIGTERM']);
       });
       expect(r).toEqual({ status: 7, stdout: 'ready\ngot USR1\ngot TERM\n', stderr: '' });
     }, 30_000);
