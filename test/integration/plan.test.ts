@@ -134,6 +134,20 @@ maybe('mountkit plan', () => {
     }
   });
 
+  test("--preserve-fds past the plan port's own first descriptor (100), with a relaunch: each passed one copied down to its number, the plan to the execve", () => {
+    const b = makeBundle(bundleConfig());
+    try {
+      const r = runCli(['plan', '--preserve-fds', '120', '--bundle', b.dir]);
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      const copies = r.stdout.split('\n').flatMap((l) => / finalize +exec +dup3\((\d+), (\d+), 0\)$/.exec(l)?.slice(1).map(Number) ?? []);
+      const targets = copies.filter((_fd, i) => i % 2 === 1);
+      expect(targets).toEqual(Array.from({ length: 120 }, (_fd, i) => 3 + i));
+      expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/ finalize +exec +execve\("\/bin\/sh", /);
+    } finally {
+      b.cleanup();
+    }
+  });
+
   test('JSON: the documented schema, phases in pipeline order, flags decoded, descriptors named', () => {
     const b = readableBundle(bundleConfig());
     try {

@@ -984,6 +984,16 @@ describe('FakeSyscalls filesystem model', () => {
 describe('FakeSyscalls descriptors: *at calls, magic links, fstatfs', () => {
   const PATH = O_PATH | O_CLOEXEC;
 
+  it("a new descriptor skips the numbers an inherited one holds (a caller's passed ones up to and past the fake's first, 100), and the fake never gives one out twice", () => {
+    const sys = new FakeSyscalls().addDir('/r');
+    for (let fd = 98; fd <= 101; fd++) sys.inheritFile(fd);
+    const first = sys.open('/r', O_PATH | O_CLOEXEC | O_DIRECTORY, 0);
+    sys.close(first);
+    const second = sys.pidfdOpen(42);
+    expect([first, second]).toEqual([102, 103]);
+    expect(sys.readlink('/proc/self/fd/100')).toBe('file:[inherited 100]');
+  });
+
   it('pidfdOpen: a descriptor named as the kernel names a pidfd, matched by the process directory; pidfdSendSignal takes only a pidfd (EBADF otherwise)', () => {
     const sys = new FakeSyscalls().addDir('/r');
     const pidfd = sys.pidfdOpen(42);

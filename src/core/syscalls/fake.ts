@@ -798,9 +798,19 @@ export class FakeSyscalls implements Syscalls {
 
   /** A descriptor of a file outside every directory (a namespace, a socket), named `path` by its magic link. */
   private detachedFd(path: string, node: FakeNode): number {
-    const fd = this.nextFd++;
+    const fd = this.newFd();
     this.setFd(fd, detached(path, node));
     return fd;
+  }
+
+  /**
+   * The number a new descriptor gets: the next one the fake has not given out (it never
+   * reuses one, so that a plan names each file once) that is not held either, as an
+   * inherited one may be (open(2) returns the lowest free number).
+   */
+  private newFd(): number {
+    while (this.fds.has(this.nextFd)) this.nextFd++;
+    return this.nextFd++;
   }
 
   private setFd(fd: number, entry: { path: string; chain: Step[] }): void {
@@ -1996,7 +2006,7 @@ export class FakeSyscalls implements Syscalls {
     if (creating && node.kind === 'dir') throw this.fail(rec, 'EISDIR');
     if ((flags & O_TRUNC) !== 0 && node.kind === 'file') node.content = '';
     const chain = found.name === '' ? found.parent : [...found.parent, { name: found.name, node }];
-    const fd = this.nextFd++;
+    const fd = this.newFd();
     // A file outside every directory (a pseudo-terminal's peer, a socket), opened again through its magic link, keeps its name.
     const opened = chain[0].name === '' ? '/' + chain.slice(1).map((s) => s.name).join('/') : chain.map((s) => s.name).join('/');
     this.fds.set(fd, { path: opened, chain });
