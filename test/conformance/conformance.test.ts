@@ -143,10 +143,12 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
   });
 
   test("a new network namespace: its loopback interface is up (runc's loopback network), so 127.0.0.1 answers", () => {
-    // The client tries for about 3 s (the listener may start late on a busy machine), then the
-    // listener is ended: with lo down nothing ever reaches it.
+    // The client starts once the listener listens (/proc/net/tcp or tcp6, busybox's choice: local
+    // port 8080, state 0A, TCP_LISTEN; for up to about 10 s on a busy machine), tries for about
+    // 3 s, then the listener is ended: with lo down nothing ever reaches it.
+    const listening = 'i=0; until grep -qs ":1F90 [0-9A-F]*:0000 0A " /proc/net/tcp /proc/net/tcp6; do i=$((i+1)); [ $i -ge 200 ] && break; sleep 0.05; done';
     const client = 'i=0; until echo hi | busybox nc -w 1 127.0.0.1 8080 2>/dev/null; do i=$((i+1)); [ $i -ge 30 ] && break; sleep 0.1; done';
-    const reach = `busybox nc -l -p 8080 >/tmp/got & l=$!; ${client}; sleep 0.2; kill $l 2>/dev/null; wait; cat /tmp/got`;
+    const reach = `busybox nc -l -p 8080 >/tmp/got & l=$!; ${listening}; ${client}; sleep 0.2; kill $l 2>/dev/null; wait; cat /tmp/got`;
     const config = runcSpec([`echo "== network"; cat /sys/class/net/lo/flags; ${reach}`]);
     config.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['mode=755'] });
     const { sections } = compare(config);
