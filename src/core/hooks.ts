@@ -118,9 +118,10 @@ export function hostPid(sys: Pick<Syscalls, 'readlink' | 'getpid'>): number {
  * so args[0] is argv[0] and may differ from `path`; `env` is the whole environment (`[]`
  * none), or `defaultEnv` when the hook has no `env`, and without that the environment of
  * the process that runs it, as runc's runtime hooks get runc's (Go's exec with no Env);
- * runc gives createContainer hooks the container's process.env, startContainer hooks the
- * program's. `timeout` is in seconds. The working directory is `dir`: the bundle by
- * default, as runc's runtime hooks inherit runc's, which is the bundle.
+ * runc gives createContainer hooks the container's process.env (its init's, with socket
+ * activation's variables), startContainer hooks the program's. `timeout` is in seconds.
+ * The working directory is `dir`: the bundle by default, as runc's runtime hooks inherit
+ * runc's, which is the bundle.
  */
 export function hookCommand(hook: HookSpec, state: OciState | StoppedState, dir = state.bundle, defaultEnv?: readonly string[]): CommandSpec {
   const env = hook.env ?? defaultEnv;

@@ -4,7 +4,7 @@
  * namespace, through a relaunch into a user namespace, compared with runc run.
  */
 import { spawnSync } from 'child_process';
-import { chmodSync, chownSync, readdirSync, readFileSync, lstatSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, readdirSync, readFileSync, lstatSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { BUSYBOX, RUNC, withBundle } from '../conformance/harness';
 import { BIN, LAUNCHER } from '../helpers/cli';
@@ -219,6 +219,22 @@ maybe('descriptors passed to the container', () => {
         expect(theirs.status).toBe(0);
         expect(mountkit([...args], env)).toEqual(theirs);
       }
+    });
+  });
+
+  (RUNC ? test : test.skip)("as under runc 1.1.5, socket activation's LISTEN_FDS and LISTEN_PID=1 are in the environment of the createContainer and startContainer hooks without an env of their own (its init's)", () => {
+    // Each hook writes its LISTEN_ variables where it runs: the rootfs (createContainer's cwd), the container's / (startContainer's).
+    const record = (file: string) => ({ path: '/bin/sh', args: ['sh', '-c', `env | grep ^LISTEN_ | sort > ${file}`] });
+    const c = config(['true']);
+    c.hooks = { createContainer: [record('create.env')], startContainer: [record('/start.env')] };
+    withBundle(c, (dir) => {
+      const seen = (r: Run) => ({ ...r, hooks: ['create.env', 'start.env'].map((f) => readFileSync(path.join(dir, 'rootfs', f), 'utf8')) });
+      const id = `mountkit-pfd-hooks-${process.pid}`;
+      const runc = seen(withDescriptors(dir, [RUNC!, 'run', '--bundle', dir, '--preserve-fds', '1', id], 'LISTEN_PID=$$ LISTEN_FDS=1'));
+      spawnSync(RUNC!, ['delete', '--force', id]);
+      expect(runc).toEqual({ status: 0, stdout: '', stderr: '', hooks: Array(2).fill('LISTEN_FDS=1\nLISTEN_PID=1\n') });
+      for (const f of ['create.env', 'start.env']) rmSync(path.join(dir, 'rootfs', f));
+      expect(seen(withDescriptors(dir, [LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off', '--preserve-fds', '1'], 'LISTEN_PID=$$ LISTEN_FDS=1'))).toEqual(runc);
     });
   });
 });

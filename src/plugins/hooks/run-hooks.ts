@@ -3,6 +3,7 @@ import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin
 import type { HookSpec } from '../../core/config/model';
 import type { CommandSpec, Syscalls } from '../../core/syscalls/types';
 import { CONTAINER_PID_KEY, hookCommand, hostPid, ociState, runHook } from '../../core/hooks';
+import { activationEnv } from '../../core/passed-fds';
 
 /**
  * The OCI hooks that run after the mounts and before the jail: `prestart` (deprecated),
@@ -78,7 +79,10 @@ export class CreateContainerHooksStep implements LifecycleStep {
     const { createContainer = [] } = hooks;
     if (createContainer.length === 0) return;
     const own = ociState(ctx.shared, ctx.config, { status: 'creating', pid: this.sys.getpid() });
-    // Without an env of their own, the container's process.env, which runc's init has taken by then.
-    createContainer.forEach((hook, i) => runHook(this.sys, `createContainer[${i}]`, hook, hookCommand(hook, own, rootfs, ctx.config.process.env)));
+    // Without an env of their own, the environment runc's init has taken by then: the
+    // container's process.env with what socket activation appends to it (LISTEN_FDS and
+    // LISTEN_PID=1), and no HOME yet (runc adds it as it takes the container's user).
+    const environment = activationEnv(ctx.config.process.env, ctx.config.listenFds);
+    createContainer.forEach((hook, i) => runHook(this.sys, `createContainer[${i}]`, hook, hookCommand(hook, own, rootfs, environment)));
   }
 }

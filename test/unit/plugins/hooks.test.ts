@@ -226,6 +226,16 @@ describe('createContainer hooks, in the container namespace', () => {
     expect(sys.callsOf('runCommand').map((c) => c.cmd.env)).toEqual([['PATH=/bin', 'TERM=xterm'], []]);
   });
 
+  test("under socket activation, one without env also gets LISTEN_FDS and LISTEN_PID=1 after process.env, as runc's init has them; one with its own env only that", () => {
+    const { sys, run } = setup({}, silentLogger, { process: { ...makeConfig().process, env: ['PATH=/bin', 'LISTEN_FDS=9'] }, listenFds: 2 });
+    sys.pid = 77;
+    run({ createContainer: [{ path: '/hooks/cc1', args: [] }, { path: '/hooks/cc2', args: [], env: ['K=V'] }] });
+    expect(sys.effects()).toEqual([
+      { op: 'runCommand', cmd: { path: '/hooks/cc1', args: [], env: ['PATH=/bin', 'LISTEN_FDS=9', 'LISTEN_FDS=2', 'LISTEN_PID=1'], dir: '/bundles/web-1/rootfs', stdin: own('creating', 77) } },
+      { op: 'runCommand', cmd: { path: '/hooks/cc2', args: [], env: ['K=V'], dir: '/bundles/web-1/rootfs', stdin: own('creating', 77) } },
+    ]);
+  });
+
   test('a failing createContainer hook stops the run in the before-jail phase', () => {
     const { sys, run } = setup();
     sys.failOn('runCommand', 'EACCES');
