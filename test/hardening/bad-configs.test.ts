@@ -193,7 +193,7 @@ const CONFIG_ERRORS: Case[] = [
     name: 'a hostname without a uts namespace',
     edit: (c) => (c.linux.namespaces = [{ type: 'mount' }]),
     status: 2,
-    stderr: 'prepare-root: plugin hostname: hostname "box": needs a uts namespace in linux.namespaces',
+    stderr: 'hostname "box": needs a uts namespace in linux.namespaces',
   },
   {
     name: 'an unknown namespace type',

@@ -167,7 +167,7 @@ maybe('mountkit plan', () => {
       ]);
       expect(binds[0].args.flags).toBe('0x5001');
       expect(Object.values(binds[0].fds ?? {})).toEqual([path.join(b.dir, 'rootfs', 'mnt')]);
-      expect(plan.calls.find((c) => c.op === 'sethostname')).toMatchObject({ phase: 'prepare-root', plugin: 'hostname', args: { name: 'planned' } });
+      expect(plan.calls.find((c) => c.op === 'sethostname')).toMatchObject({ phase: 'finalize', plugin: 'hostname', args: { name: 'planned' } });
       expect(plan.calls.find((c) => c.op === 'mknodat')).toMatchObject({ phase: 'dev', decoded: { mode: 'S_IFCHR|0666', dev: '1:3' } });
       expect(plan.calls.filter((c) => c.phase === 'after-jail' && c.op === 'mkdirat').map((c) => c.args.path)).toEqual(['work']);
       expect(plan.calls.at(-1)).toMatchObject({ phase: 'finalize', plugin: 'exec', op: 'execve', args: { path: '/bin/sh' } });

@@ -84,6 +84,9 @@ describe('validateUtsNames: hostname and domainname are never set in the host\'s
     ["no names in mountkit's own", { hostname: '', namespaces: uts('/run/utsns/host') }, undefined],
     ["hostname in mountkit's own, joined by a link to it", { hostname: 'box', namespaces: uts('/run/utsns/host') }, `hostname "box": would rename the host: linux.namespaces joins mountkit's own uts namespace (/run/utsns/host)`],
     ["domainname in mountkit's own", { hostname: '', domainname: 'lan', namespaces: uts('/proc/self/ns/uts') }, `domainname "lan": would rename the host: linux.namespaces joins mountkit's own uts namespace (/proc/self/ns/uts)`],
+    ['hostname without a uts namespace (the host\'s)', { hostname: 'box', namespaces: [{ type: 'mount' }] }, 'hostname "box": needs a uts namespace in linux.namespaces'],
+    ['domainname without a uts namespace', { hostname: '', domainname: 'lan', namespaces: [{ type: 'mount' }] }, 'domainname "lan": needs a uts namespace in linux.namespaces'],
+    ['neither name, no uts namespace', { hostname: '', namespaces: [{ type: 'mount' }] }, undefined],
   ])('%s', (_what, over, message) => {
     const err = errorOf(() => validateUtsNames(makeConfig(over), host()));
     if (message === undefined) expect(err).toBeUndefined();

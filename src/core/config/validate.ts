@@ -277,12 +277,24 @@ export function validateSysctls(config: RootfsConfig, host: HostQuery, opts: Val
 }
 
 /**
+ * `hostname` and `domainname` need a uts namespace in the config: without one,
+ * sethostname(2) and setdomainname(2) would rename the host, which runc refuses too.
+ */
+export function requireUtsNamespace(config: Pick<RootfsConfig, 'hostname' | 'domainname' | 'namespaces'>): void {
+  if (config.namespaces.some((n) => n.type === 'uts')) return;
+  for (const [field, name] of Object.entries({ hostname: config.hostname, domainname: config.domainname })) {
+    if (name) throw new ConfigError(field, name, 'needs a uts namespace in linux.namespaces');
+  }
+}
+
+/**
  * `hostname` and `domainname` are set in the container's uts namespace; one joined by
  * path that is mountkit's own (joinsOwnNamespace) is the host's, whose names they would
  * change, as a sysctl there would (runc 1.1.5 sets them there all the same). Not
  * inNamespaces (ValidateOptions).
  */
 export function validateUtsNames(config: Pick<RootfsConfig, 'hostname' | 'domainname' | 'namespaces'>, host: HostQuery, opts: ValidateOptions = {}): void {
+  requireUtsNamespace(config);
   const ns = config.namespaces.find((n) => n.type === 'uts');
   if (!ns || opts.inNamespaces || !joinsOwnNamespace(host, ns)) return;
   const [field, value] = config.hostname ? ['hostname', config.hostname] : ['domainname', config.domainname];

@@ -2,7 +2,9 @@
  * The hostname plugin for real: in a child with its own uts namespace (unshare --uts),
  * the step sets the names the kernel then reports; the host's stay as they were.
  */
-import { readFileSync } from 'fs';
+import { readFileSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import { busyboxConfig, makeBundle, runMountkit, runRunc, type Outcome } from '../../conformance/harness';
 import { runInMountNamespace } from '../../helpers/in-namespace';
 import { runAsRoot } from '../../helpers/real-run';
 
@@ -46,6 +48,26 @@ runAsRoot('hostname plugin: the uts namespace\'s names', () => {
   test('a domainname longer than the kernel takes (64 bytes): setdomainname EINVAL, naming it', () => {
     const long = 'd'.repeat(65);
     const r = names(`{ hostname: '', domainname: '${long}', namespaces: [{ type: 'uts' }, { type: 'mount' }] }`);
-    expect(JSON.parse(r.stdout)).toEqual({ error: `prepare-root: plugin hostname: setdomainname "${long}": EINVAL` });
+    expect(JSON.parse(r.stdout)).toEqual({ error: `finalize: plugin hostname: setdomainname "${long}": EINVAL` });
+  });
+});
+
+runAsRoot('hostname plugin: when the names are set, as runc 1.1.5 sets them', () => {
+  test("a createContainer hook, in the container's uts namespace before the jail, sees the name it came with (the host's); the container its own", () => {
+    const seen = (run: (bundle: string) => Outcome) => {
+      const b = makeBundle({});
+      try {
+        const config = busyboxConfig(['hostname'], { hostname: 'box' });
+        config.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `cat /proc/sys/kernel/hostname > ${path.join(b.dir, 'seen')}`] }] };
+        writeFileSync(path.join(b.dir, 'config.json'), JSON.stringify(config));
+        const r = run(b.dir);
+        return [r.status, r.stdout, r.stderr, readFileSync(path.join(b.dir, 'seen'), 'utf8')];
+      } finally {
+        b.cleanup();
+      }
+    };
+    const mountkit = seen(runMountkit);
+    expect(mountkit).toEqual([0, 'box\n', '', readFileSync('/proc/sys/kernel/hostname', 'utf8')]);
+    expect(seen(runRunc)).toEqual(mountkit);
   });
 });
