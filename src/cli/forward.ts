@@ -116,7 +116,8 @@ export function childrenOf(pid: number): number[] {
   return kids;
 }
 
-function fdLink(pid: number, fd: number): string | undefined {
+/** What /proc/PID/fd/FD links to ("socket:[INODE]" for a socket), or undefined when it cannot be read. */
+export function fdLink(pid: number, fd: number): string | undefined {
   try {
     return readlinkSync(`/proc/${pid}/fd/${fd}`);
   } catch {

@@ -39,7 +39,7 @@ import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
 import { ContainerProcess, statOf } from './container-process';
-import { PASSED_SIGNALS, forkingShellEnded, holdSignals, ignoreSignal, passSignals, type HeldSignals } from './forward';
+import { PASSED_SIGNALS, fdLink, forkingShellEnded, holdSignals, ignoreSignal, passSignals, startTimeInStat, type HeldSignals } from './forward';
 import { serveRuntimeChannel } from '../core/runtime-hooks';
 import { relayConsole, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
@@ -267,11 +267,24 @@ interface Relaunch {
   warn: (message: string) => void;
   /** The signals that came since the relaunch was decided, passed on once it runs (forward.ts holdSignals). */
   held: HeldSignals;
+  /** What stops the relaunch if this process ends before the container's program has started (watchStarter); relaunchFrom gives it. */
+  watch?: StarterWatch;
 }
 
-/** The relaunch, from the pid namespace the plan joins by path when it joins one (core/namespaces.ts). */
+/**
+ * The relaunch, from the pid namespace the plan joins by path when it joins one
+ * (core/namespaces.ts), watched from this one (watchStarter).
+ */
 function relaunchFrom(launch: Relaunch, sys: Syscalls): Promise<number> {
-  return fromJoinedPidNamespace(sys, launch.plan, () => relaunch(launch));
+  // Node makes process.stderr when it first destroys a socket, which would make a piped stderr non-blocking under the running container.
+  openStderrBeforeRelaunch(sys, () => void process.stderr);
+  const watch = watchStarter();
+  try {
+    return fromJoinedPidNamespace(sys, launch.plan, () => relaunch({ ...launch, watch }));
+  } catch (err) {
+    watch.release();
+    throw err;
+  }
 }
 
 /**
@@ -330,6 +343,109 @@ command -v "$1" >/dev/null || { echo "mountkit: $1 (util-linux) is not found in 
 exec "$@"`;
 
 /**
+ * The starter's watch (watchStarter): a shell outside every namespace of the relaunch,
+ * ignoring the signals passed on as the relaunch does, that reads two lines from this
+ * process. The first names the relaunch: the process spawned (its pid and its start time,
+ * field 22 of /proc/PID/stat), whether it forks the container as PID 1 of a new pid
+ * namespace (PID_NAMESPACE_PARENT: 1, else 0), the runtime channel ("socket:[INODE]", as
+ * /proc/PID/fd shows it) and the numbers the relaunch holds it on until the container's
+ * execve(2). The second, empty, stands the watch down. Its standard input ending before
+ * the second is this process's end (a SIGKILL, which no listener sees), and the watch
+ * then kills the relaunch, as runc's init never starts the container's program once
+ * `runc run` has ended, unless:
+ * - the process spawned is gone: its pid, with another start time, is another process's;
+ * - the container (the process spawned, or its child when it forks one: /proc/PID/task/
+ *   PID/children, or each process's parent in /proc/PID/stat on a kernel without
+ *   CONFIG_PROC_CHILDREN) holds the channel on none of those numbers, as readlink(1)
+ *   reads them: its program has started, which outlives `runc run` too. A link it cannot
+ *   read (no readlink(1) in PATH) is taken so, and nothing is killed.
+ * The container goes first: PID 1 of a pid namespace takes a SIGKILL from a process
+ * outside it (pid_namespaces(7)), and its end ends every process in the namespace, the
+ * hooks mountkit runs there too; the shell that forked it after.
+ */
+export const STARTER_WATCH = `trap '' ${PASSED_SIGNALS.map((sig) => constants.signals[sig]).join(' ')}
+read -r pid start forks channel fds || exit 0
+read -r line && exit 0
+stat=
+read -r stat 2>/dev/null <"/proc/$pid/stat"
+set -- \${stat##*) }
+[ -n "$stat" ] && [ "\${20-}" = "$start" ] || exit 0
+kids=$pid
+if [ "$forks" != 0 ]; then
+  kids=
+  if [ -r "/proc/$pid/task/$pid/children" ]; then
+    read -r kids 2>/dev/null <"/proc/$pid/task/$pid/children"
+  else
+    for file in /proc/[0-9]*/stat; do
+      read -r stat 2>/dev/null <"$file" || continue
+      set -- \${stat##*) }
+      [ "$2" != "$pid" ] || { kid=\${file#/proc/}; kids="$kids \${kid%/stat}"; }
+    done
+  fi
+fi
+for kid in $kids; do
+  for fd in $fds; do
+    [ "$(readlink "/proc/$kid/fd/$fd" 2>/dev/null)" = "$channel" ] && continue 2
+  done
+  exit 0
+done
+[ "$forks" = 0 ] || kill -s KILL $kids 2>/dev/null
+kill -s KILL "$pid" 2>/dev/null`;
+
+/** The starter's watch, as this process drives it (STARTER_WATCH). */
+export interface StarterWatch {
+  /**
+   * Names the relaunch `pid`, spawned and not yet given config.json: whether it `forks`
+   * the container, and the numbers the container holds the runtime channel on (its
+   * descriptor 3 as spawned) until its execve.
+   */
+  arm(pid: number, forks: boolean, channelFds: readonly number[]): void;
+  /** Stands the watch down: the container's program has started, or the relaunch has ended or never started. Once; later calls do nothing. */
+  release(): void;
+}
+
+/**
+ * Starts the starter's watch (STARTER_WATCH), before the relaunch and from this pid
+ * namespace, in which it kills by the pids spawn gives. The relaunch is armed before it
+ * is given config.json, without which it stops by itself: a relaunch that could outlive
+ * this process is watched. The watch holds nothing of this process's (no descriptor, no
+ * status): unreferenced, it never keeps Node running, and the lines it was given stay
+ * readable after this process has ended. Not started (a fork that fails, or no /bin/sh,
+ * which the relaunch's own spawn then reports), it does nothing.
+ */
+export function watchStarter(): StarterWatch {
+  const { spawn } = require('child_process') as typeof import('child_process');
+  let input: import('net').Socket | undefined;
+  try {
+    const env = process.env.PATH === undefined ? {} : { PATH: process.env.PATH };
+    const child = spawn('/bin/sh', ['-c', STARTER_WATCH, 'sh'], { stdio: ['pipe', 'ignore', 'ignore'], env });
+    child.on('error', () => undefined);
+    child.unref();
+    input = child.stdin as import('net').Socket;
+    input.on('error', () => undefined);
+    input.unref();
+  } catch {
+    input = undefined;
+  }
+  let armed = false;
+  return {
+    arm: (pid, forks, channelFds) => {
+      if (!input || armed) return;
+      armed = true;
+      const stat = statOf(pid);
+      const start = stat === undefined ? undefined : startTimeInStat(stat);
+      input.write(`${pid} ${start ?? '-'} ${forks ? 1 : 0} ${fdLink(pid, RELAUNCH_STARTER_FD) ?? '-'} ${channelFds.join(' ')}\n`);
+    },
+    release: () => {
+      if (!input) return;
+      if (armed) input.end('\n');
+      else input.end();
+      input = undefined;
+    },
+  };
+}
+
+/**
  * Starts mountkit again under the launcher and passes signals on to the container
  * (forward.ts); its exit status (the container's) is ours, unless a poststart hook
  * failed. Its descriptor 3, a socket, is the runtime channel: the runtime's hooks run
@@ -340,9 +456,7 @@ exec "$@"`;
  * prepareRelaunch made, opened and connected comes on the numbers it gives
  * (takeRelaunchDescriptors takes them there).
  */
-function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootfs, warn, held }: Relaunch): Promise<number> {
-  // Node makes process.stderr when it first destroys a socket, which would make a piped stderr non-blocking under the running container.
-  openStderrBeforeRelaunch(sys, () => void process.stderr);
+function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootfs, warn, held, watch }: Relaunch): Promise<number> {
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
@@ -386,6 +500,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       if (console !== undefined) sys.close(console);
       closeIdmap(sys, idmap);
       held.release();
+      watch?.release();
       reject(failure(err as NodeJS.ErrnoException));
       return;
     }
@@ -396,15 +511,19 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       if (console !== undefined) sys.close(console);
       closeIdmap(sys, idmap);
       held.release();
+      watch?.release();
       return;
     }
+    // Without a new pid namespace, unshare becomes mountkit and then the container itself.
+    const spawned = child.pid;
+    const direct = !relaunchForks(plan);
+    // The relaunch holds the channel on RELAUNCH_STARTER_FD, and last on the number it moves it to when descriptors are passed (handOverPassed).
+    const channelFds = count ? [RELAUNCH_STARTER_FD, relaunchChannelFd(passedAt, count)] : [RELAUNCH_STARTER_FD];
+    watch?.arm(spawned, !direct, channelFds);
     const config = (child.stdio as unknown as import('stream').Writable[])[CONFIG_FD];
     // A relaunch that ends before reading it all closes its end; what is left is dropped.
     config.on('error', () => undefined);
     config.end(text);
-    // Without a new pid namespace, unshare becomes mountkit and then the container itself.
-    const spawned = child.pid;
-    const direct = !relaunchForks(plan);
     let relay: ConsoleRelay | undefined;
     // Handed to the relay at the console event, which closes it; closed at the end if that never came.
     let consoleSocket = console;
@@ -414,7 +533,12 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       relay = relayConsole(sys, socket);
     };
     const container = new ContainerProcess(sys, spawned, direct, () => child.exitCode !== null || child.signalCode !== null);
-    const runtime = serveRuntimeChannel((child.stdio as unknown as import('net').Socket[])[RELAUNCH_STARTER_FD], {
+    const channel = (child.stdio as unknown as import('net').Socket[])[RELAUNCH_STARTER_FD];
+    // Its end here: every copy of the relaunch's end is closed, the relaunch's at the
+    // container's execve or its own end, and the watch has nothing left to do (the shell
+    // that forks a container in a new pid namespace holds a copy until its own end).
+    channel.on('end', () => watch?.release());
+    const runtime = serveRuntimeChannel(channel, {
       sys,
       config: rootfs,
       container: () => container.pid(),
@@ -426,8 +550,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       ...(idmap === undefined ? {} : { idmap: (mount: number) => container.inNamespaceOf((fd) => idmapCopy(sys, rootfs, mount, fd, idmap, () => container.stop())) }),
       runAsync: (cmd) => sys.runCommandAsync(cmd),
     });
-    // The relaunch holds the channel on RELAUNCH_STARTER_FD, and last on the number it moves it to when descriptors are passed (handOverPassed).
-    const stop = passSignals(container, spawned, count ? [RELAUNCH_STARTER_FD, relaunchChannelFd(passedAt, count)] : [RELAUNCH_STARTER_FD], held);
+    const stop = passSignals(container, spawned, channelFds, held);
     // Once the container has ended, the signals passed on are ignored to the end, poststop
     // hooks and all, as runc's own handler keeps them from ending it while it destroys the
     // container. Added before passing on stops: a signal without a listener has its
@@ -435,6 +558,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
     child.on('exit', () => {
       for (const sig of PASSED_SIGNALS) process.on(sig, ignoreSignal);
       stop();
+      watch?.release();
     });
     // After the exit, once the runtime channel and the config's socket have closed: the
     // relaunch closed them, and unshare(1), which holds copies, has ended too.

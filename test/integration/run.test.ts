@@ -334,6 +334,99 @@ maybe('mountkit run', () => {
     expect(r).toEqual({ stdout: 'ready\ndone\n', stderr: '' });
   }, 30_000);
 
+  /**
+   * The Node entry's relaunches (src/cli/run.ts relaunch), each by its config over
+   * busyboxConfig's and its options. The first three fork the container as PID 1 of a new
+   * pid namespace (the shell unshare runs); in the others the relaunch becomes the
+   * container. The user namespace's root is host id 100000 (searchable gives it the bundle).
+   */
+  const RELAUNCHES: [string, Record<string, unknown>, string[]][] = [
+    ['a new pid namespace', {}, []],
+    ['a new pid namespace, a descriptor passed (the channel moves before the execve), a poststop hook', { hooks: { poststop: [{ path: '/bin/true' }] } }, ['--preserve-fds', '1']],
+    [
+      'a new user namespace and a pid namespace (nsenter first)',
+      { linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] } },
+      [],
+    ],
+    ['no pid namespace, a poststop hook', { linux: { namespaces: [{ type: 'mount' }] }, hooks: { poststop: [{ path: '/bin/true' }] } }, []],
+    ['a pid namespace joined by path', { linux: { namespaces: [{ type: 'mount' }, { type: 'pid', path: `/proc/${process.pid}/ns/pid` }] }, mounts: [] }, []],
+  ];
+
+  /**
+   * Starts `argv` with a socket on descriptor 3 (for --preserve-fds 1) and SIGKILLs it
+   * alone, no other process of its, once PREPARING_HOOK runs under it (`preparing`) or once
+   * its stdout has a line (`running`); resolves with its output once every holder of that
+   * output has ended.
+   */
+  function killedWhile(argv: string[], when: 'preparing' | 'running'): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      let killed = false;
+      const kill = () => {
+        killed = true;
+        child.kill('SIGKILL');
+      };
+      const look = setInterval(() => {
+        if (!killed && when === 'preparing' && hookRunning(child.pid!)) kill();
+      }, 20);
+      child.stdout!.on('data', (d: Buffer) => {
+        stdout += d;
+        if (!killed && when === 'running' && stdout.includes('\n')) kill();
+      });
+      child.stderr!.on('data', (d: Buffer) => (stderr += d));
+      child.on('error', reject);
+      child.on('close', (status) => {
+        clearInterval(look);
+        resolve({ status, stdout, stderr });
+      });
+    });
+  }
+
+  /** The config of RELAUNCHES' `over` running `args`, with `hooks` added to its own. */
+  const relaunchConfig = (args: string[], over: Record<string, unknown>, hooks: Record<string, unknown> = {}) => {
+    const c = config(args, over);
+    c.hooks = { ...c.hooks, ...hooks };
+    return c;
+  };
+
+  /** The bundle `dir` searchable by the container's root, which a user namespace's may not be (config.json stays the host's). */
+  const searchable = (dir: string) => {
+    chmodSync(dir, 0o711);
+    chmodSync(path.join(dir, 'config.json'), 0o600);
+    return dir;
+  };
+
+  test.each(RELAUNCHES)(
+    'the Node entry killed (SIGKILL) while the rootfs is prepared, %s: the relaunch ends with it and the container never starts, as under runc',
+    async (_what, over, opts) => {
+      const c = relaunchConfig(['sh', '-c', 'echo survived'], over, { createContainer: [PREPARING_HOOK] });
+      const r = await withBundleAsync(c, (dir) => killedWhile([process.execPath, BIN, 'run', ...opts, '--bundle', searchable(dir)], 'preparing'));
+      // A relaunch left running would print its container's words once the hook is done.
+      expect(r).toEqual({ status: null, stdout: '', stderr: '' });
+    },
+    30_000,
+  );
+
+  test('runc run killed (SIGKILL) while its createContainer hook runs: the container never starts (its init ends once the hook is done)', async () => {
+    const c = relaunchConfig(['sh', '-c', 'echo survived'], {}, { createContainer: [PREPARING_HOOK] });
+    const id = `mountkit-starter-${process.pid}`;
+    const r = await withBundleAsync(c, (dir) => killedWhile([RUNC!, 'run', '--bundle', dir, id], 'preparing'));
+    spawnSync(RUNC!, ['delete', '--force', id]);
+    expect(r).toEqual({ status: null, stdout: '', stderr: '' });
+  }, 30_000);
+
+  test.each(RELAUNCHES)(
+    "the Node entry killed (SIGKILL) while its container runs, %s: the container goes on to its end, as runc's does (whose output ends with runc, its pipes' reader), and nothing more reaches stderr",
+    async (_what, over, opts) => {
+      const c = relaunchConfig(['sh', '-c', 'echo ready; sleep 0.5; echo done'], over);
+      const r = await withBundleAsync(c, (dir) => killedWhile([process.execPath, BIN, 'run', ...opts, '--bundle', searchable(dir)], 'running'));
+      expect(r).toEqual({ status: null, stdout: 'ready\ndone\n', stderr: '' });
+    },
+    30_000,
+  );
+
   test.each(SIGNAL_PASSERS)('%s: the shell killed while mountkit starts, before its parent-death signal is set, stops it before the container starts', async (_what, entry) => {
     const r = await withBundleAsync(config(['sh', '-c', 'echo survived']), (dir) =>
       whilePidOneStarts([...entry, 'run', '--bundle', dir], (parent) => process.kill(parent, 'SIGKILL')),
