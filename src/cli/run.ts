@@ -330,15 +330,17 @@ function configFromStarter(): string {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** A shell's command that ignores the signals passed on, by number (dash names no STKFLT). */
+const TRAP_PASSED_SIGNALS = `trap '' ${PASSED_SIGNALS.map((sig) => constants.signals[sig]).join(' ')}`;
+
 /**
- * The relaunch starts with the signals passed on ignored (by number: dash names no
- * STKFLT): one sent to the whole process group (a terminal's hangup or Ctrl-\,
- * timeout(1)) would end the shell that waits for the container in a new pid namespace
- * (PID_NAMESPACE_PARENT), whose end kills it. The relaunched Node resets the standard
- * signals it inherited ignored when it starts, and the port's execve every signal for
- * the container.
+ * The relaunch starts with the signals passed on ignored: one sent to the whole process
+ * group (a terminal's hangup or Ctrl-\, timeout(1)) would end the shell that waits for
+ * the container in a new pid namespace (PID_NAMESPACE_PARENT), whose end kills it. The
+ * relaunched Node resets the standard signals it inherited ignored when it starts, and
+ * the port's execve every signal for the container.
  */
-const IGNORING_PASSED_SIGNALS = `trap '' ${PASSED_SIGNALS.map((sig) => constants.signals[sig]).join(' ')}
+const IGNORING_PASSED_SIGNALS = `${TRAP_PASSED_SIGNALS}
 command -v "$1" >/dev/null || { echo "mountkit: $1 (util-linux) is not found in PATH" >&2; exit 1; }
 exec "$@"`;
 
@@ -363,7 +365,7 @@ exec "$@"`;
  * outside it (pid_namespaces(7)), and its end ends every process in the namespace, the
  * hooks mountkit runs there too; the shell that forked it after.
  */
-export const STARTER_WATCH = `trap '' ${PASSED_SIGNALS.map((sig) => constants.signals[sig]).join(' ')}
+export const STARTER_WATCH = `${TRAP_PASSED_SIGNALS}
 read -r pid start forks channel fds || exit 0
 read -r line && exit 0
 stat=
