@@ -1396,16 +1396,13 @@ maybe('mountkit run', () => {
     test('a hook is done when its own process ends: what it leaves running with its output (prestart, poststop) holds neither the run nor the next hook (runc 1.1.5 waits for it, past a timeout too)', () => {
       const left = mkdtempSync(path.join(tmpdir(), 'mountkit-hook-left-'));
       // Each hook leaves a sleep holding its standard output and error, its pid recorded.
-      const leaving = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `sleep 30 & echo $! > ${left}/${name}`], timeout: 10 });
+      const leaving = (name: string) => ({ path: '/bin/sh', args: ['sh', '-c', `sleep 30 & echo $! > ${left}/${name}`], timeout: 60 });
       const pids = () => readdirSync(left).map((name) => Number(readFileSync(path.join(left, name), 'utf8')));
       try {
-        const started = Date.now();
         const r = runLogged(config(['true']), (out) => ({ prestart: [leaving('prestart'), logging('prestart', out)], poststop: [leaving('poststop'), logging('poststop', out)] }));
-        const elapsed = Date.now() - started;
         expect([r.status, r.stdout, r.stderr, r.log.map((l) => l.split(' ')[0])]).toEqual([0, '', '', ['prestart', 'poststop']]);
-        // Both sleeps outlived the run, which did not wait for them (30 s) nor for the hooks' timeout (10 s).
+        // Both sleeps outlived the run, which waited neither for them (30 s) nor for the hooks' timeout (60 s), which ends after them.
         expect(pids().map((pid) => spawnSync('kill', ['-0', String(pid)]).status)).toEqual([0, 0]);
-        expect(elapsed).toBeLessThan(10_000);
       } finally {
         for (const pid of pids()) spawnSync('kill', [String(pid)]);
         rmSync(left, { recursive: true, force: true });
