@@ -27,6 +27,12 @@ function ended(pid: number): boolean {
   return stat[stat.lastIndexOf(')') + 2] === 'Z';
 }
 
+/** Whether each of `pids` has ended (`ended`), looked at every 10 ms for up to 10 s: a SIGKILLed process ends once it is scheduled, later on a busy machine. */
+async function allEnded(...pids: number[]): Promise<boolean> {
+  for (let i = 0; i < 1000 && !pids.every(ended); i++) await sleep(10);
+  return pids.every(ended);
+}
+
 /** A stand-in for the relaunch: `script` under sh, with a socket on descriptor 3 as the runtime channel, and another on 4. */
 async function relaunch(script: string): Promise<{ process: ChildProcess; kids: number[] }> {
   const child = spawn('/bin/sh', ['-c', script], { stdio: ['ignore', 'ignore', 'inherit', 'pipe', 'pipe'] });
@@ -79,15 +85,13 @@ describe.each(SHELLS)('the starter\'s watch under %s (STARTER_WATCH)', (_sh, she
   test('its starter ends after naming a relaunch that becomes the container, which holds the channel still (no line more): the relaunch is killed', async () => {
     const { process: x } = await stand('exec sleep 30');
     await watch(shell, naming(x.pid!, false));
-    await sleep(50);
-    expect(ended(x.pid!)).toBe(true);
+    expect(await allEnded(x.pid!)).toBe(true);
   });
 
   test('it holds the channel on the number it moved it to (descriptors passed): it is killed', async () => {
     const { process: x } = await stand('exec sleep 30 8<&3 3<&-');
     await watch(shell, `${x.pid} ${startOf(x.pid!)} 0 ${readlinkSync(`/proc/${x.pid}/fd/8`)} 3 8\n`);
-    await sleep(50);
-    expect(ended(x.pid!)).toBe(true);
+    expect(await allEnded(x.pid!)).toBe(true);
   });
 
   test.each([
@@ -129,8 +133,7 @@ describe.each(SHELLS)('the starter\'s watch under %s (STARTER_WATCH)', (_sh, she
     const { process: x, kids } = await stand(script);
     expect(kids).toHaveLength(1);
     await watch(shell, naming(x.pid!, true));
-    await sleep(50);
-    expect([ended(kids[0]), ended(x.pid!)]).toEqual([true, true]);
+    expect(await allEnded(kids[0], x.pid!)).toBe(true);
   });
 
   test('a relaunch that forks the container, whose descriptor 3 is closed (its program has started): both are left, though the shell holds the channel still', async () => {
@@ -145,8 +148,7 @@ describe.each(SHELLS)('the starter\'s watch under %s (STARTER_WATCH)', (_sh, she
     expect(withoutChildren).not.toBe(STARTER_WATCH);
     const { process: x, kids } = await stand('sleep 30 & wait');
     await watch(shell, naming(x.pid!, true), [], withoutChildren);
-    await sleep(50);
-    expect([ended(kids[0]), ended(x.pid!)]).toEqual([true, true]);
+    expect(await allEnded(kids[0], x.pid!)).toBe(true);
     const { process: y, kids: started } = await stand('sleep 30 3<&- & wait');
     expect(await watch(shell, naming(y.pid!, true), [], withoutChildren)).toBe(0);
     await sleep(50);
@@ -156,15 +158,13 @@ describe.each(SHELLS)('the starter\'s watch under %s (STARTER_WATCH)', (_sh, she
   test('a relaunch that has not forked the container yet: it is killed', async () => {
     const { process: x } = await stand('exec sleep 30');
     await watch(shell, naming(x.pid!, true));
-    await sleep(50);
-    expect(ended(x.pid!)).toBe(true);
+    expect(await allEnded(x.pid!)).toBe(true);
   });
 
   test("the signals passed on, sent to the starter's process group (a terminal's Ctrl-C, hangup, timeout(1)), do not end the watch", async () => {
     const { process: x } = await stand('exec sleep 30');
     await watch(shell, naming(x.pid!, false), ['SIGINT', 'SIGHUP', 'SIGTERM', 'SIGQUIT']);
-    await sleep(50);
-    expect(ended(x.pid!)).toBe(true);
+    expect(await allEnded(x.pid!)).toBe(true);
   });
 });
 
@@ -208,7 +208,7 @@ describe('watchStarter', () => {
   }
 
   test('its starter killed (SIGKILL, which no listener sees) while the relaunch it armed for prepares: the relaunch is killed', () => {
-    const r = starter("process.kill(process.pid, 'SIGKILL');", 2000);
+    const r = starter("process.kill(process.pid, 'SIGKILL');", 10_000);
     expect([r.signal, r.ended]).toEqual(['SIGKILL', true]);
   });
 
@@ -218,7 +218,7 @@ describe('watchStarter', () => {
   });
 
   test('it never keeps its starter running: Node ends with nothing else to do, an end like any other for the watch, which kills the relaunch it was not stood down for', () => {
-    const r = starter('', 2000);
+    const r = starter('', 10_000);
     expect([r.status, r.ended]).toEqual([0, true]);
   });
 });
