@@ -14,7 +14,7 @@ export interface ConsoleSeen {
 /**
  * Starts test/helpers/console-receiver.py on a socket in `dir` (made here), runs `start`
  * with that socket's path, expects it to succeed, and resolves with what the receiver
- * got once the container is gone.
+ * got once the container is gone, having read the terminal to its end (EIO).
  */
 export async function throughConsole(dir: string, start: (socket: string) => { status: number | null; stderr: string }): Promise<ConsoleSeen> {
   mkdirSync(dir, { recursive: true });
@@ -33,7 +33,9 @@ export async function throughConsole(dir: string, start: (socket: string) => { s
   } finally {
     receiver.kill();
   }
-  const seen = JSON.parse(readFileSync(report, 'utf8')) as { message: string; fds: number; output: string };
+  const { end, late, ...seen } = JSON.parse(readFileSync(report, 'utf8')) as { message: string; fds: number; output: string; end: string | null; late: string };
+  // The output is all there only when reading ended with EIO, and nothing came after it (console-receiver.py).
+  if (seen.fds) expect({ end, late, output: seen.output }).toEqual({ end: 'EIO', late: '', output: seen.output });
   return { ...seen, output: seen.output.replace(/\r/g, '').trim().split('\n') };
 }
 

@@ -940,12 +940,17 @@ maybe('mountkit run', () => {
         c.process = { terminal: true, args: ['sh', '-c', probe], env: ['PATH=/bin'], cwd: '/' };
         c.mounts.push({ destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] });
         c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', listenerPath: agentSocket, syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_NOTIFY' }] };
+        let stdout = '';
         const seen = await throughConsole(path.join(dir, 'console'), (socket) =>
           withBundle(c, (bundle) => {
             chmodSync(bundle, 0o711);
-            return runMountkit(bundle, ['--console-socket', socket]);
+            const r = runMountkit(bundle, ['--console-socket', socket]);
+            stdout = r.stdout;
+            return r;
           }),
         );
+        // Every stream is the console: nothing reaches the host's stdout.
+        expect(stdout).toBe('');
         expect(seen).toMatchObject({ message: '/dev/ptmx', fds: 1 });
         expect(seen.output).toEqual(['/dev/pts/0', "mkdir: can't create directory '/dev/made': Invalid cross-device link", 'mkdir 1']);
         expect(await agent.exited).toBe(0);
