@@ -1,6 +1,6 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { BUSYBOX, makeBundle, runMountkit } from '../conformance/harness';
+import { BUSYBOX, busyboxConfig, makeBundle, runMountkit } from '../conformance/harness';
 import { OVERLAY_PLUGINS as PLUGINS, buildOverlayExample } from '../helpers/examples';
 
 /**
@@ -11,18 +11,11 @@ const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) throw new Error('overlay tests need root and busybox-static (installed by .ci/run)');
 const maybe = available ? describe : describe.skip;
 
+/** busyboxConfig's, in new pid and mount namespaces only, with an overlay mount at /data of `overlayOptions`. */
 function config(args: string[], overlayOptions: string[]): Record<string, unknown> {
-  return {
-    ociVersion: '1.0.2',
-    process: { terminal: false, args, env: ['PATH=/bin'], cwd: '/' },
-    root: { path: 'rootfs' },
-    mounts: [
-      { destination: '/proc', type: 'proc', source: 'proc' },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
-      { destination: '/data', type: 'overlay', source: 'overlay', options: ['nodev', ...overlayOptions] },
-    ],
-    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] },
-  };
+  const c = busyboxConfig(args, { linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] } });
+  c.mounts.push({ destination: '/data', type: 'overlay', source: 'overlay', options: ['nodev', ...overlayOptions] });
+  return c;
 }
 
 maybe('overlay example plugin', () => {
