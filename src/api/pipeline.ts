@@ -189,7 +189,7 @@ export function runPipeline(given: RootfsConfig, opts: RunPipelineOptions = {}):
     if (problem) throw problem;
     sys = linuxSyscalls();
   }
-  validateConfig(config, sys, { inNamespaces: true });
+  validateConfig(config, sys, { inNamespaces: true, modelChecked: true });
   const kernel = createKernel({ syscalls: sys, ...pluginSetup(opts) });
   kernel.orchestrator.run(config, { beforeJail: opts.beforeJail, onStep: opts.onStep });
 }
@@ -203,5 +203,5 @@ export function runPipeline(given: RootfsConfig, opts: RunPipelineOptions = {}):
  */
 export function plan(config: RootfsConfig, opts: PlanApiOptions = {}): Plan {
   const { syscalls, launch, queries, validate } = opts;
-  return buildPlan(validate === false ? config : checkedModel(config), { syscalls, launch, queries, validate, ...pluginSetup(opts) });
+  return buildPlan(validate === false ? config : checkedModel(config), { syscalls, launch, queries, validate, modelChecked: true, ...pluginSetup(opts) });
 }

@@ -15,7 +15,7 @@ export function plan(opts: CliOptions): number {
   // Socket activation as run would count it in this process (core/passed-fds.ts).
   const config = loadRunConfig(opts, undefined, listenFdsOf(process.env, process.pid));
   const logger = cliLogger(opts);
-  const result = buildPlan(config, { logger, ...pluginsFromFile(opts.plugins) });
+  const result = buildPlan(config, { logger, modelChecked: true, ...pluginsFromFile(opts.plugins) });
   process.stdout.write(opts.format === 'json' ? JSON.stringify(planToJson(result), null, 2) + '\n' : formatPlanText(result));
   if (result.error === undefined) return 0;
   throw result.error;

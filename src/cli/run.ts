@@ -216,7 +216,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // Checked against the host as mountkit found it, before any namespace is entered; the
   // relaunched process already sits in the new namespaces, and its parent checked.
   if (!launch.relaunched) {
-    validateConfig(config, sys);
+    // The loader checked the model's types and ranges as it read config.json (loadRunConfig).
+    validateConfig(config, sys, { modelChecked: true });
     validateRootlessNamespaces(config);
   }
   const problem = userNamespaceProblem(config.namespaces, launch, config);

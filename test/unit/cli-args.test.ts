@@ -1,7 +1,9 @@
-import { constants } from 'os';
-import { readFileSync } from 'fs';
+import { constants, tmpdir } from 'os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { VALUE_OPTIONS, parseArgs } from '../../src/cli/args';
+import { loadRunConfig } from '../../src/cli/run';
+import { checkedModel } from '../../src/core/config/model-check';
 import { PASSED_SIGNALS } from '../../src/cli/forward';
 import { ConfigError } from '../../src/core/errors';
 
@@ -96,5 +98,20 @@ describe('bin/mountkit, the shell launcher', () => {
     const arms = [...launcher.matchAll(/^\s*([-\w|]+)\) (?:\w+=\w+; )?expect=(?:bundle|value|preserve) ;;$/gm)].map((m) => m[1].split('|'));
     expect(arms).toHaveLength(4);
     expect(arms.flat().sort()).toEqual([...VALUE_OPTIONS].sort());
+  });
+});
+
+describe('loadRunConfig', () => {
+  test("the config run and plan check against the host without checking the model again (ValidateOptions.modelChecked): with every option the CLI adds, one checkedModel takes as it is", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-cli-config-'));
+    try {
+      writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ root: { path: 'rootfs' }, process: { args: ['sh'], cwd: '/', user: { uid: 0, gid: 0 } }, linux: { namespaces: [{ type: 'mount' }] } }));
+      const opts = parseArgs(['run', '--bundle', dir, '--no-pivot', '--no-new-keyring', '--preserve-fds', '2', '--console-socket', 'console.sock', 'c0ffee']);
+      const config = loadRunConfig(opts, undefined, 3);
+      expect(config).toMatchObject({ noPivot: true, noNewKeyring: true, listenFds: 3, preserveFds: 2, id: 'c0ffee', consoleSocket: path.resolve('console.sock') });
+      expect(checkedModel(config)).toEqual(config);
+    } finally {
+      rmSync(dir, { recursive: true });
+    }
   });
 });

@@ -18,8 +18,26 @@ import {
 } from '../../src/core/constants';
 import type { RootfsConfig } from '../../src/core/config/model';
 import { SPEC_SHAPE, shapeWithin, type FieldShape } from '../../src/core/config/spec-fields';
-import { CONFIG_MAX_BYTES, fromOciSpec, loadBundle } from '../../src/core/config/oci';
+import * as oci from '../../src/core/config/oci';
+import { checkedModel } from '../../src/core/config/model-check';
 import { ConfigError } from '../../src/core/errors';
+
+const { CONFIG_MAX_BYTES } = oci;
+
+/**
+ * The loader, with every config it makes in these tests checked to be one checkedModel
+ * takes as it is: `mountkit run` and `plan` do not check the loader's output again
+ * (ValidateOptions.modelChecked).
+ */
+function checkedByModel<A extends unknown[]>(load: (...args: A) => RootfsConfig): (...args: A) => RootfsConfig {
+  return (...args) => {
+    const cfg = load(...args);
+    expect(checkedModel(cfg)).toEqual(cfg);
+    return cfg;
+  };
+}
+const fromOciSpec = checkedByModel(oci.fromOciSpec);
+const loadBundle = checkedByModel(oci.loadBundle);
 
 type Json = Record<string, any>;
 

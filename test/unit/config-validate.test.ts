@@ -114,6 +114,12 @@ describe('validateConfig checks the model first', () => {
   test('a config built in code with a uid of NaN is a ConfigError, not a TypeError later', () => {
     expect(() => validateConfig(makeConfig({ process: { ...makeConfig().process, uid: NaN } }), host())).toThrow('process.user.uid NaN: must be an integer from 0 to 4294967295');
   });
+
+  test('not with modelChecked (a copy checkedModel made, or the loader\'s output): the host checks alone run', () => {
+    const config = makeConfig({ process: { ...makeConfig().process, uid: NaN } });
+    expect(() => validateConfig(config, host(), { modelChecked: true })).not.toThrow();
+    expect(() => validateConfig({ ...config, noPivot: true, rootPropagation: MS_PRIVATE }, host(), { modelChecked: true })).toThrow('linux.rootfsPropagation "private": is not safe without pivot_root');
+  });
 });
 
 describe('validateSysctls: refused, naming linux.sysctl and the key', () => {

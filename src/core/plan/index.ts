@@ -48,6 +48,8 @@ export interface PlanOptions {
   queries?: boolean;
   /** Check the config against the host first, as `mountkit run` does; default true. */
   validate?: boolean;
+  /** Its own types and ranges are checked already (ValidateOptions.modelChecked); default false. */
+  modelChecked?: boolean;
 }
 
 interface Mark {
@@ -99,7 +101,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
   const launch: LaunchContext = opts.launch ?? { relaunched: false, inUserNamespace: inUserNamespace(sys), euid, egid: process.getegid?.(), ...(euid !== 0 ? { idMapTools: idMapToolsInPath(process.env.PATH) } : {}) };
   // As run sets it: planned by a user other than root.
   const config: RootfsConfig = given.rootless === undefined && launch.euid !== undefined && launch.euid !== 0 ? { ...given, rootless: true } : given;
-  if (opts.validate !== false) validateConfig(config, sys);
+  if (opts.validate !== false) validateConfig(config, sys, { modelChecked: opts.modelChecked });
   const problem = userNamespaceProblem(config.namespaces, launch, config);
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
   const outer = planLaunch(config.namespaces, launch, config);
