@@ -883,6 +883,13 @@ describe('loadBundle', () => {
     expect(cfg.annotations).toEqual({ 'k\ufffd': 'v' });
   });
 
+  test.each(['\\uD800', '\\uDFFF', '\\udBfF', '\\uDc80'])('the escape %s, the text\'s only lone surrogate, in a value or a key, is U+FFFD', (escape) => {
+    writeConfig(`{"root": {"path": "rootfs"}, "hostname": "h${escape}", "process": {"cwd": "/", "args": ["sh"]}}`);
+    expect(loadBundle(dir).hostname).toBe('h\ufffd');
+    writeConfig(`{"root": {"path": "rootfs"}, "process": {"cwd": "/", "args": ["sh"]}, "annotations": {"k${escape}": "v"}}`);
+    expect(loadBundle(dir).annotations).toEqual({ 'k\ufffd': 'v' });
+  });
+
   test('a spec nested deeper than Go\'s decoder takes (10000) is refused, naming where, as is a cyclic spec built in code', () => {
     let deep: unknown = [];
     for (let i = 0; i < 20000; i++) deep = [deep];

@@ -78,16 +78,22 @@ export function refuseOtherCase(spec: unknown): number {
     if (typeof value !== 'object' || value === null) continue;
     containers++;
     if (depth >= MAX_NESTING) throw new ConfigError(pathOf(place.parent) || 'config.json', undefined, `nests arrays and objects more than ${MAX_NESTING} deep, which runc's Go decoder refuses too`);
-    // Only arrays and objects are walked into: a string or a number holds no key.
+    // Only arrays and objects are walked into: a string or a number holds no key. Indexed
+    // loops over Object.keys: forEach's callback and Object.entries' pairs cost more in
+    // V8's interpreter, where a run walks its config once.
     if (Array.isArray(value)) {
       const itemShape = shapeWithin(shape, 0);
-      value.forEach((item, i) => {
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
         if (typeof item === 'object' && item !== null) todo.push({ value: item, key: i, parent: place, depth: depth + 1, shape: itemShape });
-      });
+      }
       continue;
     }
     const struct = typeof shape === 'object' && shape.kind === 'struct' ? shape : undefined;
-    for (const [key, item] of Object.entries(value)) {
+    const keys = Object.keys(value);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i];
+      const item: unknown = (value as Record<string, unknown>)[key];
       const meant = struct === undefined || struct.fields.has(key) ? undefined : fieldInOtherCase(struct, key);
       if (meant !== undefined) {
         const at = pathOf({ value: item, key, parent: place, depth, shape: undefined });

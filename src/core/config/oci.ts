@@ -436,13 +436,17 @@ export function fromOciSpec(parsed: unknown, bundleDir: string): RootfsConfig {
   return fromParsed(parsed, bundleDir);
 }
 
+/** A JSON escape of a UTF-16 surrogate, U+D800 to U+DFFF (or an escaped backslash and such text after it: a walk then finds none). */
+const SURROGATE_ESCAPE = /\\u[dD][89abcdefABCDEF]/;
+
 /** fromOciSpec of what JSON.parse made of config.json's `text`, when there is one. */
 function fromParsed(parsed: unknown, bundleDir: string, text?: string): RootfsConfig {
   // First: a key of another case than a field's, or nesting runc refuses (key-case.ts).
   const containers = refuseOtherCase(parsed);
   // An object the text gives twice, which runc merges and JSON.parse kept the last of (number-literals.ts).
   if (text !== undefined) refuseMergedDuplicates(text, parsed, containers);
-  const spec = wellFormedJson(parsed);
+  // JSON text holds a lone surrogate only as an escape, \uD800 to \uDFFF: UTF-8 that is not well formed decodes to U+FFFD.
+  const spec = text !== undefined && !SURROGATE_ESCAPE.test(text) ? parsed : wellFormedJson(parsed);
   if (!isObject(spec)) fail('config.json', undefined, 'must be a JSON object');
   return convertSpec(spec, bundleDir);
 }
