@@ -375,6 +375,10 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
         int oldfd = fd(&k), newfd = fd(&k);
         return dup3(oldfd, newfd, (int)num(&k));
     }
+    if (!strcmp(op, "dupCloexec")) {
+        int f = fd(&k);
+        return fcntl(f, F_DUPFD_CLOEXEC, (int)num(&k));
+    }
     if (!strcmp(op, "stat")) return stat(str(&k), &st);
     if (!strcmp(op, "lstat")) return lstat(str(&k), &st);
     if (!strcmp(op, "fstat")) return fstat(fd(&k), &st);

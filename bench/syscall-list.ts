@@ -51,6 +51,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   openat2: ['dirfd', 'path', 'flags', 'mode', 'resolve'],
   close: ['fd'],
   dup3: ['oldfd', 'newfd', 'flags'],
+  dupCloexec: ['fd', 'lowest'],
   stat: ['path'],
   lstat: ['path'],
   fstat: ['fd'],

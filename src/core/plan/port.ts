@@ -133,12 +133,12 @@ export class PlanSyscalls extends DryRunSyscalls {
     return this.leadsSession ? this.pid : sid;
   }
 
-  /** The descriptor an open, openat, openat2, openTree, userNamespace, pidfdOpen or ptyPeer call returned. */
+  /** The descriptor an open, openat, openat2, openTree, userNamespace, pidfdOpen, ptyPeer or dupCloexec call returned. */
   resultOf(call: SyscallRecord): number | undefined {
     return this.returned.get(call);
   }
 
-  /** The path a descriptor this port handed out was opened at (dup3 copies included). */
+  /** The path a descriptor this port handed out was opened at (dup3 and dupCloexec copies included). */
   openedPath(fd: number): string | undefined {
     return this.openedAt.get(fd);
   }
@@ -278,6 +278,14 @@ export class PlanSyscalls extends DryRunSyscalls {
     super.dup3(oldfd, newfd, flags);
     const path = this.openedAt.get(oldfd);
     if (path !== undefined) this.openedAt.set(newfd, path);
+  }
+
+  override dupCloexec(fd: number, lowest: number): number {
+    const copy = super.dupCloexec(fd, lowest);
+    this.returned.set(this.calls[this.calls.length - 1], copy);
+    const path = this.openedAt.get(fd);
+    if (path !== undefined) this.openedAt.set(copy, path);
+    return copy;
   }
 
   override close(fd: number): void {

@@ -102,6 +102,7 @@ export interface SyscallArgs {
   openat2: { dirfd: number; path: string; flags: number; mode: number; resolve: bigint };
   close: { fd: number };
   dup3: { oldfd: number; newfd: number; flags: number };
+  dupCloexec: { fd: number; lowest: number };
   stat: { path: string };
   lstat: { path: string };
   fstat: { fd: number };
@@ -380,6 +381,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   cloexecFrom: 'close_range',
   setCloexec: 'fcntl',
   clearCloexec: 'fcntl',
+  dupCloexec: 'fcntl',
   setNoNewPrivs: 'prctl',
   setParentDeathSignal: 'prctl',
   setInterfaceUp: 'ioctl',
@@ -431,6 +433,9 @@ function tidy(path: string): string {
   return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
 }
 
+/** The first descriptor the fake hands out: open, openat and the others return 100, 101, and so on. */
+const FIRST_FAKE_FD = 100;
+
 function toErrno(errno: string | number): number {
   return typeof errno === 'number' ? errno : errnoNumber(errno);
 }
@@ -472,7 +477,7 @@ export class FakeSyscalls implements Syscalls {
   private nextIno = 1n;
   protected root: FakeNode = this.newNode('dir', 0o755);
   private mask = 0o022;
-  private nextFd = 100;
+  private nextFd = FIRST_FAKE_FD;
   private readonly fds = new Map<number, { path: string; chain: Step[] }>();
   /** Every descriptor's path when it was opened. */
   private readonly fdPaths = new Map<number, string>();
@@ -996,6 +1001,23 @@ export class FakeSyscalls implements Syscalls {
     if (onMount) this.fdMounts.set(newfd, onMount);
     const tree = this.trees.get(oldfd);
     if (tree) this.trees.set(newfd, tree);
+  }
+
+  /**
+   * The copy is the first number free in the model at or above both `lowest` and the
+   * fake's first descriptor (100): below that, the model does not know what the process
+   * holds.
+   */
+  dupCloexec(fd: number, lowest: number): number {
+    const rec = this.record('dupCloexec', { fd, lowest });
+    this.openDescriptor(rec, fd);
+    const entry = this.fds.get(fd) ?? detached(`pipe:[stream ${fd}]`, this.newNode('fifo', 0o600));
+    let copy = Math.max(lowest, FIRST_FAKE_FD);
+    while (this.fds.has(copy)) copy++;
+    this.setFd(copy, entry);
+    const onMount = this.fdMounts.get(fd);
+    if (onMount) this.fdMounts.set(copy, onMount);
+    return copy;
   }
 
   stat(path: string): FileStat {
@@ -1711,6 +1733,8 @@ export class FakeSyscalls implements Syscalls {
         return this.fds.get(rec.socket)?.path;
       case 'dup3':
         return this.fds.get(rec.oldfd)?.path;
+      case 'dupCloexec':
+        return this.fds.get(rec.fd)?.path;
       case 'umask':
       case 'socketPair':
       case 'getpgrp':
@@ -1797,6 +1821,8 @@ export class FakeSyscalls implements Syscalls {
         return ['TIOCGPTPEER'];
       case 'setWindowSize':
         return ['TIOCSWINSZ'];
+      case 'dupCloexec':
+        return ['F_DUPFD_CLOEXEC'];
       case 'setControllingTerminal':
         return ['TIOCSCTTY'];
       default: {

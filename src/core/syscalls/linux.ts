@@ -43,6 +43,8 @@ const F_GETFD = 1;
 const F_SETFD = 2;
 const F_GETFL = 3;
 const F_SETFL = 4;
+// F_LINUX_SPECIFIC_BASE (1024) + 6, include/uapi/linux/fcntl.h
+const F_DUPFD_CLOEXEC = 1030;
 const FD_CLOEXEC = 1;
 const MFD_CLOEXEC = 1;
 
@@ -777,6 +779,10 @@ export class LinuxSyscalls implements Syscalls {
 
   dup3(oldfd: number, newfd: number, flags: number): void {
     check('dup3', libc().dup3(oldfd, newfd, flags));
+  }
+
+  dupCloexec(fd: number, lowest: number): number {
+    return check('fcntl', libc().fcntl(fd, F_DUPFD_CLOEXEC, 'int', lowest), 'F_DUPFD_CLOEXEC');
   }
 
   // stat, lstat and fstat are statx(2) calls, as Node's are (libuv), read straight into a FileStat.

@@ -131,6 +131,11 @@ export interface Syscalls {
   openat2(dirfd: number, path: string, flags: number, mode: number, resolve: bigint): number;
   close(fd: number): void;
   dup3(oldfd: number, newfd: number, flags: number): void;
+  /**
+   * fcntl(2) F_DUPFD_CLOEXEC: a copy of `fd` (the same open file) on the lowest free
+   * descriptor at or above `lowest`, close-on-exec. Returns the copy's number.
+   */
+  dupCloexec(fd: number, lowest: number): number;
   stat(path: string): FileStat;
   lstat(path: string): FileStat;
   fstat(fd: number): FileStat;
