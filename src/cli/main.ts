@@ -4,7 +4,7 @@ import { MountkitError, firstLine, syscallErrorStacks, thrownMessage } from '../
 import { parseArgs, USAGE, type CliOptions } from './args';
 import { restoreCaCertsEnv } from './node-env';
 import { plan } from './plan';
-import { cliLogger, run } from './run';
+import { cliLogger, cliStderr, run } from './run';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -54,7 +54,8 @@ export function reportError(err: unknown, debug: boolean, opts?: CliOptions): nu
   const message = thrownMessage(err);
   const told = debug ? message : oneLine(message);
   const status = err instanceof MountkitError ? err.exitCode : 1;
-  process.stderr.write(`mountkit: ${told}\n`);
+  const say = errorOutput(opts);
+  say(`mountkit: ${told}`);
   // Set before the log is written: a write that fails ends the CLI with this status (bin/mountkit.js).
   process.exitCode = status;
   // The log has the line without the hint, which is about this command's own output.
@@ -63,10 +64,23 @@ export function reportError(err: unknown, debug: boolean, opts?: CliOptions): nu
     const seen = new Set<unknown>();
     for (let e: unknown = err; e instanceof Error && !seen.has(e); e = e.cause) {
       seen.add(e);
-      process.stderr.write(`${e === err ? '' : 'Caused by: '}${e.stack ?? e.message}\n`);
+      say(`${e === err ? '' : 'Caused by: '}${e.stack ?? e.message}`);
     }
   }
   return status;
+}
+
+/**
+ * Writes the lines of an error: to process.stderr, or where `run` kept a copy of its
+ * stderr (cliStderr) to that copy, with write(2): descriptor 2 may be the container's
+ * terminal by then, and Node's stream for it would be made there. A write to the copy
+ * that fails drops the later lines, as the logger's does.
+ */
+function errorOutput(opts: CliOptions | undefined): (line: string) => void {
+  const kept = opts && cliStderr(opts);
+  if (kept === undefined) return (line) => process.stderr.write(`${line}\n`);
+  const { lineWriter } = require('../core/logger') as typeof import('../core/logger');
+  return lineWriter(kept);
 }
 
 /** A message's first line, saying how many more the debug level shows (a plugin's message, a hook's output). */

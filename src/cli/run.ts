@@ -44,7 +44,7 @@ import { serveRuntimeChannel } from '../core/runtime-hooks';
 import { relayConsole, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
 import { nodeStartEnv } from './node-env';
-import { openStderrBeforeRelaunch } from '../core/streams';
+import { keepStderr, openStderrBeforeRelaunch } from '../core/streams';
 
 /**
  * Set in the environment of the process mountkit re-executed itself as: `1` under
@@ -130,6 +130,18 @@ export function currentLaunchContext(): LaunchContext {
 /** The CLI's logger for each set of options: one per run, so that --log's file is opened once. */
 const loggers = new WeakMap<CliOptions, Logger>();
 
+/** The copy `run` keeps of the stderr it was started with (keepStderr), by its options. */
+const keptStderr = new WeakMap<CliOptions, number>();
+
+/**
+ * Where the CLI writes its messages for `opts` when `run` has kept a copy of its stderr:
+ * that copy, which stays the stderr mountkit was started with whatever the run puts on
+ * descriptor 2 (the container's terminal). Undefined before, and for other commands.
+ */
+export function cliStderr(opts: CliOptions): number | undefined {
+  return keptStderr.get(opts);
+}
+
 /**
  * The logger the CLI's options ask for, the same one each time for the same options; a
  * --log file that cannot be opened is a configuration error naming it.
@@ -140,7 +152,7 @@ export function cliLogger(opts: CliOptions): Logger {
   const { createLogger } = require('../core/logger') as typeof import('../core/logger');
   const file = opts.log && path.resolve(opts.log);
   try {
-    const logger = createLogger({ level: opts.logLevel, format: opts.logFormat, file, fileOption: '--log' });
+    const logger = createLogger({ level: opts.logLevel, format: opts.logFormat, file, fileOption: '--log', stderrFd: keptStderr.get(opts) });
     loggers.set(opts, logger);
     return logger;
   } catch (err) {
@@ -180,6 +192,11 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // is given: those mountkit was started with stay its own, as runc's hooks get none of runc's.
   // /proc is still the one mountkit was started with, for a kernel without close_range(2).
   markCloseOnExec(sys, FIRST_INHERITED_FD);
+  // mountkit's messages go to a close-on-exec copy of stderr, which the console step's
+  // dup3(2) onto 2 leaves alone. Taken before the logger, while every number a descriptor
+  // passed to the container takes is held: the caller's from 3 up (checked open above),
+  // or in a relaunch every one up to the runtime channel's last (its starter filled them).
+  keptStderr.set(opts, keepStderr(sys, FIRST_INHERITED_FD));
   const forkedBy = process.env[PID_NAMESPACE_PARENT_ENV];
   delete process.env[PID_NAMESPACE_PARENT_ENV];
   // A relaunch opens its --log file while every number up to the runtime channel is still

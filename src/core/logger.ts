@@ -14,6 +14,13 @@ export interface LoggerOptions {
   file?: string;
   /** What the line telling of a failed write to `file` calls it (the CLI's `--log`; default `log file`). */
   fileOption?: string;
+  /**
+   * The descriptor written to as stderr, default 2: the lines, or with `file` the one
+   * telling of a failed write. `mountkit run` gives its copy of the stderr it was started
+   * with (core/streams.ts keepStderr), as the run may put another file on 2 (the console
+   * step puts the container's terminal there). The logger never closes it.
+   */
+  stderrFd?: number;
 }
 
 /**
@@ -24,13 +31,14 @@ export interface LoggerOptions {
  */
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? 'warn';
-  if (opts.format !== 'json' && !opts.file && (level === 'warn' || level === 'error')) return stderrLogger(level, {});
+  const stderr = opts.stderrFd ?? STDERR_FD;
+  if (opts.format !== 'json' && !opts.file && (level === 'warn' || level === 'error')) return stderrLogger(level, {}, new LineWriter(stderr, () => undefined));
   return withoutStdio(() => {
     const winston = require('winston') as typeof Winston;
     const text = winston.format.printf(({ level, message, timestamp: _t, ...meta }) => textLine(level, message, meta));
     const json = winston.format.printf((info) => JSON.stringify(info, bigintSafe));
     const format = opts.format === 'json' ? winston.format.combine(winston.format.timestamp(), json) : text;
-    const stream = opts.file ? syncFileStream(opts.file, opts.fileOption ?? 'log file') : syncStream(STDERR_FD, () => undefined);
+    const stream = opts.file ? syncFileStream(opts.file, opts.fileOption ?? 'log file', stderr) : syncStream(stderr, () => undefined);
     const transport = new winston.transports.Stream({ format, stream });
     return winston.createLogger({ level, levels: winston.config.npm.levels, transports: [transport] });
   });
@@ -94,12 +102,12 @@ export function textLine(level: string, message: unknown, meta: Record<string, u
 const STDERR_FD = 2;
 
 /**
- * Text lines on stderr for `level` and the levels above it, as winston's text format
- * writes them. Written with write(2), not through process.stderr: Node would make a pipe
- * or socket there non-blocking for every process sharing it (core/streams.ts). A write
- * that fails (EPIPE: nobody reads stderr any more) drops the later lines.
+ * Text lines on stderr (`out`) for `level` and the levels above it, as winston's text
+ * format writes them. Written with write(2), not through process.stderr: Node would make
+ * a pipe or socket there non-blocking for every process sharing it (core/streams.ts). A
+ * write that fails (EPIPE: nobody reads stderr any more) drops the later lines.
  */
-function stderrLogger(level: LogLevel, meta: Record<string, unknown>, out = new LineWriter(STDERR_FD, () => undefined)): Logger {
+function stderrLogger(level: LogLevel, meta: Record<string, unknown>, out: LineWriter): Logger {
   const at = (lineLevel: LogLevel) => (message: string, extra?: Record<string, unknown>) => {
     if (LOG_LEVELS.indexOf(lineLevel) <= LOG_LEVELS.indexOf(level)) out.line(textLine(lineLevel, message, { ...meta, ...extra }));
   };
@@ -139,6 +147,16 @@ class LineWriter {
   }
 }
 
+/**
+ * Writes each line it is given, and a newline, to `fd` as the logger writes its own
+ * (LineWriter): whole, waiting where the descriptor is non-blocking; after a write that
+ * fails, the later lines are dropped.
+ */
+export function lineWriter(fd: number): (line: string) => void {
+  const out = new LineWriter(fd, () => undefined);
+  return (line) => out.line(line);
+}
+
 /** What Atomics.wait sleeps on between two tries of a write(2) that would have blocked. */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
@@ -160,12 +178,12 @@ function syncStream(fd: number, failed: (err: unknown) => void): Writable {
  * Appends each line with write(2) as it is logged. winston's File transport opens and
  * writes through the libuv thread pool, which stays in the old mount namespace and loses
  * whatever is pending when the process execve(2)s; this opens the file once, up front.
- * A write that fails (ENOSPC, EIO): stderr is told once (droppedLogLine), and the later
- * lines are dropped.
+ * A write that fails (ENOSPC, EIO): stderr (`stderr`) is told once (droppedLogLine), and
+ * the later lines are dropped.
  */
-function syncFileStream(file: string, option: string): Writable {
+function syncFileStream(file: string, option: string, stderr: number): Writable {
   const fd = openSync(file, 'a', 0o640);
-  return syncStream(fd, (err) => new LineWriter(STDERR_FD, () => undefined).line(droppedLogLine(option, file, err)));
+  return syncStream(fd, (err) => new LineWriter(stderr, () => undefined).line(droppedLogLine(option, file, err)));
 }
 
 /** The one line on stderr when a write to the log file fails: `mountkit: --log "/dev/full": write: ENOSPC; the rest of the log is dropped`. */

@@ -4,7 +4,7 @@
  * and mode, 0600 for the process that made it), as runc gives them (fixStdioPermissions).
  */
 import { AT_EMPTY_PATH, DEVPTS_SUPER_MAGIC, PIPEFS_MAGIC, SOCKFS_MAGIC } from './constants';
-import { SyscallError } from './errors';
+import { SyscallError, naming } from './errors';
 import type { Syscalls } from './syscalls/types';
 
 /** The standard streams: stdin, stdout, stderr. */
@@ -92,4 +92,19 @@ export function openStderrBeforeRelaunch(sys: Syscalls, open: () => void): void 
   if (type !== PIPEFS_MAGIC && type !== SOCKFS_MAGIC) return;
   open();
   sys.setBlocking(STDERR);
+}
+
+/**
+ * A copy of stderr for mountkit's own messages (its logger, the error that ends a run),
+ * close-on-exec (fcntl(2) F_DUPFD_CLOEXEC), on the lowest free descriptor from `lowest`
+ * up. The run may put another file on descriptor 2 before the container's execve(2): the
+ * console step the container's terminal, the after-jail step the container's /dev/null
+ * in place of the host's. What mountkit writes to the copy still goes to the stderr it
+ * was started with, as runc's init sends its log lines to runc over a pipe of their own;
+ * execve closes the copy, so the container's program never gets it. Taken before any
+ * step runs, where no descriptor the container is given will be put (`lowest` and the
+ * numbers already held: cli/run.ts).
+ */
+export function keepStderr(sys: Syscalls, lowest: number): number {
+  return naming("a copy of stderr for mountkit's messages", () => sys.dupCloexec(STDERR, lowest));
 }

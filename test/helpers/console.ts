@@ -13,10 +13,15 @@ export interface ConsoleSeen {
 
 /**
  * Starts test/helpers/console-receiver.py on a socket in `dir` (made here), runs `start`
- * with that socket's path, expects it to succeed, and resolves with what the receiver
- * got once the container is gone, having read the terminal to its end (EIO).
+ * with that socket's path, expects it to end as `ended` (default: status 0, nothing on
+ * stderr), and resolves with what the receiver got once the container is gone, having
+ * read the terminal to its end (EIO).
  */
-export async function throughConsole(dir: string, start: (socket: string) => { status: number | null; stderr: string }): Promise<ConsoleSeen> {
+export async function throughConsole(
+  dir: string,
+  start: (socket: string) => { status: number | null; stderr: string },
+  ended: { status: number | null; stderr: string } = { status: 0, stderr: '' },
+): Promise<ConsoleSeen> {
   mkdirSync(dir, { recursive: true });
   const socket = path.join(dir, 'console.sock');
   const report = path.join(dir, 'report.json');
@@ -28,7 +33,7 @@ export async function throughConsole(dir: string, start: (socket: string) => { s
       receiver.once('error', reject);
     });
     const r = start(socket);
-    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect({ status: r.status, stderr: r.stderr }).toEqual(ended);
     expect(await exited).toBe(0);
   } finally {
     receiver.kill();

@@ -4,7 +4,7 @@
  * user's terminal (src/cli/console-relay.ts), run for real.
  */
 import { spawn, spawnSync } from 'child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, withBundle, withBundleAsync } from '../conformance/harness';
@@ -84,6 +84,57 @@ maybe('the foreground console', () => {
       rmSync(starts, { recursive: true, force: true });
     }
   });
+
+  test.each([
+    ['bin/mountkit, a pid namespace', [LAUNCHER], undefined],
+    ['the Node entry, no pid namespace', [process.execPath, BIN], [{ type: 'mount' }]],
+    ['the Node entry, a user namespace (a relaunch under nsenter)', [process.execPath, BIN], [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]],
+  ])(
+    "%s: what mountkit writes after the console step (a warning, the error that ends the run) goes to its own stderr, not to the console it copies to stdout; the descriptors passed keep their numbers",
+    (_what, entry, namespaces) => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-console-stderr-'));
+      const passed = ['three', 'four'].map((text) => {
+        writeFileSync(path.join(dir, text), `${text}\n`);
+        return openSync(path.join(dir, text), 'r');
+      });
+      try {
+        const warning = 'mountkit warn [exec]: linux.personality.flags ["X"] ignored, as runc ignores them\n';
+        const run = (args: string[]) => {
+          const c = terminalConfig('', namespaces);
+          c.process.args = args;
+          // A warning the exec step logs after the console step, as runc ignores the flags with one.
+          c.linux.personality = { domain: 'LINUX', flags: ['X'] };
+          if (namespaces?.some((ns) => ns.type === 'user')) {
+            const range = [{ containerID: 0, hostID: 100000, size: 65536 }];
+            Object.assign(c.linux, { uidMappings: range, gidMappings: range });
+            // gid 5 is not mapped in a user namespace; the devpts's own default then.
+            c.mounts[2].options = DEVPTS.options.filter((o) => o !== 'gid=5');
+          }
+          return withBundle(c, (bundle) => {
+            // The namespace's root reaches the rootfs through the bundle.
+            chmodSync(bundle, 0o711);
+            // A program no binary format takes: execve(2) fails with ENOEXEC, after the descriptors passed have their numbers.
+            writeFileSync(path.join(bundle, 'rootfs', 'garbage'), 'garbage\n', { mode: 0o755 });
+            return spawnSync('setsid', ['-w', ...entry, 'run', '--seccomp-cache', 'off', '--preserve-fds', '2', '--bundle', bundle], { encoding: 'utf8', input: '', stdio: ['pipe', 'pipe', 'pipe', ...passed] });
+          });
+        };
+        const r = run(['sh', '-c', 'cat /proc/self/fd/3 /proc/self/fd/4; ls /proc/self/fd']);
+        expect([r.status, r.stderr]).toEqual([0, warning]);
+        // Descriptors 3 and 4 are the files passed; 5 is ls's own directory: mountkit's copy of its stderr is not the container's.
+        expect(r.stdout).toBe('three\nfour\n0  1  2  3  4  5\n');
+        // A program that is not there: the run's error, after the console step, as well.
+        const missing = run(['nothere']);
+        expect([missing.status, missing.stdout, missing.stderr]).toEqual([1, '', `${warning}mountkit: finalize: plugin exec: process.args[0] "nothere" is not found in PATH "/bin"\n`]);
+        // The last one, once the descriptors passed have their numbers: the copy lies on none of them.
+        const failed = run(['/garbage']);
+        expect([failed.status, failed.stdout, failed.stderr]).toEqual([1, '', `${warning}mountkit: finalize: plugin exec: execve "/garbage": ENOEXEC\n`]);
+      } finally {
+        for (const fd of passed) closeSync(fd);
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
 
   test('without a terminal (pipes), the console is made and copied all the same: no CR added, input reaches it, every line of a long output before the exit status', () => {
     const script = 'tty; stty -a | grep -o -- "-onlcr"; read line; echo "got $line"; seq 1 3000; exit 5';

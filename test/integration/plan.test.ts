@@ -121,8 +121,10 @@ maybe('mountkit plan', () => {
       const lines = r.stdout.trimEnd().split('\n');
       const relaunch = JSON.stringify(['unshare', '--pid', '--mount', '--uts', '--propagation', 'unchanged', '--', ...PID_NAMESPACE_PARENT]);
       expect(lines[0]).toMatch(/^ *0 {2}namespaces +launcher +cloexecFrom\(3\)$/);
-      expect(lines[1]).toMatch(/^ *1 {2}namespaces +launcher +relaunch\((.*)\)$/);
-      expect(/relaunch\((.*)\)$/.exec(lines[1])?.[1]).toBe(relaunch);
+      // The copy of stderr mountkit's messages go to (core/streams.ts keepStderr).
+      expect(lines[1]).toMatch(/^ *1 {2}namespaces +launcher +dupCloexec\(2, 3\) = 100\b/);
+      expect(lines[2]).toMatch(/^ *2 {2}namespaces +launcher +relaunch\((.*)\)$/);
+      expect(/relaunch\((.*)\)$/.exec(lines[2])?.[1]).toBe(relaunch);
       expect(lines.find((l) => / mounts +proc mounts\[0\] "\/proc" +mount\("proc", "\/proc\/thread-self\/fd\/\d+", "proc", 0, NULL\)  # \d+ = .*\/rootfs\/proc$/.test(l))).toBeDefined();
       expect(lines.find((l) => / jail +jail +pivotRoot\("\.", "\."\)$/.test(l))).toBeDefined();
       // HOME from the busybox rootfs's /etc/passwd: root's.
@@ -142,6 +144,10 @@ maybe('mountkit plan', () => {
       const copies = r.stdout.split('\n').flatMap((l) => / finalize +exec +dup3\((\d+), (\d+), 0\)$/.exec(l)?.slice(1).map(Number) ?? []);
       const targets = copies.filter((_fd, i) => i % 2 === 1);
       expect(targets).toEqual(Array.from({ length: 120 }, (_fd, i) => 3 + i));
+      // The relaunched process's copy of stderr lies on none of the numbers the handover copies from or to.
+      const kept = [...r.stdout.matchAll(/ namespaces +launcher +dupCloexec\(2, 3\) = (\d+)/g)].map((m) => Number(m[1]));
+      expect(kept).toHaveLength(2);
+      expect(copies).not.toContain(kept[1]);
       expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/ finalize +exec +execve\("\/bin\/sh", /);
     } finally {
       b.cleanup();
@@ -378,8 +384,9 @@ maybe('mountkit plan', () => {
       const r = planAsNobody(b.dir, ['--format', 'json']);
       expect([r.status, r.stderr]).toEqual([0, '']);
       const calls = JSON.parse(r.stdout).calls as JsonCall[];
-      expect(calls.slice(0, 13).map((c) => [c.op, c.decoded?.nstype ?? c.args.path ?? c.args.argv ?? ''])).toEqual([
+      expect(calls.slice(0, 15).map((c) => [c.op, c.decoded?.nstype ?? c.args.path ?? c.args.argv ?? ''])).toEqual([
         ['cloexecFrom', ''],
+        ['dupCloexec', ''],
         ['open', '/proc/thread-self/ns/pid'],
         ['open', '/proc/self/ns/pid'],
         ['setns', 'CLONE_NEWPID'],
@@ -388,6 +395,7 @@ maybe('mountkit plan', () => {
         ['setns', 'CLONE_NEWPID'],
         ['close', ''],
         ['cloexecFrom', ''],
+        ['dupCloexec', ''],
         ['setCloexec', ''],
         ['open', '/proc/self/ns/net'],
         ['setns', 'CLONE_NEWNET'],

@@ -1606,6 +1606,39 @@ maybe('mountkit run', () => {
     }
   });
 
+  test.each([
+    ['the shell launcher (its Node started in the new pid namespace: no relaunch)', 'launcher'],
+    ['the Node entry (a relaunch)', 'node'],
+  ] as const)("--console-socket, %s: what mountkit writes after the console step (a warning, the error that ends the run) goes to its own stderr, none of it to the console", async (_what, entry) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-console-'));
+    try {
+      const warning = 'mountkit warn [exec]: linux.personality.flags ["X"] ignored, as runc ignores them\n';
+      const terminal = (args: string[]) => {
+        const c = config(args, { process: { terminal: true, args, env: ['PATH=/bin'], cwd: '/' } });
+        c.mounts.push({ destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] });
+        // A warning the exec step logs after the console step, as runc ignores the flags with one.
+        c.linux.personality = { domain: 'LINUX', flags: ['X'] };
+        return c;
+      };
+      const stdout: string[] = [];
+      const run = (args: string[]) => (socket: string) => {
+        const r = withBundle(terminal(args), (bundle) => runMountkit(bundle, ['--console-socket', socket], entry));
+        stdout.push(r.stdout);
+        return r;
+      };
+      const seen = await throughConsole(path.join(dir, 'ran'), run(['sh', '-c', 'tty; ls /proc/self/fd']), { status: 0, stderr: warning });
+      // The copy mountkit wrote to is not the container's: it has its three streams, and ls its directory.
+      expect(seen.output).toEqual(['/dev/pts/0', '0  1  2  3']);
+      // A program that is not there: the run's error, after the console step, as well.
+      const error = 'mountkit: finalize: plugin exec: process.args[0] "nothere" is not found in PATH "/bin"\n';
+      const failed = await throughConsole(path.join(dir, 'failed'), run(['nothere']), { status: 1, stderr: warning + error });
+      expect(failed).toEqual({ message: '/dev/ptmx', fds: 1, output: [''] });
+      expect(stdout).toEqual(['', '']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('--console-socket with a FIFO at /dev/console (here from linux.devices): the console is bound over it, never opened for real, which would wait for a writer', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-console-'));
     try {

@@ -226,8 +226,9 @@ describe('loadBundle, fromOciSpec and plan', () => {
     const result = plan(config, { plugins: DEFAULT_PLUGINS_FILE, launch: { relaunched: false, inUserNamespace: false } });
     expect(result.error).toBeUndefined();
     expect(result.complete).toBe(true);
-    expect(result.calls.slice(0, 2)).toMatchObject([
+    expect(result.calls.slice(0, 3)).toMatchObject([
       { phase: 'namespaces', plugin: 'launcher', record: { op: 'cloexecFrom', first: 3 } },
+      { phase: 'namespaces', plugin: 'launcher', record: { op: 'dupCloexec', fd: 2, lowest: 3 }, result: 100 },
       { phase: 'namespaces', plugin: 'launcher', record: { op: 'unshare' } },
     ]);
     expect(result.calls.find((c) => c.record.op === 'mount' && c.record.fstype === 'tmpfs')).toMatchObject({ phase: 'mounts', plugin: 'tmpfs', mountIndex: 1, destination: '/tmp' });

@@ -163,3 +163,33 @@ process.stdout.write('all logged');`);
     expect(r).toEqual({ stdout: 'all logged', stderr: 'mountkit: --log "/dev/full": write: ENOSPC; the rest of the log is dropped\n' });
   });
 });
+
+// mountkit run gives its copy of the stderr it was started with (core/streams.ts keepStderr): the console step puts the container's terminal on 2.
+describe('stderrFd: another descriptor for stderr', () => {
+  /** Runs `body` with `out` a file opened for writing at that path's descriptor; returns the file's content and the child's stderr. */
+  function toFile(body: string): { file: string; stderr: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-log-'));
+    try {
+      const file = path.join(dir, 'out');
+      const r = inNode(`const out = require('fs').openSync(${JSON.stringify(file)}, 'w');\n${body}`);
+      return { file: fs.readFileSync(file, 'utf8'), stderr: r.stderr };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test('the default logger writes its lines there, none to 2', () => {
+    expect(toFile(LOGS.replace(/OPTS/g, '{ stderrFd: out }'))).toEqual({ file: expected, stderr: '' });
+  });
+
+  test('winston (debug) writes its lines there, none to 2', () => {
+    const r = toFile(LOGS.replace(/OPTS/g, "{ level: 'debug', stderrFd: out }"));
+    expect(r.stderr).toBe('');
+    expect(r.file.split('\n')).toEqual(['mountkit error [tmpfs]: boom {"errno":"EPERM"}', 'mountkit warn [tmpfs]: careful {"flags":"0xa"}', 'mountkit info [tmpfs]: hello', 'mountkit debug [tmpfs]: details', 'mountkit warn: no plugin', 'mountkit warn [override]: nested {"mount":2}', '']);
+  });
+
+  test('with a file that cannot be written, the line telling so goes there, none to 2', () => {
+    const r = toFile(`createLogger({ file: '/dev/full', fileOption: '--log', stderrFd: out }).warn('lost');`);
+    expect(r).toEqual({ file: 'mountkit: --log "/dev/full": write: ENOSPC; the rest of the log is dropped\n', stderr: '' });
+  });
+});

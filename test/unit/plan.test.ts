@@ -73,17 +73,19 @@ describe('buildPlan', () => {
     expect(plan.calls).toEqual([
       // What mountkit was started with stays its own (cli/run.ts).
       { seq: 0, phase: 'namespaces', plugin: 'launcher', record: { op: 'cloexecFrom', first: 3 } },
-      { seq: 1, phase: 'namespaces', plugin: 'launcher', record: { op: 'unshare', flags: CLONE_NEWNS | CLONE_NEWIPC } },
+      // mountkit's messages go to a copy of the stderr it was started with, close-on-exec (core/streams.ts keepStderr).
+      { seq: 1, phase: 'namespaces', plugin: 'launcher', record: { op: 'dupCloexec', fd: 2, lowest: 3 } },
+      { seq: 2, phase: 'namespaces', plugin: 'launcher', record: { op: 'unshare', flags: CLONE_NEWNS | CLONE_NEWIPC } },
       {
-        seq: 2,
+        seq: 3,
         phase: 'mounts',
         plugin: 'tmpfs-test',
         mountIndex: 0,
         destination: '/tmp',
         record: { op: 'mount', source: 'tmpfs', target: '/bundle/rootfs/tmp', fstype: 'tmpfs', flags: MS_NOSUID, data: null },
       },
-      { seq: 3, phase: 'dev', plugin: 'dev-test', record: { op: 'mknod', path: '/bundle/rootfs/dev/null', mode: S_IFCHR | 0o666, dev: makedev(1, 3) } },
-      { seq: 4, phase: 'finalize', plugin: 'exec-test', record: { op: 'execve', path: '/bin/sh', argv: ['sh'], envp: [] } },
+      { seq: 4, phase: 'dev', plugin: 'dev-test', record: { op: 'mknod', path: '/bundle/rootfs/dev/null', mode: S_IFCHR | 0o666, dev: makedev(1, 3) } },
+      { seq: 5, phase: 'finalize', plugin: 'exec-test', record: { op: 'execve', path: '/bin/sh', argv: ['sh'], envp: [] } },
     ]);
   });
 
@@ -104,41 +106,45 @@ describe('buildPlan', () => {
     const plan = planOf({ namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: '/proc/1/ns/net' }] });
     const fake = fakeRoot().addFile('/proc/1/ns/net');
     const joined = planOf({ namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: '/proc/1/ns/net' }] }, fake);
-    expect(plan.calls[1]).toEqual({
-      seq: 1,
+    expect(plan.calls[2]).toEqual({
+      seq: 2,
       phase: 'namespaces',
       plugin: 'launcher',
       record: { op: 'relaunch', argv: ['unshare', '--pid', '--mount', '--propagation', 'unchanged', '--', ...PID_NAMESPACE_PARENT] },
     });
     // The launcher made the new namespaces; the relaunched process, their PID 1, dies with the shell that forked it (SIGKILL),
     // keeps what it was started with to itself, the runtime channel too, and joins the network one by path.
-    expect(joined.calls.slice(2, 8).map((c) => [c.phase, c.record])).toEqual([
+    expect(joined.calls.slice(3, 10).map((c) => [c.phase, c.record])).toEqual([
       ['namespaces', { op: 'setParentDeathSignal', signal: 9 }],
       ['namespaces', { op: 'cloexecFrom', first: 3 }],
+      // Its own copy of stderr, as the first process took one (100).
+      ['namespaces', { op: 'dupCloexec', fd: 2, lowest: 3 }],
       ['namespaces', { op: 'setCloexec', fd: 3 }],
       ['namespaces', { op: 'open', path: '/proc/1/ns/net', flags: 0o2000000, mode: 0 }],
-      ['namespaces', { op: 'setns', fd: 100, nstype: CLONE_NEWNET }],
-      ['namespaces', { op: 'close', fd: 100 }],
+      ['namespaces', { op: 'setns', fd: 102, nstype: CLONE_NEWNET }],
+      ['namespaces', { op: 'close', fd: 102 }],
     ]);
   });
 
   test('a pid namespace joined by path: joined here, then the relaunch (no fork), this thread back in its own, then the relaunched process', () => {
     const fake = fakeRoot().addFile('/proc/thread-self/ns/pid').addFile('/proc/9/ns/pid').addFile('/proc/9/ns/net');
     const plan = planOf({ namespaces: [{ type: 'pid', path: '/proc/9/ns/pid' }, { type: 'mount' }, { type: 'network', path: '/proc/9/ns/net' }] }, fake);
-    expect(plan.calls.slice(0, 13).map((c) => [c.phase, c.plugin, c.record])).toEqual([
+    expect(plan.calls.slice(0, 15).map((c) => [c.phase, c.plugin, c.record])).toEqual([
       ['namespaces', 'launcher', { op: 'cloexecFrom', first: 3 }],
+      ['namespaces', 'launcher', { op: 'dupCloexec', fd: 2, lowest: 3 }],
       ['namespaces', 'launcher', { op: 'open', path: '/proc/thread-self/ns/pid', flags: 0o2000000, mode: 0 }],
       ['namespaces', 'launcher', { op: 'open', path: '/proc/9/ns/pid', flags: 0o2000000, mode: 0 }],
+      ['namespaces', 'launcher', { op: 'setns', fd: 102, nstype: CLONE_NEWPID }],
+      ['namespaces', 'launcher', { op: 'close', fd: 102 }],
+      ['namespaces', 'launcher', { op: 'relaunch', argv: ['unshare', '--mount', '--propagation', 'unchanged', '--'] }],
       ['namespaces', 'launcher', { op: 'setns', fd: 101, nstype: CLONE_NEWPID }],
       ['namespaces', 'launcher', { op: 'close', fd: 101 }],
-      ['namespaces', 'launcher', { op: 'relaunch', argv: ['unshare', '--mount', '--propagation', 'unchanged', '--'] }],
-      ['namespaces', 'launcher', { op: 'setns', fd: 100, nstype: CLONE_NEWPID }],
-      ['namespaces', 'launcher', { op: 'close', fd: 100 }],
       ['namespaces', 'launcher', { op: 'cloexecFrom', first: 3 }],
+      ['namespaces', 'launcher', { op: 'dupCloexec', fd: 2, lowest: 3 }],
       ['namespaces', 'launcher', { op: 'setCloexec', fd: 3 }],
       ['namespaces', 'launcher', { op: 'open', path: '/proc/9/ns/net', flags: 0o2000000, mode: 0 }],
-      ['namespaces', 'launcher', { op: 'setns', fd: 102, nstype: CLONE_NEWNET }],
-      ['namespaces', 'launcher', { op: 'close', fd: 102 }],
+      ['namespaces', 'launcher', { op: 'setns', fd: 103, nstype: CLONE_NEWNET }],
+      ['namespaces', 'launcher', { op: 'close', fd: 103 }],
     ]);
   });
 
@@ -146,15 +152,15 @@ describe('buildPlan', () => {
     const hook = (p: string) => ({ path: p, args: [], env: [] });
     const config = makeConfig({ namespaces: [{ type: 'mount' }, { type: 'network' }], hooks: { prestart: [], createRuntime: [hook('/hooks/net')], createContainer: [hook('/hooks/cc')] } });
     const plan = buildPlan(config, { syscalls: fakeRoot(), plugins: { plugins: [] }, extra: [{ module: 'hooks', plugin: hooksPlugin }], launch: outside });
-    expect(plan.calls[1].record).toEqual({ op: 'relaunch', argv: ['unshare', '--mount', '--net', '--propagation', 'unchanged', '--'] });
+    expect(plan.calls[2].record).toEqual({ op: 'relaunch', argv: ['unshare', '--mount', '--net', '--propagation', 'unchanged', '--'] });
     expect(plan.calls.filter((c) => c.record.op === 'runCommand').map((c) => [c.plugin, (c.record as { cmd: { path: string; via?: number } }).cmd.path, (c.record as { cmd: { via?: number } }).cmd.via])).toEqual([
       ['hooks', '/hooks/net', 3],
       ['hooks', '/hooks/cc', undefined],
     ]);
     // The relaunched process's first calls: what it was started with, the channel among it, is its own, no hook's.
-    expect(plan.calls.slice(2, 4).map((c) => c.record)).toEqual([{ op: 'cloexecFrom', first: 3 }, { op: 'setCloexec', fd: 3 }]);
+    expect(plan.calls.slice(3, 6).map((c) => c.record)).toEqual([{ op: 'cloexecFrom', first: 3 }, { op: 'dupCloexec', fd: 2, lowest: 3 }, { op: 'setCloexec', fd: 3 }]);
     const none = buildPlan({ ...config, hooks: { prestart: [], createRuntime: [] } }, { syscalls: fakeRoot(), plugins: { plugins: [] }, extra: [{ module: 'hooks', plugin: hooksPlugin }], launch: outside });
-    expect(none.calls[1].record).toEqual({ op: 'unshare', flags: CLONE_NEWNS | CLONE_NEWNET });
+    expect(none.calls[2].record).toEqual({ op: 'unshare', flags: CLONE_NEWNS | CLONE_NEWNET });
   });
 
   test("a foreground console (process.terminal, no --console-socket): a relaunch with the socketpair's end on 6; the relaunched process sends the master there and tells its starter", () => {
@@ -172,14 +178,16 @@ describe('buildPlan', () => {
     const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [{ module: 'exec', plugin: consolePlugin }], launch: outside });
     expect(plan.error).toBeUndefined();
     const records = plan.calls.map((c) => c.record);
-    expect(records.slice(0, 8)).toEqual([
+    expect(records.slice(0, 10)).toEqual([
       { op: 'cloexecFrom', first: 3 },
+      { op: 'dupCloexec', fd: 2, lowest: 3 },
       { op: 'socketPair' },
       { op: 'relaunch', argv: ['unshare', '--mount', '--propagation', 'unchanged', '--'] },
-      // The first process's copy of the relaunch's end; its own end (100) stays open for the master.
-      { op: 'close', fd: 101 },
-      // The relaunched process takes the end passed on 6, then the runtime channel.
+      // The first process's copy of the relaunch's end; its own end (101) stays open for the master.
+      { op: 'close', fd: 102 },
+      // The relaunched process keeps a copy of its stderr before the console is put there, and takes the end passed on 6, then the runtime channel.
       { op: 'cloexecFrom', first: 3 },
+      { op: 'dupCloexec', fd: 2, lowest: 3 },
       { op: 'setCloexec', fd: 6 },
       { op: 'setCloexec', fd: 3 },
       { op: 'setsid' },
@@ -215,6 +223,7 @@ describe('buildPlan', () => {
     expect(plan.complete).toBe(false);
     expect(plan.calls.map((c) => [c.record.op, (c.record as { path?: string }).path])).toEqual([
       ['cloexecFrom', undefined],
+      ['dupCloexec', undefined],
       ['open', '/proc/thread-self/ns/pid'],
       ['open', '/proc/9/ns/pid'],
       ['setns', undefined],
@@ -224,8 +233,9 @@ describe('buildPlan', () => {
 
   test('joining a mount namespace by path gives the thread its own filesystem context first', () => {
     const plan = planOf({ namespaces: [{ type: 'mount', path: '/proc/1/ns/mnt' }] }, fakeRoot().addFile('/proc/1/ns/mnt'));
-    expect(plan.calls.slice(0, 3).map((c) => c.record)).toEqual([
+    expect(plan.calls.slice(0, 4).map((c) => c.record)).toEqual([
       { op: 'cloexecFrom', first: 3 },
+      { op: 'dupCloexec', fd: 2, lowest: 3 },
       { op: 'unshare', flags: CLONE_FS },
       { op: 'open', path: '/proc/1/ns/mnt', flags: 0o2000000, mode: 0 },
     ]);
@@ -269,7 +279,7 @@ describe('buildPlan', () => {
     test('after the execve: the poststart hooks as they are run, not waited for, with the running state; then the poststop hooks with the stopped one', () => {
       const plan = planned({});
       expect(plan.complete).toBe(true);
-      expect(plan.calls[1].record).toEqual({ op: 'relaunch', argv: ['unshare', '--mount', '--propagation', 'unchanged', '--'] });
+      expect(plan.calls[2].record).toEqual({ op: 'relaunch', argv: ['unshare', '--mount', '--propagation', 'unchanged', '--'] });
       const execve = plan.calls.findIndex((c) => c.record.op === 'execve');
       expect(plan.calls.slice(execve + 1).map((c) => c.plugin)).toEqual(['runtime-hooks', 'runtime-hooks', 'runtime-hooks']);
       // The plan's stand-in for the container's pid: the port's.
@@ -322,13 +332,23 @@ describe('buildPlan', () => {
     expect(plan.complete).toBe(false);
     expect(plan.error).toBeInstanceOf(PluginError);
     expect((plan.error as PluginError).message).toBe('dev: plugin dev-test: mknod "/bundle/rootfs/dev/null": EPERM');
-    expect(plan.calls.map((c) => c.record.op)).toEqual(['cloexecFrom', 'unshare', 'mount', 'mknod']);
+    expect(plan.calls.map((c) => c.record.op)).toEqual(['cloexecFrom', 'dupCloexec', 'unshare', 'mount', 'mknod']);
+  });
+
+  test("no copy of stderr for mountkit's messages (no free descriptor): the plan ends there, with run's error, before any namespace", () => {
+    const plan = planOf({}, fakeRoot().failOn('dupCloexec', 'EMFILE'));
+    expect(plan.complete).toBe(false);
+    expect((plan.error as Error).message).toBe('a copy of stderr for mountkit\'s messages: fcntl "F_DUPFD_CLOEXEC": EMFILE');
+    expect(plan.calls.map((c) => [c.phase, c.plugin, c.record])).toEqual([
+      ['namespaces', 'launcher', { op: 'cloexecFrom', first: 3 }],
+      ['namespaces', 'launcher', { op: 'dupCloexec', fd: 2, lowest: 3 }],
+    ]);
   });
 
   test('without an exec step the plan is complete at the end of the last phase', () => {
     const noExec: PluginModule = { register: (api) => api.step({ name: 'only', phase: 'jail', run: () => undefined }) };
     const plan = planOf({ mounts: [] }, fakeRoot(), noExec);
-    expect(plan).toMatchObject({ complete: true, calls: [{ record: { op: 'cloexecFrom' } }, { record: { op: 'unshare' } }] });
+    expect(plan).toMatchObject({ complete: true, calls: [{ record: { op: 'cloexecFrom' } }, { record: { op: 'dupCloexec' } }, { record: { op: 'unshare' } }] });
   });
 
   test('queries are left out unless asked for', () => {
@@ -338,8 +358,8 @@ describe('buildPlan', () => {
     };
     const config = makeConfig();
     const opts = { plugins: { plugins: [] }, extra: [{ module: 'r', plugin: reader }], launch: outside };
-    expect(buildPlan(config, { ...opts, syscalls: fakeRoot() }).calls.map((c) => c.record.op)).toEqual(['cloexecFrom', 'unshare']);
-    expect(buildPlan(config, { ...opts, syscalls: fakeRoot(), queries: true }).calls.map((c) => c.record.op)).toEqual(['cloexecFrom', 'unshare', 'stat']);
+    expect(buildPlan(config, { ...opts, syscalls: fakeRoot() }).calls.map((c) => c.record.op)).toEqual(['cloexecFrom', 'dupCloexec', 'unshare']);
+    expect(buildPlan(config, { ...opts, syscalls: fakeRoot(), queries: true }).calls.map((c) => c.record.op)).toEqual(['cloexecFrom', 'dupCloexec', 'unshare', 'stat']);
   });
 
   test('the config is checked against the host first, as run checks it', () => {
@@ -353,7 +373,7 @@ describe('buildPlan', () => {
     const opts = { plugins: { plugins: [] } };
     const withUserNs = () => fakeRoot().addFile('/proc/self/ns/user');
     const inside = withUserNs().addFile('/proc/self/uid_map', '         0       1000          1\n');
-    expect(buildPlan(config, { ...opts, syscalls: inside }).calls.map((c) => c.record)).toEqual([{ op: 'cloexecFrom', first: 3 }, { op: 'unshare', flags: CLONE_NEWNS }]);
+    expect(buildPlan(config, { ...opts, syscalls: inside }).calls.map((c) => c.record)).toEqual([{ op: 'cloexecFrom', first: 3 }, { op: 'dupCloexec', fd: 2, lowest: 3 }, { op: 'unshare', flags: CLONE_NEWNS }]);
     const initial = withUserNs().addFile('/proc/self/uid_map', '         0          0 4294967295\n');
     expect(() => buildPlan(config, { ...opts, syscalls: initial })).toThrow(/a new user namespace needs linux\.uidMappings and linux\.gidMappings/);
     expect(() => buildPlan(config, { ...opts, syscalls: withUserNs() })).toThrow(/a new user namespace needs linux\.uidMappings and linux\.gidMappings/);
@@ -363,14 +383,16 @@ describe('buildPlan', () => {
     const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
     expect(() => planOf({ namespaces: [{ type: 'user' }, { type: 'mount' }] }, fakeRoot().addFile('/proc/self/ns/user'))).toThrow(/needs linux\.uidMappings/);
     const plan = planOf({ namespaces: [{ type: 'user' }, { type: 'mount' }], uidMappings: maps, gidMappings: maps }, fakeRoot().addFile('/proc/self/ns/user'));
-    expect(plan.calls.slice(0, 8).map((c) => [c.phase, c.plugin, c.record])).toEqual([
+    expect(plan.calls.slice(0, 10).map((c) => [c.phase, c.plugin, c.record])).toEqual([
       ['namespaces', 'launcher', { op: 'cloexecFrom', first: 3 }],
+      ['namespaces', 'launcher', { op: 'dupCloexec', fd: 2, lowest: 3 }],
       ['namespaces', 'launcher', { op: 'userNamespace', uidMappings: maps, gidMappings: maps }],
       ['namespaces', 'launcher', { op: 'relaunch', argv: ['nsenter', '--user=/proc/self/fd/4', '--preserve-credentials', '--setuid=0', '--setgid=0', '--', 'unshare', '--mount', '--propagation', 'unchanged', '--'] }],
       // The first process's copy, once the relaunch has its own.
-      ['namespaces', 'launcher', { op: 'close', fd: 100 }],
-      // The relaunched process: what it was started with is its own, the user namespace's descriptor (nsenter has entered it) closed, then the runtime channel.
+      ['namespaces', 'launcher', { op: 'close', fd: 101 }],
+      // The relaunched process: what it was started with is its own, its copy of stderr, the user namespace's descriptor (nsenter has entered it) closed, then the runtime channel.
       ['namespaces', 'launcher', { op: 'cloexecFrom', first: 3 }],
+      ['namespaces', 'launcher', { op: 'dupCloexec', fd: 2, lowest: 3 }],
       ['namespaces', 'launcher', { op: 'close', fd: 4 }],
       ['namespaces', 'launcher', { op: 'setCloexec', fd: 3 }],
       ['mounts', 'tmpfs-test', expect.objectContaining({ op: 'mount' })],
@@ -392,8 +414,9 @@ describe('buildPlan', () => {
       process: { ...makeConfig().process, terminal: true, oomScoreAdj: -100 },
     });
     const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, launch: outside });
-    expect(plan.calls.slice(0, 15).map((c) => c.record)).toEqual([
+    expect(plan.calls.slice(0, 17).map((c) => c.record)).toEqual([
       { op: 'cloexecFrom', first: 3 },
+      { op: 'dupCloexec', fd: 2, lowest: 3 },
       { op: 'userNamespace', uidMappings: maps, gidMappings: maps },
       { op: 'open', path: '/var/run/netns/cni', flags: 0o2000000, mode: 0 },
       { op: 'connectUnix', path: '/run/console.sock' },
@@ -402,12 +425,13 @@ describe('buildPlan', () => {
         op: 'relaunch',
         argv: ['nsenter', '--net=/proc/self/fd/10', '--user=/proc/self/fd/4', '--preserve-credentials', '--setuid=0', '--setgid=0', '--', 'unshare', '--mount', '--propagation', 'unchanged', '--'],
       },
-      { op: 'close', fd: 100 },
       { op: 'close', fd: 101 },
       { op: 'close', fd: 102 },
+      { op: 'close', fd: 103 },
       { op: 'writeFile', path: '/proc/self/oom_score_adj', data: '0' },
       // The relaunched process, as run's takeRelaunchDescriptors: the namespaces' descriptors closed, the socket taken, then the runtime channel.
       { op: 'cloexecFrom', first: 3 },
+      { op: 'dupCloexec', fd: 2, lowest: 3 },
       { op: 'close', fd: 4 },
       { op: 'close', fd: 10 },
       { op: 'setCloexec', fd: 6 },

@@ -1,6 +1,7 @@
 import { posix } from 'path';
-import { O_RDONLY } from '../../src/core/constants';
-import { openStderrBeforeRelaunch } from '../../src/core/streams';
+import { O_CLOEXEC, O_NOCTTY, O_RDONLY, O_RDWR } from '../../src/core/constants';
+import { StepError } from '../../src/core/errors';
+import { keepStderr, openStderrBeforeRelaunch } from '../../src/core/streams';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 
 /** A fake whose stderr is a file on a filesystem of type `fstype` (none: the root's). */
@@ -46,5 +47,41 @@ describe("run's first process and Node's process.stderr, before the relaunch", (
     const failing = withStderr('pipefs').failOn('fstatfs', 'EIO');
     expect(() => openStderrBeforeRelaunch(failing, open)).toThrow('fstatfs');
     expect(open).not.toHaveBeenCalled();
+  });
+});
+
+describe("mountkit's copy of stderr (keepStderr)", () => {
+  test('one fcntl(2) F_DUPFD_CLOEXEC of descriptor 2: a copy of the file stderr is, which the console\'s dup3 onto 0, 1 and 2 leaves as it was', () => {
+    const sys = new FakeSyscalls().addFile('/streams/err').addDevpts('/dev/pts');
+    const err = sys.open('/streams/err', O_RDONLY, 0);
+    sys.dup3(err, 2, 0);
+    sys.close(err);
+    sys.clearCalls();
+    const copy = keepStderr(sys, 3);
+    expect(sys.calls).toEqual([{ op: 'dupCloexec', fd: 2, lowest: 3 }]);
+    // The fake's first descriptor: below it the model does not know what the process holds.
+    expect(copy).toBe(100);
+    // As the console step puts the container's terminal on the standard streams (plugins/exec/console.ts).
+    const peer = sys.open('/dev/pts/ptmx', O_RDWR | O_NOCTTY | O_CLOEXEC, 0);
+    for (const fd of [0, 1, 2]) sys.dup3(peer, fd, 0);
+    sys.close(peer);
+    expect([sys.pathOf(2), sys.pathOf(copy)]).toEqual(['/dev/pts/ptmx', '/streams/err']);
+    expect(sys.openFds()).toEqual([0, 1, 2, copy]);
+  });
+
+  test('the copy takes the first free number at or above `lowest`', () => {
+    const sys = withStderr().inheritFile(150).inheritFile(151);
+    expect(keepStderr(sys, 150)).toBe(152);
+    expect(keepStderr(sys, 150)).toBe(153);
+  });
+
+  test('a failure is a StepError naming the copy, the call and the errno: EMFILE (no free descriptor), EBADF (stderr closed)', () => {
+    const full = withStderr().failOn('dupCloexec', 'EMFILE', { times: 2 });
+    expect(() => keepStderr(full, 3)).toThrow(StepError);
+    expect(() => keepStderr(full, 3)).toThrow('a copy of stderr for mountkit\'s messages: fcntl "F_DUPFD_CLOEXEC": EMFILE');
+    const closed = new FakeSyscalls();
+    closed.close(2);
+    expect(() => keepStderr(closed, 3)).toThrow('a copy of stderr for mountkit\'s messages: fcntl "F_DUPFD_CLOEXEC": EBADF');
+    expect(closed.openFds()).toEqual([]);
   });
 });

@@ -28,6 +28,7 @@ import { idmapCopyRequest, sendIdmappedCopy } from '../idmapped-tree';
 import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, type RelaunchDescriptors } from '../relaunch';
 import { FIRST_PASSED_FD, checkPassedOpen, passedCount, relaunchChannelFd } from '../passed-fds';
 import { eventLine } from '../runtime-channel';
+import { keepStderr } from '../streams';
 import { poststartHooks, poststopHooks } from '../runtime-hooks';
 import { PlanSyscalls } from './port';
 import type { Plan, PlanCall, PlanPhase, PlanRecord } from './types';
@@ -132,6 +133,8 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     // thing: what mountkit was started with is its own until the container's execve.
     if (!launch.relaunched) checkPassedOpen(sys, config);
     markCloseOnExec(sys, FIRST_INHERITED_FD);
+    // The copy of stderr run's messages go to (core/streams.ts keepStderr), in every process.
+    keepStderr(sys, FIRST_INHERITED_FD);
     if (outer.relaunch.length) {
       // As run does them: what a relaunch into a user namespace is given (core/relaunch.ts),
       // then the pid namespace joined by path, the relaunch, this thread back in its own pid
@@ -153,6 +156,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       const pidOne = relaunchForks(outer);
       if (pidOne) sys.setParentDeathSignal(PARENT_DEATH_SIGNAL);
       markCloseOnExec(sys, FIRST_INHERITED_FD);
+      keepStderr(sys, FIRST_INHERITED_FD);
       relaunched = { ...relaunched, ...takeRelaunchDescriptors(sys, config, innerLaunch.joinedByLauncher === true, pidOne) };
       // The first process makes each idmapped copy when the relaunched process asks for it,
       // from inside that process's mount namespace (core/idmapped-tree.ts), which a plan
