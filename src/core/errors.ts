@@ -183,12 +183,35 @@ function configErrorWithin(err: unknown): boolean {
 
 /**
  * What a thrown value says: an Error's message; anything else (a plugin may throw a string
- * or a plain object) on one line as util.inspect shows it, rather than "[object Object]".
+ * or a plain object, or an Error whose message is no string) on one line as util.inspect
+ * shows it, rather than "[object Object]". A value that throws as it is read (a `message`
+ * getter, a Proxy's trap) is named by its kind and what that read threw, one level deep:
+ * an error about a plugin's error is never lost to a second one.
  */
 export function thrownMessage(thrown: unknown): string {
-  if (thrown instanceof Error) return thrown.message;
   if (typeof thrown === 'string') return thrown;
-  return inspect(thrown, { breakLength: Infinity, depth: 2 });
+  try {
+    if (!(thrown instanceof Error)) return shownThrown(thrown);
+    const message: unknown = thrown.message;
+    return typeof message === 'string' ? message : shownThrown(message);
+  } catch (err) {
+    return `a thrown ${typeof thrown} that cannot be read (${readFailure(err)})`;
+  }
+}
+
+/** What a read that threw `err` says: its own `message` when that is a string data property, read without a getter or a second trap's throw. */
+function readFailure(err: unknown): string {
+  if (typeof err === 'string') return err;
+  try {
+    const message: unknown = typeof err === 'object' && err !== null ? Object.getOwnPropertyDescriptor(err, 'message')?.value : undefined;
+    return typeof message === 'string' ? message : typeof err;
+  } catch {
+    return typeof err;
+  }
+}
+
+function shownThrown(value: unknown): string {
+  return inspect(value, { breakLength: Infinity, depth: 2 });
 }
 
 /** The most of a value an error shows, as JSON: a string (a path, mostly) up to PATH_MAX and a little, anything else a glimpse. */

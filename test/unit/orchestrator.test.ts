@@ -317,6 +317,14 @@ describe('error wrapping', () => {
     ['a string', 'went wrong', 'went wrong'],
     ['a plain object', { code: 'EWHAT', n: 1 }, "{ code: 'EWHAT', n: 1 }"],
     ['undefined', undefined, 'undefined'],
+    ['an Error whose message is no string', Object.assign(new Error(), { message: { code: 5 } }), '{ code: 5 }'],
+    ['an Error whose message getter throws', Object.defineProperty(new Error(), 'message', { get: () => { throw new TypeError('getter broke'); } }), 'a thrown object that cannot be read (getter broke)'],
+    ['an Error whose message getter throws a string', Object.defineProperty(new Error(), 'message', { get: () => { throw 'no'; } }), 'a thrown object that cannot be read (no)'],
+    [
+      'an Error whose getter throws a Proxy that throws too',
+      Object.defineProperty(new Error(), 'message', { get: () => { throw new Proxy({}, { getOwnPropertyDescriptor: () => { throw new Error('again'); } }); } }),
+      'a thrown object that cannot be read (object)',
+    ],
   ])('%s thrown by a plugin is named as it is, on one line', (_what, thrown, shown) => {
     const step: LifecycleStep = { name: 's', phase: 'dev', run: () => { throw thrown; } };
     expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig())).toThrow(`dev: plugin s: ${shown}`);
