@@ -78,6 +78,7 @@ export class ContainerProcess {
   private readonly started: string | undefined;
   /** The container's pidfd from the first time it is found (the starter's own when direct). */
   private fd: number | undefined;
+  /** The container's pid from the first time it is found, by its pidfd or by pid. */
   private found: number | undefined;
   /** Whether the container is reached by pid: pidfds are refused, or its own could not be opened. */
   private byPid: boolean;
@@ -98,6 +99,20 @@ export class ContainerProcess {
       this.fd = this.starter;
       this.found = spawned;
     }
+  }
+
+  /**
+   * The pid it had when this process found it, kept once it has ended and been reaped:
+   * `spawned` when direct, else the child found at the first look that found one (pid(),
+   * signal(), inNamespaceOf(), stop(), or this call), which is the container's since
+   * `spawned` forks once; undefined while none was found. The poststart hooks' state
+   * gives it: a short program may have ended, and been reaped, by the time this process
+   * reads the "exec" event (core/runtime-hooks.ts).
+   */
+  foundPid(): number | undefined {
+    if (this.direct) return this.spawned;
+    if (this.found === undefined) this.target();
+    return this.found;
   }
 
   /** Its pid as this process sees it while it is there (a zombie too); undefined before it has been forked and once it is gone. */
@@ -180,7 +195,7 @@ export class ContainerProcess {
   private target(): Target | undefined {
     if (!this.starterHere()) return undefined;
     if (this.fd !== undefined) return { fd: this.fd };
-    if (this.byPid) return this.pidTarget();
+    if (this.byPid) return this.pidFound();
     const pid = this.proc.childrenOf(this.spawned)[0];
     if (pid === undefined) return undefined;
     let fd: number;
@@ -189,7 +204,7 @@ export class ContainerProcess {
     } catch (err) {
       if (err instanceof SyscallError && err.code === 'ESRCH') return undefined;
       this.byPid = true;
-      return this.pidTarget();
+      return this.pidFound();
     }
     if (this.proc.parentOf(pid) !== this.spawned) {
       this.sys.close(fd);
@@ -198,6 +213,13 @@ export class ContainerProcess {
     this.fd = fd;
     this.found = pid;
     return { fd };
+  }
+
+  /** pidTarget, its pid kept as the one found the first time there is one. */
+  private pidFound(): { pid: number } | undefined {
+    const target = this.pidTarget();
+    if (target !== undefined) this.found ??= target.pid;
+    return target;
   }
 
   /** The container's pid, when reached by pid: `spawned` itself, or its child, checked to be so (the caller has checked `spawned`). */

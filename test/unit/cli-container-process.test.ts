@@ -188,6 +188,87 @@ describe('ContainerProcess with pidfds: the relaunch held from the start, the co
   });
 });
 
+describe("ContainerProcess.foundPid: the container's pid as first found, kept once it has ended (the poststart hooks' state)", () => {
+  test('direct: the relaunch spawned, with no call and nothing read, also once this process has reaped it, before any look where pidfds are refused', () => {
+    const { sys, log, container, pidfdOf, gone } = setup({ direct: true, children: [] });
+    gone(pidfdOf(SPAWNED)!);
+    sys.clearCalls();
+    expect(container.foundPid()).toBe(SPAWNED);
+    expect([sys.calls, log]).toEqual([[], []]);
+    expect(container.pid()).toBeUndefined();
+    const byPid = setup({ direct: true, children: [], before: (fake) => fake.failOn('pidfdOpen', 'ENOSYS', { times: Infinity }) });
+    byPid.state.reaped = true;
+    byPid.sys.clearCalls();
+    expect([byPid.container.foundPid(), byPid.container.pid(), byPid.sys.calls, byPid.log]).toEqual([SPAWNED, undefined, [], []]);
+  });
+
+  test("unshare's child: found at the first call as pid() finds it (its pidfd opened, then checked to be unshare's child), then kept with no call once it has been reaped", () => {
+    const { sys, log, container, pidfdOf, gone } = setup();
+    const starter = pidfdOf(SPAWNED);
+    sys.clearCalls();
+    expect(container.foundPid()).toBe(42);
+    expect(sys.calls).toEqual([
+      { op: 'pidfdSendSignal', pidfd: starter, signal: 0 },
+      { op: 'pidfdOpen', pid: 42 },
+    ]);
+    expect(log).toEqual([`children ${SPAWNED}`, 'parent 42']);
+    gone(pidfdOf(42)!);
+    gone(starter!);
+    sys.clearCalls();
+    log.length = 0;
+    expect(container.foundPid()).toBe(42);
+    expect([sys.calls, log]).toEqual([[], []]);
+    expect(container.pid()).toBeUndefined();
+  });
+
+  test('found by an earlier look (a signal passed on): that pid, with no call', () => {
+    const { sys, container } = setup();
+    expect(container.signal(SIGTERM)).toBe(true);
+    sys.clearCalls();
+    expect(container.foundPid()).toBe(42);
+    expect(sys.calls).toEqual([]);
+  });
+
+  test('none found yet (not forked yet, gone before pidfd_open, no longer unshare\'s child, or the relaunch reaped): undefined, and looked for again at the next call', () => {
+    const children: number[] = [];
+    const early = setup({ children });
+    expect(early.container.foundPid()).toBeUndefined();
+    children.push(42);
+    expect(early.container.foundPid()).toBe(42);
+    const raced = setup();
+    raced.sys.failOn('pidfdOpen', 'ESRCH');
+    expect(raced.container.foundPid()).toBeUndefined();
+    const moved = setup({ parents: { 42: 1 } });
+    expect(moved.container.foundPid()).toBeUndefined();
+    expect(moved.sys.openFds()).toEqual([moved.pidfdOf(SPAWNED)]);
+    const reaped = setup();
+    reaped.gone(reaped.pidfdOf(SPAWNED)!);
+    expect(reaped.container.foundPid()).toBeUndefined();
+    expect(reaped.log).toEqual([]);
+  });
+
+  test('where pidfds are refused: the child found by pid at the first look, kept once unshare has no child and Node has reaped unshare', () => {
+    const children = [42];
+    const { sys, log, container, state } = setup({ children, before: (fake) => fake.failOn('pidfdOpen', 'ENOSYS', { times: Infinity }) });
+    expect(container.foundPid()).toBe(42);
+    expect(log).toEqual([`children ${SPAWNED}`, 'parent 42']);
+    children.length = 0;
+    state.reaped = true;
+    log.length = 0;
+    sys.clearCalls();
+    expect([container.foundPid(), container.pid(), sys.calls, log]).toEqual([42, undefined, [], []]);
+  });
+
+  test('where its own pidfd cannot be had (EMFILE): found by pid, and kept', () => {
+    const children = [42];
+    const { sys, container } = setup({ children });
+    sys.failOn('pidfdOpen', 'EMFILE');
+    expect(container.foundPid()).toBe(42);
+    children.length = 0;
+    expect([container.foundPid(), container.pid()]).toEqual([42, undefined]);
+  });
+});
+
 describe('ContainerProcess where pidfds are refused: by pid, as read from /proc, checked before each use', () => {
   const refused = (op: 'pidfdOpen' | 'pidfdSendSignal', code: string) => (sys: FakeSyscalls) => sys.failOn(op, code, { times: Infinity });
 
