@@ -16,7 +16,8 @@
  * - At its "exec" event, sent last before the container's program, the poststart hooks
  *   run (through `runAsync` when given, so that this process's event loop goes on
  *   meanwhile), with status "running" and the container's pid (as crun and youki give them; runc
- *   1.1 to 1.5 run them before the program, with "created"). The first that fails stops
+ *   1.1 to 1.5 run them before the program, with "created"), the one it had when the
+ *   program has already ended (`poststartPid`). The first that fails stops
  *   the container (SIGKILL) and the others, and the run ends with its error: runtime-spec
  *   1.3 (runtime.md, lifecycle step 9), as runc and crun do.
  * - At its "console" event, sent once the console's master is on the socket passed for it
@@ -54,7 +55,15 @@ export interface RuntimeSideOptions {
   config: Pick<RootfsConfig, 'bundle' | 'annotations' | 'hooks' | 'id'>;
   /** The container's pid as this process sees it (the relaunched process, until its execve(2)); undefined once it is gone. */
   container: () => number | undefined;
-  /** Stops the container (SIGKILL), given its pid as `container` gave it before the hooks ran (`mountkit run` holds the process it found, by a pidfd where it can, and does not need it). */
+  /**
+   * The container's pid for the poststart hooks' state, as this process sees it: the one
+   * it had, also once it has ended and been reaped, which a short program may have been
+   * by the time the "exec" event is read (`mountkit run` gives the process it found and
+   * holds, cli/container-process.ts foundPid). runc and crun give the pid of the process
+   * they started, which is not yet reaped then. Absent, `container` gives it.
+   */
+  poststartPid?: () => number | undefined;
+  /** Stops the container (SIGKILL), given its pid as the poststart hooks were given it (`mountkit run` holds the process it found, by a pidfd where it can, and does not need it). */
   kill: (pid: number | undefined) => void;
   warn: (message: string) => void;
   /** Takes the console's master at the "console" event (`mountkit run`'s foreground console); what it throws is the answer. */
@@ -187,7 +196,7 @@ export interface StarterHook {
   cmd: CommandSpec;
 }
 
-/** The poststart hooks, in order, with status "running" and the container's pid (0 when it is gone). */
+/** The poststart hooks, in order, with status "running" and the container's pid (0 when there is none). */
 export function poststartHooks(config: RuntimeSideOptions['config'], pid: number | undefined): StarterHook[] {
   const state = ociState(new Map(), config, { status: 'running', pid: pid ?? 0 });
   return (config.hooks.poststart ?? []).map((hook, i) => ({ name: `poststart[${i}]`, hook, cmd: hookCommand(hook, state) }));
@@ -199,9 +208,15 @@ export function poststopHooks(config: RuntimeSideOptions['config']): StarterHook
   return (config.hooks.poststop ?? []).map((hook, i) => ({ name: `poststop[${i}]`, hook, cmd: hookCommand(hook, state) }));
 }
 
+/** The container's pid for the poststart hooks (RuntimeSideOptions.poststartPid). */
+function poststartPid({ container, poststartPid: given }: RuntimeSideOptions): number | undefined {
+  return (given ?? container)();
+}
+
 /** The poststart hooks, in order; the first failure stops the container and is returned. */
-function runPoststart({ sys, config, container, kill }: RuntimeSideOptions): Error | undefined {
-  const pid = container();
+function runPoststart(opts: RuntimeSideOptions): Error | undefined {
+  const { sys, config, kill } = opts;
+  const pid = poststartPid(opts);
   try {
     for (const { name, hook, cmd } of poststartHooks(config, pid)) runHook(sys, name, hook, cmd);
     return undefined;
@@ -212,8 +227,9 @@ function runPoststart({ sys, config, container, kill }: RuntimeSideOptions): Err
 }
 
 /** runPoststart, each hook run by `run` without holding the event loop. */
-async function runPoststartAsync({ config, container, kill }: RuntimeSideOptions, run: (cmd: CommandSpec) => Promise<CommandResult>): Promise<Error | undefined> {
-  const pid = container();
+async function runPoststartAsync(opts: RuntimeSideOptions, run: (cmd: CommandSpec) => Promise<CommandResult>): Promise<Error | undefined> {
+  const { config, kill } = opts;
+  const pid = poststartPid(opts);
   try {
     for (const { name, hook, cmd } of poststartHooks(config, pid)) await runHookAsync(run, name, hook, cmd);
     return undefined;

@@ -37,12 +37,23 @@ function serve(
   console?: () => void,
   runAsync?: (cmd: CommandSpec) => Promise<CommandResult>,
   idmap?: (mount: number) => void,
+  poststartPid?: () => number | undefined,
 ) {
   const channel = new FakeChannel();
   const killed: (number | undefined)[] = [];
   const warnings: string[] = [];
   const config = { bundle: BUNDLE, annotations: ANNOTATIONS, hooks: { prestart: [], createRuntime: [], ...hooks } };
-  const side = serveRuntimeChannel(channel as unknown as Socket, { sys, config, container, kill: (pid) => killed.push(pid), warn: (m) => warnings.push(m), ...(console ? { console } : {}), ...(runAsync ? { runAsync } : {}), ...(idmap ? { idmap } : {}) });
+  const side = serveRuntimeChannel(channel as unknown as Socket, {
+    sys,
+    config,
+    container,
+    ...(poststartPid ? { poststartPid } : {}),
+    kill: (pid) => killed.push(pid),
+    warn: (m) => warnings.push(m),
+    ...(console ? { console } : {}),
+    ...(runAsync ? { runAsync } : {}),
+    ...(idmap ? { idmap } : {}),
+  });
   /** The line the relaunched process sends for `h`, as the hooks plugin builds it, with the host pid it knows. */
   const line = (h: HookSpec, pid = 4242) => `${JSON.stringify(hookCommand(h, ociState(new Map(), config, { status: 'creating', pid })))}\n`;
   return { channel, side, sys, killed, warnings, line };
@@ -201,7 +212,32 @@ describe('the first process on the runtime channel', () => {
     expect(sys.calls).toEqual([{ op: 'runCommand', cmd: { path: '/hooks/clean', args: [], env: [], dir: BUNDLE, stdin: state('stopped') } }]);
   });
 
-  test('a container gone by the exec event: pid 0 in the state, and a failure still stops what is left', () => {
+  test('a container gone by the exec event (a short program, already reaped): the state has the pid poststartPid kept for it, asked once, container not asked; a failure stops it with that pid', () => {
+    const sys = new FakeSyscalls();
+    sys.commandResult = (cmd) => ({ status: cmd.path === '/hooks/b' ? 1 : 0, signal: null, output: '' });
+    const asked: string[] = [];
+    const gone = () => (asked.push('container'), undefined);
+    const kept = () => (asked.push('poststartPid'), 4242);
+    const { channel, killed } = serve({ poststart: [hook('/hooks/a'), hook('/hooks/b'), hook('/hooks/c')] }, sys, gone, undefined, undefined, undefined, kept);
+    channel.send('{"event":"exec"}\n');
+    expect(sys.calls).toEqual([
+      { op: 'runCommand', cmd: { path: '/hooks/a', args: [], env: [], dir: BUNDLE, stdin: state('running', 4242) } },
+      { op: 'runCommand', cmd: { path: '/hooks/b', args: [], env: [], dir: BUNDLE, stdin: state('running', 4242) } },
+    ]);
+    expect([asked, killed]).toEqual([['poststartPid'], [4242]]);
+  });
+
+  test('poststartPid through a runner that does not wait: its pid in each state, and the kill', async () => {
+    const sys = new FakeSyscalls();
+    const ran: CommandSpec[] = [];
+    const runAsync = async (cmd: CommandSpec): Promise<CommandResult> => (ran.push(cmd), { status: cmd.path === '/hooks/b' ? 1 : 0, signal: null, output: '' });
+    const { channel, side, killed } = serve({ poststart: [hook('/hooks/a'), hook('/hooks/b')] }, sys, () => undefined, undefined, runAsync, undefined, () => 4242);
+    channel.send('{"event":"exec"}\n');
+    expect((await side.ended())?.message).toBe('hook poststart[1] "/hooks/b" failed (exit status 1)');
+    expect([ran.map((cmd) => cmd.stdin), killed]).toEqual([[state('running', 4242), state('running', 4242)], [4242]]);
+  });
+
+  test('without poststartPid (an embedder that gives only container), container gives the pid: 0 in the state when it gives none, and the kill is given none', () => {
     const sys = new FakeSyscalls();
     sys.commandResult = { status: 1, signal: null, output: '' };
     const { channel, killed } = serve({ poststart: [hook('/hooks/a')] }, sys, () => undefined);
