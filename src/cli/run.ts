@@ -173,6 +173,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // The relaunched process runs the config its starter read and checked: config.json may
   // have changed since, or be out of its reach (a user namespace's root may not read it).
   const launch = currentLaunchContext();
+  if (launch.relaunched) greetStarter();
   const { LinuxSyscalls } = require('../core/syscalls/linux') as typeof import('../core/syscalls/linux');
   const sys = new LinuxSyscalls({
     seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
@@ -327,6 +328,29 @@ function idmapCopy(sys: Syscalls, config: RootfsConfig, index: number, ns: numbe
 /** The relaunched process's descriptor with config.json's text (relaunch). */
 const CONFIG_FD = 5;
 
+/**
+ * In the relaunched process, first thing: one line on CONFIG_FD, which its starter may
+ * wait for to find this process before it ends config.json (passConfig). Sent before the
+ * port and the rest are loaded (some milliseconds), so that the starter looks meanwhile
+ * and the read of config.json seldom waits for it. Nothing is sent on a descriptor that
+ * is not a socket (configFromStarter refuses it) or to a starter that has ended (EPIPE:
+ * the read finds nothing).
+ */
+function greetStarter(): void {
+  let socket = false;
+  try {
+    socket = fstatSync(CONFIG_FD).isSocket();
+  } catch {
+    // Not open: configFromStarter refuses it.
+  }
+  if (!socket) return;
+  try {
+    writeSync(CONFIG_FD, '\n');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPIPE') throw err;
+  }
+}
+
 /** In the relaunched process: config.json's text as its starter read it, from CONFIG_FD to its end, which is closed then. */
 function configFromStarter(): string {
   let socket = false;
@@ -472,7 +496,7 @@ export function watchStarter(): StarterWatch {
  * here (core/runtime-hooks.ts), the poststop ones once the relaunch has ended and the
  * channel is drained; mountkit holds it until its execve(2) closes it, which also tells
  * forward.ts the container's program has started. config.json's text comes on
- * CONFIG_FD, written here, read to its end there (configFromStarter); what
+ * CONFIG_FD, written here (passConfig), read to its end there (configFromStarter); what
  * prepareRelaunch made, opened and connected comes on the numbers it gives
  * (takeRelaunchDescriptors takes them there).
  */
@@ -540,10 +564,6 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
     // The relaunch holds the channel on RELAUNCH_STARTER_FD, and last on the number it moves it to when descriptors are passed (handOverPassed).
     const channelFds = count ? [RELAUNCH_STARTER_FD, relaunchChannelFd(passedAt, count)] : [RELAUNCH_STARTER_FD];
     watch?.arm(spawned, !direct, channelFds);
-    const config = (child.stdio as unknown as import('stream').Writable[])[CONFIG_FD];
-    // A relaunch that ends before reading it all closes its end; what is left is dropped.
-    config.on('error', () => undefined);
-    config.end(text);
     let relay: ConsoleRelay | undefined;
     // Handed to the relay at the console event, which closes it; closed at the end if that never came.
     let consoleSocket = console;
@@ -553,6 +573,9 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       relay = relayConsole(sys, socket);
     };
     const container = new ContainerProcess(sys, spawned, direct, () => child.exitCode !== null || child.signalCode !== null);
+    // Found before its program can start, for the poststart hooks' pid, where it is not the process spawned.
+    const find = !direct && (rootfs.hooks.poststart ?? []).length > 0 ? () => void container.foundPid() : undefined;
+    passConfig((child.stdio as unknown as import('net').Socket[])[CONFIG_FD], text, find);
     const channel = (child.stdio as unknown as import('net').Socket[])[RELAUNCH_STARTER_FD];
     // Its end here: every copy of the relaunch's end is closed, the relaunch's at the
     // container's execve or its own end, and the watch has nothing left to do (the shell
@@ -562,7 +585,8 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       sys,
       config: rootfs,
       container: () => container.pid(),
-      // What container() found before the hooks ran (cli/container-process.ts) is the process they were given.
+      poststartPid: () => container.foundPid(),
+      // What poststartPid() found (cli/container-process.ts) is the process they were given.
       kill: () => container.stop(),
       warn,
       ...(console === undefined ? {} : { console: takeConsole }),
@@ -590,6 +614,34 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
       container.close();
       runtime.ended().then((failure) => (failure ? reject(failure) : resolve(exitStatus(status, signal))), reject);
     });
+  });
+}
+
+/**
+ * Gives the relaunch config.json's text on `socket` (CONFIG_FD), which it reads to its
+ * end (configFromStarter) after writing one line there first thing (greetStarter). The
+ * end comes at once, or, given `find`, once that line has come and `find` has run: the
+ * relaunch cannot go past the read before, so `find` runs while it is there, the one sure
+ * moment for a container whose program ends as soon as it starts, before this process
+ * reads the "exec" event, and is reaped at once by its parent (PID_NAMESPACE_PARENT).
+ * What the line says is not read, only when it comes: the container is found in /proc,
+ * as the child of the process spawned (cli/container-process.ts), as at any other look.
+ * The line is read either way: one left unread would hold back the socket's end, and so
+ * the run's ('close').
+ */
+function passConfig(socket: import('net').Socket, text: string, find?: () => void): void {
+  // A relaunch that ends before reading it all closes its end; what is left is dropped.
+  socket.on('error', () => undefined);
+  if (!find) {
+    socket.on('data', () => undefined);
+    socket.end(text);
+    return;
+  }
+  socket.write(text);
+  socket.once('data', () => {
+    find();
+    socket.on('data', () => undefined);
+    socket.end();
   });
 }
 

@@ -1372,6 +1372,83 @@ maybe('mountkit run', () => {
       expect(r.log.map((l) => l.split(' ')[0])).toEqual(['poststop']);
     });
 
+    /**
+     * A bundle whose program writes its own pid as mountkit sees it to /out/pid (read from
+     * the host's /proc, bound at /hostproc, by the shell's builtins: no fork) and ends, with
+     * a poststart hook that writes its state to `out`/state; `hooks` adds others.
+     */
+    function pidWritingBundle(namespaces: object[], hooks: Record<string, unknown> = {}) {
+      const c = config(['sh', '-c', 'read -r p _ </hostproc/self/stat; echo $p >/out/pid'], { linux: { namespaces } });
+      const b = makeBundle(c);
+      const out = path.join(b.dir, 'out');
+      mkdirSync(out);
+      c.mounts.push({ destination: '/hostproc', type: 'bind', source: '/proc', options: ['rbind'] }, { destination: '/out', type: 'bind', source: out, options: ['rbind'] });
+      c.hooks = { ...hooks, poststart: [{ path: '/bin/sh', args: ['sh', '-c', `cat > ${out}/state`] }] };
+      writeFileSync(path.join(b.dir, 'config.json'), JSON.stringify(c));
+      const statePid = () => (JSON.parse(readFileSync(path.join(out, 'state'), 'utf8')) as { pid?: number }).pid;
+      return { ...b, out, statePid, programPid: () => Number(readFileSync(path.join(out, 'pid'), 'utf8')) };
+    }
+
+    test.each([
+      ['a new pid namespace (the container is the child of the process mountkit starts)', [{ type: 'pid' }, { type: 'mount' }]],
+      ['no pid namespace (the container is the process mountkit starts)', [{ type: 'mount' }]],
+    ])("with %s, 20 runs of a program that ends at once: each poststart hook's state has the program's pid, never 0 (the test below meets that case every time)", (_name, namespaces) => {
+      const b = pidWritingBundle(namespaces);
+      try {
+        // Each run's own files: one that wrote none leaves nothing to be read as its.
+        const runs = Array.from({ length: 20 }, () => {
+          for (const file of ['pid', 'state']) rmSync(path.join(b.out, file), { force: true });
+          const r = runMountkit(b.dir);
+          return { status: r.status, stderr: r.stderr, state: b.statePid(), program: b.programPid() };
+        });
+        expect(runs.filter((r) => r.status !== 0 || r.stderr !== '' || !(r.program > 0) || r.state !== r.program)).toEqual([]);
+      } finally {
+        b.cleanup();
+      }
+    }, 60_000);
+
+    test.each([
+      ['pidfds', []],
+      ['pidfds refused (a seccomp filter answering ENOSYS)', [process.execPath, WITHOUT_PIDFDS]],
+    ])('with %s and a new pid namespace, a container that has ended and been reaped before mountkit reads the "exec" event: the poststart state has its pid', async (_name, wrap) => {
+      // The startContainer hook, the last step before the "exec" event, waits (up to 10 s) for
+      // /out/go, written once mountkit is stopped (SIGSTOP); mountkit goes on (SIGCONT) once the
+      // program has written its pid and its parent has reaped it (/proc/PID gone).
+      const wait = 'touch /out/started; i=0; while [ ! -e /out/go ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i+1)); done';
+      const b = pidWritingBundle([{ type: 'pid' }, { type: 'mount' }], { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', wait] }] });
+      const until = async (what: string, done: () => boolean) => {
+        for (let i = 0; i < 1000 && !done(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
+        if (!done()) throw new Error(`not seen: ${what}`);
+      };
+      const stateOf = (pid: number) => {
+        try {
+          return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1][0];
+        } catch {
+          return undefined;
+        }
+      };
+      try {
+        const [cmd, ...args] = [...wrap, process.execPath, BIN, 'run', '--bundle', b.dir, '--seccomp-cache', 'off'];
+        const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d));
+        const status = new Promise<number | null>((resolve) => child.on('close', resolve));
+        try {
+          await until('the startContainer hook', () => existsSync(path.join(b.out, 'started')));
+          process.kill(child.pid!, 'SIGSTOP');
+          await until('mountkit stopped', () => stateOf(child.pid!) === 'T');
+          writeFileSync(path.join(b.out, 'go'), '');
+          await until("the program's pid", () => /^[0-9]+\n$/.test(existsSync(path.join(b.out, 'pid')) ? readFileSync(path.join(b.out, 'pid'), 'utf8') : ''));
+          await until('the program reaped', () => stateOf(b.programPid()) === undefined);
+        } finally {
+          process.kill(child.pid!, 'SIGCONT');
+        }
+        expect([await status, stderr, b.statePid()]).toEqual([0, '', b.programPid()]);
+      } finally {
+        b.cleanup();
+      }
+    }, 30_000);
+
     test('a signal that comes while the poststop hooks run (from the first of them) neither ends mountkit nor stops the others', () => {
       const c = config(['sh', '-c', 'exit 3']);
       const r = runLogged(c, (out) => ({
