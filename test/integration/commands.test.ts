@@ -6,6 +6,7 @@ import { spawnSync } from 'child_process';
 import { existsSync, mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
+import { OUTPUT_KEPT } from '../../src/core/command-output';
 import { LinuxSyscalls } from '../../src/core/syscalls/linux';
 import type { CommandSpec } from '../../src/core/syscalls/types';
 
@@ -35,6 +36,19 @@ describe('runCommandAsync', () => {
     expect(sys.runCommand(slow)).toEqual(killed);
     expect((await sys.runCommandAsync(sh('exit 0', { stdin: 'x'.repeat(1 << 20) }))).status).toBe(0);
     expect(sys.runCommand(sh('exit 0', { stdin: 'x'.repeat(1 << 20) })).status).toBe(0);
+  });
+
+  test('an output past OUTPUT_KEPT is kept as its first and last halves, with the bytes between them counted, in both', async () => {
+    // A line, three times what is kept in lines of 9 x, the last line, on stderr.
+    const lines = (3 * OUTPUT_KEPT) / 16;
+    const cmd = sh(`echo first; yes xxxxxxxxx | head -n ${lines}; echo last >&2; exit 1`);
+    const r = await sys.runCommandAsync(cmd);
+    expect(sys.runCommand(cmd)).toEqual(r);
+    const written = 'first\n'.length + lines * 10 + 'last\n'.length;
+    const [head, tail, ...rest] = r.output.split(`\n[${written - OUTPUT_KEPT} bytes left out]\n`);
+    expect([r.status, rest, Buffer.byteLength(head), Buffer.byteLength(tail)]).toEqual([1, [], OUTPUT_KEPT / 2, OUTPUT_KEPT / 2]);
+    expect(head).toMatch(/^first\n(xxxxxxxxx\n)+x*$/);
+    expect(tail).toMatch(/^x*\n(xxxxxxxxx\n)+last\n$/);
   });
 
   test('a timeout beyond what a Node timer holds (2^31-1 ms) is not taken as 1 ms', async () => {

@@ -20,6 +20,7 @@ import { decodeName, encodeName, nameBytes } from '../names';
 import { FdSender } from './fd-sender';
 import { SCM_RIGHTS_SPACE, scmRightsControl, scmRightsFd } from './scm-rights';
 import { answerResult } from '../runtime-channel';
+import { keptOutput } from '../command-output';
 import { cacheKey } from '../seccomp/cache';
 import { compileSeccomp, libseccompIdentity } from './libseccomp';
 import { compileCached } from './seccomp-cache';
@@ -478,7 +479,7 @@ function withUserNamespaceHelper<T>(fn: (proc: string) => T): T {
       if (!(err instanceof SyscallError) || (err.code !== 'ENOSYS' && err.code !== 'EPERM')) throw err;
     }
     const proc = `/proc/${pidfd >= 0 ? procPid(pidfd) : pid}`;
-    awaitNewUserNamespace(proc, () => preadAll(errors));
+    awaitNewUserNamespace(proc, () => readOutput(errors));
     return fn(proc);
   } finally {
     // Each step runs whatever the one before did: the helper must not outlive this call.
@@ -621,11 +622,18 @@ function prctl(option: number, ...args: number[]): number {
   return libc().prctl(option, ...words);
 }
 
-/** Reads a whole file through `fd` from offset 0 (pread), leaving the fd's offset alone. */
-function preadAll(fd: number): string {
-  const buf = Buffer.alloc(fs.fstatSync(fd).size);
-  fs.readSync(fd, buf, 0, buf.length, 0);
-  return buf.toString('utf8');
+/**
+ * What a command wrote to the file `fd` (commandOutput), as its result keeps it
+ * (keptOutput: never more than OUTPUT_KEPT bytes of it, however large it is), read with
+ * pread(2), which leaves the descriptor's offset alone.
+ */
+function readOutput(fd: number): string {
+  return keptOutput(fs.fstatSync(fd).size, (offset, length) => {
+    const buf = Buffer.alloc(length);
+    let got = 0;
+    for (let n = -1; got < length && n !== 0; got += n) n = fs.readSync(fd, buf, got, length - got, offset + got);
+    return buf.subarray(0, got);
+  });
 }
 
 export type { LinuxSyscallsOptions };
@@ -1267,7 +1275,7 @@ export class LinuxSyscalls implements Syscalls {
       const ended = r.status !== null || r.signal !== null;
       const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
       if (r.error && !(ended && code === 'ETIMEDOUT')) throw startFailure(cmd, r.error);
-      return { status: r.status, signal: r.signal, output: preadAll(out), ...(code === 'ETIMEDOUT' ? { timedOut: true } : {}) };
+      return { status: r.status, signal: r.signal, output: readOutput(out), ...(code === 'ETIMEDOUT' ? { timedOut: true } : {}) };
     } finally {
       if (input !== undefined) fs.closeSync(input);
       fs.closeSync(out);
@@ -1324,7 +1332,7 @@ export class LinuxSyscalls implements Syscalls {
       child.on('exit', (status, signal) => {
         if (timer !== undefined) clearTimeout(timer);
         try {
-          resolve({ status, signal, output: preadAll(out), ...(timedOut ? { timedOut: true } : {}) });
+          resolve({ status, signal, output: readOutput(out), ...(timedOut ? { timedOut: true } : {}) });
         } finally {
           fs.closeSync(out);
         }
