@@ -51,6 +51,18 @@ describe('runCommandAsync', () => {
     expect(tail).toMatch(/^x*\n(xxxxxxxxx\n)+last\n$/);
   });
 
+  test('the output is one file, not a pipe (README, deliberate differences), which its stdout and stderr write to the end of, as to a pipe: a command that opens it again with O_APPEND (>> /dev/stderr) adds to it; with O_TRUNC (> /dev/stderr) it empties it', async () => {
+    const appending = sh('echo "first line"; echo second >> /dev/stderr; echo third >&2');
+    const appended = { status: 0, signal: null, output: 'first line\nsecond\nthird\n' };
+    expect(await sys.runCommandAsync(appending)).toEqual(appended);
+    expect(sys.runCommand(appending)).toEqual(appended);
+    // "first line\n" is cut, where a pipe would ignore O_TRUNC; what comes after is all there.
+    const truncating = sh('echo "first line"; echo second > /dev/stderr; echo third >&2; exit 3');
+    const truncated = { status: 3, signal: null, output: 'second\nthird\n' };
+    expect(await sys.runCommandAsync(truncating)).toEqual(truncated);
+    expect(sys.runCommand(truncating)).toEqual(truncated);
+  });
+
   test('a timeout beyond what a Node timer holds (2^31-1 ms) is not taken as 1 ms', async () => {
     const cmd = sh('sleep 0.2; echo done', { timeoutMs: 2147484 * 1000 });
     expect(await sys.runCommandAsync(cmd)).toEqual({ status: 0, signal: null, output: 'done\n' });

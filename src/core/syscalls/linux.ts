@@ -44,6 +44,8 @@ const F_GETFD = 1;
 const F_SETFD = 2;
 const F_GETFL = 3;
 const F_SETFL = 4;
+/** open(2) and F_SETFL: every write(2) goes to the file's end. */
+const O_APPEND = 0o2000;
 // F_LINUX_SPECIFIC_BASE (1024) + 6, include/uapi/linux/fcntl.h
 const F_DUPFD_CLOEXEC = 1030;
 const FD_CLOEXEC = 1;
@@ -558,11 +560,22 @@ function exchangeLine(fd: number, line: string, paths: readonly string[], what: 
 
 /**
  * Where a command's output goes: one file as both stdout and stderr keeps their
- * interleaving, as the single pipe of Go's CombinedOutput does for runc; a memfd also
- * needs no reader while the command, or what it leaves running, writes.
+ * interleaving (runc 1.1.5 reads them apart, and shows stdout, then stderr); a memfd
+ * also needs no reader while the command, or what it leaves running, writes. Its open
+ * file, which the command's stdout and stderr share, is O_APPEND: each of their writes
+ * goes to the file's end (write(2)), as into a pipe, also after the command opened the
+ * file again through /proc/self/fd (`>> /dev/stderr` then adds to it, as it adds to a
+ * pipe; `> /dev/stderr`'s O_TRUNC still empties it, which a pipe ignores).
  */
 function commandOutput(): number {
-  return check('memfd_create', libc().memfd_create('mountkit-command', MFD_CLOEXEC));
+  const fd = check('memfd_create', libc().memfd_create('mountkit-command', MFD_CLOEXEC));
+  try {
+    check('fcntl', libc().fcntl(fd, F_SETFL, 'int', O_APPEND), 'F_SETFL');
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  return fd;
 }
 
 /** A signal listener that does nothing: the signal is caught, and so at its default after execve(2). */
