@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, RUNC, busyboxConfig as config, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, withBundle, withBundleAsync, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc } from '../conformance/harness';
@@ -423,6 +423,81 @@ maybe('mountkit run', () => {
     spawnSync(RUNC!, ['delete', '--force', id]);
     expect(r).toEqual({ status: null, stdout: '', stderr: '' });
   }, 30_000);
+
+  test.each(LAUNCHER_SHELLS)(
+    'bin/mountkit under %s killed (SIGKILL) while the rootfs is prepared: its watch kills the container, which never starts, as under runc',
+    async (_sh, shell) => {
+      const c = relaunchConfig(['sh', '-c', 'echo survived'], {}, { createContainer: [PREPARING_HOOK] });
+      const r = await withBundleAsync(c, (dir) => killedWhile([...shell, LAUNCHER, 'run', '--bundle', dir], 'preparing'));
+      // A container left running would print its words once the hook is done; the watch holds the output too.
+      expect(r).toEqual({ status: null, stdout: '', stderr: '' });
+    },
+    30_000,
+  );
+
+  test.each(LAUNCHER_SHELLS)(
+    'bin/mountkit under %s killed (SIGKILL) before the shell unshare(1) runs has forked Node: its watch kills that shell, and nothing starts',
+    async (_sh, shell) => {
+      // An unshare(1) first in PATH that waits on a FIFO before it runs the real one: the
+      // launcher's job, which becomes it, has no child until the FIFO is opened.
+      const bin = mkdtempSync(path.join(tmpdir(), 'mountkit-held-unshare-'));
+      try {
+        const real = spawnSync('sh', ['-c', 'command -v unshare'], { encoding: 'utf8' }).stdout.trim();
+        const fifo = path.join(bin, 'go');
+        expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+        writeFileSync(path.join(bin, 'unshare'), `#!/bin/sh\nread -r _ <'${fifo}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+        const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+        const r = await withBundleAsync(config(['sh', '-c', 'echo survived']), async (dir) => {
+          const child = spawn(shell[0] ?? LAUNCHER, [...shell.slice(1), ...(shell.length ? [LAUNCHER] : []), 'run', '--bundle', dir], { stdio: ['ignore', 'pipe', 'pipe'], env });
+          let stdout = '';
+          let stderr = '';
+          child.stdout.on('data', (d: Buffer) => (stdout += d));
+          child.stderr.on('data', (d: Buffer) => (stderr += d));
+          // Every holder of the output has ended.
+          const closed = new Promise<number | null>((resolve, reject) => {
+            child.on('error', reject);
+            child.on('close', resolve);
+          });
+          /** Whether `pid` is the held unshare, not yet ended. */
+          const held = (pid: number) => {
+            try {
+              return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(path.join(bin, 'unshare')) && !/^State:\s*Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+            } catch {
+              return false;
+            }
+          };
+          // The launcher is killed once the held unshare runs; the FIFO is opened once that
+          // has ended, or after 5 s all the same, so that a container it would start prints.
+          const heldLeft = await new Promise<boolean>((resolve) => {
+            let pid: number | undefined;
+            let polls = 0;
+            const look = setInterval(() => {
+              if (pid === undefined) {
+                pid = descendantsOf(child.pid!).find(held);
+                if (pid !== undefined) child.kill('SIGKILL');
+                return;
+              }
+              if (held(pid) && ++polls < 250) return;
+              clearInterval(look);
+              const left = held(pid);
+              try {
+                // Without a reader, the open fails (ENXIO) rather than waiting for one.
+                closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+              } catch {
+                // The held unshare has ended.
+              }
+              resolve(left);
+            }, 20);
+          });
+          return { status: await closed, stdout, stderr, held: heldLeft };
+        });
+        expect(r).toEqual({ status: null, stdout: '', stderr: '', held: false });
+      } finally {
+        rmSync(bin, { recursive: true, force: true });
+      }
+    },
+    30_000,
+  );
 
   test.each(RELAUNCHES)(
     "the Node entry killed (SIGKILL) while its container runs, %s: the container goes on to its end, as runc's does (whose output ends with runc, its pipes' reader), and nothing more reaches stderr",
