@@ -153,10 +153,13 @@ describe('planLaunch', () => {
     else expect(plan.relaunch).not.toContain('/bin/sh');
   });
 
-  test("bin/mountkit runs the same shell under unshare as the Node entry's relaunch (the launcher cannot import it)", () => {
+  test("bin/mountkit runs the same shell under unshare as the Node entry's relaunch, which also writes the exit status on descriptor 3 for the launcher (the launcher cannot import it)", () => {
     const launcher = readFileSync(path.join(__dirname, '..', '..', 'bin', 'mountkit'), 'utf8');
     const [sh, c, script, name] = PID_NAMESPACE_PARENT;
-    expect(launcher).toContain(`-- ${sh} ${c} '${script}' ${name} node "$main" "$@"`);
+    const end = 'exit $?';
+    expect(script.endsWith(`; ${end}`)).toBe(true);
+    const withStatus = `${script.slice(0, -end.length)}s=$?; echo "status $s" >&3; exit $s`;
+    expect(launcher).toContain(`-- ${sh} ${c} '${withStatus}' ${name} node "$main" "$@"`);
   });
 
   test('the relaunched process only joins what the launcher did not', () => {
