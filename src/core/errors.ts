@@ -1,9 +1,18 @@
 import { constants } from 'os';
 import { inspect } from 'util';
 
+/**
+ * Names the kernel's headers give only as another's alias (include/uapi/asm-generic/
+ * errno.h: `#define EWOULDBLOCK EAGAIN`, `#define EDEADLOCK EDEADLK`) or not at all
+ * (ENOTSUP, glibc's name for EOPNOTSUPP): an errno is named by its kernel name.
+ */
+const ALIASES = new Set(['EWOULDBLOCK', 'EDEADLOCK', 'ENOTSUP']);
+
 /** errno number -> name (ENOENT), from Node's table of the platform's values. */
 const ERRNO_NAMES = new Map<number, string>(
-  Object.entries(constants.errno).map(([name, num]) => [num as number, name]),
+  Object.entries(constants.errno)
+    .filter(([name]) => !ALIASES.has(name))
+    .map(([name, num]) => [num as number, name]),
 );
 
 export function errnoName(errno: number): string {

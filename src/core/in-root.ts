@@ -88,7 +88,7 @@ export function pathParts(path: string): string[] {
   return parts;
 }
 
-/** By number: errnoName gives EAGAIN's number the name EWOULDBLOCK, which it shares. */
+/** By number: an errno's names share it (EAGAIN and EWOULDBLOCK). */
 function isErrno(err: unknown, code: string): err is SyscallError {
   return err instanceof SyscallError && err.errno === errnoNumber(code);
 }

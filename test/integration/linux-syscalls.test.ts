@@ -498,7 +498,7 @@ return out;`,
       const [a, b] = sys.socketPair();
       const file = sys.open(path.join(dir, 'file'), O_RDONLY | O_CLOEXEC, 0);
       try {
-        expect(fields(errorOf(() => sys.recvFdMessage(a)))).toMatchObject({ syscall: 'recvmsg', code: expect.stringMatching(/^(EAGAIN|EWOULDBLOCK)$/) });
+        expect(fields(errorOf(() => sys.recvFdMessage(a)))).toMatchObject({ syscall: 'recvmsg', code: 'EAGAIN' });
         sys.sendFdMessage(b, file, '/dev/ptmx');
         const got = sys.recvFdMessage(a);
         expect(got.data).toBe('/dev/ptmx');

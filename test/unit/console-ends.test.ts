@@ -105,7 +105,7 @@ describe('takeConsole: the foreground console, taken by the first process', () =
     const sys = new FakeSyscalls();
     const [here] = sys.socketPair();
     sys.clearCalls();
-    expect(() => takeConsole(sys, here)).toThrow(/^recvmsg "socket:\[pair 0 end 0\]": EWOULDBLOCK$/);
+    expect(() => takeConsole(sys, here)).toThrow(/^recvmsg "socket:\[pair 0 end 0\]": EAGAIN$/);
     expect(sys.calls).toEqual([{ op: 'recvFdMessage', socket: here }, { op: 'close', fd: here }]);
     const { sys: failing, socket } = firstProcess([2]);
     failing.failOn('setNonBlocking', 'EBADF');

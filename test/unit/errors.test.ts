@@ -1,4 +1,4 @@
-import { ConfigError, MountkitError, PluginError, StartupError, StepError, SyscallError } from '../../src/core/errors';
+import { ConfigError, MountkitError, PluginError, StartupError, StepError, SyscallError, errnoName, errnoNumber } from '../../src/core/errors';
 
 describe('ConfigError shows the value on one line, whatever it is', () => {
   const deep: unknown[] = [];
@@ -69,5 +69,16 @@ describe('an error of another copy of mountkit (a plugin package with its own) i
     expect([err instanceof OwnError, err instanceof ConfigError, err instanceof MountkitError, err instanceof StepError]).toEqual([true, true, true, false]);
     expect(new Error('plain') instanceof MountkitError).toBe(false);
     expect(([null, undefined, 'ConfigError', 2] as unknown[]).map((v) => (v as object) instanceof ConfigError)).toEqual([false, false, false, false]);
+  });
+});
+
+describe("an errno's name is the kernel's, where Node's table has an alias of the same number too", () => {
+  test.each([
+    ['EAGAIN', 'EWOULDBLOCK'],
+    ['EOPNOTSUPP', 'ENOTSUP'],
+  ])('%s, not %s', (name, alias) => {
+    expect(errnoNumber(alias)).toBe(errnoNumber(name));
+    expect(errnoName(errnoNumber(name))).toBe(name);
+    expect(new SyscallError('fork', errnoNumber(alias)).message).toBe(`fork: ${name}`);
   });
 });
