@@ -20,7 +20,7 @@ import type { RootfsConfig } from '../../src/core/config/model';
 import { SPEC_SHAPE, shapeWithin, type FieldShape } from '../../src/core/config/spec-fields';
 import * as oci from '../../src/core/config/oci';
 import { checkedModel } from '../../src/core/config/model-check';
-import { ConfigError } from '../../src/core/errors';
+import { ConfigError, SyscallError } from '../../src/core/errors';
 
 const { CONFIG_MAX_BYTES } = oci;
 
@@ -983,6 +983,26 @@ describe('loadBundle', () => {
 
   test('a missing config.json', () => {
     expectConfigError(() => loadBundle(dir), `config.json ${JSON.stringify(path.join(dir, 'config.json'))}: cannot be read (ENOENT)`);
+  });
+
+  test('no descriptor left to open it with (RLIMIT_NOFILE): the call and its errno, exit 1, no config error', () => {
+    const emfile = Object.assign(new Error('EMFILE: too many open files'), { code: 'EMFILE', errno: -24, syscall: 'open' });
+    // The module itself: the namespace import above has getters only.
+    const open = jest.spyOn(require('fs') as typeof fs, 'openSync').mockImplementation(() => {
+      throw emfile;
+    });
+    try {
+      let thrown: unknown;
+      try {
+        loadBundle(dir);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(SyscallError);
+      expect([(thrown as SyscallError).message, (thrown as SyscallError).exitCode]).toEqual([`open ${JSON.stringify(path.join(dir, 'config.json'))}: EMFILE`, 1]);
+    } finally {
+      open.mockRestore();
+    }
   });
 
   test('a bundle dir that does not exist', () => {

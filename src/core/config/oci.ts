@@ -16,7 +16,7 @@ import { MAJOR_MAX, MINOR_MAX, MS_BIND, MS_REMOUNT } from '../constants';
 import { RLIMITS, rlimitValue } from '../rlimits';
 import { cleanPath } from '../paths';
 import { hasLoneSurrogate, wellFormed } from '../names';
-import { ConfigError } from '../errors';
+import { ConfigError, SyscallError } from '../errors';
 import type {
   DeviceSpec,
   DeviceType,
@@ -543,7 +543,12 @@ export const CONFIG_MAX_BYTES = 64 * 1024 * 1024;
  * to /dev/zero) would be read without end.
  */
 function readConfigText(file: string): string {
-  const unreadable = (err: unknown) => fail('config.json', file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  const unreadable = (err: unknown) => {
+    const e = err as NodeJS.ErrnoException;
+    // No descriptor left (RLIMIT_NOFILE, or the system's table) is no fault of the config: the call and its errno, exit 1.
+    if ((e.code === 'EMFILE' || e.code === 'ENFILE') && typeof e.errno === 'number') throw new SyscallError(e.syscall ?? 'open', Math.abs(e.errno), [file]);
+    return fail('config.json', file, `cannot be read (${e.code ?? String(err)})`);
+  };
   let fd: number;
   try {
     fd = fs.openSync(file, 'r');
