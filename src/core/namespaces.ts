@@ -120,6 +120,9 @@ export const PID_NAMESPACE_PARENT_ENV = 'MOUNTKIT_NAMESPACE_PARENT';
  */
 const PARENT_STDERR_FD = 9;
 
+/** What PID_NAMESPACE_PARENT says when it cannot fork: one line, no single quote (bin/mountkit has the script in single quotes). */
+export const UNFORKED = 'mountkit: fork: the shell starting mountkit as PID 1 of the new pid namespace could not fork (no room for another task: RLIMIT_NPROC, a pids cgroup or kernel.threads-max)';
+
 /** The first descriptor a relaunch into a user namespace gets the namespaces nsenter joins on, in config order: the first after PARENT_STDERR_FD. */
 export const RELAUNCH_FIRST_JOIN_FD = 10;
 
@@ -405,12 +408,16 @@ function relaunchPlan(
  * parent once the signal is set. Both are /proc's: the child is PID 1 of its namespace,
  * where getppid(2) gives 0 for any parent outside it, and /proc/self/stat gives its
  * parent in /proc's pid namespace, the one the shell reads its own pid from. Where /proc
- * does not show the shell (another pid namespace's), the variable is empty.
+ * does not show the shell (another pid namespace's), the variable is empty. A fork that
+ * fails (EAGAIN at RLIMIT_NPROC, a pids cgroup's limit or kernel.threads-max; ENOMEM)
+ * ends a shell at once, with status 2 and a message on its standard error, /dev/null
+ * (dash: "Cannot fork"; bash first tries again for a while): its EXIT trap says so on
+ * PARENT_STDERR_FD, and the status is 1. The shell does not tell which errno it was.
  */
 export const PID_NAMESPACE_PARENT: readonly string[] = [
   '/bin/sh',
   '-c',
-  `command exec ${PARENT_STDERR_FD}>&2 2>/dev/null || exec ${PARENT_STDERR_FD}>/dev/null 2>/dev/null; p=; read -r p _ </proc/self/stat; (${PID_NAMESPACE_PARENT_ENV}=$p exec "$@" 2>&${PARENT_STDERR_FD} ${PARENT_STDERR_FD}</dev/null); exit $?`,
+  `command exec ${PARENT_STDERR_FD}>&2 2>/dev/null || exec ${PARENT_STDERR_FD}>/dev/null 2>/dev/null; unforked() { echo "${UNFORKED}" >&${PARENT_STDERR_FD}; exit 1; }; trap unforked EXIT; p=; read -r p _ </proc/self/stat; (${PID_NAMESPACE_PARENT_ENV}=$p exec "$@" 2>&${PARENT_STDERR_FD} ${PARENT_STDERR_FD}</dev/null); s=$?; trap - EXIT; exit $s`,
   'sh',
 ];
 

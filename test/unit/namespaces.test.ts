@@ -156,9 +156,9 @@ describe('planLaunch', () => {
   test("bin/mountkit runs the same shell under unshare as the Node entry's relaunch, which also writes the exit status on descriptor 3 for the launcher (the launcher cannot import it)", () => {
     const launcher = readFileSync(path.join(__dirname, '..', '..', 'bin', 'mountkit'), 'utf8');
     const [sh, c, script, name] = PID_NAMESPACE_PARENT;
-    const end = 'exit $?';
+    const end = 'exit $s';
     expect(script.endsWith(`; ${end}`)).toBe(true);
-    const withStatus = `${script.slice(0, -end.length)}s=$?; echo "status $s" >&3; exit $s`;
+    const withStatus = `${script.slice(0, -end.length)}echo "status $s" >&3; exit $s`;
     expect(launcher).toContain(`-- ${sh} ${c} '${withStatus}' ${name} node "$main" "$@"`);
   });
 

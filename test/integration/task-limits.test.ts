@@ -1,0 +1,98 @@
+/**
+ * `mountkit run` under a small RLIMIT_NPROC (`ulimit -u`) or RLIMIT_NOFILE (`ulimit -n`),
+ * rootless and as root with a user namespace: every limit ends the run, with the container
+ * run or with one line naming the call, the errno and the limit (exit 1), and nothing
+ * left running; never a hang (a Node that cannot start its threads waits for them
+ * forever) or a crash (Node short of descriptors). Each run is killed if it has not ended
+ * after RUN_TIMEOUT_MS, so that a hang fails the test rather than the suite.
+ *
+ * The runs are by LIMITED_ID, a uid of this file's own: RLIMIT_NPROC counts every task of
+ * a uid, so no other test's processes are counted with them, and what is left running
+ * after a run is what that run left.
+ */
+import { spawnSync } from 'child_process';
+import { readFileSync, readdirSync } from 'fs';
+import { BUSYBOX } from '../conformance/harness';
+import { PID_NAMESPACE_PARENT, UNFORKED } from '../../src/core/namespaces';
+
+const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
+if (process.env.CI === 'true' && !available) throw new Error('task limit tests need root and busybox-static (installed by .ci/run)');
+const maybe = available ? describe : describe.skip;
+
+/** A uid no other test runs as (nor anything on a Debian host): its tasks are this file's runs'. */
+const LIMITED_ID = 61234;
+
+/** Long enough for any run on a loaded machine (one takes about half a second); a run still going then hangs. */
+const RUN_TIMEOUT_MS = 30_000;
+
+interface Outcome {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The pids of the processes whose real uid is `uid`. */
+function processesOf(uid: number): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(name)) continue;
+    try {
+      if (Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${name}/status`, 'utf8'))?.[1]) === uid) pids.push(Number(name));
+    } catch {
+      // Gone since it was listed.
+    }
+  }
+  return pids;
+}
+
+/** Blocks the thread for `ms` between two looks at /proc. */
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * What LIMITED_ID still runs once a run has ended, waited for up to 10 s (the starter's
+ * watch ends on its own once mountkit has), then killed by pid, so that the next run
+ * starts without them.
+ */
+function leftRunning(): number[] {
+  const deadline = Date.now() + 10_000;
+  let left = processesOf(LIMITED_ID);
+  while (left.length && Date.now() < deadline) {
+    pause(20);
+    left = processesOf(LIMITED_ID);
+  }
+  for (const pid of left) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return left;
+}
+
+/**
+ * Runs `argv` under prlimit(1) setting `limit` (soft and hard), as LIMITED_ID unless `asRoot`
+ * (setpriv(1)); one still running after RUN_TIMEOUT_MS is killed (SIGKILL) and reported so.
+ */
+function runLimited(limit: string, argv: string[], asRoot = false): Outcome & { left: number[] } {
+  const user = asRoot ? [] : ['setpriv', `--reuid=${LIMITED_ID}`, `--regid=${LIMITED_ID}`, '--clear-groups'];
+  const [cmd, ...args] = [...user, 'prlimit', limit, ...argv];
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+  return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, left: leftRunning() };
+}
+
+maybe('the shell forking PID 1 of a new pid namespace (PID_NAMESPACE_PARENT)', () => {
+  const [, c, script, name] = PID_NAMESPACE_PARENT;
+  test.each<[string, string[]]>([
+    ['/bin/sh', ['/bin/sh']],
+    ['busybox sh', [BUSYBOX ?? 'busybox', 'sh']],
+  ])('under %s, when it cannot fork: says so in one line on its standard error, exit 1; with room, the child\'s status', (_sh, shell) => {
+    const unforked = runLimited('--nproc=1', [...shell, c, script, name, 'true']);
+    expect([unforked.status, unforked.stdout, unforked.stderr]).toEqual([1, '', `${UNFORKED}\n`]);
+    const forked = runLimited('--nproc=2', [...shell, c, script, name, 'sh', '-c', 'echo child; exit 7']);
+    expect([forked.status, forked.stdout, forked.stderr]).toEqual([7, 'child\n', '']);
+  });
+});
