@@ -45,6 +45,7 @@ import { relayConsole, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
 import { nodeStartEnv } from './node-env';
 import { keepStderr, openStderrBeforeRelaunch } from '../core/streams';
+import { checkRelaunchTasks, spawnError } from '../core/task-limits';
 
 /**
  * Set in the environment of the process mountkit re-executed itself as: `1` under
@@ -248,6 +249,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const warn = (message: string): void => {
     (logger ??= cliLogger(opts)).warn(message);
   };
+  // A Node that cannot start its threads waits for them forever: a relaunch that would meet RLIMIT_NPROC is refused first (core/task-limits.ts).
+  checkRelaunchTasks(sys, { forks: relaunchForks(plan), userNamespace: plan.userMappings !== undefined || plan.userNamespacePath !== undefined }, { uid: process.getuid?.() ?? 0, inUserNamespace: launch.inUserNamespace });
   // Taken from before anything is started for the relaunch until they can be passed on to the container (forward.ts).
   const held = holdSignals();
   let passed: RelaunchDescriptors;
@@ -507,8 +510,11 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
   const { spawn } = require('child_process') as typeof import('child_process');
   // fork(2) into a pid namespace whose init has exited fails with ENOMEM (pid_namespaces(7)).
   const pidJoin = plan.joins.find((j) => j.flag === CLONE_NEWPID);
-  const failure = (err: NodeJS.ErrnoException): Error =>
-    err.code === 'ENOMEM' && pidJoin ? new ConfigError('linux.namespaces', pidJoin.path, 'the pid namespace has no init process left (fork: ENOMEM)') : err;
+  // Any other start that failed is named with the limit it met (core/task-limits.ts).
+  const failure = (err: NodeJS.ErrnoException): Error => {
+    if (err.code === 'ENOMEM' && pidJoin) return new ConfigError('linux.namespaces', pidJoin.path, 'the pid namespace has no init process left (fork: ENOMEM)');
+    return typeof err.code === 'string' && err.syscall?.startsWith('spawn') ? spawnError(sys, '/bin/sh', err.code, process.getuid?.()) : err;
+  };
   const stdio: ('inherit' | 'pipe' | 'ignore' | number)[] = ['inherit', 'inherit', 'inherit', 'pipe', 'ignore', 'pipe'];
   for (const [there, here] of passed) stdio[there] = here;
   // The descriptors passed to the container, after the relaunch's own (relaunchPassedAt).

@@ -12,8 +12,10 @@
  */
 import { spawnSync } from 'child_process';
 import { readFileSync, readdirSync } from 'fs';
-import { BUSYBOX } from '../conformance/harness';
+import * as path from 'path';
+import { BUSYBOX, busyboxConfig, removeRootlessInstall, rootlessLauncher, withBundle } from '../conformance/harness';
 import { PID_NAMESPACE_PARENT, UNFORKED } from '../../src/core/namespaces';
+import { LAUNCHER } from '../helpers/cli';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) throw new Error('task limit tests need root and busybox-static (installed by .ci/run)');
@@ -83,6 +85,60 @@ function runLimited(limit: string, argv: string[], asRoot = false): Outcome & { 
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, left: leftRunning() };
 }
+
+/** A bundle of `args` in new pid, mount and user namespaces, containerID 0 mapped to LIMITED_ID alone, owned by LIMITED_ID. */
+function withLimitedBundle<T>(args: string[], fn: (dir: string) => T): T {
+  const maps = [{ containerID: 0, hostID: LIMITED_ID, size: 1 }];
+  const config = busyboxConfig(args, {
+    linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: maps, gidMappings: maps },
+  });
+  return withBundle(config, (dir) => {
+    spawnSync('chown', ['-R', `${LIMITED_ID}:${LIMITED_ID}`, dir]);
+    return fn(dir);
+  });
+}
+
+/**
+ * Runs mountkit under each value of `limit` from `from` to `to`, stopping at the first run
+ * that does not end; the outcomes by value.
+ */
+function sweep(limit: 'nproc' | 'nofile', from: number, to: number, argv: string[], asRoot = false): Map<number, Outcome & { left: number[] }> {
+  const outcomes = new Map<number, Outcome & { left: number[] }>();
+  for (let n = from; n <= to; n++) {
+    const r = runLimited(`--${limit}=${n}`, argv, asRoot);
+    outcomes.set(n, r);
+    if (r.signal === 'SIGKILL') break;
+  }
+  return outcomes;
+}
+
+afterAll(() => {
+  removeRootlessInstall();
+});
+
+maybe('a small RLIMIT_NPROC (ulimit -u)', () => {
+  test('root, with a user namespace: the relaunched process and the shell forking it are the only tasks counted there; too many for the limit, one line, exit 1; else the container runs', () => {
+    const outcomes = withLimitedBundle(['echo', 'ran'], (dir) => sweep('nproc', 1, 9, [LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off'], true));
+    const refused = (n: number) => ({
+      status: 1,
+      signal: null,
+      stdout: '',
+      stderr: `mountkit: fork: EAGAIN (RLIMIT_NPROC ${n}: starting mountkit again in the container's user namespace takes 8 processes and threads there)\n`,
+      left: [],
+    });
+    const ran = { status: 0, signal: null, stdout: 'ran\n', stderr: '', left: [] };
+    expect([...outcomes.values()]).toEqual([1, 2, 3, 4, 5, 6, 7].map(refused).concat([ran, ran]));
+  }, 120_000);
+
+  test("the port's user namespace helper that cannot be started: fork EAGAIN and the limit, at once", () => {
+    // Node's own tasks fill the limit: the helper, unshare(1), is the one more.
+    const linux = path.resolve(rootlessLauncher(), '..', '..', 'dist', 'core', 'syscalls', 'linux.js');
+    const script = `const { LinuxSyscalls } = require(${JSON.stringify(linux)}); const maps = [{ containerID: 0, hostID: ${LIMITED_ID}, size: 1 }];
+try { new LinuxSyscalls().userNamespace(maps, maps); console.log('made'); } catch (err) { console.log(err.message); }`;
+    const r = runLimited('--nproc=7', [process.execPath, '-e', script]);
+    expect([r.status, r.stdout, r.stderr, r.left]).toEqual([0, `fork "unshare": EAGAIN (RLIMIT_NPROC 7: 7 processes and threads of uid ${LIMITED_ID}, and starting a process takes 1 more)\n`, '', []]);
+  });
+});
 
 maybe('the shell forking PID 1 of a new pid namespace (PID_NAMESPACE_PARENT)', () => {
   const [, c, script, name] = PID_NAMESPACE_PARENT;

@@ -23,6 +23,7 @@ import { answerResult } from '../runtime-channel';
 import { keptOutput } from '../command-output';
 import { cacheKey } from '../seccomp/cache';
 import { compileSeccomp, libseccompIdentity } from './libseccomp';
+import { spawnError } from '../task-limits';
 import { compileCached } from './seccomp-cache';
 import { STATX_MNT_ID, STATX_SIZE, STATX_TYPE, fromStatx, mountStatFromStatx } from './stat';
 import type { CommandResult, CommandSpec, FileStat, FsStat, IdMapping, MountStat, SeccompCompiled, SeccompFilter, Syscalls, Termios } from './types';
@@ -445,9 +446,10 @@ function openPidfd(pid: number): number {
  * ends with this process whatever happens), then kills and reaps the helper: this process
  * may become a container's, and a child left to it would be the container's zombie. The
  * helper stays a zombie, its pid taken, until reaped here; Node's event loop, which
- * would reap it too, does not run in between.
+ * would reap it too, does not run in between. A helper that cannot be started is named
+ * with the limit it met, which `sys` reads (spawnError).
  */
-function withUserNamespaceHelper<T>(fn: (proc: string) => T): T {
+function withUserNamespaceHelper<T>(sys: Syscalls, fn: (proc: string) => T): T {
   // Required here: child_process loads Node's net and stream modules, which a run without idmapped mounts never uses.
   const { spawn } = require('child_process') as typeof import('child_process');
   // The helper's stderr goes to a memfd, read when it fails: unshare(1) says there why.
@@ -460,8 +462,8 @@ function withUserNamespaceHelper<T>(fn: (proc: string) => T): T {
     throw fromNode('execve', ['unshare'], err);
   }
   // Node reports a failed start later, as an event, with its errno; the missing pid says it
-  // now. Not in PATH is ENOENT; otherwise the process could not be made (EAGAIN: a limit on
-  // processes or threads, EMFILE, EACCES), which the error cannot tell apart here.
+  // now. Not in PATH is ENOENT; otherwise the process could not be made, for want of
+  // descriptors (EMFILE) or of tasks (EAGAIN), which the limits tell apart (spawnError).
   helper.on('error', () => undefined);
   helper.unref();
   const pid = helper.pid;
@@ -471,7 +473,7 @@ function withUserNamespaceHelper<T>(fn: (proc: string) => T): T {
       if (programInPath('unshare', process.env.PATH, executableFile) === undefined) {
         throw new SyscallError('execve', errnoNumber('ENOENT'), ['unshare'], 'util-linux unshare(1) makes the user namespaces mountkit needs, and is not in PATH');
       }
-      throw new SyscallError('fork', errnoNumber('EAGAIN'), ['unshare'], 'unshare(1), which makes the user namespaces mountkit needs, could not be started: a limit on processes or descriptors?');
+      throw spawnError(sys, 'unshare', undefined, process.getuid?.());
     }
     try {
       pidfd = openPidfd(pid);
@@ -691,7 +693,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   userNamespace(uidMappings: readonly IdMapping[], gidMappings: readonly IdMapping[]): number {
-    return withUserNamespaceHelper((proc) => {
+    return withUserNamespaceHelper(this, (proc) => {
       // A process with CAP_SETUID and CAP_SETGID in the parent namespace may write any
       // lines, once each, in one write(2), with no setgroups(2) restriction (user_namespaces(7)).
       // A user other than root (without them) may map its own ids only, and its gid_map

@@ -1,0 +1,228 @@
+/**
+ * The limits the processes and threads mountkit starts are counted against, read before
+ * they are started, and the cause of a start that failed on one.
+ *
+ * RLIMIT_NPROC bounds the tasks (processes and threads alike) of the caller's real uid,
+ * counted across every process of that uid, a user namespace's tasks counted also for the
+ * user that made it (setrlimit(2); kernel/fork.c copy_process, kernel/ucount.c
+ * is_rlimit_overlimit); root in the initial user namespace is not held to it (INIT_USER).
+ * A Node that cannot start a thread of its V8 platform's waits for it forever (Node 20,
+ * src/node_platform.cc WorkerThreadsTaskRunner: a worker that failed to start is still
+ * waited for), or aborts (its delayed-task thread): a relaunch of mountkit that would
+ * meet the limit is refused before anything is started (checkRelaunchTasks), as one
+ * line, rather than left hanging.
+ *
+ * A start that failed anyway (the limit met between the check and the start, or
+ * RLIMIT_NOFILE) is named with the limit it met (spawnError).
+ */
+import { SyscallError, errnoNumber } from './errors';
+import { RLIMITS, RLIM_INFINITY } from './rlimits';
+import type { Syscalls } from './syscalls/types';
+
+/**
+ * The tasks of a started Node (Node 20): its main thread, the V8 platform's delayed-task
+ * thread and its four workers (--v8-pool-size's default), and the inspector's thread for
+ * SIGUSR1 (without which Node goes on, after a line on stderr).
+ */
+export const NODE_TASKS = 7;
+
+/**
+ * The descriptors a start takes in this process (libuv's uv_spawn, Node 20): a
+ * socketpair(2) for each piped standard stream and a pipe2(2) for the child's exec error.
+ */
+export const SPAWN_DESCRIPTORS = 4;
+
+const RLIMIT_NOFILE = RLIMITS.get('RLIMIT_NOFILE')!;
+
+/** Two soft limits of /proc/PID/limits (the values the kernel checks), each undefined when unlimited. */
+export interface Limits {
+  /** "Max processes": RLIMIT_NPROC. */
+  nproc?: number;
+  /** "Max open files": RLIMIT_NOFILE. */
+  nofile?: number;
+}
+
+/**
+ * The soft limits of RLIMIT_NPROC and RLIMIT_NOFILE in the text of /proc/PID/limits
+ * (fs/proc/base.c proc_pid_limits: the name, then the soft and hard values, each a number
+ * or "unlimited", then the unit).
+ */
+export function parseLimits(text: string): Limits {
+  const soft = (name: string): number | undefined => {
+    const value = new RegExp(`^${name}\\s+(\\S+)`, 'm').exec(text)?.[1];
+    return value !== undefined && /^[0-9]+$/.test(value) ? Number(value) : undefined;
+  };
+  const nproc = soft('Max processes');
+  const nofile = soft('Max open files');
+  return { ...(nproc === undefined ? {} : { nproc }), ...(nofile === undefined ? {} : { nofile }) };
+}
+
+/** The tasks in the whole system: the total after the slash in /proc/loadavg's fourth field (proc(5)), or undefined. */
+export function systemTasks(loadavg: string): number | undefined {
+  const total = /^\S+ \S+ \S+ \d+\/(\d+) /.exec(loadavg)?.[1];
+  return total === undefined ? undefined : Number(total);
+}
+
+/** The tasks a process's /proc/PID/status counts (Threads:) when its real uid (the first of Uid:) is `uid`, else 0. */
+export function statusTasks(status: string, uid: number): number {
+  const real = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+  if (real === undefined || Number(real) !== uid) return 0;
+  return Number(/^Threads:\s+(\d+)/m.exec(status)?.[1] ?? 1);
+}
+
+/**
+ * The tasks of the real uid `uid` among the processes this /proc shows (a process gone
+ * meanwhile is skipped); undefined when /proc cannot be listed. Those of other pid
+ * namespaces, and of user namespaces whose ids map elsewhere, are not seen.
+ */
+export function tasksOfUid(sys: Syscalls, uid: number): number | undefined {
+  let pids: string[];
+  try {
+    pids = sys.readdir('/proc');
+  } catch {
+    return undefined;
+  }
+  let count = 0;
+  for (const pid of pids) {
+    if (!/^[0-9]+$/.test(pid)) continue;
+    try {
+      count += statusTasks(sys.readFile(`/proc/${pid}/status`), uid);
+    } catch {
+      // Gone since it was listed.
+    }
+  }
+  return count;
+}
+
+/** This process's limits; an empty set when /proc/self/limits cannot be read. */
+function ownLimits(sys: Syscalls): Limits {
+  try {
+    return parseLimits(sys.readFile('/proc/self/limits'));
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Why `need` more tasks of the real uid `uid` would meet RLIMIT_NPROC, for `what`, or
+ * undefined (no limit, room for them, or nothing to tell by). /proc/loadavg's count of
+ * every task in the system bounds the uid's: its processes are listed only when that
+ * count leaves no room.
+ */
+export function taskShortage(sys: Syscalls, uid: number, need: number, what: string): string | undefined {
+  const { nproc } = ownLimits(sys);
+  if (nproc === undefined) return undefined;
+  let total: number | undefined;
+  try {
+    total = systemTasks(sys.readFile('/proc/loadavg'));
+  } catch {
+    total = undefined;
+  }
+  if (total !== undefined && total + need <= nproc) return undefined;
+  const count = tasksOfUid(sys, uid);
+  if (count === undefined || count + need <= nproc) return undefined;
+  return `RLIMIT_NPROC ${nproc}: ${count} processes and threads of uid ${uid}, and ${what} takes ${need} more`;
+}
+
+/** Who starts a relaunch: the real uid, and whether this process runs in a user namespace other than the initial one. */
+export interface Starter {
+  uid: number;
+  inUserNamespace: boolean;
+}
+
+/** What a relaunch makes (core/namespaces.ts LaunchPlan): whether it forks PID 1 of a new pid namespace (relaunchForks), and whether it enters a user namespace. */
+export interface RelaunchShape {
+  forks: boolean;
+  userNamespace: boolean;
+}
+
+/**
+ * The tasks a relaunch starts: the starter's watch (a shell, cli/run.ts watchStarter),
+ * and the process unshare(1) becomes, which is Node, or the shell forking Node as PID 1
+ * of a new pid namespace (PID_NAMESPACE_PARENT): `inside` are those in the namespaces of
+ * the relaunch, a user namespace among them.
+ */
+export function relaunchTasks(forks: boolean): { inside: number; all: number } {
+  const inside = forks ? 1 + NODE_TASKS : NODE_TASKS;
+  return { inside, all: 1 + inside };
+}
+
+/**
+ * Refuses a relaunch whose tasks would meet RLIMIT_NPROC: a fork(2) EAGAIN named with the
+ * limit, before anything is started. Root in the initial user namespace is not held to
+ * it, but in a user namespace the relaunch enters, whose tasks the limit counts there
+ * from none: for a new one, its maker's own count is not held to it either
+ * (kernel/user_namespace.c enforced_nproc_rlimit); one joined by path may hold tasks
+ * already, which are not counted here. Any other starter's tasks of its uid are counted
+ * with the relaunch's.
+ */
+export function checkRelaunchTasks(sys: Syscalls, relaunch: RelaunchShape, starter: Starter): void {
+  const { inside, all } = relaunchTasks(relaunch.forks);
+  let shortage: string | undefined;
+  if (starter.uid === 0 && !starter.inUserNamespace) {
+    if (!relaunch.userNamespace) return;
+    const { nproc } = ownLimits(sys);
+    if (nproc !== undefined && inside > nproc) shortage = `RLIMIT_NPROC ${nproc}: starting mountkit again in the container's user namespace takes ${inside} processes and threads there`;
+  } else {
+    shortage = taskShortage(sys, starter.uid, all, "starting mountkit again in the container's namespaces");
+  }
+  if (shortage) throw new SyscallError('fork', errnoNumber('EAGAIN'), [], shortage);
+}
+
+/** Whether `err` is a SyscallError of a descriptor table that is full: the process's (EMFILE) or the system's (ENFILE). */
+function noDescriptorLeft(err: unknown): boolean {
+  return err instanceof SyscallError && (err.code === 'EMFILE' || err.code === 'ENFILE');
+}
+
+/**
+ * RLIMIT_NOFILE and how many descriptors below it are open, as /proc/self/fd lists them
+ * (its own listing's not counted): all of them when none is left to read that with, the
+ * limit then from getrlimit(2). Undefined when there is no limit or it cannot be told.
+ */
+export function openDescriptors(sys: Syscalls): { nofile: number; open: number } | undefined {
+  let nofile: number | undefined;
+  try {
+    nofile = parseLimits(sys.readFile('/proc/self/limits')).nofile;
+    if (nofile === undefined) return undefined;
+    const listed = sys.readdir('/proc/self/fd').filter((fd) => /^[0-9]+$/.test(fd) && Number(fd) < nofile!).length;
+    return { nofile, open: Math.max(0, listed - 1) };
+  } catch (err) {
+    if (!noDescriptorLeft(err)) return undefined;
+  }
+  if (nofile === undefined) {
+    try {
+      const { soft } = sys.getrlimit(RLIMIT_NOFILE);
+      if (soft !== RLIM_INFINITY) nofile = Number(soft);
+    } catch {
+      return undefined;
+    }
+  }
+  return nofile === undefined ? undefined : { nofile, open: nofile };
+}
+
+/**
+ * The error of a start of `program` by Node's spawn that failed with `code` (undefined:
+ * not known yet, Node tells it later, as an event), with the limit it met: the call
+ * named is fork(2) for EAGAIN and ENOMEM, execve(2) for ENOENT and EACCES, and for
+ * another, the descriptors libuv makes before the fork among them, the start as a whole
+ * (libuv's spawn). Without a code: EMFILE when fewer than SPAWN_DESCRIPTORS descriptors
+ * are free below RLIMIT_NOFILE, else EAGAIN.
+ */
+export function spawnError(sys: Syscalls, program: string, code: string | undefined, uid: number | undefined): SyscallError {
+  const descriptors = code === undefined || code === 'EMFILE' ? openDescriptors(sys) : undefined;
+  const errno = code ?? (descriptors !== undefined && descriptors.nofile - descriptors.open < SPAWN_DESCRIPTORS ? 'EMFILE' : 'EAGAIN');
+  const name = errno === 'EAGAIN' || errno === 'ENOMEM' ? 'fork' : errno === 'ENOENT' || errno === 'EACCES' ? 'execve' : 'spawn';
+  let detail: string | undefined;
+  if (errno === 'EMFILE' && descriptors) {
+    detail = `RLIMIT_NOFILE ${descriptors.nofile}: ${descriptors.open === descriptors.nofile ? 'every descriptor is' : `${descriptors.open} descriptors are`} open`;
+  } else if (errno === 'EAGAIN' && uid !== undefined) {
+    detail = taskShortage(sys, uid, 1, 'starting a process') ?? 'no room for another task: RLIMIT_NPROC, a pids cgroup or kernel.threads-max';
+  }
+  let number: number;
+  try {
+    number = errnoNumber(errno);
+  } catch {
+    number = errnoNumber('EAGAIN');
+  }
+  return new SyscallError(name, number, [program], detail);
+}

@@ -1,0 +1,199 @@
+import { SyscallError } from '../../src/core/errors';
+import { RLIMITS } from '../../src/core/rlimits';
+import { FakeSyscalls } from '../../src/core/syscalls/fake';
+import { NODE_TASKS, checkRelaunchTasks, parseLimits, relaunchTasks, spawnError, statusTasks, systemTasks } from '../../src/core/task-limits';
+
+/** /proc/PID/limits as fs/proc/base.c writes it, with RLIMIT_NPROC and RLIMIT_NOFILE as given (soft, hard). */
+function limitsText(nproc: [string, string], nofile: [string, string]): string {
+  const row = (name: string, [soft, hard]: [string, string], unit: string) => `${name.padEnd(26)}${soft.padEnd(21)}${hard.padEnd(21)}${unit.padEnd(10)}\n`;
+  return [
+    `${'Limit'.padEnd(26)}${'Soft Limit'.padEnd(21)}${'Hard Limit'.padEnd(21)}${'Units'.padEnd(10)}\n`,
+    row('Max cpu time', ['unlimited', 'unlimited'], 'seconds'),
+    row('Max stack size', ['8388608', 'unlimited'], 'bytes'),
+    row('Max processes', nproc, 'processes'),
+    row('Max open files', nofile, 'files'),
+    row('Max locked memory', ['8388608', '8388608'], 'bytes'),
+  ].join('');
+}
+
+/** /proc/PID/status with the lines read here, as fs/proc/array.c writes them (real, effective, saved, fs uid). */
+function statusText(uid: number, threads: number): string {
+  return `Name:\tnode\nState:\tS (sleeping)\nTgid:\t7\nUid:\t${uid}\t${uid}\t${uid}\t${uid}\nGid:\t${uid}\t${uid}\t${uid}\t${uid}\nThreads:\t${threads}\n`;
+}
+
+/** A fake whose /proc has this process's limits, /proc/loadavg counting `total` tasks, and processes of the given uids and thread counts (pids from 10). */
+function procWith(nproc: string, total: number, processes: [number, number][], nofile = '1024'): FakeSyscalls {
+  const sys = new FakeSyscalls().addFile('/proc/self/limits', limitsText([nproc, nproc], [nofile, nofile])).addFile('/proc/loadavg', `0.05 0.10 0.15 2/${total} 4242\n`);
+  processes.forEach(([uid, threads], i) => sys.addFile(`/proc/${10 + i}/status`, statusText(uid, threads)));
+  return sys.clearCalls();
+}
+
+function thrown(fn: () => void): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  return undefined;
+}
+
+const ROOTLESS = { uid: 1000, inUserNamespace: false };
+const ROOT = { uid: 0, inUserNamespace: false };
+/** A relaunch forking PID 1 of a new pid namespace into a new user namespace (a rootless container's), and one without a pid namespace. */
+const FORKING = { forks: true, userNamespace: true };
+const DIRECT = { forks: false, userNamespace: true };
+
+describe('reading the limits and the tasks', () => {
+  test.each<[string, string, ReturnType<typeof parseLimits>]>([
+    ['both limited: the soft values', limitsText(['12', '40'], ['64', '4096']), { nproc: 12, nofile: 64 }],
+    ['unlimited: none', limitsText(['unlimited', 'unlimited'], ['1024', 'unlimited']), { nofile: 1024 }],
+    ['not the text of a limits file: none', 'Max processes\n', {}],
+  ])('/proc/PID/limits, %s', (_what, text, limits) => {
+    expect(parseLimits(text)).toEqual(limits);
+  });
+
+  test.each<[string, number | undefined]>([
+    ['0.05 0.10 0.15 2/345 4242\n', 345],
+    ['0.05 0.10 0.15\n', undefined],
+  ])('/proc/loadavg %j: every task in the system', (text, total) => {
+    expect(systemTasks(text)).toBe(total);
+  });
+
+  test.each<[string, string, number]>([
+    ["the uid's process: its threads", statusText(1000, 7), 7],
+    ["another uid's: none", statusText(0, 7), 0],
+    ['a real uid other than the effective one counts by the real one', 'Uid:\t1000\t0\t0\t0\nThreads:\t3\n', 3],
+    ['without a Threads line: one', 'Uid:\t1000\t1000\t1000\t1000\n', 1],
+  ])('/proc/PID/status, %s', (_what, text, tasks) => {
+    expect(statusTasks(text, 1000)).toBe(tasks);
+  });
+
+  test('a relaunch: the watch, then Node, forked by a shell as PID 1 of a new pid namespace or not', () => {
+    expect([relaunchTasks(true), relaunchTasks(false)]).toEqual([
+      { inside: NODE_TASKS + 1, all: NODE_TASKS + 2 },
+      { inside: NODE_TASKS, all: NODE_TASKS + 1 },
+    ]);
+  });
+});
+
+describe('checkRelaunchTasks: a relaunch that would meet RLIMIT_NPROC is refused before anything starts', () => {
+  test('room by /proc/loadavg alone (every task of the system and the relaunch\'s within the limit): no process is listed', () => {
+    const sys = procWith('100', 91, [[1000, 7]]);
+    checkRelaunchTasks(sys, FORKING, ROOTLESS);
+    expect(sys.calls).toEqual([
+      { op: 'readFile', path: '/proc/self/limits' },
+      { op: 'readFile', path: '/proc/loadavg' },
+    ]);
+  });
+
+  test("not by /proc/loadavg: the uid's tasks are counted, each process's status read; room for the relaunch's", () => {
+    const sys = procWith('16', 300, [
+      [1000, 7],
+      [0, 40],
+    ]);
+    checkRelaunchTasks(sys, FORKING, ROOTLESS);
+    expect(sys.calls).toEqual([
+      { op: 'readFile', path: '/proc/self/limits' },
+      { op: 'readFile', path: '/proc/loadavg' },
+      { op: 'readdir', path: '/proc' },
+      { op: 'readFile', path: '/proc/10/status' },
+      { op: 'readFile', path: '/proc/11/status' },
+    ]);
+  });
+
+  test('no room: fork(2) EAGAIN named with the limit, the count and what the relaunch takes (one task fewer without a new pid namespace); nothing started', () => {
+    const sys = procWith('15', 300, [
+      [1000, 7],
+      [0, 40],
+    ]);
+    const err = thrown(() => checkRelaunchTasks(sys, FORKING, ROOTLESS));
+    expect(err).toBeInstanceOf(SyscallError);
+    expect([(err as SyscallError).message, (err as SyscallError).exitCode]).toEqual([
+      "fork: EAGAIN (RLIMIT_NPROC 15: 7 processes and threads of uid 1000, and starting mountkit again in the container's namespaces takes 9 more)",
+      1,
+    ]);
+    expect(sys.effects()).toEqual([]);
+    expect(() => checkRelaunchTasks(sys, DIRECT, ROOTLESS)).not.toThrow();
+    expect(() => checkRelaunchTasks(procWith('14', 300, [[1000, 7]]), DIRECT, ROOTLESS)).toThrow(
+      "fork: EAGAIN (RLIMIT_NPROC 14: 7 processes and threads of uid 1000, and starting mountkit again in the container's namespaces takes 8 more)",
+    );
+  });
+
+  test('a process gone between the listing and its status is not counted', () => {
+    const sys = procWith('15', 300, [
+      [1000, 7],
+      [1000, 1],
+    ]).failOn('readFile', 'ENOENT', { path: '/proc/11/status' });
+    expect(() => checkRelaunchTasks(sys, FORKING, ROOTLESS)).toThrow('7 processes and threads of uid 1000');
+  });
+
+  test('nothing to tell by (no RLIMIT_NPROC, /proc/self/limits or /proc unreadable): the relaunch goes ahead', () => {
+    const unlimited = procWith('unlimited', 300, [[1000, 7]]);
+    checkRelaunchTasks(unlimited, FORKING, ROOTLESS);
+    expect(unlimited.calls).toEqual([{ op: 'readFile', path: '/proc/self/limits' }]);
+    expect(() => checkRelaunchTasks(procWith('8', 300, [[1000, 7]]).failOn('readFile', 'EACCES', { path: '/proc/self/limits' }), FORKING, ROOTLESS)).not.toThrow();
+    expect(() => checkRelaunchTasks(procWith('8', 300, [[1000, 7]]).failOn('readdir', 'EACCES', { path: '/proc' }), FORKING, ROOTLESS)).not.toThrow();
+  });
+
+  test('root in the initial user namespace: no call without a user namespace (the kernel does not hold it to the limit); with one, the tasks there, counted from none, against the limit', () => {
+    const plain = procWith('4', 300, [[0, 200]]);
+    checkRelaunchTasks(plain, { forks: true, userNamespace: false }, ROOT);
+    expect(plain.calls).toEqual([]);
+    const roomy = procWith('8', 300, [[0, 200]]);
+    checkRelaunchTasks(roomy, FORKING, ROOT);
+    expect(roomy.calls).toEqual([{ op: 'readFile', path: '/proc/self/limits' }]);
+    expect(() => checkRelaunchTasks(procWith('7', 300, [[0, 200]]), FORKING, ROOT)).toThrow(
+      "fork: EAGAIN (RLIMIT_NPROC 7: starting mountkit again in the container's user namespace takes 8 processes and threads there)",
+    );
+  });
+
+  test("root inside a user namespace already (`unshare -Ur mountkit run`) is held to it: its uid's tasks counted", () => {
+    expect(() => checkRelaunchTasks(procWith('12', 300, [[0, 7]]), { forks: true, userNamespace: false }, { uid: 0, inUserNamespace: true })).toThrow('RLIMIT_NPROC 12: 7 processes and threads of uid 0');
+  });
+});
+
+describe("spawnError: a start Node's spawn could not make, named with the limit it met", () => {
+  /** /proc/self/fd listing `open` descriptors below the limit and the listing's own. */
+  function withOpen(sys: FakeSyscalls, open: number): FakeSyscalls {
+    for (let fd = 0; fd <= open; fd++) sys.addFile(`/proc/self/fd/${fd}`);
+    return sys.clearCalls();
+  }
+
+  test('its errno not known yet (the helper, whose error event comes later): EMFILE when fewer than four descriptors are free below RLIMIT_NOFILE', () => {
+    const sys = withOpen(procWith('unlimited', 300, [], '20'), 17);
+    const err = spawnError(sys, 'unshare', undefined, 1000);
+    expect([err.message, err.exitCode]).toEqual(['spawn "unshare": EMFILE (RLIMIT_NOFILE 20: 17 descriptors are open)', 1]);
+    expect(sys.calls).toEqual([
+      { op: 'readFile', path: '/proc/self/limits' },
+      { op: 'readdir', path: '/proc/self/fd' },
+    ]);
+  });
+
+  test('no descriptor left to read /proc/self/limits: EMFILE, the limit from getrlimit(2)', () => {
+    const sys = procWith('unlimited', 300, [], '20');
+    sys.setrlimit(RLIMITS.get('RLIMIT_NOFILE')!, 20n, 20n);
+    sys.clearCalls().failOn('readFile', 'EMFILE', { path: '/proc/self/limits' });
+    expect(spawnError(sys, 'unshare', undefined, 1000).message).toBe('spawn "unshare": EMFILE (RLIMIT_NOFILE 20: every descriptor is open)');
+    expect(sys.calls).toEqual([
+      { op: 'readFile', path: '/proc/self/limits' },
+      { op: 'getrlimit', resource: RLIMITS.get('RLIMIT_NOFILE') },
+    ]);
+  });
+
+  test('descriptors to spare: EAGAIN of fork(2), with RLIMIT_NPROC when it is met, else the other limits it may be', () => {
+    expect(spawnError(withOpen(procWith('7', 300, [[1000, 7]], '20'), 10), 'unshare', undefined, 1000).message).toBe(
+      'fork "unshare": EAGAIN (RLIMIT_NPROC 7: 7 processes and threads of uid 1000, and starting a process takes 1 more)',
+    );
+    expect(spawnError(withOpen(procWith('unlimited', 300, [], '20'), 10), 'unshare', undefined, 1000).message).toBe(
+      'fork "unshare": EAGAIN (no room for another task: RLIMIT_NPROC, a pids cgroup or kernel.threads-max)',
+    );
+  });
+
+  test.each<[string, string]>([
+    ['EAGAIN', 'fork "/bin/sh": EAGAIN (RLIMIT_NPROC 7: 7 processes and threads of uid 1000, and starting a process takes 1 more)'],
+    ['EMFILE', 'spawn "/bin/sh": EMFILE (RLIMIT_NOFILE 20: 10 descriptors are open)'],
+    ['ENOENT', 'execve "/bin/sh": ENOENT'],
+  ])('its errno known (the relaunch, from the error event), %s: the call it comes from', (code, message) => {
+    expect(spawnError(withOpen(procWith('7', 300, [[1000, 7]], '20'), 10), '/bin/sh', code, 1000).message).toBe(message);
+  });
+});
