@@ -112,11 +112,35 @@ function sweep(limit: 'nproc' | 'nofile', from: number, to: number, argv: string
   return outcomes;
 }
 
+/** Each outcome as one comparable line: the limit, and the container's output or mountkit's error, status and what was left running. */
+function told(outcomes: Map<number, Outcome & { left: number[] }>, ok: string): string[] {
+  return [...outcomes].map(([n, r]) => {
+    const said = r.status === 0 && r.stdout === ok && r.stderr === '' ? 'ran' : JSON.stringify({ status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr });
+    return `${n}: ${said}${r.left.length ? ` left ${r.left.length} running` : ''}`;
+  });
+}
+
 afterAll(() => {
   removeRootlessInstall();
 });
 
 maybe('a small RLIMIT_NPROC (ulimit -u)', () => {
+  test('rootless: each limit from 1 up either runs the container or ends at once with one line, fork EAGAIN and the limit, exit 1; nothing left running; never a hang', () => {
+    const outcomes = withLimitedBundle(['echo', 'ran'], (dir) => sweep('nproc', 1, 18, [rootlessLauncher(), 'run', '--bundle', dir, '--seccomp-cache', 'off']));
+    // Refused while Node itself could not start (the launcher), then while the relaunch would not fit (the Node entry); then the container runs.
+    const launcher = new RegExp(`^mountkit: fork: EAGAIN \\(RLIMIT_NPROC (\\d+): 1 processes and threads of uid ${LIMITED_ID}, and Node needs 6 more to start\\)\\n$`);
+    const relaunch = new RegExp(`^mountkit: fork: EAGAIN \\(RLIMIT_NPROC (\\d+): \\d+ processes and threads of uid ${LIMITED_ID}, and starting mountkit again in the container's namespaces takes 9 more\\)\\n$`);
+    const lines = told(outcomes, 'ran\n');
+    const kinds = [...outcomes].map(([n, r], i) => {
+      if (lines[i] === `${n}: ran`) return 'ran';
+      const refused = r.status === 1 && r.stdout === '' && !r.left.length;
+      if (refused && launcher.exec(r.stderr)?.[1] === String(n)) return 'launcher';
+      if (refused && relaunch.exec(r.stderr)?.[1] === String(n)) return 'relaunch';
+      return lines[i];
+    });
+    expect(kinds.join(' ')).toMatch(/^(launcher )+(relaunch )+ran( ran)*$/);
+  }, 180_000);
+
   test('root, with a user namespace: the relaunched process and the shell forking it are the only tasks counted there; too many for the limit, one line, exit 1; else the container runs', () => {
     const outcomes = withLimitedBundle(['echo', 'ran'], (dir) => sweep('nproc', 1, 9, [LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off'], true));
     const refused = (n: number) => ({
@@ -130,6 +154,22 @@ maybe('a small RLIMIT_NPROC (ulimit -u)', () => {
     expect([...outcomes.values()]).toEqual([1, 2, 3, 4, 5, 6, 7].map(refused).concat([ran, ran]));
   }, 120_000);
 
+  test("root is not held to it: the launcher checks nothing for it, and Node starts under any limit", () => {
+    const r = runLimited('--nproc=1', [LAUNCHER, '--version'], true);
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, expect.stringMatching(/^mountkit \S+\n$/), '']);
+  });
+
+  test('any command through the launcher: one line when Node could not start its threads (it would wait for them forever)', () => {
+    const r = runLimited('--nproc=3', [rootlessLauncher(), '--version']);
+    expect({ ...r, signal: undefined }).toEqual({
+      status: 1,
+      signal: undefined,
+      stdout: '',
+      stderr: `mountkit: fork: EAGAIN (RLIMIT_NPROC 3: 1 processes and threads of uid ${LIMITED_ID}, and Node needs 6 more to start)\n`,
+      left: [],
+    });
+  });
+
   test("the port's user namespace helper that cannot be started: fork EAGAIN and the limit, at once", () => {
     // Node's own tasks fill the limit: the helper, unshare(1), is the one more.
     const linux = path.resolve(rootlessLauncher(), '..', '..', 'dist', 'core', 'syscalls', 'linux.js');
@@ -138,6 +178,30 @@ try { new LinuxSyscalls().userNamespace(maps, maps); console.log('made'); } catc
     const r = runLimited('--nproc=7', [process.execPath, '-e', script]);
     expect([r.status, r.stdout, r.stderr, r.left]).toEqual([0, `fork "unshare": EAGAIN (RLIMIT_NPROC 7: 7 processes and threads of uid ${LIMITED_ID}, and starting a process takes 1 more)\n`, '', []]);
   });
+});
+
+maybe('a small RLIMIT_NOFILE (ulimit -n)', () => {
+  /** One line, exit 1: a call named with its path, or the limit named, and EMFILE. */
+  const EMFILE_LINE = /^mountkit: (?:[^\n]*\w+ "[^"\n]*": EMFILE[^\n]*|[^\n]*EMFILE \(RLIMIT_NOFILE [^\n]*)\n$/;
+
+  test.each<[string, boolean]>([
+    ['rootless', false],
+    ['root, with a user namespace', true],
+  ])('%s: each limit from 12 up either runs the container or ends with one line naming EMFILE (the launcher, the helper, the relaunch), exit 1; nothing left running; never a crash', (_who, asRoot) => {
+    const outcomes = withLimitedBundle(['echo', 'ran'], (dir) => sweep('nofile', 12, 30, [asRoot ? LAUNCHER : rootlessLauncher(), 'run', '--bundle', dir, '--seccomp-cache', 'off'], asRoot));
+    const lines = told(outcomes, 'ran\n');
+    const failed = lines.filter((line, i) => {
+      const r = [...outcomes.values()][i];
+      return !(line.endsWith(': ran') || (r.status === 1 && r.stdout === '' && EMFILE_LINE.test(r.stderr) && !r.left.length));
+    });
+    expect(failed).toEqual([]);
+    expect(lines[lines.length - 1]).toBe('30: ran');
+    // Each step that takes descriptors fails for some limit: the launcher's check, the user namespace's helper, the relaunch.
+    const errors = [...outcomes.values()].map((r) => r.stderr).join('');
+    expect(errors).toMatch(/^mountkit: open: EMFILE \(RLIMIT_NOFILE \d+: \d+ descriptors are open, and Node needs 17 more to start\)$/m);
+    expect(errors).toMatch(/^mountkit: the container's user namespace: spawn "unshare": EMFILE \(RLIMIT_NOFILE \d+: /m);
+    expect(errors).toMatch(/^mountkit: spawn "\/bin\/sh": EMFILE \(RLIMIT_NOFILE \d+: /m);
+  }, 300_000);
 });
 
 maybe('the shell forking PID 1 of a new pid namespace (PID_NAMESPACE_PARENT)', () => {
