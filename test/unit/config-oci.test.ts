@@ -890,6 +890,13 @@ describe('loadBundle', () => {
     expect(loadBundle(dir).annotations).toEqual({ 'k\ufffd': 'v' });
   });
 
+  test("config.json's text given to loadBundle as a string holding a lone surrogate itself, not escaped (an embedder's), has it as U+FFFD too", () => {
+    const text = '{"root": {"path": "rootfs"}, "hostname": "h\ud800", "process": {"cwd": "/", "args": ["sh"]}, "annotations": {"k\udc80": "v"}}';
+    const cfg = loadBundle(dir, text);
+    expect(cfg.hostname).toBe('h\ufffd');
+    expect(cfg.annotations).toEqual({ 'k\ufffd': 'v' });
+  });
+
   test('a spec nested deeper than Go\'s decoder takes (10000) is refused, naming where, as is a cyclic spec built in code', () => {
     let deep: unknown = [];
     for (let i = 0; i < 20000; i++) deep = [deep];

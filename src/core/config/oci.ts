@@ -445,8 +445,9 @@ function fromParsed(parsed: unknown, bundleDir: string, text?: string): RootfsCo
   const containers = refuseOtherCase(parsed);
   // An object the text gives twice, which runc merges and JSON.parse kept the last of (number-literals.ts).
   if (text !== undefined) refuseMergedDuplicates(text, parsed, containers);
-  // JSON text holds a lone surrogate only as an escape, \uD800 to \uDFFF: UTF-8 that is not well formed decodes to U+FFFD.
-  const spec = text !== undefined && !SURROGATE_ESCAPE.test(text) ? parsed : wellFormedJson(parsed);
+  // JSON text read from a file holds a lone surrogate only as an escape, \uD800 to \uDFFF:
+  // UTF-8 that is not well formed decodes to U+FFFD. A text given to loadBundle may hold one itself.
+  const spec = text !== undefined && !SURROGATE_ESCAPE.test(text) && !hasLoneSurrogate(text) ? parsed : wellFormedJson(parsed);
   if (!isObject(spec)) fail('config.json', undefined, 'must be a JSON object');
   return convertSpec(spec, bundleDir);
 }
