@@ -9,9 +9,9 @@
  * needs are compiled into the cache, not only the module top levels.
  */
 import { randomBytes } from 'crypto';
-import * as fs from 'fs';
+import fs = require('fs');
 import { createRequire, isBuiltin } from 'module';
-import * as path from 'path';
+import path = require('path');
 import {
   BUNDLE_FILE,
   BUNDLE_MANIFEST_FILE,

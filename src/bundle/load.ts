@@ -13,9 +13,9 @@
  * usable one whose code cache V8 accepted (what the tests use to prove it is used).
  * Unset, a missing, outdated or damaged bundle falls back to loading the files one by one.
  */
-import * as fs from 'fs';
+import fs = require('fs');
 import { Module, isBuiltin } from 'module';
-import * as vm from 'vm';
+import vm = require('vm');
 import { findPackage, versionIn, type FoundPackage } from '../core/packages';
 import {
   BUNDLE_FILE,

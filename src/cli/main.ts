@@ -1,5 +1,5 @@
 import { readFileSync } from 'fs';
-import * as path from 'path';
+import path = require('path');
 import { MountkitError, firstLine, syscallErrorStacks, thrownMessage } from '../core/errors';
 import { parseArgs, USAGE, type CliOptions } from './args';
 import { restoreCaCertsEnv } from './node-env';

@@ -10,7 +10,7 @@
  */
 import { closeSync, fstatSync, readFileSync, readSync, writeSync } from 'fs';
 import { constants } from 'os';
-import * as path from 'path';
+import path = require('path');
 import type { RootfsConfig } from '../core/config/model';
 import { bundleConfigText, loadBundle } from '../core/config/oci';
 import { validateConfig, validateRootlessNamespaces } from '../core/config/validate';

@@ -14,7 +14,7 @@
  * prestart, createRuntime, poststart, poststop) take neither: that end builds their
  * state from the config and the pid it sees, and runs nothing else.
  */
-import * as posix from 'path/posix';
+import posix = require('path/posix');
 import type { HookSpec, RootfsConfig } from './config/model';
 import { StepError, SyscallError, naming } from './errors';
 import type { CommandResult, CommandSpec, Syscalls } from './syscalls/types';

@@ -25,7 +25,7 @@
  * refuses them (RESOLVE_NO_MAGICLINKS, ELOOP) and the walk reads them as ordinary links,
  * whose text then resolves inside the root like any other.
  */
-import * as posix from 'path/posix';
+import posix = require('path/posix');
 import { O_CLOEXEC, O_DIRECTORY, O_EXCL, O_CREAT, O_NOFOLLOW, O_PATH, O_WRONLY, RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS } from './constants';
 import { SyscallError, errnoNumber } from './errors';
 import { MAXSYMLINKS, cleanPath, containerPath, isWithin } from './paths';

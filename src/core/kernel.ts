@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import { readFileSync, realpathSync } from 'fs';
-import * as path from 'path';
+import path = require('path');
 import { types } from 'util';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { constructor } from 'tsyringe/dist/typings/types';

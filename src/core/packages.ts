@@ -3,7 +3,7 @@
  * resolver: a cold resolve of a package name costs about 1.7 ms at start-up (its package
  * reader and realpath cache are compiled on first use), a handful of stat calls here.
  */
-import * as fs from 'fs';
+import fs = require('fs');
 import { Module } from 'module';
 
 /** Node's module internals used for the lookup. */

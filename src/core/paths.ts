@@ -2,7 +2,7 @@
  * Pure path logic for container roots: lexical cleaning, containment, and which
  * destinations may be mounted on. Lookups inside a root are in-root.ts.
  */
-import * as posix from 'path/posix';
+import posix = require('path/posix');
 
 /**
  * What lexical cleaning changes in an absolute path: a slash followed by another, by `.`

@@ -6,7 +6,7 @@
  * it is.
  */
 import { accessSync, constants as fsConstants, statSync } from 'fs';
-import * as posix from 'path/posix';
+import posix = require('path/posix');
 
 /** `name`'s path in `pathVar` (a PATH value), or undefined; `executable` tells a file that may be run. */
 export function programInPath(name: string, pathVar: string | undefined, executable: (file: string) => boolean): string | undefined {

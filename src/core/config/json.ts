@@ -3,7 +3,7 @@
  * range and raises a ConfigError naming the field by its JSON path when it is wrong.
  * JSON null counts as absent, as it does for runtimes that decode into pointers and slices.
  */
-import * as path from 'path';
+import path = require('path');
 import { PATH_MAX } from '../constants';
 import { ConfigError, firstLine } from '../errors';
 

@@ -14,7 +14,7 @@
  * by its config.json path where it has one (`process.user.uid`, `mounts[2].destination`),
  * by its model name otherwise (`listenFds`, `mounts[0].flags`).
  */
-import * as path from 'path';
+import path = require('path');
 import { CAPABILITY_SETS } from '../capabilities';
 import { MAJOR_MAX, MINOR_MAX, MS_BIND, MS_REMOUNT, PATH_MAX } from '../constants';
 import { ConfigError, thrownMessage } from '../errors';

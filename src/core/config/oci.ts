@@ -9,8 +9,8 @@
 import { resolveIdmapTerms } from './idmap-option';
 import { refuseOtherCase } from './key-case';
 import { readIntegerLiterals, refuseMergedDuplicates } from './number-literals';
-import * as fs from 'fs';
-import * as path from 'path';
+import fs = require('fs');
+import path = require('path');
 import { CAPABILITY_SETS, type CapabilityNames } from '../capabilities';
 import { MAJOR_MAX, MINOR_MAX, MS_BIND, MS_REMOUNT } from '../constants';
 import { RLIMITS, rlimitValue } from '../rlimits';

@@ -3,7 +3,7 @@
  * operators, flags) and the rules between fields are checked where the profile becomes a
  * filter (core/seccomp/profile.ts), for configs built in code too.
  */
-import * as path from 'path';
+import path = require('path');
 import type { SeccompArgSpec, SeccompSpec, SeccompSyscallSpec } from './model';
 import { fail, isAbsent, list, object, optionalObject, optionalString, requiredString, stringArray, uint64, unsigned, UINT32_MAX } from './json';
 

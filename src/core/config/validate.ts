@@ -6,7 +6,7 @@
  *
  * Every refusal is a ConfigError naming the field and the value.
  */
-import * as os from 'os';
+import os = require('os');
 import { MS_PRIVATE, MS_REC } from '../constants';
 import { ConfigError, SyscallError } from '../errors';
 import { containerIdProblem } from '../hooks';

@@ -25,7 +25,7 @@
  * descriptor was opened at, since later calls name files by descriptor only
  * (mount(2) on /proc/thread-self/fd/N, the *at calls).
  */
-import * as fs from 'fs';
+import fs = require('fs');
 import { posix } from 'path';
 import { MS_BIND, MS_MOVE, makedev } from '../constants';
 import { SyscallError } from '../errors';

@@ -13,7 +13,7 @@
  * file it opens, as setns(2) joins by path take it. The magic links of /proc/PID are
  * marked as such, for openat2's RESOLVE_NO_MAGICLINKS.
  */
-import * as fs from 'fs';
+import fs = require('fs');
 import { posix } from 'path';
 import { RANDOM_UUID_FILE } from '../constants';
 import { SyscallError } from '../errors';

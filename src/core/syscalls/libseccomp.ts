@@ -3,8 +3,8 @@
  * filter and exports its BPF program, which the port then loads with seccomp(2) itself.
  * The library is loaded on first use, from the filesystem the process sees then.
  */
-import * as fs from 'fs';
-import * as os from 'os';
+import fs = require('fs');
+import os = require('os');
 import type * as Koffi from 'koffi';
 import { LITTLE_ENDIAN } from '../constants';
 import { StepError, SyscallError, errnoNumber } from '../errors';

@@ -6,9 +6,9 @@
  * calling thread is in the new mount namespace, libuv's thread pool is not (README.md,
  * "Namespaces: how a multi-threaded Node enters them"; docs/plugins.md, "The interfaces").
  */
-import * as fs from 'fs';
+import fs = require('fs');
 import { LITTLE_ENDIAN, O_NONBLOCK } from '../constants';
-import * as path from 'path';
+import path = require('path');
 import type * as Koffi from 'koffi';
 import { StepError, SyscallError, errnoNumber } from '../errors';
 import { idMapText, mappingToolArgs, mapsOnlyOwnId } from '../idmap';

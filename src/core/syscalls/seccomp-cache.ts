@@ -5,9 +5,9 @@
  * use, builds the filter and writes it. Nothing here fails a run: a cache that cannot be
  * used is only told of (SeccompCompiled.cache, logged at debug level).
  */
-import * as fs from 'fs';
+import fs = require('fs');
 import { constants } from 'os';
-import * as path from 'path';
+import path = require('path');
 import { O_CLOEXEC, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY } from '../constants';
 import { SyscallError, errnoNumber } from '../errors';
 import { CACHE_MAX_RECORD_BYTES, CACHE_MAX_RECORDS, decodeRecord, encodeRecord, isRecordName, isTemporaryName, untrusted } from '../seccomp/cache';

@@ -1,4 +1,4 @@
-import * as posix from 'path/posix';
+import posix = require('path/posix');
 import { inject, injectable } from 'tsyringe';
 import { hasNamespace, mountSpec, type MountSpec } from '../../core/config/model';
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC } from '../../core/constants';

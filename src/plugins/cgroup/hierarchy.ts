@@ -3,7 +3,7 @@
  * which version to mount, which v1 hierarchies exist, and where this process's own
  * cgroup lies in each.
  */
-import * as posix from 'path/posix';
+import posix = require('path/posix');
 import { StepError } from '../../core/errors';
 import { parentMountOf, type MountInfo, type MountTable } from '../../core/mountinfo';
 import { cleanPath } from '../../core/paths';

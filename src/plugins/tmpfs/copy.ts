@@ -15,7 +15,7 @@
  *
  * What is written is the staging tmpfs, mountkit's own private mount, by path.
  */
-import * as posix from 'path/posix';
+import posix = require('path/posix');
 import { O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK } from '../../core/constants';
 import { SyscallError } from '../../core/errors';
 import { fdPath } from '../../core/in-root';
