@@ -3,6 +3,8 @@
  * half of `npm run build`. Modules are found by following literal require() names from
  * dist/cli/main.js, resolved as Node resolves them (createRequire(file).resolve), so the
  * bundle holds the files a CLI run would load, koffi's native addon and winston aside.
+ * Each script is held without its comments and indentation (compact.ts); the manifest
+ * gives the sizes of the files as they are.
  *
  * The code cache is taken after a warm-up in this process: the bundle is loaded as the
  * CLI loads it and `mountkit plan` runs on examples/default, so the functions a run
@@ -29,6 +31,7 @@ import {
   type BundledFile,
   type BundledPackage,
 } from './format';
+import { compactModule } from './compact';
 import { compileBundle } from './load';
 
 export interface BuiltBundle {
@@ -139,7 +142,7 @@ export function buildBundle(root: string, entries: readonly string[] = [CLI_ENTR
     if (ownerOf(next) === '') own.push({ path: next, size });
     else packages.addFile(next, size);
     ids.push(next);
-    texts.push(moduleEntry(next, deps, text));
+    texts.push(moduleEntry(next, deps, next.endsWith('.json') ? text : compactModule(text)));
   }
   const manifest: BundleManifest = { format: 3, id, files: own, packages: packages.list() };
   return { script: bundleScript(id, texts), manifest, ids };

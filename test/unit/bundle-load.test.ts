@@ -133,6 +133,20 @@ describe('buildBundle', () => {
     ]);
   });
 
+  test("holds each script without its comments and indentation, JSON as it is, and lists the files' own sizes", () => {
+    const root = tempDir();
+    const text = '"use strict";\n/**\n * What d.js is.\n */\nfunction d() {\n    // the answer\n    return require("./data.json").v;\n}\nexports.d = d;\n';
+    write(root, 'dist/d.js', text);
+    write(root, 'dist/data.json', '{ "v": 42 }\n');
+    const built = buildBundle(root, ['dist/d.js'], 'b1');
+    expect(built.script).toContain('function (exports, require, module, __filename, __dirname) {\n"use strict";\nfunction d() {\nreturn require("./data.json").v;\n}\nexports.d = d;\n\n}]');
+    expect(built.script).toContain('module.exports = JSON.parse("{ \\"v\\": 42 }\\n");');
+    expect(built.manifest.files).toEqual([
+      { path: 'dist/d.js', size: Buffer.byteLength(text) },
+      { path: 'dist/data.json', size: 12 },
+    ]);
+  });
+
   test("leaves to Node a relative path into a package's directory, and refuses to start from a package's file", () => {
     const root = fixture();
     write(root, 'dist/r.js', '"use strict";\nrequire("../node_modules/pkg/index.js");\n');
