@@ -36,6 +36,7 @@
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -453,6 +454,12 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
         return setns(nsfd, (int)num(&k));
     }
     if (!strcmp(op, "getpid")) return getpid();
+    if (!strcmp(op, "getrandom")) {
+        static unsigned char bytes[256];
+        size_t length = (size_t)num(&k);
+        if (length > sizeof bytes) { errno = E2BIG; return -1; }
+        return getrandom(bytes, length, (unsigned int)num(&k));
+    }
     if (!strcmp(op, "write")) {
         int f = fd(&k);
         const char *data = str(&k);

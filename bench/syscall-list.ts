@@ -84,6 +84,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   setuid: ['uid'],
   setns: ['fd', 'nstype'],
   getpid: [],
+  getrandom: ['length', 'flags'],
   pidfdOpen: ['pid'],
   pidfdSendSignal: ['pidfd', 'signal'],
   setsid: [],

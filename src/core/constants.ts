@@ -185,8 +185,14 @@ export function minor(dev: bigint): number {
   return Number((dev & 0xffn) | ((dev >> 12n) & ~0xffn));
 }
 
-/** A new random UUID at each read (random(4), sysctl kernel.random.uuid). */
+/** A new random UUID at each read (random(4), sysctl kernel.random.uuid); absent from a kernel built without CONFIG_PROC_SYSCTL. */
 export const RANDOM_UUID_FILE = '/proc/sys/kernel/random/uuid';
+
+/**
+ * getrandom(2) flag (include/uapi/linux/random.h): fail with EAGAIN where the call would
+ * wait for the kernel's random pool to be initialized, which it is once per boot.
+ */
+export const GRND_NONBLOCK = 0x1;
 
 /** The kernel's dev_t holds a 12-bit major and a 20-bit minor (include/linux/kdev_t.h, MINORBITS 20). */
 export const MAJOR_MAX = 0xfff;

@@ -88,7 +88,6 @@ function dockerHost(): FakeSyscalls {
     .addFile('/proc/self/uid_map', '         0          0 4294967295\n')
     .addFile('/proc/self/setgroups', 'allow\n')
     .addFile('/proc/sys/net/ipv4/ip_unprivileged_port_start', '1024\n')
-    .addFile('/proc/sys/kernel/random/uuid', '5d41402a-bc4b-4a76-b971-9d911017c592\n', 0o444)
     .addFile('/proc/kcore')
     .addFile('/proc/keys')
     .addDir('/proc/acpi')

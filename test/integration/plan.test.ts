@@ -74,7 +74,7 @@ function planAsNobody(dir: string, extra: string[] = []) {
 }
 
 maybe('mountkit plan', () => {
-  test("a tmpcopyup tmpfs: its staging tmpfs moved onto the destination, the staging directory removed as the run removes it, with no warning; the name's random part is the plan port's stand-in, the same in every plan (it was the host's kernel.random.uuid, another at each plan)", () => {
+  test("a tmpcopyup tmpfs: its staging tmpfs moved onto the destination, the staging directory removed as the run removes it, with no warning; the name's random part is the plan port's getrandom stand-in, the same in every plan (the run's getrandom gives others each time)", () => {
     const config = bundleConfig();
     config.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
     const b = readableBundle(config);
@@ -83,8 +83,8 @@ maybe('mountkit plan', () => {
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       const lines = r.stdout.trimEnd().split('\n');
-      expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +mount\("\/tmp\/\.mountkit-tmpcopyup-3-00000000000040008000000000000001", "\/proc\/thread-self\/fd\/\d+", NULL, MS_MOVE, NULL\)/.test(l))).toBeDefined();
-      expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +rmdir\("\/tmp\/\.mountkit-tmpcopyup-3-00000000000040008000000000000001"\)$/.test(l))).toBeDefined();
+      expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +mount\("\/tmp\/\.mountkit-tmpcopyup-3-00000000000000000000000000000001", "\/proc\/thread-self\/fd\/\d+", NULL, MS_MOVE, NULL\)/.test(l))).toBeDefined();
+      expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +rmdir\("\/tmp\/\.mountkit-tmpcopyup-3-00000000000000000000000000000001"\)$/.test(l))).toBeDefined();
       expect(planAsNobody(b.dir).stdout).toBe(r.stdout);
     } finally {
       b.cleanup();

@@ -1,4 +1,4 @@
-import { DEFAULT_TERMIOS, FakeSyscalls, ExecveCalled } from '../../src/core/syscalls/fake';
+import { DEFAULT_TERMIOS, FakeSyscalls, ExecveCalled, countingBytes } from '../../src/core/syscalls/fake';
 import { SyscallError } from '../../src/core/errors';
 import {
   AT_EMPTY_PATH,
@@ -8,6 +8,7 @@ import {
   AT_REMOVEDIR,
   AT_SYMLINK_NOFOLLOW,
   EXT4_SUPER_MAGIC,
+  GRND_NONBLOCK,
   MNT_DETACH,
   MNT_EXPIRE,
   MNT_FORCE,
@@ -187,6 +188,39 @@ describe('FakeSyscalls recording', () => {
     expect(() => sys.execve('/bin/sh', argv, [])).toThrow(ExecveCalled);
     argv.push('-c');
     expect(sys.calls).toEqual([{ op: 'execve', path: '/bin/sh', argv: ['sh'], envp: [] }]);
+  });
+});
+
+describe('FakeSyscalls getrandom', () => {
+  test.each([
+    [4, 1, [0, 0, 0, 1]],
+    [4, 2, [0, 0, 0, 2]],
+    [3, 0x10203, [1, 2, 3]],
+    [2, 0x10203, [2, 3]],
+    [0, 5, []],
+  ])('countingBytes(%d, %d) -> %j', (length, n, bytes) => expect([...countingBytes(length, n)]).toEqual(bytes));
+
+  it('gives the next count at each call, the same in every fake; a query, not an effect; randomBytes answers instead when set', () => {
+    const answers = (sys: FakeSyscalls) => [sys.getrandom(16, GRND_NONBLOCK), sys.getrandom(2, 0)].map((b) => Buffer.from(b).toString('hex'));
+    expect(answers(new FakeSyscalls())).toEqual(['00000000000000000000000000000001', '0002']);
+    const sys = new FakeSyscalls();
+    expect(answers(sys)).toEqual(answers(new FakeSyscalls()));
+    expect(sys.calls).toEqual([
+      { op: 'getrandom', length: 16, flags: GRND_NONBLOCK },
+      { op: 'getrandom', length: 2, flags: 0 },
+    ]);
+    expect(sys.effects()).toEqual([]);
+    sys.randomBytes = (length, nth) => new Uint8Array(length).fill(nth);
+    expect([...sys.getrandom(3, 0)]).toEqual([3, 3, 3]);
+  });
+
+  it('EINVAL for a flag getrandom(2) does not know; failOn makes it fail as the real port names it', () => {
+    const sys = new FakeSyscalls();
+    expect(errorOf(() => sys.getrandom(16, 0x8))).toEqual({ syscall: 'getrandom', code: 'EINVAL', paths: [] });
+    expect([...sys.getrandom(1, 0x7)]).toEqual([1]);
+    sys.failOn('getrandom', 'ENOSYS');
+    expect(errorOf(() => sys.getrandom(16, GRND_NONBLOCK))).toEqual({ syscall: 'getrandom', code: 'ENOSYS', paths: [] });
+    expect(sys.calls).toHaveLength(3);
   });
 });
 

@@ -136,6 +136,7 @@ export interface SyscallArgs {
   setuid: { uid: number };
   setns: { fd: number; nstype: number };
   getpid: Record<string, never>;
+  getrandom: { length: number; flags: number };
   pidfdOpen: { pid: number };
   pidfdSendSignal: { pidfd: number; signal: number };
   setsid: Record<string, never>;
@@ -200,6 +201,7 @@ export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
   'readdir',
   'readFile',
   'getpid',
+  'getrandom',
   'getsid',
   'getWindowSize',
   'getTermios',
@@ -436,6 +438,16 @@ function tidy(path: string): string {
 /** The first descriptor the fake hands out: open, openat and the others return 100, 101, and so on. */
 const FIRST_FAKE_FD = 100;
 
+/** The flags getrandom(2) knows (include/uapi/linux/random.h): GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE (Linux 5.6). */
+const GRND_FLAGS = 0x7;
+
+/** `length` bytes holding `n` big-endian, the bytes before it zero. */
+export function countingBytes(length: number, n: number): Uint8Array {
+  const bytes = new Uint8Array(length);
+  for (let i = length - 1, rest = n; i >= 0 && rest > 0; i--, rest = Math.floor(rest / 256)) bytes[i] = rest % 256;
+  return bytes;
+}
+
 function toErrno(errno: string | number): number {
   return typeof errno === 'number' ? errno : errnoNumber(errno);
 }
@@ -447,6 +459,12 @@ export class FakeSyscalls implements Syscalls {
   readonly mounts: MountEntry[] = [];
   /** What getpid returns: 1, the container's pid in a new pid namespace, unless set. */
   pid = 1;
+  /**
+   * What getrandom answers its `nth` call (from 1) for `length` bytes: by default `nth`
+   * as a big-endian number filling them, so every call gives other bytes and every run
+   * of the same calls the same ones (`00...01`, then `00...02`).
+   */
+  randomBytes: (length: number, nth: number) => Uint8Array = countingBytes;
   /** The process's resource limits by resource, as setrlimit left them; 1024 soft and 4096 hard where none was set. */
   readonly limits = new Map<number, { soft: bigint; hard: bigint }>();
   /** The kernel's last capability: capbsetRead answers EINVAL past it. */
@@ -474,6 +492,8 @@ export class FakeSyscalls implements Syscalls {
   /** What runCommand returns. */
   commandResult: CommandResult | ((cmd: CommandSpec) => CommandResult) = { status: 0, signal: null, output: '' };
 
+  /** getrandom calls answered so far. */
+  private randomCalls = 0;
   private nextIno = 1n;
   protected root: FakeNode = this.newNode('dir', 0o755);
   private mask = 0o022;
@@ -1242,6 +1262,13 @@ export class FakeSyscalls implements Syscalls {
     return this.pid;
   }
 
+  /** getrandom(2) answers EINVAL for a flag it does not know. */
+  getrandom(length: number, flags: number): Uint8Array {
+    const rec = this.record('getrandom', { length, flags });
+    if ((flags & ~GRND_FLAGS) !== 0) throw this.fail(rec, 'EINVAL');
+    return this.randomBytes(length, ++this.randomCalls);
+  }
+
   /** A descriptor named as the kernel names a pidfd; failOn('pidfdOpen', 'ESRCH') makes a process gone. */
   pidfdOpen(pid: number): number {
     this.record('pidfdOpen', { pid });
@@ -1746,6 +1773,7 @@ export class FakeSyscalls implements Syscalls {
       case 'setuid':
       case 'userNamespace':
       case 'getpid':
+      case 'getrandom':
       case 'ioprioSet':
       case 'schedSetattr':
       case 'personality':

@@ -295,6 +295,8 @@ function loadLibc() {
     waitpid: fn('int waitpid(int pid, int *status, int options)'),
     // prctl(2) is variadic in glibc; each extra argument is passed as (type, value).
     prctl: fn('int prctl(int option, ...)'),
+    // glibc 2.25's wrapper of getrandom(2); it answers ENOSYS where the kernel has no such call.
+    getrandom: fn('long getrandom(uint8_t *buf, size_t length, unsigned int flags)'),
     setsid: fn('int setsid(void)'),
     personality: fn('int personality(unsigned long persona)'),
     getsid: fn('int getsid(int pid)'),
@@ -985,6 +987,22 @@ export class LinuxSyscalls implements Syscalls {
 
   getpid(): number {
     return process.pid;
+  }
+
+  getrandom(length: number, flags: number): Uint8Array {
+    const buf = Buffer.alloc(length);
+    // A read of up to 256 bytes once the pool is initialized gives them all and is never
+    // interrupted (getrandom(2)); a longer one, or one that waited, may be either.
+    for (let got = 0; got < length; ) {
+      const n = libc().getrandom(buf.subarray(got), length - got, flags);
+      if (n < 0) {
+        const errno = koffi.errno();
+        if (errno === errnoNumber('EINTR')) continue;
+        throw failure('getrandom', errno);
+      }
+      got += n;
+    }
+    return new Uint8Array(buf.buffer, buf.byteOffset, length);
   }
 
   pidfdOpen(pid: number): number {

@@ -245,6 +245,13 @@ export interface Syscalls {
   startFdSender(socket: number, data: string): number;
   /** Gives `fd` to the thread startFdSender started, which sends it with sendmsg(2); returns when it is sent. */
   sendFd(sender: number, fd: number): void;
+  /**
+   * getrandom(2) (Linux 3.17) of `length` bytes from the kernel's urandom source, with
+   * `flags` (GRND_NONBLOCK: EAGAIN rather than waiting for the pool to be initialized at
+   * boot). A short read or one a signal interrupts (EINTR) is read again until all are
+   * there. ENOSYS from a kernel before 3.17, or a seccomp filter that answers so.
+   */
+  getrandom(length: number, flags: number): Uint8Array;
   /** getpid(2): this process's pid in its own pid namespace, which after execve is the container's. */
   getpid(): number;
   /**

@@ -14,7 +14,7 @@
  * directory are removed again whether the copy succeeds or fails.
  */
 import type { MountSpec } from '../../core/config/model';
-import { MNT_DETACH, MS_BIND, MS_MOVE, MS_PRIVATE, RANDOM_UUID_FILE } from '../../core/constants';
+import { GRND_NONBLOCK, MNT_DETACH, MS_BIND, MS_MOVE, MS_PRIVATE } from '../../core/constants';
 import { StepError, SyscallError, thrownMessage } from '../../core/errors';
 import { fdPath } from '../../core/in-root';
 import { applyPropagation, mountOn, type MountAt } from '../../core/mounting';
@@ -32,10 +32,31 @@ export function stagingPath(index: number, random: string): string {
   return `${STAGING_PREFIX}${index}-${random}`;
 }
 
-/** The 32 hex digits of a UUID as RANDOM_UUID_FILE gives it (`8-4-4-4-12` and a newline), or undefined. */
-export function uuidHex(text: string): string | undefined {
-  const m = /^([0-9a-f]{8})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{4})-([0-9a-f]{12})\n?$/.exec(text);
-  return m ? m.slice(1).join('') : undefined;
+/** Random bytes in a staging name: 16, as many as a UUID holds, written as 32 hex digits. */
+const RANDOM_BYTES = 16;
+
+/** Bytes as lowercase hex digits, two for each. */
+export function hexOf(bytes: Uint8Array): string {
+  let hex = '';
+  for (const b of bytes) hex += b.toString(16).padStart(2, '0');
+  return hex;
+}
+
+/**
+ * The random part of a staging name: 16 bytes of getrandom(2) as hex digits. getrandom
+ * is there on every kernel from 3.17 on, whatever the kernel was built with, where
+ * kernel.random.uuid is not: that sysctl file needs CONFIG_PROC_SYSCTL. getrandom waits
+ * only until the kernel's random pool is first initialized after boot; Node's start has
+ * waited for that already (OpenSSL seeds its generator with a getrandom that waits), so
+ * GRND_NONBLOCK changes nothing here but that the call can never wait.
+ *
+ * A getrandom that fails (ENOSYS on a kernel before 3.17 or under a seccomp filter that
+ * refuses it, EAGAIN) fails the mount, naming it, with no other source tried: Node cannot
+ * start where getrandom is refused (its check of OpenSSL's generator at start aborts), so
+ * a run never meets that answer from the real port.
+ */
+export function randomPart(sys: Syscalls): string {
+  return hexOf(sys.getrandom(RANDOM_BYTES, GRND_NONBLOCK));
 }
 
 /**
@@ -92,18 +113,15 @@ function isErrno(err: unknown, code: string): boolean {
 /**
  * mkdir(2) never follows a final symlink and fails with EEXIST on anything already
  * there, so a name planted in the world-writable /tmp is skipped, never used. Mode 0700
- * keeps other host users out before the tmpfs covers it. Each name has a random part,
- * as runc's MkdirTemp gives its staging directory one: no other host user can make it
+ * keeps other host users out before the tmpfs covers it. Each name has a random part
+ * (randomPart), as runc's MkdirTemp gives its staging directory one: no other host user can make it
  * beforehand, no other run uses it at the same time, and the empty directory a run killed
  * while copying leaves stops no later run.
  */
 function makeStagingDir(sys: Syscalls, index: number): string {
   for (let attempt = 0; ; attempt++) {
     try {
-      const text = sys.readFile(RANDOM_UUID_FILE);
-      const random = uuidHex(text);
-      if (random === undefined) throw new Error(`${RANDOM_UUID_FILE} gave ${JSON.stringify(text)}, not a UUID`);
-      const path = stagingPath(index, random);
+      const path = stagingPath(index, randomPart(sys));
       sys.mkdir(path, 0o700);
       return path;
     } catch (err) {

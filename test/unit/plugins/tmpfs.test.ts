@@ -25,17 +25,17 @@ import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import type { Logger } from '../../../src/core/plugin';
 import type { FileStat } from '../../../src/core/syscalls/types';
-import { FakeSyscalls, errorName } from '../../../src/core/syscalls/fake';
+import { FakeSyscalls, countingBytes, errorName } from '../../../src/core/syscalls/fake';
 import { TmpfsMountHandler } from '../../../src/plugins/tmpfs';
-import { stagingPath, uuidHex } from '../../../src/plugins/tmpfs/copyup';
-import { RANDOM_UUID_FILE } from '../../../src/core/constants';
+import { hexOf, stagingPath } from '../../../src/plugins/tmpfs/copyup';
+import { GRND_NONBLOCK, RANDOM_UUID_FILE } from '../../../src/core/constants';
 import { hasModeOption, withInheritedMode } from '../../../src/plugins/tmpfs/options';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { changes, fdOf, reopenedMountCalls, viaFd } from '../../helpers/fd';
 import { procDestinationProblem } from '../../../src/core/paths';
 
-/** What the fake's kernel.random.uuid gives (each read of the real one gives another). */
-const UUID = '0f8e2a6c-3b1d-4e5f-9a7b-c2d4e6f80123';
+/** The 16 bytes the fake's getrandom gives here (each call of the real one gives others). */
+const RANDOM = Uint8Array.from(Buffer.from('0f8e2a6c3b1d4e5f9a7bc2d4e6f80123', 'hex'));
 const STAGING = '/tmp/.mountkit-tmpcopyup-0-0f8e2a6c3b1d4e5f9a7bc2d4e6f80123';
 
 /** A logger that keeps the warnings, for the cleanup paths that only warn. */
@@ -54,7 +54,9 @@ function recordingLogger(): Logger & { warnings: string[] } {
 
 function setup(over: { mountLabel?: string; log?: Logger; sys?: FakeSyscalls } = {}) {
   const { log = silentLogger, sys = new FakeSyscalls(), ...config } = over;
-  sys.addDir('/r').addDir('/tmp', 0o1777).addFile(RANDOM_UUID_FILE, `${UUID}\n`, 0o444);
+  // No kernel.random.uuid: getrandom(2) alone names the staging directory.
+  sys.addDir('/r').addDir('/tmp', 0o1777);
+  sys.randomBytes = (length) => RANDOM.slice(0, length);
   const run = (...mounts: Parameters<typeof makeMount>[0][]) =>
     new Orchestrator(sys, log, [new TmpfsMountHandler(sys)], []).run(
       makeConfig({ rootfs: '/r', ...config, mounts: mounts.map((m, index) => makeMount({ index, ...m })) }),
@@ -218,17 +220,13 @@ describe('stagingPath', () => {
   });
 });
 
-describe('uuidHex: the random part of a staging name, from kernel.random.uuid', () => {
+describe('hexOf: the random part of a staging name, from getrandom', () => {
   test.each([
-    [`${UUID}\n`, '0f8e2a6c3b1d4e5f9a7bc2d4e6f80123'],
-    [UUID, '0f8e2a6c3b1d4e5f9a7bc2d4e6f80123'],
-    ['', undefined],
-    ['\n', undefined],
-    [UUID.toUpperCase(), undefined],
-    [UUID.replace(/-/g, ''), undefined],
-    [`${UUID}\n\n`, undefined],
-    ['../../etc-4e5f-9a7b-c2d4-e6f80123abcd', undefined],
-  ])('%j -> %s', (text, hex) => expect(uuidHex(text)).toBe(hex));
+    [[], ''],
+    [[0], '00'],
+    [[0x0f, 0xa0, 0xff, 1], '0fa0ff01'],
+    [[...RANDOM], '0f8e2a6c3b1d4e5f9a7bc2d4e6f80123'],
+  ])('%j -> %j', (bytes, hex) => expect(hexOf(Uint8Array.from(bytes))).toBe(hex));
 });
 
 describe('tmpfs mount handler', () => {
@@ -463,37 +461,41 @@ describe('tmpfs mount handler', () => {
       ]);
     });
 
-    test('the staging name has a random part, read from kernel.random.uuid just before its mkdir', () => {
+    test('the staging name has a random part, 16 bytes of getrandom(GRND_NONBLOCK) just before its mkdir', () => {
       const { sys, run } = setup();
       sys.addDir('/r/x');
       run(copyUp);
-      expect(sys.calls.filter((c) => c.op === 'readFile' || c.op === 'mkdir' || c.op === 'rmdir')).toEqual([
-        { op: 'readFile', path: RANDOM_UUID_FILE },
+      expect(sys.calls.filter((c) => c.op === 'getrandom' || c.op === 'readFile' || c.op === 'mkdir' || c.op === 'rmdir')).toEqual([
+        { op: 'getrandom', length: 16, flags: GRND_NONBLOCK },
         { op: 'mkdir', path: STAGING, mode: 0o700 },
         removeStaging,
       ]);
     });
 
+    test("without the fake's own bytes, each getrandom gives the next count: a plan's names are the same in every plan", () => {
+      const { sys, run } = setup();
+      sys.randomBytes = countingBytes;
+      sys.addDir('/r/x').addDir('/r/y');
+      run({ ...copyUp, index: 0 }, { ...copyUp, destination: '/y', index: 1 });
+      expect(sys.callsOf('mkdir').map((c) => c.path)).toEqual([
+        '/tmp/.mountkit-tmpcopyup-0-00000000000000000000000000000001',
+        '/tmp/.mountkit-tmpcopyup-1-00000000000000000000000000000002',
+      ]);
+    });
+
     test('a taken staging name (a directory or a planted symlink) is skipped for another random one', () => {
-      const uuids = ['00000000-0000-4000-8000-00000000000a', '00000000-0000-4000-8000-00000000000b', '00000000-0000-4000-8000-00000000000c'];
-      /** A kernel.random.uuid that gives each of `uuids` in turn. */
-      class Uuids extends FakeSyscalls {
-        override readFile(path: string): string {
-          const text = super.readFile(path);
-          return path === RANDOM_UUID_FILE ? `${uuids.shift()}\n` : text;
-        }
-      }
-      const { sys, run } = setup({ sys: new Uuids() });
-      const named = (last: string) => `/tmp/.mountkit-tmpcopyup-1-0000000000004000800000000000000${last}`;
+      const { sys, run } = setup();
+      sys.randomBytes = (length, nth) => Uint8Array.from({ length }, (_, i) => (i === length - 1 ? 9 + nth : 0));
+      const named = (last: string) => `/tmp/.mountkit-tmpcopyup-1-0000000000000000000000000000000${last}`;
       sys.addDir(named('a'));
       sys.addSymlink(named('b'), '/etc');
       run({ type: 'tmpfs', destination: '/y' }, { ...copyUp, index: 1 });
-      expect(sys.calls.filter((c) => c.op === 'readFile' || c.op === 'mkdir').map((c) => [c.op, c.path])).toEqual([
-        ['readFile', RANDOM_UUID_FILE],
+      expect(sys.calls.filter((c) => c.op === 'getrandom' || c.op === 'mkdir').map((c) => [c.op, c.op === 'mkdir' ? c.path : c.length])).toEqual([
+        ['getrandom', 16],
         ['mkdir', named('a')],
-        ['readFile', RANDOM_UUID_FILE],
+        ['getrandom', 16],
         ['mkdir', named('b')],
-        ['readFile', RANDOM_UUID_FILE],
+        ['getrandom', 16],
         ['mkdir', named('c')],
       ]);
       expect(sys.callsOf('rmdir')).toEqual([{ op: 'rmdir', path: named('c') }]);
@@ -501,14 +503,13 @@ describe('tmpfs mount handler', () => {
       expect(sys.node(named('b'))?.kind).toBe('symlink');
     });
 
-    test.each([
-      ['cannot be read', (sys: FakeSyscalls) => sys.failOn('readFile', 'EACCES', { path: RANDOM_UUID_FILE }), `readFile "${RANDOM_UUID_FILE}": EACCES`],
-      ['gives no UUID', (sys: FakeSyscalls) => sys.addFile(RANDOM_UUID_FILE, 'x\n'), `${RANDOM_UUID_FILE} gave "x\\n", not a UUID`],
-    ])('kernel.random.uuid %s: no staging directory is made, and the error names it', (_what, spoil, why) => {
+    test.each(['ENOSYS', 'EPERM', 'EAGAIN', 'EINVAL'])('getrandom answers %s: the mount fails naming it, nothing else is read and no staging directory is made', (errno) => {
       const { sys, run } = setup();
-      sys.addDir('/r/x');
-      spoil(sys);
-      expect(() => run(copyUp)).toThrow(`mounts: plugin tmpfs mounts[0] "/x": tmpcopyup: creating a staging directory failed: ${why}`);
+      // A kernel.random.uuid there is not read: no other source is tried.
+      sys.addDir('/r/x').addFile(RANDOM_UUID_FILE, '0f8e2a6c-3b1d-4e5f-9a7b-c2d4e6f80123\n', 0o444);
+      sys.failOn('getrandom', errno);
+      expect(() => run(copyUp)).toThrow(`mounts: plugin tmpfs mounts[0] "/x": tmpcopyup: creating a staging directory failed: getrandom: ${errno}`);
+      expect(sys.calls.filter((c) => c.op === 'getrandom' || c.op === 'readFile' || c.op === 'mkdir')).toEqual([{ op: 'getrandom', length: 16, flags: GRND_NONBLOCK }]);
       expect(changes(sys)).toEqual([]);
       expect(sys.openFds()).toEqual([]);
     });
