@@ -106,7 +106,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       throw new ConfigError(name, value, `must be one of ${def.value.join(', ')}`);
     }
     // An empty path is the current directory to path.resolve: the cache would be written there, the plugin list read from there.
-    if (def.key === 'seccompCache' && value === '') throw new ConfigError(name, value, 'must name a directory, or be off');
+    // One of whitespace alone (an unset variable quoted with a space, " ") names a directory of that name in it: a slip, not a choice.
+    if (def.key === 'seccompCache' && /^\s*$/.test(value)) throw new ConfigError(name, value, 'must name a directory, or be off');
     if (def.key === 'plugins' && value === '') throw new ConfigError(name, value, 'must name a plugin list file');
     // As runc reads its --log and --console-socket: empty is not given (the log on stderr; no console socket).
     if ((def.key === 'log' || def.key === 'consoleSocket') && value === '') {

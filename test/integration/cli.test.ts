@@ -80,12 +80,12 @@ describe('mountkit CLI', () => {
   test.each([
     ['the Node entry', [process.execPath, BIN]],
     ['bin/mountkit', [path.join(REPO, 'bin', 'mountkit')]],
-  ])('--seccomp-cache "" (%s), which named the current directory: exit 2, one line, nothing written there', (_entry, argv) => {
+  ])('--seccomp-cache "" or " " (%s), which named the current directory or one named " " in it: exit 2, one line, nothing written there', (_entry, argv) => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'mountkit-cache-cwd-'));
     try {
-      for (const option of [['--seccomp-cache', ''], ['--seccomp-cache=']]) {
+      for (const [option, shown] of [[['--seccomp-cache', ''], '""'], [['--seccomp-cache='], '""'], [['--seccomp-cache', ' '], '" "'], [['--seccomp-cache=  '], '"  "']] as const) {
         const r = spawnSync(argv[0], [...argv.slice(1), 'run', ...option, '--bundle', path.join(cwd, 'no-bundle')], { cwd, encoding: 'utf8' });
-        expect([r.status, r.stdout, r.stderr]).toEqual([2, '', 'mountkit: --seccomp-cache "": must name a directory, or be off\n']);
+        expect([r.status, r.stdout, r.stderr]).toEqual([2, '', `mountkit: --seccomp-cache ${shown}: must name a directory, or be off\n`]);
       }
       expect(readdirSync(cwd)).toEqual([]);
     } finally {

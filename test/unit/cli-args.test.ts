@@ -30,6 +30,7 @@ describe('parseArgs', () => {
     [['plan', '--format', 'json'], { command: 'plan', format: 'json' }],
     [['run', '--seccomp-cache', 'off'], { command: 'run', seccompCache: 'off' }],
     [['run', '--seccomp-cache=/var/cache/mk'], { command: 'run', seccompCache: '/var/cache/mk' }],
+    [['run', '--seccomp-cache', ' cache'], { command: 'run', seccompCache: ' cache' }],
     [['run', 'c0ffee'], { command: 'run', containerId: 'c0ffee' }],
     [['run', '--preserve-fds', '2'], { command: 'run', preserveFds: 2 }],
     [['run', '--preserve-fds=0'], { command: 'run', preserveFds: 0 }],
@@ -77,6 +78,9 @@ describe('parseArgs', () => {
     [['run', '--preserve-fds'], '--preserve-fds: needs a value'],
     [['run', '--seccomp-cache', ''], '--seccomp-cache "": must name a directory, or be off'],
     [['run', '--seccomp-cache='], '--seccomp-cache "": must name a directory, or be off'],
+    [['run', '--seccomp-cache', ' '], '--seccomp-cache " ": must name a directory, or be off'],
+    [['run', '--seccomp-cache=\t \n'], '--seccomp-cache "\\t \\n": must name a directory, or be off'],
+    [['run', '--seccomp-cache', '\u00a0'], '--seccomp-cache "\u00a0": must name a directory, or be off'],
     [['run', '--plugins', ''], '--plugins "": must name a plugin list file'],
   ])('%j is refused', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(ConfigError);
