@@ -57,14 +57,28 @@ export function containerIdProblem(id: string): string | undefined {
   return undefined;
 }
 
-/** The id the container was given: the shared `container.id`, else RootfsConfig.id (`mountkit run ID`); undefined when neither is set. */
+/**
+ * The id the container was given: the shared `container.id`, else RootfsConfig.id
+ * (`mountkit run ID`, which validateConfig checks); undefined when neither is set. A
+ * shared one an embedder or a plugin set is checked as runc checks an id
+ * (containerIdProblem) before anything is given it.
+ */
 export function givenContainerId(shared: ReadonlyMap<string, unknown>, config: Pick<RootfsConfig, 'id'>): string | undefined {
-  return sharedValue<string>(shared, CONTAINER_ID_KEY, 'string') ?? config.id;
+  const id = sharedValue<string>(shared, CONTAINER_ID_KEY, 'string');
+  if (id === undefined) return config.id;
+  const problem = containerIdProblem(id);
+  if (problem) throw new StepError(`shared "${CONTAINER_ID_KEY}" ${JSON.stringify(id)}: ${problem}`);
+  return id;
 }
 
-/** The container's id: the one it was given (givenContainerId), else the bundle directory's name. */
+/** The id a container given none has: its bundle directory's name (validateConfig checks it as a given one). */
+export function defaultContainerId(config: Pick<RootfsConfig, 'bundle'>): string {
+  return posix.basename(config.bundle);
+}
+
+/** The container's id: the one it was given (givenContainerId), else the bundle directory's name (defaultContainerId). */
 export function containerId(shared: ReadonlyMap<string, unknown>, config: Pick<RootfsConfig, 'bundle' | 'id'>): string {
-  return givenContainerId(shared, config) ?? posix.basename(config.bundle);
+  return givenContainerId(shared, config) ?? defaultContainerId(config);
 }
 
 /**

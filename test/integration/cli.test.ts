@@ -72,6 +72,24 @@ describe('mountkit CLI', () => {
     expect([r.status, r.stdout, r.stderr]).toEqual([2, '', 'mountkit: container id "..": must not be . or .. (as runc takes an id)\n']);
   });
 
+  test("without an id, the default, the bundle directory's name, must be one runc takes too: exit 2, one line naming it, from the shell launcher too; an id given instead runs", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-cli-id-'));
+    const bundle = path.join(dir, 'my bundle');
+    try {
+      const cp = spawnSync('cp', ['-a', path.join(REPO, 'examples', 'default'), bundle], { encoding: 'utf8' });
+      expect(cp.stderr).toBe('');
+      const refused = `mountkit: container id "my bundle": may hold only ASCII letters, digits and _ + , - . (as runc takes an id); it is the bundle directory's name, the id when none is given (mountkit run ID)\n`;
+      expect(runCli(['plan', '--bundle', bundle])).toEqual({ status: 2, stdout: '', stderr: refused });
+      const r = spawnSync(path.join(REPO, 'bin', 'mountkit'), ['run', '--bundle', bundle], { encoding: 'utf8' });
+      expect([r.status, r.stdout, r.stderr]).toEqual([2, '', refused]);
+      const given = runCli(['plan', '--bundle', bundle, 'my-bundle']);
+      expect([given.status, given.stderr]).toEqual([0, '']);
+      expect(given.stdout).toContain('execve(');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('a --log file that cannot be opened is a configuration error naming it: exit 2, one line', () => {
     const r = runCli(['plan', '--bundle', path.join(REPO, 'examples', 'default'), '--log', '/nonexistent-dir/log']);
     expect([r.status, r.stderr]).toEqual([2, 'mountkit: --log "/nonexistent-dir/log": cannot be opened (ENOENT)\n']);

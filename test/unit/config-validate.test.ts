@@ -371,13 +371,32 @@ describe('validateNoPivot', () => {
 });
 
 describe('validateContainerId', () => {
-  test('an id given must be one runc takes; none leaves the bundle name', () => {
-    expect(() => validateContainerId({})).not.toThrow();
-    expect(() => validateContainerId({ id: 'web-1' })).not.toThrow();
-    expect(() => validateContainerId({ id: '../x' })).toThrow(new ConfigError('id', '../x', 'may hold only ASCII letters, digits and _ + , - . (as runc takes an id)'));
+  test('an id given must be one runc takes, whatever the bundle is called', () => {
+    expect(() => validateContainerId({ bundle: '/b/web-1' })).not.toThrow();
+    expect(() => validateContainerId({ bundle: '/b/x', id: 'web-1' })).not.toThrow();
+    expect(() => validateContainerId({ bundle: '/b/my bundle', id: 'web-1' })).not.toThrow();
+    expect(() => validateContainerId({ bundle: '/b/x', id: '../x' })).toThrow(new ConfigError('id', '../x', 'may hold only ASCII letters, digits and _ + , - . (as runc takes an id)'));
   });
 
-  test('validateConfig makes the check', () => {
+  const DEFAULT = "; it is the bundle directory's name, the id when none is given (mountkit run ID)";
+  test.each([
+    ['/bundles/web-1', undefined],
+    ['/bundles/a_b+c,d-e.f', undefined],
+    ['/bundles/web-1/', undefined],
+    ['/bundles/my bundle', `container id "my bundle": may hold only ASCII letters, digits and _ + , - . (as runc takes an id)${DEFAULT}`],
+    ['/bundles/caf\u00e9', `container id "caf\u00e9": may hold only ASCII letters, digits and _ + , - . (as runc takes an id)${DEFAULT}`],
+    ['/bundles/b\udcff', `container id "b\\udcff": may hold only ASCII letters, digits and _ + , - . (as runc takes an id)${DEFAULT}`],
+    ['/bundles/a:b', `container id "a:b": may hold only ASCII letters, digits and _ + , - . (as runc takes an id)${DEFAULT}`],
+    ['/', `container id "": must not be empty${DEFAULT}`],
+    ['/bundles/..', `container id "..": must not be . or .. (as runc takes an id)${DEFAULT}`],
+  ])('none given: the default, the name of bundle %j, is checked as a given one', (bundle, message) => {
+    if (message === undefined) return expect(() => validateContainerId({ bundle })).not.toThrow();
+    expect(() => validateContainerId({ bundle })).toThrow(ConfigError);
+    expect(() => validateContainerId({ bundle })).toThrow(message);
+  });
+
+  test('validateConfig makes the check, of a given id or the default', () => {
     expect(() => validateConfig(makeConfig({ rootfs: '/bundle/rootfs', id: '..' }), host())).toThrow('id "..": must not be . or ..');
+    expect(() => validateConfig(makeConfig({ bundle: '/b/my bundle', rootfs: '/bundle/rootfs' }), host())).toThrow(`container id "my bundle": may hold only`);
   });
 });

@@ -9,7 +9,7 @@
 import os = require('os');
 import { MS_PRIVATE, MS_REC } from '../constants';
 import { ConfigError, SyscallError } from '../errors';
-import { containerIdProblem } from '../hooks';
+import { containerIdProblem, defaultContainerId } from '../hooks';
 import { TIMENS_OFFSETS } from '../namespaces';
 import type { FileKind, FileStat, Syscalls } from '../syscalls/types';
 import type { NamespaceSpec, NamespaceType, RootfsConfig } from './model';
@@ -70,10 +70,22 @@ export function validateConfig(config: RootfsConfig, host: HostQuery, opts: Vali
   validateNoPivot(config);
 }
 
-/** An id given (RootfsConfig.id) is one runc would take (containerIdProblem); `mountkit run` checks its argument as it parses it. */
-export function validateContainerId(config: Pick<RootfsConfig, 'id'>): void {
-  const problem = config.id === undefined ? undefined : containerIdProblem(config.id);
-  if (problem) throw new ConfigError('id', config.id, problem);
+/**
+ * The container's id is one runc would take (containerIdProblem): an id given
+ * (RootfsConfig.id; `mountkit run` checks its argument as it parses it), else the default,
+ * the bundle directory's name, which the hooks and the seccomp agent get as the id all
+ * the same (a hook may make a path or a name of it). runc itself has no default: its
+ * `run` refuses to go without an id.
+ */
+export function validateContainerId(config: Pick<RootfsConfig, 'id' | 'bundle'>): void {
+  if (config.id !== undefined) {
+    const problem = containerIdProblem(config.id);
+    if (problem) throw new ConfigError('id', config.id, problem);
+    return;
+  }
+  const id = defaultContainerId(config);
+  const problem = containerIdProblem(id);
+  if (problem) throw new ConfigError('container id', id, `${problem}; it is the bundle directory's name, the id when none is given (mountkit run ID)`);
 }
 
 /**

@@ -86,6 +86,17 @@ describe('hook state and command', () => {
     expect(() => ociState(new Map([[key, value]]), { bundle: '/b' })).toThrow(message);
   });
 
+  test.each([
+    ['../x', 'shared "container.id" "../x": may hold only ASCII letters, digits and _ + , - . (as runc takes an id)'],
+    ['..', 'shared "container.id" "..": must not be . or .. (as runc takes an id)'],
+    ['', 'shared "container.id" "": must not be empty'],
+  ])('a shared container.id %j that runc would refuse is refused, before any hook gets it', (id, message) => {
+    expect(() => ociState(new Map([[CONTAINER_ID_KEY, id]]), { bundle: '/b', id: 'web-1' })).toThrow(message);
+    const { sys, run } = setup({ [CONTAINER_ID_KEY]: id });
+    expect(() => run({ prestart: [hook('/h1')] })).toThrow(`before-jail: plugin hooks: ${message}`);
+    expect(sys.callsOf('runCommand')).toEqual([]);
+  });
+
   test('the config\'s annotations, as runc gives them; none or an empty map leaves the field out', () => {
     const annotations = { 'org.example/owner': 'team-a', 'io.kubernetes.cri.sandbox-id': 'c0ffee' };
     expect(ociState(new Map(), { bundle: '/b', annotations })).toMatchObject({ annotations });
