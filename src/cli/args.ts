@@ -136,7 +136,8 @@ Commands:
   help                 show this text
 
 The container id is the one hooks and the seccomp agent get in the container's state
-(ASCII letters, digits and _ + , - . as runc takes it); default: the bundle directory's name.
+(ASCII letters, digits and _ + , - . as runc takes it); default: the bundle
+directory's name, which must be such an id too.
 
 Options:
   -b, --bundle DIR     the OCI bundle (default: the current directory)
