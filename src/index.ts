@@ -144,5 +144,5 @@ export type { PluginErrorWhere } from './core/errors';
 export * from './core/constants';
 export { CLONE_FS, CLONE_NEWTIME } from './core/namespaces';
 export { LOG_LEVELS, createLogger, silentLogger } from './core/logger';
-export type { LogFormat, LogLevel, LoggerOptions } from './core/logger';
+export type { LogFormat, LogLevel, LoggerOptions, RunFields } from './core/logger';
 export { keepStderr } from './core/streams';

@@ -8,7 +8,7 @@
  * core/namespaces.ts), otherwise it goes on in this process: plugins, namespaces, the
  * pipeline, and execve into the container.
  */
-import { closeSync, fstatSync, readFileSync, readSync, writeSync } from 'fs';
+import { closeSync, fstatSync, readFileSync, readSync, readlinkSync, writeSync } from 'fs';
 import { constants } from 'os';
 import path = require('path');
 import type { RootfsConfig } from '../core/config/model';
@@ -17,6 +17,7 @@ import { validateConfig, validateRootlessNamespaces } from '../core/config/valid
 import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY } from '../core/constants';
 import { markCloseOnExec } from '../core/cloexec';
 import { ConfigError } from '../core/errors';
+import { defaultContainerId } from '../core/hooks';
 import {
   checkUserNamespaceMaps,
   enterNamespaces,
@@ -128,6 +129,21 @@ export function currentLaunchContext(): LaunchContext {
   };
 }
 
+/**
+ * This process's pid as the procfs at /proc counts it (/proc/self, proc(5)), else its own
+ * (getpid(2)). Until the jail that procfs is the host's, so that a process in a new pid
+ * namespace, PID 1 there in every run that has one, logs the pid the host sees; the CLI
+ * makes its logger before the jail.
+ */
+function procPid(): number {
+  try {
+    const pid = Number(readlinkSync('/proc/self'));
+    return Number.isInteger(pid) && pid > 0 ? pid : process.pid;
+  } catch {
+    return process.pid;
+  }
+}
+
 /** The CLI's logger for each set of options: one per run, so that --log's file is opened once. */
 const loggers = new WeakMap<CliOptions, Logger>();
 
@@ -152,8 +168,10 @@ export function cliLogger(opts: CliOptions): Logger {
   if (made) return made;
   const { createLogger } = require('../core/logger') as typeof import('../core/logger');
   const file = opts.log && path.resolve(opts.log);
+  // Only lines in a file or as JSON tell of the run: the default logger needs no fields.
+  const run = file || opts.logFormat === 'json' ? { pid: procPid(), id: opts.containerId ?? defaultContainerId({ bundle: path.resolve(opts.bundle) }) } : undefined;
   try {
-    const logger = createLogger({ level: opts.logLevel, format: opts.logFormat, file, fileOption: '--log', stderrFd: keptStderr.get(opts) });
+    const logger = createLogger({ level: opts.logLevel, format: opts.logFormat, file, fileOption: '--log', stderrFd: keptStderr.get(opts), run });
     loggers.set(opts, logger);
     return logger;
   } catch (err) {

@@ -21,6 +21,22 @@ export interface LoggerOptions {
    * step puts the container's terminal there). The logger never closes it.
    */
   stderrFd?: number;
+  /**
+   * What each line tells of the run it comes from, where a reader may meet lines of
+   * other runs: a JSON line anywhere, a text line in `file`. Default: this process's pid
+   * (process.pid), no id.
+   */
+  run?: RunFields;
+}
+
+/**
+ * A run's fields in its log lines, which tell apart the lines of runs that share a log
+ * file (as `--log` lets them): `pid` is the process's (a run that starts itself again
+ * logs from two), `id` the container's, which both processes of a run share.
+ */
+export interface RunFields {
+  pid: number;
+  id?: string;
 }
 
 /**
@@ -33,12 +49,16 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? 'warn';
   const stderr = opts.stderrFd ?? STDERR_FD;
   if (opts.format !== 'json' && !opts.file && (level === 'warn' || level === 'error')) return stderrLogger(level, {}, new LineWriter(stderr, () => undefined));
+  const run = opts.run ?? { pid: process.pid };
+  const file = opts.file;
   return withoutStdio(() => {
     const winston = require('winston') as typeof Winston;
-    const text = winston.format.printf(({ level, message, timestamp: _t, ...meta }) => textLine(level, message, meta));
-    const json = winston.format.printf((info) => JSON.stringify(info, bigintSafe));
-    const format = opts.format === 'json' ? winston.format.combine(winston.format.timestamp(), json) : text;
-    const stream = opts.file ? syncFileStream(opts.file, opts.fileOption ?? 'log file', stderr) : syncStream(stderr, () => undefined);
+    const text = winston.format.printf(({ level, message, ...meta }) => {
+      const line = textLine(level, message, meta);
+      return file ? fileTextLine(new Date(), run, line) : line;
+    });
+    const format = opts.format === 'json' ? winston.format.printf(({ level, message, ...meta }) => jsonLine(new Date(), run, level, message, meta)) : text;
+    const stream = file ? syncFileStream(file, opts.fileOption ?? 'log file', stderr) : syncStream(stderr, () => undefined);
     const transport = new winston.transports.Stream({ format, stream });
     return winston.createLogger({ level, levels: winston.config.npm.levels, transports: [transport] });
   });
@@ -97,6 +117,42 @@ export function textLine(level: string, message: unknown, meta: Record<string, u
   const where = plugin ? ` [${String(plugin)}]` : '';
   const tail = Object.keys(rest).length ? ' ' + JSON.stringify(rest, bigintSafe) : '';
   return `mountkit ${level}${where}: ${String(message)}${tail}`;
+}
+
+/**
+ * A line's time as RFC 3339 gives it, with its fraction of a second (time-secfrac:
+ * milliseconds, UTC): `2026-12-01T09:30:00.123Z`. Go's time.Time reads it from JSON as
+ * it reads a logrus line's `time` (runc 1.1.5 writes whole seconds there).
+ */
+export function logTime(time: Date): string {
+  return time.toISOString();
+}
+
+/** An id as a text line shows it: as it is when it is one runc takes (no space or quote in it), else quoted as JSON. */
+function idToken(id: string): string {
+  return /^[A-Za-z0-9_+,.-]+$/.test(id) ? id : JSON.stringify(id);
+}
+
+/**
+ * A text line as the log file has it: the time, the run's fields as `key=value`, then the
+ * line stderr would have: `2026-12-01T09:30:00.123Z pid=4242 id=web-1 mountkit warn [tmpfs]: ...`.
+ */
+export function fileTextLine(time: Date, run: RunFields, line: string): string {
+  const id = run.id === undefined ? '' : ` id=${idToken(run.id)}`;
+  return `${logTime(time)} pid=${run.pid}${id} ${line}`;
+}
+
+/** The names a JSON line gives its own fields; a meta key of one of them is kept as `fields.NAME`, as logrus keeps a field that clashes. */
+const JSON_OWN_KEYS: ReadonlySet<string> = new Set(['timestamp', 'level', 'pid', 'id', 'message']);
+
+/**
+ * A JSON line: `{"timestamp","level","pid","id","message",...meta}` (`id` when the run
+ * has one), bigints in the meta as hex strings.
+ */
+export function jsonLine(time: Date, run: RunFields, level: string, message: unknown, meta: Record<string, unknown>): string {
+  const line: Record<string, unknown> = { timestamp: logTime(time), level, pid: run.pid, ...(run.id === undefined ? {} : { id: run.id }), message };
+  for (const [key, value] of Object.entries(meta)) line[JSON_OWN_KEYS.has(key) ? `fields.${key}` : key] = value;
+  return JSON.stringify(line, bigintSafe);
 }
 
 const STDERR_FD = 2;

@@ -2029,7 +2029,7 @@ maybe('mountkit run', () => {
       const told = r.stderr.slice('mountkit: '.length, -1);
       const last = readFileSync(log, 'utf8').trimEnd().split('\n').at(-1)!;
       if (format === 'json') expect(JSON.parse(last)).toMatchObject({ level: 'error', message: told });
-      else expect(last).toBe(`mountkit error: ${told}`);
+      else expect(last).toMatch(new RegExp(`^\\S+ pid=\\d+ id=\\S+ mountkit error: ${told.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
     } finally {
       b.cleanup();
     }

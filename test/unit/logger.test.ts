@@ -2,7 +2,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { droppedLogLine, textLine } from '../../src/core/logger';
+import { droppedLogLine, fileTextLine, jsonLine, logTime, textLine } from '../../src/core/logger';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const TS_REGISTER = path.join(REPO, 'test', 'helpers', 'ts-register.js');
@@ -33,6 +33,42 @@ describe('textLine', () => {
     ['warn', 'm', { flags: 0x1000n }, 'mountkit warn: m {"flags":"0x1000"}'],
   ])('%s %j %j', (level, message, meta, line) => {
     expect(textLine(level, message, meta)).toBe(line);
+  });
+});
+
+const AT = new Date(Date.UTC(2026, 11, 1, 9, 30, 0, 123));
+
+describe('the lines a log file has', () => {
+  test.each([
+    [new Date(Date.UTC(2026, 11, 1, 9, 30, 0, 123)), '2026-12-01T09:30:00.123Z'],
+    [new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 0)), '2026-01-02T03:04:05.000Z'],
+  ])('logTime(%s): RFC 3339 with milliseconds, UTC -> %s', (time, text) => {
+    expect(logTime(time)).toBe(text);
+    expect(new Date(text).getTime()).toBe(time.getTime());
+  });
+
+  test.each([
+    [{ pid: 4242 }, 'mountkit warn: m', '2026-12-01T09:30:00.123Z pid=4242 mountkit warn: m'],
+    [{ pid: 4242, id: 'web-1' }, 'mountkit error [bind]: m {"a":1}', '2026-12-01T09:30:00.123Z pid=4242 id=web-1 mountkit error [bind]: m {"a":1}'],
+    [{ pid: 7, id: 'a_b+c,d-e.f' }, 'mountkit info: m', '2026-12-01T09:30:00.123Z pid=7 id=a_b+c,d-e.f mountkit info: m'],
+    // An id runc would refuse (the default one of a bundle whose name is none, in the error that says so) is quoted.
+    [{ pid: 7, id: 'my bundle' }, 'mountkit error: m', '2026-12-01T09:30:00.123Z pid=7 id="my bundle" mountkit error: m'],
+    [{ pid: 7, id: '' }, 'mountkit error: m', '2026-12-01T09:30:00.123Z pid=7 id="" mountkit error: m'],
+  ])('a text line of run %j: %j -> %j', (run, line, expected) => {
+    expect(fileTextLine(AT, run, line)).toBe(expected);
+  });
+
+  test.each([
+    [{ pid: 4242 }, 'warn', 'm', {}, { timestamp: '2026-12-01T09:30:00.123Z', level: 'warn', pid: 4242, message: 'm' }],
+    [{ pid: 4242, id: 'web-1' }, 'debug', 'phase mounts end', { plugin: 'bind', ms: 1.5 }, { timestamp: '2026-12-01T09:30:00.123Z', level: 'debug', pid: 4242, id: 'web-1', message: 'phase mounts end', plugin: 'bind', ms: 1.5 }],
+    [{ pid: 1 }, 'info', 'm', { flags: 0x1000n }, { timestamp: '2026-12-01T09:30:00.123Z', level: 'info', pid: 1, message: 'm', flags: '0x1000' }],
+    // A plugin's meta named as a field of the line's own is kept beside it, as logrus keeps a clashing field.
+    [{ pid: 9, id: 'c' }, 'info', 'm', { pid: 3, id: 'x', timestamp: 't', level: 'l', message: 'n', other: 1 }, { timestamp: '2026-12-01T09:30:00.123Z', level: 'info', pid: 9, id: 'c', message: 'm', 'fields.pid': 3, 'fields.id': 'x', 'fields.timestamp': 't', 'fields.level': 'l', 'fields.message': 'n', other: 1 }],
+  ])('a JSON line of run %j, %s %j %j', (run, level, message, meta, expected) => {
+    const line = jsonLine(AT, run, level, message, meta);
+    expect(JSON.parse(line)).toEqual(expected);
+    expect(Object.keys(JSON.parse(line))).toEqual(Object.keys(expected));
+    expect(line).not.toContain('\n');
   });
 });
 
@@ -73,6 +109,49 @@ process.stdout.write(String(Object.keys(require.cache).some((k) => k.includes('/
       ].join('\n'),
     );
     expect(r.stdout).toBe('true');
+  });
+});
+
+describe('createLogger: the run in each line', () => {
+  const FILE_LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) pid=(\d+) id=web-1 (mountkit .*)$/;
+
+  test.each([
+    ['warn', "level: 'warn'"],
+    ['debug', "level: 'debug'"],
+  ])('--log FILE as text (%s): each line the time, the pid and the id, then the line stderr would have; stderr gets nothing', (_level, level) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-log-'));
+    try {
+      const file = path.join(dir, 'log');
+      const r = inNode(LOGS.replace(/OPTS/g, `{ ${level}, file: ${JSON.stringify(file)}, run: { pid: 4242, id: 'web-1' } }`));
+      expect(r.stderr).toBe('');
+      const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+      const parsed = lines.map((line) => FILE_LINE.exec(line));
+      expect(parsed.every(Boolean)).toBe(true);
+      expect(parsed.map((m) => m![2])).toEqual(lines.map(() => '4242'));
+      for (const m of parsed) expect(new Date(m![1]).toISOString()).toBe(m![1]);
+      const tails = parsed.map((m) => m![3]);
+      expect([...tails, ''].join('\n')).toBe(level.includes('debug') ? expected.replace('careful {"flags":"0xa"}\n', 'careful {"flags":"0xa"}\nmountkit info [tmpfs]: hello\nmountkit debug [tmpfs]: details\n') : expected);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('JSON on stderr: each line the time, this process\'s pid by default, no id', () => {
+    const r = inNode(`${LOGS.replace(/OPTS/g, "{ format: 'json' }")}
+process.stdout.write(String(process.pid));`);
+    const lines = r.stderr.trimEnd().split('\n').map((line) => JSON.parse(line));
+    expect(lines.map((l) => l.message)).toEqual(['boom', 'careful', 'no plugin', 'nested']);
+    for (const l of lines) {
+      expect(Object.keys(l).slice(0, 4)).toEqual(['timestamp', 'level', 'pid', 'message']);
+      expect(l.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(l.pid).toBe(Number(r.stdout));
+    }
+    expect(lines[0]).toMatchObject({ level: 'error', plugin: 'tmpfs', errno: 'EPERM' });
+  });
+
+  test('the text lines on stderr, at any level, stay as they were: no time, no pid', () => {
+    expect(inNode(LOGS.replace(/OPTS/g, "{ run: { pid: 4242, id: 'web-1' } }")).stderr).toBe(expected);
+    expect(inNode(LOGS.replace(/OPTS/g, "{ level: 'debug', run: { pid: 4242, id: 'web-1' } }")).stderr).not.toMatch(/pid=|web-1|^\d{4}-/m);
   });
 });
 
