@@ -1,10 +1,11 @@
+import { spawnSync } from 'child_process';
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { CLONE_NEWNS, ONLCR } from '../../src/core/constants';
 import { PID_NAMESPACE_PARENT } from '../../src/core/namespaces';
 import { PHASES } from '../../src/core/plugin';
 import { BUSYBOX, makeBundle } from '../conformance/harness';
-import { runCli } from '../helpers/cli';
+import { LAUNCHER, runCli } from '../helpers/cli';
 import { OVERLAY_PLUGINS, buildOverlayExample } from '../helpers/examples';
 
 /**
@@ -139,7 +140,8 @@ maybe('mountkit plan', () => {
   test("--preserve-fds past the plan port's own first descriptor (100), with a relaunch: each passed one copied down to its number, the plan to the execve", () => {
     const b = makeBundle(bundleConfig());
     try {
-      const r = runCli(['plan', '--preserve-fds', '120', '--bundle', b.dir]);
+      // The caller's 120 descriptors, 3 to 122, open as the run needs them.
+      const r = runCli(['plan', '--preserve-fds', '120', '--bundle', b.dir], { prefix: ['bash', '-c', 'for fd in $(seq 3 122); do eval "exec $fd</dev/null"; done; exec "$@"', 'bash'] });
       expect([r.status, r.stderr]).toEqual([0, '']);
       const copies = r.stdout.split('\n').flatMap((l) => / finalize +exec +dup3\((\d+), (\d+), 0\)$/.exec(l)?.slice(1).map(Number) ?? []);
       const targets = copies.filter((_fd, i) => i % 2 === 1);
@@ -149,6 +151,27 @@ maybe('mountkit plan', () => {
       expect(kept).toHaveLength(2);
       expect(copies).not.toContain(kept[1]);
       expect(r.stdout.trimEnd().split('\n').at(-1)).toMatch(/ finalize +exec +execve\("\/bin\/sh", /);
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('--preserve-fds 100000000 past the descriptors open: the one line and status of run, through bin/mountkit and through the Node entry, looking no further than the first closed one', () => {
+    const b = makeBundle(bundleConfig());
+    try {
+      // Nothing open from 3 up but what Node opens itself (started as the Node entry).
+      const args = ['--preserve-fds', '100000000', '--bundle', b.dir];
+      const launcher = (command: string) => {
+        const r = spawnSync('bash', ['-c', 'for fd in $(seq 3 9); do eval "exec $fd<&-"; done; exec "$@"', 'bash', LAUNCHER, command, ...args], { encoding: 'utf8', timeout: 60_000 });
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+      };
+      const node = (command: string) => runCli([command, ...args]);
+      expect(launcher('plan')).toEqual({ status: 2, stdout: '', stderr: 'mountkit: --preserve-fds 100000000: descriptor 3 is not open\n' });
+      expect(launcher('run')).toEqual(launcher('plan'));
+      // The Node entry counts Node's own descriptors as the caller's, plan as run; the plan ends where the run would, before any call.
+      const ran = node('run');
+      expect(ran).toEqual({ status: 2, stdout: '', stderr: expect.stringMatching(/^mountkit: --preserve-fds 100000000: descriptor \d+ is not open\n$/) });
+      expect(node('plan')).toEqual({ status: 2, stdout: `stops here: ${ran.stderr.replace(/^mountkit: /, '')}`, stderr: ran.stderr });
     } finally {
       b.cleanup();
     }

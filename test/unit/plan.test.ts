@@ -102,6 +102,28 @@ describe('buildPlan', () => {
     expect((closed.error as Error).message).toBe('--preserve-fds 2: descriptor 4 is not open');
   });
 
+  test("on its own port, the descriptors passed are this process's open ones: a count far past them ends at the first closed one, as run's fstat(2) of each does, having looked at no other", () => {
+    // `first` is the lowest number free, so every one below it is open; `gap` the lowest after it, closed again.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-plan-'));
+    const file = path.join(dir, 'passed');
+    fs.writeFileSync(file, '');
+    const first = fs.openSync(file, 'r');
+    const gap = fs.openSync(file, 'r');
+    fs.closeSync(gap);
+    try {
+      const config = makeConfig({ mounts: [], namespaces: [{ type: 'mount' }], preserveFds: 100_000_000 });
+      const plan = buildPlan(config, { plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside, validate: false, queries: true });
+      expect(plan.complete).toBe(false);
+      expect(plan.error).toBeInstanceOf(ConfigError);
+      expect((plan.error as Error).message).toBe(`--preserve-fds 100000000: descriptor ${gap} is not open`);
+      expect(plan.calls.map((c) => c.record)).toEqual(Array.from({ length: gap - 2 }, (_fd, i) => ({ op: 'fstat', fd: 3 + i })));
+      expect(first).toBeLessThan(gap);
+    } finally {
+      fs.closeSync(first);
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
   test('a pid namespace: the relaunch under unshare(1) first, then what the relaunched process does', () => {
     const plan = planOf({ namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: '/proc/1/ns/net' }] });
     const fake = fakeRoot().addFile('/proc/1/ns/net');
@@ -698,6 +720,28 @@ describe('PlanSyscalls', () => {
     expect(sys.lastCap).toBe(last);
     for (let cap = 0; cap <= last; cap++) expect(sys.capbsetRead(cap)).toBe(((bnd >> BigInt(cap)) & 1n) === 1n);
     expect(() => sys.capbsetRead(last + 1)).toThrow('prctl: EINVAL');
+  });
+
+  test('inheritOpen: the descriptors from the first given that this process holds, up to the count, none past the first closed one', () => {
+    const file = path.join(tmp, 'rootfs/etc/hostname');
+    // The lowest numbers free: every one from `first` up to `gap` is open, `gap` closed again, `after` open past it.
+    const first = fs.openSync(file, 'r');
+    const gap = fs.openSync(file, 'r');
+    const after = fs.openSync(file, 'r');
+    fs.closeSync(gap);
+    try {
+      expect(after).toBeGreaterThan(gap);
+      const range = (from: number, to: number) => Array.from({ length: to - from }, (_fd, i) => from + i);
+      expect(new PlanSyscalls().inheritOpen(gap, after - gap + 1).openFds()).toEqual([]);
+      expect(new PlanSyscalls().inheritOpen(first, 1).openFds()).toEqual([first]);
+      expect(new PlanSyscalls().inheritOpen(first, 100_000_000).openFds()).toEqual(range(first, gap));
+      const sys = new PlanSyscalls().inheritOpen(first, gap - first);
+      expect(sys.fstat(first).kind).toBe('file');
+      expect(() => sys.fstat(gap)).toThrow('fstat: EBADF');
+      expect(sys.calls.map((c) => c.op)).toEqual(['fstat', 'fstat']);
+    } finally {
+      for (const fd of [first, after]) fs.closeSync(fd);
+    }
   });
 
   test("the standard descriptors' filesystem is the host's (a pipe's pipefs), as their fstat is", () => {

@@ -86,9 +86,8 @@ function planPort(config: RootfsConfig): PlanSyscalls {
   const sys = new PlanSyscalls();
   // The process that becomes the container is PID 1 of a new pid namespace it is started in.
   sys.pid = config.namespaces.some((ns) => ns.type === 'pid' && !ns.path) ? 1 : process.pid;
-  // The descriptors passed to the container are the caller's, open when run starts.
-  for (let i = 0; i < passedCount(config); i++) sys.inheritFile(FIRST_PASSED_FD + i);
-  return sys;
+  // The descriptors passed to the container are the caller's: those of them this process has open.
+  return sys.inheritOpen(FIRST_PASSED_FD, passedCount(config));
 }
 
 /**

@@ -20,6 +20,8 @@
  *   inherits rather than opens, answer from the host's; so do the capability reads
  *   (the kernel's last capability, this process's bounding set) and whether there is a
  *   controlling terminal to give up.
+ * - The descriptors passed to the container (--preserve-fds, socket activation) are
+ *   those of this process's that are open, as a run finds the caller's (inheritOpen).
  *
  * For the plan's readers it also keeps what each open call returned and the path every
  * descriptor was opened at, since later calls name files by descriptor only
@@ -305,6 +307,21 @@ export class PlanSyscalls extends DryRunSyscalls {
 
   override fstat(fd: number): FileStat {
     return inheritedOr(fd, () => super.fstat(fd), hostFstat);
+  }
+
+  /**
+   * The descriptors from `first` on that this process holds, up to `count` of them and
+   * none past the first closed one, each held in the model as a file it inherited (no
+   * call recorded). A run looks at the descriptors passed to the container with fstat(2),
+   * from 3 up, and stops at the first closed one (core/passed-fds.ts checkPassedOpen), as
+   * runc run stops at the first it cannot stat: the plan, run where the run would be and
+   * started the same way (bin/mountkit checks the caller's for plan as for run, before
+   * Node opens its own), looks at the same ones, however large the count, and never
+   * holds more of them than the process has open.
+   */
+  inheritOpen(first: number, count: number): this {
+    for (let fd = first; fd < first + count && hostFstat(fd) !== undefined; fd++) this.inheritFile(fd);
+    return this;
   }
 
   override fstatfs(fd: number): FsStat {
