@@ -4,7 +4,7 @@ import * as path from 'path';
 import { CLONE_NEWNS, ONLCR } from '../../src/core/constants';
 import { PID_NAMESPACE_PARENT } from '../../src/core/namespaces';
 import { PHASES } from '../../src/core/plugin';
-import { BUSYBOX, makeBundle } from '../conformance/harness';
+import { BUSYBOX, makeBundle, runMountkit } from '../conformance/harness';
 import { LAUNCHER, runCli } from '../helpers/cli';
 import { OVERLAY_PLUGINS, buildOverlayExample } from '../helpers/examples';
 
@@ -172,6 +172,26 @@ maybe('mountkit plan', () => {
       const ran = node('run');
       expect(ran).toEqual({ status: 2, stdout: '', stderr: expect.stringMatching(/^mountkit: --preserve-fds 100000000: descriptor \d+ is not open\n$/) });
       expect(node('plan')).toEqual({ status: 2, stdout: `stops here: ${ran.stderr.replace(/^mountkit: /, '')}`, stderr: ran.stderr });
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('maskedPaths ["/"]: planned to the execve, as the run goes (the tmpfs on the root is not where a walk from the root goes; ".." from the root is)', () => {
+    const config = bundleConfig({ process: { terminal: false, args: ['sh', '-c', 'ls /; echo ..; ls /..'], env: ['PATH=/bin'], cwd: '/' } });
+    config.linux.maskedPaths = ['/'];
+    const b = makeBundle(config);
+    try {
+      const r = runCli(['plan', '--bundle', b.dir]);
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      const lines = r.stdout.trimEnd().split('\n');
+      expect(lines.find((l) => / finalize +masked-paths +mount\("tmpfs", "\/proc\/thread-self\/fd\/\d+", "tmpfs", MS_RDONLY, NULL\)  # \d+ = \/$/.test(l))).toBeDefined();
+      expect(lines.at(-1)).toMatch(/ finalize +exec +execve\("\/bin\/sh", /);
+      const ran = runMountkit(b.dir);
+      expect([ran.status, ran.stderr]).toEqual([0, '']);
+      const [root, above] = ran.stdout.split('..\n');
+      expect(root.split('\n')).toEqual(expect.arrayContaining(['bin', 'etc', 'proc']));
+      expect(above).toBe('');
     } finally {
       b.cleanup();
     }

@@ -15,12 +15,15 @@ import {
   MS_BIND,
   MS_MOVE,
   MS_NOSUID,
+  MS_RDONLY,
   MS_REC,
+  MS_REMOUNT,
   OPEN_TREE_CLONE,
   O_CLOEXEC,
   O_DIRECTORY,
   O_PATH,
   O_RDONLY,
+  RESOLVE_IN_ROOT,
   S_IFCHR,
   makedev,
 } from '../../src/core/constants';
@@ -768,6 +771,32 @@ describe('PlanSyscalls', () => {
     chrooted.chroot('.');
     expect(chrooted.readdir('/')).toEqual(['file']);
     expect(sys.fstat(1).ino).toBe(fs.fstatSync(1, { bigint: true }).ino);
+  });
+
+  test('a mount on the root after the jail (maskedPaths ["/"]) is not entered by a walk that starts there: "/" and "/etc" stay the rootfs; ".." from the root enters the last one mounted, as the kernel does', () => {
+    const sys = new PlanSyscalls();
+    const r = path.join(tmp, 'rootfs');
+    sys.chdir(r);
+    sys.pivotRoot('.', '.');
+    sys.chdir('/');
+    // As the mask step makes it: a descriptor of "/", the tmpfs mounted through its magic link.
+    const root = sys.openat2(sys.open('/', O_DIRECTORY | O_PATH, 0), '.', O_PATH, 0, RESOLVE_IN_ROOT);
+    sys.mount('tmpfs', `/proc/thread-self/fd/${root}`, 'tmpfs', MS_RDONLY, null);
+    expect(sys.readdir('/')).toEqual(['data', 'etc', 'proc']);
+    expect(sys.readFile('/etc/hostname')).toBe('image\n');
+    expect(sys.readdir('/..')).toEqual([]);
+    expect(sys.readdir('/etc/..')).toEqual([]);
+    expect(() => sys.readFile('/../etc/hostname')).toThrow('readFile "/../etc/hostname": ENOENT');
+    // From the descriptor of "/" alike; RESOLVE_IN_ROOT's ".." stays at its directory and enters what is mounted there.
+    expect(sys.pathOf(sys.openat2(root, 'etc', O_PATH, 0, RESOLVE_IN_ROOT))).toBe('/etc');
+    expect(() => sys.openat2(root, '../etc', O_PATH, 0, RESOLVE_IN_ROOT)).toThrow('openat2 "../etc": ENOENT');
+    // A second mount on "/" goes on top of the first; the root is still a mount's root, remounted as ever.
+    sys.writeFile('/../first', '');
+    sys.mount('tmpfs', '/', 'tmpfs', 0n, null);
+    expect(sys.readdir('/..')).toEqual([]);
+    expect(sys.readdir('/')).toEqual(['data', 'etc', 'proc']);
+    sys.mount(null, '/', null, MS_REMOUNT | MS_BIND | MS_RDONLY, null);
+    expect(sys.calls.at(-1)).toEqual({ op: 'mount', source: null, target: '/', fstype: null, flags: MS_REMOUNT | MS_BIND | MS_RDONLY, data: null });
   });
 
   test('nothing on the host changes', () => {

@@ -96,6 +96,8 @@ export class PlanSyscalls extends DryRunSyscalls {
   private readonly fresh = new WeakSet<FakeNode>();
   /** What each tree grafted below / hides at its place, shown again when it is unmounted or moved away. */
   private readonly covered = new WeakMap<FakeNode, FakeNode>();
+  /** The trees mounted on the process's root: each on top of the root, or of the one mounted before it. */
+  private readonly overRoot = new WeakMap<FakeNode, FakeNode>();
 
   constructor() {
     super();
@@ -388,12 +390,20 @@ export class PlanSyscalls extends DryRunSyscalls {
    * (`shared`) is its source's: the target gets a view of it (bindView), unless it is the
    * source itself (the rootfs bound onto itself), where a mount inside changes both paths
    * alike and the descriptors kept of it must go on reaching what is mounted.
+   *
+   * A tree mounted on the process's root (a masked or read-only "/" after the jail) goes
+   * on top of what is there and leaves the model's root as it is: a walk starting at
+   * the root starts on the root's own mount (path_init(), fs/namei.c) and enters a mount
+   * only as it steps into a directory, never at its start, so "/" and "/bin" go on
+   * reaching the rootfs; only ".." from the root enters it (mountedOn).
    */
   private graft(at: string, tree: FakeNode, shared = false): void {
     const placed = shared && tree.kind === 'dir' && tree !== this.node(at, true) ? this.bindView(tree) : tree;
     this.mountRoots.add(placed);
     if (at === '/') {
-      this.root = placed;
+      // A new mount goes on top of those already there (lock_mount(), fs/namespace.c).
+      const top = this.mountedOn(this.root) ?? this.root;
+      if (top !== placed) this.overRoot.set(top, placed);
       return;
     }
     const parent = this.ownDir(posix.dirname(at));
@@ -401,6 +411,19 @@ export class PlanSyscalls extends DryRunSyscalls {
     const hidden = this.entries(parent).get(posix.basename(at));
     if (hidden && hidden !== placed) this.covered.set(placed, hidden);
     this.putEntry(parent, posix.basename(at), placed);
+  }
+
+  /**
+   * What ".." that lands on `dir` enters: when `dir` is the process's root (or a tree
+   * mounted on it), the last tree mounted there, as the kernel's ".." steps into the
+   * mounts on the directory it reaches, at the root too (follow_dotdot(), then
+   * step_into(), fs/namei.c). Below the root, a walk meets the trees grafted in their
+   * directories as it steps in.
+   */
+  protected override mountedOn(dir: FakeNode): FakeNode | undefined {
+    let top = this.overRoot.get(dir);
+    for (let next = top && this.overRoot.get(top); next !== undefined; next = this.overRoot.get(next)) top = next;
+    return top;
   }
 
   /** `node` as the entry `name` of `dir`: a bind view's own (BindEntries.pin), else set. */

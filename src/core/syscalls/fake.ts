@@ -699,6 +699,15 @@ export class FakeSyscalls implements Syscalls {
   }
 
   /**
+   * The tree mounted on top of directory `dir`, which ".." landing on it enters, when a
+   * walk holds `dir` itself (its start, a descriptor's directory); none here, where a
+   * mount hides nothing (the plan port grafts trees).
+   */
+  protected mountedOn(_dir: FakeNode): FakeNode | undefined {
+    return undefined;
+  }
+
+  /**
    * Whether `node` is the root of a mount: the model's `/`, the target of a mount made
    * here or one addMountpoint named (a view of a bind's source shows the source's).
    */
@@ -1968,6 +1977,11 @@ export class FakeSyscalls implements Syscalls {
     for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
       if (name === '..') {
         if (chain.length > floor) chain.pop();
+        // ".." enters what was mounted on the directory it lands on since the walk had
+        // it, at its floor too (follow_dotdot(), then step_into(), fs/namei.c).
+        const at = chain[chain.length - 1];
+        const on = this.mountedOn(at.node);
+        if (on) chain[chain.length - 1] = { name: at.name, node: on };
         continue;
       }
       const dir = this.last(chain);
