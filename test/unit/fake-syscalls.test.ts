@@ -1,4 +1,4 @@
-import { DEFAULT_TERMIOS, FakeSyscalls, ExecveCalled, countingBytes } from '../../src/core/syscalls/fake';
+import { DEFAULT_TERMIOS, FakeSyscalls, ExecveCalled, countingBytes, type FakeNode } from '../../src/core/syscalls/fake';
 import { SyscallError } from '../../src/core/errors';
 import {
   AT_EMPTY_PATH,
@@ -482,6 +482,27 @@ describe('FakeSyscalls filesystem model', () => {
       expect(sys.stat('/a/b/dotdot/b/rel/../abs/file').kind).toBe('file');
       expect(sys.stat('/../../target/./file').kind).toBe('file');
       expect(sys.stat('target//file').kind).toBe('file');
+    });
+
+    it('.. enters what a subclass says is mounted on the directory it lands on (mountedOn), at the root and at RESOLVE_IN_ROOT\'s floor too; a walk starting there does not', () => {
+      /** A model with a tree mounted on its root since (the plan port grafts one so). */
+      class Stacked extends FakeSyscalls {
+        readonly onRoot: FakeNode = this.newNode('dir', 0o755);
+        protected override mountedOn(dir: FakeNode): FakeNode | undefined {
+          return dir === this.root ? this.onRoot : undefined;
+        }
+      }
+      const stacked = new Stacked().addFile('/etc/hostname', 'image');
+      expect(stacked.readdir('/')).toEqual(['etc']);
+      expect(stacked.readFile('/etc/hostname')).toBe('image');
+      expect(stacked.readdir('/..')).toEqual([]);
+      expect(stacked.readdir('/etc/..')).toEqual([]);
+      expect(errorOf(() => stacked.stat('/../etc'))).toEqual({ syscall: 'stat', code: 'ENOENT', paths: ['/../etc'] });
+      const root = stacked.open('/', O_PATH | O_DIRECTORY, 0);
+      expect(stacked.pathOf(stacked.openat2(root, 'etc', O_PATH, 0, RESOLVE_IN_ROOT))).toBe('/etc');
+      expect(caught(() => stacked.openat2(root, '../etc', O_PATH, 0, RESOLVE_IN_ROOT)).code).toBe('ENOENT');
+      // The fake itself grafts nothing: ".." at the root stays there.
+      expect(sys.stat('/../target').kind).toBe('dir');
     });
 
     it('a dangling link: lstat works, stat ENOENT', () => {
