@@ -71,6 +71,8 @@ export const AT_RECURSIVE = 0x8000;
 export const O_RDONLY = 0;
 export const O_WRONLY = 1;
 export const O_RDWR = 2;
+/** The access mode bits of open(2)'s flags: O_RDONLY, O_WRONLY or O_RDWR. */
+export const O_ACCMODE = 3;
 export const O_CREAT = 0o100;
 export const O_EXCL = 0o200;
 export const O_NOCTTY = 0o400;

@@ -1,5 +1,6 @@
 import { spawnSync } from 'child_process';
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import * as path from 'path';
 import { CLONE_NEWNS, ONLCR } from '../../src/core/constants';
 import { PID_NAMESPACE_PARENT } from '../../src/core/namespaces';
@@ -194,6 +195,33 @@ maybe('mountkit plan', () => {
       expect(above).toBe('');
     } finally {
       b.cleanup();
+    }
+  });
+
+  test.each<[string, { cwd?: string; mounts?: Record<string, string>[] }, string]>([
+    ['a mount whose destination must be made in it', { mounts: [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' }] }, 'mounts: plugin tmpfs mounts[2] "/data/tmp": mkdirat "ROOTFS/data/tmp": EROFS'],
+    ['the cwd made in it', { cwd: '/data/work' }, 'after-jail: plugin cwd: mkdirat "/data/work": EROFS'],
+  ])('a read-only bind and %s: the plan ends where the run ends, with its line (EROFS)', (_what, over, line) => {
+    const source = mkdtempSync(path.join(tmpdir(), 'mountkit-ro-source-'));
+    const config = bundleConfig({
+      process: { terminal: false, args: ['sh', '-c', 'true'], env: ['PATH=/bin'], cwd: over.cwd ?? '/' },
+      root: { path: 'rootfs' },
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/data', type: 'bind', source, options: ['rbind', 'ro'] },
+        ...(over.mounts ?? []).map((m) => ({ ...m, destination: `/data${m.destination}` })),
+      ],
+    });
+    const b = makeBundle(config);
+    try {
+      const expected = `mountkit: ${line.replace('ROOTFS', path.join(b.dir, 'rootfs'))}\n`;
+      const planned = runCli(['plan', '--bundle', b.dir]);
+      expect([planned.status, planned.stderr]).toEqual([1, expected]);
+      expect(runMountkit(b.dir)).toEqual({ status: 1, stdout: '', stderr: expected });
+      expect(readdirSync(source)).toEqual([]);
+    } finally {
+      b.cleanup();
+      rmSync(source, { recursive: true });
     }
   });
 

@@ -17,6 +17,7 @@ import {
   MOVE_MOUNT_T_EMPTY_PATH,
   MS_BIND,
   MOUNT_ATTR_NOSUID,
+  MOUNT_ATTR_RDONLY,
   MS_SILENT,
   MS_UNBINDABLE,
   MS_SLAVE,
@@ -801,6 +802,107 @@ describe('FakeSyscalls filesystem model', () => {
       sys.pivotRoot('/new', '/new');
       sys.pivotRoot('.', '.');
       expect(sys.callsOf('pivotRoot')).toHaveLength(3);
+    });
+  });
+
+  describe('read-only mounts (refuseReadOnlyWrites)', () => {
+    /** A model refusing changes below read-only mounts, with /ro and /rw to mount on. */
+    function refusing(): FakeSyscalls {
+      const sys = new FakeSyscalls().addDir('/ro/sub').addFile('/ro/file', 'x').addDevice('/ro/null', 'char', 1, 3).addDir('/rw').addDir('/src');
+      sys.refuseReadOnlyWrites = true;
+      return sys;
+    }
+
+    it('a filesystem mounted MS_RDONLY: a change below it is EROFS, after EEXIST and ENOENT of the path; reading, and writing a device, are not changes', () => {
+      const sys = refusing();
+      sys.mount('tmpfs', '/ro', 'tmpfs', MS_RDONLY, null);
+      sys.clearCalls();
+      expect(errorOf(() => sys.mkdir('/ro/new', 0o755))).toEqual({ syscall: 'mkdir', code: 'EROFS', paths: ['/ro/new'] });
+      expect(caught(() => sys.mkdir('/ro/sub', 0o755)).code).toBe('EEXIST');
+      expect(caught(() => sys.mkdir('/ro/missing/new', 0o755)).code).toBe('ENOENT');
+      expect(caught(() => sys.open('/ro/created', O_WRONLY | O_CREAT, 0o644)).code).toBe('EROFS');
+      expect(caught(() => sys.open('/ro/file', O_WRONLY, 0)).code).toBe('EROFS');
+      expect(caught(() => sys.open('/ro/file', O_RDONLY | O_TRUNC, 0)).code).toBe('EROFS');
+      expect(caught(() => sys.writeFile('/ro/file', 'y')).code).toBe('EROFS');
+      expect(caught(() => sys.symlink('/x', '/ro/link')).code).toBe('EROFS');
+      expect(caught(() => sys.mknod('/ro/node', S_IFCHR | 0o666, makedev(1, 3))).code).toBe('EROFS');
+      expect(caught(() => sys.chmod('/ro/file', 0o600)).code).toBe('EROFS');
+      expect(caught(() => sys.chown('/ro/file', 1, 1)).code).toBe('EROFS');
+      expect(caught(() => sys.lsetxattr('/ro/file', 'user.x', 'y')).code).toBe('EROFS');
+      // The parent's mount is checked before the name is looked up (do_unlinkat).
+      expect(caught(() => sys.unlink('/ro/missing')).code).toBe('EROFS');
+      expect(caught(() => sys.rmdir('/ro/sub')).code).toBe('EROFS');
+      expect(sys.readFile('/ro/file')).toBe('x');
+      expect(sys.open('/ro/file', O_RDONLY | O_CREAT, 0o644)).toBeGreaterThan(0);
+      expect(sys.open('/ro/null', O_RDWR, 0)).toBeGreaterThan(0);
+      sys.writeFile('/ro/null', 'dropped');
+      expect(sys.calls.map((c) => c.op)).toEqual(['mkdir', 'mkdir', 'mkdir', 'open', 'open', 'open', 'writeFile', 'symlink', 'mknod', 'chmod', 'chown', 'lsetxattr', 'unlink', 'rmdir', 'readFile', 'open', 'open', 'writeFile']);
+      expect(sys.node('/ro/file')?.content).toBe('x');
+      // Off (the default), nothing is refused.
+      const lenient = new FakeSyscalls().addDir('/ro');
+      lenient.mount('tmpfs', '/ro', 'tmpfs', MS_RDONLY, null);
+      lenient.mkdir('/ro/new', 0o755);
+      expect(lenient.node('/ro/new')?.kind).toBe('dir');
+    });
+
+    it('a bind ignores MS_RDONLY and takes its source mount\'s flag; a remount sets it, a mount inside is its own, and umount2 shows the one below again', () => {
+      const sys = refusing();
+      sys.mount('/src', '/rw', null, MS_BIND | MS_RDONLY, null);
+      sys.mkdir('/rw/made', 0o755);
+      sys.mount(null, '/rw', null, MS_REMOUNT | MS_BIND | MS_RDONLY, null);
+      expect(caught(() => sys.mkdir('/rw/again', 0o755)).code).toBe('EROFS');
+      // A mount inside the read-only one is writable, and a bind of the read-only one is read-only.
+      sys.mount('tmpfs', '/rw/made', 'tmpfs', 0n, null);
+      sys.mkdir('/rw/made/inside', 0o755);
+      sys.mount('/rw', '/ro', null, MS_BIND, null);
+      expect(caught(() => sys.writeFile('/ro/file', 'y')).code).toBe('EROFS');
+      // A writable tmpfs on top at /ro, then gone: the read-only bind below again.
+      sys.mount('tmpfs', '/ro', 'tmpfs', 0n, null);
+      sys.writeFile('/ro/file', 'y');
+      sys.umount2('/ro', 0);
+      expect(caught(() => sys.writeFile('/ro/file', 'z')).code).toBe('EROFS');
+      sys.mount(null, '/rw', null, MS_REMOUNT | MS_BIND, null);
+      sys.mkdir('/rw/again', 0o755);
+    });
+
+    it('mount_setattr MOUNT_ATTR_RDONLY, with AT_RECURSIVE on the mounts below too, and cleared again; MS_MOVE takes the flag along', () => {
+      const sys = refusing();
+      sys.mount('tmpfs', '/rw', 'tmpfs', 0n, null);
+      sys.mkdir('/rw/sub', 0o755);
+      sys.mount('tmpfs', '/rw/sub', 'tmpfs', 0n, null);
+      const fd = sys.open('/rw', O_PATH | O_DIRECTORY, 0);
+      sys.mountSetattr(fd, '', AT_EMPTY_PATH, MOUNT_ATTR_RDONLY, 0n, 0n);
+      expect(caught(() => sys.mkdir('/rw/x', 0o755)).code).toBe('EROFS');
+      sys.mkdir('/rw/sub/x', 0o755);
+      sys.mountSetattr(fd, '', AT_EMPTY_PATH | AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0n, 0n);
+      expect(caught(() => sys.mkdir('/rw/sub/y', 0o755)).code).toBe('EROFS');
+      sys.mountSetattr(fd, '', AT_EMPTY_PATH | AT_RECURSIVE, 0n, MOUNT_ATTR_RDONLY, 0n);
+      sys.mkdir('/rw/sub/y', 0o755);
+      sys.mount('tmpfs', '/src', 'tmpfs', MS_RDONLY, null);
+      sys.mount('/src', '/ro/sub', null, MS_MOVE, null);
+      expect(caught(() => sys.mkdir('/ro/sub/x', 0o755)).code).toBe('EROFS');
+      sys.mkdir('/src/x', 0o755);
+    });
+
+    it('a detached copy (open_tree) has its source mount\'s flag, which mount_setattr changes before it is attached; fchownat and copyFile are changes too', () => {
+      const sys = refusing();
+      sys.mount('tmpfs', '/src', 'tmpfs', MS_RDONLY, null);
+      const copy = sys.openTree(AT_FDCWD, '/src', OPEN_TREE_CLONE);
+      sys.moveMount(copy, '', AT_FDCWD, '/rw', MOVE_MOUNT_F_EMPTY_PATH);
+      expect(caught(() => sys.mkdir('/rw/x', 0o755)).code).toBe('EROFS');
+      const writable = sys.openTree(AT_FDCWD, '/src', OPEN_TREE_CLONE);
+      sys.mountSetattr(writable, '', AT_EMPTY_PATH, 0n, MOUNT_ATTR_RDONLY, 0n);
+      sys.moveMount(writable, '', AT_FDCWD, '/ro/sub', MOVE_MOUNT_F_EMPTY_PATH);
+      sys.mkdir('/ro/sub/x', 0o755);
+      const readOnly = sys.openTree(AT_FDCWD, '/ro/sub', OPEN_TREE_CLONE);
+      sys.mountSetattr(readOnly, '', AT_EMPTY_PATH, MOUNT_ATTR_RDONLY, 0n, 0n);
+      sys.moveMount(readOnly, '', AT_FDCWD, '/ro/sub/x', MOVE_MOUNT_F_EMPTY_PATH);
+      expect(caught(() => sys.mkdir('/ro/sub/x/y', 0o755)).code).toBe('EROFS');
+      const fd = sys.open('/src', O_PATH | O_DIRECTORY, 0);
+      expect(caught(() => sys.fchownat(fd, '', 0, 0, AT_EMPTY_PATH)).code).toBe('EROFS');
+      expect(caught(() => sys.fchownat(AT_FDCWD, '/src', 0, 0, 0)).code).toBe('EROFS');
+      sys.addFile('/rw-file', 'x');
+      expect(caught(() => sys.copyFile('/rw-file', '/src/copy')).code).toBe('EROFS');
     });
   });
 

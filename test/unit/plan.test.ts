@@ -790,13 +790,46 @@ describe('PlanSyscalls', () => {
     // From the descriptor of "/" alike; RESOLVE_IN_ROOT's ".." stays at its directory and enters what is mounted there.
     expect(sys.pathOf(sys.openat2(root, 'etc', O_PATH, 0, RESOLVE_IN_ROOT))).toBe('/etc');
     expect(() => sys.openat2(root, '../etc', O_PATH, 0, RESOLVE_IN_ROOT)).toThrow('openat2 "../etc": ENOENT');
-    // A second mount on "/" goes on top of the first; the root is still a mount's root, remounted as ever.
-    sys.writeFile('/../first', '');
+    // A second mount on "/" goes on top of the first (read-only, the mask's); the root is still a mount's root, remounted as ever.
+    expect(() => sys.writeFile('/../first', '')).toThrow('writeFile "/../first": EROFS');
     sys.mount('tmpfs', '/', 'tmpfs', 0n, null);
-    expect(sys.readdir('/..')).toEqual([]);
+    sys.writeFile('/../second', '');
+    expect(sys.readdir('/..')).toEqual(['second']);
     expect(sys.readdir('/')).toEqual(['data', 'etc', 'proc']);
     sys.mount(null, '/', null, MS_REMOUNT | MS_BIND | MS_RDONLY, null);
     expect(sys.calls.at(-1)).toEqual({ op: 'mount', source: null, target: '/', fstype: null, flags: MS_REMOUNT | MS_BIND | MS_RDONLY, data: null });
+  });
+
+  test('a change below a read-only mount is EROFS, as in a run: the flag is the mount\'s own (a bind\'s, not its source\'s), a mount inside has its own, and what a mount covers keeps its own', () => {
+    const sys = new PlanSyscalls();
+    const r = path.join(tmp, 'rootfs');
+    sys.mount(path.join(tmp, 'src'), path.join(r, 'data'), null, MS_BIND, null);
+    sys.mount(null, path.join(r, 'data'), null, MS_REMOUNT | MS_BIND | MS_RDONLY, null);
+    expect(() => sys.mkdir(path.join(r, 'data/sub'), 0o755)).toThrow(`mkdir "${path.join(r, 'data/sub')}": EROFS`);
+    expect(() => sys.writeFile(path.join(r, 'data/file'), 'changed')).toThrow('EROFS');
+    // The source is not the bind: still writable.
+    sys.mkdir(path.join(tmp, 'src/sub'), 0o755);
+    expect(sys.readdir(path.join(r, 'data'))).toEqual(['file', 'sub']);
+    // A bind of the read-only bind is read-only; unmounted, the directory it covered is writable as it was.
+    sys.mount(path.join(r, 'data'), path.join(r, 'proc'), null, MS_BIND, null);
+    expect(() => sys.mkdir(path.join(r, 'proc/x'), 0o755)).toThrow('EROFS');
+    sys.umount2(path.join(r, 'proc'), 0);
+    sys.mkdir(path.join(r, 'proc/x'), 0o755);
+    // A tmpfs on a directory of the read-only bind is writable; a read-only one on /etc covers it, and gone, /etc is writable again.
+    sys.mount('tmpfs', path.join(r, 'data/sub'), 'tmpfs', 0n, null);
+    sys.writeFile(path.join(r, 'data/sub/new'), 'x');
+    sys.mount('tmpfs', path.join(r, 'etc'), 'tmpfs', MS_RDONLY, null);
+    expect(() => sys.mkdir(path.join(r, 'etc/x'), 0o755)).toThrow('EROFS');
+    sys.umount2(path.join(r, 'etc'), 0);
+    sys.mkdir(path.join(r, 'etc/x'), 0o755);
+    expect(sys.readdir(path.join(r, 'etc'))).toEqual(['hostname', 'x']);
+    // A detached copy of the read-only bind, attached through a descriptor of its target, is read-only there.
+    const copy = sys.openTree(-100, path.join(r, 'data'), OPEN_TREE_CLONE);
+    const target = sys.openat2(-100, path.join(r, 'etc/x'), O_PATH, 0, 0n);
+    sys.moveMount(copy, '', target, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    expect(sys.readdir(path.join(r, 'etc/x'))).toEqual(['file', 'sub']);
+    expect(() => sys.mkdir(path.join(r, 'etc/x/y'), 0o755)).toThrow('EROFS');
+    sys.mkdir(path.join(r, 'etc/y'), 0o755);
   });
 
   test('nothing on the host changes', () => {

@@ -11,7 +11,10 @@
  *   source's), proc and sysfs show a fresh mirror of the
  *   host's /proc and /sys (the same kernel answers inside the container), anything else
  *   (tmpfs, mqueue, overlay, ...) an empty directory, a devpts one with its ptmx. Remounts, propagation
- *   changes, moves and unmounts leave the model as it is.
+ *   changes, moves and unmounts leave the model as it is, but for the read-only flag:
+ *   a change below a read-only mount is EROFS (FakeSyscalls.refuseReadOnlyWrites), the
+ *   flag going with the mount's tree. A mount on the process's root goes on top of it,
+ *   where only ".." from the root reaches it (graft).
  * - chroot(2) and pivot_root(2) make the new root the model's `/`, so the steps after the
  *   jail (cwd, /dev/null, masks, sysctls, the program's lookup) resolve their container
  *   paths inside the rootfs. A "." argument is the current directory, which the port
@@ -101,6 +104,8 @@ export class PlanSyscalls extends DryRunSyscalls {
 
   constructor() {
     super();
+    // Its mounts show their own trees: a change below a read-only one is refused, as in a run.
+    this.refuseReadOnlyWrites = true;
     const session = hostSession();
     this.leadsSession = session.sessionLeader;
     this.session = { ...this.session, groupLeader: session.groupLeader, terminal: hasControllingTerminal() };
@@ -153,14 +158,27 @@ export class PlanSyscalls extends DryRunSyscalls {
       return;
     }
     const before = this.mounts.length;
+    const under = this.node(target, true);
+    const readOnlyUnder = under !== undefined && this.readOnlyRoots.has(under);
     super.mount(source, target, fstype, flags, data);
     // The fake adds an entry for new mounts and binds only (not remount, propagation, move).
     if (this.mounts.length === before) return;
     const at = this.mounts[this.mounts.length - 1].target;
     const bind = (flags & MS_BIND) !== 0n;
     const tree = bind ? this.node(source ?? '', true) : this.newFilesystem(fstype);
-    if (tree) this.graft(at, tree, bind);
+    if (tree) this.placeMount(at, tree, bind, under, readOnlyUnder);
     if (tree && !bind) this.fresh.add(tree);
+  }
+
+  /**
+   * graft() for a mount the fake just made at `at` over `under`: the read-only flag the
+   * fake gave the node it mounted on goes with the tree, which is the mount's root here,
+   * and what the tree covers keeps its own (`readOnlyUnder`).
+   */
+  private placeMount(at: string, tree: FakeNode, bind: boolean, under: FakeNode | undefined, readOnlyUnder: boolean): void {
+    const readOnly = under !== undefined && this.readOnlyRoots.has(under);
+    if (under) this.setReadOnly(under, readOnlyUnder);
+    this.setReadOnly(this.graft(at, tree, bind), readOnly);
   }
 
   /**
@@ -224,11 +242,20 @@ export class PlanSyscalls extends DryRunSyscalls {
   /** A detached tree attached shows its source's tree at the target, as a bind does. */
   override moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number): void {
     const before = this.mounts.length;
+    const under = this.nodeAt(toDirfd, toPath);
+    const readOnlyUnder = under !== undefined && this.readOnlyRoots.has(under);
     super.moveMount(fromDirfd, fromPath, toDirfd, toPath, flags);
     if (this.mounts.length === before) return;
     const { source, target } = this.mounts[this.mounts.length - 1];
     const tree = this.node(source ?? '', true);
-    if (tree) this.graft(target, tree, true);
+    if (tree) this.placeMount(target, tree, true, under, readOnlyUnder);
+  }
+
+  /** The node `path` names from descriptor `dirfd` (the descriptor's own with an empty path), symlinks followed; not recorded. */
+  private nodeAt(dirfd: number, path: string): FakeNode | undefined {
+    const base = this.openedAt.get(dirfd);
+    if (path === '') return base === undefined ? undefined : this.node(base, true);
+    return this.node(path.startsWith('/') || base === undefined ? path : posix.join(base, path), true);
   }
 
   /**
@@ -397,20 +424,21 @@ export class PlanSyscalls extends DryRunSyscalls {
    * only as it steps into a directory, never at its start, so "/" and "/bin" go on
    * reaching the rootfs; only ".." from the root enters it (mountedOn).
    */
-  private graft(at: string, tree: FakeNode, shared = false): void {
+  private graft(at: string, tree: FakeNode, shared = false): FakeNode {
     const placed = shared && tree.kind === 'dir' && tree !== this.node(at, true) ? this.bindView(tree) : tree;
     this.mountRoots.add(placed);
     if (at === '/') {
       // A new mount goes on top of those already there (lock_mount(), fs/namespace.c).
       const top = this.mountedOn(this.root) ?? this.root;
       if (top !== placed) this.overRoot.set(top, placed);
-      return;
+      return placed;
     }
     const parent = this.ownDir(posix.dirname(at));
-    if (parent?.kind !== 'dir') return;
+    if (parent?.kind !== 'dir') return placed;
     const hidden = this.entries(parent).get(posix.basename(at));
     if (hidden && hidden !== placed) this.covered.set(placed, hidden);
     this.putEntry(parent, posix.basename(at), placed);
+    return placed;
   }
 
   /**

@@ -36,6 +36,7 @@ import {
   DEVPTS_SUPER_MAGIC,
   EXT4_SUPER_MAGIC,
   MOUNT_ATTR_IDMAP,
+  MOUNT_ATTR_RDONLY,
   LITTLE_ENDIAN,
   MQUEUE_MAGIC,
   MS_BIND,
@@ -43,10 +44,12 @@ import {
   MOVE_MOUNT_T_EMPTY_PATH,
   MS_MOVE,
   MS_PROPAGATION,
+  MS_RDONLY,
   MS_REC,
   MS_REMOUNT,
   MS_SILENT,
   NSFS_MAGIC,
+  O_ACCMODE,
   O_CLOEXEC,
   O_CREAT,
   O_DIRECTORY,
@@ -54,6 +57,7 @@ import {
   O_NOFOLLOW,
   OPEN_TREE_CLONE,
   O_PATH,
+  O_RDONLY,
   O_TRUNC,
   PIPEFS_MAGIC,
   PROC_SUPER_MAGIC,
@@ -489,6 +493,16 @@ export class FakeSyscalls implements Syscalls {
   session = { sid: STARTER_SESSION, groupLeader: false, terminal: true };
   /** The effective capabilities capset left; undefined before any capset (all of root's). */
   effective: bigint | undefined;
+  /**
+   * Whether a change below a read-only mount fails with EROFS, as the kernel refuses it
+   * (mnt_want_write(), fs/namespace.c). Off unless set: this model's mounts hide nothing
+   * (a new filesystem shows the old entries of the directory it is mounted on), so a
+   * read-only mount of a filesystem whose own content holds what a step looks for (a
+   * sysfs and its fs/cgroup) would refuse a mkdir that only the model needs. The plan
+   * port, whose mounts show their own trees, sets it; the read-only state of each mount
+   * is kept either way.
+   */
+  refuseReadOnlyWrites = false;
   /** What runCommand returns. */
   commandResult: CommandResult | ((cmd: CommandSpec) => CommandResult) = { status: 0, signal: null, output: '' };
 
@@ -502,7 +516,7 @@ export class FakeSyscalls implements Syscalls {
   /** Every descriptor's path when it was opened. */
   private readonly fdPaths = new Map<number, string>();
   /** The detached copies open_tree(OPEN_TREE_CLONE) made, by descriptor: the path copied, and whether with what is below it. */
-  private readonly trees = new Map<number, { source: string; recursive: boolean }>();
+  private readonly trees = new Map<number, { source: string; recursive: boolean; readOnly: boolean }>();
   /** Each mount's id (fstatMount), given when it is made; the model's own filesystem is mount 1. */
   private readonly mountIds = new WeakMap<MountEntry, bigint>();
   private nextMountId = 2n;
@@ -514,6 +528,13 @@ export class FakeSyscalls implements Syscalls {
   private readonly closedStreams = new Set<number>();
   /** The root directories (or files) of the mounts in the model: isMountRoot. */
   protected readonly mountRoots = new WeakSet<FakeNode>();
+  /**
+   * The roots of the read-only mounts (MNT_READONLY): what is below one, up to the next
+   * mount's root, refuses a change with EROFS (mnt_want_write(), fs/namespace.c).
+   */
+  protected readonly readOnlyRoots = new WeakSet<FakeNode>();
+  /** Whether each mount made was read-only when last set: what its target shows again when a mount on top of it goes. */
+  private readonly readOnlyMounts = new WeakMap<MountEntry, boolean>();
   /** statfs f_flags by path, from addMountFlags. */
   private readonly mountFlags = new Map<string, bigint>();
   private readonly rules: FailRule[] = [];
@@ -659,6 +680,8 @@ export class FakeSyscalls implements Syscalls {
     // do_remount() and do_reconfigure_mnt(): EINVAL unless the target is the root of a mount.
     if ((flags & MS_REMOUNT) !== 0n) {
       if (!this.isMountRoot(to.node)) throw this.fail(rec, 'EINVAL');
+      // A remount sets the mount's flags as given: MS_RDONLY or not (do_reconfigure_mnt(), or the superblock's in do_remount()).
+      this.setReadOnly(to.node, (flags & MS_RDONLY) !== 0n, this.topMountAt(to.path));
       return;
     }
     if ((flags & MS_BIND) === 0n && (flags & MS_PROPAGATION) !== 0n) {
@@ -681,6 +704,50 @@ export class FakeSyscalls implements Syscalls {
     this.addMount(entry);
     this.mountRoots.add(to.node);
     if (from) this.bindSources.set(entry, from.path);
+    // A bind copies its source mount's flags, read-only among them, and ignores MS_RDONLY
+    // (clone_mnt(), fs/namespace.c; mount(2)); a new filesystem is read-only with it.
+    this.setReadOnly(to.node, from ? this.onReadOnlyMount(this.chainOf(this.walk(rec, source!, true))) : (flags & MS_RDONLY) !== 0n, entry);
+  }
+
+  /** The mount made last at the resolved path `path`, if one was made there. */
+  private topMountAt(path: string): MountEntry | undefined {
+    for (let i = this.mounts.length - 1; i >= 0; i--) if (this.mounts[i].target === path) return this.mounts[i];
+    return undefined;
+  }
+
+  /** Marks the mount whose root is `node` read-only or not, and the entry it was made as, when there is one. */
+  protected setReadOnly(node: FakeNode, readOnly: boolean, entry?: MountEntry): void {
+    if (readOnly) this.readOnlyRoots.add(node);
+    else this.readOnlyRoots.delete(node);
+    if (entry) this.readOnlyMounts.set(entry, readOnly);
+  }
+
+  /** The chain of steps a walk found, the found node's own last when it exists. */
+  private chainOf(found: Found): Step[] {
+    return found.node === undefined || found.name === '' ? found.parent : [...found.parent, { name: found.name, node: found.node }];
+  }
+
+  /**
+   * Whether what `chain` leads to is on a read-only mount: the mount whose root is the
+   * last mount root on the chain (the model's `/` at the latest).
+   */
+  private onReadOnlyMount(chain: readonly Step[]): boolean {
+    for (let i = chain.length - 1; i >= 0; i--) if (this.isMountRoot(chain[i].node)) return this.readOnlyRoots.has(chain[i].node);
+    return false;
+  }
+
+  /** EROFS for a change to what `chain` leads to on a read-only mount. */
+  private writable(rec: SyscallRecord, chain: readonly Step[]): void {
+    if (this.refuseReadOnlyWrites && this.onReadOnlyMount(chain)) throw this.fail(rec, 'EROFS');
+  }
+
+  /**
+   * An existing file opened for writing (or truncated): EROFS for a regular file on a
+   * read-only mount, while a device, a FIFO or a socket is written through to what it
+   * is (do_dentry_open(), fs/open.c: special_file() takes no write access to the mount).
+   */
+  private openedForWriting(rec: SyscallRecord, chain: readonly Step[]): void {
+    if (this.last(chain as Step[]).kind === 'file') this.writable(rec, chain);
   }
 
   /**
@@ -736,14 +803,24 @@ export class FakeSyscalls implements Syscalls {
 
   /** The roots of moved mounts, from the paths `before` to `after`: a path stays one only while another mount is there. */
   protected moveMountRoots(before: readonly string[], after: readonly string[]): void {
+    // A mount moves with its flags: read-only at its new place if it was.
+    const readOnly = before.map((path) => {
+      const node = this.node(path, true);
+      return node !== undefined && this.readOnlyRoots.has(node);
+    });
     for (const path of before) {
       const node = this.node(path, true);
-      if (node && !this.mounts.some((m) => m.target === path)) this.mountRoots.delete(node);
+      if (node && !this.mounts.some((m) => m.target === path)) {
+        this.mountRoots.delete(node);
+        this.readOnlyRoots.delete(node);
+      }
     }
-    for (const path of after) {
+    after.forEach((path, i) => {
       const node = this.node(path, true);
-      if (node) this.mountRoots.add(node);
-    }
+      if (!node) return;
+      this.mountRoots.add(node);
+      this.setReadOnly(node, readOnly[i]);
+    });
   }
 
   umount2(target: string, flags: number): void {
@@ -768,7 +845,11 @@ export class FakeSyscalls implements Syscalls {
     for (let j = this.mounts.length - 1; j >= 0; j--) if (gone.has(this.mounts[j])) this.mounts.splice(j, 1);
     for (const m of gone) {
       const node = this.node(m.target, true);
-      if (node && node !== this.root && !this.mounts.some((left) => left.target === m.target)) this.mountRoots.delete(node);
+      if (!node) continue;
+      // What shows again is the mount below, with its own flags, or none made here.
+      const below = this.topMountAt(m.target);
+      this.setReadOnly(node, below !== undefined && this.readOnlyMounts.get(below) === true);
+      if (node !== this.root && below === undefined) this.mountRoots.delete(node);
     }
   }
 
@@ -789,6 +870,22 @@ export class FakeSyscalls implements Syscalls {
     const detachedTree = empty && this.trees.has(dirfd);
     // do_mount_setattr(): EINVAL unless the path is the root of a mount.
     if (!detachedTree && (idmap || !this.isMountRoot(node))) throw this.fail(rec, 'EINVAL');
+    // MOUNT_ATTR_RDONLY set or cleared: on the mount, and with AT_RECURSIVE on those below it too.
+    const readOnly = (attrSet & MOUNT_ATTR_RDONLY) !== 0n ? true : (attrClr & MOUNT_ATTR_RDONLY) !== 0n ? false : undefined;
+    if (readOnly === undefined) return;
+    const tree = detachedTree ? this.trees.get(dirfd) : undefined;
+    if (tree) {
+      tree.readOnly = readOnly;
+      return;
+    }
+    const at = empty ? this.fds.get(dirfd)!.path : this.resolvedAt(rec, dirfd, path, false, (atFlags & AT_SYMLINK_NOFOLLOW) === 0);
+    this.setReadOnly(node, readOnly, this.topMountAt(at));
+    if ((atFlags & AT_RECURSIVE) === 0) return;
+    for (const m of this.mounts) {
+      if (m.target === at || !m.target.startsWith(at === '/' ? '/' : `${at}/`)) continue;
+      const below = this.node(m.target, true);
+      if (below) this.setReadOnly(below, readOnly, m);
+    }
   }
 
   openTree(dirfd: number, path: string, flags: number): number {
@@ -798,7 +895,8 @@ export class FakeSyscalls implements Syscalls {
     const follow = (flags & AT_SYMLINK_NOFOLLOW) === 0;
     const at = this.resolvedAt(rec, dirfd, path, (flags & AT_EMPTY_PATH) !== 0, follow);
     const fd = this.openIn(rec, at, follow ? O_PATH : O_PATH | O_NOFOLLOW, 0, [this.rootStep()], 1);
-    if ((flags & OPEN_TREE_CLONE) !== 0) this.trees.set(fd, { source: at, recursive: (flags & AT_RECURSIVE) !== 0 });
+    // The copy has its source mount's flags (clone_mnt(), fs/namespace.c).
+    if ((flags & OPEN_TREE_CLONE) !== 0) this.trees.set(fd, { source: at, recursive: (flags & AT_RECURSIVE) !== 0, readOnly: this.onReadOnlyMount(this.fds.get(fd)!.chain) });
     return fd;
   }
 
@@ -820,7 +918,9 @@ export class FakeSyscalls implements Syscalls {
     this.addMount(entry);
     this.bindSources.set(entry, tree.source);
     const node = this.node(to, true);
-    if (node) this.mountRoots.add(node);
+    if (!node) return;
+    this.mountRoots.add(node);
+    this.setReadOnly(node, tree.readOnly, entry);
   }
 
   userNamespace(uidMappings: readonly IdMapping[], gidMappings: readonly IdMapping[]): number {
@@ -894,11 +994,17 @@ export class FakeSyscalls implements Syscalls {
 
   fchownat(dirfd: number, path: string, uid: number, gid: number, flags: number): void {
     const rec = this.record('fchownat', { dirfd, path, uid, gid, flags });
-    const node =
-      path === '' && (flags & AT_EMPTY_PATH) !== 0
-        ? this.fdNode(rec, dirfd)
-        : this.walkAt(rec, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) === 0).node;
-    if (!node) throw this.fail(rec, 'ENOENT');
+    let chain: Step[];
+    if (path === '' && (flags & AT_EMPTY_PATH) !== 0) {
+      this.fdNode(rec, dirfd);
+      chain = this.fds.get(dirfd)!.chain;
+    } else {
+      const found = this.walkAt(rec, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) === 0);
+      if (!found.node) throw this.fail(rec, 'ENOENT');
+      chain = this.chainOf(found);
+    }
+    const node = this.last(chain);
+    this.writable(rec, chain);
     if (uid !== -1) node.uid = uid;
     if (gid !== -1) node.gid = gid;
   }
@@ -913,7 +1019,7 @@ export class FakeSyscalls implements Syscalls {
 
   chmod(path: string, mode: number): void {
     const rec = this.record('chmod', { path, mode });
-    this.existing(rec, path, true).perm = mode & 0o7777;
+    this.changed(rec, path, true).perm = mode & 0o7777;
   }
 
   chdir(path: string): void {
@@ -1122,9 +1228,11 @@ export class FakeSyscalls implements Syscalls {
    */
   private remove(rec: SyscallRecord, path: string, found: Found, dir: boolean): void {
     const node = found.node;
-    if (!node) throw this.fail(rec, 'ENOENT');
     const last = path.split('/').filter((c) => c !== '').pop();
     const special = last === undefined ? 'EBUSY' : last === '.' ? 'EINVAL' : last === '..' ? 'ENOTEMPTY' : undefined;
+    // The parent's mount must be writable before the name is looked up (mnt_want_write() in do_rmdir() and do_unlinkat()).
+    if (special === undefined) this.writable(rec, found.parent);
+    if (!node) throw this.fail(rec, 'ENOENT');
     if (special !== undefined) throw this.fail(rec, dir ? special : 'EISDIR');
     if (dir && node.kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
     if (!dir && node.kind === 'dir') throw this.fail(rec, 'EISDIR');
@@ -1179,6 +1287,7 @@ export class FakeSyscalls implements Syscalls {
     const found = this.walk(rec, path, true);
     const node = found.node ?? this.create(rec, found, 'file', (mode ?? 0o666) & ~this.mask);
     if (node.kind === 'dir') throw this.fail(rec, 'EISDIR');
+    if (found.node) this.openedForWriting(rec, this.chainOf(found));
     if (node.kind === 'file') node.content = data;
   }
 
@@ -1189,12 +1298,13 @@ export class FakeSyscalls implements Syscalls {
     const found = this.walk(rec, dest, true);
     const node = found.node ?? this.create(rec, found, 'file', 0o666 & ~this.mask);
     if (node.kind === 'dir') throw this.fail(rec, 'EISDIR');
+    if (found.node) this.openedForWriting(rec, this.chainOf(found));
     node.content = from.content;
   }
 
   lsetxattr(path: string, name: string, value: string): void {
     const rec = this.record('lsetxattr', { path, name, value });
-    this.existing(rec, path, false).xattrs.set(name, value);
+    this.changed(rec, path, false).xattrs.set(name, value);
   }
 
   sleep(ms: number): void {
@@ -1554,7 +1664,7 @@ export class FakeSyscalls implements Syscalls {
    */
   private readonly socketPeers = new Map<object, object>();
   /** For each of sentMessages: the socket's open file it was sent on, and the file it passed (a detached tree's source too). */
-  private readonly sentFrom: { socket: object; node?: FakeNode; tree?: { source: string; recursive: boolean } }[] = [];
+  private readonly sentFrom: { socket: object; node?: FakeNode; tree?: { source: string; recursive: boolean; readOnly: boolean } }[] = [];
   /** The indexes of the sentMessages recvFdMessage has taken. */
   private readonly received = new Set<number>();
 
@@ -2012,6 +2122,14 @@ export class FakeSyscalls implements Syscalls {
     return node;
   }
 
+  /** existing(), for a call that changes the file's inode (its mode, owner, attributes): EROFS on a read-only mount. */
+  private changed(rec: SyscallRecord, path: string, follow: boolean): FakeNode {
+    const found = this.walk(rec, path, follow);
+    if (!found.node) throw this.fail(rec, 'ENOENT');
+    this.writable(rec, this.chainOf(found));
+    return found.node;
+  }
+
   /** The resolved absolute path an *at call names: `path` from `dirfd`, or with `empty` and an empty path, the descriptor's own file. */
   private resolvedAt(rec: SyscallRecord, dirfd: number, path: string, empty: boolean, follow = true): string {
     if (path === '' && empty) {
@@ -2038,13 +2156,15 @@ export class FakeSyscalls implements Syscalls {
     if (found.node) throw this.fail(rec, 'EEXIST');
     // Only mkdir(2) makes a name given with a trailing slash; open(2) with O_CREAT is EISDIR, mknod(2) and symlink(2) ENOENT.
     if (found.dirOnly && kind !== 'dir') throw this.fail(rec, kind === 'file' ? 'EISDIR' : 'ENOENT');
+    // A name is made only on a writable mount; one there already is EEXIST first (filename_create(), fs/namei.c).
+    this.writable(rec, found.parent);
     const node = this.newNode(kind, perm);
     this.entries(this.last(found.parent)).set(found.name, node);
     return node;
   }
 
   private setOwner(rec: SyscallRecordOf<'chown'> | SyscallRecordOf<'lchown'>, follow: boolean): void {
-    const node = this.existing(rec, rec.path, follow);
+    const node = this.changed(rec, rec.path, follow);
     // chown(2): an id of -1 leaves it unchanged.
     if (rec.uid !== -1) node.uid = rec.uid;
     if (rec.gid !== -1) node.gid = rec.gid;
@@ -2072,6 +2192,7 @@ export class FakeSyscalls implements Syscalls {
     if (node.kind === 'symlink' && (flags & O_PATH) === 0) throw this.fail(rec, 'ELOOP');
     if ((flags & O_DIRECTORY) !== 0 && node.kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
     if (creating && node.kind === 'dir') throw this.fail(rec, 'EISDIR');
+    if (found.node && ((flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0)) this.openedForWriting(rec, this.chainOf(found));
     if ((flags & O_TRUNC) !== 0 && node.kind === 'file') node.content = '';
     const chain = found.name === '' ? found.parent : [...found.parent, { name: found.name, node }];
     const fd = this.newFd();
