@@ -11,7 +11,7 @@
  * after a run is what that run left.
  */
 import { spawnSync } from 'child_process';
-import { readFileSync, readdirSync } from 'fs';
+import { closeSync, openSync, readFileSync, readdirSync, realpathSync } from 'fs';
 import * as path from 'path';
 import { BUSYBOX, busyboxConfig, removeRootlessInstall, rootlessLauncher, withBundle } from '../conformance/harness';
 import { PID_NAMESPACE_PARENT, UNFORKED } from '../../src/core/namespaces';
@@ -202,6 +202,56 @@ maybe('a small RLIMIT_NOFILE (ulimit -n)', () => {
     expect(errors).toMatch(/^mountkit: the container's user namespace: spawn "unshare": EMFILE \(RLIMIT_NOFILE \d+: /m);
     expect(errors).toMatch(/^mountkit: spawn "\/bin\/sh": EMFILE \(RLIMIT_NOFILE \d+: /m);
   }, 300_000);
+});
+
+/** The shells bin/mountkit is run under: its own #!/bin/sh (dash here), bash (Fedora's sh) and busybox ash (Alpine's). */
+const LAUNCHER_SHELLS: [string, string[]][] = [
+  ['/bin/sh', ['/bin/sh']],
+  ['bash', ['bash']],
+  ...(BUSYBOX ? [['busybox sh', [BUSYBOX, 'sh']] as [string, string[]]] : []),
+];
+
+/** Whether /bin/sh is dash. */
+const DASH = realpathSync('/bin/sh').endsWith('dash');
+
+/**
+ * `shell LAUNCHER ...args` under RLIMIT_NOFILE `n` (soft and hard), with standard input,
+ * output and error open and `extra` more descriptors on /dev/null from 3 up.
+ */
+function launcherUnder(n: number, shell: string[], args: string[], extra: number): Outcome {
+  const nulls = Array.from({ length: extra }, () => openSync('/dev/null', 'r'));
+  try {
+    const r = spawnSync('prlimit', [`--nofile=${n}`, ...shell, LAUNCHER, ...args], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe', ...nulls] });
+    return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  } finally {
+    nulls.forEach((fd) => closeSync(fd));
+  }
+}
+
+describe('bin/mountkit under a small RLIMIT_NOFILE, each shell', () => {
+  const version = /^mountkit \S+\n$/;
+  const refused = /^mountkit: open: EMFILE \(RLIMIT_NOFILE \d+: \d+ descriptors are open, and Node needs \d+ more to start\)\n$/;
+
+  // From the smallest limit each shell runs this file at (it keeps it on a descriptor from 10 up: 11, or 12 with 10 taken); 7 more open: every one from 3 to 9 the caller's.
+  test.each(LAUNCHER_SHELLS.flatMap(([name, shell]) => [0, 7, 8].map((extra): [string, number, string[]] => [name, extra, shell])))(
+    'under %s, with %i more descriptors open: each limit either runs Node or ends with one line naming RLIMIT_NOFILE, exit 1 (a shell that cannot keep a copy of a descriptor it redirects ended without a word)',
+    (_name, extra, shell) => {
+      const from = extra > 7 ? 12 : 11;
+      // dash reading this file on 10 or up because 0 to 9 are the caller's keeps it open across exec: with every descriptor below the limit open, the shell started anew for the line cannot load its libraries (README, Start-up).
+      const full = (n: number) => DASH && shell[0] === '/bin/sh' && extra >= 7 && n === 3 + extra + 1;
+      const lines: string[] = [];
+      for (let n = from; n <= 30; n++) {
+        const r = launcherUnder(n, shell, ['--version'], extra);
+        const ok = full(n)
+          ? r.status === 127 && / Error 24\n$/.test(r.stderr)
+          : (r.status === 0 && version.test(r.stdout) && r.stderr === '') || (r.status === 1 && r.stdout === '' && refused.test(r.stderr));
+        if (!ok) lines.push(`${n}: ${JSON.stringify(r)}`);
+      }
+      expect(lines).toEqual([]);
+      expect(launcherUnder(30, shell, ['--version'], extra).stdout).toMatch(version);
+    },
+    60_000,
+  );
 });
 
 maybe('the shell forking PID 1 of a new pid namespace (PID_NAMESPACE_PARENT)', () => {
