@@ -11,11 +11,13 @@
  * after a run is what that run left.
  */
 import { spawnSync } from 'child_process';
-import { closeSync, openSync, readFileSync, readdirSync, realpathSync } from 'fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, busyboxConfig, removeRootlessInstall, rootlessLauncher, withBundle } from '../conformance/harness';
 import { PID_NAMESPACE_PARENT, UNFORKED } from '../../src/core/namespaces';
 import { LAUNCHER } from '../helpers/cli';
+import { ptySession } from '../helpers/console';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) throw new Error('task limit tests need root and busybox-static (installed by .ci/run)');
@@ -211,6 +213,9 @@ const LAUNCHER_SHELLS: [string, string[]][] = [
   ...(BUSYBOX ? [['busybox sh', [BUSYBOX, 'sh']] as [string, string[]]] : []),
 ];
 
+/** The bundle of examples/default. */
+const EXAMPLE = path.join(__dirname, '..', '..', 'examples', 'default');
+
 /** Whether /bin/sh is dash. */
 const DASH = realpathSync('/bin/sh').endsWith('dash');
 
@@ -218,13 +223,17 @@ const DASH = realpathSync('/bin/sh').endsWith('dash');
  * `shell LAUNCHER ...args` under RLIMIT_NOFILE `n` (soft and hard), with standard input,
  * output and error open and `extra` more descriptors on /dev/null from 3 up.
  */
-function launcherUnder(n: number, shell: string[], args: string[], extra: number): Outcome {
+function launcherUnder(n: number, shell: string[], args: string[], extra: number, stdout: 'pipe' | 'file' = 'pipe'): Outcome {
   const nulls = Array.from({ length: extra }, () => openSync('/dev/null', 'r'));
+  const file = stdout === 'file' ? path.join(mkdtempSync(path.join(tmpdir(), 'mountkit-limits-')), 'stdout') : undefined;
+  const out = file === undefined ? 'pipe' : openSync(file, 'w+');
   try {
-    const r = spawnSync('prlimit', [`--nofile=${n}`, ...shell, LAUNCHER, ...args], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe', ...nulls] });
-    return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+    const r = spawnSync('prlimit', [`--nofile=${n}`, ...shell, LAUNCHER, ...args], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', out, 'pipe', ...nulls] });
+    return { status: r.status, signal: r.signal, stdout: file === undefined ? r.stdout : readFileSync(file, 'utf8'), stderr: r.stderr };
   } finally {
     nulls.forEach((fd) => closeSync(fd));
+    if (typeof out === 'number') closeSync(out);
+    if (file !== undefined) rmSync(path.dirname(file), { recursive: true, force: true });
   }
 }
 
@@ -252,6 +261,24 @@ describe('bin/mountkit under a small RLIMIT_NOFILE, each shell', () => {
     },
     60_000,
   );
+
+  // What Node 20 takes as it starts (measured), besides standard input, output and error: 15 descriptors, and for --version 1 more when its output is a pipe or socket (Node makes it a stream).
+  test.each(LAUNCHER_SHELLS.flatMap(([name, shell]) =>
+    ([[['--version'], 'pipe', 19, version], [['--version'], 'file', 18, version], [['help'], 'pipe', 18, /^Usage: mountkit /], [['plan', '--bundle', EXAMPLE], 'pipe', 18, /prepare-root/]] as const).map(
+      ([args, stdout, first, said]): [string, string, string, number, RegExp, string[], readonly string[]] => [args.join(' '), name, stdout, first, said, shell, args],
+    ),
+  ))('`mountkit %s` under %s, its output a %s (pipe: a socket): asked only what Node takes, it runs from a limit of %i up, and is refused below', (_what, _name, stdout, first, said, shell, args) => {
+    const below = launcherUnder(first - 1, shell, [...args], 0, stdout as 'pipe' | 'file');
+    expect([below.status, below.stdout, below.stderr]).toEqual([1, '', expect.stringMatching(refused)]);
+    const at = launcherUnder(first, shell, [...args], 0, stdout as 'pipe' | 'file');
+    expect([at.status, at.stdout, at.stderr]).toEqual([0, expect.stringMatching(said), '']);
+  });
+
+  test.each(LAUNCHER_SHELLS)('`mountkit --version` under %s at a terminal: 2 more than for a file (libuv opens the terminal anew), from a limit of 20 up', (_name, shell) => {
+    const at = (n: number) => ptySession(24, 80, [], ['prlimit', `--nofile=${n}`, ...shell, LAUNCHER, '--version']);
+    expect(at(19)).toMatchObject({ status: 1, output: expect.stringMatching(/^mountkit: open: EMFILE \(RLIMIT_NOFILE 19: 3 descriptors are open, and Node needs 17 more to start\)\r\n$/) });
+    expect(at(20)).toMatchObject({ status: 0, output: expect.stringMatching(/^mountkit \S+\r\n$/) });
+  });
 });
 
 maybe('the shell forking PID 1 of a new pid namespace (PID_NAMESPACE_PARENT)', () => {
