@@ -26,6 +26,35 @@ const maybe = available ? describe : describe.skip;
 /** A uid no other test runs as (nor anything on a Debian host): its tasks are this file's runs'. */
 const LIMITED_ID = 61234;
 
+/**
+ * `sh -c SCRIPT sh DIR... -- COMMAND...`, run as root of a new user and mount namespace:
+ * COMMAND chrooted into a tmpfs that root owns, with /usr, /etc, /proc, /dev and each DIR
+ * bound in at the same path (merged /usr's /bin, /lib... as its links), as in a rootless
+ * container, whose root owns its /. The mounts are the throwaway namespace's.
+ */
+const UNSHARE_ROOTLESS_ROOT = [
+  'sh',
+  '-c',
+  [
+    'set -e',
+    'root=$(mktemp -d)',
+    'mount -t tmpfs -o mode=755 tmpfs "$root"',
+    'for d in usr etc proc dev; do mkdir "$root/$d"; mount --rbind "/$d" "$root/$d"; done',
+    'for l in bin lib lib32 lib64 libx32 sbin; do if [ -L "/$l" ]; then ln -s "$(readlink "/$l")" "$root/$l"; fi; done',
+    'while [ "$1" != -- ]; do mkdir -p "$root$1"; mount --rbind "$1" "$root$1"; shift; done',
+    'shift',
+    'cd /',
+    'exec chroot "$root" "$@"',
+  ].join('\n'),
+  'sh',
+];
+
+/** Runs a command as a uid with one capability in its effective set (ambient). */
+const WITH_AMBIENT_CAP = path.join(__dirname, '..', 'helpers', 'with-ambient-cap.py');
+
+/** Whether CAP_SYS_ADMIN (bit 21) is in this process's bounding set, so that another uid can be given it. */
+const CAP_SYS_ADMIN_BOUND = ((BigInt(`0x${/^CapBnd:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]}`) >> 21n) & 1n) === 1n;
+
 /** Long enough for any run on a loaded machine (one takes about half a second); a run still going then hangs. */
 const RUN_TIMEOUT_MS = 30_000;
 
@@ -81,9 +110,9 @@ function leftRunning(): number[] {
  * Runs `argv` under prlimit(1) setting `limit` (soft and hard), as LIMITED_ID unless `asRoot`
  * (setpriv(1)); one still running after RUN_TIMEOUT_MS is killed (SIGKILL) and reported so.
  */
-function runLimited(limit: string, argv: string[], asRoot = false): Outcome & { left: number[] } {
+function runLimited(limit: string, argv: string[], asRoot = false, before: string[] = []): Outcome & { left: number[] } {
   const user = asRoot ? [] : ['setpriv', `--reuid=${LIMITED_ID}`, `--regid=${LIMITED_ID}`, '--clear-groups'];
-  const [cmd, ...args] = [...user, 'prlimit', limit, ...argv];
+  const [cmd, ...args] = [...user, ...before, 'prlimit', limit, ...argv];
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, left: leftRunning() };
 }
@@ -156,9 +185,29 @@ maybe('a small RLIMIT_NPROC (ulimit -u)', () => {
     expect([...outcomes.values()]).toEqual([1, 2, 3, 4, 5, 6, 7].map(refused).concat([ran, ran]));
   }, 120_000);
 
-  test("root is not held to it: the launcher checks nothing for it, and Node starts under any limit", () => {
+  test('root is not held to it: the launcher checks nothing for it, and Node starts under any limit', () => {
     const r = runLimited('--nproc=1', [LAUNCHER, '--version'], true);
     expect([r.status, r.stdout, r.stderr]).toEqual([0, expect.stringMatching(/^mountkit \S+\n$/), '']);
+  });
+
+  test('root of a user namespace other than the initial one, one that owns / (a rootless container\'s), is held to it as the kernel holds it: one line, exit 1, not a hang', () => {
+    const launcher = rootlessLauncher();
+    const install = path.resolve(launcher, '..', '..');
+    const binds = [install, ...(path.dirname(process.execPath).startsWith('/usr/') ? [] : [path.dirname(process.execPath)])];
+    const r = runLimited('--nproc=3', [...UNSHARE_ROOTLESS_ROOT, ...binds, '--', '/bin/sh', launcher, '--version'], false, ['unshare', '--user', '--map-root-user', '--mount']);
+    expect([r.status, r.stdout, r.stderr, r.left]).toEqual([1, '', expect.stringMatching(/^mountkit: fork: EAGAIN \(RLIMIT_NPROC 3: [12] processes and threads of uid 0, and Node needs 6 more to start\)\n$/), []]);
+    const roomy = runLimited('--nproc=30', [...UNSHARE_ROOTLESS_ROOT, ...binds, '--', '/bin/sh', launcher, '--version'], false, ['unshare', '--user', '--map-root-user', '--mount']);
+    expect([roomy.status, roomy.stdout, roomy.stderr]).toEqual([0, expect.stringMatching(/^mountkit \S+\n$/), '']);
+  });
+
+  test('root of a user namespace whose uid 0 is root outside it (INIT_USER) is spared: Node starts under a limit of 1', () => {
+    const r = runLimited('--nproc=1', ['/bin/sh', LAUNCHER, '--version'], true, ['unshare', '--user', '--map-root-user']);
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, expect.stringMatching(/^mountkit \S+\n$/), '']);
+  });
+
+  (CAP_SYS_ADMIN_BOUND ? test : test.skip)('a user other than root with CAP_SYS_ADMIN (ambient) is spared, as the kernel spares it: Node starts under a limit of 1 (skipped: CAP_SYS_ADMIN is not in the bounding set)', () => {
+    const r = spawnSync('python3', [WITH_AMBIENT_CAP, '21', String(LIMITED_ID), 'prlimit', '--nproc=1', '/bin/sh', rootlessLauncher(), '--version'], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect([r.status, r.stdout, r.stderr, leftRunning()]).toEqual([0, expect.stringMatching(/^mountkit \S+\n$/), '', []]);
   });
 
   test('any command through the launcher: one line when Node could not start its threads (it would wait for them forever)', () => {
