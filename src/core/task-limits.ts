@@ -12,6 +12,10 @@
  * meet the limit is refused before anything is started (checkRelaunchTasks), as one
  * line, rather than left hanging.
  *
+ * A pids cgroup bounds the tasks in it, its descendants' counted (pids.current), by its
+ * pids.max, root's too, and so does each cgroup above it (kernel/cgroup/pids.c
+ * pids_try_charge): a relaunch that would meet one is refused the same way.
+ *
  * A start that failed anyway (the limit met between the check and the start, or
  * RLIMIT_NOFILE) is named with the limit it met (spawnError).
  */
@@ -124,6 +128,74 @@ export function taskShortage(sys: Syscalls, uid: number, need: number, what: str
   return `RLIMIT_NPROC ${nproc}: ${count} processes and threads of uid ${uid}, and ${what} takes ${need} more`;
 }
 
+/** A pids cgroup of this process: the mount of its hierarchy, and its path there ("/" for the root). */
+export interface PidsCgroup {
+  mount: string;
+  path: string;
+}
+
+/**
+ * This process's pids cgroups in the text of /proc/self/cgroup ("ID:CONTROLLERS:PATH",
+ * cgroups(7)): cgroup v2's ("0::PATH", mounted at /sys/fs/cgroup) and that of cgroup v1's
+ * pids hierarchy ("N:pids:PATH", mounted at /sys/fs/cgroup/pids). A hybrid host has
+ * both; its cgroup v2 has no pids controller, and so no pids.max.
+ */
+export function pidsCgroups(text: string): PidsCgroup[] {
+  const found: PidsCgroup[] = [];
+  for (const line of text.split('\n')) {
+    const m = /^(\d+):([^:]*):(\/.*)$/.exec(line);
+    if (m?.[1] === '0' && m[2] === '') found.push({ mount: '/sys/fs/cgroup', path: m[3] });
+    else if (m?.[2] === 'pids') found.push({ mount: '/sys/fs/cgroup/pids', path: m[3] });
+  }
+  return found;
+}
+
+/** The directories of `cgroup` and of each cgroup above it, up to its hierarchy's root, in that order. */
+export function cgroupDirs(cgroup: PidsCgroup): string[] {
+  const dirs: string[] = [];
+  let dir = cgroup.mount + cgroup.path.replace(/\/+$/, '');
+  for (;;) {
+    dirs.push(dir);
+    if (dir === cgroup.mount || !dir.startsWith(`${cgroup.mount}/`)) return dirs;
+    dir = dir.slice(0, dir.lastIndexOf('/'));
+  }
+}
+
+/** A pids.max or pids.current as a number; undefined for "max" (no limit) or anything else. */
+function pidsValue(text: string): number | undefined {
+  const value = text.trim();
+  return /^[0-9]+$/.test(value) ? Number(value) : undefined;
+}
+
+/**
+ * Why `need` more tasks would meet the pids.max of a cgroup of this process, or of one
+ * above it, for `what`, or undefined (no such limit, room for them, or nothing to tell
+ * by). The root cgroup has none, and a cgroup whose files cannot be read is passed over.
+ */
+export function pidsShortage(sys: Syscalls, need: number, what: string): string | undefined {
+  let text: string;
+  try {
+    text = sys.readFile('/proc/self/cgroup');
+  } catch {
+    return undefined;
+  }
+  for (const cgroup of pidsCgroups(text)) {
+    for (const dir of cgroupDirs(cgroup)) {
+      let max: number | undefined;
+      let current: number | undefined;
+      try {
+        max = pidsValue(sys.readFile(`${dir}/pids.max`));
+        if (max === undefined) continue;
+        current = pidsValue(sys.readFile(`${dir}/pids.current`));
+      } catch {
+        continue;
+      }
+      if (current !== undefined && current + need > max) return `${dir}/pids.max ${max}: pids.current ${current}, and ${what} takes ${need} more`;
+    }
+  }
+  return undefined;
+}
+
 /** Who starts a relaunch: the real uid, and whether this process runs in a user namespace other than the initial one. */
 export interface Starter {
   uid: number;
@@ -148,24 +220,26 @@ export function relaunchTasks(forks: boolean): { inside: number; all: number } {
 }
 
 /**
- * Refuses a relaunch whose tasks would meet RLIMIT_NPROC: a fork(2) EAGAIN named with the
- * limit, before anything is started. Root in the initial user namespace is not held to
- * it, but in a user namespace the relaunch enters, whose tasks the limit counts there
- * from none: for a new one, its maker's own count is not held to it either
- * (kernel/user_namespace.c enforced_nproc_rlimit); one joined by path may hold tasks
- * already, which are not counted here. Any other starter's tasks of its uid are counted
- * with the relaunch's.
+ * Refuses a relaunch whose tasks would meet RLIMIT_NPROC or a pids cgroup's pids.max: a
+ * fork(2) EAGAIN named with the limit, before anything is started. Root in the initial
+ * user namespace is not held to RLIMIT_NPROC, but in a user namespace the relaunch
+ * enters, whose tasks the limit counts there from none: for a new one, its maker's own
+ * count is not held to it either (kernel/user_namespace.c enforced_nproc_rlimit); one
+ * joined by path may hold tasks already, which are not counted here. Any other starter's
+ * tasks of its uid are counted with the relaunch's. Every task of the relaunch is
+ * counted in the cgroups, where this process's are already.
  */
 export function checkRelaunchTasks(sys: Syscalls, relaunch: RelaunchShape, starter: Starter): void {
   const { inside, all } = relaunchTasks(relaunch.forks);
+  const what = "starting mountkit again in the container's namespaces";
   let shortage: string | undefined;
   if (starter.uid === 0 && !starter.inUserNamespace) {
-    if (!relaunch.userNamespace) return;
-    const { nproc } = ownLimits(sys);
+    const { nproc } = relaunch.userNamespace ? ownLimits(sys) : {};
     if (nproc !== undefined && inside > nproc) shortage = `RLIMIT_NPROC ${nproc}: starting mountkit again in the container's user namespace takes ${inside} processes and threads there`;
   } else {
-    shortage = taskShortage(sys, starter.uid, all, "starting mountkit again in the container's namespaces");
+    shortage = taskShortage(sys, starter.uid, all, what);
   }
+  shortage ??= pidsShortage(sys, all, what);
   if (shortage) throw new SyscallError('fork', errnoNumber('EAGAIN'), [], shortage);
 }
 
@@ -216,7 +290,7 @@ export function spawnError(sys: Syscalls, program: string, code: string | undefi
   if (errno === 'EMFILE' && descriptors) {
     detail = `RLIMIT_NOFILE ${descriptors.nofile}: ${descriptors.open === descriptors.nofile ? 'every descriptor is' : `${descriptors.open} descriptors are`} open`;
   } else if (errno === 'EAGAIN' && uid !== undefined) {
-    detail = taskShortage(sys, uid, 1, 'starting a process') ?? 'no room for another task: RLIMIT_NPROC, a pids cgroup or kernel.threads-max';
+    detail = taskShortage(sys, uid, 1, 'starting a process') ?? pidsShortage(sys, 1, 'starting a process') ?? 'no room for another task: RLIMIT_NPROC, a pids cgroup or kernel.threads-max';
   }
   let number: number;
   try {

@@ -11,7 +11,7 @@
  * after a run is what that run left.
  */
 import { spawnSync } from 'child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, rmSync } from 'fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, rmdirSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, busyboxConfig, removeRootlessInstall, rootlessLauncher, withBundle } from '../conformance/harness';
@@ -159,7 +159,7 @@ maybe('a small RLIMIT_NPROC (ulimit -u)', () => {
   test('rootless: each limit from 1 up either runs the container or ends at once with one line, fork EAGAIN and the limit, exit 1; nothing left running; never a hang', () => {
     const outcomes = withLimitedBundle(['echo', 'ran'], (dir) => sweep('nproc', 1, 18, [rootlessLauncher(), 'run', '--bundle', dir, '--seccomp-cache', 'off']));
     // Refused while Node itself could not start (the launcher), then while the relaunch would not fit (the Node entry); then the container runs.
-    const launcher = new RegExp(`^mountkit: fork: EAGAIN \\(RLIMIT_NPROC (\\d+): 1 processes and threads of uid ${LIMITED_ID}, and Node needs 6 more to start\\)\\n$`);
+    const launcher = new RegExp(`^mountkit: fork: EAGAIN \\(RLIMIT_NPROC (\\d+): 1 processes and threads of uid ${LIMITED_ID}, and run needs 9 more to start Node\\)\\n$`);
     const relaunch = new RegExp(`^mountkit: fork: EAGAIN \\(RLIMIT_NPROC (\\d+): \\d+ processes and threads of uid ${LIMITED_ID}, and starting mountkit again in the container's namespaces takes 9 more\\)\\n$`);
     const lines = told(outcomes, 'ran\n');
     const kinds = [...outcomes].map(([n, r], i) => {
@@ -205,7 +205,7 @@ maybe('a small RLIMIT_NPROC (ulimit -u)', () => {
     expect([r.status, r.stdout, r.stderr]).toEqual([0, expect.stringMatching(/^mountkit \S+\n$/), '']);
   });
 
-  (CAP_SYS_ADMIN_BOUND ? test : test.skip)('a user other than root with CAP_SYS_ADMIN (ambient) is spared, as the kernel spares it: Node starts under a limit of 1 (skipped: CAP_SYS_ADMIN is not in the bounding set)', () => {
+  (CAP_SYS_ADMIN_BOUND ? test : test.skip)(`a user other than root with CAP_SYS_ADMIN (ambient) is spared, as the kernel spares it: Node starts under a limit of 1${CAP_SYS_ADMIN_BOUND ? '' : ' (skipped: CAP_SYS_ADMIN is not in the bounding set)'}`, () => {
     const r = spawnSync('python3', [WITH_AMBIENT_CAP, '21', String(LIMITED_ID), 'prlimit', '--nproc=1', '/bin/sh', rootlessLauncher(), '--version'], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
     expect([r.status, r.stdout, r.stderr, leftRunning()]).toEqual([0, expect.stringMatching(/^mountkit \S+\n$/), '', []]);
   });
@@ -314,12 +314,13 @@ describe('bin/mountkit under a small RLIMIT_NOFILE, each shell', () => {
   // What Node 20 takes as it starts (measured), besides standard input, output and error: 15 descriptors, and for --version 1 more when its output is a pipe or socket (Node makes it a stream).
   test.each(LAUNCHER_SHELLS.flatMap(([name, shell]) =>
     ([[['--version'], 'pipe', 19, version], [['--version'], 'file', 18, version], [['help'], 'pipe', 18, /^Usage: mountkit /], [['plan', '--bundle', EXAMPLE], 'pipe', 18, /prepare-root/]] as const).map(
-      ([args, stdout, first, said]): [string, string, string, number, RegExp, string[], readonly string[]] => [args.join(' '), name, stdout, first, said, shell, args],
+      ([args, stdout, first, said]): [string, string, string, number, RegExp, string[], readonly string[]] => [args[0], name, stdout === 'pipe' ? 'socket' : 'file', first, said, shell, args],
     ),
-  ))('`mountkit %s` under %s, its output a %s (pipe: a socket): asked only what Node takes, it runs from a limit of %i up, and is refused below', (_what, _name, stdout, first, said, shell, args) => {
-    const below = launcherUnder(first - 1, shell, [...args], 0, stdout as 'pipe' | 'file');
+  ))('`mountkit %s` under %s, its output a %s: asked only what Node takes, it runs from a limit of %i up, and is refused below', (_what, _name, output, first, said, shell, args) => {
+    const stdout = output === 'file' ? 'file' : 'pipe';
+    const below = launcherUnder(first - 1, shell, [...args], 0, stdout);
     expect([below.status, below.stdout, below.stderr]).toEqual([1, '', expect.stringMatching(refused)]);
-    const at = launcherUnder(first, shell, [...args], 0, stdout as 'pipe' | 'file');
+    const at = launcherUnder(first, shell, [...args], 0, stdout);
     expect([at.status, at.stdout, at.stderr]).toEqual([0, expect.stringMatching(said), '']);
   });
 
@@ -328,6 +329,124 @@ describe('bin/mountkit under a small RLIMIT_NOFILE, each shell', () => {
     expect(at(19)).toMatchObject({ status: 1, output: expect.stringMatching(/^mountkit: open: EMFILE \(RLIMIT_NOFILE 19: 3 descriptors are open, and Node needs 17 more to start\)\r\n$/) });
     expect(at(20)).toMatchObject({ status: 0, output: expect.stringMatching(/^mountkit \S+\r\n$/) });
   });
+});
+
+/**
+ * Where this file may make a pids cgroup of its own, under its own cgroup: cgroup v2 at
+ * /sys/fs/cgroup when it is cgroup2's mount, its cgroup's children have the pids
+ * controller (cgroup.subtree_control) and it can write there; else cgroup v1's pids
+ * hierarchy at /sys/fs/cgroup/pids (a hybrid host's, whose cgroup v2 has no pids
+ * controller) when it can write there. Otherwise why not.
+ */
+function pidsParent(): { dir: string } | { why: string } {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' '));
+  const fstype = (at: string) => mounts.find((f) => f[4] === at)?.[(mounts.find((g) => g[4] === at) ?? []).indexOf('-') + 1];
+  const own = readFileSync('/proc/self/cgroup', 'utf8');
+  const writable = (dir: string) => spawnSync('test', ['-w', dir]).status === 0;
+  const v2 = /^0::(\/.*)$/m.exec(own)?.[1];
+  if (fstype('/sys/fs/cgroup') === 'cgroup2' && v2 !== undefined) {
+    const dir = path.join('/sys/fs/cgroup', v2);
+    let controls = '';
+    try {
+      controls = readFileSync(path.join(dir, 'cgroup.subtree_control'), 'utf8');
+    } catch {
+      // Not there: no controller for its children.
+    }
+    if (!/\bpids\b/.test(controls)) return { why: `the pids controller is not enabled for the children of ${dir} (cgroup.subtree_control)` };
+    return writable(dir) ? { dir } : { why: `${dir} is not writable` };
+  }
+  const v1 = /^\d+:pids:(\/.*)$/m.exec(own)?.[1];
+  if (fstype('/sys/fs/cgroup/pids') === 'cgroup' && v1 !== undefined) {
+    const dir = path.join('/sys/fs/cgroup/pids', v1);
+    return writable(dir) ? { dir } : { why: `${dir} is not writable` };
+  }
+  return { why: '/sys/fs/cgroup is no cgroup2 mount with the pids controller, and /sys/fs/cgroup/pids no cgroup v1 pids hierarchy' };
+}
+
+const PIDS_PARENT = available ? pidsParent() : { why: 'needs root and busybox-static' };
+
+/** The tasks in cgroup `dir` (cgroup.procs), waited for to end for up to 10 s, then killed by pid: what a run left. */
+function leftInCgroup(dir: string): number[] {
+  const procs = () => readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
+  const deadline = Date.now() + 10_000;
+  let left = procs();
+  while (left.length && Date.now() < deadline) {
+    pause(20);
+    left = procs();
+  }
+  for (const pid of left) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Ended meanwhile.
+    }
+  }
+  return left;
+}
+
+(available && 'dir' in PIDS_PARENT ? describe : describe.skip)(`a pids cgroup's pids.max (${'dir' in PIDS_PARENT ? PIDS_PARENT.dir : `skipped: ${PIDS_PARENT.why}`})`, () => {
+  let cgroup: string;
+
+  beforeAll(() => {
+    cgroup = path.join((PIDS_PARENT as { dir: string }).dir, `mountkit-test-pids-${process.pid}`);
+    mkdirSync(cgroup);
+  });
+
+  afterAll(() => {
+    if (!cgroup) return;
+    leftInCgroup(cgroup);
+    // A cgroup goes once its last task has been reaped.
+    for (let i = 0; i < 500; i++) {
+      try {
+        rmdirSync(cgroup);
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw err;
+        pause(20);
+      }
+    }
+  });
+
+  /** `mountkit run` of `dir` through the launcher, as root, started in the cgroup under each pids.max from 1 to `to`; stops at the first that does not end. */
+  function sweepPids(dir: string, to: number): Map<number, Outcome & { left: number[] }> {
+    const outcomes = new Map<number, Outcome & { left: number[] }>();
+    for (let max = 1; max <= to; max++) {
+      writeFileSync(path.join(cgroup, 'pids.max'), String(max));
+      const r = spawnSync('sh', ['-c', 'echo $$ >"$0/cgroup.procs" && exec "$@"', cgroup, '/bin/sh', LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off'], {
+        encoding: 'utf8',
+        timeout: RUN_TIMEOUT_MS,
+        killSignal: 'SIGKILL',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      outcomes.set(max, { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, left: leftInCgroup(cgroup) });
+      if (r.signal === 'SIGKILL') break;
+    }
+    return outcomes;
+  }
+
+  /** Each outcome: "launcher" or "relaunch" for the one line naming the cgroup's pids.max (exit 1, nothing left), "ran", or all of it. */
+  function kinds(outcomes: Map<number, Outcome & { left: number[] }>): string {
+    const file = path.join(cgroup, 'pids.max').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return [...outcomes]
+      .map(([max, r]) => {
+        if (r.status === 0 && r.stdout === 'ran\n' && r.stderr === '' && !r.left.length) return 'ran';
+        const refused = r.status === 1 && r.stdout === '' && !r.left.length;
+        if (refused && new RegExp(`^mountkit: fork: EAGAIN \\(${file} ${max}: pids\\.current 1, and run needs 9 more to start Node\\)\\n$`).test(r.stderr)) return 'launcher';
+        if (refused && new RegExp(`^mountkit: fork: EAGAIN \\(${file} ${max}: pids\\.current \\d+, and starting mountkit again in the container's namespaces takes 9 more\\)\\n$`).test(r.stderr)) return 'relaunch';
+        return `${max}: ${JSON.stringify(r)}`;
+      })
+      .join(' ');
+  }
+
+  test('a new pid namespace, through unshare from the launcher: refused in one line while the cgroup leaves fewer than the 9 tasks it takes, then the container runs; never a hang, nothing left', () => {
+    const outcomes = withBundle(busyboxConfig(['echo', 'ran']), (dir) => sweepPids(dir, 12));
+    expect(kinds(outcomes)).toMatch(/^(launcher ){9}ran( ran)*$/);
+  }, 120_000);
+
+  test('with a user namespace, relaunched by the Node entry: the launcher, then the relaunch, refused in one line; then the container runs', () => {
+    const outcomes = withLimitedBundle(['echo', 'ran'], (dir) => sweepPids(dir, 20));
+    expect(kinds(outcomes)).toMatch(/^(launcher ){9}(relaunch )+ran( ran)*$/);
+  }, 180_000);
 });
 
 maybe('the shell forking PID 1 of a new pid namespace (PID_NAMESPACE_PARENT)', () => {

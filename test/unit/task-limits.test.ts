@@ -1,7 +1,7 @@
 import { SyscallError } from '../../src/core/errors';
 import { RLIMITS } from '../../src/core/rlimits';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
-import { NODE_TASKS, checkRelaunchTasks, parseLimits, relaunchTasks, spawnError, statusTasks, systemTasks } from '../../src/core/task-limits';
+import { NODE_TASKS, cgroupDirs, checkRelaunchTasks, parseLimits, pidsCgroups, relaunchTasks, spawnError, statusTasks, systemTasks } from '../../src/core/task-limits';
 
 /** /proc/PID/limits as fs/proc/base.c writes it, with RLIMIT_NPROC and RLIMIT_NOFILE as given (soft, hard). */
 function limitsText(nproc: [string, string], nofile: [string, string]): string {
@@ -83,6 +83,7 @@ describe('checkRelaunchTasks: a relaunch that would meet RLIMIT_NPROC is refused
     expect(sys.calls).toEqual([
       { op: 'readFile', path: '/proc/self/limits' },
       { op: 'readFile', path: '/proc/loadavg' },
+      { op: 'readFile', path: '/proc/self/cgroup' },
     ]);
   });
 
@@ -98,6 +99,7 @@ describe('checkRelaunchTasks: a relaunch that would meet RLIMIT_NPROC is refused
       { op: 'readdir', path: '/proc' },
       { op: 'readFile', path: '/proc/10/status' },
       { op: 'readFile', path: '/proc/11/status' },
+      { op: 'readFile', path: '/proc/self/cgroup' },
     ]);
   });
 
@@ -130,18 +132,24 @@ describe('checkRelaunchTasks: a relaunch that would meet RLIMIT_NPROC is refused
   test('nothing to tell by (no RLIMIT_NPROC, /proc/self/limits or /proc unreadable): the relaunch goes ahead', () => {
     const unlimited = procWith('unlimited', 300, [[1000, 7]]);
     checkRelaunchTasks(unlimited, FORKING, ROOTLESS);
-    expect(unlimited.calls).toEqual([{ op: 'readFile', path: '/proc/self/limits' }]);
+    expect(unlimited.calls).toEqual([
+      { op: 'readFile', path: '/proc/self/limits' },
+      { op: 'readFile', path: '/proc/self/cgroup' },
+    ]);
     expect(() => checkRelaunchTasks(procWith('8', 300, [[1000, 7]]).failOn('readFile', 'EACCES', { path: '/proc/self/limits' }), FORKING, ROOTLESS)).not.toThrow();
     expect(() => checkRelaunchTasks(procWith('8', 300, [[1000, 7]]).failOn('readdir', 'EACCES', { path: '/proc' }), FORKING, ROOTLESS)).not.toThrow();
   });
 
-  test('root in the initial user namespace: no call without a user namespace (the kernel does not hold it to the limit); with one, the tasks there, counted from none, against the limit', () => {
+  test('root in the initial user namespace: RLIMIT_NPROC not read without a user namespace (the kernel does not hold it to the limit); with one, the tasks there, counted from none, against the limit', () => {
     const plain = procWith('4', 300, [[0, 200]]);
     checkRelaunchTasks(plain, { forks: true, userNamespace: false }, ROOT);
-    expect(plain.calls).toEqual([]);
+    expect(plain.calls).toEqual([{ op: 'readFile', path: '/proc/self/cgroup' }]);
     const roomy = procWith('8', 300, [[0, 200]]);
     checkRelaunchTasks(roomy, FORKING, ROOT);
-    expect(roomy.calls).toEqual([{ op: 'readFile', path: '/proc/self/limits' }]);
+    expect(roomy.calls).toEqual([
+      { op: 'readFile', path: '/proc/self/limits' },
+      { op: 'readFile', path: '/proc/self/cgroup' },
+    ]);
     expect(() => checkRelaunchTasks(procWith('7', 300, [[0, 200]]), FORKING, ROOT)).toThrow(
       "fork: EAGAIN (RLIMIT_NPROC 7: starting mountkit again in the container's user namespace takes 8 processes and threads there)",
     );
@@ -149,6 +157,79 @@ describe('checkRelaunchTasks: a relaunch that would meet RLIMIT_NPROC is refused
 
   test("root inside a user namespace already (`unshare -Ur mountkit run`) is held to it: its uid's tasks counted", () => {
     expect(() => checkRelaunchTasks(procWith('12', 300, [[0, 7]]), { forks: true, userNamespace: false }, { uid: 0, inUserNamespace: true })).toThrow('RLIMIT_NPROC 12: 7 processes and threads of uid 0');
+  });
+});
+
+describe('pids cgroups: pids.max of the cgroup and of each one above it', () => {
+  test.each<[string, string, ReturnType<typeof pidsCgroups>]>([
+    ['cgroup v2', '0::/user.slice/user-1000.slice/session-2.scope\n', [{ mount: '/sys/fs/cgroup', path: '/user.slice/user-1000.slice/session-2.scope' }]],
+    [
+      'a hybrid host: v1 controllers, pids among them, and a cgroup v2',
+      '9:name=systemd:/\n8:pids:/a/b\n4:memory:/m\n1:cpu,cpuacct:/\n0::/\n',
+      [
+        { mount: '/sys/fs/cgroup/pids', path: '/a/b' },
+        { mount: '/sys/fs/cgroup', path: '/' },
+      ],
+    ],
+    ['no pids hierarchy of its own (controllers mounted together), nor a cgroup v2', '3:cpu,pids:/x\n', []],
+  ])('/proc/self/cgroup, %s', (_what, text, cgroups) => {
+    expect(pidsCgroups(text)).toEqual(cgroups);
+  });
+
+  test.each<[string, string, string[]]>([
+    ['/a/b', '/sys/fs/cgroup', ['/sys/fs/cgroup/a/b', '/sys/fs/cgroup/a', '/sys/fs/cgroup']],
+    ['/', '/sys/fs/cgroup/pids', ['/sys/fs/cgroup/pids']],
+    ['/a/', '/sys/fs/cgroup', ['/sys/fs/cgroup/a', '/sys/fs/cgroup']],
+  ])('the cgroup %s under %s, then each above it', (path, mount, dirs) => {
+    expect(cgroupDirs({ mount, path })).toEqual(dirs);
+  });
+
+  /** procWith, in the cgroup v2 /a/b, whose parent /a holds `current` tasks of at most `max`; /a/b has no limit of its own. */
+  function inCgroup(sys: FakeSyscalls, max: string, current: number): FakeSyscalls {
+    return sys
+      .addFile('/proc/self/cgroup', '0::/a/b\n')
+      .addFile('/sys/fs/cgroup/a/b/pids.max', 'max\n')
+      .addFile('/sys/fs/cgroup/a/b/pids.current', '7\n')
+      .addFile('/sys/fs/cgroup/a/pids.max', `${max}\n`)
+      .addFile('/sys/fs/cgroup/a/pids.current', `${current}\n`)
+      .clearCalls();
+  }
+
+  test('a relaunch that would take a cgroup above past its pids.max: fork(2) EAGAIN naming that file, its count and what the relaunch takes; root is held to it too', () => {
+    const sys = inCgroup(procWith('unlimited', 300, []), '20', 12);
+    const err = thrown(() => checkRelaunchTasks(sys, FORKING, ROOT));
+    expect(err).toBeInstanceOf(SyscallError);
+    expect([(err as SyscallError).message, (err as SyscallError).exitCode]).toEqual([
+      "fork: EAGAIN (/sys/fs/cgroup/a/pids.max 20: pids.current 12, and starting mountkit again in the container's namespaces takes 9 more)",
+      1,
+    ]);
+    expect(sys.calls).toEqual([
+      { op: 'readFile', path: '/proc/self/limits' },
+      { op: 'readFile', path: '/proc/self/cgroup' },
+      { op: 'readFile', path: '/sys/fs/cgroup/a/b/pids.max' },
+      { op: 'readFile', path: '/sys/fs/cgroup/a/pids.max' },
+      { op: 'readFile', path: '/sys/fs/cgroup/a/pids.current' },
+    ]);
+    expect(sys.effects()).toEqual([]);
+    expect(() => checkRelaunchTasks(inCgroup(procWith('unlimited', 300, []), '21', 12), FORKING, ROOT)).not.toThrow();
+    expect(() => checkRelaunchTasks(inCgroup(procWith('unlimited', 300, []), '20', 12), DIRECT, ROOTLESS)).not.toThrow();
+  });
+
+  test('the root cgroup (no pids.max), and a cgroup whose files cannot be read, are passed over', () => {
+    const sys = new FakeSyscalls().addFile('/proc/self/cgroup', '0::/\n').clearCalls();
+    checkRelaunchTasks(sys, { forks: true, userNamespace: false }, ROOT);
+    expect(sys.calls).toEqual([
+      { op: 'readFile', path: '/proc/self/cgroup' },
+      { op: 'readFile', path: '/sys/fs/cgroup/pids.max' },
+    ]);
+    const unreadable = inCgroup(procWith('unlimited', 300, []), '20', 12).failOn('readFile', 'EACCES', { path: '/sys/fs/cgroup/a/pids.current' });
+    expect(() => checkRelaunchTasks(unreadable, FORKING, ROOT)).not.toThrow();
+  });
+
+  test('a start that failed with EAGAIN, RLIMIT_NPROC not met: named with the cgroup whose pids.max it met', () => {
+    const sys = inCgroup(procWith('unlimited', 300, [], '20'), '12', 12);
+    for (let fd = 0; fd <= 10; fd++) sys.addFile(`/proc/self/fd/${fd}`);
+    expect(spawnError(sys, 'unshare', undefined, 1000).message).toBe('fork "unshare": EAGAIN (/sys/fs/cgroup/a/pids.max 12: pids.current 12, and starting a process takes 1 more)');
   });
 });
 
