@@ -135,19 +135,20 @@ export interface PidsCgroup {
 }
 
 /**
- * This process's pids cgroups in the text of /proc/self/cgroup ("ID:CONTROLLERS:PATH",
- * cgroups(7)): cgroup v2's ("0::PATH", mounted at /sys/fs/cgroup) and that of cgroup v1's
- * pids hierarchy ("N:pids:PATH", mounted at /sys/fs/cgroup/pids). A hybrid host has
- * both; its cgroup v2 has no pids controller, and so no pids.max.
+ * This process's pids cgroup in the text of /proc/self/cgroup ("ID:CONTROLLERS:PATH",
+ * cgroups(7)): that of cgroup v1's pids hierarchy ("N:pids:PATH", mounted at
+ * /sys/fs/cgroup/pids) when there is one, else cgroup v2's ("0::PATH", mounted at
+ * /sys/fs/cgroup). A controller is bound to one hierarchy: a hybrid host's cgroup v2,
+ * whose line comes last, has no pids controller when a v1 hierarchy has it.
  */
 export function pidsCgroups(text: string): PidsCgroup[] {
-  const found: PidsCgroup[] = [];
+  let v2: PidsCgroup | undefined;
   for (const line of text.split('\n')) {
     const m = /^(\d+):([^:]*):(\/.*)$/.exec(line);
-    if (m?.[1] === '0' && m[2] === '') found.push({ mount: '/sys/fs/cgroup', path: m[3] });
-    else if (m?.[2] === 'pids') found.push({ mount: '/sys/fs/cgroup/pids', path: m[3] });
+    if (m?.[2] === 'pids') return [{ mount: '/sys/fs/cgroup/pids', path: m[3] }];
+    if (m?.[1] === '0' && m[2] === '') v2 = { mount: '/sys/fs/cgroup', path: m[3] };
   }
-  return found;
+  return v2 ? [v2] : [];
 }
 
 /** The directories of `cgroup` and of each cgroup above it, up to its hierarchy's root, in that order. */

@@ -163,14 +163,8 @@ describe('checkRelaunchTasks: a relaunch that would meet RLIMIT_NPROC is refused
 describe('pids cgroups: pids.max of the cgroup and of each one above it', () => {
   test.each<[string, string, ReturnType<typeof pidsCgroups>]>([
     ['cgroup v2', '0::/user.slice/user-1000.slice/session-2.scope\n', [{ mount: '/sys/fs/cgroup', path: '/user.slice/user-1000.slice/session-2.scope' }]],
-    [
-      'a hybrid host: v1 controllers, pids among them, and a cgroup v2',
-      '9:name=systemd:/\n8:pids:/a/b\n4:memory:/m\n1:cpu,cpuacct:/\n0::/\n',
-      [
-        { mount: '/sys/fs/cgroup/pids', path: '/a/b' },
-        { mount: '/sys/fs/cgroup', path: '/' },
-      ],
-    ],
+    ['a hybrid host: v1 controllers, pids among them (not cgroup v2\'s then)', '9:name=systemd:/\n8:pids:/a/b\n4:memory:/m\n1:cpu,cpuacct:/\n0::/\n', [{ mount: '/sys/fs/cgroup/pids', path: '/a/b' }]],
+    ['a hybrid host whose v1 hierarchies lack pids', '4:memory:/m\n0::/u\n', [{ mount: '/sys/fs/cgroup', path: '/u' }]],
     ['no pids hierarchy of its own (controllers mounted together), nor a cgroup v2', '3:cpu,pids:/x\n', []],
   ])('/proc/self/cgroup, %s', (_what, text, cgroups) => {
     expect(pidsCgroups(text)).toEqual(cgroups);
