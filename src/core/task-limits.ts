@@ -197,6 +197,50 @@ export function pidsShortage(sys: Syscalls, need: number, what: string): string 
   return undefined;
 }
 
+/** The identity map of the initial user namespace, in /proc/PID/uid_map (user_namespaces(7)). */
+const INITIAL_UID_MAP = '0 0 4294967295';
+
+/** CAP_SYS_ADMIN and CAP_SYS_RESOURCE (linux/capability.h), as bits of /proc/PID/status's CapEff. */
+const SPARING_CAPS = (1n << 21n) | (1n << 24n);
+
+/**
+ * Whether the kernel spares a process of this /proc/self/status and /proc/self/uid_map
+ * from RLIMIT_NPROC (kernel/fork.c copy_process): when its real uid (the first of Uid:)
+ * is INIT_USER, root outside every user namespace, which uid_map maps it to (a kernel
+ * without user namespaces has no uid_map: ''), or when it has CAP_SYS_RESOURCE or
+ * CAP_SYS_ADMIN in the initial user namespace (capable(): CapEff counts there only, the
+ * namespace whose uid_map maps every id onto itself). Root of another user namespace is
+ * held to the limit.
+ */
+export function sparedByKernel(status: string, uidMap: string): boolean {
+  const real = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+  if (real === undefined) return false;
+  const uid = Number(real);
+  const ranges = uidMap.trim() === '' ? [[0, 0, 4294967295]] : uidMap.trim().split('\n').map((line) => line.trim().split(/\s+/).map(Number));
+  const range = ranges.find(([inside, , count]) => uid >= inside && uid < inside + count);
+  if (range !== undefined && range[1] + uid - range[0] === 0) return true;
+  if (ranges.length !== 1 || ranges[0].join(' ') !== INITIAL_UID_MAP) return false;
+  const caps = /^CapEff:\s+([0-9a-f]+)$/m.exec(status)?.[1];
+  return caps !== undefined && (BigInt(`0x${caps}`) & SPARING_CAPS) !== 0n;
+}
+
+/** sparedByKernel for this process; false when /proc/self/status cannot be read. */
+function sparedHere(sys: Syscalls): boolean {
+  let status: string;
+  try {
+    status = sys.readFile('/proc/self/status');
+  } catch {
+    return false;
+  }
+  let uidMap = '';
+  try {
+    uidMap = sys.readFile('/proc/self/uid_map');
+  } catch {
+    // No user namespaces in this kernel: every id is the initial namespace's.
+  }
+  return sparedByKernel(status, uidMap);
+}
+
 /** Who starts a relaunch: the real uid, and whether this process runs in a user namespace other than the initial one. */
 export interface Starter {
   uid: number;
@@ -227,8 +271,9 @@ export function relaunchTasks(forks: boolean): { inside: number; all: number } {
  * enters, whose tasks the limit counts there from none: for a new one, its maker's own
  * count is not held to it either (kernel/user_namespace.c enforced_nproc_rlimit); one
  * joined by path may hold tasks already, which are not counted here. Any other starter's
- * tasks of its uid are counted with the relaunch's. Every task of the relaunch is
- * counted in the cgroups, where this process's are already.
+ * tasks of its uid are counted with the relaunch's, unless the kernel spares it as it
+ * spares root (sparedByKernel) and the relaunch enters no user namespace. Every task of
+ * the relaunch is counted in the cgroups, where this process's are already.
  */
 export function checkRelaunchTasks(sys: Syscalls, relaunch: RelaunchShape, starter: Starter): void {
   const { inside, all } = relaunchTasks(relaunch.forks);
@@ -239,6 +284,8 @@ export function checkRelaunchTasks(sys: Syscalls, relaunch: RelaunchShape, start
     if (nproc !== undefined && inside > nproc) shortage = `RLIMIT_NPROC ${nproc}: starting mountkit again in the container's user namespace takes ${inside} processes and threads there`;
   } else {
     shortage = taskShortage(sys, starter.uid, all, what);
+    // Spared as root is (a capability, or root mapped onto root): no count, but inside a user namespace the relaunch enters.
+    if (shortage !== undefined && !relaunch.userNamespace && sparedHere(sys)) shortage = undefined;
   }
   shortage ??= pidsShortage(sys, all, what);
   if (shortage) throw new SyscallError('fork', errnoNumber('EAGAIN'), [], shortage);

@@ -1,7 +1,7 @@
 import { SyscallError } from '../../src/core/errors';
 import { RLIMITS } from '../../src/core/rlimits';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
-import { NODE_TASKS, cgroupDirs, checkRelaunchTasks, parseLimits, pidsCgroups, relaunchTasks, spawnError, statusTasks, systemTasks } from '../../src/core/task-limits';
+import { NODE_TASKS, cgroupDirs, checkRelaunchTasks, parseLimits, pidsCgroups, relaunchTasks, sparedByKernel, spawnError, statusTasks, systemTasks } from '../../src/core/task-limits';
 
 /** /proc/PID/limits as fs/proc/base.c writes it, with RLIMIT_NPROC and RLIMIT_NOFILE as given (soft, hard). */
 function limitsText(nproc: [string, string], nofile: [string, string]): string {
@@ -153,6 +153,39 @@ describe('checkRelaunchTasks: a relaunch that would meet RLIMIT_NPROC is refused
     expect(() => checkRelaunchTasks(procWith('7', 300, [[0, 200]]), FORKING, ROOT)).toThrow(
       "fork: EAGAIN (RLIMIT_NPROC 7: starting mountkit again in the container's user namespace takes 8 processes and threads there)",
     );
+  });
+
+  test.each<[string, string, string, boolean]>([
+    ['root', 'Uid:\t0\t0\t0\t0\nCapEff:\t000001ffffffffff\n', '         0          0 4294967295\n', true],
+    ['root of a user namespace mapped onto root (INIT_USER)', 'Uid:\t0\t0\t0\t0\nCapEff:\t000001ffffffffff\n', '         0          0          1\n', true],
+    ["root of a rootless container's user namespace, whatever its capabilities there", 'Uid:\t0\t0\t0\t0\nCapEff:\t000001ffffffffff\n', '         0       1000          1\n', false],
+    ['a user with CAP_SYS_ADMIN', 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000200000\n', '         0          0 4294967295\n', true],
+    ['a user with CAP_SYS_RESOURCE', 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000001000000\n', '         0          0 4294967295\n', true],
+    ['a user with other capabilities', 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000000800\n', '         0          0 4294967295\n', false],
+    ['a user whose effective uid is root: the real one counts', 'Uid:\t1000\t0\t0\t0\nCapEff:\t0000000000000000\n', '', false],
+    ['root, a kernel without user namespaces (no uid_map)', 'Uid:\t0\t0\t0\t0\nCapEff:\t0000000000000000\n', '', true],
+  ])('whom the kernel spares from RLIMIT_NPROC: %s (%#)', (_who, status, uidMap, spared) => {
+    expect(sparedByKernel(status, uidMap)).toBe(spared);
+  });
+
+  test('a user the kernel spares (CAP_SYS_ADMIN) is not refused for its count; checked once one is found, and not for a relaunch into a user namespace', () => {
+    const capable = () =>
+      procWith('15', 300, [[1000, 7]])
+        .addFile('/proc/self/status', 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000200000\n')
+        .addFile('/proc/self/uid_map', '         0          0 4294967295\n')
+        .clearCalls();
+    const sys = capable();
+    checkRelaunchTasks(sys, { forks: true, userNamespace: false }, ROOTLESS);
+    expect(sys.calls).toEqual([
+      { op: 'readFile', path: '/proc/self/limits' },
+      { op: 'readFile', path: '/proc/loadavg' },
+      { op: 'readdir', path: '/proc' },
+      { op: 'readFile', path: '/proc/10/status' },
+      { op: 'readFile', path: '/proc/self/status' },
+      { op: 'readFile', path: '/proc/self/uid_map' },
+      { op: 'readFile', path: '/proc/self/cgroup' },
+    ]);
+    expect(() => checkRelaunchTasks(capable(), FORKING, ROOTLESS)).toThrow('RLIMIT_NPROC 15: 7 processes and threads of uid 1000');
   });
 
   test("root inside a user namespace already (`unshare -Ur mountkit run`) is held to it: its uid's tasks counted", () => {
