@@ -324,6 +324,16 @@ describe('bin/mountkit under a small RLIMIT_NOFILE, each shell', () => {
     expect([at.status, at.stdout, at.stderr]).toEqual([0, expect.stringMatching(said), '']);
   });
 
+  (available ? test.each(LAUNCHER_SHELLS) : test.skip.each(LAUNCHER_SHELLS))(
+    'under %s, a soft limit of 12 below a hard one of 4096: the launcher raises it, as Node does, before its own redirections of `run` (dash closed descriptors, busybox sh ended), and the container runs',
+    (_name, shell) => {
+      const r = withBundle(busyboxConfig(['echo', 'ran']), (dir) =>
+        spawnSync('prlimit', ['--nofile=12:4096', ...shell, LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off'], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] }),
+      );
+      expect([r.status, r.stdout, r.stderr]).toEqual([0, 'ran\n', '']);
+    },
+  );
+
   test.each(LAUNCHER_SHELLS)('`mountkit --version` under %s at a terminal: 2 more than for a file (libuv opens the terminal anew), from a limit of 20 up', (_name, shell) => {
     const at = (n: number) => ptySession(24, 80, [], ['prlimit', `--nofile=${n}`, ...shell, LAUNCHER, '--version']);
     expect(at(19)).toMatchObject({ status: 1, output: expect.stringMatching(/^mountkit: open: EMFILE \(RLIMIT_NOFILE 19: 3 descriptors are open, and Node needs 17 more to start\)\r\n$/) });
