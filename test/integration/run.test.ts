@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, RUNC, busyboxConfig as config, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, withBundle, withBundleAsync, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc } from '../conformance/harness';
@@ -365,6 +365,26 @@ maybe('mountkit run', () => {
    * its stdout has a line (`running`); resolves with its output once every holder of that
    * output has ended.
    */
+  /**
+   * Removes the cgroups runc made for the container `id` (no cgroupsPath: `/ID` in each
+   * hierarchy), which `runc delete` cannot find once runc was killed before it saved its
+   * state. A cgroup with a process in it cannot be removed (EBUSY): its init ends once the
+   * hook is done, so each is tried again until then, for ten seconds at most.
+   */
+  async function removeCgroupsOf(id: string): Promise<void> {
+    const root = '/sys/fs/cgroup';
+    for (const dir of [path.join(root, id), ...readdirSync(root).map((h) => path.join(root, h, id))]) {
+      for (let tries = 0; existsSync(dir); tries++) {
+        try {
+          rmdirSync(dir);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EBUSY' || tries === 200) throw err;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+    }
+  }
+
   function killedWhile(argv: string[], when: 'preparing' | 'running'): Promise<{ status: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
       const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
@@ -421,6 +441,7 @@ maybe('mountkit run', () => {
     const id = `mountkit-starter-${process.pid}`;
     const r = await withBundleAsync(c, (dir) => killedWhile([RUNC!, 'run', '--bundle', dir, id], 'preparing'));
     spawnSync(RUNC!, ['delete', '--force', id]);
+    await removeCgroupsOf(id);
     expect(r).toEqual({ status: null, stdout: '', stderr: '' });
   }, 30_000);
 
