@@ -440,3 +440,42 @@ describe('parseMountOptions: idmapped binds', () => {
     );
   });
 });
+
+/** Every key of `value`, nested ones by their path, in the order Object.keys gives them: what JSON.stringify and a plan would write in. */
+function keyOrder(value: unknown, at = ''): string[] {
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.keys(value).flatMap((k) => [`${at}${k}`, ...keyOrder((value as Record<string, unknown>)[k], `${at}${k}.`)]);
+}
+
+describe('parseMountOptions: the exact result, its keys in order', () => {
+  const UID = [{ fsId: 0, hostId: 1000, size: 10, relative: false }];
+  test.each<[string, string[], object]>([
+    ['no words', [], EMPTY],
+    ['one empty word: data that is empty', [''], EMPTY],
+    ['two empty words: one comma of data', ['', ''], { ...EMPTY, data: ',' }],
+    ['an empty word first', ['', 'size=1k'], { ...EMPTY, data: ',size=1k' }],
+    ['an empty word last', ['size=1k', ''], { ...EMPTY, data: 'size=1k,' }],
+    ['a comma as a word', [',', 'mode=1'], { ...EMPTY, data: ',,mode=1' }],
+    ['data around flags, defaults between', ['a=1', 'nosuid', 'defaults', 'b', 'ro'], { ...EMPTY, flags: MS_NOSUID | MS_RDONLY, data: 'a=1,b' }],
+    ['a clear then its set: no clear left', ['rw', 'ro'], { ...EMPTY, flags: MS_RDONLY }],
+    ['a set then its clear', ['ro', 'rw'], { ...EMPTY, clearedFlags: MS_RDONLY }],
+    ['a clear kept by the set of another flag', ['rw', 'nosuid', 'dev', 'nodev'], { ...EMPTY, flags: MS_NOSUID | MS_NODEV, clearedFlags: MS_RDONLY }],
+    ['recursive attributes after the relabel', ['rro', 'rbind', 'z', 'rnoatime'], { ...EMPTY, flags: MS_BIND | MS_REC, relabel: 'z', recAttrs: { attrSet: MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOATIME, attrClr: MOUNT_ATTR__ATIME } }],
+    ['a recursive attribute set then cleared: an attrClr alone', ['rro', 'rrw'], { ...EMPTY, recAttrs: { attrSet: 0n, attrClr: MOUNT_ATTR_RDONLY } }],
+    ['rnorelatime alone changes nothing: no recAttrs', ['rnorelatime'], EMPTY],
+    ['idmap last of all', ['ridmap', 'rro', 'shared', 'tmpcopyup'], { ...EMPTY, propagationFlags: [MS_SHARED], extensions: { tmpcopyup: true }, recAttrs: { attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n }, idmap: { recursive: true } }],
+    [
+      "crun's idmap=VALUE: the word, then its mappings",
+      ['rbind', 'idmap=uids=0-1000-10;gids=0-1000-10'],
+      { ...EMPTY, flags: MS_BIND | MS_REC, idmap: { recursive: false, option: { word: 'idmap=uids=0-1000-10;gids=0-1000-10', uid: UID, gid: UID } } },
+    ],
+  ])('%s: %j', (_what, words, expected) => {
+    const parsed = parseMountOptions(words, 'mounts[0].options');
+    expect(parsed).toStrictEqual(expected);
+    expect(keyOrder(parsed)).toEqual(keyOrder(expected));
+  });
+
+  test('the keys come in the order of ParsedMountOptions, recAttrs and idmap after the others', () => {
+    expect(keyOrder(parseMountOptions(['rro', 'idmap']))).toEqual(['flags', 'clearedFlags', 'propagationFlags', 'data', 'extensions', 'extensions.tmpcopyup', 'relabel', 'recAttrs', 'recAttrs.attrSet', 'recAttrs.attrClr', 'idmap', 'idmap.recursive']);
+  });
+});

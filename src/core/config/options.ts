@@ -205,30 +205,6 @@ export function parsePropagation(word: string): bigint | undefined {
   return PROPAGATION_OPTIONS.get(word);
 }
 
-interface ParseState {
-  flags: bigint;
-  clearedFlags: bigint;
-  propagationFlags: bigint[];
-  attrSet: bigint;
-  attrClr: bigint;
-  data: string[];
-  extensions: MountExtensions;
-  relabel: string;
-  idmapRecursive?: boolean;
-  idmapOption?: IdmapOptionMappings & { word: string };
-}
-
-/** A later word wins: setting a flag forgets an earlier clear of it, and the reverse. */
-function applyFlag(s: ParseState, o: FlagOption): void {
-  if (o.clear) {
-    s.flags &= ~o.flag;
-    s.clearedFlags |= o.flag;
-  } else {
-    s.flags |= o.flag;
-    s.clearedFlags &= ~o.flag;
-  }
-}
-
 /**
  * The atime attributes are values of the MOUNT_ATTR__ATIME enum: mount_setattr(2)
  * accepts an atime value in attr_set only with the whole MOUNT_ATTR__ATIME mask in
@@ -236,13 +212,13 @@ function applyFlag(s: ParseState, o: FlagOption): void {
  * value; clearing the current one leaves no value, which the kernel reads as
  * MOUNT_ATTR_RELATIME (0), its default, as mount(2) does for "atime"/"norelatime".
  */
-function applyAtimeAttr(s: ParseState, o: RecursiveAttrOption): void {
+function applyAtimeAttr(s: RecursiveAttrs, o: RecursiveAttrOption): void {
   if (!o.clear || (s.attrSet & MOUNT_ATTR__ATIME) === o.attr) s.attrSet &= ~MOUNT_ATTR__ATIME;
   if (!o.clear) s.attrSet |= o.attr;
   s.attrClr |= MOUNT_ATTR__ATIME;
 }
 
-function applyRecursiveAttr(s: ParseState, o: RecursiveAttrOption): void {
+function applyRecursiveAttr(s: RecursiveAttrs, o: RecursiveAttrOption): void {
   if (o.atime) applyAtimeAttr(s, o);
   else if (o.clear) {
     s.attrClr |= o.attr;
@@ -254,63 +230,83 @@ function applyRecursiveAttr(s: ParseState, o: RecursiveAttrOption): void {
 }
 
 /** One relabel per mount: `z` and `Z` together ask for two different labels. */
-function applyRelabel(s: ParseState, word: string, field: string): void {
-  if (s.relabel !== '' && s.relabel !== word) {
-    throw new ConfigError(field, word, `conflicts with "${s.relabel}": a mount takes one SELinux relabel, z (shared) or Z (private)`);
+function checkRelabel(relabel: string, word: string, field: string): void {
+  if (relabel !== '' && relabel !== word) {
+    throw new ConfigError(field, word, `conflicts with "${relabel}": a mount takes one SELinux relabel, z (shared) or Z (private)`);
   }
-  s.relabel = word;
-}
-
-function applyWord(s: ParseState, word: string, field: string): void {
-  const flag = MOUNT_FLAG_OPTIONS.get(word);
-  if (flag) return applyFlag(s, flag);
-  const propagation = PROPAGATION_OPTIONS.get(word);
-  if (propagation !== undefined) return void s.propagationFlags.push(propagation);
-  const attr = RECURSIVE_ATTR_OPTIONS.get(word);
-  if (attr) return applyRecursiveAttr(s, attr);
-  const extension = EXTENSION_OPTIONS.get(word);
-  if (extension) return void (s.extensions[extension] = true);
-  if (RELABEL_OPTIONS.has(word)) return applyRelabel(s, word, field);
-  const idmapRecursive = IDMAP_OPTIONS.get(word);
-  if (idmapRecursive !== undefined) {
-    s.idmapRecursive = idmapRecursive;
-    s.idmapOption = undefined;
-    return;
-  }
-  if (word.startsWith(IDMAP_WITH_MAPPINGS)) {
-    const value = word.slice(IDMAP_WITH_MAPPINGS.length);
-    s.idmapRecursive = false;
-    s.idmapOption = value === '' ? undefined : { word, ...parseIdmapOption(value, word, field) };
-    return;
-  }
-  s.data.push(word);
 }
 
 /**
  * Parses the `options` of one OCI mount, in order; later words override earlier ones.
  * `field` names the options in a ConfigError (`z` with `Z` is the only refusal).
+ *
+ * The state lives in local variables and the result is made once, with its keys in this
+ * order: a config may hold thousands of mounts, parsed while the process is cold, where
+ * each object made and each property written costs. The recursive attributes, rare, get
+ * an object of their own when a word asks for one.
  */
 export function parseMountOptions(options: readonly string[], field = 'options'): ParsedMountOptions {
-  const s: ParseState = {
-    flags: 0n,
-    clearedFlags: 0n,
-    propagationFlags: [],
-    attrSet: 0n,
-    attrClr: 0n,
-    data: [],
-    extensions: { tmpcopyup: false },
-    relabel: '',
-  };
-  for (const word of options) applyWord(s, word, field);
-  const parsed: ParsedMountOptions = {
-    flags: s.flags,
-    clearedFlags: s.clearedFlags,
-    propagationFlags: s.propagationFlags,
-    data: s.data.join(','),
-    extensions: s.extensions,
-    relabel: s.relabel,
-  };
-  if (s.attrSet !== 0n || s.attrClr !== 0n) parsed.recAttrs = { attrSet: s.attrSet, attrClr: s.attrClr };
-  if (s.idmapRecursive !== undefined) parsed.idmap = { recursive: s.idmapRecursive, ...(s.idmapOption ? { option: s.idmapOption } : {}) };
+  let flags = 0n;
+  let clearedFlags = 0n;
+  const propagationFlags: bigint[] = [];
+  let attrs: RecursiveAttrs | undefined;
+  // The data words so far joined with commas; undefined before the first (an empty word is data too).
+  let data: string | undefined;
+  const extensions: MountExtensions = { tmpcopyup: false };
+  let relabel = '';
+  let idmapRecursive: boolean | undefined;
+  let idmapOption: (IdmapOptionMappings & { word: string }) | undefined;
+  for (let i = 0; i < options.length; i++) {
+    const word = options[i];
+    const flag = MOUNT_FLAG_OPTIONS.get(word);
+    if (flag) {
+      // A later word wins: setting a flag forgets an earlier clear of it, and the reverse
+      // (only when some flag was cleared: each bigint operation makes a bigint).
+      if (flag.clear) {
+        flags &= ~flag.flag;
+        clearedFlags |= flag.flag;
+      } else {
+        flags |= flag.flag;
+        if (clearedFlags !== 0n) clearedFlags &= ~flag.flag;
+      }
+      continue;
+    }
+    const propagation = PROPAGATION_OPTIONS.get(word);
+    if (propagation !== undefined) {
+      propagationFlags.push(propagation);
+      continue;
+    }
+    const attr = RECURSIVE_ATTR_OPTIONS.get(word);
+    if (attr) {
+      applyRecursiveAttr((attrs ??= { attrSet: 0n, attrClr: 0n }), attr);
+      continue;
+    }
+    const extension = EXTENSION_OPTIONS.get(word);
+    if (extension) {
+      extensions[extension] = true;
+      continue;
+    }
+    if (RELABEL_OPTIONS.has(word)) {
+      checkRelabel(relabel, word, field);
+      relabel = word;
+      continue;
+    }
+    const recursive = IDMAP_OPTIONS.get(word);
+    if (recursive !== undefined) {
+      idmapRecursive = recursive;
+      idmapOption = undefined;
+      continue;
+    }
+    if (word.startsWith(IDMAP_WITH_MAPPINGS)) {
+      const value = word.slice(IDMAP_WITH_MAPPINGS.length);
+      idmapRecursive = false;
+      idmapOption = value === '' ? undefined : { word, ...parseIdmapOption(value, word, field) };
+      continue;
+    }
+    data = data === undefined ? word : `${data},${word}`;
+  }
+  const parsed: ParsedMountOptions = { flags, clearedFlags, propagationFlags, data: data ?? '', extensions, relabel };
+  if (attrs !== undefined && (attrs.attrSet !== 0n || attrs.attrClr !== 0n)) parsed.recAttrs = attrs;
+  if (idmapRecursive !== undefined) parsed.idmap = idmapOption ? { recursive: idmapRecursive, option: idmapOption } : { recursive: idmapRecursive };
   return parsed;
 }
