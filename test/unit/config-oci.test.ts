@@ -668,6 +668,107 @@ describe('fromOciSpec: mounts', () => {
   });
 });
 
+/** Every key of `value`, nested ones by their path, in the order Object.keys gives them: what JSON.stringify and a plan would write in. */
+function keyOrder(value: unknown, at = ''): string[] {
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.keys(value).flatMap((k) => [`${at}${k}`, ...keyOrder((value as Record<string, unknown>)[k], `${at}${k}.`)]);
+}
+
+describe('fromOciSpec: a mount exactly, its keys in order', () => {
+  const HEAD = ['index', 'type', 'source', 'destination'];
+  const FLAGS = ['flags', 'clearedFlags', 'propagationFlags', 'data', 'extensions', 'extensions.tmpcopyup', 'relabel'];
+  const TAIL = ['premountCmds', 'postmountCmds'];
+  const MAP = [{ containerID: 0, hostID: 1000, size: 10 }];
+  const mapKeys = (at: string) => [at, `${at}.0`, `${at}.0.containerID`, `${at}.0.hostID`, `${at}.0.size`];
+  test.each<[string, Json, object, string[]]>([
+    [
+      'a tmpfs',
+      { destination: '/mnt/t', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=64k'] },
+      { index: 0, type: 'tmpfs', source: 'tmpfs', destination: '/mnt/t', flags: MS_NOSUID, clearedFlags: 0n, propagationFlags: [], data: 'size=64k', extensions: { tmpcopyup: false }, relabel: '', premountCmds: [], postmountCmds: [] },
+      [...HEAD, ...FLAGS, ...TAIL],
+    ],
+    [
+      'no options, no source',
+      { destination: '/proc', type: 'proc' },
+      { index: 0, type: 'proc', source: '', destination: '/proc', flags: 0n, clearedFlags: 0n, propagationFlags: [], data: '', extensions: { tmpcopyup: false }, relabel: '', premountCmds: [], postmountCmds: [] },
+      [...HEAD, ...FLAGS, ...TAIL],
+    ],
+    [
+      'a relative destination: the written one after the destination',
+      { destination: 'mnt//t/', type: 'tmpfs', source: 'tmpfs', options: ['rw'] },
+      { index: 0, type: 'tmpfs', source: 'tmpfs', destination: '/mnt/t', relativeDestination: 'mnt//t/', flags: 0n, clearedFlags: MS_RDONLY, propagationFlags: [], data: '', extensions: { tmpcopyup: false }, relabel: '', premountCmds: [], postmountCmds: [] },
+      [...HEAD, 'relativeDestination', ...FLAGS, ...TAIL],
+    ],
+    [
+      'recursive attributes: after the relabel',
+      { destination: '/data', type: 'none', source: 'vol', options: ['rbind', 'rro', 'z', 'rslave'] },
+      {
+        index: 0, type: 'bind', source: '/bundles/b1/vol', destination: '/data', flags: MS_BIND | MS_REC, clearedFlags: 0n, propagationFlags: [MS_SLAVE | MS_REC], data: '',
+        extensions: { tmpcopyup: false }, relabel: 'z', recAttrs: { attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n }, premountCmds: [], postmountCmds: [],
+      },
+      [...HEAD, 'flags', 'clearedFlags', 'propagationFlags', 'propagationFlags.0', 'data', 'extensions', 'extensions.tmpcopyup', 'relabel', 'recAttrs', 'recAttrs.attrSet', 'recAttrs.attrClr', ...TAIL],
+    ],
+    [
+      'an idmapped bind with everything: relativeDestination, recAttrs, then idmap',
+      { destination: 'data', source: '/srv', options: ['rbind', 'ridmap', 'rro'], uidMappings: MAP, gidMappings: MAP },
+      {
+        index: 0, type: 'bind', source: '/srv', destination: '/data', relativeDestination: 'data', flags: MS_BIND | MS_REC, clearedFlags: 0n, propagationFlags: [], data: '',
+        extensions: { tmpcopyup: false }, relabel: '', recAttrs: { attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n }, idmap: { recursive: true, uidMappings: MAP, gidMappings: MAP }, premountCmds: [], postmountCmds: [],
+      },
+      [...HEAD, 'relativeDestination', ...FLAGS, 'recAttrs', 'recAttrs.attrSet', 'recAttrs.attrClr', 'idmap', 'idmap.recursive', ...mapKeys('idmap.uidMappings'), ...mapKeys('idmap.gidMappings'), ...TAIL],
+    ],
+    [
+      'an idmapped bind by its gid mappings alone',
+      { destination: '/data', source: '/srv', options: ['bind'], gidMappings: MAP },
+      {
+        index: 0, type: 'bind', source: '/srv', destination: '/data', flags: MS_BIND, clearedFlags: 0n, propagationFlags: [], data: '',
+        extensions: { tmpcopyup: false }, relabel: '', idmap: { recursive: false, gidMappings: MAP }, premountCmds: [], postmountCmds: [],
+      },
+      [...HEAD, ...FLAGS, 'idmap', 'idmap.recursive', ...mapKeys('idmap.gidMappings'), ...TAIL],
+    ],
+  ])('%s', (_what, mount, expected, keys) => {
+    const m = convert((s) => (s.mounts = [mount])).mounts[0];
+    expect(m).toStrictEqual(expected);
+    expect(keyOrder(m)).toEqual(keys);
+  });
+
+  test.each<[string, Json, string]>([
+    ['a number as source', { destination: '/x', type: 'tmpfs', source: 5 }, 'mounts[0].source: must be a string'],
+    ['a null type and no bind: no type', { destination: '/x', type: null, source: 'tmpfs' }, 'mounts[0].type: must be set unless the options contain bind, rbind or remount'],
+    ['an array as destination', { destination: ['/x'], type: 'tmpfs' }, 'mounts[0].destination: must be a string'],
+    ['a hole in the options (a spec built in code): as a word that is no string', { destination: '/x', type: 'tmpfs', options: ['ro', , 'x'] }, 'mounts[0].options: must be an array of strings'],
+    ['a word with a NUL before a number: the number is the fault named', { destination: '/x', type: 'tmpfs', options: ['a\0', 5] }, 'mounts[0].options: must be an array of strings'],
+    ['two words with a NUL: the first named', { destination: '/x', type: 'tmpfs', options: ['ro', 'a\0', 'b\0'] }, 'mounts[0].options[1] "a\\u0000": must not contain a NUL byte'],
+  ])('%s is refused, naming the field', (_what, mount, message) => {
+    expectConfigError(() => convert((s) => (s.mounts = [mount])), message);
+  });
+
+  test.each([
+    ['destination', 'mounts[0].destination "/pr\\u0000oc": must not contain a NUL byte'],
+    ['type', 'mounts[0].type "/pr\\u0000oc": must not contain a NUL byte'],
+    ['source', 'mounts[0].source "/pr\\u0000oc": must not contain a NUL byte'],
+  ])('the loader itself refuses a NUL in a mount\'s %s (mountkit run does not check its output again)', (key, message) => {
+    const spec = runcDefaultSpec();
+    spec.mounts = [{ destination: '/x', type: 'tmpfs', source: 'tmpfs', [key]: '/pr\0oc' }];
+    expectConfigError(() => oci.fromOciSpec(spec, '/bundles/b1'), message);
+  });
+
+  test('a null source and null options are absent: no source, no options', () => {
+    expect(convert((s) => (s.mounts = [{ destination: '/x', type: 'tmpfs', source: null, options: null }])).mounts[0]).toStrictEqual({
+      index: 0, type: 'tmpfs', source: '', destination: '/x', flags: 0n, clearedFlags: 0n, propagationFlags: [], data: '', extensions: { tmpcopyup: false }, relabel: '', premountCmds: [], postmountCmds: [],
+    });
+  });
+
+  test('each mount has arrays and objects of its own, none shared with another or with config.json', () => {
+    const spec = runcDefaultSpec();
+    const [a, b] = fromOciSpec({ ...spec, mounts: [spec.mounts[1], spec.mounts[1]] }, '/bundles/b1').mounts;
+    for (const key of ['propagationFlags', 'extensions', 'premountCmds', 'postmountCmds'] as const) expect(a[key]).not.toBe(b[key]);
+    a.propagationFlags.push(MS_SHARED);
+    expect(b.propagationFlags).toEqual([]);
+    expect(spec.mounts[1].options).toEqual(['nosuid', 'strictatime', 'mode=755', 'size=65536k']);
+  });
+});
+
 describe('fromOciSpec: validation', () => {
   test.each<[string, (s: Json) => void, string]>([
     ['empty destination', (s) => (s.mounts[3].destination = ''), 'mounts[3].destination "": must not be empty'],

@@ -41,6 +41,15 @@ export function checkedString(v: unknown, field: string, reason = 'must be a str
   return v;
 }
 
+/**
+ * `v` when it is a string the readers above take as it is (no NUL byte), else undefined:
+ * a caller reading many fields (a mount's) names one, which costs a string, only when a
+ * reader must say why it refuses it: `plainString(v) ?? requiredString(v, field)`.
+ */
+export function plainString(v: unknown): string | undefined {
+  return typeof v === 'string' && !v.includes('\0') ? v : undefined;
+}
+
 export function optionalString(v: unknown, field: string, fallback: string): string {
   return isAbsent(v) ? fallback : checkedString(v, field);
 }
@@ -102,12 +111,24 @@ export function stringEntries(v: unknown, field: string): [string, string][] {
 }
 
 export function stringArray(v: unknown, field: string): string[] | undefined {
+  return checkedStringArray(v, field)?.slice();
+}
+
+/** stringArray's check without its copy: `v` itself, for a caller that reads it at once and keeps nothing of it (a mount's options). */
+export function checkedStringArray(v: unknown, field: string): readonly string[] | undefined {
   if (isAbsent(v)) return undefined;
-  if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) fail(field, undefined, 'must be an array of strings');
-  // The element's field name is made only for the error: a config may hold thousands.
-  const bad = (v as string[]).findIndex((s) => s.includes('\0'));
+  if (!Array.isArray(v)) fail(field, undefined, 'must be an array of strings');
+  // One indexed pass, with no callback: a config may hold thousands of these lists. Any
+  // item that is no string (a hole reads as undefined) fails the same check.
+  let bad = -1;
+  for (let i = 0; i < v.length; i++) {
+    const s: unknown = v[i];
+    if (typeof s !== 'string') fail(field, undefined, 'must be an array of strings');
+    if (bad < 0 && s.includes('\0')) bad = i;
+  }
+  // The element's field name is made only for the error.
   if (bad >= 0) checkedString(v[bad], `${field}[${bad}]`);
-  return (v as string[]).slice();
+  return v as string[];
 }
 
 export function oneOf<T extends string>(v: unknown, field: string, allowed: readonly T[]): T {

@@ -37,6 +37,7 @@ import {
   absolutePath,
   absolutePathArray,
   beyondExact,
+  checkedStringArray,
   fail,
   isAbsent,
   isInteger,
@@ -50,6 +51,7 @@ import {
   optionalObject,
   optionalString,
   optionalUnsigned,
+  plainString,
   requiredString,
   stringArray,
   stringEntries,
@@ -86,16 +88,19 @@ function parseRoot(v: unknown, bundle: string): { rootfs: string; readonly: bool
  */
 function parseMount(v: unknown, field: string, index: number, bundle: string, userMappings: Pick<RootfsConfig, 'uidMappings' | 'gidMappings'>): MountSpec {
   const m = object(v, field);
-  const written = requiredString(m.destination, `${field}.destination`);
+  // Each field is named (a string made) only for an error: a config may hold thousands of mounts.
+  const { destination: d, type: t, source: src } = m;
+  const written = plainString(d) ?? requiredString(d, `${field}.destination`);
   if (written === '') fail(`${field}.destination`, '', 'must not be empty');
   // `/run/` and `//run/./` both name `/run`: one spelling for every later comparison. A
   // relative one is taken from `/`, as runtime-spec 1.2 says for Linux (config.md,
   // "Mounts"): runc 1.1.5 takes it so, through its root, with a warning that it will stop
   // (specconv's createLibcontainerMount), and crun 1.8.1 takes it too.
   const destination = cleanPath(written);
-  const declaredType = optionalString(m.type, `${field}.type`, '');
-  const source = optionalString(m.source, `${field}.source`, '');
-  const options = parseMountOptions(stringArray(m.options, `${field}.options`) ?? [], `${field}.options`);
+  const declaredType = plainString(t) ?? optionalString(t, `${field}.type`, '');
+  const source = plainString(src) ?? optionalString(src, `${field}.source`, '');
+  const optionsField = `${field}.options`;
+  const options = parseMountOptions(checkedStringArray(m.options, optionsField) ?? [], optionsField);
   const isBind = (options.flags & MS_BIND) !== 0n;
   // Without a type mount(2) makes no new mount (ENODEV): the config says so first.
   if (!isBind && declaredType === '' && (options.flags & MS_REMOUNT) === 0n) fail(`${field}.type`, undefined, 'must be set unless the options contain bind, rbind or remount');
@@ -104,20 +109,43 @@ function parseMount(v: unknown, field: string, index: number, bundle: string, us
   if (!isBind && declaredType === 'bind') fail(`${field}.type`, 'bind', 'makes no bind mount without the bind or rbind option');
   if (isBind && source === '') fail(`${field}.source`, undefined, 'must be set for a bind mount');
   // Only the bind handler relabels (its source); on another type the request would be lost.
-  if (!isBind && options.relabel !== '') fail(`${field}.options`, options.relabel, 'a SELinux relabel applies to bind mounts only');
-  const { idmap: _idmapOption, ...flagsAndData } = options;
+  if (!isBind && options.relabel !== '') fail(optionsField, options.relabel, 'a SELinux relabel applies to bind mounts only');
   const idmap = parseMountIdmap(m, field, options, userMappings);
-  return {
-    index,
-    type: isBind ? 'bind' : declaredType,
-    source: isBind ? bindSource(bundle, source) : source,
-    destination,
-    ...(path.posix.isAbsolute(written) ? {} : { relativeDestination: written }),
-    ...flagsAndData,
-    ...(idmap ? { idmap } : {}),
-    premountCmds: [],
-    postmountCmds: [],
-  };
+  const type = isBind ? 'bind' : declaredType;
+  const mountSource = isBind ? bindSource(bundle, source) : source;
+  // One literal with every key in MountSpec's order: a literal with spreads (and the
+  // object rest it took) adds keys one at a time, most of this function's time in a cold
+  // process. A relative destination, recursive attributes or an idmap add keys, in that
+  // same order.
+  if (written.startsWith('/') && options.recAttrs === undefined && idmap === undefined) {
+    return {
+      index,
+      type,
+      source: mountSource,
+      destination,
+      flags: options.flags,
+      clearedFlags: options.clearedFlags,
+      propagationFlags: options.propagationFlags,
+      data: options.data,
+      extensions: options.extensions,
+      relabel: options.relabel,
+      premountCmds: [],
+      postmountCmds: [],
+    };
+  }
+  const spec: MountSpec = { index, type, source: mountSource, destination } as MountSpec;
+  if (!written.startsWith('/')) spec.relativeDestination = written;
+  spec.flags = options.flags;
+  spec.clearedFlags = options.clearedFlags;
+  spec.propagationFlags = options.propagationFlags;
+  spec.data = options.data;
+  spec.extensions = options.extensions;
+  spec.relabel = options.relabel;
+  if (options.recAttrs !== undefined) spec.recAttrs = options.recAttrs;
+  if (idmap !== undefined) spec.idmap = idmap;
+  spec.premountCmds = [];
+  spec.postmountCmds = [];
+  return spec;
 }
 
 /**
