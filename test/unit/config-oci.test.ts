@@ -17,6 +17,7 @@ import {
   MS_STRICTATIME,
 } from '../../src/core/constants';
 import type { RootfsConfig } from '../../src/core/config/model';
+import { MAX_NESTING, refuseOtherCase } from '../../src/core/config/key-case';
 import { SPEC_SHAPE, shapeWithin, type FieldShape } from '../../src/core/config/spec-fields';
 import * as oci from '../../src/core/config/oci';
 import { checkedModel } from '../../src/core/config/model-check';
@@ -299,6 +300,77 @@ describe('fromOciSpec: keys runc would match in another case (Go reads JSON keys
     expect(unknown).toEqual([]);
     expect(numbersNotIntegers).toEqual([]);
     expect(fields.length).toBeGreaterThan(100);
+  });
+});
+
+describe('refuseOtherCase: which key it names among several, and what it counts', () => {
+  const other = (field: string) => new RegExp(`^${field.replace(/[[\].]/g, '\\$&')}: is not a field mountkit reads`);
+  /** Mounts that are flat (nothing nested but leaf lists) and one that nests an object list, a process with a list of objects, two lists of linux. */
+  function spec(): Json {
+    return {
+      root: { path: 'rootfs' },
+      process: { cwd: '/', args: ['sh'], rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1, soft: 1 }] },
+      mounts: [
+        { destination: '/a', type: 'tmpfs' },
+        { destination: '/b', type: 'none', source: '/s', options: ['rbind'], uidMappings: [{ containerID: 0, hostID: 1, size: 1 }] },
+        { destination: '/c', type: 'tmpfs', options: ['ro'] },
+      ],
+      linux: { namespaces: [{ type: 'mount' }], seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_ERRNO' }] } },
+    };
+  }
+
+  // The walk is depth first, an object's keys before what they hold, the last value first:
+  // which one is named was so before flat objects were walked where they are met.
+  test.each<[string, (s: Json) => void, string]>([
+    ['two flat mounts: the last', (s) => ((s.mounts[0].Type = 'x'), (s.mounts[2].Options = [])), 'mounts[2].Options'],
+    ['a flat mount, then one that nests: the nested key', (s) => ((s.mounts[0].Type = 'x'), (s.mounts[1].uidMappings[0].HostID = 1)), 'mounts[1].uidMappings[0].HostID'],
+    ['a nested key, then a flat mount: the flat mount', (s) => ((s.mounts[1].uidMappings[0].HostID = 1), (s.mounts[2].Source = 'x')), 'mounts[2].Source'],
+    ['a key of process and one within its earlier value: process\'s own', (s) => ((s.process.rlimits[0].Hard = 1), (s.process.User = {})), 'process.User'],
+    ['a namespace and a seccomp rule: the later list', (s) => ((s.linux.namespaces[0].Type = 'x'), (s.linux.seccomp.syscalls[0].Names = [])), 'linux.seccomp.syscalls[0].Names'],
+    ['a mount and a namespace: linux comes later', (s) => ((s.mounts[2].Type = 'x'), (s.linux.namespaces[0].Path = 'x')), 'linux.namespaces[0].Path'],
+    [
+      'a key of the spec and one of root, a flat object and its last: the spec\'s own',
+      (s) => {
+        const root = { ...s.root, Readonly: true };
+        delete s.root;
+        Object.assign(s, { root, Hostname: 'x' });
+      },
+      'Hostname',
+    ],
+  ])('%s', (_what, edit, field) => {
+    const s = spec();
+    edit(s);
+    expect(() => refuseOtherCase(s)).toThrow(other(field));
+  });
+
+  test.each<[string, unknown]>([
+    ['the spec above', spec()],
+    ['runc\'s default spec', runcDefaultSpec()],
+    ['empty lists and objects, lists of lists, objects in lists of strings', { mounts: [], linux: {}, process: { args: [[], ['a', []], [{}]], env: [] }, annotations: { a: [[['x']]] }, x: [{ y: [{}] }] }],
+    ['leaf lists at the deepest nesting allowed', { root: [[[[['a']]]]] }],
+  ])('it counts every array and object of %s, as the text has a { or [ for each', (_what, value) => {
+    expect(refuseOtherCase(value)).toBe((JSON.stringify(value).match(/[[{]/g) ?? []).length);
+  });
+
+  test.each<[string, unknown]>([
+    ['a leaf list', ['a']],
+    ['an object of strings', { a: 'b' }],
+  ])('%s one level too deep is refused as any array or object there is', (_what, leaf) => {
+    let deep: unknown = leaf;
+    for (let i = 0; i < MAX_NESTING; i++) deep = [deep];
+    expect(() => refuseOtherCase(deep)).toThrow(`nests arrays and objects more than ${MAX_NESTING} deep`);
+    let within: unknown = leaf;
+    for (let i = 0; i < MAX_NESTING - 1; i++) within = [within];
+    expect(refuseOtherCase(within)).toBe(MAX_NESTING);
+  });
+
+  test('a leaf list one level too deep within objects is refused as any array there is', () => {
+    let deep: unknown = ['a'];
+    for (let i = 0; i < MAX_NESTING; i++) deep = { [i % 2 ? 'x' : 'y']: deep };
+    expect(() => refuseOtherCase(deep)).toThrow(`nests arrays and objects more than ${MAX_NESTING} deep`);
+    let within: unknown = ['a'];
+    for (let i = 0; i < MAX_NESTING - 1; i++) within = { [i % 2 ? 'x' : 'y']: within };
+    expect(refuseOtherCase(within)).toBe(MAX_NESTING);
   });
 });
 

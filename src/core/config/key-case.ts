@@ -60,6 +60,92 @@ function pathOf(place: Place | undefined): string {
 }
 
 /**
+ * Whether `value`, met at `depth`, is an array of no array or object within the nesting
+ * allowed: it holds no key and nothing deeper, so the walk counts it where it meets it
+ * rather than keeping a place for it (a mount's options, process.args, a path list).
+ */
+function isLeafList(value: object, depth: number): boolean {
+  if (!Array.isArray(value) || depth >= MAX_NESTING) return false;
+  for (let i = 0; i < value.length; i++) {
+    const item: unknown = value[i];
+    if (typeof item === 'object' && item !== null) return false;
+  }
+  return true;
+}
+
+/** Refuses `key` of the object at `place`, no field of `struct`, when it names one in another case. */
+function refuseKey(struct: StructShape, key: string, place: Place): void {
+  const meant = fieldInOtherCase(struct, key);
+  if (meant === undefined) return;
+  const at = pathOf({ value: undefined, key, parent: place, depth: place.depth, shape: undefined });
+  throw new ConfigError(at, undefined, `is not a field mountkit reads: a runtime that reads config.json with Go's encoding/json (runc) takes it as ${JSON.stringify(meant)}, matching keys in any case; write ${JSON.stringify(meant)}`);
+}
+
+function structOf(shape: FieldShape | undefined): StructShape | undefined {
+  return typeof shape === 'object' && shape.kind === 'struct' ? shape : undefined;
+}
+
+/**
+ * Walks the object `value`, reached by `key` from `parent`, at once when it nests nothing
+ * but leaf lists (a mount, a namespace, a device): refuses its keys as the walk would,
+ * and returns how many arrays and objects it is, itself included. Returns -1 when it
+ * holds more, is an array or lies too deep: it then takes a place on the stack, where
+ * the keys looked at here (none refused) are looked at again.
+ */
+function flatObject(value: object, key: string | number, parent: Place, shape: FieldShape | undefined): number {
+  const depth = parent.depth + 1;
+  if (Array.isArray(value) || depth >= MAX_NESTING) return -1;
+  const struct = structOf(shape);
+  const keys = Object.keys(value);
+  let count = 1;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    const item: unknown = (value as Record<string, unknown>)[k];
+    if (struct !== undefined && !struct.fields.has(k)) refuseKey(struct, k, { value, key, parent, depth, shape });
+    if (typeof item === 'object' && item !== null) {
+      if (!isLeafList(item, depth + 1)) return -1;
+      count++;
+    }
+  }
+  return count;
+}
+
+/**
+ * The arrays and objects among the items of the array at `place` (`keys` undefined) or
+ * the values of the object at `place` (at its `keys`), taken in the order the stack gives
+ * them, last first: those at the end that need no place of their own (a leaf list, a flat
+ * object, whose keys are refused here) are walked at once, then the first that does and
+ * every one before it go onto the stack in order, as the walk would have pushed them.
+ * Returns how many arrays and objects were walked here.
+ */
+function takeItems(todo: Place[], place: Place, keys: readonly string[] | undefined): number {
+  const value = place.value as Record<string | number, unknown>;
+  const depth = place.depth + 1;
+  let walked = 0;
+  let i = (keys === undefined ? (value as unknown as unknown[]).length : keys.length) - 1;
+  for (; i >= 0; i--) {
+    const key = keys === undefined ? i : keys[i];
+    const item = value[key];
+    if (typeof item !== 'object' || item === null) continue;
+    if (isLeafList(item, depth)) {
+      walked++;
+      continue;
+    }
+    const flat = flatObject(item, key, place, shapeWithin(place.shape, key));
+    if (flat < 0) break;
+    walked += flat;
+  }
+  for (let j = 0; j <= i; j++) {
+    const key = keys === undefined ? j : keys[j];
+    const item = value[key];
+    if (typeof item !== 'object' || item === null) continue;
+    if (isLeafList(item, depth)) walked++;
+    else todo.push({ value: item, key, parent: place, depth, shape: shapeWithin(place.shape, key) });
+  }
+  return walked;
+}
+
+/**
  * Refuses the first key of `spec`'s objects that is no field of its object but one in
  * another case (see above), naming it by its JSON path, and a spec nested deeper than
  * MAX_NESTING, as runc's decoder refuses it (a cycle in a spec built in code ends there
@@ -68,6 +154,11 @@ function pathOf(place: Place | undefined): string {
  * its own, and builds a path only for its error. Returns how many arrays and objects
  * `spec` holds, itself included, which the loader compares with the text's
  * (refuseMergedDuplicates).
+ *
+ * The walk is depth first, an object's keys all refused before anything within it, its
+ * last value first: so with more than one key to refuse, the one named is always the
+ * same. What nests nothing of its own (takeItems) is walked where it is met, in that
+ * order, rather than from a place on the stack: a config may hold thousands of mounts.
  */
 export function refuseOtherCase(spec: unknown): number {
   const todo: Place[] = [{ value: spec, key: '', parent: undefined, depth: 0, shape: SPEC_SHAPE }];
@@ -82,25 +173,18 @@ export function refuseOtherCase(spec: unknown): number {
     // loops over Object.keys: forEach's callback and Object.entries' pairs cost more in
     // V8's interpreter, where a run walks its config once.
     if (Array.isArray(value)) {
-      const itemShape = shapeWithin(shape, 0);
-      for (let i = 0; i < value.length; i++) {
-        const item: unknown = value[i];
-        if (typeof item === 'object' && item !== null) todo.push({ value: item, key: i, parent: place, depth: depth + 1, shape: itemShape });
-      }
+      containers += takeItems(todo, place, undefined);
       continue;
     }
-    const struct = typeof shape === 'object' && shape.kind === 'struct' ? shape : undefined;
+    const struct = structOf(shape);
     const keys = Object.keys(value);
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i];
-      const item: unknown = (value as Record<string, unknown>)[key];
-      const meant = struct === undefined || struct.fields.has(key) ? undefined : fieldInOtherCase(struct, key);
-      if (meant !== undefined) {
-        const at = pathOf({ value: item, key, parent: place, depth, shape: undefined });
-        throw new ConfigError(at, undefined, `is not a field mountkit reads: a runtime that reads config.json with Go's encoding/json (runc) takes it as ${JSON.stringify(meant)}, matching keys in any case; write ${JSON.stringify(meant)}`);
+    if (struct !== undefined) {
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i];
+        if (!struct.fields.has(key)) refuseKey(struct, key, place);
       }
-      if (typeof item === 'object' && item !== null) todo.push({ value: item, key, parent: place, depth: depth + 1, shape: shapeWithin(shape, key) });
     }
+    containers += takeItems(todo, place, keys);
   }
   return containers;
 }
