@@ -1070,6 +1070,17 @@ describe('loadBundle', () => {
     expect(cfg.annotations).toEqual({ 'k\ufffd': 'v' });
   });
 
+  test.each<[string, string, string]>([
+    ['a lone high surrogate last', 'h\ud800', 'h\ufffd'],
+    ['a lone low surrogate first', '\udc80h', '\ufffdh'],
+    ['a pair the wrong way round: two lone ones', '\udc80\ud800', '\ufffd\ufffd'],
+    ['a pair, and a lone one after it', '\ud83d\udca9\ud83d', '\ud83d\udca9\ufffd'],
+    ['a pair alone: kept', 'x\ud83d\udca9', 'x\ud83d\udca9'],
+    ['text outside Latin-1 and no surrogate: kept', 'h\u0100\u4e2d', 'h\u0100\u4e2d'],
+  ])('config.json\'s text given to loadBundle with %s in a value, not escaped: as Go reads it', (_what, hostname, expected) => {
+    expect(loadBundle(dir, `{"root": {"path": "rootfs"}, "hostname": "${hostname}", "process": {"cwd": "/", "args": ["sh"]}}`).hostname).toBe(expected);
+  });
+
   test('a spec nested deeper than Go\'s decoder takes (10000) is refused, naming where, as is a cyclic spec built in code', () => {
     let deep: unknown = [];
     for (let i = 0; i < 20000; i++) deep = [deep];

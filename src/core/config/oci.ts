@@ -467,6 +467,16 @@ export function fromOciSpec(parsed: unknown, bundleDir: string): RootfsConfig {
 /** A JSON escape of a UTF-16 surrogate, U+D800 to U+DFFF (or an escaped backslash and such text after it: a walk then finds none). */
 const SURROGATE_ESCAPE = /\\u[dD][89abcdefABCDEF]/;
 
+/**
+ * Whether `text` holds no lone surrogate (hasLoneSurrogate, negated): String.prototype.
+ * isWellFormed (ES2024, in Node 20), answered at once for a string of one-byte
+ * characters, as V8 holds an ASCII config.json, where a regular expression reads it all
+ * (0.1 ms for a config of 1000 mounts in a cold process).
+ */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
 /** fromOciSpec of what JSON.parse made of config.json's `text`, when there is one. */
 function fromParsed(parsed: unknown, bundleDir: string, text?: string): RootfsConfig {
   // First: a key of another case than a field's, or nesting runc refuses (key-case.ts).
@@ -475,7 +485,7 @@ function fromParsed(parsed: unknown, bundleDir: string, text?: string): RootfsCo
   if (text !== undefined) refuseMergedDuplicates(text, parsed, containers);
   // JSON text read from a file holds a lone surrogate only as an escape, \uD800 to \uDFFF:
   // UTF-8 that is not well formed decodes to U+FFFD. A text given to loadBundle may hold one itself.
-  const spec = text !== undefined && !SURROGATE_ESCAPE.test(text) && !hasLoneSurrogate(text) ? parsed : wellFormedJson(parsed);
+  const spec = text !== undefined && !SURROGATE_ESCAPE.test(text) && isWellFormed(text) ? parsed : wellFormedJson(parsed);
   if (!isObject(spec)) fail('config.json', undefined, 'must be a JSON object');
   return convertSpec(spec, bundleDir);
 }
