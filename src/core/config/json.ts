@@ -41,15 +41,6 @@ export function checkedString(v: unknown, field: string, reason = 'must be a str
   return v;
 }
 
-/**
- * `v` when it is a string the readers above take as it is (no NUL byte), else undefined:
- * a caller reading many fields (a mount's) names one, which costs a string, only when a
- * reader must say why it refuses it: `plainString(v) ?? requiredString(v, field)`.
- */
-export function plainString(v: unknown): string | undefined {
-  return typeof v === 'string' && !v.includes('\0') ? v : undefined;
-}
-
 export function optionalString(v: unknown, field: string, fallback: string): string {
   return isAbsent(v) ? fallback : checkedString(v, field);
 }

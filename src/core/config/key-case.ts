@@ -59,20 +59,6 @@ function pathOf(place: Place | undefined): string {
   return shown.join('').replace(/^\./, '');
 }
 
-/**
- * Whether `value`, met at `depth`, is an array of no array or object within the nesting
- * allowed: it holds no key and nothing deeper, so the walk counts it where it meets it
- * rather than keeping a place for it (a mount's options, process.args, a path list).
- */
-function isLeafList(value: object, depth: number): boolean {
-  if (!Array.isArray(value) || depth >= MAX_NESTING) return false;
-  for (let i = 0; i < value.length; i++) {
-    const item: unknown = value[i];
-    if (typeof item === 'object' && item !== null) return false;
-  }
-  return true;
-}
-
 /** Refuses `key` of the object at `place`, no field of `struct`, when it names one in another case. */
 function refuseKey(struct: StructShape, key: string, place: Place): void {
   const meant = fieldInOtherCase(struct, key);
@@ -85,64 +71,13 @@ function structOf(shape: FieldShape | undefined): StructShape | undefined {
   return typeof shape === 'object' && shape.kind === 'struct' ? shape : undefined;
 }
 
-/**
- * Walks the object `value`, reached by `key` from `parent`, at once when it nests nothing
- * but leaf lists (a mount, a namespace, a device): refuses its keys as the walk would,
- * and returns how many arrays and objects it is, itself included. Returns -1 when it
- * holds more, is an array or lies too deep: it then takes a place on the stack, where
- * the keys looked at here (none refused) are looked at again.
- */
-function flatObject(value: object, key: string | number, parent: Place, shape: FieldShape | undefined): number {
-  const depth = parent.depth + 1;
-  if (Array.isArray(value) || depth >= MAX_NESTING) return -1;
-  const struct = structOf(shape);
-  const keys = Object.keys(value);
-  let count = 1;
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
-    const item: unknown = (value as Record<string, unknown>)[k];
-    if (struct !== undefined && !struct.fields.has(k)) refuseKey(struct, k, { value, key, parent, depth, shape });
-    if (typeof item === 'object' && item !== null) {
-      if (!isLeafList(item, depth + 1)) return -1;
-      count++;
-    }
+/** Whether `list` holds no array and no object. */
+function holdsNoContainer(list: readonly unknown[]): boolean {
+  for (let i = 0; i < list.length; i++) {
+    const item = list[i];
+    if (typeof item === 'object' && item !== null) return false;
   }
-  return count;
-}
-
-/**
- * The arrays and objects among the items of the array at `place` (`keys` undefined) or
- * the values of the object at `place` (at its `keys`), taken in the order the stack gives
- * them, last first: those at the end that need no place of their own (a leaf list, a flat
- * object, whose keys are refused here) are walked at once, then the first that does and
- * every one before it go onto the stack in order, as the walk would have pushed them.
- * Returns how many arrays and objects were walked here.
- */
-function takeItems(todo: Place[], place: Place, keys: readonly string[] | undefined): number {
-  const value = place.value as Record<string | number, unknown>;
-  const depth = place.depth + 1;
-  let walked = 0;
-  let i = (keys === undefined ? (value as unknown as unknown[]).length : keys.length) - 1;
-  for (; i >= 0; i--) {
-    const key = keys === undefined ? i : keys[i];
-    const item = value[key];
-    if (typeof item !== 'object' || item === null) continue;
-    if (isLeafList(item, depth)) {
-      walked++;
-      continue;
-    }
-    const flat = flatObject(item, key, place, shapeWithin(place.shape, key));
-    if (flat < 0) break;
-    walked += flat;
-  }
-  for (let j = 0; j <= i; j++) {
-    const key = keys === undefined ? j : keys[j];
-    const item = value[key];
-    if (typeof item !== 'object' || item === null) continue;
-    if (isLeafList(item, depth)) walked++;
-    else todo.push({ value: item, key, parent: place, depth, shape: shapeWithin(place.shape, key) });
-  }
-  return walked;
+  return true;
 }
 
 /**
@@ -157,8 +92,12 @@ function takeItems(todo: Place[], place: Place, keys: readonly string[] | undefi
  *
  * The walk is depth first, an object's keys all refused before anything within it, its
  * last value first: so with more than one key to refuse, the one named is always the
- * same. What nests nothing of its own (takeItems) is walked where it is met, in that
- * order, rather than from a place on the stack: a config may hold thousands of mounts.
+ * same. What nests nothing of its own is walked where it is met, in that order, rather
+ * than from a place on the stack (see below): a config may hold thousands of mounts.
+ * That is done here, in this function called once, with no function of mountkit's
+ * called per mount: V8 compiles a small function called for each of thousands of mounts
+ * with TurboFan (1 to 4 ms each on another thread, competing with this one on a busy
+ * machine), for a walk made once.
  */
 export function refuseOtherCase(spec: unknown): number {
   const todo: Place[] = [{ value: spec, key: '', parent: undefined, depth: 0, shape: SPEC_SHAPE }];
@@ -172,19 +111,62 @@ export function refuseOtherCase(spec: unknown): number {
     // Only arrays and objects are walked into: a string or a number holds no key. Indexed
     // loops over Object.keys: forEach's callback and Object.entries' pairs cost more in
     // V8's interpreter, where a run walks its config once.
-    if (Array.isArray(value)) {
-      containers += takeItems(todo, place, undefined);
-      continue;
-    }
-    const struct = structOf(shape);
-    const keys = Object.keys(value);
-    if (struct !== undefined) {
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i];
-        if (!struct.fields.has(key)) refuseKey(struct, key, place);
+    const items = value as Record<string | number, unknown>;
+    // An object's keys, each refused before anything within it is walked; undefined for an array.
+    let keys: string[] | undefined;
+    if (!Array.isArray(value)) {
+      keys = Object.keys(value);
+      const struct = structOf(shape);
+      if (struct !== undefined) {
+        for (let i = 0; i < keys.length; i++) if (!struct.fields.has(keys[i])) refuseKey(struct, keys[i], place);
       }
     }
-    containers += takeItems(todo, place, keys);
+    // Its items or values, last first as the stack gives them. Those at the end that need
+    // no place of their own are walked here: a leaf list (no array or object in it) is
+    // counted, and an object nesting nothing but leaf lists (a mount, a namespace, a
+    // device) has its keys refused and is counted with its lists. From the first that
+    // nests more, or lies too deep, it and every one before it go onto the stack in order,
+    // as the walk would have pushed them; its keys looked at here (none refused) are
+    // looked at again there.
+    const within = depth + 1;
+    const listShape = keys === undefined ? shapeWithin(shape, 0) : undefined;
+    const listStruct = structOf(listShape);
+    let i = (keys === undefined ? (value as unknown[]).length : keys.length) - 1;
+    walk: for (; i >= 0; i--) {
+      const key = keys === undefined ? i : keys[i];
+      const item = items[key];
+      if (typeof item !== 'object' || item === null) continue;
+      if (within >= MAX_NESTING) break;
+      if (Array.isArray(item)) {
+        if (!holdsNoContainer(item)) break;
+        containers++;
+        continue;
+      }
+      const itemShape = keys === undefined ? listShape : shapeWithin(shape, key);
+      const struct = keys === undefined ? listStruct : structOf(itemShape);
+      const itemKeys = Object.keys(item);
+      let count = 1;
+      for (let k = 0; k < itemKeys.length; k++) {
+        const itemKey = itemKeys[k];
+        if (struct !== undefined && !struct.fields.has(itemKey)) refuseKey(struct, itemKey, { value: item, key, parent: place, depth: within, shape: itemShape });
+        const inner: unknown = (item as Record<string, unknown>)[itemKey];
+        if (typeof inner !== 'object' || inner === null) continue;
+        if (!Array.isArray(inner) || within + 1 >= MAX_NESTING) break walk;
+        for (let n = 0; n < inner.length; n++) {
+          const x: unknown = inner[n];
+          if (typeof x === 'object' && x !== null) break walk;
+        }
+        count++;
+      }
+      containers += count;
+    }
+    for (let j = 0; j <= i; j++) {
+      const key = keys === undefined ? j : keys[j];
+      const item = items[key];
+      if (typeof item !== 'object' || item === null) continue;
+      if (within < MAX_NESTING && Array.isArray(item) && holdsNoContainer(item)) containers++;
+      else todo.push({ value: item, key, parent: place, depth: within, shape: keys === undefined ? listShape : shapeWithin(shape, key) });
+    }
   }
   return containers;
 }
