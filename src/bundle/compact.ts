@@ -19,8 +19,22 @@ function gap(text: string, from: number, to: number): string {
   return /[\n\r\u2028\u2029]/.test(text.slice(from, to)) ? '\n' : ' ';
 }
 
-/** `text` (a CommonJS module) with every gap between its tokens made one newline or one space. */
+/**
+ * An HTML-like comment (ECMA-262 B.1.1): in a script, as Node compiles a CommonJS module,
+ * `<!--` starts a comment that runs to the end of its line, and so does `-->` at the start
+ * of a line; TypeScript's parser reads both as operators. A `/*` inside such a line is a
+ * comment's start to the parser, not to V8, and the gap it makes would take away code V8
+ * runs: after a line `x = 1 <!-- a /*`, a line `y = 2; //` ending the parser's comment is
+ * code to V8, and left out.
+ */
+const HTML_LIKE_COMMENT = /<!--|-->/;
+
+/**
+ * `text` (a CommonJS module) with every gap between its tokens made one newline or one
+ * space; as it is when it may hold an HTML-like comment, which the parser does not see.
+ */
 export function compactModule(text: string): string {
+  if (HTML_LIKE_COMMENT.test(text)) return text;
   const source = ts.createSourceFile('module.js', text, ts.ScriptTarget.Latest, true, ts.ScriptKind.JS);
   const out: string[] = [];
   let end = 0;

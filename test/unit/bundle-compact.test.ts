@@ -35,4 +35,14 @@ describe('compactModule', () => {
     expect(compact).not.toContain('gone');
     expect(run(compact)).toEqual(run(text));
   });
+
+  // In a script (a CommonJS module, a Function body) `<!--` comments out the rest of its line, and `-->` a line it starts; the parser reads operators there.
+  test.each([
+    ['<!-- before a line the parser takes for a comment', 'exports.y = 0;\nexports.x = 1 <!-- a /*\nexports.y = 2; // */\n', { x: 1, y: 2 }],
+    ['--> at the start of a line', 'exports.y = 0; /*\n*/ --> a /*\nexports.y = 2; // */\n', { y: 2 }],
+  ])('a module that may hold an HTML-like comment is kept as it is: %s', (_name, text, exported) => {
+    expect(run(text)).toEqual(exported);
+    expect(run(compactModule(text))).toEqual(exported);
+    expect(compactModule(text)).toBe(text);
+  });
 });
