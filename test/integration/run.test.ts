@@ -360,12 +360,6 @@ maybe('mountkit run', () => {
   ];
 
   /**
-   * Starts `argv` with a socket on descriptor 3 (for --preserve-fds 1) and SIGKILLs it
-   * alone, no other process of its, once PREPARING_HOOK runs under it (`preparing`) or once
-   * its stdout has a line (`running`); resolves with its output once every holder of that
-   * output has ended.
-   */
-  /**
    * Removes the cgroups runc made for the container `id` (no cgroupsPath: `/ID` in each
    * hierarchy), which `runc delete` cannot find once runc was killed before it saved its
    * state. A cgroup with a process in it cannot be removed (EBUSY): its init ends once the
@@ -385,6 +379,12 @@ maybe('mountkit run', () => {
     }
   }
 
+  /**
+   * Starts `argv` with a socket on descriptor 3 (for --preserve-fds 1) and SIGKILLs it
+   * alone, no other process of its, once PREPARING_HOOK runs under it (`preparing`) or once
+   * its stdout has a line (`running`); resolves with its output once every holder of that
+   * output has ended.
+   */
   function killedWhile(argv: string[], when: 'preparing' | 'running'): Promise<{ status: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
       const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
