@@ -865,6 +865,19 @@ describe('FakeSyscalls filesystem model', () => {
       sys.mkdir('/rw/again', 0o755);
     });
 
+    it('a directory bound onto itself takes the flag of the mount it was on: below a read-only one, the bind is read-only', () => {
+      const sys = refusing();
+      sys.mount('/src', '/rw', null, MS_BIND, null);
+      sys.mkdir('/rw/sub', 0o755);
+      sys.mount(null, '/rw', null, MS_REMOUNT | MS_BIND | MS_RDONLY, null);
+      sys.mount('/rw/sub', '/rw/sub', null, MS_BIND, null);
+      expect(errorOf(() => sys.mkdir('/rw/sub/x', 0o755))).toEqual({ syscall: 'mkdir', code: 'EROFS', paths: ['/rw/sub/x'] });
+      // Remounted without MS_RDONLY it is writable (the filesystem is), while the mount it was bound from is not.
+      sys.mount(null, '/rw/sub', null, MS_REMOUNT | MS_BIND, null);
+      sys.mkdir('/rw/sub/x', 0o755);
+      expect(caught(() => sys.mkdir('/rw/y', 0o755)).code).toBe('EROFS');
+    });
+
     it('mount_setattr MOUNT_ATTR_RDONLY, with AT_RECURSIVE on the mounts below too, and cleared again; MS_MOVE takes the flag along', () => {
       const sys = refusing();
       sys.mount('tmpfs', '/rw', 'tmpfs', 0n, null);

@@ -700,13 +700,16 @@ export class FakeSyscalls implements Syscalls {
     // graft_tree(): a directory goes onto a directory and anything else onto a non-directory
     // only, ENOTDIR otherwise; a new filesystem's root is a directory.
     if ((to.node.kind === 'dir') !== (from === undefined || from.node.kind === 'dir')) throw this.fail(rec, 'ENOTDIR');
+    // A bind copies its source mount's flags, read-only among them, and ignores MS_RDONLY
+    // (clone_mnt(), fs/namespace.c; mount(2)); a new filesystem is read-only with it. The
+    // source mount is the one the source is on before this mount is made: a directory
+    // bound onto itself below a read-only mount is read-only.
+    const readOnly = from ? this.onReadOnlyMount(this.chainOf(this.walk(rec, source!, true))) : (flags & MS_RDONLY) !== 0n;
     const entry = { source, target: to.path, fstype, flags, data };
     this.addMount(entry);
     this.mountRoots.add(to.node);
     if (from) this.bindSources.set(entry, from.path);
-    // A bind copies its source mount's flags, read-only among them, and ignores MS_RDONLY
-    // (clone_mnt(), fs/namespace.c; mount(2)); a new filesystem is read-only with it.
-    this.setReadOnly(to.node, from ? this.onReadOnlyMount(this.chainOf(this.walk(rec, source!, true))) : (flags & MS_RDONLY) !== 0n, entry);
+    this.setReadOnly(to.node, readOnly, entry);
   }
 
   /** The mount made last at the resolved path `path`, if one was made there. */
