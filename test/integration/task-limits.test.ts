@@ -11,7 +11,7 @@
  * after a run is what that run left.
  */
 import { spawnSync } from 'child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, rmdirSync, rmSync, writeFileSync } from 'fs';
+import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, rmdirSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, busyboxConfig, removeRootlessInstall, rootlessLauncher, withBundle } from '../conformance/harness';
@@ -30,7 +30,8 @@ const LIMITED_ID = 61234;
  * `sh -c SCRIPT sh DIR... -- COMMAND...`, run as root of a new user and mount namespace:
  * COMMAND chrooted into a tmpfs that root owns, with /usr, /etc, /proc, /dev and each DIR
  * bound in at the same path (merged /usr's /bin, /lib... as its links), as in a rootless
- * container, whose root owns its /. The mounts are the throwaway namespace's.
+ * container, whose root owns its /. The mounts are the throwaway namespace's; the
+ * directory the tmpfs covers is made in $TMPDIR (mktemp(1)).
  */
 const UNSHARE_ROOTLESS_ROOT = [
   'sh',
@@ -110,10 +111,10 @@ function leftRunning(): number[] {
  * Runs `argv` under prlimit(1) setting `limit` (soft and hard), as LIMITED_ID unless `asRoot`
  * (setpriv(1)); one still running after RUN_TIMEOUT_MS is killed (SIGKILL) and reported so.
  */
-function runLimited(limit: string, argv: string[], asRoot = false, before: string[] = []): Outcome & { left: number[] } {
+function runLimited(limit: string, argv: string[], asRoot = false, before: string[] = [], env: NodeJS.ProcessEnv = process.env): Outcome & { left: number[] } {
   const user = asRoot ? [] : ['setpriv', `--reuid=${LIMITED_ID}`, `--regid=${LIMITED_ID}`, '--clear-groups'];
   const [cmd, ...args] = [...user, ...before, 'prlimit', limit, ...argv];
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env, timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
   return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, left: leftRunning() };
 }
 
@@ -194,10 +195,18 @@ maybe('a small RLIMIT_NPROC (ulimit -u)', () => {
     const launcher = rootlessLauncher();
     const install = path.resolve(launcher, '..', '..');
     const binds = [install, ...(path.dirname(process.execPath).startsWith('/usr/') ? [] : [path.dirname(process.execPath)])];
-    const r = runLimited('--nproc=3', [...UNSHARE_ROOTLESS_ROOT, ...binds, '--', '/bin/sh', launcher, '--version'], false, ['unshare', '--user', '--map-root-user', '--mount']);
-    expect([r.status, r.stdout, r.stderr, r.left]).toEqual([1, '', expect.stringMatching(/^mountkit: fork: EAGAIN \(RLIMIT_NPROC 3: [12] processes and threads of uid 0, and Node needs 6 more to start\)\n$/), []]);
-    const roomy = runLimited('--nproc=30', [...UNSHARE_ROOTLESS_ROOT, ...binds, '--', '/bin/sh', launcher, '--version'], false, ['unshare', '--user', '--map-root-user', '--mount']);
-    expect([roomy.status, roomy.stdout, roomy.stderr]).toEqual([0, expect.stringMatching(/^mountkit \S+\n$/), '']);
+    // The directories UNSHARE_ROOTLESS_ROOT's tmpfs covers stay behind, empty, once its namespace is gone: they are made in one removed here.
+    const rootDir = mkdtempSync(path.join(tmpdir(), 'mountkit-rootless-root-'));
+    chownSync(rootDir, LIMITED_ID, LIMITED_ID);
+    const env = { ...process.env, TMPDIR: rootDir };
+    try {
+      const r = runLimited('--nproc=3', [...UNSHARE_ROOTLESS_ROOT, ...binds, '--', '/bin/sh', launcher, '--version'], false, ['unshare', '--user', '--map-root-user', '--mount'], env);
+      expect([r.status, r.stdout, r.stderr, r.left]).toEqual([1, '', expect.stringMatching(/^mountkit: fork: EAGAIN \(RLIMIT_NPROC 3: [12] processes and threads of uid 0, and Node needs 6 more to start\)\n$/), []]);
+      const roomy = runLimited('--nproc=30', [...UNSHARE_ROOTLESS_ROOT, ...binds, '--', '/bin/sh', launcher, '--version'], false, ['unshare', '--user', '--map-root-user', '--mount'], env);
+      expect([roomy.status, roomy.stdout, roomy.stderr]).toEqual([0, expect.stringMatching(/^mountkit \S+\n$/), '']);
+    } finally {
+      rmSync(rootDir, { recursive: true, force: true });
+    }
   });
 
   test('root of a user namespace whose uid 0 is root outside it (INIT_USER) is spared: Node starts under a limit of 1', () => {
