@@ -20,6 +20,7 @@
  * RLIMIT_NOFILE) is named with the limit it met (spawnError).
  */
 import { SyscallError, errnoNumber } from './errors';
+import { parseProcCgroup, type ProcCgroupEntry } from './proc-cgroup';
 import { RLIMITS, RLIM_INFINITY } from './rlimits';
 import type { Syscalls } from './syscalls/types';
 
@@ -139,16 +140,20 @@ export interface PidsCgroup {
  * cgroups(7)): that of cgroup v1's pids hierarchy ("N:pids:PATH", mounted at
  * /sys/fs/cgroup/pids) when there is one, else cgroup v2's ("0::PATH", mounted at
  * /sys/fs/cgroup). A controller is bound to one hierarchy: a hybrid host's cgroup v2,
- * whose line comes last, has no pids controller when a v1 hierarchy has it.
+ * whose line comes last, has no pids controller when a v1 hierarchy has it. Read as the
+ * cgroup plugin reads it (parseProcCgroup); a text that does not parse names none.
  */
 export function pidsCgroups(text: string): PidsCgroup[] {
-  let v2: PidsCgroup | undefined;
-  for (const line of text.split('\n')) {
-    const m = /^(\d+):([^:]*):(\/.*)$/.exec(line);
-    if (m?.[2] === 'pids') return [{ mount: '/sys/fs/cgroup/pids', path: m[3] }];
-    if (m?.[1] === '0' && m[2] === '') v2 = { mount: '/sys/fs/cgroup', path: m[3] };
+  let entries: ProcCgroupEntry[];
+  try {
+    entries = parseProcCgroup(text);
+  } catch {
+    return [];
   }
-  return v2 ? [v2] : [];
+  const v1 = entries.find((e) => e.controllers.length === 1 && e.controllers[0] === 'pids' && e.path.startsWith('/'));
+  if (v1) return [{ mount: '/sys/fs/cgroup/pids', path: v1.path }];
+  const v2 = entries.find((e) => e.id === 0 && e.controllers.length === 0 && e.path.startsWith('/'));
+  return v2 ? [{ mount: '/sys/fs/cgroup', path: v2.path }] : [];
 }
 
 /** The directories of `cgroup` and of each cgroup above it, up to its hierarchy's root, in that order. */

@@ -6,34 +6,16 @@
 import posix = require('path/posix');
 import { StepError } from '../../core/errors';
 import { parentMountOf, type MountInfo, type MountTable } from '../../core/mountinfo';
+import type { ProcCgroupEntry } from '../../core/proc-cgroup';
 import { cleanPath } from '../../core/paths';
+
+export { parseProcCgroup, type ProcCgroupEntry } from '../../core/proc-cgroup';
 
 /** Where the host mounts its cgroup filesystems (a cgroup2 here means a unified host). */
 export const CGROUP_ROOT = '/sys/fs/cgroup';
 
 /** Prefix of a named v1 hierarchy that has no controller, such as name=systemd (cgroups(7)). */
 export const NAMED_PREFIX = 'name=';
-
-/** One line of /proc/PID/cgroup: `hierarchy-ID:controller-list:cgroup-path` (cgroups(7)). */
-export interface ProcCgroupEntry {
-  id: number;
-  /** Controllers bound to the hierarchy, named ones as `name=systemd`; empty for cgroup v2. */
-  controllers: string[];
-  path: string;
-}
-
-export function parseProcCgroup(text: string): ProcCgroupEntry[] {
-  return text
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => {
-      const first = line.indexOf(':');
-      const second = line.indexOf(':', first + 1);
-      if (first < 0 || second < 0) throw new StepError(`malformed /proc/self/cgroup line: ${JSON.stringify(line)}`);
-      const list = line.slice(first + 1, second);
-      return { id: Number(line.slice(0, first)), controllers: list === '' ? [] : list.split(','), path: line.slice(second + 1) };
-    });
-}
 
 /**
  * A v1 hierarchy to show in the container: its first mount in the table and the
