@@ -37,9 +37,7 @@ const RANDOM_BYTES = 16;
 
 /** Bytes as lowercase hex digits, two for each. */
 export function hexOf(bytes: Uint8Array): string {
-  let hex = '';
-  for (const b of bytes) hex += b.toString(16).padStart(2, '0');
-  return hex;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
 /**
