@@ -145,10 +145,14 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
   test("a new network namespace: its loopback interface is up (runc's loopback network), so 127.0.0.1 answers", () => {
     // The client starts once the listener listens (/proc/net/tcp or tcp6, busybox's choice: local
     // port 8080, state 0A, TCP_LISTEN; for up to about 10 s on a busy machine), tries for about
-    // 3 s, then the listener is ended: with lo down nothing ever reaches it.
+    // 3 s, then the listener is ended: with lo down nothing ever reaches it. busybox nc shuts
+    // its sending half down when its standard input ends, and a client that sees that end
+    // before its own input has come exits 0 having sent nothing (3 runs in 250 on a loaded
+    // machine); so the listener reads a FIFO it holds open for writing too, which never ends,
+    // instead of the /dev/null a background job gets.
     const listening = 'i=0; until grep -qs ":1F90 [0-9A-F]*:0000 0A " /proc/net/tcp /proc/net/tcp6; do i=$((i+1)); [ $i -ge 200 ] && break; sleep 0.05; done';
     const client = 'i=0; until echo hi | busybox nc -w 1 127.0.0.1 8080 2>/dev/null; do i=$((i+1)); [ $i -ge 30 ] && break; sleep 0.1; done';
-    const reach = `busybox nc -l -p 8080 >/tmp/got & l=$!; ${listening}; ${client}; sleep 0.2; kill $l 2>/dev/null; wait; cat /tmp/got`;
+    const reach = `busybox mkfifo /tmp/in; busybox nc -l -p 8080 3<>/tmp/in <&3 >/tmp/got & l=$!; ${listening}; ${client}; sleep 0.2; kill $l 2>/dev/null; wait; cat /tmp/got`;
     const config = runcSpec([`echo "== network"; cat /sys/class/net/lo/flags; ${reach}`]);
     config.mounts.push({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['mode=755'] });
     const { sections } = compare(config);
