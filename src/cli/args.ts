@@ -106,14 +106,17 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       throw new ConfigError(name, value, `must be one of ${def.value.join(', ')}`);
     }
     // An empty path is the current directory to path.resolve: the cache would be written there, the plugin list read from there.
-    // One of whitespace alone (an unset variable quoted with a space, " ") names a directory of that name in it: a slip, not a choice.
-    if (def.key === 'seccompCache' && /^\s*$/.test(value)) throw new ConfigError(name, value, 'must name a directory, or be off');
-    if (def.key === 'plugins' && value === '') throw new ConfigError(name, value, 'must name a plugin list file');
+    // One of whitespace alone (an unset variable quoted with a space, " ") names a file of that name in it: a slip, not a choice.
+    const blank = /^\s*$/.test(value);
+    if (def.key === 'seccompCache' && blank) throw new ConfigError(name, value, 'must name a directory, or be off');
+    if (def.key === 'plugins' && blank) throw new ConfigError(name, value, 'must name a plugin list file');
     // As runc reads its --log and --console-socket: empty is not given (the log on stderr; no console socket).
     if ((def.key === 'log' || def.key === 'consoleSocket') && value === '') {
       delete (out as unknown as Record<string, unknown>)[def.key];
       continue;
     }
+    if (def.key === 'log' && blank) throw new ConfigError(name, value, 'must name a file, or be empty for stderr');
+    if (def.key === 'consoleSocket' && blank) throw new ConfigError(name, value, 'must name a unix socket, or be empty for none');
     (out as unknown as Record<string, unknown>)[def.key] = def.key === 'preserveFds' ? preserveCount(name, value) : value;
   }
   return out;

@@ -111,6 +111,28 @@ describe('mountkit CLI', () => {
     }
   });
 
+  test.each([
+    ['the Node entry', [process.execPath, BIN]],
+    ['bin/mountkit', [path.join(REPO, 'bin', 'mountkit')]],
+  ])('--log, --plugins or --console-socket of whitespace alone (%s), which named a file " " in the current directory: exit 2, one line, nothing written there', (_entry, argv) => {
+    const cwd = mkdtempSync(path.join(tmpdir(), 'mountkit-blank-cwd-'));
+    try {
+      const cases = [
+        [['--log', ' '], '--log " ": must name a file, or be empty for stderr'],
+        [['--log=\t'], '--log "\\t": must name a file, or be empty for stderr'],
+        [['--plugins', ' '], '--plugins " ": must name a plugin list file'],
+        [['--console-socket', '  '], '--console-socket "  ": must name a unix socket, or be empty for none'],
+      ] as const;
+      for (const [option, line] of cases) {
+        const r = spawnSync(argv[0], [...argv.slice(1), 'run', ...option, '--bundle', path.join(cwd, 'no-bundle')], { cwd, encoding: 'utf8' });
+        expect([r.status, r.stdout, r.stderr]).toEqual([2, '', `mountkit: ${line}\n`]);
+      }
+      expect(readdirSync(cwd)).toEqual([]);
+    } finally {
+      rmSync(cwd, { recursive: true, force: true });
+    }
+  });
+
   /** The CLI under sh with its stdout or stderr redirected as `redirect` says, and the status sh saw. */
   const redirected = (args: string, redirect: string) =>
     spawnSync('sh', ['-c', `{ "$0" "$1" ${args}; echo "status $?" >&3; } ${redirect}`, process.execPath, BIN], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });

@@ -31,6 +31,9 @@ describe('parseArgs', () => {
     [['run', '--seccomp-cache', 'off'], { command: 'run', seccompCache: 'off' }],
     [['run', '--seccomp-cache=/var/cache/mk'], { command: 'run', seccompCache: '/var/cache/mk' }],
     [['run', '--seccomp-cache', ' cache'], { command: 'run', seccompCache: ' cache' }],
+    [['run', '--plugins', ' p.json'], { command: 'run', plugins: ' p.json' }],
+    [['run', '--log', 'l '], { command: 'run', log: 'l ' }],
+    [['run', '--console-socket', ' s'], { command: 'run', consoleSocket: ' s' }],
     [['run', 'c0ffee'], { command: 'run', containerId: 'c0ffee' }],
     [['run', '--preserve-fds', '2'], { command: 'run', preserveFds: 2 }],
     [['run', '--preserve-fds=0'], { command: 'run', preserveFds: 0 }],
@@ -82,6 +85,13 @@ describe('parseArgs', () => {
     [['run', '--seccomp-cache=\t \n'], '--seccomp-cache "\\t \\n": must name a directory, or be off'],
     [['run', '--seccomp-cache', '\u00a0'], '--seccomp-cache "\u00a0": must name a directory, or be off'],
     [['run', '--plugins', ''], '--plugins "": must name a plugin list file'],
+    [['run', '--plugins', ' '], '--plugins " ": must name a plugin list file'],
+    [['run', '--plugins=\t'], '--plugins "\\t": must name a plugin list file'],
+    [['run', '--log', ' '], '--log " ": must name a file, or be empty for stderr'],
+    [['run', '--log=\n '], '--log "\\n ": must name a file, or be empty for stderr'],
+    [['run', '--log', '/tmp/l', '--log', '\u00a0'], '--log "\u00a0": must name a file, or be empty for stderr'],
+    [['run', '--console-socket', ' '], '--console-socket " ": must name a unix socket, or be empty for none'],
+    [['run', '--console-socket=\t'], '--console-socket "\\t": must name a unix socket, or be empty for none'],
   ])('%j is refused', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(ConfigError);
     expect(() => parseArgs(argv)).toThrow(message);
