@@ -148,9 +148,9 @@ export class ContainerProcess {
 
   /**
    * SIGKILL to the container. When `direct` it leads a process group of its own (the
-   * session step's setsid, or its console's), which its children share unless they left
-   * it: the group goes first, by its id, which is `spawned`'s pid, while `spawned` is
-   * there. Without a pid namespace to end with it, the rest is out of reach (runc kills
+   * session it was started in, cli/run.ts relaunch), which its children (a hook while the
+   * rootfs is prepared) share unless they left it: the group goes first, by its id, which
+   * is `spawned`'s pid, while `spawned` is there. Without a pid namespace to end with it, the rest is out of reach (runc kills
    * what is left in the container's cgroup). Else it is PID 1 of its pid namespace, whose
    * end ends every process in it; `spawned`, its parent, goes first, and the container is
    * found before that (a process's children get another parent as it exits) and killed

@@ -246,8 +246,10 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   if (pidOne && forkingShellEnded(forkedBy, statOf('self'))) return 128 + PARENT_DEATH_SIGNAL;
   if (launch.relaunched) {
     // The process that started this one passes signals on once the container has started
-    // (forward.ts); one sent to the whole process group meanwhile must not end this one,
-    // which in a pid namespace joined by path is not its PID 1. execve resets the handlers.
+    // (forward.ts). This one leads a session of its own, or is PID 1 in one (relaunch),
+    // which what is sent to its starter's process group does not reach; one sent to its
+    // own group meanwhile (by a hook it runs) must not end it either, where it is not
+    // PID 1 of a pid namespace. execve resets the handlers.
     for (const sig of PASSED_SIGNALS) process.on(sig, ignoreSignal);
   }
   // Checked against the host as mountkit found it, before any namespace is entered; the
@@ -397,11 +399,12 @@ function configFromStarter(): string {
 const TRAP_PASSED_SIGNALS = `trap '' ${PASSED_SIGNALS.map((sig) => constants.signals[sig]).join(' ')}`;
 
 /**
- * The relaunch starts with the signals passed on ignored: one sent to the whole process
- * group (a terminal's hangup or Ctrl-\, timeout(1)) would end the shell that waits for
- * the container in a new pid namespace (PID_NAMESPACE_PARENT), whose end kills it. The
- * relaunched Node resets the standard signals it inherited ignored when it starts, and
- * the port's execve every signal for the container.
+ * The relaunch starts with the signals passed on ignored, in a session of its own
+ * (relaunch) that what is sent to its starter's process group does not reach: one sent
+ * to its own group (by a hook or command the relaunched Node runs there) would end the
+ * shell that waits for the container in a new pid namespace (PID_NAMESPACE_PARENT),
+ * whose end kills it. The relaunched Node resets the standard signals it inherited
+ * ignored when it starts, and the port's execve every signal for the container.
  */
 const IGNORING_PASSED_SIGNALS = `${TRAP_PASSED_SIGNALS}
 command -v "$1" >/dev/null || { echo "mountkit: $1 (util-linux) is not found in PATH" >&2; exit 1; }
@@ -483,7 +486,8 @@ export function watchStarter(): StarterWatch {
   let input: import('net').Socket | undefined;
   try {
     const env = process.env.PATH === undefined ? {} : { PATH: process.env.PATH };
-    const child = spawn('/bin/sh', ['-c', STARTER_WATCH, 'sh'], { stdio: ['pipe', 'ignore', 'ignore'], env });
+    // In a session of its own, as the relaunch is: a SIGKILL sent to this process's group (timeout -s KILL) ends this process, not the watch.
+    const child = spawn('/bin/sh', ['-c', STARTER_WATCH, 'sh'], { stdio: ['pipe', 'ignore', 'ignore'], env, detached: true });
     child.on('error', () => undefined);
     child.unref();
     input = child.stdin as import('net').Socket;
@@ -561,7 +565,17 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
   return new Promise((resolve, reject) => {
     let child: import('child_process').ChildProcess;
     try {
-      child = spawn('/bin/sh', ['-c', IGNORING_PASSED_SIGNALS, 'sh', cmd, ...args, process.execPath, ...process.execArgv, main, ...argv], { stdio, env });
+      // In a session of its own from its start (`detached`: setsid(2) in the child before
+      // its execve), as runc's init calls setsid in its C stage, before it prepares
+      // anything: what is sent to this process's group (a terminal's Ctrl-C or hangup,
+      // timeout(1)) never reaches it, and comes to the container passed on (forward.ts).
+      // Ignoring or blocking the signals for it across execve(2) would not do: its Node
+      // resets the ignored ones to their default and unblocks every one but SIGUSR1 as it
+      // starts, before any script runs (PlatformInit), and a SIGINT or SIGHUP would end it
+      // then. The container's session step finds it leading its session and process group
+      // already, without a terminal (setsid: EPERM; /dev/tty: ENXIO), what setsid would
+      // have made; a container it forks as PID 1 of a new pid namespace makes its own.
+      child = spawn('/bin/sh', ['-c', IGNORING_PASSED_SIGNALS, 'sh', cmd, ...args, process.execPath, ...process.execArgv, main, ...argv], { stdio, env, detached: true });
     } catch (err) {
       if (placeholder !== undefined) sys.close(placeholder);
       // A fork(2) that fails is thrown, not emitted.

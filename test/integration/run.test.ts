@@ -20,6 +20,7 @@ const withUidmap = uidmapTools.uid && uidmapTools.gid ? test : test.skip;
 const WITHOUT_PIDFDS = path.join(__dirname, '..', 'helpers', 'without-pidfds.js');
 const SLOW_PID_ONE = path.join(__dirname, '..', 'helpers', 'slow-pid-one.js');
 const SLOW_STDERR = path.join(__dirname, '..', 'helpers', 'slow-stderr.js');
+const SLOW_RELAUNCH = path.join(__dirname, '..', 'helpers', 'slow-relaunch.js');
 const WITHOUT_CLOSE_RANGE = path.join(__dirname, '..', 'helpers', 'without-close-range.js');
 /**
  * Whether this process may lower an OOM score below the lowest it has held: CAP_SYS_RESOURCE
@@ -172,6 +173,42 @@ function whilePidOneStarts(argv: string[], act: (parent: number) => void): Promi
       if (container === undefined) return;
       clearInterval(look);
       act(Number(/^PPid:\s*(\d+)$/m.exec(readFileSync(`/proc/${container}/status`, 'utf8'))![1]));
+    }, 10);
+    child.stdout.on('data', (d: Buffer) => (stdout += d));
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => {
+      clearInterval(look);
+      resolve({ status, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Starts `argv` in a process group of its own, with its relaunched Node held before its
+ * script runs when it is not PID 1 of a pid namespace (helpers/slow-relaunch.js), hands
+ * `act` that process group once the relaunched Node is there, and resolves with the exit
+ * status and output when every holder of the output has ended.
+ */
+function whileRelaunchStarts(argv: string[], act: (group: number) => void): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, NODE_OPTIONS: `--require ${SLOW_RELAUNCH}` };
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env, detached: true });
+    let stdout = '';
+    let stderr = '';
+    /** Whether `pid` runs Node: the relaunch, once unshare(1) or nsenter(1) has executed it. */
+    const node = (pid: number) => {
+      try {
+        return readlinkSync(`/proc/${pid}/exe`) === process.execPath;
+      } catch {
+        return false;
+      }
+    };
+    const look = setInterval(() => {
+      if (!descendantsOf(child.pid!).some(node)) return;
+      clearInterval(look);
+      // Into the 1.5 s hold, as a user's Ctrl-C would come.
+      setTimeout(() => act(child.pid!), 200);
     }, 10);
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
@@ -383,17 +420,19 @@ maybe('mountkit run', () => {
    * Starts `argv` with a socket on descriptor 3 (for --preserve-fds 1) and SIGKILLs it
    * alone, no other process of its, once PREPARING_HOOK runs under it (`preparing`) or once
    * its stdout has a line (`running`); resolves with its output once every holder of that
-   * output has ended.
+   * output has ended. With `group`, it starts in a process group of its own, which gets the
+   * SIGKILL, as timeout(1) -s KILL sends it.
    */
-  function killedWhile(argv: string[], when: 'preparing' | 'running'): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  function killedWhile(argv: string[], when: 'preparing' | 'running', group = false): Promise<{ status: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-      const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+      const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe', 'pipe'], detached: group });
       let stdout = '';
       let stderr = '';
       let killed = false;
       const kill = () => {
         killed = true;
-        child.kill('SIGKILL');
+        if (group) process.kill(-child.pid!, 'SIGKILL');
+        else child.kill('SIGKILL');
       };
       const look = setInterval(() => {
         if (!killed && when === 'preparing' && hookRunning(child.pid!)) kill();
@@ -431,6 +470,16 @@ maybe('mountkit run', () => {
       const c = relaunchConfig(['sh', '-c', 'echo survived'], over, { createContainer: [PREPARING_HOOK] });
       const r = await withBundleAsync(c, (dir) => killedWhile([process.execPath, BIN, 'run', ...opts, '--bundle', searchable(dir)], 'preparing'));
       // A relaunch left running would print its container's words once the hook is done.
+      expect(r).toEqual({ status: null, stdout: '', stderr: '' });
+    },
+    30_000,
+  );
+
+  test.each(RELAUNCHES)(
+    'the Node entry killed (SIGKILL) with its whole process group (timeout -s KILL) while the rootfs is prepared, %s: the relaunch, in a session of its own, ends with it all the same',
+    async (_what, over, opts) => {
+      const c = relaunchConfig(['sh', '-c', 'echo survived'], over, { createContainer: [PREPARING_HOOK] });
+      const r = await withBundleAsync(c, (dir) => killedWhile([process.execPath, BIN, 'run', ...opts, '--bundle', searchable(dir)], 'preparing', true));
       expect(r).toEqual({ status: null, stdout: '', stderr: '' });
     },
     30_000,
@@ -568,13 +617,19 @@ maybe('mountkit run', () => {
   );
 
   test.each([
-    ['with a pid namespace: a session of its own (pgrp and session 1, the container\'s pid), as runc\'s init makes it', undefined, /^pid 1 pgrp 1 session 1 tty 0$/],
-    ['without one, started by a shell: the shell\'s process group, so a Ctrl-C still reaches it', { linux: { namespaces: [{ type: 'mount' }] } }, /^pid (\d+) pgrp (?!\1 )\d+ session \d+ tty 0$/],
-  ])('under a terminal, a container without process.terminal has no controlling terminal (/dev/tty: ENXIO); %s', (_what, over, session) => {
+    ['with a pid namespace: a session of its own (pgrp and session 1, the container\'s pid), as runc\'s init makes it', undefined, /^pid 1 pgrp 1 session 1 tty 0$/, LAUNCHER],
+    ['without one, started by a shell: the shell\'s process group, so a Ctrl-C still reaches it', { linux: { namespaces: [{ type: 'mount' }] } }, /^pid (\d+) pgrp (?!\1 )\d+ session \d+ tty 0$/, LAUNCHER],
+    [
+      'without one, the Node entry\'s relaunch (a poststop hook): the session of its own it was started in (setsid: EPERM)',
+      { linux: { namespaces: [{ type: 'mount' }] }, hooks: { poststop: [{ path: '/bin/true' }] } },
+      /^pid (\d+) pgrp \1 session \1 tty 0$/,
+      `${process.execPath} ${BIN}`,
+    ],
+  ])('under a terminal, a container without process.terminal has no controlling terminal (/dev/tty: ENXIO); %s', (_what, over, session, entry) => {
     const probe = 'read -r pid comm state ppid pgrp sid tty rest </proc/self/stat; echo "pid $pid pgrp $pgrp session $sid tty $tty"; echo x >/dev/tty';
     const c = config(['sh', '-c', probe], over);
     // script(1) runs the command on a new pseudo-terminal, its controlling terminal; the shell between does not exec mountkit.
-    const r = withBundle(c, (dir) => spawnSync('script', ['-qec', `sh -c '${LAUNCHER} run --seccomp-cache off --bundle ${dir}; exit $?'`, '/dev/null'], { encoding: 'utf8' }));
+    const r = withBundle(c, (dir) => spawnSync('script', ['-qec', `sh -c '${entry} run --seccomp-cache off --bundle ${dir}; exit $?'`, '/dev/null'], { encoding: 'utf8' }));
     const lines = r.stdout.replace(/\r/g, '').trim().split('\n');
     expect(lines[0]).toMatch(session);
     expect(lines.slice(1)).toEqual(["sh: can't create /dev/tty: No such device or address"]);
@@ -648,6 +703,18 @@ maybe('mountkit run', () => {
     c.hooks = { createContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'trap "" TERM; sleep 1'] }] };
     const r = await withBundleAsync(c, (dir) => signalled([process.execPath, BIN, 'run', '--bundle', dir], HOOK_RUNNING, ['SIGTERM'], true));
     expect(r).toEqual({ status: 7, stdout: 'ready\ngot TERM\n', stderr: '' });
+  }, 30_000);
+
+  test.each(
+    RELAUNCHES.filter(([what]) => what.startsWith('no pid namespace') || what.includes('joined by path')).flatMap(([what, over]) =>
+      (['SIGINT', 'SIGHUP'] as const).map((sig): [string, NodeJS.Signals, Record<string, unknown>] => [what, sig, over]),
+    ),
+  )('the Node entry, %s: %s sent to the whole process group while the relaunched Node starts, before its listeners are there, waits for the container', async (_what, sig, over) => {
+    const name = sig.slice(3);
+    // No "ready": the signal passed on may reach the shell's trap before its first command.
+    const c = relaunchConfig(['sh', '-c', `trap "echo got ${name}; exit 7" ${name}; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done`], over);
+    const r = await withBundleAsync(c, (dir) => whileRelaunchStarts([process.execPath, BIN, 'run', '--bundle', dir], (group) => process.kill(-group, sig)));
+    expect(r).toEqual({ status: 7, stdout: `got ${name}\n`, stderr: '' });
   }, 30_000);
 
   test('the Node entry passes signals on in a pid namespace joined by path too', async () => {

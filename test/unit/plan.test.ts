@@ -20,9 +20,11 @@ import {
   MS_REMOUNT,
   OPEN_TREE_CLONE,
   O_CLOEXEC,
+  O_NOCTTY,
   O_DIRECTORY,
   O_PATH,
   O_RDONLY,
+  O_RDWR,
   RESOLVE_IN_ROOT,
   S_IFCHR,
   makedev,
@@ -238,6 +240,28 @@ describe('buildPlan', () => {
         return (JSON.parse((cc!.record as { cmd: { stdin: string } }).cmd.stdin) as { pid: number }).pid;
       };
       expect([pidOf({}), pidOf({ poststop: [{ path: '/hooks/clean', args: [], env: [] }] })]).toEqual([1, 1]);
+    } finally {
+      fs.rmSync(bundle, { recursive: true, force: true });
+    }
+  });
+
+  test("the container's session on the plan's own port after a relaunch: PID 1 of a new pid namespace makes its own; the relaunch that becomes the container leads the one it was started in, without a terminal", () => {
+    const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-plan-session-'));
+    try {
+      fs.mkdirSync(path.join(bundle, 'rootfs'));
+      const sessionPlugin: PluginModule = { register: (api) => api.step(SessionStep) };
+      const sessionCalls = (namespaces: RootfsConfig['namespaces']) => {
+        const config = makeConfig({ bundle, rootfs: path.join(bundle, 'rootfs'), mounts: [], namespaces, hooks: { prestart: [], createRuntime: [], poststop: [{ path: '/hooks/clean', args: [], env: [] }] } });
+        const plan = buildPlan(config, { plugins: { plugins: [] }, extra: [{ module: 'exec', plugin: sessionPlugin }], launch: outside, queries: true });
+        expect(plan.error).toBeUndefined();
+        return plan.calls.filter((c) => c.plugin === 'session').map((c) => c.record);
+      };
+      expect(sessionCalls([{ type: 'pid' }, { type: 'mount' }])).toEqual([{ op: 'setsid' }]);
+      // cli/run.ts spawns it in a session of its own: setsid refuses a group leader (EPERM), and it has no terminal to give up (ENXIO).
+      expect(sessionCalls([{ type: 'mount' }])).toEqual([
+        { op: 'setsid' },
+        { op: 'open', path: '/dev/tty', flags: O_RDWR | O_NOCTTY | O_CLOEXEC, mode: 0 },
+      ]);
     } finally {
       fs.rmSync(bundle, { recursive: true, force: true });
     }

@@ -193,7 +193,8 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     }
     enterNamespaces(sys, inner, config.timeOffsets);
     const started = startedByMountkit(launch, outer);
-    if (started && sys instanceof PlanSyscalls) sys.startedByMountkit();
+    // The Node entry's relaunch that becomes the container leads the session it was started in (cli/run.ts).
+    if (started && sys instanceof PlanSyscalls) sys.startedByMountkit(outer.relaunch.length > 0 && !relaunchForks(outer));
     kernel.orchestrator.run({ ...config, newSession: config.newSession ?? started, ...relaunched }, { onStep });
     complete = true;
   } catch (err) {

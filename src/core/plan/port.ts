@@ -129,11 +129,14 @@ export class PlanSyscalls extends DryRunSyscalls {
 
   /**
    * The run's process is one mountkit starts (under unshare(1), see startedByMountkit): a
-   * child in this process's session and group, leading neither, whatever this one leads.
+   * child in this process's session and group, leading neither, whatever this one leads;
+   * or, `ownSession`, the Node entry's relaunch that becomes the container itself, which
+   * cli/run.ts starts in a session of its own (setsid(2) as it is spawned): it leads that
+   * session and its process group, without a controlling terminal.
    */
-  startedByMountkit(): void {
-    this.leadsSession = false;
-    this.session = { ...this.session, sid: STARTER_SESSION, groupLeader: false };
+  startedByMountkit(ownSession = false): void {
+    this.leadsSession = ownSession;
+    this.session = ownSession ? { ...this.session, groupLeader: true, terminal: false } : { ...this.session, sid: STARTER_SESSION, groupLeader: false };
   }
 
   /** A process that leads its session answers its own pid, whatever pid the plan gives it (set after this port is made). */
