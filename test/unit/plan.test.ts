@@ -267,6 +267,35 @@ describe('buildPlan', () => {
     }
   });
 
+  const uuidFile = '/proc/sys/kernel/random/uuid';
+  (fs.existsSync(uuidFile) ? test : test.skip)("kernel.random.uuid, which no plugin of mountkit's reads, reads the plan port's stand-ins in the container's procfs too, the same in every plan of a config", () => {
+    const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-plan-uuid-'));
+    try {
+      fs.mkdirSync(path.join(bundle, 'rootfs', 'proc'), { recursive: true });
+      const read: string[] = [];
+      // A plugin of a user's that mounts the container's procfs and reads a random UUID there, twice.
+      const uuidPlugin: PluginModule = {
+        register(api) {
+          const sys = () => api.container.resolve<FakeSyscalls>(Symbol.for('mountkit.Syscalls'));
+          api.step({
+            name: 'uuid-test',
+            phase: 'finalize',
+            run: (ctx) => {
+              sys().mount('proc', `${ctx.config.rootfs}/proc`, 'proc', 0n, null);
+              for (let i = 0; i < 2; i++) read.push(sys().readFile(`${ctx.config.rootfs}${uuidFile}`));
+            },
+          });
+        },
+      };
+      const config = makeConfig({ bundle, rootfs: path.join(bundle, 'rootfs'), mounts: [], namespaces: [{ type: 'mount' }] });
+      for (let i = 0; i < 2; i++) expect(buildPlan(config, { plugins: { plugins: [] }, extra: [{ module: 'uuid', plugin: uuidPlugin }], launch: outside }).error).toBeUndefined();
+      const stand = ['00000000-0000-4000-8000-000000000001\n', '00000000-0000-4000-8000-000000000002\n'];
+      expect(read).toEqual([...stand, ...stand]);
+    } finally {
+      fs.rmSync(bundle, { recursive: true, force: true });
+    }
+  });
+
   test('a pid namespace joined by path that cannot be opened: the plan stops before the relaunch', () => {
     const plan = planOf({ namespaces: [{ type: 'pid', path: '/proc/9/ns/pid' }, { type: 'mount' }] }, fakeRoot().addFile('/proc/thread-self/ns/pid'));
     expect(plan.complete).toBe(false);
