@@ -55,6 +55,14 @@ export function giveStreams(sys: Syscalls, uid: number, kinds: StreamKinds = {})
  * process holding it: a program whose reader lags would have its write(2) fail with
  * EAGAIN (`cat: write error: Resource temporarily unavailable`). A closed stream (EBADF)
  * is left closed.
+ *
+ * The caller's descriptors of those files are made blocking with them, also where the
+ * caller made one non-blocking itself: such a file stays blocking after a run that
+ * becomes the container in place (a relaunch's first process puts back the flags its 0, 1
+ * and 2 had as its Node exits, as Node does). runc run's pipes, copied by runc, leave the caller's files alone,
+ * but need a process that outlives the execve(2); runc run -d and crun pass the files
+ * through untouched, so a non-blocking one stays non-blocking for the container, whose
+ * writes then fail with EAGAIN: a program that expects blocking streams is served first.
  */
 export function blockStreams(sys: Syscalls): void {
   for (const fd of STREAMS) {
