@@ -15,7 +15,8 @@ import type { Syscalls } from '../../core/syscalls/types';
  * When mountkit started the process that becomes the container (RootfsConfig.newSession),
  * it leads a session and process group of its own: signals sent to its starter's group (a
  * terminal's Ctrl-C, timeout(1)) reach it once, passed on by its starter, as under runc,
- * instead of twice. When it is the process the user started, it stays in its process
+ * instead of twice. The Node entry's relaunch was started in one already (cli/run.ts), so
+ * setsid answers EPERM there and the terminal it looks for is none (ENXIO). When it is the process the user started, it stays in its process
  * group, so that such signals still reach it, and only gives its terminal up (TIOCNOTTY);
  * so does a process that already leads its group, which setsid refuses (EPERM). A
  * session leader (mountkit run as the first program of a terminal: script -c, ssh -t)
@@ -44,7 +45,7 @@ export class SessionStep implements LifecycleStep {
         return;
       } catch (err) {
         if (!(err instanceof SyscallError) || err.code !== 'EPERM') throw err;
-        ctx.log.debug('setsid: EPERM, this process leads its process group; it gives up its controlling terminal instead');
+        ctx.log.debug('setsid: EPERM, this process leads its process group (or, a relaunch cli/run.ts started, its session already); it gives up any controlling terminal instead');
       }
     }
     this.releaseTerminal(ctx);
