@@ -163,24 +163,9 @@ function onceReady(argv: string[], act: (container: number, parent: number) => v
  * has ended.
  */
 function whilePidOneStarts(argv: string[], act: (parent: number) => void): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, NODE_OPTIONS: `--require ${SLOW_PID_ONE}` };
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    const look = setInterval(() => {
-      const container = descendantsOf(child.pid!).find(initOfChildNamespace);
-      if (container === undefined) return;
-      clearInterval(look);
-      act(Number(/^PPid:\s*(\d+)$/m.exec(readFileSync(`/proc/${container}/status`, 'utf8'))![1]));
-    }, 10);
-    child.stdout.on('data', (d: Buffer) => (stdout += d));
-    child.stderr.on('data', (d: Buffer) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearInterval(look);
-      resolve({ status, stdout, stderr });
-    });
+  return collecting(argv, { env: { ...process.env, NODE_OPTIONS: `--require ${SLOW_PID_ONE}` } }, (pid) => {
+    const container = descendantsOf(pid).find(initOfChildNamespace);
+    return container === undefined ? undefined : () => act(Number(/^PPid:\s*(\d+)$/m.exec(readFileSync(`/proc/${container}/status`, 'utf8'))![1]));
   });
 }
 
@@ -191,24 +176,36 @@ function whilePidOneStarts(argv: string[], act: (parent: number) => void): Promi
  * status and output when every holder of the output has ended.
  */
 function whileRelaunchStarts(argv: string[], act: (group: number) => void): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  /** Whether `pid` runs Node: the relaunch, once unshare(1) or nsenter(1) has executed it. */
+  const node = (pid: number) => {
+    try {
+      return readlinkSync(`/proc/${pid}/exe`) === process.execPath;
+    } catch {
+      return false;
+    }
+  };
+  return collecting(argv, { env: { ...process.env, NODE_OPTIONS: `--require ${SLOW_RELAUNCH}` }, detached: true }, (pid) => {
+    if (!descendantsOf(pid).some(node)) return undefined;
+    // Into the 1.5 s hold, as a user's Ctrl-C would come.
+    return () => setTimeout(() => act(pid), 200);
+  });
+}
+
+/**
+ * Starts `argv` with its output collected, asks `found` every 10 ms, with the started
+ * process's pid, until it answers with what to do then, does that once, and resolves with
+ * the exit status and output when every holder of the output has ended.
+ */
+function collecting(argv: string[], options: { env: NodeJS.ProcessEnv; detached?: boolean }, found: (pid: number) => (() => void) | undefined): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const env = { ...process.env, NODE_OPTIONS: `--require ${SLOW_RELAUNCH}` };
-    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env, detached: true });
+    const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], ...options });
     let stdout = '';
     let stderr = '';
-    /** Whether `pid` runs Node: the relaunch, once unshare(1) or nsenter(1) has executed it. */
-    const node = (pid: number) => {
-      try {
-        return readlinkSync(`/proc/${pid}/exe`) === process.execPath;
-      } catch {
-        return false;
-      }
-    };
     const look = setInterval(() => {
-      if (!descendantsOf(child.pid!).some(node)) return;
+      const then = found(child.pid!);
+      if (then === undefined) return;
       clearInterval(look);
-      // Into the 1.5 s hold, as a user's Ctrl-C would come.
-      setTimeout(() => act(child.pid!), 200);
+      then();
     }, 10);
     child.stdout.on('data', (d: Buffer) => (stdout += d));
     child.stderr.on('data', (d: Buffer) => (stderr += d));
