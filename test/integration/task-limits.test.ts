@@ -278,10 +278,10 @@ const EXAMPLE = path.join(__dirname, '..', '..', 'examples', 'default');
 const DASH = realpathSync('/bin/sh').endsWith('dash');
 
 /**
- * `shell LAUNCHER ...args` under RLIMIT_NOFILE `n` (soft and hard), with standard input,
+ * `shell LAUNCHER ...args` under RLIMIT_NOFILE `n` (soft and hard, or "SOFT:HARD"), with standard input,
  * output and error open and `extra` more descriptors on /dev/null from 3 up.
  */
-function launcherUnder(n: number, shell: string[], args: string[], extra: number, stdout: 'pipe' | 'file' = 'pipe'): Outcome {
+function launcherUnder(n: number | string, shell: string[], args: string[], extra: number, stdout: 'pipe' | 'file' = 'pipe'): Outcome {
   const nulls = Array.from({ length: extra }, () => openSync('/dev/null', 'r'));
   const file = stdout === 'file' ? path.join(mkdtempSync(path.join(tmpdir(), 'mountkit-limits-')), 'stdout') : undefined;
   const out = file === undefined ? 'pipe' : openSync(file, 'w+');
@@ -340,6 +340,24 @@ describe('bin/mountkit under a small RLIMIT_NOFILE, each shell', () => {
         spawnSync('prlimit', ['--nofile=12:4096', ...shell, LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off'], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] }),
       );
       expect([r.status, r.stdout, r.stderr]).toEqual([0, 'ran\n', '']);
+    },
+  );
+
+  // The soft limit the first descriptor above the one this file is read on (10, or 11 with 3 to 10 the caller's): no room to read the limits.
+  test.each(LAUNCHER_SHELLS.flatMap(([name, shell]) => [0, 7, 8].map((extra): [string, number, string[]] => [name, extra, shell])))(
+    'under %s, with %i more descriptors open, a soft limit that leaves no room to read the limits, below the hard one: raised by a shell started anew, as Node would raise it, and Node runs; with a hard one too small, the line names the hard one',
+    (_name, extra, shell) => {
+      const soft = extra > 7 ? 12 : 11;
+      const roomy = launcherUnder(`${soft}:4096`, shell, ['--version'], extra);
+      const small = launcherUnder(`${soft}:14`, shell, ['--version'], extra);
+      // As `full` above: dash keeps this file open across exec when 0 to 9 are the caller's, and the shell started anew cannot load its libraries.
+      if (DASH && shell[0] === '/bin/sh' && extra >= 7) {
+        expect([roomy.status, small.status]).toEqual([127, 127]);
+        expect(roomy.stderr).toMatch(/ Error 24\n$/);
+        return;
+      }
+      expect([roomy.status, roomy.stdout, roomy.stderr]).toEqual([0, expect.stringMatching(version), '']);
+      expect([small.status, small.stdout, small.stderr]).toEqual([1, '', expect.stringMatching(/^mountkit: open: EMFILE \(RLIMIT_NOFILE 14: \d+ descriptors are open, and Node needs 16 more to start\)\n$/)]);
     },
   );
 
