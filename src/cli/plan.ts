@@ -6,7 +6,7 @@
  * the error goes to stderr, and the exit status is the one `run` would have.
  */
 import type { CliOptions } from './args';
-import { listenFdsOf } from '../core/passed-fds';
+import { CLOSED_FD_ENV, closedByLauncher, listenFdsOf } from '../core/passed-fds';
 import { cliLogger, loadRunConfig } from './run';
 
 export function plan(opts: CliOptions): number {
@@ -14,8 +14,11 @@ export function plan(opts: CliOptions): number {
   const { pluginsFromFile } = require('../core/kernel') as typeof import('../core/kernel');
   // Socket activation as run would count it in this process (core/passed-fds.ts).
   const config = loadRunConfig(opts, undefined, listenFdsOf(process.env, process.pid));
+  // A descriptor the caller had closed, which bin/mountkit found before Node took numbers of its own: the plan ends there, as the run does.
+  const closedFd = closedByLauncher(process.env, process.pid);
+  delete process.env[CLOSED_FD_ENV];
   const logger = cliLogger(opts);
-  const result = buildPlan(config, { logger, modelChecked: true, ...pluginsFromFile(opts.plugins) });
+  const result = buildPlan(config, { logger, modelChecked: true, closedFd, ...pluginsFromFile(opts.plugins) });
   process.stdout.write(opts.format === 'json' ? JSON.stringify(planToJson(result), null, 2) + '\n' : formatPlanText(result));
   if (result.error === undefined) return 0;
   throw result.error;

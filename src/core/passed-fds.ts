@@ -38,6 +38,26 @@ export function descriptorCount(text: string): number | undefined {
 }
 
 /**
+ * Set by bin/mountkit when it starts Node for `plan` with a descriptor of the passed range
+ * closed: "PID:FD", the pid of the process it starts (the launcher's own, which exec keeps)
+ * and the first such descriptor, which Node's own may have taken by the time it reads
+ * the caller's (it opens them at the lowest free numbers as it starts).
+ */
+export const CLOSED_FD_ENV = 'MOUNTKIT_CLOSED_FD';
+
+/**
+ * The first passed descriptor the launcher found closed (CLOSED_FD_ENV), when the
+ * variable names the process `pid` and a descriptor from FIRST_PASSED_FD up; otherwise
+ * undefined (not set, another process's, or no such pair).
+ */
+export function closedByLauncher(env: NodeJS.ProcessEnv, pid: number): number | undefined {
+  const match = /^([1-9][0-9]*):([1-9][0-9]*)$/.exec(env[CLOSED_FD_ENV] ?? '');
+  if (!match || match[1] !== String(pid)) return undefined;
+  const fd = Number(match[2]);
+  return Number.isSafeInteger(fd) && fd >= FIRST_PASSED_FD ? fd : undefined;
+}
+
+/**
  * How many listening descriptors the process `pid` passes: LISTEN_FDS when LISTEN_PID
  * is that pid in decimal, as systemd writes both; none when LISTEN_PID is another's or
  * LISTEN_FDS unset. A LISTEN_FDS that is no count (descriptorCount) is a configuration

@@ -157,7 +157,7 @@ maybe('mountkit plan', () => {
     }
   });
 
-  test('--preserve-fds 100000000 past the descriptors open: the one line and status of run, through bin/mountkit and through the Node entry, looking no further than the first closed one', () => {
+  test('--preserve-fds 100000000 past the descriptors open: the plan up to the run\'s refusal, then its line and status, through bin/mountkit and through the Node entry, looking no further than the first closed one', () => {
     const b = makeBundle(bundleConfig());
     try {
       // Nothing open from 3 up but what Node opens itself (started as the Node entry).
@@ -167,12 +167,29 @@ maybe('mountkit plan', () => {
         return { status: r.status, stdout: r.stdout, stderr: r.stderr };
       };
       const node = (command: string) => runCli([command, ...args]);
-      expect(launcher('plan')).toEqual({ status: 2, stdout: '', stderr: 'mountkit: --preserve-fds 100000000: descriptor 3 is not open\n' });
-      expect(launcher('run')).toEqual(launcher('plan'));
+      // The launcher sees the caller's 3 closed, and tells Node's plan, which has its own there by then.
+      expect(launcher('run')).toEqual({ status: 2, stdout: '', stderr: 'mountkit: --preserve-fds 100000000: descriptor 3 is not open\n' });
+      expect(launcher('plan')).toEqual({ status: 2, stdout: 'stops here: --preserve-fds 100000000: descriptor 3 is not open\n', stderr: launcher('run').stderr });
       // The Node entry counts Node's own descriptors as the caller's, plan as run; the plan ends where the run would, before any call.
       const ran = node('run');
       expect(ran).toEqual({ status: 2, stdout: '', stderr: expect.stringMatching(/^mountkit: --preserve-fds 100000000: descriptor \d+ is not open\n$/) });
       expect(node('plan')).toEqual({ status: 2, stdout: `stops here: ${ran.stderr.replace(/^mountkit: /, '')}`, stderr: ran.stderr });
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test.each([
+    ['/bin/sh', ['/bin/sh']],
+    ['bash', ['bash']],
+    ...(BUSYBOX ? [['busybox sh', [BUSYBOX, 'sh']]] : []),
+  ])('bin/mountkit under %s, `plan --format json --preserve-fds 1` with descriptor 3 closed: the plan as JSON up to the run\'s refusal (complete false, the error), then its line and status', (_name, shell) => {
+    const b = makeBundle(bundleConfig());
+    try {
+      const r = spawnSync('bash', ['-c', 'exec 3<&-; exec "$@"', 'bash', ...shell, LAUNCHER, 'plan', '--format', 'json', '--preserve-fds', '1', '--bundle', b.dir], { encoding: 'utf8', timeout: 60_000 });
+      const line = 'mountkit: --preserve-fds 1: descriptor 3 is not open\n';
+      expect([r.status, r.stderr]).toEqual([2, line]);
+      expect(JSON.parse(r.stdout)).toMatchObject({ complete: false, calls: [], error: { name: 'ConfigError', message: '--preserve-fds 1: descriptor 3 is not open' } });
     } finally {
       b.cleanup();
     }

@@ -1,6 +1,6 @@
 import { O_CLOEXEC } from '../../src/core/constants';
 import { ConfigError } from '../../src/core/errors';
-import { activationEnv, checkPassedOpen, descriptorCount, handOverPassed, listenFdsOf, passedBy, passedCount, relaunchChannelFd } from '../../src/core/passed-fds';
+import { CLOSED_FD_ENV, activationEnv, checkPassedOpen, closedByLauncher, descriptorCount, handOverPassed, listenFdsOf, passedBy, passedCount, relaunchChannelFd } from '../../src/core/passed-fds';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 
 describe('socket activation, in the one spelling of a count that bin/mountkit reads too', () => {
@@ -33,6 +33,26 @@ describe('socket activation, in the one spelling of a count that bin/mountkit re
     [{ LISTEN_FDS: '2' }, 0],
     [{ LISTEN_PID: '42' }, 0],
   ])('%j for pid 42: %d', (env, expected) => expect(listenFdsOf(env, 42)).toBe(expected));
+
+  test.each<[string | undefined, number | undefined]>([
+    ['42:3', 3],
+    ['42:17', 17],
+    [undefined, undefined],
+    ['43:3', undefined],
+    ['042:3', undefined],
+    ['42:2', undefined],
+    ['42:0', undefined],
+    ['42:03', undefined],
+    ['42:+3', undefined],
+    ['42:', undefined],
+    ['42', undefined],
+    ['3', undefined],
+    [' 42:3', undefined],
+    ['42:3\n', undefined],
+    ['42:9007199254740992', undefined],
+  ])('the first closed descriptor bin/mountkit tells plan, %j for pid 42: %j', (value, expected) => {
+    expect(closedByLauncher(value === undefined ? {} : { [CLOSED_FD_ENV]: value }, 42)).toBe(expected);
+  });
 
   test.each(['+5', '010', '00', '-1', 'two', '', '9007199254740992'])('LISTEN_FDS %j with LISTEN_PID naming the process is refused, naming it', (text) => {
     const env = { LISTEN_PID: '42', LISTEN_FDS: text };

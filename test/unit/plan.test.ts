@@ -129,6 +129,27 @@ describe('buildPlan', () => {
     }
   });
 
+  test('on its own port, a descriptor the caller had closed (closedFd, which bin/mountkit tells) ends the plan there, though this process has it open: the fstat(2) of each before it, then the run\'s error', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-plan-'));
+    const file = path.join(dir, 'passed');
+    fs.writeFileSync(file, '');
+    // The lowest number free: every one below it open, and it open too, as Node's own would be.
+    const own = fs.openSync(file, 'r');
+    try {
+      const config = makeConfig({ mounts: [], namespaces: [{ type: 'mount' }], preserveFds: 100_000_000 });
+      const plan = buildPlan(config, { plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside, validate: false, queries: true, closedFd: own });
+      expect(plan.complete).toBe(false);
+      expect((plan.error as Error).message).toBe(`--preserve-fds 100000000: descriptor ${own} is not open`);
+      expect(plan.calls.map((c) => c.record)).toEqual(Array.from({ length: own - 2 }, (_fd, i) => ({ op: 'fstat', fd: 3 + i })));
+      // A count that stops below it is not changed by it: each passed one is looked at, then all marked, and the plan goes on.
+      const within = buildPlan(makeConfig({ mounts: [], namespaces: [{ type: 'mount' }], preserveFds: own - 3 }), { plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside, validate: false, queries: true, closedFd: own });
+      expect(within.calls.slice(0, own - 2).map((c) => c.record)).toEqual([...Array.from({ length: own - 3 }, (_fd, i) => ({ op: 'fstat', fd: 3 + i })), { op: 'cloexecFrom', first: 3 }]);
+    } finally {
+      fs.closeSync(own);
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+
   test('a pid namespace: the relaunch under unshare(1) first, then what the relaunched process does', () => {
     const plan = planOf({ namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: '/proc/1/ns/net' }] });
     const fake = fakeRoot().addFile('/proc/1/ns/net');

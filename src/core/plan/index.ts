@@ -45,6 +45,13 @@ export interface PlanOptions {
   extra?: KernelOptions['extra'];
   /** Where the run would start; default: not relaunched, in a user namespace or not as this process is. */
   launch?: LaunchContext;
+  /**
+   * The first descriptor from 3 up the caller of this process had closed, whose number
+   * this process's own may hold since (bin/mountkit tells it, core/passed-fds.ts
+   * closedByLauncher): on its own port, none is held as passed from it on. Default: each
+   * one this process has open is the caller's.
+   */
+  closedFd?: number;
   /** Also list the calls that only read (stat, lstat, fstat, readlink, readdir, readFile); default false. */
   queries?: boolean;
   /** Check the config against the host first, as `mountkit run` does; default true. */
@@ -82,12 +89,13 @@ const ignoreHookFailure = (): undefined => undefined;
  * new pid namespace; otherwise it is the pid of the mountkit process that runs it, which
  * a plan cannot know: its own stands for it.
  */
-function planPort(config: RootfsConfig): PlanSyscalls {
+function planPort(config: RootfsConfig, closedFd: number | undefined): PlanSyscalls {
   const sys = new PlanSyscalls();
   // The process that becomes the container is PID 1 of a new pid namespace it is started in.
   sys.pid = config.namespaces.some((ns) => ns.type === 'pid' && !ns.path) ? 1 : process.pid;
-  // The descriptors passed to the container are the caller's: those of them this process has open.
-  return sys.inheritOpen(FIRST_PASSED_FD, passedCount(config));
+  // The descriptors passed to the container are the caller's: those of them this process has open, below one the caller had closed.
+  const count = passedCount(config);
+  return sys.inheritOpen(FIRST_PASSED_FD, closedFd === undefined ? count : Math.min(count, closedFd - FIRST_PASSED_FD));
 }
 
 /**
@@ -96,7 +104,7 @@ function planPort(config: RootfsConfig): PlanSyscalls {
  * including the failing one and the error (a PluginError naming phase and plugin).
  */
 export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
-  const sys = opts.syscalls ?? planPort(given);
+  const sys = opts.syscalls ?? planPort(given, opts.closedFd);
   const euid = process.geteuid?.();
   const launch: LaunchContext = opts.launch ?? { relaunched: false, inUserNamespace: inUserNamespace(sys), euid, egid: process.getegid?.(), ...(euid !== 0 ? { idMapTools: idMapToolsInPath(process.env.PATH) } : {}) };
   // As run sets it: planned by a user other than root.
