@@ -205,27 +205,71 @@ export function pidsShortage(sys: Syscalls, need: number, what: string): string 
 /** The identity map of the initial user namespace, in /proc/PID/uid_map (user_namespaces(7)). */
 const INITIAL_UID_MAP = '0 0 4294967295';
 
+/**
+ * readlink(2) of /proc/PID/ns/user in the initial user namespace: its inode is fixed,
+ * PROC_USER_INIT_INO 0xEFFFFFFD (include/linux/proc_ns.h, since Linux 3.8), where every
+ * other namespace gets one from proc_alloc_inum. A nested user namespace may have the
+ * initial one's identity uid_map; only this link tells them apart.
+ */
+export const INITIAL_USER_NS_LINK = 'user:[4026531837]';
+
+/**
+ * A sysctl file that kuid 0 owns (fs/proc/proc_sysctl.c proc_sys_make_inode:
+ * GLOBAL_ROOT_UID, changed only by the net, ipc and mqueue roots' set_ownership; ostype
+ * is the uts table's, of the default root). stat(2) shows its owner as the reader's user
+ * namespace maps kuid 0: the overflow uid where that namespace does not map it.
+ */
+export const ROOT_OWNED_SYSCTL = '/proc/sys/kernel/ostype';
+
+/** Where the overflow uid is set, which stat(2) shows for an owner the reader's user namespace does not map (DEFAULT_OVERFLOWUID 65534 where it cannot be read). */
+export const OVERFLOW_UID_SYSCTL = '/proc/sys/kernel/overflowuid';
+
+const DEFAULT_OVERFLOWUID = 65534;
+
 /** CAP_SYS_ADMIN and CAP_SYS_RESOURCE (linux/capability.h), as bits of /proc/PID/status's CapEff. */
 const SPARING_CAPS = (1n << 21n) | (1n << 24n);
 
+/** What tells whether the kernel spares a process from RLIMIT_NPROC; the last two undefined where they cannot be read. */
+export interface NprocView {
+  /** /proc/self/status. */
+  status: string;
+  /** /proc/self/uid_map; '' for a kernel without user namespaces. */
+  uidMap: string;
+  /** readlink(2) of /proc/self/ns/user. */
+  userNs?: string;
+  /** The owner of ROOT_OWNED_SYSCTL as stat(2) shows it here: the uid kuid 0 is in this user namespace, or the overflow uid. */
+  rootUid?: number;
+  /** The overflow uid (OVERFLOW_UID_SYSCTL); default DEFAULT_OVERFLOWUID. */
+  overflowUid?: number;
+}
+
 /**
- * Whether the kernel spares a process of this /proc/self/status and /proc/self/uid_map
- * from RLIMIT_NPROC (kernel/fork.c copy_process): when its real uid (the first of Uid:)
- * is INIT_USER, root outside every user namespace, which uid_map maps it to (a kernel
- * without user namespaces has no uid_map: ''), or when it has CAP_SYS_RESOURCE or
- * CAP_SYS_ADMIN in the initial user namespace (capable(): CapEff counts there only, the
- * namespace whose uid_map maps every id onto itself). Root of another user namespace is
- * held to the limit.
+ * Whether the kernel spares a process from RLIMIT_NPROC (kernel/fork.c copy_process):
+ * when its real uid (the first of Uid:) is INIT_USER, kuid 0, or when it has
+ * CAP_SYS_RESOURCE or CAP_SYS_ADMIN in the initial user namespace (capable(): CapEff
+ * counts there only). Its user namespace is the initial one when its link says so
+ * (INITIAL_USER_NS_LINK); without the link, when uid_map is the identity (or absent: a
+ * kernel without user namespaces). Its real uid, mapped in its namespace, is kuid 0 when
+ * it is the uid the root-owned sysctl shows (a mapped kuid 0 shows as its own uid, an
+ * unmapped one as the overflow uid), which tells nothing for a uid that is the overflow
+ * uid; without that, when uid_map maps it to 0, the parent namespace's uid, which is
+ * kuid 0 only when the parent is the initial namespace.
+ * Root of another user namespace, a rootless container's or one nested in it (whose
+ * uid_map may read `0 0 1`), is held to the limit.
  */
-export function sparedByKernel(status: string, uidMap: string): boolean {
-  const real = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+export function sparedByKernel(view: NprocView): boolean {
+  const real = /^Uid:\s+(\d+)/m.exec(view.status)?.[1];
   if (real === undefined) return false;
   const uid = Number(real);
-  const ranges = uidMap.trim() === '' ? [[0, 0, 4294967295]] : uidMap.trim().split('\n').map((line) => line.trim().split(/\s+/).map(Number));
+  const text = view.uidMap.trim();
+  const ranges = text === '' ? [[0, 0, 4294967295]] : text.split('\n').map((line) => line.trim().split(/\s+/).map(Number));
   const range = ranges.find(([inside, , count]) => uid >= inside && uid < inside + count);
-  if (range !== undefined && range[1] + uid - range[0] === 0) return true;
-  if (ranges.length !== 1 || ranges[0].join(' ') !== INITIAL_UID_MAP) return false;
-  const caps = /^CapEff:\s+([0-9a-f]+)$/m.exec(status)?.[1];
+  // The sysctl's owner tells, but for a uid that is the overflow uid itself.
+  const told = view.rootUid !== undefined && !(view.rootUid === uid && uid === (view.overflowUid ?? DEFAULT_OVERFLOWUID));
+  if (range !== undefined && (told ? view.rootUid === uid : range[1] + uid - range[0] === 0)) return true;
+  const initial = view.userNs === undefined ? ranges.length === 1 && ranges[0].join(' ') === INITIAL_UID_MAP : view.userNs === INITIAL_USER_NS_LINK;
+  if (!initial) return false;
+  const caps = /^CapEff:\s+([0-9a-f]+)$/m.exec(view.status)?.[1];
   return caps !== undefined && (BigInt(`0x${caps}`) & SPARING_CAPS) !== 0n;
 }
 
@@ -243,7 +287,22 @@ function sparedHere(sys: Syscalls): boolean {
   } catch {
     // No user namespaces in this kernel: every id is the initial namespace's.
   }
-  return sparedByKernel(status, uidMap);
+  let userNs: string | undefined;
+  try {
+    userNs = sys.readlink('/proc/self/ns/user');
+  } catch {
+    // Not readable here: uid_map tells.
+  }
+  let rootUid: number | undefined;
+  let overflowUid: number | undefined;
+  try {
+    rootUid = sys.stat(ROOT_OWNED_SYSCTL).uid;
+    const overflow = sys.readFile(OVERFLOW_UID_SYSCTL).trim();
+    if (/^[0-9]+$/.test(overflow)) overflowUid = Number(overflow);
+  } catch {
+    // No sysctl files here: uid_map tells.
+  }
+  return sparedByKernel({ status, uidMap, userNs, rootUid, overflowUid });
 }
 
 /** Who starts a relaunch: the real uid, and whether this process runs in a user namespace other than the initial one. */

@@ -16,7 +16,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, busyboxConfig, removeRootlessInstall, rootlessLauncher, withBundle } from '../conformance/harness';
 import { PID_NAMESPACE_PARENT, UNFORKED } from '../../src/core/namespaces';
-import { LAUNCHER } from '../helpers/cli';
+import { BIN, LAUNCHER } from '../helpers/cli';
 import { ptySession } from '../helpers/console';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
@@ -208,6 +208,38 @@ maybe('a small RLIMIT_NPROC (ulimit -u)', () => {
       rmSync(rootDir, { recursive: true, force: true });
     }
   });
+
+  test("root of a user namespace nested in a rootless one, its uid_map reading `0 0 1` (the parent's root, not kuid 0), is held to it as the kernel holds it: one line, exit 1, not a hang; nested in root's, spared", () => {
+    const nested = ['unshare', '--user', '--map-root-user', 'unshare', '--user', '--map-root-user'];
+    const r = runLimited('--nproc=3', ['/bin/sh', rootlessLauncher(), '--version'], false, nested);
+    expect([r.status, r.stdout, r.stderr, r.left]).toEqual([1, '', expect.stringMatching(/^mountkit: fork: EAGAIN \(RLIMIT_NPROC 3: \d+ processes and threads of uid 0, and Node needs 6 more to start\)\n$/), []]);
+    const byRoot = runLimited('--nproc=1', ['/bin/sh', LAUNCHER, '--version'], true, nested);
+    expect([byRoot.status, byRoot.stdout, byRoot.stderr]).toEqual([0, expect.stringMatching(/^mountkit \S+\n$/), '']);
+  });
+
+  test("the Node entry as root of a user namespace nested in a rootless one (`0 0 1`, not kuid 0): its relaunch into a new pid namespace is refused in one line while the limit leaves it too few, never a hang; then the container runs", () => {
+    const nested = ['unshare', '--user', '--map-root-user', 'unshare', '--user', '--map-root-user'];
+    const config = busyboxConfig(['echo', 'ran'], { linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] } });
+    const outcomes = withBundle(config, (dir) => {
+      spawnSync('chown', ['-R', `${LIMITED_ID}:${LIMITED_ID}`, dir]);
+      // From the limit Node itself starts under (its 7 tasks), which the Node entry does not check.
+      const found = new Map<number, Outcome & { left: number[] }>();
+      for (let n = 7; n <= 20; n++) {
+        const r = runLimited(`--nproc=${n}`, [process.execPath, BIN, 'run', '--bundle', dir, '--seccomp-cache', 'off'], false, nested);
+        found.set(n, r);
+        if (r.signal === 'SIGKILL') break;
+      }
+      return found;
+    });
+    const relaunch = /^mountkit: fork: EAGAIN \(RLIMIT_NPROC (\d+): \d+ processes and threads of uid 0, and starting mountkit again in the container's namespaces takes 9 more\)\n$/;
+    const lines = told(outcomes, 'ran\n');
+    const kinds = [...outcomes].map(([n, r], i) => {
+      if (lines[i] === `${n}: ran`) return 'ran';
+      if (r.status === 1 && r.stdout === '' && !r.left.length && relaunch.exec(r.stderr)?.[1] === String(n)) return 'relaunch';
+      return lines[i];
+    });
+    expect(kinds.join(' ')).toMatch(/^(relaunch )+ran( ran)*$/);
+  }, 180_000);
 
   test('root of a user namespace whose uid 0 is root outside it (INIT_USER) is spared: Node starts under a limit of 1', () => {
     const r = runLimited('--nproc=1', ['/bin/sh', LAUNCHER, '--version'], true, ['unshare', '--user', '--map-root-user']);

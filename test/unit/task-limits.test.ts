@@ -1,7 +1,7 @@
 import { SyscallError } from '../../src/core/errors';
 import { RLIMITS } from '../../src/core/rlimits';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
-import { NODE_TASKS, cgroupDirs, checkRelaunchTasks, parseLimits, pidsCgroups, relaunchTasks, sparedByKernel, spawnError, statusTasks, systemTasks } from '../../src/core/task-limits';
+import { NODE_TASKS, cgroupDirs, checkRelaunchTasks, parseLimits, pidsCgroups, relaunchTasks, sparedByKernel, spawnError, statusTasks, systemTasks, type NprocView } from '../../src/core/task-limits';
 
 /** /proc/PID/limits as fs/proc/base.c writes it, with RLIMIT_NPROC and RLIMIT_NOFILE as given (soft, hard). */
 function limitsText(nproc: [string, string], nofile: [string, string]): string {
@@ -155,25 +155,41 @@ describe('checkRelaunchTasks: a relaunch that would meet RLIMIT_NPROC is refused
     );
   });
 
-  test.each<[string, string, string, boolean]>([
-    ['root', 'Uid:\t0\t0\t0\t0\nCapEff:\t000001ffffffffff\n', '         0          0 4294967295\n', true],
-    ['root of a user namespace mapped onto root (INIT_USER)', 'Uid:\t0\t0\t0\t0\nCapEff:\t000001ffffffffff\n', '         0          0          1\n', true],
-    ["root of a rootless container's user namespace, whatever its capabilities there", 'Uid:\t0\t0\t0\t0\nCapEff:\t000001ffffffffff\n', '         0       1000          1\n', false],
-    ['a user with CAP_SYS_ADMIN', 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000200000\n', '         0          0 4294967295\n', true],
-    ['a user with CAP_SYS_RESOURCE', 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000001000000\n', '         0          0 4294967295\n', true],
-    ['a user with other capabilities', 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000000800\n', '         0          0 4294967295\n', false],
-    ['a user whose effective uid is root: the real one counts', 'Uid:\t1000\t0\t0\t0\nCapEff:\t0000000000000000\n', '', false],
-    ['root, a kernel without user namespaces (no uid_map)', 'Uid:\t0\t0\t0\t0\nCapEff:\t0000000000000000\n', '', true],
-  ])('whom the kernel spares from RLIMIT_NPROC: %s (%#)', (_who, status, uidMap, spared) => {
-    expect(sparedByKernel(status, uidMap)).toBe(spared);
+  const ROOT_STATUS = 'Uid:\t0\t0\t0\t0\nCapEff:\t000001ffffffffff\n';
+  const IDENTITY = '         0          0 4294967295\n';
+  const INITIAL = 'user:[4026531837]';
+  const NESTED = 'user:[4026532179]';
+  test.each<[string, NprocView, boolean]>([
+    ['root', { status: ROOT_STATUS, uidMap: IDENTITY }, true],
+    ['root of a user namespace mapped onto root (INIT_USER)', { status: ROOT_STATUS, uidMap: '         0          0          1\n' }, true],
+    ["root of a rootless container's user namespace, whatever its capabilities there", { status: ROOT_STATUS, uidMap: '         0       1000          1\n' }, false],
+    ['a user with CAP_SYS_ADMIN', { status: 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000200000\n', uidMap: IDENTITY }, true],
+    ['a user with CAP_SYS_RESOURCE', { status: 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000001000000\n', uidMap: IDENTITY }, true],
+    ['a user with other capabilities', { status: 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000000800\n', uidMap: IDENTITY }, false],
+    ['a user whose effective uid is root: the real one counts', { status: 'Uid:\t1000\t0\t0\t0\nCapEff:\t0000000000000000\n', uidMap: '' }, false],
+    ['root, a kernel without user namespaces (no uid_map)', { status: 'Uid:\t0\t0\t0\t0\nCapEff:\t0000000000000000\n', uidMap: '' }, true],
+    // With the user namespace's link and the owner of a root-owned sysctl:
+    ['root, in the initial user namespace, kuid 0 shown as 0', { status: ROOT_STATUS, uidMap: IDENTITY, userNs: INITIAL, rootUid: 0 }, true],
+    ['root of a namespace made by root with `0 0 1`: kuid 0 shown as 0', { status: ROOT_STATUS, uidMap: '         0          0          1\n', userNs: NESTED, rootUid: 0 }, true],
+    ["root of a namespace nested in a rootless container's, `0 0 1` there too: kuid 0 unmapped, shown as the overflow uid", { status: ROOT_STATUS, uidMap: '         0          0          1\n', userNs: NESTED, rootUid: 65534 }, false],
+    ['a user with CAP_SYS_ADMIN in a nested namespace with the identity map: not the initial namespace', { status: 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000200000\n', uidMap: IDENTITY, userNs: NESTED, rootUid: 0 }, false],
+    ['a user with CAP_SYS_ADMIN in the initial namespace', { status: 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000200000\n', uidMap: IDENTITY, userNs: INITIAL, rootUid: 0 }, true],
+    ['uid 65534 mapped in a namespace that does not map kuid 0: the overflow uid tells nothing, uid_map does', { status: 'Uid:\t65534\t65534\t65534\t65534\nCapEff:\t0000000000000000\n', uidMap: '         0       1000          1\n         1     100000      65536\n', userNs: NESTED, rootUid: 65534 }, false],
+    ['a changed overflow uid (kernel.overflowuid) is the one that tells nothing', { status: 'Uid:\t0\t0\t0\t0\nCapEff:\t0000000000000000\n', uidMap: '         0          0          1\n', userNs: NESTED, rootUid: 0, overflowUid: 0 }, true],
+    ['an unmapped uid (no uid_map lines written yet) is not kuid 0, though it shows as kuid 0 does', { status: 'Uid:\t65534\t65534\t65534\t65534\nCapEff:\t000001ffffffffff\n', uidMap: '', userNs: NESTED, rootUid: 65534 }, false],
+  ])('whom the kernel spares from RLIMIT_NPROC: %s (%#)', (_who, view, spared) => {
+    expect(sparedByKernel(view)).toBe(spared);
   });
 
+  /** /proc/self's status, uid_map and user namespace link, and the sysctls stat(2) and read for kuid 0, owned by `rootUid` as shown here. */
+  function withIdentity(sys: FakeSyscalls, status: string, uidMap: string, userNs: string, rootUid = 0): FakeSyscalls {
+    sys.addFile('/proc/self/status', status).addFile('/proc/self/uid_map', uidMap).addSymlink('/proc/self/ns/user', userNs);
+    sys.addFile('/proc/sys/kernel/ostype', 'Linux\n').addFile('/proc/sys/kernel/overflowuid', '65534\n').chown('/proc/sys/kernel/ostype', rootUid, rootUid);
+    return sys.clearCalls();
+  }
+
   test('a user the kernel spares (CAP_SYS_ADMIN) is not refused for its count; checked once one is found, and not for a relaunch into a user namespace', () => {
-    const capable = () =>
-      procWith('15', 300, [[1000, 7]])
-        .addFile('/proc/self/status', 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000200000\n')
-        .addFile('/proc/self/uid_map', '         0          0 4294967295\n')
-        .clearCalls();
+    const capable = () => withIdentity(procWith('15', 300, [[1000, 7]]), 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000200000\n', '         0          0 4294967295\n', 'user:[4026531837]');
     const sys = capable();
     checkRelaunchTasks(sys, { forks: true, userNamespace: false }, ROOTLESS);
     expect(sys.calls).toEqual([
@@ -183,9 +199,22 @@ describe('checkRelaunchTasks: a relaunch that would meet RLIMIT_NPROC is refused
       { op: 'readFile', path: '/proc/10/status' },
       { op: 'readFile', path: '/proc/self/status' },
       { op: 'readFile', path: '/proc/self/uid_map' },
+      { op: 'readlink', path: '/proc/self/ns/user' },
+      { op: 'stat', path: '/proc/sys/kernel/ostype' },
+      { op: 'readFile', path: '/proc/sys/kernel/overflowuid' },
       { op: 'readFile', path: '/proc/self/cgroup' },
     ]);
     expect(() => checkRelaunchTasks(capable(), FORKING, ROOTLESS)).toThrow('RLIMIT_NPROC 15: 7 processes and threads of uid 1000');
+  });
+
+  test('held as the kernel holds them, whatever uid_map reads: CAP_SYS_ADMIN in a nested user namespace with the identity map (its link not the initial one\'s), and root of one nested in a rootless container\'s, mapped `0 0 1` (kuid 0 shown as the overflow uid)', () => {
+    const nested = withIdentity(procWith('15', 300, [[1000, 7]]), 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000200000\n', '         0          0 4294967295\n', 'user:[4026532179]');
+    expect(() => checkRelaunchTasks(nested, { forks: true, userNamespace: false }, { uid: 1000, inUserNamespace: false })).toThrow('fork: EAGAIN (RLIMIT_NPROC 15: 7 processes and threads of uid 1000');
+    const rootless = withIdentity(procWith('15', 300, [[0, 7]]), 'Uid:\t0\t0\t0\t0\nCapEff:\t000001ffffffffff\n', '         0          0          1\n', 'user:[4026532179]', 65534);
+    expect(() => checkRelaunchTasks(rootless, { forks: true, userNamespace: false }, { uid: 0, inUserNamespace: true })).toThrow('fork: EAGAIN (RLIMIT_NPROC 15: 7 processes and threads of uid 0');
+    // Made by root with `0 0 1`: kuid 0 is shown as 0, root's own uid there, and spared.
+    const byRoot = withIdentity(procWith('15', 300, [[0, 7]]), 'Uid:\t0\t0\t0\t0\nCapEff:\t000001ffffffffff\n', '         0          0          1\n', 'user:[4026532179]');
+    expect(() => checkRelaunchTasks(byRoot, { forks: true, userNamespace: false }, { uid: 0, inUserNamespace: true })).not.toThrow();
   });
 
   test("root inside a user namespace already (`unshare -Ur mountkit run`) is held to it: its uid's tasks counted", () => {
