@@ -507,6 +507,26 @@ function leftInCgroup(dir: string): number[] {
       .join(' ');
   }
 
+  // What Node 20 takes as it starts, for each command but run (measured): 7 tasks, the one the launcher's shell is among them.
+  test.each(LAUNCHER_SHELLS.flatMap(([name, shell]) =>
+    ([[['help'], /^Usage: mountkit /], [['--version'], /^mountkit \S+\n$/], [['plan', '--bundle', EXAMPLE], /prepare-root/], [['frob'], /^$/]] as const).map(([args, said]): [string, string, string[], readonly string[], RegExp] => [args[0], name, shell, args, said])),
+  )('`mountkit %s` through the launcher under %s: refused in one line while the cgroup leaves fewer than the 6 more tasks Node takes, then Node runs; never a hang, nothing left', (_what, _name, shell, args, said) => {
+    const file = path.join(cgroup, 'pids.max').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const refused = new RegExp(`^mountkit: fork: EAGAIN \\(${file} (\\d+): pids\\.current 1, and Node needs 6 more to start\\)\\n$`);
+    const kinds: string[] = [];
+    for (let max = 1; max <= 8; max++) {
+      writeFileSync(path.join(cgroup, 'pids.max'), String(max));
+      const r = spawnSync('sh', ['-c', 'echo $$ >"$0/cgroup.procs" && exec "$@"', cgroup, ...shell, LAUNCHER, ...args], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+      const left = leftInCgroup(cgroup);
+      const ran = (r.status === 0 && r.stderr === '') || (args[0] === 'frob' && r.status === 2 && /^mountkit: unknown command "frob"/.test(r.stderr));
+      if (ran && said.test(r.stdout) && !left.length) kinds.push('ran');
+      else if (r.status === 1 && r.stdout === '' && !left.length && refused.exec(r.stderr)?.[1] === String(max)) kinds.push('refused');
+      else kinds.push(`${max}: ${JSON.stringify({ status: r.status, signal: r.signal, stdout: r.stdout.slice(0, 200), stderr: r.stderr, left })}`);
+      if (r.signal === 'SIGKILL') break;
+    }
+    expect(kinds.join(' ')).toBe('refused refused refused refused refused refused ran ran');
+  }, 120_000);
+
   test('a new pid namespace, through unshare from the launcher: refused in one line while the cgroup leaves fewer than the 9 tasks it takes, then the container runs; never a hang, nothing left', () => {
     const outcomes = withBundle(busyboxConfig(['echo', 'ran']), (dir) => sweepPids(dir, 12));
     expect(kinds(outcomes)).toMatch(/^(launcher ){9}ran( ran)*$/);
