@@ -137,7 +137,13 @@ const CONFIG_ERRORS: Case[] = [
     name: 'a sysctl key leaving /proc/sys',
     edit: (c, sentinel) => (c.linux.sysctl = { [`net/../../..${sentinel}/file`]: 'pwned' }),
     status: 2,
-    stderr: /^linux\.sysctl "net\/\.\.\/\.\.\/\.\.SENTINEL\/file": must name a file below \/proc\/sys: no empty, "\." or "\.\." components$/,
+    stderr: /^linux\.sysctl "net\/\.\.\/\.\.\/\.\.SENTINEL\/file": must name a file below \/proc\/sys: no "\.\." component$/,
+  },
+  {
+    name: 'an absolute sysctl key',
+    edit: (c, sentinel) => (c.linux.sysctl = { [`${sentinel}/file`]: 'pwned' }),
+    status: 2,
+    stderr: /^linux\.sysctl "SENTINEL\/file": must name a file below \/proc\/sys: it starts with "\/", not a name$/,
   },
   {
     name: 'an ipc sysctl without an ipc namespace',

@@ -19,6 +19,13 @@ describe('sysctlNamespace', () => {
     ['fs/mqueue/queues_max', 'ipc'],
     ['kernel.hostname', 'uts'],
     ['kernel.domainname', 'uts'],
+    // As runc's validator has them: mixed separators and empty names after net., fs.mqueue.
+    ['net/ipv4.ip_forward', 'network'],
+    ['net.ipv4/ip_forward', 'network'],
+    ['net..ipv4.ip_forward', 'network'],
+    ['net.ipv4.ip_forward.', 'network'],
+    ['fs.mqueue..msg_max', 'ipc'],
+    ['kernel/shmmni', 'ipc'],
   ])('%s is isolated by the %s namespace', (key, type) => {
     expect(sysctlNamespace(key)).toBe(type);
   });
@@ -38,12 +45,21 @@ describe('sysctlNamespace', () => {
     'dev.tty.ldisc_autoload',
     'user.max_user_namespaces',
     'Net.ipv4.ip_forward',
+    // runc's validator refuses these too: the names as sysctl(8) reads them, the empty ones kept.
+    'kernel..shmmni',
+    'kernel.shmmni.',
+    'kernel/shmmni/',
+    'kernel.domainname.',
+    'fs..mqueue.msg_max',
+    'fs/mqueue.msg_max',
+    'fs.mqueue/msg_max',
   ])('%s is global', (key) => {
     expect(sysctlNamespace(key)).toBeUndefined();
   });
 
   test('a key leaving /proc/sys is a ConfigError, not a classification', () => {
     expect(() => sysctlNamespace('net/../kernel/panic')).toThrow(ConfigError);
-    expect(() => sysctlNamespace('net/../kernel/panic')).toThrow('linux.sysctl "net/../kernel/panic": must name a file below /proc/sys');
+    expect(() => sysctlNamespace('net/../kernel/panic')).toThrow('linux.sysctl "net/../kernel/panic": must name a file below /proc/sys: no ".." component');
+    expect(() => sysctlNamespace('/net/ipv4/ip_forward')).toThrow('linux.sysctl "/net/ipv4/ip_forward": must name a file below /proc/sys: it starts with "/", not a name');
   });
 });

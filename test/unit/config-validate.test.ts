@@ -61,6 +61,12 @@ describe('validateSysctls: accepted', () => {
     ['net key with a new network namespace', { 'net.ipv4.ip_forward': '1' }, {}],
     ['net key in path form, dots inside a name', { 'net/ipv4/conf/eth0.100/forwarding': '1' }, {}],
     ['net key in dotted form, slash for the dot', { 'net.ipv4.conf.eth0/100.forwarding': '1' }, {}],
+    // As runc 1.1.5 takes them: every "." and "/" a separator, empty names skipped.
+    ['net key with mixed separators, a slash first', { 'net/ipv4.ip_forward': '1' }, {}],
+    ['net key with mixed separators, a dot first', { 'net.ipv4/ip_forward': '1' }, {}],
+    ['net key with an empty name and a trailing dot', { 'net..ipv4.ip_forward.': '1' }, {}],
+    ['mqueue key with an empty name', { 'fs.mqueue..msg_max': '20' }, {}],
+    ['ipc key in path form', { 'kernel/shmmax': '65536' }, {}],
     ['net key with another joined network namespace', { 'net.ipv4.ip_forward': '1' }, { namespaces: [{ type: 'network', path: '/run/netns/other' }] }],
     ['net key with a missing namespace path (left to setns)', { 'net.ipv4.ip_forward': '1' }, { namespaces: [{ type: 'network', path: '/run/netns/gone' }] }],
     // Its interfaces are not the host's (a CNI plugin's eth0): the write, in the container, tells.
@@ -145,6 +151,16 @@ describe('validateSysctls: refused, naming linux.sysctl and the key', () => {
     ['domainname beside the domainname field', { 'kernel.domainname': 'a' }, { domainname: 'b' }, 'linux.sysctl "kernel.domainname": conflicts with the domainname field'],
     ['a net key the kernel does not have', { 'net.ipv4.no_such_key': '1' }, {}, 'linux.sysctl "net.ipv4.no_such_key": does not exist: no "/proc/sys/net/ipv4/no_such_key"'],
     ['a net key below a file', { 'net.ipv4.ip_forward.x': '1' }, {}, 'linux.sysctl "net.ipv4.ip_forward.x": does not exist'],
+    [
+      'a mixed key neither of whose readings the kernel has',
+      { 'net/ipv4.no_such': '1' },
+      {},
+      'linux.sysctl "net/ipv4.no_such": does not exist: no "/proc/sys/net/ipv4/no_such" nor "/proc/sys/net/ipv4.no_such"',
+    ],
+    // runc's validator refuses these as no namespace's: the empty name is kept where the namespace is read.
+    ['an ipc key with an empty name', { 'kernel..shmmax': '1' }, {}, 'linux.sysctl "kernel..shmmax": is not isolated by any namespace'],
+    ['an mqueue key with a slash for a dot', { 'fs/mqueue.msg_max': '1' }, {}, 'linux.sysctl "fs/mqueue.msg_max": is not isolated by any namespace'],
+    ['a key with ".." between dots (sysctl(8) reads "//" there as "..")', { 'net.ipv4.//.ip_forward': '1' }, {}, 'linux.sysctl "net.ipv4.//.ip_forward": must name a file below /proc/sys: no ".." component'],
     ['a net directory', { 'net.ipv4': '1' }, {}, 'linux.sysctl "net.ipv4": "/proc/sys/net/ipv4" is a dir, not a sysctl file'],
     ['an mqueue key the kernel does not have', { 'fs.mqueue.nope': '1' }, {}, 'linux.sysctl "fs.mqueue.nope": does not exist'],
     ['the first bad key of several', { 'net.ipv4.ip_forward': '1', 'kernel.panic': '1', 'vm.x': '1' }, {}, 'linux.sysctl "kernel.panic": '],

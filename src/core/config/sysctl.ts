@@ -1,30 +1,9 @@
 /**
- * Sysctl keys (linux.sysctl): the file under /proc/sys a key names, and the namespace
- * that gives a container its own copy of the value. Pure.
+ * Sysctl keys (linux.sysctl): the namespace that gives a container its own copy of the
+ * value a key names (the files themselves: sysctl-key.ts). Pure.
  */
-import { ConfigError } from '../errors';
 import type { NamespaceType } from './model';
-
-export const PROC_SYS = '/proc/sys';
-
-/**
- * The /proc/sys file of a sysctl key, read as sysctl.d(5) reads keys: when the first
- * separator is "/", the key is already a path and its dots are part of names
- * ("net/ipv4/conf/eth0.100/forwarding"); otherwise dots separate and slashes stand for
- * dots in names ("net.ipv4.conf.eth0/100.forwarding" is the same file).
- *
- * A key that would not name a file below /proc/sys (absolute, empty, "." or ".."
- * components, a NUL byte) is a ConfigError naming linux.sysctl and the key.
- */
-export function sysctlPath(key: string): string {
-  const sep = key.search(/[./]/);
-  const path = sep >= 0 && key[sep] === '/' ? key : key.replace(/[./]/g, (c) => (c === '.' ? '/' : '.'));
-  if (key.includes('\0')) throw new ConfigError('linux.sysctl', key, 'contains a NUL byte');
-  if (path.split('/').some((c) => c === '' || c === '.' || c === '..')) {
-    throw new ConfigError('linux.sysctl', key, `must name a file below ${PROC_SYS}: no empty, "." or ".." components`);
-  }
-  return `${PROC_SYS}/${path}`;
-}
+import { readSysctlKey } from './sysctl-key';
 
 /**
  * kernel.* entries that belong to the IPC namespace: System V message queue, semaphore
@@ -55,14 +34,16 @@ const UTS_KERNEL_NAMES: ReadonlySet<string> = new Set(['hostname', 'domainname']
  * - fs.mqueue.*: POSIX message queue limits, per ipc namespace (ipc/mq_sysctl.c);
  * - the System V IPC limits above: per ipc namespace;
  * - kernel.hostname, kernel.domainname: per uts namespace.
- * A malformed key is a ConfigError (see sysctlPath).
+ * Read from the key's names as sysctl(8) reads them, empty ones kept, as runc's
+ * validator reads them: "net..ipv4.ip_forward" and "fs.mqueue..msg_max" are
+ * namespaced, "kernel..shmmni", "kernel.shmmni." and "fs/mqueue.msg_max" (a name
+ * "mqueue.msg_max") are not. A malformed key is a ConfigError (readSysctlKey).
  */
 export function sysctlNamespace(key: string): NamespaceType | undefined {
-  const names = sysctlPath(key).slice(PROC_SYS.length + 1).split('/');
-  const [top, second] = names;
+  const [top, second, ...rest] = readSysctlKey(key).names;
   if (top === 'net') return 'network';
-  if (top === 'fs' && second === 'mqueue' && names.length > 2) return 'ipc';
-  if (top === 'kernel' && names.length === 2 && IPC_KERNEL_NAMES.has(second)) return 'ipc';
-  if (top === 'kernel' && names.length === 2 && UTS_KERNEL_NAMES.has(second)) return 'uts';
+  if (top === 'fs' && second === 'mqueue' && rest.length > 0) return 'ipc';
+  if (top === 'kernel' && rest.length === 0 && IPC_KERNEL_NAMES.has(second)) return 'ipc';
+  if (top === 'kernel' && rest.length === 0 && UTS_KERNEL_NAMES.has(second)) return 'uts';
   return undefined;
 }

@@ -17,7 +17,8 @@ import { checkedModel } from './model-check';
 import { NO_MAPPINGS, idMappingsProblem, mapsContainerId } from '../idmap';
 import { seccompProfile } from '../seccomp/profile';
 import { NO_SELINUX, SELINUXFS_ENFORCE } from '../selinux';
-import { sysctlNamespace, sysctlPath } from './sysctl';
+import { sysctlNamespace } from './sysctl';
+import { sysctlFiles } from './sysctl-key';
 
 /** What the checks may ask the host. */
 export type HostQuery = Pick<Syscalls, 'stat' | 'lstat'>;
@@ -258,7 +259,7 @@ function firstLinkOn(host: HostQuery, path: string): string | undefined {
 /**
  * linux.sysctl, as runc validates it and more strictly: /proc/sys is only partly
  * namespaced, so a key is accepted only when the value it names is the container's own:
- *  1. the key names a file below /proc/sys (sysctlPath);
+ *  1. the key names a file below /proc/sys (sysctlFiles);
  *  2. a namespace isolates it (sysctlNamespace) and the config lists that namespace;
  *  3. a namespace joined by path is not the one mountkit itself runs in (runc checks this
  *     for the network namespace; here for ipc and uts too, as writing through a joined
@@ -267,14 +268,15 @@ function firstLinkOn(host: HostQuery, path: string): string | undefined {
  *  4. kernel.hostname is set by the OCI `hostname` field only, as runc has it, and
  *     kernel.domainname does not compete with the `domainname` field;
  *  5. for a namespace made new, the file exists on the host (a key the kernel does not
- *     have is refused here rather than failing after the mounts). A namespace joined by
- *     path may have files the host's /proc/sys does not show (another network
- *     namespace's interfaces, as a CNI plugin makes them): its keys are left to the
- *     write, as runc leaves them.
+ *     have is refused here rather than failing after the mounts): the first of the
+ *     key's files the host has, as the write takes the first the container has. A
+ *     namespace joined by path may have files the host's /proc/sys does not show
+ *     (another network namespace's interfaces, as a CNI plugin makes them): its keys
+ *     are left to the write, as runc leaves them.
  */
 export function validateSysctls(config: RootfsConfig, host: HostQuery, opts: ValidateOptions = {}): void {
   for (const key of Object.keys(config.sysctls)) {
-    const file = sysctlPath(key);
+    const files = sysctlFiles(key);
     const type = sysctlNamespace(key);
     if (type === undefined) {
       throw new ConfigError('linux.sysctl', key, 'is not isolated by any namespace: writing it would change the host');
@@ -284,17 +286,26 @@ export function validateSysctls(config: RootfsConfig, host: HostQuery, opts: Val
     if (!opts.inNamespaces && joinsOwnNamespace(host, ns)) {
       throw new ConfigError('linux.sysctl', key, `is isolated by the ${type} namespace, but linux.namespaces joins mountkit's own (${ns.path})`);
     }
-    if (file === '/proc/sys/kernel/hostname') {
+    if (files.includes('/proc/sys/kernel/hostname')) {
       throw new ConfigError('linux.sysctl', key, 'conflicts with the hostname field, which sets it (runc refuses it too)');
     }
-    if (file === '/proc/sys/kernel/domainname' && config.domainname) {
+    if (files.includes('/proc/sys/kernel/domainname') && config.domainname) {
       throw new ConfigError('linux.sysctl', key, 'conflicts with the domainname field');
     }
     if (ns.path) continue;
-    const kind = kindOf(host, file);
-    if (kind === undefined) throw new ConfigError('linux.sysctl', key, `does not exist: no ${JSON.stringify(file)}`);
-    if (kind !== 'file') throw new ConfigError('linux.sysctl', key, `${JSON.stringify(file)} is a ${kind}, not a sysctl file`);
+    const found = firstExisting(host, files);
+    if (!found) throw new ConfigError('linux.sysctl', key, `does not exist: no ${files.map((f) => JSON.stringify(f)).join(' nor ')}`);
+    if (found.kind !== 'file') throw new ConfigError('linux.sysctl', key, `${JSON.stringify(found.file)} is a ${found.kind}, not a sysctl file`);
   }
+}
+
+/** The first of `files` the host has, and its kind; undefined when it has none. */
+function firstExisting(host: HostQuery, files: readonly string[]): { file: string; kind: FileKind } | undefined {
+  for (const file of files) {
+    const kind = kindOf(host, file);
+    if (kind !== undefined) return { file, kind };
+  }
+  return undefined;
 }
 
 /**

@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_WRONLY, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME } from '../../../src/core/constants';
-import { ConfigError } from '../../../src/core/errors';
 import { createKernel } from '../../../src/core/kernel';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
@@ -11,7 +10,6 @@ import * as finalize from '../../../src/plugins/finalize';
 import { isNullDevice } from '../../../src/plugins/finalize/dev-null';
 import { securityFlagsOf } from '../../../src/plugins/finalize/remount';
 import { IN_ROOT_RESOLVE } from '../../../src/core/in-root';
-import { sysctlPath } from '../../../src/core/config/sysctl';
 import { PROC_FILE_RESOLVE, PROC_ROOT_FLAGS } from '../../../src/core/procfs';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { changes, containerProcChecked, fdOf, viaFd } from '../../helpers/fd';
@@ -132,26 +130,6 @@ describe('finalize: readonly-mounts', () => {
 });
 
 describe('finalize: sysctl', () => {
-  test.each([
-    ['kernel.hostname', '/proc/sys/kernel/hostname'],
-    ['net.ipv4.ip_forward', '/proc/sys/net/ipv4/ip_forward'],
-    ['kernel/hostname', '/proc/sys/kernel/hostname'],
-    ['net/ipv4/conf/eth0.100/forwarding', '/proc/sys/net/ipv4/conf/eth0.100/forwarding'],
-    ['net.ipv4.conf.eth0/100.forwarding', '/proc/sys/net/ipv4/conf/eth0.100/forwarding'],
-    ['fs.mqueue.msg_max', '/proc/sys/fs/mqueue/msg_max'],
-    ['dev', '/proc/sys/dev'],
-  ])('key %s is %s', (key, path) => {
-    expect(sysctlPath(key)).toBe(path);
-  });
-
-  test.each(['', '.', '..', 'kernel..hostname', '.kernel.hostname', 'kernel.hostname.', '/kernel/hostname', 'kernel/', 'kernel//hostname', '../etc/passwd', 'kernel/../../etc/passwd', 'net/./ipv4', 'kernel/..', 'kernel.host\0name'])(
-    'key %j is refused',
-    (key) => {
-      expect(() => sysctlPath(key)).toThrow(ConfigError);
-      expect(() => sysctlPath(key)).toThrow(`linux.sysctl ${JSON.stringify(key)}: `);
-    },
-  );
-
   /** The calls of opening the container's /proc (descriptor 100) and verifying it is a procfs's root. */
   const ROOT_CHECK = [
     { op: 'open', path: '/proc', flags: PROC_ROOT_FLAGS, mode: 0 },
@@ -161,12 +139,13 @@ describe('finalize: sysctl', () => {
   const openBelow = (path: string) => ({ op: 'openat2', dirfd: 100, path, flags: O_WRONLY | O_CLOEXEC, mode: 0, resolve: PROC_FILE_RESOLVE });
 
   test('values are written in the config order, each through a descriptor opened below the verified procfs root, all opened first', () => {
-    const sys = container();
-    runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls: { 'kernel.hostname': 'box', 'net/ipv4/conf/eth0.100/forwarding': '1' } });
+    const sys = container().addFile('/proc/sys/net/ipv4/ip_forward', '0');
+    runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls: { 'kernel.hostname': 'box', 'net/ipv4.ip_forward': '1' } });
     expect(sys.calls).toEqual([
       ...ROOT_CHECK,
       openBelow('sys/kernel/hostname'),
-      openBelow('sys/net/ipv4/conf/eth0.100/forwarding'),
+      // Mixed separators, read as runc reads them: its file is there, sysctl(8)'s reading (net/ipv4.ip_forward) is not tried.
+      openBelow('sys/net/ipv4/ip_forward'),
       { op: 'write', fd: 101, data: 'box' },
       { op: 'write', fd: 102, data: '1' },
       { op: 'close', fd: 101 },
@@ -175,7 +154,74 @@ describe('finalize: sysctl', () => {
       { op: 'close', fd: 100 },
     ]);
     expect(sys.node('/proc/sys/kernel/hostname')?.content).toBe('box');
+    expect(sys.node('/proc/sys/net/ipv4/ip_forward')?.content).toBe('1');
+  });
+
+  test.each(['net/ipv4/conf/eth0.100/forwarding', 'net.ipv4.conf.eth0/100.forwarding'])(
+    'a dotted interface name (%s): runc\'s reading is missing (ENOENT), sysctl(8)\'s is opened and written',
+    (key) => {
+      const sys = container();
+      runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls: { 'kernel.hostname': 'box', [key]: '1' } });
+      expect(sys.calls).toEqual([
+        ...ROOT_CHECK,
+        openBelow('sys/kernel/hostname'),
+        openBelow('sys/net/ipv4/conf/eth0/100/forwarding'),
+        openBelow('sys/net/ipv4/conf/eth0.100/forwarding'),
+        { op: 'write', fd: 101, data: 'box' },
+        { op: 'write', fd: 102, data: '1' },
+        { op: 'close', fd: 101 },
+        { op: 'close', fd: 102 },
+        { op: 'close', fd: 100 },
+      ]);
+      expect(sys.node('/proc/sys/net/ipv4/conf/eth0.100/forwarding')?.content).toBe('1');
+    },
+  );
+
+  test('without openat2 the fallback is the same: the walk of runc\'s reading stops at the missing name', () => {
+    const sys = container().failOn('openat2', 'ENOSYS', { times: Infinity });
+    runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls: { 'net/ipv4/conf/eth0.100/forwarding': '1' } });
+    const opened = sys.callsOf('openat').map((c) => (c as { path: string }).path);
+    expect(opened).toEqual(['sys', 'net', 'ipv4', 'conf', 'eth0', 'sys', 'net', 'ipv4', 'conf', 'eth0.100', 'forwarding']);
     expect(sys.node('/proc/sys/net/ipv4/conf/eth0.100/forwarding')?.content).toBe('1');
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test('a file on the way of runc\'s reading (ENOTDIR) is no file either: sysctl(8)\'s is opened', () => {
+    const sys = container().addFile('/proc/sys/net/ipv4/ip_forward', '0').addFile('/proc/sys/net/ipv4/ip_forward.x', '0');
+    runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls: { 'net/ipv4/ip_forward.x': '1' } });
+    expect(sys.callsOf('openat2')).toEqual([openBelow('sys/net/ipv4/ip_forward/x'), openBelow('sys/net/ipv4/ip_forward.x')]);
+    expect([sys.node('/proc/sys/net/ipv4/ip_forward')?.content, sys.node('/proc/sys/net/ipv4/ip_forward.x')?.content]).toEqual(['0', '1']);
+  });
+
+  test('a key whose files are both missing fails naming both, before anything is written', () => {
+    const sys = container();
+    expect(() => runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls: { 'kernel.hostname': 'box', 'net/ipv4.no_such': '1' } })).toThrow(
+      'finalize: plugin sysctl: linux.sysctl "net/ipv4.no_such": open "/proc/sys/net/ipv4/no_such": ENOENT, nor "/proc/sys/net/ipv4.no_such": ENOENT',
+    );
+    expect(sys.calls).toEqual([
+      ...ROOT_CHECK,
+      openBelow('sys/kernel/hostname'),
+      openBelow('sys/net/ipv4/no_such'),
+      openBelow('sys/net/ipv4.no_such'),
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: 100 },
+    ]);
+    expect(sys.node('/proc/sys/kernel/hostname')?.content).toBe('host');
+  });
+
+  test('a refusal of runc\'s file (a symlink, a mount, EACCES) is no reason to try sysctl(8)\'s: it ends the step', () => {
+    const sys = container().addFile('/data/target', 'host').addDir('/proc/sys/net/ipv4').addSymlink('/proc/sys/net/ipv4/ip_forward', '/data/target').addFile('/proc/sys/net/ipv4.ip_forward', '0');
+    sys.clearCalls();
+    expect(() => runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls: { 'net/ipv4.ip_forward': '1' } })).toThrow(
+      'finalize: plugin sysctl: linux.sysctl "net/ipv4.ip_forward": "/proc/sys/net/ipv4/ip_forward" is not a procfs file (a symlink on the way)',
+    );
+    expect(sys.calls).toEqual([...ROOT_CHECK, openBelow('sys/net/ipv4/ip_forward'), { op: 'close', fd: 100 }]);
+    const denied = container().addFile('/proc/sys/net/ipv4/ip_forward', '0').addFile('/proc/sys/net/ipv4.ip_forward', '0').failOn('openat2', 'EACCES');
+    expect(() => runSteps(denied, [new finalize.SysctlsStep(denied)], { sysctls: { 'net/ipv4.ip_forward': '1' } })).toThrow(
+      'finalize: plugin sysctl: linux.sysctl "net/ipv4.ip_forward": open "/proc/sys/net/ipv4/ip_forward": EACCES',
+    );
+    expect(denied.callsOf('openat2')).toHaveLength(1);
+    expect([sys.node('/data/target')?.content, denied.node('/proc/sys/net/ipv4.ip_forward')?.content]).toEqual(['host', '0']);
   });
 
   /** The hunt's image: no procfs mounted, /proc/sys/net/ipv4/ip_forward a symlink to a host directory's file bound at /data. */
@@ -258,7 +304,7 @@ describe('finalize: sysctl', () => {
     expect(error).toMatchObject({
       name: 'PluginError',
       exitCode: 2,
-      message: 'finalize: plugin sysctl: linux.sysctl "kernel/../../x": must name a file below /proc/sys: no empty, "." or ".." components',
+      message: 'finalize: plugin sysctl: linux.sysctl "kernel/../../x": must name a file below /proc/sys: no ".." component',
     });
     expect(sys.effects()).toEqual([]);
   });
