@@ -3,7 +3,7 @@
  * (mount table, /dev, open descriptors, umask, cwd, modes) must be the same once what
  * must differ is normalized (harness.ts). Under CI these tests run, never skip.
  */
-import { spawnSync } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -174,6 +174,65 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       writeFileSync(path.join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\n');
       writeFileSync(path.join(dir, 'hostname'), 'runc\n');
     });
+  });
+
+  test('sysctl keys as runc reads them: mixed separators, empty names, a trailing separator, the path form', () => {
+    const files = ['net/ipv4/ip_forward', 'net/ipv4/conf/lo/forwarding', 'net/ipv4/ip_default_ttl', 'net/ipv4/tcp_syncookies', 'fs/mqueue/msg_max', 'kernel/shmmni'];
+    const config = runcSpec([`echo "== sysctl"; cd /proc/sys && cat ${files.join(' ')}`]);
+    // Each value other than a new namespace's default (0, 0, 64, 1, 10, 4096).
+    config.linux.sysctl = {
+      'net/ipv4.ip_forward': '1',
+      'net.ipv4/conf/lo/forwarding': '1',
+      'net..ipv4.ip_default_ttl': '42',
+      'net.ipv4.tcp_syncookies.': '2',
+      'fs.mqueue..msg_max': '20',
+      'kernel/shmmni': '1000',
+    };
+    const { sections } = compare(config);
+    expect(sections.sysctl).toEqual(['1', '1', '42', '2', '20', '1000']);
+  });
+
+  test("an interface name with a dot (veth0.100) in a network namespace joined by path: runc 1.1.5 reads each dot as a separator and fails, mountkit writes the interface's file in either of sysctl(8)'s forms", () => {
+    // A network namespace of its own, as a CNI plugin makes a pod's: held by a sleep, its interfaces made from here.
+    const holder = spawn('unshare', ['--net', '--', 'sleep', '600'], { stdio: 'ignore' });
+    const ns = `/proc/${holder.pid}/ns/net`;
+    const inNs = (...args: string[]) => spawnSync('nsenter', [`--net=${ns}`, ...args], { encoding: 'utf8' });
+    try {
+      const own = readlinkSync('/proc/self/ns/net');
+      for (let i = 0; i < 200 && readlinkSync(ns) === own; i++) spawnSync('sleep', ['0.05']);
+      expect(readlinkSync(ns)).not.toBe(own);
+      const made = inNs('ip', 'link', 'add', 'veth0.100', 'type', 'veth', 'peer', 'name', 'veth1');
+      expect({ status: made.status, stderr: made.stderr }).toEqual({ status: 0, stderr: '' });
+      const file = '/proc/sys/net/ipv4/conf/veth0.100/forwarding';
+      const bundleOf = (key: string, read: string) => {
+        const config = runcSpec();
+        config.process.args = ['cat', read];
+        config.linux.namespaces = config.linux.namespaces.map((n: { type: string }) => (n.type === 'network' ? { type: 'network', path: ns } : n));
+        config.linux.sysctl = { [key]: '1' };
+        return config;
+      };
+      const reset = (read: string) => expect(inNs('sh', '-c', `echo 0 >${read} && cat ${read}`).stdout).toBe('0\n');
+      for (const key of ['net/ipv4/conf/veth0.100/forwarding', 'net.ipv4.conf.veth0/100.forwarding']) {
+        reset(file);
+        withCopies(bundleOf(key, file), (forRunc, forMountkit) => {
+          const runc = runRunc(forRunc);
+          expect(runc.status).toBe(1);
+          expect(runc.stderr).toContain('open /proc/sys/net/ipv4/conf/veth0/100/forwarding: no such file or directory');
+          expect(runMountkit(forMountkit)).toEqual({ status: 0, stdout: '1\n', stderr: '' });
+        });
+        expect(inNs('cat', file).stdout).toBe('1\n');
+      }
+      // The other end, without a dot in its name, in a key of mixed separators: both write it alike.
+      const peer = '/proc/sys/net/ipv4/conf/veth1/forwarding';
+      withCopies(bundleOf('net/ipv4/conf/veth1.forwarding', peer), (forRunc, forMountkit) => {
+        for (const [run, bundle] of [[runRunc, forRunc], [runMountkit, forMountkit]] as const) {
+          reset(peer);
+          expect(run(bundle)).toEqual({ status: 0, stdout: '1\n', stderr: '' });
+        }
+      });
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 
   test('read-only rootfs with tmpfs mounts and a deep cwd', () => {
