@@ -42,6 +42,9 @@ describe('sysctlFiles: runc\'s reading first (every "." and "/" separates, empty
     const name = (bytes: number) => `net/${'a'.repeat(bytes - '/proc/sys/net/'.length)}`;
     expect(sysctlFiles(name(4095))[0]).toHaveLength(4095);
     expect(() => sysctlFiles(name(4096))).toThrow(/^linux\.sysctl "net\/a+": names a path of 4096 bytes: with its NUL over PATH_MAX \(4096\)$/);
+    // Bytes of UTF-8, as open(2) counts them: /proc/sys/net/ and 2041 two-byte characters are 4096.
+    const wide = `net/${'é'.repeat(2041)}`;
+    expect(() => sysctlFiles(wide)).toThrow(/names a path of 4096 bytes/);
     // Empty names do not count, as runc's cleaned path does not hold them.
     expect(sysctlFiles(`net${'/'.repeat(5000)}ipv4/ip_forward`)).toEqual(['/proc/sys/net/ipv4/ip_forward']);
   });

@@ -60,9 +60,10 @@ export function readSysctlKey(key: string): SysctlKey {
   const names = (first >= 0 && key[first] === '.' ? swapSeparators(key) : key).split('/');
   if (names.includes('..') || key.split('/').includes('..')) refuse(key, `must name a file below ${PROC_SYS}: no ".." component`);
   const runc = [PROC_SYS, ...key.split(/[./]/).filter((n) => n !== '')].join('/');
-  if (runc.length >= PATH_MAX) refuse(key, `names a path of ${runc.length} bytes: with its NUL over PATH_MAX (${PATH_MAX})`);
+  const bytes = Buffer.byteLength(runc);
+  if (bytes >= PATH_MAX) refuse(key, `names a path of ${bytes} bytes: with its NUL over PATH_MAX (${PATH_MAX})`);
   const sysctl8 = [PROC_SYS, ...names.filter((n) => n !== '' && n !== '.')].join('/');
-  return { names, files: sysctl8 === runc || sysctl8.length >= PATH_MAX ? [runc] : [runc, sysctl8] };
+  return { names, files: sysctl8 === runc || Buffer.byteLength(sysctl8) >= PATH_MAX ? [runc] : [runc, sysctl8] };
 }
 
 /** The files `key` may name, in the order they are tried (readSysctlKey). */
