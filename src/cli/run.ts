@@ -8,7 +8,7 @@
  * core/namespaces.ts), otherwise it goes on in this process: plugins, namespaces, the
  * pipeline, and execve into the container.
  */
-import { closeSync, fstatSync, readFileSync, readSync, readlinkSync, writeSync } from 'fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync, readlinkSync, writeSync } from 'fs';
 import { constants } from 'os';
 import path = require('path');
 import type { RootfsConfig } from '../core/config/model';
@@ -33,7 +33,7 @@ import {
   type LaunchContext,
   type LaunchPlan,
 } from '../core/namespaces';
-import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, type RelaunchDescriptors } from '../core/relaunch';
+import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../core/relaunch';
 import { FIRST_PASSED_FD, checkPassedOpen, descriptorCount, listenFdsOf, passedCount, relaunchChannelFd } from '../core/passed-fds';
 import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
 import type { Logger } from '../core/plugin';
@@ -147,6 +147,16 @@ function procPid(): number {
 /** The CLI's logger for each set of options: one per run, so that --log's file is opened once. */
 const loggers = new WeakMap<CliOptions, Logger>();
 
+/**
+ * The --log file's descriptor, by the options naming it, where `run` holds it open: in the
+ * first process of a relaunch, which opened it (openLogFile), and in the relaunch, which
+ * took it from its starter (takeRelaunchLog).
+ */
+const logFds = new WeakMap<CliOptions, number>();
+
+/** The options of a relaunch's `run`, whose --log file is the one its starter passed (logFds), never opened by path. */
+const logFromStarter = new WeakSet<CliOptions>();
+
 /** The copy `run` keeps of the stderr it was started with (keepStderr), by its options. */
 const keptStderr = new WeakMap<CliOptions, number>();
 
@@ -159,26 +169,52 @@ export function cliStderr(opts: CliOptions): number | undefined {
   return keptStderr.get(opts);
 }
 
+/** A --log file that cannot be opened: a configuration error naming it and the errno. */
+function logOpenError(file: string, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === undefined ? err : new ConfigError('--log', file, `cannot be opened (${code})`);
+}
+
 /**
  * The logger the CLI's options ask for, the same one each time for the same options; a
- * --log file that cannot be opened is a configuration error naming it.
+ * --log file that cannot be opened is a configuration error naming it. A file `run` holds
+ * open (logFds) is written to as it is; a relaunch, which has it from its starter only,
+ * never opens it by path.
  */
 export function cliLogger(opts: CliOptions): Logger {
   const made = loggers.get(opts);
   if (made) return made;
+  const file = opts.log ? path.resolve(opts.log) : undefined;
+  const fileFd = opts.log ? logFds.get(opts) : undefined;
+  if (file !== undefined && fileFd === undefined && logFromStarter.has(opts)) throw new Error(`--log ${JSON.stringify(file)}: not taken from the process that started mountkit`);
   const { createLogger } = require('../core/logger') as typeof import('../core/logger');
-  const file = opts.log && path.resolve(opts.log);
   // Only lines in a file or as JSON tell of the run: the default logger needs no fields.
   const run = file || opts.logFormat === 'json' ? { pid: procPid(), id: opts.containerId ?? defaultContainerId({ bundle: path.resolve(opts.bundle) }) } : undefined;
   try {
-    const logger = createLogger({ level: opts.logLevel, format: opts.logFormat, file, fileOption: '--log', stderrFd: keptStderr.get(opts), run });
+    const logger = createLogger({ level: opts.logLevel, format: opts.logFormat, file, fileFd, fileOption: '--log', stderrFd: keptStderr.get(opts), run });
     loggers.set(opts, logger);
     return logger;
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (file === undefined || code === undefined) throw err;
-    throw new ConfigError('--log', file, `cannot be opened (${code})`);
+    if (file === undefined) throw err;
+    throw logOpenError(file, err);
   }
+}
+
+/**
+ * In the first process of a relaunch: the --log file `opts` names, opened for appending
+ * (close-on-exec, as libuv opens every file) with this process's rights, on the host,
+ * as runc opens its log before it starts its init; given to the relaunch
+ * (RELAUNCH_LOG_FD) and written to by this process's logger too (logFds).
+ */
+function openLogFile(opts: CliOptions, file: string): number {
+  let fd: number;
+  try {
+    fd = openSync(file, 'a', 0o640);
+  } catch (err) {
+    throw logOpenError(file, err);
+  }
+  logFds.set(opts, fd);
+  return fd;
 }
 
 /**
@@ -219,12 +255,15 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   keptStderr.set(opts, keepStderr(sys, FIRST_INHERITED_FD));
   const forkedBy = process.env[PID_NAMESPACE_PARENT_ENV];
   delete process.env[PID_NAMESPACE_PARENT_ENV];
-  // A relaunch opens its --log file while every number up to the runtime channel is still
-  // held (its starter filled them, spawnRelaunch): the descriptors passed to the container
-  // are dup3(2)ed onto 3 and up before its execve, and a file opened where the config's
-  // descriptor was (closed once read) would be one of them, taking the log's later lines
-  // (a failed execve's error) into a file of the caller's.
-  if (launch.relaunched && opts.log) cliLogger(opts);
+  // A relaunch takes its --log file from its starter while every number up to the runtime
+  // channel is still held (its starter filled them, relaunch()): the descriptors passed to
+  // the container are dup3(2)ed onto 3 and up before its execve, and a log left among them
+  // would take its later lines (a failed execve's error) into a file of the caller's.
+  if (launch.relaunched && opts.log) {
+    logFromStarter.add(opts);
+    logFds.set(opts, takeRelaunchLog(sys, FIRST_INHERITED_FD));
+    cliLogger(opts);
+  }
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);
   // Rootless: run by a user other than root, as the relaunch is told (it is root in its namespace).
   const rootless = launch.relaunched ? process.env[ROOTLESS_ENV] === '1' : (process.geteuid?.() ?? 0) !== 0;
@@ -265,6 +304,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const plan = planLaunch(config.namespaces, launch, config);
   // The runtime's hooks go to the starter, where mountkit was started, through descriptor 3 (core/runtime-hooks.ts).
   if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...relaunched }, plan, opts, sys);
+  // Opened here, on the host, and passed on: the relaunch may not open it (core/relaunch.ts RELAUNCH_LOG_FD).
+  const log = opts.log ? openLogFile(opts, path.resolve(opts.log)) : undefined;
   let logger: Logger | undefined;
   const warn = (message: string): void => {
     (logger ??= cliLogger(opts)).warn(message);
@@ -283,7 +324,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     throw err;
   }
   try {
-    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, sys, config, warn, held }, sys);
+    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, log, sys, config, warn, held }, sys);
   } catch (err) {
     held.release();
     throw err;
@@ -303,6 +344,8 @@ interface Relaunch {
   console?: number;
   /** This process's end of the idmap socket and the container's user namespace (core/relaunch.ts), with which it makes the relaunch's idmapped copies (core/idmapped-tree.ts). */
   idmap?: RelaunchDescriptors['idmap'];
+  /** The --log file, opened by this process, which the relaunch gets on RELAUNCH_LOG_FD. */
+  log?: number;
   /** The port the runtime's hooks are run through, the config they come from, and where their warnings go (core/runtime-hooks.ts). */
   sys: Syscalls;
   config: RootfsConfig;
@@ -523,9 +566,10 @@ export function watchStarter(): StarterWatch {
  * forward.ts the container's program has started. config.json's text comes on
  * CONFIG_FD, written here (passConfig), read to its end there (configFromStarter); what
  * prepareRelaunch made, opened and connected comes on the numbers it gives
- * (takeRelaunchDescriptors takes them there).
+ * (takeRelaunchDescriptors takes them there), the --log file on RELAUNCH_LOG_FD
+ * (takeRelaunchLog).
  */
-function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootfs, warn, held, watch }: Relaunch): Promise<number> {
+function relaunch({ plan, argv, text, passed, console, idmap, log, sys, config: rootfs, warn, held, watch }: Relaunch): Promise<number> {
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
@@ -539,6 +583,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, sys, config: rootf
   };
   const stdio: ('inherit' | 'pipe' | 'ignore' | number)[] = ['inherit', 'inherit', 'inherit', 'pipe', 'ignore', 'pipe'];
   for (const [there, here] of passed) stdio[there] = here;
+  if (log !== undefined) stdio[RELAUNCH_LOG_FD] = log;
   // The descriptors passed to the container, after the relaunch's own (relaunchPassedAt).
   const count = passedCount(rootfs);
   const passedAt = relaunchPassedAt(rootfs, cmd === 'nsenter');

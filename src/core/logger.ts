@@ -12,6 +12,12 @@ export interface LoggerOptions {
   format?: LogFormat;
   /** Append to this file instead of writing to stderr. */
   file?: string;
+  /**
+   * A descriptor of `file` already open for appending, written to in place of opening
+   * `file`, which then only names it (the line telling of a failed write): a relaunch's
+   * log, which its starter opened on the host (cli/run.ts). The logger never closes it.
+   */
+  fileFd?: number;
   /** What the line telling of a failed write to `file` calls it (the CLI's `--log`; default `log file`). */
   fileOption?: string;
   /**
@@ -58,7 +64,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       return file ? fileTextLine(new Date(), run, line) : line;
     });
     const format = opts.format === 'json' ? winston.format.printf(({ level, message, ...meta }) => jsonLine(new Date(), run, level, message, meta)) : text;
-    const stream = file ? syncFileStream(file, opts.fileOption ?? 'log file', stderr) : syncStream(stderr, () => undefined);
+    const stream = file ? syncFileStream(file, opts.fileOption ?? 'log file', stderr, opts.fileFd) : syncStream(stderr, () => undefined);
     const transport = new winston.transports.Stream({ format, stream });
     return winston.createLogger({ level, levels: winston.config.npm.levels, transports: [transport] });
   });
@@ -233,12 +239,12 @@ function syncStream(fd: number, failed: (err: unknown) => void): Writable {
 /**
  * Appends each line with write(2) as it is logged. winston's File transport opens and
  * writes through the libuv thread pool, which stays in the old mount namespace and loses
- * whatever is pending when the process execve(2)s; this opens the file once, up front.
- * A write that fails (ENOSPC, EIO): stderr (`stderr`) is told once (droppedLogLine), and
- * the later lines are dropped.
+ * whatever is pending when the process execve(2)s; this opens the file once, up front,
+ * unless it is given open (`given`). A write that fails (ENOSPC, EIO): stderr (`stderr`)
+ * is told once (droppedLogLine), and the later lines are dropped.
  */
-function syncFileStream(file: string, option: string, stderr: number): Writable {
-  const fd = openSync(file, 'a', 0o640);
+function syncFileStream(file: string, option: string, stderr: number, given?: number): Writable {
+  const fd = given ?? openSync(file, 'a', 0o640);
   return syncStream(fd, (err) => new LineWriter(stderr, () => undefined).line(droppedLogLine(option, file, err)));
 }
 

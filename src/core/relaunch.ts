@@ -54,6 +54,36 @@ export const FIRST_INHERITED_FD = 3;
 /** The relaunch's descriptor for each of the host's sockets, by role. */
 export const RELAUNCH_SOCKET_FDS: Readonly<Record<HostSocketRole, number>> = { console: 6, seccompAgent: 7 };
 
+/**
+ * The relaunch's descriptor of the --log file, which its first process opened on the host
+ * (cli/run.ts), as runc opens its log before it starts its init: the relaunch, as a user
+ * namespace's root, may be a host id that cannot open it (EACCES), and never opens it by
+ * path. Free among the relaunch's own: 4 the user namespace, 5 config.json, 6 and 7 the
+ * sockets, 9 the pid namespace's shell's (namespaces.ts PARENT_STDERR_FD).
+ */
+export const RELAUNCH_LOG_FD = 8;
+
+/** What names the --log file's descriptor in errors. */
+const LOG_FILE = `the --log file, descriptor ${RELAUNCH_LOG_FD} from the process that started mountkit`;
+
+/**
+ * In the relaunched process: the --log file its starter passed on RELAUNCH_LOG_FD, as a
+ * close-on-exec copy (fcntl(2) F_DUPFD_CLOEXEC) on the lowest free number from `lowest`,
+ * and RELAUNCH_LOG_FD closed. Taken while every number a descriptor passed to the
+ * container is dup3(2)ed onto is held (cli/run.ts), the copy lies above them: one left on
+ * RELAUNCH_LOG_FD would be replaced by the caller's file there before the execve, and the
+ * log's last lines (a failed execve's error) written into it. Returns the copy's number;
+ * a descriptor that is not open (something else started this process with
+ * MOUNTKIT_RELAUNCHED set) is refused, naming it.
+ */
+export function takeRelaunchLog(sys: Syscalls, lowest: number): number {
+  return naming(LOG_FILE, () => {
+    const fd = sys.dupCloexec(RELAUNCH_LOG_FD, lowest);
+    sys.close(RELAUNCH_LOG_FD);
+    return fd;
+  });
+}
+
 /** The fields that name each socket in errors. */
 const SOCKET_FIELDS: Readonly<Record<HostSocketRole, string>> = { console: '--console-socket', seccompAgent: 'linux.seccomp.listenerPath' };
 
@@ -78,9 +108,10 @@ export function idmapSlot(config: Pick<RootfsConfig, 'namespaces'> & { mounts?: 
 /**
  * Where a relaunch gets the descriptors passed to the container (core/passed-fds.ts),
  * which it moves to their numbers from 3 last before its execve (handOverPassed): after
- * its own, which sit there (RELAUNCH_STARTER_FD, CONFIG_FD, the sockets), and after the
- * one the pid namespace's shell redirects (namespaces.ts PARENT_STDERR_FD, 9): the first
- * after the namespaces nsenter joins and the idmap socket (RELAUNCH_FIRST_JOIN_FD on).
+ * its own, which sit there (RELAUNCH_STARTER_FD, CONFIG_FD, the sockets,
+ * RELAUNCH_LOG_FD), and after the one the pid namespace's shell redirects (namespaces.ts
+ * PARENT_STDERR_FD, 9): the first after the namespaces nsenter joins and the idmap socket
+ * (RELAUNCH_FIRST_JOIN_FD on).
  */
 export function relaunchPassedAt(config: Pick<RootfsConfig, 'namespaces'> & { mounts?: readonly MountSpec[] }, nsenter: boolean): number {
   if (!nsenter) return RELAUNCH_FIRST_JOIN_FD;

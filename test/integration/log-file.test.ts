@@ -3,10 +3,11 @@
  * sees it, and the container's id), and when, in both formats.
  */
 import { spawn } from 'child_process';
-import { readFileSync } from 'fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'fs';
+import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, busyboxConfig, makeBundle } from '../conformance/harness';
-import { LAUNCHER } from '../helpers/cli';
+import { BIN, LAUNCHER } from '../helpers/cli';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) throw new Error('log file tests need root and busybox-static (installed by .ci/run)');
@@ -38,8 +39,17 @@ function parse(format: 'text' | 'json', line: string): Line {
 
 /** `bin/mountkit run ARGS`, waited for: its status, stdout and stderr. */
 function mountkit(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return started([LAUNCHER], args);
+}
+
+/** The same through the Node entry. */
+function node(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return started([process.execPath, BIN], args);
+}
+
+function started([cmd, ...pre]: string[], args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(LAUNCHER, ['run', '--seccomp-cache', 'off', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, [...pre, 'run', '--seccomp-cache', 'off', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -83,4 +93,52 @@ maybe('runs sharing a --log file', () => {
       b.cleanup();
     }
   }, 60_000);
+});
+
+maybe('a --log file with a user namespace', () => {
+  const RANGE = [{ containerID: 0, hostID: 100000, size: 65536 }];
+
+  test.each([
+    ['bin/mountkit', 'text', 'launcher', 'true'],
+    ['the Node entry', 'json', 'node', 'true'],
+    ['bin/mountkit', 'json', 'launcher', 'no-such-program'],
+    ['the Node entry', 'text', 'node', 'no-such-program'],
+  ] as const)(
+    "from %s, as %s (%s), running %s: the relaunch, the namespace's root (host uid 100000), writes to the file its first process opened, in a directory only root may search; the container gets no descriptor of it",
+    async (_entry, format, entry, program) => {
+      // The error that ends the run is mountkit's own when the program is not found.
+      const c = busyboxConfig(program === 'true' ? ['sh', '-c', 'echo $(ls /proc/self/fd)'] : [program]);
+      c.linux = { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: RANGE, gidMappings: RANGE };
+      const b = makeBundle(c);
+      const logs = mkdtempSync(path.join(tmpdir(), 'mountkit-logs-'));
+      try {
+        // As under runc, the namespace's root must reach the rootfs; the log's directory stays root's alone.
+        chmodSync(b.dir, 0o711);
+        chmodSync(logs, 0o700);
+        const log = path.join(logs, 'run.log');
+        // At info for the error: at debug the error on stderr has its stack after the line.
+        const args = ['--bundle', b.dir, '--log', log, '--log-format', format, '--log-level', program === 'true' ? 'debug' : 'info', 'userns-log'];
+        const r = entry === 'launcher' ? await mountkit(args) : await node(args);
+        // ls holds one descriptor of its own (its directory) besides 0, 1 and 2.
+        expect(r.stdout).toBe(program === 'true' ? '0 1 2 3\n' : '');
+        expect(statSync(log).uid).toBe(0);
+        const lines = readFileSync(log, 'utf8').trimEnd().split('\n').map((line) => parse(format, line));
+        expect(new Set(lines.map((l) => l.id))).toEqual(new Set(['userns-log']));
+        if (program === 'true') {
+          expect([r.status, r.stderr]).toEqual([0, '']);
+          // Only the relaunch runs the phases.
+          expect(lines.filter((l) => l.message.startsWith('phase finalize start'))).toHaveLength(1);
+          return;
+        }
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(/^mountkit: finalize: plugin exec: process\.args\[0\] "no-such-program" .+\n$/);
+        const last = lines.at(-1)!;
+        expect({ level: last.level, message: `mountkit: ${last.message}\n` }).toEqual({ level: 'error', message: r.stderr });
+      } finally {
+        b.cleanup();
+        rmSync(logs, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
 });

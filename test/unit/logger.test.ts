@@ -243,6 +243,37 @@ process.stdout.write('all logged');`);
   });
 });
 
+// A relaunch's --log file, which its starter opened on the host (cli/run.ts, core/relaunch.ts RELAUNCH_LOG_FD).
+describe('fileFd: the file given open', () => {
+  test.each(['text', 'json'])('as %s: the lines go to the descriptor, and the path, which names a file that cannot be opened, is never opened', (format) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-log-'));
+    try {
+      const file = path.join(dir, 'log');
+      const r = inNode(`
+const fd = require('fs').openSync(${JSON.stringify(file)}, 'a');
+const log = createLogger({ file: '/nonexistent-dir/log', fileFd: fd, format: '${format}', level: 'debug', run: { pid: 4242, id: 'web-1' } });
+log.warn('first');
+log.debug('second');`);
+      expect(r).toEqual({ stdout: '', stderr: '' });
+      const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+      if (format === 'json') expect(lines.map((l) => JSON.parse(l)).map((l) => [l.pid, l.id, l.level, l.message])).toEqual([[4242, 'web-1', 'warn', 'first'], [4242, 'web-1', 'debug', 'second']]);
+      else expect(lines.map((l) => l.replace(/^\S+ /, ''))).toEqual(['pid=4242 id=web-1 mountkit warn: first', 'pid=4242 id=web-1 mountkit debug: second']);
+      expect(fs.existsSync('/nonexistent-dir')).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('one that cannot be written (/dev/full): stderr is told once, naming the file by its path', () => {
+    const r = inNode(`
+const log = createLogger({ file: '/var/log/app.log', fileFd: require('fs').openSync('/dev/full', 'a'), fileOption: '--log' });
+log.warn('first');
+log.error('second');
+process.stdout.write('all logged');`);
+    expect(r).toEqual({ stdout: 'all logged', stderr: 'mountkit: --log "/var/log/app.log": write: ENOSPC; the rest of the log is dropped\n' });
+  });
+});
+
 // mountkit run gives its copy of the stderr it was started with (core/streams.ts keepStderr): the console step puts the container's terminal on 2.
 describe('stderrFd: another descriptor for stderr', () => {
   /** Runs `body` with `out` a file opened for writing at that path's descriptor; returns the file's content and the child's stderr. */

@@ -1,7 +1,7 @@
 import type { NamespaceSpec, RootfsConfig } from '../../src/core/config/model';
 import { AT_EMPTY_PATH, MS_BIND, O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
 import { planLaunch } from '../../src/core/namespaces';
-import { RELAUNCH_SOCKET_FDS, idmapSlot, prepareRelaunch, takeRelaunchDescriptors } from '../../src/core/relaunch';
+import { RELAUNCH_LOG_FD, RELAUNCH_SOCKET_FDS, idmapSlot, prepareRelaunch, takeRelaunchDescriptors, takeRelaunchLog } from '../../src/core/relaunch';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { makeConfig, makeMount } from '../helpers/config';
 
@@ -282,5 +282,28 @@ describe('takeRelaunchDescriptors', () => {
     expect(() => takeRelaunchDescriptors(relaunched(false), config, true)).toThrow(
       '--console-socket "/run/console.sock": descriptor 6 from the process that started mountkit is not a socket',
     );
+  });
+});
+
+describe('takeRelaunchLog', () => {
+  test('the --log file its starter opened on 8 is moved to a close-on-exec copy on the lowest free number from the one given, and 8 closed', () => {
+    const sys = new FakeSyscalls().addFile('/run.log');
+    const opened = sys.open('/run.log', O_RDONLY, 0);
+    sys.dup3(opened, RELAUNCH_LOG_FD, 0);
+    sys.close(opened);
+    sys.clearCalls();
+    const fd = takeRelaunchLog(sys, 3);
+    expect(sys.calls).toEqual([
+      { op: 'dupCloexec', fd: 8, lowest: 3 },
+      { op: 'close', fd: 8 },
+    ]);
+    expect(sys.openFds()).toEqual([fd]);
+    expect(fd).not.toBe(RELAUNCH_LOG_FD);
+  });
+
+  test('nothing open on 8 (a process started with MOUNTKIT_RELAUNCHED set by something else) is refused, naming it, and nothing is closed', () => {
+    const sys = new FakeSyscalls();
+    expect(() => takeRelaunchLog(sys, 3)).toThrow('the --log file, descriptor 8 from the process that started mountkit: fcntl');
+    expect(sys.callsOf('close')).toEqual([]);
   });
 });
