@@ -45,6 +45,7 @@ import { serveRuntimeChannel } from '../core/runtime-hooks';
 import { relayConsole, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
 import { nodeStartEnv } from './node-env';
+import { configFrame, readConfigFrame } from './config-frame';
 import { keepStderr, openStderrBeforeRelaunch } from '../core/streams';
 import { checkRelaunchTasks, spawnError } from '../core/task-limits';
 
@@ -417,7 +418,14 @@ function greetStarter(): void {
   }
 }
 
-/** In the relaunched process: config.json's text as its starter read it, from CONFIG_FD to its end, which is closed then. */
+/**
+ * In the relaunched process: config.json's text as its starter read it, from CONFIG_FD to
+ * its end, which is closed then; framed with its length (config-frame.ts), so that a
+ * starter that ended while it wrote (a SIGKILL) is told as such, not as a config.json
+ * that is not valid JSON. The starter's watch kills this process then too, but may come
+ * after the message. A starter that ended with this process's line unread (greetStarter)
+ * resets the socket: ECONNRESET is its end too (unix(7) stream sockets).
+ */
 function configFromStarter(): string {
   let socket = false;
   try {
@@ -425,17 +433,33 @@ function configFromStarter(): string {
   } catch {
     // Not open: refused below.
   }
-  if (!socket) throw new Error(`${RELAUNCHED_ENV} is set, which only mountkit's own relaunch sets: descriptor ${CONFIG_FD} is not the config it passes`);
+  const notPassed = `${RELAUNCHED_ENV} is set, which only mountkit's own relaunch sets: descriptor ${CONFIG_FD} is not the config it passes`;
+  if (!socket) throw new Error(notPassed);
   const chunks: Buffer[] = [];
   const buf = Buffer.alloc(64 * 1024);
   try {
-    for (let n; (n = readSync(CONFIG_FD, buf, 0, buf.length, null)) > 0; ) chunks.push(Buffer.from(buf.subarray(0, n)));
+    for (let n; (n = readConfigChunk(buf)) > 0; ) chunks.push(Buffer.from(buf.subarray(0, n)));
   } finally {
     closeSync(CONFIG_FD);
   }
-  // The starter sends a config it has read and checked, never an empty one: it ended before sending (a SIGKILL).
-  if (chunks.length === 0) throw new Error(`the mountkit process that started this one ended before it passed config.json (descriptor ${CONFIG_FD} was closed empty)`);
-  return Buffer.concat(chunks).toString('utf8');
+  const data = Buffer.concat(chunks);
+  const ended = `the mountkit process that started this one ended before it passed`;
+  // The starter sends a config it has read and checked, never an empty one: it ended before sending.
+  if (data.length === 0) throw new Error(`${ended} config.json (descriptor ${CONFIG_FD} was closed empty)`);
+  const frame = readConfigFrame(data);
+  if ('invalid' in frame) throw new Error(notPassed);
+  if ('short' in frame) throw new Error(`${ended} all of config.json (descriptor ${CONFIG_FD} was closed after ${frame.got}${frame.of === undefined ? '' : ` of ${frame.of}`} bytes)`);
+  return frame.text;
+}
+
+/** One read(2) of CONFIG_FD into `buf`: the bytes read, 0 at its end, which a reset (ECONNRESET) is too. */
+function readConfigChunk(buf: Buffer): number {
+  try {
+    return readSync(CONFIG_FD, buf, 0, buf.length, null);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ECONNRESET') return 0;
+    throw err;
+  }
 }
 
 /** A shell's command that ignores the signals passed on, by number (dash names no STKFLT). */
@@ -701,9 +725,10 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, sys, config: 
 }
 
 /**
- * Gives the relaunch config.json's text on `socket` (CONFIG_FD), which it reads to its
- * end (configFromStarter) after writing one line there first thing (greetStarter). The
- * end comes at once, or, given `find`, once that line has come and `find` has run: the
+ * Gives the relaunch config.json's text on `socket` (CONFIG_FD), after its length
+ * (config-frame.ts), which it reads to its end (configFromStarter) after writing one line
+ * there first thing (greetStarter). The end comes at once, or, given `find`, once that
+ * line has come and `find` has run: the
  * relaunch cannot go past the read before, so `find` runs while it is there, the one sure
  * moment for a container whose program ends as soon as it starts, before this process
  * reads the "exec" event, and is reaped at once by its parent (PID_NAMESPACE_PARENT).
@@ -715,12 +740,13 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, sys, config: 
 function passConfig(socket: import('net').Socket, text: string, find?: () => void): void {
   // A relaunch that ends before reading it all closes its end; what is left is dropped.
   socket.on('error', () => undefined);
+  const frame = configFrame(text);
   if (!find) {
     socket.on('data', () => undefined);
-    socket.end(text);
+    socket.end(frame);
     return;
   }
-  socket.write(text);
+  socket.write(frame);
   socket.once('data', () => {
     find();
     socket.on('data', () => undefined);

@@ -16,6 +16,7 @@ const maybe = available ? describe : describe.skip;
 
 const SIGNAL_ON_CONNECT = path.join(__dirname, '..', 'helpers', 'signal-on-connect.py');
 const CLOSED_STDERR = path.join(__dirname, '..', 'helpers', 'closed-stderr.py');
+const CONFIG_STARTER = path.join(__dirname, '..', 'helpers', 'config-starter.py');
 
 interface Outcome {
   status: number | null;
@@ -83,6 +84,27 @@ maybe('signals that come before the relaunch runs', () => {
       feed: (child) => (child.stdio as unknown as import('stream').Writable[])[5].end(),
     });
     expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: the mountkit process that started this one ended before it passed config.json (descriptor 5 was closed empty)\n']);
+  });
+
+  test.each([
+    ['shut down (a SIGKILL with its line read)', 'end'],
+    ['reset (a SIGKILL with its line unread: ECONNRESET)', 'reset'],
+  ])(
+    'a relaunch whose starter ended while it wrote config.json (its socket %s) says so in one line, and does not call the config invalid JSON',
+    async (_what, mode) => {
+      // Its length, 12 bytes, then 8 of them.
+      const r = await outcome(['python3', CONFIG_STARTER, mode, '12\n{"ociVer', process.execPath, BIN, 'run', '--bundle', '/nonexistent', '--seccomp-cache', 'off'], {
+        env: { ...process.env, MOUNTKIT_RELAUNCHED: '1' },
+      });
+      expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: the mountkit process that started this one ended before it passed all of config.json (descriptor 5 was closed after 8 of 12 bytes)\n']);
+    },
+  );
+
+  test("config.json's text without the length a starter sends first: something else started the process with MOUNTKIT_RELAUNCHED set, and it is refused", async () => {
+    const r = await outcome(['python3', CONFIG_STARTER, 'end', '{"ociVersion":"1.0.2"}', process.execPath, BIN, 'run', '--bundle', '/nonexistent', '--seccomp-cache', 'off'], {
+      env: { ...process.env, MOUNTKIT_RELAUNCHED: '1' },
+    });
+    expect([r.status, r.stdout, r.stderr]).toEqual([1, '', "mountkit: MOUNTKIT_RELAUNCHED is set, which only mountkit's own relaunch sets: descriptor 5 is not the config it passes\n"]);
   });
 
   test("a run that fails once the signals are held, before its relaunch (the seccomp agent's socket is not there), exits 1 when its stderr is a pipe whose reader has gone, as before they were held: SIGPIPE, which Node ignores, got its default action back with their release and ended mountkit (141)", async () => {
