@@ -494,9 +494,18 @@ exec "$@"`;
  *   CONFIG_PROC_CHILDREN) holds the channel on none of those numbers, as readlink(1)
  *   reads them: its program has started, which outlives `runc run` too. A link it cannot
  *   read (no readlink(1) in PATH) is taken so, and nothing is killed.
- * The container goes first: PID 1 of a pid namespace takes a SIGKILL from a process
- * outside it (pid_namespaces(7)), and its end ends every process in the namespace, the
- * hooks mountkit runs there too; the shell that forked it after.
+ * The container is stopped (SIGSTOP) between a look that finds it holding the channel
+ * and the one that decides: an execve(2) that came in between would otherwise have its
+ * program killed as it starts. A stopped process runs no instruction, so the second look
+ * is what it is when killed; one that has started meanwhile is continued (SIGCONT),
+ * which, at its default action and not blocked, the kernel discards as it continues it
+ * (signal(7)): only a program that started after the first look and set a SIGCONT
+ * handler before the stop sees it. The first look keeps a program that started long before (a
+ * watch stays armed for the container's life when the shell that forks it holds the
+ * channel) from being stopped at all. SIGSTOP, SIGKILL and the continuing SIGCONT reach
+ * PID 1 of a pid namespace from a process outside it (pid_namespaces(7)); the container
+ * goes first, and its end ends every process in the namespace, the hooks mountkit runs
+ * there too; the shell that forked it after.
  */
 export const STARTER_WATCH = `${TRAP_PASSED_SIGNALS}
 read -r pid start forks channel fds || exit 0
@@ -518,12 +527,18 @@ if [ "$forks" != 0 ]; then
     done
   fi
 fi
-for kid in $kids; do
-  for fd in $fds; do
-    [ "$(readlink "/proc/$kid/fd/$fd" 2>/dev/null)" = "$channel" ] && continue 2
+held() {
+  for kid in $kids; do
+    for fd in $fds; do
+      [ "$(readlink "/proc/$kid/fd/$fd" 2>/dev/null)" = "$channel" ] && continue 2
+    done
+    return 1
   done
-  exit 0
-done
+  return 0
+}
+held || exit 0
+[ -z "$kids" ] || kill -s STOP $kids 2>/dev/null
+held || { kill -s CONT $kids 2>/dev/null; exit 0; }
 [ "$forks" = 0 ] || kill -s KILL $kids 2>/dev/null
 kill -s KILL "$pid" 2>/dev/null`;
 

@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
-import { existsSync, readFileSync, readlinkSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import * as path from 'path';
 import { startTimeInStat } from '../../src/cli/forward';
 import { STARTER_WATCH } from '../../src/cli/run';
@@ -159,6 +160,31 @@ describe.each(SHELLS)('the starter\'s watch under %s (STARTER_WATCH)', (_sh, she
     const { process: x } = await stand('exec sleep 30');
     await watch(shell, naming(x.pid!, true));
     expect(await allEnded(x.pid!)).toBe(true);
+  });
+
+  test('the container starts its program while the watch looks (its execve between the look that finds the channel and the kill): its program is continued, not killed, nor left stopped', async () => {
+    // The program, once the stand-in is told to start it: `sleep 30` without the channel.
+    const { process: x } = await stand("trap 'exec sleep 30 3<&-' USR1; while :; do sleep 0.01; done");
+    const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-watch-'));
+    try {
+      // readlink(1) that, the first time, has the container start its program and then answers the channel it held, as a look that came just before the execve.
+      const fake = path.join(dir, 'readlink');
+      const real = spawnSync('/bin/sh', ['-c', 'command -v readlink'], { encoding: 'utf8' }).stdout.trim();
+      const channel = readlinkSync(`/proc/${x.pid}/fd/3`);
+      writeFileSync(fake, `#!/bin/sh\n[ -e ${dir}/looked ] && exec ${real} "$@"\n: > ${dir}/looked\nkill -USR1 ${x.pid}\nwhile [ -e /proc/${x.pid}/fd/3 ]; do sleep 0.01; done\necho '${channel}'\n`, { mode: 0o755 });
+      // By its path: busybox sh runs its own applet for a name found in PATH.
+      const looking = STARTER_WATCH.split('$(readlink ').join(`$(${fake} `);
+      expect(looking).not.toBe(STARTER_WATCH);
+      expect(await watch(shell, naming(x.pid!, false), [], looking)).toBe(0);
+      expect(existsSync(path.join(dir, 'looked'))).toBe(true);
+      await sleep(50);
+      expect(ended(x.pid!)).toBe(false);
+      // Running (S: sleeping in its sleep), not stopped (T).
+      const stat = readFileSync(`/proc/${x.pid}/stat`, 'utf8');
+      expect(stat[stat.lastIndexOf(')') + 2]).not.toBe('T');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("the signals passed on, sent to the starter's process group (a terminal's Ctrl-C, hangup, timeout(1)), do not end the watch", async () => {
