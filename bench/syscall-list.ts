@@ -34,6 +34,9 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   mountSetattr: ['dirfd', 'path', 'atFlags', 'attrSet', 'attrClr', 'propagation', 'usernsFd'],
   openTree: ['dirfd', 'path', 'flags'],
   moveMount: ['fromDirfd', 'fromPath', 'toDirfd', 'toPath', 'flags'],
+  fsopen: ['fstype', 'flags'],
+  fsconfig: ['fd', 'cmd', 'key', 'value', 'aux'],
+  fsmount: ['fd', 'flags', 'attrFlags'],
   userNamespace: ['uidMappings', 'gidMappings'],
   pivotRoot: ['newRoot', 'putOld'],
   mknod: ['path', 'mode', 'dev'],
@@ -200,13 +203,16 @@ export function compareLists(a: readonly ListedCall[], b: readonly ListedCall[])
 /** Calls whose result is a descriptor later calls name. */
 const FD_RESULTS: ReadonlySet<SyscallName> = new Set<SyscallName>(['open', 'openat', 'openat2']);
 
-/** Calls replay.c does not make: commands, an idmapped bind's user namespace helper and mount calls, the first process's pidfds, and the runtime channel's event. */
+/** Calls replay.c does not make: commands, an idmapped bind's user namespace helper and mount calls, tmpcopyup's detached tmpfs, the first process's pidfds, and the runtime channel's event. */
 const NOT_REPLAYED: ReadonlyMap<SyscallName, string> = new Map<SyscallName, string>([
   ['runCommand', 'run commands'],
   ['runCommandAsync', 'run commands'],
   ['userNamespace', 'make user namespaces'],
   ['openTree', 'make idmapped binds'],
-  ['moveMount', 'make idmapped binds'],
+  ['moveMount', 'attach detached mounts'],
+  ['fsopen', "make tmpcopyup's detached tmpfs"],
+  ['fsconfig', "make tmpcopyup's detached tmpfs"],
+  ['fsmount', "make tmpcopyup's detached tmpfs"],
   ['pidfdOpen', 'open pidfds'],
   ['pidfdSendSignal', 'signal through pidfds'],
   ['write', 'write to the runtime channel'],

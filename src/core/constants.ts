@@ -61,6 +61,14 @@ export const OPEN_TREE_CLONE = 1;
 export const MOVE_MOUNT_F_EMPTY_PATH = 0x4;
 export const MOVE_MOUNT_T_EMPTY_PATH = 0x40;
 
+// fsopen(2), fsconfig(2) and fsmount(2) (Linux 5.2), include/uapi/linux/mount.h
+export const FSOPEN_CLOEXEC = 0x1;
+export const FSMOUNT_CLOEXEC = 0x1;
+/** fsconfig(2) commands (enum fsconfig_command): a key without a value, a key with a string, and the superblock's creation. */
+export const FSCONFIG_SET_FLAG = 0;
+export const FSCONFIG_SET_STRING = 1;
+export const FSCONFIG_CMD_CREATE = 6;
+
 // fcntl.h: asm-generic values, which x86_64 and arm64 share but where noted
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;

@@ -8,6 +8,11 @@ import {
   AT_REMOVEDIR,
   AT_SYMLINK_NOFOLLOW,
   EXT4_SUPER_MAGIC,
+  FSCONFIG_CMD_CREATE,
+  FSCONFIG_SET_FLAG,
+  FSCONFIG_SET_STRING,
+  FSMOUNT_CLOEXEC,
+  FSOPEN_CLOEXEC,
   GRND_NONBLOCK,
   MNT_DETACH,
   MNT_EXPIRE,
@@ -16,8 +21,15 @@ import {
   MOVE_MOUNT_F_EMPTY_PATH,
   MOVE_MOUNT_T_EMPTY_PATH,
   MS_BIND,
+  MOUNT_ATTR_NOATIME,
+  MOUNT_ATTR_NODEV,
   MOUNT_ATTR_NOSUID,
+  MOUNT_ATTR_NOSYMFOLLOW,
   MOUNT_ATTR_RDONLY,
+  MOUNT_ATTR_STRICTATIME,
+  MS_NOATIME,
+  MS_NOSYMFOLLOW,
+  MS_STRICTATIME,
   MS_SILENT,
   MS_UNBINDABLE,
   MS_SLAVE,
@@ -1330,6 +1342,93 @@ describe('FakeSyscalls: detached mounts (open_tree, move_mount, MOUNT_ATTR_IDMAP
     sys.dup3(tree, 50, 0);
     sys.moveMount(50, '', sys.open('/t', O_PATH, 0), '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
     expect(sys.mounts).toEqual([{ source: '/src', target: '/t', fstype: null, flags: MS_BIND | MS_REC, data: null }]);
+  });
+});
+
+describe('FakeSyscalls: new mounts (fsopen, fsconfig, fsmount, move_mount)', () => {
+  /** A tmpfs context with `params` set and its superblock made. */
+  function created(sys: FakeSyscalls, params: [string, string | null][] = []): number {
+    const fd = sys.fsopen('tmpfs', FSOPEN_CLOEXEC);
+    for (const [key, value] of params) sys.fsconfig(fd, value === null ? FSCONFIG_SET_FLAG : FSCONFIG_SET_STRING, key, value, 0);
+    sys.fsconfig(fd, FSCONFIG_CMD_CREATE, null, null, 0);
+    return fd;
+  }
+
+  test("a new mount is attached where move_mount puts it, as a mount of its context's source, type, parameters and attributes; what is made through its descriptor is in its own root", () => {
+    const sys = new FakeSyscalls().addDir('/r/t');
+    sys.addFile('/r/t/old', 'below');
+    const fd = created(sys, [['source', 'tmpfs'], ['mode', '0750'], ['size', '1m'], ['noswap', null]]);
+    const mount = sys.fsmount(fd, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_STRICTATIME | MOUNT_ATTR_NOSYMFOLLOW);
+    sys.close(fd);
+    expect([sys.pathOf(fd), sys.pathOf(mount), sys.readlink(`/proc/self/fd/${mount}`)]).toEqual(['anon_inode:[fscontext]', 'fsmount:[tmpfs]', 'fsmount:[tmpfs]']);
+    expect(sys.fstat(mount)).toMatchObject({ kind: 'dir', perm: 0o750 });
+    sys.mkdir(`/proc/thread-self/fd/${mount}/sub`, 0o700);
+    sys.writeFile(`/proc/thread-self/fd/${mount}/sub/f`, 'new');
+    const target = sys.open('/r/t', O_PATH, 0);
+    sys.moveMount(mount, '', target, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    expect(sys.mounts).toEqual([{ source: 'tmpfs', target: '/r/t', fstype: 'tmpfs', flags: MS_NOSUID | MS_NODEV | MS_STRICTATIME | MS_NOSYMFOLLOW, data: 'mode=0750,size=1m,noswap' }]);
+    const root = sys.newMountRoot('/r/t')!;
+    expect([...root.children!.keys()]).toEqual(['sub']);
+    expect(root.children!.get('sub')!.children!.get('f')).toMatchObject({ kind: 'file', content: 'new' });
+    // The plain fake's mounts hide nothing: the path shows what was there.
+    expect(sys.node('/r/t/old')).toMatchObject({ content: 'below' });
+  });
+
+  test('a tmpfs root without mode= is 1777, another type 0755; noatime and relatime as the flags of the entry; MOUNT_ATTR_RDONLY makes it read-only', () => {
+    const sys = new FakeSyscalls().addDir('/a').addDir('/b');
+    sys.refuseReadOnlyWrites = true;
+    const tmpfs = sys.fsmount(created(sys), 0, MOUNT_ATTR_NOATIME | MOUNT_ATTR_RDONLY);
+    expect(sys.fstat(tmpfs).perm).toBe(0o1777);
+    expect(errorOf(() => sys.mkdir(`/proc/self/fd/${tmpfs}/x`, 0o755))).toEqual({ syscall: 'mkdir', code: 'EROFS', paths: ['fsmount:[tmpfs]/x'] });
+    const other = sys.fsopen('ramfs', 0);
+    sys.fsconfig(other, FSCONFIG_CMD_CREATE, null, null, 0);
+    const ramfs = sys.fsmount(other, 0, 0n);
+    expect(sys.fstat(ramfs).perm).toBe(0o755);
+    sys.moveMount(tmpfs, '', AT_FDCWD, '/a', MOVE_MOUNT_F_EMPTY_PATH);
+    sys.moveMount(ramfs, '', AT_FDCWD, '/b', MOVE_MOUNT_F_EMPTY_PATH);
+    expect(sys.mounts).toEqual([
+      { source: null, target: '/a', fstype: 'tmpfs', flags: MS_RDONLY | MS_NOATIME, data: null },
+      { source: null, target: '/b', fstype: 'ramfs', flags: 0n, data: null },
+    ]);
+    expect(errorOf(() => sys.mkdir('/a/x', 0o755))).toEqual({ syscall: 'mkdir', code: 'EROFS', paths: ['/a/x'] });
+  });
+
+  test.each([
+    ['fsopen with a flag other than FSOPEN_CLOEXEC', (sys: FakeSyscalls) => sys.fsopen('tmpfs', 2), { syscall: 'fsopen', code: 'EINVAL', paths: ['tmpfs'] }],
+    ['fsconfig of a closed descriptor', (sys: FakeSyscalls) => sys.fsconfig(99, FSCONFIG_CMD_CREATE, null, null, 0), { syscall: 'fsconfig', code: 'EBADF', paths: ['FSCONFIG_CMD_CREATE'] }],
+    ['fsconfig of a descriptor that is no context', (sys: FakeSyscalls) => sys.fsconfig(sys.open('/a', O_PATH, 0), FSCONFIG_SET_FLAG, 'ro', null, 0), { syscall: 'fsconfig', code: 'EINVAL', paths: ['ro'] }],
+    ['FSCONFIG_SET_FLAG with a value', (sys: FakeSyscalls) => sys.fsconfig(sys.fsopen('tmpfs', 0), FSCONFIG_SET_FLAG, 'noswap', 'x', 0), { syscall: 'fsconfig', code: 'EINVAL', paths: ['noswap=x'] }],
+    ['FSCONFIG_SET_STRING without one', (sys: FakeSyscalls) => sys.fsconfig(sys.fsopen('tmpfs', 0), FSCONFIG_SET_STRING, 'size', null, 0), { syscall: 'fsconfig', code: 'EINVAL', paths: ['size'] }],
+    ['FSCONFIG_CMD_CREATE with a key', (sys: FakeSyscalls) => sys.fsconfig(sys.fsopen('tmpfs', 0), FSCONFIG_CMD_CREATE, 'size', null, 0), { syscall: 'fsconfig', code: 'EINVAL', paths: ['size'] }],
+    ['an unknown command', (sys: FakeSyscalls) => sys.fsconfig(sys.fsopen('tmpfs', 0), 99, null, null, 0), { syscall: 'fsconfig', code: 'EOPNOTSUPP', paths: ['fsconfig command 99'] }],
+    ['a value past 255 bytes', (sys: FakeSyscalls) => sys.fsconfig(sys.fsopen('tmpfs', 0), FSCONFIG_SET_STRING, 'size', '1'.repeat(256), 0), { syscall: 'fsconfig', code: 'EINVAL', paths: [`size=${'1'.repeat(256)}`] }],
+    ['a second source', (sys: FakeSyscalls) => created(sys, [['source', 'a'], ['source', 'b']]), { syscall: 'fsconfig', code: 'EINVAL', paths: ['source=b'] }],
+    ['a parameter once the superblock is made', (sys: FakeSyscalls) => sys.fsconfig(created(sys), FSCONFIG_SET_STRING, 'size', '1m', 0), { syscall: 'fsconfig', code: 'EBUSY', paths: ['size=1m'] }],
+    ['fsmount before FSCONFIG_CMD_CREATE', (sys: FakeSyscalls) => sys.fsmount(sys.fsopen('tmpfs', 0), 0, 0n), { syscall: 'fsmount', code: 'EINVAL', paths: [] }],
+    [
+      'a second fsmount of one context',
+      (sys: FakeSyscalls) => {
+        const fd = created(sys);
+        sys.fsmount(fd, 0, 0n);
+        return sys.fsmount(fd, 0, 0n);
+      },
+      { syscall: 'fsmount', code: 'EBUSY', paths: [] },
+    ],
+    ['fsmount with an attribute it does not take', (sys: FakeSyscalls) => sys.fsmount(created(sys), 0, MOUNT_ATTR_IDMAP), { syscall: 'fsmount', code: 'EINVAL', paths: [] }],
+    ['fsmount with two atimes', (sys: FakeSyscalls) => sys.fsmount(created(sys), 0, MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME), { syscall: 'fsmount', code: 'EINVAL', paths: [] }],
+    ['fsmount with a flag other than FSMOUNT_CLOEXEC', (sys: FakeSyscalls) => sys.fsmount(created(sys), 2, 0n), { syscall: 'fsmount', code: 'EINVAL', paths: [] }],
+    ['move_mount of a new mount onto a file', (sys: FakeSyscalls) => sys.moveMount(sys.fsmount(created(sys), 0, 0n), '', AT_FDCWD, '/f', MOVE_MOUNT_F_EMPTY_PATH), { syscall: 'move_mount', code: 'ENOTDIR', paths: ['fsmount:[tmpfs]', '/f'] }],
+  ] as const)('%s: the kernel\'s errno, named', (_what, call, expected) => {
+    const sys = new FakeSyscalls().addDir('/a').addFile('/f');
+    expect(errorOf(() => call(sys))).toEqual(expected);
+  });
+
+  test('closing the last descriptor of a mount never attached unmounts it: its number attaches nothing after', () => {
+    const sys = new FakeSyscalls().addDir('/a');
+    const mount = sys.fsmount(created(sys), 0, 0n);
+    sys.close(mount);
+    expect(errorOf(() => sys.moveMount(mount, '', AT_FDCWD, '/a', MOVE_MOUNT_F_EMPTY_PATH))).toMatchObject({ syscall: 'move_mount', code: 'EBADF' });
+    expect(sys.mounts).toEqual([]);
   });
 });
 

@@ -8,8 +8,15 @@ import {
   CLONE_NEWNET,
   CLONE_NEWNS,
   CLONE_NEWPID,
+  FSCONFIG_CMD_CREATE,
+  FSCONFIG_SET_FLAG,
+  FSCONFIG_SET_STRING,
+  FSMOUNT_CLOEXEC,
+  FSOPEN_CLOEXEC,
   MNT_DETACH,
   MOUNT_ATTR_IDMAP,
+  MOUNT_ATTR_NOSUID,
+  MOUNT_ATTR_STRICTATIME,
   MOVE_MOUNT_F_EMPTY_PATH,
   MOVE_MOUNT_T_EMPTY_PATH,
   MS_BIND,
@@ -667,6 +674,11 @@ describe('plan formats', () => {
     [{ op: 'setgroups', gids: [] }, 'setgroups([])'],
     [{ op: 'openTree', dirfd: -100, path: '/src', flags: OPEN_TREE_CLONE | O_CLOEXEC | AT_RECURSIVE }, 'openTree(AT_FDCWD, "/src", OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_RECURSIVE)'],
     [{ op: 'moveMount', fromDirfd: 11, fromPath: '', toDirfd: 10, toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH }, 'moveMount(11, "", 10, "", MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH)'],
+    [{ op: 'fsopen', fstype: 'tmpfs', flags: FSOPEN_CLOEXEC }, 'fsopen("tmpfs", FSOPEN_CLOEXEC)'],
+    [{ op: 'fsconfig', fd: 12, cmd: FSCONFIG_SET_STRING, key: 'size', value: '1m', aux: 0 }, 'fsconfig(12, FSCONFIG_SET_STRING, "size", "1m", 0)'],
+    [{ op: 'fsconfig', fd: 12, cmd: FSCONFIG_SET_FLAG, key: 'sync', value: null, aux: 0 }, 'fsconfig(12, FSCONFIG_SET_FLAG, "sync", NULL, 0)'],
+    [{ op: 'fsconfig', fd: 12, cmd: FSCONFIG_CMD_CREATE, key: null, value: null, aux: 0 }, 'fsconfig(12, FSCONFIG_CMD_CREATE, NULL, NULL, 0)'],
+    [{ op: 'fsmount', fd: 12, flags: FSMOUNT_CLOEXEC, attrFlags: MOUNT_ATTR_NOSUID | MOUNT_ATTR_STRICTATIME }, 'fsmount(12, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID|MOUNT_ATTR_STRICTATIME)'],
     [{ op: 'mountSetattr', dirfd: 11, path: '', atFlags: 0x1000, attrSet: MOUNT_ATTR_IDMAP, attrClr: 0n, propagation: 0n, usernsFd: 12 }, 'mountSetattr(11, "", AT_EMPTY_PATH, MOUNT_ATTR_IDMAP, 0, 0, 12)'],
     [{ op: 'userNamespace', uidMappings: [{ containerID: 0, hostID: 1000, size: 10 }], gidMappings: [] }, 'userNamespace([{"containerID":0,"hostID":1000,"size":10}], [])'],
     [{ op: 'seccompLoad', program: new Uint8Array(16), flags: 4 | 8 }, 'seccompLoad(2 instructions, SECCOMP_FILTER_FLAG_SPEC_ALLOW|SECCOMP_FILTER_FLAG_NEW_LISTENER)'],
@@ -717,6 +729,25 @@ describe('PlanSyscalls', () => {
     sys.mount('tmpfs', path.join(r, 'proc/sys'), 'tmpfs', 0n, null);
     expect(sys.readdir(path.join(r, 'proc/sys'))).toEqual([]);
     expect(sys.readdir('/proc/sys')).toEqual(expect.arrayContaining(['kernel']));
+  });
+
+  test("a mount fsmount made shows at the target move_mount puts it, with what was made through its descriptor; the image's directory shows again once it is unmounted (tmpcopyup's detached tmpfs)", () => {
+    const sys = new PlanSyscalls();
+    const r = path.join(tmp, 'rootfs');
+    const context = sys.fsopen('tmpfs', FSOPEN_CLOEXEC);
+    sys.fsconfig(context, FSCONFIG_SET_STRING, 'mode', '0711', 0);
+    sys.fsconfig(context, FSCONFIG_CMD_CREATE, null, null, 0);
+    const mount = sys.fsmount(context, FSMOUNT_CLOEXEC, 0n);
+    sys.close(context);
+    sys.writeFile(`/proc/thread-self/fd/${mount}/copied`, 'into the tmpfs');
+    expect([sys.resultOf(sys.calls[0]), sys.openedPath(context), sys.openedPath(mount)]).toEqual([context, 'anon_inode:[fscontext]', 'fsmount:[tmpfs]']);
+    const target = sys.open(path.join(r, 'data'), O_PATH | O_DIRECTORY, 0);
+    sys.moveMount(mount, '', target, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    expect(sys.readdir(path.join(r, 'data'))).toEqual(['copied']);
+    expect(sys.readFile(path.join(r, 'data/copied'))).toBe('into the tmpfs');
+    expect(sys.stat(path.join(r, 'data')).perm).toBe(0o711);
+    sys.umount2(path.join(r, 'data'), MNT_DETACH);
+    expect(sys.readdir(path.join(r, 'data'))).toEqual(['under']);
   });
 
   test("MS_MOVE takes a tree to the target's place, what it hid showing again at the source's; umount2 shows again what a tree hid (tmpcopyup's staging)", () => {

@@ -17,6 +17,11 @@ import {
   CLONE_NEWPID,
   CLONE_NEWUSER,
   CLONE_NEWUTS,
+  FSCONFIG_CMD_CREATE,
+  FSCONFIG_SET_FLAG,
+  FSCONFIG_SET_STRING,
+  FSMOUNT_CLOEXEC,
+  FSOPEN_CLOEXEC,
   MNT_DETACH,
   MNT_EXPIRE,
   MNT_FORCE,
@@ -239,6 +244,29 @@ export const MOVE_MOUNT_FLAGS: FlagTable = {
     ['MOVE_MOUNT_F_EMPTY_PATH', big(MOVE_MOUNT_F_EMPTY_PATH)],
     ['MOVE_MOUNT_T_EMPTY_PATH', big(MOVE_MOUNT_T_EMPTY_PATH)],
   ],
+};
+
+/** fsopen(2) flags, include/uapi/linux/mount.h. */
+export const FSOPEN_FLAGS: FlagTable = {
+  bits: [['FSOPEN_CLOEXEC', big(FSOPEN_CLOEXEC)]],
+};
+
+/** fsmount(2) flags, include/uapi/linux/mount.h. */
+export const FSMOUNT_FLAGS: FlagTable = {
+  bits: [['FSMOUNT_CLOEXEC', big(FSMOUNT_CLOEXEC)]],
+};
+
+/** fsconfig(2) commands (enum fsconfig_command, include/uapi/linux/mount.h): one value, not bits; those mountkit gives. */
+export const FSCONFIG_COMMANDS: FlagTable = {
+  field: {
+    mask: 0xffffffffn,
+    names: new Map([
+      [big(FSCONFIG_SET_FLAG), 'FSCONFIG_SET_FLAG'],
+      [big(FSCONFIG_SET_STRING), 'FSCONFIG_SET_STRING'],
+      [big(FSCONFIG_CMD_CREATE), 'FSCONFIG_CMD_CREATE'],
+    ]),
+  },
+  bits: [],
 };
 
 /** openat2(2) resolve flags, include/uapi/linux/openat2.h. */

@@ -32,7 +32,7 @@
  */
 import fs = require('fs');
 import { posix } from 'path';
-import { MS_BIND, MS_MOVE, makedev } from '../constants';
+import { FSOPEN_CLOEXEC, MS_BIND, MS_MOVE, makedev } from '../constants';
 import { SyscallError } from '../errors';
 import { encodeName } from '../names';
 import { channelMessage } from '../runtime-channel';
@@ -64,6 +64,21 @@ function hostSession(): { groupLeader: boolean; sessionLeader: boolean } {
     return { groupLeader: Number(fields[2]) === process.pid, sessionLeader: Number(fields[3]) === process.pid };
   } catch {
     return { groupLeader: false, sessionLeader: false };
+  }
+}
+
+/**
+ * Whether this kernel has fsopen(2) (Linux 5.2): a call with a flag it does not know, which
+ * it refuses before it makes anything (EINVAL; EPERM first without CAP_SYS_ADMIN), and
+ * which a kernel without it answers with ENOSYS.
+ */
+function hostHasFsopen(): boolean {
+  const sys = new LinuxSyscalls();
+  try {
+    sys.close(sys.fsopen('tmpfs', ~FSOPEN_CLOEXEC >>> 0));
+    return true;
+  } catch (err) {
+    return !(err instanceof SyscallError && err.code === 'ENOSYS');
   }
 }
 
@@ -109,6 +124,8 @@ export class PlanSyscalls extends DryRunSyscalls {
     const session = hostSession();
     this.leadsSession = session.sessionLeader;
     this.session = { ...this.session, groupLeader: session.groupLeader, terminal: hasControllingTerminal() };
+    // A kernel without the new mount API answers fsopen(2) so in the run: tmpcopyup stages its tmpfs then.
+    if (!hostHasFsopen()) this.failOn('fsopen', 'ENOSYS', { times: Infinity });
     // The capability steps ask the kernel, not a file: the host's answers, as the run's would be.
     const host = hostCapabilities();
     if (!host) return;
@@ -145,7 +162,7 @@ export class PlanSyscalls extends DryRunSyscalls {
     return this.leadsSession ? this.pid : sid;
   }
 
-  /** The descriptor an open, openat, openat2, openTree, userNamespace, pidfdOpen, ptyPeer or dupCloexec call returned. */
+  /** The descriptor an open, openat, openat2, openTree, fsopen, fsmount, userNamespace, pidfdOpen, ptyPeer or dupCloexec call returned. */
   resultOf(call: SyscallRecord): number | undefined {
     return this.returned.get(call);
   }
@@ -242,16 +259,33 @@ export class PlanSyscalls extends DryRunSyscalls {
     return this.opened(super.openTree(dirfd, path, flags));
   }
 
-  /** A detached tree attached shows its source's tree at the target, as a bind does. */
+  override fsopen(fstype: string, flags: number): number {
+    return this.opened(super.fsopen(fstype, flags));
+  }
+
+  override fsmount(fd: number, flags: number, attrFlags: bigint): number {
+    return this.opened(super.fsmount(fd, flags, attrFlags));
+  }
+
+  /**
+   * A detached tree attached shows its source's tree at the target, as a bind does; a new
+   * mount fsmount made shows its own root, with what was made in it through its descriptor.
+   */
   override moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number): void {
     const before = this.mounts.length;
     const under = this.nodeAt(toDirfd, toPath);
     const readOnlyUnder = under !== undefined && this.readOnlyRoots.has(under);
     super.moveMount(fromDirfd, fromPath, toDirfd, toPath, flags);
     if (this.mounts.length === before) return;
-    const { source, target } = this.mounts[this.mounts.length - 1];
-    const tree = this.node(source ?? '', true);
-    if (tree) this.placeMount(target, tree, true, under, readOnlyUnder);
+    const entry = this.mounts[this.mounts.length - 1];
+    const fresh = this.newMountRoots.get(entry);
+    if (fresh) {
+      this.placeMount(entry.target, fresh, false, under, readOnlyUnder);
+      this.fresh.add(fresh);
+      return;
+    }
+    const tree = this.node(entry.source ?? '', true);
+    if (tree) this.placeMount(entry.target, tree, true, under, readOnlyUnder);
   }
 
   /** The node `path` names from descriptor `dirfd` (the descriptor's own with an empty path), symlinks followed; not recorded. */

@@ -35,19 +35,40 @@ import {
   CGROUP_SUPER_MAGIC,
   DEVPTS_SUPER_MAGIC,
   EXT4_SUPER_MAGIC,
+  FSCONFIG_CMD_CREATE,
+  FSCONFIG_SET_FLAG,
+  FSCONFIG_SET_STRING,
+  FSMOUNT_CLOEXEC,
+  FSOPEN_CLOEXEC,
+  MOUNT_ATTR__ATIME,
   MOUNT_ATTR_IDMAP,
+  MOUNT_ATTR_NOATIME,
+  MOUNT_ATTR_NODEV,
+  MOUNT_ATTR_NODIRATIME,
+  MOUNT_ATTR_NOEXEC,
+  MOUNT_ATTR_NOSUID,
+  MOUNT_ATTR_NOSYMFOLLOW,
   MOUNT_ATTR_RDONLY,
+  MOUNT_ATTR_RELATIME,
+  MOUNT_ATTR_STRICTATIME,
   LITTLE_ENDIAN,
   MQUEUE_MAGIC,
   MS_BIND,
   MOVE_MOUNT_F_EMPTY_PATH,
   MOVE_MOUNT_T_EMPTY_PATH,
   MS_MOVE,
+  MS_NOATIME,
+  MS_NODEV,
+  MS_NODIRATIME,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_NOSYMFOLLOW,
   MS_PROPAGATION,
   MS_RDONLY,
   MS_REC,
   MS_REMOUNT,
   MS_SILENT,
+  MS_STRICTATIME,
   NSFS_MAGIC,
   O_ACCMODE,
   O_CLOEXEC,
@@ -78,6 +99,7 @@ import {
 import { fdPath, parseFdPath } from '../in-root';
 import { BPF_MAXINSNS, BPF_RET_K, SOCK_FILTER_SIZE, encodeProgram } from '../seccomp/enosys';
 import { AUDIT_ARCH_X86_64, SECCOMP_FILTER_FLAG_NEW_LISTENER } from '../seccomp/names';
+import { detachedMountName, fsconfigShown } from './fs-context';
 import { kindFromMode } from './stat';
 import type { CommandResult, CommandSpec, FileKind, FileStat, FsStat, IdMapping, MountStat, SeccompCompiled, SeccompFilter, SyscallName, Syscalls, Termios } from './types';
 
@@ -89,6 +111,9 @@ export interface SyscallArgs {
   mountSetattr: { dirfd: number; path: string; atFlags: number; attrSet: bigint; attrClr: bigint; propagation: bigint; usernsFd?: number };
   openTree: { dirfd: number; path: string; flags: number };
   moveMount: { fromDirfd: number; fromPath: string; toDirfd: number; toPath: string; flags: number };
+  fsopen: { fstype: string; flags: number };
+  fsconfig: { fd: number; cmd: number; key: string | null; value: string | null; aux: number };
+  fsmount: { fd: number; flags: number; attrFlags: bigint };
   userNamespace: { uidMappings: readonly IdMapping[]; gidMappings: readonly IdMapping[] };
   pivotRoot: { newRoot: string; putOld: string };
   mknod: { path: string; mode: number; dev: bigint };
@@ -296,6 +321,25 @@ export const STARTER_SESSION = 4000;
 
 /** What readlink(2) of a pidfd's /proc/self/fd link answers (checked on Linux 6.18 in test/integration/linux-syscalls.test.ts). */
 const PIDFD_NAME = 'anon_inode:[pidfd]';
+
+/** What readlink(2) of an fsopen(2) descriptor's /proc/self/fd link answers (checked on Linux 6.18 in test/integration/tmpcopyup-detached.test.ts). */
+const FSCONTEXT_NAME = 'anon_inode:[fscontext]';
+
+/** The attributes fsmount(2) takes (FSMOUNT_VALID_FLAGS, fs/namespace.c; MOUNT_ATTR_NOSYMFOLLOW since Linux 5.14). */
+const FSMOUNT_ATTRS = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW;
+
+/** A new mount's MOUNT_ATTR_* bits as the mount(2) flags that give them, for its entry in `mounts`. */
+const ATTR_MOUNT_FLAGS: readonly (readonly [bigint, bigint])[] = [
+  [MOUNT_ATTR_RDONLY, MS_RDONLY],
+  [MOUNT_ATTR_NOSUID, MS_NOSUID],
+  [MOUNT_ATTR_NODEV, MS_NODEV],
+  [MOUNT_ATTR_NOEXEC, MS_NOEXEC],
+  [MOUNT_ATTR_NODIRATIME, MS_NODIRATIME],
+  [MOUNT_ATTR_NOSYMFOLLOW, MS_NOSYMFOLLOW],
+];
+
+/** fsconfig(2) copies a key and a string value of at most 255 bytes (strndup_user(..., 256), fs/fsopen.c), EINVAL beyond. */
+const FSCONFIG_STRING_MAX = 255;
 
 /** The flags O_PATH keeps (O_PATH_FLAGS, fs/open.c). */
 const O_PATH_FLAGS = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
@@ -517,6 +561,12 @@ export class FakeSyscalls implements Syscalls {
   private readonly fdPaths = new Map<number, string>();
   /** The detached copies open_tree(OPEN_TREE_CLONE) made, by descriptor: the path copied, and whether with what is below it. */
   private readonly trees = new Map<number, { source: string; recursive: boolean; readOnly: boolean }>();
+  /** The filesystem contexts fsopen made, by descriptor: the parameters fsconfig gave and how far the context got. */
+  private readonly contexts = new Map<number, { fstype: string; source: string | null; params: string[]; created: boolean; mounted: boolean }>();
+  /** The mounts fsmount made that move_mount has not attached, by descriptor: the entry each becomes, its root and read-only flag. */
+  private readonly newMounts = new Map<number, { entry: Omit<MountEntry, 'target'>; root: FakeNode; readOnly: boolean }>();
+  /** The root of the filesystem of each mount fsmount made, by the entry move_mount attached it as. */
+  protected readonly newMountRoots = new WeakMap<MountEntry, FakeNode>();
   /** Each mount's id (fstatMount), given when it is made; the model's own filesystem is mount 1. */
   private readonly mountIds = new WeakMap<MountEntry, bigint>();
   private nextMountId = 2n;
@@ -906,6 +956,11 @@ export class FakeSyscalls implements Syscalls {
   moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number): void {
     const rec = this.record('moveMount', { fromDirfd, fromPath, toDirfd, toPath, flags });
     const to = this.resolvedAt(rec, toDirfd, toPath, (flags & MOVE_MOUNT_T_EMPTY_PATH) !== 0);
+    const fresh = fromPath === '' && (flags & MOVE_MOUNT_F_EMPTY_PATH) !== 0 ? this.newMounts.get(fromDirfd) : undefined;
+    if (fresh) {
+      this.attachNewMount(rec, fromDirfd, fresh, to);
+      return;
+    }
     const tree = fromPath === '' && (flags & MOVE_MOUNT_F_EMPTY_PATH) !== 0 ? this.trees.get(fromDirfd) : undefined;
     // A detached tree is attached once (move_mount(2)); an attached mount moves as with MS_MOVE.
     if (tree === undefined) {
@@ -924,6 +979,95 @@ export class FakeSyscalls implements Syscalls {
     if (!node) return;
     this.mountRoots.add(node);
     this.setReadOnly(node, tree.readOnly, entry);
+  }
+
+  /**
+   * A mount fsmount made, attached at the resolved path `to`. As graft_tree() does, a
+   * directory goes onto a directory only (ENOTDIR). Its root keeps what was made through
+   * its descriptor (newMountRoot); the plain fake shows the old entries at `to`, as for any
+   * mount. The model attaches it once: its descriptor is not followed to where it went.
+   */
+  private attachNewMount(rec: SyscallRecord, fd: number, fresh: { entry: Omit<MountEntry, 'target'>; root: FakeNode; readOnly: boolean }, to: string): void {
+    const node = this.node(to, true);
+    if (node && node.kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
+    this.newMounts.delete(fd);
+    const entry = { ...fresh.entry, target: to };
+    this.addMount(entry);
+    this.newMountRoots.set(entry, fresh.root);
+    if (!node) return;
+    this.mountRoots.add(node);
+    this.setReadOnly(node, fresh.readOnly, entry);
+  }
+
+  /** The root of the filesystem fsmount made that move_mount attached last at the resolved path `target`, if one is there; not recorded. */
+  newMountRoot(target: string): FakeNode | undefined {
+    const entry = this.topMountAt(posix.resolve('/', target));
+    return entry && this.newMountRoots.get(entry);
+  }
+
+  /** fsopen(2): EINVAL for a flag other than FSOPEN_CLOEXEC; any filesystem type is known. */
+  fsopen(fstype: string, flags: number): number {
+    const rec = this.record('fsopen', { fstype, flags });
+    if ((flags & ~FSOPEN_CLOEXEC) !== 0) throw this.fail(rec, 'EINVAL');
+    const fd = this.detachedFd(FSCONTEXT_NAME, this.newNode('file', 0o600));
+    this.contexts.set(fd, { fstype, source: null, params: [], created: false, mounted: false });
+    return fd;
+  }
+
+  /**
+   * fsconfig(2) (fs/fsopen.c), in the kernel's order: a descriptor that is not open
+   * (EBADF) or no context (EINVAL); the arguments each command takes, and no others
+   * (EINVAL; an unknown command EOPNOTSUPP); a key or string past 255 bytes (EINVAL); a
+   * context whose superblock is made already (EBUSY). A second `source` is EINVAL
+   * (vfs_parse_fs_param_source()). The fake checks no filesystem's own parameters: a
+   * failure of one is injected (failOn).
+   */
+  fsconfig(fd: number, cmd: number, key: string | null, value: string | null, aux: number): void {
+    const rec = this.record('fsconfig', { fd, cmd, key, value, aux });
+    this.openDescriptor(rec, fd);
+    const context = this.contexts.get(fd);
+    if (!context) throw this.fail(rec, 'EINVAL');
+    const takes = cmd === FSCONFIG_SET_FLAG ? { key: true, value: false } : cmd === FSCONFIG_SET_STRING ? { key: true, value: true } : cmd === FSCONFIG_CMD_CREATE ? { key: false, value: false } : undefined;
+    if (!takes) throw this.fail(rec, 'EOPNOTSUPP');
+    if ((key !== null) !== takes.key || (value !== null) !== takes.value || aux !== 0) throw this.fail(rec, 'EINVAL');
+    if ([key, value].some((s) => s !== null && Buffer.byteLength(s) > FSCONFIG_STRING_MAX)) throw this.fail(rec, 'EINVAL');
+    if (context.created) throw this.fail(rec, 'EBUSY');
+    if (cmd === FSCONFIG_CMD_CREATE) context.created = true;
+    else if (key === 'source') {
+      if (context.source !== null) throw this.fail(rec, 'EINVAL');
+      context.source = value ?? '';
+    } else context.params.push(fsconfigShown(cmd, key, value));
+  }
+
+  /**
+   * fsmount(2): EINVAL for a flag other than FSMOUNT_CLOEXEC, an attribute it does not take
+   * or an atime that is none of the three, and before FSCONFIG_CMD_CREATE (no root yet);
+   * EBUSY for a second one (checked on Linux 6.18, test/integration/tmpcopyup-detached.test.ts). The new
+   * mount's root is a directory of the `mode=` a tmpfs was given (1777 without one,
+   * tmpfs(5)), 0755 for other types, on a mount of its own.
+   */
+  fsmount(fd: number, flags: number, attrFlags: bigint): number {
+    const rec = this.record('fsmount', { fd, flags, attrFlags });
+    if ((flags & ~FSMOUNT_CLOEXEC) !== 0 || (attrFlags & ~FSMOUNT_ATTRS) !== 0n) throw this.fail(rec, 'EINVAL');
+    const atime = attrFlags & MOUNT_ATTR__ATIME;
+    if (atime !== MOUNT_ATTR_RELATIME && atime !== MOUNT_ATTR_NOATIME && atime !== MOUNT_ATTR_STRICTATIME) throw this.fail(rec, 'EINVAL');
+    this.openDescriptor(rec, fd);
+    const context = this.contexts.get(fd);
+    if (!context) throw this.fail(rec, 'EINVAL');
+    if (!context.created) throw this.fail(rec, 'EINVAL');
+    if (context.mounted) throw this.fail(rec, 'EBUSY');
+    context.mounted = true;
+    const mode = context.params.map((p) => /^mode=([0-7]+)$/.exec(p)?.[1]).find((m) => m !== undefined);
+    const root = this.newNode('dir', mode !== undefined ? parseInt(mode, 8) : context.fstype === 'tmpfs' ? 0o1777 : 0o755);
+    this.mountRoots.add(root);
+    const readOnly = (attrFlags & MOUNT_ATTR_RDONLY) !== 0n;
+    if (readOnly) this.readOnlyRoots.add(root);
+    let msFlags = atime === MOUNT_ATTR_NOATIME ? MS_NOATIME : atime === MOUNT_ATTR_STRICTATIME ? MS_STRICTATIME : 0n;
+    for (const [attr, flag] of ATTR_MOUNT_FLAGS) if ((attrFlags & attr) !== 0n) msFlags |= flag;
+    const data = context.params.length === 0 ? null : context.params.join(',');
+    const mountFd = this.detachedFd(detachedMountName(context.fstype), root);
+    this.newMounts.set(mountFd, { entry: { source: context.source, fstype: context.fstype, flags: msFlags, data }, root, readOnly });
+    return mountFd;
   }
 
   userNamespace(uidMappings: readonly IdMapping[], gidMappings: readonly IdMapping[]): number {
@@ -1089,6 +1233,9 @@ export class FakeSyscalls implements Syscalls {
   close(fd: number): void {
     this.openDescriptor(this.record('close', { fd }), fd);
     this.fds.delete(fd);
+    // The last descriptor of a context frees it, and of a mount never attached, unmounts it (dissolve_on_fput()).
+    this.contexts.delete(fd);
+    this.newMounts.delete(fd);
     if (fd <= 2) this.closedStreams.add(fd);
   }
 
@@ -1840,6 +1987,10 @@ export class FakeSyscalls implements Syscalls {
         return this.atPath(rec.dirfd, rec.path);
       case 'moveMount':
         return this.atPath(rec.toDirfd, rec.toPath);
+      case 'fsopen':
+        return rec.fstype;
+      case 'fsconfig':
+        return fsconfigShown(rec.cmd, rec.key, rec.value);
       case 'symlinkat':
         return this.atPath(rec.dirfd, rec.linkPath);
       case 'sethostname':
@@ -1859,6 +2010,7 @@ export class FakeSyscalls implements Syscalls {
       case 'fstatfs':
       case 'fstat':
       case 'fstatMount':
+      case 'fsmount':
       case 'close':
       case 'setns':
       case 'setCloexec':
@@ -1956,6 +2108,7 @@ export class FakeSyscalls implements Syscalls {
       case 'fstat':
       case 'fstatMount':
       case 'fstatfs':
+      case 'fsmount':
       case 'close':
       case 'setns':
       case 'dup3':

@@ -26,6 +26,7 @@ import { compileSeccomp, libseccompIdentity } from './libseccomp';
 import { spawnError } from '../task-limits';
 import { compileCached } from './seccomp-cache';
 import { STATX_MNT_ID, STATX_SIZE, STATX_TYPE, fromStatx, mountStatFromStatx } from './stat';
+import { contextLogLine, fsconfigShown } from './fs-context';
 import type { CommandResult, CommandSpec, FileStat, FsStat, IdMapping, MountStat, SeccompCompiled, SeccompFilter, Syscalls, Termios } from './types';
 import type { LinuxSyscallsOptions } from './linux-options';
 
@@ -91,10 +92,15 @@ const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
  * (include/uapi/asm-generic/unistd.h). Syscalls added since 5.x share one number everywhere.
  */
 const SYSCALL_NUMBERS: Readonly<Record<string, Readonly<Record<RawSyscall, number>>>> = {
-  x64: { pivot_root: 155, keyctl: 250, ioprio_set: 251, sched_setattr: 314, seccomp: 317, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
-  arm64: { pivot_root: 41, keyctl: 219, ioprio_set: 30, sched_setattr: 274, seccomp: 277, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
+  x64: { pivot_root: 155, keyctl: 250, ioprio_set: 251, sched_setattr: 314, seccomp: 317, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
+  arm64: { pivot_root: 41, keyctl: 219, ioprio_set: 30, sched_setattr: 274, seccomp: 277, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
 };
-type RawSyscall = 'pivot_root' | 'keyctl' | 'ioprio_set' | 'sched_setattr' | 'seccomp' | 'pidfd_send_signal' | 'open_tree' | 'move_mount' | 'pidfd_open' | 'close_range' | 'openat2' | 'mount_setattr';
+type RawSyscall = 'pivot_root' | 'keyctl' | 'ioprio_set' | 'sched_setattr' | 'seccomp' | 'pidfd_send_signal' | 'open_tree' | 'move_mount' | 'fsopen' | 'fsconfig' | 'fsmount' | 'pidfd_open' | 'close_range' | 'openat2' | 'mount_setattr';
+
+// A filesystem context's log keeps the last 8 messages (fc_log's buffer, include/linux/fs_context.h);
+// a read(2) shorter than the message fails with EMSGSIZE.
+const CONTEXT_LOG_MESSAGES = 8;
+const CONTEXT_LOG_MESSAGE_MAX = 4096;
 
 // seccomp(2), include/uapi/linux/seccomp.h and linux/filter.h
 const SECCOMP_SET_MODE_FILTER = 1;
@@ -387,6 +393,26 @@ function named(paths: readonly string[]): string[] {
       return p;
     }
   });
+}
+
+/**
+ * What the kernel wrote to the log of the filesystem context open as `fd` (fsopen(2)),
+ * read after a failure, as one line: each read(2) gives one message, and ENODATA ends
+ * them. Reading takes them out of the log.
+ */
+function contextLog(fd: number): string | undefined {
+  const messages: string[] = [];
+  const buf = Buffer.alloc(CONTEXT_LOG_MESSAGE_MAX);
+  for (let i = 0; i < CONTEXT_LOG_MESSAGES; i++) {
+    let n: number;
+    try {
+      n = fs.readSync(fd, buf, 0, buf.length, null);
+    } catch {
+      break;
+    }
+    messages.push(buf.subarray(0, n).toString());
+  }
+  return contextLogLine(messages);
 }
 
 /** The number of a syscall glibc does not wrap, for syscall(2). */
@@ -692,6 +718,27 @@ export class LinuxSyscalls implements Syscalls {
   moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number): void {
     const ret = raw('move_mount', 'int', fromDirfd, 'const char *', fromPath, 'int', toDirfd, 'const char *', toPath, 'unsigned int', flags);
     if (ret < 0) throw failure('move_mount', koffi.errno(), fromPath === '' ? fdPath(fromDirfd) : fromPath, toPath === '' ? fdPath(toDirfd) : toPath);
+  }
+
+  fsopen(fstype: string, flags: number): number {
+    return check('fsopen', raw('fsopen', 'const char *', fstype, 'unsigned int', flags), fstype);
+  }
+
+  fsconfig(fd: number, cmd: number, key: string | null, value: string | null, aux: number): void {
+    const ret = raw('fsconfig', 'int', fd, 'unsigned int', cmd, 'const char *', key, 'const char *', value, 'int', aux);
+    if (ret < 0) {
+      const errno = koffi.errno();
+      throw new SyscallError('fsconfig', errno, [fsconfigShown(cmd, key, value)], contextLog(fd));
+    }
+  }
+
+  fsmount(fd: number, flags: number, attrFlags: bigint): number {
+    const ret = raw('fsmount', 'int', fd, 'unsigned int', flags, 'unsigned int', Number(attrFlags));
+    if (ret < 0) {
+      const errno = koffi.errno();
+      throw new SyscallError('fsmount', errno, [], contextLog(fd));
+    }
+    return ret;
   }
 
   userNamespace(uidMappings: readonly IdMapping[], gidMappings: readonly IdMapping[]): number {

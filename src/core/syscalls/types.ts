@@ -105,6 +105,26 @@ export interface Syscalls {
   /** move_mount(2): attaches the detached or attached mount at `fromDirfd`/`fromPath` at `toDirfd`/`toPath`. */
   moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number): void;
   /**
+   * fsopen(2) (Linux 5.2): a filesystem context for a new superblock of `fstype`, with
+   * `flags` (FSOPEN_CLOEXEC). ENOSYS on an older kernel; EPERM without CAP_SYS_ADMIN in
+   * the user namespace that owns this mount namespace. Errors name `fstype`.
+   */
+  fsopen(fstype: string, flags: number): number;
+  /**
+   * fsconfig(2) on the context open as `fd`: `cmd` FSCONFIG_SET_FLAG (`key`, no value),
+   * FSCONFIG_SET_STRING (`key` and `value`, at most 255 bytes each) or FSCONFIG_CMD_CREATE
+   * (neither), `aux` 0. Errors name the parameter (`key=value`, `key`) or the command, and
+   * carry what the kernel wrote to the context's log about it.
+   */
+  fsconfig(fd: number, cmd: number, key: string | null, value: string | null, aux: number): void;
+  /**
+   * fsmount(2): a new mount of the superblock the context open as `fd` created, attached
+   * nowhere, with the MOUNT_ATTR_* bits of `attrFlags`; `flags` FSMOUNT_CLOEXEC. Returns an
+   * O_PATH descriptor of its root: the *at calls and its magic link reach into it, and
+   * move_mount(2) attaches it. Errors carry what the kernel wrote to the context's log.
+   */
+  fsmount(fd: number, flags: number, attrFlags: bigint): number;
+  /**
    * A descriptor (O_RDONLY|O_CLOEXEC) of a new user namespace, child of the caller's,
    * whose uid_map and gid_map hold the given lines: what MOUNT_ATTR_IDMAP takes. A
    * multithreaded process cannot unshare(2) one (user_namespaces(7)), so a short-lived
