@@ -31,6 +31,8 @@ export interface RealRunRequest {
   beforeJail?: string;
   /** Use a port whose openat2 answers ENOSYS, as a kernel before 5.6 does: in-root lookups then walk. */
   withoutOpenat2?: boolean;
+  /** Use a port whose fsopen answers ENOSYS, as a kernel before 5.2 does: tmpcopyup then stages its tmpfs in /tmp. */
+  withoutFsopen?: boolean;
   /** Environment variables the child sets on itself just before the run (the programs the port starts see them). */
   env?: Record<string, string>;
   /** Use a port that swaps this file for a symlink right after it is examined (test/helpers/racing-syscalls.ts). */
@@ -69,6 +71,7 @@ require('reflect-metadata');
 const { createKernel } = require('./src/core/kernel');
 const { LinuxSyscalls } = require('./src/core/syscalls/linux');
 const { WithoutOpenat2 } = require('./test/helpers/without-openat2');
+const { WithoutFsopen } = require('./test/helpers/without-fsopen');
 const { RacingSyscalls } = require('./test/helpers/racing-syscalls');
 const { decodeName, encodeName } = require('./src/core/names');
 const req = JSON.parse(process.env.MOUNTKIT_REQ, (k, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
@@ -77,7 +80,7 @@ const hostRoot = fs.statSync('/');
 try {
   Object.assign(process.env, req.env);
   if (req.setup) new Function('require', req.setup)(require);
-  const syscalls = req.race ? new RacingSyscalls(req.race) : req.withoutOpenat2 ? new WithoutOpenat2() : new LinuxSyscalls();
+  const syscalls = req.race ? new RacingSyscalls(req.race) : req.withoutOpenat2 ? new WithoutOpenat2() : req.withoutFsopen ? new WithoutFsopen() : new LinuxSyscalls();
   const kernel = createKernel({ syscalls, plugins: { plugins: req.plugins.map((module) => ({ module })) } });
   const beforeJail = req.beforeJail ? new Function('ctx', req.beforeJail) : undefined;
   kernel.orchestrator.run(req.config, { beforeJail });

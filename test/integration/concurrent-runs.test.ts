@@ -17,6 +17,8 @@ const maybe = available ? describe : describe.skip;
 const SIGNAL_ON_CONNECT = path.join(__dirname, '..', 'helpers', 'signal-on-connect.py');
 const CLOSED_STDERR = path.join(__dirname, '..', 'helpers', 'closed-stderr.py');
 const CONFIG_STARTER = path.join(__dirname, '..', 'helpers', 'config-starter.py');
+/** Runs its arguments under a seccomp filter answering fsopen(2) with the errno its first argument names: tmpcopyup then stages its tmpfs. */
+const REFUSE_FSOPEN = path.join(__dirname, '..', 'helpers', 'refuse-fsopen.js');
 
 interface Outcome {
   status: number | null;
@@ -116,9 +118,11 @@ maybe('signals that come before the relaunch runs', () => {
   });
 });
 
-maybe('tmpcopyup staging directories, with many runs', () => {
+// Where fsopen(2) is refused (ENOSYS, as before Linux 5.2): only then is there a staging directory.
+maybe('tmpcopyup staging directories, with many runs, where fsopen is refused', () => {
+  const staged = (argv: string[]) => [process.execPath, REFUSE_FSOPEN, 'ENOSYS', ...argv];
   const STAGED = /tmpcopyup staging directory \{"staging":"([^"]+)"\}/g;
-  const staged = (stderr: string) => [...stderr.matchAll(STAGED)].map((m) => m[1]);
+  const stagedIn = (stderr: string) => [...stderr.matchAll(STAGED)].map((m) => m[1]);
   const NAME = /^\/tmp\/\.mountkit-tmpcopyup-(\d+)-[0-9a-f]{32}$/;
   /** A config whose mounts[index] is a tmpcopyup over /etc (a file put there by the test), after index - 2 small tmpfs mounts. */
   const copyUpAt = (index: number) => {
@@ -143,9 +147,9 @@ maybe('tmpcopyup staging directories, with many runs', () => {
         mkdirSync(dir, 0o700);
         made.push(dir);
       }
-      const [r] = await withCopied(copyUpAt(index), (bundle) => Promise.all([outcome([LAUNCHER, 'run', '--bundle', bundle, '--seccomp-cache', 'off', '--log-level', 'debug'])]));
+      const [r] = await withCopied(copyUpAt(index), (bundle) => Promise.all([outcome(staged([LAUNCHER, 'run', '--bundle', bundle, '--seccomp-cache', 'off', '--log-level', 'debug']))]));
       expect([r.status, r.stdout]).toEqual([0, 'copied\n']);
-      const [name] = staged(r.stderr);
+      const [name] = stagedIn(r.stderr);
       expect(name).toMatch(NAME);
       expect(NAME.exec(name)![1]).toBe(String(index));
     } finally {
@@ -156,13 +160,21 @@ maybe('tmpcopyup staging directories, with many runs', () => {
   test('runs of one bundle at once each stage in a directory of their own, and leave none', async () => {
     const runs = 4;
     const results = await withCopied(copyUpAt(2), (bundle) =>
-      Promise.all(Array.from({ length: runs }, () => outcome([LAUNCHER, 'run', '--bundle', bundle, '--seccomp-cache', 'off', '--log-level', 'debug']))),
+      Promise.all(Array.from({ length: runs }, () => outcome(staged([LAUNCHER, 'run', '--bundle', bundle, '--seccomp-cache', 'off', '--log-level', 'debug'])))),
     );
     expect(results.map((r) => [r.status, r.stdout])).toEqual(Array.from({ length: runs }, () => [0, 'copied\n']));
-    const names = results.flatMap((r) => staged(r.stderr));
+    const names = results.flatMap((r) => stagedIn(r.stderr));
     expect(names).toHaveLength(runs);
     for (const name of names) expect(name).toMatch(NAME);
     expect(new Set(names).size).toBe(runs);
     expect(names.filter((name) => existsSync(name))).toEqual([]);
+  });
+
+  test('where fsopen is there, runs of one bundle at once each copy into a detached tmpfs of their own: no staging directory at all', async () => {
+    const runs = 4;
+    const results = await withCopied(copyUpAt(2), (bundle) =>
+      Promise.all(Array.from({ length: runs }, () => outcome([LAUNCHER, 'run', '--bundle', bundle, '--seccomp-cache', 'off', '--log-level', 'debug']))),
+    );
+    expect(results.map((r) => [r.status, r.stdout, stagedIn(r.stderr)])).toEqual(Array.from({ length: runs }, () => [0, 'copied\n', []]));
   });
 });

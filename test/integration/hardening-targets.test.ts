@@ -294,7 +294,12 @@ runAsRoot('tmpcopyup with a shared rootfsPropagation', () => {
   beforeEach(() => (t = tempDir('mountkit-shared-')));
   afterEach(() => t.cleanup());
 
-  test('the staging tmpfs lies on a private bind: it reaches no peer of /tmp, MS_MOVE is allowed, nothing is left behind', () => {
+  /**
+   * Runs prepare-root and tmpfs on a tmpcopyup at /data with `/` shared and a peer of
+   * /tmp, the mount table seen while the content is copied; `staged`: fsopen answers
+   * ENOSYS, as before Linux 5.2, and the tmpfs is staged in /tmp.
+   */
+  function runShared(staged: boolean) {
     const dir = realpathSync(t.dir);
     // The rootfs lies on a mount of its own (made in the child), which prepare-root makes
     // private; `/`, where /tmp is, stays shared.
@@ -318,7 +323,7 @@ const { LinuxSyscalls } = require('./src/core/syscalls/linux');
 const k = require('./src/core/constants');
 const req = JSON.parse(process.env.MOUNTKIT_REQ, (key, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
 const during = [];
-class Watching extends LinuxSyscalls {
+class Watching extends (req.staged ? require('./test/helpers/without-fsopen').WithoutFsopen : LinuxSyscalls) {
   copyFile(a, b) { during.push(fs.readFileSync('/proc/self/mountinfo', 'utf8')); return super.copyFile(a, b); }
 }
 const sys = new Watching();
@@ -337,9 +342,13 @@ out.peer = fs.readdirSync(${JSON.stringify(peer)}).filter((n) => n.startsWith('.
 out.kept = fs.readFileSync(${JSON.stringify(path.join(rootfs, 'data/kept'))}, 'utf8');
 process.stdout.write(JSON.stringify(out));
 `;
-    const r = runInMountNamespace(script, { ...process.env, MOUNTKIT_REQ: encode({ config, plugins: ['prepare-root', 'tmpfs'].map(plugin) }) });
+    const r = runInMountNamespace(script, { ...process.env, MOUNTKIT_REQ: encode({ config, plugins: ['prepare-root', 'tmpfs'].map(plugin), staged }) });
     expect(r.stderr).toBe('');
-    const out = JSON.parse(r.stdout) as { error?: string; during: string[]; after: string; peer: string[]; kept: string };
+    return { out: JSON.parse(r.stdout) as { error?: string; during: string[]; after: string; peer: string[]; kept: string }, rootfs, peer };
+  }
+
+  test('staged, the staging tmpfs lies on a private bind: it reaches no peer of /tmp, MS_MOVE is allowed, nothing is left behind', () => {
+    const { out, rootfs, peer } = runShared(true);
     expect(out.error).toBeUndefined();
     expect(out.kept).toBe('lower\n');
     // While the content was copied, the staging tmpfs was mounted in /tmp and not in the peer.
@@ -354,6 +363,20 @@ process.stdout.write(JSON.stringify(out));
     expect(after.filter((m) => m.mountpoint.includes('.mountkit-tmpcopyup-'))).toEqual([]);
     expect(out.peer).toEqual([]);
     expect(readdirSync('/tmp').filter((n) => n.startsWith('.mountkit-tmpcopyup-'))).toEqual([]);
+  });
+
+  test('detached, the tmpfs is in no mount table while the content is copied, then on the target alone; nothing in /tmp or its peer', () => {
+    const { out, rootfs, peer } = runShared(false);
+    expect(out.error).toBeUndefined();
+    expect(out.kept).toBe('lower\n');
+    expect(out.during).toHaveLength(1);
+    const before = parseMountInfo(out.during[0]);
+    const after = parseMountInfo(out.after);
+    // While copying: nothing at the target, in /tmp's staging names or at the peer; after, one mount more, the tmpfs at the target.
+    expect(before.filter((m) => m.mountpoint === path.join(rootfs, 'data') || m.mountpoint.includes('.mountkit-tmpcopyup-') || m.mountpoint.startsWith(peer + '/'))).toEqual([]);
+    expect(after.filter((m) => m.mountpoint === path.join(rootfs, 'data')).map((m) => m.fstype)).toEqual(['tmpfs']);
+    expect(after.length).toBe(before.length + 1);
+    expect(out.peer).toEqual([]);
   });
 });
 

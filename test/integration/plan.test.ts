@@ -75,19 +75,57 @@ function planAsNobody(dir: string, extra: string[] = []) {
   return runCli(['plan', '--bundle', dir, ...extra], { prefix: AS_NOBODY });
 }
 
+/** Runs its arguments under a seccomp filter answering fsopen(2) with the errno its first argument names. */
+const REFUSE_FSOPEN = path.join(__dirname, '..', 'helpers', 'refuse-fsopen.js');
+
 maybe('mountkit plan', () => {
-  test("a tmpcopyup tmpfs: its staging tmpfs moved onto the destination, the staging directory removed as the run removes it, with no warning; the name's random part is the plan port's getrandom stand-in, the same in every plan (the run's getrandom gives others each time)", () => {
+  test("a tmpcopyup tmpfs: a detached tmpfs configured, mounted, filled through its descriptor and moved onto the destination, as the run makes it where fsopen(2) is there, with no staging directory; the same in every plan", () => {
+    const config = bundleConfig();
+    config.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'nosuid', 'size=1m'] });
+    const b = readableBundle(config);
+    try {
+      writeFileSync(path.join(b.dir, 'rootfs/etc/copied'), 'x');
+      const r = planAsNobody(b.dir);
+      expect(r.stderr).toBe('');
+      expect(r.status).toBe(0);
+      const lines = r.stdout.trimEnd().split('\n').filter((l) => / tmpfs mounts\[3\] "\/etc" /.test(l)).map((l) => l.replace(/^.* tmpfs mounts\[3\] "\/etc" +/, ''));
+      const context = /^fsopen\("tmpfs", FSOPEN_CLOEXEC\) = (\d+)$/.exec(lines.find((l) => l.startsWith('fsopen(')) ?? '')?.[1];
+      const mount = /^fsmount\(\d+, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID\) = (\d+)  # \d+ = anon_inode:\[fscontext\]$/.exec(lines.find((l) => l.startsWith('fsmount(')) ?? '')?.[1];
+      expect([context, mount]).toEqual([expect.stringMatching(/^\d+$/), expect.stringMatching(/^\d+$/)]);
+      expect(lines.filter((l) => l.startsWith('fsconfig('))).toEqual([
+        `fsconfig(${context}, FSCONFIG_SET_STRING, "source", "tmpfs", 0)  # ${context} = anon_inode:[fscontext]`,
+        `fsconfig(${context}, FSCONFIG_SET_STRING, "mode", "0755", 0)  # ${context} = anon_inode:[fscontext]`,
+        `fsconfig(${context}, FSCONFIG_SET_STRING, "size", "1m", 0)  # ${context} = anon_inode:[fscontext]`,
+        `fsconfig(${context}, FSCONFIG_CMD_CREATE, NULL, NULL, 0)  # ${context} = anon_inode:[fscontext]`,
+      ]);
+      expect(lines.find((l) => l.startsWith('copyFile(') && l.includes(`"/proc/thread-self/fd/${mount}/copied"`) && l.includes(`${mount} = fsmount:[tmpfs]`))).toBeDefined();
+      const move = lines.find((l) => l.startsWith(`moveMount(${mount}, "", `));
+      expect(move).toMatch(/^moveMount\(\d+, "", (\d+), "", MOVE_MOUNT_F_EMPTY_PATH\|MOVE_MOUNT_T_EMPTY_PATH\)  # .*\b\1 = \S*\/rootfs\/etc\b/);
+      expect(move).toContain(`${mount} = fsmount:[tmpfs]`);
+      expect(lines.filter((l) => /mkdir|rmdir|getrandom|MS_MOVE/.test(l))).toEqual([]);
+      expect(planAsNobody(b.dir).stdout).toBe(r.stdout);
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test("where fsopen(2) answers ENOSYS, as before Linux 5.2, a tmpcopyup tmpfs is planned staged, as the run stages it: its staging tmpfs moved onto the destination, the staging directory removed, with no warning; the name's random part is the plan port's getrandom stand-in, the same in every plan (the run's getrandom gives others each time)", () => {
     const config = bundleConfig();
     config.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
     const b = readableBundle(config);
     try {
-      const r = planAsNobody(b.dir);
+      // The filter's helper executes its command without a PATH lookup.
+      const setpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
+      const planStaged = () => runCli(['plan', '--bundle', b.dir], { prefix: [process.execPath, REFUSE_FSOPEN, 'ENOSYS', setpriv, ...AS_NOBODY.slice(1)] });
+      const r = planStaged();
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       const lines = r.stdout.trimEnd().split('\n');
       expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +mount\("\/tmp\/\.mountkit-tmpcopyup-3-00000000000000000000000000000001", "\/proc\/thread-self\/fd\/\d+", NULL, MS_MOVE, NULL\)/.test(l))).toBeDefined();
       expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +rmdir\("\/tmp\/\.mountkit-tmpcopyup-3-00000000000000000000000000000001"\)$/.test(l))).toBeDefined();
-      expect(planAsNobody(b.dir).stdout).toBe(r.stdout);
+      // The fsopen the run tries first, refused: it returned no descriptor.
+      expect(lines.filter((l) => / tmpfs mounts\[3\] "\/etc" +fs(open|config|mount)\(/.test(l)).map((l) => l.replace(/^.*"\/etc" +/, ''))).toEqual(['fsopen("tmpfs", FSOPEN_CLOEXEC)']);
+      expect(planStaged().stdout).toBe(r.stdout);
     } finally {
       b.cleanup();
     }

@@ -13,7 +13,8 @@
  * examined. An entry gone before it is opened fails the copy (openat ENOENT, naming it),
  * as crun's copy_recursive_fd_to_fd fails on any entry it cannot stat or open.
  *
- * What is written is the staging tmpfs, mountkit's own private mount, by path.
+ * What is written is the new tmpfs, mountkit's own private mount, by path: a staging
+ * directory's, or the magic link of a detached mount's descriptor and the names below it.
  */
 import posix = require('path/posix');
 import { O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK } from '../../core/constants';
@@ -32,36 +33,70 @@ const NODE_TYPE: Readonly<Record<Exclude<FileKind, 'dir' | 'file' | 'symlink'>, 
 /** How an entry is opened: never through a final symlink, never the file itself (no device open, no blocking fifo). */
 const ENTRY_FLAGS = O_PATH | O_NOFOLLOW | O_CLOEXEC;
 
+/** A place in the copy: the path it is reached at, and how errors name it. */
+interface Place {
+  path: string;
+  shown: string;
+}
+
 /**
  * Copies every entry of the directory open as `fromFd` into the existing directory `to`,
  * recursively. `shown` is how errors name that directory (its path in the container):
- * the port's openat names only the entry and fstat nothing.
+ * the port's openat names only the entry and fstat nothing. `toShown` is how errors
+ * name `to`, when not by that path (a magic link names the file as the kernel does: "/"
+ * for a detached mount's root).
  */
-export function copyTree(sys: Syscalls, fromFd: number, to: string, shown: string): void {
-  // The descriptor's magic link names the open directory itself, not a path that could be swapped.
-  for (const name of sys.readdir(fdPath(fromFd))) copyEntry(sys, fromFd, name, posix.join(to, name), posix.join(shown, name));
+export function copyTree(sys: Syscalls, fromFd: number, to: string, shown: string, toShown = to): void {
+  copyInto(sys, fromFd, { path: to, shown: toShown }, shown);
 }
 
-function copyEntry(sys: Syscalls, dirfd: number, name: string, dest: string, shown: string): void {
+function copyInto(sys: Syscalls, fromFd: number, to: Place, shown: string): void {
+  // The descriptor's magic link names the open directory itself, not a path that could be swapped.
+  for (const name of sys.readdir(fdPath(fromFd))) {
+    copyEntry(sys, fromFd, name, { path: posix.join(to.path, name), shown: posix.join(to.shown, name) }, posix.join(shown, name));
+  }
+}
+
+function copyEntry(sys: Syscalls, dirfd: number, name: string, dest: Place, shown: string): void {
   const fd = onEntry(shown, () => sys.openat(dirfd, name, ENTRY_FLAGS, 0));
   try {
     const st = onEntry(shown, () => sys.fstat(fd));
-    // A new directory or node starts private to root and gets its owner and mode after, so
-    // no other user can open it in between.
-    if (st.kind === 'dir') sys.mkdir(dest, 0o700);
-    // Through the magic link: the regular file fstat saw, opened again for reading.
-    else if (st.kind === 'file') sys.copyFile(fdPath(fd), dest);
+    const to = dest.path;
     // The link open as `fd` (an empty path): its text, never followed.
-    else if (st.kind === 'symlink') sys.symlink(sys.readlinkat(fd, ''), dest);
-    else sys.mknod(dest, NODE_TYPE[st.kind] | 0o600, st.rdev);
-    sys.lchown(dest, st.uid, st.gid);
-    // chown(2) clears S_ISUID and S_ISGID of an executable file, for root too since Linux
-    // 2.2.13, so the mode comes after the owner. A symlink has no mode of its own, and
-    // chmod(2) would follow it.
-    if (st.kind !== 'symlink') sys.chmod(dest, st.perm);
-    if (st.kind === 'dir') copyTree(sys, fd, dest, shown);
+    const text = st.kind === 'symlink' ? sys.readlinkat(fd, '') : '';
+    onDest(dest.shown, () => {
+      // A new directory or node starts private to root and gets its owner and mode after, so
+      // no other user can open it in between.
+      if (st.kind === 'dir') sys.mkdir(to, 0o700);
+      // Through the magic link: the regular file fstat saw, opened again for reading.
+      else if (st.kind === 'file') sys.copyFile(fdPath(fd), to);
+      else if (st.kind === 'symlink') sys.symlink(text, to);
+      else sys.mknod(to, NODE_TYPE[st.kind] | 0o600, st.rdev);
+      sys.lchown(to, st.uid, st.gid);
+      // chown(2) clears S_ISUID and S_ISGID of an executable file, for root too since Linux
+      // 2.2.13, so the mode comes after the owner. A symlink has no mode of its own, and
+      // chmod(2) would follow it.
+      if (st.kind !== 'symlink') sys.chmod(to, st.perm);
+    });
+    if (st.kind === 'dir') copyInto(sys, fd, dest, shown);
   } finally {
     sys.close(fd);
+  }
+}
+
+/**
+ * Runs `call`, the calls that make one copy, their SyscallError naming the copy as
+ * `shown`: each names it last (mkdir, mknod, lchown and chmod alone; copy_file_range
+ * after the source, symlink after the link's text).
+ */
+function onDest<T>(shown: string, call: () => T): T {
+  try {
+    return call();
+  } catch (err) {
+    if (err instanceof SyscallError && err.paths.length > 0) {
+      throw new SyscallError(err.syscall, err.errno, [...err.paths.slice(0, -1), shown], err.detail);
+    }
+    throw err;
   }
 }
 

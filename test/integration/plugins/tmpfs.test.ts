@@ -184,17 +184,18 @@ runAsRoot('tmpfs handler, real mounts', () => {
     });
   });
 
-  test('tmpcopyup that runs out of space fails, leaving nothing mounted and no staging directory', () => {
+  test.each([
+    ['detached', false, /^mounts: plugin tmpfs mounts\[0\] "\/data": tmpcopyup: copying "\/data" into the tmpfs failed: copy_file_range ".*\/rootfs\/data\/big" -> "fsmount:\[tmpfs\]\/big": ENOSPC$/],
+    ['staged in /tmp (fsopen answering ENOSYS)', true, /^mounts: plugin tmpfs mounts\[0\] "\/data": tmpcopyup: copying "\/data" failed: copy_file_range ".*\/rootfs\/data\/big" -> "\/tmp\/\.mountkit-tmpcopyup-0-[0-9a-f]{32}\/big": ENOSPC$/],
+  ])('tmpcopyup that runs out of space, %s, fails in one line naming the copy, leaving nothing mounted and no staging directory', (_how, withoutFsopen, message) => {
     dirWithMode(at('data'), 0o755);
     writeFileSync(at('data/big'), Buffer.alloc(64 * 1024, 0x61));
     const before = stagingDirs();
     const mounts = [makeMount({ index: 0, type: 'tmpfs', destination: '/data', data: 'size=4k', extensions: { tmpcopyup: true } })];
-    const r = realRun({ config: makeConfig({ rootfs, mounts }), plugins: [TMPFS_PLUGIN], list: [at('data')] });
+    const r = realRun({ config: makeConfig({ rootfs, mounts }), plugins: [TMPFS_PLUGIN], list: [at('data')], withoutFsopen });
 
     expect(r.error?.name).toBe('PluginError');
-    expect(r.error?.message).toMatch(
-      /^mounts: plugin tmpfs mounts\[0\] "\/data": tmpcopyup: copying "\/data" failed: copy_file_range ".*\/rootfs\/data\/big" -> "\/tmp\/\.mountkit-tmpcopyup-0-[0-9a-f]{32}\/big": ENOSPC$/,
-    );
+    expect(r.error?.message).toMatch(message);
     expect(mountsAt(r.mountinfo, at('data'))).toEqual([]);
     expect(r.mountinfo).not.toContain('.mountkit-tmpcopyup-');
     expect(r.list[at('data')]).toEqual(['big']);

@@ -2,16 +2,32 @@ import 'reflect-metadata';
 import {
   AT_EMPTY_PATH,
   AT_RECURSIVE,
+  FSCONFIG_CMD_CREATE,
+  FSCONFIG_SET_FLAG,
+  FSCONFIG_SET_STRING,
+  FSMOUNT_CLOEXEC,
+  FSOPEN_CLOEXEC,
   MNT_DETACH,
+  MOUNT_ATTR_NODEV,
+  MOUNT_ATTR_NOEXEC,
   MOUNT_ATTR_NOSUID,
+  MOUNT_ATTR_RELATIME,
+  MOUNT_ATTR_STRICTATIME,
+  MOVE_MOUNT_F_EMPTY_PATH,
+  MOVE_MOUNT_T_EMPTY_PATH,
   MS_BIND,
+  MS_MANDLOCK,
   MS_MOVE,
   MS_NODEV,
+  MS_NOEXEC,
   MS_NOSUID,
+  MS_NOSYMFOLLOW,
   MS_PRIVATE,
   MS_RDONLY,
   MS_REC,
   MS_SHARED,
+  MS_STRICTATIME,
+  MS_SYNCHRONOUS,
   O_CLOEXEC,
   O_DIRECTORY,
   O_NOFOLLOW,
@@ -31,28 +47,30 @@ import { hexOf, stagingPath } from '../../../src/plugins/tmpfs/copyup';
 import { GRND_NONBLOCK, RANDOM_UUID_FILE } from '../../../src/core/constants';
 import { hasModeOption, withInheritedMode } from '../../../src/plugins/tmpfs/options';
 import { makeConfig, makeMount } from '../../helpers/config';
-import { changes, fdOf, reopenedMountCalls, viaFd } from '../../helpers/fd';
+import { changes, changes as changesOf, fdOf, reopenedMountCalls, viaFd } from '../../helpers/fd';
 import { procDestinationProblem } from '../../../src/core/paths';
 
 /** The 16 bytes the fake's getrandom gives here (each call of the real one gives others). */
 const RANDOM = Uint8Array.from(Buffer.from('0f8e2a6c3b1d4e5f9a7bc2d4e6f80123', 'hex'));
 const STAGING = '/tmp/.mountkit-tmpcopyup-0-0f8e2a6c3b1d4e5f9a7bc2d4e6f80123';
 
-/** A logger that keeps the warnings, for the cleanup paths that only warn. */
-function recordingLogger(): Logger & { warnings: string[] } {
+/** A logger that keeps the warnings, for the cleanup paths that only warn, and the debug lines with their fields. */
+function recordingLogger(): Logger & { warnings: string[]; debugs: [string, Record<string, unknown> | undefined][] } {
   const warnings: string[] = [];
-  const log: Logger & { warnings: string[] } = {
+  const debugs: [string, Record<string, unknown> | undefined][] = [];
+  const log: Logger & { warnings: string[]; debugs: typeof debugs } = {
     warnings,
+    debugs,
     error: () => undefined,
     warn: (message) => warnings.push(message),
     info: () => undefined,
-    debug: () => undefined,
+    debug: (message, meta) => debugs.push([message, meta]),
     child: () => log,
   };
   return log;
 }
 
-function setup(over: { mountLabel?: string; log?: Logger; sys?: FakeSyscalls } = {}) {
+function setupWith(over: { mountLabel?: string; log?: Logger; sys?: FakeSyscalls } = {}) {
   const { log = silentLogger, sys = new FakeSyscalls(), ...config } = over;
   // No kernel.random.uuid: getrandom(2) alone names the staging directory.
   sys.addDir('/r').addDir('/tmp', 0o1777);
@@ -63,6 +81,8 @@ function setup(over: { mountLabel?: string; log?: Logger; sys?: FakeSyscalls } =
     );
   return { sys, run };
 }
+
+const setup = setupWith;
 
 /** What `fn` threw (undefined when it returned). */
 function thrownBy(fn: () => unknown): unknown {
@@ -388,8 +408,216 @@ describe('tmpfs mount handler', () => {
     expect(sys.openFds()).toEqual([]);
   });
 
-  describe('tmpcopyup', () => {
+  describe('tmpcopyup on a detached tmpfs: fsopen(2), fsconfig(2), fsmount(2), move_mount(2)', () => {
     const copyUp = { type: 'tmpfs', destination: '/x', data: 'size=1m', extensions: { tmpcopyup: true } };
+    /** The detached mount's descriptor, as the fake names it (the kernel's readlink answers "/"). */
+    const NEW = 'fsmount:[tmpfs]';
+    const CONTEXT = 'anon_inode:[fscontext]';
+    const PATH = O_PATH | O_CLOEXEC;
+    const BOTH_EMPTY = MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH;
+    const opened = { op: 'fsopen', fstype: 'tmpfs', flags: FSOPEN_CLOEXEC };
+    const setString = (fd: number, key: string, value: string) => ({ op: 'fsconfig', fd, cmd: FSCONFIG_SET_STRING, key, value, aux: 0 });
+    const setFlag = (fd: number, key: string) => ({ op: 'fsconfig', fd, cmd: FSCONFIG_SET_FLAG, key, value: null, aux: 0 });
+    const create = (fd: number) => ({ op: 'fsconfig', fd, cmd: FSCONFIG_CMD_CREATE, key: null, value: null, aux: 0 });
+    /** The staging calls of the fallback, for mounts[0] at /x over a directory of `mode`. */
+    const staged = (sys: FakeSyscalls, mode: string) => [
+      { op: 'mkdir', path: STAGING, mode: 0o700 },
+      { op: 'mount', source: STAGING, target: STAGING, fstype: null, flags: MS_BIND, data: null },
+      { op: 'mount', source: null, target: STAGING, fstype: null, flags: MS_PRIVATE, data: null },
+      tmpfsMount(STAGING, 0n, `mode=${mode},size=1m`),
+      { op: 'mount', source: STAGING, target: viaFd(sys, '/r/x'), fstype: null, flags: MS_MOVE, data: null },
+      { op: 'umount2', target: STAGING, flags: MNT_DETACH },
+      { op: 'rmdir', path: STAGING },
+    ];
+
+    test('the exact calls: a context given the source and the data, its superblock made, mounted detached, its context closed; the content copied; the mount moved onto the target; no staging directory, no random name', () => {
+      const { sys, run } = setup();
+      sys.addDir('/r/x', 0o750);
+      run(copyUp);
+      expect(sys.calls).toEqual([
+        { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
+        { op: 'openat2', dirfd: 100, path: 'x', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+        { op: 'fstat', fd: 101 },
+        opened,
+        setString(102, 'source', 'tmpfs'),
+        setString(102, 'mode', '0750'),
+        setString(102, 'size', '1m'),
+        create(102),
+        { op: 'fsmount', fd: 102, flags: FSMOUNT_CLOEXEC, attrFlags: MOUNT_ATTR_RELATIME },
+        { op: 'close', fd: 102 },
+        { op: 'readdir', path: '/proc/thread-self/fd/101' },
+        { op: 'moveMount', fromDirfd: 103, fromPath: '', toDirfd: 101, toPath: '', flags: BOTH_EMPTY },
+        { op: 'close', fd: 103 },
+        { op: 'close', fd: 101 },
+        { op: 'close', fd: 100 },
+      ]);
+      expect([sys.pathOf(102), sys.pathOf(103)]).toEqual([CONTEXT, NEW]);
+      expect(sys.mounts).toEqual([{ source: 'tmpfs', target: '/r/x', fstype: 'tmpfs', flags: 0n, data: 'mode=0750,size=1m' }]);
+      expect(sys.openFds()).toEqual([]);
+    });
+
+    test("the tree is copied into the detached mount through its descriptor's magic link, owners and modes kept; the target's own directory is read through its descriptor", () => {
+      const { sys, run } = setup();
+      addLowerTree(sys);
+      run(copyUp);
+      const lower = (name: string) => viaFd(sys, `/r/x/${name}`);
+      const made = (rest: string) => viaFd(sys, NEW, rest);
+      const context = fdOf(sys, CONTEXT);
+      expect(changes(sys)).toEqual([
+        opened,
+        setString(context, 'source', 'tmpfs'),
+        setString(context, 'mode', '0750'),
+        setString(context, 'size', '1m'),
+        create(context),
+        { op: 'fsmount', fd: context, flags: FSMOUNT_CLOEXEC, attrFlags: MOUNT_ATTR_RELATIME },
+        { op: 'copyFile', source: lower('a'), dest: made('a') },
+        { op: 'lchown', path: made('a'), uid: 1234, gid: 1234 },
+        { op: 'chmod', path: made('a'), mode: 0o640 },
+        { op: 'symlink', target: 'a', linkPath: made('l') },
+        { op: 'lchown', path: made('l'), uid: 0, gid: 0 },
+        { op: 'mknod', path: made('null'), mode: S_IFCHR | 0o600, dev: makedev(1, 3) },
+        { op: 'lchown', path: made('null'), uid: 0, gid: 0 },
+        { op: 'chmod', path: made('null'), mode: 0o666 },
+        { op: 'mkdir', path: made('sub'), mode: 0o700 },
+        { op: 'lchown', path: made('sub'), uid: 0, gid: 0 },
+        { op: 'chmod', path: made('sub'), mode: 0o711 },
+        { op: 'copyFile', source: lower('sub/b'), dest: made('sub/b') },
+        { op: 'lchown', path: made('sub/b'), uid: 0, gid: 0 },
+        { op: 'chmod', path: made('sub/b'), mode: 0o4755 },
+        { op: 'moveMount', fromDirfd: fdOf(sys, NEW), fromPath: '', toDirfd: fdOf(sys, '/r/x'), toPath: '', flags: BOTH_EMPTY },
+      ]);
+      const root = sys.newMountRoot('/r/x')!;
+      expect(root).toMatchObject({ kind: 'dir', perm: 0o750 });
+      expect([...root.children!.keys()]).toEqual(['a', 'l', 'null', 'sub']);
+      expect(root.children!.get('a')).toMatchObject({ kind: 'file', content: 'alpha', perm: 0o640, uid: 1234, gid: 1234 });
+      expect(root.children!.get('l')).toMatchObject({ kind: 'symlink', target: 'a' });
+      expect(root.children!.get('null')).toMatchObject({ kind: 'char', rdev: makedev(1, 3), perm: 0o666 });
+      expect(root.children!.get('sub')!.children!.get('b')).toMatchObject({ kind: 'file', content: 'beta', perm: 0o4755 });
+      // The lower directory is as it was.
+      expect([...sys.node('/r/x')!.children!.keys()]).toEqual(['a', 'l', 'null', 'sub']);
+      expect(sys.openFds()).toEqual([]);
+    });
+
+    test("the mount's flags as attributes, the superblock's as flag parameters, read-only left to finalize, and an SELinux context= without its quotes", () => {
+      const { sys, run } = setup({ mountLabel: 'system_u:object_r:container_file_t:s0:c1,c2' });
+      sys.addFile('/sys/fs/selinux/enforce', '1');
+      sys.addDir('/r/x', 0o750);
+      run({ ...copyUp, flags: MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_STRICTATIME | MS_RDONLY | MS_SYNCHRONOUS });
+      const context = fdOf(sys, CONTEXT);
+      expect(changes(sys).filter((c) => c.op === 'fsconfig' || c.op === 'fsmount')).toEqual([
+        setString(context, 'source', 'tmpfs'),
+        setFlag(context, 'sync'),
+        setString(context, 'context', 'system_u:object_r:container_file_t:s0:c1,c2'),
+        setString(context, 'mode', '0750'),
+        setString(context, 'size', '1m'),
+        create(context),
+        { op: 'fsmount', fd: context, flags: FSMOUNT_CLOEXEC, attrFlags: MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_STRICTATIME },
+      ]);
+    });
+
+    test('propagation is set on the detached mount with mount_setattr, one call each, before the copy and the move; recursive attributes come last, on the target', () => {
+      const { sys, run } = setup();
+      sys.addDir('/r/x', 0o750);
+      run({ ...copyUp, propagationFlags: [MS_SHARED, MS_PRIVATE | MS_REC], recAttrs: { attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n } });
+      const mount = fdOf(sys, NEW);
+      expect(changes(sys).filter((c) => c.op !== 'fsconfig')).toEqual([
+        opened,
+        { op: 'fsmount', fd: fdOf(sys, CONTEXT), flags: FSMOUNT_CLOEXEC, attrFlags: MOUNT_ATTR_RELATIME },
+        { op: 'mountSetattr', dirfd: mount, path: '', atFlags: AT_EMPTY_PATH, attrSet: 0n, attrClr: 0n, propagation: MS_SHARED },
+        { op: 'mountSetattr', dirfd: mount, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: 0n, attrClr: 0n, propagation: MS_PRIVATE },
+        { op: 'moveMount', fromDirfd: mount, fromPath: '', toDirfd: fdOf(sys, '/r/x'), toPath: '', flags: BOTH_EMPTY },
+        { op: 'mountSetattr', dirfd: fdOf(sys, '/r/x'), path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
+      ]);
+      expect(sys.callsOf('mount')).toEqual([]);
+    });
+
+    test.each(['ENOSYS', 'EPERM'])('fsopen answers %s (a kernel before 5.2, or a seccomp filter): the tmpfs is staged in /tmp as before, the refusal logged', (errno) => {
+      const log = recordingLogger();
+      const { sys, run } = setup({ log });
+      sys.addDir('/r/x', 0o750);
+      sys.failOn('fsopen', errno);
+      run(copyUp);
+      expect(changes(sys)).toEqual([opened, ...staged(sys, '0750')]);
+      expect(log.debugs).toContainEqual(['tmpcopyup: staged in /tmp: the new mount API is refused', { error: `fsopen "tmpfs": ${errno}` }]);
+      expect(sys.mounts.map((m) => [m.target, m.fstype])).toEqual([['/r/x', 'tmpfs']]);
+      expect(sys.openFds()).toEqual([]);
+    });
+
+    test.each([
+      ['mount_setattr answers ENOSYS (a kernel before 5.12), with propagation flags', 'mountSetattr', 'ENOSYS', { propagationFlags: [MS_PRIVATE] as bigint[] }, 'mount_setattr "fsmount:[tmpfs]": ENOSYS'],
+      ['fsmount refuses MOUNT_ATTR_NOSYMFOLLOW (a kernel before 5.14)', 'fsmount', 'EINVAL', { flags: MS_NOSYMFOLLOW }, 'fsmount: EINVAL'],
+      ['fsconfig answers ENOSYS (a filter refusing it alone)', 'fsconfig', 'ENOSYS', {}, 'fsconfig "source=tmpfs": ENOSYS'],
+      ['move_mount answers ENOSYS, after the copy', 'moveMount', 'ENOSYS', {}, 'move_mount "fsmount:[tmpfs]" -> "/r/x": ENOSYS'],
+    ] as const)('%s: what was made is closed, and the tmpfs is staged', (_what, op, errno, over, error) => {
+      const log = recordingLogger();
+      const { sys, run } = setup({ log });
+      sys.addDir('/r/x', 0o750);
+      sys.failOn(op, errno);
+      run({ ...copyUp, ...over });
+      const refused = sys.calls.findIndex((c) => c.op === op);
+      const after = sys.calls.slice(refused + 1);
+      // Only closes between the refusal and the staging directory: every descriptor of the new API closed.
+      expect(after.slice(0, after.findIndex((c) => c.op === 'getrandom')).map((c) => c.op)).toEqual(['close']);
+      expect(log.debugs.map(([m, meta]) => [m, meta?.error])).toContainEqual(['tmpcopyup: staged in /tmp: the new mount API is refused', error]);
+      expect(sys.callsOf('mkdir')).toEqual([{ op: 'mkdir', path: STAGING, mode: 0o700 }]);
+      expect(sys.mounts.map((m) => [m.source, m.target])).toEqual([['tmpfs', '/r/x']]);
+      expect(sys.openFds()).toEqual([]);
+    });
+
+    test('a flag the new API does not give as mount(2) does (mand): staged at once, no fsopen, the reason logged', () => {
+      const log = recordingLogger();
+      const { sys, run } = setup({ log });
+      sys.addDir('/r/x', 0o750);
+      run({ ...copyUp, flags: MS_MANDLOCK });
+      expect(sys.callsOf('fsopen')).toEqual([]);
+      expect(log.debugs).toContainEqual(['tmpcopyup: staged in /tmp: the new mount API does not make this mount as mount(2) does', { reason: 'mount flags 0x40' }]);
+      expect(sys.callsOf('mount').find((c) => c.fstype === 'tmpfs')).toEqual(tmpfsMount(STAGING, MS_MANDLOCK, 'mode=0750,size=1m'));
+    });
+
+    test.each([
+      ['fsopen', 'EIO', {}, undefined, 'opening a tmpfs context failed: fsopen "tmpfs": EIO'],
+      ['fsconfig', 'EINVAL', {}, 'size=1m', 'configuring the tmpfs failed: fsconfig "size=1m": EINVAL'],
+      ['fsconfig', 'ENOMEM', {}, 'FSCONFIG_CMD_CREATE', 'configuring the tmpfs failed: fsconfig "FSCONFIG_CMD_CREATE": ENOMEM'],
+      ['fsmount', 'EPERM', {}, undefined, 'mounting the tmpfs failed: fsmount: EPERM'],
+      ['fsmount', 'EINVAL', {}, undefined, 'mounting the tmpfs failed: fsmount: EINVAL'],
+      ['mountSetattr', 'EINVAL', { propagationFlags: [MS_SHARED] as bigint[] }, undefined, 'setting the propagation of the tmpfs for "/x" failed: mount_setattr "fsmount:[tmpfs]": EINVAL'],
+      ['copyFile', 'ENOSPC', {}, 'fsmount:[tmpfs]/a', 'copying "/x" into the tmpfs failed: copy_file_range "/r/x/a" -> "fsmount:[tmpfs]/a": ENOSPC'],
+      ['mkdir', 'ENOSPC', {}, 'fsmount:[tmpfs]/sub', 'copying "/x" into the tmpfs failed: mkdir "fsmount:[tmpfs]/sub": ENOSPC'],
+      ['chmod', 'EPERM', {}, 'fsmount:[tmpfs]/sub/b', 'copying "/x" into the tmpfs failed: chmod "fsmount:[tmpfs]/sub/b": EPERM'],
+      ['moveMount', 'EINVAL', {}, undefined, 'moving the tmpfs onto "/x" failed: move_mount "fsmount:[tmpfs]" -> "/r/x": EINVAL'],
+    ] as const)('a failing %s (%s) fails the mount in one line naming it, with no staging; nothing stays mounted, every descriptor is closed', (op, errno, over, path, inner) => {
+      const { sys, run } = setup();
+      addLowerTree(sys);
+      sys.failOn(op, errno, path === undefined ? {} : { path });
+      const thrown = thrownBy(() => run({ ...copyUp, ...over }));
+      expect(thrown).toMatchObject({ name: 'PluginError', message: `mounts: plugin tmpfs mounts[0] "/x": tmpcopyup: ${inner}`, cause: { name: 'StepError', cause: { name: 'SyscallError', code: errno } } });
+      expect((thrown as Error).message).not.toContain('\n');
+      expect(sys.calls.filter((c) => c.op === 'getrandom' || c.op === 'rmdir' || (c.op === 'mkdir' && c.path.startsWith('/tmp')))).toEqual([]);
+      expect(sys.mounts).toEqual([]);
+      expect(sys.openFds()).toEqual([]);
+    });
+
+    test("a close that fails is logged, not fatal: the kernel releases the descriptor all the same (close(2))", () => {
+      const log = recordingLogger();
+      const { sys, run } = setup({ log });
+      sys.addDir('/r/x');
+      sys.failOn('close', 'EIO', { path: CONTEXT });
+      run(copyUp);
+      expect(sys.mounts.map((m) => m.target)).toEqual(['/r/x']);
+      expect(log.warnings).toEqual(['tmpcopyup: close of a descriptor of the tmpfs failed']);
+    });
+  });
+
+  describe('tmpcopyup staged in /tmp, where fsopen(2) answers ENOSYS (a kernel before 5.2)', () => {
+    const copyUp = { type: 'tmpfs', destination: '/x', data: 'size=1m', extensions: { tmpcopyup: true } };
+    /** setup() on a kernel without the new mount API: every fsopen answers ENOSYS. */
+    const setup = (over: Parameters<typeof setupWith>[0] = {}) => {
+      const made = setupWith(over);
+      made.sys.failOn('fsopen', 'ENOSYS', { times: Infinity });
+      return made;
+    };
+    /** The changes after each tmpcopyup's refused fsopen (its own test checks where it comes). */
+    const changes = (sys: FakeSyscalls) => changesOf(sys).filter((c) => c.op !== 'fsopen');
     const privateStaging = [
       { op: 'mkdir', path: STAGING, mode: 0o700 },
       { op: 'mount', source: STAGING, target: STAGING, fstype: null, flags: MS_BIND, data: null },

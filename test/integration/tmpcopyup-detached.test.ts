@@ -1,0 +1,350 @@
+/**
+ * tmpcopyup's detached tmpfs (fsopen(2), fsconfig(2), fsmount(2), move_mount(2)) against
+ * the staged one it replaces (a tmpfs on a staging directory in /tmp, MS_MOVE), on the
+ * running kernel: the container must see the same mounts, content and modes either way,
+ * a bad option must fail either way in one line, and a run killed while it copies must
+ * leave nothing in /tmp, where the staged one leaves its directory. Needs root; every
+ * run is a child in a throwaway mount namespace.
+ */
+import { spawnSync } from 'child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import type { MountSpec } from '../../src/core/config/model';
+import {
+  MS_BIND,
+  MS_DIRSYNC,
+  MS_LAZYTIME,
+  MS_NOATIME,
+  MS_NODEV,
+  MS_NODIRATIME,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_NOSYMFOLLOW,
+  MS_PRIVATE,
+  MS_RDONLY,
+  MS_REC,
+  MS_RELATIME,
+  MS_SHARED,
+  MS_SILENT,
+  MS_SLAVE,
+  MS_STRICTATIME,
+  MS_SYNCHRONOUS,
+  MS_UNBINDABLE,
+} from '../../src/core/constants';
+import { parseMountInfo } from '../../src/core/mountinfo';
+import { makeConfig, makeMount } from '../helpers/config';
+import { REPO } from '../helpers/cli';
+import { runInMountNamespace } from '../helpers/in-namespace';
+import { encode, runAsRoot, tempDir } from '../helpers/real-run';
+
+const TMPFS_PLUGIN = path.resolve(__dirname, '../../src/plugins/tmpfs');
+const REFUSE_FSOPEN = path.join(__dirname, '..', 'helpers', 'refuse-fsopen.js');
+const TS_REGISTER = path.join(__dirname, '..', 'helpers', 'ts-register.js');
+
+interface CopyUpRun {
+  error?: string;
+  /** The child's end: a signal when it was killed. */
+  signal: string | null;
+  mountinfo: string;
+  /** Each path under the rootfs: kind, mode, owner and a file's text, as the run left it. */
+  tree: Record<string, string>;
+  /** The port calls that tell the two ways apart, in order, each once it returned. */
+  ops: string[];
+}
+
+/**
+ * Runs the tmpfs plugin on `mounts` over `rootfs` in a child, whose port answers fsopen
+ * with ENOSYS when `staged`. `setup` runs first in the child's namespace; with
+ * `killAtCopy`, the child kills itself (SIGKILL) right after that many files are copied.
+ * Its modules are all loaded before `setup` (which may cover /tmp, where they may be),
+ * which is given `require` and `LinuxSyscalls`.
+ * The child reports in a file in `reportDir` (a directory it sees as this process does).
+ */
+function runCopyUp(rootfs: string, mounts: MountSpec[], opts: { staged: boolean; setup?: string; killAtCopy?: number; reportDir?: string; refuseFsopen?: string }): CopyUpRun {
+  const script = `
+const fs = require('fs');
+const path = require('path');
+require('reflect-metadata');
+const { createKernel } = require('./src/core/kernel');
+const { LinuxSyscalls } = require('./src/core/syscalls/linux');
+const { WithoutFsopen } = require('./test/helpers/without-fsopen');
+const req = JSON.parse(process.env.MOUNTKIT_REQ, (key, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
+const out = { ops: [], tree: {} };
+const Base = req.staged ? WithoutFsopen : LinuxSyscalls;
+class Watched extends Base {
+  fsmount(...a) { const r = super.fsmount(...a); out.ops.push('fsmount'); return r; }
+  moveMount(...a) { super.moveMount(...a); out.ops.push('move_mount'); }
+  mkdir(p, mode) { super.mkdir(p, mode); if (p.startsWith('/tmp/')) out.ops.push('mkdir ' + p); }
+  copyFile(a, b) {
+    super.copyFile(a, b);
+    out.ops.push('copy');
+    if (out.ops.filter((o) => o === 'copy').length === req.killAtCopy) {
+      fs.writeFileSync(req.report, JSON.stringify(out));
+      process.kill(process.pid, 'SIGKILL');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10000);
+    }
+  }
+}
+try {
+  // The plugin is loaded before the setup, which may cover the directory it is in.
+  const kernel = createKernel({ syscalls: new Watched(), plugins: { plugins: [{ module: req.plugin }] } });
+  if (req.setup) new Function('require', 'LinuxSyscalls', req.setup)(require, LinuxSyscalls);
+  kernel.orchestrator.run(req.config);
+} catch (e) {
+  out.error = e.message;
+}
+out.mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+const walk = (dir) => {
+  for (const name of fs.readdirSync(dir).sort()) {
+    const p = path.join(dir, name);
+    const s = fs.lstatSync(p);
+    const kind = s.isSymbolicLink() ? 'link ' + fs.readlinkSync(p) : s.isDirectory() ? 'dir' : s.isFile() ? 'file ' + fs.readFileSync(p, 'utf8') : 'other';
+    out.tree[path.relative(req.config.rootfs, p)] = kind + ' ' + (s.mode & 0o7777).toString(8) + ' ' + s.uid + ':' + s.gid;
+    if (s.isDirectory()) walk(p);
+  }
+};
+walk(req.config.rootfs);
+fs.writeFileSync(req.report, JSON.stringify(out));
+`;
+  const t = opts.reportDir === undefined ? tempDir('mountkit-copyup-report-') : { dir: opts.reportDir, cleanup: () => undefined };
+  try {
+    const report = path.join(t.dir, 'report.json');
+    const config = makeConfig({ rootfs, mounts });
+    const env = { ...process.env, MOUNTKIT_REQ: encode({ config, plugin: TMPFS_PLUGIN, report, ...opts }) };
+    // With `refuseFsopen`, the real port under a seccomp filter answering fsopen(2) with that errno.
+    const r = opts.refuseFsopen === undefined ? runInMountNamespace(script, env) : underFilter(opts.refuseFsopen, script, env);
+    if (r.signal === null && r.status !== 0) throw new Error(`child failed (status ${r.status}): ${r.stderr}`);
+    const out = JSON.parse(readFileSync(report, 'utf8')) as Omit<CopyUpRun, 'signal'>;
+    return { ...out, signal: r.signal };
+  } finally {
+    t.cleanup();
+  }
+}
+
+/** runInMountNamespace's child, run under a seccomp filter answering fsopen(2) with `errno`. */
+function underFilter(errno: string, script: string, env: NodeJS.ProcessEnv): { status: number | null; signal: string | null; stderr: string } {
+  const argv = ['-m', '--propagation', 'private', process.execPath, REFUSE_FSOPEN, errno, process.execPath, '-r', TS_REGISTER, '-e', script];
+  const r = spawnSync('unshare', argv, { cwd: REPO, env, encoding: 'utf8', timeout: 60_000 });
+  return { status: r.status, signal: r.signal, stderr: r.stderr };
+}
+
+/**
+ * The mounts at and below `dirs`, as the container tells them apart: mountpoint, mount
+ * options, propagation (peer groups numbered by first appearance, the same groups the
+ * same numbers), type, source and superblock options, in mount order. Mount ids and
+ * device numbers differ from run to run.
+ */
+function mountsUnder(mountinfo: string, dirs: string[]): string[] {
+  const groups = new Map<string, number>();
+  const group = (id: string) => groups.get(id) ?? (groups.set(id, groups.size + 1), groups.size);
+  return parseMountInfo(mountinfo)
+    .filter((m) => dirs.some((d) => m.mountpoint === d || m.mountpoint.startsWith(d + '/')))
+    .map((m) => {
+      const optional = m.optional.map((o) => o.replace(/^(shared|master):(\d+)$/, (_all, kind: string, id: string) => `${kind}:g${group(id)}`));
+      return [m.mountpoint, m.options, ...optional, '-', m.fstype, m.source, m.superOptions].join(' ');
+    });
+}
+
+runAsRoot('tmpcopyup: a detached tmpfs, as the staged one', () => {
+  let t: ReturnType<typeof tempDir>;
+  let rootfs: string;
+  const at = (p: string) => path.join(rootfs, p);
+  beforeEach(() => {
+    t = tempDir('mountkit-copyup-');
+    rootfs = path.join(t.dir, 'rootfs');
+    for (const [dir, mode] of [['a', 0o755], ['b', 0o750], ['c', 0o1777], ['d', 0o711], ['e', 0o755], ['f', 0o700]] as const) {
+      mkdirSync(at(dir), { recursive: true });
+      chmodSync(at(dir), mode);
+      writeFileSync(at(`${dir}/file`), `in ${dir}\n`);
+      chmodSync(at(`${dir}/file`), 0o640);
+      chownSync(at(`${dir}/file`), 1234, 4321);
+      mkdirSync(at(`${dir}/sub`));
+      chmodSync(at(`${dir}/sub`), 0o2750);
+      writeFileSync(at(`${dir}/sub/setuid`), '#!/bin/sh\n');
+      chmodSync(at(`${dir}/sub/setuid`), 0o4755);
+      symlinkSync('../file', at(`${dir}/sub/link`));
+    }
+  });
+  afterEach(() => t.cleanup());
+
+  const copyUp = (index: number, destination: string, over: Partial<MountSpec> = {}) =>
+    makeMount({ index, type: 'tmpfs', source: 'tmpfs', destination, extensions: { tmpcopyup: true }, ...over });
+
+  const MOUNTS = () => [
+    copyUp(0, '/a', { flags: MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_STRICTATIME, data: 'size=1m,nr_inodes=100' }),
+    copyUp(1, '/b', { flags: MS_NOATIME | MS_NODIRATIME, data: 'mode=0700,uid=1000,gid=1000', source: 'shm' }),
+    copyUp(2, '/c', { flags: MS_RDONLY | MS_SYNCHRONOUS | MS_DIRSYNC | MS_LAZYTIME | MS_SILENT, data: 'size=2m' }),
+    copyUp(3, '/d', { flags: MS_RELATIME | MS_NOSYMFOLLOW, propagationFlags: [MS_SHARED] }),
+    copyUp(4, '/e', { propagationFlags: [MS_UNBINDABLE], source: '' }),
+    copyUp(5, '/f', { propagationFlags: [MS_PRIVATE | MS_REC, MS_SHARED | MS_REC, MS_SLAVE] }),
+  ];
+
+  test('the same mounts (options, propagation, type, source, superblock options), content, modes and owners either way', () => {
+    const detached = runCopyUp(rootfs, MOUNTS(), { staged: false });
+    const staged = runCopyUp(rootfs, MOUNTS(), { staged: true });
+    expect([detached.error, staged.error]).toEqual([undefined, undefined]);
+    // Each took its own way: no staging directory for the detached one.
+    expect(detached.ops.filter((o) => o !== 'copy')).toEqual(Array.from({ length: 6 }, () => ['fsmount', 'move_mount']).flat());
+    expect(staged.ops.filter((o) => /^mkdir \/tmp\/\.mountkit-tmpcopyup-\d-[0-9a-f]{32}$/.test(o))).toHaveLength(6);
+    expect(staged.ops).not.toContain('fsmount');
+    const mounts = mountsUnder(detached.mountinfo, [rootfs]);
+    expect(mounts).toHaveLength(6);
+    expect(mountsUnder(staged.mountinfo, [rootfs])).toEqual(mounts);
+    // What the options asked for is there: the mount's flags, the superblock's, the data.
+    expect(mounts[0]).toMatch(/^\S+\/a rw,nosuid,nodev,noexec - tmpfs tmpfs rw,size=1024k,nr_inodes=100,mode=755$/);
+    expect(mounts[1]).toMatch(/^\S+\/b rw,noatime,nodiratime - tmpfs shm rw,mode=700,uid=1000,gid=1000/);
+    expect(mounts[2]).toMatch(/^\S+\/c rw,relatime - tmpfs tmpfs rw,sync,dirsync,lazytime,size=2048k$/);
+    expect(mounts[3]).toMatch(/^\S+\/d rw,relatime,nosymfollow shared:g1 - tmpfs tmpfs rw,mode=711$/);
+    expect(mounts[4]).toMatch(/^\S+\/e rw,relatime unbindable - tmpfs {2}rw,/);
+    expect(mounts[5]).toMatch(/^\S+\/f rw,relatime - tmpfs tmpfs /);
+    expect(detached.tree).toEqual(staged.tree);
+    expect(detached.tree).toMatchObject({ 'a/file': 'file in a\n 640 1234:4321', 'a/sub': 'dir 2750 0:0', 'a/sub/setuid': 'file #!/bin/sh\n 4755 0:0', 'a/sub/link': expect.stringMatching(/^link \.\.\/file /) });
+    expect(detached.tree['c']).toMatch(/^dir 1777 /);
+    expect(detached.mountinfo).not.toContain('.mountkit-tmpcopyup-');
+    expect(staged.mountinfo).not.toContain('.mountkit-tmpcopyup-');
+  });
+
+  test('under a shared parent with a peer: the tmpfs joins the propagation either way (MS_MOVE and move_mount(2) attach a tree as a mount would), its own private flag set before', () => {
+    const peer = path.join(t.dir, 'peer');
+    mkdirSync(peer);
+    // The rootfs a shared mount of its own, bound at the peer, which joins its peer group.
+    const setup = `
+const k = require('./src/core/constants');
+const s = new LinuxSyscalls();
+s.mount(${JSON.stringify(rootfs)}, ${JSON.stringify(rootfs)}, null, k.MS_BIND, null);
+s.mount(null, ${JSON.stringify(rootfs)}, null, k.MS_SHARED, null);
+s.mount(${JSON.stringify(rootfs)}, ${JSON.stringify(peer)}, null, k.MS_BIND, null);
+`;
+    const mounts = () => [copyUp(0, '/a', { propagationFlags: [MS_PRIVATE] }), copyUp(1, '/b', { data: 'size=1m' })];
+    const detached = runCopyUp(rootfs, mounts(), { staged: false, setup });
+    const staged = runCopyUp(rootfs, mounts(), { staged: true, setup });
+    expect([detached.error, staged.error]).toEqual([undefined, undefined]);
+    expect(detached.ops).toContain('fsmount');
+    const shown = mountsUnder(detached.mountinfo, [rootfs, peer]);
+    expect(mountsUnder(staged.mountinfo, [rootfs, peer])).toEqual(shown);
+    // Each tmpfs is shared with its copy at the peer: private before the move, shared by it.
+    expect(shown.filter((l) => / - tmpfs /.test(l)).map((l) => l.replace(/ - .*/, '').replace(t.dir, ''))).toEqual([
+      '/rootfs/a rw,relatime shared:g2',
+      '/peer/a rw,relatime shared:g2',
+      '/rootfs/b rw,relatime shared:g3',
+      '/peer/b rw,relatime shared:g3',
+    ]);
+  });
+
+  test.each([
+    ['size=zz', `configuring the tmpfs failed: fsconfig "size=zz": EINVAL (tmpfs: Bad value for 'size')`],
+    ['nosuchoption=1', `configuring the tmpfs failed: fsconfig "nosuchoption=1": EINVAL (tmpfs: Unknown parameter 'nosuchoption')`],
+    // No SELinux here: context= is no option of tmpfs, as mount(2) answers too.
+    ['context="system_u:object_r:tmp_t:s0:c1,c2"', `configuring the tmpfs failed: fsconfig "context=system_u:object_r:tmp_t:s0:c1,c2": EINVAL (tmpfs: Unknown parameter 'context')`],
+  ])('a bad option (%s) fails either way in one line naming the syscall, errno and what it was given; nothing is mounted or left', (data, detachedError) => {
+    const mounts = () => [copyUp(0, '/a', { data })];
+    const detached = runCopyUp(rootfs, mounts(), { staged: false });
+    const staged = runCopyUp(rootfs, mounts(), { staged: true });
+    expect(detached.error).toBe(`mounts: plugin tmpfs mounts[0] "/a": tmpcopyup: ${detachedError}`);
+    expect(staged.error).toMatch(/^mounts: plugin tmpfs mounts\[0\] "\/a": tmpcopyup: mounting on the staging directory failed: mount "tmpfs" -> "\/tmp\/\.mountkit-tmpcopyup-0-[0-9a-f]{32}": EINVAL$/);
+    for (const r of [detached, staged]) {
+      expect(mountsUnder(r.mountinfo, [rootfs])).toEqual([]);
+      expect(r.mountinfo).not.toContain('.mountkit-tmpcopyup-');
+    }
+  });
+});
+
+runAsRoot('tmpcopyup where a seccomp filter refuses fsopen(2)', () => {
+  let t: ReturnType<typeof tempDir>;
+  beforeEach(() => {
+    t = tempDir('mountkit-copyup-filtered-');
+    mkdirSync(path.join(t.dir, 'rootfs/data'), { recursive: true });
+    writeFileSync(path.join(t.dir, 'rootfs/data/f'), 'kept\n');
+  });
+  afterEach(() => t.cleanup());
+
+  test.each(['ENOSYS', 'EPERM'])('the real port meets %s and the tmpfs is staged in /tmp, copied as ever', (errno) => {
+    const mounts = [makeMount({ index: 0, type: 'tmpfs', source: 'tmpfs', destination: '/data', extensions: { tmpcopyup: true } })];
+    const r = runCopyUp(path.join(t.dir, 'rootfs'), mounts, { staged: false, refuseFsopen: errno });
+    expect(r.error).toBeUndefined();
+    expect(r.ops.filter((o) => o !== 'copy')).toEqual([expect.stringMatching(/^mkdir \/tmp\/\.mountkit-tmpcopyup-0-[0-9a-f]{32}$/)]);
+    expect(r.tree['data/f']).toBe('file kept\n 644 0:0');
+    expect(mountsUnder(r.mountinfo, [path.join(t.dir, 'rootfs')])).toEqual([expect.stringMatching(/\/data rw,relatime - tmpfs tmpfs rw,mode=755/)]);
+  });
+});
+
+runAsRoot('LinuxSyscalls: fsopen, fsconfig, fsmount on the running kernel', () => {
+  test("a bad parameter is one line naming it, with the kernel's word from the context's log; a context's magic link reads \"anon_inode:[fscontext]\", a detached mount's \"/\"", () => {
+    const script = `
+const { LinuxSyscalls } = require('./src/core/syscalls/linux');
+const k = require('./src/core/constants');
+const s = new LinuxSyscalls();
+const attempt = (fn) => { try { return { ok: fn() }; } catch (e) { return { error: e.message }; } };
+const out = {};
+out.nofs = attempt(() => s.fsopen('nosuchfs', k.FSOPEN_CLOEXEC));
+const fd = s.fsopen('tmpfs', k.FSOPEN_CLOEXEC);
+out.contextLink = s.readlink('/proc/thread-self/fd/' + fd);
+out.badValue = attempt(() => s.fsconfig(fd, k.FSCONFIG_SET_STRING, 'size', 'zz', 0));
+out.unknown = attempt(() => s.fsconfig(fd, k.FSCONFIG_SET_FLAG, 'nosuchflag', null, 0));
+out.early = attempt(() => s.fsmount(fd, k.FSMOUNT_CLOEXEC, 0n));
+s.fsconfig(fd, k.FSCONFIG_SET_STRING, 'size', '1m', 0);
+s.fsconfig(fd, k.FSCONFIG_CMD_CREATE, null, null, 0);
+out.late = attempt(() => s.fsconfig(fd, k.FSCONFIG_SET_STRING, 'mode', '700', 0));
+const m = s.fsmount(fd, k.FSMOUNT_CLOEXEC, k.MOUNT_ATTR_NOSUID);
+out.link = s.readlink('/proc/thread-self/fd/' + m);
+out.again = attempt(() => s.fsmount(fd, k.FSMOUNT_CLOEXEC, 0n));
+process.stdout.write(JSON.stringify(out));
+`;
+    const r = runInMountNamespace(script);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({
+      nofs: { error: 'fsopen "nosuchfs": ENODEV' },
+      contextLink: 'anon_inode:[fscontext]',
+      badValue: { error: `fsconfig "size=zz": EINVAL (tmpfs: Bad value for 'size')` },
+      unknown: { error: `fsconfig "nosuchflag": EINVAL (tmpfs: Unknown parameter 'nosuchflag')` },
+      early: { error: 'fsmount: EINVAL' },
+      late: { error: 'fsconfig "mode=700": EBUSY' },
+      link: '/',
+      again: { error: 'fsmount: EBUSY' },
+    });
+  });
+});
+
+runAsRoot('tmpcopyup: a run killed (SIGKILL) while it copies', () => {
+  let t: ReturnType<typeof tempDir>;
+  let own: { dir: string; cleanup: () => void };
+  beforeEach(() => {
+    t = tempDir('mountkit-copyup-killed-');
+    // The /tmp of the run: the test's own directory, bound over /tmp in the run's
+    // namespace, outside /tmp itself (which it covers) and kept after the run.
+    const dir = mkdtempSync('/var/tmp/mountkit-copyup-tmp-');
+    own = { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    const rootfs = path.join(own.dir, 'rootfs');
+    mkdirSync(path.join(rootfs, 'data'), { recursive: true });
+    for (let i = 0; i < 20; i++) writeFileSync(path.join(rootfs, 'data', `f${i}`), `file ${i}\n`);
+    mkdirSync(path.join(own.dir, 'tmp'));
+  });
+  afterEach(() => {
+    own.cleanup();
+    t.cleanup();
+  });
+
+  const run = (staged: boolean) =>
+    runCopyUp(path.join(own.dir, 'rootfs'), [makeMount({ index: 0, type: 'tmpfs', source: 'tmpfs', destination: '/data', data: 'size=1m', extensions: { tmpcopyup: true } })], {
+      staged,
+      killAtCopy: 5,
+      reportDir: own.dir,
+      setup: `new LinuxSyscalls().mount(${JSON.stringify(path.join(own.dir, 'tmp'))}, '/tmp', null, ${MS_BIND}n, null);`,
+    });
+
+  test('the detached tmpfs leaves nothing in /tmp: it was in no directory, and went with the last descriptor of it', () => {
+    const r = run(false);
+    expect(r.signal).toBe('SIGKILL');
+    expect(r.ops).toEqual(['fsmount', 'copy', 'copy', 'copy', 'copy', 'copy']);
+    expect(readdirSync(path.join(own.dir, 'tmp'))).toEqual([]);
+  });
+
+  test('control: the staged tmpfs leaves its staging directory in /tmp, empty (the mounts went with the namespace)', () => {
+    const r = run(true);
+    expect(r.signal).toBe('SIGKILL');
+    const left = readdirSync(path.join(own.dir, 'tmp'));
+    expect(left).toEqual([expect.stringMatching(/^\.mountkit-tmpcopyup-0-[0-9a-f]{32}$/)]);
+    expect(r.ops[0]).toBe(`mkdir /tmp/${left[0]}`);
+    expect(readdirSync(path.join(own.dir, 'tmp', left[0]))).toEqual([]);
+  });
+});
