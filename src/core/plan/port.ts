@@ -25,6 +25,8 @@
  *   controlling terminal to give up.
  * - The descriptors passed to the container (--preserve-fds, socket activation) are
  *   those of this process's that are open, as a run finds the caller's (inheritOpen).
+ * - fsopen(2) answers ENOSYS where this kernel has none (before Linux 5.2), asked at the
+ *   first call: tmpcopyup is planned staged in /tmp where the run stages it.
  *
  * For the plan's readers it also keeps what each open call returned and the path every
  * descriptor was opened at, since later calls name files by descriptor only
@@ -100,6 +102,8 @@ export class PlanSyscalls extends DryRunSyscalls {
   /** The path each descriptor was opened at, kept after it is closed (the fake never reuses a number). */
   private readonly openedAt = new Map<number, string>();
   private readonly returned = new WeakMap<SyscallRecord, number>();
+  /** Whether this kernel has fsopen(2), once a call has asked (hostHasFsopen). */
+  private hostFsopen: boolean | undefined;
   /** Whether the run's process leads its session, as this one does (hostSession), unless mountkit starts it. */
   private leadsSession = false;
   /**
@@ -124,8 +128,6 @@ export class PlanSyscalls extends DryRunSyscalls {
     const session = hostSession();
     this.leadsSession = session.sessionLeader;
     this.session = { ...this.session, groupLeader: session.groupLeader, terminal: hasControllingTerminal() };
-    // A kernel without the new mount API answers fsopen(2) so in the run: tmpcopyup stages its tmpfs then.
-    if (!hostHasFsopen()) this.failOn('fsopen', 'ENOSYS', { times: Infinity });
     // The capability steps ask the kernel, not a file: the host's answers, as the run's would be.
     const host = hostCapabilities();
     if (!host) return;
@@ -259,7 +261,12 @@ export class PlanSyscalls extends DryRunSyscalls {
     return this.opened(super.openTree(dirfd, path, flags));
   }
 
+  /** A kernel without fsopen(2) answers it with ENOSYS in the run (tmpcopyup then stages its tmpfs): asked of this one at the first call. */
   override fsopen(fstype: string, flags: number): number {
+    if (this.hostFsopen === undefined) {
+      this.hostFsopen = hostHasFsopen();
+      if (!this.hostFsopen) this.failOn('fsopen', 'ENOSYS', { times: Infinity });
+    }
     return this.opened(super.fsopen(fstype, flags));
   }
 
