@@ -313,12 +313,12 @@ const DASH = realpathSync('/bin/sh').endsWith('dash');
  * `shell LAUNCHER ...args` under RLIMIT_NOFILE `n` (soft and hard, or "SOFT:HARD"), with standard input,
  * output and error open and `extra` more descriptors on /dev/null from 3 up.
  */
-function launcherUnder(n: number | string, shell: string[], args: string[], extra: number, stdout: 'pipe' | 'file' = 'pipe'): Outcome {
+function launcherUnder(n: number | string, shell: string[], args: string[], extra: number, stdout: 'pipe' | 'file' = 'pipe', env: NodeJS.ProcessEnv = process.env): Outcome {
   const nulls = Array.from({ length: extra }, () => openSync('/dev/null', 'r'));
   const file = stdout === 'file' ? path.join(mkdtempSync(path.join(tmpdir(), 'mountkit-limits-')), 'stdout') : undefined;
   const out = file === undefined ? 'pipe' : openSync(file, 'w+');
   try {
-    const r = spawnSync('prlimit', [`--nofile=${n}`, ...shell, LAUNCHER, ...args], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', out, 'pipe', ...nulls] });
+    const r = spawnSync('prlimit', [`--nofile=${n}`, ...shell, LAUNCHER, ...args], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', out, 'pipe', ...nulls], env });
     return { status: r.status, signal: r.signal, stdout: file === undefined ? r.stdout : readFileSync(file, 'utf8'), stderr: r.stderr };
   } finally {
     nulls.forEach((fd) => closeSync(fd));
@@ -389,6 +389,18 @@ describe('bin/mountkit under a small RLIMIT_NOFILE, each shell', () => {
         return;
       }
       expect([roomy.status, roomy.stdout, roomy.stderr]).toEqual([0, expect.stringMatching(version), '']);
+      expect([small.status, small.stdout, small.stderr]).toEqual([1, '', expect.stringMatching(/^mountkit: open: EMFILE \(RLIMIT_NOFILE 14: \d+ descriptors are open, and Node needs 16 more to start\)\n$/)]);
+    },
+  );
+
+  // bash does not export them, but a caller may: under dash they are variables like any other, which told dash for busybox sh (exec -a: not found, exit 127) or for bash.
+  test.each(LAUNCHER_SHELLS.flatMap(([name, shell]) => ['RANDOM', 'BASH_VERSION'].map((variable): [string, string, string[]] => [name, variable, shell])))(
+    'under %s, with %s in the environment, a soft limit that leaves no room to read the limits is raised by the same shell started anew all the same',
+    (_name, variable, shell) => {
+      const env = { ...process.env, [variable]: '1' };
+      const roomy = launcherUnder('11:4096', shell, ['--version'], 0, 'pipe', env);
+      expect([roomy.status, roomy.stdout, roomy.stderr]).toEqual([0, expect.stringMatching(version), '']);
+      const small = launcherUnder('11:14', shell, ['--version'], 0, 'pipe', env);
       expect([small.status, small.stdout, small.stderr]).toEqual([1, '', expect.stringMatching(/^mountkit: open: EMFILE \(RLIMIT_NOFILE 14: \d+ descriptors are open, and Node needs 16 more to start\)\n$/)]);
     },
   );
