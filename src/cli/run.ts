@@ -235,10 +235,12 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
   });
   // PID 1 of a pid namespace mountkit made: the shell that forked it there
-  // (PID_NAMESPACE_PARENT) ends when the run is given up (a process group's SIGKILL),
-  // and takes it along, the container too while its credentials are unchanged. Set first
-  // thing: the shell may end while Node starts (not yet like unshare --kill-child, whose
-  // child has it from its fork).
+  // (PID_NAMESPACE_PARENT) ends when the run is given up (under bin/mountkit, a SIGKILL
+  // to the launcher's process group, the shell's too; the Node entry's relaunch leads a
+  // session of its own, which that does not reach, and its starter's watch kills it while
+  // the rootfs is prepared), and takes it along, the container too while its credentials
+  // are unchanged. Set first thing: the shell may end while Node starts (not yet like
+  // unshare --kill-child, whose child has it from its fork).
   const pidOne = process.pid === 1 && (launch.relaunched || launch.startedInPidNamespace === true);
   if (pidOne) sys.setParentDeathSignal(PARENT_DEATH_SIGNAL);
   // The descriptors passed to the container are checked while they are the caller's,
