@@ -202,6 +202,6 @@ export function runPipeline(given: RootfsConfig, opts: RunPipelineOptions = {}):
  * the copy checked is planned.
  */
 export function plan(config: RootfsConfig, opts: PlanApiOptions = {}): Plan {
-  const { syscalls, launch, queries, validate } = opts;
-  return buildPlan(validate === false ? config : checkedModel(config), { syscalls, launch, queries, validate, modelChecked: true, ...pluginSetup(opts) });
+  const { syscalls, launch, queries, validate, closedFd } = opts;
+  return buildPlan(validate === false ? config : checkedModel(config), { syscalls, launch, queries, validate, closedFd, modelChecked: true, ...pluginSetup(opts) });
 }

@@ -157,6 +157,23 @@ describe('plan checks a config built in code as runPipeline does', () => {
   });
 });
 
+describe('plan of the API takes closedFd, as the CLI\'s plan takes it from bin/mountkit', () => {
+  test('a descriptor the caller had closed ends the plan there, though this process has it open', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-api-closed-'));
+    // The lowest number free, open here as Node's own would be once it has started.
+    const own = fs.openSync(path.join(dir, 'f'), 'w');
+    try {
+      const config = makeConfig({ mounts: [], namespaces: [{ type: 'mount' }], preserveFds: 100_000_000 });
+      const result = plan(config, { plugins: { plugins: [] }, launch: { relaunched: false, inUserNamespace: false, euid: 0 }, validate: false, closedFd: own });
+      expect(result.complete).toBe(false);
+      expect((result.error as Error).message).toBe(`--preserve-fds 100000000: descriptor ${own} is not open`);
+    } finally {
+      fs.closeSync(own);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('plan names each mount of a config built with makeMount by its position', () => {
   test('the second mount is mounts[1], with its own destination, in the calls and in the error', () => {
     const config = makeConfig({ mounts: [makeMount({ type: 'tmpfs', destination: '/a' }), makeMount({ type: 'tmpfs', destination: '/b' })] });
