@@ -305,6 +305,48 @@ process.stdout.write(JSON.stringify(out));
   });
 });
 
+runAsRoot('LinuxSyscalls: which descriptor fsconfig and fsmount refuse, and how, on the running kernel (as FakeSyscalls answers)', () => {
+  test('the arguments are checked before the descriptor; an O_PATH descriptor (the mount fsmount made among them) is EBADF, another that is no context EINVAL', () => {
+    const script = `
+const { LinuxSyscalls } = require('./src/core/syscalls/linux');
+const k = require('./src/core/constants');
+const s = new LinuxSyscalls();
+const attempt = (fn) => { try { return fn(); } catch (e) { return e.message; } };
+const pathFd = s.open('/', k.O_PATH | k.O_CLOEXEC, 0);
+const readFd = s.open('/', k.O_RDONLY | k.O_CLOEXEC, 0);
+const context = s.fsopen('tmpfs', k.FSOPEN_CLOEXEC);
+s.fsconfig(context, k.FSCONFIG_CMD_CREATE, null, null, 0);
+const mount = s.fsmount(context, k.FSMOUNT_CLOEXEC, 0n);
+// A number no descriptor of this process has (past its table, or not open in it): a descriptor closed here may be reused by Node.
+const closed = 1 << 20;
+process.stdout.write(JSON.stringify({
+  negative: attempt(() => s.fsconfig(-1, k.FSCONFIG_CMD_CREATE, null, null, 0)),
+  closedValueOfFlag: attempt(() => s.fsconfig(closed, k.FSCONFIG_SET_FLAG, 'x', 'v', 0)),
+  closedUnknownCommand: attempt(() => s.fsconfig(closed, 99, null, null, 0)),
+  closed: attempt(() => s.fsconfig(closed, k.FSCONFIG_CMD_CREATE, null, null, 0)),
+  pathFd: attempt(() => s.fsconfig(pathFd, k.FSCONFIG_SET_FLAG, 'ro', null, 0)),
+  mountFd: attempt(() => s.fsconfig(mount, k.FSCONFIG_SET_FLAG, 'ro', null, 0)),
+  readFd: attempt(() => s.fsconfig(readFd, k.FSCONFIG_SET_FLAG, 'ro', null, 0)),
+  fsmountPathFd: attempt(() => s.fsmount(pathFd, 0, 0n)),
+  fsmountReadFd: attempt(() => s.fsmount(readFd, 0, 0n)),
+}));
+`;
+    const r = runInMountNamespace(script);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({
+      negative: 'fsconfig "FSCONFIG_CMD_CREATE": EINVAL',
+      closedValueOfFlag: 'fsconfig "x=v": EINVAL',
+      closedUnknownCommand: 'fsconfig "fsconfig command 99": EOPNOTSUPP',
+      closed: 'fsconfig "FSCONFIG_CMD_CREATE": EBADF',
+      pathFd: 'fsconfig "ro": EBADF',
+      mountFd: 'fsconfig "ro": EBADF',
+      readFd: 'fsconfig "ro": EINVAL',
+      fsmountPathFd: 'fsmount: EBADF',
+      fsmountReadFd: 'fsmount: EINVAL',
+    });
+  });
+});
+
 runAsRoot('tmpcopyup: a run killed (SIGKILL) while it copies', () => {
   let t: ReturnType<typeof tempDir>;
   let own: { dir: string; cleanup: () => void };

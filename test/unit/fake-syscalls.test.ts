@@ -1396,7 +1396,16 @@ describe('FakeSyscalls: new mounts (fsopen, fsconfig, fsmount, move_mount)', () 
   test.each([
     ['fsopen with a flag other than FSOPEN_CLOEXEC', (sys: FakeSyscalls) => sys.fsopen('tmpfs', 2), { syscall: 'fsopen', code: 'EINVAL', paths: ['tmpfs'] }],
     ['fsconfig of a closed descriptor', (sys: FakeSyscalls) => sys.fsconfig(99, FSCONFIG_CMD_CREATE, null, null, 0), { syscall: 'fsconfig', code: 'EBADF', paths: ['FSCONFIG_CMD_CREATE'] }],
-    ['fsconfig of a descriptor that is no context', (sys: FakeSyscalls) => sys.fsconfig(sys.open('/a', O_PATH, 0), FSCONFIG_SET_FLAG, 'ro', null, 0), { syscall: 'fsconfig', code: 'EINVAL', paths: ['ro'] }],
+    ['fsconfig of a descriptor that is no context', (sys: FakeSyscalls) => sys.fsconfig(sys.open('/f', O_RDONLY, 0), FSCONFIG_SET_FLAG, 'ro', null, 0), { syscall: 'fsconfig', code: 'EINVAL', paths: ['ro'] }],
+    // fdget() gives no O_PATH file: the kernel answers as for a descriptor not open.
+    ['fsconfig of an O_PATH descriptor', (sys: FakeSyscalls) => sys.fsconfig(sys.open('/a', O_PATH, 0), FSCONFIG_SET_FLAG, 'ro', null, 0), { syscall: 'fsconfig', code: 'EBADF', paths: ['ro'] }],
+    ['fsconfig of the mount fsmount made (an O_PATH descriptor)', (sys: FakeSyscalls) => sys.fsconfig(sys.fsmount(created(sys), 0, 0n), FSCONFIG_SET_FLAG, 'ro', null, 0), { syscall: 'fsconfig', code: 'EBADF', paths: ['ro'] }],
+    // The arguments are checked before the descriptor.
+    ['fsconfig of a negative descriptor', (sys: FakeSyscalls) => sys.fsconfig(-1, FSCONFIG_CMD_CREATE, null, null, 0), { syscall: 'fsconfig', code: 'EINVAL', paths: ['FSCONFIG_CMD_CREATE'] }],
+    ['fsconfig of a closed descriptor with a value FSCONFIG_SET_FLAG does not take', (sys: FakeSyscalls) => sys.fsconfig(99, FSCONFIG_SET_FLAG, 'x', 'v', 0), { syscall: 'fsconfig', code: 'EINVAL', paths: ['x=v'] }],
+    ['fsconfig of a closed descriptor with an unknown command', (sys: FakeSyscalls) => sys.fsconfig(99, 99, null, null, 0), { syscall: 'fsconfig', code: 'EOPNOTSUPP', paths: ['fsconfig command 99'] }],
+    ['fsmount of an O_PATH descriptor', (sys: FakeSyscalls) => sys.fsmount(sys.open('/a', O_PATH, 0), 0, 0n), { syscall: 'fsmount', code: 'EBADF', paths: [] }],
+    ['fsmount of a descriptor that is no context', (sys: FakeSyscalls) => sys.fsmount(sys.open('/f', O_RDONLY, 0), 0, 0n), { syscall: 'fsmount', code: 'EINVAL', paths: [] }],
     ['FSCONFIG_SET_FLAG with a value', (sys: FakeSyscalls) => sys.fsconfig(sys.fsopen('tmpfs', 0), FSCONFIG_SET_FLAG, 'noswap', 'x', 0), { syscall: 'fsconfig', code: 'EINVAL', paths: ['noswap=x'] }],
     ['FSCONFIG_SET_STRING without one', (sys: FakeSyscalls) => sys.fsconfig(sys.fsopen('tmpfs', 0), FSCONFIG_SET_STRING, 'size', null, 0), { syscall: 'fsconfig', code: 'EINVAL', paths: ['size'] }],
     ['FSCONFIG_CMD_CREATE with a key', (sys: FakeSyscalls) => sys.fsconfig(sys.fsopen('tmpfs', 0), FSCONFIG_CMD_CREATE, 'size', null, 0), { syscall: 'fsconfig', code: 'EINVAL', paths: ['size'] }],

@@ -472,6 +472,13 @@ export function errorName(op: string): string {
   return KERNEL_NAMES[op] ?? op;
 }
 
+/** What a descriptor holds: the path its magic link names, the directories to its file, and whether it is an O_PATH one. */
+interface FdEntry {
+  path: string;
+  chain: Step[];
+  pathOnly?: boolean;
+}
+
 /** A descriptor's entry for a file outside every directory (a namespace, a socket, a pipe), named `path` by its magic link. */
 function detached(path: string, node: FakeNode): { path: string; chain: Step[] } {
   return { path, chain: [{ name: path, node }] };
@@ -556,7 +563,7 @@ export class FakeSyscalls implements Syscalls {
   protected root: FakeNode = this.newNode('dir', 0o755);
   private mask = 0o022;
   private nextFd = FIRST_FAKE_FD;
-  private readonly fds = new Map<number, { path: string; chain: Step[] }>();
+  private readonly fds = new Map<number, FdEntry>();
   /** Every descriptor's path when it was opened. */
   private readonly fdPaths = new Map<number, string>();
   /** The detached copies open_tree(OPEN_TREE_CLONE) made, by descriptor: the path copied, and whether with what is below it. */
@@ -1015,21 +1022,23 @@ export class FakeSyscalls implements Syscalls {
   }
 
   /**
-   * fsconfig(2) (fs/fsopen.c), in the kernel's order: a descriptor that is not open
-   * (EBADF) or no context (EINVAL); the arguments each command takes, and no others
-   * (EINVAL; an unknown command EOPNOTSUPP); a key or string past 255 bytes (EINVAL); a
-   * context whose superblock is made already (EBUSY). A second `source` is EINVAL
-   * (vfs_parse_fs_param_source()). The fake checks no filesystem's own parameters: a
-   * failure of one is injected (failOn).
+   * fsconfig(2) (fs/fsopen.c), in the kernel's order: a negative descriptor (EINVAL); the
+   * arguments each command takes, and no others (EINVAL; an unknown command EOPNOTSUPP),
+   * before the descriptor is looked at; a descriptor that is not open or is an O_PATH one
+   * (EBADF: fdget() gives no O_PATH file), or no context (EINVAL); a key or string past
+   * 255 bytes (EINVAL); a context whose superblock is made already (EBUSY). A second
+   * `source` is EINVAL (vfs_parse_fs_param_source()). The fake checks no filesystem's own
+   * parameters: a failure of one is injected (failOn).
    */
   fsconfig(fd: number, cmd: number, key: string | null, value: string | null, aux: number): void {
     const rec = this.record('fsconfig', { fd, cmd, key, value, aux });
-    this.openDescriptor(rec, fd);
-    const context = this.contexts.get(fd);
-    if (!context) throw this.fail(rec, 'EINVAL');
+    if (fd < 0) throw this.fail(rec, 'EINVAL');
     const takes = cmd === FSCONFIG_SET_FLAG ? { key: true, value: false } : cmd === FSCONFIG_SET_STRING ? { key: true, value: true } : cmd === FSCONFIG_CMD_CREATE ? { key: false, value: false } : undefined;
     if (!takes) throw this.fail(rec, 'EOPNOTSUPP');
     if ((key !== null) !== takes.key || (value !== null) !== takes.value || aux !== 0) throw this.fail(rec, 'EINVAL');
+    this.fileDescriptor(rec, fd);
+    const context = this.contexts.get(fd);
+    if (!context) throw this.fail(rec, 'EINVAL');
     if ([key, value].some((s) => s !== null && Buffer.byteLength(s) > FSCONFIG_STRING_MAX)) throw this.fail(rec, 'EINVAL');
     if (context.created) throw this.fail(rec, 'EBUSY');
     if (cmd === FSCONFIG_CMD_CREATE) context.created = true;
@@ -1041,8 +1050,9 @@ export class FakeSyscalls implements Syscalls {
 
   /**
    * fsmount(2): EINVAL for a flag other than FSMOUNT_CLOEXEC, an attribute it does not take
-   * or an atime that is none of the three, and before FSCONFIG_CMD_CREATE (no root yet);
-   * EBUSY for a second one (checked on Linux 6.18, test/integration/tmpcopyup-detached.test.ts). The new
+   * or an atime that is none of the three; then EBADF for a descriptor that is not open or
+   * is an O_PATH one (a mount fsmount made among them), EINVAL for one that is no
+   * context, and before FSCONFIG_CMD_CREATE (no root yet); EBUSY for a second one (checked on Linux 6.18, test/integration/tmpcopyup-detached.test.ts). The new
    * mount's root is a directory of the `mode=` a tmpfs was given (1777 without one,
    * tmpfs(5)), 0755 for other types, on a mount of its own.
    */
@@ -1051,7 +1061,7 @@ export class FakeSyscalls implements Syscalls {
     if ((flags & ~FSMOUNT_CLOEXEC) !== 0 || (attrFlags & ~FSMOUNT_ATTRS) !== 0n) throw this.fail(rec, 'EINVAL');
     const atime = attrFlags & MOUNT_ATTR__ATIME;
     if (atime !== MOUNT_ATTR_RELATIME && atime !== MOUNT_ATTR_NOATIME && atime !== MOUNT_ATTR_STRICTATIME) throw this.fail(rec, 'EINVAL');
-    this.openDescriptor(rec, fd);
+    this.fileDescriptor(rec, fd);
     const context = this.contexts.get(fd);
     if (!context) throw this.fail(rec, 'EINVAL');
     if (!context.created) throw this.fail(rec, 'EINVAL');
@@ -1065,7 +1075,8 @@ export class FakeSyscalls implements Syscalls {
     let msFlags = atime === MOUNT_ATTR_NOATIME ? MS_NOATIME : atime === MOUNT_ATTR_STRICTATIME ? MS_STRICTATIME : 0n;
     for (const [attr, flag] of ATTR_MOUNT_FLAGS) if ((attrFlags & attr) !== 0n) msFlags |= flag;
     const data = context.params.length === 0 ? null : context.params.join(',');
-    const mountFd = this.detachedFd(detachedMountName(context.fstype), root);
+    // The mount's root as an O_PATH file (fsmount(2)).
+    const mountFd = this.detachedFd(detachedMountName(context.fstype), root, true);
     this.newMounts.set(mountFd, { entry: { source: context.source, fstype: context.fstype, flags: msFlags, data }, root, readOnly });
     return mountFd;
   }
@@ -1078,9 +1089,9 @@ export class FakeSyscalls implements Syscalls {
   }
 
   /** A descriptor of a file outside every directory (a namespace, a socket), named `path` by its magic link. */
-  private detachedFd(path: string, node: FakeNode): number {
+  private detachedFd(path: string, node: FakeNode, pathOnly = false): number {
     const fd = this.newFd();
-    this.setFd(fd, detached(path, node));
+    this.setFd(fd, pathOnly ? { ...detached(path, node), pathOnly } : detached(path, node));
     return fd;
   }
 
@@ -1094,7 +1105,7 @@ export class FakeSyscalls implements Syscalls {
     return this.nextFd++;
   }
 
-  private setFd(fd: number, entry: { path: string; chain: Step[] }): void {
+  private setFd(fd: number, entry: FdEntry): void {
     this.fds.set(fd, entry);
     this.fdPaths.set(fd, entry.path);
   }
@@ -1245,6 +1256,12 @@ export class FakeSyscalls implements Syscalls {
    */
   private openDescriptor(rec: SyscallRecord, fd: number): void {
     if (fd <= 2 ? this.closedStreams.has(fd) && !this.fds.has(fd) : !this.fds.has(fd)) throw this.fail(rec, 'EBADF');
+  }
+
+  /** As fdget() takes a descriptor: EBADF for one that is not open, and for an O_PATH one (fs/file.c __fget_light() skips FMODE_PATH files). */
+  private fileDescriptor(rec: SyscallRecord, fd: number): void {
+    this.openDescriptor(rec, fd);
+    if (this.fds.get(fd)?.pathOnly) throw this.fail(rec, 'EBADF');
   }
 
   /**
@@ -2354,7 +2371,7 @@ export class FakeSyscalls implements Syscalls {
     const fd = this.newFd();
     // A file outside every directory (a pseudo-terminal's peer, a socket), opened again through its magic link, keeps its name.
     const opened = chain[0].name === '' ? '/' + chain.slice(1).map((s) => s.name).join('/') : chain.map((s) => s.name).join('/');
-    this.fds.set(fd, { path: opened, chain });
+    this.fds.set(fd, (flags & O_PATH) !== 0 ? { path: opened, chain, pathOnly: true } : { path: opened, chain });
     this.fdPaths.set(fd, opened);
     this.fdMounts.set(fd, this.mountAt(opened));
     return fd;
