@@ -131,6 +131,28 @@ maybe('mountkit plan', () => {
     }
   });
 
+  test("where a seccomp filter answers fsopen(2) with EPERM, as most runtimes' profiles answer a call they do not list: planned staged by a plan with CAP_SYS_ADMIN, as the run stages it; a plan without it cannot tell the filter's EPERM from the kernel's own to it, and plans the detached tmpfs a run with the capability would make where no filter is", () => {
+    const config = bundleConfig();
+    config.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
+    const b = readableBundle(config);
+    try {
+      const setpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
+      const tmpfsCalls = (stdout: string) => stdout.trimEnd().split('\n').filter((l) => / tmpfs mounts\[3\] "\/etc" /.test(l)).map((l) => l.replace(/^.*"\/etc" +/, ''));
+      const asRoot = runCli(['plan', '--bundle', b.dir], { prefix: [process.execPath, REFUSE_FSOPEN, 'EPERM'] });
+      expect([asRoot.status, asRoot.stderr]).toEqual([0, '']);
+      const root = tmpfsCalls(asRoot.stdout);
+      expect(root.filter((l) => /^fs(open|config|mount)\(/.test(l))).toEqual(['fsopen("tmpfs", FSOPEN_CLOEXEC)']);
+      expect(root.find((l) => /^mount\("\/tmp\/\.mountkit-tmpcopyup-3-0{31}1", "\/proc\/thread-self\/fd\/\d+", NULL, MS_MOVE, NULL\)/.test(l))).toBeDefined();
+      const asNobody = runCli(['plan', '--bundle', b.dir], { prefix: [process.execPath, REFUSE_FSOPEN, 'EPERM', setpriv, ...AS_NOBODY.slice(1)] });
+      expect([asNobody.status, asNobody.stderr]).toEqual([0, '']);
+      const nobody = tmpfsCalls(asNobody.stdout);
+      expect(nobody.find((l) => /^fsmount\(/.test(l))).toBeDefined();
+      expect(nobody.filter((l) => l.includes('.mountkit-tmpcopyup-'))).toEqual([]);
+    } finally {
+      b.cleanup();
+    }
+  });
+
   test('names that are not valid UTF-8 are planned with their bytes (a lone surrogate U+DC80+byte in JSON), as the run passes them', () => {
     const config = bundleConfig();
     config.mounts.push({ destination: '/work', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });

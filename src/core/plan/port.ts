@@ -25,8 +25,9 @@
  *   controlling terminal to give up.
  * - The descriptors passed to the container (--preserve-fds, socket activation) are
  *   those of this process's that are open, as a run finds the caller's (inheritOpen).
- * - fsopen(2) answers ENOSYS where this kernel has none (before Linux 5.2), asked at the
- *   first call: tmpcopyup is planned staged in /tmp where the run stages it.
+ * - fsopen(2) answers ENOSYS where this kernel has none (before Linux 5.2), and ENOSYS or
+ *   EPERM where a seccomp filter refuses it to a process with CAP_SYS_ADMIN, asked at
+ *   the first call: tmpcopyup is planned staged in /tmp where the run stages it.
  *
  * For the plan's readers it also keeps what each open call returned and the path every
  * descriptor was opened at, since later calls name files by descriptor only
@@ -69,18 +70,37 @@ function hostSession(): { groupLeader: boolean; sessionLeader: boolean } {
   }
 }
 
+/** CAP_SYS_ADMIN (linux/capability.h), as a bit of /proc/self/status's CapEff. */
+const CAP_SYS_ADMIN_BIT = 1n << 21n;
+
+/** Whether this process has CAP_SYS_ADMIN in its effective set (/proc/self/status's CapEff); false where unreadable. */
+function hasSysAdmin(): boolean {
+  try {
+    const eff = /^CapEff:\s*([0-9a-f]+)$/m.exec(fs.readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return eff !== undefined && (BigInt(`0x${eff}`) & CAP_SYS_ADMIN_BIT) !== 0n;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Whether this kernel has fsopen(2) (Linux 5.2): a call with a flag it does not know, which
- * it refuses before it makes anything (EINVAL; EPERM first without CAP_SYS_ADMIN), and
- * which a kernel without it answers with ENOSYS.
+ * What fsopen(2) answers the run here, or undefined where it makes a context: asked with a
+ * flag no kernel knows, which one with fsopen refuses before it makes anything (EINVAL),
+ * after EPERM for a caller without CAP_SYS_ADMIN (fs/fsopen.c). ENOSYS is a kernel
+ * without it (before Linux 5.2), or a seccomp filter answering so. EPERM to a process
+ * with CAP_SYS_ADMIN is a seccomp filter's (or a security module refusing it the
+ * capability), which a run started here meets too; to one without it, the kernel's own
+ * answer to an unprivileged plan, which tells nothing of a run that has it.
  */
-function hostHasFsopen(): boolean {
+function hostFsopenRefusal(): 'ENOSYS' | 'EPERM' | undefined {
   const sys = new LinuxSyscalls();
   try {
     sys.close(sys.fsopen('tmpfs', ~FSOPEN_CLOEXEC >>> 0));
-    return true;
+    return undefined;
   } catch (err) {
-    return !(err instanceof SyscallError && err.code === 'ENOSYS');
+    if (!(err instanceof SyscallError)) return undefined;
+    if (err.code === 'ENOSYS') return 'ENOSYS';
+    return err.code === 'EPERM' && hasSysAdmin() ? 'EPERM' : undefined;
   }
 }
 
@@ -102,8 +122,8 @@ export class PlanSyscalls extends DryRunSyscalls {
   /** The path each descriptor was opened at, kept after it is closed (the fake never reuses a number). */
   private readonly openedAt = new Map<number, string>();
   private readonly returned = new WeakMap<SyscallRecord, number>();
-  /** Whether this kernel has fsopen(2), once a call has asked (hostHasFsopen). */
-  private hostFsopen: boolean | undefined;
+  /** Whether fsopen(2) has been asked of this host yet (hostFsopenRefusal). */
+  private fsopenAsked = false;
   /** Whether the run's process leads its session, as this one does (hostSession), unless mountkit starts it. */
   private leadsSession = false;
   /**
@@ -261,11 +281,15 @@ export class PlanSyscalls extends DryRunSyscalls {
     return this.opened(super.openTree(dirfd, path, flags));
   }
 
-  /** A kernel without fsopen(2) answers it with ENOSYS in the run (tmpcopyup then stages its tmpfs): asked of this one at the first call. */
+  /**
+   * A kernel without fsopen(2), or a seccomp filter refusing it, answers the run so
+   * (tmpcopyup then stages its tmpfs): asked of this host at the first call.
+   */
   override fsopen(fstype: string, flags: number): number {
-    if (this.hostFsopen === undefined) {
-      this.hostFsopen = hostHasFsopen();
-      if (!this.hostFsopen) this.failOn('fsopen', 'ENOSYS', { times: Infinity });
+    if (!this.fsopenAsked) {
+      this.fsopenAsked = true;
+      const refusal = hostFsopenRefusal();
+      if (refusal) this.failOn('fsopen', refusal, { times: Infinity });
     }
     return this.opened(super.fsopen(fstype, flags));
   }
