@@ -502,7 +502,10 @@ exec "$@"`;
  * is what it is when killed; one that has started meanwhile is continued (SIGCONT),
  * which, at its default action and not blocked, the kernel discards as it continues it
  * (signal(7)): only a program that started after the first look and set a SIGCONT
- * handler before the stop sees it. The first look keeps a program that started long before (a
+ * handler before the stop sees it, though one already blocked in epoll_wait(2),
+ * sigtimedwait(2), semop(2) or a read with a timeout sees that call fail with EINTR, as
+ * Linux makes some calls end across a stop and continue even without a handler
+ * (signal(7)). The first look keeps a program that started long before (a
  * watch stays armed for the container's life when the shell that forks it holds the
  * channel) from being stopped at all. SIGSTOP, SIGKILL and the continuing SIGCONT reach
  * PID 1 of a pid namespace from a process outside it (pid_namespaces(7)); the container
