@@ -20,7 +20,8 @@
  * refuses one of them with ENOSYS counts the same, and so does a mount_setattr(2)
  * (Linux 5.12, needed for propagation flags) answering ENOSYS, and an fsmount(2) of a
  * kernel before 5.14 refusing MOUNT_ATTR_NOSYMFOLLOW (EINVAL, where mount(2) takes
- * MS_NOSYMFOLLOW from 5.10). So do mount arguments the new API cannot give as mount(2)
+ * MS_NOSYMFOLLOW from 5.10), and an fsconfig(2) answering EINVAL to a value holding a
+ * comma (tmpfs's legacy context before Linux 5.4). So do mount arguments the new API cannot give as mount(2)
  * gives them (new-mount.ts). Every such refusal comes before anything is attached, and
  * closing the descriptors undoes what was made; the tmpfs is then staged in /tmp instead.
  *
@@ -132,10 +133,13 @@ function mountDetached(sys: Syscalls, m: MountSpec, destFd: number, made: NewMou
   try {
     context = attempt('opening a tmpfs context', () => sys.fsopen(m.type, FSOPEN_CLOEXEC), (e) => e.code === 'EPERM');
     const fd = context;
-    attempt('configuring the tmpfs', () => {
-      for (const p of made.params) sys.fsconfig(fd, p.value === null ? FSCONFIG_SET_FLAG : FSCONFIG_SET_STRING, p.key, p.value, 0);
-      sys.fsconfig(fd, FSCONFIG_CMD_CREATE, null, null, 0);
-    });
+    for (const p of made.params) {
+      // Before Linux 5.4 tmpfs took its parameters through the legacy context, whose
+      // legacy_parse_param() answers EINVAL to a value holding a comma (an mpol= node
+      // list), which mount(2) takes: staged then, where mount(2) judges the value.
+      attempt('configuring the tmpfs', () => sys.fsconfig(fd, p.value === null ? FSCONFIG_SET_FLAG : FSCONFIG_SET_STRING, p.key, p.value, 0), (e) => e.code === 'EINVAL' && p.value !== null && p.value.includes(','));
+    }
+    attempt('configuring the tmpfs', () => sys.fsconfig(fd, FSCONFIG_CMD_CREATE, null, null, 0));
     mount = attempt('mounting the tmpfs', () => sys.fsmount(fd, FSMOUNT_CLOEXEC, made.attrs), (e) => e.code === 'EINVAL' && (made.attrs & MOUNT_ATTR_NOSYMFOLLOW) !== 0n);
     release(sys, context, log);
     context = undefined;

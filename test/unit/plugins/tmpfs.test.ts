@@ -564,6 +564,22 @@ describe('tmpfs mount handler', () => {
       expect(sys.openFds()).toEqual([]);
     });
 
+    test("fsconfig answers EINVAL to a value holding a comma (tmpfs's legacy context before Linux 5.4: an mpol= node list): staged, where mount(2) judges it; EINVAL to one without is the mount's error", () => {
+      const log = recordingLogger();
+      const { sys, run } = setup({ log });
+      sys.addDir('/r/x', 0o750);
+      sys.failOn('fsconfig', 'EINVAL', { path: 'mpol=bind:0,2' });
+      run({ ...copyUp, data: 'mpol=bind:0,2,size=1m' });
+      expect(log.debugs.map(([m, meta]) => [m, meta?.error])).toContainEqual(['tmpcopyup: staged in /tmp: the new mount API is refused', 'fsconfig "mpol=bind:0,2": EINVAL']);
+      expect(sys.callsOf('mount').find((c) => c.fstype === 'tmpfs')).toEqual(tmpfsMount(STAGING, 0n, 'mode=0750,mpol=bind:0,2,size=1m'));
+      expect(sys.openFds()).toEqual([]);
+      const other = setup();
+      other.sys.addDir('/r/x', 0o750);
+      other.sys.failOn('fsconfig', 'EINVAL', { path: 'size=1m' });
+      expect(() => other.run({ ...copyUp, data: 'mpol=bind:0,2,size=1m' })).toThrow(/tmpcopyup: configuring the tmpfs failed: fsconfig "size=1m": EINVAL$/);
+      expect(other.sys.callsOf('getrandom')).toEqual([]);
+    });
+
     test('a flag the new API does not give as mount(2) does (mand): staged at once, no fsopen, the reason logged', () => {
       const log = recordingLogger();
       const { sys, run } = setup({ log });
