@@ -41,7 +41,7 @@ import {
   type PipelineWindow,
   type ReplayTiming,
 } from './runners';
-import { LIST_FORMAT, compareLists, firstDifference, listFromPlan, listFromTrace, toPortList, toReplayLines, type SyscallList } from './syscall-list';
+import { LIST_FORMAT, compareLists, firstDifference, listFromPlan, listFromTrace, relaunchedCalls, toPortList, toReplayLines, type ListedCall, type SyscallList } from './syscall-list';
 
 const RESULTS = path.join(__dirname, 'results.json');
 const TS_REGISTER = path.join(REPO, 'test', 'helpers', 'ts-register.js');
@@ -50,6 +50,8 @@ const TABLE_SIZES = [10, 1000, 5000];
 
 interface ListFile {
   list: SyscallList;
+  /** A plan's list: the calls of the relaunched process (relaunchedCalls), which a traced run records. */
+  relaunched?: readonly ListedCall[];
   /** The list in replay.c's format. */
   file: string;
   /** The list as bench/replay-port.js takes it; only a recorded run's (with outcomes). */
@@ -241,7 +243,7 @@ class Bench {
     const list = listFromPlan(plan);
     const file = this.file('plan.txt');
     writeFileSync(file, toReplayLines(list));
-    return { list, file };
+    return { list, file, relaunched: relaunchedCalls(plan, list) };
   }
 
   pipelineVsReplay(): void {
@@ -322,14 +324,15 @@ class Bench {
       console.log(`  mountkit plan: ${plan}`);
       planVsRun = { error: plan };
     } else {
-      const diverges = firstDifference(effects, plan.list.calls);
-      const where = diverges === undefined ? 'none' : `call ${diverges} (run: ${effects[diverges]?.op ?? 'end'}, plan: ${plan.list.calls[diverges]?.op ?? 'end'})`;
-      const { common, onlyA, onlyB } = compareLists(effects, plan.list.calls);
+      const planned = plan.relaunched ?? plan.list.calls;
+      const diverges = firstDifference(effects, planned);
+      const where = diverges === undefined ? 'none' : `call ${diverges} (run: ${effects[diverges]?.op ?? 'end'}, plan: ${planned[diverges]?.op ?? 'end'})`;
+      const { common, onlyA, onlyB } = compareLists(effects, planned);
       console.log(
-        `  mountkit plan vs the run's ${effects.length} effect calls: ${plan.list.calls.length} planned, ${common} in common,` +
+        `  mountkit plan vs the run's ${effects.length} effect calls (the relaunched process's): ${planned.length} planned, ${common} in common,` +
           ` ${onlyA} only in the run, ${onlyB} only in the plan; first difference: ${where}`,
       );
-      planVsRun = { calls: plan.list.calls.length, runEffects: effects.length, common, onlyInRun: onlyA, onlyInPlan: onlyB, firstDifference: diverges ?? null, replayWindow: pr ?? null };
+      planVsRun = { calls: planned.length, runEffects: effects.length, common, onlyInRun: onlyA, onlyInPlan: onlyB, firstDifference: diverges ?? null, replayWindow: pr ?? null };
     }
     this.results.pipeline = {
       mountkitWindow: mk,

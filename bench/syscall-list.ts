@@ -168,6 +168,17 @@ export function listFromPlan(plan: PlanJson): SyscallList {
   return { format: LIST_FORMAT, source: 'plan', outcomes: false, calls };
 }
 
+/**
+ * The calls of a list from `mountkit plan` that the relaunched process makes, to compare
+ * with a traced run, whose list is that process's: those after the first process's
+ * (which end with the relaunch record, left out of the list), or all of them when the
+ * plan has no relaunch.
+ */
+export function relaunchedCalls(plan: PlanJson, list: SyscallList): readonly ListedCall[] {
+  const firstProcess = plan.calls.findIndex((c) => c.op === 'relaunch');
+  return firstProcess < 0 ? list.calls : list.calls.slice(firstProcess);
+}
+
 /** Arguments that hold a descriptor; its number differs from run to run. */
 const FD_ARGS: ReadonlySet<string> = new Set(['fd', 'dirfd', 'oldfd', 'newfd']);
 

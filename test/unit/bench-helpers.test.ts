@@ -2,7 +2,7 @@
 import { interleave, median, quantile, slope } from '../../bench/measure';
 import { category } from '../../bench/profile';
 import type { SyscallName } from '../../src/core/syscalls/types';
-import { compareLists, firstDifference, listFromPlan, listFromTrace, toPortList, toReplayLines, type ListedCall, type PortCall, type SyscallList, type TraceCall } from '../../bench/syscall-list';
+import { compareLists, firstDifference, listFromPlan, listFromTrace, relaunchedCalls, toPortList, toReplayLines, type ListedCall, type PortCall, type SyscallList, type TraceCall } from '../../bench/syscall-list';
 import type { PlanJson } from '../../src/core/plan';
 
 const traced = (calls: ListedCall[]): SyscallList => ({ format: 'mountkit-syscalls/1', source: 'trace', outcomes: true, calls });
@@ -113,6 +113,19 @@ describe('lists from a trace and from a plan', () => {
         { op: 'close', fd: 100 },
       ],
     });
+  });
+});
+
+describe('relaunchedCalls: the calls of a plan a traced run records', () => {
+  const call = (seq: number, op: string, args: Record<string, unknown> = {}) => ({ seq, phase: 'namespaces', plugin: 'launcher', op, args });
+  const planOf = (calls: PlanJson['calls']): PlanJson => ({ version: 1, bundle: '/b', rootfs: '/b/rootfs', complete: true, calls });
+  test.each<[string, PlanJson['calls'], string[]]>([
+    ['the first process\'s calls and the relaunch record left out', [call(0, 'cloexecFrom', { first: 3 }), call(1, 'dupCloexec', { fd: 2, lowest: 3 }), call(2, 'relaunch'), call(3, 'setParentDeathSignal', { signal: 9 }), call(4, 'chdir', { path: '/' })], ['setParentDeathSignal', 'chdir']],
+    ['no relaunch: every call', [call(0, 'cloexecFrom', { first: 3 }), call(1, 'chdir', { path: '/' })], ['cloexecFrom', 'chdir']],
+    ['a relaunch first', [call(0, 'relaunch'), call(1, 'chdir', { path: '/' })], ['chdir']],
+  ])('%s', (_what, calls, ops) => {
+    const plan = planOf(calls);
+    expect(relaunchedCalls(plan, listFromPlan(plan)).map((c) => c.op)).toEqual(ops);
   });
 });
 
