@@ -17,7 +17,7 @@
  * may refuse it (ENOSYS, or EPERM as most runtimes' profiles answer a call they do not
  * list; EPERM is also the answer to a caller without CAP_SYS_ADMIN, which mount(2) then
  * refuses as well). fsconfig(2), fsmount(2) and move_mount(2) came with it; a filter that
- * refuses one of them with ENOSYS counts the same, and so does a mount_setattr(2)
+ * refuses one of them with ENOSYS or EPERM counts the same, and so does a mount_setattr(2)
  * (Linux 5.12, needed for propagation flags) answering ENOSYS, and an fsmount(2) of a
  * kernel before 5.14 refusing MOUNT_ATTR_NOSYMFOLLOW (EINVAL, where mount(2) takes
  * MS_NOSYMFOLLOW from 5.10), and an fsconfig(2) answering EINVAL to a value holding a
@@ -62,7 +62,7 @@ import type { Logger } from '../../core/plugin';
 import { detachedMountName } from '../../core/syscalls/fs-context';
 import type { Syscalls } from '../../core/syscalls/types';
 import { copyTree } from './copy';
-import { newTmpfsMount, type NewMount } from './new-mount';
+import { isSelinuxParam, newTmpfsMount, type NewMount } from './new-mount';
 
 const STAGING_PREFIX = '/tmp/.mountkit-tmpcopyup-';
 
@@ -131,13 +131,15 @@ function mountDetached(sys: Syscalls, m: MountSpec, destFd: number, made: NewMou
   let context: number | undefined;
   let mount: number | undefined;
   try {
-    context = attempt('opening a tmpfs context', () => sys.fsopen(m.type, FSOPEN_CLOEXEC), (e) => e.code === 'EPERM');
+    context = attempt('opening a tmpfs context', () => sys.fsopen(m.type, FSOPEN_CLOEXEC));
     const fd = context;
     for (const p of made.params) {
       // Before Linux 5.4 tmpfs took its parameters through the legacy context, whose
       // legacy_parse_param() answers EINVAL to a value holding a comma (an mpol= node
       // list), which mount(2) takes: staged then, where mount(2) judges the value.
-      attempt('configuring the tmpfs', () => sys.fsconfig(fd, p.value === null ? FSCONFIG_SET_FLAG : FSCONFIG_SET_STRING, p.key, p.value, 0), (e) => e.code === 'EINVAL' && p.value !== null && p.value.includes(','));
+      // SELinux's options never reach it: its own hook takes them first.
+      const legacyComma = p.value !== null && p.value.includes(',') && !isSelinuxParam(p);
+      attempt('configuring the tmpfs', () => sys.fsconfig(fd, p.value === null ? FSCONFIG_SET_FLAG : FSCONFIG_SET_STRING, p.key, p.value, 0), (e) => legacyComma && e.code === 'EINVAL');
     }
     attempt('configuring the tmpfs', () => sys.fsconfig(fd, FSCONFIG_CMD_CREATE, null, null, 0));
     mount = attempt('mounting the tmpfs', () => sys.fsmount(fd, FSMOUNT_CLOEXEC, made.attrs), (e) => e.code === 'EINVAL' && (made.attrs & MOUNT_ATTR_NOSYMFOLLOW) !== 0n);
@@ -164,15 +166,17 @@ function mountDetached(sys: Syscalls, m: MountSpec, destFd: number, made: NewMou
 
 /**
  * Runs `call`, a step of the detached tmpfs: a SyscallError that is a refusal of the new
- * mount API (ENOSYS, or what `refusal` says is one) is thrown as Refused, any other error
- * as the step's. The first path of a SyscallError is the detached mount's, named
+ * mount API (ENOSYS, EPERM, or what `refusal` says is one) is thrown as Refused, any
+ * other error as the step's. EPERM after fsopen(2) has answered (which checks
+ * CAP_SYS_ADMIN) is a filter's, as most profiles answer a call they do not list; where it
+ * is the kernel's after all, the staged path's mount(2) meets it too and says so. The first path of a SyscallError is the detached mount's, named
  * `mountName` when given (the kernel's name for it, "/", says nothing).
  */
 function attempt<T>(what: string, call: () => T, refusal?: (e: SyscallError) => boolean, mountName?: string): T {
   try {
     return call();
   } catch (err) {
-    if (err instanceof SyscallError && (err.code === 'ENOSYS' || refusal?.(err))) throw new Refused(err);
+    if (err instanceof SyscallError && (err.code === 'ENOSYS' || err.code === 'EPERM' || refusal?.(err))) throw new Refused(err);
     if (err instanceof SyscallError && mountName !== undefined && err.paths.length > 0) {
       throw failed(what, new SyscallError(err.syscall, err.errno, [mountName, ...err.paths.slice(1)], err.detail));
     }

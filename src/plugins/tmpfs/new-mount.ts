@@ -124,6 +124,12 @@ export function mountAttrs(flags: bigint): bigint {
   return attrs;
 }
 
+/** Whether `p` is one of SELinux's options, which its own parse hook takes before any filesystem's (security_fs_context_parse_param()). */
+export function isSelinuxParam(p: FsParam): boolean {
+  const takesValue = SELINUX_OPTIONS.get(p.key);
+  return takesValue !== undefined && takesValue === (p.value !== null);
+}
+
 /** A tmpfs's data as fsconfig(2) parameters, cut as mount(2) cuts it (see the top of this file). */
 export function dataParams(data: string): FsParam[] {
   const lsm: FsParam[] = [];

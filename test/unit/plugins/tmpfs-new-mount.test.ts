@@ -26,7 +26,7 @@ import {
   MS_STRICTATIME,
   MS_SYNCHRONOUS,
 } from '../../../src/core/constants';
-import { dataParams, mountAttrs, newTmpfsMount } from '../../../src/plugins/tmpfs/new-mount';
+import { dataParams, isSelinuxParam, mountAttrs, newTmpfsMount } from '../../../src/plugins/tmpfs/new-mount';
 
 const p = (key: string, value: string | null = null) => ({ key, value });
 
@@ -53,6 +53,20 @@ describe("dataParams: a tmpfs's data cut as mount(2) cuts it, SELinux's options 
     ['foo="a,b"', [p('foo', '"a'), p('b"')]],
   ])('%j', (data, params) => {
     expect(dataParams(data)).toEqual(params);
+  });
+});
+
+describe("isSelinuxParam: SELinux's options as its hook takes them", () => {
+  test.each<[string, string | null, boolean]>([
+    ['context', 'a:b:c:s0:c1,c2', true],
+    ['rootcontext', 'a', true],
+    ['seclabel', null, true],
+    ['seclabel', 'x', false],
+    ['context', null, false],
+    ['mpol', 'bind:0,2', false],
+    ['size', '1m', false],
+  ])('%s=%s: %s', (key, value, selinux) => {
+    expect(isSelinuxParam(p(key, value))).toBe(selinux);
   });
 });
 

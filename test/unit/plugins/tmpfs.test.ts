@@ -548,6 +548,10 @@ describe('tmpfs mount handler', () => {
       ['fsmount refuses MOUNT_ATTR_NOSYMFOLLOW (a kernel before 5.14)', 'fsmount', 'EINVAL', { flags: MS_NOSYMFOLLOW }, 'fsmount: EINVAL'],
       ['fsconfig answers ENOSYS (a filter refusing it alone)', 'fsconfig', 'ENOSYS', {}, 'fsconfig "source=tmpfs": ENOSYS'],
       ['move_mount answers ENOSYS, after the copy', 'moveMount', 'ENOSYS', {}, 'move_mount "fsmount:[tmpfs]" -> "/r/x": ENOSYS'],
+      ['fsconfig answers EPERM (a filter refusing it alone)', 'fsconfig', 'EPERM', {}, 'fsconfig "source=tmpfs": EPERM'],
+      ['fsmount answers EPERM (a filter)', 'fsmount', 'EPERM', {}, 'fsmount: EPERM'],
+      ['mount_setattr answers EPERM (a filter), with propagation flags', 'mountSetattr', 'EPERM', { propagationFlags: [MS_PRIVATE] as bigint[] }, 'mount_setattr "fsmount:[tmpfs]": EPERM'],
+      ['move_mount answers EPERM (a filter), after the copy', 'moveMount', 'EPERM', {}, 'move_mount "fsmount:[tmpfs]" -> "/r/x": EPERM'],
     ] as const)('%s: what was made is closed, and the tmpfs is staged', (_what, op, errno, over, error) => {
       const log = recordingLogger();
       const { sys, run } = setup({ log });
@@ -578,6 +582,12 @@ describe('tmpfs mount handler', () => {
       other.sys.failOn('fsconfig', 'EINVAL', { path: 'size=1m' });
       expect(() => other.run({ ...copyUp, data: 'mpol=bind:0,2,size=1m' })).toThrow(/tmpcopyup: configuring the tmpfs failed: fsconfig "size=1m": EINVAL$/);
       expect(other.sys.callsOf('getrandom')).toEqual([]);
+      // SELinux's options are its hook's, never the legacy context's: EINVAL to one is the mount's error.
+      const selinux = setup();
+      selinux.sys.addDir('/r/x', 0o750);
+      selinux.sys.failOn('fsconfig', 'EINVAL', { path: 'context=a:b:c:s0:c1,c2' });
+      expect(() => selinux.run({ ...copyUp, data: 'context="a:b:c:s0:c1,c2"' })).toThrow(/tmpcopyup: configuring the tmpfs failed: fsconfig "context=a:b:c:s0:c1,c2": EINVAL$/);
+      expect(selinux.sys.callsOf('getrandom')).toEqual([]);
     });
 
     test('a flag the new API does not give as mount(2) does (mand): staged at once, no fsopen, the reason logged', () => {
@@ -594,7 +604,7 @@ describe('tmpfs mount handler', () => {
       ['fsopen', 'EIO', {}, undefined, 'opening a tmpfs context failed: fsopen "tmpfs": EIO'],
       ['fsconfig', 'EINVAL', {}, 'size=1m', 'configuring the tmpfs failed: fsconfig "size=1m": EINVAL'],
       ['fsconfig', 'ENOMEM', {}, 'FSCONFIG_CMD_CREATE', 'configuring the tmpfs failed: fsconfig "FSCONFIG_CMD_CREATE": ENOMEM'],
-      ['fsmount', 'EPERM', {}, undefined, 'mounting the tmpfs failed: fsmount: EPERM'],
+      ['fsmount', 'ENOMEM', {}, undefined, 'mounting the tmpfs failed: fsmount: ENOMEM'],
       ['fsmount', 'EINVAL', {}, undefined, 'mounting the tmpfs failed: fsmount: EINVAL'],
       ['mountSetattr', 'EINVAL', { propagationFlags: [MS_SHARED] as bigint[] }, undefined, 'setting the propagation of the tmpfs for "/x" failed: mount_setattr "fsmount:[tmpfs]": EINVAL'],
       ['copyFile', 'ENOSPC', {}, 'fsmount:[tmpfs]/a', 'copying "/x" into the tmpfs failed: copy_file_range "/r/x/a" -> "fsmount:[tmpfs]/a": ENOSPC'],
