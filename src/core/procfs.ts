@@ -212,12 +212,27 @@ export function writeProcFd(sys: Syscalls, fd: number, w: ProcWrite, explain?: (
 
 /** Writes each of `writes` through a descriptor openProcFile gave, all of them opened (and checked) before the first write. */
 export function writeProcFiles(sys: Syscalls, ctx: RunContext, writes: readonly ProcWrite[], flags: number): void {
-  const fds: number[] = [];
+  writeAllOpened(sys, writes.map((w) => () => ({ fd: openProcFile(sys, ctx, w.path, flags, w.what), write: w })));
+}
+
+/** A file opened for a ProcWrite: the descriptor, and the write with the path it was opened by. */
+export interface OpenedProcWrite {
+  fd: number;
+  write: ProcWrite;
+}
+
+/**
+ * Makes every opening of `opens`, in order, then each write through its descriptor
+ * (writeProcFd), and closes them all, also when one fails: nothing is written unless
+ * every file could be opened.
+ */
+export function writeAllOpened(sys: Syscalls, opens: readonly (() => OpenedProcWrite)[]): void {
+  const opened: OpenedProcWrite[] = [];
   try {
-    for (const w of writes) fds.push(openProcFile(sys, ctx, w.path, flags, w.what));
-    writes.forEach((w, i) => writeProcFd(sys, fds[i], w));
+    for (const open of opens) opened.push(open());
+    for (const { fd, write } of opened) writeProcFd(sys, fd, write);
   } finally {
-    for (const fd of fds) sys.close(fd);
+    for (const { fd } of opened) sys.close(fd);
   }
 }
 

@@ -4,7 +4,7 @@ import type { Syscalls } from '../../core/syscalls/types';
 import { sysctlFiles } from '../../core/config/sysctl-key';
 import { O_WRONLY } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
-import { isMissingProcFile, openProcFile, writeProcFd, type ProcWrite } from '../../core/procfs';
+import { isMissingProcFile, openProcFile, writeAllOpened, type OpenedProcWrite } from '../../core/procfs';
 
 /**
  * Writes linux.sysctl through the container's /proc/sys, in the config's order. Every
@@ -32,17 +32,11 @@ export class SysctlsStep implements LifecycleStep {
 
   run(ctx: RunContext): void {
     const keys = Object.entries(ctx.config.sysctls).map(([key, data]) => ({ files: sysctlFiles(key), data, what: `linux.sysctl ${JSON.stringify(key)}` }));
-    const opened: { fd: number; write: ProcWrite }[] = [];
-    try {
-      for (const key of keys) opened.push(this.open(ctx, key.files, key.data, key.what));
-      for (const { fd, write } of opened) writeProcFd(this.sys, fd, write);
-    } finally {
-      for (const { fd } of opened) this.sys.close(fd);
-    }
+    writeAllOpened(this.sys, keys.map((key) => () => this.open(ctx, key.files, key.data, key.what)));
   }
 
   /** The first of `files` the container's procfs has, opened for writing; when it has none, one line naming each. */
-  private open(ctx: RunContext, files: readonly string[], data: string, what: string): { fd: number; write: ProcWrite } {
+  private open(ctx: RunContext, files: readonly string[], data: string, what: string): OpenedProcWrite {
     const missing: string[] = [];
     let last: unknown;
     for (const path of files) {
