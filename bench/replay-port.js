@@ -11,8 +11,9 @@
  *         args in the port's parameter order; a string "0x..." is a BigInt; fdPositions
  *         lists the arguments that hold a descriptor; ret is a returned descriptor or
  *         null, errno the error code the call failed with or null.
- *   OUT   as replay.c's, "START_NS EXEC_NS CALLS MISMATCHES", then FIRST_NS: when the first
- *         call returned (it loads koffi's addon and binds libc). Written just before execve.
+ *   OUT   as replay.c's, "START_NS EXEC_NS CALLS MISMATCHES FIRST_NS MOUNT_NS", FIRST_NS
+ *         being when the first call returned (it loads koffi's addon and binds libc).
+ *         Written just before execve.
  *
  * As in replay.c, every call is made whatever the earlier ones returned, an outcome other
  * than the recorded one counts as a mismatch (the first few are described on stderr), and
@@ -64,16 +65,18 @@ function mismatch(i, op, want, got) {
 
 const start = process.hrtime.bigint();
 let firstEnd = 0n;
+let mountStart = 0n;
 for (let i = 0; i < prepared.length; i++) {
   if (i === 1) firstEnd = process.hrtime.bigint();
   const { op, actual, fixes, ret, errno } = prepared[i];
+  if (op === 'mount' && mountStart === 0n) mountStart = process.hrtime.bigint();
   for (let f = 0; f < fixes.length; f++) {
     const [into, at, recorded, prefix, suffix] = fixes[f];
     const fd = fdMap.get(recorded);
     if (fd !== undefined) into[at] = prefix === undefined ? fd : prefix + fd + suffix;
   }
   if (op === 'execve') {
-    fs.writeSync(out, `${start} ${process.hrtime.bigint()} ${i + 1} ${mismatches} ${firstEnd}\n`);
+    fs.writeSync(out, `${start} ${process.hrtime.bigint()} ${i + 1} ${mismatches} ${firstEnd} ${mountStart}\n`);
     fs.closeSync(out);
   }
   let got;

@@ -11,7 +11,9 @@
  *         FIELD:  "-" null, '"' + string (\\ \t \n escaped), or a number (decimal or 0x hex);
  *                 a list is its length followed by its items.
  *   OUT   opened before the first call; just before execve one line is written to it:
- *         "START_NS EXEC_NS CALLS MISMATCHES" (CLOCK_MONOTONIC, as Node's process.hrtime).
+ *         "START_NS EXEC_NS CALLS MISMATCHES 0 MOUNT_NS" (CLOCK_MONOTONIC, as Node's
+ *         process.hrtime; MOUNT_NS when the list's first mount call started, 0 if none;
+ *         the 0 stands where replay-port.js writes when its first call returned).
  *
  * Every call is made whatever the previous ones returned; a result that differs from
  * EXPECT counts as a mismatch and the first few are described on stderr. Descriptors a
@@ -288,6 +290,9 @@ static long set_groups(struct cur *k) {
     return r;
 }
 
+/* When the list's first mount call started: where the work on the new mount namespace begins. */
+static uint64_t mount_start;
+
 /* Makes one call; returns its result (-1 with errno set on failure). */
 static long replay(struct call *c, FILE *out, uint64_t start, int total) {
     struct cur k = { c, 0 };
@@ -297,6 +302,7 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
     struct statx stx;
     char link[4096];
     if (!strcmp(op, "mount")) {
+        if (!mount_start) mount_start = now_ns();
         const char *src = str(&k), *target = str(&k), *fstype = str(&k);
         unsigned long flags = u64(&k);
         return mount(src, target, fstype, flags, str(&k));
@@ -536,7 +542,8 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
     if (!strcmp(op, "execve")) {
         const char *path = str(&k);
         char **argv = strs(&k), **envp = strs(&k);
-        fprintf(out, "%llu %llu %d %d\n", (unsigned long long)start, (unsigned long long)now_ns(), total, mismatches);
+        fprintf(out, "%llu %llu %d %d 0 %llu\n", (unsigned long long)start, (unsigned long long)now_ns(), total, mismatches,
+                (unsigned long long)mount_start);
         fclose(out);
         return execve(path, argv, envp);
     }

@@ -122,6 +122,8 @@ export interface PipelineWindow {
   windowMs: number;
   /** Time spent inside port methods in that window (the rest is JavaScript between calls). */
   inPortMs: number;
+  /** The first mount call to the execve call: the mounts, /dev, the jail, finalize and the process steps, without the start-up work before them (koffi loaded, config read, kernel built). */
+  fromMountMs: number;
   /** ms since that process started: preload ran (Node's own start-up), first call, execve. */
   loadedMs: number;
   firstCallMs: number;
@@ -134,7 +136,9 @@ export function pipelineWindow(run: TracedRun): PipelineWindow {
   const calls = rec.calls;
   const windowMs = (ns(calls[calls.length - 1][1]) - ns(calls[0][1])) / 1e6;
   const inPortMs = calls.slice(0, -1).reduce((s, c) => s + ns(c[2]) - ns(c[1]), 0) / 1e6;
-  return { windowMs, inPortMs, loadedMs: rec.loadedMs, firstCallMs: rec.execMs - windowMs, execMs: rec.execMs, calls: calls.length };
+  const firstMount = calls.find((c) => c[0] === 'mount') ?? calls[0];
+  const fromMountMs = (ns(calls[calls.length - 1][1]) - ns(firstMount[1])) / 1e6;
+  return { windowMs, inPortMs, fromMountMs, loadedMs: rec.loadedMs, firstCallMs: rec.execMs - windowMs, execMs: rec.execMs, calls: calls.length };
 }
 
 /** Time inside the port per op over a run's executing process: [op, calls, ms]. */
@@ -163,6 +167,8 @@ export interface ReplayTiming {
   mismatches: number;
   /** replay-port.js only: how long its first call took (loading koffi's addon and binding libc). */
   firstCallMs?: number;
+  /** The list's first mount call to the execve call (the whole window when the list has none). */
+  fromMountMs: number;
 }
 
 /** bench/replay-port.js: the recorded calls through mountkit's port from a bare loop, as a command for replayRun. */
@@ -175,7 +181,14 @@ export const PORT_REPLAY: readonly string[] = [process.execPath, path.join(__dir
 export function replayRun(replay: string | readonly string[], list: string, outFile: string, launcher: readonly string[]): ReplayTiming {
   rmSync(outFile, { force: true });
   const r = ok('replay', timeRun([...launcher, ...(typeof replay === 'string' ? [replay] : replay), list, outFile]));
-  const [start, exec, calls, mismatches, firstEnd] = readFileSync(outFile, 'utf8').trim().split(' ').map(Number);
+  const [start, exec, calls, mismatches, firstEnd, mountStart] = readFileSync(outFile, 'utf8').trim().split(' ').map(Number);
   rmSync(outFile, { force: true });
-  return { windowMs: (exec - start) / 1e6, ms: r.ms, calls, mismatches, ...(firstEnd ? { firstCallMs: (firstEnd - start) / 1e6 } : {}) };
+  return {
+    windowMs: (exec - start) / 1e6,
+    ms: r.ms,
+    calls,
+    mismatches,
+    ...(firstEnd ? { firstCallMs: (firstEnd - start) / 1e6 } : {}),
+    fromMountMs: (exec - (mountStart || start)) / 1e6,
+  };
 }

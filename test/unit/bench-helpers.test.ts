@@ -1,6 +1,7 @@
 /** The pure parts of the bench harness (bench/): list conversion, statistics, profile categories. */
 import { interleave, median, quantile, slope } from '../../bench/measure';
 import { category } from '../../bench/profile';
+import { pipelineWindow } from '../../bench/runners';
 import type { SyscallName } from '../../src/core/syscalls/types';
 import { compareLists, firstDifference, listFromPlan, listFromTrace, relaunchedCalls, toPortList, toReplayLines, type ListedCall, type PortCall, type SyscallList, type TraceCall } from '../../bench/syscall-list';
 import type { PlanJson } from '../../src/core/plan';
@@ -180,6 +181,23 @@ describe('statistics', () => {
     const times = interleave([contender('a'), contender('b'), contender('c')], 3, 1);
     expect(order.join('')).toBe('cab' + 'abc' + 'bca' + 'cab');
     expect(times.get('a')).toEqual([4, 9, 11]);
+  });
+});
+
+describe('pipelineWindow: the traced window and its part from the first mount', () => {
+  const call = (op: SyscallName, startUs: number, endUs: number): TraceCall => [op, `0x${(startUs * 1000).toString(16)}`, `0x${(endUs * 1000).toString(16)}`];
+  const run = (calls: TraceCall[]) => ({ ms: 50, records: [{ pid: 1, loadedMs: 20, execMs: 40, calls }] });
+
+  test('the window starts at the first call, the rest at the first mount; port time leaves out the execve', () => {
+    const w = pipelineWindow(run([call('setParentDeathSignal', 0, 3000), call('stat', 5000, 5100), call('unshare', 8000, 8500), call('mount', 9000, 9500), call('mount', 9600, 9700), call('close', 9800, 9900), call('execve', 10000, 10000)]));
+    expect(w.windowMs).toBeCloseTo(10);
+    expect(w.fromMountMs).toBeCloseTo(1);
+    expect(w.inPortMs).toBeCloseTo(3 + 0.1 + 0.5 + 0.5 + 0.1 + 0.1);
+    expect(w.firstCallMs).toBeCloseTo(30);
+  });
+
+  test('a run without a mount call: the rest is the whole window', () => {
+    expect(pipelineWindow(run([call('stat', 0, 100), call('execve', 2000, 2000)])).fromMountMs).toBeCloseTo(2);
   });
 });
 
