@@ -64,16 +64,16 @@ export function sharedMountNamespaceProblem(own: string | undefined, ancestors: 
 
 /**
  * The namespaces the pipeline writes the state of, by their files in /proc/PID/ns: the
- * hostname and NIS domain name (uts), sysctls (ipc, network, uts), the loopback
- * interface brought up (network).
+ * hostname and NIS domain name (uts), sysctls (ipc, network, uts, user: the user.*
+ * limits), the loopback interface brought up (network).
  */
-export const WRITTEN_NAMESPACES: Readonly<Partial<Record<NamespaceType, string>>> = { uts: 'uts', ipc: 'ipc', network: 'net' };
+export const WRITTEN_NAMESPACES: Readonly<Partial<Record<NamespaceType, string>>> = { uts: 'uts', ipc: 'ipc', network: 'net', user: 'user' };
 
 /** What the run writes in each of WRITTEN_NAMESPACES, for the refusal. */
-const WRITTEN_WHAT: Readonly<Partial<Record<NamespaceType, string>>> = { uts: 'hostname and sysctls', ipc: 'sysctls', network: 'sysctls and the loopback interface' };
+const WRITTEN_WHAT: Readonly<Partial<Record<NamespaceType, string>>> = { uts: 'hostname and sysctls', ipc: 'sysctls', network: 'sysctls and the loopback interface', user: 'sysctls' };
 
 /**
- * Why the config's namespace of `type` (uts, ipc or network, which linux.namespaces
+ * Why the config's namespace of `type` (uts, ipc, network or user, which linux.namespaces
  * lists) is not one this process entered, or undefined: as for the mount namespace
  * (sharedMountNamespaceProblem), a process that shares it with every ancestor it can see
  * is in the one it was started in, whose hostname, sysctls or interfaces the run would
@@ -89,6 +89,8 @@ export function sharedNamespaceProblem(type: NamespaceType, own: string | undefi
  * by path, in words, or undefined for nothing: the sysctls that namespace isolates
  * (sysctlNamespace) and, in a uts one, the hostname and NIS domain name. The loopback
  * interface is brought up only in a network namespace made new (plugins/network/loopback.ts).
+ * A user namespace made new is changed by its sysctls alone, so this says for it too
+ * whether the run writes there.
  */
 export function writtenInJoined(config: Pick<RootfsConfig, 'sysctls' | 'hostname' | 'domainname'>, type: NamespaceType): string | undefined {
   const written: string[] = [];
@@ -146,8 +148,10 @@ function ancestors(): number[] {
 /**
  * The first namespace this process would run the pipeline in while sharing it with
  * every process above it: the mount namespace always, each of uts, ipc and network the
- * config lists as made new (WRITTEN_NAMESPACES), and each of them it joins by path where
- * the run writes something (sharedJoinedNamespaceProblem).
+ * config lists as made new (WRITTEN_NAMESPACES), a user namespace made new where the run
+ * writes its user.* sysctls (those of the one it was started in would change the limits
+ * of every process there, the host's in the initial one), and each of them it joins by
+ * path where the run writes something (sharedJoinedNamespaceProblem).
  */
 function sharedNamespacesProblem(config: RootfsConfig): ConfigError | undefined {
   const above = ancestors();
@@ -156,7 +160,7 @@ function sharedNamespacesProblem(config: RootfsConfig): ConfigError | undefined 
   if (mount) return new ConfigError('runPipeline', undefined, mount);
   for (const [i, ns] of config.namespaces.entries()) {
     const file = WRITTEN_NAMESPACES[ns.type];
-    if (file === undefined) continue;
+    if (file === undefined || (ns.type === 'user' && !ns.path && writtenInJoined(config, 'user') === undefined)) continue;
     const own = nsLink('self', file);
     const problem = ns.path ? sharedJoinedNamespaceProblem(ns.type, ns.path, writtenInJoined(config, ns.type), own, links(file)) : sharedNamespaceProblem(ns.type, own, links(file));
     if (problem) return new ConfigError(`linux.namespaces[${i}]`, ns.type, problem);
@@ -175,8 +179,9 @@ function sharedNamespacesProblem(config: RootfsConfig): ConfigError | undefined 
  * types included), and the run reads the copy that was checked (checkedModel): the
  * caller's object is neither read again nor changed. Without a port, this process must
  * not share its mount namespace, nor the uts, ipc and network namespaces the config
- * lists as new, with every process above it; one the config joins by path only where
- * the run writes there (its sysctls, the hostname). Plugins are loaded next, before anything is
+ * lists as new (the user namespace where the run writes its user.* sysctls), with every
+ * process above it; one the config joins by path only where the run writes there (its
+ * sysctls, the hostname). Plugins are loaded next, before anything is
  * mounted. Errors: ConfigError and StartupError before any call that changes anything
  * (the checks only read the host through the port), PluginError (phase, plugin, mount;
  * the cause inside) for a failing step.

@@ -43,7 +43,7 @@ describe('sharedMountNamespaceProblem', () => {
   });
 });
 
-describe('sharedNamespaceProblem: a uts, ipc or network namespace the config lists must be one the process entered', () => {
+describe('sharedNamespaceProblem: a uts, ipc or network namespace the config lists (a user namespace, where its limits are written) must be one the process entered', () => {
   const host = 'uts:[4026531838]';
   const own = 'uts:[4026532001]';
   test.each<[string, string | undefined, (string | undefined)[], string | undefined]>([
@@ -58,6 +58,14 @@ describe('sharedNamespaceProblem: a uts, ipc or network namespace the config lis
   ])('%s', (_what, self, ancestors, problem) => {
     expect(sharedNamespaceProblem('uts', self, ancestors)).toBe(problem);
   });
+
+  test('a user namespace whose user.* sysctls the run would write: those of the one it was started in are the limits of every process there', () => {
+    const initial = 'user:[4026531837]';
+    expect(sharedNamespaceProblem('user', initial, [initial, initial])).toBe(
+      `this process shares its user namespace (${initial}) with every process above it, where the run would change the sysctls: enter the container's first (unshare, or setns(2) to the path given), or leave it out`,
+    );
+    expect(sharedNamespaceProblem('user', 'user:[4026532002]', [initial])).toBeUndefined();
+  });
 });
 
 describe('a namespace the config joins by path is refused only where the run writes there', () => {
@@ -70,6 +78,8 @@ describe('a namespace the config joins by path is refused only where the run wri
     ['a uts namespace, no hostname', 'uts', none, undefined],
     ['a uts namespace, a hostname', 'uts', { ...none, hostname: 'box' }, 'hostname'],
     ['a uts namespace, every name', 'uts', { sysctls: { 'kernel.domainname': 'lan' }, hostname: 'box', domainname: 'lan' }, 'hostname and domain name and sysctls'],
+    ['a user namespace, a user.* sysctl', 'user', { ...none, sysctls: { 'user.max_user_namespaces': '3' } }, 'sysctls'],
+    ['a user namespace, a net sysctl only', 'user', { ...none, sysctls: { 'net.ipv4.ip_forward': '1' } }, undefined],
   ])('%s', (_what, type, config, written) => {
     expect(writtenInJoined(config, type)).toBe(written);
   });
@@ -122,6 +132,13 @@ describe('runPipeline: the config is checked, and the run reads the copy checked
     const config = makeConfig({ namespaces: [{ type: 'mount' }, { type: 'network', path: '/run/netns/c' }], sysctls: { 'net.ipv4.ip_forward': '1' } });
     runPipeline(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:finalize' }] } });
     expect(sys.node('/proc/sys/net/ipv4/ip_forward')?.content).toBe('1');
+  });
+
+  test('a user.* sysctl of a new user namespace, which the process is in already, is written', () => {
+    const sys = proc().addProcfs().addFile('/proc/self/ns/user').addFile('/proc/sys/user/max_user_namespaces', '2147483647');
+    const config = makeConfig({ namespaces: [{ type: 'mount' }, { type: 'user' }], sysctls: { 'user.max_user_namespaces': '3' } });
+    runPipeline(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:finalize' }] } });
+    expect(sys.node('/proc/sys/user/max_user_namespaces')?.content).toBe('3');
   });
 
   test("each field is read once, and what a plugin changes in ctx.config never reaches the caller's object", () => {

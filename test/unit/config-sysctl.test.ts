@@ -26,6 +26,12 @@ describe('sysctlNamespace', () => {
     ['net.ipv4.ip_forward.', 'network'],
     ['fs.mqueue..msg_max', 'ipc'],
     ['kernel/shmmni', 'ipc'],
+    // The limits per user namespace (kernel/ucount.c), as runc 1.4 and later read "user.".
+    ['user.max_user_namespaces', 'user'],
+    ['user/max_mnt_namespaces', 'user'],
+    ['user.max_inotify_watches', 'user'],
+    ['user.max_fanotify_marks', 'user'],
+    ['user..max_user_namespaces', 'user'],
   ])('%s is isolated by the %s namespace', (key, type) => {
     expect(sysctlNamespace(key)).toBe(type);
   });
@@ -43,7 +49,8 @@ describe('sysctlNamespace', () => {
     'fs.file-max',
     'netfilter.x',
     'dev.tty.ldisc_autoload',
-    'user.max_user_namespaces',
+    'user',
+    'User.max_user_namespaces',
     'Net.ipv4.ip_forward',
     // runc's validator refuses these too: the names as sysctl(8) reads them, the empty ones kept.
     'kernel..shmmni',

@@ -31,6 +31,8 @@ function host(): FakeSyscalls {
     .addFile('/proc/sys/kernel/domainname', '(none)\n')
     .addFile('/proc/sys/kernel/panic', '0\n')
     .addFile('/proc/sys/fs/mqueue/msg_max', '10\n')
+    .addFile('/proc/sys/user/max_user_namespaces', '96363\n')
+    .addFile('/proc/sys/user/max_inotify_watches', '8192\n')
     .addFile('/proc/self/ns/net')
     .addFile('/proc/self/ns/ipc')
     .addFile('/proc/self/ns/uts')
@@ -75,6 +77,9 @@ describe('validateSysctls: accepted', () => {
     ['mqueue key with an ipc namespace', { 'fs.mqueue.msg_max': '20' }, {}],
     ['domainname with a uts namespace', { 'kernel.domainname': 'example' }, {}],
     ['no sysctls at all, no namespaces', {}, { namespaces: [] }],
+    // Per user namespace (kernel/ucount.c), as runc 1.4 and later take them.
+    ['user key with a new user namespace', { 'user.max_user_namespaces': '3' }, { namespaces: [...ALL, { type: 'user' }] }],
+    ['user key in path form, with a user namespace alone', { 'user/max_inotify_watches': '1024' }, { namespaces: [{ type: 'user' }] }],
   ])('%s', (_name, sysctls, over) => {
     const sys = host();
     expect(() => validateSysctls(config(sysctls, over), sys)).not.toThrow();
@@ -111,6 +116,11 @@ describe('validateConfig inNamespaces (runPipeline): a namespace joined by path 
     expect(() => validateConfig(config, host(), { inNamespaces: true })).not.toThrow();
   });
 
+  test('a user key in a user namespace joined by path is refused there too', () => {
+    const config = makeConfig({ sysctls: { 'user.max_user_namespaces': '3' }, namespaces: [{ type: 'mount' }, { type: 'user', path: '/proc/42/ns/user' }] });
+    expect(() => validateConfig(config, host().addFile('/proc/self/ns/user'), { inNamespaces: true })).toThrow('linux.sysctl "user.max_user_namespaces": is isolated by the user namespace, which linux.namespaces joins by path (/proc/42/ns/user)');
+  });
+
   test('a key no namespace isolates is still refused', () => {
     expect(() => validateConfig(makeConfig({ sysctls: { 'kernel.panic': '1' } }), host(), { inNamespaces: true })).toThrow('linux.sysctl "kernel.panic": is not isolated by any namespace');
   });
@@ -138,6 +148,16 @@ describe('validateSysctls: refused, naming linux.sysctl and the key', () => {
     ['an ipc key without an ipc namespace', { 'kernel.shmmax': '1' }, { namespaces: [{ type: 'mount' }, { type: 'network' }] }, 'linux.sysctl "kernel.shmmax": is isolated by the ipc namespace, which linux.namespaces does not list'],
     ['an mqueue key without an ipc namespace', { 'fs.mqueue.msg_max': '1' }, { namespaces: [{ type: 'uts' }] }, 'linux.sysctl "fs.mqueue.msg_max": is isolated by the ipc namespace, which'],
     ['hostname without a uts namespace', { 'kernel.hostname': 'box' }, { namespaces: [{ type: 'ipc' }] }, 'linux.sysctl "kernel.hostname": is isolated by the uts namespace, which'],
+    ['a user key without a user namespace (the host\'s limits)', { 'user.max_user_namespaces': '0' }, {}, 'linux.sysctl "user.max_user_namespaces": is isolated by the user namespace, which linux.namespaces does not list'],
+    [
+      'a user key with a user namespace joined by path (shared with whoever made it)',
+      { 'user.max_inotify_watches': '1024' },
+      { namespaces: [...ALL, { type: 'user', path: '/proc/42/ns/user' }] },
+      'linux.sysctl "user.max_inotify_watches": is isolated by the user namespace, which linux.namespaces joins by path (/proc/42/ns/user): only a new one\'s limits are the container\'s alone',
+    ],
+    ['a user key the kernel does not have', { 'user.max_nothing': '1' }, { namespaces: [{ type: 'user' }] }, 'linux.sysctl "user.max_nothing": does not exist: no "/proc/sys/user/max_nothing"'],
+    ['the user directory', { 'user.': '1' }, { namespaces: [{ type: 'user' }] }, 'linux.sysctl "user.": "/proc/sys/user" is a dir, not a sysctl file'],
+    ['"user" alone', { user: '1' }, { namespaces: [{ type: 'user' }] }, 'linux.sysctl "user": is not isolated by any namespace'],
     [
       "a net key in mountkit's own network namespace, joined by path",
       { 'net.ipv4.ip_forward': '1' },

@@ -33,11 +33,19 @@ const UTS_KERNEL_NAMES: ReadonlySet<string> = new Set(['hostname', 'domainname']
  * - net.*: every entry below /proc/sys/net is per network namespace (net/sysctl_net.c);
  * - fs.mqueue.*: POSIX message queue limits, per ipc namespace (ipc/mq_sysctl.c);
  * - the System V IPC limits above: per ipc namespace;
- * - kernel.hostname, kernel.domainname: per uts namespace.
+ * - kernel.hostname, kernel.domainname: per uts namespace;
+ * - user.*: the limits on namespaces and inotify and fanotify objects per user
+ *   (kernel/ucount.c, user_table), registered in each user namespace's own table
+ *   (setup_userns_sysctls). /proc/sys/user shows the table of the reading process's user
+ *   namespace (set_lookup), writable by whoever has CAP_SYS_RESOURCE there
+ *   (set_permissions). A value bounds that namespace and those below it: a count is
+ *   checked against every namespace up to the initial one (inc_ucount), so a new one's
+ *   limits never raise its parent's, and writing them leaves the parent's as they were.
  * Read from the key's names as sysctl(8) reads them, empty ones kept, as runc's
- * validator reads them: "net..ipv4.ip_forward" and "fs.mqueue..msg_max" are
- * namespaced, "kernel..shmmni", "kernel.shmmni." and "fs/mqueue.msg_max" (a name
- * "mqueue.msg_max") are not. A malformed key is a ConfigError (readSysctlKey).
+ * validator reads them (runc 1.4 and later for user.*): "net..ipv4.ip_forward",
+ * "fs.mqueue..msg_max" and "user/max_user_namespaces" are namespaced,
+ * "kernel..shmmni", "kernel.shmmni.", "fs/mqueue.msg_max" (a name "mqueue.msg_max") and
+ * "user" are not. A malformed key is a ConfigError (readSysctlKey).
  */
 export function sysctlNamespace(key: string): NamespaceType | undefined {
   const [top, second, ...rest] = readSysctlKey(key).names;
@@ -45,5 +53,6 @@ export function sysctlNamespace(key: string): NamespaceType | undefined {
   if (top === 'fs' && second === 'mqueue' && rest.length > 0) return 'ipc';
   if (top === 'kernel' && rest.length === 0 && IPC_KERNEL_NAMES.has(second)) return 'ipc';
   if (top === 'kernel' && rest.length === 0 && UTS_KERNEL_NAMES.has(second)) return 'uts';
+  if (top === 'user' && second !== undefined) return 'user';
   return undefined;
 }

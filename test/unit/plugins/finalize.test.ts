@@ -177,6 +177,40 @@ describe('finalize: sysctl', () => {
     },
   );
 
+  test("user.* keys (the limits of the container's user namespace) are opened and written as any other, in the config's order", () => {
+    const sys = container().addFile('/proc/sys/user/max_user_namespaces', '2147483647').addFile('/proc/sys/user/max_inotify_watches', '2147483647');
+    runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls: { 'user.max_user_namespaces': '3', 'kernel.hostname': 'box', 'user/max_inotify_watches': '1024' } });
+    expect(sys.calls).toEqual([
+      ...ROOT_CHECK,
+      openBelow('sys/user/max_user_namespaces'),
+      openBelow('sys/kernel/hostname'),
+      openBelow('sys/user/max_inotify_watches'),
+      { op: 'write', fd: 101, data: '3' },
+      { op: 'write', fd: 102, data: 'box' },
+      { op: 'write', fd: 103, data: '1024' },
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: 102 },
+      { op: 'close', fd: 103 },
+      { op: 'close', fd: 100 },
+    ]);
+    expect([sys.node('/proc/sys/user/max_user_namespaces')?.content, sys.node('/proc/sys/user/max_inotify_watches')?.content]).toEqual(['3', '1024']);
+  });
+
+  test('a user.* key refused by the kernel fails naming it and its file, before anything is written: EACCES without CAP_SYS_RESOURCE in the user namespace, EINVAL for a value outside 0..INT_MAX', () => {
+    const denied = container().addFile('/proc/sys/user/max_user_namespaces', '2147483647').failOn('openat2', 'EACCES', { path: /user\/max_user_namespaces$/ });
+    expect(() => runSteps(denied, [new finalize.SysctlsStep(denied)], { sysctls: { 'kernel.hostname': 'box', 'user.max_user_namespaces': '3' } })).toThrow(
+      'finalize: plugin sysctl: linux.sysctl "user.max_user_namespaces": open "/proc/sys/user/max_user_namespaces": EACCES',
+    );
+    expect(denied.calls).toEqual([...ROOT_CHECK, openBelow('sys/kernel/hostname'), openBelow('sys/user/max_user_namespaces'), { op: 'close', fd: 101 }, { op: 'close', fd: 100 }]);
+    expect(denied.node('/proc/sys/kernel/hostname')?.content).toBe('host');
+    const invalid = container().addFile('/proc/sys/user/max_user_namespaces', '2147483647').failOn('write', 'EINVAL');
+    expect(() => runSteps(invalid, [new finalize.SysctlsStep(invalid)], { sysctls: { 'user.max_user_namespaces': '2147483648' } })).toThrow(
+      'finalize: plugin sysctl: linux.sysctl "user.max_user_namespaces": write "/proc/sys/user/max_user_namespaces": EINVAL',
+    );
+    expect(invalid.node('/proc/sys/user/max_user_namespaces')?.content).toBe('2147483647');
+    expect(invalid.openFds()).toEqual([]);
+  });
+
   test('without openat2 the fallback is the same: the walk of runc\'s reading stops at the missing name', () => {
     const sys = container().failOn('openat2', 'ENOSYS', { times: Infinity });
     runSteps(sys, [new finalize.SysctlsStep(sys)], { sysctls: { 'net/ipv4/conf/eth0.100/forwarding': '1' } });
