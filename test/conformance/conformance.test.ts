@@ -653,6 +653,22 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     ]);
   });
 
+  test("user.* sysctls with a new user namespace: runc 1.1.5 refuses them as no namespace's, mountkit writes the namespace's limits as runc 1.4 and later do", () => {
+    const config = runcSpec();
+    config.process.args = ['sh', '-c', 'cat /proc/sys/user/max_mnt_namespaces /proc/sys/user/max_inotify_instances'];
+    config.linux.namespaces.push({ type: 'user' });
+    config.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    config.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    config.linux.sysctl = { 'user.max_mnt_namespaces': '7' };
+    withCopies(config, (forRunc, forMountkit) => {
+      const runc = runRunc(forRunc);
+      expect(runc.status).toBe(1);
+      expect(runc.stderr).toContain('sysctl \\"user.max_mnt_namespaces\\" is not in a separate kernel namespace');
+      // A new user namespace starts with every limit at INT_MAX (kernel/user_namespace.c).
+      expect(runMountkit(forMountkit)).toEqual({ status: 0, stdout: '7\n2147483647\n', stderr: '' });
+    });
+  });
+
   test("the container id given after run is the id of every hook's state, as under runc (createRuntime, createContainer, startContainer, poststart, poststop)", () => {
     // runc wants an id no container of its has; commas are allowed by both.
     const id = `given-id,${process.pid}`;

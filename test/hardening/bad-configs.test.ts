@@ -157,6 +157,14 @@ const CONFIG_ERRORS: Case[] = [
     watch: ['/proc/sys/kernel/shmmni'],
   },
   {
+    // Without a user namespace, the limits of the host's (kernel/ucount.c).
+    name: 'a user.* sysctl without a user namespace',
+    edit: (c) => (c.linux.sysctl = { 'user.max_user_namespaces': hostValue('user/max_user_namespaces') }),
+    status: 2,
+    stderr: 'linux.sysctl "user.max_user_namespaces": is isolated by the user namespace, which linux.namespaces does not list',
+    watch: ['/proc/sys/user/max_user_namespaces'],
+  },
+  {
     name: "a net sysctl in mountkit's own network namespace",
     edit: (c) => {
       c.linux.namespaces[3] = { type: 'network', path: '/proc/self/ns/net' };

@@ -1,4 +1,5 @@
 import { spawnSync } from 'child_process';
+import { readFileSync } from 'fs';
 import * as path from 'path';
 import { BUSYBOX, makeBundle } from '../conformance/harness';
 import { REPO } from '../helpers/cli';
@@ -126,6 +127,44 @@ try {
       expect(r.stderr).toBe('');
       expect(r.stdout).toMatch(/^ConfigError: linux\.namespaces\[1\] "uts": this process shares its uts namespace \(uts:\[\d+\]\) with every process above it, where the run would change the hostname and sysctls: /);
       expect(r.stdout.trim().split('\n').at(-1)).toBe('hostname: throwaway');
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test("a user namespace the config lists but the process shares with every process above it is refused where its user.* sysctls would be written: the limits of the host's", () => {
+    const script = `
+const fs = require('fs');
+const mk = require('./src/index');
+const plugins = mk.readPluginsFile(mk.DEFAULT_PLUGINS_FILE).plugins.filter((p) => p.module !== 'builtin:exec');
+for (const sysctl of [JSON.parse(process.env.SYSCTL), {}]) {
+  try {
+    mk.runPipeline(mk.fromOciSpec({ ...JSON.parse(process.env.SPEC), linux: { namespaces: [{ type: 'mount' }, { type: 'user' }], sysctl } }, process.env.BUNDLE), { plugins: { plugins } });
+    process.stdout.write('ran\\n');
+  } catch (e) {
+    process.stdout.write(e.name + ': ' + e.message + '\\n');
+  }
+}`;
+    // The host's own value, so that nothing changes even were the check gone.
+    const file = '/proc/sys/user/max_user_namespaces';
+    const before = readFileSync(file, 'utf8');
+    const b = makeBundle(spec);
+    try {
+      // In a throwaway pid and mount namespace the shell, in the host's user namespace, is
+      // PID 1 and the script's only ancestor: the script shares that user namespace with it.
+      const shell = 'unshare -m --propagation private "$NODE" -r "$REGISTER" -e "$SCRIPT"';
+      const r = spawnSync('unshare', ['--pid', '--fork', '--mount', '--propagation', 'private', '--mount-proc', 'sh', '-c', shell], {
+        cwd: REPO,
+        env: { ...process.env, SPEC: JSON.stringify(spec), SYSCTL: JSON.stringify({ 'user.max_user_namespaces': before.trim() }), BUNDLE: b.dir, NODE: process.execPath, REGISTER: path.join(REPO, 'test', 'helpers', 'ts-register.js'), SCRIPT: script },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.stderr).toBe('');
+      const lines = r.stdout.trim().split('\n');
+      expect(lines[0]).toMatch(/^ConfigError: linux\.namespaces\[1\] "user": this process shares its user namespace \(user:\[\d+\]\) with every process above it, where the run would change the sysctls: /);
+      // Nothing written there: the run goes on, as before user.* sysctls were taken.
+      expect(lines[1]).toBe('ran');
+      expect(readFileSync(file, 'utf8')).toBe(before);
     } finally {
       b.cleanup();
     }

@@ -1040,6 +1040,43 @@ maybe('mountkit run', () => {
       expect(Number(pid)).toBeGreaterThan(1);
     });
 
+    test("user.* sysctls are the limits of the container's user namespace: written there, in force there, the host's as they were", () => {
+      const HOST = ['max_user_namespaces', 'max_inotify_watches'].map((name) => `/proc/sys/user/${name}`);
+      const before = HOST.map((file) => readFileSync(file, 'utf8'));
+      const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
+      // No user namespace may be made below it (ENOSPC); the watches' limit read back as written.
+      c.process.args = ['sh', '-c', 'cat /proc/sys/user/max_user_namespaces /proc/sys/user/max_inotify_watches; unshare -U true 2>/dev/null; echo "unshare -U: $?"'];
+      c.linux.sysctl = { 'user.max_user_namespaces': '0', 'user/max_inotify_watches': '1234' };
+      const r = withBundle(c, (dir) => {
+        chmodSync(dir, 0o711);
+        return runMountkit(dir);
+      });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(lines(r.stdout)).toEqual(['0', '1234', 'unshare -U: 1', '']);
+      expect(HOST.map((file) => readFileSync(file, 'utf8'))).toEqual(before);
+
+      // Without a user namespace they would be the host's: refused before anything is done.
+      const without = userConfig([{ type: 'pid' }, { type: 'mount' }], {});
+      without.linux.sysctl = { 'user.max_user_namespaces': '0' };
+      const refused = withBundle(without, (dir) => runMountkit(dir));
+      expect([refused.status, refused.stdout, refused.stderr]).toEqual([2, '', 'mountkit: linux.sysctl "user.max_user_namespaces": is isolated by the user namespace, which linux.namespaces does not list\n']);
+      expect(HOST.map((file) => readFileSync(file, 'utf8'))).toEqual(before);
+    });
+
+    test("rootless: a user other than root sets the limits of its container's user namespace too (CAP_SYS_RESOURCE there is its root's)", () => {
+      const before = readFileSync('/proc/sys/user/max_user_namespaces', 'utf8');
+      const own = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
+      const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], { uidMappings: own, gidMappings: own });
+      c.process.args = ['cat', '/proc/sys/user/max_user_namespaces'];
+      c.linux.sysctl = { 'user.max_user_namespaces': '5' };
+      const r = withBundle(c, (dir) => {
+        spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
+        return runMountkitRootless(dir);
+      });
+      expect([r.status, r.stdout, r.stderr]).toEqual([0, '5\n', '']);
+      expect(readFileSync('/proc/sys/user/max_user_namespaces', 'utf8')).toBe(before);
+    });
+
     test('one joined by path: the container is in it, as its root; maps beside the path must be its own', () => {
       // A process holding a user namespace of its own, mapped 0 -> 0 for one id, as `unshare -U --map-user=0` makes it.
       const holder = spawn('unshare', ['-U', '--map-user=0', '--map-group=0', 'sleep', '30'], { stdio: 'ignore' });
