@@ -1096,6 +1096,19 @@ maybe('mountkit run', () => {
         const other = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user', path: nsPath }]);
         const refused = withBundle(other, (dir) => runMountkit(dir));
         expect([refused.status, refused.stdout, refused.stderr]).toEqual([2, '', `mountkit: linux.uidMappings: differ from the maps of the user namespace joined (${nsPath}): "0 0 1"\n`]);
+
+        // user.* sysctls are that namespace's limits, as runc 1.4 writes them there: a later container joining it reads them; the host's stay.
+        const hostWatches = readFileSync('/proc/sys/user/max_inotify_watches', 'utf8');
+        const limited = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user', path: nsPath }], {});
+        limited.process.args = ['true'];
+        limited.linux.sysctl = { 'user.max_inotify_watches': '4321' };
+        const written = withBundle(limited, (dir) => runMountkit(dir));
+        expect([written.status, written.stderr]).toEqual([0, '']);
+        const reader = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user', path: nsPath }], {});
+        reader.process.args = ['cat', '/proc/sys/user/max_inotify_watches'];
+        const read = withBundle(reader, (dir) => runMountkit(dir));
+        expect([read.status, read.stdout, read.stderr]).toEqual([0, '4321\n', '']);
+        expect(readFileSync('/proc/sys/user/max_inotify_watches', 'utf8')).toBe(hostWatches);
       } finally {
         holder.kill('SIGKILL');
       }

@@ -265,10 +265,11 @@ function firstLinkOn(host: HostQuery, path: string): string | undefined {
  *     for the network namespace; here for ipc and uts too, as writing through a joined
  *     host namespace would change the host's value all the same; not inNamespaces,
  *     where the process is in the joined one already);
- *  4. a user.* key needs a new user namespace: one joined by path is shared with
- *     whoever made it (a pod, rootless podman's), whose processes its limits bound too
- *     (runc 1.4 and youki take one joined by path as well; never the host's, which
- *     setns(2) cannot join: EINVAL for the caller's own);
+ *  4. a user.* key is written in a user namespace joined by path as in a new one, as
+ *     runc 1.4 and youki write it, and as a net key is written in a joined network
+ *     namespace: its limits then bound every process its maker put there (a pod's);
+ *     never the host's, which setns(2) cannot join (EINVAL for the caller's own) and
+ *     check 3 refuses;
  *  5. kernel.hostname is set by the OCI `hostname` field only, as runc has it, and
  *     kernel.domainname does not compete with the `domainname` field;
  *  6. for a namespace made new, the file exists on the host (a key the kernel does not
@@ -289,9 +290,6 @@ export function validateSysctls(config: RootfsConfig, host: HostQuery, opts: Val
     if (!ns) throw new ConfigError('linux.sysctl', key, `is isolated by the ${type} namespace, which linux.namespaces does not list`);
     if (!opts.inNamespaces && joinsOwnNamespace(host, ns)) {
       throw new ConfigError('linux.sysctl', key, `is isolated by the ${type} namespace, but linux.namespaces joins mountkit's own (${ns.path})`);
-    }
-    if (type === 'user' && ns.path) {
-      throw new ConfigError('linux.sysctl', key, `is isolated by the user namespace, which linux.namespaces joins by path (${ns.path}): only a new one's limits are the container's alone`);
     }
     if (files.includes('/proc/sys/kernel/hostname')) {
       throw new ConfigError('linux.sysctl', key, 'conflicts with the hostname field, which sets it (runc refuses it too)');
