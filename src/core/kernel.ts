@@ -4,6 +4,7 @@
  */
 import 'reflect-metadata';
 import { readFileSync, realpathSync } from 'fs';
+import { createRequire } from 'module';
 import path = require('path');
 import { types } from 'util';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
@@ -317,7 +318,10 @@ function otherCopy(file: string | undefined): string | undefined {
   if (file === undefined) return undefined;
   let theirs: string;
   try {
-    theirs = path.dirname(require.resolve('mountkit/package.json', { paths: [path.dirname(file)] }));
+    // Resolved from the plugin's file, as its own import of mountkit is. require.resolve
+    // with `paths` would not do: Node tries the caller's package first (a package may
+    // import itself by its name through its "exports"), and the caller is this copy.
+    theirs = path.dirname(createRequire(file).resolve('mountkit/package.json'));
   } catch {
     return undefined;
   }

@@ -1,4 +1,4 @@
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
@@ -54,6 +54,28 @@ describe('mountkit CLI', () => {
       expect([r.status, r.stderr]).toEqual([0, '']);
       const calls = JSON.parse(r.stdout).calls.filter((c: { plugin: string }) => c.plugin === 'es-module');
       expect(calls).toEqual([expect.objectContaining({ op: 'writeFile', args: { path: '/tmp/es-module-was-here', data: 'yes' } })]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test.each([
+    ['the one-file bundle', {}],
+    ['file by file', { MOUNTKIT_BUNDLE: '0' }],
+  ])("a plugin beside its own copy of mountkit that fails to register is told so (%s): Node's self-reference must not find the command's copy", (_how, env) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-copy-'));
+    try {
+      const copy = path.join(dir, 'node_modules', 'mountkit');
+      mkdirSync(copy, { recursive: true });
+      writeFileSync(path.join(copy, 'package.json'), '{"name":"mountkit","version":"0.0.0"}');
+      writeFileSync(path.join(dir, 'plugin.js'), 'exports.register = () => { throw new Error(\'TypeInfo not known for "Thing"\'); };');
+      writeFileSync(path.join(dir, 'plugins.json'), JSON.stringify({ plugins: [{ module: './plugin.js' }] }));
+      const r = runCli(['plan', '--bundle', path.join(REPO, 'examples', 'default'), '--plugins', path.join(dir, 'plugins.json')], { env: { ...process.env, ...env } });
+      expect([r.status, r.stdout, r.stderr]).toEqual([
+        2,
+        '',
+        `mountkit: plugin module "./plugin.js": register failed: TypeInfo not known for "Thing"; mountkit as the plugin's directory finds it is ${copy}, this command's is ${REPO}: a plugin and the command must share one copy of mountkit\n`,
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
