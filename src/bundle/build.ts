@@ -118,10 +118,12 @@ export function buildBundle(root: string, entries: readonly string[] = [CLI_ENTR
     seen.add(next);
     const file = path.join(root, next);
     const text = fs.readFileSync(file, 'utf8');
+    // Compacted first: its requires are the code's, not the ones a comment mentions.
+    const code = next.endsWith('.json') ? text : compactModule(text);
     const deps: Record<string, string> = {};
     if (!next.endsWith('.json')) {
       const resolve = createRequire(file).resolve;
-      for (const name of literalRequires(text)) {
+      for (const name of literalRequires(code)) {
         const pkg = packageOf(name);
         if (isBuiltin(name) || (pkg !== undefined && UNBUNDLED_PACKAGES.includes(pkg))) continue;
         let target: string;
@@ -142,7 +144,7 @@ export function buildBundle(root: string, entries: readonly string[] = [CLI_ENTR
     if (ownerOf(next) === '') own.push({ path: next, size });
     else packages.addFile(next, size);
     ids.push(next);
-    texts.push(moduleEntry(next, deps, next.endsWith('.json') ? text : compactModule(text)));
+    texts.push(moduleEntry(next, deps, code));
   }
   const manifest: BundleManifest = { format: 3, id, files: own, packages: packages.list() };
   return { script: bundleScript(id, texts), manifest, ids };

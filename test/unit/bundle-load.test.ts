@@ -115,6 +115,14 @@ describe('buildBundle', () => {
     expect(buildBundle(fixture(), ['dist/a.js']).manifest.id).not.toBe(buildBundle(fixture(), ['dist/a.js']).manifest.id);
   });
 
+  test("a require a comment mentions is not followed: the module is bundled as the code requires it", () => {
+    const root = fixture();
+    write(root, 'dist/c.js', '"use strict";\n// Not require("./b") here: see require(\'pkg\').\n/* require("./bad") */\nmodule.exports = 1;\n');
+    const built = buildBundle(root, ['dist/c.js'], 'b1');
+    expect(built.ids).toEqual(['dist/c.js']);
+    expect(built.manifest.packages).toEqual([]);
+  });
+
   test('records each package once, with the first module requiring it from each package that does, and each copy of a package apart', () => {
     const root = nestedFixture(false);
     writePackage(root, 'node_modules/third', 'third', '1.0.0', ['other']);
