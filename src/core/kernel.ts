@@ -219,8 +219,9 @@ export function createKernel(opts: KernelOptions): Kernel {
       }
     } catch (err) {
       if (err instanceof StartupError) throw err;
-      const copy = otherCopy(pluginFiles.get(plugin));
-      throw new StartupError(module, `register failed: ${thrownMessage(err)}${copy ? `; ${copy}` : ''}`, { cause: err });
+      const message = thrownMessage(err);
+      const hint = otherCopy(pluginFiles.get(plugin)) ?? undecoratedClass(message);
+      throw new StartupError(module, `register failed: ${message}${hint ? `; ${hint}` : ''}`, { cause: err });
     } finally {
       closed = true;
     }
@@ -300,6 +301,16 @@ function registering(mod: unknown): PluginModule | undefined {
     if (typeof (m as Partial<PluginModule> | null | undefined)?.register === 'function') return m as PluginModule;
   }
   return undefined;
+}
+
+/**
+ * tsyringe's message for a class it has no constructor information of: with one copy of
+ * mountkit, the class was not decorated with @injectable() (its decorator records the
+ * parameters' tokens; a class without one and with constructor parameters is refused).
+ */
+export function undecoratedClass(message: string): string | undefined {
+  const m = /^TypeInfo not known for "([^"]*)"/.exec(message);
+  return m ? `is the class "${m[1]}" decorated with @injectable() (a handler, a step, and every class they inject)?` : undefined;
 }
 
 /** The file each loaded plugin module came from, for otherCopy. */

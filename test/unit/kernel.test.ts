@@ -104,12 +104,12 @@ describe('startup errors name the module', () => {
       expect(run).toThrow(
         `plugin module "./plugin.js": register failed: TypeInfo not known for "Thing"; mountkit as the plugin's directory finds it is ${copy}, this command's is ${path.resolve(__dirname, '..', '..')}: a plugin and the command must share one copy of mountkit`,
       );
-      // One that finds no other copy is told nothing more.
+      // One that finds no other copy is asked about the decorator, the other cause of that message.
       const alone = mkdtempSync(path.join(tmpdir(), 'mountkit-alone-'));
       try {
         writeFileSync(path.join(alone, 'plugin.js'), readFileSync(path.join(dir, 'plugin.js')));
         expect(() => createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [{ module: './plugin.js' }] }, baseDir: alone })).toThrow(
-          /^plugin module "\.\/plugin\.js": register failed: TypeInfo not known for "Thing"$/,
+          /^plugin module "\.\/plugin\.js": register failed: TypeInfo not known for "Thing"; is the class "Thing" decorated with @injectable\(\) \(a handler, a step, and every class they inject\)\?$/,
         );
       } finally {
         rmSync(alone, { recursive: true, force: true });
@@ -171,6 +171,18 @@ describe('startup errors name the module', () => {
       createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'bad', plugin: { register: (api) => api.step(step as unknown as LifecycleStep) } }] });
     expect(run).toThrow(StartupError);
     expect(run).toThrow(`plugin module "bad": ${message}`);
+  });
+
+  test("a handler class without @injectable() and with a constructor parameter: tsyringe's message, and the question of the decorator", () => {
+    class Undecorated implements MountHandler {
+      readonly name = 'undecorated';
+      readonly types = ['undecorated'];
+      constructor(readonly sys: Syscalls) {}
+      mount(): void {}
+    }
+    const run = () => createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'mine', plugin: { register: (api) => api.handler(Undecorated) } }] });
+    expect(run).toThrow(StartupError);
+    expect(run).toThrow('plugin module "mine": register failed: TypeInfo not known for "Undecorated"; is the class "Undecorated" decorated with @injectable() (a handler, a step, and every class they inject)?');
   });
 
   test('a register function that throws', () => {
