@@ -21,6 +21,8 @@ export interface CliOptions {
   logFormat: LogFormat;
   log?: string;
   format: 'text' | 'json';
+  /** `plan` lists the calls that only read (QUERY_SYSCALLS) too. */
+  queries: boolean;
   /** Where `run` keeps built seccomp programs, or 'off'. */
   seccompCache: string;
   /** The unix socket a container with process.terminal sends its console to. */
@@ -56,6 +58,7 @@ const OPTIONS: Record<string, OptionDef> = {
   '--log-format': { key: 'logFormat', value: ['text', 'json'] },
   '--log': { key: 'log', value: true },
   '--format': { key: 'format', value: ['text', 'json'] },
+  '--queries': { key: 'queries' },
   '--seccomp-cache': { key: 'seccompCache', value: true },
   '--console-socket': { key: 'consoleSocket', value: true },
 };
@@ -75,6 +78,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     logLevel: 'warn',
     logFormat: 'text',
     format: 'text',
+    queries: false,
     seccompCache: DEFAULT_SECCOMP_CACHE,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -157,6 +161,8 @@ Options:
       --log-format F   text or json (default: text)
       --log FILE       write the log to FILE instead of stderr
       --format F       output of plan: text or json (default: text)
+      --queries        plan lists the calls that only read too (stat, readlink,
+                       readFile...), as a plugin's tests see them
       --console-socket PATH
                        a container with process.terminal gets a new pseudo-terminal,
                        whose master is sent to the unix socket PATH (as runc's);

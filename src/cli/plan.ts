@@ -18,7 +18,7 @@ export function plan(opts: CliOptions): number {
   const closedFd = closedByLauncher(process.env, process.pid);
   delete process.env[CLOSED_FD_ENV];
   const logger = cliLogger(opts);
-  const result = buildPlan(config, { logger, modelChecked: true, closedFd, ...pluginsFromFile(opts.plugins) });
+  const result = buildPlan(config, { logger, modelChecked: true, closedFd, queries: opts.queries, ...pluginsFromFile(opts.plugins) });
   process.stdout.write(opts.format === 'json' ? JSON.stringify(planToJson(result), null, 2) + '\n' : formatPlanText(result));
   if (result.error === undefined) return 0;
   throw result.error;

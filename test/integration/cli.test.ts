@@ -3,6 +3,8 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { BIN, REPO, runCli } from '../helpers/cli';
+import { QUERY_SYSCALLS } from '../../src/core/syscalls/fake';
+import type { SyscallName } from '../../src/core/syscalls/types';
 
 describe('mountkit CLI', () => {
   test('--help lists the commands and exits 0', () => {
@@ -110,6 +112,20 @@ describe('mountkit CLI', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test("plan --queries lists the calls that only read too (the run's one read of mountinfo among them); without it none is listed", () => {
+    const bundle = path.join(REPO, 'examples', 'default');
+    const ops = (r: { stdout: string }) => r.stdout.split('\n').flatMap((line) => /^\s*\d+\s+\S+\s+.*?\s(\w+)\(/.exec(line)?.[1] ?? []);
+    const isQuery = (op: string) => QUERY_SYSCALLS.has(op as SyscallName);
+    const plain = runCli(['plan', '--bundle', bundle]);
+    const withQueries = runCli(['plan', '--queries', '--bundle', bundle]);
+    expect([plain.status, plain.stderr, withQueries.status, withQueries.stderr]).toEqual([0, '', 0, '']);
+    expect(ops(plain).filter(isQuery)).toEqual([]);
+    expect(['stat', 'fstat', 'readlink', 'readFile', 'fstatMount'].filter((op) => !ops(withQueries).includes(op))).toEqual([]);
+    expect(withQueries.stdout.split('\n').filter((line) => line.includes('readFile("/proc/self/mountinfo")'))).toHaveLength(1);
+    // The other calls are the plain plan's, in its order.
+    expect(ops(withQueries).filter((op) => !isQuery(op))).toEqual(ops(plain));
   });
 
   test('a --log file that cannot be opened is a configuration error naming it: exit 2, one line', () => {

@@ -11,7 +11,7 @@ describe('parseArgs', () => {
   test('defaults', () => {
     expect(parseArgs([])).toEqual({
       command: undefined, help: false, version: false, bundle: '.', noPivot: false, noNewKeyring: false, preserveFds: 0,
-      logLevel: 'warn', logFormat: 'text', format: 'text', seccompCache: '/run/mountkit/seccomp',
+      logLevel: 'warn', logFormat: 'text', format: 'text', queries: false, seccompCache: '/run/mountkit/seccomp',
     });
   });
 
@@ -28,6 +28,7 @@ describe('parseArgs', () => {
     [['run', '--log', '/tmp/l'], { command: 'run', log: '/tmp/l' }],
     [['run', '--console-socket', '/s'], { command: 'run', consoleSocket: '/s' }],
     [['plan', '--format', 'json'], { command: 'plan', format: 'json' }],
+    [['plan', '--queries'], { command: 'plan', queries: true }],
     [['run', '--seccomp-cache', 'off'], { command: 'run', seccompCache: 'off' }],
     [['run', '--seccomp-cache=/var/cache/mk'], { command: 'run', seccompCache: '/var/cache/mk' }],
     [['run', '--seccomp-cache', ' cache'], { command: 'run', seccompCache: ' cache' }],
