@@ -2117,6 +2117,14 @@ maybe('mountkit run', () => {
     expect(r.stderr).toBe('mountkit: finalize: plugin exec: process.args[0] "no-such-program" is not found in PATH "/bin"\n');
   });
 
+  test("a program whose interpreter is missing (a #! line naming no file): execve's ENOENT says so, exit 1", () => {
+    const r = withBundle(config(['/bin/orphan']), (dir) => {
+      writeFileSync(path.join(dir, 'rootfs', 'bin', 'orphan'), '#!/no/such/interpreter\n', { mode: 0o755 });
+      return runMountkit(dir);
+    });
+    expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'mountkit: finalize: plugin exec: execve "/bin/orphan": ENOENT (the file is there: the interpreter it names, its #! line\'s or an ELF program\'s loader, is not)\n']);
+  });
+
   test('a cwd through a missing directory and ".." is reached, that directory made too, as under runc', () => {
     const c = config(['sh', '-c', 'pwd; ls -d /new']);
     c.process.cwd = '/new/../new2';

@@ -14,7 +14,7 @@ import { eventLine } from '../../core/runtime-channel';
 import { activationEnv, handOverPassed } from '../../core/passed-fds';
 import { CapabilityChange } from './capabilities';
 import { execEnv, homeOf } from './env';
-import { envPath, lookPath } from './lookpath';
+import { envPath, execFound, lookPath } from './lookpath';
 import { applyAppArmorProfile, setSelinuxExecLabel } from './lsm';
 import { SETGROUPS_ALLOWED_KEY } from './setgroups';
 import { hasSeccompFilter, loadSeccomp } from './seccomp';
@@ -85,7 +85,7 @@ export class HandoverStep implements LifecycleStep {
     const channel = handOverPassed(this.sys, ctx.config);
     this.setLimits(rlimits);
     this.announceExec(ctx, channel);
-    this.sys.execve(program, args, environment);
+    execFound(this.sys, program, args, environment);
   }
 
   /**

@@ -45,3 +45,20 @@ export function lookPath(sys: Syscalls, program: string, pathVar: string): strin
   const where = program.includes('/') ? 'is not an executable file' : pathVar === '' ? 'is not found: process.env has no PATH, or an empty one' : `is not found in PATH ${JSON.stringify(pathVar)}`;
   throw new StepError(`process.args[0] ${JSON.stringify(program)} ${where}`);
 }
+
+/**
+ * execve(2) of a program lookPath found. Its ENOENT then names no missing file of ours: the
+ * kernel says ENOENT too when the interpreter the file asks for is missing (binfmt_script's
+ * `#!` line, binfmt_elf's PT_INTERP loader, such as /lib64/ld-linux-x86-64.so.2), which
+ * is the usual cause in an image built for another libc or without one.
+ */
+export function execFound(sys: Syscalls, program: string, argv: string[], envp: string[]): never {
+  try {
+    return sys.execve(program, argv, envp);
+  } catch (err) {
+    if (err instanceof SyscallError && err.code === 'ENOENT') {
+      throw new SyscallError('execve', err.errno, err.paths, "the file is there: the interpreter it names, its #! line's or an ELF program's loader, is not");
+    }
+    throw err;
+  }
+}

@@ -108,6 +108,16 @@ describe('handover step', () => {
     expect(sys.effects()).toEqual([...BEFORE_HOOKS, EXECVE]);
   });
 
+  test("execve's ENOENT for the program lookPath found names its interpreter (#! line or ELF loader) as missing; another errno is as the kernel gave it", () => {
+    const { sys, run } = setup();
+    sys.failOn('execve', 'ENOENT');
+    expect(run).toThrow('finalize: plugin exec: execve "/bin/sh": ENOENT (the file is there: the interpreter it names, its #! line\'s or an ELF program\'s loader, is not)');
+    expect(sys.effects()).toEqual([...BEFORE_HOOKS, EXECVE]);
+    const other = setup();
+    other.sys.failOn('execve', 'EACCES');
+    expect(other.run).toThrow(/plugin exec: execve "\/bin\/sh": EACCES$/);
+  });
+
   /** The container's /proc/thread-self/fd listing these names: its procfs's, unless told otherwise (then a directory of the image). */
   function withFdListing(sys: FakeSyscalls, names: string[], procfs = true): void {
     if (procfs) sys.addProcfs();
