@@ -102,10 +102,15 @@ export function closeKept(sys: Syscalls, shared: Map<string, unknown>, key: stri
   sys.close(fd);
 }
 
-/** Closes the rootfs containerRoot kept and every descriptor keptForRun kept, each once; the first failure is thrown after all are tried. */
-export function releaseRun(sys: Syscalls, shared: Map<string, unknown>): void {
+/**
+ * Closes the rootfs containerRoot kept and every descriptor keptForRun kept, each once; the
+ * first failure is thrown after all are tried. `before` is called first when there is any
+ * to close.
+ */
+export function releaseRun(sys: Syscalls, shared: Map<string, unknown>, before?: () => void): void {
   const kept = shared.get(KEPT_KEY) as Map<string, number> | undefined;
   shared.delete(KEPT_KEY);
+  if (before && (shared.has(CONTAINER_ROOT_KEY) || (kept?.size ?? 0) > 0)) before();
   let failure: unknown;
   for (const close of [() => releaseContainerRoot(sys, shared), ...[...(kept?.values() ?? [])].map((fd) => () => sys.close(fd))]) {
     try {

@@ -30,7 +30,7 @@ export interface StepWhere {
 export interface RunHooks {
   /** Runs in the before-jail phase, after the mounts and /dev, with the old root still reachable. */
   beforeJail?: (ctx: RunContext) => void;
-  /** Told before every step and every mount; used to attribute syscalls. */
+  /** Told before every step and every mount, and (plugin `orchestrator`) before the run closes what it kept; used to attribute syscalls. */
   onStep?: (where: StepWhere) => void;
 }
 
@@ -101,8 +101,11 @@ export class Orchestrator {
       return ctx;
     };
 
+    // The phase the run is in, for the orchestrator's own closing calls after a failure.
+    let current: Phase = PHASES[0];
     try {
       for (const phase of PHASES) {
+        current = phase;
         const started = performance.now();
         this.log.debug(`phase ${phase} start`);
         const inPhase = this.steps.filter((s) => s.step.phase === phase);
@@ -126,8 +129,9 @@ export class Orchestrator {
       // The fake port's execve ends a run by throwing; a real one closed what the run kept (close-on-exec).
       if (isExecve(err)) throw err;
       // A run that stopped before the jail may still hold the rootfs open, and any run what it kept (keptForRun).
+      // Those closes are the orchestrator's, not the failed step's, to onStep (a plan's attribution) too.
       try {
-        releaseRun(this.sys, shared);
+        releaseRun(this.sys, shared, () => hooks.onStep?.({ phase: current, plugin: 'orchestrator' }));
       } catch {
         // The failure of the run is what is reported, not that of closing a descriptor after it.
       }
@@ -135,7 +139,7 @@ export class Orchestrator {
     }
     // Only a run without a jail step gets here holding the rootfs; a run without an exec step, what it kept.
     try {
-      releaseRun(this.sys, shared);
+      releaseRun(this.sys, shared, () => hooks.onStep?.({ phase: 'finalize', plugin: 'orchestrator' }));
     } catch (err) {
       throw new PluginError({ phase: 'finalize', plugin: 'orchestrator' }, err);
     }

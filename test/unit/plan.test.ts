@@ -39,6 +39,7 @@ import {
 import { ConfigError, PluginError, StepError } from '../../src/core/errors';
 import type { PluginModule } from '../../src/core/kernel';
 import { CLONE_FS, PID_NAMESPACE_PARENT } from '../../src/core/namespaces';
+import { containerRoot } from '../../src/core/mounting';
 import { buildPlan, descriptorsOf, formatCall, formatPlanText, planToJson, PlanSyscalls, type Plan } from '../../src/core/plan';
 import { planCallToJson } from '../../src/core/plan/format';
 import type { LifecycleStep, MountHandler } from '../../src/core/plugin';
@@ -439,6 +440,28 @@ describe('buildPlan', () => {
     expect(plan.error).toBeInstanceOf(PluginError);
     expect((plan.error as PluginError).message).toBe('dev: plugin dev-test: mknod "/bundle/rootfs/dev/null": EPERM');
     expect(plan.calls.map((c) => c.record.op)).toEqual(['cloexecFrom', 'dupCloexec', 'unshare', 'mount', 'mknod']);
+  });
+
+  test("after a failed mount the rootfs descriptor the run kept is closed by the orchestrator, and the plan says so, not the failed plugin", () => {
+    const failing: PluginModule = {
+      register(api) {
+        const sys = () => api.container.resolve<FakeSyscalls>(Symbol.for('mountkit.Syscalls'));
+        api.handler({
+          name: 'tmpfs-test',
+          types: ['tmpfs'],
+          mount: (_m, ctx) => {
+            containerRoot(sys(), ctx);
+            throw new StepError('refused');
+          },
+        });
+      },
+    };
+    const plan = planOf({}, fakeRoot(), failing);
+    expect((plan.error as PluginError).message).toBe('mounts: plugin tmpfs-test mounts[0] "/tmp": refused');
+    expect(plan.calls.slice(-2).map((c) => [c.phase, c.plugin, c.record.op])).toEqual([
+      ['mounts', 'tmpfs-test', 'open'],
+      ['mounts', 'orchestrator', 'close'],
+    ]);
   });
 
   test("no copy of stderr for mountkit's messages (no free descriptor): the plan ends there, with run's error, before any namespace", () => {
