@@ -1,10 +1,11 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { BIN, REPO, runCli } from '../helpers/cli';
 import { QUERY_SYSCALLS } from '../../src/core/syscalls/fake';
 import type { SyscallName } from '../../src/core/syscalls/types';
+import { writePluginBesideOwnCopy } from '../helpers/plugin-copy';
 
 describe('mountkit CLI', () => {
   test('--help lists the commands and exits 0', () => {
@@ -67,10 +68,7 @@ describe('mountkit CLI', () => {
   ])("a plugin beside its own copy of mountkit that fails to register is told so (%s): Node's self-reference must not find the command's copy", (_how, env) => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-copy-'));
     try {
-      const copy = path.join(dir, 'node_modules', 'mountkit');
-      mkdirSync(copy, { recursive: true });
-      writeFileSync(path.join(copy, 'package.json'), '{"name":"mountkit","version":"0.0.0"}');
-      writeFileSync(path.join(dir, 'plugin.js'), 'exports.register = () => { throw new Error(\'TypeInfo not known for "Thing"\'); };');
+      const copy = writePluginBesideOwnCopy(dir);
       writeFileSync(path.join(dir, 'plugins.json'), JSON.stringify({ plugins: [{ module: './plugin.js' }] }));
       const r = runCli(['plan', '--bundle', path.join(REPO, 'examples', 'default'), '--plugins', path.join(dir, 'plugins.json')], { env: { ...process.env, ...env } });
       expect([r.status, r.stdout, r.stderr]).toEqual([

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { inject, injectable } from 'tsyringe';
@@ -10,6 +10,7 @@ import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import type { MountSpec } from '../../src/core/config/model';
 import type { Syscalls } from '../../src/core/syscalls/types';
 import { makeConfig, makeMount } from '../helpers/config';
+import { writePluginBesideOwnCopy } from '../helpers/plugin-copy';
 
 const fixtures = path.join(__dirname, '..', 'fixtures', 'plugins');
 
@@ -96,10 +97,7 @@ describe('startup errors name the module', () => {
   test('a register that fails in a plugin that would load another copy of mountkit says so', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-copy-'));
     try {
-      const copy = path.join(dir, 'node_modules', 'mountkit');
-      mkdirSync(copy, { recursive: true });
-      writeFileSync(path.join(copy, 'package.json'), '{"name":"mountkit","version":"0.0.0"}');
-      writeFileSync(path.join(dir, 'plugin.js'), 'exports.register = () => { throw new Error(\'TypeInfo not known for "Thing"\'); };');
+      const copy = writePluginBesideOwnCopy(dir);
       const run = () => createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [{ module: './plugin.js' }] }, baseDir: dir });
       expect(run).toThrow(
         `plugin module "./plugin.js": register failed: TypeInfo not known for "Thing"; mountkit as the plugin's directory finds it is ${copy}, this command's is ${path.resolve(__dirname, '..', '..')}: a plugin and the command must share one copy of mountkit`,
