@@ -709,6 +709,45 @@ describe('FakeSyscalls filesystem model', () => {
       ['MS_MOVE without a source', (sys) => sys.mount(null, '/d', null, MS_MOVE, null), 'EINVAL'],
       ['MS_BIND without a source', (sys) => sys.mount('', '/d', null, MS_BIND, null), 'EINVAL'],
       ['move_mount of a directory nothing is mounted on', (sys) => sys.moveMount(AT_FDCWD, '/d', AT_FDCWD, '/m/sub', 0), 'EINVAL'],
+      // do_move_mount()'s checks (fs/namespace.c), each checked on Linux 6.18 (fake-vs-kernel.test.ts).
+      ['MS_MOVE of a directory\'s mount onto a file', (sys) => sys.mount('/m/sub', '/d/f', null, MS_MOVE, null), 'EINVAL'],
+      ['MS_MOVE of a file\'s mount onto a directory', (sys) => sys.mount('/mf', '/d/e', null, MS_MOVE, null), 'EINVAL'],
+      ['move_mount of a file\'s mount onto a directory', (sys) => sys.moveMount(AT_FDCWD, '/mf', AT_FDCWD, '/d/e', 0), 'EINVAL'],
+      ['MS_MOVE of a mount onto itself', (sys) => sys.mount('/m/sub', '/m/sub', null, MS_MOVE, null), 'ELOOP'],
+      ['MS_MOVE of a mount below itself', (sys) => sys.mount('/m', '/m/sub', null, MS_MOVE, null), 'ELOOP'],
+      ['move_mount of a mount below itself', (sys) => sys.moveMount(AT_FDCWD, '/m', AT_FDCWD, '/m/sub', 0), 'ELOOP'],
+      [
+        'MS_MOVE of a mount whose parent is shared',
+        (sys) => {
+          sys.mount(null, '/m', null, MS_SHARED, null);
+          sys.mount('/m/sub', '/d', null, MS_MOVE, null);
+        },
+        'EINVAL',
+      ],
+      [
+        'MS_BIND of an unbindable mount',
+        (sys) => {
+          sys.mount(null, '/m/sub', null, MS_UNBINDABLE, null);
+          sys.mount('/m/sub', '/d', null, MS_BIND, null);
+        },
+        'EINVAL',
+      ],
+      [
+        'MS_BIND|MS_REC of a directory on an unbindable mount, onto a file',
+        (sys) => {
+          sys.mount(null, '/', null, MS_UNBINDABLE, null);
+          sys.mount('/d/e', '/mf', null, MS_BIND | MS_REC, null);
+        },
+        'EINVAL',
+      ],
+      [
+        'open_tree OPEN_TREE_CLONE of an unbindable mount',
+        (sys) => {
+          sys.mount(null, '/m', null, MS_UNBINDABLE, null);
+          sys.openTree(AT_FDCWD, '/m', OPEN_TREE_CLONE);
+        },
+        'EINVAL',
+      ],
       ['rmdir of a mountpoint', (sys) => sys.rmdir('/m/sub'), 'EBUSY'],
       ['rmdir of /', (sys) => sys.rmdir('/'), 'EBUSY'],
       ['unlink of a file a bind is on', (sys) => sys.unlink('/mf'), 'EBUSY'],
@@ -742,6 +781,77 @@ describe('FakeSyscalls filesystem model', () => {
       sys.umount2('/mf', 0);
       sys.unlink('/mf');
       expect(sys.readdir('/')).toEqual(['d', 'f2', 'm']);
+    });
+
+    it('MS_MOVE of a file\'s mount onto a file, and of a directory\'s below a shared mount, which makes the moved mounts shared: made', () => {
+      // The model shows no mount's tree at its new place: /d/e/sub is where /m/sub goes.
+      const sys = nested().addFile('/d/g').addDir('/d/e/sub');
+      sys.mount('/mf', '/d/g', null, MS_MOVE, null);
+      sys.mount('tmpfs', '/d', 'tmpfs', 0n, null);
+      sys.mount(null, '/d', null, MS_SHARED, null);
+      sys.mount('/m', '/d/e', null, MS_MOVE, null);
+      expect(sys.mounts.map((m) => m.target)).toEqual(['/d/e', '/d/e/sub', '/d/g', '/d']);
+      // Shared, /d/e/sub cannot be moved from it, nor an unbindable mount below a shared one.
+      expect(caught(() => sys.mount('/d/e/sub', '/m', null, MS_MOVE, null)).code).toBe('EINVAL');
+      sys.mount(null, '/d/e', null, MS_PRIVATE, null);
+      sys.mount(null, '/d/e/sub', null, MS_UNBINDABLE, null);
+      sys.mount('/d/e/sub', '/m', null, MS_MOVE, null);
+      sys.mount(null, '/d', null, MS_PRIVATE, null);
+      sys.mount('/m', '/d/e/sub', null, MS_MOVE, null);
+      sys.mount(null, '/d/e', null, MS_SHARED, null);
+      sys.mount(null, '/d/e/sub', null, MS_PRIVATE, null);
+      sys.mount(null, '/d/e/sub', null, MS_UNBINDABLE, null);
+      sys.mount('tmpfs', '/m', 'tmpfs', 0n, null);
+      expect(errorOf(() => sys.mount('/d/e/sub', '/m', null, MS_MOVE, null))).toEqual({ syscall: 'mount', code: 'EINVAL', paths: ['/d/e/sub', '/m'] });
+    });
+
+    it('MS_BIND|MS_REC takes the mounts below the source along, each with its own flags and superblock, but an unbindable one and those on it; MS_BIND alone takes none', () => {
+      const sys = new FakeSyscalls().addDir('/s/a').addDir('/s/b/in').addDir('/s/c/on').addDir('/t/a').addDir('/t/b/in').addDir('/t/c/on').addDir('/u');
+      sys.refuseReadOnlyWrites = true;
+      sys.mount('tmpfs', '/s', 'tmpfs', 0n, null);
+      sys.mount('tmpfs', '/s/a', 'tmpfs', MS_RDONLY, null);
+      sys.mount('tmpfs', '/s/b', 'tmpfs', 0n, null);
+      sys.mount('tmpfs', '/s/b/in', 'tmpfs', 0n, 'size=1m');
+      sys.mount(null, '/s/b', null, MS_REMOUNT | MS_BIND | MS_RDONLY, null);
+      sys.mount('tmpfs', '/s/c', 'tmpfs', 0n, null);
+      sys.mount(null, '/s/c', null, MS_UNBINDABLE, null);
+      sys.mount('tmpfs', '/s/c/on', 'tmpfs', 0n, null);
+      sys.mount('/s', '/t', null, MS_BIND | MS_REC, null);
+      sys.mount('/s', '/u', null, MS_BIND, null);
+      expect(sys.mounts.slice(6)).toEqual([
+        { source: '/s', target: '/t', fstype: null, flags: MS_BIND | MS_REC, data: null },
+        { source: 'tmpfs', target: '/t/a', fstype: 'tmpfs', flags: MS_RDONLY, data: null },
+        { source: 'tmpfs', target: '/t/b', fstype: 'tmpfs', flags: 0n, data: null },
+        { source: 'tmpfs', target: '/t/b/in', fstype: 'tmpfs', flags: 0n, data: 'size=1m' },
+        { source: '/s', target: '/u', fstype: null, flags: MS_BIND, data: null },
+      ]);
+      // Read-only by its superblock, by its own flag; writable; on /t's own mount where the unbindable one is left out.
+      expect(caught(() => sys.mkdir('/t/a/x', 0o755)).code).toBe('EROFS');
+      expect(caught(() => sys.mkdir('/t/b/x', 0o755)).code).toBe('EROFS');
+      sys.mkdir('/t/b/in/x', 0o755);
+      sys.mkdir('/t/c/x', 0o755);
+      expect(sys.fstatfs(sys.open('/t/b/in', O_PATH, 0)).type).toBe(TMPFS_MAGIC);
+      // The copies are mounts of their own: the copy of /s/b made writable leaves /s/b as it was.
+      sys.mount(null, '/t/b', null, MS_REMOUNT | MS_BIND, null);
+      sys.mkdir('/t/b/x', 0o755);
+      expect(caught(() => sys.mkdir('/s/b/x2', 0o755)).code).toBe('EROFS');
+      expect(errorOf(() => sys.umount2('/t', 0))).toEqual({ syscall: 'umount2', code: 'EBUSY', paths: ['/t'] });
+      sys.umount2('/t', MNT_DETACH);
+      expect(sys.mounts.map((m) => m.target)).toEqual(['/s', '/s/a', '/s/b', '/s/b/in', '/s/c', '/s/c/on', '/u']);
+      expect(caught(() => sys.umount2('/t/a', 0)).code).toBe('EINVAL');
+    });
+
+    it('a recursive copy (open_tree AT_RECURSIVE) takes the mounts below its source along when it is attached; one without AT_RECURSIVE none', () => {
+      const sys = new FakeSyscalls().addDir('/s/a').addDir('/t/a').addDir('/u/a');
+      sys.refuseReadOnlyWrites = true;
+      sys.mount('tmpfs', '/s/a', 'tmpfs', MS_RDONLY, null);
+      const recursive = sys.openTree(AT_FDCWD, '/s', OPEN_TREE_CLONE | AT_RECURSIVE);
+      const alone = sys.openTree(AT_FDCWD, '/s', OPEN_TREE_CLONE);
+      sys.moveMount(recursive, '', AT_FDCWD, '/t', MOVE_MOUNT_F_EMPTY_PATH);
+      sys.moveMount(alone, '', AT_FDCWD, '/u', MOVE_MOUNT_F_EMPTY_PATH);
+      expect(sys.mounts.map((m) => m.target)).toEqual(['/s/a', '/t', '/t/a', '/u']);
+      expect(caught(() => sys.mkdir('/t/a/x', 0o755)).code).toBe('EROFS');
+      sys.mkdir('/u/a/x', 0o755);
     });
 
     it('fstatMount: a descriptor keeps the mount on top at its path when it was opened; each mount has an id, the model\'s own filesystem 1', () => {
@@ -786,6 +896,22 @@ describe('FakeSyscalls filesystem model', () => {
       expect(sys.readdir('/')).toEqual([]);
     });
 
+    it('relative paths start at the current directory chdir or fchdir made, / before any; fchdir of what is not a directory is ENOTDIR', () => {
+      const sys = new FakeSyscalls().addDir('/a/b').addFile('/a/f', 'x');
+      sys.mkdir('top', 0o755);
+      sys.chdir('/a');
+      sys.mkdir('c', 0o755);
+      sys.mkdirat(AT_FDCWD, 'd', 0o755);
+      expect(sys.pathOf(sys.open('f', O_RDONLY, 0))).toBe('/a/f');
+      sys.fchdir(sys.open('/a/b', O_PATH | O_DIRECTORY, 0));
+      sys.writeFile('g', 'y');
+      sys.symlink('../f', 'l');
+      expect(sys.readFile('l')).toBe('x');
+      expect(errorOf(() => sys.mkdir('../c', 0o755))).toEqual({ syscall: 'mkdir', code: 'EEXIST', paths: ['../c'] });
+      expect(errorOf(() => sys.fchdir(sys.open('/a/f', O_RDONLY, 0)))).toEqual({ syscall: 'fchdir', code: 'ENOTDIR', paths: [] });
+      expect(['/top', '/a/c', '/a/d', '/a/b/g', '/a/b/l'].map((p) => sys.node(p)?.kind)).toEqual(['dir', 'dir', 'dir', 'file', 'symlink']);
+    });
+
     /** /new, a mount with a directory and a file in it; /plain, a directory on the mount of /; /m, another mount with a directory. */
     const pivoting = (): FakeSyscalls => {
       const sys = new FakeSyscalls().addDir('/new/old').addFile('/new/file').addDir('/plain/old').addDir('/m/d').addFile('/f');
@@ -808,12 +934,106 @@ describe('FakeSyscalls filesystem model', () => {
       expect(errorOf(() => sys.pivotRoot(newRoot, putOld))).toEqual({ syscall: 'pivot_root', code, paths: [newRoot, putOld] });
     });
 
-    it('pivot_root into the root of a mount, put_old at or below it, is made; relative paths (from the current directory, which the model does not hold) are not checked', () => {
+    it('pivot_root into the root of a mount, put_old at or below it, is made; relative paths start at the current directory chdir or fchdir made', () => {
       const sys = pivoting();
       sys.pivotRoot('/new', '/new/old');
       sys.pivotRoot('/new', '/new');
+      sys.chdir('/new');
+      // runc's pivot_root(".", "."): both the current directory.
       sys.pivotRoot('.', '.');
-      expect(sys.callsOf('pivotRoot')).toHaveLength(3);
+      sys.pivotRoot('.', 'old');
+      sys.fchdir(sys.open('/new/old', O_DIRECTORY, 0));
+      sys.pivotRoot('..', '.');
+      expect(sys.callsOf('pivotRoot')).toHaveLength(5);
+    });
+
+    it.each<[string, string, (sys: FakeSyscalls) => void, string, string]>([
+      ['"." before any chdir: the model\'s /', 'EBUSY', () => undefined, '.', '.'],
+      ['"." in a directory on the mount of the current root', 'EBUSY', (sys) => sys.chdir('/plain'), '.', '.'],
+      ['"." in a directory of another mount, not its root', 'EINVAL', (sys) => sys.chdir('/m/d'), '.', '.'],
+      ['a put_old missing below "."', 'ENOENT', (sys) => sys.chdir('/new'), '.', 'nope'],
+      ['a put_old file below "."', 'ENOTDIR', (sys) => sys.fchdir(sys.open('/new', O_PATH | O_DIRECTORY, 0)), '.', 'file'],
+      ['put_old ".." of new_root', 'EBUSY', (sys) => sys.chdir('/new/old'), '..', '../..'],
+    ])('pivot_root with relative paths, %s: %s, named as given', (_, code, cd, newRoot, putOld) => {
+      const sys = pivoting();
+      cd(sys);
+      expect(errorOf(() => sys.pivotRoot(newRoot, putOld))).toEqual({ syscall: 'pivot_root', code, paths: [newRoot, putOld] });
+    });
+
+    it('after a chdir to what the model lacks (which succeeds), relative paths start at / and pivot_root does not check them', () => {
+      const sys = pivoting();
+      sys.chdir('/new');
+      sys.chdir('/nope');
+      sys.pivotRoot('.', '.');
+      sys.mkdir('made', 0o755);
+      expect(sys.node('/made')?.kind).toBe('dir');
+      sys.chdir('/new');
+      sys.mkdir('made', 0o755);
+      expect(sys.node('/new/made')?.kind).toBe('dir');
+    });
+
+    it.each<[string, string, string, string, (sys: FakeSyscalls) => void]>([
+      ['the parent of new_root\'s mount shared', 'EINVAL', '/new', '/new', (sys) => sys.mount(null, '/', null, MS_SHARED, null)],
+      ['new_root\'s mount shared, put_old on it', 'EINVAL', '/new', '/new/old', (sys) => sys.mount(null, '/new', null, MS_SHARED, null)],
+      [
+        'new_root\'s mount shared, put_old a private mount below it',
+        'made',
+        '/new',
+        '/new/old',
+        (sys) => {
+          sys.mount(null, '/new', null, MS_SHARED, null);
+          sys.mount('tmpfs', '/new/old', 'tmpfs', 0n, null);
+          // Mounted below a shared mount, it is shared too, until made private.
+          sys.mount(null, '/new/old', null, MS_PRIVATE, null);
+        },
+      ],
+      [
+        'put_old a shared mount below new_root',
+        'EINVAL',
+        '/new',
+        '/new/old',
+        (sys) => {
+          sys.mount('tmpfs', '/new/old', 'tmpfs', 0n, null);
+          sys.mount(null, '/new/old', null, MS_SHARED, null);
+        },
+      ],
+      [
+        'put_old a mount made below a shared new_root, which is shared too',
+        'EINVAL',
+        '/new',
+        '/new/old',
+        (sys) => {
+          sys.mount(null, '/new', null, MS_SHARED, null);
+          sys.mount('tmpfs', '/new/old', 'tmpfs', 0n, null);
+        },
+      ],
+      [
+        'the parent made a slave after shared (what prepare-root does to /)',
+        'made',
+        '/new',
+        '/new',
+        (sys) => {
+          sys.mount(null, '/', null, MS_SHARED | MS_REC, null);
+          sys.mount(null, '/', null, MS_SLAVE | MS_REC, null);
+        },
+      ],
+      [
+        'new_root a bind made below a shared mount, which is shared too, put_old on it',
+        'EINVAL',
+        '/m/d',
+        '/m/d',
+        (sys) => {
+          sys.mount(null, '/m', null, MS_SHARED, null);
+          sys.mount('/new', '/m/d', null, MS_BIND, null);
+          sys.mount(null, '/m', null, MS_PRIVATE, null);
+        },
+      ],
+      ['the parent of new_root\'s mount unbindable', 'made', '/new', '/new', (sys) => sys.mount(null, '/', null, MS_UNBINDABLE, null)],
+    ])('pivot_root with %s: %s, as the kernel answers (checked on Linux 6.18, fake-vs-kernel.test.ts)', (_, code, newRoot, putOld, before) => {
+      const sys = pivoting();
+      before(sys);
+      if (code === 'made') sys.pivotRoot(newRoot, putOld);
+      else expect(errorOf(() => sys.pivotRoot(newRoot, putOld))).toEqual({ syscall: 'pivot_root', code, paths: [newRoot, putOld] });
     });
   });
 
@@ -877,6 +1097,84 @@ describe('FakeSyscalls filesystem model', () => {
       sys.mkdir('/rw/again', 0o755);
     });
 
+    it('a remount without MS_BIND makes the superblock read-only: every bind of it refuses, a bind remount read-write of one does not lift it, a remount read-write without MS_BIND does, for the mounts whose own flag it clears (checked on Linux 6.18)', () => {
+      const sys = refusing().addDir('/rw/a').addDir('/ro/b');
+      sys.mount('tmpfs', '/src', 'tmpfs', 0n, null);
+      sys.mount('/src', '/rw', null, MS_BIND, null);
+      sys.mount(null, '/src', null, MS_REMOUNT | MS_RDONLY, null);
+      expect(errorOf(() => sys.mkdir('/rw/a/x', 0o755))).toEqual({ syscall: 'mkdir', code: 'EROFS', paths: ['/rw/a/x'] });
+      expect(caught(() => sys.mkdir('/src/x', 0o755)).code).toBe('EROFS');
+      // A bind made after it, and a detached copy, are read-only by the superblock too.
+      sys.mount('/rw', '/ro', null, MS_BIND, null);
+      expect(caught(() => sys.writeFile('/ro/file', 'y')).code).toBe('EROFS');
+      sys.mount(null, '/rw', null, MS_REMOUNT | MS_BIND, null);
+      expect(caught(() => sys.mkdir('/rw/a/x', 0o755)).code).toBe('EROFS');
+      // Without MS_BIND: the superblock and this mount's own flag read-write, /src's own flag still set.
+      sys.mount(null, '/rw', null, MS_REMOUNT, null);
+      sys.mkdir('/rw/a/x', 0o755);
+      sys.writeFile('/ro/file', 'y');
+      expect(caught(() => sys.mkdir('/src/x', 0o755)).code).toBe('EROFS');
+      expect(sys.calls.filter((c) => c.op === 'mkdir').length).toBe(5);
+    });
+
+    it('a filesystem mounted MS_RDONLY is read-only by its superblock: a bind remount read-write, mount_setattr clearing MOUNT_ATTR_RDONLY and a bind with MS_RDONLY leave it so; a remount read-write without MS_BIND lifts it (checked on Linux 6.18)', () => {
+      const sys = refusing();
+      sys.mount('tmpfs', '/src', 'tmpfs', MS_RDONLY, null);
+      sys.mount(null, '/src', null, MS_REMOUNT | MS_BIND, null);
+      expect(caught(() => sys.mkdir('/src/x', 0o755)).code).toBe('EROFS');
+      sys.mountSetattr(AT_FDCWD, '/src', 0, 0n, MOUNT_ATTR_RDONLY, 0n);
+      expect(caught(() => sys.mkdir('/src/x', 0o755)).code).toBe('EROFS');
+      const copy = sys.openTree(AT_FDCWD, '/src', OPEN_TREE_CLONE);
+      sys.mountSetattr(copy, '', AT_EMPTY_PATH, 0n, MOUNT_ATTR_RDONLY, 0n);
+      sys.moveMount(copy, '', AT_FDCWD, '/rw', MOVE_MOUNT_F_EMPTY_PATH);
+      expect(caught(() => sys.mkdir('/rw/x', 0o755)).code).toBe('EROFS');
+      sys.mount(null, '/src', null, MS_REMOUNT, null);
+      sys.mkdir('/src/x', 0o755);
+      sys.mkdir('/rw/y', 0o755);
+      // MS_RDONLY on a bind is ignored (mount(2)): the bind of the writable filesystem is writable.
+      sys.mount('/src', '/ro/sub', null, MS_BIND | MS_RDONLY, null);
+      sys.mkdir('/ro/sub/z', 0o755);
+    });
+
+    it('fsconfig\'s "ro" flag makes the new filesystem\'s superblock read-only, MOUNT_ATTR_RDONLY the mount only', () => {
+      const sys = refusing();
+      const context = (ro: boolean): number => {
+        const fd = sys.fsopen('tmpfs', FSOPEN_CLOEXEC);
+        if (ro) sys.fsconfig(fd, FSCONFIG_SET_FLAG, 'ro', null, 0);
+        sys.fsconfig(fd, FSCONFIG_CMD_CREATE, null, null, 0);
+        return fd;
+      };
+      sys.moveMount(sys.fsmount(context(true), FSMOUNT_CLOEXEC, 0n), '', AT_FDCWD, '/rw', MOVE_MOUNT_F_EMPTY_PATH);
+      sys.mountSetattr(AT_FDCWD, '/rw', 0, 0n, MOUNT_ATTR_RDONLY, 0n);
+      expect(caught(() => sys.mkdir('/rw/x', 0o755)).code).toBe('EROFS');
+      sys.moveMount(sys.fsmount(context(false), FSMOUNT_CLOEXEC, MOUNT_ATTR_RDONLY), '', AT_FDCWD, '/src', MOVE_MOUNT_F_EMPTY_PATH);
+      expect(caught(() => sys.mkdir('/src/x', 0o755)).code).toBe('EROFS');
+      sys.mountSetattr(AT_FDCWD, '/src', 0, 0n, MOUNT_ATTR_RDONLY, 0n);
+      sys.mkdir('/src/x', 0o755);
+    });
+
+    it('making a mount read-only while a regular file is open for writing through it is EBUSY: a bind remount of that mount, mount_setattr, a remount of its superblock through any bind of it (checked on Linux 6.18)', () => {
+      const sys = refusing();
+      sys.mount('tmpfs', '/src', 'tmpfs', 0n, null);
+      sys.mount('/src', '/rw', null, MS_BIND, null);
+      sys.addFile('/src/f').addDevice('/src/null', 'char', 1, 3);
+      const writing = sys.open('/src/f', O_WRONLY, 0);
+      // Opened for reading, a device opened for writing, a file of another mount: no write access to this one.
+      sys.open('/src/f', O_RDONLY, 0);
+      sys.open('/src/null', O_RDWR, 0);
+      sys.open('/ro/file', O_RDWR, 0);
+      sys.clearCalls();
+      expect(errorOf(() => sys.mount(null, '/src', null, MS_REMOUNT | MS_BIND | MS_RDONLY, null))).toEqual({ syscall: 'mount', code: 'EBUSY', paths: ['/src'] });
+      expect(caught(() => sys.mount(null, '/src', null, MS_REMOUNT | MS_RDONLY, null)).code).toBe('EBUSY');
+      expect(caught(() => sys.mountSetattr(AT_FDCWD, '/src', 0, MOUNT_ATTR_RDONLY, 0n, 0n)).code).toBe('EBUSY');
+      // The bind is another mount: its own flag can be set; not its superblock's, which /src's writer holds.
+      sys.mount(null, '/rw', null, MS_REMOUNT | MS_BIND | MS_RDONLY, null);
+      expect(caught(() => sys.mount(null, '/rw', null, MS_REMOUNT | MS_RDONLY, null)).code).toBe('EBUSY');
+      sys.close(writing);
+      sys.mount(null, '/rw', null, MS_REMOUNT | MS_RDONLY, null);
+      expect(caught(() => sys.open('/src/f', O_WRONLY, 0)).code).toBe('EROFS');
+    });
+
     it('a directory bound onto itself takes the flag of the mount it was on: below a read-only one, the bind is read-only', () => {
       const sys = refusing();
       sys.mount('/src', '/rw', null, MS_BIND, null);
@@ -911,7 +1209,9 @@ describe('FakeSyscalls filesystem model', () => {
 
     it('a detached copy (open_tree) has its source mount\'s flag, which mount_setattr changes before it is attached; fchownat and copyFile are changes too', () => {
       const sys = refusing();
-      sys.mount('tmpfs', '/src', 'tmpfs', MS_RDONLY, null);
+      // Read-only by the mount's own flag: a tmpfs mounted MS_RDONLY is read-only by its superblock too, which no copy clears.
+      sys.mount('tmpfs', '/src', 'tmpfs', 0n, null);
+      sys.mount(null, '/src', null, MS_REMOUNT | MS_BIND | MS_RDONLY, null);
       const copy = sys.openTree(AT_FDCWD, '/src', OPEN_TREE_CLONE);
       sys.moveMount(copy, '', AT_FDCWD, '/rw', MOVE_MOUNT_F_EMPTY_PATH);
       expect(caught(() => sys.mkdir('/rw/x', 0o755)).code).toBe('EROFS');
@@ -1426,7 +1726,8 @@ describe('FakeSyscalls: new mounts (fsopen, fsconfig, fsmount, move_mount)', () 
     ['fsmount with an attribute it does not take', (sys: FakeSyscalls) => sys.fsmount(created(sys), 0, MOUNT_ATTR_IDMAP), { syscall: 'fsmount', code: 'EINVAL', paths: [] }],
     ['fsmount with two atimes', (sys: FakeSyscalls) => sys.fsmount(created(sys), 0, MOUNT_ATTR_NOATIME | MOUNT_ATTR_STRICTATIME), { syscall: 'fsmount', code: 'EINVAL', paths: [] }],
     ['fsmount with a flag other than FSMOUNT_CLOEXEC', (sys: FakeSyscalls) => sys.fsmount(created(sys), 2, 0n), { syscall: 'fsmount', code: 'EINVAL', paths: [] }],
-    ['move_mount of a new mount onto a file', (sys: FakeSyscalls) => sys.moveMount(sys.fsmount(created(sys), 0, 0n), '', AT_FDCWD, '/f', MOVE_MOUNT_F_EMPTY_PATH), { syscall: 'move_mount', code: 'ENOTDIR', paths: ['fsmount:[tmpfs]', '/f'] }],
+    // do_move_mount() compares the kinds: EINVAL, where mount(2)'s graft_tree() answers ENOTDIR (checked on Linux 6.18).
+    ['move_mount of a new mount onto a file', (sys: FakeSyscalls) => sys.moveMount(sys.fsmount(created(sys), 0, 0n), '', AT_FDCWD, '/f', MOVE_MOUNT_F_EMPTY_PATH), { syscall: 'move_mount', code: 'EINVAL', paths: ['fsmount:[tmpfs]', '/f'] }],
   ] as const)('%s: the kernel\'s errno, named', (_what, call, expected) => {
     const sys = new FakeSyscalls().addDir('/a').addFile('/f');
     expect(errorOf(() => call(sys))).toEqual(expected);

@@ -884,6 +884,8 @@ describe('PlanSyscalls', () => {
   test('pivot_root and chroot make the rootfs the model root; host descriptors 0-2 are the host fstat', () => {
     const sys = new PlanSyscalls();
     const r = path.join(tmp, 'rootfs');
+    // The root of a mount, as prepare-root's bind leaves it: pivot_root needs one.
+    sys.addMountpoint(r);
     sys.chdir(r);
     const old = sys.open('/', O_DIRECTORY, 0);
     const root = sys.open(r, O_DIRECTORY, 0);
@@ -904,6 +906,8 @@ describe('PlanSyscalls', () => {
   test('a mount on the root after the jail (maskedPaths ["/"]) is not entered by a walk that starts there: "/" and "/etc" stay the rootfs; ".." from the root enters the last one mounted, as the kernel does', () => {
     const sys = new PlanSyscalls();
     const r = path.join(tmp, 'rootfs');
+    // The root of a mount, as prepare-root's bind leaves it: pivot_root needs one.
+    sys.addMountpoint(r);
     sys.chdir(r);
     sys.pivotRoot('.', '.');
     sys.chdir('/');

@@ -201,26 +201,28 @@ export class PlanSyscalls extends DryRunSyscalls {
     }
     const before = this.mounts.length;
     const under = this.node(target, true);
-    const readOnlyUnder = under !== undefined && this.readOnlyRoots.has(under);
     super.mount(source, target, fstype, flags, data);
-    // The fake adds an entry for new mounts and binds only (not remount, propagation, move).
+    // The fake adds entries for new mounts and binds only (not remount, propagation, move):
+    // the mount made first, then the mounts an MS_REC bind takes along, which show through
+    // the bind's view of its source.
     if (this.mounts.length === before) return;
-    const at = this.mounts[this.mounts.length - 1].target;
+    const at = this.mounts[before].target;
     const bind = (flags & MS_BIND) !== 0n;
     const tree = bind ? this.node(source ?? '', true) : this.newFilesystem(fstype);
-    if (tree) this.placeMount(at, tree, bind, under, readOnlyUnder);
+    if (tree) this.placeMount(at, tree, bind, under);
     if (tree && !bind) this.fresh.add(tree);
   }
 
   /**
-   * graft() for a mount the fake just made at `at` over `under`: the read-only flag the
-   * fake gave the node it mounted on goes with the tree, which is the mount's root here,
-   * and what the tree covers keeps its own (`readOnlyUnder`).
+   * graft() for a mount the fake just made at `at` over `under`: the mount's state, which
+   * the fake put on the node it mounted on, goes with the tree, which is the mount's root
+   * here, and what the tree covers keeps its own.
    */
-  private placeMount(at: string, tree: FakeNode, bind: boolean, under: FakeNode | undefined, readOnlyUnder: boolean): void {
-    const readOnly = under !== undefined && this.readOnlyRoots.has(under);
-    if (under) this.setReadOnly(under, readOnlyUnder);
-    this.setReadOnly(this.graft(at, tree, bind), readOnly);
+  private placeMount(at: string, tree: FakeNode, bind: boolean, under: FakeNode | undefined): void {
+    const state = under && this.popMountState(under);
+    const placed = this.graft(at, tree, bind);
+    // The mounts on the placed root are those put there only: a tree grafted here is no mount the model held from the start.
+    if (state) this.pushMountState(placed, state, false);
   }
 
   /**
@@ -305,18 +307,17 @@ export class PlanSyscalls extends DryRunSyscalls {
   override moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number): void {
     const before = this.mounts.length;
     const under = this.nodeAt(toDirfd, toPath);
-    const readOnlyUnder = under !== undefined && this.readOnlyRoots.has(under);
     super.moveMount(fromDirfd, fromPath, toDirfd, toPath, flags);
     if (this.mounts.length === before) return;
-    const entry = this.mounts[this.mounts.length - 1];
+    const entry = this.mounts[before];
     const fresh = this.newMountRoots.get(entry);
     if (fresh) {
-      this.placeMount(entry.target, fresh, false, under, readOnlyUnder);
+      this.placeMount(entry.target, fresh, false, under);
       this.fresh.add(fresh);
       return;
     }
     const tree = this.node(entry.source ?? '', true);
-    if (tree) this.placeMount(entry.target, tree, true, under, readOnlyUnder);
+    if (tree) this.placeMount(entry.target, tree, true, under);
   }
 
   /** The node `path` names from descriptor `dirfd` (the descriptor's own with an empty path), symlinks followed; not recorded. */
@@ -332,7 +333,7 @@ export class PlanSyscalls extends DryRunSyscalls {
    * chroot or pivot_root then reaches at its new path; any other move takes its tree
    * along (move).
    */
-  protected override moveMountRoots(_before: readonly string[], after: readonly string[]): void {
+  protected override moveMountRoots(_before: readonly string[], after: readonly string[], _states: readonly unknown[]): void {
     for (const path of after) {
       const node = this.node(path, true);
       if (node) this.mountRoots.add(node);

@@ -3,9 +3,10 @@
  * plain object, failures can be injected by op, path, position or count, and an
  * in-memory filesystem model answers the calls with the kernel's errors.
  *
- * Model scope: paths resolve from the model's `/` (relative paths too, there is no cwd);
- * mount, pivot_root, chroot and chdir never change what paths resolve to; permissions
- * are stored, never checked (the caller is root). `/proc/self/fd/N` and
+ * Model scope: absolute paths resolve from the model's `/`, relative ones from the
+ * current directory chdir or fchdir made (`/` before any); mount, pivot_root and chroot
+ * never change what paths resolve to; permissions are stored, never checked (the caller
+ * is root). `/proc/self/fd/N` and
  * `/proc/thread-self/fd/N` of a descriptor the fake opened are the magic links proc(5)
  * describes: a lookup through one continues at that descriptor's file, and readlink of
  * one gives the file's path. fstatfs reports the type of the mount made last at the
@@ -14,7 +15,10 @@
  * above the file (through a bind, above its source), else none. The roots of mounts are
  * the model's `/`, the nodes mounts were made on and those addMountpoint named: a remount,
  * a propagation change, a move, mount_setattr, umount2 and pivot_root need one, and
- * rmdir and unlink refuse one (EBUSY).
+ * rmdir and unlink refuse one (EBUSY). Each mount keeps what the kernel's checks read
+ * (./mount-state.ts): its own read-only flag, its filesystem's superblock, which its binds
+ * share, with the superblock's read-only flag, and whether it is shared or unbindable.
+ * The mounts the model holds from the start are read-write and private.
  */
 import { ANONYMOUS_SESSION_KEYRING } from '../keyring';
 import { posix } from 'path';
@@ -100,6 +104,7 @@ import { fdPath, parseFdPath } from '../in-root';
 import { BPF_MAXINSNS, BPF_RET_K, SOCK_FILTER_SIZE, encodeProgram } from '../seccomp/enosys';
 import { AUDIT_ARCH_X86_64, SECCOMP_FILTER_FLAG_NEW_LISTENER } from '../seccomp/names';
 import { detachedMountName, fsconfigShown } from './fs-context';
+import { changedPropagation, cloneMount, isReadOnly, newFilesystemMount, type MountState } from './mount-state';
 import { kindFromMode } from './stat';
 import type { CommandResult, CommandSpec, FileKind, FileStat, FsStat, IdMapping, MountStat, SeccompCompiled, SeccompFilter, SyscallName, Syscalls, Termios } from './types';
 
@@ -387,6 +392,13 @@ interface Step {
   node: FakeNode;
 }
 
+/** What a lookup found that exists: its resolved path, its node and the chain of steps down to it. */
+interface Place {
+  path: string;
+  node: FakeNode;
+  chain: Step[];
+}
+
 /** A resolved path: the chain of directories down to the parent, the last name, its node if it exists. */
 interface Found {
   parent: Step[];
@@ -477,6 +489,34 @@ interface FdEntry {
   path: string;
   chain: Step[];
   pathOnly?: boolean;
+  /** The mount a regular file open for writing holds write access to (mnt_get_write_access() in do_dentry_open(), fs/open.c). */
+  writing?: MountState;
+}
+
+/** A mount below a copied one that a recursive copy takes along (copy_tree(), fs/namespace.c): where it is below it, its entry and state. */
+interface Submount {
+  below: string;
+  entry: Omit<MountEntry, 'target'>;
+  state: MountState;
+  bindSource?: string;
+  /** The root of the filesystem of a mount fsmount made (newMountRoot). */
+  root?: FakeNode;
+}
+
+/** A detached copy open_tree(OPEN_TREE_CLONE) made: the path copied, whether a directory, its state, and with AT_RECURSIVE the mounts below it. */
+interface DetachedTree {
+  source: string;
+  dir: boolean;
+  recursive: boolean;
+  state: MountState;
+  submounts: Submount[];
+}
+
+/** A mount fsmount made, not attached yet: the entry it becomes, the root of its filesystem, its state. */
+interface NewMount {
+  entry: Omit<MountEntry, 'target'>;
+  root: FakeNode;
+  state: MountState;
 }
 
 /** A descriptor's entry for a file outside every directory (a namespace, a socket, a pipe), named `path` by its magic link. */
@@ -551,7 +591,8 @@ export class FakeSyscalls implements Syscalls {
    * read-only mount of a filesystem whose own content holds what a step looks for (a
    * sysfs and its fs/cgroup) would refuse a mkdir that only the model needs. The plan
    * port, whose mounts show their own trees, sets it; the read-only state of each mount
-   * is kept either way.
+   * is kept either way. With it set, making a mount read-only while a regular file is
+   * open for writing through it is EBUSY, as the kernel refuses it (mnt_hold_writers()).
    */
   refuseReadOnlyWrites = false;
   /** What runCommand returns. */
@@ -562,16 +603,20 @@ export class FakeSyscalls implements Syscalls {
   private nextIno = 1n;
   protected root: FakeNode = this.newNode('dir', 0o755);
   private mask = 0o022;
+  /** The current directory chdir or fchdir made, as the chain of directories down to it; undefined: the model's `/`, or unknown (workDirLost). */
+  private workDir: Step[] | undefined;
+  /** Whether a chdir to what the model does not hold as a directory left the current directory unknown: relative paths start at `/` then. */
+  private workDirLost = false;
   private nextFd = FIRST_FAKE_FD;
   private readonly fds = new Map<number, FdEntry>();
   /** Every descriptor's path when it was opened. */
   private readonly fdPaths = new Map<number, string>();
-  /** The detached copies open_tree(OPEN_TREE_CLONE) made, by descriptor: the path copied, and whether with what is below it. */
-  private readonly trees = new Map<number, { source: string; recursive: boolean; readOnly: boolean }>();
+  /** The detached copies open_tree(OPEN_TREE_CLONE) made, by descriptor. */
+  private readonly trees = new Map<number, DetachedTree>();
   /** The filesystem contexts fsopen made, by descriptor: the parameters fsconfig gave and how far the context got. */
   private readonly contexts = new Map<number, { fstype: string; source: string | null; params: string[]; created: boolean; mounted: boolean }>();
-  /** The mounts fsmount made that move_mount has not attached, by descriptor: the entry each becomes, its root and read-only flag. */
-  private readonly newMounts = new Map<number, { entry: Omit<MountEntry, 'target'>; root: FakeNode; readOnly: boolean }>();
+  /** The mounts fsmount made that move_mount has not attached, by descriptor: the entry each becomes, its root and state. */
+  private readonly newMounts = new Map<number, NewMount>();
   /** The root of the filesystem of each mount fsmount made, by the entry move_mount attached it as. */
   protected readonly newMountRoots = new WeakMap<MountEntry, FakeNode>();
   /** Each mount's id (fstatMount), given when it is made; the model's own filesystem is mount 1. */
@@ -586,12 +631,15 @@ export class FakeSyscalls implements Syscalls {
   /** The root directories (or files) of the mounts in the model: isMountRoot. */
   protected readonly mountRoots = new WeakSet<FakeNode>();
   /**
-   * The roots of the read-only mounts (MNT_READONLY): what is below one, up to the next
-   * mount's root, refuses a change with EROFS (mnt_want_write(), fs/namespace.c).
+   * The mounts whose root each node is, oldest first: the last is the one a walk meets
+   * there, the others are those it covers. What is below a mount's root, up to the next
+   * mount's, is on that mount: read-only by its own flag or its superblock's, which
+   * refuse a change with EROFS (mnt_want_write(), fs/namespace.c). The model's `/` and the
+   * roots addMountpoint named start with one of their own, read-write and private.
    */
-  protected readonly readOnlyRoots = new WeakSet<FakeNode>();
-  /** Whether each mount made was read-only when last set: what its target shows again when a mount on top of it goes. */
-  private readonly readOnlyMounts = new WeakMap<MountEntry, boolean>();
+  private readonly mountStacks = new WeakMap<FakeNode, MountState[]>();
+  /** The state of each mount made, the same object as in its root's stack. */
+  private readonly entryStates = new WeakMap<MountEntry, MountState>();
   /** statfs f_flags by path, from addMountFlags. */
   private readonly mountFlags = new Map<string, bigint>();
   private readonly rules: FailRule[] = [];
@@ -732,41 +780,40 @@ export class FakeSyscalls implements Syscalls {
 
   mount(source: string | null, target: string, fstype: string | null, flags: bigint, data: string | null): void {
     const rec = this.record('mount', { source, target, fstype, flags, data });
-    const to = this.lookup(rec, target);
+    const to = this.placeOf(rec, this.walk(rec, target, true));
     // path_mount() (fs/namespace.c) tries, in order: remount, bind, propagation change, move, new mount.
     // do_remount() and do_reconfigure_mnt(): EINVAL unless the target is the root of a mount.
     if ((flags & MS_REMOUNT) !== 0n) {
       if (!this.isMountRoot(to.node)) throw this.fail(rec, 'EINVAL');
-      // A remount sets the mount's flags as given: MS_RDONLY or not (do_reconfigure_mnt(), or the superblock's in do_remount()).
-      this.setReadOnly(to.node, (flags & MS_RDONLY) !== 0n, this.topMountAt(to.path));
+      this.remount(rec, this.mountStateAt(to.node), (flags & MS_RDONLY) !== 0n, (flags & MS_BIND) !== 0n);
       return;
     }
     if ((flags & MS_BIND) === 0n && (flags & MS_PROPAGATION) !== 0n) {
-      this.changeType(rec, to.node, flags);
+      this.changeType(rec, to, flags);
       return;
     }
     // do_loopback() and do_move_mount_old(): EINVAL without a source.
     if ((flags & (MS_BIND | MS_MOVE)) !== 0n && !source) throw this.fail(rec, 'EINVAL');
-    const from = source && (flags & (MS_BIND | MS_MOVE)) !== 0n ? this.lookup(rec, source) : undefined;
+    const from = source && (flags & (MS_BIND | MS_MOVE)) !== 0n ? this.placeOf(rec, this.walk(rec, source, true)) : undefined;
     if (from && (flags & MS_BIND) === 0n) {
-      // do_move_mount(): EINVAL unless the source is the root of a mount.
-      if (!this.isMountRoot(from.node)) throw this.fail(rec, 'EINVAL');
-      this.moveMounts(from.path, to.path);
+      this.moveAttached(rec, from, to);
       return;
     }
+    // The mount the source is on before this mount is made: a directory bound onto itself
+    // below a read-only mount is read-only. An unbindable one is not copied (EINVAL,
+    // __do_loopback(), checked on Linux 6.18), before the kinds are compared.
+    const sourceMount = from && this.mountOver(from.chain).state;
+    if (sourceMount?.propagation.unbindable) throw this.fail(rec, 'EINVAL');
     // graft_tree(): a directory goes onto a directory and anything else onto a non-directory
     // only, ENOTDIR otherwise; a new filesystem's root is a directory.
     if ((to.node.kind === 'dir') !== (from === undefined || from.node.kind === 'dir')) throw this.fail(rec, 'ENOTDIR');
     // A bind copies its source mount's flags, read-only among them, and ignores MS_RDONLY
-    // (clone_mnt(), fs/namespace.c; mount(2)); a new filesystem is read-only with it. The
-    // source mount is the one the source is on before this mount is made: a directory
-    // bound onto itself below a read-only mount is read-only.
-    const readOnly = from ? this.onReadOnlyMount(this.chainOf(this.walk(rec, source!, true))) : (flags & MS_RDONLY) !== 0n;
+    // (clone_mnt(), fs/namespace.c; mount(2)); a new filesystem is read-only with it, both
+    // its superblock and the mount. MS_REC takes the mounts below the source along.
+    const state = sourceMount ? cloneMount(sourceMount) : newFilesystemMount((flags & MS_RDONLY) !== 0n);
     const entry = { source, target: to.path, fstype, flags, data };
-    this.addMount(entry);
-    this.mountRoots.add(to.node);
     if (from) this.bindSources.set(entry, from.path);
-    this.setReadOnly(to.node, readOnly, entry);
+    this.attachTree(to, entry, state, from && (flags & MS_REC) !== 0n ? this.submountsOf(from.path) : []);
   }
 
   /** The mount made last at the resolved path `path`, if one was made there. */
@@ -775,11 +822,146 @@ export class FakeSyscalls implements Syscalls {
     return undefined;
   }
 
-  /** Marks the mount whose root is `node` read-only or not, and the entry it was made as, when there is one. */
-  protected setReadOnly(node: FakeNode, readOnly: boolean, entry?: MountEntry): void {
-    if (readOnly) this.readOnlyRoots.add(node);
-    else this.readOnlyRoots.delete(node);
-    if (entry) this.readOnlyMounts.set(entry, readOnly);
+  /** What a lookup found that exists: its resolved path, node and the chain of steps to it. */
+  private placeOf(rec: SyscallRecord, found: Found): Place {
+    return { path: this.pathFound(rec, found), node: found.node!, chain: this.chainOf(found) };
+  }
+
+  /** place() of what an *at call names: `path` from `dirfd`, or with `empty` and an empty path, the descriptor's own file. */
+  private placeAt(rec: SyscallRecord, dirfd: number, path: string, empty: boolean, follow = true): Place {
+    if (path === '' && empty) {
+      const entry = this.fds.get(dirfd);
+      if (!entry) throw this.fail(rec, 'EBADF');
+      return { path: entry.path, node: this.last(entry.chain), chain: entry.chain };
+    }
+    return this.placeOf(rec, this.walkAt(rec, dirfd, path, follow));
+  }
+
+  /**
+   * The mount on top at the mount root `node`. One the model holds from the start (its
+   * `/`, an addMountpoint, a host's mount) is read-write and private until changed.
+   */
+  protected mountStateAt(node: FakeNode): MountState {
+    const stack = this.mountStacks.get(node) ?? [];
+    if (stack.length === 0) stack.push(newFilesystemMount(false));
+    this.mountStacks.set(node, stack);
+    return stack[stack.length - 1];
+  }
+
+  /** The state of the mount made as `entry`; undefined for an entry a builder added (addDevpts, addProcfs). */
+  protected entryState(entry: MountEntry): MountState | undefined {
+    return this.entryStates.get(entry);
+  }
+
+  /**
+   * `state` on top at `node`, once: over the mounts put there before, or over the one
+   * the model held there from the start when `node` is the root of one (`over`).
+   */
+  protected pushMountState(node: FakeNode, state: MountState, over = this.isMountRoot(node)): void {
+    const stack = this.mountStacks.get(node) ?? (over ? [newFilesystemMount(false)] : []);
+    if (stack[stack.length - 1] !== state) stack.push(state);
+    this.mountStacks.set(node, stack);
+  }
+
+  /** Takes the mount on top at `node` off it; undefined when none was put there. */
+  protected popMountState(node: FakeNode): MountState | undefined {
+    return this.mountStacks.get(node)?.pop();
+  }
+
+  /** Takes `state` out of the mounts at `node`, wherever it is among them. */
+  private dropMountState(node: FakeNode, state: MountState | undefined): void {
+    const stack = this.mountStacks.get(node);
+    const i = state === undefined || !stack ? -1 : stack.lastIndexOf(state);
+    if (i >= 0) stack!.splice(i, 1);
+  }
+
+  /** Whether `node` is the root of a mount left with none of the mounts put on it: the model's `/` never is. */
+  private bare(node: FakeNode): boolean {
+    return node !== this.root && (this.mountStacks.get(node)?.length ?? 0) === 0;
+  }
+
+  /** `entry` made on top at its root `node` (when the model holds one) with `state`. */
+  private attachMount(entry: MountEntry, node: FakeNode | undefined, state: MountState): void {
+    this.addMount(entry);
+    this.entryStates.set(entry, state);
+    if (!node) return;
+    this.pushMountState(node, state);
+    this.mountRoots.add(node);
+  }
+
+  /**
+   * Attaches a mount made at `to` (a new filesystem, a bind, a detached copy) as `entry`
+   * with `state`, and the mounts a recursive copy takes along, each at its place below it.
+   * Below a shared mount every one of them is shared too (attach_recursive_mnt(),
+   * fs/namespace.c).
+   */
+  private attachTree(to: Place, entry: MountEntry, state: MountState, submounts: readonly Submount[]): void {
+    const shared = this.mountOver(to.chain).state.propagation.shared;
+    if (shared) state.propagation.shared = true;
+    this.attachMount(entry, to.node, state);
+    for (const sub of submounts) {
+      const copy = { ...sub.entry, target: posix.join(to.path, sub.below) };
+      if (sub.bindSource !== undefined) this.bindSources.set(copy, sub.bindSource);
+      if (sub.root !== undefined) this.newMountRoots.set(copy, sub.root);
+      if (shared) sub.state.propagation.shared = true;
+      this.attachMount(copy, this.node(copy.target, true), sub.state);
+    }
+  }
+
+  /** The mounts made below the resolved `path` since the mount it is on, oldest first: those on that mount, or on them, below it. */
+  private mountsBelow(path: string): MountEntry[] {
+    let over = -1;
+    for (let i = this.mounts.length - 1; i >= 0 && over < 0; i--) {
+      const t = this.mounts[i].target;
+      if (t === path || t === '/' || path.startsWith(`${t}/`)) over = i;
+    }
+    return this.mounts.filter((m, i) => i > over && m.target !== path && m.target.startsWith(path === '/' ? '/' : `${path}/`));
+  }
+
+  /**
+   * What a recursive copy of the resolved `path` takes along (copy_tree(), fs/namespace.c;
+   * checked on Linux 6.18): every mount below it, with its own flags, superblock and a
+   * peer of a shared one, but for an unbindable one and those on it.
+   */
+  private submountsOf(path: string): Submount[] {
+    const skipped: string[] = [];
+    const out: Submount[] = [];
+    for (const m of this.mountsBelow(path)) {
+      if (skipped.some((s) => m.target === s || m.target.startsWith(`${s}/`))) continue;
+      const state = this.entryStates.get(m) ?? newFilesystemMount(false);
+      if (state.propagation.unbindable) {
+        skipped.push(m.target);
+        continue;
+      }
+      const sub: Submount = { below: m.target.slice(path === '/' ? 1 : path.length + 1), entry: { source: m.source, fstype: m.fstype, flags: m.flags, data: m.data }, state: cloneMount(state) };
+      const bindSource = this.bindSources.get(m);
+      if (bindSource !== undefined) sub.bindSource = bindSource;
+      const root = this.newMountRoots.get(m);
+      if (root !== undefined) sub.root = root;
+      out.push(sub);
+    }
+    return out;
+  }
+
+  /**
+   * A remount of the mount `state`, read-only or not: with MS_BIND its own flag only
+   * (do_reconfigure_mnt()); without, its superblock's, for every mount of it, and its own
+   * too (do_remount(), fs/namespace.c; both checked on Linux 6.18).
+   */
+  private remount(rec: SyscallRecord, state: MountState, readOnly: boolean, bind: boolean): void {
+    if (readOnly) this.noWriters(rec, state, !bind);
+    if (!bind) state.sb.readOnly = readOnly;
+    state.readOnly = readOnly;
+  }
+
+  /**
+   * EBUSY for making the mount `state` read-only (`wholeSb`: its superblock) while a file
+   * is open for writing through it (mnt_hold_writers(), sb_prepare_remount_readonly(),
+   * fs/namespace.c; checked on Linux 6.18), where read-only mounts refuse writes.
+   */
+  private noWriters(rec: SyscallRecord, state: MountState, wholeSb: boolean): void {
+    if (!this.refuseReadOnlyWrites) return;
+    for (const fd of this.fds.values()) if (fd.writing && (wholeSb ? fd.writing.sb === state.sb : fd.writing === state)) throw this.fail(rec, 'EBUSY');
   }
 
   /** The chain of steps a walk found, the found node's own last when it exists. */
@@ -788,12 +970,25 @@ export class FakeSyscalls implements Syscalls {
   }
 
   /**
-   * Whether what `chain` leads to is on a read-only mount: the mount whose root is the
-   * last mount root on the chain (the model's `/` at the latest).
+   * The mount what `chain` leads to is on: the one on top at the last mount root on the
+   * chain (the model's `/` at the latest); and its parent, the mount it covers there or
+   * else the one that root's directory is on. The parent of the model's `/` is not held.
    */
+  private mountOver(chain: readonly Step[]): { state: MountState; parent: MountState | undefined } {
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const node = chain[i].node;
+      if (!this.isMountRoot(node)) continue;
+      const state = this.mountStateAt(node);
+      const stack = this.mountStacks.get(node)!;
+      if (stack.length > 1) return { state, parent: stack[stack.length - 2] };
+      return { state, parent: i > 0 ? this.mountOver(chain.slice(0, i)).state : undefined };
+    }
+    return { state: this.mountStateAt(this.root), parent: undefined };
+  }
+
+  /** Whether what `chain` leads to is on a read-only mount: its own flag or its superblock's. */
   private onReadOnlyMount(chain: readonly Step[]): boolean {
-    for (let i = chain.length - 1; i >= 0; i--) if (this.isMountRoot(chain[i].node)) return this.readOnlyRoots.has(chain[i].node);
-    return false;
+    return isReadOnly(this.mountOver(chain).state);
   }
 
   /** EROFS for a change to what `chain` leads to on a read-only mount. */
@@ -812,11 +1007,19 @@ export class FakeSyscalls implements Syscalls {
 
   /**
    * do_change_type() (fs/namespace.c): EINVAL unless the target is the root of a mount and
-   * the flags name one propagation type, beside MS_REC and MS_SILENT only.
+   * the flags name one propagation type, beside MS_REC and MS_SILENT only; the type set
+   * on the mount, with MS_REC on every mount below it too.
    */
-  private changeType(rec: SyscallRecord, node: FakeNode, flags: bigint): void {
+  private changeType(rec: SyscallRecord, to: Place, flags: bigint): void {
     const type = flags & ~(MS_REC | MS_SILENT);
-    if (!this.isMountRoot(node) || (type & (type - 1n)) !== 0n) throw this.fail(rec, 'EINVAL');
+    if (!this.isMountRoot(to.node) || (type & (type - 1n)) !== 0n) throw this.fail(rec, 'EINVAL');
+    for (const state of this.mountAndBelow(to, (flags & MS_REC) !== 0n)) state.propagation = changedPropagation(state.propagation, type);
+  }
+
+  /** The mount whose root `at` is, and with `recursive` those made below it since. */
+  private mountAndBelow(at: Place, recursive: boolean): MountState[] {
+    const below = recursive ? this.mountsBelow(at.path).map((m) => this.entryStates.get(m)) : [];
+    return [this.mountStateAt(at.node), ...below.filter((s): s is MountState => s !== undefined)];
   }
 
   /** A mount on top at its target, with an id of its own. */
@@ -842,7 +1045,6 @@ export class FakeSyscalls implements Syscalls {
     return node === this.root || this.mountRoots.has(node);
   }
 
-
   /** The mount on top at `path` or above it (its id, and whether `path` is its root); the model's own filesystem, mount 1, below every mount. */
   private mountAt(path: string): { id: bigint; root: boolean } {
     for (let i = this.mounts.length - 1; i >= 0; i--) {
@@ -852,34 +1054,60 @@ export class FakeSyscalls implements Syscalls {
     return { id: 1n, root: path === '/' };
   }
 
-  /** MS_MOVE takes the mount on top at `from` and the mounts made on it since to `at`; what it covered stays where it is. */
-  private moveMounts(from: string, at: string): void {
-    const top = this.mounts.map((m) => m.target).lastIndexOf(from);
-    const moved = this.mounts.filter((m, i) => i >= top && top >= 0 && (m.target === from || m.target.startsWith(from + '/')));
-    const before = moved.map((m) => m.target);
-    for (const m of moved) m.target = posix.join(at, m.target.slice(from.length));
-    this.moveMountRoots(before, moved.map((m) => m.target));
+  /**
+   * MS_MOVE, or move_mount(2) of an attached mount, from `from` to `to`, with do_move_mount()'s
+   * checks (fs/namespace.c; each checked on Linux 6.18), in its order: EINVAL unless `from`
+   * is the root of a mount, for a directory onto a non-directory or the reverse, for a
+   * mount whose parent is shared, and for a tree holding an unbindable mount moved below a
+   * shared one; ELOOP onto the mount itself or below it. Below a shared mount the tree
+   * moved becomes shared.
+   */
+  private moveAttached(rec: SyscallRecord, from: Place, to: Place): void {
+    if (!this.isMountRoot(from.node)) throw this.fail(rec, 'EINVAL');
+    if ((from.node.kind === 'dir') !== (to.node.kind === 'dir')) throw this.fail(rec, 'EINVAL');
+    const moved = this.mountOver(from.chain);
+    if (moved.parent?.propagation.shared) throw this.fail(rec, 'EINVAL');
+    const tree = this.mountAndBelow(from, true);
+    const shared = this.mountOver(to.chain).state.propagation.shared;
+    if (shared && tree.some((s) => s.propagation.unbindable)) throw this.fail(rec, 'EINVAL');
+    if (to.path === from.path || to.path.startsWith(from.path === '/' ? '/' : `${from.path}/`)) throw this.fail(rec, 'ELOOP');
+    this.moveMounts(from.path, to.path, moved.state);
+    if (shared) for (const s of tree) s.propagation.shared = true;
   }
 
-  /** The roots of moved mounts, from the paths `before` to `after`: a path stays one only while another mount is there. */
-  protected moveMountRoots(before: readonly string[], after: readonly string[]): void {
-    // A mount moves with its flags: read-only at its new place if it was.
-    const readOnly = before.map((path) => {
+  /**
+   * MS_MOVE takes the mount on top at `from` (whose state is `top`) and the mounts made on
+   * it since to `at`; what it covered stays where it is.
+   */
+  private moveMounts(from: string, at: string, top: MountState): void {
+    const i = this.mounts.map((m) => m.target).lastIndexOf(from);
+    const moved = i < 0 ? [] : this.mounts.filter((m, j) => j >= i && (m.target === from || m.target.startsWith(from + '/')));
+    // A mount the model held from the start (addMountpoint) moves as its state only.
+    const before = i < 0 ? [from] : moved.map((m) => m.target);
+    const states = i < 0 ? [top] : moved.map((m) => this.entryStates.get(m));
+    for (const m of moved) m.target = posix.join(at, m.target.slice(from.length));
+    this.moveMountRoots(before, i < 0 ? [at] : moved.map((m) => m.target), states);
+  }
+
+  /**
+   * The roots of moved mounts, from the paths `before` to `after`, each with its state
+   * (its flags go along): a path stays a root only while another mount is there.
+   */
+  protected moveMountRoots(before: readonly string[], after: readonly string[], states: readonly (MountState | undefined)[]): void {
+    before.forEach((path, i) => {
       const node = this.node(path, true);
-      return node !== undefined && this.readOnlyRoots.has(node);
+      if (node) this.dropMountState(node, states[i]);
     });
     for (const path of before) {
       const node = this.node(path, true);
-      if (node && !this.mounts.some((m) => m.target === path)) {
-        this.mountRoots.delete(node);
-        this.readOnlyRoots.delete(node);
-      }
+      if (node && this.bare(node)) this.mountRoots.delete(node);
     }
     after.forEach((path, i) => {
       const node = this.node(path, true);
       if (!node) return;
+      const state = states[i];
+      if (state) this.pushMountState(node, state);
       this.mountRoots.add(node);
-      this.setReadOnly(node, readOnly[i]);
     });
   }
 
@@ -895,7 +1123,10 @@ export class FakeSyscalls implements Syscalls {
     const i = this.mounts.map((m) => m.target).lastIndexOf(at);
     // A mount the process started with: the model holds nothing it knows to be on it.
     if (i < 0) {
-      if (found.node !== this.root) this.mountRoots.delete(found.node!);
+      if (found.node !== this.root) {
+        this.mountRoots.delete(found.node!);
+        this.mountStacks.delete(found.node!);
+      }
       return;
     }
     const on = this.mounts.filter((m, j) => j > i && m.target !== at && m.target.startsWith(at === '/' ? '/' : `${at}/`));
@@ -907,9 +1138,8 @@ export class FakeSyscalls implements Syscalls {
       const node = this.node(m.target, true);
       if (!node) continue;
       // What shows again is the mount below, with its own flags, or none made here.
-      const below = this.topMountAt(m.target);
-      this.setReadOnly(node, below !== undefined && this.readOnlyMounts.get(below) === true);
-      if (node !== this.root && below === undefined) this.mountRoots.delete(node);
+      this.dropMountState(node, this.entryStates.get(m));
+      if (this.bare(node) && this.topMountAt(m.target) === undefined) this.mountRoots.delete(node);
     }
   }
 
@@ -927,24 +1157,19 @@ export class FakeSyscalls implements Syscalls {
     const empty = path === '' && (atFlags & AT_EMPTY_PATH) !== 0;
     const node = empty ? this.fdNode(rec, dirfd) : this.walkAt(rec, dirfd, path, (atFlags & AT_SYMLINK_NOFOLLOW) === 0).node;
     if (!node) throw this.fail(rec, 'ENOENT');
-    const detachedTree = empty && this.trees.has(dirfd);
+    const tree = empty ? this.trees.get(dirfd) : undefined;
     // do_mount_setattr(): EINVAL unless the path is the root of a mount.
-    if (!detachedTree && (idmap || !this.isMountRoot(node))) throw this.fail(rec, 'EINVAL');
-    // MOUNT_ATTR_RDONLY set or cleared: on the mount, and with AT_RECURSIVE on those below it too.
+    if (!tree && (idmap || !this.isMountRoot(node))) throw this.fail(rec, 'EINVAL');
+    // MOUNT_ATTR_RDONLY set or cleared, and the propagation type: on the mount, and with AT_RECURSIVE on those below it too.
     const readOnly = (attrSet & MOUNT_ATTR_RDONLY) !== 0n ? true : (attrClr & MOUNT_ATTR_RDONLY) !== 0n ? false : undefined;
-    if (readOnly === undefined) return;
-    const tree = detachedTree ? this.trees.get(dirfd) : undefined;
-    if (tree) {
-      tree.readOnly = readOnly;
-      return;
-    }
-    const at = empty ? this.fds.get(dirfd)!.path : this.resolvedAt(rec, dirfd, path, false, (atFlags & AT_SYMLINK_NOFOLLOW) === 0);
-    this.setReadOnly(node, readOnly, this.topMountAt(at));
-    if ((atFlags & AT_RECURSIVE) === 0) return;
-    for (const m of this.mounts) {
-      if (m.target === at || !m.target.startsWith(at === '/' ? '/' : `${at}/`)) continue;
-      const below = this.node(m.target, true);
-      if (below) this.setReadOnly(below, readOnly, m);
+    const recursive = (atFlags & AT_RECURSIVE) !== 0;
+    const states = tree
+      ? [tree.state, ...(recursive ? tree.submounts.map((s) => s.state) : [])]
+      : this.mountAndBelow(this.placeAt(rec, dirfd, path, empty, (atFlags & AT_SYMLINK_NOFOLLOW) === 0), recursive);
+    if (readOnly) for (const state of states) if (!state.readOnly) this.noWriters(rec, state, false);
+    for (const state of states) {
+      if (readOnly !== undefined) state.readOnly = readOnly;
+      if (propagation !== 0n) state.propagation = changedPropagation(state.propagation, propagation);
     }
   }
 
@@ -953,57 +1178,41 @@ export class FakeSyscalls implements Syscalls {
     // open_tree(2): AT_RECURSIVE only with OPEN_TREE_CLONE; a final symlink followed unless AT_SYMLINK_NOFOLLOW.
     if ((flags & AT_RECURSIVE) !== 0 && (flags & OPEN_TREE_CLONE) === 0) throw this.fail(rec, 'EINVAL');
     const follow = (flags & AT_SYMLINK_NOFOLLOW) === 0;
-    const at = this.resolvedAt(rec, dirfd, path, (flags & AT_EMPTY_PATH) !== 0, follow);
-    const fd = this.openIn(rec, at, follow ? O_PATH : O_PATH | O_NOFOLLOW, 0, [this.rootStep()], 1);
-    // The copy has its source mount's flags (clone_mnt(), fs/namespace.c).
-    if ((flags & OPEN_TREE_CLONE) !== 0) this.trees.set(fd, { source: at, recursive: (flags & AT_RECURSIVE) !== 0, readOnly: this.onReadOnlyMount(this.fds.get(fd)!.chain) });
+    const at = this.placeAt(rec, dirfd, path, (flags & AT_EMPTY_PATH) !== 0, follow);
+    // The copy has its source mount's flags (clone_mnt(), fs/namespace.c); an unbindable mount is not copied (EINVAL, checked on Linux 6.18).
+    const source = this.mountOver(at.chain).state;
+    const clone = (flags & OPEN_TREE_CLONE) !== 0;
+    if (clone && source.propagation.unbindable) throw this.fail(rec, 'EINVAL');
+    const fd = this.openIn(rec, at.path, follow ? O_PATH : O_PATH | O_NOFOLLOW, 0, [this.rootStep()], 1);
+    const recursive = (flags & AT_RECURSIVE) !== 0;
+    if (clone) this.trees.set(fd, { source: at.path, dir: at.node.kind === 'dir', recursive, state: cloneMount(source), submounts: recursive ? this.submountsOf(at.path) : [] });
     return fd;
   }
 
   moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number): void {
     const rec = this.record('moveMount', { fromDirfd, fromPath, toDirfd, toPath, flags });
-    const to = this.resolvedAt(rec, toDirfd, toPath, (flags & MOVE_MOUNT_T_EMPTY_PATH) !== 0);
-    const fresh = fromPath === '' && (flags & MOVE_MOUNT_F_EMPTY_PATH) !== 0 ? this.newMounts.get(fromDirfd) : undefined;
-    if (fresh) {
-      this.attachNewMount(rec, fromDirfd, fresh, to);
+    const to = this.placeAt(rec, toDirfd, toPath, (flags & MOVE_MOUNT_T_EMPTY_PATH) !== 0);
+    const detachedFrom = fromPath === '' && (flags & MOVE_MOUNT_F_EMPTY_PATH) !== 0;
+    const fresh = detachedFrom ? this.newMounts.get(fromDirfd) : undefined;
+    const tree = detachedFrom ? this.trees.get(fromDirfd) : undefined;
+    // A detached mount or tree is attached once (move_mount(2)); an attached mount moves as with MS_MOVE.
+    if (!fresh && !tree) {
+      this.moveAttached(rec, this.placeAt(rec, fromDirfd, fromPath, detachedFrom), to);
       return;
     }
-    const tree = fromPath === '' && (flags & MOVE_MOUNT_F_EMPTY_PATH) !== 0 ? this.trees.get(fromDirfd) : undefined;
-    // A detached tree is attached once (move_mount(2)); an attached mount moves as with MS_MOVE.
-    if (tree === undefined) {
-      const from = this.resolvedAt(rec, fromDirfd, fromPath, (flags & MOVE_MOUNT_F_EMPTY_PATH) !== 0);
-      // do_move_mount(): EINVAL unless the source is the root of a mount.
-      const node = this.node(from, true);
-      if (!node || !this.isMountRoot(node)) throw this.fail(rec, 'EINVAL');
-      this.moveMounts(from, to);
+    // do_move_mount(): a directory onto a directory only, EINVAL otherwise (checked on Linux 6.18); a detached mount's root is a directory.
+    if ((to.node.kind === 'dir') !== (fresh ? true : tree!.dir)) throw this.fail(rec, 'EINVAL');
+    if (fresh) {
+      this.newMounts.delete(fromDirfd);
+      const entry = { ...fresh.entry, target: to.path };
+      this.newMountRoots.set(entry, fresh.root);
+      this.attachTree(to, entry, fresh.state, []);
       return;
     }
     this.trees.delete(fromDirfd);
-    const entry = { source: tree.source, target: to, fstype: null, flags: tree.recursive ? MS_BIND | MS_REC : MS_BIND, data: null };
-    this.addMount(entry);
-    this.bindSources.set(entry, tree.source);
-    const node = this.node(to, true);
-    if (!node) return;
-    this.mountRoots.add(node);
-    this.setReadOnly(node, tree.readOnly, entry);
-  }
-
-  /**
-   * A mount fsmount made, attached at the resolved path `to`. As graft_tree() does, a
-   * directory goes onto a directory only (ENOTDIR). Its root keeps what was made through
-   * its descriptor (newMountRoot); the plain fake shows the old entries at `to`, as for any
-   * mount. The model attaches it once: its descriptor is not followed to where it went.
-   */
-  private attachNewMount(rec: SyscallRecord, fd: number, fresh: { entry: Omit<MountEntry, 'target'>; root: FakeNode; readOnly: boolean }, to: string): void {
-    const node = this.node(to, true);
-    if (node && node.kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
-    this.newMounts.delete(fd);
-    const entry = { ...fresh.entry, target: to };
-    this.addMount(entry);
-    this.newMountRoots.set(entry, fresh.root);
-    if (!node) return;
-    this.mountRoots.add(node);
-    this.setReadOnly(node, fresh.readOnly, entry);
+    const entry = { source: tree!.source, target: to.path, fstype: null, flags: tree!.recursive ? MS_BIND | MS_REC : MS_BIND, data: null };
+    this.bindSources.set(entry, tree!.source);
+    this.attachTree(to, entry, tree!.state, tree!.submounts);
   }
 
   /** The root of the filesystem fsmount made that move_mount attached last at the resolved path `target`, if one is there; not recorded. */
@@ -1012,7 +1221,6 @@ export class FakeSyscalls implements Syscalls {
     return entry && this.newMountRoots.get(entry);
   }
 
-  /** fsopen(2): EINVAL for a flag other than FSOPEN_CLOEXEC; any filesystem type is known. */
   fsopen(fstype: string, flags: number): number {
     const rec = this.record('fsopen', { fstype, flags });
     if ((flags & ~FSOPEN_CLOEXEC) !== 0) throw this.fail(rec, 'EINVAL');
@@ -1069,15 +1277,17 @@ export class FakeSyscalls implements Syscalls {
     context.mounted = true;
     const mode = context.params.map((p) => /^mode=([0-7]+)$/.exec(p)?.[1]).find((m) => m !== undefined);
     const root = this.newNode('dir', mode !== undefined ? parseInt(mode, 8) : context.fstype === 'tmpfs' ? 0o1777 : 0o755);
+    // Its own flags from the attributes, its superblock's from the context's last "ro" or "rw" flag (vfs_parse_sb_flag(), fs/fs_context.c).
+    const sbReadOnly = context.params.filter((p) => p === 'ro' || p === 'rw').pop() === 'ro';
+    const state = newFilesystemMount((attrFlags & MOUNT_ATTR_RDONLY) !== 0n, sbReadOnly);
+    this.pushMountState(root, state);
     this.mountRoots.add(root);
-    const readOnly = (attrFlags & MOUNT_ATTR_RDONLY) !== 0n;
-    if (readOnly) this.readOnlyRoots.add(root);
     let msFlags = atime === MOUNT_ATTR_NOATIME ? MS_NOATIME : atime === MOUNT_ATTR_STRICTATIME ? MS_STRICTATIME : 0n;
     for (const [attr, flag] of ATTR_MOUNT_FLAGS) if ((attrFlags & attr) !== 0n) msFlags |= flag;
     const data = context.params.length === 0 ? null : context.params.join(',');
     // The mount's root as an O_PATH file (fsmount(2)).
     const mountFd = this.detachedFd(detachedMountName(context.fstype), root, true);
-    this.newMounts.set(mountFd, { entry: { source: context.source, fstype: context.fstype, flags: msFlags, data }, root, readOnly });
+    this.newMounts.set(mountFd, { entry: { source: context.source, fstype: context.fstype, flags: msFlags, data }, root, state });
     return mountFd;
   }
 
@@ -1112,23 +1322,26 @@ export class FakeSyscalls implements Syscalls {
 
   pivotRoot(newRoot: string, putOld: string): void {
     const rec = this.record('pivotRoot', { newRoot, putOld });
-    // A relative path starts at the current directory, which the model does not hold.
-    if (!newRoot.startsWith('/') || !putOld.startsWith('/')) return;
+    // A relative path starts at the current directory (runc's pivot_root(".", ".")), not known after a chdir to what the model lacks.
+    if (this.workDirLost && (!newRoot.startsWith('/') || !putOld.startsWith('/'))) return;
     // pivot_root(2) (fs/namespace.c), in the kernel's order: both are directories
-    // (ENOENT, ENOTDIR); neither on the mount of the current root (EBUSY); new_root the
-    // root of a mount, put_old at or below it (EINVAL).
+    // (ENOENT, ENOTDIR); put_old's mount, or the parent of new_root's mount, shared
+    // (EINVAL; so is the parent of the current root's mount, which the model does not
+    // hold); neither on the mount of the current root (EBUSY); new_root the root of a
+    // mount, put_old at or below it (EINVAL). Each checked on Linux 6.18.
     const to = this.lookupDir(rec, newRoot);
     const old = this.lookupDir(rec, putOld);
+    if (this.mountOver(old.chain).state.propagation.shared || this.mountOver(to.chain).parent?.propagation.shared) throw this.fail(rec, 'EINVAL');
     const rootMount = this.mountAt('/').id;
-    const onRoot = (at: { path: string; node: FakeNode }) => at.node === this.root || (!this.isMountRoot(at.node) && this.mountAt(at.path).id === rootMount);
+    const onRoot = (at: Place) => at.node === this.root || (!this.isMountRoot(at.node) && this.mountAt(at.path).id === rootMount);
     if (onRoot(to) || onRoot(old)) throw this.fail(rec, 'EBUSY');
     if (!this.isMountRoot(to.node)) throw this.fail(rec, 'EINVAL');
     if (old.path !== to.path && !old.path.startsWith(`${to.path}/`)) throw this.fail(rec, 'EINVAL');
   }
 
   /** lookup(), ENOTDIR for what is not a directory (LOOKUP_DIRECTORY). */
-  private lookupDir(rec: SyscallRecord, path: string): { path: string; node: FakeNode } {
-    const at = this.lookup(rec, path);
+  private lookupDir(rec: SyscallRecord, path: string): Place {
+    const at = this.placeOf(rec, this.walk(rec, path, true));
     if (at.node.kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
     return at;
   }
@@ -1180,12 +1393,49 @@ export class FakeSyscalls implements Syscalls {
     this.changed(rec, path, true).perm = mode & 0o7777;
   }
 
+  /**
+   * The current directory, where relative paths start: a directory of the model. A path
+   * that is missing or not a directory is not refused (as the kernel would, ENOENT or
+   * ENOTDIR); it leaves the current directory unknown (workDirLost).
+   */
   chdir(path: string): void {
-    this.record('chdir', { path });
+    const rec = this.record('chdir', { path });
+    let found: Found | undefined;
+    try {
+      found = this.walk(rec, path, true);
+    } catch (err) {
+      if (!(err instanceof SyscallError)) throw err;
+    }
+    const dir = found?.node?.kind === 'dir' ? this.chainOf(found) : undefined;
+    this.setWorkDir(dir);
   }
 
+  /** fchdir(2): EBADF for a descriptor that is not open, ENOTDIR for one of what is not a directory. */
   fchdir(fd: number): void {
-    this.openDescriptor(this.record('fchdir', { fd }), fd);
+    const rec = this.record('fchdir', { fd });
+    this.openDescriptor(rec, fd);
+    const entry = this.fds.get(fd);
+    // A standard stream the model holds no file for: not a directory it knows.
+    if (!entry) return this.setWorkDir(undefined);
+    if (this.last(entry.chain).kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
+    this.setWorkDir(entry.chain);
+  }
+
+  /** The current directory as the chain of directories down to it, or unknown (undefined). */
+  private setWorkDir(chain: Step[] | undefined): void {
+    this.workDir = chain && [...chain];
+    this.workDirLost = chain === undefined;
+  }
+
+  /** Where a path starts: the model's root for an absolute one, else the current directory (the root while it is unknown). */
+  private startOf(path: string): Step[] {
+    return path.startsWith('/') || this.workDir === undefined ? [this.rootStep()] : this.workDir;
+  }
+
+  /** The current directory's path, as a descriptor of it would name it. */
+  private workDirPath(): string {
+    const chain = this.workDir ?? [this.rootStep()];
+    return chain[0].name === '' ? '/' + chain.slice(1).map((s) => s.name).join('/') : chain.map((s) => s.name).join('/');
   }
 
   chroot(path: string): void {
@@ -1203,7 +1453,7 @@ export class FakeSyscalls implements Syscalls {
     const rec = this.record('open', { path, flags, mode });
     // /dev/tty is the process's controlling terminal (tty(4)).
     if (path === '/dev/tty' && !this.session.terminal) throw this.fail(rec, 'ENXIO');
-    return this.openIn(rec, path, flags, mode, [this.rootStep()], 1);
+    return this.openIn(rec, path, flags, mode, this.startOf(path), 1);
   }
 
   openat(dirfd: number, path: string, flags: number, mode: number): number {
@@ -1831,7 +2081,7 @@ export class FakeSyscalls implements Syscalls {
    */
   private readonly socketPeers = new Map<object, object>();
   /** For each of sentMessages: the socket's open file it was sent on, and the file it passed (a detached tree's source too). */
-  private readonly sentFrom: { socket: object; node?: FakeNode; tree?: { source: string; recursive: boolean; readOnly: boolean } }[] = [];
+  private readonly sentFrom: { socket: object; node?: FakeNode; tree?: DetachedTree }[] = [];
   /** The indexes of the sentMessages recvFdMessage has taken. */
   private readonly received = new Set<number>();
 
@@ -2158,7 +2408,7 @@ export class FakeSyscalls implements Syscalls {
 
   /** The path an *at call names: `path` joined onto the directory open as `dirfd`, when the fake knows it. */
   private atPath(dirfd: number, path: string): string {
-    const dir = dirfd === AT_FDCWD ? '/' : this.fds.get(dirfd)?.path;
+    const dir = dirfd === AT_FDCWD ? this.workDirPath() : this.fds.get(dirfd)?.path;
     if (dir === undefined || path.startsWith('/')) return path;
     return path === '' ? dir : posix.join(dir, path);
   }
@@ -2236,7 +2486,7 @@ export class FakeSyscalls implements Syscalls {
    * openat2's `resolve` bits, a link it would follow is ELOOP instead (openat2(2)): any
    * with RESOLVE_NO_SYMLINKS, a magic link with it or RESOLVE_NO_MAGICLINKS.
    */
-  private walk(rec: SyscallRecord, path: string, follow: boolean, from: Step[] = [this.rootStep()], floor = 1, resolve = 0n): Found {
+  private walk(rec: SyscallRecord, path: string, follow: boolean, from: Step[] = this.startOf(path), floor = 1, resolve = 0n): Found {
     if (path === '') throw this.fail(rec, 'ENOENT');
     // A trailing slash (or "/.") asks for a directory: a final symlink is followed, and
     // anything else found is ENOTDIR (path_resolution(7)).
@@ -2303,22 +2553,6 @@ export class FakeSyscalls implements Syscalls {
     return found.node;
   }
 
-  /** The resolved absolute path an *at call names: `path` from `dirfd`, or with `empty` and an empty path, the descriptor's own file. */
-  private resolvedAt(rec: SyscallRecord, dirfd: number, path: string, empty: boolean, follow = true): string {
-    if (path === '' && empty) {
-      const entry = this.fds.get(dirfd);
-      if (!entry) throw this.fail(rec, 'EBADF');
-      return entry.path;
-    }
-    return this.pathFound(rec, this.walkAt(rec, dirfd, path, follow));
-  }
-
-  /** The resolved absolute path of an existing `path`, symlinks followed, and its node. */
-  private lookup(rec: SyscallRecord, path: string): { path: string; node: FakeNode } {
-    const found = this.walk(rec, path, true);
-    return { path: this.pathFound(rec, found), node: found.node! };
-  }
-
   /** The absolute path of what a lookup found; ENOENT when it found nothing. */
   private pathFound(rec: SyscallRecord, found: Found): string {
     if (!found.node) throw this.fail(rec, 'ENOENT');
@@ -2345,7 +2579,7 @@ export class FakeSyscalls implements Syscalls {
 
   /** The directory chain relative paths start from: dirfd's, or `/` for AT_FDCWD. */
   private dirChain(rec: SyscallRecord, dirfd: number, path: string): Step[] {
-    if (dirfd === AT_FDCWD) return [this.rootStep()];
+    if (dirfd === AT_FDCWD) return this.startOf(path);
     const entry = this.fds.get(dirfd);
     if (entry) return entry.chain;
     if (path.startsWith('/')) return [this.rootStep()];
@@ -2371,7 +2605,10 @@ export class FakeSyscalls implements Syscalls {
     const fd = this.newFd();
     // A file outside every directory (a pseudo-terminal's peer, a socket), opened again through its magic link, keeps its name.
     const opened = chain[0].name === '' ? '/' + chain.slice(1).map((s) => s.name).join('/') : chain.map((s) => s.name).join('/');
-    this.fds.set(fd, (flags & O_PATH) !== 0 ? { path: opened, chain, pathOnly: true } : { path: opened, chain });
+    const entry: FdEntry = (flags & O_PATH) !== 0 ? { path: opened, chain, pathOnly: true } : { path: opened, chain };
+    // A regular file open for writing holds write access to its mount (a device, a FIFO or a socket none).
+    if ((flags & O_PATH) === 0 && (flags & O_ACCMODE) !== O_RDONLY && node.kind === 'file') entry.writing = this.mountOver(chain).state;
+    this.fds.set(fd, entry);
     this.fdPaths.set(fd, opened);
     this.fdMounts.set(fd, this.mountAt(opened));
     return fd;

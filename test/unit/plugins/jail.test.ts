@@ -20,7 +20,8 @@ function line(id: number, mountpoint: string, fstype: string, root = '/', parent
 
 function setup(over: Parameters<typeof makeConfig>[0] = {}, mountinfo: string[] = [line(1, '/', 'ext4')]) {
   const sys = new FakeSyscalls();
-  sys.addDir(R);
+  // The rootfs is the root of a mount, as prepare-root's bind leaves it: pivot_root needs one.
+  sys.addDir(R).addMountpoint(R);
   sys.addFile('/proc/self/mountinfo', mountinfo.join('\n') + '\n');
   const run = () => new Orchestrator(sys, silentLogger, [], [new JailStep(sys)]).run(makeConfig({ rootfs: R, ...over }));
   return { sys, run };
