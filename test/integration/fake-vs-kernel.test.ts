@@ -1,0 +1,352 @@
+/**
+ * The fake port (src/core/syscalls/fake.ts) against the running kernel: each scenario makes
+ * the same calls on FakeSyscalls and, in a child under `unshare -m --propagation private`
+ * (../helpers/in-namespace.ts), on LinuxSyscalls, and each call's outcome (made, or the
+ * errno) must be the same. Needs root.
+ *
+ * A scenario's calls start on a fresh directory, `dir`, with a tmpfs mounted on it. The
+ * fake's mounts hide nothing (a bind shows the target's own entries, not the source's), so
+ * a scenario makes each name it uses at a bind's target before the bind, as in the source,
+ * and never makes the same name through two binds of one filesystem. A pivot_root that is
+ * made changes the child's root and not the fake's: it is a scenario's last call.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as k from '../../src/core/constants';
+import { FakeSyscalls } from '../../src/core/syscalls/fake';
+import { runInMountNamespace } from '../helpers/in-namespace';
+
+const describeAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
+
+/** One call's outcome: its label and 'made' or the errno name. */
+type Outcome = [string, string];
+
+/**
+ * Defines `step(label, fn)`, which runs one call and keeps its outcome in `out`; a thrown
+ * error without an errno name is no outcome and ends the scenario.
+ */
+const STEP = `
+const out = [];
+const step = (label, fn) => {
+  try { fn(); out.push([label, 'made']); }
+  catch (e) { if (typeof e.code !== 'string') throw e; out.push([label, e.code]); }
+};
+`;
+
+/** Runs `body` on a fake whose model holds `dir`, refusing changes below read-only mounts as the kernel does. */
+function onFake(dir: string, body: string): Outcome[] {
+  const sys = new FakeSyscalls().addDir(dir);
+  sys.refuseReadOnlyWrites = true;
+  return new Function('sys', 'dir', 'k', `${STEP}\n${body}\nreturn out;`)(sys, dir, k) as Outcome[];
+}
+
+/** Runs `body` on the real port in a throwaway mount namespace. */
+function onKernel(dir: string, body: string): Outcome[] {
+  const script = [
+    "const { LinuxSyscalls } = require('./src/core/syscalls/linux');",
+    "const k = require('./src/core/constants');",
+    'const sys = new LinuxSyscalls();',
+    `const dir = ${JSON.stringify(dir)};`,
+    STEP,
+    body,
+    'process.stdout.write(JSON.stringify(out));',
+  ].join('\n');
+  const r = runInMountNamespace(script);
+  if (r.status !== 0) throw new Error(`child exited with ${r.status ?? r.signal}:\n${r.stderr}`);
+  return JSON.parse(r.stdout) as Outcome[];
+}
+
+/** The scenarios: what each shows, its calls, and the outcomes the kernel gives (Linux 6.18), which the fake must give too. */
+const SCENARIOS: [string, string, Outcome[]][] = [
+  [
+    'a remount without MS_BIND makes the superblock read-only for every bind of it; MS_REMOUNT|MS_BIND changes one mount only',
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+for (const d of ['a', 'b']) sys.mkdir(dir + '/' + d, 0o755);
+sys.mount('tmpfs', dir + '/a', 'tmpfs', 0n, null);
+sys.mount(dir + '/a', dir + '/b', null, k.MS_BIND, null);
+step('remount a ro', () => sys.mount(null, dir + '/a', null, k.MS_REMOUNT | k.MS_RDONLY, null));
+step('mkdir b/y', () => sys.mkdir(dir + '/b/y', 0o755));
+step('mkdir a/y', () => sys.mkdir(dir + '/a/y', 0o755));
+step('open O_CREAT b/f', () => sys.close(sys.open(dir + '/b/f', k.O_WRONLY | k.O_CREAT | k.O_CLOEXEC, 0o644)));
+step('symlink b/l', () => sys.symlink('x', dir + '/b/l'));
+step('mknod b/n', () => sys.mknod(dir + '/b/n', k.S_IFIFO | 0o644, 0n));
+step('remount,bind rw b', () => sys.mount(null, dir + '/b', null, k.MS_REMOUNT | k.MS_BIND, null));
+step('mkdir b/y', () => sys.mkdir(dir + '/b/y', 0o755));
+step('remount rw b', () => sys.mount(null, dir + '/b', null, k.MS_REMOUNT, null));
+step('mkdir b/y2', () => sys.mkdir(dir + '/b/y2', 0o755));
+step('mkdir a/y3', () => sys.mkdir(dir + '/a/y3', 0o755));
+step('remount,bind ro b', () => sys.mount(null, dir + '/b', null, k.MS_REMOUNT | k.MS_BIND | k.MS_RDONLY, null));
+step('mkdir b/y4', () => sys.mkdir(dir + '/b/y4', 0o755));
+`,
+    [
+      ['remount a ro', 'made'],
+      ['mkdir b/y', 'EROFS'],
+      ['mkdir a/y', 'EROFS'],
+      ['open O_CREAT b/f', 'EROFS'],
+      ['symlink b/l', 'EROFS'],
+      ['mknod b/n', 'EROFS'],
+      ['remount,bind rw b', 'made'],
+      ['mkdir b/y', 'EROFS'],
+      ['remount rw b', 'made'],
+      ['mkdir b/y2', 'made'],
+      ['mkdir a/y3', 'EROFS'],
+      ['remount,bind ro b', 'made'],
+      ['mkdir b/y4', 'EROFS'],
+    ],
+  ],
+  [
+    'a filesystem mounted MS_RDONLY is read-only by its superblock; MS_RDONLY on a bind is ignored',
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+for (const d of ['c', 'e']) sys.mkdir(dir + '/' + d, 0o755);
+sys.mount('tmpfs', dir + '/c', 'tmpfs', k.MS_RDONLY, null);
+step('remount,bind rw c', () => sys.mount(null, dir + '/c', null, k.MS_REMOUNT | k.MS_BIND, null));
+step('mkdir c/x', () => sys.mkdir(dir + '/c/x', 0o755));
+step('mount_setattr c clear RDONLY', () => sys.mountSetattr(k.AT_FDCWD, dir + '/c', 0, 0n, k.MOUNT_ATTR_RDONLY, 0n));
+step('mkdir c/x', () => sys.mkdir(dir + '/c/x', 0o755));
+step('bind c to e, MS_RDONLY', () => sys.mount(dir + '/c', dir + '/e', null, k.MS_BIND | k.MS_RDONLY, null));
+step('mkdir e/x', () => sys.mkdir(dir + '/e/x', 0o755));
+step('remount rw c', () => sys.mount(null, dir + '/c', null, k.MS_REMOUNT, null));
+step('mkdir c/x', () => sys.mkdir(dir + '/c/x', 0o755));
+step('mkdir e/z', () => sys.mkdir(dir + '/e/z', 0o755));
+`,
+    [
+      ['remount,bind rw c', 'made'],
+      ['mkdir c/x', 'EROFS'],
+      ['mount_setattr c clear RDONLY', 'made'],
+      ['mkdir c/x', 'EROFS'],
+      ['bind c to e, MS_RDONLY', 'made'],
+      ['mkdir e/x', 'EROFS'],
+      ['remount rw c', 'made'],
+      ['mkdir c/x', 'made'],
+      ['mkdir e/z', 'made'],
+    ],
+  ],
+  [
+    'making a mount read-only while a regular file is open for writing through it is EBUSY',
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+for (const d of ['w', 'v']) sys.mkdir(dir + '/' + d, 0o755);
+sys.mount('tmpfs', dir + '/w', 'tmpfs', 0n, null);
+sys.mount(dir + '/w', dir + '/v', null, k.MS_BIND, null);
+const fd = sys.open(dir + '/w/f', k.O_WRONLY | k.O_CREAT | k.O_CLOEXEC, 0o644);
+sys.close(sys.open(dir + '/w/f', k.O_RDONLY | k.O_CLOEXEC, 0));
+step('remount ro w', () => sys.mount(null, dir + '/w', null, k.MS_REMOUNT | k.MS_RDONLY, null));
+step('remount,bind ro w', () => sys.mount(null, dir + '/w', null, k.MS_REMOUNT | k.MS_BIND | k.MS_RDONLY, null));
+step('mount_setattr w RDONLY', () => sys.mountSetattr(k.AT_FDCWD, dir + '/w', 0, k.MOUNT_ATTR_RDONLY, 0n, 0n));
+step('remount,bind ro v', () => sys.mount(null, dir + '/v', null, k.MS_REMOUNT | k.MS_BIND | k.MS_RDONLY, null));
+step('remount ro v', () => sys.mount(null, dir + '/v', null, k.MS_REMOUNT | k.MS_RDONLY, null));
+sys.close(fd);
+step('remount ro v', () => sys.mount(null, dir + '/v', null, k.MS_REMOUNT | k.MS_RDONLY, null));
+`,
+    [
+      ['remount ro w', 'EBUSY'],
+      ['remount,bind ro w', 'EBUSY'],
+      ['mount_setattr w RDONLY', 'EBUSY'],
+      ['remount,bind ro v', 'made'],
+      ['remount ro v', 'EBUSY'],
+      ['remount ro v', 'made'],
+    ],
+  ],
+  [
+    'MS_BIND|MS_REC copies the mounts below the source with their own flags and superblocks, but an unbindable one; MS_BIND copies none',
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+for (const d of ['s', 't', 'u']) sys.mkdir(dir + '/' + d, 0o755);
+sys.mount('tmpfs', dir + '/s', 'tmpfs', 0n, null);
+// The same names in the source and at the targets: the fake shows a target's own.
+for (const d of ['a', 'b', 'c']) sys.mkdir(dir + '/s/' + d, 0o755);
+for (const at of ['t', 'u']) for (const d of ['a', 'b', 'c', 'b/in']) sys.mkdir(dir + '/' + at + '/' + d, 0o755);
+sys.mount('tmpfs', dir + '/s/a', 'tmpfs', k.MS_RDONLY, null);
+sys.mount('tmpfs', dir + '/s/b', 'tmpfs', 0n, null);
+sys.mkdir(dir + '/s/b/in', 0o755);
+sys.mount('tmpfs', dir + '/s/b/in', 'tmpfs', 0n, null);
+sys.mount(null, dir + '/s/b', null, k.MS_REMOUNT | k.MS_BIND | k.MS_RDONLY, null);
+sys.mount('tmpfs', dir + '/s/c', 'tmpfs', 0n, null);
+sys.mount(null, dir + '/s/c', null, k.MS_UNBINDABLE, null);
+step('rbind s to t', () => sys.mount(dir + '/s', dir + '/t', null, k.MS_BIND | k.MS_REC, null));
+step('bind s to u', () => sys.mount(dir + '/s', dir + '/u', null, k.MS_BIND, null));
+step('mkdir t/a/x', () => sys.mkdir(dir + '/t/a/x', 0o755));
+step('mkdir t/b/x', () => sys.mkdir(dir + '/t/b/x', 0o755));
+step('mkdir t/b/in/x', () => sys.mkdir(dir + '/t/b/in/x', 0o755));
+step('mkdir t/c/x', () => sys.mkdir(dir + '/t/c/x', 0o755));
+step('mkdir u/a/y', () => sys.mkdir(dir + '/u/a/y', 0o755));
+step('mkdir u/b/y', () => sys.mkdir(dir + '/u/b/y', 0o755));
+step('remount,bind rw t/b', () => sys.mount(null, dir + '/t/b', null, k.MS_REMOUNT | k.MS_BIND, null));
+step('mkdir t/b/z', () => sys.mkdir(dir + '/t/b/z', 0o755));
+step('mkdir s/b/z2', () => sys.mkdir(dir + '/s/b/z2', 0o755));
+step('umount t/a', () => sys.umount2(dir + '/t/a', 0));
+step('umount u/a', () => sys.umount2(dir + '/u/a', 0));
+step('umount t', () => sys.umount2(dir + '/t', 0));
+step('umount t, MNT_DETACH', () => sys.umount2(dir + '/t', k.MNT_DETACH));
+step('bind s/c to u/c', () => sys.mount(dir + '/s/c', dir + '/u/c', null, k.MS_BIND, null));
+`,
+    [
+      ['rbind s to t', 'made'],
+      ['bind s to u', 'made'],
+      ['mkdir t/a/x', 'EROFS'],
+      ['mkdir t/b/x', 'EROFS'],
+      ['mkdir t/b/in/x', 'made'],
+      ['mkdir t/c/x', 'made'],
+      ['mkdir u/a/y', 'made'],
+      ['mkdir u/b/y', 'made'],
+      ['remount,bind rw t/b', 'made'],
+      ['mkdir t/b/z', 'made'],
+      ['mkdir s/b/z2', 'EROFS'],
+      ['umount t/a', 'made'],
+      ['umount u/a', 'EINVAL'],
+      ['umount t', 'EBUSY'],
+      ['umount t, MNT_DETACH', 'made'],
+      ['bind s/c to u/c', 'EINVAL'],
+    ],
+  ],
+  [
+    'MS_MOVE and move_mount: the kinds, a shared parent, an unbindable mount below a shared one, a move into itself',
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+for (const d of ['a', 'b', 'c', 'p', 'q']) sys.mkdir(dir + '/' + d, 0o755);
+for (const f of ['file', 'file2']) sys.close(sys.open(dir + '/' + f, k.O_WRONLY | k.O_CREAT | k.O_CLOEXEC, 0o644));
+sys.mount('tmpfs', dir + '/a', 'tmpfs', 0n, null);
+sys.mkdir(dir + '/a/sub', 0o755);
+step('move a onto file', () => sys.mount(dir + '/a', dir + '/file', null, k.MS_MOVE, null));
+sys.mount(dir + '/file', dir + '/file', null, k.MS_BIND, null);
+step('move file onto b', () => sys.mount(dir + '/file', dir + '/b', null, k.MS_MOVE, null));
+step('move_mount file onto b', () => sys.moveMount(k.AT_FDCWD, dir + '/file', k.AT_FDCWD, dir + '/b', 0));
+step('move a into a/sub', () => sys.mount(dir + '/a', dir + '/a/sub', null, k.MS_MOVE, null));
+step('move a onto a', () => sys.mount(dir + '/a', dir + '/a', null, k.MS_MOVE, null));
+step('move a/sub, no mount', () => sys.mount(dir + '/a/sub', dir + '/b', null, k.MS_MOVE, null));
+sys.mount('tmpfs', dir + '/p', 'tmpfs', 0n, null);
+sys.mkdir(dir + '/p/m', 0o755);
+sys.mount('tmpfs', dir + '/p/m', 'tmpfs', 0n, null);
+sys.mount(null, dir + '/p', null, k.MS_SHARED, null);
+step('move p/m from a shared parent', () => sys.mount(dir + '/p/m', dir + '/q', null, k.MS_MOVE, null));
+sys.mount(null, dir + '/p', null, k.MS_PRIVATE, null);
+sys.mount(null, dir + '/p/m', null, k.MS_UNBINDABLE, null);
+sys.mount(dir + '/c', dir + '/c', null, k.MS_BIND, null);
+sys.mount(null, dir + '/c', null, k.MS_SHARED, null);
+step('move unbindable p/m below shared c', () => sys.mount(dir + '/p/m', dir + '/c', null, k.MS_MOVE, null));
+step('move p below shared c', () => sys.mount(dir + '/p', dir + '/c', null, k.MS_MOVE, null));
+step('bind unbindable p/m', () => sys.mount(dir + '/p/m', dir + '/q', null, k.MS_BIND, null));
+step('move file onto file2', () => sys.mount(dir + '/file', dir + '/file2', null, k.MS_MOVE, null));
+step('move p/m onto q', () => sys.mount(dir + '/p/m', dir + '/q', null, k.MS_MOVE, null));
+step('move a below shared c', () => sys.mount(dir + '/a', dir + '/c', null, k.MS_MOVE, null));
+step('move the mount on top at c, whose parent (the bind of c) is shared', () => sys.mount(dir + '/c', dir + '/b', null, k.MS_MOVE, null));
+`,
+    [
+      ['move a onto file', 'EINVAL'],
+      ['move file onto b', 'EINVAL'],
+      ['move_mount file onto b', 'EINVAL'],
+      ['move a into a/sub', 'ELOOP'],
+      ['move a onto a', 'ELOOP'],
+      ['move a/sub, no mount', 'EINVAL'],
+      ['move p/m from a shared parent', 'EINVAL'],
+      ['move unbindable p/m below shared c', 'EINVAL'],
+      ['move p below shared c', 'EINVAL'],
+      ['bind unbindable p/m', 'EINVAL'],
+      ['move file onto file2', 'made'],
+      ['move p/m onto q', 'made'],
+      ['move a below shared c', 'made'],
+      ['move the mount on top at c, whose parent (the bind of c) is shared', 'EINVAL'],
+    ],
+  ],
+  [
+    'move_mount of a detached mount onto a file is EINVAL; open_tree of an unbindable mount EINVAL; a clone keeps the superblock',
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+for (const d of ['src', 'dst', 'ro']) sys.mkdir(dir + '/' + d, 0o755);
+sys.close(sys.open(dir + '/file', k.O_WRONLY | k.O_CREAT | k.O_CLOEXEC, 0o644));
+const context = sys.fsopen('tmpfs', k.FSOPEN_CLOEXEC);
+sys.fsconfig(context, k.FSCONFIG_CMD_CREATE, null, null, 0);
+const fresh = sys.fsmount(context, k.FSMOUNT_CLOEXEC, 0n);
+step('move_mount fsmount onto file', () => sys.moveMount(fresh, '', k.AT_FDCWD, dir + '/file', k.MOVE_MOUNT_F_EMPTY_PATH));
+const clone = sys.openTree(k.AT_FDCWD, dir + '/src', k.OPEN_TREE_CLONE | k.O_CLOEXEC);
+step('move_mount clone onto file', () => sys.moveMount(clone, '', k.AT_FDCWD, dir + '/file', k.MOVE_MOUNT_F_EMPTY_PATH));
+sys.mount(dir + '/src', dir + '/src', null, k.MS_BIND, null);
+sys.mount(null, dir + '/src', null, k.MS_UNBINDABLE, null);
+step('open_tree clone of unbindable src', () => sys.close(sys.openTree(k.AT_FDCWD, dir + '/src', k.OPEN_TREE_CLONE | k.O_CLOEXEC)));
+sys.mount('tmpfs', dir + '/ro', 'tmpfs', k.MS_RDONLY, null);
+const roClone = sys.openTree(k.AT_FDCWD, dir + '/ro', k.OPEN_TREE_CLONE | k.O_CLOEXEC);
+step('mount_setattr clone clear RDONLY', () => sys.mountSetattr(roClone, '', k.AT_EMPTY_PATH, 0n, k.MOUNT_ATTR_RDONLY, 0n));
+step('move_mount clone onto dst', () => sys.moveMount(roClone, '', k.AT_FDCWD, dir + '/dst', k.MOVE_MOUNT_F_EMPTY_PATH));
+step('mkdir dst/x', () => sys.mkdir(dir + '/dst/x', 0o755));
+`,
+    [
+      ['move_mount fsmount onto file', 'EINVAL'],
+      ['move_mount clone onto file', 'EINVAL'],
+      ['open_tree clone of unbindable src', 'EINVAL'],
+      ['mount_setattr clone clear RDONLY', 'made'],
+      ['move_mount clone onto dst', 'made'],
+      ['mkdir dst/x', 'EROFS'],
+    ],
+  ],
+  [
+    'pivot_root(".", "."): relative to the current directory; EINVAL for a shared parent of new_root, a shared put_old, a current directory that is no mount\'s root',
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+for (const d of ['r', 'r/old', 's']) sys.mkdir(dir + '/' + d, 0o755);
+sys.close(sys.open(dir + '/r/file', k.O_WRONLY | k.O_CREAT | k.O_CLOEXEC, 0o644));
+sys.mount(dir + '/r', dir + '/r', null, k.MS_BIND, null);
+sys.mount(null, dir, null, k.MS_SHARED, null);
+sys.chdir(dir + '/r');
+step('pivot . . , parent shared', () => sys.pivotRoot('.', '.'));
+sys.mount(null, dir, null, k.MS_PRIVATE, null);
+sys.mount(null, dir + '/r', null, k.MS_SHARED, null);
+step('pivot . . , new root shared', () => sys.pivotRoot('.', '.'));
+step('pivot . file', () => sys.pivotRoot('.', 'file'));
+step('pivot . missing', () => sys.pivotRoot('.', 'missing'));
+sys.mount('tmpfs', dir + '/r/old', 'tmpfs', 0n, null);
+step('pivot . old, old mounted below shared r', () => sys.pivotRoot('.', 'old'));
+sys.mount(null, dir + '/r/old', null, k.MS_PRIVATE, null);
+sys.mount(null, dir + '/r', null, k.MS_SLAVE, null);
+sys.chdir(dir + '/s');
+step('pivot . . in s', () => sys.pivotRoot('.', '.'));
+sys.fchdir(sys.open(dir + '/r/old', k.O_PATH | k.O_DIRECTORY | k.O_CLOEXEC, 0));
+step('pivot .. .', () => sys.pivotRoot('..', '.'));
+`,
+    [
+      ['pivot . . , parent shared', 'EINVAL'],
+      ['pivot . . , new root shared', 'EINVAL'],
+      ['pivot . file', 'ENOTDIR'],
+      ['pivot . missing', 'ENOENT'],
+      ['pivot . old, old mounted below shared r', 'EINVAL'],
+      ['pivot . . in s', 'EINVAL'],
+      ['pivot .. .', 'made'],
+    ],
+  ],
+  [
+    'pivot_root(".", ".") into a shared new_root with put_old a private mount below it is made',
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+for (const d of ['r', 'r/old']) sys.mkdir(dir + '/' + d, 0o755);
+sys.mount(dir + '/r', dir + '/r', null, k.MS_BIND, null);
+sys.mount('tmpfs', dir + '/r/old', 'tmpfs', 0n, null);
+sys.mount(null, dir + '/r', null, k.MS_SHARED, null);
+sys.chdir(dir + '/r');
+step('pivot . old', () => sys.pivotRoot('.', 'old'));
+`,
+    [['pivot . old', 'made']],
+  ],
+];
+
+describeAsRoot('FakeSyscalls answers as the kernel does (a child mount namespace)', () => {
+  let base: string;
+  let caseNo = 0;
+
+  beforeAll(() => {
+    // realpath: the kernel and the fake name the same resolved paths.
+    base = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-fake-vs-kernel-')));
+  });
+  afterAll(() => {
+    fs.rmSync(base, { recursive: true, force: true });
+  });
+
+  test.each(SCENARIOS)('%s', (_, body, expected) => {
+    const dir = path.join(base, `case-${++caseNo}`);
+    fs.mkdirSync(dir);
+    const kernel = onKernel(dir, body);
+    expect(kernel).toEqual(expected);
+    expect(onFake(dir, body)).toEqual(kernel);
+  });
+});
