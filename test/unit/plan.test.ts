@@ -754,6 +754,25 @@ describe('PlanSyscalls', () => {
     expect(sys.readdir('/proc/sys')).toEqual(expect.arrayContaining(['kernel']));
   });
 
+  test('the mounts below an MS_REC bind\'s source show at the target with their state (a read-only one refuses there too), listed as mounts of their own; a remount without MS_BIND makes the superblock read-only for every bind of it', () => {
+    const sys = new PlanSyscalls();
+    const r = path.join(tmp, 'rootfs');
+    const src = path.join(tmp, 'src');
+    sys.mkdir(path.join(src, 'ro'), 0o755);
+    sys.mount('tmpfs', path.join(src, 'ro'), 'tmpfs', MS_RDONLY, null);
+    sys.mount(src, path.join(r, 'data'), null, MS_BIND | MS_REC, null);
+    expect(sys.mounts.map((m) => m.target)).toEqual([path.join(src, 'ro'), path.join(r, 'data'), path.join(r, 'data/ro')]);
+    expect(() => sys.mkdir(path.join(r, 'data/ro/x'), 0o755)).toThrow('EROFS');
+    sys.mkdir(path.join(r, 'data/x'), 0o755);
+    // The bind's superblock is the host's: a remount of it without MS_BIND reaches its source as well.
+    sys.mount(null, path.join(r, 'data'), null, MS_REMOUNT | MS_RDONLY, null);
+    expect(() => sys.mkdir(path.join(src, 'y'), 0o755)).toThrow('EROFS');
+    expect(() => sys.umount2(path.join(r, 'data'), 0)).toThrow('EBUSY');
+    sys.umount2(path.join(r, 'data'), MNT_DETACH);
+    expect(sys.mounts.map((m) => m.target)).toEqual([path.join(src, 'ro')]);
+    expect(sys.readdir(path.join(r, 'data'))).toEqual(['under']);
+  });
+
   test("a mount fsmount made shows at the target move_mount puts it, with what was made through its descriptor; the image's directory shows again once it is unmounted (tmpcopyup's detached tmpfs)", () => {
     const sys = new PlanSyscalls();
     const r = path.join(tmp, 'rootfs');

@@ -11,9 +11,11 @@
  *   source's), proc and sysfs show a fresh mirror of the
  *   host's /proc and /sys (the same kernel answers inside the container), anything else
  *   (tmpfs, mqueue, overlay, ...) an empty directory, a devpts one with its ptmx. Remounts, propagation
- *   changes, moves and unmounts leave the model as it is, but for the read-only flag:
- *   a change below a read-only mount is EROFS (FakeSyscalls.refuseReadOnlyWrites), the
- *   flag going with the mount's tree. A mount on the process's root goes on top of it,
+ *   changes, moves and unmounts leave the model as it is, but for each mount's state
+ *   (syscalls/mount-state.ts): its own read-only flag, its superblock's and its
+ *   propagation, which go with the mount's tree; a change below a read-only mount is
+ *   EROFS (FakeSyscalls.refuseReadOnlyWrites). The mounts an MS_REC bind copies show
+ *   through the bind's view of its source as the mounts they copy, with their state. A mount on the process's root goes on top of it,
  *   where only ".." from the root reaches it (graft).
  * - chroot(2) and pivot_root(2) make the new root the model's `/`, so the steps after the
  *   jail (cwd, /dev/null, masks, sysctls, the program's lookup) resolve their container
@@ -211,6 +213,15 @@ export class PlanSyscalls extends DryRunSyscalls {
     const tree = bind ? this.node(source ?? '', true) : this.newFilesystem(fstype);
     if (tree) this.placeMount(at, tree, bind, under);
     if (tree && !bind) this.fresh.add(tree);
+  }
+
+  /**
+   * None: the mounts an MS_REC bind takes along show through the bind's view of its
+   * source (graft), where they are the mounts they copy; the directories at their paths
+   * before the bind is grafted are the ones it covers.
+   */
+  protected override submountRoot(_target: string): FakeNode | undefined {
+    return undefined;
   }
 
   /**

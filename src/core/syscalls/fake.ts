@@ -904,8 +904,13 @@ export class FakeSyscalls implements Syscalls {
       if (sub.bindSource !== undefined) this.bindSources.set(copy, sub.bindSource);
       if (sub.root !== undefined) this.newMountRoots.set(copy, sub.root);
       if (shared) sub.state.propagation.shared = true;
-      this.attachMount(copy, this.node(copy.target, true), sub.state);
+      this.attachMount(copy, this.submountRoot(copy.target), sub.state);
     }
+  }
+
+  /** The node a mount a recursive copy took along is attached on: what the resolved `target` names in the model. */
+  protected submountRoot(target: string): FakeNode | undefined {
+    return this.node(target, true);
   }
 
   /** The mounts made below the resolved `path` since the mount it is on, oldest first: those on that mount, or on them, below it. */
