@@ -41,7 +41,8 @@ export interface RunPipelineOptions extends PipelineOptions {
   syscalls?: Syscalls;
 }
 
-export type PlanApiOptions = PipelineOptions & Omit<PlanOptions, 'plugins' | 'baseDir' | 'extra' | 'logger'>;
+/** A run through the API opens no --log file: `log` is the CLI's. */
+export type PlanApiOptions = PipelineOptions & Omit<PlanOptions, 'plugins' | 'baseDir' | 'extra' | 'logger' | 'log'>;
 
 function pluginSetup(opts: PipelineOptions): Pick<KernelOptions, 'plugins' | 'baseDir' | 'extra' | 'logger'> {
   const list = typeof opts.plugins === 'string' ? pluginsFromFile(opts.plugins) : { plugins: opts.plugins, baseDir: opts.baseDir };

@@ -5,6 +5,7 @@
  * changes nothing. A step that would fail ends the plan: the calls up to it are printed,
  * the error goes to stderr, and the exit status is the one `run` would have.
  */
+import path = require('path');
 import type { CliOptions } from './args';
 import { CLOSED_FD_ENV, closedByLauncher, listenFdsOf } from '../core/passed-fds';
 import { cliLogger, loadRunConfig } from './run';
@@ -18,7 +19,9 @@ export function plan(opts: CliOptions): number {
   const closedFd = closedByLauncher(process.env, process.pid);
   delete process.env[CLOSED_FD_ENV];
   const logger = cliLogger(opts);
-  const result = buildPlan(config, { logger, modelChecked: true, closedFd, queries: opts.queries, ...pluginsFromFile(opts.plugins) });
+  // The --log file the run would open and pass on, which this process's logger has open already.
+  const log = opts.log ? path.resolve(opts.log) : undefined;
+  const result = buildPlan(config, { logger, modelChecked: true, closedFd, queries: opts.queries, ...(log === undefined ? {} : { log }), ...pluginsFromFile(opts.plugins) });
   process.stdout.write(opts.format === 'json' ? JSON.stringify(planToJson(result), null, 2) + '\n' : formatPlanText(result));
   if (result.error === undefined) return 0;
   throw result.error;

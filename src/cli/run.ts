@@ -8,7 +8,7 @@
  * core/namespaces.ts), otherwise it goes on in this process: plugins, namespaces, the
  * pipeline, and execve into the container.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync, readlinkSync, writeSync } from 'fs';
+import { closeSync, fstatSync, readFileSync, readSync, readlinkSync, writeSync } from 'fs';
 import { constants } from 'os';
 import path = require('path');
 import type { RootfsConfig } from '../core/config/model';
@@ -18,6 +18,7 @@ import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY } from '../core/constants';
 import { markCloseOnExec } from '../core/cloexec';
 import { ConfigError } from '../core/errors';
 import { defaultContainerId } from '../core/hooks';
+import { openLogFile as openLogOnPort } from '../core/log-file';
 import {
   checkUserNamespaceMaps,
   enterNamespaces,
@@ -202,18 +203,14 @@ export function cliLogger(opts: CliOptions): Logger {
 }
 
 /**
- * In the first process of a relaunch: the --log file `opts` names, opened for appending
- * (close-on-exec, as libuv opens every file) with this process's rights, on the host,
- * as runc opens its log before it starts its init; given to the relaunch
- * (RELAUNCH_LOG_FD) and written to by this process's logger too (logFds).
+ * The --log file `opts` names, opened for appending through the port (core/log-file.ts),
+ * with this process's rights: in the first process of a relaunch, on the host, as runc
+ * opens its log before it starts its init, given to the relaunch (RELAUNCH_LOG_FD);
+ * without a relaunch, before the namespaces are entered. Written to by this process's
+ * logger (logFds).
  */
-function openLogFile(opts: CliOptions, file: string): number {
-  let fd: number;
-  try {
-    fd = openSync(file, 'a', 0o640);
-  } catch (err) {
-    throw logOpenError(file, err);
-  }
+function openLogFile(sys: Syscalls, opts: CliOptions, file: string): number {
+  const fd = openLogOnPort(sys, file);
   logFds.set(opts, fd);
   return fd;
 }
@@ -308,7 +305,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // The runtime's hooks go to the starter, where mountkit was started, through descriptor 3 (core/runtime-hooks.ts).
   if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...relaunched }, plan, opts, sys);
   // Opened here, on the host, and passed on: the relaunch may not open it (core/relaunch.ts RELAUNCH_LOG_FD).
-  const log = opts.log ? openLogFile(opts, path.resolve(opts.log)) : undefined;
+  const log = opts.log ? openLogFile(sys, opts, path.resolve(opts.log)) : undefined;
   let logger: Logger | undefined;
   const warn = (message: string): void => {
     (logger ??= cliLogger(opts)).warn(message);
@@ -786,6 +783,8 @@ export function exitStatus(status: number | null, signal: NodeJS.Signals | null)
  */
 function runHere(config: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: Syscalls): number {
   const { createKernel, pluginsFromFile } = require('../core/kernel') as typeof import('../core/kernel');
+  // Opened here unless its starter passed it (a relaunch's): plan shows the open where the run makes it.
+  if (opts.log && !logFds.has(opts)) openLogFile(sys, opts, path.resolve(opts.log));
   const logger = cliLogger(opts);
   const maps = mapsBesidePath(config);
   if (maps) logger.warn(maps);

@@ -85,6 +85,7 @@ export const O_CREAT = 0o100;
 export const O_EXCL = 0o200;
 export const O_NOCTTY = 0o400;
 export const O_TRUNC = 0o1000;
+export const O_APPEND = 0o2000;
 export const O_NONBLOCK = 0o4000;
 // O_DIRECTORY and O_NOFOLLOW are not the same on every architecture: asm-generic has
 // 0200000 and 0400000 (x86_64), arm and arm64 have 040000 and 0100000 (their

@@ -2,10 +2,14 @@
  * Runs that share a --log file: each line tells which run wrote it (the pid, as the host
  * sees it, and the container's id), and when, in both formats.
  */
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
+import { ARG_NAMES } from '../../bench/syscall-list';
+import { O_APPEND, O_CLOEXEC, O_CREAT, O_WRONLY } from '../../src/core/constants';
+import { QUERY_SYSCALLS } from '../../src/core/syscalls/fake';
+import type { SyscallName } from '../../src/core/syscalls/types';
 import { BUSYBOX, busyboxConfig, makeBundle } from '../conformance/harness';
 import { BIN, LAUNCHER } from '../helpers/cli';
 
@@ -141,4 +145,60 @@ maybe('a --log file with a user namespace', () => {
     },
     60_000,
   );
+});
+
+maybe('mountkit plan --log, against a traced run (bench/preload.js)', () => {
+  const PRELOAD = path.join(__dirname, '..', '..', 'bench', 'preload.js');
+
+  test.each([
+    ['a pid namespace (a relaunch)', [{ type: 'pid' }, { type: 'mount' }]],
+    ['a mount namespace alone (no relaunch)', [{ type: 'mount' }]],
+  ])('%s: the plan shows the --log file\'s calls as the traced run makes them: opened by the process that starts the run; after a relaunch, taken from descriptor 8 and 8 closed', (_, namespaces) => {
+    const c = busyboxConfig(['true']);
+    c.linux = { namespaces };
+    const b = makeBundle(c);
+    const logs = mkdtempSync(path.join(tmpdir(), 'mountkit-logs-'));
+    try {
+      const log = path.join(logs, 'run.log');
+      const trace = path.join(logs, 'trace.jsonl');
+      const run = spawnSync(process.execPath, ['-r', PRELOAD, BIN, 'run', '--bundle', b.dir, '--log', log], { env: { ...process.env, MOUNTKIT_BENCH_TRACE: trace, MOUNTKIT_BENCH_ARGS: '1' }, encoding: 'utf8' });
+      expect([run.status, run.stderr]).toEqual([0, '']);
+      // One line per process that made port calls: the run's starter and, after a relaunch, the relaunched one, which makes the execve.
+      const processes = readFileSync(trace, 'utf8').trimEnd().split('\n').map((l) => (JSON.parse(l) as { calls: [string, string, string, unknown[]][] }).calls.map(([op, , , args]) => ({ op, args })));
+      const plan = spawnSync(process.execPath, [BIN, 'plan', '--bundle', b.dir, '--format', 'json', '--log', log], { encoding: 'utf8' });
+      expect(plan.status).toBe(0);
+      const planned = (JSON.parse(plan.stdout) as { calls: { op: string; args: Record<string, unknown> }[] }).calls;
+      const relaunch = planned.findIndex((p) => p.op === 'relaunch');
+      const effect = (call: { op: string }) => !QUERY_SYSCALLS.has(call.op as SyscallName);
+      // Descriptor numbers differ between a run and a plan: the calls by op and their other arguments.
+      const blank = (args: Record<string, unknown>) => Object.fromEntries(Object.entries(args).map(([k, v]) => [k, ['fd', 'oldfd', 'newfd'].includes(k) && v !== 8 ? '*' : v]));
+      const asPlanned = (calls: { op: string; args: unknown[] }[]) => calls.filter(effect).map((call) => ({ op: call.op, args: blank(Object.fromEntries(ARG_NAMES[call.op as SyscallName].map((name, i) => [name, call.args[i]]).filter(([, v]) => v !== undefined))) }));
+      const ofPlan = (calls: { op: string; args: Record<string, unknown> }[]) => calls.map((call) => ({ op: call.op, args: blank(call.args) }));
+      const starter = asPlanned(processes.find((p) => p.at(-1)?.op !== 'execve') ?? processes[0]);
+      const opened = { op: 'open', args: { path: log, flags: O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode: 0o640 } };
+      if (relaunch < 0) {
+        // The process that runs the pipeline opens it before it enters the namespaces.
+        expect(processes).toHaveLength(1);
+        expect(ofPlan(planned.slice(0, 3))).toEqual([{ op: 'cloexecFrom', args: { first: 3 } }, { op: 'dupCloexec', args: { fd: '*', lowest: 3 } }, opened]);
+        expect(starter.slice(0, 4)).toEqual(ofPlan(planned.slice(0, 4)));
+        return;
+      }
+      expect(ofPlan(planned.slice(0, relaunch))).toEqual([{ op: 'cloexecFrom', args: { first: 3 } }, { op: 'dupCloexec', args: { fd: '*', lowest: 3 } }, opened]);
+      expect(starter.slice(0, relaunch)).toEqual(ofPlan(planned.slice(0, relaunch)));
+      const relaunched = asPlanned(processes.find((p) => p.at(-1)?.op === 'execve')!);
+      const plannedRelaunched = ofPlan(planned.slice(relaunch + 1));
+      expect(plannedRelaunched.slice(0, 6)).toEqual([
+        { op: 'setParentDeathSignal', args: { signal: 9 } },
+        { op: 'cloexecFrom', args: { first: 3 } },
+        { op: 'dupCloexec', args: { fd: '*', lowest: 3 } },
+        { op: 'dupCloexec', args: { fd: 8, lowest: 3 } },
+        { op: 'close', args: { fd: 8 } },
+        { op: 'setCloexec', args: { fd: '*' } },
+      ]);
+      expect(relaunched.slice(0, 6)).toEqual(plannedRelaunched.slice(0, 6));
+    } finally {
+      b.cleanup();
+      rmSync(logs, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

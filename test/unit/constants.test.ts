@@ -2,7 +2,7 @@ import { constants as fsConstants } from 'fs';
 import * as k from '../../src/core/constants';
 
 describe('open(2) flags are those of the platform Node runs on', () => {
-  test.each(['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_CREAT', 'O_EXCL', 'O_NOCTTY', 'O_TRUNC', 'O_NONBLOCK', 'O_DIRECTORY', 'O_NOFOLLOW'] as const)('%s', (name) => {
+  test.each(['O_RDONLY', 'O_WRONLY', 'O_RDWR', 'O_CREAT', 'O_EXCL', 'O_NOCTTY', 'O_TRUNC', 'O_APPEND', 'O_NONBLOCK', 'O_DIRECTORY', 'O_NOFOLLOW'] as const)('%s', (name) => {
     expect(k[name]).toBe(fsConstants[name]);
   });
 

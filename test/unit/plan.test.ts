@@ -26,12 +26,15 @@ import {
   MS_REC,
   MS_REMOUNT,
   OPEN_TREE_CLONE,
+  O_APPEND,
   O_CLOEXEC,
+  O_CREAT,
   O_NOCTTY,
   O_DIRECTORY,
   O_PATH,
   O_RDONLY,
   O_RDWR,
+  O_WRONLY,
   RESOLVE_IN_ROOT,
   S_IFCHR,
   makedev,
@@ -180,6 +183,55 @@ describe('buildPlan', () => {
       ['namespaces', { op: 'setns', fd: 102, nstype: CLONE_NEWNET }],
       ['namespaces', { op: 'close', fd: 102 }],
     ]);
+  });
+
+  test('--log FILE with a relaunch: the first process opens it before the relaunch, the relaunched process takes its copy from descriptor 8 and closes 8, as run does', () => {
+    const config = makeConfig({ mounts: [makeMount({ type: 'tmpfs', destination: '/tmp', flags: MS_NOSUID })], namespaces: [{ type: 'pid' }, { type: 'mount' }] });
+    const sys = fakeRoot().addDir('/var/log');
+    const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside, log: '/var/log/run.log' });
+    expect(plan.calls.slice(0, 10).map((c) => [c.phase, c.plugin, c.record])).toEqual([
+      ['namespaces', 'launcher', { op: 'cloexecFrom', first: 3 }],
+      ['namespaces', 'launcher', { op: 'dupCloexec', fd: 2, lowest: 3 }],
+      ['namespaces', 'launcher', { op: 'open', path: '/var/log/run.log', flags: O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode: 0o640 }],
+      ['namespaces', 'launcher', { op: 'relaunch', argv: ['unshare', '--pid', '--mount', '--propagation', 'unchanged', '--', ...PID_NAMESPACE_PARENT] }],
+      ['namespaces', 'launcher', { op: 'setParentDeathSignal', signal: 9 }],
+      ['namespaces', 'launcher', { op: 'cloexecFrom', first: 3 }],
+      ['namespaces', 'launcher', { op: 'dupCloexec', fd: 2, lowest: 3 }],
+      // The log's copy above the numbers the passed descriptors take, then its number 8 freed.
+      ['namespaces', 'launcher', { op: 'dupCloexec', fd: 8, lowest: 3 }],
+      ['namespaces', 'launcher', { op: 'close', fd: 8 }],
+      ['namespaces', 'launcher', { op: 'setCloexec', fd: 3 }],
+    ]);
+    expect(sys.node('/var/log/run.log')?.perm).toBe(0o640 & ~0o022);
+    // The first process keeps its descriptor (101); the relaunched process's copy (103) leads to the same file, 8 is closed.
+    expect([101, 103].map((fd) => [sys.openFds().includes(fd), sys.pathOf(fd)])).toEqual([
+      [true, '/var/log/run.log'],
+      [true, '/var/log/run.log'],
+    ]);
+    expect(sys.openFds()).not.toContain(8);
+    expect(plan.complete).toBe(true);
+  });
+
+  test('--log FILE without a relaunch: opened before the namespaces are entered, kept; without --log, no open', () => {
+    const config = makeConfig({ mounts: [makeMount({ type: 'tmpfs', destination: '/tmp', flags: MS_NOSUID })], namespaces: [{ type: 'mount' }] });
+    const plan = buildPlan(config, { syscalls: fakeRoot().addDir('/var/log'), plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside, log: '/var/log/run.log' });
+    expect(plan.calls.slice(0, 4).map((c) => c.record)).toEqual([
+      { op: 'cloexecFrom', first: 3 },
+      { op: 'dupCloexec', fd: 2, lowest: 3 },
+      { op: 'open', path: '/var/log/run.log', flags: O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode: 0o640 },
+      { op: 'unshare', flags: CLONE_NEWNS },
+    ]);
+    expect(plan.calls.filter((c) => c.record.op === 'close' && (c.record as { fd: number }).fd === 101)).toEqual([]);
+    const without = buildPlan(config, { syscalls: fakeRoot(), plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside });
+    expect(without.calls.slice(0, 3).map((c) => c.record.op)).toEqual(['cloexecFrom', 'dupCloexec', 'unshare']);
+  });
+
+  test('--log FILE that cannot be opened (its directory missing): a configuration error naming it, and the plan stops there', () => {
+    const config = makeConfig({ namespaces: [{ type: 'pid' }, { type: 'mount' }] });
+    const plan = buildPlan(config, { syscalls: fakeRoot(), plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside, log: '/nowhere/run.log' });
+    expect(plan.error).toBeInstanceOf(ConfigError);
+    expect((plan.error as Error).message).toBe('--log "/nowhere/run.log": cannot be opened (ENOENT)');
+    expect(plan.calls.map((c) => c.record.op)).toEqual(['cloexecFrom', 'dupCloexec', 'open']);
   });
 
   test('a pid namespace joined by path: joined here, then the relaunch (no fork), this thread back in its own, then the relaunched process', () => {

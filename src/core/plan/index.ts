@@ -25,7 +25,8 @@ import { descriptorsOf } from './format';
 import { idMapToolsInPath } from '../programs';
 import { releaseConsole, takeConsole, type ConsoleEnds } from '../console-ends';
 import { idmapCopyRequest, sendIdmappedCopy } from '../idmapped-tree';
-import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, type RelaunchDescriptors } from '../relaunch';
+import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../relaunch';
+import { openLogFile } from '../log-file';
 import { FIRST_PASSED_FD, checkPassedOpen, passedCount, relaunchChannelFd } from '../passed-fds';
 import { eventLine } from '../runtime-channel';
 import { keepStderr } from '../streams';
@@ -52,6 +53,12 @@ export interface PlanOptions {
    * one this process has open is the caller's.
    */
   closedFd?: number;
+  /**
+   * The run's --log file, an absolute path: the process that starts the run opens it, and
+   * a relaunch's passes it on RELAUNCH_LOG_FD, which the relaunched process takes
+   * (cli/run.ts, core/log-file.ts). Default: none.
+   */
+  log?: string;
   /** Also list the calls that only read (stat, lstat, fstat, readlink, readdir, readFile); default false. */
   queries?: boolean;
   /** Check the config against the host first, as `mountkit run` does; default true. */
@@ -142,6 +149,9 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     markCloseOnExec(sys, FIRST_INHERITED_FD);
     // The copy of stderr run's messages go to (core/streams.ts keepStderr), in every process.
     keepStderr(sys, FIRST_INHERITED_FD);
+    // The --log file, opened by the process that starts the run (core/log-file.ts): before
+    // a relaunch, on the host, to be passed on; without one, before the namespaces.
+    const log = opts.log === undefined ? undefined : openLogFile(sys, opts.log);
     if (outer.relaunch.length) {
       // As run does them: what a relaunch into a user namespace is given (core/relaunch.ts),
       // then the pid namespace joined by path, the relaunch, this thread back in its own pid
@@ -151,6 +161,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       // The runtime channel is the socket spawn gives it on RELAUNCH_STARTER_FD.
       sys.inheritSocket(RELAUNCH_STARTER_FD);
       for (const [there, here] of passed.passed) sys.inheritDescriptor(there, here);
+      if (log !== undefined) sys.inheritDescriptor(RELAUNCH_LOG_FD, log);
       const passedAt = relaunchPassedAt(config, outer.relaunch[0] === 'nsenter');
       for (let i = 0; i < passedCount(config); i++) sys.inheritDescriptor(passedAt + i, FIRST_PASSED_FD + i);
       if (passedCount(config)) relaunched = { passedFdsAt: passedAt };
@@ -164,6 +175,8 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       if (pidOne) sys.setParentDeathSignal(PARENT_DEATH_SIGNAL);
       markCloseOnExec(sys, FIRST_INHERITED_FD);
       keepStderr(sys, FIRST_INHERITED_FD);
+      // Its copy of the --log file, above the numbers the passed descriptors take (core/relaunch.ts).
+      if (log !== undefined) takeRelaunchLog(sys, FIRST_INHERITED_FD);
       relaunched = { ...relaunched, ...takeRelaunchDescriptors(sys, config, innerLaunch.joinedByLauncher === true, pidOne) };
       // The first process makes each idmapped copy when the relaunched process asks for it,
       // from inside that process's mount namespace (core/idmapped-tree.ts), which a plan
