@@ -1,5 +1,6 @@
 import { constants } from 'os';
 import { inspect } from 'util';
+import { MS_BIND, MS_MOVE, MS_PRIVATE, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from './constants';
 
 /**
  * Names the kernel's headers give only as another's alias (include/uapi/asm-generic/
@@ -132,6 +133,23 @@ export class SyscallError extends MountkitError {
     this.name = 'SyscallError';
     this.code = code;
   }
+}
+
+/** mount(2) flags whose call takes no filesystem type or data: a bind, a move, a propagation change (mount(2)). */
+const NO_FILESYSTEM = MS_BIND | MS_MOVE | MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE;
+
+/**
+ * What a failed mount(2) of a filesystem names beside its source and target: the type when
+ * the source does not say it (a device, "none") and the data, which the kernel reads for
+ * that type and whose bad option is the usual EINVAL (mount(2) has no log to say which);
+ * nothing for a bind, a move or a propagation change, which read neither.
+ */
+export function mountDetail(source: string | null, fstype: string | null, flags: bigint, data: string | null): string | undefined {
+  if ((flags & NO_FILESYSTEM) !== 0n) return undefined;
+  const parts: string[] = [];
+  if (fstype !== null && fstype !== '' && fstype !== source) parts.push(`type ${JSON.stringify(fstype)}`);
+  if (data !== null && data !== '') parts.push(`data ${JSON.stringify(data)}`);
+  return parts.length ? parts.join(', ') : undefined;
 }
 
 /** A step failed for a reason that is not a single syscall (a bad device node, a failing command). */

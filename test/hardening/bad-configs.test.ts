@@ -331,13 +331,13 @@ const RUNTIME_ERRORS: Case[] = [
     name: 'an unknown filesystem type (the kernel: ENODEV)',
     edit: mount({ destination: '/tmp', type: 'nosuchfs', source: 'none' }),
     status: 1,
-    stderr: 'mounts: plugin default mounts[2] "/tmp": mount "none" -> "BUNDLE/rootfs/tmp": ENODEV',
+    stderr: 'mounts: plugin default mounts[2] "/tmp": mount "none" -> "BUNDLE/rootfs/tmp": ENODEV (type "nosuchfs")',
   },
   {
     name: 'an unknown option word, handed to tmpfs as data (EINVAL)',
     edit: mount({ destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['rsideways'] }),
     status: 1,
-    stderr: 'mounts: plugin tmpfs mounts[2] "/tmp": mount "tmpfs" -> "BUNDLE/rootfs/tmp": EINVAL',
+    stderr: 'mounts: plugin tmpfs mounts[2] "/tmp": mount "tmpfs" -> "BUNDLE/rootfs/tmp": EINVAL (data "mode=0755,rsideways")',
   },
   {
     name: 'a file bound onto a directory (ENOTDIR)',
@@ -373,7 +373,7 @@ const RUNTIME_ERRORS: Case[] = [
       c.mounts.push({ destination: '/tmp', type: 'nosuchfs', source: 'none' });
     },
     status: 1,
-    stderr: 'mounts: plugin default mounts[2] "/tmp": mount "none" -> "BUNDLE/rootfs/tmp": ENODEV',
+    stderr: 'mounts: plugin default mounts[2] "/tmp": mount "none" -> "BUNDLE/rootfs/tmp": ENODEV (type "nosuchfs")',
   },
 ];
 

@@ -67,7 +67,7 @@ maybe('overlay example plugin', () => {
       mkdirSync(path.join(b.dir, 'layers', 'lower'), { recursive: true });
       const r = runMountkit(b.dir);
       expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/^mountkit: mounts: plugin default mounts\[2\] "\/data": mount "overlay" -> .*: E[A-Z]+\n$/);
+      expect(r.stderr).toMatch(/^mountkit: mounts: plugin default mounts\[2\] "\/data": mount "overlay" -> .*: E[A-Z]+ \(data "lowerdir=layers\/lower,upperdir=layers\/upper,workdir=layers\/work"\)\n$/);
       expect(existsSync(path.join(b.dir, 'layers', 'upper'))).toBe(false);
     } finally {
       b.cleanup();

@@ -200,7 +200,7 @@ describe('plan names each mount of a config built with makeMount by its position
       [0, '/a'],
       [1, '/b'],
     ]);
-    expect((result.error as Error).message).toBe('mounts: plugin tmpfs mounts[1] "/b": mount "tmpfs" -> "/bundle/rootfs/b": EINVAL');
+    expect((result.error as Error).message).toBe('mounts: plugin tmpfs mounts[1] "/b": mount "tmpfs" -> "/bundle/rootfs/b": EINVAL (data "mode=0755")');
   });
 });
 

@@ -1,4 +1,5 @@
-import { ConfigError, MountkitError, PluginError, StartupError, StepError, SyscallError, errnoName, errnoNumber } from '../../src/core/errors';
+import { ConfigError, MountkitError, PluginError, StartupError, StepError, SyscallError, errnoName, errnoNumber, mountDetail } from '../../src/core/errors';
+import { MS_BIND, MS_MOVE, MS_NOSUID, MS_PRIVATE, MS_REC, MS_REMOUNT, MS_SLAVE } from '../../src/core/constants';
 
 describe('ConfigError shows the value on one line, whatever it is', () => {
   const deep: unknown[] = [];
@@ -81,4 +82,18 @@ describe("an errno's name is the kernel's, where Node's table has an alias of th
     expect(errnoName(errnoNumber(name))).toBe(name);
     expect(new SyscallError('fork', errnoNumber(alias)).message).toBe(`fork: ${name}`);
   });
+});
+
+describe('mountDetail: what a failed mount(2) names beside its source and target', () => {
+  test.each<[string, string | null, string | null, bigint, string | null, string | undefined]>([
+    ['a filesystem whose source says its type: the data', 'tmpfs', 'tmpfs', MS_NOSUID, 'nr_inodes=zz', 'data "nr_inodes=zz"'],
+    ['a device: its type and data', '/dev/vdb', 'ext4', 0n, 'errors=remount-ro', 'type "ext4", data "errors=remount-ro"'],
+    ['no data', 'proc', 'proc', 0n, null, undefined],
+    ['empty data and a source of its own', 'none', 'mqueue', 0n, '', 'type "mqueue"'],
+    ['a remount reads both', 'tmpfs', 'tmpfs', MS_REMOUNT, 'size=1k', 'data "size=1k"'],
+    ['a bind reads neither', '/src', 'bind', MS_BIND | MS_REC, 'mode=755', undefined],
+    ['a move', '/a', null, MS_MOVE, null, undefined],
+    ['a propagation change', null, null, MS_PRIVATE | MS_REC, null, undefined],
+    ['a slave one with data', null, 'none', MS_SLAVE, 'x', undefined],
+  ])('%s', (_what, source, fstype, flags, data, expected) => expect(mountDetail(source, fstype, flags, data)).toBe(expected));
 });

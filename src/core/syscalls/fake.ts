@@ -23,7 +23,7 @@
 import { ANONYMOUS_SESSION_KEYRING } from '../keyring';
 import { posix } from 'path';
 import { CAPABILITIES } from '../capabilities';
-import { SyscallError, errnoNumber } from '../errors';
+import { SyscallError, errnoNumber, mountDetail } from '../errors';
 import {
   AT_EMPTY_PATH,
   AT_FDCWD,
@@ -482,6 +482,11 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
 
 export function errorName(op: string): string {
   return KERNEL_NAMES[op] ?? op;
+}
+
+/** What an error of the real port adds to a call's name, paths and errno: mount(2)'s type and data (mountDetail). */
+function errorDetail(rec: SyscallRecord): string | undefined {
+  return rec.op === 'mount' ? mountDetail(rec.source, rec.fstype, rec.flags, rec.data) : undefined;
 }
 
 /** What a descriptor holds: the path its magic link names, the directories to its file, and whether it is an O_PATH one. */
@@ -2219,7 +2224,7 @@ export class FakeSyscalls implements Syscalls {
       }
     }
     errno ??= this.failPositions.get(position);
-    if (errno !== undefined) throw new SyscallError(errorName(op), errno, this.errorPaths(rec));
+    if (errno !== undefined) throw new SyscallError(errorName(op), errno, this.errorPaths(rec), errorDetail(rec));
     return rec;
   }
 
@@ -2408,7 +2413,7 @@ export class FakeSyscalls implements Syscalls {
   }
 
   private fail(rec: SyscallRecord, code: string): SyscallError {
-    return new SyscallError(errorName(rec.op), errnoNumber(code), this.errorPaths(rec));
+    return new SyscallError(errorName(rec.op), errnoNumber(code), this.errorPaths(rec), errorDetail(rec));
   }
 
   /** The path an *at call names: `path` joined onto the directory open as `dirfd`, when the fake knows it. */

@@ -10,7 +10,7 @@ import fs = require('fs');
 import { LITTLE_ENDIAN, O_NONBLOCK } from '../constants';
 import path = require('path');
 import type * as Koffi from 'koffi';
-import { StepError, SyscallError, errnoNumber } from '../errors';
+import { StepError, SyscallError, errnoNumber, mountDetail } from '../errors';
 import { idMapText, mappingToolArgs, mapsOnlyOwnId } from '../idmap';
 import { ANONYMOUS_SESSION_KEYRING, keyPermissions } from '../keyring';
 import { ID_MAP_TOOLS, envRecord, executableFile, programInPath } from '../programs';
@@ -696,8 +696,10 @@ export class LinuxSyscalls implements Syscalls {
   mount(source: string | null, target: string, fstype: string | null, flags: bigint, data: string | null): void {
     // koffi converts a BigInt argument to unsigned long directly, bit 31 and above included.
     const ret = libc().mount(source, target, fstype, flags, data);
-    if (source === null) check('mount', ret, target);
-    else check('mount', ret, source, target);
+    if (ret < 0) {
+      const errno = koffi.errno();
+      throw new SyscallError('mount', errno, named(source === null ? [target] : [source, target]), mountDetail(source, fstype, flags, data));
+    }
   }
 
   umount2(target: string, flags: number): void {

@@ -127,7 +127,7 @@ runAsRoot('cgroup handler, real mounts', () => {
     });
     expect(r.error).toMatchObject({
       name: 'PluginError',
-      message: `mounts: plugin cgroup mounts[2] "/bad": mount "cgroup" -> "${rootfs}/bad": EINVAL`,
+      message: `mounts: plugin cgroup mounts[2] "/bad": mount "cgroup" -> "${rootfs}/bad": EINVAL (type "cgroup2", data "no_such_option")`,
     });
     const [m] = mountsAt(r.mountinfo, path.join(rootfs, 'sys/fs/cgroup'));
     expect(m).toMatchObject({ fstype: 'cgroup2', source: 'cgroup', root: '/', options: 'ro,nosuid,nodev,noexec,relatime' });

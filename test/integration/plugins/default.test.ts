@@ -60,7 +60,7 @@ runAsRoot('default handler, real mounts', () => {
   test('a failing mount is a PluginError and leaves nothing mounted', () => {
     const mounts = [makeMount({ index: 0, type: 'tmpfs', destination: '/bad', data: 'size=notanumber' })];
     const r = realRun({ config: makeConfig({ rootfs, mounts }), plugins: ['builtin:default'] });
-    expect(r.error).toMatchObject({ name: 'PluginError', message: `mounts: plugin default mounts[0] "/bad": mount "tmpfs" -> "${rootfs}/bad": EINVAL` });
+    expect(r.error).toMatchObject({ name: 'PluginError', message: `mounts: plugin default mounts[0] "/bad": mount "tmpfs" -> "${rootfs}/bad": EINVAL (data "size=notanumber")` });
     expect(mountsAt(r.mountinfo, path.join(rootfs, 'bad'))).toEqual([]);
   });
 });
