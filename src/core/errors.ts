@@ -148,9 +148,12 @@ export function mountDetail(source: string | null, fstype: string | null, flags:
   if ((flags & NO_FILESYSTEM) !== 0n) return undefined;
   const parts: string[] = [];
   if (fstype !== null && fstype !== '' && fstype !== source) parts.push(`type ${JSON.stringify(fstype)}`);
-  if (data !== null && data !== '') parts.push(`data ${JSON.stringify(data)}`);
+  if (data !== null && data !== '') parts.push(`data ${JSON.stringify(data.replace(SECRET_OPTION, '$1=***'))}`);
   return parts.length ? parts.join(', ') : undefined;
 }
+
+/** Options whose value is a secret (cifs/smb3's password and password2, ceph's secret): an error, which logs keep, shows *** in its place. */
+const SECRET_OPTION = /(?<=^|,)(password2?|pass|secret)=[^,]*/g;
 
 /** A step failed for a reason that is not a single syscall (a bad device node, a failing command). */
 export class StepError extends MountkitError {

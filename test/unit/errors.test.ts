@@ -95,5 +95,7 @@ describe('mountDetail: what a failed mount(2) names beside its source and target
     ['a move', '/a', null, MS_MOVE, null, undefined],
     ['a propagation change', null, null, MS_PRIVATE | MS_REC, null, undefined],
     ['a slave one with data', null, 'none', MS_SLAVE, 'x', undefined],
+    ['secrets shown as ***', '//srv/share', 'cifs', 0n, 'username=u,password=p,w,password2=q,vers=3.0', 'type "cifs", data "username=u,password=***,w,password2=***,vers=3.0"'],
+    ["ceph's secret, and a key that only ends like one", 'mon:/', 'ceph', 0n, 'name=admin,secret=AQB==,mypass=ok', 'type "ceph", data "name=admin,secret=***,mypass=ok"'],
   ])('%s', (_what, source, fstype, flags, data, expected) => expect(mountDetail(source, fstype, flags, data)).toBe(expected));
 });
