@@ -135,15 +135,28 @@ export interface PidsCgroup {
   path: string;
 }
 
+/** Where cgroup v2 is mounted: /sys/fs/cgroup, or on a hybrid host (systemd's layout, cgroup v1's hierarchies in a tmpfs there) /sys/fs/cgroup/unified. */
+export const CGROUP2_MOUNT = '/sys/fs/cgroup';
+export const HYBRID_CGROUP2_MOUNT = '/sys/fs/cgroup/unified';
+
+/**
+ * A file the root of a cgroup v2 hierarchy has (cgroup-v2.rst, "cgroup.controllers"),
+ * and the tmpfs a hybrid or cgroup v1 host mounts its hierarchies in has not: cgroup v2
+ * is mounted at CGROUP2_MOUNT when it is there. The mount table would tell for certain;
+ * one stat(2) is what bin/mountkit can afford, which asks the same.
+ */
+export const CGROUP2_ROOT_FILE = `${CGROUP2_MOUNT}/cgroup.controllers`;
+
 /**
  * This process's pids cgroup in the text of /proc/self/cgroup ("ID:CONTROLLERS:PATH",
  * cgroups(7)): that of cgroup v1's pids hierarchy ("N:pids:PATH", mounted at
- * /sys/fs/cgroup/pids) when there is one, else cgroup v2's ("0::PATH", mounted at
- * /sys/fs/cgroup). A controller is bound to one hierarchy: a hybrid host's cgroup v2,
- * whose line comes last, has no pids controller when a v1 hierarchy has it. Read as the
- * cgroup plugin reads it (parseProcCgroup); a text that does not parse names none.
+ * /sys/fs/cgroup/pids) when there is one, else cgroup v2's ("0::PATH", mounted where
+ * `cgroup2Mount` says, asked only then). A controller is bound to one hierarchy: a hybrid
+ * host's cgroup v2, whose line comes last, has no pids controller when a v1 hierarchy has
+ * it. Read as the cgroup plugin reads it (parseProcCgroup); a text that does not parse
+ * names none.
  */
-export function pidsCgroups(text: string): PidsCgroup[] {
+export function pidsCgroups(text: string, cgroup2Mount: () => string = () => CGROUP2_MOUNT): PidsCgroup[] {
   let entries: ProcCgroupEntry[];
   try {
     entries = parseProcCgroup(text);
@@ -153,7 +166,17 @@ export function pidsCgroups(text: string): PidsCgroup[] {
   const v1 = entries.find((e) => e.controllers.length === 1 && e.controllers[0] === 'pids' && e.path.startsWith('/'));
   if (v1) return [{ mount: '/sys/fs/cgroup/pids', path: v1.path }];
   const v2 = entries.find((e) => e.id === 0 && e.controllers.length === 0 && e.path.startsWith('/'));
-  return v2 ? [{ mount: '/sys/fs/cgroup', path: v2.path }] : [];
+  return v2 ? [{ mount: cgroup2Mount(), path: v2.path }] : [];
+}
+
+/** Where cgroup v2 is mounted here: CGROUP2_MOUNT when it has CGROUP2_ROOT_FILE, else HYBRID_CGROUP2_MOUNT (where none is mounted, no pids.max is found there). */
+function cgroup2MountHere(sys: Syscalls): string {
+  try {
+    sys.stat(CGROUP2_ROOT_FILE);
+    return CGROUP2_MOUNT;
+  } catch {
+    return HYBRID_CGROUP2_MOUNT;
+  }
 }
 
 /** The directories of `cgroup` and of each cgroup above it, up to its hierarchy's root, in that order. */
@@ -185,7 +208,7 @@ export function pidsShortage(sys: Syscalls, need: number, what: string): string 
   } catch {
     return undefined;
   }
-  for (const cgroup of pidsCgroups(text)) {
+  for (const cgroup of pidsCgroups(text, () => cgroup2MountHere(sys))) {
     for (const dir of cgroupDirs(cgroup)) {
       let max: number | undefined;
       let current: number | undefined;

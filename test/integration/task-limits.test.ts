@@ -582,6 +582,77 @@ function leftInCgroup(dir: string): number[] {
   }, 180_000);
 });
 
+/**
+ * `argv` in a mount namespace of its own (private propagation) where its process, which
+ * keeps its pid through exec, reads `cgroup` as /proc/self/cgroup, and /sys/fs/cgroup
+ * holds `files` (paths under it, and their text) alone: a cgroup layout faked with two
+ * bind mounts. PATH starts with a directory whose `node` stands in for Node (withFakeNode).
+ */
+function inCgroupLayout(cgroup: string, files: Record<string, string>, argv: (bin: string) => string[]): Outcome {
+  return withFakeNode((bin) => {
+    const root = path.join(bin, '..');
+    writeFileSync(path.join(root, 'cgroup'), cgroup);
+    mkdirSync(path.join(root, 'sys'));
+    for (const [file, text] of Object.entries(files)) {
+      mkdirSync(path.dirname(path.join(root, 'sys', file)), { recursive: true });
+      writeFileSync(path.join(root, 'sys', file), text);
+    }
+    const script = 'mount --bind "$0/cgroup" "/proc/$$/cgroup" && mount --bind "$0/sys" /sys/fs/cgroup || exit 125; exec "$@"';
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, root, 'env', `PATH=${bin}:${process.env.PATH}`, ...argv(bin)], {
+      encoding: 'utf8',
+      timeout: RUN_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
+  });
+}
+
+/** A hybrid host's cgroups (systemd's layout): v1 hierarchies, the pids controller none of theirs, and cgroup v2 at /sys/fs/cgroup/unified, where /a holds 1 task of at most `max`. */
+const hybridV2 = (max: number): Record<string, string> => ({
+  'systemd/a/b/cgroup.procs': '',
+  'unified/cgroup.controllers': 'pids\n',
+  'unified/a/b/pids.max': 'max\n',
+  'unified/a/b/pids.current': '1\n',
+  'unified/a/pids.max': `${max}\n`,
+  'unified/a/pids.current': '1\n',
+});
+
+maybe("the pids check on each cgroup layout (faked in a mount namespace of its own)", () => {
+  test.each<[string, string, Record<string, string>, string | undefined]>([
+    ['cgroup v2 at /sys/fs/cgroup', '0::/a/b\n', { 'cgroup.controllers': 'pids\n', 'a/b/pids.max': '3\n', 'a/b/pids.current': '1\n' }, '/sys/fs/cgroup/a/b/pids.max 3: pids.current 1'],
+    ["a hybrid host whose pids controller is cgroup v2's, at /sys/fs/cgroup/unified: a cgroup above", '1:name=systemd:/a/b\n0::/a/b\n', hybridV2(4), '/sys/fs/cgroup/unified/a/pids.max 4: pids.current 1'],
+    [
+      "a hybrid host whose pids controller is a cgroup v1 hierarchy's: cgroup v2 not read",
+      '3:pids:/a\n1:name=systemd:/a\n0::/a\n',
+      { 'pids/a/pids.max': '2\n', 'pids/a/pids.current': '1\n', 'unified/cgroup.controllers': '', 'unified/a/pids.max': '1\n', 'unified/a/pids.current': '1\n' },
+      '/sys/fs/cgroup/pids/a/pids.max 2: pids.current 1',
+    ],
+    ['a hybrid host with room in cgroup v2', '1:name=systemd:/a/b\n0::/a/b\n', hybridV2(7), undefined],
+    ['cgroup v1 alone, no pids hierarchy: cgroup v2 mounted nowhere', '1:name=systemd:/a\n0::/a\n', { 'systemd/a/cgroup.procs': '', 'a/pids.max': '1\n', 'a/pids.current': '1\n' }, undefined],
+  ])('bin/mountkit --version, %s: under each shell, refused in one line naming the pids.max met, or Node started', (_layout, cgroup, files, refused) => {
+    const said = LAUNCHER_SHELLS.map(([, shell]) => {
+      const r = inCgroupLayout(cgroup, files, () => [...shell, LAUNCHER, '--version']);
+      return [r.status, r.stdout, r.stderr];
+    });
+    const expected = refused === undefined ? [0, expect.stringMatching(/^node, /), ''] : [1, '', `mountkit: fork: EAGAIN (${refused}, and Node needs 6 more to start)\n`];
+    expect(said).toEqual(LAUNCHER_SHELLS.map(() => expected));
+  });
+
+  test("the Node entry's relaunch into a new pid namespace, on a hybrid host whose pids controller is cgroup v2's: refused in one line naming /sys/fs/cgroup/unified's pids.max while it leaves fewer than the 9 tasks the relaunch takes", () => {
+    withBundle(busyboxConfig(['true']), (dir) => {
+      const run = (max: number) => inCgroupLayout('1:name=systemd:/a/b\n0::/a/b\n', hybridV2(max), () => [process.execPath, BIN, 'run', '--bundle', dir, '--seccomp-cache', 'off']);
+      expect(run(9)).toEqual({
+        status: 1,
+        signal: null,
+        stdout: '',
+        stderr: "mountkit: fork: EAGAIN (/sys/fs/cgroup/unified/a/pids.max 9: pids.current 1, and starting mountkit again in the container's namespaces takes 9 more)\n",
+      });
+      expect(run(10)).toMatchObject({ status: 0, stderr: '' });
+    });
+  });
+});
+
 maybe('the shell forking PID 1 of a new pid namespace (PID_NAMESPACE_PARENT)', () => {
   const [, c, script, name] = PID_NAMESPACE_PARENT;
   test.each<[string, string[]]>([

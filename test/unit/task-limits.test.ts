@@ -223,13 +223,15 @@ describe('checkRelaunchTasks: a relaunch that would meet RLIMIT_NPROC is refused
 });
 
 describe('pids cgroups: pids.max of the cgroup and of each one above it', () => {
-  test.each<[string, string, ReturnType<typeof pidsCgroups>]>([
-    ['cgroup v2', '0::/user.slice/user-1000.slice/session-2.scope\n', [{ mount: '/sys/fs/cgroup', path: '/user.slice/user-1000.slice/session-2.scope' }]],
-    ['a hybrid host: v1 controllers, pids among them (not cgroup v2\'s then)', '9:name=systemd:/\n8:pids:/a/b\n4:memory:/m\n1:cpu,cpuacct:/\n0::/\n', [{ mount: '/sys/fs/cgroup/pids', path: '/a/b' }]],
-    ['a hybrid host whose v1 hierarchies lack pids', '4:memory:/m\n0::/u\n', [{ mount: '/sys/fs/cgroup', path: '/u' }]],
-    ['no pids hierarchy of its own (controllers mounted together), nor a cgroup v2', '3:cpu,pids:/x\n', []],
-  ])('/proc/self/cgroup, %s', (_what, text, cgroups) => {
-    expect(pidsCgroups(text)).toEqual(cgroups);
+  test.each<[string, string, string, ReturnType<typeof pidsCgroups>, number]>([
+    ['cgroup v2', '0::/user.slice/user-1000.slice/session-2.scope\n', '/sys/fs/cgroup', [{ mount: '/sys/fs/cgroup', path: '/user.slice/user-1000.slice/session-2.scope' }], 1],
+    ['a hybrid host: v1 controllers, pids among them (not cgroup v2\'s then)', '9:name=systemd:/\n8:pids:/a/b\n4:memory:/m\n1:cpu,cpuacct:/\n0::/\n', '/sys/fs/cgroup/unified', [{ mount: '/sys/fs/cgroup/pids', path: '/a/b' }], 0],
+    ['a hybrid host whose v1 hierarchies lack pids: cgroup v2 where it is mounted', '4:memory:/m\n0::/u\n', '/sys/fs/cgroup/unified', [{ mount: '/sys/fs/cgroup/unified', path: '/u' }], 1],
+    ['no pids hierarchy of its own (controllers mounted together), nor a cgroup v2', '3:cpu,pids:/x\n', '/sys/fs/cgroup', [], 0],
+  ])('/proc/self/cgroup, %s (where cgroup v2 is mounted asked only for its line)', (_what, text, mount, cgroups, asked) => {
+    const cgroup2Mount = jest.fn(() => mount);
+    expect(pidsCgroups(text, cgroup2Mount)).toEqual(cgroups);
+    expect(cgroup2Mount).toHaveBeenCalledTimes(asked);
   });
 
   test.each<[string, string, string[]]>([
@@ -240,14 +242,19 @@ describe('pids cgroups: pids.max of the cgroup and of each one above it', () => 
     expect(cgroupDirs({ mount, path })).toEqual(dirs);
   });
 
-  /** procWith, in the cgroup v2 /a/b, whose parent /a holds `current` tasks of at most `max`; /a/b has no limit of its own. */
-  function inCgroup(sys: FakeSyscalls, max: string, current: number): FakeSyscalls {
+  /**
+   * procWith, in the cgroup v2 /a/b, whose parent /a holds `current` tasks of at most `max`; /a/b has no limit of its own.
+   * cgroup v2 at /sys/fs/cgroup (its root's cgroup.controllers there), or at `mount`, a hybrid host's.
+   */
+  function inCgroup(sys: FakeSyscalls, max: string, current: number, mount = '/sys/fs/cgroup'): FakeSyscalls {
+    if (mount === '/sys/fs/cgroup') sys.addFile('/sys/fs/cgroup/cgroup.controllers', 'pids\n');
+    else sys.addFile(`${mount}/cgroup.controllers`, 'pids\n');
     return sys
       .addFile('/proc/self/cgroup', '0::/a/b\n')
-      .addFile('/sys/fs/cgroup/a/b/pids.max', 'max\n')
-      .addFile('/sys/fs/cgroup/a/b/pids.current', '7\n')
-      .addFile('/sys/fs/cgroup/a/pids.max', `${max}\n`)
-      .addFile('/sys/fs/cgroup/a/pids.current', `${current}\n`)
+      .addFile(`${mount}/a/b/pids.max`, 'max\n')
+      .addFile(`${mount}/a/b/pids.current`, '7\n')
+      .addFile(`${mount}/a/pids.max`, `${max}\n`)
+      .addFile(`${mount}/a/pids.current`, `${current}\n`)
       .clearCalls();
   }
 
@@ -262,6 +269,7 @@ describe('pids cgroups: pids.max of the cgroup and of each one above it', () => 
     expect(sys.calls).toEqual([
       { op: 'readFile', path: '/proc/self/limits' },
       { op: 'readFile', path: '/proc/self/cgroup' },
+      { op: 'stat', path: '/sys/fs/cgroup/cgroup.controllers' },
       { op: 'readFile', path: '/sys/fs/cgroup/a/b/pids.max' },
       { op: 'readFile', path: '/sys/fs/cgroup/a/pids.max' },
       { op: 'readFile', path: '/sys/fs/cgroup/a/pids.current' },
@@ -271,11 +279,27 @@ describe('pids cgroups: pids.max of the cgroup and of each one above it', () => 
     expect(() => checkRelaunchTasks(inCgroup(procWith('unlimited', 300, []), '20', 12), DIRECT, ROOTLESS)).not.toThrow();
   });
 
+  test('a hybrid host, whose /sys/fs/cgroup is no cgroup v2 root (no cgroup.controllers): its cgroup v2 at /sys/fs/cgroup/unified', () => {
+    const sys = inCgroup(procWith('unlimited', 300, []), '20', 12, '/sys/fs/cgroup/unified');
+    expect(() => checkRelaunchTasks(sys, FORKING, ROOT)).toThrow(
+      "fork: EAGAIN (/sys/fs/cgroup/unified/a/pids.max 20: pids.current 12, and starting mountkit again in the container's namespaces takes 9 more)",
+    );
+    expect(sys.calls).toEqual([
+      { op: 'readFile', path: '/proc/self/limits' },
+      { op: 'readFile', path: '/proc/self/cgroup' },
+      { op: 'stat', path: '/sys/fs/cgroup/cgroup.controllers' },
+      { op: 'readFile', path: '/sys/fs/cgroup/unified/a/b/pids.max' },
+      { op: 'readFile', path: '/sys/fs/cgroup/unified/a/pids.max' },
+      { op: 'readFile', path: '/sys/fs/cgroup/unified/a/pids.current' },
+    ]);
+  });
+
   test('the root cgroup (no pids.max), and a cgroup whose files cannot be read, are passed over', () => {
-    const sys = new FakeSyscalls().addFile('/proc/self/cgroup', '0::/\n').clearCalls();
+    const sys = new FakeSyscalls().addFile('/proc/self/cgroup', '0::/\n').addFile('/sys/fs/cgroup/cgroup.controllers', '').clearCalls();
     checkRelaunchTasks(sys, { forks: true, userNamespace: false }, ROOT);
     expect(sys.calls).toEqual([
       { op: 'readFile', path: '/proc/self/cgroup' },
+      { op: 'stat', path: '/sys/fs/cgroup/cgroup.controllers' },
       { op: 'readFile', path: '/sys/fs/cgroup/pids.max' },
     ]);
     const unreadable = inCgroup(procWith('unlimited', 300, []), '20', 12).failOn('readFile', 'EACCES', { path: '/sys/fs/cgroup/a/pids.current' });
