@@ -23,7 +23,7 @@ import {
   checkUserNamespaceMaps,
   enterNamespaces,
   fromJoinedPidNamespace,
-  inInitialUserNamespace,
+  identityUidMap,
   launcherGuessHolds,
   mapsBesidePath,
   PID_NAMESPACE_PARENT_ENV,
@@ -95,8 +95,6 @@ export function loadRunConfig(opts: CliOptions, text?: string, listenFds = 0): R
   };
 }
 
-export { inInitialUserNamespace };
-
 /**
  * Set by the bin/mountkit shell launcher when it started Node inside new pid and mount
  * namespaces: the descriptor on which this process asks it to start Node again without
@@ -106,13 +104,13 @@ export { inInitialUserNamespace };
  */
 export const LAUNCHER_FD_ENV = 'MOUNTKIT_LAUNCHER_FD';
 
-/** /proc/self/uid_map; without one (a kernel without user namespaces), the initial namespace's, as runc and `plan` count it. */
-function uidMapText(): string {
+/** /proc/self/uid_map; undefined without one (a kernel without user namespaces), whose ids are all the host's, as runc and `plan` count it. */
+function uidMapText(): string | undefined {
   try {
     return readFileSync('/proc/self/uid_map', 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    return '0 0 4294967295';
+    return undefined;
   }
 }
 
@@ -121,7 +119,7 @@ export function currentLaunchContext(): LaunchContext {
   const relaunched = process.env[RELAUNCHED_ENV];
   return {
     relaunched: relaunched === '1' || relaunched === RELAUNCHED_WITH_NSENTER,
-    inUserNamespace: !inInitialUserNamespace(uidMapText()),
+    inUserNamespace: !identityUidMap(uidMapText()),
     startedInPidNamespace: process.env[LAUNCHER_FD_ENV] !== undefined && process.pid === 1 && relaunched === undefined,
     joinedByLauncher: relaunched === RELAUNCHED_WITH_NSENTER,
     euid: process.geteuid?.(),

@@ -46,7 +46,7 @@ import {
   O_RDONLY,
 } from './constants';
 import type { NamespaceSpec, NamespaceType, RootfsConfig } from './config/model';
-import { ConfigError, naming } from './errors';
+import { ConfigError, SyscallError, naming } from './errors';
 import { foregroundConsole } from './host-sockets';
 import { idMapText, mapsContainerId, mapsOnlyOwnId, parseIdMapText, sameMappings } from './idmap';
 import type { IdMapping, Syscalls } from './syscalls/types';
@@ -144,7 +144,12 @@ export interface UserNamespaceMappings {
 export interface LaunchContext {
   /** True in the process mountkit re-executed itself as (namespaces made by the launcher). */
   relaunched: boolean;
-  /** True when this process already runs in a user namespace other than the initial one. */
+  /**
+   * True when this process already runs in a user namespace that does not map every id
+   * onto itself (identityUidMap), which stands for the config's: a rootless container's,
+   * or one nested in it. Not one nested with the identity map, where mountkit makes the
+   * config's as on the host (though it is not the initial namespace: inInitialUserNamespace).
+   */
   inUserNamespace: boolean;
   /**
    * True when the bin/mountkit shell launcher started Node inside new pid and mount
@@ -429,12 +434,72 @@ export function relaunchForks(plan: Pick<LaunchPlan, 'relaunch'>): boolean {
 }
 
 /**
- * user_namespaces(7): the initial user namespace maps the whole 32-bit id range onto
- * itself, so its uid_map is the single line "0 0 4294967295"; any other content (a
- * partial map, or none yet in a fresh namespace) means a nested user namespace.
+ * readlink(2) of /proc/PID/ns/user in the initial user namespace: a namespace is known by
+ * its nsfs inode, and the initial one's is fixed, PROC_USER_INIT_INO 0xEFFFFFFD
+ * (include/linux/proc_ns.h, since Linux 3.8), where every other one gets one from
+ * proc_alloc_inum.
  */
-export function inInitialUserNamespace(uidMap: string): boolean {
-  return /^\s*0\s+0\s+4294967295\s*$/.test(uidMap);
+export const INITIAL_USER_NS_LINK = 'user:[4026531837]';
+
+/** The initial user namespace's uid_map: the whole 32-bit id range mapped onto itself (user_namespaces(7)). */
+const IDENTITY_UID_MAP = /^\s*0\s+0\s+4294967295\s*$/;
+
+/**
+ * Whether a user namespace maps every id onto the same id of its parent, from its
+ * uid_map: the identity map, or none (undefined: a kernel without user namespaces has no
+ * uid_map, and no namespace but the initial one). The launch's question
+ * (LaunchContext.inUserNamespace): a new user namespace's maps must name ids mapped in
+ * the namespace they are written from (user_namespaces(7)), here every one, so mountkit
+ * makes the config's there as on the host; in any other namespace, the one mountkit runs
+ * in stands for the config's. Whether capabilities count as in the initial namespace is
+ * another question: inInitialUserNamespace.
+ */
+export function identityUidMap(uidMap: string | undefined): boolean {
+  return uidMap === undefined || IDENTITY_UID_MAP.test(uidMap);
+}
+
+/**
+ * Whether a process is in the initial user namespace, from readlink(2) of its
+ * /proc/PID/ns/user (`link`), or, where that cannot be read (no procfs mounted), its
+ * uid_map (asked only then; undefined where it cannot be read either).
+ *
+ * The link is the namespace itself: INITIAL_USER_NS_LINK there, another inode in any
+ * other. uid_map tells less (identityUidMap): the initial namespace's is the identity
+ * map, and so is that of a namespace nested in it whose maps were written with the whole
+ * range (by a process with CAP_SETUID over it), which uid_map alone takes for the initial
+ * one, though capable() counts a capability in the initial namespace only (mknod(2) of a
+ * device, fs/namei.c vfs_mknod; the RLIMIT_NPROC CAP_SYS_RESOURCE and CAP_SYS_ADMIN
+ * spare, kernel/fork.c copy_process). A namespace nested in a rootless one, whose
+ * uid_map reads `0 0 1` (its parent's uid 0, the rootless container's root, itself a
+ * host user's id), or any other partial map, or none yet (a fresh namespace), is another
+ * namespace by either test: both are right there, and whether its uid 0 is kuid 0 is
+ * another question again (task-limits.ts sparedByKernel). Without either the link or
+ * uid_map (a kernel without user namespaces), the initial namespace, the only one, as
+ * runc 1.1 (userns.RunningInUserNS) counts it.
+ */
+export function inInitialUserNamespace(link: string | undefined, uidMap: () => string | undefined): boolean {
+  if (link !== undefined) return link === INITIAL_USER_NS_LINK;
+  return identityUidMap(uidMap());
+}
+
+/**
+ * inInitialUserNamespace for this process, read through the port: readlink(2) of
+ * /proc/self/ns/user, and only where that fails, /proc/self/uid_map (a read the port
+ * refuses, a SyscallError, counting as none).
+ */
+export function inInitialUserNamespaceHere(sys: Pick<Syscalls, 'readlink' | 'readFile'>): boolean {
+  const read = (fn: () => string): string | undefined => {
+    try {
+      return fn();
+    } catch (err) {
+      if (err instanceof SyscallError) return undefined;
+      throw err;
+    }
+  };
+  return inInitialUserNamespace(
+    read(() => sys.readlink('/proc/self/ns/user')),
+    () => read(() => sys.readFile('/proc/self/uid_map')),
+  );
 }
 
 /**

@@ -20,6 +20,7 @@
  * RLIMIT_NOFILE) is named with the limit it met (spawnError).
  */
 import { SyscallError, errnoNumber } from './errors';
+import { inInitialUserNamespace } from './namespaces';
 import { parseProcCgroup, type ProcCgroupEntry } from './proc-cgroup';
 import { RLIMITS, RLIM_INFINITY } from './rlimits';
 import type { Syscalls } from './syscalls/types';
@@ -225,17 +226,6 @@ export function pidsShortage(sys: Syscalls, need: number, what: string): string 
   return undefined;
 }
 
-/** The identity map of the initial user namespace, in /proc/PID/uid_map (user_namespaces(7)). */
-const INITIAL_UID_MAP = '0 0 4294967295';
-
-/**
- * readlink(2) of /proc/PID/ns/user in the initial user namespace: its inode is fixed,
- * PROC_USER_INIT_INO 0xEFFFFFFD (include/linux/proc_ns.h, since Linux 3.8), where every
- * other namespace gets one from proc_alloc_inum. A nested user namespace may have the
- * initial one's identity uid_map; only this link tells them apart.
- */
-export const INITIAL_USER_NS_LINK = 'user:[4026531837]';
-
 /**
  * A sysctl file that kuid 0 owns (fs/proc/proc_sysctl.c proc_sys_make_inode:
  * GLOBAL_ROOT_UID, changed only by the net, ipc and mqueue roots' set_ownership; ostype
@@ -256,8 +246,8 @@ const SPARING_CAPS = (1n << 21n) | (1n << 24n);
 export interface NprocView {
   /** /proc/self/status. */
   status: string;
-  /** /proc/self/uid_map; '' for a kernel without user namespaces. */
-  uidMap: string;
+  /** /proc/self/uid_map; undefined where it cannot be read (a kernel without user namespaces has none). */
+  uidMap?: string;
   /** readlink(2) of /proc/self/ns/user. */
   userNs?: string;
   /** The owner of ROOT_OWNED_SYSCTL as stat(2) shows it here: the uid kuid 0 is in this user namespace, or the overflow uid. */
@@ -270,9 +260,8 @@ export interface NprocView {
  * Whether the kernel spares a process from RLIMIT_NPROC (kernel/fork.c copy_process):
  * when its real uid (the first of Uid:) is INIT_USER, kuid 0, or when it has
  * CAP_SYS_RESOURCE or CAP_SYS_ADMIN in the initial user namespace (capable(): CapEff
- * counts there only). Its user namespace is the initial one when its link says so
- * (INITIAL_USER_NS_LINK); without the link, when uid_map is the identity (or absent: a
- * kernel without user namespaces). Its real uid, mapped in its namespace, is kuid 0 when
+ * counts there only). Its user namespace is the initial one as inInitialUserNamespace
+ * tells it (the link; without it, uid_map). Its real uid, mapped in its namespace, is kuid 0 when
  * it is the uid the root-owned sysctl shows (a mapped kuid 0 shows as its own uid, an
  * unmapped one as the overflow uid), which tells nothing for a uid that is the overflow
  * uid; without that, when uid_map maps it to 0, the parent namespace's uid, which is
@@ -284,14 +273,14 @@ export function sparedByKernel(view: NprocView): boolean {
   const real = /^Uid:\s+(\d+)/m.exec(view.status)?.[1];
   if (real === undefined) return false;
   const uid = Number(real);
-  const text = view.uidMap.trim();
-  const ranges = text === '' ? [[0, 0, 4294967295]] : text.split('\n').map((line) => line.trim().split(/\s+/).map(Number));
+  // No uid_map: a kernel without user namespaces, whose ids are all the initial namespace's.
+  const text = view.uidMap?.trim();
+  const ranges = text === undefined ? [[0, 0, 4294967295]] : text === '' ? [] : text.split('\n').map((line) => line.trim().split(/\s+/).map(Number));
   const range = ranges.find(([inside, , count]) => uid >= inside && uid < inside + count);
   // The sysctl's owner tells, but for a uid that is the overflow uid itself.
   const told = view.rootUid !== undefined && !(view.rootUid === uid && uid === (view.overflowUid ?? DEFAULT_OVERFLOWUID));
   if (range !== undefined && (told ? view.rootUid === uid : range[1] + uid - range[0] === 0)) return true;
-  const initial = view.userNs === undefined ? ranges.length === 1 && ranges[0].join(' ') === INITIAL_UID_MAP : view.userNs === INITIAL_USER_NS_LINK;
-  if (!initial) return false;
+  if (!inInitialUserNamespace(view.userNs, () => view.uidMap)) return false;
   const caps = /^CapEff:\s+([0-9a-f]+)$/m.exec(view.status)?.[1];
   return caps !== undefined && (BigInt(`0x${caps}`) & SPARING_CAPS) !== 0n;
 }
@@ -304,7 +293,7 @@ function sparedHere(sys: Syscalls): boolean {
   } catch {
     return false;
   }
-  let uidMap = '';
+  let uidMap: string | undefined;
   try {
     uidMap = sys.readFile('/proc/self/uid_map');
   } catch {
@@ -328,7 +317,7 @@ function sparedHere(sys: Syscalls): boolean {
   return sparedByKernel({ status, uidMap, userNs, rootUid, overflowUid });
 }
 
-/** Who starts a relaunch: the real uid, and whether this process runs in a user namespace other than the initial one. */
+/** Who starts a relaunch: the real uid, and whether this process runs in a user namespace that stands for a new one (LaunchContext.inUserNamespace). */
 export interface Starter {
   uid: number;
   inUserNamespace: boolean;

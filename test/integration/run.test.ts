@@ -937,6 +937,42 @@ maybe('mountkit run', () => {
     expect(r.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['0 0 1', '1', '1', '']);
   });
 
+  /**
+   * `sh -c IDENTITY_USERNS sh COMMAND...`, as root: COMMAND in a new user namespace whose
+   * uid_map and gid_map are the identity, written from here once unshare(1) has made it
+   * (its sleep holds it), entered with nsenter(1), which keeps uid 0.
+   */
+  const IDENTITY_USERNS = [
+    'unshare --user sleep 60 & holder=$!',
+    'while [ "$(readlink /proc/$holder/ns/user)" = "$(readlink /proc/self/ns/user)" ]; do sleep 0.01; done',
+    'echo "0 0 4294967295" >/proc/$holder/uid_map && echo "0 0 4294967295" >/proc/$holder/gid_map || { kill $holder; exit 125; }',
+    'nsenter --user=/proc/$holder/ns/user "$@"; s=$?',
+    'kill $holder',
+    'exit $s',
+  ].join('\n');
+
+  test("inside a user namespace nested with the identity map (not the initial one, though its uid_map reads as that one's): device nodes are bound, in the plan as in the run (mknod(2) needs CAP_MKNOD in the initial namespace), and the config's user namespace is made with its maps as on the host", () => {
+    const devices = config(['sh', '-c', 'grep -c " /dev/null " /proc/self/mountinfo']);
+    const nested = (dir: string, ...args: string[]) =>
+      spawnSync('sh', ['-c', IDENTITY_USERNS, 'sh', process.execPath, BIN, ...args, '--bundle', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    withBundle(devices, (dir) => {
+      const r = nested(dir, 'run', '--seccomp-cache', 'off');
+      expect([r.status, r.stdout, r.stderr]).toEqual([0, '1\n', '']);
+      const planned = nested(dir, 'plan');
+      expect(planned.status).toBe(0);
+      expect(planned.stdout).not.toMatch(/mknodat\(/);
+      expect(planned.stdout).toMatch(/mount\("\/dev\/null", .*MS_BIND/);
+    });
+    const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const user = config(['sh', '-c', 'cat /proc/self/uid_map'], { linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: maps, gidMappings: maps } });
+    // The bundle searchable by the container's root, host id 100000.
+    const r = withBundle(user, (dir) => {
+      chmodSync(dir, 0o711);
+      return nested(dir, 'run', '--seccomp-cache', 'off');
+    });
+    expect([r.status, r.stdout.trim().replace(/\s+/g, ' '), r.stderr]).toEqual([0, '0 100000 65536', '']);
+  });
+
   test("inside a user namespace (unshare -Ur), the runtime's hooks run in it and in the other namespaces mountkit was started in, without a warning; createContainer's in the container's", () => {
     const out = mkdtempSync(path.join(tmpdir(), 'mountkit-userns-hooks-'));
     try {

@@ -153,6 +153,13 @@ describe('DryRunSyscalls', () => {
     expect(sys.pathOf(sys.openat2(AT_FDCWD, '/proc/self/status', O_RDONLY, 0, RESOLVE_NO_MAGICLINKS))).toBe(`/proc/${process.pid}/status`);
   });
 
+  it("a namespace's /proc/PID/ns link, modelled as the nsfs file it opens, still answers readlink with the kernel's text, as the run reads it", () => {
+    const sys = new DryRunSyscalls();
+    for (const ns of ['user', 'mnt', 'pid']) expect(sys.readlink(`/proc/self/ns/${ns}`)).toBe(fs.readlinkSync(`/proc/self/ns/${ns}`));
+    expect(sys.stat('/proc/self/ns/user').kind).toBe(fs.statSync('/proc/self/ns/user').isFile() ? 'file' : 'dir');
+    expect(codeOf(() => sys.readlink('/proc/self/status'))).toBe('EINVAL');
+  });
+
   it('reads host file content when asked, converting Node errors to SyscallError', () => {
     const sys = new DryRunSyscalls();
     const file = path.join(tmp, 'dir', 'file');

@@ -15,6 +15,9 @@ import {
   mapsBesidePath,
   enterNamespaces,
   hasRuntimeHooks,
+  identityUidMap,
+  inInitialUserNamespace,
+  inInitialUserNamespaceHere,
   launcherGuessHolds,
   staysWhereStarted,
   planLaunch,
@@ -22,7 +25,7 @@ import {
   userNamespaceProblem,
 } from '../../src/core/namespaces';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
-import { exitStatus, inInitialUserNamespace } from '../../src/cli/run';
+import { exitStatus } from '../../src/cli/run';
 
 const ns = (...types: string[]): NamespaceSpec[] =>
   types.map((t) => {
@@ -460,16 +463,61 @@ describe('checkUserNamespaceMaps', () => {
   });
 });
 
-describe('inInitialUserNamespace', () => {
-  test.each([
-    ['         0          0 4294967295\n', true],
-    ['0 0 4294967295', true],
-    ['         0       1000          1\n', false],
-    ['         0     100000      65536\n', false],
-    ['0 0 4294967295\n5 5 1\n', false],
-    ['0 0 4294967294\n', false],
-    ['', false],
-  ])('%j -> %s', (map, expected) => expect(inInitialUserNamespace(map)).toBe(expected));
+describe('the user namespace: whether its ids are all mapped onto themselves (uid_map, what a launch asks), and whether it is the initial one (its link)', () => {
+  const INITIAL = 'user:[4026531837]';
+  const NESTED = 'user:[4026532179]';
+  const IDENTITY = '         0          0 4294967295\n';
+  test.each<[string, boolean, string | undefined]>([
+    ['the identity map', true, IDENTITY],
+    ['the identity map unpadded', true, '0 0 4294967295'],
+    ["a rootless container's", false, '         0       1000          1\n'],
+    ["one nested in a rootless container's, `0 0 1`", false, '         0          0          1\n'],
+    ['one map', false, '         0     100000      65536\n'],
+    ['the whole range and more lines', false, '0 0 4294967295\n5 5 1\n'],
+    ['one id short of the whole range', false, '0 0 4294967294\n'],
+    ['a fresh namespace, no maps written yet', false, ''],
+    ['no uid_map (a kernel without user namespaces)', true, undefined],
+  ])('identityUidMap: %s -> %s', (_what, identity, uidMap) => {
+    expect(identityUidMap(uidMap)).toBe(identity);
+  });
+
+  test.each<[string, boolean, string | undefined, string | undefined]>([
+    ['the initial namespace', true, INITIAL, IDENTITY],
+    ['a namespace nested in the initial one with the identity map: uid_map alone would take it for the initial one', false, NESTED, IDENTITY],
+    ["a namespace nested in a rootless container's, `0 0 1` (the parent's root, a host user)", false, NESTED, '         0          0          1\n'],
+    ["a rootless container's", false, NESTED, '         0       1000          1\n'],
+    ['no link (no procfs): the identity uid_map', true, undefined, IDENTITY],
+    ['no link: a partial map', false, undefined, '         0       1000          1\n'],
+    ['no link: a fresh namespace, no maps written yet', false, undefined, ''],
+    ['neither (a kernel without user namespaces): the only namespace', true, undefined, undefined],
+  ])('inInitialUserNamespace: %s -> %s', (_what, initial, link, uidMap) => {
+    const read = jest.fn(() => uidMap);
+    expect(inInitialUserNamespace(link, read)).toBe(initial);
+    // uid_map is asked only without the link.
+    expect(read).toHaveBeenCalledTimes(link === undefined ? 1 : 0);
+  });
+
+  test('through the port: the link alone where it can be read, uid_map only where it cannot; an unreadable uid_map counts as the initial namespace; an error that is no SyscallError is thrown', () => {
+    const linked = new FakeSyscalls().addSymlink('/proc/self/ns/user', NESTED).addFile('/proc/self/uid_map', IDENTITY).clearCalls();
+    expect(inInitialUserNamespaceHere(linked)).toBe(false);
+    expect(linked.calls).toEqual([{ op: 'readlink', path: '/proc/self/ns/user' }]);
+    const unlinked = new FakeSyscalls().addFile('/proc/self/uid_map', '         0       1000          1\n').clearCalls();
+    expect(inInitialUserNamespaceHere(unlinked)).toBe(false);
+    expect(unlinked.calls).toEqual([
+      { op: 'readlink', path: '/proc/self/ns/user' },
+      { op: 'readFile', path: '/proc/self/uid_map' },
+    ]);
+    const unreadable = new FakeSyscalls().addFile('/proc/self/uid_map', '         0       1000          1\n').failOn('readFile', 'EACCES', { path: '/proc/self/uid_map' });
+    expect(inInitialUserNamespaceHere(unreadable)).toBe(true);
+    expect(inInitialUserNamespaceHere(new FakeSyscalls().addSymlink('/proc/self/ns/user', INITIAL).addFile('/proc/self/uid_map', ''))).toBe(true);
+    const thrown = {
+      readlink: (): string => {
+        throw new TypeError('no port');
+      },
+      readFile: () => '',
+    };
+    expect(() => inInitialUserNamespaceHere(thrown)).toThrow(TypeError);
+  });
 });
 
 describe('exitStatus', () => {

@@ -167,7 +167,9 @@ describe('checkRelaunchTasks: a relaunch that would meet RLIMIT_NPROC is refused
     ['a user with CAP_SYS_RESOURCE', { status: 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000001000000\n', uidMap: IDENTITY }, true],
     ['a user with other capabilities', { status: 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000000800\n', uidMap: IDENTITY }, false],
     ['a user whose effective uid is root: the real one counts', { status: 'Uid:\t1000\t0\t0\t0\nCapEff:\t0000000000000000\n', uidMap: '' }, false],
-    ['root, a kernel without user namespaces (no uid_map)', { status: 'Uid:\t0\t0\t0\t0\nCapEff:\t0000000000000000\n', uidMap: '' }, true],
+    ['root, a kernel without user namespaces (no uid_map)', { status: 'Uid:\t0\t0\t0\t0\nCapEff:\t0000000000000000\n' }, true],
+    ['a user with CAP_SYS_ADMIN, a kernel without user namespaces (no uid_map, no link)', { status: 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000200000\n' }, true],
+    ['a user with CAP_SYS_ADMIN in a fresh namespace, no maps written yet, its link unread', { status: 'Uid:\t1000\t1000\t1000\t1000\nCapEff:\t0000000000200000\n', uidMap: '' }, false],
     // With the user namespace's link and the owner of a root-owned sysctl:
     ['root, in the initial user namespace, kuid 0 shown as 0', { status: ROOT_STATUS, uidMap: IDENTITY, userNs: INITIAL, rootUid: 0 }, true],
     ['root of a namespace made by root with `0 0 1`: kuid 0 shown as 0', { status: ROOT_STATUS, uidMap: '         0          0          1\n', userNs: NESTED, rootUid: 0 }, true],

@@ -17,7 +17,7 @@ import type { RootfsConfig } from '../config/model';
 import { ConfigError, SyscallError } from '../errors';
 import { createKernel, type KernelOptions } from '../kernel';
 import { silentLogger } from '../logger';
-import { enterNamespaces, fromJoinedPidNamespace, inInitialUserNamespace, planLaunch, relaunchForks, startedByMountkit, userNamespaceProblem, type LaunchContext } from '../namespaces';
+import { enterNamespaces, fromJoinedPidNamespace, identityUidMap, planLaunch, relaunchForks, startedByMountkit, userNamespaceProblem, type LaunchContext } from '../namespaces';
 import type { StepWhere } from '../orchestrator';
 import type { Logger } from '../plugin';
 import { ExecveCalled, QUERY_SYSCALLS, type FakeSyscalls, type SyscallRecord } from '../syscalls/fake';
@@ -294,10 +294,10 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
   return { bundle: config.bundle, rootfs: config.rootfs, complete, ...(error === undefined ? {} : { error }), calls };
 }
 
-/** Whether the planning process is in a user namespace; an unreadable uid_map counts as the initial one, as runc counts it. */
+/** Whether the planning process is in a user namespace that does not map every id onto itself, as run tells it (identityUidMap); an unreadable uid_map counts as the identity, as runc counts it. */
 function inUserNamespace(sys: FakeSyscalls): boolean {
   try {
-    return !inInitialUserNamespace(sys.readFile('/proc/self/uid_map'));
+    return !identityUidMap(sys.readFile('/proc/self/uid_map'));
   } catch (err) {
     if (err instanceof SyscallError) return false;
     throw err;

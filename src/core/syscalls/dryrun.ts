@@ -124,7 +124,8 @@ export class DryRunSyscalls extends FakeSyscalls {
     if (kind === 'char' || kind === 'block') node.rdev = st.rdev;
     this.hostSize.set(node, Number(st.size));
     if (kind === 'dir') this.unlisted.set(node, hostPath);
-    if (kind === 'symlink') node.target = this.hostLink(hostPath);
+    // A namespace's link is modelled as the nsfs file it opens; readlink(2) of it still gives its text.
+    if (kind === 'symlink' || NAMESPACE_LINK.test(hostPath)) node.target = this.hostLink(hostPath);
     if (MAGIC_LINK.test(hostPath)) node.magic = true;
     if (this.hostMounts.has(hostPath)) this.mountRoots.add(node);
     if (kind === 'file') {

@@ -274,7 +274,10 @@ export interface FakeNode {
   ino: bigint;
   /** Content of a regular file. */
   content: string;
-  /** Target of a symlink. */
+  /**
+   * Target of a symlink; the text readlink(2) gives of a magic link modelled as the file
+   * it leads to (a namespace's /proc/PID/ns/NAME in the plan port: "user:[INODE]").
+   */
   target: string;
   /** Extended attributes set with lsetxattr. */
   xattrs: Map<string, string>;
@@ -1683,8 +1686,8 @@ export class FakeSyscalls implements Syscalls {
     const magic = this.magicLink(path);
     if (magic && magic.rest === '') return magic.entry.path;
     const node = this.existing(rec, path, false);
-    if (node.kind !== 'symlink') throw this.fail(rec, 'EINVAL');
-    return node.target;
+    if (node.kind === 'symlink' || (node.magic && node.target !== '')) return node.target;
+    throw this.fail(rec, 'EINVAL');
   }
 
   readlinkat(dirfd: number, path: string): string {

@@ -115,6 +115,14 @@ describe('user namespace detection', () => {
     expect(ctx.shared.get(IN_USER_NAMESPACE_KEY)).toBe(true);
   });
 
+  test('the user namespace link decides where it can be read, uid_map unread: a namespace nested with the identity map is not the initial one (mknod would be refused there)', () => {
+    const nested = new FakeSyscalls().addSymlink('/proc/self/ns/user', 'user:[4026532179]').addFile('/proc/self/uid_map', INITIAL_UID_MAP).clearCalls();
+    expect(inUserNamespace(nested, { shared: new Map<string, unknown>() } as unknown as RunContext)).toBe(true);
+    expect(nested.calls).toEqual([{ op: 'readlink', path: '/proc/self/ns/user' }]);
+    const initial = new FakeSyscalls().addSymlink('/proc/self/ns/user', 'user:[4026531837]').addFile('/proc/self/uid_map', '0 1000 1\n').clearCalls();
+    expect(inUserNamespace(initial, { shared: new Map<string, unknown>() } as unknown as RunContext)).toBe(false);
+  });
+
   test('an unreadable uid_map counts as the initial namespace, as in runc', () => {
     const sys = new FakeSyscalls();
     const ctx = { shared: new Map<string, unknown>() } as unknown as RunContext;
