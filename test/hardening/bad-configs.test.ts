@@ -294,6 +294,12 @@ const CONFIG_ERRORS: Case[] = [
     status: 2,
     stderr: 'linux.seccomp.listenerPath: is required with SCMP_ACT_NOTIFY: the listener is sent there',
   },
+  {
+    name: 'a seccomp errnoRet beyond 16 bits, which runc cuts to another errno',
+    edit: (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 65537 }] }),
+    status: 2,
+    stderr: 'linux.seccomp.syscalls[0].errnoRet 65537: must be at most 65535, the 16 bits of SECCOMP_RET_DATA: runc 1.1.5 keeps only the low 16 bits of a larger value, which is another errno (65536 is 0, a syscall answered 0 without running)',
+  },
 ];
 
 const RUNTIME_ERRORS: Case[] = [

@@ -842,6 +842,8 @@ describe('fromOciSpec: a mount exactly, its keys in order', () => {
 });
 
 describe('fromOciSpec: validation', () => {
+  const ERRNO_BITS = "must be at most 65535, the 16 bits of SECCOMP_RET_DATA: runc 1.1.5 keeps only the low 16 bits of a larger value, which is another errno (65536 is 0, a syscall answered 0 without running)";
+
   test.each<[string, (s: Json) => void, string]>([
     ['empty destination', (s) => (s.mounts[3].destination = ''), 'mounts[3].destination "": must not be empty'],
     ['missing destination', (s) => delete s.mounts[1].destination, 'mounts[1].destination: is required'],
@@ -998,6 +1000,17 @@ describe('fromOciSpec: validation', () => {
     ['seccomp value JSON cannot carry exactly', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_KILL', args: [{ index: 0, value: 2 ** 60, op: 'SCMP_CMP_EQ' }] }] }), 'linux.seccomp.syscalls[0].args[0].value: is read as 1152921504606846976 (a JSON number is read as a double, exact up to 9007199254740991): must be at most 9007199254740991, or 18446744073709551615'],
     ['seccomp negative index', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_KILL', args: [{ index: -1, value: 0, op: 'SCMP_CMP_EQ' }] }] }), 'linux.seccomp.syscalls[0].args[0].index -1: must be a non-negative integer'],
     ['seccomp errnoRet a string', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 'EPERM' }), 'linux.seccomp.defaultErrnoRet: must be a number'],
+    // A Go uint in runc, which applies its low 16 bits (checked with runc run: 65537 is EPERM, 65536 a mkdir answered 0 that made nothing).
+    ['seccomp errnoRet beyond 16 bits', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 65536 }] }), `linux.seccomp.syscalls[0].errnoRet 65536: ${ERRNO_BITS}`],
+    ['seccomp defaultErrnoRet beyond 32 bits', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 2 ** 32 + 1 }), `linux.seccomp.defaultErrnoRet 4294967297: ${ERRNO_BITS}`],
+    // Any index above 5 is refused, as runc refuses it when it adds the rule: not only those below 2^32.
+    ['seccomp index 6', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_KILL', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }] }), 'linux.seccomp.syscalls[0].args[0].index 6: must be from 0 to 5: a syscall has 6 arguments'],
+    ['seccomp index beyond 32 bits', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_KILL', args: [{ index: 2 ** 40, value: 0, op: 'SCMP_CMP_EQ' }] }] }), 'linux.seccomp.syscalls[0].args[0].index 1099511627776: must be from 0 to 5: a syscall has 6 arguments'],
+    // runc decodes every field of a profile it then drops for having no rule: a value of another type is refused there too.
+    ['seccomp flags not strings, in a profile without rules', (s) => (s.linux.seccomp = { flags: 5 }), 'linux.seccomp.flags: must be an array of strings'],
+    ['seccomp listenerPath a number, in a profile without rules', (s) => (s.linux.seccomp = { listenerPath: 1 }), 'linux.seccomp.listenerPath: must be a string'],
+    ['seccomp architectures an object, in a profile without rules', (s) => (s.linux.seccomp = { architectures: {} }), 'linux.seccomp.architectures: must be an array of strings'],
+    ['seccomp defaultErrnoRet a string, in a profile without rules', (s) => (s.linux.seccomp = { defaultErrnoRet: '1' }), 'linux.seccomp.defaultErrnoRet: must be a number'],
   ])('%s', (_name, edit, message) => {
     expectConfigError(() => convert(edit), message);
   });
@@ -1029,6 +1042,17 @@ describe('loadBundle', () => {
   function writeConfig(text: string): void {
     fs.writeFileSync(path.join(dir, 'config.json'), text);
   }
+
+  test.each([
+    // A Go uint (64 bits) in runc: refused beyond 65535 with the value as written, and beyond 2^64 - 1 as runc's decoder refuses it.
+    ['"errnoRet": 18446744073709551615', 'linux.seccomp.syscalls[0].errnoRet 18446744073709551615: must be at most 65535, the 16 bits of SECCOMP_RET_DATA: runc 1.1.5 keeps only the low 16 bits of a larger value, which is another errno (65536 is 0, a syscall answered 0 without running)'],
+    ['"errnoRet": 18446744073709551616', 'linux.seccomp.syscalls[0].errnoRet 18446744073709551616: must be at most 18446744073709551615'],
+    ['"args": [{"index": 18446744073709551615, "value": 0, "op": "SCMP_CMP_EQ"}]', 'linux.seccomp.syscalls[0].args[0].index 18446744073709551615: must be from 0 to 5: a syscall has 6 arguments'],
+    ['"args": [{"index": 9007199254740993, "value": 0, "op": "SCMP_CMP_EQ"}]', 'linux.seccomp.syscalls[0].args[0].index 9007199254740993: must be from 0 to 5: a syscall has 6 arguments'],
+  ])('a seccomp rule with %s is refused naming the value as written', (rule, message) => {
+    writeConfig(`{"root": {"path": "rootfs"}, "linux": {"seccomp": {"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", ${rule}}]}}}`);
+    expectConfigError(() => loadBundle(dir), message);
+  });
 
   test('reads config.json and anchors relative paths at the bundle', () => {
     const spec = runcDefaultSpec();

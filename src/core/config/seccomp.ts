@@ -5,18 +5,44 @@
  */
 import path = require('path');
 import type { SeccompArgSpec, SeccompSpec, SeccompSyscallSpec } from './model';
-import { fail, isAbsent, list, object, optionalObject, optionalString, requiredString, stringArray, uint64, unsigned, UINT32_MAX } from './json';
+import { SECCOMP_RET_DATA, SYSCALL_ARGS } from '../seccomp/names';
+import { fail, isAbsent, list, object, optionalObject, optionalString, requiredString, stringArray, uint64 } from './json';
 
 const FIELD = 'linux.seccomp';
 
-function optionalUint32(v: unknown, field: string): number | undefined {
-  return isAbsent(v) ? undefined : unsigned(v, field, UINT32_MAX);
+/**
+ * An errnoRet: a Go uint in runc's runtime-spec, any uint64, of which SECCOMP_RET_DATA
+ * holds 16 bits. runc 1.1.5 converts it to an int16 (libcontainer/seccomp's getAction),
+ * so it applies another errno than a larger value says: 65537 is EPERM, 65536 is 0, a
+ * syscall answered 0 without running (checked with runc run). mountkit refuses those
+ * instead. Below 65536 the two agree: libseccomp 2.5 refuses 4095 and up (EINVAL).
+ */
+function optionalErrnoRet(v: unknown, field: string): number | undefined {
+  if (isAbsent(v)) return undefined;
+  const errno = uint64(v, field);
+  if (errno > BigInt(SECCOMP_RET_DATA)) {
+    fail(field, errno, `must be at most ${SECCOMP_RET_DATA}, the 16 bits of SECCOMP_RET_DATA: runc 1.1.5 keeps only the low 16 bits of a larger value, which is another errno (65536 is 0, a syscall answered 0 without running)`);
+  }
+  return Number(errno);
+}
+
+/**
+ * A comparison's argument index: a Go uint in runc's runtime-spec, any uint64, and one
+ * of a syscall's six arguments (0 to 5), as libseccomp takes it. runc refuses a larger
+ * index when it adds the rule (libseccomp-golang's MakeCondition); mountkit does for
+ * every rule, including those runc leaves out before (a syscall libseccomp does not
+ * know, an action that is the default one).
+ */
+function argIndex(v: unknown, field: string): number {
+  const index = uint64(v, field);
+  if (index >= BigInt(SYSCALL_ARGS)) fail(field, index, `must be from 0 to ${SYSCALL_ARGS - 1}: a syscall has ${SYSCALL_ARGS} arguments`);
+  return Number(index);
 }
 
 function parseArg(v: unknown, field: string): SeccompArgSpec {
   const a = object(v, field);
   return {
-    index: unsigned(a.index, `${field}.index`, UINT32_MAX),
+    index: argIndex(a.index, `${field}.index`),
     value: uint64(a.value, `${field}.value`),
     valueTwo: isAbsent(a.valueTwo) ? 0n : uint64(a.valueTwo, `${field}.valueTwo`),
     op: requiredString(a.op, `${field}.op`),
@@ -27,7 +53,7 @@ function parseSyscall(v: unknown, field: string): SeccompSyscallSpec {
   const s = object(v, field);
   const names = stringArray(s.names, `${field}.names`);
   if (names === undefined) fail(`${field}.names`, undefined, 'is required');
-  const errnoRet = optionalUint32(s.errnoRet, `${field}.errnoRet`);
+  const errnoRet = optionalErrnoRet(s.errnoRet, `${field}.errnoRet`);
   return {
     names,
     action: requiredString(s.action, `${field}.action`),
@@ -46,16 +72,18 @@ export function parseSeccomp(v: unknown, bundle: string): SeccompSpec | undefine
   if (!s) return undefined;
   const syscalls = list(s.syscalls, `${FIELD}.syscalls`, parseSyscall);
   const defaultAction = optionalString(s.defaultAction, `${FIELD}.defaultAction`, '');
-  if (defaultAction === '' && syscalls.length === 0) return undefined;
-  if (defaultAction === '') fail(`${FIELD}.defaultAction`, undefined, 'is required with syscalls');
-  const defaultErrnoRet = optionalUint32(s.defaultErrnoRet, `${FIELD}.defaultErrnoRet`);
+  // Every field is read before a profile without rules is dropped: runc decodes them all, and refuses a value of another type in any.
+  const defaultErrnoRet = optionalErrnoRet(s.defaultErrnoRet, `${FIELD}.defaultErrnoRet`);
+  const architectures = stringArray(s.architectures, `${FIELD}.architectures`) ?? [];
   const flags = stringArray(s.flags, `${FIELD}.flags`);
   const listenerPath = optionalString(s.listenerPath, `${FIELD}.listenerPath`, '');
   const listenerMetadata = optionalString(s.listenerMetadata, `${FIELD}.listenerMetadata`, '');
+  if (defaultAction === '' && syscalls.length === 0) return undefined;
+  if (defaultAction === '') fail(`${FIELD}.defaultAction`, undefined, 'is required with syscalls');
   return {
     defaultAction,
     ...(defaultErrnoRet === undefined ? {} : { defaultErrnoRet }),
-    architectures: stringArray(s.architectures, `${FIELD}.architectures`) ?? [],
+    architectures,
     ...(flags === undefined ? {} : { flags }),
     ...(listenerPath ? { listenerPath: path.resolve(bundle, listenerPath) } : {}),
     ...(listenerMetadata ? { listenerMetadata } : {}),
