@@ -10,7 +10,7 @@ import * as path from 'path';
 import { AWAIT_SIZE, INTERACTIVE_SCRIPT, INTERACTIVE_STEPS, ptySession, throughConsole } from '../helpers/console';
 import { LAUNCHER } from '../helpers/cli';
 import { idMapToolsInPath } from '../../src/core/programs';
-import { BUSYBOX, PROBE, ROOTLESS_ID, RUNC, SUBORDINATE_IDS, copyBundle, makeBundle, normalize, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc, runRuncRootless } from './harness';
+import { BUSYBOX, PROBE, ROOTLESS_ID, RUNC, SUBORDINATE_IDS, busyboxConfig, copyBundle, makeBundle, normalize, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc, runRuncRootless } from './harness';
 
 const available = Boolean(RUNC && BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) {
@@ -131,6 +131,40 @@ function compare(
     expect(left(forMountkit)).toEqual(runcLeft);
     return { sections: a, written: runcLeft };
   }, prepare);
+}
+
+/** A config.json made from busyboxConfig(['true']): `edit` changes the config, `text` the JSON text written of it. */
+interface ConfigChange {
+  edit?: (config: Record<string, any>) => void;
+  text?: (json: string) => string;
+}
+
+/**
+ * Runs each change's config.json under runc and under mountkit, one bundle for all (both
+ * runtimes refuse a config before they touch it), and says what each did: `taken` (the
+ * program ran), runc's `refused: json: cannot unmarshal` (its decoder's error), mountkit's
+ * `refused: FIELD` (exit 2, one line naming FIELD: the text up to its first space or colon).
+ */
+function decodedByBoth(changes: ConfigChange[]): { runc: string; mountkit: string }[] {
+  const bundle = makeBundle(busyboxConfig(['true']));
+  try {
+    return changes.map((change) => {
+      const config = busyboxConfig(['true']);
+      change.edit?.(config);
+      const json = JSON.stringify(config, null, 2);
+      writeFileSync(path.join(bundle.dir, 'config.json'), change.text ? change.text(json) : json);
+      const runc = runRunc(bundle.dir);
+      const mk = runMountkit(bundle.dir);
+      const decoder = /json: cannot unmarshal/.exec(runc.stderr);
+      const line = /^mountkit: ([^ :]+)[ :]/.exec(mk.stderr);
+      return {
+        runc: runc.status === 0 ? 'taken' : decoder ? `refused: ${decoder[0]}` : `failed: ${runc.stderr.trim()}`,
+        mountkit: mk.status === 0 ? 'taken' : mk.status === 2 && line && mk.stderr.split('\n').length === 2 ? `refused: ${line[1]}` : `failed: ${mk.stderr.trim()}`,
+      };
+    });
+  } finally {
+    bundle.cleanup();
+  }
 }
 
 maybe('runc 1.1.5 and mountkit see the same container', () => {
@@ -479,6 +513,55 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     const { sections } = compare(config);
     expect(sections.seccomp.slice(0, 2).map((l) => l.replace(/\s+/g, ' '))).toEqual(['Seccomp: 2', 'Seccomp_filters: 1']);
     expect(sections.seccomp.slice(3)).toEqual(["mkdir: can't create directory '/dev/shm/d': Operation not permitted", 'mkdir 1', "chmod: /dev/shm/f: Permission denied", 'chmod 600 1', 'chmod 640 0']);
+  });
+
+  test("config.json as runc's Go decoder reads it: a value of another type than its field's is refused by both, in fields mountkit does not use too; null, keys of no field and every section of the right type are taken by both", () => {
+    /** [what, the change, the field mountkit names; undefined for a config both take]. */
+    const cases: [string, ConfigChange, string | undefined][] = [
+      ['a cgroup memory limit as a string', { edit: (c) => (c.linux.resources = { memory: { limit: 'x' } }) }, 'linux.resources.memory.limit'],
+      ['the cgroups path as a number', { edit: (c) => (c.linux.cgroupsPath = 5) }, 'linux.cgroupsPath'],
+      ['its key in another case', { edit: (c) => (c.linux.CgroupsPath = 5) }, 'linux.CgroupsPath'],
+      ['its key with a long s', { edit: (c) => (c.linux['cgroup\u017fPath'] = 5) }, 'linux.cgroup\u017fPath'],
+      ['a key with a Kelvin sign', { edit: (c) => (c.linux.resources = { memory: { '\u212aernel': 'x' } }) }, 'linux.resources.memory.\u212aernel'],
+      ['an AppArmor profile as a number', { edit: (c) => (c.process.apparmorProfile = 1) }, 'process.apparmorProfile'],
+      ['an annotation that is no string', { edit: (c) => (c.annotations = { a: 1 }) }, 'annotations["a"]'],
+      ['intelRdt.enableCMT as a number', { edit: (c) => (c.linux.intelRdt = { enableCMT: 1 }) }, 'linux.intelRdt.enableCMT'],
+      ['windows.layerFolders as a string', { edit: (c) => (c.windows = { layerFolders: 'x' }) }, 'windows.layerFolders'],
+      ['solaris.anet as an object', { edit: (c) => (c.solaris = { anet: {} }) }, 'solaris.anet'],
+      ['vm.kernel as an array', { edit: (c) => (c.vm = { kernel: [] }) }, 'vm.kernel'],
+      ['zos as a number', { edit: (c) => (c.zos = 5) }, 'zos'],
+      ['ociVersion as a number', { edit: (c) => (c.ociVersion = 1) }, 'ociVersion'],
+      ['process.user.username as a number', { edit: (c) => (c.process.user = { uid: 0, gid: 0, username: 5 }) }, 'process.user.username'],
+      ['seccomp flags as a number, in a profile without rules', { edit: (c) => (c.linux.seccomp = { flags: 5 }) }, 'linux.seccomp.flags'],
+      ['a uint16 beyond its range', { edit: (c) => (c.linux.resources = { blockIO: { weight: 65536 } }) }, 'linux.resources.blockIO.weight'],
+      ['an int64 written 1.0', { text: (t) => t.replace('"linux": {', '"linux": {"resources": {"memory": {"limit": 1.0}}, ') }, 'linux.resources.memory.limit'],
+      ['an int64 beyond its range', { text: (t) => t.replace('"linux": {', '"linux": {"resources": {"pids": {"limit": 9223372036854775808}}, ') }, 'linux.resources.pids.limit'],
+      ['a uint16 written -0', { text: (t) => t.replace('"linux": {', '"linux": {"resources": {"blockIO": {"weight": -0}}, ') }, 'linux.resources.blockIO.weight'],
+      ['null everywhere runc takes it', { edit: (c) => Object.assign(c, { ociVersion: null, solaris: null, windows: null, vm: null, zos: null, annotations: null, linux: { ...c.linux, resources: null, cgroupsPath: null } }) }, undefined],
+      ['keys that name no field', { edit: (c) => Object.assign(c, { vendor: { a: 1 }, linux: { ...c.linux, resources: { memory: { limits: 'x' } }, netDevices: 5 } }) }, undefined],
+      [
+        "the sections of other platforms and Windows' fields, of the right types",
+        {
+          edit: (c) =>
+            Object.assign(c, {
+              windows: { layerFolders: ['a'], servicing: true, network: { DNSSearchList: ['x'] }, credentialSpec: [1, { a: 'b' }] },
+              solaris: { milestone: 'm', anet: [{ linkname: 'l' }] },
+              vm: { kernel: { path: '/k' } },
+              zos: { devices: [{ path: '/d', type: 'c', major: 1, minor: 1 }] },
+              process: { ...c.process, commandLine: 'x', user: { uid: 0, gid: 0, username: 'u' } },
+            }),
+        },
+        undefined,
+      ],
+    ];
+    const outcomes = decodedByBoth(cases.map(([, change]) => change));
+    expect(cases.map(([what], i) => ({ what, ...outcomes[i] }))).toEqual(
+      cases.map(([what, , field]) => ({
+        what,
+        runc: field === undefined ? 'taken' : 'refused: json: cannot unmarshal',
+        mountkit: field === undefined ? 'taken' : `refused: ${field}`,
+      })),
+    );
   });
 
   test('LSM labels this host cannot give: neither runtime starts the program', () => {

@@ -300,6 +300,25 @@ const CONFIG_ERRORS: Case[] = [
     status: 2,
     stderr: 'linux.seccomp.syscalls[0].errnoRet 65537: must be at most 65535, the 16 bits of SECCOMP_RET_DATA: runc 1.1.5 keeps only the low 16 bits of a larger value, which is another errno (65536 is 0, a syscall answered 0 without running)',
   },
+  // Fields mountkit does not use, which runc's Go decoder refuses.
+  {
+    name: 'a cgroup memory limit as a string',
+    edit: (c) => (c.linux.resources = { memory: { limit: '1G' } }),
+    status: 2,
+    stderr: "linux.resources.memory.limit: must be an integer from -9223372036854775808 to 9223372036854775807 (Go int64), not a string: runc's Go decoder refuses config.json for it, though mountkit does not use the field",
+  },
+  {
+    name: 'a cgroups path as a number, its key in another case',
+    edit: (c) => (c.linux.CgroupsPath = 5),
+    status: 2,
+    stderr: "linux.CgroupsPath: must be a string (Go string), not a number: runc's Go decoder refuses config.json for it, though mountkit does not use the field",
+  },
+  {
+    name: 'an int64 written beyond its range',
+    text: '{"ociVersion": "1.0.2", "root": {"path": "rootfs"}, "process": {"cwd": "/", "args": ["true"]}, "linux": {"resources": {"pids": {"limit": 9223372036854775808}}}}',
+    status: 2,
+    stderr: "linux.resources.pids.limit 9223372036854775808: must be an integer from -9223372036854775808 to 9223372036854775807 (Go int64): runc's Go decoder refuses config.json for it, though mountkit does not use the field",
+  },
 ];
 
 const RUNTIME_ERRORS: Case[] = [

@@ -18,7 +18,8 @@ import { SPEC_SHAPE, shapeWithin, type FieldShape, type StructShape } from './sp
  * case already).
  */
 export function foldedKey(key: string): string {
-  return key.toLowerCase().replace(/\u017f/g, 's');
+  const lower = key.toLowerCase();
+  return lower.includes('\u017f') ? lower.replaceAll('\u017f', 's') : lower;
 }
 
 /** Each struct's field names by their folded key, made when a struct is first met. */

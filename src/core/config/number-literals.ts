@@ -11,14 +11,19 @@
  * So the loader reads the integer fields mountkit reads (spec-fields.ts) from the text as
  * well: it refuses the literals runc refuses, and puts an integer beyond the exact
  * doubles into the parsed value as a bigint, as written, which a uint64 field's reader
- * takes and any other field's reader refuses showing it (json.ts). A number anywhere else
- * is left as JSON.parse read it, as mountkit does not use it.
+ * takes and any other field's reader refuses showing it (json.ts). An integer field of
+ * runc's that mountkit does not read (go-spec.ts) is read from the text too, for the
+ * literals runc refuses and, beyond the exact doubles, for its type's range; its value
+ * is left as JSON.parse read it, as mountkit does not use it (go-decode.ts checks the
+ * rest). A number anywhere else is left as it is.
  *
  * The same scan finds the other place where the two decoders differ on what the text
  * says: a key given twice with objects or arrays of objects, which Go merges and
  * JSON.parse replaces (refuseMergedDuplicates).
  */
 import { fail } from './json';
+import { goTypeError } from './go-decode';
+import { GO_INTEGER_RANGE, GO_SPEC, goWithin, holdsInteger, isGoInteger, type GoInteger, type GoType } from './go-spec';
 import { SPEC_SHAPE, mergedTwice, shapeWithin, type FieldShape } from './spec-fields';
 
 /**
@@ -45,6 +50,8 @@ export function readIntegerLiterals(text: string, spec: unknown): void {
 interface Frame {
   array: boolean;
   shape: FieldShape | undefined;
+  /** Its Go type in runc's runtime-spec (go-spec.ts); undefined where Go decodes nothing. */
+  go: GoType | undefined;
   /** Its value in JSON.parse's result: that of the last of duplicate keys; undefined where the text's is another. */
   node: unknown;
   at: string | number;
@@ -137,7 +144,8 @@ export function scanIntegerLiterals(text: string, spec: unknown, end = text.leng
       i = passPlain(text, i + 1, top);
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       const shape = top === undefined ? SPEC_SHAPE : shapeWithin(top.shape, top.at);
-      const flatEnd = typeof shape === 'object' ? i : after(FLAT, text, i);
+      const go = top === undefined ? GO_SPEC : goWithin(top.go, top.at);
+      const flatEnd = typeof shape === 'object' || holdsInteger(go) ? i : after(FLAT, text, i);
       if (flatEnd > i) {
         i = flatEnd;
         continue;
@@ -150,7 +158,7 @@ export function scanIntegerLiterals(text: string, spec: unknown, end = text.leng
         (top.merged ??= new Set()).add(key);
       }
       const node = top === undefined ? spec : shape === undefined ? undefined : valueAt(top.node, top.at);
-      const frame: Frame = { array: c === OPEN_BRACKET, shape, node, at: 0 };
+      const frame: Frame = { array: c === OPEN_BRACKET, shape, go, node, at: 0 };
       frames.push(frame);
       keyNext = c === OPEN_BRACE;
       i = passPlain(text, i + 1, frame);
@@ -162,6 +170,10 @@ export function scanIntegerLiterals(text: string, spec: unknown, end = text.leng
       const numberEnd = after(NUMBER_REST, text, i + 1);
       const shape = top === undefined ? undefined : shapeWithin(top.shape, top.at);
       if (shape === 'int' || shape === 'uint') readInteger(text.slice(i, numberEnd), shape, frames);
+      else {
+        const go = top === undefined ? undefined : goWithin(top.go, top.at);
+        if (isGoInteger(go)) readGoInteger(text.slice(i, numberEnd), go, frames);
+      }
       i = numberEnd;
     } else {
       // true, false or null.
@@ -198,23 +210,43 @@ function occurrences(text: string, char: string): number {
 function passPlain(text: string, at: number, frame: Frame): number {
   if (!frame.array) return after(PLAIN_MEMBERS, text, at);
   const item = shapeWithin(frame.shape, 0);
-  return item === undefined || item === 'plain' ? after(PLAIN_ITEMS, text, at) : at;
+  return (item === undefined || item === 'plain') && !holdsInteger(goWithin(frame.go, 0)) ? after(PLAIN_ITEMS, text, at) : at;
 }
 
 /** One number of an integer field, at the innermost frame's place. */
 function readInteger(literal: string, shape: 'int' | 'uint', frames: Frame[]): void {
-  if (/[.eE]/.test(literal)) {
-    fail(pathOf(frames), undefined, `${shown(literal)} is not an integer literal: runc's Go decoder takes an integer field's number as digits only, with no fraction or exponent`);
-  }
-  if (shape === 'uint' && literal === '-0') {
-    fail(pathOf(frames), undefined, `${literal} is not an unsigned integer literal: runc's Go decoder takes an unsigned field's number as digits only, with no sign`);
-  }
+  refuseSpelling(literal, shape, frames);
   const value = Number(literal);
   // Go reads -0 in a signed field as 0, JSON.parse as -0; a safe integer is exact.
   if (Number.isSafeInteger(value) && !Object.is(value, -0)) return;
   const top = frames[frames.length - 1];
   const kept = valueAt(top.node, top.at);
   if ((typeof kept === 'number' || typeof kept === 'bigint') && Number(kept) === value) (top.node as Record<string | number, unknown>)[top.at] = Object.is(value, -0) ? 0 : BigInt(literal);
+}
+
+/** Refuses a number of an integer field that Go's strconv does not read as one: with a fraction or an exponent, or `-0` in an unsigned field. */
+function refuseSpelling(literal: string, shape: 'int' | 'uint', frames: Frame[]): void {
+  if (/[.eE]/.test(literal)) {
+    fail(pathOf(frames), undefined, `${shown(literal)} is not an integer literal: runc's Go decoder takes an integer field's number as digits only, with no fraction or exponent`);
+  }
+  if (shape === 'uint' && literal === '-0') {
+    fail(pathOf(frames), undefined, `${literal} is not an unsigned integer literal: runc's Go decoder takes an unsigned field's number as digits only, with no sign`);
+  }
+}
+
+/**
+ * One number of an integer field of runc's that mountkit does not read (go-spec.ts), at
+ * the innermost frame's place: a spelling readInteger refuses, and an integer beyond the
+ * exact doubles out of its type's range (strconv's ParseInt or ParseUint with the type's
+ * bit size), which the parsed value, rounded, cannot show (go-decode.ts checks the
+ * others). The parsed value is left as it is: mountkit does not use it.
+ */
+function readGoInteger(literal: string, type: GoInteger, frames: Frame[]): void {
+  const [min, max] = GO_INTEGER_RANGE[type];
+  refuseSpelling(literal, min === 0n ? 'uint' : 'int', frames);
+  if (Number.isSafeInteger(Number(literal))) return;
+  const value = BigInt(literal);
+  if (value < min || value > max) throw goTypeError(pathOf(frames), value, type, 'range');
 }
 
 /** The value at `at` in an array or object of JSON.parse's; undefined when it has none. */
@@ -237,7 +269,9 @@ function stringEnd(text: string, at: number): number {
 
 /** The JSON path of the value being read (`process.rlimits[0].hard`). */
 function pathOf(frames: Frame[]): string {
-  return frames.map((f, k) => (typeof f.at === 'number' ? `[${f.at}]` : k === 0 ? f.at : `.${f.at}`)).join('');
+  // A key of a map mountkit does not read is a name, quoted as go-decode.ts quotes it (`linux.resources.unified["io.max"]`).
+  const step = (f: Frame, k: number) => (typeof f.at === 'number' ? `[${f.at}]` : f.shape === undefined && typeof f.go === 'object' && f.go.kind === 'map' ? `[${JSON.stringify(f.at)}]` : k === 0 ? f.at : `.${f.at}`);
+  return frames.map(step).join('');
 }
 
 function shown(literal: string): string {

@@ -7,6 +7,7 @@
  * for runtimes that decode into pointers and slices.
  */
 import { resolveIdmapTerms } from './idmap-option';
+import { refuseGoTypeErrors } from './go-decode';
 import { refuseOtherCase } from './key-case';
 import { readIntegerLiterals, refuseMergedDuplicates } from './number-literals';
 import fs = require('fs');
@@ -490,7 +491,10 @@ function fromParsed(parsed: unknown, bundleDir: string, text?: string): RootfsCo
   // UTF-8 that is not well formed decodes to U+FFFD. A text given to loadBundle may hold one itself.
   const spec = text !== undefined && !SURROGATE_ESCAPE.test(text) && isWellFormed(text) ? parsed : wellFormedJson(parsed);
   if (!isObject(spec)) fail('config.json', undefined, 'must be a JSON object');
-  return convertSpec(spec, bundleDir);
+  const config = convertSpec(spec, bundleDir);
+  // Then what runc's Go decoder refuses in what the readers leave: fields mountkit does not use (go-decode.ts).
+  refuseGoTypeErrors(spec);
+  return config;
 }
 
 function convertSpec(spec: JsonObject, bundleDir: string): RootfsConfig {
