@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { GO_INTEGER_RANGE, GO_SPEC, checkedFields, fieldNamed, goMismatch, goTypeName, goTypeWords, goWithin, holdsInteger, isGoInteger, uncheckedFields, type GoStruct, type GoType } from '../../src/core/config/go-spec';
+import { GO_INTEGER_RANGE, GO_SPEC, fieldType, goMismatch, goTypeName, goTypeWords, goWithin, holdsInteger, isGoInteger, isGoStruct, structFields, type GoType } from '../../src/core/config/go-spec';
 import { refuseGoTypeErrors } from '../../src/core/config/go-decode';
 import { foldedKey } from '../../src/core/config/key-case';
 import { fromOciSpec, loadBundle } from '../../src/core/config/oci';
@@ -33,21 +33,34 @@ function refusal(spec: unknown): string | undefined {
   return undefined;
 }
 
-/** Every field of a struct, checked and unchecked. */
-function fieldsOf(struct: GoStruct): [string, GoType][] {
-  return [...Object.entries(checkedFields(struct)), ...Object.entries(uncheckedFields(struct))];
+/** A group of structFields as [name, type] pairs. */
+function pairs(group: string): [string, GoType][] {
+  return group
+    .split(', ')
+    .filter((field) => field !== '')
+    .map((field): [string, GoType] => [field.slice(0, field.indexOf(' ')), field.slice(field.indexOf(' ') + 1)]);
+}
+
+/** Every field of a struct, checked ones first, each with whether it is checked. */
+function fieldsOf(struct: string): [string, GoType, boolean][] {
+  const { unchecked, checked } = structFields(struct);
+  return [...pairs(checked).map(([n, t]): [string, GoType, boolean] => [n, t, true]), ...pairs(unchecked).map(([n, t]): [string, GoType, boolean] => [n, t, false])];
+}
+
+/** What a slice or map holds; undefined for a struct or scalar. */
+function within(type: GoType): GoType | undefined {
+  return type.startsWith('[]') ? type.slice(2) : type.startsWith('map[string]') ? type.slice(11) : undefined;
 }
 
 /** Every struct the table holds, each once, with the JSON path of one place it is at. */
-function structs(): [GoStruct, string][] {
-  const seen = new Map<GoStruct, string>();
+function structs(): [string, string][] {
+  const seen = new Map<string, string>();
   const todo: [GoType, string][] = [[GO_SPEC, '']];
   while (todo.length > 0) {
     const [type, at] = todo.pop()!;
-    if (typeof type === 'string') continue;
-    if (type.kind === 'slice') todo.push([type.item, `${at}[0]`]);
-    else if (type.kind === 'map') todo.push([type.value, `${at}["k"]`]);
-    else if (!seen.has(type)) {
+    const inner = within(type);
+    if (inner !== undefined) todo.push([inner, `${at}${type.startsWith('[]') ? '[0]' : '["k"]'}`]);
+    else if (isGoStruct(type) && !seen.has(type)) {
       seen.set(type, at);
       for (const [name, field] of fieldsOf(type)) todo.push([field, at === '' ? name : `${at}.${name}`]);
     }
@@ -65,7 +78,7 @@ describe('go-spec: goMismatch, Go\'s rule for one value and a field\'s type', ()
     // null and an absent value: taken anywhere (a pointer made nil, any other value left as it was).
     [null, 'string', undefined],
     [null, 'uint16', undefined],
-    [null, GO_SPEC, undefined],
+    [null, 'Spec', undefined],
     [undefined, 'bool', undefined],
     ['x', 'string', undefined],
     ['', 'string', undefined],
@@ -108,14 +121,14 @@ describe('go-spec: goMismatch, Go\'s rule for one value and a field\'s type', ()
     [[1, { a: 'b' }], 'any', undefined],
     [5, 'any', undefined],
     // A struct or map takes an object, a slice an array; what they hold is not looked at here.
-    [{}, GO_SPEC, undefined],
-    [[], GO_SPEC, 'type'],
-    ['x', GO_SPEC, 'type'],
-    [{ a: 5 }, { kind: 'map', value: 'string' }, undefined],
-    [[], { kind: 'map', value: 'string' }, 'type'],
-    [[5], { kind: 'slice', item: 'string' }, undefined],
-    [{}, { kind: 'slice', item: 'string' }, 'type'],
-    ['[]', { kind: 'slice', item: 'string' }, 'type'],
+    [{}, 'Spec', undefined],
+    [[], 'Spec', 'type'],
+    ['x', 'Spec', 'type'],
+    [{ a: 5 }, 'map[string]string', undefined],
+    [[], 'map[string]string', 'type'],
+    [[5], '[]string', undefined],
+    [{}, '[]string', 'type'],
+    ['[]', '[]string', 'type'],
   ];
   test.each(cases.map(([value, type, expected]) => [`${shown(value)} into ${goTypeName(type)}: ${expected ?? 'taken'}`, value, type, expected] as const))('%s', (_title, value, type, expected) => {
     expect(goMismatch(value, type)).toBe(expected);
@@ -134,9 +147,6 @@ describe('go-spec: goMismatch, Go\'s rule for one value and a field\'s type', ()
 });
 
 describe('go-spec: the table', () => {
-  const linux = uncheckedFields(GO_SPEC).linux as GoStruct;
-  const resources = uncheckedFields(linux).resources as GoStruct;
-
   test.each<[string, string | undefined]>([
     ['ociVersion', 'string'],
     ['OCIVERSION', 'string'],
@@ -146,12 +156,12 @@ describe('go-spec: the table', () => {
     ['mounts', undefined],
     ['Mounts', undefined],
     ['no such field', undefined],
+    ['ociVersion string, process', undefined],
     ['', undefined],
+    [',', undefined],
     ['__proto__', undefined],
-    ['constructor', undefined],
   ])('Spec\'s unchecked field %p: %p', (key, expected) => {
-    const field = fieldNamed(uncheckedFields(GO_SPEC), key);
-    expect(field === undefined ? undefined : goTypeName(field)).toBe(expected);
+    expect(fieldType(structFields('Spec').unchecked, key)).toBe(expected);
   });
 
   test.each<[string, string | undefined]>([
@@ -164,8 +174,19 @@ describe('go-spec: the table', () => {
     ['\u017fwappine\u017f\u017f', 'uint64'],
     ['kernel\u212a', undefined],
     ['limit ', undefined],
+    ['imit', undefined],
+    ['limi', undefined],
   ])('linux.resources.memory\'s field named %p: %p', (key, expected) => {
-    expect(fieldNamed(uncheckedFields(uncheckedFields(resources).memory as GoStruct), key)).toBe(expected);
+    expect(fieldType(structFields('LinuxMemory').unchecked, key)).toBe(expected);
+  });
+
+  test('exact: another case names no field', () => {
+    expect([fieldType(structFields('LinuxMemory').unchecked, 'Limit', true), fieldType(structFields('LinuxMemory').unchecked, 'limit', true)]).toEqual([undefined, 'int64']);
+  });
+
+  test('every struct named has a line of its own, with fields', () => {
+    const empty = structs().filter(([struct]) => fieldsOf(struct).length === 0 || fieldsOf(struct).some(([name, type]) => !/^[A-Za-z][A-Za-z0-9]*$/.test(name) || !/^(\[\]|map\[string\])*[A-Za-z][A-Za-z0-9]*$/.test(type)));
+    expect(empty.map(([struct, at]) => `${struct} at ${at}`)).toEqual([]);
   });
 
   test('no two fields of a struct are one name in Go\'s folding, so which of them a key in another case names never matters', () => {
@@ -179,11 +200,11 @@ describe('go-spec: the table', () => {
   /** Whether mountkit's shape `read` (spec-fields.ts) covers all of a value of `type`: the loader's readers then check every value of it. */
   function covered(type: GoType, read: FieldShape | undefined): boolean {
     if (read === undefined) return false;
-    if (typeof type === 'string') return read !== 'plain' || type === 'string' || type === 'bool';
-    if (typeof read === 'string') return read === 'plain' && type.kind === 'slice' && type.item === 'string';
-    if (type.kind === 'slice') return read.kind === 'list' && covered(type.item, read.item);
-    if (type.kind === 'map') return read.kind === 'map' && covered(type.value, read.value);
-    return read.kind === 'struct' && fieldsOf(type).every(([name, field]) => covered(field, read.fields.get(name)));
+    const inner = within(type);
+    if (typeof read === 'string') return read === 'plain' ? type === 'string' || type === 'bool' || type === '[]string' : isGoInteger(type);
+    if (type.startsWith('[]')) return read.kind === 'list' && covered(inner!, read.item);
+    if (inner !== undefined) return read.kind === 'map' && covered(inner, read.value);
+    return isGoStruct(type) && read.kind === 'struct' && fieldsOf(type).every(([name, field]) => covered(field, read.fields.get(name)));
   }
 
   test('a struct\'s checked fields are those mountkit\'s shape (SPEC_SHAPE) covers whole, wherever the struct is read, and no others', () => {
@@ -191,13 +212,14 @@ describe('go-spec: the table', () => {
     const todo: [GoType, FieldShape | undefined, string][] = [[GO_SPEC, SPEC_SHAPE, '']];
     while (todo.length > 0) {
       const [type, read, at] = todo.pop()!;
-      if (typeof type === 'string') continue;
-      if (type.kind === 'slice') todo.push([type.item, typeof read === 'object' && read.kind === 'list' ? read.item : undefined, `${at}[0]`]);
-      else if (type.kind === 'map') todo.push([type.value, typeof read === 'object' && read.kind === 'map' ? read.value : undefined, `${at}["k"]`]);
-      else {
+      const inner = within(type);
+      if (inner !== undefined) {
+        const kind = type.startsWith('[]') ? 'list' : 'map';
+        const readInner = typeof read === 'object' && read.kind === kind ? (read.kind === 'list' ? read.item : read.kind === 'map' ? read.value : undefined) : undefined;
+        todo.push([inner, readInner, `${at}${kind === 'list' ? '[0]' : '["k"]'}`]);
+      } else if (isGoStruct(type)) {
         const fields = typeof read === 'object' && read.kind === 'struct' ? read.fields : undefined;
-        for (const [name, field] of fieldsOf(type)) {
-          const checked = Object.hasOwn(checkedFields(type), name);
+        for (const [name, field, checked] of fieldsOf(type)) {
           const fieldAt = at === '' ? name : `${at}.${name}`;
           if (checked !== covered(field, fields?.get(name))) wrong.push(`${fieldAt} (${checked ? 'checked' : 'unchecked'})`);
           // Within a checked field the loader's readers check all: its own groups do not matter.
@@ -210,30 +232,30 @@ describe('go-spec: the table', () => {
 
   test('the runtime-spec of the installed runc (Debian\'s 1.1.5+ds1, specs-go 1.0.2.118.g5cfc4c3): the sections and the fields upstream 1.1.5\'s copy lacks', () => {
     expect(fieldsOf(GO_SPEC).map(([name]) => name).sort()).toEqual(['annotations', 'domainname', 'hooks', 'hostname', 'linux', 'mounts', 'ociVersion', 'process', 'root', 'solaris', 'vm', 'windows', 'zos']);
-    const cpu = uncheckedFields(resources).cpu as GoStruct;
-    expect([uncheckedFields(cpu).burst, uncheckedFields(cpu).idle]).toEqual(['uint64', 'int64']);
+    expect([fieldType(structFields('LinuxCPU').unchecked, 'burst'), fieldType(structFields('LinuxCPU').unchecked, 'idle')]).toEqual(['uint64', 'int64']);
     // Fields of later runtime-specs are no field of runc 1.1.5's.
-    expect(fieldNamed(uncheckedFields(linux), 'timeOffsets')).toBeUndefined();
-    expect(fieldNamed(uncheckedFields(uncheckedFields(GO_SPEC).process as GoStruct), 'scheduler')).toBeUndefined();
+    expect(fieldsOf('Linux').some(([name]) => name === 'timeOffsets')).toBe(false);
+    expect(fieldsOf('Process').some(([name]) => name === 'scheduler')).toBe(false);
     expect(structs().length).toBe(49);
   });
 
   test('goWithin follows only unchecked fields, in any case; holdsInteger says where an integer is to be read from the text', () => {
-    expect(goWithin(GO_SPEC, 'linux')).toBe(linux);
+    expect(goWithin(GO_SPEC, 'linux')).toBe('Linux');
     expect(goWithin(GO_SPEC, 'mounts')).toBeUndefined();
-    expect(goWithin(linux, 'Resources')).toBe(resources);
-    expect(goWithin(uncheckedFields(resources).devices, 0)).toBe((uncheckedFields(resources).devices as { item: GoType }).item);
-    expect(goWithin(uncheckedFields(resources).devices, 'x')).toBeUndefined();
-    expect(goWithin(uncheckedFields(resources).unified, 'io.max')).toBe('string');
+    expect(goWithin('Linux', 'Resources')).toBe('LinuxResources');
+    expect(goWithin('[]LinuxDeviceCgroup', 0)).toBe('LinuxDeviceCgroup');
+    expect(goWithin('[]LinuxDeviceCgroup', 'x')).toBeUndefined();
+    expect(goWithin('map[string]string', 'io.max')).toBe('string');
+    expect(goWithin('map[string]string', 0)).toBeUndefined();
     expect(goWithin('string', 'x')).toBeUndefined();
+    expect(goWithin('LinuxResources', 0)).toBeUndefined();
     expect(goWithin(undefined, 0)).toBeUndefined();
-    expect([holdsInteger(resources), holdsInteger(uncheckedFields(resources).unified), holdsInteger(uncheckedFields(GO_SPEC).vm), holdsInteger('uint16'), holdsInteger('string')]).toEqual([true, false, false, true, false]);
-    expect(isGoInteger('uint')).toBe(true);
-    expect(isGoInteger('any')).toBe(false);
+    expect(['LinuxResources', 'map[string]string', 'VM', 'uint16', 'string', '[]LinuxThrottleDevice', 'map[string]LinuxRdma'].map(holdsInteger)).toEqual([true, false, false, true, false, true, true]);
+    expect([isGoInteger('uint'), isGoInteger('any'), isGoInteger(undefined), isGoStruct('Spec'), isGoStruct('[]Spec'), isGoStruct('any'), isGoStruct('int')]).toEqual([true, false, false, true, false, false, false]);
   });
 
   test('goTypeName and goTypeWords: Go\'s name of a type and what its values are', () => {
-    const types: GoType[] = ['string', 'bool', 'uint16', 'any', resources, uncheckedFields(resources).devices, uncheckedFields(resources).unified];
+    const types: GoType[] = ['string', 'bool', 'uint16', 'any', 'LinuxResources', '[]LinuxDeviceCgroup', 'map[string]string'];
     expect(types.map((t) => `${goTypeName(t)}: ${goTypeWords(t)}`)).toEqual([
       'string: a string',
       'bool: a boolean',
@@ -394,12 +416,12 @@ describe('every field of runc\'s runtime-spec: a value of another JSON type is r
       const p = todo.pop()!;
       const type = p.types[p.types.length - 1];
       if (p.steps.length > 0) out.push(p);
-      if (typeof type === 'string') continue;
-      if (type.kind === 'slice') todo.push({ at: `${p.at}[0]`, steps: [...p.steps, 0], types: [...p.types, type.item], checked: p.checked });
-      else if (type.kind === 'map') todo.push({ at: `${p.at}["k"]`, steps: [...p.steps, 'k'], types: [...p.types, type.value], checked: p.checked });
-      else {
-        for (const [name, field] of fieldsOf(type)) {
-          todo.push({ at: p.at === '' ? name : `${p.at}.${name}`, steps: [...p.steps, name], types: [...p.types, field], checked: p.checked || Object.hasOwn(checkedFields(type), name) });
+      const inner = within(type);
+      if (type.startsWith('[]')) todo.push({ at: `${p.at}[0]`, steps: [...p.steps, 0], types: [...p.types, inner!], checked: p.checked });
+      else if (inner !== undefined) todo.push({ at: `${p.at}["k"]`, steps: [...p.steps, 'k'], types: [...p.types, inner], checked: p.checked });
+      else if (isGoStruct(type)) {
+        for (const [name, field, checked] of fieldsOf(type)) {
+          todo.push({ at: p.at === '' ? name : `${p.at}.${name}`, steps: [...p.steps, name], types: [...p.types, field], checked: p.checked || checked });
         }
       }
     }
@@ -408,7 +430,9 @@ describe('every field of runc\'s runtime-spec: a value of another JSON type is r
 
   /** A value of `type` that Go takes. */
   function valueOf(type: GoType): unknown {
-    if (typeof type !== 'string') return type.kind === 'slice' ? [] : type.kind === 'struct' ? { ...FILLERS[type.name] } : {};
+    if (type.startsWith('[]')) return [];
+    if (isGoStruct(type)) return { ...FILLERS[type] };
+    if (type.startsWith('map[')) return {};
     return type === 'string' ? '' : type === 'bool' ? false : type === 'any' ? null : 0;
   }
 
@@ -433,7 +457,7 @@ describe('every field of runc\'s runtime-spec: a value of another JSON type is r
       const step = place.steps[i];
       const next = place.types[i + 1];
       if (typeof node[step] !== 'object' || node[step] === null) node[step] = valueOf(next);
-      else if (typeof next !== 'string' && next.kind === 'slice') node[step] = [];
+      else if (next.startsWith('[]')) node[step] = [];
       node = node[step];
       if (Array.isArray(node) && node.length === 0) node.push(valueOf(place.types[i + 2]));
     }

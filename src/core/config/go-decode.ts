@@ -13,7 +13,7 @@
  * pay for nothing.
  */
 import { ConfigError } from '../errors';
-import { GO_SPEC, fieldNamed, goMismatch, goTypeName, goTypeWords, jsonTypeWords, uncheckedFields, type GoType } from './go-spec';
+import { GO_SPEC, fieldType, goMismatch, goTypeName, goTypeWords, jsonTypeWords, structFields, type GoType } from './go-spec';
 
 /** A value to check: its Go type, and where it is (its JSON path, built only for an error). */
 interface Place {
@@ -44,9 +44,11 @@ export function goTypeError(field: string, value: unknown, type: GoType, mismatc
  * Refuses the first value of `spec` (what JSON.parse made of config.json) that runc's
  * Go decoder refuses in a field the loader's readers leave (a struct's unchecked ones,
  * go-spec.ts), in the order of the text, naming it by its JSON path and the type it
- * must have. A key matches a field as Go matches it (fieldNamed), and one that matches
+ * must have. A key matches a field as Go matches it (fieldType), and one that matches
  * none is passed over, as Go ignores it. A key that names a checked field in another
- * case is refused before (key-case.ts): one left names none of them.
+ * case is refused before (key-case.ts): one left names none of them. One function, with
+ * the table's text looked up in place: a load runs it once, cold, where each function
+ * run for the first time costs more than what it does.
  */
 export function refuseGoTypeErrors(spec: unknown): void {
   const todo: Place[] = [{ value: spec, type: GO_SPEC, key: '', inMap: false, parent: undefined }];
@@ -55,18 +57,22 @@ export function refuseGoTypeErrors(spec: unknown): void {
     const { value, type } = place;
     const mismatch = goMismatch(value, type);
     if (mismatch !== undefined) throw goTypeError(pathOf(place), value, type, mismatch);
-    if (typeof type === 'string' || typeof value !== 'object' || value === null) continue;
+    if (typeof value !== 'object' || value === null || type === 'any') continue;
     // Last first onto the stack, so that the first in the text is checked first.
-    if (type.kind === 'slice') {
+    if (type.startsWith('[]')) {
       const items = value as unknown[];
-      for (let i = items.length - 1; i >= 0; i--) todo.push({ value: items[i], type: type.item, key: i, inMap: false, parent: place });
+      const item = type.slice(2);
+      for (let i = items.length - 1; i >= 0; i--) todo.push({ value: items[i], type: item, key: i, inMap: false, parent: place });
       continue;
     }
     const keys = Object.keys(value);
+    const inMap = type.startsWith('map[string]');
+    const fields = inMap ? undefined : structFields(type);
     for (let i = keys.length - 1; i >= 0; i--) {
       const key = keys[i];
-      const field = type.kind === 'map' ? type.value : fieldNamed(uncheckedFields(type), key);
-      if (field !== undefined) todo.push({ value: (value as Record<string, unknown>)[key], type: field, key, inMap: type.kind === 'map', parent: place });
+      // A checked field's exact key is the readers'; only a key that names no field exactly is matched in any case.
+      const field = fields === undefined ? type.slice(11) : (fieldType(fields.unchecked, key, true) ?? (fieldType(fields.checked, key, true) === undefined ? fieldType(fields.unchecked, key) : undefined));
+      if (field !== undefined) todo.push({ value: (value as Record<string, unknown>)[key], type: field, key, inMap, parent: place });
     }
   }
 }

@@ -28,277 +28,147 @@
  * - interface{} takes anything;
  * - a key names the field of its JSON name, or else the first one it matches in any
  *   case (key-case.ts, foldedKey); a key that names none is ignored.
+ *
+ * A type is written as Go writes it (`string`, `int64`, `[]LinuxIDMapping`,
+ * `map[string]string`, a struct's name; `any` for interface{}), and each struct is a
+ * line of STRUCTS: the loader looks a key up in its line's text, so that a load makes no
+ * object per struct or field (config.json is read at every start, where a table of
+ * objects would be made first: a few hundred microseconds for this one, cold).
  */
 import { foldedKey } from './key-case';
 
 /** Go's integer types in the runtime-spec; os.FileMode is a uint32. */
 export type GoInteger = 'int' | 'int64' | 'uint' | 'uint64' | 'uint32' | 'uint16';
 
-/** A field's Go type: a scalar, `any` (interface{}), a struct, a slice or a map with string keys. */
-export type GoType = 'string' | 'bool' | GoInteger | 'any' | GoStruct | GoSlice | GoMap;
-
-type Fields = Readonly<Record<string, GoType>>;
-
-const NO_FIELDS: () => Fields = () => ({});
-
-/**
- * A Go struct, its fields by JSON name in two groups, each made when first read
- * (uncheckedFields, checkedFields): those the loader's readers (oci.ts) check whole,
- * every value of theirs as strictly as Go (checked), and the others (unchecked), which
- * go-decode.ts checks. A load makes only the unchecked fields of the structs its config
- * gives, where it has any. A plain object: one made per struct at start-up.
- */
-export interface GoStruct {
-  readonly kind: 'struct';
-  /** The type's Go name, as runc's error names it. */
-  readonly name: string;
-  readonly makeUnchecked: () => Fields;
-  readonly makeChecked: () => Fields;
-  unchecked: Fields | undefined;
-  checked: Fields | undefined;
-}
-
-/** The fields of `struct` the loader's readers leave, which go-decode.ts checks. */
-export function uncheckedFields(struct: GoStruct): Fields {
-  return (struct.unchecked ??= struct.makeUnchecked());
-}
-
-/** The fields of `struct` the loader's readers check whole (oci.ts). */
-export function checkedFields(struct: GoStruct): Fields {
-  return (struct.checked ??= struct.makeChecked());
-}
-
-export interface GoSlice {
-  kind: 'slice';
-  item: GoType;
-}
-
-export interface GoMap {
-  kind: 'map';
-  value: GoType;
-}
+/** A Go type as Go writes it: a scalar, `any`, `[]T`, `map[string]T`, or the name of a struct of STRUCTS. */
+export type GoType = string;
 
 /** The values each integer type holds (strconv's bit sizes: int and uint are 64 bits). */
 export const GO_INTEGER_RANGE: Readonly<Record<GoInteger, readonly [bigint, bigint]>> = {
-  int: [-(2n ** 63n), 2n ** 63n - 1n],
-  int64: [-(2n ** 63n), 2n ** 63n - 1n],
-  uint: [0n, 2n ** 64n - 1n],
-  uint64: [0n, 2n ** 64n - 1n],
-  uint32: [0n, 2n ** 32n - 1n],
-  uint16: [0n, 2n ** 16n - 1n],
+  int: [-9223372036854775808n, 9223372036854775807n],
+  int64: [-9223372036854775808n, 9223372036854775807n],
+  uint: [0n, 18446744073709551615n],
+  uint64: [0n, 18446744073709551615n],
+  uint32: [0n, 4294967295n],
+  uint16: [0n, 65535n],
 };
 
 export function isGoInteger(type: GoType | undefined): type is GoInteger {
-  return typeof type === 'string' && Object.hasOwn(GO_INTEGER_RANGE, type);
+  return type !== undefined && Object.hasOwn(GO_INTEGER_RANGE, type);
 }
 
-/** A struct of the `unchecked` fields and, for one mountkit reads, the `checked` ones (GoStruct). */
-function struct(name: string, makeUnchecked: () => Fields, makeChecked = NO_FIELDS): GoStruct {
-  return { kind: 'struct', name, makeUnchecked, makeChecked, unchecked: undefined, checked: undefined };
+/** Whether `type` is a struct's name: no scalar, slice or map. */
+export function isGoStruct(type: GoType): boolean {
+  return type !== 'string' && type !== 'bool' && type !== 'any' && !type.startsWith('[]') && !type.startsWith('map[') && !isGoInteger(type);
 }
-
-function slice(item: GoType): GoSlice {
-  return { kind: 'slice', item };
-}
-
-function map(value: GoType): GoMap {
-  return { kind: 'map', value };
-}
-
-const STRINGS = slice('string');
-
-const ID_MAPPINGS = slice(struct('LinuxIDMapping', () => ({ containerID: 'uint32', hostID: 'uint32', size: 'uint32' })));
-
-const HOOKS = slice(struct('Hook', () => ({ path: 'string', args: STRINGS, env: STRINGS, timeout: 'int' })));
-
-const USER = struct(
-  'User',
-  () => ({ username: 'string' }),
-  () => ({ uid: 'uint32', gid: 'uint32', umask: 'uint32', additionalGids: slice('uint32') }),
-);
-
-const PROCESS = struct(
-  'Process',
-  () => ({ user: USER, commandLine: 'string' }),
-  () => ({
-    terminal: 'bool',
-    consoleSize: struct('Box', () => ({ height: 'uint', width: 'uint' })),
-    args: STRINGS,
-    env: STRINGS,
-    cwd: 'string',
-    capabilities: struct('LinuxCapabilities', () => ({ bounding: STRINGS, effective: STRINGS, inheritable: STRINGS, permitted: STRINGS, ambient: STRINGS })),
-    rlimits: slice(struct('POSIXRlimit', () => ({ type: 'string', hard: 'uint64', soft: 'uint64' }))),
-    noNewPrivileges: 'bool',
-    apparmorProfile: 'string',
-    oomScoreAdj: 'int',
-    selinuxLabel: 'string',
-  }),
-);
-
-/** LinuxBlockIODevice's major and minor, which LinuxWeightDevice and LinuxThrottleDevice embed: Go decodes them as their own fields. */
-const BLOCK_IO_DEVICE = { major: 'int64', minor: 'int64' } as const;
-
-const RESOURCES = struct('LinuxResources', () => {
-  const throttleDevices = slice(struct('LinuxThrottleDevice', () => ({ ...BLOCK_IO_DEVICE, rate: 'uint64' })));
-  return {
-    devices: slice(struct('LinuxDeviceCgroup', () => ({ allow: 'bool', type: 'string', major: 'int64', minor: 'int64', access: 'string' }))),
-    memory: struct('LinuxMemory', () => ({
-      limit: 'int64',
-      reservation: 'int64',
-      swap: 'int64',
-      kernel: 'int64',
-      kernelTCP: 'int64',
-      swappiness: 'uint64',
-      disableOOMKiller: 'bool',
-      useHierarchy: 'bool',
-      checkBeforeUpdate: 'bool',
-    })),
-    cpu: struct('LinuxCPU', () => ({
-      shares: 'uint64',
-      quota: 'int64',
-      burst: 'uint64',
-      period: 'uint64',
-      realtimeRuntime: 'int64',
-      realtimePeriod: 'uint64',
-      cpus: 'string',
-      mems: 'string',
-      idle: 'int64',
-    })),
-    pids: struct('LinuxPids', () => ({ limit: 'int64' })),
-    blockIO: struct('LinuxBlockIO', () => ({
-      weight: 'uint16',
-      leafWeight: 'uint16',
-      weightDevice: slice(struct('LinuxWeightDevice', () => ({ ...BLOCK_IO_DEVICE, weight: 'uint16', leafWeight: 'uint16' }))),
-      throttleReadBpsDevice: throttleDevices,
-      throttleWriteBpsDevice: throttleDevices,
-      throttleReadIOPSDevice: throttleDevices,
-      throttleWriteIOPSDevice: throttleDevices,
-    })),
-    hugepageLimits: slice(struct('LinuxHugepageLimit', () => ({ pageSize: 'string', limit: 'uint64' }))),
-    network: struct('LinuxNetwork', () => ({ classID: 'uint32', priorities: slice(struct('LinuxInterfacePriority', () => ({ name: 'string', priority: 'uint32' }))) })),
-    rdma: map(struct('LinuxRdma', () => ({ hcaHandles: 'uint32', hcaObjects: 'uint32' }))),
-    unified: map('string'),
-  };
-});
-
-const SECCOMP = struct('LinuxSeccomp', () => ({
-  defaultAction: 'string',
-  defaultErrnoRet: 'uint',
-  architectures: STRINGS,
-  flags: STRINGS,
-  listenerPath: 'string',
-  listenerMetadata: 'string',
-  syscalls: slice(
-    struct('LinuxSyscall', () => ({
-      names: STRINGS,
-      action: 'string',
-      errnoRet: 'uint',
-      args: slice(struct('LinuxSeccompArg', () => ({ index: 'uint', value: 'uint64', valueTwo: 'uint64', op: 'string' }))),
-    })),
-  ),
-}));
-
-const LINUX = struct(
-  'Linux',
-  () => ({
-    resources: RESOURCES,
-    cgroupsPath: 'string',
-    intelRdt: struct('LinuxIntelRdt', () => ({ closID: 'string', l3CacheSchema: 'string', memBwSchema: 'string', enableCMT: 'bool', enableMBM: 'bool' })),
-  }),
-  () => ({
-    uidMappings: ID_MAPPINGS,
-    gidMappings: ID_MAPPINGS,
-    sysctl: map('string'),
-    namespaces: slice(struct('LinuxNamespace', () => ({ type: 'string', path: 'string' }))),
-    devices: slice(struct('LinuxDevice', () => ({ path: 'string', type: 'string', major: 'int64', minor: 'int64', fileMode: 'uint32', uid: 'uint32', gid: 'uint32' }))),
-    seccomp: SECCOMP,
-    rootfsPropagation: 'string',
-    maskedPaths: STRINGS,
-    readonlyPaths: STRINGS,
-    mountLabel: 'string',
-    personality: struct('LinuxPersonality', () => ({ domain: 'string', flags: STRINGS })),
-  }),
-);
-
-const SOLARIS = struct('Solaris', () => ({
-  milestone: 'string',
-  limitpriv: 'string',
-  maxShmMemory: 'string',
-  anet: slice(
-    struct('SolarisAnet', () => ({
-      linkname: 'string',
-      lowerLink: 'string',
-      allowedAddress: 'string',
-      configureAllowedAddress: 'string',
-      defrouter: 'string',
-      linkProtection: 'string',
-      macAddress: 'string',
-    })),
-  ),
-  cappedCPU: struct('SolarisCappedCPU', () => ({ ncpus: 'string' })),
-  cappedMemory: struct('SolarisCappedMemory', () => ({ physical: 'string', swap: 'string' })),
-}));
-
-const WINDOWS = struct('Windows', () => ({
-  layerFolders: STRINGS,
-  devices: slice(struct('WindowsDevice', () => ({ id: 'string', idType: 'string' }))),
-  resources: struct('WindowsResources', () => ({
-    memory: struct('WindowsMemoryResources', () => ({ limit: 'uint64' })),
-    cpu: struct('WindowsCPUResources', () => ({ count: 'uint64', shares: 'uint16', maximum: 'uint16' })),
-    storage: struct('WindowsStorageResources', () => ({ iops: 'uint64', bps: 'uint64', sandboxSize: 'uint64' })),
-  })),
-  credentialSpec: 'any',
-  servicing: 'bool',
-  ignoreFlushesDuringBoot: 'bool',
-  hyperv: struct('WindowsHyperV', () => ({ utilityVMPath: 'string' })),
-  network: struct('WindowsNetwork', () => ({
-    endpointList: STRINGS,
-    allowUnqualifiedDNSQuery: 'bool',
-    DNSSearchList: STRINGS,
-    networkSharedContainerName: 'string',
-    networkNamespace: 'string',
-  })),
-}));
-
-const VM = struct('VM', () => ({
-  hypervisor: struct('VMHypervisor', () => ({ path: 'string', parameters: STRINGS })),
-  kernel: struct('VMKernel', () => ({ path: 'string', parameters: STRINGS, initrd: 'string' })),
-  image: struct('VMImage', () => ({ path: 'string', format: 'string' })),
-}));
-
-const ZOS = struct('ZOS', () => ({
-  devices: slice(struct('ZOSDevice', () => ({ path: 'string', type: 'string', major: 'int64', minor: 'int64', fileMode: 'uint32', uid: 'uint32', gid: 'uint32' }))),
-}));
-
-/** Spec: config.json itself. */
-export const GO_SPEC: GoStruct = struct(
-  'Spec',
-  () => ({ ociVersion: 'string', process: PROCESS, linux: LINUX, solaris: SOLARIS, windows: WINDOWS, vm: VM, zos: ZOS }),
-  () => ({
-    root: struct('Root', () => ({ path: 'string', readonly: 'bool' })),
-    hostname: 'string',
-    domainname: 'string',
-    mounts: slice(struct('Mount', () => ({ destination: 'string', type: 'string', source: 'string', options: STRINGS, uidMappings: ID_MAPPINGS, gidMappings: ID_MAPPINGS }))),
-    hooks: struct('Hooks', () => ({ prestart: HOOKS, createRuntime: HOOKS, createContainer: HOOKS, startContainer: HOOKS, poststart: HOOKS, poststop: HOOKS })),
-    annotations: map('string'),
-  }),
-);
-
-/** Each group of fields by their folded names, made when a key first matches none exactly. */
-const FOLDED = new WeakMap<Fields, ReadonlyMap<string, GoType>>();
 
 /**
- * The field `key` names among `fields`: its JSON name, or else one in another case (Go's
- * fallback, key-case.ts's foldedKey); undefined when none.
+ * specs-go's structs, one a line as Go declares them: `Name: FIELDS | CHECKED`, each
+ * field its JSON name and Go type; CHECKED are the fields the loader's readers (oci.ts)
+ * check whole, every value of theirs as strictly as Go (in a struct mountkit reads, in
+ * part or whole), FIELDS the others, which go-decode.ts checks. os.FileMode is written
+ * uint32, interface{} any. LinuxWeightDevice and LinuxThrottleDevice embed
+ * LinuxBlockIODevice, whose major and minor Go decodes as their own fields.
  */
-export function fieldNamed(fields: Fields, key: string): GoType | undefined {
-  if (Object.hasOwn(fields, key)) return fields[key];
-  let folded = FOLDED.get(fields);
-  if (folded === undefined) {
-    folded = new Map(Object.keys(fields).map((name) => [foldedKey(name), fields[name]]));
-    FOLDED.set(fields, folded);
+const STRUCTS = `
+Spec: ociVersion string, process Process, linux Linux, solaris Solaris, windows Windows, vm VM, zos ZOS | root Root, hostname string, domainname string, mounts []Mount, hooks Hooks, annotations map[string]string
+Process: user User, commandLine string | terminal bool, consoleSize Box, args []string, env []string, cwd string, capabilities LinuxCapabilities, rlimits []POSIXRlimit, noNewPrivileges bool, apparmorProfile string, oomScoreAdj int, selinuxLabel string
+Box: height uint, width uint
+User: username string | uid uint32, gid uint32, umask uint32, additionalGids []uint32
+LinuxCapabilities: bounding []string, effective []string, inheritable []string, permitted []string, ambient []string
+POSIXRlimit: type string, hard uint64, soft uint64
+Root: path string, readonly bool
+Mount: destination string, type string, source string, options []string, uidMappings []LinuxIDMapping, gidMappings []LinuxIDMapping
+Hook: path string, args []string, env []string, timeout int
+Hooks: prestart []Hook, createRuntime []Hook, createContainer []Hook, startContainer []Hook, poststart []Hook, poststop []Hook
+Linux: resources LinuxResources, cgroupsPath string, intelRdt LinuxIntelRdt | uidMappings []LinuxIDMapping, gidMappings []LinuxIDMapping, sysctl map[string]string, namespaces []LinuxNamespace, devices []LinuxDevice, seccomp LinuxSeccomp, rootfsPropagation string, maskedPaths []string, readonlyPaths []string, mountLabel string, personality LinuxPersonality
+LinuxNamespace: type string, path string
+LinuxIDMapping: containerID uint32, hostID uint32, size uint32
+LinuxResources: devices []LinuxDeviceCgroup, memory LinuxMemory, cpu LinuxCPU, pids LinuxPids, blockIO LinuxBlockIO, hugepageLimits []LinuxHugepageLimit, network LinuxNetwork, rdma map[string]LinuxRdma, unified map[string]string
+LinuxDeviceCgroup: allow bool, type string, major int64, minor int64, access string
+LinuxMemory: limit int64, reservation int64, swap int64, kernel int64, kernelTCP int64, swappiness uint64, disableOOMKiller bool, useHierarchy bool, checkBeforeUpdate bool
+LinuxCPU: shares uint64, quota int64, burst uint64, period uint64, realtimeRuntime int64, realtimePeriod uint64, cpus string, mems string, idle int64
+LinuxPids: limit int64
+LinuxBlockIO: weight uint16, leafWeight uint16, weightDevice []LinuxWeightDevice, throttleReadBpsDevice []LinuxThrottleDevice, throttleWriteBpsDevice []LinuxThrottleDevice, throttleReadIOPSDevice []LinuxThrottleDevice, throttleWriteIOPSDevice []LinuxThrottleDevice
+LinuxWeightDevice: major int64, minor int64, weight uint16, leafWeight uint16
+LinuxThrottleDevice: major int64, minor int64, rate uint64
+LinuxHugepageLimit: pageSize string, limit uint64
+LinuxNetwork: classID uint32, priorities []LinuxInterfacePriority
+LinuxInterfacePriority: name string, priority uint32
+LinuxRdma: hcaHandles uint32, hcaObjects uint32
+LinuxDevice: path string, type string, major int64, minor int64, fileMode uint32, uid uint32, gid uint32
+LinuxSeccomp: defaultAction string, defaultErrnoRet uint, architectures []string, flags []string, listenerPath string, listenerMetadata string, syscalls []LinuxSyscall
+LinuxSyscall: names []string, action string, errnoRet uint, args []LinuxSeccompArg
+LinuxSeccompArg: index uint, value uint64, valueTwo uint64, op string
+LinuxIntelRdt: closID string, l3CacheSchema string, memBwSchema string, enableCMT bool, enableMBM bool
+LinuxPersonality: domain string, flags []string
+Solaris: milestone string, limitpriv string, maxShmMemory string, anet []SolarisAnet, cappedCPU SolarisCappedCPU, cappedMemory SolarisCappedMemory
+SolarisAnet: linkname string, lowerLink string, allowedAddress string, configureAllowedAddress string, defrouter string, linkProtection string, macAddress string
+SolarisCappedCPU: ncpus string
+SolarisCappedMemory: physical string, swap string
+Windows: layerFolders []string, devices []WindowsDevice, resources WindowsResources, credentialSpec any, servicing bool, ignoreFlushesDuringBoot bool, hyperv WindowsHyperV, network WindowsNetwork
+WindowsDevice: id string, idType string
+WindowsResources: memory WindowsMemoryResources, cpu WindowsCPUResources, storage WindowsStorageResources
+WindowsMemoryResources: limit uint64
+WindowsCPUResources: count uint64, shares uint16, maximum uint16
+WindowsStorageResources: iops uint64, bps uint64, sandboxSize uint64
+WindowsHyperV: utilityVMPath string
+WindowsNetwork: endpointList []string, allowUnqualifiedDNSQuery bool, DNSSearchList []string, networkSharedContainerName string, networkNamespace string
+VM: hypervisor VMHypervisor, kernel VMKernel, image VMImage
+VMHypervisor: path string, parameters []string
+VMKernel: path string, parameters []string, initrd string
+VMImage: path string, format string
+ZOS: devices []ZOSDevice
+ZOSDevice: path string, type string, major int64, minor int64, fileMode uint32, uid uint32, gid uint32
+`;
+
+/** Spec: config.json itself. */
+export const GO_SPEC: GoType = 'Spec';
+
+/** A struct's two groups of fields, each as `, name Type, name Type, ` (structFields). */
+export interface GoFields {
+  unchecked: string;
+  checked: string;
+}
+
+const FIELDS = new Map<string, GoFields>();
+
+/** The fields of the struct named `name`, as its line of STRUCTS gives them. */
+export function structFields(name: string): GoFields {
+  let fields = FIELDS.get(name);
+  if (fields === undefined) {
+    const start = STRUCTS.indexOf(`\n${name}: `) + name.length + 3;
+    const line = STRUCTS.slice(start, STRUCTS.indexOf('\n', start));
+    const bar = line.indexOf(' | ');
+    fields = bar < 0 ? { unchecked: `, ${line}, `, checked: ', ' } : { unchecked: `, ${line.slice(0, bar)}, `, checked: `, ${line.slice(bar + 3)}, ` };
+    FIELDS.set(name, fields);
   }
-  return folded.get(foldedKey(key));
+  return fields;
+}
+
+/** Each group of fields in lower case, for a key matched in any case. */
+const LOWERED = new Map<string, string>();
+
+/**
+ * The type of the field `key` names in `group` (a GoFields group): its JSON name, or
+ * else, unless `exact`, one in another case (Go's fallback: foldedKey); undefined when
+ * none. A key with a space names no field: a field's name has none.
+ */
+export function fieldType(group: string, key: string, exact = false): GoType | undefined {
+  if (key.includes(' ')) return undefined;
+  let at = group.indexOf(`, ${key} `);
+  let length = key.length;
+  if (at < 0 && !exact) {
+    let lowered = LOWERED.get(group);
+    if (lowered === undefined) LOWERED.set(group, (lowered = group.toLowerCase()));
+    const folded = foldedKey(key);
+    // Lowering the group keeps its length (ASCII), and a key can match only where each of its characters folds to one.
+    at = lowered.indexOf(`, ${folded} `);
+    length = folded.length;
+  }
+  if (at < 0) return undefined;
+  const type = at + length + 3;
+  return group.slice(type, group.indexOf(',', type));
 }
 
 /**
@@ -307,32 +177,34 @@ export function fieldNamed(fields: Fields, key: string): GoType | undefined {
  * undefined elsewhere, and where Go decodes nothing (a key of no field, within a scalar).
  */
 export function goWithin(type: GoType | undefined, key: string | number): GoType | undefined {
-  if (type === undefined || typeof type === 'string') return undefined;
-  if (type.kind === 'slice') return typeof key === 'number' ? type.item : undefined;
-  if (typeof key === 'number') return undefined;
-  return type.kind === 'map' ? type.value : fieldNamed(uncheckedFields(type), key);
+  if (type === undefined || !isGoStruct(type)) {
+    if (type?.startsWith('[]')) return typeof key === 'number' ? type.slice(2) : undefined;
+    if (type?.startsWith('map[string]')) return typeof key === 'string' ? type.slice(11) : undefined;
+    return undefined;
+  }
+  return typeof key === 'string' ? fieldType(structFields(type).unchecked, key) : undefined;
 }
+
+const HOLDS_INTEGER = new Map<string, boolean>();
 
 /** Whether a value of `type` is or holds an integer field that the loader's readers do not check. */
 export function holdsInteger(type: GoType | undefined): boolean {
-  if (type === undefined || typeof type === 'string') return isGoInteger(type);
-  if (type.kind === 'slice') return holdsInteger(type.item);
-  if (type.kind === 'map') return holdsInteger(type.value);
+  if (type === undefined) return false;
+  if (type.startsWith('[]')) return holdsInteger(type.slice(2));
+  if (type.startsWith('map[string]')) return holdsInteger(type.slice(11));
+  if (!isGoStruct(type)) return isGoInteger(type);
   let holds = HOLDS_INTEGER.get(type);
   if (holds === undefined) {
-    holds = Object.values(uncheckedFields(type)).some(holdsInteger);
+    const { unchecked } = structFields(type);
+    holds = unchecked.split(', ').some((field) => field !== '' && holdsInteger(field.slice(field.indexOf(' ') + 1)));
     HOLDS_INTEGER.set(type, holds);
   }
   return holds;
 }
 
-const HOLDS_INTEGER = new WeakMap<GoStruct, boolean>();
-
-/** Go's name of a type, as its errors write it (`[]LinuxIDMapping`, `map[string]string`). */
+/** Go's name of a type, as its errors write it. */
 export function goTypeName(type: GoType): string {
-  if (typeof type === 'string') return type === 'any' ? 'interface {}' : type;
-  if (type.kind === 'struct') return type.name;
-  return type.kind === 'slice' ? `[]${goTypeName(type.item)}` : `map[string]${goTypeName(type.value)}`;
+  return type === 'any' ? 'interface {}' : type;
 }
 
 /** What a value of `type` is, in words (`an integer from 0 to 65535`). */
@@ -341,8 +213,10 @@ export function goTypeWords(type: GoType): string {
     const [min, max] = GO_INTEGER_RANGE[type];
     return `an integer from ${min} to ${max}`;
   }
-  if (typeof type === 'string') return type === 'bool' ? 'a boolean' : type === 'string' ? 'a string' : 'anything';
-  return type.kind === 'slice' ? 'an array' : 'an object';
+  if (type === 'bool') return 'a boolean';
+  if (type === 'string') return 'a string';
+  if (type === 'any') return 'anything';
+  return type.startsWith('[]') ? 'an array' : 'an object';
 }
 
 /** The JSON type of a parsed value, in words; a value no JSON text gives (a function, in a spec built in code) as its JavaScript type. */
@@ -364,15 +238,15 @@ export function jsonTypeWords(value: unknown): string {
  */
 export function goMismatch(value: unknown, type: GoType): 'type' | 'integer' | 'range' | undefined {
   if (value === null || value === undefined || type === 'any') return undefined;
-  if (typeof type !== 'string') {
-    if (typeof value !== 'object') return 'type';
-    return Array.isArray(value) === (type.kind === 'slice') ? undefined : 'type';
-  }
   if (type === 'string') return typeof value === 'string' ? undefined : 'type';
   if (type === 'bool') return typeof value === 'boolean' ? undefined : 'type';
-  const [min, max] = GO_INTEGER_RANGE[type];
-  if (typeof value === 'bigint') return value < min || value > max ? 'range' : undefined;
-  if (typeof value !== 'number') return 'type';
-  if (!Number.isInteger(value)) return 'integer';
-  return value < Number(min) || value > Number(max) ? 'range' : undefined;
+  if (isGoInteger(type)) {
+    const [min, max] = GO_INTEGER_RANGE[type];
+    if (typeof value === 'bigint') return value < min || value > max ? 'range' : undefined;
+    if (typeof value !== 'number') return 'type';
+    if (!Number.isInteger(value)) return 'integer';
+    return value < Number(min) || value > Number(max) ? 'range' : undefined;
+  }
+  if (typeof value !== 'object') return 'type';
+  return Array.isArray(value) === type.startsWith('[]') ? undefined : 'type';
 }

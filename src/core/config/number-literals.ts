@@ -270,7 +270,7 @@ function stringEnd(text: string, at: number): number {
 /** The JSON path of the value being read (`process.rlimits[0].hard`). */
 function pathOf(frames: Frame[]): string {
   // A key of a map mountkit does not read is a name, quoted as go-decode.ts quotes it (`linux.resources.unified["io.max"]`).
-  const step = (f: Frame, k: number) => (typeof f.at === 'number' ? `[${f.at}]` : f.shape === undefined && typeof f.go === 'object' && f.go.kind === 'map' ? `[${JSON.stringify(f.at)}]` : k === 0 ? f.at : `.${f.at}`);
+  const step = (f: Frame, k: number) => (typeof f.at === 'number' ? `[${f.at}]` : f.shape === undefined && f.go?.startsWith('map[') === true ? `[${JSON.stringify(f.at)}]` : k === 0 ? f.at : `.${f.at}`);
   return frames.map(step).join('');
 }
 
