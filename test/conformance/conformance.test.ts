@@ -564,6 +564,21 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     );
   });
 
+  test('known differences in decoding config.json (README.md, "Differences from runc"): runc refuses a key given twice whose first value is of another type, and takes a seccomp errnoRet beyond 16 bits and an argument index above 5 in a rule it leaves out', () => {
+    const cases: [string, ConfigChange, string, string][] = [
+      ['uid "x", then 0', { text: (t) => t.replace('"cwd": "/"', '"cwd": "/", "user": {"uid": "x", "uid": 0, "gid": 0}') }, 'refused: json: cannot unmarshal', 'taken'],
+      ['errnoRet 65537 (runc: EPERM)', { edit: (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 65537 }] }) }, 'taken', 'refused: linux.seccomp.syscalls[0].errnoRet'],
+      [
+        'index 6 in a rule of the default action',
+        { edit: (c) => (c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ALLOW', args: [{ index: 6, value: 9, op: 'SCMP_CMP_EQ' }] }] }) },
+        'taken',
+        'refused: linux.seccomp.syscalls[0].args[0].index',
+      ],
+    ];
+    const outcomes = decodedByBoth(cases.map(([, change]) => change));
+    expect(cases.map(([what], i) => ({ what, ...outcomes[i] }))).toEqual(cases.map(([what, , runc, mountkit]) => ({ what, runc, mountkit })));
+  });
+
   test('LSM labels this host cannot give: neither runtime starts the program', () => {
     for (const edit of [
       (c: Record<string, any>) => (c.process.apparmorProfile = 'mountkit-test-no-such-profile'),
