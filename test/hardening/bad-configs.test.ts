@@ -165,6 +165,17 @@ const CONFIG_ERRORS: Case[] = [
     watch: ['/proc/sys/user/max_user_namespaces'],
   },
   {
+    // Its setns(2) would be EINVAL (the caller's own user namespace): refused as the key's, before the relaunch.
+    name: "a user.* sysctl in mountkit's own user namespace",
+    edit: (c) => {
+      c.linux.namespaces.push({ type: 'user', path: '/proc/self/ns/user' });
+      c.linux.sysctl = { 'user.max_user_namespaces': hostValue('user/max_user_namespaces') };
+    },
+    status: 2,
+    stderr: "linux.sysctl \"user.max_user_namespaces\": is isolated by the user namespace, but linux.namespaces joins mountkit's own (/proc/self/ns/user)",
+    watch: ['/proc/sys/user/max_user_namespaces'],
+  },
+  {
     name: "a net sysctl in mountkit's own network namespace",
     edit: (c) => {
       c.linux.namespaces[3] = { type: 'network', path: '/proc/self/ns/net' };

@@ -37,6 +37,7 @@ function host(): FakeSyscalls {
     .addFile('/proc/self/ns/ipc')
     .addFile('/proc/self/ns/uts')
     .addFile('/proc/42/ns/net')
+    .addFile('/proc/42/ns/user')
     .addSymlink('/run/netns/host', '/proc/self/ns/net')
     .addSymlink('/run/ipcns/host', '/proc/self/ns/ipc')
     .addSymlink('/run/utsns/host', '/proc/self/ns/uts')
@@ -185,6 +186,16 @@ describe('validateSysctls: refused, naming linux.sysctl and the key', () => {
     expect((err as ConfigError).field).toBe('linux.sysctl');
     expect((err as ConfigError).exitCode).toBe(2);
     expect((err as Error).message).toContain(message);
+    expect(sys.effects()).toEqual([]);
+  });
+
+  test("a user key in mountkit's own user namespace, joined by path (whose setns(2) would be EINVAL), nothing done; another process's is taken", () => {
+    const sys = host().addFile('/proc/self/ns/user');
+    const joining = (path: string) => config({ 'user.max_user_namespaces': '0' }, { namespaces: [{ type: 'mount' }, { type: 'user', path }] });
+    const err = errorOf(() => validateSysctls(joining('/proc/self/ns/user'), sys));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toBe(`linux.sysctl "user.max_user_namespaces": is isolated by the user namespace, but linux.namespaces joins mountkit's own (/proc/self/ns/user)`);
+    expect(() => validateSysctls(joining('/proc/42/ns/user'), sys)).not.toThrow();
     expect(sys.effects()).toEqual([]);
   });
 

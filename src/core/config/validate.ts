@@ -28,6 +28,7 @@ const OWN_NAMESPACE_FILES: Readonly<Partial<Record<NamespaceType, string>>> = {
   network: '/proc/self/ns/net',
   ipc: '/proc/self/ns/ipc',
   uts: '/proc/self/ns/uts',
+  user: '/proc/self/ns/user',
 };
 
 export interface ValidateOptions {
@@ -268,8 +269,9 @@ function firstLinkOn(host: HostQuery, path: string): string | undefined {
  *  4. a user.* key is written in a user namespace joined by path as in a new one, as
  *     runc 1.4 and youki write it, and as a net key is written in a joined network
  *     namespace: its limits then bound every process its maker put there (a pod's);
- *     never the host's, which setns(2) cannot join (EINVAL for the caller's own) and
- *     check 3 refuses;
+ *     never mountkit's own, which check 3 refuses before the relaunch's setns(2) would
+ *     fail on it (EINVAL for the caller's own user namespace, kernel/user_namespace.c
+ *     userns_install);
  *  5. kernel.hostname is set by the OCI `hostname` field only, as runc has it, and
  *     kernel.domainname does not compete with the `domainname` field;
  *  6. for a namespace made new, the file exists on the host (a key the kernel does not
