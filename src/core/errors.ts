@@ -152,8 +152,14 @@ export function mountDetail(source: string | null, fstype: string | null, flags:
   return parts.length ? parts.join(', ') : undefined;
 }
 
-/** Options whose value is a secret (cifs/smb3's password and password2, ceph's secret): an error, which logs keep, shows *** in its place. */
-const SECRET_OPTION = /(?<=^|,)(password2?|pass|secret)=[^,]*/g;
+/**
+ * Options whose value is a secret (cifs/smb3's password and password2, ceph's secret): an
+ * error, which logs keep, shows *** in its place. cifs reads a doubled comma as a comma of
+ * the value (smb3_fs_context_parse_monolithic(), fs/smb/client/fs_context.c), so the value
+ * runs on past each ",,"; a key in another case is matched too, as a typo's EINVAL shows
+ * the data all the same.
+ */
+const SECRET_OPTION = /(?<=^|,)(password2?|pass|secret)=(?:[^,]|,,)*/gi;
 
 /** A step failed for a reason that is not a single syscall (a bad device node, a failing command). */
 export class StepError extends MountkitError {

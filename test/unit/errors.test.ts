@@ -96,6 +96,9 @@ describe('mountDetail: what a failed mount(2) names beside its source and target
     ['a propagation change', null, null, MS_PRIVATE | MS_REC, null, undefined],
     ['a slave one with data', null, 'none', MS_SLAVE, 'x', undefined],
     ['secrets shown as ***', '//srv/share', 'cifs', 0n, 'username=u,password=p,w,password2=q,vers=3.0', 'type "cifs", data "username=u,password=***,w,password2=***,vers=3.0"'],
+    // cifs takes ",," as a comma of the password: "p,w" here, then the option "x".
+    ['a cifs password with a doubled comma', '//srv/share', 'cifs', 0n, 'password=p,,w,,,x,vers=3.0', 'type "cifs", data "password=***,x,vers=3.0"'],
+    ['a secret key in another case (a typo the kernel refuses, EINVAL)', '//srv/share', 'cifs', 0n, 'Password=p,PASS=q', 'type "cifs", data "Password=***,PASS=***"'],
     ["ceph's secret, and a key that only ends like one", 'mon:/', 'ceph', 0n, 'name=admin,secret=AQB==,mypass=ok', 'type "ceph", data "name=admin,secret=***,mypass=ok"'],
   ])('%s', (_what, source, fstype, flags, data, expected) => expect(mountDetail(source, fstype, flags, data)).toBe(expected));
 });
