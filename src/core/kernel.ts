@@ -305,12 +305,14 @@ function registering(mod: unknown): PluginModule | undefined {
 
 /**
  * tsyringe's message for a class it has no constructor information of: with one copy of
- * mountkit, the class was not decorated with @injectable() (its decorator records the
- * parameters' tokens; a class without one and with constructor parameters is refused).
+ * mountkit, the class was not decorated with @injectable(), whose decorator records the
+ * parameters' tokens, or it was and none of its parameters has @inject(TOKEN) (without
+ * emitDecoratorMetadata, as docs/plugins.md builds plugins, it then records none). A
+ * class with constructor parameters and no tokens is refused.
  */
 export function undecoratedClass(message: string): string | undefined {
   const m = /^TypeInfo not known for "([^"]*)"/.exec(message);
-  return m ? `is the class "${m[1]}" decorated with @injectable() (a handler, a step, and every class they inject)?` : undefined;
+  return m ? `is the class "${m[1]}" decorated with @injectable(), and each of its constructor's parameters with @inject(TOKEN) (a handler, a step, and every class they inject)?` : undefined;
 }
 
 /** The file each loaded plugin module came from, for otherCopy. */

@@ -107,7 +107,7 @@ describe('startup errors name the module', () => {
       try {
         writeFileSync(path.join(alone, 'plugin.js'), readFileSync(path.join(dir, 'plugin.js')));
         expect(() => createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [{ module: './plugin.js' }] }, baseDir: alone })).toThrow(
-          /^plugin module "\.\/plugin\.js": register failed: TypeInfo not known for "Thing"; is the class "Thing" decorated with @injectable\(\) \(a handler, a step, and every class they inject\)\?$/,
+          /^plugin module "\.\/plugin\.js": register failed: TypeInfo not known for "Thing"; is the class "Thing" decorated with @injectable\(\), and each of its constructor's parameters with @inject\(TOKEN\) \(a handler, a step, and every class they inject\)\?$/,
         );
       } finally {
         rmSync(alone, { recursive: true, force: true });
@@ -180,7 +180,21 @@ describe('startup errors name the module', () => {
     }
     const run = () => createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'mine', plugin: { register: (api) => api.handler(Undecorated) } }] });
     expect(run).toThrow(StartupError);
-    expect(run).toThrow('plugin module "mine": register failed: TypeInfo not known for "Undecorated"; is the class "Undecorated" decorated with @injectable() (a handler, a step, and every class they inject)?');
+    expect(run).toThrow('plugin module "mine": register failed: TypeInfo not known for "Undecorated"; is the class "Undecorated" decorated with @injectable(), and each of its constructor\'s parameters with @inject(TOKEN) (a handler, a step, and every class they inject)?');
+  });
+
+  test('a handler class with @injectable() whose only constructor parameter has no @inject (no emitDecoratorMetadata, as plugins are built): the same message, and the question names @inject too', () => {
+    class Untokened implements MountHandler {
+      readonly name = 'untokened';
+      readonly types = ['untokened'];
+      constructor(readonly sys: Syscalls) {}
+      mount(): void {}
+    }
+    // Applied as a function: the decorator syntax here would emit design:paramtypes (this repository's tsconfig).
+    injectable()(Untokened);
+    const run = () => createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'mine', plugin: { register: (api) => api.handler(Untokened) } }] });
+    expect(run).toThrow(StartupError);
+    expect(run).toThrow('plugin module "mine": register failed: TypeInfo not known for "Untokened"; is the class "Untokened" decorated with @injectable(), and each of its constructor\'s parameters with @inject(TOKEN) (a handler, a step, and every class they inject)?');
   });
 
   test('a register function that throws', () => {
