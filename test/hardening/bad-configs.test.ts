@@ -165,15 +165,21 @@ const CONFIG_ERRORS: Case[] = [
     watch: ['/proc/sys/user/max_user_namespaces'],
   },
   {
-    // Its setns(2) would be EINVAL (the caller's own user namespace): refused as the key's, before the relaunch.
+    // Its setns(2) would be EINVAL (the caller's own user namespace): refused before the relaunch, with or without a key of it.
     name: "a user.* sysctl in mountkit's own user namespace",
     edit: (c) => {
       c.linux.namespaces.push({ type: 'user', path: '/proc/self/ns/user' });
       c.linux.sysctl = { 'user.max_user_namespaces': hostValue('user/max_user_namespaces') };
     },
     status: 2,
-    stderr: "linux.sysctl \"user.max_user_namespaces\": is isolated by the user namespace, but linux.namespaces joins mountkit's own (/proc/self/ns/user)",
+    stderr: `linux.namespaces "/proc/self/ns/user": is mountkit's own user namespace, which setns(2) cannot join (EINVAL): leave the user namespace out to stay in it`,
     watch: ['/proc/sys/user/max_user_namespaces'],
+  },
+  {
+    name: "mountkit's own user namespace joined by path (nsenter's EINVAL before)",
+    edit: (c) => void c.linux.namespaces.push({ type: 'user', path: '/proc/self/ns/user' }),
+    status: 2,
+    stderr: `linux.namespaces "/proc/self/ns/user": is mountkit's own user namespace, which setns(2) cannot join (EINVAL): leave the user namespace out to stay in it`,
   },
   {
     name: "a net sysctl in mountkit's own network namespace",

@@ -339,6 +339,16 @@ describe('validateUserNamespace', () => {
     expect(check(over)).not.toThrow();
   });
 
+  test("mountkit's own, joined by path: refused before anything is done (setns(2) would answer EINVAL); not where the process is in its namespaces already", () => {
+    const own = { namespaces: [{ type: 'mount' as const }, { type: 'user' as const, path: '/proc/self/ns/user' }] };
+    const sys = withUserNs();
+    expect(() => validateUserNamespace(makeConfig(own), sys)).toThrow(
+      `linux.namespaces "/proc/self/ns/user": is mountkit's own user namespace, which setns(2) cannot join (EINVAL): leave the user namespace out to stay in it`,
+    );
+    expect(() => validateUserNamespace(makeConfig(own), sys, { inNamespaces: true })).not.toThrow();
+    expect(sys.effects()).toEqual([]);
+  });
+
   test.each<[string, Partial<RootfsConfig>, string]>([
     ['maps without a user namespace', { namespaces: [{ type: 'mount' }], uidMappings: MAPS }, 'linux.uidMappings: are for a user namespace, and linux.namespaces has none'],
     ['a gid map without a user namespace', { namespaces: [{ type: 'mount' }], gidMappings: MAPS }, 'linux.gidMappings: are for a user namespace, and linux.namespaces has none'],

@@ -60,7 +60,7 @@ export function validateConfig(config: RootfsConfig, host: HostQuery, opts: Vali
   if (!opts.modelChecked) checkedModel(config);
   validateContainerId(config);
   validateRootfs(config, host);
-  validateUserNamespace(config, host);
+  validateUserNamespace(config, host, opts);
   validateIdmappedMounts(config);
   validateSysctls(config, host, opts);
   validateUtsNames(config, host, opts);
@@ -118,9 +118,12 @@ const OWN_USER_NAMESPACE = '/proc/self/ns/user';
  * mountkit prepares the rootfs as (runc refuses a config without it as well). Whether a
  * new namespace without maps can be had depends on where mountkit runs
  * (userNamespaceProblem); maps given with a namespace joined by path or already entered
- * are compared with its own when there (userNamespaceMapsProblem).
+ * are compared with its own when there (userNamespaceMapsProblem). One joined by path that
+ * is mountkit's own cannot be joined: setns(2) refuses the caller's own user namespace
+ * (EINVAL), as runc's fails there too; not inNamespaces (ValidateOptions), where it is
+ * expected to be.
  */
-export function validateUserNamespace(config: RootfsConfig, host: HostQuery): void {
+export function validateUserNamespace(config: RootfsConfig, host: HostQuery, opts: ValidateOptions = {}): void {
   const user = config.namespaces.find((ns) => ns.type === 'user');
   const { uidMappings: uid, gidMappings: gid } = config;
   if (!user) {
@@ -128,6 +131,9 @@ export function validateUserNamespace(config: RootfsConfig, host: HostQuery): vo
     return;
   }
   if (kindOf(host, OWN_USER_NAMESPACE) === undefined) throw new ConfigError('linux.namespaces', 'user', `needs user namespaces in the kernel (no ${OWN_USER_NAMESPACE})`);
+  if (user.path && !opts.inNamespaces && joinsOwnNamespace(host, user)) {
+    throw new ConfigError('linux.namespaces', user.path, "is mountkit's own user namespace, which setns(2) cannot join (EINVAL): leave the user namespace out to stay in it");
+  }
   if (!uid && !gid) return;
   if (!uid || !gid) throw new ConfigError(uid ? 'linux.gidMappings' : 'linux.uidMappings', undefined, `are required with ${uid ? 'linux.uidMappings' : 'linux.gidMappings'}`);
   for (const [field, maps] of [['linux.uidMappings', uid], ['linux.gidMappings', gid]] as const) {
