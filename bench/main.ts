@@ -297,7 +297,7 @@ class Bench {
     const mkRest = pick('fromMountMs');
     const portRest = summarize(portReplays.map((r) => r.fromMountMs));
     const rpRest = summarize(replays.map((r) => r.fromMountMs));
-    const restCalls = trace.list.calls.length - trace.list.calls.findIndex((c) => c.op === 'mount');
+    const restCalls = trace.list.calls.length - Math.max(0, trace.list.calls.findIndex((c) => c.op === 'mount'));
     const mismatches = Math.max(...replays.map((r) => r.mismatches));
     const portMismatches = Math.max(...portReplays.map((r) => r.mismatches));
     const traceCalls = trace.list.calls.length;

@@ -141,9 +141,9 @@ export const CGROUP2_MOUNT = '/sys/fs/cgroup';
 export const HYBRID_CGROUP2_MOUNT = '/sys/fs/cgroup/unified';
 
 /**
- * A file the root of a cgroup v2 hierarchy has (cgroup-v2.rst, "cgroup.controllers"),
- * and the tmpfs a hybrid or cgroup v1 host mounts its hierarchies in has not: cgroup v2
- * is mounted at CGROUP2_MOUNT when it is there. The mount table would tell for certain;
+ * A file every directory of a cgroup v2 hierarchy has, its root too (cgroup-v2.rst,
+ * "cgroup.controllers"), and the tmpfs a hybrid or cgroup v1 host mounts its hierarchies
+ * in has not: cgroup v2 is mounted at CGROUP2_MOUNT when it is there. The mount table would tell for certain;
  * one stat(2) is what bin/mountkit can afford, which asks the same.
  */
 export const CGROUP2_ROOT_FILE = `${CGROUP2_MOUNT}/cgroup.controllers`;
