@@ -165,7 +165,7 @@ maybe('descriptors passed to the container', () => {
         return { status: out.status, stdout: out.stdout, stderr: out.stderr, log: readFileSync(log, 'utf8'), passed: readFileSync(file, 'utf8') };
       });
       expect([r.status, r.stdout]).toEqual([1, '']);
-      expect(r.stderr).toMatch(/^mountkit: [^\n]*execve "\/bad\.sh": ENOENT\n$/);
+      expect(r.stderr).toMatch(/^mountkit: [^\n]*execve "\/bad\.sh": ENOENT \(the file is there: the interpreter it names, [^\n]*\)\n$/);
       expect(r.log).toMatch(/execve \\?"\/bad\.sh\\?": ENOENT/);
       expect(r.passed).toBe('passed\n');
     });
