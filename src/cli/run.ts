@@ -18,7 +18,7 @@ import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY } from '../core/constants';
 import { markCloseOnExec } from '../core/cloexec';
 import { ConfigError } from '../core/errors';
 import { defaultContainerId } from '../core/hooks';
-import { openLogFile as openLogOnPort } from '../core/log-file';
+import { logFileError, openLogFile as openLogOnPort } from '../core/log-file';
 import {
   checkUserNamespaceMaps,
   enterNamespaces,
@@ -169,10 +169,10 @@ export function cliStderr(opts: CliOptions): number | undefined {
   return keptStderr.get(opts);
 }
 
-/** A --log file that cannot be opened: a configuration error naming it and the errno. */
+/** A --log file Node could not open: logFileError with Node's errno name, else what was thrown. */
 function logOpenError(file: string, err: unknown): unknown {
   const code = (err as NodeJS.ErrnoException).code;
-  return code === undefined ? err : new ConfigError('--log', file, `cannot be opened (${code})`);
+  return code === undefined ? err : logFileError(file, code);
 }
 
 /**

@@ -15,12 +15,17 @@ export const LOG_FILE_FLAGS = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC;
 /** The mode a --log file is made with, before the umask: the owner writes, its group reads. */
 export const LOG_FILE_MODE = 0o640;
 
-/** Opens the --log file `file` (an absolute path); one that cannot be opened is a configuration error naming it and the errno. */
+/** A --log file that cannot be opened (the errno's name `code`): a configuration error naming it. */
+export function logFileError(file: string, code: string): ConfigError {
+  return new ConfigError('--log', file, `cannot be opened (${code})`);
+}
+
+/** Opens the --log file `file` (an absolute path); one that cannot be opened is logFileError. */
 export function openLogFile(sys: Syscalls, file: string): number {
   try {
     return sys.open(file, LOG_FILE_FLAGS, LOG_FILE_MODE);
   } catch (err) {
-    if (err instanceof SyscallError) throw new ConfigError('--log', file, `cannot be opened (${err.code})`);
+    if (err instanceof SyscallError) throw logFileError(file, err.code);
     throw err;
   }
 }

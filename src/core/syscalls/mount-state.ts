@@ -50,7 +50,7 @@ export function cloneMount(source: MountState): MountState {
  * The propagation after MS_SHARED, MS_SLAVE, MS_PRIVATE or MS_UNBINDABLE
  * (change_mnt_propagation(), fs/pnode.c): MS_SHARED clears unbindable; MS_SLAVE takes a
  * mount out of its peer group and leaves unbindable as it was; MS_PRIVATE clears both;
- * MS_UNBINDABLE sets unbindable only.
+ * MS_UNBINDABLE takes it out of its peer group too and makes it unbindable.
  */
 export function changedPropagation(p: Propagation, type: bigint): Propagation {
   switch (type) {
