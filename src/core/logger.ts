@@ -148,16 +148,22 @@ export function fileTextLine(time: Date, run: RunFields, line: string): string {
   return `${logTime(time)} pid=${run.pid}${id} ${line}`;
 }
 
-/** The names a JSON line gives its own fields; a meta key of one of them is kept as `fields.NAME`, as logrus keeps a field that clashes. */
-const JSON_OWN_KEYS: ReadonlySet<string> = new Set(['timestamp', 'level', 'pid', 'id', 'message']);
+/**
+ * The names a JSON line gives its own fields: logrus's `time`, `level` and `msg`, the keys
+ * runc's JSON log has and containerd reads back (the `msg` of the last line at level
+ * `error` is the error it reports), then the run's `pid` and `id`. A meta key that is one
+ * of them in any case is kept as `fields.NAME`, as logrus keeps a field that clashes: Go's
+ * encoding/json matches keys case-blind, so a later `Msg` would replace the message.
+ */
+const JSON_OWN_KEYS: ReadonlySet<string> = new Set(['time', 'level', 'pid', 'id', 'msg']);
 
 /**
- * A JSON line: `{"timestamp","level","pid","id","message",...meta}` (`id` when the run
- * has one), bigints in the meta as hex strings.
+ * A JSON line: `{"time","level","pid","id","msg",...meta}` (`id` when the run has one),
+ * bigints in the meta as hex strings.
  */
 export function jsonLine(time: Date, run: RunFields, level: string, message: unknown, meta: Record<string, unknown>): string {
-  const line: Record<string, unknown> = { timestamp: logTime(time), level, pid: run.pid, ...(run.id === undefined ? {} : { id: run.id }), message };
-  for (const [key, value] of Object.entries(meta)) line[JSON_OWN_KEYS.has(key) ? `fields.${key}` : key] = value;
+  const line: Record<string, unknown> = { time: logTime(time), level, pid: run.pid, ...(run.id === undefined ? {} : { id: run.id }), msg: message };
+  for (const [key, value] of Object.entries(meta)) line[JSON_OWN_KEYS.has(key.toLowerCase()) ? `fields.${key}` : key] = value;
   return JSON.stringify(line, bigintSafe);
 }
 

@@ -33,7 +33,7 @@ interface Line {
 function parse(format: 'text' | 'json', line: string): Line {
   if (format === 'json') {
     const l = JSON.parse(line) as Record<string, unknown>;
-    return { time: String(l.timestamp), pid: l.pid as number, id: String(l.id), level: String(l.level), message: String(l.message) };
+    return { time: String(l.time), pid: l.pid as number, id: String(l.id), level: String(l.level), message: String(l.msg) };
   }
   const m = TEXT_LINE.exec(line);
   if (!m) throw new Error(`not a log file line: ${JSON.stringify(line)}`);

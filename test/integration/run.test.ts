@@ -845,7 +845,7 @@ maybe('mountkit run', () => {
       const r = runMountkit(b.dir, ['--log', log, '--log-level', 'debug', '--log-format', 'json']);
       expect(r).toEqual({ status: 0, stdout: '0 1 2 3\n', stderr: '' });
       // The log was written while the container's descriptors were being set up: it was open.
-      expect(readFileSync(log, 'utf8')).toMatch(/"message":"phase finalize start"/);
+      expect(readFileSync(log, 'utf8')).toMatch(/"msg":"phase finalize start"/);
     } finally {
       b.cleanup();
     }
@@ -2185,12 +2185,27 @@ maybe('mountkit run', () => {
       const r = runMountkit(b.dir, ['--log', log, '--log-level', 'debug', '--log-format', 'json']);
       expect(r).toEqual({ status: 0, stdout: '', stderr: '' });
       const lines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-      const phases = lines.filter((l) => /^phase .* end$/.test(l.message)).map((l) => l.message.split(' ')[1]);
+      const phases = lines.filter((l) => /^phase .* end$/.test(l.msg)).map((l) => l.msg.split(' ')[1]);
       expect(phases).toEqual(['prepare-root', 'mounts', 'dev', 'before-jail', 'jail', 'after-jail']);
     } finally {
       b.cleanup();
     }
   });
+
+  /**
+   * The error containerd reports for a failed runtime command: the log file read as JSON
+   * values one after another into a struct of Level, Msg and Time (Go's encoding/json
+   * matches keys case-blind), the Msg of the last value whose Level is "error".
+   */
+  function containerdLastError(text: string): string {
+    let msg = '';
+    for (const line of text.trim().split('\n')) {
+      const fields = Object.fromEntries(Object.entries(JSON.parse(line) as Record<string, unknown>).map(([k, v]) => [k.toLowerCase(), v]));
+      if (typeof fields.time === 'string') expect(fields.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/);
+      if (fields.level === 'error') msg = String(fields.msg ?? '').trim();
+    }
+    return msg;
+  }
 
   test.each([
     ['a configuration error (exit 2), before any logger was made', 'json', (c: Record<string, any>): void => void (c.process.cwd = 'relative'), 2],
@@ -2207,7 +2222,10 @@ maybe('mountkit run', () => {
       expect(r.stderr).toMatch(/^mountkit: .+\n$/);
       const told = r.stderr.slice('mountkit: '.length, -1);
       const last = readFileSync(log, 'utf8').trimEnd().split('\n').at(-1)!;
-      if (format === 'json') expect(JSON.parse(last)).toMatchObject({ level: 'error', message: told });
+      if (format === 'json') {
+        expect(JSON.parse(last)).toMatchObject({ level: 'error', msg: told });
+        expect(containerdLastError(readFileSync(log, 'utf8'))).toBe(told);
+      }
       else expect(last).toMatch(new RegExp(`^\\S+ pid=\\d+ id=\\S+ mountkit error: ${told.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
     } finally {
       b.cleanup();

@@ -59,11 +59,11 @@ describe('the lines a log file has', () => {
   });
 
   test.each([
-    [{ pid: 4242 }, 'warn', 'm', {}, { timestamp: '2026-12-01T09:30:00.123Z', level: 'warn', pid: 4242, message: 'm' }],
-    [{ pid: 4242, id: 'web-1' }, 'debug', 'phase mounts end', { plugin: 'bind', ms: 1.5 }, { timestamp: '2026-12-01T09:30:00.123Z', level: 'debug', pid: 4242, id: 'web-1', message: 'phase mounts end', plugin: 'bind', ms: 1.5 }],
-    [{ pid: 1 }, 'info', 'm', { flags: 0x1000n }, { timestamp: '2026-12-01T09:30:00.123Z', level: 'info', pid: 1, message: 'm', flags: '0x1000' }],
+    [{ pid: 4242 }, 'warn', 'm', {}, { time: '2026-12-01T09:30:00.123Z', level: 'warn', pid: 4242, msg: 'm' }],
+    [{ pid: 4242, id: 'web-1' }, 'debug', 'phase mounts end', { plugin: 'bind', ms: 1.5 }, { time: '2026-12-01T09:30:00.123Z', level: 'debug', pid: 4242, id: 'web-1', msg: 'phase mounts end', plugin: 'bind', ms: 1.5 }],
+    [{ pid: 1 }, 'info', 'm', { flags: 0x1000n }, { time: '2026-12-01T09:30:00.123Z', level: 'info', pid: 1, msg: 'm', flags: '0x1000' }],
     // A plugin's meta named as a field of the line's own is kept beside it, as logrus keeps a clashing field.
-    [{ pid: 9, id: 'c' }, 'info', 'm', { pid: 3, id: 'x', timestamp: 't', level: 'l', message: 'n', other: 1 }, { timestamp: '2026-12-01T09:30:00.123Z', level: 'info', pid: 9, id: 'c', message: 'm', 'fields.pid': 3, 'fields.id': 'x', 'fields.timestamp': 't', 'fields.level': 'l', 'fields.message': 'n', other: 1 }],
+    [{ pid: 9, id: 'c' }, 'info', 'm', { pid: 3, id: 'x', time: 't', level: 'l', msg: 'n', Msg: 'N', TIME: 'T', message: 'kept', other: 1 }, { time: '2026-12-01T09:30:00.123Z', level: 'info', pid: 9, id: 'c', msg: 'm', 'fields.pid': 3, 'fields.id': 'x', 'fields.time': 't', 'fields.level': 'l', 'fields.msg': 'n', 'fields.Msg': 'N', 'fields.TIME': 'T', message: 'kept', other: 1 }],
   ])('a JSON line of run %j, %s %j %j', (run, level, message, meta, expected) => {
     const line = jsonLine(AT, run, level, message, meta);
     expect(JSON.parse(line)).toEqual(expected);
@@ -140,10 +140,10 @@ describe('createLogger: the run in each line', () => {
     const r = inNode(`${LOGS.replace(/OPTS/g, "{ format: 'json' }")}
 process.stdout.write(String(process.pid));`);
     const lines = r.stderr.trimEnd().split('\n').map((line) => JSON.parse(line));
-    expect(lines.map((l) => l.message)).toEqual(['boom', 'careful', 'no plugin', 'nested']);
+    expect(lines.map((l) => l.msg)).toEqual(['boom', 'careful', 'no plugin', 'nested']);
     for (const l of lines) {
-      expect(Object.keys(l).slice(0, 4)).toEqual(['timestamp', 'level', 'pid', 'message']);
-      expect(l.timestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      expect(Object.keys(l).slice(0, 4)).toEqual(['time', 'level', 'pid', 'msg']);
+      expect(l.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect(l.pid).toBe(Number(r.stdout));
     }
     expect(lines[0]).toMatchObject({ level: 'error', plugin: 'tmpfs', errno: 'EPERM' });
@@ -256,7 +256,7 @@ log.warn('first');
 log.debug('second');`);
       expect(r).toEqual({ stdout: '', stderr: '' });
       const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
-      if (format === 'json') expect(lines.map((l) => JSON.parse(l)).map((l) => [l.pid, l.id, l.level, l.message])).toEqual([[4242, 'web-1', 'warn', 'first'], [4242, 'web-1', 'debug', 'second']]);
+      if (format === 'json') expect(lines.map((l) => JSON.parse(l)).map((l) => [l.pid, l.id, l.level, l.msg])).toEqual([[4242, 'web-1', 'warn', 'first'], [4242, 'web-1', 'debug', 'second']]);
       else expect(lines.map((l) => l.replace(/^\S+ /, ''))).toEqual(['pid=4242 id=web-1 mountkit warn: first', 'pid=4242 id=web-1 mountkit debug: second']);
       expect(fs.existsSync('/nonexistent-dir')).toBe(false);
     } finally {
