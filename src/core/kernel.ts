@@ -10,6 +10,7 @@ import { types } from 'util';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { constructor } from 'tsyringe/dist/typings/types';
 import { BUILTIN_PLUGINS, builtinPlugin } from '../plugins';
+import { CLAIMS } from './claims';
 import { ConfigError, StartupError, firstLine, thrownMessage } from './errors';
 import { silentLogger } from './logger';
 import { Orchestrator } from './orchestrator';
@@ -259,8 +260,16 @@ export function stepProblem(s: Partial<LifecycleStep>): string | undefined {
   if (!(PHASES as readonly unknown[]).includes(s.phase)) return `step "${s.name}": phase ${JSON.stringify(s.phase)} is not one of ${PHASES.join(', ')}`;
   if (s.order !== undefined && !(ORDERS as readonly unknown[]).includes(s.order)) return `step "${s.name}": order ${JSON.stringify(s.order)} is not one of ${ORDERS.join(', ')}`;
   if (typeof s.run !== 'function') return `step "${s.name}": run must be a function`;
+  if (s.handles !== undefined) {
+    if (!Array.isArray(s.handles)) return `step "${s.name}": handles must be a list of what the step carries out (${CLAIM_KEYS.join(', ')})`;
+    const unknown = s.handles.find((key) => !CLAIM_KEYS.includes(key));
+    if (unknown !== undefined) return `step "${s.name}": handles ${JSON.stringify(unknown)} is not one of ${CLAIM_KEYS.join(', ')}`;
+  }
   return undefined;
 }
+
+/** What a step may list in `handles`: core/claims.ts's keys. */
+const CLAIM_KEYS: readonly unknown[] = CLAIMS.map((c) => c.key);
 
 /** Loads `builtin:NAME`, a relative or absolute path (from baseDir), or a package name. */
 export function loadPluginModule(spec: string, baseDir: string): PluginModule {

@@ -1,6 +1,7 @@
 import { inject, injectable, injectAll } from 'tsyringe';
 import { types } from 'util';
 import type { MountSpec, RootfsConfig } from './config/model';
+import { unclaimed } from './claims';
 import { PluginError, StepError, thrownMessage } from './errors';
 import { releaseContainerRoot, releaseRun } from './mounting';
 import { parseMountInfo, type MountTable } from './mountinfo';
@@ -32,6 +33,12 @@ export interface RunHooks {
   beforeJail?: (ctx: RunContext) => void;
   /** Told before every step and every mount, and (plugin `orchestrator`) before the run closes what it kept; used to attribute syscalls. */
   onStep?: (where: StepWhere) => void;
+  /**
+   * Whether a config asking for what no step or handler of the list does is refused
+   * before the first step (core/claims.ts); default true. The testkit's runners, which run
+   * the plugins under test alone, pass false.
+   */
+  checkClaims?: boolean;
 }
 
 interface OrderedStep {
@@ -52,6 +59,8 @@ export class Orchestrator {
   private readonly steps: OrderedStep[];
   /** Each handler's logger, made once rather than for each mount. */
   private readonly handlerLogs = new Map<MountHandler, Logger>();
+  /** Every key the steps list in their `handles`. */
+  private readonly handled = new Set<string>();
 
   constructor(
     @inject(SYSCALLS) private readonly sys: Syscalls,
@@ -67,6 +76,7 @@ export class Orchestrator {
       this.handlerLogs.set(h, log.child({ plugin: h.name }));
     }
     this.steps = sortSteps(steps).map((step) => ({ step, log: log.child({ plugin: step.name }) }));
+    for (const step of steps) for (const key of step.handles ?? []) this.handled.add(key);
   }
 
   /** The handler for a mount type: the one that claims it, else the default handler. */
@@ -79,8 +89,14 @@ export class Orchestrator {
     return this.steps.map((s) => s.step);
   }
 
-  /** Runs every phase synchronously; the first failure stops the run as a PluginError. */
+  /**
+   * Runs every phase synchronously; the first failure stops the run as a PluginError. A
+   * config that asks for what no step or handler of the list does is refused first
+   * (core/claims.ts).
+   */
   run(config: RootfsConfig, hooks: RunHooks = {}): void {
+    const refused = hooks.checkClaims === false ? undefined : unclaimed(config, this.handled, (type) => this.handlerFor(type) !== undefined);
+    if (refused) throw refused;
     let table: MountTable | undefined;
     const shared = new Map<string, unknown>();
     // One context per plugin name for the whole run: the mounts of a handler share theirs.

@@ -47,6 +47,12 @@ export interface LifecycleStep {
   readonly name: string;
   readonly phase: Phase;
   readonly order?: Order;
+  /**
+   * What of the config this step carries out, as core/claims.ts names it
+   * ("linux.maskedPaths", "hostname", ...): a run whose config asks for one of those
+   * things is refused before its first step unless a step of the list handles it.
+   */
+  readonly handles?: readonly string[];
   run(ctx: RunContext): void;
 }
 

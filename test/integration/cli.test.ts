@@ -46,6 +46,39 @@ describe('mountkit CLI', () => {
     });
   });
 
+  describe('a plugin list without built-ins the config needs', () => {
+    let dir: string;
+    const bundle = path.join(REPO, 'examples', 'default');
+    const list = (leaveOut: string[]) => {
+      const { plugins } = JSON.parse(readFileSync(path.join(REPO, 'plugins.json'), 'utf8')) as { plugins: { module: string }[] };
+      const file = path.join(dir, `without-${leaveOut.join('-')}.json`);
+      writeFileSync(file, JSON.stringify({ plugins: plugins.filter((p) => !leaveOut.includes(p.module.replace('builtin:', ''))) }));
+      return file;
+    };
+    beforeAll(() => void (dir = mkdtempSync(path.join(tmpdir(), 'mountkit-claims-'))));
+    afterAll(() => rmSync(dir, { recursive: true }));
+
+    test.each([
+      [['finalize'], 'root.readonly true: no plugin in the plugin list makes the root read-only (builtin:finalize does); add it, or a step of your own listing "root.readonly" in its handles'],
+      [['hostname'], 'hostname "mountkit-example": no plugin in the plugin list sets the hostname (builtin:hostname does); add it, or a step of your own listing "hostname" in its handles'],
+      [['network'], 'linux.namespaces "network": no plugin in the plugin list brings a new network namespace\'s loopback up (builtin:network does); add it, or a step of your own listing "linux.namespaces.network" in its handles'],
+      [['default'], 'mounts[3].type "devpts": no plugin in the plugin list handles this mount type (builtin:default takes any type)'],
+    ])('without %j: run and plan of examples/default are refused, one line, exit 2, before the first step', (leaveOut, line) => {
+      const plugins = list(leaveOut);
+      const run = runCli(['run', '--bundle', bundle, '--plugins', plugins, '--seccomp-cache', 'off']);
+      expect([run.status, run.stdout, run.stderr]).toEqual([2, '', `mountkit: ${line}\n`]);
+      // The plan shows the namespaces made, where the run is refused: no step's call.
+      const plan = runCli(['plan', '--bundle', bundle, '--plugins', plugins, '--format', 'json']);
+      expect([plan.status, plan.stderr]).toEqual([2, `mountkit: ${line}\n`]);
+      const { calls, error } = JSON.parse(plan.stdout) as { calls: { phase: string }[]; error: { name: string; message: string } };
+      expect([new Set(calls.map((c) => c.phase)), error]).toEqual([new Set(['namespaces']), { name: 'ConfigError', message: line }]);
+    });
+
+    test('the package\'s list plans examples/default', () => {
+      expect(runCli(['plan', '--bundle', bundle, '--plugins', list([])]).status).toBe(0);
+    });
+  });
+
   test('an ES module plugin (export default { register }) is loaded where Node can require ES modules', () => {
     if (spawnSync(process.execPath, ['-p', 'process.features.require_module'], { encoding: 'utf8' }).stdout.trim() !== 'true') return;
     const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-esm-'));

@@ -164,7 +164,9 @@ describe('startup errors name the module', () => {
     [{ name: 's', phase: 'after-mounts', run: (): void => undefined }, 'step "s": phase "after-mounts" is not one of prepare-root, mounts, dev, before-jail, jail, after-jail, finalize'],
     [{ name: 's', phase: 'dev', order: 'late', run: (): void => undefined }, 'step "s": order "late" is not one of pre, normal, post'],
     [{ name: 's', phase: 'dev' }, 'step "s": run must be a function'],
-  ])('a step that would never run or cannot be named: %j', (step, message) => {
+    [{ name: 's', phase: 'finalize', handles: 'linux.maskedPaths', run: (): void => undefined }, 'step "s": handles must be a list of what the step carries out (linux.rootfsPropagation, linux.devices, hostname, domainname, linux.namespaces.network, hooks.prestart, hooks.createRuntime, hooks.createContainer, mounts.readonly, root.readonly, linux.sysctl, linux.readonlyPaths, linux.maskedPaths)'],
+    [{ name: 's', phase: 'finalize', handles: ['linux.maskedpaths'], run: (): void => undefined }, 'step "s": handles "linux.maskedpaths" is not one of linux.rootfsPropagation, linux.devices, hostname, domainname, linux.namespaces.network, hooks.prestart, hooks.createRuntime, hooks.createContainer, mounts.readonly, root.readonly, linux.sysctl, linux.readonlyPaths, linux.maskedPaths'],
+  ])('a step that would never run, cannot be named, or says it handles what no config asks: %j', (step, message) => {
     const run = () =>
       createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'bad', plugin: { register: (api) => api.step(step as unknown as LifecycleStep) } }] });
     expect(run).toThrow(StartupError);

@@ -93,8 +93,17 @@ describe('dispatch by mount type', () => {
     ]);
   });
 
-  test('no handler and no default handler is a PluginError naming the mount', () => {
-    const run = () => new Orchestrator(new FakeSyscalls(), silentLogger, [], []).run(makeConfig({ mounts }));
+  test('no handler and no default handler: the config is refused before any step or call, naming the mount and its type', () => {
+    const sys = new FakeSyscalls();
+    const step: LifecycleStep = { name: 'first', phase: 'prepare-root', run: () => void sys.umask(0) };
+    const run = () => new Orchestrator(sys, silentLogger, [], [step]).run(makeConfig({ mounts }));
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(/^mounts\[0\]\.type "proc": no plugin in the plugin list handles this mount type \(builtin:default takes any type\)$/);
+    expect(sys.calls).toEqual([]);
+  });
+
+  test('no handler and no default handler, claims not checked (the testkit\'s runners): a PluginError naming the mount, at that mount', () => {
+    const run = () => new Orchestrator(new FakeSyscalls(), silentLogger, [], []).run(makeConfig({ mounts }), { checkClaims: false });
     expect(run).toThrow(PluginError);
     expect(run).toThrow('mounts: plugin orchestrator mounts[0] "/proc": no handler for mount type "proc"');
   });

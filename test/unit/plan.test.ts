@@ -259,7 +259,7 @@ describe('buildPlan', () => {
   test("runtime hooks without a pid namespace: a relaunch all the same; the relaunched process sends them to its starter (descriptor 3), createContainer's it runs", () => {
     const hook = (p: string) => ({ path: p, args: [], env: [] });
     const config = makeConfig({ namespaces: [{ type: 'mount' }, { type: 'network' }], hooks: { prestart: [], createRuntime: [hook('/hooks/net')], createContainer: [hook('/hooks/cc')] } });
-    const plan = buildPlan(config, { syscalls: fakeRoot(), plugins: { plugins: [] }, extra: [{ module: 'hooks', plugin: hooksPlugin }], launch: outside });
+    const plan = buildPlan(config, { syscalls: fakeRoot(), plugins: { plugins: [{ module: 'builtin:network' }] }, extra: [{ module: 'hooks', plugin: hooksPlugin }], launch: outside });
     expect(plan.calls[2].record).toEqual({ op: 'relaunch', argv: ['unshare', '--mount', '--net', '--propagation', 'unchanged', '--'] });
     expect(plan.calls.filter((c) => c.record.op === 'runCommand').map((c) => [c.plugin, (c.record as { cmd: { path: string; via?: number } }).cmd.path, (c.record as { cmd: { via?: number } }).cmd.via])).toEqual([
       ['hooks', '/hooks/net', 3],
@@ -267,7 +267,7 @@ describe('buildPlan', () => {
     ]);
     // The relaunched process's first calls: what it was started with, the channel among it, is its own, no hook's.
     expect(plan.calls.slice(3, 6).map((c) => c.record)).toEqual([{ op: 'cloexecFrom', first: 3 }, { op: 'dupCloexec', fd: 2, lowest: 3 }, { op: 'setCloexec', fd: 3 }]);
-    const none = buildPlan({ ...config, hooks: { prestart: [], createRuntime: [] } }, { syscalls: fakeRoot(), plugins: { plugins: [] }, extra: [{ module: 'hooks', plugin: hooksPlugin }], launch: outside });
+    const none = buildPlan({ ...config, hooks: { prestart: [], createRuntime: [] } }, { syscalls: fakeRoot(), plugins: { plugins: [{ module: 'builtin:network' }] }, extra: [{ module: 'hooks', plugin: hooksPlugin }], launch: outside });
     expect(none.calls[2].record).toEqual({ op: 'unshare', flags: CLONE_NEWNS | CLONE_NEWNET });
   });
 

@@ -22,6 +22,7 @@ import { inUserNamespace } from './userns';
 @injectable()
 export class DeviceNodesStep implements LifecycleStep {
   readonly name = 'device-nodes';
+  readonly handles = ['linux.devices'];
   readonly phase = 'dev' as const;
   readonly order = 'pre' as const;
 

@@ -25,6 +25,7 @@ import { openDevNull } from './dev-null';
 @injectable()
 export class MaskedPathsStep implements LifecycleStep {
   readonly name = 'masked-paths';
+  readonly handles = ['linux.maskedPaths'];
   readonly phase = 'finalize' as const;
   readonly order = 'normal' as const;
 

@@ -23,6 +23,7 @@ import { remountReadonly, securityFlagsOf } from './remount';
 @injectable()
 export class ReadonlyMountsStep implements LifecycleStep {
   readonly name = 'readonly-mounts';
+  readonly handles = ['mounts.readonly'];
   readonly phase = 'finalize' as const;
   readonly order = 'pre' as const;
 

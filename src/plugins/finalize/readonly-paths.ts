@@ -24,6 +24,7 @@ import { remountReadonly, securityFlagsOf } from './remount';
 @injectable()
 export class ReadonlyPathsStep implements LifecycleStep {
   readonly name = 'readonly-paths';
+  readonly handles = ['linux.readonlyPaths'];
   readonly phase = 'finalize' as const;
   readonly order = 'normal' as const;
 

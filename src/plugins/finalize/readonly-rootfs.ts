@@ -23,6 +23,7 @@ import { remountReadonly, securityFlagsOf } from './remount';
 @injectable()
 export class ReadonlyRootfsStep implements LifecycleStep {
   readonly name = 'readonly-rootfs';
+  readonly handles = ['root.readonly'];
   readonly phase = 'finalize' as const;
   readonly order = 'pre' as const;
 

@@ -25,6 +25,7 @@ import { isMissingProcFile, openProcFile, writeAllOpened, type OpenedProcWrite }
 @injectable()
 export class SysctlsStep implements LifecycleStep {
   readonly name = 'sysctl';
+  readonly handles = ['linux.sysctl'];
   readonly phase = 'finalize' as const;
   readonly order = 'pre' as const;
 

@@ -40,6 +40,7 @@ import { activationEnv } from '../../core/passed-fds';
 @injectable()
 export class OciHooksStep implements LifecycleStep {
   readonly name = 'hooks';
+  readonly handles = ['hooks.prestart', 'hooks.createRuntime'];
   readonly phase = 'before-jail' as const;
   readonly order = 'pre' as const;
 
@@ -69,6 +70,7 @@ export class OciHooksStep implements LifecycleStep {
 @injectable()
 export class CreateContainerHooksStep implements LifecycleStep {
   readonly name = 'hooks';
+  readonly handles = ['hooks.createContainer'];
   readonly phase = 'before-jail' as const;
   readonly order = 'normal' as const;
 

@@ -14,6 +14,7 @@ import type { Syscalls } from '../../core/syscalls/types';
 @injectable()
 export class HostnameStep implements LifecycleStep {
   readonly name = 'hostname';
+  readonly handles = ['hostname', 'domainname'];
   readonly phase = 'finalize' as const;
   readonly order = 'pre' as const;
 

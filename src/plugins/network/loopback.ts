@@ -15,6 +15,7 @@ export const LOOPBACK = 'lo';
 @injectable()
 export class LoopbackStep implements LifecycleStep {
   readonly name = 'loopback';
+  readonly handles = ['linux.namespaces.network'];
   readonly phase = 'prepare-root' as const;
   readonly order = 'pre' as const;
 

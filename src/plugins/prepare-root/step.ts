@@ -23,6 +23,7 @@ import { rootPropagation, sharedParentOf } from './propagation';
 @injectable()
 export class PrepareRootStep implements LifecycleStep {
   readonly name = 'prepare-root';
+  readonly handles = ['linux.rootfsPropagation'];
   readonly phase = 'prepare-root' as const;
   readonly order = 'normal' as const;
 

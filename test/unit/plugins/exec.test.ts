@@ -982,7 +982,7 @@ describe('oom-score-adj steps', () => {
 
   test('with prestart or createRuntime hooks: written (the kernel\'s check), mountkit\'s own written back for them, the container\'s again before the jail', () => {
     const sys = new FakeSyscalls().addFile('/proc/self/oom_score_adj', '0\n');
-    new Orchestrator(sys, silentLogger, [], steps(sys)).run(scored(300, [{}]));
+    new Orchestrator(sys, silentLogger, [], steps(sys)).run(scored(300, [{}]), { checkClaims: false });
     expect(sys.calls).toEqual([
       { op: 'readFile', path: '/proc/self/oom_score_adj' },
       { op: 'writeFile', path: '/proc/self/oom_score_adj', data: '300' },
@@ -993,13 +993,13 @@ describe('oom-score-adj steps', () => {
 
   test("with a runtime channel the runtime's hooks run at its other end, with that process's score: written once", () => {
     const sys = new FakeSyscalls().addFile('/proc/self/oom_score_adj', '0\n');
-    new Orchestrator(sys, silentLogger, [], steps(sys)).run({ ...scored(300, [{}]), runtimeChannel: 3 });
+    new Orchestrator(sys, silentLogger, [], steps(sys)).run({ ...scored(300, [{}]), runtimeChannel: 3 }, { checkClaims: false });
     expect(sys.calls).toEqual([{ op: 'writeFile', path: '/proc/self/oom_score_adj', data: '300' }]);
   });
 
   test('a refused write (lowering it without CAP_SYS_RESOURCE) stops the run first, before any mount or hook, naming the file', () => {
     const sys = new FakeSyscalls().addFile('/proc/self/oom_score_adj', '0\n').failOn('writeFile', 'EACCES');
-    expect(() => new Orchestrator(sys, silentLogger, [], steps(sys)).run(scored(-500, [{}]))).toThrow(
+    expect(() => new Orchestrator(sys, silentLogger, [], steps(sys)).run(scored(-500, [{}]), { checkClaims: false })).toThrow(
       'prepare-root: plugin oom-score-adj: process.oomScoreAdj -500: writeFile "/proc/self/oom_score_adj": EACCES',
     );
   });

@@ -78,6 +78,7 @@ function setupWith(over: { mountLabel?: string; log?: Logger; sys?: FakeSyscalls
   const run = (...mounts: Parameters<typeof makeMount>[0][]) =>
     new Orchestrator(sys, log, [new TmpfsMountHandler(sys)], []).run(
       makeConfig({ rootfs: '/r', ...config, mounts: mounts.map((m, index) => makeMount({ index, ...m })) }),
+      { checkClaims: false },
     );
   return { sys, run };
 }

@@ -1,0 +1,84 @@
+/**
+ * What a config asks of the run besides its mounts, and which steps carry it out. A
+ * mount has its handler by type; a masked path, a sysctl or a read-only root has none,
+ * so a plugin list without the built-in that does it would run the container without it
+ * and say nothing: a plugins.json leaving out builtin:finalize would give a container
+ * without its masks, its read-only paths or its read-only root. Each asked-for thing
+ * below is a key that a step lists in its `handles`; before the first step runs, the
+ * orchestrator refuses a config that asks for one no step handles, and a mount whose
+ * type no handler takes (exit 2, where the run would otherwise stop at that mount or
+ * finish without it).
+ */
+import { type MountSpec, type RootfsConfig, needsDevSetup } from './config/model';
+import { MS_RDONLY } from './constants';
+import { ConfigError } from './errors';
+import { readonlyDeferred } from './mounting';
+
+/** Where a config asks for a claim: the field the refusal names, and its value when a short one says more. */
+export interface Asked {
+  readonly field: string;
+  readonly value?: unknown;
+}
+
+export interface Claim {
+  /** What a step lists in `LifecycleStep.handles` to carry it out. */
+  readonly key: string;
+  /** The built-in whose step does it (plugins.json's `builtin:NAME`). */
+  readonly builtin: string;
+  /** What that step does, for the refusal: "no plugin in the plugin list masks them". */
+  readonly does: string;
+  /** Where the config asks for it, if it does. */
+  asked(config: RootfsConfig): Asked | undefined;
+}
+
+const nonEmpty = (field: string, list: readonly unknown[]): Asked | undefined => (list.length > 0 ? { field } : undefined);
+
+/** The first mount that is read-only and made so after the jail (finalize's readonly-mounts step). */
+function lateReadonly(mounts: readonly MountSpec[]): Asked | undefined {
+  const i = mounts.findIndex((m) => (m.flags & MS_RDONLY) !== 0n && readonlyDeferred(m));
+  return i < 0 ? undefined : { field: `mounts[${i}].options`, value: 'ro' };
+}
+
+/** In the order of the phases that carry them out, so a list missing several builtins names the earliest. */
+export const CLAIMS: readonly Claim[] = [
+  { key: 'linux.rootfsPropagation', builtin: 'prepare-root', does: "sets the root's propagation", asked: (c) => (c.rootPropagation !== 0n ? { field: 'linux.rootfsPropagation' } : undefined) },
+  { key: 'linux.devices', builtin: 'devices', does: 'makes them', asked: (c) => (c.devices.length > 0 && needsDevSetup(c) ? { field: 'linux.devices' } : undefined) },
+  { key: 'hostname', builtin: 'hostname', does: 'sets the hostname', asked: (c) => (c.hostname !== '' ? { field: 'hostname', value: c.hostname } : undefined) },
+  { key: 'domainname', builtin: 'hostname', does: 'sets the domain name', asked: (c) => (c.domainname ? { field: 'domainname', value: c.domainname } : undefined) },
+  {
+    key: 'linux.namespaces.network',
+    builtin: 'network',
+    does: "brings a new network namespace's loopback up",
+    asked: (c) => (c.namespaces.some((ns) => ns.type === 'network' && ns.path === undefined) ? { field: 'linux.namespaces', value: 'network' } : undefined),
+  },
+  { key: 'hooks.prestart', builtin: 'hooks', does: 'runs them', asked: (c) => nonEmpty('hooks.prestart', c.hooks.prestart) },
+  { key: 'hooks.createRuntime', builtin: 'hooks', does: 'runs them', asked: (c) => nonEmpty('hooks.createRuntime', c.hooks.createRuntime) },
+  { key: 'hooks.createContainer', builtin: 'hooks', does: 'runs them', asked: (c) => nonEmpty('hooks.createContainer', c.hooks.createContainer ?? []) },
+  { key: 'mounts.readonly', builtin: 'finalize', does: 'makes read-only tmpfs and /dev mounts read-only after the jail', asked: (c) => lateReadonly(c.mounts) },
+  { key: 'root.readonly', builtin: 'finalize', does: 'makes the root read-only', asked: (c) => (c.readonlyRootfs ? { field: 'root.readonly', value: true } : undefined) },
+  { key: 'linux.sysctl', builtin: 'finalize', does: 'writes them', asked: (c) => (Object.keys(c.sysctls).length > 0 ? { field: 'linux.sysctl' } : undefined) },
+  { key: 'linux.readonlyPaths', builtin: 'finalize', does: 'makes them read-only', asked: (c) => nonEmpty('linux.readonlyPaths', c.readonlyPaths) },
+  { key: 'linux.maskedPaths', builtin: 'finalize', does: 'masks them', asked: (c) => nonEmpty('linux.maskedPaths', c.maskedPaths) },
+];
+
+/**
+ * The refusal of a config that asks for something no step of the list handles (`handled`:
+ * every key the loaded steps list), or that has a mount whose type no handler takes.
+ */
+export function unclaimed(config: RootfsConfig, handled: ReadonlySet<string>, hasHandler: (type: string) => boolean): ConfigError | undefined {
+  for (let i = 0; i < config.mounts.length; i++) {
+    const type = config.mounts[i].type;
+    if (!hasHandler(type)) return new ConfigError(`mounts[${i}].type`, type, 'no plugin in the plugin list handles this mount type (builtin:default takes any type)');
+  }
+  for (const claim of CLAIMS) {
+    if (handled.has(claim.key)) continue;
+    const asked = claim.asked(config);
+    if (asked === undefined) continue;
+    return new ConfigError(
+      asked.field,
+      asked.value,
+      `no plugin in the plugin list ${claim.does} (builtin:${claim.builtin} does); add it, or a step of your own listing "${claim.key}" in its handles`,
+    );
+  }
+  return undefined;
+}

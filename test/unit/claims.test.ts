@@ -1,0 +1,114 @@
+import 'reflect-metadata';
+import { CLAIMS, unclaimed } from '../../src/core/claims';
+import type { RootfsConfig } from '../../src/core/config/model';
+import { MS_BIND, MS_RDONLY, MS_REC, MS_SLAVE } from '../../src/core/constants';
+import { ConfigError } from '../../src/core/errors';
+import { Orchestrator } from '../../src/core/orchestrator';
+import type { LifecycleStep } from '../../src/core/plugin';
+import { FakeSyscalls } from '../../src/core/syscalls/fake';
+import { silentLogger } from '../../src/core/logger';
+import { BUILTIN_PLUGINS } from '../../src/plugins';
+import { createKernel } from '../../src/core/kernel';
+import { makeConfig, makeMount } from '../helpers/config';
+
+const hook = { path: '/bin/true', args: [], env: [] };
+const device = { type: 'c' as const, path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0 };
+
+/** Each claim: a config that asks for it, the refusal's words when nothing handles it. */
+const ASKING: readonly [string, Partial<RootfsConfig>, string][] = [
+  ['linux.rootfsPropagation', { rootPropagation: MS_SLAVE | MS_REC }, 'linux.rootfsPropagation: no plugin in the plugin list sets the root\'s propagation (builtin:prepare-root does)'],
+  ['linux.devices', { devices: [device] }, 'linux.devices: no plugin in the plugin list makes them (builtin:devices does)'],
+  ['hostname', { hostname: 'web' }, 'hostname "web": no plugin in the plugin list sets the hostname (builtin:hostname does)'],
+  ['domainname', { domainname: 'example.org' }, 'domainname "example.org": no plugin in the plugin list sets the domain name (builtin:hostname does)'],
+  ['linux.namespaces.network', { namespaces: [{ type: 'network' }] }, 'linux.namespaces "network": no plugin in the plugin list brings a new network namespace\'s loopback up (builtin:network does)'],
+  ['hooks.prestart', { hooks: { prestart: [hook], createRuntime: [] } }, 'hooks.prestart: no plugin in the plugin list runs them (builtin:hooks does)'],
+  ['hooks.createRuntime', { hooks: { prestart: [], createRuntime: [hook] } }, 'hooks.createRuntime: no plugin in the plugin list runs them (builtin:hooks does)'],
+  ['hooks.createContainer', { hooks: { prestart: [], createRuntime: [], createContainer: [hook] } }, 'hooks.createContainer: no plugin in the plugin list runs them (builtin:hooks does)'],
+  [
+    'mounts.readonly',
+    { mounts: [makeMount({ type: 'proc', destination: '/proc' }), makeMount({ type: 'tmpfs', destination: '/run', flags: MS_RDONLY, index: 1 })] },
+    'mounts[1].options "ro": no plugin in the plugin list makes read-only tmpfs and /dev mounts read-only after the jail (builtin:finalize does)',
+  ],
+  ['root.readonly', { readonlyRootfs: true }, 'root.readonly true: no plugin in the plugin list makes the root read-only (builtin:finalize does)'],
+  ['linux.sysctl', { sysctls: { 'net.ipv4.ip_forward': '1' } }, 'linux.sysctl: no plugin in the plugin list writes them (builtin:finalize does)'],
+  ['linux.readonlyPaths', { readonlyPaths: ['/proc/sys'] }, 'linux.readonlyPaths: no plugin in the plugin list makes them read-only (builtin:finalize does)'],
+  ['linux.maskedPaths', { maskedPaths: ['/proc/kcore'] }, 'linux.maskedPaths: no plugin in the plugin list masks them (builtin:finalize does)'],
+];
+
+const anyType = () => true;
+
+describe('what a config asks of the run, and the steps that handle it (core/claims.ts)', () => {
+  test('every claim is in the table below, once', () => {
+    expect(CLAIMS.map((c) => c.key)).toEqual(ASKING.map(([key]) => key));
+  });
+
+  test.each(ASKING)('%s: refused when no step handles it, taken when one does', (key, over, words) => {
+    const config = makeConfig(over);
+    const refusal = unclaimed(config, new Set(), anyType);
+    expect(refusal).toBeInstanceOf(ConfigError);
+    expect(refusal?.message).toBe(`${words}; add it, or a step of your own listing "${key}" in its handles`);
+    expect(unclaimed(config, new Set([key]), anyType)).toBeUndefined();
+  });
+
+  test.each([
+    ['the testkit\'s default config', {}],
+    ['an empty hostname and domain name', { hostname: '', domainname: '' }],
+    ['a network namespace joined by path: its loopback is its maker\'s', { namespaces: [{ type: 'network' as const, path: '/run/netns/pod' }] }],
+    ['devices with /dev bound whole from elsewhere: none are made', { devices: [device], mounts: [makeMount({ type: 'bind', destination: '/dev', source: '/dev', flags: MS_BIND | MS_REC })] }],
+    ['a read-only bind elsewhere than /dev: read-only from its own remount', { mounts: [makeMount({ type: 'bind', destination: '/data', source: '/srv', flags: MS_BIND | MS_RDONLY })] }],
+    ['a read-write tmpfs', { mounts: [makeMount({ type: 'tmpfs', destination: '/run' })] }],
+  ] as const)('asks for nothing: %s', (_what, over) => {
+    expect(unclaimed(makeConfig(over as Partial<RootfsConfig>), new Set(), anyType)).toBeUndefined();
+  });
+
+  test('a mount type without a handler comes first, named by its position', () => {
+    const config = makeConfig({ maskedPaths: ['/proc/kcore'], mounts: [makeMount({ type: 'proc', destination: '/proc' }), makeMount({ type: 'devpts', destination: '/dev/pts', index: 1 })] });
+    expect(unclaimed(config, new Set(), (type) => type === 'proc')?.message).toBe('mounts[1].type "devpts": no plugin in the plugin list handles this mount type (builtin:default takes any type)');
+  });
+
+  test('the built-in plugins together handle every claim, each in the built-in the refusal names', () => {
+    for (const claim of CLAIMS) {
+      const sys = new FakeSyscalls();
+      const kernel = createKernel({ syscalls: sys, plugins: { plugins: [{ module: `builtin:${claim.builtin}` }] } });
+      const handles = kernel.orchestrator.orderedSteps().flatMap((s) => s.handles ?? []);
+      expect([claim.key, handles.includes(claim.key)]).toEqual([claim.key, true]);
+    }
+    expect(Object.keys(BUILTIN_PLUGINS)).toEqual(expect.arrayContaining([...new Set(CLAIMS.map((c) => c.builtin))]));
+  });
+});
+
+describe('the orchestrator refuses such a config before its first step', () => {
+  const config = makeConfig({ rootfs: '/r', maskedPaths: ['/proc/kcore'] });
+
+  test('no call is made, no step runs', () => {
+    const sys = new FakeSyscalls().addDir('/r');
+    const ran: string[] = [];
+    const first: LifecycleStep = { name: 'first', phase: 'prepare-root', order: 'pre', run: () => void ran.push('first') };
+    const run = () => new Orchestrator(sys, silentLogger, [], [first]).run(config);
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow('linux.maskedPaths: no plugin in the plugin list masks them (builtin:finalize does)');
+    expect([ran, sys.calls]).toEqual([[], []]);
+  });
+
+  test('a step of the list that handles it (a plugin of the embedder\'s own) lets the run go on, and runs', () => {
+    const sys = new FakeSyscalls().addDir('/r');
+    const masked: string[] = [];
+    const own: LifecycleStep = { name: 'own-masks', phase: 'finalize', handles: ['linux.maskedPaths'], run: (ctx) => void masked.push(...ctx.config.maskedPaths) };
+    new Orchestrator(sys, silentLogger, [], [own]).run(config);
+    expect(masked).toEqual(['/proc/kcore']);
+  });
+
+  test('the default plugin list handles all that a config like runc spec\'s asks for', () => {
+    const sys = new FakeSyscalls();
+    const kernel = createKernel({ syscalls: sys });
+    const spec = makeConfig({
+      hostname: 'runc',
+      readonlyRootfs: true,
+      namespaces: [{ type: 'network' }, { type: 'mount' }],
+      maskedPaths: ['/proc/kcore'],
+      readonlyPaths: ['/proc/sys'],
+      mounts: [makeMount({ type: 'proc', destination: '/proc' })],
+    });
+    expect(unclaimed(spec, new Set(kernel.orchestrator.orderedSteps().flatMap((s) => s.handles ?? [])), (t) => kernel.orchestrator.handlerFor(t) !== undefined)).toBeUndefined();
+  });
+});
