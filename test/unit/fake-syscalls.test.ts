@@ -1578,6 +1578,22 @@ describe('FakeSyscalls descriptors: *at calls, magic links, fstatfs', () => {
     expect(sys.openFds()).toEqual([]);
   });
 
+  it('pathAtCall: where each descriptor a call names was open when it was made, not what its number held before or after', () => {
+    const sys = new FakeSyscalls().addDir('/r/x').addDir('/s');
+    const x = sys.open('/r/x', PATH | O_DIRECTORY, 0);
+    const s = sys.open('/s', PATH | O_DIRECTORY, 0);
+    sys.mount('tmpfs', `/proc/thread-self/fd/${x}`, 'tmpfs', 0n, null);
+    sys.dup3(s, x, 0);
+    sys.mkdirat(x, 'd', 0o755);
+    const [, , mount, dup3, mkdirat] = sys.calls;
+    expect([sys.pathAtCall(x, mount), sys.pathAtCall(x, dup3), sys.pathAtCall(s, dup3), sys.pathAtCall(x, mkdirat)]).toEqual(['/r/x', '/r/x', '/s', '/s']);
+    // A number the call does not name, and a descriptor the process did not have open then, give nothing.
+    sys.close(s);
+    expect([sys.pathAtCall(s, mount), sys.pathAtCall(0, dup3)]).toEqual([undefined, undefined]);
+    expect(errorOf(() => sys.fstat(s))).toMatchObject({ code: 'EBADF' });
+    expect(sys.pathAtCall(s, sys.calls[sys.calls.length - 1])).toBeUndefined();
+  });
+
   it('openat2 RESOLVE_IN_ROOT does not take a path under dirfd for a magic link', () => {
     const sys = new FakeSyscalls().addDir('/r/proc/self/fd').addDir('/secret');
     const secret = sys.open('/secret', PATH | O_DIRECTORY, 0);

@@ -246,6 +246,12 @@ export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
   'seccompCompile',
 ]);
 
+const DESCRIPTOR_ARG_NAMES = ['fd', 'dirfd', 'oldfd', 'newfd', 'fromDirfd', 'toDirfd', 'usernsFd', 'socket', 'pidfd'] as const;
+/** An argument that holds a descriptor the call acts on or from (or AT_FDCWD). */
+export type DescriptorArg = (typeof DESCRIPTOR_ARG_NAMES)[number];
+/** The arguments that hold a descriptor; `sender` (startFdSender's thread) and `lowest` are numbers of another kind. */
+export const DESCRIPTOR_ARGS: ReadonlySet<string> = new Set(DESCRIPTOR_ARG_NAMES);
+
 /**
  * A terminal's modes until setTermios sets others: the kernel's tty_std_termios
  * (drivers/tty/tty_io.c), which a new pseudo-terminal starts with: ICRNL IXON; OPOST
@@ -650,6 +656,8 @@ export class FakeSyscalls implements Syscalls {
   private readonly entryStates = new WeakMap<MountEntry, MountState>();
   /** statfs f_flags by path, from addMountFlags. */
   private readonly mountFlags = new Map<string, bigint>();
+  /** Where the open descriptors each call named were open when it was made (pathAtCall). */
+  private readonly namedFds = new WeakMap<SyscallRecord, Map<number, string>>();
   private readonly rules: FailRule[] = [];
   private readonly failPositions = new Map<number, number>();
   private effectCount = 0;
@@ -767,6 +775,16 @@ export class FakeSyscalls implements Syscalls {
    */
   pathOf(fd: number): string | undefined {
     return this.fdPaths.get(fd);
+  }
+
+  /**
+   * The path descriptor `fd` was open at when `call`, one of this fake's recorded calls,
+   * was made, for a descriptor the call names (a descriptor argument, DESCRIPTOR_ARGS, or
+   * a /proc/self/fd/N or /proc/thread-self/fd/N path); undefined when it was not open
+   * then. Unlike pathOf, a number closed and given again later does not change the answer.
+   */
+  pathAtCall(fd: number, call: SyscallRecord): string | undefined {
+    return this.namedFds.get(call)?.get(fd);
   }
 
   /** The descriptors the fake handed out that are still open, in order; not recorded. */
@@ -2217,6 +2235,7 @@ export class FakeSyscalls implements Syscalls {
     const rec = { op, ...args } as unknown as SyscallRecordOf<K>;
     const position = QUERY_SYSCALLS.has(op) ? -1 : this.effectCount++;
     this.calls.push(rec);
+    this.noteNamedFds(rec);
     let errno: number | undefined;
     for (const rule of this.rules) {
       if (rule.op !== op || !this.pathMatches(rule.path, rec)) continue;
@@ -2229,6 +2248,18 @@ export class FakeSyscalls implements Syscalls {
     errno ??= this.failPositions.get(position);
     if (errno !== undefined) throw new SyscallError(errorName(op), errno, this.errorPaths(rec), errorDetail(rec));
     return rec;
+  }
+
+  /** Keeps where the open descriptors `rec` names are open, before the call changes them (pathAtCall). */
+  private noteNamedFds(rec: SyscallRecord): void {
+    let named: Map<number, string> | undefined;
+    for (const key in rec) {
+      const value: unknown = rec[key as keyof SyscallRecord];
+      const fd = typeof value === 'number' ? (DESCRIPTOR_ARGS.has(key) ? value : undefined) : typeof value === 'string' ? parseFdPath(value)?.fd : undefined;
+      const entry = fd === undefined ? undefined : this.fds.get(fd);
+      if (entry) (named ??= new Map()).set(fd as number, entry.path);
+    }
+    if (named) this.namedFds.set(rec, named);
   }
 
   private pathMatches(pattern: string | RegExp | undefined, rec: SyscallRecord): boolean {
