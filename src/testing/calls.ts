@@ -4,13 +4,35 @@
  * (`mount("tmpfs", "/r/tmp", "tmpfs", MS_NOSUID|MS_NODEV, NULL)`), from the first
  * difference on; Jest, node:test, Mocha and Vitest all report it as a failure.
  */
-import { formatCall } from '../core/plan/format';
-import { FakeSyscalls, QUERY_SYSCALLS, type SyscallArgs, type SyscallRecord, type SyscallRecordOf } from '../core/syscalls/fake';
+import { posix } from 'path';
+import { parseFdPath } from '../core/in-root';
+import { decodeArgs, formatCall } from '../core/plan/format';
+import type { PlanRecord } from '../core/plan/types';
+import {
+  DESCRIPTOR_ARGS,
+  FakeSyscalls,
+  QUERY_SYSCALLS,
+  type DescriptorArg,
+  type SyscallArgs,
+  type SyscallRecord,
+  type SyscallRecordOf,
+} from '../core/syscalls/fake';
 import type { SyscallName } from '../core/syscalls/types';
 
-/** One expected call: `call('mkdir', { path: '/r/x', mode: 0o755 })`. */
-export function call<K extends SyscallName>(op: K, args: SyscallArgs[K]): SyscallRecordOf<K> {
-  return { op, ...args } as unknown as SyscallRecordOf<K>;
+/** A call's arguments, or a recorded call, as resolvedCalls shows it: a descriptor argument may be the path the descriptor was open at. */
+export type Resolved<T> = { [P in keyof T]: P extends DescriptorArg ? T[P] | string : T[P] };
+
+/** A recorded call as resolvedCalls shows it (`{ op: 'mkdirat', dirfd: '/bundle/rootfs', path: 'data', mode: 0o755 }`). */
+export type ResolvedRecord = Resolved<SyscallRecord>;
+
+/**
+ * One expected call: `call('mkdir', { path: '/r/x', mode: 0o755 })`; in a list compared
+ * with resolvedCalls, a descriptor argument may be a path: `call('close', { fd: '/r/x' })`.
+ */
+export function call<K extends SyscallName>(op: K, args: SyscallArgs[K]): SyscallRecordOf<K>;
+export function call<K extends SyscallName>(op: K, args: Resolved<SyscallArgs[K]>): Resolved<SyscallRecordOf<K>>;
+export function call(op: SyscallName, args: object): object {
+  return { op, ...args };
 }
 
 /** One expected mount(2) call; flags default to 0n, data to null. */
@@ -27,14 +49,48 @@ export function mountCall(
 /** Where recorded calls come from: a fake port, a runPlugin result, or a list of calls. */
 export type CallSource = FakeSyscalls | { readonly calls: readonly SyscallRecord[] } | readonly SyscallRecord[];
 
-function allCalls(source: CallSource): readonly SyscallRecord[] {
+/** What the assertions take: a CallSource, or the calls resolvedCalls gives. */
+export type AnyCallSource = CallSource | readonly ResolvedRecord[];
+
+function allCalls(source: AnyCallSource): readonly ResolvedRecord[] {
   if (source instanceof FakeSyscalls) return source.calls;
   return Array.isArray(source) ? source : (source as { readonly calls: readonly SyscallRecord[] }).calls;
 }
 
 /** The calls that change state, in order: all but stat, lstat, fstat, readlink, readdir and readFile. */
-export function effectsOf(source: CallSource): SyscallRecord[] {
+export function effectsOf(source: CallSource): SyscallRecord[];
+export function effectsOf(source: AnyCallSource): ResolvedRecord[];
+export function effectsOf(source: AnyCallSource): ResolvedRecord[] {
   return allCalls(source).filter((c) => !QUERY_SYSCALLS.has(c.op));
+}
+
+/** The arguments that are paths the kernel looks up, where a descriptor's magic link may lead (a symlink's `target` is its text, not one). */
+const PATH_ARGS: ReadonlySet<string> = new Set(['path', 'source', 'target', 'newRoot', 'putOld', 'linkPath', 'fromPath', 'toPath', 'dest']);
+
+/**
+ * The calls a fake recorded (of a runPlugin result: the calls it returned), each with the
+ * descriptors it names shown as the path each was open at when the call was made, the
+ * way `sys.mounts` shows targets: a descriptor argument (`dirfd`, `fd`, `oldfd`...)
+ * becomes that path, a `/proc/thread-self/fd/N` or `/proc/self/fd/N` path that path
+ * with the rest of the path joined on. So a list of calls asserts no descriptor number:
+ * `mount("tmpfs", "/bundle/rootfs/tmp", ...)`, `mkdirat("/bundle/rootfs", "tmp", 0755)`,
+ * `close("/bundle/rootfs/tmp")`. AT_FDCWD, and a descriptor that was not open then (a
+ * standard stream, one already closed), stay numbers; a symlink's target is its text.
+ */
+export function resolvedCalls(source: FakeSyscalls | { readonly sys: FakeSyscalls; readonly calls?: readonly SyscallRecord[] }): ResolvedRecord[] {
+  const sys = source instanceof FakeSyscalls ? source : source.sys;
+  const calls = source instanceof FakeSyscalls ? source.calls : (source.calls ?? sys.calls);
+  return calls.map((c) => {
+    const isLinkText = c.op === 'symlink' || c.op === 'symlinkat';
+    const entries = Object.entries(c).map(([key, value]: [string, unknown]) => {
+      if (typeof value === 'number' && DESCRIPTOR_ARGS.has(key)) return [key, sys.pathAtCall(value, c) ?? value];
+      const link = typeof value === 'string' && PATH_ARGS.has(key) && !(isLinkText && key === 'target') ? parseFdPath(value) : undefined;
+      const held = link && sys.pathAtCall(link.fd, c);
+      if (link && held !== undefined) return [key, link.rest === '' ? held : posix.join(held, link.rest)];
+      return [key, value];
+    });
+    return Object.fromEntries(entries) as ResolvedRecord;
+  });
 }
 
 /** Equality as Jest's toEqual sees records: bigints by value, a key holding undefined counts as absent. */
@@ -50,19 +106,29 @@ function same(a: unknown, b: unknown): boolean {
   return same(ka, kb) && ka.every((k) => same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
+/**
+ * A call as C-like text. A descriptor argument resolvedCalls made a path is quoted as
+ * every path is, also where the call's text would show a number by name (AT_FDCWD).
+ */
+function callText(c: ResolvedRecord): string {
+  const decoded = decodeArgs(c as PlanRecord);
+  const quoted = Object.entries(c).map(([k, v]: [string, unknown]) => [k, typeof v === 'string' && DESCRIPTOR_ARGS.has(k) && decoded?.[k] !== undefined ? JSON.stringify(v) : v]);
+  return formatCall(Object.fromEntries(quoted) as PlanRecord);
+}
+
 /** A call as text; the typed form too when two different calls would read the same (0 and 0n). */
-function show(c: SyscallRecord, other?: SyscallRecord): string {
-  const text = formatCall(c);
-  if (other === undefined || formatCall(other) !== text) return text;
+function show(c: ResolvedRecord, other?: ResolvedRecord): string {
+  const text = callText(c);
+  if (other === undefined || callText(other) !== text) return text;
   return `${text}  ${JSON.stringify(c, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`;
 }
 
-function assertList(what: string, actual: readonly SyscallRecord[], expected: readonly SyscallRecord[]): void {
+function assertList(what: string, actual: readonly ResolvedRecord[], expected: readonly ResolvedRecord[]): void {
   const length = Math.max(actual.length, expected.length);
   let first = -1;
   for (let i = 0; i < length && first < 0; i++) if (!same(actual[i], expected[i])) first = i;
   if (first < 0) return;
-  const list = (calls: readonly SyscallRecord[], others: readonly SyscallRecord[]) =>
+  const list = (calls: readonly ResolvedRecord[], others: readonly ResolvedRecord[]) =>
     calls.map((c, i) => `${i === first ? '>' : ' '} ${String(i).padStart(3)} ${show(c, i === first ? others[i] : undefined)}`).join('\n') || '    (none)';
   throw new Error(
     `${what} differ at #${first} (${actual.length} made, ${expected.length} expected)\n` +
@@ -71,11 +137,11 @@ function assertList(what: string, actual: readonly SyscallRecord[], expected: re
 }
 
 /** Asserts that every recorded call, queries included, is exactly `expected`, in order. */
-export function expectCalls(source: CallSource, expected: readonly SyscallRecord[]): void {
+export function expectCalls(source: AnyCallSource, expected: readonly ResolvedRecord[]): void {
   assertList('calls', allCalls(source), expected);
 }
 
 /** Asserts that the calls that change state are exactly `expected`, in order (queries ignored). */
-export function expectEffects(source: CallSource, expected: readonly SyscallRecord[]): void {
+export function expectEffects(source: AnyCallSource, expected: readonly ResolvedRecord[]): void {
   assertList('effects', effectsOf(source), expected);
 }

@@ -10,7 +10,7 @@ export type { FailOptions, FakeNode, MountEntry, SyscallArgs, SyscallRecord, Sys
 export { makeConfig, makeMount } from './config';
 export { runHandler, runPlugin } from './run';
 export type { Constructor, PluginRun, RunPluginOptions, TestPlugin } from './run';
-export { call, effectsOf, expectCalls, expectEffects, mountCall } from './calls';
-export type { CallSource } from './calls';
+export { call, effectsOf, expectCalls, expectEffects, mountCall, resolvedCalls } from './calls';
+export type { AnyCallSource, CallSource, Resolved, ResolvedRecord } from './calls';
 export { memoryLogger } from './logger';
 export type { LogEntry, MemoryLogger } from './logger';

@@ -1,9 +1,13 @@
 import {
   ConfigError,
+  AT_FDCWD,
   ExecveCalled,
   FakeSyscalls,
   MS_BIND,
   MS_NOSUID,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_PATH,
   PLUGIN_OPTIONS,
   PluginError,
   SYSCALLS,
@@ -11,12 +15,14 @@ import {
   effectsOf,
   expectCalls,
   expectEffects,
+  fdPath,
   inject,
   injectable,
   makeConfig,
   makeMount,
   memoryLogger,
   mountCall,
+  resolvedCalls,
   runHandler,
   runPlugin,
   type MountHandler,
@@ -160,6 +166,100 @@ describe('expectCalls and expectEffects', () => {
     expect(() => expectEffects(made(), [call('mkdir', { path: '/bundle/rootfs/x', mode: 0o755 })])).toThrow('effects differ at #1 (2 made, 1 expected)');
     const wrongType = { op: 'mount', source: '/src', target: '/bundle/rootfs/x', fstype: 'bind', flags: 0x1000, data: null } as never;
     expect(() => expectEffects(made(), [call('mkdir', { path: '/bundle/rootfs/x', mode: 0o755 }), wrongType])).toThrow(/"flags":4096.*\n.*"flags":"4096n"/s);
+  });
+});
+
+/** A handler that mounts through descriptors, as withMountTarget does: the calls name descriptor numbers. */
+@injectable()
+class ThroughFdHandler implements MountHandler {
+  readonly name = 'through-fd';
+  readonly types = ['through-fd'];
+  constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
+  mount(m: MountSpec, ctx: RunContext): void {
+    const root = this.sys.open(ctx.config.rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    const name = m.destination.slice(1);
+    this.sys.mkdirat(root, name, 0o755);
+    const target = this.sys.openat(root, name, O_PATH | O_CLOEXEC, 0);
+    this.sys.close(root);
+    this.sys.mount('tmpfs', fdPath(target), 'tmpfs', MS_NOSUID, null);
+    this.sys.close(target);
+  }
+}
+
+describe('resolvedCalls', () => {
+  const mount = makeMount({ type: 'through-fd', destination: '/t' });
+  const expected = [
+    call('open', { path: '/bundle/rootfs', flags: O_PATH | O_DIRECTORY | O_CLOEXEC, mode: 0 }),
+    call('mkdirat', { dirfd: '/bundle/rootfs', path: 't', mode: 0o755 }),
+    call('openat', { dirfd: '/bundle/rootfs', path: 't', flags: O_PATH | O_CLOEXEC, mode: 0 }),
+    call('close', { fd: '/bundle/rootfs' }),
+    mountCall('tmpfs', '/bundle/rootfs/t', 'tmpfs', MS_NOSUID),
+    call('close', { fd: '/bundle/rootfs/t' }),
+  ];
+
+  test('the exact calls, each descriptor shown as the path it was open at, whatever numbers the fake gave', () => {
+    const run = runHandler(ThroughFdHandler, mount, { sys: rootfs() });
+    expectCalls(resolvedCalls(run), expected);
+    expectCalls(resolvedCalls(run.sys), expected);
+    // The recorded calls themselves keep the numbers; the mount's target reads as sys.mounts has it.
+    expect(run.calls[1]).toEqual(call('mkdirat', { dirfd: 100, path: 't', mode: 0o755 }));
+    expect(run.calls[4]).toEqual(mountCall('tmpfs', '/proc/thread-self/fd/101', 'tmpfs', MS_NOSUID));
+    expect(resolvedCalls(run)[4]).toMatchObject({ target: run.sys.mounts[0].target });
+
+    // Descriptors opened before the run: other numbers, the same list.
+    const busy = rootfs().addDir('/elsewhere');
+    for (let i = 0; i < 5; i++) busy.open('/elsewhere', O_PATH, 0);
+    busy.clearCalls();
+    const again = runHandler(ThroughFdHandler, mount, { sys: busy });
+    expect(again.calls[1]).toEqual(call('mkdirat', { dirfd: 105, path: 't', mode: 0o755 }));
+    expectCalls(resolvedCalls(again), expected);
+    expectEffects(resolvedCalls(again), expected);
+  });
+
+  test('a descriptor is the path it held when the call was made: a number given again, one closed, a standard stream', () => {
+    const sys = new FakeSyscalls().addDir('/a').addDir('/b/c');
+    const a = sys.open('/a', O_PATH, 0);
+    const b = sys.open('/b', O_PATH, 0);
+    sys.close(a);
+    expect(() => sys.fstat(a)).toThrow('EBADF');
+    const copy = sys.dupCloexec(b, a);
+    expect(copy).toBe(a);
+    sys.fstat(copy);
+    sys.stat(`/proc/self/fd/${b}/c`);
+    sys.symlinkat(fdPath(b), copy, 'link');
+    sys.mkdirat(AT_FDCWD, 'x', 0o700);
+    sys.setCloexec(2);
+    expectCalls(resolvedCalls(sys), [
+      call('open', { path: '/a', flags: O_PATH, mode: 0 }),
+      call('open', { path: '/b', flags: O_PATH, mode: 0 }),
+      call('close', { fd: '/a' }),
+      call('fstat', { fd: a }),
+      call('dupCloexec', { fd: '/b', lowest: a }),
+      call('fstat', { fd: '/b' }),
+      call('stat', { path: '/b/c' }),
+      call('symlinkat', { target: fdPath(b), dirfd: '/b', linkPath: 'link' }),
+      call('mkdirat', { dirfd: AT_FDCWD, path: 'x', mode: 0o700 }),
+      call('setCloexec', { fd: 2 }),
+    ]);
+  });
+
+  test('a difference shows the paths quoted, as every path is', () => {
+    const run = runHandler(ThroughFdHandler, mount, { sys: rootfs() });
+    expect(() => expectEffects(resolvedCalls(run), [expected[0], call('mkdirat', { dirfd: '/bundle/rootfs', path: 't', mode: 0o700 })])).toThrow(
+      [
+        'effects differ at #1 (6 made, 2 expected)',
+        'expected:',
+        '    0 open("/bundle/rootfs", O_RDONLY|O_DIRECTORY|O_CLOEXEC|O_PATH, 0000)',
+        '>   1 mkdirat("/bundle/rootfs", "t", 0700)',
+        'actual:',
+        '    0 open("/bundle/rootfs", O_RDONLY|O_DIRECTORY|O_CLOEXEC|O_PATH, 0000)',
+        '>   1 mkdirat("/bundle/rootfs", "t", 0755)',
+        '    2 openat("/bundle/rootfs", "t", O_RDONLY|O_CLOEXEC|O_PATH, 0000)',
+        '    3 close("/bundle/rootfs")',
+        '    4 mount("tmpfs", "/bundle/rootfs/t", "tmpfs", MS_NOSUID, NULL)',
+        '    5 close("/bundle/rootfs/t")',
+      ].join('\n'),
+    );
   });
 });
 

@@ -7,9 +7,12 @@ import {
   MS_SHARED,
   PluginError,
   call,
+  expectEffects,
   makeConfig,
   makeMount,
   memoryLogger,
+  mountCall,
+  resolvedCalls,
   runHandler,
   runPlugin,
   type MountSpec,
@@ -31,16 +34,21 @@ describe('overlay mount handler', () => {
   test('mounts overlay on the target inside the rootfs with the layers resolved from the bundle', () => {
     const run = runHandler(overlay, overlayMount({ flags: MS_NOSUID | MS_NODEV }), { sys: bundle() });
     expect(run.sys.mounts).toEqual([{ source: 'overlay', target: '/bundle/rootfs/data', fstype: 'overlay', flags: MS_NOSUID | MS_NODEV, data: layers }]);
-    expect(run.effects.filter((c) => c.op === 'mount')).toEqual([
-      call('mount', { source: 'overlay', target: expect.stringMatching(/^\/proc\/thread-self\/fd\/\d+$/) as never, fstype: 'overlay', flags: MS_NOSUID | MS_NODEV, data: layers }),
-    ]);
+    // The one mount(2), made through the target's descriptor, with that descriptor shown as the path it was open at.
+    expectEffects(resolvedCalls(run).filter((c) => c.op === 'mount'), [mountCall('overlay', '/bundle/rootfs/data', 'overlay', MS_NOSUID | MS_NODEV, layers)]);
   });
 
   test('creates a missing upperdir, workdir and target, and logs what it created', () => {
     const logger = memoryLogger();
     const run = runHandler(overlay, overlayMount({ data: 'lowerdir=layers/lower,upperdir=state/upper,workdir=state/work' }), { sys: bundle(), logger });
     for (const dir of ['/bundle/state/upper', '/bundle/state/work', '/bundle/rootfs/data']) expect(run.sys.node(dir)?.kind).toBe('dir');
-    expect(run.effects.filter((c) => c.op === 'mkdirat').map((c) => (c as { path: string }).path)).toEqual(['state', 'upper', 'work', 'data']);
+    // Each directory made in the one it belongs in: the missing parent once, then the layers, then the target in the rootfs.
+    expectEffects(resolvedCalls(run).filter((c) => c.op === 'mkdirat'), [
+      call('mkdirat', { dirfd: '/bundle', path: 'state', mode: 0o755 }),
+      call('mkdirat', { dirfd: '/bundle/state', path: 'upper', mode: 0o755 }),
+      call('mkdirat', { dirfd: '/bundle/state', path: 'work', mode: 0o755 }),
+      call('mkdirat', { dirfd: '/bundle/rootfs', path: 'data', mode: 0o755 }),
+    ]);
     expect(logger.entries.filter((e) => e.level === 'info').map((e) => [e.message, e.meta.path])).toEqual([
       ['created upperdir', '/bundle/state/upper'],
       ['created workdir', '/bundle/state/work'],
