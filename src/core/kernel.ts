@@ -179,7 +179,12 @@ export function createKernel(opts: KernelOptions): Kernel {
     const pluginLog = log.child({ plugin: module });
     child.registerInstance(LOGGER, pluginLog);
     child.registerInstance(PLUGIN_OPTIONS, options);
-    const build = <T>(x: constructor<T> | T): T => (typeof x === 'function' ? child.resolve(x as constructor<T>) : x);
+    const build = <T>(x: constructor<T> | T): T => {
+      if (typeof x !== 'function') return x;
+      const problem = untokenedParameter(x);
+      if (problem) throw new StartupError(module, problem);
+      return child.resolve(x as constructor<T>);
+    };
     let closed = false;
     const api: PluginApi = {
       module,
@@ -317,11 +322,51 @@ function registering(mod: unknown): PluginModule | undefined {
  * mountkit, the class was not decorated with @injectable(), whose decorator records the
  * parameters' tokens, or it was and none of its parameters has @inject(TOKEN) (without
  * emitDecoratorMetadata, as docs/plugins.md builds plugins, it then records none). A
- * class with constructor parameters and no tokens is refused.
+ * class with constructor parameters and no tokens is refused. untokenedParameter names
+ * the parameter first for a class the kernel builds; this is for one a class injects.
  */
 export function undecoratedClass(message: string): string | undefined {
   const m = /^TypeInfo not known for "([^"]*)"/.exec(message);
   return m ? `is the class "${m[1]}" decorated with @injectable(), and each of its constructor's parameters with @inject(TOKEN) (a handler, a step, and every class they inject)?` : undefined;
+}
+
+/**
+ * What tsyringe keeps of each class its @injectable() decorated: one entry per constructor
+ * parameter, from design:paramtypes (emitted with emitDecoratorMetadata only) with the
+ * @inject tokens over them (getParamInfo, reflection-helpers.js). A parameter with neither
+ * is a hole, and construct() passes undefined there (dependency-container.js). Not among
+ * tsyringe's exports: its module, as tsyringe's index loads it.
+ */
+const { typeInfo } = require('tsyringe/dist/cjs/dependency-container') as { typeInfo: ReadonlyMap<unknown, readonly unknown[]> };
+
+/**
+ * A class the kernel is to build whose constructor has a parameter tsyringe knows no token
+ * for, named in one line: a plugin built without emitDecoratorMetadata (as docs/plugins.md
+ * builds them) and a parameter without @inject(TOKEN) would be given undefined, the
+ * plugin failing only when it uses it, or, with no @inject at all, the class refused with
+ * "TypeInfo not known". Function.length counts the parameters before the first with a
+ * default value or a rest one, which need none. A class @injectable() did not decorate
+ * (or another copy's did) is left to tsyringe's own error. A map lookup per class.
+ */
+function untokenedParameter(cls: Function): string | undefined {
+  const params = typeInfo.get(cls);
+  if (params === undefined) return undefined;
+  for (let i = 0; i < cls.length; i++) {
+    if (i in params) continue;
+    const name = parameterName(cls, i);
+    return (
+      `class "${cls.name}": constructor parameter ${i + 1}${name === undefined ? '' : ` (${name})`} has no @inject(TOKEN), so it would be given undefined: ` +
+      'add @inject(SYSCALLS), @inject(LOGGER), @inject(PLUGIN_OPTIONS) or the token of what it needs'
+    );
+  }
+  return undefined;
+}
+
+/** A constructor's parameter `i` by the name its source gives it, when its parameters are plain names (no defaults, destructuring or comments). */
+function parameterName(cls: Function, i: number): string | undefined {
+  const list = /\bconstructor\s*\(([^()]*)\)/.exec(Function.prototype.toString.call(cls))?.[1];
+  const names = list?.split(',').map((p) => p.trim());
+  return names?.every((n) => /^[\p{L}_$][\p{L}\p{N}_$]*$/u.test(n)) ? names[i] : undefined;
 }
 
 /** The file each loaded plugin module came from, for otherCopy. */

@@ -1,8 +1,8 @@
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { BIN, REPO, runCli } from '../helpers/cli';
+import { BIN, LAUNCHER, REPO, runCli } from '../helpers/cli';
 import { QUERY_SYSCALLS } from '../../src/core/syscalls/fake';
 import type { SyscallName } from '../../src/core/syscalls/types';
 import { writePluginBesideOwnCopy } from '../helpers/plugin-copy';
@@ -112,6 +112,46 @@ describe('mountkit CLI', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  describe("a user plugin whose class's 2nd constructor parameter has no @inject (built without emitDecoratorMetadata)", () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(path.join(tmpdir(), 'mountkit-untokened-'));
+      // Installed beside the command's own copy, as `npm install` of a checkout links it.
+      mkdirSync(path.join(dir, 'node_modules'));
+      symlinkSync(REPO, path.join(dir, 'node_modules', 'mountkit'));
+      writeFileSync(
+        path.join(dir, 'plugin.js'),
+        [
+          "const { SYSCALLS, inject, injectable } = require('mountkit');",
+          'class ScratchHandler {',
+          "  constructor(sys, options) { this.sys = sys; this.options = options; this.name = 'scratch'; this.types = ['scratch']; }",
+          '  mount() { this.sys.mkdir(`/scratch-${this.options.size}`, 0o755); }',
+          '}',
+          'inject(SYSCALLS)(ScratchHandler, undefined, 0);',
+          'injectable()(ScratchHandler);',
+          'exports.register = (api) => api.handler(ScratchHandler);',
+        ].join('\n'),
+      );
+      const { plugins } = JSON.parse(readFileSync(path.join(REPO, 'plugins.json'), 'utf8'));
+      writeFileSync(path.join(dir, 'plugins.json'), JSON.stringify({ plugins: [{ module: './plugin.js', options: { size: '8m' } }, ...plugins] }));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const refused = 'mountkit: plugin module "./plugin.js": class "ScratchHandler": constructor parameter 2 (options) has no @inject(TOKEN), so it would be given undefined: add @inject(SYSCALLS), @inject(LOGGER), @inject(PLUGIN_OPTIONS) or the token of what it needs\n';
+
+    test.each([
+      ['the one-file bundle', {}],
+      ['file by file', { MOUNTKIT_BUNDLE: '0' }],
+    ])('plan stops as the plugin registers: one line naming the module, the class and the parameter, exit status 2 (%s)', (_how, env) => {
+      const r = runCli(['plan', '--bundle', path.join(REPO, 'examples', 'default'), '--plugins', path.join(dir, 'plugins.json')], { env: { ...process.env, ...env } });
+      expect([r.status, r.stdout, r.stderr]).toEqual([2, '', refused]);
+    });
+
+    test('run stops there too, before anything is mounted', () => {
+      const r = spawnSync(LAUNCHER, ['run', '--bundle', path.join(REPO, 'examples', 'default'), '--plugins', path.join(dir, 'plugins.json')], { encoding: 'utf8', timeout: 60_000 });
+      expect([r.status, r.stdout, r.stderr]).toEqual([2, '', refused]);
+    });
   });
 
   test('a bad option is one line on stderr and exit status 2', () => {

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { inject, injectable } from 'tsyringe';
 import { StartupError } from '../../src/core/errors';
 import { createKernel, readPluginsFile, type PluginModule } from '../../src/core/kernel';
-import { PLUGIN_OPTIONS, SYSCALLS, type LifecycleStep, type MountHandler, type RunContext } from '../../src/core/plugin';
+import { MOUNT_HANDLERS, PLUGIN_OPTIONS, SYSCALLS, type LifecycleStep, type MountHandler, type RunContext } from '../../src/core/plugin';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import type { MountSpec } from '../../src/core/config/model';
 import type { Syscalls } from '../../src/core/syscalls/types';
@@ -185,18 +185,112 @@ describe('startup errors name the module', () => {
     expect(run).toThrow('plugin module "mine": register failed: TypeInfo not known for "Undecorated"; is the class "Undecorated" decorated with @injectable(), and each of its constructor\'s parameters with @inject(TOKEN) (a handler, a step, and every class they inject)?');
   });
 
-  test('a handler class with @injectable() whose only constructor parameter has no @inject (no emitDecoratorMetadata, as plugins are built): the same message, and the question names @inject too', () => {
+  // The decorators below are applied as functions: their syntax here would emit design:paramtypes (this
+  // repository's tsconfig has emitDecoratorMetadata), which a plugin built as docs/plugins.md builds it has not.
+  const registering = (what: 'handler' | 'step', cls: new (...args: never[]) => MountHandler | LifecycleStep) => () =>
+    createKernel({
+      syscalls: new FakeSyscalls(),
+      plugins: { plugins: [] },
+      extra: [{ module: 'mine', plugin: { register: (api) => (what === 'handler' ? api.handler(cls as never) : api.step(cls as never)) } }],
+    });
+  const untokened = (position: string) =>
+    `plugin module "mine": class ${position} has no @inject(TOKEN), so it would be given undefined: add @inject(SYSCALLS), @inject(LOGGER), @inject(PLUGIN_OPTIONS) or the token of what it needs`;
+
+  test('a handler class with @injectable() whose only constructor parameter has no @inject (no emitDecoratorMetadata, as plugins are built): refused as it registers, naming the parameter', () => {
     class Untokened implements MountHandler {
       readonly name = 'untokened';
       readonly types = ['untokened'];
       constructor(readonly sys: Syscalls) {}
       mount(): void {}
     }
-    // Applied as a function: the decorator syntax here would emit design:paramtypes (this repository's tsconfig).
     injectable()(Untokened);
-    const run = () => createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'mine', plugin: { register: (api) => api.handler(Untokened) } }] });
-    expect(run).toThrow(StartupError);
-    expect(run).toThrow('plugin module "mine": register failed: TypeInfo not known for "Untokened"; is the class "Untokened" decorated with @injectable(), and each of its constructor\'s parameters with @inject(TOKEN) (a handler, a step, and every class they inject)?');
+    expect(registering('handler', Untokened)).toThrow(StartupError);
+    expect(registering('handler', Untokened)).toThrow(untokened('"Untokened": constructor parameter 1 (sys)'));
+  });
+
+  test('a class whose 2nd constructor parameter has no @inject beside a 1st with one: refused as it registers, in one line naming the module, the class and the parameter, not given undefined', () => {
+    let built = 0;
+    class Half implements MountHandler {
+      readonly name = 'half';
+      readonly types = ['half'];
+      constructor(
+        readonly sys: Syscalls,
+        readonly options: Record<string, unknown>,
+      ) {
+        built++;
+      }
+      mount(): void {}
+    }
+    inject(SYSCALLS)(Half, undefined, 0);
+    injectable()(Half);
+    expect(registering('handler', Half)).toThrow(StartupError);
+    expect(registering('handler', Half)).toThrow(untokened('"Half": constructor parameter 2 (options)'));
+    expect(registering('handler', Half)).toThrow(/^[^\n]*$/);
+    expect(built).toBe(0);
+
+    // A step, and a 1st parameter without a token before a 2nd with one (tsyringe's list has a hole there).
+    class FirstMissing implements LifecycleStep {
+      readonly name = 'first-missing';
+      readonly phase = 'dev';
+      constructor(
+        readonly log: unknown,
+        readonly sys: Syscalls,
+      ) {}
+      run(): void {}
+    }
+    inject(SYSCALLS)(FirstMissing, undefined, 1);
+    injectable()(FirstMissing);
+    expect(registering('step', FirstMissing)).toThrow(untokened('"FirstMissing": constructor parameter 1 (log)'));
+  });
+
+  test('parameters that need no token: a default value, a rest one, a class type with emitDecoratorMetadata (the built-ins, this file); a parameter list not of plain names leaves the name out', () => {
+    class Defaults implements MountHandler {
+      readonly name = 'defaults';
+      readonly types = ['defaults'];
+      constructor(
+        readonly sys: Syscalls,
+        readonly mode = 0o755,
+        ...rest: unknown[]
+      ) {
+        expect(rest).toEqual([]);
+      }
+      mount(): void {}
+    }
+    inject(SYSCALLS)(Defaults, undefined, 0);
+    injectable()(Defaults);
+    expect(() => registering('handler', Defaults)()).not.toThrow();
+
+    // Built by its design:paramtypes type, as tsyringe does.
+    @injectable()
+    class Helper {
+      readonly made = true;
+    }
+    @injectable()
+    class WithHelper implements MountHandler {
+      readonly name = 'with-helper';
+      readonly types = ['with-helper'];
+      constructor(
+        @inject(SYSCALLS) readonly sys: Syscalls,
+        readonly helper: Helper,
+      ) {}
+      mount(): void {}
+    }
+    const kernel = registering('handler', WithHelper)();
+    expect(kernel.container.resolveAll<MountHandler>(MOUNT_HANDLERS).map((h) => (h as WithHelper).helper?.made)).toEqual([true]);
+
+    class Destructured implements MountHandler {
+      readonly name = 'destructured';
+      readonly types = ['destructured'];
+      readonly size: unknown;
+      constructor(sys: Syscalls, { size }: { size?: unknown }) {
+        void sys;
+        this.size = size;
+      }
+      mount(): void {}
+    }
+    inject(SYSCALLS)(Destructured, undefined, 0);
+    injectable()(Destructured);
+    expect(registering('handler', Destructured)).toThrow(untokened('"Destructured": constructor parameter 2'));
   });
 
   test('a register function that throws', () => {
