@@ -1838,6 +1838,15 @@ maybe('mountkit run', () => {
     expect(r).toEqual({ status: 0, stdout: 'box\nexample.org\n', stderr: '' });
   });
 
+  test("a kernel.domainname sysctl beside the domainname field (as runc 1.4 takes them): the field is set, then the sysctl written, whose value the container sees; the host's stays", () => {
+    const hostDomain = readFileSync('/proc/sys/kernel/domainname', 'utf8');
+    const c = config(['sh', '-c', 'cat /proc/sys/kernel/domainname; uname -n'], { hostname: 'box', domainname: 'field.example' });
+    c.linux.sysctl = { 'kernel.domainname': 'sysctl.example' };
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect(r).toEqual({ status: 0, stdout: 'sysctl.example\nbox\n', stderr: '' });
+    expect(readFileSync('/proc/sys/kernel/domainname', 'utf8')).toBe(hostDomain);
+  });
+
   test('linux.seccomp: the container runs under the profile (libseccomp loaded before the pivot_root); without it, under none', () => {
     const script = 'grep "^Seccomp:" /proc/self/status; mkdir /dev/made && echo made';
     const c = config(['sh', '-c', script]);

@@ -77,6 +77,9 @@ describe('validateSysctls: accepted', () => {
     ['ipc key with an ipc namespace', { 'kernel.shmmax': '65536' }, {}],
     ['mqueue key with an ipc namespace', { 'fs.mqueue.msg_max': '20' }, {}],
     ['domainname with a uts namespace', { 'kernel.domainname': 'example' }, {}],
+    // As runc 1.4 takes them: the field is set first, the sysctl after; crun takes only equal ones.
+    ['domainname beside a different domainname field', { 'kernel.domainname': 'a' }, { domainname: 'b' }],
+    ['domainname in path form beside an equal domainname field', { 'kernel/domainname': 'lan' }, { domainname: 'lan' }],
     ['no sysctls at all, no namespaces', {}, { namespaces: [] }],
     // Per user namespace (kernel/ucount.c), as runc 1.4 and later take them.
     ['user key with a new user namespace', { 'user.max_user_namespaces': '3' }, { namespaces: [...ALL, { type: 'user' }] }],
@@ -163,7 +166,6 @@ describe('validateSysctls: refused, naming linux.sysctl and the key', () => {
     ["domainname in mountkit's own uts namespace", { 'kernel.domainname': 'x' }, { namespaces: [{ type: 'uts', path: '/proc/self/ns/uts' }] }, `is isolated by the uts namespace, but linux.namespaces joins mountkit's own`],
     ['hostname beside the hostname field', { 'kernel.hostname': 'a' }, { hostname: 'b' }, 'linux.sysctl "kernel.hostname": conflicts with the hostname field'],
     ['hostname without the hostname field (runc refuses it too)', { 'kernel.hostname': 'box' }, {}, 'linux.sysctl "kernel.hostname": conflicts with the hostname field, which sets it'],
-    ['domainname beside the domainname field', { 'kernel.domainname': 'a' }, { domainname: 'b' }, 'linux.sysctl "kernel.domainname": conflicts with the domainname field'],
     ['a net key the kernel does not have', { 'net.ipv4.no_such_key': '1' }, {}, 'linux.sysctl "net.ipv4.no_such_key": does not exist: no "/proc/sys/net/ipv4/no_such_key"'],
     ['a net key below a file', { 'net.ipv4.ip_forward.x': '1' }, {}, 'linux.sysctl "net.ipv4.ip_forward.x": does not exist'],
     [

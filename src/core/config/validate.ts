@@ -278,8 +278,12 @@ function firstLinkOn(host: HostQuery, path: string): string | undefined {
  *     never mountkit's own, which check 3 refuses before the relaunch's setns(2) would
  *     fail on it (EINVAL for the caller's own user namespace, kernel/user_namespace.c
  *     userns_install);
- *  5. kernel.hostname is set by the OCI `hostname` field only, as runc has it, and
- *     kernel.domainname does not compete with the `domainname` field;
+ *  5. kernel.hostname is set by the OCI `hostname` field only, as runc has it (crun
+ *     refuses it too). kernel.domainname is taken beside the `domainname` field, as
+ *     runc 1.4 takes it: both name the uts namespace's one domain name (the sysctl
+ *     file reads and writes the writer's uts namespace, kernel/utsname_sysctl.c), the
+ *     field is set first (HostnameStep) and the sysctl after, so the sysctl's value is
+ *     the one the container sees (crun takes the two only when they are equal);
  *  6. for a namespace made new, the file exists on the host (a key the kernel does not
  *     have is refused here rather than failing after the mounts): the first of the
  *     key's files the host has, as the write takes the first the container has. A
@@ -301,9 +305,6 @@ export function validateSysctls(config: RootfsConfig, host: HostQuery, opts: Val
     }
     if (files.includes('/proc/sys/kernel/hostname')) {
       throw new ConfigError('linux.sysctl', key, 'conflicts with the hostname field, which sets it (runc refuses it too)');
-    }
-    if (files.includes('/proc/sys/kernel/domainname') && config.domainname) {
-      throw new ConfigError('linux.sysctl', key, 'conflicts with the domainname field');
     }
     if (ns.path) continue;
     const found = firstExisting(host, files);

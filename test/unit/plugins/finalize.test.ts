@@ -12,6 +12,7 @@ import { securityFlagsOf } from '../../../src/plugins/finalize/remount';
 import { IN_ROOT_RESOLVE } from '../../../src/core/in-root';
 import { PROC_FILE_RESOLVE, PROC_ROOT_FLAGS } from '../../../src/core/procfs';
 import { makeConfig, makeMount } from '../../helpers/config';
+import { validateSysctls } from '../../../src/core/config/validate';
 import { changes, containerProcChecked, fdOf, viaFd } from '../../helpers/fd';
 
 const RO_REMOUNT = MS_BIND | MS_REMOUNT | MS_RDONLY;
@@ -176,6 +177,44 @@ describe('finalize: sysctl', () => {
       expect(sys.node('/proc/sys/net/ipv4/conf/eth0.100/forwarding')?.content).toBe('1');
     },
   );
+
+  describe('kernel.domainname beside the domainname field (taken as runc 1.4 takes them)', () => {
+    /** The hostname and sysctl steps of the built-in plugins, in the order the kernel runs them. */
+    function namesThenSysctls(sys: FakeSyscalls) {
+      const steps = createKernel({ syscalls: sys }).orchestrator.orderedSteps().filter((s) => s.name === 'hostname' || s.name === 'sysctl');
+      expect(steps.map((s) => s.name)).toEqual(['hostname', 'sysctl']);
+      return new Orchestrator(sys, silentLogger, [mountsElsewhere], steps);
+    }
+    /** The config, checked as every entry point checks it first (the check's reads are not the run's calls). */
+    function validated(sys: FakeSyscalls): RootfsConfig {
+      const config = makeConfig(names);
+      validateSysctls(config, sys);
+      sys.clearCalls();
+      return config;
+    }
+    const names: Partial<RootfsConfig> = { namespaces: [{ type: 'mount' }, { type: 'uts' }], domainname: 'field.example', sysctls: { 'kernel.domainname': 'sysctl.example' } };
+
+    test("setdomainname(2) with the field's name first, then the write of the sysctl's to /proc/sys/kernel/domainname, which the container keeps", () => {
+      const sys = container().addFile('/proc/sys/kernel/domainname', '(none)');
+      namesThenSysctls(sys).run(validated(sys));
+      expect(sys.calls).toEqual([
+        { op: 'setdomainname', name: 'field.example' },
+        ...ROOT_CHECK,
+        openBelow('sys/kernel/domainname'),
+        { op: 'write', fd: 101, data: 'sysctl.example' },
+        { op: 'close', fd: 101 },
+        { op: 'close', fd: 100 },
+      ]);
+      expect(sys.node('/proc/sys/kernel/domainname')?.content).toBe('sysctl.example');
+    });
+
+    test('a setdomainname(2) the kernel refuses stops the run before the sysctl is opened', () => {
+      const sys = container().addFile('/proc/sys/kernel/domainname', '(none)').failOn('setdomainname', 'EPERM');
+      expect(() => namesThenSysctls(sys).run(validated(sys))).toThrow('finalize: plugin hostname: setdomainname "field.example": EPERM');
+      expect(sys.calls).toEqual([{ op: 'setdomainname', name: 'field.example' }]);
+      expect(sys.node('/proc/sys/kernel/domainname')?.content).toBe('(none)');
+    });
+  });
 
   test("user.* keys (the limits of the container's user namespace) are opened and written as any other, in the config's order", () => {
     const sys = container().addFile('/proc/sys/user/max_user_namespaces', '2147483647').addFile('/proc/sys/user/max_inotify_watches', '2147483647');
