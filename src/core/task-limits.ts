@@ -20,6 +20,7 @@
  * RLIMIT_NOFILE) is named with the limit it met (spawnError).
  */
 import { SyscallError, errnoNumber } from './errors';
+import { parseMountInfo, type MountTable } from './mountinfo';
 import { inInitialUserNamespace } from './namespaces';
 import { parseProcCgroup, type ProcCgroupEntry } from './proc-cgroup';
 import { RLIMITS, RLIM_INFINITY } from './rlimits';
@@ -148,26 +149,64 @@ export const HYBRID_CGROUP2_MOUNT = '/sys/fs/cgroup/unified';
  */
 export const CGROUP2_ROOT_FILE = `${CGROUP2_MOUNT}/cgroup.controllers`;
 
+/** Where cgroup v1's pids hierarchy is mounted when pids is its one controller (systemd's layout, and OpenRC's). */
+export const V1_PIDS_MOUNT = '/sys/fs/cgroup/pids';
+
 /**
  * This process's pids cgroup in the text of /proc/self/cgroup ("ID:CONTROLLERS:PATH",
- * cgroups(7)): that of cgroup v1's pids hierarchy ("N:pids:PATH", mounted at
- * /sys/fs/cgroup/pids) when there is one, else cgroup v2's ("0::PATH", mounted where
- * `cgroup2Mount` says, asked only then). A controller is bound to one hierarchy: a hybrid
- * host's cgroup v2, whose line comes last, has no pids controller when a v1 hierarchy has
- * it. Read as the cgroup plugin reads it (parseProcCgroup); a text that does not parse
- * names none.
+ * cgroups(7)): that of a cgroup v1 hierarchy with the pids controller when there is one,
+ * else cgroup v2's ("0::PATH", mounted where `cgroup2Mount` says, asked only then). A
+ * controller is bound to one hierarchy: a hybrid host's cgroup v2, whose line comes last,
+ * has no pids controller when a v1 hierarchy has it. A hierarchy of pids alone
+ * ("N:pids:PATH") is taken at V1_PIDS_MOUNT; one pids shares with other controllers
+ * ("N:cpu,pids:PATH") where the mount table (`mountTable`, asked only then) shows it
+ * (comountedPidsCgroup). Read as the cgroup plugin reads it (parseProcCgroup); a text
+ * that does not parse names none.
  */
-export function pidsCgroups(text: string, cgroup2Mount: () => string = () => CGROUP2_MOUNT): PidsCgroup[] {
+export function pidsCgroups(text: string, cgroup2Mount: () => string = () => CGROUP2_MOUNT, mountTable: () => MountTable = () => []): PidsCgroup[] {
   let entries: ProcCgroupEntry[];
   try {
     entries = parseProcCgroup(text);
   } catch {
     return [];
   }
-  const v1 = entries.find((e) => e.controllers.length === 1 && e.controllers[0] === 'pids' && e.path.startsWith('/'));
-  if (v1) return [{ mount: '/sys/fs/cgroup/pids', path: v1.path }];
+  const v1 = entries.find((e) => e.id !== 0 && e.controllers.includes('pids') && e.path.startsWith('/'));
+  if (v1 && v1.controllers.length === 1) return [{ mount: V1_PIDS_MOUNT, path: v1.path }];
+  if (v1) {
+    const comounted = comountedPidsCgroup(mountTable(), v1.path);
+    return comounted ? [comounted] : [];
+  }
   const v2 = entries.find((e) => e.id === 0 && e.controllers.length === 0 && e.path.startsWith('/'));
   return v2 ? [{ mount: cgroup2Mount(), path: v2.path }] : [];
+}
+
+/**
+ * The cgroup `path` of the cgroup v1 hierarchy that has pids among other controllers, at
+ * the first `cgroup` mount of the table whose super options name pids (the hierarchy's
+ * controllers, kernel/cgroup/cgroup-v1.c cgroup1_show_options) and whose root (the
+ * hierarchy's directory shown at its mountpoint) holds the cgroup: the mountpoint, and
+ * the path below that root. Undefined where no mount shows it, or only a root above this
+ * process's cgroup namespace ("/..", cgroup_namespaces(7)).
+ */
+export function comountedPidsCgroup(table: MountTable, path: string): PidsCgroup | undefined {
+  for (const m of table) {
+    if (m.fstype !== 'cgroup' || !m.superOptions.split(',').includes('pids')) continue;
+    const root = m.root.replace(/\/+$/, '');
+    if (root.split('/').includes('..')) continue;
+    if (root === '') return { mount: m.mountpoint, path };
+    if (path === root || path === `${root}/`) return { mount: m.mountpoint, path: '/' };
+    if (path.startsWith(`${root}/`)) return { mount: m.mountpoint, path: path.slice(root.length) };
+  }
+  return undefined;
+}
+
+/** /proc/self/mountinfo's mounts; none where it cannot be read or parsed. */
+function mountTableHere(sys: Syscalls): MountTable {
+  try {
+    return parseMountInfo(sys.readFile('/proc/self/mountinfo'));
+  } catch {
+    return [];
+  }
 }
 
 /** Where cgroup v2 is mounted here: CGROUP2_MOUNT when it has CGROUP2_ROOT_FILE, else HYBRID_CGROUP2_MOUNT (where none is mounted, no pids.max is found there). */
@@ -209,7 +248,7 @@ export function pidsShortage(sys: Syscalls, need: number, what: string): string 
   } catch {
     return undefined;
   }
-  for (const cgroup of pidsCgroups(text, () => cgroup2MountHere(sys))) {
+  for (const cgroup of pidsCgroups(text, () => cgroup2MountHere(sys), () => mountTableHere(sys))) {
     for (const dir of cgroupDirs(cgroup)) {
       let max: number | undefined;
       let current: number | undefined;

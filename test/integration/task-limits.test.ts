@@ -606,9 +606,10 @@ function leftInCgroup(dir: string): number[] {
  * `argv` in a mount namespace of its own (private propagation) where its process, which
  * keeps its pid through exec, reads `cgroup` as /proc/self/cgroup, and /sys/fs/cgroup
  * holds `files` (paths under it, and their text) alone: a cgroup layout faked with two
- * bind mounts. PATH starts with a directory whose `node` stands in for Node (withFakeNode).
+ * bind mounts; with `mountinfo`, a third makes it the process's /proc/self/mountinfo.
+ * PATH starts with a directory whose `node` stands in for Node (withFakeNode).
  */
-function inCgroupLayout(cgroup: string, files: Record<string, string>, argv: (bin: string) => string[]): Outcome {
+function inCgroupLayout(cgroup: string, files: Record<string, string>, argv: (bin: string) => string[], mountinfo?: string): Outcome {
   return withFakeNode((bin) => {
     const root = path.join(bin, '..');
     writeFileSync(path.join(root, 'cgroup'), cgroup);
@@ -617,7 +618,9 @@ function inCgroupLayout(cgroup: string, files: Record<string, string>, argv: (bi
       mkdirSync(path.dirname(path.join(root, 'sys', file)), { recursive: true });
       writeFileSync(path.join(root, 'sys', file), text);
     }
-    const script = 'mount --bind "$0/cgroup" "/proc/$$/cgroup" && mount --bind "$0/sys" /sys/fs/cgroup || exit 125; exec "$@"';
+    if (mountinfo !== undefined) writeFileSync(path.join(root, 'mountinfo'), mountinfo);
+    const fakeMountinfo = mountinfo === undefined ? '' : ' && mount --bind "$0/mountinfo" "/proc/$$/mountinfo"';
+    const script = `mount --bind "$0/cgroup" "/proc/$$/cgroup" && mount --bind "$0/sys" /sys/fs/cgroup${fakeMountinfo} || exit 125; exec "$@"`;
     const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, root, 'env', `PATH=${bin}:${process.env.PATH}`, ...argv(bin)], {
       encoding: 'utf8',
       timeout: RUN_TIMEOUT_MS,
@@ -659,6 +662,44 @@ maybe("the pids check on each cgroup layout (faked in a mount namespace of its o
     expect(said).toEqual(LAUNCHER_SHELLS.map(() => expected));
   });
 
+  /** A mount table whose cgroup v1 hierarchies are `cpu,pids` (the hierarchy's directory `root` shown at `at`) and memory; cgroup v2 at unified. */
+  const sharedPids = (at: string, root = '/') =>
+    [
+      '25 24 0:23 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:4 - tmpfs tmpfs ro,mode=755',
+      '26 25 0:24 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec shared:5 - cgroup2 cgroup2 rw,nsdelegate',
+      '27 25 0:25 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec shared:6 - cgroup cgroup rw,memory',
+      `28 25 0:26 ${root} ${at} rw,nosuid,nodev,noexec shared:7 - cgroup cgroup rw,cpu,pids`,
+      '',
+    ].join('\n');
+  const SHARED_CGROUP = '4:cpu,pids:/a/b\n3:memory:/a/b\n1:name=systemd:/a/b\n0::/a/b\n';
+
+  test.each<[string, string, Record<string, string>, string | undefined]>([
+    ["systemd's name for it", sharedPids('/sys/fs/cgroup/cpu,pids'), { 'cpu,pids/a/b/pids.max': 'max\n', 'cpu,pids/a/pids.max': '3\n', 'cpu,pids/a/pids.current': '1\n' }, '/sys/fs/cgroup/cpu,pids/a/pids.max 3: pids.current 1'],
+    ['another mountpoint, which shows the directory /a of the hierarchy', sharedPids('/sys/fs/cgroup/mixed', '/a'), { 'mixed/b/pids.max': '2\n', 'mixed/b/pids.current': '1\n' }, '/sys/fs/cgroup/mixed/b/pids.max 2: pids.current 1'],
+    ['room in it: cgroup v2 not read', sharedPids('/sys/fs/cgroup/cpu,pids'), { 'cpu,pids/a/pids.max': '7\n', 'cpu,pids/a/pids.current': '1\n', 'unified/cgroup.controllers': '', 'unified/a/pids.max': '1\n', 'unified/a/pids.current': '1\n' }, undefined],
+    ['its one mount shows another directory of it (/elsewhere): nothing read', sharedPids('/sys/fs/cgroup/cpu', '/elsewhere'), { 'cpu/a/pids.max': '1\n', 'cpu/a/pids.current': '1\n' }, undefined],
+  ])('bin/mountkit --version, pids sharing a cgroup v1 hierarchy with cpu, %s: under each shell, the mount table tells where; refused in one line naming the pids.max met, or Node started', (_layout, mountinfo, files, refused) => {
+    const said = LAUNCHER_SHELLS.map(([, shell]) => {
+      const r = inCgroupLayout(SHARED_CGROUP, files, () => [...shell, LAUNCHER, '--version'], mountinfo);
+      return [r.status, r.stdout, r.stderr];
+    });
+    const expected = refused === undefined ? [0, expect.stringMatching(/^node, /), ''] : [1, '', `mountkit: fork: EAGAIN (${refused}, and Node needs 6 more to start)\n`];
+    expect(said).toEqual(LAUNCHER_SHELLS.map(() => expected));
+  });
+
+  test("the Node entry's relaunch, pids sharing a cgroup v1 hierarchy with cpu: refused in one line naming its pids.max, found through the mount table", () => {
+    withBundle(busyboxConfig(['true']), (dir) => {
+      const files = { 'cpu,pids/a/b/pids.max': 'max\n', 'cpu,pids/a/pids.max': '9\n', 'cpu,pids/a/pids.current': '1\n' };
+      const r = inCgroupLayout(SHARED_CGROUP, files, () => [process.execPath, BIN, 'run', '--bundle', dir, '--seccomp-cache', 'off'], sharedPids('/sys/fs/cgroup/cpu,pids'));
+      expect(r).toEqual({
+        status: 1,
+        signal: null,
+        stdout: '',
+        stderr: "mountkit: fork: EAGAIN (/sys/fs/cgroup/cpu,pids/a/pids.max 9: pids.current 1, and starting mountkit again in the container's namespaces takes 9 more)\n",
+      });
+    });
+  });
+
   test("the Node entry's relaunch into a new pid namespace, on a hybrid host whose pids controller is cgroup v2's: refused in one line naming /sys/fs/cgroup/unified's pids.max while it leaves fewer than the 9 tasks the relaunch takes", () => {
     withBundle(busyboxConfig(['true']), (dir) => {
       const run = (max: number) => inCgroupLayout('1:name=systemd:/a/b\n0::/a/b\n', hybridV2(max), () => [process.execPath, BIN, 'run', '--bundle', dir, '--seccomp-cache', 'off']);
@@ -670,6 +711,56 @@ maybe("the pids check on each cgroup layout (faked in a mount namespace of its o
       });
       expect(run(10)).toMatchObject({ status: 0, stderr: '' });
     });
+  });
+});
+
+/**
+ * This process's cgroup in a cgroup v1 hierarchy of this host where pids shares with
+ * other controllers, at the first mount of it showing the hierarchy's root, when it can
+ * write there; else why not. None is mounted for the test: a new hierarchy with pids
+ * would take the controller from the one it is bound to (kernel/cgroup/cgroup.c
+ * rebind_subsystems: EBUSY from another v1 hierarchy, or from cgroup v2 once a cgroup
+ * there uses it; else taken from cgroup v2 for the whole host), which no mount namespace
+ * keeps to itself.
+ */
+function sharedPidsParent(): { dir: string } | { why: string } {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((line) => {
+    const f = line.split(' ');
+    const sep = f.indexOf('-', 6);
+    return { root: f[3], at: f[4], fstype: f[sep + 1], controllers: (f[sep + 3] ?? '').split(',') };
+  });
+  // The kernel's controllers, by name (/proc/cgroups, first column): the super options name them among other options.
+  const known = new Set(readFileSync('/proc/cgroups', 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t')[0]));
+  const shared = mounts.find((m) => m.fstype === 'cgroup' && m.root === '/' && m.controllers.includes('pids') && m.controllers.some((c) => c !== 'pids' && known.has(c)));
+  if (!shared) return { why: 'no cgroup v1 hierarchy here has pids with another controller (/proc/self/mountinfo)' };
+  const line = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => /^\d+:[^:]*\bpids\b[^:]*:\//.test(l) && !/^\d+:pids:/.test(l));
+  if (!line) return { why: `${shared.at} is no hierarchy of this process's (/proc/self/cgroup)` };
+  const dir = path.join(shared.at, line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1));
+  return spawnSync('test', ['-w', dir]).status === 0 ? { dir } : { why: `${dir} is not writable` };
+}
+
+const SHARED_PIDS_PARENT = available ? sharedPidsParent() : { why: 'needs root and busybox-static' };
+
+(available && 'dir' in SHARED_PIDS_PARENT ? describe : describe.skip)(`a pids cgroup of a cgroup v1 hierarchy pids shares (${'dir' in SHARED_PIDS_PARENT ? SHARED_PIDS_PARENT.dir : `skipped: ${SHARED_PIDS_PARENT.why}`})`, () => {
+  test.each(LAUNCHER_SHELLS)('bin/mountkit --version under %s in a cgroup of it whose pids.max leaves Node too few: refused in one line naming it, found through the mount table', (_name, shell) => {
+    const cgroup = path.join((SHARED_PIDS_PARENT as { dir: string }).dir, `mountkit-test-shared-pids-${process.pid}`);
+    mkdirSync(cgroup);
+    try {
+      writeFileSync(path.join(cgroup, 'pids.max'), '3');
+      const r = spawnSync('sh', ['-c', 'echo $$ >"$0/cgroup.procs" && exec "$@"', cgroup, ...shell, LAUNCHER, '--version'], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+      expect([r.status, r.stdout, r.stderr]).toEqual([1, '', `mountkit: fork: EAGAIN (${cgroup}/pids.max 3: pids.current 1, and Node needs 6 more to start)\n`]);
+    } finally {
+      leftInCgroup(cgroup);
+      for (let i = 0; i < 500; i++) {
+        try {
+          rmdirSync(cgroup);
+          break;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'EBUSY') throw err;
+          pause(20);
+        }
+      }
+    }
   });
 });
 

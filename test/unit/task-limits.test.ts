@@ -1,7 +1,8 @@
 import { SyscallError } from '../../src/core/errors';
 import { RLIMITS } from '../../src/core/rlimits';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
-import { NODE_TASKS, cgroupDirs, checkRelaunchTasks, parseLimits, pidsCgroups, relaunchTasks, sparedByKernel, spawnError, statusTasks, systemTasks, type NprocView } from '../../src/core/task-limits';
+import { NODE_TASKS, cgroupDirs, checkRelaunchTasks, comountedPidsCgroup, parseLimits, pidsCgroups, relaunchTasks, sparedByKernel, spawnError, statusTasks, systemTasks, type NprocView } from '../../src/core/task-limits';
+import { parseMountInfo } from '../../src/core/mountinfo';
 
 /** /proc/PID/limits as fs/proc/base.c writes it, with RLIMIT_NPROC and RLIMIT_NOFILE as given (soft, hard). */
 function limitsText(nproc: [string, string], nofile: [string, string]): string {
@@ -224,16 +225,51 @@ describe('checkRelaunchTasks: a relaunch that would meet RLIMIT_NPROC is refused
   });
 });
 
+/** A host whose cgroup v1 hierarchies are cpu and pids together, and memory (cgroup v2 at unified). */
+const COMOUNTED_MOUNTINFO = [
+  '24 1 0:22 / /sys rw,nosuid,nodev,noexec - sysfs sysfs rw',
+  '25 24 0:23 / /sys/fs/cgroup ro,nosuid,nodev,noexec shared:4 - tmpfs tmpfs ro,mode=755',
+  '26 25 0:24 / /sys/fs/cgroup/unified rw,nosuid,nodev,noexec shared:5 - cgroup2 cgroup2 rw,nsdelegate',
+  '27 25 0:25 / /sys/fs/cgroup/memory rw,nosuid,nodev,noexec shared:6 - cgroup cgroup rw,memory',
+  '28 25 0:26 / /sys/fs/cgroup/cpu,pids rw,nosuid,nodev,noexec shared:7 - cgroup cgroup rw,cpu,pids',
+  '',
+].join('\n');
+
 describe('pids cgroups: pids.max of the cgroup and of each one above it', () => {
-  test.each<[string, string, string, ReturnType<typeof pidsCgroups>, number]>([
-    ['cgroup v2', '0::/user.slice/user-1000.slice/session-2.scope\n', '/sys/fs/cgroup', [{ mount: '/sys/fs/cgroup', path: '/user.slice/user-1000.slice/session-2.scope' }], 1],
-    ['a hybrid host: v1 controllers, pids among them (not cgroup v2\'s then)', '9:name=systemd:/\n8:pids:/a/b\n4:memory:/m\n1:cpu,cpuacct:/\n0::/\n', '/sys/fs/cgroup/unified', [{ mount: '/sys/fs/cgroup/pids', path: '/a/b' }], 0],
-    ['a hybrid host whose v1 hierarchies lack pids: cgroup v2 where it is mounted', '4:memory:/m\n0::/u\n', '/sys/fs/cgroup/unified', [{ mount: '/sys/fs/cgroup/unified', path: '/u' }], 1],
-    ['no pids hierarchy of its own (controllers mounted together), nor a cgroup v2', '3:cpu,pids:/x\n', '/sys/fs/cgroup', [], 0],
-  ])('/proc/self/cgroup, %s (where cgroup v2 is mounted asked only for its line)', (_what, text, mount, cgroups, asked) => {
+  // The last two columns: how often where cgroup v2 is mounted is asked, and the mount table (COMOUNTED_MOUNTINFO).
+  test.each<[string, string, string, ReturnType<typeof pidsCgroups>, number, number]>([
+    ['cgroup v2', '0::/user.slice/user-1000.slice/session-2.scope\n', '/sys/fs/cgroup', [{ mount: '/sys/fs/cgroup', path: '/user.slice/user-1000.slice/session-2.scope' }], 1, 0],
+    ['a hybrid host: v1 controllers, pids among them (not cgroup v2\'s then)', '9:name=systemd:/\n8:pids:/a/b\n4:memory:/m\n1:cpu,cpuacct:/\n0::/\n', '/sys/fs/cgroup/unified', [{ mount: '/sys/fs/cgroup/pids', path: '/a/b' }], 0, 0],
+    ['a hybrid host whose v1 hierarchies lack pids: cgroup v2 where it is mounted', '4:memory:/m\n0::/u\n', '/sys/fs/cgroup/unified', [{ mount: '/sys/fs/cgroup/unified', path: '/u' }], 1, 0],
+    ['pids with other controllers in one v1 hierarchy: where the mount table shows it', '9:name=systemd:/\n4:cpu,pids:/x\n3:memory:/\n0::/\n', '/sys/fs/cgroup/unified', [{ mount: '/sys/fs/cgroup/cpu,pids', path: '/x' }], 0, 1],
+    ['"name=pids", a hierarchy without the controller: cgroup v2', '5:name=pids:/x\n0::/v\n', '/sys/fs/cgroup', [{ mount: '/sys/fs/cgroup', path: '/v' }], 1, 0],
+  ])('/proc/self/cgroup, %s (where cgroup v2 is mounted asked only for its line, the mount table only for a shared hierarchy)', (_what, text, mount, cgroups, asked, tableAsked) => {
     const cgroup2Mount = jest.fn(() => mount);
-    expect(pidsCgroups(text, cgroup2Mount)).toEqual(cgroups);
-    expect(cgroup2Mount).toHaveBeenCalledTimes(asked);
+    const mountTable = jest.fn(() => parseMountInfo(COMOUNTED_MOUNTINFO));
+    expect(pidsCgroups(text, cgroup2Mount, mountTable)).toEqual(cgroups);
+    expect([cgroup2Mount.mock.calls.length, mountTable.mock.calls.length]).toEqual([asked, tableAsked]);
+  });
+
+  test('pids shares a hierarchy no mount shows: none, cgroup v2 not read (it has no pids controller then)', () => {
+    const cgroup2Mount = jest.fn(() => '/sys/fs/cgroup');
+    expect(pidsCgroups('4:cpu,pids:/x\n0::/v\n', cgroup2Mount, () => parseMountInfo('27 25 0:25 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n'))).toEqual([]);
+    expect(pidsCgroups('4:cpu,pids:/x\n0::/v\n', cgroup2Mount)).toEqual([]);
+    expect(cgroup2Mount).not.toHaveBeenCalled();
+  });
+
+  test.each<[string, string, string, ReturnType<typeof comountedPidsCgroup>]>([
+    ['the hierarchy\'s root mounted', '30 25 0:40 / /sys/fs/cgroup/cpu,pids rw - cgroup cgroup rw,cpu,pids', '/a/b', { mount: '/sys/fs/cgroup/cpu,pids', path: '/a/b' }],
+    ['pids last of the super options, other options before', '30 25 0:40 / /mnt/cg rw,nosuid shared:9 - cgroup none rw,xattr,cpu,pids,clone_children', '/a', { mount: '/mnt/cg', path: '/a' }],
+    ['a directory of the hierarchy mounted (a container\'s): the path below it', '30 25 0:40 /docker/c1 /sys/fs/cgroup/cpu,pids ro - cgroup cgroup rw,cpu,pids', '/docker/c1/app', { mount: '/sys/fs/cgroup/cpu,pids', path: '/app' }],
+    ['the cgroup the mounted directory itself', '30 25 0:40 /docker/c1 /sys/fs/cgroup/cpu,pids ro - cgroup cgroup rw,cpu,pids', '/docker/c1', { mount: '/sys/fs/cgroup/cpu,pids', path: '/' }],
+    ['a cgroup outside the mounted directory', '30 25 0:40 /docker/c1 /sys/fs/cgroup/cpu,pids ro - cgroup cgroup rw,cpu,pids', '/docker/c10', undefined],
+    ['a root above the cgroup namespace', '30 25 0:40 /.. /sys/fs/cgroup/cpu,pids ro - cgroup cgroup rw,cpu,pids', '/x', undefined],
+    ['a second mount that holds it, after one that does not', '30 25 0:40 /other /a rw - cgroup cgroup rw,cpu,pids\n31 25 0:40 / /b rw - cgroup cgroup rw,cpu,pids', '/x', { mount: '/b', path: '/x' }],
+    ['"name=pids" names no controller', '30 25 0:40 / /n rw - cgroup cgroup rw,name=pids', '/x', undefined],
+    ['cgroup2, whose super options name none', '30 25 0:40 / /u rw - cgroup2 cgroup2 rw,pids', '/x', undefined],
+    ['a filesystem of another type named pids', '30 25 0:40 / /t rw - tmpfs pids rw,pids', '/x', undefined],
+  ])('the mount of a shared hierarchy: %s', (_what, mountinfo, path, cgroup) => {
+    expect(comountedPidsCgroup(parseMountInfo(`${mountinfo}\n`), path)).toEqual(cgroup);
   });
 
   test.each<[string, string, string[]]>([
@@ -293,6 +329,36 @@ describe('pids cgroups: pids.max of the cgroup and of each one above it', () => 
       { op: 'readFile', path: '/sys/fs/cgroup/unified/a/b/pids.max' },
       { op: 'readFile', path: '/sys/fs/cgroup/unified/a/pids.max' },
       { op: 'readFile', path: '/sys/fs/cgroup/unified/a/pids.current' },
+    ]);
+  });
+
+  test('pids sharing a cgroup v1 hierarchy with cpu: its mount read from /proc/self/mountinfo, then its pids.max files; a mount table that cannot be read tells nothing', () => {
+    const comounted = (sys: FakeSyscalls) =>
+      sys
+        .addFile('/proc/self/cgroup', '9:name=systemd:/a/b\n4:cpu,pids:/a/b\n3:memory:/a/b\n0::/a/b\n')
+        .addFile('/proc/self/mountinfo', COMOUNTED_MOUNTINFO)
+        .addFile('/sys/fs/cgroup/cpu,pids/a/b/pids.max', 'max\n')
+        .addFile('/sys/fs/cgroup/cpu,pids/a/pids.max', '20\n')
+        .addFile('/sys/fs/cgroup/cpu,pids/a/pids.current', '12\n')
+        .clearCalls();
+    const sys = comounted(procWith('unlimited', 300, []));
+    expect(() => checkRelaunchTasks(sys, FORKING, ROOT)).toThrow(
+      "fork: EAGAIN (/sys/fs/cgroup/cpu,pids/a/pids.max 20: pids.current 12, and starting mountkit again in the container's namespaces takes 9 more)",
+    );
+    expect(sys.calls).toEqual([
+      { op: 'readFile', path: '/proc/self/limits' },
+      { op: 'readFile', path: '/proc/self/cgroup' },
+      { op: 'readFile', path: '/proc/self/mountinfo' },
+      { op: 'readFile', path: '/sys/fs/cgroup/cpu,pids/a/b/pids.max' },
+      { op: 'readFile', path: '/sys/fs/cgroup/cpu,pids/a/pids.max' },
+      { op: 'readFile', path: '/sys/fs/cgroup/cpu,pids/a/pids.current' },
+    ]);
+    const unread = comounted(procWith('unlimited', 300, [])).failOn('readFile', 'EACCES', { path: '/proc/self/mountinfo' });
+    expect(() => checkRelaunchTasks(unread, FORKING, ROOT)).not.toThrow();
+    expect(unread.calls).toEqual([
+      { op: 'readFile', path: '/proc/self/limits' },
+      { op: 'readFile', path: '/proc/self/cgroup' },
+      { op: 'readFile', path: '/proc/self/mountinfo' },
     ]);
   });
 
