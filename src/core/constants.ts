@@ -156,6 +156,8 @@ export const ST_NOSUID = 0x2n;
 export const ST_NODEV = 0x4n;
 export const ST_NOEXEC = 0x8n;
 export const ST_SYNCHRONOUS = 0x10n;
+/** Set in every f_flags statfs(2) reports (calculate_f_flags()): the flags are valid. */
+export const ST_VALID = 0x20n;
 export const ST_MANDLOCK = 0x40n;
 export const ST_NOATIME = 0x400n;
 export const ST_NODIRATIME = 0x800n;

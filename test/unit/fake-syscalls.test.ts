@@ -21,7 +21,9 @@ import {
   MOVE_MOUNT_F_EMPTY_PATH,
   MOVE_MOUNT_T_EMPTY_PATH,
   MS_BIND,
+  MOUNT_ATTR__ATIME,
   MOUNT_ATTR_NOATIME,
+  MOUNT_ATTR_NOEXEC,
   MOUNT_ATTR_NODEV,
   MOUNT_ATTR_NOSUID,
   MOUNT_ATTR_NOSYMFOLLOW,
@@ -63,6 +65,15 @@ import {
   S_IFIFO,
   S_IFLNK,
   S_IFSOCK,
+  CLONE_NEWNS,
+  CLONE_NEWUSER,
+  ST_NOATIME,
+  ST_NODEV,
+  ST_NOEXEC,
+  ST_NOSUID,
+  ST_RDONLY,
+  ST_RELATIME,
+  ST_VALID,
   TMPFS_MAGIC,
   makedev,
 } from '../../src/core/constants';
@@ -1613,12 +1624,12 @@ describe('FakeSyscalls descriptors: *at calls, magic links, fstatfs', () => {
     expect(errorOf(() => sys.fstatfs(42))).toEqual({ syscall: 'fstatfs', code: 'EBADF', paths: [] });
   });
 
-  it('fstatfs flags: those addMountFlags gave the deepest path above, not across a mountpoint; a bind its source flags', () => {
+  it('fstatfs flags: those addMountFlags gave the deepest path above, not across a mountpoint; a bind its source flags; else the mount\'s own', () => {
     const sys = new FakeSyscalls().addDir('/host/src/sub').addDir('/r/x').addDir('/r/t/in').addMountFlags('/host', 0x6n).addMountFlags('/r', 0x1000n);
     const flags = (p: string) => sys.fstatfs(sys.open(p, PATH, 0)).flags;
     sys.mount('/host/src', '/r/x', null, MS_BIND, null);
-    sys.mount('tmpfs', '/r/t', 'tmpfs', 0n, null);
-    expect([flags('/host/src/sub'), flags('/r/x'), flags('/r'), flags('/r/t/in'), flags('/')]).toEqual([0x6n, 0x6n, 0x1000n, 0n, 0n]);
+    sys.mount('tmpfs', '/r/t', 'tmpfs', MS_NOSUID | MS_NOATIME, null);
+    expect([flags('/host/src/sub'), flags('/r/x'), flags('/r'), flags('/r/t/in'), flags('/')]).toEqual([0x6n, 0x6n, 0x1000n, ST_VALID | ST_NOSUID | ST_NOATIME, ST_VALID]);
   });
 
   it('MS_MOVE takes the mount on top and what was mounted on it since, not what it covered', () => {
@@ -1755,6 +1766,74 @@ describe('FakeSyscalls: new mounts (fsopen, fsconfig, fsmount, move_mount)', () 
     sys.close(mount);
     expect(errorOf(() => sys.moveMount(mount, '', AT_FDCWD, '/a', MOVE_MOUNT_F_EMPTY_PATH))).toMatchObject({ syscall: 'move_mount', code: 'EBADF' });
     expect(sys.mounts).toEqual([]);
+  });
+});
+
+describe('FakeSyscalls: mount flags, a new mount namespace, the old root after pivot_root', () => {
+  const flags = (sys: FakeSyscalls, p: string) => sys.fstatfs(sys.open(p, O_PATH, 0)).flags;
+
+  it("a mount's flags: a new filesystem's from mount(2), relatime unless told; a bind's its source's, MS_RDONLY ignored; a bind remount sets them to those given, keeping the atime ones when given none; mount_setattr sets and clears them; fstatfs reports them", () => {
+    const sys = new FakeSyscalls().addDir('/m').addDir('/b').addDir('/r');
+    sys.mount('tmpfs', '/m', 'tmpfs', MS_NOEXEC | MS_NOSUID | MS_NOATIME, null);
+    sys.mount('tmpfs', '/r', 'tmpfs', MS_NODEV, null);
+    sys.mount('/m', '/b', null, MS_BIND | MS_RDONLY, null);
+    expect([flags(sys, '/m'), flags(sys, '/b'), flags(sys, '/r')]).toEqual([ST_VALID | ST_NOEXEC | ST_NOSUID | ST_NOATIME, ST_VALID | ST_NOEXEC | ST_NOSUID | ST_NOATIME, ST_VALID | ST_NODEV | ST_RELATIME]);
+    sys.mount(null, '/b', null, MS_REMOUNT | MS_BIND | MS_RDONLY, null);
+    expect([flags(sys, '/b'), flags(sys, '/m')]).toEqual([ST_VALID | ST_RDONLY | ST_NOATIME, ST_VALID | ST_NOEXEC | ST_NOSUID | ST_NOATIME]);
+    sys.mountSetattr(AT_FDCWD, '/b', 0, MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODEV | MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME, 0n);
+    expect(flags(sys, '/b')).toBe(ST_VALID | ST_RDONLY | ST_NOEXEC | ST_NODEV);
+    sys.mount(null, '/r', null, MS_REMOUNT | MS_STRICTATIME, null);
+    expect(flags(sys, '/r')).toBe(ST_VALID);
+  });
+
+  it('execve of a file on a noexec mount is EACCES (do_open_execat, fs/exec.c), recorded; elsewhere, and once a bind remount has cleared noexec, it ends the run', () => {
+    const sys = new FakeSyscalls().addFile('/m/prog').addFile('/prog');
+    sys.mount('tmpfs', '/m', 'tmpfs', MS_NOEXEC, null);
+    sys.clearCalls();
+    expect(errorOf(() => sys.execve('/m/prog', ['prog'], []))).toEqual({ syscall: 'execve', code: 'EACCES', paths: ['/m/prog'] });
+    expect(sys.effects()).toEqual([{ op: 'execve', path: '/m/prog', argv: ['prog'], envp: [] }]);
+    expect(() => sys.execve('/prog', ['prog'], [])).toThrow(ExecveCalled);
+    sys.mount(null, '/m', null, MS_REMOUNT | MS_BIND | MS_RDONLY, null);
+    expect(() => sys.execve('/m/prog', ['prog'], [])).toThrow(ExecveCalled);
+  });
+
+  it('unshare(CLONE_NEWNS): the mounts become the new namespace\'s copies, an unbindable one bindable; with CLONE_NEWUSER, a shared one a slave (checked on Linux 6.18)', () => {
+    const sys = new FakeSyscalls().addDir('/u').addDir('/t').addDir('/s/m').addDir('/s/n').addDir('/q');
+    sys.mount('tmpfs', '/u', 'tmpfs', 0n, null);
+    sys.mount(null, '/u', null, MS_UNBINDABLE, null);
+    sys.mount('tmpfs', '/s', 'tmpfs', 0n, null);
+    sys.mount(null, '/s', null, MS_SHARED, null);
+    sys.mount('tmpfs', '/s/m', 'tmpfs', 0n, null);
+    const bind = () => sys.mount('/u', '/t', null, MS_BIND, null);
+    const move = () => sys.mount('/s/m', '/q', null, MS_MOVE, null);
+    expect([caught(bind).code, caught(move).code]).toEqual(['EINVAL', 'EINVAL']);
+    sys.unshare(CLONE_NEWNS);
+    bind();
+    expect(caught(move).code).toBe('EINVAL');
+    sys.unshare(CLONE_NEWNS | CLONE_NEWUSER);
+    // A mount made there (not one copied, which the copy locks to its parent) moves from below the slave.
+    sys.mount('tmpfs', '/s/n', 'tmpfs', 0n, null);
+    sys.mount('/s/n', '/q', null, MS_MOVE, null);
+    expect(sys.mounts.map((m) => m.target)).toEqual(['/u', '/s', '/s/m', '/t', '/q']);
+  });
+
+  it("after pivot_root, the jail's MS_SLAVE|MS_REC on the old root reaches the old root's mounts only: a shared mount in the new root stays shared (checked on Linux 6.18)", () => {
+    const sys = new FakeSyscalls().addDir('/new/s/m').addDir('/new/q').addDir('/host/x').addDir('/other');
+    sys.mount('/new', '/new', null, MS_BIND | MS_REC, null);
+    sys.mount('tmpfs', '/new/s', 'tmpfs', 0n, null);
+    sys.mount(null, '/new/s', null, MS_SHARED, null);
+    sys.mount('tmpfs', '/new/s/m', 'tmpfs', 0n, null);
+    sys.mount('tmpfs', '/host', 'tmpfs', 0n, null);
+    sys.mount(null, '/host', null, MS_SHARED, null);
+    sys.mount('tmpfs', '/host/x', 'tmpfs', 0n, null);
+    const oldRoot = sys.open('/', O_DIRECTORY | O_RDONLY, 0);
+    sys.chdir('/new');
+    sys.pivotRoot('.', '.');
+    sys.fchdir(oldRoot);
+    sys.mount(null, '.', null, MS_SLAVE | MS_REC, null);
+    // A mount whose parent is shared is not moved (EINVAL): /new/s still is, /host no longer.
+    expect(errorOf(() => sys.mount('/new/s/m', '/new/q', null, MS_MOVE, null))).toEqual({ syscall: 'mount', code: 'EINVAL', paths: ['/new/s/m', '/new/q'] });
+    sys.mount('/host/x', '/other', null, MS_MOVE, null);
   });
 });
 

@@ -12,15 +12,17 @@
  * one gives the file's path. fstatfs reports the type of the mount made last at the
  * deepest mountpoint over the descriptor's path (a bind reports its source's), and the
  * model's own filesystem as ext4; its flags are those addMountFlags gave the deepest path
- * above the file (through a bind, above its source), else none. The roots of mounts are
+ * above the file (through a bind, above its source), else its mount's. The roots of mounts are
  * the model's `/`, the nodes mounts were made on and those addMountpoint named: a remount,
  * a propagation change, a move, mount_setattr, umount2 and pivot_root need one, and
  * rmdir and unlink refuse one (EBUSY). Each mount keeps what the kernel's checks read
- * (./mount-state.ts): its own read-only flag, its filesystem's superblock, which its binds
- * share, with the superblock's read-only flag, and whether it is shared or unbindable.
- * The mounts the model holds from the start are read-write and private.
+ * (./mount-state.ts): its own read-only flag and other flags, its filesystem's superblock,
+ * which its binds share, with the superblock's read-only flag, and its propagation. The
+ * mounts the model holds from the start are read-write and private, with no flags, but
+ * for those an overlay model gives their states (startingMountsBelow).
  */
 import { ANONYMOUS_SESSION_KEYRING } from '../keyring';
+import { isWithin } from '../paths';
 import { posix } from 'path';
 import { CAPABILITIES } from '../capabilities';
 import { SyscallError, errnoNumber, mountDetail } from '../errors';
@@ -32,6 +34,8 @@ import {
   AT_REMOVEDIR,
   AT_SYMLINK_NOFOLLOW,
   CGROUP2_SUPER_MAGIC,
+  CLONE_NEWNS,
+  CLONE_NEWUSER,
   MNT_DETACH,
   MNT_EXPIRE,
   MNT_FORCE,
@@ -104,7 +108,7 @@ import { fdPath, parseFdPath } from '../in-root';
 import { BPF_MAXINSNS, BPF_RET_K, SOCK_FILTER_SIZE, encodeProgram } from '../seccomp/enosys';
 import { AUDIT_ARCH_X86_64, SECCOMP_FILTER_FLAG_NEW_LISTENER } from '../seccomp/names';
 import { detachedMountName, fsconfigShown } from './fs-context';
-import { changedPropagation, cloneMount, isReadOnly, newFilesystemMount, type MountState } from './mount-state';
+import { changedPropagation, cloneMount, copiedPropagation, isReadOnly, mountFlagsOf, newFilesystemMount, setattrFlags, statfsFlags, type MountState } from './mount-state';
 import { kindFromMode } from './stat';
 import type { CommandResult, CommandSpec, FileKind, FileStat, FsStat, IdMapping, MountStat, SeccompCompiled, SeccompFilter, SyscallName, Syscalls, Termios } from './types';
 
@@ -517,6 +521,13 @@ interface Submount {
   root?: FakeNode;
 }
 
+/** A mount the model held from the start (startingMountsBelow): its mountpoint, what its entry would be, its state. */
+export interface StartingMount {
+  target: string;
+  entry: Omit<MountEntry, 'target'>;
+  state: MountState;
+}
+
 /** A detached copy open_tree(OPEN_TREE_CLONE) made: the path copied, whether a directory, its state, and with AT_RECURSIVE the mounts below it. */
 interface DetachedTree {
   source: string;
@@ -654,6 +665,8 @@ export class FakeSyscalls implements Syscalls {
   private readonly mountStacks = new WeakMap<FakeNode, MountState[]>();
   /** The state of each mount made, the same object as in its root's stack. */
   private readonly entryStates = new WeakMap<MountEntry, MountState>();
+  /** The new root of the last pivot_root(2), as the fake resolved it: its mount is no longer below the old root's. */
+  private pivotedRoot: string | undefined;
   /** statfs f_flags by path, from addMountFlags. */
   private readonly mountFlags = new Map<string, bigint>();
   /** Where the open descriptors each call named were open when it was made (pathAtCall). */
@@ -811,7 +824,7 @@ export class FakeSyscalls implements Syscalls {
     // do_remount() and do_reconfigure_mnt(): EINVAL unless the target is the root of a mount.
     if ((flags & MS_REMOUNT) !== 0n) {
       if (!this.isMountRoot(to.node)) throw this.fail(rec, 'EINVAL');
-      this.remount(rec, this.mountStateAt(to.node), (flags & MS_RDONLY) !== 0n, (flags & MS_BIND) !== 0n);
+      this.remount(rec, this.mountStateAt(to.node), flags);
       return;
     }
     if ((flags & MS_BIND) === 0n && (flags & MS_PROPAGATION) !== 0n) {
@@ -835,11 +848,12 @@ export class FakeSyscalls implements Syscalls {
     if ((to.node.kind === 'dir') !== (from === undefined || from.node.kind === 'dir')) throw this.fail(rec, 'ENOTDIR');
     // A bind copies its source mount's flags, read-only among them, and ignores MS_RDONLY
     // (clone_mnt(), fs/namespace.c; mount(2)); a new filesystem is read-only with it, both
-    // its superblock and the mount. MS_REC takes the mounts below the source along.
-    const state = sourceMount ? cloneMount(sourceMount) : newFilesystemMount((flags & MS_RDONLY) !== 0n);
+    // its superblock and the mount, and has the other flags given. MS_REC takes the mounts
+    // below the source along.
+    const state = sourceMount ? cloneMount(sourceMount) : newFilesystemMount((flags & MS_RDONLY) !== 0n, undefined, mountFlagsOf(flags));
     const entry = { source, target: to.path, fstype, flags, data };
     if (from) this.bindSources.set(entry, from.path);
-    this.attachTree(to, entry, state, from && (flags & MS_REC) !== 0n ? this.submountsOf(from.path) : []);
+    this.attachTree(to, entry, state, from && sourceMount && (flags & MS_REC) !== 0n ? this.submountsOf(from.path, sourceMount) : []);
   }
 
   /** The mount made last at the resolved path `path`, if one was made there. */
@@ -939,35 +953,55 @@ export class FakeSyscalls implements Syscalls {
     return this.node(target, true);
   }
 
-  /** The mounts made below the resolved `path` since the mount it is on, oldest first: those on that mount, or on them, below it. */
+  /**
+   * The mounts made below the resolved `path` since the mount it is on, oldest first: those
+   * on that mount, or on them, below it. After pivot_root(2) the new root's mount and those
+   * on it are no longer below the old root's: they are below `path` only when it is in
+   * the new root (the fake's paths stay as they were).
+   */
   private mountsBelow(path: string): MountEntry[] {
     let over = -1;
     for (let i = this.mounts.length - 1; i >= 0 && over < 0; i--) {
       const t = this.mounts[i].target;
       if (t === path || t === '/' || path.startsWith(`${t}/`)) over = i;
     }
-    return this.mounts.filter((m, i) => i > over && m.target !== path && m.target.startsWith(path === '/' ? '/' : `${path}/`));
+    const pivoted = this.pivotedRoot !== undefined && !isWithin(this.pivotedRoot, path) ? this.pivotedRoot : undefined;
+    return this.mounts.filter((m, i) => i > over && m.target !== path && isWithin(path, m.target) && (pivoted === undefined || !isWithin(pivoted, m.target)));
   }
 
   /**
-   * What a recursive copy of the resolved `path` takes along (copy_tree(), fs/namespace.c;
-   * checked on Linux 6.18): every mount below it, with its own flags, superblock and a
-   * peer of a shared one, but for an unbindable one and those on it.
+   * The mounts the model held from the start that are on the mount `on` (whose state it
+   * is) below the resolved `path`, or on them, each after the one it is on; none here. An
+   * overlay model holds the host's (DryRunSyscalls): MS_REC reaches them as it reaches
+   * those made since.
    */
-  private submountsOf(path: string): Submount[] {
+  protected startingMountsBelow(_on: MountState, _path: string): StartingMount[] {
+    return [];
+  }
+
+  /**
+   * What a recursive copy of the resolved `path` on the mount `on` takes along (copy_tree(),
+   * fs/namespace.c; checked on Linux 6.18): every mount below it, the model's own from the
+   * start first, with its own flags, superblock and a peer of a shared one, but for an
+   * unbindable one and those on it.
+   */
+  private submountsOf(path: string, on: MountState): Submount[] {
     const skipped: string[] = [];
     const out: Submount[] = [];
-    for (const m of this.mountsBelow(path)) {
-      if (skipped.some((s) => m.target === s || m.target.startsWith(`${s}/`))) continue;
-      const state = this.entryStates.get(m) ?? newFilesystemMount(false);
+    const below: (StartingMount & { made?: MountEntry })[] = [
+      ...this.startingMountsBelow(on, path),
+      ...this.mountsBelow(path).map((m) => ({ target: m.target, entry: m, made: m, state: this.entryStates.get(m) ?? newFilesystemMount(false) })),
+    ];
+    for (const { target, entry: m, made, state } of below) {
+      if (skipped.some((s) => isWithin(s, target))) continue;
       if (state.propagation.unbindable) {
-        skipped.push(m.target);
+        skipped.push(target);
         continue;
       }
-      const sub: Submount = { below: m.target.slice(path === '/' ? 1 : path.length + 1), entry: { source: m.source, fstype: m.fstype, flags: m.flags, data: m.data }, state: cloneMount(state) };
-      const bindSource = this.bindSources.get(m);
+      const sub: Submount = { below: target.slice(path === '/' ? 1 : path.length + 1), entry: { source: m.source, fstype: m.fstype, flags: m.flags, data: m.data }, state: cloneMount(state) };
+      const bindSource = made && this.bindSources.get(made);
       if (bindSource !== undefined) sub.bindSource = bindSource;
-      const root = this.newMountRoots.get(m);
+      const root = made && this.newMountRoots.get(made);
       if (root !== undefined) sub.root = root;
       out.push(sub);
     }
@@ -975,14 +1009,19 @@ export class FakeSyscalls implements Syscalls {
   }
 
   /**
-   * A remount of the mount `state`, read-only or not: with MS_BIND its own flag only
-   * (do_reconfigure_mnt()); without, its superblock's, for every mount of it, and its own
-   * too (do_remount(), fs/namespace.c; both checked on Linux 6.18).
+   * A remount of the mount `state` with `flags`: read-only or not, with MS_BIND its own
+   * flag only (do_reconfigure_mnt()); without, its superblock's, for every mount of it,
+   * and its own too (do_remount(), fs/namespace.c; both checked on Linux 6.18). Either way
+   * the mount's other flags become those given, its atime flags kept when none is
+   * (mountFlagsOf): a bind remounted with MS_RDONLY alone loses its nosuid and noexec.
    */
-  private remount(rec: SyscallRecord, state: MountState, readOnly: boolean, bind: boolean): void {
+  private remount(rec: SyscallRecord, state: MountState, flags: bigint): void {
+    const readOnly = (flags & MS_RDONLY) !== 0n;
+    const bind = (flags & MS_BIND) !== 0n;
     if (readOnly) this.noWriters(rec, state, !bind);
     if (!bind) state.sb.readOnly = readOnly;
     state.readOnly = readOnly;
+    state.flags = mountFlagsOf(flags, state.flags);
   }
 
   /**
@@ -993,6 +1032,17 @@ export class FakeSyscalls implements Syscalls {
   private noWriters(rec: SyscallRecord, state: MountState, wholeSb: boolean): void {
     if (!this.refuseReadOnlyWrites) return;
     for (const fd of this.fds.values()) if (fd.writing && (wholeSb ? fd.writing.sb === state.sb : fd.writing === state)) throw this.fail(rec, 'EBUSY');
+  }
+
+  /** The chain of steps to what `path` names (symlinks followed), undefined when it is missing; not recorded. */
+  private existingChain(path: string): Step[] | undefined {
+    try {
+      const found = this.walk({ op: 'stat', path }, path, true);
+      return found.node === undefined ? undefined : this.chainOf(found);
+    } catch (err) {
+      if (err instanceof SyscallError) return undefined;
+      throw err;
+    }
   }
 
   /** The chain of steps a walk found, the found node's own last when it exists. */
@@ -1047,10 +1097,12 @@ export class FakeSyscalls implements Syscalls {
     for (const state of this.mountAndBelow(to, (flags & MS_REC) !== 0n)) state.propagation = changedPropagation(state.propagation, type);
   }
 
-  /** The mount whose root `at` is, and with `recursive` those made below it since. */
+  /** The mount whose root `at` is, and with `recursive` those below it: the model's own from the start, those made since. */
   private mountAndBelow(at: Place, recursive: boolean): MountState[] {
-    const below = recursive ? this.mountsBelow(at.path).map((m) => this.entryStates.get(m)) : [];
-    return [this.mountStateAt(at.node), ...below.filter((s): s is MountState => s !== undefined)];
+    const state = this.mountStateAt(at.node);
+    if (!recursive) return [state];
+    const below = this.mountsBelow(at.path).map((m) => this.entryStates.get(m));
+    return [state, ...this.startingMountsBelow(state, at.path).map((m) => m.state), ...below.filter((s): s is MountState => s !== undefined)];
   }
 
   /** A mount on top at its target, with an id of its own. */
@@ -1152,11 +1204,14 @@ export class FakeSyscalls implements Syscalls {
     // EINVAL unless the path is the root of a mount.
     if (!this.isMountRoot(found.node!)) throw this.fail(rec, 'EINVAL');
     const i = this.mounts.map((m) => m.target).lastIndexOf(at);
-    // A mount the process started with: the model holds nothing it knows to be on it.
+    // A mount the process started with: the model holds nothing it knows to be on it. What it covered, if the model holds one, shows again.
     if (i < 0) {
       if (found.node !== this.root) {
-        this.mountRoots.delete(found.node!);
-        this.mountStacks.delete(found.node!);
+        this.mountStacks.get(found.node!)?.pop();
+        if (this.bare(found.node!)) {
+          this.mountRoots.delete(found.node!);
+          this.mountStacks.delete(found.node!);
+        }
       }
       return;
     }
@@ -1198,8 +1253,10 @@ export class FakeSyscalls implements Syscalls {
       ? [tree.state, ...(recursive ? tree.submounts.map((s) => s.state) : [])]
       : this.mountAndBelow(this.placeAt(rec, dirfd, path, empty, (atFlags & AT_SYMLINK_NOFOLLOW) === 0), recursive);
     if (readOnly) for (const state of states) if (!state.readOnly) this.noWriters(rec, state, false);
+    const { set, clear } = setattrFlags(attrSet, attrClr);
     for (const state of states) {
       if (readOnly !== undefined) state.readOnly = readOnly;
+      state.flags = (state.flags & ~clear) | set;
       if (propagation !== 0n) state.propagation = changedPropagation(state.propagation, propagation);
     }
   }
@@ -1216,7 +1273,7 @@ export class FakeSyscalls implements Syscalls {
     if (clone && source.propagation.unbindable) throw this.fail(rec, 'EINVAL');
     const fd = this.openIn(rec, at.path, follow ? O_PATH : O_PATH | O_NOFOLLOW, 0, [this.rootStep()], 1);
     const recursive = (flags & AT_RECURSIVE) !== 0;
-    if (clone) this.trees.set(fd, { source: at.path, dir: at.node.kind === 'dir', recursive, state: cloneMount(source), submounts: recursive ? this.submountsOf(at.path) : [] });
+    if (clone) this.trees.set(fd, { source: at.path, dir: at.node.kind === 'dir', recursive, state: cloneMount(source), submounts: recursive ? this.submountsOf(at.path, source) : [] });
     return fd;
   }
 
@@ -1310,11 +1367,11 @@ export class FakeSyscalls implements Syscalls {
     const root = this.newNode('dir', mode !== undefined ? parseInt(mode, 8) : context.fstype === 'tmpfs' ? 0o1777 : 0o755);
     // Its own flags from the attributes, its superblock's from the context's last "ro" or "rw" flag (vfs_parse_sb_flag(), fs/fs_context.c).
     const sbReadOnly = context.params.filter((p) => p === 'ro' || p === 'rw').pop() === 'ro';
-    const state = newFilesystemMount((attrFlags & MOUNT_ATTR_RDONLY) !== 0n, sbReadOnly);
-    this.pushMountState(root, state);
-    this.mountRoots.add(root);
     let msFlags = atime === MOUNT_ATTR_NOATIME ? MS_NOATIME : atime === MOUNT_ATTR_STRICTATIME ? MS_STRICTATIME : 0n;
     for (const [attr, flag] of ATTR_MOUNT_FLAGS) if ((attrFlags & attr) !== 0n) msFlags |= flag;
+    const state = newFilesystemMount((attrFlags & MOUNT_ATTR_RDONLY) !== 0n, sbReadOnly, mountFlagsOf(msFlags));
+    this.pushMountState(root, state);
+    this.mountRoots.add(root);
     const data = context.params.length === 0 ? null : context.params.join(',');
     // The mount's root as an O_PATH file (fsmount(2)).
     const mountFd = this.detachedFd(detachedMountName(context.fstype), root, true);
@@ -1368,6 +1425,7 @@ export class FakeSyscalls implements Syscalls {
     if (onRoot(to) || onRoot(old)) throw this.fail(rec, 'EBUSY');
     if (!this.isMountRoot(to.node)) throw this.fail(rec, 'EINVAL');
     if (old.path !== to.path && !old.path.startsWith(`${to.path}/`)) throw this.fail(rec, 'EINVAL');
+    this.pivotedRoot = to.path;
   }
 
   /** lookup(), ENOTDIR for what is not a directory (LOOKUP_DIRECTORY). */
@@ -1640,7 +1698,7 @@ export class FakeSyscalls implements Syscalls {
     const rec = this.record('fstatfs', { fd });
     const entry = this.fds.get(fd);
     if (!entry) throw this.fail(rec, 'EBADF');
-    return { type: this.fsTypeAt(entry.path, new Set()), flags: this.mountFlagsAt(entry.path, new Set()) };
+    return { type: this.fsTypeAt(entry.path, new Set()), flags: this.mountFlagsAt(entry.path, new Set()) ?? statfsFlags(this.mountOver(entry.chain).state) };
   }
 
   mkdir(path: string, mode: number): void {
@@ -1761,6 +1819,19 @@ export class FakeSyscalls implements Syscalls {
 
   unshare(flags: number): void {
     this.record('unshare', { flags });
+    if ((flags & CLONE_NEWNS) !== 0) this.copyMountNamespace((flags & CLONE_NEWUSER) !== 0);
+  }
+
+  /**
+   * The model's mounts become those of a new mount namespace, copies of them
+   * (copiedPropagation): `lessPrivileged`, one owned by a new user namespace. Here the
+   * mounts made (entries of `mounts`); an overlay model's starting ones too.
+   */
+  protected copyMountNamespace(lessPrivileged: boolean): void {
+    for (const m of this.mounts) {
+      const state = this.entryStates.get(m);
+      if (state) state.propagation = copiedPropagation(state.propagation, lessPrivileged);
+    }
   }
 
   cloexecFrom(first: number): void {
@@ -2175,8 +2246,14 @@ export class FakeSyscalls implements Syscalls {
     this.record('prepareExec', {});
   }
 
+  /**
+   * Ends the run (ExecveCalled), but for a program on a mount with noexec, which the
+   * kernel refuses to run (EACCES: path_noexec() in do_open_execat(), fs/exec.c).
+   */
   execve(path: string, argv: string[], envp: string[]): never {
-    this.record('execve', { path, argv: [...argv], envp: [...envp] });
+    const rec = this.record('execve', { path, argv: [...argv], envp: [...envp] });
+    const chain = this.existingChain(path);
+    if (chain && this.last(chain).kind === 'file' && (this.mountOver(chain).state.flags & MS_NOEXEC) !== 0n) throw this.fail(rec, 'EACCES');
     throw new ExecveCalled(path, [...argv], [...envp]);
   }
 
@@ -2485,8 +2562,9 @@ export class FakeSyscalls implements Syscalls {
   /**
    * The flags addMountFlags gave the deepest path at or above `path`, up to the mountpoint
    * of the mount over it (a mount's flags are its own); a bind followed to its source.
+   * Undefined where it gave none: the flags of the mount's state then.
    */
-  private mountFlagsAt(path: string, seen: Set<MountEntry>): bigint {
+  private mountFlagsAt(path: string, seen: Set<MountEntry>): bigint | undefined {
     const top = this.topMountOver(path, seen);
     const bindSource = top && this.bindSources.get(top);
     if (top && bindSource !== undefined) return this.mountFlagsAt(bindSource + path.slice(top.target === '/' ? 0 : top.target.length), new Set([...seen, top]));
@@ -2494,7 +2572,7 @@ export class FakeSyscalls implements Syscalls {
     for (let p = path; ; p = posix.dirname(p)) {
       const flags = this.mountFlags.get(p);
       if (flags !== undefined) return flags;
-      if (p === stop || p === '/') return 0n;
+      if (p === stop || p === '/') return undefined;
     }
   }
 
