@@ -62,3 +62,25 @@ export function parentMountOf(table: MountTable, path: string): MountInfo | unde
 export function isShared(m: MountInfo): boolean {
   return m.optional.some((o) => o.startsWith('shared:'));
 }
+
+/** A mountinfo line (unescaped as it is) with its optional fields, between the options and the "-", replaced by `fields`. */
+export function withOptionalFields(line: string, fields: readonly string[]): string {
+  const f = line.split(' ');
+  const sep = f.indexOf('-', 6);
+  if (sep < 0) throw new Error(`malformed mountinfo line: ${line}`);
+  return [...f.slice(0, 6), ...fields, ...f.slice(sep)].join(' ');
+}
+
+/**
+ * The mounts of `table` at one mountpoint in the order they were stacked, the one each
+ * other is mounted on before it (a mount stacked on another has it as its parent).
+ */
+export function stackOrder(mounts: readonly MountInfo[]): MountInfo[] {
+  const out: MountInfo[] = [];
+  const rest = [...mounts];
+  while (rest.length) {
+    const i = rest.findIndex((m) => !rest.some((o) => o !== m && o.id === m.parent));
+    out.push(...rest.splice(i < 0 ? 0 : i, 1));
+  }
+  return out;
+}

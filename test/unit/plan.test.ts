@@ -24,7 +24,10 @@ import {
   MS_NOSUID,
   MS_RDONLY,
   MS_REC,
+  MS_PRIVATE,
   MS_REMOUNT,
+  MS_SHARED,
+  MS_SLAVE,
   OPEN_TREE_CLONE,
   O_APPEND,
   O_CLOEXEC,
@@ -36,10 +39,16 @@ import {
   O_RDWR,
   O_WRONLY,
   RESOLVE_IN_ROOT,
+  ST_NOEXEC,
+  ST_NOSUID,
+  ST_RDONLY,
+  ST_RELATIME,
+  ST_VALID,
   S_IFCHR,
   makedev,
 } from '../../src/core/constants';
-import { ConfigError, PluginError, StepError } from '../../src/core/errors';
+import { ConfigError, PluginError, StepError, SyscallError } from '../../src/core/errors';
+import { pivotInto } from '../../src/plugins/jail/pivot';
 import type { PluginModule } from '../../src/core/kernel';
 import { CLONE_FS, PID_NAMESPACE_PARENT } from '../../src/core/namespaces';
 import { containerRoot } from '../../src/core/mounting';
@@ -54,6 +63,23 @@ import { eventLine } from '../../src/core/runtime-channel';
 import { makeConfig, makeMount } from '../helpers/config';
 
 const outside = { relaunched: false, inUserNamespace: false };
+
+/** The SyscallError `fn` throws. */
+function caught(fn: () => unknown): SyscallError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof SyscallError) return err;
+    throw err;
+  }
+  throw new Error('expected a SyscallError');
+}
+
+/** The syscall, errno name and paths of the SyscallError `fn` throws. */
+function errorOf(fn: () => unknown): { syscall: string; code: string; paths: readonly string[] } {
+  const { syscall, code, paths } = caught(fn);
+  return { syscall, code, paths };
+}
 
 /** A plugin module with a tmpfs handler and one step in each of two phases, all making calls. */
 const testPlugin: PluginModule = {
@@ -1046,5 +1072,139 @@ describe('PlanSyscalls', () => {
     expect(list()).toEqual(before);
     expect(fs.readFileSync(path.join(tmp, 'rootfs/etc/hostname'), 'utf8')).toBe('image\n');
     expect(fs.readFileSync(path.join(tmp, 'rootfs/data/under'), 'utf8')).toBe('hidden by a mount\n');
+  });
+});
+
+describe("PlanSyscalls: the host's mounts (a mountinfo given for the host)", () => {
+  let tmp: string;
+  let r: string;
+  let host: string;
+  beforeEach(() => {
+    tmp = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-plan-host-')));
+    r = path.join(tmp, 'rootfs');
+    host = path.join(tmp, 'host');
+    for (const d of ['rootfs/data/m', 'rootfs/etc', 'rootfs/sys', 'host/ro', 'host/sbro', 'host/ub', 'host/st', 'host/sh']) fs.mkdirSync(path.join(tmp, d), { recursive: true });
+    for (const d of ['ro', 'ub']) fs.writeFileSync(path.join(host, d, 'inside'), 'on the mount\n');
+  });
+  afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  /** The host's mountinfo as the port is given it: / and, in the test's directory, the mounts named. */
+  const mountinfo = (...lines: string[]) => ['1 0 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw', ...lines].join('\n') + '\n';
+  const hostMounts = () =>
+    mountinfo(
+      `2 1 0:40 / ${host}/ro ro,nosuid,relatime - tmpfs tmpfs rw`,
+      `3 1 0:41 / ${host}/sbro rw,noexec,relatime - tmpfs tmpfs ro`,
+      `4 1 0:42 / ${host}/ub rw,relatime unbindable - tmpfs tmpfs rw`,
+      `6 5 0:44 / ${host}/st rw,relatime - tmpfs tmpfs rw`,
+      `5 1 0:43 / ${host}/st ro,relatime - tmpfs tmpfs rw`,
+      `7 1 0:45 / ${host}/sh rw,relatime shared:2 - tmpfs tmpfs rw`,
+    );
+  const flags = (sys: PlanSyscalls, p: string) => sys.fstatfs(sys.open(p, O_PATH, 0)).flags;
+
+  test('each has the state its line shows: read-only by its own flag or its superblock\'s (EROFS below it), its flags as fstatfs reports them; mounts stacked at one place, the last on top, umount2 showing the one below', () => {
+    const sys = new PlanSyscalls(hostMounts());
+    expect(errorOf(() => sys.mkdir(`${host}/ro/x`, 0o755))).toEqual({ syscall: 'mkdir', code: 'EROFS', paths: [`${host}/ro/x`] });
+    expect(caught(() => sys.mkdir(`${host}/sbro/x`, 0o755)).code).toBe('EROFS');
+    sys.mkdir(`${host}/x`, 0o755);
+    expect([flags(sys, `${host}/ro`), flags(sys, `${host}/sbro`), flags(sys, host)]).toEqual([ST_VALID | ST_RDONLY | ST_NOSUID | ST_RELATIME, ST_VALID | ST_RDONLY | ST_NOEXEC | ST_RELATIME, ST_VALID | ST_RELATIME]);
+    // 6 is stacked on 5: read-write; 5 under it is read-only; then the directory.
+    sys.mkdir(`${host}/st/a`, 0o755);
+    sys.umount2(`${host}/st`, 0);
+    expect(caught(() => sys.mkdir(`${host}/st/b`, 0o755)).code).toBe('EROFS');
+    sys.umount2(`${host}/st`, 0);
+    sys.mkdir(`${host}/st/b`, 0o755);
+    expect(caught(() => sys.umount2(`${host}/st`, 0)).code).toBe('EINVAL');
+  });
+
+  test('MS_BIND|MS_REC copies the mounts below the source, each with a state of its own, but an unbindable one; MS_BIND alone copies none: where they are it shows what they cover, an empty directory', () => {
+    const sys = new PlanSyscalls(hostMounts());
+    sys.mount(host, `${r}/data`, null, MS_BIND | MS_REC, null);
+    expect(sys.mounts.map((m) => m.target)).toEqual([`${r}/data`, ...['ro', 'sbro', 'st', 'st', 'sh'].map((d) => `${r}/data/${d}`)]);
+    expect(sys.readdir(`${r}/data/ro`)).toEqual(['inside']);
+    expect(caught(() => sys.mkdir(`${r}/data/ro/x`, 0o755)).code).toBe('EROFS');
+    expect(flags(sys, `${r}/data/ro`)).toBe(ST_VALID | ST_RDONLY | ST_NOSUID | ST_RELATIME);
+    // The copy's own flag: remounted read-write, the host's mount stays read-only.
+    sys.mount(null, `${r}/data/ro`, null, MS_REMOUNT | MS_BIND, null);
+    sys.mkdir(`${r}/data/ro/x`, 0o755);
+    expect(caught(() => sys.mkdir(`${host}/ro/y`, 0o755)).code).toBe('EROFS');
+    // Not copied: the unbindable one, where the bind shows what it covers.
+    expect(sys.readdir(`${r}/data/ub`)).toEqual([]);
+    expect(caught(() => sys.umount2(`${r}/data/ub`, 0)).code).toBe('EINVAL');
+    sys.mount(host, `${r}/etc`, null, MS_BIND, null);
+    expect(sys.mounts.map((m) => m.target).slice(6)).toEqual([`${r}/etc`]);
+    expect(sys.readdir(`${r}/etc/ro`)).toEqual([]);
+    sys.mkdir(`${r}/etc/ro/x`, 0o755);
+    sys.mkdir(`${r}/etc/sbro/x`, 0o755);
+    expect(caught(() => sys.umount2(`${r}/etc/ro`, 0)).code).toBe('EINVAL');
+    // Unmounted, a copy leaves what the bind shows there without it: the directory the other bind made x in.
+    sys.umount2(`${r}/data/ro`, 0);
+    expect(sys.readdir(`${r}/data/ro`)).toEqual(['x']);
+    sys.mkdir(`${r}/data/ro/z`, 0o755);
+  });
+
+  test('an MS_REC propagation change reaches the host\'s mounts below; mountinfo read through the port shows the propagation the model holds, from the one text it was given', () => {
+    const text = hostMounts();
+    const sys = new PlanSyscalls(text);
+    const line = (mountpoint: string) => sys.readFile('/proc/self/mountinfo').split('\n').find((l) => l.split(' ')[4] === mountpoint);
+    expect(sys.readFile('/proc/self/mountinfo')).toBe(text);
+    sys.mount(null, '/', null, MS_SLAVE | MS_REC, null);
+    expect([line('/'), line(`${host}/sh`), line(`${host}/ub`)]).toEqual([
+      '1 0 254:0 / / rw,relatime master:1 - ext4 /dev/vda rw',
+      `7 1 0:45 / ${host}/sh rw,relatime master:2 - tmpfs tmpfs rw`,
+      `4 1 0:42 / ${host}/ub rw,relatime unbindable - tmpfs tmpfs rw`,
+    ]);
+    // Shared again, in a group of its own (the first number past those the text holds).
+    sys.mount(null, `${host}/sh`, null, MS_SHARED, null);
+    expect(line(`${host}/sh`)).toBe(`7 1 0:45 / ${host}/sh rw,relatime shared:3 master:2 - tmpfs tmpfs rw`);
+    sys.mount(null, '/', null, MS_PRIVATE | MS_REC, null);
+    sys.mount(null, `${host}/ro`, null, MS_SHARED, null);
+    expect([line('/'), line(`${host}/sh`), line(`${host}/ub`), line(`${host}/ro`)]).toEqual([
+      '1 0 254:0 / / rw,relatime - ext4 /dev/vda rw',
+      `7 1 0:45 / ${host}/sh rw,relatime - tmpfs tmpfs rw`,
+      `4 1 0:42 / ${host}/ub rw,relatime - tmpfs tmpfs rw`,
+      `2 1 0:40 / ${host}/ro ro,nosuid,relatime shared:4 - tmpfs tmpfs rw`,
+    ]);
+  });
+
+  test('a proc or sysfs mounted anew holds none of the host\'s mounts: where one is below the host\'s /proc or /sys, an empty directory of its own', () => {
+    const sys = new PlanSyscalls(mountinfo('2 1 0:22 / /sys rw,nosuid,relatime - sysfs sysfs rw', '3 2 0:28 / /sys/fs/cgroup ro,nosuid,relatime - tmpfs tmpfs ro'));
+    sys.mount('sysfs', `${r}/sys`, 'sysfs', 0n, null);
+    expect(sys.readdir(`${r}/sys/fs/cgroup`)).toEqual([]);
+    sys.mkdir(`${r}/sys/fs/cgroup/x`, 0o755);
+    expect(caught(() => sys.umount2(`${r}/sys/fs/cgroup`, 0)).code).toBe('EINVAL');
+    expect(sys.readdir('/sys/fs/cgroup')).toEqual(fs.readdirSync('/sys/fs/cgroup'));
+    expect(caught(() => sys.mkdir('/sys/fs/cgroup/mountkit-planned', 0o755)).code).toBe('EROFS');
+  });
+
+  test("after the jail's pivot_root, its MS_SLAVE|MS_REC on the old root reaches the host's mounts and not the container's: a shared one there stays shared (checked on Linux 6.18)", () => {
+    const sys = new PlanSyscalls(hostMounts());
+    // prepare-root's calls: the host's shared / made a slave (pivot_root refuses a new root on a shared mount), the rootfs bound onto itself.
+    sys.mount(null, '/', null, MS_SLAVE | MS_REC, null);
+    sys.mount(r, r, null, MS_BIND | MS_REC, null);
+    sys.mount('tmpfs', `${r}/data`, 'tmpfs', 0n, null);
+    sys.mount(null, `${r}/data`, null, MS_SHARED, null);
+    sys.mkdir(`${r}/data/m`, 0o755);
+    sys.mount('tmpfs', `${r}/data/m`, 'tmpfs', 0n, null);
+    sys.chdir(r);
+    pivotInto(sys, r);
+    // A mount whose parent is shared is not moved (EINVAL).
+    expect(caught(() => sys.mount('/data/m', '/etc', null, MS_MOVE, null)).code).toBe('EINVAL');
+  });
+
+  test('the relaunch, and unshare(CLONE_NEWNS), make the host\'s mounts the copies a new mount namespace holds: an unbindable one is bound there, where it is not before (EINVAL)', () => {
+    const bindPlugin: PluginModule = {
+      register(api) {
+        const sys = () => api.container.resolve<FakeSyscalls>(Symbol.for('mountkit.Syscalls'));
+        api.step({ name: 'bind-test', phase: 'mounts', run: (ctx) => sys().mount(`${host}/ub`, `${ctx.config.rootfs}/data`, null, MS_BIND, null) });
+      },
+    };
+    const planned = (namespaces: RootfsConfig['namespaces']) => {
+      const config = makeConfig({ bundle: tmp, rootfs: r, mounts: [], namespaces });
+      const plan = buildPlan(config, { syscalls: new PlanSyscalls(hostMounts()), plugins: { plugins: [] }, extra: [{ module: 'bind', plugin: bindPlugin }], launch: outside });
+      return [plan.calls.find((c) => c.record.op === 'relaunch' || c.record.op === 'unshare')?.record.op, plan.error === undefined ? 'made' : (plan.error as PluginError & { cause: SyscallError }).cause.code];
+    };
+    expect(caught(() => new PlanSyscalls(hostMounts()).mount(`${host}/ub`, `${r}/data`, null, MS_BIND, null)).code).toBe('EINVAL');
+    expect(planned([{ type: 'pid' }, { type: 'mount' }])).toEqual(['relaunch', 'made']);
+    expect(planned([{ type: 'mount' }])).toEqual(['unshare', 'made']);
   });
 });

@@ -17,7 +17,7 @@ import type { RootfsConfig } from '../config/model';
 import { ConfigError, SyscallError } from '../errors';
 import { createKernel, type KernelOptions } from '../kernel';
 import { silentLogger } from '../logger';
-import { enterNamespaces, fromJoinedPidNamespace, identityUidMap, planLaunch, relaunchForks, startedByMountkit, userNamespaceProblem, type LaunchContext } from '../namespaces';
+import { NAMESPACE_KINDS, enterNamespaces, fromJoinedPidNamespace, identityUidMap, planLaunch, relaunchForks, startedByMountkit, userNamespaceProblem, type LaunchContext } from '../namespaces';
 import type { StepWhere } from '../orchestrator';
 import type { Logger } from '../plugin';
 import { ExecveCalled, QUERY_SYSCALLS, type FakeSyscalls, type SyscallRecord } from '../syscalls/fake';
@@ -158,6 +158,8 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       // namespace, and this process's copies closed.
       const passed = prepareRelaunch(sys, outer, config);
       fromJoinedPidNamespace(sys, outer, () => (relaunchAt = sys.calls.length));
+      // unshare(1) makes the mount namespace the relaunched process prepares the rootfs in: a copy of this one's mounts.
+      if (sys instanceof PlanSyscalls && outer.relaunch.includes(NAMESPACE_KINDS.mount.unshareOption)) sys.relaunchedInNewMountNamespace(enteredUser);
       // The runtime channel is the socket spawn gives it on RELAUNCH_STARTER_FD.
       sys.inheritSocket(RELAUNCH_STARTER_FD);
       for (const [there, here] of passed.passed) sys.inheritDescriptor(there, here);

@@ -8,14 +8,17 @@
  *   as mount(2) does: a bind mount shows its source's tree (views of the same model
  *   nodes, so a write through either path shows on both; a mount made inside the bind's
  *   tree is the bind's alone, as the kernel attaches it to the bind's mount and not to its
- *   source's), proc and sysfs show a fresh mirror of the
- *   host's /proc and /sys (the same kernel answers inside the container), anything else
+ *   source's), proc and sysfs show a fresh view of the host's /proc and /sys (the same
+ *   kernel answers inside the container), without the host's mounts below them, anything else
  *   (tmpfs, mqueue, overlay, ...) an empty directory, a devpts one with its ptmx. Remounts, propagation
  *   changes, moves and unmounts leave the model as it is, but for each mount's state
- *   (syscalls/mount-state.ts): its own read-only flag, its superblock's and its
+ *   (syscalls/mount-state.ts): its own flags, its superblock's read-only flag and its
  *   propagation, which go with the mount's tree; a change below a read-only mount is
- *   EROFS (FakeSyscalls.refuseReadOnlyWrites). The mounts an MS_REC bind copies show
- *   through the bind's view of its source as the mounts they copy, with their state. A mount on the process's root goes on top of it,
+ *   EROFS (FakeSyscalls.refuseReadOnlyWrites). The host's mounts start with the states
+ *   their mountinfo lines show (DryRunSyscalls). A bind shows only its source's
+ *   filesystem: where a mount is below the source, the bind shows what that mount covers
+ *   (underMount), or with MS_REC a copy of the mount with a state of its own (placeCopies),
+ *   but for an unbindable one, which is not copied. A mount on the process's root goes on top of it,
  *   where only ".." from the root reaches it (graft).
  * - chroot(2) and pivot_root(2) make the new root the model's `/`, so the steps after the
  *   jail (cwd, /dev/null, masks, sysctls, the program's lookup) resolve their container
@@ -136,6 +139,10 @@ export class PlanSyscalls extends DryRunSyscalls {
   onEvent?: (event: string, mount?: number) => void;
   /** Directory nodes that are a bind's views of its source's (bindView). */
   private readonly views = new WeakSet<FakeNode>();
+  /** The roots of the copies an MS_REC bind made of the mounts below its source (copyRoot). */
+  private readonly copies = new WeakSet<FakeNode>();
+  /** What stands for the directory under each host mount a bind shows instead of the mount (underMount). */
+  private readonly underHost = new WeakMap<FakeNode, FakeNode>();
   /** The roots of the new filesystems mounted: below one, nodes are no source's. */
   private readonly fresh = new WeakSet<FakeNode>();
   /** What each tree grafted below / hides at its place, shown again when it is unmounted or moved away. */
@@ -143,8 +150,9 @@ export class PlanSyscalls extends DryRunSyscalls {
   /** The trees mounted on the process's root: each on top of the root, or of the one mounted before it. */
   private readonly overRoot = new WeakMap<FakeNode, FakeNode>();
 
-  constructor() {
-    super();
+  /** `mountinfo`: this process's mountinfo text, for a test to give (DryRunSyscalls). */
+  constructor(mountinfo?: string) {
+    super(mountinfo);
     // Its mounts show their own trees: a change below a read-only one is refused, as in a run.
     this.refuseReadOnlyWrites = true;
     const session = hostSession();
@@ -213,15 +221,80 @@ export class PlanSyscalls extends DryRunSyscalls {
     const tree = bind ? this.node(source ?? '', true) : this.newFilesystem(fstype);
     if (tree) this.placeMount(at, tree, bind, under);
     if (tree && !bind) this.fresh.add(tree);
+    this.placeCopies(before + 1);
   }
 
   /**
-   * None: the mounts an MS_REC bind takes along show through the bind's view of its
-   * source (graft), where they are the mounts they copy; the directories at their paths
-   * before the bind is grafted are the ones it covers.
+   * None: the mounts an MS_REC bind takes along are attached in the bind's view of its
+   * source once that is grafted (placeCopies).
    */
   protected override submountRoot(_target: string): FakeNode | undefined {
     return undefined;
+  }
+
+  /**
+   * The relaunch under unshare(1) made the mount namespace (core/namespaces.ts): the
+   * mounts the model holds become its copies, as unshare(2) of CLONE_NEWNS makes them;
+   * `lessPrivileged`, owned by a user namespace the relaunch entered or made.
+   */
+  relaunchedInNewMountNamespace(lessPrivileged: boolean): void {
+    this.copyMountNamespace(lessPrivileged);
+  }
+
+  /**
+   * The copies a recursive bind (or an attached recursive open_tree copy) made, the mounts
+   * made from the `first` entry on, each on its root in the bind's view, with its state.
+   */
+  private placeCopies(first: number): void {
+    for (const entry of this.mounts.slice(first)) {
+      const state = this.entryState(entry);
+      const root = state && this.copyRoot(entry.target);
+      if (!root || !state) continue;
+      this.pushMountState(root, state, false);
+      this.mountRoots.add(root);
+    }
+  }
+
+  /**
+   * The root of a copy at the resolved `target` inside a bind's view: a view of the mount
+   * it copies, put in its parent's view; or the one put there for a copy before it, which
+   * this copy was stacked on. None outside a view (a tree bound onto itself).
+   */
+  private copyRoot(target: string): FakeNode | undefined {
+    const dir = this.ownDir(posix.dirname(target));
+    const entries = dir?.kind === 'dir' ? this.entries(dir) : undefined;
+    if (!(entries instanceof BindEntries)) return undefined;
+    const name = posix.basename(target);
+    const placed = entries.ownEntry(name);
+    if (placed && this.copies.has(placed)) return placed;
+    const source = entries.sourceEntry(name);
+    if (!source) return undefined;
+    // A file's copy is the file under a name of its own, a root with a state of its own.
+    const root = source.kind === 'dir' ? this.bindView(source) : new Proxy(source, {});
+    this.copies.add(root);
+    entries.pin(name, root);
+    return root;
+  }
+
+  /**
+   * What a bind of a source shows where `node`, the root of a mount below the source, is:
+   * what that mount covers in the source's filesystem. Below a mount the plan made, what
+   * it hid there; below a host mount, which the plan cannot see under, an empty stand-in
+   * (DryRunSyscalls.standIn); a tree bound onto itself covers itself.
+   */
+  private underMount(node: FakeNode): FakeNode {
+    let under = node;
+    for (let hidden = this.covered.get(under); hidden !== undefined; hidden = this.covered.get(under)) under = hidden;
+    if (!this.isHostMountRoot(under)) return under;
+    let standIn = this.underHost.get(under);
+    if (!standIn) this.underHost.set(under, (standIn = this.standIn(under)));
+    return standIn;
+  }
+
+  /** What a bind's view shows of its source's entry `node`: a view of it, or of what it covers when it is a mount's root (underMount). */
+  private shownInView(node: FakeNode): FakeNode {
+    const shown = this.isMountRoot(node) ? this.underMount(node) : node;
+    return shown.kind === 'dir' ? this.bindView(shown) : shown;
   }
 
   /**
@@ -263,12 +336,21 @@ export class PlanSyscalls extends DryRunSyscalls {
     if (posix.isAbsolute(target) && posix.normalize(target) === target) this.uncover(target);
   }
 
-  /** Takes the tree grafted at the resolved path `at` out of its place, putting back what it hid there; the tree, if one was there. */
+  /**
+   * Takes the tree grafted at the resolved path `at` out of its place, putting back what it
+   * hid there; the tree, if one was there. A copy an MS_REC bind made, once no mount is
+   * left on it, leaves its place to what the bind shows there without it.
+   */
   private uncover(at: string): FakeNode | undefined {
     const parent = at === '/' ? undefined : this.ownDir(posix.dirname(at));
     if (parent?.kind !== 'dir') return undefined;
     const name = posix.basename(at);
-    const tree = this.entries(parent).get(name);
+    const entries = this.entries(parent);
+    const tree = entries.get(name);
+    if (tree && this.copies.has(tree) && !this.isMountRoot(tree) && entries instanceof BindEntries) {
+      entries.unpin(name);
+      return tree;
+    }
     const hidden = tree && this.covered.get(tree);
     if (!tree || !hidden) return undefined;
     this.covered.delete(tree);
@@ -474,7 +556,7 @@ export class PlanSyscalls extends DryRunSyscalls {
     const hostPath = fstype === null ? undefined : KERNEL_VIEWS[fstype];
     if (hostPath !== undefined) {
       try {
-        const root = this.load(hostPath, fs.lstatSync(encodeName(hostPath), { bigint: true }));
+        const root = this.load(hostPath, fs.lstatSync(encodeName(hostPath), { bigint: true }), true);
         if (fstype === 'proc') this.ownSelfLinks(root);
         return root;
       } catch {
@@ -552,10 +634,14 @@ export class PlanSyscalls extends DryRunSyscalls {
     let inBind = this.views.has(node);
     for (const name of dir.split('/').filter(Boolean)) {
       if (node.kind !== 'dir') return this.node(dir, true);
-      let child = this.entries(node).get(name);
+      const entries = this.entries(node);
+      let child = entries.get(name);
       if (!child || child.kind !== 'dir') return this.node(dir, true);
-      if (this.views.has(child)) inBind = true;
-      else if (this.fresh.has(child)) inBind = false;
+      if (this.views.has(child)) {
+        inBind = true;
+        // Kept as the view's own, with what is put in it, whatever the source's entry becomes.
+        if (entries instanceof BindEntries) entries.pin(name, child);
+      } else if (this.fresh.has(child)) inBind = false;
       else if (inBind) {
         child = this.bindView(child);
         this.putEntry(node, name, child);
@@ -572,7 +658,7 @@ export class PlanSyscalls extends DryRunSyscalls {
    * does not see.
    */
   private bindView(dir: FakeNode): FakeNode {
-    const entries = new BindEntries(this.entries(dir));
+    const entries = new BindEntries(this.entries(dir), (node) => this.shownInView(node));
     const view = new Proxy(dir, {
       get: (target, key, receiver) => (key === 'children' ? entries : Reflect.get(target, key, receiver)),
       set: (target, key, value, receiver) => (key === 'children' ? false : Reflect.set(target, key, value, receiver)),
@@ -585,17 +671,46 @@ export class PlanSyscalls extends DryRunSyscalls {
 /**
  * A bind view's entries: its source's, through which every change passes, but for the
  * names the view holds of its own (pin: a mount's root, a view of a directory below),
- * which the source does not see.
+ * which the source does not see. A source's entry shows as `shown` makes it (a view of a
+ * directory, what a mount's root covers), the same node while the entry stays.
  */
 class BindEntries extends Map<string, FakeNode> {
   private readonly own = new Map<string, FakeNode>();
+  /** What each source's entry showed as, for the entry it was made of. */
+  private readonly made = new Map<string, { of: FakeNode; shown: FakeNode }>();
 
-  constructor(private readonly source: Map<string, FakeNode>) {
+  constructor(
+    private readonly source: Map<string, FakeNode>,
+    private readonly shown: (node: FakeNode) => FakeNode,
+  ) {
     super();
   }
 
   override get(name: string): FakeNode | undefined {
-    return this.own.get(name) ?? this.source.get(name);
+    const own = this.own.get(name);
+    if (own !== undefined) return own;
+    const entry = this.source.get(name);
+    if (entry === undefined) return undefined;
+    const made = this.made.get(name);
+    if (made?.of === entry) return made.shown;
+    const shown = this.shown(entry);
+    this.made.set(name, { of: entry, shown });
+    return shown;
+  }
+
+  /** The view's own entry `name`, if it holds one. */
+  ownEntry(name: string): FakeNode | undefined {
+    return this.own.get(name);
+  }
+
+  /** The source's entry `name`, as the source holds it. */
+  sourceEntry(name: string): FakeNode | undefined {
+    return this.source.get(name);
+  }
+
+  /** The view's own entry `name` is gone: the source's shows again. */
+  unpin(name: string): void {
+    this.own.delete(name);
   }
 
   override has(name: string): boolean {
@@ -615,6 +730,7 @@ class BindEntries extends Map<string, FakeNode> {
   }
 
   override delete(name: string): boolean {
+    this.made.delete(name);
     return this.own.delete(name) || this.source.delete(name);
   }
 
@@ -645,6 +761,7 @@ class BindEntries extends Map<string, FakeNode> {
 
   override clear(): void {
     this.own.clear();
+    this.made.clear();
     this.source.clear();
   }
 }
