@@ -9,6 +9,11 @@
  * a scenario makes each name it uses at a bind's target before the bind, as in the source,
  * and never makes the same name through two binds of one filesystem. A pivot_root that is
  * made changes the child's root and not the fake's: it is a scenario's last call.
+ *
+ * The host's mounts as `mountkit plan` holds them: each of HOST_SCENARIOS makes its mounts
+ * on the kernel first (setup), then its calls on the plan's port (PlanSyscalls), made in
+ * that namespace afterwards so that it reads those mounts as the host's, and then the
+ * same calls on the kernel.
  */
 import * as fs from 'fs';
 import * as os from 'os';
@@ -32,6 +37,15 @@ const step = (label, fn) => {
   try { fn(); out.push([label, 'made']); }
   catch (e) { if (typeof e.code !== 'string') throw e; out.push([label, e.code]); }
 };
+const value = (label, fn) => {
+  try { out.push([label, String(fn())]); }
+  catch (e) { if (typeof e.code !== 'string') throw e; out.push([label, e.code]); }
+};
+const statfsFlags = (p) => {
+  const fd = sys.open(p, k.O_PATH | k.O_CLOEXEC, 0);
+  try { return '0x' + sys.fstatfs(fd).flags.toString(16); } finally { sys.close(fd); }
+};
+const optionalFields = (p) => sys.readFile('/proc/self/mountinfo').split('\\n').map((l) => l.split(' ')).filter((f) => f[4] === p).map((f) => f.slice(6, f.indexOf('-', 6)).join(' ')).join(', ');
 `;
 
 /** Runs `body` on a fake whose model holds `dir`, refusing changes below read-only mounts as the kernel does. */
@@ -39,6 +53,29 @@ function onFake(dir: string, body: string): Outcome[] {
   const sys = new FakeSyscalls().addDir(dir);
   sys.refuseReadOnlyWrites = true;
   return new Function('sys', 'dir', 'k', `${STEP}\n${body}\nreturn out;`)(sys, dir, k) as Outcome[];
+}
+
+/** Makes `setup` on the kernel in a throwaway mount namespace, then runs `body` on the plan's port made there, and on the kernel. */
+function onHostAndKernel(dir: string, setup: string, body: string): { plan: Outcome[]; kernel: Outcome[] } {
+  const script = [
+    "const { LinuxSyscalls } = require('./src/core/syscalls/linux');",
+    "const { PlanSyscalls } = require('./src/core/plan/port');",
+    "const k = require('./src/core/constants');",
+    'let sys = new LinuxSyscalls();',
+    `const dir = ${JSON.stringify(dir)};`,
+    STEP,
+    setup,
+    'const kernel = sys;',
+    'sys = new PlanSyscalls();',
+    `{\n${body}\n}`,
+    'const plan = out.splice(0);',
+    'sys = kernel;',
+    `{\n${body}\n}`,
+    'process.stdout.write(JSON.stringify({ plan, kernel: out }));',
+  ].join('\n');
+  const r = runInMountNamespace(script);
+  if (r.status !== 0) throw new Error(`child exited with ${r.status ?? r.signal}:\n${r.stderr}`);
+  return JSON.parse(r.stdout) as { plan: Outcome[]; kernel: Outcome[] };
 }
 
 /** Runs `body` on the real port in a throwaway mount namespace. */
@@ -316,6 +353,37 @@ step('pivot .. .', () => sys.pivotRoot('..', '.'));
     ],
   ],
   [
+    "a mount's flags as fstatfs reports them: a new filesystem's own, relatime unless told; a bind's its source's (MS_RDONLY ignored); a bind remount sets them to those given but the atime ones, kept when none is; mount_setattr; a remount without MS_BIND sets them too",
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+for (const d of ['m', 'b']) sys.mkdir(dir + '/' + d, 0o755);
+sys.mount('tmpfs', dir + '/m', 'tmpfs', k.MS_NOEXEC | k.MS_NOSUID | k.MS_NOATIME, null);
+sys.mount(dir + '/m', dir + '/b', null, k.MS_BIND | k.MS_RDONLY, null);
+value('flags of the tmpfs', () => statfsFlags(dir));
+value('flags m', () => statfsFlags(dir + '/m'));
+value('flags b', () => statfsFlags(dir + '/b'));
+step('remount,bind ro b', () => sys.mount(null, dir + '/b', null, k.MS_REMOUNT | k.MS_BIND | k.MS_RDONLY, null));
+value('flags b', () => statfsFlags(dir + '/b'));
+value('flags m', () => statfsFlags(dir + '/m'));
+step('mount_setattr b noexec nodev strictatime', () => sys.mountSetattr(k.AT_FDCWD, dir + '/b', 0, k.MOUNT_ATTR_NOEXEC | k.MOUNT_ATTR_NODEV | k.MOUNT_ATTR_STRICTATIME, k.MOUNT_ATTR__ATIME, 0n));
+value('flags b', () => statfsFlags(dir + '/b'));
+step('remount m strictatime', () => sys.mount(null, dir + '/m', null, k.MS_REMOUNT | k.MS_STRICTATIME, null));
+value('flags m', () => statfsFlags(dir + '/m'));
+`,
+    [
+      ['flags of the tmpfs', '0x1020'],
+      ['flags m', '0x42a'],
+      ['flags b', '0x42a'],
+      ['remount,bind ro b', 'made'],
+      ['flags b', '0x421'],
+      ['flags m', '0x42a'],
+      ['mount_setattr b noexec nodev strictatime', 'made'],
+      ['flags b', '0x2d'],
+      ['remount m strictatime', 'made'],
+      ['flags m', '0x20'],
+    ],
+  ],
+  [
     'pivot_root(".", ".") into a shared new_root with put_old a private mount below it is made',
     `
 sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
@@ -327,6 +395,90 @@ sys.chdir(dir + '/r');
 step('pivot . old', () => sys.pivotRoot('.', 'old'));
 `,
     [['pivot . old', 'made']],
+  ],
+];
+
+/** The host's mounts, made on the kernel (setup), then the calls on the plan's port and the kernel: what each shows, the setup, its calls, and the outcomes the kernel gives (Linux 6.18), which the plan's port must give too. */
+const HOST_SCENARIOS: [string, string, string, Outcome[]][] = [
+  [
+    "a tmpfs mounted read-only below a host tree: read-only, and so is its copy in an MS_REC bind of the tree (each its own), not what a bind without MS_REC shows there; an unbindable one is not copied; the flags of each",
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+for (const d of ['host', 'host/ro', 'host/ub', 't', 'u']) sys.mkdir(dir + '/' + d, 0o755);
+sys.mount('tmpfs', dir + '/host/ro', 'tmpfs', k.MS_NOSUID, null);
+sys.mount(null, dir + '/host/ro', null, k.MS_REMOUNT | k.MS_BIND | k.MS_RDONLY | k.MS_NOSUID, null);
+sys.mount('tmpfs', dir + '/host/ub', 'tmpfs', k.MS_NOEXEC, null);
+sys.mount(null, dir + '/host/ub', null, k.MS_UNBINDABLE, null);
+`,
+    `
+step('mkdir host/ro/x', () => sys.mkdir(dir + '/host/ro/x', 0o755));
+value('flags host/ro', () => statfsFlags(dir + '/host/ro'));
+step('rbind host to t', () => sys.mount(dir + '/host', dir + '/t', null, k.MS_BIND | k.MS_REC, null));
+step('bind host to u', () => sys.mount(dir + '/host', dir + '/u', null, k.MS_BIND, null));
+step('mkdir t/ro/x', () => sys.mkdir(dir + '/t/ro/x', 0o755));
+value('flags t/ro', () => statfsFlags(dir + '/t/ro'));
+step('mkdir u/ro/x', () => sys.mkdir(dir + '/u/ro/x', 0o755));
+step('umount u/ro', () => sys.umount2(dir + '/u/ro', 0));
+value('flags t/ub', () => statfsFlags(dir + '/t/ub'));
+step('umount t/ub', () => sys.umount2(dir + '/t/ub', 0));
+step('mkdir t/ub/x', () => sys.mkdir(dir + '/t/ub/x', 0o755));
+step('bind host/ub to u/ub', () => sys.mount(dir + '/host/ub', dir + '/u/ub', null, k.MS_BIND, null));
+step('remount,bind rw t/ro', () => sys.mount(null, dir + '/t/ro', null, k.MS_REMOUNT | k.MS_BIND, null));
+step('mkdir t/ro/y', () => sys.mkdir(dir + '/t/ro/y', 0o755));
+step('mkdir host/ro/z', () => sys.mkdir(dir + '/host/ro/z', 0o755));
+step('umount t/ro', () => sys.umount2(dir + '/t/ro', 0));
+step('mkdir t/ro/x, made through u', () => sys.mkdir(dir + '/t/ro/x', 0o755));
+`,
+    [
+      ['mkdir host/ro/x', 'EROFS'],
+      ['flags host/ro', '0x1023'],
+      ['rbind host to t', 'made'],
+      ['bind host to u', 'made'],
+      ['mkdir t/ro/x', 'EROFS'],
+      ['flags t/ro', '0x1023'],
+      ['mkdir u/ro/x', 'made'],
+      ['umount u/ro', 'EINVAL'],
+      ['flags t/ub', '0x1020'],
+      ['umount t/ub', 'EINVAL'],
+      ['mkdir t/ub/x', 'made'],
+      ['bind host/ub to u/ub', 'EINVAL'],
+      ['remount,bind rw t/ro', 'made'],
+      ['mkdir t/ro/y', 'made'],
+      ['mkdir host/ro/z', 'EROFS'],
+      ['umount t/ro', 'made'],
+      ['mkdir t/ro/x, made through u', 'EEXIST'],
+    ],
+  ],
+  [
+    "a shared host mount with a peer elsewhere: MS_SLAVE|MS_REC on the mount above reaches it, not its peer, which mountinfo read through the port shows (master:N), and a mount below it moves then",
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+for (const d of ['sh', 'q']) sys.mkdir(dir + '/' + d, 0o755);
+sys.mkdir(dir + '-peer', 0o755);
+sys.mount('tmpfs', dir + '/sh', 'tmpfs', 0n, null);
+sys.mount(null, dir + '/sh', null, k.MS_SHARED, null);
+sys.mount(dir + '/sh', dir + '-peer', null, k.MS_BIND, null);
+sys.mkdir(dir + '/sh/m', 0o755);
+sys.mount('tmpfs', dir + '/sh/m', 'tmpfs', 0n, null);
+`,
+    `
+step('move sh/m to q', () => sys.mount(dir + '/sh/m', dir + '/q', null, k.MS_MOVE, null));
+value('sh', () => optionalFields(dir + '/sh').replace(/\\d+/g, 'N'));
+step('rslave the tmpfs', () => sys.mount(null, dir, null, k.MS_SLAVE | k.MS_REC, null));
+value('sh', () => optionalFields(dir + '/sh').replace(/\\d+/g, 'N'));
+value('peer', () => optionalFields(dir + '-peer').replace(/\\d+/g, 'N'));
+value('the tmpfs', () => optionalFields(dir));
+step('move sh/m to q', () => sys.mount(dir + '/sh/m', dir + '/q', null, k.MS_MOVE, null));
+`,
+    [
+      ['move sh/m to q', 'EINVAL'],
+      ['sh', 'shared:N'],
+      ['rslave the tmpfs', 'made'],
+      ['sh', 'master:N'],
+      ['peer', 'shared:N'],
+      ['the tmpfs', ''],
+      ['move sh/m to q', 'made'],
+    ],
   ],
 ];
 
@@ -348,5 +500,13 @@ describeAsRoot('FakeSyscalls answers as the kernel does (a child mount namespace
     const kernel = onKernel(dir, body);
     expect(kernel).toEqual(expected);
     expect(onFake(dir, body)).toEqual(kernel);
+  });
+
+  test.each(HOST_SCENARIOS)("the plan's port on the host's mounts: %s", (_, setup, body, expected) => {
+    const dir = path.join(base, `case-${++caseNo}`);
+    fs.mkdirSync(dir);
+    const { plan, kernel } = onHostAndKernel(dir, setup, body);
+    expect(kernel).toEqual(expected);
+    expect(plan).toEqual(kernel);
   });
 });

@@ -6,7 +6,7 @@ import { CLONE_NEWNS, ONLCR } from '../../src/core/constants';
 import { PID_NAMESPACE_PARENT } from '../../src/core/namespaces';
 import { PHASES } from '../../src/core/plugin';
 import { BUSYBOX, makeBundle, runMountkit } from '../conformance/harness';
-import { LAUNCHER, runCli } from '../helpers/cli';
+import { BIN, LAUNCHER, runCli, type CliRun } from '../helpers/cli';
 import { OVERLAY_PLUGINS, buildOverlayExample } from '../helpers/examples';
 
 /**
@@ -73,6 +73,22 @@ function snapshot(dir: string): string[] {
 
 function planAsNobody(dir: string, extra: string[] = []) {
   return runCli(['plan', '--bundle', dir, ...extra], { prefix: AS_NOBODY });
+}
+
+/**
+ * `mountkit plan`, then `mountkit run`, of the bundle `dir`, each in a throwaway mount
+ * namespace (unshare -m --propagation private) whose mounts the shell script `setup` made
+ * first: the host's mounts, as both find them.
+ */
+function planAndRunOn(setup: string, dir: string, runArgs: string[] = []): { plan: CliRun; run: CliRun } {
+  const inNamespace = (cmd: string[]): CliRun => {
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-ec', `${setup}\nexec "$@"`, 'sh', ...cmd], { encoding: 'utf8', timeout: 60_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  return {
+    plan: inNamespace([process.execPath, BIN, 'plan', '--bundle', dir]),
+    run: inNamespace([LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off', ...runArgs]),
+  };
 }
 
 /** Runs its arguments under a seccomp filter answering fsopen(2) with the errno its first argument names. */
@@ -299,6 +315,82 @@ maybe('mountkit plan', () => {
     } finally {
       b.cleanup();
       rmSync(source, { recursive: true });
+    }
+  });
+
+  test.each<[string, string, (source: string) => Record<string, unknown>[], string | undefined]>([
+    [
+      'an MS_REC bind of a host tree with a tmpfs mounted read-only below it, and a mount to make in that tmpfs: the copy is read-only (EROFS)',
+      'mount -t tmpfs -o ro tmpfs "$SOURCE/ro"',
+      (source) => [
+        { destination: '/data', type: 'bind', source, options: ['rbind'] },
+        { destination: '/data/ro/sub', type: 'tmpfs', source: 'tmpfs' },
+      ],
+      'mounts: plugin tmpfs mounts[3] "/data/ro/sub": mkdirat "ROOTFS/data/ro/sub": EROFS',
+    ],
+    [
+      'a bind without MS_REC of that tree, and of the rootfs with a read-only bind made in it before, each with a mount to make in the place of the read-only one: each bind shows the writable directory under it',
+      'mount -t tmpfs -o ro tmpfs "$SOURCE/ro"',
+      (source) => [
+        { destination: '/ro', type: 'bind', source: `${source}/empty`, options: ['bind', 'ro'] },
+        { destination: '/data', type: 'bind', source, options: ['bind'] },
+        { destination: '/data/ro/sub', type: 'tmpfs', source: 'tmpfs' },
+        { destination: '/self', type: 'bind', source: 'rootfs', options: ['bind'] },
+        { destination: '/self/ro/sub', type: 'tmpfs', source: 'tmpfs' },
+      ],
+      undefined,
+    ],
+    [
+      "an MS_REC bind of a host tree with an unbindable read-only tmpfs below it: its copy in the run's mount namespace is not unbindable, and is copied, read-only (EROFS)",
+      'mount -t tmpfs -o ro tmpfs "$SOURCE/ro"; mount --make-unbindable "$SOURCE/ro"',
+      (source) => [
+        { destination: '/data', type: 'bind', source, options: ['rbind'] },
+        { destination: '/data/ro/sub', type: 'tmpfs', source: 'tmpfs' },
+      ],
+      'mounts: plugin tmpfs mounts[3] "/data/ro/sub": mkdirat "ROOTFS/data/ro/sub": EROFS',
+    ],
+    [
+      'the rootfs on a noexec host mount: the program is not run (EACCES)',
+      'mount --bind "$BUNDLE" "$BUNDLE"; mount -o remount,bind,noexec "$BUNDLE"',
+      () => [],
+      'finalize: plugin exec: execve "/bin/sh": EACCES',
+    ],
+  ])("the host's mounts as the plan finds them, %s: the plan ends where the run ends", (_what, setup, mounts, line) => {
+    const source = mkdtempSync(path.join(tmpdir(), 'mountkit-host-tree-'));
+    for (const d of ['ro', 'empty']) mkdirSync(path.join(source, d));
+    const config = bundleConfig({
+      process: { terminal: false, args: ['sh', '-c', 'true'], env: ['PATH=/bin'], cwd: '/' },
+      root: { path: 'rootfs' },
+      mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }, { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] }, ...mounts(source)],
+    });
+    const b = makeBundle(config);
+    try {
+      const { plan, run } = planAndRunOn(`SOURCE=${source} BUNDLE=${b.dir}\n${setup}`, b.dir);
+      const expected = line === undefined ? '' : `mountkit: ${line.replace('ROOTFS', path.join(b.dir, 'rootfs'))}\n`;
+      expect([plan.status, plan.stderr]).toEqual([line === undefined ? 0 : 1, expected]);
+      expect([run.status, run.stderr]).toEqual([plan.status, expected]);
+    } finally {
+      b.cleanup();
+      rmSync(source, { recursive: true });
+    }
+  });
+
+  test.each<[string, string, Record<string, unknown>, boolean]>([
+    ['linux.rootfsPropagation "shared", the host\'s mounts private: the mount holding the rootfs is shared then, made private', '', { rootfsPropagation: 'shared' }, true],
+    ['the default rslave, the host\'s mounts shared: a slave then, left as it is', 'mount --make-rshared /', {}, false],
+  ])("the rootfs's parent mount, as the plan reads mountinfo after the propagation call, as the run reads it: %s", (_what, setup, linux, privatized) => {
+    const config = bundleConfig({ root: { path: 'rootfs' } });
+    config.linux = { ...config.linux, ...linux };
+    const b = makeBundle(config);
+    try {
+      const { plan, run } = planAndRunOn(setup, b.dir, ['--log-level', 'debug']);
+      expect([plan.status, plan.stderr, run.status]).toEqual([0, '', 0]);
+      const calls = plan.stdout.split('\n').filter((l) => / prepare-root +prepare-root +mount\(NULL, /.test(l)).map((l) => l.replace(/^.* prepare-root +/, ''));
+      const parent = /making the rootfs parent mount private \{"mountpoint":"([^"]*)"\}/.exec(run.stderr)?.[1];
+      expect(parent !== undefined).toBe(privatized);
+      expect(calls.slice(1)).toEqual(privatized ? [`mount(NULL, "${parent}", NULL, MS_PRIVATE, NULL)`] : []);
+    } finally {
+      b.cleanup();
     }
   });
 
