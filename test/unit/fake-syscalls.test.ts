@@ -1,5 +1,6 @@
 import { DEFAULT_TERMIOS, FakeSyscalls, ExecveCalled, countingBytes, type FakeNode } from '../../src/core/syscalls/fake';
 import { SyscallError } from '../../src/core/errors';
+import { caught, errorOf } from '../helpers/syscall-error';
 import {
   AT_EMPTY_PATH,
   O_RDWR,
@@ -78,21 +79,6 @@ import {
   makedev,
 } from '../../src/core/constants';
 
-/** The SyscallError `fn` throws, for asserting syscall, code and paths together. */
-function caught(fn: () => unknown): SyscallError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SyscallError) return err;
-    throw err;
-  }
-  throw new Error('expected a SyscallError');
-}
-
-function errorOf(fn: () => unknown): { syscall: string; code: string; paths: readonly string[] } {
-  const { syscall, code, paths } = caught(fn);
-  return { syscall, code, paths };
-}
 
 describe('FakeSyscalls recording', () => {
   it('records every call in order, one plain object per call with the parameter names', () => {

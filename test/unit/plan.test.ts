@@ -61,25 +61,10 @@ import * as hooksPlugin from '../../src/plugins/hooks';
 import { ConsoleSocketStep, ConsoleStep, SessionStep } from '../../src/plugins/exec';
 import { eventLine } from '../../src/core/runtime-channel';
 import { makeConfig, makeMount } from '../helpers/config';
+import { caught, errorOf } from '../helpers/syscall-error';
 
 const outside = { relaunched: false, inUserNamespace: false };
 
-/** The SyscallError `fn` throws. */
-function caught(fn: () => unknown): SyscallError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof SyscallError) return err;
-    throw err;
-  }
-  throw new Error('expected a SyscallError');
-}
-
-/** The syscall, errno name and paths of the SyscallError `fn` throws. */
-function errorOf(fn: () => unknown): { syscall: string; code: string; paths: readonly string[] } {
-  const { syscall, code, paths } = caught(fn);
-  return { syscall, code, paths };
-}
 
 /** A plugin module with a tmpfs handler and one step in each of two phases, all making calls. */
 const testPlugin: PluginModule = {
