@@ -27,7 +27,7 @@ import {
 } from './constants';
 
 /** Each statfs(2) f_flags bit and the mount(2) flag it reports (calculate_f_flags, fs/statfs.c). */
-const STATFS_TO_MOUNT: readonly (readonly [bigint, bigint])[] = [
+export const STATFS_TO_MOUNT: readonly (readonly [bigint, bigint])[] = [
   [ST_RDONLY, MS_RDONLY],
   [ST_NOSUID, MS_NOSUID],
   [ST_NODEV, MS_NODEV],

@@ -30,16 +30,10 @@ import {
   MS_SLAVE,
   MS_STRICTATIME,
   MS_UNBINDABLE,
-  ST_NOATIME,
-  ST_NODEV,
-  ST_NODIRATIME,
-  ST_NOEXEC,
-  ST_NOSUID,
-  ST_NOSYMFOLLOW,
   ST_RDONLY,
-  ST_RELATIME,
   ST_VALID,
 } from '../constants';
+import { STATFS_TO_MOUNT } from '../statfs-flags';
 
 /** A filesystem instance, which every bind of it shares. */
 export interface Superblock {
@@ -170,21 +164,10 @@ export function isReadOnly(state: MountState): boolean {
   return state.readOnly || state.sb.readOnly;
 }
 
-/** Each per-mount flag and the statfs(2) f_flags bit that reports it (calculate_f_flags(), fs/statfs.c). */
-const STATFS_BITS: readonly (readonly [bigint, bigint])[] = [
-  [MS_NOSUID, ST_NOSUID],
-  [MS_NODEV, ST_NODEV],
-  [MS_NOEXEC, ST_NOEXEC],
-  [MS_NOATIME, ST_NOATIME],
-  [MS_NODIRATIME, ST_NODIRATIME],
-  [MS_RELATIME, ST_RELATIME],
-  [MS_NOSYMFOLLOW, ST_NOSYMFOLLOW],
-];
-
 /** statfs(2) f_flags of a file on the mount: ST_VALID, its flags, and ST_RDONLY for its own read-only flag or its superblock's. */
 export function statfsFlags(state: MountState): bigint {
   let st = ST_VALID | (isReadOnly(state) ? ST_RDONLY : 0n);
-  for (const [ms, bit] of STATFS_BITS) if ((state.flags & ms) !== 0n) st |= bit;
+  for (const [bit, ms] of STATFS_TO_MOUNT) if ((state.flags & ms) !== 0n) st |= bit;
   return st;
 }
 
