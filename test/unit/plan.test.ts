@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import {
+  AT_EMPTY_PATH,
   AT_RECURSIVE,
   CLONE_NEWIPC,
   CLONE_NEWNET,
@@ -799,6 +800,31 @@ describe('PlanSyscalls', () => {
     fs.writeFileSync(path.join(tmp, 'src/file'), 'bound\n');
   });
   afterEach(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  test("a call's descriptors name where they were open at that call, not where a number given again later was opened", () => {
+    const rootfs = path.join(tmp, 'rootfs');
+    const twice: PluginModule = {
+      register: (api) =>
+        api.step({
+          name: 'twice',
+          phase: 'dev',
+          run: () => {
+            const sys = api.container.resolve<PlanSyscalls>(Symbol.for('mountkit.Syscalls'));
+            const data = sys.open(path.join(rootfs, 'data'), O_PATH | O_CLOEXEC, 0);
+            const etc = sys.open(path.join(rootfs, 'etc'), O_PATH | O_CLOEXEC, 0);
+            sys.fchownat(etc, '', 0, 0, AT_EMPTY_PATH);
+            // The number etc had now holds data.
+            sys.dup3(data, etc, O_CLOEXEC);
+            sys.fchownat(etc, '', 0, 0, AT_EMPTY_PATH);
+          },
+        }),
+    };
+    const plan = buildPlan(makeConfig({ bundle: tmp, rootfs }), { syscalls: new PlanSyscalls(), plugins: { plugins: [] }, extra: [{ module: 't', plugin: twice }], launch: outside });
+    const chowns = plan.calls.filter((c) => c.record.op === 'fchownat');
+    const [first, second] = chowns.map((c) => (c.record as { dirfd: number }).dirfd);
+    expect(first).toBe(second);
+    expect(chowns.map((c) => c.fds)).toEqual([{ [first]: path.join(rootfs, 'etc') }, { [first]: path.join(rootfs, 'data') }]);
+  });
 
   test('a bind shows its source at the target, a new filesystem an empty directory, proc the kernel view', () => {
     const sys = new PlanSyscalls();

@@ -306,13 +306,18 @@ function inUserNamespace(sys: FakeSyscalls): boolean {
   }
 }
 
-/** The descriptor an open call returned, and where the descriptors a call names lead. */
+/**
+ * The descriptor an open call returned, and where the descriptors a call names were open
+ * when it was made (a number given again later, by dup3(2) onto it, leads elsewhere then):
+ * for the numbers the plan's own calls opened, not those the process inherited, whose
+ * model stands in for what the plan cannot see.
+ */
 function annotate(call: Omit<PlanCall, 'seq'>, sys: PlanSyscalls): void {
   const record = call.record as SyscallRecord;
   const result = sys.resultOf(record);
   if (result !== undefined) call.result = result;
   const fds = descriptorsOf(record)
-    .map((fd) => [fd, sys.openedPath(fd)] as const)
+    .map((fd) => [fd, sys.openedPath(fd) === undefined ? undefined : sys.pathAtCall(fd, record)] as const)
     .filter((e): e is readonly [number, string] => e[1] !== undefined);
   if (fds.length) call.fds = Object.fromEntries(fds);
 }
