@@ -945,6 +945,22 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     expect(names).toContain('/ a 357 277 275 b');
   });
 
+  test('bind remounts without a source (runtime-spec makes it optional) change the binds at their destinations, a directory and a file, as under runc', () => {
+    const config = runcSpec();
+    config.mounts.push(
+      { destination: '/data', type: 'bind', source: 'data', options: ['rbind'] },
+      { destination: '/data', options: ['bind', 'remount', 'ro', 'nosuid', 'noexec'] },
+      { destination: '/etc/hosts', type: 'bind', source: 'hosts', options: ['bind'] },
+      { destination: '/etc/hosts', type: 'none', source: '', options: ['remount', 'bind', 'ro', 'nodev'] },
+    );
+    const { sections } = compare(config, (dir) => {
+      mkdirSync(path.join(dir, 'data'));
+      writeFileSync(path.join(dir, 'hosts'), 'bound hosts\n');
+    });
+    const at = (mountpoint: string) => sections.mountinfo.filter((line) => line.split(' ')[3] === mountpoint).map((line) => line.split(' ')[4]);
+    expect([at('/data'), at('/etc/hosts')]).toEqual([['ro,nosuid,noexec,relatime'], ['ro,nodev,relatime']]);
+  });
+
   test('an rbind of a tree with submounts', () => {
     const config = runcSpec();
     config.mounts.push(

@@ -2283,6 +2283,14 @@ maybe('mountkit run', () => {
     expect(withBundle(c, (dir) => runRunc(dir))).toEqual(r);
   });
 
+  test("a bind remount without a source (bind,remount,ro) makes the bind at its destination read-only, as under runc (the source, taken as the bundle's directory, is not read)", () => {
+    const c = config(['sh', '-c', 'grep " /data " /proc/self/mountinfo | cut -d" " -f6; touch /data/x']);
+    c.mounts.push({ destination: '/data', type: 'bind', source: 'rootfs/etc', options: ['rbind'] }, { destination: '/data', options: ['bind', 'remount', 'ro', 'nosuid'] });
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect(r).toEqual({ status: 1, stdout: 'ro,nosuid,relatime\n', stderr: 'touch: /data/x: Read-only file system\n' });
+    expect(withBundle(c, (dir) => runRunc(dir))).toEqual(r);
+  });
+
   test('a remount without a type at /proc changes the procfs there, as under runc', () => {
     const c = config(['sh', '-c', 'grep " /proc " /proc/self/mountinfo | cut -d" " -f6']);
     c.mounts.push({ destination: '/proc', source: '', options: ['remount', 'ro', 'nosuid'] });

@@ -656,6 +656,13 @@ describe('fromOciSpec: mounts', () => {
     expect(mountOf({ destination: '/dev/shm', options: ['remount', 'ro'] })).toMatchObject({ type: '', source: '', destination: '/dev/shm', flags: MS_REMOUNT | MS_RDONLY });
   });
 
+  test("a bind remount needs no source (the kernel reads none): an empty or absent one is the bundle's directory, as runc takes it; a new bind without one is refused", () => {
+    const flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+    expect(mountOf({ destination: '/data', options: ['bind', 'remount', 'ro'] })).toMatchObject({ type: 'bind', source: '/bundles/b1', destination: '/data', flags });
+    expect(mountOf({ destination: '/data', type: 'none', source: '', options: ['remount', 'rbind', 'ro'] })).toMatchObject({ type: 'bind', source: '/bundles/b1', flags: flags | MS_REC });
+    expectConfigError(() => mountOf({ destination: '/data', options: ['bind', 'ro'] }), 'mounts[0].source: must be set for a bind mount');
+  });
+
   test('a bind mount keeps its flags, propagation and recursive attributes', () => {
     expect(mountOf({ type: 'none', source: '/srv/data', destination: '/data/', options: ['rbind', 'ro', 'rprivate', 'rro'] })).toEqual({
       ...plain,

@@ -111,7 +111,10 @@ function parseMount(v: unknown, field: string, index: number, bundle: string, us
   // "bind" is no filesystem type: mount(2) with it alone fails (ENODEV) under runc, and crun
   // refuses it. Only the bind or rbind option makes a bind, whose source is the bundle's.
   if (!isBind && declaredType === 'bind') fail(`${field}.type`, 'bind', 'makes no bind mount without the bind or rbind option');
-  if (isBind && source === '') fail(`${field}.source`, undefined, 'must be set for a bind mount');
+  // A new bind needs a source. MS_REMOUNT|MS_BIND changes the mount already at the
+  // destination, and the kernel reads no source for it (do_reconfigure_mnt): runc takes
+  // an empty one as the bundle's directory, which it only stats, and so does bindSource.
+  if (isBind && source === '' && (options.flags & MS_REMOUNT) === 0n) fail(`${field}.source`, undefined, 'must be set for a bind mount');
   // Only the bind handler relabels (its source); on another type the request would be lost.
   if (!isBind && options.relabel !== '') fail(optionsField, options.relabel, 'a SELinux relabel applies to bind mounts only');
   const idmap = parseMountIdmap(m, field, options, userMappings);

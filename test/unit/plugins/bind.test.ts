@@ -300,6 +300,41 @@ describe('bind mount handler', () => {
     expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/d'), MS_BIND | extra), remount(viaFd(sys, '/r/d'), MS_BIND | extra)]);
   });
 
+  describe("a bind remount whose config gave no source (the loader gives it the bundle's directory, as runc)", () => {
+    const REMOUNT_RO = MS_BIND | MS_REMOUNT | MS_RDONLY;
+
+    test('changes the bind already at the destination: the bundle directory stat-ed, the remount through the target, then the flags again, nothing opened again', () => {
+      const { sys, run } = setup();
+      sys.addDir('/bundle');
+      sys.addDir('/r/d');
+      run([{ destination: '/d' }, { destination: '/d', source: '/bundle', flags: REMOUNT_RO }]);
+      const PATH = O_PATH | O_CLOEXEC;
+      expect(sys.calls.slice(sys.calls.findIndex((c) => c.op === 'stat' && c.path === '/bundle'))).toEqual([
+        { op: 'stat', path: '/bundle' },
+        // The root (100) stays open from the first mount; the first target (101) is closed.
+        { op: 'openat2', dirfd: 100, path: 'd', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+        bind('/proc/thread-self/fd/102', REMOUNT_RO, '/bundle'),
+        remount('/proc/thread-self/fd/102', REMOUNT_RO),
+        { op: 'close', fd: 102 },
+        { op: 'close', fd: 100 },
+      ]);
+      // One mount, the first bind, now read-only: a change below it is refused.
+      expect(sys.mounts.map((m) => m.target)).toEqual(['/r/d']);
+      sys.refuseReadOnlyWrites = true;
+      expect(() => sys.mkdir('/r/d/x', 0o755)).toThrow(/EROFS/);
+    });
+
+    test('with no mount at the destination, the remount fails (EINVAL), naming the mount', () => {
+      const { sys, run } = setup();
+      sys.addDir('/bundle');
+      sys.addDir('/r/d');
+      expect(() => run([{ destination: '/d', source: '/bundle', flags: REMOUNT_RO }])).toThrow(/mounts\[0\] "\/d": mount "\/bundle" -> "\/r\/d": EINVAL$/);
+      expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/d'), REMOUNT_RO, '/bundle')]);
+      expect(sys.mounts).toEqual([]);
+      expect(sys.openFds()).toEqual([]);
+    });
+  });
+
   test('type bind without MS_BIND in its flags is still a bind', () => {
     const { sys, run } = setup();
     sys.addDir('/r/d');
