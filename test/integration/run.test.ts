@@ -2275,6 +2275,36 @@ maybe('mountkit run', () => {
     expect(withBundle(c, (dir) => runRunc(dir))).toEqual(r);
   });
 
+  test("'defaults' on a filesystem's mount (tmpfs, proc) sets no flag, as mount(8), crun and youki read it; runc (every version) passes it on as data, which those filesystems refuse (EINVAL)", () => {
+    const c = config(['sh', '-c', 'grep -E " /(t|p2) " /proc/self/mountinfo | cut -d" " -f5,6']);
+    c.mounts.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['defaults', 'size=1m'] }, { destination: '/p2', type: 'proc', source: 'proc', options: ['nosuid', 'defaults'] });
+    expect(withBundle(c, (dir) => runMountkit(dir))).toEqual({ status: 0, stdout: '/t rw,relatime\n/p2 rw,nosuid,relatime\n', stderr: '' });
+    const runc = withBundle(c, (dir) => runRunc(dir));
+    expect(runc.status).toBe(1);
+    expect(runc.stderr).toContain('data: defaults,size=1m: invalid argument');
+  });
+
+  test('tmpcopyup of a FIFO and of a sticky directory: mountkit copies both as they are, as crun does; runc fails on the FIFO (its copy makes none: lchown ENOENT), and 1.1.5 makes the directory under the umask (1755)', () => {
+    const c = config(['sh', '-c', 'for f in /data/*; do stat -c "%n %F %a" "$f"; done']);
+    c.mounts.push({ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
+    const run = (fifo: boolean, runtime: (bundle: string) => ReturnType<typeof runMountkit>) => {
+      const b = makeBundle(c);
+      try {
+        mkdirSync(path.join(b.dir, 'rootfs', 'data', 'sticky'), { recursive: true });
+        chmodSync(path.join(b.dir, 'rootfs', 'data', 'sticky'), 0o1777);
+        if (fifo) expect(spawnSync('mkfifo', ['-m', '644', path.join(b.dir, 'rootfs', 'data', 'fifo')]).status).toBe(0);
+        return runtime(b.dir);
+      } finally {
+        b.cleanup();
+      }
+    };
+    expect(run(true, (dir) => runMountkit(dir))).toEqual({ status: 0, stdout: '/data/fifo fifo 644\n/data/sticky directory 1777\n', stderr: '' });
+    const runc = run(true, (dir) => runRunc(dir));
+    expect(runc.status).toBe(1);
+    expect(runc.stderr).toMatch(/tmpcopyup: failed to copy \/data .*lchown \S+\/fifo: no such file or directory/);
+    expect(run(false, (dir) => runRunc(dir))).toEqual({ status: 0, stdout: '/data/sticky directory 1755\n', stderr: '' });
+  });
+
   test('a mount entry without a type that remounts (runtime-spec makes type optional) changes the mount at its destination, as under runc', () => {
     const c = config(['sh', '-c', 'grep " /dev/shm " /proc/self/mountinfo | cut -d" " -f6 | cut -d, -f1; touch /dev/shm/x']);
     c.mounts.push({ destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'size=1m'] }, { destination: '/dev/shm', source: '', options: ['remount', 'ro'] });

@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { MS_NOSUID, MS_RDONLY } from '../../../src/core/constants';
@@ -103,6 +104,32 @@ runAsRoot('tmpfs handler, real mounts', () => {
     expect(r.write).toEqual({ [at('data/new')]: 'ok', [at('rodata/new')]: 'ok' });
     expect(existsSync(at('data/new'))).toBe(false);
     expect(stagingDirs()).toEqual(before);
+  });
+
+  test('tmpcopyup copies FIFOs, device nodes and sockets as nodes, and directory modes the umask would cut (1777, 2775, 0777) whole', () => {
+    // runc (every version) fails on the first three: its copy (mrunalp/fileutils) makes no
+    // FIFO or socket and no character device, and its lchown of the missing copy is ENOENT.
+    // runc 1.1.5 also makes each directory with mkdir(2) under the umask and no chmod after
+    // (1777 becomes 1755), which fileutils 0.5.1 (runc 1.1.15, 1.2) corrects.
+    dirWithMode(at('data'), 0o755);
+    const made = spawnSync('sh', ['-c', 'mkfifo -m 620 "$1/fifo" && mknod -m 640 "$1/null" c 1 3 && python3 -c "import os, stat, sys; os.mknod(sys.argv[1], stat.S_IFSOCK | 0o600)" "$1/sock" && chown 5:6 "$1/fifo"', 'sh', at('data')], { encoding: 'utf8' });
+    expect(made.stderr).toBe('');
+    dirWithMode(at('data/sticky'), 0o1777);
+    dirWithMode(at('data/setgid'), 0o2775);
+    dirWithMode(at('data/open'), 0o777);
+    const names = ['fifo', 'null', 'sock', 'sticky', 'setgid', 'open'];
+    const mounts = [makeMount({ index: 0, type: 'tmpfs', destination: '/data', extensions: { tmpcopyup: true } })];
+    const r = realRun({ config: makeConfig({ rootfs, mounts }), plugins: [TMPFS_PLUGIN], stat: names.map((n) => at(`data/${n}`)) });
+    expect(r.error).toBeUndefined();
+    expect(mountsAt(r.mountinfo, at('data'))).toEqual([expect.objectContaining({ fstype: 'tmpfs' })]);
+    expect(names.map((n) => r.stat[at(`data/${n}`)])).toEqual([
+      expect.objectContaining({ kind: 'fifo', perm: 0o620, uid: 5, gid: 6 }),
+      expect.objectContaining({ kind: 'char', perm: 0o640, rdev: '1:3' }),
+      expect.objectContaining({ kind: 'socket', perm: 0o600 }),
+      expect.objectContaining({ kind: 'dir', perm: 0o1777 }),
+      expect.objectContaining({ kind: 'dir', perm: 0o2775 }),
+      expect.objectContaining({ kind: 'dir', perm: 0o777 }),
+    ]);
   });
 
   test('tmpcopyup copies names and link targets that are not valid UTF-8 with their bytes', () => {
