@@ -12,7 +12,7 @@
 import { type MountSpec, type RootfsConfig, needsDevSetup } from './config/model';
 import { MS_RDONLY } from './constants';
 import { ConfigError } from './errors';
-import { readonlyDeferred } from './mounting';
+import { isDevDestination, readonlyDeferred } from './mounting';
 
 /** Where a config asks for a claim: the field the refusal names, and its value when a short one says more. */
 export interface Asked {
@@ -39,10 +39,25 @@ function lateReadonly(mounts: readonly MountSpec[]): Asked | undefined {
   return i < 0 ? undefined : { field: `mounts[${i}].options`, value: 'ro' };
 }
 
+/**
+ * Where a config asks for device nodes: its linux.devices, and a filesystem of its own
+ * mounted at /dev (runc spec's tmpfs), in which every runtime makes the default devices
+ * (runtime-spec config-linux.md, "Default Devices"): without the devices step that /dev is
+ * empty, and the run stops only after the jail, where after-jail opens /dev/null. Neither where
+ * /dev is bound whole from elsewhere (needsDevSetup), which the step leaves as it is; a /dev
+ * the config does not mount is the image's, with whatever nodes it has.
+ */
+function devicesAsked(c: RootfsConfig): Asked | undefined {
+  if (!needsDevSetup(c)) return undefined;
+  if (c.devices.length > 0) return { field: 'linux.devices' };
+  const i = c.mounts.findIndex((m) => isDevDestination(m.destination));
+  return i < 0 ? undefined : { field: `mounts[${i}].destination`, value: c.mounts[i].destination };
+}
+
 /** In the order of the phases that carry them out, so a list missing several builtins names the earliest. */
 export const CLAIMS: readonly Claim[] = [
   { key: 'linux.rootfsPropagation', builtin: 'prepare-root', does: "sets the root's propagation", asked: (c) => (c.rootPropagation !== 0n ? { field: 'linux.rootfsPropagation' } : undefined) },
-  { key: 'linux.devices', builtin: 'devices', does: 'makes them', asked: (c) => (c.devices.length > 0 && needsDevSetup(c) ? { field: 'linux.devices' } : undefined) },
+  { key: 'linux.devices', builtin: 'devices', does: 'makes the device nodes, /dev/null and the other defaults among them', asked: devicesAsked },
   { key: 'hostname', builtin: 'hostname', does: 'sets the hostname', asked: (c) => (c.hostname !== '' ? { field: 'hostname', value: c.hostname } : undefined) },
   { key: 'domainname', builtin: 'hostname', does: 'sets the domain name', asked: (c) => (c.domainname ? { field: 'domainname', value: c.domainname } : undefined) },
   {

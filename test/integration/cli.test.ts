@@ -60,6 +60,7 @@ describe('mountkit CLI', () => {
 
     test.each([
       [['finalize'], 'root.readonly true: no plugin in the plugin list makes the root read-only (builtin:finalize does); add it, or a step of your own listing "root.readonly" in its handles'],
+      [['devices'], 'mounts[2].destination "/dev": no plugin in the plugin list makes the device nodes, /dev/null and the other defaults among them (builtin:devices does); add it, or a step of your own listing "linux.devices" in its handles'],
       [['hostname'], 'hostname "mountkit-example": no plugin in the plugin list sets the hostname (builtin:hostname does); add it, or a step of your own listing "hostname" in its handles'],
       [['network'], 'linux.namespaces "network": no plugin in the plugin list brings a new network namespace\'s loopback up (builtin:network does); add it, or a step of your own listing "linux.namespaces.network" in its handles'],
       [['default'], 'mounts[3].type "devpts": no plugin in the plugin list handles this mount type (builtin:default takes any type)'],

@@ -17,7 +17,7 @@ const device = { type: 'c' as const, path: '/dev/fuse', major: 10, minor: 229, f
 /** Each claim: a config that asks for it, the refusal's words when nothing handles it. */
 const ASKING: readonly [string, Partial<RootfsConfig>, string][] = [
   ['linux.rootfsPropagation', { rootPropagation: MS_SLAVE | MS_REC }, 'linux.rootfsPropagation: no plugin in the plugin list sets the root\'s propagation (builtin:prepare-root does)'],
-  ['linux.devices', { devices: [device] }, 'linux.devices: no plugin in the plugin list makes them (builtin:devices does)'],
+  ['linux.devices', { devices: [device] }, 'linux.devices: no plugin in the plugin list makes the device nodes, /dev/null and the other defaults among them (builtin:devices does)'],
   ['hostname', { hostname: 'web' }, 'hostname "web": no plugin in the plugin list sets the hostname (builtin:hostname does)'],
   ['domainname', { domainname: 'example.org' }, 'domainname "example.org": no plugin in the plugin list sets the domain name (builtin:hostname does)'],
   ['linux.namespaces.network', { namespaces: [{ type: 'network' }] }, 'linux.namespaces "network": no plugin in the plugin list brings a new network namespace\'s loopback up (builtin:network does)'],
@@ -55,10 +55,22 @@ describe('what a config asks of the run, and the steps that handle it (core/clai
     ['an empty hostname and domain name', { hostname: '', domainname: '' }],
     ['a network namespace joined by path: its loopback is its maker\'s', { namespaces: [{ type: 'network' as const, path: '/run/netns/pod' }] }],
     ['devices with /dev bound whole from elsewhere: none are made', { devices: [device], mounts: [makeMount({ type: 'bind', destination: '/dev', source: '/dev', flags: MS_BIND | MS_REC })] }],
+    ["no linux.devices and no mount at /dev: the image's /dev, as it is", { mounts: [makeMount({ type: 'proc', destination: '/proc' })] }],
     ['a read-only bind elsewhere than /dev: read-only from its own remount', { mounts: [makeMount({ type: 'bind', destination: '/data', source: '/srv', flags: MS_BIND | MS_RDONLY })] }],
     ['a read-write tmpfs', { mounts: [makeMount({ type: 'tmpfs', destination: '/run' })] }],
   ] as const)('asks for nothing: %s', (_what, over) => {
     expect(unclaimed(makeConfig(over as Partial<RootfsConfig>), new Set(), anyType)).toBeUndefined();
+  });
+
+  test('a filesystem the config mounts at /dev asks for the default devices, linux.devices empty: the mount named, by its position', () => {
+    const config = makeConfig({ mounts: [makeMount({ type: 'proc', destination: '/proc' }), makeMount({ type: 'tmpfs', destination: '/dev/', index: 1 })] });
+    expect(unclaimed(config, new Set(), anyType)?.message).toBe(
+      'mounts[1].destination "/dev/": no plugin in the plugin list makes the device nodes, /dev/null and the other defaults among them (builtin:devices does); add it, or a step of your own listing "linux.devices" in its handles',
+    );
+    expect(unclaimed(config, new Set(['linux.devices']), anyType)).toBeUndefined();
+    // A mount below /dev is not /dev; linux.devices, when it has some, is named first.
+    expect(unclaimed(makeConfig({ mounts: [makeMount({ type: 'devpts', destination: '/dev/pts' })] }), new Set(), anyType)).toBeUndefined();
+    expect(unclaimed(makeConfig({ devices: [device], mounts: [makeMount({ type: 'tmpfs', destination: '/dev' })] }), new Set(), anyType)?.message).toMatch(/^linux\.devices: /);
   });
 
   test('a mount type without a handler comes first, named by its position', () => {
