@@ -64,7 +64,7 @@ export const CLAIMS: readonly Claim[] = [
     key: 'linux.namespaces.network',
     builtin: 'network',
     does: "brings a new network namespace's loopback up",
-    asked: (c) => (c.namespaces.some((ns) => ns.type === 'network' && ns.path === undefined) ? { field: 'linux.namespaces', value: 'network' } : undefined),
+    asked: (c) => (c.namespaces.some((ns) => ns.type === 'network' && !ns.path) ? { field: 'linux.namespaces', value: 'network' } : undefined),
   },
   { key: 'hooks.prestart', builtin: 'hooks', does: 'runs them', asked: (c) => nonEmpty('hooks.prestart', c.hooks.prestart) },
   { key: 'hooks.createRuntime', builtin: 'hooks', does: 'runs them', asked: (c) => nonEmpty('hooks.createRuntime', c.hooks.createRuntime) },

@@ -73,6 +73,12 @@ describe('what a config asks of the run, and the steps that handle it (core/clai
     expect(unclaimed(makeConfig({ devices: [device], mounts: [makeMount({ type: 'tmpfs', destination: '/dev' })] }), new Set(), anyType)?.message).toMatch(/^linux\.devices: /);
   });
 
+  test("a network namespace with an empty path is made new, as the loopback step reads it: its loopback is asked for", () => {
+    // A model built in code (createKernel's orchestrator, unchecked); the OCI loader drops an empty path.
+    const config = makeConfig({ namespaces: [{ type: 'network', path: '' }] });
+    expect(unclaimed(config, new Set(), anyType)?.message).toMatch(/^linux\.namespaces "network": no plugin in the plugin list brings a new network namespace's loopback up/);
+  });
+
   test('a mount type without a handler comes first, named by its position', () => {
     const config = makeConfig({ maskedPaths: ['/proc/kcore'], mounts: [makeMount({ type: 'proc', destination: '/proc' }), makeMount({ type: 'devpts', destination: '/dev/pts', index: 1 })] });
     expect(unclaimed(config, new Set(), (type) => type === 'proc')?.message).toBe('mounts[1].type "devpts": no plugin in the plugin list handles this mount type (builtin:default takes any type)');
