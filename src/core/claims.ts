@@ -77,13 +77,38 @@ export const CLAIMS: readonly Claim[] = [
 ];
 
 /**
- * The refusal of a config that asks for something no step of the list handles (`handled`:
- * every key the loaded steps list), or that has a mount whose type no handler takes.
+ * The mount types a built-in handler takes, and that built-in. builtin:default, which
+ * takes every type no handler claims, mounts one of these without what its handler adds:
+ * a read-only, nosuid, nodev or noexec bind would be left without the remount that makes
+ * it so (MS_BIND ignores those flags, mount(2)), read-write, a tmpfs without its
+ * tmpcopyup, a proc or sysfs without the checks of its target.
  */
-export function unclaimed(config: RootfsConfig, handled: ReadonlySet<string>, hasHandler: (type: string) => boolean): ConfigError | undefined {
+export const BUILTIN_MOUNT_TYPES: ReadonlyMap<string, string> = new Map([
+  ['proc', 'proc'],
+  ['sysfs', 'proc'],
+  ['mqueue', 'mqueue'],
+  ['tmpfs', 'tmpfs'],
+  ['bind', 'bind'],
+  ['cgroup', 'cgroup'],
+  ['cgroup2', 'cgroup'],
+]);
+
+/**
+ * The refusal of a config that has a mount whose type no handler of the list claims (a
+ * built-in's type, left to builtin:default, counts as unclaimed: BUILTIN_MOUNT_TYPES; any
+ * other is taken when the list has a `fallback`, builtin:default), or that asks for
+ * something no step of the list handles (`handled`: every key the loaded steps list).
+ */
+export function unclaimed(config: RootfsConfig, handled: ReadonlySet<string>, claims: (type: string) => boolean, fallback = false): ConfigError | undefined {
   for (let i = 0; i < config.mounts.length; i++) {
     const type = config.mounts[i].type;
-    if (!hasHandler(type)) return new ConfigError(`mounts[${i}].type`, type, 'no plugin in the plugin list handles this mount type (builtin:default takes any type)');
+    if (claims(type)) continue;
+    const builtin = BUILTIN_MOUNT_TYPES.get(type);
+    if (builtin !== undefined) {
+      const without = fallback ? `; builtin:default, which takes any other type, would mount it without what builtin:${builtin} adds` : '';
+      return new ConfigError(`mounts[${i}].type`, type, `no plugin in the plugin list handles this mount type (builtin:${builtin} does${without})`);
+    }
+    if (!fallback) return new ConfigError(`mounts[${i}].type`, type, 'no plugin in the plugin list handles this mount type (builtin:default takes any type)');
   }
   for (const claim of CLAIMS) {
     if (handled.has(claim.key)) continue;

@@ -95,7 +95,7 @@ export class Orchestrator {
    * (core/claims.ts).
    */
   run(config: RootfsConfig, hooks: RunHooks = {}): void {
-    const refused = hooks.checkClaims === false ? undefined : unclaimed(config, this.handled, (type) => this.handlerFor(type) !== undefined);
+    const refused = hooks.checkClaims === false ? undefined : unclaimed(config, this.handled, (type) => this.byType.has(type), this.fallback !== undefined);
     if (refused) throw refused;
     let table: MountTable | undefined;
     const shared = new Map<string, unknown>();

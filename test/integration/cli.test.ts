@@ -63,6 +63,7 @@ describe('mountkit CLI', () => {
       [['devices'], 'mounts[2].destination "/dev": no plugin in the plugin list makes the device nodes, /dev/null and the other defaults among them (builtin:devices does); add it, or a step of your own listing "linux.devices" in its handles'],
       [['hostname'], 'hostname "mountkit-example": no plugin in the plugin list sets the hostname (builtin:hostname does); add it, or a step of your own listing "hostname" in its handles'],
       [['network'], 'linux.namespaces "network": no plugin in the plugin list brings a new network namespace\'s loopback up (builtin:network does); add it, or a step of your own listing "linux.namespaces.network" in its handles'],
+      [['bind'], 'mounts[1].type "bind": no plugin in the plugin list handles this mount type (builtin:bind does; builtin:default, which takes any other type, would mount it without what builtin:bind adds)'],
       [['default'], 'mounts[3].type "devpts": no plugin in the plugin list handles this mount type (builtin:default takes any type)'],
     ])('without %j: run and plan of examples/default are refused, one line, exit 2, before the first step', (leaveOut, line) => {
       const plugins = list(leaveOut);

@@ -1,10 +1,10 @@
 import 'reflect-metadata';
-import { CLAIMS, unclaimed } from '../../src/core/claims';
+import { BUILTIN_MOUNT_TYPES, CLAIMS, unclaimed } from '../../src/core/claims';
 import type { RootfsConfig } from '../../src/core/config/model';
 import { MS_BIND, MS_RDONLY, MS_REC, MS_SLAVE } from '../../src/core/constants';
 import { ConfigError } from '../../src/core/errors';
 import { Orchestrator } from '../../src/core/orchestrator';
-import type { LifecycleStep } from '../../src/core/plugin';
+import { DEFAULT_MOUNT_TYPE, MOUNT_HANDLERS, type LifecycleStep, type MountHandler } from '../../src/core/plugin';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { silentLogger } from '../../src/core/logger';
 import { BUILTIN_PLUGINS } from '../../src/plugins';
@@ -84,6 +84,27 @@ describe('what a config asks of the run, and the steps that handle it (core/clai
     expect(unclaimed(config, new Set(), (type) => type === 'proc')?.message).toBe('mounts[1].type "devpts": no plugin in the plugin list handles this mount type (builtin:default takes any type)');
   });
 
+  test("a built-in's mount type that only builtin:default would take is refused, naming that built-in; any other type is the default handler's", () => {
+    const config = makeConfig({ mounts: [makeMount({ type: 'devpts', destination: '/dev/pts' }), makeMount({ type: 'tmpfs', destination: '/run', index: 1 })] });
+    const none = () => false;
+    expect(unclaimed(config, new Set(), none, true)?.message).toBe(
+      'mounts[1].type "tmpfs": no plugin in the plugin list handles this mount type (builtin:tmpfs does; builtin:default, which takes any other type, would mount it without what builtin:tmpfs adds)',
+    );
+    expect(unclaimed(config, new Set(), (type) => type === 'tmpfs', true)).toBeUndefined();
+    // Without the default handler either, the built-in's name alone.
+    expect(unclaimed(makeConfig({ mounts: [makeMount({ type: 'sysfs', destination: '/sys' })] }), new Set(), none)?.message).toBe('mounts[0].type "sysfs": no plugin in the plugin list handles this mount type (builtin:proc does)');
+  });
+
+  test('BUILTIN_MOUNT_TYPES is every type a built-in handler claims, with its built-in', () => {
+    const claimed = new Map<string, string>();
+    for (const name of Object.keys(BUILTIN_PLUGINS)) {
+      const kernel = createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [{ module: `builtin:${name}` }] } });
+      const handlers = kernel.container.isRegistered(MOUNT_HANDLERS) ? kernel.container.resolveAll<MountHandler>(MOUNT_HANDLERS) : [];
+      for (const type of handlers.flatMap((h) => h.types)) if (type !== DEFAULT_MOUNT_TYPE) claimed.set(type, name);
+    }
+    expect(new Map([...claimed].sort())).toEqual(new Map([...BUILTIN_MOUNT_TYPES].sort()));
+  });
+
   test('the built-in plugins together handle every claim, each in the built-in the refusal names', () => {
     for (const claim of CLAIMS) {
       const sys = new FakeSyscalls();
@@ -127,6 +148,6 @@ describe('the orchestrator refuses such a config before its first step', () => {
       readonlyPaths: ['/proc/sys'],
       mounts: [makeMount({ type: 'proc', destination: '/proc' })],
     });
-    expect(unclaimed(spec, new Set(kernel.orchestrator.orderedSteps().flatMap((s) => s.handles ?? [])), (t) => kernel.orchestrator.handlerFor(t) !== undefined)).toBeUndefined();
+    expect(unclaimed(spec, new Set(kernel.orchestrator.orderedSteps().flatMap((s) => s.handles ?? [])), (t) => kernel.orchestrator.handlerFor(t) !== undefined, true)).toBeUndefined();
   });
 });

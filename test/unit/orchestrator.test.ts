@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import { ConfigError, PluginError, StepError, SyscallError, syscallErrorStacks } from '../../src/core/errors';
 import { createInRoot, openInRoot } from '../../src/core/in-root';
+import { MS_BIND, MS_RDONLY, MS_REC } from '../../src/core/constants';
 import { silentLogger } from '../../src/core/logger';
 import { containerRoot, keptForRun } from '../../src/core/mounting';
 import { Orchestrator, sortSteps, type StepWhere } from '../../src/core/orchestrator';
-import { ORDERS, PHASES, type LifecycleStep, type MountHandler, type Order, type Phase } from '../../src/core/plugin';
+import { DEFAULT_MOUNT_TYPE, ORDERS, PHASES, type LifecycleStep, type MountHandler, type Order, type Phase } from '../../src/core/plugin';
 import { ExecveCalled, FakeSyscalls } from '../../src/core/syscalls/fake';
 import { memoryLogger } from '../../src/testing/logger';
 import { makeConfig, makeMount } from '../helpers/config';
@@ -98,8 +99,24 @@ describe('dispatch by mount type', () => {
     const step: LifecycleStep = { name: 'first', phase: 'prepare-root', run: () => void sys.umask(0) };
     const run = () => new Orchestrator(sys, silentLogger, [], [step]).run(makeConfig({ mounts }));
     expect(run).toThrow(ConfigError);
-    expect(run).toThrow(/^mounts\[0\]\.type "proc": no plugin in the plugin list handles this mount type \(builtin:default takes any type\)$/);
+    expect(run).toThrow(/^mounts\[0\]\.type "proc": no plugin in the plugin list handles this mount type \(builtin:proc does\)$/);
     expect(sys.calls).toEqual([]);
+  });
+
+  test("a built-in's mount type left to the default handler alone (a list without builtin:bind): refused before any call, as the default handler would give a read-only bind read-write", () => {
+    const sys = new FakeSyscalls();
+    const seen: string[] = [];
+    const bind = makeMount({ type: 'bind', destination: '/usr', source: '/usr', flags: MS_BIND | MS_REC | MS_RDONLY, index: 1 });
+    const config = makeConfig({ mounts: [makeMount({ type: 'devpts', destination: '/dev/pts' }), bind] });
+    const run = () => new Orchestrator(sys, silentLogger, [recordingHandler('default', [DEFAULT_MOUNT_TYPE], seen)], []).run(config);
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(
+      /^mounts\[1\]\.type "bind": no plugin in the plugin list handles this mount type \(builtin:bind does; builtin:default, which takes any other type, would mount it without what builtin:bind adds\)$/,
+    );
+    expect([seen, sys.calls]).toEqual([[], []]);
+    // With a handler claiming bind, both are mounted: devpts by the default handler.
+    new Orchestrator(sys, silentLogger, [recordingHandler('default', [DEFAULT_MOUNT_TYPE], seen), recordingHandler('bind', ['bind'], seen)], []).run(config);
+    expect(seen).toEqual(['default:/dev/pts', 'bind:/usr']);
   });
 
   test('no handler and no default handler, claims not checked (the testkit\'s runners): a PluginError naming the mount, at that mount', () => {
