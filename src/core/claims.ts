@@ -94,21 +94,27 @@ export const BUILTIN_MOUNT_TYPES: ReadonlyMap<string, string> = new Map([
 ]);
 
 /**
- * The refusal of a config that has a mount whose type no handler of the list claims (a
- * built-in's type, left to builtin:default, counts as unclaimed: BUILTIN_MOUNT_TYPES; any
- * other is taken when the list has a `fallback`, builtin:default), or that asks for
- * something no step of the list handles (`handled`: every key the loaded steps list).
+ * The handler of the list that takes every type no other claims: builtin:default's
+ * (`builtin`), or one of a plugin's own (`other`), which is trusted with every type.
  */
-export function unclaimed(config: RootfsConfig, handled: ReadonlySet<string>, claims: (type: string) => boolean, fallback = false): ConfigError | undefined {
+export type Fallback = 'builtin' | 'other' | undefined;
+
+/**
+ * The refusal of a config that has a mount whose type no handler of the list claims (a
+ * built-in's type that only builtin:default would take counts as unclaimed:
+ * BUILTIN_MOUNT_TYPES; any other is taken by the `fallback`), or that asks for something
+ * no step of the list handles (`handled`: every key the loaded steps list).
+ */
+export function unclaimed(config: RootfsConfig, handled: ReadonlySet<string>, claims: (type: string) => boolean, fallback?: Fallback): ConfigError | undefined {
   for (let i = 0; i < config.mounts.length; i++) {
     const type = config.mounts[i].type;
-    if (claims(type)) continue;
+    if (claims(type) || fallback === 'other') continue;
     const builtin = BUILTIN_MOUNT_TYPES.get(type);
     if (builtin !== undefined) {
-      const without = fallback ? `; builtin:default, which takes any other type, would mount it without what builtin:${builtin} adds` : '';
+      const without = fallback === 'builtin' ? `; builtin:default, which takes any other type, would mount it without what builtin:${builtin} adds` : '';
       return new ConfigError(`mounts[${i}].type`, type, `no plugin in the plugin list handles this mount type (builtin:${builtin} does${without})`);
     }
-    if (!fallback) return new ConfigError(`mounts[${i}].type`, type, 'no plugin in the plugin list handles this mount type (builtin:default takes any type)');
+    if (fallback === undefined) return new ConfigError(`mounts[${i}].type`, type, 'no plugin in the plugin list handles this mount type (builtin:default takes any type)');
   }
   for (const claim of CLAIMS) {
     if (handled.has(claim.key)) continue;

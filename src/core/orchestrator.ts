@@ -1,7 +1,8 @@
 import { inject, injectable, injectAll } from 'tsyringe';
 import { types } from 'util';
 import type { MountSpec, RootfsConfig } from './config/model';
-import { unclaimed } from './claims';
+import { unclaimed, type Fallback } from './claims';
+import { DefaultMountHandler } from '../plugins/default/handler';
 import { PluginError, StepError, thrownMessage } from './errors';
 import { releaseContainerRoot, releaseRun } from './mounting';
 import { parseMountInfo, type MountTable } from './mountinfo';
@@ -84,6 +85,12 @@ export class Orchestrator {
     return this.byType.get(type) ?? this.fallback;
   }
 
+  /** Whether the handler of every unclaimed type is builtin:default's, one of a plugin's own, or none (core/claims.ts). */
+  private fallbackKind(): Fallback {
+    if (this.fallback === undefined) return undefined;
+    return this.fallback instanceof DefaultMountHandler ? 'builtin' : 'other';
+  }
+
   /** The lifecycle steps in the order they run. */
   orderedSteps(): readonly LifecycleStep[] {
     return this.steps.map((s) => s.step);
@@ -95,7 +102,7 @@ export class Orchestrator {
    * (core/claims.ts).
    */
   run(config: RootfsConfig, hooks: RunHooks = {}): void {
-    const refused = hooks.checkClaims === false ? undefined : unclaimed(config, this.handled, (type) => this.byType.has(type), this.fallback !== undefined);
+    const refused = hooks.checkClaims === false ? undefined : unclaimed(config, this.handled, (type) => this.byType.has(type), this.fallbackKind());
     if (refused) throw refused;
     let table: MountTable | undefined;
     const shared = new Map<string, unknown>();

@@ -7,6 +7,7 @@ import { containerRoot, keptForRun } from '../../src/core/mounting';
 import { Orchestrator, sortSteps, type StepWhere } from '../../src/core/orchestrator';
 import { DEFAULT_MOUNT_TYPE, ORDERS, PHASES, type LifecycleStep, type MountHandler, type Order, type Phase } from '../../src/core/plugin';
 import { ExecveCalled, FakeSyscalls } from '../../src/core/syscalls/fake';
+import { DefaultMountHandler } from '../../src/plugins/default/handler';
 import { memoryLogger } from '../../src/testing/logger';
 import { makeConfig, makeMount } from '../helpers/config';
 
@@ -103,20 +104,23 @@ describe('dispatch by mount type', () => {
     expect(sys.calls).toEqual([]);
   });
 
-  test("a built-in's mount type left to the default handler alone (a list without builtin:bind): refused before any call, as the default handler would give a read-only bind read-write", () => {
+  test("a built-in's mount type left to builtin:default alone (a list without builtin:bind): refused before any call, as that handler would give a read-only bind read-write", () => {
     const sys = new FakeSyscalls();
     const seen: string[] = [];
     const bind = makeMount({ type: 'bind', destination: '/usr', source: '/usr', flags: MS_BIND | MS_REC | MS_RDONLY, index: 1 });
     const config = makeConfig({ mounts: [makeMount({ type: 'devpts', destination: '/dev/pts' }), bind] });
-    const run = () => new Orchestrator(sys, silentLogger, [recordingHandler('default', [DEFAULT_MOUNT_TYPE], seen)], []).run(config);
+    const run = () => new Orchestrator(sys, silentLogger, [new DefaultMountHandler(sys)], []).run(config);
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(
       /^mounts\[1\]\.type "bind": no plugin in the plugin list handles this mount type \(builtin:bind does; builtin:default, which takes any other type, would mount it without what builtin:bind adds\)$/,
     );
-    expect([seen, sys.calls]).toEqual([[], []]);
-    // With a handler claiming bind, both are mounted: devpts by the default handler.
-    new Orchestrator(sys, silentLogger, [recordingHandler('default', [DEFAULT_MOUNT_TYPE], seen), recordingHandler('bind', ['bind'], seen)], []).run(config);
-    expect(seen).toEqual(['default:/dev/pts', 'bind:/usr']);
+    expect(sys.calls).toEqual([]);
+    // With a handler claiming bind, the run goes on: bind is that handler's.
+    const withBind = new Orchestrator(new FakeSyscalls(), silentLogger, [recordingHandler('bind', ['bind'], seen), new DefaultMountHandler(new FakeSyscalls())], []);
+    expect(withBind.handlerFor('bind')?.name).toBe('bind');
+    // A catch-all handler of a plugin's own (not builtin:default) is trusted with every type.
+    new Orchestrator(sys, silentLogger, [recordingHandler('mine', [DEFAULT_MOUNT_TYPE], seen)], []).run(config);
+    expect(seen).toEqual(['mine:/dev/pts', 'mine:/usr']);
   });
 
   test('no handler and no default handler, claims not checked (the testkit\'s runners): a PluginError naming the mount, at that mount', () => {
