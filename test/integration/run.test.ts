@@ -1838,11 +1838,21 @@ maybe('mountkit run', () => {
     expect(r).toEqual({ status: 0, stdout: 'box\nexample.org\n', stderr: '' });
   });
 
-  test("a kernel.domainname sysctl beside the domainname field (as runc 1.4 takes them): the field is set, then the sysctl written, whose value the container sees; the host's stays", () => {
+  test.each([
+    ["the package's list", false],
+    ['a list with builtin:hostname after builtin:finalize', true],
+  ])("a kernel.domainname sysctl beside the domainname field (as runc 1.4 takes them), %s: the sysctl's value is the one the container sees; the host's stays", (_list, late) => {
     const hostDomain = readFileSync('/proc/sys/kernel/domainname', 'utf8');
     const c = config(['sh', '-c', 'cat /proc/sys/kernel/domainname; uname -n'], { hostname: 'box', domainname: 'field.example' });
     c.linux.sysctl = { 'kernel.domainname': 'sysctl.example' };
-    const r = withBundle(c, (dir) => runMountkit(dir));
+    const r = withBundle(c, (dir) => {
+      if (!late) return runMountkit(dir);
+      const { plugins } = JSON.parse(readFileSync(path.join(REPO, 'plugins.json'), 'utf8')) as { plugins: { module: string }[] };
+      const hostname = plugins.splice(plugins.findIndex((p) => p.module === 'builtin:hostname'), 1);
+      plugins.splice(plugins.findIndex((p) => p.module === 'builtin:finalize') + 1, 0, ...hostname);
+      writeFileSync(path.join(dir, 'late-hostname.json'), JSON.stringify({ plugins }));
+      return runMountkit(dir, ['--plugins', path.join(dir, 'late-hostname.json')]);
+    });
     expect(r).toEqual({ status: 0, stdout: 'sysctl.example\nbox\n', stderr: '' });
     expect(readFileSync('/proc/sys/kernel/domainname', 'utf8')).toBe(hostDomain);
   });

@@ -180,39 +180,43 @@ describe('finalize: sysctl', () => {
   );
 
   describe('kernel.domainname beside the domainname field (taken as runc 1.4 takes them)', () => {
-    /** The hostname and sysctl steps of the built-in plugins, in the order the kernel runs them. */
-    function namesThenSysctls(sys: FakeSyscalls) {
-      const steps = createKernel({ syscalls: sys }).orchestrator.orderedSteps().filter((s) => s.name === 'hostname' || s.name === 'sysctl');
-      expect(steps.map((s) => s.name)).toEqual(['hostname', 'sysctl']);
+    /** The hostname and sysctl steps of the built-in plugins, in the order the kernel runs them for `modules` (the package's list by default). */
+    function namesAndSysctls(sys: FakeSyscalls, modules?: string[]) {
+      const plugins = modules === undefined ? {} : { plugins: { plugins: modules.map((module) => ({ module })) } };
+      const steps = createKernel({ syscalls: sys, ...plugins }).orchestrator.orderedSteps().filter((s) => s.name === 'hostname' || s.name === 'sysctl');
       return new Orchestrator(sys, silentLogger, [mountsElsewhere], steps);
     }
     /** The config, checked as every entry point checks it first (the check's reads are not the run's calls). */
-    function validated(sys: FakeSyscalls): RootfsConfig {
-      const config = makeConfig(names);
+    function validated(sys: FakeSyscalls, over: Partial<RootfsConfig> = {}): RootfsConfig {
+      const config = makeConfig({ ...names, ...over });
       validateSysctls(config, sys);
       sys.clearCalls();
       return config;
     }
     const names: Partial<RootfsConfig> = { namespaces: [{ type: 'mount' }, { type: 'uts' }], domainname: 'field.example', sysctls: { 'kernel.domainname': 'sysctl.example' } };
+    const sysctlWrite = [...ROOT_CHECK, openBelow('sys/kernel/domainname'), { op: 'write', fd: 101, data: 'sysctl.example' }, { op: 'close', fd: 101 }, { op: 'close', fd: 100 }];
 
-    test("setdomainname(2) with the field's name first, then the write of the sysctl's to /proc/sys/kernel/domainname, which the container keeps", () => {
+    test.each([
+      ["the package's list", undefined],
+      ['a list with builtin:hostname after builtin:finalize (the two steps share phase and order)', ['builtin:finalize', 'builtin:hostname']],
+      ['the reverse', ['builtin:hostname', 'builtin:finalize']],
+    ])("%s: the sysctl's write alone, whose value the container keeps (runc sets the field first, which the write replaces)", (_list, modules) => {
       const sys = container().addFile('/proc/sys/kernel/domainname', '(none)');
-      namesThenSysctls(sys).run(validated(sys));
-      expect(sys.calls).toEqual([
-        { op: 'setdomainname', name: 'field.example' },
-        ...ROOT_CHECK,
-        openBelow('sys/kernel/domainname'),
-        { op: 'write', fd: 101, data: 'sysctl.example' },
-        { op: 'close', fd: 101 },
-        { op: 'close', fd: 100 },
-      ]);
+      namesAndSysctls(sys, modules).run(validated(sys));
+      expect(sys.calls).toEqual(sysctlWrite);
       expect(sys.node('/proc/sys/kernel/domainname')?.content).toBe('sysctl.example');
     });
 
-    test('a setdomainname(2) the kernel refuses stops the run before the sysctl is opened', () => {
-      const sys = container().addFile('/proc/sys/kernel/domainname', '(none)').failOn('setdomainname', 'EPERM');
-      expect(() => namesThenSysctls(sys).run(validated(sys))).toThrow('finalize: plugin hostname: setdomainname "field.example": EPERM');
-      expect(sys.calls).toEqual([{ op: 'setdomainname', name: 'field.example' }]);
+    test('in its path form (kernel/domainname) too; the hostname is set still', () => {
+      const sys = container().addFile('/proc/sys/kernel/domainname', '(none)');
+      namesAndSysctls(sys).run(validated(sys, { hostname: 'box', sysctls: { 'kernel/domainname': 'sysctl.example' } }));
+      expect(sys.calls).toEqual([{ op: 'sethostname', name: 'box' }, ...sysctlWrite]);
+    });
+
+    test("a write the kernel refuses stops the run naming the sysctl, the field's name never set", () => {
+      const sys = container().addFile('/proc/sys/kernel/domainname', '(none)').failOn('write', 'EINVAL');
+      expect(() => namesAndSysctls(sys).run(validated(sys))).toThrow(/^finalize: plugin sysctl: .*EINVAL/);
+      expect(sys.calls.map((c) => c.op)).not.toContain('setdomainname');
       expect(sys.node('/proc/sys/kernel/domainname')?.content).toBe('(none)');
     });
   });
