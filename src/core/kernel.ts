@@ -335,9 +335,20 @@ export function undecoratedClass(message: string): string | undefined {
  * parameter, from design:paramtypes (emitted with emitDecoratorMetadata only) with the
  * @inject tokens over them (getParamInfo, reflection-helpers.js). A parameter with neither
  * is a hole, and construct() passes undefined there (dependency-container.js). Not among
- * tsyringe's exports: its module, as tsyringe's index loads it.
+ * tsyringe's exports: its module, as tsyringe's index loads it. A tsyringe laid out
+ * otherwise leaves the check out (an empty map) rather than mountkit unable to load.
  */
-const { typeInfo } = require('tsyringe/dist/cjs/dependency-container') as { typeInfo: ReadonlyMap<unknown, readonly unknown[]> };
+const typeInfo = tsyringeTypeInfo();
+
+function tsyringeTypeInfo(): ReadonlyMap<unknown, readonly unknown[]> {
+  try {
+    const { typeInfo: map } = require('tsyringe/dist/cjs/dependency-container') as { typeInfo?: unknown };
+    if (map instanceof Map) return map;
+  } catch {
+    // Another layout of tsyringe's files: no check, as before it had one.
+  }
+  return new Map();
+}
 
 /**
  * A class the kernel is to build whose constructor has a parameter tsyringe knows no token
@@ -364,7 +375,7 @@ function untokenedParameter(cls: Function): string | undefined {
 
 /** A constructor's parameter `i` by the name its source gives it, when its parameters are plain names (no defaults, destructuring or comments). */
 function parameterName(cls: Function, i: number): string | undefined {
-  const list = /\bconstructor\s*\(([^()]*)\)/.exec(Function.prototype.toString.call(cls))?.[1];
+  const list = /(?<![.\w$])constructor\s*\(([^()]*)\)/.exec(Function.prototype.toString.call(cls))?.[1];
   const names = list?.split(',').map((p) => p.trim());
   return names?.every((n) => /^[\p{L}_$][\p{L}\p{N}_$]*$/u.test(n)) ? names[i] : undefined;
 }
