@@ -94,10 +94,11 @@ export const BUILTIN_MOUNT_TYPES: ReadonlyMap<string, string> = new Map([
 ]);
 
 /**
- * The handler of the list that takes every type no other claims: builtin:default's
- * (`builtin`), or one of a plugin's own (`other`), which is trusted with every type.
+ * The handler of the list that takes every type no other claims: one that mounts each
+ * type as given (`generic`: builtin:default's, MountHandler.generic), or one of a plugin's
+ * own (`trusted`), which is trusted with every type.
  */
-export type Fallback = 'builtin' | 'other' | undefined;
+export type Fallback = 'generic' | 'trusted' | undefined;
 
 /**
  * The refusal of a config that has a mount whose type no handler of the list claims (a
@@ -108,10 +109,10 @@ export type Fallback = 'builtin' | 'other' | undefined;
 export function unclaimed(config: RootfsConfig, handled: ReadonlySet<string>, claims: (type: string) => boolean, fallback?: Fallback): ConfigError | undefined {
   for (let i = 0; i < config.mounts.length; i++) {
     const type = config.mounts[i].type;
-    if (claims(type) || fallback === 'other') continue;
+    if (claims(type) || fallback === 'trusted') continue;
     const builtin = BUILTIN_MOUNT_TYPES.get(type);
     if (builtin !== undefined) {
-      const without = fallback === 'builtin' ? `; builtin:default, which takes any other type, would mount it without what builtin:${builtin} adds` : '';
+      const without = fallback === 'generic' ? `; builtin:default, which takes any other type, would mount it without what builtin:${builtin} adds` : '';
       return new ConfigError(`mounts[${i}].type`, type, `no plugin in the plugin list handles this mount type (builtin:${builtin} does${without})`);
     }
     if (fallback === undefined) return new ConfigError(`mounts[${i}].type`, type, 'no plugin in the plugin list handles this mount type (builtin:default takes any type)');

@@ -2,7 +2,6 @@ import { inject, injectable, injectAll } from 'tsyringe';
 import { types } from 'util';
 import type { MountSpec, RootfsConfig } from './config/model';
 import { unclaimed, type Fallback } from './claims';
-import { DefaultMountHandler } from '../plugins/default/handler';
 import { PluginError, StepError, thrownMessage } from './errors';
 import { releaseContainerRoot, releaseRun } from './mounting';
 import { parseMountInfo, type MountTable } from './mountinfo';
@@ -85,10 +84,10 @@ export class Orchestrator {
     return this.byType.get(type) ?? this.fallback;
   }
 
-  /** Whether the handler of every unclaimed type is builtin:default's, one of a plugin's own, or none (core/claims.ts). */
+  /** Whether the handler of every unclaimed type mounts it as given (builtin:default's), is trusted with it, or is none (core/claims.ts). */
   private fallbackKind(): Fallback {
     if (this.fallback === undefined) return undefined;
-    return this.fallback instanceof DefaultMountHandler ? 'builtin' : 'other';
+    return this.fallback.generic === true ? 'generic' : 'trusted';
   }
 
   /** The lifecycle steps in the order they run. */

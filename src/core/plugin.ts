@@ -40,6 +40,13 @@ export interface MountHandler {
   readonly name: string;
   /** Mount types this handler claims; DEFAULT_MOUNT_TYPE for the fallback handler. */
   readonly types: readonly string[];
+  /**
+   * True for a handler that mounts whatever type it is given with mount(2) as the config
+   * has it and adds nothing of a type's own (builtin:default): the claims check does not
+   * let it take a built-in handler's type (core/claims.ts, BUILTIN_MOUNT_TYPES). A
+   * catch-all handler without it is trusted with every type.
+   */
+  readonly generic?: boolean;
   mount(mount: MountSpec, ctx: RunContext): void;
 }
 

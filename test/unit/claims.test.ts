@@ -87,12 +87,12 @@ describe('what a config asks of the run, and the steps that handle it (core/clai
   test("a built-in's mount type that only builtin:default would take is refused, naming that built-in; any other type is the default handler's", () => {
     const config = makeConfig({ mounts: [makeMount({ type: 'devpts', destination: '/dev/pts' }), makeMount({ type: 'tmpfs', destination: '/run', index: 1 })] });
     const none = () => false;
-    expect(unclaimed(config, new Set(), none, 'builtin')?.message).toBe(
+    expect(unclaimed(config, new Set(), none, 'generic')?.message).toBe(
       'mounts[1].type "tmpfs": no plugin in the plugin list handles this mount type (builtin:tmpfs does; builtin:default, which takes any other type, would mount it without what builtin:tmpfs adds)',
     );
-    expect(unclaimed(config, new Set(), (type) => type === 'tmpfs', 'builtin')).toBeUndefined();
+    expect(unclaimed(config, new Set(), (type) => type === 'tmpfs', 'generic')).toBeUndefined();
     // A catch-all handler of a plugin's own is trusted with every type.
-    expect(unclaimed(config, new Set(), none, 'other')).toBeUndefined();
+    expect(unclaimed(config, new Set(), none, 'trusted')).toBeUndefined();
     // Without the default handler either, the built-in's name alone.
     expect(unclaimed(makeConfig({ mounts: [makeMount({ type: 'sysfs', destination: '/sys' })] }), new Set(), none)?.message).toBe('mounts[0].type "sysfs": no plugin in the plugin list handles this mount type (builtin:proc does)');
   });
@@ -150,6 +150,6 @@ describe('the orchestrator refuses such a config before its first step', () => {
       readonlyPaths: ['/proc/sys'],
       mounts: [makeMount({ type: 'proc', destination: '/proc' })],
     });
-    expect(unclaimed(spec, new Set(kernel.orchestrator.orderedSteps().flatMap((s) => s.handles ?? [])), (t) => kernel.orchestrator.handlerFor(t) !== undefined, 'builtin')).toBeUndefined();
+    expect(unclaimed(spec, new Set(kernel.orchestrator.orderedSteps().flatMap((s) => s.handles ?? [])), (t) => kernel.orchestrator.handlerFor(t) !== undefined, 'generic')).toBeUndefined();
   });
 });

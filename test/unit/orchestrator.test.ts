@@ -121,6 +121,10 @@ describe('dispatch by mount type', () => {
     // A catch-all handler of a plugin's own (not builtin:default) is trusted with every type.
     new Orchestrator(sys, silentLogger, [recordingHandler('mine', [DEFAULT_MOUNT_TYPE], seen)], []).run(config);
     expect(seen).toEqual(['mine:/dev/pts', 'mine:/usr']);
+    // What tells them apart is the handler's `generic`, not its class: one of a plugin's own saying so is refused the same way.
+    const generic: MountHandler = { ...recordingHandler('plain', [DEFAULT_MOUNT_TYPE], seen), generic: true };
+    expect(() => new Orchestrator(sys, silentLogger, [generic], []).run(config)).toThrow(/^mounts\[1\]\.type "bind": .*would mount it without what builtin:bind adds\)$/);
+    expect(seen).toEqual(['mine:/dev/pts', 'mine:/usr']);
   });
 
   test('no handler and no default handler, claims not checked (the testkit\'s runners): a PluginError naming the mount, at that mount', () => {

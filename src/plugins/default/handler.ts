@@ -15,6 +15,7 @@ import type { Syscalls } from '../../core/syscalls/types';
 export class DefaultMountHandler implements MountHandler {
   readonly name = 'default';
   readonly types = [DEFAULT_MOUNT_TYPE];
+  readonly generic = true;
 
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
