@@ -69,6 +69,7 @@ export const CLAIMS: readonly Claim[] = [
   { key: 'hooks.prestart', builtin: 'hooks', does: 'runs them', asked: (c) => nonEmpty('hooks.prestart', c.hooks.prestart) },
   { key: 'hooks.createRuntime', builtin: 'hooks', does: 'runs them', asked: (c) => nonEmpty('hooks.createRuntime', c.hooks.createRuntime) },
   { key: 'hooks.createContainer', builtin: 'hooks', does: 'runs them', asked: (c) => nonEmpty('hooks.createContainer', c.hooks.createContainer ?? []) },
+  { key: 'root.path', builtin: 'jail', does: "moves the process into the container's root (pivot_root(2), or chroot(2) with --no-pivot)", asked: (c) => ({ field: 'root.path', value: c.rootfs }) },
   { key: 'mounts.readonly', builtin: 'finalize', does: 'makes read-only tmpfs and /dev mounts read-only after the jail', asked: (c) => lateReadonly(c.mounts) },
   { key: 'root.readonly', builtin: 'finalize', does: 'makes the root read-only', asked: (c) => (c.readonlyRootfs ? { field: 'root.readonly', value: true } : undefined) },
   { key: 'linux.sysctl', builtin: 'finalize', does: 'writes them', asked: (c) => (Object.keys(c.sysctls).length > 0 ? { field: 'linux.sysctl' } : undefined) },

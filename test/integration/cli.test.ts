@@ -65,6 +65,10 @@ describe('mountkit CLI', () => {
       [['network'], 'linux.namespaces "network": no plugin in the plugin list brings a new network namespace\'s loopback up (builtin:network does); add it, or a step of your own listing "linux.namespaces.network" in its handles'],
       [['bind'], 'mounts[1].type "bind": no plugin in the plugin list handles this mount type (builtin:bind does; builtin:default, which takes any other type, would mount it without what builtin:bind adds)'],
       [['default'], 'mounts[3].type "devpts": no plugin in the plugin list handles this mount type (builtin:default takes any type)'],
+      [
+        ['jail'],
+        `root.path ${JSON.stringify(path.join(bundle, 'rootfs'))}: no plugin in the plugin list moves the process into the container's root (pivot_root(2), or chroot(2) with --no-pivot) (builtin:jail does); add it, or a step of your own listing "root.path" in its handles`,
+      ],
     ])('without %j: run and plan of examples/default are refused, one line, exit 2, before the first step', (leaveOut, line) => {
       const plugins = list(leaveOut);
       const run = runCli(['run', '--bundle', bundle, '--plugins', plugins, '--seccomp-cache', 'off']);

@@ -334,7 +334,7 @@ sys.mount(null, '/', null, k.MS_SHARED | k.MS_REC, null);
 sys.mount('/tmp', ${JSON.stringify(peer)}, null, k.MS_BIND, null);
 const out = {};
 try {
-  createKernel({ syscalls: sys, plugins: { plugins: req.plugins.map((module) => ({ module })) } }).orchestrator.run(req.config);
+  createKernel({ syscalls: sys, plugins: { plugins: req.plugins.map((module) => ({ module })) } }).orchestrator.run(req.config, { checkClaims: false });
 } catch (e) { out.error = e.message; }
 out.during = during;
 out.after = fs.readFileSync('/proc/self/mountinfo', 'utf8');
@@ -480,7 +480,7 @@ class Swapping extends Base {
 const out = {};
 try {
   const kernel = createKernel({ syscalls: new Swapping(), plugins: { plugins: req.plugins.map((module) => ({ module })) } });
-  kernel.orchestrator.run(req.config);
+  kernel.orchestrator.run(req.config, { checkClaims: false });
 } catch (e) {
   out.error = e.name + ': ' + e.message;
 }

@@ -24,6 +24,7 @@ import {
   type RootfsConfig,
 } from 'mountkit/testing';
 import { linuxSyscalls, type FsStat, type IdMapping, type LinuxSyscallsOptions, type SeccompArgCmp, type SeccompCompiled, type SeccompFilter, type SeccompRule, type Termios } from 'mountkit';
+import { JAIL_STAND_IN_EXTRA } from '../helpers/jail-stand-in';
 
 describe('sharedMountNamespaceProblem', () => {
   const host = 'mnt:[4026531841]';
@@ -121,7 +122,7 @@ describe('runPipeline: the config is checked, and the run reads the copy checked
       const sys = proc().addProcfs().addFile('/proc/self/timens_offsets', 'monotonic 0 0\nboottime 0 0\n');
       const config = makeConfig({ namespaces: [{ type: 'mount' }, { type: 'time' }] });
       expect(() => validateConfig(config, sys)).toThrow('a new one needs Linux 6.2 or later');
-      expect(() => runPipeline(config, { syscalls: sys, plugins: { plugins: [] } })).not.toThrow();
+      expect(() => runPipeline(config, { syscalls: sys, plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA] })).not.toThrow();
     } finally {
       release.mockRestore();
     }
@@ -130,14 +131,14 @@ describe('runPipeline: the config is checked, and the run reads the copy checked
   test('a sysctl of a network namespace joined by path, which the process is in already, is written', () => {
     const sys = proc().addProcfs().addFile('/proc/sys/net/ipv4/ip_forward', '0').addFile('/proc/self/ns/net').addSymlink('/run/netns/c', '/proc/self/ns/net');
     const config = makeConfig({ namespaces: [{ type: 'mount' }, { type: 'network', path: '/run/netns/c' }], sysctls: { 'net.ipv4.ip_forward': '1' } });
-    runPipeline(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:finalize' }] } });
+    runPipeline(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:finalize' }] }, extra: [JAIL_STAND_IN_EXTRA] });
     expect(sys.node('/proc/sys/net/ipv4/ip_forward')?.content).toBe('1');
   });
 
   test('a user.* sysctl of a new user namespace, which the process is in already, is written', () => {
     const sys = proc().addProcfs().addFile('/proc/self/ns/user').addFile('/proc/sys/user/max_user_namespaces', '2147483647');
     const config = makeConfig({ namespaces: [{ type: 'mount' }, { type: 'user' }], sysctls: { 'user.max_user_namespaces': '3' } });
-    runPipeline(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:finalize' }] } });
+    runPipeline(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:finalize' }] }, extra: [JAIL_STAND_IN_EXTRA] });
     expect(sys.node('/proc/sys/user/max_user_namespaces')?.content).toBe('3');
   });
 
@@ -157,7 +158,7 @@ describe('runPipeline: the config is checked, and the run reads the copy checked
           },
         }),
     };
-    runPipeline(given, { syscalls: proc(), plugins: { plugins: [] }, extra: [{ module: 'embedder', plugin: step }] });
+    runPipeline(given, { syscalls: proc(), plugins: { plugins: [] }, extra: [{ module: 'embedder', plugin: step }, JAIL_STAND_IN_EXTRA] });
     expect(seen).toEqual([1000, false]);
     expect(reads).toBe(1);
     expect(given.process.env).toEqual([]);
@@ -170,7 +171,7 @@ describe('plan checks a config built in code as runPipeline does', () => {
     const sys = new FakeSyscalls().addDir('/bundle/rootfs');
     const launch = { relaunched: false, inUserNamespace: false, euid: 0 };
     expect(() => plan(config, { syscalls: sys, plugins: { plugins: [] }, launch })).toThrow('process.user.uid NaN: must be an integer from 0 to 4294967295');
-    expect(plan(config, { syscalls: sys, plugins: { plugins: [] }, launch, validate: false }).complete).toBe(true);
+    expect(plan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA], launch, validate: false }).complete).toBe(true);
   });
 });
 
@@ -195,7 +196,7 @@ describe('plan names each mount of a config built with makeMount by its position
   test('the second mount is mounts[1], with its own destination, in the calls and in the error', () => {
     const config = makeConfig({ mounts: [makeMount({ type: 'tmpfs', destination: '/a' }), makeMount({ type: 'tmpfs', destination: '/b' })] });
     const sys = new FakeSyscalls().addDir('/bundle/rootfs/a').addDir('/bundle/rootfs/b').failOn('mount', 'EINVAL', { nth: 2 });
-    const result = plan(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:tmpfs' }] }, launch: { relaunched: false, inUserNamespace: false, euid: 0 } });
+    const result = plan(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:tmpfs' }] }, extra: [JAIL_STAND_IN_EXTRA], launch: { relaunched: false, inUserNamespace: false, euid: 0 } });
     expect(result.calls.filter((c) => c.record.op === 'mount').map((c) => [c.mountIndex, c.destination])).toEqual([
       [0, '/a'],
       [1, '/b'],
@@ -215,7 +216,7 @@ describe('runPipeline', () => {
     runPipeline(makeConfig({ mounts: [makeMount({ type: 'bind', source: '/src', destination: '/data', flags: MS_BIND })] }), {
       syscalls: sys,
       plugins: { plugins: [{ module: 'builtin:bind' }] },
-      extra: [{ module: 'embedder', plugin: extra }],
+      extra: [{ module: 'embedder', plugin: extra }, JAIL_STAND_IN_EXTRA],
       beforeJail: (ctx) => void seen.push(`callback ${ctx.config.rootfs}`),
     });
     expect(seen).toEqual(['callback /bundle/rootfs', 'jail step']);
@@ -225,7 +226,7 @@ describe('runPipeline', () => {
   test('a failing step is a PluginError', () => {
     const sys = new FakeSyscalls().addDir('/bundle/rootfs');
     const config = makeConfig({ mounts: [makeMount({ type: 'bind', source: '/missing', destination: '/data' })] });
-    expect(() => runPipeline(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:bind' }] } })).toThrow(PluginError);
+    expect(() => runPipeline(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:bind' }] }, extra: [JAIL_STAND_IN_EXTRA] })).toThrow(PluginError);
   });
 });
 

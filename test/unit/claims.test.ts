@@ -10,6 +10,7 @@ import { silentLogger } from '../../src/core/logger';
 import { BUILTIN_PLUGINS } from '../../src/plugins';
 import { createKernel } from '../../src/core/kernel';
 import { makeConfig, makeMount } from '../helpers/config';
+import { JAIL_STAND_IN } from '../helpers/jail-stand-in';
 
 const hook = { path: '/bin/true', args: [], env: [] };
 const device = { type: 'c' as const, path: '/dev/fuse', major: 10, minor: 229, fileMode: 0o666, uid: 0, gid: 0 };
@@ -24,6 +25,7 @@ const ASKING: readonly [string, Partial<RootfsConfig>, string][] = [
   ['hooks.prestart', { hooks: { prestart: [hook], createRuntime: [] } }, 'hooks.prestart: no plugin in the plugin list runs them (builtin:hooks does)'],
   ['hooks.createRuntime', { hooks: { prestart: [], createRuntime: [hook] } }, 'hooks.createRuntime: no plugin in the plugin list runs them (builtin:hooks does)'],
   ['hooks.createContainer', { hooks: { prestart: [], createRuntime: [], createContainer: [hook] } }, 'hooks.createContainer: no plugin in the plugin list runs them (builtin:hooks does)'],
+  ['root.path', { rootfs: '/b/rootfs' }, 'root.path "/b/rootfs": no plugin in the plugin list moves the process into the container\'s root (pivot_root(2), or chroot(2) with --no-pivot) (builtin:jail does)'],
   [
     'mounts.readonly',
     { mounts: [makeMount({ type: 'proc', destination: '/proc' }), makeMount({ type: 'tmpfs', destination: '/run', flags: MS_RDONLY, index: 1 })] },
@@ -37,6 +39,9 @@ const ASKING: readonly [string, Partial<RootfsConfig>, string][] = [
 
 const anyType = () => true;
 
+/** The keys a list handles: root.path, which every config asks for, and `keys`. */
+const jailed = (...keys: string[]) => new Set(['root.path', ...keys]);
+
 describe('what a config asks of the run, and the steps that handle it (core/claims.ts)', () => {
   test('every claim is in the table below, once', () => {
     expect(CLAIMS.map((c) => c.key)).toEqual(ASKING.map(([key]) => key));
@@ -44,10 +49,11 @@ describe('what a config asks of the run, and the steps that handle it (core/clai
 
   test.each(ASKING)('%s: refused when no step handles it, taken when one does', (key, over, words) => {
     const config = makeConfig(over);
-    const refusal = unclaimed(config, new Set(), anyType);
+    // Every config asks for root.path (a list without the jail is refused whatever else the config asks), so the others are tried with it handled.
+    const refusal = unclaimed(config, key === 'root.path' ? new Set() : jailed(), anyType);
     expect(refusal).toBeInstanceOf(ConfigError);
     expect(refusal?.message).toBe(`${words}; add it, or a step of your own listing "${key}" in its handles`);
-    expect(unclaimed(config, new Set([key]), anyType)).toBeUndefined();
+    expect(unclaimed(config, jailed(key), anyType)).toBeUndefined();
   });
 
   test.each([
@@ -59,42 +65,42 @@ describe('what a config asks of the run, and the steps that handle it (core/clai
     ['a read-only bind elsewhere than /dev: read-only from its own remount', { mounts: [makeMount({ type: 'bind', destination: '/data', source: '/srv', flags: MS_BIND | MS_RDONLY })] }],
     ['a read-write tmpfs', { mounts: [makeMount({ type: 'tmpfs', destination: '/run' })] }],
   ] as const)('asks for nothing: %s', (_what, over) => {
-    expect(unclaimed(makeConfig(over as Partial<RootfsConfig>), new Set(), anyType)).toBeUndefined();
+    expect(unclaimed(makeConfig(over as Partial<RootfsConfig>), jailed(), anyType)).toBeUndefined();
   });
 
   test('a filesystem the config mounts at /dev asks for the default devices, linux.devices empty: the mount named, by its position', () => {
     const config = makeConfig({ mounts: [makeMount({ type: 'proc', destination: '/proc' }), makeMount({ type: 'tmpfs', destination: '/dev/', index: 1 })] });
-    expect(unclaimed(config, new Set(), anyType)?.message).toBe(
+    expect(unclaimed(config, jailed(), anyType)?.message).toBe(
       'mounts[1].destination "/dev/": no plugin in the plugin list makes the device nodes, /dev/null and the other defaults among them (builtin:devices does); add it, or a step of your own listing "linux.devices" in its handles',
     );
-    expect(unclaimed(config, new Set(['linux.devices']), anyType)).toBeUndefined();
+    expect(unclaimed(config, jailed('linux.devices'), anyType)).toBeUndefined();
     // A mount below /dev is not /dev; linux.devices, when it has some, is named first.
-    expect(unclaimed(makeConfig({ mounts: [makeMount({ type: 'devpts', destination: '/dev/pts' })] }), new Set(), anyType)).toBeUndefined();
-    expect(unclaimed(makeConfig({ devices: [device], mounts: [makeMount({ type: 'tmpfs', destination: '/dev' })] }), new Set(), anyType)?.message).toMatch(/^linux\.devices: /);
+    expect(unclaimed(makeConfig({ mounts: [makeMount({ type: 'devpts', destination: '/dev/pts' })] }), jailed(), anyType)).toBeUndefined();
+    expect(unclaimed(makeConfig({ devices: [device], mounts: [makeMount({ type: 'tmpfs', destination: '/dev' })] }), jailed(), anyType)?.message).toMatch(/^linux\.devices: /);
   });
 
   test("a network namespace with an empty path is made new, as the loopback step reads it: its loopback is asked for", () => {
     // A model built in code (createKernel's orchestrator, unchecked); the OCI loader drops an empty path.
     const config = makeConfig({ namespaces: [{ type: 'network', path: '' }] });
-    expect(unclaimed(config, new Set(), anyType)?.message).toMatch(/^linux\.namespaces "network": no plugin in the plugin list brings a new network namespace's loopback up/);
+    expect(unclaimed(config, jailed(), anyType)?.message).toMatch(/^linux\.namespaces "network": no plugin in the plugin list brings a new network namespace's loopback up/);
   });
 
   test('a mount type without a handler comes first, named by its position', () => {
     const config = makeConfig({ maskedPaths: ['/proc/kcore'], mounts: [makeMount({ type: 'proc', destination: '/proc' }), makeMount({ type: 'devpts', destination: '/dev/pts', index: 1 })] });
-    expect(unclaimed(config, new Set(), (type) => type === 'proc')?.message).toBe('mounts[1].type "devpts": no plugin in the plugin list handles this mount type (builtin:default takes any type)');
+    expect(unclaimed(config, jailed(), (type) => type === 'proc')?.message).toBe('mounts[1].type "devpts": no plugin in the plugin list handles this mount type (builtin:default takes any type)');
   });
 
   test("a built-in's mount type that only builtin:default would take is refused, naming that built-in; any other type is the default handler's", () => {
     const config = makeConfig({ mounts: [makeMount({ type: 'devpts', destination: '/dev/pts' }), makeMount({ type: 'tmpfs', destination: '/run', index: 1 })] });
     const none = () => false;
-    expect(unclaimed(config, new Set(), none, 'generic')?.message).toBe(
+    expect(unclaimed(config, jailed(), none, 'generic')?.message).toBe(
       'mounts[1].type "tmpfs": no plugin in the plugin list handles this mount type (builtin:tmpfs does; builtin:default, which takes any other type, would mount it without what builtin:tmpfs adds)',
     );
-    expect(unclaimed(config, new Set(), (type) => type === 'tmpfs', 'generic')).toBeUndefined();
+    expect(unclaimed(config, jailed(), (type) => type === 'tmpfs', 'generic')).toBeUndefined();
     // A catch-all handler of a plugin's own is trusted with every type.
-    expect(unclaimed(config, new Set(), none, 'trusted')).toBeUndefined();
+    expect(unclaimed(config, jailed(), none, 'trusted')).toBeUndefined();
     // Without the default handler either, the built-in's name alone.
-    expect(unclaimed(makeConfig({ mounts: [makeMount({ type: 'sysfs', destination: '/sys' })] }), new Set(), none)?.message).toBe('mounts[0].type "sysfs": no plugin in the plugin list handles this mount type (builtin:proc does)');
+    expect(unclaimed(makeConfig({ mounts: [makeMount({ type: 'sysfs', destination: '/sys' })] }), jailed(), none)?.message).toBe('mounts[0].type "sysfs": no plugin in the plugin list handles this mount type (builtin:proc does)');
   });
 
   test('BUILTIN_MOUNT_TYPES is every type a built-in handler claims, with its built-in', () => {
@@ -125,7 +131,7 @@ describe('the orchestrator refuses such a config before its first step', () => {
     const sys = new FakeSyscalls().addDir('/r');
     const ran: string[] = [];
     const first: LifecycleStep = { name: 'first', phase: 'prepare-root', order: 'pre', run: () => void ran.push('first') };
-    const run = () => new Orchestrator(sys, silentLogger, [], [first]).run(config);
+    const run = () => new Orchestrator(sys, silentLogger, [], [first, JAIL_STAND_IN]).run(config);
     expect(run).toThrow(ConfigError);
     expect(run).toThrow('linux.maskedPaths: no plugin in the plugin list masks them (builtin:finalize does)');
     expect([ran, sys.calls]).toEqual([[], []]);
@@ -135,8 +141,22 @@ describe('the orchestrator refuses such a config before its first step', () => {
     const sys = new FakeSyscalls().addDir('/r');
     const masked: string[] = [];
     const own: LifecycleStep = { name: 'own-masks', phase: 'finalize', handles: ['linux.maskedPaths'], run: (ctx) => void masked.push(...ctx.config.maskedPaths) };
-    new Orchestrator(sys, silentLogger, [], [own]).run(config);
+    new Orchestrator(sys, silentLogger, [], [own, JAIL_STAND_IN]).run(config);
     expect(masked).toEqual(['/proc/kcore']);
+  });
+
+  test("a list without the jail: refused whatever the config, naming the rootfs (the container's process would otherwise run in the host's root, in a mount namespace of its own)", () => {
+    const sys = new FakeSyscalls().addDir('/r/tmp').addMountpoint('/r');
+    const kernel = createKernel({ syscalls: sys, plugins: { plugins: [{ module: 'builtin:tmpfs' }] } });
+    const run = () => kernel.orchestrator.run(makeConfig({ rootfs: '/r', mounts: [makeMount({ type: 'tmpfs', destination: '/tmp' })] }));
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(
+      'root.path "/r": no plugin in the plugin list moves the process into the container\'s root (pivot_root(2), or chroot(2) with --no-pivot) (builtin:jail does); add it, or a step of your own listing "root.path" in its handles',
+    );
+    expect(sys.calls).toEqual([]);
+    // With builtin:jail in the list, the same config runs: mounted, then jailed.
+    createKernel({ syscalls: sys, plugins: { plugins: [{ module: 'builtin:tmpfs' }, { module: 'builtin:jail' }] } }).orchestrator.run(makeConfig({ rootfs: '/r', mounts: [makeMount({ type: 'tmpfs', destination: '/tmp' })] }));
+    expect(sys.calls.map((c) => c.op).filter((op) => op === 'mount' || op === 'pivotRoot').slice(0, 2)).toEqual(['mount', 'pivotRoot']);
   });
 
   test('the default plugin list handles all that a config like runc spec\'s asks for', () => {

@@ -51,7 +51,7 @@ describe('kernel wiring', () => {
     const mounts = [makeMount({ index: 0, type: 'marker', destination: '/m' }), makeMount({ index: 1, type: 'echo', destination: '/e' })];
     const config = makeConfig({ rootfs: '/r', mounts });
     let shared: Map<string, unknown> | undefined;
-    kernel.orchestrator.run(config, { beforeJail: (ctx) => void (shared = ctx.shared) });
+    kernel.orchestrator.run(config, { beforeJail: (ctx) => void (shared = ctx.shared), checkClaims: false });
     expect(sys.effects()).toEqual([
       { op: 'mkdir', path: '/r/m', mode: 0o700 },
       { op: 'writeFile', path: '/r/done', data: 'yes', mode: undefined },
@@ -90,7 +90,7 @@ describe('startup errors name the module', () => {
     const words: unknown[] = [];
     const stepOnly: PluginModule = { register: (api) => api.step({ name: 'say', phase: 'dev', run: () => void words.push(api.options.word) }) };
     const kernel = createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'say', plugin: stepOnly, options: { word: 'a' } }, { module: 'say', plugin: stepOnly, options: { word: 'b' } }] });
-    kernel.orchestrator.run(makeConfig());
+    kernel.orchestrator.run(makeConfig(), { checkClaims: false });
     expect(words).toEqual(['a', 'b']);
   });
 
@@ -164,8 +164,8 @@ describe('startup errors name the module', () => {
     [{ name: 's', phase: 'after-mounts', run: (): void => undefined }, 'step "s": phase "after-mounts" is not one of prepare-root, mounts, dev, before-jail, jail, after-jail, finalize'],
     [{ name: 's', phase: 'dev', order: 'late', run: (): void => undefined }, 'step "s": order "late" is not one of pre, normal, post'],
     [{ name: 's', phase: 'dev' }, 'step "s": run must be a function'],
-    [{ name: 's', phase: 'finalize', handles: 'linux.maskedPaths', run: (): void => undefined }, 'step "s": handles must be a list of what the step carries out (linux.rootfsPropagation, linux.devices, hostname, domainname, linux.namespaces.network, hooks.prestart, hooks.createRuntime, hooks.createContainer, mounts.readonly, root.readonly, linux.sysctl, linux.readonlyPaths, linux.maskedPaths)'],
-    [{ name: 's', phase: 'finalize', handles: ['linux.maskedpaths'], run: (): void => undefined }, 'step "s": handles "linux.maskedpaths" is not one of linux.rootfsPropagation, linux.devices, hostname, domainname, linux.namespaces.network, hooks.prestart, hooks.createRuntime, hooks.createContainer, mounts.readonly, root.readonly, linux.sysctl, linux.readonlyPaths, linux.maskedPaths'],
+    [{ name: 's', phase: 'finalize', handles: 'linux.maskedPaths', run: (): void => undefined }, 'step "s": handles must be a list of what the step carries out (linux.rootfsPropagation, linux.devices, hostname, domainname, linux.namespaces.network, hooks.prestart, hooks.createRuntime, hooks.createContainer, root.path, mounts.readonly, root.readonly, linux.sysctl, linux.readonlyPaths, linux.maskedPaths)'],
+    [{ name: 's', phase: 'finalize', handles: ['linux.maskedpaths'], run: (): void => undefined }, 'step "s": handles "linux.maskedpaths" is not one of linux.rootfsPropagation, linux.devices, hostname, domainname, linux.namespaces.network, hooks.prestart, hooks.createRuntime, hooks.createContainer, root.path, mounts.readonly, root.readonly, linux.sysctl, linux.readonlyPaths, linux.maskedPaths'],
   ])('a step that would never run, cannot be named, or says it handles what no config asks: %j', (step, message) => {
     const run = () =>
       createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'bad', plugin: { register: (api) => api.step(step as unknown as LifecycleStep) } }] });

@@ -8,6 +8,7 @@ import { Orchestrator, sortSteps, type StepWhere } from '../../src/core/orchestr
 import { DEFAULT_MOUNT_TYPE, ORDERS, PHASES, type LifecycleStep, type MountHandler, type Order, type Phase } from '../../src/core/plugin';
 import { ExecveCalled, FakeSyscalls } from '../../src/core/syscalls/fake';
 import { DefaultMountHandler } from '../../src/plugins/default/handler';
+import { JAIL_STAND_IN } from '../helpers/jail-stand-in';
 import { memoryLogger } from '../../src/testing/logger';
 import { makeConfig, makeMount } from '../helpers/config';
 
@@ -26,7 +27,7 @@ describe('step ordering', () => {
   test('phase, then pre/normal/post, whatever the registration order', () => {
     const seen: string[] = [];
     const steps = [...cells].reverse().map((c) => recordingStep(`${c.phase}/${c.order}`, c.phase, c.order, seen));
-    new Orchestrator(new FakeSyscalls(), silentLogger, [], steps).run(makeConfig());
+    new Orchestrator(new FakeSyscalls(), silentLogger, [], steps).run(makeConfig(), { checkClaims: false });
     expect(seen).toEqual(cells.map((c) => `${c.phase}/${c.order}`));
   });
 
@@ -44,7 +45,7 @@ describe('step ordering', () => {
       recordingStep('plain', 'dev', undefined, seen),
       recordingStep('pre', 'dev', 'pre', seen),
     ];
-    new Orchestrator(new FakeSyscalls(), silentLogger, [], steps).run(makeConfig());
+    new Orchestrator(new FakeSyscalls(), silentLogger, [], steps).run(makeConfig(), { checkClaims: false });
     expect(seen).toEqual(['pre', 'plain', 'post']);
   });
 
@@ -52,14 +53,14 @@ describe('step ordering', () => {
     const seen: string[] = [];
     const config = makeConfig({ mounts: [makeMount({ type: 'tmpfs', destination: '/tmp' })] });
     const steps = [recordingStep('normal', 'mounts', 'normal', seen), recordingStep('pre', 'mounts', 'pre', seen)];
-    new Orchestrator(new FakeSyscalls(), silentLogger, [recordingHandler('tmpfs', ['tmpfs'], seen)], steps).run(config);
+    new Orchestrator(new FakeSyscalls(), silentLogger, [recordingHandler('tmpfs', ['tmpfs'], seen)], steps).run(config, { checkClaims: false });
     expect(seen).toEqual(['pre', 'tmpfs:/tmp', 'normal']);
   });
 
   test('the before-jail callback runs between the dev and jail phases', () => {
     const seen: string[] = [];
     const steps = [recordingStep('jail', 'jail', undefined, seen), recordingStep('dev', 'dev', undefined, seen)];
-    new Orchestrator(new FakeSyscalls(), silentLogger, [], steps).run(makeConfig(), {
+    new Orchestrator(new FakeSyscalls(), silentLogger, [], steps).run(makeConfig(), { checkClaims: false,
       beforeJail: () => void seen.push('callback'),
     });
     expect(seen).toEqual(['dev', 'callback', 'jail']);
@@ -80,7 +81,7 @@ describe('dispatch by mount type', () => {
       recordingHandler('proc', ['proc', 'sysfs'], seen),
       recordingHandler('tmpfs', ['tmpfs'], seen),
     ];
-    new Orchestrator(new FakeSyscalls(), silentLogger, handlers, []).run(makeConfig({ mounts }));
+    new Orchestrator(new FakeSyscalls(), silentLogger, handlers, []).run(makeConfig({ mounts }), { checkClaims: false });
     expect(seen).toEqual(['proc:/proc', 'default:/merged', 'tmpfs:/tmp']);
   });
 
@@ -88,7 +89,7 @@ describe('dispatch by mount type', () => {
     const seen: string[] = [];
     const log = memoryLogger();
     const relative = makeMount({ index: 3, type: 'tmpfs', destination: '/mnt/rel', relativeDestination: 'mnt/rel' });
-    new Orchestrator(new FakeSyscalls(), log, [recordingHandler('tmpfs', ['tmpfs'], seen)], []).run(makeConfig({ mounts: [mounts[2], relative] }));
+    new Orchestrator(new FakeSyscalls(), log, [recordingHandler('tmpfs', ['tmpfs'], seen)], []).run(makeConfig({ mounts: [mounts[2], relative] }), { checkClaims: false });
     expect(seen).toEqual(['tmpfs:/tmp', 'tmpfs:/mnt/rel']);
     expect(log.entries.filter((e) => e.level === 'warn').map((e) => e.message)).toEqual([
       'mounts[3].destination "mnt/rel" is relative: taken from / as "/mnt/rel" (runtime-spec 1.2), which runc calls deprecated',
@@ -98,7 +99,7 @@ describe('dispatch by mount type', () => {
   test('no handler and no default handler: the config is refused before any step or call, naming the mount and its type', () => {
     const sys = new FakeSyscalls();
     const step: LifecycleStep = { name: 'first', phase: 'prepare-root', run: () => void sys.umask(0) };
-    const run = () => new Orchestrator(sys, silentLogger, [], [step]).run(makeConfig({ mounts }));
+    const run = () => new Orchestrator(sys, silentLogger, [], [step, JAIL_STAND_IN]).run(makeConfig({ mounts }));
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(/^mounts\[0\]\.type "proc": no plugin in the plugin list handles this mount type \(builtin:proc does\)$/);
     expect(sys.calls).toEqual([]);
@@ -109,7 +110,7 @@ describe('dispatch by mount type', () => {
     const seen: string[] = [];
     const bind = makeMount({ type: 'bind', destination: '/usr', source: '/usr', flags: MS_BIND | MS_REC | MS_RDONLY, index: 1 });
     const config = makeConfig({ mounts: [makeMount({ type: 'devpts', destination: '/dev/pts' }), bind] });
-    const run = () => new Orchestrator(sys, silentLogger, [new DefaultMountHandler(sys)], []).run(config);
+    const run = () => new Orchestrator(sys, silentLogger, [new DefaultMountHandler(sys)], [JAIL_STAND_IN]).run(config);
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(
       /^mounts\[1\]\.type "bind": no plugin in the plugin list handles this mount type \(builtin:bind does; builtin:default, which takes any other type, would mount it without what builtin:bind adds\)$/,
@@ -119,11 +120,11 @@ describe('dispatch by mount type', () => {
     const withBind = new Orchestrator(new FakeSyscalls(), silentLogger, [recordingHandler('bind', ['bind'], seen), new DefaultMountHandler(new FakeSyscalls())], []);
     expect(withBind.handlerFor('bind')?.name).toBe('bind');
     // A catch-all handler of a plugin's own (not builtin:default) is trusted with every type.
-    new Orchestrator(sys, silentLogger, [recordingHandler('mine', [DEFAULT_MOUNT_TYPE], seen)], []).run(config);
+    new Orchestrator(sys, silentLogger, [recordingHandler('mine', [DEFAULT_MOUNT_TYPE], seen)], [JAIL_STAND_IN]).run(config);
     expect(seen).toEqual(['mine:/dev/pts', 'mine:/usr']);
     // What tells them apart is the handler's `generic`, not its class: one of a plugin's own saying so is refused the same way.
     const generic: MountHandler = { ...recordingHandler('plain', [DEFAULT_MOUNT_TYPE], seen), generic: true };
-    expect(() => new Orchestrator(sys, silentLogger, [generic], []).run(config)).toThrow(/^mounts\[1\]\.type "bind": .*would mount it without what builtin:bind adds\)$/);
+    expect(() => new Orchestrator(sys, silentLogger, [generic], [JAIL_STAND_IN]).run(config)).toThrow(/^mounts\[1\]\.type "bind": .*would mount it without what builtin:bind adds\)$/);
     expect(seen).toEqual(['mine:/dev/pts', 'mine:/usr']);
   });
 
@@ -141,7 +142,7 @@ describe('dispatch by mount type', () => {
       mount: (m, ctx) => ctx.dispatch(makeMount({ type: 'tmpfs', destination: m.destination })),
     };
     const config = makeConfig({ mounts: [makeMount({ type: 'cgroup', destination: '/sys/fs/cgroup' })] });
-    new Orchestrator(new FakeSyscalls(), silentLogger, [parent, recordingHandler('tmpfs', ['tmpfs'], seen)], []).run(config);
+    new Orchestrator(new FakeSyscalls(), silentLogger, [parent, recordingHandler('tmpfs', ['tmpfs'], seen)], []).run(config, { checkClaims: false });
     expect(seen).toEqual(['tmpfs:/sys/fs/cgroup']);
   });
 
@@ -164,7 +165,7 @@ describe('dispatch by mount type', () => {
       },
     };
     const config = makeConfig({ mounts: [makeMount({ index: 3, type: 'cgroup', destination: '/sys/fs/cgroup' })] });
-    const run = () => new Orchestrator(new FakeSyscalls(), log, [parent, child], []).run(config);
+    const run = () => new Orchestrator(new FakeSyscalls(), log, [parent, child], []).run(config, { checkClaims: false });
     return { log, run };
   };
 
@@ -180,7 +181,7 @@ describe('dispatch by mount type', () => {
     };
     const other: MountHandler = { name: 'c', types: ['c'], mount: (m, ctx) => (m.destination === '/x' ? ctx.dispatch(makeMount({ type: 'b', destination: m.destination })) : undefined) };
     const run = (...mounts: [string, string][]) => () =>
-      new Orchestrator(new FakeSyscalls(), silentLogger, [self, other], []).run(makeConfig({ mounts: mounts.map(([type, destination], index) => makeMount({ index, type, destination })) }));
+      new Orchestrator(new FakeSyscalls(), silentLogger, [self, other], []).run(makeConfig({ mounts: mounts.map(([type, destination], index) => makeMount({ index, type, destination })) }), { checkClaims: false });
     // Handler c's context is made first; a's own dispatch is still a's.
     expect(run(['c', '/y'], ['a', '/x'])).toThrow(/^mounts: plugin a mounts\[1\] "\/x": inner$/);
     expect(run(['a', '/y'], ['c', '/x'])).toThrow(/^mounts: plugin a mounts\[0\] "\/y": inner$/);
@@ -228,7 +229,7 @@ describe('a plugin returning a promise', () => {
       const seen: string[] = [];
       const { handlers, steps } = make(result);
       const config = makeConfig({ mounts: handlers.length ? [makeMount({ type: 'ramfs', destination: '/ram' })] : [] });
-      const run = () => new Orchestrator(new FakeSyscalls(), silentLogger, handlers, [...steps, recordingStep('after', 'finalize', 'post', seen)]).run(config);
+      const run = () => new Orchestrator(new FakeSyscalls(), silentLogger, handlers, [...steps, recordingStep('after', 'finalize', 'post', seen)]).run(config, { checkClaims: false });
       expect(run).toThrow(`${prefix}: a plugin's work must be done before it returns (synchronously)`);
       expect(seen).toEqual([]);
     }
@@ -240,10 +241,10 @@ describe('a plugin returning a promise', () => {
     const parent: MountHandler = { name: 'cgroup', types: ['cgroup'], mount: (m, ctx) => ctx.dispatch(makeMount({ type: 'ramfs', destination: m.destination })) };
     const child = { name: 'ramfs', types: ['ramfs'], mount: async () => undefined } as unknown as MountHandler;
     const config = makeConfig({ mounts: [makeMount({ type: 'cgroup', destination: '/c' })] });
-    expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [parent, child], []).run(config)).toThrow(
+    expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [parent, child], []).run(config, { checkClaims: false })).toThrow(
       'mounts: plugin cgroup mounts[0] "/c": handed to plugin ramfs "/c": mount() returned a promise',
     );
-    expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [], []).run(makeConfig(), { beforeJail: rejected as unknown as () => void })).toThrow(
+    expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [], []).run(makeConfig(), { checkClaims: false, beforeJail: rejected as unknown as () => void })).toThrow(
       'before-jail: plugin before-jail-callback: the callback returned a promise',
     );
     await settle();
@@ -253,14 +254,14 @@ describe('a plugin returning a promise', () => {
   test("another thenable is refused too, without running its then", () => {
     const then = jest.fn();
     const step = { name: 's', phase: 'dev', run: () => ({ then }) } as unknown as LifecycleStep;
-    expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig())).toThrow('dev: plugin s: run() returned a promise');
+    expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig(), { checkClaims: false })).toThrow('dev: plugin s: run() returned a promise');
     expect(then).not.toHaveBeenCalled();
   });
 
   test('a value that is not a thenable passes', () => {
     for (const value of [0, 'x', {}, { then: 1 }, null]) {
       const step = { name: 's', phase: 'dev', run: () => value } as unknown as LifecycleStep;
-      expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig())).not.toThrow();
+      expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig(), { checkClaims: false })).not.toThrow();
     }
   });
 });
@@ -279,7 +280,7 @@ describe('pre- and post-mount commands', () => {
       types: ['tmpfs'],
       mount: () => void seen.push(`mount after ${sys.callsOf('runCommand').length} commands`),
     };
-    new Orchestrator(sys, silentLogger, [handler], []).run(config);
+    new Orchestrator(sys, silentLogger, [handler], []).run(config, { checkClaims: false });
     expect(seen).toEqual(['mount after 1 commands']);
     expect(sys.callsOf('runCommand')).toEqual([
       { op: 'runCommand', cmd: cmd('/pre') },
@@ -292,7 +293,7 @@ describe('pre- and post-mount commands', () => {
     sys.commandResult = { status: 3, signal: null, output: 'no space left\n' };
     const config = makeConfig({ mounts: [makeMount({ type: 'tmpfs', destination: '/tmp', premountCmds: [cmd('/pre')] })] });
     const handler = recordingHandler('tmpfs', ['tmpfs'], []);
-    const run = () => new Orchestrator(sys, silentLogger, [handler], []).run(config);
+    const run = () => new Orchestrator(sys, silentLogger, [handler], []).run(config, { checkClaims: false });
     expect(run).toThrow('mounts: plugin premount-command mounts[0] "/tmp": command ["/pre","-c","x"] failed (exit status 3): no space left');
   });
 });
@@ -303,7 +304,7 @@ describe('error wrapping', () => {
     const step: LifecycleStep = { name: 'prepare-root', phase: 'prepare-root', run: () => { throw original; } };
     let caught: unknown;
     try {
-      new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig());
+      new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig(), { checkClaims: false });
     } catch (err) {
       caught = err;
     }
@@ -321,7 +322,7 @@ describe('error wrapping', () => {
     const step: LifecycleStep = { name: 'dev', phase: 'dev', run: () => { throw original; } };
     let caught: unknown;
     try {
-      new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig());
+      new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig(), { checkClaims: false });
     } catch (err) {
       caught = err;
     }
@@ -343,7 +344,7 @@ describe('error wrapping', () => {
   test('a handler failure names the mount index and destination', () => {
     const handler: MountHandler = { name: 'bind', types: ['bind'], mount: () => { throw new StepError('bad'); } };
     const config = makeConfig({ mounts: [makeMount({ index: 4, type: 'bind', destination: '/data' })] });
-    const run = () => new Orchestrator(new FakeSyscalls(), silentLogger, [handler], []).run(config);
+    const run = () => new Orchestrator(new FakeSyscalls(), silentLogger, [handler], []).run(config, { checkClaims: false });
     expect(run).toThrow('mounts: plugin bind mounts[4] "/data": bad');
   });
 
@@ -361,13 +362,13 @@ describe('error wrapping', () => {
     ],
   ])('%s thrown by a plugin is named as it is, on one line', (_what, thrown, shown) => {
     const step: LifecycleStep = { name: 's', phase: 'dev', run: () => { throw thrown; } };
-    expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig())).toThrow(`dev: plugin s: ${shown}`);
+    expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig(), { checkClaims: false })).toThrow(`dev: plugin s: ${shown}`);
   });
 
   test('a ConfigError inside a plugin keeps exit status 2', () => {
     const step: LifecycleStep = { name: 's', phase: 'finalize', run: () => { throw new ConfigError('linux.sysctl', 'x', 'bad'); } };
     try {
-      new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig());
+      new Orchestrator(new FakeSyscalls(), silentLogger, [], [step]).run(makeConfig(), { checkClaims: false });
       throw new Error('not reached');
     } catch (err) {
       expect((err as PluginError).exitCode).toBe(2);
@@ -380,7 +381,7 @@ describe('error wrapping', () => {
       { name: 'bad', phase: 'dev' as const, run: () => { throw new Error('x'); } },
       recordingStep('after', 'jail', undefined, seen),
     ];
-    expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [], steps).run(makeConfig())).toThrow(PluginError);
+    expect(() => new Orchestrator(new FakeSyscalls(), silentLogger, [], steps).run(makeConfig(), { checkClaims: false })).toThrow(PluginError);
     expect(seen).toEqual([]);
   });
 });
@@ -390,7 +391,7 @@ describe('run context', () => {
     const sys = new FakeSyscalls();
     sys.addFile('/proc/self/mountinfo', '22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/vda rw\n');
     const ask: LifecycleStep = { name: 'ask', phase: 'mounts', run: (ctx) => void ctx.mountTable() };
-    new Orchestrator(sys, silentLogger, [], [ask, { ...ask, phase: 'finalize' }, { ...ask, phase: 'dev' }]).run(makeConfig());
+    new Orchestrator(sys, silentLogger, [], [ask, { ...ask, phase: 'finalize' }, { ...ask, phase: 'dev' }]).run(makeConfig(), { checkClaims: false });
     expect(sys.callsOf('readFile')).toEqual([{ op: 'readFile', path: '/proc/self/mountinfo' }]);
   });
 
@@ -398,7 +399,7 @@ describe('run context', () => {
     const where: StepWhere[] = [];
     const config = makeConfig({ mounts: [makeMount({ index: 0, type: 'tmpfs', destination: '/tmp' })] });
     const steps = [recordingStep('jail', 'jail', undefined, [])];
-    new Orchestrator(new FakeSyscalls(), silentLogger, [recordingHandler('tmpfs', ['tmpfs'], [])], steps).run(config, {
+    new Orchestrator(new FakeSyscalls(), silentLogger, [recordingHandler('tmpfs', ['tmpfs'], [])], steps).run(config, { checkClaims: false,
       onStep: (w) => void where.push(w),
     });
     expect(where.map((w) => `${w.phase}/${w.plugin}/${w.mountIndex ?? '-'}`)).toEqual([
@@ -429,7 +430,7 @@ describe('the rootfs kept for the run (containerRoot)', () => {
     const sys = setup();
     const jail: LifecycleStep = { name: 'jail', phase: 'jail', run: () => void sys.umask(0) };
     const seen: StepWhere[] = [];
-    new Orchestrator(sys, silentLogger, [lookingUp(sys)], [jail]).run(makeConfig({ rootfs: '/r', mounts: mounts('/a', '/b') }), { onStep: (w) => seen.push(w) });
+    new Orchestrator(sys, silentLogger, [lookingUp(sys)], [jail]).run(makeConfig({ rootfs: '/r', mounts: mounts('/a', '/b') }), { checkClaims: false, onStep: (w) => seen.push(w) });
     expect(opensOfRoot(sys)).toHaveLength(1);
     expect(sys.calls.slice(-2)).toEqual([
       { op: 'close', fd: 100 },
@@ -440,7 +441,7 @@ describe('the rootfs kept for the run (containerRoot)', () => {
   });
 
   test('a run without a jail step closes it at its end; a failing close there is a PluginError', () => {
-    const run = (sys: FakeSyscalls) => () => new Orchestrator(sys, silentLogger, [lookingUp(sys)], []).run(makeConfig({ rootfs: '/r', mounts: mounts('/a') }));
+    const run = (sys: FakeSyscalls) => () => new Orchestrator(sys, silentLogger, [lookingUp(sys)], []).run(makeConfig({ rootfs: '/r', mounts: mounts('/a') }), { checkClaims: false });
     const sys = setup();
     run(sys)();
     expect(sys.calls.at(-1)).toEqual({ op: 'close', fd: 100 });
@@ -462,7 +463,7 @@ describe('the rootfs kept for the run (containerRoot)', () => {
       },
     };
     const config = makeConfig({ rootfs: '/r', mounts: [...mounts('/a'), makeMount({ index: 1, type: 'boom', destination: '/b' })] });
-    const run = () => new Orchestrator(sys, silentLogger, [lookingUp(sys), failing], []).run(config);
+    const run = () => new Orchestrator(sys, silentLogger, [lookingUp(sys), failing], []).run(config, { checkClaims: false });
     expect(run).toThrow('mounts: plugin boom mounts[1] "/b": no space');
     expect(sys.callsOf('close')).toEqual([
       { op: 'close', fd: 101 },
@@ -479,11 +480,11 @@ describe('the rootfs kept for the run (containerRoot)', () => {
     const exec = (sys: FakeSyscalls): LifecycleStep => ({ name: 'exec', phase: 'finalize', order: 'post', run: () => sys.execve('/bin/true', ['true'], []) });
     const config = makeConfig({ rootfs: '/r', mounts: [makeMount({ type: 'keep', destination: '/a' })] });
     const sys = setup();
-    expect(() => new Orchestrator(sys, silentLogger, [keeping(sys)], [exec(sys)]).run(config)).toThrow(ExecveCalled);
+    expect(() => new Orchestrator(sys, silentLogger, [keeping(sys)], [exec(sys)]).run(config, { checkClaims: false })).toThrow(ExecveCalled);
     expect(sys.calls.at(-1)).toMatchObject({ op: 'execve' });
     const failing = setup();
     const boom: LifecycleStep = { name: 'boom', phase: 'finalize', run: () => { throw new StepError('boom'); } };
-    expect(() => new Orchestrator(failing, silentLogger, [keeping(failing)], [boom]).run(config)).toThrow('finalize: plugin boom: boom');
+    expect(() => new Orchestrator(failing, silentLogger, [keeping(failing)], [boom]).run(config, { checkClaims: false })).toThrow('finalize: plugin boom: boom');
     expect(failing.calls.at(-1)).toEqual({ op: 'close', fd: 100 });
   });
 
@@ -491,7 +492,7 @@ describe('the rootfs kept for the run (containerRoot)', () => {
     const sys = setup();
     const [a, b] = mounts('/a', '/b');
     const config = makeConfig({ rootfs: '/r', mounts: [a, { ...b, premountCmds: [{ path: '/pre', args: [], env: [], dir: '/' }] }] });
-    new Orchestrator(sys, silentLogger, [lookingUp(sys)], []).run(config);
+    new Orchestrator(sys, silentLogger, [lookingUp(sys)], []).run(config, { checkClaims: false });
     expect(sys.calls.map((c) => c.op)).toEqual(['open', 'openat2', 'close', 'close', 'runCommand', 'open', 'openat2', 'close', 'close']);
   });
 
@@ -503,7 +504,7 @@ describe('the rootfs kept for the run (containerRoot)', () => {
       mount: (m, ctx) => sys.close(createInRoot(sys, containerRoot(sys, ctx), m.destination, { vet: () => undefined }).fd),
     };
     const config = makeConfig({ rootfs: '/r', mounts: [makeMount({ index: 0, type: 'cover', destination: '/' }), ...mounts('/a', '/b').map((m) => ({ ...m, index: m.index + 1 }))] });
-    new Orchestrator(sys, silentLogger, [covering, lookingUp(sys)], []).run(config);
+    new Orchestrator(sys, silentLogger, [covering, lookingUp(sys)], []).run(config, { checkClaims: false });
     // Opened for the first mount, and once again for both of the others.
     expect(opensOfRoot(sys)).toHaveLength(2);
     expect(sys.openFds()).toEqual([]);

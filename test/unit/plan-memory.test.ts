@@ -8,6 +8,7 @@ import { createKernel, type PluginModule } from '../../src/core/kernel';
 import { eventLine } from '../../src/core/runtime-channel';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { makeConfig, makeMount } from '../helpers/config';
+import { JAIL_STAND_IN_EXTRA } from '../helpers/jail-stand-in';
 
 /**
  * A full garbage collection, synchronously, with no command-line flag: V8 gives a `gc`
@@ -53,7 +54,7 @@ const hook = { path: '/hooks/a', args: ['/hooks/a'], env: [] };
 function planWithHooks(): number {
   const config = makeConfig({ namespaces: [{ type: 'mount' }], hooks: { prestart: [], createRuntime: [], poststart: [hook], poststop: [hook] } });
   const sys = ballasted(new FakeSyscalls().addDir('/bundle/rootfs').addDir('/proc/self').addFile('/proc/self/mountinfo', ''));
-  const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [{ module: 'test', plugin: announcing }], launch: { relaunched: false, inUserNamespace: false } });
+  const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: announcing }], launch: { relaunched: false, inUserNamespace: false } });
   return plan.calls.filter((c) => c.record.op === 'runCommandAsync').length;
 }
 
@@ -66,7 +67,7 @@ function kernelAndPipeline(): number {
   runPipeline(makeConfig({ mounts: [makeMount({ type: 'bind', source: '/src', destination: '/data', flags: MS_BIND })] }), {
     syscalls: sys,
     plugins: { plugins: [{ module: 'builtin:bind' }] },
-    extra: [{ module: 'embedder', plugin: extra }],
+    extra: [JAIL_STAND_IN_EXTRA, { module: 'embedder', plugin: extra }],
     beforeJail: () => void steps++,
   });
   return steps;

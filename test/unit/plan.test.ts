@@ -63,6 +63,7 @@ import { ConsoleSocketStep, ConsoleStep, SessionStep } from '../../src/plugins/e
 import { eventLine } from '../../src/core/runtime-channel';
 import { makeConfig, makeMount } from '../helpers/config';
 import { caught, errorOf } from '../helpers/syscall-error';
+import { JAIL_STAND_IN_EXTRA } from '../helpers/jail-stand-in';
 
 const outside = { relaunched: false, inUserNamespace: false };
 
@@ -90,7 +91,7 @@ function fakeRoot(): FakeSyscalls {
 
 function planOf(over: Parameters<typeof makeConfig>[0] = {}, sys = fakeRoot(), extra: PluginModule = testPlugin): Plan {
   const config = makeConfig({ mounts: [makeMount({ type: 'tmpfs', destination: '/tmp', flags: MS_NOSUID })], ...over });
-  return buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [{ module: 'test', plugin: extra }], launch: outside });
+  return buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: extra }], launch: outside });
 }
 
 describe('buildPlan', () => {
@@ -119,13 +120,13 @@ describe('buildPlan', () => {
 
   test('descriptors passed to the container: fstat(2) of each first, while they are the caller\'s, then all marked; one closed ends the plan with run\'s error, before any call', () => {
     const config = makeConfig({ mounts: [], namespaces: [{ type: 'mount' }], preserveFds: 2 });
-    const plan = buildPlan(config, { syscalls: fakeRoot().inheritFile(3).inheritFile(4), plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside, queries: true });
+    const plan = buildPlan(config, { syscalls: fakeRoot().inheritFile(3).inheritFile(4), plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: testPlugin }], launch: outside, queries: true });
     expect(plan.calls.slice(0, 3).map((c) => [c.plugin, c.record])).toEqual([
       ['launcher', { op: 'fstat', fd: 3 }],
       ['launcher', { op: 'fstat', fd: 4 }],
       ['launcher', { op: 'cloexecFrom', first: 3 }],
     ]);
-    const closed = buildPlan(config, { syscalls: fakeRoot().inheritFile(3), plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside });
+    const closed = buildPlan(config, { syscalls: fakeRoot().inheritFile(3), plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: testPlugin }], launch: outside });
     expect(closed.calls).toEqual([]);
     expect((closed.error as Error).message).toBe('--preserve-fds 2: descriptor 4 is not open');
   });
@@ -140,7 +141,7 @@ describe('buildPlan', () => {
     fs.closeSync(gap);
     try {
       const config = makeConfig({ mounts: [], namespaces: [{ type: 'mount' }], preserveFds: 100_000_000 });
-      const plan = buildPlan(config, { plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside, validate: false, queries: true });
+      const plan = buildPlan(config, { plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: testPlugin }], launch: outside, validate: false, queries: true });
       expect(plan.complete).toBe(false);
       expect(plan.error).toBeInstanceOf(ConfigError);
       expect((plan.error as Error).message).toBe(`--preserve-fds 100000000: descriptor ${gap} is not open`);
@@ -160,12 +161,12 @@ describe('buildPlan', () => {
     const own = fs.openSync(file, 'r');
     try {
       const config = makeConfig({ mounts: [], namespaces: [{ type: 'mount' }], preserveFds: 100_000_000 });
-      const plan = buildPlan(config, { plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside, validate: false, queries: true, closedFd: own });
+      const plan = buildPlan(config, { plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: testPlugin }], launch: outside, validate: false, queries: true, closedFd: own });
       expect(plan.complete).toBe(false);
       expect((plan.error as Error).message).toBe(`--preserve-fds 100000000: descriptor ${own} is not open`);
       expect(plan.calls.map((c) => c.record)).toEqual(Array.from({ length: own - 2 }, (_fd, i) => ({ op: 'fstat', fd: 3 + i })));
       // A count that stops below it is not changed by it: each passed one is looked at, then all marked, and the plan goes on.
-      const within = buildPlan(makeConfig({ mounts: [], namespaces: [{ type: 'mount' }], preserveFds: own - 3 }), { plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside, validate: false, queries: true, closedFd: own });
+      const within = buildPlan(makeConfig({ mounts: [], namespaces: [{ type: 'mount' }], preserveFds: own - 3 }), { plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: testPlugin }], launch: outside, validate: false, queries: true, closedFd: own });
       expect(within.calls.slice(0, own - 2).map((c) => c.record)).toEqual([...Array.from({ length: own - 3 }, (_fd, i) => ({ op: 'fstat', fd: 3 + i })), { op: 'cloexecFrom', first: 3 }]);
     } finally {
       fs.closeSync(own);
@@ -200,7 +201,7 @@ describe('buildPlan', () => {
   test('--log FILE with a relaunch: the first process opens it before the relaunch, the relaunched process takes its copy from descriptor 8 and closes 8, as run does', () => {
     const config = makeConfig({ mounts: [makeMount({ type: 'tmpfs', destination: '/tmp', flags: MS_NOSUID })], namespaces: [{ type: 'pid' }, { type: 'mount' }] });
     const sys = fakeRoot().addDir('/var/log');
-    const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside, log: '/var/log/run.log' });
+    const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: testPlugin }], launch: outside, log: '/var/log/run.log' });
     expect(plan.calls.slice(0, 10).map((c) => [c.phase, c.plugin, c.record])).toEqual([
       ['namespaces', 'launcher', { op: 'cloexecFrom', first: 3 }],
       ['namespaces', 'launcher', { op: 'dupCloexec', fd: 2, lowest: 3 }],
@@ -226,7 +227,7 @@ describe('buildPlan', () => {
 
   test('--log FILE without a relaunch: opened before the namespaces are entered, kept; without --log, no open', () => {
     const config = makeConfig({ mounts: [makeMount({ type: 'tmpfs', destination: '/tmp', flags: MS_NOSUID })], namespaces: [{ type: 'mount' }] });
-    const plan = buildPlan(config, { syscalls: fakeRoot().addDir('/var/log'), plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside, log: '/var/log/run.log' });
+    const plan = buildPlan(config, { syscalls: fakeRoot().addDir('/var/log'), plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: testPlugin }], launch: outside, log: '/var/log/run.log' });
     expect(plan.calls.slice(0, 4).map((c) => c.record)).toEqual([
       { op: 'cloexecFrom', first: 3 },
       { op: 'dupCloexec', fd: 2, lowest: 3 },
@@ -234,13 +235,13 @@ describe('buildPlan', () => {
       { op: 'unshare', flags: CLONE_NEWNS },
     ]);
     expect(plan.calls.filter((c) => c.record.op === 'close' && (c.record as { fd: number }).fd === 101)).toEqual([]);
-    const without = buildPlan(config, { syscalls: fakeRoot(), plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside });
+    const without = buildPlan(config, { syscalls: fakeRoot(), plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: testPlugin }], launch: outside });
     expect(without.calls.slice(0, 3).map((c) => c.record.op)).toEqual(['cloexecFrom', 'dupCloexec', 'unshare']);
   });
 
   test('--log FILE that cannot be opened (its directory missing): a configuration error naming it, and the plan stops there', () => {
     const config = makeConfig({ namespaces: [{ type: 'pid' }, { type: 'mount' }] });
-    const plan = buildPlan(config, { syscalls: fakeRoot(), plugins: { plugins: [] }, extra: [{ module: 'test', plugin: testPlugin }], launch: outside, log: '/nowhere/run.log' });
+    const plan = buildPlan(config, { syscalls: fakeRoot(), plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: testPlugin }], launch: outside, log: '/nowhere/run.log' });
     expect(plan.error).toBeInstanceOf(ConfigError);
     expect((plan.error as Error).message).toBe('--log "/nowhere/run.log": cannot be opened (ENOENT)');
     expect(plan.calls.map((c) => c.record.op)).toEqual(['cloexecFrom', 'dupCloexec', 'open']);
@@ -271,7 +272,7 @@ describe('buildPlan', () => {
   test("runtime hooks without a pid namespace: a relaunch all the same; the relaunched process sends them to its starter (descriptor 3), createContainer's it runs", () => {
     const hook = (p: string) => ({ path: p, args: [], env: [] });
     const config = makeConfig({ namespaces: [{ type: 'mount' }, { type: 'network' }], hooks: { prestart: [], createRuntime: [hook('/hooks/net')], createContainer: [hook('/hooks/cc')] } });
-    const plan = buildPlan(config, { syscalls: fakeRoot(), plugins: { plugins: [{ module: 'builtin:network' }] }, extra: [{ module: 'hooks', plugin: hooksPlugin }], launch: outside });
+    const plan = buildPlan(config, { syscalls: fakeRoot(), plugins: { plugins: [{ module: 'builtin:network' }] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'hooks', plugin: hooksPlugin }], launch: outside });
     expect(plan.calls[2].record).toEqual({ op: 'relaunch', argv: ['unshare', '--mount', '--net', '--propagation', 'unchanged', '--'] });
     expect(plan.calls.filter((c) => c.record.op === 'runCommand').map((c) => [c.plugin, (c.record as { cmd: { path: string; via?: number } }).cmd.path, (c.record as { cmd: { via?: number } }).cmd.via])).toEqual([
       ['hooks', '/hooks/net', 3],
@@ -279,7 +280,7 @@ describe('buildPlan', () => {
     ]);
     // The relaunched process's first calls: what it was started with, the channel among it, is its own, no hook's.
     expect(plan.calls.slice(3, 6).map((c) => c.record)).toEqual([{ op: 'cloexecFrom', first: 3 }, { op: 'dupCloexec', fd: 2, lowest: 3 }, { op: 'setCloexec', fd: 3 }]);
-    const none = buildPlan({ ...config, hooks: { prestart: [], createRuntime: [] } }, { syscalls: fakeRoot(), plugins: { plugins: [{ module: 'builtin:network' }] }, extra: [{ module: 'hooks', plugin: hooksPlugin }], launch: outside });
+    const none = buildPlan({ ...config, hooks: { prestart: [], createRuntime: [] } }, { syscalls: fakeRoot(), plugins: { plugins: [{ module: 'builtin:network' }] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'hooks', plugin: hooksPlugin }], launch: outside });
     expect(none.calls[2].record).toEqual({ op: 'unshare', flags: CLONE_NEWNS | CLONE_NEWNET });
   });
 
@@ -295,7 +296,7 @@ describe('buildPlan', () => {
       },
     };
     const config = makeConfig({ namespaces: [{ type: 'mount' }], process: { ...makeConfig().process, terminal: true } });
-    const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [{ module: 'exec', plugin: consolePlugin }], launch: outside });
+    const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'exec', plugin: consolePlugin }], launch: outside });
     expect(plan.error).toBeUndefined();
     const records = plan.calls.map((c) => c.record);
     expect(records.slice(0, 10)).toEqual([
@@ -328,7 +329,7 @@ describe('buildPlan', () => {
       fs.mkdirSync(path.join(bundle, 'rootfs'));
       const pidOf = (over: Partial<RootfsConfig['hooks']>) => {
         const config = makeConfig({ bundle, rootfs: path.join(bundle, 'rootfs'), mounts: [], namespaces: [{ type: 'pid' }, { type: 'mount' }], hooks: { prestart: [], createRuntime: [], createContainer: [hook], ...over } });
-        const plan = buildPlan(config, { plugins: { plugins: [] }, extra: [{ module: 'hooks', plugin: hooksPlugin }], launch: outside });
+        const plan = buildPlan(config, { plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'hooks', plugin: hooksPlugin }], launch: outside });
         const cc = plan.calls.find((c) => c.record.op === 'runCommand' && (c.record as { cmd: { path: string } }).cmd.path === '/hooks/cc');
         return (JSON.parse((cc!.record as { cmd: { stdin: string } }).cmd.stdin) as { pid: number }).pid;
       };
@@ -345,7 +346,7 @@ describe('buildPlan', () => {
       const sessionPlugin: PluginModule = { register: (api) => api.step(SessionStep) };
       const sessionCalls = (namespaces: RootfsConfig['namespaces']) => {
         const config = makeConfig({ bundle, rootfs: path.join(bundle, 'rootfs'), mounts: [], namespaces, hooks: { prestart: [], createRuntime: [], poststop: [{ path: '/hooks/clean', args: [], env: [] }] } });
-        const plan = buildPlan(config, { plugins: { plugins: [] }, extra: [{ module: 'exec', plugin: sessionPlugin }], launch: outside, queries: true });
+        const plan = buildPlan(config, { plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'exec', plugin: sessionPlugin }], launch: outside, queries: true });
         expect(plan.error).toBeUndefined();
         return plan.calls.filter((c) => c.plugin === 'session').map((c) => c.record);
       };
@@ -381,7 +382,7 @@ describe('buildPlan', () => {
         },
       };
       const config = makeConfig({ bundle, rootfs: path.join(bundle, 'rootfs'), mounts: [], namespaces: [{ type: 'mount' }] });
-      for (let i = 0; i < 2; i++) expect(buildPlan(config, { plugins: { plugins: [] }, extra: [{ module: 'uuid', plugin: uuidPlugin }], launch: outside }).error).toBeUndefined();
+      for (let i = 0; i < 2; i++) expect(buildPlan(config, { plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'uuid', plugin: uuidPlugin }], launch: outside }).error).toBeUndefined();
       const stand = ['00000000-0000-4000-8000-000000000001\n', '00000000-0000-4000-8000-000000000002\n'];
       expect(read).toEqual([...stand, ...stand]);
     } finally {
@@ -416,6 +417,7 @@ describe('buildPlan', () => {
     const pidOf = (namespaces: RootfsConfig['namespaces']) => {
       const plan = buildPlan(makeConfig({ rootfs: os.tmpdir(), namespaces, hooks: { prestart: [], createRuntime: [], createContainer: [{ path: '/bin/true', args: [], env: [] }] } }), {
         plugins: { plugins: [{ module: 'builtin:hooks' }] },
+        extra: [JAIL_STAND_IN_EXTRA],
         launch: outside,
         validate: false,
       });
@@ -550,7 +552,7 @@ describe('buildPlan', () => {
         api.step({ name: 'reader', phase: 'dev', run: () => void api.container.resolve<FakeSyscalls>(Symbol.for('mountkit.Syscalls')).stat('/bundle') }),
     };
     const config = makeConfig();
-    const opts = { plugins: { plugins: [] }, extra: [{ module: 'r', plugin: reader }], launch: outside };
+    const opts = { plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'r', plugin: reader }], launch: outside };
     expect(buildPlan(config, { ...opts, syscalls: fakeRoot() }).calls.map((c) => c.record.op)).toEqual(['cloexecFrom', 'dupCloexec', 'unshare']);
     expect(buildPlan(config, { ...opts, syscalls: fakeRoot(), queries: true }).calls.map((c) => c.record.op)).toEqual(['cloexecFrom', 'dupCloexec', 'unshare', 'stat']);
   });
@@ -819,7 +821,7 @@ describe('PlanSyscalls', () => {
           },
         }),
     };
-    const plan = buildPlan(makeConfig({ bundle: tmp, rootfs }), { syscalls: new PlanSyscalls(), plugins: { plugins: [] }, extra: [{ module: 't', plugin: twice }], launch: outside });
+    const plan = buildPlan(makeConfig({ bundle: tmp, rootfs }), { syscalls: new PlanSyscalls(), plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 't', plugin: twice }], launch: outside });
     const chowns = plan.calls.filter((c) => c.record.op === 'fchownat');
     const [first, second] = chowns.map((c) => (c.record as { dirfd: number }).dirfd);
     expect(first).toBe(second);
@@ -1211,7 +1213,7 @@ describe("PlanSyscalls: the host's mounts (a mountinfo given for the host)", () 
     };
     const planned = (namespaces: RootfsConfig['namespaces']) => {
       const config = makeConfig({ bundle: tmp, rootfs: r, mounts: [], namespaces });
-      const plan = buildPlan(config, { syscalls: new PlanSyscalls(hostMounts()), plugins: { plugins: [] }, extra: [{ module: 'bind', plugin: bindPlugin }], launch: outside });
+      const plan = buildPlan(config, { syscalls: new PlanSyscalls(hostMounts()), plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'bind', plugin: bindPlugin }], launch: outside });
       return [plan.calls.find((c) => c.record.op === 'relaunch' || c.record.op === 'unshare')?.record.op, plan.error === undefined ? 'made' : (plan.error as PluginError & { cause: SyscallError }).cause.code];
     };
     expect(caught(() => new PlanSyscalls(hostMounts()).mount(`${host}/ub`, `${r}/data`, null, MS_BIND, null)).code).toBe('EINVAL');

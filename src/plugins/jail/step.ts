@@ -16,6 +16,7 @@ export class JailStep implements LifecycleStep {
   readonly name = 'jail';
   readonly phase = 'jail' as const;
   readonly order = 'normal' as const;
+  readonly handles = ['root.path'];
 
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 

@@ -36,7 +36,7 @@ const out = {};
 process.umask(0o077);
 try {
   const kernel = createKernel({ syscalls: new LinuxSyscalls(), plugins: { plugins: req.plugins.map((module) => ({ module })) } });
-  kernel.orchestrator.run(req.config);
+  kernel.orchestrator.run(req.config, { checkClaims: false });
 } catch (e) {
   out.error = e.message;
 }

@@ -20,7 +20,7 @@ const { HostnameStep } = require('./src/plugins/hostname');
 const { makeConfig } = require('./test/helpers/config');
 const sys = new LinuxSyscalls();
 try {
-  new Orchestrator(sys, silentLogger, [], [new HostnameStep(sys)]).run(makeConfig(${over}));
+  new Orchestrator(sys, silentLogger, [], [new HostnameStep(sys)]).run(makeConfig(${over}), { checkClaims: false });
 } catch (e) {
   process.stdout.write(JSON.stringify({ error: e.message }));
   process.exit(0);

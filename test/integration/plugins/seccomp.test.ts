@@ -24,7 +24,7 @@ const config = makeConfig({
   process: { args: ['sh', '-c', ${JSON.stringify(script)}], env: ['PATH=/bin:/usr/bin'], cwd: '/', uid: 0, gid: 0, terminal: false, noNewPrivileges: ${noNewPrivileges} },
   seccomp: ${seccomp},
 });
-new Orchestrator(sys, silentLogger, [], [new SeccompStep(sys), new HandoverStep(sys)]).run(config);
+new Orchestrator(sys, silentLogger, [], [new SeccompStep(sys), new HandoverStep(sys)]).run(config, { checkClaims: false });
 `);
 }
 

@@ -87,7 +87,7 @@ describe('handover step', () => {
     sys.addFile('/bin/sh', '', 0o755);
     // HOME given: the passwd lookup without it has a test of its own.
     const config = makeConfig({ process: { args: ['sh', '-c', 'true'], env: ['PATH=/bin', 'A=1', 'HOME=/home/u'], cwd: '/work', uid: 1000, gid: 100, terminal: false } });
-    const run = Object.assign(() => new Orchestrator(sys, silentLogger, [], [new HandoverStep(sys)]).run(config), { config });
+    const run = Object.assign(() => new Orchestrator(sys, silentLogger, [], [new HandoverStep(sys)]).run(config, { checkClaims: false }), { config });
     return { sys, run };
   }
 
@@ -221,7 +221,7 @@ describe('handover step', () => {
       stream(sys, 0, '/dev/pts/0', 0, 'devpts');
       const config = makeConfig({ process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', uid: 1000, gid: 100, terminal: true } });
       const said = { name: 'console', phase: 'after-jail' as const, run: (ctx: RunContext) => void (console && ctx.shared.set(CONSOLE_KEY, true)) };
-      expect(() => new Orchestrator(sys, silentLogger, [], [said, new HandoverStep(sys)]).run(config)).toThrow(ExecveCalled);
+      expect(() => new Orchestrator(sys, silentLogger, [], [said, new HandoverStep(sys)]).run(config, { checkClaims: false })).toThrow(ExecveCalled);
       expect([console, sys.node('/dev/pts/0')?.uid]).toEqual([console, console ? 1000 : 0]);
     }
   });
@@ -245,7 +245,7 @@ describe('handover step', () => {
     sys.addFile('/bin/sh', '', 0o755);
     stream(sys, 1, '/pipes/out', 1000, 'pipefs');
     const config = makeConfig({ process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, terminal: false } });
-    expect(() => new Orchestrator(sys, silentLogger, [], [new HandoverStep(sys)]).run(config)).toThrow(ExecveCalled);
+    expect(() => new Orchestrator(sys, silentLogger, [], [new HandoverStep(sys)]).run(config, { checkClaims: false })).toThrow(ExecveCalled);
     expect(sys.callsOf('fstat')).toEqual([]);
     expect(sys.callsOf('setBlocking')).toEqual(STREAMS_BLOCKING);
   });
@@ -302,7 +302,7 @@ describe('handover step', () => {
     const sys = new FakeSyscalls();
     sys.addFile('/bin/sh', '', 0o755).addFile('/proc/self/setgroups', 'deny\n');
     const config = makeConfig({ process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', uid: 1000, gid: 100, additionalGids: [5], terminal: false } });
-    expect(() => new Orchestrator(sys, log, [], [new SetgroupsPolicyStep(sys), new HandoverStep(sys)]).run(config)).toThrow(ExecveCalled);
+    expect(() => new Orchestrator(sys, log, [], [new SetgroupsPolicyStep(sys), new HandoverStep(sys)]).run(config, { checkClaims: false })).toThrow(ExecveCalled);
     expect(sys.callsOf('setgroups')).toEqual([]);
     expect(sys.callsOf('setuid')).toEqual([{ op: 'setuid', uid: 1000 }]);
     expect(warningsOf(log)).toEqual(['process.user.additionalGids [5] not given: setgroups(2) is denied in this user namespace (/proc/self/setgroups)']);
@@ -523,7 +523,7 @@ describe('handover step', () => {
       sys.lastCap = 37;
       sys.failOn('ambientRaise', 'EPERM');
       const process = { args: ['sh'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, terminal: false, capabilities: { ...caps, bounding: ['CAP_KILL', 'CAP_BPF', 'CAP_NOPE'] } };
-      expect(() => new Orchestrator(sys, log, [], [new HandoverStep(sys)]).run(makeConfig({ process }))).toThrow(ExecveCalled);
+      expect(() => new Orchestrator(sys, log, [], [new HandoverStep(sys)]).run(makeConfig({ process }), { checkClaims: false })).toThrow(ExecveCalled);
       expect(log.entries.filter((e) => !e.message.startsWith('phase ')).map((e) => [e.level, e.message])).toEqual([
         ['warn', 'process.capabilities: ignoring unknown or unavailable CAP_BPF, CAP_NOPE'],
         ['debug', 'process.capabilities.ambient: CAP_NET_BIND_SERVICE not raised: prctl: EPERM'],
@@ -700,7 +700,7 @@ describe('handover step', () => {
       if (before !== undefined) sys.addFile('/proc/self/setgroups', before);
       const jail = { name: 'jail', phase: 'jail' as const, run: () => (after === undefined ? sys.unlink('/proc/self/setgroups') : sys.addFile('/proc/self/setgroups', after)) };
       const steps = [new SetgroupsPolicyStep(sys), jail, new HandoverStep(sys)];
-      return { sys, run: () => new Orchestrator(sys, silentLogger, [], steps).run(run.config), config: run.config };
+      return { sys, run: () => new Orchestrator(sys, silentLogger, [], steps).run(run.config, { checkClaims: false }), config: run.config };
     }
 
     test('read before the jail from the host\'s procfs, never after it: the container\'s /proc saying "deny" keeps no groups', () => {
@@ -750,7 +750,7 @@ describe('handover step', () => {
   test('empty args is a config error', () => {
     const sys = new FakeSyscalls();
     const config = makeConfig({ process: { args: [], env: [], cwd: '/', uid: 0, gid: 0, terminal: false } });
-    expect(() => new Orchestrator(sys, silentLogger, [], [new HandoverStep(sys)]).run(config)).toThrow(
+    expect(() => new Orchestrator(sys, silentLogger, [], [new HandoverStep(sys)]).run(config, { checkClaims: false })).toThrow(
       'finalize: plugin exec: process.args: must name the program to run',
     );
   });
@@ -775,7 +775,7 @@ describe('seccomp', () => {
       process: { args: ['sh'], env: ['PATH=/bin', 'HOME=/'], cwd: '/', uid: 1000, gid: 100, terminal: false, capabilities: { bounding: [], effective: [], permitted: [], inheritable: [], ambient: [] } },
       ...(seccomp ? { seccomp } : {}),
     });
-    const run = Object.assign(() => new Orchestrator(sys, log, [], [new SeccompStep(sys), new HandoverStep(sys)]).run(config), { config });
+    const run = Object.assign(() => new Orchestrator(sys, log, [], [new SeccompStep(sys), new HandoverStep(sys)]).run(config, { checkClaims: false }), { config });
     return { sys, run, log };
   }
 
@@ -973,10 +973,10 @@ describe('oom-score-adj steps', () => {
   test('written first in the run (prepare-root, pre), while /proc is the host\'s, once when there are no runtime hooks; nothing without it', () => {
     const sys = new FakeSyscalls().addFile('/proc/self/oom_score_adj', '0\n');
     expect([new OomScoreAdjStep(sys).phase, new OomScoreAdjStep(sys).order, new OomScoreAfterHooksStep(sys).phase]).toEqual(['prepare-root', 'pre', 'before-jail']);
-    new Orchestrator(sys, silentLogger, [], steps(sys)).run(scored(-17));
+    new Orchestrator(sys, silentLogger, [], steps(sys)).run(scored(-17), { checkClaims: false });
     expect(sys.effects()).toEqual([{ op: 'writeFile', path: '/proc/self/oom_score_adj', data: '-17' }]);
     const none = new FakeSyscalls();
-    new Orchestrator(none, silentLogger, [], steps(none)).run(makeConfig());
+    new Orchestrator(none, silentLogger, [], steps(none)).run(makeConfig(), { checkClaims: false });
     expect(none.calls).toEqual([]);
   });
 
