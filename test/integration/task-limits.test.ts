@@ -596,6 +596,25 @@ function leftInCgroup(dir: string): number[] {
     expect(kinds(outcomes)).toMatch(/^(launcher ){9}ran( ran)*$/);
   }, 120_000);
 
+  test("a hook the port cannot start for the cgroup's pids.max: fork EAGAIN naming it, not execve, waiting (runHook) or not (runCommandAsync)", () => {
+    // The script fills the cgroup's pids.max with its own Node's tasks: the hook's fork is the one more.
+    const dist = path.join(__dirname, '..', '..', 'dist', 'core');
+    const script = `const fs = require('fs'); const { LinuxSyscalls } = require(${JSON.stringify(path.join(dist, 'syscalls', 'linux.js'))});
+const { runHook } = require(${JSON.stringify(path.join(dist, 'hooks.js'))});
+const cgroup = process.argv[1]; fs.writeFileSync(cgroup + '/pids.max', fs.readFileSync(cgroup + '/pids.current', 'utf8').trim());
+const sys = new LinuxSyscalls(); const cmd = { path: '/bin/true', args: [], stdin: '{}' };
+try { runHook(sys, 'prestart[0]', { path: '/bin/true', args: ['true'] }, cmd); console.log('ran'); } catch (err) { console.log(err.message); }
+sys.runCommandAsync(cmd).then(() => console.log('ran'), (err) => console.log(err.message));`;
+    const r = spawnSync('sh', ['-c', 'echo $$ >"$0/cgroup.procs" && exec "$@"', cgroup, process.execPath, '-e', script, cgroup], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(path.join(cgroup, 'pids.max'), 'max');
+    const file = path.join(cgroup, 'pids.max').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const limit = `${file} (\\d+): pids\\.current \\1, and starting a process takes 1 more`;
+    const lines = r.stdout.split('\n');
+    expect([r.status, r.stderr, lines.length, leftInCgroup(cgroup)]).toEqual([0, '', 3, []]);
+    expect(lines[0]).toMatch(new RegExp(`^hook prestart\\[0\\] "/bin/true": fork "/bin/true": EAGAIN \\(${limit}\\)$`));
+    expect(lines[1]).toMatch(new RegExp(`^fork "/bin/true": EAGAIN \\(${limit}\\)$`));
+  });
+
   test('with a user namespace, relaunched by the Node entry: the launcher, then the relaunch, refused in one line; then the container runs', () => {
     const outcomes = withLimitedBundle(['echo', 'ran'], (dir) => sweepPids(dir, 20));
     expect(kinds(outcomes)).toMatch(/^(launcher ){9}(relaunch )+ran( ran)*$/);

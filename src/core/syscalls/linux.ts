@@ -631,12 +631,18 @@ function commandInput(text: string): number {
 
 /**
  * Why `cmd` did not start, from Node's spawn error: an ENOENT is the working directory's
- * when that is gone (the child's chdir(2) failed before its execve(2)), else the program's.
+ * when that is gone (the child's chdir(2) failed before its execve(2)); an EAGAIN or
+ * ENOMEM is the fork's (libuv's uv_spawn forks on Linux: clone(2) is refused EAGAIN at
+ * RLIMIT_NPROC or a pids cgroup's pids.max, ENOMEM in a pid namespace whose init is gone;
+ * execve(2) gives EAGAIN only after a set*uid(2) call, which the child makes none of),
+ * named with the limit `sys` reads (spawnError); anything else is the program's.
  */
-function startFailure(cmd: CommandSpec, err: unknown): unknown {
-  if ((err as NodeJS.ErrnoException).code === 'ENOENT' && cmd.dir && !fs.existsSync(cmd.dir)) {
+function startFailure(sys: Syscalls, cmd: CommandSpec, err: unknown): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' && cmd.dir && !fs.existsSync(cmd.dir)) {
     return new SyscallError('chdir', errnoNumber('ENOENT'), [cmd.dir], "the command's working directory");
   }
+  if (code === 'EAGAIN' || code === 'ENOMEM') return spawnError(sys, cmd.path, code, process.getuid?.());
   return fromNode('execve', [cmd.path], err);
 }
 
@@ -1356,7 +1362,7 @@ export class LinuxSyscalls implements Syscalls {
       // a timeout is told by the signal, as runCommandAsync tells it.
       const ended = r.status !== null || r.signal !== null;
       const code = (r.error as NodeJS.ErrnoException | undefined)?.code;
-      if (r.error && !(ended && code === 'ETIMEDOUT')) throw startFailure(cmd, r.error);
+      if (r.error && !(ended && code === 'ETIMEDOUT')) throw startFailure(this, cmd, r.error);
       return { status: r.status, signal: r.signal, output: readOutput(out), ...(code === 'ETIMEDOUT' ? { timedOut: true } : {}) };
     } finally {
       if (input !== undefined) fs.closeSync(input);
@@ -1387,7 +1393,7 @@ export class LinuxSyscalls implements Syscalls {
       child = spawn(cmd.path, cmd.args, spawnOptions(cmd, input, out));
     } catch (err) {
       fs.closeSync(out);
-      return Promise.reject(startFailure(cmd, err));
+      return Promise.reject(startFailure(this, cmd, err));
     } finally {
       // The child has its own copy from here on.
       fs.closeSync(input);
@@ -1409,7 +1415,7 @@ export class LinuxSyscalls implements Syscalls {
         // Not started, and no exit follows; a later error (a failed kill) changes nothing.
         if (child.pid !== undefined) return;
         fs.closeSync(out);
-        reject(startFailure(cmd, err));
+        reject(startFailure(this, cmd, err));
       });
       child.on('exit', (status, signal) => {
         if (timer !== undefined) clearTimeout(timer);
