@@ -112,6 +112,8 @@ interface LookupMode {
   lexical: boolean;
   /** Only an existing file will do: ENOENT from openat2 is the answer, with no walk to learn what is missing. */
   existing: boolean;
+  /** What a walk throws for a component it cannot look a name up in (walk's `stuck`). */
+  stuck?: Stuck;
 }
 
 /**
@@ -141,7 +143,7 @@ function lookup(sys: Syscalls, rootFd: number, parts: readonly string[], how: Lo
       return afterFailure(sys, rootFd, parts, how, err);
     }
   }
-  return walk(sys, rootFd, parts, how.nofollow);
+  return walk(sys, rootFd, parts, how.nofollow, how.stuck);
 }
 
 /** The components as openat2 takes them, relative to the root's descriptor. */
@@ -170,7 +172,7 @@ function afterFailure(sys: Syscalls, rootFd: number, parts: readonly string[], h
     if (!isErrno(err, 'ENOENT')) throw err;
     if (how.existing) throw new SyscallError('openat', errnoNumber('ENOENT'), []);
   }
-  return walk(sys, rootFd, parts, how.nofollow);
+  return walk(sys, rootFd, parts, how.nofollow, how.stuck);
 }
 
 /**
@@ -267,8 +269,10 @@ export function lexicalPath(parts: readonly string[]): string {
  * absolute. The directories on the way stay open, so `..` goes back to the directory the
  * lookup came from (never above the root), as the kernel's lookup does. Once a component
  * is missing, the rest is only collected: `..` then drops the last missing component.
+ * A component that cannot be opened for another reason is thrown as `stuck` makes it, when
+ * given.
  */
-function walk(sys: Syscalls, rootFd: number, parts: readonly string[], nofollow: boolean): Lookup {
+function walk(sys: Syscalls, rootFd: number, parts: readonly string[], nofollow: boolean, stuck?: Stuck): Lookup {
   const stack: number[] = [];
   const missing: string[] = [];
   const pending = parts.slice().reverse();
@@ -288,9 +292,11 @@ function walk(sys: Syscalls, rootFd: number, parts: readonly string[], nofollow:
       try {
         fd = sys.openat(stack.length ? stack[stack.length - 1] : rootFd, part, PATH_FLAGS | O_NOFOLLOW, 0);
       } catch (err) {
-        if (!isErrno(err, 'ENOENT')) throw err;
-        missing.push(part);
-        continue;
+        if (isErrno(err, 'ENOENT')) {
+          missing.push(part);
+          continue;
+        }
+        throw stuck && err instanceof SyscallError ? stuck(stack.length ? stack[stack.length - 1] : rootFd, part, err) : err;
       }
       if ((pending.length > 0 || !nofollow) && sys.fstat(fd).kind === 'symlink') {
         let target: string;
@@ -312,6 +318,12 @@ function walk(sys: Syscalls, rootFd: number, parts: readonly string[], nofollow:
     for (const fd of stack) sys.close(fd);
   }
 }
+
+/**
+ * What a walk throws when `name` cannot be looked up in the file open as `dirFd` (the
+ * root's descriptor, or one the walk opened) for any reason but ENOENT: `err`, its openat.
+ */
+type Stuck = (dirFd: number, name: string, err: SyscallError) => unknown;
 
 /**
  * A root directory open for lookups: its host path (trusted), its O_PATH descriptor and,
@@ -362,9 +374,15 @@ function fromRoot<T>(sys: Syscalls, root: Root, unsafe: string, fn: (dir: RootDi
   }
 }
 
-/** A SyscallError of a lookup as one naming the path asked for, as a host path; anything else as it is. */
+/**
+ * Errors that name the component of a path that failed (createInRoot), as a host path,
+ * rather than the whole path: fromRoot passes them on as they are.
+ */
+const namingComponent = new WeakSet<SyscallError>();
+
+/** A SyscallError of a lookup as one naming the path asked for, as a host path; a component's (namingComponent), or anything else, as it is. */
 function naming(root: Root, unsafe: string, err: unknown): unknown {
-  if (!(err instanceof SyscallError)) return err;
+  if (!(err instanceof SyscallError) || namingComponent.has(err)) return err;
   return new SyscallError(err.syscall, err.errno, [posix.join(rootPath(root), cleanPath(unsafe))]);
 }
 
@@ -488,15 +506,23 @@ export function createInRoot(sys: Syscalls, root: Root, unsafe: string, opts: Cr
     const parts = pathParts(unsafe);
     const nofollow = opts.nofollow ?? false;
     const mayReachRoot = typeof root !== 'string' && mayBeRoot(parts, nofollow);
-    const found = lookup(sys, dir.fd, parts, { nofollow, lexical: opts.vet !== undefined || mayReachRoot, existing: false });
+    let found: Lookup;
+    try {
+      found = lookup(sys, dir.fd, parts, { nofollow, lexical: opts.vet !== undefined || mayReachRoot, existing: false, stuck: blockedAt(sys, root, dir) });
+    } catch (err) {
+      throw blockedOnTheWay(sys, root, dir, parts, nofollow, err);
+    }
     const missing = found.missing;
     let fd = found.fd;
     let inside: string | undefined;
+    // Where the deepest existing file on the way lies inside the root, when known.
+    let base = found.inside;
     try {
       // Only an existing file can be the root.
       const watch = mayReachRoot && missing.length === 0;
       if (opts.vet || watch) {
-        inside = withMissing(found.inside ?? pathInside(sys, dir, fd), missing);
+        base ??= pathInside(sys, dir, fd);
+        inside = withMissing(base, missing);
         if (watch && inside === '/' && typeof root !== 'string') root.stale = true;
         opts.vet?.(inside);
       }
@@ -505,10 +531,15 @@ export function createInRoot(sys: Syscalls, root: Root, unsafe: string, opts: Cr
       for (let i = 0; i < missing.length; i++) {
         const name = missing[i];
         const last = i === missing.length - 1;
-        if (!last) mkdirIfMissing(sys, fd, name, dirMode);
-        else if (opts.make) opts.make(fd, name);
-        else sys.mkdirat(fd, name, dirMode);
-        const next = sys.openat(fd, name, PATH_FLAGS | O_NOFOLLOW | (last ? 0 : O_DIRECTORY), 0);
+        let next: number;
+        try {
+          if (!last) mkdirIfMissing(sys, fd, name, dirMode);
+          else if (opts.make) opts.make(fd, name);
+          else sys.mkdirat(fd, name, dirMode);
+          next = sys.openat(fd, name, PATH_FLAGS | O_NOFOLLOW | (last ? 0 : O_DIRECTORY), 0);
+        } catch (err) {
+          throw namingMade(sys, root, dir, base === undefined ? undefined : withMissing(base, missing.slice(0, i + 1)), fd, name, err);
+        }
         sys.close(fd);
         fd = next;
       }
@@ -546,6 +577,69 @@ function withMissing(inside: string, missing: readonly string[]): string {
 function pathInside(sys: Syscalls, dir: RootDir, fd: number): string {
   dir.name ??= sys.readlink(fdPath(dir.fd));
   return containerPath(dir.name, sys.readlink(fdPath(fd)));
+}
+
+/**
+ * A creation step's SyscallError as one naming the component it made or opened, as a host
+ * path, as runc names the directory its MkdirAll could not make: `inside`, its path inside
+ * the root when the lookup learned it, else the kernel's name of its directory, open as
+ * `dirFd` (readlink of its magic link), and `name`. Anything else, or a directory that
+ * cannot be named, leaves `err` as it is.
+ */
+function namingMade(sys: Syscalls, root: Root, dir: RootDir, inside: string | undefined, dirFd: number, name: string, err: unknown): unknown {
+  if (!(err instanceof SyscallError)) return err;
+  let path: string;
+  try {
+    path = inside ?? posix.join(pathInside(sys, dir, dirFd), name);
+  } catch {
+    return err;
+  }
+  return componentError(err.syscall, err.errno, posix.join(rootPath(root), path), err.detail);
+}
+
+/** A SyscallError naming one component, which fromRoot passes on as it is (namingComponent). */
+function componentError(syscall: string, errno: number, hostPath: string, detail?: string): SyscallError {
+  const err = new SyscallError(syscall, errno, [hostPath], detail);
+  namingComponent.add(err);
+  return err;
+}
+
+/**
+ * A walk's `stuck` for createInRoot: an openat that failed with ENOTDIR (a file on the way
+ * where a directory has to be: path_resolution(7)) or EACCES (a directory on the way
+ * without search permission) names the file it could not look the next name up in, as a
+ * host path (the kernel's name of it, readlink of its magic link), and that name; as runc
+ * names the component its MkdirAll stopped at. Another errno, or a file that cannot be
+ * named, leaves the failure as it is. `as` gives the syscall named: by default the one
+ * that failed.
+ */
+function blockedAt(sys: Syscalls, root: Root, dir: RootDir, as?: SyscallError): Stuck {
+  return (dirFd, name, err) => {
+    if (!(isErrno(err, 'ENOTDIR') || isErrno(err, 'EACCES')) || (as && as.errno !== err.errno)) return err;
+    let inside: string;
+    try {
+      inside = pathInside(sys, dir, dirFd);
+    } catch {
+      return err;
+    }
+    return componentError((as ?? err).syscall, err.errno, posix.join(rootPath(root), inside), `looking up ${JSON.stringify(name)} in it`);
+  };
+}
+
+/**
+ * An openat2 lookup's failure `err` as one naming the component that stopped it
+ * (blockedAt), found by walking the path one component at a time. The walk finding
+ * nothing in the way (the tree changed meanwhile), another errno, or a failure a walk
+ * already named, leaves `err` as it is.
+ */
+function blockedOnTheWay(sys: Syscalls, root: Root, dir: RootDir, parts: readonly string[], nofollow: boolean, err: unknown): unknown {
+  if (!(err instanceof SyscallError) || namingComponent.has(err) || !(isErrno(err, 'ENOTDIR') || isErrno(err, 'EACCES'))) return err;
+  try {
+    sys.close(walk(sys, dir.fd, parts, nofollow, blockedAt(sys, root, dir, err)).fd);
+  } catch (blocked) {
+    if (blocked instanceof SyscallError && namingComponent.has(blocked)) return blocked;
+  }
+  return err;
 }
 
 /** mkdirat(2) that takes EEXIST as done: a directory made meanwhile by someone else is used (opened with O_NOFOLLOW after). */

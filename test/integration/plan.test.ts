@@ -291,9 +291,35 @@ maybe('mountkit plan', () => {
     }
   });
 
+  test('a mount destination below a file of the rootfs: the plan ends where the run ends, with one line naming the file and the name looked up in it (ENOTDIR)', () => {
+    const config = bundleConfig({
+      process: { terminal: false, args: ['sh', '-c', 'true'], env: ['PATH=/bin'], cwd: '/' },
+      root: { path: 'rootfs' },
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/bin/busybox/sub/dir', type: 'tmpfs', source: 'tmpfs' },
+      ],
+    });
+    const b = makeBundle(config);
+    try {
+      const expected = `mountkit: mounts: plugin tmpfs mounts[1] "/bin/busybox/sub/dir": openat2 "${path.join(b.dir, 'rootfs', 'bin', 'busybox')}": ENOTDIR (looking up "sub" in it)\n`;
+      const planned = runCli(['plan', '--bundle', b.dir]);
+      expect([planned.status, planned.stderr]).toEqual([1, expected]);
+      expect(runMountkit(b.dir)).toEqual({ status: 1, stdout: '', stderr: expected });
+    } finally {
+      b.cleanup();
+    }
+  });
+
   test.each<[string, { cwd?: string; mounts?: Record<string, string>[] }, string]>([
     ['a mount whose destination must be made in it', { mounts: [{ destination: '/tmp', type: 'tmpfs', source: 'tmpfs' }] }, 'mounts: plugin tmpfs mounts[2] "/data/tmp": mkdirat "ROOTFS/data/tmp": EROFS'],
     ['the cwd made in it', { cwd: '/data/work' }, 'after-jail: plugin cwd: mkdirat "/data/work": EROFS'],
+    [
+      'a mount whose destination needs directories made in it: the first named, not the destination',
+      { mounts: [{ destination: '/tmp/deep/er', type: 'tmpfs', source: 'tmpfs' }] },
+      'mounts: plugin tmpfs mounts[2] "/data/tmp/deep/er": mkdirat "ROOTFS/data/tmp": EROFS',
+    ],
+    ['the cwd below a directory made in it: that directory named', { cwd: '/data/work/sub' }, 'after-jail: plugin cwd: mkdirat "/data/work": EROFS'],
   ])('a read-only bind and %s: the plan ends where the run ends, with its line (EROFS)', (_what, over, line) => {
     const source = mkdtempSync(path.join(tmpdir(), 'mountkit-ro-source-'));
     const config = bundleConfig({

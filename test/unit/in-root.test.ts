@@ -1,5 +1,5 @@
 import { O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH } from '../../src/core/constants';
-import { SyscallError } from '../../src/core/errors';
+import { SyscallError, errnoNumber } from '../../src/core/errors';
 import {
   IN_ROOT_NO_SYMLINKS,
   IN_ROOT_RESOLVE,
@@ -433,7 +433,7 @@ describe('in-root lookup: how the kernel is asked', () => {
   });
 });
 
-describe.each(MODES)('createInRoot (%s)', (_mode, prepare) => {
+describe.each(MODES)('createInRoot (%s)', (mode, prepare) => {
   const setup = () => prepare(tree());
 
   test('makes the missing directories where the lookup leads, through a dangling link, never outside', () => {
@@ -490,10 +490,85 @@ describe.each(MODES)('createInRoot (%s)', (_mode, prepare) => {
     expect(sys.fstat(t.fd).kind).toBe('symlink');
   });
 
-  test('a failing mkdirat names the syscall and the path asked for', () => {
-    const sys = setup().failOn('mkdirat', 'EACCES');
-    expect(() => createInRoot(sys, '/r', '/a/b')).toThrow('mkdirat "/r/a/b": EACCES');
+  test.each([
+    [1, '/r/a'],
+    [2, '/r/a/b'],
+    [3, '/r/a/b/c'],
+  ])('mkdirat failing at directory %i of 3 names that directory, not the whole path, as runc names the one its MkdirAll stopped at', (nth, named) => {
+    const sys = setup().failOn('mkdirat', 'EROFS', { nth });
+    expect(() => createInRoot(sys, '/r', '/a/b/c')).toThrow(new SyscallError('mkdirat', errnoNumber('EROFS'), [named]));
+    expect(sys.callsOf('mkdirat').map((c) => c.path)).toEqual(['a', 'b', 'c'].slice(0, nth));
     expectAllClosed(sys);
+  });
+
+  test('mkdirat failing after the lookup learned where it led (vet): the directory named from that, nothing more asked', () => {
+    const sys = setup().failOn('mkdirat', 'EACCES', { nth: 2 });
+    expect(() => createInRoot(sys, '/r', '/usr/lib/new/dir/x', { vet: () => undefined })).toThrow('mkdirat "/r/usr/lib/new/dir": EACCES');
+    const ops = sys.calls.map((c) => c.op);
+    expect(ops.slice(ops.lastIndexOf('mkdirat'))).toEqual(['mkdirat', 'close', 'close']);
+    expectAllClosed(sys);
+  });
+
+  test('mkdirat failing through a link: the directory named where the link led', () => {
+    const sys = setup().failOn('mkdirat', 'EROFS');
+    expect(() => createInRoot(sys, '/r', '/dangling/z')).toThrow('mkdirat "/r/nowhere": EROFS');
+    expectAllClosed(sys);
+  });
+
+  test.each([
+    ['a file', '/etc/passwd/x/y', '/r/etc/passwd', 'x'],
+    ['a file reached through a link', '/abs/passwd/x/y', '/r/etc/passwd', 'x'],
+    ['a file reached by ..', '/usr/lib/../../etc/passwd/z', '/r/etc/passwd', 'z'],
+  ])('%s on the way: ENOTDIR names that file and the name looked up in it, and nothing is made', (_what, unsafe, named, name) => {
+    const sys = setup();
+    const syscall = mode === 'walk' ? 'openat' : 'openat2';
+    expect(() => createInRoot(sys, '/r', unsafe)).toThrow(`${syscall} "${named}": ENOTDIR (looking up "${name}" in it)`);
+    expect(sys.callsOf('mkdirat')).toEqual([]);
+    expectAllClosed(sys);
+  });
+});
+
+describe('createInRoot: the component an openat2 lookup stopped at', () => {
+  test('ENOTDIR is walked once, after the one openat2, to the file on the way, which is named with its kernel name', () => {
+    const sys = tree().clearCalls();
+    expect(() => createInRoot(sys, '/r', '/etc/passwd/x')).toThrow('openat2 "/r/etc/passwd": ENOTDIR (looking up "x" in it)');
+    expect(sys.calls.map((c) => [c.op, 'path' in c ? c.path : 'fd' in c ? c.fd : undefined])).toEqual([
+      ['open', '/r'],
+      ['openat2', 'etc/passwd/x'],
+      ['openat', 'etc'],
+      ['fstat', 101],
+      ['openat', 'passwd'],
+      ['fstat', 102],
+      ['openat', 'x'],
+      ['readlink', '/proc/thread-self/fd/100'],
+      ['readlink', '/proc/thread-self/fd/102'],
+      ['close', 101],
+      ['close', 102],
+      ['close', 100],
+    ]);
+    expectAllClosed(sys);
+  });
+
+  test('EACCES names the directory the name could not be looked up in', () => {
+    const sys = tree().failOn('openat2', 'EACCES').failOn('openat', 'EACCES', { nth: 2 }).clearCalls();
+    expect(() => createInRoot(sys, '/r', '/usr/lib/x')).toThrow('openat2 "/r/usr": EACCES (looking up "lib" in it)');
+    expectAllClosed(sys);
+  });
+
+  test('a walk that finds nothing in the way (the tree changed meanwhile) leaves the first failure, naming the whole path', () => {
+    const sys = tree().failOn('openat2', 'ENOTDIR');
+    expect(() => createInRoot(sys, '/r', '/usr/lib/x')).toThrow(new SyscallError('openat2', errnoNumber('ENOTDIR'), ['/r/usr/lib/x']));
+    expect(sys.callsOf('mkdirat')).toEqual([]);
+    expectAllClosed(sys);
+  });
+
+  test('another errno, or another one from the walk, is left as it is', () => {
+    const eloop = tree().failOn('openat2', 'EXDEV');
+    expect(() => createInRoot(eloop, '/r', '/usr/lib/x')).toThrow(new SyscallError('openat2', errnoNumber('EXDEV'), ['/r/usr/lib/x']));
+    expect(eloop.callsOf('openat')).toEqual([]);
+    const other = tree().failOn('openat2', 'EACCES').failOn('openat', 'EIO', { nth: 2 });
+    expect(() => createInRoot(other, '/r', '/usr/lib/x')).toThrow(new SyscallError('openat2', errnoNumber('EACCES'), ['/r/usr/lib/x']));
+    expectAllClosed(other);
   });
 });
 
@@ -510,7 +585,7 @@ describe('createInRoot against a swap', () => {
     const sys = new Racing();
     sys.addDir('/r');
     sys.addDir('/etc');
-    expect(() => createInRoot(sys, '/r', '/a/b')).toThrow(/^openat "\/r\/a\/b": (ENOTDIR|ELOOP)$/);
+    expect(() => createInRoot(sys, '/r', '/a/b')).toThrow(/^openat "\/r\/a": (ENOTDIR|ELOOP)$/);
     expect(sys.node('/etc/b')).toBeUndefined();
     expect(sys.callsOf('openat').at(-1)).toMatchObject({ path: 'a', flags: PATH | O_NOFOLLOW | O_DIRECTORY });
   });

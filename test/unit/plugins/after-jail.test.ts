@@ -172,7 +172,7 @@ describe('cwd step', () => {
 
   test.each([
     ['the cwd is a file', '/work/file', 'process.cwd "/work/file" is a file, not a directory'],
-    ['a parent is a file', '/work/file/sub', 'openat2 "/work/file/sub": ENOTDIR'],
+    ['a parent is a file', '/work/file/sub', 'openat2 "/work/file": ENOTDIR (looking up "sub" in it)'],
   ])('%s: a PluginError, nothing made', (_what, cwd, message) => {
     const { sys, run } = setup();
     sys.addFile('/work/file');
@@ -181,10 +181,10 @@ describe('cwd step', () => {
     expect(sys.openFds()).toEqual([]);
   });
 
-  test('a failing mkdirat is a PluginError', () => {
+  test('a failing mkdirat is a PluginError naming the directory it could not make', () => {
     const { sys, run } = setup();
     sys.failOn('mkdirat', 'EROFS');
-    expect(() => cwdRun(sys, run, '/a/b')).toThrow('after-jail: plugin cwd: mkdirat "/a/b": EROFS');
+    expect(() => cwdRun(sys, run, '/a/b')).toThrow('after-jail: plugin cwd: mkdirat "/a": EROFS');
     expect(changes(sys)).toEqual([mkdirat(sys, '/', 'a')]);
     expect(sys.openFds()).toEqual([]);
   });

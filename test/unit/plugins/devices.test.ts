@@ -352,7 +352,7 @@ describe('device nodes step', () => {
   });
 
   test.each([
-    ['mkdirat', { path: '/r/dev/net' }, 'mkdirat "/r/dev/net/tun": EACCES'],
+    ['mkdirat', { path: '/r/dev/net' }, 'mkdirat "/r/dev/net": EACCES'],
     ['mknodat', { path: '/r/dev/net/tun' }, 'mknodat "/r/dev/net/tun": EACCES'],
     ['fchownat', { path: '/r/dev/net/tun' }, 'fchownat "/r/dev/net/tun": EACCES'],
   ] as const)('a failing %s is a PluginError, and the umask is restored', (op, opts, message) => {
