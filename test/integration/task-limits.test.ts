@@ -697,6 +697,13 @@ maybe("the pids check on each cgroup layout (faked in a mount namespace of its o
     ['another mountpoint, which shows the directory /a of the hierarchy', sharedPids('/sys/fs/cgroup/mixed', '/a'), { 'mixed/b/pids.max': '2\n', 'mixed/b/pids.current': '1\n' }, '/sys/fs/cgroup/mixed/b/pids.max 2: pids.current 1'],
     ['room in it: cgroup v2 not read', sharedPids('/sys/fs/cgroup/cpu,pids'), { 'cpu,pids/a/pids.max': '7\n', 'cpu,pids/a/pids.current': '1\n', 'unified/cgroup.controllers': '', 'unified/a/pids.max': '1\n', 'unified/a/pids.current': '1\n' }, undefined],
     ['its one mount shows another directory of it (/elsewhere): nothing read', sharedPids('/sys/fs/cgroup/cpu', '/elsewhere'), { 'cpu/a/pids.max': '1\n', 'cpu/a/pids.current': '1\n' }, undefined],
+    [
+      "a mountpoint holding a space, a tab, a newline and a backslash, which mountinfo writes as \\040, \\011, \\012 and \\134",
+      sharedPids('/sys/fs/cgroup/cpu\\040pids\\011x\\012y\\134z'),
+      { 'cpu pids\tx\ny\\z/a/pids.max': '3\n', 'cpu pids\tx\ny\\z/a/pids.current': '1\n' },
+      '/sys/fs/cgroup/cpu pids\tx\ny\\z/a/pids.max 3: pids.current 1',
+    ],
+    ['a mountpoint showing the directory "/a" through a root written "/\\141" (no escape mountinfo makes): nothing read', sharedPids('/sys/fs/cgroup/mixed', '/\\141'), { 'mixed/b/pids.max': '2\n', 'mixed/b/pids.current': '1\n' }, undefined],
   ])('bin/mountkit --version, pids sharing a cgroup v1 hierarchy with cpu, %s: under each shell, the mount table tells where; refused in one line naming the pids.max met, or Node started', (_layout, mountinfo, files, refused) => {
     const said = LAUNCHER_SHELLS.map(([, shell]) => {
       const r = inCgroupLayout(SHARED_CGROUP, files, () => [...shell, LAUNCHER, '--version'], mountinfo);
@@ -704,6 +711,15 @@ maybe("the pids check on each cgroup layout (faked in a mount namespace of its o
     });
     const expected = refused === undefined ? [0, expect.stringMatching(/^node, /), ''] : [1, '', `mountkit: fork: EAGAIN (${refused}, and Node needs 6 more to start)\n`];
     expect(said).toEqual(LAUNCHER_SHELLS.map(() => expected));
+  });
+
+  test('bin/mountkit --version, pids sharing a cgroup v1 hierarchy with cpu, mounted showing a directory whose name holds a space (its root written /a\\040b): under each shell, the cgroup is found below it', () => {
+    const said = LAUNCHER_SHELLS.map(([, shell]) => {
+      const files = { 'mixed/c/pids.max': '2\n', 'mixed/c/pids.current': '1\n' };
+      const r = inCgroupLayout('4:cpu,pids:/a b/c\n3:memory:/a b/c\n1:name=systemd:/a b/c\n0::/a b/c\n', files, () => [...shell, LAUNCHER, '--version'], sharedPids('/sys/fs/cgroup/mixed', '/a\\040b'));
+      return [r.status, r.stdout, r.stderr];
+    });
+    expect(said).toEqual(LAUNCHER_SHELLS.map(() => [1, '', 'mountkit: fork: EAGAIN (/sys/fs/cgroup/mixed/c/pids.max 2: pids.current 1, and Node needs 6 more to start)\n']));
   });
 
   test("the Node entry's relaunch, pids sharing a cgroup v1 hierarchy with cpu: refused in one line naming its pids.max, found through the mount table", () => {
