@@ -181,7 +181,7 @@ export function createKernel(opts: KernelOptions): Kernel {
     child.registerInstance(PLUGIN_OPTIONS, options);
     const build = <T>(x: constructor<T> | T): T => {
       if (typeof x !== 'function') return x;
-      const problem = untokenedParameter(x);
+      const problem = untokenedParameter(x, child);
       if (problem) throw new StartupError(module, problem);
       return child.resolve(x as constructor<T>);
     };
@@ -350,6 +350,19 @@ function tsyringeTypeInfo(): ReadonlyMap<unknown, readonly unknown[]> {
   return new Map();
 }
 
+/** The class of what tsyringe's delay(() => Class) returns (lazy-helpers.js, not exported either); its `wrap` gives the class. */
+const DelayedConstructor = tsyringeDelayedConstructor();
+
+function tsyringeDelayedConstructor(): Function | undefined {
+  try {
+    const { DelayedConstructor: cls } = require('tsyringe/dist/cjs/lazy-helpers') as { DelayedConstructor?: unknown };
+    if (typeof cls === 'function') return cls;
+  } catch {
+    // Another layout: a delayed class token is not followed.
+  }
+  return undefined;
+}
+
 /**
  * A class the kernel is to build whose constructor has a parameter tsyringe knows no token
  * for, named in one line: a plugin built without emitDecoratorMetadata (as docs/plugins.md
@@ -357,20 +370,58 @@ function tsyringeTypeInfo(): ReadonlyMap<unknown, readonly unknown[]> {
  * plugin failing only when it uses it, or, with no @inject at all, the class refused with
  * "TypeInfo not known". Function.length counts the parameters before the first with a
  * default value or a rest one, which need none. A class @injectable() did not decorate
- * (or another copy's did) is left to tsyringe's own error. A map lookup per class.
+ * (or another copy's did) is left to tsyringe's own error.
+ *
+ * The classes a constructor's tokens name are checked the same way, and theirs in turn
+ * (tsyringe builds a class token the container has no registration for by constructing
+ * it), each class once, so a cycle of class tokens ends; the error names the path from
+ * the class the plugin registered ("Handler" -> "Helper"). A class token `container` has
+ * a registration for is the plugin's own provider's and is not followed. A map lookup per
+ * class.
  */
-function untokenedParameter(cls: Function): string | undefined {
-  const params = typeInfo.get(cls);
-  if (params === undefined) return undefined;
-  for (let i = 0; i < cls.length; i++) {
-    if (i in params) continue;
-    const name = parameterName(cls, i);
-    return (
-      `class "${cls.name}": constructor parameter ${i + 1}${name === undefined ? '' : ` (${name})`} has no @inject(TOKEN), so it would be given undefined: ` +
-      'add @inject(SYSCALLS), @inject(LOGGER), @inject(PLUGIN_OPTIONS) or the token of what it needs'
-    );
+function untokenedParameter(cls: Function, container?: DependencyContainer): string | undefined {
+  const seen = new Set<Function>([cls]);
+  const queue: Function[][] = [[cls]];
+  while (queue.length > 0) {
+    const route = queue.shift()!;
+    const at = route[route.length - 1];
+    const params = typeInfo.get(at);
+    if (params === undefined) continue;
+    for (let i = 0; i < at.length; i++) {
+      if (i in params) continue;
+      const name = parameterName(at, i);
+      return (
+        `class ${route.map((c) => `"${c.name}"`).join(' -> ')}: constructor parameter ${i + 1}${name === undefined ? '' : ` (${name})`} has no @inject(TOKEN), so it would be given undefined: ` +
+        'add @inject(SYSCALLS), @inject(LOGGER), @inject(PLUGIN_OPTIONS) or the token of what it needs'
+      );
+    }
+    for (const param of params) {
+      for (const next of constructedClasses(param)) {
+        if (seen.has(next) || container?.isRegistered(next as constructor<unknown>, true)) continue;
+        seen.add(next);
+        queue.push([...route, next]);
+      }
+    }
   }
   return undefined;
+}
+
+/**
+ * The classes tsyringe constructs for one entry of a class's parameter list: the entry
+ * itself when it is a class, the class a delay(() => Class) gives, and the token and the
+ * transform class of @injectAll, @injectWithTransform and @injectAllWithTransform's
+ * descriptors (resolveParams, dependency-container.js).
+ */
+function constructedClasses(param: unknown): Function[] {
+  if (typeof param === 'function') return [param];
+  if (typeof param !== 'object' || param === null) return [];
+  if (DelayedConstructor !== undefined && param instanceof DelayedConstructor) {
+    const wrap = (param as { wrap?: unknown }).wrap;
+    const cls: unknown = typeof wrap === 'function' ? wrap() : undefined;
+    return typeof cls === 'function' ? [cls] : [];
+  }
+  const d = param as { token?: unknown; transform?: unknown };
+  return [...('token' in d ? constructedClasses(d.token) : []), ...(typeof d.transform === 'function' ? [d.transform] : [])];
 }
 
 /** A constructor's parameter `i` by the name its source gives it, when its parameters are plain names (no defaults, destructuring or comments). */

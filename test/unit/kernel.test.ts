@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { inject, injectable } from 'tsyringe';
+import { delay, inject, injectAll, injectable } from 'tsyringe';
 import { StartupError } from '../../src/core/errors';
 import { createKernel, readPluginsFile, type PluginModule } from '../../src/core/kernel';
 import { MOUNT_HANDLERS, PLUGIN_OPTIONS, SYSCALLS, type LifecycleStep, type MountHandler, type RunContext } from '../../src/core/plugin';
@@ -291,6 +291,108 @@ describe('startup errors name the module', () => {
     inject(SYSCALLS)(Destructured, undefined, 0);
     injectable()(Destructured);
     expect(registering('handler', Destructured)).toThrow(untokened('"Destructured": constructor parameter 2'));
+  });
+
+  test('a class a plugin class injects by class (@inject(Helper)), and the classes that one injects: a parameter without a token is refused in one line naming the path', () => {
+    let built = 0;
+    class Leaf {
+      constructor(readonly opts: unknown) {
+        built++;
+      }
+    }
+    injectable()(Leaf);
+    class Middle {
+      constructor(
+        readonly sys: Syscalls,
+        readonly leaf: Leaf,
+      ) {}
+    }
+    inject(SYSCALLS)(Middle, undefined, 0);
+    inject(Leaf)(Middle, undefined, 1);
+    injectable()(Middle);
+    class Top implements MountHandler {
+      readonly name = 'top';
+      readonly types = ['top'];
+      constructor(readonly middle: Middle) {}
+      mount(): void {}
+    }
+    inject(Middle)(Top, undefined, 0);
+    injectable()(Top);
+    expect(registering('handler', Top)).toThrow(StartupError);
+    expect(registering('handler', Top)).toThrow(untokened('"Top" -> "Middle" -> "Leaf": constructor parameter 1 (opts)'));
+    expect(registering('handler', Top)).toThrow(/^[^\n]*$/);
+    expect(built).toBe(0);
+
+    // Through a step, @injectAll's descriptor, and delay(() => Class).
+    class Lazy {
+      constructor(readonly log: unknown) {}
+    }
+    injectable()(Lazy);
+    class Collecting implements LifecycleStep {
+      readonly name = 'collecting';
+      readonly phase = 'dev';
+      constructor(
+        readonly all: unknown[],
+        readonly lazy: Lazy,
+      ) {}
+      run(): void {}
+    }
+    injectAll(Leaf)(Collecting, undefined, 0);
+    inject(delay(() => Lazy))(Collecting, undefined, 1);
+    injectable()(Collecting);
+    expect(registering('step', Collecting)).toThrow(untokened('"Collecting" -> "Leaf": constructor parameter 1 (opts)'));
+  });
+
+  test('class tokens that form a cycle end the walk; a class token the plugin registered a provider for is not followed', () => {
+    class Ping {
+      constructor(readonly pong: unknown) {}
+    }
+    class Pong {
+      constructor(readonly ping: unknown) {}
+    }
+    inject(delay(() => Pong))(Ping, undefined, 0);
+    injectable()(Ping);
+    inject(delay(() => Ping))(Pong, undefined, 0);
+    injectable()(Pong);
+    class Cyclic implements MountHandler {
+      readonly name = 'cyclic';
+      readonly types = ['cyclic'];
+      constructor(readonly ping: Ping) {}
+      mount(): void {}
+    }
+    inject(Ping)(Cyclic, undefined, 0);
+    injectable()(Cyclic);
+    expect(() => registering('handler', Cyclic)()).not.toThrow();
+
+    class Untokened {
+      constructor(readonly value: unknown) {}
+    }
+    injectable()(Untokened);
+    class Provided implements MountHandler {
+      readonly name = 'provided';
+      readonly types = ['provided'];
+      constructor(readonly u: Untokened) {}
+      mount(): void {}
+    }
+    inject(Untokened)(Provided, undefined, 0);
+    injectable()(Provided);
+    expect(registering('handler', Provided)).toThrow(untokened('"Provided" -> "Untokened": constructor parameter 1 (value)'));
+    const kernel = createKernel({
+      syscalls: new FakeSyscalls(),
+      plugins: { plugins: [] },
+      extra: [
+        {
+          module: 'mine',
+          plugin: {
+            register: (api) => {
+              api.container.register(Untokened, { useValue: new Untokened('given') });
+              api.handler(Provided);
+            },
+          },
+        },
+      ],
+    });
+    expect(kernel.container.resolveAll<MountHandler>(MOUNT_HANDLERS).map((h) => (h as Provided).u.value)).toEqual(['given']);
   });
 
   test('a register function that throws', () => {
