@@ -4,8 +4,6 @@
  * (`mount("tmpfs", "/r/tmp", "tmpfs", MS_NOSUID|MS_NODEV, NULL)`), from the first
  * difference on; Jest, node:test, Mocha and Vitest all report it as a failure.
  */
-import { posix } from 'path';
-import { parseFdPath } from '../core/in-root';
 import { decodeArgs, formatCall } from '../core/plan/format';
 import type { PlanRecord } from '../core/plan/types';
 import {
@@ -17,10 +15,14 @@ import {
   type SyscallRecord,
   type SyscallRecordOf,
 } from '../core/syscalls/fake';
-import type { SyscallName } from '../core/syscalls/types';
+import { showNamedFds } from '../core/syscalls/named-fds';
+import type { CommandSpec, SyscallName } from '../core/syscalls/types';
 
 /** A call's arguments, or a recorded call, as resolvedCalls shows it: a descriptor argument may be the path the descriptor was open at. */
-export type Resolved<T> = { [P in keyof T]: P extends DescriptorArg ? T[P] | string : T[P] };
+export type Resolved<T> = { [P in keyof T]: P extends DescriptorArg ? T[P] | string : T[P] extends CommandSpec ? ResolvedCommand : T[P] };
+
+/** A command as resolvedCalls shows it: `via` may be the path of the socket it is run through. */
+export type ResolvedCommand = Omit<CommandSpec, 'via'> & { via?: number | string };
 
 /** A recorded call as resolvedCalls shows it (`{ op: 'mkdirat', dirfd: '/bundle/rootfs', path: 'data', mode: 0o755 }`). */
 export type ResolvedRecord = Resolved<SyscallRecord>;
@@ -64,9 +66,6 @@ export function effectsOf(source: AnyCallSource): ResolvedRecord[] {
   return allCalls(source).filter((c) => !QUERY_SYSCALLS.has(c.op));
 }
 
-/** The arguments that are paths the kernel looks up, where a descriptor's magic link may lead (a symlink's `target` is its text, not one). */
-const PATH_ARGS: ReadonlySet<string> = new Set(['path', 'source', 'target', 'newRoot', 'putOld', 'linkPath', 'fromPath', 'toPath', 'dest']);
-
 /**
  * The calls a fake recorded (of a runPlugin result: the calls it returned), each with the
  * descriptors it names shown as the path each was open at when the call was made, the
@@ -74,23 +73,16 @@ const PATH_ARGS: ReadonlySet<string> = new Set(['path', 'source', 'target', 'new
  * becomes that path, a `/proc/thread-self/fd/N` or `/proc/self/fd/N` path that path
  * with the rest of the path joined on. So a list of calls asserts no descriptor number:
  * `mount("tmpfs", "/bundle/rootfs/tmp", ...)`, `mkdirat("/bundle/rootfs", "tmp", 0755)`,
- * `close("/bundle/rootfs/tmp")`. AT_FDCWD, and a descriptor that was not open then (a
- * standard stream, one already closed), stay numbers; a symlink's target is its text.
+ * `close("/bundle/rootfs/tmp")`. The same holds for such a link inside a filesystem's
+ * options, mount(2)'s `data` and an fsconfig(2) value (`lowerdir=/bundle/layers/a:...`
+ * for `lowerdir=/proc/self/fd/5:...`), and for a command's `cmd.via`. AT_FDCWD, and a
+ * descriptor that was not open then (a standard stream, one already closed), stay
+ * numbers; a symlink's target is its text.
  */
 export function resolvedCalls(source: FakeSyscalls | { readonly sys: FakeSyscalls; readonly calls?: readonly SyscallRecord[] }): ResolvedRecord[] {
   const sys = source instanceof FakeSyscalls ? source : source.sys;
   const calls = source instanceof FakeSyscalls ? source.calls : (source.calls ?? sys.calls);
-  return calls.map((c) => {
-    const isLinkText = c.op === 'symlink' || c.op === 'symlinkat';
-    const entries = Object.entries(c).map(([key, value]: [string, unknown]) => {
-      if (typeof value === 'number' && DESCRIPTOR_ARGS.has(key)) return [key, sys.pathAtCall(value, c) ?? value];
-      const link = typeof value === 'string' && PATH_ARGS.has(key) && !(isLinkText && key === 'target') ? parseFdPath(value) : undefined;
-      const held = link && sys.pathAtCall(link.fd, c);
-      if (link && held !== undefined) return [key, link.rest === '' ? held : posix.join(held, link.rest)];
-      return [key, value];
-    });
-    return Object.fromEntries(entries) as ResolvedRecord;
-  });
+  return calls.map((c) => showNamedFds<ResolvedRecord>(c, (fd) => sys.pathAtCall(fd, c)));
 }
 
 /** Equality as Jest's toEqual sees records: bigints by value, a key holding undefined counts as absent. */

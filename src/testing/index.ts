@@ -11,6 +11,6 @@ export { makeConfig, makeMount } from './config';
 export { runHandler, runPlugin } from './run';
 export type { Constructor, PluginRun, RunPluginOptions, TestPlugin } from './run';
 export { call, effectsOf, expectCalls, expectEffects, mountCall, resolvedCalls } from './calls';
-export type { AnyCallSource, CallSource, Resolved, ResolvedRecord } from './calls';
+export type { AnyCallSource, CallSource, Resolved, ResolvedCommand, ResolvedRecord } from './calls';
 export { memoryLogger } from './logger';
 export type { LogEntry, MemoryLogger } from './logger';

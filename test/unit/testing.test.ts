@@ -2,6 +2,7 @@ import {
   ConfigError,
   AT_FDCWD,
   ExecveCalled,
+  FSCONFIG_SET_STRING,
   FakeSyscalls,
   MS_BIND,
   MS_NOSUID,
@@ -241,6 +242,41 @@ describe('resolvedCalls', () => {
       call('mkdirat', { dirfd: AT_FDCWD, path: 'x', mode: 0o700 }),
       call('setCloexec', { fd: 2 }),
     ]);
+  });
+
+  test("a magic link inside mount data or an fsconfig value, and a command's via, are the paths their descriptors held then", () => {
+    const sys = new FakeSyscalls().addDir('/layers/a').addDir('/layers/b/sub').addDir('/m').addDir('/other');
+    const a = sys.open('/layers/a', O_PATH | O_CLOEXEC, 0);
+    const b = sys.open('/layers/b', O_PATH | O_CLOEXEC, 0);
+    const [ours] = sys.socketPair();
+    const data = `lowerdir=/proc/self/fd/${a}:/proc/thread-self/fd/${b}/sub:/proc/self/fd/99,upperdir=/proc/self/fd/${a}0`;
+    sys.mount('overlay', '/m', 'overlay', 0n, data);
+    const context = sys.fsopen('overlay', 0);
+    sys.fsconfig(context, FSCONFIG_SET_STRING, 'lowerdir', `${fdPath(a)}:${fdPath(b)}`, 0);
+    const hook = { path: '/hook', args: ['x'], dir: '/', via: ours };
+    sys.runCommand(hook);
+    sys.runCommand({ ...hook, via: 3 });
+    // A number given again later leads elsewhere; the calls before name the path it held then.
+    sys.close(a);
+    expect(sys.dupCloexec(sys.open('/other', O_PATH, 0), a)).toBe(a);
+    sys.mount('overlay', '/m', 'overlay', 0n, `lowerdir=/proc/self/fd/${a}`);
+    expectEffects(resolvedCalls(sys), [
+      call('open', { path: '/layers/a', flags: O_PATH | O_CLOEXEC, mode: 0 }),
+      call('open', { path: '/layers/b', flags: O_PATH | O_CLOEXEC, mode: 0 }),
+      call('socketPair', {}),
+      mountCall('overlay', '/m', 'overlay', 0n, `lowerdir=/layers/a:/layers/b/sub:/proc/self/fd/99,upperdir=/proc/self/fd/${a}0`),
+      call('fsopen', { fstype: 'overlay', flags: 0 }),
+      call('fsconfig', { fd: 'anon_inode:[fscontext]', cmd: FSCONFIG_SET_STRING, key: 'lowerdir', value: '/layers/a:/layers/b', aux: 0 }),
+      call('runCommand', { cmd: { ...hook, via: 'socket:[pair 0 end 0]' } }),
+      call('runCommand', { cmd: { ...hook, via: 3 } }),
+      call('close', { fd: '/layers/a' }),
+      call('open', { path: '/other', flags: O_PATH, mode: 0 }),
+      call('dupCloexec', { fd: '/other', lowest: a }),
+      mountCall('overlay', '/m', 'overlay', 0n, 'lowerdir=/other'),
+    ]);
+    // The recorded calls keep the numbers.
+    expect(sys.callsOf('mount')[0].data).toBe(data);
+    expect(sys.callsOf('runCommand')[0].cmd.via).toBe(ours);
   });
 
   test('a difference shows the paths quoted, as every path is', () => {

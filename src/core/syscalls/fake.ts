@@ -108,6 +108,7 @@ import { fdPath, parseFdPath } from '../in-root';
 import { BPF_MAXINSNS, BPF_RET_K, SOCK_FILTER_SIZE, encodeProgram } from '../seccomp/enosys';
 import { AUDIT_ARCH_X86_64, SECCOMP_FILTER_FLAG_NEW_LISTENER } from '../seccomp/names';
 import { detachedMountName, fsconfigShown } from './fs-context';
+import { fdsNamedBy } from './named-fds';
 import { changedPropagation, cloneMount, copiedPropagation, isReadOnly, mountFlagsOf, newFilesystemMount, setattrFlags, statfsFlags, type MountState } from './mount-state';
 import { kindFromMode } from './stat';
 import type { CommandResult, CommandSpec, FileKind, FileStat, FsStat, IdMapping, MountStat, SeccompCompiled, SeccompFilter, SyscallName, Syscalls, Termios } from './types';
@@ -250,11 +251,7 @@ export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
   'seccompCompile',
 ]);
 
-const DESCRIPTOR_ARG_NAMES = ['fd', 'dirfd', 'oldfd', 'newfd', 'fromDirfd', 'toDirfd', 'usernsFd', 'socket', 'pidfd'] as const;
-/** An argument that holds a descriptor the call acts on or from (or AT_FDCWD). */
-export type DescriptorArg = (typeof DESCRIPTOR_ARG_NAMES)[number];
-/** The arguments that hold a descriptor; `sender` (startFdSender's thread) and `lowest` are numbers of another kind. */
-export const DESCRIPTOR_ARGS: ReadonlySet<string> = new Set(DESCRIPTOR_ARG_NAMES);
+export { DESCRIPTOR_ARGS, type DescriptorArg } from './named-fds';
 
 /**
  * A terminal's modes until setTermios sets others: the kernel's tty_std_termios
@@ -792,8 +789,9 @@ export class FakeSyscalls implements Syscalls {
 
   /**
    * The path descriptor `fd` was open at when `call`, one of this fake's recorded calls,
-   * was made, for a descriptor the call names (a descriptor argument, DESCRIPTOR_ARGS, or
-   * a /proc/self/fd/N or /proc/thread-self/fd/N path); undefined when it was not open
+   * was made, for a descriptor the call names (a descriptor argument, DESCRIPTOR_ARGS; a
+   * /proc/self/fd/N or /proc/thread-self/fd/N path, also one in mount data or an fsconfig
+   * value; a command's `via`: named-fds.ts); undefined when it was not open
    * then. Unlike pathOf, a number closed and given again later does not change the answer.
    */
   pathAtCall(fd: number, call: SyscallRecord): string | undefined {
@@ -2330,11 +2328,9 @@ export class FakeSyscalls implements Syscalls {
   /** Keeps where the open descriptors `rec` names are open, before the call changes them (pathAtCall). */
   private noteNamedFds(rec: SyscallRecord): void {
     let named: Map<number, string> | undefined;
-    for (const key in rec) {
-      const value: unknown = rec[key as keyof SyscallRecord];
-      const fd = typeof value === 'number' ? (DESCRIPTOR_ARGS.has(key) ? value : undefined) : typeof value === 'string' ? parseFdPath(value)?.fd : undefined;
-      const entry = fd === undefined ? undefined : this.fds.get(fd);
-      if (entry) (named ??= new Map()).set(fd as number, entry.path);
+    for (const fd of fdsNamedBy(rec)) {
+      const entry = this.fds.get(fd);
+      if (entry) (named ??= new Map()).set(fd, entry.path);
     }
     if (named) this.namedFds.set(rec, named);
   }
