@@ -396,6 +396,45 @@ step('pivot . old', () => sys.pivotRoot('.', 'old'));
 `,
     [['pivot . old', 'made']],
   ],
+  [
+    'chdir and chroot of a missing path are ENOENT, of a file or through one ENOTDIR; a failed chdir leaves the current directory where it was',
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+sys.mkdir(dir + '/d', 0o755);
+sys.close(sys.open(dir + '/f', k.O_WRONLY | k.O_CREAT | k.O_CLOEXEC, 0o644));
+sys.symlink('f', dir + '/to-file');
+sys.symlink('nowhere', dir + '/dangling');
+sys.symlink('d', dir + '/to-dir');
+step('chdir d', () => sys.chdir(dir + '/d'));
+step('chdir missing', () => sys.chdir(dir + '/missing'));
+step('chdir missing/x', () => sys.chdir(dir + '/missing/x'));
+step('chdir dangling', () => sys.chdir(dir + '/dangling'));
+step('chdir f', () => sys.chdir(dir + '/f'));
+step('chdir to-file', () => sys.chdir(dir + '/to-file'));
+step('chdir f/x', () => sys.chdir(dir + '/f/x'));
+step('chdir relative missing', () => sys.chdir('missing'));
+step('mkdir x, still in d', () => sys.mkdir('x', 0o755));
+step('stat d/x', () => sys.stat(dir + '/d/x'));
+step('chroot missing', () => sys.chroot(dir + '/missing'));
+step('chroot f', () => sys.chroot(dir + '/f'));
+step('chdir to-dir', () => sys.chdir(dir + '/to-dir'));
+`,
+    [
+      ['chdir d', 'made'],
+      ['chdir missing', 'ENOENT'],
+      ['chdir missing/x', 'ENOENT'],
+      ['chdir dangling', 'ENOENT'],
+      ['chdir f', 'ENOTDIR'],
+      ['chdir to-file', 'ENOTDIR'],
+      ['chdir f/x', 'ENOTDIR'],
+      ['chdir relative missing', 'ENOENT'],
+      ['mkdir x, still in d', 'made'],
+      ['stat d/x', 'made'],
+      ['chroot missing', 'ENOENT'],
+      ['chroot f', 'ENOTDIR'],
+      ['chdir to-dir', 'made'],
+    ],
+  ],
 ];
 
 /** The host's mounts, made on the kernel (setup), then the calls on the plan's port and the kernel: what each shows, the setup, its calls, and the outcomes the kernel gives (Linux 6.18), which the plan's port must give too. */

@@ -883,14 +883,14 @@ describe('FakeSyscalls filesystem model', () => {
     });
 
     it('chroot, chdir, unshare, setns, and mount_setattr with nothing to change succeed and change nothing', () => {
-      const sys = new FakeSyscalls();
+      const sys = new FakeSyscalls().addDir('/y');
       sys.chroot('/y');
-      sys.chdir('/z');
+      sys.chdir('/y');
       sys.unshare(0);
       sys.setns(3, 0);
       sys.mountSetattr(AT_FDCWD, '/w', 0, 0n, 0n, 0n);
       expect(sys.effects()).toHaveLength(5);
-      expect(sys.readdir('/')).toEqual([]);
+      expect(sys.readdir('/')).toEqual(['y']);
     });
 
     it('relative paths start at the current directory chdir or fchdir made, / before any; fchdir of what is not a directory is ENOTDIR', () => {
@@ -957,10 +957,31 @@ describe('FakeSyscalls filesystem model', () => {
       expect(errorOf(() => sys.pivotRoot(newRoot, putOld))).toEqual({ syscall: 'pivot_root', code, paths: [newRoot, putOld] });
     });
 
-    it('after a chdir to what the model lacks (which succeeds), relative paths start at / and pivot_root does not check them', () => {
+    it('chdir and chroot of a path that is missing are ENOENT, of one that is no directory ENOTDIR, as the kernel answers; the current directory stays', () => {
+      const sys = pivoting().addSymlink('/to-file', '/f').addSymlink('/dangling', '/nope').addSymlink('/to-dir', '/new');
+      sys.chdir('/plain');
+      for (const op of ['chdir', 'chroot'] as const) {
+        expect(errorOf(() => sys[op]('/nope'))).toEqual({ syscall: op, code: 'ENOENT', paths: ['/nope'] });
+        expect(errorOf(() => sys[op]('/nope/deeper'))).toEqual({ syscall: op, code: 'ENOENT', paths: ['/nope/deeper'] });
+        expect(errorOf(() => sys[op]('/dangling'))).toEqual({ syscall: op, code: 'ENOENT', paths: ['/dangling'] });
+        expect(errorOf(() => sys[op]('/f'))).toEqual({ syscall: op, code: 'ENOTDIR', paths: ['/f'] });
+        expect(errorOf(() => sys[op]('/to-file'))).toEqual({ syscall: op, code: 'ENOTDIR', paths: ['/to-file'] });
+        expect(errorOf(() => sys[op]('/f/x'))).toEqual({ syscall: op, code: 'ENOTDIR', paths: ['/f/x'] });
+        expect(errorOf(() => sys[op]('missing'))).toEqual({ syscall: op, code: 'ENOENT', paths: ['missing'] });
+      }
+      sys.mkdir('made', 0o755);
+      expect(sys.node('/plain/made')?.kind).toBe('dir');
+      sys.chdir('/to-dir');
+      sys.chroot('.');
+      sys.mkdir('made', 0o755);
+      expect(sys.node('/new/made')?.kind).toBe('dir');
+      expect(sys.callsOf('chdir').map((c) => c.path)).toEqual(['/plain', '/nope', '/nope/deeper', '/dangling', '/f', '/to-file', '/f/x', 'missing', '/to-dir']);
+    });
+
+    it('after an fchdir to a standard stream, which the model holds no directory for, relative paths start at / and pivot_root does not check them', () => {
       const sys = pivoting();
       sys.chdir('/new');
-      sys.chdir('/nope');
+      sys.fchdir(0);
       sys.pivotRoot('.', '.');
       sys.mkdir('made', 0o755);
       expect(sys.node('/made')?.kind).toBe('dir');

@@ -1481,20 +1481,20 @@ export class FakeSyscalls implements Syscalls {
   }
 
   /**
-   * The current directory, where relative paths start: a directory of the model. A path
-   * that is missing or not a directory is not refused (as the kernel would, ENOENT or
-   * ENOTDIR); it leaves the current directory unknown (workDirLost).
+   * The current directory, where relative paths start: a directory of the model (checked
+   * on Linux 6.18 by test/integration/fake-vs-kernel.test.ts).
    */
   chdir(path: string): void {
     const rec = this.record('chdir', { path });
-    let found: Found | undefined;
-    try {
-      found = this.walk(rec, path, true);
-    } catch (err) {
-      if (!(err instanceof SyscallError)) throw err;
-    }
-    const dir = found?.node?.kind === 'dir' ? this.chainOf(found) : undefined;
-    this.setWorkDir(dir);
+    this.setWorkDir(this.chainOf(this.directoryAt(rec, path)));
+  }
+
+  /** The directory chdir(2) and chroot(2) go to: ENOENT for a path that does not exist, ENOTDIR for one that is no directory (the call then changes nothing). */
+  private directoryAt(rec: SyscallRecord, path: string): Found {
+    const found = this.walk(rec, path, true);
+    if (!found.node) throw this.fail(rec, 'ENOENT');
+    if (found.node.kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
+    return found;
   }
 
   /** fchdir(2): EBADF for a descriptor that is not open, ENOTDIR for one of what is not a directory. */
@@ -1525,8 +1525,9 @@ export class FakeSyscalls implements Syscalls {
     return chain[0].name === '' ? '/' + chain.slice(1).map((s) => s.name).join('/') : chain.map((s) => s.name).join('/');
   }
 
+  /** chroot(2): the directory checked as chdir(2) checks it; the model's `/` stays where it was (PlanSyscalls moves it). */
   chroot(path: string): void {
-    this.record('chroot', { path });
+    this.directoryAt(this.record('chroot', { path }), path);
   }
 
   umask(mask: number): number {

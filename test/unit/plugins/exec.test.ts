@@ -84,7 +84,7 @@ const STREAMS_BLOCKING = [0, 1, 2].map((fd) => ({ op: 'setBlocking', fd }));
 describe('handover step', () => {
   function setup() {
     const sys = new FakeSyscalls();
-    sys.addFile('/bin/sh', '', 0o755);
+    sys.addFile('/bin/sh', '', 0o755).addDir('/work');
     // HOME given: the passwd lookup without it has a test of its own.
     const config = makeConfig({ process: { args: ['sh', '-c', 'true'], env: ['PATH=/bin', 'A=1', 'HOME=/home/u'], cwd: '/work', uid: 1000, gid: 100, terminal: false } });
     const run = Object.assign(() => new Orchestrator(sys, silentLogger, [], [new HandoverStep(sys)]).run(config, { checkClaims: false }), { config });
