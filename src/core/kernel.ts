@@ -183,7 +183,11 @@ export function createKernel(opts: KernelOptions): Kernel {
       if (typeof x !== 'function') return x;
       const problem = untokenedParameter(x, child);
       if (problem) throw new StartupError(module, problem);
-      return child.resolve(x as constructor<T>);
+      try {
+        return child.resolve(x as constructor<T>);
+      } catch (err) {
+        throw injectedFailure(err, x);
+      }
     };
     let closed = false;
     const api: PluginApi = {
@@ -317,6 +321,37 @@ function registering(mod: unknown): PluginModule | undefined {
   return undefined;
 }
 
+/** tsyringe's words around what a class it builds for a constructor's parameter threw (formatErrorCtor, error-helpers.js): the rest, each line indented 4 spaces. */
+const INJECT_FAILED = /^Cannot inject the dependency (?:"[^"]*" )?at position #(\d+) of "[^"]*" constructor\. Reason:\n/;
+
+/**
+ * What a class the kernel built threw in the constructor of a class it injects: tsyringe
+ * keeps that error's message only, under a line of its own per class on the way ("Cannot
+ * inject the dependency ... Reason:"), which a one-line error would cut off. The message
+ * as thrown, after the path to the class whose constructor threw (`class "Handler" ->
+ * "Options": options.mode "x": ...`, or `, constructor parameter N (name)` where the token
+ * is no class: an unregistered one), the tsyringe error as its cause. Anything else as it is.
+ */
+function injectedFailure(err: unknown, cls: Function): unknown {
+  let message = err instanceof Error && typeof err.message === 'string' ? err.message : undefined;
+  if (message === undefined || !INJECT_FAILED.test(message)) return err;
+  const route = [`"${cls.name}"`];
+  let at: Function | undefined = cls;
+  let parameter = '';
+  for (let m = INJECT_FAILED.exec(message); m; m = INJECT_FAILED.exec(message)) {
+    const i = Number(m[1]);
+    message = message.slice(m[0].length).replace(/^ {4}/gm, '');
+    const next: Function | undefined = at && constructedClasses(typeInfo.get(at)?.[i])[0];
+    if (next) route.push(`"${next.name}"`);
+    else if (at) {
+      const name = parameterName(at, i);
+      parameter = `, constructor parameter ${i + 1}${name === undefined ? '' : ` (${name})`}`;
+    }
+    at = next;
+  }
+  return new Error(`class ${route.join(' -> ')}${parameter}: ${message}`, { cause: err });
+}
+
 /**
  * tsyringe's message for a class it has no constructor information of: with one copy of
  * mountkit, the class was not decorated with @injectable(), whose decorator records the
@@ -326,7 +361,7 @@ function registering(mod: unknown): PluginModule | undefined {
  * the parameter first for a class the kernel builds; this is for one a class injects.
  */
 export function undecoratedClass(message: string): string | undefined {
-  const m = /^TypeInfo not known for "([^"]*)"/.exec(message);
+  const m = /(?:^|: )TypeInfo not known for "([^"]*)"/.exec(message);
   return m ? `is the class "${m[1]}" decorated with @injectable(), and each of its constructor's parameters with @inject(TOKEN) (a handler, a step, and every class they inject)?` : undefined;
 }
 

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { delay, inject, injectAll, injectable } from 'tsyringe';
-import { StartupError } from '../../src/core/errors';
+import { ConfigError, StartupError } from '../../src/core/errors';
 import { createKernel, readPluginsFile, type PluginModule } from '../../src/core/kernel';
 import { MOUNT_HANDLERS, PLUGIN_OPTIONS, SYSCALLS, type LifecycleStep, type MountHandler, type RunContext } from '../../src/core/plugin';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
@@ -393,6 +393,60 @@ describe('startup errors name the module', () => {
       ],
     });
     expect(kernel.container.resolveAll<MountHandler>(MOUNT_HANDLERS).map((h) => (h as Provided).u.value)).toEqual(['given']);
+  });
+
+  test("what the constructor of a class a plugin class injects throws: one line, the path to that class, then the error's own message", () => {
+    class Mode {
+      readonly mode: string;
+      constructor(options: { mode?: unknown }) {
+        if (typeof options.mode !== 'string') throw new ConfigError('options.mode', options.mode, 'must be an octal mode such as "755"');
+        this.mode = options.mode;
+      }
+    }
+    inject(PLUGIN_OPTIONS)(Mode, undefined, 0);
+    injectable()(Mode);
+    class Settings {
+      constructor(readonly mode: Mode) {}
+    }
+    inject(Mode)(Settings, undefined, 0);
+    injectable()(Settings);
+    class Ram implements MountHandler {
+      readonly name = 'ram';
+      readonly types = ['ram'];
+      constructor(
+        readonly sys: Syscalls,
+        readonly settings: Settings,
+      ) {}
+      mount(): void {}
+    }
+    inject(SYSCALLS)(Ram, undefined, 0);
+    inject(Settings)(Ram, undefined, 1);
+    injectable()(Ram);
+    const run = () => createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'mine', plugin: { register: (api) => api.handler(Ram) }, options: { mode: 7 } }] });
+    expect(run).toThrow(StartupError);
+    expect(run).toThrow(/^plugin module "mine": register failed: class "Ram" -> "Settings" -> "Mode": options\.mode 7: must be an octal mode such as "755"$/);
+
+    // An injected class without @injectable(): its question; a token nothing provides: the parameter.
+    class Bare {
+      constructor(readonly x: unknown) {}
+    }
+    class WithBare {
+      constructor(readonly bare: Bare) {}
+    }
+    inject(Bare)(WithBare, undefined, 0);
+    injectable()(WithBare);
+    expect(registering('step', WithBare as never)).toThrow(
+      'plugin module "mine": register failed: class "WithBare" -> "Bare": TypeInfo not known for "Bare"; is the class "Bare" decorated with @injectable(), and each of its constructor\'s parameters with @inject(TOKEN) (a handler, a step, and every class they inject)?',
+    );
+    class Unprovided implements MountHandler {
+      readonly name = 'unprovided';
+      readonly types = ['unprovided'];
+      constructor(readonly clock: unknown) {}
+      mount(): void {}
+    }
+    inject('clock')(Unprovided, undefined, 0);
+    injectable()(Unprovided);
+    expect(registering('handler', Unprovided)).toThrow(/^plugin module "mine": register failed: class "Unprovided", constructor parameter 1 \(clock\): Attempted to resolve unregistered dependency token: "clock"$/);
   });
 
   test('a register function that throws', () => {
