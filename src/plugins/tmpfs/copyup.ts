@@ -33,7 +33,12 @@
  * MS_MOVE refuses to move a mount whose parent is shared (EINVAL, mount(2)), which the
  * private bind also avoids. The bind and the directory are removed again whether the copy
  * succeeds or fails; a run killed in between leaves the empty directory in /tmp (the mounts
- * go with its mount namespace).
+ * go with its mount namespace). Where /tmp's mount is a peer of the host's (a shared
+ * rootfsPropagation), the bind itself, made before it is private, propagates to the host
+ * (a bind under a shared mount gets a copy at each peer, mount_namespaces(7)): a run killed
+ * in between leaves that bind on the directory too. A run that gets to the end removes it
+ * with the directory: rmdir(2) of a directory that is a mountpoint only in other mount
+ * namespaces succeeds and detaches those mounts (Linux 3.18).
  */
 import type { MountSpec } from '../../core/config/model';
 import {
