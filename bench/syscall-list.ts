@@ -73,6 +73,8 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   readFile: ['path'],
   writeFile: ['path', 'data', 'mode'],
   copyFile: ['source', 'dest'],
+  listxattr: ['path'],
+  getxattr: ['path', 'name'],
   lsetxattr: ['path', 'name', 'value'],
   unshare: ['flags'],
   cloexecFrom: ['first'],

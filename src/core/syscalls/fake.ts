@@ -161,7 +161,9 @@ export interface SyscallArgs {
   /** `mode` is present only when the caller passed one. */
   writeFile: { path: string; data: string; mode?: number };
   copyFile: { source: string; dest: string };
-  lsetxattr: { path: string; name: string; value: string };
+  listxattr: { path: string };
+  getxattr: { path: string; name: string };
+  lsetxattr: { path: string; name: string; value: string | Uint8Array };
   unshare: { flags: number };
   cloexecFrom: { first: number };
   setCloexec: { fd: number };
@@ -237,6 +239,8 @@ export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
   'fstatMount',
   'readlink',
   'readlinkat',
+  'listxattr',
+  'getxattr',
   'readdir',
   'readFile',
   'getpid',
@@ -286,8 +290,8 @@ export interface FakeNode {
    * it leads to (a namespace's /proc/PID/ns/NAME in the plan port: "user:[INODE]").
    */
   target: string;
-  /** Extended attributes set with lsetxattr. */
-  xattrs: Map<string, string>;
+  /** Extended attributes: those set with lsetxattr, as given (text or bytes). */
+  xattrs: Map<string, string | Uint8Array>;
   /** Entries of a directory. */
   children?: Map<string, FakeNode>;
   /**
@@ -1807,7 +1811,20 @@ export class FakeSyscalls implements Syscalls {
     node.content = from.content;
   }
 
-  lsetxattr(path: string, name: string, value: string): void {
+  listxattr(path: string): string[] {
+    const rec = this.record('listxattr', { path });
+    return [...this.existing(rec, path, true).xattrs.keys()];
+  }
+
+  getxattr(path: string, name: string): Uint8Array {
+    const rec = this.record('getxattr', { path, name });
+    const value = this.existing(rec, path, true).xattrs.get(name);
+    // ENODATA: the file has no attribute of that name (getxattr(2)).
+    if (value === undefined) throw this.fail(rec, 'ENODATA');
+    return typeof value === 'string' ? Buffer.from(value) : value;
+  }
+
+  lsetxattr(path: string, name: string, value: string | Uint8Array): void {
     const rec = this.record('lsetxattr', { path, name, value });
     this.changed(rec, path, false).xattrs.set(name, value);
   }

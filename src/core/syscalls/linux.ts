@@ -311,7 +311,9 @@ function loadLibc() {
     capset: fn('int capset(const uint8_t *header, const uint8_t *data)'),
     // prlimit64 takes struct rlimit64, two u64, on every architecture.
     prlimit: fn('int prlimit64(int pid, int resource, const uint8_t *newLimit, uint8_t *oldLimit)'),
-    lsetxattr: fn('int lsetxattr(const char *path, const char *name, const char *value, size_t size, int flags)'),
+    listxattr: fn('long listxattr(const char *path, uint8_t *list, size_t size)'),
+    getxattr: fn('long getxattr(const char *path, const char *name, uint8_t *value, size_t size)'),
+    lsetxattr: fn('int lsetxattr(const char *path, const char *name, const uint8_t *value, size_t size, int flags)'),
     syscall: fn('long syscall(long number, ...)'),
     // openat2 through syscall(2) declared with its four arguments, not as variadic: koffi
     // then prepares the call once rather than at each call, and a lookup makes one per
@@ -453,6 +455,23 @@ function fromNode(name: string | null, paths: readonly string[], err: unknown): 
 function linkText(name: string, n: number, path: string): string {
   if (n >= scratch.link.length) throw new SyscallError(name, errnoNumber('ENAMETOOLONG'), named([path]));
   return decodeName(scratch.link.subarray(0, n));
+}
+
+/**
+ * What listxattr(2) or getxattr(2) (`call`, given a buffer and its size) gives for `path`:
+ * a size 0 asks how many bytes there are, and ERANGE says the list or value grew past
+ * the buffer since, when the two calls are made again.
+ */
+function xattrBytes(name: string, path: string, call: (buf: Buffer | null, size: number) => number): Uint8Array {
+  for (;;) {
+    const size = check(name, call(null, 0), path);
+    if (size === 0) return new Uint8Array(0);
+    const buf = Buffer.alloc(size);
+    const n = call(buf, size);
+    if (n >= 0) return buf.subarray(0, n);
+    const errno = koffi.errno();
+    if (errno !== errnoNumber('ERANGE')) throw failure(name, errno, path);
+  }
 }
 
 /** Blocks the calling thread for `ms` milliseconds without leaving it (Atomics.wait), unlike a timer. */
@@ -1024,8 +1043,19 @@ export class LinuxSyscalls implements Syscalls {
     viaFs('copy_file_range', [source, dest], () => fs.copyFileSync(encodeName(source), encodeName(dest)));
   }
 
-  lsetxattr(path: string, name: string, value: string): void {
-    check('lsetxattr', libc().lsetxattr(path, name, value, byteLength(value), 0), path);
+  listxattr(path: string): string[] {
+    const list = xattrBytes('listxattr', path, (buf, size) => Number(libc().listxattr(path, buf, size)));
+    // The names, each ending with a NUL (listxattr(2)).
+    return list.length === 0 ? [] : decodeName(list.subarray(0, list.length - 1)).split('\0');
+  }
+
+  getxattr(path: string, name: string): Uint8Array {
+    return xattrBytes('getxattr', path, (buf, size) => Number(libc().getxattr(path, name, buf, size)));
+  }
+
+  lsetxattr(path: string, name: string, value: string | Uint8Array): void {
+    const bytes = typeof value === 'string' ? nameBytes(value) : value;
+    check('lsetxattr', libc().lsetxattr(path, name, bytes, bytes.length, 0), path);
   }
 
   writeFile(path: string, data: string, mode = 0o666): void {

@@ -179,8 +179,16 @@ export interface Syscalls {
   writeFile(path: string, data: string, mode?: number): void;
   /** Copies a regular file's bytes to `dest` (created or truncated); no metadata. */
   copyFile(source: string, dest: string): void;
-  /** lsetxattr(2): sets an extended attribute without following a final symlink. */
-  lsetxattr(path: string, name: string, value: string): void;
+  /**
+   * listxattr(2): the names of the extended attributes of the file at `path`, a final
+   * symlink followed (a descriptor's magic link leads to the file open there); those the
+   * caller may not see (trusted.* without CAP_SYS_ADMIN) are not listed.
+   */
+  listxattr(path: string): string[];
+  /** getxattr(2): the value of the extended attribute `name` of the file at `path`, a final symlink followed, as its bytes. */
+  getxattr(path: string, name: string): Uint8Array;
+  /** lsetxattr(2): sets an extended attribute (text as its UTF-8 bytes, or bytes) without following a final symlink. */
+  lsetxattr(path: string, name: string, value: string | Uint8Array): void;
   unshare(flags: number): void;
   /** close_range(2) with CLOSE_RANGE_CLOEXEC: every descriptor from `first` up closes on execve. */
   cloexecFrom(first: number): void;

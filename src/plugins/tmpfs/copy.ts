@@ -15,6 +15,9 @@
  *
  * What is written is the new tmpfs, mountkit's own private mount, by path: a staging
  * directory's, or the magic link of a detached mount's descriptor and the names below it.
+ * Each entry gets its owner, mode and, for a regular file or directory, its extended
+ * attributes (copyXattrs), as crun copies them; not its times, as neither runc nor crun
+ * keeps them.
  */
 import posix = require('path/posix');
 import { O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK } from '../../core/constants';
@@ -78,10 +81,44 @@ function copyEntry(sys: Syscalls, dirfd: number, name: string, dest: Place, show
       // chmod(2) would follow it.
       if (st.kind !== 'symlink') sys.chmod(to, st.perm);
     });
+    if (st.kind === 'dir' || st.kind === 'file') copyXattrs(sys, fd, dest, shown);
     if (st.kind === 'dir') copyInto(sys, fd, dest, shown);
   } finally {
     sys.close(fd);
   }
+}
+
+/**
+ * The extended attributes of the regular file or directory open as `fd` (the kinds crun
+ * copies them for), each set on its copy `dest` once that has its owner and mode:
+ * chown(2) removes a file's security.capability (its file capabilities, capabilities(7)),
+ * so one set before would be lost. They are read through the descriptor's magic link,
+ * which getxattr(2) follows to the file open there. The source lists none where its
+ * filesystem keeps none (EOPNOTSUPP); an attribute the tmpfs refuses is left out, as crun
+ * leaves it: EOPNOTSUPP for a namespace it does not keep (user.* before Linux 6.6),
+ * EINVAL for a value it does not take.
+ */
+function copyXattrs(sys: Syscalls, fd: number, dest: Place, shown: string): void {
+  const from = fdPath(fd);
+  let names: string[];
+  try {
+    names = onEntry(shown, () => sys.listxattr(from));
+  } catch (err) {
+    if (hasCode(err, 'EOPNOTSUPP')) return;
+    throw err;
+  }
+  for (const name of names) {
+    const value = onEntry(shown, () => sys.getxattr(from, name));
+    try {
+      onDest(dest.shown, () => sys.lsetxattr(dest.path, name, value));
+    } catch (err) {
+      if (!hasCode(err, 'EOPNOTSUPP') && !hasCode(err, 'EINVAL')) throw err;
+    }
+  }
+}
+
+function hasCode(err: unknown, code: string): boolean {
+  return err instanceof SyscallError && err.code === code;
 }
 
 /**

@@ -835,7 +835,7 @@ describe('tmpfs mount handler', () => {
         return sys.calls.slice(start, end === -1 ? undefined : end);
       }
 
-      test('each entry is opened O_PATH|O_NOFOLLOW from its directory, fstat-ed and copied from its descriptor, then closed; owners and modes kept', () => {
+      test('each entry is opened O_PATH|O_NOFOLLOW from its directory, fstat-ed and copied from its descriptor, then closed; owners, modes and extended attributes (of files and directories) kept', () => {
         const { sys, run } = setup();
         addSmallTree(sys);
         run(copyUp);
@@ -848,6 +848,7 @@ describe('tmpfs mount handler', () => {
           { op: 'copyFile', source: viaFd(sys, '/r/x/a'), dest: `${STAGING}/a` },
           { op: 'lchown', path: `${STAGING}/a`, uid: 1234, gid: 1234 },
           { op: 'chmod', path: `${STAGING}/a`, mode: 0o640 },
+          { op: 'listxattr', path: viaFd(sys, '/r/x/a') },
           { op: 'close', fd: fd('/r/x/a') },
           opened('/r/x', 'l'),
           { op: 'fstat', fd: fd('/r/x/l') },
@@ -866,12 +867,14 @@ describe('tmpfs mount handler', () => {
           { op: 'mkdir', path: `${STAGING}/sub`, mode: 0o700 },
           { op: 'lchown', path: `${STAGING}/sub`, uid: 7, gid: 7 },
           { op: 'chmod', path: `${STAGING}/sub`, mode: 0o711 },
+          { op: 'listxattr', path: viaFd(sys, '/r/x/sub') },
           { op: 'readdir', path: viaFd(sys, '/r/x/sub') },
           opened('/r/x/sub', 'b'),
           { op: 'fstat', fd: fd('/r/x/sub/b') },
           { op: 'copyFile', source: viaFd(sys, '/r/x/sub/b'), dest: `${STAGING}/sub/b` },
           { op: 'lchown', path: `${STAGING}/sub/b`, uid: 0, gid: 0 },
           { op: 'chmod', path: `${STAGING}/sub/b`, mode: 0o4755 },
+          { op: 'listxattr', path: viaFd(sys, '/r/x/sub/b') },
           { op: 'close', fd: fd('/r/x/sub/b') },
           { op: 'close', fd: fd('/r/x/sub') },
         ]);
@@ -882,6 +885,116 @@ describe('tmpfs mount handler', () => {
         expect(sys.node(`${STAGING}/sub/b`)).toMatchObject({ kind: 'file', content: 'beta', perm: 0o4755 });
         expect(filesReached(sys).filter((p) => p.startsWith('/etc') || p.startsWith('/hostdir'))).toEqual([]);
         expect(sys.mounts.map((m) => m.target)).toEqual(['/r/x']);
+        expect(sys.openFds()).toEqual([]);
+      });
+
+      /** addSmallTree with extended attributes: two on the file (file capabilities, as bytes, and a user one), one on the directory, one each on the symlink and the fifo. */
+      function addTreeWithXattrs(sys: FakeSyscalls): void {
+        addSmallTree(sys);
+        sys.node('/r/x/a')!.xattrs.set('user.k', 'v1').set('security.capability', CAPS);
+        sys.node('/r/x/sub')!.xattrs.set('user.d', 'dv');
+        sys.node('/r/x/l')!.xattrs.set('trusted.l', 'lv');
+        sys.node('/r/x/p')!.xattrs.set('trusted.p', 'pv');
+      }
+
+      /** A security.capability value: VFS_CAP_REVISION_2 with CAP_NET_RAW permitted and effective (linux/capability.h). */
+      const CAPS = Uint8Array.from([1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+
+      test("extended attributes of a file and a directory are read through the entry's descriptor and set on the copy after its owner and mode (chown(2) removes security.capability); a symlink's and a fifo's are not read", () => {
+        const { sys, run } = setup();
+        addTreeWithXattrs(sys);
+        run(copyUp);
+        const fd = (path: string) => fdOf(sys, path);
+        const opened = (dir: string, name: string) => ({ op: 'openat', dirfd: fd(dir), path: name, flags: ENTRY, mode: 0 });
+        expect(copyCalls(sys)).toEqual([
+          { op: 'readdir', path: viaFd(sys, '/r/x') },
+          opened('/r/x', 'a'),
+          { op: 'fstat', fd: fd('/r/x/a') },
+          { op: 'copyFile', source: viaFd(sys, '/r/x/a'), dest: `${STAGING}/a` },
+          { op: 'lchown', path: `${STAGING}/a`, uid: 1234, gid: 1234 },
+          { op: 'chmod', path: `${STAGING}/a`, mode: 0o640 },
+          { op: 'listxattr', path: viaFd(sys, '/r/x/a') },
+          { op: 'getxattr', path: viaFd(sys, '/r/x/a'), name: 'user.k' },
+          { op: 'lsetxattr', path: `${STAGING}/a`, name: 'user.k', value: Buffer.from('v1') },
+          { op: 'getxattr', path: viaFd(sys, '/r/x/a'), name: 'security.capability' },
+          { op: 'lsetxattr', path: `${STAGING}/a`, name: 'security.capability', value: CAPS },
+          { op: 'close', fd: fd('/r/x/a') },
+          opened('/r/x', 'l'),
+          { op: 'fstat', fd: fd('/r/x/l') },
+          { op: 'readlinkat', dirfd: fd('/r/x/l'), path: '' },
+          { op: 'symlink', target: '/etc/shadow', linkPath: `${STAGING}/l` },
+          { op: 'lchown', path: `${STAGING}/l`, uid: 0, gid: 0 },
+          { op: 'close', fd: fd('/r/x/l') },
+          opened('/r/x', 'p'),
+          { op: 'fstat', fd: fd('/r/x/p') },
+          { op: 'mknod', path: `${STAGING}/p`, mode: S_IFIFO | 0o600, dev: 0n },
+          { op: 'lchown', path: `${STAGING}/p`, uid: 5, gid: 6 },
+          { op: 'chmod', path: `${STAGING}/p`, mode: 0o620 },
+          { op: 'close', fd: fd('/r/x/p') },
+          opened('/r/x', 'sub'),
+          { op: 'fstat', fd: fd('/r/x/sub') },
+          { op: 'mkdir', path: `${STAGING}/sub`, mode: 0o700 },
+          { op: 'lchown', path: `${STAGING}/sub`, uid: 7, gid: 7 },
+          { op: 'chmod', path: `${STAGING}/sub`, mode: 0o711 },
+          { op: 'listxattr', path: viaFd(sys, '/r/x/sub') },
+          { op: 'getxattr', path: viaFd(sys, '/r/x/sub'), name: 'user.d' },
+          { op: 'lsetxattr', path: `${STAGING}/sub`, name: 'user.d', value: Buffer.from('dv') },
+          { op: 'readdir', path: viaFd(sys, '/r/x/sub') },
+          opened('/r/x/sub', 'b'),
+          { op: 'fstat', fd: fd('/r/x/sub/b') },
+          { op: 'copyFile', source: viaFd(sys, '/r/x/sub/b'), dest: `${STAGING}/sub/b` },
+          { op: 'lchown', path: `${STAGING}/sub/b`, uid: 0, gid: 0 },
+          { op: 'chmod', path: `${STAGING}/sub/b`, mode: 0o4755 },
+          { op: 'listxattr', path: viaFd(sys, '/r/x/sub/b') },
+          { op: 'close', fd: fd('/r/x/sub/b') },
+          { op: 'close', fd: fd('/r/x/sub') },
+        ]);
+        expect([...sys.node(`${STAGING}/a`)!.xattrs]).toEqual([['user.k', Buffer.from('v1')], ['security.capability', CAPS]]);
+        expect([...sys.node(`${STAGING}/sub`)!.xattrs]).toEqual([['user.d', Buffer.from('dv')]]);
+        expect([...sys.node(`${STAGING}/l`)!.xattrs]).toEqual([]);
+        expect([...sys.node(`${STAGING}/p`)!.xattrs]).toEqual([]);
+        expect(sys.openFds()).toEqual([]);
+      });
+
+      test.each(['EOPNOTSUPP', 'EINVAL'] as const)('an attribute the tmpfs refuses (lsetxattr %s) is left out, as crun leaves it: the others are still set', (errno) => {
+        const { sys, run } = setup();
+        addTreeWithXattrs(sys);
+        sys.failOn('lsetxattr', errno, { path: `${STAGING}/a` });
+        run(copyUp);
+        expect(sys.callsOf('lsetxattr').map((c) => [c.path, c.name])).toEqual([
+          [`${STAGING}/a`, 'user.k'],
+          [`${STAGING}/a`, 'security.capability'],
+          [`${STAGING}/sub`, 'user.d'],
+        ]);
+        expect([...sys.node(`${STAGING}/a`)!.xattrs]).toEqual([['security.capability', CAPS]]);
+        expect(sys.mounts.map((m) => m.target)).toEqual(['/r/x']);
+        expect(sys.openFds()).toEqual([]);
+      });
+
+      test('a source filesystem without extended attributes (listxattr EOPNOTSUPP) lists none: the copy goes on', () => {
+        const { sys, run } = setup();
+        addTreeWithXattrs(sys);
+        sys.failOn('listxattr', 'EOPNOTSUPP', { path: '/r/x/a' });
+        run(copyUp);
+        expect(sys.callsOf('getxattr').map((c) => [sys.pathOf(parseFdPath(c.path)!.fd), c.name])).toEqual([['/r/x/sub', 'user.d']]);
+        expect([...sys.node(`${STAGING}/a`)!.xattrs]).toEqual([]);
+        expect(sys.mounts.map((m) => m.target)).toEqual(['/r/x']);
+      });
+
+      test.each([
+        ['listxattr', '/r/x/a', 'EACCES', 'listxattr "/x/a": EACCES'],
+        ['getxattr', '/r/x/sub', 'ENODATA', 'getxattr "/x/sub": ENODATA'],
+        ['lsetxattr', `${STAGING}/a`, 'ENOSPC', `lsetxattr "${STAGING}/a": ENOSPC`],
+        ['lsetxattr', `${STAGING}/sub`, 'EPERM', `lsetxattr "${STAGING}/sub": EPERM`],
+      ] as const)('any other failing %s of %s fails the copy in one line naming the entry, the staging mounts undone', (op, path, errno, inner) => {
+        const { sys, run } = setup();
+        addTreeWithXattrs(sys);
+        sys.failOn(op, errno, { path });
+        const thrown = thrownBy(() => run(copyUp));
+        expect(thrown).toMatchObject(copyFailed(inner, op, errno));
+        expect((thrown as Error).message).not.toContain('\n');
+        expect(changes(sys).slice(-3)).toEqual([unbind, unbind, removeStaging]);
+        expect(sys.mounts).toEqual([]);
         expect(sys.openFds()).toEqual([]);
       });
 
