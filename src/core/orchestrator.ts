@@ -1,6 +1,6 @@
 import { inject, injectable, injectAll } from 'tsyringe';
 import { types } from 'util';
-import type { MountSpec, RootfsConfig } from './config/model';
+import type { MountExtensions, MountSpec, RootfsConfig } from './config/model';
 import { unclaimed, type Fallback } from './claims';
 import { PluginError, StepError, thrownMessage } from './errors';
 import { releaseContainerRoot, releaseRun } from './mounting';
@@ -177,6 +177,8 @@ export class Orchestrator {
       }
       const ctx = context(this.handlerLogs.get(handler) ?? this.log, handler.name);
       if (m.relativeDestination !== undefined) this.log.warn(relativeDestinationWarning(m));
+      const ignored = ignoredExtension(m, handler);
+      if (ignored !== undefined) this.log.warn(ignored);
       this.guard(() => mountWhere(m, 'premount-command'), hooks, () => this.runCommands(m.premountCmds, shared));
       this.guard(() => mountWhere(m, handler.name), hooks, () => synchronous(handler.mount(m, ctx), 'mount()'));
       this.guard(() => mountWhere(m, 'postmount-command'), hooks, () => this.runCommands(m.postmountCmds, shared));
@@ -254,6 +256,20 @@ export function synchronous(result: unknown, what: string): void {
  */
 export function relativeDestinationWarning(m: Pick<MountSpec, 'index' | 'destination' | 'relativeDestination'>): string {
   return `mounts[${m.index}].destination ${JSON.stringify(m.relativeDestination)} is relative: taken from / as ${JSON.stringify(m.destination)} (runtime-spec 1.2), which runc calls deprecated`;
+}
+
+/**
+ * The warning for a mount extension the config's options ask for (tmpcopyup) that the
+ * handler of its type does not list in its `extensions`: the mount is made without it, as
+ * runc makes a bind or any type but tmpfs with tmpcopyup (crun refuses them).
+ */
+export function ignoredExtension(m: Pick<MountSpec, 'index' | 'type' | 'extensions'>, handler: Pick<MountHandler, 'name' | 'extensions'>): string | undefined {
+  for (const [name, asked] of Object.entries(m.extensions) as [keyof MountExtensions, boolean][]) {
+    if (asked && !(handler.extensions ?? []).includes(name)) {
+      return `mounts[${m.index}].options ${JSON.stringify(name)}: ignored: plugin ${handler.name}, which mounts type ${JSON.stringify(m.type)}, does not do it (builtin:tmpfs does, for a tmpfs)`;
+    }
+  }
+  return undefined;
 }
 
 function mountWhere(m: MountSpec, plugin: string): StepWhere & { destination: string } {

@@ -3,7 +3,7 @@
  * Plugins get the syscall port by constructor injection (token SYSCALLS) and touch the
  * OS through it only.
  */
-import type { MountSpec, RootfsConfig } from './config/model';
+import type { MountExtensions, MountSpec, RootfsConfig } from './config/model';
 import type { MountTable } from './mountinfo';
 
 /** The phases, in the order runc's prepareRootfs/finalizeRootfs runs them. */
@@ -47,6 +47,12 @@ export interface MountHandler {
    * catch-all handler without it is trusted with every type.
    */
   readonly generic?: boolean;
+  /**
+   * The mount extensions of the config's options it carries out (`['tmpcopyup']`, the
+   * tmpfs handler's); a mount asking for one its handler does not list runs without it,
+   * with a warning (runc ignores tmpcopyup on any type but tmpfs too).
+   */
+  readonly extensions?: readonly (keyof MountExtensions)[];
   mount(mount: MountSpec, ctx: RunContext): void;
 }
 

@@ -905,6 +905,24 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     );
   });
 
+  test('tmpcopyup on a bind is ignored, as under runc, with a warning naming the mount (the bind shows its source, nothing is copied)', () => {
+    const config = runcSpec(['echo "== data"; ls /data']);
+    config.mounts.push({ destination: '/data', type: 'bind', source: 'rootfs/etc', options: ['rbind', 'tmpcopyup'] });
+    withCopies(config, (forRunc, forMountkit) => {
+      const runc = runRunc(forRunc);
+      const mk = runMountkit(forMountkit);
+      expect([runc.status, runc.stderr]).toEqual([0, '']);
+      expect([mk.status, mk.stderr]).toEqual([
+        0,
+        `mountkit warn: mounts[${config.mounts.length - 1}].options "tmpcopyup": ignored: plugin bind, which mounts type "bind", does not do it (builtin:tmpfs does, for a tmpfs)\n`,
+      ]);
+      const a = normalize(runc.stdout.split(forRunc).join('<bundle>'));
+      const b = normalize(mk.stdout.split(forMountkit).join('<bundle>'));
+      expect(a.data).toContain('passwd');
+      expect(b).toEqual(a);
+    });
+  });
+
   test('names that are not valid UTF-8 keep their bytes: tmpcopyup of such entries and link targets, a file bind, a directory rbind, a tmpfs and the cwd through a link to such a name, HOME from /etc/passwd; a lone surrogate in config.json is U+FFFD', () => {
     // Each name as its bytes (od -c), which a UTF-8 decoding of the output would blur.
     const config = runcSpec([

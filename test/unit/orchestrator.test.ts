@@ -96,6 +96,21 @@ describe('dispatch by mount type', () => {
     ]);
   });
 
+  test("tmpcopyup on a mount whose handler does not list it in its extensions (a bind): a warning naming the mount and the handler, and the mount made as runc makes it, without", () => {
+    const seen: string[] = [];
+    const log = memoryLogger();
+    const copied = (index: number, type: string, destination: string) => makeMount({ index, type, destination, extensions: { tmpcopyup: true } });
+    const tmpfs: MountHandler = { ...recordingHandler('tmpfs', ['tmpfs'], seen), extensions: ['tmpcopyup'] };
+    new Orchestrator(new FakeSyscalls(), log, [tmpfs, recordingHandler('bind', ['bind'], seen)], []).run(
+      makeConfig({ mounts: [copied(0, 'tmpfs', '/run'), copied(1, 'bind', '/data'), makeMount({ index: 2, type: 'bind', destination: '/srv' })] }),
+      { checkClaims: false },
+    );
+    expect(seen).toEqual(['tmpfs:/run', 'bind:/data', 'bind:/srv']);
+    expect(log.entries.filter((e) => e.level === 'warn').map((e) => e.message)).toEqual([
+      'mounts[1].options "tmpcopyup": ignored: plugin bind, which mounts type "bind", does not do it (builtin:tmpfs does, for a tmpfs)',
+    ]);
+  });
+
   test('no handler and no default handler: the config is refused before any step or call, naming the mount and its type', () => {
     const sys = new FakeSyscalls();
     const step: LifecycleStep = { name: 'first', phase: 'prepare-root', run: () => void sys.umask(0) };

@@ -20,6 +20,7 @@ import { withInheritedMode } from './options';
 export class TmpfsMountHandler implements MountHandler {
   readonly name = 'tmpfs';
   readonly types = ['tmpfs'];
+  readonly extensions = ['tmpcopyup'] as const;
 
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
