@@ -210,6 +210,14 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     });
   });
 
+  test("domainname beside a kernel.domainname sysctl: the sysctl's value is the container's, as under runc (which sets the field first)", () => {
+    const config = runcSpec(['echo "== domain"; cat /proc/sys/kernel/domainname /proc/sys/kernel/hostname']);
+    config.domainname = 'field.example';
+    config.linux.sysctl = { 'kernel.domainname': 'sysctl.example' };
+    const { sections } = compare(config);
+    expect(sections.domain).toEqual(['sysctl.example', 'runc']);
+  });
+
   test('sysctl keys as runc reads them: mixed separators, empty names, a trailing separator, the path form', () => {
     const files = ['net/ipv4/ip_forward', 'net/ipv4/conf/lo/forwarding', 'net/ipv4/ip_default_ttl', 'net/ipv4/tcp_syncookies', 'fs/mqueue/msg_max', 'kernel/shmmni'];
     const config = runcSpec([`echo "== sysctl"; cd /proc/sys && cat ${files.join(' ')}`]);
