@@ -648,12 +648,18 @@ describe('descriptorsOf', () => {
     [{ op: 'mount', source: '/proc/self/fd/3', target: '/proc/thread-self/fd/4/sub', fstype: null, flags: MS_BIND, data: null }, [3, 4]],
     [{ op: 'openat', dirfd: 7, path: 'dev', flags: 0, mode: 0 }, [7]],
     [{ op: 'openat', dirfd: -100, path: 'dev', flags: 0, mode: 0 }, []],
-    [{ op: 'dup3', oldfd: 9, newfd: 0, flags: 0 }, [9]],
+    [{ op: 'dup3', oldfd: 9, newfd: 0, flags: 0 }, [9, 0]],
     [{ op: 'close', fd: 5 }, [5]],
     [{ op: 'mkdir', path: '/proc/thread-self/fdinfo/5', mode: 0o755 }, []],
     [{ op: 'symlink', target: '/proc/self/fd/0', linkPath: '/r/dev/stdin' }, [0]],
     [{ op: 'moveMount', fromDirfd: 11, fromPath: '', toDirfd: 10, toPath: '', flags: 0x44 }, [11, 10]],
     [{ op: 'mountSetattr', dirfd: 11, path: '', atFlags: 0x1000, attrSet: MOUNT_ATTR_IDMAP, attrClr: 0n, propagation: 0n, usernsFd: 12 }, [11, 12]],
+    // Inside mount data and an fsconfig value, each layer of a list; a command's via; dup3's newfd, whose file it closes.
+    [{ op: 'mount', source: 'overlay', target: '/proc/thread-self/fd/4', fstype: 'overlay', flags: 0n, data: 'lowerdir=/proc/self/fd/5:/proc/thread-self/fd/6/sub,upperdir=/proc/self/fd/7' }, [4, 5, 6, 7]],
+    [{ op: 'fsconfig', fd: 8, cmd: FSCONFIG_SET_STRING, key: 'lowerdir', value: '/proc/self/fd/5:/proc/self/fd/6', aux: 0 }, [8, 5, 6]],
+    [{ op: 'runCommand', cmd: { path: '/hook', args: [], dir: '/', via: 9 } }, [9]],
+    [{ op: 'dup3', oldfd: 9, newfd: 4, flags: 0 }, [9, 4]],
+    [{ op: 'symlinkat', target: '/proc/self/fd/1', dirfd: 7, linkPath: 'stdout' }, [1, 7]],
   ])('%j -> %j', (record, fds) => expect(descriptorsOf(record)).toEqual(fds));
 });
 
@@ -826,6 +832,56 @@ describe('PlanSyscalls', () => {
     const [first, second] = chowns.map((c) => (c.record as { dirfd: number }).dirfd);
     expect(first).toBe(second);
     expect(chowns.map((c) => c.fds)).toEqual([{ [first]: path.join(rootfs, 'etc') }, { [first]: path.join(rootfs, 'data') }]);
+  });
+
+  test("the descriptors named inside mount data, an fsconfig value and a command's via are annotated too, each with the path it had at that call", () => {
+    const rootfs = path.join(tmp, 'rootfs');
+    const layers: PluginModule = {
+      register: (api) =>
+        api.step({
+          name: 'layers',
+          phase: 'dev',
+          run: () => {
+            const sys = api.container.resolve<PlanSyscalls>(Symbol.for('mountkit.Syscalls'));
+            const lower = sys.open(path.join(tmp, 'src'), O_PATH | O_CLOEXEC, 0);
+            const data = sys.open(path.join(rootfs, 'data'), O_PATH | O_CLOEXEC, 0);
+            sys.mount('overlay', `/proc/thread-self/fd/${data}`, 'overlay', MS_NOSUID, `lowerdir=/proc/self/fd/${lower}:/proc/thread-self/fd/${data}/sub,index=off`);
+            const ctx = sys.fsopen('overlay', FSOPEN_CLOEXEC);
+            sys.fsconfig(ctx, FSCONFIG_SET_STRING, 'lowerdir', `/proc/self/fd/${lower}`, 0);
+            sys.runCommand({ path: '/hook', args: [], dir: '/', via: lower });
+            // The number lower had now holds etc: a later call names etc by it.
+            const etc = sys.open(path.join(rootfs, 'etc'), O_PATH | O_CLOEXEC, 0);
+            sys.dup3(etc, lower, O_CLOEXEC);
+            sys.fsconfig(ctx, FSCONFIG_SET_STRING, 'lowerdir', `/proc/self/fd/${lower}`, 0);
+          },
+        }),
+    };
+    const plan = buildPlan(makeConfig({ bundle: tmp, rootfs, mounts: [] }), { syscalls: new PlanSyscalls(), plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 't', plugin: layers }], launch: outside });
+    const calls = plan.calls.filter((c) => c.plugin === 'layers').map((c, seq) => ({ ...c, seq }));
+    const [lower, data, ctx, etc] = [calls[0].result, calls[1].result, calls[3].result, calls[6].result];
+    expect(formatPlanText({ ...plan, calls }).split('\n')).toEqual([
+      `0  dev  layers  open(${JSON.stringify(path.join(tmp, 'src'))}, O_RDONLY|O_CLOEXEC|O_PATH, 0000) = ${lower}`,
+      `1  dev  layers  open(${JSON.stringify(rootfs + '/data')}, O_RDONLY|O_CLOEXEC|O_PATH, 0000) = ${data}`,
+      `2  dev  layers  mount("overlay", "/proc/thread-self/fd/${data}", "overlay", MS_NOSUID, "lowerdir=/proc/self/fd/${lower}:/proc/thread-self/fd/${data}/sub,index=off")  # ${lower} = ${tmp}/src, ${data} = ${rootfs}/data`,
+      `3  dev  layers  fsopen("overlay", FSOPEN_CLOEXEC) = ${ctx}`,
+      `4  dev  layers  fsconfig(${ctx}, FSCONFIG_SET_STRING, "lowerdir", "/proc/self/fd/${lower}", 0)  # ${lower} = ${tmp}/src, ${ctx} = anon_inode:[fscontext]`,
+      `5  dev  layers  runCommand(["/hook"])  # ${lower} = ${tmp}/src`,
+      `6  dev  layers  open(${JSON.stringify(rootfs + '/etc')}, O_RDONLY|O_CLOEXEC|O_PATH, 0000) = ${etc}`,
+      `7  dev  layers  dup3(${etc}, ${lower}, O_CLOEXEC)  # ${lower} = ${tmp}/src, ${etc} = ${rootfs}/etc`,
+      `8  dev  layers  fsconfig(${ctx}, FSCONFIG_SET_STRING, "lowerdir", "/proc/self/fd/${lower}", 0)  # ${lower} = ${rootfs}/etc, ${ctx} = anon_inode:[fscontext]`,
+      '',
+    ]);
+    expect(planToJson({ ...plan, calls }).calls.map((c) => c.fds)).toEqual([
+      undefined,
+      undefined,
+      { [data!]: `${rootfs}/data`, [lower!]: `${tmp}/src` },
+      undefined,
+      { [lower!]: `${tmp}/src`, [ctx!]: 'anon_inode:[fscontext]' },
+      { [lower!]: `${tmp}/src` },
+      undefined,
+      { [etc!]: `${rootfs}/etc`, [lower!]: `${tmp}/src` },
+      { [lower!]: `${rootfs}/etc`, [ctx!]: 'anon_inode:[fscontext]' },
+    ]);
   });
 
   test('a bind shows its source at the target, a new filesystem an empty directory, proc the kernel view', () => {

@@ -5,8 +5,8 @@
  * The JSON schema (version 1) is documented in docs/plugins.md, "mountkit plan".
  */
 import { constants } from 'os';
-import { parseFdPath } from '../in-root';
 import { SOCK_FILTER_SIZE } from '../seccomp/enosys';
+import { fdsNamedBy } from '../syscalls/named-fds';
 import type { SeccompFilter, SyscallName } from '../syscalls/types';
 import {
   AT_FLAGS,
@@ -97,18 +97,15 @@ const DECODERS: Partial<Record<SyscallName, Readonly<Record<string, Decoder>>>> 
   joinSessionKeyring: { permissions: flags(KEY_PERM_FLAGS) },
 };
 
-/** The descriptor arguments a call names a file by. */
-const FD_ARGS: ReadonlySet<string> = new Set(['fd', 'dirfd', 'oldfd', 'fromDirfd', 'toDirfd', 'usernsFd']);
-
-/** The descriptors a call names a file by: fd arguments (AT_FDCWD aside) and /proc/thread-self/fd/N paths, in argument order. */
+/**
+ * The descriptors a call names a file by, in the order of its arguments, AT_FDCWD aside:
+ * its descriptor arguments (dup3's `newfd` too, whose file the call closes), the
+ * /proc/self/fd/N and /proc/thread-self/fd/N magic links its paths start with, those in
+ * mount(2)'s data and an fsconfig(2) value (`lowerdir=/proc/self/fd/5:/proc/self/fd/6`),
+ * and a command's `via` (syscalls/named-fds.ts, as the testkit's resolvedCalls shows them).
+ */
 export function descriptorsOf(record: PlanRecord): number[] {
-  const fds: number[] = [];
-  for (const [key, value] of argsOf(record)) {
-    if (FD_ARGS.has(key) && typeof value === 'number' && value >= 0) fds.push(value);
-    const magic = typeof value === 'string' ? parseFdPath(value) : undefined;
-    if (magic) fds.push(magic.fd);
-  }
-  return [...new Set(fds)];
+  return fdsNamedBy(record).filter((fd) => fd >= 0);
 }
 
 /** One call of a JSON plan. */

@@ -71,16 +71,19 @@ export function showNamedFds<T extends object>(rec: T & { op: string }, held: (f
 }
 
 /**
- * The descriptors `rec` names: those showNamedFds shows, and the magic link any other
- * string argument starts with (a symlink's target text, which the plan annotates).
+ * The descriptors `rec` names, in the order of its arguments: those showNamedFds shows,
+ * and the magic link any other string argument starts with (a symlink's target text,
+ * which the plan annotates).
  */
 export function fdsNamedBy(rec: object & { op: string }): number[] {
   const fds = new Set<number>();
-  showNamedFds(rec, (fd) => {
+  const note = (fd: number): undefined => {
     fds.add(fd);
     return undefined;
-  });
-  for (const value of Object.values(rec)) {
+  };
+  for (const [key, value] of Object.entries(rec)) {
+    if (key === 'op') continue;
+    showNamedFds({ op: rec.op, [key]: value }, note);
     const link = typeof value === 'string' ? parseFdPath(value) : undefined;
     if (link) fds.add(link.fd);
   }
