@@ -30,6 +30,7 @@ interface JsonCall {
   decoded?: Record<string, string>;
   fds?: Record<string, string>;
   result?: number;
+  errno?: string;
 }
 
 function bundleConfig(over: Record<string, unknown> = {}): Record<string, any> {
@@ -139,8 +140,8 @@ maybe('mountkit plan', () => {
       const lines = r.stdout.trimEnd().split('\n');
       expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +mount\("\/tmp\/\.mountkit-tmpcopyup-3-00000000000000000000000000000001", "\/proc\/thread-self\/fd\/\d+", NULL, MS_MOVE, NULL\)/.test(l))).toBeDefined();
       expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +rmdir\("\/tmp\/\.mountkit-tmpcopyup-3-00000000000000000000000000000001"\)$/.test(l))).toBeDefined();
-      // The fsopen the run tries first, refused: it returned no descriptor.
-      expect(lines.filter((l) => / tmpfs mounts\[3\] "\/etc" +fs(open|config|mount)\(/.test(l)).map((l) => l.replace(/^.*"\/etc" +/, ''))).toEqual(['fsopen("tmpfs", FSOPEN_CLOEXEC)']);
+      // The fsopen the run tries first, refused: it returned no descriptor, and shows the errno.
+      expect(lines.filter((l) => / tmpfs mounts\[3\] "\/etc" +fs(open|config|mount)\(/.test(l)).map((l) => l.replace(/^.*"\/etc" +/, ''))).toEqual(['fsopen("tmpfs", FSOPEN_CLOEXEC) = -1 ENOSYS']);
       expect(planStaged().stdout).toBe(r.stdout);
     } finally {
       b.cleanup();
@@ -157,7 +158,7 @@ maybe('mountkit plan', () => {
       const asRoot = runCli(['plan', '--bundle', b.dir], { prefix: [process.execPath, REFUSE_FSOPEN, 'EPERM'] });
       expect([asRoot.status, asRoot.stderr]).toEqual([0, '']);
       const root = tmpfsCalls(asRoot.stdout);
-      expect(root.filter((l) => /^fs(open|config|mount)\(/.test(l))).toEqual(['fsopen("tmpfs", FSOPEN_CLOEXEC)']);
+      expect(root.filter((l) => /^fs(open|config|mount)\(/.test(l))).toEqual(['fsopen("tmpfs", FSOPEN_CLOEXEC) = -1 EPERM']);
       expect(root.find((l) => /^mount\("\/tmp\/\.mountkit-tmpcopyup-3-0{31}1", "\/proc\/thread-self\/fd\/\d+", NULL, MS_MOVE, NULL\)/.test(l))).toBeDefined();
       const asNobody = runCli(['plan', '--bundle', b.dir], { prefix: [process.execPath, REFUSE_FSOPEN, 'EPERM', setpriv, ...AS_NOBODY.slice(1)] });
       expect([asNobody.status, asNobody.stderr]).toEqual([0, '']);
@@ -620,7 +621,7 @@ maybe('mountkit plan', () => {
       const session = (dir: string) => runCli(['plan', '--bundle', dir], { prefix: ['setsid', '--wait'] }).stdout.split('\n').filter((l) => / session /.test(l)).map((l) => l.replace(/^\s*\d+\s+/, '').replace(/\s+/g, ' '));
       expect(session(relaunched.dir)).toEqual(['prepare-root session setsid()']);
       // Without a controlling terminal here, /dev/tty answers ENXIO: nothing to give up.
-      expect(session(inPlace.dir)).toEqual(['prepare-root session open("/dev/tty", O_RDWR|O_NOCTTY|O_CLOEXEC, 0000)']);
+      expect(session(inPlace.dir)).toEqual(['prepare-root session open("/dev/tty", O_RDWR|O_NOCTTY|O_CLOEXEC, 0000) = -1 ENXIO']);
     } finally {
       relaunched.cleanup();
       inPlace.cleanup();
@@ -699,6 +700,47 @@ maybe('mountkit plan', () => {
       expect(r.status).toBe(2);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/^mountkit: linux\.sysctl "net\.ipv4\.ip_forward": .*\n$/);
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('a mount whose destination the rootfs lacks: the lookup that fails with ENOENT shows its errno before the mkdirat that makes it, in JSON and in text; the calls that succeed show none', () => {
+    const c = bundleConfig();
+    c.mounts.push({ destination: '/ram', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m'] });
+    const b = readableBundle(c);
+    try {
+      const rootfs = path.join(b.dir, 'rootfs');
+      const json = planAsNobody(b.dir, ['--format', 'json']);
+      expect([json.status, json.stderr]).toEqual([0, '']);
+      const calls = (JSON.parse(json.stdout).calls as JsonCall[]).filter((call) => call.mountIndex === 3);
+      // The rootfs's descriptor, open since the first mount.
+      const root = Number(Object.keys(calls[0].fds ?? {})[0]);
+      const [parent, target] = [calls[1].result, calls[3].result];
+      expect(calls.map(({ op, args, result, errno, fds }) => ({ op, path: args.path ?? args.target, result, errno, fds }))).toEqual([
+        { op: 'openat2', path: 'ram', result: undefined, errno: 'ENOENT', fds: { [root]: rootfs } },
+        { op: 'openat2', path: '.', result: parent, errno: undefined, fds: { [root]: rootfs } },
+        { op: 'mkdirat', path: 'ram', result: undefined, errno: undefined, fds: { [parent!]: rootfs } },
+        { op: 'openat', path: 'ram', result: target, errno: undefined, fds: { [parent!]: rootfs } },
+        { op: 'close', path: undefined, result: undefined, errno: undefined, fds: { [parent!]: rootfs } },
+        { op: 'mount', path: `/proc/thread-self/fd/${target}`, result: undefined, errno: undefined, fds: { [target!]: `${rootfs}/ram` } },
+        { op: 'close', path: undefined, result: undefined, errno: undefined, fds: { [target!]: `${rootfs}/ram` } },
+      ]);
+      // The key is there only for the call that failed.
+      expect(calls.filter((call) => 'errno' in call).map((call) => call.op)).toEqual(['openat2']);
+      const text = planAsNobody(b.dir);
+      expect([text.status, text.stderr]).toEqual([0, '']);
+      const lines = text.stdout.split('\n').filter((l) => l.includes(' tmpfs mounts[3] "/ram" '));
+      const resolve = 'RESOLVE_NO_MAGICLINKS|RESOLVE_NO_SYMLINKS|RESOLVE_IN_ROOT';
+      expect(lines.map((l) => l.replace(/^.* tmpfs mounts\[3\] "\/ram" +/, ''))).toEqual([
+        `openat2(${root}, "ram", O_RDONLY|O_CLOEXEC|O_PATH, 0000, ${resolve}) = -1 ENOENT  # ${root} = ${rootfs}`,
+        `openat2(${root}, ".", O_RDONLY|O_CLOEXEC|O_PATH, 0000, ${resolve}) = ${parent}  # ${root} = ${rootfs}`,
+        `mkdirat(${parent}, "ram", 0755)  # ${parent} = ${rootfs}`,
+        `openat(${parent}, "ram", O_RDONLY|O_NOFOLLOW|O_CLOEXEC|O_PATH, 0000) = ${target}  # ${parent} = ${rootfs}`,
+        `close(${parent})  # ${parent} = ${rootfs}`,
+        `mount("tmpfs", "/proc/thread-self/fd/${target}", "tmpfs", MS_NOSUID, "size=1m")  # ${target} = ${rootfs}/ram`,
+        `close(${target})  # ${target} = ${rootfs}/ram`,
+      ]);
     } finally {
       b.cleanup();
     }

@@ -642,6 +642,104 @@ describe('buildPlan', () => {
   });
 });
 
+describe('failed calls', () => {
+  /** A step that looks up /ram in the rootfs, makes it when the lookup answers ENOENT, mounts on it, then detaches a mount that is not there. */
+  const ram: PluginModule = {
+    register(api) {
+      const sys = () => api.container.resolve<FakeSyscalls>(Symbol.for('mountkit.Syscalls'));
+      api.step({
+        name: 'ram',
+        phase: 'dev',
+        run: (ctx) => {
+          const target = ctx.config.rootfs + '/ram';
+          try {
+            sys().close(sys().openat(-100, target, O_PATH | O_CLOEXEC, 0));
+          } catch (err) {
+            if (!(err instanceof SyscallError) || err.code !== 'ENOENT') throw err;
+            sys().mkdir(target, 0o755);
+          }
+          sys().mount('tmpfs', target, 'tmpfs', MS_NOSUID, null);
+          sys().umount2(ctx.config.rootfs + '/tmp', MNT_DETACH);
+        },
+      });
+    },
+  };
+  const ramPlan = (): Plan => planOf({ mounts: [] }, fakeRoot(), ram);
+
+  test('each call that failed carries its errno, the one the step handled and the one the run stops at; calls that succeeded carry none', () => {
+    const plan = ramPlan();
+    expect(plan.complete).toBe(false);
+    expect(plan.calls.filter((c) => c.plugin === 'ram')).toEqual([
+      { seq: 3, phase: 'dev', plugin: 'ram', record: { op: 'openat', dirfd: -100, path: '/bundle/rootfs/ram', flags: O_PATH | O_CLOEXEC, mode: 0 }, errno: 'ENOENT' },
+      { seq: 4, phase: 'dev', plugin: 'ram', record: { op: 'mkdir', path: '/bundle/rootfs/ram', mode: 0o755 } },
+      { seq: 5, phase: 'dev', plugin: 'ram', record: { op: 'mount', source: 'tmpfs', target: '/bundle/rootfs/ram', fstype: 'tmpfs', flags: MS_NOSUID, data: null } },
+      // /bundle/rootfs/tmp is no mount's root: umount2(2) answers EINVAL.
+      { seq: 6, phase: 'dev', plugin: 'ram', record: { op: 'umount2', target: '/bundle/rootfs/tmp', flags: MNT_DETACH }, errno: 'EINVAL' },
+    ]);
+  });
+
+  test('text: a failed call returns -1 and its errno, as strace shows it; JSON: its errno', () => {
+    const plan = ramPlan();
+    const calls = plan.calls.filter((c) => c.plugin === 'ram');
+    expect(formatPlanText({ ...plan, calls }).split('\n')).toEqual([
+      '3  dev  ram  openat(AT_FDCWD, "/bundle/rootfs/ram", O_RDONLY|O_CLOEXEC|O_PATH, 0000) = -1 ENOENT',
+      '4  dev  ram  mkdir("/bundle/rootfs/ram", 0755)',
+      '5  dev  ram  mount("tmpfs", "/bundle/rootfs/ram", "tmpfs", MS_NOSUID, NULL)',
+      '6  dev  ram  umount2("/bundle/rootfs/tmp", MNT_DETACH) = -1 EINVAL',
+      'stops here: dev: plugin ram: umount2 "/bundle/rootfs/tmp": EINVAL',
+      '',
+    ]);
+    expect(planToJson({ ...plan, calls }).calls.map(({ seq, op, errno }) => ({ seq, op, errno }))).toEqual([
+      { seq: 3, op: 'openat', errno: 'ENOENT' },
+      { seq: 4, op: 'mkdir', errno: undefined },
+      { seq: 5, op: 'mount', errno: undefined },
+      { seq: 6, op: 'umount2', errno: 'EINVAL' },
+    ]);
+    expect(Object.keys(planToJson({ ...plan, calls }).calls[1])).not.toContain('errno');
+  });
+
+  test("an injected failure (failOn) shows as the model's own do; the calls are those of the port the plan was given", () => {
+    const sys = fakeRoot().failOn('mkdir', 'EEXIST');
+    const plan = planOf({ mounts: [] }, sys, ram);
+    expect(plan.calls.filter((c) => c.plugin === 'ram').map((c) => [c.record.op, c.errno])).toEqual([
+      ['openat', 'ENOENT'],
+      ['mkdir', 'EEXIST'],
+    ]);
+    expect((plan.error as Error).message).toBe('dev: plugin ram: mkdir "/bundle/rootfs/ram": EEXIST');
+    expect(sys.effects().map((c) => c.op)).toEqual(plan.calls.map((c) => c.record.op));
+  });
+
+  test('a failed query shows with --queries only', () => {
+    const queried: PluginModule = {
+      register(api) {
+        const sys = () => api.container.resolve<FakeSyscalls>(Symbol.for('mountkit.Syscalls'));
+        api.step({
+          name: 'look',
+          phase: 'dev',
+          run: (ctx) => {
+            try {
+              sys().lstat(ctx.config.rootfs + '/missing');
+            } catch {
+              sys().mkdir(ctx.config.rootfs + '/missing', 0o755);
+            }
+          },
+        });
+      },
+    };
+    const config = makeConfig({ mounts: [] });
+    const opts = { plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: queried }], launch: outside };
+    const shown = (queries: boolean) =>
+      buildPlan(config, { ...opts, syscalls: fakeRoot(), queries })
+        .calls.filter((c) => c.plugin === 'look')
+        .map((c) => [c.record.op, c.errno]);
+    expect(shown(false)).toEqual([['mkdir', undefined]]);
+    expect(shown(true)).toEqual([
+      ['lstat', 'ENOENT'],
+      ['mkdir', undefined],
+    ]);
+  });
+});
+
 describe('descriptorsOf', () => {
   test.each<[SyscallRecord, number[]]>([
     [{ op: 'mount', source: 'tmpfs', target: '/proc/thread-self/fd/12', fstype: 'tmpfs', flags: 0n, data: null }, [12]],
@@ -744,6 +842,21 @@ describe('plan formats', () => {
       'stops here: mounts: plugin bind mounts[1] "/usr": bind source "/x" does not exist',
       '',
     ]);
+  });
+
+  test('text: a failed call shows -1 and its errno before where its descriptors lead', () => {
+    const failed: Plan['calls'][number] = { seq: 0, phase: 'mounts', plugin: 'tmpfs', record: { op: 'openat', dirfd: 7, path: 'ram', flags: O_PATH, mode: 0 }, errno: 'ENOENT', fds: { 7: '/b/rootfs' } };
+    expect(formatPlanText({ ...plan, error: undefined, complete: true, calls: [failed] })).toBe('0  mounts  tmpfs  openat(7, "ram", O_RDONLY|O_PATH, 0000) = -1 ENOENT  # 7 = /b/rootfs\n');
+    expect(planCallToJson(failed)).toEqual({
+      seq: 0,
+      phase: 'mounts',
+      plugin: 'tmpfs',
+      op: 'openat',
+      args: { dirfd: 7, path: 'ram', flags: O_PATH, mode: 0 },
+      decoded: { dirfd: '7', flags: 'O_RDONLY|O_PATH', mode: '0000' },
+      errno: 'ENOENT',
+      fds: { 7: '/b/rootfs' },
+    });
   });
 
   test.each([

@@ -122,6 +122,8 @@ export interface PlanCallJson {
   decoded?: Record<string, string>;
   /** The descriptor an open call returned. */
   result?: number;
+  /** The errno name of a call that failed ("ENOENT"), whether the run went on or stops there. */
+  errno?: string;
   /** The path each descriptor the call names was opened at, by descriptor number. */
   fds?: Record<string, string>;
 }
@@ -177,6 +179,7 @@ export function planCallToJson(call: PlanCall): PlanCallJson {
   const decoded = decodeArgs(record);
   if (decoded) out.decoded = decoded;
   if (call.result !== undefined) out.result = call.result;
+  if (call.errno !== undefined) out.errno = call.errno;
   if (call.fds !== undefined) out.fds = { ...call.fds };
   return out;
 }
@@ -240,9 +243,12 @@ function commentPath(path: string): string {
   return /^[^\s\x00-\x1f\x7f",\\\p{Cs}]*$/u.test(path) ? path : JSON.stringify(path);
 }
 
-/** A call with what it returned and where its descriptors lead: `openat(109, "pts", ...) = 110  # 109 = /r/dev`. */
+/**
+ * A call with what it returned and where its descriptors lead: `openat(109, "pts", ...) = 110  # 109 = /r/dev`;
+ * one that failed returns -1 with its errno, as strace(1) shows it: `openat2(102, "proc", ...) = -1 ENOENT  # 102 = /r`.
+ */
 function callLine(call: PlanCall): string {
-  const result = call.result === undefined ? '' : ` = ${call.result}`;
+  const result = call.result !== undefined ? ` = ${call.result}` : call.errno !== undefined ? ` = -1 ${call.errno}` : '';
   const fds = Object.entries(call.fds ?? {}).map(([fd, path]) => `${fd} = ${commentPath(path)}`);
   return `${formatCall(call.record)}${result}${fds.length ? `  # ${fds.join(', ')}` : ''}`;
 }

@@ -31,6 +31,7 @@ import { FIRST_PASSED_FD, checkPassedOpen, passedCount, relaunchChannelFd } from
 import { eventLine } from '../runtime-channel';
 import { keepStderr } from '../streams';
 import { poststartHooks, poststopHooks } from '../runtime-hooks';
+import { noteFailures, type FailedCalls } from './failures';
 import { PlanSyscalls } from './port';
 import type { Plan, PlanCall, PlanPhase, PlanRecord } from './types';
 
@@ -111,7 +112,9 @@ function planPort(config: RootfsConfig, closedFd: number | undefined): PlanSysca
  * including the failing one and the error (a PluginError naming phase and plugin).
  */
 export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
-  const sys = opts.syscalls ?? planPort(given, opts.closedFd);
+  // The port as the pipeline uses it, noting the calls that fail and their errno (failures.ts).
+  const failed: FailedCalls = new WeakMap();
+  const sys = noteFailures(opts.syscalls ?? planPort(given, opts.closedFd), failed);
   const euid = process.geteuid?.();
   const launch: LaunchContext = opts.launch ?? { relaunched: false, inUserNamespace: inUserNamespace(sys), euid, egid: process.getegid?.(), ...(euid !== 0 ? { idMapTools: idMapToolsInPath(process.env.PATH) } : {}) };
   // As run sets it: planned by a user other than root.
@@ -287,6 +290,8 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       const call: Omit<PlanCall, 'seq'> = { phase: mark.phase, plugin: mark.plugin, record: record as PlanRecord };
       if (mark.mountIndex !== undefined) call.mountIndex = mark.mountIndex;
       if (destination !== undefined) call.destination = destination;
+      const errno = failed.get(record);
+      if (errno !== undefined) call.errno = errno;
       if (sys instanceof PlanSyscalls) annotate(call, sys);
       attributed.push(call);
     }

@@ -35,6 +35,12 @@ export interface PlanCall {
   record: PlanRecord;
   /** The descriptor an open call returned (plans made on a PlanSyscalls). */
   result?: number;
+  /**
+   * The errno name the call failed with ("ENOENT"), whether the code that made it went on
+   * (a lookup answering ENOENT before the mkdirat that makes the directory) or the run
+   * stops there; absent for a call that succeeded.
+   */
+  errno?: string;
   /** Where the descriptors the call names lead: the path each was opened at (plans made on a PlanSyscalls). */
   fds?: Record<number, string>;
 }
