@@ -43,8 +43,13 @@ export {
 export type { LifecycleStep, Logger, MountHandler, Order, Phase, RunContext } from './core/plugin';
 export { Orchestrator, sortSteps } from './core/orchestrator';
 export type { RunHooks, StepWhere } from './core/orchestrator';
-/** tsyringe's decorators, from the copy the kernel uses: a plugin must not bring its own. */
-export { inject, injectable } from 'tsyringe';
+/**
+ * tsyringe's decorators and delay(), from the copy the kernel uses: a plugin must not bring
+ * its own. Those for constructor parameters only, which the module's container answers:
+ * tsyringe's singleton, scoped, registry and autoInjectable register in or resolve from
+ * tsyringe's global container, which is not the one a plugin's classes are built from.
+ */
+export { delay, inject, injectAll, injectAllWithTransform, injectWithTransform, injectable } from 'tsyringe';
 export { BUILTIN_PLUGINS, builtinPlugin, type BuiltinPluginName } from './plugins';
 
 // ---- Running and planning ----
