@@ -170,6 +170,18 @@ function sharedNamespacesProblem(config: RootfsConfig): ConfigError | undefined 
 }
 
 /**
+ * Whether runPipeline has started a run on the real port in this process. The run changes
+ * what belongs to the process, not to the config: its mount namespace's mounts, its root
+ * and working directory (pivot_root(2), chroot(2) and chdir(2) act on the calling process),
+ * its umask and the standard streams it reopens on the container's /dev/null. A second run
+ * would start inside the first container, reading its rootfs path there.
+ */
+let ranInThisProcess = false;
+
+const SECOND_RUN =
+  "this process has run a pipeline already, which left it in that run's mounts and root: run each pipeline in a process of its own (or pass the syscall port explicitly)";
+
+/**
  * Runs every phase in this process, synchronously, for a process that is already in the
  * container's namespaces (at least a mount namespace of its own): prepare-root, the
  * mounts, /dev, the before-jail callback, the jail, after-jail and finalize. With the
@@ -182,8 +194,9 @@ function sharedNamespacesProblem(config: RootfsConfig): ConfigError | undefined 
  * not share its mount namespace, nor the uts, ipc and network namespaces the config
  * lists as new (the user namespace where the run writes its user.* sysctls), with every
  * process above it; one the config joins by path only where the run writes there (its
- * sysctls, the hostname). Plugins are loaded next, before anything is
- * mounted. Errors: ConfigError and StartupError before any call that changes anything
+ * sysctls, the hostname); nor have started a run before (one run per process: the
+ * first leaves it in the container's mounts and root). Plugins are loaded next, before
+ * anything is mounted. Errors: ConfigError and StartupError before any call that changes anything
  * (the checks only read the host through the port), PluginError (phase, plugin, mount;
  * the cause inside) for a failing step.
  */
@@ -191,12 +204,14 @@ export function runPipeline(given: RootfsConfig, opts: RunPipelineOptions = {}):
   const config = checkedModel(given);
   let sys = opts.syscalls;
   if (!sys) {
+    if (ranInThisProcess) throw new ConfigError('runPipeline', undefined, SECOND_RUN);
     const problem = sharedNamespacesProblem(config);
     if (problem) throw problem;
     sys = linuxSyscalls();
   }
   validateConfig(config, sys, { inNamespaces: true, modelChecked: true });
   const kernel = createKernel({ syscalls: sys, ...pluginSetup(opts) });
+  if (!opts.syscalls) ranInThisProcess = true;
   kernel.orchestrator.run(config, { beforeJail: opts.beforeJail, onStep: opts.onStep });
 }
 

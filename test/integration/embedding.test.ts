@@ -174,14 +174,12 @@ for (const sysctl of [JSON.parse(process.env.SYSCTL), {}]) {
     const script = `
 const mk = require('./src/index');
 const plugins = mk.readPluginsFile(mk.DEFAULT_PLUGINS_FILE).plugins.filter((p) => p.module !== 'builtin:exec');
-for (const hostname of ['', 'renamed']) {
-  const spec = { ...JSON.parse(process.env.SPEC), hostname };
-  try {
-    mk.runPipeline(mk.fromOciSpec(spec, process.env.BUNDLE), { plugins: { plugins } });
-    process.stdout.write('ran\\n');
-  } catch (e) {
-    process.stdout.write(e.name + ': ' + e.message + '\\n');
-  }
+const spec = { ...JSON.parse(process.env.SPEC), hostname: process.env.NAME };
+try {
+  mk.runPipeline(mk.fromOciSpec(spec, process.env.BUNDLE), { plugins: { plugins } });
+  process.stdout.write('ran\\n');
+} catch (e) {
+  process.stdout.write(e.name + ': ' + e.message + '\\n');
 }`;
     // The pod: new pid, network, uts and mount namespaces whose shell is PID 1, the
     // script's only ancestor. The config joins the pod's network and uts namespaces by
@@ -189,7 +187,8 @@ for (const hostname of ['', 'renamed']) {
     const podSpec = { ...spec, linux: { namespaces: [{ type: 'mount' }, { type: 'network', path: '/proc/1/ns/net' }, { type: 'uts', path: '/proc/1/ns/uts' }] } };
     const b = makeBundle(podSpec);
     try {
-      const shell = 'hostname pod; unshare -m --propagation private "$NODE" -r "$REGISTER" -e "$SCRIPT"; echo "hostname: $(hostname)"';
+      // One process per run (runPipeline refuses a second): without a hostname, then with one.
+      const shell = 'hostname pod; for NAME in "" renamed; do NAME=$NAME unshare -m --propagation private "$NODE" -r "$REGISTER" -e "$SCRIPT"; done; echo "hostname: $(hostname)"';
       const r = spawnSync('unshare', ['--pid', '--fork', '--net', '--uts', '--mount', '--propagation', 'private', '--mount-proc', 'sh', '-c', shell], {
         cwd: REPO,
         env: { ...process.env, SPEC: JSON.stringify(podSpec), BUNDLE: b.dir, NODE: process.execPath, REGISTER: path.join(REPO, 'test', 'helpers', 'ts-register.js'), SCRIPT: script },
@@ -201,6 +200,33 @@ for (const hostname of ['', 'renamed']) {
       expect(lines[0]).toBe('ran');
       expect(lines[1]).toMatch(/^ConfigError: linux\.namespaces\[2\] "uts": joins by path \(\/proc\/1\/ns\/uts\) the uts namespace this process shares with every process above it \(uts:\[\d+\]\), where the run would change the hostname: /);
       expect(lines[2]).toBe('hostname: pod');
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('a second run in the same process is refused before it reads anything: the first left the process in its container', () => {
+    const script = `
+const fs = require('fs');
+const mk = require('./src/index');
+const plugins = mk.readPluginsFile(mk.DEFAULT_PLUGINS_FILE).plugins.filter((p) => p.module !== 'builtin:exec');
+const config = mk.fromOciSpec(JSON.parse(process.env.SPEC), process.env.BUNDLE);
+mk.runPipeline(config, { plugins: { plugins } });
+process.chdir('/');
+const before = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+try {
+  mk.runPipeline(config, { plugins: { plugins } });
+  process.stdout.write('ran twice');
+} catch (e) {
+  process.stdout.write(e.name + ': ' + e.message + '; mounts unchanged: ' + (fs.readFileSync('/proc/self/mountinfo', 'utf8') === before));
+}`;
+    const b = makeBundle(spec);
+    try {
+      const r = runInMountNamespace(script, { ...process.env, SPEC: JSON.stringify(spec), BUNDLE: b.dir });
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe(
+        "ConfigError: runPipeline: this process has run a pipeline already, which left it in that run's mounts and root: run each pipeline in a process of its own (or pass the syscall port explicitly); mounts unchanged: true",
+      );
     } finally {
       b.cleanup();
     }
