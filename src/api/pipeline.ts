@@ -78,10 +78,15 @@ const WRITTEN_WHAT: Readonly<Partial<Record<NamespaceType, string>>> = { uts: 'h
  * lists) is not one this process entered, or undefined: as for the mount namespace
  * (sharedMountNamespaceProblem), a process that shares it with every ancestor it can see
  * is in the one it was started in, whose hostname, sysctls or interfaces the run would
- * change. runPipeline enters no namespace: listing one says the process is in it.
+ * change. So for a new pid namespace, where the proc filesystem the run mounts would
+ * list that namespace's processes, the host's. runPipeline enters no namespace: listing
+ * one says the process is in it.
  */
 export function sharedNamespaceProblem(type: NamespaceType, own: string | undefined, ancestors: readonly (string | undefined)[]): string | undefined {
   if (!sharesWithAll(own, ancestors)) return undefined;
+  // A process's own pid namespace is fixed when it is forked (pid_namespaces(7)): a new one's
+  // first process comes from a parent that made it (unshare --pid --fork).
+  if (type === 'pid') return `this process shares its pid namespace (${own}) with every process above it, where the container's /proc would list every process of it: start this process in a new one (unshare --pid --fork), or leave it out`;
   return `this process shares its ${type} namespace (${own}) with every process above it, where the run would change the ${WRITTEN_WHAT[type] ?? 'state'}: enter the container's first (unshare, or setns(2) to the path given), or leave it out`;
 }
 
@@ -148,8 +153,8 @@ function ancestors(): number[] {
 
 /**
  * The first namespace this process would run the pipeline in while sharing it with
- * every process above it: the mount namespace always, each of uts, ipc and network the
- * config lists as made new (WRITTEN_NAMESPACES), a user namespace made new where the run
+ * every process above it: the mount namespace always, each of pid, uts, ipc and network
+ * the config lists as made new (WRITTEN_NAMESPACES, and pid for its /proc), a user namespace made new where the run
  * writes its user.* sysctls (those of the one it was started in would change the limits
  * of every process there, the host's in the initial one), and each of them it joins by
  * path where the run writes something (sharedJoinedNamespaceProblem).
@@ -160,6 +165,11 @@ function sharedNamespacesProblem(config: RootfsConfig): ConfigError | undefined 
   const mount = sharedMountNamespaceProblem(nsLink('self', 'mnt'), links('mnt'));
   if (mount) return new ConfigError('runPipeline', undefined, mount);
   for (const [i, ns] of config.namespaces.entries()) {
+    if (ns.type === 'pid' && !ns.path) {
+      const problem = sharedNamespaceProblem('pid', nsLink('self', 'pid'), links('pid'));
+      if (problem) return new ConfigError(`linux.namespaces[${i}]`, ns.type, problem);
+      continue;
+    }
     const file = WRITTEN_NAMESPACES[ns.type];
     if (file === undefined || (ns.type === 'user' && !ns.path && writtenInJoined(config, 'user') === undefined)) continue;
     const own = nsLink('self', file);
@@ -191,7 +201,7 @@ const SECOND_RUN =
  * The config is checked first, as `mountkit run` checks it (validateConfig, its model's
  * types included), and the run reads the copy that was checked (checkedModel): the
  * caller's object is neither read again nor changed. Without a port, this process must
- * not share its mount namespace, nor the uts, ipc and network namespaces the config
+ * not share its mount namespace, nor the pid, uts, ipc and network namespaces the config
  * lists as new (the user namespace where the run writes its user.* sysctls), with every
  * process above it; one the config joins by path only where the run writes there (its
  * sysctls, the hostname); nor have started a run before (one run per process: the

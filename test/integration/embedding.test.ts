@@ -231,5 +231,35 @@ try {
       b.cleanup();
     }
   });
+
+  test("a new pid namespace the config lists is refused in the pid namespace the process was started in, whose processes the container's /proc would list; in one of its own it runs", () => {
+    const script = `
+const fs = require('fs');
+const mk = require('./src/index');
+const plugins = mk.readPluginsFile(mk.DEFAULT_PLUGINS_FILE).plugins.filter((p) => p.module !== 'builtin:exec');
+const before = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+try {
+  mk.runPipeline(mk.fromOciSpec(JSON.parse(process.env.SPEC), process.env.BUNDLE), { plugins: { plugins } });
+  process.chdir('/');
+  process.stdout.write('ran; processes in /proc: ' + fs.readdirSync('/proc').filter((n) => /^[0-9]+$/.test(n)).join(' '));
+} catch (e) {
+  process.stdout.write(e.name + ': ' + e.message + '; mounts unchanged: ' + (fs.readFileSync('/proc/self/mountinfo', 'utf8') === before));
+}`;
+    const pidSpec = { ...spec, linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] } };
+    const b = makeBundle(pidSpec);
+    try {
+      const env = { ...process.env, SPEC: JSON.stringify(pidSpec), BUNDLE: b.dir };
+      const shared = runInMountNamespace(script, env);
+      expect(shared.stderr).toBe('');
+      expect(shared.stdout).toMatch(
+        /^ConfigError: linux\.namespaces\[0\] "pid": this process shares its pid namespace \(pid:\[\d+\]\) with every process above it, where the container's \/proc would list every process of it: start this process in a new one \(unshare --pid --fork\), or leave it out; mounts unchanged: true$/,
+      );
+      const own = runInMountNamespace(script, env, ['--pid', '--fork']);
+      expect(own.stderr).toBe('');
+      expect(own.stdout).toBe('ran; processes in /proc: 1');
+    } finally {
+      b.cleanup();
+    }
+  });
 });
 

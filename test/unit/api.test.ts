@@ -60,6 +60,15 @@ describe('sharedNamespaceProblem: a uts, ipc or network namespace the config lis
     expect(sharedNamespaceProblem('uts', self, ancestors)).toBe(problem);
   });
 
+  test("a new pid namespace: the proc filesystem the run mounts would list the processes of the one it was started in, the host's", () => {
+    const host = 'pid:[4026531836]';
+    expect(sharedNamespaceProblem('pid', host, [host, host])).toBe(
+      `this process shares its pid namespace (${host}) with every process above it, where the container's /proc would list every process of it: start this process in a new one (unshare --pid --fork), or leave it out`,
+    );
+    // unshare --pid --fork node: the unshare(1) process above it is in the host's.
+    expect(sharedNamespaceProblem('pid', 'pid:[4026532003]', [host, host])).toBeUndefined();
+  });
+
   test('a user namespace whose user.* sysctls the run would write: those of the one it was started in are the limits of every process there', () => {
     const initial = 'user:[4026531837]';
     expect(sharedNamespaceProblem('user', initial, [initial, initial])).toBe(
