@@ -1,6 +1,7 @@
 import { constants } from 'os';
 import { inspect } from 'util';
 import { MS_BIND, MS_MOVE, MS_PRIVATE, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from './constants';
+import type { Phase } from './plugin';
 
 /**
  * Names the kernel's headers give only as another's alias (include/uapi/asm-generic/
@@ -186,7 +187,8 @@ export function naming<T>(what: string, call: () => T): T {
 
 export interface PluginErrorWhere {
   plugin: string;
-  phase: string;
+  /** The pipeline phase the step or mount ran in (PHASES). */
+  phase: Phase;
   mountIndex?: number;
   destination?: string;
 }
@@ -195,7 +197,7 @@ export interface PluginErrorWhere {
 export class PluginError extends MountkitError {
   static override readonly kind: string = 'PluginError';
   readonly plugin: string;
-  readonly phase: string;
+  readonly phase: Phase;
   readonly mountIndex?: number;
   readonly destination?: string;
   override readonly exitCode: number;

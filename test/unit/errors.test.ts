@@ -1,5 +1,6 @@
 import { ConfigError, MountkitError, PluginError, StartupError, StepError, SyscallError, errnoName, errnoNumber, mountDetail } from '../../src/core/errors';
 import { MS_BIND, MS_MOVE, MS_NOSUID, MS_PRIVATE, MS_REC, MS_REMOUNT, MS_SLAVE } from '../../src/core/constants';
+import { PHASES, type Phase } from '../../src/core/plugin';
 
 describe('ConfigError shows the value on one line, whatever it is', () => {
   const deep: unknown[] = [];
@@ -70,6 +71,16 @@ describe('an error of another copy of mountkit (a plugin package with its own) i
     expect([err instanceof OwnError, err instanceof ConfigError, err instanceof MountkitError, err instanceof StepError]).toEqual([true, true, true, false]);
     expect(new Error('plain') instanceof MountkitError).toBe(false);
     expect(([null, undefined, 'ConfigError', 2] as unknown[]).map((v) => (v as object) instanceof ConfigError)).toEqual([false, false, false, false]);
+  });
+});
+
+describe("a PluginError tells an embedder where the run stopped, typed", () => {
+  test('its phase is one of the pipeline phases, as the type says: a switch over it needs no cast', () => {
+    const err = new PluginError({ phase: 'dev', plugin: 'device-nodes' }, new SyscallError('mknodat', 1, ['/b/rootfs/dev/null']));
+    const phase: Phase = err.phase;
+    expect(PHASES.indexOf(phase)).toBe(2);
+    // @ts-expect-error 'mount' is not a phase ('mounts' is)
+    expect(new PluginError({ phase: 'mount', plugin: 'p' }, 1).message).toBe('mount: plugin p: 1');
   });
 });
 
