@@ -180,7 +180,7 @@ function sharedNamespacesProblem(config: RootfsConfig): ConfigError | undefined 
 }
 
 /**
- * Whether runPipeline has started a run on the real port in this process. The run changes
+ * Whether runPipeline has started a run's first step on the real port in this process. The run changes
  * what belongs to the process, not to the config: its mount namespace's mounts, its root
  * and working directory (pivot_root(2), chroot(2) and chdir(2) act on the calling process),
  * its umask and the standard streams it reopens on the container's /dev/null. A second run
@@ -205,7 +205,8 @@ const SECOND_RUN =
  * lists as new (the user namespace where the run writes its user.* sysctls), with every
  * process above it; one the config joins by path only where the run writes there (its
  * sysctls, the hostname); nor have started a run before (one run per process: the
- * first leaves it in the container's mounts and root). Plugins are loaded next, before
+ * first leaves it in the container's mounts and root; one refused before its first step
+ * does not count). Plugins are loaded next, before
  * anything is mounted. Errors: ConfigError and StartupError before any call that changes anything
  * (the checks only read the host through the port), PluginError (phase, plugin, mount;
  * the cause inside) for a failing step.
@@ -221,8 +222,14 @@ export function runPipeline(given: RootfsConfig, opts: RunPipelineOptions = {}):
   }
   validateConfig(config, sys, { inNamespaces: true, modelChecked: true });
   const kernel = createKernel({ syscalls: sys, ...pluginSetup(opts) });
-  if (!opts.syscalls) ranInThisProcess = true;
-  kernel.orchestrator.run(config, { beforeJail: opts.beforeJail, onStep: opts.onStep });
+  const real = opts.syscalls === undefined;
+  // Told before the first step, after the list's claims were checked: a run refused
+  // before it changed anything leaves the process free for another.
+  const onStep = (where: StepWhere): void => {
+    if (real) ranInThisProcess = true;
+    opts.onStep?.(where);
+  };
+  kernel.orchestrator.run(config, { beforeJail: opts.beforeJail, onStep });
 }
 
 /**
