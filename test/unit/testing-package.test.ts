@@ -76,7 +76,7 @@ function tsBlocks(markdown: string): string[] {
 /**
  * What an embedder and a plugin author compile against the built types (dist/*.d.ts),
  * from a project of their own with mountkit in its node_modules, strict and without
- * skipLibCheck: the README's embedding example and the step-by-step plugin of
+ * skipLibCheck: the README's embedding examples and the step-by-step plugin of
  * docs/plugins.md, under the module settings a CommonJS project uses.
  */
 describe('the documented code compiles against the published types', () => {
@@ -89,9 +89,11 @@ describe('the documented code compiles against the published types', () => {
     mkdirSync(path.join(dir, 'test'));
     const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
     const embedding = tsBlocks(readme.slice(readme.indexOf('## Embedding'), readme.indexOf('## Layout')));
-    expect(embedding).toHaveLength(1);
+    expect(embedding).toHaveLength(2);
     // The example's spec is the embedder's own.
     writeFileSync(path.join(dir, 'src', 'embed.ts'), `declare const spec: unknown;\n${embedding[0]}`);
+    // The errors' example: a PluginError's phase and its SyscallError's code, the exit status.
+    writeFileSync(path.join(dir, 'src', 'embed-errors.ts'), embedding[1]);
     const docs = readFileSync(path.join(REPO, 'docs', 'plugins.md'), 'utf8');
     const guide = tsBlocks(docs.slice(docs.indexOf('## From an empty folder')));
     const files = ['src/scratch.ts', 'src/motd.ts', 'src/index.ts', 'test/scratch.test.ts', 'test/motd.test.ts'];
