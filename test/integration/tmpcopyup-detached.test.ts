@@ -248,6 +248,32 @@ return out;
     }
   });
 
+  test('an attribute the tmpfs refuses is left out, as runc copies none: without CAP_SETFCAP, security.capability (lsetxattr EPERM) is dropped and the run goes on', () => {
+    // VFS_CAP_REVISION_2 with VFS_CAP_FLAGS_EFFECTIVE, CAP_NET_RAW (13) permitted (linux/capability.h).
+    const caps = [1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    // CAP_SETFCAP (31) leaves the effective set once the source has its attributes: setting
+    // security.capability then fails EPERM (capabilities(7)), trusted.* still needs only CAP_SYS_ADMIN.
+    const setup = `
+const s = new LinuxSyscalls();
+const r = ${JSON.stringify(rootfs)};
+s.lsetxattr(r + '/a/file', 'security.capability', Uint8Array.from(${JSON.stringify(caps)}));
+s.lsetxattr(r + '/a/file', 'trusted.t', 'kept');
+const status = require('fs').readFileSync('/proc/self/status', 'utf8');
+const set = (name) => BigInt('0x' + status.split(name + ':')[1].trim().split(String.fromCharCode(10))[0]);
+s.capset(set('CapEff') & ~(1n << 31n), set('CapPrm'), set('CapInh'));
+`;
+    const after = `
+const s = new LinuxSyscalls();
+const full = rootfs + '/a/file';
+return s.listxattr(full).sort().map((n) => n + '=' + Buffer.from(s.getxattr(full, n)).toString());
+`;
+    for (const staged of [false, true]) {
+      const run = runCopyUp(rootfs, [copyUp(0, '/a')], { staged, setup, after });
+      expect({ staged, error: run.error, after: run.after }).toEqual({ staged, error: undefined, after: ['trusted.t=kept'] });
+      expect(run.tree).toMatchObject({ 'a/file': 'file in a\n 640 1234:4321' });
+    }
+  });
+
   test('under a shared parent with a peer: the tmpfs joins the propagation either way (MS_MOVE and move_mount(2) attach a tree as a mount would), its own private flag set before', () => {
     const peer = path.join(t.dir, 'peer');
     mkdirSync(peer);

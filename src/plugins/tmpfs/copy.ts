@@ -94,9 +94,20 @@ function copyEntry(sys: Syscalls, dirfd: number, name: string, dest: Place, show
  * chown(2) removes a file's security.capability (its file capabilities, capabilities(7)),
  * so one set before would be lost. They are read through the descriptor's magic link,
  * which getxattr(2) follows to the file open there. The source lists none where its
- * filesystem keeps none (EOPNOTSUPP); an attribute the tmpfs refuses is left out, as crun
- * leaves it: EOPNOTSUPP for a namespace it does not keep (user.* before Linux 6.6),
- * EINVAL for a value it does not take.
+ * filesystem keeps none (EOPNOTSUPP).
+ *
+ * runc copies no attribute, so one that cannot be copied is left out (the copy is then
+ * what runc makes) rather than failing a run runc completes:
+ * - one the tmpfs refuses: EOPNOTSUPP for a namespace it does not keep (user.* before
+ *   Linux 6.6), EINVAL for a value it does not take (both as crun leaves them); EPERM for
+ *   one this process may not set (security.capability without CAP_SETFCAP,
+ *   capabilities(7); security.ima and security.evm without CAP_SYS_ADMIN in the initial
+ *   user namespace, security/integrity/); EACCES for one an LSM's policy refuses
+ *   (SELinux's relabelto for security.selinux);
+ * - one the source no longer has (ENODATA: removed since the listing);
+ * - a security.capability whose root user is not root here or in a namespace above
+ *   (EOVERFLOW, getxattr(2) in a user namespace): the kernel gives such file
+ *   capabilities no effect in this namespace (security/commoncap.c).
  */
 function copyXattrs(sys: Syscalls, fd: number, dest: Place, shown: string): void {
   const from = fdPath(fd);
@@ -108,14 +119,23 @@ function copyXattrs(sys: Syscalls, fd: number, dest: Place, shown: string): void
     throw err;
   }
   for (const name of names) {
-    const value = onEntry(shown, () => sys.getxattr(from, name));
+    let value: Uint8Array;
+    try {
+      value = onEntry(shown, () => sys.getxattr(from, name));
+    } catch (err) {
+      if (hasCode(err, 'ENODATA') || hasCode(err, 'EOVERFLOW')) continue;
+      throw err;
+    }
     try {
       onDest(dest.shown, () => sys.lsetxattr(dest.path, name, value));
     } catch (err) {
-      if (!hasCode(err, 'EOPNOTSUPP') && !hasCode(err, 'EINVAL')) throw err;
+      if (!SET_REFUSALS.some((code) => hasCode(err, code))) throw err;
     }
   }
 }
+
+/** The lsetxattr(2) failures that leave one attribute out of the copy (copyXattrs). */
+const SET_REFUSALS = ['EOPNOTSUPP', 'EINVAL', 'EPERM', 'EACCES'] as const;
 
 function hasCode(err: unknown, code: string): boolean {
   return err instanceof SyscallError && err.code === code;

@@ -956,13 +956,32 @@ describe('tmpfs mount handler', () => {
         expect(sys.openFds()).toEqual([]);
       });
 
-      test.each(['EOPNOTSUPP', 'EINVAL'] as const)('an attribute the tmpfs refuses (lsetxattr %s) is left out, as crun leaves it: the others are still set', (errno) => {
+      test.each(['EOPNOTSUPP', 'EINVAL', 'EPERM', 'EACCES'] as const)('an attribute the tmpfs refuses (lsetxattr %s) is left out, as runc copies none: the others are still set', (errno) => {
         const { sys, run } = setup();
         addTreeWithXattrs(sys);
         sys.failOn('lsetxattr', errno, { path: `${STAGING}/a` });
         run(copyUp);
         expect(sys.callsOf('lsetxattr').map((c) => [c.path, c.name])).toEqual([
           [`${STAGING}/a`, 'user.k'],
+          [`${STAGING}/a`, 'security.capability'],
+          [`${STAGING}/sub`, 'user.d'],
+        ]);
+        expect([...sys.node(`${STAGING}/a`)!.xattrs]).toEqual([['security.capability', CAPS]]);
+        expect(sys.mounts.map((m) => m.target)).toEqual(['/r/x']);
+        expect(sys.openFds()).toEqual([]);
+      });
+
+      test.each(['ENODATA', 'EOVERFLOW'] as const)('an attribute the source does not give (getxattr %s: removed since the listing, or file capabilities of another user namespace) is left out: the others are still copied', (errno) => {
+        const { sys, run } = setup();
+        addTreeWithXattrs(sys);
+        sys.failOn('getxattr', errno, { path: '/r/x/a' });
+        run(copyUp);
+        expect(sys.callsOf('getxattr').map((c) => [sys.pathOf(parseFdPath(c.path)!.fd), c.name])).toEqual([
+          ['/r/x/a', 'user.k'],
+          ['/r/x/a', 'security.capability'],
+          ['/r/x/sub', 'user.d'],
+        ]);
+        expect(sys.callsOf('lsetxattr').map((c) => [c.path, c.name])).toEqual([
           [`${STAGING}/a`, 'security.capability'],
           [`${STAGING}/sub`, 'user.d'],
         ]);
@@ -983,9 +1002,9 @@ describe('tmpfs mount handler', () => {
 
       test.each([
         ['listxattr', '/r/x/a', 'EACCES', 'listxattr "/x/a": EACCES'],
-        ['getxattr', '/r/x/sub', 'ENODATA', 'getxattr "/x/sub": ENODATA'],
+        ['getxattr', '/r/x/sub', 'EIO', 'getxattr "/x/sub": EIO'],
         ['lsetxattr', `${STAGING}/a`, 'ENOSPC', `lsetxattr "${STAGING}/a": ENOSPC`],
-        ['lsetxattr', `${STAGING}/sub`, 'EPERM', `lsetxattr "${STAGING}/sub": EPERM`],
+        ['lsetxattr', `${STAGING}/sub`, 'EIO', `lsetxattr "${STAGING}/sub": EIO`],
       ] as const)('any other failing %s of %s fails the copy in one line naming the entry, the staging mounts undone', (op, path, errno, inner) => {
         const { sys, run } = setup();
         addTreeWithXattrs(sys);
