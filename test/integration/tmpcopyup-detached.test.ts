@@ -248,6 +248,35 @@ return out;
     }
   });
 
+  test("a directory's default ACL is set after its content is copied: an entry whose source has no ACL gets none from it (acl(5) inheritance)", () => {
+    // A posix_acl_xattr (linux/posix_acl_xattr.h): version 2, then (tag, perm, id) each little-endian:
+    // ACL_USER_OBJ rwx, ACL_USER 1234 rwx, ACL_GROUP_OBJ r-x, ACL_MASK rwx, ACL_OTHER none.
+    const entries: [number, number, number][] = [[0x01, 7, 0xffffffff], [0x02, 7, 1234], [0x04, 5, 0xffffffff], [0x10, 7, 0xffffffff], [0x20, 0, 0xffffffff]];
+    const acl = Buffer.alloc(4 + entries.length * 8);
+    acl.writeUInt32LE(2, 0);
+    entries.forEach(([tag, perm, id], i) => {
+      acl.writeUInt16LE(tag, 4 + i * 8);
+      acl.writeUInt16LE(perm, 6 + i * 8);
+      acl.writeUInt32LE(id, 8 + i * 8);
+    });
+    // The source's children were there before the default ACL: they have none of their own.
+    const setup = `
+const s = new LinuxSyscalls();
+s.lsetxattr(${JSON.stringify(rootfs)} + '/a/sub', 'system.posix_acl_default', Uint8Array.from(${JSON.stringify([...acl])}));
+`;
+    const after = `
+const s = new LinuxSyscalls();
+const out = {};
+for (const p of ['a/sub', 'a/sub/setuid']) out[p] = s.listxattr(rootfs + '/' + p).filter((n) => n.startsWith('system.')).sort();
+return out;
+`;
+    for (const staged of [false, true]) {
+      const run = runCopyUp(rootfs, [copyUp(0, '/a')], { staged, setup, after });
+      expect({ staged, error: run.error, after: run.after }).toEqual({ staged, error: undefined, after: { 'a/sub': ['system.posix_acl_default'], 'a/sub/setuid': [] } });
+      expect(run.tree).toMatchObject({ 'a/sub': 'dir 2750 0:0', 'a/sub/setuid': 'file #!/bin/sh\n 4755 0:0' });
+    }
+  });
+
   test('an attribute the tmpfs refuses is left out, as runc copies none: without CAP_SETFCAP, security.capability (lsetxattr EPERM) is dropped and the run goes on', () => {
     // VFS_CAP_REVISION_2 with VFS_CAP_FLAGS_EFFECTIVE, CAP_NET_RAW (13) permitted (linux/capability.h).
     const caps = [1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];

@@ -81,8 +81,11 @@ function copyEntry(sys: Syscalls, dirfd: number, name: string, dest: Place, show
       // chmod(2) would follow it.
       if (st.kind !== 'symlink') sys.chmod(to, st.perm);
     });
-    if (st.kind === 'dir' || st.kind === 'file') copyXattrs(sys, fd, dest, shown);
     if (st.kind === 'dir') copyInto(sys, fd, dest, shown);
+    // A directory's after its content: an entry made in a directory with a default ACL
+    // (system.posix_acl_default) gets it as its own access ACL (acl(5)), which chmod(2)
+    // only masks, so a copied entry whose source has none would gain its named entries.
+    if (st.kind === 'dir' || st.kind === 'file') copyXattrs(sys, fd, dest, shown);
   } finally {
     sys.close(fd);
   }
@@ -90,7 +93,8 @@ function copyEntry(sys: Syscalls, dirfd: number, name: string, dest: Place, show
 
 /**
  * The extended attributes of the regular file or directory open as `fd` (the kinds crun
- * copies them for), each set on its copy `dest` once that has its owner and mode:
+ * copies them for), each set on its copy `dest` once that has its owner and mode (and, a
+ * directory, its content):
  * chown(2) removes a file's security.capability (its file capabilities, capabilities(7)),
  * so one set before would be lost. They are read through the descriptor's magic link,
  * which getxattr(2) follows to the file open there. The source lists none where its
