@@ -298,7 +298,10 @@ function walk(sys: Syscalls, rootFd: number, parts: readonly string[], nofollow:
         }
         throw stuck && err instanceof SyscallError ? stuck(stack.length ? stack[stack.length - 1] : rootFd, part, err) : err;
       }
+      // On the stack before fstat, so that the finally below closes it if fstat fails.
+      stack.push(fd);
       if ((pending.length > 0 || !nofollow) && sys.fstat(fd).kind === 'symlink') {
+        stack.pop();
         let target: string;
         try {
           target = sys.readlinkat(fd, '');
@@ -309,9 +312,7 @@ function walk(sys: Syscalls, rootFd: number, parts: readonly string[], nofollow:
         if (++links > MAXSYMLINKS) throw new SyscallError('openat', errnoNumber('ELOOP'), [part]);
         if (target.startsWith('/')) while (stack.length) sys.close(stack.pop()!);
         pending.push(...pathParts(target).reverse());
-        continue;
       }
-      stack.push(fd);
     }
     return { fd: stack.pop() ?? sys.openat(rootFd, '.', PATH_FLAGS, 0), missing };
   } finally {

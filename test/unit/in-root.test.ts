@@ -114,6 +114,12 @@ describe.each(MODES)('in-root lookup (%s)', (mode, prepare) => {
     expectAllClosed(sys);
   });
 
+  test('a failing fstat on the way closes every descriptor the lookup opened, the failing one too', () => {
+    const sys = setup().failOn('fstat', 'EIO');
+    expect(() => openInRoot(sys, '/r', '/usr/lib/x')).toThrow(mode === 'walk' ? 'fstat "/r/usr/lib/x": EIO' : 'openat "/r/usr/lib/x": ENOENT');
+    expectAllClosed(sys);
+  });
+
   test('a symlink loop is ELOOP', () => {
     const sys = setup();
     expect(() => openInRoot(sys, '/r', '/loop1/x')).toThrow(`${mode === 'walk' ? 'openat' : 'openat2'} "/r/loop1/x": ELOOP`);
