@@ -92,6 +92,7 @@ runAsRoot('seccomp: the exec plugin against the kernel', () => {
     expect({ status: r.status, signal: r.signal, stdout: r.stdout }).toEqual({ status: null, signal: 'SIGSYS', stdout: 'uname: 159\n' });
   });
 
+  // A Node process and a Python agent started for one test: more than jest's 5 s on a loaded 2-core machine (it timed out twice).
   test('SCMP_ACT_NOTIFY: the agent at listenerPath gets the listener and the process state from outside the filter, and its answer is what the container sees', async () => {
     const socket = path.join(dir, 'agent.sock');
     const report = path.join(dir, 'report.json');
@@ -121,7 +122,7 @@ runAsRoot('seccomp: the exec plugin against the kernel', () => {
     expect(seen.state.pid).toBeGreaterThan(1);
     // The notification is busybox's mkdir(2) or mkdirat(2): x86_64's 83 and 258, arm64's 34.
     expect(process.arch === 'x64' ? [83, 258] : [34]).toContain(seen.nr);
-  });
+  }, 30_000);
 
   test('the listener\'s sender thread ends when the run closes its socket before the send (a run that failed)', () => {
     const socket = path.join(dir, 'agent.sock');
