@@ -24,6 +24,7 @@ import { O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK } fr
 import { SyscallError } from '../../core/errors';
 import { fdPath } from '../../core/in-root';
 import type { FileKind, Syscalls } from '../../core/syscalls/types';
+import { modeWithoutAcl, POSIX_ACL_XATTR_ACCESS } from './posix-acl';
 
 /** mknod(2) file type bits for the kinds that are neither files, directories nor symlinks. */
 const NODE_TYPE: Readonly<Record<Exclude<FileKind, 'dir' | 'file' | 'symlink'>, number>> = {
@@ -85,7 +86,7 @@ function copyEntry(sys: Syscalls, dirfd: number, name: string, dest: Place, show
     // A directory's after its content: an entry made in a directory with a default ACL
     // (system.posix_acl_default) gets it as its own access ACL (acl(5)), which chmod(2)
     // only masks, so a copied entry whose source has none would gain its named entries.
-    if (st.kind === 'dir' || st.kind === 'file') copyXattrs(sys, fd, dest, shown);
+    if (st.kind === 'dir' || st.kind === 'file') copyXattrs(sys, fd, dest, shown, st.perm);
   } finally {
     sys.close(fd);
   }
@@ -112,8 +113,13 @@ function copyEntry(sys: Syscalls, dirfd: number, name: string, dest: Place, show
  * - a security.capability whose root user is not root here or in a namespace above
  *   (EOVERFLOW, getxattr(2) in a user namespace): the kernel gives such file
  *   capabilities no effect in this namespace (security/commoncap.c).
+ *
+ * An access ACL left out leaves the copy the source's mode `perm`, whose group class bits
+ * are, under an ACL with a mask, that mask (acl(5)): wider than the owning group's own
+ * permissions, its ACL_GROUP_OBJ entry within the mask. The copy's group bits become
+ * those (modeWithoutAcl), none where the value is no ACL the kernel would take.
  */
-function copyXattrs(sys: Syscalls, fd: number, dest: Place, shown: string): void {
+function copyXattrs(sys: Syscalls, fd: number, dest: Place, shown: string, perm: number): void {
   const from = fdPath(fd);
   let names: string[];
   try {
@@ -134,6 +140,7 @@ function copyXattrs(sys: Syscalls, fd: number, dest: Place, shown: string): void
       onDest(dest.shown, () => sys.lsetxattr(dest.path, name, value));
     } catch (err) {
       if (!SET_REFUSALS.some((code) => hasCode(err, code))) throw err;
+      if (name === POSIX_ACL_XATTR_ACCESS) onDest(dest.shown, () => sys.chmod(dest.path, modeWithoutAcl(perm, value)));
     }
   }
 }

@@ -972,6 +972,92 @@ describe('tmpfs mount handler', () => {
         expect(sys.openFds()).toEqual([]);
       });
 
+      /** An access ACL (linux/posix_acl_xattr.h): user::rwx user:1234:rwx group::r-x mask::rwx other::---. */
+      const ACCESS_ACL = (() => {
+        const entries = [[0x01, 7, 0xffffffff], [0x02, 7, 1234], [0x04, 5, 0xffffffff], [0x10, 7, 0xffffffff], [0x20, 0, 0xffffffff]];
+        const b = Buffer.alloc(4 + entries.length * 8);
+        b.writeUInt32LE(2, 0);
+        entries.forEach(([tag, perm, id], i) => {
+          b.writeUInt16LE(tag, 4 + i * 8);
+          b.writeUInt16LE(perm, 6 + i * 8);
+          b.writeUInt32LE(id, 8 + i * 8);
+        });
+        return Uint8Array.from(b);
+      })();
+
+      /** addTreeWithXattrs, the file's mode 2770 (group class bits: the mask rwx) and its access ACL after its other attributes. */
+      function addTreeWithAcl(sys: FakeSyscalls, acl: Uint8Array = ACCESS_ACL): void {
+        addTreeWithXattrs(sys);
+        sys.node('/r/x/a')!.perm = 0o2770;
+        sys.node('/r/x/a')!.xattrs.set('system.posix_acl_access', acl);
+      }
+
+      test.each(['EOPNOTSUPP', 'EINVAL', 'EPERM', 'EACCES'] as const)("an access ACL the tmpfs refuses (lsetxattr %s) leaves the copy's group bits those of ACL_GROUP_OBJ, not the mask the mode holds (acl(5)): chmod after the refusal, the other bits kept", (errno) => {
+        const { sys, run } = setup();
+        addTreeWithAcl(sys);
+        sys.failOn('lsetxattr', errno, { path: `${STAGING}/a`, nth: 3 });
+        run(copyUp);
+        const fd = (path: string) => fdOf(sys, path);
+        const calls = copyCalls(sys);
+        const start = calls.findIndex((c) => c.op === 'copyFile');
+        expect(calls.slice(start, calls.findIndex((c) => c.op === 'close'))).toEqual([
+          { op: 'copyFile', source: viaFd(sys, '/r/x/a'), dest: `${STAGING}/a` },
+          { op: 'lchown', path: `${STAGING}/a`, uid: 1234, gid: 1234 },
+          { op: 'chmod', path: `${STAGING}/a`, mode: 0o2770 },
+          { op: 'listxattr', path: viaFd(sys, '/r/x/a') },
+          { op: 'getxattr', path: viaFd(sys, '/r/x/a'), name: 'user.k' },
+          { op: 'lsetxattr', path: `${STAGING}/a`, name: 'user.k', value: Buffer.from('v1') },
+          { op: 'getxattr', path: viaFd(sys, '/r/x/a'), name: 'security.capability' },
+          { op: 'lsetxattr', path: `${STAGING}/a`, name: 'security.capability', value: CAPS },
+          { op: 'getxattr', path: viaFd(sys, '/r/x/a'), name: 'system.posix_acl_access' },
+          { op: 'lsetxattr', path: `${STAGING}/a`, name: 'system.posix_acl_access', value: ACCESS_ACL },
+          { op: 'chmod', path: `${STAGING}/a`, mode: 0o2750 },
+        ]);
+        expect(calls[calls.findIndex((c) => c.op === 'close')]).toEqual({ op: 'close', fd: fd('/r/x/a') });
+        expect(sys.node(`${STAGING}/a`)).toMatchObject({ perm: 0o2750, uid: 1234, gid: 1234 });
+        expect([...sys.node(`${STAGING}/a`)!.xattrs]).toEqual([['user.k', Buffer.from('v1')], ['security.capability', CAPS]]);
+        expect(sys.openFds()).toEqual([]);
+      });
+
+      test("an access ACL the tmpfs takes, or another attribute it refuses, changes no mode: no chmod after the attributes", () => {
+        const taken = setup();
+        addTreeWithAcl(taken.sys);
+        taken.run(copyUp);
+        const other = setup();
+        addTreeWithAcl(other.sys);
+        other.sys.failOn('lsetxattr', 'EINVAL', { path: `${STAGING}/a`, nth: 2 });
+        other.run(copyUp);
+        for (const { sys } of [taken, other]) {
+          expect(sys.callsOf('chmod').filter((c) => c.path === `${STAGING}/a`)).toEqual([{ op: 'chmod', path: `${STAGING}/a`, mode: 0o2770 }]);
+          expect(sys.node(`${STAGING}/a`)).toMatchObject({ perm: 0o2770 });
+        }
+        expect([...taken.sys.node(`${STAGING}/a`)!.xattrs].map(([n]) => n)).toEqual(['user.k', 'security.capability', 'system.posix_acl_access']);
+      });
+
+      test("a refused access ACL that is no ACL the kernel takes (version 1) leaves the copy no group bits: its mode's may be a mask wider than the owning group's", () => {
+        const { sys, run } = setup();
+        const bad = Uint8Array.from(ACCESS_ACL);
+        bad[0] = 1;
+        addTreeWithAcl(sys, bad);
+        sys.failOn('lsetxattr', 'EINVAL', { path: `${STAGING}/a`, nth: 3 });
+        run(copyUp);
+        expect(sys.callsOf('chmod').filter((c) => c.path === `${STAGING}/a`).map((c) => c.mode)).toEqual([0o2770, 0o2700]);
+        expect(sys.node(`${STAGING}/a`)).toMatchObject({ perm: 0o2700 });
+      });
+
+      test('the chmod after a refused access ACL failing fails the copy in one line naming the copy, the staging mounts undone', () => {
+        const { sys, run } = setup();
+        addTreeWithAcl(sys);
+        sys.failOn('lsetxattr', 'EINVAL', { path: `${STAGING}/a`, nth: 3 });
+        sys.failOn('chmod', 'EIO', { path: `${STAGING}/a`, nth: 2 });
+        const thrown = thrownBy(() => run(copyUp));
+        expect(thrown).toMatchObject(copyFailed(`chmod "${STAGING}/a": EIO`, 'chmod', 'EIO'));
+        expect((thrown as Error).message).not.toContain('\n');
+        expect(changes(sys).slice(-3)).toEqual([unbind, unbind, removeStaging]);
+        expect(sys.mounts).toEqual([]);
+        expect(sys.openFds()).toEqual([]);
+      });
+
       test.each(['ENODATA', 'EOVERFLOW'] as const)('an attribute the source does not give (getxattr %s: removed since the listing, or file capabilities of another user namespace) is left out: the others are still copied', (errno) => {
         const { sys, run } = setup();
         addTreeWithXattrs(sys);
