@@ -62,9 +62,10 @@ interface CopyUpRun {
  * Its modules are all loaded before `setup` (which may cover /tmp, where they may be),
  * which is given `require` and `LinuxSyscalls`; `after` runs once the plugin is done,
  * given those and the rootfs, and what it returns is reported.
- * The child reports in a file in `reportDir` (a directory it sees as this process does).
+ * The child reports in a file in `reportDir` (a directory it sees as this process does);
+ * `namespaces` are more unshare(1) options for it (`-U -r`: a user namespace, root mapped).
  */
-function runCopyUp(rootfs: string, mounts: MountSpec[], opts: { staged: boolean; setup?: string; after?: string; killAtCopy?: number; reportDir?: string; refuseFsopen?: string }): CopyUpRun {
+function runCopyUp(rootfs: string, mounts: MountSpec[], opts: { staged: boolean; setup?: string; after?: string; killAtCopy?: number; reportDir?: string; refuseFsopen?: string; namespaces?: string[] }): CopyUpRun {
   const script = `
 const fs = require('fs');
 const path = require('path');
@@ -117,7 +118,7 @@ fs.writeFileSync(req.report, JSON.stringify(out));
     const config = makeConfig({ rootfs, mounts });
     const env = { ...process.env, MOUNTKIT_REQ: encode({ config, plugin: TMPFS_PLUGIN, report, ...opts }) };
     // With `refuseFsopen`, the real port under a seccomp filter answering fsopen(2) with that errno.
-    const r = opts.refuseFsopen === undefined ? runInMountNamespace(script, env) : underFilter(opts.refuseFsopen, script, env);
+    const r = opts.refuseFsopen === undefined ? runInMountNamespace(script, env, opts.namespaces) : underFilter(opts.refuseFsopen, script, env);
     if (r.signal === null && r.status !== 0) throw new Error(`child failed (status ${r.status}): ${r.stderr}`);
     const out = JSON.parse(readFileSync(report, 'utf8')) as Omit<CopyUpRun, 'signal'>;
     return { ...out, signal: r.signal };
@@ -300,6 +301,48 @@ return s.listxattr(full).sort().map((n) => n + '=' + Buffer.from(s.getxattr(full
       const run = runCopyUp(rootfs, [copyUp(0, '/a')], { staged, setup, after });
       expect({ staged, error: run.error, after: run.after }).toEqual({ staged, error: undefined, after: ['trusted.t=kept'] });
       expect(run.tree).toMatchObject({ 'a/file': 'file in a\n 640 1234:4321' });
+    }
+  });
+
+  test("an access ACL the tmpfs refuses (a named user not mapped in the run's user namespace: lsetxattr EINVAL) leaves the copy the owning group's permissions, not the mask its mode holds (acl(5))", () => {
+    // Only root, the one id mapped in the child's user namespace (unshare -U -r), owns the source.
+    const source = path.join(t.dir, 'acl-rootfs');
+    mkdirSync(path.join(source, 'a/dir'), { recursive: true });
+    writeFileSync(path.join(source, 'a/file'), 'acl\n');
+    writeFileSync(path.join(source, 'a/plain'), 'no acl\n');
+    // A posix_acl_xattr (linux/posix_acl_xattr.h), version 2, then (tag, perm, id) each little-endian:
+    // ACL_USER_OBJ rwx, ACL_USER 1234 rwx, ACL_GROUP_OBJ r-x, ACL_MASK rwx, ACL_OTHER none.
+    const entries: [number, number, number][] = [[0x01, 7, 0xffffffff], [0x02, 7, 1234], [0x04, 5, 0xffffffff], [0x10, 7, 0xffffffff], [0x20, 0, 0xffffffff]];
+    const acl = Buffer.alloc(4 + entries.length * 8);
+    acl.writeUInt32LE(2, 0);
+    entries.forEach(([tag, perm, id], i) => {
+      acl.writeUInt16LE(tag, 4 + i * 8);
+      acl.writeUInt16LE(perm, 6 + i * 8);
+      acl.writeUInt32LE(id, 8 + i * 8);
+    });
+    // Set here, in the initial user namespace, where uid 1234 is mapped: a mount namespace of its own, nothing mounted.
+    const set = runInMountNamespace(`
+const { LinuxSyscalls } = require('./src/core/syscalls/linux');
+const s = new LinuxSyscalls();
+const r = ${JSON.stringify(source)};
+for (const p of ['a/file', 'a/dir']) {
+  s.chmod(r + '/' + p, p === 'a/file' ? 0o2770 : 0o770);
+  s.lsetxattr(r + '/' + p, 'system.posix_acl_access', Uint8Array.from(${JSON.stringify([...acl])}));
+}
+s.chmod(r + '/a/plain', 0o770);
+`);
+    expect(set.stderr).toBe('');
+    const after = `
+const s = new LinuxSyscalls();
+const out = {};
+for (const p of ['a/file', 'a/dir', 'a/plain']) out[p] = s.listxattr(rootfs + '/' + p).filter((n) => n.startsWith('system.'));
+return out;
+`;
+    for (const staged of [false, true]) {
+      const run = runCopyUp(source, [copyUp(0, '/a')], { staged, after, namespaces: ['-U', '-r'] });
+      expect({ staged, error: run.error, after: run.after }).toEqual({ staged, error: undefined, after: { 'a/file': [], 'a/dir': [], 'a/plain': [] } });
+      // The mask rwx was the group class bits; group::r-x is what the owning group had.
+      expect(run.tree).toMatchObject({ 'a/file': 'file acl\n 2750 0:0', 'a/dir': 'dir 750 0:0', 'a/plain': 'file no acl\n 770 0:0' });
     }
   });
 
