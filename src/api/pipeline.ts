@@ -74,19 +74,28 @@ export const WRITTEN_NAMESPACES: Readonly<Partial<Record<NamespaceType, string>>
 const WRITTEN_WHAT: Readonly<Partial<Record<NamespaceType, string>>> = { uts: 'hostname and sysctls', ipc: 'sysctls', network: 'sysctls and the loopback interface', user: 'sysctls' };
 
 /**
- * Why the config's namespace of `type` (uts, ipc, network or user, which linux.namespaces
- * lists) is not one this process entered, or undefined: as for the mount namespace
+ * Why the config's namespace of `type` (uts, ipc, network, user, pid, cgroup or time,
+ * which linux.namespaces lists) is not one this process entered, or undefined: as for the mount namespace
  * (sharedMountNamespaceProblem), a process that shares it with every ancestor it can see
  * is in the one it was started in, whose hostname, sysctls or interfaces the run would
  * change. So for a new pid namespace, where the proc filesystem the run mounts would
- * list that namespace's processes, the host's. runPipeline enters no namespace: listing
- * one says the process is in it.
+ * list that namespace's processes, the host's; a new cgroup namespace, where the
+ * container would see the host's cgroup hierarchy; and a new time namespace, where its
+ * clocks would be the host's. runPipeline enters no namespace: listing one says the
+ * process is in it.
  */
 export function sharedNamespaceProblem(type: NamespaceType, own: string | undefined, ancestors: readonly (string | undefined)[]): string | undefined {
   if (!sharesWithAll(own, ancestors)) return undefined;
   // A process's own pid namespace is fixed when it is forked (pid_namespaces(7)): a new one's
   // first process comes from a parent that made it (unshare --pid --fork).
   if (type === 'pid') return `this process shares its pid namespace (${own}) with every process above it, where the container's /proc would list every process of it: start this process in a new one (unshare --pid --fork), or leave it out`;
+  // A cgroup filesystem mounted in a cgroup namespace is rooted at that namespace's root
+  // cgroup, and /proc/PID/cgroup gives paths from it (cgroup_namespaces(7)).
+  if (type === 'cgroup') return `this process shares its cgroup namespace (${own}) with every process above it, where the container's cgroup mount and /proc/self/cgroup would show its whole hierarchy: enter a new one first (unshare --cgroup), or leave it out`;
+  // unshare(CLONE_NEWTIME) leaves the caller where it is: its children and its next
+  // execve(2) enter the new namespace (time_namespaces(7)), so `own` is then the link of
+  // /proc/self/ns/time_for_children.
+  if (type === 'time') return `this process shares its time namespace (${own}) with every process above it, where the container's CLOCK_MONOTONIC and CLOCK_BOOTTIME would be its clocks: start this process in a new one (unshare --time), or unshare(CLONE_NEWTIME) before the exec step, or leave it out`;
   return `this process shares its ${type} namespace (${own}) with every process above it, where the run would change the ${WRITTEN_WHAT[type] ?? 'state'}: enter the container's first (unshare, or setns(2) to the path given), or leave it out`;
 }
 
@@ -118,6 +127,17 @@ export function sharedJoinedNamespaceProblem(type: NamespaceType, path: string, 
   if (written === undefined || !sharesWithAll(own, ancestors)) return undefined;
   return `joins by path (${path}) the ${type} namespace this process shares with every process above it (${own}), where the run would change the ${written}: leave them out, or enter another first`;
 }
+
+/**
+ * The new namespaces the run only needs this process to be in, by the file in
+ * /proc/self/ns that says which one it (and the container) will be in: pid for its
+ * /proc, cgroup for its cgroup mount and /proc/PID/cgroup, time for its clocks, whose
+ * namespace after the exec step is the one for children.
+ */
+const OWN_NAMESPACE_FILES: Readonly<Partial<Record<NamespaceType, string>>> = { pid: 'pid', cgroup: 'cgroup', time: 'time_for_children' };
+
+/** The file in /proc/PID/ns of each namespace type, the one an ancestor is in. */
+const NAMESPACE_FILES: Readonly<Record<NamespaceType, string>> = { mount: 'mnt', pid: 'pid', uts: 'uts', ipc: 'ipc', network: 'net', user: 'user', cgroup: 'cgroup', time: 'time' };
 
 /** Whether `own` is known and every readable ancestor's link is the same (none readable: cannot tell). */
 function sharesWithAll(own: string | undefined, ancestors: readonly (string | undefined)[]): boolean {
@@ -153,8 +173,9 @@ function ancestors(): number[] {
 
 /**
  * The first namespace this process would run the pipeline in while sharing it with
- * every process above it: the mount namespace always, each of pid, uts, ipc and network
- * the config lists as made new (WRITTEN_NAMESPACES, and pid for its /proc), a user namespace made new where the run
+ * every process above it: the mount namespace always, each of pid, uts, ipc, network,
+ * cgroup and time the config lists as made new (WRITTEN_NAMESPACES, and
+ * OWN_NAMESPACE_FILES), a user namespace made new where the run
  * writes its user.* sysctls (those of the one it was started in would change the limits
  * of every process there, the host's in the initial one), and each of them it joins by
  * path where the run writes something (sharedJoinedNamespaceProblem).
@@ -165,8 +186,9 @@ function sharedNamespacesProblem(config: RootfsConfig): ConfigError | undefined 
   const mount = sharedMountNamespaceProblem(nsLink('self', 'mnt'), links('mnt'));
   if (mount) return new ConfigError('runPipeline', undefined, mount);
   for (const [i, ns] of config.namespaces.entries()) {
-    if (ns.type === 'pid' && !ns.path) {
-      const problem = sharedNamespaceProblem('pid', nsLink('self', 'pid'), links('pid'));
+    const ownFile = ns.path ? undefined : OWN_NAMESPACE_FILES[ns.type];
+    if (ownFile !== undefined) {
+      const problem = sharedNamespaceProblem(ns.type, nsLink('self', ownFile), links(NAMESPACE_FILES[ns.type]));
       if (problem) return new ConfigError(`linux.namespaces[${i}]`, ns.type, problem);
       continue;
     }
@@ -201,8 +223,8 @@ const SECOND_RUN =
  * The config is checked first, as `mountkit run` checks it (validateConfig, its model's
  * types included), and the run reads the copy that was checked (checkedModel): the
  * caller's object is neither read again nor changed. Without a port, this process must
- * not share its mount namespace, nor the pid, uts, ipc and network namespaces the config
- * lists as new (the user namespace where the run writes its user.* sysctls), with every
+ * not share its mount namespace, nor the pid, uts, ipc, network, cgroup and time
+ * namespaces the config lists as new (for time, the one its next execve enters) (the user namespace where the run writes its user.* sysctls), with every
  * process above it; one the config joins by path only where the run writes there (its
  * sysctls, the hostname); nor have started a run before (one run per process: the
  * first leaves it in the container's mounts and root; one refused before its first step

@@ -267,5 +267,43 @@ try {
       b.cleanup();
     }
   });
-});
 
+  test.each<[string, string, string]>([
+    ['cgroup', '--cgroup', "where the container's cgroup mount and /proc/self/cgroup would show its whole hierarchy: enter a new one first \\(unshare --cgroup\\), or leave it out"],
+    ['time', '--time', "where the container's CLOCK_MONOTONIC and CLOCK_BOOTTIME would be its clocks: start this process in a new one \\(unshare --time\\), or unshare\\(CLONE_NEWTIME\\) before the exec step, or leave it out"],
+  ])("a new %s namespace the config lists is refused in the one the process was started in, the host's; in one of its own it runs", (type, option, why) => {
+    const script = `
+const fs = require('fs');
+const mk = require('./src/index');
+const plugins = mk.readPluginsFile(mk.DEFAULT_PLUGINS_FILE).plugins.filter((p) => p.module !== 'builtin:exec');
+const before = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+if (process.env.UNSHARE_TIME) mk.linuxSyscalls().unshare(mk.CLONE_NEWTIME);
+try {
+  mk.runPipeline(mk.fromOciSpec(JSON.parse(process.env.SPEC), process.env.BUNDLE), { plugins: { plugins } });
+  process.stdout.write('ran');
+} catch (e) {
+  process.stdout.write(e.name + ': ' + e.message + '; mounts unchanged: ' + (fs.readFileSync('/proc/self/mountinfo', 'utf8') === before));
+}`;
+    const nsSpec = { ...spec, linux: { namespaces: [{ type: 'mount' }, { type }] } };
+    const b = makeBundle(nsSpec);
+    try {
+      const env = { ...process.env, SPEC: JSON.stringify(nsSpec), BUNDLE: b.dir };
+      const shared = runInMountNamespace(script, env);
+      expect(shared.stderr).toBe('');
+      expect(shared.stdout).toMatch(
+        new RegExp(`^ConfigError: linux\\.namespaces\\[1\\] "${type}": this process shares its ${type} namespace \\(${type}:\\[\\d+\\]\\) with every process above it, ${why}; mounts unchanged: true$`),
+      );
+      const own = runInMountNamespace(script, env, [option]);
+      expect(own.stderr).toBe('');
+      expect(own.stdout).toBe('ran');
+      if (type === 'time') {
+        // unshare(CLONE_NEWTIME) in the process itself: the exec step would enter the new namespace.
+        const unshared = runInMountNamespace(script, { ...env, UNSHARE_TIME: '1' });
+        expect(unshared.stderr).toBe('');
+        expect(unshared.stdout).toBe('ran');
+      }
+    } finally {
+      b.cleanup();
+    }
+  });
+});

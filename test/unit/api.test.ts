@@ -69,6 +69,23 @@ describe('sharedNamespaceProblem: a uts, ipc or network namespace the config lis
     expect(sharedNamespaceProblem('pid', 'pid:[4026532003]', [host, host])).toBeUndefined();
   });
 
+  test.each<[NamespaceType, string, string]>([
+    [
+      'cgroup',
+      'cgroup:[4026531835]',
+      "where the container's cgroup mount and /proc/self/cgroup would show its whole hierarchy: enter a new one first (unshare --cgroup), or leave it out",
+    ],
+    [
+      'time',
+      'time:[4026531834]',
+      "where the container's CLOCK_MONOTONIC and CLOCK_BOOTTIME would be its clocks: start this process in a new one (unshare --time), or unshare(CLONE_NEWTIME) before the exec step, or leave it out",
+    ],
+  ])('a new %s namespace shared with every process above it is the host\'s; one of its own is not', (type, host, why) => {
+    expect(sharedNamespaceProblem(type, host, [host, host])).toBe(`this process shares its ${type} namespace (${host}) with every process above it, ${why}`);
+    expect(sharedNamespaceProblem(type, `${type}:[4026532004]`, [host, host])).toBeUndefined();
+    expect(sharedNamespaceProblem(type, host, [undefined])).toBeUndefined();
+  });
+
   test('a user namespace whose user.* sysctls the run would write: those of the one it was started in are the limits of every process there', () => {
     const initial = 'user:[4026531837]';
     expect(sharedNamespaceProblem('user', initial, [initial, initial])).toBe(
