@@ -7,6 +7,21 @@ import 'reflect-metadata';
 
 // ---- Configs: an OCI bundle, an OCI spec object, or the model built in code ----
 export { bundleConfigText, loadBundle, fromOciSpec } from './core/config/oci';
+export type {
+  OciDevice,
+  OciHook,
+  OciHooks,
+  OciIdMapping,
+  OciLinux,
+  OciMount,
+  OciNamespace,
+  OciProcess,
+  OciSeccomp,
+  OciSeccompArg,
+  OciSeccompSyscall,
+  OciSpec,
+  OciUint64,
+} from './core/config/oci-spec';
 export { parseMountOptions, parsePropagation } from './core/config/options';
 export type { ParsedMountOptions } from './core/config/options';
 export { validateConfig } from './core/config/validate';
@@ -69,7 +84,7 @@ export {
   planCallToJson,
   planToJson,
 } from './core/plan';
-export type { Plan, PlanCall, PlanCallJson, PlanJson, PlanOptions, PlanPhase, PlanRecord, RelaunchRecord } from './core/plan';
+export type { Plan, PlanCall, PlanCallJson, PlanJson, PlanOptions, PlanPhase, PlanPort, PlanRecord, RelaunchRecord } from './core/plan';
 export { connectHostSocket, consoleToStarter, foregroundConsole, hasConsole, hostSocketPaths } from './core/host-sockets';
 export type { HostSocketRole } from './core/host-sockets';
 export {

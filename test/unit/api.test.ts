@@ -20,6 +20,7 @@ import {
   writtenInJoined,
   DEFAULT_PLUGINS_FILE,
   type NamespaceType,
+  type OciSpec,
   type PluginModule,
   type RootfsConfig,
 } from 'mountkit/testing';
@@ -274,12 +275,26 @@ describe('loadBundle, fromOciSpec and plan', () => {
       { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m'] },
     ],
     linux: { namespaces: [{ type: 'mount' }] },
-  };
+  } satisfies OciSpec;
 
   test('a spec built in code and the same spec in a bundle give the same config', () => {
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify(spec));
     expect(loadBundle(dir)).toEqual(fromOciSpec(spec, dir));
     expect(() => fromOciSpec({ ...spec, root: {} }, dir)).toThrow(ConfigError);
+  });
+
+  test('OciSpec takes what the loader takes: nulls for absent fields, fields it does not read, a bigint uint64', () => {
+    const loose = {
+      ...spec,
+      hostname: null,
+      mounts: [...spec.mounts, { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: null }],
+      process: { ...spec.process, rlimits: [{ type: 'RLIMIT_NOFILE', hard: 18446744073709551615n, soft: 1024 }] },
+      linux: { namespaces: [{ type: 'mount', path: null }], resources: { pids: { limit: 64 } } },
+    } satisfies OciSpec;
+    const config = fromOciSpec(loose, dir);
+    expect(config.hostname).toBe('');
+    expect(config.mounts[2]).toMatchObject({ destination: '/run', type: 'tmpfs' });
+    expect(config.process.rlimits).toEqual([{ type: 'RLIMIT_NOFILE', resource: expect.any(Number), hard: 18446744073709551615n, soft: 1024n }]);
   });
 
   test('plan: the built-in plugins on the host, read-only; the program is found inside the rootfs', () => {

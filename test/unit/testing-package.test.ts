@@ -74,6 +74,35 @@ function tsBlocks(markdown: string): string[] {
 }
 
 /**
+ * An embedder's code naming the types `mountkit` exports for fromOciSpec and plan: a whole
+ * config.json (`configJson`, with fields mountkit does not read) and one with nulls
+ * satisfy OciSpec, a field of another type and a missing required one do not; plan's
+ * `syscalls` is a PlanPort, which PlanSyscalls and DryRunSyscalls are and the testkit's
+ * FakeSyscalls is.
+ */
+const EMBEDDER_TYPES = (configJson: string): string => `
+import { DryRunSyscalls, PlanSyscalls, fromOciSpec, plan, type OciSpec, type PlanApiOptions, type PlanPort, type RootfsConfig } from 'mountkit';
+import { FakeSyscalls } from 'mountkit/testing';
+
+const whole = ${configJson.trim()} satisfies OciSpec;
+fromOciSpec(whole, '/bundle');
+fromOciSpec({ root: { path: 'rootfs', readonly: null }, process: null, hostname: null, linux: { seccomp: { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['kill'], action: 'SCMP_ACT_ERRNO', args: [{ index: 0, value: 18446744073709551615n, op: 'SCMP_CMP_EQ' }] }] } } } satisfies OciSpec, '/bundle');
+// @ts-expect-error root.path is required
+fromOciSpec({ root: {}, process: { args: ['sh'] } } satisfies OciSpec, '/bundle');
+// @ts-expect-error a mount's destination is a string
+fromOciSpec({ root: { path: 'rootfs' }, mounts: [{ destination: 5 }] } satisfies OciSpec, '/bundle');
+// @ts-expect-error process.args is required
+fromOciSpec({ root: { path: 'rootfs' }, process: { cwd: '/' } } satisfies OciSpec, '/bundle');
+
+function planOn(config: RootfsConfig, port: PlanPort) {
+  const opts: PlanApiOptions = { syscalls: port, validate: false };
+  return plan(config, opts);
+}
+export const ports: PlanPort[] = [new PlanSyscalls(), new DryRunSyscalls(), new FakeSyscalls()];
+export { planOn };
+`;
+
+/**
  * What an embedder and a plugin author compile against the built types (dist/*.d.ts),
  * from a project of their own with mountkit in its node_modules, strict and without
  * skipLibCheck: the README's embedding examples and the step-by-step plugin of
@@ -89,11 +118,15 @@ describe('the documented code compiles against the published types', () => {
     mkdirSync(path.join(dir, 'test'));
     const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
     const embedding = tsBlocks(readme.slice(readme.indexOf('## Embedding'), readme.indexOf('## Layout')));
-    expect(embedding).toHaveLength(2);
+    expect(embedding).toHaveLength(3);
     // The example's spec is the embedder's own.
     writeFileSync(path.join(dir, 'src', 'embed.ts'), `declare const spec: unknown;\n${embedding[0]}`);
     // The errors' example: a PluginError's phase and its SyscallError's code, the exit status.
     writeFileSync(path.join(dir, 'src', 'embed-errors.ts'), embedding[1]);
+    // A spec built in code, typed by OciSpec.
+    writeFileSync(path.join(dir, 'src', 'embed-spec.ts'), embedding[2]);
+    // What the published types say of a spec and a plan's port, beyond the README's examples.
+    writeFileSync(path.join(dir, 'src', 'embed-types.ts'), EMBEDDER_TYPES(readFileSync(path.join(REPO, 'examples', 'default', 'config.json'), 'utf8')));
     const docs = readFileSync(path.join(REPO, 'docs', 'plugins.md'), 'utf8');
     const guide = tsBlocks(docs.slice(docs.indexOf('## From an empty folder')));
     const files = ['src/scratch.ts', 'src/motd.ts', 'src/index.ts', 'test/scratch.test.ts', 'test/motd.test.ts'];

@@ -35,9 +35,16 @@ import { noteFailures, type FailedCalls } from './failures';
 import { PlanSyscalls } from './port';
 import type { Plan, PlanCall, PlanPhase, PlanRecord } from './types';
 
+/**
+ * The port a plan runs the pipeline on: a recording port, whose calls, results and
+ * descriptors the plan reads back. `mountkit` exports PlanSyscalls (the host, read only)
+ * and DryRunSyscalls; `mountkit/testing` FakeSyscalls, with a filesystem model.
+ */
+export type PlanPort = FakeSyscalls;
+
 export interface PlanOptions {
   /** The port to plan on; default a PlanSyscalls over the host. Tests pass a FakeSyscalls with a model. */
-  syscalls?: FakeSyscalls;
+  syscalls?: PlanPort;
   logger?: Logger;
   /** Plugin list; defaults to the package's plugins.json. */
   plugins?: KernelOptions['plugins'];
