@@ -96,13 +96,23 @@ export class Orchestrator {
   }
 
   /**
+   * Refuses a config that asks for what no step or handler of the list does (core/claims.ts),
+   * with the ConfigError run() starts with: for a caller that enters namespaces or changes
+   * anything else between loading the plugins and the run (`mountkit run`, runPipeline's
+   * time offsets), so that the refusal comes before it.
+   */
+  checkClaims(config: RootfsConfig): void {
+    const refused = unclaimed(config, this.handled, (type) => this.byType.has(type), this.fallbackKind());
+    if (refused) throw refused;
+  }
+
+  /**
    * Runs every phase synchronously; the first failure stops the run as a PluginError. A
    * config that asks for what no step or handler of the list does is refused first
    * (core/claims.ts).
    */
   run(config: RootfsConfig, hooks: RunHooks = {}): void {
-    const refused = hooks.checkClaims === false ? undefined : unclaimed(config, this.handled, (type) => this.byType.has(type), this.fallbackKind());
-    if (refused) throw refused;
+    if (hooks.checkClaims !== false) this.checkClaims(config);
     let table: MountTable | undefined;
     const shared = new Map<string, unknown>();
     // One context per plugin name for the whole run: the mounts of a handler share theirs.

@@ -137,6 +137,14 @@ describe('the orchestrator refuses such a config before its first step', () => {
     expect([ran, sys.calls]).toEqual([[], []]);
   });
 
+  test('checkClaims alone: the refusal run() starts with, for a caller that changes something before the run; no call', () => {
+    const sys = new FakeSyscalls().addDir('/r');
+    const orchestrator = new Orchestrator(sys, silentLogger, [], [JAIL_STAND_IN]);
+    expect(() => orchestrator.checkClaims(config)).toThrow('linux.maskedPaths: no plugin in the plugin list masks them (builtin:finalize does)');
+    expect(() => orchestrator.checkClaims(makeConfig({ rootfs: '/r' }))).not.toThrow();
+    expect(sys.calls).toEqual([]);
+  });
+
   test('a step of the list that handles it (a plugin of the embedder\'s own) lets the run go on, and runs', () => {
     const sys = new FakeSyscalls().addDir('/r');
     const masked: string[] = [];
