@@ -8,6 +8,7 @@ import { sysctlNamespace } from '../core/config/sysctl';
 import { validateConfig } from '../core/config/validate';
 import { ConfigError } from '../core/errors';
 import { createKernel, pluginsFromFile, type KernelOptions, type PluginsFile } from '../core/kernel';
+import { applyTimeOffsets } from '../core/namespaces';
 import type { StepWhere } from '../core/orchestrator';
 import { buildPlan, type Plan, type PlanOptions } from '../core/plan';
 import type { Logger, RunContext } from '../core/plugin';
@@ -229,7 +230,12 @@ const SECOND_RUN =
  * sysctls, the hostname); nor have started a run before (one run per process: the
  * first leaves it in the container's mounts and root; one refused before its first step
  * does not count). Plugins are loaded next, before
- * anything is mounted. Errors: ConfigError and StartupError before any call that changes anything
+ * anything is mounted, and the list's claims checked. linux.timeOffsets are then written
+ * through the port to /proc/self/timens_offsets, the offsets of the new time namespace the
+ * container's execve enters (applyTimeOffsets): where this process made it with
+ * unshare(CLONE_NEWTIME) and no process has entered it yet; one it has already with those
+ * offsets needs no write (`unshare --time --monotonic=SECS`), and one a process entered
+ * with others is refused (ConfigError), as the kernel fixes them then. Errors: ConfigError and StartupError before any call that changes anything
  * (the checks only read the host through the port), PluginError (phase, plugin, mount;
  * the cause inside) for a failing step.
  */
@@ -244,6 +250,10 @@ export function runPipeline(given: RootfsConfig, opts: RunPipelineOptions = {}):
   }
   validateConfig(config, sys, { inNamespaces: true, modelChecked: true });
   const kernel = createKernel({ syscalls: sys, ...pluginSetup(opts) });
+  // The offsets are written last before the first step, once nothing can refuse the run
+  // (a write refused leaves the process free for another run).
+  kernel.orchestrator.checkClaims(config);
+  applyTimeOffsets(sys, config.timeOffsets);
   const real = opts.syscalls === undefined;
   // Told before the first step, after the list's claims were checked: a run refused
   // before it changed anything leaves the process free for another.

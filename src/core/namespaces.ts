@@ -547,6 +547,54 @@ export function fromJoinedPidNamespace<T>(sys: Syscalls, plan: LaunchPlan, start
 /** Where the time namespace for this process's children takes its offsets; missing when the kernel has no time namespaces. */
 export const TIMENS_OFFSETS = '/proc/self/timens_offsets';
 
+/**
+ * /proc/PID/timens_offsets as the kernel shows it, a line "CLOCK SECS NANOSECS" per clock
+ * with the numbers padded (kernel/time/namespace.c show_offset): each clock's offset as
+ * "SECS NANOSECS", by its name.
+ */
+export function parseTimensOffsets(text: string): Map<string, string> {
+  const held = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const [clock, secs, nanosecs] = line.trim().split(/\s+/);
+    if (clock && secs !== undefined && nanosecs !== undefined) held.set(clock, `${Number(secs)} ${Number(nanosecs)}`);
+  }
+  return held;
+}
+
+/**
+ * linux.timeOffsets for a process that is in the container's namespaces already
+ * (runPipeline): the offsets of the time namespace its next execve(2) enters, which
+ * /proc/self/timens_offsets shows and takes (the kernel reads and writes those of
+ * /proc/self/ns/time_for_children). Nothing is written where that namespace has them
+ * already, comparing the clocks listed only (a write leaves the others as they are):
+ * `unshare --time --monotonic=SECS` made it so, or the offsets are all 0 in a new one made
+ * from the host's. The offsets of a namespace that a process has entered are fixed: the
+ * kernel answers EACCES to any write (time_namespaces(7)), a ConfigError that says where
+ * to give them instead. Any other failure (EPERM without CAP_SYS_TIME over the
+ * namespace's user namespace, ENOENT on a kernel without time namespaces) names the field.
+ */
+export function applyTimeOffsets(sys: Pick<Syscalls, 'readFile' | 'writeFile'>, offsets: RootfsConfig['timeOffsets']): void {
+  const wanted = timeOffsetsText(offsets);
+  if (!wanted) return;
+  const text = naming('linux.timeOffsets', () => sys.readFile(TIMENS_OFFSETS));
+  const held = parseTimensOffsets(text);
+  if (Object.entries(offsets ?? {}).every(([clock, o]) => held.get(clock) === `${o.secs} ${o.nanosecs}`)) return;
+  naming('linux.timeOffsets', () => {
+    try {
+      sys.writeFile(TIMENS_OFFSETS, wanted);
+    } catch (err) {
+      if (!(err instanceof SyscallError) || err.code !== 'EACCES') throw err;
+      const fixed = [...held].map(([clock, o]) => `${clock} ${o}`).join(', ');
+      throw new ConfigError(
+        'linux.timeOffsets',
+        undefined,
+        `the time namespace this process's next execve enters has had a process in it, which fixed its offsets (${fixed}; ${err.message}): ` +
+          'give them where it is made (unshare --time --monotonic=SECS --boottime=SECS), or write them to /proc/self/timens_offsets after unshare(CLONE_NEWTIME) and before any process enters it, or leave them out',
+      );
+    }
+  });
+}
+
 /** linux.timeOffsets as /proc/PID/timens_offsets takes them: a line "CLOCK SECS NANOSECS" per clock (time_namespaces(7)); '' for none. */
 export function timeOffsetsText(offsets: RootfsConfig['timeOffsets']): string {
   return Object.entries(offsets ?? {})

@@ -306,4 +306,51 @@ try {
       b.cleanup();
     }
   });
+
+  test('linux.timeOffsets are written to the time namespace this process unshared, which the container enters with them; one made with them is taken, one entered with others refused', () => {
+    const script = `
+const fs = require('fs');
+const mk = require('./src/index');
+if (process.env.UNSHARE_TIME) mk.linuxSyscalls().unshare(mk.CLONE_NEWTIME);
+const before = fs.readFileSync('/proc/self/mountinfo', 'utf8');
+try {
+  mk.runPipeline(mk.fromOciSpec(JSON.parse(process.env.SPEC), process.env.BUNDLE));
+} catch (e) {
+  process.stdout.write(e.name + ': ' + e.message + '; mounts unchanged: ' + (fs.readFileSync('/proc/self/mountinfo', 'utf8') === before));
+}`;
+    const year = 365 * 86400;
+    // The container's program says what the kernel shows it: its namespace's offsets, and its CLOCK_BOOTTIME in seconds (/proc/uptime).
+    const timeSpec = {
+      ...spec,
+      process: { ...spec.process, args: ['sh', '-c', 'cat /proc/self/timens_offsets; cut -d. -f1 /proc/uptime'] },
+      linux: { namespaces: [{ type: 'mount' }, { type: 'time' }], timeOffsets: { monotonic: { secs: 86400, nanosecs: 0 }, boottime: { secs: year, nanosecs: 0 } } },
+    };
+    const uptime = () => Math.floor(Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]));
+    const b = makeBundle(timeSpec);
+    try {
+      const env = { ...process.env, SPEC: JSON.stringify(timeSpec), BUNDLE: b.dir };
+      const ran = (r: { stdout: string; stderr: string }, from: number, to: number) => {
+        expect(r.stderr).toBe('');
+        const lines = r.stdout.trim().split('\n');
+        expect(lines.slice(0, 2).map((l) => l.trim().split(/\s+/).join(' '))).toEqual(['monotonic 86400 0', `boottime ${year} 0`]);
+        const boottime = Number(lines[2]);
+        expect(boottime).toBeGreaterThanOrEqual(from + year);
+        expect(boottime).toBeLessThanOrEqual(to + year);
+      };
+      // unshare(CLONE_NEWTIME) in the process: nothing has entered the namespace, the offsets are written.
+      let from = uptime();
+      ran(runInMountNamespace(script, { ...env, UNSHARE_TIME: '1' }), from, uptime());
+      // Started in one made with them (unshare --time --monotonic --boottime): nothing to write.
+      from = uptime();
+      ran(runInMountNamespace(script, env, ['--time', '--monotonic', '86400', '--boottime', String(year)]), from, uptime());
+      // Started in one made without them: the process has entered it, and the kernel keeps its offsets (EACCES).
+      const entered = runInMountNamespace(script, env, ['--time']);
+      expect(entered.stderr).toBe('');
+      expect(entered.stdout).toMatch(
+        /^ConfigError: linux\.timeOffsets: the time namespace this process's next execve enters has had a process in it, which fixed its offsets \(monotonic 0 0, boottime 0 0; write "\/proc\/self\/timens_offsets": EACCES\): give them where it is made \(unshare --time --monotonic=SECS --boottime=SECS\), .*; mounts unchanged: true$/,
+      );
+    } finally {
+      b.cleanup();
+    }
+  });
 });

@@ -250,6 +250,43 @@ describe('runPipeline', () => {
     expect(sys.mounts).toEqual([{ source: '/src', target: '/bundle/rootfs/data', fstype: 'bind', flags: MS_BIND, data: null }]);
   });
 
+  describe('linux.timeOffsets: written to the new time namespace the exec step enters, before the first step', () => {
+    const timeConfig = () => makeConfig({ namespaces: [{ type: 'mount' }, { type: 'time' }], timeOffsets: { monotonic: { secs: 86400, nanosecs: 0 }, boottime: { secs: 7, nanosecs: 1 } } });
+    const timeSys = () => new FakeSyscalls().addDir('/bundle/rootfs').addProcfs().addFile('/proc/self/timens_offsets', 'monotonic          0         0\nboottime           0         0\n');
+    const marker: PluginModule = { register: (api) => api.step({ name: 'first', phase: 'prepare-root', run: (ctx) => void ctx.log.debug('first step') }) };
+
+    test('read and written after the checks, before the first step', () => {
+      const sys = timeSys();
+      const at: number[] = [];
+      runPipeline(timeConfig(), { syscalls: sys, plugins: { plugins: [] }, extra: [{ module: 'marker', plugin: marker }, JAIL_STAND_IN_EXTRA], onStep: () => void at.push(sys.calls.length) });
+      // The last two calls before the first step; validateConfig's stat of the file comes before them.
+      expect(sys.calls.slice(0, at[0]).filter((c) => 'path' in c && c.path === '/proc/self/timens_offsets')).toEqual([
+        { op: 'stat', path: '/proc/self/timens_offsets' },
+        { op: 'readFile', path: '/proc/self/timens_offsets' },
+        { op: 'writeFile', path: '/proc/self/timens_offsets', data: 'monotonic 86400 0\nboottime 7 1\n' },
+      ]);
+      expect(sys.calls.slice(at[0] - 2, at[0]).map((c) => c.op)).toEqual(['readFile', 'writeFile']);
+      expect(sys.callsOf('writeFile')).toHaveLength(1);
+      expect(sys.node('/proc/self/timens_offsets')?.content).toBe('monotonic 86400 0\nboottime 7 1\n');
+    });
+
+    test('a namespace a process has entered (EACCES) is refused before the first step', () => {
+      const sys = timeSys().failOn('writeFile', 'EACCES', { path: '/proc/self/timens_offsets' });
+      const steps: unknown[] = [];
+      const run = () => runPipeline(timeConfig(), { syscalls: sys, plugins: { plugins: [] }, extra: [{ module: 'marker', plugin: marker }, JAIL_STAND_IN_EXTRA], onStep: (w) => void steps.push(w) });
+      expect(run).toThrow(ConfigError);
+      expect(steps).toEqual([]);
+      expect(sys.calls.at(-1)).toEqual({ op: 'writeFile', path: '/proc/self/timens_offsets', data: 'monotonic 86400 0\nboottime 7 1\n' });
+    });
+
+    test('a plugin list refused for its claims writes nothing', () => {
+      const sys = timeSys();
+      expect(() => runPipeline(timeConfig(), { syscalls: sys, plugins: { plugins: [] } })).toThrow('root.path "/bundle/rootfs": no plugin in the plugin list moves the process');
+      expect(sys.callsOf('readFile').filter((c) => c.path === '/proc/self/timens_offsets')).toEqual([]);
+      expect(sys.callsOf('writeFile')).toEqual([]);
+    });
+  });
+
   test('a failing step is a PluginError', () => {
     const sys = new FakeSyscalls().addDir('/bundle/rootfs');
     const config = makeConfig({ mounts: [makeMount({ type: 'bind', source: '/missing', destination: '/data' })] });

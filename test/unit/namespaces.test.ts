@@ -8,6 +8,8 @@ import {
   CLONE_NEWTIME,
   PID_NAMESPACE_PARENT,
   RELAUNCH_FIRST_JOIN_FD,
+  applyTimeOffsets,
+  parseTimensOffsets,
   relaunchForks,
   RELAUNCH_USERNS_FD,
   checkUserNamespaceMaps,
@@ -238,6 +240,57 @@ describe('a new time namespace and its offsets', () => {
     const sys = new FakeSyscalls().addFile('/proc/7/ns/net').failOn('setns', 'EINVAL');
     expect(() => enterNamespaces(sys, planLaunch(ns('uts=/proc/7/ns/net'), first))).toThrow('linux.namespaces uts "/proc/7/ns/net": setns: EINVAL');
     expect(sys.calls.map((c) => c.op)).toEqual(['open', 'setns', 'close']);
+  });
+
+  test.each<[string, string, [string, string][]]>([
+    ['as the kernel pads it', 'monotonic          5         0\nboottime   -172800 999999999\n', [['monotonic', '5 0'], ['boottime', '-172800 999999999']]],
+    ['unpadded, without the last newline', 'monotonic 0 0\nboottime 0 0', [['monotonic', '0 0'], ['boottime', '0 0']]],
+    ['empty', '', []],
+  ])('parseTimensOffsets: %s', (_what, text, held) => expect([...parseTimensOffsets(text)]).toEqual(held));
+
+  describe('applyTimeOffsets (runPipeline): the offsets of the namespace the next execve enters', () => {
+    const fresh = 'monotonic          0         0\nboottime           0         0\n';
+    const offsets = { monotonic: { secs: 86400, nanosecs: 5 } };
+
+    test('read, then written where they differ: only the clocks listed', () => {
+      const sys = new FakeSyscalls().addFile('/proc/self/timens_offsets', fresh);
+      applyTimeOffsets(sys, offsets);
+      expect(sys.calls).toEqual([
+        { op: 'readFile', path: '/proc/self/timens_offsets' },
+        { op: 'writeFile', path: '/proc/self/timens_offsets', data: 'monotonic 86400 5\n' },
+      ]);
+    });
+
+    test('not written where the namespace has them already (unshare --time --monotonic=SECS), the clocks not listed left as they are', () => {
+      const sys = new FakeSyscalls().addFile('/proc/self/timens_offsets', 'monotonic      86400         5\nboottime          60         0\n');
+      applyTimeOffsets(sys, offsets);
+      expect(sys.calls).toEqual([{ op: 'readFile', path: '/proc/self/timens_offsets' }]);
+    });
+
+    test('nothing read or written without offsets', () => {
+      const sys = new FakeSyscalls();
+      applyTimeOffsets(sys, undefined);
+      applyTimeOffsets(sys, {});
+      expect(sys.calls).toEqual([]);
+    });
+
+    test('EACCES, a namespace a process has entered, is a ConfigError saying where to give them', () => {
+      const sys = new FakeSyscalls().addFile('/proc/self/timens_offsets', fresh).failOn('writeFile', 'EACCES', { times: Infinity });
+      const apply = () => applyTimeOffsets(sys, offsets);
+      expect(apply).toThrow(ConfigError);
+      expect(apply).toThrow(
+        "linux.timeOffsets: the time namespace this process's next execve enters has had a process in it, which fixed its offsets (monotonic 0 0, boottime 0 0; " +
+          'writeFile "/proc/self/timens_offsets": EACCES): give them where it is made (unshare --time --monotonic=SECS --boottime=SECS), or write them to /proc/self/timens_offsets after unshare(CLONE_NEWTIME) and before any process enters it, or leave them out',
+      );
+    });
+
+    test.each([
+      ['a refused write (EPERM)', (sys: FakeSyscalls) => sys.addFile('/proc/self/timens_offsets', fresh).failOn('writeFile', 'EPERM'), 'linux.timeOffsets: writeFile "/proc/self/timens_offsets": EPERM'],
+      ['no timens_offsets (ENOENT)', (sys: FakeSyscalls) => sys, 'linux.timeOffsets: readFile "/proc/self/timens_offsets": ENOENT'],
+    ])('%s names linux.timeOffsets', (_what, setUp, message) => {
+      const sys = setUp(new FakeSyscalls());
+      expect(() => applyTimeOffsets(sys, offsets)).toThrow(message);
+    });
   });
 
   test('a refused write names linux.timeOffsets', () => {
