@@ -3,17 +3,18 @@
  * plugin modules named in plugins.json and wires their handlers and steps.
  */
 import 'reflect-metadata';
-import { readFileSync, realpathSync } from 'fs';
+import { realpathSync } from 'fs';
 import { createRequire } from 'module';
 import path = require('path');
 import { types } from 'util';
 import { container as rootContainer, type DependencyContainer } from 'tsyringe';
 import type { constructor } from 'tsyringe/dist/typings/types';
-import { BUILTIN_PLUGINS, builtinPlugin } from '../plugins';
+import { builtinPlugin } from '../plugins';
 import { CLAIMS } from './claims';
 import { ConfigError, StartupError, firstLine, thrownMessage } from './errors';
 import { silentLogger } from './logger';
 import { Orchestrator } from './orchestrator';
+import { DEFAULT_PLUGINS_FILE, checkPluginEntries, isOptions, readPluginsFile, unknownBuiltin, type PluginsFile } from './plugin-list';
 import {
   DEFAULT_MOUNT_TYPE,
   LIFECYCLE_STEPS,
@@ -29,16 +30,8 @@ import {
 } from './plugin';
 import type { Syscalls } from './syscalls/types';
 
-export interface PluginEntry {
-  /** `builtin:NAME`, a path relative to the plugins file, or an installed package name. */
-  module: string;
-  enabled?: boolean;
-  options?: Record<string, unknown>;
-}
-
-export interface PluginsFile {
-  plugins: PluginEntry[];
-}
+export { DEFAULT_PLUGINS_FILE, checkPluginEntries, pluginsFromFile, readPluginsFile } from './plugin-list';
+export type { PluginEntry, PluginsFile } from './plugin-list';
 
 /** What a plugin module's `register` function receives. */
 export interface PluginApi {
@@ -87,52 +80,6 @@ function pluginList(file: unknown): unknown {
 
 function isThenable(v: unknown): boolean {
   return ((typeof v === 'object' && v !== null) || typeof v === 'function') && typeof (v as { then?: unknown }).then === 'function';
-}
-
-/** The package's own plugins.json (one level above src/ and dist/). */
-export const DEFAULT_PLUGINS_FILE = path.resolve(__dirname, '..', '..', 'plugins.json');
-
-/** The plugin list in `file` (default: the package's plugins.json) and the directory its relative modules resolve from. */
-export function pluginsFromFile(file: string = DEFAULT_PLUGINS_FILE): { plugins: PluginsFile; baseDir: string } {
-  const resolved = path.resolve(file);
-  return { plugins: readPluginsFile(resolved), baseDir: path.dirname(resolved) };
-}
-
-/** The keys a plugins.json entry may have. */
-const PLUGIN_ENTRY_KEYS = ['module', 'enabled', 'options'];
-
-export function readPluginsFile(file: string): PluginsFile {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ConfigError('--plugins', file, (err as Error).message);
-  }
-  return { plugins: checkPluginEntries((parsed as PluginsFile | null)?.plugins, `${file}: plugins`) };
-}
-
-/**
- * A plugin list's entries, as a plugins.json file holds them or an embedder gives them in
- * code, checked: each an object of the keys PLUGIN_ENTRY_KEYS only, `module` a non-empty
- * string, `enabled` a boolean, `options` an object. `field` names the list in errors.
- */
-export function checkPluginEntries(plugins: unknown, field: string): PluginEntry[] {
-  if (!Array.isArray(plugins)) throw new ConfigError(field, undefined, 'must be an array');
-  plugins.forEach((p, i) => {
-    if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new ConfigError(`${field}[${i}]`, p, 'must be an object');
-    // A misspelt key ("enable", "option") would otherwise be ignored, and the entry run as if it were absent.
-    for (const key of Object.keys(p)) {
-      if (!PLUGIN_ENTRY_KEYS.includes(key)) throw new ConfigError(`${field}[${i}].${key}`, undefined, `is not a key of a plugin entry (${PLUGIN_ENTRY_KEYS.join(', ')})`);
-    }
-    if (typeof p.module !== 'string' || !p.module) throw new ConfigError(`${field}[${i}].module`, p.module, 'must be a non-empty string');
-    if (p.enabled !== undefined && typeof p.enabled !== 'boolean') throw new ConfigError(`${field}[${i}].enabled`, p.enabled, 'must be a boolean');
-    if (p.options !== undefined && !isOptions(p.options)) throw new ConfigError(`${field}[${i}].options`, p.options, 'must be an object');
-  });
-  return plugins as PluginEntry[];
-}
-
-function isOptions(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** The keys an `extra` module may have (KernelOptions.extra). */
@@ -286,7 +233,7 @@ export function loadPluginModule(spec: string, baseDir: string): PluginModule {
   let resolvedFile: string | undefined;
   if (spec.startsWith('builtin:')) {
     mod = builtinPlugin(spec.slice('builtin:'.length));
-    if (!mod) throw new StartupError(spec, `no built-in plugin of that name (known: ${Object.keys(BUILTIN_PLUGINS).join(', ')})`);
+    if (!mod) throw unknownBuiltin(spec);
   } else {
     const isPath = spec.startsWith('.') || path.isAbsolute(spec);
     let resolved: string;
