@@ -3,11 +3,14 @@
  * each with its phase and plugin, as text (one line per call) or JSON (core/plan). It
  * runs the real plugins on a port that performs nothing, so it needs no privilege and
  * changes nothing. A step that would fail ends the plan: the calls up to it are printed,
- * the error goes to stderr, and the exit status is the one `run` would have.
+ * the error goes to stderr, and the exit status is the one `run` would have. A plugin
+ * list run refuses before any namespace (core/claims.ts builtinListRefusal) prints no plan.
  */
 import path = require('path');
 import type { CliOptions } from './args';
 import { CLOSED_FD_ENV, closedByLauncher, listenFdsOf } from '../core/passed-fds';
+import { builtinListRefusal } from '../core/claims';
+import { thrownMessage } from '../core/errors';
 import { cliLogger, loadRunConfig } from './run';
 
 export function plan(opts: CliOptions): number {
@@ -21,7 +24,12 @@ export function plan(opts: CliOptions): number {
   const logger = cliLogger(opts);
   // The --log file the run would open and pass on, which this process's logger has open already.
   const log = opts.log ? path.resolve(opts.log) : undefined;
-  const result = buildPlan(config, { logger, modelChecked: true, closedFd, queries: opts.queries, ...(log === undefined ? {} : { log }), ...pluginsFromFile(opts.plugins) });
+  const list = pluginsFromFile(opts.plugins);
+  const result = buildPlan(config, { logger, modelChecked: true, closedFd, queries: opts.queries, ...(log === undefined ? {} : { log }), ...list });
+  // The plan ends at the claims' refusal, after the namespaces; run refuses the list before
+  // it makes or enters one where the names tell (cli/run.ts), and so does the plan, unprinted.
+  const refused = result.error === undefined ? undefined : builtinListRefusal(config, list.plugins.plugins);
+  if (refused && refused.message === thrownMessage(result.error)) throw refused;
   process.stdout.write(opts.format === 'json' ? JSON.stringify(planToJson(result), null, 2) + '\n' : formatPlanText(result));
   if (result.error === undefined) return 0;
   throw result.error;

@@ -5,8 +5,9 @@
  * the runtime runs (prestart, createRuntime, poststart, poststop: this first process
  * then runs them, where mountkit was started, core/runtime-hooks.ts), it starts mountkit
  * again, once, under unshare(1) (and nsenter(1) for a user namespace; see
- * core/namespaces.ts), otherwise it goes on in this process: plugins, namespaces, the
- * pipeline, and execve into the container.
+ * core/namespaces.ts), after checking the plugin list as far as its names tell without
+ * loading it (core/claims.ts builtinListRefusal), otherwise it goes on in this process:
+ * plugins and their claims, namespaces, the pipeline, and execve into the container.
  */
 import { closeSync, fstatSync, readFileSync, readSync, readlinkSync, writeSync } from 'fs';
 import { constants } from 'os';
@@ -16,6 +17,7 @@ import { bundleConfigText, loadBundle } from '../core/config/oci';
 import { validateConfig, validateRootlessNamespaces } from '../core/config/validate';
 import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY } from '../core/constants';
 import { markCloseOnExec } from '../core/cloexec';
+import { builtinListRefusal } from '../core/claims';
 import { ConfigError } from '../core/errors';
 import { defaultContainerId } from '../core/hooks';
 import { logFileError, openLogFile as openLogOnPort } from '../core/log-file';
@@ -37,6 +39,7 @@ import {
 import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../core/relaunch';
 import { FIRST_PASSED_FD, checkPassedOpen, descriptorCount, listenFdsOf, passedCount, relaunchChannelFd } from '../core/passed-fds';
 import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
+import { pluginsFromFile } from '../core/plugin-list';
 import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
@@ -302,6 +305,10 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const plan = planLaunch(config.namespaces, launch, config);
   // The runtime's hooks go to the starter, where mountkit was started, through descriptor 3 (core/runtime-hooks.ts).
   if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...relaunched }, plan, opts, sys);
+  // The relaunched process loads the plugin list, in the namespaces the relaunch makes:
+  // what its names tell is refused here first, without loading it (builtinListRefusal).
+  const refused = builtinListRefusal(config, pluginsFromFile(opts.plugins).plugins.plugins);
+  if (refused) throw refused;
   // Opened here, on the host, and passed on: the relaunch may not open it (core/relaunch.ts RELAUNCH_LOG_FD).
   const log = opts.log ? openLogFile(sys, opts, path.resolve(opts.log)) : undefined;
   let logger: Logger | undefined;
@@ -776,17 +783,19 @@ export function exitStatus(status: number | null, signal: NodeJS.Signals | null)
 
 /**
  * Loads the plugins (requires are done before any namespace change: after the jail no
- * module file is reachable), enters the namespaces on the main thread and runs the
- * pipeline. The exec plugin replaces the process; without it, the run ends here.
+ * module file is reachable), checks the list's claims, enters the namespaces on the main
+ * thread and runs the pipeline. The exec plugin replaces the process; without it, the run ends here.
  */
 function runHere(config: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: Syscalls): number {
-  const { createKernel, pluginsFromFile } = require('../core/kernel') as typeof import('../core/kernel');
+  const { createKernel } = require('../core/kernel') as typeof import('../core/kernel');
   // Opened here unless its starter passed it (a relaunch's): plan shows the open where the run makes it.
   if (opts.log && !logFds.has(opts)) openLogFile(sys, opts, path.resolve(opts.log));
   const logger = cliLogger(opts);
   const maps = mapsBesidePath(config);
   if (maps) logger.warn(maps);
   const kernel = createKernel({ syscalls: sys, logger, ...pluginsFromFile(opts.plugins) });
+  // Refused before the namespaces are entered, as the orchestrator would refuse it before its first step.
+  kernel.orchestrator.checkClaims(config);
 
   enterNamespaces(sys, plan, config.timeOffsets);
   logger.debug('namespaces entered', { joins: plan.joins.map((j) => j.type), unshare: plan.unshareFlags });

@@ -11,8 +11,9 @@
  */
 import { type MountSpec, type RootfsConfig, needsDevSetup } from './config/model';
 import { MS_RDONLY } from './constants';
-import { ConfigError } from './errors';
+import { ConfigError, type MountkitError } from './errors';
 import { isDevDestination, readonlyDeferred } from './mounting';
+import { BUILTIN_PLUGIN_NAMES, unknownBuiltin, type PluginEntry } from './plugin-list';
 
 /** Where a config asks for a claim: the field the refusal names, and its value when a short one says more. */
 export interface Asked {
@@ -129,4 +130,37 @@ export function unclaimed(config: RootfsConfig, handled: ReadonlySet<string>, cl
     );
   }
   return undefined;
+}
+
+/** The built-ins whose handlers claim mount types: each of BUILTIN_MOUNT_TYPES's, and builtin:default. */
+const HANDLER_BUILTINS: ReadonlySet<string> = new Set([...BUILTIN_MOUNT_TYPES.values(), 'default']);
+
+/**
+ * What the kernel would refuse in a plugin list of built-ins only, told from their names
+ * without loading one: `mountkit run`'s first process asks before it relaunches, whose
+ * process loads the list only in the namespaces the relaunch made. In the kernel's order:
+ * a `builtin:NAME` that names none (StartupError, as loading it fails), then `unclaimed`
+ * with what the built-ins listed do: each CLAIMS key its `builtin` handles, each
+ * BUILTIN_MOUNT_TYPES type its built-in claims, builtin:default every other type as given
+ * (`generic`). Undefined, left to the kernel, where the names do not tell: a module of
+ * the list's own, which may handle anything; a handler built-in listed twice, which the
+ * kernel refuses first as it registers the second; an entry with options, which
+ * builtin:cgroup checks as it registers. `entries` are checked ones (checkPluginEntries).
+ */
+export function builtinListRefusal(config: RootfsConfig, entries: readonly PluginEntry[]): MountkitError | undefined {
+  const enabled = entries.filter((e) => e.enabled !== false);
+  if (!enabled.every((e) => e.module.startsWith('builtin:'))) return undefined;
+  const names = enabled.map((e) => e.module.slice('builtin:'.length));
+  const unknown = names.findIndex((name) => !BUILTIN_PLUGIN_NAMES.includes(name));
+  if (unknown >= 0) return unknownBuiltin(enabled[unknown].module);
+  if (enabled.some((e) => e.options !== undefined && Object.keys(e.options).length > 0)) return undefined;
+  const handlers = names.filter((name) => HANDLER_BUILTINS.has(name));
+  if (new Set(handlers).size !== handlers.length) return undefined;
+  const listed = new Set(names);
+  const handled = new Set(CLAIMS.filter((c) => listed.has(c.builtin)).map((c) => c.key));
+  const claims = (type: string): boolean => {
+    const builtin = BUILTIN_MOUNT_TYPES.get(type);
+    return builtin !== undefined && listed.has(builtin);
+  };
+  return unclaimed(config, handled, claims, listed.has('default') ? 'generic' : undefined);
 }

@@ -69,15 +69,37 @@ describe('mountkit CLI', () => {
         ['jail'],
         `root.path ${JSON.stringify(path.join(bundle, 'rootfs'))}: no plugin in the plugin list moves the process into the container's root (pivot_root(2), or chroot(2) with --no-pivot) (builtin:jail does); add it, or a step of your own listing "root.path" in its handles`,
       ],
-    ])('without %j: run and plan of examples/default are refused, one line, exit 2, before the first step', (leaveOut, line) => {
+    ])('without %j: run and plan of examples/default are refused, one line, exit 2, by the first process, before the relaunch', (leaveOut, line) => {
       const plugins = list(leaveOut);
-      const run = runCli(['run', '--bundle', bundle, '--plugins', plugins, '--seccomp-cache', 'off']);
+      // examples/default has a new pid namespace, for which the Node entry starts itself again
+      // under unshare(1): the --log file's error line tells which process refused, by its pid.
+      const log = path.join(dir, `without-${leaveOut.join('-')}.log`);
+      const run = spawnSync(process.execPath, [BIN, 'run', '--bundle', bundle, '--plugins', plugins, '--seccomp-cache', 'off', '--log', log, '--log-format', 'json'], { cwd: REPO, encoding: 'utf8', timeout: 60_000 });
       expect([run.status, run.stdout, run.stderr]).toEqual([2, '', `mountkit: ${line}\n`]);
-      // The plan shows the namespaces made, where the run is refused: no step's call.
+      const logged = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { level: string; pid: number; msg: string });
+      expect(logged.map((l) => [l.level, l.pid, l.msg])).toEqual([['error', run.pid, line]]);
+      // The plan prints no call: run makes no namespace, and starts no relaunch.
       const plan = runCli(['plan', '--bundle', bundle, '--plugins', plugins, '--format', 'json']);
-      expect([plan.status, plan.stderr]).toEqual([2, `mountkit: ${line}\n`]);
-      const { calls, error } = JSON.parse(plan.stdout) as { calls: { phase: string }[]; error: { name: string; message: string } };
-      expect([new Set(calls.map((c) => c.phase)), error]).toEqual([new Set(['namespaces']), { name: 'ConfigError', message: line }]);
+      expect([plan.status, plan.stdout, plan.stderr]).toEqual([2, '', `mountkit: ${line}\n`]);
+    });
+
+    test('without a relaunch (no pid namespace), the claims are refused after the plugins are loaded, before the namespaces are entered', () => {
+      const config = JSON.parse(readFileSync(path.join(bundle, 'config.json'), 'utf8'));
+      const own = mkdtempSync(path.join(dir, 'bundle-'));
+      writeFileSync(path.join(own, 'config.json'), JSON.stringify({ ...config, root: { ...config.root, path: path.join(bundle, 'rootfs') }, linux: { ...config.linux, namespaces: [{ type: 'mount' }, { type: 'uts' }] } }));
+      const line = `root.path ${JSON.stringify(path.join(bundle, 'rootfs'))}: no plugin in the plugin list moves the process into the container's root (pivot_root(2), or chroot(2) with --no-pivot) (builtin:jail does); add it, or a step of your own listing "root.path" in its handles`;
+      const run = runCli(['--log-level', 'debug', 'run', '--bundle', own, '--plugins', list(['jail']), '--seccomp-cache', 'off']);
+      // No "namespaces entered" line before it, and nothing else the run logs.
+      expect([run.status, run.stdout, run.stderr.split('\n').filter((l) => !l.startsWith(' ') && !l.startsWith('Caused by') && l !== '')[0]]).toEqual([2, '', `mountkit: ${line}`]);
+      expect(run.stderr).not.toContain('namespaces entered');
+      // With a plugin of its own, whose steps only loading it tells: the same place.
+      writeFileSync(path.join(dir, 'own-step.js'), "exports.register = (api) => api.step({ name: 'own', phase: 'finalize', run: () => {} });\n");
+      const withOwn = path.join(dir, 'with-own.json');
+      writeFileSync(withOwn, JSON.stringify({ plugins: [...JSON.parse(readFileSync(list(['jail']), 'utf8')).plugins, { module: './own-step.js' }] }));
+      const own2 = runCli(['--log-level', 'debug', 'run', '--bundle', own, '--plugins', withOwn, '--seccomp-cache', 'off']);
+      expect([own2.status, own2.stdout]).toEqual([2, '']);
+      expect(own2.stderr).toContain(`mountkit: ${line}\n`);
+      expect(own2.stderr).not.toContain('namespaces entered');
     });
 
     test('the package\'s list plans examples/default', () => {

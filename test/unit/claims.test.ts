@@ -1,14 +1,15 @@
 import 'reflect-metadata';
-import { BUILTIN_MOUNT_TYPES, CLAIMS, unclaimed } from '../../src/core/claims';
+import { BUILTIN_MOUNT_TYPES, CLAIMS, builtinListRefusal, unclaimed } from '../../src/core/claims';
 import type { RootfsConfig } from '../../src/core/config/model';
 import { MS_BIND, MS_RDONLY, MS_REC, MS_SLAVE } from '../../src/core/constants';
-import { ConfigError } from '../../src/core/errors';
+import { ConfigError, StartupError } from '../../src/core/errors';
 import { Orchestrator } from '../../src/core/orchestrator';
 import { DEFAULT_MOUNT_TYPE, MOUNT_HANDLERS, type LifecycleStep, type MountHandler } from '../../src/core/plugin';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { silentLogger } from '../../src/core/logger';
 import { BUILTIN_PLUGINS } from '../../src/plugins';
 import { createKernel } from '../../src/core/kernel';
+import { BUILTIN_PLUGIN_NAMES, type PluginEntry } from '../../src/core/plugin-list';
 import { makeConfig, makeMount } from '../helpers/config';
 import { JAIL_STAND_IN } from '../helpers/jail-stand-in';
 
@@ -179,5 +180,73 @@ describe('the orchestrator refuses such a config before its first step', () => {
       mounts: [makeMount({ type: 'proc', destination: '/proc' })],
     });
     expect(unclaimed(spec, new Set(kernel.orchestrator.orderedSteps().flatMap((s) => s.handles ?? [])), (t) => kernel.orchestrator.handlerFor(t) !== undefined, 'generic')).toBeUndefined();
+  });
+});
+
+describe("builtinListRefusal: what the kernel would refuse in a list of built-ins, from their names alone (run's first process, before a relaunch)", () => {
+  const DEFAULT_LIST = Object.keys(BUILTIN_PLUGINS);
+  const entries = (names: readonly string[]): PluginEntry[] => names.map((name) => ({ module: `builtin:${name}` }));
+  /** What the kernel refuses for `list` and `config`: loading and registering it, then its claims; undefined when it runs. */
+  const kernelRefusal = (list: PluginEntry[], config: RootfsConfig): string | undefined => {
+    try {
+      createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: list } }).orchestrator.checkClaims(config);
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  };
+  const configs: [string, RootfsConfig][] = [
+    ...ASKING.map(([key, over]): [string, RootfsConfig] => [key, makeConfig(over)]),
+    ['a bind, a proc, a devpts, a cgroup2', makeConfig({ mounts: [makeMount({ type: 'bind', destination: '/d', flags: MS_BIND }), makeMount({ type: 'proc', destination: '/proc', index: 1 }), makeMount({ type: 'devpts', destination: '/dev/pts', index: 2 }), makeMount({ type: 'cgroup2', destination: '/sys/fs/cgroup', index: 3 })] })],
+    ['nothing but the root', makeConfig()],
+  ];
+  const lists: [string, string[]][] = [
+    ['the default list', DEFAULT_LIST],
+    ...DEFAULT_LIST.map((left): [string, string[]] => [`without ${left}`, DEFAULT_LIST.filter((n) => n !== left)]),
+    ['without default and bind', DEFAULT_LIST.filter((n) => n !== 'default' && n !== 'bind')],
+    ['jail alone', ['jail']],
+    ['empty', []],
+  ];
+
+  test.each(lists)('%s: the refusal the kernel gives, for every config, or none where it runs', (_what, names) => {
+    for (const [what, config] of configs) expect([what, builtinListRefusal(config, entries(names))?.message]).toEqual([what, kernelRefusal(entries(names), config)]);
+  });
+
+  test('an entry disabled is left out, as the kernel leaves it out', () => {
+    const list: PluginEntry[] = [...entries(DEFAULT_LIST.filter((n) => n !== 'finalize')), { module: 'builtin:finalize', enabled: false }];
+    const config = makeConfig({ readonlyRootfs: true });
+    expect(builtinListRefusal(config, list)?.message).toBe(kernelRefusal(list, config));
+    expect(builtinListRefusal(config, list)?.message).toMatch(/^root\.readonly true: no plugin in the plugin list makes the root read-only/);
+  });
+
+  test('a built-in of no such name: the StartupError loading it gives, the first in the list, before any claim', () => {
+    const list = entries(['jial', 'proc', 'nope']);
+    const refusal = builtinListRefusal(makeConfig(), list);
+    expect(refusal).toBeInstanceOf(StartupError);
+    expect(refusal?.message).toBe(kernelRefusal(list, makeConfig()));
+    expect(refusal?.message).toBe('plugin module "builtin:jial": no built-in plugin of that name (known: proc, mqueue, tmpfs, bind, cgroup, default, hostname, network, prepare-root, devices, hooks, jail, after-jail, finalize, exec)');
+  });
+
+  test.each<[string, PluginEntry[]]>([
+    ['a module of its own, which may handle anything', [{ module: './own.js' }, ...entries(['proc'])]],
+    ['a package', [{ module: 'mountkit-plugin-overlay' }]],
+    ['a handler built-in listed twice, which the kernel refuses as it registers the second', entries(['bind', 'jail', 'bind'])],
+    ['an entry with options, which builtin:cgroup checks as it registers', [{ module: 'builtin:cgroup', options: { readonlyRoot: 'yes' } }]],
+  ])('left to the kernel: %s', (_what, list) => {
+    expect(builtinListRefusal(makeConfig({ maskedPaths: ['/proc/kcore'] }), list)).toBeUndefined();
+  });
+
+  test('options of no keys are none; a step built-in listed twice is no handler listed twice', () => {
+    const list: PluginEntry[] = [{ module: 'builtin:proc', options: {} }, ...entries(['hooks', 'hooks'])];
+    expect(builtinListRefusal(makeConfig(), list)?.message).toBe(kernelRefusal(list, makeConfig()));
+  });
+
+  test('each built-in handles exactly the keys CLAIMS names it for, and BUILTIN_PLUGIN_NAMES are the built-ins, in order', () => {
+    for (const name of DEFAULT_LIST) {
+      const kernel = createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [{ module: `builtin:${name}` }] } });
+      const handles = kernel.orchestrator.orderedSteps().flatMap((s) => s.handles ?? []);
+      expect([name, new Set(handles)]).toEqual([name, new Set(CLAIMS.filter((c) => c.builtin === name).map((c) => c.key))]);
+    }
+    expect(BUILTIN_PLUGIN_NAMES).toEqual(DEFAULT_LIST);
   });
 });
