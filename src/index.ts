@@ -69,7 +69,7 @@ export { BUILTIN_PLUGINS, builtinPlugin, type BuiltinPluginName } from './plugin
 
 // ---- Running and planning ----
 export { plan, runPipeline, sharedJoinedNamespaceProblem, sharedMountNamespaceProblem, sharedNamespaceProblem, writtenInJoined, WRITTEN_NAMESPACES } from './api/pipeline';
-export type { PipelineOptions, PlanApiOptions, RunPipelineOptions } from './api/pipeline';
+export type { EmbeddedPlanApiOptions, PipelineOptions, PlanApiOptions, RunPipelineOptions } from './api/pipeline';
 export {
   PLAN_SCHEMA_VERSION,
   PlanSyscalls,
@@ -84,7 +84,7 @@ export {
   planCallToJson,
   planToJson,
 } from './core/plan';
-export type { Plan, PlanCall, PlanCallJson, PlanJson, PlanOptions, PlanPhase, PlanPort, PlanRecord, RelaunchRecord } from './core/plan';
+export type { EmbeddedPlanOptions, Plan, PlanCall, PlanCallJson, PlanJson, PlanMode, PlanOptions, PlanPhase, PlanPort, PlanRecord, RelaunchRecord } from './core/plan';
 export { connectHostSocket, consoleToStarter, foregroundConsole, hasConsole, hostSocketPaths } from './core/host-sockets';
 export type { HostSocketRole } from './core/host-sockets';
 export {

@@ -10,7 +10,7 @@ import { ConfigError } from '../core/errors';
 import { createKernel, pluginsFromFile, type KernelOptions, type PluginsFile } from '../core/kernel';
 import { applyTimeOffsets } from '../core/namespaces';
 import type { StepWhere } from '../core/orchestrator';
-import { buildPlan, type Plan, type PlanOptions } from '../core/plan';
+import { buildEmbeddedPlan, buildPlan, type EmbeddedPlanOptions, type Plan, type PlanOptions } from '../core/plan';
 import type { Logger, RunContext } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import { linuxSyscalls } from './linux';
@@ -43,7 +43,28 @@ export interface RunPipelineOptions extends PipelineOptions {
 }
 
 /** A run through the API opens no --log file: `log` is the CLI's. */
-export type PlanApiOptions = PipelineOptions & Omit<PlanOptions, 'plugins' | 'baseDir' | 'extra' | 'logger' | 'log'>;
+export type PlanApiOptions = PipelineOptions &
+  Omit<PlanOptions, 'plugins' | 'baseDir' | 'extra' | 'logger' | 'log'> & {
+    /** What is planned: `run`, what `mountkit run` would do (the default), or `embedded` (EmbeddedPlanApiOptions). */
+    mode?: 'run';
+  };
+
+/**
+ * The plan of what runPipeline would do in a process that is in the config's namespaces
+ * already: runPipeline's options (the same object, but for the port), with `beforeJail`
+ * and `onStep` called as it calls them.
+ */
+export type EmbeddedPlanApiOptions = Omit<RunPipelineOptions, 'syscalls'> &
+  EmbeddedPlanOptions & {
+    mode: 'embedded';
+    /**
+     * Refuse as runPipeline refuses on the real port in this process: a second run, a
+     * mount namespace or a namespace the config lists shared with every process above it.
+     * For a plan made in the process that will run; default false, as runPipeline with a
+     * port given, for a plan made elsewhere (a test).
+     */
+    checkProcess?: boolean;
+  };
 
 function pluginSetup(opts: PipelineOptions): Pick<KernelOptions, 'plugins' | 'baseDir' | 'extra' | 'logger'> {
   const list = typeof opts.plugins === 'string' ? pluginsFromFile(opts.plugins) : { plugins: opts.plugins, baseDir: opts.baseDir };
@@ -243,17 +264,10 @@ export function runPipeline(given: RootfsConfig, opts: RunPipelineOptions = {}):
   const config = checkedModel(given);
   let sys = opts.syscalls;
   if (!sys) {
-    if (ranInThisProcess) throw new ConfigError('runPipeline', undefined, SECOND_RUN);
-    const problem = sharedNamespacesProblem(config);
+    const problem = thisProcessProblem(config);
     if (problem) throw problem;
     sys = linuxSyscalls();
   }
-  validateConfig(config, sys, { inNamespaces: true, modelChecked: true });
-  const kernel = createKernel({ syscalls: sys, ...pluginSetup(opts) });
-  // The offsets are written last before the first step, once nothing can refuse the run
-  // (a write refused leaves the process free for another run).
-  kernel.orchestrator.checkClaims(config);
-  applyTimeOffsets(sys, config.timeOffsets);
   const real = opts.syscalls === undefined;
   // Told before the first step, after the list's claims were checked: a run refused
   // before it changed anything leaves the process free for another.
@@ -261,6 +275,27 @@ export function runPipeline(given: RootfsConfig, opts: RunPipelineOptions = {}):
     if (real) ranInThisProcess = true;
     opts.onStep?.(where);
   };
+  pipelineRun(config, sys, opts, onStep);
+}
+
+/** Why runPipeline may not run `config` in this process on the real port, or undefined: a run before, or a namespace not entered (sharedNamespacesProblem). */
+function thisProcessProblem(config: RootfsConfig): ConfigError | undefined {
+  if (ranInThisProcess) return new ConfigError('runPipeline', undefined, SECOND_RUN);
+  return sharedNamespacesProblem(config);
+}
+
+/**
+ * runPipeline's run once the port is chosen, an embedded plan's too: the config checked
+ * against the host through the port, the plugins loaded and the list's claims checked,
+ * linux.timeOffsets written, every phase, `onStep` told before each step.
+ */
+function pipelineRun(config: RootfsConfig, sys: Syscalls, opts: RunPipelineOptions, onStep: (where: StepWhere) => void): void {
+  validateConfig(config, sys, { inNamespaces: true, modelChecked: true });
+  const kernel = createKernel({ syscalls: sys, ...pluginSetup(opts) });
+  // The offsets are written last before the first step, once nothing can refuse the run
+  // (a write refused leaves the process free for another run).
+  kernel.orchestrator.checkClaims(config);
+  applyTimeOffsets(sys, config.timeOffsets);
   kernel.orchestrator.run(config, { beforeJail: opts.beforeJail, onStep });
 }
 
@@ -270,8 +305,26 @@ export function runPipeline(given: RootfsConfig, opts: RunPipelineOptions = {}):
  * privilege. A step that would fail ends the plan, with the error in `plan.error`. The
  * config is checked first, as runPipeline checks it (unless `validate: false`), and
  * the copy checked is planned.
+ *
+ * With `mode: 'embedded'`, the calls runPipeline would make with the same options, in
+ * order: its own run on the plan's port (pipelineRun), without the launcher's calls, with
+ * `beforeJail` run; what it throws before its first step (the config, the plugin list,
+ * `checkProcess`'s refusals) is thrown.
  */
-export function plan(config: RootfsConfig, opts: PlanApiOptions = {}): Plan {
+export function plan(config: RootfsConfig, opts: PlanApiOptions | EmbeddedPlanApiOptions = {}): Plan {
+  if (opts.mode === 'embedded') {
+    const checked = checkedModel(config);
+    if (opts.checkProcess) {
+      const problem = thisProcessProblem(checked);
+      if (problem) throw problem;
+    }
+    return buildEmbeddedPlan(checked, { syscalls: opts.syscalls, queries: opts.queries }, (sys, onStep) =>
+      pipelineRun(checked, sys, opts, (where) => {
+        onStep(where);
+        opts.onStep?.(where);
+      }),
+    );
+  }
   const { syscalls, launch, queries, validate, closedFd } = opts;
   return buildPlan(validate === false ? config : checkedModel(config), { syscalls, launch, queries, validate, closedFd, modelChecked: true, ...pluginSetup(opts) });
 }

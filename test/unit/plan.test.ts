@@ -787,6 +787,7 @@ describe('plan formats', () => {
     const json = planToJson(plan);
     expect(JSON.parse(JSON.stringify(json))).toEqual({
       version: 2,
+      mode: 'run',
       bundle: '/b',
       rootfs: '/b/rootfs',
       complete: false,

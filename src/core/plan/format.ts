@@ -2,7 +2,7 @@
  * Plans as data and as text. Pure: a recorded call becomes a JSON-safe object (bigints
  * and bytes as hexadecimal strings, flag words also by name) or one readable line.
  *
- * The JSON schema (version 1) is documented in docs/plugins.md, "mountkit plan".
+ * The JSON schema (PLAN_SCHEMA_VERSION) is documented in docs/plugins.md, "mountkit plan".
  */
 import { constants } from 'os';
 import { SOCK_FILTER_SIZE } from '../seccomp/enosys';
@@ -30,12 +30,13 @@ import {
   formatFlags,
   type FlagTable,
 } from './flags';
-import type { Plan, PlanCall, PlanRecord } from './types';
+import type { Plan, PlanCall, PlanMode, PlanRecord } from './types';
 
 /**
  * The version of the JSON document `planToJson` writes; it changes only when a field
  * changes meaning or goes away. 2: a command's `env` is left out when it runs with the
  * environment of the process that runs it (a hook without env), where 1 gave `[]`.
+ * A field added keeps it (a call's `errno`, the plan's `mode`).
  */
 export const PLAN_SCHEMA_VERSION = 2;
 
@@ -130,6 +131,8 @@ export interface PlanCallJson {
 
 export interface PlanJson {
   version: number;
+  /** `run` (mountkit run, its launcher included) or `embedded` (runPipeline); absent in documents written before it was added: `run`. */
+  mode?: PlanMode;
   bundle: string;
   rootfs: string;
   /** True when the run would get to its end (execve, or the last phase without an exec step). */
@@ -185,7 +188,7 @@ export function planCallToJson(call: PlanCall): PlanCallJson {
 }
 
 export function planToJson(plan: Plan): PlanJson {
-  const out: PlanJson = { version: PLAN_SCHEMA_VERSION, bundle: plan.bundle, rootfs: plan.rootfs, complete: plan.complete, calls: [] };
+  const out: PlanJson = { version: PLAN_SCHEMA_VERSION, mode: plan.mode ?? 'run', bundle: plan.bundle, rootfs: plan.rootfs, complete: plan.complete, calls: [] };
   if (plan.error !== undefined) out.error = errorJson(plan.error);
   out.calls = plan.calls.map(planCallToJson);
   return out;

@@ -10,6 +10,9 @@
  * once it has ended, what it closes and the poststop hooks. The process cannot enter
  * namespaces it only plans, so everything after them is answered from the host as this
  * process sees it.
+ *
+ * An embedded plan (buildEmbeddedPlan) is runPipeline's instead: the phases alone, in a
+ * process that is in the config's namespaces already.
  */
 import { markCloseOnExec } from '../cloexec';
 import { validateConfig } from '../config/validate';
@@ -287,25 +290,77 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     attributed.push({ phase: 'namespaces', plugin: LAUNCHER, record: { op: 'relaunch', argv: outer.relaunch } });
     relaunchPending = false;
   };
+  attribute(config, sys, marks, failed, opts.queries === true, attributed, relaunchHere);
+  relaunchHere(sys.calls.length);
+  const calls = attributed.map((c, seq) => ({ seq, ...c }));
+  return { mode: 'run', bundle: config.bundle, rootfs: config.rootfs, complete, ...(error === undefined ? {} : { error }), calls };
+}
+
+/**
+ * The pipeline as runPipeline runs it (api/pipeline.ts): every check that asks the host
+ * through the port, the plugins loaded, every phase, told to `onStep` before each step.
+ */
+export type PipelineRun = (sys: PlanPort, onStep: (where: StepWhere) => void) => void;
+
+export interface EmbeddedPlanOptions {
+  /** The port to plan on; default a PlanSyscalls over the host. */
+  syscalls?: PlanPort;
+  /** Also list the calls that only read; default false. */
+  queries?: boolean;
+}
+
+/**
+ * Plans `run` (runPipeline's sequence) on the plan's port, for a process that is in the
+ * config's namespaces already (an embedder's): no launcher, no relaunch, no namespace
+ * entered, the session as the process has it (config.newSession as given, not as `mountkit
+ * run` sets it). What `run` throws before the first step (the config, the plugins, the
+ * list's claims) is thrown, as runPipeline throws it; a step that would fail ends the
+ * plan, as in buildPlan.
+ */
+export function buildEmbeddedPlan(config: RootfsConfig, opts: EmbeddedPlanOptions, run: PipelineRun): Plan {
+  const failed: FailedCalls = new WeakMap();
+  const sys = noteFailures(opts.syscalls ?? planPort(config, undefined), failed);
+  // The calls before the first step are the checks' reads, left out as buildPlan leaves out validateConfig's.
+  const marks: Mark[] = [];
+  let complete = false;
+  let error: unknown;
+  try {
+    run(sys, (where) => void marks.push({ at: sys.calls.length, ...where }));
+    complete = true;
+  } catch (err) {
+    if (err instanceof ExecveCalled) complete = true;
+    else if (marks.length === 0) throw err;
+    else error = err;
+  }
+  const attributed: Omit<PlanCall, 'seq'>[] = [];
+  attribute(config, sys, marks, failed, opts.queries === true, attributed);
+  const calls = attributed.map((c, seq) => ({ seq, ...c }));
+  return { mode: 'embedded', bundle: config.bundle, rootfs: config.rootfs, complete, ...(error === undefined ? {} : { error }), calls };
+}
+
+/**
+ * Adds to `out` the calls from each mark to the next, each with the phase, plugin and
+ * mount of its mark, its errno when it failed and, on a PlanSyscalls, what it returned and
+ * where its descriptors lead; the calls that only read only with `queries`. `before(at)`
+ * is told before the call at `at` is looked at, and may add an entry of its own first.
+ */
+function attribute(config: RootfsConfig, sys: PlanPort, marks: readonly Mark[], failed: FailedCalls, queries: boolean, out: Omit<PlanCall, 'seq'>[], before?: (at: number) => void): void {
   marks.forEach((mark, i) => {
     const end = i + 1 < marks.length ? marks[i + 1].at : sys.calls.length;
     const destination = mark.mountIndex === undefined ? undefined : config.mounts.find((m) => m.index === mark.mountIndex)?.destination;
     for (let at = mark.at; at < end; at++) {
       const record = sys.calls[at];
-      relaunchHere(at);
-      if (!opts.queries && QUERY_SYSCALLS.has(record.op)) continue;
+      before?.(at);
+      if (!queries && QUERY_SYSCALLS.has(record.op)) continue;
       const call: Omit<PlanCall, 'seq'> = { phase: mark.phase, plugin: mark.plugin, record: record as PlanRecord };
       if (mark.mountIndex !== undefined) call.mountIndex = mark.mountIndex;
       if (destination !== undefined) call.destination = destination;
       const errno = failed.get(record);
       if (errno !== undefined) call.errno = errno;
       if (sys instanceof PlanSyscalls) annotate(call, sys);
-      attributed.push(call);
+      out.push(call);
     }
   });
-  relaunchHere(sys.calls.length);
-  const calls = attributed.map((c, seq) => ({ seq, ...c }));
-  return { bundle: config.bundle, rootfs: config.rootfs, complete, ...(error === undefined ? {} : { error }), calls };
 }
 
 /** Whether the planning process is in a user namespace that does not map every id onto itself, as run tells it (identityUidMap); an unreadable uid_map counts as the identity, as runc counts it. */
@@ -335,7 +390,7 @@ function annotate(call: Omit<PlanCall, 'seq'>, sys: PlanSyscalls): void {
 }
 
 export { PlanSyscalls } from './port';
-export type { Plan, PlanCall, PlanPhase, PlanRecord, RelaunchRecord } from './types';
+export type { Plan, PlanCall, PlanMode, PlanPhase, PlanRecord, RelaunchRecord } from './types';
 export { PLAN_SCHEMA_VERSION, decodeArgs, descriptorsOf, formatCall, formatPlanText, jsonSafe, planCallToJson, planToJson } from './format';
 export type { PlanCallJson, PlanJson } from './format';
 export { formatDev, formatDirfd, formatFlags } from './flags';

@@ -45,7 +45,16 @@ export interface PlanCall {
   fds?: Record<number, string>;
 }
 
+/**
+ * What a plan is of: `run`, what `mountkit run` would do, its launcher and namespaces
+ * included (buildPlan); `embedded`, what runPipeline would do in a process that is in its
+ * namespaces already (buildEmbeddedPlan, `plan(config, { mode: 'embedded' })`).
+ */
+export type PlanMode = 'run' | 'embedded';
+
 export interface Plan {
+  /** Absent in a Plan made by hand: `run`. */
+  mode?: PlanMode;
   bundle: string;
   rootfs: string;
   /** True when the run would get to its end: the exec step's execve, or the last phase without one. */

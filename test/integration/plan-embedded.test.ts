@@ -1,0 +1,77 @@
+import { BUSYBOX, makeBundle } from '../conformance/harness';
+import { runInMountNamespace } from '../helpers/in-namespace';
+
+/**
+ * An embedded plan (`plan(config, { mode: 'embedded' })`) made in the process that then
+ * runs runPipeline, in a throwaway mount namespace: with checkProcess it is refused where
+ * runPipeline is refused, and where it is not, its calls are those the real run makes.
+ */
+const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
+if (process.env.CI === 'true' && !available) throw new Error('embedding tests need root and busybox-static (installed by .ci/run)');
+const maybe = available ? describe : describe.skip;
+
+const spec = {
+  ociVersion: '1.0.2',
+  process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/' },
+  root: { path: 'rootfs' },
+  mounts: [
+    { destination: '/proc', type: 'proc', source: 'proc' },
+    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+    { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m'] },
+  ],
+  linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] },
+};
+
+/**
+ * Plans with checkProcess, then runs runPipeline on the real port wrapped to record the
+ * name of every call that changes something; prints both lists, or the refusal.
+ */
+const script = `
+const mk = require('./src/index');
+const { QUERY_SYSCALLS } = require('./src/core/syscalls/fake');
+const plugins = mk.readPluginsFile(mk.DEFAULT_PLUGINS_FILE).plugins.filter((p) => p.module !== 'builtin:exec');
+const config = mk.fromOciSpec(JSON.parse(process.env.SPEC), process.env.BUNDLE);
+let planned;
+try {
+  planned = mk.plan(config, { mode: 'embedded', checkProcess: true, plugins: { plugins } });
+} catch (e) {
+  process.stdout.write(JSON.stringify({ refused: e.name + ': ' + e.message }));
+  process.exit(0);
+}
+const real = mk.linuxSyscalls();
+const made = [];
+const recording = new Proxy(real, {
+  get(target, key) {
+    const value = Reflect.get(target, key);
+    if (typeof value !== 'function') return value;
+    return (...args) => {
+      if (!QUERY_SYSCALLS.has(key)) made.push(key);
+      return value.apply(target, args);
+    };
+  },
+});
+mk.runPipeline(config, { plugins: { plugins }, syscalls: recording });
+process.stdout.write(JSON.stringify({ complete: planned.complete, mode: planned.mode, planned: planned.calls.map((c) => c.record.op), made }));
+`;
+
+maybe('an embedded plan in the process that runs runPipeline', () => {
+  test("checkProcess: refused in the pid namespace the process was started in, as runPipeline is; in one of its own, the plan's calls are the run's", () => {
+    const b = makeBundle(spec);
+    try {
+      const env = { ...process.env, SPEC: JSON.stringify(spec), BUNDLE: b.dir };
+      const shared = runInMountNamespace(script, env);
+      expect(shared.stderr).toBe('');
+      expect(JSON.parse(shared.stdout).refused).toMatch(
+        /^ConfigError: linux\.namespaces\[0\] "pid": this process shares its pid namespace \(pid:\[\d+\]\) with every process above it, where the container's \/proc would list every process of it: /,
+      );
+      const own = runInMountNamespace(script, env, ['--pid', '--fork']);
+      expect(own.stderr).toBe('');
+      const { complete, mode, planned, made } = JSON.parse(own.stdout) as { complete: boolean; mode: string; planned: string[]; made: string[] };
+      expect([complete, mode]).toEqual([true, 'embedded']);
+      expect(made).toContain('pivotRoot');
+      expect(planned).toEqual(made);
+    } finally {
+      b.cleanup();
+    }
+  });
+});
