@@ -23,6 +23,8 @@ export interface CliOptions {
   format: 'text' | 'json';
   /** `plan` lists the calls that only read (QUERY_SYSCALLS) too. */
   queries: boolean;
+  /** `plan` plans runPipeline in a process already in the bundle's namespaces (an embedder's), not `run` with its launcher. */
+  embedded: boolean;
   /** Where `run` keeps built seccomp programs, or 'off'. */
   seccompCache: string;
   /** The unix socket a container with process.terminal sends its console to. */
@@ -59,6 +61,7 @@ const OPTIONS: Record<string, OptionDef> = {
   '--log': { key: 'log', value: true },
   '--format': { key: 'format', value: ['text', 'json'] },
   '--queries': { key: 'queries' },
+  '--embedded': { key: 'embedded' },
   '--seccomp-cache': { key: 'seccompCache', value: true },
   '--console-socket': { key: 'consoleSocket', value: true },
 };
@@ -79,6 +82,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     logFormat: 'text',
     format: 'text',
     queries: false,
+    embedded: false,
     seccompCache: DEFAULT_SECCOMP_CACHE,
   };
   for (let i = 0; i < argv.length; i++) {
@@ -123,6 +127,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     if (def.key === 'consoleSocket' && blank) throw new ConfigError(name, value, 'must name a unix socket, or be empty for none');
     (out as unknown as Record<string, unknown>)[def.key] = def.key === 'preserveFds' ? preserveCount(name, value) : value;
   }
+  // A run is always mountkit's own, launcher and all: runPipeline is the embedded one, an API.
+  if (out.embedded && out.command === 'run') throw new ConfigError('--embedded', undefined, 'applies to plan only (run always starts the container itself; an embedding calls runPipeline)');
   return out;
 }
 
@@ -163,6 +169,9 @@ Options:
       --format F       output of plan: text or json (default: text)
       --queries        plan lists the calls that only read too (stat, readlink,
                        readFile...), as a plugin's tests see them
+      --embedded       plan the calls runPipeline (the API) would make in a process
+                       already in the bundle's namespaces: no launcher, relaunch or
+                       namespace entered, the session as that process has it
       --console-socket PATH
                        a container with process.terminal gets a new pseudo-terminal,
                        whose master is sent to the unix socket PATH (as runc's);

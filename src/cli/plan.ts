@@ -5,6 +5,9 @@
  * changes nothing. A step that would fail ends the plan: the calls up to it are printed,
  * the error goes to stderr, and the exit status is the one `run` would have. A plugin
  * list run refuses before any namespace (core/claims.ts builtinListRefusal) prints no plan.
+ * With --embedded, the calls runPipeline would make instead (api/pipeline.ts), in a
+ * process already in the bundle's namespaces: the --log file is then only the plan's own
+ * log, and a refused plugin list is thrown before any call, as runPipeline throws it.
  */
 import path = require('path');
 import type { CliOptions } from './args';
@@ -14,7 +17,7 @@ import { thrownMessage } from '../core/errors';
 import { cliLogger, loadRunConfig } from './run';
 
 export function plan(opts: CliOptions): number {
-  const { buildPlan, formatPlanText, planToJson } = require('../core/plan') as typeof import('../core/plan');
+  const { buildPlan } = require('../core/plan') as typeof import('../core/plan');
   const { pluginsFromFile } = require('../core/kernel') as typeof import('../core/kernel');
   // Socket activation as run would count it in this process (core/passed-fds.ts).
   const config = loadRunConfig(opts, undefined, listenFdsOf(process.env, process.pid));
@@ -24,13 +27,23 @@ export function plan(opts: CliOptions): number {
   const logger = cliLogger(opts);
   // The --log file the run would open and pass on, which this process's logger has open already.
   const log = opts.log ? path.resolve(opts.log) : undefined;
+  if (opts.embedded) {
+    const result = (require('../api/pipeline') as typeof import('../api/pipeline')).plan(config, { mode: 'embedded', logger, queries: opts.queries, ...(opts.plugins === undefined ? {} : { plugins: opts.plugins }) });
+    return printed(result, opts.format);
+  }
   const list = pluginsFromFile(opts.plugins);
   const result = buildPlan(config, { logger, modelChecked: true, closedFd, queries: opts.queries, ...(log === undefined ? {} : { log }), ...list });
   // The plan ends at the claims' refusal, after the namespaces; run refuses the list before
   // it makes or enters one where the names tell (cli/run.ts), and so does the plan, unprinted.
   const refused = result.error === undefined ? undefined : builtinListRefusal(config, list.plugins.plugins);
   if (refused && refused.message === thrownMessage(result.error)) throw refused;
-  process.stdout.write(opts.format === 'json' ? JSON.stringify(planToJson(result), null, 2) + '\n' : formatPlanText(result));
+  return printed(result, opts.format);
+}
+
+/** Prints `result` in `format`; 0, or its error thrown. */
+function printed(result: import('../core/plan').Plan, format: CliOptions['format']): number {
+  const { formatPlanText, planToJson } = require('../core/plan') as typeof import('../core/plan');
+  process.stdout.write(format === 'json' ? JSON.stringify(planToJson(result), null, 2) + '\n' : formatPlanText(result));
   if (result.error === undefined) return 0;
   throw result.error;
 }

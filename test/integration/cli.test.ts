@@ -105,6 +105,35 @@ describe('mountkit CLI', () => {
     test('the package\'s list plans examples/default', () => {
       expect(runCli(['plan', '--bundle', bundle, '--plugins', list([])]).status).toBe(0);
     });
+
+    test('plan --embedded throws what runPipeline throws before its first step: no plan, one line, exit 2', () => {
+      const line = `root.path ${JSON.stringify(path.join(bundle, 'rootfs'))}: no plugin in the plugin list moves the process into the container's root`;
+      const plan = runCli(['plan', '--embedded', '--bundle', bundle, '--plugins', list(['jail']), '--format', 'json']);
+      expect([plan.status, plan.stdout]).toEqual([2, '']);
+      expect(plan.stderr).toMatch(new RegExp(`^mountkit: ${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}.*\n$`));
+    });
+  });
+
+  test('plan --embedded: the calls runPipeline would make, from prepare-root to the execve, with no launcher; mode "embedded" in the JSON', () => {
+    const bundle = path.join(REPO, 'examples', 'default');
+    const json = runCli(['plan', '--embedded', '--bundle', bundle, '--format', 'json']);
+    expect([json.status, json.stderr]).toEqual([0, '']);
+    const plan = JSON.parse(json.stdout) as { version: number; mode: string; complete: boolean; calls: { phase: string; plugin: string; op: string }[] };
+    expect(plan).toMatchObject({ version: 2, mode: 'embedded', complete: true });
+    expect(plan.calls[0]).toMatchObject({ phase: 'prepare-root' });
+    expect(plan.calls.filter((c) => c.phase === 'namespaces' || c.plugin === 'launcher')).toEqual([]);
+    expect(plan.calls.at(-1)).toMatchObject({ phase: 'finalize', plugin: 'exec', op: 'execve' });
+    // The run's plan of the same bundle: the launcher first, mode "run".
+    const ofRun = JSON.parse(runCli(['plan', '--bundle', bundle, '--format', 'json']).stdout) as typeof plan;
+    expect([ofRun.mode, ofRun.calls[0]]).toMatchObject(['run', { phase: 'namespaces', plugin: 'launcher' }]);
+    // The text: the same calls, one line each.
+    const text = runCli(['plan', '--embedded', '--bundle', bundle]);
+    expect([text.status, text.stdout.trimEnd().split('\n').length]).toEqual([0, plan.calls.length]);
+  });
+
+  test('run --embedded is refused before anything is done: exit 2, one line', () => {
+    const r = runCli(['run', '--embedded', '--bundle', path.join(REPO, 'examples', 'default')]);
+    expect(r).toEqual({ status: 2, stdout: '', stderr: 'mountkit: --embedded: applies to plan only (run always starts the container itself; an embedding calls runPipeline)\n' });
   });
 
   test('an ES module plugin (export default { register }) is loaded where Node can require ES modules', () => {

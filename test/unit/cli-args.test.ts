@@ -11,7 +11,7 @@ describe('parseArgs', () => {
   test('defaults', () => {
     expect(parseArgs([])).toEqual({
       command: undefined, help: false, version: false, bundle: '.', noPivot: false, noNewKeyring: false, preserveFds: 0,
-      logLevel: 'warn', logFormat: 'text', format: 'text', queries: false, seccompCache: '/run/mountkit/seccomp',
+      logLevel: 'warn', logFormat: 'text', format: 'text', queries: false, embedded: false, seccompCache: '/run/mountkit/seccomp',
     });
   });
 
@@ -29,6 +29,7 @@ describe('parseArgs', () => {
     [['run', '--console-socket', '/s'], { command: 'run', consoleSocket: '/s' }],
     [['plan', '--format', 'json'], { command: 'plan', format: 'json' }],
     [['plan', '--queries'], { command: 'plan', queries: true }],
+    [['plan', '--embedded'], { command: 'plan', embedded: true }],
     [['run', '--seccomp-cache', 'off'], { command: 'run', seccompCache: 'off' }],
     [['run', '--seccomp-cache=/var/cache/mk'], { command: 'run', seccompCache: '/var/cache/mk' }],
     [['run', '--seccomp-cache', ' cache'], { command: 'run', seccompCache: ' cache' }],
@@ -93,6 +94,7 @@ describe('parseArgs', () => {
     [['run', '--log', '/tmp/l', '--log', '\u00a0'], '--log "\u00a0": must name a file, or be empty for stderr'],
     [['run', '--console-socket', ' '], '--console-socket " ": must name a unix socket, or be empty for none'],
     [['run', '--console-socket=\t'], '--console-socket "\\t": must name a unix socket, or be empty for none'],
+    [['run', '--embedded'], '--embedded: applies to plan only (run always starts the container itself; an embedding calls runPipeline)'],
   ])('%j is refused', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(ConfigError);
     expect(() => parseArgs(argv)).toThrow(message);
