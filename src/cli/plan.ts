@@ -33,8 +33,9 @@ export function plan(opts: CliOptions): number {
   }
   const list = pluginsFromFile(opts.plugins);
   const result = buildPlan(config, { logger, modelChecked: true, closedFd, queries: opts.queries, ...(log === undefined ? {} : { log }), ...list });
-  // The plan ends at the claims' refusal, after the namespaces; run refuses the list before
-  // it makes or enters one where the names tell (cli/run.ts), and so does the plan, unprinted.
+  // The plan ends at the claims' refusal before the namespaces are entered, after a
+  // relaunch's calls (the relaunched process checks them); run refuses a list of built-ins
+  // before any of those (cli/run.ts), and so does the plan, unprinted.
   const refused = result.error === undefined ? undefined : builtinListRefusal(config, list.plugins.plugins);
   if (refused && refused.message === thrownMessage(result.error)) throw refused;
   return printed(result, opts.format);

@@ -563,9 +563,16 @@ describe('buildPlan', () => {
     expect(() => buildPlan(makeConfig(), { syscalls: sys, plugins: { plugins: [] }, launch: outside })).toThrow('root.path "/bundle/rootfs": does not exist');
   });
 
+  test('a plugin list no step of which moves the process into the root ends the plan before the namespaces are entered, as run refuses it', () => {
+    const plan = buildPlan(makeConfig({ namespaces: [{ type: 'mount' }] }), { syscalls: fakeRoot(), plugins: { plugins: [] }, launch: outside });
+    expect(plan.error).toBeInstanceOf(ConfigError);
+    expect((plan.error as Error).message).toMatch(/^root\.path .*no plugin in the plugin list moves the process into the container's root/);
+    expect(plan.calls.map((c) => c.record.op)).toEqual(['cloexecFrom', 'dupCloexec']);
+  });
+
   test('without a launch given, /proc/self/uid_map decides whether a new user namespace is made', () => {
     const config = makeConfig({ namespaces: [{ type: 'user' }, { type: 'mount' }] });
-    const opts = { plugins: { plugins: [] } };
+    const opts = { plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA] };
     const withUserNs = () => fakeRoot().addFile('/proc/self/ns/user');
     const inside = withUserNs().addFile('/proc/self/uid_map', '         0       1000          1\n');
     expect(buildPlan(config, { ...opts, syscalls: inside }).calls.map((c) => c.record)).toEqual([{ op: 'cloexecFrom', first: 3 }, { op: 'dupCloexec', fd: 2, lowest: 3 }, { op: 'unshare', flags: CLONE_NEWNS }]);

@@ -227,6 +227,8 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
         };
       }
     }
+    // Refused before the namespaces are entered, as run refuses it (cli/run.ts runHere).
+    kernel.orchestrator.checkClaims(config);
     enterNamespaces(sys, inner, config.timeOffsets);
     const started = startedByMountkit(launch, outer);
     // The Node entry's relaunch that becomes the container leads the session it was started in (cli/run.ts).
