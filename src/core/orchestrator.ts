@@ -198,11 +198,14 @@ export class Orchestrator {
   /**
    * A mount a plugin hands on (RunContext.dispatch): the handler of its type mounts it with
    * its own logger, and its failure names that handler and the mount's destination (the
-   * PluginError around it names the configured mount and the plugin that handed it on).
+   * PluginError around it names the configured mount and the plugin that handed it on). An
+   * extension its handler does not do is a warning, as for a configured mount.
    */
   private mountOne(m: MountSpec, via: string, context: (log: Logger, name: string) => RunContext): void {
     const handler = this.handlerFor(m.type);
     if (!handler) throw new StepError(`no handler for mount type "${m.type}"`);
+    const ignored = ignoredExtension(m, handler);
+    if (ignored !== undefined) this.log.warn(ignored);
     const mount = () => synchronous(handler.mount(m, context(this.handlerLogs.get(handler) ?? this.log, handler.name)), 'mount()');
     if (handler.name === via) return mount();
     try {

@@ -111,6 +111,25 @@ describe('dispatch by mount type', () => {
     ]);
   });
 
+  test('tmpcopyup on a mount a plugin hands on (ctx.dispatch) to a handler that does not do it: the same warning, and the mount made without', () => {
+    const seen: string[] = [];
+    const log = memoryLogger();
+    const wrapper: MountHandler = {
+      name: 'wrapper',
+      types: ['wrapped'],
+      mount: (m, ctx) => ctx.dispatch(makeMount({ index: m.index, type: 'bind', destination: m.destination, extensions: { tmpcopyup: true } })),
+    };
+    const tmpfs: MountHandler = { ...recordingHandler('tmpfs', ['tmpfs'], seen), extensions: ['tmpcopyup'] };
+    new Orchestrator(new FakeSyscalls(), log, [wrapper, tmpfs, recordingHandler('bind', ['bind'], seen)], []).run(
+      makeConfig({ mounts: [makeMount({ index: 4, type: 'wrapped', destination: '/data' })] }),
+      { checkClaims: false },
+    );
+    expect(seen).toEqual(['bind:/data']);
+    expect(log.entries.filter((e) => e.level === 'warn').map((e) => e.message)).toEqual([
+      'mounts[4].options "tmpcopyup": ignored: plugin bind, which mounts type "bind", does not do it (builtin:tmpfs does, for a tmpfs)',
+    ]);
+  });
+
   test('no handler and no default handler: the config is refused before any step or call, naming the mount and its type', () => {
     const sys = new FakeSyscalls();
     const step: LifecycleStep = { name: 'first', phase: 'prepare-root', run: () => void sys.umask(0) };
