@@ -231,6 +231,14 @@ static long copy_file(const char *from, const char *to) {
     return r < 0 ? -1 : 0;
 }
 
+/* The port's copyFileRange: the rest of `in` onto `out`, read(2) and write(2) as its fallback does. */
+static long copy_fds(int in, int out) {
+    char buf[65536];
+    ssize_t r;
+    while ((r = read(in, buf, sizeof buf)) > 0 && write(out, buf, (size_t)r) == r) {}
+    return r < 0 ? -1 : 0;
+}
+
 static long read_dir(const char *path) {
     DIR *d = opendir(path);
     if (!d) return -1;
@@ -353,6 +361,10 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
         const char *path = str(&k);
         return chmod(path, (mode_t)num(&k));
     }
+    if (!strcmp(op, "fchmod")) {
+        int f = fd(&k);
+        return fchmod(f, (mode_t)num(&k));
+    }
     if (!strcmp(op, "chdir")) return chdir(str(&k));
     if (!strcmp(op, "fchdir")) return fchdir(fd(&k));
     if (!strcmp(op, "chroot")) return chroot(str(&k));
@@ -431,6 +443,15 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
     if (!strcmp(op, "copyFile")) {
         const char *from = str(&k);
         return copy_file(from, str(&k));
+    }
+    if (!strcmp(op, "copyFileRange")) {
+        int in = fd(&k);
+        return copy_fds(in, fd(&k));
+    }
+    if (!strcmp(op, "fsetxattr")) {
+        int f = fd(&k);
+        const char *name = str(&k), *value = str(&k);
+        return fsetxattr(f, name, value, strlen(value), 0);
     }
     if (!strcmp(op, "lsetxattr")) {
         const char *path = str(&k), *name = str(&k), *value = str(&k);

@@ -1542,6 +1542,50 @@ describe('FakeSyscalls descriptors: *at calls, magic links, fstatfs', () => {
     expect(sys.readlink(`/proc/self/fd/${sys.open(`/proc/self/fd/${socket}`, O_PATH | O_CLOEXEC, 0)}`)).toBe('socket:/run/a.sock');
   });
 
+  it('fchmod, fsetxattr and copyFileRange act on the files open as their descriptors, never an O_PATH one (EBADF), and name them as the real port does', () => {
+    const sys = new FakeSyscalls().addDir('/d').addFile('/d/src', 'bytes', 0o644);
+    const dir = sys.open('/d', O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    const from = sys.open('/d/src', O_RDONLY | O_CLOEXEC, 0);
+    const to = sys.openat(dir, 'copy', O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600);
+    sys.copyFileRange(from, to);
+    sys.fchmod(to, 0o4755);
+    sys.fsetxattr(to, 'user.k', 'v');
+    sys.fchmod(dir, 0o711);
+    expect(sys.node('/d/copy')).toMatchObject({ kind: 'file', content: 'bytes', perm: 0o4755 });
+    expect([...sys.node('/d/copy')!.xattrs]).toEqual([['user.k', 'v']]);
+    expect(sys.node('/d')).toMatchObject({ perm: 0o711 });
+    // A descriptor not open for writing takes no bytes; an O_PATH one takes none of the three.
+    expect(errorOf(() => sys.copyFileRange(to, from))).toEqual({ syscall: 'copy_file_range', code: 'EBADF', paths: ['/d/copy', '/d/src'] });
+    const path = sys.open('/d/copy', O_PATH | O_CLOEXEC, 0);
+    expect(errorOf(() => sys.fchmod(path, 0o600))).toEqual({ syscall: 'fchmod', code: 'EBADF', paths: ['/d/copy'] });
+    expect(errorOf(() => sys.fsetxattr(path, 'user.k', 'w'))).toEqual({ syscall: 'fsetxattr', code: 'EBADF', paths: ['/d/copy'] });
+    expect(errorOf(() => sys.copyFileRange(path, to))).toMatchObject({ syscall: 'copy_file_range', code: 'EBADF' });
+    expect(errorOf(() => sys.copyFileRange(dir, to))).toMatchObject({ syscall: 'copy_file_range', code: 'EINVAL' });
+    sys.failOn('copyFileRange', 'ENOSPC', { path: '/d/copy' }).failOn('fsetxattr', 'EOPNOTSUPP', { path: '/d/copy' });
+    expect(errorOf(() => sys.copyFileRange(from, to))).toEqual({ syscall: 'copy_file_range', code: 'ENOSPC', paths: ['/d/src', '/d/copy'] });
+    expect(errorOf(() => sys.fsetxattr(to, 'user.x', 'y'))).toEqual({ syscall: 'fsetxattr', code: 'EOPNOTSUPP', paths: ['/d/copy'] });
+    expect(sys.node('/d/copy')!.content).toBe('bytes');
+  });
+
+  it('tmpfsShowsOwnTree: a tmpfs mount(2) makes shows an empty tree of its own to lookups after it, a descriptor opened before keeps the directory under it, and umount2 shows that again; off, the mount hides nothing', () => {
+    const sys = new FakeSyscalls().addDir('/m', 0o750).addFile('/m/old', 'under');
+    sys.tmpfsShowsOwnTree = true;
+    const before = sys.open('/m', O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+    sys.mount('tmpfs', `/proc/self/fd/${before}`, 'tmpfs', 0n, 'size=1m,mode=0711,uid=5,gid=6');
+    expect(sys.readdir('/m')).toEqual([]);
+    expect(sys.node('/m')).toMatchObject({ kind: 'dir', perm: 0o711, uid: 5, gid: 6 });
+    expect(sys.readdir(`/proc/self/fd/${before}`)).toEqual(['old']);
+    const after = sys.open('/m', O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    sys.mkdirat(after, 'new', 0o700);
+    expect(sys.fstatMount(after).mntId).not.toBe(sys.fstatMount(before).mntId);
+    sys.umount2(`/proc/self/fd/${after}`, MNT_DETACH);
+    expect(sys.readdir('/m')).toEqual(['old']);
+    expect(sys.mounts).toEqual([]);
+    const plain = new FakeSyscalls().addDir('/m').addFile('/m/old', 'under');
+    plain.mount('tmpfs', '/m', 'tmpfs', 0n, null);
+    expect(plain.readdir('/m')).toEqual(['old']);
+  });
+
   it('a link opened O_PATH|O_NOFOLLOW is the link: fstat shows it, readlinkat and fchownat with an empty path act on it', () => {
     const sys = new FakeSyscalls().addFile('/target').addSymlink('/link', '/target');
     const fd = sys.openat(AT_FDCWD, '/link', PATH | O_NOFOLLOW, 0);

@@ -78,6 +78,7 @@ const DECODERS: Partial<Record<SyscallName, Readonly<Record<string, Decoder>>>> 
   mknodat: { dirfd, mode, dev },
   fchownat: { dirfd, flags: flags(AT_FLAGS) },
   chmod: { mode },
+  fchmod: { mode },
   mkdir: { mode },
   mkdirat: { dirfd, mode },
   unlinkat: { dirfd, flags: flags(AT_FLAGS) },

@@ -130,6 +130,11 @@ export class DryRunSyscalls extends FakeSyscalls {
     this.root = this.load('/', st);
   }
 
+  /** None: the plan port (core/plan/port.ts) puts each new filesystem's tree in place itself. */
+  protected override newFilesystemRoot(): FakeNode | undefined {
+    return undefined;
+  }
+
   protected override entries(dir: FakeNode): Map<string, FakeNode> {
     const unlisted = this.unlisted.get(dir);
     const entries = super.entries(dir);

@@ -132,6 +132,7 @@ export interface SyscallArgs {
   chown: { path: string; uid: number; gid: number };
   lchown: { path: string; uid: number; gid: number };
   chmod: { path: string; mode: number };
+  fchmod: { fd: number; mode: number };
   chdir: { path: string };
   fchdir: { fd: number };
   chroot: { path: string };
@@ -161,9 +162,11 @@ export interface SyscallArgs {
   /** `mode` is present only when the caller passed one. */
   writeFile: { path: string; data: string; mode?: number };
   copyFile: { source: string; dest: string };
+  copyFileRange: { fdIn: number; fdOut: number };
   listxattr: { path: string };
   getxattr: { path: string; name: string };
   lsetxattr: { path: string; name: string; value: string | Uint8Array };
+  fsetxattr: { fd: number; name: string; value: string | Uint8Array };
   unshare: { flags: number };
   cloexecFrom: { first: number };
   setCloexec: { fd: number };
@@ -487,6 +490,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   ambientClearAll: 'prctl',
   ambientRaise: 'prctl',
   copyFile: 'copy_file_range',
+  copyFileRange: 'copy_file_range',
   seccompCompile: 'seccomp_export_bpf',
   seccompLoad: 'seccomp',
   connectUnix: 'connect',
@@ -621,6 +625,16 @@ export class FakeSyscalls implements Syscalls {
    * open for writing through it is EBUSY, as the kernel refuses it (mnt_hold_writers()).
    */
   refuseReadOnlyWrites = false;
+  /**
+   * Whether a tmpfs mount(2) makes shows a tree of its own, empty, as the kernel's does
+   * (tmpfs(5)): a lookup made after the mount meets its root, while a descriptor opened
+   * before keeps the directory under it, and umount2 shows that again. Off unless set:
+   * this model's mounts hide nothing (see refuseReadOnlyWrites), and a test gives a mount
+   * its content by adding it under the mountpoint. tmpcopyup, where the new mount API is
+   * refused, fills the tmpfs it mounts on the destination with what that directory held,
+   * which needs it.
+   */
+  tmpfsShowsOwnTree = false;
   /** What runCommand returns. */
   commandResult: CommandResult | ((cmd: CommandSpec) => CommandResult) = { status: 0, signal: null, output: '' };
 
@@ -643,6 +657,8 @@ export class FakeSyscalls implements Syscalls {
   private readonly contexts = new Map<number, { fstype: string; source: string | null; params: string[]; created: boolean; mounted: boolean }>();
   /** The mounts fsmount made that move_mount has not attached, by descriptor: the entry each becomes, its root and state. */
   private readonly newMounts = new Map<number, NewMount>();
+  /** What each mount newFilesystemRoot gave a root of its own covers: the directory under it, by its name in its parent. */
+  private readonly coveredBy = new WeakMap<MountEntry, { parent: FakeNode; name: string; root: FakeNode; under: FakeNode }>();
   /** The root of the filesystem of each mount fsmount made, by the entry move_mount attached it as. */
   protected readonly newMountRoots = new WeakMap<MountEntry, FakeNode>();
   /** Each mount's id (fstatMount), given when it is made; the model's own filesystem is mount 1. */
@@ -855,7 +871,39 @@ export class FakeSyscalls implements Syscalls {
     const state = sourceMount ? cloneMount(sourceMount) : newFilesystemMount((flags & MS_RDONLY) !== 0n, undefined, mountFlagsOf(flags));
     const entry = { source, target: to.path, fstype, flags, data };
     if (from) this.bindSources.set(entry, from.path);
-    this.attachTree(to, entry, state, from && sourceMount && (flags & MS_REC) !== 0n ? this.submountsOf(from.path, sourceMount) : []);
+    const fresh = from ? undefined : this.newFilesystemRoot(fstype, data);
+    this.attachTree(fresh ? this.cover(to, entry, fresh) : to, entry, state, from && sourceMount && (flags & MS_REC) !== 0n ? this.submountsOf(from.path, sourceMount) : []);
+  }
+
+  /**
+   * The root directory of a new filesystem of type `fstype` mounted with `data`, where the
+   * model shows that filesystem's own tree rather than the directory it is mounted on:
+   * with tmpfsShowsOwnTree, a tmpfs, empty (tmpfs(5)), of the `mode=` (1777 without one),
+   * `uid=` and `gid=` the data gives. Undefined for every other mount, which shows what the
+   * directory under it holds.
+   */
+  protected newFilesystemRoot(fstype: string | null, data: string | null): FakeNode | undefined {
+    if (fstype !== 'tmpfs' || !this.tmpfsShowsOwnTree) return undefined;
+    const option = (key: string) => (data ?? '').split(',').map((p) => new RegExp(`^${key}=([0-9]+)$`).exec(p)?.[1]).find((v) => v !== undefined);
+    const mode = option('mode');
+    const root = this.newNode('dir', mode !== undefined ? parseInt(mode, 8) : 0o1777);
+    root.uid = Number(option('uid') ?? 0);
+    root.gid = Number(option('gid') ?? 0);
+    return root;
+  }
+
+  /**
+   * `root` put at the place `to` as the root of the mount `entry`, hiding what is there: a
+   * lookup by the name meets it, while a descriptor opened before keeps what it held
+   * (umount2 shows that again). A mount on the model's `/` covers nothing.
+   */
+  private cover(to: Place, entry: MountEntry, root: FakeNode): Place {
+    if (to.chain.length < 2) return to;
+    const parent = this.last(to.chain.slice(0, -1));
+    const name = to.chain[to.chain.length - 1].name;
+    this.entries(parent).set(name, root);
+    this.coveredBy.set(entry, { parent, name, root, under: to.node });
+    return { path: to.path, node: root, chain: [...to.chain.slice(0, -1), { name, node: root }] };
   }
 
   /** The mount made last at the resolved path `path`, if one was made there. */
@@ -1223,7 +1271,10 @@ export class FakeSyscalls implements Syscalls {
     const gone = new Set([this.mounts[i], ...on]);
     for (let j = this.mounts.length - 1; j >= 0; j--) if (gone.has(this.mounts[j])) this.mounts.splice(j, 1);
     for (const m of gone) {
-      const node = this.node(m.target, true);
+      // A filesystem that covered its directory shows it again.
+      const cover = this.coveredBy.get(m);
+      if (cover && this.entries(cover.parent).get(cover.name) === cover.root) this.entries(cover.parent).set(cover.name, cover.under);
+      const node = cover?.root ?? this.node(m.target, true);
       if (!node) continue;
       // What shows again is the mount below, with its own flags, or none made here.
       this.dropMountState(node, this.entryStates.get(m));
@@ -1482,6 +1533,14 @@ export class FakeSyscalls implements Syscalls {
   chmod(path: string, mode: number): void {
     const rec = this.record('chmod', { path, mode });
     this.changed(rec, path, true).perm = mode & 0o7777;
+  }
+
+  fchmod(fd: number, mode: number): void {
+    const rec = this.record('fchmod', { fd, mode });
+    this.fileDescriptor(rec, fd);
+    const entry = this.fds.get(fd)!;
+    this.writable(rec, entry.chain);
+    this.last(entry.chain).perm = mode & 0o7777;
   }
 
   /**
@@ -1811,6 +1870,24 @@ export class FakeSyscalls implements Syscalls {
     node.content = from.content;
   }
 
+  /**
+   * copy_file_range(2) of a whole regular file onto another: EBADF for a descriptor that is
+   * not open, an O_PATH one, or an `fdOut` not open for writing; EINVAL when either is no
+   * regular file. The copy's bytes follow what `fdOut` held (both offsets at their start
+   * here, as the copy's are).
+   */
+  copyFileRange(fdIn: number, fdOut: number): void {
+    const rec = this.record('copyFileRange', { fdIn, fdOut });
+    this.fileDescriptor(rec, fdIn);
+    this.fileDescriptor(rec, fdOut);
+    const to = this.fds.get(fdOut)!;
+    if (to.writing === undefined) throw this.fail(rec, 'EBADF');
+    const from = this.fdNode(rec, fdIn);
+    const node = this.last(to.chain);
+    if (from.kind !== 'file' || node.kind !== 'file') throw this.fail(rec, 'EINVAL');
+    node.content += from.content;
+  }
+
   listxattr(path: string): string[] {
     const rec = this.record('listxattr', { path });
     return [...this.existing(rec, path, true).xattrs.keys()];
@@ -1827,6 +1904,14 @@ export class FakeSyscalls implements Syscalls {
   lsetxattr(path: string, name: string, value: string | Uint8Array): void {
     const rec = this.record('lsetxattr', { path, name, value });
     this.changed(rec, path, false).xattrs.set(name, value);
+  }
+
+  fsetxattr(fd: number, name: string, value: string | Uint8Array): void {
+    const rec = this.record('fsetxattr', { fd, name, value });
+    this.fileDescriptor(rec, fd);
+    const entry = this.fds.get(fd)!;
+    this.writable(rec, entry.chain);
+    this.last(entry.chain).xattrs.set(name, value);
   }
 
   sleep(ms: number): void {
@@ -2374,6 +2459,8 @@ export class FakeSyscalls implements Syscalls {
         return rec.linkPath;
       case 'copyFile':
         return rec.dest;
+      case 'copyFileRange':
+        return this.fds.get(rec.fdOut)?.path;
       case 'runCommand':
       case 'runCommandAsync':
         return rec.cmd.path;
@@ -2413,6 +2500,8 @@ export class FakeSyscalls implements Syscalls {
       case 'fstat':
       case 'fstatMount':
       case 'fsmount':
+      case 'fchmod':
+      case 'fsetxattr':
       case 'close':
       case 'setns':
       case 'setCloexec':
@@ -2491,6 +2580,12 @@ export class FakeSyscalls implements Syscalls {
         return [rec.target, rec.linkPath];
       case 'copyFile':
         return [rec.source, rec.dest];
+      // The real port names the files open as the descriptors.
+      case 'copyFileRange':
+        return [fdPath(rec.fdIn), fdPath(rec.fdOut)];
+      case 'fchmod':
+      case 'fsetxattr':
+        return [fdPath(rec.fd)];
       case 'symlinkat':
         return [rec.target, rec.linkPath];
       case 'openat':

@@ -275,6 +275,7 @@ function loadLibc() {
     readlinkat: fn('long readlinkat(int dirfd, const char *path, uint8_t *buf, size_t size)'),
     statx: fn('int statx(int dirfd, const char *path, int flags, unsigned int mask, uint8_t *buf)'),
     chmod: fn('int chmod(const char *path, uint32_t mode)'),
+    fchmod: fn('int fchmod(int fd, uint32_t mode)'),
     unlinkat: fn('int unlinkat(int dirfd, const char *path, int flags)'),
     fchownat: fn('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
     fstatfs: lib.func('fstatfs', 'int', ['int', koffi.out(koffi.pointer(statfs))]),
@@ -314,6 +315,9 @@ function loadLibc() {
     listxattr: fn('long listxattr(const char *path, uint8_t *list, size_t size)'),
     getxattr: fn('long getxattr(const char *path, const char *name, uint8_t *value, size_t size)'),
     lsetxattr: fn('int lsetxattr(const char *path, const char *name, const uint8_t *value, size_t size, int flags)'),
+    fsetxattr: fn('int fsetxattr(int fd, const char *name, const uint8_t *value, size_t size, int flags)'),
+    // glibc 2.27's wrapper; null offsets: the files' own, which the call advances.
+    copy_file_range: fn('long copy_file_range(int fdIn, int64_t *offIn, int fdOut, int64_t *offOut, size_t len, unsigned int flags)'),
     syscall: fn('long syscall(long number, ...)'),
     // openat2 through syscall(2) declared with its four arguments, not as variadic: koffi
     // then prepares the call once rather than at each call, and a lookup makes one per
@@ -471,6 +475,27 @@ function xattrBytes(name: string, path: string, call: (buf: Buffer | null, size:
     if (n >= 0) return buf.subarray(0, n);
     const errno = koffi.errno();
     if (errno !== errnoNumber('ERANGE')) throw failure(name, errno, path);
+  }
+}
+
+/** The most one copy_file_range(2) call is asked for: MAX_RW_COUNT, the most any read or write moves at once (INT_MAX rounded down to a page). */
+const COPY_CHUNK = 0x7ffff000;
+
+/** copy_file_range(2)'s answers for a pair of files it does not copy between (copyFileRange falls back to read and write). */
+const COPY_REFUSALS = ['EXDEV', 'EINVAL', 'EOPNOTSUPP', 'ENOSYS'] as const;
+
+/** Bytes read(2) and written at a time where copy_file_range(2) is refused. */
+const READ_WRITE_CHUNK = 1 << 16;
+
+/** The bytes of `fdIn` from its offset to its end onto `fdOut`, by read(2) and write(2), each error naming its file. */
+function copyByReadWrite(fdIn: number, fdOut: number): void {
+  const buf = Buffer.alloc(READ_WRITE_CHUNK);
+  for (;;) {
+    const n = viaFs('read', [fdPath(fdIn)], () => fs.readSync(fdIn, buf, 0, buf.length, null));
+    if (n === 0) return;
+    viaFs('write', [fdPath(fdOut)], () => {
+      for (let at = 0; at < n; ) at += fs.writeSync(fdOut, buf, at, n - at, null);
+    });
   }
 }
 
@@ -832,6 +857,10 @@ export class LinuxSyscalls implements Syscalls {
     check('chmod', libc().chmod(path, mode), path);
   }
 
+  fchmod(fd: number, mode: number): void {
+    check('fchmod', libc().fchmod(fd, mode), fdPath(fd));
+  }
+
   chdir(path: string): void {
     check('chdir', libc().chdir(path), path);
   }
@@ -1043,6 +1072,23 @@ export class LinuxSyscalls implements Syscalls {
     viaFs('copy_file_range', [source, dest], () => fs.copyFileSync(encodeName(source), encodeName(dest)));
   }
 
+  copyFileRange(fdIn: number, fdOut: number): void {
+    const c = libc();
+    for (let first = true; ; first = false) {
+      const n = Number(c.copy_file_range(fdIn, null, fdOut, null, COPY_CHUNK, 0));
+      if (n === 0) return;
+      if (n > 0) continue;
+      const errno = koffi.errno();
+      if (errno === errnoNumber('EINTR')) continue;
+      // Nothing is copied yet when the first call refuses the pair.
+      if (first && COPY_REFUSALS.some((code) => errnoNumber(code) === errno)) {
+        copyByReadWrite(fdIn, fdOut);
+        return;
+      }
+      throw failure('copy_file_range', errno, fdPath(fdIn), fdPath(fdOut));
+    }
+  }
+
   listxattr(path: string): string[] {
     const list = xattrBytes('listxattr', path, (buf, size) => Number(libc().listxattr(path, buf, size)));
     // The names, each ending with a NUL (listxattr(2)).
@@ -1056,6 +1102,11 @@ export class LinuxSyscalls implements Syscalls {
   lsetxattr(path: string, name: string, value: string | Uint8Array): void {
     const bytes = typeof value === 'string' ? nameBytes(value) : value;
     check('lsetxattr', libc().lsetxattr(path, name, bytes, bytes.length, 0), path);
+  }
+
+  fsetxattr(fd: number, name: string, value: string | Uint8Array): void {
+    const bytes = typeof value === 'string' ? nameBytes(value) : value;
+    check('fsetxattr', libc().fsetxattr(fd, name, bytes, bytes.length, 0), fdPath(fd));
   }
 
   writeFile(path: string, data: string, mode = 0o666): void {

@@ -7,7 +7,7 @@ import { posix } from 'path';
 import { parseFdPath } from '../in-root';
 
 /** The arguments that hold a descriptor the call acts on or from (or AT_FDCWD). */
-export const DESCRIPTOR_ARG_NAMES = ['fd', 'dirfd', 'oldfd', 'newfd', 'fromDirfd', 'toDirfd', 'usernsFd', 'socket', 'pidfd'] as const;
+export const DESCRIPTOR_ARG_NAMES = ['fd', 'dirfd', 'oldfd', 'newfd', 'fromDirfd', 'toDirfd', 'usernsFd', 'socket', 'pidfd', 'fdIn', 'fdOut'] as const;
 /** An argument that holds a descriptor the call acts on or from (or AT_FDCWD). */
 export type DescriptorArg = (typeof DESCRIPTOR_ARG_NAMES)[number];
 /** The arguments that hold a descriptor; `sender` (startFdSender's thread) and `lowest` are numbers of another kind. */

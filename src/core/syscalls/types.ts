@@ -140,6 +140,8 @@ export interface Syscalls {
   fchownat(dirfd: number, path: string, uid: number, gid: number, flags: number): void;
   lchown(path: string, uid: number, gid: number): void;
   chmod(path: string, mode: number): void;
+  /** fchmod(2): the mode of the file open as `fd`; EBADF for an O_PATH descriptor, which fchmod(2) does not take. */
+  fchmod(fd: number, mode: number): void;
   chdir(path: string): void;
   fchdir(fd: number): void;
   chroot(path: string): void;
@@ -180,6 +182,14 @@ export interface Syscalls {
   /** Copies a regular file's bytes to `dest` (created or truncated); no metadata. */
   copyFile(source: string, dest: string): void;
   /**
+   * copy_file_range(2) of the bytes of the file open as `fdIn`, from its offset to its end,
+   * onto the file open for writing as `fdOut` at its offset, in as many calls as it takes;
+   * read(2) and write(2) instead where the first call answers that the kernel does not
+   * copy between the two (EXDEV: another filesystem before Linux 5.3, or another type of
+   * filesystem from 5.19; EINVAL, EOPNOTSUPP; ENOSYS before 4.5). Errors name both files.
+   */
+  copyFileRange(fdIn: number, fdOut: number): void;
+  /**
    * listxattr(2): the names of the extended attributes of the file at `path`, a final
    * symlink followed (a descriptor's magic link leads to the file open there); those the
    * caller may not see (trusted.* without CAP_SYS_ADMIN) are not listed.
@@ -189,6 +199,8 @@ export interface Syscalls {
   getxattr(path: string, name: string): Uint8Array;
   /** lsetxattr(2): sets an extended attribute (text as its UTF-8 bytes, or bytes) without following a final symlink. */
   lsetxattr(path: string, name: string, value: string | Uint8Array): void;
+  /** fsetxattr(2): sets an extended attribute (text as its UTF-8 bytes, or bytes) of the file open as `fd`; EBADF for an O_PATH descriptor. */
+  fsetxattr(fd: number, name: string, value: string | Uint8Array): void;
   unshare(flags: number): void;
   /** close_range(2) with CLOSE_RANGE_CLOEXEC: every descriptor from `first` up closes on execve. */
   cloexecFrom(first: number): void;

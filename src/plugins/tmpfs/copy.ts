@@ -1,6 +1,7 @@
 /**
- * The recursive copy behind tmpcopyup: the content of a directory, with owners and modes,
- * into another (the new tmpfs), through the syscall port only.
+ * The recursive copy behind tmpcopyup: the content of a directory, with owners, modes and
+ * extended attributes, into another (the new tmpfs), through the syscall port only, and on
+ * both sides through descriptors only.
  *
  * It runs before the jail, in the host's root, on a directory of the image that someone
  * else may be able to write (a shared volume bound there). So the source is only ever
@@ -13,17 +14,42 @@
  * examined. An entry gone before it is opened fails the copy (openat ENOENT, naming it),
  * as crun's copy_recursive_fd_to_fd fails on any entry it cannot stat or open.
  *
- * What is written is the new tmpfs, mountkit's own private mount, by path: a staging
- * directory's, or the magic link of a detached mount's descriptor and the names below it.
+ * The new tmpfs is written the same way, from the descriptor of its root: each entry is
+ * made by name in its directory's descriptor (mkdirat, symlinkat, mknodat; a regular file
+ * by openat with O_CREAT|O_EXCL|O_NOFOLLOW, which fails on anything already there, a
+ * symlink too, open(2)), and everything after is done through a descriptor of what was
+ * made: a directory's opened with O_DIRECTORY|O_NOFOLLOW, a file's the one openat made it
+ * with, a symlink's or node's opened O_PATH|O_NOFOLLOW and checked to be of the kind made.
+ * No call follows a symlink in the tmpfs, and none names a path below a descriptor. So
+ * where other users see the tmpfs while it is filled (mounted on the destination under a
+ * shared propagation, copyup.ts), a symlink one of them plants there sends no write
+ * outside it: a name taken first fails the copy (EEXIST, naming it).
+ *
  * Each entry gets its owner, mode and, for a regular file or directory, its extended
  * attributes (copyXattrs), as crun copies them; not its times, as neither runc nor crun
- * keeps them.
+ * keeps them. A new directory, file or node starts private to root (0700, 0600) and gets
+ * its owner and mode once it is filled, a directory once its whole content is copied: no
+ * other user can open, or make, rename or remove an entry in, what is not finished.
  */
 import posix = require('path/posix');
-import { O_CLOEXEC, O_NOFOLLOW, O_PATH, S_IFBLK, S_IFCHR, S_IFIFO, S_IFSOCK } from '../../core/constants';
-import { SyscallError } from '../../core/errors';
+import {
+  AT_EMPTY_PATH,
+  O_CLOEXEC,
+  O_CREAT,
+  O_DIRECTORY,
+  O_EXCL,
+  O_NOFOLLOW,
+  O_PATH,
+  O_RDONLY,
+  O_WRONLY,
+  S_IFBLK,
+  S_IFCHR,
+  S_IFIFO,
+  S_IFSOCK,
+} from '../../core/constants';
+import { StepError, SyscallError } from '../../core/errors';
 import { fdPath } from '../../core/in-root';
-import type { FileKind, Syscalls } from '../../core/syscalls/types';
+import type { FileKind, FileStat, Syscalls } from '../../core/syscalls/types';
 import { modeWithoutAcl, POSIX_ACL_XATTR_ACCESS } from './posix-acl';
 
 /** mknod(2) file type bits for the kinds that are neither files, directories nor symlinks. */
@@ -37,65 +63,127 @@ const NODE_TYPE: Readonly<Record<Exclude<FileKind, 'dir' | 'file' | 'symlink'>, 
 /** How an entry is opened: never through a final symlink, never the file itself (no device open, no blocking fifo). */
 const ENTRY_FLAGS = O_PATH | O_NOFOLLOW | O_CLOEXEC;
 
-/** A place in the copy: the path it is reached at, and how errors name it. */
+/** How a source file is opened again, through its descriptor's magic link, to be read. */
+const READ_FLAGS = O_RDONLY | O_CLOEXEC;
+
+/** How a copied file is made: new (EEXIST on anything there, a symlink too), never through a symlink, for writing. */
+const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+
+/** How a copied directory is opened once made: a directory, not through a symlink, to make entries in and set its metadata. */
+const DIR_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+
+/** A directory of the copy: its descriptor, and how errors name it. */
 interface Place {
-  path: string;
+  fd: number;
   shown: string;
 }
 
 /**
- * Copies every entry of the directory open as `fromFd` into the existing directory `to`,
- * recursively. `shown` is how errors name that directory (its path in the container):
- * the port's openat names only the entry and fstat nothing. `toShown` is how errors
- * name `to`, when not by that path (a magic link names the file as the kernel does: "/"
- * for a detached mount's root).
+ * Copies every entry of the directory open as `fromFd` into the existing directory open
+ * as `toFd`, recursively. `shown` is how errors name the source directory (its path in
+ * the container): the port's openat names only the entry and fstat nothing. `toShown` is
+ * how errors name the directory copied into (the kernel names a detached mount's root "/").
  */
-export function copyTree(sys: Syscalls, fromFd: number, to: string, shown: string, toShown = to): void {
-  copyInto(sys, fromFd, { path: to, shown: toShown }, shown);
+export function copyTree(sys: Syscalls, fromFd: number, toFd: number, shown: string, toShown: string): void {
+  copyInto(sys, fromFd, { fd: toFd, shown: toShown }, shown);
 }
 
 function copyInto(sys: Syscalls, fromFd: number, to: Place, shown: string): void {
   // The descriptor's magic link names the open directory itself, not a path that could be swapped.
-  for (const name of sys.readdir(fdPath(fromFd))) {
-    copyEntry(sys, fromFd, name, { path: posix.join(to.path, name), shown: posix.join(to.shown, name) }, posix.join(shown, name));
-  }
+  for (const name of sys.readdir(fdPath(fromFd))) copyEntry(sys, fromFd, name, to, posix.join(shown, name));
 }
 
-function copyEntry(sys: Syscalls, dirfd: number, name: string, dest: Place, shown: string): void {
+function copyEntry(sys: Syscalls, dirfd: number, name: string, to: Place, shown: string): void {
   const fd = onEntry(shown, () => sys.openat(dirfd, name, ENTRY_FLAGS, 0));
   try {
     const st = onEntry(shown, () => sys.fstat(fd));
-    const to = dest.path;
-    // The link open as `fd` (an empty path): its text, never followed.
-    const text = st.kind === 'symlink' ? sys.readlinkat(fd, '') : '';
-    onDest(dest.shown, () => {
-      // A new directory or node starts private to root and gets its owner and mode after, so
-      // no other user can open it in between.
-      if (st.kind === 'dir') sys.mkdir(to, 0o700);
-      // Through the magic link: the regular file fstat saw, opened again for reading.
-      else if (st.kind === 'file') sys.copyFile(fdPath(fd), to);
-      else if (st.kind === 'symlink') sys.symlink(text, to);
-      else sys.mknod(to, NODE_TYPE[st.kind] | 0o600, st.rdev);
-      sys.lchown(to, st.uid, st.gid);
-      // chown(2) clears S_ISUID and S_ISGID of an executable file, for root too since Linux
-      // 2.2.13, so the mode comes after the owner. A symlink has no mode of its own, and
-      // chmod(2) would follow it.
-      if (st.kind !== 'symlink') sys.chmod(to, st.perm);
-    });
-    if (st.kind === 'dir') copyInto(sys, fd, dest, shown);
-    // A directory's after its content: an entry made in a directory with a default ACL
-    // (system.posix_acl_default) gets it as its own access ACL (acl(5)), which chmod(2)
-    // only masks, so a copied entry whose source has none would gain its named entries.
-    if (st.kind === 'dir' || st.kind === 'file') copyXattrs(sys, fd, dest, shown, st.perm);
+    const dest = posix.join(to.shown, name);
+    if (st.kind === 'dir') copyDir(sys, fd, st, to, name, dest, shown);
+    else if (st.kind === 'file') copyFile(sys, fd, st, to, name, dest, shown);
+    else copyOther(sys, fd, st, to, name, dest);
   } finally {
     sys.close(fd);
   }
 }
 
+/** The directory open as `fd` (examined as `st`) as `name` in `to`: made, filled, then given its owner, mode and attributes. */
+function copyDir(sys: Syscalls, fd: number, st: FileStat, to: Place, name: string, dest: string, shown: string): void {
+  const made = onDest(dest, () => {
+    sys.mkdirat(to.fd, name, 0o700);
+    return sys.openat(to.fd, name, DIR_FLAGS, 0);
+  });
+  try {
+    copyInto(sys, fd, { fd: made, shown: dest }, shown);
+    setOwnerAndMode(sys, made, st, dest);
+    // A directory's after its content: an entry made in a directory with a default ACL
+    // (system.posix_acl_default) gets it as its own access ACL (acl(5)), which chmod(2)
+    // only masks, so a copied entry whose source has none would gain its named entries.
+    copyXattrs(sys, fd, made, dest, shown, st.perm);
+  } finally {
+    sys.close(made);
+  }
+}
+
+/** The regular file open as `fd` (examined as `st`) as `name` in `to`: its bytes, then its owner, mode and attributes. */
+function copyFile(sys: Syscalls, fd: number, st: FileStat, to: Place, name: string, dest: string, shown: string): void {
+  // Through the magic link: the regular file fstat saw, opened again for reading.
+  const from = onEntry(shown, () => sys.open(fdPath(fd), READ_FLAGS, 0));
+  try {
+    const made = onDest(dest, () => sys.openat(to.fd, name, CREATE_FLAGS, 0o600));
+    try {
+      onDest(dest, () => sys.copyFileRange(from, made));
+      setOwnerAndMode(sys, made, st, dest);
+      copyXattrs(sys, fd, made, dest, shown, st.perm);
+    } finally {
+      sys.close(made);
+    }
+  } finally {
+    sys.close(from);
+  }
+}
+
+/**
+ * The symlink, device, fifo or socket examined as `st` (open as `fd`, O_PATH) as `name` in
+ * `to`: made, then opened O_PATH|O_NOFOLLOW and checked to be of its kind, as a name in a
+ * directory others may write is not known to stay what was made, and given its owner and,
+ * but for a symlink, its mode.
+ */
+function copyOther(sys: Syscalls, fd: number, st: FileStat, to: Place, name: string, dest: string): void {
+  // The link open as `fd` (an empty path): its text, never followed.
+  const text = st.kind === 'symlink' ? sys.readlinkat(fd, '') : '';
+  const made = onDest(dest, () => {
+    if (st.kind === 'symlink') sys.symlinkat(text, to.fd, name);
+    else sys.mknodat(to.fd, name, NODE_TYPE[st.kind as keyof typeof NODE_TYPE] | 0o600, st.rdev);
+    return sys.openat(to.fd, name, ENTRY_FLAGS, 0);
+  });
+  try {
+    const kind = onDest(dest, () => sys.fstat(made)).kind;
+    if (kind !== st.kind) throw new StepError(`${JSON.stringify(dest)} was replaced after it was made: it is a ${kind}, not the ${st.kind} made`);
+    setOwnerAndMode(sys, made, st, dest);
+  } finally {
+    sys.close(made);
+  }
+}
+
+/**
+ * The owner, then the mode, of the copy open as `fd`: chown(2) clears S_ISUID and S_ISGID
+ * of an executable file, for root too since Linux 2.2.13, so the mode comes after the
+ * owner. A symlink has no mode of its own. A node is open O_PATH, which fchmod(2) does not
+ * take (EBADF): its mode is set through the descriptor's magic link, which chmod(2)
+ * follows to the node open there.
+ */
+function setOwnerAndMode(sys: Syscalls, fd: number, st: FileStat, dest: string): void {
+  onDest(dest, () => {
+    sys.fchownat(fd, '', st.uid, st.gid, AT_EMPTY_PATH);
+    if (st.kind === 'dir' || st.kind === 'file') sys.fchmod(fd, st.perm);
+    else if (st.kind !== 'symlink') sys.chmod(fdPath(fd), st.perm);
+  });
+}
+
 /**
  * The extended attributes of the regular file or directory open as `fd` (the kinds crun
- * copies them for), each set on its copy `dest` once that has its owner and mode (and, a
- * directory, its content):
+ * copies them for), each set on its copy open as `made` once that has its owner and mode
+ * (and, a directory, its content):
  * chown(2) removes a file's security.capability (its file capabilities, capabilities(7)),
  * so one set before would be lost. They are read through the descriptor's magic link,
  * which getxattr(2) follows to the file open there. The source lists none where its
@@ -119,7 +207,7 @@ function copyEntry(sys: Syscalls, dirfd: number, name: string, dest: Place, show
  * permissions, its ACL_GROUP_OBJ entry within the mask. The copy's group bits become
  * those (modeWithoutAcl), none where the value is no ACL the kernel would take.
  */
-function copyXattrs(sys: Syscalls, fd: number, dest: Place, shown: string, perm: number): void {
+function copyXattrs(sys: Syscalls, fd: number, made: number, dest: string, shown: string, perm: number): void {
   const from = fdPath(fd);
   let names: string[];
   try {
@@ -137,15 +225,15 @@ function copyXattrs(sys: Syscalls, fd: number, dest: Place, shown: string, perm:
       throw err;
     }
     try {
-      onDest(dest.shown, () => sys.lsetxattr(dest.path, name, value));
+      onDest(dest, () => sys.fsetxattr(made, name, value));
     } catch (err) {
       if (!SET_REFUSALS.some((code) => hasCode(err, code))) throw err;
-      if (name === POSIX_ACL_XATTR_ACCESS) onDest(dest.shown, () => sys.chmod(dest.path, modeWithoutAcl(perm, value)));
+      if (name === POSIX_ACL_XATTR_ACCESS) onDest(dest, () => sys.fchmod(made, modeWithoutAcl(perm, value)));
     }
   }
 }
 
-/** The lsetxattr(2) failures that leave one attribute out of the copy (copyXattrs). */
+/** The fsetxattr(2) failures that leave one attribute out of the copy (copyXattrs). */
 const SET_REFUSALS = ['EOPNOTSUPP', 'EINVAL', 'EPERM', 'EACCES'] as const;
 
 function hasCode(err: unknown, code: string): boolean {
@@ -153,17 +241,15 @@ function hasCode(err: unknown, code: string): boolean {
 }
 
 /**
- * Runs `call`, the calls that make one copy, their SyscallError naming the copy as
- * `shown`: each names it last (mkdir, mknod, lchown and chmod alone; copy_file_range
- * after the source, symlink after the link's text).
+ * Runs `call`, calls that make or change one copy, their SyscallError naming the copy as
+ * `dest`, last (copy_file_range after the source, symlinkat after the link's text), or
+ * alone (a call on a descriptor).
  */
-function onDest<T>(shown: string, call: () => T): T {
+function onDest<T>(dest: string, call: () => T): T {
   try {
     return call();
   } catch (err) {
-    if (err instanceof SyscallError && err.paths.length > 0) {
-      throw new SyscallError(err.syscall, err.errno, [...err.paths.slice(0, -1), shown], err.detail);
-    }
+    if (err instanceof SyscallError) throw new SyscallError(err.syscall, err.errno, [...err.paths.slice(0, -1), dest], err.detail);
     throw err;
   }
 }

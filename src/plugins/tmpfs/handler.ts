@@ -31,9 +31,9 @@ export class TmpfsMountHandler implements MountHandler {
     withMountTarget(this.sys, root, m.destination, {}, (t) => {
       const data = formatMountLabel(t.made ? m.data : withInheritedMode(this.sys.fstat(t.fd).perm, m.data), label);
       const at = { source: m.source, fstype: m.type, flags: m.flags, data };
-      if (copyUp) mountWithCopyUp(this.sys, m, t.fd, at, ctx.log);
+      if (copyUp) mountWithCopyUp(this.sys, m, root, t, at, ctx.log);
       else mountOn(this.sys, m, { ...at, target: fdPath(t.fd) });
-      // tmpcopyup gave the staging mount its propagation before moving it.
+      // tmpcopyup gave the tmpfs its propagation before copying into it.
       afterMount(this.sys, root, copyUp ? { ...m, propagationFlags: [] } : m, t);
     });
   }

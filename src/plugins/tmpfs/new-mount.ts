@@ -2,7 +2,7 @@
  * Pure: the calls of the new mount API (fsopen(2), fsconfig(2), fsmount(2)) that make the
  * tmpfs a mount(2) of (source, flags, data) would make, superblock and mount alike; or
  * why they cannot, when mount(2) does something with the arguments that these calls do
- * not (tmpcopyup then stages the tmpfs in /tmp, copyup.ts).
+ * not (tmpcopyup then mounts the tmpfs on its target with mount(2), copyup.ts).
  *
  * What mount(2) does with them (path_mount() and do_new_mount(), fs/namespace.c):
  * - `source` becomes the context's "source" parameter, first.
