@@ -187,9 +187,9 @@ describe('failure at every effect call, on the fake port', () => {
     const failed = sys.effects()[i];
     expect(failed).toBeDefined();
     if (error instanceof ExecveCalled) {
-      // Only a cleanup call may fail without failing the run (tmpcopyup's staging
-      // directory left in /tmp), or the look at /etc/passwd for HOME (runc's default
-      // then, `/`), and then a warning names it.
+      // Only a cleanup call may fail without failing the run (a close of a descriptor of
+      // tmpcopyup's tmpfs), or the look at /etc/passwd for HOME (runc's default then,
+      // `/`), and then a warning names it.
       expect(CLEANUP_OPS.has(failed.op) || (failed.op === 'open' && failed.path === '/etc/passwd')).toBe(true);
       expect(warnings).toContainEqual(expect.stringContaining(`${failed.op} `));
       expect(warnings).toContainEqual(expect.stringContaining('EIO'));
@@ -207,7 +207,7 @@ describe('failure at every effect call, on the fake port', () => {
     expect(syscallCause(e)).toMatchObject({ syscall: errorName(failed.op), code: 'EIO' });
     expect(e.message).toContain('EIO');
     expect(e.exitCode).toBe(1);
-    // After the failure only cleanup runs (descriptors closed, umask restored, a staging mount undone).
+    // After the failure only cleanup runs (descriptors closed, umask restored, a half-copied tmpfs unmounted).
     expect(sys.effects().slice(i + 1).filter((c) => !CLEANUP_OPS.has(c.op))).toEqual([]);
   });
 });

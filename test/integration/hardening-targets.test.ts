@@ -296,10 +296,10 @@ runAsRoot('tmpcopyup with a shared rootfsPropagation', () => {
 
   /**
    * Runs prepare-root and tmpfs on a tmpcopyup at /data with `/` shared and a peer of
-   * /tmp, the mount table seen while the content is copied; `staged`: fsopen answers
-   * ENOSYS, as before Linux 5.2, and the tmpfs is staged in /tmp.
+   * /tmp, the mount table seen while the content is copied; `onTarget`: fsopen answers
+   * ENOSYS, as before Linux 5.2, and the tmpfs is mounted on the target and filled there.
    */
-  function runShared(staged: boolean) {
+  function runShared(onTarget: boolean) {
     const dir = realpathSync(t.dir);
     // The rootfs lies on a mount of its own (made in the child), which prepare-root makes
     // private; `/`, where /tmp is, stays shared.
@@ -323,8 +323,8 @@ const { LinuxSyscalls } = require('./src/core/syscalls/linux');
 const k = require('./src/core/constants');
 const req = JSON.parse(process.env.MOUNTKIT_REQ, (key, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
 const during = [];
-class Watching extends (req.staged ? require('./test/helpers/without-fsopen').WithoutFsopen : LinuxSyscalls) {
-  copyFile(a, b) { during.push(fs.readFileSync('/proc/self/mountinfo', 'utf8')); return super.copyFile(a, b); }
+class Watching extends (req.onTarget ? require('./test/helpers/without-fsopen').WithoutFsopen : LinuxSyscalls) {
+  copyFileRange(a, b) { during.push(fs.readFileSync('/proc/self/mountinfo', 'utf8')); return super.copyFileRange(a, b); }
 }
 const sys = new Watching();
 sys.mount('tmpfs', ${JSON.stringify(fsDir)}, 'tmpfs', 0n, null);
@@ -338,31 +338,30 @@ try {
 } catch (e) { out.error = e.message; }
 out.during = during;
 out.after = fs.readFileSync('/proc/self/mountinfo', 'utf8');
-out.peer = fs.readdirSync(${JSON.stringify(peer)}).filter((n) => n.startsWith('.mountkit-tmpcopyup-'));
+out.peer = fs.readdirSync(${JSON.stringify(peer)}).filter((n) => n.startsWith('.mountkit-'));
 out.kept = fs.readFileSync(${JSON.stringify(path.join(rootfs, 'data/kept'))}, 'utf8');
 process.stdout.write(JSON.stringify(out));
 `;
-    const r = runInMountNamespace(script, { ...process.env, MOUNTKIT_REQ: encode({ config, plugins: ['prepare-root', 'tmpfs'].map(plugin), staged }) });
+    const r = runInMountNamespace(script, { ...process.env, MOUNTKIT_REQ: encode({ config, plugins: ['prepare-root', 'tmpfs'].map(plugin), onTarget }) });
     expect(r.stderr).toBe('');
     return { out: JSON.parse(r.stdout) as { error?: string; during: string[]; after: string; peer: string[]; kept: string }, rootfs, peer };
   }
 
-  test('staged, the staging tmpfs lies on a private bind: it reaches no peer of /tmp, MS_MOVE is allowed, nothing is left behind', () => {
-    const { out, rootfs, peer } = runShared(true);
+  test('on the target, the tmpfs is mounted at the target, under the private rootfs, while the content is copied: nothing of it in /tmp or its peer, and nothing made there', () => {
+    const before = readdirSync('/tmp').filter((n) => n.startsWith('.mountkit-'));
+    const { out, rootfs } = runShared(true);
     expect(out.error).toBeUndefined();
     expect(out.kept).toBe('lower\n');
-    // While the content was copied, the staging tmpfs was mounted in /tmp and not in the peer.
     expect(out.during).toHaveLength(1);
     const during = parseMountInfo(out.during[0]);
-    const staging = during.filter((m) => m.fstype === 'tmpfs' && /\/tmp\/\.mountkit-tmpcopyup-\d+-[0-9a-f]{32}$/.test(m.mountpoint));
-    expect(staging).toHaveLength(1);
-    expect(during.filter((m) => m.fstype === 'tmpfs' && m.mountpoint.startsWith(path.join(peer, '.mountkit-tmpcopyup-')))).toEqual([]);
-    // Afterwards the tmpfs is on the target and nothing of the staging is mounted or left anywhere.
     const after = parseMountInfo(out.after);
-    expect(after.filter((m) => m.mountpoint === path.join(rootfs, 'data')).map((m) => m.fstype)).toContain('tmpfs');
-    expect(after.filter((m) => m.mountpoint.includes('.mountkit-tmpcopyup-'))).toEqual([]);
+    // While copying, the tmpfs is at the target already (the copy writes into it there), and in /tmp and the peer there is nothing.
+    expect(during.filter((m) => m.mountpoint === path.join(rootfs, 'data')).map((m) => m.fstype)).toEqual(['tmpfs']);
+    expect(during.filter((m) => m.mountpoint.includes('.mountkit-') || (m.mountpoint.endsWith('/data') && m.mountpoint !== path.join(rootfs, 'data')))).toEqual([]);
+    expect(after.filter((m) => m.mountpoint === path.join(rootfs, 'data')).map((m) => m.fstype)).toEqual(['tmpfs']);
+    expect(after.length).toBe(during.length);
     expect(out.peer).toEqual([]);
-    expect(readdirSync('/tmp').filter((n) => n.startsWith('.mountkit-tmpcopyup-'))).toEqual([]);
+    expect(readdirSync('/tmp').filter((n) => n.startsWith('.mountkit-'))).toEqual(before);
   });
 
   test('detached, the tmpfs is in no mount table while the content is copied, then on the target alone; nothing in /tmp or its peer', () => {
@@ -372,7 +371,7 @@ process.stdout.write(JSON.stringify(out));
     expect(out.during).toHaveLength(1);
     const before = parseMountInfo(out.during[0]);
     const after = parseMountInfo(out.after);
-    // While copying: nothing at the target, in /tmp's staging names or at the peer; after, one mount more, the tmpfs at the target.
+    // While copying: nothing at the target, in /tmp or at the peer; after, one mount more, the tmpfs at the target.
     expect(before.filter((m) => m.mountpoint === path.join(rootfs, 'data') || m.mountpoint.includes('.mountkit-tmpcopyup-') || m.mountpoint.startsWith(peer + '/'))).toEqual([]);
     expect(after.filter((m) => m.mountpoint === path.join(rootfs, 'data')).map((m) => m.fstype)).toEqual(['tmpfs']);
     expect(after.length).toBe(before.length + 1);

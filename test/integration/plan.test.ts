@@ -96,7 +96,7 @@ function planAndRunOn(setup: string, dir: string, runArgs: string[] = []): { pla
 const REFUSE_FSOPEN = path.join(__dirname, '..', 'helpers', 'refuse-fsopen.js');
 
 maybe('mountkit plan', () => {
-  test("a tmpcopyup tmpfs: a detached tmpfs configured, mounted, filled through its descriptor and moved onto the destination, as the run makes it where fsopen(2) is there, with no staging directory; the same in every plan", () => {
+  test("a tmpcopyup tmpfs: a detached tmpfs configured, mounted, filled through its descriptor and moved onto the destination, as the run makes it where fsopen(2) is there, with no mount(2) of it; the same in every plan", () => {
     const config = bundleConfig();
     config.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'nosuid', 'size=1m'] });
     const b = readableBundle(config);
@@ -115,40 +115,48 @@ maybe('mountkit plan', () => {
         `fsconfig(${context}, FSCONFIG_SET_STRING, "size", "1m", 0)  # ${context} = anon_inode:[fscontext]`,
         `fsconfig(${context}, FSCONFIG_CMD_CREATE, NULL, NULL, 0)  # ${context} = anon_inode:[fscontext]`,
       ]);
-      expect(lines.find((l) => l.startsWith('copyFile(') && l.includes(`"/proc/thread-self/fd/${mount}/copied"`) && l.includes(`${mount} = fsmount:[tmpfs]`))).toBeDefined();
+      const made = new RegExp(`^openat\\(${mount}, "copied", O_WRONLY\\|O_CREAT\\|O_EXCL\\|O_NOFOLLOW\\|O_CLOEXEC, 0600\\) = (\\d+)  # ${mount} = fsmount:\\[tmpfs\\]$`);
+      const copy = made.exec(lines.find((l) => made.test(l)) ?? '')?.[1];
+      expect(copy).toMatch(/^\d+$/);
+      expect(lines.find((l) => new RegExp(`^copyFileRange\\(\\d+, ${copy}\\)  # .*\\b${copy} = fsmount:\\[tmpfs\\]/copied$`).test(l))).toBeDefined();
       const move = lines.find((l) => l.startsWith(`moveMount(${mount}, "", `));
       expect(move).toMatch(/^moveMount\(\d+, "", (\d+), "", MOVE_MOUNT_F_EMPTY_PATH\|MOVE_MOUNT_T_EMPTY_PATH\)  # .*\b\1 = \S*\/rootfs\/etc\b/);
       expect(move).toContain(`${mount} = fsmount:[tmpfs]`);
-      expect(lines.filter((l) => /mkdir|rmdir|getrandom|MS_MOVE/.test(l))).toEqual([]);
+      expect(lines.filter((l) => /^(mkdir|rmdir|getrandom|mount)\(|MS_MOVE|\/proc\/thread-self\/fd\/\d+\//.test(l))).toEqual([]);
       expect(planAsNobody(b.dir).stdout).toBe(r.stdout);
     } finally {
       b.cleanup();
     }
   });
 
-  test("where fsopen(2) answers ENOSYS, as before Linux 5.2, a tmpcopyup tmpfs is planned staged, as the run stages it: its staging tmpfs moved onto the destination, the staging directory removed, with no warning; the name's random part is the plan port's getrandom stand-in, the same in every plan (the run's getrandom gives others each time)", () => {
+  test("where fsopen(2) answers ENOSYS, as before Linux 5.2, a tmpcopyup tmpfs is planned mounted on the destination and filled there, as the run makes it, with no warning; nothing in /tmp; the same in every plan", () => {
     const config = bundleConfig();
     config.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
     const b = readableBundle(config);
     try {
       // The filter's helper executes its command without a PATH lookup.
       const setpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
-      const planStaged = () => runCli(['plan', '--bundle', b.dir], { prefix: [process.execPath, REFUSE_FSOPEN, 'ENOSYS', setpriv, ...AS_NOBODY.slice(1)] });
-      const r = planStaged();
+      const planOnTarget = () => runCli(['plan', '--bundle', b.dir], { prefix: [process.execPath, REFUSE_FSOPEN, 'ENOSYS', setpriv, ...AS_NOBODY.slice(1)] });
+      const r = planOnTarget();
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
       const lines = r.stdout.trimEnd().split('\n');
-      expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +mount\("\/tmp\/\.mountkit-tmpcopyup-3-00000000000000000000000000000001", "\/proc\/thread-self\/fd\/\d+", NULL, MS_MOVE, NULL\)/.test(l))).toBeDefined();
-      expect(lines.find((l) => / tmpfs mounts\[3\] "\/etc" +rmdir\("\/tmp\/\.mountkit-tmpcopyup-3-00000000000000000000000000000001"\)$/.test(l))).toBeDefined();
+      const calls = lines.filter((l) => / tmpfs mounts\[3\] "\/etc" /.test(l)).map((l) => l.replace(/^.*"\/etc" +/, ''));
+      const target = /^mount\("tmpfs", "\/proc\/thread-self\/fd\/(\d+)", "tmpfs", 0, "mode=0755"\)  # \d+ = \S*\/rootfs\/etc$/.exec(calls.find((l) => l.startsWith('mount(')) ?? '')?.[1];
+      expect(target).toMatch(/^\d+$/);
+      // The tmpfs opened again (its descriptor a number past the target's), the file made in it and filled.
+      expect(calls.find((l) => /^openat\(\d+, "passwd", O_WRONLY\|O_CREAT\|O_EXCL\|O_NOFOLLOW\|O_CLOEXEC, 0600\) = \d+  # \d+ = \S*\/rootfs\/etc$/.test(l))).toBeDefined();
+      expect(calls.find((l) => l.startsWith('copyFileRange('))).toBeDefined();
+      expect(lines.filter((l) => /\.mountkit-|mkdir\(|rmdir\(|getrandom|MS_MOVE/.test(l))).toEqual([]);
       // The fsopen the run tries first, refused: it returned no descriptor, and shows the errno.
       expect(lines.filter((l) => / tmpfs mounts\[3\] "\/etc" +fs(open|config|mount)\(/.test(l)).map((l) => l.replace(/^.*"\/etc" +/, ''))).toEqual(['fsopen("tmpfs", FSOPEN_CLOEXEC) = -1 ENOSYS']);
-      expect(planStaged().stdout).toBe(r.stdout);
+      expect(planOnTarget().stdout).toBe(r.stdout);
     } finally {
       b.cleanup();
     }
   });
 
-  test("where a seccomp filter answers fsopen(2) with EPERM, as most runtimes' profiles answer a call they do not list: planned staged by a plan with CAP_SYS_ADMIN, as the run stages it; a plan without it cannot tell the filter's EPERM from the kernel's own to it, and plans the detached tmpfs a run with the capability would make where no filter is", () => {
+  test("where a seccomp filter answers fsopen(2) with EPERM, as most runtimes' profiles answer a call they do not list: planned mounted on the destination by a plan with CAP_SYS_ADMIN, as the run mounts it; a plan without it cannot tell the filter's EPERM from the kernel's own to it, and plans the detached tmpfs a run with the capability would make where no filter is", () => {
     const config = bundleConfig();
     config.mounts.push({ destination: '/etc', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
     const b = readableBundle(config);
@@ -159,12 +167,12 @@ maybe('mountkit plan', () => {
       expect([asRoot.status, asRoot.stderr]).toEqual([0, '']);
       const root = tmpfsCalls(asRoot.stdout);
       expect(root.filter((l) => /^fs(open|config|mount)\(/.test(l))).toEqual(['fsopen("tmpfs", FSOPEN_CLOEXEC) = -1 EPERM']);
-      expect(root.find((l) => /^mount\("\/tmp\/\.mountkit-tmpcopyup-3-0{31}1", "\/proc\/thread-self\/fd\/\d+", NULL, MS_MOVE, NULL\)/.test(l))).toBeDefined();
+      expect(root.find((l) => /^mount\("tmpfs", "\/proc\/thread-self\/fd\/\d+", "tmpfs", 0, "mode=0755"\)/.test(l))).toBeDefined();
       const asNobody = runCli(['plan', '--bundle', b.dir], { prefix: [process.execPath, REFUSE_FSOPEN, 'EPERM', setpriv, ...AS_NOBODY.slice(1)] });
       expect([asNobody.status, asNobody.stderr]).toEqual([0, '']);
       const nobody = tmpfsCalls(asNobody.stdout);
       expect(nobody.find((l) => /^fsmount\(/.test(l))).toBeDefined();
-      expect(nobody.filter((l) => l.includes('.mountkit-tmpcopyup-'))).toEqual([]);
+      expect(nobody.filter((l) => l.startsWith('mount('))).toEqual([]);
     } finally {
       b.cleanup();
     }
@@ -181,9 +189,9 @@ maybe('mountkit plan', () => {
       symlinkSync(Buffer.from([0x74, 0xfe]), Buffer.concat([work, Buffer.from('lnk')]));
       const r = planAsNobody(b.dir, ['--format', 'json']);
       expect(r.stderr).toBe('');
-      const calls = (JSON.parse(r.stdout) as { calls: { op: string; args: Record<string, unknown> }[] }).calls;
-      expect(calls.find((c) => c.op === 'copyFile')?.args.dest).toMatch(/\/f\udcff$/);
-      expect(calls.find((c) => c.op === 'symlink')?.args.target).toBe('t\udcfe');
+      const calls = (JSON.parse(r.stdout) as { calls: { op: string; args: Record<string, unknown>; decoded?: Record<string, string> }[] }).calls;
+      expect(calls.filter((c) => c.op === 'openat' && c.decoded?.flags.includes('O_CREAT')).map((c) => c.args.path)).toContain('f\udcff');
+      expect(calls.find((c) => c.op === 'symlinkat')?.args.target).toBe('t\udcfe');
     } finally {
       b.cleanup();
     }

@@ -1,10 +1,11 @@
 /**
  * tmpcopyup's detached tmpfs (fsopen(2), fsconfig(2), fsmount(2), move_mount(2)) against
- * the staged one it replaces (a tmpfs on a staging directory in /tmp, MS_MOVE), on the
- * running kernel: the container must see the same mounts, content and modes either way,
- * a bad option must fail either way in one line, and a run killed while it copies must
- * leave nothing in /tmp, where the staged one leaves its directory. Needs root; every
- * run is a child in a throwaway mount namespace.
+ * the one mounted on the target with mount(2) and filled there, where the new mount API
+ * is refused, on the running kernel: the container must see the same content and modes
+ * either way, a bad option must fail either way in one line, neither may leave anything
+ * in /tmp (a run killed while it copies, a copy that fails), and a symlink planted in the
+ * tmpfs while it is filled (seen from a peer of a shared mount) must send no write outside
+ * it. Needs root; every run is a child in a throwaway mount namespace.
  */
 import { spawnSync } from 'child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'fs';
@@ -34,6 +35,7 @@ import {
 } from '../../src/core/constants';
 import { parseMountInfo } from '../../src/core/mountinfo';
 import { makeConfig, makeMount } from '../helpers/config';
+import { NET_RAW_FILE_CAPS } from '../helpers/file-caps';
 import { REPO } from '../helpers/cli';
 import { runInMountNamespace } from '../helpers/in-namespace';
 import { encode, runAsRoot, tempDir } from '../helpers/real-run';
@@ -57,15 +59,16 @@ interface CopyUpRun {
 
 /**
  * Runs the tmpfs plugin on `mounts` over `rootfs` in a child, whose port answers fsopen
- * with ENOSYS when `staged`. `setup` runs first in the child's namespace; with
- * `killAtCopy`, the child kills itself (SIGKILL) right after that many files are copied.
+ * with ENOSYS when `onTarget`. `setup` runs first in the child's namespace; with
+ * `killAtCopy`, the child kills itself (SIGKILL) right after that many files are copied;
+ * `atMount` runs right after each tmpfs mount(2) (given `require` and the target).
  * Its modules are all loaded before `setup` (which may cover /tmp, where they may be),
  * which is given `require` and `LinuxSyscalls`; `after` runs once the plugin is done,
  * given those and the rootfs, and what it returns is reported.
  * The child reports in a file in `reportDir` (a directory it sees as this process does);
  * `namespaces` are more unshare(1) options for it (`-U -r`: a user namespace, root mapped).
  */
-function runCopyUp(rootfs: string, mounts: MountSpec[], opts: { staged: boolean; setup?: string; after?: string; killAtCopy?: number; reportDir?: string; refuseFsopen?: string; namespaces?: string[] }): CopyUpRun {
+function runCopyUp(rootfs: string, mounts: MountSpec[], opts: { onTarget: boolean; setup?: string; after?: string; atMount?: string; killAtCopy?: number; reportDir?: string; refuseFsopen?: string; namespaces?: string[] }): CopyUpRun {
   const script = `
 const fs = require('fs');
 const path = require('path');
@@ -75,13 +78,19 @@ const { LinuxSyscalls } = require('./src/core/syscalls/linux');
 const { WithoutFsopen } = require('./test/helpers/without-fsopen');
 const req = JSON.parse(process.env.MOUNTKIT_REQ, (key, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
 const out = { ops: [], tree: {} };
-const Base = req.staged ? WithoutFsopen : LinuxSyscalls;
+const Base = req.onTarget ? WithoutFsopen : LinuxSyscalls;
 class Watched extends Base {
   fsmount(...a) { const r = super.fsmount(...a); out.ops.push('fsmount'); return r; }
   moveMount(...a) { super.moveMount(...a); out.ops.push('move_mount'); }
-  mkdir(p, mode) { super.mkdir(p, mode); if (p.startsWith('/tmp/')) out.ops.push('mkdir ' + p); }
-  copyFile(a, b) {
-    super.copyFile(a, b);
+  mount(source, target, fstype, flags, data) {
+    super.mount(source, target, fstype, flags, data);
+    if (fstype !== 'tmpfs') return;
+    out.ops.push('mount');
+    if (req.atMount) new Function('require', 'target', req.atMount)(require, target);
+  }
+  mkdir(p, mode) { super.mkdir(p, mode); out.ops.push('mkdir ' + p); }
+  copyFileRange(a, b) {
+    super.copyFileRange(a, b);
     out.ops.push('copy');
     if (out.ops.filter((o) => o === 'copy').length === req.killAtCopy) {
       fs.writeFileSync(req.report, JSON.stringify(out));
@@ -151,7 +160,7 @@ function mountsUnder(mountinfo: string, dirs: string[]): string[] {
     });
 }
 
-runAsRoot('tmpcopyup: a detached tmpfs, as the staged one', () => {
+runAsRoot('tmpcopyup: a detached tmpfs, and one mounted on the target where the new mount API is refused', () => {
   let t: ReturnType<typeof tempDir>;
   let rootfs: string;
   const at = (p: string) => path.join(rootfs, p);
@@ -186,16 +195,15 @@ runAsRoot('tmpcopyup: a detached tmpfs, as the staged one', () => {
   ];
 
   test('the same mounts (options, propagation, type, source, superblock options), content, modes and owners either way', () => {
-    const detached = runCopyUp(rootfs, MOUNTS(), { staged: false });
-    const staged = runCopyUp(rootfs, MOUNTS(), { staged: true });
-    expect([detached.error, staged.error]).toEqual([undefined, undefined]);
-    // Each took its own way: no staging directory for the detached one.
+    const detached = runCopyUp(rootfs, MOUNTS(), { onTarget: false });
+    const onTarget = runCopyUp(rootfs, MOUNTS(), { onTarget: true });
+    expect([detached.error, onTarget.error]).toEqual([undefined, undefined]);
+    // Each took its own way, and neither made a directory anywhere.
     expect(detached.ops.filter((o) => o !== 'copy')).toEqual(Array.from({ length: 6 }, () => ['fsmount', 'move_mount']).flat());
-    expect(staged.ops.filter((o) => /^mkdir \/tmp\/\.mountkit-tmpcopyup-\d-[0-9a-f]{32}$/.test(o))).toHaveLength(6);
-    expect(staged.ops).not.toContain('fsmount');
+    expect(onTarget.ops.filter((o) => o !== 'copy')).toEqual(Array.from({ length: 6 }, () => 'mount'));
     const mounts = mountsUnder(detached.mountinfo, [rootfs]);
     expect(mounts).toHaveLength(6);
-    expect(mountsUnder(staged.mountinfo, [rootfs])).toEqual(mounts);
+    expect(mountsUnder(onTarget.mountinfo, [rootfs])).toEqual(mounts);
     // What the options asked for is there: the mount's flags, the superblock's, the data.
     expect(mounts[0]).toMatch(/^\S+\/a rw,nosuid,nodev,noexec - tmpfs tmpfs rw,size=1024k,nr_inodes=100,mode=755$/);
     expect(mounts[1]).toMatch(/^\S+\/b rw,noatime,nodiratime - tmpfs shm rw,mode=700,uid=1000,gid=1000/);
@@ -203,16 +211,14 @@ runAsRoot('tmpcopyup: a detached tmpfs, as the staged one', () => {
     expect(mounts[3]).toMatch(/^\S+\/d rw,relatime,nosymfollow shared:g1 - tmpfs tmpfs rw,mode=711$/);
     expect(mounts[4]).toMatch(/^\S+\/e rw,relatime unbindable - tmpfs {2}rw,/);
     expect(mounts[5]).toMatch(/^\S+\/f rw,relatime - tmpfs tmpfs /);
-    expect(detached.tree).toEqual(staged.tree);
+    expect(detached.tree).toEqual(onTarget.tree);
     expect(detached.tree).toMatchObject({ 'a/file': 'file in a\n 640 1234:4321', 'a/sub': 'dir 2750 0:0', 'a/sub/setuid': 'file #!/bin/sh\n 4755 0:0', 'a/sub/link': expect.stringMatching(/^link \.\.\/file /) });
     expect(detached.tree['c']).toMatch(/^dir 1777 /);
-    expect(detached.mountinfo).not.toContain('.mountkit-tmpcopyup-');
-    expect(staged.mountinfo).not.toContain('.mountkit-tmpcopyup-');
+    for (const r of [detached, onTarget]) expect(r.mountinfo).not.toContain('.mountkit-');
   });
 
   test('extended attributes of files and directories are copied either way, after the owner and mode: file capabilities (security.capability) survive, a symlink keeps none', () => {
-    // VFS_CAP_REVISION_2 with VFS_CAP_FLAGS_EFFECTIVE, CAP_NET_RAW (13) permitted (linux/capability.h): what setcap cap_net_raw+ep writes.
-    const caps = [1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const caps = NET_RAW_FILE_CAPS;
     const setup = `
 const s = new LinuxSyscalls();
 const r = ${JSON.stringify(rootfs)};
@@ -242,9 +248,9 @@ return out;
       'a/sub/setuid': userXattrs ? [`user.u=${hex('u')}`] : [],
       'a/sub/link': [],
     };
-    for (const staged of [false, true]) {
-      const run = runCopyUp(rootfs, [copyUp(0, '/a')], { staged, setup, after });
-      expect({ staged, error: run.error, after: run.after }).toEqual({ staged, error: undefined, after: expected });
+    for (const onTarget of [false, true]) {
+      const run = runCopyUp(rootfs, [copyUp(0, '/a')], { onTarget, setup, after });
+      expect({ onTarget, error: run.error, after: run.after }).toEqual({ onTarget, error: undefined, after: expected });
       expect(run.tree).toMatchObject({ 'a/file': 'file in a\n 640 1234:4321', 'a/sub': 'dir 2750 0:0', 'a/sub/setuid': 'file #!/bin/sh\n 4755 0:0' });
     }
   });
@@ -271,16 +277,15 @@ const out = {};
 for (const p of ['a/sub', 'a/sub/setuid']) out[p] = s.listxattr(rootfs + '/' + p).filter((n) => n.startsWith('system.')).sort();
 return out;
 `;
-    for (const staged of [false, true]) {
-      const run = runCopyUp(rootfs, [copyUp(0, '/a')], { staged, setup, after });
-      expect({ staged, error: run.error, after: run.after }).toEqual({ staged, error: undefined, after: { 'a/sub': ['system.posix_acl_default'], 'a/sub/setuid': [] } });
+    for (const onTarget of [false, true]) {
+      const run = runCopyUp(rootfs, [copyUp(0, '/a')], { onTarget, setup, after });
+      expect({ onTarget, error: run.error, after: run.after }).toEqual({ onTarget, error: undefined, after: { 'a/sub': ['system.posix_acl_default'], 'a/sub/setuid': [] } });
       expect(run.tree).toMatchObject({ 'a/sub': 'dir 2750 0:0', 'a/sub/setuid': 'file #!/bin/sh\n 4755 0:0' });
     }
   });
 
   test('an attribute the tmpfs refuses is left out, as runc copies none: without CAP_SETFCAP, security.capability (lsetxattr EPERM) is dropped and the run goes on', () => {
-    // VFS_CAP_REVISION_2 with VFS_CAP_FLAGS_EFFECTIVE, CAP_NET_RAW (13) permitted (linux/capability.h).
-    const caps = [1, 0, 0, 2, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    const caps = NET_RAW_FILE_CAPS;
     // CAP_SETFCAP (31) leaves the effective set once the source has its attributes: setting
     // security.capability then fails EPERM (capabilities(7)), trusted.* still needs only CAP_SYS_ADMIN.
     const setup = `
@@ -297,9 +302,9 @@ const s = new LinuxSyscalls();
 const full = rootfs + '/a/file';
 return s.listxattr(full).sort().map((n) => n + '=' + Buffer.from(s.getxattr(full, n)).toString());
 `;
-    for (const staged of [false, true]) {
-      const run = runCopyUp(rootfs, [copyUp(0, '/a')], { staged, setup, after });
-      expect({ staged, error: run.error, after: run.after }).toEqual({ staged, error: undefined, after: ['trusted.t=kept'] });
+    for (const onTarget of [false, true]) {
+      const run = runCopyUp(rootfs, [copyUp(0, '/a')], { onTarget, setup, after });
+      expect({ onTarget, error: run.error, after: run.after }).toEqual({ onTarget, error: undefined, after: ['trusted.t=kept'] });
       expect(run.tree).toMatchObject({ 'a/file': 'file in a\n 640 1234:4321' });
     }
   });
@@ -338,39 +343,58 @@ const out = {};
 for (const p of ['a/file', 'a/dir', 'a/plain']) out[p] = s.listxattr(rootfs + '/' + p).filter((n) => n.startsWith('system.'));
 return out;
 `;
-    for (const staged of [false, true]) {
-      const run = runCopyUp(source, [copyUp(0, '/a')], { staged, after, namespaces: ['-U', '-r'] });
-      expect({ staged, error: run.error, after: run.after }).toEqual({ staged, error: undefined, after: { 'a/file': [], 'a/dir': [], 'a/plain': [] } });
+    for (const onTarget of [false, true]) {
+      const run = runCopyUp(source, [copyUp(0, '/a')], { onTarget, after, namespaces: ['-U', '-r'] });
+      expect({ onTarget, error: run.error, after: run.after }).toEqual({ onTarget, error: undefined, after: { 'a/file': [], 'a/dir': [], 'a/plain': [] } });
       // The mask rwx was the group class bits; group::r-x is what the owning group had.
       expect(run.tree).toMatchObject({ 'a/file': 'file acl\n 2750 0:0', 'a/dir': 'dir 750 0:0', 'a/plain': 'file no acl\n 770 0:0' });
     }
   });
 
-  test('under a shared parent with a peer: the tmpfs joins the propagation either way (MS_MOVE and move_mount(2) attach a tree as a mount would), its own private flag set before', () => {
-    const peer = path.join(t.dir, 'peer');
-    mkdirSync(peer);
-    // The rootfs a shared mount of its own, bound at the peer, which joins its peer group.
-    const setup = `
+  /** The setup of a rootfs that is a shared mount of its own, bound at `peer`, which joins its peer group: a process there sees what is mounted in the rootfs. */
+  const sharedWithPeer = (peer: string) => `
 const k = require('./src/core/constants');
 const s = new LinuxSyscalls();
 s.mount(${JSON.stringify(rootfs)}, ${JSON.stringify(rootfs)}, null, k.MS_BIND, null);
 s.mount(null, ${JSON.stringify(rootfs)}, null, k.MS_SHARED, null);
 s.mount(${JSON.stringify(rootfs)}, ${JSON.stringify(peer)}, null, k.MS_BIND, null);
 `;
+
+  test('under a shared parent with a peer: the tmpfs propagates to the peer either way; detached, its own private flag is set before move_mount(2) attaches it, which makes it shared; on the target, after the mount, as on a tmpfs mounted without tmpcopyup', () => {
+    const peer = path.join(t.dir, 'peer');
+    mkdirSync(peer);
+    const setup = sharedWithPeer(peer);
     const mounts = () => [copyUp(0, '/a', { propagationFlags: [MS_PRIVATE] }), copyUp(1, '/b', { data: 'size=1m' })];
-    const detached = runCopyUp(rootfs, mounts(), { staged: false, setup });
-    const staged = runCopyUp(rootfs, mounts(), { staged: true, setup });
-    expect([detached.error, staged.error]).toEqual([undefined, undefined]);
+    const detached = runCopyUp(rootfs, mounts(), { onTarget: false, setup });
+    const onTarget = runCopyUp(rootfs, mounts(), { onTarget: true, setup });
+    const plain = runCopyUp(rootfs, mounts().map((m) => ({ ...m, extensions: { ...m.extensions, tmpcopyup: false } })), { onTarget: true, setup });
+    expect([detached.error, onTarget.error, plain.error]).toEqual([undefined, undefined, undefined]);
     expect(detached.ops).toContain('fsmount');
-    const shown = mountsUnder(detached.mountinfo, [rootfs, peer]);
-    expect(mountsUnder(staged.mountinfo, [rootfs, peer])).toEqual(shown);
-    // Each tmpfs is shared with its copy at the peer: private before the move, shared by it.
-    expect(shown.filter((l) => / - tmpfs /.test(l)).map((l) => l.replace(/ - .*/, '').replace(t.dir, ''))).toEqual([
-      '/rootfs/a rw,relatime shared:g2',
-      '/peer/a rw,relatime shared:g2',
-      '/rootfs/b rw,relatime shared:g3',
-      '/peer/b rw,relatime shared:g3',
-    ]);
+    const tmpfsLines = (r: CopyUpRun) => mountsUnder(r.mountinfo, [rootfs, peer]).filter((l) => / - tmpfs /.test(l)).map((l) => l.replace(/ - .*/, '').replace(t.dir, ''));
+    // Detached, each tmpfs is shared with its copy at the peer: private before the move, shared by it.
+    expect(tmpfsLines(detached)).toEqual(['/rootfs/a rw,relatime shared:g2', '/peer/a rw,relatime shared:g2', '/rootfs/b rw,relatime shared:g3', '/peer/b rw,relatime shared:g3']);
+    // On the target, the private flag leaves the peer's copy alone in its group, as a tmpfs mounted there without tmpcopyup.
+    expect(tmpfsLines(onTarget)).toEqual(['/rootfs/a rw,relatime', '/peer/a rw,relatime shared:g2', '/rootfs/b rw,relatime shared:g3', '/peer/b rw,relatime shared:g3']);
+    expect(tmpfsLines(plain)).toEqual(tmpfsLines(onTarget));
+  });
+
+  test.each([
+    ['file', 'the file copied there', 'openat "/a/file": EEXIST'],
+    ['sub', 'the directory copied there', 'mkdirat "/a/sub": EEXIST'],
+  ])('on the target under a shared parent, a symlink to a host directory planted in the tmpfs from the peer at %s (%s) before the copy makes it: the copy fails naming it, nothing is written outside the tmpfs, and the tmpfs is gone from the target and the peer', (name, _what, inner) => {
+    const peer = path.join(t.dir, 'peer');
+    const outside = path.join(t.dir, 'outside');
+    mkdirSync(peer);
+    mkdirSync(outside);
+    // What a user of the peer's namespace may do once the tmpfs shows there: a link at a name the copy has still to make.
+    const atMount = `require('fs').symlinkSync(${JSON.stringify(name === 'file' ? path.join(outside, 'written') : outside)}, ${JSON.stringify(path.join(peer, 'a', name))});`;
+    const r = runCopyUp(rootfs, [copyUp(0, '/a')], { onTarget: true, setup: sharedWithPeer(peer), atMount });
+    expect(r.ops.filter((o) => o !== 'copy')).toEqual(['mount']);
+    expect(r.error).toBe(`mounts: plugin tmpfs mounts[0] "/a": tmpcopyup: copying "/a" into the tmpfs failed: ${inner}`);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(mountsUnder(r.mountinfo, [rootfs, peer]).filter((l) => / - tmpfs /.test(l))).toEqual([]);
+    // The image's directory shows again at the target.
+    expect(r.tree['a/file']).toBe('file in a\n 640 1234:4321');
   });
 
   test.each([
@@ -380,15 +404,15 @@ s.mount(${JSON.stringify(rootfs)}, ${JSON.stringify(peer)}, null, k.MS_BIND, nul
     ['context="system_u:object_r:tmp_t:s0:c1,c2"', `configuring the tmpfs failed: fsconfig "context=system_u:object_r:tmp_t:s0:c1,c2": EINVAL (tmpfs: Unknown parameter 'context')`],
   ])('a bad option (%s) fails either way in one line naming the syscall, errno and what it was given; nothing is mounted or left', (data, detachedError) => {
     const mounts = () => [copyUp(0, '/a', { data })];
-    const detached = runCopyUp(rootfs, mounts(), { staged: false });
-    const staged = runCopyUp(rootfs, mounts(), { staged: true });
+    const detached = runCopyUp(rootfs, mounts(), { onTarget: false });
+    const onTarget = runCopyUp(rootfs, mounts(), { onTarget: true });
     expect(detached.error).toBe(`mounts: plugin tmpfs mounts[0] "/a": tmpcopyup: ${detachedError}`);
     // mount(2) has no log: its error names the data the kernel was given, as mountDetail shows it.
-    const stagedError = `mount "tmpfs" -> "/tmp/.mountkit-tmpcopyup-0-HEX": EINVAL (data ${JSON.stringify(`mode=0755,${data}`)})`;
-    expect(staged.error?.replace(/-0-[0-9a-f]{32}"/, '-0-HEX"')).toBe(`mounts: plugin tmpfs mounts[0] "/a": tmpcopyup: mounting on the staging directory failed: ${stagedError}`);
-    for (const r of [detached, staged]) {
+    const onTargetError = `mount "tmpfs" -> ${JSON.stringify(at('a'))}: EINVAL (data ${JSON.stringify(`mode=0755,${data}`)})`;
+    expect(onTarget.error).toBe(`mounts: plugin tmpfs mounts[0] "/a": tmpcopyup: mounting the tmpfs on "/a" failed: ${onTargetError}`);
+    for (const r of [detached, onTarget]) {
       expect(mountsUnder(r.mountinfo, [rootfs])).toEqual([]);
-      expect(r.mountinfo).not.toContain('.mountkit-tmpcopyup-');
+      expect(r.ops.filter((o) => o.startsWith('mkdir'))).toEqual([]);
     }
   });
 });
@@ -402,11 +426,11 @@ runAsRoot('tmpcopyup where a seccomp filter refuses fsopen(2)', () => {
   });
   afterEach(() => t.cleanup());
 
-  test.each(['ENOSYS', 'EPERM'])('the real port meets %s and the tmpfs is staged in /tmp, copied as ever', (errno) => {
+  test.each(['ENOSYS', 'EPERM'])('the real port meets %s and the tmpfs is mounted on the target and filled there, copied as ever', (errno) => {
     const mounts = [makeMount({ index: 0, type: 'tmpfs', source: 'tmpfs', destination: '/data', extensions: { tmpcopyup: true } })];
-    const r = runCopyUp(path.join(t.dir, 'rootfs'), mounts, { staged: false, refuseFsopen: errno });
+    const r = runCopyUp(path.join(t.dir, 'rootfs'), mounts, { onTarget: false, refuseFsopen: errno });
     expect(r.error).toBeUndefined();
-    expect(r.ops.filter((o) => o !== 'copy')).toEqual([expect.stringMatching(/^mkdir \/tmp\/\.mountkit-tmpcopyup-0-[0-9a-f]{32}$/)]);
+    expect(r.ops.filter((o) => o !== 'copy')).toEqual(['mount']);
     expect(r.tree['data/f']).toBe('file kept\n 644 0:0');
     expect(mountsUnder(r.mountinfo, [path.join(t.dir, 'rootfs')])).toEqual([expect.stringMatching(/\/data rw,relatime - tmpfs tmpfs rw,mode=755/)]);
   });
@@ -446,6 +470,56 @@ process.stdout.write(JSON.stringify(out));
       link: '/',
       again: { error: 'fsmount: EBUSY' },
     });
+  });
+});
+
+runAsRoot('LinuxSyscalls: what the copy on the target stands on, on the running kernel', () => {
+  test("a directory's descriptor opened before a tmpfs is mounted on it keeps showing the directory under it, through its magic link too; copyFileRange copies onto the tmpfs from another filesystem (read(2) and write(2) where copy_file_range(2) is refused), fchmod and fsetxattr set what the descriptor holds, and an O_PATH descriptor is EBADF to them, named", () => {
+    const t = tempDir('mountkit-port-');
+    try {
+      mkdirSync(path.join(t.dir, 'dir'));
+      writeFileSync(path.join(t.dir, 'dir/under'), 'from the disk\n');
+      const script = `
+const { LinuxSyscalls } = require('./src/core/syscalls/linux');
+const k = require('./src/core/constants');
+const s = new LinuxSyscalls();
+const dir = ${JSON.stringify(path.join(t.dir, 'dir'))};
+const attempt = (fn) => { try { return fn(); } catch (e) { return e.message; } };
+const under = s.open(dir, k.O_PATH | k.O_DIRECTORY | k.O_CLOEXEC, 0);
+s.mount('tmpfs', '/proc/thread-self/fd/' + under, 'tmpfs', 0n, 'size=1m');
+const top = s.open(dir, k.O_RDONLY | k.O_DIRECTORY | k.O_CLOEXEC, 0);
+const from = s.open('/proc/thread-self/fd/' + s.openat(under, 'under', k.O_PATH | k.O_NOFOLLOW | k.O_CLOEXEC, 0), k.O_RDONLY | k.O_CLOEXEC, 0);
+const made = s.openat(top, 'copy', k.O_WRONLY | k.O_CREAT | k.O_EXCL | k.O_NOFOLLOW | k.O_CLOEXEC, 0o600);
+s.copyFileRange(from, made);
+s.fchmod(made, 0o4750);
+s.fsetxattr(made, 'trusted.t', 'v');
+const pathFd = s.openat(top, 'copy', k.O_PATH | k.O_NOFOLLOW | k.O_CLOEXEC, 0);
+process.stdout.write(JSON.stringify({
+  under: s.readdir('/proc/thread-self/fd/' + under),
+  top: s.readdir(dir),
+  copy: require('fs').readFileSync(dir + '/copy', 'utf8'),
+  mode: (require('fs').statSync(dir + '/copy').mode & 0o7777).toString(8),
+  xattr: Buffer.from(s.getxattr(dir + '/copy', 'trusted.t')).toString(),
+  fchmod: attempt(() => s.fchmod(pathFd, 0o600)),
+  fsetxattr: attempt(() => s.fsetxattr(pathFd, 'trusted.t', 'w')),
+  again: attempt(() => s.openat(top, 'copy', k.O_WRONLY | k.O_CREAT | k.O_EXCL | k.O_NOFOLLOW | k.O_CLOEXEC, 0o600)),
+}));
+`;
+      const r = runInMountNamespace(script);
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual({
+        under: ['under'],
+        top: ['copy'],
+        copy: 'from the disk\n',
+        mode: '4750',
+        xattr: 'v',
+        fchmod: `fchmod ${JSON.stringify(path.join(t.dir, 'dir/copy'))}: EBADF`,
+        fsetxattr: `fsetxattr ${JSON.stringify(path.join(t.dir, 'dir/copy'))}: EBADF`,
+        again: 'openat "copy": EEXIST',
+      });
+    } finally {
+      t.cleanup();
+    }
   });
 });
 
@@ -491,7 +565,7 @@ process.stdout.write(JSON.stringify({
   });
 });
 
-runAsRoot('tmpcopyup: a run killed (SIGKILL) while it copies', () => {
+runAsRoot('tmpcopyup: a run killed (SIGKILL) while it copies, or whose copy fails', () => {
   let t: ReturnType<typeof tempDir>;
   let own: { dir: string; cleanup: () => void };
   beforeEach(() => {
@@ -510,10 +584,10 @@ runAsRoot('tmpcopyup: a run killed (SIGKILL) while it copies', () => {
     t.cleanup();
   });
 
-  const run = (staged: boolean) =>
-    runCopyUp(path.join(own.dir, 'rootfs'), [makeMount({ index: 0, type: 'tmpfs', source: 'tmpfs', destination: '/data', data: 'size=1m', extensions: { tmpcopyup: true } })], {
-      staged,
-      killAtCopy: 5,
+  const run = (onTarget: boolean, over: { data?: string; killAtCopy?: number } = {}) =>
+    runCopyUp(path.join(own.dir, 'rootfs'), [makeMount({ index: 0, type: 'tmpfs', source: 'tmpfs', destination: '/data', data: over.data ?? 'size=1m', extensions: { tmpcopyup: true } })], {
+      onTarget,
+      killAtCopy: 'killAtCopy' in over ? over.killAtCopy : 5,
       reportDir: own.dir,
       setup: `new LinuxSyscalls().mount(${JSON.stringify(path.join(own.dir, 'tmp'))}, '/tmp', null, ${MS_BIND}n, null);`,
     });
@@ -525,12 +599,21 @@ runAsRoot('tmpcopyup: a run killed (SIGKILL) while it copies', () => {
     expect(readdirSync(path.join(own.dir, 'tmp'))).toEqual([]);
   });
 
-  test('control: the staged tmpfs leaves its staging directory in /tmp, empty (the mounts went with the namespace)', () => {
+  test('on the target, a kill leaves nothing in /tmp either: nothing was made there, and the tmpfs went with the mount namespace', () => {
     const r = run(true);
     expect(r.signal).toBe('SIGKILL');
-    const left = readdirSync(path.join(own.dir, 'tmp'));
-    expect(left).toEqual([expect.stringMatching(/^\.mountkit-tmpcopyup-0-[0-9a-f]{32}$/)]);
-    expect(r.ops[0]).toBe(`mkdir /tmp/${left[0]}`);
-    expect(readdirSync(path.join(own.dir, 'tmp', left[0]))).toEqual([]);
+    expect(r.ops).toEqual(['mount', 'copy', 'copy', 'copy', 'copy', 'copy']);
+    expect(readdirSync(path.join(own.dir, 'tmp'))).toEqual([]);
+  });
+
+  test.each([false, true])('a copy that fails (ENOSPC: a file past the size of the tmpfs; on the target: %s) leaves nothing in /tmp and nothing mounted at the target, in one line naming the copy', (onTarget) => {
+    writeFileSync(path.join(own.dir, 'rootfs', 'data', 'big'), Buffer.alloc(64 * 1024, 1));
+    const r = run(onTarget, { data: 'size=16k', killAtCopy: undefined });
+    const copy = onTarget ? '"/data/big"' : '"fsmount:\\[tmpfs\\]/big"';
+    expect(r.error).toMatch(new RegExp(`^mounts: plugin tmpfs mounts\\[0\\] "/data": tmpcopyup: copying "/data" into the tmpfs failed: (copy_file_range|write) ".*/rootfs/data/big" -> ${copy}: ENOSPC$`));
+    expect(r.ops.filter((o) => o !== 'copy')).toEqual(onTarget ? ['mount'] : ['fsmount']);
+    expect(mountsUnder(r.mountinfo, [path.join(own.dir, 'rootfs')])).toEqual([]);
+    expect(readdirSync(path.join(own.dir, 'tmp'))).toEqual([]);
+    expect(r.tree['data/big']).toMatch(/^file /);
   });
 });

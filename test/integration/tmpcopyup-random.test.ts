@@ -1,7 +1,8 @@
 /**
- * The random part of tmpcopyup's staging directory comes from getrandom(2), which every
- * kernel from 3.17 on has, not from /proc/sys/kernel/random/uuid, which a kernel built
- * without CONFIG_PROC_SYSCTL does not. Needs root for the real runs.
+ * The port's getrandom(2), which every kernel from 3.17 on has, unlike
+ * /proc/sys/kernel/random/uuid, which a kernel built without CONFIG_PROC_SYSCTL does not;
+ * and tmpcopyup, which once named a staging directory in /tmp with it, needing neither
+ * now. Needs root for the real runs.
  */
 import { spawnSync } from 'child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'fs';
@@ -17,9 +18,9 @@ const TMPFS_PLUGIN = path.resolve(__dirname, '../../src/plugins/tmpfs');
 /** Runs its arguments under a seccomp filter answering getrandom(2) with the errno its first argument names. */
 const WITHOUT_GETRANDOM = path.join(__dirname, '..', 'helpers', 'without-getrandom.js');
 
-/** The staging directories tmpcopyup may leave in the host's /tmp (it must leave none). */
-function stagingDirs(): string[] {
-  return readdirSync('/tmp').filter((name) => name.startsWith('.mountkit-tmpcopyup-'));
+/** What mountkit's runs left in the host's /tmp (tmpcopyup once staged its tmpfs there; it must leave nothing). */
+function leftInTmp(): string[] {
+  return readdirSync('/tmp').filter((name) => name.startsWith('.mountkit-'));
 }
 
 describe('LinuxSyscalls.getrandom', () => {
@@ -43,7 +44,7 @@ describe('LinuxSyscalls.getrandom', () => {
     expect((err as SyscallError).message).toBe('getrandom: EINVAL');
   });
 
-  // Why tmpcopyup tries no other source when getrandom fails: a Node whose getrandom is
+  // Why a plugin need try no other source when getrandom fails: a Node whose getrandom is
   // refused does not start, so the real port never meets that answer in a run. Should a
   // later Node start there, this fails and the choice is to be made again.
   test.each(['ENOSYS', 'EPERM'])('Node does not start where getrandom answers %s (a seccomp filter); a program that needs no getrandom does', (errno) => {
@@ -62,12 +63,12 @@ runAsRoot('tmpcopyup without kernel.random.uuid', () => {
   });
   afterEach(() => t.cleanup());
 
-  // Staged: only the staging directory's name has a random part (fsopen answering ENOSYS, as before Linux 5.2).
-  test('a real tmpcopyup staged in /tmp copies and moves as ever where /proc/sys/kernel/random is empty, as on a kernel without CONFIG_PROC_SYSCTL', () => {
+  // fsopen answering ENOSYS, as before Linux 5.2: the tmpfs is mounted on the target and filled there, with no name to make.
+  test('a real tmpcopyup on the target copies as ever where /proc/sys/kernel/random is empty, as on a kernel without CONFIG_PROC_SYSCTL, and leaves nothing in /tmp', () => {
     const at = (p: string) => path.join(t.rootfs, p);
     mkdirSync(at('data'));
     writeFileSync(at('data/f'), 'hello');
-    const before = stagingDirs();
+    const before = leftInTmp();
     const r = realRun({
       config: makeConfig({ rootfs: t.rootfs, mounts: [makeMount({ index: 0, type: 'tmpfs', destination: '/data', data: 'size=1m', extensions: { tmpcopyup: true } })] }),
       plugins: [TMPFS_PLUGIN],
@@ -81,7 +82,7 @@ runAsRoot('tmpcopyup without kernel.random.uuid', () => {
     expect(r.read).toEqual({ [at('data/f')]: 'hello', [RANDOM_UUID_FILE]: 'ENOENT' });
     expect(r.list).toEqual({ [at('data')]: ['f'] });
     expect(mountsAt(r.mountinfo, at('data'))).toEqual([expect.objectContaining({ fstype: 'tmpfs' })]);
-    expect(r.mountinfo).not.toContain('.mountkit-tmpcopyup-');
-    expect(stagingDirs()).toEqual(before);
+    expect(r.mountinfo).not.toContain('.mountkit-');
+    expect(leftInTmp()).toEqual(before);
   });
 });

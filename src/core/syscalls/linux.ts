@@ -487,13 +487,14 @@ const COPY_REFUSALS = ['EXDEV', 'EINVAL', 'EOPNOTSUPP', 'ENOSYS'] as const;
 /** Bytes read(2) and written at a time where copy_file_range(2) is refused. */
 const READ_WRITE_CHUNK = 1 << 16;
 
-/** The bytes of `fdIn` from its offset to its end onto `fdOut`, by read(2) and write(2), each error naming its file. */
+/** The bytes of `fdIn` from its offset to its end onto `fdOut`, by read(2) and write(2), each error naming both files, as copy_file_range's. */
 function copyByReadWrite(fdIn: number, fdOut: number): void {
   const buf = Buffer.alloc(READ_WRITE_CHUNK);
+  const paths = [fdPath(fdIn), fdPath(fdOut)];
   for (;;) {
-    const n = viaFs('read', [fdPath(fdIn)], () => fs.readSync(fdIn, buf, 0, buf.length, null));
+    const n = viaFs('read', paths, () => fs.readSync(fdIn, buf, 0, buf.length, null));
     if (n === 0) return;
-    viaFs('write', [fdPath(fdOut)], () => {
+    viaFs('write', paths, () => {
       for (let at = 0; at < n; ) at += fs.writeSync(fdOut, buf, at, n - at, null);
     });
   }

@@ -186,7 +186,8 @@ export interface Syscalls {
    * onto the file open for writing as `fdOut` at its offset, in as many calls as it takes;
    * read(2) and write(2) instead where the first call answers that the kernel does not
    * copy between the two (EXDEV: another filesystem before Linux 5.3, or another type of
-   * filesystem from 5.19; EINVAL, EOPNOTSUPP; ENOSYS before 4.5). Errors name both files.
+   * filesystem from 5.19; EINVAL, EOPNOTSUPP; ENOSYS before 4.5). Errors (copy_file_range,
+   * read or write) name both files.
    */
   copyFileRange(fdIn: number, fdOut: number): void;
   /**
