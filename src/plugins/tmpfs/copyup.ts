@@ -8,10 +8,12 @@
  * fsconfig(2) and fsmount(2) make it in no directory at all, the copy writes into it
  * through its descriptor, and move_mount(2) attaches it onto the target's descriptor in
  * one step, so the container never sees a half-filled tmpfs. Its propagation flags are
- * set before that step, as mount(2) calls on a tmpfs mounted at the target would set
- * them. Nothing of it is on the host's filesystem at any time: a run killed while copying
- * leaves nothing, since the last descriptor of a mount never attached unmounts it when it
- * is closed, as the kernel closes it when the process dies (dissolve_on_fput(),
+ * set before that step (move_mount(2) below a shared mount makes the tree it attaches
+ * shared, attach_recursive_mnt(), fs/namespace.c: a private flag given before does not
+ * last there, where one given to a tmpfs after its mount(2) on the target does). Nothing
+ * of it is on the host's filesystem at any time: a run killed while copying leaves
+ * nothing, since the last descriptor of a mount never attached unmounts it when it is
+ * closed, as the kernel closes it when the process dies (dissolve_on_fput(),
  * fs/namespace.c).
  *
  * What decides: fsopen(2) is there from Linux 5.2, ENOSYS before, and a seccomp filter
