@@ -1060,7 +1060,7 @@ describe('PlanSyscalls', () => {
     expect(sys.readdir(path.join(r, 'data'))).toEqual(['under']);
   });
 
-  test("MS_MOVE takes a tree to the target's place, what it hid showing again at the source's; umount2 shows again what a tree hid (tmpcopyup's staging)", () => {
+  test("MS_MOVE takes a tree to the target's place, what it hid showing again at the source's; umount2 shows again what a tree hid (a tmpfs filled on a directory of its own, then moved)", () => {
     const sys = new PlanSyscalls();
     const r = path.join(tmp, 'rootfs');
     const staging = path.join(tmp, 'staging');

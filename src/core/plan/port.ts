@@ -311,9 +311,9 @@ export class PlanSyscalls extends DryRunSyscalls {
 
   /**
    * MS_MOVE takes the tree on top at the source's place to the target's, hiding what is
-   * there, and what it hid shows again where it was (tmpcopyup's staging tmpfs moved onto
-   * its destination leaves the staging directory as it was made). A move onto / is the
-   * jail's, which leaves every tree where it was grafted (moveMountRoots).
+   * there, and what it hid shows again where it was (a tmpfs filled on a directory of its
+   * own and moved onto its destination leaves that directory as it was made). A move onto /
+   * is the jail's, which leaves every tree where it was grafted (moveMountRoots).
    */
   private move(source: string | null, target: string, fstype: string | null, flags: bigint, data: string | null): void {
     const was = new Map(this.mounts.map((m) => [m, m.target]));
