@@ -289,12 +289,13 @@ function thisProcessProblem(config: RootfsConfig): ConfigError | undefined {
  * against the host through the port, the plugins loaded and the list's claims checked,
  * linux.timeOffsets written, every phase, `onStep` told before each step.
  */
-function pipelineRun(config: RootfsConfig, sys: Syscalls, opts: RunPipelineOptions, onStep: (where: StepWhere) => void): void {
+function pipelineRun(config: RootfsConfig, sys: Syscalls, opts: RunPipelineOptions, onStep: (where: StepWhere) => void, beforeTimeOffsets?: () => void): void {
   validateConfig(config, sys, { inNamespaces: true, modelChecked: true });
   const kernel = createKernel({ syscalls: sys, ...pluginSetup(opts) });
   // The offsets are written last before the first step, once nothing can refuse the run
   // (a write refused leaves the process free for another run).
   kernel.orchestrator.checkClaims(config);
+  beforeTimeOffsets?.();
   applyTimeOffsets(sys, config.timeOffsets);
   kernel.orchestrator.run(config, { beforeJail: opts.beforeJail, onStep });
 }
@@ -308,8 +309,9 @@ function pipelineRun(config: RootfsConfig, sys: Syscalls, opts: RunPipelineOptio
  *
  * With `mode: 'embedded'`, the calls runPipeline would make with the same options, in
  * order: its own run on the plan's port (pipelineRun), without the launcher's calls, with
- * `beforeJail` run; what it throws before its first step (the config, the plugin list,
- * `checkProcess`'s refusals) is thrown.
+ * linux.timeOffsets' read and write of /proc/self/timens_offsets (phase `namespaces`,
+ * plugin `time-offsets`), with `beforeJail` run; what it throws before its first step (the
+ * config, the plugin list, the offsets refused, `checkProcess`'s refusals) is thrown.
  */
 export function plan(config: RootfsConfig, opts: PlanApiOptions | EmbeddedPlanApiOptions = {}): Plan {
   if (opts.mode === 'embedded') {
@@ -318,11 +320,17 @@ export function plan(config: RootfsConfig, opts: PlanApiOptions | EmbeddedPlanAp
       const problem = thisProcessProblem(checked);
       if (problem) throw problem;
     }
-    return buildEmbeddedPlan(checked, { syscalls: opts.syscalls, queries: opts.queries }, (sys, onStep) =>
-      pipelineRun(checked, sys, opts, (where) => {
-        onStep(where);
-        opts.onStep?.(where);
-      }),
+    return buildEmbeddedPlan(checked, { syscalls: opts.syscalls, queries: opts.queries }, (sys, onStep, beforeTimeOffsets) =>
+      pipelineRun(
+        checked,
+        sys,
+        opts,
+        (where) => {
+          onStep(where);
+          opts.onStep?.(where);
+        },
+        beforeTimeOffsets,
+      ),
     );
   }
   const { syscalls, launch, queries, validate, closedFd } = opts;

@@ -23,11 +23,12 @@ const spec = {
 };
 
 /**
- * Plans with checkProcess, then runs runPipeline on the real port wrapped to record the
+ * Plans with checkProcess (after unshare(CLONE_NEWTIME) with UNSHARE_TIME), then runs runPipeline on the real port wrapped to record the
  * name of every call that changes something; prints both lists, or the refusal.
  */
 const script = `
 const mk = require('./src/index');
+if (process.env.UNSHARE_TIME) mk.linuxSyscalls().unshare(mk.CLONE_NEWTIME);
 const { QUERY_SYSCALLS } = require('./src/core/syscalls/fake');
 const plugins = mk.readPluginsFile(mk.DEFAULT_PLUGINS_FILE).plugins.filter((p) => p.module !== 'builtin:exec');
 const config = mk.fromOciSpec(JSON.parse(process.env.SPEC), process.env.BUNDLE);
@@ -69,6 +70,21 @@ maybe('an embedded plan in the process that runs runPipeline', () => {
       const { complete, mode, planned, made } = JSON.parse(own.stdout) as { complete: boolean; mode: string; planned: string[]; made: string[] };
       expect([complete, mode]).toEqual([true, 'embedded']);
       expect(made).toContain('pivotRoot');
+      expect(planned).toEqual(made);
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('linux.timeOffsets in a time namespace the process made: the plan lists the write of /proc/self/timens_offsets first, where the run makes it', () => {
+    const timeSpec = { ...spec, linux: { namespaces: [...spec.linux.namespaces, { type: 'time' }], timeOffsets: { monotonic: { secs: 86400, nanosecs: 0 } } } };
+    const b = makeBundle(timeSpec);
+    try {
+      const r = runInMountNamespace(script, { ...process.env, SPEC: JSON.stringify(timeSpec), BUNDLE: b.dir, UNSHARE_TIME: '1' }, ['--pid', '--fork']);
+      expect(r.stderr).toBe('');
+      const { complete, planned, made } = JSON.parse(r.stdout) as { complete: boolean; planned: string[]; made: string[] };
+      expect(complete).toBe(true);
+      expect(made[0]).toBe('writeFile');
       expect(planned).toEqual(made);
     } finally {
       b.cleanup();

@@ -102,6 +102,42 @@ describe("plan(config, { mode: 'embedded' }): the calls runPipeline would make, 
     expect(planned.calls.map((c) => c.record)).toEqual(ran.calls.slice(ran.firstStep));
   });
 
+  describe('linux.timeOffsets: read and written where runPipeline does, after the checks and before the first step', () => {
+    const timed = () => small({ namespaces: [{ type: 'mount' }, { type: 'time' }], timeOffsets: { monotonic: { secs: 86400, nanosecs: 0 } } });
+    const timePort = (held = 'monotonic 0 0\nboottime 0 0\n') => port().addProcfs().addFile('/proc/self/timens_offsets', held);
+    const opts = { plugins: list, extra: [JAIL_STAND_IN_EXTRA] };
+    const offsets = { phase: 'namespaces', plugin: 'time-offsets' };
+
+    test('listed first, under namespaces (time-offsets), as runPipeline makes them', () => {
+      const planned = plan(timed(), { ...opts, mode: 'embedded', syscalls: timePort(), queries: true });
+      expect(planned.calls.slice(0, 3)).toMatchObject([
+        { seq: 0, ...offsets, record: { op: 'readFile', path: '/proc/self/timens_offsets' } },
+        { seq: 1, ...offsets, record: { op: 'writeFile', path: '/proc/self/timens_offsets', data: 'monotonic 86400 0\n' } },
+        { seq: 2, phase: 'mounts', plugin: 'tmpfs' },
+      ]);
+      const ran = pipelineCalls(timed(), timePort(), opts);
+      const read = ran.calls.findIndex((c) => c.op === 'readFile' && c.path === '/proc/self/timens_offsets');
+      expect(read).toBeGreaterThanOrEqual(0);
+      expect(planned.calls.map((c) => c.record)).toEqual(ran.calls.slice(read));
+      // Without queries: the write alone.
+      expect(plan(timed(), { ...opts, mode: 'embedded', syscalls: timePort() }).calls[0]).toMatchObject({ ...offsets, record: { op: 'writeFile' } });
+    });
+
+    test('held already: no write; refused (EACCES): thrown, as runPipeline throws it before its first step', () => {
+      const held = plan(timed(), { ...opts, mode: 'embedded', syscalls: timePort('monotonic 86400 0\nboottime 0 0\n') });
+      expect(held.calls.filter((c) => c.plugin === 'time-offsets')).toEqual([]);
+      const refusing = () => timePort().failOn('writeFile', 'EACCES', { path: '/proc/self/timens_offsets' });
+      let thrown: unknown;
+      try {
+        runPipeline(timed(), { ...opts, syscalls: refusing() });
+      } catch (err) {
+        thrown = err;
+      }
+      expect(thrown).toBeInstanceOf(ConfigError);
+      expect(() => plan(timed(), { ...opts, mode: 'embedded', syscalls: refusing() })).toThrow(thrown as Error);
+    });
+  });
+
   test('the run mode of the same config starts with the launcher and sends the hook to the first process instead', () => {
     const result = plan(small(), { syscalls: port(), plugins: list, extra: [JAIL_STAND_IN_EXTRA], launch: { relaunched: false, inUserNamespace: false, euid: 0 } });
     expect(result.mode).toBe('run');

@@ -87,6 +87,8 @@ interface Mark {
 }
 
 const LAUNCHER = 'launcher';
+/** Who writes linux.timeOffsets in an embedded plan: runPipeline itself, before its first step (core/namespaces.ts applyTimeOffsets). */
+const TIME_OFFSETS = 'time-offsets';
 /** The first process's runtime side (core/runtime-hooks.ts), which runs the poststart and poststop hooks. */
 const RUNTIME_HOOKS = 'runtime-hooks';
 /** The first process's idmapped copies for a relaunch into a user namespace (core/idmapped-tree.ts). */
@@ -300,9 +302,10 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
 
 /**
  * The pipeline as runPipeline runs it (api/pipeline.ts): every check that asks the host
- * through the port, the plugins loaded, every phase, told to `onStep` before each step.
+ * through the port, the plugins loaded, `beforeTimeOffsets` told before it reads and
+ * writes linux.timeOffsets, every phase, told to `onStep` before each step.
  */
-export type PipelineRun = (sys: PlanPort, onStep: (where: StepWhere) => void) => void;
+export type PipelineRun = (sys: PlanPort, onStep: (where: StepWhere) => void, beforeTimeOffsets: () => void) => void;
 
 export interface EmbeddedPlanOptions {
   /** The port to plan on; default a PlanSyscalls over the host. */
@@ -314,7 +317,8 @@ export interface EmbeddedPlanOptions {
 /**
  * Plans `run` (runPipeline's sequence) on the plan's port, for a process that is in the
  * config's namespaces already (an embedder's): no launcher, no relaunch, no namespace
- * entered, the session as the process has it (config.newSession as given, not as `mountkit
+ * entered (linux.timeOffsets, which runPipeline reads and writes before its first step,
+ * under `namespaces`, plugin `time-offsets`), the session as the process has it (config.newSession as given, not as `mountkit
  * run` sets it). What `run` throws before the first step (the config, the plugins, the
  * list's claims) is thrown, as runPipeline throws it; a step that would fail ends the
  * plan, as in buildPlan.
@@ -322,16 +326,24 @@ export interface EmbeddedPlanOptions {
 export function buildEmbeddedPlan(config: RootfsConfig, opts: EmbeddedPlanOptions, run: PipelineRun): Plan {
   const failed: FailedCalls = new WeakMap();
   const sys = noteFailures(opts.syscalls ?? planPort(config, undefined), failed);
-  // The calls before the first step are the checks' reads, left out as buildPlan leaves out validateConfig's.
+  // The calls before the time offsets are the checks' reads, left out as buildPlan leaves out validateConfig's.
   const marks: Mark[] = [];
+  let stepped = false;
   let complete = false;
   let error: unknown;
   try {
-    run(sys, (where) => void marks.push({ at: sys.calls.length, ...where }));
+    run(
+      sys,
+      (where) => {
+        stepped = true;
+        marks.push({ at: sys.calls.length, ...where });
+      },
+      () => void marks.push({ at: sys.calls.length, phase: 'namespaces', plugin: TIME_OFFSETS }),
+    );
     complete = true;
   } catch (err) {
     if (err instanceof ExecveCalled) complete = true;
-    else if (marks.length === 0) throw err;
+    else if (!stepped) throw err;
     else error = err;
   }
   const attributed: Omit<PlanCall, 'seq'>[] = [];
