@@ -1,7 +1,8 @@
 import { spawnSync } from 'child_process';
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { BUSYBOX, makeBundle } from '../conformance/harness';
+import { makeBundle } from '../conformance/harness';
+import { EMBEDDING_SPEC, describeEmbedding } from '../helpers/embedding';
 import { REPO } from '../helpers/cli';
 import { runInMountNamespace } from '../helpers/in-namespace';
 
@@ -9,23 +10,9 @@ import { runInMountNamespace } from '../helpers/in-namespace';
  * The embedding API for real: a process that is already in a mount namespace of its own
  * (unshare -m) runs the pipeline in itself through `mountkit`'s runPipeline.
  */
-const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
-if (process.env.CI === 'true' && !available) throw new Error('embedding tests need root and busybox-static (installed by .ci/run)');
-const maybe = available ? describe : describe.skip;
+const spec = EMBEDDING_SPEC;
 
-const spec = {
-  ociVersion: '1.0.2',
-  process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/' },
-  root: { path: 'rootfs' },
-  mounts: [
-    { destination: '/proc', type: 'proc', source: 'proc' },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
-    { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m'] },
-  ],
-  linux: { namespaces: [{ type: 'mount' }] },
-};
-
-maybe('runPipeline', () => {
+describeEmbedding('runPipeline', () => {
   test('in a process with its own mount namespace: every phase, the callback before the jail, then jailed in the rootfs', () => {
     const b = makeBundle(spec);
     try {

@@ -1,4 +1,5 @@
-import { BUSYBOX, makeBundle } from '../conformance/harness';
+import { makeBundle } from '../conformance/harness';
+import { EMBEDDING_SPEC, describeEmbedding } from '../helpers/embedding';
 import { runInMountNamespace } from '../helpers/in-namespace';
 
 /**
@@ -6,21 +7,7 @@ import { runInMountNamespace } from '../helpers/in-namespace';
  * runs runPipeline, in a throwaway mount namespace: with checkProcess it is refused where
  * runPipeline is refused, and where it is not, its calls are those the real run makes.
  */
-const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
-if (process.env.CI === 'true' && !available) throw new Error('embedding tests need root and busybox-static (installed by .ci/run)');
-const maybe = available ? describe : describe.skip;
-
-const spec = {
-  ociVersion: '1.0.2',
-  process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/' },
-  root: { path: 'rootfs' },
-  mounts: [
-    { destination: '/proc', type: 'proc', source: 'proc' },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
-    { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m'] },
-  ],
-  linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] },
-};
+const spec = { ...EMBEDDING_SPEC, linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] } };
 
 /**
  * Plans with checkProcess (after unshare(CLONE_NEWTIME) with UNSHARE_TIME), then runs runPipeline on the real port wrapped to record the
@@ -55,7 +42,7 @@ mk.runPipeline(config, { plugins: { plugins }, syscalls: recording });
 process.stdout.write(JSON.stringify({ complete: planned.complete, mode: planned.mode, planned: planned.calls.map((c) => c.record.op), made }));
 `;
 
-maybe('an embedded plan in the process that runs runPipeline', () => {
+describeEmbedding('an embedded plan in the process that runs runPipeline', () => {
   test("checkProcess: refused in the pid namespace the process was started in, as runPipeline is; in one of its own, the plan's calls are the run's", () => {
     const b = makeBundle(spec);
     try {
