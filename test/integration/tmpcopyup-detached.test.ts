@@ -35,7 +35,7 @@ import {
 } from '../../src/core/constants';
 import { parseMountInfo } from '../../src/core/mountinfo';
 import { makeConfig, makeMount } from '../helpers/config';
-import { NET_RAW_FILE_CAPS } from '../helpers/file-caps';
+import { NET_RAW_FILE_CAPS, USER_1234_ACL } from '../helpers/xattr-values';
 import { REPO } from '../helpers/cli';
 import { runInMountNamespace } from '../helpers/in-namespace';
 import { encode, runAsRoot, tempDir } from '../helpers/real-run';
@@ -256,20 +256,11 @@ return out;
   });
 
   test("a directory's default ACL is set after its content is copied: an entry whose source has no ACL gets none from it (acl(5) inheritance)", () => {
-    // A posix_acl_xattr (linux/posix_acl_xattr.h): version 2, then (tag, perm, id) each little-endian:
-    // ACL_USER_OBJ rwx, ACL_USER 1234 rwx, ACL_GROUP_OBJ r-x, ACL_MASK rwx, ACL_OTHER none.
-    const entries: [number, number, number][] = [[0x01, 7, 0xffffffff], [0x02, 7, 1234], [0x04, 5, 0xffffffff], [0x10, 7, 0xffffffff], [0x20, 0, 0xffffffff]];
-    const acl = Buffer.alloc(4 + entries.length * 8);
-    acl.writeUInt32LE(2, 0);
-    entries.forEach(([tag, perm, id], i) => {
-      acl.writeUInt16LE(tag, 4 + i * 8);
-      acl.writeUInt16LE(perm, 6 + i * 8);
-      acl.writeUInt32LE(id, 8 + i * 8);
-    });
+    const acl = USER_1234_ACL;
     // The source's children were there before the default ACL: they have none of their own.
     const setup = `
 const s = new LinuxSyscalls();
-s.lsetxattr(${JSON.stringify(rootfs)} + '/a/sub', 'system.posix_acl_default', Uint8Array.from(${JSON.stringify([...acl])}));
+s.lsetxattr(${JSON.stringify(rootfs)} + '/a/sub', 'system.posix_acl_default', Uint8Array.from(${JSON.stringify(acl)}));
 `;
     const after = `
 const s = new LinuxSyscalls();
@@ -315,16 +306,7 @@ return s.listxattr(full).sort().map((n) => n + '=' + Buffer.from(s.getxattr(full
     mkdirSync(path.join(source, 'a/dir'), { recursive: true });
     writeFileSync(path.join(source, 'a/file'), 'acl\n');
     writeFileSync(path.join(source, 'a/plain'), 'no acl\n');
-    // A posix_acl_xattr (linux/posix_acl_xattr.h), version 2, then (tag, perm, id) each little-endian:
-    // ACL_USER_OBJ rwx, ACL_USER 1234 rwx, ACL_GROUP_OBJ r-x, ACL_MASK rwx, ACL_OTHER none.
-    const entries: [number, number, number][] = [[0x01, 7, 0xffffffff], [0x02, 7, 1234], [0x04, 5, 0xffffffff], [0x10, 7, 0xffffffff], [0x20, 0, 0xffffffff]];
-    const acl = Buffer.alloc(4 + entries.length * 8);
-    acl.writeUInt32LE(2, 0);
-    entries.forEach(([tag, perm, id], i) => {
-      acl.writeUInt16LE(tag, 4 + i * 8);
-      acl.writeUInt16LE(perm, 6 + i * 8);
-      acl.writeUInt32LE(id, 8 + i * 8);
-    });
+    const acl = USER_1234_ACL;
     // Set here, in the initial user namespace, where uid 1234 is mapped: a mount namespace of its own, nothing mounted.
     const set = runInMountNamespace(`
 const { LinuxSyscalls } = require('./src/core/syscalls/linux');
@@ -332,7 +314,7 @@ const s = new LinuxSyscalls();
 const r = ${JSON.stringify(source)};
 for (const p of ['a/file', 'a/dir']) {
   s.chmod(r + '/' + p, p === 'a/file' ? 0o2770 : 0o770);
-  s.lsetxattr(r + '/' + p, 'system.posix_acl_access', Uint8Array.from(${JSON.stringify([...acl])}));
+  s.lsetxattr(r + '/' + p, 'system.posix_acl_access', Uint8Array.from(${JSON.stringify(acl)}));
 }
 s.chmod(r + '/a/plain', 0o770);
 `);

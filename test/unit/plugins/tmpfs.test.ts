@@ -47,7 +47,7 @@ import { FakeSyscalls, errorName, type FakeNode } from '../../../src/core/syscal
 import { TmpfsMountHandler } from '../../../src/plugins/tmpfs';
 import { hasModeOption, withInheritedMode } from '../../../src/plugins/tmpfs/options';
 import { makeConfig, makeMount } from '../../helpers/config';
-import { NET_RAW_FILE_CAPS } from '../../helpers/file-caps';
+import { NET_RAW_FILE_CAPS, USER_1234_ACL } from '../../helpers/xattr-values';
 import { changes, changes as changesOf, fdOf, reopenedMountCalls, viaFd } from '../../helpers/fd';
 import { procDestinationProblem } from '../../../src/core/paths';
 
@@ -1034,18 +1034,8 @@ describe('tmpfs mount handler', () => {
         expect(sys.openFds()).toEqual([]);
       });
 
-      /** An access ACL (linux/posix_acl_xattr.h): user::rwx user:1234:rwx group::r-x mask::rwx other::---. */
-      const ACCESS_ACL = (() => {
-        const entries = [[0x01, 7, 0xffffffff], [0x02, 7, 1234], [0x04, 5, 0xffffffff], [0x10, 7, 0xffffffff], [0x20, 0, 0xffffffff]];
-        const b = Buffer.alloc(4 + entries.length * 8);
-        b.writeUInt32LE(2, 0);
-        entries.forEach(([tag, perm, id], i) => {
-          b.writeUInt16LE(tag, 4 + i * 8);
-          b.writeUInt16LE(perm, 6 + i * 8);
-          b.writeUInt32LE(id, 8 + i * 8);
-        });
-        return Uint8Array.from(b);
-      })();
+      /** An access ACL: user::rwx user:1234:rwx group::r-x mask::rwx other::---. */
+      const ACCESS_ACL = Uint8Array.from(USER_1234_ACL);
 
       /** addTreeWithXattrs, the file's mode 2770 (group class bits: the mask rwx) and its access ACL after its other attributes. */
       function addTreeWithAcl(sys: FakeSyscalls, acl: Uint8Array = ACCESS_ACL): void {
