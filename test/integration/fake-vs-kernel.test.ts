@@ -319,6 +319,27 @@ step('mkdir dst/x', () => sys.mkdir(dir + '/dst/x', 0o755));
     ],
   ],
   [
+    'an fsmount descriptor names its mount once move_mount attaches it: a propagation change and an unmount through its magic link act on the attached mount',
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+sys.mount(null, dir, null, k.MS_SHARED, null);
+sys.mkdir(dir + '/dst', 0o755);
+const context = sys.fsopen('tmpfs', k.FSOPEN_CLOEXEC);
+sys.fsconfig(context, k.FSCONFIG_CMD_CREATE, null, null, 0);
+const fresh = sys.fsmount(context, k.FSMOUNT_CLOEXEC, 0n);
+step('move_mount fsmount onto dst', () => sys.moveMount(fresh, '', k.AT_FDCWD, dir + '/dst', k.MOVE_MOUNT_F_EMPTY_PATH));
+step('private through the descriptor', () => sys.mount(null, '/proc/thread-self/fd/' + fresh, null, k.MS_PRIVATE, null));
+step('unmount through the descriptor', () => sys.umount2('/proc/thread-self/fd/' + fresh, k.MNT_DETACH));
+step('unmount dst, nothing mounted there now', () => sys.umount2(dir + '/dst', 0));
+`,
+    [
+      ['move_mount fsmount onto dst', 'made'],
+      ['private through the descriptor', 'made'],
+      ['unmount through the descriptor', 'made'],
+      ['unmount dst, nothing mounted there now', 'EINVAL'],
+    ],
+  ],
+  [
     'pivot_root(".", "."): relative to the current directory; EINVAL for a shared parent of new_root, a shared put_old, a current directory that is no mount\'s root',
     `
 sys.mount('tmpfs', dir, 'tmpfs', 0n, null);

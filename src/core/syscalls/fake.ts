@@ -1348,12 +1348,17 @@ export class FakeSyscalls implements Syscalls {
       const entry = { ...fresh.entry, target: to.path };
       this.newMountRoots.set(entry, fresh.root);
       this.attachTree(to, entry, fresh.state, []);
-      return;
+    } else {
+      this.trees.delete(fromDirfd);
+      const entry = { source: tree!.source, target: to.path, fstype: null, flags: tree!.recursive ? MS_BIND | MS_REC : MS_BIND, data: null };
+      this.bindSources.set(entry, tree!.source);
+      this.attachTree(to, entry, tree!.state, tree!.submounts);
     }
-    this.trees.delete(fromDirfd);
-    const entry = { source: tree!.source, target: to.path, fstype: null, flags: tree!.recursive ? MS_BIND | MS_REC : MS_BIND, data: null };
-    this.bindSources.set(entry, tree!.source);
-    this.attachTree(to, entry, tree!.state, tree!.submounts);
+    // The descriptor names the mount it was made with, attached now: its magic link leads to
+    // the mount's root where it is (d_path()), and a mount(2) or umount2(2) through it acts
+    // on it. pathOf() still tells where it was opened.
+    const held = this.fds.get(fromDirfd)!;
+    this.fds.set(fromDirfd, { ...held, path: to.path, chain: to.chain });
   }
 
   /** The root of the filesystem fsmount made that move_mount attached last at the resolved path `target`, if one is there; not recorded. */

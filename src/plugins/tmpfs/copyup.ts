@@ -8,9 +8,11 @@
  * fsconfig(2) and fsmount(2) make it in no directory at all, the copy writes into it
  * through its descriptor, and move_mount(2) attaches it onto the target's descriptor in
  * one step, so the container never sees a half-filled tmpfs. Its propagation flags are
- * set before that step (move_mount(2) below a shared mount makes the tree it attaches
- * shared, attach_recursive_mnt(), fs/namespace.c: a private flag given before does not
- * last there, where one given to a tmpfs after its mount(2) on the target does). Nothing
+ * set after that step, with mount(2) through its descriptor, as on every other mount:
+ * move_mount(2) below a shared mount makes the tree it attaches shared
+ * (attach_recursive_mnt(), fs/namespace.c), so a private flag given to the detached mount
+ * would not last there, and the container's mount would stay in the host's peer group
+ * against its config. Nothing
  * of it is on the host's filesystem at any time: a run killed while copying leaves
  * nothing, since the last descriptor of a mount never attached unmounts it when it is
  * closed, as the kernel closes it when the process dies (dissolve_on_fput(),
@@ -20,8 +22,7 @@
  * may refuse it (ENOSYS, or EPERM as most runtimes' profiles answer a call they do not
  * list; EPERM is also the answer to a caller without CAP_SYS_ADMIN, which mount(2) then
  * refuses as well). fsconfig(2), fsmount(2) and move_mount(2) came with it; a filter that
- * refuses one of them with ENOSYS or EPERM counts the same, and so does a mount_setattr(2)
- * (Linux 5.12, needed for propagation flags) answering ENOSYS, and an fsmount(2) of a
+ * refuses one of them with ENOSYS or EPERM counts the same, and so does an fsmount(2) of a
  * kernel before 5.14 refusing MOUNT_ATTR_NOSYMFOLLOW (EINVAL, where mount(2) takes
  * MS_NOSYMFOLLOW from 5.10), and an fsconfig(2) answering EINVAL to a value holding a
  * comma (tmpfs's legacy context before Linux 5.4). So do mount arguments the new API
@@ -52,8 +53,6 @@
  */
 import type { MountSpec } from '../../core/config/model';
 import {
-  AT_EMPTY_PATH,
-  AT_RECURSIVE,
   FSCONFIG_CMD_CREATE,
   FSCONFIG_SET_FLAG,
   FSCONFIG_SET_STRING,
@@ -64,7 +63,6 @@ import {
   MOVE_MOUNT_F_EMPTY_PATH,
   MOVE_MOUNT_T_EMPTY_PATH,
   MS_RDONLY,
-  MS_REC,
 } from '../../core/constants';
 import { StepError, SyscallError, thrownMessage } from '../../core/errors';
 import { fdPath, type Root } from '../../core/in-root';
@@ -125,13 +123,16 @@ function mountDetached(sys: Syscalls, m: MountSpec, destFd: number, made: NewMou
     release(sys, context, log);
     context = undefined;
     const root = mount;
-    // mount_setattr(2) (Linux 5.12) sets the propagation of a detached mount: it takes the
-    // root of an anonymous mount namespace (mount_setattr(2), do_mount_setattr()).
-    attempt(`setting the propagation of the tmpfs for ${dest}`, () => {
-      for (const flag of m.propagationFlags) sys.mountSetattr(root, '', AT_EMPTY_PATH | ((flag & MS_REC) !== 0n ? AT_RECURSIVE : 0), 0n, 0n, flag & ~MS_REC);
-    }, undefined, name);
     step(`copying ${dest} into the tmpfs`, () => copyTree(sys, destFd, root, m.destination, name));
     attempt(`moving the tmpfs onto ${dest}`, () => sys.moveMount(root, '', destFd, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH), undefined, name);
+    // Attached now, the descriptor names the mount on the target: its propagation is set
+    // there, where it lasts (one set before would not, see the top of this file).
+    try {
+      step(`setting the propagation of the tmpfs on ${dest}`, () => applyPropagation(sys, m, fdPath(root)));
+    } catch (err) {
+      detach(sys, root, log);
+      throw err;
+    }
     return true;
   } catch (err) {
     if (!(err instanceof Refused)) throw err;

@@ -33,7 +33,7 @@ export class TmpfsMountHandler implements MountHandler {
       const at = { source: m.source, fstype: m.type, flags: m.flags, data };
       if (copyUp) mountWithCopyUp(this.sys, m, root, t, at, ctx.log);
       else mountOn(this.sys, m, { ...at, target: fdPath(t.fd) });
-      // tmpcopyup gave the tmpfs its propagation before copying into it.
+      // tmpcopyup has given the tmpfs its propagation flags (copyup.ts).
       afterMount(this.sys, root, copyUp ? { ...m, propagationFlags: [] } : m, t);
     });
   }

@@ -491,7 +491,7 @@ describe('tmpfs mount handler', () => {
       ]);
     });
 
-    test('propagation is set on the detached mount with mount_setattr, one call each, before the copy and the move; recursive attributes come last, on the target', () => {
+    test('propagation is set once the tmpfs is attached, with mount(2) through its descriptor, one call each, where it lasts below a shared mount; recursive attributes come last, on the target', () => {
       const { sys, run } = setup();
       sys.addDir('/r/x', 0o750);
       run({ ...copyUp, propagationFlags: [MS_SHARED, MS_PRIVATE | MS_REC], recAttrs: { attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n } });
@@ -499,12 +499,34 @@ describe('tmpfs mount handler', () => {
       expect(changes(sys).filter((c) => c.op !== 'fsconfig')).toEqual([
         opened,
         { op: 'fsmount', fd: fdOf(sys, CONTEXT), flags: FSMOUNT_CLOEXEC, attrFlags: MOUNT_ATTR_RELATIME },
-        { op: 'mountSetattr', dirfd: mount, path: '', atFlags: AT_EMPTY_PATH, attrSet: 0n, attrClr: 0n, propagation: MS_SHARED },
-        { op: 'mountSetattr', dirfd: mount, path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: 0n, attrClr: 0n, propagation: MS_PRIVATE },
         { op: 'moveMount', fromDirfd: mount, fromPath: '', toDirfd: fdOf(sys, '/r/x'), toPath: '', flags: BOTH_EMPTY },
+        { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_SHARED, data: null },
+        { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_PRIVATE | MS_REC, data: null },
         { op: 'mountSetattr', dirfd: fdOf(sys, '/r/x'), path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
       ]);
-      expect(sys.callsOf('mount')).toEqual([]);
+      expect(sys.pathOf(103)).toBe(NEW);
+      expect(sys.openFds()).toEqual([]);
+    });
+
+    test('a propagation change the kernel refuses once the tmpfs is attached unmounts it through its descriptor and fails the mount naming the call; nothing stays open', () => {
+      const { sys, run } = setup();
+      sys.tmpfsShowsOwnTree = true;
+      sys.addDir('/r/x', 0o750);
+      sys.failOn('mount', 'EINVAL');
+      expect(() => run({ ...copyUp, propagationFlags: [MS_PRIVATE] })).toThrow(
+        `mounts: plugin tmpfs mounts[0] "/x": tmpcopyup: setting the propagation of the tmpfs on "/x" failed: mount "${NEW}": EINVAL`,
+      );
+      const moved = sys.calls.findIndex((c) => c.op === 'moveMount');
+      expect(sys.calls.slice(moved + 1)).toEqual([
+        { op: 'mount', source: null, target: '/proc/thread-self/fd/103', fstype: null, flags: MS_PRIVATE, data: null },
+        { op: 'umount2', target: '/proc/thread-self/fd/103', flags: MNT_DETACH },
+        { op: 'close', fd: 103 },
+        { op: 'close', fd: 101 },
+        { op: 'close', fd: 100 },
+      ]);
+      expect(sys.pathOf(103)).toBe(NEW);
+      expect(sys.mounts).toEqual([]);
+      expect(sys.openFds()).toEqual([]);
     });
 
     test.each(['ENOSYS', 'EPERM'])('fsopen answers %s (a kernel before 5.2, or a seccomp filter): the tmpfs is mounted on the target with mount(2) and filled there, the refusal logged', (errno) => {
@@ -521,13 +543,11 @@ describe('tmpfs mount handler', () => {
     });
 
     test.each([
-      ['mount_setattr answers ENOSYS (a kernel before 5.12), with propagation flags', 'mountSetattr', 'ENOSYS', { propagationFlags: [MS_PRIVATE] as bigint[] }, 'mount_setattr "fsmount:[tmpfs]": ENOSYS'],
       ['fsmount refuses MOUNT_ATTR_NOSYMFOLLOW (a kernel before 5.14)', 'fsmount', 'EINVAL', { flags: MS_NOSYMFOLLOW }, 'fsmount: EINVAL'],
       ['fsconfig answers ENOSYS (a filter refusing it alone)', 'fsconfig', 'ENOSYS', {}, 'fsconfig "source=tmpfs": ENOSYS'],
       ['move_mount answers ENOSYS, after the copy', 'moveMount', 'ENOSYS', {}, 'move_mount "fsmount:[tmpfs]" -> "/r/x": ENOSYS'],
       ['fsconfig answers EPERM (a filter refusing it alone)', 'fsconfig', 'EPERM', {}, 'fsconfig "source=tmpfs": EPERM'],
       ['fsmount answers EPERM (a filter)', 'fsmount', 'EPERM', {}, 'fsmount: EPERM'],
-      ['mount_setattr answers EPERM (a filter), with propagation flags', 'mountSetattr', 'EPERM', { propagationFlags: [MS_PRIVATE] as bigint[] }, 'mount_setattr "fsmount:[tmpfs]": EPERM'],
       ['move_mount answers EPERM (a filter), after the copy', 'moveMount', 'EPERM', {}, 'move_mount "fsmount:[tmpfs]" -> "/r/x": EPERM'],
     ] as const)('%s: what was made is closed, and the tmpfs is mounted on the target', (_what, op, errno, over, error) => {
       const log = recordingLogger();
@@ -586,7 +606,6 @@ describe('tmpfs mount handler', () => {
       ['fsconfig', 'ENOMEM', {}, 'FSCONFIG_CMD_CREATE', 'configuring the tmpfs failed: fsconfig "FSCONFIG_CMD_CREATE": ENOMEM'],
       ['fsmount', 'ENOMEM', {}, undefined, 'mounting the tmpfs failed: fsmount: ENOMEM'],
       ['fsmount', 'EINVAL', {}, undefined, 'mounting the tmpfs failed: fsmount: EINVAL'],
-      ['mountSetattr', 'EINVAL', { propagationFlags: [MS_SHARED] as bigint[] }, undefined, 'setting the propagation of the tmpfs for "/x" failed: mount_setattr "fsmount:[tmpfs]": EINVAL'],
       ['copyFileRange', 'ENOSPC', {}, 'fsmount:[tmpfs]/a', 'copying "/x" into the tmpfs failed: copy_file_range "/r/x/a" -> "fsmount:[tmpfs]/a": ENOSPC'],
       ['mkdirat', 'ENOSPC', {}, 'fsmount:[tmpfs]/sub', 'copying "/x" into the tmpfs failed: mkdirat "fsmount:[tmpfs]/sub": ENOSPC'],
       ['fchmod', 'EPERM', {}, 'fsmount:[tmpfs]/sub/b', 'copying "/x" into the tmpfs failed: fchmod "fsmount:[tmpfs]/sub/b": EPERM'],
