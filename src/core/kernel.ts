@@ -240,14 +240,15 @@ export function loadPluginModule(spec: string, baseDir: string): PluginModule {
     try {
       resolved = require.resolve(isPath ? path.resolve(baseDir, spec) : spec, { paths: [baseDir] });
     } catch (err) {
-      throw new StartupError(spec, `cannot be found from ${baseDir}`, { cause: err });
+      throw new StartupError(spec, `cannot be found from ${baseDir}${isPath ? '' : asPathHint(spec, baseDir)}`, { cause: err });
     }
     resolvedFile = resolved;
     try {
       mod = require(resolved);
     } catch (err) {
       // Node's own message may go on for lines (a missing module lists its require stack); the whole of it is the cause's, shown at debug level.
-      throw new StartupError(spec, `failed to load: ${firstLine(typeof (err as Error)?.message === 'string' ? (err as Error).message : String(err))}`, { cause: err });
+      const message = firstLine(typeof (err as Error)?.message === 'string' ? (err as Error).message : String(err));
+      throw new StartupError(spec, `failed to load: ${message}${TYPESCRIPT_SOURCE.test(resolved) ? TYPESCRIPT_HINT : ''}`, { cause: err });
     }
   }
   const plugin = registering(mod);
@@ -255,6 +256,24 @@ export function loadPluginModule(spec: string, baseDir: string): PluginModule {
   if (resolvedFile !== undefined) pluginFiles.set(plugin, resolvedFile);
   return plugin;
 }
+
+/**
+ * What a name that is no installed package would be as a path: a plugin's own build
+ * written `dist/index.js`, which Node looks up as the package `dist`. Said only when the
+ * file is there.
+ */
+function asPathHint(spec: string, baseDir: string): string {
+  try {
+    require.resolve(path.resolve(baseDir, spec));
+  } catch {
+    return '';
+  }
+  return ` as a package (a name without "./" is looked up in node_modules); the file ${path.resolve(baseDir, spec)} is "./${spec}"`;
+}
+
+/** A TypeScript source file: Node 20's require cannot load one, and Node 22's type stripping takes no decorators. */
+const TYPESCRIPT_SOURCE = /\.[cm]?tsx?$/;
+const TYPESCRIPT_HINT = ' (a TypeScript source: compile the plugin, `tsc`, and list the JavaScript it writes, such as "./dist/index.js")';
 
 /**
  * The module itself when it exports `register`, else its default export when that has

@@ -46,6 +46,38 @@ describe('mountkit CLI', () => {
     });
   });
 
+  describe("a plugin's own files named as a package or as its TypeScript source", () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(path.join(tmpdir(), 'mountkit-cli-own-'));
+      mkdirSync(path.join(dir, 'dist'));
+      mkdirSync(path.join(dir, 'src'));
+      writeFileSync(path.join(dir, 'dist', 'index.js'), 'exports.register = () => undefined;\n');
+      writeFileSync(path.join(dir, 'src', 'index.ts'), "import { injectable } from 'mountkit';\n\n@injectable()\nexport class Handler {}\n");
+    });
+    afterAll(() => rmSync(dir, { recursive: true }));
+    const plan = (module: string) => {
+      writeFileSync(path.join(dir, 'plugins.json'), JSON.stringify({ plugins: [{ module }] }));
+      return runCli(['plan', '--bundle', path.join(REPO, 'examples', 'default'), '--plugins', path.join(dir, 'plugins.json')]);
+    };
+
+    test('a build written without "./" is looked up in node_modules: the error gives the path to write', () => {
+      const r = plan('dist/index.js');
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(
+        `mountkit: plugin module "dist/index.js": cannot be found from ${dir} as a package (a name without "./" is looked up in node_modules); the file ${path.join(dir, 'dist', 'index.js')} is "./dist/index.js"\n`,
+      );
+      // No hint for a name that is no file there either.
+      expect(plan('dist/other.js').stderr).toBe(`mountkit: plugin module "dist/other.js": cannot be found from ${dir}\n`);
+    });
+
+    test('a TypeScript source is named as one, with what to list instead', () => {
+      const r = plan('./src/index.ts');
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(/^mountkit: plugin module "\.\/src\/index\.ts": failed to load: [^\n]+ \(a TypeScript source: compile the plugin, `tsc`, and list the JavaScript it writes, such as "\.\/dist\/index\.js"\)\n$/);
+    });
+  });
+
   describe('a plugin list without built-ins the config needs', () => {
     let dir: string;
     const bundle = path.join(REPO, 'examples', 'default');
