@@ -27,7 +27,7 @@ export type { ParsedMountOptions } from './core/config/options';
 export { validateConfig } from './core/config/validate';
 export type { HostQuery, ValidateOptions } from './core/config/validate';
 export { checkedModel } from './core/config/model-check';
-export { hasNamespace, needsDevSetup } from './core/config/model';
+export { hasNamespace, mountSpec, needsDevSetup } from './core/config/model';
 export type {
   DeviceSpec,
   DeviceType,

@@ -39,8 +39,8 @@ describe('package entry points', () => {
       const api = require('mountkit');
       const testing = require('mountkit/testing');
       const out = {
-        api: ['loadBundle', 'createKernel', 'runPipeline', 'plan', 'ConfigError', 'MS_BIND', 'injectable'].filter((k) => !(k in api)),
-        testing: ['FakeSyscalls', 'makeConfig', 'runPlugin', 'expectEffects', 'mountCall', 'loadBundle'].filter((k) => !(k in testing)),
+        api: ['loadBundle', 'createKernel', 'runPipeline', 'plan', 'ConfigError', 'MS_BIND', 'injectable', 'mountSpec'].filter((k) => !(k in api)),
+        testing: ['FakeSyscalls', 'makeConfig', 'makeMount', 'mountSpec', 'runPlugin', 'expectEffects', 'mountCall', 'loadBundle'].filter((k) => !(k in testing)),
         same: testing.ConfigError === api.ConfigError && testing.createKernel === api.createKernel,
         file: require.resolve('mountkit/testing'),
         deep: (() => { try { require.resolve('mountkit/dist/core/kernel'); return 'reachable'; } catch (e) { return e.code; } })(),
@@ -105,8 +105,9 @@ export { planOn };
 /**
  * What an embedder and a plugin author compile against the built types (dist/*.d.ts),
  * from a project of their own with mountkit in its node_modules, strict and without
- * skipLibCheck: the README's embedding examples and the step-by-step plugin of
- * docs/plugins.md, under the module settings a CommonJS project uses.
+ * skipLibCheck: the README's plugin test and embedding examples, and docs/plugins.md's
+ * step-by-step plugin, derived mount and wrapped built-in, under the module settings a
+ * CommonJS project uses.
  */
 describe('the documented code compiles against the published types', () => {
   let dir: string;
@@ -140,6 +141,17 @@ describe('the documented code compiles against the published types', () => {
       expect.stringContaining("from 'mountkit/testing'"),
     ]);
     files.forEach((file, i) => writeFileSync(path.join(dir, file), guide[i]));
+    // The README's plugin test, on the guide's module in place of the overlay example's.
+    const plugins = tsBlocks(readme.slice(readme.indexOf('## Plugins'), readme.indexOf('## Embedding')));
+    expect(plugins).toHaveLength(1);
+    writeFileSync(path.join(dir, 'test', 'readme-plugin.test.ts'), plugins[0]);
+    // A handler handing a derived mount on (mountSpec), and one wrapping the built-in tmpfs handler.
+    const reference = tsBlocks(docs.slice(0, docs.indexOf('## Errors')));
+    const derived = reference.filter((b) => b.includes('ctx.dispatch(mountSpec('));
+    const wrapped = reference.filter((b) => b.includes('BUILTIN_PLUGINS.tmpfs'));
+    expect([derived.length, wrapped.length]).toEqual([1, 1]);
+    writeFileSync(path.join(dir, 'src', 'derived.ts'), derived[0]);
+    writeFileSync(path.join(dir, 'src', 'wrapped.ts'), wrapped[0]);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
