@@ -93,6 +93,8 @@ fromOciSpec({ root: {}, process: { args: ['sh'] } } satisfies OciSpec, '/bundle'
 fromOciSpec({ root: { path: 'rootfs' }, mounts: [{ destination: 5 }] } satisfies OciSpec, '/bundle');
 // @ts-expect-error process.args is required
 fromOciSpec({ root: { path: 'rootfs' }, process: { cwd: '/' } } satisfies OciSpec, '/bundle');
+// @ts-expect-error process.cwd is required
+fromOciSpec({ root: { path: 'rootfs' }, process: { args: ['sh'] } } satisfies OciSpec, '/bundle');
 
 function planOn(config: RootfsConfig, port: PlanPort) {
   const opts: PlanApiOptions = { syscalls: port, validate: false };

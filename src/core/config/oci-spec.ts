@@ -27,11 +27,10 @@ export type OciHooks = Fields<Record<'prestart' | 'createRuntime' | 'createConta
 
 export type OciMount = { destination: string } & Fields<{ type: string; source: string; options: string[]; uidMappings: OciIdMapping[]; gidMappings: OciIdMapping[] }>;
 
-export type OciProcess = { args: string[] } & Fields<{
+export type OciProcess = { args: string[]; cwd: string } & Fields<{
   terminal: boolean;
   consoleSize: { height: number; width: number } & { [key: string]: unknown };
   env: string[];
-  cwd: string;
   user: Fields<{ uid: number; gid: number; umask: number; additionalGids: number[] }>;
   capabilities: Fields<Record<'bounding' | 'effective' | 'inheritable' | 'permitted' | 'ambient', string[]>>;
   rlimits: ({ type: string; hard: OciUint64; soft: OciUint64 } & { [key: string]: unknown })[];
