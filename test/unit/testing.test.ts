@@ -6,6 +6,8 @@ import {
   FakeSyscalls,
   MS_BIND,
   MS_NOSUID,
+  MS_RDONLY,
+  MS_REC,
   O_CLOEXEC,
   O_DIRECTORY,
   O_PATH,
@@ -17,6 +19,7 @@ import {
   expectCalls,
   expectEffects,
   fdPath,
+  fromOciSpec,
   inject,
   injectable,
   makeConfig,
@@ -316,5 +319,16 @@ describe('config builders', () => {
       premountCmds: [],
       postmountCmds: [],
     });
+  });
+
+  test("mounts as config.json writes them, through fromOciSpec with makeConfig's bundle, are makeMount's with the loader's parsing", () => {
+    const { mounts } = fromOciSpec({ root: { path: 'rootfs' }, mounts: [{ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=4m'] }, { destination: '/d', source: 'data', options: ['rbind', 'ro'] }] }, makeConfig().bundle);
+    expect(mounts).toEqual([
+      makeMount({ index: 0, type: 'tmpfs', destination: '/t', flags: MS_NOSUID, data: 'size=4m' }),
+      makeMount({ index: 1, type: 'bind', source: '/bundle/data', destination: '/d', flags: MS_BIND | MS_REC | MS_RDONLY }),
+    ]);
+    // They run with the testkit as any other, in makeConfig's rootfs.
+    const run = runHandler(markerPlugin, makeMount({ ...mounts[0], type: 'marker' }), { sys: rootfs() });
+    expect(run.sys.mounts).toEqual([{ source: 'tmpfs', target: '/bundle/rootfs/t', fstype: 'tmpfs', flags: MS_NOSUID, data: null }]);
   });
 });
