@@ -1,7 +1,7 @@
 import { inject, injectable, injectAll } from 'tsyringe';
 import { types } from 'util';
 import type { MountExtensions, MountSpec, RootfsConfig } from './config/model';
-import { unclaimed, type Fallback } from './claims';
+import { BUILTIN_MOUNT_TYPES, unclaimed, type Fallback } from './claims';
 import { PluginError, StepError, thrownMessage } from './errors';
 import { releaseContainerRoot, releaseRun } from './mounting';
 import { parseMountInfo, type MountTable } from './mountinfo';
@@ -183,7 +183,7 @@ export class Orchestrator {
       const m = mounts[i];
       const handler = this.handlerFor(m.type);
       if (!handler) {
-        throw new PluginError(mountWhere(m, 'orchestrator'), new StepError(`no handler for mount type "${m.type}"`));
+        throw new PluginError(mountWhere(m, 'orchestrator'), new StepError(noHandler(m.type)));
       }
       const ctx = context(this.handlerLogs.get(handler) ?? this.log, handler.name);
       if (m.relativeDestination !== undefined) this.log.warn(relativeDestinationWarning(m));
@@ -203,7 +203,7 @@ export class Orchestrator {
    */
   private mountOne(m: MountSpec, via: string, context: (log: Logger, name: string) => RunContext): void {
     const handler = this.handlerFor(m.type);
-    if (!handler) throw new StepError(`no handler for mount type "${m.type}"`);
+    if (!handler) throw new StepError(noHandler(m.type));
     const ignored = ignoredExtension(m, handler);
     if (ignored !== undefined) this.log.warn(ignored);
     const mount = () => synchronous(handler.mount(m, context(this.handlerLogs.get(handler) ?? this.log, handler.name)), 'mount()');
@@ -244,6 +244,16 @@ export class Orchestrator {
 }
 
 type Where = StepWhere & { destination?: string };
+
+/**
+ * A mount no handler takes, with the built-in that would: only where the claims were not
+ * checked before the run (the testkit's runners load no built-in unless listed) or for a
+ * mount a plugin hands on (RunContext.dispatch), which the claims cannot see.
+ */
+function noHandler(type: string): string {
+  const builtin = BUILTIN_MOUNT_TYPES.get(type) ?? 'default';
+  return `no handler for mount type ${JSON.stringify(type)}: no plugin loaded claims it (builtin:${builtin} ${builtin === 'default' ? 'takes any type' : 'does'})`;
+}
 
 /** The name errors give RunHooks.beforeJail. */
 const BEFORE_JAIL_CALLBACK = 'before-jail-callback';

@@ -165,7 +165,17 @@ describe('dispatch by mount type', () => {
   test('no handler and no default handler, claims not checked (the testkit\'s runners): a PluginError naming the mount, at that mount', () => {
     const run = () => new Orchestrator(new FakeSyscalls(), silentLogger, [], []).run(makeConfig({ mounts }), { checkClaims: false });
     expect(run).toThrow(PluginError);
-    expect(run).toThrow('mounts: plugin orchestrator mounts[0] "/proc": no handler for mount type "proc"');
+    expect(run).toThrow('mounts: plugin orchestrator mounts[0] "/proc": no handler for mount type "proc": no plugin loaded claims it (builtin:proc does)');
+    const other = () => new Orchestrator(new FakeSyscalls(), silentLogger, [], []).run(makeConfig({ mounts: [makeMount({ type: 'ramfs', destination: '/r' })] }), { checkClaims: false });
+    expect(other).toThrow(/^mounts: plugin orchestrator mounts\[0\] "\/r": no handler for mount type "ramfs": no plugin loaded claims it \(builtin:default takes any type\)$/);
+  });
+
+  test('a mount handed on to a type no plugin loaded claims (the claims cannot see it) names the built-in that would take it', () => {
+    const parent: MountHandler = { name: 'scratch', types: ['scratch'], mount: (m, ctx) => ctx.dispatch(makeMount({ index: m.index, type: 'tmpfs', destination: m.destination })) };
+    const config = makeConfig({ mounts: [makeMount({ index: 2, type: 'scratch', destination: '/s' })] });
+    const run = () => new Orchestrator(new FakeSyscalls(), silentLogger, [parent], []).run(config, { checkClaims: false });
+    expect(run).toThrow(PluginError);
+    expect(run).toThrow(/^mounts: plugin scratch mounts\[2\] "\/s": no handler for mount type "tmpfs": no plugin loaded claims it \(builtin:tmpfs does\)$/);
   });
 
   test('ctx.dispatch mounts a derived mount through its own handler', () => {
