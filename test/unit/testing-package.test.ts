@@ -157,6 +157,22 @@ describe('the documented code compiles against the published types', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  test("the guide's tests pass, run as its step 6 runs them (Jest with ts-jest, the jest.config.js of step 2)", () => {
+    const guideTests = ['test/scratch.test.ts', 'test/motd.test.ts'];
+    const config = {
+      rootDir: dir,
+      testEnvironment: 'node',
+      testMatch: guideTests.map((t) => `<rootDir>/${t}`),
+      transform: { '^.+\\.ts$': [require.resolve('ts-jest'), { tsconfig: { strict: true, experimentalDecorators: true, types: ['jest', 'node'], typeRoots: [path.join(REPO, 'node_modules', '@types')] } }] },
+    };
+    writeFileSync(path.join(dir, 'jest.config.js'), `module.exports = ${JSON.stringify(config)};\n`);
+    const r = spawnSync(process.execPath, [require.resolve('jest/bin/jest'), '--ci', '--json'], { cwd: dir, encoding: 'utf8' });
+    const report = JSON.parse(r.stdout) as { numPassedTests: number; numFailedTests: number; testResults: { name: string; message: string }[] };
+    expect(report.testResults.filter((t) => t.message !== '').map((t) => `${path.relative(dir, t.name)}: ${t.message}`)).toEqual([]);
+    expect([report.numPassedTests, report.numFailedTests]).toEqual([5, 0]);
+    expect(r.status).toBe(0);
+  }, 120_000);
+
   test.each([
     ['commonjs', 'node'],
     ['node16', 'node16'],
