@@ -290,7 +290,7 @@ maybe('a small RLIMIT_NOFILE (ulimit -n)', () => {
     expect(lines[lines.length - 1]).toBe('30: ran');
     // Each step that takes descriptors fails for some limit: the launcher's check, the user namespace's helper, the relaunch.
     const errors = [...outcomes.values()].map((r) => r.stderr).join('');
-    expect(errors).toMatch(/^mountkit: open: EMFILE \(RLIMIT_NOFILE \d+: \d+ descriptors are open, and Node needs 17 more to start\)$/m);
+    expect(errors).toMatch(/^mountkit: open: EMFILE \(RLIMIT_NOFILE \d+: \d+ descriptors are open, and Node needs 18 more to start\)$/m);
     expect(errors).toMatch(/^mountkit: the container's user namespace: spawn "unshare": EMFILE \(RLIMIT_NOFILE \d+: /m);
     expect(errors).toMatch(/^mountkit: spawn "\/bin\/sh": EMFILE \(RLIMIT_NOFILE \d+: /m);
   }, 300_000);
@@ -404,6 +404,29 @@ describe('bin/mountkit under a small RLIMIT_NOFILE, each shell', () => {
       );
       expect([r.status, r.stdout, r.stderr]).toEqual([0, 'ran\n', '']);
     },
+  );
+
+  // Node under unshare also holds 3, 4 and 9 of the launcher's (its status pipe, the pipe whose end tells the launcher the job's, /dev/null): with 17 counted, it died of
+  // an uncaught EMFILE at the limit that then passed.
+  (available ? test.each(LAUNCHER_SHELLS) : test.skip.each(LAUNCHER_SHELLS))(
+    'under %s, `run` of a new pid namespace (Node started under unshare): refused in one line counting 18 for Node below a limit of 21, then each limit runs the container or ends with one line naming EMFILE',
+    (_name, shell) => {
+      withBundle(busyboxConfig(['echo', 'ran']), (dir) => {
+        const args = ['run', '--bundle', dir, '--seccomp-cache', 'off'];
+        const below = launcherUnder(20, shell, args, 0);
+        expect([below.status, below.stdout, below.stderr]).toEqual([1, '', 'mountkit: open: EMFILE (RLIMIT_NOFILE 20: 3 descriptors are open, and Node needs 18 more to start)\n']);
+        const lines: string[] = [];
+        for (let n = 21; n <= 30; n++) {
+          const r = launcherUnder(n, shell, args, 0);
+          const ok = (r.status === 0 && r.stdout === 'ran\n' && r.stderr === '') || (r.status === 1 && r.stdout === '' && /^mountkit: [^\n]*EMFILE[^\n]*\n$/.test(r.stderr));
+          if (!ok) lines.push(`${n}: ${JSON.stringify(r)}`);
+        }
+        expect(lines).toEqual([]);
+        const at = launcherUnder(30, shell, args, 0);
+        expect([at.status, at.stdout, at.stderr]).toEqual([0, 'ran\n', '']);
+      });
+    },
+    60_000,
   );
 
   // The soft limit the first descriptor above the one this file is read on (10, or 11 with 3 to 10 the caller's): no room to read the limits.
