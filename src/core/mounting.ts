@@ -13,7 +13,7 @@
 import type { MountSpec } from './config/model';
 import { AT_EMPTY_PATH, AT_RECURSIVE, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT } from './constants';
 import { StepError, SyscallError } from './errors';
-import { createInRoot, fdPath, makeFile, openRootDir, reopenTarget, targetPlace, withInRoot, type Created, type Root, type RootDir } from './in-root';
+import { createInRoot, fdPath, makeFile, openRootDir, reopenTarget, targetPlace, withInRoot, type Created, type MakeEntry, type Root, type RootDir } from './in-root';
 import { cleanPath, procDestinationProblem } from './paths';
 import type { RunContext } from './plugin';
 import type { Syscalls } from './syscalls/types';
@@ -32,7 +32,11 @@ export function exists(sys: Syscalls, path: string): boolean {
 export interface TargetOptions {
   /** What to create when the target is missing: a directory (default) or an empty file. */
   kind?: 'dir' | 'file';
-  /** Mode of what is created, before the umask; default 0755, as runc's. */
+  /**
+   * Mode of the target when it is created, before the umask; default 0755, as runc's. The
+   * directories made on the way are 0755 whatever it is, as runc's MkdirAll makes them: a
+   * file's mode (a device's 0666) on a directory would leave it without search permission.
+   */
   mode?: number;
   /**
    * Asked when the target resolves to /proc itself: whether this mount may cover it (a
@@ -140,7 +144,8 @@ export interface MountTarget extends Created {
 export function withMountTarget<T>(sys: Syscalls, root: Root, destination: string, opts: TargetOptions, fn: (t: MountTarget) => T): T {
   const mode = opts.mode ?? 0o755;
   const vet = (inside: string) => (inside === '/proc' && opts.mayBeProc?.() ? undefined : refuseUnderProc(inside));
-  const target = createInRoot(sys, root, destination, { make: opts.kind === 'file' ? makeFile(sys, mode) : undefined, dirMode: mode, vet });
+  const make: MakeEntry = opts.kind === 'file' ? makeFile(sys, mode) : (dirFd, name) => sys.mkdirat(dirFd, name, mode);
+  const target = createInRoot(sys, root, destination, { make, vet });
   try {
     return fn({ ...target, vet });
   } finally {

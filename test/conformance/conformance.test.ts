@@ -759,6 +759,18 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     ]);
   });
 
+  test("a user namespace with a device in a directory /dev lacks (/dev/net/tun): the host's node is bound there, its directory made 0755 (mountkit made it 0666, which no lookup crosses)", () => {
+    const config = runcSpec(['echo "== net"; ls -ln /dev/net; stat -c "%a %n" /dev/net']);
+    config.linux.namespaces.push({ type: 'user' });
+    config.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    config.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    config.linux.devices = [{ path: '/dev/net/tun', type: 'c', major: 10, minor: 200, fileMode: 0o600, uid: 0, gid: 0 }];
+    const mqueue = [{ section: 'dev', runc: 'drwxrwxrwt 2 0 65534 40 mqueue', mountkit: 'drwxrwxrwt 2 0 0 40 mqueue' }];
+    const { sections } = compare(config, undefined, mqueue);
+    expect(sections.net.at(-1)).toBe('755 /dev/net');
+    expect(sections.net.some((l) => /^c.* 10, +200 .*tun$/.test(l))).toBe(true);
+  });
+
   test("user.* sysctls with a new user namespace: runc 1.1.5 refuses them as no namespace's, mountkit writes the namespace's limits as runc 1.4 and later do", () => {
     const config = runcSpec();
     config.process.args = ['sh', '-c', 'cat /proc/sys/user/max_mnt_namespaces /proc/sys/user/max_inotify_instances'];

@@ -109,13 +109,16 @@ runAsRoot('devices plugin, real /dev', () => {
     });
   });
 
-  test('with a user namespace in the config, the host nodes are bind-mounted', () => {
-    const config = makeConfig({ rootfs, mounts: [devTmpfs], namespaces: [{ type: 'mount' }, { type: 'user' }] });
-    const r = realRun({ config, plugins: [DEFAULT, DEVICES], stat: [path.join(dev, 'null'), path.join(dev, 'tty')] });
+  test('with a user namespace in the config, the host nodes are bind-mounted; a directory made for one is 0755', () => {
+    const config = makeConfig({ rootfs, mounts: [devTmpfs], namespaces: [{ type: 'mount' }, { type: 'user' }], devices: [device({ path: '/dev/net/tun', major: 10, minor: 200 })] });
+    const names = ['null', 'tty', 'net', 'net/tun'];
+    const r = realRun({ config, plugins: [DEFAULT, DEVICES], stat: names.map((n) => path.join(dev, n)) });
     expect(r.error).toBeUndefined();
-    for (const [name] of DEFAULT_NODES) expect([name, mountsAt(r.mountinfo, path.join(dev, name))]).toEqual([name, [expect.anything()]]);
+    for (const [name] of [...DEFAULT_NODES, ['net/tun']]) expect([name, mountsAt(r.mountinfo, path.join(dev, name))]).toEqual([name, [expect.anything()]]);
     expect(r.stat[path.join(dev, 'null')]).toMatchObject({ kind: 'char', rdev: '1:3' });
     expect(r.stat[path.join(dev, 'tty')]).toMatchObject({ kind: 'char', rdev: '5:0' });
+    expect(r.stat[path.join(dev, 'net')]).toMatchObject({ kind: 'dir', perm: 0o755 });
+    expect(r.stat[path.join(dev, 'net/tun')]).toMatchObject({ kind: 'char', rdev: '10:200' });
   });
 
   test('a bind mount on /dev: nothing is created in it', () => {

@@ -328,6 +328,20 @@ describe('device nodes step', () => {
     ]);
   });
 
+  test("inside a user namespace a device's missing directory is made 0755, as runc's MkdirAll makes it, not with the node's 0666 (which no lookup could cross)", () => {
+    const { sys, run } = setup('0 1000 1\n');
+    sys.addDevice('/dev/net/tun', 'char', 10, 200);
+    run({ devices: [device({ path: '/dev/net/tun', major: 10, minor: 200, fileMode: 0o600 })] });
+    const tun = changes(sys).slice(-4);
+    expect(tun).toEqual([
+      { op: 'mkdirat', dirfd: fdOf(sys, '/r/dev'), path: 'net', mode: 0o755 },
+      fileMade(sys, '/r/dev/net', 'tun', 0o666),
+      { op: 'mount', source: '/dev/net/tun', target: viaFd(sys, '/r/dev/net/tun'), fstype: 'bind', flags: MS_BIND, data: null },
+      UMASK_RESTORED,
+    ]);
+    expect(sys.node('/r/dev/net')).toMatchObject({ kind: 'dir', perm: 0o755 });
+  });
+
   test('a user namespace in the config means binds too, without reading uid_map', () => {
     const { sys, run } = setup();
     run({ namespaces: [{ type: 'mount' }, { type: 'user' }] });
