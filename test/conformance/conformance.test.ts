@@ -4,7 +4,7 @@
  * must differ is normalized (harness.ts). Under CI these tests run, never skip.
  */
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { AWAIT_SIZE, INTERACTIVE_SCRIPT, INTERACTIVE_STEPS, ptySession, throughConsole } from '../helpers/console';
@@ -344,6 +344,22 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     config.mounts.push({ destination: '/mnt/b', type: 'bind', source: 'src', options: ['rbind', 'noexec'] });
     config.linux.readonlyPaths = ['/dev/shm', '/mnt/b'];
     compare(config, (dir) => mkdirSync(path.join(dir, 'src')));
+  });
+
+  test('masked paths: each is masked where it is named, a hard link of a masked file and a volume bound at two places included (mountkit skipped a second name of one inode)', () => {
+    const config = runcSpec(['echo "== masked"; cat /etc/secret /etc/also; ls -A /vol/a /vol/b']);
+    config.mounts.push(
+      { destination: '/vol/a', type: 'bind', source: 'volume', options: ['rbind'] },
+      { destination: '/vol/b', type: 'bind', source: 'volume', options: ['rbind'] },
+    );
+    config.linux.maskedPaths.push('/etc/secret', '/etc/also', '/vol/a', '/vol/b');
+    const { sections } = compare(config, (dir) => {
+      writeFileSync(path.join(dir, 'rootfs/etc/secret'), 'not for the container\n');
+      linkSync(path.join(dir, 'rootfs/etc/secret'), path.join(dir, 'rootfs/etc/also'));
+      mkdirSync(path.join(dir, 'volume'));
+      writeFileSync(path.join(dir, 'volume/inside'), 'not for the container\n');
+    });
+    expect(sections.masked).toEqual(['/vol/a:', '/vol/b:']);
   });
 
   test('extra devices', () => {

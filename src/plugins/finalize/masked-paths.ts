@@ -9,8 +9,11 @@ import { openDevNull } from './dev-null';
 /**
  * linux.maskedPaths: hides what the kernel shows at those paths (/proc/kcore,
  * /sys/firmware...). A file gets /dev/null bound over it, a directory an empty read-only
- * tmpfs; a path that does not exist is skipped, and a file named twice (by any spelling
- * or link: the same st_dev and st_ino) is masked once.
+ * tmpfs; a path that does not exist is skipped. Every path named is masked, as runc 1.1.5
+ * masks each: a mount covers one place (a mount and a name in it), not an inode, so a
+ * hard link to a masked file, or a directory bound at two places, is hidden only where
+ * it is masked itself. A path named again is masked again, on the mask it got first (a
+ * lookup of it now ends there).
  *
  * Each path is opened inside the container's root as written (links and `..` followed,
  * never out of it) and mounted on through its descriptor; directory or not is decided by
@@ -35,7 +38,6 @@ export class MaskedPathsStep implements LifecycleStep {
     const paths = ctx.config.maskedPaths;
     if (paths.length === 0) return;
     requireContainerProc(this.sys, ctx);
-    const masked = new Set<string>();
     let devNull: number | undefined;
     let sharedTmpfs: number | undefined;
     try {
@@ -43,11 +45,7 @@ export class MaskedPathsStep implements LifecycleStep {
         const fd = openInRootIfExists(this.sys, '/', path);
         if (fd === undefined) continue;
         try {
-          const st = this.sys.fstat(fd);
-          const file = `${st.dev}:${st.ino}`;
-          if (masked.has(file)) continue;
-          masked.add(file);
-          if (st.kind !== 'dir') {
+          if (this.sys.fstat(fd).kind !== 'dir') {
             devNull ??= openDevNull(this.sys);
             this.sys.mount(fdPath(devNull), fdPath(fd), null, MS_BIND, null);
           } else if (sharedTmpfs === undefined) {

@@ -1,9 +1,9 @@
 import { spawnSync } from 'child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'fs';
+import { linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'fs';
 import { hostname } from 'os';
 import * as path from 'path';
 import type { RootfsConfig } from '../../../src/core/config/model';
-import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from '../../../src/core/constants';
+import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from '../../../src/core/constants';
 import { parseMountInfo } from '../../../src/core/mountinfo';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { encode, mountsAt, realRun, runAsRoot, tempDir } from '../../helpers/real-run';
@@ -110,6 +110,22 @@ runAsRoot('finalize, real mounts after a jail', () => {
       '/rw/new': 'ok',
       '/new': 'ok',
     });
+  });
+
+  test('a hard link of a masked file and a directory bound at a second place are masked too: a mount covers one place, not an inode', () => {
+    linkSync(path.join(rootfs, 'masked-file'), path.join(rootfs, 'hard-link'));
+    mkdirSync(path.join(t.dir, 'volume'));
+    writeFileSync(path.join(t.dir, 'volume/inside'), 'secret');
+    const volume = (index: number, destination: string) => makeMount({ index, type: 'bind', source: path.join(t.dir, 'volume'), destination, flags: MS_BIND });
+    const config = makeConfig({
+      rootfs,
+      mounts: [procMount, devMount(0n), volume(2, '/rw'), volume(3, '/masked-dir2')],
+      maskedPaths: ['/masked-file', '/hard-link', '/rw', '/masked-dir2'],
+    });
+    const r = realRun({ config, plugins: [...JAILED, plugin('bind')], read: ['/masked-file', '/hard-link'], list: ['/rw', '/masked-dir2'] });
+    expect(r.error).toBeUndefined();
+    expect(r.read).toEqual({ '/masked-file': '', '/hard-link': '' });
+    expect(r.list).toEqual({ '/rw': [], '/masked-dir2': [] });
   });
 
   test('read-only tmpfs mounts, nested mounts and tmpcopyup in them, and every read-only /dev, are made read-only after the jail, their superblocks left read-write', () => {

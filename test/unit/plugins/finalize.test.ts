@@ -426,10 +426,26 @@ describe('finalize: masked-paths', () => {
     expect(sys.openFds()).toEqual([]);
   });
 
-  test('missing paths are skipped; a file named twice (another spelling, a link to it) is masked once', () => {
+  test('missing paths are skipped; a file named again (another spelling, a link to it) is masked again, as runc 1.1.5 masks it (the kernel stacks the second bind on the first)', () => {
     const sys = container().addSymlink('/proc/again', 'kcore');
     run(sys, ['/proc/timer_list', '/proc/kcore', '/proc//kcore/', '/nothing/here', '/proc/again', '/sys/../proc/kcore']);
-    expect(changes(sys)).toEqual([bindNull(sys, '/proc/kcore')]);
+    expect(changes(sys)).toEqual([bindNull(sys, '/proc/kcore'), bindNull(sys, '/proc/kcore'), bindNull(sys, '/proc/kcore'), bindNull(sys, '/proc/kcore')]);
+  });
+
+  test('a file with two names (hard links) is masked at each: a mount covers one name, whatever inode the other shows', () => {
+    const sys = container().addFile('/etc/secret', 'the secret');
+    const etc = sys.node('/etc')!.children!;
+    etc.set('also', etc.get('secret')!);
+    const inode = (path: string) => {
+      const fd = sys.open(path, O_PATH, 0);
+      const { dev, ino } = sys.fstat(fd);
+      sys.close(fd);
+      return `${dev}:${ino}`;
+    };
+    expect(inode('/etc/also')).toBe(inode('/etc/secret'));
+    sys.clearCalls();
+    run(sys, ['/etc/secret', '/etc/also']);
+    expect(changes(sys)).toEqual([bindNull(sys, '/etc/secret'), bindNull(sys, '/etc/also')]);
   });
 
   test('only directories: /dev/null is never looked at', () => {
