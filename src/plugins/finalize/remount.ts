@@ -14,7 +14,8 @@ export const REMOUNT_RETRY_MS = 100;
 
 /**
  * Makes the mount on top of `target` read-only, keeping the per-mount `flags` given;
- * `shown` names it in the error of a mount that stays busy (the path a descriptor stands for).
+ * `shown` names it in the error of a mount that stays busy (the path a descriptor stands
+ * for), which names the call and errno as a failing mount's error does.
  *
  * MS_REMOUNT|MS_BIND changes only the flags of that one mount, never the superblock's
  * (mount(2), "Remounting an existing mount"); it is also the form a user namespace may
@@ -34,7 +35,7 @@ export function remountReadonly(sys: Syscalls, target: string, flags: bigint = 0
     } catch (err) {
       if (!(err instanceof SyscallError) || err.code !== 'EBUSY') throw err;
       if (attempt === REMOUNT_ATTEMPTS) {
-        throw new StepError(`unable to remount ${shown} read-only: busy after ${REMOUNT_ATTEMPTS} attempts`, { cause: err });
+        throw new StepError(`mount ${JSON.stringify(shown)} read-only: EBUSY after ${REMOUNT_ATTEMPTS} attempts`, { cause: err });
       }
       sys.sleep(REMOUNT_RETRY_MS);
     }

@@ -242,7 +242,7 @@ runAsRoot('finalize, real mounts after a jail', () => {
     });
     expect(r.error).toMatchObject({
       name: 'PluginError',
-      message: 'finalize: plugin readonly-mounts: unable to remount /dev read-only: busy after 5 attempts',
+      message: 'finalize: plugin readonly-mounts: mount "/dev" read-only: EBUSY after 5 attempts',
     });
     expect(Date.now() - started).toBeGreaterThanOrEqual(400);
     expect(optionsOf(r.mountinfo, '/dev')).toContain('rw');

@@ -117,7 +117,7 @@ describe('finalize: readonly-mounts', () => {
   test('five busy attempts give up', () => {
     const sys = container().failOn('mount', 'EBUSY', { times: Infinity });
     expect(() => run(sys, { mounts: [devMount(MS_RDONLY)] })).toThrow(
-      'finalize: plugin readonly-mounts: unable to remount /dev read-only: busy after 5 attempts',
+      'finalize: plugin readonly-mounts: mount "/dev" read-only: EBUSY after 5 attempts',
     );
     expect(sys.callsOf('mount')).toHaveLength(5);
     expect(sys.callsOf('sleep')).toHaveLength(4);
@@ -649,7 +649,7 @@ describe('finalize: readonly-rootfs and umask', () => {
   test('EBUSY five times is an error; another errno is passed on', () => {
     const busy = container().failOn('mount', 'EBUSY', { times: 5 });
     expect(() => runSteps(busy, [new finalize.ReadonlyRootfsStep(busy)], { readonlyRootfs: true })).toThrow(
-      'finalize: plugin readonly-rootfs: unable to remount / read-only: busy after 5 attempts',
+      'finalize: plugin readonly-rootfs: mount "/" read-only: EBUSY after 5 attempts',
     );
     const perm = container().failOn('mount', 'EPERM', { times: Infinity });
     expect(() => runSteps(perm, [new finalize.ReadonlyRootfsStep(perm)], { readonlyRootfs: true })).toThrow(
