@@ -15,8 +15,8 @@ import { remountReadonly, securityFlagsOf } from './remount';
  * reached by its destination, now a path inside the container's root: the mount on top
  * there is the one remounted, as under runc, by its path: a magic link of a descriptor
  * would go through the container's /proc, which the image makes when the config mounts
- * none. A bind remount sets the mount's nosuid, nodev and noexec to those it is given
- * (remount.ts), so the config's flags are given with the ones that mount has (fstatfs(2)
+ * none. A bind remount sets the mount's nosuid, nodev, noexec and nosymfollow to those it
+ * is given (remount.ts), so the config's flags are given with the ones that mount has (fstatfs(2)
  * of it opened in the root): a plugin's handler that added noexec to a tmpfs keeps it,
  * where runc passes the config's alone (and a mount stacked there keeps its own too).
  */

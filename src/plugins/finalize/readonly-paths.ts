@@ -14,10 +14,11 @@ import { remountReadonly, securityFlagsOf } from './remount';
  * again, which reaches the new bind (the first descriptor shows what lies under it).
  *
  * The bind gets its own flags, so the remount changes only the view at that path. A bind
- * remount sets the mount's nosuid, nodev and noexec to those given (mount(2),
+ * remount sets the mount's nosuid, nodev, noexec and nosymfollow to those given (mount(2),
  * "Remounting an existing mount"), so the new bind's are read first (fstatfs(2) on its
- * descriptor) and kept, as runc 1.1 and later keep them: `/dev/shm` made read-only stays
- * nosuid, nodev and noexec, and a user namespace, which may not clear them where they are
+ * descriptor) and kept, as runc 1.1 and later keep the first three: `/dev/shm` made
+ * read-only stays nosuid, nodev and noexec, a path under a `nosymfollow` volume follows no
+ * symlink still, and a user namespace, which may not clear the first three where they are
  * locked, is not refused. The kernel ignores MS_REC on the remount: mounts below the path
  * keep their own flags (runc passes MS_REC as well).
  */

@@ -12,8 +12,8 @@ import { remountReadonly, securityFlagsOf } from './remount';
  * As runc 1.1's setReadonly: MS_BIND|MS_REMOUNT|MS_RDONLY without MS_REC (1.0-rc9 passed
  * MS_REC, which the kernel ignores on a remount). A mount whose nosuid, nodev or noexec
  * a more privileged user namespace locked refuses a remount that would clear them (EPERM,
- * mount_namespaces(7)): the remount is then made once more with the ones fstatfs(2)
- * reports for `/` kept, as runc retries with statfs(2)'s flags.
+ * mount_namespaces(7)): the remount is then made once more with those (and nosymfollow)
+ * that fstatfs(2) reports for `/` kept, as runc retries with statfs(2)'s flags.
  *
  * It comes before the sysctls and the read-only and masked paths, as in runc's init: a
  * bind the masks make of a file on the root (/dev/null of an image without a /dev mount)

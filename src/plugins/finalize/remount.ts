@@ -2,7 +2,7 @@
  * The read-only remount the finalize steps share (tmpfs and /dev mounts, readonly paths,
  * the rootfs).
  */
-import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REMOUNT } from '../../core/constants';
+import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_RDONLY, MS_REMOUNT } from '../../core/constants';
 import { mountFlagsOfStatfs } from '../../core/statfs-flags';
 import { StepError, SyscallError } from '../../core/errors';
 import type { Syscalls } from '../../core/syscalls/types';
@@ -43,12 +43,15 @@ export function remountReadonly(sys: Syscalls, target: string, flags: bigint = 0
 }
 
 /**
- * The nosuid, nodev and noexec flags of a mount, from its statfs(2) f_flags, as mount(2)
- * flags. A bind remount sets the mount's nosuid, nodev, noexec, nosymfollow and
- * read-only flags to those given (its atime flags are kept when none is given), so a
- * read-only path remounted without them would lose them: runc (1.1 and later) reads
- * them with statfs(2) and passes them on, and so does mountkit.
+ * The nosuid, nodev, noexec and nosymfollow flags of a mount, from its statfs(2)
+ * f_flags, as mount(2) flags. A bind remount sets the mount's nosuid, nodev, noexec,
+ * nosymfollow and read-only flags to those given (set_mount_attributes() keeps only the
+ * flags outside MNT_USER_SETTABLE_MASK; its atime flags are kept when none is given), so
+ * a read-only path remounted without them would lose them: runc (1.1 and later) reads
+ * nosuid, nodev and noexec with statfs(2) and passes them on; mountkit, which takes the
+ * `nosymfollow` option (runc 1.2 and later do), passes that one on too, or a read-only
+ * path under a nosymfollow volume would follow symlinks again.
  */
 export function securityFlagsOf(stFlags: bigint): bigint {
-  return mountFlagsOfStatfs(stFlags) & (MS_NOSUID | MS_NODEV | MS_NOEXEC);
+  return mountFlagsOfStatfs(stFlags) & (MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOSYMFOLLOW);
 }

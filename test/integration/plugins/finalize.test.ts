@@ -3,7 +3,7 @@ import { linkSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'f
 import { hostname } from 'os';
 import * as path from 'path';
 import type { RootfsConfig } from '../../../src/core/config/model';
-import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from '../../../src/core/constants';
+import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_RDONLY } from '../../../src/core/constants';
 import { parseMountInfo } from '../../../src/core/mountinfo';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { encode, mountsAt, realRun, runAsRoot, tempDir } from '../../helpers/real-run';
@@ -197,11 +197,17 @@ runAsRoot('finalize, real mounts after a jail', () => {
     expect(optionsOf(r.mountinfo, '/t')).toEqual(expect.arrayContaining(['ro', 'nosuid', 'noexec']));
   });
 
-  test("a read-only path keeps its mount's nosuid, nodev and noexec", () => {
-    const tmpfs = makeMount({ index: 2, type: 'tmpfs', source: 'tmpfs', destination: '/rw', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC });
-    const r = realRun({ config: makeConfig({ rootfs, mounts: [procMount, devMount(0n), tmpfs], readonlyPaths: ['/rw', '/dev'] }), plugins: JAILED });
+  test("a read-only path keeps its mount's nosuid, nodev, noexec and nosymfollow: a symlink there is still not followed", () => {
+    const tmpfs = makeMount({ index: 2, type: 'tmpfs', source: 'tmpfs', destination: '/rw', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOSYMFOLLOW });
+    const r = realRun({
+      config: makeConfig({ rootfs, mounts: [procMount, devMount(0n), tmpfs], readonlyPaths: ['/rw', '/dev'] }),
+      plugins: JAILED,
+      beforeJail: `require('fs').symlinkSync('/ro/file', ${JSON.stringify(path.join(rootfs, 'rw/link'))});`,
+      read: ['/rw/link'],
+    });
     expect(r.error).toBeUndefined();
-    expect(optionsOf(r.mountinfo, '/rw')).toEqual(expect.arrayContaining(['ro', 'nosuid', 'nodev', 'noexec']));
+    expect(optionsOf(r.mountinfo, '/rw')).toEqual(expect.arrayContaining(['ro', 'nosuid', 'nodev', 'noexec', 'nosymfollow']));
+    expect(r.read).toEqual({ '/rw/link': 'ELOOP' });
     expect(optionsOf(r.mountinfo, '/dev')).toEqual(expect.arrayContaining(['ro', 'nosuid']));
     expect(optionsOf(r.mountinfo, '/dev')).not.toContain('nodev');
   });

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_WRONLY, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_RDONLY, ST_RELATIME } from '../../../src/core/constants';
+import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_WRONLY, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_NOSYMFOLLOW, ST_RDONLY, ST_RELATIME } from '../../../src/core/constants';
 import { createKernel } from '../../../src/core/kernel';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
@@ -73,9 +73,9 @@ describe('finalize: readonly-mounts', () => {
   });
 
   test("the flags the mount has are kept with the config's: a plugin's handler that added noexec to a tmpfs", () => {
-    const sys = mountedAt(container(), '/scratch').addMountFlags('/scratch', ST_NOSUID | ST_NOEXEC);
+    const sys = mountedAt(container(), '/scratch').addMountFlags('/scratch', ST_NOSUID | ST_NOEXEC | ST_NOSYMFOLLOW);
     run(sys, { mounts: [makeMount({ type: 'tmpfs', destination: '/scratch', flags: MS_NOSUID | MS_RDONLY })] });
-    expect(changes(sys)).toEqual([remount('/scratch', MS_NOSUID | MS_NOEXEC)]);
+    expect(changes(sys)).toEqual([remount('/scratch', MS_NOSUID | MS_NOEXEC | MS_NOSYMFOLLOW)]);
   });
 
   test('the destination is compared cleaned', () => {
@@ -573,14 +573,16 @@ describe('finalize: readonly-paths', () => {
     expect(sys.openFds()).toEqual([]);
   });
 
-  test("the remount keeps the bind's nosuid, nodev and noexec (statfs), and no other flag it reports", () => {
-    const sys = container().addMountFlags('/proc/sys', ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_RDONLY | ST_RELATIME).addMountFlags('/proc/sysrq-trigger', ST_NOEXEC);
+  test("the remount keeps the bind's nosuid, nodev, noexec and nosymfollow (statfs), and no other flag it reports", () => {
+    const sys = container()
+      .addMountFlags('/proc/sys', ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_RDONLY | ST_RELATIME)
+      .addMountFlags('/proc/sysrq-trigger', ST_NOEXEC | ST_NOSYMFOLLOW);
     run(sys, ['/proc/sys', '/proc/sysrq-trigger']);
     expect(changes(sys)).toEqual([
       rbind(sys, '/proc/sys'),
       remount(viaFd(sys, '/proc/sys'), MS_REC | MS_NOSUID | MS_NODEV | MS_NOEXEC),
       rbind(sys, '/proc/sysrq-trigger'),
-      remount(viaFd(sys, '/proc/sysrq-trigger'), MS_REC | MS_NOEXEC),
+      remount(viaFd(sys, '/proc/sysrq-trigger'), MS_REC | MS_NOEXEC | MS_NOSYMFOLLOW),
     ]);
     expect(sys.callsOf('fstatfs').map((c) => sys.pathOf(c.fd))).toEqual(['/proc', '/proc/sys', '/proc/sysrq-trigger']);
   });
@@ -591,6 +593,7 @@ describe('finalize: readonly-paths', () => {
     [ST_NOSUID, MS_NOSUID],
     [ST_NODEV, MS_NODEV],
     [ST_NOEXEC, MS_NOEXEC],
+    [ST_NOSYMFOLLOW, MS_NOSYMFOLLOW],
     [ST_NOSUID | ST_NODEV | ST_NOEXEC | ST_RDONLY | ST_RELATIME, MS_NOSUID | MS_NODEV | MS_NOEXEC],
   ])('securityFlagsOf(0x%s) = 0x%s', (st, expected) => {
     expect(securityFlagsOf(st)).toBe(expected);
