@@ -909,6 +909,20 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     );
   });
 
+  test('--no-pivot: the rootfs moved onto / and chrooted into, the host proc and sysfs taken away first, with a read-only root, masks and read-only paths (runc run --no-pivot)', () => {
+    const id = `no-pivot-${process.pid}`;
+    withCopies(runcSpec(), (forRunc, forMountkit) => {
+      const runc = spawnSync(RUNC!, ['run', '--no-pivot', '--bundle', forRunc, id], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+      spawnSync(RUNC!, ['delete', '--force', id]);
+      const mk = runMountkit(forMountkit, ['--no-pivot']);
+      expect({ status: runc.status, stderr: runc.stderr }).toEqual({ status: 0, stderr: '' });
+      expect({ status: mk.status, stderr: mk.stderr }).toEqual({ status: 0, stderr: '' });
+      const a = normalize(runc.stdout.split(forRunc).join('<bundle>'));
+      expect(a.mountinfo.length).toBeGreaterThan(10);
+      expect(normalize(mk.stdout.split(forMountkit).join('<bundle>'))).toEqual(a);
+    });
+  });
+
   test('rnorelatime on an rbind of a noatime tmpfs with a strictatime submount changes nothing, as under runc (mountkit made both relatime)', () => {
     const config = runcSpec();
     config.mounts.push(
