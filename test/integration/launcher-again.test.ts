@@ -9,10 +9,11 @@
  * second run would show it, and each shell is run RUNS times.
  */
 import { spawnSync } from 'child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { LAUNCHER } from '../helpers/cli';
+import { launcherStandIns } from '../helpers/launcher-stand-ins';
 
 const shells: [string, string[]][] = [
   ['/bin/sh', ['/bin/sh']],
@@ -29,12 +30,7 @@ maybe('bin/mountkit started again ("again")', () => {
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'mountkit-launcher-again-'));
-    const bin = path.join(dir, 'bin');
-    const bundle = path.join(dir, 'bundle');
-    mkdirSync(bin);
-    mkdirSync(bundle);
-    writeFileSync(path.join(bundle, 'config.json'), '{"linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}]}}');
-    writeFileSync(path.join(bin, 'unshare'), '#!/bin/sh\nwhile [ "$1" != -- ]; do shift; done\nshift\nexec "$@"\n');
+    const { bin } = launcherStandIns(dir);
     writeFileSync(
       path.join(bin, 'node'),
       [
@@ -54,7 +50,6 @@ maybe('bin/mountkit started again ("again")', () => {
         '',
       ].join('\n'),
     );
-    chmodSync(path.join(bin, 'unshare'), 0o755);
     chmodSync(path.join(bin, 'node'), 0o755);
   });
 

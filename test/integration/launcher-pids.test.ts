@@ -10,10 +10,11 @@
  * (CATCHER) writes its name to OUT when it gets one.
  */
 import { spawnSync } from 'child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { LAUNCHER } from '../helpers/cli';
+import { launcherStandIns } from '../helpers/launcher-stand-ins';
 
 const shells: [string, string[]][] = [
   ['/bin/sh', ['/bin/sh']],
@@ -186,12 +187,7 @@ maybe('bin/mountkit and a pid its job had', () => {
   // bash reaps a job as soon as it ends (its SIGCHLD handler), while the launcher still
   // waits for what holds its pipes: dash and busybox sh reap it only in its wait.
   test("under bash, the launcher's job reaped and its pid given to another process while the launcher waits: a signal then reaches none of that process's children, and the launcher ends", () => {
-    const bin = path.join(dir, 'bin');
-    const bundle = path.join(dir, 'bundle');
-    mkdirSync(bin);
-    mkdirSync(bundle);
-    writeFileSync(path.join(bundle, 'config.json'), '{"linux": {"namespaces": [{"type": "pid"}, {"type": "mount"}]}}');
-    writeFileSync(path.join(bin, 'unshare'), '#!/bin/sh\nwhile [ "$1" != -- ]; do shift; done\nshift\nexec "$@"\n');
+    const { bin, bundle } = launcherStandIns(dir);
     // Node's stand-in: the job's shell forks it, and the launcher forked the job. It leaves
     // a process holding what it holds (the launcher's pipes) and ends; once the job is
     // reaped, that process gives the job's pid to another, whose child catches SIGUSR1,
@@ -219,7 +215,6 @@ maybe('bin/mountkit and a pid its job had', () => {
         '',
       ].join('\n'),
     );
-    chmodSync(path.join(bin, 'unshare'), 0o755);
     chmodSync(path.join(bin, 'node'), 0o755);
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, OUT: out, CATCHER: catcher };
     const r = inPidNamespace(['bash', LAUNCHER, 'run', '--bundle', bundle], env);
