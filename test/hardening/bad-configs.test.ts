@@ -240,6 +240,16 @@ const CONFIG_ERRORS: Case[] = [
     stderr: 'linux.namespaces "user": a new user namespace needs linux.uidMappings and linux.gidMappings, the maps mountkit writes for it (or a path to join one)',
   },
   {
+    name: 'a user namespace without a mount namespace, where the jail would be chroot(2), which root of the user namespace can leave',
+    edit: (c) => {
+      c.linux.namespaces = [...c.linux.namespaces.filter((ns: { type: string }) => ns.type !== 'mount'), { type: 'user' }];
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    },
+    status: 2,
+    stderr: 'linux.namespaces "user": needs a mount namespace (type "mount") beside it: without one the jail is chroot(2), which root of the user namespace (CAP_SYS_CHROOT) can leave for the files outside the rootfs',
+  },
+  {
     name: 'user namespace maps without a user namespace',
     edit: (c) => (c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }]),
     status: 2,

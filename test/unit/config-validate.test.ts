@@ -331,11 +331,11 @@ describe('validateUserNamespace', () => {
   const check = (over: Partial<RootfsConfig>, sys = withUserNs()) => () => validateUserNamespace(makeConfig(over), sys);
 
   test.each<[string, Partial<RootfsConfig>]>([
-    ['a new one with both maps', { namespaces: [{ type: 'user' }], uidMappings: MAPS, gidMappings: MAPS }],
-    ['a new one without maps (where mountkit runs inside one already; userNamespaceProblem decides)', { namespaces: [{ type: 'user' }] }],
-    ['one joined by path, with maps compared once there', { namespaces: [{ type: 'user', path: '/proc/1/ns/user' }], uidMappings: MAPS, gidMappings: MAPS }],
-    ['root among several ranges', { namespaces: [{ type: 'user' }], uidMappings: [{ containerID: 1, hostID: 1, size: 5 }, { containerID: 0, hostID: 9, size: 1 }], gidMappings: MAPS }],
-    ['the process ids mapped, the last of a range included', { namespaces: [{ type: 'user' }], uidMappings: MAPS, gidMappings: MAPS, process: { ...makeConfig().process, uid: 65535, gid: 1000, additionalGids: [5] } }],
+    ['a new one with both maps', { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: MAPS, gidMappings: MAPS }],
+    ['a new one without maps (where mountkit runs inside one already; userNamespaceProblem decides)', { namespaces: [{ type: 'mount' }, { type: 'user' }] }],
+    ['one joined by path, with maps compared once there', { namespaces: [{ type: 'mount' }, { type: 'user', path: '/proc/1/ns/user' }], uidMappings: MAPS, gidMappings: MAPS }],
+    ['root among several ranges', { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: [{ containerID: 1, hostID: 1, size: 5 }, { containerID: 0, hostID: 9, size: 1 }], gidMappings: MAPS }],
+    ['the process ids mapped, the last of a range included', { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: MAPS, gidMappings: MAPS, process: { ...makeConfig().process, uid: 65535, gid: 1000, additionalGids: [5] } }],
     ['no user namespace and no maps', { namespaces: [{ type: 'mount' }] }],
   ])('accepted: %s', (_case, over) => {
     expect(check(over)).not.toThrow();
@@ -354,31 +354,41 @@ describe('validateUserNamespace', () => {
   test.each<[string, Partial<RootfsConfig>, string]>([
     ['maps without a user namespace', { namespaces: [{ type: 'mount' }], uidMappings: MAPS }, 'linux.uidMappings: are for a user namespace, and linux.namespaces has none'],
     ['a gid map without a user namespace', { namespaces: [{ type: 'mount' }], gidMappings: MAPS }, 'linux.gidMappings: are for a user namespace, and linux.namespaces has none'],
-    ['a uid map alone', { namespaces: [{ type: 'user' }], uidMappings: MAPS }, 'linux.gidMappings: are required with linux.uidMappings'],
-    ['a gid map alone', { namespaces: [{ type: 'user' }], gidMappings: MAPS }, 'linux.uidMappings: are required with linux.gidMappings'],
-    ['an empty map', { namespaces: [{ type: 'user' }], uidMappings: [], gidMappings: MAPS }, 'linux.uidMappings: needs at least one mapping'],
+    ['a uid map alone', { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: MAPS }, 'linux.gidMappings: are required with linux.uidMappings'],
+    ['a gid map alone', { namespaces: [{ type: 'mount' }, { type: 'user' }], gidMappings: MAPS }, 'linux.uidMappings: are required with linux.gidMappings'],
+    ['an empty map', { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: [], gidMappings: MAPS }, 'linux.uidMappings: needs at least one mapping'],
     [
       'overlapping ranges',
-      { namespaces: [{ type: 'user' }], uidMappings: MAPS, gidMappings: [...MAPS, { containerID: 5, hostID: 1, size: 1 }] },
+      { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: MAPS, gidMappings: [...MAPS, { containerID: 5, hostID: 1, size: 1 }] },
       "linux.gidMappings[1]: its containerID range overlaps linux.gidMappings[0]'s",
     ],
-    ['root unmapped', { namespaces: [{ type: 'user' }], uidMappings: [{ containerID: 1, hostID: 100000, size: 10 }], gidMappings: MAPS }, "linux.uidMappings: map no containerID 0: the container's root must be mapped"],
-    ['root unmapped in the gid map', { namespaces: [{ type: 'user' }], uidMappings: MAPS, gidMappings: [{ containerID: 1000, hostID: 1000, size: 1 }] }, "linux.gidMappings: map no containerID 0: the container's root must be mapped"],
-    ['the process uid unmapped', { namespaces: [{ type: 'user' }], uidMappings: MAPS, gidMappings: MAPS, process: { ...makeConfig().process, uid: 70000 } }, 'process.user.uid 70000: is not mapped by linux.uidMappings'],
-    ['the process gid unmapped', { namespaces: [{ type: 'user' }], uidMappings: MAPS, gidMappings: [{ containerID: 0, hostID: 100000, size: 1 }], process: { ...makeConfig().process, gid: 5 } }, 'process.user.gid 5: is not mapped by linux.gidMappings'],
-    ['an additional gid unmapped', { namespaces: [{ type: 'user' }], uidMappings: MAPS, gidMappings: MAPS, process: { ...makeConfig().process, additionalGids: [5, 65536] } }, 'process.user.additionalGids[1] 65536: is not mapped by linux.gidMappings'],
+    ['root unmapped', { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: [{ containerID: 1, hostID: 100000, size: 10 }], gidMappings: MAPS }, "linux.uidMappings: map no containerID 0: the container's root must be mapped"],
+    ['root unmapped in the gid map', { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: MAPS, gidMappings: [{ containerID: 1000, hostID: 1000, size: 1 }] }, "linux.gidMappings: map no containerID 0: the container's root must be mapped"],
+    ['the process uid unmapped', { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: MAPS, gidMappings: MAPS, process: { ...makeConfig().process, uid: 70000 } }, 'process.user.uid 70000: is not mapped by linux.uidMappings'],
+    ['the process gid unmapped', { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: MAPS, gidMappings: [{ containerID: 0, hostID: 100000, size: 1 }], process: { ...makeConfig().process, gid: 5 } }, 'process.user.gid 5: is not mapped by linux.gidMappings'],
+    ['an additional gid unmapped', { namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: MAPS, gidMappings: MAPS, process: { ...makeConfig().process, additionalGids: [5, 65536] } }, 'process.user.additionalGids[1] 65536: is not mapped by linux.gidMappings'],
   ])('refused: %s', (_case, over, message) => {
     expect(check(over)).toThrow(ConfigError);
     expect(check(over)).toThrow(message);
   });
 
   test('a kernel without user namespaces refuses one, as runc checks /proc/self/ns/user', () => {
-    expect(check({ namespaces: [{ type: 'user' }], uidMappings: MAPS, gidMappings: MAPS }, host())).toThrow('linux.namespaces "user": needs user namespaces in the kernel (no /proc/self/ns/user)');
+    expect(check({ namespaces: [{ type: 'mount' }, { type: 'user' }], uidMappings: MAPS, gidMappings: MAPS }, host())).toThrow('linux.namespaces "user": needs user namespaces in the kernel (no /proc/self/ns/user)');
   });
 
   test('validateConfig makes this check', () => {
     expect(() => validateConfig(makeConfig({ namespaces: [{ type: 'mount' }], uidMappings: MAPS }), withUserNs())).toThrow('linux.uidMappings: are for a user namespace');
   });
+  test.each<[string, Partial<RootfsConfig>]>([
+    ['a new one', { namespaces: [{ type: 'user' }] }],
+    ['one joined by path', { namespaces: [{ type: 'user', path: '/proc/1/ns/user' }], uidMappings: MAPS, gidMappings: MAPS }],
+  ])('refused without a mount namespace, where the jail would be chroot(2), which root of the user namespace can leave: %s; with --no-pivot (MS_MOVE of the rootfs onto /, then chroot) accepted', (_case, over) => {
+    expect(check(over)).toThrow(
+      'linux.namespaces "user": needs a mount namespace (type "mount") beside it: without one the jail is chroot(2), which root of the user namespace (CAP_SYS_CHROOT) can leave for the files outside the rootfs',
+    );
+    expect(check({ ...over, noPivot: true })).not.toThrow();
+  });
+
 });
 
 describe('validateRootlessNamespaces', () => {

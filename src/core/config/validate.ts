@@ -12,7 +12,7 @@ import { ConfigError, SyscallError } from '../errors';
 import { containerIdProblem, defaultContainerId } from '../hooks';
 import { TIMENS_OFFSETS } from '../namespaces';
 import type { FileKind, FileStat, Syscalls } from '../syscalls/types';
-import type { NamespaceSpec, NamespaceType, RootfsConfig } from './model';
+import { hasNamespace, type NamespaceSpec, type NamespaceType, type RootfsConfig } from './model';
 import { checkedModel } from './model-check';
 import { NO_MAPPINGS, idMappingsProblem, mapsContainerId } from '../idmap';
 import { seccompProfile } from '../seccomp/profile';
@@ -131,6 +131,16 @@ export function validateUserNamespace(config: RootfsConfig, host: HostQuery, opt
     return;
   }
   if (kindOf(host, OWN_USER_NAMESPACE) === undefined) throw new ConfigError('linux.namespaces', 'user', `needs user namespaces in the kernel (no ${OWN_USER_NAMESPACE})`);
+  // Without a mount namespace of the container's (and without --no-pivot) the jail is
+  // chroot(2), which changes only the root of the process: its root holds CAP_SYS_CHROOT
+  // in the user namespace, enough to chroot(2) into a directory and walk `..` out of it
+  // to every file of the mount namespace it is in (chroot(2), "This call does not change
+  // the current working directory"), with the ids its map gives. runc 1.1.5 fails such a
+  // config too (EPERM: its rootfs setup mounts in a mount namespace the user namespace
+  // does not own).
+  if (!config.noPivot && !hasNamespace(config, 'mount')) {
+    throw new ConfigError('linux.namespaces', 'user', 'needs a mount namespace (type "mount") beside it: without one the jail is chroot(2), which root of the user namespace (CAP_SYS_CHROOT) can leave for the files outside the rootfs');
+  }
   if (user.path && !opts.inNamespaces && joinsOwnNamespace(host, user)) {
     throw new ConfigError('linux.namespaces', user.path, "is mountkit's own user namespace, which setns(2) cannot join (EINVAL): leave the user namespace out to stay in it");
   }
