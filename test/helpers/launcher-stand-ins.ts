@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
 
@@ -18,3 +19,12 @@ export function launcherStandIns(dir: string): { bin: string; bundle: string } {
   chmodSync(path.join(bin, 'unshare'), 0o755);
   return { bin, bundle };
 }
+
+/** The shells the launcher is run under (dash as /bin/sh here, bash, busybox sh), as a name and the command that starts one; those this machine has. */
+export const LAUNCHER_SHELLS: [string, string[]][] = (
+  [
+    ['/bin/sh', ['/bin/sh']],
+    ['bash', ['bash']],
+    ['busybox sh', ['busybox', 'sh']],
+  ] as [string, string[]][]
+).filter(([, [cmd, ...args]]) => spawnSync(cmd, [...args, '-c', ':']).status === 0);

@@ -13,13 +13,8 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { LAUNCHER } from '../helpers/cli';
-import { launcherStandIns } from '../helpers/launcher-stand-ins';
+import { LAUNCHER_SHELLS, launcherStandIns } from '../helpers/launcher-stand-ins';
 
-const shells: [string, string[]][] = [
-  ['/bin/sh', ['/bin/sh']],
-  ['bash', ['bash']],
-  ['busybox sh', ['busybox', 'sh']],
-].filter(([, [cmd, ...args]]) => spawnSync(cmd, [...args, '-c', ':']).status === 0) as [string, string[]][];
 
 const RUNS = 10;
 
@@ -57,7 +52,7 @@ maybe('bin/mountkit started again ("again")', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test.each(shells)('under %s, the Node started again has no child of the launcher (its watch is reaped first)', (_sh, shell) => {
+  test.each(LAUNCHER_SHELLS)('under %s, the Node started again has no child of the launcher (its watch is reaped first)', (_sh, shell) => {
     const env = { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` };
     for (let i = 0; i < RUNS; i++) {
       const r = spawnSync(shell[0], [...shell.slice(1), LAUNCHER, 'run', '--bundle', path.join(dir, 'bundle')], { env, encoding: 'utf8', timeout: 20_000 });
@@ -68,7 +63,7 @@ maybe('bin/mountkit started again ("again")', () => {
   // The launcher reads the lines once the job has ended, and waits on a pipe that carries none:
   // busybox sh's read drops the bytes it had read when a trapped signal ends it, and such a
   // line was lost there, as it was under dash before the launcher kept them.
-  test.each(shells.flatMap(([sh, shell]): [string, string, string, string[]][] => [
+  test.each(LAUNCHER_SHELLS.flatMap(([sh, shell]): [string, string, string, string[]][] => [
     [sh, 'a trapped signal between them', 'CUT', shell],
     [sh, 'a trapped signal before and between them, each passed on at once', 'CUTS', shell],
   ]))('under %s, "again" written in two parts, %s, still starts Node again', (_sh, _what, cut, shell) => {

@@ -14,13 +14,8 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { LAUNCHER } from '../helpers/cli';
-import { launcherStandIns } from '../helpers/launcher-stand-ins';
+import { LAUNCHER_SHELLS, launcherStandIns } from '../helpers/launcher-stand-ins';
 
-const shells: [string, string[]][] = [
-  ['/bin/sh', ['/bin/sh']],
-  ['bash', ['bash']],
-  ['busybox sh', ['busybox', 'sh']],
-].filter(([, [cmd, ...args]]) => spawnSync(cmd, [...args, '-c', ':']).status === 0) as [string, string[]][];
 
 const maybe = process.getuid?.() === 0 ? describe : describe.skip;
 
@@ -69,7 +64,7 @@ maybe('bin/mountkit and a pid its job had', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test.each(shells)(
+  test.each(LAUNCHER_SHELLS)(
     'under %s, a signal passed on reaches the child of the job holding the pipe (on 7, then on 3), and not the child of a process that got the job\'s pid once it was reaped',
     (_sh, shell) => {
       const harness = path.join(dir, 'harness');
@@ -144,7 +139,7 @@ maybe('bin/mountkit and a pid its job had', () => {
     },
   );
 
-  test.each(shells)(
+  test.each(LAUNCHER_SHELLS)(
     "under %s, the wait for the job ends once the job is reaped, though its pid is another process's; a wait a trapped signal ends is made again, and gives the job's own status",
     (_sh, shell) => {
       const harness = path.join(dir, 'harness');
