@@ -1246,7 +1246,7 @@ maybe('mountkit run', () => {
         agent?.kill();
         rmSync(dir, { recursive: true, force: true });
       }
-    });
+    }, 30_000);
 
     test("process.oomScoreAdj is set from the host before the relaunch, and the container has it", () => {
       const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
@@ -1980,7 +1980,7 @@ maybe('mountkit run', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 30_000);
 
   test.each([
     ['the shell launcher (its Node started in the new pid namespace: no relaunch)', 'launcher'],
@@ -2013,7 +2013,7 @@ maybe('mountkit run', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 30_000);
 
   test('--console-socket with a FIFO at /dev/console (here from linux.devices): the console is bound over it, never opened for real, which would wait for a writer', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-console-'));
@@ -2032,7 +2032,7 @@ maybe('mountkit run', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-  });
+  }, 30_000);
 
   test('a user other than root with a config that has no user namespace: exit 2, one line naming linux.namespaces, from the shell launcher and the Node entry alike', () => {
     withBundle(config(['true']), (bundle) => {
