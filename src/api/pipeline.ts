@@ -12,6 +12,7 @@ import { applyTimeOffsets } from '../core/namespaces';
 import type { StepWhere } from '../core/orchestrator';
 import { buildEmbeddedPlan, buildPlan, type EmbeddedPlanOptions, type Plan, type PlanOptions } from '../core/plan';
 import type { Logger, RunContext } from '../core/plugin';
+import { LinuxSyscalls } from '../core/syscalls/linux';
 import type { Syscalls } from '../core/syscalls/types';
 import { linuxSyscalls } from './linux';
 
@@ -36,10 +37,20 @@ export interface RunPipelineOptions extends PipelineOptions {
   /** Told before every step and every mount. */
   onStep?: (where: StepWhere) => void;
   /**
-   * The port. Default: the real one (LinuxSyscalls), after a check that this process has a
-   * mount namespace of its own (sharedMountNamespaceProblem); a port given here is used as is.
+   * The port. Default: the real one, `linuxSyscalls()`. One of your own (a wrapper that
+   * counts or logs the calls) is used as is; the checks of this process are checkProcess's.
    */
   syscalls?: Syscalls;
+  /**
+   * Refuse, before anything is read, a process that shares its mount namespace (or a
+   * namespace the config lists) with every process above it, or has run a pipeline
+   * already. Default: true on the real port (none given, one `linuxSyscalls()` made, or a
+   * Proxy of one), false on any other (a test's FakeSyscalls or PlanSyscalls). Give true
+   * for a wrapper of the real port that is not a Proxy of it; false leaves the checks out
+   * on the real port too, where the run changes the mounts of whatever namespace the
+   * process is in.
+   */
+  checkProcess?: boolean;
 }
 
 /** A run through the API opens no --log file: `log` is the CLI's. */
@@ -54,7 +65,7 @@ export type PlanApiOptions = PipelineOptions &
  * already: runPipeline's options (the same object, but for the port), with `beforeJail`
  * and `onStep` called as it calls them.
  */
-export type EmbeddedPlanApiOptions = Omit<RunPipelineOptions, 'syscalls'> &
+export type EmbeddedPlanApiOptions = Omit<RunPipelineOptions, 'syscalls' | 'checkProcess'> &
   EmbeddedPlanOptions & {
     mode: 'embedded';
     /**
@@ -82,7 +93,7 @@ function pluginSetup(opts: PipelineOptions): Pick<KernelOptions, 'plugins' | 'ba
  */
 export function sharedMountNamespaceProblem(own: string | undefined, ancestors: readonly (string | undefined)[]): string | undefined {
   if (!sharesWithAll(own, ancestors)) return undefined;
-  return `this process shares its mount namespace (${own}) with every process above it: enter a new one first (unshare -m), or pass the syscall port explicitly`;
+  return `this process shares its mount namespace (${own}) with every process above it: enter a new one first (unshare -m)`;
 }
 
 /**
@@ -233,7 +244,7 @@ function sharedNamespacesProblem(config: RootfsConfig): ConfigError | undefined 
 let ranInThisProcess = false;
 
 const SECOND_RUN =
-  "this process has run a pipeline already, which left it in that run's mounts and root: run each pipeline in a process of its own (or pass the syscall port explicitly)";
+  "this process has run a pipeline already, which left it in that run's mounts and root: run each pipeline in a process of its own";
 
 /**
  * Runs every phase in this process, synchronously, for a process that is already in the
@@ -244,8 +255,8 @@ const SECOND_RUN =
  *
  * The config is checked first, as `mountkit run` checks it (validateConfig, its model's
  * types included), and the run reads the copy that was checked (checkedModel): the
- * caller's object is neither read again nor changed. Without a port, this process must
- * not share its mount namespace, nor the pid, uts, ipc, network, cgroup and time
+ * caller's object is neither read again nor changed. On the real port (checkProcess),
+ * this process must not share its mount namespace, nor the pid, uts, ipc, network, cgroup and time
  * namespaces the config lists as new (for time, the one its next execve enters) (the user namespace where the run writes its user.* sysctls), with every
  * process above it; one the config joins by path only where the run writes there (its
  * sysctls, the hostname); nor have started a run before (one run per process: the
@@ -262,17 +273,18 @@ const SECOND_RUN =
  */
 export function runPipeline(given: RootfsConfig, opts: RunPipelineOptions = {}): void {
   const config = checkedModel(given);
-  let sys = opts.syscalls;
-  if (!sys) {
+  // instanceof sees through a Proxy (its prototype is its target's), a wrapper that counts the calls.
+  const real = opts.syscalls === undefined || opts.syscalls instanceof LinuxSyscalls;
+  if (opts.checkProcess ?? real) {
     const problem = thisProcessProblem(config);
     if (problem) throw problem;
-    sys = linuxSyscalls();
   }
-  const real = opts.syscalls === undefined;
+  const sys = opts.syscalls ?? linuxSyscalls();
+  const marks = real || opts.checkProcess === true;
   // Told before the first step, after the list's claims were checked: a run refused
   // before it changed anything leaves the process free for another.
   const onStep = (where: StepWhere): void => {
-    if (real) ranInThisProcess = true;
+    if (marks) ranInThisProcess = true;
     opts.onStep?.(where);
   };
   pipelineRun(config, sys, opts, onStep);

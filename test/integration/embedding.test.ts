@@ -218,8 +218,67 @@ try {
       expect(r.stderr).toBe('');
       expect(r.stdout).toBe(
         'root.path "' + path.join(b.dir, 'rootfs') + '" refused, before its first step; ' +
-          "ConfigError: runPipeline: this process has run a pipeline already, which left it in that run's mounts and root: run each pipeline in a process of its own (or pass the syscall port explicitly); mounts unchanged: true",
+          "ConfigError: runPipeline: this process has run a pipeline already, which left it in that run's mounts and root: run each pipeline in a process of its own; mounts unchanged: true",
       );
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('the checks of the process are made on the real port, given or wrapped, and with checkProcess on any; the refusal names no way around them', () => {
+    // An empty plugin list: a run the checks let through is refused by the list's claims
+    // (no plugin handles the config's mounts) before its first step, so nothing is
+    // mounted even where a check is missing.
+    const script = `
+const mk = require('./src/index');
+const { FakeSyscalls } = require('./src/testing');
+class Delegating {
+  constructor(inner) {
+    for (const key of Object.getOwnPropertyNames(Object.getPrototypeOf(inner))) if (key !== 'constructor') this[key] = (...args) => inner[key](...args);
+  }
+}
+const proxied = (port) => new Proxy(port, { get: (target, key) => Reflect.get(target, key) });
+const ports = {
+  none: () => ({}),
+  linuxSyscalls: () => ({ syscalls: mk.linuxSyscalls() }),
+  proxy: () => ({ syscalls: proxied(mk.linuxSyscalls()) }),
+  delegating: () => ({ syscalls: new Delegating(mk.linuxSyscalls()) }),
+  'delegating, checkProcess': () => ({ syscalls: new Delegating(mk.linuxSyscalls()), checkProcess: true }),
+  'linuxSyscalls, checkProcess false': () => ({ syscalls: mk.linuxSyscalls(), checkProcess: false }),
+  'fake, checkProcess': () => ({ syscalls: new FakeSyscalls().addDir(process.env.BUNDLE + '/rootfs'), checkProcess: true }),
+};
+const config = mk.fromOciSpec(JSON.parse(process.env.SPEC), process.env.BUNDLE);
+for (const [name, opts] of Object.entries(ports)) {
+  try {
+    mk.runPipeline(config, { plugins: { plugins: [] }, ...opts() });
+    process.stdout.write(name + ': ran\\n');
+  } catch (e) {
+    process.stdout.write(name + ': ' + e.message.replace(/\\(mnt:\\[\\d+\\]\\)/, '(mnt)').replace(process.env.BUNDLE, 'BUNDLE') + '\\n');
+  }
+}`;
+    const b = makeBundle(spec);
+    try {
+      // A throwaway pid and mount namespace stands for the host: the shell is its PID 1 and
+      // the script's only ancestor, in the script's mount namespace.
+      const shell = '"$NODE" -r "$REGISTER" -e "$SCRIPT"';
+      const r = spawnSync('unshare', ['--pid', '--fork', '--mount', '--propagation', 'private', '--mount-proc', 'sh', '-c', shell], {
+        cwd: REPO,
+        env: { ...process.env, SPEC: JSON.stringify(spec), BUNDLE: b.dir, NODE: process.execPath, REGISTER: path.join(REPO, 'test', 'helpers', 'ts-register.js'), SCRIPT: script },
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      expect(r.stderr).toBe('');
+      const shared = 'runPipeline: this process shares its mount namespace (mnt) with every process above it: enter a new one first (unshare -m)';
+      const unchecked = 'mounts[0].type "proc": no plugin in the plugin list handles this mount type (builtin:proc does)';
+      expect(r.stdout.trim().split('\n')).toEqual([
+        `none: ${shared}`,
+        `linuxSyscalls: ${shared}`,
+        `proxy: ${shared}`,
+        `delegating: ${unchecked}`,
+        `delegating, checkProcess: ${shared}`,
+        `linuxSyscalls, checkProcess false: ${unchecked}`,
+        `fake, checkProcess: ${shared}`,
+      ]);
     } finally {
       b.cleanup();
     }
