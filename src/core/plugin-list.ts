@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'fs';
 import path = require('path');
+import { parseErrorAt } from './config/json';
 import { ConfigError, StartupError } from './errors';
 
 export interface PluginEntry {
@@ -31,12 +32,22 @@ export function pluginsFromFile(file: string = DEFAULT_PLUGINS_FILE): { plugins:
 /** The keys a plugins.json entry may have. */
 const PLUGIN_ENTRY_KEYS = ['module', 'enabled', 'options'];
 
+/**
+ * The plugin list in `file`, checked. Errors name it as config.json's do, for `--plugins`
+ * and an embedder's `plugins` alike: `plugins.json "FILE": cannot be read (ENOENT)`.
+ */
 export function readPluginsFile(file: string): PluginsFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError('plugins.json', file, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    parsed = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError('--plugins', file, (err as Error).message);
+    throw new ConfigError('plugins.json', file, `is not valid JSON${parseErrorAt(text, (err as Error).message)}`);
   }
   return { plugins: checkPluginEntries((parsed as PluginsFile | null)?.plugins, `${file}: plugins`) };
 }

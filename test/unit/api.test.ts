@@ -25,6 +25,7 @@ import {
   type RootfsConfig,
 } from 'mountkit/testing';
 import { linuxSyscalls, type FsStat, type IdMapping, type LinuxSyscallsOptions, type SeccompArgCmp, type SeccompCompiled, type SeccompFilter, type SeccompRule, type Termios } from 'mountkit';
+import { QUERY_SYSCALLS } from '../../src/core/syscalls/fake';
 import { JAIL_STAND_IN_EXTRA } from '../helpers/jail-stand-in';
 
 describe('sharedMountNamespaceProblem', () => {
@@ -291,6 +292,34 @@ describe('runPipeline', () => {
     const sys = new FakeSyscalls().addDir('/bundle/rootfs');
     const config = makeConfig({ mounts: [makeMount({ type: 'bind', source: '/missing', destination: '/data' })] });
     expect(() => runPipeline(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:bind' }] }, extra: [JAIL_STAND_IN_EXTRA] })).toThrow(PluginError);
+  });
+
+  describe("a plugins file that cannot be read or parsed is named as config.json is, not by the CLI's flag, before any call that changes anything", () => {
+    let dir: string;
+    beforeEach(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-api-'));
+    });
+    afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    test.each<[string, string | undefined, string]>([
+      ['missing', undefined, 'cannot be read (ENOENT)'],
+      ['not JSON', '{ "plugins": [\n  { "module": "builtin:proc" },\n]\n}\n', 'is not valid JSON at line 3, column 1: unexpected "]"'],
+      ['a directory', '', 'cannot be read (EISDIR)'],
+    ])('%s', (_what, content, reason) => {
+      const file = path.join(dir, 'plugins.json');
+      if (content === '') fs.mkdirSync(file);
+      else if (content !== undefined) fs.writeFileSync(file, content);
+      const sys = new FakeSyscalls().addDir('/bundle/rootfs');
+      let err: unknown;
+      try {
+        runPipeline(makeConfig(), { syscalls: sys, plugins: file });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      expect(err).toMatchObject({ field: 'plugins.json', value: file, message: `plugins.json ${JSON.stringify(file)}: ${reason}`, exitCode: 2 });
+      expect(sys.calls.filter((c) => !QUERY_SYSCALLS.has(c.op))).toEqual([]);
+    });
   });
 });
 
