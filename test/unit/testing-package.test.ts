@@ -121,15 +121,19 @@ describe('the documented code compiles against the published types', () => {
     mkdirSync(path.join(dir, 'test'));
     const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
     const embedding = tsBlocks(readme.slice(readme.indexOf('## Embedding'), readme.indexOf('## Layout')));
-    expect(embedding).toHaveLength(4);
+    expect(embedding).toHaveLength(6);
     // The example's spec is the embedder's own.
     writeFileSync(path.join(dir, 'src', 'embed.ts'), `declare const spec: unknown;\n${embedding[0]}`);
+    // The runtime's side: a worker per container, started under unshare(1).
+    writeFileSync(path.join(dir, 'src', 'embed-runtime.ts'), embedding[1]);
     // The errors' example: a PluginError's phase and its SyscallError's code, the exit status.
-    writeFileSync(path.join(dir, 'src', 'embed-errors.ts'), embedding[1]);
+    writeFileSync(path.join(dir, 'src', 'embed-errors.ts'), embedding[2]);
+    // A port of the embedder's own, a Proxy of the real one counting the calls.
+    writeFileSync(path.join(dir, 'src', 'embed-port.ts'), embedding[3]);
     // An embedded run's plan.
-    writeFileSync(path.join(dir, 'src', 'embed-plan.ts'), embedding[2]);
+    writeFileSync(path.join(dir, 'src', 'embed-plan.ts'), embedding[4]);
     // A spec built in code, typed by OciSpec.
-    writeFileSync(path.join(dir, 'src', 'embed-spec.ts'), embedding[3]);
+    writeFileSync(path.join(dir, 'src', 'embed-spec.ts'), embedding[5]);
     // What the published types say of a spec and a plan's port, beyond the README's examples.
     writeFileSync(path.join(dir, 'src', 'embed-types.ts'), EMBEDDER_TYPES(readFileSync(path.join(REPO, 'examples', 'default', 'config.json'), 'utf8')));
     const docs = readFileSync(path.join(REPO, 'docs', 'plugins.md'), 'utf8');
