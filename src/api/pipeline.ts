@@ -42,7 +42,7 @@ export interface RunPipelineOptions extends PipelineOptions {
    */
   syscalls?: Syscalls;
   /**
-   * Refuse, before anything is read, a process that shares its mount namespace (or a
+   * Refuse, before the port is used, a process that shares its mount namespace (or a
    * namespace the config lists) with every process above it, or has run a pipeline
    * already. Default: true on the real port (none given, one `linuxSyscalls()` made, or a
    * Proxy of one), false on any other (a test's FakeSyscalls or PlanSyscalls). Give true
