@@ -1,16 +1,18 @@
 /**
- * Random mount lists, run under runc 1.1.5 and under mountkit on the same bundle: tmpfs
- * mounts, directory binds and rbinds, file binds, each with a random set of the flag,
- * atime, recursive-attribute and propagation words runc takes, some nested in an earlier
- * mount of the list (or in a later one, which then covers them), under a read-only or
- * writable root and any root propagation. Both runtimes must start the program or both
- * refuse; when they start it, the container must see the same mount table, modes and
- * owners of the destinations, and writes. The seed is fixed, so every run tries the same
- * lists (MOUNTKIT_TEST_SEED tries others); a failure prints the list (fast-check's
- * counterexample), unshrunk.
+ * Random configs run under runc 1.1.5 and under mountkit on the same bundle. Mount lists:
+ * tmpfs mounts, directory binds and rbinds, file binds, each with a random set of the
+ * flag, atime, recursive-attribute and propagation words runc takes, some nested in an
+ * earlier mount of the list (or in a later one, which then covers them), under a
+ * read-only or writable root and any root propagation. maskedPaths and readonlyPaths
+ * lists: files, directories, missing names and symlinks of /proc, /sys, the image, a bind
+ * and a tmpfs, a path in both lists. Both runtimes must start the program or both refuse;
+ * when they start it, the container must see the same mount table, modes, owners and
+ * writes. The seed is fixed, so every run tries the same configs (MOUNTKIT_TEST_SEED
+ * tries others); a failure prints the config's draw (fast-check's counterexample),
+ * unshrunk.
  */
 import * as fc from 'fast-check';
-import { mkdirSync, rmSync, writeFileSync } from 'fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { BUSYBOX, PROBE, RUNC, busyboxConfig, copyBundle, makeBundle, normalize, runMountkit, runRunc } from './harness';
 
@@ -99,6 +101,82 @@ function inspect(mounts: readonly Listed[]): string {
   ].join('; ');
 }
 
+/**
+ * Runs `config` under both runtimes, each on its own copy of one bundle (`prepare` adds to
+ * it first): both start the program or both refuse; when they start it, the same output
+ * (normalized as the conformance tests do, `checked` first). Whether they started it.
+ */
+function sideBySide(config: Record<string, any>, prepare: (bundle: string) => void, checked: (out: Record<string, string[]>) => void): boolean {
+  const bundle = makeBundle(config);
+  const copies: string[] = [];
+  try {
+    prepare(bundle.dir);
+    copies.push(copyBundle(bundle.dir), copyBundle(bundle.dir));
+    const runc = runRunc(copies[0]);
+    const mk = runMountkit(copies[1]);
+    const said = (o: { status: number | null; stderr: string }) => (o.status === 0 ? 'started' : `refused (${o.status}): ${o.stderr.trim()}`);
+    if ((runc.status === 0) !== (mk.status === 0)) throw new Error(`runc ${said(runc)}; mountkit ${said(mk)}`);
+    if (runc.status !== 0) return false;
+    expect({ runc: runc.stderr, mountkit: mk.stderr }).toEqual({ runc: '', mountkit: '' });
+    const a = normalize(runc.stdout.split(copies[0]).join('<bundle>'));
+    const b = normalize(mk.stdout.split(copies[1]).join('<bundle>'));
+    checked(a);
+    expect(b).toEqual(a);
+    return true;
+  } finally {
+    for (const copy of copies) rmSync(copy, { recursive: true, force: true });
+    bundle.cleanup();
+  }
+}
+
+/**
+ * Paths a masked or read-only list may name: files, directories and missing names of
+ * /proc and /sys, of the image, of a bind and of a tmpfs, symlinks of the image. `write`:
+ * whether the probe tries to write there (never in /proc or /sys).
+ */
+const PATHS: { path: string; write: boolean }[] = [
+  { path: '/proc/kcore', write: false },
+  { path: '/proc/keys', write: false },
+  { path: '/proc/acpi', write: false },
+  { path: '/proc/scsi', write: false },
+  { path: '/proc/sys', write: false },
+  { path: '/proc/sys/kernel', write: false },
+  { path: '/proc/sysrq-trigger', write: false },
+  { path: '/proc/bus', write: false },
+  { path: '/proc/nope', write: false },
+  { path: '/sys/firmware', write: false },
+  { path: '/sys/kernel', write: false },
+  { path: '/sys/fs/nope', write: false },
+  { path: '/etc/passwd', write: true },
+  { path: '/etc', write: true },
+  { path: '/tmp', write: true },
+  { path: '/nope', write: true },
+  { path: '/data', write: true },
+  { path: '/data/file', write: true },
+  { path: '/data/nope', write: true },
+  { path: '/scratch', write: true },
+  { path: '/scratch/nope', write: true },
+  { path: '/link', write: true },
+  { path: '/dangling', write: true },
+];
+
+const pathLists = fc.record({
+  masked: fc.shuffledSubarray(PATHS, { maxLength: 5 }),
+  readonly: fc.shuffledSubarray(PATHS, { maxLength: 5 }),
+  readonlyRoot: fc.boolean(),
+  sysfsReadonly: fc.boolean(),
+});
+
+/** What the container prints beyond the probe for each path named: its mode and type, or that it is missing; and, where `write`, whether it can be written (a file in it, for a directory). */
+function inspectPaths(paths: readonly { path: string; write: boolean }[]): string {
+  const all = paths.map((p) => p.path).join(' ');
+  const writable = paths.filter((p) => p.write).map((p) => p.path).join(' ');
+  return [
+    `echo "== paths"; for p in ${all}; do stat -c "%n %a %u %g %F" "$p" 2>/dev/null || echo "$p missing"; done`,
+    `echo "== writes"; for p in ${writable}; do if [ -d "$p" ]; then t="$p/.w"; else t="$p"; fi; if (echo x >>"$t") 2>/dev/null; then echo "$p writable"; else echo "$p not"; fi; done`,
+  ].join('; ');
+}
+
 maybe('random mount lists: runc 1.1.5 and mountkit', () => {
   test('start the program or refuse alike, and show the container the same mounts', () => {
     let started = 0;
@@ -109,37 +187,50 @@ maybe('random mount lists: runc 1.1.5 and mountkit', () => {
         config.root.readonly = readonlyRoot;
         if (rootfsPropagation !== null) config.linux.rootfsPropagation = rootfsPropagation;
         config.mounts.push(...list);
-        const bundle = makeBundle(config);
-        const copies: string[] = [];
-        try {
+        const prepare = (dir: string): void => {
           list.forEach((m, i) => {
             if (m.source === `src/f${i}`) {
-              mkdirSync(path.join(bundle.dir, 'src'), { recursive: true });
-              writeFileSync(path.join(bundle.dir, m.source), 'file\n');
+              mkdirSync(path.join(dir, 'src'), { recursive: true });
+              writeFileSync(path.join(dir, m.source), 'file\n');
             } else if (m.type === 'bind') {
-              mkdirSync(path.join(bundle.dir, m.source), { recursive: true });
+              mkdirSync(path.join(dir, m.source), { recursive: true });
             }
           });
-          copies.push(copyBundle(bundle.dir), copyBundle(bundle.dir));
-          const runc = runRunc(copies[0]);
-          const mk = runMountkit(copies[1]);
-          const said = (o: { status: number | null; stderr: string }) => (o.status === 0 ? 'started' : `refused (${o.status}): ${o.stderr.trim()}`);
-          if ((runc.status === 0) !== (mk.status === 0)) throw new Error(`runc ${said(runc)}; mountkit ${said(mk)}`);
-          if (runc.status !== 0) return;
-          started++;
-          expect({ runc: runc.stderr, mountkit: mk.stderr }).toEqual({ runc: '', mountkit: '' });
-          const a = normalize(runc.stdout.split(copies[0]).join('<bundle>'));
-          const b = normalize(mk.stdout.split(copies[1]).join('<bundle>'));
-          expect(a.destinations).toHaveLength(list.length);
-          expect(b).toEqual(a);
-        } finally {
-          for (const copy of copies) rmSync(copy, { recursive: true, force: true });
-          bundle.cleanup();
-        }
+        };
+        if (sideBySide(config, prepare, (out) => expect(out.destinations).toHaveLength(list.length))) started++;
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
     );
     // Most lists start: a comparison of refusals alone would say little of the mounts.
+    expect(started).toBeGreaterThan(RUNS / 2);
+  }, 600_000);
+});
+
+maybe('random masked and read-only paths: runc 1.1.5 and mountkit', () => {
+  test('start the program or refuse alike, and show the container the same mounts, files and writes', () => {
+    let started = 0;
+    fc.assert(
+      fc.property(pathLists, ({ masked, readonly, readonlyRoot, sysfsReadonly }) => {
+        const config = busyboxConfig(['sh', '-c', `${PROBE}; ${inspectPaths([...masked, ...readonly])}`]);
+        config.root.readonly = readonlyRoot;
+        config.mounts.push(
+          { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...(sysfsReadonly ? ['ro'] : [])] },
+          { destination: '/data', type: 'bind', source: 'data', options: ['rbind'] },
+          { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m'] },
+        );
+        config.linux.namespaces.push({ type: 'network' });
+        config.linux.maskedPaths = masked.map((p) => p.path);
+        config.linux.readonlyPaths = readonly.map((p) => p.path);
+        const prepare = (dir: string): void => {
+          mkdirSync(path.join(dir, 'data'));
+          writeFileSync(path.join(dir, 'data', 'file'), 'data\n');
+          symlinkSync('/etc/passwd', path.join(dir, 'rootfs', 'link'));
+          symlinkSync('/nonexistent', path.join(dir, 'rootfs', 'dangling'));
+        };
+        if (sideBySide(config, prepare, (out) => expect(out.paths).toHaveLength(masked.length + readonly.length))) started++;
+      }),
+      { seed: SEED, numRuns: RUNS, endOnFailure: true },
+    );
     expect(started).toBeGreaterThan(RUNS / 2);
   }, 600_000);
 });
