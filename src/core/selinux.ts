@@ -2,6 +2,8 @@
  * SELinux labels for mounts, as far as the rootfs code needs them. On a host without
  * SELinux (no selinuxfs at /sys/fs/selinux) labels are ignored, as runc ignores them.
  */
+import type { RootfsConfig } from './config/model';
+import { StepError } from './errors';
 import { exists } from './mounting';
 import type { RunContext } from './plugin';
 import type { Syscalls } from './syscalls/types';
@@ -12,15 +14,41 @@ export const SELINUXFS_ENFORCE = '/sys/fs/selinux/enforce';
 export const NO_SELINUX = 'is set, but SELinux is disabled or not supported on this host';
 const XATTR_NAME = 'security.selinux';
 
-/** Whether the host runs SELinux; asked once per run and kept in ctx.shared. */
+/** The host's answer in RunContext.shared, once asked. */
+export const SELINUX_ENABLED_KEY = 'selinux.enabled';
+
+/**
+ * Whether the host runs SELinux; asked once per run and kept in ctx.shared. Only a step
+ * before the jail may ask it by path: after the jail `/sys` is the container's, where a
+ * fresh sysfs (or none) has no selinuxfs whatever the host runs. The prepare-root
+ * plugin's selinux-state step asks it first in a run whose config has a label, as runc's
+ * init asks go-selinux's GetEnabled before it prepares the rootfs; a step after the
+ * jail reads that answer with selinuxEnabledAfterJail.
+ */
 export function selinuxEnabled(sys: Syscalls, ctx: RunContext): boolean {
-  const key = 'selinux.enabled';
-  let enabled = ctx.shared.get(key) as boolean | undefined;
+  let enabled = ctx.shared.get(SELINUX_ENABLED_KEY) as boolean | undefined;
   if (enabled === undefined) {
     enabled = exists(sys, SELINUXFS_ENFORCE);
-    ctx.shared.set(key, enabled);
+    ctx.shared.set(SELINUX_ENABLED_KEY, enabled);
   }
   return enabled;
+}
+
+/**
+ * The answer selinuxEnabled gave before the jail, for a step after it (`what` names what
+ * needs it, in the error). Never asked again there: the container's `/sys` would answer.
+ * A run that did not ask it before the jail (a plugin list without prepare-root's
+ * selinux-state step) fails rather than label by the container's word.
+ */
+export function selinuxEnabledAfterJail(ctx: RunContext, what: string): boolean {
+  const enabled = ctx.shared.get(SELINUX_ENABLED_KEY) as boolean | undefined;
+  if (enabled === undefined) throw new StepError(`${what}: whether the host runs SELinux was not asked before the jail (the prepare-root plugin's selinux-state step asks it)`);
+  return enabled;
+}
+
+/** Whether the config gives a label: a run that does asks selinuxEnabled before the jail. */
+export function hasSelinuxLabel(config: Pick<RootfsConfig, 'mountLabel' | 'process'>): boolean {
+  return !!config.mountLabel || !!config.process.selinuxLabel;
 }
 
 /** Mount data with the label as a `context=` option (mount(8), "context=context"). */

@@ -1,4 +1,4 @@
-import { formatMountLabel, relabelTree, selinuxEnabled } from '../../src/core/selinux';
+import { formatMountLabel, hasSelinuxLabel, relabelTree, selinuxEnabled, selinuxEnabledAfterJail } from '../../src/core/selinux';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import type { RunContext } from '../../src/core/plugin';
 
@@ -21,6 +21,31 @@ describe('selinuxEnabled', () => {
     expect(sys.callsOf('stat')).toHaveLength(1);
     sys.addFile('/sys/fs/selinux/enforce', '1');
     expect(selinuxEnabled(sys, ctx())).toBe(true);
+  });
+});
+
+describe('selinuxEnabledAfterJail', () => {
+  const ctx = () => ({ shared: new Map() }) as unknown as RunContext;
+
+  test('gives the answer asked before the jail, and never asks a path itself', () => {
+    const sys = new FakeSyscalls();
+    sys.addFile('/sys/fs/selinux/enforce', '1');
+    const c = ctx();
+    expect(() => selinuxEnabledAfterJail(c, 'linux.mountLabel "l"')).toThrow(
+      'linux.mountLabel "l": whether the host runs SELinux was not asked before the jail (the prepare-root plugin\'s selinux-state step asks it)',
+    );
+    expect(selinuxEnabled(sys, c)).toBe(true);
+    sys.unlink('/sys/fs/selinux/enforce');
+    expect(selinuxEnabledAfterJail(c, 'x')).toBe(true);
+    expect(sys.callsOf('stat')).toHaveLength(1);
+  });
+
+  test.each([
+    ['', '', false],
+    ['m', '', true],
+    ['', 'p', true],
+  ])('hasSelinuxLabel: mountLabel %j, process.selinuxLabel %j -> %j', (mountLabel, selinuxLabel, expected) => {
+    expect(hasSelinuxLabel({ mountLabel, process: { selinuxLabel } as never })).toBe(expected);
   });
 });
 

@@ -2,7 +2,7 @@ import { O_WRONLY } from '../../core/constants';
 import { ConfigError } from '../../core/errors';
 import type { RunContext } from '../../core/plugin';
 import { isMissingProcFile, openProcFile, writeProcFd, writeProcFiles } from '../../core/procfs';
-import { NO_SELINUX, selinuxEnabled } from '../../core/selinux';
+import { NO_SELINUX, selinuxEnabledAfterJail } from '../../core/selinux';
 import type { Syscalls } from '../../core/syscalls/types';
 
 /**
@@ -48,8 +48,11 @@ export function applyAppArmorProfile(sys: Syscalls, ctx: RunContext, profile: st
  * process.selinuxLabel: the label written to this thread's exec attribute, which SELinux
  * gives the program at execve. A host without SELinux cannot give it: a config error, as
  * runc's validator makes it (config/validate.ts refuses it before anything is mounted).
+ * Whether the host runs SELinux is the answer asked before the jail (core/selinux.ts):
+ * `/sys` is the container's by now.
  */
 export function setSelinuxExecLabel(sys: Syscalls, ctx: RunContext, label: string): void {
-  if (!selinuxEnabled(sys, ctx)) throw new ConfigError('process.selinuxLabel', label, NO_SELINUX);
-  writeProcFiles(sys, ctx, [{ path: SELINUX_EXEC, data: label, what: `process.selinuxLabel ${JSON.stringify(label)}` }], O_WRONLY);
+  const what = `process.selinuxLabel ${JSON.stringify(label)}`;
+  if (!selinuxEnabledAfterJail(ctx, what)) throw new ConfigError('process.selinuxLabel', label, NO_SELINUX);
+  writeProcFiles(sys, ctx, [{ path: SELINUX_EXEC, data: label, what }], O_WRONLY);
 }

@@ -1,7 +1,11 @@
 import type { RegisterPlugin } from '../../core/kernel';
+import { SelinuxStateStep } from './selinux';
 import { PrepareRootStep } from './step';
 
-export { PrepareRootStep };
+export { PrepareRootStep, SelinuxStateStep };
 export { rootPropagation, sharedParentOf } from './propagation';
 
-export const register: RegisterPlugin = (api) => api.step(PrepareRootStep);
+export const register: RegisterPlugin = (api) => {
+  api.step(SelinuxStateStep);
+  api.step(PrepareRootStep);
+};

@@ -13,6 +13,7 @@ import { candidates, envPath, HandoverStep, lookPath, OomScoreAdjStep, OomScoreA
 import { decodeProgram } from '../../../src/core/seccomp/enosys';
 import type { RunContext } from '../../../src/core/plugin';
 import { CONSOLE_KEY } from '../../../src/plugins/exec/console';
+import { SelinuxStateStep } from '../../../src/plugins/prepare-root';
 import { AUDIT_ARCH_X86_64 } from '../../../src/core/seccomp/names';
 import { runFilter } from '../../helpers/bpf';
 import { makeConfig } from '../../helpers/config';
@@ -87,7 +88,8 @@ describe('handover step', () => {
     sys.addFile('/bin/sh', '', 0o755).addDir('/work');
     // HOME given: the passwd lookup without it has a test of its own.
     const config = makeConfig({ process: { args: ['sh', '-c', 'true'], env: ['PATH=/bin', 'A=1', 'HOME=/home/u'], cwd: '/work', uid: 1000, gid: 100, terminal: false } });
-    const run = Object.assign(() => new Orchestrator(sys, silentLogger, [], [new HandoverStep(sys)]).run(config, { checkClaims: false }), { config });
+    // The host's SELinux answer is asked before the jail (prepare-root's selinux-state), for a config with a label only.
+    const run = Object.assign(() => new Orchestrator(sys, silentLogger, [], [new SelinuxStateStep(sys), new HandoverStep(sys)]).run(config, { checkClaims: false }), { config });
     return { sys, run };
   }
 

@@ -1,0 +1,101 @@
+import 'reflect-metadata';
+import { O_CLOEXEC, O_WRONLY } from '../../../src/core/constants';
+import { silentLogger } from '../../../src/core/logger';
+import { Orchestrator } from '../../../src/core/orchestrator';
+import type { LifecycleStep } from '../../../src/core/plugin';
+import { PROC_FILE_RESOLVE, PROC_ROOT_FLAGS } from '../../../src/core/procfs';
+import { SELINUXFS_ENFORCE } from '../../../src/core/selinux';
+import type { RootfsConfig } from '../../../src/core/config/model';
+import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
+import { HandoverStep } from '../../../src/plugins/exec';
+import { SelinuxStateStep } from '../../../src/plugins/prepare-root';
+import { makeConfig } from '../../helpers/config';
+
+/**
+ * Whether the host runs SELinux is the host's answer, asked before the jail, for the
+ * steps after it too. The fake never changes what a path resolves to at pivot_root, so a
+ * stand-in jail step changes the model instead: after it `/sys/fs/selinux/enforce` is
+ * what the container's `/sys` shows, a fresh sysfs without selinuxfs, or an image's own file.
+ */
+
+const PROCESS_LABEL = 'system_u:system_r:container_t:s0:c1,c2';
+const MOUNT_LABEL = 'system_u:object_r:container_file_t:s0:c1,c2';
+const STREAMS_BLOCKING = [0, 1, 2].map((fd) => ({ op: 'setBlocking', fd }));
+
+/** A jail that leaves `/sys/fs/selinux/enforce` as the container shows it: none (unlink(2), recorded), or an image's own. */
+function standInJail(sys: FakeSyscalls, containerSays: boolean): LifecycleStep {
+  return { name: 'jail', phase: 'jail', run: () => void (containerSays ? sys.addFile(SELINUXFS_ENFORCE, '1') : sys.unlink(SELINUXFS_ENFORCE)) };
+}
+
+function host(selinux: boolean): FakeSyscalls {
+  const sys = new FakeSyscalls();
+  if (selinux) sys.addFile(SELINUXFS_ENFORCE, '1');
+  return sys;
+}
+
+function run(sys: FakeSyscalls, steps: LifecycleStep[], over: Partial<RootfsConfig>): void {
+  new Orchestrator(sys, silentLogger, [], steps).run(makeConfig(over), { checkClaims: false });
+}
+
+describe('selinux-state (prepare-root)', () => {
+  test('runs first in the run, and asks the host only for a config with a label, once', () => {
+    const sys = host(true);
+    const step = new SelinuxStateStep(sys);
+    expect([step.name, step.phase, step.order]).toEqual(['selinux-state', 'prepare-root', 'pre']);
+    run(sys, [step], {});
+    expect(sys.calls).toEqual([]);
+    run(sys, [step], { mountLabel: MOUNT_LABEL });
+    expect(sys.calls).toEqual([{ op: 'stat', path: SELINUXFS_ENFORCE }]);
+  });
+
+  test('a failing question stops the run', () => {
+    const sys = host(true).failOn('stat', 'EACCES');
+    expect(() => run(sys, [new SelinuxStateStep(sys)], { mountLabel: MOUNT_LABEL })).toThrow(`prepare-root: plugin selinux-state: stat "${SELINUXFS_ENFORCE}": EACCES`);
+  });
+});
+
+describe('process.selinuxLabel after the jail', () => {
+  function setup(selinux: boolean) {
+    const sys = host(selinux);
+    sys.addFile('/bin/sh', '', 0o755).addDir('/work').addFile('/proc/1/task/1/attr/exec');
+    sys.addDir('/proc/1/task/1/fd').addSymlink('/proc/thread-self', '1/task/1').addSymlink('/proc/self', '1').mount('proc', '/proc', 'proc', 0n, null);
+    sys.clearCalls();
+    const config = { process: { args: ['sh'], env: ['PATH=/bin', 'HOME=/'], cwd: '/work', uid: 0, gid: 0, terminal: false, selinuxLabel: PROCESS_LABEL } };
+    return { sys, config };
+  }
+
+  test('on a host with SELinux, a container /sys without selinuxfs (no mqueue mount asked first) still gets the label written', () => {
+    const { sys, config } = setup(true);
+    expect(() => run(sys, [new SelinuxStateStep(sys), standInJail(sys, false), new HandoverStep(sys)], config)).toThrow(ExecveCalled);
+    expect(sys.calls.slice(0, 13)).toEqual([
+      { op: 'stat', path: SELINUXFS_ENFORCE },
+      { op: 'unlink', path: SELINUXFS_ENFORCE },
+      { op: 'chdir', path: '/work' },
+      ...STREAMS_BLOCKING,
+      { op: 'open', path: '/proc', flags: PROC_ROOT_FLAGS, mode: 0 },
+      { op: 'fstatfs', fd: 100 },
+      { op: 'fstat', fd: 100 },
+      { op: 'readlinkat', dirfd: 100, path: 'thread-self' },
+      { op: 'openat2', dirfd: 100, path: '1/task/1/attr/exec', flags: O_WRONLY | O_CLOEXEC, mode: 0, resolve: PROC_FILE_RESOLVE },
+      { op: 'write', fd: 101, data: PROCESS_LABEL },
+      { op: 'close', fd: 101 },
+    ]);
+  });
+
+  test('on a host without SELinux, an image whose /sys shows selinuxfs files gets no label written: the run is refused', () => {
+    const { sys, config } = setup(false);
+    expect(() => run(sys, [new SelinuxStateStep(sys), standInJail(sys, true), new HandoverStep(sys)], config)).toThrow(
+      `finalize: plugin exec: process.selinuxLabel "${PROCESS_LABEL}": is set, but SELinux is disabled or not supported on this host`,
+    );
+    expect(sys.calls).toEqual([{ op: 'stat', path: SELINUXFS_ENFORCE }, { op: 'chdir', path: '/work' }, ...STREAMS_BLOCKING]);
+  });
+
+  test('a run that did not ask before the jail fails before writing, rather than ask the container', () => {
+    const { sys, config } = setup(true);
+    expect(() => run(sys, [new HandoverStep(sys)], config)).toThrow(
+      `finalize: plugin exec: process.selinuxLabel "${PROCESS_LABEL}": whether the host runs SELinux was not asked before the jail (the prepare-root plugin's selinux-state step asks it)`,
+    );
+    expect(sys.callsOf('write')).toEqual([]);
+    expect(sys.callsOf('stat')).toEqual([]);
+  });
+});
