@@ -3,6 +3,7 @@ import { MS_BIND, MS_RDONLY } from '../../core/constants';
 import { fdPath, openInRoot, openInRootIfExists } from '../../core/in-root';
 import { requireContainerProc } from '../../core/procfs';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
+import { formatMountLabel, selinuxEnabledAfterJail } from '../../core/selinux';
 import type { Syscalls } from '../../core/syscalls/types';
 import { openDevNull } from './dev-null';
 
@@ -23,7 +24,12 @@ import { openDevNull } from './dev-null';
  * descriptor, so the node checked is the node bound. All directories share one tmpfs, as
  * in runc 1.5: the first is mounted, the others are binds of it, which stay read-only (a
  * bind copies the per-mount flags, and the superblock itself is read-only); one
- * superblock per container instead of one per directory.
+ * superblock per container instead of one per directory. On a host that runs SELinux
+ * the tmpfs gets linux.mountLabel as its `context=`, as runc 1.1.5 gives it
+ * (label.FormatMountLabel("", mountLabel)): the binds of it share its superblock, and
+ * with it the label. Without SELinux no label is passed (tmpfs would refuse `context=`,
+ * EINVAL); whether the host runs it is the answer asked before the jail
+ * (core/selinux.ts), as `/sys` is the container's here.
  */
 @injectable()
 export class MaskedPathsStep implements LifecycleStep {
@@ -37,6 +43,8 @@ export class MaskedPathsStep implements LifecycleStep {
   run(ctx: RunContext): void {
     const paths = ctx.config.maskedPaths;
     if (paths.length === 0) return;
+    const label = ctx.config.mountLabel;
+    const data = label && selinuxEnabledAfterJail(ctx, `linux.mountLabel ${JSON.stringify(label)} for linux.maskedPaths`) ? formatMountLabel('', label) : null;
     requireContainerProc(this.sys, ctx);
     let devNull: number | undefined;
     let sharedTmpfs: number | undefined;
@@ -49,7 +57,7 @@ export class MaskedPathsStep implements LifecycleStep {
             devNull ??= openDevNull(this.sys);
             this.sys.mount(fdPath(devNull), fdPath(fd), null, MS_BIND, null);
           } else if (sharedTmpfs === undefined) {
-            this.sys.mount('tmpfs', fdPath(fd), 'tmpfs', MS_RDONLY, null);
+            this.sys.mount('tmpfs', fdPath(fd), 'tmpfs', MS_RDONLY, data);
             // The descriptor shows the directory under the new tmpfs; the binds need the tmpfs.
             sharedTmpfs = openInRoot(this.sys, '/', path);
           } else {

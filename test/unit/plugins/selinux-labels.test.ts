@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { O_CLOEXEC, O_WRONLY } from '../../../src/core/constants';
+import { MS_BIND, MS_RDONLY, O_CLOEXEC, O_WRONLY } from '../../../src/core/constants';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import type { LifecycleStep } from '../../../src/core/plugin';
@@ -8,8 +8,10 @@ import { SELINUXFS_ENFORCE } from '../../../src/core/selinux';
 import type { RootfsConfig } from '../../../src/core/config/model';
 import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
 import { HandoverStep } from '../../../src/plugins/exec';
+import { MaskedPathsStep } from '../../../src/plugins/finalize';
 import { SelinuxStateStep } from '../../../src/plugins/prepare-root';
 import { makeConfig } from '../../helpers/config';
+import { changes, viaFd } from '../../helpers/fd';
 
 /**
  * Whether the host runs SELinux is the host's answer, asked before the jail, for the
@@ -97,5 +99,55 @@ describe('process.selinuxLabel after the jail', () => {
     );
     expect(sys.callsOf('write')).toEqual([]);
     expect(sys.callsOf('stat')).toEqual([]);
+  });
+});
+
+describe('masked directories: the tmpfs gets linux.mountLabel on a host with SELinux, as runc gives it', () => {
+  function container(selinux: boolean): FakeSyscalls {
+    const sys = host(selinux)
+      .addDir('/proc/1/task/1/fd')
+      .addSymlink('/proc/thread-self', '1/task/1')
+      .addDevice('/dev/null', 'char', 1, 3)
+      .addFile('/proc/kcore', 'host memory')
+      .addDir('/proc/acpi')
+      .addDir('/proc/scsi');
+    sys.mount('proc', '/proc', 'proc', 0n, null);
+    return sys.clearCalls();
+  }
+  const masks = ['/proc/kcore', '/proc/acpi', '/proc/scsi'];
+  const bindNull = (sys: FakeSyscalls) => ({ op: 'mount', source: viaFd(sys, '/dev/null'), target: viaFd(sys, '/proc/kcore'), fstype: null, flags: MS_BIND, data: null });
+  const tmpfs = (sys: FakeSyscalls, data: string | null) => ({ op: 'mount', source: 'tmpfs', target: viaFd(sys, '/proc/acpi'), fstype: 'tmpfs', flags: MS_RDONLY, data });
+  const bindTmpfs = (sys: FakeSyscalls) => ({ op: 'mount', source: viaFd(sys, '/proc/acpi'), target: viaFd(sys, '/proc/scsi'), fstype: null, flags: MS_BIND, data: null });
+
+  test('the host\'s answer from before the jail: context= on the tmpfs, which the other directory\'s bind shares; files get /dev/null', () => {
+    const sys = container(true);
+    run(sys, [new SelinuxStateStep(sys), standInJail(sys, false), new MaskedPathsStep(sys)], { mountLabel: MOUNT_LABEL, maskedPaths: masks });
+    expect(sys.calls[0]).toEqual({ op: 'stat', path: SELINUXFS_ENFORCE });
+    expect(changes(sys)).toEqual([{ op: 'unlink', path: SELINUXFS_ENFORCE }, bindNull(sys), tmpfs(sys, `context="${MOUNT_LABEL}"`), bindTmpfs(sys)]);
+  });
+
+  test.each([
+    ['a host without SELinux (tmpfs refuses context=), whatever the image\'s /sys shows', false, true, MOUNT_LABEL, 1],
+    ['no mount label', true, false, '', 0],
+  ])('no data with %s', (_what, selinux, containerSays, mountLabel, asked) => {
+    const sys = container(selinux);
+    run(sys, [new SelinuxStateStep(sys), standInJail(sys, containerSays), new MaskedPathsStep(sys)], { mountLabel, maskedPaths: masks });
+    expect(sys.callsOf('stat')).toHaveLength(asked);
+    expect(changes(sys).filter((c) => c.op === 'mount')).toEqual([bindNull(sys), tmpfs(sys, null), bindTmpfs(sys)]);
+  });
+
+  test('a run that did not ask before the jail masks nothing, rather than ask the container', () => {
+    const sys = container(true);
+    expect(() => run(sys, [new MaskedPathsStep(sys)], { mountLabel: MOUNT_LABEL, maskedPaths: masks })).toThrow(
+      `finalize: plugin masked-paths: linux.mountLabel "${MOUNT_LABEL}" for linux.maskedPaths: whether the host runs SELinux was not asked before the jail (the prepare-root plugin's selinux-state step asks it)`,
+    );
+    expect(sys.calls).toEqual([]);
+  });
+
+  test('a refused labelled tmpfs fails the run naming the mount', () => {
+    const sys = container(true).failOn('mount', 'EINVAL', { nth: 2 });
+    expect(() => run(sys, [new SelinuxStateStep(sys), new MaskedPathsStep(sys)], { mountLabel: MOUNT_LABEL, maskedPaths: masks })).toThrow(
+      'finalize: plugin masked-paths: mount "tmpfs" -> "/proc/acpi": EINVAL',
+    );
   });
 });
