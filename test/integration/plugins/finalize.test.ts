@@ -112,6 +112,19 @@ runAsRoot('finalize, real mounts after a jail', () => {
     });
   });
 
+  test('with linux.mountLabel on this host without SELinux, masked directories are the same read-only tmpfs, with no context=, an image\'s own /sys/fs/selinux/enforce notwithstanding', () => {
+    // After the jail /sys is the image's: its file must not make the masks' tmpfs take context=, which tmpfs refuses (EINVAL) without SELinux.
+    mkdirSync(path.join(rootfs, 'sys/fs/selinux'), { recursive: true });
+    writeFileSync(path.join(rootfs, 'sys/fs/selinux/enforce'), '1');
+    const config = makeConfig({ rootfs, mounts: [procMount, devMount(0n)], maskedPaths: ['/masked-dir', '/masked-dir2', '/masked-file'], mountLabel: 'system_u:object_r:container_file_t:s0:c1,c2' });
+    const r = realRun({ config, plugins: JAILED, list: ['/masked-dir', '/masked-dir2'], read: ['/masked-file'], write: ['/masked-dir/new'] });
+    expect(r.error).toBeUndefined();
+    expect([r.list, r.read, r.write]).toEqual([{ '/masked-dir': [], '/masked-dir2': [] }, { '/masked-file': '' }, { '/masked-dir/new': 'EROFS' }]);
+    const lines = r.mountinfo.split('\n').filter((l) => / \/(masked-dir2?|dev) /.test(l));
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(line).not.toContain('context=');
+  });
+
   test('a hard link of a masked file and a directory bound at a second place are masked too: a mount covers one place, not an inode', () => {
     linkSync(path.join(rootfs, 'masked-file'), path.join(rootfs, 'hard-link'));
     mkdirSync(path.join(t.dir, 'volume'));
