@@ -175,3 +175,46 @@ describe('default mount handler', () => {
     expect(sys.openFds()).toEqual([]);
   });
 });
+
+describe('default mount handler and SELinux', () => {
+  const LABEL = 'system_u:object_r:container_file_t:s0:c1,c2';
+  function run(selinux: boolean, mountLabel: string, failMount = false) {
+    const sys = new FakeSyscalls();
+    sys.addDir('/r/dev/pts');
+    if (selinux) sys.addFile('/sys/fs/selinux/enforce', '1');
+    if (failMount) sys.failOn('mount', 'EACCES');
+    sys.clearCalls();
+    const mount = makeMount({ index: 0, type: 'devpts', source: 'devpts', destination: '/dev/pts', flags: MS_NOSUID, data: 'newinstance,ptmxmode=0666' });
+    const go = () => new Orchestrator(sys, silentLogger, [new DefaultMountHandler(sys)], []).run(makeConfig({ rootfs: '/r', mountLabel, mounts: [mount] }), { checkClaims: false });
+    return { sys, go };
+  }
+
+  test('on a host that runs SELinux the mount label goes into the data as context=, as runc gives it to a type it has no case for', () => {
+    const { sys, go } = run(true, LABEL);
+    go();
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
+      { op: 'stat', path: '/sys/fs/selinux/enforce' },
+      { op: 'openat2', dirfd: 100, path: 'dev/pts', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      { op: 'mount', source: 'devpts', target: '/proc/thread-self/fd/101', fstype: 'devpts', flags: MS_NOSUID, data: `newinstance,ptmxmode=0666,context="${LABEL}"` },
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: 100 },
+    ]);
+  });
+
+  test.each([
+    ['a host without SELinux', false, LABEL, 1],
+    ['no mount label', true, '', 0],
+  ])('the data as given with %s', (_what, selinux, mountLabel, asked) => {
+    const { sys, go } = run(selinux, mountLabel);
+    go();
+    expect(sys.callsOf('stat')).toHaveLength(asked);
+    expect(sys.callsOf('mount').map((c) => c.data)).toEqual(['newinstance,ptmxmode=0666']);
+  });
+
+  test('a refused labelled mount fails the run, not retried without the label', () => {
+    const { sys, go } = run(true, LABEL, true);
+    expect(go).toThrow('mounts: plugin default mounts[0] "/dev/pts": mount "devpts" -> "/r/dev/pts": EACCES');
+    expect(sys.callsOf('mount')).toHaveLength(1);
+  });
+});
