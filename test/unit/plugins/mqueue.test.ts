@@ -9,7 +9,6 @@ import { changes, fdOf, viaFd } from '../../helpers/fd';
 
 const FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 const LABEL = 'system_u:object_r:container_file_t:s0:c1,c2';
-const CONTEXT = `context="${LABEL}"`;
 const T = '/r/dev/mqueue';
 
 function setup(opts: { selinux?: boolean; mountLabel?: string } = {}) {
@@ -89,65 +88,38 @@ describe('mqueue mount handler without SELinux', () => {
 });
 
 describe('mqueue mount handler with SELinux', () => {
-  test('the mount label goes into the data as context=', () => {
+  test('mounted without the label, then its root labelled, as runc 1.1.5 labels it', () => {
     const { sys, run } = setup({ selinux: true, mountLabel: LABEL });
-    run({ propagationFlags: [MS_PRIVATE], recAttrs: { attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n } });
+    run({ data: 'x=1', propagationFlags: [MS_PRIVATE], recAttrs: { attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n } });
     expect(changes(sys)).toEqual([
       mkdirCall(sys),
-      mountCall(sys, CONTEXT),
-      propagationCall(sys, MS_PRIVATE),
-      setattrCall(sys),
-    ]);
-  });
-
-  test('existing data keeps its place before the label', () => {
-    const { sys, run } = setup({ selinux: true, mountLabel: LABEL });
-    run({ data: 'x=1' });
-    expect(sys.callsOf('mount').map((c) => c.data)).toEqual([`x=1,${CONTEXT}`]);
-  });
-
-  test('without a mount label nothing is labelled', () => {
-    const { sys, run } = setup({ selinux: true });
-    sys.failOn('mount', 'EINVAL');
-    expect(() => run()).toThrow(`mount "mqueue" -> "${T}": EINVAL`);
-    expect(changes(sys)).toEqual([mkdirCall(sys), mountCall(sys, null)]);
-  });
-
-  test('a refused labelled mount is retried without the label, then the root is labelled', () => {
-    const { sys, run } = setup({ selinux: true, mountLabel: LABEL });
-    sys.failOn('mount', 'EINVAL');
-    run({ propagationFlags: [MS_PRIVATE], recAttrs: { attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n } });
-    expect(changes(sys)).toEqual([
-      mkdirCall(sys),
-      mountCall(sys, CONTEXT),
-      mountCall(sys, null),
+      mountCall(sys, 'x=1'),
       propagationCall(sys, MS_PRIVATE),
       { op: 'lsetxattr', path: T, name: 'security.selinux', value: LABEL },
       setattrCall(sys),
     ]);
+    expect(sys.callsOf('stat')).toEqual([{ op: 'stat', path: '/sys/fs/selinux/enforce' }]);
     expect(sys.openFds()).toEqual([]);
   });
 
-  test('a failing retry is the error, and nothing is labelled', () => {
+  test('without a mount label nothing is labelled, and SELinux not asked', () => {
+    const { sys, run } = setup({ selinux: true });
+    run();
+    expect(changes(sys)).toEqual([mkdirCall(sys), mountCall(sys, null)]);
+    expect(sys.callsOf('stat')).toEqual([]);
+  });
+
+  test('a failing mount is not retried, and nothing is labelled', () => {
     const { sys, run } = setup({ selinux: true, mountLabel: LABEL });
-    sys.failOn('mount', 'EINVAL', { times: 1 }).failOn('mount', 'EPERM', { nth: 2 });
+    sys.failOn('mount', 'EPERM');
     expect(() => run()).toThrow(`mounts: plugin mqueue mounts[0] "/dev/mqueue": mount "mqueue" -> "${T}": EPERM`);
-    expect(sys.callsOf('mount').map((c) => c.data)).toEqual([CONTEXT, null]);
+    expect(sys.callsOf('mount').map((c) => c.data)).toEqual([null]);
     expect(sys.callsOf('lsetxattr')).toEqual([]);
   });
 
-  test('a failing propagation call after a labelled mount is not a reason to mount again', () => {
+  test('a failing lsetxattr is a PluginError naming it', () => {
     const { sys, run } = setup({ selinux: true, mountLabel: LABEL });
-    sys.failOn('mount', 'EINVAL', { nth: 2 });
-    expect(() => run({ propagationFlags: [MS_PRIVATE] })).toThrow(
-      `mounts: plugin mqueue mounts[0] "/dev/mqueue": mount "${T}": EINVAL`,
-    );
-    expect(sys.callsOf('mount')).toEqual([mountCall(sys, CONTEXT), propagationCall(sys, MS_PRIVATE)]);
-  });
-
-  test('a failing lsetxattr after the retry is a PluginError naming it', () => {
-    const { sys, run } = setup({ selinux: true, mountLabel: LABEL });
-    sys.failOn('mount', 'EINVAL').failOn('lsetxattr', 'EOPNOTSUPP');
+    sys.failOn('lsetxattr', 'EOPNOTSUPP');
     expect(() => run()).toThrow(`mounts: plugin mqueue mounts[0] "/dev/mqueue": lsetxattr "${T}": EOPNOTSUPP`);
   });
 });
