@@ -66,8 +66,15 @@ export const RELABEL_REFUSED = new Set([
   '/var/log',
 ]);
 
+/**
+ * A prefix nothing below which is relabelled, as go-selinux's Chcon refuses it (badPrefix):
+ * a string prefix there, so "/usrdata" is refused as "/usr/share" is.
+ */
+const RELABEL_REFUSED_PREFIX = '/usr';
+
 /** Why `source` may not be relabelled, or undefined when it may. */
 export function relabelProblem(source: string): string | undefined {
   const path = cleanPath(source);
-  return RELABEL_REFUSED.has(path) ? `SELinux relabeling of ${JSON.stringify(path)} is not allowed` : undefined;
+  if (RELABEL_REFUSED.has(path)) return `SELinux relabeling of ${JSON.stringify(path)} is not allowed`;
+  return path.startsWith(RELABEL_REFUSED_PREFIX) ? `relabeling content in ${JSON.stringify(RELABEL_REFUSED_PREFIX)} is not allowed (${JSON.stringify(path)})` : undefined;
 }

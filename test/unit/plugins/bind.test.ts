@@ -501,6 +501,16 @@ describe('bind mount handler', () => {
       expect(changes(sys)).toEqual([]);
     });
 
+    test('a source below /usr is refused before anything is made, as go-selinux refuses it', () => {
+      const { sys, run } = setup();
+      selinux(sys);
+      sys.addDir('/usr/share/data');
+      expect(() => run([{ source: '/usr/share/data', destination: '/d', relabel: 'Z' }], { mountLabel: LABEL })).toThrow(
+        'mounts: plugin bind mounts[0] "/d": relabeling content in "/usr" is not allowed ("/usr/share/data")',
+      );
+      expect(changes(sys)).toEqual([]);
+    });
+
     test('an unknown relabel word is refused', () => {
       const { sys, run } = setup();
       expect(() => run([{ destination: '/d', relabel: 'zZ' }])).toThrow('mounts: plugin bind mounts[0] "/d": relabel "zZ" must be "z" (shared) or "Z" (private)');
@@ -632,6 +642,9 @@ describe('bind flags and relabel decisions', () => {
     ['/var/lib', 'SELinux relabeling of "/var/lib" is not allowed'],
     ['/var/lib/app', undefined],
     ['/srv/data', undefined],
+    ['/usr/local/data/', 'relabeling content in "/usr" is not allowed ("/usr/local/data")'],
+    ['/usrdata', 'relabeling content in "/usr" is not allowed ("/usrdata")'],
+    ['/srv/usr', undefined],
   ])('relabelProblem(%j)', (source, problem) => {
     expect(relabelProblem(source)).toBe(problem);
   });
