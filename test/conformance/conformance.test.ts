@@ -4,7 +4,7 @@
  * must differ is normalized (harness.ts). Under CI these tests run, never skip.
  */
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { AWAIT_SIZE, INTERACTIVE_SCRIPT, INTERACTIVE_STEPS, ptySession, throughConsole } from '../helpers/console';
@@ -601,6 +601,28 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     ];
     const outcomes = decodedByBoth(cases.map(([, change]) => change));
     expect(cases.map(([what], i) => ({ what, ...outcomes[i] }))).toEqual(cases.map(([what, , runc, mountkit]) => ({ what, runc, mountkit })));
+  });
+
+  (existsSync('/sys/fs/selinux/enforce') ? test.skip : test)('linux.mountLabel on this host without SELinux: runc fails at the /dev tmpfs (context=, EINVAL); mountkit leaves the label out and runs the container runc runs without it (README, a difference)', () => {
+    const labelled = runcSpec();
+    labelled.linux.mountLabel = 'system_u:object_r:container_file_t:s0:c1,c2';
+    const bundles = [makeBundle(runcSpec()), makeBundle(labelled)];
+    const [plain, withLabel] = bundles.map((b) => b.dir);
+    const copies = [copyBundle(withLabel), copyBundle(plain), copyBundle(withLabel)];
+    try {
+      const refused = runRunc(copies[0]);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(/error mounting .*tmpfs.* to rootfs at .*\/dev.*context=.*invalid argument/);
+      const runc = runRunc(copies[1]);
+      const mk = runMountkit(copies[2]);
+      expect([runc.status, runc.stderr, mk.status, mk.stderr]).toEqual([0, '', 0, '']);
+      const a = normalize(runc.stdout.split(copies[1]).join('<bundle>'));
+      expect(a.mountinfo.length).toBeGreaterThan(10);
+      expect(normalize(mk.stdout.split(copies[2]).join('<bundle>'))).toEqual(a);
+    } finally {
+      for (const b of bundles) b.cleanup();
+      for (const c of copies) rmSync(c, { recursive: true, force: true });
+    }
   });
 
   test('LSM labels this host cannot give: neither runtime starts the program', () => {
