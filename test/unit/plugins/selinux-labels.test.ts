@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { MS_BIND, MS_RDONLY, O_CLOEXEC, O_WRONLY } from '../../../src/core/constants';
+import { createKernel } from '../../../src/core/kernel';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import type { LifecycleStep } from '../../../src/core/plugin';
@@ -48,6 +49,13 @@ describe('selinux-state (prepare-root)', () => {
     expect(sys.calls).toEqual([]);
     run(sys, [step], { mountLabel: MOUNT_LABEL });
     expect(sys.calls).toEqual([{ op: 'stat', path: SELINUXFS_ENFORCE }]);
+  });
+
+  test('the default plugin list runs it before the rootfs is prepared, its mounts made and the jail', () => {
+    const names = createKernel({ syscalls: new FakeSyscalls() }).orchestrator.orderedSteps().map((s) => s.name);
+    const at = names.indexOf('selinux-state');
+    expect(at).toBeGreaterThanOrEqual(0);
+    expect([names.indexOf('prepare-root'), names.indexOf('jail')].every((later) => later > at)).toBe(true);
   });
 
   test('a failing question stops the run', () => {
