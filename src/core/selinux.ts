@@ -1,6 +1,9 @@
 /**
  * SELinux labels for mounts, as far as the rootfs code needs them. On a host without
- * SELinux (no selinuxfs at /sys/fs/selinux) labels are ignored, as runc ignores them.
+ * SELinux (no selinuxfs at /sys/fs/selinux) mount labels are left out: runc 1.1.5 passes
+ * them as `context=` all the same, which the kernel refuses there (EINVAL), so runc fails
+ * where mountkit runs (README, differences from runc). process.selinuxLabel is refused
+ * there, as runc refuses it.
  */
 import type { RootfsConfig } from './config/model';
 import { StepError } from './errors';
