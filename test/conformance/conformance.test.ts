@@ -1061,4 +1061,16 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     );
     compare(config);
   });
+
+  test("a program named without a slash is found through PATH entries cleaned as text, as runc's Go lookup joins them (a missing /nope/.. passed over, /bin/. as /bin), and a script gets that cleaned path as $0", () => {
+    const config = runcSpec();
+    config.process.args = ['probe-path'];
+    config.process.env = ['PATH=/nope/../sbin:/nope/../bin/.', 'TERM=xterm'];
+    const { sections } = compare(config, (dir) => {
+      const script = path.join(dir, 'rootfs', 'bin', 'probe-path');
+      writeFileSync(script, `#!/bin/sh\necho "== program"; echo "$0"; ${PROBE}\n`);
+      chmodSync(script, 0o755);
+    });
+    expect(sections.program).toEqual(['/bin/probe-path']);
+  });
 });

@@ -1,3 +1,4 @@
+import posix = require('path/posix');
 import { StepError, SyscallError } from '../../core/errors';
 import type { Syscalls } from '../../core/syscalls/types';
 
@@ -13,13 +14,23 @@ export function envPath(env: readonly string[]): string {
 
 /**
  * The candidate files for a program name, in search order: a name with a `/` as it is;
- * else each PATH entry with the name, an empty entry standing for the working directory
- * (execvp(3)); no PATH, none.
+ * else each PATH entry joined with the name and cleaned as text, as Go's exec.LookPath
+ * (runc's) joins them with filepath.Join: `.` and `..` components and repeated slashes
+ * go before the kernel sees the path (`/nope/../bin` finds `/bin/echo` when `/nope` is
+ * missing, and a script found through `/bin/.` gets `/bin/s` as its interpreter's
+ * argument, not `/bin/./s`). An empty entry stands for the working directory (execvp(3));
+ * no PATH, none.
  */
 export function candidates(program: string, pathVar: string): string[] {
   if (program.includes('/')) return [program];
   if (pathVar === '') return [];
-  return pathVar.split(':').map((dir) => (dir === '' ? program : `${dir.replace(/\/+$/, '')}/${program}`));
+  return pathVar.split(':').map((dir) => goJoin(dir === '' ? '.' : dir, program));
+}
+
+/** filepath.Join of a directory and a name, cleaned (filepath.Clean): no trailing slash but the root's, which posix.join keeps for an empty name. */
+function goJoin(dir: string, name: string): string {
+  const joined = posix.join(dir, name);
+  return joined.length > 1 ? joined.replace(/\/+$/, '') : joined;
 }
 
 /**

@@ -37,6 +37,10 @@ describe('envPath / candidates', () => {
     ['sh', ':/bin', ['sh', '/bin/sh']],
     ['sh', '', []],
     ['./run', '', ['./run']],
+    // Each entry joined and cleaned as text, as Go's filepath.Join (runc's exec.LookPath): the kernel never sees `..`, `.` or `//` there.
+    ['echo', '/nope/../bin:/bin/.://usr//bin//:/', ['/bin/echo', '/bin/echo', '/usr/bin/echo', '/echo']],
+    ['sh', '.:bin/..:../x', ['sh', 'sh', '../x/sh']],
+    ['', '/bin/', ['/bin']],
   ])('candidates(%j, %j)', (program, pathVar, expected) => expect(candidates(program, pathVar)).toEqual(expected));
 });
 
@@ -55,6 +59,18 @@ describe('lookPath', () => {
   ])('%j in %j', (program, pathVar, expected) => {
     if (expected) expect(lookPath(sys, program, pathVar)).toBe(expected);
     else expect(() => lookPath(sys, program, pathVar)).toThrow(`process.args[0] "${program}" is not found in PATH "${pathVar}"`);
+  });
+
+  test("a PATH entry is cleaned as text before it is looked up, as runc's Go lookup cleans it: /nope/../bin finds /bin/echo though /nope is missing", () => {
+    const here = new FakeSyscalls().addFile('/bin/echo', '', 0o755);
+    expect(lookPath(here, 'echo', '/nope/../bin')).toBe('/bin/echo');
+    expect(here.calls).toEqual([{ op: 'stat', path: '/bin/echo' }]);
+    here.clearCalls();
+    expect(() => lookPath(here, 'echo', '/bin/../nope:/bin/./..')).toThrow('process.args[0] "echo" is not found in PATH "/bin/../nope:/bin/./.."');
+    expect(here.calls).toEqual([
+      { op: 'stat', path: '/nope/echo' },
+      { op: 'stat', path: '/echo' },
+    ]);
   });
 
   test('an absolute program that is not executable', () => {
