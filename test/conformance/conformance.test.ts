@@ -1073,4 +1073,21 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     });
     expect(sections.program).toEqual(['/bin/probe-path']);
   });
+
+  test("capability names the kernel lacks, an empty one and one with a newline among them, are left out with one warning, as under runc: mountkit quotes each name, so the newline stays inside its line", () => {
+    const config = runcSpec();
+    config.process.capabilities.bounding.push('', 'CAP_X\nmountkit: forged');
+    config.process.capabilities.effective.push('CAP_NOPE');
+    withCopies(config, (forRunc, forMountkit) => {
+      const runc = runRunc(forRunc);
+      const mk = runMountkit(forMountkit);
+      expect(runc.status).toBe(0);
+      // runc's list is in no set order (a Go map's); it escapes the newline in its logfmt line.
+      expect(runc.stderr).toMatch(/ignoring unknown or unavailable capabilities: \[[^\]]*CAP_NOPE[^\]]*\]/);
+      expect(runc.stderr).toContain('CAP_X\\nmountkit: forged');
+      expect(runc.stderr.trim().split('\n')).toHaveLength(1);
+      expect([mk.status, mk.stderr]).toEqual([0, 'mountkit warn [exec]: process.capabilities: ignoring unknown or unavailable "", "CAP_NOPE", "CAP_X\\nmountkit: forged"\n']);
+      expect(normalize(mk.stdout.split(forMountkit).join('<bundle>'))).toEqual(normalize(runc.stdout.split(forRunc).join('<bundle>')));
+    });
+  });
 });

@@ -18,7 +18,9 @@ export class CapabilityChange {
   /**
    * The config's lists resolved against the kernel: its last capability read with
    * PR_CAPBSET_READ, never /proc/sys/kernel/cap_last_cap, which after the jail is the
-   * container's file. Names it lacks are left out with a warning, as runc's.
+   * container's file. Names it lacks are left out with a warning, as runc's, each quoted
+   * as JSON: a name is the config's text, and one with a newline would otherwise write a
+   * line of its own into mountkit's log.
    */
   static of(sys: Syscalls, names: CapabilityNames, log: Logger): CapabilityChange {
     const last = lastCapability((cap) => {
@@ -31,7 +33,7 @@ export class CapabilityChange {
       }
     });
     const caps = resolveCapabilities(names, last);
-    if (caps.unavailable.length) log.warn(`process.capabilities: ignoring unknown or unavailable ${caps.unavailable.join(', ')}`);
+    if (caps.unavailable.length) log.warn(`process.capabilities: ignoring unknown or unavailable ${caps.unavailable.map((name) => JSON.stringify(name)).join(', ')}`);
     return new CapabilityChange(sys, caps, last);
   }
 

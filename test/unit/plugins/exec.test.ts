@@ -540,10 +540,11 @@ describe('handover step', () => {
       sys.addFile('/bin/sh', '', 0o755);
       sys.lastCap = 37;
       sys.failOn('ambientRaise', 'EPERM');
-      const process = { args: ['sh'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, terminal: false, capabilities: { ...caps, bounding: ['CAP_KILL', 'CAP_BPF', 'CAP_NOPE'] } };
+      const process = { args: ['sh'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, terminal: false, capabilities: { ...caps, bounding: ['CAP_KILL', 'CAP_BPF', 'CAP_NOPE', '', 'CAP_X\nmountkit: forged'] } };
       expect(() => new Orchestrator(sys, log, [], [new HandoverStep(sys)]).run(makeConfig({ process }), { checkClaims: false })).toThrow(ExecveCalled);
       expect(log.entries.filter((e) => !e.message.startsWith('phase ')).map((e) => [e.level, e.message])).toEqual([
-        ['warn', 'process.capabilities: ignoring unknown or unavailable CAP_BPF, CAP_NOPE'],
+        // Quoted: an empty name shows, and a newline in one stays inside the line.
+        ['warn', 'process.capabilities: ignoring unknown or unavailable "", "CAP_BPF", "CAP_NOPE", "CAP_X\\nmountkit: forged"'],
         ['debug', 'process.capabilities.ambient: CAP_NET_BIND_SERVICE not raised: prctl: EPERM'],
       ]);
       const failing = setup();
