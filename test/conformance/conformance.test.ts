@@ -4,7 +4,7 @@
  * must differ is normalized (harness.ts). Under CI these tests run, never skip.
  */
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { AWAIT_SIZE, INTERACTIVE_SCRIPT, INTERACTIVE_STEPS, ptySession, throughConsole } from '../helpers/console';
@@ -1089,5 +1089,28 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       expect([mk.status, mk.stderr]).toEqual([0, 'mountkit warn [exec]: process.capabilities: ignoring unknown or unavailable "", "CAP_NOPE", "CAP_X\\nmountkit: forged"\n']);
       expect(normalize(mk.stdout.split(forMountkit).join('<bundle>'))).toEqual(normalize(runc.stdout.split(forRunc).join('<bundle>')));
     });
+  });
+
+  test("a cwd the container's root may not search but its user may (the user's directory, 0700, of a group the user namespace does not map) is entered once the user has changed, as runc's init enters it", () => {
+    const config = runcSpec(['echo "== ids"; id; stat -c "%a %u:%g" .']);
+    config.linux.namespaces.push({ type: 'user' });
+    config.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    config.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    config.process.user = { uid: 1000, gid: 1000 };
+    config.process.cwd = '/home/user';
+    // As in the user namespace test above: the mqueue root's group (README.md, "Differences from runc").
+    const mqueue = [{ section: 'dev', runc: 'drwxrwxrwt 2 0 65534 40 mqueue', mountkit: 'drwxrwxrwt 2 0 0 40 mqueue' }];
+    const { sections } = compare(
+      config,
+      (dir) => {
+        const home = path.join(dir, 'rootfs', 'home', 'user');
+        mkdirSync(home, { recursive: true });
+        // Owned by the container's uid 1000; its group, the host's 0, is unmapped: root of the namespace lacks CAP_DAC_OVERRIDE over it (user_namespaces(7)).
+        chownSync(home, 101000, 0);
+        chmodSync(home, 0o700);
+      },
+      mqueue,
+    );
+    expect([sections.pwd, sections.ids.map((l) => l.trim())]).toEqual([['/home/user'], ['uid=1000 gid=1000', '700 1000:65534']]);
   });
 });

@@ -2,7 +2,7 @@ import { inject, injectable } from 'tsyringe';
 import type { PersonalitySpec, RlimitSpec } from '../../core/config/model';
 import { IOPRIO_WHO_PROCESS, ioprioValue, personaValue, schedAttr } from './attributes';
 import { validateRootlessGroups } from '../../core/config/validate';
-import { ConfigError, naming } from '../../core/errors';
+import { ConfigError, naming, SyscallError } from '../../core/errors';
 import { markCloseOnExec } from '../../core/cloexec';
 import { CONSOLE_KEY } from './console';
 import { hasContainerProc, requireContainerProc } from '../../core/procfs';
@@ -21,7 +21,7 @@ import { hasSeccompFilter, loadSeccomp } from './seccomp';
 
 /**
  * The last step: becomes the container's process. After the jail and finalize, it enters
- * the cwd, raises the hard resource limits asked for, gives a non-root user its standard
+ * the cwd (or, where root may not, once the user has changed), raises the hard resource limits asked for, gives a non-root user its standard
  * streams, makes every standard stream blocking, takes the user's identity and
  * capabilities (and no_new_privs when asked), marks every descriptor above stderr
  * close-on-exec (close_range(2) CLOSE_RANGE_CLOEXEC) so none of mountkit's reaches the
@@ -53,7 +53,7 @@ export class HandoverStep implements LifecycleStep {
     const { args, env, cwd, uid, gid, capabilities, apparmorProfile, selinuxLabel, scheduler, ioPriority, additionalGids = [], rlimits = [], noNewPrivileges = false } = ctx.config.process;
     const { personality } = ctx.config;
     if (args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
-    this.sys.chdir(cwd);
+    const cwdAsUser = this.enterCwd(cwd);
     // As runc's init: the AppArmor profile first, the SELinux label just before the seccomp filter.
     if (apparmorProfile) applyAppArmorProfile(this.sys, ctx, apparmorProfile);
     this.raiseHardLimits(rlimits);
@@ -74,6 +74,7 @@ export class HandoverStep implements LifecycleStep {
     if (filtered && !noNewPrivileges) this.loadFilter(ctx);
     caps?.beforeUser();
     this.setUser(uid, gid, additionalGids, ctx);
+    if (cwdAsUser) this.sys.chdir(cwd);
     caps?.afterUser(ctx.log);
     // As runc's init: after the identity, before the hooks, which then gain nothing either.
     if (noNewPrivileges) this.sys.setNoNewPrivs();
@@ -86,6 +87,24 @@ export class HandoverStep implements LifecycleStep {
     this.setLimits(rlimits);
     this.announceExec(ctx, channel);
     execFound(this.sys, program, args, environment);
+  }
+
+  /**
+   * process.cwd, entered as runc's init enters it: first while still root, and where root
+   * is refused (EACCES, or EPERM) again once the user has changed, before the capabilities
+   * are set (runc's finalizeNamespace). True when it is left for then. Root of a user
+   * namespace may not search a directory of the user's whose group the namespace does not
+   * map (a capability holds over a file only when the namespace maps its owner and group,
+   * user_namespaces(7)), nor may root squashed by NFS: the user may.
+   */
+  private enterCwd(cwd: string): boolean {
+    try {
+      this.sys.chdir(cwd);
+      return false;
+    } catch (err) {
+      if (err instanceof SyscallError && (err.code === 'EACCES' || err.code === 'EPERM')) return true;
+      throw err;
+    }
   }
 
   /**

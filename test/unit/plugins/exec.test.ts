@@ -126,6 +126,40 @@ describe('handover step', () => {
     expect(sys.effects()).toEqual([...BEFORE_HOOKS, EXECVE]);
   });
 
+  test.each(['EACCES', 'EPERM'])("a cwd root is refused (%s) is entered again once the user has changed, before the capabilities, as runc's init enters it", (errno) => {
+    const { sys, run } = setup();
+    run.config.process.capabilities = { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'], inheritable: [], ambient: [] };
+    sys.lastCap = 5;
+    sys.failOn('chdir', errno);
+    expect(run).toThrow(ExecveCalled);
+    expect(sys.effects()).toEqual([
+      { op: 'chdir', path: '/work' },
+      ...STREAMS_BLOCKING,
+      ...[0, 1, 2, 3, 4].map((cap) => ({ op: 'capbsetDrop', cap })),
+      { op: 'setKeepCaps', keep: true },
+      { op: 'setgroups', gids: [] },
+      { op: 'setgid', gid: 100 },
+      { op: 'setuid', uid: 1000 },
+      { op: 'chdir', path: '/work' },
+      { op: 'setKeepCaps', keep: false },
+      { op: 'capset', effective: 1n << 5n, permitted: 1n << 5n, inheritable: 0n },
+      { op: 'ambientClearAll' },
+      { op: 'cloexecFrom', first: 3 },
+      EXECVE,
+    ]);
+  });
+
+  test('a cwd the user is refused too stops the run after the user change; any other refusal of the first chdir stops it at once', () => {
+    const refused = setup();
+    refused.sys.failOn('chdir', 'EACCES', { times: 2 });
+    expect(refused.run).toThrow('finalize: plugin exec: chdir "/work": EACCES');
+    expect(refused.sys.effects()).toEqual([...BEFORE_HOOKS.slice(0, -1), { op: 'chdir', path: '/work' }]);
+    const missing = setup();
+    missing.sys.failOn('chdir', 'ENOENT');
+    expect(missing.run).toThrow('finalize: plugin exec: chdir "/work": ENOENT');
+    expect(missing.sys.effects()).toEqual([{ op: 'chdir', path: '/work' }]);
+  });
+
   test("execve's ENOENT for the program lookPath found names its interpreter (#! line or ELF loader) as missing; another errno is as the kernel gave it", () => {
     const { sys, run } = setup();
     sys.failOn('execve', 'ENOENT');
@@ -760,9 +794,10 @@ describe('handover step', () => {
     });
   });
 
+  // chdir's EPERM is tried again as the user (its test above): EPERM twice fails.
   test.each(['chdir', 'setgid', 'setuid', 'execve'] as const)('a failing %s is a PluginError', (op) => {
     const { sys, run } = setup();
-    sys.failOn(op, 'EPERM');
+    sys.failOn(op, 'EPERM', { times: 2 });
     expect(run).toThrow(new RegExp(`^finalize: plugin exec: ${op}\\b.*: EPERM$`));
   });
 
