@@ -667,7 +667,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
       bundle.cleanup();
       for (const d of [...copies, work]) rmSync(d, { recursive: true, force: true });
     }
-  });
+  }, 30_000);
 
   test('the foreground console (process.terminal, no --console-socket, runc run): the same terminal, size, typing, resize, Ctrl-C and terminal modes as under runc', () => {
     const config = runcSpec();
