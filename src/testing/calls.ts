@@ -1,8 +1,9 @@
 /**
  * Expected calls and test-framework-agnostic assertions on what a fake port recorded.
  * A failed assertion throws an Error that lists both sides as readable calls
- * (`mount("tmpfs", "/r/tmp", "tmpfs", MS_NOSUID|MS_NODEV, NULL)`), from the first
- * difference on; Jest, node:test, Mocha and Vitest all report it as a failure.
+ * (`mount("tmpfs", "/r/tmp", "tmpfs", MS_NOSUID|MS_NODEV, NULL)`), the first difference
+ * marked, then what was made as the `call(...)` list an expected list takes, to paste once
+ * read; Jest, node:test, Mocha and Vitest all report it as a failure.
  */
 import { decodeArgs, formatCall } from '../core/plan/format';
 import type { PlanRecord } from '../core/plan/types';
@@ -115,6 +116,34 @@ function show(c: ResolvedRecord, other?: ResolvedRecord): string {
   return `${text}  ${JSON.stringify(c, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`;
 }
 
+/** Keys whose numbers read as file modes (octal); flags and masks read as hexadecimal. */
+const MODE_KEY = /^(?:mode|umask)$/;
+const FLAGS_KEY = /(?:flags|Flags|attr|Attr|Set|Clr|resolve|propagation|mask)$/;
+
+/** A value as TypeScript source that makes it again: bigints as literals with `n`, modes in octal, bytes as a Uint8Array. */
+function valueSource(key: string, value: unknown): string {
+  if (typeof value === 'bigint') return value < 10n ? `${value}n` : `0x${value.toString(16)}n`;
+  if (typeof value === 'number' && Number.isInteger(value) && value > 0) {
+    if (MODE_KEY.test(key)) return `0o${value.toString(8)}`;
+    if (FLAGS_KEY.test(key)) return `0x${value.toString(16)}`;
+  }
+  if (value instanceof Uint8Array) return `new Uint8Array([${Array.from(value).join(', ')}])`;
+  if (Array.isArray(value)) return `[${value.map((v) => valueSource(key, v)).join(', ')}]`;
+  if (typeof value === 'object' && value !== null) return objectSource(value as Record<string, unknown>);
+  return value === undefined ? 'undefined' : JSON.stringify(value);
+}
+
+function objectSource(o: Record<string, unknown>): string {
+  const fields = Object.keys(o).filter((k) => o[k] !== undefined);
+  return fields.length ? `{ ${fields.map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${valueSource(k, o[k])}`).join(', ')} }` : '{}';
+}
+
+/** A recorded call as the `call(...)` expression an expected list takes. */
+export function callSource(c: ResolvedRecord): string {
+  const { op, ...args } = c as ResolvedRecord & Record<string, unknown>;
+  return `call(${JSON.stringify(op)}, ${objectSource(args)})`;
+}
+
 function assertList(what: string, actual: readonly ResolvedRecord[], expected: readonly ResolvedRecord[]): void {
   const length = Math.max(actual.length, expected.length);
   let first = -1;
@@ -124,7 +153,8 @@ function assertList(what: string, actual: readonly ResolvedRecord[], expected: r
     calls.map((c, i) => `${i === first ? '>' : ' '} ${String(i).padStart(3)} ${show(c, i === first ? others[i] : undefined)}`).join('\n') || '    (none)';
   throw new Error(
     `${what} differ at #${first} (${actual.length} made, ${expected.length} expected)\n` +
-      `expected:\n${list(expected, actual)}\nactual:\n${list(actual, expected)}`,
+      `expected:\n${list(expected, actual)}\nactual:\n${list(actual, expected)}\n` +
+      `actual, as an expected list (call() from mountkit/testing):\n[\n${actual.map((c) => `  ${callSource(c)},\n`).join('')}]`,
   );
 }
 

@@ -173,6 +173,60 @@ describe('expectCalls and expectEffects', () => {
   });
 });
 
+describe('a failed assertion gives what was made as an expected list', () => {
+  /** The list a failed assertion ends with, made again with the testkit's call(). */
+  const pasted = (source: Parameters<typeof expectCalls>[0]): unknown[] => {
+    let message = '';
+    try {
+      expectCalls(source, []);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    const at = message.indexOf('actual, as an expected list (call() from mountkit/testing):\n');
+    expect(at).toBeGreaterThan(0);
+    const list = message.slice(message.indexOf('\n', at) + 1);
+    return new Function('call', `return ${list};`)(call) as unknown[];
+  };
+
+  test('the text of the list', () => {
+    const sys = rootfs().addDir('/src');
+    sys.mkdir('/bundle/rootfs/x', 0o755);
+    sys.mount('/src', '/bundle/rootfs/x', 'bind', MS_BIND | MS_REC, null);
+    expect(() => expectEffects(sys, [])).toThrow(
+      [
+        'actual, as an expected list (call() from mountkit/testing):',
+        '[',
+        '  call("mkdir", { path: "/bundle/rootfs/x", mode: 0o755 }),',
+        '  call("mount", { source: "/src", target: "/bundle/rootfs/x", fstype: "bind", flags: 0x5000n, data: null }),',
+        ']',
+      ].join('\n'),
+    );
+  });
+
+  test('pasted back, it passes: numbers and bigints, bytes, lists, mappings, paths for descriptors', () => {
+    const records = [
+      call('openat2', { dirfd: '/bundle/rootfs', path: 'a b/"c"', flags: O_PATH | O_CLOEXEC, mode: 0, resolve: 0x16n }),
+      call('mount', { source: null, target: '/r', fstype: null, flags: 0n, data: null }),
+      call('mountSetattr', { dirfd: 4, path: '', atFlags: 0x1000, attrSet: 1n, attrClr: 0x100000n, propagation: 0n }),
+      call('lsetxattr', { path: '/r/f', name: 'user.x', value: new Uint8Array([0, 255, 7]) }),
+      call('setrlimit', { resource: 7, soft: 1024n, hard: 0xffffffffffffffffn }),
+      call('userNamespace', { uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [] }),
+      call('execve', { path: '/bin/sh', argv: ['/bin/sh', '-c', 'echo \'$x\'\n'], envp: [] }),
+      call('mknod', { path: '/r/dev/null', mode: 0o20666, dev: 0x103n }),
+    ] as Parameters<typeof expectCalls>[1];
+    const again = pasted(records);
+    expect(again).toEqual(records);
+    expectCalls(records, again as typeof records);
+  });
+
+  test("a run's resolved calls, pasted back, pass", () => {
+    const run = runHandler(ThroughFdHandler, makeMount({ type: 'through-fd', destination: '/t' }), { sys: rootfs() });
+    const calls = resolvedCalls(run);
+    expect(calls.length).toBeGreaterThan(3);
+    expectCalls(calls, pasted(calls) as typeof calls);
+  });
+});
+
 /** A handler that mounts through descriptors, as withMountTarget does: the calls name descriptor numbers. */
 @injectable()
 class ThroughFdHandler implements MountHandler {
