@@ -34,7 +34,7 @@ export interface RunPluginOptions {
   options?: Record<string, unknown>;
   /** Default: makeConfig(). */
   config?: RootfsConfig;
-  /** The fake to run on; pass one to build a filesystem model first, or to read its calls after a failure. */
+  /** The fake to run on; pass one to build a filesystem model first, or to read its calls after a failure. Default: a new fake holding the config's rootfs directory (`/bundle/rootfs`), nothing else. */
   sys?: FakeSyscalls;
   logger?: Logger;
   beforeJail?: RunHooks['beforeJail'];
@@ -62,7 +62,9 @@ function asTestPlugin(p: PluginModule | TestPlugin): TestPlugin {
  * original error as `cause`; the fake keeps the calls made up to it.
  */
 export function runPlugin(opts: RunPluginOptions = {}): PluginRun {
-  const sys = opts.sys ?? new FakeSyscalls();
+  const config = opts.config ?? makeConfig();
+  // A run opens the rootfs first (every mount target, the jail): a fake without it would fail there, before the plugin under test ran.
+  const sys = opts.sys ?? new FakeSyscalls().addDir(config.rootfs);
   const direct: PluginModule = {
     register: (api) => {
       for (const h of opts.handlers ?? []) api.handler(h);
@@ -79,7 +81,7 @@ export function runPlugin(opts: RunPluginOptions = {}): PluginRun {
   });
   let execve: ExecveCalled | undefined;
   try {
-    kernel.orchestrator.run(opts.config ?? makeConfig(), { beforeJail: opts.beforeJail, checkClaims: false });
+    kernel.orchestrator.run(config, { beforeJail: opts.beforeJail, checkClaims: false });
   } catch (err) {
     if (!(err instanceof ExecveCalled)) throw err;
     execve = err;

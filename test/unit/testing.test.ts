@@ -173,6 +173,21 @@ describe('expectCalls and expectEffects', () => {
   });
 });
 
+describe("runPlugin's default fake", () => {
+  test("holds the config's rootfs, so a handler's target is made there", () => {
+    const run = runHandler(ThroughFdHandler, makeMount({ type: 'through-fd', destination: '/t' }));
+    expect(run.sys.mounts.map((m) => m.target)).toContain('/bundle/rootfs/t');
+    expectEffects(resolvedCalls(run).filter((c) => c.op === 'mkdirat'), [call('mkdirat', { dirfd: '/bundle/rootfs', path: 't', mode: 0o755 })]);
+  });
+
+  test("and another config's rootfs when one is given, nothing else", () => {
+    const config = { ...makeConfig(), rootfs: '/b2/root' };
+    const run = runHandler(ThroughFdHandler, makeMount({ type: 'through-fd', destination: '/t' }), { config });
+    expect(run.sys.node('/b2/root/t')?.kind).toBe('dir');
+    expect(run.sys.node('/bundle')).toBeUndefined();
+  });
+});
+
 describe('a failed assertion gives what was made as an expected list', () => {
   /** The list a failed assertion ends with, made again with the testkit's call(). */
   const pasted = (source: Parameters<typeof expectCalls>[0]): unknown[] => {
