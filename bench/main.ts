@@ -32,6 +32,8 @@ import {
   PORT_REPLAY,
   pipelineWindow,
   portTimeByOp,
+  splitRun,
+  splitSegments,
   replayRun,
   runcRun,
   sweepRunc,
@@ -511,8 +513,23 @@ class Bench {
     this.results.scaling = { extraMounts: perKind, hostTable: { rows: tableRows, msPer1000Entries: perThousand } };
   }
 
+  /** `bin/mountkit run` of the default bundle, as users run it, cut at the preload's split marks: medians per segment. */
+  startupSplit(): void {
+    const def = this.bundle('default');
+    const file = this.file('split');
+    splitRun(def, file);
+    const runs = Array.from({ length: this.opts.reps }, () => splitRun(def, file));
+    const segments = runs.map((r) => splitSegments(r.ms, r.marks));
+    const rows = segments[0].map(([name], i) => [name, round(median(segments.map((s) => s[i][1])))] as [string, number]);
+    const wall = round(median(runs.map((r) => r.ms)));
+    console.log(`  bin/mountkit run of the default bundle, cut at the bench preload's marks (${this.opts.reps} runs, median ms; the medians need not add up to the whole):`);
+    table([['whole run (wall)', wall], ...rows]);
+    this.results.whereTimeGoes = { split: { wallMs: wall, segmentsMs: Object.fromEntries(rows) } };
+  }
+
   whereTimeGoes(): void {
     console.log('\n4. Where the time goes');
+    this.startupSplit();
     const profileDir = path.join(this.tmp, 'profiles');
     mkdirSync(profileDir);
     const def = this.bundle('default');
@@ -532,7 +549,7 @@ class Bench {
     const requires = requireTimings(5);
     console.log('  require() in a fresh Node (median of 5, ms):');
     table(requires.map((r) => [r.name, r.ms]));
-    this.results.whereTimeGoes = { profiles, requireMs: requires };
+    this.results.whereTimeGoes = { ...(this.results.whereTimeGoes as object), profiles, requireMs: requires };
   }
 
   /** The default bundle with and without a seccomp profile of Docker's size: what building and loading the filter adds to each runtime. */

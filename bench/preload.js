@@ -16,6 +16,13 @@
  *   (a descriptor) and the error code it failed with: a syscall-list run, not a timed one.
  * MOUNTKIT_BENCH_PROFILE=DIR  writes DIR/PID-TIME.cpuprofile: a V8 CPU profile (100 us
  *   sampling) from this preload to the execve or exit.
+ * MOUNTKIT_BENCH_SPLIT=FILE  appends one JSON line of marks, ms since the process started
+ *   (performance.now()): { pid, loadedMs, compile: [start, end] of the CLI bundle's
+ *   vm.Script (its code cache read in), topLevelMs (the bundled modules' top levels, each
+ *   counted once, nested requires in their requirer's; topLevelBeforeMountMs of them before
+ *   the first mount), firstCall: [start, end] (koffi's addon loaded and libc bound), mountMs
+ *   (the first mount(2)), execMs }. A few clock reads
+ *   per module and one per port call: no call list is kept.
  */
 const fs = require('fs');
 const path = require('path');
@@ -58,6 +65,16 @@ if (traceFile) {
   });
 }
 
+const splitFile = process.env.MOUNTKIT_BENCH_SPLIT;
+const marks = { pid: process.pid, loadedMs, compile: null, topLevelMs: 0, topLevelBeforeMountMs: 0, firstCall: null, mountMs: null, execMs: null };
+if (splitFile) {
+  const fd = fs.openSync(splitFile, 'a');
+  flushers.push(() => {
+    if (marks.execMs === null) marks.execMs = performance.now();
+    fs.writeSync(fd, JSON.stringify(marks) + '\n');
+  });
+}
+
 /** How many port calls are running: a method the port calls itself runs at depth 2 and more. */
 let depth = 0;
 
@@ -71,7 +88,7 @@ function wrap(proto) {
   for (const op of Object.getOwnPropertyNames(proto)) {
     const original = proto[op];
     if (op === 'constructor' || typeof original !== 'function') continue;
-    if (!traceFile && op !== 'execve') continue;
+    if (!traceFile && !splitFile && op !== 'execve') continue;
     proto[op] = function (...args) {
       if (depth > 0) return original.apply(this, args);
       depth += 1;
@@ -86,6 +103,7 @@ function wrap(proto) {
 
 /** One port call made from outside the port, timed and kept in `calls` when tracing. */
 function traced(op, original, port, args) {
+  if (splitFile) return marked(op, original, port, args);
   const entry = [op, process.hrtime.bigint(), 0n];
   if (traceFile) calls.push(entry);
   if (withArgs) entry.push(args);
@@ -102,11 +120,45 @@ function traced(op, original, port, args) {
   }
 }
 
+/** One port call made from outside the port, in split mode: the first call's span, the first mount's start, the execve. */
+function marked(op, original, port, args) {
+  const start = performance.now();
+  if (op === 'mount' && marks.mountMs === null) {
+    marks.mountMs = start;
+    marks.topLevelBeforeMountMs = marks.topLevelMs;
+  }
+  if (op === 'execve') {
+    marks.execMs = start;
+    flush();
+    return original.apply(port, args);
+  }
+  try {
+    return original.apply(port, args);
+  } finally {
+    if (marks.firstCall === null) marks.firstCall = [start, performance.now()];
+  }
+}
+
+/** A bundled module's function, timed in split mode: its top level with what it requires, counted once at the outermost. */
+let moduleDepth = 0;
+function timedModule(body) {
+  return function (...args) {
+    const start = moduleDepth === 0 ? performance.now() : 0;
+    moduleDepth += 1;
+    try {
+      return body.apply(this, args);
+    } finally {
+      moduleDepth -= 1;
+      if (moduleDepth === 0) marks.topLevelMs += performance.now() - start;
+    }
+  };
+}
+
 // The port module is wrapped when mountkit itself first loads it, so that what loads
 // when, and what it costs, stays mountkit's own: from the CLI bundle (dist/bundle/load.js
 // compiles dist/cli.bundle.js with vm.Script; its value is an array of [id, deps,
 // module function] entries), or from its file (MOUNTKIT_BUNDLE=0, or no bundle).
-if (traceFile || profileDir) {
+if (traceFile || profileDir || splitFile) {
   const Module = require('module');
   const vm = require('vm');
   const PORT_ID = 'dist/core/syscalls/linux.js';
@@ -120,12 +172,15 @@ if (traceFile || profileDir) {
   const Script = vm.Script;
   vm.Script = class BundleScript extends Script {
     constructor(code, options) {
+      const start = performance.now();
       super(code, options);
       this.isBundle = typeof options?.filename === 'string' && options.filename.endsWith('cli.bundle.js');
+      if (this.isBundle) marks.compile = [start, performance.now()];
     }
     runInThisContext(...args) {
       const entries = super.runInThisContext(...args);
       if (!this.isBundle) return entries;
+      if (splitFile) for (const entry of entries) entry[2] = timedModule(entry[2]);
       for (const entry of entries) {
         if (entry[0] !== PORT_ID) continue;
         const body = entry[2];

@@ -88,6 +88,55 @@ export function sweepRunc(): void {
   }
 }
 
+/** The marks bench/preload.js writes in split mode (MOUNTKIT_BENCH_SPLIT), ms since the process started. */
+export interface SplitMarks {
+  pid: number;
+  loadedMs: number;
+  compile: [number, number] | null;
+  topLevelMs: number;
+  topLevelBeforeMountMs: number;
+  firstCall: [number, number] | null;
+  mountMs: number | null;
+  execMs: number;
+}
+
+/** `mountkit run` as users start it (the launcher), under the preload's split marks: the run's wall time and the marks of the process that mounted. */
+export function splitRun(bundle: string, splitFile: string): { ms: number; marks: SplitMarks } {
+  rmSync(splitFile, { force: true });
+  const env = { ...process.env, MOUNTKIT_BUNDLE: '1', MOUNTKIT_BENCH_SPLIT: splitFile, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} -r ${PRELOAD}`.trim() };
+  const r = ok('mountkit run (split)', timeRun([LAUNCHER, 'run', '--bundle', bundle], env));
+  const all = readFileSync(splitFile, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as SplitMarks);
+  rmSync(splitFile, { force: true });
+  const mounted = all.filter((m) => m.mountMs !== null && m.compile !== null && m.firstCall !== null);
+  if (mounted.length !== 1) throw new Error(`expected one process of the split run to mount, got ${mounted.length}`);
+  return { ms: r.ms, marks: mounted[0] };
+}
+
+/**
+ * Where one split run's wall time went, in order, summing to `wallMs`: what is outside
+ * Node (the launcher before it, the program and the exits after the execve), Node's own
+ * start-up, the loader up to the bundle's compile, the compile, the modules' top levels,
+ * the first port call, the rest before the first mount, and the first mount to the execve.
+ */
+export function splitSegments(wallMs: number, m: SplitMarks): [string, number][] {
+  const compile = m.compile ?? [m.loadedMs, m.loadedMs];
+  const first = m.firstCall ?? [compile[1], compile[1]];
+  const mount = m.mountMs ?? m.execMs;
+  return [
+    ['outside Node: the launcher before it, the program and the exits after the execve', wallMs - m.execMs],
+    ["Node's own start-up (to the preload)", m.loadedMs],
+    ['the loader: bin/mountkit.js, the manifest, a stat of every bundled file, the bundle and its code cache read', compile[0] - m.loadedMs],
+    ['the bundle compiled with its code cache', compile[1] - compile[0]],
+    ["the bundled modules' top levels before the first mount", m.topLevelBeforeMountMs],
+    ["the first port call (koffi's addon loaded, libc bound)", first[1] - first[0]],
+    ['the rest before the first mount: config.json read and checked, the kernel built, the namespaces, JavaScript and calls', mount - compile[1] - m.topLevelBeforeMountMs - (first[1] - first[0])],
+    ['the first mount to the execve: mounts, /dev, the jail, finalize, the process', m.execMs - mount],
+  ];
+}
+
 export interface TracedRun {
   ms: number;
   /** The record of the process that made the execve (the relaunched one), then the others'. */

@@ -1,7 +1,7 @@
 /** The pure parts of the bench harness (bench/): list conversion, statistics, profile categories. */
 import { interleave, median, quantile, slope } from '../../bench/measure';
 import { category } from '../../bench/profile';
-import { pipelineWindow } from '../../bench/runners';
+import { pipelineWindow, splitSegments, type SplitMarks } from '../../bench/runners';
 import type { SyscallName } from '../../src/core/syscalls/types';
 import { compareLists, firstDifference, listFromPlan, listFromTrace, relaunchedCalls, toPortList, toReplayLines, type ListedCall, type PortCall, type SyscallList, type TraceCall } from '../../bench/syscall-list';
 import type { PlanJson } from '../../src/core/plan';
@@ -198,6 +198,21 @@ describe('pipelineWindow: the traced window and its part from the first mount', 
 
   test('a run without a mount call: the rest is the whole window', () => {
     expect(pipelineWindow(run([call('stat', 0, 100), call('execve', 2000, 2000)])).fromMountMs).toBeCloseTo(2);
+  });
+});
+
+describe("splitSegments: a launcher run's wall time cut at the preload's marks", () => {
+  const marks: SplitMarks = { pid: 1, loadedMs: 20, compile: [24, 30], topLevelMs: 9, topLevelBeforeMountMs: 8, firstCall: [33, 36], mountMs: 50, execMs: 70 };
+
+  test('each segment from its marks, in the order of the run, adding up to the wall time', () => {
+    const segments = splitSegments(100, marks);
+    expect(segments.map(([, ms]) => ms)).toEqual([30, 20, 4, 6, 8, 3, 9, 20]);
+    expect(segments.reduce((sum, [, ms]) => sum + ms, 0)).toBe(100);
+  });
+
+  test('a process that never compiled the bundle, called the port or mounted: those segments are 0, the rest still adds up', () => {
+    const segments = splitSegments(100, { ...marks, compile: null, firstCall: null, mountMs: null, topLevelBeforeMountMs: 0 });
+    expect(segments.map(([, ms]) => ms)).toEqual([30, 20, 0, 0, 0, 0, 50, 0]);
   });
 });
 
