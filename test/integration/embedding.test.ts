@@ -88,6 +88,35 @@ try {
     }
   });
 
+  test("a mount destination built in code is cleaned as config.json's: the plan, the warning and the mount all name the path mounted", () => {
+    const script = `
+const fs = require('fs');
+const mk = require('./src/index');
+const plugins = mk.readPluginsFile(mk.DEFAULT_PLUGINS_FILE).plugins.filter((p) => p.module !== 'builtin:exec');
+const config = mk.fromOciSpec(JSON.parse(process.env.SPEC), process.env.BUNDLE);
+config.mounts.push(mk.mountSpec({ type: 'tmpfs', destination: 'mnt//rel/' }));
+const planned = [...new Set(mk.plan(config, { plugins: { plugins } }).calls.filter((c) => c.mountIndex === 3).map((c) => c.destination))];
+const warnings = [];
+const logger = { error() {}, info() {}, debug() {}, warn(m) { warnings.push(m); }, child() { return logger; } };
+mk.runPipeline(config, { plugins: { plugins }, logger });
+const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\\n').filter((l) => l.includes(' - tmpfs ')).map((l) => l.split(' ')[4]);
+process.stdout.write(JSON.stringify({ planned, warnings, mounted, given: config.mounts[3].destination }));
+`;
+    const b = makeBundle(spec);
+    try {
+      const r = runInMountNamespace(script, { ...process.env, SPEC: JSON.stringify(spec), BUNDLE: b.dir });
+      expect(r.stderr).toBe('');
+      expect(JSON.parse(r.stdout)).toEqual({
+        planned: ['/mnt/rel'],
+        warnings: ['mounts[3].destination "mnt//rel/" is relative: taken from / as "/mnt/rel" (runtime-spec 1.2), which runc calls deprecated'],
+        mounted: ['/dev', '/tmp', '/mnt/rel'],
+        given: 'mnt//rel/',
+      });
+    } finally {
+      b.cleanup();
+    }
+  });
+
   test('a uts namespace the config lists but the process shares with every process above it is refused: its hostname would be changed', () => {
     const script = `
 const mk = require('./src/index');

@@ -59,7 +59,7 @@ describe('checkedModel: a config built in code is refused where the loader would
     ['a relative bind source', (c) => (c.mounts = [makeMount({ type: 'bind', source: 'data', destination: '/data', flags: MS_BIND })]), 'mounts[0].source "data": a bind\'s source must be an absolute path (the loader resolves a relative one against the bundle directory)'],
     ['a relabel other than z or Z', (c) => (c.mounts[0].relabel = 'shared'), 'mounts[0].relabel "shared": must be one of "", "z", "Z"'],
     ['a source with a NUL', (c) => (c.mounts[0].source = 'a\0b'), 'mounts[0].source "a\\u0000b": must not contain a NUL byte'],
-    ['a device outside /dev', (c) => (c.devices[0].path = '/dev/../etc/passwd'), 'linux.devices[0].path "/dev/../etc/passwd": must be under /dev'],
+    ['a device outside /dev', (c) => (c.devices[0].path = '/dev/../etc/passwd'), 'linux.devices[0].path "/etc/passwd": must be under /dev'],
     ['a device minor of NaN', (c) => (c.devices[0].minor = NaN), 'linux.devices[0].minor NaN: must be an integer from 0 to 1048575'],
     ['a device mode with a type', (c) => (c.devices[0].fileMode = 0o20666), 'linux.devices[0].fileMode 8630: must be an integer from 0 to 4095'],
     ['a namespace listed twice', (c) => (c.namespaces = [{ type: 'mount' }, { type: 'mount' }]), 'linux.namespaces[1].type "mount": is listed more than once'],
@@ -94,7 +94,6 @@ describe('checkedModel: what it accepts, and the copy it gives', () => {
     ['makeConfig as it is', () => undefined],
     ['a bind without a type of its own', (c) => (c.mounts = [makeMount({ type: '', source: '/src', destination: '/data', flags: MS_BIND })])],
     ['a remount without a type', (c) => (c.mounts = [makeMount({ type: '', destination: '/', flags: MS_REMOUNT })])],
-    ['a relative destination (resolved inside the rootfs, as the loader takes it)', (c) => (c.mounts[0].destination = 'tmp')],
     ['empty process.args (a pipeline without exec)', (c) => (c.process.args = [])],
     ['a frozen config', (c) => Object.freeze(c)],
     ['rootPropagation private', (c) => (c.rootPropagation = MS_PRIVATE)],
@@ -160,6 +159,52 @@ describe('checkedModel: what it accepts, and the copy it gives', () => {
       terminal = false;
     }
     expect(checkedModel(makeConfig({ process: new Process() })).process).toEqual({ args: ['/bin/true'], env: [], cwd: '/', uid: 1, gid: 1, terminal: false });
+  });
+});
+
+describe('checkedModel: paths as the loader gives them', () => {
+  /** The mount fromOciSpec makes of a tmpfs at `destination` in config.json. */
+  function loaded(destination: string) {
+    return fromOciSpec({ root: { path: 'rootfs' }, mounts: [{ destination, type: 'tmpfs', source: 'tmpfs' }] }, '/bundle').mounts[0];
+  }
+
+  test.each<[string, string, string | undefined]>([
+    ['/tmp', '/tmp', undefined],
+    ['/mnt//rel/', '/mnt/rel', undefined],
+    ['/a/./b/../c', '/a/c', undefined],
+    ['/../../etc', '/etc', undefined],
+    ['/', '/', undefined],
+    ['tmp', '/tmp', 'tmp'],
+    ['./mnt//rel/', '/mnt/rel', './mnt//rel/'],
+    ['../../etc', '/etc', '../../etc'],
+    ['.', '/', '.'],
+  ])('a mount destination %j built in code is %j, relative as written %j, as config.json\'s is', (written, destination, relative) => {
+    const given: any = changed((c) => (c.mounts[0].destination = written));
+    const mount = checkedModel(given).mounts[0];
+    expect(mount.destination).toBe(destination);
+    expect(mount.relativeDestination).toBe(relative);
+    expect(Object.hasOwn(mount, 'relativeDestination')).toBe(relative !== undefined);
+    expect({ destination: mount.destination, relativeDestination: mount.relativeDestination }).toEqual({ destination: loaded(written).destination, relativeDestination: loaded(written).relativeDestination });
+    // The copy is cleaned; the caller's object is not changed.
+    expect(given.mounts[0].destination).toBe(written);
+    expect(given.mounts[0]).not.toHaveProperty('relativeDestination');
+  });
+
+  test("a relative destination's written form replaces a relativeDestination given beside it; an absolute one keeps it, as the loader's own output holds it", () => {
+    const relative = checkedModel(changed((c) => Object.assign(c.mounts[0], { destination: 'data', relativeDestination: 'other' }))).mounts[0];
+    expect([relative.destination, relative.relativeDestination]).toEqual(['/data', 'data']);
+    const absolute = checkedModel(changed((c) => Object.assign(c.mounts[0], { destination: '/data/', relativeDestination: 'data/' }))).mounts[0];
+    expect([absolute.destination, absolute.relativeDestination]).toEqual(['/data', 'data/']);
+  });
+
+  test.each([
+    ['/dev/fuse', '/dev/fuse'],
+    ['/dev/./fuse', '/dev/fuse'],
+    ['/dev//net/tun/', '/dev/net/tun'],
+    ['/dev/x/../fuse', '/dev/fuse'],
+  ])('a device path %j built in code is %j, as config.json\'s is', (written, expected) => {
+    expect(checkedModel(changed((c) => (c.devices[0].path = written))).devices[0].path).toBe(expected);
+    expect(fromOciSpec({ root: { path: 'rootfs' }, linux: { devices: [{ type: 'c', path: written, major: 10, minor: 229 }] } }, '/bundle').devices[0].path).toBe(expected);
   });
 });
 

@@ -18,6 +18,7 @@ import path = require('path');
 import { CAPABILITY_SETS } from '../capabilities';
 import { MAJOR_MAX, MINOR_MAX, MS_BIND, MS_REMOUNT, PATH_MAX } from '../constants';
 import { ConfigError, thrownMessage } from '../errors';
+import { cleanPath } from '../paths';
 import { IOPRIO_CLASSES, IOPRIO_LEVEL_MAX, NICE_MAX, NICE_MIN, PERSONAS, RT_PRIORITY_MAX, SCHED_FLAGS, SCHED_POLICIES, namesOf } from '../process-attrs';
 import { RLIMITS } from '../rlimits';
 import type { CapabilityNames } from '../capabilities';
@@ -279,13 +280,28 @@ const mountSpec = and(
     premountCmds: arrayOf(commandSpec),
     postmountCmds: arrayOf(commandSpec),
   }),
-  (m: { type: string; flags: bigint; source: string }, field) => {
+  (m: { type: string; flags: bigint; source: string; destination: string; relativeDestination?: string }, field) => {
     // mount(2) without a type makes no new mount (ENODEV): only a bind or a remount may have none.
     if (m.type === '' && (m.flags & (MS_BIND | MS_REMOUNT)) === 0n) fail(`${field}.type`, undefined, 'must be set unless the flags hold MS_BIND or MS_REMOUNT');
     const bind = m.type === 'bind' || (m.flags & MS_BIND) !== 0n;
     if (bind && !path.posix.isAbsolute(m.source)) fail(`${field}.source`, m.source, "a bind's source must be an absolute path (the loader resolves a relative one against the bundle directory)");
+    loaderDestination(m);
   },
 );
+
+/**
+ * The copy's destination as the loader gives config.json's (oci.ts, parseMount): cleaned
+ * (`/mnt//t/` is `/mnt/t`), a relative one taken from `/` (`../../etc` is `/etc`) and
+ * kept as written in relativeDestination, which the run warns about. Plans, logs and
+ * errors then show the path that is mounted, and every later comparison (`/dev`, `/proc`,
+ * a mount over another) sees one spelling. An absolute destination leaves a
+ * relativeDestination as given: the loader's own output is checked again unchanged.
+ */
+function loaderDestination(m: { destination: string; relativeDestination?: string }): void {
+  const written = m.destination;
+  m.destination = cleanPath(written);
+  if (!written.startsWith('/')) m.relativeDestination = written;
+}
 
 /**
  * The mounts, each numbered by its position (MountSpec.index), which errors, warnings and
@@ -300,9 +316,12 @@ function positioned(reader: Reader): Reader {
   };
 }
 
-const devicePath = and(absolutePath, (p: string, field) => {
-  if (!path.posix.normalize(p).startsWith('/dev/')) fail(field, p, 'must be under /dev');
-});
+/** Cleaned, as the loader gives config.json's (`/dev/./fuse` is `/dev/fuse`), and under /dev. */
+const devicePath: Reader = (v, field) => {
+  const p = cleanPath(absolutePath(v, field) as string);
+  if (!p.startsWith('/dev/')) fail(field, p, 'must be under /dev');
+  return p;
+};
 
 const deviceSpec = shape<DeviceSpec>({
   type: oneOf(['c', 'b', 'u', 'p']),

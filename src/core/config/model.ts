@@ -43,11 +43,15 @@ export interface MountSpec {
    */
   type: string;
   source: string;
-  /** Absolute path inside the container. */
+  /**
+   * Absolute path inside the container, cleaned. One built in code may be relative or
+   * unclean: checkedModel cleans it as the loader cleans config.json's.
+   */
   destination: string;
   /**
-   * The destination as config.json wrote it when it was relative, which `destination`
-   * takes from `/` (runtime-spec 1.2): the run warns about it, as runc does.
+   * The destination as config.json (or a config built in code) wrote it when it was
+   * relative, which `destination` takes from `/` (runtime-spec 1.2): the run warns about
+   * it, as runc does.
    */
   relativeDestination?: string;
   /** Flags to set (MS_*). */
