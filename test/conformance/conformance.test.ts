@@ -1000,6 +1000,41 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     );
   });
 
+  test.each<[string, number, string, string[]]>([
+    ['stdin', 0, '<&-', ['stdout 0', 'stderr 0', 'stdin 0']],
+    ['stdout', 1, '>&-', ['stdout 141', 'stderr 0', 'stdin 0']],
+    ['stderr', 2, '2>&-', ['stdout 0', 'stderr 141', 'stdin 0']],
+  ])('%s closed when the runtime starts: the container\'s /dev/null under mountkit, where runc run gives a pipe whose other end it has closed (a write dies of SIGPIPE, a read ends) (README.md, "Differences from runc")', (_name, fd, close, runcStatuses) => {
+    const config = runcSpec();
+    // What each of 0, 1 and 2 is (the container's /dev/null: the same inode), then the status of a write to stdout, to stderr and of a read of stdin.
+    config.process.args = [
+      'sh',
+      '-c',
+      'exec 9>/out/seen; n=$(stat -c %d:%i /dev/null); for f in 0 1 2; do if [ "$(stat -L -c %d:%i /proc/$$/fd/$f)" = "$n" ]; then echo "$f /dev/null" >&9; else echo "$f $(stat -L -c %F /proc/$$/fd/$f)" >&9; fi; done; (echo out); echo "stdout $?" >&9; (echo err >&2); echo "stderr $?" >&9; (cat >/dev/null); echo "stdin $?" >&9',
+    ];
+    config.mounts.push({ destination: '/out', type: 'bind', source: 'out', options: ['rbind'] });
+    withCopies(
+      config,
+      (forRunc, forMountkit) => {
+        const id = `closed-${fd}-${process.pid}`;
+        const closed = (argv: string[]) => spawnSync('sh', ['-c', `exec "$@" ${close}`, 'sh', ...argv], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+        const runc = closed([RUNC!, 'run', '--bundle', forRunc, id]);
+        spawnSync(RUNC!, ['delete', '--force', id]);
+        const mk = closed([LAUNCHER, 'run', '--bundle', forMountkit, '--seccomp-cache', 'off', id]);
+        const seen = (dir: string) => readFileSync(path.join(dir, 'out', 'seen'), 'utf8').trim().split('\n');
+        const statuses = (dir: string) => seen(dir).slice(3);
+        expect([runc.status, mk.status]).toEqual([0, 0]);
+        // runc run copies the container's pipes onto its own streams; with nowhere to copy one, it closes the pipe.
+        expect(seen(forRunc)[fd]).toBe(`${fd} fifo`);
+        expect(statuses(forRunc)).toEqual(runcStatuses);
+        // mountkit (Node opening /dev/null on it as it starts) gives the container's own /dev/null: writes are taken, a read ends.
+        expect(seen(forMountkit)[fd]).toBe(`${fd} /dev/null`);
+        expect(statuses(forMountkit)).toEqual(['stdout 0', 'stderr 0', 'stdin 0']);
+      },
+      (dir) => mkdirSync(path.join(dir, 'out')),
+    );
+  });
+
   test('tmpcopyup on a bind is ignored, as under runc, with a warning naming the mount (the bind shows its source, nothing is copied)', () => {
     const config = runcSpec(['echo "== data"; ls /data']);
     config.mounts.push({ destination: '/data', type: 'bind', source: 'rootfs/etc', options: ['rbind', 'tmpcopyup'] });
