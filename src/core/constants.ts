@@ -147,6 +147,8 @@ export const PIPEFS_MAGIC = 0x50495045;
 export const SOCKFS_MAGIC = 0x534f434b;
 /** The filesystem of namespace files, /proc/PID/ns/* and their bind mounts. */
 export const NSFS_MAGIC = 0x6e736673;
+/** selinuxfs, the SELinux policy API, /sys/fs/selinux on a host that runs SELinux. */
+export const SELINUX_MAGIC = 0xf97cff8c;
 
 // statfs(2) f_flags, include/linux/statfs.h: the mount's flags as calculate_f_flags()
 // (fs/statfs.c) reports them. Most equal their MS_* flag; ST_RELATIME and ST_NOSYMFOLLOW

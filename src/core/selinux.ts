@@ -1,18 +1,26 @@
 /**
  * SELinux labels for mounts, as far as the rootfs code needs them. On a host without
- * SELinux (no selinuxfs at /sys/fs/selinux) mount labels are left out: runc 1.1.5 passes
- * them as `context=` all the same, which the kernel refuses there (EINVAL), so runc fails
- * where mountkit runs (README, differences from runc). process.selinuxLabel is refused
- * there, as runc refuses it.
+ * SELinux (as go-selinux's GetEnabled decides it: selinuxEnabled) mount labels are left
+ * out: runc 1.1.5 passes them as `context=` all the same, which the kernel refuses there
+ * (EINVAL), so runc fails where mountkit runs (README, differences from runc).
+ * process.selinuxLabel is refused there, as runc refuses it.
  */
+import { O_CLOEXEC, O_PATH, SELINUX_MAGIC, ST_RDONLY } from './constants';
 import type { RootfsConfig } from './config/model';
-import { StepError } from './errors';
-import { exists } from './mounting';
+import { StepError, SyscallError } from './errors';
 import type { RunContext } from './plugin';
 import type { Syscalls } from './syscalls/types';
 
-/** A file selinuxfs has whenever SELinux runs: its presence is SELinux being enabled. */
-export const SELINUXFS_ENFORCE = '/sys/fs/selinux/enforce';
+/** Where selinuxfs is mounted on a host that runs SELinux: the first place asked. */
+export const SELINUXFS = '/sys/fs/selinux';
+/** A file selinuxfs has whenever SELinux runs (the config checks look for it, config/validate.ts). */
+export const SELINUXFS_ENFORCE = `${SELINUXFS}/enforce`;
+/** The filesystem types the kernel has (proc(5)); selinuxfs is registered only when SELinux runs. */
+export const PROC_FILESYSTEMS = '/proc/filesystems';
+/** This thread's SELinux label (proc(5), /proc/pid/attr/current). */
+export const CURRENT_LABEL = '/proc/thread-self/attr/current';
+/** The label of a process while no policy is loaded: SELinux is not enforcing anything yet. */
+const KERNEL_LABEL = 'kernel';
 /** Why process.selinuxLabel is refused on a host without SELinux. */
 export const NO_SELINUX = 'is set, but SELinux is disabled or not supported on this host';
 const XATTR_NAME = 'security.selinux';
@@ -21,17 +29,83 @@ const XATTR_NAME = 'security.selinux';
 export const SELINUX_ENABLED_KEY = 'selinux.enabled';
 
 /**
- * Whether the host runs SELinux; asked once per run and kept in ctx.shared. Only a step
- * before the jail may ask it by path: after the jail `/sys` is the container's, where a
- * fresh sysfs (or none) has no selinuxfs whatever the host runs. The prepare-root
- * plugin's selinux-state step asks it first in a run whose config has a label, as runc's
- * init asks go-selinux's GetEnabled before it prepares the rootfs; a step after the
- * jail reads that answer with selinuxEnabledAfterJail.
+ * Whether `path` is a selinuxfs mounted read-write, as statfs(2) reports it: f_type
+ * SELINUX_MAGIC and no ST_RDONLY in f_flags. A read-only one (podman mounts the host's so
+ * in a nested container) is no SELinux to label with. Any errno (ENOENT, EACCES...) is
+ * no selinuxfs there, as go-selinux's probe takes it.
+ */
+export function isWritableSelinuxfs(sys: Pick<Syscalls, 'open' | 'fstatfs' | 'close'>, path: string): boolean {
+  let fd: number;
+  try {
+    fd = sys.open(path, O_PATH | O_CLOEXEC, 0);
+  } catch (err) {
+    if (err instanceof SyscallError) return false;
+    throw err;
+  }
+  try {
+    const { type, flags } = sys.fstatfs(fd);
+    return type === SELINUX_MAGIC && (flags & ST_RDONLY) === 0n;
+  } catch (err) {
+    if (err instanceof SyscallError) return false;
+    throw err;
+  } finally {
+    sys.close(fd);
+  }
+}
+
+/**
+ * Where a read-write selinuxfs is mounted, or undefined: SELINUXFS first; else, when the
+ * kernel has selinuxfs at all (PROC_FILESYSTEMS), each selinuxfs of the mount table in
+ * its order. The table is the run's own (RunContext.mountTable: /proc/self/mountinfo is
+ * read once per run), asked only on a host whose kernel runs SELinux without a
+ * read-write selinuxfs at SELINUXFS. An unreadable PROC_FILESYSTEMS is no selinuxfs.
+ */
+function findSelinuxfs(sys: Syscalls, ctx: RunContext): string | undefined {
+  if (isWritableSelinuxfs(sys, SELINUXFS)) return SELINUXFS;
+  let filesystems: string;
+  try {
+    filesystems = sys.readFile(PROC_FILESYSTEMS);
+  } catch (err) {
+    if (err instanceof SyscallError) return undefined;
+    throw err;
+  }
+  if (!filesystems.includes('\tselinuxfs\n')) return undefined;
+  for (const m of ctx.mountTable()) {
+    if (m.fstype === 'selinuxfs' && isWritableSelinuxfs(sys, m.mountpoint)) return m.mountpoint;
+  }
+  return undefined;
+}
+
+/**
+ * This thread's SELinux label, its trailing NUL taken off; "" where it cannot be read
+ * (go-selinux ignores the error, and then takes SELinux as enabled).
+ */
+function currentLabel(sys: Syscalls): string {
+  try {
+    return sys.readFile(CURRENT_LABEL).replace(/\0$/, '');
+  } catch (err) {
+    if (err instanceof SyscallError) return '';
+    throw err;
+  }
+}
+
+/**
+ * Whether the host runs SELinux, as go-selinux's GetEnabled decides it for runc: a
+ * read-write selinuxfs is mounted (findSelinuxfs) and this thread's label is not
+ * "kernel" (no policy loaded). Asked once per run and kept in ctx.shared. No probe's
+ * errno fails the run: each is an answer, as go-selinux takes it. Only a step before the
+ * jail may ask it: after the jail `/sys` and `/proc` are the container's. The
+ * prepare-root plugin's selinux-state step asks it once the rootfs is prepared, before
+ * any mount, in a run whose config has a label, as runc's init asks GetEnabled at its
+ * first labelled mount; a step after the jail reads that answer with
+ * selinuxEnabledAfterJail.
  */
 export function selinuxEnabled(sys: Syscalls, ctx: RunContext): boolean {
   let enabled = ctx.shared.get(SELINUX_ENABLED_KEY) as boolean | undefined;
   if (enabled === undefined) {
-    enabled = exists(sys, SELINUXFS_ENFORCE);
+    const selinuxfs = findSelinuxfs(sys, ctx);
+    enabled = selinuxfs !== undefined && currentLabel(sys) !== KERNEL_LABEL;
+    ctx.log.debug('whether the host runs SELinux', { selinuxfs: selinuxfs ?? null, enabled });
     ctx.shared.set(SELINUX_ENABLED_KEY, enabled);
   }
   return enabled;

@@ -98,7 +98,10 @@ import {
   RESOLVE_NO_XDEV,
   S_IFMT,
   S_IFREG,
+  SELINUX_MAGIC,
   SOCKFS_MAGIC,
+  ST_RDONLY,
+  ST_VALID,
   SYSFS_MAGIC,
   TMPFS_MAGIC,
   __O_TMPFILE,
@@ -402,6 +405,7 @@ const FS_MAGIC: Readonly<Record<string, number>> = {
   pipefs: PIPEFS_MAGIC,
   sockfs: SOCKFS_MAGIC,
   nsfs: NSFS_MAGIC,
+  selinuxfs: SELINUX_MAGIC,
 };
 
 interface Step {
@@ -790,6 +794,20 @@ export class FakeSyscalls implements Syscalls {
     this.ensureDir(`${root}/${pid}/task/${pid}/fd`);
     this.addSymlink(`${root}/self`, `${pid}`).addSymlink(`${root}/thread-self`, `${pid}/task/${pid}`);
     this.addMount({ source: 'proc', target: root, fstype: 'proc', flags: 0n, data: null });
+    return this;
+  }
+
+  /**
+   * A selinuxfs mounted at `dir` (default /sys/fs/selinux), as on a host that runs SELinux,
+   * with its `enforce` file; `readOnly`, mounted read-only (ST_RDONLY), as podman gives the
+   * host's to a nested container.
+   */
+  addSelinuxfs(dir = '/sys/fs/selinux', readOnly = false): this {
+    const root = tidy(dir);
+    this.addFile(`${root}/enforce`, '1');
+    this.addMount({ source: 'selinuxfs', target: root, fstype: 'selinuxfs', flags: readOnly ? MS_RDONLY : 0n, data: null });
+    this.mountRoots.add(this.ensureDir(root));
+    if (readOnly) this.addMountFlags(root, ST_VALID | ST_RDONLY);
     return this;
   }
 

@@ -4,17 +4,20 @@ import { hasSelinuxLabel, selinuxEnabled } from '../../core/selinux';
 import type { Syscalls } from '../../core/syscalls/types';
 
 /**
- * Asks whether the host runs SELinux (core/selinux.ts) at the start of a run whose config
- * gives a label (linux.mountLabel, process.selinuxLabel), as runc's init asks go-selinux
- * before it prepares the rootfs: `/sys` is then still the host's. The steps after the
- * jail (the masks' tmpfs, the process label) read this answer; asked there, the
- * container's `/sys` would give it. A config without a label asks nothing.
+ * Asks whether the host runs SELinux (core/selinux.ts) in a run whose config gives a
+ * label (linux.mountLabel, process.selinuxLabel): once the rootfs is prepared, before
+ * its mounts, as runc's init asks go-selinux's GetEnabled at its first labelled mount;
+ * `/sys` and `/proc` are then still the host's. After the prepare-root step, which has
+ * read the run's mount table (after its propagation change, which the table must show):
+ * where selinuxfs is looked for among the mounts, that read is the one used. The steps
+ * after the jail (the masks' tmpfs, the process label) read this answer; asked there,
+ * the container's `/sys` would give it. A config without a label asks nothing.
  */
 @injectable()
 export class SelinuxStateStep implements LifecycleStep {
   readonly name = 'selinux-state';
   readonly phase = 'prepare-root' as const;
-  readonly order = 'pre' as const;
+  readonly order = 'post' as const;
 
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 

@@ -1,7 +1,10 @@
-import { MS_REC, MS_SHARED } from '../../../src/core/constants';
+import { existsSync } from 'fs';
+import * as path from 'path';
+import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_REC, MS_SHARED } from '../../../src/core/constants';
 import { parentMountOf, parseMountInfo } from '../../../src/core/mountinfo';
-import { makeConfig } from '../../helpers/config';
-import { JAIL, PREPARE_ROOT, PROC_MOUNT, ROOTFS_ENTRIES, jailRootfs } from '../../helpers/jail-rootfs';
+import { SELINUX_ENABLED_KEY, SELINUXFS } from '../../../src/core/selinux';
+import { makeConfig, makeMount } from '../../helpers/config';
+import { JAIL, PLUGIN_DIR, PREPARE_ROOT, PROC_MOUNT, ROOTFS_ENTRIES, jailRootfs } from '../../helpers/jail-rootfs';
 import { realRun, runAsRoot, tempRootfs } from '../../helpers/real-run';
 
 const RSHARED = MS_SHARED | MS_REC;
@@ -52,5 +55,35 @@ runAsRoot('prepare-root, real runs', () => {
     });
     expect(r.error).toBeUndefined();
     expect(r.list['/']).toEqual(ROOTFS_ENTRIES);
+  });
+
+  describe('selinux-state: whether the host runs SELinux, as go-selinux decides it', () => {
+    const LABEL = 'system_u:object_r:container_file_t:s0:c1,c2';
+    const FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    const mounts = [
+      makeMount({ index: 0, type: 'tmpfs', source: 'tmpfs', destination: '/tmp', flags: FLAGS }),
+      makeMount({ index: 1, type: 'mqueue', source: 'mqueue', destination: '/dev/mqueue', flags: FLAGS }),
+      makeMount({ index: 2, type: 'devpts', source: 'devpts', destination: '/dev/pts', flags: MS_NOSUID | MS_NOEXEC, data: 'newinstance,ptmxmode=0666' }),
+    ];
+    const plugins = [PREPARE_ROOT, path.join(PLUGIN_DIR, 'tmpfs'), path.join(PLUGIN_DIR, 'mqueue'), 'builtin:default'];
+    // The answer the run kept, checked before the jail: the test fails the run unless it is "no SELinux".
+    const answeredNo = `const a = ctx.shared.get(${JSON.stringify(SELINUX_ENABLED_KEY)}); if (a !== false) throw new Error('SELinux answer: ' + a);`;
+    const labelled = (r: { mountinfo: string }) => r.mountinfo.split('\n').filter((l) => l.includes(` ${rootfs}/`) && l.includes('context='));
+
+    (existsSync(SELINUXFS) ? test.skip : test)('on this host without SELinux no mount gets linux.mountLabel: tmpfs, mqueue and devpts would refuse context= (EINVAL)', () => {
+      const r = realRun({ config: makeConfig({ rootfs, mounts, mountLabel: LABEL }), plugins, beforeJail: answeredNo });
+      expect(r.error).toBeUndefined();
+      expect(parseMountInfo(r.mountinfo).filter((m) => m.mountpoint.startsWith(`${rootfs}/`)).map((m) => m.fstype)).toEqual(['tmpfs', 'mqueue', 'devpts']);
+      expect(labelled(r)).toEqual([]);
+    });
+
+    (existsSync(SELINUXFS) ? test.skip : test)('a /sys/fs/selinux/enforce on a tmpfs (no selinuxfs) is no SELinux: no mount gets the label', () => {
+      // In the run's throwaway namespace only: /sys/fs is a tmpfs there, with the file the old check took for SELinux.
+      const setup = `const fs = require('fs'); const { LinuxSyscalls } = require('./src/core/syscalls/linux'); new LinuxSyscalls().mount('tmpfs', '/sys/fs', 'tmpfs', 0n, 'size=64k'); fs.mkdirSync('${SELINUXFS}'); fs.writeFileSync('${SELINUXFS}/enforce', '1');`;
+      const r = realRun({ config: makeConfig({ rootfs, mounts, mountLabel: LABEL }), plugins, setup, beforeJail: answeredNo, read: [`${SELINUXFS}/enforce`] });
+      expect(r.error).toBeUndefined();
+      expect(r.read).toEqual({ [`${SELINUXFS}/enforce`]: '1' });
+      expect(labelled(r)).toEqual([]);
+    });
   });
 });

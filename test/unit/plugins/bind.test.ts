@@ -456,7 +456,7 @@ describe('bind mount handler', () => {
   });
 
   describe('relabel', () => {
-    const selinux = (sys: FakeSyscalls) => sys.addFile('/sys/fs/selinux/enforce', '1');
+    const selinux = (sys: FakeSyscalls) => sys.addSelinuxfs();
 
     test('Z labels the source tree with the mount label after the mount, before recursive attributes', () => {
       const { sys, run } = setup();
@@ -592,7 +592,7 @@ describe('bind mount handler', () => {
       ['readdir', 'readdir "/src/dir": EACCES'],
     ] as const)('relabel %s', (op, message) => {
       const { sys, run } = setup();
-      sys.addFile('/sys/fs/selinux/enforce', '1');
+      sys.addSelinuxfs();
       sys.failOn(op, 'EACCES', { path: '/src/dir' });
       expect(() => run([{ destination: '/x', relabel: 'Z' }], { mountLabel: LABEL })).toThrow(`mounts: plugin bind mounts[0] "/x": ${message}`);
     });

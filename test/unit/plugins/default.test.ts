@@ -181,7 +181,7 @@ describe('default mount handler and SELinux', () => {
   function run(selinux: boolean, mountLabel: string, failMount = false) {
     const sys = new FakeSyscalls();
     sys.addDir('/r/dev/pts');
-    if (selinux) sys.addFile('/sys/fs/selinux/enforce', '1');
+    if (selinux) sys.addSelinuxfs();
     if (failMount) sys.failOn('mount', 'EACCES');
     sys.clearCalls();
     const mount = makeMount({ index: 0, type: 'devpts', source: 'devpts', destination: '/dev/pts', flags: MS_NOSUID, data: 'newinstance,ptmxmode=0666' });
@@ -194,10 +194,13 @@ describe('default mount handler and SELinux', () => {
     go();
     expect(sys.calls).toEqual([
       { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
-      { op: 'stat', path: '/sys/fs/selinux/enforce' },
-      { op: 'openat2', dirfd: 100, path: 'dev/pts', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
-      { op: 'mount', source: 'devpts', target: '/proc/thread-self/fd/101', fstype: 'devpts', flags: MS_NOSUID, data: `newinstance,ptmxmode=0666,context="${LABEL}"` },
+      { op: 'open', path: '/sys/fs/selinux', flags: O_PATH | O_CLOEXEC, mode: 0 },
+      { op: 'fstatfs', fd: 101 },
       { op: 'close', fd: 101 },
+      { op: 'readFile', path: '/proc/thread-self/attr/current' },
+      { op: 'openat2', dirfd: 100, path: 'dev/pts', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      { op: 'mount', source: 'devpts', target: '/proc/thread-self/fd/102', fstype: 'devpts', flags: MS_NOSUID, data: `newinstance,ptmxmode=0666,context="${LABEL}"` },
+      { op: 'close', fd: 102 },
       { op: 'close', fd: 100 },
     ]);
   });
@@ -208,7 +211,7 @@ describe('default mount handler and SELinux', () => {
   ])('the data as given with %s', (_what, selinux, mountLabel, asked) => {
     const { sys, go } = run(selinux, mountLabel);
     go();
-    expect(sys.callsOf('stat')).toHaveLength(asked);
+    expect(sys.callsOf('open').filter((c) => c.path === '/sys/fs/selinux')).toHaveLength(asked);
     expect(sys.callsOf('mount').map((c) => c.data)).toEqual(['newinstance,ptmxmode=0666']);
   });
 

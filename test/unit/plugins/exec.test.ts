@@ -5,7 +5,7 @@ import * as path from 'path';
 import { posix } from 'path';
 import type { HookSpec, SeccompSpec } from '../../../src/core/config/model';
 import { memoryLogger, type MemoryLogger } from '../../../src/testing/logger';
-import { AT_EMPTY_PATH, O_CLOEXEC, O_RDONLY, O_WRONLY } from '../../../src/core/constants';
+import { AT_EMPTY_PATH, O_CLOEXEC, O_PATH, O_RDONLY, O_WRONLY } from '../../../src/core/constants';
 import { PROC_FILE_RESOLVE, PROC_ROOT_FLAGS } from '../../../src/core/procfs';
 import { StepError } from '../../../src/core/errors';
 import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
@@ -463,15 +463,26 @@ describe('handover step', () => {
     });
 
     test('process.selinuxLabel: written to this thread\'s exec attribute before the identity changes; refused on a host without SELinux', () => {
-      const { sys, run } = lsmSetup(['/sys/fs/selinux/enforce', '/proc/1/task/1/attr/exec']);
+      const { sys, run } = lsmSetup(['/proc/1/task/1/attr/exec']);
+      sys.addSelinuxfs();
       run.config.process.selinuxLabel = 'system_u:system_r:container_t:s0:c1,c2';
       expect(run).toThrow(ExecveCalled);
+      // The host asked first (selinux-state, descriptor 100: the fake never gives a number twice), then the container's /proc.
+      expect(sys.calls.slice(0, 4)).toEqual([
+        { op: 'open', path: '/sys/fs/selinux', flags: O_PATH | O_CLOEXEC, mode: 0 },
+        { op: 'fstatfs', fd: 100 },
+        { op: 'close', fd: 100 },
+        { op: 'readFile', path: '/proc/thread-self/attr/current' },
+      ]);
       const from = sys.calls.findIndex((c) => c.op === 'open' && c.path === '/proc');
       expect(sys.calls.slice(from, from + 8)).toEqual([
-        ...ROOT_AND_THREAD,
-        openBelow('1/task/1/attr/exec'),
-        { op: 'write', fd: 101, data: 'system_u:system_r:container_t:s0:c1,c2' },
-        { op: 'close', fd: 101 },
+        { op: 'open', path: '/proc', flags: PROC_ROOT_FLAGS, mode: 0 },
+        { op: 'fstatfs', fd: 101 },
+        { op: 'fstat', fd: 101 },
+        { op: 'readlinkat', dirfd: 101, path: 'thread-self' },
+        { ...openBelow('1/task/1/attr/exec'), dirfd: 101 },
+        { op: 'write', fd: 102, data: 'system_u:system_r:container_t:s0:c1,c2' },
+        { op: 'close', fd: 102 },
         { op: 'setgroups', gids: [] },
       ]);
       expect(sys.node('/proc/1/task/1/attr/exec')?.content).toBe('system_u:system_r:container_t:s0:c1,c2');

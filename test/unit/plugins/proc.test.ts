@@ -80,7 +80,7 @@ describe('proc/sysfs mount handler', () => {
 
   test('an existing /sys directory takes sysfs as is; data passes through, never a SELinux label', () => {
     const { sys, run } = setup({ mountLabel: 'system_u:object_r:container_file_t:s0' });
-    sys.addFile('/sys/fs/selinux/enforce', '1');
+    sys.addSelinuxfs();
     sys.addDir('/r/sys');
     run({ type: 'sysfs', source: 'sysfs', destination: '/sys/', flags: NOSUID_NODEV_NOEXEC | MS_RDONLY, data: 'x=1' });
     expect(changes(sys)).toEqual([

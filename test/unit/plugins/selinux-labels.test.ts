@@ -1,38 +1,51 @@
 import 'reflect-metadata';
-import { MS_BIND, MS_RDONLY, O_CLOEXEC, O_WRONLY } from '../../../src/core/constants';
+import { MS_BIND, MS_RDONLY, MS_REC, MS_SLAVE, O_CLOEXEC, O_PATH, O_WRONLY } from '../../../src/core/constants';
 import { createKernel } from '../../../src/core/kernel';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import type { LifecycleStep } from '../../../src/core/plugin';
 import { PROC_FILE_RESOLVE, PROC_ROOT_FLAGS } from '../../../src/core/procfs';
-import { SELINUXFS_ENFORCE } from '../../../src/core/selinux';
+import { CURRENT_LABEL, PROC_FILESYSTEMS, SELINUXFS } from '../../../src/core/selinux';
 import type { RootfsConfig } from '../../../src/core/config/model';
 import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
 import { HandoverStep } from '../../../src/plugins/exec';
 import { MaskedPathsStep } from '../../../src/plugins/finalize';
-import { SelinuxStateStep } from '../../../src/plugins/prepare-root';
+import { PrepareRootStep, SelinuxStateStep } from '../../../src/plugins/prepare-root';
 import { makeConfig } from '../../helpers/config';
 import { changes, viaFd } from '../../helpers/fd';
 
 /**
  * Whether the host runs SELinux is the host's answer, asked before the jail, for the
  * steps after it too. The fake never changes what a path resolves to at pivot_root, so a
- * stand-in jail step changes the model instead: after it `/sys/fs/selinux/enforce` is
- * what the container's `/sys` shows, a fresh sysfs without selinuxfs, or an image's own file.
+ * stand-in jail step changes the model instead: after it `/sys/fs/selinux` is what the
+ * container's `/sys` shows, a fresh sysfs without selinuxfs (its selinuxfs unmounted), or
+ * a selinuxfs of its own.
  */
 
 const PROCESS_LABEL = 'system_u:system_r:container_t:s0:c1,c2';
 const MOUNT_LABEL = 'system_u:object_r:container_file_t:s0:c1,c2';
 const STREAMS_BLOCKING = [0, 1, 2].map((fd) => ({ op: 'setBlocking', fd }));
+/** The question's calls on a host that runs SELinux (core/selinux.ts): statfs(2) of /sys/fs/selinux by a descriptor, then this thread's label. */
+const ASKED = (fd: number) => [
+  { op: 'open', path: SELINUXFS, flags: O_PATH | O_CLOEXEC, mode: 0 },
+  { op: 'fstatfs', fd },
+  { op: 'close', fd },
+  { op: 'readFile', path: CURRENT_LABEL },
+];
+/** The question's calls on a host without SELinux: no /sys/fs/selinux, no selinuxfs in the kernel. */
+const ASKED_NONE = [
+  { op: 'open', path: SELINUXFS, flags: O_PATH | O_CLOEXEC, mode: 0 },
+  { op: 'readFile', path: PROC_FILESYSTEMS },
+];
 
-/** A jail that leaves `/sys/fs/selinux/enforce` as the container shows it: none (unlink(2), recorded), or an image's own. */
+/** A jail that leaves `/sys/fs/selinux` as the container shows it: no selinuxfs (umount2(2), recorded), or one of its own. */
 function standInJail(sys: FakeSyscalls, containerSays: boolean): LifecycleStep {
-  return { name: 'jail', phase: 'jail', run: () => void (containerSays ? sys.addFile(SELINUXFS_ENFORCE, '1') : sys.unlink(SELINUXFS_ENFORCE)) };
+  return { name: 'jail', phase: 'jail', run: () => void (containerSays ? sys.addSelinuxfs() : sys.umount2(SELINUXFS, 0)) };
 }
 
 function host(selinux: boolean): FakeSyscalls {
   const sys = new FakeSyscalls();
-  if (selinux) sys.addFile(SELINUXFS_ENFORCE, '1');
+  if (selinux) sys.addSelinuxfs();
   return sys;
 }
 
@@ -41,26 +54,47 @@ function run(sys: FakeSyscalls, steps: LifecycleStep[], over: Partial<RootfsConf
 }
 
 describe('selinux-state (prepare-root)', () => {
-  test('runs first in the run, and asks the host only for a config with a label, once', () => {
+  test('runs after the rootfs is prepared, and asks the host only for a config with a label, once', () => {
     const sys = host(true);
     const step = new SelinuxStateStep(sys);
-    expect([step.name, step.phase, step.order]).toEqual(['selinux-state', 'prepare-root', 'pre']);
+    expect([step.name, step.phase, step.order]).toEqual(['selinux-state', 'prepare-root', 'post']);
     run(sys, [step], {});
     expect(sys.calls).toEqual([]);
     run(sys, [step], { mountLabel: MOUNT_LABEL });
-    expect(sys.calls).toEqual([{ op: 'stat', path: SELINUXFS_ENFORCE }]);
+    expect(sys.calls).toEqual(ASKED(100));
   });
 
-  test('the default plugin list runs it before the rootfs is prepared, its mounts made and the jail', () => {
+  test('the default plugin list runs it after the prepare-root step (whose mount table it may use) and before the mounts and the jail', () => {
     const names = createKernel({ syscalls: new FakeSyscalls() }).orchestrator.orderedSteps().map((s) => s.name);
     const at = names.indexOf('selinux-state');
-    expect(at).toBeGreaterThanOrEqual(0);
-    expect([names.indexOf('prepare-root'), names.indexOf('jail')].every((later) => later > at)).toBe(true);
+    expect(names.indexOf('prepare-root')).toBe(at - 1);
+    expect(names.indexOf('jail')).toBeGreaterThan(at);
   });
 
-  test('a failing question stops the run', () => {
-    const sys = host(true).failOn('stat', 'EACCES');
-    expect(() => run(sys, [new SelinuxStateStep(sys)], { mountLabel: MOUNT_LABEL })).toThrow(`prepare-root: plugin selinux-state: stat "${SELINUXFS_ENFORCE}": EACCES`);
+  test('a read-only selinuxfs is searched for among the mounts the prepare-root step read: /proc/self/mountinfo is read once in the run, and no label is asked', () => {
+    const sys = host(false).addSelinuxfs(SELINUXFS, true).addDir('/rootfs').addFile(PROC_FILESYSTEMS, 'nodev\tproc\nnodev\tselinuxfs\n');
+    sys.addFile('/proc/self/mountinfo', ['20 1 8:1 / / rw - ext4 /dev/sda1 rw', `22 20 0:22 / ${SELINUXFS} ro,nosuid,noexec,relatime - selinuxfs selinuxfs rw`].join('\n'));
+    const config = makeConfig({ rootfs: '/rootfs', mountLabel: MOUNT_LABEL });
+    new Orchestrator(sys, silentLogger, [], [new SelinuxStateStep(sys), new PrepareRootStep(sys)]).run(config, { checkClaims: false });
+    expect(sys.calls).toEqual([
+      { op: 'chdir', path: '/rootfs' },
+      { op: 'mount', source: null, target: '/', fstype: null, flags: MS_REC | MS_SLAVE, data: null },
+      { op: 'readFile', path: '/proc/self/mountinfo' },
+      { op: 'mount', source: '/rootfs', target: '/rootfs', fstype: 'bind', flags: MS_BIND | MS_REC, data: null },
+      { op: 'open', path: SELINUXFS, flags: O_PATH | O_CLOEXEC, mode: 0 },
+      { op: 'fstatfs', fd: 100 },
+      { op: 'close', fd: 100 },
+      { op: 'readFile', path: PROC_FILESYSTEMS },
+      { op: 'open', path: SELINUXFS, flags: O_PATH | O_CLOEXEC, mode: 0 },
+      { op: 'fstatfs', fd: 101 },
+      { op: 'close', fd: 101 },
+    ]);
+  });
+
+  test('a failing probe is an answer, as go-selinux takes it, and does not stop the run', () => {
+    const sys = host(true).failOn('open', 'EACCES', { path: SELINUXFS });
+    run(sys, [new SelinuxStateStep(sys)], { mountLabel: MOUNT_LABEL });
+    expect(sys.calls).toEqual([{ op: 'open', path: SELINUXFS, flags: O_PATH | O_CLOEXEC, mode: 0 }, { op: 'readFile', path: PROC_FILESYSTEMS }]);
   });
 });
 
@@ -77,27 +111,27 @@ describe('process.selinuxLabel after the jail', () => {
   test('on a host with SELinux, a container /sys without selinuxfs (no mqueue mount asked first) still gets the label written', () => {
     const { sys, config } = setup(true);
     expect(() => run(sys, [new SelinuxStateStep(sys), standInJail(sys, false), new HandoverStep(sys)], config)).toThrow(ExecveCalled);
-    expect(sys.calls.slice(0, 13)).toEqual([
-      { op: 'stat', path: SELINUXFS_ENFORCE },
-      { op: 'unlink', path: SELINUXFS_ENFORCE },
+    expect(sys.calls.slice(0, 16)).toEqual([
+      ...ASKED(100),
+      { op: 'umount2', target: SELINUXFS, flags: 0 },
       { op: 'chdir', path: '/work' },
       ...STREAMS_BLOCKING,
       { op: 'open', path: '/proc', flags: PROC_ROOT_FLAGS, mode: 0 },
-      { op: 'fstatfs', fd: 100 },
-      { op: 'fstat', fd: 100 },
-      { op: 'readlinkat', dirfd: 100, path: 'thread-self' },
-      { op: 'openat2', dirfd: 100, path: '1/task/1/attr/exec', flags: O_WRONLY | O_CLOEXEC, mode: 0, resolve: PROC_FILE_RESOLVE },
-      { op: 'write', fd: 101, data: PROCESS_LABEL },
-      { op: 'close', fd: 101 },
+      { op: 'fstatfs', fd: 101 },
+      { op: 'fstat', fd: 101 },
+      { op: 'readlinkat', dirfd: 101, path: 'thread-self' },
+      { op: 'openat2', dirfd: 101, path: '1/task/1/attr/exec', flags: O_WRONLY | O_CLOEXEC, mode: 0, resolve: PROC_FILE_RESOLVE },
+      { op: 'write', fd: 102, data: PROCESS_LABEL },
+      { op: 'close', fd: 102 },
     ]);
   });
 
-  test('on a host without SELinux, an image whose /sys shows selinuxfs files gets no label written: the run is refused', () => {
+  test('on a host without SELinux, a container whose /sys shows a selinuxfs gets no label written: the run is refused', () => {
     const { sys, config } = setup(false);
     expect(() => run(sys, [new SelinuxStateStep(sys), standInJail(sys, true), new HandoverStep(sys)], config)).toThrow(
       `finalize: plugin exec: process.selinuxLabel "${PROCESS_LABEL}": is set, but SELinux is disabled or not supported on this host`,
     );
-    expect(sys.calls).toEqual([{ op: 'stat', path: SELINUXFS_ENFORCE }, { op: 'chdir', path: '/work' }, ...STREAMS_BLOCKING]);
+    expect(sys.calls).toEqual([...ASKED_NONE, { op: 'chdir', path: '/work' }, ...STREAMS_BLOCKING]);
   });
 
   test('a run that did not ask before the jail fails before writing, rather than ask the container', () => {
@@ -106,7 +140,7 @@ describe('process.selinuxLabel after the jail', () => {
       `finalize: plugin exec: process.selinuxLabel "${PROCESS_LABEL}": whether the host runs SELinux was not asked before the jail (the prepare-root plugin's selinux-state step asks it)`,
     );
     expect(sys.callsOf('write')).toEqual([]);
-    expect(sys.callsOf('stat')).toEqual([]);
+    expect(sys.callsOf('open').filter((c) => c.path === SELINUXFS)).toEqual([]);
   });
 });
 
@@ -130,8 +164,8 @@ describe('masked directories: the tmpfs gets linux.mountLabel on a host with SEL
   test('the host\'s answer from before the jail: context= on the tmpfs, which the other directory\'s bind shares; files get /dev/null', () => {
     const sys = container(true);
     run(sys, [new SelinuxStateStep(sys), standInJail(sys, false), new MaskedPathsStep(sys)], { mountLabel: MOUNT_LABEL, maskedPaths: masks });
-    expect(sys.calls[0]).toEqual({ op: 'stat', path: SELINUXFS_ENFORCE });
-    expect(changes(sys)).toEqual([{ op: 'unlink', path: SELINUXFS_ENFORCE }, bindNull(sys), tmpfs(sys, `context="${MOUNT_LABEL}"`), bindTmpfs(sys)]);
+    expect(sys.calls.slice(0, 4)).toEqual(ASKED(100));
+    expect(changes(sys)).toEqual([{ op: 'umount2', target: SELINUXFS, flags: 0 }, bindNull(sys), tmpfs(sys, `context="${MOUNT_LABEL}"`), bindTmpfs(sys)]);
   });
 
   test.each([
@@ -140,7 +174,7 @@ describe('masked directories: the tmpfs gets linux.mountLabel on a host with SEL
   ])('no data with %s', (_what, selinux, containerSays, mountLabel, asked) => {
     const sys = container(selinux);
     run(sys, [new SelinuxStateStep(sys), standInJail(sys, containerSays), new MaskedPathsStep(sys)], { mountLabel, maskedPaths: masks });
-    expect(sys.callsOf('stat')).toHaveLength(asked);
+    expect(sys.callsOf('open').filter((c) => c.path === SELINUXFS)).toHaveLength(asked);
     expect(changes(sys).filter((c) => c.op === 'mount')).toEqual([bindNull(sys), tmpfs(sys, null), bindTmpfs(sys)]);
   });
 

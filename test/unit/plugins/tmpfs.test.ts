@@ -338,7 +338,7 @@ describe('tmpfs mount handler', () => {
 
   test('with SELinux on and a mount label, the data carries context=', () => {
     const { sys, run } = setup({ mountLabel: 'system_u:object_r:container_file_t:s0:c1,c2' });
-    sys.addFile('/sys/fs/selinux/enforce', '1');
+    sys.addSelinuxfs();
     run({ type: 'tmpfs', destination: '/x', data: 'size=1m' });
     expect(sys.callsOf('mount')).toEqual([
       tmpfsMount(viaFd(sys, '/r/x'), 0n, 'size=1m,context="system_u:object_r:container_file_t:s0:c1,c2"'),
@@ -476,7 +476,7 @@ describe('tmpfs mount handler', () => {
 
     test("the mount's flags as attributes, the superblock's as flag parameters, read-only left to finalize, and an SELinux context= without its quotes", () => {
       const { sys, run } = setup({ mountLabel: 'system_u:object_r:container_file_t:s0:c1,c2' });
-      sys.addFile('/sys/fs/selinux/enforce', '1');
+      sys.addSelinuxfs();
       sys.addDir('/r/x', 0o750);
       run({ ...copyUp, flags: MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_STRICTATIME | MS_RDONLY | MS_SYNCHRONOUS });
       const context = fdOf(sys, CONTEXT);
