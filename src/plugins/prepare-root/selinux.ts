@@ -1,6 +1,7 @@
 import { inject, injectable } from 'tsyringe';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
-import { hasSelinuxLabel, selinuxEnabled } from '../../core/selinux';
+import { ConfigError } from '../../core/errors';
+import { NO_SELINUX, hasSelinuxLabel, selinuxEnabled } from '../../core/selinux';
 import type { Syscalls } from '../../core/syscalls/types';
 
 /**
@@ -11,7 +12,10 @@ import type { Syscalls } from '../../core/syscalls/types';
  * read the run's mount table (after its propagation change, which the table must show):
  * where selinuxfs is looked for among the mounts, that read is the one used. The steps
  * after the jail (the masks' tmpfs, the process label) read this answer; asked there,
- * the container's `/sys` would give it. A config without a label asks nothing.
+ * the container's `/sys` would give it. A config without a label asks nothing. A
+ * process.selinuxLabel on a host without SELinux is refused here, before any mount or
+ * hook, as runc's validator refuses it by GetEnabled's answer (the config check before
+ * the run looks for /sys/fs/selinux/enforce only: config/validate.ts).
  */
 @injectable()
 export class SelinuxStateStep implements LifecycleStep {
@@ -22,6 +26,8 @@ export class SelinuxStateStep implements LifecycleStep {
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   run(ctx: RunContext): void {
-    if (hasSelinuxLabel(ctx.config)) selinuxEnabled(this.sys, ctx);
+    if (!hasSelinuxLabel(ctx.config) || selinuxEnabled(this.sys, ctx)) return;
+    const label = ctx.config.process.selinuxLabel;
+    if (label) throw new ConfigError('process.selinuxLabel', label, NO_SELINUX);
   }
 }

@@ -488,7 +488,7 @@ describe('handover step', () => {
       expect(sys.node('/proc/1/task/1/attr/exec')?.content).toBe('system_u:system_r:container_t:s0:c1,c2');
       const without = lsmSetup(['/proc/1/task/1/attr/exec']);
       without.run.config.process.selinuxLabel = 'system_u:system_r:container_t:s0';
-      expect(without.run).toThrow('finalize: plugin exec: process.selinuxLabel "system_u:system_r:container_t:s0": is set, but SELinux is disabled or not supported on this host');
+      expect(without.run).toThrow('prepare-root: plugin selinux-state: process.selinuxLabel "system_u:system_r:container_t:s0": is set, but SELinux is disabled or not supported on this host');
       expect(without.sys.callsOf('write')).toEqual([]);
     });
 

@@ -5,7 +5,7 @@ import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import type { LifecycleStep } from '../../../src/core/plugin';
 import { PROC_FILE_RESOLVE, PROC_ROOT_FLAGS } from '../../../src/core/procfs';
-import { CURRENT_LABEL, PROC_FILESYSTEMS, SELINUXFS } from '../../../src/core/selinux';
+import { CURRENT_LABEL, PROC_FILESYSTEMS, SELINUXFS, selinuxEnabled } from '../../../src/core/selinux';
 import type { RootfsConfig } from '../../../src/core/config/model';
 import { ExecveCalled, FakeSyscalls } from '../../../src/core/syscalls/fake';
 import { HandoverStep } from '../../../src/plugins/exec';
@@ -126,9 +126,19 @@ describe('process.selinuxLabel after the jail', () => {
     ]);
   });
 
-  test('on a host without SELinux, a container whose /sys shows a selinuxfs gets no label written: the run is refused', () => {
+  test('on a host without SELinux the label is refused once asked, before the rootfs\'s mounts and hooks, as runc\'s validator refuses it', () => {
     const { sys, config } = setup(false);
     expect(() => run(sys, [new SelinuxStateStep(sys), standInJail(sys, true), new HandoverStep(sys)], config)).toThrow(
+      `prepare-root: plugin selinux-state: process.selinuxLabel "${PROCESS_LABEL}": is set, but SELinux is disabled or not supported on this host`,
+    );
+    expect(sys.calls).toEqual(ASKED_NONE);
+  });
+
+  test('on a host without SELinux, a container whose /sys shows a selinuxfs gets no label written: the exec step refuses by the answer from before the jail', () => {
+    const { sys, config } = setup(false);
+    // Asked before the jail by a mount, as a handler asks it in a run whose plugin list has no selinux-state step.
+    const mountAsks: LifecycleStep = { name: 'labelled-mount', phase: 'mounts', run: (ctx) => void selinuxEnabled(sys, ctx) };
+    expect(() => run(sys, [mountAsks, standInJail(sys, true), new HandoverStep(sys)], config)).toThrow(
       `finalize: plugin exec: process.selinuxLabel "${PROCESS_LABEL}": is set, but SELinux is disabled or not supported on this host`,
     );
     expect(sys.calls).toEqual([...ASKED_NONE, { op: 'chdir', path: '/work' }, ...STREAMS_BLOCKING]);
