@@ -53,23 +53,37 @@ export function isWritableSelinuxfs(sys: Pick<Syscalls, 'open' | 'fstatfs' | 'cl
   }
 }
 
+/** What selinuxfs probes ask of the port: statfs(2) by a descriptor, and file reads. */
+export type SelinuxProbes = Pick<Syscalls, 'open' | 'fstatfs' | 'close' | 'readFile'>;
+
 /**
- * Where a read-write selinuxfs is mounted, or undefined: SELINUXFS first; else, when the
- * kernel has selinuxfs at all (PROC_FILESYSTEMS), each selinuxfs of the mount table in
- * its order. The table is the run's own (RunContext.mountTable: /proc/self/mountinfo is
- * read once per run), asked only on a host whose kernel runs SELinux without a
- * read-write selinuxfs at SELINUXFS. An unreadable PROC_FILESYSTEMS is no selinuxfs.
+ * Where a read-write selinuxfs is mounted as far as no mount table tells: SELINUXFS when
+ * it is one; null for none, the kernel having no selinuxfs (PROC_FILESYSTEMS, which an
+ * unreadable one is taken to say); undefined when only the mount table can tell (the
+ * kernel has selinuxfs, and SELINUXFS is not a read-write one).
  */
-function findSelinuxfs(sys: Syscalls, ctx: RunContext): string | undefined {
+function selinuxfsWithoutMounts(sys: SelinuxProbes): string | null | undefined {
   if (isWritableSelinuxfs(sys, SELINUXFS)) return SELINUXFS;
   let filesystems: string;
   try {
     filesystems = sys.readFile(PROC_FILESYSTEMS);
   } catch (err) {
-    if (err instanceof SyscallError) return undefined;
+    if (err instanceof SyscallError) return null;
     throw err;
   }
-  if (!filesystems.includes('\tselinuxfs\n')) return undefined;
+  return filesystems.includes('\tselinuxfs\n') ? undefined : null;
+}
+
+/**
+ * Where a read-write selinuxfs is mounted, or undefined: SELINUXFS first; else, when the
+ * kernel has selinuxfs at all, each selinuxfs of the mount table in its order. The table
+ * is the run's own (RunContext.mountTable: /proc/self/mountinfo is read once per run),
+ * asked only on a host whose kernel runs SELinux without a read-write selinuxfs at
+ * SELINUXFS.
+ */
+function findSelinuxfs(sys: Syscalls, ctx: RunContext): string | undefined {
+  const known = selinuxfsWithoutMounts(sys);
+  if (known !== undefined) return known ?? undefined;
   for (const m of ctx.mountTable()) {
     if (m.fstype === 'selinuxfs' && isWritableSelinuxfs(sys, m.mountpoint)) return m.mountpoint;
   }
@@ -80,7 +94,7 @@ function findSelinuxfs(sys: Syscalls, ctx: RunContext): string | undefined {
  * This thread's SELinux label, its trailing NUL taken off; "" where it cannot be read
  * (go-selinux ignores the error, and then takes SELinux as enabled).
  */
-function currentLabel(sys: Syscalls): string {
+function currentLabel(sys: Pick<Syscalls, 'readFile'>): string {
   try {
     return sys.readFile(CURRENT_LABEL).replace(/\0$/, '');
   } catch (err) {
@@ -109,6 +123,18 @@ export function selinuxEnabled(sys: Syscalls, ctx: RunContext): boolean {
     ctx.shared.set(SELINUX_ENABLED_KEY, enabled);
   }
   return enabled;
+}
+
+/**
+ * selinuxEnabled's answer where no mount table may be read (a check before the run, which
+ * reads the run's own later): undefined when only the table can tell, on a kernel that
+ * has selinuxfs without a read-write one at SELINUXFS (podman's read-only one in a nested
+ * container, or one mounted elsewhere). Asks nothing of the run, keeps nothing.
+ */
+export function selinuxEnabledWithoutMounts(sys: SelinuxProbes): boolean | undefined {
+  const selinuxfs = selinuxfsWithoutMounts(sys);
+  if (selinuxfs === undefined) return undefined;
+  return selinuxfs !== null && currentLabel(sys) !== KERNEL_LABEL;
 }
 
 /**

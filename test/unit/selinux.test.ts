@@ -11,6 +11,7 @@ import {
   relabelTree,
   selinuxEnabled,
   selinuxEnabledAfterJail,
+  selinuxEnabledWithoutMounts,
 } from '../../src/core/selinux';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import type { RunContext } from '../../src/core/plugin';
@@ -126,6 +127,27 @@ describe('selinuxEnabled: as go-selinux\'s GetEnabled decides it for runc', () =
       throw new TypeError('broken');
     };
     expect(() => selinuxEnabled(sys, ctx().c)).toThrow('broken');
+  });
+});
+
+describe('selinuxEnabledWithoutMounts: the answer where no mount table may be read (a check before the run)', () => {
+  const probe = (path: string, fd: number) => [
+    { op: 'open', path, flags: O_PATH | O_CLOEXEC, mode: 0 },
+    { op: 'fstatfs', fd },
+    { op: 'close', fd },
+  ];
+  const withSelinuxfs = 'nodev\tproc\nnodev\tselinuxfs\n';
+
+  test.each([
+    ['a read-write selinuxfs and a label: yes', (sys: FakeSyscalls) => sys.addSelinuxfs().addFile(CURRENT_LABEL, 'u:r:t:s0\0'), true, [...probe(SELINUXFS, 100), { op: 'readFile', path: CURRENT_LABEL }]],
+    ['a read-write selinuxfs and the label "kernel": no', (sys: FakeSyscalls) => sys.addSelinuxfs().addFile(CURRENT_LABEL, 'kernel\0'), false, [...probe(SELINUXFS, 100), { op: 'readFile', path: CURRENT_LABEL }]],
+    ['no selinuxfs in the kernel: no', (sys: FakeSyscalls) => sys.addFile(PROC_FILESYSTEMS, 'nodev\tproc\n'), false, [{ op: 'open', path: SELINUXFS, flags: O_PATH | O_CLOEXEC, mode: 0 }, { op: 'readFile', path: PROC_FILESYSTEMS }]],
+    ['a read-only selinuxfs on a kernel with selinuxfs: only the mount table tells', (sys: FakeSyscalls) => sys.addSelinuxfs(SELINUXFS, true).addFile(PROC_FILESYSTEMS, withSelinuxfs), undefined, [...probe(SELINUXFS, 100), { op: 'readFile', path: PROC_FILESYSTEMS }]],
+  ])('%s', (_what, host, expected, calls) => {
+    const sys = new FakeSyscalls();
+    host(sys);
+    expect(selinuxEnabledWithoutMounts(sys)).toBe(expected);
+    expect(sys.calls).toEqual(calls);
   });
 });
 
