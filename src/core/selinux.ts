@@ -13,8 +13,6 @@ import type { Syscalls } from './syscalls/types';
 
 /** Where selinuxfs is mounted on a host that runs SELinux: the first place asked. */
 export const SELINUXFS = '/sys/fs/selinux';
-/** A file selinuxfs has whenever SELinux runs (the config checks look for it, config/validate.ts). */
-export const SELINUXFS_ENFORCE = `${SELINUXFS}/enforce`;
 /** The filesystem types the kernel has (proc(5)); selinuxfs is registered only when SELinux runs. */
 export const PROC_FILESYSTEMS = '/proc/filesystems';
 /** This thread's SELinux label (proc(5), /proc/pid/attr/current). */

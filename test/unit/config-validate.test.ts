@@ -283,8 +283,20 @@ describe('validateSelinuxLabel', () => {
   });
 
   test('with SELinux, or without a label, it passes', () => {
-    expect(() => validateSelinuxLabel(labelled(), host().addFile('/sys/fs/selinux/enforce', '1'))).not.toThrow();
+    expect(() => validateSelinuxLabel(labelled(), host().addSelinuxfs().addFile('/proc/thread-self/attr/current', 'system_u:system_r:unconfined_t:s0\0'))).not.toThrow();
     expect(() => validateSelinuxLabel(makeConfig(), host())).not.toThrow();
+  });
+
+  test('told as go-selinux tells it, without the mount table: an enforce file on another filesystem, or the kernel label, is no SELinux', () => {
+    const refused = 'process.selinuxLabel "system_u:system_r:container_t:s0": is set, but SELinux is disabled or not supported on this host';
+    expect(() => validateSelinuxLabel(labelled(), host().addFile('/sys/fs/selinux/enforce', '1'))).toThrow(refused);
+    expect(() => validateSelinuxLabel(labelled(), host().addSelinuxfs().addFile('/proc/thread-self/attr/current', 'kernel\0'))).toThrow(refused);
+  });
+
+  test('a read-only selinuxfs on a kernel that has selinuxfs: only the mount table tells, so the run decides (selinux-state), asking nothing of it here', () => {
+    const sys = host().addSelinuxfs('/sys/fs/selinux', true).addFile('/proc/filesystems', 'nodev\tproc\nnodev\tselinuxfs\n');
+    expect(() => validateSelinuxLabel(labelled(), sys)).not.toThrow();
+    expect(sys.calls.filter((c) => c.op === 'readFile').map((c) => (c as { path: string }).path)).toEqual(['/proc/filesystems']);
   });
 });
 

@@ -16,12 +16,12 @@ import { hasNamespace, type NamespaceSpec, type NamespaceType, type RootfsConfig
 import { checkedModel } from './model-check';
 import { NO_MAPPINGS, idMappingsProblem, mapsContainerId } from '../idmap';
 import { seccompProfile } from '../seccomp/profile';
-import { NO_SELINUX, SELINUXFS_ENFORCE } from '../selinux';
+import { NO_SELINUX, selinuxEnabledWithoutMounts } from '../selinux';
 import { sysctlNamespace } from './sysctl';
 import { sysctlFiles } from './sysctl-key';
 
 /** What the checks may ask the host. */
-export type HostQuery = Pick<Syscalls, 'stat' | 'lstat'>;
+export type HostQuery = Pick<Syscalls, 'stat' | 'lstat' | 'open' | 'fstatfs' | 'close' | 'readFile'>;
 
 /** The files of the calling process's namespaces (namespaces(7), /proc/[pid]/ns/). */
 const OWN_NAMESPACE_FILES: Readonly<Partial<Record<NamespaceType, string>>> = {
@@ -208,10 +208,16 @@ export function validateConsole(config: RootfsConfig): void {
   if (passed !== undefined) throw new ConfigError('hostSockets.console', String(passed), 'is for a container with process.terminal: true');
 }
 
-/** process.selinuxLabel needs SELinux on the host, as runc's validator checks (a label it cannot give is refused, not dropped). */
+/**
+ * process.selinuxLabel needs SELinux on the host, as runc's validator checks (a label it
+ * cannot give is refused, not dropped), asked as go-selinux asks it (core/selinux.ts)
+ * without the mount table, which only the run reads: where only the table can tell (a
+ * read-only selinuxfs at /sys/fs/selinux, one mounted elsewhere), prepare-root's
+ * selinux-state step refuses it before any mount.
+ */
 export function validateSelinuxLabel(config: RootfsConfig, host: HostQuery): void {
   const label = config.process.selinuxLabel;
-  if (label && kindOf(host, SELINUXFS_ENFORCE) === undefined) throw new ConfigError('process.selinuxLabel', label, NO_SELINUX);
+  if (label && selinuxEnabledWithoutMounts(host) === false) throw new ConfigError('process.selinuxLabel', label, NO_SELINUX);
 }
 
 /**

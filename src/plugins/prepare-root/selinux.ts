@@ -15,7 +15,7 @@ import type { Syscalls } from '../../core/syscalls/types';
  * the container's `/sys` would give it. A config without a label asks nothing. A
  * process.selinuxLabel on a host without SELinux is refused here, before any mount or
  * hook, as runc's validator refuses it by GetEnabled's answer (the config check before
- * the run looks for /sys/fs/selinux/enforce only: config/validate.ts).
+ * the run refuses it already where no mount table is needed to tell: config/validate.ts).
  */
 @injectable()
 export class SelinuxStateStep implements LifecycleStep {
