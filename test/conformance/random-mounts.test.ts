@@ -95,13 +95,22 @@ function listed(mounts: readonly Drawn[]): Listed[] {
   });
 }
 
-/** What the container prints beyond the probe: each destination's mode, owner and type (or that it is missing, under a mount that covers it), and whether a file can be made in it (or written, for a file). */
-function inspect(mounts: readonly Listed[]): string {
-  const dests = mounts.map((m) => m.destination).join(' ');
+/**
+ * What the container prints beyond the probe, in sections `${section}` and `writes`: each
+ * path's mode, owner and type, or that it is missing (under a mount that covers it); and,
+ * for each of `writable`, whether it can be written (a file made in it, for a directory).
+ */
+function statsAndWrites(section: string, all: readonly string[], writable: readonly string[]): string {
   return [
-    `echo "== destinations"; for d in ${dests}; do stat -c "%n %a %u %g %F" "$d" 2>/dev/null || echo "$d missing"; done`,
-    `echo "== writes"; for d in ${dests}; do if [ -d "$d" ]; then t="$d/.w"; else t="$d"; fi; if (echo x >>"$t") 2>/dev/null; then echo "$d writable"; else echo "$d not"; fi; done`,
+    `echo "== ${section}"; for p in ${all.join(' ')}; do stat -c "%n %a %u %g %F" "$p" 2>/dev/null || echo "$p missing"; done`,
+    `echo "== writes"; for p in ${writable.join(' ')}; do if [ -d "$p" ]; then t="$p/.w"; else t="$p"; fi; if (echo x >>"$t") 2>/dev/null; then echo "$p writable"; else echo "$p not"; fi; done`,
   ].join('; ');
+}
+
+/** statsAndWrites of each mount's destination, all of them tried for writes. */
+function inspect(mounts: readonly Listed[]): string {
+  const dests = mounts.map((m) => m.destination);
+  return statsAndWrites('destinations', dests, dests);
 }
 
 /**
@@ -232,101 +241,96 @@ const pathLists = fc.record({
   sysfsReadonly: fc.boolean(),
 });
 
-/** What the container prints beyond the probe for each path named: its mode and type, or that it is missing; and, where `write`, whether it can be written (a file in it, for a directory). */
+/** statsAndWrites of each path named, those with `write` tried for writes. */
 function inspectPaths(paths: readonly { path: string; write: boolean }[]): string {
-  const all = paths.map((p) => p.path).join(' ');
-  const writable = paths.filter((p) => p.write).map((p) => p.path).join(' ');
-  return [
-    `echo "== paths"; for p in ${all}; do stat -c "%n %a %u %g %F" "$p" 2>/dev/null || echo "$p missing"; done`,
-    `echo "== writes"; for p in ${writable}; do if [ -d "$p" ]; then t="$p/.w"; else t="$p"; fi; if (echo x >>"$t") 2>/dev/null; then echo "$p writable"; else echo "$p not"; fi; done`,
-  ].join('; ');
+  return statsAndWrites('paths', paths.map((p) => p.path), paths.filter((p) => p.write).map((p) => p.path));
+}
+
+/**
+ * One property of sideBySide: `RUNS` draws of `arb` (fewer: `runs`), each made into
+ * sideBySide's arguments by `args`, with the fixed seed, the first failure ending it.
+ * Most draws must start: a comparison of refusals alone would say little.
+ */
+function sideBySideProperty<T>(arb: fc.Arbitrary<T>, args: (draw: T) => Parameters<typeof sideBySide>, runs = RUNS): void {
+  let started = 0;
+  fc.assert(
+    fc.property(arb, (draw) => {
+      if (sideBySide(...args(draw))) started++;
+    }),
+    { seed: SEED, numRuns: runs, endOnFailure: true },
+  );
+  expect(started).toBeGreaterThan(runs / 2);
 }
 
 maybe('random mount lists: runc 1.1.5 and mountkit', () => {
   test('start the program or refuse alike, and show the container the same mounts', () => {
-    let started = 0;
-    fc.assert(
-      fc.property(setup, ({ mounts, readonlyRoot, rootfsPropagation }) => {
-        const list = listed(mounts);
-        const config = busyboxConfig(['sh', '-c', `${PROBE}; ${inspect(list)}`]);
-        config.root.readonly = readonlyRoot;
-        if (rootfsPropagation !== null) config.linux.rootfsPropagation = rootfsPropagation;
-        config.mounts.push(...list);
-        const prepare = (dir: string): void => {
-          list.forEach((m, i) => {
-            if (m.source === `src/f${i}`) {
-              mkdirSync(path.join(dir, 'src'), { recursive: true });
-              writeFileSync(path.join(dir, m.source), 'file\n');
-            } else if (m.type === 'bind') {
-              mkdirSync(path.join(dir, m.source), { recursive: true });
-            }
-          });
-        };
-        if (sideBySide(config, prepare, (out) => expect(out.destinations).toHaveLength(list.length))) started++;
-      }),
-      { seed: SEED, numRuns: RUNS, endOnFailure: true },
-    );
-    // Most lists start: a comparison of refusals alone would say little of the mounts.
-    expect(started).toBeGreaterThan(RUNS / 2);
+    sideBySideProperty(setup, ({ mounts, readonlyRoot, rootfsPropagation }) => {
+      const list = listed(mounts);
+      const config = busyboxConfig(['sh', '-c', `${PROBE}; ${inspect(list)}`]);
+      config.root.readonly = readonlyRoot;
+      if (rootfsPropagation !== null) config.linux.rootfsPropagation = rootfsPropagation;
+      config.mounts.push(...list);
+      const prepare = (dir: string): void => {
+        list.forEach((m, i) => {
+          if (m.source === `src/f${i}`) {
+            mkdirSync(path.join(dir, 'src'), { recursive: true });
+            writeFileSync(path.join(dir, m.source), 'file\n');
+          } else if (m.type === 'bind') {
+            mkdirSync(path.join(dir, m.source), { recursive: true });
+          }
+        });
+      };
+      return [config, prepare, (out) => expect(out.destinations).toHaveLength(list.length)];
+    });
   }, 600_000);
 });
 
 maybe('random masked and read-only paths: runc 1.1.5 and mountkit', () => {
   test('start the program or refuse alike, and show the container the same mounts, files and writes', () => {
-    let started = 0;
-    fc.assert(
-      fc.property(pathLists, ({ masked, readonly, readonlyRoot, sysfsReadonly }) => {
-        const config = busyboxConfig(['sh', '-c', `${PROBE}; ${inspectPaths([...masked, ...readonly])}`]);
-        config.root.readonly = readonlyRoot;
-        config.mounts.push(
-          { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...(sysfsReadonly ? ['ro'] : [])] },
-          { destination: '/data', type: 'bind', source: 'data', options: ['rbind'] },
-          { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m'] },
-        );
-        config.linux.namespaces.push({ type: 'network' });
-        config.linux.maskedPaths = masked.map((p) => p.path);
-        config.linux.readonlyPaths = readonly.map((p) => p.path);
-        const prepare = (dir: string): void => {
-          mkdirSync(path.join(dir, 'data'));
-          writeFileSync(path.join(dir, 'data', 'file'), 'data\n');
-          symlinkSync('/etc/passwd', path.join(dir, 'rootfs', 'link'));
-          symlinkSync('/nonexistent', path.join(dir, 'rootfs', 'dangling'));
-        };
-        if (sideBySide(config, prepare, (out) => expect(out.paths).toHaveLength(masked.length + readonly.length))) started++;
-      }),
-      { seed: SEED, numRuns: RUNS, endOnFailure: true },
-    );
-    expect(started).toBeGreaterThan(RUNS / 2);
+    sideBySideProperty(pathLists, ({ masked, readonly, readonlyRoot, sysfsReadonly }) => {
+      const config = busyboxConfig(['sh', '-c', `${PROBE}; ${inspectPaths([...masked, ...readonly])}`]);
+      config.root.readonly = readonlyRoot;
+      config.mounts.push(
+        { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ...(sysfsReadonly ? ['ro'] : [])] },
+        { destination: '/data', type: 'bind', source: 'data', options: ['rbind'] },
+        { destination: '/scratch', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'size=1m'] },
+      );
+      config.linux.namespaces.push({ type: 'network' });
+      config.linux.maskedPaths = masked.map((p) => p.path);
+      config.linux.readonlyPaths = readonly.map((p) => p.path);
+      const prepare = (dir: string): void => {
+        mkdirSync(path.join(dir, 'data'));
+        writeFileSync(path.join(dir, 'data', 'file'), 'data\n');
+        symlinkSync('/etc/passwd', path.join(dir, 'rootfs', 'link'));
+        symlinkSync('/nonexistent', path.join(dir, 'rootfs', 'dangling'));
+      };
+      return [config, prepare, (out) => expect(out.paths).toHaveLength(masked.length + readonly.length)];
+    });
   }, 600_000);
 });
 
 maybe('random devices and tmpcopyup: runc 1.1.5 and mountkit', () => {
   test('start the program or refuse alike, and show the container the same mounts, device nodes and copied files', () => {
-    let started = 0;
-    fc.assert(
-      fc.property(devicesAndCopies, ({ devices, devTmpfs, copyUp, readonlyRoot }) => {
-        const paths = [...new Set(devices.map((d) => d.path))];
-        const config = busyboxConfig(['sh', '-c', `${PROBE}; ${inspectFiles(paths, copyUp)}`]);
-        config.root.readonly = readonlyRoot;
-        if (!devTmpfs) config.mounts = config.mounts.filter((m: Listed) => m.destination !== '/dev');
-        config.linux.devices = devices.map((d) => ({
-          path: d.path,
-          ...d.device,
-          ...(d.fileMode === null ? {} : { fileMode: d.fileMode }),
-          ...(d.uid === null ? {} : { uid: d.uid }),
-          ...(d.gid === null ? {} : { gid: d.gid }),
-        }));
-        for (const dir of copyUp) config.mounts.push({ destination: dir, type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'nosuid'] });
-        const prepare = (dir: string): void => {
-          writeFileSync(path.join(dir, 'rootfs', 'etc', 'motd'), 'motd\n');
-          chmodSync(path.join(dir, 'rootfs', 'etc', 'motd'), 0o640);
-          mkdirSync(path.join(dir, 'rootfs', 'etc', 'sub'), 0o700);
-          symlinkSync('motd', path.join(dir, 'rootfs', 'etc', 'link'));
-        };
-        if (sideBySide(config, prepare, (out) => expect(out.devices.length).toBeGreaterThanOrEqual(2), withoutTmpfsModes)) started++;
-      }),
-      { seed: SEED, numRuns: RUNS, endOnFailure: true },
-    );
-    expect(started).toBeGreaterThan(RUNS / 2);
+    sideBySideProperty(devicesAndCopies, ({ devices, devTmpfs, copyUp, readonlyRoot }) => {
+      const paths = [...new Set(devices.map((d) => d.path))];
+      const config = busyboxConfig(['sh', '-c', `${PROBE}; ${inspectFiles(paths, copyUp)}`]);
+      config.root.readonly = readonlyRoot;
+      if (!devTmpfs) config.mounts = config.mounts.filter((m: Listed) => m.destination !== '/dev');
+      config.linux.devices = devices.map((d) => ({
+        path: d.path,
+        ...d.device,
+        ...(d.fileMode === null ? {} : { fileMode: d.fileMode }),
+        ...(d.uid === null ? {} : { uid: d.uid }),
+        ...(d.gid === null ? {} : { gid: d.gid }),
+      }));
+      for (const dir of copyUp) config.mounts.push({ destination: dir, type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup', 'nosuid'] });
+      const prepare = (dir: string): void => {
+        writeFileSync(path.join(dir, 'rootfs', 'etc', 'motd'), 'motd\n');
+        chmodSync(path.join(dir, 'rootfs', 'etc', 'motd'), 0o640);
+        mkdirSync(path.join(dir, 'rootfs', 'etc', 'sub'), 0o700);
+        symlinkSync('motd', path.join(dir, 'rootfs', 'etc', 'link'));
+      };
+      return [config, prepare, (out) => expect(out.devices.length).toBeGreaterThanOrEqual(2), withoutTmpfsModes];
+    });
   }, 600_000);
 });
