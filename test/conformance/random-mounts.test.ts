@@ -7,7 +7,10 @@
  * lists: files, directories, missing names and symlinks of /proc, /sys, the image, a bind
  * and a tmpfs, a path in both lists. linux.devices lists (character devices and FIFOs,
  * modes, owners, in directories /dev lacks, over default devices, with or without a /dev
- * tmpfs) beside tmpcopyup tmpfs mounts over the image's directories or a new one. Both
+ * tmpfs) beside tmpcopyup tmpfs mounts over the image's directories or a new one. proc,
+ * sysfs, mqueue and devpts mounts with random flag and atime words (devpts also with
+ * newinstance, ptmxmode, mode and gid), at their usual destinations or others, with or
+ * without network and IPC namespaces of the container's own. Both
  * runtimes must start the program or both refuse;
  * when they start it, the container must see the same mount table, modes, owners and
  * writes. The seed is fixed, so every run tries the same configs (MOUNTKIT_TEST_SEED
@@ -331,6 +334,76 @@ maybe('random devices and tmpcopyup: runc 1.1.5 and mountkit', () => {
         symlinkSync('motd', path.join(dir, 'rootfs', 'etc', 'link'));
       };
       return [config, prepare, (out) => expect(out.devices.length).toBeGreaterThanOrEqual(2), withoutTmpfsModes];
+    });
+  }, 600_000);
+});
+
+/** Flag and atime words a proc, sysfs, mqueue or devpts mount may take. */
+const PSEUDO_FLAGS = ['nosuid', 'nodev', 'noexec', 'ro', 'rw'];
+const PSEUDO_ATIMES = ['relatime', 'noatime'];
+
+const pseudoWords = fc
+  .tuple(fc.shuffledSubarray(PSEUDO_FLAGS, { maxLength: 3 }), fc.option(fc.constantFrom(...PSEUDO_ATIMES)))
+  .map(([flags, atime]) => [...flags, ...(atime ? [atime] : [])]);
+
+const pseudoMounts = fc.record({
+  /** /proc replaces the default proc's words; elsewhere, a second proc beside it. */
+  proc: fc.record({ at: fc.constantFrom('/proc', '/altproc'), words: pseudoWords }),
+  sysfs: fc.option(fc.record({ at: fc.constantFrom('/sys', '/altsys'), words: pseudoWords }), { freq: 5 }),
+  network: fc.boolean(),
+  mqueue: fc.option(fc.record({ at: fc.constantFrom('/dev/mqueue', '/mq'), words: pseudoWords }), { freq: 5 }),
+  ipc: fc.boolean(),
+  devpts: fc.option(
+    fc.record({
+      at: fc.constantFrom('/dev/pts', '/pts'),
+      words: pseudoWords,
+      data: fc
+        .tuple(
+          fc.boolean(),
+          fc.option(fc.constantFrom<string>('ptmxmode=0666', 'ptmxmode=0000', 'ptmxmode=0620')),
+          fc.option(fc.constantFrom<string>('mode=0620', 'mode=600')),
+          fc.option(fc.constantFrom<string>('gid=5', 'gid=0', 'gid=1000')),
+        )
+        .map(([newinstance, ...rest]) => [...(newinstance ? ['newinstance'] : []), ...rest.filter((w): w is string => w !== null)]),
+    }),
+    { freq: 5 },
+  ),
+  readonlyRoot: fc.boolean(),
+});
+
+/**
+ * What the container prints beyond the probe of each pseudo mount, by type: every
+ * destination's mode, owner and type; whether its own comm can be written through each
+ * proc; the network interfaces each sysfs shows; the mode and owner of a queue made in
+ * each mqueue (only in an IPC namespace of the container's own: in the host's, the queue
+ * would outlive the run); the ptmx of each devpts.
+ */
+function inspectPseudo(at: { proc: string[]; sysfs: string[]; mqueue: string[]; devpts: string[] }, ipc: boolean): string {
+  const stat = 'stat -c "%n %a %u %g %F %t:%T"';
+  const all = [...at.proc, ...at.sysfs, ...at.mqueue, ...at.devpts];
+  return [
+    `echo "== destinations"; for p in ${all.join(' ')}; do ${stat} "$p" 2>/dev/null || echo "$p missing"; done`,
+    `echo "== proc"; for p in ${at.proc.join(' ')}; do if (echo probe >"$p/self/comm") 2>/dev/null; then echo "$p writable"; else echo "$p not"; fi; done`,
+    `echo "== sysfs"; for p in ${at.sysfs.join(' ')}; do echo "$p:" $(ls "$p/class/net" 2>&1 | sort); done`,
+    `echo "== mqueue"; for p in ${ipc ? at.mqueue.join(' ') : ''}; do if touch "$p/q" 2>/dev/null; then ${stat} "$p/q"; else echo "$p/q not made"; fi; done`,
+    `echo "== devpts"; for p in ${at.devpts.join(' ')}; do ${stat} "$p/ptmx" 2>/dev/null || echo "$p/ptmx missing"; done`,
+  ].join('; ');
+}
+
+maybe('random proc, sysfs, mqueue and devpts mounts: runc 1.1.5 and mountkit', () => {
+  test('start the program or refuse alike, and show the container the same mounts, modes and owners', () => {
+    sideBySideProperty(pseudoMounts, ({ proc, sysfs, network, mqueue, ipc, devpts, readonlyRoot }) => {
+      const at = { proc: [proc.at], sysfs: sysfs ? [sysfs.at] : [], mqueue: mqueue ? [mqueue.at] : [], devpts: devpts ? [devpts.at] : [] };
+      const config = busyboxConfig(['sh', '-c', `${PROBE}; ${inspectPseudo(at, ipc)}`]);
+      config.root.readonly = readonlyRoot;
+      if (proc.at === '/proc') config.mounts[0].options = proc.words;
+      else config.mounts.push({ destination: proc.at, type: 'proc', source: 'proc', options: proc.words });
+      if (sysfs) config.mounts.push({ destination: sysfs.at, type: 'sysfs', source: 'sysfs', options: sysfs.words });
+      if (mqueue) config.mounts.push({ destination: mqueue.at, type: 'mqueue', source: 'mqueue', options: mqueue.words });
+      if (devpts) config.mounts.push({ destination: devpts.at, type: 'devpts', source: 'devpts', options: [...devpts.words, ...devpts.data] });
+      if (network) config.linux.namespaces.push({ type: 'network' });
+      if (!ipc) config.linux.namespaces = config.linux.namespaces.filter((n: { type: string }) => n.type !== 'ipc');
+      return [config, () => undefined, (out) => expect(out.destinations).toHaveLength(Object.values(at).flat().length)];
     });
   }, 600_000);
 });
