@@ -10,8 +10,8 @@
  * tmpfs) beside tmpcopyup tmpfs mounts over the image's directories or a new one. proc,
  * sysfs, mqueue and devpts mounts with random flag and atime words (devpts also with
  * newinstance, ptmxmode, mode and gid), at their usual destinations or others, with or
- * without network and IPC namespaces of the container's own. Both
- * runtimes must start the program or both refuse;
+ * without network and IPC namespaces of the container's own. The mount lists again,
+ * with `--no-pivot` given to both. Both runtimes must start the program or both refuse;
  * when they start it, the container must see the same mount table, modes, owners and
  * writes. The seed is fixed, so every run tries the same configs (MOUNTKIT_TEST_SEED
  * tries others); a failure prints the config's draw (fast-check's counterexample),
@@ -20,7 +20,9 @@
 import * as fc from 'fast-check';
 import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { BUSYBOX, PROBE, RUNC, busyboxConfig, copyBundle, makeBundle, normalize, runMountkit, runRunc } from './harness';
+import { spawnSync } from 'child_process';
+import { LAUNCHER } from '../helpers/cli';
+import { BUSYBOX, PROBE, RUNC, busyboxConfig, copyBundle, makeBundle, normalize, runMountkit, runRunc, type Outcome } from './harness';
 
 const available = Boolean(RUNC && BUSYBOX) && process.getuid?.() === 0;
 const maybe = available ? describe : describe.skip;
@@ -116,25 +118,32 @@ function inspect(mounts: readonly Listed[]): string {
   return statsAndWrites('destinations', dests, dests);
 }
 
+/** How each runtime runs a bundle. */
+interface Runners {
+  runc: (bundle: string) => Outcome;
+  mountkit: (bundle: string) => Outcome;
+}
+
 /**
- * Runs `config` under both runtimes, each on its own copy of one bundle (`prepare` adds to
- * it first): both start the program or both refuse; when they start it, the same output
- * (normalized as the conformance tests do, then by `both`; `checked` first, on runc's).
- * Whether they started it.
+ * Runs `config` under both runtimes (as `runners` run them), each on its own copy of one
+ * bundle (`prepare` adds to it first): both start the program or both refuse; when they
+ * start it, the same output (normalized as the conformance tests do, then by `both`;
+ * `checked` first, on runc's). Whether they started it.
  */
 function sideBySide(
   config: Record<string, any>,
   prepare: (bundle: string) => void,
   checked: (out: Record<string, string[]>) => void,
   both: (out: Record<string, string[]>) => Record<string, string[]> = (out) => out,
+  runners: Runners = { runc: (bundle) => runRunc(bundle), mountkit: (bundle) => runMountkit(bundle) },
 ): boolean {
   const bundle = makeBundle(config);
   const copies: string[] = [];
   try {
     prepare(bundle.dir);
     copies.push(copyBundle(bundle.dir), copyBundle(bundle.dir));
-    const runc = runRunc(copies[0]);
-    const mk = runMountkit(copies[1]);
+    const runc = runners.runc(copies[0]);
+    const mk = runners.mountkit(copies[1]);
     const said = (o: { status: number | null; stderr: string }) => (o.status === 0 ? 'started' : `refused (${o.status}): ${o.stderr.trim()}`);
     if ((runc.status === 0) !== (mk.status === 0)) throw new Error(`runc ${said(runc)}; mountkit ${said(mk)}`);
     if (runc.status !== 0) return false;
@@ -265,26 +274,29 @@ function sideBySideProperty<T>(arb: fc.Arbitrary<T>, args: (draw: T) => Paramete
   expect(started).toBeGreaterThan(runs / 2);
 }
 
+/** sideBySide's arguments for a draw of `setup`: its mounts listed, each destination inspected. */
+function mountListArgs({ mounts, readonlyRoot, rootfsPropagation }: { mounts: Drawn[]; readonlyRoot: boolean; rootfsPropagation: string | null }): Parameters<typeof sideBySide> {
+  const list = listed(mounts);
+  const config = busyboxConfig(['sh', '-c', `${PROBE}; ${inspect(list)}`]);
+  config.root.readonly = readonlyRoot;
+  if (rootfsPropagation !== null) config.linux.rootfsPropagation = rootfsPropagation;
+  config.mounts.push(...list);
+  const prepare = (dir: string): void => {
+    list.forEach((m, i) => {
+      if (m.source === `src/f${i}`) {
+        mkdirSync(path.join(dir, 'src'), { recursive: true });
+        writeFileSync(path.join(dir, m.source), 'file\n');
+      } else if (m.type === 'bind') {
+        mkdirSync(path.join(dir, m.source), { recursive: true });
+      }
+    });
+  };
+  return [config, prepare, (out) => expect(out.destinations).toHaveLength(list.length)];
+}
+
 maybe('random mount lists: runc 1.1.5 and mountkit', () => {
   test('start the program or refuse alike, and show the container the same mounts', () => {
-    sideBySideProperty(setup, ({ mounts, readonlyRoot, rootfsPropagation }) => {
-      const list = listed(mounts);
-      const config = busyboxConfig(['sh', '-c', `${PROBE}; ${inspect(list)}`]);
-      config.root.readonly = readonlyRoot;
-      if (rootfsPropagation !== null) config.linux.rootfsPropagation = rootfsPropagation;
-      config.mounts.push(...list);
-      const prepare = (dir: string): void => {
-        list.forEach((m, i) => {
-          if (m.source === `src/f${i}`) {
-            mkdirSync(path.join(dir, 'src'), { recursive: true });
-            writeFileSync(path.join(dir, m.source), 'file\n');
-          } else if (m.type === 'bind') {
-            mkdirSync(path.join(dir, m.source), { recursive: true });
-          }
-        });
-      };
-      return [config, prepare, (out) => expect(out.destinations).toHaveLength(list.length)];
-    });
+    sideBySideProperty(setup, mountListArgs);
   }, 600_000);
 });
 
@@ -405,5 +417,37 @@ maybe('random proc, sysfs, mqueue and devpts mounts: runc 1.1.5 and mountkit', (
       if (!ipc) config.linux.namespaces = config.linux.namespaces.filter((n: { type: string }) => n.type !== 'ipc');
       return [config, () => undefined, (out) => expect(out.destinations).toHaveLength(Object.values(at).flat().length)];
     });
+  }, 600_000);
+});
+
+let noPivotRuns = 0;
+
+/**
+ * `runc run --no-pivot` and `mountkit run --no-pivot`, each started by unshare(1) in a
+ * mount namespace of its own whose mounts are all private: with a shared root
+ * (`linux.rootfsPropagation` `shared`) runc 1.1.5 detaches the proc and sysfs mounts and
+ * moves the rootfs over `/` in the namespace it was started in too (README.md,
+ * "Differences from runc 1.1.5"), which must not be the host's.
+ */
+const noPivot: Runners = {
+  runc: (bundle) => {
+    const id = `mountkit-conf-no-pivot-${process.pid}-${noPivotRuns++}`;
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', RUNC!, 'run', '--no-pivot', '--bundle', bundle, id], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    spawnSync(RUNC!, ['delete', '--force', id], { encoding: 'utf8' });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  },
+  mountkit: (bundle) => {
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', LAUNCHER, 'run', '--bundle', bundle, '--seccomp-cache', 'off', '--no-pivot'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  },
+};
+
+maybe('random mount lists with --no-pivot: runc 1.1.5 and mountkit', () => {
+  test('start the program or refuse alike, and show the container the same mounts', () => {
+    // 16 draws, not RUNS: each is slower, with unshare(1) in front of each runtime.
+    sideBySideProperty(setup, (draw) => {
+      const [config, prepare, checked] = mountListArgs(draw);
+      return [config, prepare, checked, undefined, noPivot];
+    }, 16);
   }, 600_000);
 });
