@@ -11,7 +11,8 @@
  * sysfs, mqueue and devpts mounts with random flag and atime words (proc also with
  * hidepid, subset and gid, devpts with newinstance, ptmxmode, mode and gid), at their
  * usual destinations or others, in any order, with or without network and IPC namespaces
- * of the container's own. The mount lists again, with `--no-pivot` given to both. Both
+ * of the container's own. The mount lists again, with `--no-pivot` given to both.
+ * process fields: cwd, uid, gid, additionalGids, umask, environment. Both
  * runtimes must start the program or both refuse;
  * when they start it, the container must see the same mount table, modes, owners and
  * writes. The seed is fixed, so every run tries the same configs (MOUNTKIT_TEST_SEED
@@ -472,5 +473,54 @@ maybe('random mount lists with --no-pivot: runc 1.1.5 and mountkit', () => {
       const [config, prepare, checked] = mountListArgs(draw);
       return [config, prepare, checked, undefined, noPivot];
     }, 16);
+  }, 600_000);
+});
+
+/**
+ * process fields: the cwd (the image's, a tmpfs, missing directories, a file, a symlink to
+ * a directory), the user's uid, gid, additionalGids and umask, the environment (repeated
+ * names, empty values, a value holding `=`, HOME given or not), under a read-only or
+ * writable root, with or without --no-pivot. Not a cwd that is a symlink whose target is
+ * missing: mountkit makes the target, runc 1.1.5 fails (`mkdir /l: file exists`, README.md,
+ * "Differences from runc 1.1.5").
+ */
+const processFields = fc.record({
+  cwd: fc.constantFrom('/', '/w', '/new/dir', '/etc/passwd', '/link', '/home/u'),
+  uid: fc.constantFrom(0, 1000, 65534),
+  gid: fc.constantFrom(0, 100, 1000),
+  additionalGids: fc.option(fc.shuffledSubarray([5, 100, 1000, 0], { maxLength: 3 })),
+  umask: fc.option(fc.constantFrom(0, 0o22, 0o77, 0o27, 0o2)),
+  env: fc.shuffledSubarray(['A=1', 'A=2', 'B=', 'PATH=/usr/bin:/bin', 'HOME=/root', 'C=x=y', 'HOME=/h'], { maxLength: 5 }),
+  readonlyRoot: fc.boolean(),
+  noPivot: fc.boolean(),
+});
+
+/**
+ * What the container prints beyond the probe: its ids, its environment sorted (a name
+ * given twice stands where it last stands under mountkit, where it first stands under
+ * runc 1.1.5: README.md, "Differences from runc 1.1.5"), the cwd's and the made
+ * directories' modes and owners, and the mode and owner of a file made in /w, a tmpfs of
+ * mode 1777 at a new directory (over an existing one, runc 1.1.5 would chmod it to the
+ * directory's mode: a documented difference too).
+ */
+const INSPECT_PROCESS = [
+  'echo "== id"; id',
+  'echo "== env"; env | sort',
+  'echo "== cwd"; stat -c "%n %a %u %g %F" "$PWD" /new /new/dir /home /home/u 2>&1',
+  'echo "== made"; if (echo x >/w/made) 2>/dev/null; then stat -c "%a %u %g" /w/made; else echo not; fi',
+].join('; ');
+
+maybe('random process fields: runc 1.1.5 and mountkit', () => {
+  test('start the program or refuse alike, and give it the same ids, environment, cwd and umask', () => {
+    sideBySideProperty(processFields, ({ cwd, uid, gid, additionalGids, umask, env, readonlyRoot, noPivot: withoutPivot }) => {
+      const config = busyboxConfig(['sh', '-c', `${PROBE}; ${INSPECT_PROCESS}`]);
+      config.root.readonly = readonlyRoot;
+      config.process.cwd = cwd;
+      config.process.user = { uid, gid, ...(additionalGids ? { additionalGids } : {}), ...(umask === null ? {} : { umask }) };
+      config.process.env = ['PATH=/bin', ...env];
+      config.mounts.push({ destination: '/w', type: 'tmpfs', source: 'tmpfs', options: ['mode=1777'] });
+      const prepare = (dir: string): void => symlinkSync('/etc', path.join(dir, 'rootfs', 'link'));
+      return [config, prepare, (out) => expect(out.id).toHaveLength(1), undefined, withoutPivot ? noPivot : undefined];
+    });
   }, 600_000);
 });
