@@ -117,8 +117,8 @@ function show(c: ResolvedRecord, other?: ResolvedRecord): string {
 }
 
 /** Keys whose numbers read as file modes (octal); flags and masks read as hexadecimal. */
-const MODE_KEY = /^(?:mode|umask)$/;
-const FLAGS_KEY = /(?:flags|Flags|attr|Attr|Set|Clr|resolve|propagation|mask)$/;
+const MODE_KEY = /^(?:mode|mask)$/;
+const FLAGS_KEY = /(?:flags|Flags|attr|Attr|Set|Clr|resolve|propagation)$/;
 
 /** A value as TypeScript source that makes it again: bigints as literals with `n`, modes in octal, bytes as a Uint8Array. */
 function valueSource(key: string, value: unknown): string {

@@ -205,12 +205,14 @@ describe('a failed assertion gives what was made as an expected list', () => {
 
   test('the text of the list', () => {
     const sys = rootfs().addDir('/src');
+    sys.umask(0o22);
     sys.mkdir('/bundle/rootfs/x', 0o755);
     sys.mount('/src', '/bundle/rootfs/x', 'bind', MS_BIND | MS_REC, null);
     expect(() => expectEffects(sys, [])).toThrow(
       [
         'actual, as an expected list (call() from mountkit/testing):',
         '[',
+        '  call("umask", { mask: 0o22 }),',
         '  call("mkdir", { path: "/bundle/rootfs/x", mode: 0o755 }),',
         '  call("mount", { source: "/src", target: "/bundle/rootfs/x", fstype: "bind", flags: 0x5000n, data: null }),',
         ']',
