@@ -116,7 +116,7 @@ function show(c: ResolvedRecord, other?: ResolvedRecord): string {
   return `${text}  ${JSON.stringify(c, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`;
 }
 
-/** Keys whose numbers read as file modes (octal); flags and masks read as hexadecimal. */
+/** Keys whose numbers read as file modes (octal: `mode`, umask's `mask`); flags and attributes read as hexadecimal. */
 const MODE_KEY = /^(?:mode|mask)$/;
 const FLAGS_KEY = /(?:flags|Flags|attr|Attr|Set|Clr|resolve|propagation)$/;
 
@@ -139,7 +139,7 @@ function objectSource(o: Record<string, unknown>): string {
 }
 
 /** A recorded call as the `call(...)` expression an expected list takes. */
-export function callSource(c: ResolvedRecord): string {
+function callSource(c: ResolvedRecord): string {
   const { op, ...args } = c as ResolvedRecord & Record<string, unknown>;
   return `call(${JSON.stringify(op)}, ${objectSource(args)})`;
 }
