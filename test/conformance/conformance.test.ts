@@ -4,13 +4,14 @@
  * must differ is normalized (harness.ts). Under CI these tests run, never skip.
  */
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, chownSync, existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { AWAIT_SIZE, INTERACTIVE_SCRIPT, INTERACTIVE_STEPS, ptySession, throughConsole } from '../helpers/console';
 import { LAUNCHER } from '../helpers/cli';
 import { idMapToolsInPath } from '../../src/core/programs';
 import { BUSYBOX, PROBE, ROOTLESS_ID, RUNC, SUBORDINATE_IDS, busyboxConfig, copyBundle, makeBundle, normalize, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc, runRuncRootless } from './harness';
+import { hostMountsSelinuxfs } from '../helpers/host-selinux';
 
 const available = Boolean(RUNC && BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) {
@@ -603,7 +604,7 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     expect(cases.map(([what], i) => ({ what, ...outcomes[i] }))).toEqual(cases.map(([what, , runc, mountkit]) => ({ what, runc, mountkit })));
   });
 
-  (existsSync('/sys/fs/selinux/enforce') ? test.skip : test)('linux.mountLabel on this host without SELinux: runc fails at the /dev tmpfs (context=, EINVAL); mountkit leaves the label out and runs the container runc runs without it (README, a difference)', () => {
+  (hostMountsSelinuxfs() ? test.skip : test)('linux.mountLabel on this host without SELinux: runc fails at the /dev tmpfs (context=, EINVAL); mountkit leaves the label out and runs the container runc runs without it (README, a difference)', () => {
     const labelled = runcSpec();
     labelled.linux.mountLabel = 'system_u:object_r:container_file_t:s0:c1,c2';
     const bundles = [makeBundle(runcSpec()), makeBundle(labelled)];

@@ -14,6 +14,7 @@ import {
   selinuxEnabledWithoutMounts,
 } from '../../src/core/selinux';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
+import { hostMountsSelinuxfs } from '../helpers/host-selinux';
 import type { RunContext } from '../../src/core/plugin';
 
 describe('formatMountLabel', () => {
@@ -187,5 +188,18 @@ describe('relabelTree', () => {
       { op: 'lsetxattr', path: '/src/a', name: 'security.selinux', value: 'L' },
       { op: 'lsetxattr', path: '/src/l', name: 'security.selinux', value: 'L' },
     ]);
+  });
+});
+
+describe("hostMountsSelinuxfs: the integration tests' guard for a host without SELinux", () => {
+  const line = (id: number, mountpoint: string, fstype: string, source: string): string => `${id} 1 0:${id} / ${mountpoint} rw,relatime shared:1 - ${fstype} ${source} rw`;
+  test.each([
+    ['no selinuxfs', [line(21, '/', 'ext4', '/dev/vda'), line(22, '/sys', 'sysfs', 'sysfs')], false],
+    ['selinuxfs at its usual place', [line(21, '/', 'ext4', '/dev/vda'), line(23, '/sys/fs/selinux', 'selinuxfs', 'selinuxfs')], true],
+    ['selinuxfs elsewhere', [line(21, '/', 'ext4', '/dev/vda'), line(24, '/mnt/se', 'selinuxfs', 'none')], true],
+    ['a tmpfs at /sys/fs/selinux (an enforce file on it says nothing)', [line(25, '/sys/fs/selinux', 'tmpfs', 'selinuxfs')], false],
+    ['a mountpoint named selinuxfs', [line(26, '/selinuxfs', 'tmpfs', 'tmpfs')], false],
+  ])('%s', (_name, lines, expected) => {
+    expect(hostMountsSelinuxfs(lines.join('\n') + '\n')).toBe(expected);
   });
 });

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, symlinkSync } from 'fs';
+import { mkdirSync, symlinkSync } from 'fs';
 import * as path from 'path';
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REMOUNT, MS_SHARED } from '../../../src/core/constants';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { mountsAt, realRun, runAsRoot, tempRootfs } from '../../helpers/real-run';
+import { hostMountsSelinuxfs } from '../../helpers/host-selinux';
 
 runAsRoot('default handler, real mounts', () => {
   let t: ReturnType<typeof tempRootfs>;
@@ -46,7 +47,7 @@ runAsRoot('default handler, real mounts', () => {
     expect(mountsAt(r.mountinfo, path.join(rootfs, 'b')).map((m) => m.options.split(',')[0])).toEqual(['ro']);
   });
 
-  (existsSync('/sys/fs/selinux/enforce') ? test.skip : test)('without SELinux on the host a config mount label is left out of a devpts mount\'s data, which devpts would refuse (EINVAL)', () => {
+  (hostMountsSelinuxfs() ? test.skip : test)('without SELinux on the host a config mount label is left out of a devpts mount\'s data, which devpts would refuse (EINVAL)', () => {
     const mounts = [makeMount({ index: 0, type: 'devpts', source: 'devpts', destination: '/dev/pts', flags: MS_NOSUID | MS_NOEXEC, data: 'newinstance,ptmxmode=0666,mode=0620' })];
     const r = realRun({ config: makeConfig({ rootfs, mounts, mountLabel: 'system_u:object_r:container_file_t:s0:c1,c2' }), plugins: ['builtin:default'] });
     expect(r.error).toBeUndefined();

@@ -1,13 +1,14 @@
-import { existsSync, mkdirSync, symlinkSync } from 'fs';
+import { mkdirSync, symlinkSync } from 'fs';
 import * as path from 'path';
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_SHARED } from '../../../src/core/constants';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { mountsAt, realRun, runAsRoot, tempRootfs } from '../../helpers/real-run';
+import { hostMountsSelinuxfs } from '../../helpers/host-selinux';
 
 const MQUEUE_PLUGIN = path.resolve(__dirname, '../../../src/plugins/mqueue');
 const FLAGS = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 /** The kernel refuses an unknown context= option on mqueue unless an LSM takes it. */
-const hostHasSelinux = existsSync('/sys/fs/selinux/enforce');
+const hostHasSelinux = hostMountsSelinuxfs();
 
 runAsRoot('mqueue handler, real mounts', () => {
   let t: ReturnType<typeof tempRootfs>;

@@ -1,4 +1,3 @@
-import { existsSync } from 'fs';
 import * as path from 'path';
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_REC, MS_SHARED } from '../../../src/core/constants';
 import { parentMountOf, parseMountInfo } from '../../../src/core/mountinfo';
@@ -6,6 +5,7 @@ import { SELINUX_ENABLED_KEY, SELINUXFS } from '../../../src/core/selinux';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { JAIL, PLUGIN_DIR, PREPARE_ROOT, PROC_MOUNT, ROOTFS_ENTRIES, jailRootfs } from '../../helpers/jail-rootfs';
 import { realRun, runAsRoot, tempRootfs } from '../../helpers/real-run';
+import { hostMountsSelinuxfs } from '../../helpers/host-selinux';
 
 const RSHARED = MS_SHARED | MS_REC;
 
@@ -70,14 +70,14 @@ runAsRoot('prepare-root, real runs', () => {
     const answeredNo = `const a = ctx.shared.get(${JSON.stringify(SELINUX_ENABLED_KEY)}); if (a !== false) throw new Error('SELinux answer: ' + a);`;
     const labelled = (r: { mountinfo: string }) => r.mountinfo.split('\n').filter((l) => l.includes(` ${rootfs}/`) && l.includes('context='));
 
-    (existsSync(SELINUXFS) ? test.skip : test)('on this host without SELinux no mount gets linux.mountLabel: tmpfs, mqueue and devpts would refuse context= (EINVAL)', () => {
+    (hostMountsSelinuxfs() ? test.skip : test)('on this host without SELinux no mount gets linux.mountLabel: tmpfs, mqueue and devpts would refuse context= (EINVAL)', () => {
       const r = realRun({ config: makeConfig({ rootfs, mounts, mountLabel: LABEL }), plugins, beforeJail: answeredNo });
       expect(r.error).toBeUndefined();
       expect(parseMountInfo(r.mountinfo).filter((m) => m.mountpoint.startsWith(`${rootfs}/`)).map((m) => m.fstype)).toEqual(['tmpfs', 'mqueue', 'devpts']);
       expect(labelled(r)).toEqual([]);
     });
 
-    (existsSync(SELINUXFS) ? test.skip : test)('a /sys/fs/selinux/enforce on a tmpfs (no selinuxfs) is no SELinux: no mount gets the label', () => {
+    (hostMountsSelinuxfs() ? test.skip : test)('a /sys/fs/selinux/enforce on a tmpfs (no selinuxfs) is no SELinux: no mount gets the label', () => {
       // In the run's throwaway namespace only: /sys/fs is a tmpfs there, with the file the old check took for SELinux.
       const setup = `const fs = require('fs'); const { LinuxSyscalls } = require('./src/core/syscalls/linux'); new LinuxSyscalls().mount('tmpfs', '/sys/fs', 'tmpfs', 0n, 'size=64k'); fs.mkdirSync('${SELINUXFS}'); fs.writeFileSync('${SELINUXFS}/enforce', '1');`;
       const r = realRun({ config: makeConfig({ rootfs, mounts, mountLabel: LABEL }), plugins, setup, beforeJail: answeredNo, read: [`${SELINUXFS}/enforce`] });
