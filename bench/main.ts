@@ -514,7 +514,7 @@ class Bench {
   }
 
   /** `bin/mountkit run` of the default bundle, as users run it, cut at the preload's split marks: medians per segment. */
-  startupSplit(): void {
+  startupSplit(): { wallMs: number; segmentsMs: Record<string, number> } {
     const def = this.bundle('default');
     const file = this.file('split');
     splitRun(def, file);
@@ -524,12 +524,12 @@ class Bench {
     const wall = round(median(runs.map((r) => r.ms)));
     console.log(`  bin/mountkit run of the default bundle, cut at the bench preload's marks (${this.opts.reps} runs, median ms; the medians need not add up to the whole):`);
     table([['whole run (wall)', wall], ...rows]);
-    this.results.whereTimeGoes = { split: { wallMs: wall, segmentsMs: Object.fromEntries(rows) } };
+    return { wallMs: wall, segmentsMs: Object.fromEntries(rows) };
   }
 
   whereTimeGoes(): void {
     console.log('\n4. Where the time goes');
-    this.startupSplit();
+    const split = this.startupSplit();
     const profileDir = path.join(this.tmp, 'profiles');
     mkdirSync(profileDir);
     const def = this.bundle('default');
@@ -549,7 +549,7 @@ class Bench {
     const requires = requireTimings(5);
     console.log('  require() in a fresh Node (median of 5, ms):');
     table(requires.map((r) => [r.name, r.ms]));
-    this.results.whereTimeGoes = { ...(this.results.whereTimeGoes as object), profiles, requireMs: requires };
+    this.results.whereTimeGoes = { split, profiles, requireMs: requires };
   }
 
   /** The default bundle with and without a seccomp profile of Docker's size: what building and loading the filter adds to each runtime. */
