@@ -239,6 +239,28 @@ const CASES: HostileCase[] = [
     outcome: /^mounts: plugin proc mounts\[2\] "\/sys": "\/sys" must be a real directory, not a symlink$/,
   },
   {
+    // runc 1.1.5 checks a proc or sysfs destination by its path on the host, through such a link.
+    name: 'a parent of a proc destination is an absolute link out',
+    plant: (c) => link(c.sentinel, path.join(c.rootfs, 'host')),
+    edit: (config) => {
+      config.mounts.push({ destination: '/host/proc', type: 'proc', source: 'proc' });
+      // In the container the link leads to the same name inside the rootfs, where the proc is.
+      config.process.args = ['stat', '-f', '-c', '%T', '/host/proc'];
+    },
+    outcome: 'ok',
+    stdout: 'proc\n',
+  },
+  {
+    name: 'a parent of a sysfs destination is a relative link climbing out',
+    plant: (c) => link(climb(path.join(c.sentinel, 'sub')), path.join(c.rootfs, 'up')),
+    edit: (config) => {
+      config.mounts.push({ destination: '/up/sys', type: 'sysfs', source: 'sysfs', options: ['ro'] });
+      config.process.args = ['stat', '-f', '-c', '%T', '/up/sys'];
+    },
+    outcome: 'ok',
+    stdout: 'sysfs\n',
+  },
+  {
     name: 'a masked path is a link to a host file',
     plant: (c) => link(path.join(c.sentinel, 'file'), path.join(c.rootfs, 'etc', 'secret')),
     edit: (config) => (config.linux.maskedPaths = ['/etc/secret', '/proc/kcore']),
