@@ -22,6 +22,14 @@ export const PASSWD_MAX_BYTES = 4 * 1024 * 1024;
 const UID_FIELD = /^\+?\d+$/;
 
 /**
+ * White space at either end of a passwd line, which runc's parser trims (Go's
+ * bytes.TrimSpace: unicode.IsSpace, the White_Space property): U+0085 and U+00A0 with
+ * ASCII's, not U+FEFF, which JavaScript's trim() also takes.
+ */
+const GO_SPACE = '[\\t\\n\\v\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]';
+const LINE_EDGES = new RegExp(`^${GO_SPACE}+|${GO_SPACE}+$`, 'g');
+
+/**
  * `env` for execve(2): one entry per name, the last one given, in the order of those last
  * entries; an empty HOME is dropped, and without a non-empty one `HOME=` and `home()` are
  * added last.
@@ -54,7 +62,7 @@ export function execEnv(env: readonly string[], home: () => string): string[] {
  */
 export function passwdHome(passwd: string, uid: number): string | undefined {
   for (const raw of passwd.split('\n')) {
-    const fields = raw.trim().split(':');
+    const fields = raw.replace(LINE_EDGES, '').split(':');
     if (fields.length > 2 && UID_FIELD.test(fields[2]) && Number(fields[2]) === uid) return fields[5] ?? '';
   }
   return undefined;

@@ -26,6 +26,20 @@ describe("the program's environment, as runc prepares it", () => {
     expect(passwdHome(PASSWD, uid)).toBe(home);
   });
 
+  test.each([
+    ['spaces, tabs and a carriage return', 'u:x:5:0::/h \t\r', '/h'],
+    ['NEL (U+0085), which unicode.IsSpace takes', 'u:x:5:0::/h\u0085', '/h'],
+    ['no-break and ideographic spaces', '\u00a0u:x:5:0::/h\u00a0\u3000', '/h'],
+    ['line and paragraph separators', 'u:x:5:0::/h\u2028\u2029', '/h'],
+    ['a byte order mark (U+FEFF), which is no space to Go: kept', 'u:x:5:0::/h\ufeff', '/h\ufeff'],
+    ['a zero-width space (U+200B): kept', 'u:x:5:0::/h\u200b', '/h\u200b'],
+    ['the Mongolian vowel separator (U+180E): kept', 'u:x:5:0::/h\u180e', '/h\u180e'],
+    ['white space inside the home: kept', 'u:x:5:0::/a b\u00a0c', '/a b\u00a0c'],
+    ['a uid field ending the line, with NEL after it', 'u:x:5\u0085', ''],
+  ])("passwdHome trims each line's ends as runc's parser does (Go's bytes.TrimSpace): %s", (_name, line, home) => {
+    expect(passwdHome(`${line}\n`, 5)).toBe(home);
+  });
+
   test.each<[string[], string[]]>([
     [[], ['HOME=/h']],
     [['PATH=/bin', 'A=1'], ['PATH=/bin', 'A=1', 'HOME=/h']],
