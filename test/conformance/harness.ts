@@ -9,6 +9,7 @@ import * as path from 'path';
 import { BIN, LAUNCHER, REPO } from '../helpers/cli';
 
 export const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p));
+export const CRUN = ['/usr/bin/crun', '/usr/local/bin/crun'].find((p) => existsSync(p));
 export const BUSYBOX = ['/bin/busybox', '/usr/bin/busybox'].find((p) => existsSync(p));
 
 /** What every conformance container prints, section by section. */
@@ -167,6 +168,30 @@ export function runRunc(bundle: string, id = `mountkit-conf-${process.pid}-${ser
   const r = spawnSync(RUNC!, ['run', '--bundle', bundle, id], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
   spawnSync(RUNC!, ['delete', '--force', id], { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * Runs `argv` in a mount namespace of its own that receives the host's mounts and sends
+ * none back (a slave of them, as runc's and mountkit's namespaces are of the host's), where
+ * crun 1.8.1 can start a container: on a hybrid host whose cgroup2 hierarchy at
+ * /sys/fs/cgroup/unified has controllers crun refuses every run ("cgroups in hybrid mode not
+ * supported", src/libcrun/cgroup.c), so that hierarchy is unmounted there first. crun then
+ * uses the cgroup v1 hierarchies alone, as it does in hybrid mode anyway. Its standard
+ * input is an empty pipe, never the host's /dev/null: crun fchowns each of its standard
+ * streams that is no terminal to the container's root (maybe_chown_std_streams,
+ * src/libcrun/container.c), the host's /dev/null included, 100000:100000 in a user namespace.
+ */
+function spawnForCrun(argv: string[]): Outcome {
+  const script = 'if grep -qs . /sys/fs/cgroup/unified/cgroup.controllers; then umount /sys/fs/cgroup/unified || exit 125; fi; exec "$@"';
+  const r = spawnSync('unshare', ['--mount', '--propagation', 'slave', 'sh', '-c', script, 'sh', ...argv], { encoding: 'utf8', timeout: 60_000, input: '', stdio: ['pipe', 'pipe', 'pipe'] });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** `crun run` of the bundle in the foreground as the container `id` (default: one of the suite's own), `flags` after run; then `crun delete --force`, which removes the cgroups crun made. */
+export function runCrun(bundle: string, id = `mountkit-conf-${process.pid}-${serial++}`, flags: string[] = []): Outcome {
+  const r = spawnForCrun([CRUN!, 'run', ...flags, '--bundle', bundle, id]);
+  spawnForCrun([CRUN!, 'delete', '--force', id]);
+  return r;
 }
 
 /**
