@@ -649,6 +649,22 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     }
   });
 
+  test("additionalGids are the gids given: runc 1.1.5 first looks each up in the image's /etc/group as a group name too, and gives a group named 5 its gid (README, a difference)", () => {
+    // A group named 5 with gid 7, one whose gid field is no number (runc reads it as 0), and gid 9 named by none.
+    const config = busyboxConfig(['sh', '-c', 'id -G'], {});
+    config.process.user = { uid: 0, gid: 0, additionalGids: [5, 0, 9] };
+    const bundle = makeBundle(config);
+    writeFileSync(path.join(bundle.dir, 'rootfs/etc/group'), 'root:x:0:\n5:x:7:\nwheel:x:notnum:\n');
+    const copies = [copyBundle(bundle.dir), copyBundle(bundle.dir)];
+    try {
+      expect(runRunc(copies[0])).toEqual({ status: 0, stdout: '0 7 9\n', stderr: '' });
+      expect(runMountkit(copies[1])).toEqual({ status: 0, stdout: '0 5 9\n', stderr: '' });
+    } finally {
+      bundle.cleanup();
+      for (const c of copies) rmSync(c, { recursive: true, force: true });
+    }
+  });
+
   test('LSM labels this host cannot give: neither runtime starts the program', () => {
     for (const edit of [
       (c: Record<string, any>) => (c.process.apparmorProfile = 'mountkit-test-no-such-profile'),
