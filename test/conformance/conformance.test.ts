@@ -10,7 +10,7 @@ import * as path from 'path';
 import { AWAIT_SIZE, INTERACTIVE_SCRIPT, INTERACTIVE_STEPS, ptySession, throughConsole } from '../helpers/console';
 import { LAUNCHER } from '../helpers/cli';
 import { idMapToolsInPath } from '../../src/core/programs';
-import { BUSYBOX, PROBE, ROOTLESS_ID, RUNC, SUBORDINATE_IDS, busyboxConfig, copyBundle, makeBundle, normalize, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc, runRuncRootless } from './harness';
+import { BUSYBOX, PROBE, ROOTLESS_ID, RUNC, SUBORDINATE_IDS, busyboxConfig, copyBundle, makeBundle, normalize, removeRootlessInstall, runcSpec, runMountkit, runMountkitRootless, runRunc, runRuncRootless } from './harness';
 import { hostMountsSelinuxfs } from '../helpers/host-selinux';
 
 const available = Boolean(RUNC && BUSYBOX) && process.getuid?.() === 0;
@@ -25,44 +25,6 @@ function x86_64Syscalls(limit: number): string[] {
   const nameOf = koffi.load('libseccomp.so.2').func('const char *seccomp_syscall_resolve_num_arch(uint32_t arch, int num)');
   const AUDIT_ARCH_X86_64 = 0xc000003e;
   return Array.from({ length: limit }, (_, nr) => nameOf(AUDIT_ARCH_X86_64, nr) as string | null).filter((name): name is string => name !== null);
-}
-
-/** `runc spec` 1.1.5's default config, with the probe as the process. */
-function runcSpec(extra: string[] = []): Record<string, any> {
-  return {
-    ociVersion: '1.0.2-dev',
-    process: {
-      terminal: false,
-      user: { uid: 0, gid: 0 },
-      args: ['sh', '-c', [PROBE, ...extra].join('; ')],
-      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
-      cwd: '/',
-      capabilities: {
-        bounding: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
-        effective: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
-        permitted: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
-        ambient: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
-      },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
-      noNewPrivileges: true,
-    },
-    root: { path: 'rootfs', readonly: true },
-    hostname: 'runc',
-    mounts: [
-      { destination: '/proc', type: 'proc', source: 'proc' },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
-      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
-    ],
-    linux: {
-      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
-      maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
-      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
-    },
-  };
 }
 
 /** runc spec's bundle running `true`, with the bundle's `out` bound at /out, where hooks keep what they saw. */

@@ -8,7 +8,7 @@
  */
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { BUSYBOX, CRUN, PROBE, copyBundle, makeBundle, normalize, runCrun, runMountkit } from './harness';
+import { BUSYBOX, CRUN, copyBundle, makeBundle, normalize, runCrun, runMountkit, runcSpec } from './harness';
 
 const available = Boolean(CRUN && BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) {
@@ -20,44 +20,6 @@ const maybe = available ? describe : describe.skip;
 const CGROUP_V1 = readFileSync('/proc/self/mountinfo', 'utf8')
   .split('\n')
   .some((line) => line.split(' ')[4] === '/sys/fs/cgroup' && / - tmpfs /.test(line));
-
-/** `runc spec` 1.1.5's default config (as conformance.test.ts has it), with the probe as the process. */
-function runcSpec(extra: string[] = []): Record<string, any> {
-  return {
-    ociVersion: '1.0.2-dev',
-    process: {
-      terminal: false,
-      user: { uid: 0, gid: 0 },
-      args: ['sh', '-c', [PROBE, ...extra].join('; ')],
-      env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=xterm'],
-      cwd: '/',
-      capabilities: {
-        bounding: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
-        effective: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
-        permitted: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
-        ambient: ['CAP_AUDIT_WRITE', 'CAP_KILL', 'CAP_NET_BIND_SERVICE'],
-      },
-      rlimits: [{ type: 'RLIMIT_NOFILE', hard: 1024, soft: 1024 }],
-      noNewPrivileges: true,
-    },
-    root: { path: 'rootfs', readonly: true },
-    hostname: 'runc',
-    mounts: [
-      { destination: '/proc', type: 'proc', source: 'proc' },
-      { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
-      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'] },
-      { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
-      { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
-      { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', 'ro'] },
-      { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', 'ro'] },
-    ],
-    linux: {
-      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
-      maskedPaths: ['/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/proc/scsi'],
-      readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
-    },
-  };
-}
 
 /**
  * A known difference between crun 1.8.1 and mountkit (README.md, "Differences from crun
