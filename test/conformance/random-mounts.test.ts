@@ -12,15 +12,22 @@
  * hidepid, subset and gid, devpts with newinstance, ptmxmode, mode and gid), at their
  * usual destinations or others, in any order, with or without network and IPC namespaces
  * of the container's own. The mount lists again, with `--no-pivot` given to both.
- * process fields: cwd, uid, gid, additionalGids, umask, environment. Both
- * runtimes must start the program or both refuse;
- * when they start it, the container must see the same mount table, modes, owners and
+ * process fields: cwd, uid, gid, additionalGids, umask, environment. overlay mounts: lower
+ * layers of the image, of the bundle and of the host, with an upper layer on a tmpfs, in
+ * the image or none, flag, atime and propagation words, nested in an earlier tmpfs or
+ * bind. cgroup mounts at /sys/fs/cgroup or elsewhere, with flag and atime words, with or
+ * without a cgroup namespace and a sysfs before or after them. A user namespace (root
+ * to root, or a range whose first id owns the rootfs or not) with mount lists, a bind of
+ * a mount whose flags the namespace locks, proc, sysfs, mqueue and devpts mounts, with
+ * or without network and IPC namespaces. Both runtimes must start the program or both
+ * refuse; when they start it, the container must see the same mount table, modes, owners and
  * writes. The seed is fixed, so every run tries the same configs (MOUNTKIT_TEST_SEED
  * tries others); a failure prints the config's draw (fast-check's counterexample),
  * unshrunk.
  */
 import * as fc from 'fast-check';
-import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { LAUNCHER } from '../helpers/cli';
@@ -521,6 +528,283 @@ maybe('random process fields: runc 1.1.5 and mountkit', () => {
       config.mounts.push({ destination: '/w', type: 'tmpfs', source: 'tmpfs', options: ['mode=1777'] });
       const prepare = (dir: string): void => symlinkSync('/etc', path.join(dir, 'rootfs', 'link'));
       return [config, prepare, (out) => expect(out.id).toHaveLength(1), undefined, withoutPivot ? noPivot : undefined];
+    });
+  }, 600_000);
+});
+
+let afterRuns = 0;
+
+/**
+ * Runners that start each runtime through unshare(1) in a mount namespace of its own whose
+ * mounts are all private, after `setup` (a shell script; `$1` is the bundle's copy) made
+ * mounts there that the bundle cannot hold itself: an overlay's upper layer on a tmpfs, a
+ * bind source whose mount has flags the container's user namespace then locks. A
+ * `setup` that fails ends the test (exit 125), which would otherwise pass as two refusals.
+ */
+function startedAfter(setup: string): Runners {
+  const wrap = (bundle: string, argv: string[]) => {
+    const script = `${setup} || exit 125; shift; exec "$@"`;
+    const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', bundle, ...argv], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    if (r.status === 125) throw new Error(`runner setup failed: ${r.stderr.trim()}`);
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+  return {
+    runc: (bundle) => {
+      const id = `mountkit-conf-after-${process.pid}-${afterRuns++}`;
+      try {
+        return wrap(bundle, [RUNC!, 'run', '--bundle', bundle, id]);
+      } finally {
+        spawnSync(RUNC!, ['delete', '--force', id], { encoding: 'utf8' });
+      }
+    },
+    mountkit: (bundle) => wrap(bundle, [LAUNCHER, 'run', '--bundle', bundle, '--seccomp-cache', 'off']),
+  };
+}
+
+/** Lower layers: directories of the image (relative to the rootfs, as runc takes them), one of the bundle beside it, one of the host by an absolute path. */
+const LOWERS = ['lower/a', 'lower/b', '../lower', '<host>'];
+
+/**
+ * overlay mounts: one to three lower layers, an upper and work directory on a tmpfs (one
+ * the runner mounts at the bundle's `layers`), in the image, or none; flag, atime and
+ * propagation words; at /ov or nested in an earlier tmpfs or bind of the list; under a
+ * read-only or writable root.
+ */
+const overlays = fc.record({
+  lowers: fc.shuffledSubarray(LOWERS, { minLength: 1, maxLength: 3 }),
+  upper: fc.option(fc.constantFrom('tmpfs', 'image'), { freq: 4 }),
+  parent: fc.option(fc.constantFrom<Kind>('tmpfs', 'bind', 'rbind')),
+  words: fc
+    .tuple(fc.subarray(FLAGS, { maxLength: 3 }), fc.option(fc.constantFrom(...ATIMES)), fc.option(fc.constantFrom(...PROPAGATIONS), { freq: 2 }))
+    .map(([flags, atime, propagation]) => [...flags, ...(atime ? [atime] : []), ...(propagation ? [propagation] : [])]),
+  readonlyRoot: fc.boolean(),
+});
+
+let hostLower: string | undefined;
+
+/** The host directory a `<host>` lower layer names, made once (removed in afterAll): a file of its own and one the others have too. */
+function hostLowerDir(): string {
+  if (!hostLower) {
+    hostLower = mkdtempSync(path.join(tmpdir(), 'mountkit-conf-lower-'));
+    chmodSync(hostLower, 0o755);
+    writeFileSync(path.join(hostLower, 'h'), 'host\n');
+    writeFileSync(path.join(hostLower, 'f'), 'host f\n');
+  }
+  return hostLower;
+}
+
+/**
+ * What the container prints beyond the probe of an overlay at `at`: the modes and owners
+ * of its root and files (from one layer or several), their contents, whether each can be
+ * written (a copy-up when there is an upper layer), and the contents after the writes.
+ */
+function inspectOverlay(at: string): string {
+  const files = ['f', 'g', 'h', 'l'].map((f) => `${at}/${f}`);
+  return [
+    statsAndWrites('overlay', [at, ...files], [at, `${at}/f`, `${at}/h`]),
+    `echo "== reads"; for p in ${files.join(' ')}; do echo "$p: $(cat "$p" 2>&1)"; done`,
+  ].join('; ');
+}
+
+maybe('random overlay mounts: runc 1.1.5 and mountkit', () => {
+  afterAll(() => {
+    if (hostLower) rmSync(hostLower, { recursive: true, force: true });
+  });
+
+  test('start the program or refuse alike, and show the container the same mounts, modes and reads and writes through the overlay', () => {
+    sideBySideProperty(overlays, ({ lowers, upper, parent, words, readonlyRoot }) => {
+      const at = parent === null ? '/ov' : '/p/ov';
+      const config = busyboxConfig(['sh', '-c', `${PROBE}; ${inspectOverlay(at)}`]);
+      config.root.readonly = readonlyRoot;
+      if (parent === 'tmpfs') config.mounts.push({ destination: '/p', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] });
+      else if (parent !== null) config.mounts.push({ destination: '/p', type: 'bind', source: 'src', options: [parent] });
+      const layers = upper === 'tmpfs' ? ['upperdir=../layers/upper', 'workdir=../layers/work'] : upper === 'image' ? ['upperdir=layers/upper', 'workdir=layers/work'] : [];
+      const lowerdir = lowers.map((l) => (l === '<host>' ? hostLowerDir() : l)).join(':');
+      config.mounts.push({ destination: at, type: 'overlay', source: 'overlay', options: [...words, `lowerdir=${lowerdir}`, ...layers] });
+      const prepare = (dir: string): void => {
+        const rootfs = path.join(dir, 'rootfs');
+        for (const [layer, files] of [['rootfs/lower/a', { f: 'a f\n', g: 'a g\n' }], ['rootfs/lower/b', { f: 'b f\n', l: 'b l\n' }], ['lower', { g: 'bundle g\n' }]] as const) {
+          mkdirSync(path.join(dir, layer), { recursive: true });
+          for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, layer, name), text);
+        }
+        chmodSync(path.join(rootfs, 'lower', 'a', 'f'), 0o640);
+        chmodSync(path.join(rootfs, 'lower', 'b'), 0o750);
+        mkdirSync(path.join(rootfs, 'layers', 'upper'), { recursive: true });
+        mkdirSync(path.join(rootfs, 'layers', 'work'));
+        mkdirSync(path.join(dir, 'src'));
+        mkdirSync(path.join(dir, 'layers'));
+      };
+      const runners = startedAfter(upper === 'tmpfs' ? 'mount -t tmpfs -o size=1m tmpfs "$1/layers" && mkdir "$1/layers/upper" "$1/layers/work"' : 'true');
+      return [config, prepare, (out) => expect(out.overlay).toHaveLength(5), undefined, runners];
+    });
+  }, 600_000);
+});
+
+/**
+ * cgroup mounts: at /sys/fs/cgroup or elsewhere, with flag and atime words, with or
+ * without a cgroup namespace of the container's own, with or without a sysfs at /sys
+ * before or after it, with or without a network namespace, under a read-only or writable
+ * root.
+ */
+const cgroupMounts = fc.record({
+  at: fc.constantFrom('/sys/fs/cgroup', '/cg', '/dev/cgroup', '/sys/fs/cgroup/sub'),
+  words: pseudoWords,
+  cgroupns: fc.boolean(),
+  sysfs: fc.option(fc.record({ words: pseudoWords, first: fc.boolean() }), { freq: 3 }),
+  network: fc.boolean(),
+  readonlyRoot: fc.boolean(),
+});
+
+/**
+ * What the container prints beyond the probe of a cgroup mount at `at`: the mode, owner
+ * and type of its root and of each hierarchy in it, and whether a file can be made in its
+ * root (the tmpfs runc and mountkit put there on a cgroup v1 host; nothing is written in a
+ * hierarchy, where a directory would be a cgroup of the host's).
+ */
+function inspectCgroup(at: string): string {
+  return [`echo "== cgroup"; for p in ${at} ${at}/*; do stat -c "%n %a %u %g %F" "$p" 2>/dev/null || echo "$p missing"; done`, statsAndWrites('root', [at], [at])].join('; ');
+}
+
+/**
+ * The hierarchies' modes taken out: each is the directory of the runtime's own cgroup,
+ * one runc made per container (0755) and, under mountkit, which makes none, the cgroup
+ * it was started in, the hierarchy's root (0555) on this host (README.md, "Differences
+ * from runc 1.1.5": the cgroup mounts show mountkit's own cgroup).
+ */
+function withoutHierarchyModes(out: Record<string, string[]>): Record<string, string[]> {
+  return { ...out, cgroup: out.cgroup.map((line, i) => (i === 0 ? line : line.replace(/^(\S+) \d+ /, '$1 * '))) };
+}
+
+/**
+ * The mode of the tmpfs a cgroup mount puts at /sys/fs/cgroup over a sysfs's directory
+ * (0555) taken out, and with it whether the container, without CAP_DAC_OVERRIDE, can
+ * write there: mountkit mounts that tmpfs with runc's own `mode=755` and leaves it so,
+ * runc 1.1.5 chmods it to the directory's 0555 (README.md, "Differences from runc
+ * 1.1.5": a tmpfs over an existing directory).
+ */
+function withoutSysfsTmpfsMode(out: Record<string, string[]>): Record<string, string[]> {
+  const root = (line: string) => line.replace(/^\/sys\/fs\/cgroup \d+ /, '/sys/fs/cgroup * ');
+  return { ...out, cgroup: out.cgroup.map(root), root: out.root.map(root), writes: [] };
+}
+
+maybe('random cgroup mounts: runc 1.1.5 and mountkit', () => {
+  test('start the program or refuse alike, and show the container the same mounts and modes (cgroup roots normalized)', () => {
+    sideBySideProperty(cgroupMounts, ({ at, words, cgroupns, sysfs, network, readonlyRoot }) => {
+      const config = busyboxConfig(['sh', '-c', `${PROBE}; ${inspectCgroup(at)}`]);
+      config.root.readonly = readonlyRoot;
+      const sysfsMount = sysfs && { destination: '/sys', type: 'sysfs', source: 'sysfs', options: sysfs.words };
+      if (sysfsMount && sysfs.first) config.mounts.push(sysfsMount);
+      config.mounts.push({ destination: at, type: 'cgroup', source: 'cgroup', options: words });
+      if (sysfsMount && !sysfs.first) config.mounts.push(sysfsMount);
+      if (cgroupns) config.linux.namespaces.push({ type: 'cgroup' });
+      if (network) config.linux.namespaces.push({ type: 'network' });
+      const overSysfs = sysfs?.first === true && at === '/sys/fs/cgroup';
+      return [config, () => undefined, (out) => expect(out.cgroup.length).toBeGreaterThanOrEqual(1), overSysfs ? (out) => withoutSysfsTmpfsMode(withoutHierarchyModes(out)) : withoutHierarchyModes];
+    });
+  }, 600_000);
+});
+
+/** The maps of a user namespace: root to root alone, or a range of 65536 ids from 100000 (the range the conformance tests give). */
+const MAPS = {
+  root: [{ containerID: 0, hostID: 0, size: 1 }],
+  range: [{ containerID: 0, hostID: 100000, size: 65536 }],
+};
+
+/** Flags the runner's mount at the bundle's `locked` may have, which a user namespace then locks on every copy of it. */
+const LOCKABLE = ['nosuid', 'nodev', 'noexec', 'ro'];
+
+/**
+ * Atime words other than relatime, which the copies of the host's mounts a user namespace
+ * gets keep locked (relatime): a bind remount or mount_setattr(2) to another atime mode,
+ * and a proc or sysfs mount with one (no proc or sysfs as visible as the host's then),
+ * fail with EPERM under both runtimes. Drawn, they made most draws refuse alike; left out.
+ */
+const ATIME_CHANGES = ['noatime', 'strictatime', 'nodiratime', 'rnoatime', 'rstrictatime', 'rnodiratime'];
+
+const keepsAtime = (words: readonly string[]): string[] => words.filter((w) => !ATIME_CHANGES.includes(w));
+
+/**
+ * A user namespace (either of MAPS; with the range, the rootfs owned by the host's root or
+ * by the range's first id) with random mount lists as `setup` draws them, a bind of a
+ * mount whose flags the namespace locks, proc, sysfs, mqueue and devpts mounts with
+ * random words at their usual destinations, with or without network and IPC namespaces
+ * of the container's own, under a read-only or writable root.
+ */
+const userNamespaces = fc.record({
+  maps: fc.constantFrom<keyof typeof MAPS>('root', 'range'),
+  // Mostly owned: in a rootfs of the host's root, the namespace's root can make no destination, and both refuse (EACCES).
+  ownRootfs: fc.constantFrom(true, true, true, false),
+  mounts: fc.array(drawn.map((m) => ({ ...m, words: keepsAtime(m.words) })), { maxLength: 4 }),
+  locked: fc.option(fc.record({ flags: fc.subarray(LOCKABLE, { minLength: 1 }), words: fc.tuple(fc.subarray(FLAGS, { maxLength: 3 }), fc.option(fc.constantFrom('relatime', 'norelatime'), { freq: 3 })).map(([flags, atime]) => keepsAtime([...flags, ...(atime ? [atime] : [])])) }), { freq: 2 }),
+  proc: fc.option(pseudoWords.map(keepsAtime), { freq: 2 }),
+  sysfs: fc.option(pseudoWords.map(keepsAtime), { freq: 2 }),
+  mqueue: fc.option(pseudoWords, { freq: 2 }),
+  devpts: fc.option(fc.tuple(pseudoWords, fc.subarray(['newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'])).map(([words, data]) => [...words, ...data]), { freq: 2 }),
+  network: fc.boolean(),
+  ipc: fc.boolean(),
+  readonlyRoot: fc.boolean(),
+});
+
+/**
+ * The locked bind's words: with a word that sets a flag (which makes both runtimes remount
+ * the bind), the locked flags too. Without them runc 1.1.5's remount clears a locked flag
+ * and fails (EPERM) where mountkit keeps it, as runc 1.2 does (README.md, "Differences from
+ * runc 1.1.5": inside a user namespace, the remount of a bind).
+ */
+function lockedWords(flags: readonly string[], words: readonly string[]): string[] {
+  const sets = words.some((w) => ['ro', 'nosuid', 'nodev', 'noexec', 'nodiratime', 'relatime', 'noatime'].includes(w));
+  return sets ? [...new Set([...flags, ...words])] : [...words];
+}
+
+/**
+ * The group of an IPC namespace's mqueue root taken out of `/dev` and the destinations:
+ * under runc the unmapped 65534, its init not yet the namespace's root group when it
+ * makes the namespace; under mountkit 0 (README.md, "Differences from runc 1.1.5": in a
+ * new user namespace whose maps do not map the host's root, `/dev/mqueue`).
+ */
+function withoutMqueueGroup(out: Record<string, string[]>): Record<string, string[]> {
+  return {
+    ...out,
+    dev: out.dev.map((line) => (/ mqueue$/.test(line) ? line.replace(/^(\S+ \d+ 0) 65534 /, '$1 0 ') : line)),
+    destinations: out.destinations.map((line) => line.replace(/^\/dev\/mqueue (\d+ 0) 65534 /, '/dev/mqueue $1 0 ')),
+  };
+}
+
+maybe('random mounts in a user namespace: runc 1.1.5 and mountkit', () => {
+  test('start the program or refuse alike, and show the container the same mounts, modes, owners and writes', () => {
+    sideBySideProperty(userNamespaces, ({ maps, ownRootfs, mounts, locked, proc, sysfs, mqueue, devpts, network, ipc, readonlyRoot }) => {
+      const list = listed(mounts);
+      if (locked) list.push({ destination: '/locked', type: 'bind', source: 'locked', options: ['bind', ...lockedWords(locked.flags, locked.words)] });
+      const pseudo: Listed[] = [
+        ...(sysfs ? [{ destination: '/sys', type: 'sysfs', source: 'sysfs', options: sysfs }] : []),
+        ...(mqueue ? [{ destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: mqueue }] : []),
+        // Not gid=5 where the maps leave it out: both fail with EINVAL.
+        ...(devpts ? [{ destination: '/dev/pts', type: 'devpts', source: 'devpts', options: maps === 'root' ? devpts.filter((w) => w !== 'gid=5') : devpts }] : []),
+      ];
+      const dests = list.map((m) => m.destination);
+      const all = ['/', '/proc', '/dev', ...dests, ...pseudo.map((m) => m.destination)];
+      const config = busyboxConfig(['sh', '-c', `${PROBE}; echo "== ids"; id; ${statsAndWrites('destinations', all, ['/', '/dev', ...dests])}`]);
+      config.root.readonly = readonlyRoot;
+      if (proc) config.mounts[0].options = proc;
+      config.mounts.push(...list, ...pseudo);
+      config.linux.namespaces.push({ type: 'user' });
+      // A sysfs needs a network namespace the user namespace owns: without one, both fail with EPERM.
+      if (network || sysfs) config.linux.namespaces.push({ type: 'network' });
+      // An mqueue needs an IPC namespace the user namespace owns: without one, both fail with EPERM.
+      if (!ipc && !mqueue) config.linux.namespaces = config.linux.namespaces.filter((n: { type: string }) => n.type !== 'ipc');
+      config.linux.uidMappings = MAPS[maps];
+      config.linux.gidMappings = MAPS[maps];
+      const owner = maps === 'range' && ownRootfs ? '100000:100000' : null;
+      const prepare = (dir: string): void => {
+        mountListArgs({ mounts, readonlyRoot, rootfsPropagation: null })[1](dir);
+        mkdirSync(path.join(dir, 'locked'));
+        if (owner) {
+          const r = spawnSync('chown', ['-R', owner, path.join(dir, 'rootfs'), ...list.filter((m) => m.source.startsWith('src/')).map((m) => path.join(dir, m.source))], { encoding: 'utf8' });
+          if (r.status !== 0) throw new Error(`chown failed: ${r.stderr}`);
+        }
+      };
+      const lockedMount = locked ? `mount -t tmpfs -o size=64k tmpfs "$1/locked" && echo locked >"$1/locked/file" && mount -o remount,bind,${locked.flags.join(',')} "$1/locked"` : 'true';
+      return [config, prepare, (out) => expect(out.destinations).toHaveLength(all.length), maps === 'range' ? withoutMqueueGroup : undefined, startedAfter(lockedMount)];
     });
   }, 600_000);
 });
