@@ -30,7 +30,7 @@ export interface RunPluginOptions {
   handlers?: readonly (MountHandler | Constructor<MountHandler>)[];
   /** Lifecycle steps added directly: instances, or classes the kernel builds. */
   steps?: readonly (LifecycleStep | Constructor<LifecycleStep>)[];
-  /** PLUGIN_OPTIONS for the classes in `handlers` and `steps`. */
+  /** PLUGIN_OPTIONS for the classes in `handlers` and `steps` (refused without one); for `runHandler`, the options of what it runs. */
   options?: Record<string, unknown>;
   /** Default: makeConfig(). */
   config?: RootfsConfig;
@@ -62,6 +62,10 @@ function asTestPlugin(p: PluginModule | TestPlugin): TestPlugin {
  * original error as `cause`; the fake keeps the calls made up to it.
  */
 export function runPlugin(opts: RunPluginOptions = {}): PluginRun {
+  // Options with no class to inject them into would reach no plugin, and the test would run with the plugin's defaults unawares.
+  if (opts.options !== undefined && !opts.handlers?.length && !opts.steps?.length) {
+    throw new Error('runPlugin: options are the PLUGIN_OPTIONS of the classes in handlers and steps, and none is given: give a plugin module its options as { plugin, options }');
+  }
   const config = opts.config ?? makeConfig();
   // A run opens the rootfs first (every mount target, the jail): a fake without it would fail there, before the plugin under test ran.
   const sys = opts.sys ?? new FakeSyscalls().addDir(config.rootfs);
@@ -93,7 +97,9 @@ export function runPlugin(opts: RunPluginOptions = {}): PluginRun {
  * Runs `mounts` (as config.mounts) through runPlugin with one handler. An instance or a
  * class is registered alone, so no lifecycle step runs and the calls are the handler's.
  * A plugin module (or a TestPlugin) is registered whole: every handler and every step
- * its `register` adds, and those steps run too. `opts.builtins` still adds built-ins.
+ * its `register` adds, and those steps run too. `opts.options` are the options of what
+ * is under test: the class's PLUGIN_OPTIONS, or the module's (refused when a TestPlugin
+ * gives its own too). `opts.builtins` still adds built-ins.
  */
 export function runHandler(
   handler: MountHandler | Constructor<MountHandler> | PluginModule | TestPlugin,
@@ -102,7 +108,11 @@ export function runHandler(
 ): PluginRun {
   const config = { ...(opts.config ?? makeConfig()), mounts: Array.isArray(mounts) ? [...mounts] : [mounts as MountSpec] };
   const isModule = typeof handler === 'object' && ('register' in handler || 'plugin' in handler);
-  return isModule
-    ? runPlugin({ ...opts, config, plugins: [handler as PluginModule | TestPlugin] })
-    : runPlugin({ ...opts, config, handlers: [handler as MountHandler | Constructor<MountHandler>] });
+  if (!isModule) return runPlugin({ ...opts, config, handlers: [handler as MountHandler | Constructor<MountHandler>] });
+  const { options, ...rest } = opts;
+  const plugin = asTestPlugin(handler as PluginModule | TestPlugin);
+  if (options !== undefined && plugin.options !== undefined) {
+    throw new Error("runHandler: the plugin's options are given twice, as { plugin, options } and as opts.options: give them once");
+  }
+  return runPlugin({ ...rest, config, plugins: [options === undefined ? plugin : { ...plugin, options }] });
 }

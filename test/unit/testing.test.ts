@@ -86,6 +86,21 @@ describe('runPlugin and runHandler', () => {
     expect(seen).toEqual(['/b']);
   });
 
+  test("runHandler's opts.options are the options of the plugin module under test, as they are a class's", () => {
+    const mount = makeMount({ type: 'marker', destination: '/m' });
+    expect(runHandler(markerPlugin, mount, { sys: rootfs(), options: { mode: 0o700 } }).effects[0]).toEqual(call('mkdir', { path: '/bundle/rootfs/m', mode: 0o700 }));
+    expect(runHandler(MarkerHandler, mount, { sys: rootfs(), options: { mode: 0o700 } }).effects[0]).toEqual(call('mkdir', { path: '/bundle/rootfs/m', mode: 0o700 }));
+    expect(() => runHandler({ plugin: markerPlugin, options: { mode: 0o700 } }, mount, { options: { mode: 0o711 } })).toThrow(
+      /^runHandler: the plugin's options are given twice, as \{ plugin, options \} and as opts\.options: give them once$/,
+    );
+  });
+
+  test("runPlugin's options without a handler or step to take them are refused, not dropped", () => {
+    expect(() => runPlugin({ plugins: [markerPlugin], options: { mode: 0o700 } })).toThrow(
+      /^runPlugin: options are the PLUGIN_OPTIONS of the classes in handlers and steps, and none is given: give a plugin module its options as \{ plugin, options \}$/,
+    );
+  });
+
   test('a failing call is a PluginError naming phase, plugin and mount; the fake keeps the calls made', () => {
     const sys = rootfs().failOn('mount', 'EPERM');
     const mount = makeMount({ type: 'marker', destination: '/m', index: 3 });
