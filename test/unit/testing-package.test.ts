@@ -147,6 +147,18 @@ describe('the documented code compiles against the published types', () => {
       expect.stringContaining("from 'mountkit/testing'"),
     ]);
     files.forEach((file, i) => writeFileSync(path.join(dir, file), guide[i]));
+    // The testkit table's two ways of giving runHandler the guide's module its options, run against each other.
+    const same = /`(runHandler\(scratch, mount, \{ options: \{[^`]*\} \}\))` is `(runHandler\(\{ plugin: scratch, options: [^`]*\}, mount\))`/.exec(docs);
+    expect(same).not.toBeNull();
+    writeFileSync(
+      path.join(dir, 'test', 'handler-options.test.ts'),
+      [
+        "import { makeMount, runHandler } from 'mountkit/testing';",
+        "import * as scratch from '../src';",
+        "const mount = makeMount({ type: 'scratch', destination: '/scratch' });",
+        `test('options beside the module go to the module', () => { expect(${same![1]}.sys.mounts).toEqual(${same![2]}.sys.mounts); expect(${same![1]}.sys.mounts[0].data).not.toBe(runHandler(scratch, mount).sys.mounts[0].data); });`,
+      ].join('\n'),
+    );
     // The README's plugin test, on the guide's module in place of the overlay example's.
     const plugins = tsBlocks(readme.slice(readme.indexOf('## Plugins'), readme.indexOf('## Embedding')));
     expect(plugins).toHaveLength(1);
@@ -161,8 +173,8 @@ describe('the documented code compiles against the published types', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  test("the guide's tests pass, run as its step 6 runs them (Jest with ts-jest, the jest.config.js of step 2)", () => {
-    const guideTests = ['test/scratch.test.ts', 'test/motd.test.ts'];
+  test("the guide's tests pass, run as its step 6 runs them (Jest with ts-jest, the jest.config.js of step 2), and the testkit table's runHandler options on its module", () => {
+    const guideTests = ['test/scratch.test.ts', 'test/motd.test.ts', 'test/handler-options.test.ts'];
     const config = {
       rootDir: dir,
       testEnvironment: 'node',
@@ -173,7 +185,7 @@ describe('the documented code compiles against the published types', () => {
     const r = spawnSync(process.execPath, [require.resolve('jest/bin/jest'), '--ci', '--json'], { cwd: dir, encoding: 'utf8' });
     const report = JSON.parse(r.stdout) as { numPassedTests: number; numFailedTests: number; testResults: { name: string; message: string }[] };
     expect(report.testResults.filter((t) => t.message !== '').map((t) => `${path.relative(dir, t.name)}: ${t.message}`)).toEqual([]);
-    expect([report.numPassedTests, report.numFailedTests]).toEqual([5, 0]);
+    expect([report.numPassedTests, report.numFailedTests]).toEqual([6, 0]);
     expect(r.status).toBe(0);
   }, 120_000);
 
