@@ -783,8 +783,9 @@ export function exitStatus(status: number | null, signal: NodeJS.Signals | null)
 
 /**
  * Loads the plugins (requires are done before any namespace change: after the jail no
- * module file is reachable), checks the list's claims, enters the namespaces on the main
- * thread and runs the pipeline. The exec plugin replaces the process; without it, the run ends here.
+ * module file is reachable), checks the list's claims and the mounts (MountHandler.validate),
+ * enters the namespaces on the main thread and runs the pipeline. The exec plugin replaces
+ * the process; without it, the run ends here.
  */
 function runHere(config: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: Syscalls): number {
   const { createKernel } = require('../core/kernel') as typeof import('../core/kernel');
@@ -795,7 +796,7 @@ function runHere(config: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: 
   if (maps) logger.warn(maps);
   const kernel = createKernel({ syscalls: sys, logger, ...pluginsFromFile(opts.plugins) });
   // Refused before the namespaces are entered, as the orchestrator would refuse it before its first step.
-  kernel.orchestrator.checkClaims(config);
+  kernel.orchestrator.checkConfig(config);
 
   enterNamespaces(sys, plan, config.timeOffsets);
   logger.debug('namespaces entered', { joins: plan.joins.map((j) => j.type), unshare: plan.unshareFlags });

@@ -73,8 +73,9 @@ export class ConfigError extends MountkitError {
     readonly field: string,
     readonly value: unknown,
     readonly reason: string,
+    options?: { cause?: unknown },
   ) {
-    super(`${field}${value === undefined ? '' : ' ' + formatValue(value)}: ${reason}`);
+    super(`${field}${value === undefined ? '' : ' ' + formatValue(value)}: ${reason}`, options);
     this.name = 'ConfigError';
   }
 }

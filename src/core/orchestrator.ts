@@ -2,7 +2,7 @@ import { inject, injectable, injectAll } from 'tsyringe';
 import { types } from 'util';
 import type { MountExtensions, MountSpec, RootfsConfig } from './config/model';
 import { BUILTIN_MOUNT_TYPES, unclaimed, type Fallback } from './claims';
-import { PluginError, StepError, thrownMessage } from './errors';
+import { ConfigError, PluginError, StepError, thrownMessage } from './errors';
 import { releaseContainerRoot, releaseRun } from './mounting';
 import { parseMountInfo, type MountTable } from './mountinfo';
 import {
@@ -61,6 +61,8 @@ export class Orchestrator {
   private readonly handlerLogs = new Map<MountHandler, Logger>();
   /** Every key the steps list in their `handles`. */
   private readonly handled = new Set<string>();
+  /** The mount lists whose mounts their handlers have checked (validateMounts), each checked once. */
+  private readonly validated = new WeakSet<readonly MountSpec[]>();
 
   constructor(
     @inject(SYSCALLS) private readonly sys: Syscalls,
@@ -107,12 +109,43 @@ export class Orchestrator {
   }
 
   /**
+   * Has the handler of each configured mount check it (MountHandler.validate), in the
+   * config's order, with nothing of the run done yet. A ConfigError it throws becomes one
+   * naming the mount and the plugin; anything else, a PluginError of the mounts phase. A
+   * mount list already checked by this orchestrator is not checked again.
+   */
+  validateMounts(config: RootfsConfig): void {
+    if (this.validated.has(config.mounts)) return;
+    for (const m of config.mounts) {
+      const handler = this.handlerFor(m.type);
+      if (handler?.validate === undefined) continue;
+      try {
+        synchronous(handler.validate(m, config), 'validate()');
+      } catch (err) {
+        throw refusal(m, handler, err);
+      }
+    }
+    this.validated.add(config.mounts);
+  }
+
+  /**
+   * Everything run() checks before its first step: the list's claims, then each mount's
+   * handler's validate. For a caller that enters namespaces or changes anything else
+   * between loading the plugins and the run, so that a refusal comes before it.
+   */
+  checkConfig(config: RootfsConfig): void {
+    this.checkClaims(config);
+    this.validateMounts(config);
+  }
+
+  /**
    * Runs every phase synchronously; the first failure stops the run as a PluginError. A
    * config that asks for what no step or handler of the list does is refused first
-   * (core/claims.ts).
+   * (core/claims.ts), then one a handler's validate refuses.
    */
   run(config: RootfsConfig, hooks: RunHooks = {}): void {
     if (hooks.checkClaims !== false) this.checkClaims(config);
+    this.validateMounts(config);
     let table: MountTable | undefined;
     const shared = new Map<string, unknown>();
     // One context per plugin name for the whole run: the mounts of a handler share theirs.
@@ -126,7 +159,7 @@ export class Orchestrator {
           log,
           shared,
           mountTable: () => (table ??= parseMountInfo(this.sys.readFile('/proc/self/mountinfo'))),
-          dispatch: (m) => this.mountOne(m, name, context),
+          dispatch: (m) => this.mountOne(m, config, name, context),
         };
         contexts.set(name, ctx);
       }
@@ -199,14 +232,18 @@ export class Orchestrator {
    * A mount a plugin hands on (RunContext.dispatch): the handler of its type mounts it with
    * its own logger, and its failure names that handler and the mount's destination (the
    * PluginError around it names the configured mount and the plugin that handed it on). An
-   * extension its handler does not do is a warning, as for a configured mount.
+   * extension its handler does not do is a warning, as for a configured mount; its
+   * handler's validate checks it first.
    */
-  private mountOne(m: MountSpec, via: string, context: (log: Logger, name: string) => RunContext): void {
+  private mountOne(m: MountSpec, config: RootfsConfig, via: string, context: (log: Logger, name: string) => RunContext): void {
     const handler = this.handlerFor(m.type);
     if (!handler) throw new StepError(noHandler(m.type));
     const ignored = ignoredExtension(m, handler);
     if (ignored !== undefined) this.log.warn(ignored);
-    const mount = () => synchronous(handler.mount(m, context(this.handlerLogs.get(handler) ?? this.log, handler.name)), 'mount()');
+    const mount = () => {
+      if (handler.validate !== undefined) synchronous(handler.validate(m, config), 'validate()');
+      synchronous(handler.mount(m, context(this.handlerLogs.get(handler) ?? this.log, handler.name)), 'mount()');
+    };
     if (handler.name === via) return mount();
     try {
       mount();
@@ -244,6 +281,16 @@ export class Orchestrator {
 }
 
 type Where = StepWhere & { destination?: string };
+
+/**
+ * A configured mount its handler's validate refused: a ConfigError as one naming the mount,
+ * its destination and the plugin (exit 2, as every refusal of the config before the run);
+ * anything else as a failure of the plugin in the mounts phase.
+ */
+function refusal(m: MountSpec, handler: MountHandler, err: unknown): unknown {
+  if (err instanceof ConfigError) return new ConfigError(`mounts[${m.index}]`, m.destination, `plugin ${handler.name}: ${err.message}`, { cause: err });
+  return wrapped(mountWhere(m, handler.name), err);
+}
 
 /**
  * A mount no handler takes, with the built-in that would: only where the claims were not

@@ -53,6 +53,15 @@ export interface MountHandler {
    * with a warning (runc ignores tmpcopyup on any type but tmpfs too).
    */
   readonly extensions?: readonly (keyof MountExtensions)[];
+  /**
+   * Checks a mount of its types from the config alone, before the run does anything: the
+   * orchestrator asks it for every configured mount the handler takes once the plugins are
+   * loaded, before the namespaces are entered and the first step runs, and for a mount a
+   * plugin hands on (RunContext.dispatch) just before its mount(). A ConfigError it throws
+   * refuses the run as a config error naming the mount (exit 2), with nothing made in the
+   * rootfs yet. It runs in the caller's mount namespace, so it makes no call of the port.
+   */
+  validate?(mount: MountSpec, config: RootfsConfig): void;
   mount(mount: MountSpec, ctx: RunContext): void;
 }
 

@@ -61,6 +61,34 @@ maybe('overlay example plugin', () => {
     }
   });
 
+  test("layer options the plugin's validate refuses: exit 2 before anything is done, so the tmpfs listed before it makes no mount point in the rootfs; a layer missing on the host is found only when its mount comes, after that tmpfs's", () => {
+    const withTmpfsBefore = (overlayOptions: string[]) => {
+      const c = config(['true'], overlayOptions);
+      const mounts = c.mounts as object[];
+      mounts.splice(mounts.length - 1, 0, { destination: '/made-by-run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid'] });
+      return c;
+    };
+    const b = makeBundle(withTmpfsBefore(['lowerdir=layers/lower', 'upperdir=layers/upper']));
+    try {
+      mkdirSync(path.join(b.dir, 'layers', 'lower'), { recursive: true });
+      const r = runMountkit(b.dir, ['--plugins', PLUGINS]);
+      expect(r).toEqual({ status: 2, stdout: '', stderr: 'mountkit: mounts[3] "/data": plugin overlay: workdir: is required with upperdir: overlayfs keeps its work files there\n' });
+      expect(existsSync(path.join(b.dir, 'rootfs', 'made-by-run'))).toBe(false);
+      expect(readdirSync(path.join(b.dir, 'layers'))).toEqual(['lower']);
+    } finally {
+      b.cleanup();
+    }
+    const late = makeBundle(withTmpfsBefore(['lowerdir=layers/missing', 'upperdir=layers/upper', 'workdir=layers/work']));
+    try {
+      const r = runMountkit(late.dir, ['--plugins', PLUGINS]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe(`mountkit: mounts: plugin overlay mounts[3] "/data": lowerdir "${late.dir}/layers/missing": does not exist\n`);
+      expect(existsSync(path.join(late.dir, 'rootfs', 'made-by-run'))).toBe(true);
+    } finally {
+      late.cleanup();
+    }
+  });
+
   test('without the plugin in the list, "overlay" falls to the default handler, which passes relative layers on to the kernel', () => {
     const b = makeBundle(config(['true'], ['lowerdir=layers/lower', 'upperdir=layers/upper', 'workdir=layers/work']));
     try {

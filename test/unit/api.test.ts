@@ -280,6 +280,17 @@ describe('runPipeline', () => {
       expect(sys.calls.at(-1)).toEqual({ op: 'writeFile', path: '/proc/self/timens_offsets', data: 'monotonic 86400 0\nboottime 7 1\n' });
     });
 
+    test("a mount its handler's validate refuses writes nothing", () => {
+      const sys = timeSys();
+      const refusing: PluginModule = { register: (api) => api.handler({ name: 'ramfs', types: ['ramfs'], validate: () => { throw new ConfigError('options', 'size=1m', 'ramfs takes no size'); }, mount: () => undefined }) };
+      const config = { ...timeConfig(), mounts: [makeMount({ type: 'ramfs', destination: '/ram' })] };
+      const steps: unknown[] = [];
+      const run = () => runPipeline(config, { syscalls: sys, plugins: { plugins: [] }, extra: [{ module: 'ramfs', plugin: refusing }, JAIL_STAND_IN_EXTRA], onStep: (w) => void steps.push(w) });
+      expect(run).toThrow('mounts[0] "/ram": plugin ramfs: options "size=1m": ramfs takes no size');
+      expect(steps).toEqual([]);
+      expect(sys.callsOf('writeFile')).toEqual([]);
+    });
+
     test('a plugin list refused for its claims writes nothing', () => {
       const sys = timeSys();
       expect(() => runPipeline(timeConfig(), { syscalls: sys, plugins: { plugins: [] } })).toThrow('root.path "/bundle/rootfs": no plugin in the plugin list moves the process');

@@ -5,6 +5,7 @@ import { MS_BIND, MS_RDONLY, MS_REC } from '../../src/core/constants';
 import { silentLogger } from '../../src/core/logger';
 import { containerRoot, keptForRun } from '../../src/core/mounting';
 import { Orchestrator, sortSteps, type StepWhere } from '../../src/core/orchestrator';
+import type { MountSpec } from '../../src/core/config/model';
 import { DEFAULT_MOUNT_TYPE, ORDERS, PHASES, type LifecycleStep, type MountHandler, type Order, type Phase } from '../../src/core/plugin';
 import { ExecveCalled, FakeSyscalls } from '../../src/core/syscalls/fake';
 import { DefaultMountHandler } from '../../src/plugins/default/handler';
@@ -250,6 +251,85 @@ describe('dispatch by mount type', () => {
       throw new ConfigError('mounts[3].options', 'size=x', 'bad size');
     });
     expect(refused.run).toThrow(expect.objectContaining({ exitCode: 2, message: 'mounts: plugin cgroup mounts[3] "/sys/fs/cgroup": handed to plugin my-tmpfs "/sys/fs/cgroup/inner": mounts[3].options "size=x": bad size' }));
+  });
+});
+
+describe("a handler's validate", () => {
+  /** A handler that validates and mounts by recording, refusing the destinations in `refuse` with what `refusal` makes. */
+  const checking = (seen: string[], refuse: string[] = [], refusal: (m: MountSpec) => unknown = (m) => new ConfigError('options', m.data, 'ramfs has no size limit')): MountHandler => ({
+    name: 'ramfs',
+    types: ['ramfs'],
+    validate: (m, config) => {
+      seen.push(`validate:${m.destination}:${config.rootfs}`);
+      if (refuse.includes(m.destination)) throw refusal(m);
+    },
+    mount: (m) => void seen.push(`mount:${m.destination}`),
+  });
+  const mounts = [
+    makeMount({ index: 0, type: 'ramfs', destination: '/a' }),
+    makeMount({ index: 1, type: 'tmpfs', destination: '/t' }),
+    makeMount({ index: 2, type: 'ramfs', destination: '/b', data: 'size=8m' }),
+  ];
+  const config = makeConfig({ mounts, rootfs: '/r' });
+
+  test('checks every mount of its types, in order, before the first step and the first mount', () => {
+    const seen: string[] = [];
+    const steps = [recordingStep('first', 'prepare-root', 'pre', seen)];
+    new Orchestrator(new FakeSyscalls(), silentLogger, [checking(seen), recordingHandler('tmpfs', ['tmpfs'], seen)], steps).run(config, { checkClaims: false });
+    expect(seen).toEqual(['validate:/a:/r', 'validate:/b:/r', 'first', 'mount:/a', 'tmpfs:/t', 'mount:/b']);
+  });
+
+  test('a ConfigError refuses the run before any step or call: a ConfigError naming the mount, its destination and the plugin, exit status 2, the original as cause', () => {
+    const seen: string[] = [];
+    const sys = new FakeSyscalls();
+    const step: LifecycleStep = { name: 'first', phase: 'prepare-root', run: () => void sys.umask(0) };
+    const run = () => new Orchestrator(sys, silentLogger, [checking(seen, ['/b']), recordingHandler('tmpfs', ['tmpfs'], seen)], [step, JAIL_STAND_IN]).run(config);
+    let thrown: unknown;
+    try {
+      run();
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect(thrown).toMatchObject({ exitCode: 2, field: 'mounts[2]', value: '/b', message: 'mounts[2] "/b": plugin ramfs: options "size=8m": ramfs has no size limit' });
+    expect((thrown as Error).cause).toBeInstanceOf(ConfigError);
+    expect(seen).toEqual(['validate:/a:/r', 'validate:/b:/r']);
+    expect(sys.calls).toEqual([]);
+  });
+
+  test('anything else it throws is a failure of the plugin in the mounts phase (exit status 1), before any call; a promise is refused', () => {
+    const sys = new FakeSyscalls();
+    const broken = new Orchestrator(sys, silentLogger, [checking([], ['/a'], () => new TypeError('oops')), recordingHandler('tmpfs', ['tmpfs'], [])], [JAIL_STAND_IN]);
+    expect(() => broken.run(config)).toThrow(expect.objectContaining({ name: 'PluginError', exitCode: 1, message: 'mounts: plugin ramfs mounts[0] "/a": oops' }));
+    const async = { name: 'ramfs', types: ['ramfs'], validate: async () => undefined, mount: () => undefined } as unknown as MountHandler;
+    expect(() => new Orchestrator(sys, silentLogger, [async, recordingHandler('tmpfs', ['tmpfs'], [])], [JAIL_STAND_IN]).run(config)).toThrow(
+      "mounts: plugin ramfs mounts[0] \"/a\": validate() returned a promise: a plugin's work must be done before it returns (synchronously)",
+    );
+    expect(sys.calls).toEqual([]);
+  });
+
+  test('checkConfig checks the claims, then the mounts; a run after it does not check the same mounts again', () => {
+    const seen: string[] = [];
+    const orchestrator = new Orchestrator(new FakeSyscalls(), silentLogger, [checking(seen, ['/a'])], [JAIL_STAND_IN]);
+    // The claims first: the tmpfs mount no plugin of this list handles is what is refused.
+    expect(() => orchestrator.checkConfig(config)).toThrow(/^mounts\[1\]\.type "tmpfs": no plugin/);
+    expect(seen).toEqual([]);
+    const fine = new Orchestrator(new FakeSyscalls(), silentLogger, [checking(seen), recordingHandler('tmpfs', ['tmpfs'], seen)], [JAIL_STAND_IN]);
+    fine.checkConfig(config);
+    fine.run({ ...config });
+    expect(seen).toEqual(['validate:/a:/r', 'validate:/b:/r', 'mount:/a', 'tmpfs:/t', 'mount:/b']);
+  });
+
+  test('a mount handed on (ctx.dispatch) is checked by its handler just before its mount; a refusal there keeps exit status 2 and mounts nothing', () => {
+    const seen: string[] = [];
+    const parent: MountHandler = { name: 'wrapper', types: ['wrapped'], mount: (m, ctx) => ctx.dispatch(makeMount({ index: m.index, type: 'ramfs', destination: `${m.destination}/in`, data: 'size=1m' })) };
+    const wrapped = (destination: string) => makeConfig({ rootfs: '/r', mounts: [makeMount({ index: 4, type: 'wrapped', destination })] });
+    new Orchestrator(new FakeSyscalls(), silentLogger, [parent, checking(seen, ['/no/in'])], []).run(wrapped('/w'), { checkClaims: false });
+    expect(seen).toEqual(['validate:/w/in:/r', 'mount:/w/in']);
+    seen.length = 0;
+    const run = () => new Orchestrator(new FakeSyscalls(), silentLogger, [parent, checking(seen, ['/no/in'])], []).run(wrapped('/no'), { checkClaims: false });
+    expect(run).toThrow(expect.objectContaining({ exitCode: 2, message: 'mounts: plugin wrapper mounts[4] "/no": handed to plugin ramfs "/no/in": options "size=1m": ramfs has no size limit' }));
+    expect(seen).toEqual(['validate:/no/in:/r']);
   });
 });
 

@@ -95,6 +95,27 @@ function planOf(over: Parameters<typeof makeConfig>[0] = {}, sys = fakeRoot(), e
 }
 
 describe('buildPlan', () => {
+  test("a mount its handler's validate refuses ends the plan with that ConfigError before the namespaces are entered", () => {
+    const refusing: PluginModule = {
+      register: (api) =>
+        api.handler({
+          name: 'ramfs',
+          types: ['ramfs'],
+          validate: (m) => {
+            if (m.data !== '') throw new ConfigError('options', m.data, 'ramfs takes no size');
+          },
+          mount: () => undefined,
+        }),
+    };
+    const config = makeConfig({ namespaces: [{ type: 'mount' }], mounts: [makeMount({ type: 'ramfs', destination: '/ram', data: 'size=1m' })] });
+    const plan = buildPlan(config, { syscalls: fakeRoot(), plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: refusing }], launch: outside });
+    expect(plan.complete).toBe(false);
+    expect(plan.error).toBeInstanceOf(ConfigError);
+    expect((plan.error as Error).message).toBe('mounts[0] "/ram": plugin ramfs: options "size=1m": ramfs takes no size');
+    // The launcher's own descriptors only: no unshare, nothing opened in the rootfs.
+    expect(plan.calls.map((c) => c.record.op)).toEqual(['cloexecFrom', 'dupCloexec']);
+  });
+
   test('every call carries its phase, plugin and mount; namespaces come first; execve ends the plan', () => {
     const plan = planOf({ namespaces: [{ type: 'mount' }, { type: 'ipc' }] });
     expect(plan.complete).toBe(true);

@@ -230,7 +230,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       }
     }
     // Refused before the namespaces are entered, as run refuses it (cli/run.ts runHere).
-    kernel.orchestrator.checkClaims(config);
+    kernel.orchestrator.checkConfig(config);
     enterNamespaces(sys, inner, config.timeOffsets);
     const started = startedByMountkit(launch, outer);
     // The Node entry's relaunch that becomes the container leads the session it was started in (cli/run.ts).
@@ -320,7 +320,7 @@ export interface EmbeddedPlanOptions {
  * entered (linux.timeOffsets, which runPipeline reads and writes before its first step,
  * under `namespaces`, plugin `time-offsets`), the session as the process has it (config.newSession as given, not as `mountkit
  * run` sets it). What `run` throws before the first step (the config, the plugins, the
- * list's claims) is thrown, as runPipeline throws it; a step that would fail ends the
+ * list's claims, a handler's validate) is thrown, as runPipeline throws it; a step that would fail ends the
  * plan, as in buildPlan.
  */
 export function buildEmbeddedPlan(config: RootfsConfig, opts: EmbeddedPlanOptions, run: PipelineRun): Plan {

@@ -12,6 +12,7 @@ import {
   withMountTarget,
   type MountHandler,
   type MountSpec,
+  type RootfsConfig,
   type RunContext,
   type Syscalls,
 } from 'mountkit';
@@ -35,6 +36,15 @@ export class OverlayMountHandler implements MountHandler {
     @inject(PLUGIN_OPTIONS) options: Record<string, unknown>,
   ) {
     this.options = parseOptions(options);
+  }
+
+  /**
+   * The layer options, checked from the config alone (no lowerdir, an empty layer, upperdir
+   * without workdir...): the orchestrator asks before the run, so such a mount is refused
+   * before any mount of the list is made or any directory created.
+   */
+  validate(m: MountSpec, config: RootfsConfig): void {
+    resolveLayers(parseOverlayData(m.data), config.bundle);
   }
 
   mount(m: MountSpec, ctx: RunContext): void {

@@ -85,7 +85,6 @@ describe('overlay mount handler', () => {
   test.each([
     ['a missing lower layer', 'lowerdir=layers/nope,upperdir=u,workdir=w', 'lowerdir "/bundle/layers/nope": does not exist'],
     ['a lower layer that is a file', 'lowerdir=layers/lower/a,upperdir=u,workdir=w', 'lowerdir "/bundle/layers/lower/a": is a file, not a directory'],
-    ['no lower layer', 'upperdir=u,workdir=w', 'lowerdir: is required'],
   ])('%s is a configuration error (exit 2) and nothing is made or mounted', (_what, data, message) => {
     const sys = bundle();
     let caught: unknown;
@@ -95,10 +94,27 @@ describe('overlay mount handler', () => {
       caught = err;
     }
     expect(caught).toBeInstanceOf(PluginError);
-    expect((caught as PluginError).message).toBe(`mounts: plugin overlay mounts[4] "/data": ${message}${message.endsWith('required') ? ': an overlay mount needs at least one lower layer' : ''}`);
+    expect((caught as PluginError).message).toBe(`mounts: plugin overlay mounts[4] "/data": ${message}`);
     expect((caught as PluginError).cause).toBeInstanceOf(ConfigError);
     expect((caught as PluginError).exitCode).toBe(2);
     expect(sys.effects().filter((c) => c.op === 'mkdirat' || c.op === 'mount')).toEqual([]);
+  });
+
+  test.each([
+    ['no lower layer', 'upperdir=u,workdir=w', 'lowerdir: is required: an overlay mount needs at least one lower layer'],
+    ['upperdir without workdir', 'lowerdir=layers/lower,upperdir=u', 'workdir: is required with upperdir: overlayfs keeps its work files there'],
+    ['a layer given twice', 'lowerdir=a,lowerdir=b', 'lowerdir "b": is given twice'],
+  ])('%s is refused by validate before the run: a ConfigError naming the mount, and no call at all, not even for the good mount before it', (_what, data, message) => {
+    const sys = bundle();
+    let caught: unknown;
+    try {
+      runHandler(overlay, [overlayMount({ index: 3, destination: '/good' }), overlayMount({ data, index: 4 })], { sys });
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(ConfigError);
+    expect(caught).toMatchObject({ exitCode: 2, message: `mounts[4] "/data": plugin overlay: ${message}` });
+    expect(sys.calls).toEqual([]);
   });
 
   test('with createMissing false a missing upperdir is a configuration error', () => {
