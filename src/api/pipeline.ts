@@ -262,8 +262,8 @@ const SECOND_RUN =
  * sysctls, the hostname); nor have started a run before (one run per process: the
  * first leaves it in the container's mounts and root; one refused before its first step
  * does not count). Plugins are loaded next, before
- * anything is mounted, and the list's claims and its handlers' checks of the mounts
- * (MountHandler.validate) made. linux.timeOffsets are then written
+ * anything is mounted, and the list's claims and its plugins' checks of the config
+ * (their validate) made. linux.timeOffsets are then written
  * through the port to /proc/self/timens_offsets, the offsets of the new time namespace the
  * container's execve enters (applyTimeOffsets): where this process made it with
  * unshare(CLONE_NEWTIME) and no process has entered it yet; one it has already with those
@@ -282,7 +282,7 @@ export function runPipeline(given: RootfsConfig, opts: RunPipelineOptions = {}):
   }
   const sys = opts.syscalls ?? linuxSyscalls();
   const marks = real || opts.checkProcess === true;
-  // Told before the first step, after the list's claims and the mounts were checked: a run refused
+  // Told before the first step, after the list's claims and the plugins' checks: a run refused
   // before it changed anything leaves the process free for another.
   const onStep = (where: StepWhere): void => {
     if (marks) ranInThisProcess = true;
@@ -299,7 +299,7 @@ function thisProcessProblem(config: RootfsConfig): ConfigError | undefined {
 
 /**
  * runPipeline's run once the port is chosen, an embedded plan's too: the config checked
- * against the host through the port, the plugins loaded, the list's claims and the mounts checked,
+ * against the host through the port, the plugins loaded, the list's claims and the plugins' checks made,
  * linux.timeOffsets written, every phase, `onStep` told before each step.
  */
 function pipelineRun(config: RootfsConfig, sys: Syscalls, opts: RunPipelineOptions, onStep: (where: StepWhere) => void, beforeTimeOffsets?: () => void): void {

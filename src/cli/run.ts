@@ -783,7 +783,7 @@ export function exitStatus(status: number | null, signal: NodeJS.Signals | null)
 
 /**
  * Loads the plugins (requires are done before any namespace change: after the jail no
- * module file is reachable), checks the list's claims and the mounts (MountHandler.validate),
+ * module file is reachable), checks the list's claims and has the plugins check the config (validate),
  * enters the namespaces on the main thread and runs the pipeline. The exec plugin replaces
  * the process; without it, the run ends here.
  */

@@ -61,7 +61,10 @@ export class Orchestrator {
   private readonly handlerLogs = new Map<MountHandler, Logger>();
   /** Every key the steps list in their `handles`. */
   private readonly handled = new Set<string>();
-  /** The mount lists whose mounts their handlers have checked (validateMounts), each checked once. */
+  /**
+   * The mount lists of the configs the plugins have checked (validate), each checked once:
+   * a caller's copy of a config with fields of its own run added (`mountkit plan`'s) shares it.
+   */
   private readonly validated = new WeakSet<readonly MountSpec[]>();
 
   constructor(
@@ -109,12 +112,13 @@ export class Orchestrator {
   }
 
   /**
-   * Has the handler of each configured mount check it (MountHandler.validate), in the
-   * config's order, with nothing of the run done yet. A ConfigError it throws becomes one
-   * naming the mount and the plugin; anything else, a PluginError of the mounts phase. A
-   * mount list already checked by this orchestrator is not checked again.
+   * Has the plugins check the config, with nothing of the run done yet: the handler of
+   * each configured mount, in the config's order (MountHandler.validate), then each step,
+   * in the order they run (LifecycleStep.validate). A ConfigError one throws becomes one
+   * naming the plugin (and the mount); anything else, a PluginError of the mounts phase or
+   * the step's. A config already checked by this orchestrator is not checked again.
    */
-  validateMounts(config: RootfsConfig): void {
+  validate(config: RootfsConfig): void {
     if (this.validated.has(config.mounts)) return;
     for (const m of config.mounts) {
       const handler = this.handlerFor(m.type);
@@ -125,27 +129,36 @@ export class Orchestrator {
         throw refusal(m, handler, err);
       }
     }
+    for (const { step } of this.steps) {
+      if (step.validate === undefined) continue;
+      try {
+        synchronous(step.validate(config), 'validate()');
+      } catch (err) {
+        if (err instanceof ConfigError) throw new ConfigError(err.field, err.value, `plugin ${step.name}: ${err.reason}`, { cause: err });
+        throw wrapped({ phase: step.phase, plugin: step.name }, err);
+      }
+    }
     this.validated.add(config.mounts);
   }
 
   /**
-   * Everything run() checks before its first step: the list's claims, then each mount's
-   * handler's validate. For a caller that enters namespaces or changes anything else
+   * Everything run() checks before its first step: the list's claims, then the plugins'
+   * validate. For a caller that enters namespaces or changes anything else
    * between loading the plugins and the run, so that a refusal comes before it.
    */
   checkConfig(config: RootfsConfig): void {
     this.checkClaims(config);
-    this.validateMounts(config);
+    this.validate(config);
   }
 
   /**
    * Runs every phase synchronously; the first failure stops the run as a PluginError. A
    * config that asks for what no step or handler of the list does is refused first
-   * (core/claims.ts), then one a handler's validate refuses.
+   * (core/claims.ts), then one a plugin's validate refuses.
    */
   run(config: RootfsConfig, hooks: RunHooks = {}): void {
     if (hooks.checkClaims !== false) this.checkClaims(config);
-    this.validateMounts(config);
+    this.validate(config);
     let table: MountTable | undefined;
     const shared = new Map<string, unknown>();
     // One context per plugin name for the whole run: the mounts of a handler share theirs.

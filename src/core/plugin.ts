@@ -75,6 +75,13 @@ export interface LifecycleStep {
    * things is refused before its first step unless a step of the list handles it.
    */
   readonly handles?: readonly string[];
+  /**
+   * Checks the config before the run does anything, as MountHandler.validate checks a
+   * mount: asked once per run, after the handlers' checks, in the order the steps run. A
+   * ConfigError it throws refuses the run as a config error (exit 2) naming the plugin. It
+   * runs in the caller's mount namespace, so it makes no call of the port.
+   */
+  validate?(config: RootfsConfig): void;
   run(ctx: RunContext): void;
 }
 

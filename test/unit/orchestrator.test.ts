@@ -254,7 +254,7 @@ describe('dispatch by mount type', () => {
   });
 });
 
-describe("a handler's validate", () => {
+describe("the plugins' validate", () => {
   /** A handler that validates and mounts by recording, refusing the destinations in `refuse` with what `refusal` makes. */
   const checking = (seen: string[], refuse: string[] = [], refusal: (m: MountSpec) => unknown = (m) => new ConfigError('options', m.data, 'ramfs has no size limit')): MountHandler => ({
     name: 'ramfs',
@@ -318,6 +318,32 @@ describe("a handler's validate", () => {
     fine.checkConfig(config);
     fine.run({ ...config });
     expect(seen).toEqual(['validate:/a:/r', 'validate:/b:/r', 'mount:/a', 'tmpfs:/t', 'mount:/b']);
+  });
+
+  test("steps' validate: after the handlers', in the order the steps run; a ConfigError keeps its field and names the plugin, before any call", () => {
+    const seen: string[] = [];
+    const sys = new FakeSyscalls();
+    const checkingStep = (name: string, phase: Phase, refuse = false): LifecycleStep => ({
+      name,
+      phase,
+      validate: (c) => {
+        seen.push(`validate:${name}:${c.rootfs}`);
+        if (refuse) throw new ConfigError('annotations["io.example/quota"]', 'lots', 'is not a size');
+      },
+      run: () => void sys.umask(0),
+    });
+    const steps = [checkingStep('late', 'finalize'), checkingStep('early', 'prepare-root')];
+    new Orchestrator(sys, silentLogger, [checking(seen), recordingHandler('tmpfs', ['tmpfs'], seen)], steps).run(config, { checkClaims: false });
+    expect(seen).toEqual(['validate:/a:/r', 'validate:/b:/r', 'validate:early:/r', 'validate:late:/r', 'mount:/a', 'tmpfs:/t', 'mount:/b']);
+    seen.length = 0;
+    sys.calls.length = 0;
+    const refusing = [checkingStep('quota', 'dev', true), checkingStep('late', 'finalize')];
+    const run = () => new Orchestrator(sys, silentLogger, [checking(seen), recordingHandler('tmpfs', ['tmpfs'], seen)], [...refusing, JAIL_STAND_IN]).run(config);
+    expect(run).toThrow(expect.objectContaining({ name: 'ConfigError', exitCode: 2, field: 'annotations["io.example/quota"]', message: 'annotations["io.example/quota"] "lots": plugin quota: is not a size' }));
+    expect(seen).toEqual(['validate:/a:/r', 'validate:/b:/r', 'validate:quota:/r']);
+    expect(sys.calls).toEqual([]);
+    const broken: LifecycleStep = { name: 'broken', phase: 'dev', validate: () => { throw new Error('oops'); }, run: () => undefined };
+    expect(() => new Orchestrator(sys, silentLogger, [], [broken, JAIL_STAND_IN]).run(makeConfig())).toThrow(expect.objectContaining({ name: 'PluginError', exitCode: 1, message: 'dev: plugin broken: oops' }));
   });
 
   test('a mount handed on (ctx.dispatch) is checked by its handler just before its mount; a refusal there keeps exit status 2 and mounts nothing', () => {

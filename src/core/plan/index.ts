@@ -320,7 +320,7 @@ export interface EmbeddedPlanOptions {
  * entered (linux.timeOffsets, which runPipeline reads and writes before its first step,
  * under `namespaces`, plugin `time-offsets`), the session as the process has it (config.newSession as given, not as `mountkit
  * run` sets it). What `run` throws before the first step (the config, the plugins, the
- * list's claims, a handler's validate) is thrown, as runPipeline throws it; a step that would fail ends the
+ * list's claims, a plugin's validate) is thrown, as runPipeline throws it; a step that would fail ends the
  * plan, as in buildPlan.
  */
 export function buildEmbeddedPlan(config: RootfsConfig, opts: EmbeddedPlanOptions, run: PipelineRun): Plan {
