@@ -30,7 +30,7 @@ export interface RunPluginOptions {
   handlers?: readonly (MountHandler | Constructor<MountHandler>)[];
   /** Lifecycle steps added directly: instances, or classes the kernel builds. */
   steps?: readonly (LifecycleStep | Constructor<LifecycleStep>)[];
-  /** PLUGIN_OPTIONS for the classes in `handlers` and `steps` (refused without one); for `runHandler`, the options of what it runs. */
+  /** PLUGIN_OPTIONS for the classes in `handlers` and `steps` (refused without one: none given, or instances only); for `runHandler`, the options of what it runs (refused with an instance). */
   options?: Record<string, unknown>;
   /** Default: makeConfig(). */
   config?: RootfsConfig;
@@ -63,8 +63,15 @@ function asTestPlugin(p: PluginModule | TestPlugin): TestPlugin {
  */
 export function runPlugin(opts: RunPluginOptions = {}): PluginRun {
   // Options with no class to inject them into would reach no plugin, and the test would run with the plugin's defaults unawares.
-  if (opts.options !== undefined && !opts.handlers?.length && !opts.steps?.length) {
-    throw new Error('runPlugin: options are the PLUGIN_OPTIONS of the classes in handlers and steps, and none is given: give a plugin module its options as { plugin, options }');
+  // PLUGIN_OPTIONS is injected into a constructor the kernel calls: an instance was built before, and takes none.
+  if (opts.options !== undefined) {
+    const direct = [...(opts.handlers ?? []), ...(opts.steps ?? [])];
+    if (direct.length === 0) {
+      throw new Error('runPlugin: options are the PLUGIN_OPTIONS of the classes in handlers and steps, and none is given: give a plugin module its options as { plugin, options }');
+    }
+    if (!direct.some((d) => typeof d === 'function')) {
+      throw new Error('runPlugin: options are the PLUGIN_OPTIONS of the classes in handlers and steps, and those given are all instances, which the kernel does not build: give a class, or make the instance with its options');
+    }
   }
   const config = opts.config ?? makeConfig();
   // A run opens the rootfs first (every mount target, the jail): a fake without it would fail there, before the plugin under test ran.
@@ -99,7 +106,7 @@ export function runPlugin(opts: RunPluginOptions = {}): PluginRun {
  * A plugin module (or a TestPlugin) is registered whole: every handler and every step
  * its `register` adds, and those steps run too. `opts.options` are the options of what
  * is under test: the class's PLUGIN_OPTIONS, or the module's (refused when a TestPlugin
- * gives its own too). `opts.builtins` still adds built-ins.
+ * gives its own too, and with an instance, which takes none). `opts.builtins` still adds built-ins.
  */
 export function runHandler(
   handler: MountHandler | Constructor<MountHandler> | PluginModule | TestPlugin,
@@ -108,6 +115,9 @@ export function runHandler(
 ): PluginRun {
   const config = { ...(opts.config ?? makeConfig()), mounts: Array.isArray(mounts) ? [...mounts] : [mounts as MountSpec] };
   const isModule = typeof handler === 'object' && ('register' in handler || 'plugin' in handler);
+  if (!isModule && typeof handler !== 'function' && opts.options !== undefined) {
+    throw new Error('runHandler: options are given with a handler instance, which the kernel does not build, so they would reach nothing: give its class or its plugin module, or make the instance with its options');
+  }
   if (!isModule) return runPlugin({ ...opts, config, handlers: [handler as MountHandler | Constructor<MountHandler>] });
   const { options, ...rest } = opts;
   const plugin = asTestPlugin(handler as PluginModule | TestPlugin);

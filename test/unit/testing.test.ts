@@ -29,6 +29,7 @@ import {
   resolvedCalls,
   runHandler,
   runPlugin,
+  type LifecycleStep,
   type MountHandler,
   type MountSpec,
   type PluginModule,
@@ -99,6 +100,26 @@ describe('runPlugin and runHandler', () => {
     expect(() => runPlugin({ plugins: [markerPlugin], options: { mode: 0o700 } })).toThrow(
       /^runPlugin: options are the PLUGIN_OPTIONS of the classes in handlers and steps, and none is given: give a plugin module its options as \{ plugin, options \}$/,
     );
+  });
+
+  test('options with handler or step instances only are refused, not dropped: an instance is built already and takes no PLUGIN_OPTIONS', () => {
+    const seen: string[] = [];
+    const handler: MountHandler = { name: 'seen', types: ['seen'], mount: (m) => void seen.push(m.destination) };
+    const step: LifecycleStep = { name: 'seen-step', phase: 'after-jail', run: () => void seen.push('step') };
+    const mount = makeMount({ type: 'seen', destination: '/s' });
+    const config = makeConfig({ mounts: [mount] });
+    const refused = /^runPlugin: options are the PLUGIN_OPTIONS of the classes in handlers and steps, and those given are all instances, which the kernel does not build: give a class, or make the instance with its options$/;
+    expect(() => runPlugin({ handlers: [handler], options: { mode: 0o700 }, config })).toThrow(refused);
+    expect(() => runPlugin({ steps: [step], options: { mode: 0o700 }, config })).toThrow(refused);
+    expect(() => runPlugin({ plugins: [markerPlugin], handlers: [handler], steps: [step], options: { mode: 0o700 }, config })).toThrow(refused);
+    expect(() => runHandler(handler, mount, { options: { mode: 0o700 } })).toThrow(
+      /^runHandler: options are given with a handler instance, which the kernel does not build, so they would reach nothing: give its class or its plugin module, or make the instance with its options$/,
+    );
+    expect(seen).toEqual([]);
+    // Without options the same instances run.
+    runPlugin({ handlers: [handler], steps: [step], config });
+    runHandler(handler, mount);
+    expect(seen).toEqual(['/s', 'step', '/s']);
   });
 
   test('a failing call is a PluginError naming phase, plugin and mount; the fake keeps the calls made', () => {
