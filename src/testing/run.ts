@@ -57,7 +57,7 @@ function asTestPlugin(p: PluginModule | TestPlugin): TestPlugin {
 /**
  * Runs every phase of `config` with the given plugins on a fake port; what the config asks
  * that none of them does is left undone (the orchestrator's `checkClaims`), as the plugins
- * under test are run alone. A failing step
+ * under test are run alone; their `validate` is asked, as in a run. A failing step
  * throws, as in a real run, a PluginError naming phase, plugin and mount with the
  * original error as `cause`; the fake keeps the calls made up to it.
  */
