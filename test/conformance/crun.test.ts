@@ -6,9 +6,10 @@
  * runc 1.1.5 does what mountkit does. Each named difference must still be there: the
  * outputs differ without it.
  */
-import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'fs';
+import { spawnSync } from 'child_process';
 import * as path from 'path';
-import { BUSYBOX, CRUN, copyBundle, makeBundle, normalize, runCrun, runMountkit, runcSpec } from './harness';
+import { BUSYBOX, CRUN, copyBundle, makeBundle, normalize, runCrun, runMountkit, runcSpec, sections } from './harness';
 
 const available = Boolean(CRUN && BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) {
@@ -187,6 +188,209 @@ function compare(config: Record<string, any>, differences: Difference[], prepare
   }
 }
 
+/** A file in the rootfs alone: a hook that sees it at / has the container's root as its own. */
+const ROOT_MARK = '.container-root';
+
+/** The namespaces hooks and the program name (/proc/self/ns). */
+const NAMESPACES = ['mnt', 'pid', 'user', 'net', 'uts', 'ipc', 'cgroup'];
+
+/** A program that prints its namespaces, one `TYPE LINK` line each. */
+const PRINT_NAMESPACES = `for n in ${NAMESPACES.join(' ')}; do echo "$n $(readlink /proc/self/ns/$n)"; done`;
+
+/**
+ * A hook that records what it was given in `out/NAME` of the bundle its state names
+ * (`/out/NAME` for the startContainer hook `sc`, which runs in the container): its argv,
+ * the state on its standard input, its environment, cwd, ids, namespaces, what its
+ * standard streams are (before it redirects any), and whether / is the container's root.
+ * `then`: what it does after (fail, sleep past its timeout). Its argv[0] is `sh` in the
+ * container, whose busybox runs the applet argv[0] names; `hook-sh` on the host.
+ */
+function recorder(name: string, options: { env?: string[]; timeout?: number; then?: string } = {}): Record<string, unknown> {
+  const at = name === 'sc' ? '/out' : '"$(echo "$state" | sed \'s/.*"bundle":"\\([^"]*\\)".*/\\1/\')/out"';
+  // The shell's own /proc/self: /proc/$$ names another process where the procfs is of
+  // another pid namespace than the shell's (a createContainer hook's, before the jail).
+  // Its cmdline read through a descriptor the shell opened; its standard output through a
+  // copy (fd 3), which a command substitution's output leaves alone.
+  const script = [
+    'exec 3>&1 4</proc/self/cmdline',
+    'stdio=$(printf "0 %s\\n1 %s\\n2 %s" "$(readlink /proc/self/fd/0)" "$(readlink /proc/self/fd/3)" "$(readlink /proc/self/fd/2)")',
+    'state=$(cat)',
+    // One line an argument: the script's own newlines as spaces.
+    '{ echo "== argv"; tr "\\n\\0" " \\n" <&4',
+    'echo "== state"; printf "%s\\n" "$state"',
+    'echo "== env"; env | sort',
+    'echo "== cwd"; pwd -P',
+    'echo "== ids"; id -u; id -g',
+    `echo "== ns"; ${PRINT_NAMESPACES}`,
+    'echo "== stdio"; printf "%s\\n" "$stdio"',
+    `echo "== root"; if [ -e /${ROOT_MARK} ]; then echo container; else echo host; fi; } >${at}/$0`,
+    ...(options.then ? [options.then] : []),
+  ].join('\n');
+  const { env, timeout } = options;
+  return { path: '/bin/sh', args: [name === 'sc' ? 'sh' : 'hook-sh', '-c', script, name, 'one', 'two words'], ...(env ? { env } : {}), ...(timeout ? { timeout } : {}) };
+}
+
+/** What one runtime's run of a hooks bundle shows: its outcome and each hook's records, normalized, keyed `HOOK.SECTION`. */
+type HookRun = Record<string, string[]>;
+
+/**
+ * A hook's records normalized: the state's fields one `key=JSON` line each, in key order,
+ * with the id as <id> and a pid other than 0 and 1 (the host's) as <host pid>; of an
+ * environment that holds the caller's PATH (the runtime's own hooks'), the caller's
+ * variables are left out and those it lacks or changed named `-NAME`; each namespace as
+ * `host` (this test's), `container` (the program's) or `other`, a mount namespace not the
+ * container's as `not the container's` (crun runs in one of its own: spawnForCrun); a
+ * pipe or memfd without its number or name.
+ */
+function hookRecords(text: string, program: Map<string, string>): Record<string, string[]> {
+  const s = sections(text);
+  const state = JSON.parse(s.state[0]) as Record<string, unknown>;
+  const caller = Object.entries(process.env).filter(([k]) => k !== 'PWD').map(([k, v]) => `${k}=${v}`);
+  const env = s.env.includes(`PATH=${process.env.PATH}`)
+    ? [...s.env.filter((l) => !caller.includes(l)), ...caller.filter((l) => !s.env.includes(l)).map((l) => `-${l.slice(0, l.indexOf('='))}`)]
+    : s.env;
+  const ns = s.ns.map((line) => {
+    const [type, link] = line.split(' ');
+    if (type !== 'mnt' && readlinkSync(`/proc/self/ns/${type}`) === link) return `${type} host`;
+    if (program.get(type) === link) return `${type} container`;
+    return type === 'mnt' ? "mnt not the container's" : `${type} other`;
+  });
+  return {
+    argv: s.argv,
+    state: Object.keys(state)
+      .sort()
+      .map((k) => `${k}=${k === 'id' ? '<id>' : k === 'pid' && (state.pid as number) > 1 ? '<host pid>' : JSON.stringify(state[k])}`),
+    env,
+    cwd: s.cwd,
+    ids: s.ids,
+    ns,
+    stdio: s.stdio.map((l) => l.replace(/pipe:\[\d+\]$/, 'pipe').replace(/\/memfd:.*$/, 'memfd')),
+    root: s.root,
+  };
+}
+
+/**
+ * Runs the bundle under crun and mountkit, each on its own copy made after `prepare` (with
+ * an `out` directory all may write and the rootfs's ROOT_MARK), and gives each run's
+ * outcome (`run.status`; `run.program`, its namespaces; `run.hooks`, the hooks that left
+ * records, in name order; `run.stderr`) and its hooks' records (hookRecords).
+ */
+function runHooks(config: Record<string, any>): { crun: HookRun; mountkit: HookRun; elapsed: { crun: number; mountkit: number } } {
+  config.process.args = ['sh', '-c', PRINT_NAMESPACES];
+  config.mounts.push({ destination: '/out', type: 'bind', source: 'out', options: ['rbind'] });
+  const bundle = makeBundle(config);
+  const copies: string[] = [];
+  try {
+    mkdirSync(path.join(bundle.dir, 'out'));
+    chmodSync(path.join(bundle.dir, 'out'), 0o777);
+    writeFileSync(path.join(bundle.dir, 'rootfs', ROOT_MARK), '');
+    copies.push(copyBundle(bundle.dir), copyBundle(bundle.dir));
+    const shown = (dir: string, run: { status: number | null; stdout: string; stderr: string }): HookRun => {
+      const program = new Map(run.stdout.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+      const hooks = readdirSync(path.join(dir, 'out')).sort();
+      const out: HookRun = { 'run.status': [String(run.status)], 'run.program': [...program.keys()], 'run.hooks': hooks, 'run.stderr': run.stderr.split('\n').filter(Boolean) };
+      for (const hook of hooks) {
+        const records = hookRecords(readFileSync(path.join(dir, 'out', hook), 'utf8').split(dir).join('<bundle>'), program);
+        for (const [section, lines] of Object.entries(records)) out[`${hook}.${section}`] = lines;
+      }
+      return out;
+    };
+    const [forCrun, forMountkit] = copies;
+    let t = Date.now();
+    const crun = runCrun(forCrun);
+    const crunElapsed = Date.now() - t;
+    t = Date.now();
+    const mk = runMountkit(forMountkit);
+    return { crun: shown(forCrun, crun), mountkit: shown(forMountkit, mk), elapsed: { crun: crunElapsed, mountkit: Date.now() - t } };
+  } finally {
+    bundle.cleanup();
+    for (const c of copies) rmSync(c, { recursive: true, force: true });
+  }
+}
+
+/** A known difference in what hooks are given (README.md, "Differences from crun 1.8.1"): `setAside` rewrites both runs' records alike. */
+interface HookDifference {
+  name: string;
+  setAside: (run: HookRun) => HookRun;
+}
+
+/** A HookDifference that rewrites the sections whose key `pick` takes. */
+function inHooks(name: string, pick: (hook: string, section: string) => boolean, rewrite: (lines: string[]) => string[]): HookDifference {
+  return {
+    name,
+    setAside: (run) => Object.fromEntries(Object.entries(run).map(([key, lines]) => [key, pick(key.slice(0, key.lastIndexOf('.')), key.slice(key.lastIndexOf('.') + 1)) ? rewrite(lines) : lines])),
+  };
+}
+
+const replaced = (from: string, to: string) => (lines: string[]) => lines.map((l) => (l === from ? to : l));
+
+/** The state's ociVersion: crun 1.8.1's "1.0", mountkit's "1.0.2" (runc 1.1.5's "1.0.2-dev"). */
+const STATE_VERSION = inHooks("the state's ociVersion", (_h, s) => s === 'state', (lines) => lines.map((l) => l.replace(/^ociVersion=.*/, 'ociVersion=<version>')));
+
+/** crun adds the config's root.path to the state as `root`; runtime-spec's state has no such field, and mountkit's and runc's have none. */
+const STATE_ROOT = inHooks('a root field in the state under crun', (_h, s) => s === 'state', (lines) => lines.filter((l) => l !== 'root="rootfs"'));
+
+/** crun gives the prestart, createRuntime and createContainer hooks status "created"; mountkit and runc "creating", as runtime-spec has the container until create is done. */
+const STATE_CREATED = inHooks('status "created" before create is done under crun', (h, s) => s === 'state' && ['pre', 'cr', 'cr-env', 'cc'].includes(h), replaced('status="created"', 'status="creating"'));
+
+/** crun's createContainer and startContainer hooks get pid 0; mountkit's and runc's the container's own pid as its namespace counts it, 1. */
+const INIT_PID = inHooks("pid 0 for the container's hooks under crun", (h, s) => s === 'state' && ['cc', 'sc'].includes(h), replaced('pid=0', 'pid=1'));
+
+/** crun's poststop hooks get pid 0; mountkit's and runc's no pid (runtime-spec asks for one only while the container runs). */
+const POSTSTOP_PID = inHooks('pid 0 after the container has ended under crun', (h, s) => h === 'pst' && s === 'state', (lines) => lines.filter((l) => l !== 'pid=0'));
+
+/** crun's startContainer hooks get status "starting" and bundle "/"; mountkit's and runc's status "created" and the bundle. */
+const START_STATE = inHooks('status "starting" and bundle "/" for startContainer hooks under crun', (h, s) => h === 'sc' && s === 'state', (lines) => replaced('bundle="/"', 'bundle="<bundle>"')(replaced('status="starting"', 'status="created"')(lines)));
+
+/** crun runs createContainer hooks in the bundle, with its own environment; mountkit and runc in the rootfs, with process.env. */
+const CREATE_CONTAINER_CWD = inHooks('createContainer hooks in the bundle under crun', (h, s) => h === 'cc' && s === 'cwd', () => ['<cwd>']);
+const CREATE_CONTAINER_ENV = inHooks("createContainer hooks with the runtime's environment under crun", (h, s) => h === 'cc' && s === 'env', () => ['<env>']);
+
+/** crun's own _LIBCONTAINER_CLONED_BINARY=1 (set when it runs from a sealed copy of itself) is in its hooks' environment. */
+const CLONED_BINARY = inHooks("crun's _LIBCONTAINER_CLONED_BINARY in its hooks' environment", (_h, s) => s === 'env', (lines) => lines.filter((l) => l !== '_LIBCONTAINER_CLONED_BINARY=1'));
+
+/** mountkit's launcher (a shell script) changes the `_` it was given, which its runtime hooks get: crun's (and runc's) get the caller's. */
+const LAUNCHER_UNDERSCORE = inHooks("the launcher's `_` in mountkit's runtime hooks' environment", (_h, s) => s === 'env', (lines) => lines.filter((l) => !/^(-_$|_=)/.test(l)));
+
+/** A hook's standard input: a pipe under crun (and runc), a memfd under mountkit. */
+const HOOK_STDIN = inHooks("a hook's standard input: a pipe under crun, a memfd under mountkit", (_h, s) => s === 'stdio', (lines) => lines.map((l) => (/^0 (pipe|memfd)$/.test(l) ? '0 <state>' : l)));
+
+/** A hook's standard output and error: /dev/null under crun, one memfd mountkit shows in a failing hook's error (runc: two pipes it shows). */
+const HOOK_OUTPUT = inHooks("a hook's standard output and error: /dev/null under crun, a memfd under mountkit", (_h, s) => s === 'stdio', (lines) => lines.map((l) => l.replace(/^([12]) (\/dev\/null|memfd)$/, '$1 <output>')));
+
+/** How a failing hook is named: crun's `error executing hook PATH (exit code: N)`, mountkit's line naming its list and index, with its output. */
+const HOOK_MESSAGE: HookDifference = { name: "the failing hook's message", setAside: (run) => ({ ...run, 'run.stderr': ['<message>'] }) };
+
+/** A hook `hook`'s records and its name among those that ran left out. */
+function withoutHook(run: HookRun, hook: string): HookRun {
+  const kept = Object.entries(run).filter(([key]) => !key.startsWith(`${hook}.`));
+  return { ...Object.fromEntries(kept), 'run.hooks': run['run.hooks'].filter((h) => h !== hook) };
+}
+
+/** crun 1.8.1 exits 255 when a hook before the program fails; mountkit, as runc, 1. */
+const EXIT_255: HookDifference = { name: 'exit status 255 under crun', setAside: (run) => ({ ...run, 'run.status': run['run.status'].map((s) => (s === '255' ? '1' : s)) }) };
+
+/** crun 1.8.1 runs no poststop hook when a prestart, createRuntime or createContainer hook fails; mountkit, as runc, runs them as the container is removed. */
+const NO_POSTSTOP: HookDifference = { name: 'no poststop hooks after a failing hook under crun', setAside: (run) => withoutHook(run, 'pst') };
+
+/**
+ * crun 1.8.1 runs the poststart hooks (status "running") when a startContainer hook fails,
+ * the program never started; runc 1.1.5 has run them before the startContainer hooks.
+ * mountkit runs them when the program is next, after the startContainer hooks: not once
+ * one fails.
+ */
+const POSTSTART_AFTER_FAILED_START: HookDifference = { name: 'poststart hooks after a failing startContainer hook under crun', setAside: (run) => withoutHook(run, 'ps') };
+
+/** Both runs' records the same once `differences` are set aside, and different with any one of them left in. */
+function expectSameHooks(runs: { crun: HookRun; mountkit: HookRun }, differences: HookDifference[]): void {
+  const aside = (run: HookRun, ds: HookDifference[]) => ds.reduce((r, d) => d.setAside(r), run);
+  expect(aside(runs.mountkit, differences)).toEqual(aside(runs.crun, differences));
+  for (const d of differences) {
+    const others = differences.filter((o) => o !== d);
+    expect({ difference: d.name, same: JSON.stringify(aside(runs.mountkit, others)) === JSON.stringify(aside(runs.crun, others)) }).toEqual({ difference: d.name, same: false });
+  }
+}
+
 maybe('crun 1.8.1 and mountkit see the same container, but for the known differences', () => {
   test('runc spec default', () => {
     const config = runcSpec();
@@ -327,11 +531,119 @@ maybe('crun 1.8.1 and mountkit see the same container, but for the known differe
     expect(sections.ids.at(-1)).toBe('0:0 /dev/mqueue');
   });
 
+  test.each([
+    ["the range's first id", true],
+    ["the host's root, the destinations made beforehand", false],
+  ])('rootless-like: a user namespace mapping root to 100000 (65536 ids), the rootfs and bind sources owned by %s; proc, sysfs, tmpfs, mqueue, devpts and binds', (_owner, owned) => {
+    const at = ['/', '/proc', '/sys', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue', '/tmp', '/run', '/mnt/rw', '/mnt/ro', '/mnt/file'];
+    const written = ['/', '/dev', '/dev/shm', '/dev/mqueue', '/tmp', '/run', '/mnt/rw', '/mnt/ro'];
+    const config = runcSpec([
+      'echo "== ids"; id; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups',
+      `echo "== owners"; stat -c "%a %u:%g %n" ${at.join(' ')}`,
+      `echo "== writes"; for d in ${written.join(' ')}; do if touch "$d/.w" 2>/dev/null; then echo "$d rw"; else echo "$d ro"; fi; done; cat /mnt/file`,
+    ]);
+    config.linux.namespaces.push({ type: 'user' });
+    config.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    config.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    config.mounts.push(
+      { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=1777'] },
+      { destination: '/run', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'nodev', 'mode=755', 'size=1m'] },
+      { destination: '/mnt/rw', type: 'bind', source: 'src/rw', options: ['rbind', 'nosuid'] },
+      { destination: '/mnt/ro', type: 'bind', source: 'src/ro', options: ['rbind', 'ro', 'nodev'] },
+      { destination: '/mnt/file', type: 'bind', source: 'src/file', options: ['bind', 'ro'] },
+    );
+    const sections = compare(config, [...common(config), DEVICE_BINDS], (dir) => {
+      mkdirSync(path.join(dir, 'src', 'rw'), { recursive: true });
+      mkdirSync(path.join(dir, 'src', 'ro'));
+      writeFileSync(path.join(dir, 'src', 'file'), 'bound\n');
+      if (owned) {
+        const r = spawnSync('chown', ['-R', '100000:100000', path.join(dir, 'rootfs'), path.join(dir, 'src')], { encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`chown failed: ${r.stderr}`);
+      } else {
+        for (const d of ['run', 'mnt/rw', 'mnt/ro']) mkdirSync(path.join(dir, 'rootfs', d), { recursive: true });
+        writeFileSync(path.join(dir, 'rootfs', 'mnt', 'file'), '');
+      }
+    });
+    expect(sections.ids.map((l) => l.trim().replace(/\s+/g, ' '))).toEqual(['uid=0(root) gid=0(root)', '0 100000 65536', '0 100000 65536', 'allow']);
+    expect([sections.owners[0], sections.writes.find((l) => l.startsWith('/mnt/rw '))]).toEqual(owned ? ['755 0:0 /', '/mnt/rw rw'] : ['755 65534:65534 /', '/mnt/rw ro']);
+  });
+
   test('a read-write root without a /dev mount: the masks bind the image\'s /dev/null under mountkit', () => {
     const config = runcSpec();
     config.root.readonly = false;
     config.mounts = config.mounts.filter((m: { destination: string }) => !m.destination.startsWith('/dev'));
     compare(config, common(config));
+  });
+
+  test("OCI hooks, each kind: argv, state, environment, cwd, ids, namespaces, root and standard streams, but for crun's states, its createContainer hooks' cwd and environment, and the hooks' streams", () => {
+    const config = runcSpec();
+    config.hooks = {
+      prestart: [recorder('pre')],
+      createRuntime: [recorder('cr'), recorder('cr-env', { env: ['A=1'] })],
+      createContainer: [recorder('cc')],
+      startContainer: [recorder('sc')],
+      poststart: [recorder('ps')],
+      poststop: [recorder('pst')],
+    };
+    const runs = runHooks(config);
+    expectSameHooks(runs, [STATE_VERSION, STATE_ROOT, STATE_CREATED, INIT_PID, POSTSTOP_PID, START_STATE, CREATE_CONTAINER_CWD, CREATE_CONTAINER_ENV, CLONED_BINARY, LAUNCHER_UNDERSCORE, HOOK_STDIN, HOOK_OUTPUT]);
+    const mk = runs.mountkit;
+    expect([mk['run.status'], mk['run.stderr'], mk['run.hooks']]).toEqual([['0'], [], ['cc', 'cr', 'cr-env', 'pre', 'ps', 'pst', 'sc']]);
+    // The runtime's hooks in its namespaces, on the host's root, in the bundle; the container's in its namespaces, createContainer on the host's root before the jail.
+    const host = ["mnt not the container's", 'pid host', 'user host', 'net host', 'uts host', 'ipc host', 'cgroup host'];
+    const container = ['mnt container', 'pid container', 'user host', 'net container', 'uts container', 'ipc container', 'cgroup host'];
+    expect(['pre', 'cr', 'cc', 'sc', 'ps', 'pst'].map((h) => [h, mk[`${h}.ns`], mk[`${h}.root`], mk[`${h}.cwd`]])).toEqual([
+      ['pre', host, ['host'], ['<bundle>']],
+      ['cr', host, ['host'], ['<bundle>']],
+      ['cc', container, ['host'], ['<bundle>/rootfs']],
+      ['sc', container, ['container'], ['/']],
+      ['ps', host, ['host'], ['<bundle>']],
+      ['pst', host, ['host'], ['<bundle>']],
+    ]);
+    // What mountkit gives, where a rewrite above sets crun's and its own alike aside.
+    const state = (pid: string | null, status: string) => ['bundle="<bundle>"', 'id=<id>', 'ociVersion="1.0.2"', ...(pid ? [`pid=${pid}`] : []), `status="${status}"`];
+    expect(Object.fromEntries(['pre', 'cr', 'cc', 'sc', 'ps', 'pst'].map((h) => [h, mk[`${h}.state`]]))).toEqual({
+      pre: state('<host pid>', 'creating'),
+      cr: state('<host pid>', 'creating'),
+      cc: state('1', 'creating'),
+      sc: state('1', 'created'),
+      ps: state('<host pid>', 'running'),
+      pst: state(null, 'stopped'),
+    });
+    expect([mk['cr.argv'], mk['cr-env.env'], mk['cc.env'], mk['cr.stdio'], mk['cc.stdio'], mk['sc.stdio']]).toEqual([
+      ['hook-sh', '-c', expect.stringMatching(/^exec 3>&1 /), 'cr', 'one', 'two words'],
+      ['A=1', 'PWD=<bundle>'],
+      [...config.process.env, 'PWD=<bundle>/rootfs'].sort(),
+      ['0 memfd', '1 memfd', '2 memfd'],
+      ['0 memfd', '1 memfd', '2 memfd'],
+      ['0 memfd', '1 memfd', '2 memfd'],
+    ]);
+  });
+
+  test.each([
+    // Nothing of the container's has run: its hooks' differences do not show.
+    ['a createRuntime hook', 'createRuntime', ['pre', 'pst'], [EXIT_255, NO_POSTSTOP]],
+    ['a startContainer hook', 'startContainer', ['cc', 'cr', 'pre', 'pst'], [INIT_PID, POSTSTOP_PID, CREATE_CONTAINER_CWD, CREATE_CONTAINER_ENV, POSTSTART_AFTER_FAILED_START]],
+  ])('%s that fails (exit status 3): the program does not start, no later hook of the container runs, the failing hook is named', (_what, list, ran, known) => {
+    const config = runcSpec();
+    config.hooks = { prestart: [recorder('pre')], createRuntime: [recorder('cr')], createContainer: [recorder('cc')], startContainer: [recorder('sc')], poststart: [recorder('ps')], poststop: [recorder('pst')] };
+    config.hooks[list as string].unshift({ path: '/bin/sh', args: ['sh', '-c', 'echo refused >&2; exit 3'] });
+    const runs = runHooks(config);
+    expectSameHooks(runs, [STATE_VERSION, STATE_ROOT, STATE_CREATED, CLONED_BINARY, LAUNCHER_UNDERSCORE, HOOK_STDIN, HOOK_OUTPUT, HOOK_MESSAGE, ...(known as HookDifference[])]);
+    expect([runs.mountkit['run.status'], runs.mountkit['run.program'], runs.mountkit['run.hooks']]).toEqual([['1'], [], ran]);
+    expect(runs.crun['run.stderr']).toEqual(['error executing hook `/bin/sh` (exit code: 3)']);
+    expect(runs.mountkit['run.stderr']).toEqual([expect.stringMatching(new RegExp(`hook ${list}\\[0\\] "/bin/sh" failed \\(exit status 3\\): refused$`))]);
+  });
+
+  test('a createRuntime hook still running at its timeout (1 s) is killed and fails the run under both', () => {
+    const config = runcSpec();
+    config.hooks = { createRuntime: [recorder('cr', { timeout: 1, then: 'exec sleep 30' })], createContainer: [recorder('cc')], poststop: [recorder('pst')] };
+    const runs = runHooks(config);
+    expectSameHooks(runs, [STATE_VERSION, STATE_ROOT, STATE_CREATED, CLONED_BINARY, LAUNCHER_UNDERSCORE, HOOK_STDIN, HOOK_OUTPUT, HOOK_MESSAGE, NO_POSTSTOP]);
+    expect([runs.mountkit['run.status'], runs.mountkit['run.program'], runs.mountkit['run.hooks']]).toEqual([['1'], [], ['cr', 'pst']]);
+    expect([runs.elapsed.crun, runs.elapsed.mountkit].every((ms) => ms < 15_000)).toBe(true);
+    expect(runs.crun['run.stderr']).toEqual(['error executing hook `/bin/sh` (exit code: -1)', 'timeout expired for `/bin/sh`']);
+    expect(runs.mountkit['run.stderr']).toEqual([expect.stringMatching(/hook createRuntime\[0\] "\/bin\/sh" failed \(ran past its timeout of 1s, killed by SIGKILL\)$/)]);
   });
 
   test('a mount of a filesystem type the kernel lacks: both refuse to start the program', () => {
