@@ -3,8 +3,11 @@
  * runc 1.1.5, under crun and under mountkit. Both must start the program (or both refuse
  * it) and print the same probe output, normalized as harness.ts normalizes runc's, but for
  * the named known differences (README.md, "Differences from crun 1.8.1"), in each of which
- * runc 1.1.5 does what mountkit does. Each named difference must still be there: the
- * outputs differ without it.
+ * runc 1.1.5 does what mountkit does, but for the hooks' standard streams (each runtime's
+ * own), poststart hooks after a failing startContainer hook and the launcher's `_` (runc
+ * does what crun does: README.md, "Differences from runc 1.1.5"). Each named difference
+ * must still be there: the outputs differ without it. The hooks' cases compare what each
+ * hook recorded (recorder), not the probe's output.
  */
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'fs';
 import { spawnSync } from 'child_process';
