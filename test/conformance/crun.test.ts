@@ -274,11 +274,12 @@ function hookRecords(text: string, program: Map<string, string>): Record<string,
 
 /**
  * Runs the bundle under crun and mountkit, each on its own copy made after `prepare` (with
- * an `out` directory all may write and the rootfs's ROOT_MARK), and gives each run's
+ * an `out` directory all may write and the rootfs's ROOT_MARK; the rootfs then given to
+ * `rootfsOwner`, if any), and gives each run's
  * outcome (`run.status`; `run.program`, its namespaces; `run.hooks`, the hooks that left
  * records, in name order; `run.stderr`) and its hooks' records (hookRecords).
  */
-function runHooks(config: Record<string, any>): { crun: HookRun; mountkit: HookRun; elapsed: { crun: number; mountkit: number } } {
+function runHooks(config: Record<string, any>, rootfsOwner?: string): { crun: HookRun; mountkit: HookRun; elapsed: { crun: number; mountkit: number } } {
   config.process.args = ['sh', '-c', PRINT_NAMESPACES];
   config.mounts.push({ destination: '/out', type: 'bind', source: 'out', options: ['rbind'] });
   const bundle = makeBundle(config);
@@ -287,6 +288,10 @@ function runHooks(config: Record<string, any>): { crun: HookRun; mountkit: HookR
     mkdirSync(path.join(bundle.dir, 'out'));
     chmodSync(path.join(bundle.dir, 'out'), 0o777);
     writeFileSync(path.join(bundle.dir, 'rootfs', ROOT_MARK), '');
+    if (rootfsOwner) {
+      const r = spawnSync('chown', ['-R', rootfsOwner, path.join(bundle.dir, 'rootfs')], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`chown failed: ${r.stderr}`);
+    }
     copies.push(copyBundle(bundle.dir), copyBundle(bundle.dir));
     const shown = (dir: string, run: { status: number | null; stdout: string; stderr: string }): HookRun => {
       const program = new Map(run.stdout.split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
@@ -620,6 +625,25 @@ maybe('crun 1.8.1 and mountkit see the same container, but for the known differe
       ['0 memfd', '1 memfd', '2 memfd'],
       ['0 memfd', '1 memfd', '2 memfd'],
       ['0 memfd', '1 memfd', '2 memfd'],
+    ]);
+  });
+
+  test("OCI hooks with a user namespace mapping root to 100000: the runtime's hooks as the host's root in its namespaces, the container's as the namespace's root in its own", () => {
+    const config = runcSpec();
+    config.linux.namespaces.push({ type: 'user' });
+    config.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    config.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    config.hooks = { prestart: [recorder('pre')], createRuntime: [recorder('cr')], createContainer: [recorder('cc')], startContainer: [recorder('sc')], poststart: [recorder('ps')], poststop: [recorder('pst')] };
+    // The namespace's root makes /out in the rootfs: a rootless-like rootfs, its own.
+    const runs = runHooks(config, '100000:100000');
+    expectSameHooks(runs, [STATE_VERSION, STATE_ROOT, STATE_CREATED, INIT_PID, POSTSTOP_PID, START_STATE, CREATE_CONTAINER_CWD, CREATE_CONTAINER_ENV, CLONED_BINARY, LAUNCHER_UNDERSCORE, HOOK_STDIN, HOOK_OUTPUT]);
+    const mk = runs.mountkit;
+    expect([mk['run.status'], mk['run.hooks']]).toEqual([['0'], ['cc', 'cr', 'pre', 'ps', 'pst', 'sc']]);
+    expect(['pre', 'cc', 'sc', 'pst'].map((h) => [h, mk[`${h}.ids`], mk[`${h}.ns`].find((l) => l.startsWith('user '))])).toEqual([
+      ['pre', ['0', '0'], 'user host'],
+      ['cc', ['0', '0'], 'user container'],
+      ['sc', ['0', '0'], 'user container'],
+      ['pst', ['0', '0'], 'user host'],
     ]);
   });
 
