@@ -240,8 +240,9 @@ type HookRun = Record<string, string[]>;
  * A hook's records normalized: the state's fields one `key=JSON` line each, in key order,
  * with the id as <id> and a pid other than 0 and 1 (the host's) as <host pid>; of an
  * environment that holds the caller's PATH (the runtime's own hooks'), the caller's
- * variables are left out and those it lacks or changed named `-NAME`; each namespace as
- * `host` (this test's), `container` (the program's) or `other`, a mount namespace not the
+ * variables are left out and those it lacks or changed named `-NAME` (but PWD, which the
+ * hook's shell sets to its cwd); each namespace as `host` (this test's, first),
+ * `container` (the program's) or `other`, a mount namespace not the
  * container's as `not the container's` (crun runs in one of its own: spawnForCrun); a
  * pipe or memfd without its number or name.
  */
