@@ -4,8 +4,8 @@
  * it) and print the same probe output, normalized as harness.ts normalizes runc's, but for
  * the named known differences (README.md, "Differences from crun 1.8.1"), in each of which
  * runc 1.1.5 does what mountkit does, but for the hooks' standard streams (each runtime's
- * own), poststart hooks after a failing startContainer hook and the launcher's `_` (runc
- * does what crun does: README.md, "Differences from runc 1.1.5"). Each named difference
+ * own) and poststart hooks after a failing startContainer hook (runc does what crun
+ * does: README.md, "Differences from runc 1.1.5"). Each named difference
  * must still be there: the outputs differ without it. The hooks' cases compare what each
  * hook recorded (recorder), not the probe's output.
  */
@@ -358,9 +358,6 @@ const CREATE_CONTAINER_ENV = inHooks("createContainer hooks with the runtime's e
 /** crun's own _LIBCONTAINER_CLONED_BINARY=1 (set when it runs from a sealed copy of itself) is in its hooks' environment. */
 const CLONED_BINARY = inHooks("crun's _LIBCONTAINER_CLONED_BINARY in its hooks' environment", (_h, s) => s === 'env', (lines) => lines.filter((l) => l !== '_LIBCONTAINER_CLONED_BINARY=1'));
 
-/** mountkit's launcher (a shell script) changes the `_` it was given, which its runtime hooks get: crun's (and runc's) get the caller's. */
-const LAUNCHER_UNDERSCORE = inHooks("the launcher's `_` in mountkit's runtime hooks' environment", (_h, s) => s === 'env', (lines) => lines.filter((l) => !/^(-_$|_=)/.test(l)));
-
 /** A hook's standard input: a pipe under crun (and runc), a memfd under mountkit. */
 const HOOK_STDIN = inHooks("a hook's standard input: a pipe under crun, a memfd under mountkit", (_h, s) => s === 'stdio', (lines) => lines.map((l) => (/^0 (pipe|memfd)$/.test(l) ? '0 <state>' : l)));
 
@@ -595,7 +592,7 @@ maybe('crun 1.8.1 and mountkit see the same container, but for the known differe
       poststop: [recorder('pst')],
     };
     const runs = runHooks(config);
-    expectSameHooks(runs, [STATE_VERSION, STATE_ROOT, STATE_CREATED, INIT_PID, POSTSTOP_PID, START_STATE, CREATE_CONTAINER_CWD, CREATE_CONTAINER_ENV, CLONED_BINARY, LAUNCHER_UNDERSCORE, HOOK_STDIN, HOOK_OUTPUT]);
+    expectSameHooks(runs, [STATE_VERSION, STATE_ROOT, STATE_CREATED, INIT_PID, POSTSTOP_PID, START_STATE, CREATE_CONTAINER_CWD, CREATE_CONTAINER_ENV, CLONED_BINARY, HOOK_STDIN, HOOK_OUTPUT]);
     const mk = runs.mountkit;
     expect([mk['run.status'], mk['run.stderr'], mk['run.hooks']]).toEqual([['0'], [], ['cc', 'cr', 'cr-env', 'pre', 'ps', 'pst', 'sc']]);
     // The runtime's hooks in its namespaces, on the host's root, in the bundle; the container's in its namespaces, createContainer on the host's root before the jail.
@@ -637,7 +634,7 @@ maybe('crun 1.8.1 and mountkit see the same container, but for the known differe
     config.hooks = { prestart: [recorder('pre')], createRuntime: [recorder('cr')], createContainer: [recorder('cc')], startContainer: [recorder('sc')], poststart: [recorder('ps')], poststop: [recorder('pst')] };
     // The namespace's root makes /out in the rootfs: a rootless-like rootfs, its own.
     const runs = runHooks(config, '100000:100000');
-    expectSameHooks(runs, [STATE_VERSION, STATE_ROOT, STATE_CREATED, INIT_PID, POSTSTOP_PID, START_STATE, CREATE_CONTAINER_CWD, CREATE_CONTAINER_ENV, CLONED_BINARY, LAUNCHER_UNDERSCORE, HOOK_STDIN, HOOK_OUTPUT]);
+    expectSameHooks(runs, [STATE_VERSION, STATE_ROOT, STATE_CREATED, INIT_PID, POSTSTOP_PID, START_STATE, CREATE_CONTAINER_CWD, CREATE_CONTAINER_ENV, CLONED_BINARY, HOOK_STDIN, HOOK_OUTPUT]);
     const mk = runs.mountkit;
     expect([mk['run.status'], mk['run.hooks']]).toEqual([['0'], ['cc', 'cr', 'pre', 'ps', 'pst', 'sc']]);
     expect(['pre', 'cc', 'sc', 'pst'].map((h) => [h, mk[`${h}.ids`], mk[`${h}.ns`].find((l) => l.startsWith('user '))])).toEqual([
@@ -657,7 +654,7 @@ maybe('crun 1.8.1 and mountkit see the same container, but for the known differe
     config.hooks = { prestart: [recorder('pre')], createRuntime: [recorder('cr')], createContainer: [recorder('cc')], startContainer: [recorder('sc')], poststart: [recorder('ps')], poststop: [recorder('pst')] };
     config.hooks[list as string].unshift({ path: '/bin/sh', args: ['sh', '-c', 'echo refused >&2; exit 3'] });
     const runs = runHooks(config);
-    expectSameHooks(runs, [STATE_VERSION, STATE_ROOT, STATE_CREATED, CLONED_BINARY, LAUNCHER_UNDERSCORE, HOOK_STDIN, HOOK_OUTPUT, HOOK_MESSAGE, ...(known as HookDifference[])]);
+    expectSameHooks(runs, [STATE_VERSION, STATE_ROOT, STATE_CREATED, CLONED_BINARY, HOOK_STDIN, HOOK_OUTPUT, HOOK_MESSAGE, ...(known as HookDifference[])]);
     expect([runs.mountkit['run.status'], runs.mountkit['run.program'], runs.mountkit['run.hooks']]).toEqual([['1'], [], ran]);
     expect(runs.crun['run.stderr']).toEqual(['error executing hook `/bin/sh` (exit code: 3)']);
     expect(runs.mountkit['run.stderr']).toEqual([expect.stringMatching(new RegExp(`hook ${list}\\[0\\] "/bin/sh" failed \\(exit status 3\\): refused$`))]);
@@ -667,7 +664,7 @@ maybe('crun 1.8.1 and mountkit see the same container, but for the known differe
     const config = runcSpec();
     config.hooks = { createRuntime: [recorder('cr', { timeout: 1, then: 'exec sleep 30' })], createContainer: [recorder('cc')], poststop: [recorder('pst')] };
     const runs = runHooks(config);
-    expectSameHooks(runs, [STATE_VERSION, STATE_ROOT, STATE_CREATED, CLONED_BINARY, LAUNCHER_UNDERSCORE, HOOK_STDIN, HOOK_OUTPUT, HOOK_MESSAGE, NO_POSTSTOP]);
+    expectSameHooks(runs, [STATE_VERSION, STATE_ROOT, STATE_CREATED, CLONED_BINARY, HOOK_STDIN, HOOK_OUTPUT, HOOK_MESSAGE, NO_POSTSTOP]);
     expect([runs.mountkit['run.status'], runs.mountkit['run.program'], runs.mountkit['run.hooks']]).toEqual([['1'], [], ['cr', 'pst']]);
     expect([runs.elapsed.crun, runs.elapsed.mountkit].every((ms) => ms < 15_000)).toBe(true);
     expect(runs.crun['run.stderr']).toEqual(['error executing hook `/bin/sh` (exit code: -1)', 'timeout expired for `/bin/sh`']);
