@@ -276,6 +276,27 @@ maybe('mountkit run', () => {
     });
   });
 
+  test.each([
+    ['bin/mountkit', [LAUNCHER]],
+    ['the Node entry', [process.execPath, BIN]],
+  ])('%s gives the runtime hooks the environment it was started with, `_` and NODE_EXTRA_CA_CERTS included, as runc gives its own', (_what, entry) => {
+    const out = mkdtempSync(path.join(tmpdir(), 'mountkit-env-'));
+    try {
+      const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', _: '/usr/local/bin/caller', NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem', MOUNTKIT_TEST_WORDS: 'a b\tc' };
+      const c = config(['true']);
+      // The hook's own shell exports PWD, its working directory (the bundle's, for a runtime hook).
+      c.hooks = { createRuntime: [{ path: '/bin/sh', args: ['sh', '-c', 'env -0 -u PWD > "$0"', path.join(out, 'env')] }] };
+      withBundle(c, (dir) => {
+        const r = spawnSync(entry[0], [...entry.slice(1), 'run', '--bundle', dir], { env, encoding: 'utf8' });
+        expect([r.status, r.stderr]).toEqual([0, expect.any(String)]);
+      });
+      const given = readFileSync(path.join(out, 'env'), 'utf8').split('\0').filter((l) => l !== '').sort();
+      expect(given).toEqual(Object.entries(env).map(([k, v]) => `${k}=${v}`).sort());
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   test('where pidfds are refused (a seccomp filter answering ENOSYS), the Node entry still passes signals on, by pid', async () => {
     const script = `trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`;
     const r = await withBundleAsync(config(['sh', '-c', script]), (dir) => signalled([process.execPath, WITHOUT_PIDFDS, process.execPath, BIN, 'run', '--bundle', dir], 1, ['SIGUSR1', 'SIGTERM']));
