@@ -31,7 +31,8 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
 import { LAUNCHER } from '../helpers/cli';
-import { BUSYBOX, PROBE, RUNC, busyboxConfig, copyBundle, makeBundle, normalize, runMountkit, runRunc, type Outcome } from './harness';
+import { BUSYBOX, PROBE, RUNC, busyboxConfig, normalize } from './harness';
+import { sideBySide, type Comparison, type Runners } from './side-by-side';
 
 const available = Boolean(RUNC && BUSYBOX) && process.getuid?.() === 0;
 const maybe = available ? describe : describe.skip;
@@ -134,45 +135,22 @@ function inspect(mounts: readonly Listed[]): string {
   return statsAndWrites('destinations', dests, dests);
 }
 
-/** How each runtime runs a bundle. */
-interface Runners {
-  runc: (bundle: string) => Outcome;
-  mountkit: (bundle: string) => Outcome;
-}
+type Sections = Record<string, string[]>;
 
 /**
- * Runs `config` under both runtimes (as `runners` run them), each on its own copy of one
- * bundle (`prepare` adds to it first): both start the program or both refuse; when they
- * start it, the same output (normalized as the conformance tests do, then by `both`;
- * `checked` first, on runc's). Whether they started it.
+ * A draw made into a run of sideBySide: the config, what `prepare` adds to its bundle,
+ * checks of runc's sections (`checked`), a normalization of a documented difference applied
+ * to both (`both`), and the runners (default: runc and mountkit as they are).
  */
-function sideBySide(
-  config: Record<string, any>,
-  prepare: (bundle: string) => void,
-  checked: (out: Record<string, string[]>) => void,
-  both: (out: Record<string, string[]>) => Record<string, string[]> = (out) => out,
-  runners: Runners = { runc: (bundle) => runRunc(bundle), mountkit: (bundle) => runMountkit(bundle) },
-): boolean {
-  const bundle = makeBundle(config);
-  const copies: string[] = [];
-  try {
-    prepare(bundle.dir);
-    copies.push(copyBundle(bundle.dir), copyBundle(bundle.dir));
-    const runc = runners.runc(copies[0]);
-    const mk = runners.mountkit(copies[1]);
-    const said = (o: { status: number | null; stderr: string }) => (o.status === 0 ? 'started' : `refused (${o.status}): ${o.stderr.trim()}`);
-    if ((runc.status === 0) !== (mk.status === 0)) throw new Error(`runc ${said(runc)}; mountkit ${said(mk)}`);
-    if (runc.status !== 0) return false;
-    expect({ runc: runc.stderr, mountkit: mk.stderr }).toEqual({ runc: '', mountkit: '' });
-    const a = both(normalize(runc.stdout.split(copies[0]).join('<bundle>')));
-    const b = both(normalize(mk.stdout.split(copies[1]).join('<bundle>')));
-    checked(a);
-    expect(b).toEqual(a);
-    return true;
-  } finally {
-    for (const copy of copies) rmSync(copy, { recursive: true, force: true });
-    bundle.cleanup();
-  }
+type Args = [config: Record<string, any>, prepare: (bundle: string) => void, checked: (out: Sections) => void, both?: (out: Sections) => Sections, runners?: Runners];
+
+/**
+ * The comparison of these properties: both runtimes start the program or both refuse (two
+ * refusals pass unread); when they start it, the same probe sections, normalized as the
+ * conformance tests do, then by `both`; `checked` first, on runc's.
+ */
+function probed(checked: (out: Sections) => void, both: (out: Sections) => Sections = (out) => out, runners?: Runners): Comparison<Sections> {
+  return { view: (stdout) => both(normalize(stdout)), checked, refusals: 'pass', runners };
 }
 
 /**
@@ -275,15 +253,16 @@ function inspectPaths(paths: readonly { path: string; write: boolean }[]): strin
 }
 
 /**
- * One property of sideBySide: `RUNS` draws of `arb` (fewer: `runs`), each made into
- * sideBySide's arguments by `args`, with the fixed seed, the first failure ending it.
+ * One property of sideBySide: `RUNS` draws of `arb` (fewer: `runs`), each made into a
+ * run by `args` and compared as `probed` says, with the fixed seed, the first failure ending it.
  * Most draws must start: a comparison of refusals alone would say little.
  */
-function sideBySideProperty<T>(arb: fc.Arbitrary<T>, args: (draw: T) => Parameters<typeof sideBySide>, runs = RUNS): void {
+function sideBySideProperty<T>(arb: fc.Arbitrary<T>, args: (draw: T) => Args, runs = RUNS): void {
   let started = 0;
   fc.assert(
     fc.property(arb, (draw) => {
-      if (sideBySide(...args(draw))) started++;
+      const [config, prepare, checked, both, runners] = args(draw);
+      if (sideBySide(config, prepare, probed(checked, both, runners))) started++;
     }),
     { seed: SEED, numRuns: runs, endOnFailure: true },
   );
@@ -291,7 +270,7 @@ function sideBySideProperty<T>(arb: fc.Arbitrary<T>, args: (draw: T) => Paramete
 }
 
 /** sideBySide's arguments for a draw of `setup`: its mounts listed, each destination inspected. */
-function mountListArgs({ mounts, readonlyRoot, rootfsPropagation }: { mounts: Drawn[]; readonlyRoot: boolean; rootfsPropagation: string | null }): Parameters<typeof sideBySide> {
+function mountListArgs({ mounts, readonlyRoot, rootfsPropagation }: { mounts: Drawn[]; readonlyRoot: boolean; rootfsPropagation: string | null }): Args {
   const list = listed(mounts);
   const config = busyboxConfig(['sh', '-c', `${PROBE}; ${inspect(list)}`]);
   config.root.readonly = readonlyRoot;

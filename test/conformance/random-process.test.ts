@@ -19,7 +19,8 @@
 import * as fc from 'fast-check';
 import { chmodSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { BUSYBOX, RUNC, busyboxConfig, copyBundle, makeBundle, runMountkit, runRunc } from './harness';
+import { BUSYBOX, RUNC, busyboxConfig } from './harness';
+import { sideBySide, type Comparison } from './side-by-side';
 
 const available = Boolean(RUNC && BUSYBOX) && process.getuid?.() === 0;
 const maybe = available ? describe : describe.skip;
@@ -98,28 +99,11 @@ const passwd = fc.record({
 const PROGRAM = 'if [ "${HOME+set}" = set ]; then printf %s "$HOME" | od -An -tx1 | tr -s " \\n" " "; echo; else echo unset; fi; env | grep -c "^HOME="';
 
 /**
- * Runs `config` under both runtimes on copies of one bundle, `prepare`d first: both must
- * start the program (or both refuse, where `refusals` allows it) and print the same.
- * Returns whether it ran.
+ * The comparison of these properties: both runtimes start the program (or, with
+ * `refusals`, both may refuse) and print the same, byte for byte.
  */
-function bothRun(config: Record<string, any>, prepare: (bundle: string) => void, refusals: boolean): boolean {
-  const bundle = makeBundle(config);
-  const copies: string[] = [];
-  try {
-    prepare(bundle.dir);
-    copies.push(copyBundle(bundle.dir), copyBundle(bundle.dir));
-    const runc = runRunc(copies[0]);
-    const mk = runMountkit(copies[1]);
-    const said = (o: { status: number | null; stderr: string }) => (o.status === 0 ? 'started' : `refused (${o.status}): ${o.stderr.trim()}`);
-    if ((runc.status === 0) !== (mk.status === 0) || (!refusals && runc.status !== 0)) throw new Error(`runc ${said(runc)}; mountkit ${said(mk)}`);
-    expect(mk.stdout).toBe(runc.stdout);
-    if (runc.status !== 0) return false;
-    expect({ runc: runc.stderr, mountkit: mk.stderr }).toEqual({ runc: '', mountkit: '' });
-    return true;
-  } finally {
-    for (const copy of copies) rmSync(copy, { recursive: true, force: true });
-    bundle.cleanup();
-  }
+function sameOutput(refusals: boolean): Comparison<string> {
+  return { view: (stdout) => stdout, refusals: refusals ? 'compare' : 'fail' };
 }
 
 /**
@@ -158,7 +142,7 @@ maybe('random process files and lookups: runc 1.1.5 and mountkit', () => {
         config.process.user = { uid, gid: 0 };
         config.process.env = ['PATH=/bin', ...envHome];
         const written = (bundle: string) => writeFileSync(path.join(bundle, 'rootfs/etc/passwd'), lines.map(text).join('\n') + (finalNewline ? '\n' : ''));
-        if (bothRun(config, written, false)) started++;
+        if (sideBySide(config, written, sameOutput(false))) started++;
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
     );
@@ -195,7 +179,7 @@ maybe('random process files and lookups: runc 1.1.5 and mountkit', () => {
           // A directory the other user may not search.
           chmodSync(path.join(rootfs, 'opt/locked'), 0o700);
         };
-        if (bothRun(config, placed, true)) started++;
+        if (sideBySide(config, placed, sameOutput(true))) started++;
       }),
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
     );
