@@ -269,7 +269,7 @@ function sideBySideProperty<T>(arb: fc.Arbitrary<T>, args: (draw: T) => Args, ru
   expect(started).toBeGreaterThan(runs / 2);
 }
 
-/** sideBySide's arguments for a draw of `setup`: its mounts listed, each destination inspected. */
+/** The run (Args) for a draw of `setup`: its mounts listed, each destination inspected. */
 function mountListArgs({ mounts, readonlyRoot, rootfsPropagation }: { mounts: Drawn[]; readonlyRoot: boolean; rootfsPropagation: string | null }): Args {
   const list = listed(mounts);
   const config = busyboxConfig(['sh', '-c', `${PROBE}; ${inspect(list)}`]);
