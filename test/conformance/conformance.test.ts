@@ -627,6 +627,31 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     }
   });
 
+  test("a gid above 2147483647 that the image's /etc/group does not name, or an additional one given twice: runc 1.1.5 refuses it, mountkit gives it (README, a difference); named there once, both give it; 4294967295 neither", () => {
+    const run = (user: Record<string, unknown>, group: string) => {
+      const config = busyboxConfig(['sh', '-c', 'grep -E "^(Gid|Groups):" /proc/self/status']);
+      config.process.user = user;
+      return withCopies(config, (forRunc, forMountkit) => [runRunc(forRunc), runMountkit(forMountkit)], (dir) => writeFileSync(path.join(dir, 'rootfs/etc/group'), group));
+    };
+    const outOfRange = { status: 1, stdout: '', stderr: expect.stringContaining('uids and gids must be in range 0-2147483647') };
+    const unnamed = run({ uid: 0, gid: 4294967294, additionalGids: [2147483648] }, 'root:x:0:\n');
+    expect(unnamed[0]).toEqual(outOfRange);
+    expect(unnamed[1]).toEqual({ status: 0, stdout: 'Gid:\t4294967294\t4294967294\t4294967294\t4294967294\nGroups:\t2147483648 \n', stderr: '' });
+    const named = run({ uid: 0, gid: 4294967294, additionalGids: [2147483648] }, 'root:x:0:\nbig:x:4294967294:\nbigger:x:2147483648:\n');
+    expect(named[1]).toEqual(unnamed[1]);
+    expect(named[0]).toEqual(unnamed[1]);
+    // Given twice, runc 1.1.5's second lookup finds the named group taken already and falls back to the range check.
+    const twice = run({ uid: 0, gid: 4294967294, additionalGids: [2147483648, 2147483648] }, 'root:x:0:\nbig:x:4294967294:\nbigger:x:2147483648:\n');
+    expect(twice[0]).toEqual(outOfRange);
+    expect(twice[1]).toEqual(unnamed[1]);
+    // (gid_t)-1 is the kernel's invalid gid: setgroups(2) refuses it (EINVAL); runc 1.1.5 refuses it before trying unless /etc/group names it.
+    for (const group of ['root:x:0:\n', 'root:x:0:\nminus:x:4294967295:\n']) {
+      const [runc, mk] = run({ uid: 0, gid: 0, additionalGids: [4294967295] }, group);
+      expect(runc).toEqual({ status: 1, stdout: '', stderr: expect.stringMatching(/uids and gids must be in range|setgroups: invalid argument/) });
+      expect(mk).toEqual({ status: 1, stdout: '', stderr: 'mountkit: finalize: plugin exec: setgroups: EINVAL\n' });
+    }
+  });
+
   test('LSM labels this host cannot give: neither runtime starts the program', () => {
     for (const edit of [
       (c: Record<string, any>) => (c.process.apparmorProfile = 'mountkit-test-no-such-profile'),
