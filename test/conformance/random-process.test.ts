@@ -14,6 +14,13 @@
  * or two of the directories, run as root or as another user, from `/` or `/opt`. Both
  * runtimes must run the same file or both refuse.
  *
+ * Supplementary groups: `process.user` uid, gid and additionalGids (absent, empty,
+ * repeated gids, the primary gid among them, 0, gids up to 4294967294 and the invalid
+ * 4294967295) against the image's /etc/group drawn from group(5) lines and odd ones
+ * (comments, blank lines, member lists, missing, extra and bad fields), or none. Both
+ * runtimes must give the program the same uid, gid and groups, as the kernel and id(1)
+ * show them, byte for byte, or both refuse.
+ *
  * The seed is fixed (MOUNTKIT_TEST_SEED tries others); a failure prints the draw.
  */
 import * as fc from 'fast-check';
@@ -130,6 +137,129 @@ const lookups = fc.record({
   uid: fc.constantFrom(0, 1000),
 });
 
+/**
+ * Gids a process.user may give: root's, small ones, the last of Go's int32 (runc 1.1.5's
+ * limit for a gid /etc/group does not name), two above it, and 4294967295, (gid_t)-1,
+ * which no process can take: setgid(2) and setgroups(2) refuse it (EINVAL) as the
+ * kernel's invalid gid, and runc 1.1.5 refuses it before trying unless /etc/group names it.
+ */
+const GIDS = [0, 5, 100, 1000, 65534, 2147483647, 2147483648, 4294967294];
+const INVALID_GID = 4294967295;
+
+/** The largest gid runc 1.1.5 takes when /etc/group does not name it (ErrRange, "uids and gids must be in range 0-2147483647"). */
+const RUNC_MAX_UNNAMED = 2147483647;
+
+/** Whether runc 1.1.5 takes `gid` only when /etc/group names it; INVALID_GID, which both refuse either way, aside. */
+const takenWhenNamed = (gid: number): boolean => gid > RUNC_MAX_UNNAMED && gid !== INVALID_GID;
+
+/**
+ * A gid field of a group line: a drawn gid in decimal, with a leading zero or plus sign
+ * (which Go's strconv.Atoi takes), or a field that is no number (runc reads 0), negative,
+ * the invalid gid, or out of range.
+ */
+const gidField = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...GIDS).map(String) },
+  { weight: 2, arbitrary: fc.tuple(fc.constantFrom(...GIDS), fc.constantFrom('0', '+')).map(([gid, pre]) => `${pre}${gid}`) },
+  { weight: 1, arbitrary: fc.constantFrom('', 'notnum', '-5', ' 5', '4294967295', '4294967296', '99999999999999999999') },
+);
+
+/** What may stand at a group line's ends: ASCII white space, which runc's parser trims (bytes.TrimSpace). */
+const groupEdge = fc.constantFrom('', '', ' ', '\t', '\r');
+
+type GroupLine = { kind: 'entry'; name: string; gid: string; members: string; fields: number; before: string; after: string } | { kind: 'other'; text: string };
+
+const groupLine: fc.Arbitrary<GroupLine> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant<'entry'>('entry'),
+      name: fc.constantFrom('root', 'wheel', 'users', 'staff', 'nogroup', '', '5', '1000'),
+      gid: gidField,
+      members: fc.constantFrom('', '', 'root', 'u,root', 'u,,x', ' u '),
+      // The name alone (1), up to the gid (3), with members (4, as group(5) has it), or one field more (5).
+      fields: fc.constantFrom(1, 3, 4, 4, 4, 5),
+      before: groupEdge,
+      after: groupEdge,
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant<'other'>('other'), text: fc.constantFrom('', '   ', '# a comment:x:5:', '#5:x:7:', '+:::', 'word', ':x:5:') }) },
+);
+
+/** The line's text: its fields joined, cut at `fields`, with `before` and `after` around it. */
+function groupText(l: GroupLine): string {
+  if (l.kind === 'other') return l.text;
+  return `${l.before}${[l.name, 'x', l.gid, l.members, 'extra'].slice(0, l.fields).join(':')}${l.after}`;
+}
+
+/** A group line as runc 1.1.5 reads it: trimmed, skipped when empty or a comment; its gid by Go's strconv.Atoi (0 for what is no number, as runc ignores the error). */
+function runcGroup(text: string): { name: string; gid: bigint } | undefined {
+  const line = text.trim();
+  if (line === '' || line.startsWith('#')) return undefined;
+  const [name, , gid = ''] = line.split(':');
+  return { name, gid: /^[+-]?\d+$/.test(gid) ? BigInt(gid) : 0n };
+}
+
+/**
+ * process.user: a uid; a gid; additionalGids absent, empty, or up to six drawn from the
+ * gids (so often repeated), the primary gid among them or not, rarely INVALID_GID; and the
+ * image's /etc/group: none, or lines drawn as above, with a last newline or not.
+ */
+const groupDraws = fc.record({
+  uid: fc.constantFrom(0, 1000, 65534),
+  gid: fc.oneof({ weight: 12, arbitrary: fc.constantFrom(...GIDS) }, { weight: 1, arbitrary: fc.constant(INVALID_GID) }),
+  additional: fc.option(
+    fc.array(fc.oneof({ weight: 8, arbitrary: fc.constantFrom<number | 'primary'>(...GIDS) }, { weight: 3, arbitrary: fc.constant<'primary'>('primary') }, { weight: 1, arbitrary: fc.constant(INVALID_GID) }), { maxLength: 6 }),
+    { freq: 8 },
+  ),
+  lines: fc.option(fc.array(groupLine, { maxLength: 6 }), { freq: 8 }),
+  finalNewline: fc.boolean(),
+});
+
+/**
+ * Whether runc 1.1.5 would give an additional gid another number: it looks each one up in
+ * /etc/group by gid and by group NAME, so that a line naming a group `5` whose gid is 7
+ * turns 5 into 7, where mountkit gives 5, as runc 1.3 and later do (README.md,
+ * "Differences from runc 1.1.5"). Draws with such a line are left out.
+ */
+function renamedByRunc(lines: readonly string[], additionalGids: readonly number[]): boolean {
+  return lines.some((text) => {
+    const g = runcGroup(text);
+    return g !== undefined && additionalGids.some((gid) => g.name === String(gid) && g.gid !== BigInt(gid));
+  });
+}
+
+/**
+ * `lines` (none: no /etc/group) with a line of its own for each gid of `gids` that runc
+ * 1.1.5 takes only when named (takenWhenNamed) and no line names by gid: runc 1.1.5
+ * refuses such a gid, mountkit takes it (README.md, "Differences from runc 1.1.5").
+ */
+function namingLargeGids(lines: readonly string[] | null, gids: readonly number[]): string[] | null {
+  const named = new Set((lines ?? []).map(runcGroup).flatMap((g) => (g ? [g.gid] : [])));
+  const large = [...new Set(gids)].filter((gid) => takenWhenNamed(gid) && !named.has(BigInt(gid)));
+  return lines === null && large.length === 0 ? null : [...(lines ?? []), ...large.map((gid, i) => `big${i}:x:${gid}:`)];
+}
+
+/**
+ * `gids` with each one runc 1.1.5 takes only when named (takenWhenNamed) given once, where
+ * it first stands: runc 1.1.5 refuses such a gid given twice even when /etc/group names it
+ * (its second lookup finds the group taken already and falls back to the range check),
+ * where mountkit gives it once (README.md, "Differences from runc 1.1.5").
+ */
+function largeGidsOnce(gids: readonly number[]): number[] {
+  return gids.filter((gid, i) => !takenWhenNamed(gid) || gids.indexOf(gid) === i);
+}
+
+/**
+ * What the program prints of its groups: the kernel's view (/proc/self/status's Uid:,
+ * Gid: and Groups: lines) and id(1)'s, which names them from /etc/group. Compared byte
+ * for byte, unsorted: the kernel sorts the list setgroups(2) is given (groups_sort,
+ * kernel/groups.c, so that a lookup can bisect it) and keeps its duplicates, so the order
+ * a runtime gives its gids in (runc 1.1.5's comes from a Go map) shows in neither
+ * Groups: nor getgroups(2), which id reads; a duplicate given does show, twice. id's
+ * complaints of lines it cannot read (busybox: `bad record`) are compared with the rest.
+ */
+const GROUPS_PROGRAM = 'grep -E "^(Uid|Gid|Groups):" /proc/self/status; id 2>&1';
+
 maybe('random process files and lookups: runc 1.1.5 and mountkit', () => {
   test('/etc/passwd: give the program the same HOME', () => {
     let ran = 0;
@@ -184,5 +314,31 @@ maybe('random process files and lookups: runc 1.1.5 and mountkit', () => {
       { seed: SEED, numRuns: RUNS, endOnFailure: true },
     );
     expect(started).toBeGreaterThan(RUNS / 4);
+  });
+
+  test('process.user with supplementary groups and /etc/group: give the program the same ids and groups, or both refuse', () => {
+    let ran = 0;
+    let started = 0;
+    fc.assert(
+      fc.property(groupDraws, ({ uid, gid, additional, lines, finalNewline }) => {
+        const additionalGids = additional && largeGidsOnce(additional.map((g) => (g === 'primary' ? gid : g)));
+        const drawn = lines && lines.map(groupText);
+        fc.pre(!renamedByRunc(drawn ?? [], additionalGids ?? []));
+        ran++;
+        const group = namingLargeGids(drawn, [gid, ...(additionalGids ?? [])]);
+        const config = busyboxConfig(['sh', '-c', GROUPS_PROGRAM]);
+        config.process.user = { uid, gid, ...(additionalGids ? { additionalGids } : {}) };
+        const written = (bundle: string): void => {
+          const file = path.join(bundle, 'rootfs/etc/group');
+          if (group === null) rmSync(file);
+          else writeFileSync(file, group.join('\n') + (finalNewline ? '\n' : ''));
+        };
+        const comparison = { ...sameOutput(true), checked: (out: string) => expect(out).toMatch(/^Uid:.*\nGid:.*\nGroups:.*\n[^]*uid=/) };
+        if (sideBySide(config, written, comparison)) started++;
+      }),
+      { seed: SEED, numRuns: RUNS, endOnFailure: true },
+    );
+    expect(ran).toBe(RUNS);
+    expect(started).toBeGreaterThan(RUNS / 2);
   });
 });
