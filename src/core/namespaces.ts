@@ -424,7 +424,7 @@ function relaunchPlan(
 export const PID_NAMESPACE_PARENT: readonly string[] = [
   '/bin/sh',
   '-c',
-  `command exec ${PARENT_STDERR_FD}>&2 2>/dev/null || exec ${PARENT_STDERR_FD}>/dev/null 2>/dev/null; unforked() { echo "${UNFORKED}" >&${PARENT_STDERR_FD}; exit 1; }; trap unforked EXIT; p=; for t in /proc/self/task/*; do [ -e "$t" ] && p=\${t##*/}; done; (${PID_NAMESPACE_PARENT_ENV}=$p exec "$@" 2>&${PARENT_STDERR_FD} ${PARENT_STDERR_FD}</dev/null); s=$?; trap - EXIT; exit $s`,
+  `command exec ${PARENT_STDERR_FD}>&2 2>/dev/null || exec ${PARENT_STDERR_FD}>/dev/null 2>/dev/null; unforked() { echo "${UNFORKED}" >&${PARENT_STDERR_FD}; exit 1; }; trap unforked EXIT; mountkit_parent=; for mountkit_task in /proc/self/task/*; do [ -e "$mountkit_task" ] && mountkit_parent=\${mountkit_task##*/}; done; (${PID_NAMESPACE_PARENT_ENV}=$mountkit_parent exec "$@" 2>&${PARENT_STDERR_FD} ${PARENT_STDERR_FD}</dev/null); mountkit_status=$?; trap - EXIT; exit $mountkit_status`,
   'sh',
 ];
 
