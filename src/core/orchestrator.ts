@@ -62,10 +62,11 @@ export class Orchestrator {
   /** Every key the steps list in their `handles`. */
   private readonly handled = new Set<string>();
   /**
-   * The mount lists of the configs the plugins have checked (validate), each checked once:
-   * a caller's copy of a config with fields of its own run added (`mountkit plan`'s) shares it.
+   * The config checkConfig has just checked, which the run that follows it with that same
+   * object does not have the plugins check again. Taken by that run: another run, or one
+   * of a config changed since, is checked anew.
    */
-  private readonly validated = new WeakSet<readonly MountSpec[]>();
+  private checked: RootfsConfig | undefined;
 
   constructor(
     @inject(SYSCALLS) private readonly sys: Syscalls,
@@ -116,10 +117,9 @@ export class Orchestrator {
    * each configured mount, in the config's order (MountHandler.validate), then each step,
    * in the order they run (LifecycleStep.validate). A ConfigError one throws becomes one
    * naming the plugin (and the mount); anything else, a PluginError of the mounts phase or
-   * the step's. A config already checked by this orchestrator is not checked again.
+   * the step's.
    */
   validate(config: RootfsConfig): void {
-    if (this.validated.has(config.mounts)) return;
     for (const m of config.mounts) {
       const handler = this.handlerFor(m.type);
       if (handler?.validate === undefined) continue;
@@ -138,17 +138,19 @@ export class Orchestrator {
         throw wrapped({ phase: step.phase, plugin: step.name }, err);
       }
     }
-    this.validated.add(config.mounts);
   }
 
   /**
    * Everything run() checks before its first step: the list's claims, then the plugins'
    * validate. For a caller that enters namespaces or changes anything else
-   * between loading the plugins and the run, so that a refusal comes before it.
+   * between loading the plugins and the run, so that a refusal comes before it; the next
+   * run, of this same config object, does not ask the plugins again.
    */
   checkConfig(config: RootfsConfig): void {
+    this.checked = undefined;
     this.checkClaims(config);
     this.validate(config);
+    this.checked = config;
   }
 
   /**
@@ -157,8 +159,10 @@ export class Orchestrator {
    * (core/claims.ts), then one a plugin's validate refuses.
    */
   run(config: RootfsConfig, hooks: RunHooks = {}): void {
+    const checked = this.checked === config;
+    this.checked = undefined;
     if (hooks.checkClaims !== false) this.checkClaims(config);
-    this.validate(config);
+    if (!checked) this.validate(config);
     let table: MountTable | undefined;
     const shared = new Map<string, unknown>();
     // One context per plugin name for the whole run: the mounts of a handler share theirs.

@@ -308,7 +308,7 @@ describe("the plugins' validate", () => {
     expect(sys.calls).toEqual([]);
   });
 
-  test('checkConfig checks the claims, then the mounts; a run after it does not check the same mounts again', () => {
+  test('checkConfig checks the claims, then the mounts; the run after it, of the same config, does not check it again', () => {
     const seen: string[] = [];
     const orchestrator = new Orchestrator(new FakeSyscalls(), silentLogger, [checking(seen, ['/a'])], [JAIL_STAND_IN]);
     // The claims first: the tmpfs mount no plugin of this list handles is what is refused.
@@ -316,7 +316,7 @@ describe("the plugins' validate", () => {
     expect(seen).toEqual([]);
     const fine = new Orchestrator(new FakeSyscalls(), silentLogger, [checking(seen), recordingHandler('tmpfs', ['tmpfs'], seen)], [JAIL_STAND_IN]);
     fine.checkConfig(config);
-    fine.run({ ...config });
+    fine.run(config);
     expect(seen).toEqual(['validate:/a:/r', 'validate:/b:/r', 'mount:/a', 'tmpfs:/t', 'mount:/b']);
   });
 
@@ -344,6 +344,30 @@ describe("the plugins' validate", () => {
     expect(sys.calls).toEqual([]);
     const broken: LifecycleStep = { name: 'broken', phase: 'dev', validate: () => { throw new Error('oops'); }, run: () => undefined };
     expect(() => new Orchestrator(sys, silentLogger, [], [broken, JAIL_STAND_IN]).run(makeConfig())).toThrow(expect.objectContaining({ name: 'PluginError', exitCode: 1, message: 'dev: plugin broken: oops' }));
+  });
+
+  test('each run asks validate of its own config: another config sharing the mount list, or the same one changed since, is checked again', () => {
+    const seen: string[] = [];
+    const quota: LifecycleStep = {
+      name: 'quota',
+      phase: 'dev',
+      validate: (c) => {
+        seen.push(`validate:quota:${c.rootfs}`);
+        if (c.annotations?.['io.example/quota'] === 'lots') throw new ConfigError('annotations["io.example/quota"]', 'lots', 'is not a size');
+      },
+      run: () => undefined,
+    };
+    const shared = [makeMount({ index: 0, type: 'ramfs', destination: '/a' })];
+    const orchestrator = new Orchestrator(new FakeSyscalls(), silentLogger, [checking(seen, ['/no'])], [quota]);
+    const first = makeConfig({ rootfs: '/r', mounts: shared });
+    orchestrator.run(first, { checkClaims: false });
+    expect(() => orchestrator.run(makeConfig({ rootfs: '/s', mounts: shared, annotations: { 'io.example/quota': 'lots' } }), { checkClaims: false })).toThrow(
+      'annotations["io.example/quota"] "lots": plugin quota: is not a size',
+    );
+    expect(seen).toEqual(['validate:/a:/r', 'validate:quota:/r', 'mount:/a', 'validate:/a:/s', 'validate:quota:/s']);
+    // An embedder's config changed in place between two runs.
+    (shared as MountSpec[])[0] = makeMount({ index: 0, type: 'ramfs', destination: '/no' });
+    expect(() => orchestrator.run(first, { checkClaims: false })).toThrow(expect.objectContaining({ name: 'ConfigError', field: 'mounts[0]', value: '/no' }));
   });
 
   test('a mount handed on (ctx.dispatch) is checked by its handler just before its mount; a refusal there keeps exit status 2 and mounts nothing', () => {

@@ -116,6 +116,23 @@ describe('buildPlan', () => {
     expect(plan.calls.map((c) => c.record.op)).toEqual(['cloexecFrom', 'dupCloexec']);
   });
 
+  test("the plugins' validate is asked once, with the config the run gets (its newSession)", () => {
+    const seen: unknown[] = [];
+    const checking: PluginModule = {
+      register: (api) => {
+        api.handler({ name: 'ramfs', types: ['ramfs'], validate: (m, c) => void seen.push(['ramfs', m.destination, c.newSession]), mount: () => undefined });
+        api.step({ name: 'quota', phase: 'dev', validate: (c) => void seen.push(['quota', c.newSession]), run: () => undefined });
+      },
+    };
+    const config = makeConfig({ namespaces: [{ type: 'mount' }], mounts: [makeMount({ type: 'ramfs', destination: '/ram' })] });
+    const plan = buildPlan(config, { syscalls: fakeRoot(), plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: checking }], launch: { ...outside, startedInPidNamespace: true } });
+    expect(plan.error).toBeUndefined();
+    expect(seen).toEqual([
+      ['ramfs', '/ram', true],
+      ['quota', true],
+    ]);
+  });
+
   test('every call carries its phase, plugin and mount; namespaces come first; execve ends the plan', () => {
     const plan = planOf({ namespaces: [{ type: 'mount' }, { type: 'ipc' }] });
     expect(plan.complete).toBe(true);

@@ -229,13 +229,14 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
         };
       }
     }
-    // Refused before the namespaces are entered, as run refuses it (cli/run.ts runHere).
-    kernel.orchestrator.checkConfig(config);
-    enterNamespaces(sys, inner, config.timeOffsets);
     const started = startedByMountkit(launch, outer);
+    const runConfig = { ...config, newSession: config.newSession ?? started, ...relaunched };
+    // Refused before the namespaces are entered, as run refuses it (cli/run.ts runHere): the config the run gets, checked once.
+    kernel.orchestrator.checkConfig(runConfig);
+    enterNamespaces(sys, inner, config.timeOffsets);
     // The Node entry's relaunch that becomes the container leads the session it was started in (cli/run.ts).
     if (started && sys instanceof PlanSyscalls) sys.startedByMountkit(outer.relaunch.length > 0 && !relaunchForks(outer));
-    kernel.orchestrator.run({ ...config, newSession: config.newSession ?? started, ...relaunched }, { onStep });
+    kernel.orchestrator.run(runConfig, { onStep });
     complete = true;
   } catch (err) {
     if (err instanceof ExecveCalled) complete = true;
