@@ -59,7 +59,9 @@ export interface MountHandler {
    * loaded, before the namespaces are entered and the first step runs, and for a mount a
    * plugin hands on (RunContext.dispatch) just before its mount(). A ConfigError it throws
    * refuses the run as a config error naming the mount (exit 2), with nothing made in the
-   * rootfs yet. It runs in the caller's mount namespace, so it makes no call of the port.
+   * rootfs yet. It runs before the namespaces are entered, in the mount namespace the
+   * process that prepares the rootfs started in (a relaunch's, as the root of the
+   * container's user namespace), so it makes no call of the port.
    */
   validate?(mount: MountSpec, config: RootfsConfig): void;
   mount(mount: MountSpec, ctx: RunContext): void;
@@ -79,7 +81,7 @@ export interface LifecycleStep {
    * Checks the config before the run does anything, as MountHandler.validate checks a
    * mount: asked once per run, after the handlers' checks, in the order the steps run. A
    * ConfigError it throws refuses the run as a config error (exit 2) naming the plugin. It
-   * runs in the caller's mount namespace, so it makes no call of the port.
+   * runs where MountHandler.validate runs, so it makes no call of the port.
    */
   validate?(config: RootfsConfig): void;
   run(ctx: RunContext): void;
