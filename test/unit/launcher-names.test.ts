@@ -40,4 +40,7 @@ test("every lowercase name bin/mountkit assigns to is in its mountkit_names, whi
   const own = [...assignedNames(script)].filter((n) => !n.startsWith('mountkit_')).sort();
   expect(listed).toEqual([...listed].sort());
   expect(listed).toEqual(own);
+  // The test of whether any is set, written out name by name, names the same list.
+  const tested = /^mountkit_set="([^"]*)"$/m.exec(script)![1];
+  expect(tested).toBe(listed.map((n) => `\${${n}+1}`).join(''));
 });
