@@ -161,10 +161,11 @@ describe('planLaunch', () => {
   test("bin/mountkit runs the same shell under unshare as the Node entry's relaunch, which also writes the exit status on descriptor 3 for the launcher (the launcher cannot import it)", () => {
     const launcher = readFileSync(path.join(__dirname, '..', '..', 'bin', 'mountkit'), 'utf8');
     const [sh, c, script, name] = PID_NAMESPACE_PARENT;
-    const end = 'exit $s';
+    const end = 'exit $mountkit_status';
     expect(script.endsWith(`; ${end}`)).toBe(true);
-    const withStatus = `${script.slice(0, -end.length)}echo "status $s" >&3; exit $s`;
-    expect(launcher).toContain(`-- ${sh} ${c} '${withStatus}' ${name} node "$main" "$@"`);
+    const withStatus = `${script.slice(0, -end.length)}echo "status $mountkit_status" >&3; exit $mountkit_status`;
+    // The launcher's Node path, taken before it gave the caller's variables back (a caller's `main` among them).
+    expect(launcher).toContain(`-- ${sh} ${c} '${withStatus}' ${name} node "$mountkit_main" "$@"`);
   });
 
   test('the relaunched process only joins what the launcher did not', () => {
