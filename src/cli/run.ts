@@ -6,7 +6,8 @@
  * then runs them, where mountkit was started, core/runtime-hooks.ts), it starts mountkit
  * again, once, under unshare(1) (and nsenter(1) for a user namespace; see
  * core/namespaces.ts), after checking the plugin list as far as its names tell without
- * loading it (core/claims.ts builtinListRefusal), otherwise it goes on in this process:
+ * loading it (core/claims.ts builtinListRefusal), or, where they do not, loading it to
+ * have it check the config, otherwise it goes on in this process:
  * plugins and their claims, namespaces, the pipeline, and execve into the container.
  */
 import { closeSync, fstatSync, readFileSync, readSync, readlinkSync, writeSync } from 'fs';
@@ -17,7 +18,7 @@ import { bundleConfigText, loadBundle } from '../core/config/oci';
 import { validateConfig, validateRootlessNamespaces } from '../core/config/validate';
 import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY } from '../core/constants';
 import { markCloseOnExec } from '../core/cloexec';
-import { builtinListRefusal } from '../core/claims';
+import { builtinListRefusal, decidedByNames } from '../core/claims';
 import { ConfigError } from '../core/errors';
 import { defaultContainerId } from '../core/hooks';
 import { logFileError, openLogFile as openLogOnPort } from '../core/log-file';
@@ -307,7 +308,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...relaunched }, plan, opts, sys);
   // The relaunched process loads the plugin list, in the namespaces the relaunch makes:
   // what its names tell is refused here first, without loading it (builtinListRefusal).
-  const refused = builtinListRefusal(config, pluginsFromFile(opts.plugins).plugins.plugins);
+  const list = pluginsFromFile(opts.plugins);
+  const refused = builtinListRefusal(config, list.plugins.plugins);
   if (refused) throw refused;
   // Opened here, on the host, and passed on: the relaunch may not open it (core/relaunch.ts RELAUNCH_LOG_FD).
   const log = opts.log ? openLogFile(sys, opts, path.resolve(opts.log)) : undefined;
@@ -315,6 +317,10 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const warn = (message: string): void => {
     (logger ??= cliLogger(opts)).warn(message);
   };
+  // A list its names do not decide (a module of its own) is loaded here as well, so that
+  // it refuses the config (its claims, each plugin's validate) before the relaunch makes a
+  // user namespace or gives the caller's streams to its root; the relaunch asks again.
+  if (!decidedByNames(list.plugins.plugins)) checkWithPlugins(config, list, sys, (logger ??= cliLogger(opts)));
   // A Node that cannot start its threads waits for them forever: a relaunch that would meet RLIMIT_NPROC is refused first (core/task-limits.ts).
   checkRelaunchTasks(sys, { forks: relaunchForks(plan), userNamespace: plan.userMappings !== undefined || plan.userNamespacePath !== undefined }, { uid: process.getuid?.() ?? 0, inUserNamespace: launch.inUserNamespace });
   // Taken from before anything is started for the relaunch until they can be passed on to the container (forward.ts).
@@ -779,6 +785,15 @@ function passConfig(socket: import('net').Socket, text: string, find?: () => voi
 /** A child's status as ours; one killed by a signal gives 128+N, as a shell reports it. */
 export function exitStatus(status: number | null, signal: NodeJS.Signals | null): number {
   return status ?? 128 + (signal ? constants.signals[signal] : 0);
+}
+
+/**
+ * Loads the plugin list and has it check `config` (Orchestrator.checkConfig: the claims,
+ * then each plugin's validate), as the run that loads it will; the kernel is dropped.
+ */
+function checkWithPlugins(config: RootfsConfig, list: ReturnType<typeof pluginsFromFile>, sys: Syscalls, logger: Logger): void {
+  const { createKernel } = require('../core/kernel') as typeof import('../core/kernel');
+  createKernel({ syscalls: sys, logger, ...list }).orchestrator.checkConfig(config);
 }
 
 /**

@@ -132,6 +132,22 @@ export function unclaimed(config: RootfsConfig, handled: ReadonlySet<string>, cl
   return undefined;
 }
 
+/**
+ * Whether the names of a plugin list's enabled entries tell all the kernel would refuse
+ * in it, and all it would ask of the config (builtinListRefusal): not where it names a
+ * module of its own, which may handle anything and may refuse a config in its `validate`;
+ * an entry with options, which builtin:cgroup checks as it registers; or a handler
+ * built-in listed twice, which the kernel refuses as it registers the second. No
+ * built-in has a `validate`: what they check of a config is validateConfig's.
+ */
+export function decidedByNames(entries: readonly PluginEntry[]): boolean {
+  const enabled = entries.filter((e) => e.enabled !== false);
+  if (!enabled.every((e) => e.module.startsWith('builtin:'))) return false;
+  if (enabled.some((e) => e.options !== undefined && Object.keys(e.options).length > 0)) return false;
+  const handlers = enabled.map((e) => e.module.slice('builtin:'.length)).filter((name) => HANDLER_BUILTINS.has(name));
+  return new Set(handlers).size === handlers.length;
+}
+
 /** The built-ins whose handlers claim mount types: each of BUILTIN_MOUNT_TYPES's, and builtin:default. */
 const HANDLER_BUILTINS: ReadonlySet<string> = new Set([...BUILTIN_MOUNT_TYPES.values(), 'default']);
 
@@ -142,10 +158,8 @@ const HANDLER_BUILTINS: ReadonlySet<string> = new Set([...BUILTIN_MOUNT_TYPES.va
  * a `builtin:NAME` that names none (StartupError, as loading it fails), then `unclaimed`
  * with what the built-ins listed do: each CLAIMS key its `builtin` handles, each
  * BUILTIN_MOUNT_TYPES type its built-in claims, builtin:default every other type as given
- * (`generic`). Undefined, left to the kernel, where the names do not tell: a module of
- * the list's own, which may handle anything; a handler built-in listed twice, which the
- * kernel refuses first as it registers the second; an entry with options, which
- * builtin:cgroup checks as it registers. `entries` are checked ones (checkPluginEntries).
+ * (`generic`). Undefined, left to the kernel, where the names do not tell
+ * (decidedByNames). `entries` are checked ones (checkPluginEntries).
  */
 export function builtinListRefusal(config: RootfsConfig, entries: readonly PluginEntry[]): MountkitError | undefined {
   const enabled = entries.filter((e) => e.enabled !== false);
@@ -153,9 +167,7 @@ export function builtinListRefusal(config: RootfsConfig, entries: readonly Plugi
   const names = enabled.map((e) => e.module.slice('builtin:'.length));
   const unknown = names.findIndex((name) => !BUILTIN_PLUGIN_NAMES.includes(name));
   if (unknown >= 0) return unknownBuiltin(enabled[unknown].module);
-  if (enabled.some((e) => e.options !== undefined && Object.keys(e.options).length > 0)) return undefined;
-  const handlers = names.filter((name) => HANDLER_BUILTINS.has(name));
-  if (new Set(handlers).size !== handlers.length) return undefined;
+  if (!decidedByNames(entries)) return undefined;
   const listed = new Set(names);
   const handled = new Set(CLAIMS.filter((c) => listed.has(c.builtin)).map((c) => c.key));
   const claims = (type: string): boolean => {

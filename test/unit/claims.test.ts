@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { BUILTIN_MOUNT_TYPES, CLAIMS, builtinListRefusal, unclaimed } from '../../src/core/claims';
+import { BUILTIN_MOUNT_TYPES, CLAIMS, builtinListRefusal, decidedByNames, unclaimed } from '../../src/core/claims';
 import type { RootfsConfig } from '../../src/core/config/model';
 import { MS_BIND, MS_RDONLY, MS_REC, MS_SLAVE } from '../../src/core/constants';
 import { ConfigError, StartupError } from '../../src/core/errors';
@@ -239,6 +239,28 @@ describe("builtinListRefusal: what the kernel would refuse in a list of built-in
   test('options of no keys are none; a step built-in listed twice is no handler listed twice', () => {
     const list: PluginEntry[] = [{ module: 'builtin:proc', options: {} }, ...entries(['hooks', 'hooks'])];
     expect(builtinListRefusal(makeConfig(), list)?.message).toBe(kernelRefusal(list, makeConfig()));
+  });
+
+  test.each<[string, PluginEntry[], boolean]>([
+    ['the default list', entries(DEFAULT_LIST), true],
+    ['empty', [], true],
+    ['a module of its own disabled', [{ module: './own.js', enabled: false }, ...entries(['jail'])], true],
+    ['options of no keys, a step built-in listed twice', [{ module: 'builtin:proc', options: {} }, ...entries(['hooks', 'hooks'])], true],
+    ['a module of its own', [...entries(['proc']), { module: './own.js' }], false],
+    ['a package', [{ module: 'mountkit-plugin-overlay' }], false],
+    ['a handler built-in listed twice', entries(['bind', 'jail', 'bind']), false],
+    ['builtin:default listed twice', entries(['default', 'default']), false],
+    ['an entry with options', [{ module: 'builtin:cgroup', options: { readonlyRoot: 'yes' } }], false],
+  ])('decidedByNames, %s: %s', (_what, list, decided) => {
+    expect(decidedByNames(list)).toBe(decided);
+  });
+
+  test('no built-in has a validate, which a list decided by its names would leave unasked before a relaunch', () => {
+    const kernel = createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: entries(DEFAULT_LIST) } });
+    const handlers = [...BUILTIN_MOUNT_TYPES.keys(), 'some-other-type'].map((type) => kernel.orchestrator.handlerFor(type));
+    expect(handlers.filter((h) => h === undefined)).toEqual([]);
+    const withValidate = [...handlers, ...kernel.orchestrator.orderedSteps()].filter((p) => p !== undefined && 'validate' in p).map((p) => p?.name);
+    expect(withValidate).toEqual([]);
   });
 
   test('each built-in handles exactly the keys CLAIMS names it for, and BUILTIN_PLUGIN_NAMES are the built-ins, in order', () => {
