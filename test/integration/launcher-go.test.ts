@@ -3,11 +3,14 @@
  * written the job's go line, with stand-ins for unshare(1) and Node first in PATH as in
  * launcher-again.test.ts. The window lasts well under a millisecond, so the launcher is
  * run under ptrace(2) (test/helpers/signal-before-go.py), which stops it at the return
- * of the watch's fork and sends the signal there. Node's stand-in closes the launcher's
- * status pipe, as mountkit's execve(2) does, and becomes a program that catches SIGUSR1
- * (which the job ignores, as it ignores every signal passed on: `env --default-signal`
- * takes that back, as mountkit resets every signal for the container), writes to OUT and
- * exits 7 when it gets one, and exits 0 after 3 s without.
+ * of the watch's fork and sends the signal there. Node's stand-in becomes a program that
+ * catches SIGUSR1 (which the job ignores, as it ignores every signal passed on: `env
+ * --default-signal` takes that back, as mountkit resets every signal for the container),
+ * writes to OUT and exits 7 when it gets one, and exits 0 after 3 s without. It closes
+ * the launcher's status pipe, which tells the launcher the program has started (mountkit's
+ * execve(2) closes it), only once its trap is set: a shell's redirection closing it before
+ * the execs told that while the signal was still ignored (it was dropped: exit 0) or
+ * between env's reset and the trap (it ended the stand-in: exit 138), under load.
  */
 import { spawnSync } from 'child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
@@ -33,7 +36,7 @@ maybe('bin/mountkit and a signal before its job goes on', () => {
       path.join(bin, 'node'),
       [
         '#!/bin/sh',
-        'exec 3>&- env --default-signal=USR1 /bin/sh -c \'trap "echo got >\\"\\$OUT\\"; exit 7" USR1; i=0; while [ "$i" -lt 60 ]; do sleep 0.05; i=$((i + 1)); done; exit 0\'',
+        'exec env --default-signal=USR1 /bin/sh -c \'trap "echo got >\\"\\$OUT\\"; exit 7" USR1; exec 3>&-; i=0; while [ "$i" -lt 60 ]; do sleep 0.05; i=$((i + 1)); done; exit 0\'',
         '',
       ].join('\n'),
     );
