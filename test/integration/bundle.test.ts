@@ -9,6 +9,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { REPO, runCli } from '../helpers/cli';
+import { installPacked } from '../helpers/packed-install';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-bundle-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -47,20 +48,12 @@ describe('a plugin loaded from outside the bundle gets the CLI its own module in
 
 describe("installed from its tarball as a dependency, its own dependencies hoisted beside it (npm's layout)", () => {
   const project = path.join(tmp, 'project');
-  const npm = (args: string[], cwd: string) => {
-    const r = spawnSync('npm', args, { cwd, encoding: 'utf8', timeout: 60_000 });
-    if (r.status !== 0) throw new Error(`npm ${args.join(' ')} failed: ${r.stderr}`);
-    return r.stdout;
-  };
 
   beforeAll(() => {
-    // --ignore-scripts: the tarball takes dist/ as `npm run build` left it, rather than building it again in the checkout.
-    const tarball = npm(['pack', '--ignore-scripts', '--pack-destination', tmp], REPO).trim().split('\n').pop()!;
     fs.mkdirSync(project);
     fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'project', version: '1.0.0', private: true }));
-    // --prefer-offline: `npm ci` caches the abbreviated packuments it resolves the lockfile
-    // with, and an install of the tarball asks for the full ones, which only the registry has.
-    npm(['install', '--prefer-offline', '--no-audit', '--no-fund', path.join(tmp, tarball)], project);
+    // Offline, its dependencies copied from the checkout: the run asks no registry.
+    installPacked(project, tmp);
   }, 60_000);
 
   test('tsyringe is beside mountkit, not inside it', () => {

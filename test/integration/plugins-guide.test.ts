@@ -1,16 +1,16 @@
-import { spawnSync, type SpawnSyncOptions } from 'child_process';
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { spawnSync } from 'child_process';
+import { lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX } from '../conformance/harness';
 import { REPO } from '../helpers/cli';
+import { installPacked, must } from '../helpers/packed-install';
 
 /**
  * docs/plugins.md's guide, "From an empty folder to a tested plugin", step 7 as its reader
- * does it, against mountkit as step 1 installs it: the checkout packed (`npm pack`, so the
- * package holds what package.json `files` lists) and the .tgz installed into the plugin's
- * folder. The module of steps 3 to 5 is built with step 2's tsconfig.json against the
- * installed package's types; plugins.json is the installed package's list with step 7's
+ * does it, against mountkit as step 1 installs it: the checkout packed and the .tgz
+ * installed into the plugin's folder, offline (installPacked). The module of steps 3 to 5
+ * is built with step 2's tsconfig.json against the installed package's types; plugins.json is the installed package's list with step 7's
  * entry before builtin:default; the bundle is made by step 7's commands from the installed
  * package's examples/busybox, with step 7's mount and process.args; plan and run are the
  * installed package's command (node_modules/.bin/mountkit, what `npx mountkit` runs). Each
@@ -32,29 +32,6 @@ function fromGuide(re: RegExp, text = GUIDE): string {
   return m[1];
 }
 
-/** Runs a command to its end; a failure throws with its standard error. */
-function must(cmd: string, args: string[], opts: SpawnSyncOptions): string {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, ...opts });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.error ?? `status ${r.status}`}): ${r.stderr}`);
-  return String(r.stdout);
-}
-
-/**
- * The dependencies the package brings, from the checkout's node_modules as `npm ci` left them:
- * every package-lock.json entry outside devDependencies, at the top of node_modules (one
- * nested below another comes with it), that is there (koffi's binary packages are optional,
- * one per platform). With them in place, `npm install` of the .tgz finds each dependency
- * satisfied and fetches nothing: `npm ci` caches abbreviated packuments, and an install of
- * a .tgz asks for the full ones, which only the registry has.
- */
-function copyDependencies(project: string): void {
-  const lock = JSON.parse(readFileSync(path.join(REPO, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean }> };
-  for (const [at, entry] of Object.entries(lock.packages)) {
-    if (!at.startsWith('node_modules/') || at.includes('/node_modules/', 1) || entry.dev) continue;
-    if (existsSync(path.join(REPO, at))) cpSync(path.join(REPO, at), path.join(project, at), { recursive: true });
-  }
-}
-
 maybe("docs/plugins.md's guide, step 7: build, plan, run, with mountkit installed from its tarball", () => {
   let tmp: string;
   let dir: string;
@@ -65,12 +42,7 @@ maybe("docs/plugins.md's guide, step 7: build, plan, run, with mountkit installe
     dir = path.join(tmp, 'mountkit-plugin-scratch');
     mkdirSync(path.join(dir, 'src'), { recursive: true });
     writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'mountkit-plugin-scratch', version: '1.0.0', private: true }));
-    // A cache of its own, empty: the install may take nothing from the registry or the machine's cache.
-    const npm = (args: string[], cwd: string) => must('npm', [...args, '--offline', '--no-audit', '--no-fund', '--cache', path.join(tmp, 'npm-cache')], { cwd });
-    // --ignore-scripts: the .tgz takes dist/ as the checkout's build left it, rather than building it again there.
-    const tarball = npm(['pack', '--ignore-scripts', '--pack-destination', tmp], REPO).trim().split('\n').pop()!;
-    copyDependencies(dir);
-    npm(['install', '--save-dev', '--save-exact', path.join(tmp, tarball)], dir);
+    installPacked(dir, tmp, ['--save-dev', '--save-exact']);
     mountkit = path.join(dir, 'node_modules', '.bin', 'mountkit');
     expect(lstatSync(path.join(dir, 'node_modules', 'mountkit')).isSymbolicLink()).toBe(false);
 
