@@ -37,10 +37,14 @@ export function idMapToolsInPath(pathVar: string | undefined): { uid: boolean; g
   return { uid: programInPath(ID_MAP_TOOLS.uid, pathVar, executableFile) !== undefined, gid: programInPath(ID_MAP_TOOLS.gid, pathVar, executableFile) !== undefined };
 }
 
-/** A command's environment as a list of NAME=VALUE (CommandSpec.env) made the object Node's spawn takes; an entry without "=" is the name with an empty value. */
+/**
+ * A command's environment as a list of NAME=VALUE (CommandSpec.env) made the object Node's
+ * spawn takes; an entry without "=" is the name with an empty value, and an empty entry is
+ * none, as Go's os/exec drops it (runc's hooks): as a name it would give the command `=`.
+ */
 export function envRecord(list: readonly string[]): Record<string, string> {
   return Object.fromEntries(
-    list.map((kv) => {
+    list.filter((kv) => kv !== '').map((kv) => {
       const eq = kv.indexOf('=');
       return eq < 0 ? [kv, ''] : [kv.slice(0, eq), kv.slice(eq + 1)];
     }),

@@ -22,5 +22,8 @@ describe('envRecord', () => {
     [['A=1', 'B=x=y'], { A: '1', B: 'x=y' }],
     [['EMPTY=', 'BARE'], { EMPTY: '', BARE: '' }],
     [[], {}],
+    // An empty entry is none (Go's os/exec drops it); an empty name with a value is kept.
+    [['', 'A=1', ''], { A: '1' }],
+    [['=x'], { '': 'x' }],
   ])('%j', (list, env) => expect(envRecord(list)).toEqual(env));
 });
