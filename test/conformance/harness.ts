@@ -163,9 +163,9 @@ export function runMountkitRootless(bundle: string, subIds = false, pathVar?: st
   return spawnRootless([...env, rootlessLauncher(), 'run', '--bundle', bundle, '--seccomp-cache', 'off'], subIds);
 }
 
-/** `runc run` of the bundle as the container `id` (default: one of the suite's own). */
-export function runRunc(bundle: string, id = `mountkit-conf-${process.pid}-${serial++}`): Outcome {
-  const r = spawnSync(RUNC!, ['run', '--bundle', bundle, id], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `runc run` of the bundle as the container `id` (default: one of the suite's own), in the environment `env` (default: this process's). */
+export function runRunc(bundle: string, id = `mountkit-conf-${process.pid}-${serial++}`, env?: NodeJS.ProcessEnv): Outcome {
+  const r = spawnSync(RUNC!, ['run', '--bundle', bundle, id], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'], ...(env ? { env } : {}) });
   spawnSync(RUNC!, ['delete', '--force', id], { encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -195,17 +195,19 @@ export function runCrun(bundle: string, id = `mountkit-conf-${process.pid}-${ser
 }
 
 /**
- * `mountkit run` as users start it (the shell launcher), or through the Node entry. The
- * seccomp cache is off unless `extra` names one: the suite leaves nothing in the host's
- * /run (the cache's own tests give it a directory).
+ * `mountkit run` as users start it (the shell launcher), or through the Node entry, in the
+ * environment `env` (default: this process's). The seccomp cache is off unless `extra`
+ * names one: the suite leaves nothing in the host's /run (the cache's own tests give it a
+ * directory).
  */
-export function runMountkit(bundle: string, extra: string[] = [], entry: 'launcher' | 'node' = 'launcher'): Outcome {
+export function runMountkit(bundle: string, extra: string[] = [], entry: 'launcher' | 'node' = 'launcher', env?: NodeJS.ProcessEnv): Outcome {
   const [cmd, ...pre] = entry === 'launcher' ? [LAUNCHER] : [process.execPath, BIN];
   const cache = extra.some((arg) => arg.startsWith('--seccomp-cache')) ? [] : ['--seccomp-cache', 'off'];
   const r = spawnSync(cmd, [...pre, 'run', '--bundle', bundle, ...cache, ...extra], {
     encoding: 'utf8',
     timeout: 60_000,
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(env ? { env } : {}),
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
