@@ -33,7 +33,7 @@ const available = Boolean(RUNC && BUSYBOX) && process.getuid?.() === 0;
 const maybe = available ? describe : describe.skip;
 
 const SEED = Number(process.env.MOUNTKIT_TEST_SEED ?? 20261202);
-const RUNS = 30;
+const RUNS = 24;
 
 const KINDS = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
 type Kind = (typeof KINDS)[number];
@@ -94,8 +94,10 @@ const callerEnv = fc.array(
 
 const draws = fc.record({
   hooks: fc.record(Object.fromEntries(KINDS.map((kind) => [kind, fc.array(hook, { maxLength: 3 })])) as Record<Kind, fc.Arbitrary<DrawnHook[]>>),
-  // Which hook fails, counted over all of them in KINDS order (modulo their number).
-  fail: fc.oneof(fc.constant(null), fc.nat(1000)),
+  // Which hook fails: its kind, which then has at least two hooks (`spare` added), and the
+  // first or the second of them, so that often one of its kind comes after it.
+  fail: fc.option(fc.record({ kind: fc.constantFrom(...KINDS), index: fc.nat(1) }), { freq: 2 }),
+  spare: fc.array(hook, { minLength: 2, maxLength: 2 }),
   caller: callerEnv,
   // The caller's PWD: none, its cwd, or a path that is not its cwd.
   pwd: fc.constantFrom<'none' | 'cwd' | 'other'>('none', 'none', 'cwd', 'other'),
@@ -104,8 +106,6 @@ const draws = fc.record({
   processEnv: fc.array(fc.constantFrom('A=1', 'A=2', 'HOME=/h', 'x=y z', 'line=l'), { maxLength: 3 }),
   annotations: fc.constantFrom<Record<string, string> | null>(null, {}, { a: 'b' }, { 'org.x': 'caf\u00e9 "q"', e: '' }),
 });
-
-type Draw = typeof draws extends fc.Arbitrary<infer T> ? T : never;
 
 /** What one hook recorded. */
 interface HookRecord {
@@ -217,7 +217,7 @@ function launcherShellRule(env: string[], cwd: string): string[] {
 const dropReserved = (env: string[]): string[] => env.filter((entry) => !entry.startsWith('mountkit_'));
 
 /** `left` with the named differences rewritten, runc's side to what mountkit gives. */
-function rewritten(left: Left, draw: Draw, failing: string | undefined, hooksOf: (name: string) => DrawnHook): Omit<Left, 'runtime'> {
+function rewritten(left: Left, hooks: Record<Kind, DrawnHook[]>, failing: string | undefined, hooksOf: (name: string) => DrawnHook): Omit<Left, 'runtime'> {
   const { runtime, wroteToStderr } = left;
   let order = [...left.order];
   const records: Record<string, HookRecord> = {};
@@ -267,7 +267,7 @@ function rewritten(left: Left, draw: Draw, failing: string | undefined, hooksOf:
     // Rule "a failing poststop hook is a warning": mountkit runs the later ones, runc 1.1.5 none.
     if (failingKind === 'poststop') {
       const later = (name: string) => kindOf(name) === 'poststop' && Number(name.split('-').pop()) > Number(failing!.split('-').pop());
-      expect(order.filter(later)).toEqual(draw.hooks.poststop.map((_, i) => `poststop-${i}`).filter(later));
+      expect(order.filter(later)).toEqual(hooks.poststop.map((_, i) => `poststop-${i}`).filter(later));
       drop(later);
     }
   }
@@ -290,10 +290,12 @@ maybe('random hooks: runc 1.1.5 and mountkit', () => {
     fc.assert(
       fc.property(draws, (draw) => {
         const rec = path.join(dir, 'rec');
-        const names = hookNames(draw.hooks);
-        const failing = draw.fail === null || names.length === 0 ? undefined : names[draw.fail % names.length];
+        const hooks = { ...draw.hooks };
+        if (draw.fail) hooks[draw.fail.kind] = [...hooks[draw.fail.kind], ...draw.spare].slice(0, Math.max(2, hooks[draw.fail.kind].length));
+        const names = hookNames(hooks);
+        const failing = draw.fail ? `${draw.fail.kind}-${draw.fail.index}` : undefined;
         if (failing) failed++;
-        const hooksOf = (name: string): DrawnHook => draw.hooks[kindOf(name)][Number(name.split('-').pop())];
+        const hooksOf = (name: string): DrawnHook => hooks[kindOf(name)][Number(name.split('-').pop())];
         const config = busyboxConfig(['true']);
         config.process.user = { uid: draw.uid, gid: draw.uid };
         config.process.cwd = draw.cwd;
@@ -301,9 +303,9 @@ maybe('random hooks: runc 1.1.5 and mountkit', () => {
         config.mounts.push({ destination: dir, type: 'bind', source: dir, options: ['rbind'] });
         if (draw.annotations) config.annotations = draw.annotations;
         config.hooks = Object.fromEntries(
-          KINDS.filter((kind) => draw.hooks[kind].length > 0).map((kind) => [
+          KINDS.filter((kind) => hooks[kind].length > 0).map((kind) => [
             kind,
-            draw.hooks[kind].map((h, i) => ({
+            hooks[kind].map((h, i) => ({
               path: '/bin/busybox',
               args: [`${h.prefix}sh`, '-c', hookScript(rec, `${kind}-${i}`, failing === `${kind}-${i}`), ...h.args],
               ...(h.env === null ? {} : { env: h.env }),
@@ -329,7 +331,7 @@ maybe('random hooks: runc 1.1.5 and mountkit', () => {
           runc: (bundle: string) => run('runc', () => runRunc(bundle, id, env)),
           mountkit: (bundle: string) => run('mountkit', () => runMountkit(bundle, [id], 'launcher', env)),
         };
-        const view = (stdout: string) => rewritten(JSON.parse(stdout) as Left, draw, failing, hooksOf);
+        const view = (stdout: string) => rewritten(JSON.parse(stdout) as Left, hooks, failing, hooksOf);
         // runc started the program: every hook drawn ran, but those a failing one stopped.
         const checked = (v: ReturnType<typeof view>) => {
           if (failing === undefined) expect([...v.order].sort()).toEqual([...names].sort());
