@@ -51,6 +51,7 @@ import { relayConsole, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
 import { nodeStartEnv } from './node-env';
 import { configFrame, readConfigFrame } from './config-frame';
+import { heldLog } from './held-log';
 import { keepStderr, openStderrBeforeRelaunch } from '../core/streams';
 import { checkRelaunchTasks, spawnError } from '../core/task-limits';
 
@@ -790,10 +791,18 @@ export function exitStatus(status: number | null, signal: NodeJS.Signals | null)
 /**
  * Loads the plugin list and has it check `config` (Orchestrator.checkConfig: the claims,
  * then each plugin's validate), as the run that loads it will; the kernel is dropped.
+ * What the plugins log meanwhile is told only where the check fails (held-log.ts): the
+ * relaunch logs it again.
  */
 function checkWithPlugins(config: RootfsConfig, list: ReturnType<typeof pluginsFromFile>, sys: Syscalls, logger: Logger): void {
   const { createKernel } = require('../core/kernel') as typeof import('../core/kernel');
-  createKernel({ syscalls: sys, logger, ...list }).orchestrator.checkConfig(config);
+  const held = heldLog(logger);
+  try {
+    createKernel({ syscalls: sys, logger: held.logger, ...list }).orchestrator.checkConfig(config);
+  } catch (err) {
+    held.flush();
+    throw err;
+  }
 }
 
 /**

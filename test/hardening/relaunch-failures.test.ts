@@ -25,6 +25,10 @@ const MAPS = [{ containerID: 0, hostID: 100000, size: 65536 }];
 const CONTAINER_ROOT = 100000;
 
 const THROWS_AFTER_JAIL = path.join(REPO, 'test', 'fixtures', 'plugins', 'throws-after-jail.js');
+const WARNS = path.join(REPO, 'test', 'fixtures', 'plugins', 'warns.js');
+
+/** The warn lines the plugin WARNS logs, as stderr shows them. */
+const warned = (messages: string[]): string => messages.map((m) => `mountkit warn [${WARNS}]: ${m}\n`).join('');
 
 /**
  * Runs argv with its stdout a pipe of this script's and, when a file is named, kills the
@@ -259,6 +263,13 @@ maybe('a relaunched run failing leaves the host as it was', () => {
     });
   });
 
+  // A list of the caller's own is loaded and asked in the first process too (aedcc68),
+  // then again in the relaunch: what its plugins log is told once, by the relaunch.
+  test("a plugin of the caller's own logging as it registers and as it is asked: each line once", () => {
+    const r = runCase((work) => config('user namespace', work), { plugins: (work) => pluginsWith(work, { module: WARNS }) });
+    expect(r).toMatchObject({ status: 0, stdout: 'ran\n', stderr: warned(['registered', 'validate asked']), owner: CONTAINER_ROOT, ...NOTHING_LEFT });
+  });
+
   // Refused in the first process before the relaunch into the user namespace gives the
   // caller's pipes to the container's root: they stay the caller's.
   describe('refused before the pipes are given', () => {
@@ -274,6 +285,13 @@ maybe('a relaunched run failing leaves the host as it was', () => {
       expect(r).toMatchObject({ status: 2, stdout: '', owner: 0, blocking: true, ...NOTHING_LEFT });
       expect(r.stderr).toMatch(ONE_LINE);
       expect(r.stderr).toContain('builtin:no-such-builtin');
+    });
+
+    test("a plugin of the caller's own refusing the config: status 2, what it logged before the refusal told once", () => {
+      const refused = (work: string): Record<string, unknown> => ({ ...config('user namespace', work), annotations: { 'test/refuse': 'yes' } });
+      const r = runCase(refused, { plugins: (work) => pluginsWith(work, { module: WARNS }) });
+      expect(r).toMatchObject({ status: 2, stdout: '', owner: 0, blocking: true, ...NOTHING_LEFT });
+      expect(r.stderr).toBe(`${warned(['registered', 'validate asked'])}mountkit: annotations["test/refuse"] "yes": plugin warns: is refused by the test plugin\n`);
     });
 
     test("a plugin of the caller's own that cannot be loaded (its module's top-level code throws): status 2", () => {
