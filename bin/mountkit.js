@@ -30,6 +30,12 @@ try {
   process.stderr.write(`mountkit: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);
 }
+// Ended once the status is known, its output written (src/cli/output.ts): a timer or a
+// socket a plugin module left open would otherwise keep Node, and so mountkit, running.
+const end = (s) => {
+  process.exitCode = s;
+  setImmediate(() => process.exit(s));
+};
 const status = main(process.argv.slice(2));
-if (typeof status === 'number') process.exitCode = status;
-else status.then((s) => (process.exitCode = s));
+if (typeof status === 'number') end(status);
+else status.then(end);

@@ -29,6 +29,7 @@ import { readSync, writeSync } from 'fs';
 import type { Readable } from 'stream';
 import { closeConsole, copyWindowSize, releaseConsole, takeConsole, type ConsoleEnds } from '../core/console-ends';
 import type { Syscalls } from '../core/syscalls/types';
+import { standardStream } from './output';
 
 /** How long a write the container's terminal had no room for waits before it is tried again. */
 const RETRY_MS = 10;
@@ -73,12 +74,12 @@ function copyConsole(sys: Syscalls, ends: ConsoleEnds): ConsoleRelay {
   process.on('exit', restore);
   const output = (chunk: Buffer): void => {
     try {
-      process.stdout.write(chunk);
+      standardStream('stdout').write(chunk);
     } catch {
       // stdout is closed: the output has nowhere to go, as under runc.
     }
   };
-  process.stdout.on('error', () => undefined);
+  standardStream('stdout').on('error', () => undefined);
 
   // What the container's terminal holds, read at once until there is no more (EAGAIN) or
   // none to come (EIO: every descriptor of its peer is closed, pty(7)), `max` bytes at most.

@@ -3,6 +3,7 @@ import path = require('path');
 import { MountkitError, firstLine, syscallErrorStacks, thrownMessage } from '../core/errors';
 import { parseArgs, USAGE, type CliOptions } from './args';
 import { restoreCaCertsEnv } from './node-env';
+import { standardStream, written } from './output';
 import { plan } from './plan';
 import { cliLogger, cliStderr, run } from './run';
 
@@ -13,20 +14,27 @@ export function version(): string {
 
 /**
  * Runs the CLI and returns its exit status, or a promise of it when `run` waits for a
- * process it started. Errors print one line; the stack only at debug level.
+ * process it started or its output waits to be written (output.ts): the process may end
+ * then, whatever a plugin module left open. Errors print one line; the stack only at
+ * debug level.
  */
 export function main(argv: readonly string[]): number | Promise<number> {
+  const status = command(argv);
+  return typeof status === 'number' ? written(status) : status.then(written);
+}
+
+function command(argv: readonly string[]): number | Promise<number> {
   let opts: CliOptions | undefined;
   restoreCaCertsEnv(process.env);
   try {
     opts = parseArgs(argv);
     syscallErrorStacks(opts.logLevel === 'debug');
     if (opts.version) {
-      process.stdout.write(`mountkit ${version()}\n`);
+      standardStream('stdout').write(`mountkit ${version()}\n`);
       return 0;
     }
     if (opts.help || opts.command === undefined || opts.command === 'help') {
-      process.stdout.write(USAGE + '\n');
+      standardStream('stdout').write(USAGE + '\n');
       return 0;
     }
     if (opts.command === 'run') {
@@ -37,7 +45,7 @@ export function main(argv: readonly string[]): number | Promise<number> {
       return status.catch((err: unknown) => reportError(err, debug, options));
     }
     if (opts.command === 'plan') return plan(opts);
-    process.stderr.write(`mountkit: unknown command "${opts.command}" (see mountkit --help)\n`);
+    standardStream('stderr').write(`mountkit: unknown command "${opts.command}" (see mountkit --help)\n`);
     return 2;
   } catch (err) {
     return reportError(err, opts?.logLevel === 'debug', opts);
@@ -78,7 +86,7 @@ export function reportError(err: unknown, debug: boolean, opts?: CliOptions): nu
  */
 function errorOutput(opts: CliOptions | undefined): (line: string) => void {
   const kept = opts && cliStderr(opts);
-  if (kept === undefined) return (line) => process.stderr.write(`${line}\n`);
+  if (kept === undefined) return (line) => standardStream('stderr').write(`${line}\n`);
   const { lineWriter } = require('../core/logger') as typeof import('../core/logger');
   return lineWriter(kept);
 }

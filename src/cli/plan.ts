@@ -15,6 +15,7 @@ import { CLOSED_FD_ENV, closedByLauncher, listenFdsOf } from '../core/passed-fds
 import { builtinListRefusal } from '../core/claims';
 import { thrownMessage } from '../core/errors';
 import { cliLogger, loadRunConfig } from './run';
+import { standardStream } from './output';
 
 export function plan(opts: CliOptions): number {
   const { buildPlan } = require('../core/plan') as typeof import('../core/plan');
@@ -44,7 +45,7 @@ export function plan(opts: CliOptions): number {
 /** Prints `result` in `format`; 0, or its error thrown. */
 function printed(result: import('../core/plan').Plan, format: CliOptions['format']): number {
   const { formatPlanText, planToJson } = require('../core/plan') as typeof import('../core/plan');
-  process.stdout.write(format === 'json' ? JSON.stringify(planToJson(result), null, 2) + '\n' : formatPlanText(result));
+  standardStream('stdout').write(format === 'json' ? JSON.stringify(planToJson(result), null, 2) + '\n' : formatPlanText(result));
   if (result.error === undefined) return 0;
   throw result.error;
 }

@@ -1,0 +1,69 @@
+/**
+ * mountkit ends once its exit status is known, with its output written, whatever a plugin
+ * module left open (a timer here): after a run that started itself again, after a run
+ * that failed, after `plan`. Its output to a pipe that is full at the end is written
+ * whole first.
+ */
+import { spawnSync } from 'child_process';
+import { chmodSync, readFileSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import { BUSYBOX, busyboxConfig, withBundle } from '../conformance/harness';
+import { BIN, LAUNCHER, REPO } from '../helpers/cli';
+
+const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
+if (process.env.CI === 'true' && !available) throw new Error('run tests need root and busybox-static (installed by .ci/run)');
+const maybe = available ? describe : describe.skip;
+
+const LEAVES_TIMER = path.join(REPO, 'test', 'fixtures', 'plugins', 'leaves-timer.js');
+const MAPS = [{ containerID: 0, hostID: 100000, size: 65536 }];
+/** Root of the container's user namespace is host id 100000: `run` starts itself again. */
+const USER_NAMESPACE = { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: MAPS, gidMappings: MAPS };
+
+/** The default plugin list with LEAVES_TIMER before builtin:exec, written in `dir`. */
+function pluginsWithTimer(dir: string): string {
+  const list = JSON.parse(readFileSync(path.join(REPO, 'plugins.json'), 'utf8')) as { plugins: Record<string, unknown>[] };
+  list.plugins.splice(list.plugins.length - 1, 0, { module: LEAVES_TIMER });
+  const file = path.join(dir, 'plugins.json');
+  writeFileSync(file, JSON.stringify(list));
+  chmodSync(file, 0o644);
+  return file;
+}
+
+/** `sh -c script` with the bundle directory as $1, the plugin list as $2; a run that does not end within 20 s is killed (status null). */
+function shell(script: string, config: Record<string, unknown>): { status: number | null; stdout: string; stderr: string } {
+  return withBundle(config, (dir) => {
+    chmodSync(dir, 0o711);
+    const r = spawnSync('sh', ['-c', script, 'sh', dir, pluginsWithTimer(dir)], { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  });
+}
+
+const ENTRIES: [string, string][] = [
+  ['bin/mountkit', LAUNCHER],
+  ['the Node entry', `${process.execPath} ${BIN}`],
+];
+
+maybe('mountkit ends once its status is known, whatever a plugin module left open', () => {
+  test.each(ENTRIES)('%s: a run that starts itself again (a user namespace) ends with its container', (_what, entry) => {
+    const r = shell(`${entry} run --bundle "$1" --plugins "$2" --seccomp-cache off`, busyboxConfig(['sh', '-c', 'echo ran'], { linux: USER_NAMESPACE }));
+    expect(r).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
+  });
+
+  test.each(ENTRIES)('%s: a run whose program is missing ends with its error', (_what, entry) => {
+    const r = shell(`${entry} run --bundle "$1" --plugins "$2" --seccomp-cache off`, busyboxConfig(['/no-such-program']));
+    expect([r.status, r.stdout, r.stderr.split('\n').length]).toEqual([1, '', 2]);
+    expect(r.stderr).toMatch(/^mountkit: .*no-such-program/);
+  });
+
+  test('plan ends, its output written whole to a pipe that is full until after its status is known', () => {
+    // Forty tmpfs mounts make the plan larger than a pipe holds.
+    const config = busyboxConfig(['true']);
+    for (let i = 0; i < 40; i++) config.mounts.push({ destination: `/mnt/${i}`, type: 'tmpfs', source: 'tmpfs' });
+    const whole = shell(`${LAUNCHER} plan --bundle "$1" --plugins "$2" --format json --queries > "$1/plan.json" && wc -c < "$1/plan.json"`, config);
+    const size = Number(whole.stdout.trim());
+    // More than a pipe holds (64 KiB): the last writes wait in Node's stream for the reader.
+    expect([whole.status, size > 65536]).toEqual([0, true]);
+    const piped = shell(`${LAUNCHER} plan --bundle "$1" --plugins "$2" --format json --queries | (sleep 1; wc -c)`, config);
+    expect([piped.status, Number(piped.stdout.trim()), piped.stderr]).toEqual([0, size, '']);
+  });
+});
