@@ -16,6 +16,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, w
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { LAUNCHER, REPO } from '../helpers/cli';
+import { defaultListWith } from '../helpers/plugin-list';
 import { hostChanges, hostFixtures, ONE_LINE, REAL_RUNS, recordHost } from './host-state';
 
 const maybe = REAL_RUNS ? describe : describe.skip;
@@ -157,16 +158,6 @@ maybe('a relaunched run failing leaves the host as it was', () => {
     };
   }
 
-  /** The default plugin list with `own` before builtin:exec, in the work directory. */
-  function pluginsWith(work: string, own: Record<string, unknown>): string {
-    const list = JSON.parse(readFileSync(path.join(REPO, 'plugins.json'), 'utf8')) as { plugins: Record<string, unknown>[] };
-    list.plugins.splice(list.plugins.length - 1, 0, own);
-    const file = path.join(work, 'plugins.json');
-    writeFileSync(file, JSON.stringify(list));
-    chmodSync(file, 0o644);
-    return file;
-  }
-
   /** Runs `mountkit run` of a bundle with `make(work)`'s config through the launcher and records what it left. */
   function runCase(make: (work: string) => Record<string, unknown>, opts: { plugins?: (work: string) => string; extra?: string[]; kill?: boolean } = {}): Outcome {
     const work = workDir();
@@ -247,7 +238,7 @@ maybe('a relaunched run failing leaves the host as it was', () => {
     });
 
     test("a plugin of the caller's own throwing after the jail: status 1, the phase and plugin named", () => {
-      const r = runCase((work) => config(kind, work), { plugins: (work) => pluginsWith(work, { module: THROWS_AFTER_JAIL }) });
+      const r = runCase((work) => config(kind, work), { plugins: (work) => defaultListWith(work, { module: THROWS_AFTER_JAIL }) });
       expect(r.stderr).toBe('mountkit: after-jail: plugin throws-after-jail: thrown by the test plugin\n');
       expect(r).toMatchObject({ status: 1, stdout: '', owner, blocking: true, hooks: hooksRun(kind, true), ...NOTHING_LEFT });
     });
@@ -266,7 +257,7 @@ maybe('a relaunched run failing leaves the host as it was', () => {
   // A list of the caller's own is loaded and asked in the first process too (aedcc68),
   // then again in the relaunch: what its plugins log is told once, by the relaunch.
   test("a plugin of the caller's own logging as it registers and as it is asked: each line once", () => {
-    const r = runCase((work) => config('user namespace', work), { plugins: (work) => pluginsWith(work, { module: WARNS }) });
+    const r = runCase((work) => config('user namespace', work), { plugins: (work) => defaultListWith(work, { module: WARNS }) });
     expect(r).toMatchObject({ status: 0, stdout: 'ran\n', stderr: warned(['registered', 'validate asked']), owner: CONTAINER_ROOT, ...NOTHING_LEFT });
   });
 
@@ -281,7 +272,7 @@ maybe('a relaunched run failing leaves the host as it was', () => {
     });
 
     test('a plugin list naming a built-in there is not: status 2, the entry named', () => {
-      const r = runCase((work) => config('user namespace', work), { plugins: (work) => pluginsWith(work, { module: 'builtin:no-such-builtin' }) });
+      const r = runCase((work) => config('user namespace', work), { plugins: (work) => defaultListWith(work, { module: 'builtin:no-such-builtin' }) });
       expect(r).toMatchObject({ status: 2, stdout: '', owner: 0, blocking: true, ...NOTHING_LEFT });
       expect(r.stderr).toMatch(ONE_LINE);
       expect(r.stderr).toContain('builtin:no-such-builtin');
@@ -289,13 +280,13 @@ maybe('a relaunched run failing leaves the host as it was', () => {
 
     test("a plugin of the caller's own refusing the config: status 2, what it logged before the refusal told once", () => {
       const refused = (work: string): Record<string, unknown> => ({ ...config('user namespace', work), annotations: { 'test/refuse': 'yes' } });
-      const r = runCase(refused, { plugins: (work) => pluginsWith(work, { module: WARNS }) });
+      const r = runCase(refused, { plugins: (work) => defaultListWith(work, { module: WARNS }) });
       expect(r).toMatchObject({ status: 2, stdout: '', owner: 0, blocking: true, ...NOTHING_LEFT });
       expect(r.stderr).toBe(`${warned(['registered', 'validate asked'])}mountkit: annotations["test/refuse"] "yes": plugin warns: is refused by the test plugin\n`);
     });
 
     test("a plugin of the caller's own that cannot be loaded (its module's top-level code throws): status 2", () => {
-      const r = runCase((work) => config('user namespace', work), { plugins: (work) => pluginsWith(work, { module: path.join(REPO, 'test', 'fixtures', 'plugins', 'throws-on-load.js') }) });
+      const r = runCase((work) => config('user namespace', work), { plugins: (work) => defaultListWith(work, { module: path.join(REPO, 'test', 'fixtures', 'plugins', 'throws-on-load.js') }) });
       expect(r).toMatchObject({ status: 2, stdout: '', owner: 0, blocking: true, ...NOTHING_LEFT });
       expect(r.stderr).toMatch(ONE_LINE);
     });

@@ -5,10 +5,11 @@
  * whole first.
  */
 import { spawnSync } from 'child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'fs';
+import { chmodSync } from 'fs';
 import * as path from 'path';
 import { BUSYBOX, busyboxConfig, withBundle } from '../conformance/harness';
 import { BIN, LAUNCHER, REPO } from '../helpers/cli';
+import { defaultListWith } from '../helpers/plugin-list';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) throw new Error('run tests need root and busybox-static (installed by .ci/run)');
@@ -19,21 +20,11 @@ const MAPS = [{ containerID: 0, hostID: 100000, size: 65536 }];
 /** Root of the container's user namespace is host id 100000: `run` starts itself again. */
 const USER_NAMESPACE = { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: MAPS, gidMappings: MAPS };
 
-/** The default plugin list with LEAVES_TIMER before builtin:exec, written in `dir`. */
-function pluginsWithTimer(dir: string): string {
-  const list = JSON.parse(readFileSync(path.join(REPO, 'plugins.json'), 'utf8')) as { plugins: Record<string, unknown>[] };
-  list.plugins.splice(list.plugins.length - 1, 0, { module: LEAVES_TIMER });
-  const file = path.join(dir, 'plugins.json');
-  writeFileSync(file, JSON.stringify(list));
-  chmodSync(file, 0o644);
-  return file;
-}
-
 /** `sh -c script` with the bundle directory as $1, the plugin list as $2; a run that does not end within 20 s is killed (status null). */
 function shell(script: string, config: Record<string, unknown>): { status: number | null; stdout: string; stderr: string } {
   return withBundle(config, (dir) => {
     chmodSync(dir, 0o711);
-    const r = spawnSync('sh', ['-c', script, 'sh', dir, pluginsWithTimer(dir)], { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = spawnSync('sh', ['-c', script, 'sh', dir, defaultListWith(dir, { module: LEAVES_TIMER })], { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   });
 }

@@ -10,6 +10,7 @@ import { chmodSync, readFileSync, readlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { BUSYBOX, busyboxConfig, withBundle } from '../conformance/harness';
 import { BIN, LAUNCHER, REPO } from '../helpers/cli';
+import { defaultListWith } from '../helpers/plugin-list';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) throw new Error('run tests need root and busybox-static (installed by .ci/run)');
@@ -46,16 +47,6 @@ interface Outcome {
   asked: string[];
 }
 
-/** The default plugin list with `own` before builtin:exec, written beside config.json. */
-function pluginsWith(dir: string, own: Record<string, unknown>): string {
-  const list = JSON.parse(readFileSync(path.join(REPO, 'plugins.json'), 'utf8')) as { plugins: Record<string, unknown>[] };
-  list.plugins.splice(list.plugins.length - 1, 0, own);
-  const file = path.join(dir, 'plugins.json');
-  writeFileSync(file, JSON.stringify(list));
-  chmodSync(file, 0o644);
-  return file;
-}
-
 function run(entry: string[], config: Record<string, unknown>, own: 'recorder' | 'throws-on-load'): Outcome {
   return withBundle(config, (dir) => {
     // Searchable by the container's root, host id 100000, which the relaunch runs as.
@@ -63,7 +54,7 @@ function run(entry: string[], config: Record<string, unknown>, own: 'recorder' |
     const record = path.join(dir, 'asked');
     writeFileSync(record, '');
     chmodSync(record, 0o666);
-    const plugins = pluginsWith(dir, own === 'recorder' ? { module: RECORDER, options: { record } } : { module: THROWS_ON_LOAD });
+    const plugins = defaultListWith(dir, own === 'recorder' ? { module: RECORDER, options: { record } } : { module: THROWS_ON_LOAD });
     const r = spawnSync('python3', ['-c', PIPE_OWNER, ...entry, 'run', '--bundle', dir, '--plugins', plugins, '--seccomp-cache', 'off'], { encoding: 'utf8', timeout: 60_000 });
     if (r.status !== 0) throw new Error(`the pipe helper failed: ${r.stderr}`);
     const asked = readFileSync(record, 'utf8')
