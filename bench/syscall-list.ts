@@ -66,6 +66,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   rmdir: ['path'],
   unlink: ['path'],
   unlinkat: ['dirfd', 'path', 'flags'],
+  renameat: ['oldDirfd', 'oldPath', 'newDirfd', 'newPath'],
   symlink: ['target', 'linkPath'],
   symlinkat: ['target', 'dirfd', 'linkPath'],
   readlink: ['path'],

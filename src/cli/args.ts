@@ -29,6 +29,8 @@ export interface CliOptions {
   seccompCache: string;
   /** The unix socket a container with process.terminal sends its console to. */
   consoleSocket?: string;
+  /** Where `run` writes the container's pid (runc's --pid-file; core/pid-file.ts). */
+  pidFile?: string;
   /** The container's id, the word after `run` or `plan` (runc's `run <container-id>`); absent, the bundle directory's name. */
   containerId?: string;
 }
@@ -64,6 +66,7 @@ const OPTIONS: Record<string, OptionDef> = {
   '--embedded': { key: 'embedded' },
   '--seccomp-cache': { key: 'seccompCache', value: true },
   '--console-socket': { key: 'consoleSocket', value: true },
+  '--pid-file': { key: 'pidFile', value: true },
 };
 
 /** The options that take a value, each name as written: bin/mountkit skips their values too when it looks for the command and bundle. */
@@ -118,13 +121,14 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     const blank = /^\s*$/.test(value);
     if (def.key === 'seccompCache' && blank) throw new ConfigError(name, value, 'must name a directory, or be off');
     if (def.key === 'plugins' && blank) throw new ConfigError(name, value, 'must name a plugin list file');
-    // As runc reads its --log and --console-socket: empty is not given (the log on stderr; no console socket).
-    if ((def.key === 'log' || def.key === 'consoleSocket') && value === '') {
+    // As runc reads its --log, --console-socket and --pid-file: empty is not given (the log on stderr; no console socket, no pid file).
+    if ((def.key === 'log' || def.key === 'consoleSocket' || def.key === 'pidFile') && value === '') {
       delete (out as unknown as Record<string, unknown>)[def.key];
       continue;
     }
     if (def.key === 'log' && blank) throw new ConfigError(name, value, 'must name a file, or be empty for stderr');
     if (def.key === 'consoleSocket' && blank) throw new ConfigError(name, value, 'must name a unix socket, or be empty for none');
+    if (def.key === 'pidFile' && blank) throw new ConfigError(name, value, 'must name a file, or be empty for none');
     (out as unknown as Record<string, unknown>)[def.key] = def.key === 'preserveFds' ? preserveCount(name, value) : value;
   }
   // A run is always mountkit's own, launcher and all: runPipeline is the embedded one, an API.
@@ -176,6 +180,11 @@ Options:
                        a container with process.terminal gets a new pseudo-terminal,
                        whose master is sent to the unix socket PATH (as runc's);
                        without it, run copies that terminal to its own
+      --pid-file FILE  once the container's program is next (after the poststart
+                       hooks), write its pid as the caller sees it to FILE, in decimal
+                       without a newline, through .FILE beside it and rename(2) (as
+                       runc's); left when the container ends. A relative path is from
+                       the directory mountkit was started in
       --seccomp-cache DIR
                        where run keeps the seccomp programs it builds for the next
                        runs, or off (default: ${DEFAULT_SECCOMP_CACHE})

@@ -9,7 +9,9 @@
  * process already in the bundle's namespaces: the --log file is then only the plan's own
  * log, and a refused plugin list is thrown before any call, as runPipeline throws it.
  */
+import { readFileSync } from 'fs';
 import path = require('path');
+import { PID_FILE_MODE, callerView } from '../core/pid-file';
 import type { CliOptions } from './args';
 import { CLOSED_FD_ENV, closedByLauncher, listenFdsOf } from '../core/passed-fds';
 import { builtinListRefusal } from '../core/claims';
@@ -28,12 +30,14 @@ export function plan(opts: CliOptions): number {
   const logger = cliLogger(opts);
   // The --log file the run would open and pass on, which this process's logger has open already.
   const log = opts.log ? path.resolve(opts.log) : undefined;
+  // The --pid-file the run would write, with the mode the caller's umask gives it.
+  const pidFile = opts.pidFile === undefined ? undefined : { path: path.resolve(opts.pidFile), mode: PID_FILE_MODE & ~callerView(readFileSync('/proc/self/status', 'utf8')).umask };
   if (opts.embedded) {
     const result = (require('../api/pipeline') as typeof import('../api/pipeline')).plan(config, { mode: 'embedded', logger, queries: opts.queries, ...(opts.plugins === undefined ? {} : { plugins: opts.plugins }) });
     return printed(result, opts.format);
   }
   const list = pluginsFromFile(opts.plugins);
-  const result = buildPlan(config, { logger, modelChecked: true, closedFd, queries: opts.queries, ...(log === undefined ? {} : { log }), ...list });
+  const result = buildPlan(config, { logger, modelChecked: true, closedFd, queries: opts.queries, ...(log === undefined ? {} : { log }), ...(pidFile === undefined ? {} : { pidFile }), ...list });
   // The plan ends at the claims' refusal before the namespaces are entered, after a
   // relaunch's calls (the relaunched process checks them); run refuses a list of built-ins
   // before any of those (cli/run.ts), and so does the plan, unprinted.

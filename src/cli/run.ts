@@ -41,6 +41,7 @@ import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STAR
 import { FIRST_PASSED_FD, checkPassedOpen, descriptorCount, listenFdsOf, passedCount, relaunchChannelFd } from '../core/passed-fds';
 import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
 import { pluginsFromFile } from '../core/plugin-list';
+import { PID_FILE_MODE, callerView, openPidFileDir, writePidFile, type PidFileSpec } from '../core/pid-file';
 import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
@@ -306,7 +307,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   checkUserNamespaceMaps(config, launch, (file) => readFileSync(file, 'utf8'));
   const plan = planLaunch(config.namespaces, launch, config);
   // The runtime's hooks go to the starter, where mountkit was started, through descriptor 3 (core/runtime-hooks.ts).
-  if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...relaunched }, plan, opts, sys);
+  if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...relaunched }, plan, opts, sys, launch);
   // The relaunched process loads the plugin list, in the namespaces the relaunch makes:
   // what its names tell is refused here first, without loading it (builtinListRefusal).
   const list = pluginsFromFile(opts.plugins);
@@ -314,6 +315,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   if (refused) throw refused;
   // Opened here, on the host, and passed on: the relaunch may not open it (core/relaunch.ts RELAUNCH_LOG_FD).
   const log = opts.log ? openLogFile(sys, opts, path.resolve(opts.log)) : undefined;
+  // Its directory opened here too, where the pid file is written once the relaunch tells the program is next.
+  const pidFile = opts.pidFile === undefined ? undefined : starterPidFile(sys, path.resolve(opts.pidFile));
   let logger: Logger | undefined;
   const warn = (message: string): void => {
     (logger ??= cliLogger(opts)).warn(message);
@@ -336,7 +339,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     throw err;
   }
   try {
-    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, log, sys, config, warn, held }, sys);
+    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, log, pidFile, sys, config, warn, held }, sys);
   } catch (err) {
     held.release();
     throw err;
@@ -358,6 +361,8 @@ interface Relaunch {
   idmap?: RelaunchDescriptors['idmap'];
   /** The --log file, opened by this process, which the relaunch gets on RELAUNCH_LOG_FD. */
   log?: number;
+  /** The --pid-file and its directory, opened by this process (core/pid-file.ts), written here once the relaunch tells the program is next. */
+  pidFile?: StarterPidFile;
   /** The port the runtime's hooks are run through, the config they come from, and where their warnings go (core/runtime-hooks.ts). */
   sys: Syscalls;
   config: RootfsConfig;
@@ -622,7 +627,7 @@ export function watchStarter(): StarterWatch {
  * (takeRelaunchDescriptors takes them there), the --log file on RELAUNCH_LOG_FD
  * (takeRelaunchLog).
  */
-function relaunch({ plan, argv, text, passed, console, idmap, log, sys, config: rootfs, warn, held, watch }: Relaunch): Promise<number> {
+function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys, config: rootfs, warn, held, watch }: Relaunch): Promise<number> {
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
@@ -676,6 +681,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, sys, config: 
       child = spawn('/bin/sh', ['-c', IGNORING_PASSED_SIGNALS, 'sh', cmd, ...args, process.execPath, ...process.execArgv, main, ...argv], { stdio, env, detached: true });
     } catch (err) {
       if (placeholder !== undefined) sys.close(placeholder);
+      if (pidFile !== undefined) sys.close(pidFile.dirFd);
       // A fork(2) that fails is thrown, not emitted.
       if (console !== undefined) sys.close(console);
       closeIdmap(sys, idmap);
@@ -688,6 +694,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, sys, config: 
     child.on('error', (err: NodeJS.ErrnoException) => reject(failure(err)));
     if (child.pid === undefined) {
       // Not started: no console comes.
+      if (pidFile !== undefined) sys.close(pidFile.dirFd);
       if (console !== undefined) sys.close(console);
       closeIdmap(sys, idmap);
       held.release();
@@ -709,8 +716,8 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, sys, config: 
       relay = relayConsole(sys, socket);
     };
     const container = new ContainerProcess(sys, spawned, direct, () => child.exitCode !== null || child.signalCode !== null);
-    // Found before its program can start, for the poststart hooks' pid, where it is not the process spawned.
-    const find = !direct && (rootfs.hooks.poststart ?? []).length > 0 ? () => void container.foundPid() : undefined;
+    // Found before its program can start, for the poststart hooks' pid and the pid file's, where it is not the process spawned.
+    const find = !direct && ((rootfs.hooks.poststart ?? []).length > 0 || pidFile !== undefined) ? () => void container.foundPid() : undefined;
     passConfig((child.stdio as unknown as import('net').Socket[])[CONFIG_FD], text, find);
     const channel = (child.stdio as unknown as import('net').Socket[])[RELAUNCH_STARTER_FD];
     // Its end here: every copy of the relaunch's end is closed, the relaunch's at the
@@ -729,6 +736,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, sys, config: 
       // Asked by the relaunched process before its execve: the container is the process asking.
       ...(idmap === undefined ? {} : { idmap: (mount: number) => container.inNamespaceOf((fd) => idmapCopy(sys, rootfs, mount, fd, idmap, () => container.stop())) }),
       runAsync: (cmd) => sys.runCommandAsync(cmd),
+      ...(pidFile === undefined ? {} : { started: (pid: number | undefined) => writeStarterPidFile(sys, pidFile, pid) }),
     });
     const stop = passSignals(container, spawned, channelFds, held);
     // Once the container has ended, the signals passed on are ignored to the end, poststop
@@ -747,6 +755,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, sys, config: 
       relay?.end();
       if (consoleSocket !== undefined) sys.close(consoleSocket);
       closeIdmap(sys, idmap);
+      if (pidFile !== undefined) sys.close(pidFile.dirFd);
       container.close();
       runtime.ended().then((failure) => (failure ? reject(failure) : resolve(exitStatus(status, signal))), reject);
     });
@@ -783,6 +792,37 @@ function passConfig(socket: import('net').Socket, text: string, find?: () => voi
   });
 }
 
+/** The pid file a relaunch's first process writes: the file, made absolute, and its directory, open. */
+type StarterPidFile = Pick<PidFileSpec, 'path' | 'dirFd'>;
+
+/** The --pid-file `file` (absolute), its directory opened here (openPidFileDir). */
+function starterPidFile(sys: Syscalls, file: string): StarterPidFile {
+  return { path: file, dirFd: openPidFileDir(sys, file) };
+}
+
+/**
+ * Writes the pid file once the poststart hooks have run at the relaunch's "exec" event,
+ * with the pid they were given, this process's umask applying, as runc's does.
+ */
+function writeStarterPidFile(sys: Syscalls, file: StarterPidFile, pid: number | undefined): void {
+  if (pid === undefined) throw new Error(`--pid-file ${JSON.stringify(file.path)}: the container's process was not found`);
+  writePidFile(sys, { ...file, pid });
+}
+
+/**
+ * What the process that prepares the rootfs is told of --pid-file: in a relaunch, that its
+ * starter writes it (RootfsConfig.pidFileByStarter); otherwise it becomes the container's
+ * process and writes it itself, with its own pid as the caller sees it and the mode the
+ * caller's umask gives (callerView), its directory opened now, before any namespace.
+ */
+function pidFileHere(sys: Syscalls, opts: CliOptions, launch: LaunchContext): Pick<RootfsConfig, 'pidFile' | 'pidFileByStarter'> {
+  if (opts.pidFile === undefined) return {};
+  if (launch.relaunched) return { pidFileByStarter: true };
+  const file = path.resolve(opts.pidFile);
+  const { pid, umask } = callerView(readFileSync('/proc/self/status', 'utf8'));
+  return { pidFile: { path: file, dirFd: openPidFileDir(sys, file), pid, mode: PID_FILE_MODE & ~umask } };
+}
+
 /** A child's status as ours; one killed by a signal gives 128+N, as a shell reports it. */
 export function exitStatus(status: number | null, signal: NodeJS.Signals | null): number {
   return status ?? 128 + (signal ? constants.signals[signal] : 0);
@@ -811,11 +851,13 @@ function checkWithPlugins(config: RootfsConfig, list: ReturnType<typeof pluginsF
  * enters the namespaces on the main thread and runs the pipeline. The exec plugin replaces
  * the process; without it, the run ends here.
  */
-function runHere(config: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: Syscalls): number {
+function runHere(given: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: Syscalls, launch: LaunchContext): number {
   const { createKernel } = require('../core/kernel') as typeof import('../core/kernel');
   // Opened here unless its starter passed it (a relaunch's): plan shows the open where the run makes it.
   if (opts.log && !logFds.has(opts)) openLogFile(sys, opts, path.resolve(opts.log));
   const logger = cliLogger(opts);
+  // After the --log file, as the plan shows them.
+  const config = { ...given, ...pidFileHere(sys, opts, launch) };
   const maps = mapsBesidePath(config);
   if (maps) logger.warn(maps);
   const kernel = createKernel({ syscalls: sys, logger, ...pluginsFromFile(opts.plugins) });

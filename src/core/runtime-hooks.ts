@@ -19,7 +19,8 @@
  *   1.1 to 1.5 run them before the program, with "created"), the one it had when the
  *   program has already ended (`poststartPid`). The first that fails stops
  *   the container (SIGKILL) and the others, and the run ends with its error: runtime-spec
- *   1.3 (runtime.md, lifecycle step 9), as runc and crun do.
+ *   1.3 (runtime.md, lifecycle step 9), as runc and crun do. Once they have succeeded,
+ *   `started` is given the same pid (the pid file), whose failure ends the run alike.
  * - At its "console" event, sent once the console's master is on the socket passed for it
  *   (a foreground console, core/host-sockets.ts), `console` takes it, and the event is
  *   answered `{}`, or with the error taking it failed with (the relaunched process's run
@@ -77,6 +78,12 @@ export interface RuntimeSideOptions {
    * absent, the port's runCommand runs them, waiting.
    */
   runAsync?: (cmd: CommandSpec) => Promise<CommandResult>;
+  /**
+   * Once the poststart hooks at the "exec" event have all succeeded, given the pid they
+   * were given (`mountkit run --pid-file` writes it then, as runc writes its pid file
+   * after them); what it throws stops the container, as a failing hook does.
+   */
+  started?: (pid: number | undefined) => void;
 }
 
 /** The runtime's hooks the relaunched process may send, in the order it sends them (the hooks plugin's OciHooksStep). */
@@ -116,7 +123,8 @@ export function serveRuntimeChannel(socket: Socket, opts: RuntimeSideOptions): R
       answer(commandAnswer(message.command, opts.sys));
     } else if (message.event === 'exec' && !started) {
       started = true;
-      poststart = opts.runAsync ? runPoststartAsync(opts, opts.runAsync) : Promise.resolve(runPoststart(opts));
+      const then = (failure: Error | undefined): Error | undefined => failure ?? runStarted(opts);
+      poststart = opts.runAsync ? runPoststartAsync(opts, opts.runAsync).then(then) : Promise.resolve(then(runPoststart(opts)));
     } else if (message.event === 'console') {
       if (!opts.console || consoled) {
         answer(errorReply('recvmsg', 'EPERM', [], opts.console ? 'the console was taken already' : 'no console socket was passed'));
@@ -235,6 +243,19 @@ async function runPoststartAsync(opts: RuntimeSideOptions, run: (cmd: CommandSpe
     return undefined;
   } catch (err) {
     kill(pid);
+    return err as Error;
+  }
+}
+
+/** `started`, after the poststart hooks; what it throws stops the container and is returned. */
+function runStarted(opts: RuntimeSideOptions): Error | undefined {
+  if (!opts.started) return undefined;
+  const pid = poststartPid(opts);
+  try {
+    opts.started(pid);
+    return undefined;
+  } catch (err) {
+    opts.kill(pid);
     return err as Error;
   }
 }

@@ -14,6 +14,7 @@
  * by its config.json path where it has one (`process.user.uid`, `mounts[2].destination`),
  * by its model name otherwise (`listenFds`, `mounts[0].flags`).
  */
+import type { PidFileSpec } from '../pid-file';
 import path = require('path');
 import { CAPABILITY_SETS } from '../capabilities';
 import { MAJOR_MAX, MINOR_MAX, MS_BIND, MS_REMOUNT, PATH_MAX } from '../constants';
@@ -464,6 +465,8 @@ const rootfsConfig = topShape<RootfsConfig>(
     consoleSocket: optional(nonEmptyString),
     hostSockets: optional(shape<NonNullable<RootfsConfig['hostSockets']>>({ console: optional(fd), seccompAgent: optional(fd) })),
     runtimeChannel: optional(fd),
+    pidFile: optional(shape<PidFileSpec>({ path: absolutePath, dirFd: fd, pid: integer(1, 2 ** 22), mode: optional(integer(0, 0o7777)) })),
+    pidFileByStarter: optional(boolean),
     idmapSocket: optional(fd),
     personality: optional(shape<PersonalitySpec>({ domain: oneOf(namesOf(PERSONAS)), flags: stringArray })),
     timeOffsets: optional(timeOffsets),

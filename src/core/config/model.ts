@@ -2,6 +2,7 @@
  * RootfsConfig: everything the rootfs code reads, independent of the OCI JSON.
  * Built by the OCI loader (./oci.ts) or directly in code by an embedder.
  */
+import type { PidFileSpec } from '../pid-file';
 import { cleanPath } from '../paths';
 import type { CapabilityNames } from '../capabilities';
 import type { CommandSpec, IdMapping } from '../syscalls/types';
@@ -324,6 +325,19 @@ export interface RootfsConfig {
    * time the hooks run; not part of config.json.
    */
   runtimeChannel?: number;
+  /**
+   * runc's --pid-file, where the process mountkit prepares becomes the container's: the
+   * exec step writes the pid there before the container's identity is taken, and removes
+   * it when the program then does not start (core/pid-file.ts). Set by the CLI; not part
+   * of config.json.
+   */
+  pidFile?: PidFileSpec;
+  /**
+   * The process at the other end of runtimeChannel writes a pid file (`mountkit run
+   * --pid-file` in a relaunch): the exec step tells it the program is next even without
+   * poststart hooks. Set by the CLI; not part of config.json.
+   */
+  pidFileByStarter?: boolean;
   /**
    * A socket on which the process at the other end of runtimeChannel sends the idmapped
    * copies of bind sources it makes from inside this process's mount namespace, where

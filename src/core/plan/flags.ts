@@ -202,6 +202,8 @@ export const OPEN_FLAGS: FlagTable = {
     ['O_NOFOLLOW', big(O_NOFOLLOW)],
     ['O_CLOEXEC', big(O_CLOEXEC)],
     ['O_PATH', big(O_PATH)],
+    // __O_SYNC | O_DSYNC (asm-generic/fcntl.h): the pid file's (core/pid-file.ts).
+    ['O_SYNC', 0o4010000n],
   ],
 };
 

@@ -82,6 +82,7 @@ const DECODERS: Partial<Record<SyscallName, Readonly<Record<string, Decoder>>>> 
   mkdir: { mode },
   mkdirat: { dirfd, mode },
   unlinkat: { dirfd, flags: flags(AT_FLAGS) },
+  renameat: { oldDirfd: dirfd, newDirfd: dirfd },
   symlinkat: { dirfd },
   readlinkat: { dirfd },
   umask: { mask: mode },

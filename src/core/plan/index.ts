@@ -30,6 +30,7 @@ import { releaseConsole, takeConsole, type ConsoleEnds } from '../console-ends';
 import { idmapCopyRequest, sendIdmappedCopy } from '../idmapped-tree';
 import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../relaunch';
 import { openLogFile } from '../log-file';
+import { openPidFileDir, writePidFile } from '../pid-file';
 import { FIRST_PASSED_FD, checkPassedOpen, passedCount, relaunchChannelFd } from '../passed-fds';
 import { eventLine } from '../runtime-channel';
 import { keepStderr } from '../streams';
@@ -70,6 +71,13 @@ export interface PlanOptions {
    * (cli/run.ts, core/log-file.ts). Default: none.
    */
   log?: string;
+  /**
+   * The run's --pid-file, an absolute path, and the mode its caller's umask gives it: its
+   * directory is opened where the --log file is; the first process of a relaunch writes
+   * it after the poststart hooks, else the exec step before the container's identity
+   * (core/pid-file.ts). Default: none.
+   */
+  pidFile?: { path: string; mode: number };
   /** Also list the calls that only read (stat, lstat, fstat, readlink, readdir, readFile); default false. */
   queries?: boolean;
   /** Check the config against the host first, as `mountkit run` does; default true. */
@@ -91,6 +99,8 @@ const LAUNCHER = 'launcher';
 const TIME_OFFSETS = 'time-offsets';
 /** The first process's runtime side (core/runtime-hooks.ts), which runs the poststart and poststop hooks. */
 const RUNTIME_HOOKS = 'runtime-hooks';
+/** Who writes the pid file in a relaunch: the first process (cli/run.ts). */
+const PID_FILE = 'pid-file';
 /** The first process's idmapped copies for a relaunch into a user namespace (core/idmapped-tree.ts). */
 const IDMAP_COPY = 'idmap-copy';
 /** The first process taking and putting back a foreground console (core/console-ends.ts). */
@@ -150,6 +160,8 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
   };
   let complete = false;
   let error: unknown;
+  /** The --pid-file's directory, opened by the process that starts the run. */
+  let pidDir: number | undefined;
   let relaunched: Pick<RootfsConfig, 'hostSockets' | 'runtimeChannel' | 'idmapSocket' | 'passedFdsAt'> = {};
   /**
    * What the first process keeps of a relaunch: the console's socket and, once taken, its
@@ -167,6 +179,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     // The --log file, opened by the process that starts the run (core/log-file.ts): before
     // a relaunch, on the host, to be passed on; without one, before the namespaces.
     const log = opts.log === undefined ? undefined : openLogFile(sys, opts.log);
+    pidDir = opts.pidFile === undefined ? undefined : openPidFileDir(sys, opts.pidFile.path);
     if (outer.relaunch.length) {
       // As run does them: what a relaunch into a user namespace is given (core/relaunch.ts),
       // then the pid namespace joined by path, the relaunch, this thread back in its own pid
@@ -230,7 +243,9 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       }
     }
     const started = startedByMountkit(launch, outer);
-    const runConfig = { ...config, newSession: config.newSession ?? started, ...relaunched };
+    // The process that becomes the container writes the pid file with the plan port's stand-in for its pid.
+    const pidFile = pidDir === undefined ? {} : outer.relaunch.length ? { pidFileByStarter: true } : { pidFile: { path: opts.pidFile!.path, dirFd: pidDir, pid: sys.pid, mode: opts.pidFile!.mode } };
+    const runConfig = { ...config, newSession: config.newSession ?? started, ...relaunched, ...pidFile };
     // Refused before the namespaces are entered, as run refuses it (cli/run.ts runHere): the config the run gets, checked once.
     kernel.orchestrator.checkConfig(runConfig);
     enterNamespaces(sys, inner, config.timeOffsets);
@@ -257,6 +272,15 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     if (execEvent && config.hooks.poststart?.length) {
       marks.push({ at: sys.calls.length, phase: 'poststart', plugin: RUNTIME_HOOKS });
       for (const { cmd } of poststartHooks(config, sys.pid)) void sys.runCommandAsync(cmd).catch(ignoreHookFailure);
+    }
+    // Then the pid file, by the first process (cli/run.ts), with the same stand-in.
+    if (execEvent && pidDir !== undefined && opts.pidFile) {
+      marks.push({ at: sys.calls.length, phase: 'poststart', plugin: PID_FILE });
+      try {
+        writePidFile(sys, { path: opts.pidFile.path, dirFd: pidDir, pid: sys.pid });
+      } catch (err) {
+        error ??= err;
+      }
     }
     // Once the relaunch has ended, before those hooks: the console's master closed (in a
     // run, by the stream that copied it) and the user's terminal put back, or the

@@ -156,6 +156,7 @@ export interface SyscallArgs {
   rmdir: { path: string };
   unlink: { path: string };
   unlinkat: { dirfd: number; path: string; flags: number };
+  renameat: { oldDirfd: number; oldPath: string; newDirfd: number; newPath: string };
   symlink: { target: string; linkPath: string };
   symlinkat: { target: string; dirfd: number; linkPath: string };
   readlink: { path: string };
@@ -1812,6 +1813,24 @@ export class FakeSyscalls implements Syscalls {
   }
 
   /**
+   * renameat(2) of a file or symlink (a directory is EISDIR here, which the fake does not
+   * move): missing (ENOENT); the new name replaces a file or symlink there, not a
+   * directory (EISDIR); both names on writable mounts.
+   */
+  renameat(oldDirfd: number, oldPath: string, newDirfd: number, newPath: string): void {
+    const rec = this.record('renameat', { oldDirfd, oldPath, newDirfd, newPath });
+    const from = this.walkAt(rec, oldDirfd, oldPath, false);
+    const to = this.walkAt(rec, newDirfd, newPath, false);
+    this.writable(rec, from.parent);
+    this.writable(rec, to.parent);
+    const node = from.node;
+    if (!node) throw this.fail(rec, 'ENOENT');
+    if (node.kind === 'dir' || to.node?.kind === 'dir') throw this.fail(rec, 'EISDIR');
+    this.entries(this.last(from.parent)).delete(from.name);
+    this.entries(this.last(to.parent)).set(to.name, node);
+  }
+
+  /**
    * rmdir(2) (`dir`) or unlink(2) of what `path` found (do_rmdir, do_unlinkat, fs/namei.c):
    * missing (ENOENT); a last component ".", ".." or "/" is EINVAL, ENOTEMPTY and EBUSY for
    * rmdir, EISDIR for unlink; then the kind (ENOTDIR, EISDIR), a mountpoint (EBUSY), entries
@@ -2499,6 +2518,8 @@ export class FakeSyscalls implements Syscalls {
         return this.atPath(rec.dirfd, rec.path);
       case 'moveMount':
         return this.atPath(rec.toDirfd, rec.toPath);
+      case 'renameat':
+        return this.atPath(rec.newDirfd, rec.newPath);
       case 'fsopen':
         return rec.fstype;
       case 'fsconfig':
@@ -2624,6 +2645,8 @@ export class FakeSyscalls implements Syscalls {
         return [rec.path === '' ? fdPath(rec.dirfd) : rec.path];
       case 'moveMount':
         return [rec.fromPath === '' ? fdPath(rec.fromDirfd) : rec.fromPath, rec.toPath === '' ? fdPath(rec.toDirfd) : rec.toPath];
+      case 'renameat':
+        return [rec.oldPath, rec.newPath];
       case 'fchdir':
       case 'fstat':
       case 'fstatMount':

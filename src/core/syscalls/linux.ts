@@ -277,6 +277,7 @@ function loadLibc() {
     chmod: fn('int chmod(const char *path, uint32_t mode)'),
     fchmod: fn('int fchmod(int fd, uint32_t mode)'),
     unlinkat: fn('int unlinkat(int dirfd, const char *path, int flags)'),
+    renameat: fn('int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)'),
     fchownat: fn('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
     fstatfs: lib.func('fstatfs', 'int', ['int', koffi.out(koffi.pointer(statfs))]),
     chdir: fn('int chdir(const char *path)'),
@@ -965,6 +966,10 @@ export class LinuxSyscalls implements Syscalls {
 
   unlinkat(dirfd: number, path: string, flags: number): void {
     check('unlinkat', libc().unlinkat(dirfd, path, flags), path);
+  }
+
+  renameat(oldDirfd: number, oldPath: string, newDirfd: number, newPath: string): void {
+    check('renameat', libc().renameat(oldDirfd, oldPath, newDirfd, newPath), oldPath, newPath);
   }
 
   symlinkat(target: string, dirfd: number, linkPath: string): void {

@@ -170,6 +170,8 @@ export interface Syscalls {
   unlink(path: string): void;
   /** unlinkat(2); AT_REMOVEDIR in `flags` removes a directory. */
   unlinkat(dirfd: number, path: string, flags: number): void;
+  /** renameat(2): `oldPath` in the directory open as `oldDirfd` becomes `newPath` in the one open as `newDirfd`, replacing a file there. */
+  renameat(oldDirfd: number, oldPath: string, newDirfd: number, newPath: string): void;
   symlink(target: string, linkPath: string): void;
   symlinkat(target: string, dirfd: number, linkPath: string): void;
   readlink(path: string): string;

@@ -2,7 +2,7 @@ import { inject, injectable } from 'tsyringe';
 import type { PersonalitySpec, RlimitSpec } from '../../core/config/model';
 import { IOPRIO_WHO_PROCESS, ioprioValue, personaValue, schedAttr } from './attributes';
 import { validateRootlessGroups } from '../../core/config/validate';
-import { ConfigError, naming, SyscallError } from '../../core/errors';
+import { ConfigError, MountkitError, naming, SyscallError } from '../../core/errors';
 import { markCloseOnExec } from '../../core/cloexec';
 import { CONSOLE_KEY } from './console';
 import { hasContainerProc, requireContainerProc } from '../../core/procfs';
@@ -12,6 +12,7 @@ import type { Syscalls } from '../../core/syscalls/types';
 import { hookCommand, ociState, runHook } from '../../core/hooks';
 import { eventLine } from '../../core/runtime-channel';
 import { activationEnv, handOverPassed } from '../../core/passed-fds';
+import { removePidFile, writePidFile } from '../../core/pid-file';
 import { CapabilityChange } from './capabilities';
 import { execEnv, homeOf } from './env';
 import { envPath, execFound, lookPath } from './lookpath';
@@ -72,22 +73,34 @@ export class HandoverStep implements LifecycleStep {
     const caps = capabilities && CapabilityChange.of(this.sys, capabilities, ctx.log);
     if (selinuxLabel) setSelinuxExecLabel(this.sys, ctx, selinuxLabel);
     const filtered = hasSeccompFilter(ctx);
-    if (filtered && !noNewPrivileges) this.loadFilter(ctx);
-    caps?.beforeUser();
-    this.setUser(uid, gid, additionalGids, ctx);
-    if (cwdAsUser) this.sys.chdir(cwd);
-    caps?.afterUser(ctx.log);
-    // As runc's init: after the identity, before the hooks, which then gain nothing either.
-    if (noNewPrivileges) this.sys.setNoNewPrivs();
-    this.closeOnExec(ctx);
-    const program = lookPath(this.sys, args[0], envPath(env));
-    if (filtered && noNewPrivileges) this.loadFilter(ctx);
-    this.startContainerHooks(ctx, environment);
-    // After the hooks, which get none of them; before the limits, as RLIMIT_NOFILE bounds dup3(2)'s target.
-    const channel = handOverPassed(this.sys, ctx.config);
-    this.setLimits(rlimits);
-    this.announceExec(ctx, channel);
-    execFound(this.sys, program, args, environment);
+    // The pid file (--pid-file), last before the seccomp filter and the container's
+    // identity: after them this process may not write in its directory.
+    const { pidFile } = ctx.config;
+    if (pidFile) writePidFile(this.sys, pidFile);
+    try {
+      if (filtered && !noNewPrivileges) this.loadFilter(ctx);
+      caps?.beforeUser();
+      this.setUser(uid, gid, additionalGids, ctx);
+      if (cwdAsUser) this.sys.chdir(cwd);
+      caps?.afterUser(ctx.log);
+      // As runc's init: after the identity, before the hooks, which then gain nothing either.
+      if (noNewPrivileges) this.sys.setNoNewPrivs();
+      this.closeOnExec(ctx);
+      const program = lookPath(this.sys, args[0], envPath(env));
+      if (filtered && noNewPrivileges) this.loadFilter(ctx);
+      this.startContainerHooks(ctx, environment);
+      // After the hooks, which get none of them; before the limits, as RLIMIT_NOFILE bounds dup3(2)'s target.
+      const channel = handOverPassed(this.sys, ctx.config);
+      this.setLimits(rlimits);
+      this.announceExec(ctx, channel);
+      execFound(this.sys, program, args, environment);
+    } catch (err) {
+      // A step failed (what a fake port's execve throws, its program started, is no
+      // MountkitError): the pid file names no container's process.
+      const left = pidFile && err instanceof MountkitError && removePidFile(this.sys, pidFile);
+      if (left) ctx.log.warn(left);
+      throw err;
+    }
   }
 
   /**
@@ -121,13 +134,14 @@ export class HandoverStep implements LifecycleStep {
   }
 
   /**
-   * With poststart hooks and a runtime channel, tells the process at its other end that
-   * the program is next: that process runs them then, in the runtime's namespaces
-   * (core/runtime-channel.ts), as runc's parent runs them once it has released its init
-   * to execve(2).
+   * With poststart hooks or a pid file written there (RootfsConfig.pidFileByStarter) and a
+   * runtime channel, tells the process at its other end that the program is next: that
+   * process runs them then, in the runtime's namespaces (core/runtime-channel.ts), as
+   * runc's parent runs them once it has released its init to execve(2), and writes the
+   * pid file after them, as runc does.
    */
   private announceExec(ctx: RunContext, channel: number | undefined): void {
-    if (channel === undefined || (ctx.config.hooks.poststart ?? []).length === 0) return;
+    if (channel === undefined || ((ctx.config.hooks.poststart ?? []).length === 0 && !ctx.config.pidFileByStarter)) return;
     naming('the runtime channel', () => this.sys.write(channel, eventLine('exec')));
   }
 
