@@ -755,9 +755,11 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
       relay?.end();
       if (consoleSocket !== undefined) sys.close(consoleSocket);
       closeIdmap(sys, idmap);
-      if (pidFile !== undefined) sys.close(pidFile.dirFd);
       container.close();
-      runtime.ended().then((failure) => (failure ? reject(failure) : resolve(exitStatus(status, signal))), reject);
+      // The pid file is written once the poststart hooks are done, which a short program may outlast.
+      const ended = runtime.ended();
+      if (pidFile !== undefined) void ended.finally(() => sys.close(pidFile.dirFd)).catch(() => undefined);
+      ended.then((failure) => (failure ? reject(failure) : resolve(exitStatus(status, signal))), reject);
     });
   });
 }
