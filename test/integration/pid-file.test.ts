@@ -2,7 +2,7 @@
  * `mountkit run --pid-file` for real, on each launch path: bin/mountkit's Node as PID 1 of
  * a new pid namespace, the Node entry's relaunch for one, the Node entry and bin/mountkit
  * without one (the process started becomes the container's), a relaunch for poststart
- * hooks and one into a user namespace. The file must hold, as the caller sees it, the pid
+ * hooks, one into a user namespace and one for a foreground console. The file must hold, as the caller sees it, the pid
  * of the process that runs the container's program: found on the host by its
  * /proc/PID/cmdline (the program's own arguments) and, in a new pid namespace, NSpid
  * ending in 1.
@@ -13,6 +13,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, withBundleAsync, withBundle } from '../conformance/harness';
 import { BIN, LAUNCHER } from '../helpers/cli';
+import { ptySession } from '../helpers/console';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) throw new Error('run tests need root and busybox-static (installed by .ci/run)');
@@ -137,6 +138,23 @@ maybe('mountkit run --pid-file', () => {
       expect(r.stderr).toBe('mountkit: --pid-file "/nope/x.pid": its directory cannot be opened (open "/nope": ENOENT)\n');
       expect(r.status).toBe(2);
       expect(existsSync(path.join(out, 'ran'))).toBe(false);
+    });
+  });
+
+  test.each([
+    ['bin/mountkit', [{ type: 'pid' }, { type: 'mount' }]],
+    ['the Node entry', [{ type: 'mount' }]],
+  ] as const)('%s, a foreground console (a relaunch): the file holds the pid the host\'s procfs gives the container\'s process', (entry, namespaces) => {
+    // The container reads its own status through a bind of the host's /proc: NSpid's first field is its pid there.
+    const script = 'while read k v rest; do [ "$k" = NSpid: ] && echo "host $v"; done </hostproc/self/status; echo done';
+    const c = config({ process: { terminal: true, args: ['sh', '-c', script], env: ['PATH=/bin'], cwd: '/' }, mounts: [{ destination: '/proc', type: 'proc', source: 'proc' }, { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] }, { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] }, { destination: '/hostproc', type: 'bind', source: '/proc', options: ['rbind', 'ro'] }] }, [...namespaces]);
+    withBundle(c, (dir) => {
+      const r = ptySession(24, 80, [{ wait: 'done' }], [...ENTRIES[entry], 'run', '--seccomp-cache', 'off', '--bundle', dir, '--pid-file', 'ct.pid'], out);
+      expect(r.timeout).toBeUndefined();
+      expect(r.status).toBe(0);
+      const text = readFileSync(path.join(out, 'ct.pid'), 'utf8');
+      expect(text).toMatch(/^[1-9][0-9]*$/);
+      expect(r.output).toBe(`host ${text}\r\ndone\r\n`);
     });
   });
 
