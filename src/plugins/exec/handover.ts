@@ -24,7 +24,8 @@ import { hasSeccompFilter, loadSeccomp } from './seccomp';
  * The last step: becomes the container's process. After the jail and finalize, it enters
  * the cwd (where root may not, once the user has changed), raises the hard resource
  * limits asked for, gives a non-root user its standard streams, makes every standard
- * stream blocking, takes the user's identity and
+ * stream blocking, writes the pid file (RootfsConfig.pidFile, core/pid-file.ts; removed
+ * again when a later step or execve fails), takes the user's identity and
  * capabilities (and no_new_privs when asked), marks every descriptor above stderr
  * close-on-exec (close_range(2) CLOSE_RANGE_CLOEXEC) so none of mountkit's reaches the
  * container, finds the program, runs the OCI
