@@ -168,3 +168,28 @@ maybe('mountkit run --pid-file', () => {
     });
   });
 });
+
+maybe('mountkit plan --pid-file', () => {
+  // The directory's descriptor, opened before the jail, stays on the host's mount in the
+  // plan's model, which the read-only root's remount does not reach (it did: EROFS).
+  test.each([
+    ['a relaunch (the Node entry, a new pid namespace)', [process.execPath, BIN], [{ type: 'pid' }, { type: 'mount' }]],
+    ['no relaunch (a mount namespace only)', [process.execPath, BIN], [{ type: 'mount' }]],
+  ])('%s, with a read-only root: the file written through its directory, after the jail', (_what, entry, namespaces) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-pid-plan-'));
+    try {
+      const file = path.join(dir, 'ct.pid');
+      const r = withBundle(config({ root: { path: 'rootfs', readonly: true } }, namespaces), (bundle) =>
+        spawnSync(entry[0], [...entry.slice(1), 'plan', '--bundle', bundle, '--pid-file', file], { encoding: 'utf8', timeout: 60_000 }),
+      );
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      const renamed = r.stdout.split('\n').filter((line) => line.includes('renameat('));
+      expect(renamed).toHaveLength(1);
+      expect(renamed[0]).toMatch(/renameat\(\d+, "\.ct\.pid", \d+, "ct\.pid"\)$/);
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+

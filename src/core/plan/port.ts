@@ -488,12 +488,30 @@ export class PlanSyscalls extends DryRunSyscalls {
 
   override pivotRoot(newRoot: string, putOld: string): void {
     super.pivotRoot(newRoot, putOld);
-    this.root = this.dirAt(newRoot) ?? this.root;
+    this.moveRoot(newRoot);
   }
 
   override chroot(path: string): void {
     super.chroot(path);
+    this.moveRoot(path);
+  }
+
+  /** The host's root as the model loaded it, once `/` has moved (moveRoot). */
+  private hostRoot: FakeNode | undefined;
+
+  /** `/` becomes the directory at `path`; the model's own filesystem stays the host's. */
+  private moveRoot(path: string): void {
+    this.hostRoot ??= this.root;
     this.root = this.dirAt(path) ?? this.root;
+  }
+
+  /**
+   * What a descriptor with no mount root on its chain is on (one opened before the jail,
+   * a pid file's directory): the host's root mount, not the container's, which the root
+   * is after pivot_root or chroot, read-only with `root.readonly`.
+   */
+  protected override modelRoot(): FakeNode {
+    return this.hostRoot ?? this.root;
   }
 
   override fstat(fd: number): FileStat {

@@ -1133,7 +1133,7 @@ export class FakeSyscalls implements Syscalls {
       if (stack.length > 1) return { state, parent: stack[stack.length - 2] };
       return { state, parent: i > 0 ? this.mountOver(chain.slice(0, i)).state : undefined };
     }
-    return { state: this.mountStateAt(this.root), parent: undefined };
+    return { state: this.mountStateAt(this.modelRoot()), parent: undefined };
   }
 
   /** Whether what `chain` leads to is on a read-only mount: its own flag or its superblock's. */
@@ -1193,6 +1193,11 @@ export class FakeSyscalls implements Syscalls {
    * Whether `node` is the root of a mount: the model's `/`, the target of a mount made
    * here or one addMountpoint named (a view of a bind's source shows the source's).
    */
+  /** The root of the model's own filesystem, what a chain with no mount root on it is on: `/`, here. */
+  protected modelRoot(): FakeNode {
+    return this.root;
+  }
+
   protected isMountRoot(node: FakeNode): boolean {
     return node === this.root || this.mountRoots.has(node);
   }
