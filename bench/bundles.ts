@@ -86,6 +86,24 @@ export const withRuntimeHook: SpecEdit = (spec) => {
 };
 
 /**
+ * The package's plugins.json with a module of its own added before builtin:exec: a
+ * handler of a type no bundle uses, so that it mounts nothing. A list whose names do not
+ * decide it (src/core/claims.ts `decidedByNames`) is loaded by a relaunch's first process
+ * too, to ask the plugins' validate before the relaunch: the kernel is built in both
+ * processes. Written to `dir`; returns the list's path.
+ */
+export function withOwnModule(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  const module = path.join(dir, 'own-handler.js');
+  writeFileSync(module, "exports.register = (api) => api.handler({ name: 'bench-own', types: ['bench-own'], mount() {} });\n");
+  const list = JSON.parse(readFileSync(path.join(REPO, 'plugins.json'), 'utf8')) as { plugins: { module: string }[] };
+  list.plugins.splice(list.plugins.length - 1, 0, { module });
+  const file = path.join(dir, 'plugins.json');
+  writeFileSync(file, JSON.stringify(list));
+  return file;
+}
+
+/**
  * process.terminal, as `runc spec` writes it: a foreground console, which runc and
  * mountkit copy to the terminal they run at (mountkit from its first process: two Node
  * processes).

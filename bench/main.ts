@@ -18,7 +18,7 @@ import { loadBundle } from '../src/core/config/oci';
 import { planLaunch } from '../src/core/namespaces';
 import type { PlanJson } from '../src/core/plan';
 import { QUERY_SYSCALLS } from '../src/core/syscalls/fake';
-import { REPO, extraBinds, extraTmpfs, makeBundle, makeRootfs, withSeccomp, withRuntimeHook, withTerminal, withUserNamespace, withoutPidNamespace, type SpecEdit } from './bundles';
+import { REPO, extraBinds, extraTmpfs, makeBundle, makeRootfs, withOwnModule, withSeccomp, withRuntimeHook, withTerminal, withUserNamespace, withoutPidNamespace, type SpecEdit } from './bundles';
 import { interleave, median, round, slope, summarize, type Summary } from './measure';
 import type { TableResult } from './mount-table-child';
 import { requireTimings, summarizeProfile, type CpuProfile } from './profile';
@@ -161,6 +161,7 @@ class Bench {
     const userns = this.bundle('userns', withUserNamespace);
     const hooked = this.bundle('hooked', withRuntimeHook);
     const terminal = this.bundle('terminal', withTerminal);
+    const ownList = withOwnModule(path.join(this.tmp, 'own-module'));
     const times = interleave(
       [
         { name: 'node -e 0', run: nodeFloor },
@@ -173,6 +174,7 @@ class Bench {
         { name: 'mountkit run, new user namespace (two Node processes)', run: () => mountkitRun(userns) },
         { name: 'runc run, a createRuntime hook (/bin/true)', run: () => runcRun(hooked) },
         { name: 'mountkit run, a createRuntime hook (two Node processes)', run: () => mountkitRun(hooked) },
+        { name: 'mountkit run, a createRuntime hook, a module of its own in --plugins (the kernel built in both)', run: () => mountkitRun(hooked, 'launcher', 'require', process.env, ['--plugins', ownList]) },
         { name: 'script -qec true (a terminal for the next two)', run: terminalFloor },
         { name: 'runc run, process.terminal, at a terminal', run: () => runcRun(terminal, true) },
         { name: 'mountkit run, process.terminal, at a terminal (two Node processes)', run: () => mountkitRunAtTerminal(terminal) },
