@@ -724,15 +724,22 @@ const userNamespaces = fc.record({
   readonlyRoot: fc.boolean(),
 });
 
+/** The word that clears each lockable flag (mount(8)). */
+const CLEARING: Record<string, string> = { ro: 'rw', nosuid: 'suid', nodev: 'dev', noexec: 'exec' };
+
 /**
  * The locked bind's words: with a word that sets a flag (which makes both runtimes remount
- * the bind), the locked flags too. Without them runc 1.1.5's remount clears a locked flag
- * and fails (EPERM) where mountkit keeps it, as runc 1.2 does (README.md, "Differences from
- * runc 1.1.5": inside a user namespace, the remount of a bind).
+ * the bind), the locked flags too, and no word clearing one of them. Without the locked
+ * flags runc 1.1.5's remount clears one and fails (EPERM) where mountkit keeps it, as runc
+ * 1.2 does; with a word clearing one (`rw` of a read-only mount), mountkit refuses, as
+ * runc 1.2 does, where Debian's runc 1.1.5 tries the remount again with MS_RDONLY added
+ * and starts with the bind read-only (README.md, "Differences from runc 1.1.5": inside a
+ * user namespace, the remount of a bind). Without such a word, neither remounts.
  */
 function lockedWords(flags: readonly string[], words: readonly string[]): string[] {
   const sets = words.some((w) => ['ro', 'nosuid', 'nodev', 'noexec', 'nodiratime', 'relatime', 'noatime'].includes(w));
-  return sets ? [...new Set([...flags, ...words])] : [...words];
+  const cleared = new Set(flags.map((f) => CLEARING[f]));
+  return sets ? [...new Set([...flags, ...words.filter((w) => !cleared.has(w))])] : [...words];
 }
 
 /**

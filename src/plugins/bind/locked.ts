@@ -39,6 +39,13 @@ const LOCKABLE_WORDS: readonly [bigint, string, string][] = [
   [MS_NOEXEC, 'noexec', 'exec'],
 ];
 
+/** The atime flags by the words that set and clear them: a locked atime mode may not change either way (MNT_LOCK_ATIME). */
+const ATIME_WORDS: readonly [bigint, string, string][] = [
+  [MS_NOATIME, 'noatime', 'atime'],
+  [MS_RELATIME, 'relatime', 'norelatime'],
+  [MS_NODIRATIME, 'nodiratime', 'diratime'],
+];
+
 /** An atime mode and nodiratime as mount words: strictatime for neither MS_NOATIME nor MS_RELATIME. */
 function atimeWords(flags: bigint): string {
   const mode = (flags & MS_NOATIME) !== 0n ? 'noatime' : (flags & MS_RELATIME) !== 0n ? 'relatime' : 'strictatime';
@@ -47,15 +54,18 @@ function atimeWords(flags: bigint): string {
 
 /**
  * Why a remount keepLockedFlags gave up on was refused, in the config's words: the
- * lockable flags it would take off the mount (`stFlags`, its statfs f_flags), or the
- * atime mode it asks for where the mount has another. Undefined when it asks for no such
+ * lockable flags it would take off the mount (`stFlags`, its statfs f_flags), the atime
+ * mode it asks for where the mount has another, or else the atime flags it clears. Undefined when it asks for no such
  * change (the refusal has another cause).
  */
 export function lockedChange(requested: bigint, cleared: bigint, stFlags: bigint): string | undefined {
   const has = mountFlagsOfStatfs(stFlags);
-  const changes = LOCKABLE_WORDS.filter(([flag]) => (has & cleared & flag) !== 0n).map(([, set, clear]) => `${clear} (the source's mount is ${set})`);
+  const clearing = (words: readonly [bigint, string, string][]): string[] => words.filter(([flag]) => (has & cleared & flag) !== 0n).map(([, set, clear]) => `${clear} (the source's mount is ${set})`);
+  const changes = clearing(LOCKABLE_WORDS);
   if ((requested & ATIME_FLAGS) !== 0n && (requested & ATIME_FLAGS) !== (has & ATIME_FLAGS)) {
     changes.push(`${atimeWords(requested)} (the source's mount is ${atimeWords(has)})`);
+  } else {
+    changes.push(...clearing(ATIME_WORDS));
   }
   if (changes.length === 0) return undefined;
   return `${changes.join(', ')}: a mount from a more privileged mount namespace keeps these flags locked in a user namespace`;

@@ -683,6 +683,10 @@ describe('locked flags (locked.ts)', () => {
     ['noatime asked of a relatime mount', MS_BIND | MS_NOATIME, 0n, ST_RELATIME, "noatime (the source's mount is relatime)"],
     ['relatime,nodiratime asked of a strictatime mount', MS_BIND | MS_RELATIME | MS_NODIRATIME, 0n, 0n, "relatime,nodiratime (the source's mount is strictatime)"],
     ['nothing lockable changed: another cause', MS_BIND | MS_RDONLY, MS_NOEXEC, ST_NOSUID | ST_RELATIME, undefined],
+    ['norelatime asked of a relatime mount', MS_BIND | MS_RDONLY, MS_RELATIME, ST_RDONLY | ST_RELATIME, "norelatime (the source's mount is relatime)"],
+    ['atime and diratime asked of a noatime,nodiratime mount', MS_BIND | MS_NOSUID, MS_NOATIME | MS_NODIRATIME, ST_NOATIME | ST_NODIRATIME | ST_NOSUID, "atime (the source's mount is noatime), diratime (the source's mount is nodiratime)"],
+    ['the atime mode asked, told once, not again as a clear', MS_BIND | MS_NOATIME, MS_RELATIME, ST_RELATIME, "noatime (the source's mount is relatime)"],
+    ['rw asked of a read-only relatime mount, relatime kept', MS_BIND | MS_NOSUID, MS_RDONLY, ST_RDONLY | ST_RELATIME, "rw (the source's mount is ro)"],
   ])('lockedChange: %s', (_case, requested, cleared, st, expected) => {
     expect(lockedChange(requested, cleared, st)).toBe(expected === undefined ? undefined : `${expected}: a mount from a more privileged mount namespace keeps these flags locked in a user namespace`);
   });
