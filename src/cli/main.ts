@@ -1,7 +1,8 @@
-import { readFileSync } from 'fs';
+import { closeSync, readFileSync } from 'fs';
 import path = require('path');
 import { MountkitError, firstLine, syscallErrorStacks, thrownMessage } from '../core/errors';
 import { parseArgs, USAGE, type CliOptions } from './args';
+import { takeCallerEnv, type CopyPort } from './caller-env';
 import { restoreCaCertsEnv } from './node-env';
 import { standardStream, written } from './output';
 import { plan } from './plan';
@@ -11,6 +12,9 @@ export function version(): string {
   const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
+
+/** The copy's descriptor, read with Node's fs before any port is made. */
+const descriptors: CopyPort = { readAll: (fd) => readFileSync(fd), close: closeSync };
 
 /**
  * Runs the CLI and returns its exit status, or a promise of it when `run` waits for a
@@ -25,6 +29,12 @@ export function main(argv: readonly string[]): number | Promise<number> {
 
 function command(argv: readonly string[]): number | Promise<number> {
   let opts: CliOptions | undefined;
+  // The caller's environment, where bin/mountkit's shell copied it (caller-env.ts), before anything reads this one.
+  try {
+    takeCallerEnv(process.env, process.pid, descriptors);
+  } catch (err) {
+    return reportError(err, false);
+  }
   restoreCaCertsEnv(process.env);
   try {
     opts = parseArgs(argv);
