@@ -13,7 +13,7 @@ import { type MountSpec, type RootfsConfig, needsDevSetup } from './config/model
 import { MS_RDONLY } from './constants';
 import { ConfigError, type MountkitError } from './errors';
 import { isDevDestination, readonlyDeferred } from './mounting';
-import { BUILTIN_PLUGIN_NAMES, unknownBuiltin, type PluginEntry } from './plugin-list';
+import { BUILTIN_PLUGIN_NAMES, pluginEnabled, unknownBuiltin, type PluginEntry } from './plugin-list';
 
 /** Where a config asks for a claim: the field the refusal names, and its value when a short one says more. */
 export interface Asked {
@@ -141,10 +141,35 @@ export function unclaimed(config: RootfsConfig, handled: ReadonlySet<string>, cl
  * built-in has a `validate`: what they check of a config is validateConfig's.
  */
 export function decidedByNames(entries: readonly PluginEntry[]): boolean {
-  const enabled = entries.filter((e) => e.enabled !== false);
-  if (!enabled.every((e) => e.module.startsWith('builtin:'))) return false;
-  if (enabled.some((e) => e.options !== undefined && Object.keys(e.options).length > 0)) return false;
-  const handlers = enabled.map((e) => e.module.slice('builtin:'.length)).filter((name) => HANDLER_BUILTINS.has(name));
+  const builtins = enabledBuiltins(entries);
+  return builtins !== undefined && namesDecide(builtins);
+}
+
+/** A built-in's entry of a plugin list, with its name (`builtin:NAME` gives NAME). */
+interface BuiltinEntry {
+  entry: PluginEntry;
+  name: string;
+}
+
+/**
+ * The enabled entries of a plugin list, each a built-in, in their order; undefined where
+ * one of them names a module of its own or a package, which only loading it tells about.
+ * An entry is left out as the kernel leaves it out: `enabled: false` (pluginEnabled).
+ */
+function enabledBuiltins(entries: readonly PluginEntry[]): BuiltinEntry[] | undefined {
+  const builtins: BuiltinEntry[] = [];
+  for (const entry of entries) {
+    if (!pluginEnabled(entry)) continue;
+    if (!entry.module.startsWith('builtin:')) return undefined;
+    builtins.push({ entry, name: entry.module.slice('builtin:'.length) });
+  }
+  return builtins;
+}
+
+/** Whether the names of a list's enabled built-ins tell all (decidedByNames): no entry with options, no handler built-in twice. */
+function namesDecide(builtins: readonly BuiltinEntry[]): boolean {
+  if (builtins.some(({ entry }) => entry.options !== undefined && Object.keys(entry.options).length > 0)) return false;
+  const handlers = builtins.map((b) => b.name).filter((name) => HANDLER_BUILTINS.has(name));
   return new Set(handlers).size === handlers.length;
 }
 
@@ -162,13 +187,12 @@ const HANDLER_BUILTINS: ReadonlySet<string> = new Set([...BUILTIN_MOUNT_TYPES.va
  * (decidedByNames). `entries` are checked ones (checkPluginEntries).
  */
 export function builtinListRefusal(config: RootfsConfig, entries: readonly PluginEntry[]): MountkitError | undefined {
-  const enabled = entries.filter((e) => e.enabled !== false);
-  if (!enabled.every((e) => e.module.startsWith('builtin:'))) return undefined;
-  const names = enabled.map((e) => e.module.slice('builtin:'.length));
-  const unknown = names.findIndex((name) => !BUILTIN_PLUGIN_NAMES.includes(name));
-  if (unknown >= 0) return unknownBuiltin(enabled[unknown].module);
-  if (!decidedByNames(entries)) return undefined;
-  const listed = new Set(names);
+  const builtins = enabledBuiltins(entries);
+  if (builtins === undefined) return undefined;
+  const unknown = builtins.find(({ name }) => !BUILTIN_PLUGIN_NAMES.includes(name));
+  if (unknown !== undefined) return unknownBuiltin(unknown.entry.module);
+  if (!namesDecide(builtins)) return undefined;
+  const listed = new Set(builtins.map((b) => b.name));
   const handled = new Set(CLAIMS.filter((c) => listed.has(c.builtin)).map((c) => c.key));
   const claims = (type: string): boolean => {
     const builtin = BUILTIN_MOUNT_TYPES.get(type);

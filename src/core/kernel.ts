@@ -14,7 +14,7 @@ import { CLAIMS } from './claims';
 import { ConfigError, StartupError, firstLine, thrownMessage } from './errors';
 import { silentLogger } from './logger';
 import { Orchestrator } from './orchestrator';
-import { DEFAULT_PLUGINS_FILE, checkPluginEntries, isOptions, readPluginsFile, unknownBuiltin, type PluginsFile } from './plugin-list';
+import { DEFAULT_PLUGINS_FILE, checkPluginEntries, isOptions, pluginEnabled, readPluginsFile, unknownBuiltin, type PluginsFile } from './plugin-list';
 import {
   DEFAULT_MOUNT_TYPE,
   LIFECYCLE_STEPS,
@@ -116,7 +116,7 @@ export function createKernel(opts: KernelOptions): Kernel {
   const extras = checkExtra(opts.extra);
   const baseDir = opts.baseDir ?? path.dirname(DEFAULT_PLUGINS_FILE);
   const modules = entries
-    .filter((p) => p.enabled !== false)
+    .filter(pluginEnabled)
     .map((p) => ({ module: p.module, plugin: loadPluginModule(p.module, baseDir), options: p.options ?? {} }));
   for (const extra of extras) modules.push({ ...extra, options: extra.options ?? {} });
 

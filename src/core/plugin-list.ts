@@ -16,6 +16,11 @@ export interface PluginEntry {
   options?: Record<string, unknown>;
 }
 
+/** Whether an entry of a plugin list is loaded: any but one with `enabled: false`. */
+export function pluginEnabled(entry: PluginEntry): boolean {
+  return entry.enabled !== false;
+}
+
 export interface PluginsFile {
   plugins: PluginEntry[];
 }
