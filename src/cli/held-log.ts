@@ -6,8 +6,7 @@
  * has passed, and written, in their order, where it fails: they come before its error.
  */
 import type { Logger } from '../core/plugin';
-
-type Level = 'error' | 'warn' | 'info' | 'debug';
+import { linesLogger } from '../core/logger';
 
 export interface HeldLog {
   /** The logger to give: its lines, its children's too, are held. */
@@ -19,23 +18,14 @@ export interface HeldLog {
 export function heldLog(target: Logger): HeldLog {
   const lines: (() => void)[] = [];
   // `to` gives the logger the lines go to when written: `target`, or a child made of it then, once.
-  const holding = (to: () => Logger): Logger => {
-    const line =
-      (level: Level) =>
-      (message: string, meta?: Record<string, unknown>): void => {
-        lines.push(() => to()[level](message, meta));
-      };
-    return {
-      error: line('error'),
-      warn: line('warn'),
-      info: line('info'),
-      debug: line('debug'),
-      child: (meta) => {
+  const holding = (to: () => Logger): Logger =>
+    linesLogger(
+      (level, message, meta) => void lines.push(() => to()[level](message, meta)),
+      (meta) => {
         let child: Logger | undefined;
         return holding(() => (child ??= to().child(meta)));
       },
-    };
-  };
+    );
   return {
     logger: holding(() => target),
     flush: () => {

@@ -176,10 +176,12 @@ const STDERR_FD = 2;
  * write that fails (EPIPE: nobody reads stderr any more) drops the later lines.
  */
 function stderrLogger(level: LogLevel, meta: Record<string, unknown>, out: LineWriter): Logger {
-  const at = (lineLevel: LogLevel) => (message: string, extra?: Record<string, unknown>) => {
-    if (LOG_LEVELS.indexOf(lineLevel) <= LOG_LEVELS.indexOf(level)) out.line(textLine(lineLevel, message, { ...meta, ...extra }));
-  };
-  return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug'), child: (more) => stderrLogger(level, { ...meta, ...more }, out) };
+  return linesLogger(
+    (lineLevel, message, extra) => {
+      if (LOG_LEVELS.indexOf(lineLevel) <= LOG_LEVELS.indexOf(level)) out.line(textLine(lineLevel, message, { ...meta, ...extra }));
+    },
+    (more) => stderrLogger(level, { ...meta, ...more }, out),
+  );
 }
 
 /**
@@ -265,11 +267,22 @@ function bigintSafe(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? `0x${value.toString(16)}` : value;
 }
 
+/**
+ * A logger each of whose levels calls `line` with its name, the message and the meta as
+ * given (undefined where none is), and whose children are `child`'s.
+ */
+export function linesLogger(line: (level: LogLevel, message: string, meta?: Record<string, unknown>) => void, child: (meta: Record<string, unknown>) => Logger): Logger {
+  return {
+    error: (message, meta) => line('error', message, meta),
+    warn: (message, meta) => line('warn', message, meta),
+    info: (message, meta) => line('info', message, meta),
+    debug: (message, meta) => line('debug', message, meta),
+    child,
+  };
+}
+
 /** A logger that drops everything: the default for unit tests and embedders who pass none. */
-export const silentLogger: Logger = {
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-  child: () => silentLogger,
-};
+export const silentLogger: Logger = linesLogger(
+  () => undefined,
+  () => silentLogger,
+);

@@ -1,3 +1,4 @@
+import { linesLogger } from '../core/logger';
 import type { Logger } from '../core/plugin';
 
 export interface LogEntry {
@@ -15,20 +16,12 @@ export interface MemoryLogger extends Logger {
 /** A logger that keeps what is logged, to assert on a plugin's messages. */
 export function memoryLogger(): MemoryLogger {
   const entries: LogEntry[] = [];
-  const make = (base: Record<string, unknown>): MemoryLogger => {
-    const at =
-      (level: LogEntry['level']) =>
-      (message: string, meta: Record<string, unknown> = {}): void => {
-        entries.push({ level, message, meta: { ...base, ...meta } });
-      };
-    return {
-      entries,
-      error: at('error'),
-      warn: at('warn'),
-      info: at('info'),
-      debug: at('debug'),
-      child: (meta) => make({ ...base, ...meta }),
-    };
-  };
+  const make = (base: Record<string, unknown>): MemoryLogger => ({
+    entries,
+    ...linesLogger(
+      (level, message, meta) => void entries.push({ level, message, meta: { ...base, ...meta } }),
+      (meta) => make({ ...base, ...meta }),
+    ),
+  });
   return make({});
 }

@@ -2,7 +2,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { droppedLogLine, fileTextLine, jsonLine, logTime, textLine } from '../../src/core/logger';
+import { droppedLogLine, fileTextLine, jsonLine, linesLogger, logTime, silentLogger, textLine } from '../../src/core/logger';
+import type { Logger } from '../../src/core/plugin';
 
 const REPO = path.resolve(__dirname, '..', '..');
 const TS_REGISTER = path.join(REPO, 'test', 'helpers', 'ts-register.js');
@@ -24,6 +25,29 @@ log.debug('details');
 createLogger(OPTS).warn('no plugin');
 log.child({ mount: 2 }).warn('nested', { plugin: 'override' });
 `;
+
+describe('linesLogger', () => {
+  test('each level calls line with its name, the message and the meta as given; child is the one given', () => {
+    const lines: unknown[][] = [];
+    const made: Record<string, unknown>[] = [];
+    const logger: Logger = linesLogger(
+      (level, message, meta) => void lines.push([level, message, meta]),
+      (meta) => (made.push(meta), silentLogger),
+    );
+    logger.error('e', { a: 1 });
+    logger.warn('w');
+    logger.info('i', {});
+    logger.debug('d', { b: 2n });
+    expect(logger.child({ plugin: 'p' })).toBe(silentLogger);
+    expect(lines).toEqual([
+      ['error', 'e', { a: 1 }],
+      ['warn', 'w', undefined],
+      ['info', 'i', {}],
+      ['debug', 'd', { b: 2n }],
+    ]);
+    expect(made).toEqual([{ plugin: 'p' }]);
+  });
+});
 
 describe('textLine', () => {
   test.each([
