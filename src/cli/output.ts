@@ -15,22 +15,23 @@ export function standardStream(name: StreamName): NodeJS.WriteStream {
   return process[name];
 }
 
+/** What written writes to learn that the writes before it are done: nothing. */
+const NOTHING = Buffer.alloc(0);
+
 /**
  * `status`, once every stream written to has handed what it holds to the kernel: a write
  * to a full pipe waits in the stream (writableLength), and process.exit() would drop it.
- * A stream that fails closes, with nothing more to wait for; its error, where nothing
- * else listens, is bin/mountkit.js's to report. At once, as a number, when nothing waits.
+ * The callback of a write of nothing tells when: a stream does its writes in their order,
+ * and calls each one's back once it is done or has failed. 'drain' would not: Node emits
+ * it only after a write that filled the stream's buffer (highWaterMark, 16 KiB), not after
+ * a shorter one waiting for its reader. Meanwhile `status` is the process's exit code
+ * (process.exitCode): a write that fails ends the CLI with it (bin/mountkit.js). A stream
+ * that has failed (destroyed) is waited on no more. At once, as a number, when nothing
+ * waits.
  */
 export function written(status: number): number | Promise<number> {
-  const waiting = [...used].map((name) => process[name]).filter((stream) => stream.writableLength > 0);
+  const waiting = [...used].map((name) => process[name]).filter((stream) => stream.writableLength > 0 && !stream.destroyed);
   if (waiting.length === 0) return status;
-  return Promise.all(
-    waiting.map(
-      (stream) =>
-        new Promise<void>((resolve) => {
-          stream.once('drain', resolve);
-          stream.once('close', resolve);
-        }),
-    ),
-  ).then(() => status);
+  process.exitCode = status;
+  return Promise.all(waiting.map((stream) => new Promise<void>((resolve) => void stream.write(NOTHING, () => resolve())))).then(() => status);
 }

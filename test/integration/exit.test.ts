@@ -2,7 +2,8 @@
  * mountkit ends once its exit status is known, with its output written, whatever a plugin
  * module left open (a timer here): after a run that started itself again, after a run
  * that failed, after `plan`. Its output to a pipe that is full at the end is written
- * whole first.
+ * whole first, a short line too (Node emits no 'drain' after one), and its status stays
+ * where the pipe's reader leaves meanwhile.
  */
 import { spawnSync } from 'child_process';
 import { chmodSync } from 'fs';
@@ -56,5 +57,28 @@ maybe('mountkit ends once its status is known, whatever a plugin module left ope
     expect([whole.status, size > 65536]).toEqual([0, true]);
     const piped = shell(`${LAUNCHER} plan --bundle "$1" --plugins "$2" --format json --queries | (sleep 1; wc -c)`, config);
     expect([piped.status, Number(piped.stdout.trim()), piped.stderr]).toEqual([0, size, '']);
+  });
+
+  // A pipe holds 64 KiB: `head` fills it, and mountkit's line then waits in Node's stream
+  // for the reader, a line shorter than the stream's buffer (16 KiB), after which Node
+  // emits no 'drain'. $1/status gets mountkit's status.
+  const FULL_STDERR = (command: string) => `{ head -c 65536 /dev/zero; ${command} > /dev/null; echo $? > "$1/status"; } 2>&1 | (sleep 1; tail -c 300 | tr -d '\\000'); cat "$1/status"`;
+
+  test('a plan refused after its plugins load ends with its status, its error written whole to a stderr pipe that is full until after', () => {
+    // Without builtin:default, the list claims no mount of an unknown type.
+    const config = busyboxConfig(['true']);
+    config.mounts.push({ destination: '/mnt/x', type: 'nosuchfs', source: 'none' });
+    const r = shell(FULL_STDERR(`sed 's/{"module":"builtin:default"},//' "$2" > "$1/list.json"; ${LAUNCHER} plan --bundle "$1" --plugins "$1/list.json"`), config);
+    expect([r.status, r.stdout.split('\n').slice(-3)]).toEqual([0, ['mountkit: mounts[2].type "nosuchfs": no plugin in the plugin list handles this mount type (builtin:default takes any type)', '2', '']]);
+  });
+
+  test('an unknown command ends with status 2, its error written whole to a stderr pipe that is full until after', () => {
+    const r = shell(FULL_STDERR(`${LAUNCHER} nosuchcommand`), busyboxConfig(['true']));
+    expect([r.status, r.stdout.split('\n').slice(-3)]).toEqual([0, ['mountkit: unknown command "nosuchcommand" (see mountkit --help)', '2', '']]);
+  });
+
+  test('an unknown command ends with status 2 where the reader of its stderr, full, leaves without reading', () => {
+    const r = shell(`{ head -c 65536 /dev/zero; ${LAUNCHER} nosuchcommand > /dev/null; echo $? > "$1/status"; } 2>&1 | sleep 1; cat "$1/status"`, busyboxConfig(['true']));
+    expect([r.status, r.stdout]).toEqual([0, '2\n']);
   });
 });
