@@ -64,6 +64,12 @@ export function parentInStat(stat: string): number | undefined {
   return Number.isInteger(ppid) ? ppid : undefined;
 }
 
+/** The session id a /proc/PID/stat text gives: field 6, the fourth after the command name. */
+export function sessionInStat(stat: string): number | undefined {
+  const sid = Number(statFields(stat)[3]);
+  return Number.isInteger(sid) ? sid : undefined;
+}
+
 /**
  * Whether the shell that forked PID 1 into its pid namespace (PID_NAMESPACE_PARENT in
  * core/namespaces.ts) has ended, given the pid it passed (its own, as /proc shows it) and

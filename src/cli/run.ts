@@ -37,7 +37,7 @@ import {
   type LaunchContext,
   type LaunchPlan,
 } from '../core/namespaces';
-import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../core/relaunch';
+import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, becomeSubreaper, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../core/relaunch';
 import { FIRST_PASSED_FD, checkPassedOpen, descriptorCount, listenFdsOf, passedCount, relaunchChannelFd } from '../core/passed-fds';
 import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
 import { pluginsFromFile } from '../core/plugin-list';
@@ -48,6 +48,9 @@ import type { CliOptions } from './args';
 import { ContainerProcess, statOf } from './container-process';
 import { PASSED_SIGNALS, fdLink, forkingShellEnded, holdSignals, ignoreSignal, passSignals, startTimeInStat, type HeldSignals } from './forward';
 import { serveRuntimeChannel } from '../core/runtime-hooks';
+import { execEventSeen } from '../core/runtime-channel';
+import { relaunchEnd } from './relaunch-end';
+import { waitForOrphans } from './orphans';
 import { relayConsole, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
 import { nodeStartEnv } from './node-env';
@@ -327,6 +330,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   if (!decidedByNames(list.plugins.plugins)) checkWithPlugins(config, list, sys, (logger ??= cliLogger(opts)));
   // A Node that cannot start its threads waits for them forever: a relaunch that would meet RLIMIT_NPROC is refused first (core/task-limits.ts).
   checkRelaunchTasks(sys, { forks: relaunchForks(plan), userNamespace: plan.userMappings !== undefined || plan.userNamespacePath !== undefined }, { uid: process.getuid?.() ?? 0, inUserNamespace: launch.inUserNamespace });
+  // Before anything is started for the relaunch: what it leaves running if it is killed comes to this process (cli/orphans.ts).
+  const reaper = becomeSubreaper(sys, warn);
   // Taken from before anything is started for the relaunch until they can be passed on to the container (forward.ts).
   const held = holdSignals();
   let passed: RelaunchDescriptors;
@@ -339,7 +344,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     throw err;
   }
   try {
-    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, log, pidFile, sys, config, warn, held }, sys);
+    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, log, pidFile, sys, config, warn, held, reaper }, sys);
   } catch (err) {
     held.release();
     throw err;
@@ -371,6 +376,8 @@ interface Relaunch {
   held: HeldSignals;
   /** What stops the relaunch if this process ends before the container's program has started (watchStarter); relaunchFrom gives it. */
   watch?: StarterWatch;
+  /** Whether this process is a child subreaper (core/relaunch.ts becomeSubreaper), which waits for what the relaunch leaves running (cli/orphans.ts). */
+  reaper?: boolean;
 }
 
 /**
@@ -627,7 +634,7 @@ export function watchStarter(): StarterWatch {
  * (takeRelaunchDescriptors takes them there), the --log file on RELAUNCH_LOG_FD
  * (takeRelaunchLog).
  */
-function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys, config: rootfs, warn, held, watch }: Relaunch): Promise<number> {
+function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys, config: rootfs, warn, held, watch, reaper }: Relaunch): Promise<number> {
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
@@ -665,6 +672,20 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
   if (rootfs.rootless) env[ROOTLESS_ENV] = '1';
   delete env[LISTEN_FDS_ENV];
   if (rootfs.listenFds) env[LISTEN_FDS_ENV] = String(rootfs.listenFds);
+  // This process's end of the console's socket: handed to the relay at the console event, which closes it.
+  let consoleSocket = console;
+  // What prepareRelaunch and the pid file opened here, closed once: when the relaunch did
+  // not start, or once the run's hooks are done (the pid file is written after the
+  // poststart hooks, which a short program may outlast).
+  let opened = true;
+  const releaseOpened = (): void => {
+    if (!opened) return;
+    opened = false;
+    if (consoleSocket !== undefined) sys.close(consoleSocket);
+    consoleSocket = undefined;
+    closeIdmap(sys, idmap);
+    if (pidFile !== undefined) sys.close(pidFile.dirFd);
+  };
   return new Promise((resolve, reject) => {
     let child: import('child_process').ChildProcess;
     try {
@@ -681,10 +702,8 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
       child = spawn('/bin/sh', ['-c', IGNORING_PASSED_SIGNALS, 'sh', cmd, ...args, process.execPath, ...process.execArgv, main, ...argv], { stdio, env, detached: true });
     } catch (err) {
       if (placeholder !== undefined) sys.close(placeholder);
-      if (pidFile !== undefined) sys.close(pidFile.dirFd);
       // A fork(2) that fails is thrown, not emitted.
-      if (console !== undefined) sys.close(console);
-      closeIdmap(sys, idmap);
+      releaseOpened();
       held.release();
       watch?.release();
       reject(failure(err as NodeJS.ErrnoException));
@@ -694,9 +713,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
     child.on('error', (err: NodeJS.ErrnoException) => reject(failure(err)));
     if (child.pid === undefined) {
       // Not started: no console comes.
-      if (pidFile !== undefined) sys.close(pidFile.dirFd);
-      if (console !== undefined) sys.close(console);
-      closeIdmap(sys, idmap);
+      releaseOpened();
       held.release();
       watch?.release();
       return;
@@ -708,8 +725,6 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
     const channelFds = count ? [RELAUNCH_STARTER_FD, relaunchChannelFd(passedAt, count)] : [RELAUNCH_STARTER_FD];
     watch?.arm(spawned, !direct, channelFds);
     let relay: ConsoleRelay | undefined;
-    // Handed to the relay at the console event, which closes it; closed at the end if that never came.
-    let consoleSocket = console;
     const takeConsole = (): void => {
       const socket = consoleSocket!;
       consoleSocket = undefined;
@@ -720,6 +735,8 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
     const find = !direct && ((rootfs.hooks.poststart ?? []).length > 0 || pidFile !== undefined) ? () => void container.foundPid() : undefined;
     passConfig((child.stdio as unknown as import('net').Socket[])[CONFIG_FD], text, find);
     const channel = (child.stdio as unknown as import('net').Socket[])[RELAUNCH_STARTER_FD];
+    // Sent last before the container's execve(2): a kill of the relaunch before it is a failed start.
+    const started = execEventSeen(channel);
     // Its end here: every copy of the relaunch's end is closed, the relaunch's at the
     // container's execve or its own end, and the watch has nothing left to do (the shell
     // that forks a container in a new pid namespace holds a copy until its own end).
@@ -728,7 +745,8 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
       sys,
       config: rootfs,
       container: () => container.pid(),
-      poststartPid: () => container.foundPid(),
+      // Looked for only where the poststart hooks or the pid file have it: the exec event comes on every run.
+      poststartPid: () => (find ? container.foundPid() : undefined),
       // What poststartPid() found (cli/container-process.ts) is the process they were given.
       kill: () => container.stop(),
       warn,
@@ -751,15 +769,22 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
     // After the exit, once the runtime channel and the config's socket have closed: the
     // relaunch closed them, and unshare(1), which holds copies, has ended too.
     child.on('close', (status, signal) => {
-      // The console's last output is copied and the host's terminal put back before the poststop hooks; a socket never used is closed.
+      // The console's last output is copied and the host's terminal put back before the poststop hooks.
       relay?.end();
-      if (consoleSocket !== undefined) sys.close(consoleSocket);
-      closeIdmap(sys, idmap);
       container.close();
-      // The pid file is written once the poststart hooks are done, which a short program may outlast.
+      const programStarted = started();
+      // What the relaunch left running before the program started (a createContainer hook,
+      // its children), made this process's children by the kernel: waited for before the
+      // poststop hooks, while it may still hold the container's mount namespace.
+      if (reaper && !programStarted) waitForOrphansOf(sys, spawned, warn);
       const ended = runtime.ended();
-      if (pidFile !== undefined) void ended.finally(() => sys.close(pidFile.dirFd)).catch(() => undefined);
-      ended.then((failure) => (failure ? reject(failure) : resolve(exitStatus(status, signal))), reject);
+      void ended.finally(releaseOpened).catch(() => undefined);
+      ended.then((failure) => {
+        if (failure) return reject(failure);
+        const end = relaunchEnd({ status, signal }, !direct, programStarted);
+        if ('error' in end) reject(new Error(end.error));
+        else resolve(end.status);
+      }, reject);
     });
   });
 }
@@ -825,9 +850,15 @@ function pidFileHere(sys: Syscalls, opts: CliOptions, launch: LaunchContext): Pi
   return { pidFile: { path: file, dirFd: openPidFileDir(sys, file), pid, mode: PID_FILE_MODE & ~umask } };
 }
 
-/** A child's status as ours; one killed by a signal gives 128+N, as a shell reports it. */
-export function exitStatus(status: number | null, signal: NodeJS.Signals | null): number {
-  return status ?? 128 + (signal ? constants.signals[signal] : 0);
+export { exitStatus } from './relaunch-end';
+
+/** waitForOrphans of the relaunch `spawned`'s session (its pid); a wait the kernel refuses is told, and the run goes on. */
+function waitForOrphansOf(sys: Syscalls, spawned: number, warn: (message: string) => void): void {
+  try {
+    waitForOrphans(sys, spawned, spawned);
+  } catch (err) {
+    warn((err as Error).message);
+  }
 }
 
 /**

@@ -223,6 +223,24 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
   return { passed, release, ...(consoleEnd === undefined ? {} : { console: consoleEnd }), ...(idmap?.userns === undefined ? {} : { idmap: { socket: idmap.socket, userns: idmap.userns } }) };
 }
 
+/**
+ * Makes the first process of a relaunch a child subreaper (Syscalls.setChildSubreaper),
+ * before anything is started for the relaunch, as runc run makes itself one: what the
+ * relaunched process leaves running when it is killed (a createContainer hook) becomes
+ * this process's child, which it waits for (cli/orphans.ts). False when the kernel
+ * refuses it (before Linux 3.4, EINVAL; a seccomp filter's answer): `warn` is told, and
+ * such processes are left to the pid namespace's init, as runc only warns then too.
+ */
+export function becomeSubreaper(sys: Pick<Syscalls, 'setChildSubreaper'>, warn: (message: string) => void): boolean {
+  try {
+    sys.setChildSubreaper();
+    return true;
+  } catch (err) {
+    warn(`${(err as Error).message} (PR_SET_CHILD_SUBREAPER): what the process preparing the rootfs leaves running if it is killed is not waited for`);
+    return false;
+  }
+}
+
 /** Closes this process's idmap socket end and user namespace descriptor (RelaunchDescriptors.idmap), when there are any. */
 export function closeIdmap(sys: Syscalls, idmap: { socket?: number; userns?: number } | undefined): void {
   for (const fd of [idmap?.socket, idmap?.userns]) if (fd !== undefined) sys.close(fd);

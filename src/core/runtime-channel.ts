@@ -7,8 +7,10 @@
  *   line, `{ "result": CommandResult }` or `{ "error": { syscall, code, paths, detail } }`
  *   (LinuxSyscalls.runCommand sends it for a CommandSpec with `via`);
  * - an event, which has no answer: `{ "event": "exec" }`, sent last before execve(2) of
- *   the container's program when the config has poststart hooks, which the other end
- *   runs then, as runc runs them once its init is released to execve. `{ "event":
+ *   the container's program on every run with a channel, one write(2): the other end runs
+ *   the poststart hooks then, as runc runs them once its init is released to execve, and
+ *   tells by it that the program started (`mountkit run` ends with an error where the
+ *   process preparing the rootfs was killed before it, as runc does). `{ "event":
  *   "console" }` is sent once the console's master is on the console socket the other end
  *   passed (RootfsConfig.hostSockets.console without consoleSocket); the other end
  *   receives it without waiting, sets it up and answers as a command is answered, with
@@ -53,4 +55,30 @@ export function channelMessage(line: string): ChannelMessage {
   if (typeof event === 'string') return Number.isInteger(mount) ? { event, mount: mount as number } : { event };
   if (typeof path === 'string') return { command: value as CommandSpec };
   throw new Error(`not a message of the runtime channel: ${line}`);
+}
+
+/**
+ * Watches the lines `socket` carries from the process preparing the rootfs (beside the
+ * side that serves them, core/runtime-hooks.ts) for the exec event: whether it has come.
+ * A line that is no message is passed over.
+ */
+export function execEventSeen(socket: { on(event: 'data', listener: (chunk: Buffer) => void): unknown }): () => boolean {
+  let seen = false;
+  let pending = '';
+  socket.on('data', (chunk: Buffer) => {
+    if (seen) return;
+    pending += chunk.toString('utf8');
+    let end: number;
+    while (!seen && (end = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, end);
+      pending = pending.slice(end + 1);
+      try {
+        const message = channelMessage(line);
+        seen = 'event' in message && message.event === 'exec';
+      } catch {
+        // Not a message: serveRuntimeChannel closes the channel.
+      }
+    }
+  });
+  return () => seen;
 }

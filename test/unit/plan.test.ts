@@ -216,15 +216,17 @@ describe('buildPlan', () => {
     const plan = planOf({ namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: '/proc/1/ns/net' }] });
     const fake = fakeRoot().addFile('/proc/1/ns/net');
     const joined = planOf({ namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'network', path: '/proc/1/ns/net' }] }, fake);
-    expect(plan.calls[2]).toEqual({
-      seq: 2,
+    // The first process becomes a child subreaper before anything is started for the relaunch, as run does.
+    expect(plan.calls[2]).toEqual({ seq: 2, phase: 'namespaces', plugin: 'launcher', record: { op: 'setChildSubreaper' } });
+    expect(plan.calls[3]).toEqual({
+      seq: 3,
       phase: 'namespaces',
       plugin: 'launcher',
       record: { op: 'relaunch', argv: ['unshare', '--pid', '--mount', '--propagation', 'unchanged', '--', ...PID_NAMESPACE_PARENT] },
     });
     // The launcher made the new namespaces; the relaunched process, their PID 1, dies with the shell that forked it (SIGKILL),
     // keeps what it was started with to itself, the runtime channel too, and joins the network one by path.
-    expect(joined.calls.slice(3, 10).map((c) => [c.phase, c.record])).toEqual([
+    expect(joined.calls.slice(4, 11).map((c) => [c.phase, c.record])).toEqual([
       ['namespaces', { op: 'setParentDeathSignal', signal: 9 }],
       ['namespaces', { op: 'cloexecFrom', first: 3 }],
       // Its own copy of stderr, as the first process took one (100).
@@ -240,10 +242,11 @@ describe('buildPlan', () => {
     const config = makeConfig({ mounts: [makeMount({ type: 'tmpfs', destination: '/tmp', flags: MS_NOSUID })], namespaces: [{ type: 'pid' }, { type: 'mount' }] });
     const sys = fakeRoot().addDir('/var/log');
     const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: testPlugin }], launch: outside, log: '/var/log/run.log' });
-    expect(plan.calls.slice(0, 10).map((c) => [c.phase, c.plugin, c.record])).toEqual([
+    expect(plan.calls.slice(0, 11).map((c) => [c.phase, c.plugin, c.record])).toEqual([
       ['namespaces', 'launcher', { op: 'cloexecFrom', first: 3 }],
       ['namespaces', 'launcher', { op: 'dupCloexec', fd: 2, lowest: 3 }],
       ['namespaces', 'launcher', { op: 'open', path: '/var/log/run.log', flags: O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, mode: 0o640 }],
+      ['namespaces', 'launcher', { op: 'setChildSubreaper' }],
       ['namespaces', 'launcher', { op: 'relaunch', argv: ['unshare', '--pid', '--mount', '--propagation', 'unchanged', '--', ...PID_NAMESPACE_PARENT] }],
       ['namespaces', 'launcher', { op: 'setParentDeathSignal', signal: 9 }],
       ['namespaces', 'launcher', { op: 'cloexecFrom', first: 3 }],
@@ -288,9 +291,10 @@ describe('buildPlan', () => {
   test('a pid namespace joined by path: joined here, then the relaunch (no fork), this thread back in its own, then the relaunched process', () => {
     const fake = fakeRoot().addFile('/proc/thread-self/ns/pid').addFile('/proc/9/ns/pid').addFile('/proc/9/ns/net');
     const plan = planOf({ namespaces: [{ type: 'pid', path: '/proc/9/ns/pid' }, { type: 'mount' }, { type: 'network', path: '/proc/9/ns/net' }] }, fake);
-    expect(plan.calls.slice(0, 15).map((c) => [c.phase, c.plugin, c.record])).toEqual([
+    expect(plan.calls.slice(0, 16).map((c) => [c.phase, c.plugin, c.record])).toEqual([
       ['namespaces', 'launcher', { op: 'cloexecFrom', first: 3 }],
       ['namespaces', 'launcher', { op: 'dupCloexec', fd: 2, lowest: 3 }],
+      ['namespaces', 'launcher', { op: 'setChildSubreaper' }],
       ['namespaces', 'launcher', { op: 'open', path: '/proc/thread-self/ns/pid', flags: 0o2000000, mode: 0 }],
       ['namespaces', 'launcher', { op: 'open', path: '/proc/9/ns/pid', flags: 0o2000000, mode: 0 }],
       ['namespaces', 'launcher', { op: 'setns', fd: 102, nstype: CLONE_NEWPID }],
@@ -311,13 +315,13 @@ describe('buildPlan', () => {
     const hook = (p: string) => ({ path: p, args: [], env: [] });
     const config = makeConfig({ namespaces: [{ type: 'mount' }, { type: 'network' }], hooks: { prestart: [], createRuntime: [hook('/hooks/net')], createContainer: [hook('/hooks/cc')] } });
     const plan = buildPlan(config, { syscalls: fakeRoot(), plugins: { plugins: [{ module: 'builtin:network' }] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'hooks', plugin: hooksPlugin }], launch: outside });
-    expect(plan.calls[2].record).toEqual({ op: 'relaunch', argv: ['unshare', '--mount', '--net', '--propagation', 'unchanged', '--'] });
+    expect(plan.calls[3].record).toEqual({ op: 'relaunch', argv: ['unshare', '--mount', '--net', '--propagation', 'unchanged', '--'] });
     expect(plan.calls.filter((c) => c.record.op === 'runCommand').map((c) => [c.plugin, (c.record as { cmd: { path: string; via?: number } }).cmd.path, (c.record as { cmd: { via?: number } }).cmd.via])).toEqual([
       ['hooks', '/hooks/net', 3],
       ['hooks', '/hooks/cc', undefined],
     ]);
     // The relaunched process's first calls: what it was started with, the channel among it, is its own, no hook's.
-    expect(plan.calls.slice(3, 6).map((c) => c.record)).toEqual([{ op: 'cloexecFrom', first: 3 }, { op: 'dupCloexec', fd: 2, lowest: 3 }, { op: 'setCloexec', fd: 3 }]);
+    expect(plan.calls.slice(4, 7).map((c) => c.record)).toEqual([{ op: 'cloexecFrom', first: 3 }, { op: 'dupCloexec', fd: 2, lowest: 3 }, { op: 'setCloexec', fd: 3 }]);
     const none = buildPlan({ ...config, hooks: { prestart: [], createRuntime: [] } }, { syscalls: fakeRoot(), plugins: { plugins: [{ module: 'builtin:network' }] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'hooks', plugin: hooksPlugin }], launch: outside });
     expect(none.calls[2].record).toEqual({ op: 'unshare', flags: CLONE_NEWNS | CLONE_NEWNET });
   });
@@ -337,9 +341,10 @@ describe('buildPlan', () => {
     const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'exec', plugin: consolePlugin }], launch: outside });
     expect(plan.error).toBeUndefined();
     const records = plan.calls.map((c) => c.record);
-    expect(records.slice(0, 10)).toEqual([
+    expect(records.slice(0, 11)).toEqual([
       { op: 'cloexecFrom', first: 3 },
       { op: 'dupCloexec', fd: 2, lowest: 3 },
+      { op: 'setChildSubreaper' },
       { op: 'socketPair' },
       { op: 'relaunch', argv: ['unshare', '--mount', '--propagation', 'unchanged', '--'] },
       // The first process's copy of the relaunch's end; its own end (101) stays open for the master.
@@ -434,6 +439,7 @@ describe('buildPlan', () => {
     expect(plan.calls.map((c) => [c.record.op, (c.record as { path?: string }).path])).toEqual([
       ['cloexecFrom', undefined],
       ['dupCloexec', undefined],
+      ['setChildSubreaper', undefined],
       ['open', '/proc/thread-self/ns/pid'],
       ['open', '/proc/9/ns/pid'],
       ['setns', undefined],
@@ -490,7 +496,7 @@ describe('buildPlan', () => {
     test('after the execve: the poststart hooks as they are run, not waited for, with the running state; then the poststop hooks with the stopped one', () => {
       const plan = planned({});
       expect(plan.complete).toBe(true);
-      expect(plan.calls[2].record).toEqual({ op: 'relaunch', argv: ['unshare', '--mount', '--propagation', 'unchanged', '--'] });
+      expect(plan.calls[3].record).toEqual({ op: 'relaunch', argv: ['unshare', '--mount', '--propagation', 'unchanged', '--'] });
       const execve = plan.calls.findIndex((c) => c.record.op === 'execve');
       expect(plan.calls.slice(execve + 1).map((c) => c.plugin)).toEqual(['runtime-hooks', 'runtime-hooks', 'runtime-hooks']);
       // The plan's stand-in for the container's pid: the port's.
@@ -623,9 +629,10 @@ describe('buildPlan', () => {
     const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
     expect(() => planOf({ namespaces: [{ type: 'user' }, { type: 'mount' }] }, fakeRoot().addFile('/proc/self/ns/user'))).toThrow(/needs linux\.uidMappings/);
     const plan = planOf({ namespaces: [{ type: 'user' }, { type: 'mount' }], uidMappings: maps, gidMappings: maps }, fakeRoot().addFile('/proc/self/ns/user'));
-    expect(plan.calls.slice(0, 10).map((c) => [c.phase, c.plugin, c.record])).toEqual([
+    expect(plan.calls.slice(0, 11).map((c) => [c.phase, c.plugin, c.record])).toEqual([
       ['namespaces', 'launcher', { op: 'cloexecFrom', first: 3 }],
       ['namespaces', 'launcher', { op: 'dupCloexec', fd: 2, lowest: 3 }],
+      ['namespaces', 'launcher', { op: 'setChildSubreaper' }],
       ['namespaces', 'launcher', { op: 'userNamespace', uidMappings: maps, gidMappings: maps }],
       ['namespaces', 'launcher', { op: 'relaunch', argv: ['nsenter', '--user=/proc/self/fd/4', '--preserve-credentials', '--setuid=0', '--setgid=0', '--', 'unshare', '--mount', '--propagation', 'unchanged', '--'] }],
       // The first process's copy, once the relaunch has its own.
@@ -654,9 +661,10 @@ describe('buildPlan', () => {
       process: { ...makeConfig().process, terminal: true, oomScoreAdj: -100 },
     });
     const plan = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, launch: outside });
-    expect(plan.calls.slice(0, 17).map((c) => c.record)).toEqual([
+    expect(plan.calls.slice(0, 18).map((c) => c.record)).toEqual([
       { op: 'cloexecFrom', first: 3 },
       { op: 'dupCloexec', fd: 2, lowest: 3 },
+      { op: 'setChildSubreaper' },
       { op: 'userNamespace', uidMappings: maps, gidMappings: maps },
       { op: 'open', path: '/var/run/netns/cni', flags: 0o2000000, mode: 0 },
       { op: 'connectUnix', path: '/run/console.sock' },

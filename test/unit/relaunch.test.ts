@@ -1,7 +1,7 @@
 import type { NamespaceSpec, RootfsConfig } from '../../src/core/config/model';
 import { AT_EMPTY_PATH, MS_BIND, O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
 import { planLaunch } from '../../src/core/namespaces';
-import { RELAUNCH_LOG_FD, RELAUNCH_SOCKET_FDS, idmapSlot, prepareRelaunch, takeRelaunchDescriptors, takeRelaunchLog } from '../../src/core/relaunch';
+import { RELAUNCH_LOG_FD, RELAUNCH_SOCKET_FDS, becomeSubreaper, idmapSlot, prepareRelaunch, takeRelaunchDescriptors, takeRelaunchLog } from '../../src/core/relaunch';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { makeConfig, makeMount } from '../helpers/config';
 
@@ -305,5 +305,23 @@ describe('takeRelaunchLog', () => {
     const sys = new FakeSyscalls();
     expect(() => takeRelaunchLog(sys, 3)).toThrow('the --log file, descriptor 8 from the process that started mountkit: fcntl');
     expect(sys.callsOf('close')).toEqual([]);
+  });
+});
+
+describe('becomeSubreaper: the first process of a relaunch', () => {
+  test('prctl(2) PR_SET_CHILD_SUBREAPER, one call, nothing told', () => {
+    const sys = new FakeSyscalls();
+    const warned: string[] = [];
+    expect(becomeSubreaper(sys, (m) => warned.push(m))).toBe(true);
+    expect(sys.calls).toEqual([{ op: 'setChildSubreaper' }]);
+    expect(warned).toEqual([]);
+  });
+
+  test('refused (a kernel before 3.4, a seccomp filter): a warning naming prctl and its errno, and the run goes on without waiting', () => {
+    const sys = new FakeSyscalls().failOn('setChildSubreaper', 'EINVAL');
+    const warned: string[] = [];
+    expect(becomeSubreaper(sys, (m) => warned.push(m))).toBe(false);
+    expect(sys.calls).toEqual([{ op: 'setChildSubreaper' }]);
+    expect(warned).toEqual(['prctl: EINVAL (PR_SET_CHILD_SUBREAPER): what the process preparing the rootfs leaves running if it is killed is not waited for']);
   });
 });

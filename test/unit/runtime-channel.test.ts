@@ -1,4 +1,4 @@
-import { channelMessage, eventLine } from '../../src/core/runtime-channel';
+import { channelMessage, eventLine, execEventSeen } from '../../src/core/runtime-channel';
 
 describe('the runtime channel', () => {
   test('an event is one JSON line', () => {
@@ -21,4 +21,32 @@ describe('the runtime channel', () => {
     ['neither an event nor a command', '{"event":1,"path":2}', 'not a message of the runtime channel: {"event":1,"path":2}'],
     ['not JSON', 'exec', /JSON/],
   ])('%s is refused', (_name, line, message) => expect(() => channelMessage(line)).toThrow(message));
+});
+
+describe('execEventSeen: whether the exec event came on the channel', () => {
+  /** A socket standing in for the channel: `send` gives its 'data' listeners a chunk. */
+  function channel(): { on(event: 'data', listener: (chunk: Buffer) => void): void; send(text: string): void } {
+    const listeners: ((chunk: Buffer) => void)[] = [];
+    return { on: (_event, listener) => void listeners.push(listener), send: (text) => listeners.forEach((l) => l(Buffer.from(text))) };
+  }
+
+  test('not before the event, though commands and other events came; then yes, the line split across chunks', () => {
+    const socket = channel();
+    const seen = execEventSeen(socket);
+    socket.send('{"path":"/h","args":[],"env":[],"dir":"/b"}\n{"event":"console"}\n');
+    expect(seen()).toBe(false);
+    socket.send('{"event":"ex');
+    expect(seen()).toBe(false);
+    socket.send('ec"}\n');
+    expect(seen()).toBe(true);
+  });
+
+  test('a line that is no message is passed over', () => {
+    const socket = channel();
+    const seen = execEventSeen(socket);
+    socket.send('exec\n[1]\n');
+    expect(seen()).toBe(false);
+    socket.send(eventLine('exec'));
+    expect(seen()).toBe(true);
+  });
 });

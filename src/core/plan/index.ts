@@ -28,7 +28,7 @@ import { descriptorsOf } from './format';
 import { idMapToolsInPath } from '../programs';
 import { releaseConsole, takeConsole, type ConsoleEnds } from '../console-ends';
 import { idmapCopyRequest, sendIdmappedCopy } from '../idmapped-tree';
-import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../relaunch';
+import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, becomeSubreaper, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../relaunch';
 import { openLogFile } from '../log-file';
 import { openPidFileDir, writePidFile } from '../pid-file';
 import { FIRST_PASSED_FD, checkPassedOpen, passedCount, relaunchChannelFd } from '../passed-fds';
@@ -184,6 +184,8 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       // As run does them: what a relaunch into a user namespace is given (core/relaunch.ts),
       // then the pid namespace joined by path, the relaunch, this thread back in its own pid
       // namespace, and this process's copies closed.
+      // The first process becomes a child subreaper first, as run does (core/relaunch.ts becomeSubreaper).
+      becomeSubreaper(sys, (message) => (opts.logger ?? silentLogger).warn(message));
       const passed = prepareRelaunch(sys, outer, config);
       fromJoinedPidNamespace(sys, outer, () => (relaunchAt = sys.calls.length));
       // unshare(1) makes the mount namespace the relaunched process prepares the rootfs in: a copy of this one's mounts.

@@ -211,6 +211,8 @@ export interface SyscallArgs {
   getpgrp: Record<string, never>;
   setNoNewPrivs: Record<string, never>;
   setParentDeathSignal: { signal: number };
+  setChildSubreaper: Record<string, never>;
+  reapChild: { pid: number };
   setrlimit: { resource: number; soft: bigint; hard: bigint };
   getrlimit: { resource: number };
   capbsetRead: { cap: number };
@@ -468,6 +470,8 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   dupCloexec: 'fcntl',
   setNoNewPrivs: 'prctl',
   setParentDeathSignal: 'prctl',
+  setChildSubreaper: 'prctl',
+  reapChild: 'waitid',
   setInterfaceUp: 'ioctl',
   joinSessionKeyring: 'keyctl',
   releaseTerminal: 'ioctl',
@@ -2093,6 +2097,15 @@ export class FakeSyscalls implements Syscalls {
     this.record('setParentDeathSignal', { signal });
   }
 
+  setChildSubreaper(): void {
+    this.record('setChildSubreaper', {});
+  }
+
+  /** failOn('reapChild', 'ECHILD') makes a pid no child of this process. */
+  reapChild(pid: number): void {
+    this.record('reapChild', { pid });
+  }
+
   setrlimit(resource: number, soft: bigint, hard: bigint): void {
     const rec = this.record('setrlimit', { resource, soft, hard });
     if (soft > hard) throw this.fail(rec, 'EINVAL');
@@ -2540,6 +2553,7 @@ export class FakeSyscalls implements Syscalls {
         // An anonymous keyring by the name the kernel gives it.
         return rec.name ?? ANONYMOUS_SESSION_KEYRING;
       case 'pidfdOpen':
+      case 'reapChild':
         // The real port names the process's directory.
         return `/proc/${rec.pid}`;
       case 'pidfdSendSignal':
@@ -2595,6 +2609,7 @@ export class FakeSyscalls implements Syscalls {
       case 'getsid':
       case 'setNoNewPrivs':
       case 'setParentDeathSignal':
+      case 'setChildSubreaper':
       case 'prepareExec':
       case 'setrlimit':
       case 'getrlimit':

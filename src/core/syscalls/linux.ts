@@ -55,10 +55,15 @@ const MFD_CLOEXEC = 1;
 
 // prctl(2) options, include/uapi/linux/prctl.h
 const PR_SET_PDEATHSIG = 1;
+const PR_SET_CHILD_SUBREAPER = 36;
 const PR_SET_KEEPCAPS = 8;
 const PR_CAPBSET_READ = 23;
 const PR_CAPBSET_DROP = 24;
 const PR_SET_NO_NEW_PRIVS = 38;
+// waitid(2): idtype_t P_PID and the option WEXITED (include/uapi/linux/wait.h); siginfo_t's size (SI_MAX_SIZE, asm-generic/siginfo.h).
+const P_PID = 1;
+const WEXITED = 4;
+const SIGINFO_SIZE = 128;
 // Terminal ioctls, include/uapi/asm-generic/ioctls.h (x86_64, arm64).
 /** Give up the controlling terminal. */
 const TIOCNOTTY = 0x5422;
@@ -301,6 +306,8 @@ function loadLibc() {
     setgid: fn('int setgid(uint32_t gid)'),
     setuid: fn('int setuid(uint32_t uid)'),
     waitpid: fn('int waitpid(int pid, int *status, int options)'),
+    // idtype_t is an enum (an int); siginfo_t is 128 bytes on every Linux architecture (SI_MAX_SIZE).
+    waitid: fn('int waitid(int idtype, uint32_t id, uint8_t *info, int options)'),
     // prctl(2) is variadic in glibc; each extra argument is passed as (type, value).
     prctl: fn('int prctl(int option, ...)'),
     // glibc 2.25's wrapper of getrandom(2); it answers ENOSYS where the kernel has no such call.
@@ -1264,6 +1271,20 @@ export class LinuxSyscalls implements Syscalls {
 
   setParentDeathSignal(signal: number): void {
     check('prctl', prctl(PR_SET_PDEATHSIG, signal));
+  }
+
+  setChildSubreaper(): void {
+    check('prctl', prctl(PR_SET_CHILD_SUBREAPER, 1));
+  }
+
+  reapChild(pid: number): void {
+    const info = Buffer.alloc(SIGINFO_SIZE);
+    for (;;) {
+      if (libc().waitid(P_PID, pid, info, WEXITED) === 0) return;
+      const errno = koffi.errno();
+      // A signal handled meanwhile (libuv's, installed with SA_RESTART, restarts it; one without would not).
+      if (errno !== errnoNumber('EINTR')) throw failure('waitid', errno, `/proc/${pid}`);
+    }
   }
 
   setsid(): void {

@@ -264,6 +264,18 @@ export interface Syscalls {
    */
   setParentDeathSignal(signal: number): void;
   /**
+   * prctl(2) PR_SET_CHILD_SUBREAPER: a process whose parent ends while this one is among
+   * its ancestors gets this one as its parent, not the pid namespace's init, and this one
+   * may wait for it (Linux 3.4). Not inherited by children made by fork(2); kept across
+   * execve(2).
+   */
+  setChildSubreaper(): void;
+  /**
+   * waitid(2) P_PID `pid`, WEXITED: waits until that child of this process has ended and
+   * reaps it, whatever it ended with. ECHILD when it is no child of this one (any more).
+   */
+  reapChild(pid: number): void;
+  /**
    * Builds a seccomp filter with libseccomp (seccomp_init, seccomp_arch_add,
    * seccomp_rule_add_array, seccomp_export_bpf) and returns its BPF program without
    * loading it. The library is loaded on first use, from the filesystem the process

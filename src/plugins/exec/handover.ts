@@ -31,7 +31,7 @@ import { hasSeccompFilter, loadSeccomp } from './seccomp';
  * container, finds the program, runs the OCI
  * startContainer hooks, gives the container the descriptors passed to it
  * (core/passed-fds.ts: RootfsConfig.listenFds and preserveFds), sets the resource
- * limits, tells the runtime channel when poststart hooks wait for the program, and
+ * limits, tells the runtime channel the program is next (its exec event), and
  * execve(2)s `process.args` with `process.env` as runc prepares it (LISTEN_FDS and
  * LISTEN_PID appended for listening descriptors, each variable once, HOME from the
  * container's /etc/passwd when it has none: ./env.ts). execve never returns on success. The seccomp
@@ -93,7 +93,7 @@ export class HandoverStep implements LifecycleStep {
       // After the hooks, which get none of them; before the limits, as RLIMIT_NOFILE bounds dup3(2)'s target.
       const channel = handOverPassed(this.sys, ctx.config);
       this.setLimits(rlimits);
-      this.announceExec(ctx, channel);
+      this.announceExec(channel);
       execFound(this.sys, program, args, environment);
     } catch (err) {
       // A step failed (what a fake port's execve throws, its program started, is no
@@ -135,14 +135,15 @@ export class HandoverStep implements LifecycleStep {
   }
 
   /**
-   * With poststart hooks or a pid file written there (RootfsConfig.pidFileByStarter) and a
-   * runtime channel, tells the process at its other end that the program is next: that
-   * process runs them then, in the runtime's namespaces (core/runtime-channel.ts), as
-   * runc's parent runs them once it has released its init to execve(2), and writes the
-   * pid file after them, as runc does.
+   * With a runtime channel, tells the process at its other end that the program is next,
+   * in one write(2): that process runs the poststart hooks then, in the runtime's
+   * namespaces (core/runtime-channel.ts), as runc's parent runs them once it has released
+   * its init to execve(2), writes the pid file after them (RootfsConfig.pidFileByStarter),
+   * as runc does, and knows that a kill of this process from here on is the container's
+   * end, not a failed start.
    */
-  private announceExec(ctx: RunContext, channel: number | undefined): void {
-    if (channel === undefined || ((ctx.config.hooks.poststart ?? []).length === 0 && !ctx.config.pidFileByStarter)) return;
+  private announceExec(channel: number | undefined): void {
+    if (channel === undefined) return;
     naming('the runtime channel', () => this.sys.write(channel, eventLine('exec')));
   }
 

@@ -719,29 +719,28 @@ describe('handover step', () => {
       expect(sys.callsOf('execve')).toEqual([]);
     });
 
-    test('with poststart hooks and a runtime channel, the exec event goes down the channel last before execve; not without either', () => {
+    test('with a runtime channel, the exec event goes down the channel last before execve, in one write, poststart hooks or none; not without a channel', () => {
       const poststart = [hook('/bin/announce')];
-      const { sys, run } = setup();
-      run.config.hooks = { prestart: [], createRuntime: [], startContainer: [hook('/bin/s1')], poststart };
-      run.config.runtimeChannel = 3;
-      expect(run).toThrow(ExecveCalled);
-      expect(sys.effects()).toEqual([
-        ...BEFORE_HOOKS,
-        { op: 'runCommand', cmd: expect.objectContaining({ path: '/bin/s1' }) },
-        { op: 'write', fd: 3, data: '{"event":"exec"}\n' },
-        EXECVE,
-      ]);
-      for (const over of [{ runtimeChannel: undefined }, { hooks: { prestart: [], createRuntime: [], poststop: poststart } }]) {
-        const other = setup();
-        Object.assign(other.run.config, { runtimeChannel: 3 }, over);
-        expect(other.run).toThrow(ExecveCalled);
-        expect(other.sys.callsOf('write')).toEqual([]);
+      for (const hooks of [{ prestart: [], createRuntime: [], startContainer: [hook('/bin/s1')], poststart }, { prestart: [], createRuntime: [], startContainer: [hook('/bin/s1')], poststop: poststart }]) {
+        const { sys, run } = setup();
+        run.config.hooks = hooks;
+        run.config.runtimeChannel = 3;
+        expect(run).toThrow(ExecveCalled);
+        expect(sys.effects()).toEqual([
+          ...BEFORE_HOOKS,
+          { op: 'runCommand', cmd: expect.objectContaining({ path: '/bin/s1' }) },
+          { op: 'write', fd: 3, data: '{"event":"exec"}\n' },
+          EXECVE,
+        ]);
       }
+      const other = setup();
+      Object.assign(other.run.config, { runtimeChannel: undefined, hooks: { prestart: [], createRuntime: [], poststart } });
+      expect(other.run).toThrow(ExecveCalled);
+      expect(other.sys.callsOf('write')).toEqual([]);
     });
 
     test('a channel that cannot take the event stops the run before execve, naming it', () => {
       const { sys, run } = setup();
-      run.config.hooks = { prestart: [], createRuntime: [], poststart: [hook('/bin/announce')] };
       run.config.runtimeChannel = 3;
       sys.failOn('write', 'EPIPE');
       expect(run).toThrow('finalize: plugin exec: the runtime channel: write: EPIPE');
