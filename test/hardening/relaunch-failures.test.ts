@@ -4,7 +4,8 @@
  * made to fail at several stages of the relaunch (a mount the kernel refuses, a bind
  * whose source is gone, a program that does not exist, a plugin of the caller's own
  * throwing after the jail, the relaunched process killed while a createContainer hook
- * runs). Each run must end with its status and one-line message, and leave the host as
+ * runs), and its program killed by SIGKILL once it has started. Each run must end with
+ * its status and one-line message, and leave the host as
  * it was: its mount table, the bundle and a sentinel directory, no file in its TMPDIR,
  * no cgroup named by the container, no process of the run's. The poststop hooks run
  * after each failure, once, as runc 1.1.5 runs them (its destroy after a failed start).
@@ -33,16 +34,23 @@ const warned = (messages: string[]): string => messages.map((m) => `mountkit war
 
 /**
  * Runs argv with its stdout a pipe of this script's and, when a file is named, kills the
- * process whose pid is that file's second word with SIGKILL as soon as it is written.
- * Prints the status, what came on stdout and stderr, the pipe's owner afterwards and
- * whether the pipe is still blocking. Read without waiting: a process left behind may
+ * process whose pid is that file's second word with SIGKILL as soon as it is written
+ * (mode "relaunch"), or once that process runs `sleep` (mode "program": the container's
+ * program has started), and appends "exited" to the hooks file beside it once the run
+ * has ended. Prints the status, what came on stdout and stderr, the pipe's owner
+ * afterwards and whether the pipe is still blocking. Read without waiting: a process left behind may
  * still hold a copy of a stream.
  */
 const RUNNER = `
 import json, os, signal, subprocess, sys, time
-kill_file = sys.argv[1]
+kill_file, mode = sys.argv[1], sys.argv[2]
 r, w = os.pipe()
-p = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=w, stderr=subprocess.PIPE)
+p = subprocess.Popen(sys.argv[3:], stdin=subprocess.DEVNULL, stdout=w, stderr=subprocess.PIPE)
+def runs_program(pid):
+    try:
+        return open("/proc/%d/comm" % pid).read().strip() == "sleep"
+    except OSError:
+        return False
 killed = False
 if kill_file:
     deadline = time.time() + 30
@@ -51,11 +59,14 @@ if kill_file:
             words = open(kill_file).read().split()
         except FileNotFoundError:
             words = []
-        if len(words) == 2:
+        if len(words) == 2 and (mode == "relaunch" or runs_program(int(words[1]))):
             os.kill(int(words[1]), signal.SIGKILL)
             killed = True
         time.sleep(0.02)
 p.wait()
+if kill_file:
+    with open(os.path.join(os.path.dirname(kill_file), "hooks"), "a") as hooks:
+        hooks.write("exited\\n")
 def drain(fd):
     os.set_blocking(fd, False)
     try:
@@ -75,13 +86,13 @@ interface Outcome {
   owner: number;
   /** Whether the caller's stdout pipe is still blocking afterwards. */
   blocking: boolean;
-  /** Whether the relaunched process was killed (a createContainer hook told its pid). */
+  /** Whether the process a createContainer hook told the pid of was killed: the relaunched process, or the container's program it became. */
   killed: boolean;
   /** What the host shows changed (host-state.ts hostChanges), the TMPDIR's entries, cgroups named by the container. */
   changes: string[];
   tmpLeft: string[];
   cgroups: string[];
-  /** The runtime hooks run by the first process, a line each: "createRuntime", "poststop". */
+  /** The runtime hooks run by the first process, a line each: "createRuntime", "poststop"; the sleeping createContainer hook's end; "exited" once the run ended, with `kill`. */
   hooks: string[];
   /** A createContainer hook still running after the run (its pid), if one was started. */
   hookLeft: number | undefined;
@@ -131,9 +142,10 @@ maybe('a relaunched run failing leaves the host as it was', () => {
    * idmapped kind an idmapped bind of the work directory's src after them, then `last`.
    * The hooks kind has no user namespace and no pid namespace: a createRuntime and a
    * poststop hook make it relaunch. `sleeps`: a createContainer hook that writes its pid
-   * and its parent's (the relaunched process's) to the kill file, then sleeps.
+   * and its parent's (the relaunched process's) to the kill file, sleeps for a second and
+   * writes "createContainer ended" to the hooks file; `tells`: one that only writes them.
    */
-  function config(kind: Kind, work: string, last: Record<string, unknown>[] = [], over: { args?: string[]; sleeps?: boolean } = {}): Record<string, unknown> {
+  function config(kind: Kind, work: string, last: Record<string, unknown>[] = [], over: { args?: string[]; sleeps?: boolean; tells?: boolean } = {}): Record<string, unknown> {
     const userNamespace = { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }, { type: 'user' }], uidMappings: MAPS, gidMappings: MAPS };
     const hooks: Record<string, unknown[]> = {};
     if (kind === 'hooks') {
@@ -141,7 +153,8 @@ maybe('a relaunched run failing leaves the host as it was', () => {
       hooks.poststop = [{ path: '/bin/sh', args: ['sh', '-c', `echo poststop >> ${work}/hooks`] }];
     }
     // The procfs at /proc is the host's until the jail: the pids it reads are the host's.
-    if (over.sleeps) hooks.createContainer = [{ path: '/bin/sh', args: ['sh', '-c', `read -r pid comm state ppid rest </proc/self/stat; echo $pid $ppid > ${work}/kill; exec sleep 30`] }];
+    if (over.tells) hooks.createContainer = [{ path: '/bin/sh', args: ['sh', '-c', `read -r pid comm state ppid rest </proc/self/stat; echo $pid $ppid > ${work}/kill`] }];
+    if (over.sleeps) hooks.createContainer = [{ path: '/bin/sh', args: ['sh', '-c', `read -r pid comm state ppid rest </proc/self/stat; echo $pid $ppid > ${work}/kill; sleep 1; echo createContainer ended >> ${work}/hooks`] }];
     return {
       ociVersion: '1.0.2',
       process: { args: over.args ?? ['sh', '-c', 'echo ran'], env: ['PATH=/bin'], cwd: '/' },
@@ -159,7 +172,7 @@ maybe('a relaunched run failing leaves the host as it was', () => {
   }
 
   /** Runs `mountkit run` of a bundle with `make(work)`'s config through the launcher and records what it left. */
-  function runCase(make: (work: string) => Record<string, unknown>, opts: { plugins?: (work: string) => string; extra?: string[]; kill?: boolean } = {}): Outcome {
+  function runCase(make: (work: string) => Record<string, unknown>, opts: { plugins?: (work: string) => string; extra?: string[]; kill?: 'relaunch' | 'program' } = {}): Outcome {
     const work = workDir();
     const bundle = host.bundles.make(make(work));
     // Searchable by the container's root, host id 100000; the mount targets exist, so that the run makes nothing in the rootfs.
@@ -172,7 +185,7 @@ maybe('a relaunched run failing leaves the host as it was', () => {
       const before = recordHost(dirs);
       const plugins = opts.plugins ? ['--plugins', opts.plugins(work)] : [];
       const argv = [LAUNCHER, 'run', '--bundle', bundle.dir, '--seccomp-cache', 'off', ...plugins, ...(opts.extra ?? []), id];
-      const r = spawnSync('python3', ['-c', RUNNER, opts.kill ? path.join(work, 'kill') : '', ...argv], {
+      const r = spawnSync('python3', ['-c', RUNNER, opts.kill ? path.join(work, 'kill') : '', opts.kill ?? '', ...argv], {
         encoding: 'utf8',
         timeout: 60_000,
         env: { ...process.env, TMPDIR: path.join(work, 'tmp') },
@@ -243,14 +256,22 @@ maybe('a relaunched run failing leaves the host as it was', () => {
       expect(r).toMatchObject({ status: 1, stdout: '', owner, blocking: true, hooks: hooksRun(kind, true), ...NOTHING_LEFT });
     });
 
-    // As a container ended by a signal (README.md): 137 and nothing on stderr, where runc
-    // 1.1.5 exits 1 ("unable to start container process"). Both run the poststop hooks.
-    // With a pid namespace the hook ends with its PID 1; without one it is left running,
-    // as what a container leaves is (README.md), where runc, its child subreaper, waits for it.
-    test('the relaunched process killed (SIGKILL) while a createContainer hook runs: 137, no message; poststop hooks run', () => {
-      const r = runCase((work) => config(kind, work, [], { sleeps: true }), { kill: true });
-      const left = kind === 'hooks' ? { hookLeft: expect.any(Number) } : {};
-      expect(r).toMatchObject({ killed: true, status: 137, stdout: '', stderr: '', owner, blocking: true, hooks: hooksRun(kind, true), ...NOTHING_LEFT, ...left });
+    // As runc 1.1.5 ("unable to start container process"): status 1 and one line, the
+    // poststop hooks run. With a pid namespace the hook ends with its PID 1; without one
+    // it becomes the first process's child (a child subreaper), which waits for it before
+    // the poststop hooks and its exit, as runc waits until the hook closes its init's
+    // descriptors.
+    test('the relaunched process killed (SIGKILL) while a createContainer hook runs: status 1, one line; the hook waited for, then the poststop hooks', () => {
+      const r = runCase((work) => config(kind, work, [], { sleeps: true }), { kill: 'relaunch' });
+      const hooks = kind === 'hooks' ? ['createRuntime', 'createContainer ended', 'poststop', 'exited'] : ['exited'];
+      expect(r).toMatchObject({ killed: true, status: 1, stdout: '', owner, blocking: true, hooks, ...NOTHING_LEFT });
+      expect(r.stderr).toBe("mountkit: unable to start the container's process: the process preparing the rootfs was killed by SIGKILL\n");
+    });
+
+    // Once the program has started, a SIGKILL is the container's end (an OOM kill, kill -9): 137, no message, as runc.
+    test('the container killed by SIGKILL once its program started: 137, no message; poststop hooks run', () => {
+      const r = runCase((work) => config(kind, work, [], { args: ['sleep', '30'], tells: true }), { kill: 'program' });
+      expect(r).toMatchObject({ killed: true, status: 137, stdout: '', stderr: '', owner, blocking: true, hooks: [...hooksRun(kind, true), 'exited'], ...NOTHING_LEFT });
     });
   });
 
