@@ -210,8 +210,10 @@ maybe('mountkit plan', () => {
       expect(lines[0]).toMatch(/^ *0 {2}namespaces +launcher +cloexecFrom\(3\)$/);
       // The copy of stderr mountkit's messages go to (core/streams.ts keepStderr).
       expect(lines[1]).toMatch(/^ *1 {2}namespaces +launcher +dupCloexec\(2, 3\) = 100\b/);
-      expect(lines[2]).toMatch(/^ *2 {2}namespaces +launcher +relaunch\((.*)\)$/);
-      expect(/relaunch\((.*)\)$/.exec(lines[2])?.[1]).toBe(relaunch);
+      // The first process a child subreaper before anything is started for the relaunch (core/relaunch.ts becomeSubreaper).
+      expect(lines[2]).toMatch(/^ *2 {2}namespaces +launcher +setChildSubreaper\(\)$/);
+      expect(lines[3]).toMatch(/^ *3 {2}namespaces +launcher +relaunch\((.*)\)$/);
+      expect(/relaunch\((.*)\)$/.exec(lines[3])?.[1]).toBe(relaunch);
       expect(lines.find((l) => / mounts +proc mounts\[0\] "\/proc" +mount\("proc", "\/proc\/thread-self\/fd\/\d+", "proc", 0, NULL\)  # \d+ = .*\/rootfs\/proc$/.test(l))).toBeDefined();
       expect(lines.find((l) => / jail +jail +pivotRoot\("\.", "\."\)$/.test(l))).toBeDefined();
       // HOME from the busybox rootfs's /etc/passwd: root's.
@@ -614,8 +616,8 @@ maybe('mountkit plan', () => {
       // Each instruction is 8 bytes; the ENOSYS stub alone is 7, libseccomp's program more.
       expect(load[0].decoded).toEqual({ program: `${bytes / 8} instructions`, flags: 'SECCOMP_FILTER_FLAG_SPEC_ALLOW' });
       expect(bytes / 8).toBeGreaterThan(10);
-      // With no_new_privs: last before execve (the plan lists effects; the program's lookup, a query, comes between).
-      expect(calls.slice(calls.findIndex((c) => c.op === 'setNoNewPrivs')).map((c) => c.op)).toEqual(['setNoNewPrivs', 'cloexecFrom', 'prepareExec', 'seccompLoad', 'execve']);
+      // With no_new_privs: last before execve but the exec event on the runtime channel (the plan lists effects; the program's lookup, a query, comes between).
+      expect(calls.slice(calls.findIndex((c) => c.op === 'setNoNewPrivs')).map((c) => c.op)).toEqual(['setNoNewPrivs', 'cloexecFrom', 'prepareExec', 'seccompLoad', 'write', 'execve']);
     } finally {
       b.cleanup();
     }
@@ -659,9 +661,10 @@ maybe('mountkit plan', () => {
       const r = planAsNobody(b.dir, ['--format', 'json']);
       expect([r.status, r.stderr]).toEqual([0, '']);
       const calls = JSON.parse(r.stdout).calls as JsonCall[];
-      expect(calls.slice(0, 15).map((c) => [c.op, c.decoded?.nstype ?? c.args.path ?? c.args.argv ?? ''])).toEqual([
+      expect(calls.slice(0, 16).map((c) => [c.op, c.decoded?.nstype ?? c.args.path ?? c.args.argv ?? ''])).toEqual([
         ['cloexecFrom', ''],
         ['dupCloexec', ''],
+        ['setChildSubreaper', ''],
         ['open', '/proc/thread-self/ns/pid'],
         ['open', '/proc/self/ns/pid'],
         ['setns', 'CLONE_NEWPID'],
