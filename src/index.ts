@@ -105,7 +105,7 @@ export {
   RELAUNCH_USERNS_FD,
 } from './core/namespaces';
 export { prepareRelaunch, takeRelaunchDescriptors, RELAUNCH_SOCKET_FDS } from './core/relaunch';
-export { answerResult, channelMessage, eventLine } from './core/runtime-channel';
+export { answerResult, channelMessage, eventLine, execEventSeen } from './core/runtime-channel';
 export type { ChannelEvent, ChannelMessage } from './core/runtime-channel';
 export { serveRuntimeChannel } from './core/runtime-hooks';
 export type { RuntimeSide, RuntimeSideOptions } from './core/runtime-hooks';
