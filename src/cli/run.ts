@@ -731,8 +731,10 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
       relay = relayConsole(sys, socket);
     };
     const container = new ContainerProcess(sys, spawned, direct, () => child.exitCode !== null || child.signalCode !== null);
-    // Found before its program can start, for the poststart hooks' pid and the pid file's, where it is not the process spawned.
-    const find = !direct && ((rootfs.hooks.poststart ?? []).length > 0 || pidFile !== undefined) ? () => void container.foundPid() : undefined;
+    // The poststart hooks' pid and the pid file's; the exec event comes on every run, these only with them.
+    const needsPid = (rootfs.hooks.poststart ?? []).length > 0 || pidFile !== undefined;
+    // Found before its program can start, where it is not the process spawned.
+    const find = !direct && needsPid ? () => void container.foundPid() : undefined;
     passConfig((child.stdio as unknown as import('net').Socket[])[CONFIG_FD], text, find);
     const channel = (child.stdio as unknown as import('net').Socket[])[RELAUNCH_STARTER_FD];
     // Sent last before the container's execve(2): a kill of the relaunch before it is a failed start.
@@ -745,8 +747,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
       sys,
       config: rootfs,
       container: () => container.pid(),
-      // Looked for only where the poststart hooks or the pid file have it: the exec event comes on every run.
-      poststartPid: () => (find ? container.foundPid() : undefined),
+      poststartPid: () => (needsPid ? container.foundPid() : undefined),
       // What poststartPid() found (cli/container-process.ts) is the process they were given.
       kill: () => container.stop(),
       warn,
