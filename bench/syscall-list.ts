@@ -120,6 +120,8 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   write: ['fd', 'data'],
   setNoNewPrivs: [],
   setParentDeathSignal: ['signal'],
+  setChildSubreaper: [],
+  reapChild: ['pid'],
   prepareExec: [],
   setrlimit: ['resource', 'soft', 'hard'],
   getrlimit: ['resource'],
