@@ -121,6 +121,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   setNoNewPrivs: [],
   setParentDeathSignal: ['signal'],
   setChildSubreaper: [],
+  unsetChildSubreaper: [],
   reapChild: ['pid'],
   prepareExec: [],
   setrlimit: ['resource', 'soft', 'hard'],

@@ -37,7 +37,7 @@ import {
   type LaunchContext,
   type LaunchPlan,
 } from '../core/namespaces';
-import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, becomeSubreaper, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../core/relaunch';
+import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, becomeSubreaper, closeIdmap, stopSubreaping, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../core/relaunch';
 import { FIRST_PASSED_FD, checkPassedOpen, descriptorCount, listenFdsOf, passedCount, relaunchChannelFd } from '../core/passed-fds';
 import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
 import { pluginsFromFile } from '../core/plugin-list';
@@ -737,8 +737,10 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
     const find = !direct && needsPid ? () => void container.foundPid() : undefined;
     passConfig((child.stdio as unknown as import('net').Socket[])[CONFIG_FD], text, find);
     const channel = (child.stdio as unknown as import('net').Socket[])[RELAUNCH_STARTER_FD];
-    // Sent last before the container's execve(2): a kill of the relaunch before it is a failed start.
-    const started = execEventSeen(channel);
+    // Sent last before the container's execve(2): a kill of the relaunch before it is a
+    // failed start. From then on nothing is waited for here (orphans.ts), and this process
+    // is a subreaper no more.
+    const started = execEventSeen(channel, reaper ? () => stopSubreaping(sys, warn) : undefined);
     // Its end here: every copy of the relaunch's end is closed, the relaunch's at the
     // container's execve or its own end, and the watch has nothing left to do (the shell
     // that forks a container in a new pid namespace holds a copy until its own end).

@@ -241,6 +241,21 @@ export function becomeSubreaper(sys: Pick<Syscalls, 'setChildSubreaper'>, warn: 
   }
 }
 
+/**
+ * Ends what becomeSubreaper made (Syscalls.unsetChildSubreaper) once the container's
+ * program has started: what the container leaves running when its parent ends goes to
+ * the pid namespace's init again, which reaps it, rather than to this process, which
+ * reaps only the processes Node started (a daemon's exit would leave it a zombie here
+ * until mountkit ends). A refusal is told to `warn`.
+ */
+export function stopSubreaping(sys: Pick<Syscalls, 'unsetChildSubreaper'>, warn: (message: string) => void): void {
+  try {
+    sys.unsetChildSubreaper();
+  } catch (err) {
+    warn(`${(err as Error).message} (PR_SET_CHILD_SUBREAPER 0): what the container leaves running stays this process's child, unreaped until it ends`);
+  }
+}
+
 /** Closes this process's idmap socket end and user namespace descriptor (RelaunchDescriptors.idmap), when there are any. */
 export function closeIdmap(sys: Syscalls, idmap: { socket?: number; userns?: number } | undefined): void {
   for (const fd of [idmap?.socket, idmap?.userns]) if (fd !== undefined) sys.close(fd);

@@ -60,9 +60,9 @@ export function channelMessage(line: string): ChannelMessage {
 /**
  * Watches the lines `socket` carries from the process preparing the rootfs (beside the
  * side that serves them, core/runtime-hooks.ts) for the exec event: whether it has come.
- * A line that is no message is passed over.
+ * A line that is no message is passed over. `onSeen` runs once, when it comes.
  */
-export function execEventSeen(socket: { on(event: 'data', listener: (chunk: Buffer) => void): unknown }): () => boolean {
+export function execEventSeen(socket: { on(event: 'data', listener: (chunk: Buffer) => void): unknown }, onSeen?: () => void): () => boolean {
   let seen = false;
   let pending = '';
   socket.on('data', (chunk: Buffer) => {
@@ -79,6 +79,7 @@ export function execEventSeen(socket: { on(event: 'data', listener: (chunk: Buff
         // Not a message: serveRuntimeChannel closes the channel.
       }
     }
+    if (seen) onSeen?.();
   });
   return () => seen;
 }

@@ -24,3 +24,21 @@ maybe('hooks under mountkit run', () => {
     },
   );
 });
+
+maybe('the first process of a run relaunched for the runtime\'s hooks, without a pid namespace', () => {
+  /**
+   * The container (the process spawned, as no pid namespace is forked) is a child of
+   * mountkit's first process: it orphans a sleep, waits for its end, and prints the state
+   * of that process's other children. A child subreaper until the program starts, the first
+   * process is one no more once the exec event came: the orphan goes to the host's init,
+   * which reaps it, and no zombie is left there, which Node would never reap.
+   */
+  test('what the container orphans goes to init, not to mountkit as a zombie', () => {
+    const c = config(['sh', '-c', 'p=$(awk \'/^PPid:/{print $2}\' /proc/$$/status); (sleep 1 &); sleep 2; for k in $(cat /proc/$p/task/*/children); do [ "$k" = $$ ] || awk \'/^State:/{print $2}\' /proc/$k/status; done; echo checked']);
+    c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+    c.hooks = { createRuntime: [{ path: '/bin/true' }] };
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect(r).toEqual({ status: 0, stdout: 'checked\n', stderr: '' });
+  });
+});
+

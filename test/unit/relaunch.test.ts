@@ -1,7 +1,7 @@
 import type { NamespaceSpec, RootfsConfig } from '../../src/core/config/model';
 import { AT_EMPTY_PATH, MS_BIND, O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
 import { planLaunch } from '../../src/core/namespaces';
-import { RELAUNCH_LOG_FD, RELAUNCH_SOCKET_FDS, becomeSubreaper, idmapSlot, prepareRelaunch, takeRelaunchDescriptors, takeRelaunchLog } from '../../src/core/relaunch';
+import { RELAUNCH_LOG_FD, RELAUNCH_SOCKET_FDS, becomeSubreaper, idmapSlot, prepareRelaunch, stopSubreaping, takeRelaunchDescriptors, takeRelaunchLog } from '../../src/core/relaunch';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { makeConfig, makeMount } from '../helpers/config';
 
@@ -323,5 +323,23 @@ describe('becomeSubreaper: the first process of a relaunch', () => {
     expect(becomeSubreaper(sys, (m) => warned.push(m))).toBe(false);
     expect(sys.calls).toEqual([{ op: 'setChildSubreaper' }]);
     expect(warned).toEqual(['prctl: EINVAL (PR_SET_CHILD_SUBREAPER): what the process preparing the rootfs leaves running if it is killed is not waited for']);
+  });
+});
+
+describe("stopSubreaping: once the container's program has started", () => {
+  test('prctl(2) PR_SET_CHILD_SUBREAPER 0, one call, nothing told', () => {
+    const sys = new FakeSyscalls();
+    const warned: string[] = [];
+    stopSubreaping(sys, (m) => warned.push(m));
+    expect(sys.calls).toEqual([{ op: 'unsetChildSubreaper' }]);
+    expect(warned).toEqual([]);
+  });
+
+  test('refused: a warning naming prctl and its errno, and the run goes on', () => {
+    const sys = new FakeSyscalls().failOn('unsetChildSubreaper', 'EPERM');
+    const warned: string[] = [];
+    stopSubreaping(sys, (m) => warned.push(m));
+    expect(sys.calls).toEqual([{ op: 'unsetChildSubreaper' }]);
+    expect(warned).toEqual(["prctl: EPERM (PR_SET_CHILD_SUBREAPER 0): what the container leaves running stays this process's child, unreaped until it ends"]);
   });
 });

@@ -41,6 +41,18 @@ describe('execEventSeen: whether the exec event came on the channel', () => {
     expect(seen()).toBe(true);
   });
 
+  test('onSeen runs once, when the event comes, not for other lines or later ones', () => {
+    const socket = channel();
+    let calls = 0;
+    const seen = execEventSeen(socket, () => calls++);
+    socket.send('{"event":"console"}\n{"event":"ex');
+    expect(calls).toBe(0);
+    socket.send('ec"}\n');
+    expect([seen(), calls]).toEqual([true, 1]);
+    socket.send(eventLine('exec'));
+    expect(calls).toBe(1);
+  });
+
   test('a line that is no message is passed over', () => {
     const socket = channel();
     const seen = execEventSeen(socket);

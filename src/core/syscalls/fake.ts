@@ -212,6 +212,7 @@ export interface SyscallArgs {
   setNoNewPrivs: Record<string, never>;
   setParentDeathSignal: { signal: number };
   setChildSubreaper: Record<string, never>;
+  unsetChildSubreaper: Record<string, never>;
   reapChild: { pid: number };
   setrlimit: { resource: number; soft: bigint; hard: bigint };
   getrlimit: { resource: number };
@@ -471,6 +472,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   setNoNewPrivs: 'prctl',
   setParentDeathSignal: 'prctl',
   setChildSubreaper: 'prctl',
+  unsetChildSubreaper: 'prctl',
   reapChild: 'waitid',
   setInterfaceUp: 'ioctl',
   joinSessionKeyring: 'keyctl',
@@ -2101,6 +2103,10 @@ export class FakeSyscalls implements Syscalls {
     this.record('setChildSubreaper', {});
   }
 
+  unsetChildSubreaper(): void {
+    this.record('unsetChildSubreaper', {});
+  }
+
   /** failOn('reapChild', 'ECHILD') makes a pid no child of this process. */
   reapChild(pid: number): void {
     this.record('reapChild', { pid });
@@ -2610,6 +2616,7 @@ export class FakeSyscalls implements Syscalls {
       case 'setNoNewPrivs':
       case 'setParentDeathSignal':
       case 'setChildSubreaper':
+      case 'unsetChildSubreaper':
       case 'prepareExec':
       case 'setrlimit':
       case 'getrlimit':

@@ -1277,6 +1277,10 @@ export class LinuxSyscalls implements Syscalls {
     check('prctl', prctl(PR_SET_CHILD_SUBREAPER, 1));
   }
 
+  unsetChildSubreaper(): void {
+    check('prctl', prctl(PR_SET_CHILD_SUBREAPER, 0));
+  }
+
   reapChild(pid: number): void {
     const info = Buffer.alloc(SIGINFO_SIZE);
     for (;;) {

@@ -271,6 +271,12 @@ export interface Syscalls {
    */
   setChildSubreaper(): void;
   /**
+   * prctl(2) PR_SET_CHILD_SUBREAPER with 0: the processes whose parent ends from now on go
+   * to the pid namespace's init (or a subreaper above this one); those this one already
+   * has stay its children.
+   */
+  unsetChildSubreaper(): void;
+  /**
    * waitid(2) P_PID `pid`, WEXITED: waits until that child of this process has ended and
    * reaps it, whatever it ended with. ECHILD when it is no child of this one (any more).
    */
