@@ -775,16 +775,17 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
       // The console's last output is copied and the host's terminal put back before the poststop hooks.
       relay?.end();
       container.close();
-      const programStarted = started();
-      // What the relaunch left running before the program started (a createContainer hook,
-      // its children), made this process's children by the kernel: waited for before the
-      // poststop hooks, while it may still hold the container's mount namespace.
-      if (reaper && !programStarted) waitForOrphansOf(sys, spawned, warn);
+      const end = relaunchEnd({ status, signal }, !direct, started());
+      // Killed before the program started: what it left running (a createContainer hook,
+      // its children), made this process's children by the kernel, is waited for before
+      // the poststop hooks, while it may still hold the container's mount namespace. A
+      // relaunch that ended on its own (a failed step, a missing program) has waited for
+      // its hooks itself; what they started in the background is theirs.
+      if (reaper && 'error' in end) waitForOrphansOf(sys, spawned, warn);
       const ended = runtime.ended();
       void ended.finally(releaseOpened).catch(() => undefined);
       ended.then((failure) => {
         if (failure) return reject(failure);
-        const end = relaunchEnd({ status, signal }, !direct, programStarted);
         if ('error' in end) reject(new Error(end.error));
         else resolve(end.status);
       }, reject);

@@ -2,6 +2,9 @@
  * OCI hooks run by `mountkit run` for real, beside runc 1.1.5 where the two agree: how
  * much of a failing hook's output its message keeps, and what a hook file must be.
  */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
 import { OUTPUT_KEPT } from '../../src/core/command-output';
 import { BUSYBOX, busyboxConfig as config, withBundle, runMountkit } from '../conformance/harness';
 
@@ -39,6 +42,28 @@ maybe('the first process of a run relaunched for the runtime\'s hooks, without a
     c.hooks = { createRuntime: [{ path: '/bin/true' }] };
     const r = withBundle(c, (dir) => runMountkit(dir));
     expect(r).toEqual({ status: 0, stdout: 'checked\n', stderr: '' });
+  });
+
+  /**
+   * A run that fails on its own before its program (a missing program, here) after a
+   * createContainer hook put a process in the background: the relaunch has waited for its
+   * hooks itself, and what they started is theirs, not waited for (only a relaunch killed
+   * before its program has its orphans waited for: relaunch-failures.test.ts).
+   */
+  test("a failed start does not wait for what a createContainer hook left running", () => {
+    const record = path.join(mkdtempSync(path.join(tmpdir(), 'mountkit-bg-')), 'pid');
+    const c = config(['/nonexistent']);
+    c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+    c.hooks = { createRuntime: [{ path: '/bin/true' }], createContainer: [{ path: '/bin/sh', args: ['sh', '-c', `sleep 30 </dev/null >/dev/null 2>&1 & echo $! > ${record}`] }] };
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    const left = Number(readFileSync(record, 'utf8'));
+    try {
+      expect([r.status, r.stderr]).toEqual([1, expect.stringMatching(/^mountkit: .*nonexistent.*\n$/)]);
+      expect(existsSync(`/proc/${left}`)).toBe(true);
+    } finally {
+      process.kill(left, 'SIGKILL');
+      rmSync(path.dirname(record), { recursive: true, force: true });
+    }
   });
 });
 
