@@ -12,6 +12,7 @@
  */
 import type { PlanJson } from '../src/core/plan';
 import { errnoNumber } from '../src/core/errors';
+import { RELAUNCH_STARTER_FD } from '../src/core/relaunch';
 import type { SyscallArgs } from '../src/core/syscalls/fake';
 import type { SyscallName } from '../src/core/syscalls/types';
 
@@ -154,9 +155,15 @@ export interface TraceRecord {
   calls: TraceCall[];
 }
 
-/** A trace written with MOUNTKIT_BENCH_ARGS=1, as a syscall list; a call that is not a port method (a trace of an older preload, which kept the port's own helpers) is refused by name. */
+/**
+ * A trace written with MOUNTKIT_BENCH_ARGS=1, as a syscall list; a call that is not a port
+ * method (a trace of an older preload, which kept the port's own helpers) is refused by
+ * name. The relaunched process's writes on the runtime channel (RELAUNCH_STARTER_FD: its
+ * exec event, last before the execve) are left out: replay.c runs without a channel.
+ */
 export function listFromTrace(trace: TraceRecord): SyscallList {
-  const calls = trace.calls.map(([op, , , args = [], ret, errno]) => {
+  const onChannel = ([op, , , args = []]: TraceCall): boolean => op === 'write' && args[0] === RELAUNCH_STARTER_FD;
+  const calls = trace.calls.filter((c) => !onChannel(c)).map(([op, , , args = [], ret, errno]) => {
     const call: ListedCall = { op };
     if (!Object.hasOwn(ARG_NAMES, op)) throw new Error(`trace of pid ${trace.pid}: ${JSON.stringify(op)} is not a port method`);
     ARG_NAMES[op].forEach((name, i) => {

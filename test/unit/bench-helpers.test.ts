@@ -66,7 +66,7 @@ describe('toPortList', () => {
 });
 
 describe('lists from a trace and from a plan', () => {
-  test('a trace call gets its arguments by name, its descriptor and its error code', () => {
+  test('a trace call gets its arguments by name, its descriptor and its error code; the exec event written on the runtime channel is left out', () => {
     const list = listFromTrace({
       pid: 1,
       loadedMs: 1,
@@ -75,12 +75,15 @@ describe('lists from a trace and from a plan', () => {
         ['open', '0x1', '0x2', ['/r', 0, 0], 18],
         ['writeFile', '0x3', '0x4', ['/f', 'x'], null],
         ['stat', '0x5', '0x6', ['/nope'], null, 'ENOENT'],
+        ['write', '0x7', '0x8', [3, '{"event":"exec"}\n'], null],
+        ['write', '0x9', '0xa', [9, 'x'], null],
       ],
     });
     expect(list.calls).toEqual([
       { op: 'open', path: '/r', flags: 0, mode: 0, ret: 18 },
       { op: 'writeFile', path: '/f', data: 'x' },
       { op: 'stat', path: '/nope', errno: 'ENOENT' },
+      { op: 'write', fd: 9, data: 'x' },
     ]);
     expect(list.outcomes).toBe(true);
   });
