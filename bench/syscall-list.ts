@@ -176,10 +176,10 @@ export function listFromTrace(trace: TraceRecord): SyscallList {
   return { format: LIST_FORMAT, source: 'trace', outcomes: true, calls };
 }
 
-/** `mountkit plan --format json` as a syscall list: its relaunch record is left out (the replay runs under the launcher). */
+/** `mountkit plan --format json` as a syscall list: its relaunch record and the exec event on the runtime channel are left out (the replay runs under the launcher, without a channel). */
 export function listFromPlan(plan: PlanJson): SyscallList {
   const calls = plan.calls
-    .filter((c) => c.op !== 'relaunch')
+    .filter((c) => c.op !== 'relaunch' && !(c.op === 'write' && c.args.fd === RELAUNCH_STARTER_FD))
     .map((c) => ({ op: c.op as SyscallName, ...c.args, ...(c.result === undefined ? {} : { ret: c.result }) }) as ListedCall);
   return { format: LIST_FORMAT, source: 'plan', outcomes: false, calls };
 }

@@ -96,7 +96,7 @@ describe('lists from a trace and from a plan', () => {
     expect(() => listFromTrace(trace)).toThrow('trace of pid 7: "writeIdMap" is not a port method');
   });
 
-  test('a plan drops its relaunch record and flattens its arguments', () => {
+  test('a plan drops its relaunch record and the exec event on the runtime channel, and flattens its arguments', () => {
     const plan: PlanJson = {
       version: 1,
       bundle: '/b',
@@ -106,6 +106,7 @@ describe('lists from a trace and from a plan', () => {
         { seq: 0, phase: 'namespaces', plugin: 'launcher', op: 'relaunch', args: { argv: ['unshare', '--'] } },
         { seq: 1, phase: 'mounts', plugin: 'proc', op: 'open', args: { path: '/b/rootfs', flags: 0, mode: 0 }, result: 100 },
         { seq: 2, phase: 'mounts', plugin: 'proc', op: 'close', args: { fd: 100 } },
+        { seq: 3, phase: 'exec', plugin: 'exec', op: 'write', args: { fd: 3, data: '{"event":"exec"}\n' } },
       ],
     };
     expect(listFromPlan(plan)).toEqual({
