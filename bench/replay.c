@@ -524,6 +524,8 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
     }
     if (!strcmp(op, "setNoNewPrivs")) return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
     if (!strcmp(op, "setParentDeathSignal")) return prctl(PR_SET_PDEATHSIG, (unsigned long)num(&k), 0, 0, 0);
+    if (!strcmp(op, "setChildSubreaper")) return prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0, 0, 0);
+    if (!strcmp(op, "unsetChildSubreaper")) return prctl(PR_SET_CHILD_SUBREAPER, 0UL, 0, 0, 0);
     if (!strcmp(op, "prepareExec")) {
         /* The port's work that a C program has too: the real-time signals to their default
            (SIGRTMIN 34 to 64). Node's own SIGPIPE and SIGXFSZ have no counterpart here. */
