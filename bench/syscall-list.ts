@@ -156,14 +156,20 @@ export interface TraceRecord {
 }
 
 /**
+ * A write(2) on the runtime channel (RELAUNCH_STARTER_FD): the relaunched process's exec
+ * event, last before the execve. replay.c runs without a channel, so lists leave it out.
+ */
+function onChannel(op: string, fd: unknown): boolean {
+  return op === 'write' && fd === RELAUNCH_STARTER_FD;
+}
+
+/**
  * A trace written with MOUNTKIT_BENCH_ARGS=1, as a syscall list; a call that is not a port
  * method (a trace of an older preload, which kept the port's own helpers) is refused by
- * name. The relaunched process's writes on the runtime channel (RELAUNCH_STARTER_FD: its
- * exec event, last before the execve) are left out: replay.c runs without a channel.
+ * name. The relaunched process's writes on the runtime channel are left out (onChannel).
  */
 export function listFromTrace(trace: TraceRecord): SyscallList {
-  const onChannel = ([op, , , args = []]: TraceCall): boolean => op === 'write' && args[0] === RELAUNCH_STARTER_FD;
-  const calls = trace.calls.filter((c) => !onChannel(c)).map(([op, , , args = [], ret, errno]) => {
+  const calls = trace.calls.filter(([op, , , args = []]) => !onChannel(op, args[0])).map(([op, , , args = [], ret, errno]) => {
     const call: ListedCall = { op };
     if (!Object.hasOwn(ARG_NAMES, op)) throw new Error(`trace of pid ${trace.pid}: ${JSON.stringify(op)} is not a port method`);
     ARG_NAMES[op].forEach((name, i) => {
@@ -179,7 +185,7 @@ export function listFromTrace(trace: TraceRecord): SyscallList {
 /** `mountkit plan --format json` as a syscall list: its relaunch record and the exec event on the runtime channel are left out (the replay runs under the launcher, without a channel). */
 export function listFromPlan(plan: PlanJson): SyscallList {
   const calls = plan.calls
-    .filter((c) => c.op !== 'relaunch' && !(c.op === 'write' && c.args.fd === RELAUNCH_STARTER_FD))
+    .filter((c) => c.op !== 'relaunch' && !onChannel(c.op, c.args.fd))
     .map((c) => ({ op: c.op as SyscallName, ...c.args, ...(c.result === undefined ? {} : { ret: c.result }) }) as ListedCall);
   return { format: LIST_FORMAT, source: 'plan', outcomes: false, calls };
 }
