@@ -10,17 +10,34 @@
 process.on('uncaughtException', (err) => {
   if (err && err.syscall === 'write' && typeof err.code === 'string') {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    try {
-      require('fs').writeSync(2, `mountkit: writing output: ${err.code}\n`);
-    } catch {
-      // stderr is what failed: the status the CLI had says the rest.
-      process.exit(process.exitCode ?? 1);
-    }
+    // stderr is what failed when this cannot be written: the status the CLI had says the rest.
+    if (!writeStderr(`mountkit: writing output: ${err.code}\n`)) process.exit(process.exitCode ?? 1);
     process.exit(process.exitCode || 1);
   }
-  require('fs').writeSync(2, `${err instanceof Error ? err.stack : String(err)}\n`);
+  writeStderr(`${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });
+// `text` written whole to descriptor 2 with write(2), false where that fails. A stderr that
+// Node has made non-blocking (a pipe it wrote to) refuses a write while it is full
+// (EAGAIN): that is waited on, as a blocking write(2) waits for the reader.
+function writeStderr(text) {
+  const { writeSync } = require('fs');
+  const data = Buffer.from(text);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  try {
+    for (let done = 0; done < data.length; ) {
+      try {
+        done += writeSync(2, data, done);
+      } catch (err) {
+        if (err.code !== 'EAGAIN') throw err;
+        Atomics.wait(pause, 0, 0, 1);
+      }
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
 // The CLI, loaded from the one-file bundle `npm run build` writes when it can be used
 // (dist/bundle/load.js says when); MOUNTKIT_BUNDLE=0 loads dist/cli/main.js file by file.
 let main;

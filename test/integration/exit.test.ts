@@ -17,15 +17,16 @@ if (process.env.CI === 'true' && !available) throw new Error('run tests need roo
 const maybe = available ? describe : describe.skip;
 
 const LEAVES_TIMER = path.join(REPO, 'test', 'fixtures', 'plugins', 'leaves-timer.js');
+const THROWS_LATER = path.join(REPO, 'test', 'fixtures', 'plugins', 'throws-later.js');
 const MAPS = [{ containerID: 0, hostID: 100000, size: 65536 }];
 /** Root of the container's user namespace is host id 100000: `run` starts itself again. */
 const USER_NAMESPACE = { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: MAPS, gidMappings: MAPS };
 
-/** `sh -c script` with the bundle directory as $1, the plugin list as $2; a run that does not end within 20 s is killed (status null). */
-function shell(script: string, config: Record<string, unknown>): { status: number | null; stdout: string; stderr: string } {
+/** `sh -c script` with the bundle directory as $1, the plugin list with `module` as $2; a run that does not end within 20 s is killed (status null). */
+function shell(script: string, config: Record<string, unknown>, module = LEAVES_TIMER): { status: number | null; stdout: string; stderr: string } {
   return withBundle(config, (dir) => {
     chmodSync(dir, 0o711);
-    const r = spawnSync('sh', ['-c', script, 'sh', dir, defaultListWith(dir, { module: LEAVES_TIMER })], { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = spawnSync('sh', ['-c', script, 'sh', dir, defaultListWith(dir, { module })], { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   });
 }
@@ -75,6 +76,12 @@ maybe('mountkit ends once its status is known, whatever a plugin module left ope
   test('an unknown command ends with status 2, its error written whole to a stderr pipe that is full until after', () => {
     const r = shell(FULL_STDERR(`${LAUNCHER} nosuchcommand`), busyboxConfig(['true']));
     expect([r.status, r.stdout.split('\n').slice(-3)]).toEqual([0, ['mountkit: unknown command "nosuchcommand" (see mountkit --help)', '2', '']]);
+  });
+
+  test('a plugin module throwing from a callback of its own ends with status 1, its stack written whole to a non-blocking stderr pipe that is full until after', () => {
+    const r = shell(`{ head -c 65536 /dev/zero; ${LAUNCHER} plan --bundle "$1" --plugins "$2" > /dev/null; echo $? > "$1/status"; } 2>&1 | (sleep 1; tr -d '\\000'); cat "$1/status"`, busyboxConfig(['true']), THROWS_LATER);
+    expect([r.status, r.stdout.split('\n').slice(-2)]).toEqual([0, ['1', '']]);
+    expect(r.stdout).toMatch(/^Error: thrown later by a plugin module\n {4}at .*throws-later\.js/m);
   });
 
   test('an unknown command ends with status 2 where the reader of its stderr, full, leaves without reading', () => {
