@@ -43,10 +43,10 @@ export function makeRootfs(dir: string): string {
   return rootfs;
 }
 
-/** A bundle at `dir`: `runc spec`, the process made `/bin/true` without a terminal, then `edit`. */
-export function makeBundle(dir: string, template: string, edit?: SpecEdit): string {
+/** A bundle at `dir`: `runc spec` (with `specArgs`), the process made `/bin/true` without a terminal, then `edit`. */
+export function makeBundle(dir: string, template: string, edit?: SpecEdit, specArgs: readonly string[] = []): string {
   mkdirSync(dir, { recursive: true });
-  check('runc spec', spawnSync('runc', ['spec'], { cwd: dir, encoding: 'utf8' }));
+  check('runc spec', spawnSync('runc', ['spec', ...specArgs], { cwd: dir, encoding: 'utf8' }));
   cpSync(template, path.join(dir, 'rootfs'), { recursive: true, verbatimSymlinks: true });
   const file = path.join(dir, 'config.json');
   const spec = JSON.parse(readFileSync(file, 'utf8')) as OciSpec;
@@ -75,6 +75,26 @@ export const withUserNamespace: SpecEdit = (spec) => {
   spec.linux.uidMappings = [{ containerID: 0, hostID: 0, size: 1 }];
   spec.linux.gidMappings = [{ containerID: 0, hostID: 0, size: 1 }];
 };
+
+/** The user the rootless rows run as: nobody, as Debian numbers it. */
+export const ROOTLESS_ID = 65534;
+
+/**
+ * `runc spec --rootless`'s bundle (a user namespace, no network namespace, /sys bound
+ * from the host, devpts without gid=5) for ROOTLESS_ID, who owns it: its maps give that
+ * user alone the namespace's root, which such a user may write itself (no newuidmap(1)).
+ * mountkit makes the namespace from its first process and starts itself again (two Node
+ * processes), and its launcher copies the caller's environment (a caller other than root).
+ */
+export function makeRootlessBundle(dir: string, template: string): string {
+  const own = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
+  makeBundle(dir, template, (spec) => {
+    spec.linux.uidMappings = own;
+    spec.linux.gidMappings = own;
+  }, ['--rootless']);
+  check('chown', spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir], { encoding: 'utf8' }));
+  return dir;
+}
 
 /**
  * A createRuntime hook that does nothing (/bin/true): the runtime's hooks run where

@@ -11,14 +11,14 @@
  * before and after, and the temporary directory and runc containers are removed.
  */
 import { spawnSync } from 'child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadBundle } from '../src/core/config/oci';
 import { planLaunch } from '../src/core/namespaces';
 import type { PlanJson } from '../src/core/plan';
 import { QUERY_SYSCALLS } from '../src/core/syscalls/fake';
-import { REPO, extraBinds, extraTmpfs, makeBundle, makeRootfs, withOwnModule, withSeccomp, withRuntimeHook, withTerminal, withUserNamespace, withoutPidNamespace, type SpecEdit } from './bundles';
+import { REPO, ROOTLESS_ID, extraBinds, extraTmpfs, makeBundle, makeRootfs, makeRootlessBundle, withOwnModule, withSeccomp, withRuntimeHook, withTerminal, withUserNamespace, withoutPidNamespace, type SpecEdit } from './bundles';
 import { interleave, median, round, slope, summarize, type Summary } from './measure';
 import type { TableResult } from './mount-table-child';
 import { requireTimings, summarizeProfile, type CpuProfile } from './profile';
@@ -28,6 +28,7 @@ import {
   mountinfoReads,
   mountkitRun,
   mountkitRunAtTerminal,
+  mountkitRunRootless,
   nodeFloor,
   PORT_REPLAY,
   pipelineWindow,
@@ -35,7 +36,9 @@ import {
   splitRun,
   splitSegments,
   replayRun,
+  rootlessFloor,
   runcRun,
+  runcRunRootless,
   sweepRunc,
   terminalFloor,
   tracedRun,
@@ -162,6 +165,7 @@ class Bench {
     const hooked = this.bundle('hooked', withRuntimeHook);
     const terminal = this.bundle('terminal', withTerminal);
     const ownList = withOwnModule(path.join(this.tmp, 'own-module'));
+    const { bundle: rootless, state: rootlessState } = this.rootless();
     const times = interleave(
       [
         { name: 'node -e 0', run: nodeFloor },
@@ -175,6 +179,9 @@ class Bench {
         { name: 'runc run, a createRuntime hook (/bin/true)', run: () => runcRun(hooked) },
         { name: 'mountkit run, a createRuntime hook (two Node processes)', run: () => mountkitRun(hooked) },
         { name: 'mountkit run, a createRuntime hook, a module of its own in --plugins (the kernel built in both)', run: () => mountkitRun(hooked, 'launcher', 'require', process.env, ['--plugins', ownList]) },
+        { name: 'setpriv true, as nobody (what the next two add)', run: rootlessFloor },
+        { name: 'runc run, rootless (runc spec --rootless, as nobody)', run: () => runcRunRootless(rootless, rootlessState) },
+        { name: 'mountkit run, rootless (as nobody: two Node processes, the caller\'s environment copied)', run: () => mountkitRunRootless(rootless) },
         { name: 'script -qec true (a terminal for the next two)', run: terminalFloor },
         { name: 'runc run, process.terminal, at a terminal', run: () => runcRun(terminal, true) },
         { name: 'mountkit run, process.terminal, at a terminal (two Node processes)', run: () => mountkitRunAtTerminal(terminal) },
@@ -198,6 +205,19 @@ class Bench {
     const mk = s.get('mountkit run')!.median;
     console.log(`  target mountkit <= 1.25x node -e 0: ${ratio(mk, node)}x, ${verdict(mk / node, 1.25)}`);
     this.results.wholeRun = { summaries: Object.fromEntries(s), mountkitOverNode: ratio(mk, node), mountkitOverRunc: ratio(mk, runc) };
+  }
+
+  /**
+   * The rootless rows' bundle (bundles.ts makeRootlessBundle) and runc's state directory,
+   * both ROOTLESS_ID's, under the bench's directory, which that user may then search.
+   */
+  rootless(): { bundle: string; state: string } {
+    chmodSync(this.tmp, 0o755);
+    const bundle = makeRootlessBundle(path.join(this.tmp, 'bundle-rootless'), this.template);
+    const state = path.join(this.tmp, 'runc-rootless');
+    mkdirSync(state);
+    chownSync(state, ROOTLESS_ID, ROOTLESS_ID);
+    return { bundle, state };
   }
 
   /**

@@ -5,7 +5,7 @@
 import { spawnSync } from 'child_process';
 import { readFileSync, rmSync } from 'fs';
 import * as path from 'path';
-import { REPO } from './bundles';
+import { REPO, ROOTLESS_ID } from './bundles';
 import { timeRun } from './measure';
 import type { TraceCall, TraceRecord } from './syscall-list';
 
@@ -51,6 +51,32 @@ export function mountkitRun(
 }
 
 let serial = 0;
+
+/** `argv` run by ROOTLESS_ID with its own group alone (setpriv(1), util-linux). */
+function asRootless(argv: readonly string[]): string[] {
+  return ['setpriv', `--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', ...argv];
+}
+
+/** setpriv(1) running true(1): what asRootless adds to a run. */
+export function rootlessFloor(): number {
+  return ok('setpriv true', timeRun(asRootless(['true']))).ms;
+}
+
+/** `mountkit run` by the launcher as ROOTLESS_ID, for a bundle of that user's (bundles.ts makeRootlessBundle). */
+export function mountkitRunRootless(bundle: string): number {
+  return ok('rootless mountkit run', timeRun(asRootless([LAUNCHER, 'run', '--bundle', bundle]), { ...process.env, MOUNTKIT_BUNDLE: '1' })).ms;
+}
+
+/** `runc run` as ROOTLESS_ID, its state under `root` (a directory that user owns). */
+export function runcRunRootless(bundle: string, root: string): number {
+  const id = `${RUNC_PREFIX}${serial++}`;
+  const r = timeRun(asRootless(['runc', '--root', root, 'run', '--bundle', bundle, id]));
+  if (r.status !== 0) {
+    const [cmd, ...args] = asRootless(['runc', '--root', root, 'delete', '--force', id]);
+    spawnSync(cmd, args);
+  }
+  return ok('rootless runc run', r).ms;
+}
 
 /**
  * `argv` as a user at a terminal runs it: under script(1), on a new pseudo-terminal of
