@@ -1966,6 +1966,29 @@ maybe('mountkit run', () => {
     expect(r).toEqual({ status: 1, stdout: '', stderr: 'mountkit: finalize: plugin exec: process.rlimits[0] RLIMIT_NOFILE (soft 512, hard 512): prlimit: EPERM\n' });
   });
 
+  test("linux.seccomp with noNewPrivileges refusing mkdir, which a startContainer hook calls and the program not: the hook runs under the filter and the run fails, as under runc 1.1.5 (its init loads such a filter before its exec FIFO's write and the startContainer hooks)", () => {
+    const c = config(['true']);
+    c.process.noNewPrivileges = true;
+    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir', 'mkdirat'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+    c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'mkdir /dev/hook-made'] }] };
+    const refused = "mkdir: can't create directory '/dev/hook-made': Operation not permitted";
+    const [mountkit, runc] = withBundle(c, (dir) => [runMountkit(dir), runRunc(dir)]);
+    expect([mountkit.status, mountkit.stdout]).toEqual([1, '']);
+    expect(mountkit.stderr).toContain(refused);
+    expect([runc.status, runc.stdout]).toEqual([1, '']);
+    expect(runc.stderr).toContain(refused);
+  });
+
+  test('linux.seccomp with noNewPrivileges refusing write, in a relaunched run (a createRuntime hook), whose exec event is written under the filter: the run fails, as runc 1.1.5 fails writing its exec FIFO under it', () => {
+    const c = config(['true']);
+    c.process.noNewPrivileges = true;
+    c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['write'], action: 'SCMP_ACT_ERRNO', errnoRet: 1 }] };
+    c.hooks = { createRuntime: [{ path: '/bin/true' }] };
+    const [mountkit, runc] = withBundle(c, (dir) => [runMountkit(dir), runRunc(dir)]);
+    expect([mountkit.status, mountkit.stdout]).toEqual([1, '']);
+    expect([runc.status, runc.stdout]).toEqual([1, '']);
+  });
+
   test('linux.seccomp from the cache: the first run keeps the program it built in --seccomp-cache, the next loads it from there and runs under it', () => {
     const cache = mkdtempSync(path.join(tmpdir(), 'mountkit-cli-cache-'));
     try {
