@@ -98,17 +98,30 @@ function statFields(stat: string): string[] {
 }
 
 /**
- * The pids /proc/PID/task/PID/children lists (a process's children, its main thread's),
- * none when it is gone. A kernel without CONFIG_PROC_CHILDREN has no such file: then every
- * process's stat is read for its parent.
+ * The children of process `pid` (this one's, `process.pid`), none when it is gone: the
+ * pids every thread's /proc/PID/task/TID/children lists. A child's parent is the thread
+ * that forked it, and an orphan goes to a thread of its subreaper that is not exiting,
+ * listed under that thread. A kernel without CONFIG_PROC_CHILDREN has no such file: then
+ * every process's stat is read for its parent (field 4, the parent's process id).
  */
 export function childrenOf(pid: number): number[] {
+  let tasks: string[];
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || statusOf(pid) === undefined) return [];
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
   }
-  const kids: number[] = [];
+  const kids = new Set<number>();
+  let listed = false;
+  for (const tid of tasks) {
+    try {
+      for (const kid of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean)) kids.add(Number(kid));
+      listed = true;
+    } catch {
+      // A thread gone since the listing, or no children file.
+    }
+  }
+  if (listed) return [...kids];
   for (const name of readdirSync('/proc')) {
     if (!/^[0-9]+$/.test(name)) continue;
     let stat: string;
@@ -117,9 +130,9 @@ export function childrenOf(pid: number): number[] {
     } catch {
       continue;
     }
-    if (parentInStat(stat) === pid) kids.push(Number(name));
+    if (parentInStat(stat) === pid) kids.add(Number(name));
   }
-  return kids;
+  return [...kids];
 }
 
 /** What /proc/PID/fd/FD links to ("socket:[INODE]" for a socket), or undefined when it cannot be read. */

@@ -17,10 +17,10 @@
  * too). Its pid stays its own until this process reaps it, found in /proc. A process
  * made this one's child while it waits is found at the next look.
  */
-import { readFileSync, readdirSync } from 'fs';
+import { readFileSync } from 'fs';
 import { SyscallError } from '../core/errors';
 import type { Syscalls } from '../core/syscalls/types';
-import { parentInStat, sessionInStat } from './forward';
+import { childrenOf, sessionInStat } from './forward';
 
 /** Where this process's children and their sessions are read (/proc). */
 export interface ChildTable {
@@ -28,39 +28,6 @@ export interface ChildTable {
   children(): number[];
   /** The session id a child is in (/proc/PID/stat field 6), undefined once it is gone. */
   sessionOf(pid: number): number | undefined;
-}
-
-/**
- * The pids every thread of this process's /proc/self/task/TID/children lists: an orphan
- * is given to a thread of its subreaper that is not exiting, the first found, and listed
- * under that thread. Without CONFIG_PROC_CHILDREN there is no such file: every process's
- * stat is read for its parent then (field 4, the parent's process id).
- */
-function ownChildren(): number[] {
-  const pid = process.pid;
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return [];
-  }
-  const kids = new Set<number>();
-  let listed = false;
-  for (const tid of tasks) {
-    try {
-      for (const kid of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' ').filter(Boolean)) kids.add(Number(kid));
-      listed = true;
-    } catch {
-      // A thread gone since the listing, or no children file.
-    }
-  }
-  if (listed) return [...kids];
-  for (const name of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(name)) continue;
-    const stat = statText(Number(name));
-    if (stat !== undefined && parentInStat(stat) === pid) kids.add(Number(name));
-  }
-  return [...kids];
 }
 
 function statText(pid: number): string | undefined {
@@ -72,7 +39,7 @@ function statText(pid: number): string | undefined {
 }
 
 const PROC_CHILDREN: ChildTable = {
-  children: ownChildren,
+  children: () => childrenOf(process.pid),
   sessionOf: (pid) => {
     const stat = statText(pid);
     return stat === undefined ? undefined : sessionInStat(stat);

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'child_process';
 import { readFileSync } from 'fs';
 import * as path from 'path';
+import { Worker } from 'worker_threads';
 import { PASSED_SIGNALS, childrenOf, forkingShellEnded, handlesSignal, holdSignals, maskHas, parentInStat, startTimeInStat } from '../../src/cli/forward';
 
 const status = (ign: string, cgt: string) => `Name:\tsh\nSigQ:\t0/1\nSigPnd:\t0000000000000000\nSigBlk:\t0000000000000000\nSigIgn:\t${ign}\nSigCgt:\t${cgt}\n`;
@@ -66,6 +67,23 @@ describe('childrenOf', () => {
     }
     await new Promise((resolve) => child.on('exit', resolve));
     expect(childrenOf(child.pid!)).toEqual([]);
+  });
+
+  test("lists a child another thread of this process started: its parent is that thread, listed under the thread's own task", async () => {
+    const worker = new Worker(
+      `const { spawn } = require('child_process'); const { parentPort } = require('worker_threads');
+       const c = spawn('sleep', ['5'], { stdio: 'ignore' }); parentPort.postMessage(c.pid);
+       parentPort.on('message', () => { c.kill('SIGKILL'); c.on('exit', () => process.exit(0)); });`,
+      { eval: true },
+    );
+    const pid = await new Promise<number>((resolve) => worker.once('message', resolve));
+    try {
+      expect(readFileSync(`/proc/${process.pid}/task/${process.pid}/children`, 'utf8').split(' ')).not.toContain(String(pid));
+      expect(childrenOf(process.pid)).toContain(pid);
+    } finally {
+      worker.postMessage('end');
+      await new Promise((resolve) => worker.once('exit', resolve));
+    }
   });
 });
 
