@@ -37,7 +37,7 @@ import {
   type LaunchContext,
   type LaunchPlan,
 } from '../core/namespaces';
-import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, becomeSubreaper, closeIdmap, stopSubreaping, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../core/relaunch';
+import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, becomeSubreaper, closeIdmap, orWarn, stopSubreaping, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../core/relaunch';
 import { FIRST_PASSED_FD, checkPassedOpen, descriptorCount, listenFdsOf, passedCount, relaunchChannelFd } from '../core/passed-fds';
 import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
 import { pluginsFromFile } from '../core/plugin-list';
@@ -858,11 +858,7 @@ export { exitStatus } from './relaunch-end';
 
 /** waitForOrphans of the relaunch `spawned`'s session (its pid); a wait the kernel refuses is told, and the run goes on. */
 function waitForOrphansOf(sys: Syscalls, spawned: number, warn: (message: string) => void): void {
-  try {
-    waitForOrphans(sys, spawned, spawned);
-  } catch (err) {
-    warn((err as Error).message);
-  }
+  orWarn(warn, () => waitForOrphans(sys, spawned, spawned));
 }
 
 /**

@@ -224,6 +224,21 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
 }
 
 /**
+ * Runs `call`, a step the run goes on without: what it throws is told to `warn`, its
+ * message followed by `lost` (what goes undone), and false is returned; true when it
+ * succeeded.
+ */
+export function orWarn(warn: (message: string) => void, call: () => void, lost = ''): boolean {
+  try {
+    call();
+    return true;
+  } catch (err) {
+    warn(`${(err as Error).message}${lost}`);
+    return false;
+  }
+}
+
+/**
  * Makes the first process of a relaunch a child subreaper (Syscalls.setChildSubreaper),
  * before anything is started for the relaunch, as runc run makes itself one: what the
  * relaunched process leaves running when it is killed (a createContainer hook) becomes
@@ -232,13 +247,7 @@ export function prepareRelaunch(sys: Syscalls, plan: LaunchPlan, config: Pick<Ro
  * such processes are left to the pid namespace's init, as runc only warns then too.
  */
 export function becomeSubreaper(sys: Pick<Syscalls, 'setChildSubreaper'>, warn: (message: string) => void): boolean {
-  try {
-    sys.setChildSubreaper();
-    return true;
-  } catch (err) {
-    warn(`${(err as Error).message} (PR_SET_CHILD_SUBREAPER): what the process preparing the rootfs leaves running if it is killed is not waited for`);
-    return false;
-  }
+  return orWarn(warn, () => sys.setChildSubreaper(), ' (PR_SET_CHILD_SUBREAPER): what the process preparing the rootfs leaves running if it is killed is not waited for');
 }
 
 /**
@@ -249,11 +258,7 @@ export function becomeSubreaper(sys: Pick<Syscalls, 'setChildSubreaper'>, warn: 
  * until mountkit ends). A refusal is told to `warn`.
  */
 export function stopSubreaping(sys: Pick<Syscalls, 'unsetChildSubreaper'>, warn: (message: string) => void): void {
-  try {
-    sys.unsetChildSubreaper();
-  } catch (err) {
-    warn(`${(err as Error).message} (PR_SET_CHILD_SUBREAPER 0): what the container leaves running stays this process's child, unreaped until it ends`);
-  }
+  orWarn(warn, () => sys.unsetChildSubreaper(), " (PR_SET_CHILD_SUBREAPER 0): what the container leaves running stays this process's child, unreaped until it ends");
 }
 
 /** Closes this process's idmap socket end and user namespace descriptor (RelaunchDescriptors.idmap), when there are any. */

@@ -1,7 +1,7 @@
 import type { NamespaceSpec, RootfsConfig } from '../../src/core/config/model';
 import { AT_EMPTY_PATH, MS_BIND, O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
 import { planLaunch } from '../../src/core/namespaces';
-import { RELAUNCH_LOG_FD, RELAUNCH_SOCKET_FDS, becomeSubreaper, idmapSlot, prepareRelaunch, stopSubreaping, takeRelaunchDescriptors, takeRelaunchLog } from '../../src/core/relaunch';
+import { RELAUNCH_LOG_FD, RELAUNCH_SOCKET_FDS, becomeSubreaper, idmapSlot, orWarn, prepareRelaunch, stopSubreaping, takeRelaunchDescriptors, takeRelaunchLog } from '../../src/core/relaunch';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { makeConfig, makeMount } from '../helpers/config';
 
@@ -305,6 +305,18 @@ describe('takeRelaunchLog', () => {
     const sys = new FakeSyscalls();
     expect(() => takeRelaunchLog(sys, 3)).toThrow('the --log file, descriptor 8 from the process that started mountkit: fcntl');
     expect(sys.callsOf('close')).toEqual([]);
+  });
+});
+
+describe('orWarn: a step the run goes on without', () => {
+  test.each<[string, () => void, string, boolean, string[]]>([
+    ['done: true, nothing told', () => undefined, ' (lost)', true, []],
+    ['thrown: false, its message told with what goes undone', () => { throw new Error('waitid: EPERM'); }, ' (lost)', false, ['waitid: EPERM (lost)']],
+    ['thrown, nothing said of what goes undone: its message alone', () => { throw new Error('waitid: EPERM'); }, '', false, ['waitid: EPERM']],
+  ])('%s', (_, call, lost, done, told) => {
+    const warned: string[] = [];
+    expect(orWarn((m) => warned.push(m), call, lost)).toBe(done);
+    expect(warned).toEqual(told);
   });
 });
 
