@@ -124,6 +124,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   setChildSubreaper: [],
   unsetChildSubreaper: [],
   reapChild: ['pid'],
+  reapIfEnded: ['pid'],
   prepareExec: [],
   setrlimit: ['resource', 'soft', 'hard'],
   getrlimit: ['resource'],

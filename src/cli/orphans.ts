@@ -16,9 +16,17 @@
  * by one (a waitpid(2) of -1, or waitid(2) P_ALL, would take the status of one of those
  * too). Its pid stays its own until this process reaps it, found in /proc. A process
  * made this one's child while it waits is found at the next look.
+ *
+ * While the run goes on, what the kernel gives this subreaper and has ended (a process a
+ * hook put in the background, its parent ended before it) is reaped as it ends
+ * (reapOrphans): at each SIGCHLD, which a child's end sends its parent, a reparented one's
+ * too, every child of this process but those Node started (core/node-children.ts) is
+ * reaped if it has ended, without waiting, by its pid as above.
  */
 import { readFileSync } from 'fs';
 import { SyscallError } from '../core/errors';
+import { spawnedByNode } from '../core/node-children';
+import { orWarn } from '../core/relaunch';
 import type { Syscalls } from '../core/syscalls/types';
 import { childrenOf, sessionInStat } from './forward';
 
@@ -68,4 +76,73 @@ export function waitForOrphans(sys: Pick<Syscalls, 'reapChild'>, session: number
       gone.add(orphan);
     }
   }
+}
+
+/** This process's children (/proc) and whether Node's child_process started each one (core/node-children.ts). */
+export interface OwnChildren {
+  children(): number[];
+  spawnedByNode(pid: number): boolean;
+}
+
+const OWN_CHILDREN: OwnChildren = { children: () => childrenOf(process.pid), spawnedByNode };
+
+/**
+ * Reaps every child of this process that has ended, but those Node started (libuv reaps
+ * them, core/node-children.ts), each by its pid without waiting (Syscalls.reapIfEnded).
+ * Returns the pids reaped. A child gone meanwhile (ECHILD) is passed over; any other
+ * failure is thrown.
+ */
+export function reapEnded(sys: Pick<Syscalls, 'reapIfEnded'>, own: OwnChildren = OWN_CHILDREN): number[] {
+  const reaped: number[] = [];
+  for (const pid of own.children()) {
+    if (own.spawnedByNode(pid)) continue;
+    try {
+      if (sys.reapIfEnded(pid)) reaped.push(pid);
+    } catch (err) {
+      if (!(err instanceof SyscallError && err.code === 'ECHILD')) throw err;
+    }
+  }
+  return reaped;
+}
+
+/** Where SIGCHLD comes (process). */
+export interface ChildSignals {
+  on(event: 'SIGCHLD', listener: () => void): unknown;
+  off(event: 'SIGCHLD', listener: () => void): unknown;
+}
+
+/** The reaper reapOrphans starts. */
+export interface OrphanReaper {
+  /** Reaps what has ended by now (reapEnded). */
+  sweep(): void;
+  /** A last sweep, and SIGCHLD is listened to no more. */
+  stop(): void;
+}
+
+/**
+ * Reaps, at each SIGCHLD and at each sweep, what the kernel made this subreaper's child
+ * and has ended (reapEnded): a process a hook put in the background, whose parent ended
+ * before it (the prestart and createRuntime hooks this process runs, the createContainer
+ * ones the relaunch runs), which would otherwise stay a zombie until mountkit ends, Node
+ * reaping only the children it started. The first failure other than ECHILD is told to
+ * `warn`, and reaping stops there. The listener does not keep Node running (Node unrefs
+ * its signal handles); stop() removes it.
+ */
+export function reapOrphans(sys: Pick<Syscalls, 'reapIfEnded'>, warn: (message: string) => void, own: OwnChildren = OWN_CHILDREN, signals: ChildSignals = process): OrphanReaper {
+  let listening = true;
+  const stopListening = (): void => {
+    listening = false;
+    signals.off('SIGCHLD', sweep);
+  };
+  const sweep = (): void => {
+    if (listening && !orWarn(warn, () => void reapEnded(sys, own), ' (WNOHANG): what this process is given as a subreaper stays a zombie until mountkit ends')) stopListening();
+  };
+  signals.on('SIGCHLD', sweep);
+  return {
+    sweep,
+    stop: () => {
+      sweep();
+      stopListening();
+    },
+  };
 }

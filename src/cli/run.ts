@@ -50,7 +50,8 @@ import { PASSED_SIGNALS, fdLink, forkingShellEnded, holdSignals, ignoreSignal, p
 import { serveRuntimeChannel } from '../core/runtime-hooks';
 import { execEventSeen } from '../core/runtime-channel';
 import { relaunchEnd } from './relaunch-end';
-import { waitForOrphans } from './orphans';
+import { reapOrphans, waitForOrphans } from './orphans';
+import { recordSpawned } from '../core/node-children';
 import { relayConsole, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
 import { nodeStartEnv } from './node-env';
@@ -596,6 +597,7 @@ export function watchStarter(): StarterWatch {
     const env = process.env.PATH === undefined ? {} : { PATH: process.env.PATH };
     // In a session of its own, as the relaunch is: a SIGKILL sent to this process's group (timeout -s KILL) ends this process, not the watch.
     const child = spawn('/bin/sh', ['-c', STARTER_WATCH, 'sh'], { stdio: ['pipe', 'ignore', 'ignore'], env, detached: true });
+    recordSpawned(child);
     child.on('error', () => undefined);
     child.unref();
     input = child.stdin as import('net').Socket;
@@ -709,6 +711,8 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
       reject(failure(err as NodeJS.ErrnoException));
       return;
     }
+    // Before the event loop runs again: the orphans' reaper passes it over (core/node-children.ts).
+    recordSpawned(child);
     if (placeholder !== undefined) sys.close(placeholder);
     child.on('error', (err: NodeJS.ErrnoException) => reject(failure(err)));
     if (child.pid === undefined) {
@@ -721,6 +725,8 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
     // Without a new pid namespace, unshare becomes mountkit and then the container itself.
     const spawned = child.pid;
     const direct = !relaunchForks(plan);
+    // What the kernel gives this subreaper (a hook's background process) is reaped as it ends, to the run's end (orphans.ts).
+    const reaping = reaper ? reapOrphans(sys, warn) : undefined;
     // The relaunch holds the channel on RELAUNCH_STARTER_FD, and last on the number it moves it to when descriptors are passed (handOverPassed).
     const channelFds = count ? [RELAUNCH_STARTER_FD, relaunchChannelFd(passedAt, count)] : [RELAUNCH_STARTER_FD];
     watch?.arm(spawned, !direct, channelFds);
@@ -739,8 +745,12 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
     const channel = (child.stdio as unknown as import('net').Socket[])[RELAUNCH_STARTER_FD];
     // Sent last before the container's execve(2): a kill of the relaunch before it is a
     // failed start. From then on nothing is waited for here (orphans.ts), and this process
-    // is a subreaper no more.
-    const started = execEventSeen(channel, reaper ? () => stopSubreaping(sys, warn) : undefined);
+    // is a subreaper no more; what it was given and has ended is reaped then.
+    const started = execEventSeen(channel, () => {
+      if (!reaping) return;
+      stopSubreaping(sys, warn);
+      reaping.sweep();
+    });
     // Its end here: every copy of the relaunch's end is closed, the relaunch's at the
     // container's execve or its own end, and the watch has nothing left to do (the shell
     // that forks a container in a new pid namespace holds a copy until its own end).
@@ -783,7 +793,12 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
       // its hooks itself; what they started in the background is theirs.
       if (reaper && 'error' in end) waitForOrphansOf(sys, spawned, warn);
       const ended = runtime.ended();
-      void ended.finally(releaseOpened).catch(() => undefined);
+      void ended
+        .finally(() => {
+          reaping?.stop();
+          releaseOpened();
+        })
+        .catch(() => undefined);
       ended.then((failure) => {
         if (failure) return reject(failure);
         if ('error' in end) reject(new Error(end.error));

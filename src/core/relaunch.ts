@@ -253,12 +253,12 @@ export function becomeSubreaper(sys: Pick<Syscalls, 'setChildSubreaper'>, warn: 
 /**
  * Ends what becomeSubreaper made (Syscalls.unsetChildSubreaper) once the container's
  * program has started: what the container leaves running when its parent ends goes to
- * the pid namespace's init again, which reaps it, rather than to this process, which
- * reaps only the processes Node started (a daemon's exit would leave it a zombie here
- * until mountkit ends). A refusal is told to `warn`.
+ * the pid namespace's init again, as it would without mountkit's relaunch. A refusal is
+ * told to `warn`: those come to this process then, which reaps them as they end to the
+ * run's end (cli/orphans.ts reapOrphans).
  */
 export function stopSubreaping(sys: Pick<Syscalls, 'unsetChildSubreaper'>, warn: (message: string) => void): void {
-  orWarn(warn, () => sys.unsetChildSubreaper(), " (PR_SET_CHILD_SUBREAPER 0): what the container leaves running stays this process's child, unreaped until it ends");
+  orWarn(warn, () => sys.unsetChildSubreaper(), " (PR_SET_CHILD_SUBREAPER 0): what the container leaves running comes to mountkit's first process");
 }
 
 /** Closes this process's idmap socket end and user namespace descriptor (RelaunchDescriptors.idmap), when there are any. */

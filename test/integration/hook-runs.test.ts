@@ -45,6 +45,23 @@ maybe('the first process of a run relaunched for the runtime\'s hooks, without a
   });
 
   /**
+   * A hook puts a sleep in the background and ends: the sleep's parent gone, the kernel
+   * gives it to mountkit's first process, a child subreaper until the exec event (from
+   * the createRuntime hook, which that process runs; from the createContainer hook, which
+   * the relaunch, its child, runs). The sleep ends while the container runs; the
+   * container, the first process's child, then prints the state of that process's other
+   * children: none is a zombie, the first process having reaped it (cli/orphans.ts
+   * reapOrphans), which Node would not.
+   */
+  test.each(['createRuntime', 'createContainer'])("what a %s hook leaves in the background is reaped by mountkit's first process when it ends", (kind) => {
+    const c = config(['sh', '-c', 'p=$(awk \'/^PPid:/{print $2}\' /proc/$$/status); sleep 1.5; for k in $(cat /proc/$p/task/*/children); do [ "$k" = $$ ] || awk \'/^State:/{print $2}\' /proc/$k/status; done; echo checked']);
+    c.linux.namespaces = c.linux.namespaces.filter((n: { type: string }) => n.type !== 'pid');
+    c.hooks = { createRuntime: [{ path: '/bin/true' }], [kind]: [{ path: '/bin/sh', args: ['sh', '-c', 'sleep 0.3 </dev/null >/dev/null 2>&1 &'] }] };
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect(r).toEqual({ status: 0, stdout: 'checked\n', stderr: '' });
+  });
+
+  /**
    * A run that fails on its own before its program (a missing program, here) after a
    * createContainer hook put a process in the background: the relaunch has waited for its
    * hooks itself, and what they started is theirs, not waited for (only a relaunch killed

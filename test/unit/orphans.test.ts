@@ -1,4 +1,5 @@
-import { waitForOrphans, type ChildTable } from '../../src/cli/orphans';
+import { EventEmitter } from 'events';
+import { reapEnded, reapOrphans, waitForOrphans, type ChildTable, type OwnChildren } from '../../src/cli/orphans';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 
 /**
@@ -64,5 +65,91 @@ describe("waitForOrphans: what the relaunch left, this subreaper's children in i
     const failing = portFor(other);
     failing.failOn('reapChild', 'EINVAL');
     expect(() => waitForOrphans(failing, 500, 500, other)).toThrow('waitid "/proc/501": EINVAL');
+  });
+});
+
+describe("reapEnded: this subreaper's ended children, but Node's own, without waiting", () => {
+  /** Children 501 (ended), 502 (running), 600 (Node's, ended: libuv's to reap), 503 (ended). */
+  const own = (spawned: number[] = [600]): OwnChildren => ({ children: () => [501, 600, 502, 503], spawnedByNode: (pid) => spawned.includes(pid) });
+
+  test.each<[string, number[], number[], number[]]>([
+    ["those ended are reaped, one waitid(2) WNOHANG each; Node's own is never waited for", [501, 503, 600], [600], [501, 503]],
+    ['none ended: each is looked at, none reaped', [], [600], []],
+    ['nothing of Node: every child is looked at', [600], [], [600]],
+  ])('%s', (_, ended, spawned, reaped) => {
+    const sys = new FakeSyscalls();
+    for (const pid of ended) sys.endedChildren.add(pid);
+    expect(reapEnded(sys, own(spawned))).toEqual(reaped);
+    expect(sys.calls).toEqual([501, 600, 502, 503].filter((pid) => !spawned.includes(pid)).map((pid) => ({ op: 'reapIfEnded', pid })));
+  });
+
+  test('a child gone meanwhile (ECHILD) is passed over; any other failure is thrown, naming waitid and the process', () => {
+    const sys = new FakeSyscalls().failOn('reapIfEnded', 'ECHILD', { path: '/proc/501' });
+    sys.endedChildren.add(503);
+    expect(reapEnded(sys, own())).toEqual([503]);
+    expect(sys.calls).toEqual([
+      { op: 'reapIfEnded', pid: 501 },
+      { op: 'reapIfEnded', pid: 502 },
+      { op: 'reapIfEnded', pid: 503 },
+    ]);
+    const failing = new FakeSyscalls().failOn('reapIfEnded', 'EPERM', { path: '/proc/502' });
+    expect(() => reapEnded(failing, own())).toThrow('waitid "/proc/502": EPERM');
+  });
+});
+
+describe('reapOrphans: at each SIGCHLD, at each sweep, and once at the stop', () => {
+  /** A port whose children end as `ends` says, and the children reaped go away. */
+  function setup(ends: number[][]) {
+    const sys = new FakeSyscalls();
+    const kids = new Set([501, 600, 502]);
+    const reapIfEnded = sys.reapIfEnded.bind(sys);
+    sys.reapIfEnded = (pid: number) => {
+      const reaped = reapIfEnded(pid);
+      if (reaped) kids.delete(pid);
+      return reaped;
+    };
+    const end = (): void => {
+      for (const pid of ends.shift() ?? []) sys.endedChildren.add(pid);
+    };
+    const signals = new EventEmitter();
+    const warned: string[] = [];
+    const reaper = reapOrphans(sys, (m) => warned.push(m), { children: () => [...kids], spawnedByNode: (pid) => pid === 600 }, signals);
+    return { sys, signals, warned, reaper, end };
+  }
+
+  test("a SIGCHLD reaps what has ended; the sweep at the exec event and the stop look again; the stop leaves no listener", () => {
+    const { sys, signals, warned, reaper, end } = setup([[501], [502]]);
+    expect(signals.listenerCount('SIGCHLD')).toBe(1);
+    expect(sys.calls).toEqual([]);
+    end();
+    signals.emit('SIGCHLD');
+    expect(sys.calls).toEqual([
+      { op: 'reapIfEnded', pid: 501 },
+      { op: 'reapIfEnded', pid: 502 },
+    ]);
+    reaper.sweep();
+    end();
+    reaper.stop();
+    expect(sys.calls.slice(2)).toEqual([
+      { op: 'reapIfEnded', pid: 502 },
+      { op: 'reapIfEnded', pid: 502 },
+    ]);
+    expect(signals.listenerCount('SIGCHLD')).toBe(0);
+    signals.emit('SIGCHLD');
+    reaper.sweep();
+    expect(sys.calls).toHaveLength(4);
+    expect(warned).toEqual([]);
+  });
+
+  test('a failure other than ECHILD is one warning, and reaping stops there: no listener, no later call', () => {
+    const { sys, signals, warned, reaper } = setup([]);
+    sys.failOn('reapIfEnded', 'EPERM');
+    signals.emit('SIGCHLD');
+    expect(sys.calls).toEqual([{ op: 'reapIfEnded', pid: 501 }]);
+    expect(warned).toEqual(['waitid "/proc/501": EPERM (WNOHANG): what this process is given as a subreaper stays a zombie until mountkit ends']);
+    expect(signals.listenerCount('SIGCHLD')).toBe(0);
+    reaper.sweep();
+    reaper.stop();
+    expect(sys.calls).toHaveLength(1);
   });
 });

@@ -352,6 +352,6 @@ describe("stopSubreaping: once the container's program has started", () => {
     const warned: string[] = [];
     stopSubreaping(sys, (m) => warned.push(m));
     expect(sys.calls).toEqual([{ op: 'unsetChildSubreaper' }]);
-    expect(warned).toEqual(["prctl: EPERM (PR_SET_CHILD_SUBREAPER 0): what the container leaves running stays this process's child, unreaped until it ends"]);
+    expect(warned).toEqual(["prctl: EPERM (PR_SET_CHILD_SUBREAPER 0): what the container leaves running comes to mountkit's first process"]);
   });
 });

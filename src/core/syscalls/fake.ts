@@ -214,6 +214,7 @@ export interface SyscallArgs {
   setChildSubreaper: Record<string, never>;
   unsetChildSubreaper: Record<string, never>;
   reapChild: { pid: number };
+  reapIfEnded: { pid: number };
   setrlimit: { resource: number; soft: bigint; hard: bigint };
   getrlimit: { resource: number };
   capbsetRead: { cap: number };
@@ -474,6 +475,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   setChildSubreaper: 'prctl',
   unsetChildSubreaper: 'prctl',
   reapChild: 'waitid',
+  reapIfEnded: 'waitid',
   setInterfaceUp: 'ioctl',
   joinSessionKeyring: 'keyctl',
   releaseTerminal: 'ioctl',
@@ -2112,6 +2114,14 @@ export class FakeSyscalls implements Syscalls {
     this.record('reapChild', { pid });
   }
 
+  /** The children reapIfEnded finds ended, by pid; each is reaped once (true), any other runs still (false). failOn('reapIfEnded', 'ECHILD') makes a pid no child of this process. */
+  readonly endedChildren = new Set<number>();
+
+  reapIfEnded(pid: number): boolean {
+    this.record('reapIfEnded', { pid });
+    return this.endedChildren.delete(pid);
+  }
+
   setrlimit(resource: number, soft: bigint, hard: bigint): void {
     const rec = this.record('setrlimit', { resource, soft, hard });
     if (soft > hard) throw this.fail(rec, 'EINVAL');
@@ -2560,6 +2570,7 @@ export class FakeSyscalls implements Syscalls {
         return rec.name ?? ANONYMOUS_SESSION_KEYRING;
       case 'pidfdOpen':
       case 'reapChild':
+      case 'reapIfEnded':
         // The real port names the process's directory.
         return `/proc/${rec.pid}`;
       case 'pidfdSendSignal':

@@ -24,6 +24,7 @@ import { keptOutput } from '../command-output';
 import { cacheKey } from '../seccomp/cache';
 import { compileSeccomp, libseccompIdentity } from './libseccomp';
 import { spawnError } from '../task-limits';
+import { recordSpawned } from '../node-children';
 import { compileCached } from './seccomp-cache';
 import { STATX_MNT_ID, STATX_SIZE, STATX_TYPE, fromStatx, mountStatFromStatx } from './stat';
 import { contextLogLine, fsconfigShown } from './fs-context';
@@ -60,9 +61,10 @@ const PR_SET_KEEPCAPS = 8;
 const PR_CAPBSET_READ = 23;
 const PR_CAPBSET_DROP = 24;
 const PR_SET_NO_NEW_PRIVS = 38;
-// waitid(2): idtype_t P_PID and the option WEXITED (include/uapi/linux/wait.h); siginfo_t's size (SI_MAX_SIZE, asm-generic/siginfo.h).
+// waitid(2): idtype_t P_PID and the options WEXITED, WNOHANG (include/uapi/linux/wait.h); siginfo_t's size (SI_MAX_SIZE, asm-generic/siginfo.h).
 const P_PID = 1;
 const WEXITED = 4;
+const WNOHANG = 1;
 const SIGINFO_SIZE = 128;
 // Terminal ioctls, include/uapi/asm-generic/ioctls.h (x86_64, arm64).
 /** Give up the controlling terminal. */
@@ -1291,6 +1293,17 @@ export class LinuxSyscalls implements Syscalls {
     }
   }
 
+  reapIfEnded(pid: number): boolean {
+    // Linux writes si_signo (the first int of siginfo_t) SIGCHLD when it reaped a child, 0
+    // when none had ended (kernel/exit.c, waitid).
+    const info = Buffer.alloc(SIGINFO_SIZE);
+    for (;;) {
+      if (libc().waitid(P_PID, pid, info, WEXITED | WNOHANG) === 0) return new Int32Array(info.buffer, info.byteOffset, 1)[0] !== 0;
+      const errno = koffi.errno();
+      if (errno !== errnoNumber('EINTR')) throw failure('waitid', errno, `/proc/${pid}`);
+    }
+  }
+
   setsid(): void {
     check('setsid', libc().setsid());
   }
@@ -1503,6 +1516,8 @@ export class LinuxSyscalls implements Syscalls {
     try {
       // The timeout is this process's own timer below, which tells that it fired.
       child = spawn(cmd.path, cmd.args, spawnOptions(cmd, input, out));
+      // Before the event loop runs again: a reaper of this process's orphans passes it over (core/node-children.ts).
+      recordSpawned(child);
     } catch (err) {
       fs.closeSync(out);
       return Promise.reject(startFailure(this, cmd, err));

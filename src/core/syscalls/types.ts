@@ -282,6 +282,12 @@ export interface Syscalls {
    */
   reapChild(pid: number): void;
   /**
+   * waitid(2) P_PID `pid`, WEXITED | WNOHANG: reaps that child of this process if it has
+   * ended (true), without waiting; false while it runs. ECHILD when it is no child of
+   * this one (any more).
+   */
+  reapIfEnded(pid: number): boolean;
+  /**
    * Builds a seccomp filter with libseccomp (seccomp_init, seccomp_arch_add,
    * seccomp_rule_add_array, seccomp_export_bpf) and returns its BPF program without
    * loading it. The library is loaded on first use, from the filesystem the process
