@@ -78,8 +78,12 @@ maybe('the first process of a run relaunched for the runtime\'s hooks, without a
       expect([r.status, r.stderr]).toEqual([1, expect.stringMatching(/^mountkit: .*nonexistent.*\n$/)]);
       expect(existsSync(`/proc/${left}`)).toBe(true);
     } finally {
-      process.kill(left, 'SIGKILL');
-      rmSync(path.dirname(record), { recursive: true, force: true });
+      try {
+        process.kill(left, 'SIGKILL');
+      } finally {
+        // Removed whatever the kill met (ESRCH: the process is gone already).
+        rmSync(path.dirname(record), { recursive: true, force: true });
+      }
     }
   });
 });
