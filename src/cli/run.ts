@@ -27,7 +27,9 @@ import {
   enterNamespaces,
   fromJoinedPidNamespace,
   identityUidMap,
+  LAUNCHER_USERNS_ENV,
   launcherGuessHolds,
+  launcherUserNamespaceHolds,
   mapsBesidePath,
   PID_NAMESPACE_PARENT_ENV,
   planLaunch,
@@ -263,6 +265,9 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   keptStderr.set(opts, keepStderr(sys, FIRST_INHERITED_FD));
   const forkedBy = process.env[PID_NAMESPACE_PARENT_ENV];
   delete process.env[PID_NAMESPACE_PARENT_ENV];
+  // The launcher made the user namespace too: the run is rootless, as the relaunch would be told.
+  const launcherUserns = process.env[LAUNCHER_USERNS_ENV] === '1' && launch.startedInPidNamespace && launch.inUserNamespace;
+  delete process.env[LAUNCHER_USERNS_ENV];
   // A relaunch takes its --log file from its starter while every number up to the runtime
   // channel is still held (its starter filled them, relaunch()): the descriptors passed to
   // the container are dup3(2)ed onto 3 and up before its execve, and a log left among them
@@ -274,12 +279,13 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   }
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);
   // Rootless: run by a user other than root, as the relaunch is told (it is root in its namespace).
-  const rootless = launch.relaunched ? process.env[ROOTLESS_ENV] === '1' : (process.geteuid?.() ?? 0) !== 0;
+  const rootless = launch.relaunched ? process.env[ROOTLESS_ENV] === '1' : launcherUserns || (process.geteuid?.() ?? 0) !== 0;
   const loaded = { ...loadRunConfig(opts, text, listenFds), ...(rootless ? { rootless } : {}) };
   // A relaunch holds them after its own descriptors (core/relaunch.ts).
   const config = launch.relaunched && passedCount(loaded) ? { ...loaded, passedFdsAt: relaunchPassedAt(loaded, launch.joinedByLauncher === true) } : loaded;
   const launcherFd = process.env[LAUNCHER_FD_ENV];
-  if (launcherFd !== undefined && launch.startedInPidNamespace && !launcherGuessHolds(config.namespaces, launch, config)) {
+  const ownMaps = () => ({ uid: readFileSync('/proc/self/uid_map', 'utf8'), gid: readFileSync('/proc/self/gid_map', 'utf8') });
+  if (launcherFd !== undefined && launch.startedInPidNamespace && (!launcherGuessHolds(config.namespaces, launch, config) || (launcherUserns && !launcherUserNamespaceHolds(config, ownMaps())))) {
     // Nothing has been done yet: the launcher starts Node again, outside these namespaces.
     writeSync(Number(launcherFd), 'again\n');
     return 0;

@@ -181,6 +181,33 @@ export function launcherGuessHolds(namespaces: readonly NamespaceSpec[], ctx?: L
   return namespaces.some((ns) => ns.type === 'pid' && !ns.path);
 }
 
+/**
+ * Set by bin/mountkit when its unshare(1) made the user namespace too (--map-root-user),
+ * for a run by a user other than root whose maps it took for that user's own: Node starts
+ * in it as PID 1 of the new pid namespace, and the run is rootless (RootfsConfig.rootless).
+ */
+export const LAUNCHER_USERNS_ENV = 'MOUNTKIT_LAUNCHER_USERNS';
+
+/**
+ * Whether the user namespace the shell launcher made for a rootless run (uid and gid 0 as
+ * the user's own, one id each, setgroups(2) denied) is the one a relaunch would make for
+ * `config`: a new user namespace whose maps are those of the namespace this process runs
+ * in (`own`: its uid_map and gid_map), no namespace given by path (a relaunch joins those
+ * from where mountkit was started, before its user namespace), and no process.oomScoreAdj
+ * (written there before a relaunch, oom-score.ts). Where not, the launcher starts Node
+ * again the ordinary way.
+ */
+export function launcherUserNamespaceHolds(
+  config: Pick<RootfsConfig, 'namespaces' | 'uidMappings' | 'gidMappings'> & { process?: { oomScoreAdj?: number } },
+  own: { uid: string; gid: string },
+): boolean {
+  const user = config.namespaces.find((ns) => ns.type === 'user');
+  if (!user || config.namespaces.some((ns) => ns.path)) return false;
+  if (config.process?.oomScoreAdj !== undefined) return false;
+  if (!config.uidMappings || !config.gidMappings) return false;
+  return sameMappings(config.uidMappings, parseIdMapText(own.uid)) && sameMappings(config.gidMappings, parseIdMapText(own.gid));
+}
+
 /** What of the config, beyond its namespaces, decides the launch: a new user namespace's maps, the runtime's hooks, and a foreground console. */
 export type LaunchConfig = Pick<RootfsConfig, 'uidMappings' | 'gidMappings' | 'consoleSocket'> & {
   hooks?: Pick<RootfsConfig['hooks'], 'prestart' | 'createRuntime' | 'poststart' | 'poststop'>;

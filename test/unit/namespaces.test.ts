@@ -21,6 +21,7 @@ import {
   inInitialUserNamespace,
   inInitialUserNamespaceHere,
   launcherGuessHolds,
+  launcherUserNamespaceHolds,
   staysWhereStarted,
   planLaunch,
   timeOffsetsText,
@@ -86,6 +87,23 @@ describe('planLaunch', () => {
     [ns('mount'), false],
     [ns('pid=/proc/9/ns/pid', 'mount'), false],
   ])('launcherGuessHolds(%j) = %s', (namespaces, expected) => expect(launcherGuessHolds(namespaces)).toBe(expected));
+
+  describe("launcherUserNamespaceHolds: the user namespace the shell launcher made for a rootless run (its uid_map and gid_map) is the one the config asks for", () => {
+    const own = [{ containerID: 0, hostID: 1000, size: 1 }];
+    const maps = { uid: '         0       1000          1\n', gid: '         0       1000          1\n' };
+    const config = (extra: Record<string, unknown> = {}) => ({ namespaces: ns('pid', 'mount', 'user'), uidMappings: own, gidMappings: own, ...extra });
+    test('the same maps: it holds', () => expect(launcherUserNamespaceHolds(config(), maps)).toBe(true));
+    test.each([
+      ['another hostID in the uid map', config({ uidMappings: [{ containerID: 0, hostID: 1001, size: 1 }] })],
+      ['another gid map', config({ gidMappings: [{ containerID: 0, hostID: 100, size: 1 }] })],
+      ['two entries', config({ uidMappings: [...own, { containerID: 1, hostID: 100000, size: 65536 }] })],
+      ['no gidMappings', config({ gidMappings: undefined })],
+      ['no user namespace', config({ namespaces: ns('pid', 'mount') })],
+      ['a user namespace given by path', config({ namespaces: ns('pid', 'mount', 'user=/proc/7/ns/user') })],
+      ['another namespace given by path', config({ namespaces: ns('pid', 'mount', 'user', 'network=/proc/7/ns/net') })],
+      ['process.oomScoreAdj', config({ process: { oomScoreAdj: 0 } })],
+    ])('%s: it does not (the launcher starts Node again)', (_name, c) => expect(launcherUserNamespaceHolds(c, maps)).toBe(false));
+  });
 
   test("the launcher's guess does not hold with runtime hooks: the Node entry runs them where it was started", () => {
     expect(launcherGuessHolds(ns('pid', 'mount'), first, { hooks: { prestart: [], createRuntime: [hook] } })).toBe(false);
