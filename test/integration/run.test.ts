@@ -1,8 +1,8 @@
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { BUSYBOX, RUNC, busyboxConfig as config, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, withBundle, withBundleAsync, removeRootlessInstall, runMountkit, runMountkitRootless, runRunc } from '../conformance/harness';
+import { BUSYBOX, RUNC, busyboxConfig as config, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, withBundle, withBundleAsync, removeRootlessInstall, rootlessLauncher, runMountkit, runMountkitRootless, runRunc } from '../conformance/harness';
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { idMapToolsInPath } from '../../src/core/programs';
 import { BIN, LAUNCHER, REPO } from '../helpers/cli';
@@ -1178,6 +1178,61 @@ maybe('mountkit run', () => {
       });
       expect([r.status, r.stdout, r.stderr]).toEqual([0, '5\n', '']);
       expect(readFileSync('/proc/sys/user/max_user_namespaces', 'utf8')).toBe(before);
+    });
+
+    /**
+     * `mountkit run` of `dir` as ROOTLESS_ID through the shell launcher, whose container
+     * reads a line of its standard input: once its standard output holds `ready`, the
+     * Node processes of the run, the launcher's and its descendants (a starter waiting for its relaunch), are counted,
+     * and the line is written.
+     */
+    const rootlessRun = (dir: string, ready: string): Promise<{ status: number | null; stdout: string; stderr: string; nodes: number }> =>
+      new Promise((resolve, reject) => {
+        const child = spawn('setpriv', [`--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', rootlessLauncher(), 'run', '--bundle', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        let nodes = -1;
+        const node = realpathSync(process.execPath);
+        child.stdout.on('data', (d: Buffer) => {
+          stdout += d;
+          if (nodes !== -1 || !stdout.includes(ready)) return;
+          nodes = [child.pid!, ...descendantsOf(child.pid!)].filter((pid) => {
+            try {
+              return readlinkSync(`/proc/${pid}/exe`) === node;
+            } catch {
+              return false;
+            }
+          }).length;
+          child.stdin.end('go\n');
+        });
+        child.stderr.on('data', (d: Buffer) => (stderr += d));
+        child.on('error', reject);
+        child.on('close', (status) => resolve({ status, stdout, stderr, nodes }));
+      });
+
+    test("rootless with `runc spec --rootless`'s maps: the launcher makes the user namespace with the pid and mount ones, and the one Node it starts becomes the container (none waits for it); a config refused there is refused as by the Node entry, named (exit 2)", async () => {
+      const own = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
+      const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }, { type: 'ipc' }], { uidMappings: own, gidMappings: own });
+      c.process.args = ['sh', '-c', 'id -u; id -g; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; echo $$; read line; echo "$line"'];
+      const r = await withBundleAsync(c, (dir) => {
+        spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
+        return rootlessRun(dir, 'deny\n1\n');
+      });
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(lines(r.stdout)).toEqual(['0', '0', `0 ${ROOTLESS_ID} 1`, `0 ${ROOTLESS_ID} 1`, 'deny', '1', 'go', '']);
+      expect(r.nodes).toBe(0);
+
+      // process.user.uid unmapped: refused in the namespace the launcher made as the Node entry refuses it where it was started.
+      const unmapped = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], { uidMappings: own, gidMappings: own });
+      unmapped.process.user = { uid: 1000, gid: 0 };
+      const [launcher, entry] = withBundle(unmapped, (dir) => {
+        spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
+        const asUser = (argv: string[]) => spawnSync('setpriv', [`--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', ...argv, 'run', '--bundle', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        const launcherDir = path.dirname(rootlessLauncher());
+        return [asUser([rootlessLauncher()]), asUser([process.execPath, path.join(launcherDir, 'mountkit.js')])];
+      });
+      expect([launcher.status, launcher.stdout, launcher.stderr]).toEqual([entry.status, entry.stdout, entry.stderr]);
+      expect([launcher.status, launcher.stderr]).toEqual([2, expect.stringMatching(/^mountkit: process\.user\.uid.*\n$/)]);
     });
 
     test('one joined by path: the container is in it, as its root; maps beside the path must be its own', () => {
