@@ -83,8 +83,8 @@ export const ROOTLESS_ID = 65534;
  * `runc spec --rootless`'s bundle (a user namespace, no network namespace, /sys bound
  * from the host, devpts without gid=5) for ROOTLESS_ID, who owns it: its maps give that
  * user alone the namespace's root, which such a user may write itself (no newuidmap(1)).
- * mountkit makes the namespace from its first process and starts itself again (two Node
- * processes), and its launcher copies the caller's environment (a caller other than root).
+ * mountkit's launcher makes that namespace in its unshare(1) call (--map-root-user), so
+ * one Node process runs, as for the default bundle run by root.
  */
 export function makeRootlessBundle(dir: string, template: string): string {
   const own = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];

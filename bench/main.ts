@@ -181,7 +181,7 @@ class Bench {
         { name: 'mountkit run, a createRuntime hook, a module of its own in --plugins (the kernel built in both)', run: () => mountkitRun(hooked, 'launcher', 'require', process.env, ['--plugins', ownList]) },
         { name: 'setpriv true, as nobody (what the next two add)', run: rootlessFloor },
         { name: 'runc run, rootless (runc spec --rootless, as nobody)', run: () => runcRunRootless(rootless, rootlessState) },
-        { name: 'mountkit run, rootless (as nobody: two Node processes, the caller\'s environment copied)', run: () => mountkitRunRootless(rootless) },
+        { name: 'mountkit run, rootless (as nobody: the launcher makes the user namespace, one Node process)', run: () => mountkitRunRootless(rootless) },
         { name: 'script -qec true (a terminal for the next two)', run: terminalFloor },
         { name: 'runc run, process.terminal, at a terminal', run: () => runcRun(terminal, true) },
         { name: 'mountkit run, process.terminal, at a terminal (two Node processes)', run: () => mountkitRunAtTerminal(terminal) },
