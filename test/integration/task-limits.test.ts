@@ -119,8 +119,12 @@ function runLimited(limit: string, argv: string[], asRoot = false, before: strin
 }
 
 /** A bundle of `args` in new pid, mount and user namespaces, containerID 0 mapped to LIMITED_ID alone, owned by LIMITED_ID. */
-function withLimitedBundle<T>(args: string[], fn: (dir: string) => T): T {
-  const maps = [{ containerID: 0, hostID: LIMITED_ID, size: 1 }];
+function withLimitedBundle<T>(args: string[], fn: (dir: string) => T, launcherUserns = false): T {
+  // hostID written first unless `launcherUserns`: the launcher's guess takes only maps
+  // written containerID, hostID, size (bin/mountkit own_maps), so a rootless run of this
+  // bundle goes through the Node entry and its relaunch, whose checks these tests hold to
+  // the limits; with `launcherUserns` the launcher makes the user namespace itself.
+  const maps = launcherUserns ? [{ containerID: 0, hostID: LIMITED_ID, size: 1 }] : [{ hostID: LIMITED_ID, containerID: 0, size: 1 }];
   const config = busyboxConfig(args, {
     linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: maps, gidMappings: maps },
   });
@@ -171,6 +175,18 @@ maybe('a small RLIMIT_NPROC (ulimit -u)', () => {
       return lines[i];
     });
     expect(kinds.join(' ')).toMatch(/^(launcher )+(relaunch )+ran( ran)*$/);
+  }, 180_000);
+
+  test('rootless, the user namespace made by the launcher (one Node process): each limit from 1 up either runs the container or ends at once with the launcher\'s one line, exit 1; nothing left running; never a hang', () => {
+    const outcomes = withLimitedBundle(['echo', 'ran'], (dir) => sweep('nproc', 1, 14, [rootlessLauncher(), 'run', '--bundle', dir, '--seccomp-cache', 'off']), true);
+    const launcher = new RegExp(`^mountkit: fork: EAGAIN \\(RLIMIT_NPROC (\\d+): 1 processes and threads of uid ${LIMITED_ID}, and run needs 9 more to start Node\\)\\n$`);
+    const lines = told(outcomes, 'ran\n');
+    const kinds = [...outcomes].map(([n, r], i) => {
+      if (lines[i] === `${n}: ran`) return 'ran';
+      const refused = r.status === 1 && r.stdout === '' && !r.left.length;
+      return refused && launcher.exec(r.stderr)?.[1] === String(n) ? 'launcher' : lines[i];
+    });
+    expect(kinds.join(' ')).toMatch(/^(launcher )+ran( ran)*$/);
   }, 180_000);
 
   test('root, with a user namespace: the relaunched process and the shell forking it are the only tasks counted there; too many for the limit, one line, exit 1; else the container runs', () => {
