@@ -310,6 +310,32 @@ maybe('a small RLIMIT_NOFILE (ulimit -n)', () => {
     expect(errors).toMatch(/^mountkit: the container's user namespace: spawn "unshare": EMFILE \(RLIMIT_NOFILE \d+: /m);
     expect(errors).toMatch(/^mountkit: spawn "\/bin\/sh": EMFILE \(RLIMIT_NOFILE \d+: /m);
   }, 300_000);
+
+  test("rootless, the user namespace made by the launcher (one Node process): each limit from 12 up either runs the container or ends with one line naming EMFILE, in this order: the launcher's count, then the Node it started, at config.json, the proc mount and /dev/null's node; exit 1, nothing left running, never a hang", () => {
+    let bundle = '';
+    const outcomes = withLimitedBundle(
+      ['echo', 'ran'],
+      (dir) => {
+        bundle = dir;
+        return sweep('nofile', 12, 30, [rootlessLauncher(), 'run', '--bundle', dir, '--seccomp-cache', 'off']);
+      },
+      true,
+    );
+    // No helper and no relaunch (the existing sweep's spawn "unshare" and spawn "/bin/sh" lines): the one Node takes nothing after the launcher's check but what the run itself opens.
+    const shapes: [string, (n: number) => string][] = [
+      ['launcher', (n) => `mountkit: open: EMFILE (RLIMIT_NOFILE ${n}: 3 descriptors are open, and Node needs 18 more to start)\n`],
+      ['config.json', () => `mountkit: open "${bundle}/config.json": EMFILE\n`],
+      ['proc', () => `mountkit: mounts: plugin proc mounts[0] "/proc": openat2 "${bundle}/rootfs/proc": EMFILE\n`],
+      ['/dev/null', () => `mountkit: dev: plugin device-nodes: openat "${bundle}/rootfs/dev/null": EMFILE\n`],
+    ];
+    const lines = told(outcomes, 'ran\n');
+    const kinds = [...outcomes].map(([n, r], i) => {
+      if (lines[i] === `${n}: ran`) return 'ran';
+      const shape = r.status === 1 && r.stdout === '' && !r.left.length ? shapes.find(([, line]) => r.stderr === line(n)) : undefined;
+      return shape ? shape[0] : lines[i];
+    });
+    expect(kinds.join(' ')).toMatch(/^(launcher )+(config\.json )+(proc )+(\/dev\/null )+ran( ran)*$/);
+  }, 300_000);
 });
 
 /**
