@@ -157,10 +157,14 @@ export function runRuncRootless(bundle: string, root: string, subIds = false): O
   return r;
 }
 
-/** `mountkit run` as ROOTLESS_ID, through the shell launcher; `subIds`: with SUBORDINATE_IDS (spawnRootless); `pathVar`: its PATH. */
-export function runMountkitRootless(bundle: string, subIds = false, pathVar?: string): Outcome {
+/**
+ * `mountkit run` as ROOTLESS_ID, through the shell launcher or the Node entry beside it (`entry`);
+ * `subIds`: with SUBORDINATE_IDS (spawnRootless); `pathVar`: its PATH.
+ */
+export function runMountkitRootless(bundle: string, subIds = false, pathVar?: string, entry: 'launcher' | 'node' = 'launcher'): Outcome {
   const env = pathVar === undefined ? [] : ['env', `PATH=${pathVar}`];
-  return spawnRootless([...env, rootlessLauncher(), 'run', '--bundle', bundle, '--seccomp-cache', 'off'], subIds);
+  const command = entry === 'launcher' ? [rootlessLauncher()] : [process.execPath, path.join(path.dirname(rootlessLauncher()), 'mountkit.js')];
+  return spawnRootless([...env, ...command, 'run', '--bundle', bundle, '--seccomp-cache', 'off'], subIds);
 }
 
 /** `runc run` of the bundle as the container `id` (default: one of the suite's own), in the environment `env` (default: this process's). */

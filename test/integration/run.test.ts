@@ -1454,6 +1454,42 @@ maybe('mountkit run', () => {
       expect(r.stdout.split('\n').map((l) => l.trim().replace(/\s+/g, ' '))).toEqual([`0 ${ROOTLESS_ID} 1`, `1 ${SUBORDINATE_IDS.first} 1000`, `0 ${ROOTLESS_ID} 1`, `1 ${SUBORDINATE_IDS.first} 1000`, 'allow', '7 8', '']);
     });
 
+    withUidmap("rootless, maps the launcher's guess takes for its own (one grep of config.json's lines) but Node parses wider: the Node started in the launcher's user namespace answers \"again\", and the launcher starts the Node entry, whose run is the Node entry's own", () => {
+      const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], { uidMappings: 'MAPS', gidMappings: 'MAPS' });
+      c.process.args = ['cat', '/proc/self/uid_map', '/proc/self/gid_map'];
+      // The subordinate ids' entry with a line break before each colon: grep(1) matches within a line, and sees the own entry alone.
+      const maps = `[{"containerID": 0, "hostID": ${ROOTLESS_ID}, "size": 1}, {"containerID"\n: 1, "hostID"\n: ${SUBORDINATE_IDS.first}, "size"\n: 1000}]`;
+      const text = JSON.stringify(c, null, 1).replace(/"MAPS"/g, maps);
+      // A node first in PATH that notes, before it runs Node, the user namespace it was started in (the uid_map it reads) and the launcher's variables.
+      const bin = mkdtempSync(path.join(tmpdir(), 'mountkit-again-node-'));
+      const log = path.join(bin, 'started');
+      try {
+        chmodSync(bin, 0o755);
+        writeFileSync(log, '', { mode: 0o666 });
+        chmodSync(log, 0o666);
+        writeFileSync(
+          path.join(bin, 'node'),
+          `#!/bin/sh\nread -r a b c </proc/self/uid_map\necho "$a $b $c fd=\${MOUNTKIT_LAUNCHER_FD-} userns=\${MOUNTKIT_LAUNCHER_USERNS-}" >>'${log}'\nexec '${process.execPath}' "$@"\n`,
+          { mode: 0o755 },
+        );
+        const pathVar = `${bin}:${process.env.PATH}`;
+        const [launcher, started, entry] = withBundle(c, (dir) => {
+          writeFileSync(path.join(dir, 'config.json'), text);
+          spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
+          const r = runMountkitRootless(dir, true, pathVar);
+          const seen = readFileSync(log, 'utf8');
+          return [r, seen, runMountkitRootless(dir, true, pathVar, 'node')];
+        });
+        expect([launcher.status, launcher.stdout, launcher.stderr]).toEqual([entry.status, entry.stdout, entry.stderr]);
+        expect([launcher.status, lines(launcher.stdout), launcher.stderr]).toEqual([0, [`0 ${ROOTLESS_ID} 1`, `1 ${SUBORDINATE_IDS.first} 1000`, `0 ${ROOTLESS_ID} 1`, `1 ${SUBORDINATE_IDS.first} 1000`, ''], '']);
+        // Two Node starts: the first in the launcher's user namespace, told so, which found the parsed maps wider than that namespace's
+        // (core/namespaces.ts launcherUserNamespaceHolds) and answered "again"; then the Node entry, on the host, which relaunches itself.
+        expect(started).toBe(`0 ${ROOTLESS_ID} 1 fd=3 userns=1\n0 0 4294967295 fd= userns=\n`);
+      } finally {
+        rmSync(bin, { recursive: true, force: true });
+      }
+    });
+
     test("the runtime's hooks (prestart, poststart, poststop) run on the host, as runc runs them; createContainer's in the container's namespaces; a failure there is named as here", () => {
       // The runtime's hook writes where only the host's root may; the container's where anyone may.
       const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
