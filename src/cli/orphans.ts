@@ -26,7 +26,7 @@
 import { readFileSync } from 'fs';
 import { SyscallError } from '../core/errors';
 import { spawnedByNode } from '../core/node-children';
-import { orWarn } from '../core/relaunch';
+import { becomeSubreaper, orWarn, stopSubreaping } from '../core/relaunch';
 import type { Syscalls } from '../core/syscalls/types';
 import { childrenOf, sessionInStat } from './forward';
 
@@ -144,5 +144,50 @@ export function reapOrphans(sys: Pick<Syscalls, 'reapIfEnded'>, warn: (message: 
       sweep();
       stopListening();
     },
+  };
+}
+
+/**
+ * What the first process of a relaunch holds as a child subreaper (subreaper), from
+ * before anything is started for the relaunch to the run's end.
+ */
+export interface Subreaper {
+  /** Once the relaunch has started: what the kernel gives this process is reaped as it ends (reapOrphans), to stop(). */
+  start(): void;
+  /**
+   * At the relaunch's exec event: this process is a subreaper no more (core/relaunch.ts
+   * stopSubreaping), and what it was given and has ended is reaped (a sweep).
+   */
+  programStarted(): void;
+  /** The relaunch `spawned`, killed before its program started: waitForOrphans of its session (its pid); a wait the kernel refuses is told, and the run goes on. */
+  waitForOrphansOf(spawned: number): void;
+  /** At the run's end: a last sweep, and SIGCHLD is listened to no more. */
+  stop(): void;
+}
+
+/**
+ * Makes the first process of a relaunch a child subreaper (core/relaunch.ts
+ * becomeSubreaper) and returns what it does as one. Undefined when the kernel refuses it:
+ * `warn` is told, and nothing is reaped or waited for.
+ */
+export function subreaper(
+  sys: Pick<Syscalls, 'setChildSubreaper' | 'unsetChildSubreaper' | 'reapIfEnded' | 'reapChild'>,
+  warn: (message: string) => void,
+  own: OwnChildren = OWN_CHILDREN,
+  table: ChildTable = PROC_CHILDREN,
+  signals: ChildSignals = process,
+): Subreaper | undefined {
+  if (!becomeSubreaper(sys, warn)) return undefined;
+  let reaping: OrphanReaper | undefined;
+  return {
+    start: () => {
+      reaping = reapOrphans(sys, warn, own, signals);
+    },
+    programStarted: () => {
+      stopSubreaping(sys, warn);
+      reaping?.sweep();
+    },
+    waitForOrphansOf: (spawned) => void orWarn(warn, () => waitForOrphans(sys, spawned, spawned, table)),
+    stop: () => reaping?.stop(),
   };
 }

@@ -39,7 +39,7 @@ import {
   type LaunchContext,
   type LaunchPlan,
 } from '../core/namespaces';
-import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, becomeSubreaper, closeIdmap, orWarn, stopSubreaping, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../core/relaunch';
+import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../core/relaunch';
 import { FIRST_PASSED_FD, checkPassedOpen, descriptorCount, listenFdsOf, passedCount, relaunchChannelFd } from '../core/passed-fds';
 import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
 import { pluginsFromFile } from '../core/plugin-list';
@@ -52,7 +52,7 @@ import { PASSED_SIGNALS, fdLink, forkingShellEnded, holdSignals, ignoreSignal, p
 import { serveRuntimeChannel } from '../core/runtime-hooks';
 import { execEventSeen } from '../core/runtime-channel';
 import { relaunchEnd } from './relaunch-end';
-import { reapOrphans, waitForOrphans } from './orphans';
+import { subreaper, type Subreaper } from './orphans';
 import { recordSpawned } from '../core/node-children';
 import { relayConsole, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
@@ -338,7 +338,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // A Node that cannot start its threads waits for them forever: a relaunch that would meet RLIMIT_NPROC is refused first (core/task-limits.ts).
   checkRelaunchTasks(sys, { forks: relaunchForks(plan), userNamespace: plan.userMappings !== undefined || plan.userNamespacePath !== undefined }, { uid: process.getuid?.() ?? 0, inUserNamespace: launch.inUserNamespace });
   // Before anything is started for the relaunch: what it leaves running if it is killed comes to this process (cli/orphans.ts).
-  const reaper = becomeSubreaper(sys, warn);
+  const reaper = subreaper(sys, warn);
   // Taken from before anything is started for the relaunch until they can be passed on to the container (forward.ts).
   const held = holdSignals();
   let passed: RelaunchDescriptors;
@@ -383,8 +383,8 @@ interface Relaunch {
   held: HeldSignals;
   /** What stops the relaunch if this process ends before the container's program has started (watchStarter); relaunchFrom gives it. */
   watch?: StarterWatch;
-  /** Whether this process is a child subreaper (core/relaunch.ts becomeSubreaper), which waits for what the relaunch leaves running (cli/orphans.ts). */
-  reaper?: boolean;
+  /** This process as a child subreaper (cli/orphans.ts subreaper), which reaps and waits for what the relaunch leaves running; none when the kernel refused it. */
+  reaper?: Subreaper;
 }
 
 /**
@@ -732,7 +732,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
     const spawned = child.pid;
     const direct = !relaunchForks(plan);
     // What the kernel gives this subreaper (a hook's background process) is reaped as it ends, to the run's end (orphans.ts).
-    const reaping = reaper ? reapOrphans(sys, warn) : undefined;
+    reaper?.start();
     // The relaunch holds the channel on RELAUNCH_STARTER_FD, and last on the number it moves it to when descriptors are passed (handOverPassed).
     const channelFds = count ? [RELAUNCH_STARTER_FD, relaunchChannelFd(passedAt, count)] : [RELAUNCH_STARTER_FD];
     watch?.arm(spawned, !direct, channelFds);
@@ -752,11 +752,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
     // Sent last before the container's execve(2): a kill of the relaunch before it is a
     // failed start. From then on nothing is waited for here (orphans.ts), and this process
     // is a subreaper no more; what it was given and has ended is reaped then.
-    const started = execEventSeen(channel, () => {
-      if (!reaping) return;
-      stopSubreaping(sys, warn);
-      reaping.sweep();
-    });
+    const started = execEventSeen(channel, () => reaper?.programStarted());
     // Its end here: every copy of the relaunch's end is closed, the relaunch's at the
     // container's execve or its own end, and the watch has nothing left to do (the shell
     // that forks a container in a new pid namespace holds a copy until its own end).
@@ -797,11 +793,11 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
       // the poststop hooks, while it may still hold the container's mount namespace. A
       // relaunch that ended on its own (a failed step, a missing program) has waited for
       // its hooks itself; what they started in the background is theirs.
-      if (reaper && 'error' in end) waitForOrphansOf(sys, spawned, warn);
+      if ('error' in end) reaper?.waitForOrphansOf(spawned);
       const ended = runtime.ended();
       void ended
         .finally(() => {
-          reaping?.stop();
+          reaper?.stop();
           releaseOpened();
         })
         .catch(() => undefined);
@@ -876,11 +872,6 @@ function pidFileHere(sys: Syscalls, opts: CliOptions, launch: LaunchContext): Pi
 }
 
 export { exitStatus } from './relaunch-end';
-
-/** waitForOrphans of the relaunch `spawned`'s session (its pid); a wait the kernel refuses is told, and the run goes on. */
-function waitForOrphansOf(sys: Syscalls, spawned: number, warn: (message: string) => void): void {
-  orWarn(warn, () => waitForOrphans(sys, spawned, spawned));
-}
 
 /**
  * Loads the plugin list and has it check `config` (Orchestrator.checkConfig: the claims,

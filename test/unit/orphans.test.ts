@@ -1,5 +1,5 @@
 import { EventEmitter } from 'events';
-import { reapEnded, reapOrphans, waitForOrphans, type ChildTable, type OwnChildren } from '../../src/cli/orphans';
+import { reapEnded, reapOrphans, subreaper, waitForOrphans, type ChildTable, type OwnChildren } from '../../src/cli/orphans';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 
 /**
@@ -151,5 +151,84 @@ describe('reapOrphans: at each SIGCHLD, at each sweep, and once at the stop', ()
     reaper.sweep();
     reaper.stop();
     expect(sys.calls).toHaveLength(1);
+  });
+});
+
+describe("subreaper: the first process of a relaunch, from before it starts to the run's end", () => {
+  /**
+   * A port over `t` whose children end as `end()` says: reapIfEnded reaps one that has
+   * ended, reapChild any; the one reaped goes away. 600 is the relaunch, which Node started.
+   */
+  function setup(t: ReturnType<typeof table>, fail?: 'setChildSubreaper') {
+    const sys = portFor(t);
+    if (fail) sys.failOn(fail, 'EINVAL');
+    const reapIfEnded = sys.reapIfEnded.bind(sys);
+    sys.reapIfEnded = (pid: number) => {
+      const reaped = reapIfEnded(pid);
+      if (reaped) t.reap(pid);
+      return reaped;
+    };
+    const signals = new EventEmitter();
+    const warned: string[] = [];
+    const reaper = subreaper(sys, (m) => warned.push(m), { children: t.children, spawnedByNode: (pid) => pid === 600 }, t, signals);
+    return { sys, signals, warned, reaper };
+  }
+
+  test('a subreaper first; reaping from the start; at the exec event a subreaper no more, then a sweep; a last sweep at the end', () => {
+    const t = table({ 600: { session: 600 }, 501: { session: 600 }, 502: { session: 1 }, 503: { session: 1 } });
+    const { sys, signals, warned, reaper } = setup(t);
+    expect(sys.calls).toEqual([{ op: 'setChildSubreaper' }]);
+    expect(signals.listenerCount('SIGCHLD')).toBe(0);
+    reaper!.start();
+    expect(signals.listenerCount('SIGCHLD')).toBe(1);
+    sys.endedChildren.add(501);
+    signals.emit('SIGCHLD');
+    sys.endedChildren.add(502);
+    reaper!.programStarted();
+    sys.endedChildren.add(503);
+    reaper!.stop();
+    expect(sys.calls).toEqual([
+      { op: 'setChildSubreaper' },
+      // A SIGCHLD: each child but the relaunch (Node's), 501 reaped.
+      { op: 'reapIfEnded', pid: 501 },
+      { op: 'reapIfEnded', pid: 502 },
+      { op: 'reapIfEnded', pid: 503 },
+      // The exec event: a subreaper no more, then the sweep (502).
+      { op: 'unsetChildSubreaper' },
+      { op: 'reapIfEnded', pid: 502 },
+      { op: 'reapIfEnded', pid: 503 },
+      // The run's end: the last sweep (503).
+      { op: 'reapIfEnded', pid: 503 },
+    ]);
+    expect(signals.listenerCount('SIGCHLD')).toBe(0);
+    expect(warned).toEqual([]);
+  });
+
+  test('killed before its program started: what the relaunch left in its session is waited for, then the last sweep; it stays a subreaper', () => {
+    const t = table({ 600: { session: 600 }, 501: { session: 600 }, 502: { session: 1 } });
+    const { sys, warned, reaper } = setup(t);
+    reaper!.start();
+    reaper!.waitForOrphansOf(600);
+    reaper!.stop();
+    expect(sys.calls).toEqual([{ op: 'setChildSubreaper' }, { op: 'reapChild', pid: 501 }, { op: 'reapIfEnded', pid: 502 }]);
+    expect(warned).toEqual([]);
+  });
+
+  test('a wait the kernel refuses is one warning, and the run goes on', () => {
+    const t = table({ 600: { session: 600 }, 501: { session: 600 } });
+    const { sys, warned, reaper } = setup(t);
+    sys.failOn('reapChild', 'EPERM');
+    reaper!.waitForOrphansOf(600);
+    expect(sys.calls).toEqual([{ op: 'setChildSubreaper' }, { op: 'reapChild', pid: 501 }]);
+    expect(warned).toEqual(['waitid "/proc/501": EPERM']);
+  });
+
+  test('refused (a kernel before 3.4, a seccomp filter): one warning, no reaper, and nothing is reaped or waited for', () => {
+    const t = table({ 600: { session: 600 }, 501: { session: 600 } });
+    const { sys, signals, warned, reaper } = setup(t, 'setChildSubreaper');
+    expect(reaper).toBeUndefined();
+    expect(sys.calls).toEqual([{ op: 'setChildSubreaper' }]);
+    expect(signals.listenerCount('SIGCHLD')).toBe(0);
+    expect(warned).toEqual(['prctl: EINVAL (PR_SET_CHILD_SUBREAPER): what the process preparing the rootfs leaves running if it is killed is not waited for']);
   });
 });
