@@ -29,6 +29,7 @@ import {
   identityUidMap,
   LAUNCHER_USERNS_ENV,
   launcherGuessHolds,
+  launcherRootUserNamespaceHolds,
   launcherUserNamespaceHolds,
   mapsBesidePath,
   PID_NAMESPACE_PARENT_ENV,
@@ -59,7 +60,7 @@ import { idMapToolsInPath } from '../core/programs';
 import { nodeStartEnv } from './node-env';
 import { configFrame, readConfigFrame } from './config-frame';
 import { heldLog } from './held-log';
-import { keepStderr, openStderrBeforeRelaunch } from '../core/streams';
+import { keepStderr, openStderrBeforeRelaunch, pipeStreamOwners } from '../core/streams';
 import { checkRelaunchTasks, spawnError } from '../core/task-limits';
 
 /**
@@ -126,12 +127,21 @@ function uidMapText(): string | undefined {
   }
 }
 
-/** Where this process stands: relaunched by mountkit or not, in a user namespace or not. */
-export function currentLaunchContext(): LaunchContext {
+/** kernel.overflowuid, the uid stat(2) shows for an owner this user namespace does not map; 65534, its default, where it cannot be read. */
+function overflowUid(): number {
+  try {
+    return Number(readFileSync('/proc/sys/kernel/overflowuid', 'utf8'));
+  } catch {
+    return 65534;
+  }
+}
+
+/** Where this process stands: relaunched by mountkit or not, in a user namespace or not (`uidMap`, uidMapText's). */
+export function currentLaunchContext(uidMap = uidMapText()): LaunchContext {
   const relaunched = process.env[RELAUNCHED_ENV];
   return {
     relaunched: relaunched === '1' || relaunched === RELAUNCHED_WITH_NSENTER,
-    inUserNamespace: !identityUidMap(uidMapText()),
+    inUserNamespace: !identityUidMap(uidMap),
     startedInPidNamespace: process.env[LAUNCHER_FD_ENV] !== undefined && process.pid === 1 && relaunched === undefined,
     joinedByLauncher: relaunched === RELAUNCHED_WITH_NSENTER,
     euid: process.geteuid?.(),
@@ -235,7 +245,9 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   process.on('SIGUSR1', ignoreSignal);
   // The relaunched process runs the config its starter read and checked: config.json may
   // have changed since, or be out of its reach (a user namespace's root may not read it).
-  const launch = currentLaunchContext();
+  // Read once: the launcher's user namespace is checked against it below.
+  const uidMap = uidMapText();
+  const launch = currentLaunchContext(uidMap);
   if (launch.relaunched) greetStarter();
   const { LinuxSyscalls } = require('../core/syscalls/linux') as typeof import('../core/syscalls/linux');
   const sys = new LinuxSyscalls({
@@ -265,8 +277,11 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   keptStderr.set(opts, keepStderr(sys, FIRST_INHERITED_FD));
   const forkedBy = process.env[PID_NAMESPACE_PARENT_ENV];
   delete process.env[PID_NAMESPACE_PARENT_ENV];
-  // The launcher made the user namespace too: the run is rootless, as the relaunch would be told.
-  const launcherUserns = process.env[LAUNCHER_USERNS_ENV] === '1' && launch.startedInPidNamespace && launch.inUserNamespace;
+  // The launcher made the user namespace too: for a rootless run ("1"), which is rootless,
+  // as the relaunch would be told, or for root's ("root", bin/mountkit root_maps).
+  const launcherMade = process.env[LAUNCHER_USERNS_ENV];
+  const launcherUserns = (launcherMade === '1' || launcherMade === 'root') && launch.startedInPidNamespace && launch.inUserNamespace;
+  const launcherRoot = launcherUserns && launcherMade === 'root';
   delete process.env[LAUNCHER_USERNS_ENV];
   // A relaunch takes its --log file from its starter while every number up to the runtime
   // channel is still held (its starter filled them, relaunch()): the descriptors passed to
@@ -279,13 +294,24 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   }
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);
   // Rootless: run by a user other than root, as the relaunch is told (it is root in its namespace).
-  const rootless = launch.relaunched ? process.env[ROOTLESS_ENV] === '1' : launcherUserns || (process.geteuid?.() ?? 0) !== 0;
+  const rootless = launch.relaunched ? process.env[ROOTLESS_ENV] === '1' : launcherUserns ? !launcherRoot : (process.geteuid?.() ?? 0) !== 0;
   const loaded = { ...loadRunConfig(opts, text, listenFds), ...(rootless ? { rootless } : {}) };
   // A relaunch holds them after its own descriptors (core/relaunch.ts).
   const config = launch.relaunched && passedCount(loaded) ? { ...loaded, passedFdsAt: relaunchPassedAt(loaded, launch.joinedByLauncher === true) } : loaded;
   const launcherFd = process.env[LAUNCHER_FD_ENV];
-  const ownMaps = () => ({ uid: readFileSync('/proc/self/uid_map', 'utf8'), gid: readFileSync('/proc/self/gid_map', 'utf8') });
-  if (launcherFd !== undefined && launch.startedInPidNamespace && (!launcherGuessHolds(config.namespaces, launch, config) || (launcherUserns && !launcherUserNamespaceHolds(config, ownMaps())))) {
+  const ownMaps = () => ({ uid: uidMap ?? '', gid: readFileSync('/proc/self/gid_map', 'utf8') });
+  const userNamespaceHolds = (): boolean =>
+    launcherRoot
+      ? launcherRootUserNamespaceHolds(config, {
+          ...ownMaps(),
+          setgroups: readFileSync('/proc/self/setgroups', 'utf8'),
+          euid: process.geteuid?.() ?? 0,
+          egid: process.getegid?.() ?? 0,
+          pipeOwners: pipeStreamOwners(sys),
+          overflowUid: overflowUid(),
+        })
+      : launcherUserNamespaceHolds(config, ownMaps());
+  if (launcherFd !== undefined && launch.startedInPidNamespace && (!launcherGuessHolds(config.namespaces, launch, config) || (launcherUserns && !userNamespaceHolds()))) {
     // Nothing has been done yet: the launcher starts Node again, outside these namespaces.
     writeSync(Number(launcherFd), 'again\n');
     return 0;

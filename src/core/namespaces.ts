@@ -47,8 +47,8 @@ import {
 } from './constants';
 import type { NamespaceSpec, NamespaceType, RootfsConfig } from './config/model';
 import { ConfigError, SyscallError, naming } from './errors';
-import { foregroundConsole } from './host-sockets';
-import { idMapText, mapsContainerId, mapsOnlyOwnId, parseIdMapText, sameMappings } from './idmap';
+import { foregroundConsole, hostSocketPaths } from './host-sockets';
+import { hostIdOf, idMapText, mapsContainerId, mapsOnlyOwnId, parseIdMapText, sameMappings } from './idmap';
 import type { IdMapping, Syscalls } from './syscalls/types';
 
 /** CLONE_NEWTIME, include/uapi/linux/sched.h (shares its value with CSIGNAL bits only in clone3). */
@@ -206,6 +206,49 @@ export function launcherUserNamespaceHolds(
   if (config.process?.oomScoreAdj !== undefined) return false;
   if (!config.uidMappings || !config.gidMappings) return false;
   return sameMappings(config.uidMappings, parseIdMapText(own.uid)) && sameMappings(config.gidMappings, parseIdMapText(own.gid));
+}
+
+/** What the Node the shell launcher started finds of the user namespace it made for root (launcherRootUserNamespaceHolds). */
+export interface LauncherRootNamespace {
+  /** Its /proc/self/uid_map, gid_map and setgroups. */
+  uid: string;
+  gid: string;
+  setgroups: string;
+  /** This process's effective uid and gid there. */
+  euid: number;
+  egid: number;
+  /** The owners of the standard streams that are pipes, as that namespace shows them (streams.ts pipeStreamOwners). */
+  pipeOwners: readonly number[];
+  /** The uid shown for an owner the namespace does not map (kernel.overflowuid). */
+  overflowUid: number;
+}
+
+/**
+ * Whether the user namespace the shell launcher made for root (bin/mountkit root_maps:
+ * unshare --user, then the config's maps written from the host, setgroups(2) left
+ * allowed) is the one a relaunch would make for `config`, with nothing left that a
+ * relaunch's first process does from the host: launcherUserNamespaceHolds, this process
+ * uid and gid 0 there (with its capabilities: its uid was mapped before its execve),
+ * setgroups "allow", no socket connected from the host (hostSocketPaths: a console
+ * socket, a seccomp agent's), no idmapped mount (its socket, core/relaunch.ts idmapSlot),
+ * and no standard stream that is a pipe the relaunch would give to the container user's
+ * host id (relaunch.ts, giveStreams): each is that user's already, which an owner shown
+ * as the overflow uid does not tell. Where not, the launcher starts Node again the
+ * ordinary way.
+ */
+export function launcherRootUserNamespaceHolds(
+  config: Pick<RootfsConfig, 'namespaces' | 'uidMappings' | 'gidMappings' | 'consoleSocket' | 'seccomp'> & {
+    process: { oomScoreAdj?: number; uid: number };
+    mounts?: readonly { idmap?: unknown }[];
+  },
+  own: LauncherRootNamespace,
+): boolean {
+  if (!launcherUserNamespaceHolds(config, own)) return false;
+  if (own.euid !== 0 || own.egid !== 0 || own.setgroups.trim() !== 'allow') return false;
+  if (hostSocketPaths(config).length > 0 || (config.mounts ?? []).some((m) => m.idmap !== undefined)) return false;
+  const uid = config.process.uid;
+  if (hostIdOf(config.uidMappings!, uid) === undefined) return true;
+  return own.pipeOwners.every((owner) => owner === uid && owner !== own.overflowUid);
 }
 
 /** What of the config, beyond its namespaces, decides the launch: a new user namespace's maps, the runtime's hooks, and a foreground console. */

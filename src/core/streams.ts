@@ -46,6 +46,24 @@ export function giveStreams(sys: Syscalls, uid: number, kinds: StreamKinds = {})
 }
 
 /**
+ * The owners of the standard streams that are pipes, those giveStreams gives without
+ * `sockets` (a relaunch's), as this process's user namespace shows them; a closed one
+ * (EBADF) is left out.
+ */
+export function pipeStreamOwners(sys: Syscalls): number[] {
+  const owners: number[] = [];
+  for (const fd of STREAMS) {
+    try {
+      const uid = sys.fstat(fd).uid;
+      if (sys.fstatfs(fd).type === PIPEFS_MAGIC) owners.push(uid);
+    } catch (err) {
+      if (!(err instanceof SyscallError) || err.code !== 'EBADF') throw err;
+    }
+  }
+  return owners;
+}
+
+/**
  * Takes O_NONBLOCK off each standard stream, so the container's program gets them
  * blocking, as under `runc run` (which gives it pipes of its own) and as the relaunched
  * process starts with them (libuv clears O_NONBLOCK on 0, 1 and 2 of every child it

@@ -21,6 +21,7 @@ import {
   inInitialUserNamespace,
   inInitialUserNamespaceHere,
   launcherGuessHolds,
+  launcherRootUserNamespaceHolds,
   launcherUserNamespaceHolds,
   staysWhereStarted,
   planLaunch,
@@ -103,6 +104,39 @@ describe('planLaunch', () => {
       ['another namespace given by path', config({ namespaces: ns('pid', 'mount', 'user', 'network=/proc/7/ns/net') })],
       ['process.oomScoreAdj', config({ process: { oomScoreAdj: 0 } })],
     ])('%s: it does not (the launcher starts Node again)', (_name, c) => expect(launcherUserNamespaceHolds(c, maps)).toBe(false));
+  });
+
+  describe("launcherRootUserNamespaceHolds: the user namespace the shell launcher made for root (maps written from the host, setgroups allowed) is the one a relaunch would make, with nothing left for the host", () => {
+    const wide = [
+      { containerID: 0, hostID: 0, size: 1 },
+      { containerID: 1, hostID: 100000, size: 65535 },
+    ];
+    const text = '         0          0          1\n         1     100000      65535\n';
+    const own = { uid: text, gid: text, setgroups: 'allow\n', euid: 0, egid: 0, pipeOwners: [0, 0], overflowUid: 65534 };
+    const config = (extra: Record<string, unknown> = {}, process: Record<string, unknown> = {}) => ({
+      namespaces: ns('pid', 'mount', 'user'),
+      uidMappings: wide,
+      gidMappings: wide,
+      ...extra,
+      process: { uid: 0, ...process },
+    });
+    test.each([
+      ['the same maps, uid 0 there, pipes of the container user', config(), own],
+      ['a container user the maps leave out: a relaunch gives it nothing', config({}, { uid: 70000 }), { ...own, pipeOwners: [65534] }],
+      ['no pipe among the streams', config({}, { uid: 1 }), { ...own, pipeOwners: [] }],
+      ['pipes of the container user (uid 1, host 100000)', config({}, { uid: 1 }), { ...own, pipeOwners: [1, 1] }],
+    ])('%s: it holds', (_name, c, found) => expect(launcherRootUserNamespaceHolds(c, found)).toBe(true));
+    test.each([
+      ['other maps', config({ uidMappings: [wide[0]] }), own],
+      ['process.oomScoreAdj', config({}, { oomScoreAdj: 0 }), own],
+      ['setgroups denied (unshare --map-root-user\'s)', config(), { ...own, setgroups: 'deny\n' }],
+      ['this process unmapped (a map the kernel refused)', config(), { ...own, euid: 65534 }],
+      ['its gid unmapped', config(), { ...own, egid: 65534 }],
+      ['a console socket, connected from the host', config({ consoleSocket: '/run/console.sock' }), own],
+      ['an idmapped mount', config({ mounts: [{ idmap: {} }] }), own],
+      ['a pipe of another user than the container user\'s', config({}, { uid: 1 }), { ...own, pipeOwners: [1, 0] }],
+      ['a pipe shown as the overflow uid, the container user\'s', config({}, { uid: 65534 }), { ...own, pipeOwners: [65534] }],
+    ])('%s: it does not (the launcher starts Node again)', (_name, c, found) => expect(launcherRootUserNamespaceHolds(c, found)).toBe(false));
   });
 
   test("the launcher's guess does not hold with runtime hooks: the Node entry runs them where it was started", () => {

@@ -1,7 +1,7 @@
 import { posix } from 'path';
 import { O_CLOEXEC, O_NOCTTY, O_RDONLY, O_RDWR } from '../../src/core/constants';
 import { StepError } from '../../src/core/errors';
-import { keepStderr, openStderrBeforeRelaunch } from '../../src/core/streams';
+import { keepStderr, openStderrBeforeRelaunch, pipeStreamOwners } from '../../src/core/streams';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 
 /** A fake whose stderr is a file on a filesystem of type `fstype` (none: the root's). */
@@ -83,5 +83,45 @@ describe("mountkit's copy of stderr (keepStderr)", () => {
     closed.close(2);
     expect(() => keepStderr(closed, 3)).toThrow('a copy of stderr for mountkit\'s messages: fcntl "F_DUPFD_CLOEXEC": EBADF');
     expect(closed.openFds()).toEqual([]);
+  });
+});
+
+describe('the owners of the standard streams that are pipes (pipeStreamOwners), which a relaunch would give to the container user', () => {
+  /** stdin a pipe of uid 0, stdout a pipe of uid 1000, stderr a file of uid 7 (or closed). */
+  function streams(stderr: boolean): FakeSyscalls {
+    const sys = new FakeSyscalls().addFile('/pipes/in').addFile('/pipes/out').addFile('/files/err');
+    sys.mount('pipefs', '/pipes', 'pipefs', 0n, null);
+    sys.chown('/pipes/out', 1000, 1000);
+    sys.chown('/files/err', 7, 7);
+    ['/pipes/in', '/pipes/out', '/files/err'].forEach((file, fd) => sys.dup3(sys.open(file, O_RDONLY, 0), fd, 0));
+    if (!stderr) sys.close(2);
+    sys.clearCalls();
+    return sys;
+  }
+
+  test('each stream: fstat(2) for its owner, then fstatfs(2) for a pipe (pipefs); a file is left out', () => {
+    const sys = streams(true);
+    expect(pipeStreamOwners(sys)).toEqual([0, 1000]);
+    expect(sys.calls).toEqual([
+      { op: 'fstat', fd: 0 },
+      { op: 'fstatfs', fd: 0 },
+      { op: 'fstat', fd: 1 },
+      { op: 'fstatfs', fd: 1 },
+      { op: 'fstat', fd: 2 },
+      { op: 'fstatfs', fd: 2 },
+    ]);
+  });
+
+  test('a closed stream (EBADF) is left out; another failure is thrown', () => {
+    const sys = streams(false);
+    expect(pipeStreamOwners(sys)).toEqual([0, 1000]);
+    expect(sys.calls).toEqual([
+      { op: 'fstat', fd: 0 },
+      { op: 'fstatfs', fd: 0 },
+      { op: 'fstat', fd: 1 },
+      { op: 'fstatfs', fd: 1 },
+      { op: 'fstat', fd: 2 },
+    ]);
+    expect(() => pipeStreamOwners(streams(true).failOn('fstatfs', 'EIO'))).toThrow('fstatfs');
   });
 });
