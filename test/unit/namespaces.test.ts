@@ -216,8 +216,9 @@ describe('planLaunch', () => {
     const end = 'exit $mountkit_status';
     expect(script.endsWith(`; ${end}`)).toBe(true);
     const withStatus = `${script.slice(0, -end.length)}echo "status $mountkit_status" >&3; exit $mountkit_status`;
-    // The launcher's Node path, taken before it gave the caller's variables back (a caller's `main` among them).
-    expect(launcher).toContain(`-- ${sh} ${c} '${withStatus}' ${name} node "$mountkit_main" "$@"`);
+    // The launcher's Node path, taken before it gave the caller's variables back (a caller's `main` among them), after
+    // the wait for root's maps (empty but for root_maps).
+    expect(launcher).toContain(`-- ${sh} ${c} "$mountkit_wait"'${withStatus}' ${name} node "$mountkit_main" "$@"`);
   });
 
   test('the relaunched process only joins what the launcher did not', () => {
