@@ -8,32 +8,15 @@
  * start: the uid_map it was started in and the launcher's variable.
  */
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
+import { descendantsOf } from '../helpers/proc-tree';
 import { BIN, LAUNCHER } from '../helpers/cli';
 import { LAUNCHER_SHELLS } from '../helpers/launcher-stand-ins';
 import { BUSYBOX, busyboxConfig, withBundle, withBundleAsync } from '../conformance/harness';
 
 const maybe = process.getuid?.() === 0 && BUSYBOX ? describe : describe.skip;
-
-/** The pids of `pid`'s descendants, whichever of its threads forked them. */
-function descendantsOf(pid: number): number[] {
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return [];
-  }
-  const kids = tasks.flatMap((task) => {
-    try {
-      return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
-  });
-  return kids.flatMap((kid) => [kid, ...descendantsOf(kid)]);
-}
 
 /** A map's lines as the kernel's uid_map and gid_map show them, blanks squeezed. */
 const squeezed = (text: string): string[] => text.split('\n').map((l) => l.trim().replace(/\s+/g, ' '));

@@ -5,6 +5,7 @@ import * as path from 'path';
 import { BUSYBOX, RUNC, busyboxConfig as config, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, withBundle, withBundleAsync, removeRootlessInstall, rootlessLauncher, runMountkit, runMountkitRootless, runRunc } from '../conformance/harness';
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { idMapToolsInPath } from '../../src/core/programs';
+import { descendantsOf } from '../helpers/proc-tree';
 import { BIN, LAUNCHER, REPO } from '../helpers/cli';
 import { ptySession, throughConsole } from '../helpers/console';
 import { startSeccompAgent, type SeccompAgent } from '../helpers/seccomp-agent';
@@ -117,24 +118,6 @@ function signalled(
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
   });
-}
-
-/** The pids of `pid`'s descendants, parents before their children, whichever of its threads forked them (runc's Go threads do). */
-function descendantsOf(pid: number): number[] {
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return [];
-  }
-  const kids = tasks.flatMap((task) => {
-    try {
-      return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
-  });
-  return kids.flatMap((kid) => [kid, ...descendantsOf(kid)]);
 }
 
 /** Whether /proc/PID/status shows PID 1 of a pid namespace below this one (NSpid: the host's pid, ..., 1). */
