@@ -64,9 +64,10 @@ export const withoutPidNamespace: SpecEdit = (spec) => {
 
 /**
  * A new user namespace mapping root to root, the maps `runc spec --rootless` gives root,
- * and its devpts without gid=5 (unmapped there): mountkit then makes it from the host and
- * starts itself again under nsenter(1) and unshare(1) (two Node processes), runc makes it
- * in its init.
+ * and its devpts without gid=5 (unmapped there): mountkit's launcher makes it in its
+ * unshare(1) call and writes its maps from the host (one Node process; before the
+ * thirty-seventh session the Node entry made it and started itself again, two), runc
+ * makes it in its init.
  */
 export const withUserNamespace: SpecEdit = (spec) => {
   const devpts = spec.mounts.find((m) => m.type === 'devpts');

@@ -175,7 +175,7 @@ class Bench {
         { name: 'mountkit run, no pid namespace (one Node process)', run: () => mountkitRun(noPid) },
         { name: 'mountkit run without the CLI bundle (MOUNTKIT_BUNDLE=0)', run: () => mountkitRun(def, 'launcher', 'off') },
         { name: 'runc run, new user namespace', run: () => runcRun(userns) },
-        { name: 'mountkit run, new user namespace (two Node processes)', run: () => mountkitRun(userns) },
+        { name: 'mountkit run, new user namespace (the launcher makes it and writes its maps, one Node process)', run: () => mountkitRun(userns) },
         { name: 'runc run, a createRuntime hook (/bin/true)', run: () => runcRun(hooked) },
         { name: 'mountkit run, a createRuntime hook (two Node processes)', run: () => mountkitRun(hooked) },
         { name: 'mountkit run, a createRuntime hook, a module of its own in --plugins (the kernel built in both)', run: () => mountkitRun(hooked, 'launcher', 'require', process.env, ['--plugins', ownList]) },
