@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync } from 'fs';
+import { readFileSync, readdirSync, readlinkSync, realpathSync } from 'fs';
 
 /**
  * The pids of `pid`'s descendants, parents before their children, whichever of its
@@ -20,4 +20,16 @@ export function descendantsOf(pid: number): number[] {
     }
   });
   return kids.flatMap((kid) => [kid, ...descendantsOf(kid)]);
+}
+
+/** How many of `pid` and its descendants run this Node's executable (their /proc/PID/exe). */
+export function nodeProcessesIn(pid: number): number {
+  const node = realpathSync(process.execPath);
+  return [pid, ...descendantsOf(pid)].filter((each) => {
+    try {
+      return readlinkSync(`/proc/${each}/exe`) === node;
+    } catch {
+      return false;
+    }
+  }).length;
 }

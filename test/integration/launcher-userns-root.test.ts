@@ -8,10 +8,10 @@
  * start: the uid_map it was started in and the launcher's variable.
  */
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, mkdtempSync, readFileSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { descendantsOf } from '../helpers/proc-tree';
+import { nodeProcessesIn } from '../helpers/proc-tree';
 import { BIN, LAUNCHER } from '../helpers/cli';
 import { LAUNCHER_SHELLS } from '../helpers/launcher-stand-ins';
 import { BUSYBOX, busyboxConfig, withBundle, withBundleAsync } from '../conformance/harness';
@@ -74,7 +74,6 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
     'under %s: the one Node the launcher starts, uid 0 of a user namespace with the config\'s maps and setgroups allowed, becomes the container, PID 1 (no Node waits for it); its status is the run\'s',
     async (_sh, shell) => {
       const c = userConfig(`id -u; id -g; ${SHOW}; read line; echo "$line"; exit 3`);
-      const node = realpathSync(process.execPath);
       const r = await withBundleAsync(
         c,
         (dir) =>
@@ -86,13 +85,7 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
             child.stdout.on('data', (d: Buffer) => {
               stdout += d;
               if (nodes !== -1 || !stdout.includes('allow\n1\n')) return;
-              nodes = [child.pid!, ...descendantsOf(child.pid!)].filter((pid) => {
-                try {
-                  return readlinkSync(`/proc/${pid}/exe`) === node;
-                } catch {
-                  return false;
-                }
-              }).length;
+              nodes = nodeProcessesIn(child.pid!);
               child.stdin.end('go\n');
             });
             child.stderr.on('data', (d: Buffer) => (stderr += d));

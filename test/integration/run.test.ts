@@ -1,11 +1,11 @@
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, realpathSync, renameSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, closeSync, constants, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, rmdirSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, RUNC, busyboxConfig as config, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, withBundle, withBundleAsync, removeRootlessInstall, rootlessLauncher, runMountkit, runMountkitRootless, runRunc } from '../conformance/harness';
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { idMapToolsInPath } from '../../src/core/programs';
-import { descendantsOf } from '../helpers/proc-tree';
+import { descendantsOf, nodeProcessesIn } from '../helpers/proc-tree';
 import { BIN, LAUNCHER, REPO } from '../helpers/cli';
 import { ptySession, throughConsole } from '../helpers/console';
 import { startSeccompAgent, type SeccompAgent } from '../helpers/seccomp-agent';
@@ -1175,17 +1175,10 @@ maybe('mountkit run', () => {
         let stdout = '';
         let stderr = '';
         let nodes = -1;
-        const node = realpathSync(process.execPath);
         child.stdout.on('data', (d: Buffer) => {
           stdout += d;
           if (nodes !== -1 || !stdout.includes(ready)) return;
-          nodes = [child.pid!, ...descendantsOf(child.pid!)].filter((pid) => {
-            try {
-              return readlinkSync(`/proc/${pid}/exe`) === node;
-            } catch {
-              return false;
-            }
-          }).length;
+          nodes = nodeProcessesIn(child.pid!);
           child.stdin.end('go\n');
         });
         child.stderr.on('data', (d: Buffer) => (stderr += d));
