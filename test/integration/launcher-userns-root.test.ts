@@ -18,6 +18,9 @@ import { BUSYBOX, busyboxConfig, withBundle, withBundleAsync } from '../conforma
 
 const maybe = process.getuid?.() === 0 && BUSYBOX ? describe : describe.skip;
 
+/** The unshare(1) a stand-in in PATH runs for what it does not refuse. */
+const realUnshare = spawnSync('sh', ['-c', 'command -v unshare'], { encoding: 'utf8' }).stdout.trim();
+
 /** A map's lines as the kernel's uid_map and gid_map show them, blanks squeezed. */
 const squeezed = (text: string): string[] => text.split('\n').map((l) => l.trim().replace(/\s+/g, ' '));
 
@@ -99,6 +102,17 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
       expect(started()).toBe('0 0 1 userns=root\n');
     },
   );
+
+  test("unshare(2) of the user namespace refused where the launcher does not look (an unshare(1) that fails with --user, as under a seccomp filter or the nesting limit): unshare's own line alone, exit 1; no Node started", () => {
+    writeFileSync(
+      path.join(bin, 'unshare'),
+      `#!/bin/sh\nfor a; do [ "$a" = --user ] && { echo "unshare: unshare failed: No space left on device" >&2; exit 1; }; done\nexec '${realUnshare}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    const r = withBundle(userConfig('true'), (dir) => run(dir));
+    expect([r.status, r.stdout, r.stderr]).toEqual([1, '', 'unshare: unshare failed: No space left on device\n']);
+    expect(started()).toBe('');
+  });
 
   test('maps of more than one range, standard output a pipe of root\'s (the container\'s root\'s already): the container has them, from the one Node the launcher started', () => {
     const r = withBundle(userConfig(`${SHOW}; stat -c %u /proc/self/fd/1`, WIDE), (dir) => piped([LAUNCHER, 'run', '--bundle', dir]));
