@@ -77,6 +77,23 @@ export const withUserNamespace: SpecEdit = (spec) => {
   spec.linux.gidMappings = [{ containerID: 0, hostID: 0, size: 1 }];
 };
 
+/** The first host id of the subordinate range withSubordinateUserNamespace maps root's ids onto. */
+export const SUBORDINATE_BASE = 100000;
+
+/**
+ * A new user namespace whose 65536 ids start at host id SUBORDINATE_BASE, as a
+ * Kubernetes pod without host users gets (its root is not the host's): the rootfs stays
+ * the host root's, which the namespace shows as the overflow uid, readable and
+ * executable by others. mountkit's launcher makes that namespace in its unshare(1) call
+ * too, since the thirty-eighth session (one Node process; before it the Node entry made
+ * it and started itself again, two); runc makes it in its init.
+ */
+export const withSubordinateUserNamespace: SpecEdit = (spec) => {
+  spec.linux.namespaces.push({ type: 'user' });
+  spec.linux.uidMappings = [{ containerID: 0, hostID: SUBORDINATE_BASE, size: 65536 }];
+  spec.linux.gidMappings = [{ containerID: 0, hostID: SUBORDINATE_BASE, size: 65536 }];
+};
+
 /** The user the rootless rows run as: nobody, as Debian numbers it. */
 export const ROOTLESS_ID = 65534;
 

@@ -18,7 +18,7 @@ import { loadBundle } from '../src/core/config/oci';
 import { planLaunch } from '../src/core/namespaces';
 import type { PlanJson } from '../src/core/plan';
 import { QUERY_SYSCALLS } from '../src/core/syscalls/fake';
-import { REPO, ROOTLESS_ID, extraBinds, extraTmpfs, makeBundle, makeRootfs, makeRootlessBundle, withOwnModule, withSeccomp, withRuntimeHook, withTerminal, withUserNamespace, withoutPidNamespace, type SpecEdit } from './bundles';
+import { REPO, ROOTLESS_ID, extraBinds, extraTmpfs, makeBundle, makeRootfs, makeRootlessBundle, withOwnModule, withSeccomp, withRuntimeHook, withTerminal, SUBORDINATE_BASE, withSubordinateUserNamespace, withUserNamespace, withoutPidNamespace, type SpecEdit } from './bundles';
 import { interleave, median, round, slope, summarize, type Summary } from './measure';
 import type { TableResult } from './mount-table-child';
 import { requireTimings, summarizeProfile, type CpuProfile } from './profile';
@@ -162,6 +162,7 @@ class Bench {
     const def = this.bundle('default');
     const noPid = this.bundle('no-pid', withoutPidNamespace);
     const userns = this.bundle('userns', withUserNamespace);
+    const subordinate = this.bundle('userns-subordinate', withSubordinateUserNamespace);
     const hooked = this.bundle('hooked', withRuntimeHook);
     const terminal = this.bundle('terminal', withTerminal);
     const ownList = withOwnModule(path.join(this.tmp, 'own-module'));
@@ -176,6 +177,8 @@ class Bench {
         { name: 'mountkit run without the CLI bundle (MOUNTKIT_BUNDLE=0)', run: () => mountkitRun(def, 'launcher', 'off') },
         { name: 'runc run, new user namespace', run: () => runcRun(userns) },
         { name: 'mountkit run, new user namespace (the launcher makes it and writes its maps, one Node process)', run: () => mountkitRun(userns) },
+        { name: `runc run, new user namespace, 65536 ids from host id ${SUBORDINATE_BASE}`, run: () => runcRun(subordinate) },
+        { name: `mountkit run, new user namespace, 65536 ids from host id ${SUBORDINATE_BASE}`, run: () => mountkitRun(subordinate) },
         { name: 'runc run, a createRuntime hook (/bin/true)', run: () => runcRun(hooked) },
         { name: 'mountkit run, a createRuntime hook (two Node processes)', run: () => mountkitRun(hooked) },
         { name: 'mountkit run, a createRuntime hook, a module of its own in --plugins (the kernel built in both)', run: () => mountkitRun(hooked, 'launcher', 'require', process.env, ['--plugins', ownList]) },
