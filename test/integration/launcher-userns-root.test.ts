@@ -114,10 +114,24 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
     expect(started()).toBe('');
   });
 
-  test('maps of more than one range, standard output a pipe of root\'s (the container\'s root\'s already): the container has them, from the one Node the launcher started', () => {
-    const r = withBundle(userConfig(`${SHOW}; stat -c %u /proc/self/fd/1`, WIDE), (dir) => piped([LAUNCHER, 'run', '--bundle', dir]));
+  // The kernel takes one write(2) of a map: a map written a line per write (bash's builtin printf) would be its first line alone, and Node would answer "again".
+  test.each(LAUNCHER_SHELLS)('under %s: maps of more than one range, standard output a pipe of root\'s (the container\'s root\'s already): the container has them, from the one Node the launcher started', (_sh, shell) => {
+    const r = withBundle(userConfig(`${SHOW}; stat -c %u /proc/self/fd/1`, WIDE), (dir) => piped([...shell, LAUNCHER, 'run', '--bundle', dir]));
     expect([r.status, r.stderr]).toEqual([0, '']);
     expect(squeezed(r.stdout)).toEqual(['0 0 1', '1 100000 65535', '0 0 1', '1 100000 65535', 'allow', '1', '0', '']);
+    expect(started()).toBe('0 0 1 userns=root\n');
+  });
+
+  const strace = spawnSync('sh', ['-c', 'command -v strace'], { encoding: 'utf8' }).stdout.trim();
+  (strace ? test.each(LAUNCHER_SHELLS) : test.skip.each(LAUNCHER_SHELLS))('under %s: each map of more than one range goes to the kernel in one write(2), as strace shows it', (_sh, shell) => {
+    const trace = path.join(bin, 'trace');
+    const r = withBundle(userConfig('true', WIDE), (dir) => piped([strace, '-f', '-y', '-e', 'trace=write', '-o', trace, ...shell, LAUNCHER, 'run', '--bundle', dir]));
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    const writes = readFileSync(trace, 'utf8')
+      .split('\n')
+      .filter((l) => /write\(\d+<\/proc\/\d+\/[ug]id_map>/.test(l))
+      .map((l) => l.replace(/^\d+ +write\(\d+<\/proc\/\d+\//, ''));
+    expect(writes).toEqual(['uid_map>, "0 0 1\\n1 100000 65535\\n", 21) = 21', 'gid_map>, "0 0 1\\n1 100000 65535\\n", 21) = 21']);
     expect(started()).toBe('0 0 1 userns=root\n');
   });
 
