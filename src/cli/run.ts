@@ -10,7 +10,7 @@
  * have it check the config, otherwise it goes on in this process:
  * plugins and their claims, namespaces, the pipeline, and execve into the container.
  */
-import { closeSync, fstatSync, readFileSync, readSync, readlinkSync, writeSync } from 'fs';
+import { accessSync, closeSync, constants as fsConstants, fstatSync, readFileSync, readSync, readlinkSync, writeSync } from 'fs';
 import { constants } from 'os';
 import path = require('path');
 import type { RootfsConfig } from '../core/config/model';
@@ -292,6 +292,14 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     logFds.set(opts, takeRelaunchLog(sys, FIRST_INHERITED_FD));
     cliLogger(opts);
   }
+  // In root's namespace of the launcher's making (bin/mountkit root_maps), a config.json
+  // this process may not read (its owner not mapped there, as the host's root is not
+  // where Node was started through setpriv(1): no capability over it) is left to the Node
+  // entry, which reads it on the host and gives its text to the relaunch.
+  if (launcherRoot && process.env[LAUNCHER_FD_ENV] !== undefined && readRefused(path.join(path.resolve(opts.bundle), 'config.json'))) {
+    writeSync(Number(process.env[LAUNCHER_FD_ENV]), 'again\n');
+    return 0;
+  }
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);
   // Rootless: run by a user other than root, as the relaunch is told (it is root in its namespace).
   const rootless = launch.relaunched ? process.env[ROOTLESS_ENV] === '1' : launcherUserns ? !launcherRoot : (process.geteuid?.() ?? 0) !== 0;
@@ -309,6 +317,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
           egid: process.getegid?.() ?? 0,
           pipeOwners: pipeStreamOwners(sys),
           overflowUid: overflowUid(),
+          hostFiles: opts.log !== undefined || opts.pidFile !== undefined,
         })
       : launcherUserNamespaceHolds(config, ownMaps());
   if (launcherFd !== undefined && launch.startedInPidNamespace && (!launcherGuessHolds(config.namespaces, launch, config) || (launcherUserns && !userNamespaceHolds()))) {
@@ -519,6 +528,16 @@ function readConfigChunk(buf: Buffer): number {
 }
 
 /** A shell's command that ignores the signals passed on, by number (dash names no STKFLT). */
+/** Whether access(2) refuses this process a read of `file` (EACCES); any other error is the read's to tell. */
+function readRefused(file: string): boolean {
+  try {
+    accessSync(file, fsConstants.R_OK);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EACCES';
+  }
+}
+
 const TRAP_PASSED_SIGNALS = `trap '' ${PASSED_SIGNALS.map((sig) => constants.signals[sig]).join(' ')}`;
 
 /**

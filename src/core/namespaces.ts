@@ -221,6 +221,8 @@ export interface LauncherRootNamespace {
   pipeOwners: readonly number[];
   /** The uid shown for an owner the namespace does not map (kernel.overflowuid). */
   overflowUid: number;
+  /** Whether a --log or --pid-file was given, which a relaunch's first process opens on the host (cli/run.ts). */
+  hostFiles: boolean;
 }
 
 /**
@@ -233,8 +235,11 @@ export interface LauncherRootNamespace {
  * socket, a seccomp agent's), no idmapped mount (its socket, core/relaunch.ts idmapSlot),
  * and no standard stream that is a pipe the relaunch would give to the container user's
  * host id (relaunch.ts, giveStreams): each is that user's already, which an owner shown
- * as the overflow uid does not tell. Where not, the launcher starts Node again the
- * ordinary way.
+ * as the overflow uid does not tell. Where the namespace's uid 0 is not the host's
+ * (the launcher started Node through setpriv(1)), this process has no capability over a
+ * file of the host's root (capabilities(7): an inode whose owner the namespace does not
+ * map), so no --log or --pid-file either, which a relaunch's first process opens there.
+ * Where not, the launcher starts Node again the ordinary way.
  */
 export function launcherRootUserNamespaceHolds(
   config: Pick<RootfsConfig, 'namespaces' | 'uidMappings' | 'gidMappings' | 'consoleSocket' | 'seccomp'> & {
@@ -246,6 +251,7 @@ export function launcherRootUserNamespaceHolds(
   if (!launcherUserNamespaceHolds(config, own)) return false;
   if (own.euid !== 0 || own.egid !== 0 || own.setgroups.trim() !== 'allow') return false;
   if (hostSocketPaths(config).length > 0 || (config.mounts ?? []).some((m) => m.idmap !== undefined)) return false;
+  if (own.hostFiles && hostIdOf(config.uidMappings!, 0) !== 0) return false;
   const uid = config.process.uid;
   if (hostIdOf(config.uidMappings!, uid) === undefined) return true;
   return own.pipeOwners.every((owner) => owner === uid && owner !== own.overflowUid);
