@@ -40,6 +40,24 @@ function userConfig(script: string, maps: object[] = ONE, over: Record<string, u
 
 const SHOW = 'cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups; echo $$';
 
+/** Kubernetes' shape: a range of host ids, without host id 0 (the launcher starts Node through setpriv(1)). */
+const RANGE = [{ containerID: 0, hostID: 100000, size: 65536 }];
+/** What the container shows of its ids, groups and capability sets, and its maps. */
+const CREDS = 'grep -E "^(Uid|Gid|Groups|Cap(Inh|Prm|Eff|Bnd|Amb)):" /proc/self/status; cat /proc/self/uid_map /proc/self/gid_map /proc/self/setgroups';
+/** A config of RANGE's maps running `script` as uid 0 with capabilities of every set, one of them ambient. */
+function rangeConfig(script: string, gid: object[] = RANGE): Record<string, any> {
+  const c = userConfig(script, RANGE);
+  c.linux.gidMappings = gid;
+  c.process.capabilities = { bounding: ['CAP_CHOWN', 'CAP_KILL', 'CAP_SYS_ADMIN'], effective: ['CAP_CHOWN', 'CAP_KILL'], permitted: ['CAP_CHOWN', 'CAP_KILL'], inheritable: ['CAP_KILL'], ambient: ['CAP_KILL'] };
+  return c;
+}
+/**
+ * What CREDS shows in it: uid and gid 0, no supplementary group, CAP_KILL (bit 5) inheritable and
+ * ambient, and CAP_CHOWN, CAP_KILL and CAP_SYS_ADMIN (0, 5, 21) permitted and effective: an
+ * execve(2) as uid 0 gives it the bounding set (capabilities(7)), under runc too.
+ */
+const RANGE_CREDS = ['Uid: 0 0 0 0', 'Gid: 0 0 0 0', 'Groups:', 'CapInh: 0000000000000020', 'CapPrm: 0000000000200021', 'CapEff: 0000000000200021', 'CapBnd: 0000000000200021', 'CapAmb: 0000000000000020', '0 100000 65536', '0 100000 65536', 'allow'];
+
 maybe('bin/mountkit run by root with a new user namespace', () => {
   let bin: string;
   let log: string;
@@ -49,6 +67,9 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
     bin = mkdtempSync(path.join(tmpdir(), 'mountkit-userns-root-'));
     log = path.join(bin, 'started');
     writeFileSync(log, '');
+    // The root of RANGE's namespace, host id 100000, runs the stand-in and writes its line.
+    chmodSync(bin, 0o755);
+    chmodSync(log, 0o666);
     writeFileSync(
       path.join(bin, 'node'),
       `#!/bin/sh\nread -r a b c </proc/self/uid_map\necho "$a $b $c userns=\${MOUNTKIT_LAUNCHER_USERNS-}" >>'${log}'\nexec '${process.execPath}' "$@"\n`,
@@ -133,6 +154,101 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
       .map((l) => l.replace(/^\d+ +write\(\d+<\/proc\/\d+\//, ''));
     expect(writes).toEqual(['uid_map>, "0 0 1\\n1 100000 65535\\n", 21) = 21', 'gid_map>, "0 0 1\\n1 100000 65535\\n", 21) = 21']);
     expect(started()).toBe('0 0 1 userns=root\n');
+  });
+
+  // A bundle the root of RANGE's namespace (host id 100000) can reach, as the container's root must under runc.
+  const reachable = (dir: string) => chmodSync(dir, 0o711);
+
+  test.each(LAUNCHER_SHELLS)(
+    'under %s: maps of a range of host ids without 0 (Kubernetes\' user namespaces): the one Node the launcher starts through setpriv(1), uid 0 there, becomes the container, which has uid 0, no group, and the config\'s capabilities, ambient ones too',
+    async (_sh, shell) => {
+      const c = rangeConfig(`${CREDS}; echo waiting; read line; echo "$line"`);
+      const r = await withBundleAsync(
+        c,
+        (dir) =>
+          new Promise<{ status: number | null; stdout: string; stderr: string; nodes: number }>((resolve, reject) => {
+            reachable(dir);
+            // Standard streams that are socketpairs (Node's), which Node leaves as they are.
+            const child = spawn(shell[0], [...shell.slice(1), LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+            let stdout = '';
+            let stderr = '';
+            let nodes = -1;
+            child.stdout.on('data', (d: Buffer) => {
+              stdout += d;
+              if (nodes !== -1 || !stdout.includes('waiting\n')) return;
+              nodes = nodeProcessesIn(child.pid!);
+              child.stdin.end('go\n');
+            });
+            child.stderr.on('data', (d: Buffer) => (stderr += d));
+            child.on('error', reject);
+            child.on('close', (status) => resolve({ status, stdout, stderr, nodes }));
+          }),
+      );
+      expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(squeezed(r.stdout)).toEqual([...RANGE_CREDS, 'waiting', 'go', '']);
+      expect(r.nodes).toBe(0);
+      expect(started()).toBe('0 100000 65536 userns=root\n');
+    },
+  );
+
+  test("maps of a range of host ids without 0: the container's ids, groups, capabilities and maps are those the Node entry gives it, with its relaunch", () => {
+    const [launcher, seen, byEntry] = withBundle(rangeConfig(CREDS), (dir) => {
+      reachable(dir);
+      const r = run(dir);
+      return [r, started(), entry(dir)] as const;
+    });
+    expect([launcher.status, launcher.stdout, launcher.stderr]).toEqual([byEntry.status, byEntry.stdout, byEntry.stderr]);
+    expect([launcher.status, squeezed(launcher.stdout), launcher.stderr]).toEqual([0, [...RANGE_CREDS, ''], '']);
+    expect(seen).toBe('0 100000 65536 userns=root\n');
+  });
+
+  test.each([
+    // util-linux before 2.38: no --keep-caps. The stand-in names no option.
+    ['an unshare(1) without --keep-caps', 'unshare', realUnshare],
+    ['a setpriv(1) that is not util-linux\'s', 'setpriv', spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim()],
+  ])('maps of a range of host ids without 0, %s in PATH: the run is the Node entry\'s, with its relaunch', (_name, tool, real) => {
+    writeFileSync(path.join(bin, tool), `#!/bin/sh\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    const [launcher, seen, byEntry] = withBundle(rangeConfig(CREDS), (dir) => {
+      reachable(dir);
+      const r = run(dir);
+      return [r, started(), entry(dir)] as const;
+    });
+    expect([launcher.status, launcher.stdout, launcher.stderr]).toEqual([byEntry.status, byEntry.stdout, byEntry.stderr]);
+    expect([launcher.status, squeezed(launcher.stdout), launcher.stderr]).toEqual([0, [...RANGE_CREDS, ''], '']);
+    expect(seen).toBe('0 0 4294967295 userns=\n');
+  });
+
+  test.each([
+    ['--pid-file', (dir: string) => ['--pid-file', path.join(dir, 'pid')], '0 0 4294967295 userns=\n'],
+    ['--log', (dir: string) => [`--log=${path.join(dir, 'log')}`], '0 0 4294967295 userns=\n'],
+    // Readable by the host's root alone: the Node the launcher started cannot read it, and answers "again".
+    ['a config.json of mode 0600', (dir: string) => (chmodSync(path.join(dir, 'config.json'), 0o600), []), '0 100000 65536 userns=root\n0 0 4294967295 userns=\n'],
+  ])('maps of a range of host ids without 0, %s, which the host\'s root alone may open: the run is the Node entry\'s', (_name, args, expected) => {
+    const [launcher, seen, byEntry] = withBundle(rangeConfig(CREDS), (dir) => {
+      reachable(dir);
+      const given = args(dir);
+      const r = spawnSync(LAUNCHER, ['run', '--bundle', dir, '--seccomp-cache', 'off', ...given], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'], env });
+      return [r, started(), spawnSync(process.execPath, [BIN, 'run', '--bundle', dir, '--seccomp-cache', 'off', ...given], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] })] as const;
+    });
+    expect([launcher.status, launcher.stdout, launcher.stderr]).toEqual([byEntry.status, byEntry.stdout, byEntry.stderr]);
+    expect([launcher.status, squeezed(launcher.stdout), launcher.stderr]).toEqual([0, [...RANGE_CREDS, ''], '']);
+    expect(seen).toBe(expected);
+  });
+
+  test.each([
+    // The kernel refuses a map whose host ranges overlap (EINVAL), which the Node entry refuses as a config error.
+    ['a gid map the kernel refuses (host ranges that overlap)', [{ containerID: 0, hostID: 200000, size: 10 }, { containerID: 10, hostID: 200005, size: 10 }], ''],
+    // A printf(1) that fails on gid_map stands for a refusal of a map the Node entry takes.
+    ['a gid map whose write fails', [{ containerID: 0, hostID: 100000, size: 10 }, { containerID: 10, hostID: 100010, size: 65526 }], '#!/bin/sh\ncase $(readlink /proc/$$/fd/1) in */gid_map) exit 1 ;; esac\nexec /usr/bin/printf "$@"\n'],
+  ])('maps of a range of host ids without 0, %s (the uid map written): Node, started without setpriv(1), answers "again", and the run is the Node entry\'s', (_name, gid, printf) => {
+    if (printf) writeFileSync(path.join(bin, 'printf'), printf, { mode: 0o755 });
+    const [launcher, seen, byEntry] = withBundle(rangeConfig(CREDS, gid), (dir) => {
+      reachable(dir);
+      const r = run(dir);
+      return [r, started(), entry(dir)] as const;
+    });
+    expect([launcher.status, launcher.stdout, launcher.stderr]).toEqual([byEntry.status, byEntry.stdout, byEntry.stderr]);
+    expect(seen).toBe('0 100000 65536 userns=root\n0 0 4294967295 userns=\n');
   });
 
   test.each([['process.oomScoreAdj', (c: Record<string, any>) => (c.process.oomScoreAdj = 0)]])('%s: left to the Node entry, which relaunches itself into the namespace, as the launcher would start it', (_name, set) => {

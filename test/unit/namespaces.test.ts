@@ -112,7 +112,11 @@ describe('planLaunch', () => {
       { containerID: 1, hostID: 100000, size: 65535 },
     ];
     const text = '         0          0          1\n         1     100000      65535\n';
-    const own = { uid: text, gid: text, setgroups: 'allow\n', euid: 0, egid: 0, pipeOwners: [0, 0], overflowUid: 65534 };
+    const own = { uid: text, gid: text, setgroups: 'allow\n', euid: 0, egid: 0, pipeOwners: [0, 0], overflowUid: 65534, hostFiles: false };
+    // Kubernetes' shape: no host id 0 in it, Node started through setpriv(1).
+    const range = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const rangeText = '         0     100000      65536\n';
+    const ranged = { ...own, uid: rangeText, gid: rangeText, pipeOwners: [] };
     const config = (extra: Record<string, unknown> = {}, process: Record<string, unknown> = {}) => ({
       namespaces: ns('pid', 'mount', 'user'),
       uidMappings: wide,
@@ -125,6 +129,8 @@ describe('planLaunch', () => {
       ['a container user the maps leave out: a relaunch gives it nothing', config({}, { uid: 70000 }), { ...own, pipeOwners: [65534] }],
       ['no pipe among the streams', config({}, { uid: 1 }), { ...own, pipeOwners: [] }],
       ['pipes of the container user (uid 1, host 100000)', config({}, { uid: 1 }), { ...own, pipeOwners: [1, 1] }],
+      ['a --log or --pid-file, where the namespace\'s uid 0 is the host\'s', config(), { ...own, hostFiles: true }],
+      ['a range of host ids without 0, no stream a pipe', config({ uidMappings: range, gidMappings: range }), ranged],
     ])('%s: it holds', (_name, c, found) => expect(launcherRootUserNamespaceHolds(c, found)).toBe(true));
     test.each([
       ['other maps', config({ uidMappings: [wide[0]] }), own],
@@ -136,6 +142,8 @@ describe('planLaunch', () => {
       ['an idmapped mount', config({ mounts: [{ idmap: {} }] }), own],
       ['a pipe of another user than the container user\'s', config({}, { uid: 1 }), { ...own, pipeOwners: [1, 0] }],
       ['a pipe shown as the overflow uid, the container user\'s', config({}, { uid: 65534 }), { ...own, pipeOwners: [65534] }],
+      ['a range of host ids without 0, a pipe of the host\'s root (shown as the overflow uid)', config({ uidMappings: range, gidMappings: range }), { ...ranged, pipeOwners: [65534] }],
+      ['a range of host ids without 0, a --log or --pid-file (opened on the host by a relaunch\'s first process)', config({ uidMappings: range, gidMappings: range }), { ...ranged, hostFiles: true }],
     ])('%s: it does not (the launcher starts Node again)', (_name, c, found) => expect(launcherRootUserNamespaceHolds(c, found)).toBe(false));
   });
 
@@ -217,8 +225,17 @@ describe('planLaunch', () => {
     expect(script.endsWith(`; ${end}`)).toBe(true);
     const withStatus = `${script.slice(0, -end.length)}echo "status $mountkit_status" >&3; exit $mountkit_status`;
     // The launcher's Node path, taken before it gave the caller's variables back (a caller's `main` among them), after
-    // the wait for root's maps (empty but for root_maps).
-    expect(launcher).toContain(`-- ${sh} ${c} "$mountkit_wait"'${withStatus}' ${name} node "$mountkit_main" "$@"`);
+    // the wait for root's maps (empty but for root_maps), and through setpriv(1) where root's maps need it.
+    expect(launcher).toContain(
+      `-- ${sh} ${c} "$mountkit_wait"'${withStatus}' ${name} \${mountkit_setpriv:+"$mountkit_setpriv" --reuid=0 --regid=0 --clear-groups --inh-caps=-all} node "$mountkit_main" "$@"`,
+    );
+  });
+
+  test("bin/mountkit's shell, told the maps were not written, drops setpriv(1)'s words, as many as the launcher gives", () => {
+    const launcher = readFileSync(path.join(__dirname, '..', '..', 'bin', 'mountkit'), 'utf8');
+    const words = /\$\{mountkit_setpriv:\+([^}]*)\} node "\$mountkit_main"/.exec(launcher)![1].split(' ');
+    expect(words[0]).toBe('"$mountkit_setpriv"');
+    expect(launcher).toContain(`[ "$mountkit_go" = mapped ] || shift ${words.length}; `);
   });
 
   test('the relaunched process only joins what the launcher did not', () => {
