@@ -251,6 +251,33 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
     expect(seen).toBe('0 100000 65536 userns=root\n0 0 4294967295 userns=\n');
   });
 
+  test('maps of a range of host ids without 0, SIGTERM sent to the launcher before it has written them: passed on to the container once its program runs, and the run ends with its status; one Node', async () => {
+    // unshare(1) a second late, while the launcher waits for its shell (it passes --keep-caps on, as its text says).
+    writeFileSync(path.join(bin, 'unshare'), `#!/bin/sh\n# --keep-caps\nsleep 1\nexec '${realUnshare}' "$@"\n`, { mode: 0o755 });
+    // Bounded, so that a signal lost (the Node entry's relaunch loses one that comes while unshare(1) starts) ends the run all the same.
+    const c = rangeConfig('trap "echo TERM; exit 7" TERM; echo started; i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; echo timeout');
+    const r = await withBundleAsync(
+      c,
+      (dir) =>
+        new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+          reachable(dir);
+          const child = spawn(LAUNCHER, ['run', '--bundle', dir, '--seccomp-cache', 'off'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+          let stdout = '';
+          let stderr = '';
+          setTimeout(() => {
+            expect(stdout).toBe('');
+            child.kill('SIGTERM');
+          }, 300);
+          child.stdout.on('data', (d: Buffer) => (stdout += d));
+          child.stderr.on('data', (d: Buffer) => (stderr += d));
+          child.on('error', reject);
+          child.on('close', (status) => resolve({ status, stdout, stderr }));
+        }),
+    );
+    expect([r.status, r.stdout, r.stderr]).toEqual([7, 'started\nTERM\n', '']);
+    expect(started()).toBe('0 100000 65536 userns=root\n');
+  });
+
   test.each([['process.oomScoreAdj', (c: Record<string, any>) => (c.process.oomScoreAdj = 0)]])('%s: left to the Node entry, which relaunches itself into the namespace, as the launcher would start it', (_name, set) => {
     const c = userConfig(SHOW, WIDE);
     set(c);
