@@ -113,7 +113,7 @@ describe('bin/mountkit, the shell launcher', () => {
     const launcher = readFileSync(path.join(__dirname, '..', '..', 'bin', 'mountkit'), 'utf8');
     // The launcher's case arms that set `expect` (bundle or value) list the options taking one.
     const arms = [...launcher.matchAll(/^\s*([-\w|]+)\) (?:\w+=\w+; )?expect=(?:bundle|value|preserve) ;;$/gm)].map((m) => m[1].split('|'));
-    expect(arms).toHaveLength(4);
+    expect(arms).toHaveLength(5);
     expect(arms.flat().sort()).toEqual([...VALUE_OPTIONS].sort());
   });
 });
