@@ -84,9 +84,10 @@ export const SUBORDINATE_BASE = 100000;
  * A new user namespace whose 65536 ids start at host id SUBORDINATE_BASE, as a
  * Kubernetes pod without host users gets (its root is not the host's): the rootfs stays
  * the host root's, which the namespace shows as the overflow uid, readable and
- * executable by others. mountkit's Node entry makes that namespace, writes its maps from
- * the host and starts itself again in it (two Node processes: the launcher takes only
- * maps of uid and gid 0 to 0); runc makes it in its init.
+ * executable by others. mountkit's launcher makes that namespace in its unshare(1) call
+ * (--keep-caps), writes its maps from the host and starts Node there through setpriv(1)
+ * as its uid 0 (one Node process; before the thirty-eighth session the Node entry made
+ * it and started itself again, two); runc makes it in its init.
  */
 export const withSubordinateUserNamespace: SpecEdit = (spec) => {
   spec.linux.namespaces.push({ type: 'user' });

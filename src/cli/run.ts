@@ -527,7 +527,6 @@ function readConfigChunk(buf: Buffer): number {
   }
 }
 
-/** A shell's command that ignores the signals passed on, by number (dash names no STKFLT). */
 /** Whether access(2) refuses this process a read of `file` (EACCES); any other error is the read's to tell. */
 function readRefused(file: string): boolean {
   try {
@@ -538,6 +537,7 @@ function readRefused(file: string): boolean {
   }
 }
 
+/** A shell's command that ignores the signals passed on, by number (dash names no STKFLT). */
 const TRAP_PASSED_SIGNALS = `trap '' ${PASSED_SIGNALS.map((sig) => constants.signals[sig]).join(' ')}`;
 
 /**
