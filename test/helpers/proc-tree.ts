@@ -1,25 +1,13 @@
-import { readFileSync, readdirSync, readlinkSync, realpathSync } from 'fs';
+import { readlinkSync, realpathSync } from 'fs';
+import { childrenOf } from '../../src/cli/forward';
 
 /**
  * The pids of `pid`'s descendants, parents before their children, whichever of its
- * threads forked them (runc's Go threads do): /proc/PID/task/TID/children lists a
- * thread's children (CONFIG_PROC_CHILDREN).
+ * threads forked them (runc's Go threads do), as src/cli/forward.ts childrenOf lists a
+ * process's children, at every level.
  */
 export function descendantsOf(pid: number): number[] {
-  let tasks: string[];
-  try {
-    tasks = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return [];
-  }
-  const kids = tasks.flatMap((task) => {
-    try {
-      return readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
-  });
-  return kids.flatMap((kid) => [kid, ...descendantsOf(kid)]);
+  return childrenOf(pid).flatMap((kid) => [kid, ...descendantsOf(kid)]);
 }
 
 /** How many of `pid` and its descendants run this Node's executable (their /proc/PID/exe). */

@@ -67,7 +67,7 @@ maybe('the first process of a run relaunched for the runtime\'s hooks, without a
    * A run that fails on its own before its program (a missing program, here) after a
    * createContainer hook put a process in the background: the relaunch has waited for its
    * hooks itself, and what they started is theirs, not waited for (only a relaunch killed
-   * before its program has its orphans waited for: relaunch-failures.test.ts). The hook
+   * before its program has its orphans waited for: test/hardening/relaunch-failures.test.ts). The hook
    * returns once its sleep runs the static busybox: the relaunch's pivot_root(2) right
    * after the hook moves the root of every process of the namespace, the background one
    * too, so a dynamically linked sleep, or a sleep not yet found in PATH, could fail there
