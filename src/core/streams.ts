@@ -17,6 +17,20 @@ export const STREAMS = [0, 1, 2];
  */
 const STREAM_LEFT_ALONE: ReadonlySet<string> = new Set(['EBADF', 'EPERM', 'EINVAL', 'EROFS']);
 
+/** The error that leaves a closed stream out (EBADF). */
+const CLOSED: ReadonlySet<string> = new Set(['EBADF']);
+
+/** Calls `each` with each standard stream in order; a SyscallError whose errno is in `tolerated` leaves that stream and goes on, anything else is thrown. */
+function eachStream(tolerated: ReadonlySet<string>, each: (fd: number) => void): void {
+  for (const fd of STREAMS) {
+    try {
+      each(fd);
+    } catch (err) {
+      if (!(err instanceof SyscallError) || !tolerated.has(err.code)) throw err;
+    }
+  }
+}
+
 /** Which streams giveStreams gives: pipes always, sockets unless `sockets` is false, the container's console (a devpts terminal) with `console`. */
 export interface StreamKinds {
   sockets?: boolean;
@@ -33,16 +47,12 @@ export interface StreamKinds {
  */
 export function giveStreams(sys: Syscalls, uid: number, kinds: StreamKinds = {}): void {
   const { sockets = true, console = false } = kinds;
-  for (const fd of STREAMS) {
-    try {
-      if (sys.fstat(fd).uid === uid) continue;
-      const type = sys.fstatfs(fd).type;
-      if (type !== PIPEFS_MAGIC && !(sockets && type === SOCKFS_MAGIC) && !(console && type === DEVPTS_SUPER_MAGIC)) continue;
-      sys.fchownat(fd, '', uid, -1, AT_EMPTY_PATH);
-    } catch (err) {
-      if (!(err instanceof SyscallError) || !STREAM_LEFT_ALONE.has(err.code)) throw err;
-    }
-  }
+  eachStream(STREAM_LEFT_ALONE, (fd) => {
+    if (sys.fstat(fd).uid === uid) return;
+    const type = sys.fstatfs(fd).type;
+    if (type !== PIPEFS_MAGIC && !(sockets && type === SOCKFS_MAGIC) && !(console && type === DEVPTS_SUPER_MAGIC)) return;
+    sys.fchownat(fd, '', uid, -1, AT_EMPTY_PATH);
+  });
 }
 
 /**
@@ -52,14 +62,10 @@ export function giveStreams(sys: Syscalls, uid: number, kinds: StreamKinds = {})
  */
 export function pipeStreamOwners(sys: Syscalls): number[] {
   const owners: number[] = [];
-  for (const fd of STREAMS) {
-    try {
-      const uid = sys.fstat(fd).uid;
-      if (sys.fstatfs(fd).type === PIPEFS_MAGIC) owners.push(uid);
-    } catch (err) {
-      if (!(err instanceof SyscallError) || err.code !== 'EBADF') throw err;
-    }
-  }
+  eachStream(CLOSED, (fd) => {
+    const uid = sys.fstat(fd).uid;
+    if (sys.fstatfs(fd).type === PIPEFS_MAGIC) owners.push(uid);
+  });
   return owners;
 }
 
@@ -83,13 +89,7 @@ export function pipeStreamOwners(sys: Syscalls): number[] {
  * writes then fail with EAGAIN: a program that expects blocking streams is served first.
  */
 export function blockStreams(sys: Syscalls): void {
-  for (const fd of STREAMS) {
-    try {
-      sys.setBlocking(fd);
-    } catch (err) {
-      if (!(err instanceof SyscallError) || err.code !== 'EBADF') throw err;
-    }
-  }
+  eachStream(CLOSED, (fd) => sys.setBlocking(fd));
 }
 
 /** The standard error stream's descriptor. */
