@@ -221,6 +221,17 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
     expect(seen).toBe(expected);
   });
 
+  test("maps of a range of host ids without 0, standard output a pipe of the host's root (a relaunch gives it to the container's root): the run is the Node entry's at once, with no Node started in the launcher's namespace", () => {
+    const [launcher, seen, byEntry] = withBundle(rangeConfig(`${CREDS}; stat -c %u /proc/self/fd/1`), (dir) => {
+      reachable(dir);
+      const r = piped([LAUNCHER, 'run', '--bundle', dir]);
+      return [r, started(), piped([process.execPath, BIN, 'run', '--bundle', dir])] as const;
+    });
+    expect([launcher.status, launcher.stdout, launcher.stderr]).toEqual([byEntry.status, byEntry.stdout, byEntry.stderr]);
+    expect([launcher.status, squeezed(launcher.stdout), launcher.stderr]).toEqual([0, [...RANGE_CREDS, '0', ''], '']);
+    expect(seen).toBe('0 0 4294967295 userns=\n');
+  });
+
   test.each([
     // The kernel refuses a map whose host ranges overlap (EINVAL), which the Node entry refuses as a config error.
     ['a gid map the kernel refuses (host ranges that overlap)', [{ containerID: 0, hostID: 200000, size: 10 }, { containerID: 10, hostID: 200005, size: 10 }], ''],
