@@ -176,15 +176,18 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 /** How long and how often a held signal is looked at again. */
 const POLL_MS = 10;
-const FIND_TRIES = 100;
 const HANDLER_TRIES = 50;
 
 /** Whether passing on has stopped: `spawned` was reaped, and its pid may be another process's. */
 type Stopped = () => boolean;
 
-/** The container's pid once it is there (the process spawned forks it), or undefined. */
+/**
+ * The container's pid once it is there (the process spawned forks it), or undefined once
+ * passing on has stopped: however long the relaunch's unshare(1) or nsenter(1) takes to
+ * start it (a loaded machine), a signal that came meanwhile waits for it.
+ */
 async function containerOf(container: ContainerProcess, stopped: Stopped): Promise<number | undefined> {
-  for (let i = 0; i < FIND_TRIES && !stopped(); i++) {
+  while (!stopped()) {
     const pid = container.pid();
     if (pid !== undefined) return pid;
     await sleep(POLL_MS);
