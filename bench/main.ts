@@ -11,7 +11,7 @@
  * before and after, and the temporary directory and runc containers are removed.
  */
 import { spawnSync } from 'child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadBundle } from '../src/core/config/oci';
@@ -24,6 +24,7 @@ import type { TableResult } from './mount-table-child';
 import { requireTimings, summarizeProfile, type CpuProfile } from './profile';
 import {
   BIN,
+  launcherAlone,
   HARNESS_CA_CERTS,
   mountinfoReads,
   mountkitRun,
@@ -167,11 +168,13 @@ class Bench {
     const terminal = this.bundle('terminal', withTerminal);
     const ownList = withOwnModule(path.join(this.tmp, 'own-module'));
     const { bundle: rootless, state: rootlessState } = this.rootless();
+    const standIn = this.standInNode();
     const times = interleave(
       [
         { name: 'node -e 0', run: nodeFloor },
         { name: 'runc run', run: () => runcRun(def) },
         { name: 'mountkit run', run: () => mountkitRun(def) },
+        { name: 'the launcher alone (mountkit run, its node a stand-in that exits at once)', run: () => launcherAlone(def, standIn) },
         { name: 'mountkit run through the Node entry alone (two Node processes)', run: () => mountkitRun(def, 'node') },
         { name: 'mountkit run, no pid namespace (one Node process)', run: () => mountkitRun(noPid) },
         { name: 'mountkit run without the CLI bundle (MOUNTKIT_BUNDLE=0)', run: () => mountkitRun(def, 'launcher', 'off') },
@@ -221,6 +224,14 @@ class Bench {
     mkdirSync(state);
     chownSync(state, ROOTLESS_ID, ROOTLESS_ID);
     return { bundle, state };
+  }
+
+  /** A directory whose `node` is true(1), for the launcher's row (runners.ts launcherAlone). */
+  standInNode(): string {
+    const dir = path.join(this.tmp, 'stand-in');
+    mkdirSync(dir);
+    symlinkSync('/bin/true', path.join(dir, 'node'));
+    return dir;
   }
 
   /**
