@@ -283,6 +283,29 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
     expect(started()).toBe(seen);
   });
 
+  test.each([
+    ['maps taking 0 to 0', () => userConfig(SHOW, WIDE)],
+    ['maps of a range of host ids without 0', () => rangeConfig(CREDS)],
+  ])('%s, user.max_user_namespaces reading 0: the launcher makes no user namespace and starts the Node entry on the host', (_name, config) => {
+    // A file bound over the sysctl in a mount namespace of its own, where the launcher runs.
+    // The run itself could not be made there (the kernel refuses a new proc mount in a user
+    // namespace where something is mounted over the host's /proc: mount_too_revealing), so
+    // the `node` first in PATH notes its start and ends: the launcher's choice is the test.
+    const zero = path.join(bin, 'zero');
+    writeFileSync(zero, '0\n');
+    writeFileSync(path.join(bin, 'node'), `#!/bin/sh\nread -r a b c </proc/self/uid_map\necho "$a $b $c userns=\${MOUNTKIT_LAUNCHER_USERNS-}" >>'${log}'\n`, { mode: 0o755 });
+    const launcher = withBundle(config(), (dir) =>
+      spawnSync(realUnshare, ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /proc/sys/user/max_user_namespaces && shift && exec "$@"', 'sh', zero, LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off'], {
+        encoding: 'utf8',
+        timeout: 60_000,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env,
+      }),
+    );
+    expect([launcher.status, launcher.stdout, launcher.stderr]).toEqual([0, '', '']);
+    expect(started()).toBe('0 0 4294967295 userns=\n');
+  });
+
   test.each([['process.oomScoreAdj', (c: Record<string, any>) => (c.process.oomScoreAdj = 0)]])('%s: left to the Node entry, which relaunches itself into the namespace, as the launcher would start it', (_name, set) => {
     const c = userConfig(SHOW, WIDE);
     set(c);
