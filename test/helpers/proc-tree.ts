@@ -1,3 +1,4 @@
+import { spawn } from 'child_process';
 import { readlinkSync, realpathSync } from 'fs';
 import { childrenOf } from '../../src/cli/forward';
 
@@ -20,4 +21,36 @@ export function nodeProcessesIn(pid: number): number {
       return false;
     }
   }).length;
+}
+
+/** A run of runCountingNodes: its status and output, and the Node processes counted once its marker came (-1 if it never did). */
+export interface CountedRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  nodes: number;
+}
+
+/**
+ * `argv` spawned with pipes for its standard streams (Node's: socketpairs): once its
+ * standard output holds `marker`, the Node processes among it and its descendants are
+ * counted (nodeProcessesIn) and "go" is written to its standard input as a line, which
+ * is then closed. Resolves at its close.
+ */
+export function runCountingNodes(argv: readonly string[], env: NodeJS.ProcessEnv, marker: string): Promise<CountedRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(argv[0], argv.slice(1), { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let nodes = -1;
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d;
+      if (nodes !== -1 || !stdout.includes(marker)) return;
+      nodes = nodeProcessesIn(child.pid!);
+      child.stdin.end('go\n');
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (status) => resolve({ status, stdout, stderr, nodes }));
+  });
 }

@@ -11,7 +11,7 @@ import { spawn, spawnSync } from 'child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { nodeProcessesIn } from '../helpers/proc-tree';
+import { runCountingNodes, type CountedRun } from '../helpers/proc-tree';
 import { BIN, LAUNCHER } from '../helpers/cli';
 import { LAUNCHER_SHELLS } from '../helpers/launcher-stand-ins';
 import { BUSYBOX, busyboxConfig, withBundle, withBundleAsync } from '../conformance/harness';
@@ -95,27 +95,11 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
   const started = () => readFileSync(log, 'utf8');
 
   /**
-   * The launcher run under `shell`, its standard streams Node's socketpairs (which Node
-   * leaves as they are): once the container has written `marker`, the Node processes among
-   * the launcher and its descendants are counted, and the container is given a line.
+   * The launcher run under `shell`: once the container has written `marker`, the Node
+   * processes among the launcher and its descendants are counted, and the container is
+   * given a line (runCountingNodes).
    */
-  function runWaiting(shell: readonly string[], dir: string, marker: string): Promise<{ status: number | null; stdout: string; stderr: string; nodes: number }> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(shell[0], [...shell.slice(1), LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      let nodes = -1;
-      child.stdout.on('data', (d: Buffer) => {
-        stdout += d;
-        if (nodes !== -1 || !stdout.includes(marker)) return;
-        nodes = nodeProcessesIn(child.pid!);
-        child.stdin.end('go\n');
-      });
-      child.stderr.on('data', (d: Buffer) => (stderr += d));
-      child.on('error', reject);
-      child.on('close', (status) => resolve({ status, stdout, stderr, nodes }));
-    });
-  }
+  const runWaiting = (shell: readonly string[], dir: string, marker: string): Promise<CountedRun> => runCountingNodes([...shell, LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off'], env, marker);
 
   test.each(LAUNCHER_SHELLS)(
     'under %s: the one Node the launcher starts, uid 0 of a user namespace with the config\'s maps and setgroups allowed, becomes the container, PID 1 (no Node waits for it); its status is the run\'s',

@@ -5,7 +5,7 @@ import * as path from 'path';
 import { BUSYBOX, RUNC, busyboxConfig as config, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, withBundle, withBundleAsync, removeRootlessInstall, rootlessLauncher, runMountkit, runMountkitRootless, runRunc } from '../conformance/harness';
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { idMapToolsInPath } from '../../src/core/programs';
-import { descendantsOf, nodeProcessesIn } from '../helpers/proc-tree';
+import { descendantsOf, runCountingNodes, type CountedRun } from '../helpers/proc-tree';
 import { BIN, LAUNCHER, REPO } from '../helpers/cli';
 import { ptySession, throughConsole } from '../helpers/console';
 import { startSeccompAgent, type SeccompAgent } from '../helpers/seccomp-agent';
@@ -1169,22 +1169,8 @@ maybe('mountkit run', () => {
      * Node processes of the run, the launcher's and its descendants (a starter waiting for its relaunch), are counted,
      * and the line is written.
      */
-    const rootlessRun = (dir: string, ready: string): Promise<{ status: number | null; stdout: string; stderr: string; nodes: number }> =>
-      new Promise((resolve, reject) => {
-        const child = spawn('setpriv', [`--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', rootlessLauncher(), 'run', '--bundle', dir], { stdio: ['pipe', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        let nodes = -1;
-        child.stdout.on('data', (d: Buffer) => {
-          stdout += d;
-          if (nodes !== -1 || !stdout.includes(ready)) return;
-          nodes = nodeProcessesIn(child.pid!);
-          child.stdin.end('go\n');
-        });
-        child.stderr.on('data', (d: Buffer) => (stderr += d));
-        child.on('error', reject);
-        child.on('close', (status) => resolve({ status, stdout, stderr, nodes }));
-      });
+    const rootlessRun = (dir: string, ready: string): Promise<CountedRun> =>
+      runCountingNodes(['setpriv', `--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', rootlessLauncher(), 'run', '--bundle', dir], process.env, ready);
 
     test("rootless with `runc spec --rootless`'s maps: the launcher makes the user namespace with the pid and mount ones, and the one Node it starts becomes the container (none waits for it); a config refused there is refused as by the Node entry, named (exit 2)", async () => {
       const own = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
