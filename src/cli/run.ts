@@ -44,6 +44,7 @@ import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STAR
 import { FIRST_PASSED_FD, checkPassedOpen, descriptorCount, listenFdsOf, passedCount, relaunchChannelFd } from '../core/passed-fds';
 import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
 import { pluginsFromFile } from '../core/plugin-list';
+import { SCORE_FILE } from '../core/oom-score';
 import { PID_FILE_MODE, callerView, openPidFileDir, writePidFile, type PidFileSpec } from '../core/pid-file';
 import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
@@ -307,7 +308,11 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // A relaunch holds them after its own descriptors (core/relaunch.ts).
   const config = launch.relaunched && passedCount(loaded) ? { ...loaded, passedFdsAt: relaunchPassedAt(loaded, launch.joinedByLauncher === true) } : loaded;
   const launcherFd = process.env[LAUNCHER_FD_ENV];
-  const ownMaps = () => ({ uid: uidMap ?? '', gid: readFileSync('/proc/self/gid_map', 'utf8') });
+  const ownMaps = () => ({
+    uid: uidMap ?? '',
+    gid: readFileSync('/proc/self/gid_map', 'utf8'),
+    ...(config.process.oomScoreAdj === undefined ? {} : { oomScore: Number(readFileSync(SCORE_FILE, 'utf8')) }),
+  });
   const userNamespaceHolds = (): boolean =>
     launcherRoot
       ? launcherRootUserNamespaceHolds(config, {

@@ -193,17 +193,21 @@ export const LAUNCHER_USERNS_ENV = 'MOUNTKIT_LAUNCHER_USERNS';
  * the user's own, one id each, setgroups(2) denied) is the one a relaunch would make for
  * `config`: a new user namespace whose maps are those of the namespace this process runs
  * in (`own`: its uid_map and gid_map), no namespace given by path (a relaunch joins those
- * from where mountkit was started, before its user namespace), and no process.oomScoreAdj
- * (written there before a relaunch, oom-score.ts). Where not, the launcher starts Node
- * again the ordinary way.
+ * from where mountkit was started, before its user namespace), and a process.oomScoreAdj,
+ * if any, not below this process's own score (`oomScore`, /proc/self/oom_score_adj): a
+ * relaunch's first process writes a lower one from the host (oom-score.ts presetOomScore),
+ * and a process without CAP_SYS_RESOURCE in the initial user namespace may only raise its
+ * score, so the exec plugin's step can write it here as the relaunch would. Where not, the
+ * launcher starts Node again the ordinary way.
  */
 export function launcherUserNamespaceHolds(
   config: Pick<RootfsConfig, 'namespaces' | 'uidMappings' | 'gidMappings'> & { process?: { oomScoreAdj?: number } },
-  own: { uid: string; gid: string },
+  own: { uid: string; gid: string; oomScore?: number },
 ): boolean {
   const user = config.namespaces.find((ns) => ns.type === 'user');
   if (!user || config.namespaces.some((ns) => ns.path)) return false;
-  if (config.process?.oomScoreAdj !== undefined) return false;
+  const adj = config.process?.oomScoreAdj;
+  if (adj !== undefined && !(own.oomScore !== undefined && adj >= own.oomScore)) return false;
   if (!config.uidMappings || !config.gidMappings) return false;
   return sameMappings(config.uidMappings, parseIdMapText(own.uid)) && sameMappings(config.gidMappings, parseIdMapText(own.gid));
 }
@@ -223,6 +227,8 @@ export interface LauncherRootNamespace {
   overflowUid: number;
   /** Whether a --log or --pid-file was given, which a relaunch's first process opens on the host (cli/run.ts). */
   hostFiles: boolean;
+  /** This process's /proc/self/oom_score_adj, read where the config has a process.oomScoreAdj. */
+  oomScore?: number;
 }
 
 /**

@@ -290,17 +290,55 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
     expect(started()).toBe('0 0 4294967295 userns=\n');
   });
 
-  test.each([['process.oomScoreAdj', (c: Record<string, any>) => (c.process.oomScoreAdj = 0)]])('%s: left to the Node entry, which relaunches itself into the namespace, as the launcher would start it', (_name, set) => {
-    const c = userConfig(SHOW, WIDE);
-    set(c);
-    const [launcher, seen, byEntry] = withBundle(c, (dir) => {
-      const r = run(dir);
-      return [r, started(), entry(dir)] as const;
+  /**
+   * `argv` run with its own OOM score raised to SCORE (from the test's own, 0 here: raising needs no
+   * capability), as the caller's: the launcher, under `env`, or the Node entry.
+   */
+  const SCORE = 100;
+  const scored = (argv: string[], by: NodeJS.ProcessEnv) =>
+    spawnSync('sh', ['-c', `echo ${SCORE} >/proc/self/oom_score_adj && exec "$@"`, 'sh', ...argv, '--seccomp-cache', 'off'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'], env: by });
+  /** A config with `score` as its process.oomScoreAdj, run by the launcher and by the Node entry, each as scored runs it. */
+  const scoredRuns = (c: Record<string, any>, score: number, shell: readonly string[] = []) => {
+    c.process.oomScoreAdj = score;
+    return withBundle(c, (dir) => {
+      reachable(dir);
+      const r = scored([...shell, LAUNCHER, 'run', '--bundle', dir], env);
+      return [r, started(), scored([process.execPath, BIN, 'run', '--bundle', dir], process.env)] as const;
     });
+  };
+  const SCORE_SHOWN = 'cat /proc/self/oom_score_adj';
+
+  test.each([
+    ...LAUNCHER_SHELLS.map(([name, shell]) => [`under ${name}, maps taking 0 to 0`, shell, () => userConfig(`${SCORE_SHOWN}; ${SHOW}`, WIDE), ['500', '0 0 1', '1 100000 65535', '0 0 1', '1 100000 65535', 'allow', '1', ''], '0 0 1 userns=root\n'] as const),
+    ['maps of a range of host ids without 0', [], () => rangeConfig(`${SCORE_SHOWN}; ${CREDS}`), ['500', ...RANGE_CREDS, ''], '0 100000 65536 userns=root\n'] as const,
+  ])("%s, a process.oomScoreAdj above the caller's own score: the one Node the launcher starts raises its own to it (no capability needed) and becomes the container, as the Node entry's relaunch does", (_name, shell, config, expected, seen) => {
+    const [launcher, starts, byEntry] = scoredRuns(config(), 500, shell);
     expect([launcher.status, launcher.stdout, launcher.stderr]).toEqual([byEntry.status, byEntry.stdout, byEntry.stderr]);
-    expect([launcher.status, squeezed(launcher.stdout), launcher.stderr]).toEqual([0, ['0 0 1', '1 100000 65535', '0 0 1', '1 100000 65535', 'allow', '1', ''], '']);
+    expect([launcher.status, squeezed(launcher.stdout), launcher.stderr]).toEqual([0, expected, '']);
+    expect(starts).toBe(seen);
+  });
+
+  test.each([
+    ['maps taking 0 to 0', () => userConfig(`${SCORE_SHOWN}; ${SHOW}`, WIDE)],
+    ['maps of a range of host ids without 0', () => rangeConfig(`${SCORE_SHOWN}; ${CREDS}`)],
+  ])("%s, a process.oomScoreAdj below the caller's own score: left to the Node entry at once, whose first process writes it from the host (lowering needs CAP_SYS_RESOURCE in the initial user namespace, which this machine's root lacks): the run is the entry's", (_name, config) => {
+    const [launcher, starts, byEntry] = scoredRuns(config(), SCORE - 1);
+    expect([launcher.status, launcher.stdout, launcher.stderr]).toEqual([byEntry.status, byEntry.stdout, byEntry.stderr]);
     // The Node entry alone, on the host; the relaunch is nsenter's (its PATH's node is Node's own).
-    expect(seen).toBe('0 0 4294967295 userns=\n');
+    expect(starts).toBe('0 0 4294967295 userns=\n');
+  });
+
+  test("a process.oomScoreAdj above the launcher's own score but below the score Node starts with (raised by the node first in PATH): Node answers \"again\", and the run is the Node entry's", () => {
+    writeFileSync(
+      path.join(bin, 'node'),
+      `#!/bin/sh\necho 200 >/proc/self/oom_score_adj\nread -r a b c </proc/self/uid_map\necho "$a $b $c userns=\${MOUNTKIT_LAUNCHER_USERNS-}" >>'${log}'\nexec '${process.execPath}' "$@"\n`,
+      { mode: 0o755 },
+    );
+    const [launcher, starts, byEntry] = scoredRuns(userConfig(`${SCORE_SHOWN}; ${SHOW}`, WIDE), 150);
+    expect([launcher.status, launcher.stdout, launcher.stderr]).toEqual([byEntry.status, byEntry.stdout, byEntry.stderr]);
+    expect([launcher.status, squeezed(launcher.stdout)[0], launcher.stderr]).toEqual([0, '150', '']);
+    // The Node entry the launcher then starts, at 200 too, lowers its first process's own to 150 from the host (not below its oom_score_adj_min: no capability needed).
+    expect(starts).toBe('0 0 1 userns=root\n0 0 4294967295 userns=\n');
   });
 
   test.each([

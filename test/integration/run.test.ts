@@ -1197,6 +1197,20 @@ maybe('mountkit run', () => {
       expect([launcher.status, launcher.stderr]).toEqual([2, expect.stringMatching(/^mountkit: process\.user\.uid.*\n$/)]);
     });
 
+    test("rootless with `runc spec --rootless`'s maps and a process.oomScoreAdj above the user's own score: still the one Node the launcher starts, which raises its own score to it (no capability needed) and becomes the container", async () => {
+      const own = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
+      const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], { uidMappings: own, gidMappings: own });
+      const score = Math.min(1000, Number(readFileSync('/proc/self/oom_score_adj', 'utf8')) + 500);
+      c.process.oomScoreAdj = score;
+      c.process.args = ['sh', '-c', 'cat /proc/self/oom_score_adj; read line; echo "$line"'];
+      const r = await withBundleAsync(c, (dir) => {
+        spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
+        return rootlessRun(dir, `${score}\n`);
+      });
+      expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: `${score}\ngo\n`, stderr: '' });
+      expect(r.nodes).toBe(0);
+    });
+
     test('one joined by path: the container is in it, as its root; maps beside the path must be its own', () => {
       // A process holding a user namespace of its own, mapped 0 -> 0 for one id, as `unshare -U --map-user=0` makes it.
       const holder = spawn('unshare', ['-U', '--map-user=0', '--map-group=0', 'sleep', '30'], { stdio: 'ignore' });

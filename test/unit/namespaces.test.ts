@@ -93,7 +93,12 @@ describe('planLaunch', () => {
     const own = [{ containerID: 0, hostID: 1000, size: 1 }];
     const maps = { uid: '         0       1000          1\n', gid: '         0       1000          1\n' };
     const config = (extra: Record<string, unknown> = {}) => ({ namespaces: ns('pid', 'mount', 'user'), uidMappings: own, gidMappings: own, ...extra });
-    test('the same maps: it holds', () => expect(launcherUserNamespaceHolds(config(), maps)).toBe(true));
+    test.each([
+      ['the same maps', config(), maps],
+      // The exec plugin's step raises this process's score to it: no capability needed (a relaunch writes nothing from the host either).
+      ['a process.oomScoreAdj above this process\'s own score', config({ process: { oomScoreAdj: 500 } }), { ...maps, oomScore: 100 }],
+      ['a process.oomScoreAdj equal to it', config({ process: { oomScoreAdj: -100 } }), { ...maps, oomScore: -100 }],
+    ])('%s: it holds', (_name, c, found) => expect(launcherUserNamespaceHolds(c, found)).toBe(true));
     test.each([
       ['another hostID in the uid map', config({ uidMappings: [{ containerID: 0, hostID: 1001, size: 1 }] })],
       ['another gid map', config({ gidMappings: [{ containerID: 0, hostID: 100, size: 1 }] })],
@@ -102,8 +107,12 @@ describe('planLaunch', () => {
       ['no user namespace', config({ namespaces: ns('pid', 'mount') })],
       ['a user namespace given by path', config({ namespaces: ns('pid', 'mount', 'user=/proc/7/ns/user') })],
       ['another namespace given by path', config({ namespaces: ns('pid', 'mount', 'user', 'network=/proc/7/ns/net') })],
-      ['process.oomScoreAdj', config({ process: { oomScoreAdj: 0 } })],
     ])('%s: it does not (the launcher starts Node again)', (_name, c) => expect(launcherUserNamespaceHolds(c, maps)).toBe(false));
+    test.each([
+      // Written from the host by a relaunch's first process (oom-score.ts presetOomScore): lowering needs CAP_SYS_RESOURCE in the initial user namespace.
+      ['a process.oomScoreAdj below this process\'s own score', { ...maps, oomScore: 100 }],
+      ['a process.oomScoreAdj, this process\'s score not read', maps],
+    ])('%s: it does not (the launcher starts Node again)', (_name, found) => expect(launcherUserNamespaceHolds(config({ process: { oomScoreAdj: 99 } }), found)).toBe(false));
   });
 
   describe("launcherRootUserNamespaceHolds: the user namespace the shell launcher made for root (maps written from the host, setgroups allowed) is the one a relaunch would make, with nothing left for the host", () => {
@@ -131,10 +140,12 @@ describe('planLaunch', () => {
       ['pipes of the container user (uid 1, host 100000)', config({}, { uid: 1 }), { ...own, pipeOwners: [1, 1] }],
       ['a --log or --pid-file, where the namespace\'s uid 0 is the host\'s', config(), { ...own, hostFiles: true }],
       ['a range of host ids without 0, no stream a pipe', config({ uidMappings: range, gidMappings: range }), ranged],
+      ['a process.oomScoreAdj not below this process\'s own score', config({}, { oomScoreAdj: 0 }), { ...own, oomScore: 0 }],
+      ['a range of host ids without 0, a process.oomScoreAdj above this process\'s own score', config({ uidMappings: range, gidMappings: range }, { oomScoreAdj: 1000 }), { ...ranged, oomScore: -5 }],
     ])('%s: it holds', (_name, c, found) => expect(launcherRootUserNamespaceHolds(c, found)).toBe(true));
     test.each([
       ['other maps', config({ uidMappings: [wide[0]] }), own],
-      ['process.oomScoreAdj', config({}, { oomScoreAdj: 0 }), own],
+      ['a process.oomScoreAdj below this process\'s own score', config({}, { oomScoreAdj: -1 }), { ...own, oomScore: 0 }],
       ['setgroups denied (unshare --map-root-user\'s)', config(), { ...own, setgroups: 'deny\n' }],
       ['this process unmapped (a map the kernel refused)', config(), { ...own, euid: 65534 }],
       ['its gid unmapped', config(), { ...own, egid: 65534 }],
