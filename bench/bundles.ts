@@ -23,7 +23,7 @@ interface IdMap {
 
 /** The part of `runc spec`'s config.json the variants change. */
 export interface OciSpec {
-  process: { terminal: boolean; args: string[] };
+  process: { terminal: boolean; args: string[]; oomScoreAdj?: number };
   mounts: OciMount[];
   linux: { namespaces: { type: string }[]; seccomp?: unknown; uidMappings?: IdMap[]; gidMappings?: IdMap[] };
   hooks?: { createRuntime?: { path: string }[] };
@@ -93,6 +93,17 @@ export const withSubordinateUserNamespace: SpecEdit = (spec) => {
   spec.linux.namespaces.push({ type: 'user' });
   spec.linux.uidMappings = [{ containerID: 0, hostID: SUBORDINATE_BASE, size: 65536 }];
   spec.linux.gidMappings = [{ containerID: 0, hostID: SUBORDINATE_BASE, size: 65536 }];
+};
+
+/**
+ * withSubordinateUserNamespace with a process.oomScoreAdj of 500, above the bench's own
+ * score, as Kubernetes writes one into every container's config (a Burstable pod's lies
+ * between 2 and 999): the Node the launcher starts raises its own score to it. Before the
+ * fortieth session any score sent such a run to the Node entry (two Node processes).
+ */
+export const withSubordinateUserNamespaceAndScore: SpecEdit = (spec, bundle) => {
+  withSubordinateUserNamespace(spec, bundle);
+  spec.process.oomScoreAdj = 500;
 };
 
 /** The user the rootless rows run as: nobody, as Debian numbers it. */

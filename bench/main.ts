@@ -18,7 +18,7 @@ import { loadBundle } from '../src/core/config/oci';
 import { planLaunch } from '../src/core/namespaces';
 import type { PlanJson } from '../src/core/plan';
 import { QUERY_SYSCALLS } from '../src/core/syscalls/fake';
-import { REPO, ROOTLESS_ID, extraBinds, extraTmpfs, makeBundle, makeRootfs, makeRootlessBundle, withOwnModule, withSeccomp, withRuntimeHook, withTerminal, SUBORDINATE_BASE, withSubordinateUserNamespace, withUserNamespace, withoutPidNamespace, type SpecEdit } from './bundles';
+import { REPO, ROOTLESS_ID, extraBinds, extraTmpfs, makeBundle, makeRootfs, makeRootlessBundle, withOwnModule, withSeccomp, withRuntimeHook, withTerminal, SUBORDINATE_BASE, withSubordinateUserNamespace, withSubordinateUserNamespaceAndScore, withUserNamespace, withoutPidNamespace, type SpecEdit } from './bundles';
 import { interleave, median, round, slope, summarize, type Summary } from './measure';
 import type { TableResult } from './mount-table-child';
 import { requireTimings, summarizeProfile, type CpuProfile } from './profile';
@@ -164,6 +164,7 @@ class Bench {
     const noPid = this.bundle('no-pid', withoutPidNamespace);
     const userns = this.bundle('userns', withUserNamespace);
     const subordinate = this.bundle('userns-subordinate', withSubordinateUserNamespace);
+    const scored = this.bundle('userns-subordinate-score', withSubordinateUserNamespaceAndScore);
     const hooked = this.bundle('hooked', withRuntimeHook);
     const terminal = this.bundle('terminal', withTerminal);
     const ownList = withOwnModule(path.join(this.tmp, 'own-module'));
@@ -182,6 +183,7 @@ class Bench {
         { name: 'mountkit run, new user namespace (the launcher makes it and writes its maps, one Node process)', run: () => mountkitRun(userns) },
         { name: `runc run, new user namespace, 65536 ids from host id ${SUBORDINATE_BASE}`, run: () => runcRun(subordinate) },
         { name: `mountkit run, new user namespace, 65536 ids from host id ${SUBORDINATE_BASE} (the launcher makes it, Node started through setpriv, one Node process)`, run: () => mountkitRun(subordinate) },
+        { name: `mountkit run, the same with process.oomScoreAdj 500 (as Kubernetes gives every container; one Node process)`, run: () => mountkitRun(scored) },
         { name: 'runc run, a createRuntime hook (/bin/true)', run: () => runcRun(hooked) },
         { name: 'mountkit run, a createRuntime hook (two Node processes)', run: () => mountkitRun(hooked) },
         { name: 'mountkit run, a createRuntime hook, a module of its own in --plugins (the kernel built in both)', run: () => mountkitRun(hooked, 'launcher', 'require', process.env, ['--plugins', ownList]) },
