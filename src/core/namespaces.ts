@@ -207,7 +207,7 @@ export function launcherUserNamespaceHolds(
   const user = config.namespaces.find((ns) => ns.type === 'user');
   if (!user || config.namespaces.some((ns) => ns.path)) return false;
   const adj = config.process?.oomScoreAdj;
-  if (adj !== undefined && !(own.oomScore !== undefined && adj >= own.oomScore)) return false;
+  if (adj !== undefined && (own.oomScore === undefined || adj < own.oomScore)) return false;
   if (!config.uidMappings || !config.gidMappings) return false;
   return sameMappings(config.uidMappings, parseIdMapText(own.uid)) && sameMappings(config.gidMappings, parseIdMapText(own.gid));
 }
