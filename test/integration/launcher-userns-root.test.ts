@@ -180,12 +180,16 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
     againstEntry('0 100000 65536 userns=root\n');
   });
 
+  const realSetpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
   test.each([
     // util-linux before 2.38: no --keep-caps. The stand-in names no option.
-    ['an unshare(1) without --keep-caps', 'unshare', realUnshare],
-    ['a setpriv(1) that is not util-linux\'s', 'setpriv', spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim()],
-  ])('maps of a range of host ids without 0, %s in PATH: the run is the Node entry\'s, with its relaunch', (_name, tool, real) => {
-    writeFileSync(path.join(bin, tool), `#!/bin/sh\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    ['an unshare(1) without --keep-caps', 'unshare', realUnshare, ''],
+    ['a setpriv(1) that is not util-linux\'s', 'setpriv', realSetpriv, ''],
+    // Each file is held to its own option: the other's name in its text does not stand for it.
+    ['an unshare(1) whose text names --inh-caps but not --keep-caps', 'unshare', realUnshare, '# --inh-caps\n'],
+    ['a setpriv(1) whose text names --keep-caps but not --inh-caps', 'setpriv', realSetpriv, '# --keep-caps\n'],
+  ])('maps of a range of host ids without 0, %s in PATH: the run is the Node entry\'s, with its relaunch', (_name, tool, real, text) => {
+    writeFileSync(path.join(bin, tool), `#!/bin/sh\n${text}exec '${real}' "$@"\n`, { mode: 0o755 });
     againstEntry('0 0 4294967295 userns=\n');
   });
 
