@@ -34,6 +34,7 @@ import {
   mapsBesidePath,
   PID_NAMESPACE_PARENT_ENV,
   planLaunch,
+  SECCOMP_CACHE_VOUCHED_ENV,
   relaunchForks,
   startedByMountkit,
   userNamespaceProblem,
@@ -135,6 +136,33 @@ function overflowUid(): number {
   } catch {
     return 65534;
   }
+}
+
+/**
+ * Whether the --seccomp-cache directory, as this process resolves it, is the one the
+ * process that made its user namespace vouched for (SECCOMP_CACHE_VOUCHED_ENV, taken out of
+ * the environment here): a relaunch's starter, or bin/mountkit where it made the
+ * namespace (LAUNCHER_USERNS_ENV, Node started as PID 1 of its pid namespace).
+ */
+function cacheVouched(opts: CliOptions, launch: LaunchContext): boolean {
+  const vouched = process.env[SECCOMP_CACHE_VOUCHED_ENV];
+  delete process.env[SECCOMP_CACHE_VOUCHED_ENV];
+  if (vouched === undefined || opts.seccompCache === 'off' || !launch.inUserNamespace) return false;
+  const made = process.env[LAUNCHER_USERNS_ENV];
+  const byMaker = launch.relaunched || (launch.startedInPidNamespace === true && (made === '1' || made === 'root'));
+  return byMaker && vouched === path.resolve(opts.seccompCache);
+}
+
+/**
+ * The --seccomp-cache directory a relaunch into a user namespace is told this process
+ * found trusted (seccomp-cache.ts trustedCacheDirectory: made if missing), for a config
+ * with a profile; undefined otherwise.
+ */
+function cacheToVouchFor(opts: CliOptions, plan: LaunchPlan, config: RootfsConfig): string | undefined {
+  if (opts.seccompCache === 'off' || !config.seccomp || (plan.userMappings === undefined && plan.userNamespacePath === undefined)) return undefined;
+  const { trustedCacheDirectory } = require('../core/syscalls/seccomp-cache') as typeof import('../core/syscalls/seccomp-cache');
+  const dir = path.resolve(opts.seccompCache);
+  return trustedCacheDirectory(dir) ? dir : undefined;
 }
 
 /** Where this process stands: relaunched by mountkit or not, in a user namespace or not (`uidMap`, uidMapText's). */
@@ -253,6 +281,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const { LinuxSyscalls } = require('../core/syscalls/linux') as typeof import('../core/syscalls/linux');
   const sys = new LinuxSyscalls({
     seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
+    ...(cacheVouched(opts, launch) ? { seccompCacheVouched: true } : {}),
   });
   // PID 1 of a pid namespace mountkit made: the shell that forked it there
   // (PID_NAMESPACE_PARENT) ends when the run is given up (under bin/mountkit, a SIGKILL
@@ -391,7 +420,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     throw err;
   }
   try {
-    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, log, pidFile, sys, config, warn, held, reaper }, sys);
+    const vouchedCache = cacheToVouchFor(opts, plan, config);
+    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, log, pidFile, vouchedCache, sys, config, warn, held, reaper }, sys);
   } catch (err) {
     held.release();
     throw err;
@@ -415,6 +445,8 @@ interface Relaunch {
   log?: number;
   /** The --pid-file and its directory, opened by this process (core/pid-file.ts), written here once the relaunch tells the program is next. */
   pidFile?: StarterPidFile;
+  /** The --seccomp-cache directory this process found trusted, which the relaunch is told of (cacheToVouchFor). */
+  vouchedCache?: string;
   /** The port the runtime's hooks are run through, the config they come from, and where their warnings go (core/runtime-hooks.ts). */
   sys: Syscalls;
   config: RootfsConfig;
@@ -692,7 +724,7 @@ export function watchStarter(): StarterWatch {
  * (takeRelaunchDescriptors takes them there), the --log file on RELAUNCH_LOG_FD
  * (takeRelaunchLog).
  */
-function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys, config: rootfs, warn, held, watch, reaper }: Relaunch): Promise<number> {
+function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouchedCache, sys, config: rootfs, warn, held, watch, reaper }: Relaunch): Promise<number> {
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
@@ -730,6 +762,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, sys,
   if (rootfs.rootless) env[ROOTLESS_ENV] = '1';
   delete env[LISTEN_FDS_ENV];
   if (rootfs.listenFds) env[LISTEN_FDS_ENV] = String(rootfs.listenFds);
+  if (vouchedCache !== undefined) env[SECCOMP_CACHE_VOUCHED_ENV] = vouchedCache;
   // This process's end of the console's socket: handed to the relay at the console event, which closes it.
   let consoleSocket = console;
   // What prepareRelaunch and the pid file opened here, closed once: when the relaunch did

@@ -189,6 +189,13 @@ export function launcherGuessHolds(namespaces: readonly NamespaceSpec[], ctx?: L
 export const LAUNCHER_USERNS_ENV = 'MOUNTKIT_LAUNCHER_USERNS';
 
 /**
+ * Set by bin/mountkit for a user namespace it makes, and by `mountkit run` for its
+ * relaunch, to the --seccomp-cache directory it found trusted from outside that namespace,
+ * where the owners are known (LinuxSyscallsOptions.seccompCacheVouched); taken only from them.
+ */
+export const SECCOMP_CACHE_VOUCHED_ENV = 'MOUNTKIT_SECCOMP_CACHE_VOUCHED';
+
+/**
  * Whether the user namespace the shell launcher made for a rootless run (uid and gid 0 as
  * the user's own, one id each, setgroups(2) denied) is the one a relaunch would make for
  * `config`: a new user namespace whose maps are those of the namespace this process runs

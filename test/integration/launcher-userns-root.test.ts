@@ -8,7 +8,7 @@
  * start: the uid_map it was started in and the launcher's variable.
  */
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { runCountingNodes, type CountedRun } from '../helpers/proc-tree';
@@ -191,6 +191,67 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
   ])('maps of a range of host ids without 0, %s in PATH: the run is the Node entry\'s, with its relaunch', (_name, tool, real, text) => {
     writeFileSync(path.join(bin, tool), `#!/bin/sh\n${text}exec '${real}' "$@"\n`, { mode: 0o755 });
     againstEntry('0 0 4294967295 userns=\n');
+  });
+
+  describe('the seccomp cache, whose directories the namespace shows as the overflow uid\'s', () => {
+    /** A profile that refuses acct(2) alone: its program is built once, and then read from the cache. */
+    const PROFILE = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['acct'], action: 'SCMP_ACT_ERRNO' }] };
+    const filtered = (c: Record<string, any>) => ((c.linux.seccomp = PROFILE), c);
+    /** What `argv` run with `cache` says of it (its debug lines on linux.seccomp), its status and how its Nodes started. */
+    const told = (argv: string[], dir: string, cache: string, extra: NodeJS.ProcessEnv = {}) => {
+      writeFileSync(log, '');
+      const r = spawnSync(argv[0], [...argv.slice(1), 'run', '--bundle', dir, '--seccomp-cache', cache, '--log-level', 'debug'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'], env: { ...env, ...extra } });
+      const lines = r.stderr.split('\n').filter((l) => l.includes('linux.seccomp:')).map((l) => l.replace(/^.*linux\.seccomp: /, '').replaceAll(/[0-9a-f]{64}/g, 'KEY'));
+      return { status: r.status, lines, started: started() };
+    };
+    /** The cache at `cache` filled by a run of the same profile outside any user namespace, then `argv`'s run of RANGE's maps (told). */
+    const afterFill = (argv: string[], cache: string, extra: NodeJS.ProcessEnv = {}) =>
+      withBundle(filtered(busyboxConfig(['true'], { linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] } })), (fill) => {
+        told([LAUNCHER], fill, cache);
+        return withBundle(filtered(rangeConfig('true')), (dir) => {
+          reachable(dir);
+          return told(argv, dir, cache, extra);
+        });
+      });
+
+    test('the launcher, which makes the namespace, checks the path from the host (stat(1)) and says so: its one Node reads the record the host\'s root wrote', () => {
+      const cache = path.join(bin, 'cache');
+      expect(afterFill([LAUNCHER], cache)).toEqual({ status: 0, lines: [`from the cache: ${cache}/KEY.json`], started: '0 100000 65536 userns=root\n' });
+    });
+
+    test("the Node entry's relaunch: its first process checks the path on the host and says so", () => {
+      const cache = path.join(bin, 'cache');
+      expect(afterFill([process.execPath, BIN], cache)).toEqual({ status: 0, lines: [`from the cache: ${cache}/KEY.json`], started: '' });
+    });
+
+    test.each([
+      ['a directory above it writable by others', (shared: string) => {
+        mkdirSync(shared);
+        chmodSync(shared, 0o777);
+      }],
+      ['a symlink on its path', (shared: string) => {
+        const real = path.join(bin, 'real');
+        mkdirSync(real, { mode: 0o755 });
+        symlinkSync(real, shared);
+      }],
+    ])('%s: the launcher does not vouch for it, nor the Node entry, whatever the caller\'s environment says: the cache is not used there', (_name, makeShared) => {
+      const cache = path.join(bin, 'shared', 'cache');
+      makeShared(path.dirname(cache));
+      const caller = { MOUNTKIT_SECCOMP_CACHE_VOUCHED: cache };
+      const notUsed = ['cache not used: / is owned by uid 65534'];
+      expect(afterFill([LAUNCHER], cache, caller)).toEqual({ status: 0, lines: notUsed, started: '0 100000 65536 userns=root\n' });
+      expect(afterFill([process.execPath, BIN], cache, caller)).toEqual({ status: 0, lines: notUsed, started: '' });
+    });
+
+    test('a cache not made yet: the launcher vouches for none (the Node entry makes it on the host); the runs outside user namespaces fill it', () => {
+      const cache = path.join(bin, 'cache');
+      writeFileSync(log, '');
+      const result = withBundle(filtered(rangeConfig('true')), (dir) => {
+        reachable(dir);
+        return told([LAUNCHER], dir, cache);
+      });
+      expect(result).toEqual({ status: 0, lines: ['cache not used: / is owned by uid 65534'], started: '0 100000 65536 userns=root\n' });
+    });
   });
 
   test.each([

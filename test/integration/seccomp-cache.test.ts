@@ -4,7 +4,7 @@
  * hand is what it gets), and each case where it builds instead. Building a filter needs
  * no privilege and mounts nothing.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { spawn, spawnSync } from 'child_process';
 import * as path from 'path';
@@ -32,15 +32,15 @@ describe('seccompCompile with a cache directory', () => {
   const compile = (f = filter()) => new LinuxSyscalls({ seccompCache: dir }).seccompCompile(f);
   const records = () => readdirSync(dir).filter((n) => RECORD.test(n));
 
-  test('the first build is written (directories made 0700, the record 0600); the next port loads it: the same program, lists and largest numbers', () => {
+  test('the first build is written (directories made 0711, the record 0644: read by name from a user namespace that does not map their owner); the next port loads it: the same program, lists and largest numbers', () => {
     const fresh = new LinuxSyscalls().seccompCompile(filter());
     expect(fresh.cache).toBeUndefined();
     const first = compile();
     const [name] = records();
     expect(first.cache).toBe(`no record; stored in the cache: ${dir}/${name}`);
-    expect(statSync(path.join(base, 'made')).mode & 0o7777).toBe(0o700);
-    expect(statSync(dir).mode & 0o7777).toBe(0o700);
-    expect(statSync(path.join(dir, name)).mode & 0o7777).toBe(0o600);
+    expect(statSync(path.join(base, 'made')).mode & 0o7777).toBe(0o711);
+    expect(statSync(dir).mode & 0o7777).toBe(0o711);
+    expect(statSync(path.join(dir, name)).mode & 0o7777).toBe(0o644);
     expect(readdirSync(dir)).toEqual([name]);
     const second = compile();
     expect(second.cache).toBe(`from the cache: ${dir}/${name}`);
@@ -113,7 +113,7 @@ describe('seccompCompile with a cache directory', () => {
     const [name] = records();
     chmodSync(path.join(dir, name), 0o606);
     expect(compile().cache).toBe(`${dir}/${name} is writable by others; stored in the cache: ${dir}/${name}`);
-    expect(statSync(path.join(dir, name)).mode & 0o7777).toBe(0o600);
+    expect(statSync(path.join(dir, name)).mode & 0o7777).toBe(0o644);
   });
 
   test.each([
@@ -125,6 +125,31 @@ describe('seccompCompile with a cache directory', () => {
     spoil();
     expect(compile().cache).toBe(`cache not used: ${where()} is ${why}`);
     expect(records()).toEqual([]);
+  });
+
+  describe('vouched for (seccompCacheVouched: checked from outside a user namespace, where the owners are known)', () => {
+    const vouched = () => new LinuxSyscalls({ seccompCache: dir, seccompCacheVouched: true }).seccompCompile(filter());
+    const overflow = Number(readFileSync('/proc/sys/kernel/overflowuid', 'utf8'));
+
+    test('the directories are not walked again: one this process would refuse (writable by its group) is used', () => {
+      compile();
+      chmodSync(dir, 0o770);
+      expect(compile().cache).toBe(`cache not used: ${dir} is writable by its group`);
+      expect(vouched().cache).toBe(`from the cache: ${dir}/${records()[0]}`);
+    });
+
+    test('a record owned by the overflow uid (an owner the namespace does not map) is taken; not otherwise, nor one writable by others, nor one of another owner', () => {
+      compile();
+      const file = path.join(dir, records()[0]);
+      chownSync(file, overflow, overflow);
+      expect(vouched().cache).toBe(`from the cache: ${file}`);
+      expect(compile().cache).toBe(`${file} is owned by uid ${overflow}; stored in the cache: ${file}`);
+      chownSync(file, overflow, overflow);
+      chmodSync(file, 0o646);
+      expect(vouched().cache).toBe(`${file} is writable by others; stored in the cache: ${file}`);
+      chownSync(file, 4242, 4242);
+      expect(vouched().cache).toBe(`${file} is owned by uid 4242; stored in the cache: ${file}`);
+    });
   });
 
   test('a path through a symlink is not used', () => {

@@ -118,13 +118,16 @@ export function decodeRecord(text: string, key: string): SeccompCompiled | strin
  * or move a directory on its path away. Each must be owned by root or by this process's
  * user and writable by no one else; a directory above the cache's may be sticky instead
  * (/tmp: others cannot rename or remove what they do not own). `want` is the kind it must
- * be: a symlink is never followed.
+ * be: a symlink is never followed. `unmapped`: the overflow uid, taken as an owner too
+ * for a record in a directory vouched for from outside this process's user namespace
+ * (compileCached): the kernel shows every owner the namespace does not map, the host's
+ * root among them, as that uid (user_namespaces(7)).
  */
-export function untrusted(path: string, st: Pick<FileStat, 'kind' | 'uid' | 'perm'>, euid: number, want: 'dir' | 'cache-dir' | 'file'): string | undefined {
+export function untrusted(path: string, st: Pick<FileStat, 'kind' | 'uid' | 'perm'>, euid: number, want: 'dir' | 'cache-dir' | 'file', unmapped?: number): string | undefined {
   const kind = want === 'file' ? 'file' : 'dir';
   const word = (k: string) => (k === 'dir' ? 'directory' : k === 'file' ? 'regular file' : k);
   if (st.kind !== kind) return `${path} is a ${word(st.kind)}, not a ${word(kind)}`;
-  if (st.uid !== 0 && st.uid !== euid) return `${path} is owned by uid ${st.uid}`;
+  if (st.uid !== 0 && st.uid !== euid && st.uid !== unmapped) return `${path} is owned by uid ${st.uid}`;
   const sticky = want === 'dir' && (st.perm & S_ISVTX) !== 0;
   if (st.perm & (S_IWGRP | S_IWOTH) && !sticky) return `${path} is writable by ${st.perm & S_IWOTH ? 'others' : 'its group'}`;
   return undefined;

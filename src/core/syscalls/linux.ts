@@ -744,6 +744,7 @@ export type { LinuxSyscallsOptions };
 
 export class LinuxSyscalls implements Syscalls {
   private readonly seccompCache: string | undefined;
+  private readonly seccompCacheVouched: boolean;
   /** The threads startFdSender started; a sender's number is its place here, from 1. */
   private readonly fdSenders: FdSender[] = [];
   /** Whether prepareExec has run: execve then makes no other call. */
@@ -752,6 +753,7 @@ export class LinuxSyscalls implements Syscalls {
   constructor(opts: LinuxSyscallsOptions = {}) {
     // Resolved now, as the caller meant it: the cache is used after the process has moved.
     this.seccompCache = opts.seccompCache === undefined ? undefined : path.resolve(opts.seccompCache);
+    this.seccompCacheVouched = opts.seccompCacheVouched === true;
   }
 
   mount(source: string | null, target: string, fstype: string | null, flags: bigint, data: string | null): void {
@@ -1167,7 +1169,7 @@ export class LinuxSyscalls implements Syscalls {
   seccompCompile(filter: SeccompFilter): SeccompCompiled {
     if (this.seccompCache === undefined) return this.compileSeccomp(filter);
     libc();
-    return compileCached(this.seccompCache, () => cacheKey(filter, libseccompIdentity(koffi), mountkitVersion()), () => this.compileSeccomp(filter));
+    return compileCached(this.seccompCache, () => cacheKey(filter, libseccompIdentity(koffi), mountkitVersion()), () => this.compileSeccomp(filter), this.seccompCacheVouched);
   }
 
   private compileSeccomp(filter: SeccompFilter): SeccompCompiled {

@@ -38,7 +38,7 @@ function reason(err: unknown): string {
 }
 
 /**
- * `dir`, made if missing (0700), when it and every directory above it can be trusted
+ * `dir`, made if missing (0711), when it and every directory above it can be trusted
  * (untrusted()); otherwise why not.
  */
 function trustedDirectory(dir: string, euid: number): string | undefined {
@@ -52,7 +52,8 @@ function trustedDirectory(dir: string, euid: number): string | undefined {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return reason(err);
       try {
-        fs.mkdirSync(at, 0o700);
+        // Searchable by others, as records are readable: the root of a user namespace of other host ids reads them by name (LinuxSyscallsOptions.seccompCacheVouched).
+        fs.mkdirSync(at, 0o711);
       } catch (mkErr) {
         // Another run made it since the lstat: what is there now is judged as if it had been found.
         if ((mkErr as NodeJS.ErrnoException).code !== 'EEXIST') return reason(mkErr);
@@ -69,8 +70,22 @@ function trustedDirectory(dir: string, euid: number): string | undefined {
   return undefined;
 }
 
-/** The record at `file`, or why none could be used. */
-function readRecord(file: string, key: string, euid: number): SeccompCompiled | string {
+/** Whether `dir` (absolute) can be trusted as a cache here (trustedDirectory, which makes it if missing). */
+export function trustedCacheDirectory(dir: string): boolean {
+  return trustedDirectory(dir, process.geteuid?.() ?? 0) === undefined;
+}
+
+/** The overflow uid (/proc/sys/kernel/overflowuid), or why it could not be read. */
+function overflowUid(): number | string {
+  try {
+    return Number(fs.readFileSync('/proc/sys/kernel/overflowuid', 'utf8'));
+  } catch (err) {
+    return reason(err);
+  }
+}
+
+/** The record at `file`, or why none could be used; `unmapped` as untrusted() takes it. */
+function readRecord(file: string, key: string, euid: number, unmapped: number | undefined): SeccompCompiled | string {
   let fd: number;
   try {
     // O_NONBLOCK: open(2) of a FIFO planted there would wait for a writer; it is then refused as no regular file.
@@ -80,7 +95,7 @@ function readRecord(file: string, key: string, euid: number): SeccompCompiled | 
   }
   try {
     const st = fs.fstatSync(fd);
-    const why = untrusted(file, shape(st), euid, 'file');
+    const why = untrusted(file, shape(st), euid, 'file', unmapped);
     if (why) return why;
     if (st.size > CACHE_MAX_RECORD_BYTES) return `${file} holds ${st.size} bytes`;
     return decodeRecord(fs.readFileSync(fd, 'utf8'), key);
@@ -114,7 +129,7 @@ function writeRecord(dir: string, key: string, compiled: SeccompCompiled): strin
   try {
     const files = fs.readdirSync(dir).filter((name) => isRecordName(name) || isTemporaryName(name));
     if (files.length >= CACHE_MAX_RECORDS) for (const name of files) unlinkGone(path.join(dir, name));
-    const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600);
+    const fd = fs.openSync(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644);
     created = true;
     try {
       fs.writeFileSync(fd, encodeRecord(key, compiled));
@@ -138,9 +153,11 @@ function writeRecord(dir: string, key: string, compiled: SeccompCompiled): strin
 /**
  * The program for the key `keyOf()` gives from the cache in `dir`, or `build()`'s, written
  * there for the next run. `cache` on the result tells which, or why the cache was not
- * used; nothing about the cache throws (a failure of `build` does).
+ * used; nothing about the cache throws (a failure of `build` does). `vouched`: the
+ * directories were found trusted from outside this process's user namespace
+ * (LinuxSyscallsOptions.seccompCacheVouched), and are not walked again here.
  */
-export function compileCached(dir: string, keyOf: () => string, build: () => SeccompCompiled): SeccompCompiled {
+export function compileCached(dir: string, keyOf: () => string, build: () => SeccompCompiled, vouched = false): SeccompCompiled {
   const euid = process.geteuid?.() ?? 0;
   // Checked and used as the same path: a relative one would be checked from / and used from the cwd.
   if (!path.isAbsolute(dir)) return { ...build(), cache: `cache not used: ${dir} is not an absolute path` };
@@ -151,9 +168,10 @@ export function compileCached(dir: string, keyOf: () => string, build: () => Sec
     return { ...build(), cache: `cache not used: ${reason(err)}` };
   }
   const file = path.join(dir, `${key}.json`);
-  const distrust = trustedDirectory(dir, euid);
+  const unmapped = vouched ? overflowUid() : undefined;
+  const distrust = typeof unmapped === 'string' ? unmapped : vouched ? undefined : trustedDirectory(dir, euid);
   if (distrust) return { ...build(), cache: `cache not used: ${distrust}` };
-  const found = readRecord(file, key, euid);
+  const found = readRecord(file, key, euid, unmapped as number | undefined);
   if (typeof found !== 'string') return { ...found, cache: `from the cache: ${file}` };
   const compiled = build();
   const failed = writeRecord(dir, key, compiled);

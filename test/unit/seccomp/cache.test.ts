@@ -131,4 +131,16 @@ describe('untrusted', () => {
   ])('%s %j as %s: %s', (path, st, want, why) => {
     expect(untrusted(path, st, 1000, want)).toBe(why);
   });
+
+  // In a directory vouched for from outside the user namespace: a record of an owner the namespace does not map (shown as the overflow uid).
+  test.each<[{ kind: 'file'; uid: number; perm: number }, string | undefined]>([
+    [{ kind: 'file', uid: 65534, perm: 0o600 }, undefined],
+    [{ kind: 'file', uid: 65534, perm: 0o644 }, undefined],
+    [{ kind: 'file', uid: 0, perm: 0o600 }, undefined],
+    [{ kind: 'file', uid: 65534, perm: 0o602 }, '/run/mountkit/seccomp/k.json is writable by others'],
+    [{ kind: 'file', uid: 65534, perm: 0o620 }, '/run/mountkit/seccomp/k.json is writable by its group'],
+    [{ kind: 'file', uid: 5, perm: 0o600 }, '/run/mountkit/seccomp/k.json is owned by uid 5'],
+  ])('a record %j, the overflow uid 65534 taken as an owner: %s', (st, why) => {
+    expect(untrusted('/run/mountkit/seccomp/k.json', st, 0, 'file', 65534)).toBe(why);
+  });
 });
