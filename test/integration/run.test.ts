@@ -1211,6 +1211,36 @@ maybe('mountkit run', () => {
       expect(r.nodes).toBe(0);
     });
 
+    test("rootless with `runc spec --rootless`'s maps, a seccomp profile and a cache of the user's own: the launcher checks its path from the host (where / is root's, which the namespace shows as the overflow uid), and the runs store and read the record there; the Node entry's relaunch too", () => {
+      const own = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
+      const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], { uidMappings: own, gidMappings: own });
+      c.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['acct'], action: 'SCMP_ACT_ERRNO' }] };
+      c.process.args = ['true'];
+      const base = mkdtempSync(path.join(tmpdir(), 'mountkit-rootless-cache-'));
+      try {
+        chmodSync(base, 0o755);
+        const cache = path.join(base, 'cache');
+        mkdirSync(cache, { mode: 0o700 });
+        chownSync(cache, ROOTLESS_ID, ROOTLESS_ID);
+        const told = withBundle(c, (dir) => {
+          spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
+          const asUser = (argv: string[]) => {
+            const r = spawnSync('setpriv', [`--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', ...argv, 'run', '--bundle', dir, '--seccomp-cache', cache, '--log-level', 'debug'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+            return [r.status, ...r.stderr.split('\n').filter((l) => l.includes('linux.seccomp:')).map((l) => l.replace(/^.*linux\.seccomp: /, '').replaceAll(/[0-9a-f]{64}/g, 'KEY'))];
+          };
+          const launcherDir = path.dirname(rootlessLauncher());
+          return [asUser([rootlessLauncher()]), asUser([rootlessLauncher()]), asUser([process.execPath, path.join(launcherDir, 'mountkit.js')])];
+        });
+        expect(told).toEqual([
+          [0, `no record; stored in the cache: ${cache}/KEY.json`],
+          [0, `from the cache: ${cache}/KEY.json`],
+          [0, `from the cache: ${cache}/KEY.json`],
+        ]);
+      } finally {
+        rmSync(base, { recursive: true, force: true });
+      }
+    });
+
     test('one joined by path: the container is in it, as its root; maps beside the path must be its own', () => {
       // A process holding a user namespace of its own, mapped 0 -> 0 for one id, as `unshare -U --map-user=0` makes it.
       const holder = spawn('unshare', ['-U', '--map-user=0', '--map-group=0', 'sleep', '30'], { stdio: 'ignore' });
