@@ -63,7 +63,7 @@ import { nodeStartEnv } from './node-env';
 import { configFrame, readConfigFrame } from './config-frame';
 import { heldLog } from './held-log';
 import { keepStderr, openStderrBeforeRelaunch, pipeStreamOwners } from '../core/streams';
-import { checkRelaunchTasks, spawnError } from '../core/task-limits';
+import { checkRelaunchTasks, overflowUidOf, spawnError } from '../core/task-limits';
 
 /**
  * Set in the environment of the process mountkit re-executed itself as: `1` under
@@ -129,28 +129,17 @@ function uidMapText(): string | undefined {
   }
 }
 
-/** kernel.overflowuid, the uid stat(2) shows for an owner this user namespace does not map; 65534, its default, where it cannot be read. */
-function overflowUid(): number {
-  try {
-    return Number(readFileSync('/proc/sys/kernel/overflowuid', 'utf8'));
-  } catch {
-    return 65534;
-  }
-}
 
 /**
  * Whether the --seccomp-cache directory, as this process resolves it, is the one the
  * process that made its user namespace vouched for (SECCOMP_CACHE_VOUCHED_ENV, taken out of
- * the environment here): a relaunch's starter, or bin/mountkit where it made the
- * namespace (LAUNCHER_USERNS_ENV, Node started as PID 1 of its pid namespace).
+ * the environment here), `byMaker`: a relaunch's starter, or bin/mountkit where it made
+ * the namespace (LAUNCHER_USERNS_ENV, Node started as PID 1 of its pid namespace).
  */
-function cacheVouched(opts: CliOptions, launch: LaunchContext): boolean {
+function cacheVouched(opts: CliOptions, launch: LaunchContext, byMaker: boolean): boolean {
   const vouched = process.env[SECCOMP_CACHE_VOUCHED_ENV];
   delete process.env[SECCOMP_CACHE_VOUCHED_ENV];
-  if (vouched === undefined || opts.seccompCache === 'off' || !launch.inUserNamespace) return false;
-  const made = process.env[LAUNCHER_USERNS_ENV];
-  const byMaker = launch.relaunched || (launch.startedInPidNamespace === true && (made === '1' || made === 'root'));
-  return byMaker && vouched === path.resolve(opts.seccompCache);
+  return byMaker && launch.inUserNamespace && vouched !== undefined && opts.seccompCache !== 'off' && vouched === path.resolve(opts.seccompCache);
 }
 
 /**
@@ -278,10 +267,15 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const uidMap = uidMapText();
   const launch = currentLaunchContext(uidMap);
   if (launch.relaunched) greetStarter();
+  // The launcher made the user namespace too: for a rootless run ("1"), which is rootless,
+  // as the relaunch would be told, or for root's ("root", bin/mountkit root_maps).
+  const launcherMade = process.env[LAUNCHER_USERNS_ENV];
+  const launcherUserns = (launcherMade === '1' || launcherMade === 'root') && launch.startedInPidNamespace === true && launch.inUserNamespace;
+  delete process.env[LAUNCHER_USERNS_ENV];
   const { LinuxSyscalls } = require('../core/syscalls/linux') as typeof import('../core/syscalls/linux');
   const sys = new LinuxSyscalls({
     seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
-    ...(cacheVouched(opts, launch) ? { seccompCacheVouched: true } : {}),
+    ...(cacheVouched(opts, launch, launch.relaunched || launcherUserns) ? { seccompCacheVouched: true } : {}),
   });
   // PID 1 of a pid namespace mountkit made: the shell that forked it there
   // (PID_NAMESPACE_PARENT) ends when the run is given up (under bin/mountkit, a SIGKILL
@@ -307,12 +301,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   keptStderr.set(opts, keepStderr(sys, FIRST_INHERITED_FD));
   const forkedBy = process.env[PID_NAMESPACE_PARENT_ENV];
   delete process.env[PID_NAMESPACE_PARENT_ENV];
-  // The launcher made the user namespace too: for a rootless run ("1"), which is rootless,
-  // as the relaunch would be told, or for root's ("root", bin/mountkit root_maps).
-  const launcherMade = process.env[LAUNCHER_USERNS_ENV];
-  const launcherUserns = (launcherMade === '1' || launcherMade === 'root') && launch.startedInPidNamespace && launch.inUserNamespace;
   const launcherRoot = launcherUserns && launcherMade === 'root';
-  delete process.env[LAUNCHER_USERNS_ENV];
   // A relaunch takes its --log file from its starter while every number up to the runtime
   // channel is still held (its starter filled them, relaunch()): the descriptors passed to
   // the container are dup3(2)ed onto 3 and up before its execve, and a log left among them
@@ -350,7 +339,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
           euid: process.geteuid?.() ?? 0,
           egid: process.getegid?.() ?? 0,
           pipeOwners: pipeStreamOwners(sys),
-          overflowUid: overflowUid(),
+          overflowUid: overflowUidOf((file) => readFileSync(file, 'utf8')),
           hostFiles: opts.log !== undefined || opts.pidFile !== undefined,
         })
       : launcherUserNamespaceHolds(config, ownMaps());

@@ -278,6 +278,16 @@ export const OVERFLOW_UID_SYSCTL = '/proc/sys/kernel/overflowuid';
 
 const DEFAULT_OVERFLOWUID = 65534;
 
+/** The overflow uid as `read` gives OVERFLOW_UID_SYSCTL's text; DEFAULT_OVERFLOWUID where it cannot be read or holds no number. */
+export function overflowUidOf(read: (file: string) => string): number {
+  try {
+    const text = read(OVERFLOW_UID_SYSCTL).trim();
+    return /^[0-9]+$/.test(text) ? Number(text) : DEFAULT_OVERFLOWUID;
+  } catch {
+    return DEFAULT_OVERFLOWUID;
+  }
+}
+
 /** CAP_SYS_ADMIN and CAP_SYS_RESOURCE (linux/capability.h), as bits of /proc/PID/status's CapEff. */
 const SPARING_CAPS = (1n << 21n) | (1n << 24n);
 

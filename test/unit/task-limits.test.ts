@@ -1,7 +1,7 @@
 import { SyscallError } from '../../src/core/errors';
 import { RLIMITS } from '../../src/core/rlimits';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
-import { NODE_TASKS, cgroupDirs, checkRelaunchTasks, comountedPidsCgroup, parseLimits, pidsCgroups, relaunchTasks, sparedByKernel, spawnError, statusTasks, systemTasks, type NprocView } from '../../src/core/task-limits';
+import { NODE_TASKS, OVERFLOW_UID_SYSCTL, cgroupDirs, checkRelaunchTasks, comountedPidsCgroup, overflowUidOf, parseLimits, pidsCgroups, relaunchTasks, sparedByKernel, spawnError, statusTasks, systemTasks, type NprocView } from '../../src/core/task-limits';
 import { parseMountInfo } from '../../src/core/mountinfo';
 
 /** /proc/PID/limits as fs/proc/base.c writes it, with RLIMIT_NPROC and RLIMIT_NOFILE as given (soft, hard). */
@@ -425,4 +425,16 @@ describe("spawnError: a start Node's spawn could not make, named with the limit 
   ])('its errno known (the relaunch, from the error event), %s: the call it comes from', (code, message) => {
     expect(spawnError(withOpen(procWith('7', 300, [[1000, 7]], '20'), 10), '/bin/sh', code, 1000).message).toBe(message);
   });
+});
+
+describe('overflowUidOf', () => {
+  const unreadable = (): string => {
+    throw new Error('EACCES');
+  };
+  test.each<[string, (file: string) => string, number]>([
+    ['the sysctl as read, its newline trimmed', (file) => (file === OVERFLOW_UID_SYSCTL ? '65000\n' : ''), 65000],
+    ['the default where it cannot be read', unreadable, 65534],
+    ['the default where it holds no number', () => 'nobody\n', 65534],
+    ['the default for an empty file', () => '', 65534],
+  ])('%s', (_what, read, uid) => expect(overflowUidOf(read)).toBe(uid));
 });

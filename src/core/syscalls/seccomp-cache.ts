@@ -11,6 +11,7 @@ import path = require('path');
 import { O_CLOEXEC, O_CREAT, O_EXCL, O_NOFOLLOW, O_NONBLOCK, O_RDONLY, O_WRONLY } from '../constants';
 import { SyscallError, errnoNumber } from '../errors';
 import { CACHE_MAX_RECORD_BYTES, CACHE_MAX_RECORDS, decodeRecord, encodeRecord, isRecordName, isTemporaryName, untrusted } from '../seccomp/cache';
+import { overflowUidOf } from '../task-limits';
 import type { FileKind, SeccompCompiled } from './types';
 
 
@@ -73,15 +74,6 @@ function trustedDirectory(dir: string, euid: number): string | undefined {
 /** Whether `dir` (absolute) can be trusted as a cache here (trustedDirectory, which makes it if missing). */
 export function trustedCacheDirectory(dir: string): boolean {
   return trustedDirectory(dir, process.geteuid?.() ?? 0) === undefined;
-}
-
-/** The overflow uid (/proc/sys/kernel/overflowuid), or why it could not be read. */
-function overflowUid(): number | string {
-  try {
-    return Number(fs.readFileSync('/proc/sys/kernel/overflowuid', 'utf8'));
-  } catch (err) {
-    return reason(err);
-  }
 }
 
 /** The record at `file`, or why none could be used; `unmapped` as untrusted() takes it. */
@@ -168,10 +160,9 @@ export function compileCached(dir: string, keyOf: () => string, build: () => Sec
     return { ...build(), cache: `cache not used: ${reason(err)}` };
   }
   const file = path.join(dir, `${key}.json`);
-  const unmapped = vouched ? overflowUid() : undefined;
-  const distrust = typeof unmapped === 'string' ? unmapped : vouched ? undefined : trustedDirectory(dir, euid);
+  const distrust = vouched ? undefined : trustedDirectory(dir, euid);
   if (distrust) return { ...build(), cache: `cache not used: ${distrust}` };
-  const found = readRecord(file, key, euid, unmapped as number | undefined);
+  const found = readRecord(file, key, euid, vouched ? overflowUidOf((f) => fs.readFileSync(f, 'utf8')) : undefined);
   if (typeof found !== 'string') return { ...found, cache: `from the cache: ${file}` };
   const compiled = build();
   const failed = writeRecord(dir, key, compiled);
