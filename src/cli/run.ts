@@ -34,8 +34,8 @@ import {
   mapsBesidePath,
   PID_NAMESPACE_PARENT_ENV,
   planLaunch,
-  SECCOMP_CACHE_VOUCHED_ENV,
   relaunchForks,
+  SECCOMP_CACHE_VOUCHED_ENV,
   startedByMountkit,
   userNamespaceProblem,
   type LaunchContext,
@@ -128,7 +128,6 @@ function uidMapText(): string | undefined {
     return undefined;
   }
 }
-
 
 /**
  * Whether the --seccomp-cache directory, as this process resolves it, is the one the
