@@ -42,6 +42,11 @@ export function answerResult<T>(line: string): T | undefined {
   return answer.result;
 }
 
+/** An answer naming the call that failed there, its errno's name and paths: what answerResult throws at the other end. */
+export function errorReply(syscall: string, code: string, paths: readonly string[], detail?: string): ChannelAnswer<never> {
+  return { error: { syscall, code, paths: [...paths], ...(detail === undefined ? {} : { detail }) } };
+}
+
 /** An event's line, with the index of the mount it is about (idmap). */
 export function eventLine(event: ChannelEvent, mount?: number): string {
   return `${JSON.stringify(mount === undefined ? { event } : { event, mount })}\n`;

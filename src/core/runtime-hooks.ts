@@ -39,7 +39,7 @@ import { isDeepStrictEqual } from 'util';
 import type { HookSpec, RootfsConfig } from './config/model';
 import { SyscallError } from './errors';
 import { hookCommand, ociState, runHook, runHookAsync, stoppedState } from './hooks';
-import { channelMessage } from './runtime-channel';
+import { channelMessage, errorReply } from './runtime-channel';
 import type { CommandResult, CommandSpec, Syscalls } from './syscalls/types';
 
 export interface RuntimeSide {
@@ -181,10 +181,6 @@ function hookCommandProblem(command: CommandSpec, hook: HookSpec, { config, cont
   const { stdin: sent, ...given } = command;
   if (!isDeepStrictEqual(given, rest)) return 'its command differs';
   return sent === stdin ? undefined : `its state differs from ${stdin}`;
-}
-
-function errorReply(syscall: string, code: string, paths: readonly string[], detail?: string): object {
-  return { error: { syscall, code, paths, ...(detail === undefined ? {} : { detail }) } };
 }
 
 /** The answer to one command (core/runtime-channel.ts). */
