@@ -32,10 +32,12 @@ export function connectHostSocket(sys: Pick<Syscalls, 'connectUnix'>, config: Pi
  * without --console-socket. As `runc run` does then, its first process, which stays where
  * mountkit was started, gets the console's master (a socketpair end passed as the
  * relaunch's console socket, RootfsConfig.hostSockets.console) and copies between it and
- * its own standard streams (src/cli/console-relay.ts).
+ * its own standard streams (src/cli/console-relay.ts). Not where a console socket was
+ * passed: a process that started this one copies it (the relaunched process, or the one
+ * bin/mountkit starts beside it, serveLauncherConsole).
  */
-export function foregroundConsole(config: { process?: { terminal?: boolean }; consoleSocket?: string }): boolean {
-  return config.process?.terminal === true && config.consoleSocket === undefined;
+export function foregroundConsole(config: { process?: { terminal?: boolean }; consoleSocket?: string; hostSockets?: { console?: number } }): boolean {
+  return config.process?.terminal === true && config.consoleSocket === undefined && config.hostSockets?.console === undefined;
 }
 
 /** Whether the run makes a console (plugins/exec/console.ts): one sent to --console-socket, or to a socket passed for it. */

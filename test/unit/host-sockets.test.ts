@@ -1,4 +1,4 @@
-import { connectHostSocket, hostSocketPaths } from '../../src/core/host-sockets';
+import { connectHostSocket, foregroundConsole, hostSocketPaths } from '../../src/core/host-sockets';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import type { RootfsConfig } from '../../src/core/config/model';
 
@@ -34,4 +34,15 @@ describe('connectHostSocket', () => {
     const refusing = new FakeSyscalls().failOn('connectUnix', 'EACCES');
     expect(() => connectHostSocket(refusing, {}, 'console', '/run/c.sock')).toThrow('EACCES');
   });
+});
+
+describe('foregroundConsole: the console this process copies where mountkit was started', () => {
+  test.each<[string, Parameters<typeof foregroundConsole>[0], boolean]>([
+    ['process.terminal alone', { process: { terminal: true } }, true],
+    ['no terminal', { process: { terminal: false } }, false],
+    ['--console-socket', { process: { terminal: true }, consoleSocket: '/run/c.sock' }, false],
+    // The relaunched process, and the one bin/mountkit starts beside its relay: the console goes to the socket's other end.
+    ['a console socket passed', { process: { terminal: true }, hostSockets: { console: 6 } }, false],
+    ['a seccomp agent passed alone', { process: { terminal: true }, hostSockets: {} }, true],
+  ])('%s', (_case, config, expected) => expect(foregroundConsole(config)).toBe(expected));
 });

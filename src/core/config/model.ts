@@ -310,10 +310,11 @@ export interface RootfsConfig {
    * Descriptors already connected to the console socket and to the seccomp agent's
    * listenerPath, which the steps take instead of connecting (core/host-sockets.ts). Set
    * by the CLI in a process it relaunched into a user namespace, where the sockets may be
-   * out of reach; not part of config.json. A console socket here without consoleSocket is
-   * the process that started this one (`mountkit run`'s foreground console,
+   * out of reach, and in the one bin/mountkit starts beside its console relay; not part of
+   * config.json. A console socket here without consoleSocket is a process that copies the
+   * console where mountkit was started (`mountkit run`'s foreground console,
    * consoleToStarter): the console is sent there all the same, and that process is told
-   * over runtimeChannel.
+   * over runtimeChannel, or without one over that socket, and its answer awaited.
    */
   hostSockets?: { console?: number; seccompAgent?: number };
   /**

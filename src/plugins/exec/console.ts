@@ -25,8 +25,9 @@ import type { Syscalls } from '../../core/syscalls/types';
  * The socket may also be one passed for it with no --console-socket
  * (RootfsConfig.hostSockets.console): `mountkit run`'s foreground console, whose first
  * process holds the other end and copies the console (src/cli/console-relay.ts). It is
- * then told over the runtime channel once the master is there (its "console" event),
- * and the step waits for its answer: the console is taken and set up.
+ * then told over the runtime channel once the master is there (its "console" event), or
+ * over that socket where there is no channel (bin/mountkit's relay, which connected
+ * nothing else), and the step waits for its answer: the console is taken and set up.
  */
 
 /** The socket, among the descriptors kept for the run (closed by the orchestrator if the run fails first). */
@@ -85,9 +86,12 @@ export class ConsoleStep implements LifecycleStep {
       // Programs that write to /dev/console reach the container's console, as under runc; a /dev bound from the host is left alone.
       if (needsDevSetup(ctx.config)) this.mountConsole(peer);
       naming(named, () => this.sys.sendFdMessage(socket, master, MESSAGE));
-      const channel = ctx.config.runtimeChannel;
       // The first process takes it and sets it up (its window size, the user's terminal raw) before the program can write to it.
-      if (toStarter && channel !== undefined) naming('the runtime channel: the console', () => answerResult(this.sys.exchange(channel, eventLine('console'))));
+      // It is told over the runtime channel, or, without one, over the console's socket (bin/mountkit's relay).
+      if (toStarter) {
+        const channel = ctx.config.runtimeChannel ?? socket;
+        naming(channel === socket ? "the console's socket: the console" : 'the runtime channel: the console', () => answerResult(this.sys.exchange(channel, eventLine('console'))));
+      }
       for (const fd of STDIO_FDS) this.sys.dup3(peer, fd, 0);
       naming('console', () => this.sys.setControllingTerminal(0));
       ctx.shared.set(CONSOLE_KEY, true);

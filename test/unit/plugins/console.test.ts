@@ -195,14 +195,29 @@ describe("the console sent to mountkit run's first process (a socket passed for 
     expect(sys.session.terminal).toBe(true);
   });
 
-  test('with --console-socket too, or without a runtime channel, nothing is written on it', () => {
+  test('with --console-socket too, nothing is written on the channel', () => {
     const both = passed({ consoleSocket: SOCKET });
     both.run();
     expect(both.sys.callsOf('exchange')).toEqual([]);
-    const embedder = passed({ runtimeChannel: undefined });
-    embedder.run();
-    expect(embedder.sys.callsOf('exchange')).toEqual([]);
-    expect(embedder.sys.callsOf('sendFdMessage')).toEqual([{ op: 'sendFdMessage', socket: 6, fd: 105, data: '/dev/ptmx' }]);
+  });
+
+  test("without a runtime channel (bin/mountkit's relay), the console event goes on the console's socket after the master, and its answer is awaited there; a refusal or no answer fails the step, naming the socket", () => {
+    const relayed = passed({ runtimeChannel: undefined });
+    relayed.run();
+    const tail = relayed.sys.calls.slice(relayed.sys.calls.findIndex((c) => c.op === 'sendFdMessage'));
+    expect(tail.slice(0, 3)).toEqual([
+      { op: 'sendFdMessage', socket: 6, fd: 105, data: '/dev/ptmx' },
+      { op: 'exchange', fd: 6, line: '{"event":"console"}\n' },
+      { op: 'dup3', oldfd: 107, newfd: 0, flags: 0 },
+    ]);
+    const refused = passed({ runtimeChannel: undefined });
+    refused.sys.exchangeAnswers.push('{"error":{"syscall":"ioctl","code":"EIO","paths":["TCSETS"]}}');
+    expect(refused.run).toThrow("after-jail: plugin console: the console's socket: the console: ioctl \"TCSETS\": EIO");
+    expect(refused.sys.callsOf('dup3')).toEqual([]);
+    expect(refused.sys.calls.slice(-4)).toEqual([{ op: 'close', fd: 107 }, { op: 'close', fd: 105 }, { op: 'close', fd: 6 }, { op: 'close', fd: 102 }]);
+    const gone = passed({ runtimeChannel: undefined });
+    gone.sys.failOn('exchange', 'EPIPE');
+    expect(gone.run).toThrow('after-jail: plugin console: the console\'s socket: the console: read "socket:[pair 0 end 1]": EPIPE');
   });
 
   test("a passed console socket for a container without process.terminal is refused, naming it; the first process's refusal, or no answer, fails the step, naming the channel", () => {
