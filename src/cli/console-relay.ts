@@ -27,7 +27,7 @@
  */
 import { readSync, writeSync } from 'fs';
 import type { Readable } from 'stream';
-import { closeConsole, copyWindowSize, releaseConsole, takeConsole, type ConsoleEnds } from '../core/console-ends';
+import { closeConsole, copyWindowSize, releaseConsole, setUpConsole, takeConsole, type ConsoleEnds } from '../core/console-ends';
 import type { Syscalls } from '../core/syscalls/types';
 import { standardStream } from './output';
 
@@ -49,16 +49,21 @@ export interface ConsoleRelay {
  * streams until `end`. Also puts the host's terminal back if this process exits first.
  */
 export function relayConsole(sys: Syscalls, socket: number): ConsoleRelay {
-  const ends = takeConsole(sys, socket);
+  return copyTaken(sys, takeConsole(sys, socket));
+}
+
+/** copyConsole, the master closed and the host's terminal put back where it fails. */
+function copyTaken(sys: Syscalls, ends: ConsoleEnds, onDone?: () => void): ConsoleRelay {
   try {
-    return copyConsole(sys, ends);
+    return copyConsole(sys, ends, onDone);
   } catch (err) {
     closeConsole(sys, ends);
     throw err;
   }
 }
 
-function copyConsole(sys: Syscalls, ends: ConsoleEnds): ConsoleRelay {
+/** `onDone` runs once the container's terminal has given all it will (every descriptor of its peer closed). */
+function copyConsole(sys: Syscalls, ends: ConsoleEnds, onDone?: () => void): ConsoleRelay {
   const { master } = ends;
   const { ReadStream } = require('tty') as typeof import('tty');
   const fromMaster: Readable = new ReadStream(master);
@@ -101,6 +106,7 @@ function copyConsole(sys: Syscalls, ends: ConsoleEnds): ConsoleRelay {
   // EIO once every descriptor of the container's terminal is closed: the end of its output.
   fromMaster.on('error', () => {
     open = false;
+    onDone?.();
   });
   // libuv takes a hang-up after a short read for the end of the stream, but a pseudo-terminal
   // master gives at most a line discipline's buffer (4095 bytes) per read(2) and reports
@@ -109,6 +115,7 @@ function copyConsole(sys: Syscalls, ends: ConsoleEnds): ConsoleRelay {
   fromMaster.on('end', () => {
     drain();
     open = false;
+    onDone?.();
   });
   fromMaster.on('close', () => {
     open = false;
@@ -174,4 +181,226 @@ function copyConsole(sys: Syscalls, ends: ConsoleEnds): ConsoleRelay {
       process.stdin.destroy();
     },
   };
+}
+
+/**
+ * Set by bin/mountkit for the relay it starts beside a run with a foreground console
+ * (serveLauncherConsole), `PID:DIR`: the launcher's pid and the directory to make for the
+ * socket; and, as LAUNCHER_CONSOLE_ENV, `DIR` for the Node process it starts under
+ * unshare(1), which connects there (connectLauncherRelay). Taken only in those processes.
+ */
+export const CONSOLE_RELAY_ENV = 'MOUNTKIT_CONSOLE_RELAY';
+export const LAUNCHER_CONSOLE_ENV = 'MOUNTKIT_LAUNCHER_CONSOLE';
+
+/** The relay's socket in `dir`. */
+export const RELAY_SOCKET = 'console.sock';
+
+/** CONSOLE_RELAY_ENV's value: the launcher's pid and an absolute directory; undefined where it is not one. */
+export function relayTarget(value: string | undefined): { launcher: number; dir: string } | undefined {
+  const m = value === undefined ? null : /^([1-9]\d{0,9}):(\/.+)$/.exec(value);
+  return m ? { launcher: Number(m[1]), dir: m[2] } : undefined;
+}
+
+/** SIGTERM (asm-generic/signal.h): the launcher's word that the run has ended, and this process's parent-death signal. */
+const SIGTERM = 15;
+
+/**
+ * bin/mountkit's foreground console in one start-up: this process, started beside the
+ * launcher's unshare(1), stays where mountkit was started and does for the console what
+ * a relaunch's first process does, while the Node process under unshare(1) prepares the
+ * container (one Node start-up there instead of two in a row). It makes `dir` (mode 0700:
+ * only this user, or root, reaches in; the launcher named it after its pid) and listens
+ * there on a unix socket, which the run's Node connects to (connectLauncherRelay) and
+ * passes as a first process's console socket (RootfsConfig.hostSockets.console). At the
+ * one connection it takes, the socket and its directory are removed; on it come the
+ * console's master (one message, SCM_RIGHTS) and the console event, answered once the
+ * console is set up (takeConsole), as over the runtime channel, so that the program
+ * starts on it. It then copies the console until the container's terminal has given all
+ * it will: the container is PID 1 of a new pid namespace, so every holder of its
+ * terminal ends with it. SIGTERM, the launcher's once the run has ended, ends it too, as
+ * the container's end ends a relaunch's first process's copy: what the terminal still
+ * holds is copied first. So does the launcher's end (SIGTERM is this process's
+ * parent-death signal): a `mountkit run` killed leaves the container's terminal without
+ * its master, as a `runc run` killed does. Resolves to 0, or 1 where no console was taken
+ * (the run's Node says why, or the Node entry ran the run).
+ */
+export function serveLauncherConsole(sys: Syscalls, launcher: number, dir: string): Promise<number> {
+  const fs = require('fs') as typeof import('fs');
+  const net = require('net') as typeof import('net');
+  const path = require('path') as typeof import('path');
+  return new Promise<number>((resolve) => {
+    let relay: ConsoleRelay | undefined;
+    let made = false;
+    let finished = false;
+    let server: import('net').Server | undefined;
+    const removeDir = (): void => {
+      if (made) fs.rmSync(dir, { recursive: true, force: true });
+      made = false;
+    };
+    // The run has ended (SIGTERM), or the container's terminal has (onDone): what it still holds is copied, and the host's terminal put back.
+    const done = (status: number): void => {
+      if (finished) return;
+      finished = true;
+      process.off('SIGTERM', stop);
+      relay?.end();
+      server?.close();
+      removeDir();
+      resolve(status);
+    };
+    const stop = (): void => done(relay ? 0 : 1);
+    process.on('SIGTERM', stop);
+    sys.setParentDeathSignal(SIGTERM);
+    // A launcher gone before the signal was set sends none.
+    if (process.ppid !== launcher) return done(1);
+    try {
+      fs.mkdirSync(dir, 0o700);
+      made = true;
+    } catch {
+      // Taken (an earlier launcher of this pid's, or another user's): the run's Node finds no socket and leaves the run to the Node entry.
+      return done(1);
+    }
+    server = net.createServer({ pauseOnConnect: true });
+    server.on('error', () => done(1));
+    server.once('connection', (conn) => {
+      server?.close();
+      removeDir();
+      // A descriptor of this process's own, blocking, for the port's calls; libuv's is closed.
+      const socket = sys.dupCloexec((conn as unknown as { _handle: { fd: number } })._handle.fd, 3);
+      conn.destroy();
+      try {
+        sys.setBlocking(socket);
+        relay = takeAndAnswer(sys, socket, () => done(0));
+      } catch {
+        done(1);
+      }
+    });
+    server.listen(path.join(dir, RELAY_SOCKET));
+  });
+}
+
+/**
+ * Receives the console's master on `socket`, which the run's Node sends once it has made
+ * the console, after the jail (polled every 1 ms: the port's recvmsg(2) does not wait),
+ * sets it up (setUpConsole), and answers the console event that follows it on the same
+ * connection: `{"result":{}}`, or the failure. The master's message is read on its own: a
+ * unix stream's recvmsg(2) ends after the data that carried descriptors
+ * (net/unix/af_unix.c). Closes `socket`. An end of the connection without a master (the
+ * run failed first) throws.
+ */
+function takeAndAnswer(sys: Syscalls, socket: number, onDone: () => void): ConsoleRelay {
+  const { readSync, writeSync } = require('fs') as typeof import('fs');
+  const { channelMessage, errorReply } = require('../core/runtime-channel') as typeof import('../core/runtime-channel');
+  const { SyscallError } = require('../core/errors') as typeof import('../core/errors');
+  try {
+    const master = receiveMaster(sys, socket);
+    let relay: ConsoleRelay | undefined;
+    let reply: object;
+    try {
+      relay = copyTaken(sys, setUpConsole(sys, master), onDone);
+      reply = { result: {} };
+    } catch (err) {
+      reply = err instanceof SyscallError ? errorReply(err.syscall, err.code, err.paths, err.detail) : errorReply('ioctl', 'EIO', [], (err as Error).message);
+    }
+    let line = '';
+    const buf = Buffer.alloc(256);
+    while (!line.includes('\n')) {
+      const n = readSync(socket, buf, 0, buf.length, null);
+      if (n === 0) break;
+      line += buf.toString('utf8', 0, n);
+    }
+    const message = line.includes('\n') ? channelMessage(line.slice(0, line.indexOf('\n'))) : undefined;
+    if (message && 'event' in message && message.event === 'console') writeSync(socket, `${JSON.stringify(reply)}\n`);
+    if (!relay) throw new Error('no console was taken');
+    return relay;
+  } finally {
+    sys.close(socket);
+  }
+}
+
+/** The master from `socket`'s first message, waited for; an end of the connection before it throws. */
+function receiveMaster(sys: Pick<Syscalls, 'recvFdMessage'>, socket: number): number {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      const { data, fd } = sys.recvFdMessage(socket);
+      if (fd !== undefined) return fd;
+      if (data === '') throw new Error('the connection ended before a console came');
+    } catch (err) {
+      if (!(err instanceof Error && (err as { code?: string }).code === 'EAGAIN')) throw err;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
+
+/** How long the run's Node waits for the relay to listen, in tries 1 ms apart: a relay that never does leaves the run to the Node entry. */
+const RELAY_TRIES = 2000;
+
+/**
+ * LAUNCHER_CONSOLE_ENV's value, `PID:DIR`: the relay's pid, as /proc shows it where the
+ * launcher runs, and its directory; undefined where it is not one.
+ */
+export function launcherRelay(value: string | undefined): { pid: number; dir: string } | undefined {
+  const target = relayTarget(value);
+  return target && { pid: target.launcher, dir: target.dir };
+}
+
+/**
+ * The run's Node, under bin/mountkit's unshare(1): its connection to the relay listening
+ * in `relay.dir`, which may still be starting (tried every 1 ms, RELAY_TRIES times, while
+ * the relay's /proc/PID/stat shows it running: the run's Node still sees the launcher's
+ * /proc); undefined where it does not come, the relay has ended, or `dir` is not the
+ * relay's kind (a directory of this process's euid, no one else's way in, in a parent
+ * no one else may swap it in: another user could make one of that name first).
+ * `overflowUid`: in a user namespace, what it shows for owners it does not map.
+ */
+export function connectLauncherRelay(sys: Pick<Syscalls, 'connectUnix'>, relay: { pid: number; dir: string }, euid: number, overflowUid?: number): number | undefined {
+  const { lstatSync, readFileSync } = require('fs') as typeof import('fs');
+  const path = require('path') as typeof import('path');
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let tries = 0; tries < RELAY_TRIES; tries++) {
+    if (tries) {
+      if (!running(() => readFileSync(`/proc/${relay.pid}/stat`, 'utf8'))) return undefined;
+      Atomics.wait(pause, 0, 0, 1);
+    }
+    let st: import('fs').Stats;
+    try {
+      st = lstatSync(relay.dir);
+    } catch {
+      continue;
+    }
+    if (!st.isDirectory() || st.uid !== euid || (st.mode & 0o077) !== 0 || !keptFromOthers(lstatSync(path.dirname(relay.dir)), euid, overflowUid)) return undefined;
+    try {
+      return sys.connectUnix(path.join(relay.dir, RELAY_SOCKET));
+    } catch {
+      // Not listening yet.
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Whether no one but root and `euid` can rename the relay's directory away and put
+ * another in its place: its parent is theirs, and writable by no one else or sticky
+ * (/tmp: only a file's owner, or the directory's, may rename it, inode(7)). In a user
+ * namespace (`overflowUid` given), a sticky parent whose owner is not mapped there is
+ * taken for root's: the namespace cannot tell root from another unmapped owner, and a
+ * TMPDIR of another user's sticky directory is the caller's own choice.
+ */
+export function keptFromOthers(parent: { uid: number; mode: number }, euid: number, overflowUid?: number): boolean {
+  const sticky = (parent.mode & 0o1000) !== 0;
+  // In a user namespace, an owner it does not map shows as the overflow uid: root's /tmp, sticky, is taken for root's.
+  const owner = parent.uid === 0 || parent.uid === euid || (sticky && parent.uid === overflowUid);
+  return owner && ((parent.mode & 0o022) === 0 || sticky);
+}
+
+/** Whether the process whose /proc/PID/stat `read` gives is there and not a zombie (proc(5): the state after the name's closing parenthesis). */
+export function running(read: () => string): boolean {
+  let stat: string;
+  try {
+    stat = read();
+  } catch {
+    return false;
+  }
+  const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+  return state !== '' && state !== 'Z' && state !== 'X';
 }

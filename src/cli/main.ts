@@ -3,6 +3,7 @@ import path = require('path');
 import { MountkitError, firstLine, syscallErrorStacks, thrownMessage } from '../core/errors';
 import { parseArgs, USAGE, type CliOptions } from './args';
 import { takeCallerEnv, type CopyPort } from './caller-env';
+import { CONSOLE_RELAY_ENV, relayTarget, serveLauncherConsole } from './console-relay';
 import { restoreCaCertsEnv } from './node-env';
 import { standardStream, written } from './output';
 import { plan } from './plan';
@@ -28,6 +29,16 @@ export function main(argv: readonly string[]): number | Promise<number> {
 }
 
 function command(argv: readonly string[]): number | Promise<number> {
+  // The console relay bin/mountkit starts beside a run (console-relay.ts serveLauncherConsole): no command of its own.
+  const relay = process.env[CONSOLE_RELAY_ENV];
+  if (relay !== undefined) {
+    delete process.env[CONSOLE_RELAY_ENV];
+    const target = relayTarget(relay);
+    if (target) {
+      const { LinuxSyscalls } = require('../core/syscalls/linux') as typeof import('../core/syscalls/linux');
+      return serveLauncherConsole(new LinuxSyscalls(), target.launcher, target.dir);
+    }
+  }
   let opts: CliOptions | undefined;
   // The caller's environment, where bin/mountkit's shell copied it (caller-env.ts), before anything reads this one.
   try {

@@ -57,13 +57,14 @@ import { execEventSeen } from '../core/runtime-channel';
 import { relaunchEnd } from './relaunch-end';
 import { subreaper, type Subreaper } from './orphans';
 import { recordSpawned } from '../core/node-children';
-import { relayConsole, type ConsoleRelay } from './console-relay';
+import { LAUNCHER_CONSOLE_ENV, connectLauncherRelay, launcherRelay, relayConsole, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
 import { nodeStartEnv } from './node-env';
 import { configFrame, readConfigFrame } from './config-frame';
 import { heldLog } from './held-log';
 import { keepStderr, openStderrBeforeRelaunch, pipeStreamOwners } from '../core/streams';
 import { checkRelaunchTasks, overflowUidOf, spawnError } from '../core/task-limits';
+import { foregroundConsole } from '../core/host-sockets';
 
 /**
  * Set in the environment of the process mountkit re-executed itself as: `1` under
@@ -271,6 +272,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const launcherMade = process.env[LAUNCHER_USERNS_ENV];
   const launcherUserns = (launcherMade === '1' || launcherMade === 'root') && launch.startedInPidNamespace === true && launch.inUserNamespace;
   delete process.env[LAUNCHER_USERNS_ENV];
+  const relayTo = process.env[LAUNCHER_CONSOLE_ENV];
+  delete process.env[LAUNCHER_CONSOLE_ENV];
   const { LinuxSyscalls } = require('../core/syscalls/linux') as typeof import('../core/syscalls/linux');
   const sys = new LinuxSyscalls({
     seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
@@ -342,6 +345,19 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
           hostFiles: opts.log !== undefined || opts.pidFile !== undefined,
         })
       : launcherUserNamespaceHolds(config, ownMaps());
+  // A foreground console, which bin/mountkit's relay beside this process copies
+  // (console-relay.ts serveLauncherConsole): connected here, while the relay's socket is in
+  // reach, and passed to the console step as a first process's socket is. A relay that
+  // does not listen leaves the run to the Node entry.
+  const relay = launcherRelay(relayTo);
+  if (launcherFd !== undefined && launch.startedInPidNamespace && relay !== undefined && foregroundConsole(config)) {
+    const socket = connectLauncherRelay(sys, relay, process.geteuid?.() ?? 0, launch.inUserNamespace ? overflowUidOf((file) => readFileSync(file, 'utf8')) : undefined);
+    if (socket === undefined) {
+      writeSync(Number(launcherFd), 'again\n');
+      return 0;
+    }
+    config.hostSockets = { ...config.hostSockets, console: socket };
+  }
   if (launcherFd !== undefined && launch.startedInPidNamespace && (!launcherGuessHolds(config.namespaces, launch, config) || (launcherUserns && !userNamespaceHolds()))) {
     // Nothing has been done yet: the launcher starts Node again, outside these namespaces.
     writeSync(Number(launcherFd), 'again\n');

@@ -36,6 +36,15 @@ export function takeConsole(sys: Syscalls, socket: number): ConsoleEnds {
     sys.close(socket);
   }
   if (master === undefined) throw new StepError("console: the relaunched process sent no console master on the console's socket");
+  return setUpConsole(sys, master);
+}
+
+/**
+ * The console's master as takeConsole sets it up once received: ONLCR cleared, the host's
+ * terminal found, its window size copied and its modes made raw, the master non-blocking.
+ * What fails closes the master and puts the host's terminal back.
+ */
+export function setUpConsole(sys: Syscalls, master: number): ConsoleEnds {
   const ends: ConsoleEnds = { master };
   try {
     sys.setTermios(master, withoutOnlcr(sys.getTermios(master)));

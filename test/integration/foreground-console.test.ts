@@ -4,7 +4,7 @@
  * user's terminal (src/cli/console-relay.ts), run for real.
  */
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, withBundle, withBundleAsync } from '../conformance/harness';
@@ -70,19 +70,61 @@ maybe('the foreground console', () => {
     }
   }, 30_000);
 
-  test('bin/mountkit leaves a foreground console to the Node entry at once: two Node start-ups, not a third after a wrong guess; with --console-socket it keeps the config', () => {
+  /**
+   * bin/mountkit run under setsid (no terminal), each Node process it starts logging what
+   * it is: the console's relay, the Node under unshare(1), or another (the Node entry's).
+   * TMPDIR is a directory of the test's own, which the relay makes its directory in.
+   */
+  function launcherRun(config: Record<string, any>, env: Record<string, string> = {}) {
     const starts = mkdtempSync(path.join(tmpdir(), 'mountkit-starts-'));
+    const tmp = path.join(starts, 'tmp');
     try {
+      mkdirSync(tmp);
       const preload = path.join(starts, 'count.js');
-      writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(path.join(starts, 'log'))}, 'node\\n');\n`);
-      const r = withBundle(terminalConfig('true'), (dir) =>
-        spawnSync('setsid', ['-w', LAUNCHER, 'run', '--seccomp-cache', 'off', '--bundle', dir], { encoding: 'utf8', input: '', env: { ...process.env, NODE_OPTIONS: `--require ${preload}` } }),
+      const role = "process.env.MOUNTKIT_CONSOLE_RELAY ? 'relay' : process.env.MOUNTKIT_LAUNCHER_FD ? 'under unshare' : 'other'";
+      writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(path.join(starts, 'log'))}, (${role}) + '\\n');\n`);
+      const r = withBundle(config, (dir) =>
+        spawnSync('setsid', ['-w', LAUNCHER, 'run', '--seccomp-cache', 'off', '--bundle', dir], { encoding: 'utf8', input: '', env: { ...process.env, TMPDIR: tmp, NODE_OPTIONS: `--require ${preload}`, ...env } }),
       );
-      expect([r.status, r.stderr]).toEqual([0, '']);
-      expect(readFileSync(path.join(starts, 'log'), 'utf8')).toBe('node\nnode\n');
+      return { ...r, starts: readFileSync(path.join(starts, 'log'), 'utf8').split('\n').filter(Boolean).sort(), left: readdirSync(tmp) };
     } finally {
       rmSync(starts, { recursive: true, force: true });
     }
+  }
+
+  test.each([
+    ['no user namespace', undefined, '0'],
+    ['a user namespace of root\'s maps taking 0 to 0', [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], '0 0 65536'],
+  ])("bin/mountkit, %s: a foreground console copied by a relay it starts beside the one Node process that prepares the container (no relaunch); the relay's directory is gone after", (_what, namespaces, map) => {
+    const c = terminalConfig('tty; echo done; set -- $(cat /proc/self/uid_map); echo "$2 ${3:-}"', namespaces);
+    if (namespaces) Object.assign(c.linux, { uidMappings: [{ containerID: 0, hostID: 0, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 0, size: 65536 }] });
+    const r = launcherRun(c);
+    expect([r.status, r.stderr, r.stdout]).toEqual([0, '', `/dev/pts/0\ndone\n${map === '0' ? '0 4294967295' : map.slice(2)}\n`]);
+    expect(r.starts).toEqual(['relay', 'under unshare']);
+    expect(r.left).toEqual([]);
+  });
+
+  test('a relay that cannot make its directory (TMPDIR unwritable) leaves the run to the Node entry at once, which copies the console', () => {
+    const r = launcherRun(terminalConfig('echo done'), { TMPDIR: '/proc' });
+    expect([r.status, r.stderr, r.stdout]).toEqual([0, '', 'done\n']);
+    // The relay, the Node under unshare(1) that answered "again", the Node entry and its relaunch.
+    expect(r.starts).toEqual(['other', 'other', 'relay', 'under unshare']);
+  });
+
+  test.each([
+    ['before it connects to the relay (process.args no array)', 'badargs', 2, /^mountkit: process\.args: must be an array of strings$/],
+    ['once connected, before the console (a mount of a type the kernel lacks)', 'badtype', 1, /^mountkit: mounts: plugin default mounts\[3\] "\/x": mount .*: ENODEV/],
+  ])('a run that fails %s: the relay ends without a console, its directory removed, and mountkit exits with the run\'s status', (_when, broken, status, error) => {
+    const config = terminalConfig('echo never');
+    if (broken === 'badtype') config.mounts.push({ destination: '/x', type: 'nosuchfs', source: 'none' });
+    else config.process.args = 'echo never';
+    const r = launcherRun(config);
+    expect(r.status).toBe(status);
+    expect(r.stderr.split('\n')).toEqual([expect.stringMatching(error), '']);
+    expect(r.stdout).toBe('');
+    // No Node entry after it; the relay, ended at once, may not have got as far as the preload.
+    expect(r.starts.filter((role) => role !== 'relay')).toEqual(['under unshare']);
+    expect(r.left).toEqual([]);
   });
 
   test.each([

@@ -1197,6 +1197,41 @@ maybe('mountkit run', () => {
       expect([launcher.status, launcher.stderr]).toEqual([2, expect.stringMatching(/^mountkit: process\.user\.uid.*\n$/)]);
     });
 
+    test("rootless with `runc spec --rootless`'s maps and a foreground console: copied by the launcher's relay beside the one Node it starts in the user namespace (root's /tmp, sticky, shows there as the overflow uid's), whose directory is gone after", () => {
+      const own = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
+      const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }, { type: 'ipc' }], { uidMappings: own, gidMappings: own });
+      c.process.terminal = true;
+      c.process.args = ['sh', '-c', 'tty; id -u; cat /proc/self/uid_map'];
+      c.mounts.push({ destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] });
+      const starts = mkdtempSync(path.join(tmpdir(), 'mountkit-rootless-starts-'));
+      const relayDirs = () => readdirSync('/tmp').filter((name) => name.startsWith('mountkit-console-'));
+      try {
+        const preload = path.join(starts, 'count.js');
+        const log = path.join(starts, 'log');
+        const role = "process.env.MOUNTKIT_CONSOLE_RELAY ? 'relay' : process.env.MOUNTKIT_LAUNCHER_FD ? 'under unshare' : 'other'";
+        writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(log)}, (${role}) + '\\n');\n`);
+        writeFileSync(log, '');
+        chmodSync(starts, 0o755);
+        chmodSync(preload, 0o644);
+        chmodSync(log, 0o666);
+        const before = relayDirs();
+        const r = withBundle(c, (dir) => {
+          spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
+          return spawnSync('setsid', ['-w', 'setpriv', `--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', rootlessLauncher(), 'run', '--bundle', dir], {
+            encoding: 'utf8',
+            input: '',
+            env: { ...process.env, TMPDIR: '/tmp', NODE_OPTIONS: `--require ${preload}` },
+          });
+        });
+        expect([r.status, r.stderr]).toEqual([0, '']);
+        expect(lines(r.stdout)).toEqual(['/dev/pts/0', '0', `0 ${ROOTLESS_ID} 1`, '']);
+        expect(readFileSync(log, 'utf8').split('\n').filter(Boolean).sort()).toEqual(['relay', 'under unshare']);
+        expect(relayDirs()).toEqual(before);
+      } finally {
+        rmSync(starts, { recursive: true, force: true });
+      }
+    });
+
     test("rootless with `runc spec --rootless`'s maps and a process.oomScoreAdj above the user's own score: still the one Node the launcher starts, which raises its own score to it (no capability needed) and becomes the container", async () => {
       const own = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
       const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], { uidMappings: own, gidMappings: own });
