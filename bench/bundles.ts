@@ -155,8 +155,9 @@ export function withOwnModule(dir: string): string {
 
 /**
  * process.terminal, as `runc spec` writes it: a foreground console, which runc and
- * mountkit copy to the terminal they run at (mountkit from its first process: two Node
- * processes).
+ * mountkit copy to the terminal they run at (mountkit from a relay bin/mountkit starts
+ * beside the Node process that prepares the container; until the forty-second session,
+ * from the Node entry's first process: two Node processes in a row).
  */
 export const withTerminal: SpecEdit = (spec) => {
   spec.process.terminal = true;

@@ -194,7 +194,7 @@ class Bench {
         { name: 'mountkit run, rootless (as nobody: the launcher makes the user namespace, one Node process)', run: () => mountkitRunRootless(rootless) },
         { name: 'script -qec true (a terminal for the next two)', run: terminalFloor },
         { name: 'runc run, process.terminal, at a terminal', run: () => runcRun(terminal, true) },
-        { name: 'mountkit run, process.terminal, at a terminal (two Node processes)', run: () => mountkitRunAtTerminal(terminal) },
+        { name: 'mountkit run, process.terminal, at a terminal (a relay beside one Node)', run: () => mountkitRunAtTerminal(terminal) },
         ...(HARNESS_CA_CERTS === undefined
           ? []
           : [
