@@ -264,7 +264,9 @@ export function serveLauncherConsole(sys: Syscalls, launcher: number, dir: strin
     server.once('connection', (conn) => {
       server?.close();
       removeDir();
-      // A descriptor of this process's own, blocking, for the port's calls; libuv's is closed.
+      // A descriptor of this process's own, blocking, for the port's calls (recvmsg(2) of the
+      // master, which Node's streams would drop); libuv's, which its handle names (Node's net
+      // gives no other way to it) and which it never read (pauseOnConnect), is closed.
       const socket = sys.dupCloexec((conn as unknown as { _handle: { fd: number } })._handle.fd, 3);
       conn.destroy();
       try {
