@@ -186,8 +186,9 @@ function copyConsole(sys: Syscalls, ends: ConsoleEnds, onDone?: () => void): Con
 /**
  * Set by bin/mountkit for the relay it starts beside a run with a foreground console
  * (serveLauncherConsole), `PID:DIR`: the launcher's pid and the directory to make for the
- * socket; and, as LAUNCHER_CONSOLE_ENV, `DIR` for the Node process it starts under
- * unshare(1), which connects there (connectLauncherRelay). Taken only in those processes.
+ * socket; and, as LAUNCHER_CONSOLE_ENV, `PID:DIR` for the Node process it starts under
+ * unshare(1), which connects there (connectLauncherRelay): the relay's pid and that
+ * directory. Taken only in those processes.
  */
 export const CONSOLE_RELAY_ENV = 'MOUNTKIT_CONSOLE_RELAY';
 export const LAUNCHER_CONSOLE_ENV = 'MOUNTKIT_LAUNCHER_CONSOLE';
@@ -195,10 +196,10 @@ export const LAUNCHER_CONSOLE_ENV = 'MOUNTKIT_LAUNCHER_CONSOLE';
 /** The relay's socket in `dir`. */
 export const RELAY_SOCKET = 'console.sock';
 
-/** CONSOLE_RELAY_ENV's value: the launcher's pid and an absolute directory; undefined where it is not one. */
-export function relayTarget(value: string | undefined): { launcher: number; dir: string } | undefined {
+/** CONSOLE_RELAY_ENV's or LAUNCHER_CONSOLE_ENV's value, `PID:DIR`: a pid and an absolute directory; undefined where it is not one. */
+export function relayTarget(value: string | undefined): { pid: number; dir: string } | undefined {
   const m = value === undefined ? null : /^([1-9]\d{0,9}):(\/.+)$/.exec(value);
-  return m ? { launcher: Number(m[1]), dir: m[2] } : undefined;
+  return m ? { pid: Number(m[1]), dir: m[2] } : undefined;
 }
 
 /** SIGTERM (asm-generic/signal.h): the launcher's word that the run has ended, and this process's parent-death signal. */
@@ -214,7 +215,7 @@ const SIGTERM = 15;
  * passes as a first process's console socket (RootfsConfig.hostSockets.console). At the
  * one connection it takes, the socket and its directory are removed; on it come the
  * console's master (one message, SCM_RIGHTS) and the console event, answered once the
- * console is set up (takeConsole), as over the runtime channel, so that the program
+ * console is set up (setUpConsole), as over the runtime channel, so that the program
  * starts on it. It then copies the console until the container's terminal has given all
  * it will: the container is PID 1 of a new pid namespace, so every holder of its
  * terminal ends with it. SIGTERM, the launcher's once the run has ended, ends it too, as
@@ -338,19 +339,10 @@ function receiveMaster(sys: Pick<Syscalls, 'recvFdMessage'>, socket: number): nu
 const RELAY_TRIES = 2000;
 
 /**
- * LAUNCHER_CONSOLE_ENV's value, `PID:DIR`: the relay's pid, as /proc shows it where the
- * launcher runs, and its directory; undefined where it is not one.
- */
-export function launcherRelay(value: string | undefined): { pid: number; dir: string } | undefined {
-  const target = relayTarget(value);
-  return target && { pid: target.launcher, dir: target.dir };
-}
-
-/**
- * The run's Node, under bin/mountkit's unshare(1): its connection to the relay listening
- * in `relay.dir`, which may still be starting (tried every 1 ms, RELAY_TRIES times, while
- * the relay's /proc/PID/stat shows it running: the run's Node still sees the launcher's
- * /proc); undefined where it does not come, the relay has ended, or `dir` is not the
+ * The run's Node, under bin/mountkit's unshare(1): its connection to the relay (`relay`,
+ * LAUNCHER_CONSOLE_ENV's value: its pid, as /proc shows it where the launcher runs, which
+ * the run's Node still sees) listening in `relay.dir`, which may still be starting (tried
+ * every 1 ms, RELAY_TRIES times, while the relay's /proc/PID/stat shows it running); undefined where it does not come, the relay has ended, or `dir` is not the
  * relay's kind (a directory of this process's euid, no one else's way in, in a parent
  * no one else may swap it in: another user could make one of that name first).
  * `overflowUid`: in a user namespace, what it shows for owners it does not map.

@@ -36,7 +36,7 @@ function command(argv: readonly string[]): number | Promise<number> {
     const target = relayTarget(relay);
     if (target) {
       const { LinuxSyscalls } = require('../core/syscalls/linux') as typeof import('../core/syscalls/linux');
-      return serveLauncherConsole(new LinuxSyscalls(), target.launcher, target.dir);
+      return serveLauncherConsole(new LinuxSyscalls(), target.pid, target.dir);
     }
   }
   let opts: CliOptions | undefined;

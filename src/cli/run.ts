@@ -57,7 +57,7 @@ import { execEventSeen } from '../core/runtime-channel';
 import { relaunchEnd } from './relaunch-end';
 import { subreaper, type Subreaper } from './orphans';
 import { recordSpawned } from '../core/node-children';
-import { LAUNCHER_CONSOLE_ENV, connectLauncherRelay, launcherRelay, relayConsole, type ConsoleRelay } from './console-relay';
+import { LAUNCHER_CONSOLE_ENV, connectLauncherRelay, relayConsole, relayTarget, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
 import { nodeStartEnv } from './node-env';
 import { configFrame, readConfigFrame } from './config-frame';
@@ -349,7 +349,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // (console-relay.ts serveLauncherConsole): connected here, while the relay's socket is in
   // reach, and passed to the console step as a first process's socket is. A relay that
   // does not listen leaves the run to the Node entry.
-  const relay = launcherRelay(relayTo);
+  const relay = relayTarget(relayTo);
   if (launcherFd !== undefined && launch.startedInPidNamespace && relay !== undefined && foregroundConsole(config)) {
     const socket = connectLauncherRelay(sys, relay, process.geteuid?.() ?? 0, launch.inUserNamespace ? overflowUidOf((file) => readFileSync(file, 'utf8')) : undefined);
     if (socket === undefined) {

@@ -1,13 +1,13 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { RELAY_SOCKET, connectLauncherRelay, keptFromOthers, launcherRelay, relayTarget, running } from '../../src/cli/console-relay';
+import { RELAY_SOCKET, connectLauncherRelay, keptFromOthers, relayTarget, running } from '../../src/cli/console-relay';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 
 describe("bin/mountkit's console relay: the variables it is given", () => {
-  test.each<[string | undefined, { launcher: number; dir: string } | undefined]>([
-    ['4242:/tmp/mountkit-console-4242', { launcher: 4242, dir: '/tmp/mountkit-console-4242' }],
-    ['1:/a:b', { launcher: 1, dir: '/a:b' }],
+  test.each<[string | undefined, { pid: number; dir: string } | undefined]>([
+    ['4242:/tmp/mountkit-console-4242', { pid: 4242, dir: '/tmp/mountkit-console-4242' }],
+    ['1:/a:b', { pid: 1, dir: '/a:b' }],
     [undefined, undefined],
     ['', undefined],
     ['4242', undefined],
@@ -18,11 +18,6 @@ describe("bin/mountkit's console relay: the variables it is given", () => {
     ['12345678901:/tmp/x', undefined],
     [' 42:/tmp/x', undefined],
   ])('relayTarget(%j)', (value, expected) => expect(relayTarget(value)).toEqual(expected));
-
-  test('launcherRelay names the relay by its pid', () => {
-    expect(launcherRelay('77:/tmp/d')).toEqual({ pid: 77, dir: '/tmp/d' });
-    expect(launcherRelay('/tmp/d')).toBeUndefined();
-  });
 });
 
 describe("keptFromOthers: the relay's directory's parent lets no one else swap it", () => {
