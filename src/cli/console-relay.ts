@@ -239,10 +239,10 @@ export function serveLauncherConsole(sys: Syscalls, launcher: number, dir: strin
       made = false;
     };
     // The run has ended (SIGTERM), or the container's terminal has (onDone): what it still holds is copied, and the host's terminal put back.
+    // The SIGTERM listener stays to the exit: the launcher's may come meanwhile, and without one it would end this process before the terminal is put back.
     const done = (status: number): void => {
       if (finished) return;
       finished = true;
-      process.off('SIGTERM', stop);
       relay?.end();
       server?.close();
       removeDir();
