@@ -135,6 +135,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   seccompCompile: ['filter'],
   seccompLoad: ['program', 'flags'],
   connectUnix: ['path'],
+  peerPid: ['socket'],
   startFdSender: ['socket', 'data'],
   sendFd: ['sender', 'fd'],
   ambientClearAll: [],

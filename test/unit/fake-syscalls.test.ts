@@ -1542,6 +1542,17 @@ describe('FakeSyscalls descriptors: *at calls, magic links, fstatfs', () => {
     expect(sys.readlink(`/proc/self/fd/${sys.open(`/proc/self/fd/${socket}`, O_PATH | O_CLOEXEC, 0)}`)).toBe('socket:/run/a.sock');
   });
 
+  it("peerPid: the pid a test set for a socket, else the fake's own; ENOTSOCK for a descriptor that is no socket, EBADF for none, naming it as the real port does", () => {
+    const sys = new FakeSyscalls().addFile('/f', 'x', 0o644);
+    const socket = sys.connectUnix('/run/a.sock');
+    const [end] = sys.socketPair();
+    sys.peerPids.set(socket, 4242);
+    expect([sys.peerPid(socket), sys.peerPid(end)]).toEqual([4242, sys.pid]);
+    const file = sys.open('/f', O_RDONLY | O_CLOEXEC, 0);
+    expect(errorOf(() => sys.peerPid(file))).toEqual({ syscall: 'getsockopt', code: 'ENOTSOCK', paths: ['/f'] });
+    expect(errorOf(() => sys.peerPid(99))).toMatchObject({ syscall: 'getsockopt', code: 'EBADF' });
+  });
+
   it('fchmod, fsetxattr and copyFileRange act on the files open as their descriptors, never an O_PATH one (EBADF), and name them as the real port does', () => {
     const sys = new FakeSyscalls().addDir('/d').addFile('/d/src', 'bytes', 0o644);
     const dir = sys.open('/d', O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);

@@ -224,6 +224,7 @@ export interface SyscallArgs {
   seccompCompile: { filter: SeccompFilter };
   seccompLoad: { program: Uint8Array; flags: number };
   connectUnix: { path: string };
+  peerPid: { socket: number };
   startFdSender: { socket: number; data: string };
   sendFd: { sender: number; fd: number };
   ambientClearAll: Record<string, never>;
@@ -255,6 +256,7 @@ export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
   'readdir',
   'readFile',
   'getpid',
+  'peerPid',
   'getrandom',
   'getsid',
   'getWindowSize',
@@ -507,6 +509,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   seccompCompile: 'seccomp_export_bpf',
   seccompLoad: 'seccomp',
   connectUnix: 'connect',
+  peerPid: 'getsockopt',
   startFdSender: 'sendmsg',
   sendFd: 'sendmsg',
 };
@@ -2192,6 +2195,18 @@ export class FakeSyscalls implements Syscalls {
     return this.detachedFd(`socket:${path}`, this.newNode('socket', 0o777));
   }
 
+  /** What peerPid returns for a socket descriptor (set by a test); a socket without one gives this fake's own pid, as a pair made here would. */
+  readonly peerPids = new Map<number, number>();
+
+  /** getsockopt(2) SO_PEERCRED: ENOTSOCK for a descriptor that is no socket. */
+  peerPid(socket: number): number {
+    const rec = this.record('peerPid', { socket });
+    const open = this.fds.get(socket);
+    if (!open) throw this.fail(rec, 'EBADF');
+    if (!open.path.startsWith('socket:')) throw this.fail(rec, 'ENOTSOCK');
+    return this.peerPids.get(socket) ?? this.pid;
+  }
+
   /**
    * Pseudo-terminals: a master is a descriptor opened at a path ending in /ptmx; ptyUnlock
    * unlocks it, ptyPeer then opens its peer at /dev/pts/N (N from 0, in order), EIO while
@@ -2575,6 +2590,8 @@ export class FakeSyscalls implements Syscalls {
         return `/proc/${rec.pid}`;
       case 'pidfdSendSignal':
         return this.fds.get(rec.pidfd)?.path;
+      case 'peerPid':
+        return this.fds.get(rec.socket)?.path;
       case 'fchdir':
       case 'fstatfs':
       case 'fstat':

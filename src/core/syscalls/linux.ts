@@ -124,6 +124,11 @@ const MSG_DONTWAIT = 0x40;
 const MSG_CMSG_CLOEXEC = 0x40000000;
 /** What a received message's data may hold: the console's name, as a runtime sends it, is short. */
 const RECV_DATA_MAX = 4096;
+/** getsockopt(2) SOL_SOCKET SO_PEERCRED (include/uapi/asm-generic/socket.h): struct ucred, pid_t pid, uid_t uid, gid_t gid. */
+const SOL_SOCKET = 1;
+const SO_PEERCRED = 17;
+const UCRED_SIZE = 12;
+
 /** struct sockaddr_un: sa_family_t sun_family, then char sun_path[108]. */
 const SUN_PATH_OFFSET = 2;
 const SUN_PATH_MAX = 108;
@@ -342,6 +347,7 @@ function loadLibc() {
     sockFprogPtr: koffi.pointer(sockFprog),
     socket: fn('int socket(int domain, int type, int protocol)'),
     connect: fn('int connect(int fd, const uint8_t *addr, uint32_t len)'),
+    getsockopt: fn('int getsockopt(int fd, int level, int name, uint8_t *value, uint32_t *length)'),
     sendmsg: lib.func('sendmsg', 'long', ['int', koffi.pointer(msghdr), 'int']),
     // The buffers a msghdr points to are passed without a copy: the kernel fills them in place.
     recvmsg: lib.func('recvmsg', 'long', ['int', koffi.pointer(msghdr), 'int']),
@@ -1209,6 +1215,13 @@ export class LinuxSyscalls implements Syscalls {
       throw err;
     }
     return fd;
+  }
+
+  peerPid(socket: number): number {
+    const cred = Buffer.alloc(UCRED_SIZE);
+    const length = new Uint32Array([UCRED_SIZE]);
+    check('getsockopt', libc().getsockopt(socket, SOL_SOCKET, SO_PEERCRED, cred, length), fdPath(socket), 'SO_PEERCRED');
+    return cred.readInt32LE(0);
   }
 
   startFdSender(socket: number, data: string): number {

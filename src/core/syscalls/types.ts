@@ -304,6 +304,12 @@ export interface Syscalls {
   /** socket(2) AF_UNIX SOCK_STREAM (close-on-exec) connected to the socket file at `path`. */
   connectUnix(path: string): number;
   /**
+   * getsockopt(2) SO_PEERCRED on the connected unix socket `socket`: the pid of the process
+   * that connected its peer (or made the pair), as of connect(2), in this process's pid
+   * namespace (unix(7); 0 where that process is not visible here).
+   */
+  peerPid(socket: number): number;
+  /**
    * Starts a thread that waits to send `data` on the connected `socket` with one
    * descriptor as SCM_RIGHTS (unix(7)), and returns its number. A seccomp filter loaded
    * after this call does not bind it. Call it before the jail: it loads what it needs from
