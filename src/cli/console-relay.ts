@@ -226,49 +226,25 @@ const SIGTERM = 15;
  * (the run's Node says why, or the Node entry ran the run).
  */
 export function serveLauncherConsole(sys: Syscalls, launcher: number, dir: string): Promise<number> {
-  const fs = require('fs') as typeof import('fs');
-  const net = require('net') as typeof import('net');
-  const path = require('path') as typeof import('path');
   return new Promise<number>((resolve) => {
     let relay: ConsoleRelay | undefined;
-    let made = false;
     let finished = false;
-    let server: import('net').Server | undefined;
-    const removeDir = (): void => {
-      if (made) fs.rmSync(dir, { recursive: true, force: true });
-      made = false;
-    };
+    let listener: RelayListener | undefined;
     // The run has ended (SIGTERM), or the container's terminal has (onDone): what it still holds is copied, and the host's terminal put back.
     // The SIGTERM listener stays to the exit: the launcher's may come meanwhile, and without one it would end this process before the terminal is put back.
     const done = (status: number): void => {
       if (finished) return;
       finished = true;
       relay?.end();
-      server?.close();
-      removeDir();
+      listener?.close();
       resolve(status);
     };
-    const stop = (): void => done(relay ? 0 : 1);
-    process.on('SIGTERM', stop);
-    sys.setParentDeathSignal(SIGTERM);
-    // A launcher gone before the signal was set sends none.
-    if (process.ppid !== launcher) return done(1);
-    try {
-      fs.mkdirSync(dir, 0o700);
-      made = true;
-    } catch {
-      // Taken (an earlier launcher of this pid's, or another user's): the run's Node finds no socket and leaves the run to the Node entry.
-      return done(1);
-    }
-    server = net.createServer({ pauseOnConnect: true });
-    server.on('error', () => done(1));
-    server.once('connection', (conn) => {
-      server?.close();
-      removeDir();
+    process.on('SIGTERM', () => done(relay ? 0 : 1));
+    listener = listenOnce(sys, launcher, dir, (conn) => {
       // A descriptor of this process's own, blocking, for the port's calls (recvmsg(2) of the
       // master, which Node's streams would drop); libuv's, which its handle names (Node's net
       // gives no other way to it) and which it never read (pauseOnConnect), is closed.
-      const socket = sys.dupCloexec((conn as unknown as { _handle: { fd: number } })._handle.fd, 3);
+      const socket = sys.dupCloexec(connectionFd(conn), 3);
       conn.destroy();
       try {
         sys.setBlocking(socket);
@@ -276,9 +252,64 @@ export function serveLauncherConsole(sys: Syscalls, launcher: number, dir: strin
       } catch {
         done(1);
       }
-    });
-    server.listen(path.join(dir, RELAY_SOCKET));
+    }, () => done(1));
   });
+}
+
+/** A relay's listening socket and directory: close() stops listening and removes both (once). */
+export interface RelayListener {
+  close(): void;
+}
+
+/**
+ * What both of bin/mountkit's relays (serveLauncherConsole, cli/hooks-relay.ts) do first:
+ * SIGTERM becomes this process's parent-death signal (its caller listens for it), `dir`
+ * is made (mode 0700: only this user, or root, reaches in; the launcher named it after its
+ * pid) and a unix socket listens there (RELAY_SOCKET) for the run's Node
+ * (connectLauncherRelay). The one connection taken is given to `connected`, paused, once
+ * the socket and its directory are removed. `failed` runs where none can be taken: the
+ * launcher is gone, `dir` exists (an earlier launcher of this pid's, or another user's:
+ * the run's Node finds no socket and leaves the run to the Node entry) or the socket cannot
+ * listen.
+ */
+export function listenOnce(sys: Pick<Syscalls, 'setParentDeathSignal'>, launcher: number, dir: string, connected: (conn: import('net').Socket) => void, failed: () => void): RelayListener {
+  const fs = require('fs') as typeof import('fs');
+  const net = require('net') as typeof import('net');
+  const path = require('path') as typeof import('path');
+  let made = false;
+  let server: import('net').Server | undefined;
+  const close = (): void => {
+    server?.close();
+    server = undefined;
+    if (made) fs.rmSync(dir, { recursive: true, force: true });
+    made = false;
+  };
+  sys.setParentDeathSignal(SIGTERM);
+  // A launcher gone before the signal was set sends none.
+  if (process.ppid !== launcher) {
+    failed();
+    return { close };
+  }
+  try {
+    fs.mkdirSync(dir, 0o700);
+    made = true;
+  } catch {
+    failed();
+    return { close };
+  }
+  server = net.createServer({ pauseOnConnect: true });
+  server.on('error', failed);
+  server.once('connection', (conn) => {
+    close();
+    connected(conn);
+  });
+  server.listen(path.join(dir, RELAY_SOCKET));
+  return { close };
+}
+
+/** The descriptor of an accepted connection: libuv's, which its handle names (Node's net gives no other way to it). */
+export function connectionFd(conn: import('net').Socket): number {
+  return (conn as unknown as { _handle: { fd: number } })._handle.fd;
 }
 
 /**

@@ -4,12 +4,13 @@
  * user's terminal (src/cli/console-relay.ts), run for real.
  */
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, withBundle, withBundleAsync } from '../conformance/harness';
 import { BIN, LAUNCHER } from '../helpers/cli';
 import { INTERACTIVE_SCRIPT, INTERACTIVE_STEPS, ptySession } from '../helpers/console';
+import { launcherRun } from '../helpers/launcher-roles';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) throw new Error('console tests need root and busybox-static (installed by .ci/run)');
@@ -69,28 +70,6 @@ maybe('the foreground console', () => {
       rmSync(out, { recursive: true, force: true });
     }
   }, 30_000);
-
-  /**
-   * bin/mountkit run under setsid (no terminal), each Node process it starts logging what
-   * it is: the console's relay, the Node under unshare(1), or another (the Node entry's).
-   * TMPDIR is a directory of the test's own, which the relay makes its directory in.
-   */
-  function launcherRun(config: Record<string, any>, env: Record<string, string> = {}) {
-    const starts = mkdtempSync(path.join(tmpdir(), 'mountkit-starts-'));
-    const tmp = path.join(starts, 'tmp');
-    try {
-      mkdirSync(tmp);
-      const preload = path.join(starts, 'count.js');
-      const role = "process.env.MOUNTKIT_CONSOLE_RELAY ? 'relay' : process.env.MOUNTKIT_LAUNCHER_FD ? 'under unshare' : 'other'";
-      writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(path.join(starts, 'log'))}, (${role}) + '\\n');\n`);
-      const r = withBundle(config, (dir) =>
-        spawnSync('setsid', ['-w', LAUNCHER, 'run', '--seccomp-cache', 'off', '--bundle', dir], { encoding: 'utf8', input: '', env: { ...process.env, TMPDIR: tmp, NODE_OPTIONS: `--require ${preload}`, ...env } }),
-      );
-      return { ...r, starts: readFileSync(path.join(starts, 'log'), 'utf8').split('\n').filter(Boolean).sort(), left: readdirSync(tmp) };
-    } finally {
-      rmSync(starts, { recursive: true, force: true });
-    }
-  }
 
   test.each([
     ['no user namespace', undefined, '0'],

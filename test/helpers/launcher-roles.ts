@@ -1,0 +1,46 @@
+/**
+ * bin/mountkit run of a bundle under setsid(1) (no terminal), each Node process it starts
+ * logging what it is, by the variables the launcher gives it (a NODE_OPTIONS preload, read
+ * before mountkit takes them): the console's relay, the hooks relay, the Node under
+ * unshare(1), or another (the Node entry's). TMPDIR is a directory of the test's own,
+ * where the relays make theirs; what is left there is returned.
+ */
+import { spawnSync } from 'child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { withBundle } from '../conformance/harness';
+import { LAUNCHER } from './cli';
+
+const ROLE = "process.env.MOUNTKIT_CONSOLE_RELAY ? 'relay' : process.env.MOUNTKIT_HOOKS_RELAY ? 'hooks relay' : process.env.MOUNTKIT_LAUNCHER_FD ? 'under unshare' : 'other'";
+
+/**
+ * `args` follow the bundle's (given the bundle's directory when a function); `prepare`
+ * runs before the run, `after` after it, both given the bundle's directory, which the
+ * result names (removed by then).
+ */
+export function launcherRun(
+  config: Record<string, any>,
+  env: Record<string, string> = {},
+  args: string[] | ((bundle: string) => string[]) = [],
+  prepare?: (bundle: string) => void,
+  after?: (bundle: string) => void,
+) {
+  const starts = mkdtempSync(path.join(tmpdir(), 'mountkit-starts-'));
+  const tmp = path.join(starts, 'tmp');
+  try {
+    mkdirSync(tmp);
+    const preload = path.join(starts, 'count.js');
+    writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(path.join(starts, 'log'))}, (${ROLE}) + '\\n');\n`);
+    const r = withBundle(config, (dir) => {
+      prepare?.(dir);
+      const extra = typeof args === 'function' ? args(dir) : args;
+      const run = spawnSync('setsid', ['-w', LAUNCHER, 'run', '--seccomp-cache', 'off', '--bundle', dir, ...extra], { encoding: 'utf8', input: '', env: { ...process.env, TMPDIR: tmp, NODE_OPTIONS: `--require ${preload}`, ...env } });
+      after?.(dir);
+      return { ...run, bundle: dir };
+    });
+    return { ...r, starts: readFileSync(path.join(starts, 'log'), 'utf8').split('\n').filter(Boolean).sort(), left: readdirSync(tmp) };
+  } finally {
+    rmSync(starts, { recursive: true, force: true });
+  }
+}
