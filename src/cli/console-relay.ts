@@ -209,11 +209,10 @@ const SIGTERM = 15;
  * bin/mountkit's foreground console in one start-up: this process, started beside the
  * launcher's unshare(1), stays where mountkit was started and does for the console what
  * a relaunch's first process does, while the Node process under unshare(1) prepares the
- * container (one Node start-up there instead of two in a row). It makes `dir` (mode 0700:
- * only this user, or root, reaches in; the launcher named it after its pid) and listens
- * there on a unix socket, which the run's Node connects to (connectLauncherRelay) and
- * passes as a first process's console socket (RootfsConfig.hostSockets.console). At the
- * one connection it takes, the socket and its directory are removed; on it come the
+ * container (one Node start-up there instead of two in a row). It listens in `dir`
+ * (listenOnce) for the run's Node, which connects (connectLauncherRelay) and passes the
+ * connection as a first process's console socket (RootfsConfig.hostSockets.console). On
+ * the one connection it takes come the
  * console's master (one message, SCM_RIGHTS) and the console event, answered once the
  * console is set up (setUpConsole), as over the runtime channel, so that the program
  * starts on it. It then copies the console until the container's terminal has given all

@@ -1,13 +1,14 @@
 import { closeSync, readFileSync } from 'fs';
 import path = require('path');
-import { MountkitError, firstLine, syscallErrorStacks, thrownMessage } from '../core/errors';
+import { ConfigError, MountkitError, firstLine, syscallErrorStacks, thrownMessage } from '../core/errors';
 import { parseArgs, USAGE, type CliOptions } from './args';
 import { takeCallerEnv, type CopyPort } from './caller-env';
 import { CONSOLE_RELAY_ENV, relayTarget, serveLauncherConsole } from './console-relay';
 import { restoreCaCertsEnv } from './node-env';
 import { standardStream, written } from './output';
 import { plan } from './plan';
-import { cliLogger, cliStderr, run } from './run';
+import { cliLogger, cliStderr, loadRunConfig, run } from './run';
+import { HOOKS_RELAY_ENV, serveLauncherHooks, type HooksRelayRun } from './hooks-relay';
 
 export function version(): string {
   const pkg = JSON.parse(readFileSync(path.resolve(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -40,13 +41,24 @@ function command(argv: readonly string[]): number | Promise<number> {
     }
   }
   let opts: CliOptions | undefined;
+  // The hooks relay bin/mountkit starts beside a run, with the run's arguments
+  // (hooks-relay.ts serveLauncherHooks): taken before the caller's environment replaces
+  // this one. It never runs the container itself.
+  const hooksRelay = process.env[HOOKS_RELAY_ENV];
+  delete process.env[HOOKS_RELAY_ENV];
   // The caller's environment, where bin/mountkit's shell copied it (caller-env.ts), before anything reads this one.
   try {
     takeCallerEnv(process.env, process.pid, descriptors);
   } catch (err) {
-    return reportError(err, false);
+    // The hooks relay says nothing and listens for no run: the run's Node leaves the run to the Node entry, whose own copy says what failed.
+    return hooksRelay === undefined ? reportError(err, false) : 0;
   }
   restoreCaCertsEnv(process.env);
+  if (hooksRelay !== undefined) {
+    const target = relayTarget(hooksRelay);
+    if (!target) return reportError(new ConfigError(HOOKS_RELAY_ENV, hooksRelay, 'must be PID:DIR, as bin/mountkit sets it'), false);
+    return hooksRelayStatus(argv, target);
+  }
   try {
     opts = parseArgs(argv);
     syscallErrorStacks(opts.logLevel === 'debug');
@@ -71,6 +83,29 @@ function command(argv: readonly string[]): number | Promise<number> {
   } catch (err) {
     return reportError(err, opts?.logLevel === 'debug', opts);
   }
+}
+
+/**
+ * The hooks relay's run (serveLauncherHooks) for `argv`, the run's arguments: a config it
+ * cannot read ends it at once, with 0 and nothing said (the run's Node says what is
+ * wrong); the error it ends with otherwise is told as the run's own.
+ */
+function hooksRelayStatus(argv: readonly string[], target: { pid: number; dir: string }): number | Promise<number> {
+  let run: HooksRelayRun;
+  try {
+    const opts = parseArgs(argv);
+    run = { opts, config: loadRunConfig(opts) };
+  } catch {
+    return 0;
+  }
+  const { LinuxSyscalls } = require('../core/syscalls/linux') as typeof import('../core/syscalls/linux');
+  const { markCloseOnExec } = require('../core/cloexec') as typeof import('../core/cloexec');
+  const { FIRST_INHERITED_FD } = require('../core/relaunch') as typeof import('../core/relaunch');
+  const sys = new LinuxSyscalls();
+  // The hooks get none of the caller's descriptors, as runc's get none of runc's.
+  markCloseOnExec(sys, FIRST_INHERITED_FD);
+  const debug = run.opts.logLevel === 'debug';
+  return serveLauncherHooks(sys, target.pid, target.dir, run, (message) => cliLogger(run.opts).warn(message)).catch((err: unknown) => reportError(err, debug, run.opts));
 }
 
 /**

@@ -26,6 +26,7 @@ import {
   checkUserNamespaceMaps,
   enterNamespaces,
   fromJoinedPidNamespace,
+  hasRuntimeHooks,
   identityUidMap,
   LAUNCHER_USERNS_ENV,
   launcherGuessHolds,
@@ -65,6 +66,7 @@ import { heldLog } from './held-log';
 import { keepStderr, openStderrBeforeRelaunch, pipeStreamOwners } from '../core/streams';
 import { checkRelaunchTasks, overflowUidOf, spawnError } from '../core/task-limits';
 import { foregroundConsole } from '../core/host-sockets';
+import { LAUNCHER_HOOKS_ENV } from './hooks-relay';
 
 /**
  * Set in the environment of the process mountkit re-executed itself as: `1` under
@@ -274,6 +276,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   delete process.env[LAUNCHER_USERNS_ENV];
   const relayTo = process.env[LAUNCHER_CONSOLE_ENV];
   delete process.env[LAUNCHER_CONSOLE_ENV];
+  const hooksRelayTo = process.env[LAUNCHER_HOOKS_ENV];
+  delete process.env[LAUNCHER_HOOKS_ENV];
   const { LinuxSyscalls } = require('../core/syscalls/linux') as typeof import('../core/syscalls/linux');
   const sys = new LinuxSyscalls({
     seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
@@ -358,7 +362,15 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     }
     config.hostSockets = { ...config.hostSockets, console: socket };
   }
-  if (launcherFd !== undefined && launch.startedInPidNamespace && (!launcherGuessHolds(config.namespaces, launch, config) || (launcherUserns && !userNamespaceHolds()))) {
+  // The runtime's hooks, which bin/mountkit's hooks relay beside this process runs
+  // (hooks-relay.ts serveLauncherHooks) on a connection that becomes the run's runtime
+  // channel, as a relaunch is given one. Connected once nothing can send the run back to
+  // the Node entry (a connection taken runs the poststop hooks): the guess is checked as
+  // with it.
+  const hooksRelay = relayTarget(hooksRelayTo);
+  const byHooksRelay = launcherFd !== undefined && launch.startedInPidNamespace === true && hooksRelay !== undefined && hasRuntimeHooks(config) && !foregroundConsole(config);
+  const launchConfig = byHooksRelay ? { ...config, runtimeChannel: Number(launcherFd) } : config;
+  if (launcherFd !== undefined && launch.startedInPidNamespace && (!launcherGuessHolds(config.namespaces, launch, launchConfig) || (launcherUserns && !userNamespaceHolds()))) {
     // Nothing has been done yet: the launcher starts Node again, outside these namespaces.
     writeSync(Number(launcherFd), 'again\n');
     return 0;
@@ -388,6 +400,15 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const problem = userNamespaceProblem(config.namespaces, launch, config);
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
   checkUserNamespaceMaps(config, launch, (file) => readFileSync(file, 'utf8'));
+  if (byHooksRelay) {
+    const socket = connectLauncherRelay(sys, hooksRelay, process.geteuid?.() ?? 0, launch.inUserNamespace ? overflowUidOf((file) => readFileSync(file, 'utf8')) : undefined);
+    // A relay that does not listen: the Node entry runs it all, nothing done yet.
+    if (socket === undefined) {
+      writeSync(Number(launcherFd), 'again\n');
+      return 0;
+    }
+    config.runtimeChannel = socket;
+  }
   const plan = planLaunch(config.namespaces, launch, config);
   // The runtime's hooks go to the starter, where mountkit was started, through descriptor 3 (core/runtime-hooks.ts).
   if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...relaunched }, plan, opts, sys, launch);

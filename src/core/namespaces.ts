@@ -270,8 +270,8 @@ export function launcherRootUserNamespaceHolds(
   return own.pipeOwners.every((owner) => owner === uid && owner !== own.overflowUid);
 }
 
-/** What of the config, beyond its namespaces, decides the launch: a new user namespace's maps, the runtime's hooks, and a foreground console. */
-export type LaunchConfig = Pick<RootfsConfig, 'uidMappings' | 'gidMappings' | 'consoleSocket'> & {
+/** What of the config, beyond its namespaces, decides the launch: a new user namespace's maps, the runtime's hooks (and a runtime channel passed for them), and a foreground console. */
+export type LaunchConfig = Pick<RootfsConfig, 'uidMappings' | 'gidMappings' | 'consoleSocket' | 'hostSockets' | 'runtimeChannel'> & {
   hooks?: Pick<RootfsConfig['hooks'], 'prestart' | 'createRuntime' | 'poststart' | 'poststop'>;
   process?: { terminal?: boolean };
 };
@@ -291,11 +291,12 @@ export function hasRuntimeHooks(config: LaunchConfig): boolean {
 
 /**
  * Whether `mountkit run`'s first process has work where mountkit was started while the
- * container runs, and so always relaunches: the runtime's hooks (hasRuntimeHooks), or a
- * foreground console to copy (foregroundConsole, core/host-sockets.ts).
+ * container runs, and so always relaunches: the runtime's hooks (hasRuntimeHooks) with no
+ * runtime channel passed (bin/mountkit's hooks relay serves one: cli/hooks-relay.ts), or
+ * a foreground console to copy (foregroundConsole, core/host-sockets.ts).
  */
 export function staysWhereStarted(config: LaunchConfig): boolean {
-  return hasRuntimeHooks(config) || foregroundConsole(config);
+  return (hasRuntimeHooks(config) && config.runtimeChannel === undefined) || foregroundConsole(config);
 }
 
 /**

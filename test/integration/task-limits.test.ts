@@ -746,20 +746,24 @@ maybe("the pids check on each cgroup layout (faked in a mount namespace of its o
     expect(said).toEqual(LAUNCHER_SHELLS.map(() => expected));
   });
 
-  test.each<[number, string[]]>([
-    [20, ['node']],
-    [21, ['node', 'relay']],
-    [40, ['node', 'relay']],
-  ])("bin/mountkit run of a foreground console, cgroup v2's pids.max %i (pids.current 1): under each shell, a relay beside the run only where the cgroup leaves room for its 11 tasks beside the run's 9, else the Node entry alone", (max, started) => {
+  const CONSOLE = { process: { terminal: true }, linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] } };
+  const HOOKS = { hooks: { poststop: [{ path: '/bin/true' }] }, linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] } };
+  test.each<[string, number, string[], object]>([
+    ['a foreground console', 20, ['node'], CONSOLE],
+    ['a foreground console', 21, ['node', 'relay'], CONSOLE],
+    ['a foreground console', 40, ['node', 'relay'], CONSOLE],
+    ['runtime hooks', 21, ['node'], HOOKS],
+    ['runtime hooks', 22, ['hooks relay', 'node'], HOOKS],
+  ])("bin/mountkit run of %s, cgroup v2's pids.max %i (pids.current 1): under each shell, a relay beside the run only where the cgroup leaves room for its 11 tasks (and a hook's) beside the run's 9, else the Node entry alone", (_what, max, started, config) => {
     const bundle = mkdtempSync(path.join(tmpdir(), 'mountkit-relay-room-'));
     try {
       chmodSync(bundle, 0o755);
-      writeFileSync(path.join(bundle, 'config.json'), JSON.stringify({ process: { terminal: true }, linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] } }));
+      writeFileSync(path.join(bundle, 'config.json'), JSON.stringify(config));
       const files = { 'cgroup.controllers': 'pids\n', 'a/b/pids.max': `${max}\n`, 'a/b/pids.current': '1\n' };
       const said = LAUNCHER_SHELLS.map(([, shell]) => {
         const r = inCgroupLayout('0::/a/b\n', files, (bin) => {
-          // A stand-in that says which it is: the relay, or a Node that would prepare the container.
-          writeFileSync(path.join(bin, 'node'), '#!/bin/sh\nif [ -n "${MOUNTKIT_CONSOLE_RELAY-}" ]; then echo relay; else echo node; fi\n', { mode: 0o755 });
+          // A stand-in that says which it is: a relay, or a Node that would prepare the container.
+          writeFileSync(path.join(bin, 'node'), '#!/bin/sh\nif [ -n "${MOUNTKIT_CONSOLE_RELAY-}" ]; then echo relay; elif [ -n "${MOUNTKIT_HOOKS_RELAY-}" ]; then echo hooks relay; else echo node; fi\n', { mode: 0o755 });
           return [...shell, LAUNCHER, 'run', '--bundle', bundle];
         });
         return [r.status, r.stdout.split('\n').filter(Boolean).sort(), r.stderr];

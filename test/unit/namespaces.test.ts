@@ -179,7 +179,11 @@ describe('planLaunch', () => {
     [{ process: { terminal: true } }, true],
     [{ process: { terminal: true }, consoleSocket: '/run/c.sock' }, false],
     [{ process: { terminal: false }, hooks: { prestart: [hook], createRuntime: [] } }, true],
-  ])('staysWhereStarted(%j) = %s: runtime hooks, or a foreground console (process.terminal without --console-socket)', (config, expected) => {
+    // bin/mountkit's hooks relay serves the channel: the run's Node prepares the container where it is.
+    [{ hooks: { prestart: [], createRuntime: [], poststop: [hook] }, runtimeChannel: 7 }, false],
+    [{ process: { terminal: true }, hooks: { prestart: [hook], createRuntime: [] }, runtimeChannel: 7 }, true],
+    [{ process: { terminal: true }, hostSockets: { console: 8 } }, false],
+  ])('staysWhereStarted(%j) = %s: runtime hooks without a runtime channel passed, or a foreground console (process.terminal without --console-socket or a console socket passed)', (config, expected) => {
     expect(staysWhereStarted(config)).toBe(expected);
     // The shell launcher's guess never holds then: it leaves such a config to the Node entry.
     if (expected) expect(launcherGuessHolds(ns('pid', 'mount'), first, config)).toBe(false);

@@ -1,0 +1,93 @@
+/**
+ * The runtime's hooks (prestart, createRuntime, poststart, poststop) through bin/mountkit
+ * in one Node start-up: a relay beside the Node that prepares the container serves its
+ * runtime channel (src/cli/hooks-relay.ts), run for real.
+ */
+import { mkdirSync, readFileSync, readdirSync } from 'fs';
+import * as path from 'path';
+import { BUSYBOX, busyboxConfig } from '../conformance/harness';
+import { launcherRun } from '../helpers/launcher-roles';
+
+const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
+if (process.env.CI === 'true' && !available) throw new Error('hooks relay tests need root and busybox-static (installed by .ci/run)');
+const maybe = available ? describe : describe.skip;
+
+/** A hook that keeps, in the bundle's out/NAME, its state and what it was given: the caller's FOO, and the pid namespace of the state's pid. */
+const keep = (name: string) => ({
+  path: '/bin/sh',
+  args: ['sh', '-c', `s=$(cat); p=$(echo "$s" | sed -n 's/.*"pid":\\([0-9]*\\).*/\\1/p'); { echo "$s"; echo "foo=$FOO"; [ -z "$p" ] || readlink /proc/$p/ns/pid || :; } 2>/dev/null > out/${name}`],
+});
+
+/** What the hooks kept, by name. */
+function kept(bundle: string): Record<string, string[]> {
+  const out = path.join(bundle, 'out');
+  return Object.fromEntries(readdirSync(out).map((name) => [name, readFileSync(path.join(out, name), 'utf8').split('\n').filter(Boolean)]));
+}
+
+maybe("bin/mountkit's hooks relay", () => {
+  test("the four runtime hooks run by a relay beside the one Node process that prepares the container (no relaunch), in the caller's environment, with the container's pid as the host sees it; the relay's directory is gone after", () => {
+    const c = busyboxConfig(['sh', '-c', 'readlink /proc/self/ns/pid']);
+    c.hooks = { prestart: [keep('pre')], createRuntime: [keep('cr')], poststart: [keep('ps')], poststop: [keep('pst')] };
+    let seen: Record<string, string[]> = {};
+    const r = launcherRun(c, { FOO: 'bar' }, ['hr-1'], (dir) => mkdirSync(path.join(dir, 'out')), (dir) => (seen = kept(dir)));
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.starts).toEqual(['hooks relay', 'under unshare']);
+    expect(r.left).toEqual([]);
+    const ns = r.stdout.trim();
+    expect(ns).toMatch(/^pid:\[\d+\]$/);
+    const [pid] = /"pid":(\d+)/.exec(seen.pre[0])!.slice(1);
+    const state = (status: string, withPid = true) => JSON.stringify({ ociVersion: '1.0.2', id: 'hr-1', status, ...(withPid ? { pid: Number(pid) } : {}), bundle: r.bundle });
+    expect(seen).toEqual({
+      pre: [state('creating'), 'foo=bar', ns],
+      cr: [state('creating'), 'foo=bar', ns],
+      // The container has ended by the time the poststart hook reads its namespace, or not.
+      ps: [state('running'), 'foo=bar', ...(seen.ps.length === 3 ? [ns] : [])],
+      pst: [state('stopped', false), 'foo=bar'],
+    });
+    expect(Number(pid)).toBeGreaterThan(1);
+  });
+
+  test('a failing poststart hook stops the container (SIGKILL) and ends the run with its error, exit 1; the poststop hooks still run', () => {
+    const c = busyboxConfig(['sh', '-c', 'sleep 5; echo survived']);
+    c.hooks = { poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 3'] }], poststop: [keep('pst')] };
+    let seen: Record<string, string[]> = {};
+    const r = launcherRun(c, {}, [], (dir) => mkdirSync(path.join(dir, 'out')), (dir) => (seen = kept(dir)));
+    expect([r.status, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toBe('mountkit: hook poststart[0] "/bin/sh" failed (exit status 3)\n');
+    expect(r.starts).toEqual(['hooks relay', 'under unshare']);
+    expect(Object.keys(seen)).toEqual(['pst']);
+  });
+
+  test('a relay that cannot make its directory (TMPDIR unwritable) leaves the run to the Node entry at once, which runs each hook once', () => {
+    const c = busyboxConfig(['true']);
+    c.hooks = { createRuntime: [keep('cr')], poststop: [keep('pst')] };
+    let seen: Record<string, string[]> = {};
+    const r = launcherRun(c, { TMPDIR: '/proc' }, [], (dir) => mkdirSync(path.join(dir, 'out')), (dir) => (seen = kept(dir)));
+    expect([r.status, r.stderr, r.stdout]).toEqual([0, '', '']);
+    // The relay, the Node under unshare(1) that answered "again", the Node entry and its relaunch.
+    expect(r.starts).toEqual(['hooks relay', 'other', 'other', 'under unshare']);
+    expect(Object.keys(seen).sort()).toEqual(['cr', 'pst']);
+  });
+
+  test.each([
+    ['--pid-file', (dir: string) => ['--pid-file', path.join(dir, 'pid')]],
+    ['--log', (dir: string) => ['--log', path.join(dir, 'log')]],
+  ])('with %s (written by the Node entry\'s first process, in the hooks\' order): the Node entry, no relay', (_what, args) => {
+    const c = busyboxConfig(['true']);
+    c.hooks = { poststop: [keep('pst')] };
+    const r = launcherRun(c, {}, args, (dir) => mkdirSync(path.join(dir, 'out')));
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.starts).toEqual(['other', 'other']);
+  });
+
+  test('a config error: the run\'s Node says it, exit 2; the relay says nothing and no hook runs', () => {
+    const c = busyboxConfig(['true']);
+    c.hooks = { poststop: [keep('pst')] };
+    c.process.cwd = 'relative';
+    let seen: Record<string, string[]> = {};
+    const r = launcherRun(c, {}, [], (dir) => mkdirSync(path.join(dir, 'out')), (dir) => (seen = kept(dir)));
+    expect([r.status, r.stdout]).toEqual([2, '']);
+    expect(r.stderr.split('\n')).toEqual([expect.stringMatching(/^mountkit: process\.cwd/), '']);
+    expect(seen).toEqual({});
+  });
+});
