@@ -128,8 +128,9 @@ export function makeRootlessBundle(dir: string, template: string): string {
 
 /**
  * A createRuntime hook that does nothing (/bin/true): the runtime's hooks run where
- * mountkit was started, so mountkit starts itself again for them (two Node processes)
- * and its first process runs the hook; runc's runs it from its parent.
+ * mountkit was started, by the relay bin/mountkit starts beside the Node that prepares
+ * the container (the Node entry starts itself again for them, and its first process runs
+ * the hook); runc's runs it from its parent.
  */
 export const withRuntimeHook: SpecEdit = (spec) => {
   spec.hooks = { createRuntime: [{ path: '/bin/true' }] };

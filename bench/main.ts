@@ -187,7 +187,7 @@ class Bench {
         { name: `mountkit run, new user namespace, 65536 ids from host id ${SUBORDINATE_BASE} (the launcher makes it, Node started through setpriv, one Node process)`, run: () => mountkitRun(subordinate) },
         { name: 'mountkit run, the same with process.oomScoreAdj 500 (as Kubernetes gives every container; one Node process)', run: () => mountkitRun(scored) },
         { name: 'runc run, a createRuntime hook (/bin/true)', run: () => runcRun(hooked) },
-        { name: 'mountkit run, a createRuntime hook (two Node processes)', run: () => mountkitRun(hooked) },
+        { name: 'mountkit run, a createRuntime hook (a relay beside one Node)', run: () => mountkitRun(hooked) },
         { name: 'mountkit run, a createRuntime hook, a module of its own in --plugins (the kernel built in both)', run: () => mountkitRun(hooked, 'launcher', 'require', process.env, ['--plugins', ownList]) },
         { name: 'setpriv true, as nobody (what the next two add)', run: rootlessFloor },
         { name: 'runc run, rootless (runc spec --rootless, as nobody)', run: () => runcRunRootless(rootless, rootlessState) },
