@@ -29,6 +29,7 @@ import { readSync, writeSync } from 'fs';
 import type { Readable } from 'stream';
 import { closeConsole, copyWindowSize, releaseConsole, setUpConsole, takeConsole, type ConsoleEnds } from '../core/console-ends';
 import type { Syscalls } from '../core/syscalls/types';
+import { PASSED_SIGNALS, ignoreSignal } from './forward';
 import { standardStream } from './output';
 
 /** How long a write the container's terminal had no room for waits before it is tried again. */
@@ -283,6 +284,12 @@ export function listenOnce(sys: Pick<Syscalls, 'setParentDeathSignal'>, launcher
     if (made) fs.rmSync(dir, { recursive: true, force: true });
     made = false;
   };
+  // The signals bin/mountkit passes on to the container reach this process too when sent
+  // to the process group (a terminal's Ctrl-C, timeout(1)), and Node set every disposition
+  // back to its default as it started, the launcher's `trap ''` with them: ignored here, as
+  // a relaunch's first process holds them, but SIGTERM, the launcher's word, which the
+  // caller listens for.
+  for (const sig of PASSED_SIGNALS) if (sig !== 'SIGTERM') process.on(sig, ignoreSignal);
   sys.setParentDeathSignal(SIGTERM);
   // A launcher gone before the signal was set sends none.
   if (process.ppid !== launcher) {

@@ -3,9 +3,11 @@
  * in one Node start-up: a relay beside the Node that prepares the container serves its
  * runtime channel (src/cli/hooks-relay.ts), run for real.
  */
+import { spawn } from 'child_process';
 import { mkdirSync, readFileSync, readdirSync } from 'fs';
 import * as path from 'path';
-import { BUSYBOX, busyboxConfig } from '../conformance/harness';
+import { BUSYBOX, busyboxConfig, withBundleAsync } from '../conformance/harness';
+import { LAUNCHER } from '../helpers/cli';
 import { launcherRun } from '../helpers/launcher-roles';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
@@ -57,6 +59,26 @@ maybe("bin/mountkit's hooks relay", () => {
     expect(r.starts).toEqual(['hooks relay', 'under unshare']);
     expect(Object.keys(seen)).toEqual(['pst']);
   });
+
+  test("a signal sent to mountkit's process group (Ctrl-C) reaches the container, not the relay, which runs the poststop hooks once the container has ended", async () => {
+    const c = busyboxConfig(['sh', '-c', 'trap "echo got INT; exit 5" INT; echo ready; while :; do sleep 0.05; done']);
+    c.hooks = { createRuntime: [{ path: '/bin/true' }], poststop: [keep('pst')] };
+    const r = await withBundleAsync(c, async (dir) => {
+      mkdirSync(path.join(dir, 'out'));
+      const child = spawn(LAUNCHER, ['run', '--seccomp-cache', 'off', '--bundle', dir], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      let out = '';
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out === 'ready\n') process.kill(-child.pid!, 'SIGINT');
+      });
+      const status = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      return { status, out, err, seen: kept(dir) };
+    });
+    expect([r.status, r.out, r.err]).toEqual([5, 'ready\ngot INT\n', '']);
+    expect(r.seen.pst).toEqual([expect.stringContaining('"status":"stopped"'), 'foo=']);
+  }, 30_000);
 
   test('a relay that cannot make its directory (TMPDIR unwritable) leaves the run to the Node entry at once, which runs each hook once', () => {
     const c = busyboxConfig(['true']);
