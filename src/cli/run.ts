@@ -430,7 +430,11 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // user namespace or gives the caller's streams to its root; the relaunch asks again.
   if (!decidedByNames(list.plugins.plugins)) checkWithPlugins(config, list, sys, (logger ??= cliLogger(opts)));
   // A Node that cannot start its threads waits for them forever: a relaunch that would meet RLIMIT_NPROC is refused first (core/task-limits.ts).
-  checkRelaunchTasks(sys, { forks: relaunchForks(plan), userNamespace: plan.userMappings !== undefined || plan.userNamespacePath !== undefined }, { uid: process.getuid?.() ?? 0, inUserNamespace: launch.inUserNamespace });
+  checkRelaunchTasks(
+    sys,
+    { forks: relaunchForks(plan), userNamespace: plan.userMappings !== undefined || plan.userNamespacePath !== undefined, copiesConsole: foregroundConsole(config) },
+    { uid: process.getuid?.() ?? 0, inUserNamespace: launch.inUserNamespace },
+  );
   // Before anything is started for the relaunch: what it leaves running if it is killed comes to this process (cli/orphans.ts).
   const reaper = subreaper(sys, warn);
   // Taken from before anything is started for the relaunch until they can be passed on to the container (forward.ts).

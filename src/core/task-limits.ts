@@ -372,10 +372,23 @@ export interface Starter {
   inUserNamespace: boolean;
 }
 
-/** What a relaunch makes (core/namespaces.ts LaunchPlan): whether it forks PID 1 of a new pid namespace (relaunchForks), and whether it enters a user namespace. */
+/**
+ * The threads of libuv's pool (its default size, UV_THREADPOOL_SIZE unset), which Node
+ * starts the first time it needs one: a first process that copies a foreground console
+ * does (its standard input read when that is a file), once the relaunch runs. A thread
+ * it cannot start aborts it (SIGABRT).
+ */
+export const LIBUV_POOL_THREADS = 4;
+
+/**
+ * What a relaunch makes (core/namespaces.ts LaunchPlan): whether it forks PID 1 of a new
+ * pid namespace (relaunchForks), and whether it enters a user namespace; and whether this
+ * process copies a foreground console meanwhile (its pool's threads, LIBUV_POOL_THREADS).
+ */
 export interface RelaunchShape {
   forks: boolean;
   userNamespace: boolean;
+  copiesConsole?: boolean;
 }
 
 /**
@@ -401,8 +414,9 @@ export function relaunchTasks(forks: boolean): { inside: number; all: number } {
  * the relaunch is counted in the cgroups, where this process's are already.
  */
 export function checkRelaunchTasks(sys: Syscalls, relaunch: RelaunchShape, starter: Starter): void {
-  const { inside, all } = relaunchTasks(relaunch.forks);
-  const what = "starting mountkit again in the container's namespaces";
+  const { inside, all: relaunched } = relaunchTasks(relaunch.forks);
+  const all = relaunched + (relaunch.copiesConsole ? LIBUV_POOL_THREADS : 0);
+  const what = `starting mountkit again in the container's namespaces${relaunch.copiesConsole ? ', and copying its console here,' : ''}`;
   let shortage: string | undefined;
   if (starter.uid === 0 && !starter.inUserNamespace) {
     const { nproc } = relaunch.userNamespace ? ownLimits(sys) : {};

@@ -631,6 +631,7 @@ function leftInCgroup(dir: string): number[] {
         const refused = r.status === 1 && r.stdout === '' && !r.left.length;
         if (refused && new RegExp(`^mountkit: fork: EAGAIN \\(${file} ${max}: pids\\.current 1, and run needs 9 more to start Node\\)\\n$`).test(r.stderr)) return 'launcher';
         if (refused && new RegExp(`^mountkit: fork: EAGAIN \\(${file} ${max}: pids\\.current \\d+, and starting mountkit again in the container's namespaces takes 9 more\\)\\n$`).test(r.stderr)) return 'relaunch';
+        if (refused && new RegExp(`^mountkit: fork: EAGAIN \\(${file} ${max}: pids\\.current \\d+, and starting mountkit again in the container's namespaces, and copying its console here, takes 13 more\\)\\n$`).test(r.stderr)) return 'console';
         return `${max}: ${JSON.stringify(r)}`;
       })
       .join(' ');
@@ -660,6 +661,14 @@ function leftInCgroup(dir: string): number[] {
     const outcomes = withBundle(busyboxConfig(['echo', 'ran']), (dir) => sweepPids(dir, 12));
     expect(kinds(outcomes)).toMatch(/^(launcher ){9}ran( ran)*$/);
   }, 120_000);
+
+  test("a foreground console the launcher leaves to the Node entry (too little room for its relay): refused in one line while the cgroup leaves too few tasks for the relaunch and the first process's pool, which copies the console (a thread it cannot start aborted it); then the container runs, through the relay from 21 on", () => {
+    const c = busyboxConfig(['echo', 'ran']);
+    c.process.terminal = true;
+    c.mounts.push({ destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] });
+    const outcomes = withBundle(c, (dir) => sweepPids(dir, 22));
+    expect(kinds(outcomes)).toMatch(/^(launcher ){9}(console ){10}ran ran ran$/);
+  }, 180_000);
 
   test("a hook the port cannot start for the cgroup's pids.max: fork EAGAIN naming it, not execve, waiting (runHook) or not (runCommandAsync)", () => {
     // The script fills the cgroup's pids.max with its own Node's tasks: the hook's fork is the one more.

@@ -122,6 +122,16 @@ describe('checkRelaunchTasks: a relaunch that would meet RLIMIT_NPROC is refused
     );
   });
 
+  test("a first process that copies a foreground console counts libuv's pool, which it starts once the relaunch runs (a thread it cannot start aborts it)", () => {
+    const procs: [number, number][] = [[1000, 7]];
+    expect(() => checkRelaunchTasks(procWith('19', 300, procs), { ...FORKING, copiesConsole: true }, ROOTLESS)).toThrow(
+      "fork: EAGAIN (RLIMIT_NPROC 19: 7 processes and threads of uid 1000, and starting mountkit again in the container's namespaces, and copying its console here, takes 13 more)",
+    );
+    expect(() => checkRelaunchTasks(procWith('19', 300, procs), FORKING, ROOTLESS)).not.toThrow();
+    expect(() => checkRelaunchTasks(procWith('19', 300, procs), { ...FORKING, copiesConsole: false }, ROOTLESS)).not.toThrow();
+    expect(() => checkRelaunchTasks(procWith('20', 300, procs), { ...FORKING, copiesConsole: true }, ROOTLESS)).not.toThrow();
+  });
+
   test('a process gone between the listing and its status is not counted', () => {
     const sys = procWith('15', 300, [
       [1000, 7],
