@@ -27,7 +27,6 @@
  * A config the relay cannot read or no connection taken: it ends with 0 and says nothing
  * (the run's Node says what is wrong, or answers "again" and the Node entry runs it).
  */
-import type { Socket } from 'net';
 import type { CliOptions } from './args';
 import type { Syscalls } from '../core/syscalls/types';
 import type { RootfsConfig } from '../core/config/model';
@@ -74,7 +73,6 @@ export function serveLauncherHooks(sys: Syscalls, launcher: number, dir: string,
     let listener: RelayListener | undefined;
     let runtime: RuntimeSide | undefined;
     let started: (() => boolean) | undefined;
-    let conn: Socket | undefined;
     let read = false;
     let finished = false;
     // Node ends once nothing is left to wait for, and neither a signal listener nor a
@@ -101,14 +99,14 @@ export function serveLauncherHooks(sys: Syscalls, launcher: number, dir: string,
       terminated = true;
       // The parent-death signal: the launcher was killed.
       if (process.ppid !== launcher) return finish();
-      if (read || !conn) stop();
+      // No connection taken, or its channel read to its end: now; else at its end.
+      if (read || !runtime) stop();
     });
     listener = listenOnce(
       sys,
       launcher,
       dir,
       (socket) => {
-        conn = socket;
         let pid: number;
         try {
           pid = sys.peerPid(connectionFd(socket));
