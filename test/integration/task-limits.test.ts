@@ -771,8 +771,22 @@ maybe("the pids check on each cgroup layout (faked in a mount namespace of its o
       const files = { 'cgroup.controllers': 'pids\n', 'a/b/pids.max': `${max}\n`, 'a/b/pids.current': '1\n' };
       const said = LAUNCHER_SHELLS.map(([, shell]) => {
         const r = inCgroupLayout('0::/a/b\n', files, (bin) => {
-          // A stand-in that says which it is: a relay, or a Node that would prepare the container.
-          writeFileSync(path.join(bin, 'node'), '#!/bin/sh\nif [ -n "${MOUNTKIT_CONSOLE_RELAY-}" ]; then echo relay; elif [ -n "${MOUNTKIT_HOOKS_RELAY-}" ]; then echo hooks relay; else echo node; fi\n', { mode: 0o755 });
+          // A stand-in that says which it is: a relay, which makes its directory as a relay does
+          // once it runs, or a Node that would prepare the container, which waits for that
+          // directory as the run's Node does (up to 5 s): the launcher's SIGTERM, sent once the
+          // job has ended, then never finds a relay that has not yet said what it is.
+          const standIn = [
+            '#!/bin/sh',
+            'if [ -n "${MOUNTKIT_CONSOLE_RELAY-}" ]; then echo relay; mkdir "${MOUNTKIT_CONSOLE_RELAY#*:}"',
+            'elif [ -n "${MOUNTKIT_HOOKS_RELAY-}" ]; then echo hooks relay; mkdir "${MOUNTKIT_HOOKS_RELAY#*:}"',
+            'else',
+            '  relay=${MOUNTKIT_LAUNCHER_CONSOLE-${MOUNTKIT_LAUNCHER_HOOKS-}}',
+            '  if [ -n "$relay" ]; then i=0; while [ ! -d "${relay#*:}" ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done; rmdir "${relay#*:}"; fi',
+            '  echo node',
+            'fi',
+            '',
+          ];
+          writeFileSync(path.join(bin, 'node'), standIn.join('\n'), { mode: 0o755 });
           return [...shell, LAUNCHER, 'run', '--bundle', bundle];
         });
         return [r.status, r.stdout.split('\n').filter(Boolean).sort(), r.stderr];
