@@ -16,8 +16,14 @@
  *   becomes the container's process at its execve(2).
  * - The hooks get the caller's environment (bin/mountkit copies it for the relay:
  *   cli/caller-env.ts) and none of its descriptors from 3 up, as the Node entry gives them.
- * - A poststart hook that fails stops the container (SIGKILL, by a pidfd where it can) and
- *   the relay ends with that error, which the launcher takes for the run's exit status.
+ * - A --pid-file is written by the relay once the poststart hooks have run, with the pid
+ *   they were given, as the Node entry's first process writes it; its directory is opened
+ *   before the relay listens (one it cannot open: no relay, and the run's Node, which
+ *   looks at it first, says so).
+ * - A poststart hook that fails, or the pid file's write, stops the container (SIGKILL, by
+ *   a pidfd where it can) and the relay ends with that error, which the launcher takes for
+ *   the run's exit status. Its warnings and errors go to the --log file too, beside the
+ *   run's Node's lines, as the Node entry's first process writes its own.
  * - SIGTERM, which the launcher sends once its job has ended, ends it: once the channel
  *   has been read to its end (the exec event the container's Node sent last before its
  *   execve(2), whose poststart hooks then run first), the poststop hooks run, and it ends.
@@ -31,6 +37,7 @@ import type { CliOptions } from './args';
 import type { Syscalls } from '../core/syscalls/types';
 import type { RootfsConfig } from '../core/config/model';
 import type { RuntimeSide } from '../core/runtime-hooks';
+import type { StarterPidFile } from '../core/pid-file';
 import { connectionFd, listenOnce, type RelayListener } from './console-relay';
 
 /**
@@ -58,6 +65,8 @@ const SIGKILL = 9;
 export interface HooksRelayRun {
   opts: CliOptions;
   config: RootfsConfig;
+  /** The --pid-file, its directory opened by the relay before it listens: written once the poststart hooks have run, with their pid. */
+  pidFile?: StarterPidFile;
 }
 
 /**
@@ -69,6 +78,8 @@ export interface HooksRelayRun {
 export function serveLauncherHooks(sys: Syscalls, launcher: number, dir: string, run: HooksRelayRun, warn: (message: string) => void): Promise<number> {
   const { serveRuntimeChannel } = require('../core/runtime-hooks') as typeof import('../core/runtime-hooks');
   const { execEventSeen } = require('../core/runtime-channel') as typeof import('../core/runtime-channel');
+  const { writeStarterPidFile } = require('../core/pid-file') as typeof import('../core/pid-file');
+  const { pidFile } = run;
   return new Promise<number>((resolve, reject) => {
     let listener: RelayListener | undefined;
     let runtime: RuntimeSide | undefined;
@@ -122,6 +133,7 @@ export function serveLauncherHooks(sys: Syscalls, launcher: number, dir: string,
           kill: () => killContainer(sys, pid, pidfd),
           warn,
           runAsync: (cmd) => sys.runCommandAsync(cmd),
+          ...(pidFile === undefined ? {} : { started: (at: number | undefined) => writeStarterPidFile(sys, pidFile, at) }),
         });
         started = execEventSeen(socket);
         socket.on('close', () => {

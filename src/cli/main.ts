@@ -87,8 +87,9 @@ function command(argv: readonly string[]): number | Promise<number> {
 
 /**
  * The hooks relay's run (serveLauncherHooks) for `argv`, the run's arguments: a config it
- * cannot read ends it at once, with 0 and nothing said (the run's Node says what is
- * wrong); the error it ends with otherwise is told as the run's own.
+ * cannot read, or a --pid-file whose directory it cannot open, ends it at once, with 0 and
+ * nothing said (the run's Node says what is wrong); the error it ends with otherwise is
+ * told as the run's own.
  */
 function hooksRelayStatus(argv: readonly string[], target: { pid: number; dir: string }): number | Promise<number> {
   let run: HooksRelayRun;
@@ -102,6 +103,14 @@ function hooksRelayStatus(argv: readonly string[], target: { pid: number; dir: s
   const { markCloseOnExec } = require('../core/cloexec') as typeof import('../core/cloexec');
   const { FIRST_INHERITED_FD } = require('../core/relaunch') as typeof import('../core/relaunch');
   const sys = new LinuxSyscalls();
+  if (run.opts.pidFile !== undefined) {
+    const { starterPidFile } = require('../core/pid-file') as typeof import('../core/pid-file');
+    try {
+      run.pidFile = starterPidFile(sys, path.resolve(run.opts.pidFile));
+    } catch {
+      return 0;
+    }
+  }
   // The hooks get none of the caller's descriptors, as runc's get none of runc's.
   markCloseOnExec(sys, FIRST_INHERITED_FD);
   const debug = run.opts.logLevel === 'debug';

@@ -47,7 +47,7 @@ import { FIRST_PASSED_FD, checkPassedOpen, descriptorCount, listenFdsOf, passedC
 import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
 import { pluginsFromFile } from '../core/plugin-list';
 import { SCORE_FILE } from '../core/oom-score';
-import { PID_FILE_MODE, callerView, openPidFileDir, writePidFile, type PidFileSpec } from '../core/pid-file';
+import { PID_FILE_MODE, callerView, openPidFileDir, starterPidFile, writeStarterPidFile, type StarterPidFile } from '../core/pid-file';
 import type { Logger } from '../core/plugin';
 import type { Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
@@ -401,6 +401,11 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
   checkUserNamespaceMaps(config, launch, (file) => readFileSync(file, 'utf8'));
   if (byHooksRelay) {
+    // Refused before the relay is connected, as the Node entry refuses them before it runs
+    // a hook: a --log file is opened here (runHere writes to it), a --pid-file's directory
+    // only looked at (the relay writes the file, having opened it for itself).
+    if (opts.log) openLogFile(sys, opts, path.resolve(opts.log));
+    if (opts.pidFile !== undefined) sys.close(openPidFileDir(sys, path.resolve(opts.pidFile)));
     const socket = connectLauncherRelay(sys, hooksRelay, process.geteuid?.() ?? 0, launch.inUserNamespace ? overflowUidOf((file) => readFileSync(file, 'utf8')) : undefined);
     // A relay that does not listen: the Node entry runs it all, nothing done yet.
     if (socket === undefined) {
@@ -952,32 +957,16 @@ function passConfig(socket: import('net').Socket, text: string, find?: () => voi
   });
 }
 
-/** The pid file a relaunch's first process writes: the file, made absolute, and its directory, open. */
-type StarterPidFile = Pick<PidFileSpec, 'path' | 'dirFd'>;
-
-/** The --pid-file `file` (absolute), its directory opened here (openPidFileDir). */
-function starterPidFile(sys: Syscalls, file: string): StarterPidFile {
-  return { path: file, dirFd: openPidFileDir(sys, file) };
-}
-
 /**
- * Writes the pid file once the poststart hooks have run at the relaunch's "exec" event,
- * with the pid they were given, this process's umask applying, as runc's does.
- */
-function writeStarterPidFile(sys: Syscalls, file: StarterPidFile, pid: number | undefined): void {
-  if (pid === undefined) throw new Error(`--pid-file ${JSON.stringify(file.path)}: the container's process was not found`);
-  writePidFile(sys, { ...file, pid });
-}
-
-/**
- * What the process that prepares the rootfs is told of --pid-file: in a relaunch, that its
- * starter writes it (RootfsConfig.pidFileByStarter); otherwise it becomes the container's
+ * What the process that prepares the rootfs is told of --pid-file: where a runtime
+ * channel was passed (a relaunch's, or bin/mountkit's hooks relay's), that the process at
+ * its other end writes it (RootfsConfig.pidFileByStarter); otherwise it becomes the container's
  * process and writes it itself, with its own pid as the caller sees it and the mode the
  * caller's umask gives (callerView), its directory opened now, before any namespace.
  */
-function pidFileHere(sys: Syscalls, opts: CliOptions, launch: LaunchContext): Pick<RootfsConfig, 'pidFile' | 'pidFileByStarter'> {
+function pidFileHere(sys: Syscalls, opts: CliOptions, launch: LaunchContext, channel: number | undefined): Pick<RootfsConfig, 'pidFile' | 'pidFileByStarter'> {
   if (opts.pidFile === undefined) return {};
-  if (launch.relaunched) return { pidFileByStarter: true };
+  if (launch.relaunched || channel !== undefined) return { pidFileByStarter: true };
   const file = path.resolve(opts.pidFile);
   const { pid, umask } = callerView(readFileSync('/proc/self/status', 'utf8'));
   return { pidFile: { path: file, dirFd: openPidFileDir(sys, file), pid, mode: PID_FILE_MODE & ~umask } };
@@ -1014,7 +1003,7 @@ function runHere(given: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: S
   if (opts.log && !logFds.has(opts)) openLogFile(sys, opts, path.resolve(opts.log));
   const logger = cliLogger(opts);
   // After the --log file, as the plan shows them.
-  const config = { ...given, ...pidFileHere(sys, opts, launch) };
+  const config = { ...given, ...pidFileHere(sys, opts, launch, given.runtimeChannel) };
   const maps = mapsBesidePath(config);
   if (maps) logger.warn(maps);
   const kernel = createKernel({ syscalls: sys, logger, ...pluginsFromFile(opts.plugins) });

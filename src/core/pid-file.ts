@@ -85,6 +85,26 @@ export function writePidFile(sys: Pick<Syscalls, 'openat' | 'fchmod' | 'write' |
 }
 
 /**
+ * The pid file a starter writes once the poststart hooks have run (the Node entry's first
+ * process, bin/mountkit's hooks relay): the file, made absolute, and its directory, open.
+ */
+export type StarterPidFile = Pick<PidFileSpec, 'path' | 'dirFd'>;
+
+/** The --pid-file `file` (absolute), its directory opened now (openPidFileDir). */
+export function starterPidFile(sys: Pick<Syscalls, 'open'>, file: string): StarterPidFile {
+  return { path: file, dirFd: openPidFileDir(sys, file) };
+}
+
+/**
+ * Writes the pid file once the poststart hooks have run at the "exec" event, with the pid
+ * they were given, the writer's umask applying, as runc's does.
+ */
+export function writeStarterPidFile(sys: Parameters<typeof writePidFile>[0], file: StarterPidFile, pid: number | undefined): void {
+  if (pid === undefined) throw new Error(`--pid-file ${JSON.stringify(file.path)}: the container's process was not found`);
+  writePidFile(sys, { ...file, pid });
+}
+
+/**
  * Removes the pid file written for a container whose program did not start (a step after
  * the write failed, or execve(2)): undefined when done or not there, else what refused it
  * (the container's identity may no longer write in the directory), for a warning.

@@ -91,15 +91,61 @@ maybe("bin/mountkit's hooks relay", () => {
     expect(Object.keys(seen).sort()).toEqual(['cr', 'pst']);
   });
 
-  test.each([
-    ['--pid-file', (dir: string) => ['--pid-file', path.join(dir, 'pid')]],
-    ['--log', (dir: string) => ['--log', path.join(dir, 'log')]],
-  ])('with %s (written by the Node entry\'s first process, in the hooks\' order): the Node entry, no relay', (_what, args) => {
+  test("with --pid-file: the relay writes it after the poststart hooks (none finds it), holding the pid they were given, the container's as the caller sees it", () => {
     const c = busyboxConfig(['true']);
-    c.hooks = { poststop: [keep('pst')] };
-    const r = launcherRun(c, {}, args, (dir) => mkdirSync(path.join(dir, 'out')));
+    const look = { path: '/bin/sh', args: ['sh', '-c', '[ -e out/ct.pid ] && echo there > out/look || echo absent > out/look'] };
+    c.hooks = { poststart: [keep('ps'), look], poststop: [keep('pst')] };
+    let seen: Record<string, string[]> = {};
+    const r = launcherRun(c, {}, (dir) => ['--pid-file', path.join(dir, 'out', 'ct.pid')], (dir) => mkdirSync(path.join(dir, 'out')), (dir) => (seen = kept(dir)));
     expect([r.status, r.stderr]).toEqual([0, '']);
-    expect(r.starts).toEqual(['other', 'other']);
+    expect(r.starts).toEqual(['hooks relay', 'under unshare']);
+    const [pid] = /"pid":(\d+)/.exec(seen.ps[0])!.slice(1);
+    expect(seen.look).toEqual(['absent']);
+    expect(seen['ct.pid']).toEqual([pid]);
+    expect(Object.keys(seen).sort()).toEqual(['ct.pid', 'look', 'ps', 'pst']);
+  });
+
+  test("with --log: the run's Node's lines and the relay's (a failing poststop hook's warning) in the one file, each with its own pid", () => {
+    const c = busyboxConfig(['true']);
+    c.hooks = { createRuntime: [keep('cr')], poststop: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 4'] }] };
+    let lines: { pid: number; level: string; msg: string }[] = [];
+    let seen: Record<string, string[]> = {};
+    const r = launcherRun(
+      c,
+      {},
+      (dir) => ['--log', path.join(dir, 'out', 'run.log'), '--log-format', 'json', '--log-level', 'debug'],
+      (dir) => mkdirSync(path.join(dir, 'out')),
+      (dir) => {
+        lines = readFileSync(path.join(dir, 'out', 'run.log'), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { pid: number; level: string; msg: string });
+        seen = kept(dir);
+      },
+    );
+    const warning = 'hook poststop[0] "/bin/sh" failed (exit status 4)';
+    // With --log, the lines go to the file alone.
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.starts).toEqual(['hooks relay', 'under unshare']);
+    const container = Number(/"pid":(\d+)/.exec(seen.cr[0])![1]);
+    const last = lines.at(-1)!;
+    expect({ level: last.level, msg: last.msg }).toEqual({ level: 'warn', msg: warning });
+    // The run's Node is the container's process: its lines carry the pid the hooks were given; the relay's its own.
+    expect(lines.filter((l) => l.msg.startsWith('phase prepare-root end')).map((l) => l.pid)).toEqual([container]);
+    expect(last.pid).not.toBe(container);
+    expect(new Set(lines.map((l) => l.pid)).size).toBe(2);
+  });
+
+  test.each([
+    ['--log', '/nope/run.log'],
+    ['--pid-file', '/nope/ct.pid'],
+  ])('%s in a directory that is not there: the run\'s Node refuses it before it connects to the relay, one line, exit 2; no hook runs, no Node entry', (option, file) => {
+    const c = busyboxConfig(['true']);
+    c.hooks = { prestart: [keep('pre')], poststop: [keep('pst')] };
+    let seen: Record<string, string[]> = {};
+    const r = launcherRun(c, {}, [option, file], (dir) => mkdirSync(path.join(dir, 'out')), (dir) => (seen = kept(dir)));
+    expect([r.status, r.stdout]).toEqual([2, '']);
+    expect(r.stderr).toMatch(new RegExp(`^mountkit: ${option} "${file}": [^\n]*ENOENT[^\n]*\n$`));
+    expect(r.starts).toEqual(['hooks relay', 'under unshare']);
+    expect(seen).toEqual({});
+    expect(r.left).toEqual([]);
   });
 
   test('a config error: the run\'s Node says it, exit 2; the relay says nothing and no hook runs', () => {

@@ -2,7 +2,8 @@
  * `mountkit run --pid-file` for real, on each launch path: bin/mountkit's Node as PID 1 of
  * a new pid namespace, the Node entry's relaunch for one, the Node entry and bin/mountkit
  * without one (the process started becomes the container's), a relaunch for poststart
- * hooks, one into a user namespace and one for a foreground console. The file must hold, as the caller sees it, the pid
+ * hooks, bin/mountkit's hooks relay beside its Node, a relaunch into a user namespace and
+ * one for a foreground console. The file must hold, as the caller sees it, the pid
  * of the process that runs the container's program: found on the host by its
  * /proc/PID/cmdline (the program's own arguments) and, in a new pid namespace, NSpid
  * ending in 1.
@@ -99,6 +100,7 @@ maybe('mountkit run --pid-file', () => {
     ['the Node entry', 'no pid namespace (it becomes the container itself)', config({}, [{ type: 'mount' }]), false],
     ['bin/mountkit', 'no pid namespace (its Node becomes the container)', config({}, [{ type: 'mount' }]), false],
     ['bin/mountkit', 'a poststart hook (a relaunch), no pid namespace', config({ hooks: { poststart: [{ path: '/bin/true' }] } }, [{ type: 'mount' }]), false],
+    ['bin/mountkit', 'a poststart hook and a new pid namespace (the hooks relay beside its Node writes it)', config({ hooks: { poststart: [{ path: '/bin/true' }] } }), true],
     ['bin/mountkit', 'a user namespace (a relaunch) and a new pid namespace', config({ linux: { namespaces: [{ type: 'user' }, { type: 'pid' }, { type: 'mount' }], uidMappings: [{ containerID: 0, hostID: 0, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 0, size: 65536 }] } }), true],
   ] as const)('%s, %s: a relative path from the cwd holds the pid the caller sees of the container\'s process, without a newline', async (entry, _what, c, pidNamespace) => {
     await withBundleAsync(c, async (dir) => {

@@ -14,6 +14,7 @@ import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { RELAY_SOCKET } from '../../src/cli/console-relay';
 import { NOT_STARTED_STATUS, serveLauncherHooks } from '../../src/cli/hooks-relay';
 import type { CliOptions } from '../../src/cli/args';
+import { PID_FILE_FLAGS, starterPidFile, type StarterPidFile } from '../../src/core/pid-file';
 
 /** The container's pid as the kernel names the connection's other end. */
 const PEER = 4242;
@@ -45,11 +46,11 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function relay(hooks: Partial<RootfsConfig['hooks']>, sys = new RelayPort()) {
+function relay(hooks: Partial<RootfsConfig['hooks']>, sys = new RelayPort(), pidFile?: StarterPidFile) {
   const config = { bundle: BUNDLE, hooks: { prestart: [], createRuntime: [], ...hooks } } as unknown as RootfsConfig;
   const warnings: string[] = [];
   const socketDir = path.join(dir, 'relay');
-  const ended = serveLauncherHooks(sys, process.ppid, socketDir, { opts: {} as CliOptions, config }, (m) => warnings.push(m));
+  const ended = serveLauncherHooks(sys, process.ppid, socketDir, { opts: {} as CliOptions, config, ...(pidFile ? { pidFile } : {}) }, (m) => warnings.push(m));
   const settled = ended.then(
     (status) => ({ status }),
     (err: Error) => ({ error: err.message }),
@@ -69,6 +70,15 @@ function relay(hooks: Partial<RootfsConfig['hooks']>, sys = new RelayPort()) {
   };
   const line = (h: HookSpec, pid = PEER) => `${JSON.stringify(hookCommand(h, ociState(new Map(), config, { status: 'creating', pid })))}\n`;
   return { sys, settled, warnings, connected, line, socketDir };
+}
+
+/** The relay's port with /run/c, the --pid-file /run/c/ct.pid's directory opened on it as the relay opens it. */
+function withPidDir(): { sys: RelayPort; pidFile: StarterPidFile } {
+  const sys = new RelayPort();
+  sys.addDir('/run/c');
+  const pidFile = starterPidFile(sys, '/run/c/ct.pid');
+  sys.clearCalls();
+  return { sys, pidFile };
 }
 
 /** The lines the relay answers until `count` have come. */
@@ -151,6 +161,33 @@ describe("bin/mountkit's hooks relay", () => {
     expect(await r.settled).toEqual({ error: expect.stringMatching(/^hook poststart\[0\] "\/hooks\/ps" failed \(exit status 3\)/) });
     expect(sys.calls.filter((c) => ['pidfdSendSignal', 'runCommand'].includes(c.op)).map((c) => c.op)).toEqual(['pidfdSendSignal', 'runCommand']);
     expect(sys.calls.find((c) => c.op === 'pidfdSendSignal')).toMatchObject({ signal: 9 });
+  });
+
+  test('--pid-file: written through its directory once the poststart hooks have run, with the pid they were given (the peer\'s)', async () => {
+    const { sys, pidFile } = withPidDir();
+    const r = relay({ poststart: [hook('ps')], poststop: [hook('pst')] }, sys, pidFile);
+    const socket = await r.connected();
+    socket.write('{"event":"exec"}\n');
+    await closed(socket);
+    term();
+    expect(await r.settled).toEqual({ status: 0 });
+    const ops = sys.calls.filter((c) => c.op.startsWith('runCommand') || ['openat', 'write', 'close', 'renameat'].includes(c.op));
+    expect(ops.map((c) => (c.op === 'write' ? [c.op, c.data] : [c.op]))).toEqual([['runCommandAsync'], ['openat'], ['write', String(PEER)], ['close'], ['renameat'], ['runCommand']]);
+    expect(sys.callsOf('openat')).toEqual([{ op: 'openat', dirfd: pidFile.dirFd, path: '.ct.pid', flags: PID_FILE_FLAGS, mode: 0o666 }]);
+    expect(sys.callsOf('renameat')).toEqual([{ op: 'renameat', oldDirfd: pidFile.dirFd, oldPath: '.ct.pid', newDirfd: pidFile.dirFd, newPath: 'ct.pid' }]);
+  });
+
+  test("--pid-file that cannot be written: the container is stopped (SIGKILL to its pidfd) and the write's error is the relay's; the poststop hooks still run", async () => {
+    const { sys, pidFile } = withPidDir();
+    sys.failOn('openat', 'EACCES');
+    const r = relay({ poststop: [hook('pst')] }, sys, pidFile);
+    const socket = await r.connected();
+    socket.write('{"event":"exec"}\n');
+    await closed(socket);
+    term();
+    expect(await r.settled).toEqual({ error: '--pid-file "/run/c/ct.pid": openat ".ct.pid": EACCES' });
+    expect(sys.calls.filter((c) => ['openat', 'pidfdSendSignal', 'runCommand'].includes(c.op)).map((c) => c.op)).toEqual(['openat', 'pidfdSendSignal', 'runCommand']);
+    expect(sys.callsOf('renameat')).toEqual([]);
   });
 
   test('a SIGTERM before any connection (the run failed first, or went to the Node entry): 0, no hook run, the directory removed', async () => {
