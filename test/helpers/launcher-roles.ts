@@ -6,7 +6,7 @@
  * where the relays make theirs; what is left there is returned.
  */
 import { spawnSync } from 'child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { withBundle } from '../conformance/harness';
@@ -17,7 +17,8 @@ const ROLE = "process.env.MOUNTKIT_CONSOLE_RELAY ? 'relay' : process.env.MOUNTKI
 /**
  * `args` follow the bundle's (given the bundle's directory when a function); `prepare`
  * runs before the run, `after` after it, both given the bundle's directory, which the
- * result names (removed by then).
+ * result names (removed by then). `launcher` is the command run (setpriv(1) and a
+ * launcher another user may read, for a rootless run).
  */
 export function launcherRun(
   config: Record<string, any>,
@@ -25,21 +26,30 @@ export function launcherRun(
   args: string[] | ((bundle: string) => string[]) = [],
   prepare?: (bundle: string) => void,
   after?: (bundle: string) => void,
+  launcher: string[] = [LAUNCHER],
 ) {
   const starts = mkdtempSync(path.join(tmpdir(), 'mountkit-starts-'));
   const tmp = path.join(starts, 'tmp');
   try {
     mkdirSync(tmp);
     const preload = path.join(starts, 'count.js');
-    writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(path.join(starts, 'log'))}, (${ROLE}) + '\\n');\n`);
+    const log = path.join(starts, 'log');
+    writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(log)}, (${ROLE}) + '\\n');\n`);
+    // Read, and the log written, by a Node that runs as another host id too (a relaunch in a user namespace of a range of ids).
+    writeFileSync(log, '');
+    chmodSync(starts, 0o755);
+    chmodSync(preload, 0o644);
+    chmodSync(log, 0o666);
+    // Where a relay of another user's makes its directory, as in /tmp.
+    chmodSync(tmp, 0o1777);
     const r = withBundle(config, (dir) => {
       prepare?.(dir);
       const extra = typeof args === 'function' ? args(dir) : args;
-      const run = spawnSync('setsid', ['-w', LAUNCHER, 'run', '--seccomp-cache', 'off', '--bundle', dir, ...extra], { encoding: 'utf8', input: '', env: { ...process.env, TMPDIR: tmp, NODE_OPTIONS: `--require ${preload}`, ...env } });
+      const run = spawnSync('setsid', ['-w', ...launcher, 'run', '--seccomp-cache', 'off', '--bundle', dir, ...extra], { encoding: 'utf8', input: '', env: { ...process.env, TMPDIR: tmp, NODE_OPTIONS: `--require ${preload}`, ...env } });
       after?.(dir);
       return { ...run, bundle: dir };
     });
-    return { ...r, starts: readFileSync(path.join(starts, 'log'), 'utf8').split('\n').filter(Boolean).sort(), left: readdirSync(tmp) };
+    return { ...r, starts: readFileSync(log, 'utf8').split('\n').filter(Boolean).sort(), left: readdirSync(tmp) };
   } finally {
     rmSync(starts, { recursive: true, force: true });
   }

@@ -3,10 +3,10 @@
  * in one Node start-up: a relay beside the Node that prepares the container serves its
  * runtime channel (src/cli/hooks-relay.ts), run for real.
  */
-import { spawn } from 'child_process';
-import { mkdirSync, readFileSync, readdirSync } from 'fs';
+import { spawn, spawnSync } from 'child_process';
+import { chmodSync, mkdirSync, readFileSync, readdirSync } from 'fs';
 import * as path from 'path';
-import { BUSYBOX, busyboxConfig, withBundleAsync } from '../conformance/harness';
+import { BUSYBOX, ROOTLESS_ID, busyboxConfig, removeRootlessInstall, rootlessLauncher, withBundleAsync } from '../conformance/harness';
 import { LAUNCHER } from '../helpers/cli';
 import { launcherRun } from '../helpers/launcher-roles';
 
@@ -27,6 +27,8 @@ function kept(bundle: string): Record<string, string[]> {
 }
 
 maybe("bin/mountkit's hooks relay", () => {
+  afterAll(() => removeRootlessInstall());
+
   test("the four runtime hooks run by a relay beside the one Node process that prepares the container (no relaunch), in the caller's environment, with the container's pid as the host sees it; the relay's directory is gone after", () => {
     const c = busyboxConfig(['sh', '-c', 'readlink /proc/self/ns/pid']);
     c.hooks = { prestart: [keep('pre')], createRuntime: [keep('cr')], poststart: [keep('ps')], poststop: [keep('pst')] };
@@ -47,6 +49,85 @@ maybe("bin/mountkit's hooks relay", () => {
       pst: [state('stopped', false), 'foo=bar'],
     });
     expect(Number(pid)).toBeGreaterThan(1);
+  });
+
+  test("in a user namespace whose maps take 0 to 0 (the launcher's unshare --user): the relay runs the hooks, with the pid of the container's Node as the host sees it", () => {
+    const c = busyboxConfig(['sh', '-c', 'readlink /proc/self/ns/pid']);
+    const WIDE = [{ containerID: 0, hostID: 0, size: 65536 }];
+    c.linux = { ...c.linux, namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: WIDE, gidMappings: WIDE };
+    c.hooks = { createRuntime: [keep('cr')], poststart: [keep('ps')], poststop: [keep('pst')] };
+    let seen: Record<string, string[]> = {};
+    const r = launcherRun(c, {}, [], (dir) => mkdirSync(path.join(dir, 'out')), (dir) => (seen = kept(dir)));
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.starts).toEqual(['hooks relay', 'under unshare']);
+    const [pid] = /"pid":(\d+)/.exec(seen.cr[0])!.slice(1);
+    expect(seen.cr.slice(1)).toEqual(['foo=', r.stdout.trim()]);
+    expect(seen.ps[0]).toContain(`"status":"running","pid":${pid},`);
+    expect(seen.pst[0]).toContain('"status":"stopped"');
+  });
+
+  test('in a user namespace whose maps take 0 to 0, with a namespace given by path (whose "path" the launcher takes for a hook\'s): the Node it started answers "again", and the Node entry runs each hook once', () => {
+    const c = busyboxConfig(['true']);
+    const WIDE = [{ containerID: 0, hostID: 0, size: 65536 }];
+    c.linux = { ...c.linux, namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }, { type: 'network', path: '/proc/self/ns/net' }], uidMappings: WIDE, gidMappings: WIDE };
+    c.hooks = { createRuntime: [keep('cr')], poststop: [keep('pst')] };
+    let seen: Record<string, string[]> = {};
+    const r = launcherRun(c, {}, [], (dir) => mkdirSync(path.join(dir, 'out')), (dir) => (seen = kept(dir)));
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.starts).toEqual(['hooks relay', 'other', 'other', 'under unshare']);
+    expect(Object.keys(seen).sort()).toEqual(['cr', 'pst']);
+    expect(r.left).toEqual([]);
+  });
+
+  test('in a user namespace whose maps leave host id 0 out (Node would run as host id 100000, which cannot reach the relay\'s directory): the Node entry at once, no relay', () => {
+    const c = busyboxConfig(['true']);
+    const RANGE = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    c.linux = { ...c.linux, namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: RANGE, gidMappings: RANGE };
+    c.hooks = { createRuntime: [keep('cr')], poststop: [keep('pst')] };
+    let seen: Record<string, string[]> = {};
+    const r = launcherRun(
+      c,
+      {},
+      [],
+      (dir) => {
+        chmodSync(dir, 0o711);
+        mkdirSync(path.join(dir, 'out'));
+      },
+      (dir) => (seen = kept(dir)),
+    );
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.starts).toEqual(['other', 'other']);
+    expect(Object.keys(seen).sort()).toEqual(['cr', 'pst']);
+  });
+
+  test("rootless, with `runc spec --rootless`'s maps (the launcher's unshare --map-root-user): the user's relay runs the hooks as that user, with the pid of the container's Node as the host sees it", () => {
+    const c = busyboxConfig(['sh', '-c', 'id -u; readlink /proc/self/ns/pid']);
+    const own = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
+    c.linux = { ...c.linux, namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: own, gidMappings: own };
+    const who = { path: '/bin/sh', args: ['sh', '-c', 'id -u > out/who'] };
+    c.hooks = { createRuntime: [keep('cr'), who], poststart: [keep('ps')], poststop: [keep('pst')] };
+    let seen: Record<string, string[]> = {};
+    const r = launcherRun(
+      c,
+      {},
+      [],
+      (dir) => {
+        mkdirSync(path.join(dir, 'out'));
+        spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
+      },
+      (dir) => (seen = kept(dir)),
+      ['setpriv', `--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', rootlessLauncher()],
+    );
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.starts).toEqual(['hooks relay', 'under unshare']);
+    const [uid, ns] = r.stdout.trim().split('\n');
+    expect(uid).toBe('0');
+    expect(seen.who).toEqual([String(ROOTLESS_ID)]);
+    const [pid] = /"pid":(\d+)/.exec(seen.cr[0])!.slice(1);
+    expect(seen.cr.slice(1)).toEqual(['foo=', ns]);
+    expect(seen.ps[0]).toContain(`"status":"running","pid":${pid},`);
+    expect(seen.pst[0]).toContain('"status":"stopped"');
+    expect(r.left).toEqual([]);
   });
 
   test('a failing poststart hook stops the container (SIGKILL) and ends the run with its error, exit 1; the poststop hooks still run', () => {
