@@ -47,27 +47,37 @@ export interface RunFields {
 
 /**
  * A logger writing to stderr (or a file), as text or JSON lines. winston is required
- * only for a file, JSON or the info and debug levels: loading it takes about 30 ms of a
- * run (bench/README.md), and the default, warnings and errors as text on stderr, needs
- * none of it.
+ * only for the info and debug levels: loading it takes about 30 to 40 ms of a run
+ * (bench/README.md), and warnings and errors alone, the default, in any format and to
+ * stderr or a file (containerd's `--log FILE --log-format json`), are written here,
+ * each line as winston's format would give it.
  */
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const level = opts.level ?? 'warn';
   const stderr = opts.stderrFd ?? STDERR_FD;
-  if (opts.format !== 'json' && !opts.file && (level === 'warn' || level === 'error')) return stderrLogger(level, {}, new LineWriter(stderr, () => undefined));
   const run = opts.run ?? { pid: process.pid };
   const file = opts.file;
+  const line = lineFormat(opts.format ?? 'text', run, Boolean(file));
+  const out = file ? fileWriter(file, opts.fileOption ?? 'log file', stderr, opts.fileFd) : new LineWriter(stderr, () => undefined);
+  if (level === 'warn' || level === 'error') return directLogger(level, {}, line, out);
   return withoutStdio(() => {
     const winston = require('winston') as typeof Winston;
-    const text = winston.format.printf(({ level, message, ...meta }) => {
-      const line = textLine(level, message, meta);
-      return file ? fileTextLine(new Date(), run, line) : line;
-    });
-    const format = opts.format === 'json' ? winston.format.printf(({ level, message, ...meta }) => jsonLine(new Date(), run, level, message, meta)) : text;
-    const stream = file ? syncFileStream(file, opts.fileOption ?? 'log file', stderr, opts.fileFd) : syncStream(stderr, () => undefined);
-    const transport = new winston.transports.Stream({ format, stream });
+    const format = winston.format.printf(({ level, message, ...meta }) => line(level, message, meta));
+    const transport = new winston.transports.Stream({ format, stream: syncStream(out) });
     return winston.createLogger({ level, levels: winston.config.npm.levels, transports: [transport] });
   });
+}
+
+/**
+ * One line from its level, message and meta: a JSON line (with the time and the run's
+ * fields), a log file's text line (the same, then the text line), or the text line alone.
+ */
+type LineFormat = (level: string, message: unknown, meta: Record<string, unknown>) => string;
+
+function lineFormat(format: LogFormat, run: RunFields, inFile: boolean): LineFormat {
+  if (format === 'json') return (level, message, meta) => jsonLine(new Date(), run, level, message, meta);
+  if (inFile) return (level, message, meta) => fileTextLine(new Date(), run, textLine(level, message, meta));
+  return textLine;
 }
 
 /**
@@ -170,17 +180,18 @@ export function jsonLine(time: Date, run: RunFields, level: string, message: unk
 const STDERR_FD = 2;
 
 /**
- * Text lines on stderr (`out`) for `level` and the levels above it, as winston's text
- * format writes them. Written with write(2), not through process.stderr: Node would make
+ * Lines of `line`'s format to `out` for `level` and the levels above it, as winston's
+ * logger writes them. Written with write(2), not through process.stderr: Node would make
  * a pipe or socket there non-blocking for every process sharing it (core/streams.ts). A
- * write that fails (EPIPE: nobody reads stderr any more) drops the later lines.
+ * write that fails (EPIPE: nobody reads stderr any more; ENOSPC in a file) drops the
+ * later lines.
  */
-function stderrLogger(level: LogLevel, meta: Record<string, unknown>, out: LineWriter): Logger {
+function directLogger(level: LogLevel, meta: Record<string, unknown>, line: LineFormat, out: LineWriter): Logger {
   return linesLogger(
     (lineLevel, message, extra) => {
-      if (LOG_LEVELS.indexOf(lineLevel) <= LOG_LEVELS.indexOf(level)) out.line(textLine(lineLevel, message, { ...meta, ...extra }));
+      if (LOG_LEVELS.indexOf(lineLevel) <= LOG_LEVELS.indexOf(level)) out.line(line(lineLevel, message, { ...meta, ...extra }));
     },
-    (more) => stderrLogger(level, { ...meta, ...more }, out),
+    (more) => directLogger(level, { ...meta, ...more }, line, out),
   );
 }
 
@@ -230,11 +241,10 @@ export function lineWriter(fd: number): (line: string) => void {
 /** What Atomics.wait sleeps on between two tries of a write(2) that would have blocked. */
 const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
-/** A winston stream of LineWriter's lines. */
-function syncStream(fd: number, failed: (err: unknown) => void): Writable {
-  // Required here, with winston: the default logger never loads Node's stream modules.
+/** A winston stream of `out`'s lines. */
+function syncStream(out: LineWriter): Writable {
+  // Required here, with winston: a logger of warnings and errors alone never loads Node's stream modules.
   const { Writable } = require('stream') as typeof import('stream');
-  const out = new LineWriter(fd, failed);
   return new Writable({
     objectMode: true,
     write(info: Record<string | symbol, unknown>, _enc: string, done: (err?: Error) => void) {
@@ -251,9 +261,9 @@ function syncStream(fd: number, failed: (err: unknown) => void): Writable {
  * unless it is given open (`given`). A write that fails (ENOSPC, EIO): stderr (`stderr`)
  * is told once (droppedLogLine), and the later lines are dropped.
  */
-function syncFileStream(file: string, option: string, stderr: number, given?: number): Writable {
+function fileWriter(file: string, option: string, stderr: number, given?: number): LineWriter {
   const fd = given ?? openSync(file, 'a', 0o640);
-  return syncStream(fd, (err) => new LineWriter(stderr, () => undefined).line(droppedLogLine(option, file, err)));
+  return new LineWriter(fd, (err) => new LineWriter(stderr, () => undefined).line(droppedLogLine(option, file, err)));
 }
 
 /** The one line on stderr when a write to the log file fails: `mountkit: --log "/dev/full": write: ENOSPC; the rest of the log is dropped`. */

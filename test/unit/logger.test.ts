@@ -136,6 +136,40 @@ process.stdout.write(String(Object.keys(require.cache).some((k) => k.includes('/
   });
 });
 
+describe('createLogger: warnings and errors without winston, each line as winston writes it', () => {
+  /** The lines of LOGS at `level` in `format` to a file, the time taken out, and whether winston was loaded. */
+  function logged(level: string, format: string): { lines: string[]; winston: boolean } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-log-'));
+    try {
+      const file = path.join(dir, 'log');
+      const r = inNode(`${LOGS.replace(/OPTS/g, `{ level: '${level}', format: '${format}', file: ${JSON.stringify(file)}, run: { pid: 4242, id: 'web-1' } }`)}
+process.stdout.write(String(Object.keys(require.cache).some((k) => k.includes('/node_modules/winston/'))));`);
+      expect(r.stderr).toBe('');
+      const untimed = (line: string) => (format === 'json' ? JSON.stringify({ ...JSON.parse(line), time: 'T' }) : line.replace(/^\S+ /, 'T '));
+      return { lines: fs.readFileSync(file, 'utf8').trimEnd().split('\n').map(untimed), winston: r.stdout === 'true' };
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test.each(['text', 'json'])('a --log file as %s at level warn: the lines winston writes at level debug, but info and debug, and winston never loaded', (format) => {
+    const direct = logged('warn', format);
+    const byWinston = logged('debug', format);
+    expect([direct.winston, byWinston.winston]).toEqual([false, true]);
+    expect(byWinston.lines).toHaveLength(6);
+    expect(direct.lines).toEqual(byWinston.lines.filter((l) => !/"level":"(info|debug)"| mountkit (info|debug) /.test(l)));
+    expect(direct.lines).toHaveLength(4);
+  });
+
+  test('JSON on stderr at level error: the error alone, winston never loaded', () => {
+    const r = inNode(`${LOGS.replace(/OPTS/g, "{ level: 'error', format: 'json', run: { pid: 7, id: 'c' } }")}
+process.stdout.write(String(Object.keys(require.cache).some((k) => k.includes('/node_modules/winston/'))));`);
+    expect(r.stdout).toBe('false');
+    const lines = r.stderr.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map(({ time: _time, ...rest }) => rest)).toEqual([{ level: 'error', pid: 7, id: 'c', msg: 'boom', plugin: 'tmpfs', errno: 'EPERM' }]);
+  });
+});
+
 describe('createLogger: the run in each line', () => {
   const FILE_LINE = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z) pid=(\d+) id=web-1 (mountkit .*)$/;
 
