@@ -136,6 +136,12 @@ export const withRuntimeHook: SpecEdit = (spec) => {
   spec.hooks = { createRuntime: [{ path: '/bin/true' }] };
 };
 
+/** withUserNamespace's namespace and maps, and withRuntimeHook's hook. */
+export const withUserNamespaceAndRuntimeHook: SpecEdit = (spec, bundle) => {
+  withUserNamespace(spec, bundle);
+  withRuntimeHook(spec, bundle);
+};
+
 /**
  * The package's plugins.json with a module of its own added before builtin:exec: a
  * handler of a type no bundle uses, so that it mounts nothing. A list whose names do not

@@ -18,7 +18,7 @@ import { loadBundle } from '../src/core/config/oci';
 import { planLaunch } from '../src/core/namespaces';
 import type { PlanJson } from '../src/core/plan';
 import { QUERY_SYSCALLS } from '../src/core/syscalls/fake';
-import { REPO, ROOTLESS_ID, extraBinds, extraTmpfs, makeBundle, makeRootfs, makeRootlessBundle, withOwnModule, withSeccomp, withRuntimeHook, withTerminal, SUBORDINATE_BASE, withSubordinateUserNamespace, withSubordinateUserNamespaceAndScore, withUserNamespace, withoutPidNamespace, type SpecEdit } from './bundles';
+import { REPO, ROOTLESS_ID, extraBinds, extraTmpfs, makeBundle, makeRootfs, makeRootlessBundle, withOwnModule, withSeccomp, withRuntimeHook, withTerminal, SUBORDINATE_BASE, withSubordinateUserNamespace, withSubordinateUserNamespaceAndScore, withUserNamespace, withUserNamespaceAndRuntimeHook, withoutPidNamespace, type SpecEdit } from './bundles';
 import { interleave, median, round, slope, summarize, type Summary } from './measure';
 import type { TableResult } from './mount-table-child';
 import { requireTimings, summarizeProfile, type CpuProfile } from './profile';
@@ -168,6 +168,11 @@ class Bench {
     const subordinate = this.bundle('userns-subordinate', withSubordinateUserNamespace);
     const scored = this.bundle('userns-subordinate-score', withSubordinateUserNamespaceAndScore);
     const hooked = this.bundle('hooked', withRuntimeHook);
+    const usernsHooked = this.bundle('userns-hooked', withUserNamespaceAndRuntimeHook);
+    // As containerd runs its runtime: a pid file, and a log file of JSON lines (one per tool, appended to by every round).
+    const pidFile = this.file('ct.pid');
+    const hostedMountkit = ['--pid-file', pidFile, '--log', this.file('mountkit.log'), '--log-format', 'json'];
+    const runcLog = ['--log', this.file('runc.log'), '--log-format', 'json'];
     const terminal = this.bundle('terminal', withTerminal);
     const ownList = withOwnModule(path.join(this.tmp, 'own-module'));
     const { bundle: rootless, state: rootlessState } = this.rootless();
@@ -189,6 +194,9 @@ class Bench {
         { name: 'runc run, a createRuntime hook (/bin/true)', run: () => runcRun(hooked) },
         { name: 'mountkit run, a createRuntime hook (a relay beside one Node)', run: () => mountkitRun(hooked) },
         { name: 'mountkit run, a createRuntime hook, a module of its own in --plugins (the kernel built in both)', run: () => mountkitRun(hooked, 'launcher', 'require', process.env, ['--plugins', ownList]) },
+        { name: 'runc run, a createRuntime hook, --pid-file and --log (JSON), as containerd runs it', run: () => runcRun(hooked, false, runcLog, ['--pid-file', pidFile]) },
+        { name: 'mountkit run, the same (a relay beside one Node, which writes the pid file)', run: () => mountkitRun(hooked, 'launcher', 'require', process.env, hostedMountkit) },
+        { name: 'mountkit run, new user namespace, a createRuntime hook (the launcher makes it; a relay beside one Node)', run: () => mountkitRun(usernsHooked) },
         { name: 'setpriv true, as nobody (what the next two add)', run: rootlessFloor },
         { name: 'runc run, rootless (runc spec --rootless, as nobody)', run: () => runcRunRootless(rootless, rootlessState) },
         { name: 'mountkit run, rootless (as nobody: the launcher makes the user namespace, one Node process)', run: () => mountkitRunRootless(rootless) },

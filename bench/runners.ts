@@ -107,10 +107,14 @@ export function mountkitRunAtTerminal(bundle: string): number {
   return ok('mountkit run at a terminal', timeRun(atTerminal([LAUNCHER, 'run', '--bundle', bundle]), { ...process.env, MOUNTKIT_BUNDLE: '1' })).ms;
 }
 
-/** `runc run` in the foreground: runc deletes the container when its process exits. At a terminal (atTerminal) for a bundle with process.terminal. */
-export function runcRun(bundle: string, terminal = false): number {
+/**
+ * `runc run` in the foreground: runc deletes the container when its process exits. At a
+ * terminal (atTerminal) for a bundle with process.terminal. `global` are runc's options
+ * before the command (--log), `extra` the run's (--pid-file).
+ */
+export function runcRun(bundle: string, terminal = false, global: readonly string[] = [], extra: readonly string[] = []): number {
   const id = `${RUNC_PREFIX}${serial++}`;
-  const argv = ['runc', 'run', '--bundle', bundle, id];
+  const argv = ['runc', ...global, 'run', ...extra, '--bundle', bundle, id];
   const r = timeRun(terminal ? atTerminal(argv) : argv);
   if (r.status !== 0) spawnSync('runc', ['delete', '--force', id]);
   return ok('runc run', r).ms;
