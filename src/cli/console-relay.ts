@@ -266,13 +266,15 @@ export interface RelayListener {
  * SIGTERM becomes this process's parent-death signal (its caller listens for it), `dir`
  * is made (mode 0700: only this user, or root, reaches in; the launcher named it after its
  * pid) and a unix socket listens there (RELAY_SOCKET) for the run's Node
- * (connectLauncherRelay). The one connection taken is given to `connected`, paused, once
- * the socket and its directory are removed. `failed` runs where none can be taken: the
+ * (connectLauncherRelay). The connections taken (`connections`, one unless told: the
+ * hooks relay's with a foreground console takes two) are given to `connected`, paused,
+ * in their order; the socket and its directory are removed once the last is taken, before
+ * it is given. `failed` runs where none can be taken: the
  * launcher is gone, `dir` exists (an earlier launcher of this pid's, or another user's:
  * the run's Node finds no socket and leaves the run to the Node entry) or the socket cannot
  * listen.
  */
-export function listenOnce(sys: Pick<Syscalls, 'setParentDeathSignal'>, launcher: number, dir: string, connected: (conn: import('net').Socket) => void, failed: () => void): RelayListener {
+export function listenOnce(sys: Pick<Syscalls, 'setParentDeathSignal'>, launcher: number, dir: string, connected: (conn: import('net').Socket) => void, failed: () => void, connections = 1): RelayListener {
   const fs = require('fs') as typeof import('fs');
   const net = require('net') as typeof import('net');
   const path = require('path') as typeof import('path');
@@ -305,8 +307,9 @@ export function listenOnce(sys: Pick<Syscalls, 'setParentDeathSignal'>, launcher
   }
   server = net.createServer({ pauseOnConnect: true });
   server.on('error', failed);
-  server.once('connection', (conn) => {
-    close();
+  let taken = 0;
+  server.on('connection', (conn) => {
+    if (++taken >= connections) close();
     connected(conn);
   });
   server.listen(path.join(dir, RELAY_SOCKET));

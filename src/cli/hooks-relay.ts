@@ -20,6 +20,13 @@
  *   they were given, as the Node entry's first process writes it; its directory is opened
  *   before the relay listens (one it cannot open: no relay, and the run's Node, which
  *   looks at it first, says so).
+ * - With a foreground console (process.terminal without --console-socket) the relay also
+ *   does what the console's relay does (console-relay.ts): the run's Node connects first
+ *   for the console's master, before it enters any namespace, and passes that connection
+ *   as its console socket (RootfsConfig.hostSockets.console); the console event then comes
+ *   on the runtime channel, where the master is taken (relayConsole) and the console
+ *   copied to the end, its last output before the poststop hooks, as the Node entry's
+ *   first process does with both.
  * - A poststart hook that fails, or the pid file's write, stops the container (SIGKILL, by
  *   a pidfd where it can) and the relay ends with that error, which the launcher takes for
  *   the run's exit status. Its warnings and errors go to the --log file too, beside the
@@ -38,7 +45,7 @@ import type { Syscalls } from '../core/syscalls/types';
 import type { RootfsConfig } from '../core/config/model';
 import type { RuntimeSide } from '../core/runtime-hooks';
 import type { StarterPidFile } from '../core/pid-file';
-import { connectionFd, listenOnce, type RelayListener } from './console-relay';
+import { connectionFd, listenOnce, relayConsole, type ConsoleRelay, type RelayListener } from './console-relay';
 
 /**
  * Set by bin/mountkit for the hooks relay it starts beside a run, `PID:DIR` as
@@ -79,9 +86,15 @@ export function serveLauncherHooks(sys: Syscalls, launcher: number, dir: string,
   const { serveRuntimeChannel } = require('../core/runtime-hooks') as typeof import('../core/runtime-hooks');
   const { execEventSeen } = require('../core/runtime-channel') as typeof import('../core/runtime-channel');
   const { writeStarterPidFile } = require('../core/pid-file') as typeof import('../core/pid-file');
+  const { foregroundConsole } = require('../core/host-sockets') as typeof import('../core/host-sockets');
   const { pidFile } = run;
+  // A foreground console too: the run's Node connects twice, for the console's master
+  // first (before it enters any namespace), then for the runtime channel.
+  const withConsole = foregroundConsole(run.config);
   return new Promise<number>((resolve, reject) => {
     let listener: RelayListener | undefined;
+    let consoleSocket: number | undefined;
+    let consoleRelay: ConsoleRelay | undefined;
     let runtime: RuntimeSide | undefined;
     let started: (() => boolean) | undefined;
     let read = false;
@@ -95,11 +108,21 @@ export function serveLauncherHooks(sys: Syscalls, launcher: number, dir: string,
       finished = true;
       clearInterval(held);
       listener?.close();
+      endConsole();
       if (failure) reject(failure);
       else resolve(started && !started() ? NOT_STARTED_STATUS : 0);
     };
-    // Once the channel is read to its end, the poststop hooks run (after the poststart hooks, if the exec event came).
+    // What the container's terminal still holds is copied and the host's terminal put back (or the socket closed, no master taken).
+    const endConsole = (): void => {
+      consoleRelay?.end();
+      consoleRelay = undefined;
+      if (consoleSocket !== undefined) sys.close(consoleSocket);
+      consoleSocket = undefined;
+    };
+    // Once the channel is read to its end, the console's last output is copied, then the
+    // poststop hooks run (after the poststart hooks, if the exec event came).
     const stop = (): void => {
+      endConsole();
       if (!runtime) return finish();
       const ended = runtime.ended();
       ended.then(finish, finish);
@@ -118,9 +141,22 @@ export function serveLauncherHooks(sys: Syscalls, launcher: number, dir: string,
       launcher,
       dir,
       (socket) => {
+        if (withConsole && consoleSocket === undefined && !runtime) {
+          // A descriptor of this process's own for the port's recvmsg(2) of the master; libuv's is closed.
+          try {
+            consoleSocket = sys.dupCloexec(connectionFd(socket), 3);
+          } catch {
+            return finish();
+          } finally {
+            socket.destroy();
+          }
+          return;
+        }
         let pid: number;
         try {
           pid = sys.peerPid(connectionFd(socket));
+          // Both connections are the one process's.
+          if (consoleSocket !== undefined && sys.peerPid(consoleSocket) !== pid) throw new Error('the console came from another process');
         } catch {
           socket.destroy();
           return finish();
@@ -134,6 +170,17 @@ export function serveLauncherHooks(sys: Syscalls, launcher: number, dir: string,
           warn,
           runAsync: (cmd) => sys.runCommandAsync(cmd),
           ...(pidFile === undefined ? {} : { started: (at: number | undefined) => writeStarterPidFile(sys, pidFile, at) }),
+          // At the console event: the master, on the first connection (takeConsole closes it).
+          ...(withConsole
+            ? {
+                console: () => {
+                  const taken = consoleSocket;
+                  consoleSocket = undefined;
+                  if (taken === undefined) throw new Error('no console connection was taken');
+                  consoleRelay = relayConsole(sys, taken);
+                },
+              }
+            : {}),
         });
         started = execEventSeen(socket);
         socket.on('close', () => {
@@ -143,6 +190,7 @@ export function serveLauncherHooks(sys: Syscalls, launcher: number, dir: string,
         socket.resume();
       },
       () => finish(),
+      withConsole ? 2 : 1,
     );
   });
 }

@@ -353,7 +353,9 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // (console-relay.ts serveLauncherConsole): connected here, while the relay's socket is in
   // reach, and passed to the console step as a first process's socket is. A relay that
   // does not listen leaves the run to the Node entry.
-  const relay = relayTarget(relayTo);
+  // With the runtime's hooks, the hooks relay copies it (hooks-relay.ts), on a first connection.
+  const hooksRelay = relayTarget(hooksRelayTo);
+  const relay = relayTarget(relayTo) ?? (hasRuntimeHooks(config) ? hooksRelay : undefined);
   if (launcherFd !== undefined && launch.startedInPidNamespace && relay !== undefined && foregroundConsole(config)) {
     const socket = connectLauncherRelay(sys, relay, process.geteuid?.() ?? 0, launch.inUserNamespace ? overflowUidOf((file) => readFileSync(file, 'utf8')) : undefined);
     if (socket === undefined) {
@@ -367,8 +369,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // channel, as a relaunch is given one. Connected once nothing can send the run back to
   // the Node entry (a connection taken runs the poststop hooks): the guess is checked as
   // with it.
-  const hooksRelay = relayTarget(hooksRelayTo);
-  const byHooksRelay = launcherFd !== undefined && launch.startedInPidNamespace === true && hooksRelay !== undefined && hasRuntimeHooks(config) && !foregroundConsole(config);
+  const byHooksRelay = launcherFd !== undefined && launch.startedInPidNamespace === true && hooksRelay !== undefined && hasRuntimeHooks(config);
   const launchConfig = byHooksRelay ? { ...config, runtimeChannel: Number(launcherFd) } : config;
   if (launcherFd !== undefined && launch.startedInPidNamespace && (!launcherGuessHolds(config.namespaces, launch, launchConfig) || (launcherUserns && !userNamespaceHolds()))) {
     // Nothing has been done yet: the launcher starts Node again, outside these namespaces.

@@ -130,6 +130,24 @@ maybe("bin/mountkit's hooks relay", () => {
     expect(r.left).toEqual([]);
   });
 
+  test("with a foreground console: the one relay copies it too (the run's Node connects twice, the console first), and runs the hooks; its directory is gone after", () => {
+    const c = busyboxConfig(['sh', '-c', 'tty; readlink /proc/self/ns/pid']);
+    c.process.terminal = true;
+    c.mounts.push({ destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] });
+    c.hooks = { createRuntime: [keep('cr')], poststart: [keep('ps')], poststop: [keep('pst')] };
+    let seen: Record<string, string[]> = {};
+    const r = launcherRun(c, {}, [], (dir) => mkdirSync(path.join(dir, 'out')), (dir) => (seen = kept(dir)));
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.starts).toEqual(['hooks relay', 'under unshare']);
+    const [tty, ns] = r.stdout.trim().split(/\r?\n/);
+    expect(tty).toBe('/dev/pts/0');
+    const [pid] = /"pid":(\d+)/.exec(seen.cr[0])!.slice(1);
+    expect(seen.cr.slice(1)).toEqual(['foo=', ns]);
+    expect(seen.ps[0]).toContain(`"status":"running","pid":${pid},`);
+    expect(seen.pst[0]).toContain('"status":"stopped"');
+    expect(r.left).toEqual([]);
+  });
+
   test('a failing poststart hook stops the container (SIGKILL) and ends the run with its error, exit 1; the poststop hooks still run', () => {
     const c = busyboxConfig(['sh', '-c', 'sleep 5; echo survived']);
     c.hooks = { poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 3'] }], poststop: [keep('pst')] };

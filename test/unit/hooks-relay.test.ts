@@ -22,9 +22,19 @@ const PEER = 4242;
 /** The fake port, but for peerPid, which answers PEER for the relay's real connection (a descriptor the fake does not have). */
 class RelayPort extends FakeSyscalls {
   readonly peersAsked: number[] = [];
+  /** The copies the relay made of a connection's descriptor (the console's), and the peer they name. */
+  readonly copies = new Set<number>();
+  copiesPeer = PEER;
   override peerPid(socket: number): number {
     this.peersAsked.push(socket);
-    return PEER;
+    return this.copies.has(socket) ? this.copiesPeer : PEER;
+  }
+  override dupCloexec(fd: number, lowest: number): number {
+    // A real connection's descriptor, which the fake did not make.
+    this.inheritSocket(fd);
+    const copy = super.dupCloexec(fd, lowest);
+    this.copies.add(copy);
+    return copy;
   }
 }
 
@@ -46,8 +56,8 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function relay(hooks: Partial<RootfsConfig['hooks']>, sys = new RelayPort(), pidFile?: StarterPidFile) {
-  const config = { bundle: BUNDLE, hooks: { prestart: [], createRuntime: [], ...hooks } } as unknown as RootfsConfig;
+function relay(hooks: Partial<RootfsConfig['hooks']>, sys = new RelayPort(), pidFile?: StarterPidFile, terminal = false) {
+  const config = { bundle: BUNDLE, hooks: { prestart: [], createRuntime: [], ...hooks }, process: { terminal } } as unknown as RootfsConfig;
   const warnings: string[] = [];
   const socketDir = path.join(dir, 'relay');
   const ended = serveLauncherHooks(sys, process.ppid, socketDir, { opts: {} as CliOptions, config, ...(pidFile ? { pidFile } : {}) }, (m) => warnings.push(m));
@@ -188,6 +198,41 @@ describe("bin/mountkit's hooks relay", () => {
     expect(await r.settled).toEqual({ error: '--pid-file "/run/c/ct.pid": openat ".ct.pid": EACCES' });
     expect(sys.calls.filter((c) => ['openat', 'pidfdSendSignal', 'runCommand'].includes(c.op)).map((c) => c.op)).toEqual(['openat', 'pidfdSendSignal', 'runCommand']);
     expect(sys.callsOf('renameat')).toEqual([]);
+  });
+
+  test("with a foreground console: the first connection is kept for the console's master (a copy of its descriptor, closed at the end), the second served as the runtime channel", async () => {
+    const sys = new RelayPort();
+    const r = relay({ createRuntime: [hook('cr')], poststop: [hook('pst')] }, sys, undefined, true);
+    const consoleConn = await r.connected();
+    consoleConn.write(r.line(hook('cr')));
+    const channel = await r.connected();
+    const got = answers(channel, 1);
+    channel.write(r.line(hook('cr')));
+    expect(await got).toEqual([{ result: { status: 0, signal: null, output: '' } }]);
+    channel.write('{"event":"exec"}\n');
+    await closed(channel);
+    term();
+    expect(await r.settled).toEqual({ status: 0 });
+    const [copy] = [...sys.copies];
+    expect(sys.peersAsked).toEqual([expect.any(Number), copy]);
+    expect(sys.calls.filter((c) => ['dupCloexec', 'runCommand', 'close'].includes(c.op)).map((c) => (c.op === 'runCommand' ? [c.op, c.cmd.path] : [c.op]))).toEqual([['dupCloexec'], ['runCommand', '/hooks/cr'], ['close'], ['runCommand', '/hooks/pst']]);
+    expect(sys.callsOf('close')).toEqual([{ op: 'close', fd: copy }]);
+    consoleConn.destroy();
+  });
+
+  test('with a foreground console from another process than the channel\'s (SO_PEERCRED): the channel is refused, nothing run', async () => {
+    const sys = new RelayPort();
+    sys.copiesPeer = PEER + 1;
+    const r = relay({ createRuntime: [hook('cr')], poststop: [hook('pst')] }, sys, undefined, true);
+    const consoleConn = await r.connected();
+    const channel = await r.connected();
+    const ended = new Promise<void>((resolve) => channel.on('close', () => resolve()));
+    channel.on('error', () => undefined);
+    channel.write(r.line(hook('cr')));
+    await ended;
+    expect(await r.settled).toEqual({ status: 0 });
+    expect(sys.calls.filter((c) => c.op.startsWith('runCommand'))).toEqual([]);
+    consoleConn.destroy();
   });
 
   test('a SIGTERM before any connection (the run failed first, or went to the Node entry): 0, no hook run, the directory removed', async () => {
