@@ -26,6 +26,14 @@ function kept(bundle: string): Record<string, string[]> {
   return Object.fromEntries(readdirSync(out).map((name) => [name, readFileSync(path.join(out, name), 'utf8').split('\n').filter(Boolean)]));
 }
 
+/** What keep() kept: the createRuntime hook in the container's pid namespace `ns`, the poststart hook given the same pid, the poststop hook the stopped state. */
+function expectHookStates(seen: Record<string, string[]>, ns: string): void {
+  const [pid] = /"pid":(\d+)/.exec(seen.cr[0])!.slice(1);
+  expect(seen.cr.slice(1)).toEqual(['foo=', ns]);
+  expect(seen.ps[0]).toContain(`"status":"running","pid":${pid},`);
+  expect(seen.pst[0]).toContain('"status":"stopped"');
+}
+
 maybe("bin/mountkit's hooks relay", () => {
   afterAll(() => removeRootlessInstall());
 
@@ -60,10 +68,7 @@ maybe("bin/mountkit's hooks relay", () => {
     const r = launcherRun(c, {}, [], (dir) => mkdirSync(path.join(dir, 'out')), (dir) => (seen = kept(dir)));
     expect([r.status, r.stderr]).toEqual([0, '']);
     expect(r.starts).toEqual(['hooks relay', 'under unshare']);
-    const [pid] = /"pid":(\d+)/.exec(seen.cr[0])!.slice(1);
-    expect(seen.cr.slice(1)).toEqual(['foo=', r.stdout.trim()]);
-    expect(seen.ps[0]).toContain(`"status":"running","pid":${pid},`);
-    expect(seen.pst[0]).toContain('"status":"stopped"');
+    expectHookStates(seen, r.stdout.trim());
   });
 
   test('in a user namespace whose maps take 0 to 0, with a namespace given by path (whose "path" the launcher takes for a hook\'s): the Node it started answers "again", and the Node entry runs each hook once', () => {
@@ -123,10 +128,7 @@ maybe("bin/mountkit's hooks relay", () => {
     const [uid, ns] = r.stdout.trim().split('\n');
     expect(uid).toBe('0');
     expect(seen.who).toEqual([String(ROOTLESS_ID)]);
-    const [pid] = /"pid":(\d+)/.exec(seen.cr[0])!.slice(1);
-    expect(seen.cr.slice(1)).toEqual(['foo=', ns]);
-    expect(seen.ps[0]).toContain(`"status":"running","pid":${pid},`);
-    expect(seen.pst[0]).toContain('"status":"stopped"');
+    expectHookStates(seen, ns);
     expect(r.left).toEqual([]);
   });
 
@@ -141,10 +143,7 @@ maybe("bin/mountkit's hooks relay", () => {
     expect(r.starts).toEqual(['hooks relay', 'under unshare']);
     const [tty, ns] = r.stdout.trim().split(/\r?\n/);
     expect(tty).toBe('/dev/pts/0');
-    const [pid] = /"pid":(\d+)/.exec(seen.cr[0])!.slice(1);
-    expect(seen.cr.slice(1)).toEqual(['foo=', ns]);
-    expect(seen.ps[0]).toContain(`"status":"running","pid":${pid},`);
-    expect(seen.pst[0]).toContain('"status":"stopped"');
+    expectHookStates(seen, ns);
     expect(r.left).toEqual([]);
   });
 
