@@ -417,7 +417,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   }
   const plan = planLaunch(config.namespaces, launch, config);
   // The runtime's hooks go to the starter, where mountkit was started, through descriptor 3 (core/runtime-hooks.ts).
-  if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...relaunched }, plan, opts, sys, launch);
+  if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...relaunched }, plan, opts, sys);
   // The relaunched process loads the plugin list, in the namespaces the relaunch makes:
   // what its names tell is refused here first, without loading it (builtinListRefusal).
   const list = pluginsFromFile(opts.plugins);
@@ -960,14 +960,14 @@ function passConfig(socket: import('net').Socket, text: string, find?: () => voi
 
 /**
  * What the process that prepares the rootfs is told of --pid-file: where a runtime
- * channel was passed (a relaunch's, or bin/mountkit's hooks relay's), that the process at
- * its other end writes it (RootfsConfig.pidFileByStarter); otherwise it becomes the container's
+ * channel was passed (a relaunch's, always, or bin/mountkit's hooks relay's), that the
+ * process at its other end writes it (RootfsConfig.pidFileByStarter); otherwise it becomes the container's
  * process and writes it itself, with its own pid as the caller sees it and the mode the
  * caller's umask gives (callerView), its directory opened now, before any namespace.
  */
-function pidFileHere(sys: Syscalls, opts: CliOptions, launch: LaunchContext, channel: number | undefined): Pick<RootfsConfig, 'pidFile' | 'pidFileByStarter'> {
+function pidFileHere(sys: Syscalls, opts: CliOptions, channel: number | undefined): Pick<RootfsConfig, 'pidFile' | 'pidFileByStarter'> {
   if (opts.pidFile === undefined) return {};
-  if (launch.relaunched || channel !== undefined) return { pidFileByStarter: true };
+  if (channel !== undefined) return { pidFileByStarter: true };
   const file = path.resolve(opts.pidFile);
   const { pid, umask } = callerView(readFileSync('/proc/self/status', 'utf8'));
   return { pidFile: { path: file, dirFd: openPidFileDir(sys, file), pid, mode: PID_FILE_MODE & ~umask } };
@@ -998,13 +998,13 @@ function checkWithPlugins(config: RootfsConfig, list: ReturnType<typeof pluginsF
  * enters the namespaces on the main thread and runs the pipeline. The exec plugin replaces
  * the process; without it, the run ends here.
  */
-function runHere(given: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: Syscalls, launch: LaunchContext): number {
+function runHere(given: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: Syscalls): number {
   const { createKernel } = require('../core/kernel') as typeof import('../core/kernel');
   // Opened here unless its starter passed it (a relaunch's): plan shows the open where the run makes it.
   if (opts.log && !logFds.has(opts)) openLogFile(sys, opts, path.resolve(opts.log));
   const logger = cliLogger(opts);
   // After the --log file, as the plan shows them.
-  const config = { ...given, ...pidFileHere(sys, opts, launch, given.runtimeChannel) };
+  const config = { ...given, ...pidFileHere(sys, opts, given.runtimeChannel) };
   const maps = mapsBesidePath(config);
   if (maps) logger.warn(maps);
   const kernel = createKernel({ syscalls: sys, logger, ...pluginsFromFile(opts.plugins) });
