@@ -211,7 +211,7 @@ const SIGTERM = 15;
  * launcher's unshare(1), stays where mountkit was started and does for the console what
  * a relaunch's first process does, while the Node process under unshare(1) prepares the
  * container (one Node start-up there instead of two in a row). It listens in `dir`
- * (listenOnce) for the run's Node, which connects (connectLauncherRelay) and passes the
+ * (listenForRun) for the run's Node, which connects (connectLauncherRelay) and passes the
  * connection as a first process's console socket (RootfsConfig.hostSockets.console). On
  * the one connection it takes come the
  * console's master (one message, SCM_RIGHTS) and the console event, answered once the
@@ -240,7 +240,7 @@ export function serveLauncherConsole(sys: Syscalls, launcher: number, dir: strin
       resolve(status);
     };
     process.on('SIGTERM', () => done(relay ? 0 : 1));
-    listener = listenOnce(sys, launcher, dir, (conn) => {
+    listener = listenForRun(sys, launcher, dir, (conn) => {
       // A descriptor of this process's own, blocking, for the port's calls (recvmsg(2) of the
       // master, which Node's streams would drop); libuv's, which its handle names (Node's net
       // gives no other way to it) and which it never read (pauseOnConnect), is closed.
@@ -274,7 +274,7 @@ export interface RelayListener {
  * the run's Node finds no socket and leaves the run to the Node entry) or the socket cannot
  * listen.
  */
-export function listenOnce(sys: Pick<Syscalls, 'setParentDeathSignal'>, launcher: number, dir: string, connected: (conn: import('net').Socket) => void, failed: () => void, connections = 1): RelayListener {
+export function listenForRun(sys: Pick<Syscalls, 'setParentDeathSignal'>, launcher: number, dir: string, connected: (conn: import('net').Socket) => void, failed: () => void, connections = 1): RelayListener {
   const fs = require('fs') as typeof import('fs');
   const net = require('net') as typeof import('net');
   const path = require('path') as typeof import('path');

@@ -45,7 +45,7 @@ import type { Syscalls } from '../core/syscalls/types';
 import type { RootfsConfig } from '../core/config/model';
 import type { RuntimeSide } from '../core/runtime-hooks';
 import type { StarterPidFile } from '../core/pid-file';
-import { connectionFd, listenOnce, relayConsole, type ConsoleRelay, type RelayListener } from './console-relay';
+import { connectionFd, listenForRun, relayConsole, type ConsoleRelay, type RelayListener } from './console-relay';
 
 /**
  * Set by bin/mountkit for the hooks relay it starts beside a run, `PID:DIR` as
@@ -77,8 +77,9 @@ export interface HooksRelayRun {
 }
 
 /**
- * Serves the runtime channel of the run's Node (serveRuntimeChannel) on the one connection
- * it takes in `dir` (listenOnce) until the launcher's SIGTERM; resolves to 0, or rejects
+ * Serves the runtime channel of the run's Node (serveRuntimeChannel) on the connection it
+ * takes in `dir` (listenForRun; the second, after the console's, with a foreground
+ * console) until the launcher's SIGTERM; resolves to 0, or rejects
  * with the error the run ends with (a poststart hook's). `warn` tells a poststop hook's
  * failure.
  */
@@ -136,7 +137,7 @@ export function serveLauncherHooks(sys: Syscalls, launcher: number, dir: string,
       // No connection taken, or its channel read to its end: now; else at its end.
       if (read || !runtime) stop();
     });
-    listener = listenOnce(
+    listener = listenForRun(
       sys,
       launcher,
       dir,
