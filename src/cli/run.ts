@@ -64,7 +64,7 @@ import { nodeStartEnv } from './node-env';
 import { configFrame, readConfigFrame } from './config-frame';
 import { heldLog } from './held-log';
 import { keepStderr, openStderrBeforeRelaunch, pipeStreamOwners } from '../core/streams';
-import { checkRelaunchTasks, overflowUidOf, spawnError } from '../core/task-limits';
+import { checkRelaunchTasks, libuvPoolThreads, overflowUidOf, spawnError } from '../core/task-limits';
 import { foregroundConsole } from '../core/host-sockets';
 import { LAUNCHER_HOOKS_ENV } from './hooks-relay';
 
@@ -438,7 +438,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // A Node that cannot start its threads waits for them forever: a relaunch that would meet RLIMIT_NPROC is refused first (core/task-limits.ts).
   checkRelaunchTasks(
     sys,
-    { forks: relaunchForks(plan), userNamespace: plan.userMappings !== undefined || plan.userNamespacePath !== undefined, copiesConsole: foregroundConsole(config) },
+    { forks: relaunchForks(plan), userNamespace: plan.userMappings !== undefined || plan.userNamespacePath !== undefined, ...(foregroundConsole(config) ? { consolePool: libuvPoolThreads(process.env.UV_THREADPOOL_SIZE) } : {}) },
     { uid: process.getuid?.() ?? 0, inUserNamespace: launch.inUserNamespace },
   );
   // Before anything is started for the relaunch: what it leaves running if it is killed comes to this process (cli/orphans.ts).

@@ -372,23 +372,43 @@ export interface Starter {
   inUserNamespace: boolean;
 }
 
+/** The threads of libuv's pool where UV_THREADPOOL_SIZE is unset, and the most it starts. */
+export const LIBUV_DEFAULT_POOL_THREADS = 4;
+export const LIBUV_MAX_POOL_THREADS = 1024;
+
 /**
- * The threads of libuv's pool (its default size, UV_THREADPOOL_SIZE unset), which Node
- * starts the first time it needs one: a first process that copies a foreground console
- * does (its standard input read when that is a file), once the relaunch runs. A thread
- * it cannot start aborts it (SIGABRT).
+ * The threads of libuv's pool, which Node starts all at once the first time it needs one
+ * (a process that copies a foreground console does: its standard input read when that is
+ * a file): for the value of UV_THREADPOOL_SIZE in its environment, as libuv reads it
+ * (src/threadpool.c init_threads): glibc's atoi(3) of it, taken as an unsigned int, 0
+ * made 1 and anything over LIBUV_MAX_POOL_THREADS made that, so that "abc" and "" start
+ * 1 thread, "8x" 8 and "-1" 1024. atoi is strtol(3) in base 10 (leading white space, a
+ * sign, digits; a value beyond a long is the nearest long) cut to an int. A thread it
+ * cannot start aborts it (SIGABRT).
  */
-export const LIBUV_POOL_THREADS = 4;
+export function libuvPoolThreads(value: string | undefined): number {
+  if (value === undefined) return LIBUV_DEFAULT_POOL_THREADS;
+  const [, sign = '', digits = ''] = /^[ \t\n\v\f\r]*([+-]?)([0-9]*)/.exec(value) ?? [];
+  const LONG_MAX = (1n << 63n) - 1n;
+  let long = digits === '' ? 0n : BigInt(digits) * (sign === '-' ? -1n : 1n);
+  if (long > LONG_MAX) long = LONG_MAX;
+  if (long < -LONG_MAX - 1n) long = -LONG_MAX - 1n;
+  // The int's 32 bits, read as unsigned: the same bits as the long's low 32.
+  const threads = Number(BigInt.asUintN(32, long));
+  if (threads === 0) return 1;
+  return Math.min(threads, LIBUV_MAX_POOL_THREADS);
+}
 
 /**
  * What a relaunch makes (core/namespaces.ts LaunchPlan): whether it forks PID 1 of a new
- * pid namespace (relaunchForks), and whether it enters a user namespace; and whether this
- * process copies a foreground console meanwhile (its pool's threads, LIBUV_POOL_THREADS).
+ * pid namespace (relaunchForks), and whether it enters a user namespace; and, where this
+ * process copies a foreground console meanwhile, the threads of the pool it starts for
+ * that (libuvPoolThreads).
  */
 export interface RelaunchShape {
   forks: boolean;
   userNamespace: boolean;
-  copiesConsole?: boolean;
+  consolePool?: number;
 }
 
 /**
@@ -415,8 +435,8 @@ export function relaunchTasks(forks: boolean): { inside: number; all: number } {
  */
 export function checkRelaunchTasks(sys: Syscalls, relaunch: RelaunchShape, starter: Starter): void {
   const { inside, all: relaunched } = relaunchTasks(relaunch.forks);
-  const all = relaunched + (relaunch.copiesConsole ? LIBUV_POOL_THREADS : 0);
-  const what = `starting mountkit again in the container's namespaces${relaunch.copiesConsole ? ', and copying its console here,' : ''}`;
+  const all = relaunched + (relaunch.consolePool ?? 0);
+  const what = `starting mountkit again in the container's namespaces${relaunch.consolePool ? ', and copying its console here,' : ''}`;
   let shortage: string | undefined;
   if (starter.uid === 0 && !starter.inUserNamespace) {
     const { nproc } = relaunch.userNamespace ? ownLimits(sys) : {};

@@ -605,16 +605,17 @@ function leftInCgroup(dir: string): number[] {
     }
   });
 
-  /** `mountkit run` of `dir` through the launcher, as root, started in the cgroup under each pids.max from 1 to `to`; stops at the first that does not end. */
-  function sweepPids(dir: string, to: number): Map<number, Outcome & { left: number[] }> {
+  /** `mountkit run` of `dir` through the launcher, as root, started in the cgroup under each pids.max from `from` to `to`, with `env` added to the environment; stops at the first that does not end. */
+  function sweepPids(dir: string, to: number, from = 1, env: NodeJS.ProcessEnv = {}): Map<number, Outcome & { left: number[] }> {
     const outcomes = new Map<number, Outcome & { left: number[] }>();
-    for (let max = 1; max <= to; max++) {
+    for (let max = from; max <= to; max++) {
       writeFileSync(path.join(cgroup, 'pids.max'), String(max));
       const r = spawnSync('sh', ['-c', 'echo $$ >"$0/cgroup.procs" && exec "$@"', cgroup, '/bin/sh', LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off'], {
         encoding: 'utf8',
         timeout: RUN_TIMEOUT_MS,
         killSignal: 'SIGKILL',
         stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, ...env },
       });
       outcomes.set(max, { status: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr, left: leftInCgroup(cgroup) });
       if (r.signal === 'SIGKILL') break;
@@ -622,8 +623,8 @@ function leftInCgroup(dir: string): number[] {
     return outcomes;
   }
 
-  /** Each outcome: "launcher" or "relaunch" for the one line naming the cgroup's pids.max (exit 1, nothing left), "ran", or all of it. */
-  function kinds(outcomes: Map<number, Outcome & { left: number[] }>): string {
+  /** Each outcome: "launcher", "relaunch" or "console" (with libuv's `pool` threads) for the one line naming the cgroup's pids.max (exit 1, nothing left), "ran", or all of it. */
+  function kinds(outcomes: Map<number, Outcome & { left: number[] }>, pool = 4): string {
     const file = path.join(cgroup, 'pids.max').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     return [...outcomes]
       .map(([max, r]) => {
@@ -631,7 +632,7 @@ function leftInCgroup(dir: string): number[] {
         const refused = r.status === 1 && r.stdout === '' && !r.left.length;
         if (refused && new RegExp(`^mountkit: fork: EAGAIN \\(${file} ${max}: pids\\.current 1, and run needs 9 more to start Node\\)\\n$`).test(r.stderr)) return 'launcher';
         if (refused && new RegExp(`^mountkit: fork: EAGAIN \\(${file} ${max}: pids\\.current \\d+, and starting mountkit again in the container's namespaces takes 9 more\\)\\n$`).test(r.stderr)) return 'relaunch';
-        if (refused && new RegExp(`^mountkit: fork: EAGAIN \\(${file} ${max}: pids\\.current \\d+, and starting mountkit again in the container's namespaces, and copying its console here, takes 13 more\\)\\n$`).test(r.stderr)) return 'console';
+        if (refused && new RegExp(`^mountkit: fork: EAGAIN \\(${file} ${max}: pids\\.current \\d+, and starting mountkit again in the container's namespaces, and copying its console here, takes ${9 + pool} more\\)\\n$`).test(r.stderr)) return 'console';
         return `${max}: ${JSON.stringify(r)}`;
       })
       .join(' ');
@@ -669,6 +670,14 @@ function leftInCgroup(dir: string): number[] {
     const outcomes = withBundle(c, (dir) => sweepPids(dir, 22));
     expect(kinds(outcomes)).toMatch(/^(launcher ){9}(console ){10}ran ran ran$/);
   }, 180_000);
+
+  test("the same with UV_THREADPOOL_SIZE=8, which the first process's pool then starts: refused in one line for 4 tasks more than with libuv's default (a pids.max of 20 to 23), where it would abort once it copies; then the container runs", () => {
+    const c = busyboxConfig(['echo', 'ran']);
+    c.process.terminal = true;
+    c.mounts.push({ destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] });
+    const outcomes = withBundle(c, (dir) => sweepPids(dir, 25, 19, { UV_THREADPOOL_SIZE: '8' }));
+    expect(kinds(outcomes, 8)).toMatch(/^(console ){5}ran ran$/);
+  }, 120_000);
 
   test("a hook the port cannot start for the cgroup's pids.max: fork EAGAIN naming it, not execve, waiting (runHook) or not (runCommandAsync)", () => {
     // The script fills the cgroup's pids.max with its own Node's tasks: the hook's fork is the one more.
@@ -757,13 +766,24 @@ maybe("the pids check on each cgroup layout (faked in a mount namespace of its o
 
   const CONSOLE = { process: { terminal: true }, linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] } };
   const HOOKS = { hooks: { poststop: [{ path: '/bin/true' }] }, linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] } };
-  test.each<[string, number, string[], object]>([
-    ['a foreground console', 20, ['node'], CONSOLE],
-    ['a foreground console', 21, ['node', 'relay'], CONSOLE],
-    ['a foreground console', 40, ['node', 'relay'], CONSOLE],
-    ['runtime hooks', 21, ['node'], HOOKS],
-    ['runtime hooks', 22, ['hooks relay', 'node'], HOOKS],
-  ])("bin/mountkit run of %s, cgroup v2's pids.max %i (pids.current 1): under each shell, a relay beside the run only where the cgroup leaves room for its 11 tasks (and a hook's) beside the run's 9, else the Node entry alone", (_what, max, started, config) => {
+  // The third column: UV_THREADPOOL_SIZE, the threads of libuv's pool the relay starts (4 unset, 1 for "abc" or "0", 1024 for "-1", as libuv reads it).
+  test.each<[string, number, string | undefined, string[], object]>([
+    ['a foreground console', 20, undefined, ['node'], CONSOLE],
+    ['a foreground console', 21, undefined, ['node', 'relay'], CONSOLE],
+    ['a foreground console', 40, undefined, ['node', 'relay'], CONSOLE],
+    ['a foreground console', 17, '1', ['node'], CONSOLE],
+    ['a foreground console', 18, 'abc', ['node', 'relay'], CONSOLE],
+    ['a foreground console', 24, '8x', ['node'], CONSOLE],
+    ['a foreground console', 25, '8', ['node', 'relay'], CONSOLE],
+    ['a foreground console', 1040, '-1', ['node'], CONSOLE],
+    ['a foreground console', 1041, '1024', ['node', 'relay'], CONSOLE],
+    ['runtime hooks', 21, undefined, ['node'], HOOKS],
+    ['runtime hooks', 22, undefined, ['hooks relay', 'node'], HOOKS],
+    ['runtime hooks', 18, '0', ['node'], HOOKS],
+    ['runtime hooks', 19, '0', ['hooks relay', 'node'], HOOKS],
+    ['runtime hooks', 19, '+2', ['node'], HOOKS],
+    ['runtime hooks', 20, '+2', ['hooks relay', 'node'], HOOKS],
+  ])("bin/mountkit run of %s, cgroup v2's pids.max %i (pids.current 1), UV_THREADPOOL_SIZE %p: under each shell, a relay beside the run only where the cgroup leaves room for its 7 tasks and libuv's pool (and a hook's) beside the run's 9, else the Node entry alone", (_what, max, poolSize, started, config) => {
     const bundle = mkdtempSync(path.join(tmpdir(), 'mountkit-relay-room-'));
     try {
       chmodSync(bundle, 0o755);
@@ -787,7 +807,8 @@ maybe("the pids check on each cgroup layout (faked in a mount namespace of its o
             '',
           ];
           writeFileSync(path.join(bin, 'node'), standIn.join('\n'), { mode: 0o755 });
-          return [...shell, LAUNCHER, 'run', '--bundle', bundle];
+          const pool = poolSize === undefined ? ['-u', 'UV_THREADPOOL_SIZE'] : [`UV_THREADPOOL_SIZE=${poolSize}`];
+          return ['env', ...pool, ...shell, LAUNCHER, 'run', '--bundle', bundle];
         });
         return [r.status, r.stdout.split('\n').filter(Boolean).sort(), r.stderr];
       });
