@@ -110,3 +110,47 @@ describe('runCommandAsync', () => {
     }
   });
 });
+
+describe('runCommand of a command given by path: posix_spawn(3), not a fork of this process', () => {
+  /** `script` in a fresh Node (no Jest around it), its stdout. */
+  const inFreshNode = (script: string): string => {
+    const r = spawnSync(process.execPath, ['-r', path.join(__dirname, '..', 'helpers', 'ts-register.js'), '-e', script], { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+    expect([r.status, r.signal, r.stderr]).toEqual([0, null, '']);
+    return r.stdout;
+  };
+
+  test("started without Node's child_process, which one given by name still takes (libuv searches PATH in the command's own environment)", () => {
+    const script = [
+      "const { LinuxSyscalls } = require('./src/core/syscalls/linux');",
+      'const sys = new LinuxSyscalls();',
+      "const loaded = () => process.moduleLoadList.includes('NativeModule child_process');",
+      "const byPath = sys.runCommand({ path: '/bin/sh', args: ['-c', 'echo $0'], argv0: 'hook', env: [], dir: '/' });",
+      'const after = loaded();',
+      "const byName = sys.runCommand({ path: 'sh', args: ['-c', 'echo $PATH'], env: ['PATH=/usr/bin:/bin'], dir: '/' });",
+      'process.stdout.write(JSON.stringify([byPath.output, after, byName.output, loaded()]));',
+    ].join('\n');
+    expect(JSON.parse(inFreshNode(script))).toEqual(['hook\n', false, '/usr/bin:/bin\n', true]);
+  });
+
+  test("every signal at its default disposition and none blocked, as libuv starts one: those Node ignores (SIGPIPE), catches, or glibc keeps for itself (32 and 33) too; the same through Node's spawnSync", () => {
+    const status = 'grep -E "^Sig(Blk|Ign)" /proc/self/status';
+    const script = [
+      "const { LinuxSyscalls } = require('./src/core/syscalls/linux');",
+      'const sys = new LinuxSyscalls();',
+      "process.on('SIGUSR2', () => undefined);",
+      `const run = (path) => sys.runCommand({ path, args: ['-c', ${JSON.stringify(status)}], env: ['PATH=/bin'], dir: '/' }).output;`,
+      "process.stdout.write(JSON.stringify([run('/bin/sh'), run('sh')]));",
+    ].join('\n');
+    const none = 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n';
+    expect(JSON.parse(inFreshNode(script))).toEqual([none, none]);
+  });
+
+  test('its result as before: a status, a signal by its name, a timeout, a program or directory that cannot be used', () => {
+    expect(sys.runCommand(sh('echo "$A $(pwd)"; cat; exit 4', { stdin: 'in\n' }))).toEqual({ status: 4, signal: null, output: '1 /tmp\nin\n' });
+    expect(sys.runCommand(sh('kill -USR1 $$'))).toEqual({ status: null, signal: 'SIGUSR1', output: '' });
+    const started = Date.now();
+    expect(sys.runCommand(sh('trap "" TERM; sleep 5', { timeoutMs: 100 }))).toEqual({ status: null, signal: 'SIGKILL', output: '', timedOut: true });
+    expect(Date.now() - started).toBeLessThan(4000);
+    expect(() => sys.runCommand({ path: '/etc/passwd', args: [], env: [], dir: '/' })).toThrow('execve "/etc/passwd": EACCES');
+  });
+});
