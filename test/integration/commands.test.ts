@@ -3,7 +3,7 @@
  * them waiting: the same results, the event loop free meanwhile.
  */
 import { spawnSync } from 'child_process';
-import { existsSync, mkdtempSync, rmSync } from 'fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { OUTPUT_KEPT } from '../../src/core/command-output';
@@ -152,5 +152,19 @@ describe('runCommand of a command given by path: posix_spawn(3), not a fork of t
     expect(sys.runCommand(sh('trap "" TERM; sleep 5', { timeoutMs: 100 }))).toEqual({ status: null, signal: 'SIGKILL', output: '', timedOut: true });
     expect(Date.now() - started).toBeLessThan(4000);
     expect(() => sys.runCommand({ path: '/etc/passwd', args: [], env: [], dir: '/' })).toThrow('execve "/etc/passwd": EACCES');
+  });
+
+  test('a file in no binary format (a script without its #! line) runs with /bin/sh given the file, argv[0] dropped, as execvp(3) runs it for Node: the same in runCommandAsync', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-noexec-'));
+    try {
+      const script = path.join(dir, 'script');
+      writeFileSync(script, 'echo "$0 $*"\n', { mode: 0o755 });
+      const cmd: CommandSpec = { path: script, argv0: 'hook', args: ['a', 'b'], env: [], dir: '/' };
+      const ran = { status: 0, signal: null, output: `${script} a b\n` };
+      expect(sys.runCommand(cmd)).toEqual(ran);
+      expect(await sys.runCommandAsync(cmd)).toEqual(ran);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

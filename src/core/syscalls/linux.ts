@@ -751,6 +751,8 @@ const POSIX_SPAWN_SETSIGDEF = 0x04;
 const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POLLIN = 0x1;
 const POLLFD_SIZE = 8;
+/** The shell execvp(3) runs a file in no binary format with (glibc's _PATH_BSHELL). */
+const SHELL = '/bin/sh';
 
 /**
  * runCommand's start and wait of `cmd`, with `input` as its standard input and `out` as its
@@ -762,6 +764,7 @@ const POLLFD_SIZE = 8;
  * 1 and 2 (dup2 clears their close-on-exec flag), in `cmd.dir` when given, with the
  * environment given (the process's when none). Its exit status is read with waitpid(2);
  * a timeout is waited for with poll(2) on a pidfd, then SIGKILL, as spawnSync's.
+ * A file in no binary format runs with /bin/sh, as execvp(3) runs it for spawnSync.
  * Undefined, nothing started, where Node's spawnSync is used instead: a path without a
  * slash (libuv searches the child's PATH, posix_spawnp the caller's), a descriptor below
  * 3 (dup2 onto itself would keep close-on-exec), a directory without glibc 2.29's
@@ -790,7 +793,11 @@ function spawnAndWait(sys: Syscalls, cmd: CommandSpec, input: number, out: numbe
       const env = Object.entries(cmd.env === undefined ? process.env : envRecord(cmd.env)).map(([key, value]) => `${key}=${value ?? ''}`);
       const pidBytes = Buffer.alloc(4);
       // koffi passes a JS array as `const char **`; both lists end with NULL.
-      const errno = c.posix_spawn(pidBytes, cmd.path, actions, attr, [cmd.argv0 ?? cmd.path, ...cmd.args, null], [...env, null]);
+      const spawn = (file: string, argv: readonly string[]): number => c.posix_spawn(pidBytes, file, actions, attr, [...argv, null], [...env, null]) as number;
+      let errno = spawn(cmd.path, [cmd.argv0 ?? cmd.path, ...cmd.args]);
+      // A file in no format the kernel runs (a script without its #! line) runs with the
+      // shell, as execvp(3) runs it for Node's spawn: /bin/sh given the file, argv[0] dropped.
+      if (errno === errnoNumber('ENOEXEC')) errno = spawn(SHELL, [SHELL, cmd.path, ...cmd.args]);
       if (errno !== 0) throw startFailure(sys, cmd, Object.assign(new Error(), { code: errnoName(errno), errno: -errno }));
       return awaitCommand(pidBytes.readInt32LE(0), timeoutOf(cmd));
     } finally {
