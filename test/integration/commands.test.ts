@@ -154,6 +154,20 @@ describe('runCommand of a command given by path: posix_spawn(3), not a fork of t
     expect(() => sys.runCommand({ path: '/etc/passwd', args: [], env: [], dir: '/' })).toThrow('execve "/etc/passwd": EACCES');
   });
 
+  test("a start refused EPERM (a seccomp filter refusing clone3(2), which glibc's posix_spawn tries first, with it) falls back to Node's fork", () => {
+    const script = [
+      "const { LinuxSyscalls } = require('./src/core/syscalls/linux');",
+      'const sys = new LinuxSyscalls();',
+      // SCMP_ACT_ALLOW by default; clone3 SECCOMP_RET_ERRNO with EPERM (1). Loaded on the main thread, which starts commands.
+      "const filter = { defaultAction: 0x7fff0000, architectures: [], rules: [{ syscall: 'clone3', action: 0x00050000 | 1, args: [], field: 'test' }], binaryTree: false, names: ['clone3'] };",
+      'sys.setNoNewPrivs();',
+      'sys.seccompLoad(sys.seccompCompile(filter).program, 0);',
+      "const r = sys.runCommand({ path: '/bin/sh', args: ['-c', 'echo ran'], env: [], dir: '/' });",
+      "process.stdout.write(JSON.stringify([r.output, process.moduleLoadList.includes('NativeModule child_process')]));",
+    ].join('\n');
+    expect(JSON.parse(inFreshNode(script))).toEqual(['ran\n', true]);
+  });
+
   test('a file in no binary format (a script without its #! line) runs with /bin/sh given the file, argv[0] dropped, as execvp(3) runs it for Node: the same in runCommandAsync', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-noexec-'));
     try {

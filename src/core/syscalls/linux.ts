@@ -768,7 +768,7 @@ const SHELL = '/bin/sh';
  * Undefined, nothing started, where Node's spawnSync is used instead: a path without a
  * slash (libuv searches the child's PATH, posix_spawnp the caller's), a descriptor below
  * 3 (dup2 onto itself would keep close-on-exec), a directory without glibc 2.29's
- * posix_spawn_file_actions_addchdir_np.
+ * posix_spawn_file_actions_addchdir_np, a start refused EPERM (below).
  */
 function spawnAndWait(sys: Syscalls, cmd: CommandSpec, input: number, out: number): Omit<CommandResult, 'output'> | undefined {
   if (!cmd.path.includes('/') || input < 3 || out < 3) return undefined;
@@ -798,6 +798,10 @@ function spawnAndWait(sys: Syscalls, cmd: CommandSpec, input: number, out: numbe
       // A file in no format the kernel runs (a script without its #! line) runs with the
       // shell, as execvp(3) runs it for Node's spawn: /bin/sh given the file, argv[0] dropped.
       if (errno === errnoNumber('ENOEXEC')) errno = spawn(SHELL, [SHELL, cmd.path, ...cmd.args]);
+      // glibc 2.34's posix_spawn tries clone3(2) first and takes only ENOSYS for its absence:
+      // a seccomp filter that refuses it with EPERM (one written before clone3, this
+      // process's or the container's before a startContainer hook) leaves the fork to Node.
+      if (errno === errnoNumber('EPERM')) return undefined;
       if (errno !== 0) throw startFailure(sys, cmd, Object.assign(new Error(), { code: errnoName(errno), errno: -errno }));
       return awaitCommand(pidBytes.readInt32LE(0), timeoutOf(cmd));
     } finally {
@@ -818,28 +822,41 @@ function spawnCheck(name: string, errno: number): void {
  * Node names it ('' for one os.constants.signals lacks). With `timeoutMs`, one still
  * running then is killed (SIGKILL) and told as timed out. The wait for it is poll(2) on a
  * pidfd, readable once the process has ended (pidfd_open(2)); where pidfd_open is
- * refused (before Linux 5.3, or by a seccomp filter), waitpid(2) WNOHANG each millisecond.
+ * refused (before Linux 5.3, or by a seccomp filter), waitid(2) WNOHANG|WNOWAIT each millisecond.
  */
 function awaitCommand(pid: number, timeoutMs: number | undefined): Omit<CommandResult, 'output'> {
   let timedOut = false;
-  if (timeoutMs !== undefined && !endsWithin(pid, timeoutMs)) {
+  if (timeoutMs !== undefined) {
+    let ends: boolean;
+    try {
+      ends = endsWithin(pid, timeoutMs);
+    } catch (err) {
+      // Neither left running nor unreaped where the wait for it failed.
+      process.kill(pid, 'SIGKILL');
+      reapStatus(pid);
+      throw err;
+    }
     // An unreaped child: its pid cannot be another process's.
-    process.kill(pid, 'SIGKILL');
-    timedOut = true;
+    if (!ends) process.kill(pid, 'SIGKILL');
+    timedOut = !ends;
   }
-  const status = Buffer.alloc(4);
-  for (;;) {
-    if (libc().waitpid(pid, status, 0) === pid) break;
-    const errno = koffi.errno();
-    // A signal handled meanwhile (libuv's, installed with SA_RESTART, restarts it; one without would not).
-    if (errno !== errnoNumber('EINTR')) throw failure('waitpid', errno, `/proc/${pid}`);
-  }
-  const wait = status.readInt32LE(0);
+  const wait = reapStatus(pid);
   // wait(2): the low 7 bits are the signal that ended it, 0 for an exit, whose status is the next 8.
   const signum = wait & 0x7f;
   if (signum === 0) return { status: (wait >> 8) & 0xff, signal: null, ...(timedOut ? { timedOut } : {}) };
   const signal = Object.entries(osConstants.signals).find(([, n]) => n === signum)?.[0] ?? '';
   return { status: null, signal, ...(timedOut ? { timedOut } : {}) };
+}
+
+/** The wait(2) status of the child `pid`, reaped with waitpid(2) once it has ended. */
+function reapStatus(pid: number): number {
+  const status = Buffer.alloc(4);
+  for (;;) {
+    if (libc().waitpid(pid, status, 0) === pid) return status.readInt32LE(0);
+    const errno = koffi.errno();
+    // A signal handled meanwhile (libuv's, installed with SA_RESTART, restarts it; one without would not).
+    if (errno !== errnoNumber('EINTR')) throw failure('waitpid', errno, `/proc/${pid}`);
+  }
 }
 
 /** Whether the child `pid` ends within `timeoutMs`, left unreaped. */
