@@ -8,6 +8,7 @@
  * started.
  */
 import { constants } from 'os';
+import { signalName } from '../core/signal-name';
 
 /** A child's status as ours; one killed by a signal gives 128+N, as a shell reports it. */
 export function exitStatus(status: number | null, signal: NodeJS.Signals | null): number {
@@ -23,10 +24,6 @@ export interface RelaunchExit {
   signal: NodeJS.Signals | null;
 }
 
-/** A signal's name by its number, for the numbers os.constants.signals has. */
-function signalName(signum: number): string | undefined {
-  return Object.entries(constants.signals).find(([, n]) => n === signum)?.[0];
-}
 
 /**
  * The signal that ended the process preparing the rootfs, if one did. The process spawned

@@ -374,7 +374,7 @@ export interface Starter {
 
 /** The threads of libuv's pool where UV_THREADPOOL_SIZE is unset, and the most it starts. */
 export const LIBUV_DEFAULT_POOL_THREADS = 4;
-export const LIBUV_MAX_POOL_THREADS = 1024;
+const LIBUV_MAX_POOL_THREADS = 1024;
 
 /**
  * The threads of libuv's pool, which Node starts all at once the first time it needs one

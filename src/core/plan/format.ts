@@ -4,7 +4,7 @@
  *
  * The JSON schema (PLAN_SCHEMA_VERSION) is documented in docs/plugins.md, "mountkit plan".
  */
-import { constants } from 'os';
+import { signalName } from '../signal-name';
 import { SOCK_FILTER_SIZE } from '../seccomp/enosys';
 import { fdsNamedBy } from '../syscalls/named-fds';
 import type { SeccompFilter, SyscallName } from '../syscalls/types';
@@ -56,7 +56,7 @@ const program = ((bytes: Uint8Array) => plural(bytes.length / SOCK_FILTER_SIZE, 
 const filter = ((f: SeccompFilter) => `default 0x${(f.defaultAction >>> 0).toString(16)}, ${plural(f.rules.length, 'rule')}, ${plural(f.architectures.length, 'added architecture')}`) as Decoder;
 
 /** A signal by its name (signal(7)), as os.constants has them. */
-const signal = ((n: number) => Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? String(n)) as Decoder;
+const signal = ((n: number) => signalName(n) ?? String(n)) as Decoder;
 
 /** The arguments shown by name besides their value, per call. */
 const DECODERS: Partial<Record<SyscallName, Readonly<Record<string, Decoder>>>> = {

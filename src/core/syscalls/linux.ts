@@ -7,7 +7,6 @@
  * "Namespaces: how a multi-threaded Node enters them"; docs/plugins.md, "The interfaces").
  */
 import fs = require('fs');
-import { constants as osConstants } from 'os';
 import { LITTLE_ENDIAN, O_NONBLOCK } from '../constants';
 import path = require('path');
 import type * as Koffi from 'koffi';
@@ -25,6 +24,7 @@ import { keptOutput } from '../command-output';
 import { cacheKey } from '../seccomp/cache';
 import { compileSeccomp, libseccompIdentity } from './libseccomp';
 import { spawnError } from '../task-limits';
+import { signalName } from '../signal-name';
 import { recordSpawned } from '../node-children';
 import { compileCached } from './seccomp-cache';
 import { STATX_MNT_ID, STATX_SIZE, STATX_TYPE, fromStatx, mountStatFromStatx } from './stat';
@@ -844,7 +844,7 @@ function awaitCommand(pid: number, timeoutMs: number | undefined): Omit<CommandR
   // wait(2): the low 7 bits are the signal that ended it, 0 for an exit, whose status is the next 8.
   const signum = wait & 0x7f;
   if (signum === 0) return { status: (wait >> 8) & 0xff, signal: null, ...(timedOut ? { timedOut } : {}) };
-  const signal = Object.entries(osConstants.signals).find(([, n]) => n === signum)?.[0] ?? '';
+  const signal = signalName(signum) ?? '';
   return { status: null, signal, ...(timedOut ? { timedOut } : {}) };
 }
 

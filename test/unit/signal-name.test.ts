@@ -1,0 +1,16 @@
+import { signalName } from '../../src/core/signal-name';
+
+describe('signalName: a signal by its number, as os.constants.signals names it', () => {
+  test.each<[number, string | undefined]>([
+    [9, 'SIGKILL'],
+    [15, 'SIGTERM'],
+    [10, 'SIGUSR1'],
+    [17, 'SIGCHLD'],
+    // The real-time signals have no name there; nor has a number no signal has.
+    [34, undefined],
+    [0, undefined],
+    [65, undefined],
+  ])('%i: %p', (signum, name) => {
+    expect(signalName(signum)).toBe(name);
+  });
+});
