@@ -112,17 +112,16 @@ describe('runCommandAsync', () => {
 });
 
 describe('runCommand of a command given by path: posix_spawn(3), not a fork of this process', () => {
-  /** `script` in a fresh Node (no Jest around it), its stdout. */
+  /** `script` in a fresh Node (no Jest around it), with `sys` a LinuxSyscalls there: its stdout. */
   const inFreshNode = (script: string): string => {
-    const r = spawnSync(process.execPath, ['-r', path.join(__dirname, '..', 'helpers', 'ts-register.js'), '-e', script], { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
+    const prelude = "const { LinuxSyscalls } = require('./src/core/syscalls/linux');\nconst sys = new LinuxSyscalls();\n";
+    const r = spawnSync(process.execPath, ['-r', path.join(__dirname, '..', 'helpers', 'ts-register.js'), '-e', prelude + script], { cwd: path.join(__dirname, '..', '..'), encoding: 'utf8', timeout: 30_000, killSignal: 'SIGKILL' });
     expect([r.status, r.signal, r.stderr]).toEqual([0, null, '']);
     return r.stdout;
   };
 
   test("started without Node's child_process, which one given by name still takes (libuv searches PATH in the command's own environment)", () => {
     const script = [
-      "const { LinuxSyscalls } = require('./src/core/syscalls/linux');",
-      'const sys = new LinuxSyscalls();',
       "const loaded = () => process.moduleLoadList.includes('NativeModule child_process');",
       "const byPath = sys.runCommand({ path: '/bin/sh', args: ['-c', 'echo $0'], argv0: 'hook', env: [], dir: '/' });",
       'const after = loaded();',
@@ -135,8 +134,6 @@ describe('runCommand of a command given by path: posix_spawn(3), not a fork of t
   test("every signal at its default disposition and none blocked, as libuv starts one: those Node ignores (SIGPIPE), catches, or glibc keeps for itself (32 and 33) too; the same through Node's spawnSync", () => {
     const status = 'grep -E "^Sig(Blk|Ign)" /proc/self/status';
     const script = [
-      "const { LinuxSyscalls } = require('./src/core/syscalls/linux');",
-      'const sys = new LinuxSyscalls();',
       "process.on('SIGUSR2', () => undefined);",
       `const run = (path) => sys.runCommand({ path, args: ['-c', ${JSON.stringify(status)}], env: ['PATH=/bin'], dir: '/' }).output;`,
       "process.stdout.write(JSON.stringify([run('/bin/sh'), run('sh')]));",
@@ -156,8 +153,6 @@ describe('runCommand of a command given by path: posix_spawn(3), not a fork of t
 
   test("a start refused EPERM (a seccomp filter refusing clone3(2), which glibc's posix_spawn tries first, with it) falls back to Node's fork", () => {
     const script = [
-      "const { LinuxSyscalls } = require('./src/core/syscalls/linux');",
-      'const sys = new LinuxSyscalls();',
       // SCMP_ACT_ALLOW by default; clone3 SECCOMP_RET_ERRNO with EPERM (1). Loaded on the main thread, which starts commands.
       "const filter = { defaultAction: 0x7fff0000, architectures: [], rules: [{ syscall: 'clone3', action: 0x00050000 | 1, args: [], field: 'test' }], binaryTree: false, names: ['clone3'] };",
       'sys.setNoNewPrivs();',
