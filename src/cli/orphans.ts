@@ -20,12 +20,13 @@
  * While the run goes on, what the kernel gives this subreaper and has ended (a process a
  * hook put in the background, its parent ended before it) is reaped as it ends
  * (reapOrphans): at each SIGCHLD, which a child's end sends its parent, a reparented one's
- * too, every child of this process but those Node started (core/node-children.ts) is
- * reaped if it has ended, without waiting, by its pid as above.
+ * too, every child of this process but those a wait of their own reaps (those Node's
+ * child_process started, a poststart hook runCommandAsync waits for:
+ * core/node-children.ts) is reaped if it has ended, without waiting, by its pid as above.
  */
 import { readFileSync } from 'fs';
 import { SyscallError } from '../core/errors';
-import { spawnedByNode } from '../core/node-children';
+import { awaitedElsewhere } from '../core/node-children';
 import { becomeSubreaper, orWarn, stopSubreaping } from '../core/relaunch';
 import type { Syscalls } from '../core/syscalls/types';
 import { childrenOf, sessionInStat } from './forward';
@@ -78,24 +79,24 @@ export function waitForOrphans(sys: Pick<Syscalls, 'reapChild'>, session: number
   }
 }
 
-/** This process's children (/proc) and whether Node's child_process started each one (core/node-children.ts). */
+/** This process's children (/proc) and whether a wait of its own reaps each one (core/node-children.ts). */
 export interface OwnChildren {
   children(): number[];
-  spawnedByNode(pid: number): boolean;
+  awaitedElsewhere(pid: number): boolean;
 }
 
-const OWN_CHILDREN: OwnChildren = { children: () => childrenOf(process.pid), spawnedByNode };
+const OWN_CHILDREN: OwnChildren = { children: () => childrenOf(process.pid), awaitedElsewhere };
 
 /**
- * Reaps every child of this process that has ended, but those Node started (libuv reaps
- * them, core/node-children.ts), each by its pid without waiting (Syscalls.reapIfEnded).
- * Returns the pids reaped. A child gone meanwhile (ECHILD) is passed over; any other
- * failure is thrown.
+ * Reaps every child of this process that has ended, but those a wait of their own reaps
+ * (libuv, runCommandAsync: core/node-children.ts), each by its pid without waiting
+ * (Syscalls.reapIfEnded). Returns the pids reaped. A child gone meanwhile (ECHILD) is
+ * passed over; any other failure is thrown.
  */
 export function reapEnded(sys: Pick<Syscalls, 'reapIfEnded'>, own: OwnChildren = OWN_CHILDREN): number[] {
   const reaped: number[] = [];
   for (const pid of own.children()) {
-    if (own.spawnedByNode(pid)) continue;
+    if (own.awaitedElsewhere(pid)) continue;
     try {
       if (sys.reapIfEnded(pid)) reaped.push(pid);
     } catch (err) {

@@ -111,7 +111,7 @@ describe('runCommandAsync', () => {
   });
 });
 
-describe('runCommand of a command given by path: posix_spawn(3), not a fork of this process', () => {
+describe('runCommand and runCommandAsync of a command given by path: posix_spawn(3), not a fork of this process', () => {
   /** `script` in a fresh Node (no Jest around it), with `sys` a LinuxSyscalls there: its stdout. */
   const inFreshNode = (script: string): string => {
     const prelude = "const { LinuxSyscalls } = require('./src/core/syscalls/linux');\nconst sys = new LinuxSyscalls();\n";
@@ -131,15 +131,47 @@ describe('runCommand of a command given by path: posix_spawn(3), not a fork of t
     expect(JSON.parse(inFreshNode(script))).toEqual(['hook\n', false, '/usr/bin:/bin\n', true]);
   });
 
+  test("runCommandAsync: started without Node's child_process too, its end looked for at SIGCHLD (a listener while it runs, gone after), one given by name through Node's spawn", () => {
+    const script = [
+      "const loaded = () => process.moduleLoadList.includes('NativeModule child_process');",
+      '(async () => {',
+      "  const running = sys.runCommandAsync({ path: '/bin/sh', args: ['-c', 'echo $0; exit 3'], argv0: 'hook', env: [], dir: '/' });",
+      "  const listening = process.listenerCount('SIGCHLD');",
+      '  const byPath = await running;',
+      "  const after = [loaded(), process.listenerCount('SIGCHLD')];",
+      "  const byName = await sys.runCommandAsync({ path: 'sh', args: ['-c', 'echo $PATH'], env: ['PATH=/usr/bin:/bin'], dir: '/' });",
+      '  process.stdout.write(JSON.stringify([byPath, listening, after, byName.output, loaded()]));',
+      '})();',
+    ].join('\n');
+    expect(JSON.parse(inFreshNode(script))).toEqual([{ status: 3, signal: null, output: 'hook\n' }, 1, [false, 0], '/usr/bin:/bin\n', true]);
+  });
+
+  test("runCommandAsync's child is passed over by the reaper of this process's other children (cli/orphans.ts), which runs at the same SIGCHLD", () => {
+    const script = [
+      "const { reapOrphans } = require('./src/cli/orphans');",
+      '(async () => {',
+      '  const warned = [];',
+      '  const reaper = reapOrphans(sys, (m) => warned.push(m));',
+      "  const r = await sys.runCommandAsync({ path: '/bin/sh', args: ['-c', 'sleep 0.2; exit 3'], env: [], dir: '/' });",
+      '  reaper.stop();',
+      '  process.stdout.write(JSON.stringify([r, warned]));',
+      '})();',
+    ].join('\n');
+    expect(JSON.parse(inFreshNode(script))).toEqual([{ status: 3, signal: null, output: '' }, []]);
+  });
+
   test("every signal at its default disposition and none blocked, as libuv starts one: those Node ignores (SIGPIPE), catches, or glibc keeps for itself (32 and 33) too; the same through Node's spawnSync", () => {
     const status = 'grep -E "^Sig(Blk|Ign)" /proc/self/status';
     const script = [
       "process.on('SIGUSR2', () => undefined);",
-      `const run = (path) => sys.runCommand({ path, args: ['-c', ${JSON.stringify(status)}], env: ['PATH=/bin'], dir: '/' }).output;`,
-      "process.stdout.write(JSON.stringify([run('/bin/sh'), run('sh')]));",
+      `const cmd = (path) => ({ path, args: ['-c', ${JSON.stringify(status)}], env: ['PATH=/bin'], dir: '/' });`,
+      '(async () => {',
+      "  const outputs = [sys.runCommand(cmd('/bin/sh')), sys.runCommand(cmd('sh')), await sys.runCommandAsync(cmd('/bin/sh'))].map((r) => r.output);",
+      '  process.stdout.write(JSON.stringify(outputs));',
+      '})();',
     ].join('\n');
     const none = 'SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n';
-    expect(JSON.parse(inFreshNode(script))).toEqual([none, none]);
+    expect(JSON.parse(inFreshNode(script))).toEqual([none, none, none]);
   });
 
   test('its result as before: a status, a signal by its name, a timeout, a program or directory that cannot be used', () => {
@@ -157,10 +189,13 @@ describe('runCommand of a command given by path: posix_spawn(3), not a fork of t
       "const filter = { defaultAction: 0x7fff0000, architectures: [], rules: [{ syscall: 'clone3', action: 0x00050000 | 1, args: [], field: 'test' }], binaryTree: false, names: ['clone3'] };",
       'sys.setNoNewPrivs();',
       'sys.seccompLoad(sys.seccompCompile(filter).program, 0);',
-      "const r = sys.runCommand({ path: '/bin/sh', args: ['-c', 'echo ran'], env: [], dir: '/' });",
-      "process.stdout.write(JSON.stringify([r.output, process.moduleLoadList.includes('NativeModule child_process')]));",
+      "const cmd = { path: '/bin/sh', args: ['-c', 'echo ran'], env: [], dir: '/' };",
+      '(async () => {',
+      "  const outputs = [sys.runCommand(cmd), await sys.runCommandAsync(cmd)].map((r) => r.output);",
+      "  process.stdout.write(JSON.stringify([outputs, process.moduleLoadList.includes('NativeModule child_process')]));",
+      '})();',
     ].join('\n');
-    expect(JSON.parse(inFreshNode(script))).toEqual(['ran\n', true]);
+    expect(JSON.parse(inFreshNode(script))).toEqual([['ran\n', 'ran\n'], true]);
   });
 
   test('a file in no binary format (a script without its #! line) runs with /bin/sh given the file, argv[0] dropped, as execvp(3) runs it for Node: the same in runCommandAsync', async () => {

@@ -70,7 +70,7 @@ describe("waitForOrphans: what the relaunch left, this subreaper's children in i
 
 describe("reapEnded: this subreaper's ended children, but Node's own, without waiting", () => {
   /** Children 501 (ended), 502 (running), 600 (Node's, ended: libuv's to reap), 503 (ended). */
-  const own = (spawned: number[] = [600]): OwnChildren => ({ children: () => [501, 600, 502, 503], spawnedByNode: (pid) => spawned.includes(pid) });
+  const own = (spawned: number[] = [600]): OwnChildren => ({ children: () => [501, 600, 502, 503], awaitedElsewhere: (pid) => spawned.includes(pid) });
 
   test.each<[string, number[], number[], number[]]>([
     ["those ended are reaped, one waitid(2) WNOHANG each; Node's own is never waited for", [501, 503, 600], [600], [501, 503]],
@@ -113,7 +113,7 @@ describe('reapOrphans: at each SIGCHLD, at each sweep, and once at the stop', ()
     };
     const signals = new EventEmitter();
     const warned: string[] = [];
-    const reaper = reapOrphans(sys, (m) => warned.push(m), { children: () => [...kids], spawnedByNode: (pid) => pid === 600 }, signals);
+    const reaper = reapOrphans(sys, (m) => warned.push(m), { children: () => [...kids], awaitedElsewhere: (pid) => pid === 600 }, signals);
     return { sys, signals, warned, reaper, end };
   }
 
@@ -170,7 +170,7 @@ describe("subreaper: the first process of a relaunch, from before it starts to t
     };
     const signals = new EventEmitter();
     const warned: string[] = [];
-    const reaper = subreaper(sys, (m) => warned.push(m), { children: t.children, spawnedByNode: (pid) => pid === 600 }, t, signals);
+    const reaper = subreaper(sys, (m) => warned.push(m), { children: t.children, awaitedElsewhere: (pid) => pid === 600 }, t, signals);
     return { sys, signals, warned, reaper };
   }
 

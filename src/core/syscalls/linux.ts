@@ -25,7 +25,7 @@ import { cacheKey } from '../seccomp/cache';
 import { compileSeccomp, libseccompIdentity } from './libseccomp';
 import { spawnError } from '../task-limits';
 import { signalName } from '../signal-name';
-import { recordSpawned } from '../node-children';
+import { recordAwaited, recordSpawned } from '../node-children';
 import { compileCached } from './seccomp-cache';
 import { STATX_MNT_ID, STATX_SIZE, STATX_TYPE, fromStatx, mountStatFromStatx } from './stat';
 import { contextLogLine, fsconfigShown } from './fs-context';
@@ -755,22 +755,21 @@ const POLLFD_SIZE = 8;
 const SHELL = '/bin/sh';
 
 /**
- * runCommand's start and wait of `cmd`, with `input` as its standard input and `out` as its
- * stdout and stderr, through posix_spawn(3): glibc makes the child with clone(2)
+ * The start of `cmd` for runCommand and runCommandAsync, with `input` as its standard
+ * input and `out` as its stdout and stderr, through posix_spawn(3): glibc makes the child with clone(2)
  * CLONE_VM|CLONE_VFORK, which copies no page tables, where Node's spawnSync forks the
  * whole process (libuv's fork(2): 1.5 ms for a fresh Node of 42 MB, 4 at 86 MB) and
  * first loads Node's net and stream modules. The child is started as libuv starts one:
  * every signal at its default disposition and none blocked, the descriptors given on 0,
  * 1 and 2 (dup2 clears their close-on-exec flag), in `cmd.dir` when given, with the
- * environment given (the process's when none). Its exit status is read with waitpid(2);
- * a timeout is waited for with poll(2) on a pidfd, then SIGKILL, as spawnSync's.
- * A file in no binary format runs with /bin/sh, as execvp(3) runs it for spawnSync.
- * Undefined, nothing started, where Node's spawnSync is used instead: a path without a
+ * environment given (the process's when none). Its pid, left for the caller to wait for
+ * (awaitCommand, awaitCommandAsync). A file in no binary format runs with /bin/sh, as
+ * execvp(3) runs it for Node. Undefined, nothing started, where Node's spawn is used instead: a path without a
  * slash (libuv searches the child's PATH, posix_spawnp the caller's), a descriptor below
  * 3 (dup2 onto itself would keep close-on-exec), a directory without glibc 2.29's
  * posix_spawn_file_actions_addchdir_np, a start refused EPERM (below).
  */
-function spawnAndWait(sys: Syscalls, cmd: CommandSpec, input: number, out: number): Omit<CommandResult, 'output'> | undefined {
+function spawnCommand(sys: Syscalls, cmd: CommandSpec, input: number, out: number): number | undefined {
   if (!cmd.path.includes('/') || input < 3 || out < 3) return undefined;
   const c = libc().spawn();
   if (cmd.dir && c.file_actions_addchdir === undefined) return undefined;
@@ -803,7 +802,7 @@ function spawnAndWait(sys: Syscalls, cmd: CommandSpec, input: number, out: numbe
       // process's or the container's before a startContainer hook) leaves the fork to Node.
       if (errno === errnoNumber('EPERM')) return undefined;
       if (errno !== 0) throw startFailure(sys, cmd, Object.assign(new Error(), { code: errnoName(errno), errno: -errno }));
-      return awaitCommand(pidBytes.readInt32LE(0), timeoutOf(cmd));
+      return pidBytes.readInt32LE(0);
     } finally {
       c.attr_destroy(attr);
     }
@@ -831,21 +830,106 @@ function awaitCommand(pid: number, timeoutMs: number | undefined): Omit<CommandR
     try {
       ends = endsWithin(pid, timeoutMs);
     } catch (err) {
-      // Neither left running nor unreaped where the wait for it failed.
-      process.kill(pid, 'SIGKILL');
-      reapStatus(pid);
+      killAndReap(pid);
       throw err;
     }
     // An unreaped child: its pid cannot be another process's.
     if (!ends) process.kill(pid, 'SIGKILL');
     timedOut = !ends;
   }
-  const wait = reapStatus(pid);
-  // wait(2): the low 7 bits are the signal that ended it, 0 for an exit, whose status is the next 8.
+  return commandEnd(reapStatus(pid), timedOut);
+}
+
+/**
+ * awaitCommand, promised, while the event loop goes on (runCommandAsync): whether the
+ * child `pid` has ended (hasEnded) is looked at each SIGCHLD, which its end sends this
+ * process, and at a timer backing off from 1 to ASYNC_LOOK_MS, which keeps Node running
+ * meanwhile and finds the end where the signal is not seen (a listener on Jest's
+ * sandboxed `process`). With `timeoutMs`, one still running then gets SIGKILL and is
+ * told as timed out (a kill refused ends the wait with its error, the child left to the
+ * orphans' reaper). The child is reaped here, on the main thread, once it has ended:
+ * until then its pid cannot be another process's, which the kill could reach; and it is
+ * recorded as awaited meanwhile (core/node-children.ts), so that the orphans' reaper
+ * passes it over.
+ */
+function awaitCommandAsync(pid: number, timeoutMs: number | undefined): Promise<Omit<CommandResult, 'output'>> {
+  const forget = recordAwaited(pid);
+  return new Promise((resolve, reject) => {
+    let timedOut = false;
+    let waiting = true;
+    let delay = 1;
+    let poll: NodeJS.Timeout | undefined;
+    // A command that has ended by then, its SIGCHLD not handled yet, is not told as timed out.
+    const expire = (): void => {
+      look();
+      if (!waiting) return;
+      timedOut = true;
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch (err) {
+        stop();
+        reject(fromNode('kill', [`/proc/${pid}`], err));
+      }
+    };
+    const killer = timeoutMs === undefined ? undefined : setTimeout(expire, timeoutMs);
+    const stop = (): void => {
+      waiting = false;
+      clearTimeout(killer);
+      clearTimeout(poll);
+      process.off('SIGCHLD', look);
+      forget();
+    };
+    function look(): void {
+      if (!waiting) return;
+      let ended: boolean;
+      try {
+        ended = hasEnded(pid);
+      } catch (err) {
+        stop();
+        killAndReap(pid);
+        reject(err);
+        return;
+      }
+      if (!ended) return;
+      stop();
+      try {
+        resolve(commandEnd(reapStatus(pid), timedOut));
+      } catch (err) {
+        reject(err);
+      }
+    }
+    const tick = (): void => {
+      look();
+      if (!waiting) return;
+      delay = Math.min(delay * 2, ASYNC_LOOK_MS);
+      poll = setTimeout(tick, delay);
+    };
+    process.on('SIGCHLD', look);
+    poll = setTimeout(tick, delay);
+  });
+}
+
+/** The longest runCommandAsync's timer waits between two looks at a command that has not ended. */
+const ASYNC_LOOK_MS = 64;
+
+/** A child whose wait failed, neither left running nor unreaped (a kill of an unreaped child reaches no other process). */
+function killAndReap(pid: number): void {
+  process.kill(pid, 'SIGKILL');
+  reapStatus(pid);
+}
+
+/** Whether the child `pid` has ended, left unreaped: waitid(2) WNOHANG|WNOWAIT, after which Linux has written si_signo (the first int) SIGCHLD when it has, 0 when not. */
+function hasEnded(pid: number): boolean {
+  const info = Buffer.alloc(SIGINFO_SIZE);
+  check('waitid', libc().waitid(P_PID, pid, info, WEXITED | WNOHANG | WNOWAIT), `/proc/${pid}`);
+  return info.readInt32LE(0) !== 0;
+}
+
+/** A command's result from the wait(2) status its reaping read: the low 7 bits are the signal that ended it, 0 for an exit, whose status is the next 8. */
+function commandEnd(wait: number, timedOut: boolean): Omit<CommandResult, 'output'> {
   const signum = wait & 0x7f;
-  if (signum === 0) return { status: (wait >> 8) & 0xff, signal: null, ...(timedOut ? { timedOut } : {}) };
-  const signal = signalName(signum) ?? '';
-  return { status: null, signal, ...(timedOut ? { timedOut } : {}) };
+  const end = signum === 0 ? { status: (wait >> 8) & 0xff, signal: null } : { status: null, signal: signalName(signum) ?? '' };
+  return timedOut ? { ...end, timedOut } : end;
 }
 
 /** The wait(2) status of the child `pid`, reaped with waitpid(2) once it has ended. */
@@ -872,14 +956,10 @@ function endsWithin(pid: number, timeoutMs: number): boolean {
     const fds = Buffer.alloc(POLLFD_SIZE);
     fds.writeInt32LE(pidfd, 0);
     fds.writeInt16LE(POLLIN, 4);
-    const info = Buffer.alloc(SIGINFO_SIZE);
     for (;;) {
       const left = Math.ceil(deadline - performance.now());
       if (pidfd < 0) {
-        // WNOWAIT leaves it to be reaped; Linux writes si_signo (the first int) SIGCHLD when it has ended, 0 when not (reapIfEnded).
-        info.fill(0);
-        check('waitid', libc().waitid(P_PID, pid, info, WEXITED | WNOHANG | WNOWAIT), `/proc/${pid}`);
-        if (info.readInt32LE(0) !== 0) return true;
+        if (hasEnded(pid)) return true;
         if (left <= 0) return false;
         blockFor(1);
         continue;
@@ -1682,8 +1762,8 @@ export class LinuxSyscalls implements Syscalls {
     let input: number | undefined;
     try {
       input = commandInput(cmd.stdin ?? '');
-      const direct = spawnAndWait(this, cmd, input, out);
-      if (direct) return { ...direct, output: readOutput(out) };
+      const pid = spawnCommand(this, cmd, input, out);
+      if (pid !== undefined) return { ...awaitCommand(pid, timeoutOf(cmd)), output: readOutput(out) };
       // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run without hooks never uses.
       const { spawnSync } = require('child_process') as typeof import('child_process');
       const r = spawnSync(cmd.path, cmd.args, { ...spawnOptions(cmd, input, out), timeout: timeoutOf(cmd), killSignal: 'SIGKILL' });
@@ -1702,14 +1782,13 @@ export class LinuxSyscalls implements Syscalls {
   /**
    * runCommand without waiting: for `mountkit run`'s first process, which has entered no
    * namespace, so that its event loop goes on (a console copied, signals passed on) while
-   * a poststart hook runs. The same options and output: one memfd, which needs no reader,
-   * so what the command leaves running may go on writing to it. No `via`.
+   * a poststart hook runs. The same start, options and output: one memfd, which needs no
+   * reader, so what the command leaves running may go on writing to it; a command by path
+   * through posix_spawn(3) (spawnCommand, awaitCommandAsync), else Node's spawn. No `via`.
    */
   runCommandAsync(cmd: CommandSpec): Promise<CommandResult> {
     if (cmd.via !== undefined) return Promise.reject(new SyscallError('execve', errnoNumber('EINVAL'), [cmd.path], 'a command for another process is sent with runCommand'));
     const out = commandOutput();
-    const { spawn } = require('child_process') as typeof import('child_process');
-    let child: import('child_process').ChildProcess;
     let input: number;
     try {
       input = commandInput(cmd.stdin ?? '');
@@ -1717,6 +1796,26 @@ export class LinuxSyscalls implements Syscalls {
       fs.closeSync(out);
       return Promise.reject(err);
     }
+    let pid: number | undefined;
+    try {
+      pid = spawnCommand(this, cmd, input, out);
+    } catch (err) {
+      fs.closeSync(input);
+      fs.closeSync(out);
+      return Promise.reject(err);
+    }
+    if (pid === undefined) return this.spawnCommandAsync(cmd, input, out);
+    // The child has its own copy from here on.
+    fs.closeSync(input);
+    return awaitCommandAsync(pid, timeoutOf(cmd))
+      .then((end) => ({ ...end, output: readOutput(out) }))
+      .finally(() => fs.closeSync(out));
+  }
+
+  /** runCommandAsync of `cmd` through Node's spawn, reading `input` (closed here) and writing to `out` (closed once it has ended). */
+  private spawnCommandAsync(cmd: CommandSpec, input: number, out: number): Promise<CommandResult> {
+    const { spawn } = require('child_process') as typeof import('child_process');
+    let child: import('child_process').ChildProcess;
     try {
       // The timeout is this process's own timer below, which tells that it fired.
       child = spawn(cmd.path, cmd.args, spawnOptions(cmd, input, out));
