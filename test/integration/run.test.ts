@@ -651,6 +651,26 @@ maybe('mountkit run', () => {
     expect([r.status, r.stdout, r.stderr]).toEqual([0, 'SigIgn:\t0000000000000000\n', '']);
   });
 
+  test.each(LAUNCHER_SHELLS)('bin/mountkit under %s, started ignoring SIGHUP and SIGINT (nohup, a background job): it starts again with them at their default, so that no Node entry waits beside the container (one Node process prepared it), and SIGINT reaches the container', async (_sh, shell) => {
+    const ignoring = (dir: string): string[] => ['sh', '-c', `trap '' HUP INT; exec ${[...shell, LAUNCHER, 'run', '--bundle', dir].map((a) => `'${a}'`).join(' ')}`];
+    const counted = await withBundleAsync(config(['sh', '-c', 'echo ready; read -r line; echo "read $line"']), (dir) => runCountingNodes(ignoring(dir), process.env, 'ready\n'));
+    expect(counted).toEqual({ status: 0, stdout: 'ready\nread go\n', stderr: '', nodes: 0 });
+    const script = `trap "echo got INT; exit 7" INT; ${READY_THEN_WAIT}`;
+    const r = await withBundleAsync(config(['sh', '-c', script]), (dir) => signalled(ignoring(dir), 1, ['SIGINT']));
+    expect([r.status, r.stdout, r.stderr]).toEqual([7, 'ready\ngot INT\n', '']);
+  }, 30_000);
+
+  test('bin/mountkit started ignoring SIGINT with a hook the runtime runs: the Node entry (its first process waits beside the container), which passes the caller\'s own environment to the hook (a shell\'s exec would pass one of its making), and SIGINT reaches the container', async () => {
+    const ignoring = (dir: string): string[] => ['sh', '-c', `trap '' INT; exec env 'odd.name=1' '${LAUNCHER}' run --bundle '${dir}'`];
+    // The hook's own environment as its execve(2) gave it: a shell passes no such name on.
+    const hook = { path: '/bin/sh', args: ['sh', '-c', 'tr "\\0" "\\n" </proc/$$/environ | grep -qx "odd.name=1"'] };
+    const counted = await withBundleAsync(config(['sh', '-c', 'echo ready; read -r line; echo "read $line"'], { hooks: { poststop: [hook] } }), (dir) => runCountingNodes(ignoring(dir), process.env, 'ready\n'));
+    expect(counted).toEqual({ status: 0, stdout: 'ready\nread go\n', stderr: '', nodes: 1 });
+    const script = `trap "echo got INT; exit 7" INT; ${READY_THEN_WAIT}`;
+    const r = await withBundleAsync(config(['sh', '-c', script], { hooks: { poststop: [hook] } }), (dir) => signalled(ignoring(dir), 1, ['SIGINT']));
+    expect([r.status, r.stdout, r.stderr]).toEqual([7, 'ready\ngot INT\n', '']);
+  }, 30_000);
+
   test.each(SIGNAL_PASSERS.flatMap(([what, entry]) => (['SIGHUP', 'SIGQUIT', 'SIGTERM'] as const).map((sig): [string, NodeJS.Signals, string[]] => [what, sig, entry])))(
     '%s: %s sent to the whole process group ends neither it nor what runs between it and the container',
     async (_what, sig, entry) => {
