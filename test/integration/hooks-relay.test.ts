@@ -158,6 +158,19 @@ maybe("bin/mountkit's hooks relay", () => {
     expect(Object.keys(seen)).toEqual(['pst']);
   });
 
+  test('a poststart hook still running at its timeout is killed (SIGKILL: it cannot trap that) and fails the run as one that fails; one before it that ended, leaving a process of its own in the background, succeeded', () => {
+    const c = busyboxConfig(['sh', '-c', 'sleep 5; echo survived']);
+    const background = { path: '/bin/sh', args: ['sh', '-c', '(sleep 0.3 &) ; echo left'] };
+    const slow = { path: '/bin/sh', args: ['sh', '-c', 'trap "exit 0" TERM; echo started; sleep 20 & wait'], timeout: 1 };
+    c.hooks = { poststart: [background, slow], poststop: [keep('pst')] };
+    let seen: Record<string, string[]> = {};
+    const r = launcherRun(c, {}, [], (dir) => mkdirSync(path.join(dir, 'out')), (dir) => (seen = kept(dir)));
+    expect([r.status, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toBe('mountkit: hook poststart[1] "/bin/sh" failed (ran past its timeout of 1s, killed by SIGKILL): started\n');
+    expect(r.starts).toEqual(['hooks relay', 'under unshare']);
+    expect(Object.keys(seen)).toEqual(['pst']);
+  });
+
   test("a signal sent to mountkit's process group (Ctrl-C) reaches the container, not the relay, which runs the poststop hooks once the container has ended", async () => {
     const c = busyboxConfig(['sh', '-c', 'trap "echo got INT; exit 5" INT; echo ready; while :; do sleep 0.05; done']);
     c.hooks = { createRuntime: [{ path: '/bin/true' }], poststop: [keep('pst')] };
