@@ -147,26 +147,24 @@ maybe("bin/mountkit's hooks relay", () => {
     expect(r.left).toEqual([]);
   });
 
-  test('a failing poststart hook stops the container (SIGKILL) and ends the run with its error, exit 1; the poststop hooks still run', () => {
+  test.each([
+    ['a failing poststart hook', [{ path: '/bin/sh', args: ['sh', '-c', 'exit 3'] }], 'mountkit: hook poststart[0] "/bin/sh" failed (exit status 3)\n'],
+    [
+      // One before it ended, leaving a process of its own in the background, and succeeded.
+      'a poststart hook still running at its timeout (killed by SIGKILL: it cannot trap that)',
+      [
+        { path: '/bin/sh', args: ['sh', '-c', '(sleep 0.3 &) ; echo left'] },
+        { path: '/bin/sh', args: ['sh', '-c', 'trap "exit 0" TERM; echo started; sleep 20 & wait'], timeout: 1 },
+      ],
+      'mountkit: hook poststart[1] "/bin/sh" failed (ran past its timeout of 1s, killed by SIGKILL): started\n',
+    ],
+  ])('%s stops the container (SIGKILL) and ends the run with its error, exit 1; the poststop hooks still run', (_what, poststart, stderr) => {
     const c = busyboxConfig(['sh', '-c', 'sleep 5; echo survived']);
-    c.hooks = { poststart: [{ path: '/bin/sh', args: ['sh', '-c', 'exit 3'] }], poststop: [keep('pst')] };
+    c.hooks = { poststart, poststop: [keep('pst')] };
     let seen: Record<string, string[]> = {};
     const r = launcherRun(c, {}, [], (dir) => mkdirSync(path.join(dir, 'out')), (dir) => (seen = kept(dir)));
     expect([r.status, r.stdout]).toEqual([1, '']);
-    expect(r.stderr).toBe('mountkit: hook poststart[0] "/bin/sh" failed (exit status 3)\n');
-    expect(r.starts).toEqual(['hooks relay', 'under unshare']);
-    expect(Object.keys(seen)).toEqual(['pst']);
-  });
-
-  test('a poststart hook still running at its timeout is killed (SIGKILL: it cannot trap that) and fails the run as one that fails; one before it that ended, leaving a process of its own in the background, succeeded', () => {
-    const c = busyboxConfig(['sh', '-c', 'sleep 5; echo survived']);
-    const background = { path: '/bin/sh', args: ['sh', '-c', '(sleep 0.3 &) ; echo left'] };
-    const slow = { path: '/bin/sh', args: ['sh', '-c', 'trap "exit 0" TERM; echo started; sleep 20 & wait'], timeout: 1 };
-    c.hooks = { poststart: [background, slow], poststop: [keep('pst')] };
-    let seen: Record<string, string[]> = {};
-    const r = launcherRun(c, {}, [], (dir) => mkdirSync(path.join(dir, 'out')), (dir) => (seen = kept(dir)));
-    expect([r.status, r.stdout]).toEqual([1, '']);
-    expect(r.stderr).toBe('mountkit: hook poststart[1] "/bin/sh" failed (ran past its timeout of 1s, killed by SIGKILL): started\n');
+    expect(r.stderr).toBe(stderr);
     expect(r.starts).toEqual(['hooks relay', 'under unshare']);
     expect(Object.keys(seen)).toEqual(['pst']);
   });
