@@ -146,6 +146,20 @@ describe('runCommand and runCommandAsync of a command given by path: posix_spawn
     expect(JSON.parse(inFreshNode(script))).toEqual([{ status: 3, signal: null, output: 'hook\n' }, 1, [false, 0], '/usr/bin:/bin\n', true]);
   });
 
+  test('runCommandAsync: a child another wait reaped first (a SIGCHLD listener before its own reaping every child) fails with waitid\'s ECHILD, killing nothing (its pid may be another process\'s by then)', () => {
+    const script = [
+      "const koffi = require('koffi');",
+      "const waitpid = koffi.load('libc.so.6').func('int waitpid(int pid, _Out_ int *status, int options)');",
+      // WNOHANG (1): every ended child of this process, whoever started it.
+      'process.on(\'SIGCHLD\', () => { while (waitpid(-1, [0], 1) > 0); });',
+      '(async () => {',
+      "  const outcome = await sys.runCommandAsync({ path: '/bin/sh', args: ['-c', 'sleep 0.2'], env: [], dir: '/' }).then(() => 'resolved', (e) => e.message);",
+      '  process.stdout.write(JSON.stringify(outcome));',
+      '})();',
+    ].join('\n');
+    expect(JSON.parse(inFreshNode(script))).toMatch(/^waitid "\/proc\/\d+": ECHILD/);
+  });
+
   test("runCommandAsync's child is passed over by the reaper of this process's other children (cli/orphans.ts), which runs at the same SIGCHLD", () => {
     const script = [
       "const { reapOrphans } = require('./src/cli/orphans');",

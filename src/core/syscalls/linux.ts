@@ -830,7 +830,7 @@ function awaitCommand(pid: number, timeoutMs: number | undefined): Omit<CommandR
     try {
       ends = endsWithin(pid, timeoutMs);
     } catch (err) {
-      killAndReap(pid);
+      killAndReap(pid, err);
       throw err;
     }
     // An unreaped child: its pid cannot be another process's.
@@ -847,10 +847,10 @@ function awaitCommand(pid: number, timeoutMs: number | undefined): Omit<CommandR
  * meanwhile and finds the end where the signal is not seen (a listener on Jest's
  * sandboxed `process`). With `timeoutMs`, one still running then gets SIGKILL and is
  * told as timed out (a kill refused ends the wait with its error, the child left to the
- * orphans' reaper). The child is reaped here, on the main thread, once it has ended:
- * until then its pid cannot be another process's, which the kill could reach; and it is
- * recorded as awaited meanwhile (core/node-children.ts), so that the orphans' reaper
- * passes it over.
+ * orphans' reaper; so does a look that finds it reaped by another wait, ECHILD). The
+ * child is reaped here, on the main thread, once it has ended: until then its pid
+ * cannot be another process's, which the kill could reach; and it is recorded as
+ * awaited meanwhile (core/node-children.ts), so that the orphans' reaper passes it over.
  */
 function awaitCommandAsync(pid: number, timeoutMs: number | undefined): Promise<Omit<CommandResult, 'output'>> {
   const forget = recordAwaited(pid);
@@ -885,8 +885,8 @@ function awaitCommandAsync(pid: number, timeoutMs: number | undefined): Promise<
       try {
         ended = hasEnded(pid);
       } catch (err) {
+        // waitid(2)'s ECHILD: reaped by another wait, its pid perhaps another process's now; left alone.
         stop();
-        killAndReap(pid);
         reject(err);
         return;
       }
@@ -912,8 +912,13 @@ function awaitCommandAsync(pid: number, timeoutMs: number | undefined): Promise<
 /** The longest runCommandAsync's timer waits between two looks at a command that has not ended. */
 const ASYNC_LOOK_MS = 64;
 
-/** A child whose wait failed, neither left running nor unreaped (a kill of an unreaped child reaches no other process). */
-function killAndReap(pid: number): void {
+/**
+ * A child whose wait failed with `err`, neither left running nor unreaped (a kill of an
+ * unreaped child reaches no other process); but one waitid(2) found no child of this
+ * process (ECHILD: reaped by another wait) is left alone, its pid perhaps another's now.
+ */
+function killAndReap(pid: number, err: unknown): void {
+  if (err instanceof SyscallError && err.code === 'ECHILD') return;
   process.kill(pid, 'SIGKILL');
   reapStatus(pid);
 }
