@@ -655,6 +655,23 @@ maybe('mountkit run', () => {
     const ignoring = (dir: string): string[] => ['sh', '-c', `trap '' HUP INT; exec ${[...shell, LAUNCHER, 'run', '--bundle', dir].map((a) => `'${a}'`).join(' ')}`];
     const counted = await withBundleAsync(config(['sh', '-c', 'echo ready; read -r line; echo "read $line"']), (dir) => runCountingNodes(ignoring(dir), process.env, 'ready\n'));
     expect(counted).toEqual({ status: 0, stdout: 'ready\nread go\n', stderr: '', nodes: 0 });
+    // The launcher started again has the caller's environment: NODE_EXTRA_CA_CERTS, which the
+    // first one set aside, back; a variable named like one of its own as it was given.
+    const given = { ...process.env, NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem', pool: '7' };
+    const environ = await withBundleAsync(config(['sh', '-c', 'echo ready; read -r line']), (dir) =>
+      new Promise<string[]>((resolve, reject) => {
+        const [cmd, ...args] = ignoring(dir);
+        const child = spawn(cmd, args, { env: given, stdio: ['pipe', 'pipe', 'pipe'] });
+        let seen: string[] = [];
+        child.stdout.once('data', () => {
+          seen = readFileSync(`/proc/${child.pid}/environ`, 'utf8').split('\0');
+          child.stdin.end('go\n');
+        });
+        child.on('error', reject);
+        child.on('close', () => resolve(seen));
+      }),
+    );
+    expect(environ.filter((e) => /^(NODE_EXTRA_CA_CERTS|MOUNTKIT_NODE_EXTRA_CA_CERTS|pool)=/.test(e)).sort()).toEqual(['NODE_EXTRA_CA_CERTS=/nonexistent/ca.pem', 'pool=7']);
     const script = `trap "echo got INT; exit 7" INT; ${READY_THEN_WAIT}`;
     const r = await withBundleAsync(config(['sh', '-c', script]), (dir) => signalled(ignoring(dir), 1, ['SIGINT']));
     expect([r.status, r.stdout, r.stderr]).toEqual([7, 'ready\ngot INT\n', '']);
