@@ -756,18 +756,19 @@ const SHELL = '/bin/sh';
 
 /**
  * The start of `cmd` for runCommand and runCommandAsync, with `input` as its standard
- * input and `out` as its stdout and stderr, through posix_spawn(3): glibc makes the child with clone(2)
- * CLONE_VM|CLONE_VFORK, which copies no page tables, where Node's spawnSync forks the
- * whole process (libuv's fork(2): 1.5 ms for a fresh Node of 42 MB, 4 at 86 MB) and
- * first loads Node's net and stream modules. The child is started as libuv starts one:
- * every signal at its default disposition and none blocked, the descriptors given on 0,
- * 1 and 2 (dup2 clears their close-on-exec flag), in `cmd.dir` when given, with the
- * environment given (the process's when none). Its pid, left for the caller to wait for
- * (awaitCommand, awaitCommandAsync). A file in no binary format runs with /bin/sh, as
- * execvp(3) runs it for Node. Undefined, nothing started, where Node's spawn is used instead: a path without a
- * slash (libuv searches the child's PATH, posix_spawnp the caller's), a descriptor below
- * 3 (dup2 onto itself would keep close-on-exec), a directory without glibc 2.29's
- * posix_spawn_file_actions_addchdir_np, a start refused EPERM (below).
+ * input and `out` as its stdout and stderr, through posix_spawn(3): glibc makes the
+ * child with clone(2) CLONE_VM|CLONE_VFORK, which copies no page tables, where Node's
+ * spawn forks the whole process (libuv's fork(2): 1.5 ms for a fresh Node of 42 MB, 4 at
+ * 86 MB) and first loads Node's net and stream modules. The child is started as libuv
+ * starts one: every signal at its default disposition and none blocked, the descriptors
+ * given on 0, 1 and 2 (dup2 clears their close-on-exec flag), in `cmd.dir` when given,
+ * with the environment given (the process's when none). Its pid, left for the caller to
+ * wait for (awaitCommand, awaitCommandAsync). A file in no binary format runs with
+ * /bin/sh, as execvp(3) runs it for Node. Undefined, nothing started, where Node's spawn
+ * is used instead: a path without a slash (libuv searches the child's PATH, posix_spawnp
+ * the caller's), a descriptor below 3 (dup2 onto itself would keep close-on-exec), a
+ * directory without glibc 2.29's posix_spawn_file_actions_addchdir_np, a start refused
+ * EPERM (below).
  */
 function spawnCommand(sys: Syscalls, cmd: CommandSpec, input: number, out: number): number | undefined {
   if (!cmd.path.includes('/') || input < 3 || out < 3) return undefined;
@@ -923,11 +924,23 @@ function killAndReap(pid: number, err: unknown): void {
   reapStatus(pid);
 }
 
-/** Whether the child `pid` has ended, left unreaped: waitid(2) WNOHANG|WNOWAIT, after which Linux has written si_signo (the first int) SIGCHLD when it has, 0 when not. */
+/** Whether the child `pid` has ended, left unreaped (WNOWAIT). */
 function hasEnded(pid: number): boolean {
+  return waitEnded(pid, WNOWAIT);
+}
+
+/**
+ * waitid(2) of the child `pid` without waiting (WEXITED|WNOHANG, and `flags`): whether it
+ * had ended. Linux writes si_signo (the first int of siginfo_t) SIGCHLD when it found the
+ * child ended, 0 when it had not (kernel/exit.c, waitid).
+ */
+function waitEnded(pid: number, flags: number): boolean {
   const info = Buffer.alloc(SIGINFO_SIZE);
-  check('waitid', libc().waitid(P_PID, pid, info, WEXITED | WNOHANG | WNOWAIT), `/proc/${pid}`);
-  return info.readInt32LE(0) !== 0;
+  for (;;) {
+    if (libc().waitid(P_PID, pid, info, WEXITED | WNOHANG | flags) === 0) return new Int32Array(info.buffer, info.byteOffset, 1)[0] !== 0;
+    const errno = koffi.errno();
+    if (errno !== errnoNumber('EINTR')) throw failure('waitid', errno, `/proc/${pid}`);
+  }
 }
 
 /** A command's result from the wait(2) status its reaping read: the low 7 bits are the signal that ended it, 0 for an exit, whose status is the next 8. */
@@ -1581,14 +1594,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   reapIfEnded(pid: number): boolean {
-    // Linux writes si_signo (the first int of siginfo_t) SIGCHLD when it reaped a child, 0
-    // when none had ended (kernel/exit.c, waitid).
-    const info = Buffer.alloc(SIGINFO_SIZE);
-    for (;;) {
-      if (libc().waitid(P_PID, pid, info, WEXITED | WNOHANG) === 0) return new Int32Array(info.buffer, info.byteOffset, 1)[0] !== 0;
-      const errno = koffi.errno();
-      if (errno !== errnoNumber('EINTR')) throw failure('waitid', errno, `/proc/${pid}`);
-    }
+    return waitEnded(pid, 0);
   }
 
   setsid(): void {
