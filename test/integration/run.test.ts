@@ -78,6 +78,7 @@ function signalled(
   ready: number | typeof HOOK_RUNNING,
   signals: (Signal | Signal[])[],
   group = false,
+  gap = 300,
 ): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: group });
@@ -94,7 +95,7 @@ function signalled(
       timer = setTimeout(() => {
         for (const sig of [signals[i]].flat()) process.kill(group ? -child.pid! : child.pid!, sig);
         sendFrom(i + 1);
-      }, 300);
+      }, gap);
     };
     const send = () => {
       sent = true;
@@ -350,6 +351,26 @@ maybe('mountkit run', () => {
       expect(runs).toEqual(Array.from({ length: 6 }, () => ({ status: 7, stdout: 'ready\ngot USR1\ngot TERM\n', stderr: '' })));
     },
     60_000,
+  );
+
+  test.each(SIGNAL_PASSERS)(
+    '%s: a signal waiting for the container\'s start still reaches it when 250 more come meanwhile, in four runs one after another (dash and busybox sh run a trap that comes inside another with $? as it was when that one began)',
+    async (_what, entry) => {
+      // SIGUSR1 comes while the createContainer hook runs, SIGHUP every 3 ms after it
+      // (ignored by the container), then SIGTERM. The launcher under dash or busybox sh,
+      // draining from its traps, took a HUP trap's $? for its own test of whether Node
+      // had reached its execve, and lost SIGUSR1 in most runs.
+      const c = config(['sh', '-c', `trap "" HUP; trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`]);
+      c.hooks = { createContainer: [PREPARING_HOOK] };
+      const signals: Signal[] = ['SIGUSR1', ...Array<Signal>(250).fill('SIGHUP'), 'SIGTERM'];
+      const runs = await withBundleAsync(c, async (dir) => {
+        const seen = [];
+        for (let i = 0; i < 4; i++) seen.push(await signalled([...entry, 'run', '--bundle', dir], HOOK_RUNNING, signals, false, 3));
+        return seen;
+      });
+      expect(runs).toEqual(Array.from({ length: 4 }, () => ({ status: 7, stdout: 'ready\ngot USR1\ngot TERM\n', stderr: '' })));
+    },
+    90_000,
   );
 
   test.each(SIGNAL_PASSERS)(
