@@ -24,7 +24,6 @@ export interface RelaunchExit {
   signal: NodeJS.Signals | null;
 }
 
-
 /**
  * The signal that ended the process preparing the rootfs, if one did. The process spawned
  * is that process itself, or, when it `forks` the container as PID 1 of a new pid
