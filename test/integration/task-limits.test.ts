@@ -563,6 +563,18 @@ function pidsParent(): { dir: string } | { why: string } {
 
 const PIDS_PARENT = available ? pidsParent() : { why: 'needs root and busybox-static' };
 
+/**
+ * Waits up to 10 s for pids.current of cgroup `dir` to read 0 once the tasks a run left
+ * there are gone: the kernel can go on charging a task for a second or two after it has
+ * been reaped, with no task left in the cgroup (seen on Linux 6.18 under load: 1 for 1.2
+ * to 1.9 s after a run's Node had ended), and a run started meanwhile counts that charge
+ * as its own check's and its forks' pids.max sees it.
+ */
+function pidsSettled(dir: string): void {
+  const deadline = Date.now() + 10_000;
+  while (readFileSync(path.join(dir, 'pids.current'), 'utf8').trim() !== '0' && Date.now() < deadline) pause(20);
+}
+
 /** The tasks in cgroup `dir` (cgroup.procs), waited for to end for up to 10 s, then killed by pid: what a run left. */
 function leftInCgroup(dir: string): number[] {
   const procs = () => readFileSync(path.join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number);
@@ -609,6 +621,7 @@ function leftInCgroup(dir: string): number[] {
   function sweepPids(dir: string, to: number, from = 1, env: NodeJS.ProcessEnv = {}): Map<number, Outcome & { left: number[] }> {
     const outcomes = new Map<number, Outcome & { left: number[] }>();
     for (let max = from; max <= to; max++) {
+      pidsSettled(cgroup);
       writeFileSync(path.join(cgroup, 'pids.max'), String(max));
       const r = spawnSync('sh', ['-c', 'echo $$ >"$0/cgroup.procs" && exec "$@"', cgroup, '/bin/sh', LAUNCHER, 'run', '--bundle', dir, '--seccomp-cache', 'off'], {
         encoding: 'utf8',
@@ -646,6 +659,7 @@ function leftInCgroup(dir: string): number[] {
     const refused = new RegExp(`^mountkit: fork: EAGAIN \\(${file} (\\d+): pids\\.current 1, and Node needs 6 more to start\\)\\n$`);
     const kinds: string[] = [];
     for (let max = 1; max <= 8; max++) {
+      pidsSettled(cgroup);
       writeFileSync(path.join(cgroup, 'pids.max'), String(max));
       const r = spawnSync('sh', ['-c', 'echo $$ >"$0/cgroup.procs" && exec "$@"', cgroup, ...shell, LAUNCHER, ...args], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
       const left = leftInCgroup(cgroup);
@@ -688,6 +702,7 @@ const cgroup = process.argv[1]; fs.writeFileSync(cgroup + '/pids.max', fs.readFi
 const sys = new LinuxSyscalls(); const cmd = { path: '/bin/true', args: [], stdin: '{}' };
 try { runHook(sys, 'prestart[0]', { path: '/bin/true', args: ['true'] }, cmd); console.log('ran'); } catch (err) { console.log(err.message); }
 sys.runCommandAsync(cmd).then(() => console.log('ran'), (err) => console.log(err.message));`;
+    pidsSettled(cgroup);
     const r = spawnSync('sh', ['-c', 'echo $$ >"$0/cgroup.procs" && exec "$@"', cgroup, process.execPath, '-e', script, cgroup], { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
     writeFileSync(path.join(cgroup, 'pids.max'), 'max');
     const file = path.join(cgroup, 'pids.max').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
