@@ -11,7 +11,7 @@
  * plugins and their claims, namespaces, the pipeline, and execve into the container.
  */
 import { accessSync, closeSync, constants as fsConstants, fstatSync, readFileSync, readSync, readlinkSync, writeSync } from 'fs';
-import { constants } from 'os';
+import { availableParallelism, constants } from 'os';
 import path = require('path');
 import type { RootfsConfig } from '../core/config/model';
 import { bundleConfigText, loadBundle } from '../core/config/oci';
@@ -64,6 +64,7 @@ import { nodeStartEnv } from './node-env';
 import { configFrame, readConfigFrame } from './config-frame';
 import { heldLog } from './held-log';
 import { keepStderr, openStderrBeforeRelaunch, pipeStreamOwners } from '../core/streams';
+import { nodeTasks } from '../core/node-tasks';
 import { checkRelaunchTasks, libuvPoolThreads, overflowUidOf, spawnError } from '../core/task-limits';
 import { foregroundConsole } from '../core/host-sockets';
 import { LAUNCHER_HOOKS_ENV } from './hooks-relay';
@@ -438,7 +439,13 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // A Node that cannot start its threads waits for them forever: a relaunch that would meet RLIMIT_NPROC is refused first (core/task-limits.ts).
   checkRelaunchTasks(
     sys,
-    { forks: relaunchForks(plan), userNamespace: plan.userMappings !== undefined || plan.userNamespacePath !== undefined, ...(foregroundConsole(config) ? { consolePool: libuvPoolThreads(process.env.UV_THREADPOOL_SIZE) } : {}) },
+    {
+      forks: relaunchForks(plan),
+      userNamespace: plan.userMappings !== undefined || plan.userNamespacePath !== undefined,
+      // The relaunch's Node gets this one's options and environment (relaunchFrom).
+      nodeTasks: nodeTasks(process.env.NODE_OPTIONS, process.execArgv, availableParallelism()),
+      ...(foregroundConsole(config) ? { consolePool: libuvPoolThreads(process.env.UV_THREADPOOL_SIZE) } : {}),
+    },
     { uid: process.getuid?.() ?? 0, inUserNamespace: launch.inUserNamespace },
   );
   // Before anything is started for the relaunch: what it leaves running if it is killed comes to this process (cli/orphans.ts).

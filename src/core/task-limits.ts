@@ -22,16 +22,18 @@
 import { SyscallError, errnoNumber } from './errors';
 import { parseMountInfo, type MountTable } from './mountinfo';
 import { inInitialUserNamespace } from './namespaces';
+import { NODE_OWN_TASKS, V8_DEFAULT_POOL_THREADS, strtoll } from './node-tasks';
 import { parseProcCgroup, type ProcCgroupEntry } from './proc-cgroup';
 import { RLIMITS, RLIM_INFINITY } from './rlimits';
 import type { Syscalls } from './syscalls/types';
 
 /**
- * The tasks of a started Node (Node 20): its main thread, the V8 platform's delayed-task
- * thread and its four workers (--v8-pool-size's default), and the inspector's thread for
- * SIGUSR1 (without which Node goes on, after a line on stderr).
+ * The tasks of a started Node (Node 20) where no --v8-pool-size is given: its main
+ * thread, the V8 platform's delayed-task thread and its four workers, and the inspector's
+ * thread for SIGUSR1 (without which Node goes on, after a line on stderr). nodeTasks
+ * counts them for the options given.
  */
-export const NODE_TASKS = 7;
+export const NODE_TASKS = NODE_OWN_TASKS + V8_DEFAULT_POOL_THREADS;
 
 /**
  * The descriptors a start takes in this process (libuv's uv_spawn, Node 20): a
@@ -382,19 +384,13 @@ const LIBUV_MAX_POOL_THREADS = 1024;
  * a file): for the value of UV_THREADPOOL_SIZE in its environment, as libuv reads it
  * (src/threadpool.c init_threads): glibc's atoi(3) of it, taken as an unsigned int, 0
  * made 1 and anything over LIBUV_MAX_POOL_THREADS made that, so that "abc" and "" start
- * 1 thread, "8x" 8 and "-1" 1024. atoi is strtol(3) in base 10 (leading white space, a
- * sign, digits; a value beyond a long is the nearest long) cut to an int. A thread it
- * cannot start aborts it (SIGABRT).
+ * 1 thread, "8x" 8 and "-1" 1024. atoi is strtol(3) in base 10 (strtoll) cut to an int. A
+ * thread it cannot start aborts it (SIGABRT).
  */
 export function libuvPoolThreads(value: string | undefined): number {
   if (value === undefined) return LIBUV_DEFAULT_POOL_THREADS;
-  const [, sign = '', digits = ''] = /^[ \t\n\v\f\r]*([+-]?)([0-9]*)/.exec(value) ?? [];
-  const LONG_MAX = (1n << 63n) - 1n;
-  let long = digits === '' ? 0n : BigInt(digits) * (sign === '-' ? -1n : 1n);
-  if (long > LONG_MAX) long = LONG_MAX;
-  if (long < -LONG_MAX - 1n) long = -LONG_MAX - 1n;
   // The int's 32 bits, read as unsigned: the same bits as the long's low 32.
-  const threads = Number(BigInt.asUintN(32, long));
+  const threads = Number(BigInt.asUintN(32, strtoll(value)));
   if (threads === 0) return 1;
   return Math.min(threads, LIBUV_MAX_POOL_THREADS);
 }
@@ -409,6 +405,8 @@ export interface RelaunchShape {
   forks: boolean;
   userNamespace: boolean;
   consolePool?: number;
+  /** The tasks its Node starts with (nodeTasks): NODE_TASKS where not given. */
+  nodeTasks?: number;
 }
 
 /**
@@ -417,8 +415,8 @@ export interface RelaunchShape {
  * of a new pid namespace (PID_NAMESPACE_PARENT): `inside` are those in the namespaces of
  * the relaunch, a user namespace among them.
  */
-export function relaunchTasks(forks: boolean): { inside: number; all: number } {
-  const inside = forks ? 1 + NODE_TASKS : NODE_TASKS;
+export function relaunchTasks(forks: boolean, node = NODE_TASKS): { inside: number; all: number } {
+  const inside = forks ? 1 + node : node;
   return { inside, all: 1 + inside };
 }
 
@@ -434,7 +432,7 @@ export function relaunchTasks(forks: boolean): { inside: number; all: number } {
  * the relaunch is counted in the cgroups, where this process's are already.
  */
 export function checkRelaunchTasks(sys: Syscalls, relaunch: RelaunchShape, starter: Starter): void {
-  const { inside, all: relaunched } = relaunchTasks(relaunch.forks);
+  const { inside, all: relaunched } = relaunchTasks(relaunch.forks, relaunch.nodeTasks);
   const all = relaunched + (relaunch.consolePool ?? 0);
   const what = `starting mountkit again in the container's namespaces${relaunch.consolePool ? ', and copying its console here,' : ''}`;
   let shortage: string | undefined;

@@ -12,10 +12,11 @@
  */
 import { spawnSync } from 'child_process';
 import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, rmdirSync, rmSync, writeFileSync } from 'fs';
-import { tmpdir } from 'os';
+import { availableParallelism, tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, busyboxConfig, removeRootlessInstall, rootlessLauncher, withBundle } from '../conformance/harness';
 import { PID_NAMESPACE_PARENT, UNFORKED } from '../../src/core/namespaces';
+import { nodeTasks } from '../../src/core/node-tasks';
 import { BIN, LAUNCHER } from '../helpers/cli';
 import { ptySession } from '../helpers/console';
 
@@ -636,16 +637,16 @@ function leftInCgroup(dir: string): number[] {
     return outcomes;
   }
 
-  /** Each outcome: "launcher", "relaunch" or "console" (with libuv's `pool` threads) for the one line naming the cgroup's pids.max (exit 1, nothing left), "ran", or all of it. */
-  function kinds(outcomes: Map<number, Outcome & { left: number[] }>, pool = 4): string {
+  /** Each outcome: "launcher", "relaunch" or "console" (with libuv's `pool` threads, and `node` tasks of each Node) for the one line naming the cgroup's pids.max (exit 1, nothing left), "ran", or all of it. */
+  function kinds(outcomes: Map<number, Outcome & { left: number[] }>, pool = 4, node = 7): string {
     const file = path.join(cgroup, 'pids.max').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     return [...outcomes]
       .map(([max, r]) => {
         if (r.status === 0 && r.stdout === 'ran\n' && r.stderr === '' && !r.left.length) return 'ran';
         const refused = r.status === 1 && r.stdout === '' && !r.left.length;
-        if (refused && new RegExp(`^mountkit: fork: EAGAIN \\(${file} ${max}: pids\\.current 1, and run needs 9 more to start Node\\)\\n$`).test(r.stderr)) return 'launcher';
-        if (refused && new RegExp(`^mountkit: fork: EAGAIN \\(${file} ${max}: pids\\.current \\d+, and starting mountkit again in the container's namespaces takes 9 more\\)\\n$`).test(r.stderr)) return 'relaunch';
-        if (refused && new RegExp(`^mountkit: fork: EAGAIN \\(${file} ${max}: pids\\.current \\d+, and starting mountkit again in the container's namespaces, and copying its console here, takes ${9 + pool} more\\)\\n$`).test(r.stderr)) return 'console';
+        if (refused && new RegExp(`^mountkit: fork: EAGAIN \\(${file} ${max}: pids\\.current 1, and run needs ${node + 2} more to start Node\\)\\n$`).test(r.stderr)) return 'launcher';
+        if (refused && new RegExp(`^mountkit: fork: EAGAIN \\(${file} ${max}: pids\\.current \\d+, and starting mountkit again in the container's namespaces takes ${node + 2} more\\)\\n$`).test(r.stderr)) return 'relaunch';
+        if (refused && new RegExp(`^mountkit: fork: EAGAIN \\(${file} ${max}: pids\\.current \\d+, and starting mountkit again in the container's namespaces, and copying its console here, takes ${node + 2 + pool} more\\)\\n$`).test(r.stderr)) return 'console';
         return `${max}: ${JSON.stringify(r)}`;
       })
       .join(' ');
@@ -717,16 +718,22 @@ sys.runCommandAsync(cmd).then(() => console.log('ran'), (err) => console.log(err
     const outcomes = withLimitedBundle(['echo', 'ran'], (dir) => sweepPids(dir, 20));
     expect(kinds(outcomes)).toMatch(/^(launcher ){9}(relaunch )+ran( ran)*$/);
   }, 180_000);
+
+  test("the same with NODE_OPTIONS giving V8's pool 8 workers: each Node starts 11 tasks, which the launcher and the relaunch count (13 more, where 9 would let a relaunch start that cannot start its workers)", () => {
+    const outcomes = withLimitedBundle(['echo', 'ran'], (dir) => sweepPids(dir, 26, 1, { NODE_OPTIONS: '--v8-pool-size=8' }));
+    expect(kinds(outcomes, 4, 11)).toMatch(/^(launcher ){13}(relaunch ){10}ran ran ran$/);
+  }, 240_000);
 });
 
 /**
  * `argv` in a mount namespace of its own (private propagation) where its process, which
  * keeps its pid through exec, reads `cgroup` as /proc/self/cgroup, and /sys/fs/cgroup
  * holds `files` (paths under it, and their text) alone: a cgroup layout faked with two
- * bind mounts; with `mountinfo`, a third makes it the process's /proc/self/mountinfo.
- * PATH starts with a directory whose `node` stands in for Node (withFakeNode).
+ * bind mounts; with `mountinfo`, a third makes it the process's /proc/self/mountinfo, and
+ * with `status` its /proc/self/status. PATH starts with a directory whose `node` stands
+ * in for Node (withFakeNode).
  */
-function inCgroupLayout(cgroup: string, files: Record<string, string>, argv: (bin: string) => string[], mountinfo?: string): Outcome {
+function inCgroupLayout(cgroup: string, files: Record<string, string>, argv: (bin: string) => string[], mountinfo?: string, status?: string): Outcome {
   return withFakeNode((bin) => {
     const root = path.join(bin, '..');
     writeFileSync(path.join(root, 'cgroup'), cgroup);
@@ -736,8 +743,10 @@ function inCgroupLayout(cgroup: string, files: Record<string, string>, argv: (bi
       writeFileSync(path.join(root, 'sys', file), text);
     }
     if (mountinfo !== undefined) writeFileSync(path.join(root, 'mountinfo'), mountinfo);
+    if (status !== undefined) writeFileSync(path.join(root, 'status'), status);
     const fakeMountinfo = mountinfo === undefined ? '' : ' && mount --bind "$0/mountinfo" "/proc/$$/mountinfo"';
-    const script = `mount --bind "$0/cgroup" "/proc/$$/cgroup" && mount --bind "$0/sys" /sys/fs/cgroup${fakeMountinfo} || exit 125; exec "$@"`;
+    const fakeStatus = status === undefined ? '' : ' && mount --bind "$0/status" "/proc/$$/status"';
+    const script = `mount --bind "$0/cgroup" "/proc/$$/cgroup" && mount --bind "$0/sys" /sys/fs/cgroup${fakeMountinfo}${fakeStatus} || exit 125; exec "$@"`;
     const r = spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, root, 'env', `PATH=${bin}:${process.env.PATH}`, ...argv(bin)], {
       encoding: 'utf8',
       timeout: RUN_TIMEOUT_MS,
@@ -779,26 +788,62 @@ maybe("the pids check on each cgroup layout (faked in a mount namespace of its o
     expect(said).toEqual(LAUNCHER_SHELLS.map(() => expected));
   });
 
+  // NODE_OPTIONS' --v8-pool-size, as Node reads it (src/core/node-tasks.ts): Node starts 3
+  // tasks and V8's workers. The fourth column: the CPUs this process may run on, given as
+  // its /proc/self/status's Cpus_allowed_list (a pool below 1 has one fewer workers).
+  const CPUS = availableParallelism();
+  test.each<[string, number, number | undefined, string | undefined]>([
+    ['--max-old-space-size=64', 6, 6, undefined],
+    ['--v8-pool-size=8', 10, 10, undefined],
+    ['--v8-pool-size=8', 11, undefined, undefined],
+    ['--v8_pool_size 8', 10, 10, undefined],
+    ['"--v8-pool-size=9"', 11, 11, undefined],
+    ['--v8-pool-size=2 --v8-pool-size=1', 3, 3, undefined],
+    ['--v8-pool-size=2 --v8-pool-size=1', 4, undefined, undefined],
+    ['--v8-pool-size=-4294967295', 3, 3, undefined],
+    ['--v8-pool-size=99999999999', 100_000, 1_215_752_193, undefined],
+    ['--v8-pool-size=0', 2 + Math.max(CPUS - 1, 1), 2 + Math.max(CPUS - 1, 1), undefined],
+    ['--v8-pool-size=abc', 8, 8, '0-3,8,10-11'],
+    ['--v8-pool-size=abc', 9, undefined, '0-3,8,10-11'],
+    ['--v8-pool-size=-1', 3, 3, '0'],
+  ])('bin/mountkit --version with NODE_OPTIONS %p, pids.max %i (pids.current 1): under each shell, refused in one line for the tasks Node starts with (%p more) or Node started (CPUs %p)', (nodeOptions, max, refused, cpus) => {
+    const files = { 'cgroup.controllers': 'pids\n', 'a/b/pids.max': `${max}\n`, 'a/b/pids.current': '1\n' };
+    // A status as the launcher's shell has it, but for the CPUs given.
+    const own = spawnSync('cat', ['/proc/self/status'], { encoding: 'utf8' }).stdout;
+    const status = cpus === undefined ? undefined : own.replace(/^Cpus_allowed_list:.*$/m, `Cpus_allowed_list:\t${cpus}`);
+    const said = LAUNCHER_SHELLS.map(([, shell]) => {
+      const r = inCgroupLayout('0::/a/b\n', files, () => ['env', `NODE_OPTIONS=${nodeOptions}`, ...shell, LAUNCHER, '--version'], undefined, status);
+      return [r.status, r.stdout, r.stderr];
+    });
+    const expected = refused === undefined ? [0, expect.stringMatching(/^node, /), ''] : [1, '', `mountkit: fork: EAGAIN (/sys/fs/cgroup/a/b/pids.max ${max}: pids.current 1, and Node needs ${refused} more to start)\n`];
+    expect(said).toEqual(LAUNCHER_SHELLS.map(() => expected));
+  });
+
   const CONSOLE = { process: { terminal: true }, linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] } };
   const HOOKS = { hooks: { poststop: [{ path: '/bin/true' }] }, linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }] } };
   // The third column: UV_THREADPOOL_SIZE, the threads of libuv's pool the relay starts (4 unset, 1 for "abc" or "0", 1024 for "-1", as libuv reads it).
-  test.each<[string, number, string | undefined, string[], object]>([
-    ['a foreground console', 20, undefined, ['node'], CONSOLE],
-    ['a foreground console', 21, undefined, ['node', 'relay'], CONSOLE],
-    ['a foreground console', 40, undefined, ['node', 'relay'], CONSOLE],
-    ['a foreground console', 17, '1', ['node'], CONSOLE],
-    ['a foreground console', 18, 'abc', ['node', 'relay'], CONSOLE],
-    ['a foreground console', 24, '8x', ['node'], CONSOLE],
-    ['a foreground console', 25, '8', ['node', 'relay'], CONSOLE],
-    ['a foreground console', 1040, '-1', ['node'], CONSOLE],
-    ['a foreground console', 1041, '1024', ['node', 'relay'], CONSOLE],
-    ['runtime hooks', 21, undefined, ['node'], HOOKS],
-    ['runtime hooks', 22, undefined, ['hooks relay', 'node'], HOOKS],
-    ['runtime hooks', 18, '0', ['node'], HOOKS],
-    ['runtime hooks', 19, '0', ['hooks relay', 'node'], HOOKS],
-    ['runtime hooks', 19, '+2', ['node'], HOOKS],
-    ['runtime hooks', 20, '+2', ['hooks relay', 'node'], HOOKS],
-  ])("bin/mountkit run of %s, cgroup v2's pids.max %i (pids.current 1), UV_THREADPOOL_SIZE %p: under each shell, a relay beside the run only where the cgroup leaves room for its 7 tasks and libuv's pool (and a hook's) beside the run's 9, else the Node entry alone", (_what, max, poolSize, started, config) => {
+  test.each<[string, number, string | undefined, string[], object, string | undefined]>([
+    ['a foreground console', 20, undefined, ['node'], CONSOLE, undefined],
+    ['a foreground console', 21, undefined, ['node', 'relay'], CONSOLE, undefined],
+    ['a foreground console', 40, undefined, ['node', 'relay'], CONSOLE, undefined],
+    ['a foreground console', 17, '1', ['node'], CONSOLE, undefined],
+    ['a foreground console', 18, 'abc', ['node', 'relay'], CONSOLE, undefined],
+    ['a foreground console', 24, '8x', ['node'], CONSOLE, undefined],
+    ['a foreground console', 25, '8', ['node', 'relay'], CONSOLE, undefined],
+    ['a foreground console', 1040, '-1', ['node'], CONSOLE, undefined],
+    ['a foreground console', 1041, '1024', ['node', 'relay'], CONSOLE, undefined],
+    ['runtime hooks', 21, undefined, ['node'], HOOKS, undefined],
+    ['runtime hooks', 22, undefined, ['hooks relay', 'node'], HOOKS, undefined],
+    ['runtime hooks', 18, '0', ['node'], HOOKS, undefined],
+    ['runtime hooks', 19, '0', ['hooks relay', 'node'], HOOKS, undefined],
+    ['runtime hooks', 19, '+2', ['node'], HOOKS, undefined],
+    ['runtime hooks', 20, '+2', ['hooks relay', 'node'], HOOKS, undefined],
+    // Node with 8 V8 workers (NODE_OPTIONS): 11 tasks, the run's 13.
+    ['a foreground console', 28, undefined, ['node'], CONSOLE, '--v8-pool-size=8'],
+    ['a foreground console', 29, undefined, ['node', 'relay'], CONSOLE, '--v8-pool-size=8'],
+    ['runtime hooks', 29, undefined, ['node'], HOOKS, '--v8-pool-size=8'],
+    ['runtime hooks', 30, undefined, ['hooks relay', 'node'], HOOKS, '--v8-pool-size=8'],
+  ])("bin/mountkit run of %s, cgroup v2's pids.max %i (pids.current 1), UV_THREADPOOL_SIZE %p: under each shell, a relay beside the run only where the cgroup leaves room for its tasks (7, or what NODE_OPTIONS makes them) and libuv's pool (and a hook's) beside the run's 9, else the Node entry alone", (_what, max, poolSize, started, config, nodeOptions) => {
     const bundle = mkdtempSync(path.join(tmpdir(), 'mountkit-relay-room-'));
     try {
       chmodSync(bundle, 0o755);
@@ -822,8 +867,10 @@ maybe("the pids check on each cgroup layout (faked in a mount namespace of its o
             '',
           ];
           writeFileSync(path.join(bin, 'node'), standIn.join('\n'), { mode: 0o755 });
-          const pool = poolSize === undefined ? ['-u', 'UV_THREADPOOL_SIZE'] : [`UV_THREADPOOL_SIZE=${poolSize}`];
-          return ['env', ...pool, ...shell, LAUNCHER, 'run', '--bundle', bundle];
+          // env(1) takes its -u options before the assignments.
+          const unset = [...(poolSize === undefined ? ['-u', 'UV_THREADPOOL_SIZE'] : []), ...(nodeOptions === undefined ? ['-u', 'NODE_OPTIONS'] : [])];
+          const set = [...(poolSize === undefined ? [] : [`UV_THREADPOOL_SIZE=${poolSize}`]), ...(nodeOptions === undefined ? [] : [`NODE_OPTIONS=${nodeOptions}`])];
+          return ['env', ...unset, ...set, ...shell, LAUNCHER, 'run', '--bundle', bundle];
         });
         return [r.status, r.stdout.split('\n').filter(Boolean).sort(), r.stderr];
       });
@@ -947,6 +994,51 @@ const SHARED_PIDS_PARENT = available ? sharedPidsParent() : { why: 'needs root a
           pause(20);
         }
       }
+    }
+  });
+});
+
+describe("the tasks Node starts with, as nodeTasks counts them (core/node-tasks.ts)", () => {
+  // Each a Node of this machine reading its own /proc/self/status as it starts; none with a pool that could starve the machine.
+  test.each<[string | undefined, string[]]>([
+    [undefined, []],
+    ['--max-old-space-size=64', []],
+    ['--v8-pool-size=1', []],
+    ['--v8_pool_size 3', []],
+    ['"--v8-pool-size=9"', []],
+    ['--v8-pool-size=8x', []],
+    ['--v8-pool-size=2 --v8-pool-size=5', []],
+    ['--v8-pool-size=0', []],
+    ['--v8-pool-size=abc', []],
+    ['--v8-pool-size=-1', []],
+    ['--v8-pool-size=4294967297', []],
+    ['--v8-pool-size=-4294967294', []],
+    ['--v8-pool-size=2147483648', []],
+    ['--title "a \\"b\\"" --v8-pool-size \\-3', []],
+    ['--v8-po"ol-size=5"', []],
+    ['--v8-pool-size=8', ['--v8-pool-size=2']],
+    [undefined, ['--v8-pool-size', '3']],
+  ])('NODE_OPTIONS %p, command line %p', (nodeOptions, execArgv) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: nodeOptions };
+    if (nodeOptions === undefined) delete env.NODE_OPTIONS;
+    // As bin/mountkit starts Node: without NODE_EXTRA_CA_CERTS (kept aside in MOUNTKIT_NODE_EXTRA_CA_CERTS).
+    delete env.NODE_EXTRA_CA_CERTS;
+    const r = spawnSync(process.execPath, [...execArgv, '-e', 'process.stdout.write(/^Threads:\\s*(\\d+)$/m.exec(require("fs").readFileSync("/proc/self/status", "utf8"))[1])'], { env, encoding: 'utf8', timeout: RUN_TIMEOUT_MS });
+    expect([r.status, r.stderr, Number(r.stdout)]).toEqual([0, '', nodeTasks(nodeOptions, execArgv, availableParallelism())]);
+  });
+
+  test("bin/mountkit's count of them from NODE_OPTIONS (v8_pool_tasks), under each shell: nodeTasks's, for 200 values", () => {
+    const script = readFileSync(LAUNCHER, 'utf8');
+    const count = /^node_tasks=7\nv8_pool_tasks\(\) \{\n[\s\S]*?\n\}\ncase \$\{NODE_OPTIONS-\} in .*\n/m.exec(script)![0];
+    const values = ['', '--v8-pool-size=8', '--v8-pool-size 8', '"--v8-pool-size=9"', '--v8-pool-size "1 2"', '--v8-pool-size "open', '"--a\\', '--v8-pool-size= 7', ' --v8-pool-size=" +6"', '--v8-po"ol-size=5"', '--v8-pool-size=\t 12'];
+    // Numbers of 1 to 21 digits, some negative, some with a tail: around each edge of atoll and of the int.
+    for (const edge of ['2147483647', '2147483648', '4294967296', '4294967297', '9223372036854775806', '9223372036854775807', '9223372036854775808', '18446744073709551617']) values.push(`--v8-pool-size=${edge}`, `--v8-pool-size=-${edge}`);
+    let seed = 7;
+    const next = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+    while (values.length < 200) values.push(`--v8_pool-size=${['', '-', '+', ' '][next(4)]}${Array.from({ length: 1 + next(21) }, () => next(10)).join('')}${['', 'x', ' --a'][next(3)]}`);
+    for (const [name, shell] of LAUNCHER_SHELLS) {
+      const counted = values.map((value) => spawnSync(shell[0], [...shell.slice(1), '-c', `set -u\n${count}echo "$node_tasks"`], { env: { ...process.env, NODE_OPTIONS: value }, encoding: 'utf8' }).stdout);
+      expect([name, counted]).toEqual([name, values.map((value) => `${nodeTasks(value, [], availableParallelism())}\n`)]);
     }
   });
 });

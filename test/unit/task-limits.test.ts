@@ -69,10 +69,12 @@ describe('reading the limits and the tasks', () => {
     expect(statusTasks(text, 1000)).toBe(tasks);
   });
 
-  test('a relaunch: the watch, then Node, forked by a shell as PID 1 of a new pid namespace or not', () => {
-    expect([relaunchTasks(true), relaunchTasks(false)]).toEqual([
+  test('a relaunch: the watch, then Node, forked by a shell as PID 1 of a new pid namespace or not; Node with the tasks its options start', () => {
+    expect([relaunchTasks(true), relaunchTasks(false), relaunchTasks(true, 11), relaunchTasks(false, 4)]).toEqual([
       { inside: NODE_TASKS + 1, all: NODE_TASKS + 2 },
       { inside: NODE_TASKS, all: NODE_TASKS + 1 },
+      { inside: 12, all: 13 },
+      { inside: 4, all: 5 },
     ]);
   });
 });
@@ -120,6 +122,16 @@ describe('checkRelaunchTasks: a relaunch that would meet RLIMIT_NPROC is refused
     expect(() => checkRelaunchTasks(procWith('14', 300, [[1000, 7]]), DIRECT, ROOTLESS)).toThrow(
       "fork: EAGAIN (RLIMIT_NPROC 14: 7 processes and threads of uid 1000, and starting mountkit again in the container's namespaces takes 8 more)",
     );
+  });
+
+  test("a Node whose options give V8's pool 8 workers (nodeTasks 11): the relaunch takes 4 more than with the default", () => {
+    const withPool = { ...FORKING, nodeTasks: 11 };
+    expect(() => checkRelaunchTasks(procWith('20', 300, [[1000, 7]]), withPool, ROOTLESS)).not.toThrow();
+    const sys = procWith('19', 300, [[1000, 7]]);
+    expect(() => checkRelaunchTasks(sys, withPool, ROOTLESS)).toThrow(
+      "fork: EAGAIN (RLIMIT_NPROC 19: 7 processes and threads of uid 1000, and starting mountkit again in the container's namespaces takes 13 more)",
+    );
+    expect(sys.effects()).toEqual([]);
   });
 
   test("a first process that copies a foreground console counts libuv's pool, which it starts once the relaunch runs (a thread it cannot start aborts it)", () => {
