@@ -61,6 +61,9 @@ export function nodeOptionsWords(value: string): string[] | undefined {
  * The value of the last --v8-pool-size among Node's option words (underscores allowed for
  * the dashes after the first two, as Node takes them), given after "=" or as the next
  * word (which may not start with "-"; "\-" stands for "-"), or undefined where none is.
+ * Node stops at the first word that is no option and no option's value, which takes its
+ * table of options to tell: one after such a word is counted here too, the count then
+ * the higher (a refusal rather than a Node that waits for a worker).
  */
 export function v8PoolSizeValue(words: readonly string[]): string | undefined {
   let value: string | undefined;

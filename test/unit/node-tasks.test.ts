@@ -82,6 +82,8 @@ describe("v8PoolThreads and nodeTasks: V8's platform workers Node starts, and it
     ['--v8-pool-size=8', ['--v8-pool-size=2'], 2, 2],
     [undefined, ['--v8-pool-size', '3'], 3, 3],
     ['--v8-pool-size=8', ['--inspect-port=0'], 8, 8],
+    // Node stops at the first word that is no option and no option's value: counted the higher.
+    ['foo --v8-pool-size=8', [], 8, 8],
     // Refused by Node, which starts nothing.
     ['--v8-pool-size="8', [], V8_DEFAULT_POOL_THREADS, V8_DEFAULT_POOL_THREADS],
   ])('NODE_OPTIONS %p, command line %p: %p workers on 2 CPUs, %p on 8', (nodeOptions, execArgv, onTwo, onEight) => {
