@@ -16,7 +16,8 @@ import { availableParallelism, tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, busyboxConfig, removeRootlessInstall, rootlessLauncher, withBundle } from '../conformance/harness';
 import { PID_NAMESPACE_PARENT, UNFORKED } from '../../src/core/namespaces';
-import { nodeTasks } from '../../src/core/node-tasks';
+import { nodeTasks, strtoll } from '../../src/core/node-tasks';
+import { libuvPoolThreads } from '../../src/core/task-limits';
 import { BIN, LAUNCHER } from '../helpers/cli';
 import { ptySession } from '../helpers/console';
 
@@ -1027,9 +1028,11 @@ describe("the tasks Node starts with, as nodeTasks counts them (core/node-tasks.
     expect([r.status, r.stderr, Number(r.stdout)]).toEqual([0, '', nodeTasks(nodeOptions, execArgv, availableParallelism())]);
   });
 
-  test("bin/mountkit's count of them from NODE_OPTIONS (v8_pool_tasks), under each shell: nodeTasks's, for 200 values", () => {
+  test("bin/mountkit's count of them from NODE_OPTIONS (v8_pool_tasks), and of libuv's pool from UV_THREADPOOL_SIZE (pool_threads), under each shell: nodeTasks's and libuvPoolThreads's, for 200 values; low_bits as strtoll's low 32 bits", () => {
     const script = readFileSync(LAUNCHER, 'utf8');
-    const count = /^node_tasks=7\nv8_pool_tasks\(\) \{\n[\s\S]*?\n\}\ncase \$\{NODE_OPTIONS-\} in .*\n/m.exec(script)![0];
+    const lowBits = /^low_bits\(\) \{\n[\s\S]*?\n\}\n/m.exec(script)![0];
+    const pool = /^pool_threads\(\) \{\n[\s\S]*?\n\}\n/m.exec(script)![0];
+    const count = lowBits + pool + /^node_tasks=7\nv8_pool_tasks\(\) \{\n[\s\S]*?\n\}\ncase \$\{NODE_OPTIONS-\} in .*\n/m.exec(script)![0];
     const values = ['', '--v8-pool-size=8', '--v8-pool-size 8', '"--v8-pool-size=9"', '--v8-pool-size "1 2"', '--v8-pool-size "open', '"--a\\', '--v8-pool-size= 7', ' --v8-pool-size=" +6"', '--v8-po"ol-size=5"', '--v8-pool-size=\t 12'];
     // Numbers of 1 to 21 digits, some negative, some with a tail: around each edge of atoll and of the int.
     for (const edge of ['2147483647', '2147483648', '4294967296', '4294967297', '9223372036854775806', '9223372036854775807', '9223372036854775808', '18446744073709551617']) values.push(`--v8-pool-size=${edge}`, `--v8-pool-size=-${edge}`);
@@ -1037,8 +1040,16 @@ describe("the tasks Node starts with, as nodeTasks counts them (core/node-tasks.
     const next = (n: number): number => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
     while (values.length < 200) values.push(`--v8_pool-size=${['', '-', '+', ' '][next(4)]}${Array.from({ length: 1 + next(21) }, () => next(10)).join('')}${['', 'x', ' --a'][next(3)]}`);
     for (const [name, shell] of LAUNCHER_SHELLS) {
-      const counted = values.map((value) => spawnSync(shell[0], [...shell.slice(1), '-c', `set -u\n${count}echo "$node_tasks"`], { env: { ...process.env, NODE_OPTIONS: value }, encoding: 'utf8' }).stdout);
-      expect([name, counted]).toEqual([name, values.map((value) => `${nodeTasks(value, [], availableParallelism())}\n`)]);
+      const counted = values.map((value) => {
+        const number = value.replace(/^--v8[-_]pool[-_]size=/, '');
+        const r = spawnSync(shell[0], [...shell.slice(1), '-c', `set -u\n${count}pool_threads; low_bits "$1"; echo "$node_tasks $pool $low"`, 'sh', number], { env: { ...process.env, NODE_OPTIONS: value, UV_THREADPOOL_SIZE: number }, encoding: 'utf8' });
+        return r.stdout;
+      });
+      const expected = values.map((value) => {
+        const number = value.replace(/^--v8[-_]pool[-_]size=/, '');
+        return `${nodeTasks(value, [], availableParallelism())} ${libuvPoolThreads(number)} ${BigInt.asUintN(32, strtoll(number))}\n`;
+      });
+      expect([name, counted]).toEqual([name, expected]);
     }
   });
 });
