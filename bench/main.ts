@@ -5,8 +5,8 @@
  * writes bench/results.json. Targets are reported, never asserted.
  *
  * Options: --reps N (whole-run and pipeline rounds, default 30), --scale-reps N (default
- * 10), --only 1,2,3,4,5 (sections). Needs root, runc, busybox-static, cc, unshare(1) and
- * libseccomp.
+ * 10), --only 1,2,3,4,5,6 (sections). Needs root, runc, busybox-static, cc, unshare(1) and
+ * libseccomp; section 6 needs crun too, and is left out, saying so, without it.
  * Every mount happens in a throwaway namespace; the host's mount table is compared
  * before and after, and the temporary directory and runc containers are removed.
  */
@@ -20,6 +20,7 @@ import type { PlanJson } from '../src/core/plan';
 import { QUERY_SYSCALLS } from '../src/core/syscalls/fake';
 import { REPO, ROOTLESS_ID, extraBinds, extraTmpfs, makeBundle, makeRootfs, makeRootlessBundle, withOwnModule, withSeccomp, withRuntimeHook, withTerminal, SUBORDINATE_BASE, withSubordinateUserNamespace, withSubordinateUserNamespaceAndScore, withUserNamespace, withUserNamespaceAndRuntimeHook, withoutPidNamespace, type SpecEdit } from './bundles';
 import { interleave, median, round, slope, summarize, type Summary } from './measure';
+import type { CrunResult } from './crun-child';
 import type { TableResult } from './mount-table-child';
 import { requireTimings, summarizeProfile, type CpuProfile } from './profile';
 import {
@@ -92,13 +93,13 @@ interface Options {
 }
 
 function parseOptions(argv: readonly string[]): Options {
-  const opts: Options = { reps: 30, scaleReps: 10, only: new Set([1, 2, 3, 4, 5]) };
+  const opts: Options = { reps: 30, scaleReps: 10, only: new Set([1, 2, 3, 4, 5, 6]) };
   for (let i = 0; i < argv.length; i++) {
     const value = argv[i + 1];
     if (argv[i] === '--reps') opts.reps = positive(argv[i], value);
     else if (argv[i] === '--scale-reps') opts.scaleReps = positive(argv[i], value);
     else if (argv[i] === '--only') opts.only = new Set((value ?? '').split(',').map(Number));
-    else throw new Error(`unknown option ${argv[i]} (--reps N, --scale-reps N, --only 1,2,3,4,5)`);
+    else throw new Error(`unknown option ${argv[i]} (--reps N, --scale-reps N, --only 1,2,3,4,5,6)`);
     i++;
   }
   return opts;
@@ -110,12 +111,15 @@ function positive(name: string, value: string | undefined): number {
   return n;
 }
 
+/** Whether `tool` is a command in PATH. */
+function hasTool(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+}
+
 function missingTools(): string[] {
   const missing: string[] = [];
   if (process.getuid?.() !== 0) missing.push('root');
-  for (const tool of ['runc', 'cc', 'unshare']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) missing.push(tool);
-  }
+  for (const tool of ['runc', 'cc', 'unshare']) if (!hasTool(tool)) missing.push(tool);
   if (!existsSync('/bin/busybox')) missing.push('/bin/busybox (busybox-static)');
   if (!existsSync(path.join(REPO, 'dist', 'cli', 'main.js'))) missing.push('dist/ (npm run build)');
   return missing;
@@ -639,6 +643,44 @@ class Bench {
     console.log(`  the profile adds: runc ${runcAdds} ms, mountkit ${mountkitAdds} ms from the cache (${ratio(mountkitAdds, runcAdds)}x), ${uncachedAdds} ms building it (${ratio(uncachedAdds, runcAdds)}x), ${subordinateAdds} ms from the cache in a user namespace of 65536 ids from host id ${SUBORDINATE_BASE}`);
     this.results.seccomp = { names: names.length, summaries: Object.fromEntries(s), runcAddsMs: runcAdds, mountkitAddsMs: mountkitAdds, mountkitBuildingAddsMs: uncachedAdds, mountkitSubordinateAddsMs: subordinateAdds };
   }
+
+  /**
+   * crun, runc and mountkit on the default bundle and with 10, 100 and 1000 extra tmpfs
+   * mounts and binds, all three timed from one mount namespace where crun can run
+   * (crun-child.ts), interleaved: whole runs and the cost of one more mount.
+   */
+  besideCrun(): void {
+    if (!hasTool('crun')) {
+      console.log('\n6. Beside crun: left out, crun is not installed');
+      this.results.besideCrun = { error: 'crun is not installed' };
+      return;
+    }
+    const crunVersion = spawnSync('crun', ['--version'], { encoding: 'utf8' }).stdout?.split('\n')[0] ?? '';
+    console.log(`\n6. Beside crun (${crunVersion}): the same bundles under crun, runc and mountkit, timed from a mount namespace where crun runs (${this.opts.scaleReps} interleaved rounds each)`);
+    const bundles: [string, string][] = [['default', this.bundle('default')]];
+    for (const [kind, edit] of [['tmpfs', extraTmpfs], ['bind', extraBinds]] as const) {
+      for (const n of SCALE_COUNTS) if (n > 0) bundles.push([`${kind}-${n}`, this.bundle(`${kind}-${n}`, edit(n))]);
+    }
+    // Each bundle run once first: the destinations a run makes in the rootfs exist for every timed round, as in section 3.
+    for (const [, dir] of bundles) mountkitRun(dir);
+    const request = { hostNamespace: readlinkSync('/proc/self/ns/mnt'), bundles, reps: this.opts.scaleReps };
+    const r = spawnSync('unshare', ['-m', '--propagation', 'slave', process.execPath, '-r', TS_REGISTER, path.join(__dirname, 'crun-child.ts'), JSON.stringify(request)], { encoding: 'utf8', timeout: 1_800_000 });
+    if (r.status !== 0) throw new Error(`crun-child failed (status ${r.status}): ${r.stderr}`);
+    const result = JSON.parse(r.stdout) as CrunResult;
+    table([
+      ['bundle', 'crun ms', 'runc ms', 'mountkit ms', 'runc x crun', 'mountkit x crun'],
+      ...Object.entries(result).map(([name, t]) => [name, t.crun.median, t.runc.median, t.mountkit.median, ratio(t.runc.median, t.crun.median), ratio(t.mountkit.median, t.crun.median)]),
+    ]);
+    const perMount: Record<string, Record<string, number>> = {};
+    for (const kind of ['tmpfs', 'bind']) {
+      const points = SCALE_COUNTS.map((n) => result[n === 0 ? 'default' : `${kind}-${n}`]);
+      const per = (who: 'crun' | 'runc' | 'mountkit') => round(slope(points.map((p, i) => ({ x: SCALE_COUNTS[i], y: p[who].median }))) * 1000);
+      perMount[kind] = { crun: per('crun'), runc: per('runc'), mountkit: per('mountkit') };
+      const p = perMount[kind];
+      console.log(`  us per extra ${kind}: crun ${p.crun}, runc ${p.runc}, mountkit ${p.mountkit} (mountkit ${ratio(p.mountkit, p.crun)}x crun's, ${ratio(p.mountkit, p.runc)}x runc's)`);
+    }
+    this.results.besideCrun = { crun: crunVersion, summaries: result, usPerExtraMount: perMount };
+  }
 }
 
 /** The names libseccomp gives this machine's syscalls numbered below `limit` but the few Docker's profile leaves out. */
@@ -688,6 +730,7 @@ function main(): number {
     if (opts.only.has(3)) bench.scaling();
     if (opts.only.has(4)) bench.whereTimeGoes();
     if (opts.only.has(5)) bench.seccomp();
+    if (opts.only.has(6)) bench.besideCrun();
   } catch (err) {
     console.error(`bench: ${(err as Error).stack ?? String(err)}`);
     results.error = String((err as Error).message ?? err);

@@ -13,7 +13,7 @@ export const BIN = path.join(REPO, 'bin', 'mountkit.js');
 /** The command users run (package.json bin): the shell launcher in front of BIN. */
 export const LAUNCHER = path.join(REPO, 'bin', 'mountkit');
 export const PRELOAD = path.join(__dirname, 'preload.js');
-/** Prefix of every runc container id the bench makes; sweepRunc removes what is left. */
+/** Prefix of every runc and crun container id the bench makes; sweepRunc and sweepCrun remove what is left. */
 export const RUNC_PREFIX = `mountkit-bench-${process.pid}-`;
 
 function ok<T extends { status: number | null; stderr: string }>(what: string, r: T): T {
@@ -118,6 +118,27 @@ export function runcRun(bundle: string, terminal = false, global: readonly strin
   const r = timeRun(terminal ? atTerminal(argv) : argv);
   if (r.status !== 0) spawnSync('runc', ['delete', '--force', id]);
   return ok('runc run', r).ms;
+}
+
+/**
+ * `crun run` in the foreground (crun deletes the container when its process exits). Only
+ * from a process in crun-child.ts's mount namespace: on a hybrid host whose cgroup2
+ * hierarchy has controllers, crun 1.8 refuses every run ("cgroups in hybrid mode not
+ * supported").
+ */
+export function crunRun(bundle: string): number {
+  const id = `${RUNC_PREFIX}${serial++}`;
+  const r = timeRun(['crun', 'run', '--bundle', bundle, id]);
+  if (r.status !== 0) spawnSync('crun', ['delete', '--force', id]);
+  return ok('crun run', r).ms;
+}
+
+/** Deletes any crun container this bench left behind. */
+export function sweepCrun(): void {
+  const r = spawnSync('crun', ['list', '-q'], { encoding: 'utf8' });
+  for (const id of (r.stdout ?? '').split('\n')) {
+    if (id.startsWith(RUNC_PREFIX)) spawnSync('crun', ['delete', '--force', id]);
+  }
 }
 
 /** Deletes any container this bench left behind (a run that was interrupted). */
