@@ -64,8 +64,8 @@ import { nodeStartEnv } from './node-env';
 import { configFrame, readConfigFrame } from './config-frame';
 import { heldLog } from './held-log';
 import { keepStderr, openStderrBeforeRelaunch, pipeStreamOwners } from '../core/streams';
-import { nodeTasks } from '../core/node-tasks';
-import { checkRelaunchTasks, libuvPoolThreads, overflowUidOf, spawnError } from '../core/task-limits';
+import { libuvPoolThreads, nodeTasks } from '../core/node-tasks';
+import { checkRelaunchTasks, overflowUidOf, spawnError } from '../core/task-limits';
 import { foregroundConsole } from '../core/host-sockets';
 import { LAUNCHER_HOOKS_ENV } from './hooks-relay';
 

@@ -101,3 +101,24 @@ export function v8PoolThreads(nodeOptions: string | undefined, execArgv: readonl
 export function nodeTasks(nodeOptions: string | undefined, execArgv: readonly string[], parallelism: number): number {
   return NODE_OWN_TASKS + v8PoolThreads(nodeOptions, execArgv, parallelism);
 }
+
+/** The threads of libuv's pool where UV_THREADPOOL_SIZE is unset, and the most it starts. */
+export const LIBUV_DEFAULT_POOL_THREADS = 4;
+const LIBUV_MAX_POOL_THREADS = 1024;
+
+/**
+ * The threads of libuv's pool, which Node starts all at once the first time it needs one
+ * (a process that copies a foreground console does: its standard input read when that is
+ * a file): for the value of UV_THREADPOOL_SIZE in its environment, as libuv reads it
+ * (src/threadpool.c init_threads): glibc's atoi(3) of it, taken as an unsigned int, 0
+ * made 1 and anything over LIBUV_MAX_POOL_THREADS made that, so that "abc" and "" start
+ * 1 thread, "8x" 8 and "-1" 1024. atoi is strtol(3) in base 10 (strtoll) cut to an int. A
+ * thread it cannot start aborts it (SIGABRT).
+ */
+export function libuvPoolThreads(value: string | undefined): number {
+  if (value === undefined) return LIBUV_DEFAULT_POOL_THREADS;
+  // The int's 32 bits, read as unsigned: the same bits as the long's low 32.
+  const threads = Number(BigInt.asUintN(32, strtoll(value)));
+  if (threads === 0) return 1;
+  return Math.min(threads, LIBUV_MAX_POOL_THREADS);
+}

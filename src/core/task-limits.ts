@@ -22,7 +22,7 @@
 import { SyscallError, errnoNumber } from './errors';
 import { parseMountInfo, type MountTable } from './mountinfo';
 import { inInitialUserNamespace } from './namespaces';
-import { NODE_OWN_TASKS, V8_DEFAULT_POOL_THREADS, strtoll } from './node-tasks';
+import { NODE_OWN_TASKS, V8_DEFAULT_POOL_THREADS } from './node-tasks';
 import { parseProcCgroup, type ProcCgroupEntry } from './proc-cgroup';
 import { RLIMITS, RLIM_INFINITY } from './rlimits';
 import type { Syscalls } from './syscalls/types';
@@ -374,32 +374,11 @@ export interface Starter {
   inUserNamespace: boolean;
 }
 
-/** The threads of libuv's pool where UV_THREADPOOL_SIZE is unset, and the most it starts. */
-export const LIBUV_DEFAULT_POOL_THREADS = 4;
-const LIBUV_MAX_POOL_THREADS = 1024;
-
-/**
- * The threads of libuv's pool, which Node starts all at once the first time it needs one
- * (a process that copies a foreground console does: its standard input read when that is
- * a file): for the value of UV_THREADPOOL_SIZE in its environment, as libuv reads it
- * (src/threadpool.c init_threads): glibc's atoi(3) of it, taken as an unsigned int, 0
- * made 1 and anything over LIBUV_MAX_POOL_THREADS made that, so that "abc" and "" start
- * 1 thread, "8x" 8 and "-1" 1024. atoi is strtol(3) in base 10 (strtoll) cut to an int. A
- * thread it cannot start aborts it (SIGABRT).
- */
-export function libuvPoolThreads(value: string | undefined): number {
-  if (value === undefined) return LIBUV_DEFAULT_POOL_THREADS;
-  // The int's 32 bits, read as unsigned: the same bits as the long's low 32.
-  const threads = Number(BigInt.asUintN(32, strtoll(value)));
-  if (threads === 0) return 1;
-  return Math.min(threads, LIBUV_MAX_POOL_THREADS);
-}
-
 /**
  * What a relaunch makes (core/namespaces.ts LaunchPlan): whether it forks PID 1 of a new
  * pid namespace (relaunchForks), and whether it enters a user namespace; and, where this
  * process copies a foreground console meanwhile, the threads of the pool it starts for
- * that (libuvPoolThreads).
+ * that (node-tasks.ts libuvPoolThreads).
  */
 export interface RelaunchShape {
   forks: boolean;

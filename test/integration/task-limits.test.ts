@@ -16,8 +16,7 @@ import { availableParallelism, tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, busyboxConfig, removeRootlessInstall, rootlessLauncher, withBundle } from '../conformance/harness';
 import { PID_NAMESPACE_PARENT, UNFORKED } from '../../src/core/namespaces';
-import { nodeTasks, strtoll } from '../../src/core/node-tasks';
-import { libuvPoolThreads } from '../../src/core/task-limits';
+import { libuvPoolThreads, nodeTasks, strtoll } from '../../src/core/node-tasks';
 import { BIN, LAUNCHER } from '../helpers/cli';
 import { ptySession } from '../helpers/console';
 

@@ -1,4 +1,4 @@
-import { NODE_OWN_TASKS, V8_DEFAULT_POOL_THREADS, nodeOptionsWords, nodeTasks, strtoll, v8PoolSizeValue, v8PoolThreads } from '../../src/core/node-tasks';
+import { LIBUV_DEFAULT_POOL_THREADS, NODE_OWN_TASKS, V8_DEFAULT_POOL_THREADS, libuvPoolThreads, nodeOptionsWords, nodeTasks, strtoll, v8PoolSizeValue, v8PoolThreads } from '../../src/core/node-tasks';
 import { NODE_TASKS } from '../../src/core/task-limits';
 
 describe('strtoll: a decimal number as glibc reads it', () => {
@@ -97,5 +97,38 @@ describe("v8PoolThreads and nodeTasks: V8's platform workers Node starts, and it
 
   test('no option: the NODE_TASKS the limits count by default', () => {
     expect(nodeTasks(undefined, [], 2)).toBe(NODE_TASKS);
+  });
+});
+
+describe("libuvPoolThreads: libuv's pool for UV_THREADPOOL_SIZE", () => {
+  // Each checked against Node 20 (libuv 1.46): the threads /proc/self/task gained once an fs.readFile ran, for UV_THREADPOOL_SIZE so set.
+  test.each<[string | undefined, number]>([
+    [undefined, LIBUV_DEFAULT_POOL_THREADS],
+    ['8', 8],
+    ['1', 1],
+    ['0', 1],
+    ['', 1],
+    ['abc', 1],
+    ['0x10', 1],
+    ['8x', 8],
+    ['+8', 8],
+    [' \t8', 8],
+    ['0008', 8],
+    ['-0', 1],
+    ['+-5', 1],
+    ['--5', 1],
+    ['-1', 1024],
+    ['2000', 1024],
+    ['1024', 1024],
+    ['1025', 1024],
+    ['4294967297', 1],
+    ['-4294967295', 1],
+    ['-4294967296', 1],
+    ['99999999999', 1024],
+    ['9223372036854775807', 1024],
+    ['99999999999999999999', 1024],
+    ['-99999999999999999999', 1],
+  ])('UV_THREADPOOL_SIZE %p: libuv starts %i threads', (value, threads) => {
+    expect(libuvPoolThreads(value)).toBe(threads);
   });
 });

@@ -1,7 +1,7 @@
 import { SyscallError } from '../../src/core/errors';
 import { RLIMITS } from '../../src/core/rlimits';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
-import { LIBUV_DEFAULT_POOL_THREADS, NODE_TASKS, OVERFLOW_UID_SYSCTL, cgroupDirs, checkRelaunchTasks, comountedPidsCgroup, libuvPoolThreads, overflowUidOf, parseLimits, pidsCgroups, relaunchTasks, sparedByKernel, spawnError, statusTasks, systemTasks, type NprocView } from '../../src/core/task-limits';
+import { NODE_TASKS, OVERFLOW_UID_SYSCTL, cgroupDirs, checkRelaunchTasks, comountedPidsCgroup, overflowUidOf, parseLimits, pidsCgroups, relaunchTasks, sparedByKernel, spawnError, statusTasks, systemTasks, type NprocView } from '../../src/core/task-limits';
 import { parseMountInfo } from '../../src/core/mountinfo';
 
 /** /proc/PID/limits as fs/proc/base.c writes it, with RLIMIT_NPROC and RLIMIT_NOFILE as given (soft, hard). */
@@ -143,37 +143,6 @@ describe('checkRelaunchTasks: a relaunch that would meet RLIMIT_NPROC is refused
     expect(() => checkRelaunchTasks(procWith('20', 300, procs), { ...FORKING, consolePool: 4 }, ROOTLESS)).not.toThrow();
     expect(() => checkRelaunchTasks(procWith('23', 300, procs), { ...FORKING, consolePool: 8 }, ROOTLESS)).toThrow('copying its console here, takes 17 more');
     expect(() => checkRelaunchTasks(procWith('24', 300, procs), { ...FORKING, consolePool: 8 }, ROOTLESS)).not.toThrow();
-  });
-
-  // Each checked against Node 20 (libuv 1.46): the threads /proc/self/task gained once an fs.readFile ran, for UV_THREADPOOL_SIZE so set.
-  test.each<[string | undefined, number]>([
-    [undefined, LIBUV_DEFAULT_POOL_THREADS],
-    ['8', 8],
-    ['1', 1],
-    ['0', 1],
-    ['', 1],
-    ['abc', 1],
-    ['0x10', 1],
-    ['8x', 8],
-    ['+8', 8],
-    [' \t8', 8],
-    ['0008', 8],
-    ['-0', 1],
-    ['+-5', 1],
-    ['--5', 1],
-    ['-1', 1024],
-    ['2000', 1024],
-    ['1024', 1024],
-    ['1025', 1024],
-    ['4294967297', 1],
-    ['-4294967295', 1],
-    ['-4294967296', 1],
-    ['99999999999', 1024],
-    ['9223372036854775807', 1024],
-    ['99999999999999999999', 1024],
-    ['-99999999999999999999', 1],
-  ])('UV_THREADPOOL_SIZE %p: libuv starts %i threads', (value, threads) => {
-    expect(libuvPoolThreads(value)).toBe(threads);
   });
 
   test('a process gone between the listing and its status is not counted', () => {
