@@ -41,6 +41,7 @@ import {
   rootlessFloor,
   runcRun,
   runcRunRootless,
+  sweepCrun,
   sweepRunc,
   terminalFloor,
   tracedRun,
@@ -712,8 +713,12 @@ function main(): number {
   }
   const hostMounts = readFileSync('/proc/self/mountinfo', 'utf8');
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'mountkit-bench-'));
+  // The children's runc and crun containers share the bench's id prefix (runners.ts RUNC_PREFIX), which the sweeps look for.
+  process.env.MOUNTKIT_BENCH_PID = String(process.pid);
+  const crun = hasTool('crun');
   const cleanup = () => {
     sweepRunc();
+    if (crun) sweepCrun();
     rmSync(tmp, { recursive: true, force: true });
   };
   process.once('SIGINT', () => {

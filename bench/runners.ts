@@ -13,8 +13,12 @@ export const BIN = path.join(REPO, 'bin', 'mountkit.js');
 /** The command users run (package.json bin): the shell launcher in front of BIN. */
 export const LAUNCHER = path.join(REPO, 'bin', 'mountkit');
 export const PRELOAD = path.join(__dirname, 'preload.js');
-/** Prefix of every runc and crun container id the bench makes; sweepRunc and sweepCrun remove what is left. */
-export const RUNC_PREFIX = `mountkit-bench-${process.pid}-`;
+/**
+ * Prefix of every runc and crun container id the bench and its children (mount-table-child.ts,
+ * crun-child.ts, which get MOUNTKIT_BENCH_PID from main.ts) make; sweepRunc and sweepCrun
+ * remove what is left. Each id goes on with its maker's pid and a serial number.
+ */
+export const RUNC_PREFIX = `mountkit-bench-${process.env.MOUNTKIT_BENCH_PID ?? process.pid}-`;
 
 function ok<T extends { status: number | null; stderr: string }>(what: string, r: T): T {
   if (r.status !== 0) throw new Error(`${what} failed (status ${r.status}): ${r.stderr.trim()}`);
@@ -79,7 +83,7 @@ export function mountkitRunRootless(bundle: string): number {
 
 /** `runc run` as ROOTLESS_ID, its state under `root` (a directory that user owns). */
 export function runcRunRootless(bundle: string, root: string): number {
-  const id = `${RUNC_PREFIX}${serial++}`;
+  const id = `${RUNC_PREFIX}${process.pid}-${serial++}`;
   const r = timeRun(asRootless(['runc', '--root', root, 'run', '--bundle', bundle, id]));
   if (r.status !== 0) {
     const [cmd, ...args] = asRootless(['runc', '--root', root, 'delete', '--force', id]);
@@ -113,7 +117,7 @@ export function mountkitRunAtTerminal(bundle: string): number {
  * before the command (--log), `extra` the run's (--pid-file).
  */
 export function runcRun(bundle: string, terminal = false, global: readonly string[] = [], extra: readonly string[] = []): number {
-  const id = `${RUNC_PREFIX}${serial++}`;
+  const id = `${RUNC_PREFIX}${process.pid}-${serial++}`;
   const argv = ['runc', ...global, 'run', ...extra, '--bundle', bundle, id];
   const r = timeRun(terminal ? atTerminal(argv) : argv);
   if (r.status !== 0) spawnSync('runc', ['delete', '--force', id]);
@@ -121,23 +125,35 @@ export function runcRun(bundle: string, terminal = false, global: readonly strin
 }
 
 /**
- * `crun run` in the foreground (crun deletes the container when its process exits). Only
- * from a process in crun-child.ts's mount namespace: on a hybrid host whose cgroup2
- * hierarchy has controllers, crun 1.8 refuses every run ("cgroups in hybrid mode not
- * supported").
+ * A shell line run before crun where crun 1.8 can run: on a hybrid host whose cgroup2
+ * hierarchy has controllers it refuses every command ("cgroups in hybrid mode not
+ * supported"), so that hierarchy is unmounted first, in a mount namespace of the line's own
+ * (crunWrapped), as test/conformance/harness.ts does. crun-child.ts does the same for itself.
+ */
+const UNMOUNT_UNIFIED = 'if grep -qs . /sys/fs/cgroup/unified/cgroup.controllers; then umount /sys/fs/cgroup/unified || exit 125; fi';
+
+/** `argv` (crun and its arguments) in a mount namespace of its own where crun can run. */
+function crunWrapped(argv: readonly string[]): [string, string[]] {
+  return ['unshare', ['--mount', '--propagation', 'slave', 'sh', '-c', `${UNMOUNT_UNIFIED}; exec "$@"`, 'sh', ...argv]];
+}
+
+/**
+ * `crun run` in the foreground (crun deletes the container when its process exits), timed
+ * as it is, without crunWrapped: only from crun-child.ts, which has made its namespace one
+ * where crun runs.
  */
 export function crunRun(bundle: string): number {
-  const id = `${RUNC_PREFIX}${serial++}`;
+  const id = `${RUNC_PREFIX}${process.pid}-${serial++}`;
   const r = timeRun(['crun', 'run', '--bundle', bundle, id]);
-  if (r.status !== 0) spawnSync('crun', ['delete', '--force', id]);
+  if (r.status !== 0) spawnSync(...crunWrapped(['crun', 'delete', '--force', id]));
   return ok('crun run', r).ms;
 }
 
-/** Deletes any crun container this bench left behind. */
+/** Deletes any crun container the bench or its children left behind (crun-child.ts interrupted). */
 export function sweepCrun(): void {
-  const r = spawnSync('crun', ['list', '-q'], { encoding: 'utf8' });
+  const r = spawnSync(...crunWrapped(['crun', 'list', '-q']), { encoding: 'utf8' });
   for (const id of (r.stdout ?? '').split('\n')) {
-    if (id.startsWith(RUNC_PREFIX)) spawnSync('crun', ['delete', '--force', id]);
+    if (id.startsWith(RUNC_PREFIX)) spawnSync(...crunWrapped(['crun', 'delete', '--force', id]));
   }
 }
 
