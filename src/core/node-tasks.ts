@@ -68,11 +68,12 @@ export function nodeOptionsWords(value: string): string[] | undefined {
 export function v8PoolSizeValue(words: readonly string[]): string | undefined {
   let value: string | undefined;
   for (let i = 0; i < words.length; i++) {
-    const equals = words[i].indexOf('=');
-    const name = `--${(equals < 0 ? words[i] : words[i].slice(0, equals)).slice(2).replace(/_/g, '-')}`;
-    if (!words[i].startsWith('--') || name !== '--v8-pool-size') continue;
+    const word = words[i];
+    if (!word.startsWith('--')) continue;
+    const equals = word.indexOf('=');
+    if ((equals < 0 ? word : word.slice(0, equals)).replace(/_/g, '-') !== '--v8-pool-size') continue;
     if (equals >= 0) {
-      value = words[i].slice(equals + 1);
+      value = word.slice(equals + 1);
     } else if (i + 1 < words.length && !words[i + 1].startsWith('-')) {
       value = words[++i].replace(/^\\-/, '-');
     }
