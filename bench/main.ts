@@ -25,6 +25,7 @@ import type { TableResult } from './mount-table-child';
 import { requireTimings, summarizeProfile, type CpuProfile } from './profile';
 import {
   BIN,
+  crunWrapped,
   launcherAlone,
   HARNESS_CA_CERTS,
   mountinfoReads,
@@ -665,7 +666,7 @@ class Bench {
     // Each bundle run once first: the destinations a run makes in the rootfs exist for every timed round, as in section 3.
     for (const [, dir] of bundles) mountkitRun(dir);
     const request = { hostNamespace: readlinkSync('/proc/self/ns/mnt'), bundles, reps: this.opts.scaleReps };
-    const r = spawnSync('unshare', ['-m', '--propagation', 'slave', process.execPath, '-r', TS_REGISTER, path.join(__dirname, 'crun-child.ts'), JSON.stringify(request)], { encoding: 'utf8', timeout: 1_800_000 });
+    const r = spawnSync(...crunWrapped([process.execPath, '-r', TS_REGISTER, path.join(__dirname, 'crun-child.ts'), JSON.stringify(request)]), { encoding: 'utf8', timeout: 1_800_000 });
     if (r.status !== 0) throw new Error(`crun-child failed (status ${r.status}): ${r.stderr}`);
     const result = JSON.parse(r.stdout) as CrunResult;
     table([

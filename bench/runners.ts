@@ -128,12 +128,12 @@ export function runcRun(bundle: string, terminal = false, global: readonly strin
  * A shell line run before crun where crun 1.8 can run: on a hybrid host whose cgroup2
  * hierarchy has controllers it refuses every command ("cgroups in hybrid mode not
  * supported"), so that hierarchy is unmounted first, in a mount namespace of the line's own
- * (crunWrapped), as test/conformance/harness.ts does. crun-child.ts does the same for itself.
+ * (crunWrapped), as test/conformance/harness.ts does.
  */
 const UNMOUNT_UNIFIED = 'if grep -qs . /sys/fs/cgroup/unified/cgroup.controllers; then umount /sys/fs/cgroup/unified || exit 125; fi';
 
-/** `argv` (crun and its arguments) in a mount namespace of its own where crun can run. */
-function crunWrapped(argv: readonly string[]): [string, string[]] {
+/** `argv` (crun and its arguments, or crun-child.ts) in a mount namespace of its own where crun can run. */
+export function crunWrapped(argv: readonly string[]): [string, string[]] {
   return ['unshare', ['--mount', '--propagation', 'slave', 'sh', '-c', `${UNMOUNT_UNIFIED}; exec "$@"`, 'sh', ...argv]];
 }
 
