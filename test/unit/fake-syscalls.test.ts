@@ -1718,8 +1718,11 @@ describe('FakeSyscalls: detached mounts (open_tree, move_mount, MOUNT_ATTR_IDMAP
     sys.mountSetattr(tree, '', AT_EMPTY_PATH, MOUNT_ATTR_IDMAP, 0n, 0n, userns);
     sys.moveMount(tree, '', target, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
     expect(sys.mounts).toEqual([{ source: '/src', target: '/r/t', fstype: null, flags: MS_BIND, data: null }]);
-    // Attached now: no longer mappable.
-    expect(() => sys.mountSetattr(tree, '', AT_EMPTY_PATH, MOUNT_ATTR_IDMAP, 0n, 0n, userns)).toThrow('mount_setattr "/src": EINVAL');
+    // Attached now: no longer mappable, and named by its place, as readlink(2) names it.
+    expect(() => sys.mountSetattr(tree, '', AT_EMPTY_PATH, MOUNT_ATTR_IDMAP, 0n, 0n, userns)).toThrow('mount_setattr "/r/t": EINVAL');
+    expect(() => sys.mount(null, `/proc/self/fd/${tree}`, null, MS_BIND | MS_REMOUNT | MS_NOSUID, null)).not.toThrow();
+    sys.failOn('mount', 'EPERM');
+    expect(() => sys.mount(null, `/proc/self/fd/${tree}`, null, MS_BIND | MS_REMOUNT | MS_NOSUID, null)).toThrow('mount "/r/t": EPERM');
   });
 
   test('open_tree: AT_RECURSIVE without OPEN_TREE_CLONE is EINVAL; AT_SYMLINK_NOFOLLOW takes the link itself; a dup3 copy is the same tree', () => {

@@ -2751,10 +2751,14 @@ export class FakeSyscalls implements Syscalls {
     return entry && link && { entry, rest: link.rest };
   }
 
-  /** A path as errors name it: one through a descriptor's magic link names the descriptor's file, as the real port does. */
+  /**
+   * A path as errors name it: one through a descriptor's magic link names the descriptor's
+   * file where it is now, as the real port does (readlink(2) of the link): a detached
+   * mount attached since is named by its place.
+   */
   private named(path: string): string {
     const link = parseFdPath(path);
-    const opened = link && this.fdPaths.get(link.fd);
+    const opened = link && (this.fds.get(link.fd)?.path ?? this.fdPaths.get(link.fd));
     return opened === undefined || !link ? path : link.rest === '' ? opened : posix.join(opened, link.rest);
   }
 
