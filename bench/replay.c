@@ -50,6 +50,8 @@
 
 /* Syscalls glibc 2.36 has no wrapper for; since 5.x one number on every architecture
  * (include/uapi/asm-generic/unistd.h). pivot_root has SYS_pivot_root. */
+#define NR_open_tree 428
+#define NR_move_mount 429
 #define NR_close_range 436
 #define NR_openat2 437
 #define NR_mount_setattr 442
@@ -328,6 +330,18 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
         attr.attr_clr = u64(&k);
         attr.propagation = u64(&k);
         return syscall(NR_mount_setattr, dirfd, path, at, &attr, sizeof attr);
+    }
+    if (!strcmp(op, "openTree")) {
+        int dirfd = fd(&k);
+        const char *path = str(&k);
+        return syscall(NR_open_tree, dirfd, path, (unsigned int)num(&k));
+    }
+    if (!strcmp(op, "moveMount")) {
+        int from = fd(&k);
+        const char *from_path = str(&k);
+        int to = fd(&k);
+        const char *to_path = str(&k);
+        return syscall(NR_move_mount, from, from_path, to, to_path, (unsigned int)num(&k));
     }
     if (!strcmp(op, "pivotRoot")) {
         const char *new_root = str(&k);

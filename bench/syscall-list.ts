@@ -204,7 +204,7 @@ export function relaunchedCalls(plan: PlanJson, list: SyscallList): readonly Lis
 }
 
 /** Arguments that hold a descriptor; its number differs from run to run. */
-const FD_ARGS: ReadonlySet<string> = new Set(['fd', 'dirfd', 'oldfd', 'newfd']);
+const FD_ARGS: ReadonlySet<string> = new Set(['fd', 'dirfd', 'oldfd', 'newfd', 'fromDirfd', 'toDirfd']);
 
 /** A call without its outcome and with descriptor numbers blanked, for comparing two runs. */
 function callKey({ ret: _r, errno: _e, ...call }: ListedCall): string {
@@ -236,15 +236,13 @@ export function compareLists(a: readonly ListedCall[], b: readonly ListedCall[])
 }
 
 /** Calls whose result is a descriptor later calls name. */
-const FD_RESULTS: ReadonlySet<SyscallName> = new Set<SyscallName>(['open', 'openat', 'openat2']);
+const FD_RESULTS: ReadonlySet<SyscallName> = new Set<SyscallName>(['open', 'openat', 'openat2', 'openTree']);
 
-/** Calls replay.c does not make: commands, an idmapped bind's user namespace helper and mount calls, tmpcopyup's detached tmpfs, the first process's pidfds, and the runtime channel's event. */
+/** Calls replay.c does not make: commands, an idmapped bind's user namespace helper, tmpcopyup's detached tmpfs, the first process's pidfds, and the runtime channel's event. */
 const NOT_REPLAYED: ReadonlyMap<SyscallName, string> = new Map<SyscallName, string>([
   ['runCommand', 'run commands'],
   ['runCommandAsync', 'run commands'],
   ['userNamespace', 'make user namespaces'],
-  ['openTree', 'make idmapped binds'],
-  ['moveMount', 'attach detached mounts'],
   ['fsopen', "make tmpcopyup's detached tmpfs"],
   ['fsconfig', "make tmpcopyup's detached tmpfs"],
   ['fsmount', "make tmpcopyup's detached tmpfs"],

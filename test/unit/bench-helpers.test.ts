@@ -39,7 +39,14 @@ describe('toReplayLines', () => {
 
   test("an idmapped bind's calls are refused: the replay makes no user namespace helper", () => {
     expect(() => toReplayLines(traced([{ op: 'userNamespace', uidMappings: [], gidMappings: [] }]))).toThrow('the replay does not make user namespaces (userNamespace)');
-    expect(() => toReplayLines(traced([{ op: 'openTree', dirfd: -100, path: '/s', flags: 1 }]))).toThrow('the replay does not make idmapped binds (openTree)');
+  });
+
+  test("a bind's copy is replayed: open_tree's descriptor checked, move_mount's two descriptors as written", () => {
+    const list = traced([
+      { op: 'openTree', dirfd: -100, path: '/s', flags: 0x80001, ret: 7 },
+      { op: 'moveMount', fromDirfd: 7, fromPath: '', toDirfd: 6, toPath: '', flags: 0x44 },
+    ]);
+    expect(toReplayLines(list)).toBe('openTree\tok:7\t-100\t"/s\t524289\nmoveMount\tok\t7\t"\t6\t"\t68\n');
   });
 });
 
@@ -48,6 +55,8 @@ describe('toPortList', () => {
     ['port order, null and hex bigint kept as written', { op: 'mount', data: null, source: null, target: '/r/proc', fstype: 'proc', flags: '0xe' }, ['mount', [null, '/r/proc', 'proc', '0xe', null], [], null, null]],
     ['descriptor arguments by position', { op: 'symlinkat', linkPath: 'l', dirfd: 3, target: 't' }, ['symlinkat', ['t', 3, 'l'], [1], null, null]],
     ['a descriptor result', { op: 'openat2', dirfd: 5, path: 'dev', flags: 0, mode: 0, resolve: '0x16', ret: 20 }, ['openat2', [5, 'dev', 0, 0, '0x16'], [0], 20, null]],
+    ["open_tree's descriptor result", { op: 'openTree', dirfd: -100, path: '/s', flags: 1, ret: 7 }, ['openTree', [-100, '/s', 1], [0], 7, null]],
+    ["move_mount's two descriptor arguments", { op: 'moveMount', fromDirfd: 7, fromPath: '', toDirfd: 6, toPath: '', flags: 0x44 }, ['moveMount', [7, '', 6, '', 0x44], [0, 2], null, null]],
     ['a result that is not a descriptor', { op: 'umask', mask: 0, ret: 18 }, ['umask', [0], [], null, null]],
     ['a failure', { op: 'stat', path: '/nope', errno: 'ENOENT' }, ['stat', ['/nope'], [], null, 'ENOENT']],
     ['an optional argument left out', { op: 'writeFile', path: '/f', data: '1' }, ['writeFile', ['/f', '1'], [], null, null]],
