@@ -135,6 +135,7 @@ export type { LinuxSyscallsOptions } from './core/syscalls/linux-options';
 
 // ---- Helpers for plugins: everything goes through the port they are given ----
 export {
+  afterAttach,
   afterEarlierMount,
   afterMount,
   applyPropagation,

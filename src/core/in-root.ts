@@ -661,7 +661,7 @@ export function makeFile(sys: Syscalls, mode: number): MakeEntry {
 }
 
 /** Where a mount target lies now: the kernel's name of it (readlink of its magic link) and that path inside the root. */
-interface TargetPlace {
+export interface TargetPlace {
   /** readlink(2) of the target's /proc/thread-self/fd/N, as the kernel names it now. */
   path: string;
   /** `path` inside the root (containerPath); undefined when the kernel's name lies outside it. */

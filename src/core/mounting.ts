@@ -13,7 +13,7 @@
 import type { MountSpec } from './config/model';
 import { AT_EMPTY_PATH, AT_RECURSIVE, MS_BIND, MS_RDONLY, MS_REC, MS_REMOUNT } from './constants';
 import { StepError, SyscallError } from './errors';
-import { createInRoot, fdPath, makeFile, openRootDir, reopenTarget, targetPlace, withInRoot, type Created, type MakeEntry, type Root, type RootDir } from './in-root';
+import { createInRoot, fdPath, makeFile, openRootDir, reopenTarget, targetPlace, withInRoot, type Created, type MakeEntry, type Root, type RootDir, type TargetPlace } from './in-root';
 import { cleanPath, procDestinationProblem } from './paths';
 import type { RunContext } from './plugin';
 import type { Syscalls } from './syscalls/types';
@@ -263,13 +263,10 @@ export function afterMount(sys: Syscalls, root: Root, m: MountSpec, target: Moun
  */
 export function reopenMounted(sys: Syscalls, root: Root, destination: string, target: MountTarget): number {
   const before = sys.fstatMount(target.fd);
-  const place = targetPlace(sys, root, target.fd, destination);
-  if (place.inside === undefined) throw replaced(destination, `it is now ${JSON.stringify(place.path)}, outside the root`);
-  target.vet?.(place.inside);
-  if (target.inside !== undefined && place.inside !== target.inside) throw replaced(destination, `it is now at ${JSON.stringify(place.inside)}, not ${JSON.stringify(target.inside)}`);
+  const place = placeMounted(sys, root, destination, target);
   let fd: number;
   try {
-    fd = reopenTarget(sys, root, target.fd, before.kind === 'dir', { path: place.path, inside: place.inside }, destination);
+    fd = reopenTarget(sys, root, target.fd, before.kind === 'dir', place, destination);
   } catch (err) {
     // ENOENT: nothing there by the target's name; ELOOP: a symlink there, or on the way.
     if (err instanceof SyscallError && (err.code === 'ENOENT' || err.code === 'ELOOP')) throw replaced(destination, `${err.code} opening ${JSON.stringify(place.inside)} again`);
@@ -285,6 +282,38 @@ export function reopenMounted(sys: Syscalls, root: Root, destination: string, ta
     sys.close(fd);
     throw err;
   }
+}
+
+/**
+ * Where the target open as `target` is now, after a mount on it (step 2 of
+ * reopenMounted): inside the root, passing its own check (`vet`) and where its lookup led
+ * (`inside`), or the run is refused with one line naming the destination.
+ */
+function placeMounted(sys: Syscalls, root: Root, destination: string, target: MountTarget): TargetPlace & { inside: string } {
+  const place = targetPlace(sys, root, target.fd, destination);
+  if (place.inside === undefined) throw replaced(destination, `it is now ${JSON.stringify(place.path)}, outside the root`);
+  target.vet?.(place.inside);
+  if (target.inside !== undefined && place.inside !== target.inside) throw replaced(destination, `it is now at ${JSON.stringify(place.inside)}, not ${JSON.stringify(target.inside)}`);
+  return { path: place.path, inside: place.inside };
+}
+
+/**
+ * afterMount for a mount that move_mount(2) attached onto `target` from the descriptor
+ * `mount` (a detached copy made by open_tree(2) OPEN_TREE_CLONE). Once attached, that
+ * descriptor names the new mount where it is: its magic link leads to the mount's root,
+ * and mount(2) or mount_setattr(2) through it acts on that mount whatever has been put at
+ * its place or on top of it since (the file keeps the mount it was opened on), so the
+ * steps act on it and nothing is opened again. Only the target's place is checked, as
+ * reopenMounted's step 2 checks it: a target renamed before the attach took the mount with
+ * it, away from the destination.
+ */
+export function afterAttach(sys: Syscalls, root: Root, m: MountSpec, target: MountTarget, mount: number, between?: (top: string, fd: number) => void): void {
+  if (m.propagationFlags.length === 0 && !m.recAttrs && !between) return;
+  placeMounted(sys, root, m.destination, target);
+  const top = fdPath(mount);
+  applyPropagation(sys, m, top);
+  between?.(top, mount);
+  applyRecursiveAttrs(sys, m, mount);
 }
 
 /**

@@ -31,8 +31,12 @@ export interface RealRunRequest {
   beforeJail?: string;
   /** Use a port whose openat2 answers ENOSYS, as a kernel before 5.6 does: in-root lookups then walk. */
   withoutOpenat2?: boolean;
-  /** Use a port whose fsopen answers ENOSYS, as a kernel before 5.2 does: tmpcopyup then stages its tmpfs in /tmp. */
+  /** Use a port whose fsopen answers ENOSYS, as a kernel before 5.2 does: tmpcopyup then mounts its tmpfs on the target. */
   withoutFsopen?: boolean;
+  /** Use a port whose open_tree answers ENOSYS, as a kernel before 5.2 does: every bind is then made with mount(2). */
+  withoutOpenTree?: boolean;
+  /** Port methods whose calls the run counts (RealRunResult.calls). */
+  countCalls?: string[];
   /** Environment variables the child sets on itself just before the run (the programs the port starts see them). */
   env?: Record<string, string>;
   /** Use a port that swaps this file for a symlink right after it is examined (test/helpers/racing-syscalls.ts). */
@@ -57,6 +61,8 @@ export interface RealRunResult {
   list: Record<string, string[] | string>;
   links: Record<string, string>;
   write: Record<string, string>;
+  /** How many times each method of RealRunRequest.countCalls was called. */
+  calls: Record<string, number>;
 }
 
 /**
@@ -72,15 +78,21 @@ const { createKernel } = require('./src/core/kernel');
 const { LinuxSyscalls } = require('./src/core/syscalls/linux');
 const { WithoutOpenat2 } = require('./test/helpers/without-openat2');
 const { WithoutFsopen } = require('./test/helpers/without-fsopen');
+const { WithoutOpenTree } = require('./test/helpers/without-open-tree');
 const { RacingSyscalls } = require('./test/helpers/racing-syscalls');
 const { decodeName, encodeName } = require('./src/core/names');
 const req = JSON.parse(process.env.MOUNTKIT_REQ, (k, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
-const out = { mountinfo: '', stat: {}, read: {}, list: {}, links: {}, write: {} };
+const out = { mountinfo: '', stat: {}, read: {}, list: {}, links: {}, write: {}, calls: {} };
 const hostRoot = fs.statSync('/');
 try {
   Object.assign(process.env, req.env);
   if (req.setup) new Function('require', req.setup)(require);
-  const syscalls = req.race ? new RacingSyscalls(req.race) : req.withoutOpenat2 ? new WithoutOpenat2() : req.withoutFsopen ? new WithoutFsopen() : new LinuxSyscalls();
+  const syscalls = req.race ? new RacingSyscalls(req.race) : req.withoutOpenat2 ? new WithoutOpenat2() : req.withoutFsopen ? new WithoutFsopen() : req.withoutOpenTree ? new WithoutOpenTree() : new LinuxSyscalls();
+  for (const op of req.countCalls || []) {
+    const call = syscalls[op].bind(syscalls);
+    out.calls[op] = 0;
+    syscalls[op] = (...args) => (out.calls[op]++, call(...args));
+  }
   const kernel = createKernel({ syscalls, plugins: { plugins: req.plugins.map((module) => ({ module })) } });
   const beforeJail = req.beforeJail ? new Function('ctx', req.beforeJail) : undefined;
   // The plugins under test alone, as the testkit's runners run them: what the config asks of others is left undone.

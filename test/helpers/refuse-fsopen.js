@@ -3,8 +3,8 @@
  * Runs the command its arguments give as on a kernel before 5.2, which has no fsopen(2):
  * a seccomp filter answers it with the errno the first argument names (ENOSYS, as such a
  * kernel does; EPERM, as most runtimes' profiles refuse a call they do not list), for
- * this process and everything it starts (refusing-syscalls.js). tmpcopyup then stages
- * its tmpfs in /tmp, and `mountkit plan` shows it staged.
+ * this process and everything it starts (refusing-syscalls.js). tmpcopyup then mounts
+ * its tmpfs on the target and copies into it there, and `mountkit plan` shows it so.
  *
  * Usage: node test/helpers/refuse-fsopen.js ERRNO COMMAND [ARG...]
  */

@@ -439,16 +439,19 @@ describe.each(MODES)('in-root lookup on the kernel (%s)', (_mode, withoutOpenat2
  * its flags, propagation, recursive attributes) must act on the mount just made. Here the
  * co-tenant's swap of the reproducer (`rename V/sub V/old; ln -s /ro V/sub`) is made by the
  * port itself, for real, at the one moment it wins: after the target's lookup, just
- * before the bind is mounted through its descriptor. The mount then lands on V/old, and a
- * second lookup of /data/sub by name would follow the link to /ro and remount it
- * `rw,nosuid`.
+ * before the bind is made on its descriptor (a copy of the source attached, or, without
+ * open_tree(2), mount(2)). The mount then lands on V/old, and a second lookup of
+ * /data/sub by name would follow the link to /ro and remount it `rw,nosuid`.
  */
 runAsRoot.each(MODES)('a target swapped for a link between its lookup and its mount (%s)', (_mode, withoutOpenat2) => {
   let t: ReturnType<typeof tempDir>;
   beforeEach(() => (t = tempDir('mountkit-remount-race-')));
   afterEach(() => t.cleanup());
 
-  test('the remount meant for /data/sub never reaches /ro: the run refuses, naming the destination, and /ro stays ro', () => {
+  test.each([
+    ['a copy attached', false],
+    ['mount(2), without open_tree', true],
+  ])('the remount meant for /data/sub (%s) never reaches /ro: the run refuses, naming the destination, and /ro stays ro', (_how, withoutOpenTree) => {
     const dir = realpathSync(t.dir);
     const rootfs = path.join(dir, 'rootfs');
     for (const d of ['R', 'V/sub', 'SRC', 'rootfs/ro', 'rootfs/data']) mkdirSync(path.join(dir, d), { recursive: true });
@@ -463,16 +466,26 @@ const fs = require('fs');
 require('reflect-metadata');
 const { createKernel } = require('./src/core/kernel');
 const { LinuxSyscalls } = require('./src/core/syscalls/linux');
+const { SyscallError, errnoNumber } = require('./src/core/errors');
 const { WithoutOpenat2 } = require('./test/helpers/without-openat2');
 const req = JSON.parse(process.env.MOUNTKIT_REQ, (k, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
 const Base = req.withoutOpenat2 ? WithoutOpenat2 : LinuxSyscalls;
+// The co-tenant's swap, made at the moment it wins: after the lookup of /data/sub, before its bind is made.
+let swapped = false;
+function swap(source) {
+  if (swapped || source !== req.dir + '/SRC') return;
+  swapped = true;
+  fs.renameSync(req.dir + '/V/sub', req.dir + '/V/old');
+  fs.symlinkSync('/ro', req.dir + '/V/sub');
+}
 class Swapping extends Base {
+  openTree(dirfd, path, flags) {
+    if (req.withoutOpenTree) throw new SyscallError('open_tree', errnoNumber('ENOSYS'), [path]);
+    swap(path);
+    return super.openTree(dirfd, path, flags);
+  }
   mount(source, target, fstype, flags, data) {
-    // The co-tenant's swap, made at the moment it wins: after the lookup of /data/sub, before its mount.
-    if (source === req.dir + '/SRC' && target.startsWith('/proc/thread-self/fd/')) {
-      fs.renameSync(req.dir + '/V/sub', req.dir + '/V/old');
-      fs.symlinkSync('/ro', req.dir + '/V/sub');
-    }
+    if (target.startsWith('/proc/thread-self/fd/')) swap(source);
     return super.mount(source, target, fstype, flags, data);
   }
 }
@@ -487,7 +500,7 @@ out.mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
 try { fs.writeFileSync(req.dir + '/rootfs/ro/PWNED', 'pwned'); out.write = 'ok'; } catch (e) { out.write = e.code; }
 process.stdout.write(JSON.stringify(out));
 `;
-    const r = runInMountNamespace(script, { ...process.env, MOUNTKIT_REQ: encode({ config, dir, withoutOpenat2, plugins: [plugin('prepare-root'), plugin('bind')] }) });
+    const r = runInMountNamespace(script, { ...process.env, MOUNTKIT_REQ: encode({ config, dir, withoutOpenat2, withoutOpenTree, plugins: [plugin('prepare-root'), plugin('bind')] }) });
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout) as { error?: string; mountinfo: string; write: string };
     // /ro is the read-only bind it was made, unchanged: no remount reached it.

@@ -378,7 +378,7 @@ export class PlanSyscalls extends DryRunSyscalls {
 
   /**
    * A kernel without fsopen(2), or a seccomp filter refusing it, answers the run so
-   * (tmpcopyup then stages its tmpfs): asked of this host at the first call.
+   * (tmpcopyup then mounts its tmpfs on the target): asked of this host at the first call.
    */
   override fsopen(fstype: string, flags: number): number {
     if (!this.fsopenAsked) {

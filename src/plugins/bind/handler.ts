@@ -1,13 +1,14 @@
 import { inject, injectable } from 'tsyringe';
 import type { MountSpec } from '../../core/config/model';
-import { MS_BIND, O_CLOEXEC, O_PATH, PROC_SUPER_MAGIC } from '../../core/constants';
+import { MS_BIND, MS_REMOUNT, O_CLOEXEC, O_PATH, PROC_SUPER_MAGIC } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
 import { attachTree } from '../../core/idmapped-tree';
 import { fdPath } from '../../core/in-root';
-import { afterMount, bindNeedsRemount, containerRoot, mountOn, remountBind, withMountTarget } from '../../core/mounting';
+import { afterAttach, afterMount, bindNeedsRemount, containerRoot, mountOn, remountBind, withMountTarget } from '../../core/mounting';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { relabelTree, selinuxEnabled } from '../../core/selinux';
 import type { FileStat, Syscalls } from '../../core/syscalls/types';
+import { attachCopy } from './attach';
 import { mountIdmapped, requestIdmapped } from './idmap';
 import { keepLockedFlags, lockedChange } from './locked';
 import { relabelMode, relabelProblem, relabelTarget } from './relabel';
@@ -28,10 +29,11 @@ export function bindFlags(m: MountSpec): bigint {
  * Bind mounts (type "bind"; the config loader gives that type to every mount whose options
  * hold bind or rbind). Follows runc 1.1: the source must exist, the target is looked up
  * inside the rootfs at mount time, made to match the source's kind when missing, and
- * mounted through its descriptor, or an idmapped copy attached to it (idmap.ts, as runc
- * 1.2 does); the bind is remounted when it carries flags the first call ignores (keeping
- * the flags a user namespace locked on it, as runc 1.2 does), the source is relabelled on
- * request, and recursive attributes come last.
+ * mounted through its descriptor, or a copy of the source attached to it: an idmapped one
+ * (idmap.ts, as runc 1.2 does), or a plain one when steps follow the mount (attach.ts:
+ * they act on it through its descriptor); the bind is remounted when it carries flags the
+ * first call ignores (keeping the flags a user namespace locked on it, as runc 1.2 does),
+ * the source is relabelled on request, and recursive attributes come last.
  */
 @injectable()
 export class BindMountHandler implements MountHandler {
@@ -53,9 +55,8 @@ export class BindMountHandler implements MountHandler {
     }
   }
 
-  /** The bind of `m.source` (of kind `source.kind`), or the attach of its idmapped `copy`, then its flags, propagation, label and attributes. */
+  /** The bind of `m.source` (of kind `source.kind`), or the attach of a copy of it (the idmapped `copy` given), then its flags, propagation, label and attributes. */
   private mountFrom(m: MountSpec, ctx: RunContext, label: string | undefined, source: FileStat, copy: number | undefined): void {
-    const idmap = m.idmap;
     const root = containerRoot(this.sys, ctx);
     const flags = bindFlags(m);
     // Looked up now, not when the config was read: an earlier mount may have put a symlink
@@ -65,30 +66,50 @@ export class BindMountHandler implements MountHandler {
     // A bind of a procfs may cover /proc, as runc allows it (checkProcMount); anything else may not (procDestinationProblem).
     const mayBeProc = () => this.onProcfs(m.source, copy);
     const remount = bindNeedsRemount(flags);
+    // MS_BIND ignores ro, nosuid, nodev, noexec and the atime flags on the first call
+    // (mount(2), "Creating a bind mount"); MS_REMOUNT|MS_BIND applies them to this mount
+    // only. runc 1.1 passes the source and "bind" there too, but for MS_REMOUNT|MS_BIND the
+    // kernel reads only the target and the flags (do_reconfigure_mnt, fs/namespace.c).
+    const between =
+      remount || label
+        ? (top: string, fd: number) => {
+            if (remount) this.remount(top, fd, flags, m.clearedFlags);
+            if (label) relabelTree(this.sys, m.source, label);
+          }
+        : undefined;
     withMountTarget(this.sys, root, m.destination, { kind: source.kind === 'dir' ? 'dir' : 'file', mayBeProc }, (t) => {
-      if (copy !== undefined) attachTree(this.sys, copy, m.source, t.fd);
-      else if (idmap) mountIdmapped(this.sys, m, idmap, t.fd, ctx.shared);
+      const tree = this.attached(m, t.fd, ctx.shared, copy, between !== undefined);
+      if (tree !== undefined) {
+        try {
+          afterAttach(this.sys, root, m, t, tree, between);
+        } finally {
+          if (tree !== copy) this.sys.close(tree);
+        }
+        return;
+      }
       // runc passes the type "bind"; with MS_BIND the kernel ignores fstype and data.
-      else mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: 'bind', flags, data: m.data });
-      // The remount acts on the new bind opened again and checked to be it (afterMount), never on what a path swapped in since leads to.
-      afterMount(
-        this.sys,
-        root,
-        m,
-        t,
-        remount || label
-          ? (top, fd) => {
-              // MS_BIND ignores ro, nosuid, nodev, noexec and the atime flags on the first call
-              // (mount(2), "Creating a bind mount"); MS_REMOUNT|MS_BIND applies them to this
-              // mount only. runc 1.1 passes the source and "bind" here too, but for
-              // MS_REMOUNT|MS_BIND the kernel reads only the target and the flags
-              // (do_reconfigure_mnt, fs/namespace.c).
-              if (remount) this.remount(top, fd, flags, m.clearedFlags);
-              if (label) relabelTree(this.sys, m.source, label);
-            }
-          : undefined,
-      );
+      mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: 'bind', flags, data: m.data });
+      // Where a copy could not be attached, the steps act on the new bind opened again and checked to be it (afterMount), never on what a path swapped in since leads to.
+      afterMount(this.sys, root, m, t, between);
     });
+  }
+
+  /**
+   * The copy of the source attached onto the target open as `targetFd`, whose descriptor
+   * the steps after the mount act through (afterAttach): the idmapped `copy` mountkit's
+   * first process sent, an idmapped one made here (idmap.ts), or, when steps follow the
+   * mount (`steps`, propagation or recursive attributes), a plain one (attach.ts).
+   * Undefined when the bind is to be made with mount(2). The caller closes what is not `copy`.
+   */
+  private attached(m: MountSpec, targetFd: number, shared: Map<string, unknown>, copy: number | undefined, steps: boolean): number | undefined {
+    if (copy !== undefined) {
+      attachTree(this.sys, copy, m.source, targetFd);
+      return copy;
+    }
+    if (m.idmap) return mountIdmapped(this.sys, m, m.idmap, targetFd, shared);
+    // A remount of an existing bind (MS_REMOUNT among its flags) makes no new mount to copy.
+    if ((m.flags & MS_REMOUNT) !== 0n) return undefined;
+    return steps || m.propagationFlags.length > 0 || m.recAttrs ? attachCopy(this.sys, m, targetFd, shared) : undefined;
   }
 
   /**

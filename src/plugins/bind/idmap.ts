@@ -11,10 +11,11 @@ import type { Syscalls } from '../../core/syscalls/types';
  * An idmapped bind of `m.source` onto the target open as `targetFd`, in place of the
  * mount(2) of a plain bind: a detached copy of the source (with its submounts for rbind),
  * mapped through the mount's own mappings (with every mount of the copy for ridmap; else
- * its top one) and attached (core/idmapped-tree.ts). The flags, propagation and recursive
- * attributes come after, as for any bind.
+ * its top one) and attached (core/idmapped-tree.ts). Its descriptor, which names the
+ * mount attached, is the caller's to close: the flags, propagation and recursive
+ * attributes come after, through it (afterAttach), as for any bind.
  */
-export function mountIdmapped(sys: Syscalls, m: MountSpec, idmap: MountIdmap, targetFd: number, shared: Map<string, unknown>): void {
+export function mountIdmapped(sys: Syscalls, m: MountSpec, idmap: MountIdmap, targetFd: number, shared: Map<string, unknown>): number {
   const { uidMappings: uid, gidMappings: gid } = idmap;
   if (!uid || !gid) throw new StepError(NO_MAPPINGS);
   // One user namespace per set of mappings for the run, as runc keeps one: each costs a helper process.
@@ -22,9 +23,11 @@ export function mountIdmapped(sys: Syscalls, m: MountSpec, idmap: MountIdmap, ta
   const tree = idmappedTree(sys, m.source, (m.flags & MS_REC) !== 0n, idmap.recursive, userns);
   try {
     attachTree(sys, tree, m.source, targetFd);
-  } finally {
+  } catch (err) {
     sys.close(tree);
+    throw err;
   }
+  return tree;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import { mkdirSync, statSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_REC } from '../../../src/core/constants';
+import { MOUNT_ATTR_RDONLY, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_SHARED, MS_SLAVE } from '../../../src/core/constants';
 import type { MountSpec } from '../../../src/core/config/model';
 import { fromOciSpec } from '../../../src/core/config/oci';
 import { makeConfig, makeMount } from '../../helpers/config';
@@ -41,6 +41,23 @@ process.stdout.write(JSON.stringify(out));
   });
   if (r.status !== 0) throw new Error(`child failed (status ${r.status}): ${r.stderr}`);
   return JSON.parse(r.stdout) as { error?: string; mountinfo: string };
+}
+
+/**
+ * The mounts at and below `rootfs` in `mountinfo`, in order, as comparable lines: each
+ * mount's place, root, options, filesystem and source, and its peer group and master
+ * numbered by first appearance (the kernel's numbers differ from one namespace to the next).
+ */
+function mountTable(mountinfo: string, rootfs: string): string[] {
+  const groups = new Map<string, number>();
+  const numbered = (optional: string) => optional.replace(/(shared|master):(\d+)/g, (_all, kind: string, n: string) => `${kind}:#${groups.get(n) ?? (groups.set(n, groups.size), groups.size - 1)}`);
+  return mountinfo
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' '))
+    .map((f) => ({ f, sep: f.indexOf('-', 6) }))
+    .filter(({ f }) => f[4] === rootfs || f[4].startsWith(rootfs + '/'))
+    .map(({ f, sep }) => [f[4].slice(rootfs.length), f[3], f[5], numbered(f.slice(6, sep).join(' ')), ...f.slice(sep + 1)].join(' '));
 }
 
 runAsRoot('bind handler, real mounts', () => {
@@ -283,6 +300,57 @@ runAsRoot('bind handler, real mounts', () => {
     const slash = run(fromConfig(`${file}/`, '/f'));
     expect(slash.error?.message).toBe(`mounts: plugin bind mounts[0] "/f": stat ${JSON.stringify(`${file}/`)}: ENOTDIR`);
     expect(mountsAt(slash.mountinfo, inRoot('f'))).toEqual([]);
+  });
+
+  test('a bind with steps after its mount is a copy attached (open_tree, move_mount), acted on through its descriptor: the same mount table as mount(2) and its check make', () => {
+    mkdirSync(inRoot('etc'));
+    // The source a shared tmpfs with a submount: a copy of it joins its peer group as MS_BIND's does.
+    const setup = `
+const { LinuxSyscalls } = require('./src/core/syscalls/linux');
+const sys = new LinuxSyscalls();
+sys.mount('srcfs', ${JSON.stringify(src)}, 'tmpfs', 0n, 'size=1m');
+sys.mount(null, ${JSON.stringify(src)}, null, ${MS_SHARED}n, null);
+sys.mkdir(${JSON.stringify(path.join(src, 'sub'))}, 0o755);
+sys.mount('subfs', ${JSON.stringify(path.join(src, 'sub'))}, 'tmpfs', 0n, 'size=1m');
+`;
+    const mounts = binds(
+      { destination: '/ro', flags: MS_BIND | MS_RDONLY },
+      { destination: '/locked', flags: MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC },
+      { destination: '/rro', flags: MS_BIND | MS_REC | MS_RDONLY },
+      { destination: '/private', flags: MS_BIND | MS_REC, propagationFlags: [MS_PRIVATE | MS_REC] },
+      { destination: '/slave', flags: MS_BIND, propagationFlags: [MS_SLAVE] },
+      { destination: '/attrs', flags: MS_BIND | MS_REC, recAttrs: { attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n } },
+      { destination: '/etc/hosts', source: file, flags: MS_BIND | MS_RDONLY },
+    );
+    const countCalls = ['openTree', 'moveMount', 'mount', 'fstatMount'];
+    const copies = run(mounts, { setup, countCalls, write: [inRoot('ro/x'), inRoot('rro/sub/x'), inRoot('attrs/sub/x'), inRoot('private/x')] });
+    const plain = realRun({ config: makeConfig({ bundle: t.dir, rootfs, mounts }), plugins: [BIND_PLUGIN], setup, countCalls, withoutOpenTree: true });
+    expect(copies.error).toBeUndefined();
+    expect(plain.error).toBeUndefined();
+    // Copies: one open_tree and move_mount each, mount(2) for the steps only (five remounts, two propagation changes), nothing opened again.
+    expect(copies.calls).toEqual({ openTree: 7, moveMount: 7, mount: 6, fstatMount: 0 });
+    // Without open_tree (ENOSYS, once: the run's later binds do not try it), mount(2) and two statx of each bind's check.
+    expect(plain.calls).toEqual({ openTree: 1, moveMount: 0, mount: 13, fstatMount: 14 });
+    const table = mountTable(copies.mountinfo, rootfs);
+    expect(table).toEqual(mountTable(plain.mountinfo, rootfs));
+    const at = (dest: string) => table.filter((line) => line.startsWith(dest + ' '));
+    expect(at('/ro')).toEqual([expect.stringMatching(/^\/ro \/ ro,relatime shared:#0 tmpfs srcfs /)]);
+    expect(at('/locked')).toEqual([expect.stringMatching(/^\/locked \/ rw,nosuid,nodev,noexec,relatime shared:#0 /)]);
+    // ro on an rbind is its top mount's (runc's remount); MOUNT_ATTR_RDONLY with AT_RECURSIVE is every mount's.
+    expect(at('/rro/sub')).toEqual([expect.stringMatching(/^\/rro\/sub \/ rw,relatime shared:#1 /)]);
+    expect(at('/attrs/sub')).toEqual([expect.stringMatching(/^\/attrs\/sub \/ ro,relatime shared:#1 /)]);
+    expect(at('/private')).toEqual([expect.stringMatching(/^\/private \/ rw,relatime  tmpfs /)]);
+    expect(at('/slave')).toEqual([expect.stringMatching(/^\/slave \/ rw,relatime master:#0 /)]);
+    expect(at('/etc/hosts')).toEqual([expect.stringMatching(/^\/etc\/hosts \S+\/file\.txt ro,relatime /)]);
+    expect(copies.write).toEqual({ [inRoot('ro/x')]: 'EROFS', [inRoot('rro/sub/x')]: 'ok', [inRoot('attrs/sub/x')]: 'EROFS', [inRoot('private/x')]: 'ok' });
+  });
+
+  test('a directory copy onto an existing file: move_mount refuses it (EINVAL), and mount(2) gives the error, as runc\'s', () => {
+    writeFileSync(inRoot('f'), '');
+    const r = run(binds({ destination: '/f', flags: MS_BIND | MS_RDONLY }), { countCalls: ['openTree', 'moveMount', 'mount'] });
+    expect(r.error).toMatchObject({ name: 'PluginError', message: `mounts: plugin bind mounts[0] "/f": mount "${src}" -> "${inRoot('f')}": ENOTDIR` });
+    expect(r.calls).toEqual({ openTree: 1, moveMount: 1, mount: 1 });
+    expect(mountsAt(r.mountinfo, inRoot('f'))).toEqual([]);
   });
 
   test('a directory onto an existing file is refused by the kernel', () => {
