@@ -98,6 +98,18 @@ const viaCopy = (sys: FakeSyscalls, source = '/src/dir') => viaFd(sys, source);
 /** open_tree(2) refused (ENOSYS: a kernel before 5.2), so every bind of the run is made with mount(2) and checked after it. */
 const withoutCopies = (sys: FakeSyscalls) => sys.failOn('openTree', 'ENOSYS');
 
+/**
+ * The calls a bind of /src/dir at an existing /data makes before its mount: the source's
+ * stat, the rootfs opened (100), the target looked up in it (101), and open_tree(2) of the
+ * source, which makes the copy (102) or is refused.
+ */
+const beforeDataBind = [
+  { op: 'stat', path: '/src/dir' },
+  { op: 'open', path: '/r', flags: O_PATH | O_CLOEXEC | O_DIRECTORY, mode: 0 },
+  { op: 'openat2', dirfd: 100, path: 'data', flags: O_PATH | O_CLOEXEC, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+  { op: 'openTree', dirfd: AT_FDCWD, path: '/src/dir', flags: OPEN_TREE_CLONE | O_CLOEXEC },
+];
+
 describe('bind mount handler', () => {
   test('a directory bind creates a directory target and makes one mount', () => {
     const { sys, run } = setup();
@@ -121,12 +133,8 @@ describe('bind mount handler', () => {
     const { sys, run } = setup();
     sys.addDir('/r/data');
     run([{ destination: '/data', flags: MS_BIND | MS_RDONLY }]);
-    const PATH = O_PATH | O_CLOEXEC;
     expect(sys.calls).toEqual([
-      { op: 'stat', path: '/src/dir' },
-      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
-      { op: 'openat2', dirfd: 100, path: 'data', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
-      { op: 'openTree', dirfd: AT_FDCWD, path: '/src/dir', flags: OPEN_TREE_CLONE | O_CLOEXEC },
+      ...beforeDataBind,
       { op: 'moveMount', fromDirfd: 102, fromPath: '', toDirfd: 101, toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH },
       // The target still where its lookup led (the root's name read once).
       { op: 'readlink', path: '/proc/thread-self/fd/101' },
@@ -147,12 +155,8 @@ describe('bind mount handler', () => {
     sys.addDir('/r/data');
     withoutCopies(sys);
     run([{ destination: '/data', flags: MS_BIND | MS_RDONLY }]);
-    const PATH = O_PATH | O_CLOEXEC;
     expect(sys.calls).toEqual([
-      { op: 'stat', path: '/src/dir' },
-      { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
-      { op: 'openat2', dirfd: 100, path: 'data', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
-      { op: 'openTree', dirfd: AT_FDCWD, path: '/src/dir', flags: OPEN_TREE_CLONE | O_CLOEXEC },
+      ...beforeDataBind,
       bind('/proc/thread-self/fd/101', MS_BIND | MS_RDONLY),
       // afterMount's check that 103 is the new bind.
       ...reopenedMountCalls('data', { root: 100, target: 101, parent: 102, reopened: 103 }),
