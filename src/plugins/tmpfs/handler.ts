@@ -6,7 +6,7 @@ import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin'
 import { formatMountLabel, selinuxEnabled } from '../../core/selinux';
 import type { Syscalls } from '../../core/syscalls/types';
 import { mountWithCopyUp } from './copyup';
-import { withInheritedMode } from './options';
+import { hasModeOption, withInheritedMode } from './options';
 
 /**
  * tmpfs mounts. A tmpfs over an existing directory starts with that directory's mode
@@ -29,7 +29,8 @@ export class TmpfsMountHandler implements MountHandler {
     const copyUp = m.extensions.tmpcopyup;
     const label = ctx.config.mountLabel && selinuxEnabled(this.sys, ctx) ? ctx.config.mountLabel : '';
     withMountTarget(this.sys, root, m.destination, {}, (t) => {
-      const data = formatMountLabel(t.made ? m.data : withInheritedMode(this.sys.fstat(t.fd).perm, m.data), label);
+      // The directory's mode is read only when the data names none (withInheritedMode).
+      const data = formatMountLabel(t.made || hasModeOption(m.data) ? m.data : withInheritedMode(this.sys.fstat(t.fd).perm, m.data), label);
       const at = { source: m.source, fstype: m.type, flags: m.flags, data };
       if (copyUp) mountWithCopyUp(this.sys, m, root, t, at, ctx.log);
       else mountOn(this.sys, m, { ...at, target: fdPath(t.fd) });

@@ -262,11 +262,12 @@ describe('tmpfs mount handler', () => {
     ]);
   });
 
-  test("a mode= in the data wins over the directory's: the data as it is", () => {
+  test("a mode= in the data wins over the directory's: the data as it is, and the directory's mode is not read", () => {
     const { sys, run } = setup();
     sys.addDir('/r/x', 0o700);
     run({ type: 'tmpfs', destination: '/x', data: 'size=1m,mode=755' });
     expect(changes(sys)).toEqual([tmpfsMount(viaFd(sys, '/r/x'), 0n, 'size=1m,mode=755')]);
+    expect(sys.calls.map((c) => c.op)).toEqual(['open', 'openat2', 'mount', 'close', 'close']);
   });
 
   test('propagation flags follow the mount one call each, then recursive attributes', () => {
