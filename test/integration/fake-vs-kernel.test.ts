@@ -340,6 +340,30 @@ step('unmount dst, nothing mounted there now', () => sys.umount2(dir + '/dst', 0
     ],
   ],
   [
+    "an open_tree copy's descriptor names its mount once move_mount attaches it: its magic link reads as its place, and a bind remount and a propagation change through it act on it",
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+for (const d of ['src', 'dst']) sys.mkdir(dir + '/' + d, 0o755);
+sys.mount(dir + '/src', dir + '/src', null, k.MS_BIND, null);
+sys.mount(null, dir + '/src', null, k.MS_SHARED, null);
+const copy = sys.openTree(k.AT_FDCWD, dir + '/src', k.OPEN_TREE_CLONE | k.O_CLOEXEC);
+step('move_mount copy onto dst', () => sys.moveMount(copy, '', sys.open(dir + '/dst', k.O_PATH | k.O_CLOEXEC, 0), '', k.MOVE_MOUNT_F_EMPTY_PATH | k.MOVE_MOUNT_T_EMPTY_PATH));
+value('the copy reads as dst', () => sys.readlink('/proc/thread-self/fd/' + copy) === dir + '/dst');
+step('read-only through the copy', () => sys.mount(null, '/proc/thread-self/fd/' + copy, null, k.MS_BIND | k.MS_REMOUNT | k.MS_RDONLY, null));
+step('mkdir dst/x', () => sys.mkdir(dir + '/dst/x', 0o755));
+step('mkdir src/x', () => sys.mkdir(dir + '/src/x', 0o755));
+step('private through the copy', () => sys.mount(null, '/proc/thread-self/fd/' + copy, null, k.MS_PRIVATE, null));
+`,
+    [
+      ['move_mount copy onto dst', 'made'],
+      ['the copy reads as dst', 'true'],
+      ['read-only through the copy', 'made'],
+      ['mkdir dst/x', 'EROFS'],
+      ['mkdir src/x', 'made'],
+      ['private through the copy', 'made'],
+    ],
+  ],
+  [
     'pivot_root(".", "."): relative to the current directory; EINVAL for a shared parent of new_root, a shared put_old, a current directory that is no mount\'s root',
     `
 sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
