@@ -442,14 +442,18 @@ maybe('mountkit plan', () => {
       expect(plan.calls.map((c) => c.seq)).toEqual(plan.calls.map((_c, i) => i));
       const phases = [...new Set(plan.calls.map((c) => c.phase))];
       expect(phases).toEqual(['namespaces', ...PHASES.filter((p) => p !== 'before-jail')]);
-      // The bind mount of /etc: the handler's mount(2) (which ignores MS_RDONLY), then the read-only remount.
-      const binds = plan.calls.filter((c) => c.plugin === 'bind' && c.op === 'mount');
-      expect(binds.map((c) => [c.mountIndex, c.args.source, c.decoded?.flags])).toEqual([
-        [2, '/etc', 'MS_RDONLY|MS_BIND|MS_REC'],
-        [2, null, 'MS_RDONLY|MS_REMOUNT|MS_BIND|MS_REC'],
+      // The bind mount of /etc: a copy of the source (with its submounts) attached onto the target's descriptor, then the read-only remount through the copy.
+      const binds = plan.calls.filter((c) => c.plugin === 'bind' && ['openTree', 'moveMount', 'mount'].includes(c.op));
+      expect(binds.map((c) => [c.op, c.mountIndex, c.decoded?.flags])).toEqual([
+        ['openTree', 2, 'OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_RECURSIVE'],
+        ['moveMount', 2, 'MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH'],
+        ['mount', 2, 'MS_RDONLY|MS_REMOUNT|MS_BIND|MS_REC'],
       ]);
-      expect(binds[0].args.flags).toBe('0x5001');
-      expect(Object.values(binds[0].fds ?? {})).toEqual([path.join(b.dir, 'rootfs', 'mnt')]);
+      expect(binds[0].args.path).toBe('/etc');
+      expect(binds[2].args.flags).toBe('0x5021');
+      // The copy is named by where it was made until it is attached, by its place after.
+      expect(Object.values(binds[1].fds ?? {}).sort()).toEqual([path.join(b.dir, 'rootfs', 'mnt'), '/etc'].sort());
+      expect(Object.values(binds[2].fds ?? {})).toEqual([path.join(b.dir, 'rootfs', 'mnt')]);
       expect(plan.calls.find((c) => c.op === 'sethostname')).toMatchObject({ phase: 'finalize', plugin: 'hostname', args: { name: 'planned' } });
       expect(plan.calls.find((c) => c.op === 'mknodat')).toMatchObject({ phase: 'dev', decoded: { mode: 'S_IFCHR|0666', dev: '1:3' } });
       expect(plan.calls.filter((c) => c.phase === 'after-jail' && c.op === 'mkdirat').map((c) => c.args.path)).toEqual(['work']);

@@ -411,6 +411,8 @@ export class PlanSyscalls extends DryRunSyscalls {
     }
     const tree = this.node(entry.source ?? '', true);
     if (tree) this.placeMount(entry.target, tree, true, under);
+    // The copy's descriptor names the mount attached: calls through it reach the tree grafted there.
+    this.holdAttached(fromDirfd);
   }
 
   /** The node `path` names from descriptor `dirfd` (the descriptor's own with an empty path), symlinks followed; not recorded. */

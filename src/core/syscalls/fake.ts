@@ -854,6 +854,19 @@ export class FakeSyscalls implements Syscalls {
   }
 
   /** The model node at `path` (symlinks followed if `follow`), undefined if missing; not recorded. */
+  /**
+   * Descriptor `fd`, held by a detached mount attached since at its path, made to hold
+   * what a lookup of that path reaches now, as the kernel's file holds the mount itself: a
+   * port that puts a tree of its own at the place after moveMount (the plan's) calls it.
+   * Not recorded.
+   */
+  protected holdAttached(fd: number): void {
+    const held = this.fds.get(fd);
+    if (!held) return;
+    const found = this.walk({ op: 'lstat', path: held.path }, held.path, true);
+    this.fds.set(fd, { ...held, chain: this.chainOf(found) });
+  }
+
   node(path: string, follow = false): FakeNode | undefined {
     try {
       return this.walk({ op: 'lstat', path }, path, follow).node;
