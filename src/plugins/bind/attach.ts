@@ -10,12 +10,14 @@
  * and the mount is not opened again by name and checked (mounting.ts afterAttach against
  * afterMount): five calls fewer for a directory target, three for a file.
  *
- * A bind with no step after it stays one mount(2) call. Where either call fails (a kernel
- * before Linux 5.2 has neither: ENOSYS; a seccomp filter may refuse them: ENOSYS or EPERM;
- * a directory onto a file is EINVAL for move_mount(2) where mount(2) says ENOTDIR),
- * nothing is attached: closing the copy's descriptor unmounts it (dissolve_on_fput()), and
- * the bind is made with mount(2), which succeeds or refuses it with its own error, as
- * runc's does. After ENOSYS or EPERM the run makes its other binds with mount(2) at once.
+ * A bind with no step after it stays one mount(2) call. Where either call is refused (a
+ * kernel before Linux 5.2 has neither: ENOSYS; a seccomp filter may refuse them: ENOSYS
+ * or EPERM; a security module may allow a bind's mount(2) and not move_mount(2): EACCES)
+ * or answers EINVAL (a directory onto a file is EINVAL for move_mount(2) where mount(2)
+ * says ENOTDIR; an unbindable source is EINVAL for both), nothing is attached: closing the
+ * copy's descriptor unmounts it (dissolve_on_fput()), and the bind is made with mount(2),
+ * which succeeds or refuses it with its own error, as runc's does. After a refusal the
+ * run makes its other binds with mount(2) at once. Any other error is the bind's.
  */
 import type { MountSpec } from '../../core/config/model';
 import { AT_FDCWD, AT_RECURSIVE, MS_REC, O_CLOEXEC, OPEN_TREE_CLONE } from '../../core/constants';
@@ -26,10 +28,14 @@ import type { Syscalls } from '../../core/syscalls/types';
 /** Where a run notes, in RunContext.shared, that open_tree(2) or move_mount(2) is refused to it. */
 const REFUSED_KEY = 'bind.copyRefused';
 
+/** The errors that leave a bind to mount(2) (see the top of this file); the first three are refusals, and mark the run. */
+const REFUSALS: ReadonlySet<string> = new Set(['ENOSYS', 'EPERM', 'EACCES']);
+const TO_MOUNT: ReadonlySet<string> = new Set([...REFUSALS, 'EINVAL']);
+
 /**
  * The copy of `m.source` attached onto the target open as `targetFd`, its descriptor the
  * caller's to close; undefined, with nothing attached, when open_tree(2) or move_mount(2)
- * fails (see the top of this file).
+ * answers an error that leaves the bind to mount(2).
  */
 export function attachCopy(sys: Syscalls, m: MountSpec, targetFd: number, shared: Map<string, unknown>): number | undefined {
   if (shared.has(REFUSED_KEY)) return undefined;
@@ -40,8 +46,8 @@ export function attachCopy(sys: Syscalls, m: MountSpec, targetFd: number, shared
     return tree;
   } catch (err) {
     if (tree !== undefined) sys.close(tree);
-    if (!(err instanceof SyscallError)) throw err;
-    if (err.code === 'ENOSYS' || err.code === 'EPERM') shared.set(REFUSED_KEY, true);
+    if (!(err instanceof SyscallError) || !TO_MOUNT.has(err.code)) throw err;
+    if (REFUSALS.has(err.code)) shared.set(REFUSED_KEY, true);
     return undefined;
   }
 }

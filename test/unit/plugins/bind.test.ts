@@ -337,6 +337,7 @@ describe('bind mount handler', () => {
       ['open_tree refused (ENOSYS, a kernel before 5.2)', 'openTree', 'ENOSYS'],
       ['open_tree refused by a seccomp filter (EPERM)', 'openTree', 'EPERM'],
       ['move_mount refused by a seccomp filter (EPERM)', 'moveMount', 'EPERM'],
+      ['move_mount refused by a security module (EACCES)', 'moveMount', 'EACCES'],
     ])('%s: the bind is made with mount(2) and checked after it, and so is every later bind of the run, without another try', (_case, op, errno) => {
       const { sys, run } = setup();
       sys.addDir('/r/a').addDir('/r/b');
@@ -363,6 +364,19 @@ describe('bind mount handler', () => {
       sys.clearCalls();
       run([{ destination: '/d', flags: MS_BIND | MS_RDONLY }]);
       expect(changes(sys)).toEqual([...attached(sys, '/r/d', MS_BIND), remount(viaCopy(sys), MS_BIND | MS_RDONLY)]);
+    });
+
+    test.each<[SyscallName, string]>([
+      ['openTree', 'open_tree "/src/dir": EIO'],
+      ['moveMount', 'move_mount "/src/dir" -> "/r/d": EIO'],
+    ])('any other error of %s (EIO) is the bind\'s, naming the call; nothing is mounted or left open', (op, message) => {
+      const { sys, run } = setup();
+      sys.addDir('/r/d');
+      sys.failOn(op, 'EIO');
+      expect(() => run([{ destination: '/d', flags: MS_BIND | MS_RDONLY }])).toThrow(`mounts: plugin bind mounts[0] "/d": ${message}`);
+      expect(sys.callsOf('mount')).toEqual([]);
+      expect(sys.mounts).toEqual([]);
+      expect(sys.openFds()).toEqual([]);
     });
 
     test('an open_tree failure other than a refusal (EINVAL, an unbindable source) leaves it to mount(2), which says the same', () => {
