@@ -207,6 +207,14 @@ export function mountPropagate(sys: Syscalls, m: MountSpec, at: MountAt): void {
 }
 
 /**
+ * Whether a mount has steps after it (afterMount): its propagation flags, recursive
+ * attributes, or a handler's own (`between`, when given).
+ */
+export function hasStepsAfter(m: MountSpec, between: unknown): boolean {
+  return m.propagationFlags.length > 0 || Boolean(m.recAttrs) || between !== undefined;
+}
+
+/**
  * What a handler does to the mount it has just made on `target` (still open) at
  * `m.destination`: the propagation flags, then `between` (remounts, labels; given the
  * mount as a magic link and as the descriptor behind it), then the recursive attributes.
@@ -220,7 +228,7 @@ export function mountPropagate(sys: Syscalls, m: MountSpec, at: MountAt): void {
  * reopenAfterMount), and the remount meant for it would land there.
  */
 export function afterMount(sys: Syscalls, root: Root, m: MountSpec, target: MountTarget, between?: (top: string, fd: number) => void): void {
-  if (m.propagationFlags.length === 0 && !m.recAttrs && !between) return;
+  if (!hasStepsAfter(m, between)) return;
   // A remount (MS_REMOUNT) made no new mount: it changed the one whose root the target is,
   // which the target's own descriptor reaches (mount(2) answers EINVAL to a remount of
   // anything but a mount's root), so nothing is opened again.
@@ -308,7 +316,7 @@ function placeMounted(sys: Syscalls, root: Root, destination: string, target: Mo
  * it, away from the destination.
  */
 export function afterAttach(sys: Syscalls, root: Root, m: MountSpec, target: MountTarget, mount: number, between?: (top: string, fd: number) => void): void {
-  if (m.propagationFlags.length === 0 && !m.recAttrs && !between) return;
+  if (!hasStepsAfter(m, between)) return;
   placeMounted(sys, root, m.destination, target);
   const top = fdPath(mount);
   applyPropagation(sys, m, top);
@@ -324,7 +332,7 @@ export function afterAttach(sys: Syscalls, root: Root, m: MountSpec, target: Mou
  * resolveInRoot's answer then), so that a link put on the way since leads nowhere else.
  */
 export function afterEarlierMount(sys: Syscalls, root: Root, m: MountSpec, inside: string, between?: (top: string, fd: number) => void): void {
-  if (m.propagationFlags.length === 0 && !m.recAttrs && !between) return;
+  if (!hasStepsAfter(m, between)) return;
   withInRoot(sys, root, m.destination, (fd) => {
     const place = targetPlace(sys, root, fd, m.destination);
     if (place.inside !== inside) throw replaced(m.destination, `it leads to ${JSON.stringify(place.inside ?? place.path)}, not ${JSON.stringify(inside)}`);

@@ -853,7 +853,6 @@ export class FakeSyscalls implements Syscalls {
     return [...this.fds.keys()].sort((a, b) => a - b);
   }
 
-  /** The model node at `path` (symlinks followed if `follow`), undefined if missing; not recorded. */
   /**
    * Descriptor `fd`, held by a detached mount attached since at its path, made to hold
    * what a lookup of that path reaches now, as the kernel's file holds the mount itself: a
@@ -867,6 +866,7 @@ export class FakeSyscalls implements Syscalls {
     this.fds.set(fd, { ...held, chain: this.chainOf(found) });
   }
 
+  /** The model node at `path` (symlinks followed if `follow`), undefined if missing; not recorded. */
   node(path: string, follow = false): FakeNode | undefined {
     try {
       return this.walk({ op: 'lstat', path }, path, follow).node;

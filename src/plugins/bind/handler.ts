@@ -4,7 +4,7 @@ import { MS_BIND, MS_REMOUNT, O_CLOEXEC, O_PATH, PROC_SUPER_MAGIC } from '../../
 import { StepError, SyscallError } from '../../core/errors';
 import { attachTree } from '../../core/idmapped-tree';
 import { fdPath } from '../../core/in-root';
-import { afterAttach, afterMount, bindNeedsRemount, containerRoot, mountOn, remountBind, withMountTarget } from '../../core/mounting';
+import { afterAttach, afterMount, bindNeedsRemount, containerRoot, hasStepsAfter, mountOn, remountBind, withMountTarget } from '../../core/mounting';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { relabelTree, selinuxEnabled } from '../../core/selinux';
 import type { FileStat, Syscalls } from '../../core/syscalls/types';
@@ -78,7 +78,7 @@ export class BindMountHandler implements MountHandler {
           }
         : undefined;
     withMountTarget(this.sys, root, m.destination, { kind: source.kind === 'dir' ? 'dir' : 'file', mayBeProc }, (t) => {
-      const tree = this.attached(m, t.fd, ctx.shared, copy, between !== undefined);
+      const tree = this.attached(m, t.fd, ctx.shared, copy, between);
       if (tree !== undefined) {
         try {
           afterAttach(this.sys, root, m, t, tree, between);
@@ -98,10 +98,11 @@ export class BindMountHandler implements MountHandler {
    * The copy of the source attached onto the target open as `targetFd`, whose descriptor
    * the steps after the mount act through (afterAttach): the idmapped `copy` mountkit's
    * first process sent, an idmapped one made here (idmap.ts), or, when steps follow the
-   * mount (`steps`, propagation or recursive attributes), a plain one (attach.ts).
+   * mount (hasStepsAfter: `between`, propagation or recursive attributes), a plain one
+   * (attach.ts).
    * Undefined when the bind is to be made with mount(2). The caller closes what is not `copy`.
    */
-  private attached(m: MountSpec, targetFd: number, shared: Map<string, unknown>, copy: number | undefined, steps: boolean): number | undefined {
+  private attached(m: MountSpec, targetFd: number, shared: Map<string, unknown>, copy: number | undefined, between: unknown): number | undefined {
     if (copy !== undefined) {
       attachTree(this.sys, copy, m.source, targetFd);
       return copy;
@@ -109,7 +110,7 @@ export class BindMountHandler implements MountHandler {
     if (m.idmap) return mountIdmapped(this.sys, m, m.idmap, targetFd, shared);
     // A remount of an existing bind (MS_REMOUNT among its flags) makes no new mount to copy.
     if ((m.flags & MS_REMOUNT) !== 0n) return undefined;
-    return steps || m.propagationFlags.length > 0 || m.recAttrs ? attachCopy(this.sys, m, targetFd, shared) : undefined;
+    return hasStepsAfter(m, between) ? attachCopy(this.sys, m, targetFd, shared) : undefined;
   }
 
   /**
