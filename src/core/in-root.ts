@@ -376,14 +376,15 @@ function fromRoot<T>(sys: Syscalls, root: Root, unsafe: string, fn: (dir: RootDi
 }
 
 /**
- * Errors that name the component of a path that failed (createInRoot), as a host path,
- * rather than the whole path: fromRoot passes them on as they are.
+ * Errors fromRoot passes on as they are: those naming the component of a path that failed
+ * (createInRoot), as a host path, rather than the whole path, and a caller's own
+ * (CreateOptions.beforeMake), which name what that caller's call named.
  */
-const namingComponent = new WeakSet<SyscallError>();
+const alreadyNamed = new WeakSet<SyscallError>();
 
-/** A SyscallError of a lookup as one naming the path asked for, as a host path; a component's (namingComponent), or anything else, as it is. */
+/** A SyscallError of a lookup as one naming the path asked for, as a host path; one already named (alreadyNamed), or anything else, as it is. */
 function naming(root: Root, unsafe: string, err: unknown): unknown {
-  if (!(err instanceof SyscallError) || namingComponent.has(err)) return err;
+  if (!(err instanceof SyscallError) || alreadyNamed.has(err)) return err;
   return new SyscallError(err.syscall, err.errno, [posix.join(rootPath(root), cleanPath(unsafe))]);
 }
 
@@ -481,9 +482,15 @@ export interface CreateOptions {
   /**
    * Called before anything is made with the path inside the root that the lookup leads
    * to (where the existing part lies, as the kernel names it, with the missing components
-   * added); throwing stops the creation.
+   * added); throwing stops the creation, with the caller's error as it is.
    */
   vet?: (inside: string) => void;
+  /**
+   * Called once when something is missing, after `vet` and before anything is made;
+   * throwing stops the creation, with the caller's error as it is. For a `make` whose choice costs a call (a bind's target
+   * made as its source's kind, which only a missing target needs).
+   */
+  beforeMake?: () => void;
 }
 
 export interface Created {
@@ -525,9 +532,10 @@ export function createInRoot(sys: Syscalls, root: Root, unsafe: string, opts: Cr
         base ??= pathInside(sys, dir, fd);
         inside = withMissing(base, missing);
         if (watch && inside === '/' && typeof root !== 'string') root.stale = true;
-        opts.vet?.(inside);
+        if (opts.vet) callersOwn(opts.vet, inside);
       }
       if (missing.length === 0) return { fd, made: false, inside };
+      if (opts.beforeMake) callersOwn(opts.beforeMake);
       const dirMode = opts.dirMode ?? 0o755;
       for (let i = 0; i < missing.length; i++) {
         const name = missing[i];
@@ -598,10 +606,20 @@ function namingMade(sys: Syscalls, root: Root, dir: RootDir, inside: string | un
   return componentError(err.syscall, err.errno, posix.join(rootPath(root), path), err.detail);
 }
 
-/** A SyscallError naming one component, which fromRoot passes on as it is (namingComponent). */
+/** `fn(...args)`, a caller's own step inside createInRoot (CreateOptions.vet, beforeMake): a SyscallError it throws names what its call named (alreadyNamed). */
+function callersOwn<A extends unknown[]>(fn: (...args: A) => void, ...args: A): void {
+  try {
+    fn(...args);
+  } catch (err) {
+    if (err instanceof SyscallError) alreadyNamed.add(err);
+    throw err;
+  }
+}
+
+/** A SyscallError naming one component, which fromRoot passes on as it is (alreadyNamed). */
 function componentError(syscall: string, errno: number, hostPath: string, detail?: string): SyscallError {
   const err = new SyscallError(syscall, errno, [hostPath], detail);
-  namingComponent.add(err);
+  alreadyNamed.add(err);
   return err;
 }
 
@@ -634,11 +652,11 @@ function blockedAt(sys: Syscalls, root: Root, dir: RootDir, as?: SyscallError): 
  * already named, leaves `err` as it is.
  */
 function blockedOnTheWay(sys: Syscalls, root: Root, dir: RootDir, parts: readonly string[], nofollow: boolean, err: unknown): unknown {
-  if (!(err instanceof SyscallError) || namingComponent.has(err) || !(isErrno(err, 'ENOTDIR') || isErrno(err, 'EACCES'))) return err;
+  if (!(err instanceof SyscallError) || alreadyNamed.has(err) || !(isErrno(err, 'ENOTDIR') || isErrno(err, 'EACCES'))) return err;
   try {
     sys.close(walk(sys, dir.fd, parts, nofollow, blockedAt(sys, root, dir, err)).fd);
   } catch (blocked) {
-    if (blocked instanceof SyscallError && namingComponent.has(blocked)) return blocked;
+    if (blocked instanceof SyscallError && alreadyNamed.has(blocked)) return blocked;
   }
   return err;
 }

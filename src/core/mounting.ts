@@ -29,9 +29,15 @@ export function exists(sys: Syscalls, path: string): boolean {
   }
 }
 
+export type TargetKind = 'dir' | 'file';
+
 export interface TargetOptions {
-  /** What to create when the target is missing: a directory (default) or an empty file. */
-  kind?: 'dir' | 'file';
+  /**
+   * What to create when the target is missing: a directory (default) or an empty file; a
+   * function is asked only then, before anything is made (a bind's source is stat()ed
+   * only for a target it must make).
+   */
+  kind?: TargetKind | (() => TargetKind);
   /**
    * Mode of the target when it is created, before the umask; default 0755, as runc's. The
    * directories made on the way are 0755 whatever it is, as runc's MkdirAll makes them: a
@@ -144,8 +150,11 @@ export interface MountTarget extends Created {
 export function withMountTarget<T>(sys: Syscalls, root: Root, destination: string, opts: TargetOptions, fn: (t: MountTarget) => T): T {
   const mode = opts.mode ?? 0o755;
   const vet = (inside: string) => (inside === '/proc' && opts.mayBeProc?.() ? undefined : refuseUnderProc(inside));
-  const make: MakeEntry = opts.kind === 'file' ? makeFile(sys, mode) : (dirFd, name) => sys.mkdirat(dirFd, name, mode);
-  const target = createInRoot(sys, root, destination, { make, vet });
+  const given = opts.kind;
+  let kind = typeof given === 'function' ? undefined : given;
+  const beforeMake = typeof given === 'function' ? () => void (kind = given()) : undefined;
+  const make: MakeEntry = (dirFd, name) => (kind === 'file' ? makeFile(sys, mode)(dirFd, name) : sys.mkdirat(dirFd, name, mode));
+  const target = createInRoot(sys, root, destination, { make, vet, beforeMake });
   try {
     return fn({ ...target, vet });
   } finally {

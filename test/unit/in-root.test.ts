@@ -489,6 +489,31 @@ describe.each(MODES)('createInRoot (%s)', (mode, prepare) => {
     expectAllClosed(sys);
   });
 
+  test('beforeMake is called once, after vet and before anything is made, only when something is missing', () => {
+    const sys = setup();
+    const order: string[] = [];
+    const opts = { vet: () => void order.push('vet'), beforeMake: () => void order.push(`beforeMake after ${sys.callsOf('mkdirat').length} mkdirat`) };
+    sys.close(createInRoot(sys, '/r', '/up', opts).fd);
+    expect(order).toEqual(['vet']);
+    sys.close(createInRoot(sys, '/r', '/up/new/dir', opts).fd);
+    expect(order).toEqual(['vet', 'vet', 'beforeMake after 0 mkdirat']);
+    expect(sys.callsOf('mkdirat').map((c) => c.path)).toEqual(['new', 'dir']);
+  });
+
+  test.each([
+    ['vet', '/up'],
+    ['beforeMake', '/up/new'],
+  ])('a SyscallError of the caller\'s %s stops the creation with the caller\'s own naming, not the path asked for', (hook, unsafe) => {
+    const sys = setup();
+    const err = new SyscallError('stat', errnoNumber('EACCES'), ['/elsewhere']);
+    const throwing = () => {
+      throw err;
+    };
+    expect(() => createInRoot(sys, '/r', unsafe, { [hook]: throwing })).toThrow(err);
+    expect(sys.callsOf('mkdirat')).toEqual([]);
+    expectAllClosed(sys);
+  });
+
   test('nofollow leaves a link in the last component for the caller to see', () => {
     const sys = setup();
     const t = createInRoot(sys, '/r', '/dangling', { nofollow: true });

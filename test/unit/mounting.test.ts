@@ -1,5 +1,5 @@
 import { O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
-import { containerRoot, isDevDestination, keptForRun, releaseRun } from '../../src/core/mounting';
+import { containerRoot, isDevDestination, keptForRun, releaseRun, withMountTarget } from '../../src/core/mounting';
 import type { RunContext } from '../../src/core/plugin';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { makeConfig } from '../helpers/config';
@@ -52,5 +52,30 @@ describe('keptForRun and releaseRun', () => {
     sys.failOn('close', 'EIO');
     expect(() => releaseRun(sys, shared)).toThrow('close: EIO');
     expect(sys.callsOf('close').map((c) => c.fd)).toEqual([a, b]);
+  });
+});
+
+describe('withMountTarget: the kind of a missing target', () => {
+  test.each<[string, 'dir' | 'file' | undefined, string]>([
+    ['a directory by default', undefined, 'dir'],
+    ['a directory', 'dir', 'dir'],
+    ['an empty file', 'file', 'file'],
+  ])('given as a value: %s', (_what, kind, made) => {
+    const sys = new FakeSyscalls().addDir('/r');
+    withMountTarget(sys, '/r', '/t', { kind }, () => undefined);
+    expect(sys.node('/r/t')).toMatchObject({ kind: made });
+  });
+
+  test('given as a function: asked once, before anything is made, only for a missing target', () => {
+    const sys = new FakeSyscalls().addDir('/r/there');
+    const asked: number[] = [];
+    const kind = () => (asked.push(sys.callsOf('mkdirat').length), 'file' as const);
+    withMountTarget(sys, '/r', '/there', { kind }, () => undefined);
+    expect(asked).toEqual([]);
+    withMountTarget(sys, '/r', '/a/file', { kind }, () => undefined);
+    expect(asked).toEqual([0]);
+    expect(sys.node('/r/a')).toMatchObject({ kind: 'dir' });
+    expect(sys.node('/r/a/file')).toMatchObject({ kind: 'file' });
+    expect(sys.openFds()).toEqual([]);
   });
 });

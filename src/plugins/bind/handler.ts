@@ -4,10 +4,10 @@ import { MS_BIND, MS_REMOUNT, O_CLOEXEC, O_PATH, PROC_SUPER_MAGIC } from '../../
 import { StepError, SyscallError } from '../../core/errors';
 import { attachTree } from '../../core/idmapped-tree';
 import { fdPath } from '../../core/in-root';
-import { afterAttach, afterMount, bindNeedsRemount, containerRoot, hasStepsAfter, mountOn, remountBind, withMountTarget } from '../../core/mounting';
+import { afterAttach, afterMount, bindNeedsRemount, containerRoot, hasStepsAfter, mountOn, remountBind, withMountTarget, type TargetKind } from '../../core/mounting';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { relabelTree, selinuxEnabled } from '../../core/selinux';
-import type { FileStat, Syscalls } from '../../core/syscalls/types';
+import type { Syscalls } from '../../core/syscalls/types';
 import { attachCopy } from './attach';
 import { mountIdmapped, requestIdmapped } from './idmap';
 import { keepLockedFlags, lockedChange } from './locked';
@@ -48,21 +48,27 @@ export class BindMountHandler implements MountHandler {
     // In a user namespace, mountkit's first process makes the idmapped copy (idmap.ts).
     const copy = m.idmap && idmapSocket !== undefined && runtimeChannel !== undefined ? requestIdmapped(this.sys, m, runtimeChannel, idmapSocket) : undefined;
     try {
-      // The copy's kind is its source's: the source's path may be out of this process's reach.
-      this.mountFrom(m, ctx, label, copy === undefined ? this.statSource(m.source) : this.sys.fstat(copy), copy);
+      // The source's kind, asked only for a missing target: stat(2) follows links, as
+      // mount(2) does; the copy's is its source's (the path may be out of this process's reach).
+      const source = copy === undefined ? () => this.sys.stat(m.source) : () => this.sys.fstat(copy);
+      this.sourceNamed(m.source, () => this.mountFrom(m, ctx, label, () => (source().kind === 'dir' ? 'dir' : 'file'), copy));
     } finally {
       if (copy !== undefined) this.sys.close(copy);
     }
   }
 
-  /** The bind of `m.source` (of kind `source.kind`), or the attach of a copy of it (the idmapped `copy` given), then its flags, propagation, label and attributes. */
-  private mountFrom(m: MountSpec, ctx: RunContext, label: string | undefined, source: FileStat, copy: number | undefined): void {
+  /**
+   * The bind of `m.source`, or the attach of a copy of it (the idmapped `copy` given), then
+   * its flags, propagation, label and attributes. `kind` is asked only for a missing
+   * target, made to match the source.
+   */
+  private mountFrom(m: MountSpec, ctx: RunContext, label: string | undefined, kind: () => TargetKind, copy: number | undefined): void {
     const root = containerRoot(this.sys, ctx);
     const flags = bindFlags(m);
     // Looked up now, not when the config was read: an earlier mount may have put a symlink
     // on the way; the lookup keeps every link (absolute or "..") inside the rootfs. A
-    // missing target is made to match the source's kind; one of the wrong kind is left for
-    // mount(2) to refuse with ENOTDIR.
+    // missing target is made to match the source's kind (the source stat()ed then, before
+    // anything is made); one of the wrong kind is left for mount(2) to refuse with ENOTDIR.
     // A bind of a procfs may cover /proc, as runc allows it (checkProcMount); anything else may not (procDestinationProblem).
     const mayBeProc = () => this.onProcfs(m.source, copy);
     const remount = bindNeedsRemount(flags);
@@ -77,7 +83,7 @@ export class BindMountHandler implements MountHandler {
             if (label) relabelTree(this.sys, m.source, label);
           }
         : undefined;
-    withMountTarget(this.sys, root, m.destination, { kind: source.kind === 'dir' ? 'dir' : 'file', mayBeProc }, (t) => {
+    withMountTarget(this.sys, root, m.destination, { kind, mayBeProc }, (t) => {
       const tree = this.attached(m, t.fd, ctx.shared, copy, between);
       if (tree !== undefined) {
         try {
@@ -146,15 +152,16 @@ export class BindMountHandler implements MountHandler {
     }
   }
 
-  /** stat(2) of the source, following links, as mount(2) follows them. */
-  private statSource(source: string): FileStat {
+  /**
+   * `fn`, where a missing source is the run's refusal naming it: the source is first
+   * looked up by whichever call needs it (open(2) where the target is /proc, stat(2) where
+   * the target is missing, open_tree(2) or mount(2) of the bind), each ENOENT for it.
+   */
+  private sourceNamed<T>(source: string, fn: () => T): T {
     try {
-      return this.sys.stat(source);
+      return fn();
     } catch (err) {
-      if (err instanceof SyscallError && err.code === 'ENOENT') {
-        throw new StepError(`bind source ${JSON.stringify(source)} does not exist`, { cause: err });
-      }
-      throw err;
+      throw sourceMissing(source, err) ?? err;
     }
   }
 
@@ -171,4 +178,13 @@ export class BindMountHandler implements MountHandler {
     if (problem) throw new StepError(problem);
     return relabelTarget(mode, label);
   }
+}
+
+/** The calls that look the bind's source up by its path (BindMountHandler.sourceNamed). */
+const SOURCE_LOOKUPS = ['open', 'stat', 'open_tree', 'mount'] as const;
+
+/** The refusal of a bind whose source does not exist, where `err` is the ENOENT of a lookup of it (SOURCE_LOOKUPS); else undefined. */
+function sourceMissing(source: string, err: unknown): StepError | undefined {
+  if (!(err instanceof SyscallError) || err.code !== 'ENOENT' || !(SOURCE_LOOKUPS as readonly string[]).includes(err.syscall) || err.paths[0] !== source) return undefined;
+  return new StepError(`bind source ${JSON.stringify(source)} does not exist`, { cause: err });
 }

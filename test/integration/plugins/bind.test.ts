@@ -181,6 +181,23 @@ runAsRoot('bind handler, real mounts', () => {
     expect(r.stat[inRoot('x')]).toBe('ENOENT');
   });
 
+  test('an existing target: the source is not stat-ed; a missing one is named by the call that looks it up first, mount(2) or open_tree, and nothing is mounted', () => {
+    mkdirSync(inRoot('plain'));
+    mkdirSync(inRoot('ro'));
+    writeFileSync(inRoot('hosts'), '');
+    const made = run(binds({ destination: '/plain' }, { destination: '/ro', flags: MS_BIND | MS_RDONLY }, { destination: '/hosts', source: file }), { countCalls: ['stat'], read: [inRoot('hosts')] });
+    expect(made.error).toBeUndefined();
+    expect(made.calls).toEqual({ stat: 0 });
+    expect(made.read[inRoot('hosts')]).toBe('a bound file');
+    expect(mountsAt(made.mountinfo, inRoot('ro'))[0].options.split(',')).toContain('ro');
+    const missing = path.join(t.dir, 'nope');
+    for (const [destination, flags] of [['/plain', MS_BIND], ['/ro', MS_BIND | MS_RDONLY]] as const) {
+      const r = run(binds({ destination, source: missing, flags }));
+      expect(r.error).toMatchObject({ name: 'PluginError', message: `mounts: plugin bind mounts[0] "${destination}": bind source "${missing}" does not exist` });
+      expect(mountsAt(r.mountinfo, inRoot(destination.slice(1)))).toEqual([]);
+    }
+  });
+
   test('in a user namespace, a bind of a mount whose nosuid and nodev are locked is remounted read-only with them kept (runc 1.2)', () => {
     const locked = path.join(t.dir, 'locked');
     mkdirSync(locked);

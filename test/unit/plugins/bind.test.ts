@@ -104,17 +104,17 @@ const withoutCopies = (sys: FakeSyscalls) => sys.failOn('openTree', 'ENOSYS');
  * source, which makes the copy (102) or is refused.
  */
 const beforeDataBind = [
-  { op: 'stat', path: '/src/dir' },
   { op: 'open', path: '/r', flags: O_PATH | O_CLOEXEC | O_DIRECTORY, mode: 0 },
   { op: 'openat2', dirfd: 100, path: 'data', flags: O_PATH | O_CLOEXEC, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
   { op: 'openTree', dirfd: AT_FDCWD, path: '/src/dir', flags: OPEN_TREE_CLONE | O_CLOEXEC },
 ];
 
 describe('bind mount handler', () => {
-  test('a directory bind creates a directory target and makes one mount', () => {
+  test('a directory bind creates a directory target, the source stat-ed just before anything is made, and makes one mount', () => {
     const { sys, run } = setup();
     run([{ destination: '/data/x' }]);
-    expect(sys.calls[0]).toEqual({ op: 'stat', path: '/src/dir' });
+    expect(sys.calls.filter((c) => c.op === 'stat')).toEqual([{ op: 'stat', path: '/src/dir' }]);
+    expect(sys.calls[sys.calls.findIndex((c) => c.op === 'mkdirat') - 1]).toEqual({ op: 'stat', path: '/src/dir' });
     expect(changes(sys)).toEqual([
       { op: 'mkdirat', dirfd: fdOf(sys, '/r'), path: 'data', mode: 0o755 },
       { op: 'mkdirat', dirfd: fdOf(sys, '/r/data'), path: 'x', mode: 0o755 },
@@ -122,14 +122,15 @@ describe('bind mount handler', () => {
     ]);
   });
 
-  test('an existing target is used as it is', () => {
+  test('an existing target is used as it is, and the source is not stat-ed', () => {
     const { sys, run } = setup();
     sys.addDir('/r/data');
     run([{ destination: '/data' }]);
     expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/data'), MS_BIND)]);
+    expect(sys.calls.filter((c) => c.op === 'stat')).toEqual([]);
   });
 
-  test('the full call list: source stat, target lookup and proc check, a copy of the source attached through the target descriptor, the target\'s place checked, remount through the copy', () => {
+  test('the full call list: target lookup and proc check (an existing target: no stat of the source), a copy of the source attached through the target descriptor, the target\'s place checked, remount through the copy', () => {
     const { sys, run } = setup();
     sys.addDir('/r/data');
     run([{ destination: '/data', flags: MS_BIND | MS_RDONLY }]);
@@ -460,14 +461,13 @@ describe('bind mount handler', () => {
   describe("a bind remount whose config gave no source (the loader gives it the bundle's directory, as runc)", () => {
     const REMOUNT_RO = MS_BIND | MS_REMOUNT | MS_RDONLY;
 
-    test('changes the bind already at the destination: the bundle directory stat-ed, the remount through the target, then the flags again, nothing opened again', () => {
+    test('changes the bind already at the destination: the remount through the target, then the flags again, nothing opened again or stat-ed', () => {
       const { sys, run } = setup();
       sys.addDir('/bundle');
       sys.addDir('/r/d');
       run([{ destination: '/d' }, { destination: '/d', source: '/bundle', flags: REMOUNT_RO }]);
       const PATH = O_PATH | O_CLOEXEC;
-      expect(sys.calls.slice(sys.calls.findIndex((c) => c.op === 'stat' && c.path === '/bundle'))).toEqual([
-        { op: 'stat', path: '/bundle' },
+      expect(sys.calls.slice(sys.calls.findIndex((c) => c.op === 'mount' && c.source === '/bundle') - 1)).toEqual([
         // The root (100) stays open from the first mount; the first target (101) is closed.
         { op: 'openat2', dirfd: 100, path: 'd', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
         bind('/proc/thread-self/fd/102', REMOUNT_RO, '/bundle'),
@@ -603,6 +603,20 @@ describe('bind mount handler', () => {
     const { sys, run } = setup();
     expect(() => run([{ source: '/nope', destination: '/x' }])).toThrow('mounts: plugin bind mounts[0] "/x": bind source "/nope" does not exist');
     expect(changes(sys)).toEqual([]);
+  });
+
+  // An existing target needs no stat of the source: the call that looks the source up first names it.
+  test.each<[string, bigint, string, SyscallName]>([
+    ['made with mount(2)', MS_BIND, '/x', 'mount'],
+    ['made as a copy (open_tree)', MS_BIND | MS_RDONLY, '/x', 'openTree'],
+    ['onto /proc (the source opened to see whether it is a procfs)', MS_BIND, '/proc', 'open'],
+  ])('a missing source with an existing target, %s, is named; nothing is mounted', (_how, flags, destination, first) => {
+    const { sys, run } = setup();
+    sys.addDir(`/r${destination}`);
+    expect(() => run([{ source: '/nope', destination, flags }])).toThrow(`mounts: plugin bind mounts[0] "${destination}": bind source "/nope" does not exist`);
+    expect(sys.calls.find((c) => 'path' in c && c.path === '/nope' || 'source' in c && c.source === '/nope')?.op).toBe(first);
+    expect(sys.mounts).toEqual([]);
+    expect(sys.openFds()).toEqual([]);
   });
 
   test('another stat error of the source is the syscall error', () => {
@@ -866,7 +880,6 @@ describe('bind mount handler: idmapped binds', () => {
     sys.addDir('/r/data');
     run([{ destination: '/data', idmap: { recursive: false, uidMappings: UIDS, gidMappings: GIDS } }]);
     expect(sys.calls).toEqual([
-      { op: 'stat', path: '/src/dir' },
       { op: 'open', path: '/r', flags: PATH | O_DIRECTORY, mode: 0 },
       { op: 'openat2', dirfd: 100, path: 'data', flags: PATH, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
       { op: 'userNamespace', uidMappings: UIDS, gidMappings: GIDS },
@@ -1001,15 +1014,16 @@ describe('bind mount handler: idmapped binds', () => {
       return { sys, go: (m: Parameters<typeof run>[0][number]) => run([m], over) };
     }
 
-    test('asked for by the mount index on the runtime channel, received, its kind from fstat, attached and closed; no namespace, copy or mapping made here', () => {
+    test('asked for by the mount index on the runtime channel, received, attached and closed; no namespace, copy or mapping made here', () => {
       const { sys, go } = withCopy();
       go({ destination: '/d', flags: MS_BIND | MS_NOSUID, idmap: { recursive: false } });
       const copy = sys.callsOf('moveMount')[0].fromDirfd;
-      expect(sys.calls.slice(0, 3)).toEqual([
+      expect(sys.calls.slice(0, 2)).toEqual([
         { op: 'exchange', fd: 3, line: '{"event":"idmap","mount":0}\n' },
         { op: 'recvFdMessage', socket: 9 },
-        { op: 'fstat', fd: copy },
       ]);
+      // The target exists: the copy's kind is not asked.
+      expect(sys.callsOf('fstat')).toEqual([]);
       expect(changes(sys).map((c) => c.op)).toEqual(['exchange', 'recvFdMessage', 'moveMount', 'mount']);
       expect(sys.callsOf('moveMount')[0]).toMatchObject({ toDirfd: fdOf(sys, '/r/d'), flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH });
       // The source is never stat'd by path: it may be out of the namespace's root's reach.
@@ -1017,6 +1031,15 @@ describe('bind mount handler: idmapped binds', () => {
       expect(sys.callsOf('close').map((c) => c.fd)).toContain(copy);
       expect(sys.mounts).toEqual([expect.objectContaining({ source: '/src/dir', target: '/r/d' })]);
       expect(sys.openFds()).toEqual([9]);
+    });
+
+    test('a missing target is made as the copy\'s kind, which fstat of the copy gives just before', () => {
+      const { sys, go } = withCopy();
+      go({ destination: '/new', idmap: { recursive: false } });
+      const copy = sys.callsOf('moveMount')[0].fromDirfd;
+      expect(sys.calls[sys.calls.findIndex((c) => c.op === 'mkdirat') - 1]).toEqual({ op: 'fstat', fd: copy });
+      expect(sys.callsOf('stat')).toEqual([]);
+      expect(sys.mounts).toEqual([expect.objectContaining({ source: '/src/dir', target: '/r/new' })]);
     });
 
     test('a refusal from the first process is the mount\'s error; nothing is made', () => {
