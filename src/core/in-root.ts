@@ -532,10 +532,22 @@ export function createInRoot(sys: Syscalls, root: Root, unsafe: string, opts: Cr
         base ??= pathInside(sys, dir, fd);
         inside = withMissing(base, missing);
         if (watch && inside === '/' && typeof root !== 'string') root.stale = true;
-        if (opts.vet) callersOwn(opts.vet, inside);
+        if (opts.vet) {
+          try {
+            opts.vet(inside);
+          } catch (err) {
+            throw callersOwn(err);
+          }
+        }
       }
       if (missing.length === 0) return { fd, made: false, inside };
-      if (opts.beforeMake) callersOwn(opts.beforeMake);
+      if (opts.beforeMake) {
+        try {
+          opts.beforeMake();
+        } catch (err) {
+          throw callersOwn(err);
+        }
+      }
       const dirMode = opts.dirMode ?? 0o755;
       for (let i = 0; i < missing.length; i++) {
         const name = missing[i];
@@ -606,14 +618,10 @@ function namingMade(sys: Syscalls, root: Root, dir: RootDir, inside: string | un
   return componentError(err.syscall, err.errno, posix.join(rootPath(root), path), err.detail);
 }
 
-/** `fn(...args)`, a caller's own step inside createInRoot (CreateOptions.vet, beforeMake): a SyscallError it throws names what its call named (alreadyNamed). */
-function callersOwn<A extends unknown[]>(fn: (...args: A) => void, ...args: A): void {
-  try {
-    fn(...args);
-  } catch (err) {
-    if (err instanceof SyscallError) alreadyNamed.add(err);
-    throw err;
-  }
+/** `err`, thrown by a caller's own step inside createInRoot (CreateOptions.vet, beforeMake): a SyscallError names what its call named (alreadyNamed). */
+function callersOwn(err: unknown): unknown {
+  if (err instanceof SyscallError) alreadyNamed.add(err);
+  return err;
 }
 
 /** A SyscallError naming one component, which fromRoot passes on as it is (alreadyNamed). */

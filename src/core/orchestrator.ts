@@ -239,9 +239,10 @@ export class Orchestrator {
       if (m.relativeDestination !== undefined) this.log.warn(relativeDestinationWarning(m));
       const ignored = ignoredExtension(m, handler);
       if (ignored !== undefined) this.log.warn(ignored);
-      this.guard(() => mountWhere(m, 'premount-command'), hooks, () => this.runCommands(m.premountCmds, shared));
+      // A mount's commands are a step of their own only where it has some.
+      if (m.premountCmds.length > 0) this.guard(() => mountWhere(m, 'premount-command'), hooks, () => this.runCommands(m.premountCmds, shared));
       this.guard(() => mountWhere(m, handler.name), hooks, () => synchronous(handler.mount(m, ctx), 'mount()'));
-      this.guard(() => mountWhere(m, 'postmount-command'), hooks, () => this.runCommands(m.postmountCmds, shared));
+      if (m.postmountCmds.length > 0) this.guard(() => mountWhere(m, 'postmount-command'), hooks, () => this.runCommands(m.postmountCmds, shared));
     }
   }
 

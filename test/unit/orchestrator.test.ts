@@ -569,9 +569,15 @@ describe('run context', () => {
     expect(sys.callsOf('readFile')).toEqual([{ op: 'readFile', path: '/proc/self/mountinfo' }]);
   });
 
-  test('onStep is told where the pipeline is', () => {
+  test('onStep is told where the pipeline is: a mount\'s commands are a step where it has some', () => {
     const where: StepWhere[] = [];
-    const config = makeConfig({ mounts: [makeMount({ index: 0, type: 'tmpfs', destination: '/tmp' })] });
+    const cmd = { path: '/c', args: [], env: [], dir: '/' };
+    const config = makeConfig({
+      mounts: [
+        makeMount({ index: 0, type: 'tmpfs', destination: '/tmp', premountCmds: [cmd], postmountCmds: [cmd] }),
+        makeMount({ index: 1, type: 'tmpfs', destination: '/run' }),
+      ],
+    });
     const steps = [recordingStep('jail', 'jail', undefined, [])];
     new Orchestrator(new FakeSyscalls(), silentLogger, [recordingHandler('tmpfs', ['tmpfs'], [])], steps).run(config, { checkClaims: false,
       onStep: (w) => void where.push(w),
@@ -580,6 +586,7 @@ describe('run context', () => {
       'mounts/premount-command/0',
       'mounts/tmpfs/0',
       'mounts/postmount-command/0',
+      'mounts/tmpfs/1',
       'jail/jail/-',
     ]);
   });
