@@ -76,9 +76,7 @@ const fs = require('fs');
 require('reflect-metadata');
 const { createKernel } = require('./src/core/kernel');
 const { LinuxSyscalls } = require('./src/core/syscalls/linux');
-const { WithoutOpenat2 } = require('./test/helpers/without-openat2');
-const { WithoutFsopen } = require('./test/helpers/without-fsopen');
-const { WithoutOpenTree } = require('./test/helpers/without-open-tree');
+const { withoutCalls } = require('./test/helpers/older-kernel');
 const { RacingSyscalls } = require('./test/helpers/racing-syscalls');
 const { decodeName, encodeName } = require('./src/core/names');
 const req = JSON.parse(process.env.MOUNTKIT_REQ, (k, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
@@ -87,7 +85,8 @@ const hostRoot = fs.statSync('/');
 try {
   Object.assign(process.env, req.env);
   if (req.setup) new Function('require', req.setup)(require);
-  const syscalls = req.race ? new RacingSyscalls(req.race) : req.withoutOpenat2 ? new WithoutOpenat2() : req.withoutFsopen ? new WithoutFsopen() : req.withoutOpenTree ? new WithoutOpenTree() : new LinuxSyscalls();
+  const missing = [req.withoutOpenat2 && 'openat2', req.withoutFsopen && 'fsopen', req.withoutOpenTree && 'openTree'].filter(Boolean);
+  const syscalls = req.race ? new (withoutCalls(RacingSyscalls, missing))(req.race) : new (withoutCalls(LinuxSyscalls, missing))();
   for (const op of req.countCalls || []) {
     const call = syscalls[op].bind(syscalls);
     out.calls[op] = 0;

@@ -22,7 +22,7 @@ import { makeConfig, makeMount } from '../helpers/config';
 import { runInMountNamespace } from '../helpers/in-namespace';
 import { OLD_ROOT_FD } from '../helpers/jail-rootfs';
 import { encode, mountsAt, realRun, runAsRoot, tempDir, type RealRunRequest, type RealRunResult } from '../helpers/real-run';
-import { WithoutOpenat2 } from '../helpers/without-openat2';
+import { WithoutOpenat2 } from '../helpers/older-kernel';
 
 const plugin = (name: string) => path.resolve(__dirname, '../../src/plugins', name);
 const HANDLERS = ['tmpfs', 'bind', 'default', 'proc', 'mqueue', 'cgroup'].map(plugin);
@@ -262,7 +262,7 @@ runAsRoot.each(MODES)('a link swapped in after the lookup (%s)', (_mode, without
     const script = `
 const fs = require('fs');
 const { LinuxSyscalls } = require('./src/core/syscalls/linux');
-const { WithoutOpenat2 } = require('./test/helpers/without-openat2');
+const { WithoutOpenat2 } = require('./test/helpers/older-kernel');
 const { fdPath, openInRoot } = require('./src/core/in-root');
 const { parseMountInfo } = require('./src/core/mountinfo');
 const sys = ${withoutOpenat2 ? 'new WithoutOpenat2()' : 'new LinuxSyscalls()'};
@@ -323,7 +323,7 @@ const { LinuxSyscalls } = require('./src/core/syscalls/linux');
 const k = require('./src/core/constants');
 const req = JSON.parse(process.env.MOUNTKIT_REQ, (key, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
 const during = [];
-class Watching extends (req.onTarget ? require('./test/helpers/without-fsopen').WithoutFsopen : LinuxSyscalls) {
+class Watching extends require('./test/helpers/older-kernel').withoutCalls(LinuxSyscalls, req.onTarget ? ['fsopen'] : []) {
   copyFileRange(a, b) { during.push(fs.readFileSync('/proc/self/mountinfo', 'utf8')); return super.copyFileRange(a, b); }
 }
 const sys = new Watching();
@@ -466,10 +466,8 @@ const fs = require('fs');
 require('reflect-metadata');
 const { createKernel } = require('./src/core/kernel');
 const { LinuxSyscalls } = require('./src/core/syscalls/linux');
-const { SyscallError, errnoNumber } = require('./src/core/errors');
-const { WithoutOpenat2 } = require('./test/helpers/without-openat2');
+const { withoutCalls } = require('./test/helpers/older-kernel');
 const req = JSON.parse(process.env.MOUNTKIT_REQ, (k, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
-const Base = req.withoutOpenat2 ? WithoutOpenat2 : LinuxSyscalls;
 // The co-tenant's swap, made at the moment it wins: after the lookup of /data/sub, before its bind is made.
 let swapped = false;
 function swap(source) {
@@ -478,9 +476,8 @@ function swap(source) {
   fs.renameSync(req.dir + '/V/sub', req.dir + '/V/old');
   fs.symlinkSync('/ro', req.dir + '/V/sub');
 }
-class Swapping extends Base {
+class Swapping extends LinuxSyscalls {
   openTree(dirfd, path, flags) {
-    if (req.withoutOpenTree) throw new SyscallError('open_tree', errnoNumber('ENOSYS'), [path]);
     swap(path);
     return super.openTree(dirfd, path, flags);
   }
@@ -489,9 +486,11 @@ class Swapping extends Base {
     return super.mount(source, target, fstype, flags, data);
   }
 }
+// A call the kernel lacks is refused before the swap could be made at it.
+const Port = withoutCalls(Swapping, [req.withoutOpenat2 && 'openat2', req.withoutOpenTree && 'openTree'].filter(Boolean));
 const out = {};
 try {
-  const kernel = createKernel({ syscalls: new Swapping(), plugins: { plugins: req.plugins.map((module) => ({ module })) } });
+  const kernel = createKernel({ syscalls: new Port(), plugins: { plugins: req.plugins.map((module) => ({ module })) } });
   kernel.orchestrator.run(req.config, { checkClaims: false });
 } catch (e) {
   out.error = e.name + ': ' + e.message;

@@ -75,10 +75,10 @@ const path = require('path');
 require('reflect-metadata');
 const { createKernel } = require('./src/core/kernel');
 const { LinuxSyscalls } = require('./src/core/syscalls/linux');
-const { WithoutFsopen } = require('./test/helpers/without-fsopen');
+const { withoutCalls } = require('./test/helpers/older-kernel');
 const req = JSON.parse(process.env.MOUNTKIT_REQ, (key, v) => (v && typeof v === 'object' && '$big' in v ? BigInt(v.$big) : v));
 const out = { ops: [], tree: {} };
-const Base = req.onTarget ? WithoutFsopen : LinuxSyscalls;
+const Base = withoutCalls(LinuxSyscalls, req.onTarget ? ['fsopen'] : []);
 class Watched extends Base {
   fsmount(...a) { const r = super.fsmount(...a); out.ops.push('fsmount'); return r; }
   moveMount(...a) { super.moveMount(...a); out.ops.push('move_mount'); }

@@ -1,0 +1,41 @@
+import { SyscallError, errnoNumber } from '../../src/core/errors';
+import { LinuxSyscalls } from '../../src/core/syscalls/linux';
+
+/**
+ * Calls a kernel may lack, each answered with ENOSYS where it does: openat2(2) before
+ * 5.6 (every in-root lookup then walks the path component by component), fsopen(2) and
+ * open_tree(2) before 5.2 (tmpcopyup then mounts its tmpfs on the target; a bind with
+ * steps after its mount is made with mount(2) and opened again to be checked).
+ */
+export type MissingCall = 'openat2' | 'fsopen' | 'openTree';
+
+/** A class of the real port; TypeScript takes a mixin's base only with a constructor of `any[]`. */
+type PortClass = new (...args: any[]) => LinuxSyscalls;
+
+/**
+ * `Base` (the real port, or a class of it such as a test's racing port) as on a kernel
+ * without the calls `missing`. Children load it by path
+ * (`require('./test/helpers/older-kernel')`).
+ */
+export function withoutCalls<B extends PortClass>(Base: B, missing: readonly MissingCall[]): B {
+  const lacks = new Set(missing);
+  return class extends Base {
+    override openat2(dirfd: number, path: string, flags: number, mode: number, resolve: bigint): number {
+      if (lacks.has('openat2')) throw new SyscallError('openat2', errnoNumber('ENOSYS'), [path]);
+      return super.openat2(dirfd, path, flags, mode, resolve);
+    }
+
+    override fsopen(fstype: string, flags: number): number {
+      if (lacks.has('fsopen')) throw new SyscallError('fsopen', errnoNumber('ENOSYS'), [fstype]);
+      return super.fsopen(fstype, flags);
+    }
+
+    override openTree(dirfd: number, path: string, flags: number): number {
+      if (lacks.has('openTree')) throw new SyscallError('open_tree', errnoNumber('ENOSYS'), [path]);
+      return super.openTree(dirfd, path, flags);
+    }
+  };
+}
+
+/** The real port on a kernel before 5.6: openat2(2) answers ENOSYS. */
+export class WithoutOpenat2 extends withoutCalls(LinuxSyscalls, ['openat2']) {}
