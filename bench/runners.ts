@@ -128,7 +128,7 @@ export function runcRun(bundle: string, terminal = false, global: readonly strin
  * A shell line run before crun where crun 1.8 can run: on a hybrid host whose cgroup2
  * hierarchy has controllers it refuses every command ("cgroups in hybrid mode not
  * supported"), so that hierarchy is unmounted first, in a mount namespace of the line's own
- * (crunWrapped), as test/conformance/harness.ts does.
+ * (crunWrapped, which test/conformance/harness.ts runs crun with too).
  */
 const UNMOUNT_UNIFIED = 'if grep -qs . /sys/fs/cgroup/unified/cgroup.controllers; then umount /sys/fs/cgroup/unified || exit 125; fi';
 

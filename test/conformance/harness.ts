@@ -6,6 +6,7 @@ import { spawnSync } from 'child_process';
 import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
+import { crunWrapped } from '../../bench/runners';
 import { BIN, LAUNCHER, REPO } from '../helpers/cli';
 
 export const RUNC = ['/usr/sbin/runc', '/usr/bin/runc'].find((p) => existsSync(p));
@@ -186,8 +187,7 @@ export function runRunc(bundle: string, id = `mountkit-conf-${process.pid}-${ser
  * src/libcrun/container.c), the host's /dev/null included, 100000:100000 in a user namespace.
  */
 function spawnForCrun(argv: string[]): Outcome {
-  const script = 'if grep -qs . /sys/fs/cgroup/unified/cgroup.controllers; then umount /sys/fs/cgroup/unified || exit 125; fi; exec "$@"';
-  const r = spawnSync('unshare', ['--mount', '--propagation', 'slave', 'sh', '-c', script, 'sh', ...argv], { encoding: 'utf8', timeout: 60_000, input: '', stdio: ['pipe', 'pipe', 'pipe'] });
+  const r = spawnSync(...crunWrapped(argv), { encoding: 'utf8', timeout: 60_000, input: '', stdio: ['pipe', 'pipe', 'pipe'] });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
