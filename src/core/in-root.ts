@@ -378,7 +378,7 @@ function fromRoot<T>(sys: Syscalls, root: Root, unsafe: string, fn: (dir: RootDi
 /**
  * Errors fromRoot passes on as they are: those naming the component of a path that failed
  * (createInRoot), as a host path, rather than the whole path, and a caller's own
- * (CreateOptions.beforeMake), which name what that caller's call named.
+ * (CreateOptions.vet and beforeMake), which name what that caller's call named.
  */
 const alreadyNamed = new WeakSet<SyscallError>();
 
@@ -487,8 +487,9 @@ export interface CreateOptions {
   vet?: (inside: string) => void;
   /**
    * Called once when something is missing, after `vet` and before anything is made;
-   * throwing stops the creation, with the caller's error as it is. For a `make` whose choice costs a call (a bind's target
-   * made as its source's kind, which only a missing target needs).
+   * throwing stops the creation, with the caller's error as it is. For a `make` whose
+   * choice costs a call (a bind's target made as its source's kind, which only a missing
+   * target needs).
    */
   beforeMake?: () => void;
 }

@@ -86,7 +86,8 @@ try {
   Object.assign(process.env, req.env);
   if (req.setup) new Function('require', req.setup)(require);
   const missing = [req.withoutOpenat2 && 'openat2', req.withoutFsopen && 'fsopen', req.withoutOpenTree && 'openTree'].filter(Boolean);
-  const syscalls = req.race ? new (withoutCalls(RacingSyscalls, missing))(req.race) : new (withoutCalls(LinuxSyscalls, missing))();
+  // A racing port takes its race; the real one's options stay its defaults (undefined).
+  const syscalls = new (withoutCalls(req.race ? RacingSyscalls : LinuxSyscalls, missing))(req.race);
   for (const op of req.countCalls || []) {
     const call = syscalls[op].bind(syscalls);
     out.calls[op] = 0;

@@ -50,8 +50,8 @@ export class BindMountHandler implements MountHandler {
     try {
       // The source's kind, asked only for a missing target: stat(2) follows links, as
       // mount(2) does; the copy's is its source's (the path may be out of this process's reach).
-      const source = copy === undefined ? () => this.sys.stat(m.source) : () => this.sys.fstat(copy);
-      this.sourceNamed(m.source, () => this.mountFrom(m, ctx, label, () => (source().kind === 'dir' ? 'dir' : 'file'), copy));
+      const kind = (): TargetKind => ((copy === undefined ? this.sys.stat(m.source) : this.sys.fstat(copy)).kind === 'dir' ? 'dir' : 'file');
+      this.sourceNamed(m.source, () => this.mountFrom(m, ctx, label, kind, copy));
     } finally {
       if (copy !== undefined) this.sys.close(copy);
     }
@@ -181,10 +181,10 @@ export class BindMountHandler implements MountHandler {
 }
 
 /** The calls that look the bind's source up by its path (BindMountHandler.sourceNamed). */
-const SOURCE_LOOKUPS = ['open', 'stat', 'open_tree', 'mount'] as const;
+const SOURCE_LOOKUPS: ReadonlySet<string> = new Set(['open', 'stat', 'open_tree', 'mount']);
 
 /** The refusal of a bind whose source does not exist, where `err` is the ENOENT of a lookup of it (SOURCE_LOOKUPS); else undefined. */
 function sourceMissing(source: string, err: unknown): StepError | undefined {
-  if (!(err instanceof SyscallError) || err.code !== 'ENOENT' || !(SOURCE_LOOKUPS as readonly string[]).includes(err.syscall) || err.paths[0] !== source) return undefined;
+  if (!(err instanceof SyscallError) || err.code !== 'ENOENT' || !SOURCE_LOOKUPS.has(err.syscall) || err.paths[0] !== source) return undefined;
   return new StepError(`bind source ${JSON.stringify(source)} does not exist`, { cause: err });
 }
