@@ -12,4 +12,5 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', diagnostics: { warnOnly: false } }] },
   globalSetup: '<rootDir>/test/helpers/host-mounts-setup.js',
   globalTeardown: '<rootDir>/test/helpers/host-mounts-teardown.js',
+  setupFilesAfterEnv: ['<rootDir>/test/helpers/host-devices-each.js'],
 };

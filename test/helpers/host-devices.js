@@ -5,12 +5,12 @@ const { statSync } = require('fs');
 
 const HOST_DEVICES = ['/dev/null', '/dev/zero', '/dev/full', '/dev/random', '/dev/urandom', '/dev/tty'];
 
-/** Each node's owner, mode and device number as one line, or the error that stat gave. */
+/** Each node's owner, file type and mode, inode and device number as one line, or the error that stat gave. */
 function hostDevices() {
   return HOST_DEVICES.map((p) => {
     try {
       const s = statSync(p);
-      return `${p} ${s.uid}:${s.gid} ${(s.mode & 0o7777).toString(8)} ${s.rdev}`;
+      return `${p} ${s.uid}:${s.gid} ${s.mode.toString(8)} ${s.ino} ${s.rdev}`;
     } catch (err) {
       return `${p} ${err.code}`;
     }
