@@ -614,7 +614,7 @@ describe('bind mount handler', () => {
     const { sys, run } = setup();
     sys.addDir(`/r${destination}`);
     expect(() => run([{ source: '/nope', destination, flags }])).toThrow(`mounts: plugin bind mounts[0] "${destination}": bind source "/nope" does not exist`);
-    expect(sys.calls.find((c) => 'path' in c && c.path === '/nope' || 'source' in c && c.source === '/nope')?.op).toBe(first);
+    expect(sys.calls.find((c) => ('path' in c && c.path === '/nope') || ('source' in c && c.source === '/nope'))?.op).toBe(first);
     expect(sys.mounts).toEqual([]);
     expect(sys.openFds()).toEqual([]);
   });
