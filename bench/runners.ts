@@ -57,6 +57,21 @@ export function mountkitRun(
 let serial = 0;
 
 /**
+ * A foreground run of runc or crun (which deletes the container when its process exits),
+ * `argv` of a new container id, timed; where it fails, `remove` of that id deletes what
+ * it left before the failure is thrown.
+ */
+function foreground(what: string, argv: (id: string) => string[], remove: (id: string) => readonly string[]): number {
+  const id = `${RUNC_PREFIX}${process.pid}-${serial++}`;
+  const r = timeRun(argv(id));
+  if (r.status !== 0) {
+    const [cmd, ...args] = remove(id);
+    spawnSync(cmd, args);
+  }
+  return ok(what, r).ms;
+}
+
+/**
  * The launcher alone: `mountkit run` by the launcher with `standIn` first in PATH, a
  * directory whose `node` is true(1), so that the Node it starts exits at once with status
  * 0: what the launcher itself costs a run (its grep(1), the job and the watch it forks,
@@ -83,13 +98,7 @@ export function mountkitRunRootless(bundle: string): number {
 
 /** `runc run` as ROOTLESS_ID, its state under `root` (a directory that user owns). */
 export function runcRunRootless(bundle: string, root: string): number {
-  const id = `${RUNC_PREFIX}${process.pid}-${serial++}`;
-  const r = timeRun(asRootless(['runc', '--root', root, 'run', '--bundle', bundle, id]));
-  if (r.status !== 0) {
-    const [cmd, ...args] = asRootless(['runc', '--root', root, 'delete', '--force', id]);
-    spawnSync(cmd, args);
-  }
-  return ok('rootless runc run', r).ms;
+  return foreground('rootless runc run', (id) => asRootless(['runc', '--root', root, 'run', '--bundle', bundle, id]), (id) => asRootless(['runc', '--root', root, 'delete', '--force', id]));
 }
 
 /**
@@ -117,11 +126,14 @@ export function mountkitRunAtTerminal(bundle: string): number {
  * before the command (--log), `extra` the run's (--pid-file).
  */
 export function runcRun(bundle: string, terminal = false, global: readonly string[] = [], extra: readonly string[] = []): number {
-  const id = `${RUNC_PREFIX}${process.pid}-${serial++}`;
-  const argv = ['runc', ...global, 'run', ...extra, '--bundle', bundle, id];
-  const r = timeRun(terminal ? atTerminal(argv) : argv);
-  if (r.status !== 0) spawnSync('runc', ['delete', '--force', id]);
-  return ok('runc run', r).ms;
+  return foreground(
+    'runc run',
+    (id) => {
+      const argv = ['runc', ...global, 'run', ...extra, '--bundle', bundle, id];
+      return terminal ? atTerminal(argv) : argv;
+    },
+    (id) => ['runc', 'delete', '--force', id],
+  );
 }
 
 /**
@@ -143,10 +155,7 @@ export function crunWrapped(argv: readonly string[]): [string, string[]] {
  * where crun runs.
  */
 export function crunRun(bundle: string): number {
-  const id = `${RUNC_PREFIX}${process.pid}-${serial++}`;
-  const r = timeRun(['crun', 'run', '--bundle', bundle, id]);
-  if (r.status !== 0) spawnSync(...crunWrapped(['crun', 'delete', '--force', id]));
-  return ok('crun run', r).ms;
+  return foreground('crun run', (id) => ['crun', 'run', '--bundle', bundle, id], (id) => crunWrapped(['crun', 'delete', '--force', id]).flat());
 }
 
 /** Deletes any crun container the bench or its children left behind (crun-child.ts interrupted). */
