@@ -252,7 +252,26 @@ function loadLibc() {
   const fn = (decl: string, name = /(\w+)\(/.exec(decl)![1]) => {
     const call = lib.func(decl);
     if (!decl.includes('char *') && !decl.includes('...')) return call;
-    return (...args: unknown[]) => call(...args.map((arg) => (typeof arg === 'string' ? cString(name, arg) : Array.isArray(arg) ? arg.map((a: unknown) => (typeof a === 'string' ? cString(name, a) : a)) : arg))) as unknown;
+    const pass = (arg: unknown): unknown => (typeof arg === 'string' ? cString(name, arg) : Array.isArray(arg) ? arg.map((a: unknown) => (typeof a === 'string' ? cString(name, a) : a)) : arg);
+    // Of the declaration's own arity where it has one: a rest parameter and a spread cost
+    // about 0.25 us more per call in V8's interpreter and baseline code, where most of a
+    // run's calls are made (bench/README.md, "Findings").
+    switch (decl.includes('...') ? 0 : decl.split(',').length) {
+      case 1:
+        return (a: unknown) => call(pass(a)) as unknown;
+      case 2:
+        return (a: unknown, b: unknown) => call(pass(a), pass(b)) as unknown;
+      case 3:
+        return (a: unknown, b: unknown, c: unknown) => call(pass(a), pass(b), pass(c)) as unknown;
+      case 4:
+        return (a: unknown, b: unknown, c: unknown, d: unknown) => call(pass(a), pass(b), pass(c), pass(d)) as unknown;
+      case 5:
+        return (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown) => call(pass(a), pass(b), pass(c), pass(d), pass(e)) as unknown;
+      case 6:
+        return (a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown) => call(pass(a), pass(b), pass(c), pass(d), pass(e), pass(f)) as unknown;
+      default:
+        return (...args: unknown[]) => call(...args.map(pass)) as unknown;
+    }
   };
   // Anonymous structs: koffi keeps named types process-wide, and Jest loads this module once per test file.
   // struct statfs of x86_64 and arm64 (every field 64 bits wide but f_fsid, two ints), bits/statfs.h.
