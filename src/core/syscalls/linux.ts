@@ -254,8 +254,8 @@ function loadLibc() {
     if (!decl.includes('char *') && !decl.includes('...')) return call;
     const pass = (arg: unknown): unknown => (typeof arg === 'string' ? cString(name, arg) : Array.isArray(arg) ? arg.map((a: unknown) => (typeof a === 'string' ? cString(name, a) : a)) : arg);
     // Of the declaration's own arity where it has one: a rest parameter and a spread cost
-    // about 0.25 us more per call in V8's interpreter and baseline code, where most of a
-    // run's calls are made (bench/README.md, "Findings").
+    // about 0.1 us more per call (chdir(2): 0.90 against 0.80 us) in V8's interpreter and
+    // baseline code, where most of a run's calls are made (bench/README.md, "Findings").
     switch (decl.includes('...') ? 0 : decl.split(',').length) {
       case 1:
         return (a: unknown) => call(pass(a)) as unknown;
