@@ -2,7 +2,7 @@
 // the failure names that test, where host-mounts-teardown.js can only say that the whole
 // run changed one. Its state is the node's as before the test, so a later test fails only
 // for a change of its own.
-const { hostDevices } = require('./host-devices');
+const { hostDevices, changedDevices } = require('./host-devices');
 
 let before;
 
@@ -12,7 +12,7 @@ beforeAll(() => {
 
 afterEach(() => {
   const after = hostDevices();
-  const changed = after.flatMap((line, i) => (line === before[i] ? [] : [`${before[i]} -> ${line}`]));
+  const changed = changedDevices(before, after);
   before = after;
   if (changed.length) throw new Error(`host device nodes changed during this test:\n${changed.join('\n')}`);
 });

@@ -17,4 +17,9 @@ function hostDevices() {
   });
 }
 
-module.exports = { hostDevices };
+/** The lines of `after` that differ from `before`'s, each as `before -> after`. */
+function changedDevices(before, after) {
+  return after.flatMap((line, i) => (line === before[i] ? [] : [`${before[i]} -> ${line}`]));
+}
+
+module.exports = { hostDevices, changedDevices };

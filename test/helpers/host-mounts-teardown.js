@@ -1,12 +1,10 @@
 // Fails the suite when any test changed the host's mount namespace, or the owner, mode or
 // number of a host device node a container is given.
 const { readFileSync } = require('fs');
-const { hostDevices } = require('./host-devices');
+const { hostDevices, changedDevices } = require('./host-devices');
 
 module.exports = async function hostMountsTeardown() {
-  const devicesBefore = globalThis.__MOUNTKIT_HOST_DEVICES__;
-  const devicesAfter = hostDevices();
-  const changed = devicesAfter.flatMap((line, i) => (line === devicesBefore[i] ? [] : [`${devicesBefore[i]} -> ${line}`]));
+  const changed = changedDevices(globalThis.__MOUNTKIT_HOST_DEVICES__, hostDevices());
   const before = globalThis.__MOUNTKIT_HOST_MOUNTINFO__;
   const after = readFileSync('/proc/self/mountinfo', 'utf8');
   if (before !== after) {
