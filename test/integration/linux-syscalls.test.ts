@@ -337,6 +337,44 @@ return out;`,
       });
       expect(replaced).toBe('zero one from-envp');
     });
+
+    it("setgroups, setgid and setuid change the calling thread's credentials alone, which execve gives the program; a refused call names itself", () => {
+      const ids = (status: string) =>
+        status
+          .split('\n')
+          .filter((l) => /^(Uid|Gid|Groups):/.test(l))
+          .map((l) => l.replace(/\s+/g, ' ').trim())
+          .join('; ');
+      const run = runInMountNamespace(
+        `${PRELUDE}
+         const fs = require('fs');
+         const ids = ${ids.toString()};
+         const before = ids(fs.readFileSync('/proc/thread-self/status', 'utf8'));
+         const tooMany = attempt(() => sys.setgroups(Array.from({ length: 65537 }, (_, i) => i)));
+         sys.setgroups([4243, 4244]);
+         sys.setgid(4242);
+         sys.setuid(4241);
+         const back = attempt(() => sys.setuid(0));
+         const main = ids(fs.readFileSync('/proc/thread-self/status', 'utf8'));
+         const others = fs.readdirSync('/proc/self/task').filter((t) => t !== String(process.pid)).map((t) => ids(fs.readFileSync('/proc/self/task/' + t + '/status', 'utf8')));
+         fs.writeSync(1, JSON.stringify({ before, tooMany, back, main, others }) + '\\n');
+         sys.execve('/bin/sh', ['sh', '-c', 'grep -E "^(Uid|Gid|Groups):" /proc/self/status; ls /proc/self/task | wc -l'], []);`,
+      );
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const [first, ...program] = run.stdout.trim().split('\n');
+      const r = JSON.parse(first) as { before: string; tooMany: Attempt; back: Attempt; main: string; others: string[] };
+      // setgroups(2): EINVAL for more than NGROUPS_MAX (65536); setuid(2): EPERM for an unprivileged caller.
+      expect(r.tooMany).toEqual({ error: { name: 'SyscallError', syscall: 'setgroups', code: 'EINVAL', paths: [] } });
+      expect(r.back).toEqual({ error: { name: 'SyscallError', syscall: 'setuid', code: 'EPERM', paths: [] } });
+      expect(r.main).toBe('Uid: 4241 4241 4241 4241; Gid: 4242 4242 4242 4242; Groups: 4243 4244');
+      // Node's other threads (V8's workers, libuv's) keep the starter's: glibc's wrappers would have changed them too.
+      expect(r.before).toMatch(/^Uid: 0 0 0 0; Gid: 0 0 0 0; Groups:/);
+      expect(r.others.length).toBeGreaterThan(0);
+      for (const other of r.others) expect(other).toBe(r.before);
+      expect(ids(program.slice(0, 3).join('\n'))).toBe(r.main);
+      expect(program[3].trim()).toBe('1');
+    });
   });
 
   describe('names that are not valid UTF-8 keep their bytes (decodeName, encodeName)', () => {

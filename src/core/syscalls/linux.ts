@@ -96,15 +96,17 @@ const PR_CAP_AMBIENT_CLEAR_ALL = 4;
 const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 
 /**
- * Numbers for syscalls glibc 2.36 has no wrapper for. x86_64 keeps its own table
- * (arch/x86/entry/syscalls/syscall_64.tbl); arm64 uses the generic one
- * (include/uapi/asm-generic/unistd.h). Syscalls added since 5.x share one number everywhere.
+ * Numbers for syscalls glibc 2.36 has no wrapper for, and for the credential calls made
+ * without glibc's wrapper (setgroups, setgid, setuid: LinuxSyscalls.setuid says why).
+ * x86_64 keeps its own table (arch/x86/entry/syscalls/syscall_64.tbl); arm64 uses the
+ * generic one (include/uapi/asm-generic/unistd.h). Syscalls added since 5.x share one
+ * number everywhere.
  */
 const SYSCALL_NUMBERS: Readonly<Record<string, Readonly<Record<RawSyscall, number>>>> = {
-  x64: { pivot_root: 155, keyctl: 250, ioprio_set: 251, sched_setattr: 314, seccomp: 317, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
-  arm64: { pivot_root: 41, keyctl: 219, ioprio_set: 30, sched_setattr: 274, seccomp: 277, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
+  x64: { setuid: 105, setgid: 106, setgroups: 116, pivot_root: 155, keyctl: 250, ioprio_set: 251, sched_setattr: 314, seccomp: 317, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
+  arm64: { setuid: 146, setgid: 144, setgroups: 159, pivot_root: 41, keyctl: 219, ioprio_set: 30, sched_setattr: 274, seccomp: 277, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
 };
-type RawSyscall = 'pivot_root' | 'keyctl' | 'ioprio_set' | 'sched_setattr' | 'seccomp' | 'pidfd_send_signal' | 'open_tree' | 'move_mount' | 'fsopen' | 'fsconfig' | 'fsmount' | 'pidfd_open' | 'close_range' | 'openat2' | 'mount_setattr';
+type RawSyscall = 'setuid' | 'setgid' | 'setgroups' | 'pivot_root' | 'keyctl' | 'ioprio_set' | 'sched_setattr' | 'seccomp' | 'pidfd_send_signal' | 'open_tree' | 'move_mount' | 'fsopen' | 'fsconfig' | 'fsmount' | 'pidfd_open' | 'close_range' | 'openat2' | 'mount_setattr';
 
 // A filesystem context's log keeps the last 8 messages (fc_log's buffer, include/linux/fs_context.h);
 // a read(2) shorter than the message fails with EMSGSIZE.
@@ -330,9 +332,10 @@ function loadLibc() {
     memfd_create: fn('int memfd_create(const char *name, unsigned int flags)'),
     sethostname: fn('int sethostname(const char *name, size_t len)'),
     setdomainname: fn('int setdomainname(const char *name, size_t len)'),
-    setgroups: fn('int setgroups(size_t size, const uint32_t *list)'),
-    setgid: fn('int setgid(uint32_t gid)'),
-    setuid: fn('int setuid(uint32_t uid)'),
+    // Through syscall(2), with fixed arguments as openat2 below: the calling thread's credentials alone.
+    setgroups: fn('long syscall(long number, size_t size, const uint32_t *list)', 'setgroups'),
+    setgid: fn('long syscall(long number, uint32_t gid)', 'setgid'),
+    setuid: fn('long syscall(long number, uint32_t uid)', 'setuid'),
     waitpid: fn('int waitpid(int pid, int *status, int options)'),
     // idtype_t is an enum (an int); siginfo_t is 128 bytes on every Linux architecture (SI_MAX_SIZE).
     waitid: fn('int waitid(int idtype, uint32_t id, uint8_t *info, int options)'),
@@ -1379,16 +1382,23 @@ export class LinuxSyscalls implements Syscalls {
     }
   }
 
+  // The kernel keeps credentials per thread (credentials(7)); glibc's setgroups, setgid
+  // and setuid change every thread of the process, signalling each and waiting for it
+  // (nptl(7)): about 100 us per call in a Node process's seven threads, against 1 us for
+  // the syscall. These change the calling thread's alone, Node's main thread, the one
+  // that makes every call of a run and execs the container: execve(2) ends the other
+  // threads and the program gets the caller's credentials. runc makes these calls for its
+  // locked OS thread alone the same way; crun has one thread.
   setgroups(gids: number[]): void {
-    check('setgroups', libc().setgroups(gids.length, gids));
+    check('setgroups', libc().setgroups(syscallNumber('setgroups'), gids.length, gids));
   }
 
   setgid(gid: number): void {
-    check('setgid', libc().setgid(gid));
+    check('setgid', libc().setgid(syscallNumber('setgid'), gid));
   }
 
   setuid(uid: number): void {
-    check('setuid', libc().setuid(uid));
+    check('setuid', libc().setuid(syscallNumber('setuid'), uid));
   }
 
   sleep(ms: number): void {
