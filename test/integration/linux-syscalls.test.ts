@@ -358,7 +358,7 @@ return out;`,
          const main = ids(fs.readFileSync('/proc/thread-self/status', 'utf8'));
          const others = fs.readdirSync('/proc/self/task').filter((t) => t !== String(process.pid)).map((t) => ids(fs.readFileSync('/proc/self/task/' + t + '/status', 'utf8')));
          fs.writeSync(1, JSON.stringify({ before, tooMany, back, main, others }) + '\\n');
-         sys.execve('/bin/sh', ['sh', '-c', 'grep -E "^(Uid|Gid|Groups):" /proc/self/status; ls /proc/self/task | wc -l'], []);`,
+         sys.execve('/bin/sh', ['sh', '-c', 'grep -E "^(Uid|Gid|Groups):" /proc/$$/status; ls /proc/$$/task | wc -l'], []);`,
       );
       expect(run.stderr).toBe('');
       expect(run.status).toBe(0);
@@ -372,6 +372,7 @@ return out;`,
       expect(r.before).toMatch(/^Uid: 0 0 0 0; Gid: 0 0 0 0; Groups:/);
       expect(r.others.length).toBeGreaterThan(0);
       for (const other of r.others) expect(other).toBe(r.before);
+      // The program (the shell, $$) has the caller's credentials and its one thread.
       expect(ids(program.slice(0, 3).join('\n'))).toBe(r.main);
       expect(program[3].trim()).toBe('1');
     });
