@@ -332,10 +332,6 @@ function loadLibc() {
     memfd_create: fn('int memfd_create(const char *name, unsigned int flags)'),
     sethostname: fn('int sethostname(const char *name, size_t len)'),
     setdomainname: fn('int setdomainname(const char *name, size_t len)'),
-    // Through syscall(2), with fixed arguments as openat2 below: the calling thread's credentials alone.
-    setgroups: fn('long syscall(long number, size_t size, const uint32_t *list)', 'setgroups'),
-    setgid: fn('long syscall(long number, uint32_t gid)', 'setgid'),
-    setuid: fn('long syscall(long number, uint32_t uid)', 'setuid'),
     waitpid: fn('int waitpid(int pid, int *status, int options)'),
     // idtype_t is an enum (an int); siginfo_t is 128 bytes on every Linux architecture (SI_MAX_SIZE).
     waitid: fn('int waitid(int idtype, uint32_t id, uint8_t *info, int options)'),
@@ -1390,15 +1386,15 @@ export class LinuxSyscalls implements Syscalls {
   // threads and the program gets the caller's credentials. runc makes these calls for its
   // locked OS thread alone the same way; crun has one thread.
   setgroups(gids: number[]): void {
-    check('setgroups', libc().setgroups(syscallNumber('setgroups'), gids.length, gids));
+    check('setgroups', raw('setgroups', 'size_t', gids.length, 'const uint32_t *', Uint32Array.from(gids)));
   }
 
   setgid(gid: number): void {
-    check('setgid', libc().setgid(syscallNumber('setgid'), gid));
+    check('setgid', raw('setgid', 'uint32_t', gid));
   }
 
   setuid(uid: number): void {
-    check('setuid', libc().setuid(syscallNumber('setuid'), uid));
+    check('setuid', raw('setuid', 'uint32_t', uid));
   }
 
   sleep(ms: number): void {
