@@ -294,14 +294,10 @@ function loadLibc() {
   const mountAttr = koffi.struct({ attr_set: 'uint64_t', attr_clr: 'uint64_t', propagation: 'uint64_t', userns_fd: 'uint64_t' });
   // struct sock_fprog (linux/filter.h): the program's length in instructions and its address.
   const sockFprog = koffi.struct({ len: 'uint16_t', filter: 'void *' });
-  // struct iovec and struct msghdr (x86_64, arm64), for sendmsg(2).
-  const iovec = koffi.struct({ base: 'void *', len: 'size_t' });
-  const msghdr = koffi.struct({ name: 'void *', namelen: 'uint32_t', iov: koffi.pointer(iovec), iovlen: 'size_t', control: 'void *', controllen: 'size_t', flags: 'int' });
   return {
     // glibc's mode_t is unsigned int and dev_t is 64 bits on x86_64 and arm64.
     mount: fn('int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)'),
     umount2: fn('int umount2(const char *target, int flags)'),
-    mknod: fn('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
     mknodat: fn('int mknodat(int dirfd, const char *path, uint32_t mode, uint64_t dev)'),
     mkdirat: fn('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
     symlinkat: fn('int symlinkat(const char *target, int dirfd, const char *linkpath)'),
@@ -309,15 +305,11 @@ function loadLibc() {
     readlink: fn('long readlink(const char *path, uint8_t *buf, size_t size)'),
     readlinkat: fn('long readlinkat(int dirfd, const char *path, uint8_t *buf, size_t size)'),
     statx: fn('int statx(int dirfd, const char *path, int flags, unsigned int mask, uint8_t *buf)'),
-    chmod: fn('int chmod(const char *path, uint32_t mode)'),
-    fchmod: fn('int fchmod(int fd, uint32_t mode)'),
     unlinkat: fn('int unlinkat(int dirfd, const char *path, int flags)'),
-    renameat: fn('int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)'),
     fchownat: fn('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
     fstatfs: lib.func('fstatfs', 'int', ['int', koffi.out(koffi.pointer(statfs))]),
     chdir: fn('int chdir(const char *path)'),
     fchdir: fn('int fchdir(int fd)'),
-    chroot: fn('int chroot(const char *path)'),
     umask: fn('uint32_t umask(uint32_t mask)'),
     // open(2), openat(2) and fcntl(2) are variadic in C; each extra argument is passed as (type, value).
     open: fn('int open(const char *path, int flags, ...)'),
@@ -326,33 +318,16 @@ function loadLibc() {
     close: fn('int close(int fd)'),
     dup3: fn('int dup3(int oldfd, int newfd, int flags)'),
     unshare: fn('int unshare(int flags)'),
-    setns: fn('int setns(int fd, int nstype)'),
     execve: fn('int execve(const char *path, const char **argv, const char **envp)'),
     signal: fn('intptr_t signal(int signum, intptr_t handler)'),
-    memfd_create: fn('int memfd_create(const char *name, unsigned int flags)'),
     sethostname: fn('int sethostname(const char *name, size_t len)'),
-    setdomainname: fn('int setdomainname(const char *name, size_t len)'),
-    waitpid: fn('int waitpid(int pid, int *status, int options)'),
-    // idtype_t is an enum (an int); siginfo_t is 128 bytes on every Linux architecture (SI_MAX_SIZE).
-    waitid: fn('int waitid(int idtype, uint32_t id, uint8_t *info, int options)'),
     // prctl(2) is variadic in glibc; each extra argument is passed as (type, value).
     prctl: fn('int prctl(int option, ...)'),
-    // glibc 2.25's wrapper of getrandom(2); it answers ENOSYS where the kernel has no such call.
-    getrandom: fn('long getrandom(uint8_t *buf, size_t length, unsigned int flags)'),
     setsid: fn('int setsid(void)'),
-    personality: fn('int personality(unsigned long persona)'),
-    getsid: fn('int getsid(int pid)'),
-    getpgrp: fn('int getpgrp(void)'),
     ioctl: fn('int ioctl(int fd, unsigned long request, ...)'),
     capset: fn('int capset(const uint8_t *header, const uint8_t *data)'),
     // prlimit64 takes struct rlimit64, two u64, on every architecture.
     prlimit: fn('int prlimit64(int pid, int resource, const uint8_t *newLimit, uint8_t *oldLimit)'),
-    listxattr: fn('long listxattr(const char *path, uint8_t *list, size_t size)'),
-    getxattr: fn('long getxattr(const char *path, const char *name, uint8_t *value, size_t size)'),
-    lsetxattr: fn('int lsetxattr(const char *path, const char *name, const uint8_t *value, size_t size, int flags)'),
-    fsetxattr: fn('int fsetxattr(int fd, const char *name, const uint8_t *value, size_t size, int flags)'),
-    // glibc 2.27's wrapper; null offsets: the files' own, which the call advances.
-    copy_file_range: fn('long copy_file_range(int fdIn, int64_t *offIn, int fdOut, int64_t *offOut, size_t len, unsigned int flags)'),
     syscall: fn('long syscall(long number, ...)'),
     // openat2 through syscall(2) declared with its four arguments, not as variadic: koffi
     // then prepares the call once rather than at each call, and a lookup makes one per
@@ -366,13 +341,45 @@ function loadLibc() {
     mountAttrPtr: koffi.pointer(mountAttr),
     sockFprogPtr: koffi.pointer(sockFprog),
     socket: fn('int socket(int domain, int type, int protocol)'),
-    connect: fn('int connect(int fd, const uint8_t *addr, uint32_t len)'),
-    getsockopt: fn('int getsockopt(int fd, int level, int name, uint8_t *value, uint32_t *length)'),
-    sendmsg: lib.func('sendmsg', 'long', ['int', koffi.pointer(msghdr), 'int']),
-    // The buffers a msghdr points to are passed without a copy: the kernel fills them in place.
-    recvmsg: lib.func('recvmsg', 'long', ['int', koffi.pointer(msghdr), 'int']),
-    socketpair: fn('int socketpair(int domain, int type, int protocol, uint8_t *sv)'),
     mountAttrSize: koffi.sizeof(mountAttr),
+    // Bound at the first use of any of them (each declaration takes 10-20 us to bind):
+    // calls that runc spec's default bundle does not make, such as a tmpcopyup's copy, a
+    // console's or a relay's sockets, a hook's wait and a namespace joined by path.
+    seldom: once(() => {
+      // struct iovec and struct msghdr (x86_64, arm64), for sendmsg(2) and recvmsg(2).
+      const iovec = koffi.struct({ base: 'void *', len: 'size_t' });
+      const msghdr = koffi.struct({ name: 'void *', namelen: 'uint32_t', iov: koffi.pointer(iovec), iovlen: 'size_t', control: 'void *', controllen: 'size_t', flags: 'int' });
+      return {
+        mknod: fn('int mknod(const char *path, uint32_t mode, uint64_t dev)'),
+        chmod: fn('int chmod(const char *path, uint32_t mode)'),
+        fchmod: fn('int fchmod(int fd, uint32_t mode)'),
+        renameat: fn('int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)'),
+        chroot: fn('int chroot(const char *path)'),
+        setns: fn('int setns(int fd, int nstype)'),
+        memfd_create: fn('int memfd_create(const char *name, unsigned int flags)'),
+        setdomainname: fn('int setdomainname(const char *name, size_t len)'),
+        waitpid: fn('int waitpid(int pid, int *status, int options)'),
+        // idtype_t is an enum (an int); siginfo_t is 128 bytes on every Linux architecture (SI_MAX_SIZE).
+        waitid: fn('int waitid(int idtype, uint32_t id, uint8_t *info, int options)'),
+        // glibc 2.25's wrapper of getrandom(2); it answers ENOSYS where the kernel has no such call.
+        getrandom: fn('long getrandom(uint8_t *buf, size_t length, unsigned int flags)'),
+        personality: fn('int personality(unsigned long persona)'),
+        getsid: fn('int getsid(int pid)'),
+        getpgrp: fn('int getpgrp(void)'),
+        listxattr: fn('long listxattr(const char *path, uint8_t *list, size_t size)'),
+        getxattr: fn('long getxattr(const char *path, const char *name, uint8_t *value, size_t size)'),
+        lsetxattr: fn('int lsetxattr(const char *path, const char *name, const uint8_t *value, size_t size, int flags)'),
+        fsetxattr: fn('int fsetxattr(int fd, const char *name, const uint8_t *value, size_t size, int flags)'),
+        // glibc 2.27's wrapper; null offsets: the files' own, which the call advances.
+        copy_file_range: fn('long copy_file_range(int fdIn, int64_t *offIn, int fdOut, int64_t *offOut, size_t len, unsigned int flags)'),
+        connect: fn('int connect(int fd, const uint8_t *addr, uint32_t len)'),
+        getsockopt: fn('int getsockopt(int fd, int level, int name, uint8_t *value, uint32_t *length)'),
+        sendmsg: lib.func('sendmsg', 'long', ['int', koffi.pointer(msghdr), 'int']),
+        // The buffers a msghdr points to are passed without a copy: the kernel fills them in place.
+        recvmsg: lib.func('recvmsg', 'long', ['int', koffi.pointer(msghdr), 'int']),
+        socketpair: fn('int socketpair(int domain, int type, int protocol, uint8_t *sv)'),
+      };
+    }),
     // Bound at runCommand's first start, which most runs never make.
     spawn: once(() => ({
       // posix_spawn(3) and its objects (spawn.h), each passed as a Buffer of glibc's size
@@ -596,7 +603,7 @@ function withUserNamespaceHelper<T>(sys: Syscalls, fn: (proc: string) => T): T {
   // Required here: child_process loads Node's net and stream modules, which a run without idmapped mounts never uses.
   const { spawn } = require('child_process') as typeof import('child_process');
   // The helper's stderr goes to a memfd, read when it fails: unshare(1) says there why.
-  const errors = check('memfd_create', libc().memfd_create('mountkit-userns-helper', MFD_CLOEXEC));
+  const errors = check('memfd_create', libc().seldom().memfd_create('mountkit-userns-helper', MFD_CLOEXEC));
   let helper: import('child_process').ChildProcess;
   try {
     helper = spawn('unshare', ['--user', '--', 'cat'], { stdio: ['pipe', 'ignore', errors] });
@@ -633,7 +640,7 @@ function withUserNamespaceHelper<T>(sys: Syscalls, fn: (proc: string) => T): T {
     try {
       if (pid !== undefined) process.kill(pid, 'SIGKILL');
     } finally {
-      if (pid !== undefined) libc().waitpid(pid, null, 0);
+      if (pid !== undefined) libc().seldom().waitpid(pid, null, 0);
       if (pidfd >= 0) libc().close(pidfd);
       fs.closeSync(errors);
       helper.stdin?.destroy();
@@ -713,7 +720,7 @@ function exchangeLine(fd: number, line: string, paths: readonly string[], what: 
  * pipe; `> /dev/stderr`'s O_TRUNC still empties it, which a pipe ignores).
  */
 function commandOutput(): number {
-  const fd = check('memfd_create', libc().memfd_create('mountkit-command', MFD_CLOEXEC));
+  const fd = check('memfd_create', libc().seldom().memfd_create('mountkit-command', MFD_CLOEXEC));
   try {
     check('fcntl', libc().fcntl(fd, F_SETFL, 'int', O_APPEND), 'F_SETFL');
   } catch (err) {
@@ -732,7 +739,7 @@ function ignoreSignal(): void {}
  * is not refused; and it needs no writer while the command runs, however much it holds.
  */
 function commandInput(text: string): number {
-  const fd = check('memfd_create', libc().memfd_create('mountkit-input', MFD_CLOEXEC));
+  const fd = check('memfd_create', libc().seldom().memfd_create('mountkit-input', MFD_CLOEXEC));
   const data = nameBytes(text);
   try {
     // pwrite(2) leaves the offset the command starts reading at, 0, alone.
@@ -955,7 +962,7 @@ function hasEnded(pid: number): boolean {
 function waitEnded(pid: number, flags: number): boolean {
   const info = Buffer.alloc(SIGINFO_SIZE);
   for (;;) {
-    if (libc().waitid(P_PID, pid, info, WEXITED | WNOHANG | flags) === 0) return new Int32Array(info.buffer, info.byteOffset, 1)[0] !== 0;
+    if (libc().seldom().waitid(P_PID, pid, info, WEXITED | WNOHANG | flags) === 0) return new Int32Array(info.buffer, info.byteOffset, 1)[0] !== 0;
     const errno = koffi.errno();
     if (errno !== errnoNumber('EINTR')) throw failure('waitid', errno, `/proc/${pid}`);
   }
@@ -972,7 +979,7 @@ function commandEnd(wait: number, timedOut: boolean): Omit<CommandResult, 'outpu
 function reapStatus(pid: number): number {
   const status = Buffer.alloc(4);
   for (;;) {
-    if (libc().waitpid(pid, status, 0) === pid) return status.readInt32LE(0);
+    if (libc().seldom().waitpid(pid, status, 0) === pid) return status.readInt32LE(0);
     const errno = koffi.errno();
     // A signal handled meanwhile (libuv's, installed with SA_RESTART, restarts it; one without would not).
     if (errno !== errnoNumber('EINTR')) throw failure('waitpid', errno, `/proc/${pid}`);
@@ -1155,7 +1162,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   mknod(path: string, mode: number, dev: bigint): void {
-    check('mknod', libc().mknod(path, mode, dev), path);
+    check('mknod', libc().seldom().mknod(path, mode, dev), path);
   }
 
   mknodat(dirfd: number, path: string, mode: number, dev: bigint): void {
@@ -1176,11 +1183,11 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   chmod(path: string, mode: number): void {
-    check('chmod', libc().chmod(path, mode), path);
+    check('chmod', libc().seldom().chmod(path, mode), path);
   }
 
   fchmod(fd: number, mode: number): void {
-    check('fchmod', libc().fchmod(fd, mode), fdPath(fd));
+    check('fchmod', libc().seldom().fchmod(fd, mode), fdPath(fd));
   }
 
   chdir(path: string): void {
@@ -1192,7 +1199,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   chroot(path: string): void {
-    check('chroot', libc().chroot(path), path);
+    check('chroot', libc().seldom().chroot(path), path);
   }
 
   umask(mask: number): number {
@@ -1289,7 +1296,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   renameat(oldDirfd: number, oldPath: string, newDirfd: number, newPath: string): void {
-    check('renameat', libc().renameat(oldDirfd, oldPath, newDirfd, newPath), oldPath, newPath);
+    check('renameat', libc().seldom().renameat(oldDirfd, oldPath, newDirfd, newPath), oldPath, newPath);
   }
 
   symlinkat(target: string, dirfd: number, linkPath: string): void {
@@ -1339,7 +1346,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   setdomainname(name: string): void {
-    check('setdomainname', libc().setdomainname(name, byteLength(name)), name);
+    check('setdomainname', libc().seldom().setdomainname(name, byteLength(name)), name);
   }
 
   joinSessionKeyring(name: string | null, permissions: number): number {
@@ -1406,7 +1413,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   copyFileRange(fdIn: number, fdOut: number): void {
-    const c = libc();
+    const c = libc().seldom();
     for (let first = true; ; first = false) {
       const n = Number(c.copy_file_range(fdIn, null, fdOut, null, COPY_CHUNK, 0));
       if (n === 0) return;
@@ -1423,23 +1430,23 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   listxattr(path: string): string[] {
-    const list = xattrBytes('listxattr', path, (buf, size) => Number(libc().listxattr(path, buf, size)));
+    const list = xattrBytes('listxattr', path, (buf, size) => Number(libc().seldom().listxattr(path, buf, size)));
     // The names, each ending with a NUL (listxattr(2)).
     return list.length === 0 ? [] : decodeName(list.subarray(0, list.length - 1)).split('\0');
   }
 
   getxattr(path: string, name: string): Uint8Array {
-    return xattrBytes('getxattr', path, (buf, size) => Number(libc().getxattr(path, name, buf, size)));
+    return xattrBytes('getxattr', path, (buf, size) => Number(libc().seldom().getxattr(path, name, buf, size)));
   }
 
   lsetxattr(path: string, name: string, value: string | Uint8Array): void {
     const bytes = typeof value === 'string' ? nameBytes(value) : value;
-    check('lsetxattr', libc().lsetxattr(path, name, bytes, bytes.length, 0), path);
+    check('lsetxattr', libc().seldom().lsetxattr(path, name, bytes, bytes.length, 0), path);
   }
 
   fsetxattr(fd: number, name: string, value: string | Uint8Array): void {
     const bytes = typeof value === 'string' ? nameBytes(value) : value;
-    check('fsetxattr', libc().fsetxattr(fd, name, bytes, bytes.length, 0), fdPath(fd));
+    check('fsetxattr', libc().seldom().fsetxattr(fd, name, bytes, bytes.length, 0), fdPath(fd));
   }
 
   writeFile(path: string, data: string, mode = 0o666): void {
@@ -1451,7 +1458,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   setns(fd: number, nstype: number): void {
-    check('setns', libc().setns(fd, nstype));
+    check('setns', libc().seldom().setns(fd, nstype));
   }
 
   getpid(): number {
@@ -1463,7 +1470,7 @@ export class LinuxSyscalls implements Syscalls {
     // A read of up to 256 bytes once the pool is initialized gives them all and is never
     // interrupted (getrandom(2)); a longer one, or one that waited, may be either.
     for (let got = 0; got < length; ) {
-      const n = libc().getrandom(buf.subarray(got), length - got, flags);
+      const n = libc().seldom().getrandom(buf.subarray(got), length - got, flags);
       if (n < 0) {
         const errno = koffi.errno();
         if (errno === errnoNumber('EINTR')) continue;
@@ -1489,7 +1496,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   private compileSeccomp(filter: SeccompFilter): SeccompCompiled {
-    const c = libc();
+    const c = libc().seldom();
     // libseccomp writes the program to a descriptor: a memfd keeps it in memory, and needs no reader while it writes.
     const scratch = check('memfd_create', c.memfd_create('mountkit-seccomp', MFD_CLOEXEC));
     try {
@@ -1519,7 +1526,7 @@ export class LinuxSyscalls implements Syscalls {
     name.copy(addr, SUN_PATH_OFFSET);
     const fd = check('socket', c.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), path);
     try {
-      check('connect', c.connect(fd, addr, SUN_PATH_OFFSET + name.length + 1), path);
+      check('connect', libc().seldom().connect(fd, addr, SUN_PATH_OFFSET + name.length + 1), path);
     } catch (err) {
       fs.closeSync(fd);
       throw err;
@@ -1530,7 +1537,7 @@ export class LinuxSyscalls implements Syscalls {
   peerPid(socket: number): number {
     const cred = Buffer.alloc(UCRED_SIZE);
     const length = new Uint32Array([UCRED_SIZE]);
-    check('getsockopt', libc().getsockopt(socket, SOL_SOCKET, SO_PEERCRED, cred, length), fdPath(socket), 'SO_PEERCRED');
+    check('getsockopt', libc().seldom().getsockopt(socket, SOL_SOCKET, SO_PEERCRED, cred, length), fdPath(socket), 'SO_PEERCRED');
     return cred.readInt32LE(0);
   }
 
@@ -1611,7 +1618,7 @@ export class LinuxSyscalls implements Syscalls {
   reapChild(pid: number): void {
     const info = Buffer.alloc(SIGINFO_SIZE);
     for (;;) {
-      if (libc().waitid(P_PID, pid, info, WEXITED) === 0) return;
+      if (libc().seldom().waitid(P_PID, pid, info, WEXITED) === 0) return;
       const errno = koffi.errno();
       // A signal handled meanwhile (libuv's, installed with SA_RESTART, restarts it; one without would not).
       if (errno !== errnoNumber('EINTR')) throw failure('waitid', errno, `/proc/${pid}`);
@@ -1627,7 +1634,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   getsid(): number {
-    return check('getsid', libc().getsid(0));
+    return check('getsid', libc().seldom().getsid(0));
   }
 
   releaseTerminal(fd: number): void {
@@ -1643,7 +1650,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   personality(persona: number): void {
-    check('personality', libc().personality(persona));
+    check('personality', libc().seldom().personality(persona));
   }
 
   ptyUnlock(fd: number): void {
@@ -1668,7 +1675,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   getpgrp(): number {
-    return check('getpgrp', libc().getpgrp());
+    return check('getpgrp', libc().seldom().getpgrp());
   }
 
   getWindowSize(fd: number): { rows: number; cols: number } {
@@ -1712,7 +1719,7 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   sendFdMessage(socket: number, fd: number, data: string): void {
-    const c = libc();
+    const c = libc().seldom();
     const payload = nameBytes(data);
     const control = scmRightsControl(fd, LITTLE_ENDIAN);
     // A stream socket may take part of the data; the descriptor goes with its first byte. A send a signal interrupted is made again.
@@ -1733,7 +1740,7 @@ export class LinuxSyscalls implements Syscalls {
 
   socketPair(): [number, number] {
     const sv = Buffer.alloc(8);
-    check('socketpair', libc().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+    check('socketpair', libc().seldom().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
     const view = new DataView(sv.buffer, sv.byteOffset, 8);
     return [view.getInt32(0, LITTLE_ENDIAN), view.getInt32(4, LITTLE_ENDIAN)];
   }
@@ -1743,7 +1750,7 @@ export class LinuxSyscalls implements Syscalls {
     const control = Buffer.alloc(SCM_RIGHTS_SPACE);
     const msg = { name: null, namelen: 0, iov: { base: data, len: data.length }, iovlen: 1, control, controllen: control.length, flags: 0 };
     let n: number;
-    do n = Number(libc().recvmsg(socket, msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
+    do n = Number(libc().seldom().recvmsg(socket, msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
     while (n < 0 && koffi.errno() === errnoNumber('EINTR'));
     check('recvmsg', n);
     const fd = scmRightsFd(control, LITTLE_ENDIAN);
