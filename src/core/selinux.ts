@@ -152,6 +152,19 @@ export function hasSelinuxLabel(config: Pick<RootfsConfig, 'mountLabel' | 'proce
   return !!config.mountLabel || !!config.process.selinuxLabel;
 }
 
+/**
+ * The label a handler gives the filesystem it mounts: linux.mountLabel on a host that
+ * runs SELinux (selinuxEnabled), else "". Given as `context=` in the mount's data
+ * (formatMountLabel), as runc 1.1.5 gives it to a tmpfs and to every type it has no case
+ * of its own for (devpts, overlay, a FUSE type...); or, for a filesystem whose mount takes
+ * no such option (mqueue), set on its root once mounted (setFileLabel). Asked before the
+ * jail only, as selinuxEnabled is.
+ */
+export function mountLabel(sys: Syscalls, ctx: RunContext): string {
+  const label = ctx.config.mountLabel;
+  return label && selinuxEnabled(sys, ctx) ? label : '';
+}
+
 /** Mount data with the label as a `context=` option (mount(8), "context=context"). */
 export function formatMountLabel(data: string, label: string): string {
   if (!label) return data;

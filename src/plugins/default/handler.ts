@@ -4,7 +4,7 @@ import { MS_REMOUNT } from '../../core/constants';
 import { fdPath } from '../../core/in-root';
 import { afterMount, containerRoot, mountOn, withMountTarget } from '../../core/mounting';
 import { DEFAULT_MOUNT_TYPE, SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
-import { formatMountLabel, selinuxEnabled } from '../../core/selinux';
+import { formatMountLabel, mountLabel } from '../../core/selinux';
 import type { Syscalls } from '../../core/syscalls/types';
 
 /**
@@ -27,7 +27,7 @@ export class DefaultMountHandler implements MountHandler {
     const root = containerRoot(this.sys, ctx);
     // A remount without a type changes the mount at /proc, which it may (runc lets any mount of an empty source there).
     const mayBeProc = () => m.type === '' && (m.flags & MS_REMOUNT) !== 0n;
-    const label = ctx.config.mountLabel && selinuxEnabled(this.sys, ctx) ? ctx.config.mountLabel : '';
+    const label = mountLabel(this.sys, ctx);
     withMountTarget(this.sys, root, m.destination, { mayBeProc }, (t) => {
       // A remount without a type (config/oci.ts) passes none.
       mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: m.type || null, flags: m.flags, data: formatMountLabel(m.data, label) });

@@ -3,7 +3,7 @@ import type { MountSpec } from '../../core/config/model';
 import { fdPath } from '../../core/in-root';
 import { afterMount, containerRoot, mountOn, withMountTarget } from '../../core/mounting';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
-import { selinuxEnabled, setFileLabel } from '../../core/selinux';
+import { mountLabel, setFileLabel } from '../../core/selinux';
 import type { Syscalls } from '../../core/syscalls/types';
 
 /**
@@ -21,7 +21,7 @@ export class MqueueMountHandler implements MountHandler {
 
   mount(m: MountSpec, ctx: RunContext): void {
     const root = containerRoot(this.sys, ctx);
-    const label = ctx.config.mountLabel && selinuxEnabled(this.sys, ctx) ? ctx.config.mountLabel : '';
+    const label = mountLabel(this.sys, ctx);
     withMountTarget(this.sys, root, m.destination, {}, (t) => {
       mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: m.type, flags: m.flags, data: m.data });
       // The label goes on the new mount's root directory; lsetxattr(2) does not follow a

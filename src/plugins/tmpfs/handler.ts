@@ -3,7 +3,7 @@ import type { MountSpec } from '../../core/config/model';
 import { fdPath } from '../../core/in-root';
 import { afterMount, containerRoot, mountOn, withMountTarget } from '../../core/mounting';
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
-import { formatMountLabel, selinuxEnabled } from '../../core/selinux';
+import { formatMountLabel, mountLabel } from '../../core/selinux';
 import type { Syscalls } from '../../core/syscalls/types';
 import { mountWithCopyUp } from './copyup';
 import { hasModeOption, withInheritedMode } from './options';
@@ -27,7 +27,7 @@ export class TmpfsMountHandler implements MountHandler {
   mount(m: MountSpec, ctx: RunContext): void {
     const root = containerRoot(this.sys, ctx);
     const copyUp = m.extensions.tmpcopyup;
-    const label = ctx.config.mountLabel && selinuxEnabled(this.sys, ctx) ? ctx.config.mountLabel : '';
+    const label = mountLabel(this.sys, ctx);
     withMountTarget(this.sys, root, m.destination, {}, (t) => {
       // The directory's mode is read only when the data names none (withInheritedMode).
       const data = formatMountLabel(t.made || hasModeOption(m.data) ? m.data : withInheritedMode(this.sys.fstat(t.fd).perm, m.data), label);

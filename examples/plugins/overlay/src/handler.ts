@@ -6,8 +6,10 @@ import {
   afterMount,
   createInRoot,
   fdPath,
+  formatMountLabel,
   inject,
   injectable,
+  mountLabel,
   mountOn,
   withMountTarget,
   type MountHandler,
@@ -23,7 +25,9 @@ import { parseOptions, type OverlayOptions } from './options';
  * Mounts overlayfs (type "overlay"): the lower layers must be existing directories, the
  * upper and work directories are created when missing, and the mount goes on the target
  * inside the rootfs, looked up and created there by mountkit's own helpers, as the
- * built-in handlers do it. Every effect goes through the syscall port.
+ * built-in handlers do it, with the container's SELinux label (linux.mountLabel) as
+ * `context=` on a host that runs SELinux, as runc gives it to an overlay. Every effect
+ * goes through the syscall port.
  */
 @injectable()
 export class OverlayMountHandler implements MountHandler {
@@ -55,8 +59,9 @@ export class OverlayMountHandler implements MountHandler {
       this.ensureDir('workdir', layers.work, ctx);
     }
     const rootfs = ctx.config.rootfs;
+    const data = formatMountLabel(overlayData(layers), mountLabel(this.sys, ctx));
     withMountTarget(this.sys, rootfs, m.destination, {}, (target) => {
-      mountOn(this.sys, m, { source: m.source || 'overlay', target: fdPath(target.fd), fstype: 'overlay', flags: m.flags, data: overlayData(layers) });
+      mountOn(this.sys, m, { source: m.source || 'overlay', target: fdPath(target.fd), fstype: 'overlay', flags: m.flags, data });
       afterMount(this.sys, rootfs, m, target);
     });
   }

@@ -77,6 +77,17 @@ describe('overlay mount handler', () => {
     ]);
   });
 
+  test.each([
+    ['a host that runs SELinux: the label goes into the data as context=, as runc gives it to an overlay', true, `${layers},context="system_u:object_r:container_file_t:s0:c1,c2"`],
+    ['a host without SELinux: the data as resolved', false, layers],
+  ])('linux.mountLabel on %s', (_what, selinux, data) => {
+    const sys = bundle();
+    if (selinux) sys.addSelinuxfs();
+    const config = makeConfig({ mountLabel: 'system_u:object_r:container_file_t:s0:c1,c2' });
+    const run = runHandler(overlay, overlayMount(), { sys, config });
+    expect(run.sys.mounts.filter((m) => m.fstype === 'overlay').map((m) => m.data)).toEqual([data]);
+  });
+
   test('propagation flags follow the mount, as for every built-in type', () => {
     const run = runHandler(overlay, overlayMount({ propagationFlags: [MS_SHARED] }), { sys: bundle() });
     expect(run.effects.filter((c) => c.op === 'mount').map((c) => (c as { flags: bigint }).flags)).toEqual([0n, MS_SHARED]);
