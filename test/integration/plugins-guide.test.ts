@@ -87,4 +87,22 @@ maybe("docs/plugins.md's guide, step 7: build, plan, run, with mountkit installe
     expect([r.status, r.stderr]).toEqual([0, '']);
     expect(r.stdout.trimEnd().split('\n')).toEqual(expected);
   });
+
+  test("the guide's integration test of the plugin passes in its folder, run by Jest as root: it is not skipped", () => {
+    const runTest = [...GUIDE.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]).filter((code) => code.includes("'node_modules/.bin/mountkit'"));
+    expect(runTest).toHaveLength(1);
+    mkdirSync(path.join(dir, 'test'), { recursive: true });
+    writeFileSync(path.join(dir, 'test', 'run.test.ts'), runTest[0]);
+    const config = {
+      rootDir: dir,
+      testEnvironment: 'node',
+      testMatch: ['<rootDir>/test/run.test.ts'],
+      transform: { '^.+\\.ts$': [require.resolve('ts-jest'), { tsconfig: { strict: true, types: ['jest', 'node'], typeRoots: [path.join(REPO, 'node_modules', '@types')] } }] },
+    };
+    writeFileSync(path.join(dir, 'jest.config.js'), `module.exports = ${JSON.stringify(config)};\n`);
+    const r = spawnSync(process.execPath, [require.resolve('jest/bin/jest'), '--ci', '--json'], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
+    const report = JSON.parse(r.stdout) as { numPassedTests: number; numFailedTests: number; numPendingTests: number; testResults: { message: string }[] };
+    expect(report.testResults.map((t) => t.message).filter((m) => m !== '')).toEqual([]);
+    expect([report.numPassedTests, report.numFailedTests, report.numPendingTests]).toEqual([1, 0, 0]);
+  }, 120_000);
 });

@@ -138,13 +138,14 @@ describe('the documented code compiles against the published types', () => {
     writeFileSync(path.join(dir, 'src', 'embed-types.ts'), EMBEDDER_TYPES(readFileSync(path.join(REPO, 'examples', 'default', 'config.json'), 'utf8')));
     const docs = readFileSync(path.join(REPO, 'docs', 'plugins.md'), 'utf8');
     const guide = tsBlocks(docs.slice(docs.indexOf('## From an empty folder')));
-    const files = ['src/scratch.ts', 'src/motd.ts', 'src/index.ts', 'test/scratch.test.ts', 'test/motd.test.ts'];
+    const files = ['src/scratch.ts', 'src/motd.ts', 'src/index.ts', 'test/scratch.test.ts', 'test/motd.test.ts', 'test/run.test.ts'];
     expect(guide.slice(0, files.length).map((b) => b.split('\n')[0])).toEqual([
       'import {',
       expect.stringContaining("from 'mountkit'"),
       "import type { RegisterPlugin } from 'mountkit';",
       expect.stringContaining("from 'mountkit/testing'"),
       expect.stringContaining("from 'mountkit/testing'"),
+      "import { spawnSync } from 'child_process';",
     ]);
     files.forEach((file, i) => writeFileSync(path.join(dir, file), guide[i]));
     // The testkit table's two ways of giving runHandler the guide's module its options, run against each other.
