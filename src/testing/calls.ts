@@ -2,9 +2,11 @@
  * Expected calls and test-framework-agnostic assertions on what a fake port recorded.
  * A failed assertion throws an Error that lists both sides as readable calls
  * (`mount("tmpfs", "/r/tmp", "tmpfs", MS_NOSUID|MS_NODEV, NULL)`), the first difference
- * marked, then what was made as the `call(...)` list an expected list takes, to paste once
- * read; Jest, node:test, Mocha and Vitest all report it as a failure.
+ * marked, then what was made as the `call(...)` list an expected list takes, flags by the
+ * names of mountkit's constants, after the import line it needs, to paste once read; Jest,
+ * node:test, Mocha and Vitest all report it as a failure.
  */
+import * as CONSTANTS from '../core/constants';
 import { decodeArgs, formatCall } from '../core/plan/format';
 import type { PlanRecord } from '../core/plan/types';
 import {
@@ -138,10 +140,65 @@ function objectSource(o: Record<string, unknown>): string {
   return fields.length ? `{ ${fields.map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${valueSource(k, o[k])}`).join(', ')} }` : '{}';
 }
 
-/** A recorded call as the `call(...)` expression an expected list takes. */
-function callSource(c: ResolvedRecord): string {
+/** A name of one of the constants mountkit (and so mountkit/testing) exports, and its value. */
+const CONSTANT_VALUES: ReadonlyMap<string, unknown> = new Map(Object.entries(CONSTANTS));
+
+/**
+ * A flag word as TypeScript source made of the constants `mountkit/testing` exports
+ * (`MS_NOSUID | MS_NODEV`, `S_IFCHR | 0o666`), from its decoded form (the plan's
+ * `MS_NOSUID|MS_NODEV`), the names it uses added to `used`; undefined where a name is no
+ * such constant of the value's type, where it uses no name, or where the expression
+ * would not make the value again (a number with bit 31 set, which `|` makes negative).
+ */
+function namedSource(decoded: string, value: number | bigint, used: Set<string>): string | undefined {
+  const terms: { text: string; term: number | bigint }[] = [];
+  for (const part of decoded.split('|')) {
+    let term: number | bigint;
+    let text: string;
+    if (CONSTANT_VALUES.has(part)) {
+      term = CONSTANT_VALUES.get(part) as number | bigint;
+      text = part;
+    } else if (/^0x[0-9a-f]+$|^0[0-7]*$/.test(part)) {
+      const n = part.startsWith('0x') ? BigInt(part) : BigInt(`0o${part.slice(1) || '0'}`);
+      term = typeof value === 'bigint' ? n : Number(n);
+      text = `${part.startsWith('0x') ? part : `0o${n.toString(8)}`}${typeof value === 'bigint' ? 'n' : ''}`;
+    } else return undefined;
+    if (typeof term !== typeof value) return undefined;
+    terms.push({ text, term });
+  }
+  // A name or a remainder of 0 (O_RDONLY, a mode's 0000) only where it is all there is.
+  const kept = terms.length > 1 ? terms.filter((t) => t.term !== 0 && t.term !== 0n) : terms;
+  // Without a name it reads as valueSource writes it (0n, 0o755, 0x400).
+  if (!kept.some((t) => CONSTANT_VALUES.has(t.text))) return undefined;
+  // The expression's value as TypeScript gives it: `|` of numbers is 32-bit and signed.
+  const made = kept.slice(1).reduce<number | bigint>((acc, t) => (typeof acc === 'bigint' ? acc | (t.term as bigint) : acc | (t.term as number)), kept[0].term);
+  if (made !== value) return undefined;
+  for (const t of kept) if (CONSTANT_VALUES.has(t.text)) used.add(t.text);
+  return kept.map((t) => t.text).join(' | ');
+}
+
+/**
+ * A recorded call as the `call(...)` expression an expected list takes, each flag word
+ * and file mode the plan decodes by name written with mountkit's constants, whose names
+ * go into `used` (descriptors and plain numbers as they are).
+ */
+function callSource(c: ResolvedRecord, used: Set<string>): string {
   const { op, ...args } = c as ResolvedRecord & Record<string, unknown>;
-  return `call(${JSON.stringify(op)}, ${objectSource(args)})`;
+  const decoded = decodeArgs(c as PlanRecord) ?? {};
+  const fields = Object.keys(args).filter((k) => args[k] !== undefined);
+  const source = (k: string): string => {
+    const v = args[k];
+    const named = (typeof v === 'number' || typeof v === 'bigint') && !DESCRIPTOR_ARGS.has(k) && decoded[k] !== undefined ? namedSource(decoded[k], v, used) : undefined;
+    return named ?? valueSource(k, v);
+  };
+  return `call(${JSON.stringify(op)}, ${fields.length ? `{ ${fields.map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${source(k)}`).join(', ')} }` : '{}'})`;
+}
+
+/** What was made as the expected list to paste, after the import it needs. */
+function pasteSource(actual: readonly ResolvedRecord[]): string {
+  const used = new Set<string>();
+  const list = actual.map((c) => `  ${callSource(c, used)},\n`).join('');
+  return `import { ${['call', ...[...used].sort()].join(', ')} } from 'mountkit/testing';\n[\n${list}]`;
 }
 
 function assertList(what: string, actual: readonly ResolvedRecord[], expected: readonly ResolvedRecord[]): void {
@@ -154,7 +211,7 @@ function assertList(what: string, actual: readonly ResolvedRecord[], expected: r
   throw new Error(
     `${what} differ at #${first} (${actual.length} made, ${expected.length} expected)\n` +
       `expected:\n${list(expected, actual)}\nactual:\n${list(actual, expected)}\n` +
-      `actual, as an expected list (call() from mountkit/testing):\n[\n${actual.map((c) => `  ${callSource(c)},\n`).join('')}]`,
+      `actual, as an expected list:\n${pasteSource(actual)}`,
   );
 }
 

@@ -36,6 +36,7 @@ import {
   type RunContext,
   type Syscalls,
 } from 'mountkit/testing';
+import * as testing from 'mountkit/testing';
 
 /** A handler as a plugin author writes it: constructor injection, effects through the port only. */
 @injectable()
@@ -225,7 +226,7 @@ describe("runPlugin's default fake", () => {
 });
 
 describe('a failed assertion gives what was made as an expected list', () => {
-  /** The list a failed assertion ends with, made again with the testkit's call(). */
+  /** The list a failed assertion ends with, made again with what its import line names from the testkit. */
   const pasted = (source: Parameters<typeof expectCalls>[0]): unknown[] => {
     let message = '';
     try {
@@ -233,10 +234,13 @@ describe('a failed assertion gives what was made as an expected list', () => {
     } catch (err) {
       message = (err as Error).message;
     }
-    const at = message.indexOf('actual, as an expected list (call() from mountkit/testing):\n');
+    const at = message.indexOf('actual, as an expected list:\n');
     expect(at).toBeGreaterThan(0);
-    const list = message.slice(message.indexOf('\n', at) + 1);
-    return new Function('call', `return ${list};`)(call) as unknown[];
+    const [importLine, ...list] = message.slice(message.indexOf('\n', at) + 1).split('\n');
+    const names = /^import \{ (.*) \} from 'mountkit\/testing';$/.exec(importLine)![1].split(', ');
+    const values = names.map((name) => (testing as Record<string, unknown>)[name]);
+    expect(values.every((v) => v !== undefined)).toBe(true);
+    return new Function(...names, `return ${list.join('\n')};`)(...values) as unknown[];
   };
 
   test('the text of the list', () => {
@@ -246,11 +250,12 @@ describe('a failed assertion gives what was made as an expected list', () => {
     sys.mount('/src', '/bundle/rootfs/x', 'bind', MS_BIND | MS_REC, null);
     expect(() => expectEffects(sys, [])).toThrow(
       [
-        'actual, as an expected list (call() from mountkit/testing):',
+        'actual, as an expected list:',
+        "import { call, MS_BIND, MS_REC } from 'mountkit/testing';",
         '[',
         '  call("umask", { mask: 0o22 }),',
         '  call("mkdir", { path: "/bundle/rootfs/x", mode: 0o755 }),',
-        '  call("mount", { source: "/src", target: "/bundle/rootfs/x", fstype: "bind", flags: 0x5000n, data: null }),',
+        '  call("mount", { source: "/src", target: "/bundle/rootfs/x", fstype: "bind", flags: MS_BIND | MS_REC, data: null }),',
         ']',
       ].join('\n'),
     );
@@ -266,6 +271,10 @@ describe('a failed assertion gives what was made as an expected list', () => {
       call('userNamespace', { uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [] }),
       call('execve', { path: '/bin/sh', argv: ['/bin/sh', '-c', 'echo \'$x\'\n'], envp: [] }),
       call('mknod', { path: '/r/dev/null', mode: 0o20666, dev: 0x103n }),
+      // A bit no constant names, beside one that has a name; bit 31 of a number word, which `|` would make negative.
+      call('mount', { source: 'x', target: '/r/x', fstype: 'x', flags: MS_NOSUID | 0x10000000000n, data: null }),
+      call('open', { path: '/r', flags: O_PATH | 0x80000000, mode: 0 }),
+      call('open', { path: '/r', flags: 0x80000000, mode: 0 }),
     ] as Parameters<typeof expectCalls>[1];
     const again = pasted(records);
     expect(again).toEqual(records);
