@@ -12,6 +12,7 @@ import { applyTimeOffsets } from '../core/namespaces';
 import type { StepWhere } from '../core/orchestrator';
 import { buildEmbeddedPlan, buildPlan, type EmbeddedPlanOptions, type Plan, type PlanOptions } from '../core/plan';
 import type { Logger, RunContext } from '../core/plugin';
+import { FakeSyscalls } from '../core/syscalls/fake';
 import { LinuxSyscalls } from '../core/syscalls/linux';
 import type { Syscalls } from '../core/syscalls/types';
 import { linuxSyscalls } from './linux';
@@ -44,11 +45,13 @@ export interface RunPipelineOptions extends PipelineOptions {
   /**
    * Refuse, before the port is used, a process that shares its mount namespace (or a
    * namespace the config lists) with every process above it, or has run a pipeline
-   * already. Default: true on the real port (none given, one `linuxSyscalls()` made, or a
-   * Proxy of one), false on any other (a test's FakeSyscalls or PlanSyscalls). Give true
-   * for a wrapper of the real port that is not a Proxy of it; false leaves the checks out
-   * on the real port too, where the run changes the mounts of whatever namespace the
-   * process is in.
+   * already. Default: true on every port but mountkit's models, which perform nothing (a
+   * test's FakeSyscalls, and DryRunSyscalls and PlanSyscalls, which extend it): the real
+   * one (none given, one `linuxSyscalls()` made), a Proxy of it and a wrapper of any
+   * other shape, which may reach the kernel. Give false for a port of your own that
+   * performs nothing (a fake that does not extend FakeSyscalls); false on the real port
+   * leaves the checks out there too, where the run changes the mounts of whatever
+   * namespace the process is in.
    */
   checkProcess?: boolean;
 }
@@ -255,7 +258,7 @@ const SECOND_RUN =
  *
  * The config is checked first, as `mountkit run` checks it (validateConfig, its model's
  * types included), and the run reads the copy that was checked (checkedModel): the
- * caller's object is neither read again nor changed. On the real port (checkProcess),
+ * caller's object is neither read again nor changed. On any port but mountkit's models (checkProcess),
  * this process must not share its mount namespace, nor the pid, uts, ipc, network, cgroup and time
  * namespaces the config lists as new (for time, the one its next execve enters) (the user namespace where the run writes its user.* sysctls), with every
  * process above it; one the config joins by path only where the run writes there (its
@@ -276,12 +279,15 @@ export function runPipeline(given: RootfsConfig, opts: RunPipelineOptions = {}):
   const config = checkedModel(given);
   // instanceof sees through a Proxy (its prototype is its target's), a wrapper that counts the calls.
   const real = opts.syscalls === undefined || opts.syscalls instanceof LinuxSyscalls;
-  if (opts.checkProcess ?? real) {
+  // A port that is none of mountkit's models may reach the kernel, whatever its shape (an
+  // object forwarding each call to the real port): checked unless told otherwise.
+  const checked = opts.checkProcess ?? !(opts.syscalls instanceof FakeSyscalls);
+  if (checked) {
     const problem = thisProcessProblem(config);
     if (problem) throw problem;
   }
   const sys = opts.syscalls ?? linuxSyscalls();
-  const marks = real || opts.checkProcess === true;
+  const marks = real || checked;
   // Told before the first step, after the list's claims and the plugins' checks: a run refused
   // before it changed anything leaves the process free for another.
   const onStep = (where: StepWhere): void => {

@@ -254,7 +254,7 @@ try {
     }
   });
 
-  test('the checks of the process are made on the real port, given or wrapped, and with checkProcess on any; the refusal names no way around them', () => {
+  test("the checks of the process are made on every port but mountkit's models, the real one given or wrapped in any shape, and with checkProcess on a model too; the refusal names no way around them", () => {
     // An empty plugin list: a run the checks let through is refused by the list's claims
     // (no plugin handles the config's mounts) before its first step, so nothing is
     // mounted even where a check is missing.
@@ -275,6 +275,9 @@ const ports = {
   'delegating, checkProcess': () => ({ syscalls: new Delegating(mk.linuxSyscalls()), checkProcess: true }),
   'linuxSyscalls, checkProcess false': () => ({ syscalls: mk.linuxSyscalls(), checkProcess: false }),
   'fake, checkProcess': () => ({ syscalls: new FakeSyscalls().addDir(process.env.BUNDLE + '/rootfs'), checkProcess: true }),
+  fake: () => ({ syscalls: new FakeSyscalls().addDir(process.env.BUNDLE + '/rootfs') }),
+  'delegating fake': () => ({ syscalls: new Delegating(new FakeSyscalls().addDir(process.env.BUNDLE + '/rootfs')) }),
+  'delegating fake, checkProcess false': () => ({ syscalls: new Delegating(new FakeSyscalls().addDir(process.env.BUNDLE + '/rootfs')), checkProcess: false }),
 };
 const config = mk.fromOciSpec(JSON.parse(process.env.SPEC), process.env.BUNDLE);
 for (const [name, opts] of Object.entries(ports)) {
@@ -303,10 +306,13 @@ for (const [name, opts] of Object.entries(ports)) {
         `none: ${shared}`,
         `linuxSyscalls: ${shared}`,
         `proxy: ${shared}`,
-        `delegating: ${unchecked}`,
+        `delegating: ${shared}`,
         `delegating, checkProcess: ${shared}`,
         `linuxSyscalls, checkProcess false: ${unchecked}`,
         `fake, checkProcess: ${shared}`,
+        `fake: ${unchecked}`,
+        `delegating fake: ${shared}`,
+        `delegating fake, checkProcess false: ${unchecked}`,
       ]);
     } finally {
       b.cleanup();
