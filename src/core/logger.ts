@@ -60,12 +60,28 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const line = lineFormat(opts.format ?? 'text', run, Boolean(file));
   const out = file ? fileWriter(file, opts.fileOption ?? 'log file', stderr, opts.fileFd) : new LineWriter(stderr, () => undefined);
   if (level === 'warn' || level === 'error') return directLogger(level, {}, line, out);
-  return withoutStdio(() => {
+  const logger = withoutStdio(() => {
     const winston = require('winston') as typeof Winston;
-    const format = winston.format.printf(({ level, message, ...meta }) => line(level, message, meta));
+    const format = winston.format.printf((info) => line(info.level, info.message, (info as { [META]?: Record<string, unknown> })[META] ?? {}));
     const transport = new winston.transports.Stream({ format, stream: syncStream(out) });
     return winston.createLogger({ level, levels: winston.config.npm.levels, transports: [transport] });
   });
+  return winstonLogger(logger, {});
+}
+
+/**
+ * Where a line's meta rides through winston: a key of its own, which winston neither
+ * merges into its info object nor reads, so that meta named as winston's own fields
+ * (`level`, `message`) reaches the line as it reaches directLogger's, where winston would
+ * drop a `level` and append a `message` to the line's message.
+ */
+const META = Symbol('mountkit.meta');
+
+function winstonLogger(logger: Winston.Logger, meta: Record<string, unknown>): Logger {
+  return linesLogger(
+    (level, message, extra) => void logger.log({ level, message, [META]: { ...meta, ...extra } }),
+    (more) => winstonLogger(logger, { ...meta, ...more }),
+  );
 }
 
 /**

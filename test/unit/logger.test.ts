@@ -161,6 +161,19 @@ process.stdout.write(String(Object.keys(require.cache).some((k) => k.includes('/
     expect(direct.lines).toHaveLength(4);
   });
 
+  test.each(['text', 'json'])("meta keys named as a line's own fields or winston's (level, message, time, msg), as %s: the same line at level warn and through winston at level debug", (format) => {
+    const line = (level: string) =>
+      inNode(`createLogger({ level: '${level}', format: '${format}', run: { pid: 7 } }).child({ plugin: 'p', message: 'from child' }).warn('a', { level: 'x', message: 'm', time: 't', msg: 'y' });`)
+        .stderr.replace(/^\{"time":"[^"]*",/, '{');
+    const direct = line('warn');
+    expect(line('debug')).toBe(direct);
+    expect(direct).toBe(
+      format === 'json'
+        ? '{"level":"warn","pid":7,"msg":"a","plugin":"p","message":"m","fields.level":"x","fields.time":"t","fields.msg":"y"}\n'
+        : 'mountkit warn [p]: a {"message":"m","level":"x","time":"t","msg":"y"}\n',
+    );
+  });
+
   test('JSON on stderr at level error: the error alone, winston never loaded', () => {
     const r = inNode(`${LOGS.replace(/OPTS/g, "{ level: 'error', format: 'json', run: { pid: 7, id: 'c' } }")}
 process.stdout.write(String(Object.keys(require.cache).some((k) => k.includes('/node_modules/winston/'))));`);
