@@ -13,6 +13,7 @@ import type { StepWhere } from '../core/orchestrator';
 import { buildEmbeddedPlan, buildPlan, type EmbeddedPlanOptions, type Plan, type PlanOptions } from '../core/plan';
 import type { Logger, RunContext } from '../core/plugin';
 import { FakeSyscalls } from '../core/syscalls/fake';
+import { HandoverStep } from '../plugins/exec/handover';
 import { LinuxSyscalls } from '../core/syscalls/linux';
 import type { Syscalls } from '../core/syscalls/types';
 import { linuxSyscalls } from './linux';
@@ -314,6 +315,12 @@ function pipelineRun(config: RootfsConfig, sys: Syscalls, opts: RunPipelineOptio
   // The offsets are written last before the first step, once nothing can refuse the run
   // (a write refused leaves the process free for another run).
   kernel.orchestrator.checkConfig(config);
+  // The exec step runs process.args last, after every mount: a config built in code
+  // without a program (fromOciSpec of a spec without `process`) is refused now, as
+  // `mountkit run` refuses it before anything is done.
+  if (config.process.args.length === 0 && kernel.orchestrator.orderedSteps().some((step) => step instanceof HandoverStep)) {
+    throw new ConfigError('process.args', undefined, 'must name the program to run: the plugin list has builtin:exec, which runs it last (leave it out to keep the process)');
+  }
   beforeTimeOffsets?.();
   applyTimeOffsets(sys, config.timeOffsets);
   kernel.orchestrator.run(config, { beforeJail: opts.beforeJail, onStep });

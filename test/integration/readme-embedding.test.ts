@@ -95,11 +95,21 @@ describeEmbedding("README's Embedding examples, run", () => {
       rmSync(pluginsFile(), { force: true });
     });
 
-    test('with every built-in: the container program replaces the worker, PID 1 of its pid namespace', () => {
-      writeSpec({ ...EMBEDDING_SPEC, process: { ...EMBEDDING_SPEC.process, args: ['sh', '-c', 'echo "hello from $$ in $(pwd)"'] } });
+    test('with every built-in: the container program replaces the worker, PID 1 of the pid namespace the spec lists, with the uts, ipc and network namespaces it lists, which runPipeline would refuse to share', () => {
+      const namespaces = ['pid', 'mount', 'uts', 'ipc', 'network'].map((type) => ({ type }));
+      const args = ['sh', '-c', 'echo "hello from $$ in $(pwd) on $(hostname)"; cat /proc/net/dev | grep -c :'];
+      writeSpec({ ...EMBEDDING_SPEC, hostname: 'job-42', linux: { ...EMBEDDING_SPEC.linux, namespaces }, process: { ...EMBEDDING_SPEC.process, args } });
       writeFileSync(pluginsFile(), readFileSync(path.join(REPO, 'plugins.json')));
       const r = node(path.join(dir, 'runtime.js'));
-      expect([r.status, r.stdout, r.stderr]).toEqual([0, 'hello from 1 in /\n', '']);
+      // A new network namespace has its loopback interface alone.
+      expect([r.status, r.stdout, r.stderr]).toEqual([0, 'hello from 1 in / on job-42\n1\n', '']);
+    });
+
+    test('a spec that lists no pid namespace: the worker is no PID 1, as the container shares the runtime\'s', () => {
+      writeSpec({ ...EMBEDDING_SPEC, process: { ...EMBEDDING_SPEC.process, args: ['sh', '-c', 'test $$ -ne 1 && echo "not PID 1"'] } });
+      writeFileSync(pluginsFile(), readFileSync(path.join(REPO, 'plugins.json')));
+      const r = node(path.join(dir, 'runtime.js'));
+      expect([r.status, r.stdout, r.stderr]).toEqual([0, 'not PID 1\n', '']);
     });
 
     test("a mount the kernel refuses: the worker tells the step and the errno and exits 1, which the runtime reports", () => {

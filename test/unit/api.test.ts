@@ -144,6 +144,16 @@ describe('runPipeline: the config is checked, and the run reads the copy checked
     expect(sys.effects()).toEqual([]);
   });
 
+  test('a config without a program (a spec without `process`) is refused before the first step where the list has builtin:exec, and runs where it has not', () => {
+    const config = fromOciSpec({ root: { path: 'rootfs' } }, '/bundle');
+    const sys = proc();
+    const run = () => runPipeline(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:finalize' }, { module: 'builtin:exec' }] }, extra: [JAIL_STAND_IN_EXTRA] });
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow('process.args: must name the program to run: the plugin list has builtin:exec, which runs it last (leave it out to keep the process)');
+    expect(sys.effects()).toEqual([]);
+    expect(() => runPipeline(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:finalize' }] }, extra: [JAIL_STAND_IN_EXTRA] })).not.toThrow();
+  });
+
   test('a time namespace made new, which the process is in already, is taken on Linux 6.1, where `run` needs execve(2) to enter it (6.2)', () => {
     const release = jest.spyOn(require('os') as typeof os, 'release').mockReturnValue('6.1.0-21-amd64');
     try {
