@@ -43,6 +43,10 @@ export class BindMountHandler implements MountHandler {
   constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
 
   mount(m: MountSpec, ctx: RunContext): void {
+    // A word no table knows is filesystem data (config/options.ts), which mount(2) does not
+    // read for MS_BIND or MS_REMOUNT|MS_BIND: a misspelt flag ("rdonly") would leave the
+    // bind writable without a word, as under runc.
+    if (m.data !== '') ctx.log.warn(`mounts[${m.index}].options ${JSON.stringify(m.data)}: ignored: no option of a bind, whose mount(2) reads no filesystem data`);
     const label = this.relabelLabel(m, ctx);
     const { idmapSocket, runtimeChannel } = ctx.config;
     // In a user namespace, mountkit's first process makes the idmapped copy (idmap.ts).

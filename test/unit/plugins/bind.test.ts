@@ -41,6 +41,7 @@ import { NO_MAPPINGS } from '../../../src/core/idmap';
 import { IN_ROOT_NO_SYMLINKS } from '../../../src/core/in-root';
 import type { RootfsConfig } from '../../../src/core/config/model';
 import { silentLogger } from '../../../src/core/logger';
+import { memoryLogger } from '../../../src/testing/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import { FakeSyscalls, type FailOptions } from '../../../src/core/syscalls/fake';
 import type { SyscallName } from '../../../src/core/syscalls/types';
@@ -110,6 +111,17 @@ const beforeDataBind = [
 ];
 
 describe('bind mount handler', () => {
+  test.each([
+    ['a word no table knows (a misspelt "rdonly")', 'rdonly', ['mounts[0].options "rdonly": ignored: no option of a bind, whose mount(2) reads no filesystem data']],
+    ['no such word', '', []],
+  ])('%s: a warning naming the mount and the words, the bind made as without them', (_what, data, warnings) => {
+    const sys = new FakeSyscalls().addDir('/r/data').addDir('/src/dir');
+    const logger = memoryLogger();
+    new Orchestrator(sys, logger, [new BindMountHandler(sys)], []).run(makeConfig({ rootfs: '/r', mounts: [makeMount({ index: 0, type: 'bind', source: '/src/dir', destination: '/data', flags: MS_BIND, data })] }), { checkClaims: false });
+    expect(logger.entries.filter((e) => e.level === 'warn').map((e) => e.message)).toEqual(warnings);
+    expect(sys.mounts.map((m) => [m.source, m.target, m.flags])).toEqual([['/src/dir', '/r/data', MS_BIND]]);
+  });
+
   test('a directory bind creates a directory target, the source stat-ed just before anything is made, and makes one mount', () => {
     const { sys, run } = setup();
     run([{ destination: '/data/x' }]);
