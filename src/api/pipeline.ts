@@ -12,7 +12,7 @@ import { applyTimeOffsets } from '../core/namespaces';
 import type { StepWhere } from '../core/orchestrator';
 import { buildEmbeddedPlan, buildPlan, type EmbeddedPlanOptions, type Plan, type PlanOptions } from '../core/plan';
 import type { Logger, RunContext } from '../core/plugin';
-import { FakeSyscalls } from '../core/syscalls/fake';
+import { isModelPort } from '../core/syscalls/fake';
 import { HandoverStep } from '../plugins/exec/handover';
 import { LinuxSyscalls } from '../core/syscalls/linux';
 import type { Syscalls } from '../core/syscalls/types';
@@ -46,13 +46,14 @@ export interface RunPipelineOptions extends PipelineOptions {
   /**
    * Refuse, before the port is used, a process that shares its mount namespace (or a
    * namespace the config lists) with every process above it, or has run a pipeline
-   * already. Default: true on every port but mountkit's models, which perform nothing (a
-   * test's FakeSyscalls, and DryRunSyscalls and PlanSyscalls, which extend it): the real
-   * one (none given, one `linuxSyscalls()` made), a Proxy of it and a wrapper of any
-   * other shape, which may reach the kernel. Give false for a port of your own that
-   * performs nothing (a fake that does not extend FakeSyscalls); false on the real port
-   * leaves the checks out there too, where the run changes the mounts of whatever
-   * namespace the process is in.
+   * already. Default: true on every port but mountkit's models, which perform nothing
+   * (an object FakeSyscalls' constructor made: a test's FakeSyscalls, DryRunSyscalls,
+   * PlanSyscalls, a subclass), false on those: the real one (none given, one
+   * `linuxSyscalls()` made), a Proxy of it or of a model and a wrapper of any other shape,
+   * which may reach the kernel, are checked. Give false for a port of your own that
+   * performs nothing (a fake that does not extend FakeSyscalls), true for a subclass of
+   * FakeSyscalls that reaches the kernel; false on the real port leaves the checks out
+   * there too, where the run changes the mounts of whatever namespace the process is in.
    */
   checkProcess?: boolean;
 }
@@ -73,10 +74,10 @@ export type EmbeddedPlanApiOptions = Omit<RunPipelineOptions, 'syscalls' | 'chec
   EmbeddedPlanOptions & {
     mode: 'embedded';
     /**
-     * Refuse as runPipeline refuses on the real port in this process: a second run, a
-     * mount namespace or a namespace the config lists shared with every process above it.
-     * For a plan made in the process that will run; default false, as runPipeline with a
-     * port given, for a plan made elsewhere (a test).
+     * Refuse as runPipeline refuses a port that may reach the kernel in this process: a
+     * second run, a mount namespace or a namespace the config lists shared with every
+     * process above it. For a plan made in the process that will run; default false, as
+     * runPipeline on one of mountkit's models, for a plan made elsewhere (a test).
      */
     checkProcess?: boolean;
   };
@@ -239,7 +240,7 @@ function sharedNamespacesProblem(config: RootfsConfig): ConfigError | undefined 
 }
 
 /**
- * Whether runPipeline has started a run's first step on the real port in this process. The run changes
+ * Whether runPipeline has started a run's first step in this process, on the real port or with the checks of its process. The run changes
  * what belongs to the process, not to the config: its mount namespace's mounts, its root
  * and working directory (pivot_root(2), chroot(2) and chdir(2) act on the calling process),
  * its umask and the standard streams it reopens on the container's /dev/null. A second run
@@ -278,16 +279,18 @@ const SECOND_RUN =
  */
 export function runPipeline(given: RootfsConfig, opts: RunPipelineOptions = {}): void {
   const config = checkedModel(given);
+  // Read once: the port checked is the port run.
+  const port = opts.syscalls;
   // instanceof sees through a Proxy (its prototype is its target's), a wrapper that counts the calls.
-  const real = opts.syscalls === undefined || opts.syscalls instanceof LinuxSyscalls;
+  const real = port === undefined || port instanceof LinuxSyscalls;
   // A port that is none of mountkit's models may reach the kernel, whatever its shape (an
-  // object forwarding each call to the real port): checked unless told otherwise.
-  const checked = opts.checkProcess ?? !(opts.syscalls instanceof FakeSyscalls);
+  // object forwarding each call to the real port, a Proxy of a model): checked unless told otherwise.
+  const checked = opts.checkProcess ?? !isModelPort(port);
   if (checked) {
     const problem = thisProcessProblem(config);
     if (problem) throw problem;
   }
-  const sys = opts.syscalls ?? linuxSyscalls();
+  const sys = port ?? linuxSyscalls();
   const marks = real || checked;
   // Told before the first step, after the list's claims and the plugins' checks: a run refused
   // before it changed anything leaves the process free for another.
@@ -298,7 +301,7 @@ export function runPipeline(given: RootfsConfig, opts: RunPipelineOptions = {}):
   pipelineRun(config, sys, opts, onStep);
 }
 
-/** Why runPipeline may not run `config` in this process on the real port, or undefined: a run before, or a namespace not entered (sharedNamespacesProblem). */
+/** Why runPipeline may not run `config` in this process on a port that may reach the kernel, or undefined: a run before, or a namespace not entered (sharedNamespacesProblem). */
 function thisProcessProblem(config: RootfsConfig): ConfigError | undefined {
   if (ranInThisProcess) return new ConfigError('runPipeline', undefined, SECOND_RUN);
   return sharedNamespacesProblem(config);

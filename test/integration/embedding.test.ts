@@ -278,6 +278,9 @@ const ports = {
   fake: () => ({ syscalls: new FakeSyscalls().addDir(process.env.BUNDLE + '/rootfs') }),
   'delegating fake': () => ({ syscalls: new Delegating(new FakeSyscalls().addDir(process.env.BUNDLE + '/rootfs')) }),
   'delegating fake, checkProcess false': () => ({ syscalls: new Delegating(new FakeSyscalls().addDir(process.env.BUNDLE + '/rootfs')), checkProcess: false }),
+  // instanceof takes it for a fake; what it does with the calls is its handler's.
+  'proxy of a fake': () => ({ syscalls: proxied(new FakeSyscalls().addDir(process.env.BUNDLE + '/rootfs')) }),
+  "object of the fake's prototype": () => ({ syscalls: Object.assign(Object.create(FakeSyscalls.prototype), new Delegating(mk.linuxSyscalls())) }),
 };
 const config = mk.fromOciSpec(JSON.parse(process.env.SPEC), process.env.BUNDLE);
 for (const [name, opts] of Object.entries(ports)) {
@@ -313,6 +316,8 @@ for (const [name, opts] of Object.entries(ports)) {
         `fake: ${unchecked}`,
         `delegating fake: ${shared}`,
         `delegating fake, checkProcess false: ${unchecked}`,
+        `proxy of a fake: ${shared}`,
+        `object of the fake's prototype: ${shared}`,
       ]);
     } finally {
       b.cleanup();

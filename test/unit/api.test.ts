@@ -152,6 +152,9 @@ describe('runPipeline: the config is checked, and the run reads the copy checked
     expect(run).toThrow('process.args: must name the program to run: the plugin list has builtin:exec, which runs it last (leave it out to keep the process)');
     expect(sys.effects()).toEqual([]);
     expect(() => runPipeline(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:finalize' }] }, extra: [JAIL_STAND_IN_EXTRA] })).not.toThrow();
+    // Its embedded plan throws it too, as what runPipeline throws before its first step.
+    const planned = () => plan(config, { mode: 'embedded', syscalls: proc(), plugins: { plugins: [{ module: 'builtin:finalize' }, { module: 'builtin:exec' }] }, extra: [JAIL_STAND_IN_EXTRA] });
+    expect(planned).toThrow('process.args: must name the program to run: the plugin list has builtin:exec');
   });
 
   test('a time namespace made new, which the process is in already, is taken on Linux 6.1, where `run` needs execve(2) to enter it (6.2)', () => {

@@ -318,7 +318,7 @@ describe('buildPlan', () => {
     expect(plan.calls[3].record).toEqual({ op: 'relaunch', argv: ['unshare', '--mount', '--net', '--propagation', 'unchanged', '--'] });
     expect(plan.calls.filter((c) => c.record.op === 'runCommand').map((c) => [c.plugin, (c.record as { cmd: { path: string; via?: number } }).cmd.path, (c.record as { cmd: { via?: number } }).cmd.via])).toEqual([
       ['hooks', '/hooks/net', 3],
-      ['hooks', '/hooks/cc', undefined],
+      ['create-container-hooks', '/hooks/cc', undefined],
     ]);
     // The relaunched process's first calls: what it was started with, the channel among it, is its own, no hook's.
     expect(plan.calls.slice(4, 7).map((c) => c.record)).toEqual([{ op: 'cloexecFrom', first: 3 }, { op: 'dupCloexec', fd: 2, lowest: 3 }, { op: 'setCloexec', fd: 3 }]);

@@ -593,7 +593,23 @@ function toErrno(errno: string | number): number {
   return typeof errno === 'number' ? errno : errnoNumber(errno);
 }
 
+/**
+ * The ports FakeSyscalls' constructor made, its subclasses' included (DryRunSyscalls,
+ * PlanSyscalls): mountkit's models, which perform nothing. Kept by identity, so that a
+ * Proxy of one, which instanceof takes for it, is not one (isModelPort).
+ */
+const MODEL_PORTS = new WeakSet<object>();
+
+/** Whether `port` is one of mountkit's models (MODEL_PORTS): not a Proxy of one, nor an object of its prototype made otherwise. */
+export function isModelPort(port: unknown): boolean {
+  return typeof port === 'object' && port !== null && MODEL_PORTS.has(port);
+}
+
 export class FakeSyscalls implements Syscalls {
+  constructor() {
+    MODEL_PORTS.add(this);
+  }
+
   /** Every call, in order. */
   readonly calls: SyscallRecord[] = [];
   /** Mounts made (not remounts or propagation changes), oldest first. */

@@ -66,10 +66,13 @@ export class OciHooksStep implements LifecycleStep {
   }
 }
 
-/** The createContainer hooks, after the runtime's (OciHooksStep). */
+/**
+ * The createContainer hooks, after the runtime's (OciHooksStep): a step named apart from
+ * it, so that plans, errors and an embedder's onStep tell the two apart.
+ */
 @injectable()
 export class CreateContainerHooksStep implements LifecycleStep {
-  readonly name = 'hooks';
+  readonly name = 'create-container-hooks';
   readonly handles = ['hooks.createContainer'];
   readonly phase = 'before-jail' as const;
   readonly order = 'normal' as const;

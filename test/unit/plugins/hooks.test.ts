@@ -251,7 +251,7 @@ describe('createContainer hooks, in the container namespace', () => {
   test('a failing createContainer hook stops the run in the before-jail phase', () => {
     const { sys, run } = setup();
     sys.failOn('runCommand', 'EACCES');
-    expect(() => run({ createContainer: [hook('/hooks/cc')] })).toThrow('before-jail: plugin hooks: hook createContainer[0] "/hooks/cc": runCommand "/hooks/cc": EACCES');
+    expect(() => run({ createContainer: [hook('/hooks/cc')] })).toThrow('before-jail: plugin create-container-hooks: hook createContainer[0] "/hooks/cc": runCommand "/hooks/cc": EACCES');
   });
 
   test('startContainer hooks are not run here (the exec step runs them)', () => {
@@ -311,11 +311,11 @@ describe('createContainer hooks, in the container namespace', () => {
 });
 
 describe('hooks plugin', () => {
-  test('registers two steps in the before-jail phase: the runtime\'s hooks first, the container\'s after', () => {
+  test('registers two steps in the before-jail phase, named apart: the runtime\'s hooks first, the container\'s after', () => {
     const kernel = createKernel({ syscalls: new FakeSyscalls(), plugins: { plugins: [] }, extra: [{ module: 'hooks', plugin: hooksPlugin }] });
     expect(kernel.orchestrator.orderedSteps().map((s) => [s.constructor.name, s.name, s.phase, s.order ?? 'normal'])).toEqual([
       ['OciHooksStep', 'hooks', 'before-jail', 'pre'],
-      ['CreateContainerHooksStep', 'hooks', 'before-jail', 'normal'],
+      ['CreateContainerHooksStep', 'create-container-hooks', 'before-jail', 'normal'],
     ]);
   });
 
