@@ -13,9 +13,9 @@ import type { StepWhere } from '../core/orchestrator';
 import { buildEmbeddedPlan, buildPlan, type EmbeddedPlanOptions, type Plan, type PlanOptions } from '../core/plan';
 import type { Logger, RunContext } from '../core/plugin';
 import { isModelPort } from '../core/syscalls/fake';
-import { HandoverStep } from '../plugins/exec/handover';
 import { LinuxSyscalls } from '../core/syscalls/linux';
 import type { Syscalls } from '../core/syscalls/types';
+import { HandoverStep } from '../plugins/exec/handover';
 import { linuxSyscalls } from './linux';
 
 export interface PipelineOptions {

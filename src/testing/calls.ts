@@ -135,9 +135,10 @@ function valueSource(key: string, value: unknown): string {
   return value === undefined ? 'undefined' : JSON.stringify(value);
 }
 
-function objectSource(o: Record<string, unknown>): string {
+/** An object literal of `o`'s defined fields, each value as `source` writes it (valueSource by default). */
+function objectSource(o: Record<string, unknown>, source: (key: string) => string = (k) => valueSource(k, o[k])): string {
   const fields = Object.keys(o).filter((k) => o[k] !== undefined);
-  return fields.length ? `{ ${fields.map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${valueSource(k, o[k])}`).join(', ')} }` : '{}';
+  return fields.length ? `{ ${fields.map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${source(k)}`).join(', ')} }` : '{}';
 }
 
 /** A name of one of the constants mountkit (and so mountkit/testing) exports, and its value. */
@@ -185,13 +186,12 @@ function namedSource(decoded: string, value: number | bigint, used: Set<string>)
 function callSource(c: ResolvedRecord, used: Set<string>): string {
   const { op, ...args } = c as ResolvedRecord & Record<string, unknown>;
   const decoded = decodeArgs(c as PlanRecord) ?? {};
-  const fields = Object.keys(args).filter((k) => args[k] !== undefined);
   const source = (k: string): string => {
     const v = args[k];
     const named = (typeof v === 'number' || typeof v === 'bigint') && !DESCRIPTOR_ARGS.has(k) && decoded[k] !== undefined ? namedSource(decoded[k], v, used) : undefined;
     return named ?? valueSource(k, v);
   };
-  return `call(${JSON.stringify(op)}, ${fields.length ? `{ ${fields.map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${source(k)}`).join(', ')} }` : '{}'})`;
+  return `call(${JSON.stringify(op)}, ${objectSource(args, source)})`;
 }
 
 /** What was made as the expected list to paste, after the import it needs. */
