@@ -74,7 +74,7 @@ export interface Kernel {
  * entries without their object, is refused by name rather than read as no list.
  */
 function pluginList(file: unknown): unknown {
-  if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new ConfigError('plugins', undefined, 'must be a plugins file as an object, { plugins: [...] }');
+  if (typeof file !== 'object' || file === null || Array.isArray(file)) throw new ConfigError('plugins', file, 'must be a plugins file as an object, { plugins: [...] }');
   return (file as Partial<PluginsFile>).plugins;
 }
 
@@ -92,10 +92,10 @@ const EXTRA_KEYS = ['module', 'plugin', 'options'];
  */
 function checkExtra(extra: unknown): NonNullable<KernelOptions['extra']> {
   if (extra === undefined) return [];
-  if (!Array.isArray(extra)) throw new ConfigError('extra', undefined, 'must be an array of { module, plugin, options? }');
+  if (!Array.isArray(extra)) throw new ConfigError('extra', extra, 'must be an array of { module, plugin, options? }');
   extra.forEach((e, i) => {
     const field = `extra[${i}]`;
-    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new ConfigError(field, undefined, 'must be an object: { module, plugin, options? }');
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new ConfigError(field, e, 'must be an object: { module, plugin, options? }');
     for (const key of Object.keys(e)) {
       if (!EXTRA_KEYS.includes(key)) throw new ConfigError(`${field}.${key}`, undefined, `is not a key of an extra module (${EXTRA_KEYS.join(', ')})`);
     }

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'fs';
 import path = require('path');
-import { parseErrorAt } from './config/json';
+import { parseErrorAt, wrongType } from './config/json';
 import { ConfigError, StartupError } from './errors';
 
 export interface PluginEntry {
@@ -63,9 +63,9 @@ export function readPluginsFile(file: string): PluginsFile {
  * string, `enabled` a boolean, `options` an object. `field` names the list in errors.
  */
 export function checkPluginEntries(plugins: unknown, field: string): PluginEntry[] {
-  if (!Array.isArray(plugins)) throw new ConfigError(field, undefined, 'must be an array');
+  if (!Array.isArray(plugins)) wrongType(field, plugins, 'an array');
   plugins.forEach((p, i) => {
-    if (typeof p !== 'object' || p === null || Array.isArray(p)) throw new ConfigError(`${field}[${i}]`, p, 'must be an object');
+    if (typeof p !== 'object' || p === null || Array.isArray(p)) wrongType(`${field}[${i}]`, p, 'an object');
     // A misspelt key ("enable", "option") would otherwise be ignored, and the entry run as if it were absent.
     for (const key of Object.keys(p)) {
       if (!PLUGIN_ENTRY_KEYS.includes(key)) throw new ConfigError(`${field}[${i}].${key}`, undefined, `is not a key of a plugin entry (${PLUGIN_ENTRY_KEYS.join(', ')})`);

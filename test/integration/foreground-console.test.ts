@@ -91,7 +91,7 @@ maybe('the foreground console', () => {
   });
 
   test.each([
-    ['before it connects to the relay (process.args no array)', 'badargs', 2, /^mountkit: process\.args: must be an array of strings$/],
+    ['before it connects to the relay (process.args no array)', 'badargs', 2, /^mountkit: process\.args "echo never": must be an array of strings, not a string$/],
     ['once connected, before the console (a mount of a type the kernel lacks)', 'badtype', 1, /^mountkit: mounts: plugin default mounts\[3\] "\/x": mount .*: ENODEV/],
   ])('a run that fails %s: the relay ends without a console, its directory removed, and mountkit exits with the run\'s status', (_when, broken, status, error) => {
     const config = terminalConfig('echo never');

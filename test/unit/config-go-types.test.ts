@@ -289,26 +289,26 @@ describe('key-case: foldedKey folds a key as Go\'s encoding/json compares it wit
 
 describe('refuseGoTypeErrors: what runc refuses in the fields mountkit does not check (each checked with runc run)', () => {
   test.each<[string, (s: Json) => void, string]>([
-    ['linux.resources.memory.limit a string', (s) => (s.linux.resources = { memory: { limit: 'x' } }), `linux.resources.memory.limit: must be an integer from -9223372036854775808 to 9223372036854775807 (Go int64), not a string: ${UNUSED}`],
-    ['linux.cgroupsPath a number', (s) => (s.linux.cgroupsPath = 5), `linux.cgroupsPath: must be a string (Go string), not a number: ${UNUSED}`],
-    ['linux.CgroupsPath, another case of it', (s) => (s.linux.CgroupsPath = 5), `linux.CgroupsPath: must be a string (Go string), not a number: ${UNUSED}`],
-    ['linux.cgroupſPath, with a long s', (s) => (s.linux['cgroup\u017fPath'] = 5), `linux.cgroup\u017fPath: must be a string (Go string), not a number: ${UNUSED}`],
-    ['a Kelvin sign (linux.resources.memory.Kernel)', (s) => (s.linux.resources = { memory: { '\u212aernel': 'x' } }), `linux.resources.memory.\u212aernel: must be an integer from -9223372036854775808 to 9223372036854775807 (Go int64), not a string: ${UNUSED}`],
-    ['ociVersion a number', (s) => (s.ociVersion = 1), `ociVersion: must be a string (Go string), not a number: ${UNUSED}`],
-    ['process.commandLine (Windows\') a boolean', (s) => (s.process.commandLine = true), `process.commandLine: must be a string (Go string), not a boolean: ${UNUSED}`],
-    ['process.user.username an object', (s) => (s.process.user.username = {}), `process.user.username: must be a string (Go string), not an object: ${UNUSED}`],
+    ['linux.resources.memory.limit a string', (s) => (s.linux.resources = { memory: { limit: 'x' } }), `linux.resources.memory.limit "x": must be an integer from -9223372036854775808 to 9223372036854775807 (Go int64), not a string: ${UNUSED}`],
+    ['linux.cgroupsPath a number', (s) => (s.linux.cgroupsPath = 5), `linux.cgroupsPath 5: must be a string (Go string), not a number: ${UNUSED}`],
+    ['linux.CgroupsPath, another case of it', (s) => (s.linux.CgroupsPath = 5), `linux.CgroupsPath 5: must be a string (Go string), not a number: ${UNUSED}`],
+    ['linux.cgroupſPath, with a long s', (s) => (s.linux['cgroup\u017fPath'] = 5), `linux.cgroup\u017fPath 5: must be a string (Go string), not a number: ${UNUSED}`],
+    ['a Kelvin sign (linux.resources.memory.Kernel)', (s) => (s.linux.resources = { memory: { '\u212aernel': 'x' } }), `linux.resources.memory.\u212aernel "x": must be an integer from -9223372036854775808 to 9223372036854775807 (Go int64), not a string: ${UNUSED}`],
+    ['ociVersion a number', (s) => (s.ociVersion = 1), `ociVersion 1: must be a string (Go string), not a number: ${UNUSED}`],
+    ['process.commandLine (Windows\') a boolean', (s) => (s.process.commandLine = true), `process.commandLine true: must be a string (Go string), not a boolean: ${UNUSED}`],
+    ['process.user.username an object', (s) => (s.process.user.username = {}), `process.user.username {}: must be a string (Go string), not an object: ${UNUSED}`],
     ['a uint16 beyond its range', (s) => (s.linux.resources = { blockIO: { weight: 65536 } }), `linux.resources.blockIO.weight 65536: must be an integer from 0 to 65535 (Go uint16): ${UNUSED}`],
     ['a negative uint32', (s) => (s.linux.resources = { network: { classID: -1 } }), `linux.resources.network.classID -1: must be an integer from 0 to 4294967295 (Go uint32): ${UNUSED}`],
     ['a fraction in an int64', (s) => (s.linux.resources = { pids: { limit: 1.5 } }), `linux.resources.pids.limit 1.5: must be an integer from -9223372036854775808 to 9223372036854775807 (Go int64): ${UNUSED}`],
-    ['an item of a list', (s) => (s.linux.resources = { devices: [{ allow: true, access: 'rwm' }, { allow: 'yes' }] }), `linux.resources.devices[1].allow: must be a boolean (Go bool), not a string: ${UNUSED}`],
-    ['a map\'s value (unified)', (s) => (s.linux.resources = { unified: { 'io.max': 1 } }), `linux.resources.unified["io.max"]: must be a string (Go string), not a number: ${UNUSED}`],
-    ['a map\'s struct value (rdma)', (s) => (s.linux.resources = { rdma: { mlx5_0: { hcaHandles: '1' } } }), `linux.resources.rdma["mlx5_0"].hcaHandles: must be an integer from 0 to 4294967295 (Go uint32), not a string: ${UNUSED}`],
-    ['linux.intelRdt.enableCMT a number', (s) => (s.linux.intelRdt = { enableCMT: 1 }), `linux.intelRdt.enableCMT: must be a boolean (Go bool), not a number: ${UNUSED}`],
-    ['a section of another platform (solaris)', (s) => (s.solaris = { anet: {} }), `solaris.anet: must be an array (Go []SolarisAnet), not an object: ${UNUSED}`],
+    ['an item of a list', (s) => (s.linux.resources = { devices: [{ allow: true, access: 'rwm' }, { allow: 'yes' }] }), `linux.resources.devices[1].allow "yes": must be a boolean (Go bool), not a string: ${UNUSED}`],
+    ['a map\'s value (unified)', (s) => (s.linux.resources = { unified: { 'io.max': 1 } }), `linux.resources.unified["io.max"] 1: must be a string (Go string), not a number: ${UNUSED}`],
+    ['a map\'s struct value (rdma)', (s) => (s.linux.resources = { rdma: { mlx5_0: { hcaHandles: '1' } } }), `linux.resources.rdma["mlx5_0"].hcaHandles "1": must be an integer from 0 to 4294967295 (Go uint32), not a string: ${UNUSED}`],
+    ['linux.intelRdt.enableCMT a number', (s) => (s.linux.intelRdt = { enableCMT: 1 }), `linux.intelRdt.enableCMT 1: must be a boolean (Go bool), not a number: ${UNUSED}`],
+    ['a section of another platform (solaris)', (s) => (s.solaris = { anet: {} }), `solaris.anet {}: must be an array (Go []SolarisAnet), not an object: ${UNUSED}`],
     ['windows.resources.cpu.shares beyond a uint16', (s) => (s.windows = { resources: { cpu: { shares: 70000 } } }), `windows.resources.cpu.shares 70000: must be an integer from 0 to 65535 (Go uint16): ${UNUSED}`],
-    ['vm.kernel an array (a struct, not a pointer, in Go)', (s) => (s.vm = { kernel: [] }), `vm.kernel: must be an object (Go VMKernel), not an array: ${UNUSED}`],
-    ['zos a number', (s) => (s.zos = 5), `zos: must be an object (Go ZOS), not a number: ${UNUSED}`],
-    ['linux.resources an array', (s) => (s.linux.resources = []), `linux.resources: must be an object (Go LinuxResources), not an array: ${UNUSED}`],
+    ['vm.kernel an array (a struct, not a pointer, in Go)', (s) => (s.vm = { kernel: [] }), `vm.kernel []: must be an object (Go VMKernel), not an array: ${UNUSED}`],
+    ['zos a number', (s) => (s.zos = 5), `zos 5: must be an object (Go ZOS), not a number: ${UNUSED}`],
+    ['linux.resources an array', (s) => (s.linux.resources = []), `linux.resources []: must be an object (Go LinuxResources), not an array: ${UNUSED}`],
   ])('%s is refused', (_name, edit, message) => {
     const spec = minimalSpec();
     edit(spec);
@@ -355,17 +355,17 @@ describe('refuseGoTypeErrors: what runc refuses in the fields mountkit does not 
     const spec = minimalSpec();
     spec.linux = { resources: { memory: { limit: 'x' } }, cgroupsPath: 5, namespaces: [{ type: 'mount' }] };
     spec.vm = 5;
-    expect(refusal(spec)).toMatch(/^linux\.resources\.memory\.limit:/);
+    expect(refusal(spec)).toMatch(/^linux\.resources\.memory\.limit "x":/);
     spec.linux = { cgroupsPath: 5, resources: { memory: { limit: 'x' } } };
-    expect(refusal(spec)).toMatch(/^linux\.cgroupsPath:/);
+    expect(refusal(spec)).toMatch(/^linux\.cgroupsPath 5:/);
     spec.ociVersion = 1;
-    expect(refusal(spec)).toMatch(/^ociVersion:/);
+    expect(refusal(spec)).toMatch(/^ociVersion 1:/);
   });
 
   test('a field the loader\'s readers check keeps their message (process.user.uid a string)', () => {
     const spec = minimalSpec();
     spec.process.user.uid = 'x';
-    expect(refusal(spec)).toBe('process.user.uid: must be a number');
+    expect(refusal(spec)).toBe('process.user.uid "x": must be a number, not a string');
   });
 
   test('the walk leaves checked fields alone', () => {

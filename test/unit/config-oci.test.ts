@@ -542,7 +542,7 @@ describe('fromOciSpec: conversion', () => {
   test('domainname as written; absent or empty, none', () => {
     expect(convert((s) => (s.domainname = 'example.org')).domainname).toBe('example.org');
     expect(convert((s) => (s.domainname = ''))).toEqual(RUNC_DEFAULT);
-    expect(() => convert((s) => (s.domainname = 7))).toThrow('domainname: must be a string');
+    expect(() => convert((s) => (s.domainname = 7))).toThrow('domainname 7: must be a string, not a number');
   });
 
   test('annotations as written, for the container state; none or an empty map leaves the field out', () => {
@@ -553,9 +553,9 @@ describe('fromOciSpec: conversion', () => {
   });
 
   test.each<[unknown, string]>([
-    [['a'], 'annotations: must be an object of strings'],
-    ['a=b', 'annotations: must be an object of strings'],
-    [{ a: 1 }, 'annotations["a"]: must be a string'],
+    [['a'], 'annotations ["a"]: must be an object of strings, not an array'],
+    ['a=b', 'annotations "a=b": must be an object of strings, not a string'],
+    [{ a: 1 }, 'annotations["a"] 1: must be a string, not a number'],
     [{ '': 'x' }, 'annotations "": keys must not be empty'],
   ])('annotations %j are refused', (annotations, message) => {
     expect(() => convert((s) => (s.annotations = annotations))).toThrow(message);
@@ -812,11 +812,11 @@ describe('fromOciSpec: a mount exactly, its keys in order', () => {
   });
 
   test.each<[string, Json, string]>([
-    ['a number as source', { destination: '/x', type: 'tmpfs', source: 5 }, 'mounts[0].source: must be a string'],
+    ['a number as source', { destination: '/x', type: 'tmpfs', source: 5 }, 'mounts[0].source 5: must be a string, not a number'],
     ['a null type and no bind: no type', { destination: '/x', type: null, source: 'tmpfs' }, 'mounts[0].type: must be set unless the options contain bind, rbind or remount'],
-    ['an array as destination', { destination: ['/x'], type: 'tmpfs' }, 'mounts[0].destination: must be a string'],
-    ['a hole in the options (a spec built in code): as a word that is no string', { destination: '/x', type: 'tmpfs', options: ['ro', , 'x'] }, 'mounts[0].options: must be an array of strings'],
-    ['a word with a NUL before a number: the number is the fault named', { destination: '/x', type: 'tmpfs', options: ['a\0', 5] }, 'mounts[0].options: must be an array of strings'],
+    ['an array as destination', { destination: ['/x'], type: 'tmpfs' }, 'mounts[0].destination ["/x"]: must be a string, not an array'],
+    ['a hole in the options (a spec built in code): a word left out', { destination: '/x', type: 'tmpfs', options: ['ro', , 'x'] }, 'mounts[0].options[1]: is required'],
+    ['a word with a NUL before a number: the number is the fault named', { destination: '/x', type: 'tmpfs', options: ['a\0', 5] }, 'mounts[0].options[1] 5: must be a string, not a number'],
     ['two words with a NUL: the first named', { destination: '/x', type: 'tmpfs', options: ['ro', 'a\0', 'b\0'] }, 'mounts[0].options[1] "a\\u0000": must not contain a NUL byte'],
   ])('%s is refused, naming the field', (_what, mount, message) => {
     expectConfigError(() => convert((s) => (s.mounts = [mount])), message);
@@ -854,15 +854,15 @@ describe('fromOciSpec: validation', () => {
   test.each<[string, (s: Json) => void, string]>([
     ['empty destination', (s) => (s.mounts[3].destination = ''), 'mounts[3].destination "": must not be empty'],
     ['missing destination', (s) => delete s.mounts[1].destination, 'mounts[1].destination: is required'],
-    ['numeric destination', (s) => (s.mounts[1].destination = 7), 'mounts[1].destination: must be a string'],
-    ['options not an array', (s) => (s.mounts[2].options = 'nosuid,noexec'), 'mounts[2].options: must be an array of strings'],
-    ['options with a number', (s) => (s.mounts[2].options = ['nosuid', 5]), 'mounts[2].options: must be an array of strings'],
-    ['mounts not an array', (s) => (s.mounts = { destination: '/x' }), 'mounts: must be an array'],
-    ['mount not an object', (s) => (s.mounts[1] = '/dev'), 'mounts[1]: must be an object'],
+    ['numeric destination', (s) => (s.mounts[1].destination = 7), 'mounts[1].destination 7: must be a string, not a number'],
+    ['options not an array', (s) => (s.mounts[2].options = 'nosuid,noexec'), 'mounts[2].options "nosuid,noexec": must be an array of strings, not a string'],
+    ['options with a number', (s) => (s.mounts[2].options = ['nosuid', 5]), 'mounts[2].options[1] 5: must be a string, not a number'],
+    ['mounts not an array', (s) => (s.mounts = { destination: '/x' }), 'mounts {"destination":"/x"}: must be an array, not an object'],
+    ['mount not an object', (s) => (s.mounts[1] = '/dev'), 'mounts[1] "/dev": must be an object, not a string'],
     ['missing type', (s) => delete s.mounts[0].type, 'mounts[0].type: must be set unless the options contain bind, rbind or remount'],
     ['empty type', (s) => (s.mounts[0].type = ''), 'mounts[0].type: must be set unless the options contain bind, rbind or remount'],
     ['no type, and options that make no remount', (s) => (s.mounts[0] = { destination: '/dev/shm', options: ['ro'] }), 'mounts[0].type: must be set unless the options contain bind, rbind or remount'],
-    ['type not a string', (s) => (s.mounts[0].type = ['proc']), 'mounts[0].type: must be a string'],
+    ['type not a string', (s) => (s.mounts[0].type = ['proc']), 'mounts[0].type ["proc"]: must be a string, not an array'],
     [
       'type bind without a bind option',
       (s) => (s.mounts = [{ destination: '/data', type: 'bind', source: 'data', options: ['nosuid'] }]),
@@ -882,10 +882,10 @@ describe('fromOciSpec: validation', () => {
     ['missing root', (s) => delete s.root, 'root.path: is required'],
     ['root without path', (s) => (s.root = { readonly: true }), 'root.path: is required'],
     ['empty root path', (s) => (s.root.path = ''), 'root.path: is required'],
-    ['root not an object', (s) => (s.root = 'rootfs'), 'root: must be an object'],
+    ['root not an object', (s) => (s.root = 'rootfs'), 'root "rootfs": must be an object, not a string'],
     ['NUL in root path', (s) => (s.root.path = 'root\0fs'), 'root.path "root\\u0000fs": must not contain a NUL byte'],
-    ['readonly not a boolean', (s) => (s.root.readonly = 'yes'), 'root.readonly: must be a boolean'],
-    ['linux not an object', (s) => (s.linux = []), 'linux: must be an object'],
+    ['readonly not a boolean', (s) => (s.root.readonly = 'yes'), 'root.readonly "yes": must be a boolean, not a string'],
+    ['linux not an object', (s) => (s.linux = []), 'linux []: must be an object, not an array'],
     [
       'unknown device type',
       (s) => (s.linux.devices = [{ type: 'x', path: '/dev/x', major: 1, minor: 1 }]),
@@ -935,20 +935,20 @@ describe('fromOciSpec: validation', () => {
     [
       'fileMode as a string',
       (s) => (s.linux.devices = [{ type: 'c', path: '/dev/x', major: 1, minor: 3, fileMode: '0666' }]),
-      'linux.devices[0].fileMode: must be a number',
+      'linux.devices[0].fileMode "0666": must be a number, not a string',
     ],
     [
       'device uid not an integer',
       (s) => (s.linux.devices = [{ type: 'c', path: '/dev/x', major: 1, minor: 3, uid: 1.5 }]),
       'linux.devices[0].uid 1.5: must be a non-negative integer',
     ],
-    ['devices not an array', (s) => (s.linux.devices = {}), 'linux.devices: must be an array'],
+    ['devices not an array', (s) => (s.linux.devices = {}), 'linux.devices {}: must be an array, not an object'],
     [
       'unknown rootfsPropagation',
       (s) => (s.linux.rootfsPropagation = 'rro'),
       'linux.rootfsPropagation "rro": must be one of private, rprivate, slave, rslave, shared, rshared, unbindable, runbindable',
     ],
-    ['rootfsPropagation not a string', (s) => (s.linux.rootfsPropagation = 1), 'linux.rootfsPropagation: must be a string'],
+    ['rootfsPropagation not a string', (s) => (s.linux.rootfsPropagation = 1), 'linux.rootfsPropagation 1: must be a string, not a number'],
     [
       'unknown namespace',
       (s) => (s.linux.namespaces[1].type = 'net'),
@@ -961,16 +961,16 @@ describe('fromOciSpec: validation', () => {
       'linux.namespaces[1].path "proc/1/ns/net": must be an absolute path',
     ],
     ['relative masked path', (s) => (s.linux.maskedPaths[2] = 'proc/kcore'), 'linux.maskedPaths[2] "proc/kcore": must be an absolute path'],
-    ['readonlyPaths not an array', (s) => (s.linux.readonlyPaths = '/proc/sys'), 'linux.readonlyPaths: must be an array'],
+    ['readonlyPaths not an array', (s) => (s.linux.readonlyPaths = '/proc/sys'), 'linux.readonlyPaths "/proc/sys": must be an array, not a string'],
     ['NUL in a readonly path', (s) => (s.linux.readonlyPaths[0] = '/proc/\0bus'), 'linux.readonlyPaths[0] "/proc/\\u0000bus": must not contain a NUL byte'],
-    ['sysctl as an array', (s) => (s.linux.sysctl = ['a=b']), 'linux.sysctl: must be an object of strings'],
-    ['sysctl value not a string', (s) => (s.linux.sysctl = { 'net.ipv4.ip_forward': 1 }), 'linux.sysctl["net.ipv4.ip_forward"]: must be a string'],
+    ['sysctl as an array', (s) => (s.linux.sysctl = ['a=b']), 'linux.sysctl ["a=b"]: must be an object of strings, not an array'],
+    ['sysctl value not a string', (s) => (s.linux.sysctl = { 'net.ipv4.ip_forward': 1 }), 'linux.sysctl["net.ipv4.ip_forward"] 1: must be a string, not a number'],
     ['NUL in a sysctl value', (s) => (s.linux.sysctl = { 'kernel.x': '1\0' }), 'linux.sysctl["kernel.x"] "1\\u0000": must not contain a NUL byte'],
     ['NUL in a sysctl key', (s) => (s.linux.sysctl = { 'kernel.\0x': '1' }), 'linux.sysctl "kernel.\\u0000x": keys must not contain a NUL byte'],
-    ['mountLabel not a string', (s) => (s.linux.mountLabel = true), 'linux.mountLabel: must be a string'],
+    ['mountLabel not a string', (s) => (s.linux.mountLabel = true), 'linux.mountLabel true: must be a string, not a boolean'],
     ['missing args', (s) => delete s.process.args, 'process.args: is required'],
     ['empty args', (s) => (s.process.args = []), 'process.args: must not be empty'],
-    ['args as a string', (s) => (s.process.args = 'sh'), 'process.args: must be an array of strings'],
+    ['args as a string', (s) => (s.process.args = 'sh'), 'process.args "sh": must be an array of strings, not a string'],
     ['NUL in an arg', (s) => (s.process.args = ['sh', '-c\0']), 'process.args[1] "-c\\u0000": must not contain a NUL byte'],
     ['NUL in env', (s) => (s.process.env[1] = 'TERM=\0'), 'process.env[1] "TERM=\\u0000": must not contain a NUL byte'],
     ['an env entry without =', (s) => (s.process.env = ['PATH=/bin', 'TERM']), 'process.env[1] "TERM": must be NAME=VALUE, with a name'],
@@ -989,24 +989,24 @@ describe('fromOciSpec: validation', () => {
     ],
     ['negative uid', (s) => (s.process.user.uid = -1), 'process.user.uid -1: must be a non-negative integer'],
     ['gid beyond 32 bits', (s) => (s.process.user.gid = 2 ** 32), 'process.user.gid 4294967296: must be at most 4294967295'],
-    ['uid as a string', (s) => (s.process.user.uid = '0'), 'process.user.uid: must be a number'],
-    ['terminal not a boolean', (s) => (s.process.terminal = 1), 'process.terminal: must be a boolean'],
-    ['process not an object', (s) => (s.process = ['sh']), 'process: must be an object'],
+    ['uid as a string', (s) => (s.process.user.uid = '0'), 'process.user.uid "0": must be a number, not a string'],
+    ['terminal not a boolean', (s) => (s.process.terminal = 1), 'process.terminal 1: must be a boolean, not a number'],
+    ['process not an object', (s) => (s.process = ['sh']), 'process ["sh"]: must be an object, not an array'],
     ['hook without path', (s) => (s.hooks = { prestart: [{ args: ['x'] }] }), 'hooks.prestart[0].path: is required'],
     ['relative hook path', (s) => (s.hooks = { createRuntime: [{ path: 'hook' }] }), 'hooks.createRuntime[0].path "hook": must be an absolute path'],
     ['zero hook timeout', (s) => (s.hooks = { prestart: [{ path: '/h', timeout: 0 }] }), 'hooks.prestart[0].timeout 0: must be greater than zero'],
-    ['hook args not strings', (s) => (s.hooks = { prestart: [{ path: '/h', args: [1] }] }), 'hooks.prestart[0].args: must be an array of strings'],
+    ['hook args not strings', (s) => (s.hooks = { prestart: [{ path: '/h', args: [1] }] }), 'hooks.prestart[0].args[0] 1: must be a string, not a number'],
     ['NUL in hostname', (s) => (s.hostname = 'ru\0nc'), 'hostname "ru\\u0000nc": must not contain a NUL byte'],
-    ['hostname not a string', (s) => (s.hostname = 5), 'hostname: must be a string'],
-    ['an AppArmor profile that is not a string', (s) => (s.process.apparmorProfile = 1), 'process.apparmorProfile: must be a string'],
-    ['seccomp not an object', (s) => (s.linux.seccomp = 'default'), 'linux.seccomp: must be an object'],
+    ['hostname not a string', (s) => (s.hostname = 5), 'hostname 5: must be a string, not a number'],
+    ['an AppArmor profile that is not a string', (s) => (s.process.apparmorProfile = 1), 'process.apparmorProfile 1: must be a string, not a number'],
+    ['seccomp not an object', (s) => (s.linux.seccomp = 'default'), 'linux.seccomp "default": must be an object, not a string'],
     ['seccomp rules without a default action', (s) => (s.linux.seccomp = { syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW' }] }), 'linux.seccomp.defaultAction: is required with syscalls'],
     ['seccomp rule without names', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ action: 'SCMP_ACT_KILL' }] }), 'linux.seccomp.syscalls[0].names: is required'],
     ['seccomp rule without an action', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'] }] }), 'linux.seccomp.syscalls[0].action: is required'],
-    ['seccomp names not strings', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [1], action: 'SCMP_ACT_KILL' }] }), 'linux.seccomp.syscalls[0].names: must be an array of strings'],
+    ['seccomp names not strings', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: [1], action: 'SCMP_ACT_KILL' }] }), 'linux.seccomp.syscalls[0].names[0] 1: must be a string, not a number'],
     ['seccomp value JSON cannot carry exactly', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_KILL', args: [{ index: 0, value: 2 ** 60, op: 'SCMP_CMP_EQ' }] }] }), 'linux.seccomp.syscalls[0].args[0].value: is read as 1152921504606846976 (a JSON number is read as a double, exact up to 9007199254740991): must be at most 9007199254740991, or 18446744073709551615'],
     ['seccomp negative index', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_KILL', args: [{ index: -1, value: 0, op: 'SCMP_CMP_EQ' }] }] }), 'linux.seccomp.syscalls[0].args[0].index -1: must be a non-negative integer'],
-    ['seccomp errnoRet a string', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 'EPERM' }), 'linux.seccomp.defaultErrnoRet: must be a number'],
+    ['seccomp errnoRet a string', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 'EPERM' }), 'linux.seccomp.defaultErrnoRet "EPERM": must be a number, not a string'],
     // A Go uint in runc, which applies its low 16 bits (checked with runc run: 65537 is EPERM, 65536 a mkdir answered 0 that made nothing).
     ['seccomp errnoRet beyond 16 bits', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 65536 }] }), `linux.seccomp.syscalls[0].errnoRet 65536: ${ERRNO_BITS}`],
     ['seccomp defaultErrnoRet beyond 32 bits', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ERRNO', defaultErrnoRet: 2 ** 32 + 1 }), `linux.seccomp.defaultErrnoRet 4294967297: ${ERRNO_BITS}`],
@@ -1014,16 +1014,21 @@ describe('fromOciSpec: validation', () => {
     ['seccomp index 6', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_KILL', args: [{ index: 6, value: 0, op: 'SCMP_CMP_EQ' }] }] }), 'linux.seccomp.syscalls[0].args[0].index 6: must be from 0 to 5: a syscall has 6 arguments'],
     ['seccomp index beyond 32 bits', (s) => (s.linux.seccomp = { defaultAction: 'SCMP_ACT_ALLOW', syscalls: [{ names: ['read'], action: 'SCMP_ACT_KILL', args: [{ index: 2 ** 40, value: 0, op: 'SCMP_CMP_EQ' }] }] }), 'linux.seccomp.syscalls[0].args[0].index 1099511627776: must be from 0 to 5: a syscall has 6 arguments'],
     // runc decodes every field of a profile it then drops for having no rule: a value of another type is refused there too.
-    ['seccomp flags not strings, in a profile without rules', (s) => (s.linux.seccomp = { flags: 5 }), 'linux.seccomp.flags: must be an array of strings'],
-    ['seccomp listenerPath a number, in a profile without rules', (s) => (s.linux.seccomp = { listenerPath: 1 }), 'linux.seccomp.listenerPath: must be a string'],
-    ['seccomp architectures an object, in a profile without rules', (s) => (s.linux.seccomp = { architectures: {} }), 'linux.seccomp.architectures: must be an array of strings'],
-    ['seccomp defaultErrnoRet a string, in a profile without rules', (s) => (s.linux.seccomp = { defaultErrnoRet: '1' }), 'linux.seccomp.defaultErrnoRet: must be a number'],
+    ['seccomp flags not strings, in a profile without rules', (s) => (s.linux.seccomp = { flags: 5 }), 'linux.seccomp.flags 5: must be an array of strings, not a number'],
+    ['seccomp listenerPath a number, in a profile without rules', (s) => (s.linux.seccomp = { listenerPath: 1 }), 'linux.seccomp.listenerPath 1: must be a string, not a number'],
+    ['seccomp architectures an object, in a profile without rules', (s) => (s.linux.seccomp = { architectures: {} }), 'linux.seccomp.architectures {}: must be an array of strings, not an object'],
+    ['seccomp defaultErrnoRet a string, in a profile without rules', (s) => (s.linux.seccomp = { defaultErrnoRet: '1' }), 'linux.seccomp.defaultErrnoRet "1": must be a number, not a string'],
   ])('%s', (_name, edit, message) => {
     expectConfigError(() => convert(edit), message);
   });
 
-  test.each([[[]], [null], ['{}'], [42]])('a spec that is %j is rejected', (spec) => {
-    expectConfigError(() => fromOciSpec(spec, '/b'), 'config.json: must be a JSON object');
+  test.each([
+    [[], 'config.json []: must be a JSON object, not an array'],
+    [null, 'config.json null: must be a JSON object, not null'],
+    ['{}', 'config.json "{}": must be a JSON object, not a string'],
+    [42, 'config.json 42: must be a JSON object, not a number'],
+  ])('a spec that is %j is rejected', (spec, message) => {
+    expectConfigError(() => fromOciSpec(spec, '/b'), message);
   });
 
   test('the error names the field and keeps it apart from the reason', () => {
@@ -1290,8 +1295,8 @@ describe('fromOciSpec: process.user', () => {
     const caps = (v: unknown) => convert((s) => (s.process.capabilities = v)).process.capabilities;
     expect(caps({ effective: ['CAP_KILL'], ambient: ['CAP_NOPE'] })).toEqual({ bounding: [], effective: ['CAP_KILL'], inheritable: [], permitted: [], ambient: ['CAP_NOPE'] });
     expect(caps(undefined)).toEqual({ bounding: [], effective: [], inheritable: [], permitted: [], ambient: [] });
-    expectConfigError(() => caps({ bounding: 'CAP_KILL' }), 'process.capabilities.bounding: must be an array of strings');
-    expectConfigError(() => caps([]), 'process.capabilities: must be an object');
+    expectConfigError(() => caps({ bounding: 'CAP_KILL' }), 'process.capabilities.bounding "CAP_KILL": must be an array of strings, not a string');
+    expectConfigError(() => caps([]), 'process.capabilities []: must be an object, not an array');
   });
 
   test('process.rlimits: each type by its number, limits as 64-bit values (RLIM_INFINITY as written reads as 2^64)', () => {
@@ -1307,7 +1312,7 @@ describe('fromOciSpec: process.user', () => {
     [[{ type: 'RLIMIT_NOPE', soft: 1, hard: 1 }], 'process.rlimits[0].type "RLIMIT_NOPE": must be one of RLIMIT_CPU, '],
     [[{ type: 'RLIMIT_NOFILE', soft: 2048, hard: 1024 }], 'process.rlimits[0].soft 2048: must be at most hard (1024)'],
     [[{ type: 'RLIMIT_NOFILE', soft: -1, hard: 1024 }], 'process.rlimits[0].soft -1: must be a non-negative integer'],
-    [[{ type: 'RLIMIT_NOFILE', soft: 1, hard: '2' }], 'process.rlimits[0].hard: must be a number'],
+    [[{ type: 'RLIMIT_NOFILE', soft: 1, hard: '2' }], 'process.rlimits[0].hard "2": must be a number, not a string'],
     [[{ type: 'RLIMIT_NOFILE', soft: 1, hard: 9223372036854775807 }], 'process.rlimits[0].hard: is read as 9223372036854775808 (a JSON number is read as a double, exact up to 9007199254740991): must be at most 9007199254740991, or 18446744073709551615 for no limit'],
     [[{ type: 'RLIMIT_NOFILE', soft: 1, hard: 2 }, { type: 'RLIMIT_NOFILE', soft: 1, hard: 2 }], 'process.rlimits[1].type "RLIMIT_NOFILE": is listed more than once'],
   ])('process.rlimits %j is refused, naming the field', (v, message) => {
@@ -1322,7 +1327,7 @@ describe('fromOciSpec: process.user', () => {
     [0, 0],
     [1001, 'process.oomScoreAdj 1001: must be an integer from -1000 to 1000'],
     [1.5, 'process.oomScoreAdj 1.5: must be an integer from -1000 to 1000'],
-    ['5', 'process.oomScoreAdj: must be a number'],
+    ['5', 'process.oomScoreAdj "5": must be a number, not a string'],
   ])('process.oomScoreAdj %j', (v, expected) => {
     const conv = () => convert((s) => (s.process.oomScoreAdj = v)).process.oomScoreAdj;
     if (typeof expected === 'number') expect(conv()).toBe(expected);
@@ -1332,13 +1337,13 @@ describe('fromOciSpec: process.user', () => {
   test('process.noNewPrivileges is kept when given, absent otherwise', () => {
     expect(convert((s) => (s.process.noNewPrivileges = false)).process.noNewPrivileges).toBe(false);
     expect(convert((s) => delete s.process.noNewPrivileges).process).not.toHaveProperty('noNewPrivileges');
-    expectConfigError(() => convert((s) => (s.process.noNewPrivileges = 'yes')), 'process.noNewPrivileges: must be a boolean');
+    expectConfigError(() => convert((s) => (s.process.noNewPrivileges = 'yes')), 'process.noNewPrivileges "yes": must be a boolean, not a string');
   });
 
   test.each<[Json, string]>([
-    [{ additionalGids: 5 }, 'process.user.additionalGids: must be an array'],
+    [{ additionalGids: 5 }, 'process.user.additionalGids 5: must be an array, not a number'],
     [{ additionalGids: [1, -2] }, 'process.user.additionalGids[1] -2: must be a non-negative integer'],
-    [{ umask: '022' }, 'process.user.umask: must be a number'],
+    [{ umask: '022' }, 'process.user.umask "022": must be a number, not a string'],
   ])('%j is refused, naming the field', (user, message) => {
     expectConfigError(() => userOf(user), message);
   });
@@ -1391,11 +1396,11 @@ describe('fromOciSpec: idmapped bind mounts', () => {
   });
 
   test.each<[Json, string]>([
-    [{ uidMappings: {} }, 'mounts[0].uidMappings: must be an array'],
-    [{ uidMappings: [5] }, 'mounts[0].uidMappings[0]: must be an object'],
+    [{ uidMappings: {} }, 'mounts[0].uidMappings {}: must be an array, not an object'],
+    [{ uidMappings: [5] }, 'mounts[0].uidMappings[0] 5: must be an object, not a number'],
     [{ gidMappings: [{ containerID: -1, hostID: 0, size: 1 }] }, 'mounts[0].gidMappings[0].containerID -1: must be a non-negative integer'],
     [{ uidMappings: [{ containerID: 0, hostID: 2 ** 32, size: 1 }] }, 'mounts[0].uidMappings[0].hostID 4294967296: must be at most 4294967295'],
-    [{ uidMappings: [{ containerID: 0, hostID: 0 }] }, 'mounts[0].uidMappings[0].size: must be a number'],
+    [{ uidMappings: [{ containerID: 0, hostID: 0 }] }, 'mounts[0].uidMappings[0].size: is required'],
   ])('%j is refused, naming the field', (m, message) => {
     expectConfigError(() => mountOf(m), message);
   });
@@ -1414,9 +1419,9 @@ describe('fromOciSpec: linux.uidMappings and linux.gidMappings', () => {
   });
 
   test.each<[Json, string]>([
-    [{ uidMappings: {} }, 'linux.uidMappings: must be an array'],
+    [{ uidMappings: {} }, 'linux.uidMappings {}: must be an array, not an object'],
     [{ gidMappings: [{ containerID: 0, hostID: -1, size: 1 }] }, 'linux.gidMappings[0].hostID -1: must be a non-negative integer'],
-    [{ uidMappings: [{ containerID: 0, hostID: 0 }] }, 'linux.uidMappings[0].size: must be a number'],
+    [{ uidMappings: [{ containerID: 0, hostID: 0 }] }, 'linux.uidMappings[0].size: is required'],
   ])('%j is refused, naming the field', (linux, message) => {
     expectConfigError(() => convert((s) => Object.assign(s.linux, linux)), message);
   });

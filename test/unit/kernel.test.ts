@@ -474,7 +474,7 @@ describe('readPluginsFile', () => {
     [{ plugins: ['builtin:proc'] }, 'plugins[0] "builtin:proc": must be an object'],
     [{ plugins: [{ module: '' }] }, 'plugins[0].module "": must be a non-empty string'],
     [{ plugins: [{ module: 'a', enabled: 'no' }] }, 'plugins[0].enabled "no": must be a boolean'],
-    [{ plugin: [] }, 'plugins: must be an array'],
+    [{ plugin: [] }, 'plugins: is required'],
   ])('%j is refused, naming the file and the entry', (content, message) => {
     const { file, cleanup } = withFile(content);
     try {
@@ -501,8 +501,8 @@ describe('a plugin list and extra modules given in code are checked as plugins.j
     ['a misspelt key (the entry would load)', { plugins: { plugins: [{ module: 'builtin:exec', enable: false } as never] } }, 'plugins.plugins[0].enable: is not a key of a plugin entry (module, enabled, options)'],
     ['an entry that is null', { plugins: { plugins: [null as never] } }, 'plugins.plugins[0] null: must be an object'],
     ['options that are a string', { plugins: { plugins: [{ module: 'builtin:tmpfs', options: 'x' as never }] } }, 'plugins.plugins[0].options "x": must be an object'],
-    ['the entries without their object', { plugins: [{ module: 'builtin:tmpfs' }] as never }, 'plugins: must be a plugins file as an object, { plugins: [...] }'],
-    ['extra as one module, not a list', { extra: { module: 'mine', plugin: stepOnly } as never }, 'extra: must be an array of { module, plugin, options? }'],
+    ['the entries without their object', { plugins: [{ module: 'builtin:tmpfs' }] as never }, 'plugins [{"module":"builtin:tmpfs"}]: must be a plugins file as an object, { plugins: [...] }'],
+    ['extra as one module, not a list', { extra: { module: 'mine', plugin: stepOnly } as never }, 'extra {"module":"mine","plugin":{}}: must be an array of { module, plugin, options? }'],
     ['an extra module without a name', { extra: [{ module: '', plugin: stepOnly }] }, 'extra[0].module "": must be a non-empty string'],
     ['a misspelt key of an extra module (its options would be dropped)', { extra: [{ module: 'mine', plugin: stepOnly, option: { a: 1 } } as never] }, 'extra[0].option: is not a key of an extra module (module, plugin, options)'],
     ['an extra module given by name', { extra: [{ module: 'mine', plugin: 'builtin:tmpfs' as never }] }, 'plugin module "mine": has no register(api) function: `plugin` must be the module, an object with one'],

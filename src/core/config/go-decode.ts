@@ -13,7 +13,8 @@
  * pay for nothing.
  */
 import { ConfigError } from '../errors';
-import { GO_SPEC, fieldType, goMismatch, goTypeName, goTypeWords, jsonTypeWords, structFields, type GoType } from './go-spec';
+import { GO_SPEC, fieldType, goMismatch, goTypeName, goTypeWords, structFields, type GoType } from './go-spec';
+import { jsonTypeWords } from './json';
 
 /** A value to check: its Go type, and where it is (its JSON path, built only for an error). */
 interface Place {
@@ -36,8 +37,7 @@ function pathOf(place: Place): string {
 export function goTypeError(field: string, value: unknown, type: GoType, mismatch: 'type' | 'integer' | 'range'): ConfigError {
   const expected = `must be ${goTypeWords(type)} (Go ${goTypeName(type)})`;
   const why = "runc's Go decoder refuses config.json for it, though mountkit does not use the field";
-  if (mismatch === 'type') return new ConfigError(field, undefined, `${expected}, not ${jsonTypeWords(value)}: ${why}`);
-  return new ConfigError(field, value, `${expected}: ${why}`);
+  return new ConfigError(field, value, mismatch === 'type' ? `${expected}, not ${jsonTypeWords(value)}: ${why}` : `${expected}: ${why}`);
 }
 
 /**

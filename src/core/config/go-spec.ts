@@ -219,15 +219,6 @@ export function goTypeWords(type: GoType): string {
   return type.startsWith('[]') ? 'an array' : 'an object';
 }
 
-/** The JSON type of a parsed value, in words; a value no JSON text gives (a function, in a spec built in code) as its JavaScript type. */
-export function jsonTypeWords(value: unknown): string {
-  if (typeof value === 'string') return 'a string';
-  if (typeof value === 'number' || typeof value === 'bigint') return 'a number';
-  if (typeof value === 'boolean') return 'a boolean';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
-}
-
 /**
  * Why Go's decoder refuses `value` (as JSON.parse made it, or a bigint for an integer
  * beyond the exact doubles) for a field of `type`, or undefined when it takes it. Only

@@ -16,6 +16,25 @@ export function fail(field: string, value: unknown, reason: string): never {
   throw new ConfigError(field, value, reason);
 }
 
+/** The type of a value as JSON names it, in words; a value no JSON text gives (a function, in a spec built in code) by its JavaScript type. */
+export function jsonTypeWords(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return 'a string';
+  if (typeof value === 'number' || typeof value === 'bigint') return 'a number';
+  if (typeof value === 'boolean') return 'a boolean';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/**
+ * Refuses a value of the wrong type, showing it and naming its type: `"0"` where a number
+ * belongs reads as a string. Nothing where something is needed (a required field left
+ * out, a hole in an array built in code) is refused as required.
+ */
+export function wrongType(field: string, value: unknown, want: string): never {
+  throw value === undefined ? new ConfigError(field, undefined, 'is required') : new ConfigError(field, value, `must be ${want}, not ${jsonTypeWords(value)}`);
+}
+
 export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -26,7 +45,7 @@ export function isAbsent(v: unknown): v is undefined | null {
 
 export function optionalObject(v: unknown, field: string): JsonObject | undefined {
   if (isAbsent(v)) return undefined;
-  if (!isObject(v)) fail(field, undefined, 'must be an object');
+  if (!isObject(v)) wrongType(field, v, 'an object');
   return v;
 }
 
@@ -35,8 +54,8 @@ export function object(v: unknown, field: string): JsonObject {
 }
 
 /** A string without NUL bytes: the kernel reads C strings, so a NUL would silently cut it. */
-export function checkedString(v: unknown, field: string, reason = 'must be a string'): string {
-  if (typeof v !== 'string') fail(field, undefined, reason);
+export function checkedString(v: unknown, field: string): string {
+  if (typeof v !== 'string') wrongType(field, v, 'a string');
   if (v.includes('\0')) fail(field, v, 'must not contain a NUL byte');
   return v;
 }
@@ -65,7 +84,7 @@ export function absolutePath(v: unknown, field: string): string {
 
 export function optionalBoolean(v: unknown, field: string): boolean {
   if (isAbsent(v)) return false;
-  if (typeof v !== 'boolean') fail(field, undefined, 'must be a boolean');
+  if (typeof v !== 'boolean') wrongType(field, v, 'a boolean');
   return v;
 }
 
@@ -84,7 +103,7 @@ export function isInteger(v: number | bigint): boolean {
 
 /** A non-negative integer up to `max`; a bigint is beyond any `max` below 2^53 and refused as written. */
 export function unsigned(v: unknown, field: string, max: number): number {
-  if (!isNumber(v)) fail(field, undefined, 'must be a number');
+  if (!isNumber(v)) wrongType(field, v, 'a number');
   if (!isInteger(v) || v < 0) fail(field, v, 'must be a non-negative integer');
   if (v > max) fail(field, v, `must be at most ${max}`);
   return Number(v);
@@ -97,7 +116,7 @@ export function optionalUnsigned(v: unknown, field: string, max: number, fallbac
 /** An object of strings (linux.sysctl, annotations) as its [key, value] pairs, in order; absent, none. */
 export function stringEntries(v: unknown, field: string): [string, string][] {
   if (isAbsent(v)) return [];
-  if (!isObject(v)) fail(field, undefined, 'must be an object of strings');
+  if (!isObject(v)) wrongType(field, v, 'an object of strings');
   return Object.entries(v).map(([key, value]): [string, string] => [key, checkedString(value, `${field}[${JSON.stringify(key)}]`)]);
 }
 
@@ -108,13 +127,13 @@ export function stringArray(v: unknown, field: string): string[] | undefined {
 /** stringArray's check without its copy: `v` itself, for a caller that reads it at once and keeps nothing of it (a mount's options). */
 export function checkedStringArray(v: unknown, field: string): readonly string[] | undefined {
   if (isAbsent(v)) return undefined;
-  if (!Array.isArray(v)) fail(field, undefined, 'must be an array of strings');
-  // One indexed pass, with no callback: a config may hold thousands of these lists. Any
-  // item that is no string (a hole reads as undefined) fails the same check.
+  if (!Array.isArray(v)) wrongType(field, v, 'an array of strings');
+  // One indexed pass, with no callback: a config may hold thousands of these lists. An
+  // item that is no string (a hole reads as undefined) is refused by its own field name.
   let bad = -1;
   for (let i = 0; i < v.length; i++) {
     const s: unknown = v[i];
-    if (typeof s !== 'string') fail(field, undefined, 'must be an array of strings');
+    if (typeof s !== 'string') wrongType(`${field}[${i}]`, s, 'a string');
     if (bad < 0 && s.includes('\0')) bad = i;
   }
   // The element's field name is made only for the error.
@@ -130,7 +149,7 @@ export function oneOf<T extends string>(v: unknown, field: string, allowed: read
 
 export function list<T>(v: unknown, field: string, item: (v: unknown, field: string, index: number) => T): T[] {
   if (isAbsent(v)) return [];
-  if (!Array.isArray(v)) fail(field, undefined, 'must be an array');
+  if (!Array.isArray(v)) wrongType(field, v, 'an array');
   return v.map((el, i) => item(el, `${field}[${i}]`, i));
 }
 
@@ -296,7 +315,7 @@ export function uint64(v: unknown, field: string): bigint {
     if (v > UINT64_MAX) fail(field, v, `must be at most ${UINT64_MAX}`);
     return v;
   }
-  if (typeof v !== 'number') fail(field, undefined, 'must be a number');
+  if (typeof v !== 'number') wrongType(field, v, 'a number');
   if (!Number.isInteger(v) || v < 0) fail(field, v, 'must be a non-negative integer');
   if (v === 2 ** 64) return UINT64_MAX;
   if (!Number.isSafeInteger(v)) fail(field, undefined, `${beyondExact(v)}: must be at most ${Number.MAX_SAFE_INTEGER}, or 18446744073709551615`);

@@ -197,7 +197,7 @@ const uint64: Reader = (v, field) => {
 function oneOf(allowed: readonly unknown[]): Reader {
   return (v, field) => {
     if (v === undefined) fail(field, undefined, 'is required');
-    if (!allowed.includes(v)) fail(field, typeof v === 'string' || typeof v === 'bigint' ? v : undefined, `must be one of ${allowed.map(show).join(', ')}`);
+    if (!allowed.includes(v)) fail(field, v, `must be one of ${allowed.map(show).join(', ')}`);
     return v;
   };
 }
@@ -226,9 +226,9 @@ function kindOf(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
-/** Refuses a missing value as required, any other of the wrong type naming what it is. */
+/** Refuses a missing value as required, any other of the wrong type showing it and naming what it is. */
 function wrongType(v: unknown, field: string, want: string): never {
-  return fail(field, undefined, v === undefined ? 'is required' : `must be ${want}, not ${kindOf(v)}`);
+  return v === undefined ? fail(field, undefined, 'is required') : fail(field, v, `must be ${want}, not ${kindOf(v)}`);
 }
 
 /** A reader, then a check of what it read. */

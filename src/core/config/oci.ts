@@ -58,6 +58,7 @@ import {
   uint64,
   unsigned,
   UINT32_MAX,
+  wrongType,
   type JsonObject,
 } from './json';
 import { parseSeccomp } from './seccomp';
@@ -319,7 +320,7 @@ function parseCapabilities(v: unknown): CapabilityNames {
 /** process.oomScoreAdj: an integer from OOM_SCORE_ADJ_MIN to OOM_SCORE_ADJ_MAX (include/uapi/linux/oom.h); the kernel refuses others (EINVAL). */
 function oomScoreAdj(v: unknown): number {
   const field = 'process.oomScoreAdj';
-  if (!isNumber(v)) fail(field, undefined, 'must be a number');
+  if (!isNumber(v)) wrongType(field, v, 'a number');
   if (!isInteger(v) || v < -1000 || v > 1000) fail(field, v, 'must be an integer from -1000 to 1000');
   return Number(v);
 }
@@ -327,7 +328,7 @@ function oomScoreAdj(v: unknown): number {
 /** A limit, RLIM_INFINITY (18446744073709551615) for none: a uint64 as config.json writes it (uint64), or a number as a spec built in code gives it (rlimitValue). */
 function rlimitNumber(v: unknown, field: string): bigint {
   if (typeof v === 'bigint') return uint64(v, field);
-  if (typeof v !== 'number') fail(field, undefined, 'must be a number');
+  if (typeof v !== 'number') wrongType(field, v, 'a number');
   if (!Number.isInteger(v) || v < 0) fail(field, v, 'must be a non-negative integer');
   return rlimitValue(v) ?? fail(field, undefined, `${beyondExact(v)}: must be at most ${Number.MAX_SAFE_INTEGER}, or 18446744073709551615 for no limit`);
 }
@@ -493,7 +494,7 @@ function fromParsed(parsed: unknown, bundleDir: string, text?: string): RootfsCo
   // JSON text read from a file holds a lone surrogate only as an escape, \uD800 to \uDFFF:
   // UTF-8 that is not well formed decodes to U+FFFD. A text given to loadBundle may hold one itself.
   const spec = text !== undefined && !SURROGATE_ESCAPE.test(text) && isWellFormed(text) ? parsed : wellFormedJson(parsed);
-  if (!isObject(spec)) fail('config.json', undefined, 'must be a JSON object');
+  if (!isObject(spec)) wrongType('config.json', spec, 'a JSON object');
   const config = convertSpec(spec, bundleDir);
   // Then what runc's Go decoder refuses in what the readers leave: fields mountkit does not use (go-decode.ts).
   refuseGoTypeErrors(spec);
