@@ -38,6 +38,9 @@ export interface CliOptions {
 /** The commands that take a container id after them. */
 const TAKES_ID: readonly string[] = ['run', 'plan'];
 
+/** mountkit's commands: after any other word nothing more is read, and main() names it as the unknown command it is (runc's `create ID`, `exec ID sh`). */
+const COMMANDS: readonly string[] = [...TAKES_ID, 'help'];
+
 /** crun keeps its built seccomp programs under its state directory in /run too: a tmpfs, emptied at boot. */
 export const DEFAULT_SECCOMP_CACHE = '/run/mountkit/seccomp';
 
@@ -89,6 +92,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     seccompCache: DEFAULT_SECCOMP_CACHE,
   };
   for (let i = 0; i < argv.length; i++) {
+    if (out.command !== undefined && !COMMANDS.includes(out.command)) break;
     const arg = argv[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const name = eq > 0 ? arg.slice(0, eq) : arg;

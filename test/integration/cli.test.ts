@@ -288,6 +288,16 @@ describe('mountkit CLI', () => {
     expect(ops(withQueries).filter((op) => !isQuery(op))).toEqual(ops(plain));
   });
 
+  test.each([
+    ['the Node entry', [process.execPath, BIN]],
+    ['bin/mountkit', [path.join(REPO, 'bin', 'mountkit')]],
+  ])("runc's commands that mountkit has not (%s): the command is named unknown, not the id after it: exit 2, one line", (_entry, argv) => {
+    for (const args of [['create', 'c0ffee'], ['exec', 'c0ffee', 'sh'], ['delete', '--force', 'c0ffee']]) {
+      const r = spawnSync(argv[0], [...argv.slice(1), ...args], { encoding: 'utf8' });
+      expect([r.status, r.stdout, r.stderr]).toEqual([2, '', `mountkit: unknown command "${args[0]}" (see mountkit --help)\n`]);
+    }
+  });
+
   test('a --log file that cannot be opened is a configuration error naming it: exit 2, one line', () => {
     const r = runCli(['plan', '--bundle', path.join(REPO, 'examples', 'default'), '--log', '/nonexistent-dir/log']);
     expect([r.status, r.stderr]).toEqual([2, 'mountkit: --log "/nonexistent-dir/log": cannot be opened (ENOENT)\n']);

@@ -50,6 +50,15 @@ describe('parseArgs', () => {
     [['-v'], { version: true }],
   ])('%j', (argv, expected) => expect(parseArgs(argv)).toMatchObject(expected));
 
+  test.each([
+    [['create', 'c0ffee'], 'create'],
+    [['exec', 'c0ffee', 'sh', '-c', 'true'], 'exec'],
+    [['c0ffee', 'run'], 'c0ffee'],
+    [['--bundle', '/b', 'delete', '--force', 'c0ffee'], 'delete'],
+  ])("after a word that is no command (runc's %j) nothing more is read: the command is the error", (argv, command) => {
+    expect(parseArgs(argv)).toMatchObject({ command });
+  });
+
   test('an empty --log or --console-socket is none, as runc reads them, even after one was given', () => {
     expect(parseArgs(['run', '--log', '/tmp/l', '--log', '', '--console-socket', '/s', '--console-socket='])).toEqual(parseArgs(['run']));
   });
@@ -58,7 +67,6 @@ describe('parseArgs', () => {
     [['--bogus'], 'argument "--bogus": unknown option or extra argument (see mountkit --help)'],
     [['run', 'c0ffee', 'extra'], 'argument "extra": unknown option or extra argument (see mountkit --help)'],
     [['help', 'extra'], 'argument "extra": unknown option or extra argument (see mountkit --help)'],
-    [['c0ffee', 'run'], 'argument "run": unknown option or extra argument (see mountkit --help)'],
     [['run', 'a/b'], 'container id "a/b": may hold only ASCII letters, digits and _ + , - . (as runc takes an id)'],
     [['run', 'a b'], 'container id "a b": may hold only ASCII letters, digits and _ + , - .'],
     [['run', 'caf\u00e9'], 'container id "caf\u00e9": may hold only ASCII letters'],
