@@ -417,7 +417,9 @@ const RUNTIME_ERRORS: Case[] = [
   },
   { name: 'a cwd below a file', edit: (c) => (c.process.cwd = '/bin/busybox/dir'), status: 1, stderr: /^after-jail: plugin cwd: openat2? "\/bin\/busybox": ENOTDIR \(looking up "dir" in it\)$/ },
   { name: 'a program not in PATH', edit: (c) => (c.process.args = ['no-such-program']), status: 1, stderr: 'finalize: plugin exec: process.args[0] "no-such-program" is not found in PATH "/bin"' },
-  { name: 'a program that is not executable', edit: (c) => (c.process.args = ['/etc/passwd']), status: 1, stderr: 'finalize: plugin exec: process.args[0] "/etc/passwd" is not an executable file' },
+  { name: 'a program that is not executable', edit: (c) => (c.process.args = ['/etc/passwd']), status: 1, stderr: 'finalize: plugin exec: process.args[0] "/etc/passwd" is not an executable file: its mode 0644 has no execute bit' },
+  { name: 'a program that is not there', edit: (c) => (c.process.args = ['/bin/nope']), status: 1, stderr: 'finalize: plugin exec: process.args[0] "/bin/nope" is not an executable file: stat: ENOENT' },
+  { name: 'a program that is a directory', edit: (c) => (c.process.args = ['/bin']), status: 1, stderr: 'finalize: plugin exec: process.args[0] "/bin" is not an executable file: it is a directory' },
   {
     name: 'a failing mount in a new pid namespace (mountkit relaunched)',
     edit: (c) => {

@@ -32,8 +32,8 @@ import type {
   RootfsConfig,
   TimeOffset,
 } from './model';
-import type { FileKind, IdMapping } from '../syscalls/types';
-import { kindFromMode } from '../syscalls/stat';
+import type { IdMapping } from '../syscalls/types';
+import { KIND_WORDS, kindFromMode } from '../syscalls/stat';
 import {
   absolutePath,
   absolutePathArray,
@@ -630,7 +630,6 @@ function readConfigText(file: string): string {
 }
 
 /** A file's kind (kindFromMode, st_mode's type) in words. */
-const KIND_WORDS: Record<FileKind, string> = { file: 'a regular file', dir: 'a directory', symlink: 'a symlink', fifo: 'a FIFO', char: 'a character device', block: 'a block device', socket: 'a socket' };
 
 function fileKind(st: fs.Stats): string {
   const kind = kindFromMode(st.mode);

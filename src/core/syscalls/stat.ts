@@ -17,6 +17,9 @@ const KIND_BY_TYPE = new Map<number, FileKind>([
   [S_IFSOCK, 'socket'],
 ]);
 
+/** Each file kind in words, for messages: "is a directory". */
+export const KIND_WORDS: Readonly<Record<FileKind, string>> = { file: 'a regular file', dir: 'a directory', symlink: 'a symlink', fifo: 'a FIFO', char: 'a character device', block: 'a block device', socket: 'a socket' };
+
 /** The file kind of the S_IFMT bits of a mode, undefined for none. */
 export function kindFromMode(mode: number): FileKind | undefined {
   return KIND_BY_TYPE.get(mode & S_IFMT);

@@ -1,6 +1,7 @@
 import posix = require('path/posix');
 import { StepError, SyscallError } from '../../core/errors';
-import type { Syscalls } from '../../core/syscalls/types';
+import { KIND_WORDS } from '../../core/syscalls/stat';
+import type { FileStat, Syscalls } from '../../core/syscalls/types';
 
 /**
  * The value of PATH in a `KEY=value` environment (the last one), or '' when it has none:
@@ -33,27 +34,35 @@ function goJoin(dir: string, name: string): string {
   return joined.length > 1 ? joined.replace(/\/+$/, '') : joined;
 }
 
+/** Why a file stat(2) gave is no program to run, or undefined when it is one: a regular file with an execute bit, as Go's exec.LookPath (runc's) takes it. */
+export function notExecutable(st: FileStat): string | undefined {
+  if (st.kind !== 'file') return `it is ${KIND_WORDS[st.kind]}`;
+  return (st.perm & 0o111) === 0 ? `its mode ${st.perm.toString(8).padStart(4, '0')} has no execute bit` : undefined;
+}
+
 /**
  * Resolves the program inside the (jailed) root: the first candidate that is an executable
  * file. One found through a relative PATH entry (empty, or not starting with `/`) is
  * refused, as runc's Go lookup refuses it (exec.ErrDot): which file runs would depend on
- * the working directory.
+ * the working directory. A program named by its path that is none says why: the errno
+ * stat(2) gave, its kind or its mode.
  */
 export function lookPath(sys: Syscalls, program: string, pathVar: string): string {
+  let why = '';
   for (const candidate of candidates(program, pathVar)) {
     try {
-      const st = sys.stat(candidate);
-      if (st.kind !== 'file' || (st.perm & 0o111) === 0) continue;
+      why = notExecutable(sys.stat(candidate)) ?? '';
     } catch (err) {
       if (!(err instanceof SyscallError)) throw err;
-      continue;
+      why = `stat: ${err.code}`;
     }
+    if (why !== '') continue;
     if (!program.includes('/') && !candidate.startsWith('/')) {
       throw new StepError(`process.args[0] ${JSON.stringify(program)} is found relative to the working directory (${JSON.stringify(candidate)}, through PATH ${JSON.stringify(pathVar)}), which runc refuses to run`);
     }
     return candidate;
   }
-  const where = program.includes('/') ? 'is not an executable file' : pathVar === '' ? 'is not found: process.env has no PATH, or an empty one' : `is not found in PATH ${JSON.stringify(pathVar)}`;
+  const where = program.includes('/') ? `is not an executable file: ${why}` : pathVar === '' ? 'is not found: process.env has no PATH, or an empty one' : `is not found in PATH ${JSON.stringify(pathVar)}`;
   throw new StepError(`process.args[0] ${JSON.stringify(program)} ${where}`);
 }
 

@@ -73,8 +73,17 @@ describe('lookPath', () => {
     ]);
   });
 
-  test('an absolute program that is not executable', () => {
-    expect(() => lookPath(sys, '/bin/notexec', '/bin')).toThrow('process.args[0] "/bin/notexec" is not an executable file');
+  test.each([
+    ['a file without an execute bit', '/bin/notexec', 'its mode 0644 has no execute bit'],
+    ['a directory', '/bin', 'it is a directory'],
+    ['a missing file', '/bin/nope', 'stat: ENOENT'],
+    ['a missing directory on the way', '/nope/sh', 'stat: ENOENT'],
+    ['a device with execute bits', '/dev/x', 'it is a character device'],
+    ['a dangling link', '/bin/dangling', 'stat: ENOENT'],
+  ])('a program named by its path that is no executable file (%s) says why: the errno, its kind or its mode', (_what, program, why) => {
+    const here = new FakeSyscalls().addFile('/bin/notexec', '', 0o644).addDevice('/dev/x', 'char', 1, 3, 0o777).addSymlink('/bin/dangling', '/nowhere');
+    expect(() => lookPath(here, program, '/bin')).toThrow(new StepError(`process.args[0] ${JSON.stringify(program)} is not an executable file: ${why}`));
+    expect(here.calls).toEqual([{ op: 'stat', path: program }]);
   });
 
   test('no PATH in process.env: a name is not found, as under runc; a path still is', () => {
