@@ -407,7 +407,7 @@ const RUNTIME_ERRORS: Case[] = [
     name: 'a namespace path that does not exist',
     edit: (c) => (c.linux.namespaces[1] = { type: 'uts', path: '/no/such/ns' }),
     status: 1,
-    stderr: 'open "/no/such/ns": ENOENT',
+    stderr: 'linux.namespaces "uts": open "/no/such/ns": ENOENT',
   },
   {
     name: 'a device below a device node (ENOTDIR)',

@@ -328,6 +328,12 @@ describe('a new time namespace and its offsets', () => {
     expect(sys.calls.map((c) => c.op)).toEqual(['open', 'setns', 'close']);
   });
 
+  test('a path that cannot be opened names the namespace too, and nothing is joined', () => {
+    const sys = new FakeSyscalls();
+    expect(() => enterNamespaces(sys, planLaunch(ns('network=/nope', 'uts=/proc/7/ns/uts'), first))).toThrow(/^linux\.namespaces "network": open "\/nope": ENOENT$/);
+    expect(sys.calls.map((c) => c.op)).toEqual(['open']);
+  });
+
   test.each<[string, string, [string, string][]]>([
     ['as the kernel pads it', 'monotonic          5         0\nboottime   -172800 999999999\n', [['monotonic', '5 0'], ['boottime', '-172800 999999999']]],
     ['unpadded, without the last newline', 'monotonic 0 0\nboottime 0 0', [['monotonic', '0 0'], ['boottime', '0 0']]],
