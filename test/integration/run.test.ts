@@ -231,6 +231,23 @@ maybe('mountkit run', () => {
     expect(r).toEqual({ status: 7, stdout: 'out 1\n', stderr: 'err\n' });
   });
 
+  test.each([
+    ['the shell launcher', 'launcher'],
+    ['the Node entry (a relaunch)', 'node'],
+  ] as const)("CAP_MKNOD without a user namespace (%s): the container can make a device node and open it, as no device cgroup stops it, and the run warns so, once", (_what, entry) => {
+    const caps = ['CAP_MKNOD', 'CAP_DAC_OVERRIDE'];
+    const c = config(['sh', '-c', 'mknod /dev/z c 1 5 && head -c 3 /dev/z | od -An -tx1']);
+    c.process.capabilities = { bounding: caps, effective: caps, permitted: caps };
+    const r = withBundle(c, (dir) => runMountkit(dir, [], entry));
+    expect(r).toEqual({
+      status: 0,
+      stdout: ' 00 00 00\n',
+      stderr:
+        "mountkit warn: process.capabilities.bounding: CAP_MKNOD without a user namespace lets the container make and open any device node, the host's disks among them: " +
+        "mountkit applies no device cgroup (linux.resources), where runc's allows only /dev/null, zero, full, random, urandom, tty, console, ptmx, pts/* and net/tun\n",
+    });
+  });
+
   test('the Node entry alone (two Node start-ups for a pid namespace) gives the same container', () => {
     const r = withBundle(config(['sh', '-c', 'echo $$; echo $(ls /proc/self/fd)']), (dir) => runMountkit(dir, [], 'node'));
     expect(r).toEqual({ status: 0, stdout: '1\n0 1 2 3\n', stderr: '' });
