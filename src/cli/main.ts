@@ -127,20 +127,29 @@ export function reportError(err: unknown, debug: boolean, opts?: CliOptions): nu
   const message = thrownMessage(err);
   const told = debug ? message : oneLine(message);
   const status = err instanceof MountkitError ? err.exitCode : 1;
+  // Set before anything is written: a write that fails ends the CLI with this status (bin/mountkit.js).
+  process.exitCode = status;
+  // With --log-format json and no --log file, stderr is the log, and the error one JSON
+  // line of it (its stack traces a field), as runc writes its error through its logger
+  // there; beside a file, stderr has the text line.
+  if (opts?.logFormat === 'json' && !opts.log && logError(opts, told, debug ? { stack: stacks(err).join('\n') } : undefined)) return status;
   const say = errorOutput(opts);
   say(`mountkit: ${told}`);
-  // Set before the log is written: a write that fails ends the CLI with this status (bin/mountkit.js).
-  process.exitCode = status;
   // The log has the line without the hint, which is about this command's own output.
   if (opts?.log) logError(opts, debug ? message : firstLine(message.trimStart()));
-  if (debug) {
-    const seen = new Set<unknown>();
-    for (let e: unknown = err; e instanceof Error && !seen.has(e); e = e.cause) {
-      seen.add(e);
-      say(`${e === err ? '' : 'Caused by: '}${e.stack ?? e.message}`);
-    }
-  }
+  if (debug) for (const stack of stacks(err)) say(stack);
   return status;
+}
+
+/** The stack traces of an error and of each cause under it, for the debug level. */
+function stacks(err: unknown): string[] {
+  const out: string[] = [];
+  const seen = new Set<unknown>();
+  for (let e: unknown = err; e instanceof Error && !seen.has(e); e = e.cause) {
+    seen.add(e);
+    out.push(`${e === err ? '' : 'Caused by: '}${e.stack ?? e.message}`);
+  }
+  return out;
 }
 
 /**
@@ -169,13 +178,14 @@ export function oneLine(message: string): string {
  * Through the run's own logger, which opened the file before the run's first mount (its
  * path may name a file of the container's by now), or one opened now, when the run has
  * made none: runHere makes its logger first. A file that cannot be opened leaves the
- * error on stderr alone; one that cannot be written to is told of on stderr once, in one
- * line, by the logger (core/logger.ts), and the status stays.
+ * error on stderr alone (false: not logged); one that cannot be written to is told of on
+ * stderr once, in one line, by the logger (core/logger.ts), and the status stays.
  */
-function logError(opts: CliOptions, message: string): void {
+function logError(opts: CliOptions, message: string, meta?: Record<string, unknown>): boolean {
   try {
-    cliLogger(opts).error(message);
+    cliLogger(opts).error(message, meta);
+    return true;
   } catch {
-    return;
+    return false;
   }
 }

@@ -298,6 +298,19 @@ describe('mountkit CLI', () => {
     }
   });
 
+  test.each([
+    ['at the default level', [], ['time', 'level', 'pid', 'id', 'msg']],
+    ['at the debug level: the stack traces are a field of the line, every line JSON', ['--log-level', 'debug'], ['time', 'level', 'pid', 'id', 'msg', 'stack']],
+  ])('--log-format json without --log (%s): the error that ends the run is a JSON line on stderr, as runc writes its error through its logger', (_level, extra, keys) => {
+    const r = runCli(['run', '--bundle', '/nonexistent-bundle', '--log-format', 'json', ...extra, 'c0ffee']);
+    expect([r.status, r.stdout]).toEqual([2, '']);
+    const lines = r.stderr.trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    const last = lines[lines.length - 1];
+    expect(Object.keys(last)).toEqual(keys);
+    expect(last).toMatchObject({ level: 'error', id: 'c0ffee', msg: 'config.json "/nonexistent-bundle/config.json": cannot be read (ENOENT)' });
+    if (keys.includes('stack')) expect(last.stack).toMatch(/^ConfigError: config\.json .*\n {4}at /);
+  });
+
   test('a --log file that cannot be opened is a configuration error naming it: exit 2, one line', () => {
     const r = runCli(['plan', '--bundle', path.join(REPO, 'examples', 'default'), '--log', '/nonexistent-dir/log']);
     expect([r.status, r.stderr]).toEqual([2, 'mountkit: --log "/nonexistent-dir/log": cannot be opened (ENOENT)\n']);
