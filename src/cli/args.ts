@@ -195,4 +195,8 @@ Options:
   -h, --help           show this text
   -v, --version        print the version
 
-Exit status: 0 on success, 1 for a runtime error, 2 for a configuration error.`;
+Exit status: 0 on success, 1 for a runtime error, 2 for a configuration error; once the
+container's program has started, run exits with its status, or 128+N when signal N ends
+it (as runc run; without a pid namespace the program is the process started, which the
+signal ends), so 1 and 2 may be the program's too: only mountkit's own failures write a
+"mountkit: " line on stderr.`;
