@@ -392,6 +392,12 @@ const RUNTIME_ERRORS: Case[] = [
     stderr: 'mounts: plugin tmpfs mounts[2] "/tmp": mount "tmpfs" -> "BUNDLE/rootfs/tmp": EINVAL (data "mode=0755,rsideways")',
   },
   {
+    name: 'a tmpfs onto a file (ENOTDIR): the data shown is the config\'s, no mode taken from the file',
+    edit: mount({ destination: '/bin/busybox', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] }),
+    status: 1,
+    stderr: 'mounts: plugin tmpfs mounts[2] "/bin/busybox": mount "tmpfs" -> "BUNDLE/rootfs/bin/busybox": ENOTDIR (data "size=1m")',
+  },
+  {
     name: 'a file bound onto a directory (ENOTDIR)',
     edit: (c, sentinel) => c.mounts.push({ destination: '/tmp', source: path.join(sentinel, 'file'), options: ['bind'] }),
     status: 1,

@@ -29,13 +29,20 @@ export class TmpfsMountHandler implements MountHandler {
     const copyUp = m.extensions.tmpcopyup;
     const label = mountLabel(this.sys, ctx);
     withMountTarget(this.sys, root, m.destination, {}, (t) => {
-      // The directory's mode is read only when the data names none (withInheritedMode).
-      const data = formatMountLabel(t.made || hasModeOption(m.data) ? m.data : withInheritedMode(this.sys.fstat(t.fd).perm, m.data), label);
+      // The directory's mode is read only when the data names none (withInheritedMode). A
+      // target that is no directory gets none: the mount fails (ENOTDIR), and its error
+      // shows the config's data alone.
+      const data = formatMountLabel(t.made || hasModeOption(m.data) ? m.data : this.inheritedMode(t.fd, m.data), label);
       const at = { source: m.source, fstype: m.type, flags: m.flags, data };
       if (copyUp) mountWithCopyUp(this.sys, m, root, t, at, ctx.log);
       else mountOn(this.sys, m, { ...at, target: fdPath(t.fd) });
       // tmpcopyup has given the tmpfs its propagation flags (copyup.ts).
       afterMount(this.sys, root, copyUp ? { ...m, propagationFlags: [] } : m, t);
     });
+  }
+
+  private inheritedMode(fd: number, data: string): string {
+    const st = this.sys.fstat(fd);
+    return st.kind === 'dir' ? withInheritedMode(st.perm, data) : data;
   }
 }

@@ -320,6 +320,13 @@ describe('tmpfs mount handler', () => {
     expect(changes(sys)).toEqual([tmpfsMount('/proc/thread-self/fd/101', MS_NOSUID, 'mode=0750,size=1m')]);
   });
 
+  test('over a file no mode is taken from it: the mount fails (ENOTDIR) with the config\'s data alone', () => {
+    const { sys, run } = setup();
+    sys.addFile('/r/f', '', 0o644);
+    expect(() => run({ type: 'tmpfs', destination: '/f', data: 'size=1m' })).toThrow(/: ENOTDIR \(data "size=1m"\)$/);
+    expect(sys.callsOf('mount')).toEqual([tmpfsMount(viaFd(sys, '/r/f'), 0n, 'size=1m')]);
+  });
+
   test('read-only over a new directory, or with its own mode=, is mounted read-write too', () => {
     const { sys, run } = setup();
     run({ type: 'tmpfs', destination: '/x', flags: MS_RDONLY });
