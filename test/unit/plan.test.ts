@@ -950,6 +950,13 @@ describe('plan formats', () => {
     ],
     [{ op: 'sendFd', sender: 1, fd: 6 }, 'sendFd(1, 6)'],
     [{ op: 'setParentDeathSignal', signal: 9 }, 'setParentDeathSignal(SIGKILL)'],
+    [{ op: 'capbsetDrop', cap: 0 }, 'capbsetDrop(CAP_CHOWN)'],
+    [{ op: 'capbsetRead', cap: 40 }, 'capbsetRead(CAP_CHECKPOINT_RESTORE)'],
+    [{ op: 'ambientRaise', cap: 10 }, 'ambientRaise(CAP_NET_BIND_SERVICE)'],
+    [{ op: 'capbsetDrop', cap: 63 }, 'capbsetDrop(CAP_63)'],
+    [{ op: 'setrlimit', resource: 7, soft: 1024n, hard: 0xffffffffffffffffn }, 'setrlimit(RLIMIT_NOFILE, 1024, RLIM_INFINITY)'],
+    [{ op: 'getrlimit', resource: 6 }, 'getrlimit(RLIMIT_NPROC)'],
+    [{ op: 'getrlimit', resource: 99 }, 'getrlimit(99)'],
   ])('%j -> %s', (record, text) => expect(formatCall(record)).toBe(text));
 
   test('a seccomp program in JSON: its bytes as hexadecimal in memory order, its length and flags by name', () => {

@@ -4,6 +4,8 @@
  *
  * The JSON schema (PLAN_SCHEMA_VERSION) is documented in docs/plugins.md, "mountkit plan".
  */
+import { capabilityName } from '../capabilities';
+import { RLIMITS, RLIM_INFINITY } from '../rlimits';
 import { signalName } from '../signal-name';
 import { SOCK_FILTER_SIZE } from '../seccomp/enosys';
 import { fdsNamedBy } from '../syscalls/named-fds';
@@ -58,6 +60,15 @@ const filter = ((f: SeccompFilter) => `default 0x${(f.defaultAction >>> 0).toStr
 /** A signal by its name (signal(7)), as os.constants has them. */
 const signal = ((n: number) => signalName(n) ?? String(n)) as Decoder;
 
+/** A capability by its name (linux/capability.h): CAP_CHOWN for 0. */
+const cap = capabilityName as Decoder;
+
+const RLIMIT_NAMES: readonly string[] = [...RLIMITS.keys()];
+/** A resource limit by its name (asm-generic/resource.h): RLIMIT_NOFILE for 7. */
+const resource = ((n: number) => RLIMIT_NAMES[n] ?? String(n)) as Decoder;
+/** A limit's value, RLIM_INFINITY by that name. */
+const limit = ((n: bigint) => (n === RLIM_INFINITY ? 'RLIM_INFINITY' : String(n))) as Decoder;
+
 /** The arguments shown by name besides their value, per call. */
 const DECODERS: Partial<Record<SyscallName, Readonly<Record<string, Decoder>>>> = {
   mount: { flags: flags(MOUNT_FLAGS) },
@@ -97,6 +108,11 @@ const DECODERS: Partial<Record<SyscallName, Readonly<Record<string, Decoder>>>> 
   seccompCompile: { filter },
   seccompLoad: { program, flags: flags(SECCOMP_FILTER_FLAGS) },
   setParentDeathSignal: { signal },
+  capbsetRead: { cap },
+  capbsetDrop: { cap },
+  ambientRaise: { cap },
+  setrlimit: { resource, soft: limit, hard: limit },
+  getrlimit: { resource },
   joinSessionKeyring: { permissions: flags(KEY_PERM_FLAGS) },
 };
 
