@@ -143,8 +143,10 @@ export function parseArgs(argv: readonly string[]): CliOptions {
 /** A count of descriptors in the one spelling bin/mountkit reads too (core/passed-fds.ts descriptorCount); runc's flag also takes a sign and a base prefix (010 is 8). */
 function preserveCount(name: string, value: string): number {
   const count = descriptorCount(value);
-  if (count === undefined) throw new ConfigError(name, value, 'must be a count, 0 or decimal digits without a sign or leading zero');
-  return count;
+  if (count !== undefined) return count;
+  // Digits as a count is written, beyond the exact doubles: far more than any process may have open (fs.nr_open).
+  if (/^[1-9]\d*$/.test(value)) throw new ConfigError(name, value, 'is more descriptors than a process can have open');
+  throw new ConfigError(name, value, 'must be a count, 0 or decimal digits without a sign or leading zero');
 }
 
 export const USAGE = `Usage: mountkit [options] COMMAND [container-id]
