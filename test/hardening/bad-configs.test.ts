@@ -109,6 +109,12 @@ const CONFIG_ERRORS: Case[] = [
     stderr: 'linux.devices[0].path "/etc/evil": must be under /dev',
   },
   {
+    name: 'a device path that only starts with the letters of /dev',
+    edit: (c) => (c.linux.devices = [{ type: 'c', path: '/devx', major: 1, minor: 3 }]),
+    status: 2,
+    stderr: 'linux.devices[0].path "/devx": must be under /dev',
+  },
+  {
     name: 'a device path leaving /dev with ..',
     edit: (c) => (c.linux.devices = [{ type: 'b', path: '/dev/../../bin/sh', major: 8, minor: 0 }]),
     status: 2,

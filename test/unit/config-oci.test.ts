@@ -1022,6 +1022,16 @@ describe('fromOciSpec: validation', () => {
     expectConfigError(() => convert(edit), message);
   });
 
+  // The loader alone, without checkedModel after it, which has a check of its own: `run`
+  // and `plan` take the loader's config without checking it again (modelChecked).
+  test.each(['/dev/', '/devx', '/devices/x', '/'])('a device path %j is refused by the loader itself, before any model check', (devPath) => {
+    const spec = runcDefaultSpec();
+    spec.linux.devices = [{ type: 'c', path: devPath, major: 1, minor: 3 }];
+    const err = caught(() => oci.fromOciSpec(spec, '/bundles/b1'));
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as ConfigError).message).toMatch(/^linux\.devices\[0\]\.path "[^"]+": must be under \/dev$/);
+  });
+
   test.each([
     [[], 'config.json []: must be a JSON object, not an array'],
     [null, 'config.json null: must be a JSON object, not null'],

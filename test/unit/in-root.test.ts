@@ -1,4 +1,4 @@
-import { O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH } from '../../src/core/constants';
+import { O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS } from '../../src/core/constants';
 import { SyscallError, errnoNumber } from '../../src/core/errors';
 import {
   IN_ROOT_NO_SYMLINKS,
@@ -125,6 +125,12 @@ describe.each(MODES)('in-root lookup (%s)', (mode, prepare) => {
     expect(() => openInRoot(sys, '/r', '/loop1/x')).toThrow(`${mode === 'walk' ? 'openat' : 'openat2'} "/r/loop1/x": ELOOP`);
     expectAllClosed(sys);
   });
+});
+
+
+test('every in-root lookup asks for RESOLVE_NO_MAGICLINKS itself: RESOLVE_IN_ROOT disables magic links today, which openat2(2) says may change', () => {
+  expect(IN_ROOT_RESOLVE & RESOLVE_IN_ROOT).toBe(RESOLVE_IN_ROOT);
+  expect(IN_ROOT_RESOLVE & RESOLVE_NO_MAGICLINKS).toBe(RESOLVE_NO_MAGICLINKS);
 });
 
 describe('a root kept open (RootDir)', () => {

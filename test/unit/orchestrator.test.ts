@@ -32,6 +32,11 @@ describe('step ordering', () => {
     expect(seen).toEqual(cells.map((c) => `${c.phase}/${c.order}`));
   });
 
+  test('sortSteps alone (the order plans and orderedSteps give): phase, then pre/normal/post, whatever the registration order', () => {
+    const steps = [...cells].reverse().map((c) => recordingStep(`${c.phase}/${c.order}`, c.phase, c.order, []));
+    expect(sortSteps(steps).map((s) => s.name)).toEqual(cells.map((c) => `${c.phase}/${c.order}`));
+  });
+
   test.each(cells)('$phase/$order: ties keep list order', ({ phase, order }) => {
     const a = recordingStep('a', phase, order, []);
     const b = recordingStep('b', phase, order, []);

@@ -208,6 +208,18 @@ describe('expectCalls and expectEffects', () => {
     const wrongType = { op: 'mount', source: '/src', target: '/bundle/rootfs/x', fstype: 'bind', flags: 0x1000, data: null } as never;
     expect(() => expectEffects(made(), [call('mkdir', { path: '/bundle/rootfs/x', mode: 0o755 }), wrongType])).toThrow(/"flags":4096.*\n.*"flags":"4096n"/s);
   });
+
+  test('a key one side has and the other lacks is a difference, either way (an idmapped mount_setattr without its user namespace)', () => {
+    const setattr = { op: 'mountSetattr', dirfd: 5, path: '', atFlags: 0x1000, attrSet: 0x100000n, attrClr: 0n, propagation: 0n } as const;
+    const withNs = [{ ...setattr, usernsFd: 7 }] as never;
+    const without = [setattr] as never;
+    for (const check of [expectCalls, expectEffects]) {
+      expect(() => check(without, withNs)).toThrow(/differ at #0 \(1 made, 1 expected\)/);
+      expect(() => check(withNs, without)).toThrow(/differ at #0 \(1 made, 1 expected\)/);
+      // A key that holds undefined counts as absent, as toEqual counts it.
+      expect(() => check([{ ...setattr, usernsFd: undefined }] as never, without)).not.toThrow();
+    }
+  });
 });
 
 describe("runPlugin's default fake", () => {

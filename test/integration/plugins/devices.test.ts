@@ -52,9 +52,10 @@ runAsRoot('devices plugin, real /dev', () => {
         device({ path: '/dev/full', major: 1, minor: 7, uid: 1000, fileMode: 0o600 }),
         device({ path: '/dev/myfifo', type: 'p', major: 0, minor: 0, fileMode: 0o640 }),
         device({ path: '/dev/net/tun', major: 10, minor: 200 }),
+        device({ path: '/dev/sticky', major: 1, minor: 5, fileMode: 0o1666 }),
       ],
     });
-    const names = [...DEFAULT_NODES.map(([n]) => n), 'mynull', 'myfifo', 'net/tun', 'net', 'ptmx', ...LINKS.map(([n]) => n), 'core'];
+    const names = [...DEFAULT_NODES.map(([n]) => n), 'mynull', 'myfifo', 'net/tun', 'net', 'sticky', 'ptmx', ...LINKS.map(([n]) => n), 'core'];
     const r = realRun({ config, plugins: [DEFAULT, DEVICES], stat: names.map((n) => path.join(dev, n)), list: [dev] });
     expect(r.error).toBeUndefined();
     expect(mountsAt(r.mountinfo, dev)).toEqual([expect.objectContaining({ fstype: 'tmpfs' })]);
@@ -67,10 +68,12 @@ runAsRoot('devices plugin, real /dev', () => {
     expect(stat('myfifo')).toMatchObject({ kind: 'fifo', perm: 0o640, uid: 0, gid: 0 });
     expect(stat('net')).toMatchObject({ kind: 'dir', perm: 0o755 });
     expect(stat('net/tun')).toEqual({ kind: 'char', perm: 0o666, uid: 0, gid: 0, rdev: '10:200' });
+    // The sticky bit of fileMode is the node's too, as mknod(2) takes it (chown(2) clears only set-id bits).
+    expect(stat('sticky')).toEqual({ kind: 'char', perm: 0o1666, uid: 0, gid: 0, rdev: '1:5' });
     expect(stat('ptmx')).toMatchObject({ kind: 'symlink' });
     for (const [name] of LINKS) expect([name, stat(name)]).toEqual([name, expect.objectContaining({ kind: 'symlink' })]);
     expect(stat('core')).toEqual(HAS_KCORE ? expect.objectContaining({ kind: 'symlink' }) : 'ENOENT');
-    const expected = [...DEFAULT_NODES.map(([n]) => n), 'mynull', 'myfifo', 'net', 'ptmx', ...LINKS.map(([n]) => n), ...(HAS_KCORE ? ['core'] : [])];
+    const expected = [...DEFAULT_NODES.map(([n]) => n), 'mynull', 'myfifo', 'net', 'sticky', 'ptmx', ...LINKS.map(([n]) => n), ...(HAS_KCORE ? ['core'] : [])];
     expect(r.list[dev]).toEqual(expected.sort());
   });
 

@@ -100,6 +100,10 @@ describe('device table', () => {
     expect(nodeKind(type)).toBe(kind);
   });
 
+  test.each([0o4666, 0o2660, 0o1666, 0o7777])('the set-id and sticky bits of fileMode %o are kept, as mknod(2) takes them', (fileMode) => {
+    expect(nodeMode(device({ path: '/dev/x', type: 'c', fileMode }))).toBe(S_IFCHR | fileMode);
+  });
+
   test('type bits in a fileMode built in code do not leak into the node type', () => {
     expect(nodeMode(device({ path: '/dev/x', type: 'c', fileMode: S_IFBLK | 0o600 }))).toBe(S_IFCHR | 0o600);
   });
