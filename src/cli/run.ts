@@ -63,7 +63,7 @@ import { idMapToolsInPath } from '../core/programs';
 import { nodeStartEnv } from './node-env';
 import { configFrame, readConfigFrame } from './config-frame';
 import { heldLog } from './held-log';
-import { deviceAccessWarning } from './device-access';
+import { deviceAccessWarning, unappliedResourcesWarning } from './no-cgroup';
 import { keepStderr, openStderrBeforeRelaunch, pipeStreamOwners } from '../core/streams';
 import { libuvPoolThreads, nodeTasks } from '../core/node-tasks';
 import { checkRelaunchTasks, overflowUidOf, spawnError } from '../core/task-limits';
@@ -1015,8 +1015,7 @@ function runHere(given: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: S
   const config = { ...given, ...pidFileHere(sys, opts, given.runtimeChannel) };
   const maps = mapsBesidePath(config);
   if (maps) logger.warn(maps);
-  const devices = deviceAccessWarning(config);
-  if (devices) logger.warn(devices);
+  for (const warning of [unappliedResourcesWarning(config), deviceAccessWarning(config)]) if (warning) logger.warn(warning);
   const kernel = createKernel({ syscalls: sys, logger, ...pluginsFromFile(opts.plugins) });
   // Refused before the namespaces are entered, as the orchestrator would refuse it before its first step.
   kernel.orchestrator.checkConfig(config);

@@ -248,6 +248,21 @@ maybe('mountkit run', () => {
     });
   });
 
+  test("linux.resources limits and linux.cgroupsPath are not applied, and the run says so, once: the container runs in mountkit's own cgroup", () => {
+    const c = config(['sh', '-c', 'echo ran']);
+    c.linux.resources = { devices: [{ allow: false, access: 'rwm' }], memory: { limit: 100_000_000 }, pids: { limit: 50 } };
+    c.linux.cgroupsPath = '/mountkit-test-never-made';
+    const r = withBundle(c, (dir) => runMountkit(dir));
+    expect(r).toEqual({
+      status: 0,
+      stdout: 'ran\n',
+      stderr:
+        'mountkit warn: linux.resources.memory, linux.resources.pids, linux.cgroupsPath: not applied: mountkit makes no cgroup, ' +
+        'so the container runs in the one mountkit was started in, without these limits (a runtime that embeds mountkit applies them)\n',
+    });
+    expect(readdirSync('/sys/fs/cgroup').some((controller) => existsSync(path.join('/sys/fs/cgroup', controller, 'mountkit-test-never-made')))).toBe(false);
+  });
+
   test('the Node entry alone (two Node start-ups for a pid namespace) gives the same container', () => {
     const r = withBundle(config(['sh', '-c', 'echo $$; echo $(ls /proc/self/fd)']), (dir) => runMountkit(dir, [], 'node'));
     expect(r).toEqual({ status: 0, stdout: '1\n0 1 2 3\n', stderr: '' });

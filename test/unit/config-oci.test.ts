@@ -220,10 +220,21 @@ describe('fromOciSpec: keys runc would match in another case (Go reads JSON keys
     ['Args at the top (a field of process)', (s) => (s.Args = ['x'])],
     ['an object mountkit does not read (vendor.Path, vendor.Readonly)', (s) => (s.vendor = { Path: 1, Readonly: true })],
     ['linux.Resources, and keys inside it: a field of linux mountkit does not read (runc takes it as resources)', (s) => (s.linux.Resources = { Memory: { Limit: 1 } })],
-    ['a struct mountkit does not read (linux.resources.Memory)', (s) => (s.linux.resources.Memory = { Limit: 1 })],
     ['ociVersion in another case (mountkit does not read it)', (s) => (s.OCIVersion = '1.0.0')],
   ])('a key that is no field of its object in any case is ignored, as runc ignores it: %s', (_what, edit) => {
     expect(convert(edit)).toEqual(RUNC_DEFAULT);
+  });
+
+  test.each<[string, (s: Json) => void, string[] | undefined]>([
+    ["runc spec's rule denying every device (no device cgroup: README)", () => undefined, undefined],
+    ['a memory limit and a pids limit', (s) => Object.assign(s.linux.resources, { memory: { limit: 1e8 }, pids: { limit: 5 } }), ['linux.resources.memory', 'linux.resources.pids']],
+    ['objects and lists that set nothing, and null', (s) => Object.assign(s.linux.resources, { memory: {}, hugepageLimits: [], cpu: null }), undefined],
+    ['a cgroups path', (s) => (s.linux.cgroupsPath = '/machine/c1'), ['linux.cgroupsPath']],
+    ['an empty cgroups path', (s) => (s.linux.cgroupsPath = ''), undefined],
+    ['a field in another case, as Go takes it (linux.resources.Memory)', (s) => (s.linux.resources.Memory = { Limit: 1 }), ['linux.resources.Memory']],
+    ['linux.Resources alone, in another case', (s) => { delete s.linux.resources; s.linux.Resources = { Pids: { Limit: 1 } }; }, ['linux.Resources.Pids']],
+  ])('linux.resources that set a limit are listed for run\'s warning, as the config names them: %s', (_what, edit, unapplied) => {
+    expect(convert(edit).unappliedResources).toEqual(unapplied);
   });
 
   test('keys of maps (annotations, sysctls) are names, taken as written; a key matching no field in any case is ignored, as runc ignores it', () => {

@@ -471,6 +471,7 @@ const rootfsConfig = topShape<RootfsConfig>(
     personality: optional(shape<PersonalitySpec>({ domain: oneOf(namesOf(PERSONAS)), flags: stringArray })),
     timeOffsets: optional(timeOffsets),
     annotations: optional(annotations),
+    unappliedResources: optional(stringArray),
     uidMappings: optional(idMappings),
     gidMappings: optional(idMappings),
   },

@@ -355,6 +355,12 @@ export interface RootfsConfig {
   /** The config's annotations: hooks and the seccomp agent get them in the container's state. */
   annotations?: Record<string, string>;
   /**
+   * The fields of linux.resources that set a limit, and linux.cgroupsPath when given
+   * (`linux.resources.memory`, ...): mountkit makes no cgroup and applies none of them; the
+   * loader lists them for `run`'s warning. linux.resources.devices is not among them.
+   */
+  unappliedResources?: string[];
+  /**
    * linux.uidMappings and linux.gidMappings: the maps of the container's new user
    * namespace, written by `mountkit run` from the host into the namespace it makes (as
    * runc's parent writes them); compared with the namespace's own when one is joined by

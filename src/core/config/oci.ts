@@ -8,7 +8,7 @@
  */
 import { resolveIdmapTerms } from './idmap-option';
 import { refuseGoTypeErrors } from './go-decode';
-import { refuseOtherCase } from './key-case';
+import { foldedKey, refuseOtherCase } from './key-case';
 import { readIntegerLiterals, refuseMergedDuplicates } from './number-literals';
 import fs = require('fs');
 import path = require('path');
@@ -289,6 +289,28 @@ function parseDomainname(v: unknown): Partial<RootfsConfig> {
   return domainname ? { domainname } : {};
 }
 
+/**
+ * The fields of linux.resources that set something (a value that is no empty object or
+ * array), and linux.cgroupsPath when given: mountkit makes no cgroup, and `run` warns of
+ * them. Their types are Go's to check (go-decode.ts). linux.resources.devices is left
+ * out: `runc spec` writes a rule denying every device, which every such bundle has, and
+ * README says what no device cgroup means.
+ */
+function parseUnappliedResources(linux: JsonObject | undefined): Partial<RootfsConfig> {
+  if (!linux) return {};
+  // Go's decoder takes a key in any case for these fields of runc's, as it does everywhere.
+  const named = (o: JsonObject, field: string) => Object.keys(o).find((key) => foldedKey(key) === field.toLowerCase());
+  const resourcesKey = named(linux, 'resources');
+  const resources = resourcesKey !== undefined && isObject(linux[resourcesKey]) ? linux[resourcesKey] : {};
+  const sets = (v: unknown) => (Array.isArray(v) ? v.length > 0 : isObject(v) ? Object.keys(v).length > 0 : !isAbsent(v));
+  const fields = Object.keys(resources)
+    .filter((key) => foldedKey(key) !== 'devices' && sets(resources[key]))
+    .map((key) => `linux.${resourcesKey}.${key}`);
+  const pathKey = named(linux, 'cgroupsPath');
+  if (pathKey !== undefined && typeof linux[pathKey] === 'string' && linux[pathKey] !== '') fields.push(`linux.${pathKey}`);
+  return fields.length > 0 ? { unappliedResources: fields } : {};
+}
+
 /** runtime-spec config.md, "Annotations": keys are non-empty strings, values strings. */
 function parseAnnotations(v: unknown): Partial<RootfsConfig> {
   const entries = stringEntries(v, 'annotations');
@@ -527,6 +549,7 @@ function convertSpec(spec: JsonObject, bundleDir: string): RootfsConfig {
     ...parseDomainname(spec.domainname),
     ...(seccomp ? { seccomp } : {}),
     ...parseAnnotations(spec.annotations),
+    ...parseUnappliedResources(linux),
     ...parseTimeOffsets(linux?.timeOffsets),
     ...parsePersonality(linux?.personality),
     ...userMappings,

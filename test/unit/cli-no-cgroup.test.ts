@@ -1,4 +1,4 @@
-import { deviceAccessWarning } from '../../src/cli/device-access';
+import { deviceAccessWarning, unappliedResourcesWarning } from '../../src/cli/no-cgroup';
 import type { NamespaceSpec } from '../../src/core/config/model';
 import { makeConfig } from '../helpers/config';
 
@@ -21,4 +21,15 @@ describe('deviceAccessWarning', () => {
     const process = { ...config.process, capabilities: bounding && sets(bounding) };
     expect(deviceAccessWarning({ namespaces, process })).toBe(expected);
   });
+});
+
+describe('unappliedResourcesWarning', () => {
+  test.each<[string[] | undefined, string | undefined]>([
+    [undefined, undefined],
+    [[], undefined],
+    [
+      ['linux.resources.memory', 'linux.resources.pids', 'linux.cgroupsPath'],
+      'linux.resources.memory, linux.resources.pids, linux.cgroupsPath: not applied: mountkit makes no cgroup, so the container runs in the one mountkit was started in, without these limits (a runtime that embeds mountkit applies them)',
+    ],
+  ])('%j', (unappliedResources, expected) => expect(unappliedResourcesWarning({ unappliedResources })).toBe(expected));
 });
