@@ -1,5 +1,5 @@
 import { constants } from 'os';
-import { inspect } from 'util';
+import { inspect, types } from 'util';
 import { MS_BIND, MS_MOVE, MS_PRIVATE, MS_SHARED, MS_SLAVE, MS_UNBINDABLE } from './constants';
 import type { Phase } from './plugin';
 
@@ -75,7 +75,8 @@ export class ConfigError extends MountkitError {
     readonly reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`${field}${value === undefined ? '' : ' ' + formatValue(value)}: ${reason}`, options);
+    const shown = value === undefined ? undefined : shownValue(value);
+    super(`${field}${shown === undefined ? '' : ' ' + shown}: ${reason}`, options);
     this.name = 'ConfigError';
   }
 }
@@ -258,28 +259,79 @@ const SHOWN_STRING = 4200;
 const SHOWN_OTHER = 80;
 
 /**
- * A value as an error shows it, on one line: a string quoted as JSON, a number as
- * JavaScript writes it (Infinity, which JSON would show as null), a bigint in its digits,
- * anything else as JSON, cut (SHOWN_STRING, SHOWN_OTHER). A value JSON cannot write
- * (nested too deep for the stack, cyclic) is named by its kind.
+ * A value as an error shows it, on one line, or undefined when it cannot be shown
+ * without running code of the caller's: a string quoted as JSON, a number as JavaScript
+ * writes it (Infinity, which JSON would show as null), a bigint in its digits, arrays and
+ * plain objects as JSON writes them, cut (SHOWN_STRING, SHOWN_OTHER). The walk reads only
+ * own data properties and stops at the cut, so a huge or cyclic value costs no more than
+ * what is shown; a value that holds a Proxy, an accessor or an object of a class of its
+ * own (a Date, a Map) is not shown at all, nor is a function or a symbol, which inside an
+ * array or object are written as JSON writes them. A cut never splits a character written
+ * as two UTF-16 units.
  */
-function formatValue(value: unknown): string {
-  if (typeof value === 'number') return String(value);
+export function shownValue(value: unknown): string | undefined {
+  if (typeof value === 'string') {
+    const text = JSON.stringify(value);
+    return text.length <= SHOWN_STRING ? text : `${cutAt(text, SHOWN_STRING - 3)}... (${value.length} characters)`;
+  }
   // An integer config.json writes beyond the exact doubles, in any number of digits.
   if (typeof value === 'bigint') {
     const digits = String(value);
     return digits.length <= SHOWN_OTHER ? digits : `${digits.slice(0, SHOWN_OTHER - 3)}... (${digits.length} characters)`;
   }
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value);
-  } catch {
-    text = undefined;
+  if (typeof value === 'function' || typeof value === 'symbol') return undefined;
+  const out: string[] = [];
+  const room = { left: SHOWN_OTHER + 1 };
+  if (!writeValue(value, out, room)) return undefined;
+  const text = out.join('');
+  return text.length <= SHOWN_OTHER ? text : `${cutAt(text, SHOWN_OTHER - 3)}...`;
+}
+
+/** The first `n` UTF-16 units of `text`, one fewer where the last would be the first half of a pair. */
+function cutAt(text: string, n: number): string {
+  const code = text.charCodeAt(n - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? n - 1 : n);
+}
+
+/** Writes `value` as JSON onto `out` until `room` is used up; false when it holds what cannot be shown. */
+function writeValue(value: unknown, out: string[], room: { left: number }): boolean {
+  const put = (text: string): boolean => {
+    out.push(text);
+    room.left -= text.length;
+    return true;
+  };
+  if (room.left <= 0) return true;
+  if (value === null || value === undefined) return put('null');
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return put(String(value));
+  if (typeof value === 'string') return put(JSON.stringify(value.length > room.left ? value.slice(0, room.left) : value));
+  // As JSON writes them inside an array (alone, shownValue shows none).
+  if (typeof value === 'function' || typeof value === 'symbol') return put('null');
+  if (typeof value !== 'object' || types.isProxy(value)) return false;
+  if (Array.isArray(value)) {
+    put('[');
+    for (let i = 0; i < value.length && room.left > 0; i++) {
+      if (i > 0) put(',');
+      const item = Object.getOwnPropertyDescriptor(value, i);
+      if (item !== undefined && !('value' in item)) return false;
+      if (!writeValue(item?.value, out, room)) return false;
+    }
+    return put(']');
   }
-  text ??= Array.isArray(value) ? 'an array' : value === null || typeof value !== 'object' ? typeof value : 'an object';
-  const shown = typeof value === 'string' ? SHOWN_STRING : SHOWN_OTHER;
-  if (text.length <= shown) return text;
-  return typeof value === 'string' ? `${text.slice(0, shown - 3)}... (${value.length} characters)` : `${text.slice(0, shown - 3)}...`;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  put('{');
+  let first = true;
+  for (const key of Object.keys(value)) {
+    if (room.left <= 0) break;
+    const field = Object.getOwnPropertyDescriptor(value, key);
+    if (field === undefined || !('value' in field)) return false;
+    // Left out, as JSON leaves them out of an object.
+    if (field.value === undefined || typeof field.value === 'function' || typeof field.value === 'symbol') continue;
+    put(`${first ? '' : ','}${JSON.stringify(key)}:`);
+    first = false;
+    if (!writeValue(field.value, out, room)) return false;
+  }
+  return put('}');
 }
 
 /** The first line of a message: the CLI prints errors on one line (several lines are shown whole at debug level). */

@@ -54,7 +54,7 @@ describe('checkedModel: a config built in code is refused where the loader would
     ['mount flags as a number', (c) => (c.mounts[0].flags = 4096), 'mounts[0].flags 4096: must be a bigint, not a number'],
     ['negative mount flags', (c) => (c.mounts[0].flags = -1n), 'mounts[0].flags -1: must be from 0n to 2n ** 64n - 1n'],
     ['mount data null', (c) => (c.mounts[0].data = null), 'mounts[0].data null: must be a string, not null'],
-    ['a mount type that is a symbol', (c) => (c.mounts[0].type = Symbol('tmpfs')), 'mounts[0].type symbol: must be a string, not a symbol'],
+    ['a mount type that is a symbol', (c) => (c.mounts[0].type = Symbol('tmpfs')), 'mounts[0].type: must be a string, not a symbol'],
     ['no mount type, not a bind or a remount', (c) => (c.mounts[0].type = ''), 'mounts[0].type: must be set unless the flags hold MS_BIND or MS_REMOUNT'],
     ['a relative bind source', (c) => (c.mounts = [makeMount({ type: 'bind', source: 'data', destination: '/data', flags: MS_BIND })]), 'mounts[0].source "data": a bind\'s source must be an absolute path (the loader resolves a relative one against the bundle directory)'],
     ['a relabel other than z or Z', (c) => (c.mounts[0].relabel = 'shared'), 'mounts[0].relabel "shared": must be one of "", "z", "Z"'],
