@@ -199,6 +199,6 @@ Options:
 
 Exit status: 0 on success, 1 for a runtime error, 2 for a configuration error; once the
 container's program has started, run exits with its status, or 128+N when signal N ends
-it (as runc run; without a pid namespace the program is the process started, which the
-signal ends), so 1 and 2 may be the program's too: only mountkit's own failures write a
-"mountkit: " line on stderr.`;
+it (as runc run; where mountkit's process becomes the program's, without a pid namespace,
+the signal ends the process started), so 1 and 2 may be the program's too: only
+mountkit's own failures write an error line on stderr.`;

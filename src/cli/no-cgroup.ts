@@ -5,10 +5,13 @@
  * linux.resources in the config: it lets the container make any device node (mknod, `m`)
  * but read and write only /dev/null, /dev/zero, /dev/full, /dev/random, /dev/urandom,
  * /dev/tty, /dev/console, /dev/ptmx, /dev/pts/* and /dev/net/tun (specconv's
- * AllowedDevices, after the config's linux.resources.devices). Outside a user namespace, a
- * container whose bounding set has CAP_MKNOD can make a node of any device and open it;
- * mknod(2) of a device needs CAP_MKNOD in the initial user namespace, so in any other it
- * is refused.
+ * AllowedDevices, after the config's linux.resources.devices). In the initial user
+ * namespace, a container whose bounding set has CAP_MKNOD can make a node of any device and
+ * open it; mknod(2) of a device needs CAP_MKNOD there (a whiteout, 0:0, excepted), so in
+ * any other user namespace it is refused. A node the image already has is opened in any
+ * user namespace where the file's mode lets the process (a filesystem mounted in the
+ * initial one, as the rootfs is, honours device nodes): only nodev or a device cgroup
+ * stops that.
  */
 import type { RootfsConfig } from '../core/config/model';
 
@@ -19,10 +22,16 @@ export function unappliedResourcesWarning(config: Pick<RootfsConfig, 'unappliedR
   return `${fields.join(', ')}: not applied: mountkit makes no cgroup, so the container runs in the one mountkit was started in, without these limits (a runtime that embeds mountkit applies them)`;
 }
 
-/** The warning `mountkit run` gives for a container that can make and open any device node, or undefined. */
-export function deviceAccessWarning(config: Pick<RootfsConfig, 'namespaces' | 'process'>): string | undefined {
+/**
+ * The warning `mountkit run` gives for a container that can make and open any device node,
+ * or undefined: one whose bounding set has CAP_MKNOD, in the initial user namespace (the
+ * config lists no user namespace, and mountkit was not started in another one, which
+ * `inInitialUserNamespace` tells, asked only then).
+ */
+export function deviceAccessWarning(config: Pick<RootfsConfig, 'namespaces' | 'process'>, inInitialUserNamespace: () => boolean): string | undefined {
   if (config.namespaces.some((ns) => ns.type === 'user')) return undefined;
   if (!config.process.capabilities?.bounding.includes('CAP_MKNOD')) return undefined;
+  if (!inInitialUserNamespace()) return undefined;
   return (
     'process.capabilities.bounding: CAP_MKNOD without a user namespace lets the container make and open any device node, ' +
     "the host's disks among them: mountkit applies no device cgroup (linux.resources), where runc's allows only " +

@@ -28,6 +28,7 @@ import {
   fromJoinedPidNamespace,
   hasRuntimeHooks,
   identityUidMap,
+  inInitialUserNamespaceHere,
   LAUNCHER_USERNS_ENV,
   launcherGuessHolds,
   launcherRootUserNamespaceHolds,
@@ -1015,7 +1016,7 @@ function runHere(given: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: S
   const config = { ...given, ...pidFileHere(sys, opts, given.runtimeChannel) };
   const maps = mapsBesidePath(config);
   if (maps) logger.warn(maps);
-  for (const warning of [unappliedResourcesWarning(config), deviceAccessWarning(config)]) if (warning) logger.warn(warning);
+  for (const warning of [unappliedResourcesWarning(config), deviceAccessWarning(config, () => inInitialUserNamespaceHere(sys))]) if (warning) logger.warn(warning);
   const kernel = createKernel({ syscalls: sys, logger, ...pluginsFromFile(opts.plugins) });
   // Refused before the namespaces are entered, as the orchestrator would refuse it before its first step.
   kernel.orchestrator.checkConfig(config);

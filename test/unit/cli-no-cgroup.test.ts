@@ -19,7 +19,17 @@ describe('deviceAccessWarning', () => {
   ])('%s', (_what, bounding, namespaces, expected) => {
     const config = makeConfig({ namespaces });
     const process = { ...config.process, capabilities: bounding && sets(bounding) };
-    expect(deviceAccessWarning({ namespaces, process })).toBe(expected);
+    expect(deviceAccessWarning({ namespaces, process }, () => true)).toBe(expected);
+  });
+
+  test("mountkit started in a user namespace of its own (unshare --user): mknod(2) of a device is refused there too; the namespace is asked only where the config leaves it to", () => {
+    const config = makeConfig({ namespaces: [{ type: 'mount' }] });
+    const process = { ...config.process, capabilities: sets(['CAP_MKNOD']) };
+    expect(deviceAccessWarning({ namespaces: config.namespaces, process }, () => false)).toBeUndefined();
+    const asked = jest.fn(() => true);
+    expect(deviceAccessWarning({ namespaces: [{ type: 'mount' }, { type: 'user' }], process }, asked)).toBeUndefined();
+    expect(deviceAccessWarning({ namespaces: config.namespaces, process: config.process }, asked)).toBeUndefined();
+    expect(asked).not.toHaveBeenCalled();
   });
 });
 
