@@ -78,7 +78,8 @@ function command(argv: readonly string[]): number | Promise<number> {
       return status.catch((err: unknown) => reportError(err, debug, options));
     }
     if (opts.command === 'plan') return plan(opts);
-    standardStream('stderr').write(`mountkit: unknown command "${opts.command}" (see mountkit --help)\n`);
+    const unknown = `unknown command ${JSON.stringify(opts.command)} (see mountkit --help)`;
+    if (!(opts.logFormat === 'json' && !opts.log && logError(opts, unknown))) standardStream('stderr').write(`mountkit: ${unknown}\n`);
     return 2;
   } catch (err) {
     return reportError(err, opts?.logLevel === 'debug', opts);
@@ -132,7 +133,7 @@ export function reportError(err: unknown, debug: boolean, opts?: CliOptions): nu
   // With --log-format json and no --log file, stderr is the log, and the error one JSON
   // line of it (its stack traces a field), as runc writes its error through its logger
   // there; beside a file, stderr has the text line.
-  if (opts?.logFormat === 'json' && !opts.log && logError(opts, told, debug ? { stack: stacks(err).join('\n') } : undefined)) return status;
+  if (opts?.logFormat === 'json' && !opts.log && logError(opts, told, debug && err instanceof Error ? { stack: stacks(err).join('\n') } : undefined)) return status;
   const say = errorOutput(opts);
   say(`mountkit: ${told}`);
   // The log has the line without the hint, which is about this command's own output.

@@ -600,11 +600,19 @@ export function inInitialUserNamespaceHere(sys: Pick<Syscalls, 'readlink' | 'rea
 export function enterNamespaces(sys: Syscalls, plan: LaunchPlan, timeOffsets?: RootfsConfig['timeOffsets']): void {
   for (const join of plan.joins) {
     if (join.flag === CLONE_NEWNS) sys.unshare(CLONE_FS);
-    // As relaunch.ts names a path it cannot open: by the entry's type (open names the path).
-    const fd = naming(`linux.namespaces ${JSON.stringify(join.type)}`, () => sys.open(join.path, O_RDONLY | O_CLOEXEC, 0));
+    // Named by the entry's type, as relaunch.ts names a path it cannot open.
+    const entry = `linux.namespaces ${JSON.stringify(join.type)}`;
+    const fd = naming(entry, () => sys.open(join.path, O_RDONLY | O_CLOEXEC, 0));
     try {
-      // setns(2) names no path: EINVAL is a file of another namespace type, or no namespace.
-      naming(`linux.namespaces ${join.type} ${JSON.stringify(join.path)}`, () => sys.setns(fd, join.flag));
+      // setns(2) takes a descriptor: its error is given the path, EINVAL being a file of
+      // another namespace type, or no namespace.
+      naming(entry, () => {
+        try {
+          sys.setns(fd, join.flag);
+        } catch (err) {
+          throw err instanceof SyscallError ? new SyscallError(err.syscall, err.errno, [join.path], err.detail) : err;
+        }
+      });
     } finally {
       sys.close(fd);
     }

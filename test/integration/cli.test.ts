@@ -311,6 +311,12 @@ describe('mountkit CLI', () => {
     if (keys.includes('stack')) expect(last.stack).toMatch(/^ConfigError: config\.json .*\n {4}at /);
   });
 
+  test('--log-format json without --log: an unknown command is a JSON line on stderr too', () => {
+    const r = runCli(['--log-format', 'json', 'frob', 'c0ffee']);
+    expect([r.status, r.stdout]).toEqual([2, '']);
+    expect(JSON.parse(r.stderr)).toMatchObject({ level: 'error', msg: 'unknown command "frob" (see mountkit --help)' });
+  });
+
   test('a --log file that cannot be opened is a configuration error naming it: exit 2, one line', () => {
     const r = runCli(['plan', '--bundle', path.join(REPO, 'examples', 'default'), '--log', '/nonexistent-dir/log']);
     expect([r.status, r.stderr]).toEqual([2, 'mountkit: --log "/nonexistent-dir/log": cannot be opened (ENOENT)\n']);

@@ -34,7 +34,12 @@ function goJoin(dir: string, name: string): string {
   return joined.length > 1 ? joined.replace(/\/+$/, '') : joined;
 }
 
-/** Why a file stat(2) gave is no program to run, or undefined when it is one: a regular file with an execute bit, as Go's exec.LookPath (runc's) takes it. */
+/**
+ * Why a file stat(2) gave is no program to run, or undefined when it is one: a regular file
+ * with an execute bit. Go's exec.LookPath (runc's) refuses only a directory, and takes a
+ * device or FIFO with an execute bit, which execve(2) then refuses (EACCES): mountkit says
+ * so before.
+ */
 export function notExecutable(st: FileStat): string | undefined {
   if (st.kind !== 'file') return `it is ${KIND_WORDS[st.kind]}`;
   return (st.perm & 0o111) === 0 ? `its mode ${st.perm.toString(8).padStart(4, '0')} has no execute bit` : undefined;

@@ -30,8 +30,8 @@ export class TmpfsMountHandler implements MountHandler {
     const label = mountLabel(this.sys, ctx);
     withMountTarget(this.sys, root, m.destination, {}, (t) => {
       // The directory's mode is read only when the data names none (withInheritedMode). A
-      // target that is no directory gets none: the mount fails (ENOTDIR), and its error
-      // shows the config's data alone.
+      // target that is no directory gets none: its mount fails (ENOTDIR; with tmpcopyup,
+      // the copy's readdir first), and the error shows the config's data alone.
       const data = formatMountLabel(t.made || hasModeOption(m.data) ? m.data : this.inheritedMode(t.fd, m.data), label);
       const at = { source: m.source, fstype: m.type, flags: m.flags, data };
       if (copyUp) mountWithCopyUp(this.sys, m, root, t, at, ctx.log);
