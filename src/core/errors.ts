@@ -269,7 +269,7 @@ const SHOWN_OTHER = 80;
  * array or object are written as JSON writes them. A cut never splits a character written
  * as two UTF-16 units.
  */
-export function shownValue(value: unknown): string | undefined {
+function shownValue(value: unknown): string | undefined {
   if (typeof value === 'string') {
     const text = JSON.stringify(value);
     return text.length <= SHOWN_STRING ? text : `${cutAt(text, SHOWN_STRING - 3)}... (${value.length} characters)`;

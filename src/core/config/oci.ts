@@ -653,7 +653,6 @@ function readConfigText(file: string): string {
 }
 
 /** A file's kind (kindFromMode, st_mode's type) in words. */
-
 function fileKind(st: fs.Stats): string {
   const kind = kindFromMode(st.mode);
   return kind === undefined ? 'a file of no known kind' : KIND_WORDS[kind];
