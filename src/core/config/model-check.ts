@@ -108,7 +108,7 @@ function shape<T>(fields: Fields<T>, names: Partial<Record<keyof T, string>> = {
   // Indexed loops: a for-of with destructuring iterates each pair too, which V8's
   // interpreter, where a run reads the config once, does slowly.
   return (v, field) => {
-    if (!isPlainData(v)) wrongType(v, field, 'an object');
+    if (!isPlainData(v)) refuseType(v, field, 'an object');
     const out: Record<string, unknown> = {};
     const own = ownKeys(v, field);
     for (let i = 0; i < own.length; i++) if (!defined.has(own[i])) define(out, own[i], read(v, own[i], `${field}.${own[i]}`));
@@ -126,7 +126,7 @@ function shape<T>(fields: Fields<T>, names: Partial<Record<keyof T, string>> = {
 function topShape<T>(fields: Fields<T>, names: Partial<Record<keyof T, string>>): (v: unknown) => unknown {
   const inner = shape<T>(fields, names);
   return (v) => {
-    if (!isPlainData(v)) wrongType(v, 'config', 'a RootfsConfig object');
+    if (!isPlainData(v)) refuseType(v, 'config', 'a RootfsConfig object');
     return inner(v, '');
   };
 }
@@ -138,7 +138,7 @@ function optional(reader: Reader): Reader {
 /** An array of what `item` reads, every index given (a hole is refused). */
 function arrayOf(item: Reader): Reader {
   return (v, field) => {
-    if (!Array.isArray(v)) wrongType(v, field, 'an array');
+    if (!Array.isArray(v)) refuseType(v, field, 'an array');
     const out: unknown[] = [];
     const length = read(v, 'length', field) as number;
     for (let i = 0; i < length; i++) {
@@ -152,7 +152,7 @@ function arrayOf(item: Reader): Reader {
 
 /** A string without NUL bytes: the kernel reads C strings, so a NUL would silently cut it. */
 const string: Reader = (v, field) => {
-  if (typeof v !== 'string') wrongType(v, field, 'a string');
+  if (typeof v !== 'string') refuseType(v, field, 'a string');
   if (v.includes('\0')) fail(field, v, 'must not contain a NUL byte');
   return v;
 };
@@ -171,14 +171,14 @@ const absolutePath: Reader = (v, field) => {
 };
 
 const boolean: Reader = (v, field) => {
-  if (typeof v !== 'boolean') wrongType(v, field, 'a boolean');
+  if (typeof v !== 'boolean') refuseType(v, field, 'a boolean');
   return v;
 };
 
 /** An integer from `min` to `max` as a number: NaN, a fraction or a bigint is refused, not converted. */
 function integer(min: number, max: number): Reader {
   return (v, field) => {
-    if (typeof v !== 'number') wrongType(v, field, 'a number');
+    if (typeof v !== 'number') refuseType(v, field, 'a number');
     if (!Number.isInteger(v) || v < min || v > max) fail(field, v, `must be an integer from ${min} to ${max}`);
     return v;
   };
@@ -189,7 +189,7 @@ const fd = integer(0, FD_MAX);
 
 /** A bigint from 0 to 2^64 - 1: flags and 64-bit values are bigints in the model. */
 const uint64: Reader = (v, field) => {
-  if (typeof v !== 'bigint') wrongType(v, field, 'a bigint');
+  if (typeof v !== 'bigint') refuseType(v, field, 'a bigint');
   if (v < 0n || v > UINT64_MAX) fail(field, v, 'must be from 0n to 2n ** 64n - 1n');
   return v;
 };
@@ -204,7 +204,7 @@ function oneOf(allowed: readonly unknown[]): Reader {
 
 /** An object of strings (sysctls, annotations), its keys free of NUL bytes. */
 const stringRecord: Reader = (v, field) => {
-  if (!isPlainData(v)) wrongType(v, field, 'an object of strings');
+  if (!isPlainData(v)) refuseType(v, field, 'an object of strings');
   const out: Record<string, unknown> = {};
   for (const key of ownKeys(v, field)) {
     const at = `${field}[${JSON.stringify(key)}]`;
@@ -226,8 +226,8 @@ function kindOf(v: unknown): string {
   return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
 }
 
-/** Refuses a missing value as required, any other of the wrong type showing it and naming what it is. */
-function wrongType(v: unknown, field: string, want: string): never {
+/** Refuses a missing value as required, any other of the wrong type showing it and naming what it is (value first, as a Reader takes it; json.ts's wrongType takes the field first). */
+function refuseType(v: unknown, field: string, want: string): never {
   return v === undefined ? fail(field, undefined, 'is required') : fail(field, v, `must be ${want}, not ${kindOf(v)}`);
 }
 
@@ -336,7 +336,7 @@ const deviceSpec = shape<DeviceSpec>({
 
 /** 0n (the default, rslave) or a propagation as parsePropagation gives it. */
 const rootPropagation: Reader = (v, field) => {
-  if (typeof v !== 'bigint') wrongType(v, field, 'a bigint');
+  if (typeof v !== 'bigint') refuseType(v, field, 'a bigint');
   if (v !== 0n && ![...PROPAGATION_OPTIONS.values()].includes(v)) {
     fail(field, v, `must be 0n (the default) or the flags parsePropagation gives for one of ${[...PROPAGATION_OPTIONS.keys()].join(', ')}`);
   }
