@@ -248,11 +248,14 @@ maybe('mountkit run', () => {
     });
   });
 
-  test("linux.resources limits and linux.cgroupsPath are not applied, and the run says so, once: the container runs in mountkit's own cgroup", () => {
+  test.each([
+    ['the shell launcher', 'launcher'],
+    ['the Node entry (a relaunch)', 'node'],
+  ] as const)("linux.resources limits and linux.cgroupsPath are not applied, and the run says so, once (%s): the container runs in mountkit's own cgroup", (_what, entry) => {
     const c = config(['sh', '-c', 'echo ran']);
     c.linux.resources = { devices: [{ allow: false, access: 'rwm' }], memory: { limit: 100_000_000 }, pids: { limit: 50 } };
     c.linux.cgroupsPath = '/mountkit-test-never-made';
-    const r = withBundle(c, (dir) => runMountkit(dir));
+    const r = withBundle(c, (dir) => runMountkit(dir, [], entry));
     expect(r).toEqual({
       status: 0,
       stdout: 'ran\n',
