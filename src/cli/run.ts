@@ -34,6 +34,7 @@ import {
   launcherRootUserNamespaceHolds,
   launcherUserNamespaceHolds,
   mapsBesidePath,
+  namespaceTypes,
   PID_NAMESPACE_PARENT_ENV,
   planLaunch,
   relaunchForks,
@@ -1022,7 +1023,7 @@ function runHere(given: RootfsConfig, plan: LaunchPlan, opts: CliOptions, sys: S
   kernel.orchestrator.checkConfig(config);
 
   enterNamespaces(sys, plan, config.timeOffsets);
-  logger.debug('namespaces entered', { joins: plan.joins.map((j) => j.type), unshare: plan.unshareFlags });
+  logger.debug('namespaces entered', { joins: plan.joins.map((j) => j.type), unshare: namespaceTypes(plan.unshareFlags) });
   kernel.orchestrator.run(config);
   return 0;
 }

@@ -74,6 +74,11 @@ export const NAMESPACE_KINDS: Readonly<Record<NamespaceType, NamespaceKind>> = {
   time: { flag: CLONE_NEWTIME, unshareOption: '--time' },
 };
 
+/** The namespace types whose CLONE_NEW* flags `flags` holds, in NAMESPACE_KINDS' order (for a log line). */
+export function namespaceTypes(flags: number): NamespaceType[] {
+  return (Object.keys(NAMESPACE_KINDS) as NamespaceType[]).filter((t) => (flags & NAMESPACE_KINDS[t].flag) !== 0);
+}
+
 export interface NamespaceJoin {
   type: NamespaceType;
   path: string;

@@ -88,6 +88,9 @@ maybe('runs sharing a --log file', () => {
         expect(Number.isInteger(l.pid) && l.pid > 1).toBe(true);
       }
       expect(byId('run-a').filter((l) => l.message.startsWith('phase prepare-root end'))).toHaveLength(1);
+      // The namespaces the run made itself, by name (the launcher made the pid and mount ones).
+      const entered = readFileSync(log, 'utf8').split('\n').find((l) => l.includes('run-a') && l.includes('namespaces entered'))!;
+      expect(entered).toContain(format === 'json' ? '"joins":[],"unshare":["uts","ipc"]' : 'namespaces entered {"joins":[],"unshare":["uts","ipc"]}');
       const pids = (id: string) => new Set(byId(id).map((l) => l.pid));
       expect([...pids('run-a')].some((pid) => pids('run-b').has(pid))).toBe(false);
       const last = byId('run-b').at(-1)!;

@@ -15,6 +15,7 @@ import {
   checkUserNamespaceMaps,
   launcherJoins,
   mapsBesidePath,
+  namespaceTypes,
   enterNamespaces,
   hasRuntimeHooks,
   identityUidMap,
@@ -662,6 +663,19 @@ describe('the user namespace: whether its ids are all mapped onto themselves (ui
       readFile: () => '',
     };
     expect(() => inInitialUserNamespaceHere(thrown)).toThrow(TypeError);
+  });
+});
+
+describe('namespaceTypes: the types an unshare(2) flag set makes, for the debug line', () => {
+  test.each([
+    [0, []],
+    [CLONE_NEWNS, ['mount']],
+    [CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET, ['mount', 'pid', 'uts', 'ipc', 'network']],
+    [CLONE_NEWCGROUP | CLONE_NEWTIME, ['cgroup', 'time']],
+    // CLONE_FS makes no namespace.
+    [CLONE_FS | CLONE_NEWUTS, ['uts']],
+  ] as const)('%s: %j', (flags, types) => {
+    expect(namespaceTypes(flags)).toEqual(types);
   });
 });
 
