@@ -72,6 +72,9 @@ const OPTIONS: Record<string, OptionDef> = {
   '--pid-file': { key: 'pidFile', value: true },
 };
 
+/** The options that shape what `plan` prints, refused with `run` (as --embedded is, above them). */
+const PLAN_ONLY: readonly (keyof CliOptions)[] = ['format', 'queries'];
+
 /** The options that take a value, each name as written: bin/mountkit skips their values too when it looks for the command and bundle. */
 export const VALUE_OPTIONS: readonly string[] = Object.keys(OPTIONS).filter((name) => OPTIONS[name].value !== undefined);
 
@@ -91,12 +94,15 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     embedded: false,
     seccompCache: DEFAULT_SECCOMP_CACHE,
   };
+  // The PLAN_ONLY options given, by the name written, for the refusal after the loop.
+  const given = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
     if (out.command !== undefined && !COMMANDS.includes(out.command)) break;
     const arg = argv[i];
     const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const name = eq > 0 ? arg.slice(0, eq) : arg;
     const def = OPTIONS[name];
+    if (def && PLAN_ONLY.includes(def.key)) given.add(name);
     if (!def) {
       if (arg.startsWith('-') || (out.command !== undefined && (out.containerId !== undefined || !TAKES_ID.includes(out.command)))) {
         throw new ConfigError('argument', arg, 'unknown option or extra argument (see mountkit --help)');
@@ -137,6 +143,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   }
   // A run is always mountkit's own, launcher and all: runPipeline is the embedded one, an API.
   if (out.embedded && out.command === 'run') throw new ConfigError('--embedded', undefined, 'applies to plan only (run always starts the container itself; an embedding calls runPipeline)');
+  // run prints nothing of its own for them to shape: the container's output is the program's.
+  const [planOption] = given;
+  if (planOption !== undefined && out.command === 'run') throw new ConfigError(planOption, undefined, "applies to plan only (run's output is the container's)");
   return out;
 }
 

@@ -168,6 +168,14 @@ describe('mountkit CLI', () => {
     expect(r).toEqual({ status: 2, stdout: '', stderr: 'mountkit: --embedded: applies to plan only (run always starts the container itself; an embedding calls runPipeline)\n' });
   });
 
+  test.each([
+    ['the Node entry', [process.execPath, BIN]],
+    ['the shell launcher', [LAUNCHER]],
+  ])("run --format json (%s) is refused before anything is done, as plan's alone: exit 2, one line", (_entry, argv) => {
+    const r = spawnSync(argv[0], [...argv.slice(1), 'run', '--format', 'json', '--bundle', path.join(REPO, 'examples', 'default')], { encoding: 'utf8', timeout: 60_000 });
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 2, stdout: '', stderr: "mountkit: --format: applies to plan only (run's output is the container's)\n" });
+  });
+
   test('an ES module plugin (export default { register }) is loaded where Node can require ES modules', () => {
     if (spawnSync(process.execPath, ['-p', 'process.features.require_module'], { encoding: 'utf8' }).stdout.trim() !== 'true') return;
     const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-esm-'));
