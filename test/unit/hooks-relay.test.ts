@@ -14,6 +14,7 @@ import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { RELAY_SOCKET } from '../../src/cli/console-relay';
 import { NOT_STARTED_STATUS, serveLauncherHooks } from '../../src/cli/hooks-relay';
 import type { CliOptions } from '../../src/cli/args';
+import { PASSED_SIGNALS } from '../../src/cli/forward';
 import { PID_FILE_FLAGS, starterPidFile, type StarterPidFile } from '../../src/core/pid-file';
 
 /** The container's pid as the kernel names the connection's other end. */
@@ -42,17 +43,20 @@ const hook = (name: string): HookSpec => ({ path: `/hooks/${name}`, args: [], en
 const BUNDLE = '/bundles/web-1';
 
 let dir: string;
-let listeners: NodeJS.SignalsListener[];
+/** The test runner's listeners of each signal the relay listens for, before the test. */
+let listeners: Map<NodeJS.Signals, NodeJS.SignalsListener[]>;
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'mountkit-hooks-relay-'));
-  listeners = process.listeners('SIGTERM');
+  listeners = new Map(PASSED_SIGNALS.map((sig) => [sig, process.listeners(sig)]));
 });
 /** The launcher's SIGTERM, to the listeners the relays added (not the test runner's). */
 function term(): void {
-  for (const l of process.listeners('SIGTERM')) if (!listeners.includes(l)) l('SIGTERM');
+  for (const l of process.listeners('SIGTERM')) if (!listeners.get('SIGTERM')!.includes(l)) l('SIGTERM');
 }
+// A relay is a process of its own, which ends with its listeners; here they are taken off
+// after each test, or they pile up on the one process the tests share (runInBand).
 afterEach(() => {
-  for (const l of process.listeners('SIGTERM')) if (!listeners.includes(l)) process.off('SIGTERM', l);
+  for (const [sig, before] of listeners) for (const l of process.listeners(sig)) if (!before.includes(l)) process.off(sig, l);
   rmSync(dir, { recursive: true, force: true });
 });
 
