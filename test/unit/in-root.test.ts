@@ -31,6 +31,8 @@ function tree(): FakeSyscalls {
   sys.addSymlink('/r/chain', 'abs');
   sys.addSymlink('/r/dangling', '/nowhere/at/all');
   sys.addSymlink('/r/usr/lib/back', '../../etc');
+  // An absolute link below the first component: the lookup starts again at the root, not at the host's /.
+  sys.addSymlink('/r/usr/lib/hostetc', '/etc');
   sys.addSymlink('/r/loop1', 'loop2');
   sys.addSymlink('/r/loop2', 'loop1');
   sys.addSymlink('/r/magic', '/proc/self/fd/3');
@@ -62,6 +64,8 @@ describe.each(MODES)('in-root lookup (%s)', (mode, prepare) => {
     ['/chain/y', '/etc/y'],
     ['/dangling/z', '/nowhere/at/all/z'],
     ['/usr/lib/back/shadow', '/etc/shadow'],
+    ['/usr/lib/hostetc/shadow', '/etc/shadow'],
+    ['/rel/hostetc', '/etc'],
     ['/missing/../etc', '/etc'],
     ['/missing/../chain', '/etc'],
     ['/rel/../etc', '/usr/etc'],
@@ -80,6 +84,8 @@ describe.each(MODES)('in-root lookup (%s)', (mode, prepare) => {
     ['/up/passwd', '/r/etc/passwd'],
     ['/chain/passwd', '/r/etc/passwd'],
     ['/usr/lib/back/passwd', '/r/etc/passwd'],
+    ['/usr/lib/hostetc/passwd', '/r/etc/passwd'],
+    ['/rel/hostetc/passwd', '/r/etc/passwd'],
     ['../../..', '/r'],
   ])('openInRoot(%j) opens %j', (unsafe, hostPath) => {
     const sys = setup();
