@@ -2075,6 +2075,20 @@ maybe('mountkit run', () => {
     expect(bare.stdout.replace(/\t/g, ' ')).toBe('CapInh: 0000000000000000\nCapPrm: 0000000000000000\nCapEff: 0000000000000000\nCapBnd: 0000000000000000\nCapAmb: 0000000000000000\n');
   });
 
+  test.each([
+    ['bin/mountkit', [LAUNCHER]],
+    ['the Node entry', [process.execPath, BIN]],
+  ])("process.capabilities without ambient ones (%s): an ambient set mountkit's caller gave it is cleared, which capset(2) keeps where the new sets allow it and root's execve(2) keeps too", (_entry, argv) => {
+    const c = config(['sh', '-c', 'grep -E "^Cap(Inh|Amb)" /proc/self/status']);
+    const caps = ['CAP_KILL', 'CAP_NET_BIND_SERVICE'];
+    c.process.capabilities = { bounding: caps, effective: caps, permitted: caps, inheritable: caps, ambient: [] };
+    const r = withBundle(c, (dir) =>
+      spawnSync('setpriv', ['--inh-caps', '+net_bind_service', '--ambient-caps', '+net_bind_service', '--', ...argv, 'run', '--bundle', dir, '--seccomp-cache', 'off'], { encoding: 'utf8', timeout: 60_000 }),
+    );
+    expect({ status: r.status, stderr: r.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(r.stdout.replace(/\t/g, ' ')).toBe('CapInh: 0000000000000420\nCapAmb: 0000000000000000\n');
+  });
+
   test('process.capabilities for a non-root user: nothing after execve but its ambient set (capabilities(7))', () => {
     const c = config(['sh', '-c', 'grep -E "^Cap(Prm|Eff|Amb)" /proc/self/status']);
     c.process.user = { uid: 1000, gid: 1000 };
