@@ -77,12 +77,19 @@ describeEmbedding("README's Embedding examples, run", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  test('the first: in the namespaces its comment names, runPipeline leaves the process jailed in the rootfs', () => {
-    const file = write('spec', blocks.spec, 'const spec: unknown = JSON.parse(require("fs").readFileSync(process.argv[2], "utf8"));\n');
-    writeFileSync(file, `${readFileSync(file, 'utf8')}\nprocess.stdout.write(JSON.stringify({ root: require('fs').readdirSync('/').sort(), cwd: process.cwd() }));\n`);
-    const r = node(file, [path.join(bundle.dir, 'config.json')], ['unshare', '-m', '-p', '-f', '-u', '-i', '-n', '-C', '-T', '--propagation', 'private']);
-    expect([r.status, r.stderr]).toEqual([0, 'mountkit info: mounted, not yet jailed\n']);
-    expect(JSON.parse(r.stdout)).toEqual({ root: ['bin', 'dev', 'etc', 'proc', 'sys', 'tmp'], cwd: '/' });
+  test("the first: with runc spec's namespaces, in those its comment names, runPipeline leaves the process jailed in the rootfs", () => {
+    const namespaces = ['pid', 'network', 'ipc', 'uts', 'mount'].map((type) => ({ type }));
+    writeSpec({ ...EMBEDDING_SPEC, linux: { ...EMBEDDING_SPEC.linux, namespaces } });
+    try {
+      const file = write('spec', blocks.spec);
+      writeFileSync(file, `${readFileSync(file, 'utf8')}\nprocess.stdout.write(JSON.stringify({ root: require('fs').readdirSync('/').sort(), cwd: process.cwd() }));\n`);
+      const unshare = /`(unshare -m -p -f -u -i -n)`/.exec(blocks.spec)![1].split(' ');
+      const r = node(file, [], [...unshare, '--propagation', 'private']);
+      expect([r.status, r.stderr]).toEqual([0, 'mountkit info: mounted, not yet jailed\n']);
+      expect(JSON.parse(r.stdout)).toEqual({ root: ['bin', 'dev', 'etc', 'proc', 'sys', 'tmp'], cwd: '/' });
+    } finally {
+      writeSpec(EMBEDDING_SPEC);
+    }
   });
 
   describe("the runtime's side starts the errors example as its worker", () => {

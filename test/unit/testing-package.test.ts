@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, 
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { REPO } from '../helpers/cli';
+import { QUERY_SYSCALLS } from '../../src/core/syscalls/fake';
 
 /** The files `npm pack` would put in the package (its `files` list), without running the build. */
 function packedFiles(): string[] {
@@ -111,6 +112,13 @@ export { planOn };
  * step-by-step plugin, derived mount and wrapped built-in, under the module settings a
  * CommonJS project uses.
  */
+test("docs/plugins.md lists the read-only calls plan leaves out: QUERY_SYSCALLS, each once", () => {
+  const docs = readFileSync(path.join(REPO, 'docs', 'plugins.md'), 'utf8');
+  const list = /the read-only calls, `QUERY_SYSCALLS`[^:]*: ([^.]*)\./.exec(docs)![1];
+  const named = [...list.matchAll(/`(\w+)`/g)].map((m) => m[1]);
+  expect([...named].sort()).toEqual([...QUERY_SYSCALLS].sort());
+});
+
 describe('the documented code compiles against the published types', () => {
   let dir: string;
   beforeAll(() => {
@@ -122,8 +130,8 @@ describe('the documented code compiles against the published types', () => {
     const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
     const embedding = tsBlocks(readme.slice(readme.indexOf('## Embedding'), readme.indexOf('## Layout')));
     expect(embedding).toHaveLength(6);
-    // The example's spec is the embedder's own.
-    writeFileSync(path.join(dir, 'src', 'embed.ts'), `declare const spec: unknown;\n${embedding[0]}`);
+    // The example reads its spec from the bundle itself.
+    writeFileSync(path.join(dir, 'src', 'embed.ts'), embedding[0]);
     // The runtime's side: a worker per container, started under unshare(1).
     writeFileSync(path.join(dir, 'src', 'embed-runtime.ts'), embedding[1]);
     // The errors' example: a PluginError's phase and its SyscallError's code, the exit status.
