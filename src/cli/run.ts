@@ -435,6 +435,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const warn = (message: string): void => {
     (logger ??= cliLogger(opts)).warn(message);
   };
+  const info = opts.logLevel === 'info' || opts.logLevel === 'debug' ? (message: string, meta: Record<string, unknown>) => void (logger ??= cliLogger(opts)).info(message, meta) : undefined;
   // A list its names do not decide (a module of its own) is loaded here as well, so that
   // it refuses the config (its claims, each plugin's validate) before the relaunch makes a
   // user namespace or gives the caller's streams to its root; the relaunch asks again.
@@ -466,7 +467,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   }
   try {
     const vouchedCache = cacheToVouchFor(opts, plan, config);
-    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, log, pidFile, vouchedCache, sys, config, warn, held, reaper }, sys);
+    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, log, pidFile, vouchedCache, sys, config, warn, ...(info ? { info } : {}), held, reaper }, sys);
   } catch (err) {
     held.release();
     throw err;
@@ -496,6 +497,8 @@ interface Relaunch {
   sys: Syscalls;
   config: RootfsConfig;
   warn: (message: string) => void;
+  /** Where the container's end goes at --log-level info and debug; none at the others, which load no winston for it. */
+  info?: (message: string, meta: Record<string, unknown>) => void;
   /** The signals that came since the relaunch was decided, passed on once it runs (forward.ts holdSignals). */
   held: HeldSignals;
   /** What stops the relaunch if this process ends before the container's program has started (watchStarter); relaunchFrom gives it. */
@@ -769,7 +772,7 @@ export function watchStarter(): StarterWatch {
  * (takeRelaunchDescriptors takes them there), the --log file on RELAUNCH_LOG_FD
  * (takeRelaunchLog).
  */
-function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouchedCache, sys, config: rootfs, warn, held, watch, reaper }: Relaunch): Promise<number> {
+function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouchedCache, sys, config: rootfs, warn, info, held, watch, reaper }: Relaunch): Promise<number> {
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
@@ -916,6 +919,8 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouc
       relay?.end();
       container.close();
       const end = relaunchEnd({ status, signal }, !direct, started());
+      // The run's status: the program's, or 128+N for the signal N that ended it.
+      if (!('error' in end) && started()) info?.('the container ended', { status: end.status });
       // Killed before the program started: what it left running (a createContainer hook,
       // its children), made this process's children by the kernel, is waited for before
       // the poststop hooks, while it may still hold the container's mount namespace. A

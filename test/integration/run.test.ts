@@ -266,6 +266,14 @@ maybe('mountkit run', () => {
     expect(readdirSync('/sys/fs/cgroup').some((controller) => existsSync(path.join('/sys/fs/cgroup', controller, 'mountkit-test-never-made')))).toBe(false);
   });
 
+  test.each([
+    ['the shell launcher, whose shell waits for the container: no Node is left to tell its end', 'launcher', ''],
+    ['the Node entry, whose first process waits for the container', 'node', 'mountkit info: the container ended {"status":3}\n'],
+  ] as const)('--log-level info (%s): the program to be started, and how the container ended', (_what, entry, end) => {
+    const r = withBundle(config(['sh', '-c', 'exit 3']), (dir) => runMountkit(dir, ['--log-level', 'info'], entry));
+    expect(r).toEqual({ status: 3, stdout: '', stderr: `mountkit info [exec]: starting the program {"path":"/bin/sh"}\n${end}` });
+  });
+
   test('the Node entry alone (two Node start-ups for a pid namespace) gives the same container', () => {
     const r = withBundle(config(['sh', '-c', 'echo $$; echo $(ls /proc/self/fd)']), (dir) => runMountkit(dir, [], 'node'));
     expect(r).toEqual({ status: 0, stdout: '1\n0 1 2 3\n', stderr: '' });

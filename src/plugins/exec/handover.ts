@@ -88,6 +88,8 @@ export class HandoverStep implements LifecycleStep {
       if (noNewPrivileges) this.sys.setNoNewPrivs();
       this.closeOnExec(ctx);
       const program = lookPath(this.sys, args[0], envPath(env));
+      // Before a seccomp filter loaded with no_new_privs, which may refuse write(2).
+      ctx.log.info('starting the program', { path: program });
       if (filtered && noNewPrivileges) this.loadFilter(ctx);
       this.startContainerHooks(ctx, environment);
       // After the hooks, which get none of them; before the limits, as RLIMIT_NOFILE bounds dup3(2)'s target.

@@ -135,6 +135,22 @@ describe('handover step', () => {
     expect(sys.effects()).toEqual([...BEFORE_HOOKS, EXECVE]);
   });
 
+  test("at info level the program's path is logged once it is found, as the program is next; a program not found logs none", () => {
+    const run = (args: string[]) => {
+      const log = memoryLogger();
+      const sys = new FakeSyscalls().addFile('/bin/sh', '', 0o755);
+      const config = makeConfig({ process: { args, env: ['PATH=/usr/bin:/bin'], cwd: '/', uid: 0, gid: 0, terminal: false } });
+      try {
+        new Orchestrator(sys, log, [], [new HandoverStep(sys)]).run(config, { checkClaims: false });
+      } catch {
+        // ExecveCalled, or the program not found.
+      }
+      return log.entries.filter((e) => e.level === 'info').map((e) => [e.message, e.meta]);
+    };
+    expect(run(['sh'])).toEqual([['starting the program', { plugin: 'exec', path: '/bin/sh' }]]);
+    expect(run(['nope'])).toEqual([]);
+  });
+
   test.each(['EACCES', 'EPERM'])("a cwd root is refused (%s) is entered again once the user has changed, before the capabilities, as runc's init enters it", (errno) => {
     const { sys, run } = setup();
     run.config.process.capabilities = { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'], inheritable: [], ambient: [] };
@@ -600,6 +616,7 @@ describe('handover step', () => {
         // Quoted: an empty name shows, and a newline in one stays inside the line.
         ['warn', 'process.capabilities: ignoring unknown or unavailable "", "CAP_BPF", "CAP_NOPE", "CAP_X\\nmountkit: forged"'],
         ['debug', 'process.capabilities.ambient: CAP_NET_BIND_SERVICE not raised: prctl: EPERM'],
+        ['info', 'starting the program'],
       ]);
       const failing = setup();
       failing.run.config.process.capabilities = caps;
