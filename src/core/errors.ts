@@ -271,7 +271,8 @@ const SHOWN_OTHER = 80;
  */
 function shownValue(value: unknown): string | undefined {
   if (typeof value === 'string') {
-    const text = JSON.stringify(value);
+    // JSON writes each unit as one character or more: the first SHOWN_STRING units are all that can be shown.
+    const text = JSON.stringify(value.slice(0, SHOWN_STRING + 1));
     return text.length <= SHOWN_STRING ? text : `${cutAt(text, SHOWN_STRING - 3)}... (${value.length} characters)`;
   }
   // An integer config.json writes beyond the exact doubles, in any number of digits.
@@ -287,10 +288,29 @@ function shownValue(value: unknown): string | undefined {
   return text.length <= SHOWN_OTHER ? text : `${cutAt(text, SHOWN_OTHER - 3)}...`;
 }
 
-/** The first `n` UTF-16 units of `text`, one fewer where the last would be the first half of a pair. */
+/**
+ * The first `n` UTF-16 units of `text`, JSON that JSON.stringify wrote, fewer where the
+ * cut would split a character of two units, or an escape (`\n`, `\u001b`): the text
+ * then ends before it.
+ */
 function cutAt(text: string, n: number): string {
   const code = text.charCodeAt(n - 1);
-  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? n - 1 : n);
+  let end = code >= 0xd800 && code <= 0xdbff ? n - 1 : n;
+  // Outside a string JSON has no backslash, and inside one each escape is \X or \uXXXX:
+  // only the last escape begun before the cut can reach past it.
+  const escape = lastEscapeBefore(text, end);
+  if (escape >= 0 && escape + (text[escape + 1] === 'u' ? 6 : 2) > end) end = escape;
+  return text.slice(0, end);
+}
+
+/** Where the last escape of JSON `text` begun before `end` begins, or -1: a backslash after an even number of them. */
+function lastEscapeBefore(text: string, end: number): number {
+  const last = text.lastIndexOf('\\', end - 1);
+  if (last < 0) return -1;
+  let first = last;
+  while (first > 0 && text[first - 1] === '\\') first--;
+  // A run of backslashes is escapes of two (\\) and, for an odd run, one begun by its last.
+  return (last - first) % 2 === 0 ? last : last - 1;
 }
 
 /** Writes `value` as JSON onto `out` until `room` is used up; false when it holds what cannot be shown. */

@@ -30,6 +30,11 @@ describe('ConfigError shows the value on one line, whatever it is', () => {
     ['functions and symbols inside, as JSON writes them', { a: () => 1, b: [Symbol('s'), 1] }, 'f {"b":[null,1]}: r'],
     ['a character of two UTF-16 units is never cut in two', ['\u{1F600}'.repeat(50)], `f ${JSON.stringify(['\u{1F600}'.repeat(50)]).slice(0, 76)}...: r`],
     ['an object, cut to a glimpse', { k: 'v'.repeat(200) }, `f ${JSON.stringify({ k: 'v'.repeat(200) }).slice(0, 77)}...: r`],
+    ['a cut never splits an escape: \\n', { k: '\n'.repeat(100) }, `f {"k":"${'\\n'.repeat(35)}...: r`],
+    ['a cut never splits an escape: \\\\ (a backslash)', { k: '\\'.repeat(100) }, `f {"k":"${'\\\\'.repeat(35)}...: r`],
+    ['a cut never splits an escape: \\u001b', { k: '\x1b'.repeat(100) }, `f {"k":"${'\\u001b'.repeat(11)}...: r`],
+    ['a cut never splits an escape, in a long string either', '\x1b'.repeat(1000), `f "${'\\u001b'.repeat(699)}... (1000 characters): r`],
+    ['a cut after an escaped backslash keeps it', { k: `${'a'.repeat(69)}\\${'b'.repeat(20)}` }, `f {"k":"${'a'.repeat(69)}\\\\...: r`],
     ['a string longer than any path, cut, saying how long', long, `f ${JSON.stringify(long).slice(0, 4197)}... (100000 characters): r`],
     ['a string of PATH_MAX, whole', `/${'p'.repeat(4095)}`, `f ${JSON.stringify(`/${'p'.repeat(4095)}`)}: r`],
   ])('%s', (_what, value, message) => {
