@@ -537,6 +537,7 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
         return want == flags ? 0 : fcntl(f, F_SETFL, want);
     }
     if (!strcmp(op, "setNoNewPrivs")) return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+    if (!strcmp(op, "setDumpable")) return prctl(PR_SET_DUMPABLE, (unsigned long)num(&k), 0, 0, 0);
     if (!strcmp(op, "setParentDeathSignal")) return prctl(PR_SET_PDEATHSIG, (unsigned long)num(&k), 0, 0, 0);
     if (!strcmp(op, "setChildSubreaper")) return prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0, 0, 0);
     if (!strcmp(op, "unsetChildSubreaper")) return prctl(PR_SET_CHILD_SUBREAPER, 0UL, 0, 0, 0);

@@ -120,6 +120,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   recvFdMessage: ['socket'],
   write: ['fd', 'data'],
   setNoNewPrivs: [],
+  setDumpable: ['dumpable'],
   setParentDeathSignal: ['signal'],
   setChildSubreaper: [],
   unsetChildSubreaper: [],

@@ -1814,6 +1814,18 @@ maybe('mountkit run', () => {
     }
   });
 
+  test.each([
+    ['bin/mountkit', 'launcher'],
+    ['the Node entry', 'node'],
+  ] as const)("once the process prepared has the container's capabilities, another process of its user and capabilities cannot open its /proc files (%s): a startContainer hook, as another container's root would be", (_entry, entry) => {
+    const c = config(['cat', '/dev/seen']);
+    const probe = 'readlink /proc/$PPID/exe >/dev/null 2>&1 && echo exe reached || echo exe refused; readlink /proc/$PPID/fd/1 >/dev/null 2>&1 && echo fd reached || echo fd refused';
+    c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', `(${probe}) > /dev/seen`] }] };
+    const r = withBundle(c, (dir) => runMountkit(dir, [], entry));
+    // Its exe is the host's node binary, its descriptors the caller's files (prctl(2) PR_SET_DUMPABLE, as runc's init).
+    expect(r).toEqual({ status: 0, stdout: 'exe refused\nfd refused\n', stderr: '' });
+  });
+
   describe('poststart and poststop hooks, run by the first process where mountkit was started', () => {
     /**
      * A hook that appends its name, its network namespace and its state to /out's log (the

@@ -131,7 +131,7 @@ describe('the exec step, where the process prepared becomes the container\'s', (
     const { sys, run, dirFd } = setup();
     expect(run).toThrow(ExecveCalled);
     const ops = sys.effects().map((c) => c.op);
-    expect(ops.slice(ops.indexOf('openat'), ops.indexOf('setuid') + 1)).toEqual(['openat', 'fchmod', 'write', 'close', 'renameat', 'setgroups', 'setgid', 'setuid']);
+    expect(ops.slice(ops.indexOf('openat'), ops.indexOf('setuid') + 1)).toEqual(['openat', 'fchmod', 'write', 'close', 'renameat', 'setDumpable', 'setgroups', 'setgid', 'setuid']);
     expect(ops[ops.length - 1]).toBe('execve');
     expect(sys.callsOf('renameat')).toEqual([{ op: 'renameat', oldDirfd: dirFd, oldPath: '.ct.pid', newDirfd: dirFd, newPath: 'ct.pid' }]);
     expect(sys.readFile('/run/c/ct.pid')).toBe('4321');

@@ -210,6 +210,7 @@ export interface SyscallArgs {
   getForegroundGroup: { fd: number };
   getpgrp: Record<string, never>;
   setNoNewPrivs: Record<string, never>;
+  setDumpable: { dumpable: boolean };
   setParentDeathSignal: { signal: number };
   setChildSubreaper: Record<string, never>;
   unsetChildSubreaper: Record<string, never>;
@@ -473,6 +474,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   clearCloexec: 'fcntl',
   dupCloexec: 'fcntl',
   setNoNewPrivs: 'prctl',
+  setDumpable: 'prctl',
   setParentDeathSignal: 'prctl',
   setChildSubreaper: 'prctl',
   unsetChildSubreaper: 'prctl',
@@ -2129,6 +2131,10 @@ export class FakeSyscalls implements Syscalls {
     this.noNewPrivs = true;
   }
 
+  setDumpable(dumpable: boolean): void {
+    this.record('setDumpable', { dumpable });
+  }
+
   setParentDeathSignal(signal: number): void {
     this.record('setParentDeathSignal', { signal });
   }
@@ -2671,6 +2677,7 @@ export class FakeSyscalls implements Syscalls {
       case 'setsid':
       case 'getsid':
       case 'setNoNewPrivs':
+      case 'setDumpable':
       case 'setParentDeathSignal':
       case 'setChildSubreaper':
       case 'unsetChildSubreaper':

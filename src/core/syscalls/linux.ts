@@ -57,6 +57,7 @@ const MFD_CLOEXEC = 1;
 
 // prctl(2) options, include/uapi/linux/prctl.h
 const PR_SET_PDEATHSIG = 1;
+const PR_SET_DUMPABLE = 4;
 const PR_SET_CHILD_SUBREAPER = 36;
 const PR_SET_KEEPCAPS = 8;
 const PR_CAPBSET_READ = 23;
@@ -1601,6 +1602,10 @@ export class LinuxSyscalls implements Syscalls {
 
   setNoNewPrivs(): void {
     check('prctl', prctl(PR_SET_NO_NEW_PRIVS, 1));
+  }
+
+  setDumpable(dumpable: boolean): void {
+    check('prctl', prctl(PR_SET_DUMPABLE, dumpable ? 1 : 0));
   }
 
   setParentDeathSignal(signal: number): void {

@@ -257,6 +257,13 @@ export interface Syscalls {
   /** prctl(2) PR_SET_NO_NEW_PRIVS: execve(2) grants no privilege (set-id bits, file capabilities) from here on, for this process and its children. */
   setNoNewPrivs(): void;
   /**
+   * prctl(2) PR_SET_DUMPABLE: whether this process may be ptraced, and its /proc/PID files
+   * opened, by another process of its credentials without CAP_SYS_PTRACE
+   * (ptrace_may_access); not dumpable, its /proc/PID files are root's. execve(2) decides it
+   * again for the new program.
+   */
+  setDumpable(dumpable: boolean): void;
+  /**
    * prctl(2) PR_SET_PDEATHSIG: `signal` comes to this process when the thread that forked
    * it ends. It is kept through execve(2) but of a set-id program, and cleared when the
    * process's credentials change (its effective or filesystem ids, or capabilities it did

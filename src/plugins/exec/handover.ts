@@ -79,6 +79,13 @@ export class HandoverStep implements LifecycleStep {
     const { pidFile } = ctx.config;
     if (pidFile) writePidFile(this.sys, pidFile);
     try {
+      // Before the process takes the container's capabilities and identity: from then on
+      // another process of the same user with no more capabilities (another container's
+      // root) could open its /proc/PID files (exe, the host's node binary; fd, the host's
+      // files) and ptrace it (ptrace_may_access), as runc's init keeps itself undumpable.
+      // A setuid(2) away from root makes a process undumpable too (commit_creds), dropping
+      // capabilities does not; execve(2) decides it again for the container's program.
+      this.sys.setDumpable(false);
       if (filtered && !noNewPrivileges) this.loadFilter(ctx);
       caps?.beforeUser();
       this.setUser(uid, gid, additionalGids, ctx);

@@ -53,7 +53,7 @@ describe('the handover sets them before the identity and capabilities change, as
     const { sys, go } = run({ personality: { domain: 'LINUX32', flags: [] } }, { ioPriority: { class: 'IOPRIO_CLASS_BE', priority: 6 }, scheduler });
     expect(go).toThrow(ExecveCalled);
     const ops = sys.effects().map((c) => c.op);
-    expect(ops.slice(0, 8)).toEqual(['chdir', 'setBlocking', 'setBlocking', 'setBlocking', 'schedSetattr', 'ioprioSet', 'personality', 'setgroups']);
+    expect(ops.slice(0, 9)).toEqual(['chdir', 'setBlocking', 'setBlocking', 'setBlocking', 'schedSetattr', 'ioprioSet', 'personality', 'setDumpable', 'setgroups']);
     expect(sys.callsOf('schedSetattr')).toEqual([{ op: 'schedSetattr', attr: schedAttr(scheduler), flags: 0 }]);
     expect(sys.callsOf('ioprioSet')).toEqual([{ op: 'ioprioSet', which: IOPRIO_WHO_PROCESS, who: 0, ioprio: 0x4006 }]);
     expect([sys.ioPriority, sys.persona]).toEqual([0x4006, 8]);

@@ -122,6 +122,7 @@ describe('handover step', () => {
   const BEFORE_HOOKS = [
     { op: 'chdir', path: '/work' },
     ...STREAMS_BLOCKING,
+    { op: 'setDumpable', dumpable: false },
     { op: 'setgroups', gids: [] },
     { op: 'setgid', gid: 100 },
     { op: 'setuid', uid: 1000 },
@@ -151,6 +152,13 @@ describe('handover step', () => {
     expect(run(['nope'])).toEqual([]);
   });
 
+  test('the process is made undumpable before its capabilities and identity change; a refusal stops the run before them', () => {
+    const { sys, run } = setup();
+    sys.failOn('setDumpable', 'EINVAL');
+    expect(run).toThrow('finalize: plugin exec: prctl: EINVAL');
+    expect(sys.effects().map((c) => c.op)).toEqual(['chdir', 'setBlocking', 'setBlocking', 'setBlocking', 'setDumpable']);
+  });
+
   test.each(['EACCES', 'EPERM'])("a cwd root is refused (%s) is entered again once the user has changed, before the capabilities, as runc's init enters it", (errno) => {
     const { sys, run } = setup();
     run.config.process.capabilities = { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: ['CAP_KILL'], inheritable: [], ambient: [] };
@@ -160,6 +168,7 @@ describe('handover step', () => {
     expect(sys.effects()).toEqual([
       { op: 'chdir', path: '/work' },
       ...STREAMS_BLOCKING,
+      { op: 'setDumpable', dumpable: false },
       ...[0, 1, 2, 3, 4].map((cap) => ({ op: 'capbsetDrop', cap })),
       { op: 'setKeepCaps', keep: true },
       { op: 'setgroups', gids: [] },
@@ -207,7 +216,7 @@ describe('handover step', () => {
     withFdListing(sys, ['0', '1', '2', '3', '7', '12']);
     sys.failOn('cloexecFrom', errno).failOn('setCloexec', 'EBADF', { nth: 2 });
     expect(run).toThrow(ExecveCalled);
-    expect(sys.calls.filter((c) => !['readFile', 'chdir', 'setBlocking', 'fstat', 'setgroups', 'setgid', 'setuid', 'stat'].includes(c.op))).toEqual([
+    expect(sys.calls.filter((c) => !['readFile', 'chdir', 'setBlocking', 'fstat', 'setDumpable', 'setgroups', 'setgid', 'setuid', 'stat'].includes(c.op))).toEqual([
       { op: 'cloexecFrom', first: 3 },
       ...containerProcChecked(100, 101).filter((c) => c.op !== 'fstat'),
       // The fake lists names in sort order; the second one marked, 3, is already closed.
@@ -276,7 +285,7 @@ describe('handover step', () => {
     stream(sys, 1, '/sockets/out', 0, 'sockfs');
     stream(sys, 2, '/var/log/err', 0);
     expect(run).toThrow(ExecveCalled);
-    expect(sys.calls.slice(1, 13)).toEqual([
+    expect(sys.calls.slice(1, 14)).toEqual([
       { op: 'fstat', fd: 0 },
       { op: 'fstatfs', fd: 0 },
       { op: 'fchownat', dirfd: 0, path: '', uid: 1000, gid: -1, flags: AT_EMPTY_PATH },
@@ -286,6 +295,7 @@ describe('handover step', () => {
       { op: 'fstat', fd: 2 },
       { op: 'fstatfs', fd: 2 },
       ...STREAMS_BLOCKING,
+      { op: 'setDumpable', dumpable: false },
       // No /proc file is read after the jail: setgroups' policy is SetgroupsPolicyStep's, read before it.
       { op: 'setgroups', gids: [] },
     ]);
@@ -336,7 +346,7 @@ describe('handover step', () => {
     sys.close(0);
     sys.clearCalls();
     expect(run).toThrow(ExecveCalled);
-    expect(sys.calls.slice(0, 14)).toEqual([
+    expect(sys.calls.slice(0, 15)).toEqual([
       { op: 'chdir', path: '/work' },
       { op: 'fstat', fd: 0 },
       { op: 'fstat', fd: 1 },
@@ -346,6 +356,7 @@ describe('handover step', () => {
       { op: 'fstatfs', fd: 2 },
       { op: 'fchownat', dirfd: 2, path: '', uid: 1000, gid: -1, flags: AT_EMPTY_PATH },
       ...STREAMS_BLOCKING,
+      { op: 'setDumpable', dumpable: false },
       { op: 'setgroups', gids: [] },
       { op: 'setgid', gid: 100 },
       { op: 'setuid', uid: 1000 },
@@ -402,7 +413,7 @@ describe('handover step', () => {
     const { sys, run } = setup();
     run.config.process.noNewPrivileges = true;
     expect(run).toThrow(ExecveCalled);
-    expect(sys.effects().map((c) => c.op)).toEqual(['chdir', 'setBlocking', 'setBlocking', 'setBlocking', 'setgroups', 'setgid', 'setuid', 'setNoNewPrivs', 'cloexecFrom', 'execve']);
+    expect(sys.effects().map((c) => c.op)).toEqual(['chdir', 'setBlocking', 'setBlocking', 'setBlocking', 'setDumpable', 'setgroups', 'setgid', 'setuid', 'setNoNewPrivs', 'cloexecFrom', 'execve']);
     const failing = setup();
     failing.run.config.process.noNewPrivileges = true;
     failing.sys.failOn('setNoNewPrivs', 'EINVAL');
@@ -500,7 +511,7 @@ describe('handover step', () => {
         { op: 'readFile', path: '/proc/thread-self/attr/current' },
       ]);
       const from = sys.calls.findIndex((c) => c.op === 'open' && c.path === '/proc');
-      expect(sys.calls.slice(from, from + 8)).toEqual([
+      expect(sys.calls.slice(from, from + 9)).toEqual([
         { op: 'open', path: '/proc', flags: PROC_ROOT_FLAGS, mode: 0 },
         { op: 'fstatfs', fd: 101 },
         { op: 'fstat', fd: 101 },
@@ -508,6 +519,7 @@ describe('handover step', () => {
         { ...openBelow('1/task/1/attr/exec'), dirfd: 101 },
         { op: 'write', fd: 102, data: 'system_u:system_r:container_t:s0:c1,c2' },
         { op: 'close', fd: 102 },
+        { op: 'setDumpable', dumpable: false },
         { op: 'setgroups', gids: [] },
       ]);
       expect(sys.node('/proc/1/task/1/attr/exec')?.content).toBe('system_u:system_r:container_t:s0:c1,c2');
@@ -570,6 +582,7 @@ describe('handover step', () => {
       expect(sys.effects()).toEqual([
         { op: 'chdir', path: '/work' },
         ...STREAMS_BLOCKING,
+        { op: 'setDumpable', dumpable: false },
         ...dropped.map((cap) => ({ op: 'capbsetDrop', cap })),
         { op: 'setKeepCaps', keep: true },
         { op: 'setgroups', gids: [] },
@@ -884,7 +897,7 @@ describe('seccomp', () => {
       },
     });
     // The process readied for execve(2) before the filter: execve makes no call of its own under it.
-    expect(sys.effects().map((c) => c.op)).toEqual(['chdir', 'setBlocking', 'setBlocking', 'setBlocking', 'prepareExec', 'seccompLoad', 'capbsetDrop', 'capbsetDrop', 'setKeepCaps', 'setgroups', 'setgid', 'setuid', 'setKeepCaps', 'capset', 'ambientClearAll', 'cloexecFrom', 'execve']);
+    expect(sys.effects().map((c) => c.op)).toEqual(['chdir', 'setBlocking', 'setBlocking', 'setBlocking', 'setDumpable', 'prepareExec', 'seccompLoad', 'capbsetDrop', 'capbsetDrop', 'setKeepCaps', 'setgroups', 'setgid', 'setuid', 'setKeepCaps', 'capset', 'ambientClearAll', 'cloexecFrom', 'execve']);
     const [load] = sys.callsOf('seccompLoad');
     expect(load.flags).toBe(SPEC_ALLOW);
     // The ENOSYS stub, then libseccomp's program (the fake's: the default action): above clone3 (435, the largest the profile names) ENOSYS.
