@@ -25,7 +25,8 @@ const sys = new Port();
 const extra = [sys.open('/dev/null', 0, 0), sys.open('/', 0, 0), sys.open('/dev/null', 0, 0)];
 if (extra.some((fd) => fd < 3)) throw new Error('descriptors below 3 were free: ' + extra);
 const process_ = { args: ['sh', '-c', 'echo $(ls /proc/self/fd)'], env: ['PATH=/bin:/usr/bin'], cwd: '/', uid: 0, gid: 0, terminal: false };
-new HandoverStep(sys).run({ config: { process: process_, hooks: { prestart: [], createRuntime: [] } }, shared: new Map() });
+const log = { error() {}, warn() {}, info() {}, debug() {}, child() { return log; } };
+new HandoverStep(sys).run({ config: { process: process_, hooks: { prestart: [], createRuntime: [] } }, shared: new Map(), log });
 `);
 }
 
