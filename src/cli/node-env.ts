@@ -23,3 +23,11 @@ export function nodeStartEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const { [CA_CERTS_ENV]: certs, [STASHED_CA_CERTS_ENV]: _stale, ...rest } = env;
   return certs === undefined ? rest : { ...rest, [STASHED_CA_CERTS_ENV]: certs };
 }
+
+/** Node's option making its inspector's websocket id known on stderr alone, not served at /json/list too (bin/mountkit's start_node says why). */
+export const INSPECTOR_UNPUBLISHED = '--inspect-publish-uid=stderr';
+
+/** Node's options for a Node started for mountkit: `execArgv`, with INSPECTOR_UNPUBLISHED unless it names the inspector's publishing itself. */
+export function nodeStartOptions(execArgv: readonly string[]): string[] {
+  return execArgv.some((arg) => arg.startsWith('--inspect-publish-uid')) ? [...execArgv] : [INSPECTOR_UNPUBLISHED, ...execArgv];
+}

@@ -62,7 +62,7 @@ import { subreaper, type Subreaper } from './orphans';
 import { recordSpawned } from '../core/node-children';
 import { LAUNCHER_CONSOLE_ENV, connectLauncherRelay, relayConsole, relayTarget, type ConsoleRelay } from './console-relay';
 import { idMapToolsInPath } from '../core/programs';
-import { nodeStartEnv } from './node-env';
+import { nodeStartEnv, nodeStartOptions } from './node-env';
 import { configFrame, readConfigFrame } from './config-frame';
 import { heldLog } from './held-log';
 import { deviceAccessWarning, unappliedResourcesWarning } from './no-cgroup';
@@ -838,7 +838,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouc
       // then. The container's session step finds it leading its session and process group
       // already, without a terminal (setsid: EPERM; /dev/tty: ENXIO), what setsid would
       // have made; a container it forks as PID 1 of a new pid namespace makes its own.
-      child = spawn('/bin/sh', ['-c', IGNORING_PASSED_SIGNALS, 'sh', cmd, ...args, process.execPath, ...process.execArgv, main, ...argv], { stdio, env, detached: true });
+      child = spawn('/bin/sh', ['-c', IGNORING_PASSED_SIGNALS, 'sh', cmd, ...args, process.execPath, ...nodeStartOptions(process.execArgv), main, ...argv], { stdio, env, detached: true });
     } catch (err) {
       if (placeholder !== undefined) sys.close(placeholder);
       // A fork(2) that fails is thrown, not emitted.

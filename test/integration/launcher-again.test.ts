@@ -72,3 +72,28 @@ maybe('bin/mountkit started again ("again")', () => {
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'first\nchildren: \n', stderr: '' });
   });
 });
+
+maybe("every Node bin/mountkit starts keeps its inspector's websocket id off /json/list", () => {
+  let dir: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mountkit-launcher-inspector-'));
+    const { bin } = launcherStandIns(dir);
+    // Tells its first argument, and answers "again" where the launcher started it under unshare(1).
+    writeFileSync(path.join(bin, 'node'), '#!/bin/sh\necho "node $1"\n[ -z "${MOUNTKIT_LAUNCHER_FD-}" ] || echo again >&3\n');
+    chmodSync(path.join(bin, 'node'), 0o755);
+  });
+
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test.each([
+    ['--version, the Node entry at once', ['--version'], 'node --inspect-publish-uid=stderr\n'],
+    ['run: under unshare(1), then the Node entry again', ['run', '--bundle', 'BUNDLE'], 'node --inspect-publish-uid=stderr\nnode --inspect-publish-uid=stderr\n'],
+  ])('%s', (_what, args, stdout) => {
+    const env = { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}` };
+    const r = spawnSync(LAUNCHER, args.map((a) => (a === 'BUNDLE' ? path.join(dir, 'bundle') : a)), { env, encoding: 'utf8', timeout: 20_000 });
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout, stderr: '' });
+  });
+});

@@ -1,5 +1,5 @@
 import { main } from '../../src/cli/main';
-import { CA_CERTS_ENV, STASHED_CA_CERTS_ENV, nodeStartEnv, restoreCaCertsEnv } from '../../src/cli/node-env';
+import { CA_CERTS_ENV, STASHED_CA_CERTS_ENV, nodeStartEnv, nodeStartOptions, restoreCaCertsEnv } from '../../src/cli/node-env';
 
 describe('NODE_EXTRA_CA_CERTS around the Node processes mountkit starts', () => {
   test.each([
@@ -46,5 +46,18 @@ describe('NODE_EXTRA_CA_CERTS around the Node processes mountkit starts', () => 
         else process.env[name] = value;
       }
     }
+  });
+});
+
+describe("the relaunch's Node options: the inspector's websocket id on stderr alone, as bin/mountkit starts Node", () => {
+  test.each([
+    [[], ['--inspect-publish-uid=stderr']],
+    [['--inspect-publish-uid=stderr'], ['--inspect-publish-uid=stderr']],
+    [['--max-old-space-size=64'], ['--inspect-publish-uid=stderr', '--max-old-space-size=64']],
+    // One the caller chose is theirs.
+    [['--inspect-publish-uid=http'], ['--inspect-publish-uid=http']],
+    [['--inspect-publish-uid', 'stderr,http'], ['--inspect-publish-uid', 'stderr,http']],
+  ])('%j: %j', (execArgv, options) => {
+    expect(nodeStartOptions(execArgv)).toEqual(options);
   });
 });
