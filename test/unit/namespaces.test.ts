@@ -31,6 +31,7 @@ import {
 } from '../../src/core/namespaces';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { exitStatus } from '../../src/cli/run';
+import { INSPECTOR_UNPUBLISHED } from '../../src/cli/node-env';
 
 const ns = (...types: string[]): NamespaceSpec[] =>
   types.map((t) => {
@@ -243,13 +244,13 @@ describe('planLaunch', () => {
     // The launcher's Node path, taken before it gave the caller's variables back (a caller's `main` among them), after
     // the wait for root's maps (empty but for root_maps), and through setpriv(1) where root's maps need it.
     expect(launcher).toContain(
-      `-- ${sh} ${c} "$mountkit_wait"'${withStatus}' ${name} \${mountkit_setpriv:+"$mountkit_setpriv" --reuid=0 --regid=0 --clear-groups --inh-caps=-all} node "$mountkit_main" "$@"`,
+      `-- ${sh} ${c} "$mountkit_wait"'${withStatus}' ${name} \${mountkit_setpriv:+"$mountkit_setpriv" --reuid=0 --regid=0 --clear-groups --inh-caps=-all} node ${INSPECTOR_UNPUBLISHED} "$mountkit_main" "$@"`,
     );
   });
 
   test("bin/mountkit's shell, told the maps were not written, drops setpriv(1)'s words, as many as the launcher gives", () => {
     const launcher = readFileSync(path.join(__dirname, '..', '..', 'bin', 'mountkit'), 'utf8');
-    const words = /\$\{mountkit_setpriv:\+([^}]*)\} node "\$mountkit_main"/.exec(launcher)![1].split(' ');
+    const words = /\$\{mountkit_setpriv:\+([^}]*)\} node --inspect-publish-uid=stderr "\$mountkit_main"/.exec(launcher)![1].split(' ');
     expect(words[0]).toBe('"$mountkit_setpriv"');
     expect(launcher).toContain(`[ "$mountkit_go" = mapped ] || shift ${words.length}; `);
   });
