@@ -29,6 +29,11 @@ describe('resolveCapabilities', () => {
     expect(r).toEqual({ sets: { ...none, bounding: [5, 0], ambient: [13] }, unavailable: [] });
   });
 
+  test("the kernel's last capability is one it has (/proc/sys/kernel/cap_last_cap names it)", () => {
+    expect(resolveCapabilities({ ...none, bounding: ['CAP_CHECKPOINT_RESTORE', 'CAP_BPF'] }, 40)).toEqual({ sets: { ...none, bounding: [40, 39] }, unavailable: [] });
+    expect(resolveCapabilities({ ...none, bounding: ['CAP_CHECKPOINT_RESTORE', 'CAP_BPF'] }, 39)).toEqual({ sets: { ...none, bounding: [39] }, unavailable: ['CAP_CHECKPOINT_RESTORE'] });
+  });
+
   test('names the kernel lacks (past its last) or nobody knows are left out and listed once, sorted', () => {
     const r = resolveCapabilities({ ...none, bounding: ['CAP_BPF', 'CAP_KILL', 'CAP_NOPE'], effective: ['CAP_CHECKPOINT_RESTORE', 'CAP_NOPE', 'cap_kill'] }, 37);
     expect(r).toEqual({ sets: { ...none, bounding: [5] }, unavailable: ['CAP_BPF', 'CAP_CHECKPOINT_RESTORE', 'CAP_NOPE', 'cap_kill'] });

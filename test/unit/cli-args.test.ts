@@ -103,6 +103,9 @@ describe('parseArgs', () => {
     [['run', '--console-socket', ' '], '--console-socket " ": must name a unix socket, or be empty for none'],
     [['run', '--console-socket=\t'], '--console-socket "\\t": must name a unix socket, or be empty for none'],
     [['run', '--embedded'], '--embedded: applies to plan only (run always starts the container itself; an embedding calls runPipeline)'],
+    // A short option takes its value as the next word only, as bin/mountkit reads it.
+    [['-b=/x', 'run'], 'argument "-b=/x": unknown option or extra argument (see mountkit --help)'],
+    [['run', '--pid-file', ' '], '--pid-file " ": must name a file, or be empty for none'],
     [['run', '--format', 'json'], "--format: applies to plan only (run's output is the container's)"],
     [['--format=text', 'run', 'c1'], "--format: applies to plan only (run's output is the container's)"],
     [['run', '--queries'], "--queries: applies to plan only (run's output is the container's)"],

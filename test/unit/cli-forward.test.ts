@@ -2,7 +2,8 @@ import { spawn, spawnSync } from 'child_process';
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
-import { PASSED_SIGNALS, childrenOf, forkingShellEnded, handlesSignal, holdSignals, maskHas, parentInStat, startTimeInStat } from '../../src/cli/forward';
+import { PASSED_SIGNALS, childrenOf, forkingShellEnded, handlesSignal, holdSignals, maskHas, parentInStat, passSignals, startTimeInStat } from '../../src/cli/forward';
+import type { ContainerProcess } from '../../src/cli/container-process';
 
 const status = (ign: string, cgt: string) => `Name:\tsh\nSigQ:\t0/1\nSigPnd:\t0000000000000000\nSigBlk:\t0000000000000000\nSigIgn:\t${ign}\nSigCgt:\t${cgt}\n`;
 
@@ -139,5 +140,16 @@ describe('holdSignals: the signals passed on, taken while the relaunch is being 
 
   test('none came: release gives none', () => {
     expect(holdSignals().release()).toEqual([]);
+  });
+});
+
+describe('passSignals', () => {
+  test('listens for every passed signal until it is stopped, then leaves none of its listeners on (a signal without a listener has its default action again)', () => {
+    const before = PASSED_SIGNALS.map((sig) => process.listenerCount(sig));
+    // No signal comes: the container is never asked anything.
+    const stop = passSignals({} as ContainerProcess, process.pid);
+    expect(PASSED_SIGNALS.map((sig) => process.listenerCount(sig))).toEqual(before.map((n) => n + 1));
+    stop();
+    expect(PASSED_SIGNALS.map((sig) => process.listenerCount(sig))).toEqual(before);
   });
 });

@@ -10,6 +10,8 @@ describe('idMappingsProblem: what the kernel refuses in a uid_map or gid_map', (
     ['ranges side by side on both sides', [map(0, 1000, 10), map(10, 1010, 10)]],
     ['a range ending at the last id', [map(LAST, LAST, 1)]],
     ['the most lines the kernel takes', Array.from({ length: MAX_ID_MAPPINGS }, (_, i) => map(i, i, 1))],
+    // 170 lines of 24 bytes and one of 15.
+    ['a text of 4095 bytes', [...Array.from({ length: 170 }, (_, i) => map(4e9 + i, 4e9 + i, 1)), map(100000, 10000, 1)]],
   ])('accepted: %s', (_case, mappings) => {
     expect(idMappingsProblem('m', mappings)).toBeUndefined();
   });
@@ -23,6 +25,8 @@ describe('idMappingsProblem: what the kernel refuses in a uid_map or gid_map', (
     ['container ranges overlapping', [map(0, 1000, 10), map(9, 2000, 1)], 'm[1]', "its containerID range overlaps m[0]'s"],
     ['host ranges overlapping', [map(0, 1000, 10), map(20, 995, 10)], 'm[1]', "its hostID range overlaps m[0]'s"],
     ['a text of more than 4095 bytes, the least a page holds', Array.from({ length: 300 }, (_, i) => map(4e9 + i, 4e9 + i, 1)), 'm', 'takes 7200 bytes as a map; the kernel takes at most 4095 in one write'],
+    ['a text of 4096 bytes, a page, one more than the kernel takes', [...Array.from({ length: 170 }, (_, i) => map(4e9 + i, 4e9 + i, 1)), map(100000, 100000, 1)], 'm', 'takes 4096 bytes as a map; the kernel takes at most 4095 in one write'],
+    ['a range whose last id is where an earlier one starts', [map(14, 100, 1), map(10, 0, 5)], 'm[1]', "its containerID range overlaps m[0]'s"],
     ['a later pair overlapping', [map(0, 0, 1), map(5, 5, 5), map(100, 9, 1)], 'm[2]', "its hostID range overlaps m[1]'s"],
   ])('refused: %s', (_case, mappings, field, reason) => {
     expect(idMappingsProblem('m', mappings)).toEqual({ field, reason });

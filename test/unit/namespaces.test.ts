@@ -361,6 +361,12 @@ describe('a new time namespace and its offsets', () => {
       expect(sys.calls).toEqual([{ op: 'readFile', path: '/proc/self/timens_offsets' }]);
     });
 
+    test('written where one listed clock differs, though another listed one matches', () => {
+      const sys = new FakeSyscalls().addFile('/proc/self/timens_offsets', 'monotonic      86400         5\nboottime           0         0\n');
+      applyTimeOffsets(sys, { ...offsets, boottime: { secs: 7, nanosecs: 0 } });
+      expect(sys.callsOf('writeFile')).toEqual([{ op: 'writeFile', path: '/proc/self/timens_offsets', data: 'monotonic 86400 5\nboottime 7 0\n' }]);
+    });
+
     test('nothing read or written without offsets', () => {
       const sys = new FakeSyscalls();
       applyTimeOffsets(sys, undefined);

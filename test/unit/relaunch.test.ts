@@ -1,7 +1,7 @@
 import type { NamespaceSpec, RootfsConfig } from '../../src/core/config/model';
 import { AT_EMPTY_PATH, MS_BIND, O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
 import { planLaunch } from '../../src/core/namespaces';
-import { RELAUNCH_LOG_FD, RELAUNCH_SOCKET_FDS, becomeSubreaper, idmapSlot, orWarn, prepareRelaunch, stopSubreaping, takeRelaunchDescriptors, takeRelaunchLog } from '../../src/core/relaunch';
+import { RELAUNCH_LOG_FD, RELAUNCH_SOCKET_FDS, becomeSubreaper, idmapSlot, orWarn, prepareRelaunch, relaunchPassedAt, stopSubreaping, takeRelaunchDescriptors, takeRelaunchLog } from '../../src/core/relaunch';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { makeConfig, makeMount } from '../helpers/config';
 
@@ -169,6 +169,12 @@ describe('the idmap socket: idmapped binds in a container with a user namespace'
   test('its descriptor is the one after the joined namespaces, with idmapped binds only', () => {
     expect(idmapSlot(config)).toBe(11);
     expect(idmapSlot({ ...config, mounts: [] })).toBeUndefined();
+  });
+
+  test('the descriptors passed to the container come after it under nsenter, or after the joined namespaces without it', () => {
+    expect(relaunchPassedAt(config, true)).toBe(12);
+    expect(relaunchPassedAt({ ...config, mounts: [] }, true)).toBe(11);
+    expect(relaunchPassedAt(config, false)).toBe(10);
   });
 
   test('under nsenter, a socketpair: one end passed at its slot, the other kept to send the copies; none without idmapped binds or nsenter', () => {

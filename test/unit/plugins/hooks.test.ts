@@ -112,6 +112,7 @@ describe('hook state and command', () => {
       hook('/usr/bin/fix-mounts', { args: ['fix-mounts', 'a', 'b'], env: ['K=V'] }),
       { path: '/usr/bin/fix-mounts', args: ['a', 'b'], env: ['K=V'], dir: '/b', stdin: '{}', argv0: 'fix-mounts' },
     ],
+    ['args of one: it is argv[0], with no arguments', hook('/usr/bin/fix-mounts', { args: ['fix'] }), { path: '/usr/bin/fix-mounts', args: [], env: [], dir: '/b', stdin: '{}', argv0: 'fix' }],
     ['timeout in seconds becomes milliseconds', hook('/bin/h', { timeout: 5 }), { path: '/bin/h', args: [], env: [], dir: '/b', stdin: '{}', timeoutMs: 5000 }],
   ])('%s', (_name, spec, expected) => {
     const state = { ociVersion: '1.0.2', id: 'x', status: 'creating' as const, pid: 0, bundle: '/b' };

@@ -24,6 +24,12 @@ function refusal(s: SeccompSpec): string {
 }
 
 describe('seccomp profile -> filter', () => {
+  test('errnoRet takes the 16 bits of SECCOMP_RET_DATA, 65535 the largest; SCMP_ACT_NOTIFY takes read, only write is refused', () => {
+    const p = seccompProfile(spec({ defaultAction: 'SCMP_ACT_ALLOW', defaultErrnoRet: 65535, syscalls: [{ names: ['mkdir'], action: 'SCMP_ACT_ERRNO', errnoRet: 65535, args: [] }] }));
+    expect(p.filter.rules).toEqual([{ syscall: 'mkdir', action: ERRNO | 65535, args: [], field: 'linux.seccomp.syscalls[0]' }]);
+    expect(() => seccompProfile(spec({ listenerPath: '/a', syscalls: [{ names: ['read'], action: 'SCMP_ACT_NOTIFY', args: [] }] }))).not.toThrow();
+  });
+
   test('each name a rule with the entry\'s action; errnoRet the data of SCMP_ACT_ERRNO, EPERM when absent', () => {
     const p = seccompProfile(
       spec({
@@ -208,6 +214,7 @@ describe('seccomp profile -> filter', () => {
     [spec({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 6, value: 0n, valueTwo: 0n, op: 'SCMP_CMP_EQ' }] }] }), 'linux.seccomp.syscalls[0].args[0].index 6: must be from 0 to 5: a syscall has 6 arguments'],
     [spec({ syscalls: [{ names: ['read'], action: 'SCMP_ACT_ALLOW', args: [{ index: 0, value: 0n, valueTwo: 0n, op: 'EQ' }] }] }), expect.stringMatching(/^linux\.seccomp\.syscalls\[0\]\.args\[0\]\.op "EQ": is not a seccomp operator; known: SCMP_CMP_NE, /)],
     [spec({ listenerPath: '/a', syscalls: [{ names: ['read', 'write'], action: 'SCMP_ACT_NOTIFY', args: [] }] }), 'linux.seccomp.syscalls[0].action "SCMP_ACT_NOTIFY": cannot be the action for write, as in runc'],
+    [spec({ listenerPath: '/a', syscalls: [{ names: ['write'], action: 'SCMP_ACT_NOTIFY', args: [] }] }), 'linux.seccomp.syscalls[0].action "SCMP_ACT_NOTIFY": cannot be the action for write, as in runc'],
     [spec({ syscalls: [{ names: ['mount'], action: 'SCMP_ACT_NOTIFY', args: [] }] }), 'linux.seccomp.listenerPath: is required with SCMP_ACT_NOTIFY: the listener is sent there'],
   ])('refused: %#', (s, message) => {
     expect(refusal(s)).toEqual(message);
