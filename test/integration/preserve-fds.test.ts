@@ -77,6 +77,11 @@ maybe('descriptors passed to the container', () => {
       expect(r).toEqual({ status: 0, stdout: '3 closed\n4 closed\n5 closed\n', stderr: '' });
     });
 
+    test("LISTEN_PID naming another process with --preserve-fds 1: its LISTEN_FDS count nothing, so descriptor 4, closed, is not asked for", () => {
+      const r = withBundle(config(['sh', '-c', READS]), (dir) => withDescriptors(dir, [...entry, 'run', '--bundle', dir, '--seccomp-cache', 'off', '--preserve-fds', '1'], 'LISTEN_PID=$(($$ + 1)) LISTEN_FDS=2', [4]));
+      expect(r).toEqual({ status: 0, stdout: 'three\n4 closed\n5 closed\n', stderr: '' });
+    });
+
     test('no hook gets them (prestart, poststart and poststop where mountkit runs, createContainer and startContainer in the container), only the container; the exec event reaches poststart after they are moved', () => {
       const c = config(['sh', '-c', READS]);
       const probe = (file: string) => ({ path: '/bin/sh', args: ['sh', '-c', `for fd in 3 4; do (cat <&$fd) 2>/dev/null || echo "$fd closed"; done >${file}`] });
