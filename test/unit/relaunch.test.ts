@@ -201,6 +201,20 @@ describe('the idmap socket: idmapped binds in a container with a user namespace'
     expect(sys.openFds()).toEqual([]);
   });
 
+  test('process.oomScoreAdj is set ahead for a relaunch under nsenter only (one under unshare(1) alone sets its own)', () => {
+    const sys = new FakeSyscalls().addFile('/proc/self/oom_score_adj', '0\n');
+    const unshared = makeConfig({ namespaces: [{ type: 'pid' }, { type: 'mount' }], process: { ...makeConfig().process, oomScoreAdj: -500 } });
+    prepareRelaunch(sys, planLaunch(unshared.namespaces, first, unshared), unshared);
+    expect(sys.calls.filter((c) => c.op === 'readFile' || c.op === 'writeFile')).toEqual([]);
+  });
+
+  test('a later step that fails (process.oomScoreAdj refused) closes the idmap socket and the namespace opened for it too', () => {
+    const sys = withNamespaceFiles(new FakeSyscalls(), '/run/netns/a').addFile('/proc/self/oom_score_adj', '0\n').failOn('writeFile', 'EACCES');
+    const scored = { ...config, process: { ...config.process, oomScoreAdj: -500 } };
+    expect(() => prepareRelaunch(sys, planLaunch(scored.namespaces, first, scored), scored)).toThrow(/^process\.oomScoreAdj -500: .*EACCES$/);
+    expect(sys.openFds()).toEqual([]);
+  });
+
   test('the relaunched process takes it under nsenter (a socket, close-on-exec); anything else there is refused', () => {
     const sys = new FakeSyscalls().addFile('/ns').inheritSocket(3);
     for (const fd of [4, 10]) sys.dup3(sys.open('/ns', O_RDONLY, 0), fd, 0);
