@@ -138,6 +138,21 @@ describe("bin/mountkit's hooks relay", () => {
     ]);
   });
 
+  test('a SIGTERM that is the parent-death signal (the launcher killed: this process has another parent now) ends the relay at once: no poststop hook runs, as a killed runc runs none', async () => {
+    const r = relay({ poststop: [hook('pst')] });
+    const socket = await r.connected();
+    const launcher = process.ppid;
+    Object.defineProperty(process, 'ppid', { value: 1, writable: true, enumerable: true, configurable: true });
+    try {
+      term();
+      expect(await r.settled).toEqual({ status: NOT_STARTED_STATUS });
+    } finally {
+      Object.defineProperty(process, 'ppid', { value: launcher, writable: true, enumerable: true, configurable: true });
+    }
+    expect(r.sys.calls.filter((c) => c.op.startsWith('runCommand'))).toEqual([]);
+    await closed(socket);
+  });
+
   test('a SIGTERM that comes before the channel has ended waits for its end: the exec event read last is served first (poststart, then poststop)', async () => {
     const r = relay({ poststart: [hook('ps')], poststop: [hook('pst')] });
     const socket = await r.connected();
