@@ -193,5 +193,19 @@ maybe('mountkit plan --pid-file', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test("no relaunch: the file's mode is 0666 less the umask of plan's caller, as run's caller's gives it", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'mountkit-pid-plan-'));
+    try {
+      const file = path.join(dir, 'ct.pid');
+      const r = withBundle(config({}, [{ type: 'mount' }]), (bundle) =>
+        spawnSync('/bin/sh', ['-c', 'umask 027; exec "$@"', 'sh', process.execPath, BIN, 'plan', '--bundle', bundle, '--pid-file', file], { encoding: 'utf8', timeout: 60_000 }),
+      );
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      expect(r.stdout.split('\n').filter((line) => line.includes('fchmod(')).map((line) => /fchmod\(\d+, (\d+)\)/.exec(line)?.[1])).toEqual(['0640']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
