@@ -3,15 +3,9 @@ import { IOPRIO_CLASSES, IOPRIO_LEVEL_MAX, NICE_MAX, NICE_MIN, PERSONAS, RT_PRIO
 describe("process attributes' kernel values, as the uapi headers give them", () => {
   test('sched(7): the policies (include/uapi/linux/sched.h) and sched_setattr(2) flags', () => {
     expect(SCHED_POLICIES).toEqual({ SCHED_OTHER: 0, SCHED_FIFO: 1, SCHED_RR: 2, SCHED_BATCH: 3, SCHED_ISO: 4, SCHED_IDLE: 5, SCHED_DEADLINE: 6 });
-    expect(SCHED_FLAGS).toEqual({
-      SCHED_FLAG_RESET_ON_FORK: 0x01n,
-      SCHED_FLAG_RECLAIM: 0x02n,
-      SCHED_FLAG_DL_OVERRUN: 0x04n,
-      SCHED_FLAG_KEEP_POLICY: 0x08n,
-      SCHED_FLAG_KEEP_PARAMS: 0x10n,
-      SCHED_FLAG_UTIL_CLAMP_MIN: 0x20n,
-      SCHED_FLAG_UTIL_CLAMP_MAX: 0x40n,
-    });
+    // The flags are the bits from 0x01 up, in this order.
+    const flags = ['RESET_ON_FORK', 'RECLAIM', 'DL_OVERRUN', 'KEEP_POLICY', 'KEEP_PARAMS', 'UTIL_CLAMP_MIN', 'UTIL_CLAMP_MAX'];
+    expect(Object.entries(SCHED_FLAGS)).toEqual(flags.map((name, bit) => [`SCHED_FLAG_${name}`, 1n << BigInt(bit)]));
     expect([NICE_MIN, NICE_MAX, RT_PRIORITY_MAX]).toEqual([-20, 19, 99]);
   });
 
