@@ -271,6 +271,19 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
     expect(seen).toBe(expected);
   });
 
+  test.each([
+    ['--bundle= (the working directory)', ['--bundle=']],
+    ["-b '' (the working directory)", ['-b', '']],
+    ["--pid-file '', --log= and --console-socket= (none given)", ['--bundle', '.', '--pid-file', '', '--log=', '--console-socket=']],
+  ])('maps of a range of host ids without 0, %s: the launcher reads an empty value as the Node entry and runc do, and starts the one Node itself', (_name, given) => {
+    const [r, seen] = withBundle(rangeConfig(CREDS), (dir) => {
+      reachable(dir);
+      return [spawnSync(LAUNCHER, ['run', '--seccomp-cache', 'off', ...given], { cwd: dir, encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'], env }), started()] as const;
+    });
+    expect([r.status, squeezed(r.stdout), r.stderr]).toEqual([0, [...RANGE_CREDS, ''], '']);
+    expect(seen).toBe('0 100000 65536 userns=root\n');
+  });
+
   test("maps of a range of host ids without 0, standard output a pipe of the host's root (a relaunch gives it to the container's root): the run is the Node entry's at once, with no Node started in the launcher's namespace", () => {
     const [launcher, seen, byEntry] = withBundle(rangeConfig(`${CREDS}; stat -c %u /proc/self/fd/1`), (dir) => {
       reachable(dir);

@@ -125,8 +125,8 @@ describe('bin/mountkit, the shell launcher', () => {
 
   test('skips the value of exactly the options parseArgs gives a value', () => {
     const launcher = readFileSync(path.join(__dirname, '..', '..', 'bin', 'mountkit'), 'utf8');
-    // The launcher's case arms that set `expect` (bundle, value, preserve or cache) list the options taking one.
-    const arms = [...launcher.matchAll(/^\s*([-\w|]+)\) (?:\w+=\w+; )?expect=(?:bundle|value|preserve|cache) ;;$/gm)].map((m) => m[1].split('|'));
+    // The launcher's case arms that set `expect` (bundle, value, preserve, cache, console or hosted) list the options taking one.
+    const arms = [...launcher.matchAll(/^\s*([-\w|]+)\) (?:\w+=\w+; )?expect=(?:bundle|value|preserve|cache|console|hosted) ;;$/gm)].map((m) => m[1].split('|'));
     expect(arms).toHaveLength(6);
     expect(arms.flat().sort()).toEqual([...VALUE_OPTIONS].sort());
   });
