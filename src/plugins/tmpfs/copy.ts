@@ -72,10 +72,46 @@ const CREATE_FLAGS = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
 /** How a copied directory is opened once made: a directory, not through a symlink, to make entries in and set its metadata. */
 const DIR_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 
+/**
+ * How errors name an entry: its name below its directory's, the path made only when an
+ * error needs it. A tree thousands of levels deep would otherwise keep a path per level,
+ * each longer than the last (the square of the depth in characters, megabytes at 3000
+ * levels), and make two more per entry.
+ */
+interface Named {
+  readonly above: Named | string;
+  readonly name: string;
+}
+
+/** The path `named` stands for: a string as it is, or its directory's path joined with its name. */
+function shownOf(named: Named | string): string {
+  const names: string[] = [];
+  let at: Named | string = named;
+  while (typeof at !== 'string') {
+    names.push(at.name);
+    at = at.above;
+  }
+  return posix.join(at, ...names.reverse());
+}
+
 /** A directory of the copy: its descriptor, and how errors name it. */
 interface Place {
   fd: number;
-  shown: string;
+  shown: Named | string;
+}
+
+/**
+ * A directory being copied: its source open as `from` (named `shown` in errors), its copy
+ * as `to`, the names listed in it and how many of them are done; `finish`, for all but the
+ * top one, gives the copy its owner, mode and attributes and closes both descriptors.
+ */
+interface Level {
+  from: number;
+  to: Place;
+  shown: Named | string;
+  names: string[];
+  next: number;
+  finish?: { fd: number; st: FileStat };
 }
 
 /**
@@ -83,49 +119,94 @@ interface Place {
  * as `toFd`, recursively. `shown` is how errors name the source directory (its path in
  * the container): the port's openat names only the entry and fstat nothing. `toShown` is
  * how errors name the directory copied into (the kernel names a detached mount's root "/").
+ *
+ * The directories being copied are a stack of their own, deepest last, not calls: an
+ * image's tree may be as deep as its filesystem lets it be (thousands of levels, each
+ * name made relative to its parent's descriptor, past PATH_MAX), deeper than the
+ * JavaScript stack goes. Each level holds its two descriptors until its content is
+ * copied; one that fails closes every level's, deepest first.
  */
 export function copyTree(sys: Syscalls, fromFd: number, toFd: number, shown: string, toShown: string): void {
-  copyInto(sys, fromFd, { fd: toFd, shown: toShown }, shown);
-}
-
-function copyInto(sys: Syscalls, fromFd: number, to: Place, shown: string): void {
-  // The descriptor's magic link names the open directory itself, not a path that could be swapped.
-  for (const name of sys.readdir(fdPath(fromFd))) copyEntry(sys, fromFd, name, to, posix.join(shown, name));
-}
-
-function copyEntry(sys: Syscalls, dirfd: number, name: string, to: Place, shown: string): void {
-  const fd = onEntry(shown, () => sys.openat(dirfd, name, ENTRY_FLAGS, 0));
+  const levels: Level[] = [listed(sys, fromFd, { fd: toFd, shown: toShown }, shown)];
   try {
-    const st = onEntry(shown, () => sys.fstat(fd));
-    const dest = posix.join(to.shown, name);
-    if (st.kind === 'dir') copyDir(sys, fd, st, to, name, dest, shown);
-    else if (st.kind === 'file') copyFile(sys, fd, st, to, name, dest, shown);
-    else copyOther(sys, fd, st, to, name, dest);
-  } finally {
-    sys.close(fd);
+    while (levels.length > 0) {
+      const level = levels[levels.length - 1];
+      if (level.next === level.names.length) {
+        levels.pop();
+        if (level.finish) finishDir(sys, level);
+        continue;
+      }
+      const name = level.names[level.next++];
+      const deeper = copyEntry(sys, level.from, name, level.to, { above: level.shown, name });
+      if (deeper) levels.push(deeper);
+    }
+  } catch (err) {
+    for (const level of levels.reverse()) {
+      if (!level.finish) continue;
+      sys.close(level.to.fd);
+      sys.close(level.finish.fd);
+    }
+    throw err;
   }
 }
 
-/** The directory open as `fd` (examined as `st`) as `name` in `to`: made, filled, then given its owner, mode and attributes. */
-function copyDir(sys: Syscalls, fd: number, st: FileStat, to: Place, name: string, dest: string, shown: string): void {
+/** The level of the directory open as `from`, its copy `to`: its names, listed through the descriptor's magic link (the open directory itself, not a path that could be swapped). */
+function listed(sys: Syscalls, from: number, to: Place, shown: Named | string, finish?: Level['finish']): Level {
+  return { from, to, shown, names: sys.readdir(fdPath(from)), next: 0, ...(finish ? { finish } : {}) };
+}
+
+/** Copies the entry `name` of `dirfd` into `to`; a directory is made, and its level returned for its content, which comes first. */
+function copyEntry(sys: Syscalls, dirfd: number, name: string, to: Place, shown: Named): Level | undefined {
+  const fd = onEntry(shown, () => sys.openat(dirfd, name, ENTRY_FLAGS, 0));
+  let kept = false;
+  try {
+    const st = onEntry(shown, () => sys.fstat(fd));
+    const dest: Named = { above: to.shown, name };
+    if (st.kind === 'dir') {
+      const level = startDir(sys, fd, st, to, name, dest, shown);
+      kept = true;
+      return level;
+    }
+    if (st.kind === 'file') copyFile(sys, fd, st, to, name, dest, shown);
+    else copyOther(sys, fd, st, to, name, dest);
+    return undefined;
+  } finally {
+    if (!kept) sys.close(fd);
+  }
+}
+
+/** The directory open as `fd` (examined as `st`) as `name` in `to`: made private to root, opened and listed; finishDir ends it. */
+function startDir(sys: Syscalls, fd: number, st: FileStat, to: Place, name: string, dest: Named, shown: Named): Level {
   const made = onDest(dest, () => {
     sys.mkdirat(to.fd, name, 0o700);
     return sys.openat(to.fd, name, DIR_FLAGS, 0);
   });
   try {
-    copyInto(sys, fd, { fd: made, shown: dest }, shown);
-    setOwnerAndMode(sys, made, st, dest);
+    return listed(sys, fd, { fd: made, shown: dest }, shown, { fd, st });
+  } catch (err) {
+    sys.close(made);
+    throw err;
+  }
+}
+
+/** A copied directory whose content is all there: its owner, mode and attributes, then both descriptors closed. */
+function finishDir(sys: Syscalls, level: Level): void {
+  const { to, shown } = level;
+  const { fd, st } = level.finish!;
+  try {
+    setOwnerAndMode(sys, to.fd, st, to.shown);
     // A directory's after its content: an entry made in a directory with a default ACL
     // (system.posix_acl_default) gets it as its own access ACL (acl(5)), which chmod(2)
     // only masks, so a copied entry whose source has none would gain its named entries.
-    copyXattrs(sys, fd, made, dest, shown, st.perm);
+    copyXattrs(sys, fd, to.fd, to.shown, shown, st.perm);
   } finally {
-    sys.close(made);
+    sys.close(to.fd);
+    sys.close(fd);
   }
 }
 
 /** The regular file open as `fd` (examined as `st`) as `name` in `to`: its bytes, then its owner, mode and attributes. */
-function copyFile(sys: Syscalls, fd: number, st: FileStat, to: Place, name: string, dest: string, shown: string): void {
+function copyFile(sys: Syscalls, fd: number, st: FileStat, to: Place, name: string, dest: Named, shown: Named): void {
   // Through the magic link: the regular file fstat saw, opened again for reading.
   const from = onEntry(shown, () => sys.open(fdPath(fd), READ_FLAGS, 0));
   try {
@@ -148,7 +229,7 @@ function copyFile(sys: Syscalls, fd: number, st: FileStat, to: Place, name: stri
  * directory others may write is not known to stay what was made, and given its owner and,
  * but for a symlink, its mode.
  */
-function copyOther(sys: Syscalls, fd: number, st: FileStat, to: Place, name: string, dest: string): void {
+function copyOther(sys: Syscalls, fd: number, st: FileStat, to: Place, name: string, dest: Named): void {
   // The link open as `fd` (an empty path): its text, never followed.
   const text = st.kind === 'symlink' ? sys.readlinkat(fd, '') : '';
   const made = onDest(dest, () => {
@@ -158,7 +239,7 @@ function copyOther(sys: Syscalls, fd: number, st: FileStat, to: Place, name: str
   });
   try {
     const kind = onDest(dest, () => sys.fstat(made)).kind;
-    if (kind !== st.kind) throw new StepError(`${JSON.stringify(dest)} was replaced after it was made: it is a ${kind}, not the ${st.kind} made`);
+    if (kind !== st.kind) throw new StepError(`${JSON.stringify(shownOf(dest))} was replaced after it was made: it is a ${kind}, not the ${st.kind} made`);
     setOwnerAndMode(sys, made, st, dest);
   } finally {
     sys.close(made);
@@ -172,7 +253,7 @@ function copyOther(sys: Syscalls, fd: number, st: FileStat, to: Place, name: str
  * take (EBADF): its mode is set through the descriptor's magic link, which chmod(2)
  * follows to the node open there.
  */
-function setOwnerAndMode(sys: Syscalls, fd: number, st: FileStat, dest: string): void {
+function setOwnerAndMode(sys: Syscalls, fd: number, st: FileStat, dest: Named | string): void {
   onDest(dest, () => {
     sys.fchownat(fd, '', st.uid, st.gid, AT_EMPTY_PATH);
     if (st.kind === 'dir' || st.kind === 'file') sys.fchmod(fd, st.perm);
@@ -207,7 +288,7 @@ function setOwnerAndMode(sys: Syscalls, fd: number, st: FileStat, dest: string):
  * permissions, its ACL_GROUP_OBJ entry within the mask. The copy's group bits become
  * those (modeWithoutAcl), none where the value is no ACL the kernel would take.
  */
-function copyXattrs(sys: Syscalls, fd: number, made: number, dest: string, shown: string, perm: number): void {
+function copyXattrs(sys: Syscalls, fd: number, made: number, dest: Named | string, shown: Named | string, perm: number): void {
   const from = fdPath(fd);
   let names: string[];
   try {
@@ -245,21 +326,21 @@ function hasCode(err: unknown, code: string): boolean {
  * `dest`, last (copy_file_range after the source, symlinkat after the link's text), or
  * alone (a call on a descriptor).
  */
-function onDest<T>(dest: string, call: () => T): T {
+function onDest<T>(dest: Named | string, call: () => T): T {
   try {
     return call();
   } catch (err) {
-    if (err instanceof SyscallError) throw new SyscallError(err.syscall, err.errno, [...err.paths.slice(0, -1), dest], err.detail);
+    if (err instanceof SyscallError) throw new SyscallError(err.syscall, err.errno, [...err.paths.slice(0, -1), shownOf(dest)], err.detail);
     throw err;
   }
 }
 
 /** Runs `call`, a syscall on the entry `shown`, its SyscallError naming that entry. */
-function onEntry<T>(shown: string, call: () => T): T {
+function onEntry<T>(shown: Named | string, call: () => T): T {
   try {
     return call();
   } catch (err) {
-    if (err instanceof SyscallError) throw new SyscallError(err.syscall, err.errno, [shown], err.detail);
+    if (err instanceof SyscallError) throw new SyscallError(err.syscall, err.errno, [shownOf(shown)], err.detail);
     throw err;
   }
 }

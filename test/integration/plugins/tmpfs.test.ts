@@ -1,7 +1,8 @@
 import { spawnSync } from 'child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readlinkSync, rmdirSync, symlinkSync, unlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { MS_NOSUID, MS_RDONLY } from '../../../src/core/constants';
+import { busyboxConfig, runMountkit, withBundle } from '../../conformance/harness';
 import { makeConfig, makeMount } from '../../helpers/config';
 import { mountsAt, realRun, runAsRoot, tempRootfs } from '../../helpers/real-run';
 
@@ -16,6 +17,39 @@ function leftInTmp(): string[] {
 function dirWithMode(p: string, mode: number): void {
   mkdirSync(p, { recursive: true });
   chmodSync(p, mode);
+}
+
+/**
+ * A chain of `depth` directories named d (mode 0750) under `top`, a file f holding "deep"
+ * at its end, made and removed a level at a time from the working directory: its paths
+ * pass PATH_MAX (ENAMETOOLONG), which rmSync's recursive walk would meet.
+ */
+function deepChain(top: string, depth: number, use: () => void): void {
+  const cwd = process.cwd();
+  mkdirSync(top);
+  try {
+    process.chdir(top);
+    for (let i = 0; i < depth; i++) {
+      mkdirSync('d', 0o750);
+      process.chdir('d');
+    }
+    writeFileSync('f', 'deep\n');
+    process.chdir(cwd);
+    use();
+  } finally {
+    process.chdir(top);
+    let made = 0;
+    while (existsSync('d')) {
+      process.chdir('d');
+      made++;
+    }
+    if (existsSync('f')) unlinkSync('f');
+    for (; made > 0; made--) {
+      process.chdir('..');
+      rmdirSync('d');
+    }
+    process.chdir(cwd);
+  }
 }
 
 runAsRoot('tmpfs handler, real mounts', () => {
@@ -133,6 +167,17 @@ runAsRoot('tmpfs handler, real mounts', () => {
       expect.objectContaining({ kind: 'dir', perm: 0o2775 }),
       expect.objectContaining({ kind: 'dir', perm: 0o777 }),
     ]);
+  });
+
+  test('tmpcopyup copies a tree deeper than the JavaScript stack goes and PATH_MAX spans (3000 levels), each directory with its mode', () => {
+    // Three steps of 1000 levels, each a relative path within PATH_MAX (a step a level would take seconds: busybox's cd -P reads its working directory after each).
+    const thousand = 'd/'.repeat(1000);
+    const walk = `cd /data && cd -P ${thousand} && cd -P ${thousand} && cd -P ${thousand} && cat f && stat -c "%a %u" .`;
+    const c = busyboxConfig(['sh', '-c', walk]);
+    c.mounts.push({ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
+    let r: ReturnType<typeof runMountkit> | undefined;
+    withBundle(c, (dir) => deepChain(path.join(dir, 'rootfs', 'data'), 3000, () => (r = runMountkit(dir))));
+    expect([r?.status, r?.stdout, r?.stderr]).toEqual([0, 'deep\n750 0\n', '']);
   });
 
   test('tmpcopyup copies names and link targets that are not valid UTF-8 with their bytes', () => {

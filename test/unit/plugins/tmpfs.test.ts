@@ -1267,6 +1267,35 @@ describe('tmpfs mount handler', () => {
         expect(sys.mounts).toEqual([]);
         expect(sys.openFds()).toEqual([]);
       });
+
+      /** A chain of 3000 directories named d under /r/x (each 0750, owned by 9), a file f at its end: deeper than the JavaScript stack would go a call a level. */
+      const CHAIN = '/d'.repeat(3000);
+      const addChain = (sys: FakeSyscalls) => {
+        sys.addDir(`/r/x${CHAIN}`, 0o750);
+        for (let at = `/r/x${CHAIN}`; at !== '/r/x'; at = at.slice(0, -2)) Object.assign(sys.node(at)!, { uid: 9, gid: 9, perm: 0o750 });
+        sys.addFile(`/r/x${CHAIN}/f`, 'deep', 0o640);
+      };
+
+      test('a chain of 3000 directories is copied whole, each with its owner and mode, every descriptor closed', () => {
+        const { sys, run } = setup();
+        addChain(sys);
+        run(copyUp);
+        expect(sys.node(`/r/x${CHAIN}/f`)).toMatchObject({ kind: 'file', content: 'deep', perm: 0o640 });
+        expect(sys.node(`/r/x${CHAIN}`)).toMatchObject({ kind: 'dir', perm: 0o750, uid: 9, gid: 9 });
+        expect(sys.node('/r/x/d')).toMatchObject({ kind: 'dir', perm: 0o750, uid: 9, gid: 9 });
+        expect(sys.callsOf('mkdirat')).toHaveLength(3000);
+        expect(sys.openFds()).toEqual([]);
+      });
+
+      test('a failure at the end of that chain names the whole path in one line, every level\'s descriptors closed, the tmpfs unmounted', () => {
+        const { sys, run } = setup();
+        addChain(sys);
+        sys.failOn('openat', 'EIO', { path: `/r/x${CHAIN}/f` });
+        const thrown = thrownBy(() => run(copyUp));
+        expect(thrown).toMatchObject(copyFailed(`openat "/x${CHAIN}/f": EIO`, 'openat', 'EIO'));
+        expect(sys.mounts).toEqual([]);
+        expect(sys.openFds()).toEqual([]);
+      });
     });
   });
 });
