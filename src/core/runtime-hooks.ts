@@ -126,8 +126,9 @@ export function serveRuntimeChannel(socket: Socket, opts: RuntimeSideOptions): R
       const then = (failure: Error | undefined): Error | undefined => failure ?? runStarted(opts);
       poststart = opts.runAsync ? runPoststartAsync(opts, opts.runAsync).then(then) : Promise.resolve(then(runPoststart(opts)));
     } else if (message.event === 'console') {
+      // Asked once: a take that failed has used up the console socket's end here too.
       if (!opts.console || consoled) {
-        answer(errorReply('recvmsg', 'EPERM', [], opts.console ? 'the console was taken already' : 'no console socket was passed'));
+        answer(errorReply('recvmsg', 'EPERM', [], opts.console ? 'the console was asked for already' : 'no console socket was passed'));
         return;
       }
       consoled = true;

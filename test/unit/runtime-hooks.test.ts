@@ -149,7 +149,20 @@ describe('the first process on the runtime channel', () => {
     expect([taken, killed, await side.ended()]).toEqual([1, [], undefined]);
     expect(channel.answers()).toEqual([
       { result: {} },
-      { error: { syscall: 'recvmsg', code: 'EPERM', paths: [], detail: 'the console was taken already' } },
+      { error: { syscall: 'recvmsg', code: 'EPERM', paths: [], detail: 'the console was asked for already' } },
+    ]);
+    // A take that failed is answered with its error, and a second ask is refused as after one that was done.
+    const failing = serve({}, new FakeSyscalls(), () => 4242, () => {
+      taken++;
+      throw new SyscallError('recvmsg', errnoNumber('EBADF'), []);
+    });
+    failing.channel.send('{"event":"console"}\n', '{"event":"console"}\n');
+    expect([taken, failing.channel.answers()]).toEqual([
+      2,
+      [
+        { error: { syscall: 'recvmsg', code: 'EBADF', paths: [] } },
+        { error: { syscall: 'recvmsg', code: 'EPERM', paths: [], detail: 'the console was asked for already' } },
+      ],
     ]);
     const none = serve({});
     none.channel.send('{"event":"console"}\n');
