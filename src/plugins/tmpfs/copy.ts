@@ -79,25 +79,22 @@ const DIR_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
  * levels), and make two more per entry.
  */
 interface Named {
-  readonly above: Named | string;
+  /** The directory's; none for a top one, whose name is its whole path. */
+  readonly above?: Named;
   readonly name: string;
 }
 
-/** The path `named` stands for: a string as it is, or its directory's path joined with its name. */
-function shownOf(named: Named | string): string {
+/** The path `named` stands for: its names from the top one down, joined. */
+function shownOf(named: Named): string {
   const names: string[] = [];
-  let at: Named | string = named;
-  while (typeof at !== 'string') {
-    names.push(at.name);
-    at = at.above;
-  }
-  return posix.join(at, ...names.reverse());
+  for (let at: Named | undefined = named; at; at = at.above) names.push(at.name);
+  return posix.join(...names.reverse());
 }
 
 /** A directory of the copy: its descriptor, and how errors name it. */
 interface Place {
   fd: number;
-  shown: Named | string;
+  shown: Named;
 }
 
 /**
@@ -108,7 +105,7 @@ interface Place {
 interface Level {
   from: number;
   to: Place;
-  shown: Named | string;
+  shown: Named;
   names: string[];
   next: number;
   finish?: { fd: number; st: FileStat };
@@ -127,7 +124,7 @@ interface Level {
  * copied; one that fails closes every level's, deepest first.
  */
 export function copyTree(sys: Syscalls, fromFd: number, toFd: number, shown: string, toShown: string): void {
-  const levels: Level[] = [listed(sys, fromFd, { fd: toFd, shown: toShown }, shown)];
+  const levels: Level[] = [listed(sys, fromFd, { fd: toFd, shown: { name: toShown } }, { name: shown })];
   try {
     while (levels.length > 0) {
       const level = levels[levels.length - 1];
@@ -151,7 +148,7 @@ export function copyTree(sys: Syscalls, fromFd: number, toFd: number, shown: str
 }
 
 /** The level of the directory open as `from`, its copy `to`: its names, listed through the descriptor's magic link (the open directory itself, not a path that could be swapped). */
-function listed(sys: Syscalls, from: number, to: Place, shown: Named | string, finish?: Level['finish']): Level {
+function listed(sys: Syscalls, from: number, to: Place, shown: Named, finish?: Level['finish']): Level {
   return { from, to, shown, names: sys.readdir(fdPath(from)), next: 0, ...(finish ? { finish } : {}) };
 }
 
@@ -253,7 +250,7 @@ function copyOther(sys: Syscalls, fd: number, st: FileStat, to: Place, name: str
  * take (EBADF): its mode is set through the descriptor's magic link, which chmod(2)
  * follows to the node open there.
  */
-function setOwnerAndMode(sys: Syscalls, fd: number, st: FileStat, dest: Named | string): void {
+function setOwnerAndMode(sys: Syscalls, fd: number, st: FileStat, dest: Named): void {
   onDest(dest, () => {
     sys.fchownat(fd, '', st.uid, st.gid, AT_EMPTY_PATH);
     if (st.kind === 'dir' || st.kind === 'file') sys.fchmod(fd, st.perm);
@@ -288,7 +285,7 @@ function setOwnerAndMode(sys: Syscalls, fd: number, st: FileStat, dest: Named | 
  * permissions, its ACL_GROUP_OBJ entry within the mask. The copy's group bits become
  * those (modeWithoutAcl), none where the value is no ACL the kernel would take.
  */
-function copyXattrs(sys: Syscalls, fd: number, made: number, dest: Named | string, shown: Named | string, perm: number): void {
+function copyXattrs(sys: Syscalls, fd: number, made: number, dest: Named, shown: Named, perm: number): void {
   const from = fdPath(fd);
   let names: string[];
   try {
@@ -326,7 +323,7 @@ function hasCode(err: unknown, code: string): boolean {
  * `dest`, last (copy_file_range after the source, symlinkat after the link's text), or
  * alone (a call on a descriptor).
  */
-function onDest<T>(dest: Named | string, call: () => T): T {
+function onDest<T>(dest: Named, call: () => T): T {
   try {
     return call();
   } catch (err) {
@@ -336,7 +333,7 @@ function onDest<T>(dest: Named | string, call: () => T): T {
 }
 
 /** Runs `call`, a syscall on the entry `shown`, its SyscallError naming that entry. */
-function onEntry<T>(shown: Named | string, call: () => T): T {
+function onEntry<T>(shown: Named, call: () => T): T {
   try {
     return call();
   } catch (err) {

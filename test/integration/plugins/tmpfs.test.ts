@@ -21,10 +21,10 @@ function dirWithMode(p: string, mode: number): void {
 
 /**
  * A chain of `depth` directories named d (mode 0750) under `top`, a file f holding "deep"
- * at its end, made and removed a level at a time from the working directory: its paths
+ * at its end, for what `use` returns, made and removed a level at a time from the working directory: its paths
  * pass PATH_MAX (ENAMETOOLONG), which rmSync's recursive walk would meet.
  */
-function deepChain(top: string, depth: number, use: () => void): void {
+function deepChain<T>(top: string, depth: number, use: () => T): T {
   const cwd = process.cwd();
   mkdirSync(top);
   try {
@@ -35,7 +35,7 @@ function deepChain(top: string, depth: number, use: () => void): void {
     }
     writeFileSync('f', 'deep\n');
     process.chdir(cwd);
-    use();
+    return use();
   } finally {
     process.chdir(top);
     let made = 0;
@@ -175,9 +175,8 @@ runAsRoot('tmpfs handler, real mounts', () => {
     const walk = `cd /data && cd -P ${thousand} && cd -P ${thousand} && cd -P ${thousand} && cat f && stat -c "%a %u" .`;
     const c = busyboxConfig(['sh', '-c', walk]);
     c.mounts.push({ destination: '/data', type: 'tmpfs', source: 'tmpfs', options: ['tmpcopyup'] });
-    let r: ReturnType<typeof runMountkit> | undefined;
-    withBundle(c, (dir) => deepChain(path.join(dir, 'rootfs', 'data'), 3000, () => (r = runMountkit(dir))));
-    expect([r?.status, r?.stdout, r?.stderr]).toEqual([0, 'deep\n750 0\n', '']);
+    const r = withBundle(c, (dir) => deepChain(path.join(dir, 'rootfs', 'data'), 3000, () => runMountkit(dir)));
+    expect([r.status, r.stdout, r.stderr]).toEqual([0, 'deep\n750 0\n', '']);
   });
 
   test('tmpcopyup copies names and link targets that are not valid UTF-8 with their bytes', () => {
