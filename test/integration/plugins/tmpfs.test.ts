@@ -21,8 +21,9 @@ function dirWithMode(p: string, mode: number): void {
 
 /**
  * A chain of `depth` directories named d (mode 0750) under `top`, a file f holding "deep"
- * at its end, for what `use` returns, made and removed a level at a time from the working directory: its paths
- * pass PATH_MAX (ENAMETOOLONG), which rmSync's recursive walk would meet.
+ * at its end, there for what `use` returns; made and removed a level at a time from the
+ * working directory: its paths pass PATH_MAX (ENAMETOOLONG), which rmSync's recursive
+ * walk would meet.
  */
 function deepChain<T>(top: string, depth: number, use: () => T): T {
   const cwd = process.cwd();
