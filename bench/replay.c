@@ -425,6 +425,12 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
         return mkdirat(dirfd, path, (mode_t)num(&k));
     }
     if (!strcmp(op, "fstatfs")) return fstatfs(fd(&k), &sfs);
+    if (!strcmp(op, "faccessat")) {
+        int dirfd = fd(&k);
+        const char *path = str(&k);
+        int mode = (int)num(&k);
+        return faccessat(dirfd, path, mode, (int)num(&k));
+    }
     /* The port's fstatMount: statx(2) of the descriptor for its type and mount id. */
     if (!strcmp(op, "fstatMount")) return statx(fd(&k), "", AT_EMPTY_PATH, STATX_TYPE | STATX_MNT_ID, &stx);
     if (!strcmp(op, "unlinkat")) {

@@ -61,6 +61,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   lstat: ['path'],
   fstat: ['fd'],
   fstatfs: ['fd'],
+  faccessat: ['dirfd', 'path', 'mode', 'flags'],
   fstatMount: ['fd'],
   mkdir: ['path', 'mode'],
   mkdirat: ['dirfd', 'path', 'mode'],

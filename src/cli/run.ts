@@ -20,6 +20,7 @@ import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY } from '../core/constants';
 import { markCloseOnExec } from '../core/cloexec';
 import { builtinListRefusal, decidedByNames } from '../core/claims';
 import { ConfigError } from '../core/errors';
+import { NODE_PATH_ENV, UNSEALED_WARNING, execSealedNode, kernelCannotSeal, ownFileWritable, sealedCopyOrNone } from '../core/sealed-node';
 import { defaultContainerId } from '../core/hooks';
 import { logFileError, openLogFile as openLogOnPort } from '../core/log-file';
 import {
@@ -270,9 +271,13 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // The relaunched process runs the config its starter read and checked: config.json may
   // have changed since, or be out of its reach (a user namespace's root may not read it).
   // Read once: the launcher's user namespace is checked against it below.
+  // A Node re-executed from a read-only copy of its file is told the path it was started from (core/sealed-node.ts).
+  const startedFrom = process.env[NODE_PATH_ENV];
+  delete process.env[NODE_PATH_ENV];
+  if (startedFrom !== undefined) process.execPath = startedFrom;
+  const startEnv = { ...process.env };
   const uidMap = uidMapText();
   const launch = currentLaunchContext(uidMap);
-  if (launch.relaunched) greetStarter();
   // The launcher made the user namespace too: for a rootless run ("1"), which is rootless,
   // as the relaunch would be told, or for root's ("root", bin/mountkit root_maps).
   const launcherMade = process.env[LAUNCHER_USERNS_ENV];
@@ -287,6 +292,24 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
     ...(cacheVouched(opts, launch, launch.relaunched || launcherUserns) ? { seccompCacheVouched: true } : {}),
   });
+  // The process that execs the container's program (bin/mountkit's Node, a relaunch) runs
+  // from a read-only copy of Node's file where the container's root could write it,
+  // re-executed before anything else is done; a first process decides it for its
+  // relaunch, or relaunches for it (core/sealed-node.ts).
+  let unsealed = false;
+  if (launch.relaunched || launch.startedInPidNamespace === true) {
+    if (ownFileWritable(sys)) {
+      try {
+        execSealedNode(sys, { execPath: process.execPath, execArgv: process.execArgv, args: process.argv.slice(1), env: startEnv });
+      } catch (err) {
+        if (!kernelCannotSeal(err)) throw err;
+        unsealed = true;
+      }
+    }
+  } else {
+    launch.nodeWritable = ownFileWritable(sys);
+  }
+  if (launch.relaunched) greetStarter();
   // PID 1 of a pid namespace mountkit made: the shell that forked it there
   // (PID_NAMESPACE_PARENT) ends when the run is given up (under bin/mountkit, a SIGKILL
   // to the launcher's process group, the shell's too; the Node entry's relaunch leads a
@@ -329,6 +352,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     writeSync(Number(process.env[LAUNCHER_FD_ENV]), 'again\n');
     return 0;
   }
+  if (unsealed) cliLogger(opts).warn(UNSEALED_WARNING);
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);
   // Rootless: run by a user other than root, as the relaunch is told (it is root in its namespace).
   const rootless = launch.relaunched ? process.env[ROOTLESS_ENV] === '1' : launcherUserns ? !launcherRoot : (process.geteuid?.() ?? 0) !== 0;
@@ -467,7 +491,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   }
   try {
     const vouchedCache = cacheToVouchFor(opts, plan, config);
-    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, log, pidFile, vouchedCache, sys, config, warn, ...(info ? { info } : {}), held, reaper }, sys);
+    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, log, pidFile, vouchedCache, sys, config, warn, ...(info ? { info } : {}), held, reaper, sealNode: launch.nodeWritable === true }, sys);
   } catch (err) {
     held.release();
     throw err;
@@ -503,6 +527,8 @@ interface Relaunch {
   held: HeldSignals;
   /** What stops the relaunch if this process ends before the container's program has started (watchStarter); relaunchFrom gives it. */
   watch?: StarterWatch;
+  /** Whether the relaunch starts from a read-only copy of Node's file, which the container's root could write (core/sealed-node.ts). */
+  sealNode?: boolean;
   /** This process as a child subreaper (cli/orphans.ts subreaper), which reaps and waits for what the relaunch leaves running; none when the kernel refused it. */
   reaper?: Subreaper;
 }
@@ -772,7 +798,7 @@ export function watchStarter(): StarterWatch {
  * (takeRelaunchDescriptors takes them there), the --log file on RELAUNCH_LOG_FD
  * (takeRelaunchLog).
  */
-function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouchedCache, sys, config: rootfs, warn, info, held, watch, reaper }: Relaunch): Promise<number> {
+function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouchedCache, sys, config: rootfs, warn, info, held, watch, reaper, sealNode }: Relaunch): Promise<number> {
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
@@ -804,6 +830,13 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouc
   // No holes (Node skips them, which would move the numbers after them); libuv leaves an
   // 'ignore' number as this process has it, and this process's own are close-on-exec.
   for (let fd = 0; fd < stdio.length; fd++) stdio[fd] ??= 'ignore';
+  // Node's file, where the container's root could write it, as a read-only copy
+  // (core/sealed-node.ts) above every other descriptor, which the relaunch is executed
+  // from. One this process cannot make (a user other than root may not: EPERM) is left
+  // to the relaunch, which makes it in its own namespaces or says why it cannot.
+  const sealed = sealNode ? sealedCopyOrNone(sys) : undefined;
+  const node = sealed === undefined ? process.execPath : `/proc/self/fd/${stdio.length}`;
+  if (sealed !== undefined) stdio.push(sealed);
   // Whether the relaunch is rootless is this process's to say, whatever its own environment holds.
   const env: NodeJS.ProcessEnv = { ...nodeStartEnv(process.env), [RELAUNCHED_ENV]: cmd === 'nsenter' ? RELAUNCHED_WITH_NSENTER : '1' };
   delete env[ROOTLESS_ENV];
@@ -811,6 +844,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouc
   delete env[LISTEN_FDS_ENV];
   if (rootfs.listenFds) env[LISTEN_FDS_ENV] = String(rootfs.listenFds);
   if (vouchedCache !== undefined) env[SECCOMP_CACHE_VOUCHED_ENV] = vouchedCache;
+  if (sealed !== undefined) env[NODE_PATH_ENV] = process.execPath;
   // This process's end of the console's socket: handed to the relay at the console event, which closes it.
   let consoleSocket = console;
   // What prepareRelaunch and the pid file opened here, closed once: when the relaunch did
@@ -838,9 +872,10 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouc
       // then. The container's session step finds it leading its session and process group
       // already, without a terminal (setsid: EPERM; /dev/tty: ENXIO), what setsid would
       // have made; a container it forks as PID 1 of a new pid namespace makes its own.
-      child = spawn('/bin/sh', ['-c', IGNORING_PASSED_SIGNALS, 'sh', cmd, ...args, process.execPath, ...nodeStartOptions(process.execArgv), main, ...argv], { stdio, env, detached: true });
+      child = spawn('/bin/sh', ['-c', IGNORING_PASSED_SIGNALS, 'sh', cmd, ...args, node, ...nodeStartOptions(process.execArgv), main, ...argv], { stdio, env, detached: true });
     } catch (err) {
       if (placeholder !== undefined) sys.close(placeholder);
+      if (sealed !== undefined) sys.close(sealed);
       // A fork(2) that fails is thrown, not emitted.
       releaseOpened();
       held.release();
@@ -851,6 +886,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouc
     // Before the event loop runs again: the orphans' reaper passes it over (core/node-children.ts).
     recordSpawned(child);
     if (placeholder !== undefined) sys.close(placeholder);
+    if (sealed !== undefined) sys.close(sealed);
     child.on('error', (err: NodeJS.ErrnoException) => reject(failure(err)));
     if (child.pid === undefined) {
       // Not started: no console comes.

@@ -75,6 +75,10 @@ export const AT_SYMLINK_NOFOLLOW = 0x100;
 export const AT_REMOVEDIR = 0x200;
 export const AT_NO_AUTOMOUNT = 0x800;
 export const AT_EMPTY_PATH = 0x1000;
+/** faccessat(2): check as the effective ids, not the real ones. */
+export const AT_EACCESS = 0x200;
+/** faccessat(2) modes, unistd.h. */
+export const W_OK = 2;
 export const AT_RECURSIVE = 0x8000;
 export const O_RDONLY = 0;
 export const O_WRONLY = 1;

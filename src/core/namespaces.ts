@@ -172,6 +172,12 @@ export interface LaunchContext {
   egid?: number;
   /** Which of newuidmap(1) and newgidmap(1) are in PATH, with which a user other than root maps more than its own ids. */
   idMapTools?: { uid: boolean; gid: boolean };
+  /**
+   * True when the container's root could write the file this Node runs from
+   * (core/sealed-node.ts ownFileWritable): the process that execs the container then
+   * runs from a read-only copy of it, a relaunch started from one.
+   */
+  nodeWritable?: boolean;
 }
 
 /**
@@ -435,7 +441,8 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
     if (ctx.joinedByLauncher) return { relaunch: [], unshareFlags: creates.includes('time') ? CLONE_NEWTIME : 0, joins: [] };
     return { relaunch: [], unshareFlags: (creates.includes('time') ? CLONE_NEWTIME : 0) | copiesJoinedMount, joins: joins.filter((j) => j.type !== 'pid') };
   }
-  if (!pid && !staysWhereStarted(config)) return { relaunch: [], unshareFlags: creates.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
+  // A Node whose file the container could write is not the one to exec it (core/sealed-node.ts).
+  if (!pid && !staysWhereStarted(config) && !ctx.nodeWritable) return { relaunch: [], unshareFlags: creates.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
   return relaunchPlan(creates, joins, pid);
 }
 

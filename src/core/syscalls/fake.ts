@@ -33,6 +33,7 @@ import {
   AT_RECURSIVE,
   AT_REMOVEDIR,
   AT_SYMLINK_NOFOLLOW,
+  W_OK,
   CGROUP2_SUPER_MAGIC,
   CLONE_NEWNS,
   CLONE_NEWUSER,
@@ -150,6 +151,7 @@ export interface SyscallArgs {
   lstat: { path: string };
   fstat: { fd: number };
   fstatfs: { fd: number };
+  faccessat: { dirfd: number; path: string; mode: number; flags: number };
   fstatMount: { fd: number };
   mkdir: { path: string; mode: number };
   mkdirat: { dirfd: number; path: string; mode: number };
@@ -249,6 +251,7 @@ export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
   'lstat',
   'fstat',
   'fstatfs',
+  'faccessat',
   'fstatMount',
   'readlink',
   'readlinkat',
@@ -1832,6 +1835,21 @@ export class FakeSyscalls implements Syscalls {
     const entry = this.fds.get(fd);
     if (!entry) throw this.fail(rec, 'EBADF');
     return { type: this.fsTypeAt(entry.path, new Set()), flags: this.mountFlagsAt(entry.path, new Set()) ?? statfsFlags(this.mountOver(entry.chain).state) };
+  }
+
+  /**
+   * faccessat(2) as root: ENOENT for a path that leads nowhere, and for W_OK, EROFS when
+   * it leads to a regular file or directory on a read-only mount (do_faccessat(),
+   * fs/open.c: a device, FIFO or socket is written through to what it is); anything else
+   * is allowed.
+   */
+  faccessat(dirfd: number, path: string, mode: number, flags: number): void {
+    const rec = this.record('faccessat', { dirfd, path, mode, flags });
+    const found = this.walkAt(rec, dirfd, path, (flags & AT_SYMLINK_NOFOLLOW) === 0);
+    if (!found.node) throw this.fail(rec, 'ENOENT');
+    const chain = this.chainOf(found);
+    const kind = this.last(chain).kind;
+    if ((mode & W_OK) !== 0 && (kind === 'file' || kind === 'dir') && this.onReadOnlyMount(chain)) throw this.fail(rec, 'EROFS');
   }
 
   mkdir(path: string, mode: number): void {

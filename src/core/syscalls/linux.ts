@@ -309,6 +309,7 @@ function loadLibc() {
     unlinkat: fn('int unlinkat(int dirfd, const char *path, int flags)'),
     fchownat: fn('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
     fstatfs: lib.func('fstatfs', 'int', ['int', koffi.out(koffi.pointer(statfs))]),
+    faccessat: fn('int faccessat(int dirfd, const char *path, int mode, int flags)'),
     chdir: fn('int chdir(const char *path)'),
     fchdir: fn('int fchdir(int fd)'),
     umask: fn('uint32_t umask(uint32_t mask)'),
@@ -1274,6 +1275,10 @@ export class LinuxSyscalls implements Syscalls {
     const out: { f_type?: bigint | number; f_flags?: bigint | number } = {};
     check('fstatfs', libc().fstatfs(fd, out));
     return { type: Number(out.f_type), flags: BigInt(out.f_flags ?? 0) };
+  }
+
+  faccessat(dirfd: number, path: string, mode: number, flags: number): void {
+    checkAt('faccessat', libc().faccessat(dirfd, path, mode, flags), dirfd, path);
   }
 
   mkdirat(dirfd: number, path: string, mode: number): void {

@@ -162,6 +162,12 @@ export interface Syscalls {
   lstat(path: string): FileStat;
   fstat(fd: number): FileStat;
   fstatfs(fd: number): FsStat;
+  /**
+   * faccessat(2): whether `path` (from `dirfd`) may be used for `mode` (R_OK, W_OK, X_OK),
+   * as the effective ids with AT_EACCESS in `flags`; throws the refusal (EACCES; EROFS for
+   * W_OK on a read-only mount) and opens nothing.
+   */
+  faccessat(dirfd: number, path: string, mode: number, flags: number): void;
   /** statx(2) of the open file `fd` (AT_EMPTY_PATH) for its kind and the mount it lies on. */
   fstatMount(fd: number): MountStat;
   mkdir(path: string, mode: number): void;

@@ -1,0 +1,138 @@
+/**
+ * The container's program is started by mountkit's Node with execve(2), and during that
+ * call the program's /proc/self/exe is still Node's file: a program whose interpreter is
+ * /proc/self/exe (`#!/proc/self/exe`) runs that very file as the container's process,
+ * whose root may then open it for writing (through /proc/PID/exe or a descriptor kept
+ * from it) once no process runs it (ETXTBSY only while one does, and not at all on
+ * Linux 6.11 and 6.12), and so replace the host's node: the class of CVE-2019-5736.
+ *
+ * So the Node that execs the program runs from a read-only view of its own file where
+ * the file could be written to (faccessat(2) W_OK as the process's effective ids, before
+ * it takes the container's): a detached copy of the mount holding it, made by open_tree(2)
+ * with OPEN_TREE_CLONE and marked MOUNT_ATTR_RDONLY by mount_setattr(2), as crun
+ * re-executes itself from such a copy. The copy belongs to no mount namespace (an
+ * anonymous one, freed with its last descriptor): nothing propagates from it to the host,
+ * and no process can make it read-write again (a remount and mount_setattr(2) need a
+ * mount of the caller's namespace). Opening its file for writing fails with EROFS. Node
+ * re-executes itself from it through /proc/thread-self/fd/N, which execve(2) resolves
+ * before it closes the close-on-exec descriptor (an ELF file needs no path afterwards).
+ *
+ * The re-executed Node's process.execPath is what /proc/self/exe reads as there (`/`, the
+ * copy's root being the file): it is given the path it was started from in
+ * NODE_PATH_ENV, which the CLI takes back before anything else reads it.
+ */
+import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, MOUNT_ATTR_RDONLY, O_CLOEXEC, OPEN_TREE_CLONE, W_OK } from './constants';
+import { StepError, SyscallError, naming } from './errors';
+import { fdPath } from './in-root';
+import type { Syscalls } from './syscalls/types';
+
+/** The environment variable the re-executed Node finds its process.execPath in. */
+export const NODE_PATH_ENV = 'MOUNTKIT_NODE_PATH';
+
+/** The file the running Node was executed from, as the kernel holds it (proc(5)). */
+export const OWN_EXE = '/proc/self/exe';
+
+/** What names the step in its errors. */
+const STEP = 'running Node from a read-only copy of its file, which the container may not write (CVE-2019-5736)';
+
+/** What a Node is started with, and where from: the parts of the re-execution's execve(2). */
+export interface NodeStart {
+  /** The path Node was started from (process.execPath). */
+  execPath: string;
+  /** Node's own options (process.execArgv). */
+  execArgv: readonly string[];
+  /** The script and its arguments (process.argv from its second). */
+  args: readonly string[];
+  /** The environment (process.env). */
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+/** The argument and environment lists of the re-execution: the same Node, options, script and arguments, and NODE_PATH_ENV added. */
+export function resealedExec(start: NodeStart): { argv: string[]; envp: string[] } {
+  const env: Record<string, string | undefined> = { ...start.env, [NODE_PATH_ENV]: start.execPath };
+  const envp = Object.entries(env).flatMap(([key, value]) => (value === undefined ? [] : [`${key}=${value}`]));
+  return { argv: [start.execPath, ...start.execArgv, ...start.args], envp };
+}
+
+/**
+ * Whether the container's root could write the file this Node runs from, were it to run
+ * that file: faccessat(2) of OWN_EXE for W_OK as this process's effective ids (AT_EACCESS),
+ * which are those of the root the container starts as. False where the kernel refuses it
+ * (EROFS: a read-only mount, as the copy made here is; EACCES or EPERM: a root of a user
+ * namespace that does not map the file's owner); any other answer is thrown, named.
+ */
+export function ownFileWritable(sys: Syscalls): boolean {
+  try {
+    sys.faccessat(AT_FDCWD, OWN_EXE, W_OK, AT_EACCESS);
+    return true;
+  } catch (err) {
+    if (!(err instanceof SyscallError)) throw err;
+    if (NOT_WRITABLE.has(err.code)) return false;
+    throw new StepError(`${STEP}: ${err.message}`, { cause: err });
+  }
+}
+
+/** The errnos faccessat(2) refuses a write with. */
+const NOT_WRITABLE: ReadonlySet<string> = new Set(['EROFS', 'EACCES', 'EPERM']);
+
+/**
+ * A read-only, detached copy of the mount holding this Node's file, as a close-on-exec
+ * descriptor whose /proc path executes that file: open_tree(2) of OWN_EXE with
+ * OPEN_TREE_CLONE, then mount_setattr(2) MOUNT_ATTR_RDONLY on it. Throws the call that
+ * failed (open_tree: ENOSYS before Linux 5.2, EPERM without CAP_SYS_ADMIN over this mount
+ * namespace; mount_setattr: ENOSYS before 5.12), nothing left open.
+ */
+export function sealedCopy(sys: Syscalls): number {
+  const copy = sys.openTree(AT_FDCWD, OWN_EXE, OPEN_TREE_CLONE | O_CLOEXEC);
+  try {
+    sys.mountSetattr(copy, '', AT_EMPTY_PATH, MOUNT_ATTR_RDONLY, 0n, 0n);
+  } catch (err) {
+    sys.close(copy);
+    throw err;
+  }
+  return copy;
+}
+
+/**
+ * Re-executes this Node from sealedCopy: execve(2) of the copy's file through its
+ * descriptor, with the same options, script, arguments and environment, and
+ * NODE_PATH_ENV. Returns only by throwing, naming the call that failed, the descriptor
+ * closed.
+ */
+export function execSealedNode(sys: Syscalls, start: NodeStart): never {
+  const { argv, envp } = resealedExec(start);
+  return naming(STEP, () => {
+    const copy = sealedCopy(sys);
+    try {
+      return sys.execve(fdPath(copy), argv, envp);
+    } catch (err) {
+      // An execve(2) that failed; nothing else returns here.
+      if (err instanceof SyscallError) sys.close(copy);
+      throw err;
+    }
+  });
+}
+
+/**
+ * Whether `err`, from execSealedNode or sealedCopy, says the kernel has no open_tree(2)
+ * (before Linux 5.2) or no mount_setattr(2) (before 5.12): ENOSYS. The run then goes on
+ * from Node's own file, with UNSEALED_WARNING.
+ */
+export function kernelCannotSeal(err: unknown): boolean {
+  const cause = err instanceof StepError ? err.cause : err;
+  return cause instanceof SyscallError && cause.code === 'ENOSYS';
+}
+
+/** The warning of a run whose Node could not be sealed (kernelCannotSeal). */
+export const UNSEALED_WARNING =
+  "this kernel has no open_tree(2) or mount_setattr(2) (Linux 5.12 has both): the container's program is executed by a Node whose file the container's root may write (CVE-2019-5736); run only images you trust";
+
+/** sealedCopy, or undefined where a call it makes fails (whoever runs from Node's file next makes one, or says why it cannot). */
+export function sealedCopyOrNone(sys: Syscalls): number | undefined {
+  try {
+    return sealedCopy(sys);
+  } catch (err) {
+    if (err instanceof SyscallError) return undefined;
+    throw err;
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The class of CVE-2019-5736: a container whose program is `#!/proc/self/exe` runs the
+ * file of the Node that executed it, and its root may open that file for writing once no
+ * process runs it. mountkit's Node that executes the program runs from a read-only,
+ * detached copy of its file (core/sealed-node.ts), under bin/mountkit and the Node entry,
+ * with or without a pid namespace: the program finds its /proc/self/exe on a read-only
+ * mount (faccessat W_OK: EROFS), and one that keeps a descriptor of it until every Node
+ * running it has ended is refused its write-open (EROFS) where, from Node's own file, it
+ * is given one. Nothing is ever written: an append-open writes nothing. On a kernel
+ * without mount_setattr(2) the run goes on, warned; a refusal of another kind ends it.
+ */
+import { spawn, spawnSync } from 'child_process';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { BUSYBOX, busyboxConfig, withBundle, withBundleAsync } from '../conformance/harness';
+import { BIN, LAUNCHER } from '../helpers/cli';
+
+const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
+if (process.env.CI === 'true' && !available) throw new Error('run tests need root and busybox-static (installed by .ci/run)');
+const maybe = available ? describe : describe.skip;
+
+const REFUSE_MOUNT_SETATTR = path.join(__dirname, '..', 'helpers', 'refuse-mount-setattr.js');
+
+/** The program: Node again (its interpreter is /proc/self/exe), saying whether the container's root may write that file, and its pid. */
+const PROBE = `#!/proc/self/exe
+const fs = require('fs');
+let verdict = 'writable';
+try {
+  fs.accessSync('/proc/self/exe', fs.constants.W_OK);
+} catch (err) {
+  verdict = err.code;
+}
+console.log(verdict);
+`;
+
+/**
+ * The program as an attack: Node again, it opens /proc/self/exe read-only and hands the
+ * descriptor (3) to a shell of its own session, which waits until this Node and its
+ * parent (when that runs the same file) have ended, then append-opens the descriptor's
+ * file through /proc (writing nothing) and says what it got. It says "holding" once the
+ * shell runs.
+ */
+const ATTACK = `#!/proc/self/exe
+const fs = require('fs');
+const { spawn } = require('child_process');
+const exe = fs.openSync('/proc/self/exe', 'r');
+const wait = 'while [ -e /proc/$1 ] || [ /proc/$2/exe -ef /proc/self/fd/3 ]; do sleep 0.05; done';
+const open = 'if ( : >>/proc/self/fd/3 ) 2>/dev/null; then echo opened for writing; else ( : >>/proc/self/fd/3 ) 2>&1; fi';
+spawn('/bin/sh', ['-c', wait + '; ' + open, 'sh', String(process.pid), String(process.ppid)], { stdio: ['ignore', 'inherit', 'inherit', exe], detached: true }).unref();
+console.log('holding');
+`;
+
+/** A busybox bundle running `program` (/probe or /attack), with the host's /usr read-only for Node's libraries, and `namespaces`. */
+function nodeConfig(program: string, namespaces: object[], over: Record<string, unknown> = {}): Record<string, any> {
+  const config = busyboxConfig([program], { linux: { namespaces }, ...over });
+  config.mounts.push({ destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro'] });
+  return config;
+}
+
+/** Puts the programs and the links to /usr's libraries (a merged /usr's) into the bundle's rootfs. */
+function addPrograms(dir: string): void {
+  const rootfs = path.join(dir, 'rootfs');
+  mkdirSync(path.join(rootfs, 'usr'), { recursive: true });
+  symlinkSync('usr/lib', path.join(rootfs, 'lib'));
+  symlinkSync('usr/lib64', path.join(rootfs, 'lib64'));
+  writeFileSync(path.join(rootfs, 'probe'), PROBE, { mode: 0o755 });
+  writeFileSync(path.join(rootfs, 'attack'), ATTACK, { mode: 0o755 });
+  chmodSync(dir, 0o711);
+}
+
+/** `command` run with the bundle made of `config`, its status and output; killed after 20 s. */
+function runBundle(config: object, command: (dir: string) => string[]): { status: number | null; stdout: string; stderr: string } {
+  return withBundle(config, (dir) => {
+    addPrograms(dir);
+    const [file, ...args] = command(dir);
+    const r = spawnSync(file, args, { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  });
+}
+
+const PID = [{ type: 'pid' }, { type: 'mount' }];
+const NO_PID = [{ type: 'mount' }];
+const MAPS = [{ containerID: 0, hostID: 100000, size: 65536 }];
+
+maybe("the Node that executes the container's program runs from a read-only copy of its file", () => {
+  test.each([
+    ['bin/mountkit, a pid namespace (its Node, PID 1 there, re-executed)', LAUNCHER, PID, {}, 'EROFS'],
+    ["the Node entry, a pid namespace (the relaunch started from the first process's copy)", BIN, PID, {}, 'EROFS'],
+    ['the Node entry, no pid namespace (a relaunch made for it)', BIN, NO_PID, {}, 'EROFS'],
+    ["the Node entry, a user namespace whose root is host id 100000 (no write permission, the copy's read-only too)", BIN, [...PID, { type: 'user' }], { uidMappings: MAPS, gidMappings: MAPS }, 'EACCES'],
+  ])('%s: the program (#!/proc/self/exe) may not write its /proc/self/exe', (_what, entry, namespaces, linux, verdict) => {
+    const config = nodeConfig('/probe', namespaces);
+    Object.assign(config.linux, linux);
+    const r = runBundle(config, (dir) => (entry === BIN ? [process.execPath, BIN, 'run', '--bundle', dir] : [LAUNCHER, 'run', '--bundle', dir]));
+    expect(r).toEqual({ status: 0, stdout: `${verdict}\n`, stderr: '' });
+  });
+
+  test('an attack: a descriptor of /proc/self/exe kept until no process runs that file is refused its write-open (EROFS)', async () => {
+    // A copy of node, which no other process runs (a running file refuses a write-open
+    // with ETXTBSY, this test's own Node among them), run by the Node entry without a pid
+    // namespace, so that the program's shell outlives it. The first process is killed once
+    // the shell runs: the Node that runs the same file until the run ends.
+    const own = mkdtempSync(path.join(tmpdir(), 'mountkit-node-'));
+    try {
+      const node = path.join(own, 'node');
+      copyFileSync(process.execPath, node);
+      chmodSync(node, 0o755);
+      const out = await withBundleAsync(nodeConfig('/attack', NO_PID), (dir) => {
+        addPrograms(dir);
+        return new Promise<string>((resolve, reject) => {
+          const child = spawn(node, [BIN, 'run', '--bundle', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+          let text = '';
+          const stop = setTimeout(() => child.kill('SIGKILL'), 20_000);
+          child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+            text += chunk;
+            if (text === 'holding\n') child.kill('SIGKILL');
+          });
+          child.on('error', reject);
+          child.stdout.on('close', () => {
+            clearTimeout(stop);
+            resolve(text);
+          });
+        });
+      });
+      expect(out).toMatch(/^holding\nsh: .*can't create \/proc\/self\/fd\/3: Read-only file system\n$/);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
+  test('a kernel without mount_setattr(2) (ENOSYS): the run goes on from Node\'s own file, warned', () => {
+    const r = runBundle(nodeConfig('/probe', PID), (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, 'ENOSYS', LAUNCHER, 'run', '--bundle', dir]);
+    expect(r).toEqual({
+      status: 0,
+      stdout: 'writable\n',
+      stderr: expect.stringMatching(/^mountkit warn: this kernel has no open_tree\(2\) or mount_setattr\(2\) \(Linux 5\.12 has both\): .*CVE-2019-5736.*\n$/),
+    });
+  });
+
+  test.each([
+    ['bin/mountkit', LAUNCHER],
+    ['the Node entry', BIN],
+  ])('%s: mount_setattr(2) refused otherwise (EPERM): the run ends with the one-line error, the program not started', (_what, entry) => {
+    const r = runBundle(nodeConfig('/probe', PID), (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, 'EPERM', ...(entry === BIN ? [process.execPath, BIN] : [LAUNCHER]), 'run', '--bundle', dir]);
+    expect([r.status, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toMatch(/^mountkit: running Node from a read-only copy of its file, which the container may not write \(CVE-2019-5736\): mount_setattr .*: EPERM\n$/);
+  });
+});

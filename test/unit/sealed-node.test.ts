@@ -1,0 +1,132 @@
+import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, MOUNT_ATTR_RDONLY, MS_RDONLY, O_CLOEXEC, OPEN_TREE_CLONE, W_OK } from '../../src/core/constants';
+import { StepError } from '../../src/core/errors';
+import { planLaunch } from '../../src/core/namespaces';
+import { NODE_PATH_ENV, execSealedNode, kernelCannotSeal, ownFileWritable, resealedExec, sealedCopy, sealedCopyOrNone, type NodeStart } from '../../src/core/sealed-node';
+import { ExecveCalled, FakeSyscalls } from '../../src/core/syscalls/fake';
+import { makeConfig } from '../helpers/config';
+
+const START: NodeStart = {
+  execPath: '/usr/bin/node',
+  execArgv: ['--inspect-publish-uid=stderr'],
+  args: ['/opt/mountkit/bin/mountkit.js', 'run', '--bundle', 'b'],
+  env: { PATH: '/usr/bin', MOUNTKIT_LAUNCHER_FD: '3', UNSET: undefined },
+};
+
+/** A fake whose Node runs from /usr/bin/node (its /proc/self/exe), on a read-only mount when `readOnly`. */
+function nodeAt(readOnly = false): FakeSyscalls {
+  const sys = new FakeSyscalls().addDir('/usr/bin').addProcfs();
+  if (readOnly) sys.mount('tmpfs', '/usr/bin', 'tmpfs', MS_RDONLY, null);
+  sys.addFile('/usr/bin/node', '', 0o755).addMagicLink('/proc/1/exe', '/usr/bin/node');
+  return sys.clearCalls();
+}
+
+/** execSealedNode's execve, or the error it threw. */
+function sealing(sys: FakeSyscalls, start: NodeStart = START): ExecveCalled | Error {
+  try {
+    execSealedNode(sys, start);
+  } catch (err) {
+    return err as Error;
+  }
+  throw new Error('execSealedNode returned');
+}
+
+describe('resealedExec', () => {
+  test.each([
+    ['options, script and arguments after the path Node was started from', START, ['/usr/bin/node', '--inspect-publish-uid=stderr', '/opt/mountkit/bin/mountkit.js', 'run', '--bundle', 'b']],
+    ['no options', { ...START, execArgv: [] }, ['/usr/bin/node', '/opt/mountkit/bin/mountkit.js', 'run', '--bundle', 'b']],
+  ])('argv: %s', (_what, start, argv) => {
+    expect(resealedExec(start).argv).toEqual(argv);
+  });
+
+  test.each([
+    ['the environment as given, an unset variable left out, the path Node was started from added', START.env, ['PATH=/usr/bin', 'MOUNTKIT_LAUNCHER_FD=3', `${NODE_PATH_ENV}=/usr/bin/node`]],
+    ['a path given already is replaced', { [NODE_PATH_ENV]: '/old', A: '' }, [`${NODE_PATH_ENV}=/usr/bin/node`, 'A=']],
+  ])('envp: %s', (_what, env, envp) => {
+    expect(resealedExec({ ...START, env }).envp).toEqual(envp);
+  });
+});
+
+describe('execSealedNode', () => {
+  test('clones the mount of /proc/self/exe detached and close-on-exec, makes the copy read-only, and executes its file through the descriptor', () => {
+    const sys = nodeAt();
+    const err = sealing(sys);
+    expect(err).toBeInstanceOf(ExecveCalled);
+    const fd = sys.callsOf('mountSetattr')[0].dirfd;
+    const { argv, envp } = resealedExec(START);
+    expect(sys.calls).toEqual([
+      { op: 'openTree', dirfd: AT_FDCWD, path: '/proc/self/exe', flags: OPEN_TREE_CLONE | O_CLOEXEC },
+      { op: 'mountSetattr', dirfd: fd, path: '', atFlags: AT_EMPTY_PATH, attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n, propagation: 0n },
+      { op: 'execve', path: `/proc/thread-self/fd/${fd}`, argv, envp },
+    ]);
+    expect(sys.pathOf(fd)).toBe('/usr/bin/node');
+  });
+
+  test.each([
+    ['mount_setattr refused (a kernel before 5.12)', 'mountSetattr' as const, 'ENOSYS', /^running Node from a read-only copy of its file, which the container may not write \(CVE-2019-5736\): mount_setattr .*: ENOSYS$/, true],
+    ['the execve refused', 'execve' as const, 'EACCES', /^running Node from a read-only copy .*: execve .*: EACCES$/, false],
+  ])('%s: the copy is closed and the step named', (_what, op, errno, message, cannot) => {
+    const sys = nodeAt().failOn(op, errno);
+    const err = sealing(sys);
+    expect(err).toBeInstanceOf(StepError);
+    expect(err.message).toMatch(message);
+    expect(kernelCannotSeal(err)).toBe(cannot);
+    const fd = sys.callsOf('mountSetattr')[0].dirfd;
+    expect(sys.calls.at(-1)).toEqual({ op: 'close', fd });
+  });
+
+  test('open_tree refused (EPERM without CAP_SYS_ADMIN): nothing was opened, nothing else is called', () => {
+    const sys = nodeAt().failOn('openTree', 'EPERM');
+    const err = sealing(sys);
+    expect([err instanceof StepError, kernelCannotSeal(err)]).toEqual([true, false]);
+    expect(sys.calls.map((c) => c.op)).toEqual(['openTree']);
+  });
+});
+
+describe('sealedCopy and sealedCopyOrNone', () => {
+  test('the descriptor of the read-only copy, open', () => {
+    const sys = nodeAt();
+    const fd = sealedCopy(sys);
+    expect(sys.calls.map((c) => c.op)).toEqual(['openTree', 'mountSetattr']);
+    expect(sys.pathOf(fd)).toBe('/usr/bin/node');
+    expect(sys.openFds()).toContain(fd);
+  });
+
+  test('a refusal: sealedCopy throws the call, sealedCopyOrNone gives none; the copy is closed either way', () => {
+    const sys = nodeAt().failOn('mountSetattr', 'EPERM', { times: 2 });
+    expect(() => sealedCopy(sys)).toThrow(/^mount_setattr .*: EPERM$/);
+    expect(sealedCopyOrNone(sys)).toBeUndefined();
+    expect(sys.calls.map((c) => c.op)).toEqual(['openTree', 'mountSetattr', 'close', 'openTree', 'mountSetattr', 'close']);
+  });
+});
+
+describe('ownFileWritable', () => {
+  test.each([
+    ['Node on a read-write mount', false, true],
+    ['Node on a read-only mount (EROFS)', true, false],
+  ])('%s', (_what, readOnly, writable) => {
+    const sys = nodeAt(readOnly);
+    expect(ownFileWritable(sys)).toBe(writable);
+    expect(sys.calls).toEqual([{ op: 'faccessat', dirfd: AT_FDCWD, path: '/proc/self/exe', mode: W_OK, flags: AT_EACCESS }]);
+  });
+
+  test.each([
+    ['EACCES (a user namespace that does not map its owner)', 'EACCES', false],
+    ['EPERM', 'EPERM', false],
+  ])('refused with %s: not writable', (_what, errno, writable) => {
+    expect(ownFileWritable(nodeAt().failOn('faccessat', errno))).toBe(writable);
+  });
+
+  test('any other answer is thrown, the step named', () => {
+    expect(() => ownFileWritable(nodeAt().failOn('faccessat', 'ENOENT'))).toThrow(/^running Node from a read-only copy of its file, which the container may not write \(CVE-2019-5736\): faccessat "?\/proc\/self\/exe"?: ENOENT$/);
+  });
+});
+
+describe('planLaunch with a Node the container could write', () => {
+  const config = makeConfig({ namespaces: [{ type: 'mount' }] });
+  test.each([
+    ['no pid namespace, no hooks, Node not writable: run here', false, []],
+    ['no pid namespace, no hooks, Node writable: a relaunch, which starts from the read-only copy', true, ['unshare', '--mount', '--propagation', 'unchanged', '--']],
+  ])('%s', (_what, nodeWritable, relaunch) => {
+    expect(planLaunch(config.namespaces, { relaunched: false, inUserNamespace: false, nodeWritable }, config).relaunch).toEqual(relaunch);
+  });
+});
