@@ -1,5 +1,5 @@
 import { spawn } from 'child_process';
-import { readlinkSync, realpathSync } from 'fs';
+import { statSync } from 'fs';
 import { childrenOf } from '../../src/cli/forward';
 
 /**
@@ -11,16 +11,24 @@ export function descendantsOf(pid: number): number[] {
   return childrenOf(pid).flatMap((kid) => [kid, ...descendantsOf(kid)]);
 }
 
-/** How many of `pid` and its descendants run this Node's executable (their /proc/PID/exe). */
+/**
+ * Whether `pid` runs this Node's executable: its /proc/PID/exe is that file, from where it
+ * lies or from a read-only copy of its mount (src/core/sealed-node.ts: the same device and
+ * inode, where the link reads as the copy's root).
+ */
+export function runsNode(pid: number): boolean {
+  const node = statSync(process.execPath);
+  try {
+    const exe = statSync(`/proc/${pid}/exe`);
+    return exe.dev === node.dev && exe.ino === node.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** How many of `pid` and its descendants run this Node's executable (runsNode). */
 export function nodeProcessesIn(pid: number): number {
-  const node = realpathSync(process.execPath);
-  return [pid, ...descendantsOf(pid)].filter((each) => {
-    try {
-      return readlinkSync(`/proc/${each}/exe`) === node;
-    } catch {
-      return false;
-    }
-  }).length;
+  return [pid, ...descendantsOf(pid)].filter(runsNode).length;
 }
 
 /** A run of runCountingNodes: its status and output, and the Node processes counted once its marker came (-1 if it never did). */

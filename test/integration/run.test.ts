@@ -5,7 +5,7 @@ import * as path from 'path';
 import { BUSYBOX, RUNC, busyboxConfig as config, ROOTLESS_ID, SUBORDINATE_IDS, makeBundle, withBundle, withBundleAsync, removeRootlessInstall, rootlessLauncher, runMountkit, runMountkitRootless, runRunc } from '../conformance/harness';
 import { NO_MAPPINGS } from '../../src/core/idmap';
 import { idMapToolsInPath } from '../../src/core/programs';
-import { descendantsOf, runCountingNodes, type CountedRun } from '../helpers/proc-tree';
+import { descendantsOf, runCountingNodes, runsNode, type CountedRun } from '../helpers/proc-tree';
 import { BIN, LAUNCHER, REPO } from '../helpers/cli';
 import { ptySession, throughConsole } from '../helpers/console';
 import { startSeccompAgent, type SeccompAgent } from '../helpers/seccomp-agent';
@@ -176,14 +176,8 @@ function whilePidOneStarts(argv: string[], act: (parent: number) => void): Promi
  * status and output when every holder of the output has ended.
  */
 function whileRelaunchStarts(argv: string[], act: (group: number) => void): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  /** Whether `pid` runs Node: the relaunch, once unshare(1) or nsenter(1) has executed it. */
-  const node = (pid: number) => {
-    try {
-      return readlinkSync(`/proc/${pid}/exe`) === process.execPath;
-    } catch {
-      return false;
-    }
-  };
+  /** Whether `pid` runs Node: the relaunch, once unshare(1) or nsenter(1) has executed it (from a read-only copy of Node's file). */
+  const node = runsNode;
   return collecting(argv, { env: { ...process.env, NODE_OPTIONS: `--require ${SLOW_RELAUNCH}` }, detached: true }, (pid) => {
     if (!descendantsOf(pid).some(node)) return undefined;
     // Into the 1.5 s hold, as a user's Ctrl-C would come.
