@@ -36,6 +36,7 @@ import {
   launcherUserNamespaceHolds,
   mapsBesidePath,
   namespaceTypes,
+  PARENT_STDERR_FD,
   PID_NAMESPACE_PARENT_ENV,
   planLaunch,
   relaunchForks,
@@ -126,6 +127,20 @@ export function loadRunConfig(opts: CliOptions, text?: string, listenFds = 0): R
  * one a user's environment hands any other process is no launcher's.
  */
 export const LAUNCHER_FD_ENV = 'MOUNTKIT_LAUNCHER_FD';
+
+/** The descriptor bin/mountkit's job gives Node its second pipe on (its `4>&8`), which the job's shell holds too. */
+const LAUNCHER_JOB_FD = 4;
+
+/**
+ * How many descriptors (0 up) a relaunch not started from a read-only copy of Node's file
+ * was given: what it keeps when it re-executes itself from one (core/sealed-node.ts).
+ */
+const RELAUNCH_FDS_ENV = 'MOUNTKIT_RELAUNCH_FDS';
+
+/** The numbers from `first` up to `end`, not included. */
+function range(first: number, end: number): number[] {
+  return Array.from({ length: Math.max(0, end - first) }, (_, i) => first + i);
+}
 
 /** /proc/self/uid_map; undefined without one (a kernel without user namespaces), whose ids are all the host's, as runc and `plan` count it. */
 function uidMapText(): string | undefined {
@@ -297,10 +312,16 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // re-executed before anything else is done; a first process decides it for its
   // relaunch, or relaunches for it (core/sealed-node.ts).
   let unsealed = false;
+  const relaunchFds = Number(process.env[RELAUNCH_FDS_ENV] ?? FIRST_INHERITED_FD);
+  delete process.env[RELAUNCH_FDS_ENV];
   if (launch.relaunched || launch.startedInPidNamespace === true) {
     if (ownFileWritable(sys)) {
+      // What it was started with is kept: bin/mountkit's descriptors (its pipe on
+      // MOUNTKIT_LAUNCHER_FD, its job's on LAUNCHER_JOB_FD, the shell's placeholder on
+      // PARENT_STDERR_FD), or every one the relaunch was given up to RELAUNCH_FDS_ENV.
+      const keep = launch.relaunched ? range(FIRST_INHERITED_FD, relaunchFds) : [Number(process.env[LAUNCHER_FD_ENV]), LAUNCHER_JOB_FD, PARENT_STDERR_FD];
       try {
-        execSealedNode(sys, { execPath: process.execPath, execArgv: process.execArgv, args: process.argv.slice(1), env: startEnv });
+        execSealedNode(sys, { execPath: process.execPath, execArgv: nodeStartOptions(process.execArgv), args: process.argv.slice(1), env: nodeStartEnv(startEnv) }, keep);
       } catch (err) {
         if (!kernelCannotSeal(err)) throw err;
         unsealed = true;
@@ -845,6 +866,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouc
   if (rootfs.listenFds) env[LISTEN_FDS_ENV] = String(rootfs.listenFds);
   if (vouchedCache !== undefined) env[SECCOMP_CACHE_VOUCHED_ENV] = vouchedCache;
   if (sealed !== undefined) env[NODE_PATH_ENV] = process.execPath;
+  else env[RELAUNCH_FDS_ENV] = String(stdio.length);
   // This process's end of the console's socket: handed to the relay at the console event, which closes it.
   let consoleSocket = console;
   // What prepareRelaunch and the pid file opened here, closed once: when the relaunch did

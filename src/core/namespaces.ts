@@ -123,7 +123,7 @@ export const PID_NAMESPACE_PARENT_ENV = 'MOUNTKIT_NAMESPACE_PARENT';
  * The descriptor PID_NAMESPACE_PARENT keeps its standard error on: one digit, the only
  * kind dash redirects, which no relaunch is given.
  */
-const PARENT_STDERR_FD = 9;
+export const PARENT_STDERR_FD = 9;
 
 /** What PID_NAMESPACE_PARENT says when it cannot fork: one line, no single quote (bin/mountkit has the script in single quotes). */
 export const UNFORKED = 'mountkit: fork: the shell starting mountkit as PID 1 of the new pid namespace could not fork (no room for another task: RLIMIT_NPROC, a pids cgroup or kernel.threads-max)';

@@ -96,17 +96,28 @@ export function sealedCopy(sys: Syscalls): number {
 /**
  * Re-executes this Node from sealedCopy: execve(2) of the copy's file through its
  * descriptor, with the same options, script, arguments and environment, and
- * NODE_PATH_ENV. Returns only by throwing, naming the call that failed, the descriptor
- * closed.
+ * NODE_PATH_ENV. Node marks every descriptor it was started with close-on-exec as it
+ * starts (libuv's uv_disable_stdio_inheritance, all of them from 0 up): each of `keep`
+ * that is open is cleared of FD_CLOEXEC first (fcntl(2) F_SETFD), so that the new Node
+ * has it as this one was given it; the standard streams execve(2) keeps whatever their
+ * flag. Returns only by throwing, naming the call that failed, the descriptor closed.
  */
-export function execSealedNode(sys: Syscalls, start: NodeStart): never {
+export function execSealedNode(sys: Syscalls, start: NodeStart, keep: readonly number[]): never {
   const { argv, envp } = resealedExec(start);
   return naming(STEP, () => {
     const copy = sealedCopy(sys);
     try {
+      for (const fd of keep) {
+        try {
+          sys.clearCloexec(fd);
+        } catch (err) {
+          // One not open: nothing to keep.
+          if (!(err instanceof SyscallError) || err.code !== 'EBADF') throw err;
+        }
+      }
       return sys.execve(fdPath(copy), argv, envp);
     } catch (err) {
-      // An execve(2) that failed; nothing else returns here.
+      // An fcntl or the execve(2) that failed; nothing else returns here.
       if (err instanceof SyscallError) sys.close(copy);
       throw err;
     }

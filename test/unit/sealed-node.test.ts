@@ -1,4 +1,4 @@
-import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, MOUNT_ATTR_RDONLY, MS_RDONLY, O_CLOEXEC, OPEN_TREE_CLONE, W_OK } from '../../src/core/constants';
+import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, MOUNT_ATTR_RDONLY, MS_RDONLY, O_CLOEXEC, O_RDONLY, OPEN_TREE_CLONE, W_OK } from '../../src/core/constants';
 import { StepError } from '../../src/core/errors';
 import { planLaunch } from '../../src/core/namespaces';
 import { NODE_PATH_ENV, execSealedNode, kernelCannotSeal, ownFileWritable, resealedExec, sealedCopy, sealedCopyOrNone, type NodeStart } from '../../src/core/sealed-node';
@@ -21,9 +21,9 @@ function nodeAt(readOnly = false): FakeSyscalls {
 }
 
 /** execSealedNode's execve, or the error it threw. */
-function sealing(sys: FakeSyscalls, start: NodeStart = START): ExecveCalled | Error {
+function sealing(sys: FakeSyscalls, keep: number[] = []): ExecveCalled | Error {
   try {
-    execSealedNode(sys, start);
+    execSealedNode(sys, START, keep);
   } catch (err) {
     return err as Error;
   }
@@ -47,15 +47,19 @@ describe('resealedExec', () => {
 });
 
 describe('execSealedNode', () => {
-  test('clones the mount of /proc/self/exe detached and close-on-exec, makes the copy read-only, and executes its file through the descriptor', () => {
+  test('clones the mount of /proc/self/exe detached and close-on-exec, makes the copy read-only, clears close-on-exec from each descriptor to keep that is open, and executes its file through the descriptor', () => {
     const sys = nodeAt();
-    const err = sealing(sys);
+    const kept = sys.open('/usr/bin/node', O_RDONLY | O_CLOEXEC, 0);
+    sys.clearCalls();
+    const err = sealing(sys, [kept, 77]);
     expect(err).toBeInstanceOf(ExecveCalled);
     const fd = sys.callsOf('mountSetattr')[0].dirfd;
     const { argv, envp } = resealedExec(START);
     expect(sys.calls).toEqual([
       { op: 'openTree', dirfd: AT_FDCWD, path: '/proc/self/exe', flags: OPEN_TREE_CLONE | O_CLOEXEC },
       { op: 'mountSetattr', dirfd: fd, path: '', atFlags: AT_EMPTY_PATH, attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n, propagation: 0n },
+      { op: 'clearCloexec', fd: kept },
+      { op: 'clearCloexec', fd: 77 },
       { op: 'execve', path: `/proc/thread-self/fd/${fd}`, argv, envp },
     ]);
     expect(sys.pathOf(fd)).toBe('/usr/bin/node');
@@ -64,9 +68,10 @@ describe('execSealedNode', () => {
   test.each([
     ['mount_setattr refused (a kernel before 5.12)', 'mountSetattr' as const, 'ENOSYS', /^running Node from a read-only copy of its file, which the container may not write \(CVE-2019-5736\): mount_setattr .*: ENOSYS$/, true],
     ['the execve refused', 'execve' as const, 'EACCES', /^running Node from a read-only copy .*: execve .*: EACCES$/, false],
+    ['an fcntl refused otherwise than EBADF', 'clearCloexec' as const, 'EINVAL', /^running Node from a read-only copy .*: fcntl.*: EINVAL$/, false],
   ])('%s: the copy is closed and the step named', (_what, op, errno, message, cannot) => {
     const sys = nodeAt().failOn(op, errno);
-    const err = sealing(sys);
+    const err = sealing(sys, [0]);
     expect(err).toBeInstanceOf(StepError);
     expect(err.message).toMatch(message);
     expect(kernelCannotSeal(err)).toBe(cannot);
