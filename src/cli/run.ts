@@ -137,6 +137,15 @@ const LAUNCHER_JOB_FD = 4;
  */
 const RELAUNCH_FDS_ENV = 'MOUNTKIT_RELAUNCH_FDS';
 
+/** Whether a first process runs the container itself (planLaunch makes no relaunch); a config planLaunch refuses is left to the checks before its call in `run`, which say why. */
+function runsHere(config: RootfsConfig, launch: LaunchContext): boolean {
+  try {
+    return planLaunch(config.namespaces, launch, config).relaunch.length === 0;
+  } catch {
+    return false;
+  }
+}
+
 /** The numbers from `first` up to `end`, not included. */
 function range(first: number, end: number): number[] {
   return Array.from({ length: Math.max(0, end - first) }, (_, i) => first + i);
@@ -307,26 +316,27 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
     ...(cacheVouched(opts, launch, launch.relaunched || launcherUserns) ? { seccompCacheVouched: true } : {}),
   });
-  // The process that execs the container's program (bin/mountkit's Node, a relaunch) runs
-  // from a read-only copy of Node's file where the container's root could write it,
-  // re-executed before anything else is done; a first process decides it for its
-  // relaunch, or relaunches for it (core/sealed-node.ts).
+  // The process that execs the container's program runs from a read-only copy of Node's
+  // file where the container's root could write it (core/sealed-node.ts): bin/mountkit's
+  // Node and a relaunch re-execute themselves from one before anything else is done; a
+  // first process starts its relaunch from one, or re-executes itself once it knows it
+  // runs the container itself (below). Each keeps what it was started with.
   let unsealed = false;
+  const reseal = (keep: number[]): void => {
+    try {
+      execSealedNode(sys, { execPath: process.execPath, execArgv: nodeStartOptions(process.execArgv), args: process.argv.slice(1), env: nodeStartEnv(startEnv) }, keep);
+    } catch (err) {
+      if (!kernelCannotSeal(err)) throw err;
+      unsealed = true;
+    }
+  };
   const relaunchFds = Number(process.env[RELAUNCH_FDS_ENV] ?? FIRST_INHERITED_FD);
   delete process.env[RELAUNCH_FDS_ENV];
   if (launch.relaunched || launch.startedInPidNamespace === true) {
-    if (ownFileWritable(sys)) {
-      // What it was started with is kept: bin/mountkit's descriptors (its pipe on
-      // MOUNTKIT_LAUNCHER_FD, its job's on LAUNCHER_JOB_FD, the shell's placeholder on
-      // PARENT_STDERR_FD), or every one the relaunch was given up to RELAUNCH_FDS_ENV.
-      const keep = launch.relaunched ? range(FIRST_INHERITED_FD, relaunchFds) : [Number(process.env[LAUNCHER_FD_ENV]), LAUNCHER_JOB_FD, PARENT_STDERR_FD];
-      try {
-        execSealedNode(sys, { execPath: process.execPath, execArgv: nodeStartOptions(process.execArgv), args: process.argv.slice(1), env: nodeStartEnv(startEnv) }, keep);
-      } catch (err) {
-        if (!kernelCannotSeal(err)) throw err;
-        unsealed = true;
-      }
-    }
+    // bin/mountkit's descriptors (its pipe on MOUNTKIT_LAUNCHER_FD, its job's on
+    // LAUNCHER_JOB_FD, the shell's placeholder on PARENT_STDERR_FD), or every one the
+    // relaunch was given up to RELAUNCH_FDS_ENV.
+    if (ownFileWritable(sys)) reseal(launch.relaunched ? range(FIRST_INHERITED_FD, relaunchFds) : [Number(process.env[LAUNCHER_FD_ENV]), LAUNCHER_JOB_FD, PARENT_STDERR_FD]);
   } else {
     launch.nodeWritable = ownFileWritable(sys);
   }
@@ -373,13 +383,19 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     writeSync(Number(process.env[LAUNCHER_FD_ENV]), 'again\n');
     return 0;
   }
-  if (unsealed) cliLogger(opts).warn(UNSEALED_WARNING);
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);
   // Rootless: run by a user other than root, as the relaunch is told (it is root in its namespace).
   const rootless = launch.relaunched ? process.env[ROOTLESS_ENV] === '1' : launcherUserns ? !launcherRoot : (process.geteuid?.() ?? 0) !== 0;
   const loaded = { ...loadRunConfig(opts, text, listenFds), ...(rootless ? { rootless } : {}) };
   // A relaunch holds them after its own descriptors (core/relaunch.ts).
   const config = launch.relaunched && passedCount(loaded) ? { ...loaded, passedFdsAt: relaunchPassedAt(loaded, launch.joinedByLauncher === true) } : loaded;
+  // A first process that runs the container itself re-executes itself now, before it has
+  // said anything, keeping the descriptors passed to the container.
+  if (launch.nodeWritable && runsHere(config, launch)) {
+    reseal(range(FIRST_PASSED_FD, FIRST_PASSED_FD + passedCount(config)));
+    launch.nodeWritable = false;
+  }
+  if (unsealed) cliLogger(opts).warn(UNSEALED_WARNING);
   const launcherFd = process.env[LAUNCHER_FD_ENV];
   const ownMaps = () => ({
     uid: uidMap ?? '',
@@ -855,7 +871,9 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouc
   // (core/sealed-node.ts) above every other descriptor, which the relaunch is executed
   // from. One this process cannot make (a user other than root may not: EPERM) is left
   // to the relaunch, which makes it in its own namespaces or says why it cannot.
+  // Above PARENT_STDERR_FD, which PID_NAMESPACE_PARENT's shell takes.
   const sealed = sealNode ? sealedCopyOrNone(sys) : undefined;
+  while (sealed !== undefined && stdio.length <= PARENT_STDERR_FD) stdio.push('ignore');
   const node = sealed === undefined ? process.execPath : `/proc/self/fd/${stdio.length}`;
   if (sealed !== undefined) stdio.push(sealed);
   // Whether the relaunch is rootless is this process's to say, whatever its own environment holds.

@@ -174,8 +174,8 @@ export interface LaunchContext {
   idMapTools?: { uid: boolean; gid: boolean };
   /**
    * True when the container's root could write the file this Node runs from
-   * (core/sealed-node.ts ownFileWritable): the process that execs the container then
-   * runs from a read-only copy of it, a relaunch started from one.
+   * (core/sealed-node.ts ownFileWritable), as a first process finds it: its relaunch is
+   * then started from a read-only copy of it, or it re-executes itself from one.
    */
   nodeWritable?: boolean;
 }
@@ -441,8 +441,7 @@ export function planLaunch(namespaces: readonly NamespaceSpec[], ctx: LaunchCont
     if (ctx.joinedByLauncher) return { relaunch: [], unshareFlags: creates.includes('time') ? CLONE_NEWTIME : 0, joins: [] };
     return { relaunch: [], unshareFlags: (creates.includes('time') ? CLONE_NEWTIME : 0) | copiesJoinedMount, joins: joins.filter((j) => j.type !== 'pid') };
   }
-  // A Node whose file the container could write is not the one to exec it (core/sealed-node.ts).
-  if (!pid && !staysWhereStarted(config) && !ctx.nodeWritable) return { relaunch: [], unshareFlags: creates.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
+  if (!pid && !staysWhereStarted(config)) return { relaunch: [], unshareFlags: creates.reduce((f, t) => f | NAMESPACE_KINDS[t].flag, 0), joins };
   return relaunchPlan(creates, joins, pid);
 }
 

@@ -2020,7 +2020,8 @@ maybe('mountkit run', () => {
       const starts = mkdtempSync(path.join(tmpdir(), 'mountkit-starts-'));
       try {
         const preload = path.join(starts, 'count.js');
-        writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(path.join(starts, 'log'))}, 'node\\n');\n`);
+        // A Node re-executed from a read-only copy of its file (src/core/sealed-node.ts: bin/mountkit's, as root) is not a start-up of its own here.
+        writeFileSync(preload, `if (!process.env.MOUNTKIT_NODE_PATH) require('fs').appendFileSync(${JSON.stringify(path.join(starts, 'log'))}, 'node\\n');\n`);
         const c = config(['true']);
         c.hooks = { poststop: [{ path: '/bin/true' }] };
         const r = withBundle(c, (dir) => spawnSync(LAUNCHER, ['run', '--bundle', dir], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: `--require ${preload}` } }));

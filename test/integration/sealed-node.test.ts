@@ -13,7 +13,7 @@ import { spawn, spawnSync } from 'child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { BUSYBOX, busyboxConfig, withBundle, withBundleAsync } from '../conformance/harness';
+import { BUSYBOX, ROOTLESS_ID, busyboxConfig, removeRootlessInstall, rootlessLauncher, withBundle, withBundleAsync } from '../conformance/harness';
 import { BIN, LAUNCHER } from '../helpers/cli';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
@@ -84,6 +84,8 @@ const NO_PID = [{ type: 'mount' }];
 const MAPS = [{ containerID: 0, hostID: 100000, size: 65536 }];
 
 maybe("the Node that executes the container's program runs from a read-only copy of its file", () => {
+  afterAll(removeRootlessInstall);
+
   test.each([
     ['bin/mountkit, a pid namespace (its Node, PID 1 there, re-executed)', LAUNCHER, PID, {}, 'EROFS'],
     ["the Node entry, a pid namespace (the relaunch started from the first process's copy)", BIN, PID, {}, 'EROFS'],
@@ -124,6 +126,31 @@ maybe("the Node that executes the container's program runs from a read-only copy
         });
       });
       expect(out).toMatch(/^holding\nsh: .*can't create \/proc\/self\/fd\/3: Read-only file system\n$/);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
+  test.each([
+    ['bin/mountkit (its Node re-executed in the user namespace it made)', 'launcher'],
+    ["the Node entry (the first process may not make the copy, EPERM: the relaunch re-executes itself, keeping what it was given)", 'entry'],
+  ])("rootless, with a node the user owns (as nvm installs it), which the container's root, that user, could write: %s", (_what, entry) => {
+    const own = mkdtempSync(path.join(tmpdir(), 'mountkit-node-'));
+    try {
+      chmodSync(own, 0o755);
+      const node = path.join(own, 'node');
+      copyFileSync(process.execPath, node);
+      spawnSync('chown', [`${ROOTLESS_ID}:${ROOTLESS_ID}`, node]);
+      const launcher = rootlessLauncher();
+      const maps = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
+      const config = nodeConfig('/probe', [...PID, { type: 'user' }]);
+      Object.assign(config.linux, { uidMappings: maps, gidMappings: maps });
+      const asUser = ['setpriv', `--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', 'env', `PATH=${own}:${process.env.PATH ?? '/usr/bin:/bin'}`];
+      const r = runBundle(config, (dir) => {
+        spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
+        return entry === 'launcher' ? [...asUser, launcher, 'run', '--bundle', dir] : [...asUser, node, path.join(path.dirname(launcher), 'mountkit.js'), 'run', '--bundle', dir];
+      });
+      expect(r).toEqual({ status: 0, stdout: 'EROFS\n', stderr: '' });
     } finally {
       rmSync(own, { recursive: true, force: true });
     }

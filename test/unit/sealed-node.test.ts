@@ -1,9 +1,7 @@
 import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, MOUNT_ATTR_RDONLY, MS_RDONLY, O_CLOEXEC, O_RDONLY, OPEN_TREE_CLONE, W_OK } from '../../src/core/constants';
 import { StepError } from '../../src/core/errors';
-import { planLaunch } from '../../src/core/namespaces';
 import { NODE_PATH_ENV, execSealedNode, kernelCannotSeal, ownFileWritable, resealedExec, sealedCopy, sealedCopyOrNone, type NodeStart } from '../../src/core/sealed-node';
 import { ExecveCalled, FakeSyscalls } from '../../src/core/syscalls/fake';
-import { makeConfig } from '../helpers/config';
 
 const START: NodeStart = {
   execPath: '/usr/bin/node',
@@ -123,15 +121,5 @@ describe('ownFileWritable', () => {
 
   test('any other answer is thrown, the step named', () => {
     expect(() => ownFileWritable(nodeAt().failOn('faccessat', 'ENOENT'))).toThrow(/^running Node from a read-only copy of its file, which the container may not write \(CVE-2019-5736\): faccessat "?\/proc\/self\/exe"?: ENOENT$/);
-  });
-});
-
-describe('planLaunch with a Node the container could write', () => {
-  const config = makeConfig({ namespaces: [{ type: 'mount' }] });
-  test.each([
-    ['no pid namespace, no hooks, Node not writable: run here', false, []],
-    ['no pid namespace, no hooks, Node writable: a relaunch, which starts from the read-only copy', true, ['unshare', '--mount', '--propagation', 'unchanged', '--']],
-  ])('%s', (_what, nodeWritable, relaunch) => {
-    expect(planLaunch(config.namespaces, { relaunched: false, inUserNamespace: false, nodeWritable }, config).relaunch).toEqual(relaunch);
   });
 });
