@@ -292,14 +292,15 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // Node opens its inspector on SIGUSR1 unless a listener takes it. Held by bin/mountkit
   // or the relaunch until the container has started; here, before it, it is dropped.
   process.on('SIGUSR1', ignoreSignal);
-  // The relaunched process runs the config its starter read and checked: config.json may
-  // have changed since, or be out of its reach (a user namespace's root may not read it).
-  // Read once: the launcher's user namespace is checked against it below.
-  // A Node re-executed from a read-only copy of its file is told the path it was started from (core/sealed-node.ts).
+  // A Node re-executed from a read-only copy of its file is told the path it was started
+  // from (core/sealed-node.ts); the environment as it was started is what it passes on.
   const startedFrom = process.env[NODE_PATH_ENV];
   delete process.env[NODE_PATH_ENV];
   if (startedFrom !== undefined) process.execPath = startedFrom;
   const startEnv = { ...process.env };
+  // The relaunched process runs the config its starter read and checked: config.json may
+  // have changed since, or be out of its reach (a user namespace's root may not read it).
+  // Read once: the launcher's user namespace is checked against it below.
   const uidMap = uidMapText();
   const launch = currentLaunchContext(uidMap);
   // The launcher made the user namespace too: for a rootless run ("1"), which is rootless,
@@ -868,10 +869,10 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouc
   // 'ignore' number as this process has it, and this process's own are close-on-exec.
   for (let fd = 0; fd < stdio.length; fd++) stdio[fd] ??= 'ignore';
   // Node's file, where the container's root could write it, as a read-only copy
-  // (core/sealed-node.ts) above every other descriptor, which the relaunch is executed
-  // from. One this process cannot make (a user other than root may not: EPERM) is left
-  // to the relaunch, which makes it in its own namespaces or says why it cannot.
-  // Above PARENT_STDERR_FD, which PID_NAMESPACE_PARENT's shell takes.
+  // (core/sealed-node.ts), which the relaunch is executed from: above every other
+  // descriptor and above PARENT_STDERR_FD, which PID_NAMESPACE_PARENT's shell takes. One
+  // this process cannot make (a user other than root may not: EPERM) is left to the
+  // relaunch, which makes it in its own namespaces or says why it cannot.
   const sealed = sealNode ? sealedCopyOrNone(sys) : undefined;
   while (sealed !== undefined && stdio.length <= PARENT_STDERR_FD) stdio.push('ignore');
   const node = sealed === undefined ? process.execPath : `/proc/self/fd/${stdio.length}`;
