@@ -331,7 +331,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
       unsealed = true;
     }
   };
-  const relaunchFds = Number(process.env[RELAUNCH_FDS_ENV] ?? FIRST_INHERITED_FD);
+  // Without it (started otherwise than by mountkit's first process), the relaunch's own numbers, 3 to 9.
+  const relaunchFds = Number(process.env[RELAUNCH_FDS_ENV] ?? PARENT_STDERR_FD + 1);
   delete process.env[RELAUNCH_FDS_ENV];
   if (launch.relaunched || launch.startedInPidNamespace === true) {
     // bin/mountkit's descriptors (its pipe on MOUNTKIT_LAUNCHER_FD, its job's on

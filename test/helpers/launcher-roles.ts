@@ -15,6 +15,27 @@ import { LAUNCHER } from './cli';
 const ROLE = "process.env.MOUNTKIT_CONSOLE_RELAY ? 'relay' : process.env.MOUNTKIT_HOOKS_RELAY ? 'hooks relay' : process.env.MOUNTKIT_LAUNCHER_FD ? 'under unshare' : 'other'";
 
 /**
+ * Which process a Node start is: its pid namespace, its pid there and its start time
+ * (field 22 of /proc/self/stat, which execve(2) keeps): a namespace's inode number is
+ * given again once it is freed, and PID 1 is in every one.
+ */
+const PROCESS = "require('fs').readlinkSync('/proc/self/ns/pid') + ':' + process.pid + ':' + require('fs').readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[19]";
+
+/**
+ * The roles the log's lines name, sorted, once per process: a Node that re-executes
+ * itself from a read-only copy of its file (src/core/sealed-node.ts) starts again in the
+ * same process, which is no other role.
+ */
+function rolesOnce(log: string): string[] {
+  const byProcess = new Map<string, string>();
+  for (const line of log.split('\n').filter(Boolean)) {
+    const at = line.indexOf(' ');
+    if (!byProcess.has(line.slice(0, at))) byProcess.set(line.slice(0, at), line.slice(at + 1));
+  }
+  return [...byProcess.values()].sort();
+}
+
+/**
  * `args` follow the bundle's (given the bundle's directory when a function); `prepare`
  * runs before the run, `after` after it, both given the bundle's directory, which the
  * result names (removed by then). `launcher` is the command run (setpriv(1) and a
@@ -34,7 +55,7 @@ export function launcherRun(
     mkdirSync(tmp);
     const preload = path.join(starts, 'count.js');
     const log = path.join(starts, 'log');
-    writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(log)}, (${ROLE}) + '\\n');\n`);
+    writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(log)}, ${PROCESS} + ' ' + (${ROLE}) + '\\n');\n`);
     // Read, and the log written, by a Node that runs as another host id too (a relaunch in a user namespace of a range of ids).
     writeFileSync(log, '');
     chmodSync(starts, 0o755);
@@ -49,7 +70,7 @@ export function launcherRun(
       after?.(dir);
       return { ...run, bundle: dir };
     });
-    return { ...r, starts: readFileSync(log, 'utf8').split('\n').filter(Boolean).sort(), left: readdirSync(tmp) };
+    return { ...r, starts: rolesOnce(readFileSync(log, 'utf8')), left: readdirSync(tmp) };
   } finally {
     rmSync(starts, { recursive: true, force: true });
   }
