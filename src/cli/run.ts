@@ -334,14 +334,13 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // Without it (started otherwise than by mountkit's first process), the relaunch's own numbers, 3 to 9.
   const relaunchFds = Number(process.env[RELAUNCH_FDS_ENV] ?? PARENT_STDERR_FD + 1);
   delete process.env[RELAUNCH_FDS_ENV];
-  if (launch.relaunched || launch.startedInPidNamespace === true) {
-    // bin/mountkit's descriptors (its pipe on MOUNTKIT_LAUNCHER_FD, its job's on
-    // LAUNCHER_JOB_FD, the shell's placeholder on PARENT_STDERR_FD), or every one the
-    // relaunch was given up to RELAUNCH_FDS_ENV.
-    if (ownFileWritable(sys)) reseal(launch.relaunched ? range(FIRST_INHERITED_FD, relaunchFds) : [Number(process.env[LAUNCHER_FD_ENV]), LAUNCHER_JOB_FD, PARENT_STDERR_FD]);
-  } else {
-    launch.nodeWritable = ownFileWritable(sys);
-  }
+  const firstProcess = !launch.relaunched && launch.startedInPidNamespace !== true;
+  // bin/mountkit's descriptors (its pipe on MOUNTKIT_LAUNCHER_FD, its job's on
+  // LAUNCHER_JOB_FD, the shell's placeholder on PARENT_STDERR_FD), or every one the
+  // relaunch was given up to RELAUNCH_FDS_ENV.
+  if (!firstProcess && ownFileWritable(sys)) reseal(launch.relaunched ? range(FIRST_INHERITED_FD, relaunchFds) : [Number(process.env[LAUNCHER_FD_ENV]), LAUNCHER_JOB_FD, PARENT_STDERR_FD]);
+  // A first process's: its relaunch is started from a copy, or it re-executes itself.
+  let nodeWritable = firstProcess && ownFileWritable(sys);
   if (launch.relaunched) greetStarter();
   // PID 1 of a pid namespace mountkit made: the shell that forked it there
   // (PID_NAMESPACE_PARENT) ends when the run is given up (under bin/mountkit, a SIGKILL
@@ -393,9 +392,9 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const config = launch.relaunched && passedCount(loaded) ? { ...loaded, passedFdsAt: relaunchPassedAt(loaded, launch.joinedByLauncher === true) } : loaded;
   // A first process that runs the container itself re-executes itself now, before it has
   // said anything, keeping the descriptors passed to the container.
-  if (launch.nodeWritable && runsHere(config, launch)) {
+  if (nodeWritable && runsHere(config, launch)) {
     reseal(range(FIRST_PASSED_FD, FIRST_PASSED_FD + passedCount(config)));
-    launch.nodeWritable = false;
+    nodeWritable = false;
   }
   if (unsealed) cliLogger(opts).warn(UNSEALED_WARNING);
   const launcherFd = process.env[LAUNCHER_FD_ENV];
@@ -530,7 +529,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   }
   try {
     const vouchedCache = cacheToVouchFor(opts, plan, config);
-    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, log, pidFile, vouchedCache, sys, config, warn, ...(info ? { info } : {}), held, reaper, sealNode: launch.nodeWritable === true }, sys);
+    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, log, pidFile, vouchedCache, sys, config, warn, ...(info ? { info } : {}), held, reaper, sealNode: nodeWritable }, sys);
   } catch (err) {
     held.release();
     throw err;

@@ -172,12 +172,6 @@ export interface LaunchContext {
   egid?: number;
   /** Which of newuidmap(1) and newgidmap(1) are in PATH, with which a user other than root maps more than its own ids. */
   idMapTools?: { uid: boolean; gid: boolean };
-  /**
-   * True when the container's root could write the file this Node runs from
-   * (core/sealed-node.ts ownFileWritable), as a first process finds it: its relaunch is
-   * then started from a read-only copy of it, or it re-executes itself from one.
-   */
-  nodeWritable?: boolean;
 }
 
 /**

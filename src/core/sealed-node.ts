@@ -62,14 +62,15 @@ export function resealedExec(start: NodeStart): { argv: string[]; envp: string[]
  * namespace that does not map the file's owner); any other answer is thrown, named.
  */
 export function ownFileWritable(sys: Syscalls): boolean {
-  try {
-    sys.faccessat(AT_FDCWD, OWN_EXE, W_OK, AT_EACCESS);
-    return true;
-  } catch (err) {
-    if (!(err instanceof SyscallError)) throw err;
-    if (NOT_WRITABLE.has(err.code)) return false;
-    throw new StepError(`${STEP}: ${err.message}`, { cause: err });
-  }
+  return naming(STEP, () => {
+    try {
+      sys.faccessat(AT_FDCWD, OWN_EXE, W_OK, AT_EACCESS);
+      return true;
+    } catch (err) {
+      if (err instanceof SyscallError && NOT_WRITABLE.has(err.code)) return false;
+      throw err;
+    }
+  });
 }
 
 /** The errnos faccessat(2) refuses a write with. */
@@ -99,8 +100,8 @@ export function sealedCopy(sys: Syscalls): number {
  * NODE_PATH_ENV. Node marks every descriptor it was started with close-on-exec as it
  * starts (libuv's uv_disable_stdio_inheritance, all of them from 0 up): each of `keep`
  * that is open is cleared of FD_CLOEXEC first (fcntl(2) F_SETFD), so that the new Node
- * has it as this one was given it; the standard streams execve(2) keeps whatever their
- * flag. Returns only by throwing, naming the call that failed, the descriptor closed.
+ * has it as this one was given it (the port's execve clears it on the standard streams
+ * itself). Returns only by throwing, naming the call that failed, the descriptor closed.
  */
 export function execSealedNode(sys: Syscalls, start: NodeStart, keep: readonly number[]): never {
   const { argv, envp } = resealedExec(start);
