@@ -15,11 +15,11 @@ import { LAUNCHER } from './cli';
 const ROLE = "process.env.MOUNTKIT_CONSOLE_RELAY ? 'relay' : process.env.MOUNTKIT_HOOKS_RELAY ? 'hooks relay' : process.env.MOUNTKIT_LAUNCHER_FD ? 'under unshare' : 'other'";
 
 /**
- * Which process a Node start is: its pid namespace, its pid there and its start time
+ * Which process a Node start is, as JavaScript for a preload: its pid namespace, its pid there and its start time
  * (field 22 of /proc/self/stat, which execve(2) keeps): a namespace's inode number is
  * given again once it is freed, and PID 1 is in every one.
  */
-const PROCESS = "require('fs').readlinkSync('/proc/self/ns/pid') + ':' + process.pid + ':' + require('fs').readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[19]";
+export const PROCESS = "require('fs').readlinkSync('/proc/self/ns/pid') + ':' + process.pid + ':' + require('fs').readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[19]";
 
 /**
  * The roles the log's lines name, sorted, once per process: a Node that re-executes

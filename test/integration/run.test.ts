@@ -7,6 +7,7 @@ import { NO_MAPPINGS } from '../../src/core/idmap';
 import { idMapToolsInPath } from '../../src/core/programs';
 import { descendantsOf, runCountingNodes, runsNode, type CountedRun } from '../helpers/proc-tree';
 import { BIN, LAUNCHER, REPO } from '../helpers/cli';
+import { PROCESS } from '../helpers/launcher-roles';
 import { ptySession, throughConsole } from '../helpers/console';
 import { startSeccompAgent, type SeccompAgent } from '../helpers/seccomp-agent';
 import { hostMountsSelinuxfs } from '../helpers/host-selinux';
@@ -176,10 +177,9 @@ function whilePidOneStarts(argv: string[], act: (parent: number) => void): Promi
  * status and output when every holder of the output has ended.
  */
 function whileRelaunchStarts(argv: string[], act: (group: number) => void): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  /** Whether `pid` runs Node: the relaunch, once unshare(1) or nsenter(1) has executed it (from a read-only copy of Node's file). */
-  const node = runsNode;
   return collecting(argv, { env: { ...process.env, NODE_OPTIONS: `--require ${SLOW_RELAUNCH}` }, detached: true }, (pid) => {
-    if (!descendantsOf(pid).some(node)) return undefined;
+    // The relaunch runs Node once unshare(1) or nsenter(1) has executed it (from a read-only copy of Node's file).
+    if (!descendantsOf(pid).some(runsNode)) return undefined;
     // Into the 1.5 s hold, as a user's Ctrl-C would come.
     return () => setTimeout(() => act(pid), 200);
   });
@@ -2020,8 +2020,8 @@ maybe('mountkit run', () => {
       const starts = mkdtempSync(path.join(tmpdir(), 'mountkit-starts-'));
       try {
         const preload = path.join(starts, 'count.js');
-        // Each Node start logs its process (pid namespace, pid, start time: field 22 of /proc/self/stat): a Node that re-executes itself from a read-only copy of its file (src/core/sealed-node.ts: bin/mountkit's, as root) starts again in the same process.
-        writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(path.join(starts, 'log'))}, require('fs').readlinkSync('/proc/self/ns/pid') + ':' + process.pid + ':' + require('fs').readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')[19] + '\\n');\n`);
+        // Each Node start logs its process (PROCESS): a Node that re-executes itself from a read-only copy of its file (src/core/sealed-node.ts: bin/mountkit's, as root) starts again in the same process.
+        writeFileSync(preload, `require('fs').appendFileSync(${JSON.stringify(path.join(starts, 'log'))}, ${PROCESS} + '\\n');\n`);
         const c = config(['true']);
         c.hooks = { poststop: [{ path: '/bin/true' }] };
         const r = withBundle(c, (dir) => spawnSync(LAUNCHER, ['run', '--bundle', dir], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: `--require ${preload}` } }));
