@@ -6,8 +6,10 @@
  * with or without a pid namespace: the program finds its /proc/self/exe on a read-only
  * mount (faccessat W_OK: EROFS), and one that keeps a descriptor of it until every Node
  * running it has ended is refused its write-open (EROFS) where, from Node's own file, it
- * is given one. Nothing is ever written: an append-open writes nothing. On a kernel
- * without mount_setattr(2) the run goes on, warned; a refusal of another kind ends it.
+ * is given one. Nothing is ever written: an append-open writes nothing. bin/mountkit, as
+ * root, starts its Node from a read-only bind of node's file instead (launcher-seal.test.ts),
+ * which needs no mount_setattr(2). On a kernel without mount_setattr(2) a Node that would
+ * copy its file goes on, warned; a refusal of another kind ends the run.
  */
 import { spawn, spawnSync } from 'child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
@@ -69,12 +71,12 @@ function addPrograms(dir: string): void {
   chmodSync(dir, 0o711);
 }
 
-/** `command` run with the bundle made of `config`, its status and output; killed after 20 s. */
-function runBundle(config: object, command: (dir: string) => string[]): { status: number | null; stdout: string; stderr: string } {
+/** `command` run with the bundle made of `config` (and `env`), its status and output; killed after 20 s. */
+function runBundle(config: object, command: (dir: string) => string[], env: NodeJS.ProcessEnv = process.env): { status: number | null; stdout: string; stderr: string } {
   return withBundle(config, (dir) => {
     addPrograms(dir);
     const [file, ...args] = command(dir);
-    const r = spawnSync(file, args, { encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
+    const r = spawnSync(file, args, { env, encoding: 'utf8', timeout: 20_000, killSignal: 'SIGKILL', stdio: ['ignore', 'pipe', 'pipe'] });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   });
 }
@@ -87,7 +89,7 @@ maybe("the Node that executes the container's program runs from a read-only copy
   afterAll(removeRootlessInstall);
 
   test.each([
-    ['bin/mountkit, a pid namespace (its Node, PID 1 there, re-executed)', LAUNCHER, PID, {}, 'EROFS'],
+    ["bin/mountkit, a pid namespace (its Node, PID 1 there, started from node's file bound read-only in a throwaway namespace)", LAUNCHER, PID, {}, 'EROFS'],
     ["the Node entry, a pid namespace (the relaunch started from the first process's copy)", BIN, PID, {}, 'EROFS'],
     ['the Node entry, no pid namespace (its process re-executed once it has read the config)', BIN, NO_PID, {}, 'EROFS'],
     ["the Node entry, a user namespace whose root is host id 100000 (no write permission, the copy's read-only too)", BIN, [...PID, { type: 'user' }], { uidMappings: MAPS, gidMappings: MAPS }, 'EACCES'],
@@ -156,20 +158,42 @@ maybe("the Node that executes the container's program runs from a read-only copy
     }
   });
 
-  test('a kernel without mount_setattr(2) (ENOSYS): the run goes on from Node\'s own file, warned', () => {
+  /** The environment with a mount(8) first in PATH that fails (bin/mountkit's seal then does not bind node's file), in `dir`. */
+  function failingMount(dir: string): NodeJS.ProcessEnv {
+    writeFileSync(path.join(dir, 'mount'), '#!/bin/sh\nexit 32\n', { mode: 0o755 });
+    return { ...process.env, PATH: `${dir}:${process.env.PATH}` };
+  }
+
+  // The seal binds with mount(2) (util-linux mount(8)), so Node needs no copy of its own.
+  test('bin/mountkit on a kernel without mount_setattr(2) (ENOSYS): its Node, started from the read-only bind, is not re-executed, and nothing is warned', () => {
     const r = runBundle(nodeConfig('/probe', PID), (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, 'ENOSYS', LAUNCHER, 'run', '--bundle', dir]);
-    expect(r).toEqual({
-      status: 0,
-      stdout: 'writable\n',
-      stderr: expect.stringMatching(/^mountkit warn: this kernel has no open_tree\(2\) or mount_setattr\(2\) \(Linux 5\.12 has both\): .*CVE-2019-5736.*\n$/),
-    });
+    expect(r).toEqual({ status: 0, stdout: 'EROFS\n', stderr: '' });
   });
 
   test.each([
-    ['bin/mountkit', LAUNCHER],
+    ['bin/mountkit whose seal could not bind (a mount(8) that fails): its Node re-executes itself', LAUNCHER],
+    ['the Node entry', BIN],
+  ])('a kernel without mount_setattr(2) (ENOSYS), %s: the run goes on from Node\'s own file, warned', (_what, entry) => {
+    const own = mkdtempSync(path.join(tmpdir(), 'mountkit-mount-'));
+    try {
+      const r = runBundle(nodeConfig('/probe', PID), (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, 'ENOSYS', ...(entry === BIN ? [process.execPath, BIN] : [LAUNCHER]), 'run', '--bundle', dir], failingMount(own));
+      expect(r).toEqual({
+        status: 0,
+        stdout: 'writable\n',
+        stderr: expect.stringMatching(/^mountkit warn: this kernel has no open_tree\(2\) or mount_setattr\(2\) \(Linux 5\.12 has both\): .*CVE-2019-5736.*\n$/),
+      });
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
+  });
+
+  test.each([
+    ['bin/mountkit whose seal could not bind (a mount(8) that fails)', LAUNCHER],
     ['the Node entry', BIN],
   ])('%s: mount_setattr(2) refused otherwise (EPERM): the run ends with the one-line error, the program not started', (_what, entry) => {
-    const r = runBundle(nodeConfig('/probe', PID), (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, 'EPERM', ...(entry === BIN ? [process.execPath, BIN] : [LAUNCHER]), 'run', '--bundle', dir]);
+    const own = mkdtempSync(path.join(tmpdir(), 'mountkit-mount-'));
+    const r = runBundle(nodeConfig('/probe', PID), (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, 'EPERM', ...(entry === BIN ? [process.execPath, BIN] : [LAUNCHER]), 'run', '--bundle', dir], failingMount(own));
+    rmSync(own, { recursive: true, force: true });
     expect([r.status, r.stdout]).toEqual([1, '']);
     expect(r.stderr).toMatch(/^mountkit: running Node from a read-only copy of its file, which the container may not write \(CVE-2019-5736\): mount_setattr .*: EPERM\n$/);
   });

@@ -1,0 +1,111 @@
+/**
+ * bin/mountkit as root seals node's file for its Node (seal_node): the first process of
+ * the new pid namespace binds the file read-only onto itself in a throwaway mount
+ * namespace, opens it, goes back to the container's mount namespace, and becomes Node
+ * started from that descriptor, which then need not re-execute itself from a copy
+ * (sealed-node.test.ts checks what the container finds). A stand-in mount(8) first in
+ * PATH, which logs its arguments and then runs the real one, tells whether the seal ran,
+ * and holds that process there for the watch's and forward's rows.
+ */
+import { spawn, spawnSync } from 'child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { BUSYBOX, busyboxConfig, withBundle, withBundleAsync } from '../conformance/harness';
+import { LAUNCHER } from '../helpers/cli';
+import { LAUNCHER_SHELLS } from '../helpers/launcher-stand-ins';
+
+const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
+if (process.env.CI === 'true' && !available) throw new Error('run tests need root and busybox-static (installed by .ci/run)');
+const maybe = available ? describe : describe.skip;
+
+const MOUNT = spawnSync('sh', ['-c', 'command -v mount'], { encoding: 'utf8' }).stdout.trim();
+const NODE = spawnSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).stdout.trim();
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until `done` holds, for up to 10 s. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !done(); i++) await sleep(50);
+  if (!done()) throw new Error('timed out');
+}
+
+maybe('bin/mountkit seals node\'s file for its Node (root)', () => {
+  let dir: string;
+  let log: string;
+  let env: NodeJS.ProcessEnv;
+
+  /** The stand-in mount(8): logs "start" and its arguments, sleeps `seconds`, logs "end" and runs the real one. */
+  function standIn(seconds: number): void {
+    writeFileSync(path.join(dir, 'bin', 'mount'), `#!/bin/sh\necho "start $*" >>"$SEAL_LOG"\nsleep ${seconds}\necho end >>"$SEAL_LOG"\nexec ${MOUNT} "$@"\n`);
+    chmodSync(path.join(dir, 'bin', 'mount'), 0o755);
+  }
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'mountkit-launcher-seal-'));
+    mkdirSync(path.join(dir, 'bin'));
+    log = path.join(dir, 'log');
+    env = { ...process.env, PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`, SEAL_LOG: log };
+  });
+
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const logged = (): string => (existsSync(log) ? readFileSync(log, 'utf8') : '');
+
+  test('node on a writable mount: the process that becomes Node binds it read-only in a namespace of its own, once, and the run goes on', () => {
+    standIn(0);
+    const r = withBundle(busyboxConfig(['echo', 'ran']), (bundle) => spawnSync(LAUNCHER, ['run', '--bundle', bundle], { env, encoding: 'utf8', timeout: 20_000 }));
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
+    expect(logged()).toBe(`start --bind -o ro -- ${NODE} ${NODE}\nend\n`);
+  });
+
+  test('node on a read-only mount already (a private namespace of this test\'s): nothing is sealed', () => {
+    standIn(0);
+    const r = withBundle(busyboxConfig(['echo', 'ran']), (bundle) =>
+      spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', `${MOUNT} --bind -o ro -- "$1" "$1" && shift && exec "$@"`, 'sh', NODE, LAUNCHER, 'run', '--bundle', bundle], {
+        env,
+        encoding: 'utf8',
+        timeout: 20_000,
+      }),
+    );
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
+    expect(logged()).toBe('');
+  });
+
+  // The process that seals node's file is the job's child, holding the launcher's pipe
+  // until Node execs the program: the watch kills it, and its namespace with it.
+  test.each(LAUNCHER_SHELLS)('under %s, the launcher killed while node is sealed: the container never starts', async (_sh, shell) => {
+    standIn(2);
+    const started = await withBundleAsync(busyboxConfig(['sh', '-c', 'echo started >/started']), async (bundle) => {
+      const launcher = spawn(shell[0], [...shell.slice(1), LAUNCHER, 'run', '--bundle', bundle], { env, stdio: 'ignore' });
+      await until(() => logged().startsWith('start'));
+      launcher.kill('SIGKILL');
+      // Past the stand-in's sleep, and long enough for a run that went on to start the container (about 0.1 s).
+      await sleep(3500);
+      return existsSync(path.join(bundle, 'rootfs', 'started'));
+    });
+    expect(started).toBe(false);
+    expect(logged()).not.toMatch(/end/);
+  });
+
+  // forward() waits for the job's child to exec the program: the sealing process is that child from its fork.
+  test.each(LAUNCHER_SHELLS)('under %s, a signal that comes while node is sealed reaches the container once it has started', async (_sh, shell) => {
+    standIn(0.5);
+    const program = 'trap "echo got; exit 7" USR1; i=0; while [ "$i" -lt 50 ]; do sleep 0.1; i=$((i + 1)); done; exit 0';
+    const r = await withBundleAsync(busyboxConfig(['sh', '-c', program]), async (bundle) => {
+      const launcher = spawn(shell[0], [...shell.slice(1), LAUNCHER, 'run', '--bundle', bundle], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      launcher.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      launcher.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      const status = new Promise<number | null>((resolve) => launcher.on('close', (code) => resolve(code)));
+      await until(() => logged().startsWith('start'));
+      launcher.kill('SIGUSR1');
+      return { status: await status, stdout, stderr };
+    });
+    expect(r).toEqual({ status: 7, stdout: 'got\n', stderr: '' });
+    expect(logged()).toMatch(/end\n$/);
+  });
+});
