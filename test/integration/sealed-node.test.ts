@@ -170,6 +170,15 @@ maybe("the Node that executes the container's program runs from a read-only copy
     expect(r).toEqual({ status: 0, stdout: 'EROFS\n', stderr: '' });
   });
 
+  // Not sealed by the launcher in a user namespace it makes: its Node re-executes itself.
+  test('bin/mountkit, a user namespace it makes with maps taking host ids 0 to 65535: EROFS', () => {
+    const maps = [{ containerID: 0, hostID: 0, size: 65536 }];
+    const config = nodeConfig('/probe', [...PID, { type: 'user' }]);
+    Object.assign(config.linux, { uidMappings: maps, gidMappings: maps });
+    const r = runBundle(config, (dir) => [LAUNCHER, 'run', '--bundle', dir]);
+    expect(r).toEqual({ status: 0, stdout: 'EROFS\n', stderr: '' });
+  });
+
   test.each([
     ['bin/mountkit whose seal could not bind (a mount(8) that fails): its Node re-executes itself', LAUNCHER],
     ['the Node entry', BIN],
