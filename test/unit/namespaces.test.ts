@@ -242,15 +242,17 @@ describe('planLaunch', () => {
     expect(script.endsWith(`; ${end}`)).toBe(true);
     const withStatus = `${script.slice(0, -end.length)}echo "status $mountkit_status" >&3; exit $mountkit_status`;
     // The launcher's Node path, taken before it gave the caller's variables back (a caller's `main` among them), after
-    // the wait for root's maps (empty but for root_maps), and through setpriv(1) where root's maps need it.
+    // the wait for root's maps (empty but for root_maps), through setpriv(1) where root's maps need it, and through the
+    // seal of node's file (seal_node) where it is made.
+    const seal = '${mountkit_seal:+"$mountkit_unshare" --mount --propagation private -- /bin/sh -c "$mountkit_seal" sh "$mountkit_enterer" "$mountkit_mounter" "$mountkit_file"}';
     expect(launcher).toContain(
-      `-- ${sh} ${c} "$mountkit_wait"'${withStatus}' ${name} \${mountkit_setpriv:+"$mountkit_setpriv" --reuid=0 --regid=0 --clear-groups --inh-caps=-all} node ${INSPECTOR_UNPUBLISHED} "$mountkit_main" "$@"`,
+      `-- ${sh} ${c} "$mountkit_wait"'${withStatus}' ${name} \${mountkit_setpriv:+"$mountkit_setpriv" --reuid=0 --regid=0 --clear-groups --inh-caps=-all} ${seal} node ${INSPECTOR_UNPUBLISHED} "$mountkit_main" "$@"`,
     );
   });
 
   test("bin/mountkit's shell, told the maps were not written, drops setpriv(1)'s words, as many as the launcher gives", () => {
     const launcher = readFileSync(path.join(__dirname, '..', '..', 'bin', 'mountkit'), 'utf8');
-    const words = /\$\{mountkit_setpriv:\+([^}]*)\} node --inspect-publish-uid=stderr "\$mountkit_main"/.exec(launcher)![1].split(' ');
+    const words = /\$\{mountkit_setpriv:\+([^}]*)\} \$\{mountkit_seal:\+[^}]*\} node --inspect-publish-uid=stderr "\$mountkit_main"/.exec(launcher)![1].split(' ');
     expect(words[0]).toBe('"$mountkit_setpriv"');
     expect(launcher).toContain(`[ "$mountkit_go" = mapped ] || shift ${words.length}; `);
   });
