@@ -8,7 +8,7 @@
  * and holds that process there for the watch's and forward's rows.
  */
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, busyboxConfig, withBundle, withBundleAsync } from '../conformance/harness';
@@ -20,7 +20,8 @@ if (process.env.CI === 'true' && !available) throw new Error('run tests need roo
 const maybe = available ? describe : describe.skip;
 
 const MOUNT = spawnSync('sh', ['-c', 'command -v mount'], { encoding: 'utf8' }).stdout.trim();
-const NODE = spawnSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).stdout.trim();
+/** The node the launcher finds in PATH, its links followed, as the seal binds it. */
+const NODE = realpathSync(spawnSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).stdout.trim());
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -58,7 +59,38 @@ maybe('bin/mountkit seals node\'s file for its Node (root)', () => {
     standIn(0);
     const r = withBundle(busyboxConfig(['echo', 'ran']), (bundle) => spawnSync(LAUNCHER, ['run', '--bundle', bundle], { env, encoding: 'utf8', timeout: 20_000 }));
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
-    expect(logged()).toBe(`start --bind -o ro -- ${NODE} ${NODE}\nend\n`);
+    expect(logged()).toBe(`start -n --bind -o ro -- ${NODE} ${NODE}\nend\n`);
+  });
+
+  // Started as /proc/self/fd/7, a wrapper that tells what to run by its name (snap's,
+  // volta's, mise's: links to a program of another name) or a script's $0 would read "7".
+  test.each([
+    ['a link to a file of another name (as snap, volta and mise make node)', 'link'],
+    ['a script (as nodenv and asdf make node)', 'script'],
+  ])('node in PATH that is %s: nothing is sealed, and the run goes on', (_what, kind) => {
+    standIn(0);
+    const own = path.join(dir, 'own');
+    mkdirSync(own);
+    if (kind === 'link') {
+      copyFileSync(NODE, path.join(own, 'node-shim'));
+      chmodSync(path.join(own, 'node-shim'), 0o755);
+      symlinkSync(path.join(own, 'node-shim'), path.join(own, 'node'));
+    } else {
+      writeFileSync(path.join(own, 'node'), `#!/bin/sh\nexec ${NODE} "$@"\n`, { mode: 0o755 });
+    }
+    const r = withBundle(busyboxConfig(['echo', 'ran']), (bundle) =>
+      spawnSync(LAUNCHER, ['run', '--bundle', bundle], { env: { ...env, PATH: `${own}:${env.PATH}` }, encoding: 'utf8', timeout: 20_000 }),
+    );
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
+    expect(logged()).toBe('');
+  });
+
+  // busybox's mount makes a bind of one mount(2), whose MS_RDONLY the kernel does not take.
+  test('a mount(8) whose bind comes out writable: Node is started by name and re-executes itself', () => {
+    writeFileSync(path.join(dir, 'bin', 'mount'), `#!/bin/sh\necho "start $*" >>"$SEAL_LOG"\nexec ${MOUNT} -n --bind -- "$5" "$6"\n`, { mode: 0o755 });
+    const r = withBundle(busyboxConfig(['echo', 'ran']), (bundle) => spawnSync(LAUNCHER, ['run', '--bundle', bundle], { env, encoding: 'utf8', timeout: 20_000 }));
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
+    expect(logged()).toBe(`start -n --bind -o ro -- ${NODE} ${NODE}\n`);
   });
 
   test('node on a read-only mount already (a private namespace of this test\'s): nothing is sealed', () => {
