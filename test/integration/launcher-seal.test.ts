@@ -87,7 +87,7 @@ maybe('bin/mountkit seals node\'s file for its Node (root)', () => {
 
   // busybox's mount makes a bind of one mount(2), whose MS_RDONLY the kernel does not take.
   test('a mount(8) whose bind comes out writable: Node is started by name and re-executes itself', () => {
-    writeFileSync(path.join(dir, 'bin', 'mount'), `#!/bin/sh\necho "start $*" >>"$SEAL_LOG"\nexec ${MOUNT} -n --bind -- "$5" "$6"\n`, { mode: 0o755 });
+    writeFileSync(path.join(dir, 'bin', 'mount'), `#!/bin/sh\necho "start $*" >>"$SEAL_LOG"\nexec ${MOUNT} -n --bind -- "$6" "$7"\n`, { mode: 0o755 });
     const r = withBundle(busyboxConfig(['echo', 'ran']), (bundle) => spawnSync(LAUNCHER, ['run', '--bundle', bundle], { env, encoding: 'utf8', timeout: 20_000 }));
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
     expect(logged()).toBe(`start -n --bind -o ro -- ${NODE} ${NODE}\n`);
