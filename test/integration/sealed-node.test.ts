@@ -201,9 +201,12 @@ maybe("the Node that executes the container's program runs from a read-only copy
     ['the Node entry', BIN],
   ])('%s: mount_setattr(2) refused otherwise (EPERM): the run ends with the one-line error, the program not started', (_what, entry) => {
     const own = mkdtempSync(path.join(tmpdir(), 'mountkit-mount-'));
-    const r = runBundle(nodeConfig('/probe', PID), (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, 'EPERM', ...(entry === BIN ? [process.execPath, BIN] : [LAUNCHER]), 'run', '--bundle', dir], failingMount(own));
-    rmSync(own, { recursive: true, force: true });
-    expect([r.status, r.stdout]).toEqual([1, '']);
-    expect(r.stderr).toMatch(/^mountkit: running Node from a read-only copy of its file, which the container may not write \(CVE-2019-5736\): mount_setattr .*: EPERM\n$/);
+    try {
+      const r = runBundle(nodeConfig('/probe', PID), (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, 'EPERM', ...(entry === BIN ? [process.execPath, BIN] : [LAUNCHER]), 'run', '--bundle', dir], failingMount(own));
+      expect([r.status, r.stdout]).toEqual([1, '']);
+      expect(r.stderr).toMatch(/^mountkit: running Node from a read-only copy of its file, which the container may not write \(CVE-2019-5736\): mount_setattr .*: EPERM\n$/);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 });
