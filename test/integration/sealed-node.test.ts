@@ -158,10 +158,20 @@ maybe("the Node that executes the container's program runs from a read-only copy
     }
   });
 
-  /** The environment with a mount(8) first in PATH that fails (bin/mountkit's seal then does not bind node's file), in `dir`. */
-  function failingMount(dir: string): NodeJS.ProcessEnv {
-    writeFileSync(path.join(dir, 'mount'), '#!/bin/sh\nexit 32\n', { mode: 0o755 });
-    return { ...process.env, PATH: `${dir}:${process.env.PATH}` };
+  /**
+   * The probe's bundle run by `entry` under a seccomp filter answering mount_setattr(2) with
+   * `errno`, with a mount(8) first in PATH that fails (bin/mountkit's seal then does not
+   * bind node's file, and its Node re-executes itself).
+   */
+  function refusingRun(errno: string, entry: string): { status: number | null; stdout: string; stderr: string } {
+    const own = mkdtempSync(path.join(tmpdir(), 'mountkit-mount-'));
+    try {
+      writeFileSync(path.join(own, 'mount'), '#!/bin/sh\nexit 32\n', { mode: 0o755 });
+      const env = { ...process.env, PATH: `${own}:${process.env.PATH}` };
+      return runBundle(nodeConfig('/probe', PID), (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, errno, ...(entry === BIN ? [process.execPath, BIN] : [LAUNCHER]), 'run', '--bundle', dir], env);
+    } finally {
+      rmSync(own, { recursive: true, force: true });
+    }
   }
 
   // The seal binds with mount(2) (util-linux mount(8)), so Node needs no copy of its own.
@@ -183,30 +193,19 @@ maybe("the Node that executes the container's program runs from a read-only copy
     ['bin/mountkit whose seal could not bind (a mount(8) that fails): its Node re-executes itself', LAUNCHER],
     ['the Node entry', BIN],
   ])('a kernel without mount_setattr(2) (ENOSYS), %s: the run goes on from Node\'s own file, warned', (_what, entry) => {
-    const own = mkdtempSync(path.join(tmpdir(), 'mountkit-mount-'));
-    try {
-      const r = runBundle(nodeConfig('/probe', PID), (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, 'ENOSYS', ...(entry === BIN ? [process.execPath, BIN] : [LAUNCHER]), 'run', '--bundle', dir], failingMount(own));
-      expect(r).toEqual({
-        status: 0,
-        stdout: 'writable\n',
-        stderr: expect.stringMatching(/^mountkit warn: this kernel has no open_tree\(2\) or mount_setattr\(2\) \(Linux 5\.12 has both\): .*CVE-2019-5736.*\n$/),
-      });
-    } finally {
-      rmSync(own, { recursive: true, force: true });
-    }
+    expect(refusingRun('ENOSYS', entry)).toEqual({
+      status: 0,
+      stdout: 'writable\n',
+      stderr: expect.stringMatching(/^mountkit warn: this kernel has no open_tree\(2\) or mount_setattr\(2\) \(Linux 5\.12 has both\): .*CVE-2019-5736.*\n$/),
+    });
   });
 
   test.each([
     ['bin/mountkit whose seal could not bind (a mount(8) that fails)', LAUNCHER],
     ['the Node entry', BIN],
   ])('%s: mount_setattr(2) refused otherwise (EPERM): the run ends with the one-line error, the program not started', (_what, entry) => {
-    const own = mkdtempSync(path.join(tmpdir(), 'mountkit-mount-'));
-    try {
-      const r = runBundle(nodeConfig('/probe', PID), (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, 'EPERM', ...(entry === BIN ? [process.execPath, BIN] : [LAUNCHER]), 'run', '--bundle', dir], failingMount(own));
-      expect([r.status, r.stdout]).toEqual([1, '']);
-      expect(r.stderr).toMatch(/^mountkit: running Node from a read-only copy of its file, which the container may not write \(CVE-2019-5736\): mount_setattr .*: EPERM\n$/);
-    } finally {
-      rmSync(own, { recursive: true, force: true });
-    }
+    const r = refusingRun('EPERM', entry);
+    expect([r.status, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toMatch(/^mountkit: running Node from a read-only copy of its file, which the container may not write \(CVE-2019-5736\): mount_setattr .*: EPERM\n$/);
   });
 });
