@@ -319,7 +319,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   });
   // The process that execs the container's program runs from a read-only copy of Node's
   // file where the container's root could write it (core/sealed-node.ts): bin/mountkit's
-  // Node and a relaunch re-execute themselves from one before anything else is done; a
+  // Node (which bin/mountkit, as root, mostly starts from a read-only bind already:
+  // seal_node) and a relaunch re-execute themselves from one before anything else is done; a
   // first process starts its relaunch from one, or re-executes itself once it knows it
   // runs the container itself (below). Each keeps what it was started with.
   let unsealed = false;

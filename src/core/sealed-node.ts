@@ -19,7 +19,9 @@
  *
  * The re-executed Node's process.execPath is what /proc/self/exe reads as there (`/`, the
  * copy's root being the file): it is given the path it was started from in
- * NODE_PATH_ENV, which the CLI takes back before anything else reads it.
+ * NODE_PATH_ENV, which the CLI takes back before anything else reads it. bin/mountkit
+ * sets it too where it starts Node from a read-only bind of node's file made in a
+ * throwaway mount namespace (seal_node), which such a Node then finds read-only here.
  */
 import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, MOUNT_ATTR_RDONLY, O_CLOEXEC, OPEN_TREE_CLONE, W_OK } from './constants';
 import { StepError, SyscallError, naming } from './errors';
