@@ -62,6 +62,22 @@ maybe('bin/mountkit seals node\'s file for its Node (root)', () => {
     expect(logged()).toBe(`start -n --bind -o ro -- ${NODE} ${NODE}\nend\n`);
   });
 
+  // Without a pid namespace the launcher's own process becomes Node: nsenter(1) goes back
+  // by the root, working directory and namespace it held on descriptors. Here the
+  // bundle's rootfs is a bind made in a private namespace of the test's over an empty
+  // directory, and the bundle is the working directory: a way back through the throwaway
+  // namespace's copies (which end with it) would find that directory empty.
+  test('no pid namespace: the launcher\'s own process binds it read-only, once, and Node runs in the working directory it was started in', () => {
+    standIn(0);
+    const config = busyboxConfig(['echo', 'ran'], { linux: { namespaces: [{ type: 'mount' }] } });
+    const script = 'mv rootfs real && mkdir rootfs && "$1" --bind real rootfs && shift && exec "$@"';
+    const r = withBundle(config, (bundle) =>
+      spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', MOUNT, LAUNCHER, 'run'], { cwd: bundle, env, encoding: 'utf8', timeout: 20_000 }),
+    );
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
+    expect(logged()).toBe(`start -n --bind -o ro -- ${NODE} ${NODE}\nend\n`);
+  });
+
   // Started as /proc/self/fd/7, a wrapper that tells what to run by its name (snap's,
   // volta's, mise's: links to a program of another name) or a script's $0 would read "7".
   test.each([

@@ -90,6 +90,7 @@ maybe("the Node that executes the container's program runs from a read-only copy
 
   test.each([
     ["bin/mountkit, a pid namespace (its Node, PID 1 there, started from node's file bound read-only in a throwaway namespace)", LAUNCHER, PID, {}, 'EROFS'],
+    ["bin/mountkit, no pid namespace (its own process, which becomes Node, started from node's file bound read-only in a throwaway namespace)", LAUNCHER, NO_PID, {}, 'EROFS'],
     ["the Node entry, a pid namespace (the relaunch started from the first process's copy)", BIN, PID, {}, 'EROFS'],
     ['the Node entry, no pid namespace (its process re-executed once it has read the config)', BIN, NO_PID, {}, 'EROFS'],
     ["the Node entry, a user namespace whose root is host id 100000 (no write permission, the copy's read-only too)", BIN, [...PID, { type: 'user' }], { uidMappings: MAPS, gidMappings: MAPS }, 'EACCES'],
@@ -163,20 +164,23 @@ maybe("the Node that executes the container's program runs from a read-only copy
    * `errno`, with a mount(8) first in PATH that fails (bin/mountkit's seal then does not
    * bind node's file, and its Node re-executes itself).
    */
-  function refusingRun(errno: string, entry: string): { status: number | null; stdout: string; stderr: string } {
+  function refusingRun(errno: string, entry: string, namespaces: object[] = PID): { status: number | null; stdout: string; stderr: string } {
     const own = mkdtempSync(path.join(tmpdir(), 'mountkit-mount-'));
     try {
       writeFileSync(path.join(own, 'mount'), '#!/bin/sh\nexit 32\n', { mode: 0o755 });
       const env = { ...process.env, PATH: `${own}:${process.env.PATH}` };
-      return runBundle(nodeConfig('/probe', PID), (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, errno, ...(entry === BIN ? [process.execPath, BIN] : [LAUNCHER]), 'run', '--bundle', dir], env);
+      return runBundle(nodeConfig('/probe', namespaces), (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, errno, ...(entry === BIN ? [process.execPath, BIN] : [LAUNCHER]), 'run', '--bundle', dir], env);
     } finally {
       rmSync(own, { recursive: true, force: true });
     }
   }
 
   // The seal binds with mount(2) (util-linux mount(8)), so Node needs no copy of its own.
-  test('bin/mountkit on a kernel without mount_setattr(2) (ENOSYS): its Node, started from the read-only bind, is not re-executed, and nothing is warned', () => {
-    const r = runBundle(nodeConfig('/probe', PID), (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, 'ENOSYS', LAUNCHER, 'run', '--bundle', dir]);
+  test.each([
+    ['a pid namespace', PID],
+    ['no pid namespace', NO_PID],
+  ])('bin/mountkit on a kernel without mount_setattr(2) (ENOSYS), %s: its Node, started from the read-only bind, is not re-executed, and nothing is warned', (_what, namespaces) => {
+    const r = runBundle(nodeConfig('/probe', namespaces), (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, 'ENOSYS', LAUNCHER, 'run', '--bundle', dir]);
     expect(r).toEqual({ status: 0, stdout: 'EROFS\n', stderr: '' });
   });
 
@@ -190,10 +194,11 @@ maybe("the Node that executes the container's program runs from a read-only copy
   });
 
   test.each([
-    ['bin/mountkit whose seal could not bind (a mount(8) that fails): its Node re-executes itself', LAUNCHER],
-    ['the Node entry', BIN],
-  ])('a kernel without mount_setattr(2) (ENOSYS), %s: the run goes on from Node\'s own file, warned', (_what, entry) => {
-    expect(refusingRun('ENOSYS', entry)).toEqual({
+    ['bin/mountkit whose seal could not bind (a mount(8) that fails): its Node re-executes itself', LAUNCHER, PID],
+    ['bin/mountkit without a pid namespace whose seal could not bind: its Node re-executes itself', LAUNCHER, NO_PID],
+    ['the Node entry', BIN, PID],
+  ])('a kernel without mount_setattr(2) (ENOSYS), %s: the run goes on from Node\'s own file, warned', (_what, entry, namespaces) => {
+    expect(refusingRun('ENOSYS', entry, namespaces)).toEqual({
       status: 0,
       stdout: 'writable\n',
       stderr: expect.stringMatching(/^mountkit warn: this kernel has no open_tree\(2\) or mount_setattr\(2\) \(Linux 5\.12 has both\): .*CVE-2019-5736.*\n$/),
