@@ -64,15 +64,18 @@ maybe('bin/mountkit seals node\'s file for its Node (root)', () => {
 
   // Without a pid namespace the launcher's own process becomes Node: nsenter(1) goes back
   // by the root, working directory and namespace it held on descriptors. Here the
-  // bundle's rootfs is a bind made in a private namespace of the test's over an empty
-  // directory, and the bundle is the working directory: a way back through the throwaway
-  // namespace's copies (which end with it) would find that directory empty.
+  // working directory, the bundle, is a bind (made in a private namespace of the
+  // test's) of a directory hidden since under a tmpfs: a working directory opened again
+  // by its path in the throwaway namespace is the copy of that bind there, whose path
+  // (getcwd(2), once its namespace is gone) is the hidden directory's.
   test('no pid namespace: the launcher\'s own process binds it read-only, once, and Node runs in the working directory it was started in', () => {
     standIn(0);
     const config = busyboxConfig(['echo', 'ran'], { linux: { namespaces: [{ type: 'mount' }] } });
-    const script = 'mv rootfs real && mkdir rootfs && "$1" --bind real rootfs && shift && exec "$@"';
+    const view = path.join(dir, 'view');
+    mkdirSync(view);
+    const script = '"$1" --bind . "$2" && "$1" -t tmpfs tmpfs . && cd "$2" && shift 2 && exec "$@"';
     const r = withBundle(config, (bundle) =>
-      spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', MOUNT, LAUNCHER, 'run'], { cwd: bundle, env, encoding: 'utf8', timeout: 20_000 }),
+      spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', MOUNT, view, LAUNCHER, 'run'], { cwd: bundle, env, encoding: 'utf8', timeout: 20_000 }),
     );
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
     expect(logged()).toBe(`start -n --bind -o ro -- ${NODE} ${NODE}\nend\n`);
