@@ -40,6 +40,12 @@ const LAUNCHER_SHELLS: [string, string[]][] = [
 
 /** A container shell's last words after its traps: at most about 10 s, so one that the signals do not reach ends by itself. */
 const READY_THEN_WAIT = 'echo ready; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done';
+/**
+ * READY_THEN_WAIT with `traps` set once "ready" is written, for signals that wait for the
+ * container's handler (sent while the rootfs is prepared): they then come after it. Set
+ * before it, one could come between its trap and the echo on a slow machine.
+ */
+const readyThenTrapped = (traps: string): string => READY_THEN_WAIT.replace('echo ready; ', `echo ready; ${traps}; `);
 
 /** What passes signals on to a container in a new pid namespace: the launcher under each shell, and the Node entry's relaunch. */
 const SIGNAL_PASSERS: [string, string[]][] = [
@@ -355,7 +361,7 @@ maybe('mountkit run', () => {
   test.each(SIGNAL_PASSERS)(
     '%s: signals that come while the rootfs is prepared wait for the container to handle them, in order (Node would open its inspector on SIGUSR1)',
     async (_what, entry) => {
-      const c = config(['sh', '-c', `trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`]);
+      const c = config(['sh', '-c', readyThenTrapped('trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM')]);
       // The createContainer hook keeps mountkit preparing for a second; the signals come 300 and 600 ms into it.
       c.hooks = { createContainer: [PREPARING_HOOK] };
       const r = await withBundleAsync(c, (dir) => signalled([...entry, 'run', '--bundle', dir], HOOK_RUNNING, ['SIGUSR1', 'SIGTERM']));
@@ -367,7 +373,7 @@ maybe('mountkit run', () => {
   test.each(SIGNAL_PASSERS)(
     "%s: those signals reach the container too when its execve closes thousands of descriptors (which it does before it resets mountkit's handlers), in six runs one after another",
     async (_what, entry) => {
-      const c = config(['sh', '-c', `trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`]);
+      const c = config(['sh', '-c', readyThenTrapped('trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM')]);
       c.hooks = { createContainer: [PREPARING_HOOK] };
       const runs = await withBundleAsync(c, (dir) => {
         // The package's plugins and, before the exec step, one that opens about 20000 files.
@@ -397,7 +403,7 @@ maybe('mountkit run', () => {
       // (ignored by the container), then SIGTERM. The launcher under dash or busybox sh,
       // draining from its traps, took a HUP trap's $? for its own test of whether Node
       // had reached its execve, and lost SIGUSR1 in most runs.
-      const c = config(['sh', '-c', `trap "" HUP; trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`]);
+      const c = config(['sh', '-c', readyThenTrapped('trap "" HUP; trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM')]);
       c.hooks = { createContainer: [PREPARING_HOOK] };
       const signals: Signal[] = ['SIGUSR1', ...Array<Signal>(250).fill('SIGHUP'), 'SIGTERM'];
       const runs = await withBundleAsync(c, async (dir) => {
@@ -1520,7 +1526,7 @@ maybe('mountkit run', () => {
 
     test('signals reach the container through nsenter and unshare, including those that come while the rootfs is prepared', async () => {
       const c = userConfig([{ type: 'pid' }, { type: 'mount' }, { type: 'user' }]);
-      c.process.args = ['sh', '-c', `trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM; ${READY_THEN_WAIT}`];
+      c.process.args = ['sh', '-c', readyThenTrapped('trap "echo got USR1" USR1; trap "echo got TERM; exit 7" TERM')];
       // The createContainer hook keeps mountkit preparing for a second; the signals come 300 and 600 ms into it.
       c.hooks = { createContainer: [PREPARING_HOOK] };
       const r = await withBundleAsync(c, (dir) => {
