@@ -11,7 +11,7 @@
  * before and after, and the temporary directory and runc containers are removed.
  */
 import { spawnSync } from 'child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadBundle } from '../src/core/config/oci';
@@ -243,11 +243,13 @@ class Bench {
     return { bundle, state };
   }
 
-  /** A directory whose `node` is true(1), for the launcher's row (runners.ts launcherAlone). */
+  /** A directory whose `node` is a copy of true(1), for the launcher's row (runners.ts launcherAlone). */
   standInNode(): string {
     const dir = path.join(this.tmp, 'stand-in');
     mkdirSync(dir);
-    symlinkSync('/bin/true', path.join(dir, 'node'));
+    // A copy named node, which the launcher seals as it seals node's file (a link to a file of another name it does not).
+    copyFileSync('/bin/true', path.join(dir, 'node'));
+    chmodSync(path.join(dir, 'node'), 0o755);
     return dir;
   }
 

@@ -73,9 +73,10 @@ function foreground(what: string, argv: (id: string) => string[], remove: (id: s
 
 /**
  * The launcher alone: `mountkit run` by the launcher with `standIn` first in PATH, a
- * directory whose `node` is true(1), so that the Node it starts exits at once with status
- * 0: what the launcher itself costs a run (its grep(1), the job and the watch it forks,
- * unshare(1) and the shell in the new namespaces, their end), without Node's start-up.
+ * directory whose `node` is a copy of true(1), so that the Node it starts exits at once
+ * with status 0: what the launcher itself costs a run (its grep(1), the job and the watch
+ * it forks, unshare(1) and the shell in the new namespaces, the seal of node's file as
+ * root, their end), without Node's start-up.
  */
 export function launcherAlone(bundle: string, standIn: string): number {
   return ok('the launcher with a stand-in node', timeRun([LAUNCHER, 'run', '--bundle', bundle], { ...process.env, PATH: `${standIn}:${process.env.PATH ?? ''}` })).ms;
