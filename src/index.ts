@@ -168,3 +168,7 @@ export { CLONE_FS, CLONE_NEWTIME } from './core/namespaces';
 export { LOG_LEVELS, createLogger, silentLogger } from './core/logger';
 export type { LogFormat, LogLevel, LoggerOptions, RunFields } from './core/logger';
 export { keepStderr } from './core/streams';
+
+// ---- Node run from a read-only copy of its file (CVE-2019-5736), for embedders ----
+export { NODE_PATH_ENV, UNSEALED_WARNING, execSealedNode, kernelCannotSeal, ownFileWritable, resealedExec, sealedCopy } from './core/sealed-node';
+export type { NodeStart } from './core/sealed-node';

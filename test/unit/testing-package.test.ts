@@ -129,19 +129,21 @@ describe('the documented code compiles against the published types', () => {
     mkdirSync(path.join(dir, 'test'));
     const readme = readFileSync(path.join(REPO, 'README.md'), 'utf8');
     const embedding = tsBlocks(readme.slice(readme.indexOf('## Embedding'), readme.indexOf('## Layout')));
-    expect(embedding).toHaveLength(6);
+    expect(embedding).toHaveLength(7);
+    // runPipeline's /proc/self/exe: the embedder's Node re-executed from a read-only copy of its file.
+    writeFileSync(path.join(dir, 'src', 'embed-seal.ts'), embedding[0]);
     // The example reads its spec from the bundle itself.
-    writeFileSync(path.join(dir, 'src', 'embed.ts'), embedding[0]);
+    writeFileSync(path.join(dir, 'src', 'embed.ts'), embedding[1]);
     // The runtime's side: a worker per container, started under unshare(1).
-    writeFileSync(path.join(dir, 'src', 'embed-runtime.ts'), embedding[1]);
+    writeFileSync(path.join(dir, 'src', 'embed-runtime.ts'), embedding[2]);
     // The errors' example: a PluginError's phase and its SyscallError's code, the exit status.
-    writeFileSync(path.join(dir, 'src', 'embed-errors.ts'), embedding[2]);
+    writeFileSync(path.join(dir, 'src', 'embed-errors.ts'), embedding[3]);
     // A port of the embedder's own, a Proxy of the real one counting the calls.
-    writeFileSync(path.join(dir, 'src', 'embed-port.ts'), embedding[3]);
+    writeFileSync(path.join(dir, 'src', 'embed-port.ts'), embedding[4]);
     // An embedded run's plan.
-    writeFileSync(path.join(dir, 'src', 'embed-plan.ts'), embedding[4]);
+    writeFileSync(path.join(dir, 'src', 'embed-plan.ts'), embedding[5]);
     // A spec built in code, typed by OciSpec.
-    writeFileSync(path.join(dir, 'src', 'embed-spec.ts'), embedding[5]);
+    writeFileSync(path.join(dir, 'src', 'embed-spec.ts'), embedding[6]);
     // What the published types say of a spec and a plan's port, beyond the README's examples.
     writeFileSync(path.join(dir, 'src', 'embed-types.ts'), EMBEDDER_TYPES(readFileSync(path.join(REPO, 'examples', 'default', 'config.json'), 'utf8')));
     const docs = readFileSync(path.join(REPO, 'docs', 'plugins.md'), 'utf8');
