@@ -81,6 +81,17 @@ maybe('bin/mountkit seals node\'s file for its Node (root)', () => {
     expect(logged()).toBe(`start -n --bind -o ro -- ${NODE} ${NODE}\nend\n`);
   });
 
+  // Root's maps taking 0 to 0: the launcher's unshare(1) makes the user namespace, and the
+  // seal is made in it (its mount namespaces are that namespace's), once the maps are written.
+  test('a user namespace the launcher makes with maps taking host ids 0 to 65535: node is sealed there, once, and the run goes on', () => {
+    standIn(0);
+    const maps = [{ containerID: 0, hostID: 0, size: 65536 }];
+    const config = busyboxConfig(['echo', 'ran'], { linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: maps, gidMappings: maps } });
+    const r = withBundle(config, (bundle) => spawnSync(LAUNCHER, ['run', '--bundle', bundle], { env, encoding: 'utf8', timeout: 20_000 }));
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
+    expect(logged()).toBe(`start -n --bind -o ro -- ${NODE} ${NODE}\nend\n`);
+  });
+
   // Started as /proc/self/fd/7, a wrapper that tells what to run by its name (snap's,
   // volta's, mise's: links to a program of another name) or a script's $0 would read "7".
   test.each([
