@@ -78,6 +78,22 @@ const PLAN_ONLY: readonly (keyof CliOptions)[] = ['format', 'queries'];
 /** The options that take a value, each name as written: bin/mountkit skips their values too when it looks for the command and bundle. */
 export const VALUE_OPTIONS: readonly string[] = Object.keys(OPTIONS).filter((name) => OPTIONS[name].value !== undefined);
 
+/** Each option by its name without dashes, which one dash or two may lead. */
+const BY_NAME: ReadonlyMap<string, OptionDef> = new Map(Object.entries(OPTIONS).map(([name, def]) => [name.replace(/^--?/, ''), def]));
+
+/**
+ * An option as Go's flag package reads runc's: one dash or two, then the name, then its
+ * value after `=` when one is given so (a word of its own otherwise, for one that takes a
+ * value). A lone `-` and `--` are none: the first is a word, the second ends the options.
+ */
+const OPTION_WORD = /^--?([^-=][^=]*)(?:=([\s\S]*))?$/;
+
+/** The words strconv.ParseBool takes, which Go's flag package reads `--no-pivot=WORD` by. */
+const BOOLEAN_WORDS: ReadonlyMap<string, boolean> = new Map([
+  ...['1', 't', 'T', 'TRUE', 'true', 'True'].map((word) => [word, true] as const),
+  ...['0', 'f', 'F', 'FALSE', 'false', 'False'].map((word) => [word, false] as const),
+]);
+
 export function parseArgs(argv: readonly string[]): CliOptions {
   const out: CliOptions = {
     command: undefined,
@@ -96,15 +112,21 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   };
   // The PLAN_ONLY options given, by the name written, for the refusal after the loop.
   const given = new Set<string>();
+  // After `--`, every word is the command or the container id, one starting with a dash too.
+  let ended = false;
   for (let i = 0; i < argv.length; i++) {
     if (out.command !== undefined && !COMMANDS.includes(out.command)) break;
     const arg = argv[i];
-    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    if (arg === '--' && !ended) {
+      ended = true;
+      continue;
+    }
+    const option = ended ? null : OPTION_WORD.exec(arg);
+    const eq = option?.[2] === undefined ? -1 : arg.length - option[2].length - 1;
     const name = eq > 0 ? arg.slice(0, eq) : arg;
-    const def = OPTIONS[name];
-    if (def && PLAN_ONLY.includes(def.key)) given.add(name);
+    const def = option ? BY_NAME.get(option[1]) : undefined;
     if (!def) {
-      if (arg.startsWith('-') || (out.command !== undefined && (out.containerId !== undefined || !TAKES_ID.includes(out.command)))) {
+      if ((!ended && arg.startsWith('-') && arg !== '-') || (out.command !== undefined && (out.containerId !== undefined || !TAKES_ID.includes(out.command)))) {
         throw new ConfigError('argument', arg, 'unknown option or extra argument (see mountkit --help)');
       }
       if (out.command === undefined) {
@@ -117,10 +139,13 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       continue;
     }
     if (!def.value) {
-      if (eq > 0) throw new ConfigError(name, arg.slice(eq + 1), 'takes no value');
-      (out as unknown as Record<string, unknown>)[def.key] = true;
+      const on = eq > 0 ? BOOLEAN_WORDS.get(arg.slice(eq + 1)) : true;
+      if (on === undefined) throw new ConfigError(name, arg.slice(eq + 1), 'must be true or false (or 1, 0, t, f), or not given a value');
+      if (on && PLAN_ONLY.includes(def.key)) given.add(name);
+      (out as unknown as Record<string, unknown>)[def.key] = on;
       continue;
     }
+    if (PLAN_ONLY.includes(def.key)) given.add(name);
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new ConfigError(name, undefined, 'needs a value');
     if (Array.isArray(def.value) && !def.value.includes(value)) {
@@ -205,6 +230,10 @@ Options:
                        runs, or off (default: ${DEFAULT_SECCOMP_CACHE})
   -h, --help           show this text
   -v, --version        print the version
+
+Options are read as runc reads its own: one dash or two (-b, --b, -bundle, --bundle),
+the value after = or as the next word, true or false after = for one that takes none
+(--no-pivot=false), and -- ends them (a container id may then start with a dash).
 
 Exit status: 0 on success, 1 for a runtime error, 2 for a configuration error; once the
 container's program has started, run exits with its status, or 128+N when signal N ends

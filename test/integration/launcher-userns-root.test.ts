@@ -284,6 +284,20 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
     expect(seen).toBe('0 100000 65536 userns=root\n');
   });
 
+  test.each([
+    ['-b=DIR', (dir: string) => [`-b=${dir}`]],
+    ['-bundle DIR (one dash before a long name)', (dir: string) => ['-bundle', dir]],
+    ['--b=DIR (two before a short one)', (dir: string) => [`--b=${dir}`]],
+    ['-- before a container id that starts with a dash', (dir: string) => ['--bundle', dir, '--', '-c1']],
+  ])('maps of a range of host ids without 0, %s, from another directory: the launcher reads the options as the Node entry and runc (Go\'s flag package) do, and starts the one Node itself', (_name, given) => {
+    const [r, seen] = withBundle(rangeConfig(CREDS), (dir) => {
+      reachable(dir);
+      return [spawnSync(LAUNCHER, ['run', '--seccomp-cache=off', ...given(dir)], { cwd: '/', encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'], env }), started()] as const;
+    });
+    expect([r.status, squeezed(r.stdout), r.stderr]).toEqual([0, [...RANGE_CREDS, ''], '']);
+    expect(seen).toBe('0 100000 65536 userns=root\n');
+  });
+
   test("maps of a range of host ids without 0, standard output a pipe of the host's root (a relaunch gives it to the container's root): the run is the Node entry's at once, with no Node started in the launcher's namespace", () => {
     const [launcher, seen, byEntry] = withBundle(rangeConfig(`${CREDS}; stat -c %u /proc/self/fd/1`), (dir) => {
       reachable(dir);

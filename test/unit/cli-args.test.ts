@@ -48,6 +48,25 @@ describe('parseArgs', () => {
     [['-h'], { help: true }],
     [['--version'], { version: true }],
     [['-v'], { version: true }],
+    // As Go's flag package reads runc's options: one dash or two before any name, the value after = for any.
+    [['-b=/b', 'run'], { command: 'run', bundle: '/b' }],
+    [['run', '-b='], { command: 'run', bundle: '' }],
+    [['run', '--b', '/b'], { command: 'run', bundle: '/b' }],
+    [['run', '-bundle', '/b', '-pid-file=p', '-log-format', 'json'], { command: 'run', bundle: '/b', pidFile: 'p', logFormat: 'json' }],
+    [['run', '-b', '--', 'c1'], { command: 'run', bundle: '--', containerId: 'c1' }],
+    [['run', '--bundle=a=b'], { command: 'run', bundle: 'a=b' }],
+    [['run', '--no-pivot=true', '--no-new-keyring=1'], { command: 'run', noPivot: true, noNewKeyring: true }],
+    [['run', '--no-pivot', '--no-pivot=false', '-no-new-keyring=F'], { command: 'run', noPivot: false, noNewKeyring: false }],
+    [['-help=True'], { help: true }],
+    [['-version'], { version: true }],
+    [['--v=0'], { version: false }],
+    // A plan-only option set to false asks nothing of run.
+    [['run', '--queries=false'], { command: 'run', queries: false }],
+    // -- ends the options: each word after it is the command or the container id, one with a leading dash too.
+    [['run', '--', '-c1'], { command: 'run', containerId: '-c1' }],
+    [['--', 'run', '--'], { command: 'run', containerId: '--' }],
+    [['-b', '/b', '--', 'plan', '--bundle'], { command: 'plan', bundle: '/b', containerId: '--bundle' }],
+    [['run', '-'], { command: 'run', containerId: '-' }],
   ])('%j', (argv, expected) => expect(parseArgs(argv)).toMatchObject(expected));
 
   test.each([
@@ -76,7 +95,6 @@ describe('parseArgs', () => {
     [['run', '--bundle'], '--bundle: needs a value'],
     [['run', '--log-level', 'loud'], '--log-level "loud": must be one of error, warn, info, debug'],
     [['run', '--log-format=xml'], '--log-format "xml": must be one of text, json'],
-    [['run', '--no-pivot=yes'], '--no-pivot "yes": takes no value'],
     [['run', '--preserve-fds', '-1'], '--preserve-fds "-1": must be a count, 0 or decimal digits without a sign or leading zero'],
     [['run', '--preserve-fds=two'], '--preserve-fds "two": must be a count, 0 or decimal digits without a sign or leading zero'],
     [['run', '--preserve-fds', '+2'], '--preserve-fds "+2": must be a count, 0 or decimal digits without a sign or leading zero'],
@@ -103,8 +121,14 @@ describe('parseArgs', () => {
     [['run', '--console-socket', ' '], '--console-socket " ": must name a unix socket, or be empty for none'],
     [['run', '--console-socket=\t'], '--console-socket "\\t": must name a unix socket, or be empty for none'],
     [['run', '--embedded'], '--embedded: applies to plan only (run always starts the container itself; an embedding calls runPipeline)'],
-    // A short option takes its value as the next word only, as bin/mountkit reads it.
-    [['-b=/x', 'run'], 'argument "-b=/x": unknown option or extra argument (see mountkit --help)'],
+    [['---bundle', '/x', 'run'], 'argument "---bundle": unknown option or extra argument (see mountkit --help)'],
+    [['-=x', 'run'], 'argument "-=x": unknown option or extra argument (see mountkit --help)'],
+    [['run', '--no-pivot=yes'], '--no-pivot "yes": must be true or false (or 1, 0, t, f), or not given a value'],
+    [['run', '-no-new-keyring='], '-no-new-keyring "": must be true or false (or 1, 0, t, f), or not given a value'],
+    [['run', '--', 'c1', 'c2'], 'argument "c2": unknown option or extra argument (see mountkit --help)'],
+    [['run', '--', '-b', '/x'], 'argument "/x": unknown option or extra argument (see mountkit --help)'],
+    [['run', '--', 'a/b'], 'container id "a/b": may hold only ASCII letters, digits and _ + , - . (as runc takes an id)'],
+    [['--queries=1', 'run'], "--queries: applies to plan only (run's output is the container's)"],
     [['run', '--pid-file', ' '], '--pid-file " ": must name a file, or be empty for none'],
     [['run', '--format', 'json'], "--format: applies to plan only (run's output is the container's)"],
     [['--format=text', 'run', 'c1'], "--format: applies to plan only (run's output is the container's)"],
@@ -123,12 +147,16 @@ describe('bin/mountkit, the shell launcher', () => {
     expect(launcher).toMatch(/^rt=34\nwhile \[ "\$rt" -le 64 \]; do$/m);
   });
 
-  test('skips the value of exactly the options parseArgs gives a value', () => {
+  test('skips the value of exactly the options parseArgs gives a value, and reads the one given after = of those whose value it uses', () => {
     const launcher = readFileSync(path.join(__dirname, '..', '..', 'bin', 'mountkit'), 'utf8');
-    // The launcher's case arms that set `expect` (bundle, value, preserve, cache, console or hosted) list the options taking one.
-    const arms = [...launcher.matchAll(/^\s*([-\w|]+)\) (?:\w+=\w+; )?expect=(?:bundle|value|preserve|cache|console|hosted) ;;$/gm)].map((m) => m[1].split('|'));
+    // The launcher's case arms that set `expect` (bundle, value, preserve, cache, console or hosted) list the options taking one, by their names without dashes.
+    const arms = [...launcher.matchAll(/^\s*([-\w|]+)\) (?:\w+=\w+; )?expect=(bundle|value|preserve|cache|console|hosted) ;;$/gm)].map((m) => [m[2], m[1].split('|')] as const);
     expect(arms).toHaveLength(6);
-    expect(arms.flat().sort()).toEqual([...VALUE_OPTIONS].sort());
+    expect(arms.flatMap(([, names]) => names).sort()).toEqual(VALUE_OPTIONS.map((name) => name.replace(/^--?/, '')).sort());
+    // Those whose value it uses (all but `value`'s) have an arm in the `*=*` case too, with version's.
+    const block = /^ {4}\*=\*\)\n {6}value=\$\{key#\*=\}\n {6}case \$\{key%%=\*\} in\n([\s\S]*?)^ {6}esac$/m.exec(launcher)?.[1] ?? '';
+    const given = [...block.matchAll(/^ {8}([-\w|]+)\) /gm)].flatMap((m) => m[1].split('|'));
+    expect(given.sort()).toEqual([...arms.flatMap(([kind, names]) => (kind === 'value' ? [] : names)), 'v', 'version'].sort());
   });
 });
 
