@@ -94,6 +94,7 @@ maybe("the Node that executes the container's program runs from a read-only copy
     ["the Node entry, a pid namespace (the relaunch started from the first process's copy)", BIN, PID, {}, 'EROFS'],
     ['the Node entry, no pid namespace (its process re-executed once it has read the config)', BIN, NO_PID, {}, 'EROFS'],
     ["the Node entry, a user namespace whose root is host id 100000 (no write permission, the copy's read-only too)", BIN, [...PID, { type: 'user' }], { uidMappings: MAPS, gidMappings: MAPS }, 'EACCES'],
+    ["bin/mountkit, a user namespace whose root is host id 100000 (its Node started through setpriv, unsealed: no write permission, nothing to seal)", LAUNCHER, [...PID, { type: 'user' }], { uidMappings: MAPS, gidMappings: MAPS }, 'EACCES'],
   ])('%s: the program (#!/proc/self/exe) may not write its /proc/self/exe', (_what, entry, namespaces, linux, verdict) => {
     const config = nodeConfig('/probe', namespaces);
     Object.assign(config.linux, linux);
