@@ -69,6 +69,15 @@ export const FSCONFIG_SET_FLAG = 0;
 export const FSCONFIG_SET_STRING = 1;
 export const FSCONFIG_CMD_CREATE = 6;
 
+// memfd_create(2) flags, include/uapi/linux/memfd.h
+export const MFD_CLOEXEC = 0x1;
+export const MFD_ALLOW_SEALING = 0x2;
+/** fcntl(2) seals of a memfd, include/uapi/linux/fcntl.h: no more seals, no shrinking, no growing, no writing. */
+export const F_SEAL_SEAL = 0x1;
+export const F_SEAL_SHRINK = 0x2;
+export const F_SEAL_GROW = 0x4;
+export const F_SEAL_WRITE = 0x8;
+
 // fcntl.h: asm-generic values, which x86_64 and arm64 share but where noted
 export const AT_FDCWD = -100;
 export const AT_SYMLINK_NOFOLLOW = 0x100;

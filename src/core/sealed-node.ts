@@ -16,6 +16,8 @@
  * mount of the caller's namespace). Opening its file for writing fails with EROFS. Node
  * re-executes itself from it through /proc/thread-self/fd/N, which execve(2) resolves
  * before it closes the close-on-exec descriptor (an ELF file needs no path afterwards).
+ * A kernel without open_tree(2) or mount_setattr(2) (before 5.12) gets runc's kind of
+ * copy instead: the file's bytes in a memfd sealed against writes (memfdCopy).
  *
  * The re-executed Node's process.execPath is what /proc/self/exe reads as there (`/`, the
  * copy's root being the file): it is given the path it was started from in
@@ -23,7 +25,22 @@
  * sets it too where it starts Node from a read-only bind of node's file made in a
  * throwaway mount namespace (seal_node), which such a Node then finds read-only here.
  */
-import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, MOUNT_ATTR_RDONLY, O_CLOEXEC, OPEN_TREE_CLONE, W_OK } from './constants';
+import {
+  AT_EACCESS,
+  AT_EMPTY_PATH,
+  AT_FDCWD,
+  F_SEAL_GROW,
+  F_SEAL_SEAL,
+  F_SEAL_SHRINK,
+  F_SEAL_WRITE,
+  MFD_ALLOW_SEALING,
+  MFD_CLOEXEC,
+  MOUNT_ATTR_RDONLY,
+  O_CLOEXEC,
+  O_RDONLY,
+  OPEN_TREE_CLONE,
+  W_OK,
+} from './constants';
 import { StepError, SyscallError, naming } from './errors';
 import { fdPath } from './in-root';
 import type { Syscalls } from './syscalls/types';
@@ -61,18 +78,44 @@ export function resealedExec(start: NodeStart): { argv: string[]; envp: string[]
  * that file: faccessat(2) of OWN_EXE for W_OK as this process's effective ids (AT_EACCESS),
  * which are those of the root the container starts as. False where the kernel refuses it
  * (EROFS: a read-only mount, as the copy made here is; EACCES or EPERM: a root of a user
- * namespace that does not map the file's owner); any other answer is thrown, named.
+ * namespace that does not map the file's owner), and for the memfd copy made on a kernel
+ * without mount_setattr(2), which faccessat(2) finds writable but which has F_SEAL_WRITE
+ * (fcntl(2) F_GET_SEALS: every write(2) to it fails with EPERM; EINVAL, no seals, for a
+ * file of a filesystem other than tmpfs). Any other answer is thrown, named.
  */
 export function ownFileWritable(sys: Syscalls): boolean {
   return naming(STEP, () => {
     try {
       sys.faccessat(AT_FDCWD, OWN_EXE, W_OK, AT_EACCESS);
-      return true;
     } catch (err) {
       if (err instanceof SyscallError && NOT_WRITABLE.has(err.code)) return false;
       throw err;
     }
+    return (ownSeals(sys) & F_SEAL_WRITE) === 0;
   });
+}
+
+/**
+ * The seals of the file OWN_EXE opens (fcntl(2) F_GET_SEALS); 0 for a file that takes
+ * none (EINVAL), and for one this process may not read (EACCES: a file of mode 0711, say,
+ * which no memfd is: memfd_create(2) makes its file 0777).
+ */
+function ownSeals(sys: Syscalls): number {
+  let fd: number;
+  try {
+    fd = sys.open(OWN_EXE, O_RDONLY | O_CLOEXEC, 0);
+  } catch (err) {
+    if (err instanceof SyscallError && err.code === 'EACCES') return 0;
+    throw err;
+  }
+  try {
+    return sys.getSeals(fd);
+  } catch (err) {
+    if (err instanceof SyscallError && err.code === 'EINVAL') return 0;
+    throw err;
+  } finally {
+    sys.close(fd);
+  }
 }
 
 /** The errnos faccessat(2) refuses a write with. */
@@ -81,19 +124,62 @@ const NOT_WRITABLE: ReadonlySet<string> = new Set(['EROFS', 'EACCES', 'EPERM']);
 /**
  * A read-only, detached copy of the mount holding this Node's file, as a close-on-exec
  * descriptor whose /proc path executes that file: open_tree(2) of OWN_EXE with
- * OPEN_TREE_CLONE, then mount_setattr(2) MOUNT_ATTR_RDONLY on it. Throws the call that
- * failed (open_tree: ENOSYS before Linux 5.2, EPERM without CAP_SYS_ADMIN over this mount
- * namespace; mount_setattr: ENOSYS before 5.12), nothing left open.
+ * OPEN_TREE_CLONE, then mount_setattr(2) MOUNT_ATTR_RDONLY on it. On a kernel without
+ * either (ENOSYS: open_tree before Linux 5.2, mount_setattr before 5.12) the file's bytes
+ * in a sealed memfd instead (memfdCopy). Throws the call that failed (open_tree: EPERM
+ * without CAP_SYS_ADMIN over this mount namespace; the memfd's calls), nothing left open.
  */
 export function sealedCopy(sys: Syscalls): number {
-  const copy = sys.openTree(AT_FDCWD, OWN_EXE, OPEN_TREE_CLONE | O_CLOEXEC);
+  let copy: number;
+  try {
+    copy = sys.openTree(AT_FDCWD, OWN_EXE, OPEN_TREE_CLONE | O_CLOEXEC);
+  } catch (err) {
+    if (noSuchCall(err)) return memfdCopy(sys);
+    throw err;
+  }
   try {
     sys.mountSetattr(copy, '', AT_EMPTY_PATH, MOUNT_ATTR_RDONLY, 0n, 0n);
+  } catch (err) {
+    sys.close(copy);
+    if (noSuchCall(err)) return memfdCopy(sys);
+    throw err;
+  }
+  return copy;
+}
+
+/** The seals of memfdCopy: no write, no change of size, and no seal taken off or added. */
+const COPY_SEALS = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+
+/**
+ * A copy of this Node's file in memory, as runc copies its own binary on kernels without
+ * the new mount API: memfd_create(2) with MFD_ALLOW_SEALING, close-on-exec; the bytes of
+ * OWN_EXE copied in (copy_file_range(2), or read and write); then F_SEAL_WRITE,
+ * F_SEAL_SHRINK, F_SEAL_GROW and F_SEAL_SEAL (fcntl(2) F_ADD_SEALS), after which no
+ * process can change it (write(2) and a writable shared mapping fail with EPERM) or lift
+ * the seals. No mount namespace or privilege is needed; it costs a copy of node's file
+ * (about 100 MB) in memory for as long as a Node runs from it. Its descriptor, or the
+ * call that failed thrown, nothing left open.
+ */
+export function memfdCopy(sys: Syscalls): number {
+  const copy = sys.memfdCreate('node', MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  try {
+    const own = sys.open(OWN_EXE, O_RDONLY | O_CLOEXEC, 0);
+    try {
+      sys.copyFileRange(own, copy);
+    } finally {
+      sys.close(own);
+    }
+    sys.addSeals(copy, COPY_SEALS);
   } catch (err) {
     sys.close(copy);
     throw err;
   }
   return copy;
+}
+
+/** Whether `err` is a syscall this kernel does not have (ENOSYS). */
+function noSuchCall(err: unknown): boolean {
+  return err instanceof SyscallError && err.code === 'ENOSYS';
 }
 
 /**
@@ -128,18 +214,19 @@ export function execSealedNode(sys: Syscalls, start: NodeStart, keep: readonly n
 }
 
 /**
- * Whether `err`, from execSealedNode or sealedCopy, says the kernel has no open_tree(2)
- * (before Linux 5.2) or no mount_setattr(2) (before 5.12): ENOSYS. The run then goes on
+ * Whether `err`, from execSealedNode or sealedCopy, says the kernel has no call to make
+ * either copy with: ENOSYS, which sealedCopy passes on only from memfd_create(2) (before
+ * Linux 3.17) once open_tree(2) or mount_setattr(2) gave it too. The run then goes on
  * from Node's own file, with UNSEALED_WARNING.
  */
 export function kernelCannotSeal(err: unknown): boolean {
   const cause = err instanceof StepError ? err.cause : err;
-  return cause instanceof SyscallError && cause.code === 'ENOSYS';
+  return noSuchCall(cause);
 }
 
 /** The warning of a run whose Node could not be sealed (kernelCannotSeal). */
 export const UNSEALED_WARNING =
-  "this kernel has no open_tree(2) or mount_setattr(2) (Linux 5.12 has both): the container's program is executed by a Node whose file the container's root may write (CVE-2019-5736); run only images you trust";
+  "this kernel has neither open_tree(2) and mount_setattr(2) (Linux 5.12) nor memfd_create(2) (3.17): the container's program is executed by a Node whose file the container's root may write (CVE-2019-5736); run only images you trust";
 
 /** sealedCopy, or undefined where a call it makes fails (whoever runs from Node's file next makes one, or says why it cannot). */
 export function sealedCopyOrNone(sys: Syscalls): number | undefined {

@@ -5,7 +5,7 @@
  * `unshare -m --propagation private` (see ../helpers/in-namespace.ts); this process
  * only makes calls that leave the mount table alone.
  */
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -16,7 +16,13 @@ import {
   AT_REMOVEDIR,
   AT_SYMLINK_NOFOLLOW,
   ECHO,
+  F_SEAL_GROW,
+  F_SEAL_SEAL,
+  F_SEAL_SHRINK,
+  F_SEAL_WRITE,
   ICANON,
+  MFD_ALLOW_SEALING,
+  MFD_CLOEXEC,
   ONLCR,
   O_CLOEXEC,
   O_CREAT,
@@ -37,6 +43,7 @@ import {
   makedev,
 } from '../../src/core/constants';
 import { fdPath } from '../../src/core/in-root';
+import { memfdCopy } from '../../src/core/sealed-node';
 import type { MountInfo } from '../../src/core/mountinfo';
 import { withoutOnlcr } from '../../src/core/termios';
 import { runInMountNamespace } from '../helpers/in-namespace';
@@ -874,6 +881,41 @@ return out;`,
       expect(r.anonymous).not.toBe(r.first);
       expect(line(r.first)).toEqual(['3f1b0000', '0', '0', 'keyring', `${name}:`]);
       expect(line(r.anonymous)).toEqual(['3f030008', '0', '0', 'keyring', '_ses:']);
+    });
+
+    it('memfdCreate, addSeals and getSeals: a file no directory holds, sealed against writes (EPERM), whose seals are read back; EINVAL of a file that takes none, EPERM for a memfd made without MFD_ALLOW_SEALING', () => {
+      const sealed = sys.memfdCreate('mk-port', MFD_CLOEXEC | MFD_ALLOW_SEALING);
+      const plain = sys.memfdCreate('mk-plain', MFD_CLOEXEC);
+      const file = sys.open('/proc/self/status', O_RDONLY | O_CLOEXEC, 0);
+      try {
+        expect(fs.readlinkSync(`/proc/self/fd/${sealed}`)).toBe('/memfd:mk-port (deleted)');
+        fs.writeSync(sealed, 'bytes');
+        expect(sys.getSeals(sealed)).toBe(0);
+        sys.addSeals(sealed, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+        expect(sys.getSeals(sealed)).toBe(F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+        expect(() => fs.writeSync(sealed, 'more')).toThrow(expect.objectContaining({ code: 'EPERM' }));
+        expect(fs.readFileSync(`/proc/self/fd/${sealed}`, 'utf8')).toBe('bytes');
+        expect(() => sys.addSeals(sealed, F_SEAL_WRITE)).toThrow(expect.objectContaining({ name: 'SyscallError', code: 'EPERM', message: 'fcntl "/memfd:mk-port (deleted)": EPERM' }));
+        expect(() => sys.addSeals(plain, F_SEAL_WRITE)).toThrow(expect.objectContaining({ code: 'EPERM' }));
+        expect(() => sys.getSeals(file)).toThrow(expect.objectContaining({ code: 'EINVAL', message: 'fcntl "/proc/<pid>/status": EINVAL'.replace('<pid>', String(process.pid)) }));
+      } finally {
+        for (const fd of [sealed, plain, file]) sys.close(fd);
+      }
+    });
+
+    it("memfdCopy: Node's own file in a sealed memfd of its size, which no write changes and which runs as node", () => {
+      const copy = memfdCopy(sys);
+      try {
+        const link = `/proc/${process.pid}/fd/${copy}`;
+        expect(fs.readlinkSync(link)).toBe('/memfd:node (deleted)');
+        expect(fs.fstatSync(copy).size).toBe(fs.statSync('/proc/self/exe').size);
+        expect(sys.getSeals(copy)).toBe(F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL);
+        expect(() => fs.writeSync(copy, 'x', 0)).toThrow(expect.objectContaining({ code: 'EPERM' }));
+        const r = spawnSync(link, ['-p', 'process.versions.node'], { encoding: 'utf8', timeout: 20_000 });
+        expect([r.status, r.stdout.trim()]).toEqual([0, process.versions.node]);
+      } finally {
+        sys.close(copy);
+      }
     });
 
     it('stayed in the mount namespace it started in', () => {

@@ -9,7 +9,8 @@
  * is given one. Nothing is ever written: an append-open writes nothing. bin/mountkit, as
  * root, starts its Node from a read-only bind of node's file instead (launcher-seal.test.ts),
  * which needs no mount_setattr(2). On a kernel without mount_setattr(2) a Node that would
- * copy its file goes on, warned; a refusal of another kind ends the run.
+ * copy its file copies its bytes into a sealed memfd instead; without memfd_create(2)
+ * too it goes on, warned; a refusal of another kind ends the run.
  */
 import { spawn, spawnSync } from 'child_process';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
@@ -23,8 +24,13 @@ if (process.env.CI === 'true' && !available) throw new Error('run tests need roo
 const maybe = available ? describe : describe.skip;
 
 const REFUSE_MOUNT_SETATTR = path.join(__dirname, '..', 'helpers', 'refuse-mount-setattr.js');
+const REFUSE_SEAL_CALLS = path.join(__dirname, '..', 'helpers', 'refuse-seal-calls.js');
 
-/** The program: Node again (its interpreter is /proc/self/exe), saying whether the container's root may write that file, and its pid. */
+/**
+ * The program: Node again (its interpreter is /proc/self/exe), saying whether the
+ * container's root may write that file, or `memfd` where it is a copy in memory (whose
+ * link reads /memfd:NAME (deleted)), which the access check finds writable.
+ */
 const PROBE = `#!/proc/self/exe
 const fs = require('fs');
 let verdict = 'writable';
@@ -33,6 +39,7 @@ try {
 } catch (err) {
   verdict = err.code;
 }
+if (fs.readlinkSync('/proc/self/exe').startsWith('/memfd:')) verdict = 'memfd';
 console.log(verdict);
 `;
 
@@ -161,16 +168,17 @@ maybe("the Node that executes the container's program runs from a read-only copy
   });
 
   /**
-   * The probe's bundle run by `entry` under a seccomp filter answering mount_setattr(2) with
-   * `errno`, with a mount(8) first in PATH that fails (bin/mountkit's seal then does not
-   * bind node's file, and its Node re-executes itself).
+   * The probe's bundle run by `entry` under a seccomp filter answering mount_setattr(2)
+   * (and memfd_create(2), with REFUSE_SEAL_CALLS as `helper`) with `errno`, with a
+   * mount(8) first in PATH that fails (bin/mountkit's seal then does not bind node's
+   * file, and its Node re-executes itself).
    */
-  function refusingRun(errno: string, entry: string, namespaces: object[] = PID): { status: number | null; stdout: string; stderr: string } {
+  function refusingRun(errno: string, entry: string, namespaces: object[] = PID, helper = REFUSE_MOUNT_SETATTR): { status: number | null; stdout: string; stderr: string } {
     const own = mkdtempSync(path.join(tmpdir(), 'mountkit-mount-'));
     try {
       writeFileSync(path.join(own, 'mount'), '#!/bin/sh\nexit 32\n', { mode: 0o755 });
       const env = { ...process.env, PATH: `${own}:${process.env.PATH}` };
-      return runBundle(nodeConfig('/probe', namespaces), (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, errno, ...(entry === BIN ? [process.execPath, BIN] : [LAUNCHER]), 'run', '--bundle', dir], env);
+      return runBundle(nodeConfig('/probe', namespaces), (dir) => [process.execPath, helper, errno, ...(entry === BIN ? [process.execPath, BIN] : [LAUNCHER]), 'run', '--bundle', dir], env);
     } finally {
       rmSync(own, { recursive: true, force: true });
     }
@@ -197,12 +205,20 @@ maybe("the Node that executes the container's program runs from a read-only copy
   test.each([
     ['bin/mountkit whose seal could not bind (a mount(8) that fails): its Node re-executes itself', LAUNCHER, PID],
     ['bin/mountkit without a pid namespace whose seal could not bind: its Node re-executes itself', LAUNCHER, NO_PID],
-    ['the Node entry', BIN, PID],
-  ])('a kernel without mount_setattr(2) (ENOSYS), %s: the run goes on from Node\'s own file, warned', (_what, entry, namespaces) => {
-    expect(refusingRun('ENOSYS', entry, namespaces)).toEqual({
+    ['the Node entry, a pid namespace: its relaunch is started from the copy', BIN, PID],
+    ['the Node entry, no pid namespace: its process re-executes itself once it has read the config', BIN, NO_PID],
+  ])('a kernel without mount_setattr(2) (ENOSYS), %s: from a sealed copy of node in memory (memfd), nothing warned', (_what, entry, namespaces) => {
+    expect(refusingRun('ENOSYS', entry, namespaces)).toEqual({ status: 0, stdout: 'memfd\n', stderr: '' });
+  });
+
+  test.each([
+    ['bin/mountkit whose seal could not bind (a mount(8) that fails): its Node', LAUNCHER, NO_PID],
+    ['the Node entry, no pid namespace', BIN, NO_PID],
+  ])('a kernel without mount_setattr(2) or memfd_create(2) (ENOSYS for both), %s: the run goes on from Node\'s own file, warned', (_what, entry, namespaces) => {
+    expect(refusingRun('ENOSYS', entry, namespaces, REFUSE_SEAL_CALLS)).toEqual({
       status: 0,
       stdout: 'writable\n',
-      stderr: expect.stringMatching(/^mountkit warn: this kernel has no open_tree\(2\) or mount_setattr\(2\) \(Linux 5\.12 has both\): .*CVE-2019-5736.*\n$/),
+      stderr: expect.stringMatching(/^mountkit warn: this kernel has neither open_tree\(2\) and mount_setattr\(2\) \(Linux 5\.12\) nor memfd_create\(2\) \(3\.17\): .*CVE-2019-5736.*\n$/),
     });
   });
 

@@ -1,6 +1,22 @@
-import { AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, MOUNT_ATTR_RDONLY, MS_RDONLY, O_CLOEXEC, O_RDONLY, OPEN_TREE_CLONE, W_OK } from '../../src/core/constants';
+import {
+  AT_EACCESS,
+  AT_EMPTY_PATH,
+  AT_FDCWD,
+  F_SEAL_GROW,
+  F_SEAL_SEAL,
+  F_SEAL_SHRINK,
+  F_SEAL_WRITE,
+  MFD_ALLOW_SEALING,
+  MFD_CLOEXEC,
+  MOUNT_ATTR_RDONLY,
+  MS_RDONLY,
+  O_CLOEXEC,
+  O_RDONLY,
+  OPEN_TREE_CLONE,
+  W_OK,
+} from '../../src/core/constants';
 import { StepError } from '../../src/core/errors';
-import { NODE_PATH_ENV, execSealedNode, kernelCannotSeal, ownFileWritable, resealedExec, sealedCopy, sealedCopyOrNone, type NodeStart } from '../../src/core/sealed-node';
+import { NODE_PATH_ENV, execSealedNode, kernelCannotSeal, memfdCopy, ownFileWritable, resealedExec, sealedCopy, sealedCopyOrNone, type NodeStart } from '../../src/core/sealed-node';
 import { ExecveCalled, FakeSyscalls } from '../../src/core/syscalls/fake';
 
 const START: NodeStart = {
@@ -10,12 +26,26 @@ const START: NodeStart = {
   env: { PATH: '/usr/bin', MOUNTKIT_LAUNCHER_FD: '3', UNSET: undefined },
 };
 
-/** A fake whose Node runs from /usr/bin/node (its /proc/self/exe), on a read-only mount when `readOnly`. */
-function nodeAt(readOnly = false): FakeSyscalls {
+/** A fake whose Node runs from /usr/bin/node (its /proc/self/exe, holding `bytes`), on a read-only mount when `readOnly`. */
+function nodeAt(readOnly = false, bytes = ''): FakeSyscalls {
   const sys = new FakeSyscalls().addDir('/usr/bin').addProcfs();
   if (readOnly) sys.mount('tmpfs', '/usr/bin', 'tmpfs', MS_RDONLY, null);
-  sys.addFile('/usr/bin/node', '', 0o755).addMagicLink('/proc/1/exe', '/usr/bin/node');
+  sys.addFile('/usr/bin/node', bytes, 0o755).addMagicLink('/proc/1/exe', '/usr/bin/node');
   return sys.clearCalls();
+}
+
+/** The seals memfdCopy adds. */
+const SEALS = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
+
+/** memfdCopy's calls, its memfd `copy` and the descriptor `own` of Node's file. */
+function memfdCalls(copy: number, own: number): object[] {
+  return [
+    { op: 'memfdCreate', name: 'node', flags: MFD_CLOEXEC | MFD_ALLOW_SEALING },
+    { op: 'open', path: '/proc/self/exe', flags: O_RDONLY | O_CLOEXEC, mode: 0 },
+    { op: 'copyFileRange', fdIn: own, fdOut: copy },
+    { op: 'close', fd: own },
+    { op: 'addSeals', fd: copy, seals: SEALS },
+  ];
 }
 
 /** execSealedNode's execve, or the error it threw. */
@@ -64,7 +94,7 @@ describe('execSealedNode', () => {
   });
 
   test.each([
-    ['mount_setattr refused (a kernel before 5.12)', 'mountSetattr' as const, 'ENOSYS', /^running Node from a read-only copy of its file, which the container may not write \(CVE-2019-5736\): mount_setattr .*: ENOSYS$/, true],
+    ['mount_setattr refused otherwise than ENOSYS', 'mountSetattr' as const, 'EPERM', /^running Node from a read-only copy of its file, which the container may not write \(CVE-2019-5736\): mount_setattr .*: EPERM$/, false],
     ['the execve refused', 'execve' as const, 'EACCES', /^running Node from a read-only copy .*: execve .*: EACCES$/, false],
     ['an fcntl refused otherwise than EBADF', 'clearCloexec' as const, 'EINVAL', /^running Node from a read-only copy .*: fcntl.*: EINVAL$/, false],
   ])('%s: the copy is closed and the step named', (_what, op, errno, message, cannot) => {
@@ -75,6 +105,30 @@ describe('execSealedNode', () => {
     expect(kernelCannotSeal(err)).toBe(cannot);
     const fd = sys.callsOf('mountSetattr')[0].dirfd;
     expect(sys.calls.at(-1)).toEqual({ op: 'close', fd });
+  });
+
+  test.each([
+    ['mount_setattr (a kernel before 5.12)', 'mountSetattr' as const, ['openTree', 'mountSetattr', 'close']],
+    ['open_tree (a kernel before 5.2)', 'openTree' as const, ['openTree']],
+  ])('%s answering ENOSYS: the clone closed, Node is executed from a sealed memfd holding its bytes instead', (_what, op, before) => {
+    const sys = nodeAt(false, 'ELF bytes').failOn(op, 'ENOSYS');
+    const err = sealing(sys, [0]);
+    expect(err).toBeInstanceOf(ExecveCalled);
+    const copy = sys.callsOf('memfdCreate').length === 1 ? sys.callsOf('addSeals')[0].fd : -1;
+    const own = sys.callsOf('copyFileRange')[0].fdIn;
+    const { argv, envp } = resealedExec(START);
+    expect(sys.calls.map((c) => c.op).slice(0, before.length)).toEqual(before);
+    expect(sys.calls.slice(before.length)).toEqual([...memfdCalls(copy, own), { op: 'clearCloexec', fd: 0 }, { op: 'execve', path: `/proc/thread-self/fd/${copy}`, argv, envp }]);
+    expect([sys.pathOf(copy), sys.readFile(`/proc/thread-self/fd/${copy}`)]).toEqual(['/memfd:node (deleted)', 'ELF bytes']);
+  });
+
+  test('memfd_create answering ENOSYS too (a kernel before 3.17): the step named, the kernel said to have no way to seal', () => {
+    const sys = nodeAt().failOn('mountSetattr', 'ENOSYS').failOn('memfdCreate', 'ENOSYS');
+    const err = sealing(sys);
+    expect(err).toBeInstanceOf(StepError);
+    expect(err.message).toMatch(/^running Node from a read-only copy of its file, which the container may not write \(CVE-2019-5736\): memfd_create "node": ENOSYS$/);
+    expect(kernelCannotSeal(err)).toBe(true);
+    expect(sys.calls.map((c) => c.op)).toEqual(['openTree', 'mountSetattr', 'close', 'memfdCreate']);
   });
 
   test('open_tree refused (EPERM without CAP_SYS_ADMIN): nothing was opened, nothing else is called', () => {
@@ -102,14 +156,63 @@ describe('sealedCopy and sealedCopyOrNone', () => {
   });
 });
 
-describe('ownFileWritable', () => {
+describe('memfdCopy', () => {
+  test('a sealed memfd holding the bytes of Node\'s file, open; Node\'s file closed', () => {
+    const sys = nodeAt(false, 'ELF bytes');
+    const copy = memfdCopy(sys);
+    expect(sys.calls).toEqual(memfdCalls(copy, sys.callsOf('copyFileRange')[0].fdIn));
+    expect(sys.readFile(`/proc/thread-self/fd/${copy}`)).toBe('ELF bytes');
+    expect(sys.getSeals(copy)).toBe(SEALS);
+    expect(sys.openFds()).toEqual([copy]);
+  });
+
   test.each([
-    ['Node on a read-write mount', false, true],
-    ['Node on a read-only mount (EROFS)', true, false],
-  ])('%s', (_what, readOnly, writable) => {
-    const sys = nodeAt(readOnly);
-    expect(ownFileWritable(sys)).toBe(writable);
+    ['the copy refused', 'copyFileRange' as const, 'EIO', /^copy_file_range .*: EIO$/, ['memfdCreate', 'open', 'copyFileRange', 'close', 'close']],
+    ['the seals refused', 'addSeals' as const, 'EBUSY', /^fcntl "\/memfd:node \(deleted\)": EBUSY$/, ['memfdCreate', 'open', 'copyFileRange', 'close', 'addSeals', 'close']],
+    ['Node\'s file not opened', 'open' as const, 'EACCES', /^open .*: EACCES$/, ['memfdCreate', 'open', 'close']],
+  ])('%s: the call thrown, nothing left open', (_what, op, errno, message, ops) => {
+    const sys = nodeAt().failOn(op, errno);
+    expect(() => memfdCopy(sys)).toThrow(message);
+    expect(sys.calls.map((c) => c.op)).toEqual(ops);
+    expect(sys.openFds()).toEqual([]);
+  });
+});
+
+describe('ownFileWritable', () => {
+  test('Node on a read-write mount: faccessat says so, and its file has no seals (EINVAL)', () => {
+    const sys = nodeAt();
+    expect(ownFileWritable(sys)).toBe(true);
+    expect(sys.calls).toEqual([
+      { op: 'faccessat', dirfd: AT_FDCWD, path: '/proc/self/exe', mode: W_OK, flags: AT_EACCESS },
+      { op: 'open', path: '/proc/self/exe', flags: O_RDONLY | O_CLOEXEC, mode: 0 },
+      { op: 'getSeals', fd: 100 },
+      { op: 'close', fd: 100 },
+    ]);
+  });
+
+  test('Node on a read-only mount (EROFS): nothing more asked', () => {
+    const sys = nodeAt(true);
+    expect(ownFileWritable(sys)).toBe(false);
     expect(sys.calls).toEqual([{ op: 'faccessat', dirfd: AT_FDCWD, path: '/proc/self/exe', mode: W_OK, flags: AT_EACCESS }]);
+  });
+
+  test.each([
+    ['a memfd copy with F_SEAL_WRITE (memfdCopy): not writable', SEALS, false],
+    ['a memfd without F_SEAL_WRITE: writable', F_SEAL_SHRINK | F_SEAL_GROW, true],
+  ])('Node run from %s', (_what, seals, writable) => {
+    const sys = nodeAt();
+    const fd = sys.memfdCreate('node', MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    sys.addSeals(fd, seals);
+    sys.addMagicLink('/proc/1/exe', `/proc/thread-self/fd/${fd}`);
+    sys.clearCalls();
+    expect(ownFileWritable(sys)).toBe(writable);
+    expect(sys.calls.map((c) => c.op)).toEqual(['faccessat', 'open', 'getSeals', 'close']);
+  });
+
+  test('Node\'s file writable but not readable (EACCES on its open): no memfd, writable', () => {
+    const sys = nodeAt().failOn('open', 'EACCES');
+    expect(ownFileWritable(sys)).toBe(true);
+    expect(sys.calls.map((c) => c.op)).toEqual(['faccessat', 'open']);
   });
 
   test.each([

@@ -22,6 +22,12 @@ import {
   FSCONFIG_SET_STRING,
   FSMOUNT_CLOEXEC,
   FSOPEN_CLOEXEC,
+  F_SEAL_GROW,
+  F_SEAL_SEAL,
+  F_SEAL_SHRINK,
+  F_SEAL_WRITE,
+  MFD_ALLOW_SEALING,
+  MFD_CLOEXEC,
   MNT_DETACH,
   MNT_EXPIRE,
   MNT_FORCE,
@@ -253,6 +259,24 @@ export const MOVE_MOUNT_FLAGS: FlagTable = {
 /** fsopen(2) flags, include/uapi/linux/mount.h. */
 export const FSOPEN_FLAGS: FlagTable = {
   bits: [['FSOPEN_CLOEXEC', big(FSOPEN_CLOEXEC)]],
+};
+
+/** memfd_create(2) flags, include/uapi/linux/memfd.h. */
+export const MFD_FLAGS: FlagTable = {
+  bits: [
+    ['MFD_CLOEXEC', big(MFD_CLOEXEC)],
+    ['MFD_ALLOW_SEALING', big(MFD_ALLOW_SEALING)],
+  ],
+};
+
+/** fcntl(2) F_ADD_SEALS seals, include/uapi/linux/fcntl.h. */
+export const SEAL_FLAGS: FlagTable = {
+  bits: [
+    ['F_SEAL_SEAL', big(F_SEAL_SEAL)],
+    ['F_SEAL_SHRINK', big(F_SEAL_SHRINK)],
+    ['F_SEAL_GROW', big(F_SEAL_GROW)],
+    ['F_SEAL_WRITE', big(F_SEAL_WRITE)],
+  ],
 };
 
 /** fsmount(2) flags, include/uapi/linux/mount.h. */

@@ -33,7 +33,6 @@ import {
   AT_RECURSIVE,
   AT_REMOVEDIR,
   AT_SYMLINK_NOFOLLOW,
-  W_OK,
   CGROUP2_SUPER_MAGIC,
   CLONE_NEWNS,
   CLONE_NEWUSER,
@@ -44,6 +43,7 @@ import {
   CGROUP_SUPER_MAGIC,
   DEVPTS_SUPER_MAGIC,
   EXT4_SUPER_MAGIC,
+  F_SEAL_SEAL,
   FSCONFIG_CMD_CREATE,
   FSCONFIG_SET_FLAG,
   FSCONFIG_SET_STRING,
@@ -61,6 +61,7 @@ import {
   MOUNT_ATTR_RELATIME,
   MOUNT_ATTR_STRICTATIME,
   LITTLE_ENDIAN,
+  MFD_ALLOW_SEALING,
   MQUEUE_MAGIC,
   MS_BIND,
   MOVE_MOUNT_F_EMPTY_PATH,
@@ -105,6 +106,7 @@ import {
   ST_VALID,
   SYSFS_MAGIC,
   TMPFS_MAGIC,
+  W_OK,
   __O_TMPFILE,
   makedev,
 } from '../constants';
@@ -169,6 +171,9 @@ export interface SyscallArgs {
   writeFile: { path: string; data: string; mode?: number };
   copyFile: { source: string; dest: string };
   copyFileRange: { fdIn: number; fdOut: number };
+  memfdCreate: { name: string; flags: number };
+  addSeals: { fd: number; seals: number };
+  getSeals: { fd: number };
   listxattr: { path: string };
   getxattr: { path: string; name: string };
   lsetxattr: { path: string; name: string; value: string | Uint8Array };
@@ -255,6 +260,7 @@ export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
   'fstatMount',
   'readlink',
   'readlinkat',
+  'getSeals',
   'listxattr',
   'getxattr',
   'readdir',
@@ -511,6 +517,9 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   ambientRaise: 'prctl',
   copyFile: 'copy_file_range',
   copyFileRange: 'copy_file_range',
+  memfdCreate: 'memfd_create',
+  addSeals: 'fcntl',
+  getSeals: 'fcntl',
   seccompCompile: 'seccomp_export_bpf',
   seccompLoad: 'seccomp',
   connectUnix: 'connect',
@@ -690,6 +699,8 @@ export class FakeSyscalls implements Syscalls {
   private readonly fdPaths = new Map<number, string>();
   /** The detached copies open_tree(OPEN_TREE_CLONE) made, by descriptor. */
   private readonly trees = new Map<number, DetachedTree>();
+  /** The seals of each file memfdCreate made (F_SEAL_*); a file without an entry takes none. */
+  private readonly seals = new Map<FakeNode, number>();
   /** The filesystem contexts fsopen made, by descriptor: the parameters fsconfig gave and how far the context got. */
   private readonly contexts = new Map<number, { fstype: string; source: string | null; params: string[]; created: boolean; mounted: boolean }>();
   /** The mounts fsmount made that move_mount has not attached, by descriptor: the entry each becomes, its root and state. */
@@ -777,7 +788,12 @@ export class FakeSyscalls implements Syscalls {
     return this;
   }
 
-  /** A /proc magic link at `path` (its /proc/PID/root, say), leading to `target` as a symlink would, which openat2's RESOLVE_NO_MAGICLINKS refuses. */
+  /**
+   * A /proc magic link at `path` (its /proc/PID/root, say), leading to `target` as a
+   * symlink would, which openat2's RESOLVE_NO_MAGICLINKS refuses; a `target` that is a
+   * descriptor's /proc/thread-self/fd/N leads to that descriptor's file (/proc/PID/exe of
+   * a process run from a memfd).
+   */
   addMagicLink(path: string, target: string): this {
     const node = this.place(path, 'symlink', 0o777);
     node.target = target;
@@ -1995,6 +2011,41 @@ export class FakeSyscalls implements Syscalls {
     node.content += from.content;
   }
 
+  /**
+   * memfd_create(2): a regular file of no directory, open for reading and writing (its
+   * link `/memfd:NAME (deleted)`), close-on-exec with MFD_CLOEXEC (the fake keeps no
+   * descriptor flags). Made without MFD_ALLOW_SEALING it has F_SEAL_SEAL, so no seal can
+   * be added (mm/memfd.c).
+   */
+  memfdCreate(name: string, flags: number): number {
+    this.record('memfdCreate', { name, flags });
+    const node = this.newNode('file', 0o777);
+    this.seals.set(node, (flags & MFD_ALLOW_SEALING) !== 0 ? 0 : F_SEAL_SEAL);
+    const fd = this.newFd();
+    this.setFd(fd, { ...detached(`/memfd:${name} (deleted)`, node), writing: newFilesystemMount(false) });
+    return fd;
+  }
+
+  /** fcntl(2) F_ADD_SEALS: EINVAL for a file that takes no seals (one memfdCreate did not make), EPERM once it has F_SEAL_SEAL. */
+  addSeals(fd: number, seals: number): void {
+    const rec = this.record('addSeals', { fd, seals });
+    this.fileDescriptor(rec, fd);
+    const node = this.fdNode(rec, fd);
+    const held = this.seals.get(node);
+    if (held === undefined) throw this.fail(rec, 'EINVAL');
+    if ((held & F_SEAL_SEAL) !== 0) throw this.fail(rec, 'EPERM');
+    this.seals.set(node, held | seals);
+  }
+
+  /** fcntl(2) F_GET_SEALS: EINVAL for a file that takes no seals (one memfdCreate did not make). */
+  getSeals(fd: number): number {
+    const rec = this.record('getSeals', { fd });
+    this.fileDescriptor(rec, fd);
+    const held = this.seals.get(this.fdNode(rec, fd));
+    if (held === undefined) throw this.fail(rec, 'EINVAL');
+    return held;
+  }
+
   listxattr(path: string): string[] {
     const rec = this.record('listxattr', { path });
     return [...this.existing(rec, path, true).xattrs.keys()];
@@ -2656,6 +2707,8 @@ export class FakeSyscalls implements Syscalls {
       case 'setns':
       case 'setCloexec':
       case 'clearCloexec':
+      case 'addSeals':
+      case 'getSeals':
       case 'releaseTerminal':
       case 'ptyUnlock':
       case 'ptyPeer':
@@ -2713,6 +2766,8 @@ export class FakeSyscalls implements Syscalls {
       case 'startFdSender':
       case 'sendFd':
         return undefined;
+      case 'memfdCreate':
+        return rec.name;
       default:
         return rec.path;
     }
@@ -2778,6 +2833,9 @@ export class FakeSyscalls implements Syscalls {
         return ['TIOCSWINSZ'];
       case 'dupCloexec':
         return ['F_DUPFD_CLOEXEC'];
+      case 'addSeals':
+      case 'getSeals':
+        return [fdPath(rec.fd)];
       case 'setControllingTerminal':
         return ['TIOCSCTTY'];
       default: {
@@ -2918,6 +2976,13 @@ export class FakeSyscalls implements Syscalls {
       if (node.magic && noMagicLinks && (follow || !final)) throw this.fail(rec, 'ELOOP');
       if (node.kind === 'symlink' && (follow || !final)) {
         if (noSymlinks || ++links > MAXSYMLINKS) throw this.fail(rec, 'ELOOP');
+        // A magic link whose file is one a descriptor holds (/proc/PID/exe of a process run from a memfd) jumps to it.
+        const jump = node.magic ? this.magicLink(node.target) : undefined;
+        if (jump) {
+          chain = [...jump.entry.chain];
+          pending.push(...components(jump.rest).reverse());
+          continue;
+        }
         if (node.target.startsWith('/')) chain = chain.slice(0, floor);
         pending.push(...components(node.target).reverse());
         continue;

@@ -7,7 +7,7 @@
  * "Namespaces: how a multi-threaded Node enters them"; docs/plugins.md, "The interfaces").
  */
 import fs = require('fs');
-import { LITTLE_ENDIAN, O_NONBLOCK } from '../constants';
+import { LITTLE_ENDIAN, MFD_CLOEXEC, O_NONBLOCK } from '../constants';
 import path = require('path');
 import type * as Koffi from 'koffi';
 import { StepError, SyscallError, errnoName, errnoNumber, mountDetail } from '../errors';
@@ -43,7 +43,7 @@ const SIGRTMAX = 64;
 // The handler signal(2) takes for the default action (asm-generic/signal-defs.h).
 const SIG_DFL = 0;
 
-// fcntl(2) and memfd_create(2), include/uapi/asm-generic/fcntl.h and linux/memfd.h
+// fcntl(2), include/uapi/asm-generic/fcntl.h
 const F_GETFD = 1;
 const F_SETFD = 2;
 const F_GETFL = 3;
@@ -52,8 +52,10 @@ const F_SETFL = 4;
 const O_APPEND = 0o2000;
 // F_LINUX_SPECIFIC_BASE (1024) + 6, include/uapi/linux/fcntl.h
 const F_DUPFD_CLOEXEC = 1030;
+// F_LINUX_SPECIFIC_BASE + 9 and + 10
+const F_ADD_SEALS = 1033;
+const F_GET_SEALS = 1034;
 const FD_CLOEXEC = 1;
-const MFD_CLOEXEC = 1;
 
 // prctl(2) options, include/uapi/linux/prctl.h
 const PR_SET_PDEATHSIG = 1;
@@ -1345,6 +1347,18 @@ export class LinuxSyscalls implements Syscalls {
 
   clearCloexec(fd: number): void {
     check('fcntl', libc().fcntl(fd, F_SETFD, 'int', 0));
+  }
+
+  memfdCreate(name: string, flags: number): number {
+    return check('memfd_create', libc().seldom().memfd_create(name, flags), name);
+  }
+
+  addSeals(fd: number, seals: number): void {
+    check('fcntl', libc().fcntl(fd, F_ADD_SEALS, 'int', seals), fdPath(fd));
+  }
+
+  getSeals(fd: number): number {
+    return check('fcntl', libc().fcntl(fd, F_GET_SEALS), fdPath(fd));
   }
 
   sethostname(name: string): void {

@@ -199,6 +199,16 @@ export interface Syscalls {
    */
   copyFileRange(fdIn: number, fdOut: number): void;
   /**
+   * memfd_create(2) (Linux 3.17): a new regular file in memory that no directory holds,
+   * open for reading and writing; its descriptor's link reads `/memfd:NAME (deleted)`.
+   * `flags`: MFD_CLOEXEC, MFD_ALLOW_SEALING.
+   */
+  memfdCreate(name: string, flags: number): number;
+  /** fcntl(2) F_ADD_SEALS: adds F_SEAL_* `seals` to the memfd open as `fd` (EPERM once it has F_SEAL_SEAL, or made without MFD_ALLOW_SEALING; EINVAL for a file that takes none). */
+  addSeals(fd: number, seals: number): void;
+  /** fcntl(2) F_GET_SEALS: the seals of the file open as `fd`; EINVAL for a file that takes none (one that is no memfd or tmpfs file). */
+  getSeals(fd: number): number;
+  /**
    * listxattr(2): the names of the extended attributes of the file at `path`, a final
    * symlink followed (a descriptor's magic link leads to the file open there); those the
    * caller may not see (trusted.* without CAP_SYS_ADMIN) are not listed.
