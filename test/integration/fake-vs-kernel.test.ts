@@ -97,6 +97,40 @@ function onKernel(dir: string, body: string): Outcome[] {
 /** The scenarios: what each shows, its calls, and the outcomes the kernel gives (Linux 6.18), which the fake must give too. */
 const SCENARIOS: [string, string, Outcome[]][] = [
   [
+    "a memfd's seals, added until F_SEAL_SEAL; one made without MFD_ALLOW_SEALING, and a tmpfs file, have F_SEAL_SEAL alone; a directory takes none; an O_PATH descriptor no fcntl of them",
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+const sealable = sys.memfdCreate('mk', k.MFD_CLOEXEC | k.MFD_ALLOW_SEALING);
+value('a new memfd', () => sys.getSeals(sealable));
+step('add F_SEAL_WRITE|F_SEAL_SEAL', () => sys.addSeals(sealable, k.F_SEAL_WRITE | k.F_SEAL_SEAL));
+value('its seals', () => sys.getSeals(sealable));
+step('add F_SEAL_GROW after F_SEAL_SEAL', () => sys.addSeals(sealable, k.F_SEAL_GROW));
+const plain = sys.memfdCreate('mk', k.MFD_CLOEXEC);
+value('a memfd without MFD_ALLOW_SEALING', () => sys.getSeals(plain));
+step('add to it', () => sys.addSeals(plain, k.F_SEAL_WRITE));
+sys.writeFile(dir + '/f', 'x');
+const file = sys.open(dir + '/f', k.O_RDONLY | k.O_CLOEXEC, 0);
+value('a tmpfs file', () => sys.getSeals(file));
+step('add to it', () => sys.addSeals(file, k.F_SEAL_WRITE));
+const directory = sys.open(dir, k.O_RDONLY | k.O_DIRECTORY | k.O_CLOEXEC, 0);
+value('a directory', () => sys.getSeals(directory));
+const pathOnly = sys.open(dir + '/f', k.O_PATH | k.O_CLOEXEC, 0);
+value('an O_PATH descriptor', () => sys.getSeals(pathOnly));
+`,
+    [
+      ['a new memfd', '0'],
+      ['add F_SEAL_WRITE|F_SEAL_SEAL', 'made'],
+      ['its seals', '9'],
+      ['add F_SEAL_GROW after F_SEAL_SEAL', 'EPERM'],
+      ['a memfd without MFD_ALLOW_SEALING', '1'],
+      ['add to it', 'EPERM'],
+      ['a tmpfs file', '1'],
+      ['add to it', 'EPERM'],
+      ['a directory', 'EINVAL'],
+      ['an O_PATH descriptor', 'EBADF'],
+    ],
+  ],
+  [
     'a remount without MS_BIND makes the superblock read-only for every bind of it; MS_REMOUNT|MS_BIND changes one mount only',
     `
 sys.mount('tmpfs', dir, 'tmpfs', 0n, null);

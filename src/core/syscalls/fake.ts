@@ -2026,24 +2026,32 @@ export class FakeSyscalls implements Syscalls {
     return fd;
   }
 
-  /** fcntl(2) F_ADD_SEALS: EINVAL for a file that takes no seals (one memfdCreate did not make), EPERM once it has F_SEAL_SEAL. */
+  /** fcntl(2) F_ADD_SEALS: EINVAL for a file that takes no seals, EPERM once it has F_SEAL_SEAL (heldSeals). */
   addSeals(fd: number, seals: number): void {
     const rec = this.record('addSeals', { fd, seals });
+    const held = this.heldSeals(rec, fd);
+    if ((held & F_SEAL_SEAL) !== 0) throw this.fail(rec, 'EPERM');
+    this.seals.set(this.fdNode(rec, fd), held | seals);
+  }
+
+  /** fcntl(2) F_GET_SEALS: EINVAL for a file that takes no seals (heldSeals). */
+  getSeals(fd: number): number {
+    return this.heldSeals(this.record('getSeals', { fd }), fd);
+  }
+
+  /**
+   * The seals of the file open as `fd` (memfd_fcntl(), mm/memfd.c): a memfd's, and a
+   * tmpfs regular file's, which has F_SEAL_SEAL alone from its making (shmem_get_inode(),
+   * mm/shmem.c); EINVAL for any other file, EBADF for an O_PATH descriptor (fcntl(2)
+   * takes only the descriptor commands on one).
+   */
+  private heldSeals(rec: SyscallRecord, fd: number): number {
     this.fileDescriptor(rec, fd);
     const node = this.fdNode(rec, fd);
     const held = this.seals.get(node);
-    if (held === undefined) throw this.fail(rec, 'EINVAL');
-    if ((held & F_SEAL_SEAL) !== 0) throw this.fail(rec, 'EPERM');
-    this.seals.set(node, held | seals);
-  }
-
-  /** fcntl(2) F_GET_SEALS: EINVAL for a file that takes no seals (one memfdCreate did not make). */
-  getSeals(fd: number): number {
-    const rec = this.record('getSeals', { fd });
-    this.fileDescriptor(rec, fd);
-    const held = this.seals.get(this.fdNode(rec, fd));
-    if (held === undefined) throw this.fail(rec, 'EINVAL');
-    return held;
+    if (held !== undefined) return held;
+    if (node.kind === 'file' && this.fsTypeAt(this.fds.get(fd)!.path, new Set()) === TMPFS_MAGIC) return F_SEAL_SEAL;
+    throw this.fail(rec, 'EINVAL');
   }
 
   listxattr(path: string): string[] {
