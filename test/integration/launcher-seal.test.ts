@@ -81,6 +81,26 @@ maybe('bin/mountkit seals node\'s file for its Node (root)', () => {
     expect(logged()).toBe(`start -n --bind -o ro -- ${NODE} ${NODE}\nend\n`);
   });
 
+  // Started under chroot(2): the root nsenter(1) goes back to is the one the launcher held
+  // on descriptor 5, not its namespace's. In a private namespace of the test's, / is bound
+  // (recursively) onto a directory and a tmpfs mounted on the bind's view of another,
+  // `hid`, which holds a copy of the bundle: the launcher, chrooted there, is given the
+  // bundle by its absolute path, which outside that root leads to `hid` itself, empty.
+  test("no pid namespace, the launcher started under chroot(2): Node runs in the root it was started in", () => {
+    standIn(0);
+    const config = busyboxConfig(['echo', 'ran'], { linux: { namespaces: [{ type: 'mount' }] } });
+    const root = path.join(dir, 'root');
+    const hid = path.join(dir, 'hid');
+    mkdirSync(root);
+    mkdirSync(hid);
+    const script = '"$1" --rbind / "$2" && "$1" -t tmpfs tmpfs "$2$3" && cp -a "$4" "$2$3/b" && exec chroot "$2" "$5" run --bundle "$3/b"';
+    const r = withBundle(config, (bundle) =>
+      spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', MOUNT, root, hid, bundle, LAUNCHER], { env, encoding: 'utf8', timeout: 20_000 }),
+    );
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
+    expect(logged()).toBe(`start -n --bind -o ro -- ${NODE} ${NODE}\nend\n`);
+  });
+
   // Root's maps taking 0 to 0: the launcher's unshare(1) makes the user namespace, and the
   // seal is made in it (its mount namespaces are that namespace's), once the maps are written.
   test('a user namespace the launcher makes with maps taking host ids 0 to 65535: node is sealed there, once, and the run goes on', () => {
