@@ -36,9 +36,9 @@ maybe('bin/mountkit seals node\'s file for its Node (root)', () => {
   let log: string;
   let env: NodeJS.ProcessEnv;
 
-  /** The stand-in mount(8): logs "start" and its arguments, sleeps `seconds`, logs "end" and runs the real one. */
+  /** The stand-in mount(8): logs "start" and its arguments, sleeps `seconds`, runs the real one and logs "end" and its status. */
   function standIn(seconds: number): void {
-    writeFileSync(path.join(dir, 'bin', 'mount'), `#!/bin/sh\necho "start $*" >>"$SEAL_LOG"\nsleep ${seconds}\necho end >>"$SEAL_LOG"\nexec ${MOUNT} "$@"\n`);
+    writeFileSync(path.join(dir, 'bin', 'mount'), `#!/bin/sh\necho "start $*" >>"$SEAL_LOG"\nsleep ${seconds}\n${MOUNT} "$@"\nstatus=$?\necho "end $status" >>"$SEAL_LOG"\nexit $status\n`);
     chmodSync(path.join(dir, 'bin', 'mount'), 0o755);
   }
 
@@ -59,7 +59,7 @@ maybe('bin/mountkit seals node\'s file for its Node (root)', () => {
     standIn(0);
     const r = withBundle(busyboxConfig(['echo', 'ran']), (bundle) => spawnSync(LAUNCHER, ['run', '--bundle', bundle], { env, encoding: 'utf8', timeout: 20_000 }));
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
-    expect(logged()).toBe(`start -n --bind -o ro -- ${NODE} ${NODE}\nend\n`);
+    expect(logged()).toBe(`start -n --bind -o ro,nosuid,nodev -- ${NODE} ${NODE}\nend 0\n`);
   });
 
   // Without a pid namespace the launcher's own process becomes Node: nsenter(1) goes back
@@ -78,7 +78,7 @@ maybe('bin/mountkit seals node\'s file for its Node (root)', () => {
       spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', MOUNT, view, LAUNCHER, 'run'], { cwd: bundle, env, encoding: 'utf8', timeout: 20_000 }),
     );
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
-    expect(logged()).toBe(`start -n --bind -o ro -- ${NODE} ${NODE}\nend\n`);
+    expect(logged()).toBe(`start -n --bind -o ro,nosuid,nodev -- ${NODE} ${NODE}\nend 0\n`);
   });
 
   // Started under chroot(2): the root nsenter(1) goes back to is the one the launcher held
@@ -98,7 +98,7 @@ maybe('bin/mountkit seals node\'s file for its Node (root)', () => {
       spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', MOUNT, root, hid, bundle, LAUNCHER], { env, encoding: 'utf8', timeout: 20_000 }),
     );
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
-    expect(logged()).toBe(`start -n --bind -o ro -- ${NODE} ${NODE}\nend\n`);
+    expect(logged()).toBe(`start -n --bind -o ro,nosuid,nodev -- ${NODE} ${NODE}\nend 0\n`);
   });
 
   // Root's maps taking 0 to 0: the launcher's unshare(1) makes the user namespace, and the
@@ -109,7 +109,22 @@ maybe('bin/mountkit seals node\'s file for its Node (root)', () => {
     const config = busyboxConfig(['echo', 'ran'], { linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: maps, gidMappings: maps } });
     const r = withBundle(config, (bundle) => spawnSync(LAUNCHER, ['run', '--bundle', bundle], { env, encoding: 'utf8', timeout: 20_000 }));
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
-    expect(logged()).toBe(`start -n --bind -o ro -- ${NODE} ${NODE}\nend\n`);
+    expect(logged()).toBe(`start -n --bind -o ro,nosuid,nodev -- ${NODE} ${NODE}\nend 0\n`);
+  });
+
+  // A mount copied into a user namespace's mount namespace keeps its nosuid and nodev
+  // locked: a remount of the bind that would clear them is EPERM, which -o asks for them
+  // too avoids. Here node's directory is a bind with both, made in a private namespace of the test's.
+  test("a user namespace the launcher makes (maps taking 0 to 0), node's mount nosuid and nodev (locked there): the bind is made read-only, and the run goes on", () => {
+    standIn(0);
+    const maps = [{ containerID: 0, hostID: 0, size: 65536 }];
+    const config = busyboxConfig(['echo', 'ran'], { linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: maps, gidMappings: maps } });
+    const script = '"$1" --bind "$2" "$2" && "$1" -o remount,bind,nosuid,nodev "$2" && shift 2 && exec "$@"';
+    const r = withBundle(config, (bundle) =>
+      spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', MOUNT, path.dirname(NODE), LAUNCHER, 'run', '--bundle', bundle], { env, encoding: 'utf8', timeout: 20_000 }),
+    );
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
+    expect(logged()).toBe(`start -n --bind -o ro,nosuid,nodev -- ${NODE} ${NODE}\nend 0\n`);
   });
 
   // Started as /proc/self/fd/7, a wrapper that tells what to run by its name (snap's,
@@ -140,7 +155,7 @@ maybe('bin/mountkit seals node\'s file for its Node (root)', () => {
     writeFileSync(path.join(dir, 'bin', 'mount'), `#!/bin/sh\necho "start $*" >>"$SEAL_LOG"\nexec ${MOUNT} -n --bind -- "$6" "$7"\n`, { mode: 0o755 });
     const r = withBundle(busyboxConfig(['echo', 'ran']), (bundle) => spawnSync(LAUNCHER, ['run', '--bundle', bundle], { env, encoding: 'utf8', timeout: 20_000 }));
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
-    expect(logged()).toBe(`start -n --bind -o ro -- ${NODE} ${NODE}\n`);
+    expect(logged()).toBe(`start -n --bind -o ro,nosuid,nodev -- ${NODE} ${NODE}\n`);
   });
 
   test('node on a read-only mount already (a private namespace of this test\'s): nothing is sealed', () => {
@@ -188,6 +203,6 @@ maybe('bin/mountkit seals node\'s file for its Node (root)', () => {
       return { status: await status, stdout, stderr };
     });
     expect(r).toEqual({ status: 7, stdout: 'got\n', stderr: '' });
-    expect(logged()).toMatch(/end\n$/);
+    expect(logged()).toMatch(/end 0\n$/);
   });
 });
