@@ -110,8 +110,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     embedded: false,
     seccompCache: DEFAULT_SECCOMP_CACHE,
   };
-  // The PLAN_ONLY options given, by the name written, for the refusal after the loop.
-  const given = new Set<string>();
+  // The PLAN_ONLY options given, by key, under the name written last, for the refusal after the loop.
+  const given = new Map<keyof CliOptions, string>();
   // After `--`, every word is the command or the container id, one starting with a dash too.
   let ended = false;
   for (let i = 0; i < argv.length; i++) {
@@ -141,11 +141,15 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     if (!def.value) {
       const on = eq > 0 ? BOOLEAN_WORDS.get(arg.slice(eq + 1)) : true;
       if (on === undefined) throw new ConfigError(name, arg.slice(eq + 1), 'must be true or false (or 1, 0, t, f), or not given a value');
-      if (on && PLAN_ONLY.includes(def.key)) given.add(name);
+      // As Go's flag package reads a flag given twice: the last word counts.
+      if (PLAN_ONLY.includes(def.key)) {
+        if (on) given.set(def.key, name);
+        else given.delete(def.key);
+      }
       (out as unknown as Record<string, unknown>)[def.key] = on;
       continue;
     }
-    if (PLAN_ONLY.includes(def.key)) given.add(name);
+    if (PLAN_ONLY.includes(def.key)) given.set(def.key, name);
     const value = eq > 0 ? arg.slice(eq + 1) : argv[++i];
     if (value === undefined) throw new ConfigError(name, undefined, 'needs a value');
     if (Array.isArray(def.value) && !def.value.includes(value)) {
@@ -169,7 +173,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   // A run is always mountkit's own, launcher and all: runPipeline is the embedded one, an API.
   if (out.embedded && out.command === 'run') throw new ConfigError('--embedded', undefined, 'applies to plan only (run always starts the container itself; an embedding calls runPipeline)');
   // run prints nothing of its own for them to shape: the container's output is the program's.
-  const [planOption] = given;
+  const [planOption] = given.values();
   if (planOption !== undefined && out.command === 'run') throw new ConfigError(planOption, undefined, "applies to plan only (run's output is the container's)");
   return out;
 }

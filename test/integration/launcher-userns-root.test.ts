@@ -275,6 +275,7 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
     ['--bundle= (the working directory)', ['--bundle=']],
     ["-b '' (the working directory)", ['-b', '']],
     ["--pid-file '', --log= and --console-socket= (none given)", ['--bundle', '.', '--pid-file', '', '--log=', '--console-socket=']],
+    ['--console-socket=S and then --console-socket= (the last counts: none given)', ['--console-socket=/nowhere.sock', '--console-socket=']],
   ])('maps of a range of host ids without 0, %s: the launcher reads an empty value as the Node entry and runc do, and starts the one Node itself', (_name, given) => {
     const [r, seen] = withBundle(rangeConfig(CREDS), (dir) => {
       reachable(dir);
@@ -288,6 +289,7 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
     ['-b=DIR', (dir: string) => [`-b=${dir}`]],
     ['-bundle DIR (one dash before a long name)', (dir: string) => ['-bundle', dir]],
     ['--b=DIR (two before a short one)', (dir: string) => [`--b=${dir}`]],
+    // After `--` only the id may come, which the launcher does not read: this row is the Node entry's parse, in the launcher's run.
     ['-- before a container id that starts with a dash', (dir: string) => ['--bundle', dir, '--', '-c1']],
   ])('maps of a range of host ids without 0, %s, from another directory: the launcher reads the options as the Node entry and runc (Go\'s flag package) do, and starts the one Node itself', (_name, given) => {
     const [r, seen] = withBundle(rangeConfig(CREDS), (dir) => {

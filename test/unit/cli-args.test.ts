@@ -62,6 +62,7 @@ describe('parseArgs', () => {
     [['--v=0'], { version: false }],
     // A plan-only option set to false asks nothing of run.
     [['run', '--queries=false'], { command: 'run', queries: false }],
+    [['--queries', 'run', '--queries=false'], { command: 'run', queries: false }],
     // -- ends the options: each word after it is the command or the container id, one with a leading dash too.
     [['run', '--', '-c1'], { command: 'run', containerId: '-c1' }],
     [['--', 'run', '--'], { command: 'run', containerId: '--' }],
