@@ -72,6 +72,8 @@ export const FSCONFIG_CMD_CREATE = 6;
 // memfd_create(2) flags, include/uapi/linux/memfd.h
 export const MFD_CLOEXEC = 0x1;
 export const MFD_ALLOW_SEALING = 0x2;
+/** Linux 6.3: the memfd may be executed (EINVAL before; without it, vm.memfd_noexec 1 makes the file not executable). */
+export const MFD_EXEC = 0x10;
 /** fcntl(2) seals of a memfd, include/uapi/linux/fcntl.h: no more seals, no shrinking, no growing, no writing. */
 export const F_SEAL_SEAL = 0x1;
 export const F_SEAL_SHRINK = 0x2;

@@ -35,6 +35,7 @@ import {
   F_SEAL_WRITE,
   MFD_ALLOW_SEALING,
   MFD_CLOEXEC,
+  MFD_EXEC,
   MOUNT_ATTR_RDONLY,
   O_CLOEXEC,
   O_RDONLY,
@@ -97,8 +98,9 @@ export function ownFileWritable(sys: Syscalls): boolean {
 
 /**
  * The seals of the file OWN_EXE opens (fcntl(2) F_GET_SEALS); 0 for a file that takes
- * none (EINVAL), and for one this process may not read (EACCES: a file of mode 0711, say,
- * which no memfd is: memfd_create(2) makes its file 0777).
+ * none (EINVAL), and for one this process may write but not read (EACCES: a mode such as
+ * 0300 for its owner, or an LSM's refusal), which no memfd is: memfd_create(2) makes its
+ * file 0777.
  */
 function ownSeals(sys: Syscalls): number {
   let fd: number;
@@ -152,7 +154,11 @@ const COPY_SEALS = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
 
 /**
  * A copy of this Node's file in memory, as runc copies its own binary on kernels without
- * the new mount API: memfd_create(2) with MFD_ALLOW_SEALING, close-on-exec; the bytes of
+ * the new mount API: memfd_create(2) with MFD_ALLOW_SEALING, close-on-exec, and
+ * MFD_EXEC (Linux 6.3, where a seccomp profile answered the mount calls with ENOSYS:
+ * without it the kernel warns, and with vm.memfd_noexec 1 makes the file one execve(2)
+ * refuses; an older kernel refuses the flag, EINVAL, and is asked again without it;
+ * vm.memfd_noexec 2 refuses it with EACCES, which is thrown); the bytes of
  * OWN_EXE copied in (copy_file_range(2), or read and write); then F_SEAL_WRITE,
  * F_SEAL_SHRINK, F_SEAL_GROW and F_SEAL_SEAL (fcntl(2) F_ADD_SEALS), after which no
  * process can change it (write(2) and a writable shared mapping fail with EPERM) or lift
@@ -161,7 +167,7 @@ const COPY_SEALS = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
  * call that failed thrown, nothing left open.
  */
 export function memfdCopy(sys: Syscalls): number {
-  const copy = sys.memfdCreate('node', MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  const copy = executableMemfd(sys);
   try {
     const own = sys.open(OWN_EXE, O_RDONLY | O_CLOEXEC, 0);
     try {
@@ -175,6 +181,16 @@ export function memfdCopy(sys: Syscalls): number {
     throw err;
   }
   return copy;
+}
+
+/** memfd_create(2) of memfdCopy's file: with MFD_EXEC, or without it where the kernel does not know it (EINVAL, before 6.3). */
+function executableMemfd(sys: Syscalls): number {
+  try {
+    return sys.memfdCreate('node', MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  } catch (err) {
+    if (!(err instanceof SyscallError) || err.code !== 'EINVAL') throw err;
+    return sys.memfdCreate('node', MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  }
 }
 
 /** Whether `err` is a syscall this kernel does not have (ENOSYS). */

@@ -97,7 +97,7 @@ function onKernel(dir: string, body: string): Outcome[] {
 /** The scenarios: what each shows, its calls, and the outcomes the kernel gives (Linux 6.18), which the fake must give too. */
 const SCENARIOS: [string, string, Outcome[]][] = [
   [
-    "a memfd's seals, added until F_SEAL_SEAL; one made without MFD_ALLOW_SEALING, and a tmpfs file, have F_SEAL_SEAL alone; a directory takes none; an O_PATH descriptor no fcntl of them",
+    "a memfd's seals, added until F_SEAL_SEAL; one made without MFD_ALLOW_SEALING, and a tmpfs file, have F_SEAL_SEAL alone; a directory takes none; an O_PATH descriptor no fcntl of them; a descriptor not open for writing adds none; a write or a copy into a memfd with F_SEAL_WRITE is EPERM",
     `
 sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
 const sealable = sys.memfdCreate('mk', k.MFD_CLOEXEC | k.MFD_ALLOW_SEALING);
@@ -114,6 +114,13 @@ value('a tmpfs file', () => sys.getSeals(file));
 step('add to it', () => sys.addSeals(file, k.F_SEAL_WRITE));
 const directory = sys.open(dir, k.O_RDONLY | k.O_DIRECTORY | k.O_CLOEXEC, 0);
 value('a directory', () => sys.getSeals(directory));
+step('add to it', () => sys.addSeals(directory, k.F_SEAL_WRITE));
+const writable = sys.open(dir + '/f', k.O_WRONLY | k.O_CLOEXEC, 0);
+step('add to the tmpfs file open for writing', () => sys.addSeals(writable, k.F_SEAL_WRITE));
+const sealed = sys.memfdCreate('mk', k.MFD_CLOEXEC | k.MFD_ALLOW_SEALING);
+sys.addSeals(sealed, k.F_SEAL_WRITE);
+step('write to a memfd with F_SEAL_WRITE', () => sys.write(sealed, 'x'));
+step('copy into it', () => sys.copyFileRange(file, sealed));
 const pathOnly = sys.open(dir + '/f', k.O_PATH | k.O_CLOEXEC, 0);
 value('an O_PATH descriptor', () => sys.getSeals(pathOnly));
 `,
@@ -127,6 +134,10 @@ value('an O_PATH descriptor', () => sys.getSeals(pathOnly));
       ['a tmpfs file', '1'],
       ['add to it', 'EPERM'],
       ['a directory', 'EINVAL'],
+      ['add to it', 'EPERM'],
+      ['add to the tmpfs file open for writing', 'EPERM'],
+      ['write to a memfd with F_SEAL_WRITE', 'EPERM'],
+      ['copy into it', 'EPERM'],
       ['an O_PATH descriptor', 'EBADF'],
     ],
   ],

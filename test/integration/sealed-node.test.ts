@@ -50,17 +50,25 @@ console.log(verdict);
  * file through /proc (writing nothing) and says what it got. It says "holding" once the
  * shell runs.
  */
-const ATTACK = `#!/proc/self/exe
+const ATTACK = attack('if ( : >>/proc/self/fd/3 ) 2>/dev/null; then echo opened for writing; else ( : >>/proc/self/fd/3 ) 2>&1; fi');
+
+/** The attack that writes one byte once it has the file open (the program /attack-write), run only against a copy of node. */
+const WRITE_ATTACK = attack('if ( echo x >>/proc/self/fd/3 ) 2>/dev/null; then echo written; else ( echo x >>/proc/self/fd/3 ) 2>&1; fi');
+
+/** The attack program whose shell runs `act` once it may. */
+function attack(act: string): string {
+  return `#!/proc/self/exe
 const fs = require('fs');
 const { spawn } = require('child_process');
 const exe = fs.openSync('/proc/self/exe', 'r');
 const wait = 'while [ -e /proc/$1 ] || [ /proc/$2/exe -ef /proc/self/fd/3 ]; do sleep 0.05; done';
-const open = 'if ( : >>/proc/self/fd/3 ) 2>/dev/null; then echo opened for writing; else ( : >>/proc/self/fd/3 ) 2>&1; fi';
-spawn('/bin/sh', ['-c', wait + '; ' + open, 'sh', String(process.pid), String(process.ppid)], { stdio: ['ignore', 'inherit', 'inherit', exe], detached: true }).unref();
+const act = ${JSON.stringify(act)};
+spawn('/bin/sh', ['-c', wait + '; ' + act, 'sh', String(process.pid), String(process.ppid)], { stdio: ['ignore', 'inherit', 'inherit', exe], detached: true }).unref();
 console.log('holding');
 `;
+}
 
-/** A busybox bundle running `program` (/probe or /attack), with the host's /usr read-only for Node's libraries, and `namespaces`. */
+/** A busybox bundle running `program` (/probe, /attack or /attack-write), with the host's /usr read-only for Node's libraries, and `namespaces`. */
 function nodeConfig(program: string, namespaces: object[], over: Record<string, unknown> = {}): Record<string, any> {
   const config = busyboxConfig([program], { linux: { namespaces }, ...over });
   config.mounts.push({ destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro'] });
@@ -75,6 +83,7 @@ function addPrograms(dir: string): void {
   symlinkSync('usr/lib64', path.join(rootfs, 'lib64'));
   writeFileSync(path.join(rootfs, 'probe'), PROBE, { mode: 0o755 });
   writeFileSync(path.join(rootfs, 'attack'), ATTACK, { mode: 0o755 });
+  writeFileSync(path.join(rootfs, 'attack-write'), WRITE_ATTACK, { mode: 0o755 });
   chmodSync(dir, 0o711);
 }
 
@@ -109,20 +118,25 @@ maybe("the Node that executes the container's program runs from a read-only copy
     expect(r).toEqual({ status: 0, stdout: `${verdict}\n`, stderr: '' });
   });
 
-  test('an attack: a descriptor of /proc/self/exe kept until no process runs that file is refused its write-open (EROFS)', async () => {
-    // A copy of node, which no other process runs (a running file refuses a write-open
-    // with ETXTBSY, this test's own Node among them), run by the Node entry without a pid
-    // namespace, so that the program's shell outlives it. The first process is killed once
-    // the shell runs: the Node that runs the same file until the run ends.
+  /**
+   * The attack `program` run by the Node entry without a pid namespace, from a copy of
+   * node that no other process runs (a running file refuses a write-open with ETXTBSY,
+   * this test's own Node among them), so that the program's shell outlives it; `wrap`, a
+   * helper that starts the rest (a seccomp filter's). The first process is killed once the
+   * shell runs: the Node that runs the same file until the run ends. What the program and
+   * its shell said.
+   */
+  async function attacked(program: string, wrap: string[] = []): Promise<string> {
     const own = mkdtempSync(path.join(tmpdir(), 'mountkit-node-'));
     try {
       const node = path.join(own, 'node');
       copyFileSync(process.execPath, node);
       chmodSync(node, 0o755);
-      const out = await withBundleAsync(nodeConfig('/attack', NO_PID), (dir) => {
+      return await withBundleAsync(nodeConfig(program, NO_PID), (dir) => {
         addPrograms(dir);
         return new Promise<string>((resolve, reject) => {
-          const child = spawn(node, [BIN, 'run', '--bundle', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+          const argv = [...wrap, node, BIN, 'run', '--bundle', dir];
+          const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
           let text = '';
           const stop = setTimeout(() => child.kill('SIGKILL'), 20_000);
           child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -136,10 +150,18 @@ maybe("the Node that executes the container's program runs from a read-only copy
           });
         });
       });
-      expect(out).toMatch(/^holding\nsh: .*can't create \/proc\/self\/fd\/3: Read-only file system\n$/);
     } finally {
       rmSync(own, { recursive: true, force: true });
     }
+  }
+
+  test('an attack: a descriptor of /proc/self/exe kept until no process runs that file is refused its write-open (EROFS)', async () => {
+    expect(await attacked('/attack')).toMatch(/^holding\nsh: .*can't create \/proc\/self\/fd\/3: Read-only file system\n$/);
+  });
+
+  // A memfd opens for writing; its F_SEAL_WRITE refuses the write itself.
+  test('the same attack on a kernel without mount_setattr(2) (ENOSYS), writing a byte: the sealed memfd refuses it (EPERM)', async () => {
+    expect(await attacked('/attack-write', [process.execPath, REFUSE_MOUNT_SETATTR, 'ENOSYS'])).toBe('holding\nsh: write error: Operation not permitted\n');
   });
 
   test.each([

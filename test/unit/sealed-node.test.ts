@@ -8,6 +8,7 @@ import {
   F_SEAL_WRITE,
   MFD_ALLOW_SEALING,
   MFD_CLOEXEC,
+  MFD_EXEC,
   MOUNT_ATTR_RDONLY,
   MS_RDONLY,
   O_CLOEXEC,
@@ -40,7 +41,7 @@ const SEALS = F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL;
 /** memfdCopy's calls, its memfd `copy` and the descriptor `own` of Node's file. */
 function memfdCalls(copy: number, own: number): object[] {
   return [
-    { op: 'memfdCreate', name: 'node', flags: MFD_CLOEXEC | MFD_ALLOW_SEALING },
+    { op: 'memfdCreate', name: 'node', flags: MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC },
     { op: 'open', path: '/proc/self/exe', flags: O_RDONLY | O_CLOEXEC, mode: 0 },
     { op: 'copyFileRange', fdIn: own, fdOut: copy },
     { op: 'close', fd: own },
@@ -164,6 +165,22 @@ describe('memfdCopy', () => {
     expect(sys.readFile(`/proc/thread-self/fd/${copy}`)).toBe('ELF bytes');
     expect(sys.getSeals(copy)).toBe(SEALS);
     expect(sys.openFds()).toEqual([copy]);
+  });
+
+  test('a kernel before 6.3, which refuses MFD_EXEC (EINVAL): asked again without it', () => {
+    const sys = nodeAt(false, 'ELF bytes').failOn('memfdCreate', 'EINVAL');
+    const copy = memfdCopy(sys);
+    expect(sys.callsOf('memfdCreate')).toEqual([
+      { op: 'memfdCreate', name: 'node', flags: MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC },
+      { op: 'memfdCreate', name: 'node', flags: MFD_CLOEXEC | MFD_ALLOW_SEALING },
+    ]);
+    expect([sys.readFile(`/proc/thread-self/fd/${copy}`), sys.getSeals(copy)]).toEqual(['ELF bytes', SEALS]);
+  });
+
+  test('MFD_EXEC refused otherwise (EACCES: vm.memfd_noexec 2): thrown, not asked again', () => {
+    const sys = nodeAt().failOn('memfdCreate', 'EACCES');
+    expect(() => memfdCopy(sys)).toThrow(/^memfd_create "node": EACCES$/);
+    expect(sys.calls.map((c) => c.op)).toEqual(['memfdCreate']);
   });
 
   test.each([

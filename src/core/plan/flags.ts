@@ -28,6 +28,7 @@ import {
   F_SEAL_WRITE,
   MFD_ALLOW_SEALING,
   MFD_CLOEXEC,
+  MFD_EXEC,
   MNT_DETACH,
   MNT_EXPIRE,
   MNT_FORCE,
@@ -266,6 +267,7 @@ export const MFD_FLAGS: FlagTable = {
   bits: [
     ['MFD_CLOEXEC', big(MFD_CLOEXEC)],
     ['MFD_ALLOW_SEALING', big(MFD_ALLOW_SEALING)],
+    ['MFD_EXEC', big(MFD_EXEC)],
   ],
 };
 

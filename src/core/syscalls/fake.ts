@@ -44,6 +44,7 @@ import {
   DEVPTS_SUPER_MAGIC,
   EXT4_SUPER_MAGIC,
   F_SEAL_SEAL,
+  F_SEAL_WRITE,
   FSCONFIG_CMD_CREATE,
   FSCONFIG_SET_FLAG,
   FSCONFIG_SET_STRING,
@@ -2008,6 +2009,7 @@ export class FakeSyscalls implements Syscalls {
     const from = this.fdNode(rec, fdIn);
     const node = this.last(to.chain);
     if (from.kind !== 'file' || node.kind !== 'file') throw this.fail(rec, 'EINVAL');
+    if (this.writeSealed(node)) throw this.fail(rec, 'EPERM');
     node.content += from.content;
   }
 
@@ -2026,9 +2028,15 @@ export class FakeSyscalls implements Syscalls {
     return fd;
   }
 
-  /** fcntl(2) F_ADD_SEALS: EINVAL for a file that takes no seals, EPERM once it has F_SEAL_SEAL (heldSeals). */
+  /**
+   * fcntl(2) F_ADD_SEALS (memfd_add_seals(), mm/memfd.c): EPERM for a descriptor not open
+   * for writing, before anything else; EINVAL for a file that takes no seals (heldSeals);
+   * EPERM once it has F_SEAL_SEAL.
+   */
   addSeals(fd: number, seals: number): void {
     const rec = this.record('addSeals', { fd, seals });
+    this.fileDescriptor(rec, fd);
+    if (this.fds.get(fd)!.writing === undefined) throw this.fail(rec, 'EPERM');
     const held = this.heldSeals(rec, fd);
     if ((held & F_SEAL_SEAL) !== 0) throw this.fail(rec, 'EPERM');
     this.seals.set(this.fdNode(rec, fd), held | seals);
@@ -2451,10 +2459,16 @@ export class FakeSyscalls implements Syscalls {
 
   /** A regular file open as `fd` takes `data` as its whole content (as a procfs file does); a pipe or socket only records it. */
   write(fd: number, data: string): void {
-    this.record('write', { fd, data });
+    const rec = this.record('write', { fd, data });
     const entry = this.fds.get(fd);
     const node = entry?.chain[entry.chain.length - 1]?.node;
+    if (node && this.writeSealed(node)) throw this.fail(rec, 'EPERM');
     if (node?.kind === 'file') node.content = data;
+  }
+
+  /** Whether `node` is a memfd with F_SEAL_WRITE, which write(2) and copy_file_range(2) refuse (EPERM). */
+  private writeSealed(node: FakeNode): boolean {
+    return ((this.seals.get(node) ?? 0) & F_SEAL_WRITE) !== 0;
   }
 
   /** What exchange answers, one line each call in order; `{"result":{}}` (the console event's answer) once they are used up. */

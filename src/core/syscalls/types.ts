@@ -201,10 +201,15 @@ export interface Syscalls {
   /**
    * memfd_create(2) (Linux 3.17): a new regular file in memory that no directory holds,
    * open for reading and writing; its descriptor's link reads `/memfd:NAME (deleted)`.
-   * `flags`: MFD_CLOEXEC, MFD_ALLOW_SEALING.
+   * `flags`: MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_EXEC (Linux 6.3; EINVAL before).
    */
   memfdCreate(name: string, flags: number): number;
-  /** fcntl(2) F_ADD_SEALS: adds F_SEAL_* `seals` to the memfd open as `fd` (EPERM once it has F_SEAL_SEAL, or made without MFD_ALLOW_SEALING; EINVAL for a file that takes none). */
+  /**
+   * fcntl(2) F_ADD_SEALS: adds F_SEAL_* `seals` to the memfd open as `fd`: EPERM for a
+   * descriptor not open for writing and once the file has F_SEAL_SEAL (as one made
+   * without MFD_ALLOW_SEALING has), EBUSY for F_SEAL_WRITE while a writable shared
+   * mapping of it exists, EINVAL for a file that takes none.
+   */
   addSeals(fd: number, seals: number): void;
   /** fcntl(2) F_GET_SEALS: the seals of the file open as `fd`; EINVAL for a file that takes none (one that is no memfd or tmpfs file). */
   getSeals(fd: number): number;
