@@ -80,7 +80,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   copyFileRange: ['fdIn', 'fdOut'],
   memfdCreate: ['name', 'flags'],
   addSeals: ['fd', 'seals'],
-  getSeals: ['fd'],
+  getSeals: ['path'],
   listxattr: ['path'],
   getxattr: ['path', 'name'],
   lsetxattr: ['path', 'name', 'value'],

@@ -101,19 +101,19 @@ const SCENARIOS: [string, string, Outcome[]][] = [
     `
 sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
 const sealable = sys.memfdCreate('mk', k.MFD_CLOEXEC | k.MFD_ALLOW_SEALING);
-value('a new memfd', () => sys.getSeals(sealable));
+value('a new memfd', () => sys.getSeals('/proc/self/fd/' + sealable));
 step('add F_SEAL_WRITE|F_SEAL_SEAL', () => sys.addSeals(sealable, k.F_SEAL_WRITE | k.F_SEAL_SEAL));
-value('its seals', () => sys.getSeals(sealable));
+value('its seals', () => sys.getSeals('/proc/self/fd/' + sealable));
 step('add F_SEAL_GROW after F_SEAL_SEAL', () => sys.addSeals(sealable, k.F_SEAL_GROW));
 const plain = sys.memfdCreate('mk', k.MFD_CLOEXEC);
-value('a memfd without MFD_ALLOW_SEALING', () => sys.getSeals(plain));
+value('a memfd without MFD_ALLOW_SEALING', () => sys.getSeals('/proc/self/fd/' + plain));
 step('add to it', () => sys.addSeals(plain, k.F_SEAL_WRITE));
 sys.writeFile(dir + '/f', 'x');
 const file = sys.open(dir + '/f', k.O_RDONLY | k.O_CLOEXEC, 0);
-value('a tmpfs file', () => sys.getSeals(file));
+value('a tmpfs file', () => sys.getSeals(dir + '/f'));
 step('add to it', () => sys.addSeals(file, k.F_SEAL_WRITE));
 const directory = sys.open(dir, k.O_RDONLY | k.O_DIRECTORY | k.O_CLOEXEC, 0);
-value('a directory', () => sys.getSeals(directory));
+value('a directory', () => sys.getSeals(dir));
 step('add to it', () => sys.addSeals(directory, k.F_SEAL_WRITE));
 const writable = sys.open(dir + '/f', k.O_WRONLY | k.O_CLOEXEC, 0);
 step('add to the tmpfs file open for writing', () => sys.addSeals(writable, k.F_SEAL_WRITE));
@@ -122,7 +122,7 @@ sys.addSeals(sealed, k.F_SEAL_WRITE);
 step('write to a memfd with F_SEAL_WRITE', () => sys.write(sealed, 'x'));
 step('copy into it', () => sys.copyFileRange(file, sealed));
 const pathOnly = sys.open(dir + '/f', k.O_PATH | k.O_CLOEXEC, 0);
-value('an O_PATH descriptor', () => sys.getSeals(pathOnly));
+step('add to it through an O_PATH descriptor', () => sys.addSeals(pathOnly, k.F_SEAL_WRITE));
 `,
     [
       ['a new memfd', '0'],
@@ -138,7 +138,7 @@ value('an O_PATH descriptor', () => sys.getSeals(pathOnly));
       ['add to the tmpfs file open for writing', 'EPERM'],
       ['write to a memfd with F_SEAL_WRITE', 'EPERM'],
       ['copy into it', 'EPERM'],
-      ['an O_PATH descriptor', 'EBADF'],
+      ['add to it through an O_PATH descriptor', 'EBADF'],
     ],
   ],
   [

@@ -174,7 +174,7 @@ export interface SyscallArgs {
   copyFileRange: { fdIn: number; fdOut: number };
   memfdCreate: { name: string; flags: number };
   addSeals: { fd: number; seals: number };
-  getSeals: { fd: number };
+  getSeals: { path: string };
   listxattr: { path: string };
   getxattr: { path: string; name: string };
   lsetxattr: { path: string; name: string; value: string | Uint8Array };
@@ -700,7 +700,7 @@ export class FakeSyscalls implements Syscalls {
   private readonly fdPaths = new Map<number, string>();
   /** The detached copies open_tree(OPEN_TREE_CLONE) made, by descriptor. */
   private readonly trees = new Map<number, DetachedTree>();
-  /** The seals of each file memfdCreate made (F_SEAL_*); a file without an entry takes none. */
+  /** The seals of each file memfdCreate made (F_SEAL_*), and those added to a tmpfs file's (heldSeals). */
   private readonly seals = new Map<FakeNode, number>();
   /** The filesystem contexts fsopen made, by descriptor: the parameters fsconfig gave and how far the context got. */
   private readonly contexts = new Map<number, { fstype: string; source: string | null; params: string[]; created: boolean; mounted: boolean }>();
@@ -2031,34 +2031,37 @@ export class FakeSyscalls implements Syscalls {
   /**
    * fcntl(2) F_ADD_SEALS (memfd_add_seals(), mm/memfd.c): EPERM for a descriptor not open
    * for writing, before anything else; EINVAL for a file that takes no seals (heldSeals);
-   * EPERM once it has F_SEAL_SEAL.
+   * EPERM once it has F_SEAL_SEAL; EBADF for an O_PATH descriptor (fcntl(2) takes only
+   * the descriptor commands on one).
    */
   addSeals(fd: number, seals: number): void {
     const rec = this.record('addSeals', { fd, seals });
     this.fileDescriptor(rec, fd);
-    if (this.fds.get(fd)!.writing === undefined) throw this.fail(rec, 'EPERM');
-    const held = this.heldSeals(rec, fd);
+    const entry = this.fds.get(fd)!;
+    if (entry.writing === undefined) throw this.fail(rec, 'EPERM');
+    const held = this.heldSeals(rec, this.fdNode(rec, fd), entry.path);
     if ((held & F_SEAL_SEAL) !== 0) throw this.fail(rec, 'EPERM');
     this.seals.set(this.fdNode(rec, fd), held | seals);
   }
 
-  /** fcntl(2) F_GET_SEALS: EINVAL for a file that takes no seals (heldSeals). */
-  getSeals(fd: number): number {
-    return this.heldSeals(this.record('getSeals', { fd }), fd);
+  /** fcntl(2) F_GET_SEALS of the file `path` leads to (ENOENT for none): EINVAL for a file that takes no seals (heldSeals). */
+  getSeals(path: string): number {
+    const rec = this.record('getSeals', { path });
+    const found = this.walk(rec, path, true);
+    // The real port's open(2) of the file finds none.
+    if (!found.node) throw new SyscallError('open', errnoNumber('ENOENT'), this.errorPaths(rec));
+    return this.heldSeals(rec, found.node, path);
   }
 
   /**
-   * The seals of the file open as `fd` (memfd_fcntl(), mm/memfd.c): a memfd's, and a
+   * The seals of `node`, the file at `path` (memfd_fcntl(), mm/memfd.c): a memfd's, and a
    * tmpfs regular file's, which has F_SEAL_SEAL alone from its making (shmem_get_inode(),
-   * mm/shmem.c); EINVAL for any other file, EBADF for an O_PATH descriptor (fcntl(2)
-   * takes only the descriptor commands on one).
+   * mm/shmem.c); EINVAL for any other file.
    */
-  private heldSeals(rec: SyscallRecord, fd: number): number {
-    this.fileDescriptor(rec, fd);
-    const node = this.fdNode(rec, fd);
+  private heldSeals(rec: SyscallRecord, node: FakeNode, path: string): number {
     const held = this.seals.get(node);
     if (held !== undefined) return held;
-    if (node.kind === 'file' && this.fsTypeAt(this.fds.get(fd)!.path, new Set()) === TMPFS_MAGIC) return F_SEAL_SEAL;
+    if (node.kind === 'file' && this.fsTypeAt(path, new Set()) === TMPFS_MAGIC) return F_SEAL_SEAL;
     throw this.fail(rec, 'EINVAL');
   }
 
@@ -2730,7 +2733,6 @@ export class FakeSyscalls implements Syscalls {
       case 'setCloexec':
       case 'clearCloexec':
       case 'addSeals':
-      case 'getSeals':
       case 'releaseTerminal':
       case 'ptyUnlock':
       case 'ptyPeer':
@@ -2856,7 +2858,6 @@ export class FakeSyscalls implements Syscalls {
       case 'dupCloexec':
         return ['F_DUPFD_CLOEXEC'];
       case 'addSeals':
-      case 'getSeals':
         return [fdPath(rec.fd)];
       case 'setControllingTerminal':
         return ['TIOCSCTTY'];

@@ -1357,8 +1357,13 @@ export class LinuxSyscalls implements Syscalls {
     check('fcntl', libc().fcntl(fd, F_ADD_SEALS, 'int', seals), fdPath(fd));
   }
 
-  getSeals(fd: number): number {
-    return check('fcntl', libc().fcntl(fd, F_GET_SEALS), fdPath(fd));
+  getSeals(path: string): number {
+    const fd = this.open(path, O_RDONLY | O_CLOEXEC, 0);
+    try {
+      return check('fcntl', libc().fcntl(fd, F_GET_SEALS), path);
+    } finally {
+      this.close(fd);
+    }
   }
 
   sethostname(name: string): void {

@@ -211,8 +211,12 @@ export interface Syscalls {
    * mapping of it exists, EINVAL for a file that takes none.
    */
   addSeals(fd: number, seals: number): void;
-  /** fcntl(2) F_GET_SEALS: the seals of the file open as `fd`; EINVAL for a file that takes none (one that is no memfd or tmpfs file). */
-  getSeals(fd: number): number;
+  /**
+   * fcntl(2) F_GET_SEALS of the file `path` leads to, opened read-only for it and closed
+   * again (a memfd through /proc/PID/fd/N or /proc/PID/exe): its seals; EINVAL for a file
+   * that takes none (one that is no memfd or tmpfs regular file), open(2)'s errors.
+   */
+  getSeals(path: string): number;
   /**
    * listxattr(2): the names of the extended attributes of the file at `path`, a final
    * symlink followed (a descriptor's magic link leads to the file open there); those the
