@@ -112,16 +112,22 @@ maybe('bin/mountkit seals node\'s file for its Node (root)', () => {
     expect(logged()).toBe(`start -n --bind -o ro,nosuid,nodev -- ${NODE} ${NODE}\nend 0\n`);
   });
 
-  // A mount copied into a user namespace's mount namespace keeps its nosuid and nodev
-  // locked: a remount of the bind that would clear them is EPERM, which -o asks for them
-  // too avoids. Here node's directory is a bind with both, made in a private namespace of the test's.
-  test("a user namespace the launcher makes (maps taking 0 to 0), node's mount nosuid and nodev (locked there): the bind is made read-only, and the run goes on", () => {
+  // A mount copied into a user namespace's mount namespace keeps its nosuid, nodev and
+  // atime flags locked: a remount of the bind that would clear nosuid or nodev is EPERM,
+  // which -o asks for them too avoids; a remount that names no atime flag keeps the
+  // mount's (fs/namespace.c), locked or not. Here node's directory is a bind with the
+  // row's flags, made in a private namespace of the test's.
+  test.each([
+    ['nosuid,nodev'],
+    ['noatime,nodiratime'],
+    ['strictatime'],
+  ])("a user namespace the launcher makes (maps taking 0 to 0), node's mount %s (locked there): the bind is made read-only, and the run goes on", (flags) => {
     standIn(0);
     const maps = [{ containerID: 0, hostID: 0, size: 65536 }];
     const config = busyboxConfig(['echo', 'ran'], { linux: { namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'user' }], uidMappings: maps, gidMappings: maps } });
-    const script = '"$1" --bind "$2" "$2" && "$1" -o remount,bind,nosuid,nodev "$2" && shift 2 && exec "$@"';
+    const script = '"$1" --bind "$2" "$2" && "$1" -o "remount,bind,$3" "$2" && shift 3 && exec "$@"';
     const r = withBundle(config, (bundle) =>
-      spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', MOUNT, path.dirname(NODE), LAUNCHER, 'run', '--bundle', bundle], { env, encoding: 'utf8', timeout: 20_000 }),
+      spawnSync('unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', script, 'sh', MOUNT, path.dirname(NODE), flags, LAUNCHER, 'run', '--bundle', bundle], { env, encoding: 'utf8', timeout: 20_000 }),
     );
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
     expect(logged()).toBe(`start -n --bind -o ro,nosuid,nodev -- ${NODE} ${NODE}\nend 0\n`);
