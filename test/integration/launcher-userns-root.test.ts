@@ -276,6 +276,8 @@ maybe('bin/mountkit run by root with a new user namespace', () => {
     ["-b '' (the working directory)", ['-b', '']],
     ["--pid-file '', --log= and --console-socket= (none given)", ['--bundle', '.', '--pid-file', '', '--log=', '--console-socket=']],
     ['--console-socket=S and then --console-socket= (the last counts: none given)', ['--console-socket=/nowhere.sock', '--console-socket=']],
+    ["--log=F and then --log '' (the last counts: none given)", ['--log=/nowhere/log', '--log', '']],
+    ['--pid-file F and then --pid-file= (the last counts: none given)', ['--pid-file', '/nowhere/pid', '--pid-file=']],
   ])('maps of a range of host ids without 0, %s: the launcher reads an empty value as the Node entry and runc do, and starts the one Node itself', (_name, given) => {
     const [r, seen] = withBundle(rangeConfig(CREDS), (dir) => {
       reachable(dir);
