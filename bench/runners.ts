@@ -76,7 +76,9 @@ function foreground(what: string, argv: (id: string) => string[], remove: (id: s
  * directory whose `node` is a copy of true(1), so that the Node it starts exits at once
  * with status 0: what the launcher itself costs a run (its grep(1), the job and the watch
  * it forks, unshare(1) and the shell in the new namespaces, the seal of node's file as
- * root, their end), without Node's start-up.
+ * root, their end), without Node's start-up. The stand-in's first line ends at its 16th
+ * byte (main.ts standInNode), where a real node's runs on for about a thousand more, which
+ * the launcher reads one byte at a time under dash: about 2.4 ms it leaves out (bench/README).
  */
 export function launcherAlone(bundle: string, standIn: string): number {
   return ok('the launcher with a stand-in node', timeRun([LAUNCHER, 'run', '--bundle', bundle], { ...process.env, PATH: `${standIn}:${process.env.PATH ?? ''}` })).ms;
