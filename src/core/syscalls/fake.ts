@@ -700,7 +700,7 @@ export class FakeSyscalls implements Syscalls {
   private readonly fdPaths = new Map<number, string>();
   /** The detached copies open_tree(OPEN_TREE_CLONE) made, by descriptor. */
   private readonly trees = new Map<number, DetachedTree>();
-  /** The seals of each file memfdCreate made (F_SEAL_*), and those added to a tmpfs file's (heldSeals). */
+  /** The seals of each file memfdCreate made (F_SEAL_*); a tmpfs file's F_SEAL_SEAL, which it has from its making and which lets none be added, is heldSeals'. */
   private readonly seals = new Map<FakeNode, number>();
   /** The filesystem contexts fsopen made, by descriptor: the parameters fsconfig gave and how far the context got. */
   private readonly contexts = new Map<number, { fstype: string; source: string | null; params: string[]; created: boolean; mounted: boolean }>();
