@@ -1,11 +1,12 @@
 import { inject, injectable } from 'tsyringe';
 import { MS_BIND, MS_RDONLY } from '../../core/constants';
 import { fdPath, openInRoot, openInRootIfExists } from '../../core/in-root';
-import { requireContainerProc } from '../../core/procfs';
+import { hasContainerProc } from '../../core/procfs';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import { formatMountLabel, selinuxEnabledAfterJail } from '../../core/selinux';
 import type { Syscalls } from '../../core/syscalls/types';
 import { openDevNull } from './dev-null';
+import { bindWithoutProc, readonlyTmpfsWithoutProc } from './without-proc';
 
 /**
  * linux.maskedPaths: hides what the kernel shows at those paths (/proc/kcore,
@@ -29,7 +30,8 @@ import { openDevNull } from './dev-null';
  * (label.FormatMountLabel("", mountLabel)): the binds of it share its superblock, and
  * with it the label. Without SELinux no label is passed (tmpfs would refuse `context=`,
  * EINVAL); whether the host runs it is the answer asked before the jail
- * (core/selinux.ts), as `/sys` is the container's here.
+ * (core/selinux.ts), as `/sys` is the container's here. Where the container has no
+ * procfs at /proc, the same mounts are made through the new mount API (without-proc.ts).
  */
 @injectable()
 export class MaskedPathsStep implements LifecycleStep {
@@ -44,8 +46,8 @@ export class MaskedPathsStep implements LifecycleStep {
     const paths = ctx.config.maskedPaths;
     if (paths.length === 0) return;
     const label = ctx.config.mountLabel;
-    const data = label && selinuxEnabledAfterJail(ctx, `linux.mountLabel ${JSON.stringify(label)} for linux.maskedPaths`) ? formatMountLabel('', label) : null;
-    requireContainerProc(this.sys, ctx);
+    const context = label && selinuxEnabledAfterJail(ctx, `linux.mountLabel ${JSON.stringify(label)} for linux.maskedPaths`) ? label : undefined;
+    const viaProc = hasContainerProc(this.sys, ctx);
     let devNull: number | undefined;
     let sharedTmpfs: number | undefined;
     try {
@@ -55,13 +57,20 @@ export class MaskedPathsStep implements LifecycleStep {
         try {
           if (this.sys.fstat(fd).kind !== 'dir') {
             devNull ??= openDevNull(this.sys);
-            this.sys.mount(fdPath(devNull), fdPath(fd), null, MS_BIND, null);
+            if (viaProc) this.sys.mount(fdPath(devNull), fdPath(fd), null, MS_BIND, null);
+            else bindWithoutProc(this.sys, devNull, fd, path);
           } else if (sharedTmpfs === undefined) {
-            this.sys.mount('tmpfs', fdPath(fd), 'tmpfs', MS_RDONLY, data);
-            // The descriptor shows the directory under the new tmpfs; the binds need the tmpfs.
-            sharedTmpfs = openInRoot(this.sys, '/', path);
-          } else {
+            if (viaProc) {
+              this.sys.mount('tmpfs', fdPath(fd), 'tmpfs', MS_RDONLY, context === undefined ? null : formatMountLabel('', context));
+              // The descriptor shows the directory under the new tmpfs; the binds need the tmpfs.
+              sharedTmpfs = openInRoot(this.sys, '/', path);
+            } else {
+              sharedTmpfs = readonlyTmpfsWithoutProc(this.sys, fd, path, context);
+            }
+          } else if (viaProc) {
             this.sys.mount(fdPath(sharedTmpfs), fdPath(fd), null, MS_BIND, null);
+          } else {
+            bindWithoutProc(this.sys, sharedTmpfs, fd, path);
           }
         } finally {
           this.sys.close(fd);

@@ -1,10 +1,11 @@
 import { inject, injectable } from 'tsyringe';
 import { MS_BIND, MS_REC } from '../../core/constants';
 import { fdPath, openInRootIfExists, withInRoot } from '../../core/in-root';
-import { requireContainerProc } from '../../core/procfs';
+import { hasContainerProc } from '../../core/procfs';
 import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin';
 import type { Syscalls } from '../../core/syscalls/types';
 import { remountReadonly, securityFlagsOf } from './remount';
+import { readonlyBindWithoutProc } from './without-proc';
 
 /**
  * linux.readonlyPaths: each path is bound onto itself with the mounts below it, and the
@@ -20,7 +21,9 @@ import { remountReadonly, securityFlagsOf } from './remount';
  * read-only stays nosuid, nodev and noexec, a path under a `nosymfollow` volume follows no
  * symlink still, and a user namespace, which may not clear the first three where they are
  * locked, is not refused. The kernel ignores MS_REC on the remount: mounts below the path
- * keep their own flags (runc passes MS_REC as well).
+ * keep their own flags (runc passes MS_REC as well). Where the container has no procfs
+ * at /proc, the bind is a recursive copy made read-only before it is attached
+ * (without-proc.ts), which keeps the copied flags as the remount does.
  */
 @injectable()
 export class ReadonlyPathsStep implements LifecycleStep {
@@ -34,11 +37,15 @@ export class ReadonlyPathsStep implements LifecycleStep {
   run(ctx: RunContext): void {
     const paths = ctx.config.readonlyPaths;
     if (paths.length === 0) return;
-    requireContainerProc(this.sys, ctx);
+    const viaProc = hasContainerProc(this.sys, ctx);
     for (const path of paths) {
       const fd = openInRootIfExists(this.sys, '/', path);
       if (fd === undefined) continue;
       try {
+        if (!viaProc) {
+          readonlyBindWithoutProc(this.sys, fd, path);
+          continue;
+        }
         this.sys.mount(fdPath(fd), fdPath(fd), null, MS_BIND | MS_REC, null);
       } finally {
         this.sys.close(fd);

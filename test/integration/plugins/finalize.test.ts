@@ -188,19 +188,62 @@ runAsRoot('finalize, real mounts after a jail', () => {
     expect(r.write).toEqual({ '/mnt/x': 'EROFS', '/dev/x': 'ok' });
   });
 
-  test("without a procfs at /proc, an image's /proc/thread-self leading into a procfs mounted elsewhere (another process's thread) is refused before a path is masked through it", () => {
-    // /elsewhere numbers processes as the run's pid namespace does (no new one here): 1 is another process, whose descriptors the masks would have been mounted on.
-    symlinkSync('/elsewhere/1/task/1', path.join(rootfs, 'proc/thread-self'));
-    // The test reads the mount table through /proc/self, which leads there too.
+  // No proc mount at /proc: the test reads the mount table through /proc/self, which the
+  // image leads to a procfs the config mounts at /elsewhere.
+  const elsewhere = makeMount({ index: 0, type: 'proc', source: 'proc', destination: '/elsewhere', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC });
+
+  test('without a procfs at /proc, masked files and directories and read-only paths are mounted by descriptor through the new mount API, as with one', () => {
     symlinkSync('/elsewhere/self', path.join(rootfs, 'proc/self'));
-    const elsewhere = makeMount({ index: 0, type: 'proc', source: 'proc', destination: '/elsewhere', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC });
-    const r = realRun({ config: makeConfig({ rootfs, mounts: [elsewhere, devMount(0n)], maskedPaths: ['/masked-file'], readonlyPaths: [] }), plugins: JAILED });
-    expect(r.error).toMatchObject({
-      name: 'PluginError',
-      message: expect.stringMatching(
-        /^finalize: plugin masked-paths: mounting by descriptor after the jail needs the container's procfs: "\/proc\/thread-self\/fd" is not a procfs file \("\/proc" is not a procfs: f_type 0x[0-9a-f]+\)$/,
-      ),
+    const mounts = [
+      elsewhere,
+      devMount(0n),
+      makeMount({ index: 2, type: 'tmpfs', source: 'tmpfs', destination: '/rw', flags: MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOSYMFOLLOW }),
+      makeMount({ index: 3, type: 'tmpfs', source: 'tmpfs', destination: '/rw/inner' }),
+    ];
+    const r = realRun({
+      config: makeConfig({ rootfs, mounts, maskedPaths: ['/masked-file', '/masked-dir', '/missing', '/masked-dir2'], readonlyPaths: ['/ro', '/rw', '/missing-too'] }),
+      plugins: [...JAILED.slice(0, 2), plugin('tmpfs'), ...JAILED.slice(2)],
+      read: ['/masked-file', '/ro/file'],
+      list: ['/masked-dir', '/masked-dir2'],
+      write: ['/masked-dir/new', '/masked-dir2/new', '/ro/new', '/ro/sub/new', '/rw/new', '/rw/inner/new', '/new'],
     });
+    expect(r.error).toBeUndefined();
+    expect(r.read).toEqual({ '/masked-file': '', '/ro/file': 'kept' });
+    expect(r.list).toEqual({ '/masked-dir': [], '/masked-dir2': [] });
+    const table = parseMountInfo(r.mountinfo);
+    const [dir, dir2] = ['/masked-dir', '/masked-dir2'].map((p) => table.filter((m) => m.mountpoint === p));
+    // One tmpfs for both, read-only in its superblock and its mounts, as mount(2) with MS_RDONLY makes it.
+    expect(dir).toEqual([expect.objectContaining({ fstype: 'tmpfs', source: 'tmpfs', options: expect.stringMatching(/^ro,/), superOptions: expect.stringMatching(/^ro(,|$)/) })]);
+    expect(dir2).toEqual([expect.objectContaining({ fstype: 'tmpfs', majorMinor: dir[0].majorMinor, options: expect.stringMatching(/^ro,/) })]);
+    // The file's mask is the container's /dev/null: a mount of /dev's tmpfs.
+    expect(table.filter((m) => m.mountpoint === '/masked-file')).toEqual([expect.objectContaining({ majorMinor: table.filter((m) => m.mountpoint === '/dev').at(-1)!.majorMinor })]);
+    expect(mountsAt(r.mountinfo, '/missing')).toEqual([]);
+    expect(mountsAt(r.mountinfo, '/missing-too')).toEqual([]);
+    expect(optionsOf(r.mountinfo, '/ro')).toContain('ro');
+    // The copy keeps the flags of the mount it copies; the mount below it its own.
+    expect(optionsOf(r.mountinfo, '/rw')).toEqual(expect.arrayContaining(['ro', 'nosuid', 'nodev', 'noexec', 'nosymfollow']));
+    expect(optionsOf(r.mountinfo, '/rw/inner')).toContain('rw');
+    expect(r.write).toEqual({
+      '/masked-dir/new': 'EROFS',
+      '/masked-dir2/new': 'EROFS',
+      '/ro/new': 'EROFS',
+      '/ro/sub/new': 'EROFS',
+      '/rw/new': 'EROFS',
+      '/rw/inner/new': 'ok',
+      '/new': 'ok',
+    });
+  });
+
+  test("without a procfs at /proc, an image's /proc/thread-self leading into a procfs mounted elsewhere (another process's thread) is not used: the path is masked by its own descriptor", () => {
+    // /elsewhere numbers processes as the run's pid namespace does (no new one here): 1 is another process, whose descriptors a mount through that link would land on.
+    symlinkSync('/elsewhere/1/task/1', path.join(rootfs, 'proc/thread-self'));
+    symlinkSync('/elsewhere/self', path.join(rootfs, 'proc/self'));
+    const r = realRun({ config: makeConfig({ rootfs, mounts: [elsewhere, devMount(0n)], maskedPaths: ['/masked-file'], readonlyPaths: [] }), plugins: JAILED, read: ['/masked-file'] });
+    expect(r.error).toBeUndefined();
+    expect(r.read).toEqual({ '/masked-file': '' });
+    // The mounts the run made after /dev: the mask alone.
+    const table = parseMountInfo(r.mountinfo);
+    expect(table.slice(table.findIndex((m) => m.mountpoint === '/dev') + 1).map((m) => m.mountpoint)).toEqual(['/masked-file']);
   });
 
   test("a read-only tmpfs keeps the flags a plugin's handler added to its mount (noexec), with the config's", () => {

@@ -1,5 +1,37 @@
 import 'reflect-metadata';
-import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_RDONLY, MS_REC, MS_REMOUNT, MS_STRICTATIME, O_CLOEXEC, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_WRONLY, ST_NODEV, ST_NOEXEC, ST_NOSUID, ST_NOSYMFOLLOW, ST_RDONLY, ST_RELATIME } from '../../../src/core/constants';
+import {
+  AT_EMPTY_PATH,
+  AT_RECURSIVE,
+  FSCONFIG_CMD_CREATE,
+  FSCONFIG_SET_FLAG,
+  FSCONFIG_SET_STRING,
+  FSMOUNT_CLOEXEC,
+  FSOPEN_CLOEXEC,
+  MOUNT_ATTR_RDONLY,
+  MOVE_MOUNT_F_EMPTY_PATH,
+  MOVE_MOUNT_T_EMPTY_PATH,
+  MS_BIND,
+  MS_NODEV,
+  MS_NOEXEC,
+  MS_NOSUID,
+  MS_NOSYMFOLLOW,
+  MS_RDONLY,
+  MS_REC,
+  MS_REMOUNT,
+  MS_STRICTATIME,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_NOFOLLOW,
+  O_PATH,
+  O_WRONLY,
+  OPEN_TREE_CLONE,
+  ST_NODEV,
+  ST_NOEXEC,
+  ST_NOSUID,
+  ST_NOSYMFOLLOW,
+  ST_RDONLY,
+  ST_RELATIME,
+} from '../../../src/core/constants';
 import { createKernel } from '../../../src/core/kernel';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
@@ -483,17 +515,47 @@ describe('finalize: masked-paths', () => {
     expect(sys.openFds()).toEqual([]);
   });
 
-  test('without a procfs at /proc nothing is mounted through /proc/thread-self', () => {
-    const sys = containerFiles();
-    expect(() => run(sys, ['/proc/kcore'])).toThrow(
-      'finalize: plugin masked-paths: mounting by descriptor after the jail needs the container\'s procfs: "/proc/thread-self/fd" is not a procfs file ("/proc" is not a procfs: f_type 0xef53)',
-    );
-    expect(sys.callsOf('mount')).toEqual([]);
-    expect(sys.openFds()).toEqual([]);
+  describe('without a procfs at /proc (a config without a proc mount): the same mounts through the new mount API, by descriptor, nothing looked up through /proc', () => {
+    const attach = (from: number, to: number) => ({ op: 'moveMount', fromDirfd: from, fromPath: '', toDirfd: to, toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH });
+    const copy = (fd: number) => ({ op: 'openTree', dirfd: fd, path: '', flags: OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH });
+    const MOUNT_API = new Set(['openTree', 'moveMount', 'fsopen', 'fsconfig', 'fsmount', 'mountSetattr', 'mount']);
+
+    test("files get a copy of /dev/null's mount, directories one tmpfs read-only (superblock and mount) and copies of it, each attached onto the path's descriptor", () => {
+      const sys = containerFiles().clearCalls();
+      run(sys, ['/proc/kcore', '/proc/acpi', '/proc/keys', '/proc/scsi']);
+      // 105 the copy of /dev/null's mount, 109 the tmpfs's mount, 112 and 115 the later copies.
+      expect(sys.calls.filter((c) => MOUNT_API.has(c.op))).toEqual([
+        copy(fdOf(sys, '/dev/null')),
+        attach(105, fdOf(sys, '/proc/kcore')),
+        { op: 'fsopen', fstype: 'tmpfs', flags: FSOPEN_CLOEXEC },
+        { op: 'fsconfig', fd: 108, cmd: FSCONFIG_SET_STRING, key: 'source', value: 'tmpfs', aux: 0 },
+        { op: 'fsconfig', fd: 108, cmd: FSCONFIG_SET_FLAG, key: 'ro', value: null, aux: 0 },
+        { op: 'fsconfig', fd: 108, cmd: FSCONFIG_CMD_CREATE, key: null, value: null, aux: 0 },
+        { op: 'fsmount', fd: 108, flags: FSMOUNT_CLOEXEC, attrFlags: MOUNT_ATTR_RDONLY },
+        attach(109, fdOf(sys, '/proc/acpi')),
+        copy(fdOf(sys, '/dev/null')),
+        attach(112, fdOf(sys, '/proc/keys')),
+        copy(109),
+        attach(115, fdOf(sys, '/proc/scsi')),
+      ]);
+      // /proc was looked at once (not a procfs) and never below.
+      expect(sys.calls.filter((c) => 'path' in c && typeof c.path === 'string' && c.path.startsWith('/proc'))).toEqual([{ op: 'open', path: '/proc', flags: PROC_ROOT_FLAGS, mode: 0 }]);
+      expect(sys.openFds()).toEqual([]);
+    });
+
+    test.each([
+      ['openTree', 'ENOSYS', '/proc/kcore', 'open_tree "/proc/kcore": ENOSYS (no procfs at /proc in the container, and no new mount API in this kernel to mount by descriptor without one: Linux 5.2, mount_setattr(2) 5.12)'],
+      ['moveMount', 'EPERM', '/proc/kcore', 'move_mount "/proc/kcore": EPERM'],
+      ['fsmount', 'ENOMEM', '/proc/acpi', 'fsmount "/proc/acpi": ENOMEM'],
+      ['moveMount', 'ENOENT', '/proc/acpi', 'move_mount "/proc/acpi": ENOENT'],
+    ] as const)('a failing %s (%s) on %s stops the step naming the path, every descriptor closed', (op, errno, path, message) => {
+      const sys = containerFiles().failOn(op, errno);
+      expect(() => run(sys, [path])).toThrow(`finalize: plugin masked-paths: ${message}`);
+      expect(sys.openFds()).toEqual([]);
+    });
   });
 
   describe('the container\'s /proc must lead to this thread\'s own descriptors before anything is mounted through it', () => {
-    const refusal = (found: string) => `finalize: plugin masked-paths: mounting by descriptor after the jail needs the container's procfs: "/proc/thread-self/fd" is not a procfs file (${found}`;
 
     test.each([
       [
@@ -511,13 +573,14 @@ describe('finalize: masked-paths', () => {
       ],
       ['a thread-self naming a thread that leads no process', (s: FakeSyscalls) => s.addDir('/proc/1/task/2/fd').addSymlink('/proc/thread-self', '1/task/2').mount('proc', '/proc', 'proc', 0n, null), '"/proc/thread-self" leads to "1/task/2"'],
       ['the thread\'s fd directory covered by a mount', (s: FakeSyscalls) => s.addProcfs().mount('tmpfs', '/proc/1/task/1/fd', 'tmpfs', 0n, null), 'a mount crossed on the way'],
-    ])('%s: refused, nothing mounted', (_what, plant, found) => {
+    ])('%s: not used (%s), the path masked without it', (_what, plant, _found) => {
       const sys = containerFiles();
       sys.node('/proc')?.children?.delete('thread-self');
       plant(sys);
       sys.clearCalls();
-      expect(() => run(sys, ['/proc/kcore'])).toThrow(refusal(found));
+      run(sys, ['/proc/kcore']);
       expect(sys.callsOf('mount')).toEqual([]);
+      expect(sys.callsOf('moveMount').map((c) => sys.pathOf(c.toDirfd))).toEqual(['/proc/kcore']);
       expect(sys.openFds()).toEqual([]);
     });
 
@@ -619,6 +682,29 @@ describe('finalize: readonly-paths', () => {
     const sys = container().failOn('mount', 'EACCES', { nth });
     expect(() => run(sys, ['/proc/sys', '/proc/sysrq-trigger'])).toThrow(`finalize: plugin readonly-paths: ${message}`);
     expect(sys.callsOf('mount')).toHaveLength(nth);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test('without a procfs at /proc: a recursive copy of the mount at the path, its top made read-only (its other flags the copied ones), attached onto the path by descriptor', () => {
+    const sys = mountedAt(containerFiles(), '/proc/sys').clearCalls();
+    run(sys, ['/proc/sys', '/proc/bus']);
+    expect(sys.calls.filter((c) => ['openTree', 'mountSetattr', 'moveMount', 'mount'].includes(c.op))).toEqual([
+      { op: 'openTree', dirfd: fdOf(sys, '/proc/sys'), path: '', flags: OPEN_TREE_CLONE | O_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE },
+      { op: 'mountSetattr', dirfd: 103, path: '', atFlags: AT_EMPTY_PATH, attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n, propagation: 0n },
+      { op: 'moveMount', fromDirfd: 103, fromPath: '', toDirfd: fdOf(sys, '/proc/sys'), toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH },
+    ]);
+    expect(sys.calls.filter((c) => 'path' in c && typeof c.path === 'string' && c.path.startsWith('/proc'))).toEqual([{ op: 'open', path: '/proc', flags: PROC_ROOT_FLAGS, mode: 0 }]);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test.each([
+    ['openTree', 'ENOSYS', 'open_tree "/proc/sys": ENOSYS (no procfs at /proc in the container, and no new mount API in this kernel to mount by descriptor without one: Linux 5.2, mount_setattr(2) 5.12)'],
+    ['mountSetattr', 'ENOSYS', 'mount_setattr "/proc/sys": ENOSYS (no procfs at /proc in the container, and no new mount API in this kernel to mount by descriptor without one: Linux 5.2, mount_setattr(2) 5.12)'],
+    ['moveMount', 'EPERM', 'move_mount "/proc/sys": EPERM'],
+  ] as const)('without a procfs at /proc, a failing %s (%s) stops the step naming the path, every descriptor closed', (op, errno, message) => {
+    const sys = containerFiles().failOn(op, errno);
+    expect(() => run(sys, ['/proc/sys'])).toThrow(`finalize: plugin readonly-paths: ${message}`);
+    expect(sys.callsOf('moveMount')).toHaveLength(op === 'moveMount' ? 1 : 0);
     expect(sys.openFds()).toEqual([]);
   });
 

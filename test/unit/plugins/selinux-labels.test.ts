@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { MS_BIND, MS_RDONLY, MS_REC, MS_SLAVE, O_CLOEXEC, O_PATH, O_WRONLY } from '../../../src/core/constants';
+import { FSCONFIG_CMD_CREATE, FSCONFIG_SET_FLAG, FSCONFIG_SET_STRING, MS_BIND, MS_RDONLY, MS_REC, MS_SLAVE, O_CLOEXEC, O_PATH, O_WRONLY } from '../../../src/core/constants';
 import { createKernel } from '../../../src/core/kernel';
 import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
@@ -194,6 +194,19 @@ describe('masked directories: the tmpfs gets linux.mountLabel on a host with SEL
       `finalize: plugin masked-paths: linux.mountLabel "${MOUNT_LABEL}" for linux.maskedPaths: whether the host runs SELinux was not asked before the jail (the prepare-root plugin's selinux-state step asks it)`,
     );
     expect(sys.calls).toEqual([]);
+  });
+
+  test('without a procfs at /proc the tmpfs is made by fsmount(2), its label given as the context parameter', () => {
+    const sys = host(true).addDevice('/dev/null', 'char', 1, 3).addDir('/proc/acpi').addDir('/proc/scsi').clearCalls();
+    run(sys, [new SelinuxStateStep(sys), standInJail(sys, false), new MaskedPathsStep(sys)], { mountLabel: MOUNT_LABEL, maskedPaths: ['/proc/acpi', '/proc/scsi'] });
+    expect(sys.callsOf('fsconfig').map((c) => [c.cmd, c.key, c.value])).toEqual([
+      [FSCONFIG_SET_STRING, 'source', 'tmpfs'],
+      [FSCONFIG_SET_FLAG, 'ro', null],
+      [FSCONFIG_SET_STRING, 'context', MOUNT_LABEL],
+      [FSCONFIG_CMD_CREATE, null, null],
+    ]);
+    expect(sys.callsOf('mount')).toEqual([]);
+    expect(sys.callsOf('moveMount')).toHaveLength(2);
   });
 
   test('a refused labelled tmpfs fails the run naming the mount', () => {
