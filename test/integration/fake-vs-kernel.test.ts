@@ -97,7 +97,7 @@ function onKernel(dir: string, body: string): Outcome[] {
 /** The scenarios: what each shows, its calls, and the outcomes the kernel gives (Linux 6.18), which the fake must give too. */
 const SCENARIOS: [string, string, Outcome[]][] = [
   [
-    "a memfd's seals, added until F_SEAL_SEAL; one made without MFD_ALLOW_SEALING, and a tmpfs file, have F_SEAL_SEAL alone; a directory takes none; an O_PATH descriptor no fcntl of them; a descriptor not open for writing adds none; a write or a copy into a memfd with F_SEAL_WRITE is EPERM",
+    "a memfd's seals, added until F_SEAL_SEAL; one made without MFD_ALLOW_SEALING, and a tmpfs file (by its name or a magic link), have F_SEAL_SEAL alone; a directory takes none; an O_PATH descriptor no fcntl of them; a descriptor not open for writing adds none; a write or a copy into a memfd with F_SEAL_WRITE, a truncation of one with F_SEAL_SHRINK and a write past the size of one with F_SEAL_GROW are EPERM",
     `
 sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
 const sealable = sys.memfdCreate('mk', k.MFD_CLOEXEC | k.MFD_ALLOW_SEALING);
@@ -123,6 +123,17 @@ step('write to a memfd with F_SEAL_WRITE', () => sys.write(sealed, 'x'));
 step('copy into it', () => sys.copyFileRange(file, sealed));
 const pathOnly = sys.open(dir + '/f', k.O_PATH | k.O_CLOEXEC, 0);
 step('add to it through an O_PATH descriptor', () => sys.addSeals(pathOnly, k.F_SEAL_WRITE));
+value('the tmpfs file through the magic link of its descriptor', () => sys.getSeals('/proc/self/fd/' + file));
+const full = sys.memfdCreate('mk', k.MFD_CLOEXEC | k.MFD_ALLOW_SEALING);
+sys.write(full, 'abc');
+sys.addSeals(full, k.F_SEAL_WRITE | k.F_SEAL_SHRINK | k.F_SEAL_GROW);
+step('open a memfd with F_SEAL_SHRINK with O_TRUNC', () => sys.close(sys.open('/proc/self/fd/' + full, k.O_WRONLY | k.O_TRUNC | k.O_CLOEXEC, 0)));
+step('writeFile over it', () => sys.writeFile('/proc/self/fd/' + full, 'evil'));
+const growing = sys.memfdCreate('mk', k.MFD_CLOEXEC | k.MFD_ALLOW_SEALING);
+sys.write(growing, 'ab');
+sys.addSeals(growing, k.F_SEAL_GROW);
+step('write as many bytes over a memfd with F_SEAL_GROW alone', () => { const fd = sys.open('/proc/self/fd/' + growing, k.O_WRONLY | k.O_CLOEXEC, 0); try { sys.write(fd, 'xy'); } finally { sys.close(fd); } });
+step('write more', () => { const fd = sys.open('/proc/self/fd/' + growing, k.O_WRONLY | k.O_CLOEXEC, 0); try { sys.write(fd, 'xyz'); } finally { sys.close(fd); } });
 `,
     [
       ['a new memfd', '0'],
@@ -139,6 +150,11 @@ step('add to it through an O_PATH descriptor', () => sys.addSeals(pathOnly, k.F_
       ['write to a memfd with F_SEAL_WRITE', 'EPERM'],
       ['copy into it', 'EPERM'],
       ['add to it through an O_PATH descriptor', 'EBADF'],
+      ['the tmpfs file through the magic link of its descriptor', '1'],
+      ['open a memfd with F_SEAL_SHRINK with O_TRUNC', 'EPERM'],
+      ['writeFile over it', 'EPERM'],
+      ['write as many bytes over a memfd with F_SEAL_GROW alone', 'made'],
+      ['write more', 'EPERM'],
     ],
   ],
   [

@@ -9,6 +9,7 @@ import {
   AT_REMOVEDIR,
   AT_SYMLINK_NOFOLLOW,
   EXT4_SUPER_MAGIC,
+  F_SEAL_SEAL,
   FSCONFIG_CMD_CREATE,
   FSCONFIG_SET_FLAG,
   FSCONFIG_SET_STRING,
@@ -1734,6 +1735,19 @@ describe('FakeSyscalls: detached mounts (open_tree, move_mount, MOUNT_ATTR_IDMAP
     sys.dup3(tree, 50, 0);
     sys.moveMount(50, '', sys.open('/t', O_PATH, 0), '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
     expect(sys.mounts).toEqual([{ source: '/src', target: '/t', fstype: null, flags: MS_BIND | MS_REC, data: null }]);
+  });
+});
+
+describe('FakeSyscalls: getSeals, as the real port opens the file and asks fcntl(2)', () => {
+  test('a path that leads nowhere is the open(2) refusing it, a file that takes no seals the fcntl(2); a tmpfs file through a magic link has F_SEAL_SEAL', () => {
+    const sys = new FakeSyscalls().addDir('/d').addFile('/d/f', 'x').addDir('/t');
+    sys.mount('tmpfs', '/t', 'tmpfs', 0n, null);
+    sys.writeFile('/t/f', 'x');
+    expect(() => sys.getSeals('/nope/x')).toThrow('open "/nope/x": ENOENT');
+    expect(() => sys.getSeals('/d/missing')).toThrow('open "/d/missing": ENOENT');
+    expect(() => sys.getSeals('/d/f')).toThrow('fcntl "/d/f": EINVAL');
+    const fd = sys.open('/t/f', O_RDONLY | O_CLOEXEC, 0);
+    expect([sys.getSeals('/t/f'), sys.getSeals(`/proc/self/fd/${fd}`)]).toEqual([F_SEAL_SEAL, F_SEAL_SEAL]);
   });
 });
 

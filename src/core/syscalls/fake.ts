@@ -43,7 +43,9 @@ import {
   CGROUP_SUPER_MAGIC,
   DEVPTS_SUPER_MAGIC,
   EXT4_SUPER_MAGIC,
+  F_SEAL_GROW,
   F_SEAL_SEAL,
+  F_SEAL_SHRINK,
   F_SEAL_WRITE,
   FSCONFIG_CMD_CREATE,
   FSCONFIG_SET_FLAG,
@@ -1181,6 +1183,11 @@ export class FakeSyscalls implements Syscalls {
     return found.node === undefined || found.name === '' ? found.parent : [...found.parent, { name: found.name, node: found.node }];
   }
 
+  /** The path `chain` stands for: a file outside every directory (a pseudo-terminal's peer, a socket), reached through its magic link, keeps its name. */
+  private chainPath(chain: readonly Step[]): string {
+    return chain[0].name === '' ? '/' + chain.slice(1).map((s) => s.name).join('/') : chain.map((s) => s.name).join('/');
+  }
+
   /**
    * The mount what `chain` leads to is on: the one on top at the last mount root on the
    * chain (the model's `/` at the latest); and its parent, the mount it covers there or
@@ -1980,6 +1987,7 @@ export class FakeSyscalls implements Syscalls {
     const node = found.node ?? this.create(rec, found, 'file', (mode ?? 0o666) & ~this.mask);
     if (node.kind === 'dir') throw this.fail(rec, 'EISDIR');
     if (found.node) this.openedForWriting(rec, this.chainOf(found));
+    if (this.sealRefuses(node, true, data.length, data.length)) throw this.fail(rec, 'EPERM');
     if (node.kind === 'file') node.content = data;
   }
 
@@ -1991,6 +1999,7 @@ export class FakeSyscalls implements Syscalls {
     const node = found.node ?? this.create(rec, found, 'file', 0o666 & ~this.mask);
     if (node.kind === 'dir') throw this.fail(rec, 'EISDIR');
     if (found.node) this.openedForWriting(rec, this.chainOf(found));
+    if (this.sealRefuses(node, true, from.content.length, from.content.length)) throw this.fail(rec, 'EPERM');
     node.content = from.content;
   }
 
@@ -2009,7 +2018,7 @@ export class FakeSyscalls implements Syscalls {
     const from = this.fdNode(rec, fdIn);
     const node = this.last(to.chain);
     if (from.kind !== 'file' || node.kind !== 'file') throw this.fail(rec, 'EINVAL');
-    if (this.writeSealed(node)) throw this.fail(rec, 'EPERM');
+    if (this.sealRefuses(node, false, from.content.length, node.content.length + from.content.length)) throw this.fail(rec, 'EPERM');
     node.content += from.content;
   }
 
@@ -2047,10 +2056,17 @@ export class FakeSyscalls implements Syscalls {
   /** fcntl(2) F_GET_SEALS of the file `path` leads to (ENOENT for none): EINVAL for a file that takes no seals (heldSeals). */
   getSeals(path: string): number {
     const rec = this.record('getSeals', { path });
-    const found = this.walk(rec, path, true);
-    // The real port's open(2) of the file finds none.
+    let found: Found;
+    try {
+      found = this.walk(rec, path, true);
+    } catch (err) {
+      // The real port's open(2) of the file is what fails.
+      if (err instanceof SyscallError) throw new SyscallError('open', err.errno, err.paths);
+      throw err;
+    }
     if (!found.node) throw new SyscallError('open', errnoNumber('ENOENT'), this.errorPaths(rec));
-    return this.heldSeals(rec, found.node, path);
+    // Through a magic link (/proc/self/exe), the file it leads to, on its own filesystem.
+    return this.heldSeals(rec, found.node, this.chainPath(this.chainOf(found)));
   }
 
   /**
@@ -2465,13 +2481,25 @@ export class FakeSyscalls implements Syscalls {
     const rec = this.record('write', { fd, data });
     const entry = this.fds.get(fd);
     const node = entry?.chain[entry.chain.length - 1]?.node;
-    if (node && this.writeSealed(node)) throw this.fail(rec, 'EPERM');
+    if (node && this.sealRefuses(node, false, data.length, Math.max(node.content.length, data.length))) throw this.fail(rec, 'EPERM');
     if (node?.kind === 'file') node.content = data;
   }
 
-  /** Whether `node` is a memfd with F_SEAL_WRITE, which write(2) and copy_file_range(2) refuse (EPERM). */
-  private writeSealed(node: FakeNode): boolean {
-    return ((this.seals.get(node) ?? 0) & F_SEAL_WRITE) !== 0;
+  /**
+   * Whether a seal of `node` (a memfd's) refuses writing `bytes` bytes to it, after a
+   * truncation to none where `truncate` (O_TRUNC), leaving it `size` bytes long: EPERM
+   * from F_SEAL_WRITE for any byte written (shmem_write_begin(), mm/shmem.c), from
+   * F_SEAL_SHRINK for a truncation of bytes it has and from F_SEAL_GROW for a size above
+   * the one it had (shmem_setattr(), and the write's own check).
+   */
+  private sealRefuses(node: FakeNode, truncate: boolean, bytes: number, size: number): boolean {
+    const seals = this.seals.get(node) ?? 0;
+    const before = truncate ? 0 : node.content.length;
+    return (
+      (bytes > 0 && (seals & F_SEAL_WRITE) !== 0) ||
+      (truncate && node.content.length > 0 && (seals & F_SEAL_SHRINK) !== 0) ||
+      (size > before && (seals & F_SEAL_GROW) !== 0)
+    );
   }
 
   /** What exchange answers, one line each call in order; `{"result":{}}` (the console event's answer) once they are used up. */
@@ -3078,11 +3106,13 @@ export class FakeSyscalls implements Syscalls {
     if ((flags & O_DIRECTORY) !== 0 && node.kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
     if (creating && node.kind === 'dir') throw this.fail(rec, 'EISDIR');
     if (found.node && ((flags & O_ACCMODE) !== O_RDONLY || (flags & O_TRUNC) !== 0)) this.openedForWriting(rec, this.chainOf(found));
-    if ((flags & O_TRUNC) !== 0 && node.kind === 'file') node.content = '';
+    if ((flags & O_TRUNC) !== 0 && node.kind === 'file') {
+      if (this.sealRefuses(node, true, 0, 0)) throw this.fail(rec, 'EPERM');
+      node.content = '';
+    }
     const chain = found.name === '' ? found.parent : [...found.parent, { name: found.name, node }];
     const fd = this.newFd();
-    // A file outside every directory (a pseudo-terminal's peer, a socket), opened again through its magic link, keeps its name.
-    const opened = chain[0].name === '' ? '/' + chain.slice(1).map((s) => s.name).join('/') : chain.map((s) => s.name).join('/');
+    const opened = this.chainPath(chain);
     const entry: FdEntry = (flags & O_PATH) !== 0 ? { path: opened, chain, pathOnly: true } : { path: opened, chain };
     // A regular file open for writing holds write access to its mount (a device, a FIFO or a socket none).
     if ((flags & O_PATH) === 0 && (flags & O_ACCMODE) !== O_RDONLY && node.kind === 'file') entry.writing = this.mountOver(chain).state;

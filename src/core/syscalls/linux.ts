@@ -7,7 +7,7 @@
  * "Namespaces: how a multi-threaded Node enters them"; docs/plugins.md, "The interfaces").
  */
 import fs = require('fs');
-import { LITTLE_ENDIAN, MFD_CLOEXEC, O_NONBLOCK } from '../constants';
+import { LITTLE_ENDIAN, MFD_CLOEXEC, O_NOCTTY, O_NONBLOCK } from '../constants';
 import path = require('path');
 import type * as Koffi from 'koffi';
 import { StepError, SyscallError, errnoName, errnoNumber, mountDetail } from '../errors';
@@ -1358,7 +1358,8 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   getSeals(path: string): number {
-    const fd = this.open(path, O_RDONLY | O_CLOEXEC, 0);
+    // A FIFO or a terminal at `path` is not waited for or taken as the controlling terminal.
+    const fd = this.open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
     try {
       return check('fcntl', libc().fcntl(fd, F_GET_SEALS), path);
     } finally {
