@@ -29,15 +29,20 @@ import { SyscallError } from '../../core/errors';
 import type { Syscalls } from '../../core/syscalls/types';
 
 /** The detail of an ENOSYS here. */
-const NO_MOUNT_API = 'no procfs at /proc in the container, and no new mount API in this kernel to mount by descriptor without one: Linux 5.2, mount_setattr(2) 5.12';
+const NO_MOUNT_API = 'no usable procfs at /proc in the container, and no new mount API in this kernel to mount by descriptor without one: Linux 5.2, mount_setattr(2) 5.12';
 
-/** `fn`, whose SyscallError names `path` (a detached mount's descriptor names none) and, for ENOSYS, what the kernel lacks. */
+/**
+ * `fn`, whose SyscallError names `path` (a detached mount's descriptor names none) and,
+ * for ENOSYS, what the kernel lacks; an fsconfig(2) error keeps the parameter it named
+ * and the filesystem's own message (a `context` SELinux refused) in its detail.
+ */
 function naming<T>(path: string, fn: () => T): T {
   try {
     return fn();
   } catch (err) {
     if (!(err instanceof SyscallError)) throw err;
-    throw new SyscallError(err.syscall, err.errno, [path], err.code === 'ENOSYS' ? NO_MOUNT_API : err.detail);
+    const detail = err.code === 'ENOSYS' ? NO_MOUNT_API : err.syscall === 'fsconfig' ? [...err.paths, err.detail].filter(Boolean).join('; ') : err.detail;
+    throw new SyscallError(err.syscall, err.errno, [path], detail);
   }
 }
 
@@ -91,7 +96,11 @@ export function readonlyTmpfsWithoutProc(sys: Syscalls, targetFd: number, path: 
 /**
  * The place `fd` is open on, `path` in the container, bound onto itself with the mounts
  * below it and the new bind made read-only: a recursive copy, whose top mount alone
- * gets MOUNT_ATTR_RDONLY (its other flags are the copied mount's), attached there.
+ * gets MOUNT_ATTR_RDONLY (its other flags are the copied mount's), attached there. Two
+ * differences from a bind and then a remount: the copy is read-only before it is
+ * attached, so where the parent mount is shared its peers receive it read-only too; and
+ * move_mount(2) refuses (ELOOP, check_for_nsfs_mounts()) a copy holding a bind of a mount
+ * namespace's file, which mount(2) would copy.
  */
 export function readonlyBindWithoutProc(sys: Syscalls, fd: number, path: string): void {
   naming(path, () => {

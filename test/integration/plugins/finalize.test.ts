@@ -215,8 +215,8 @@ runAsRoot('finalize, real mounts after a jail', () => {
     // One tmpfs for both, read-only in its superblock and its mounts, as mount(2) with MS_RDONLY makes it.
     expect(dir).toEqual([expect.objectContaining({ fstype: 'tmpfs', source: 'tmpfs', options: expect.stringMatching(/^ro,/), superOptions: expect.stringMatching(/^ro(,|$)/) })]);
     expect(dir2).toEqual([expect.objectContaining({ fstype: 'tmpfs', majorMinor: dir[0].majorMinor, options: expect.stringMatching(/^ro,/) })]);
-    // The file's mask is the container's /dev/null: a mount of /dev's tmpfs.
-    expect(table.filter((m) => m.mountpoint === '/masked-file')).toEqual([expect.objectContaining({ majorMinor: table.filter((m) => m.mountpoint === '/dev').at(-1)!.majorMinor })]);
+    // The file's mask is the container's /dev/null: a mount of /dev's tmpfs at its null.
+    expect(table.filter((m) => m.mountpoint === '/masked-file')).toEqual([expect.objectContaining({ root: '/null', majorMinor: table.filter((m) => m.mountpoint === '/dev').at(-1)!.majorMinor })]);
     expect(mountsAt(r.mountinfo, '/missing')).toEqual([]);
     expect(mountsAt(r.mountinfo, '/missing-too')).toEqual([]);
     expect(optionsOf(r.mountinfo, '/ro')).toContain('ro');

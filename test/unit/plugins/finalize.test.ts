@@ -544,8 +544,10 @@ describe('finalize: masked-paths', () => {
     });
 
     test.each([
-      ['openTree', 'ENOSYS', '/proc/kcore', 'open_tree "/proc/kcore": ENOSYS (no procfs at /proc in the container, and no new mount API in this kernel to mount by descriptor without one: Linux 5.2, mount_setattr(2) 5.12)'],
+      ['openTree', 'ENOSYS', '/proc/kcore', 'open_tree "/proc/kcore": ENOSYS (no usable procfs at /proc in the container, and no new mount API in this kernel to mount by descriptor without one: Linux 5.2, mount_setattr(2) 5.12)'],
       ['moveMount', 'EPERM', '/proc/kcore', 'move_mount "/proc/kcore": EPERM'],
+      ['fsopen', 'ENODEV', '/proc/acpi', 'fsopen "/proc/acpi": ENODEV'],
+      ['fsconfig', 'EINVAL', '/proc/acpi', 'fsconfig "/proc/acpi": EINVAL (source=tmpfs)'],
       ['fsmount', 'ENOMEM', '/proc/acpi', 'fsmount "/proc/acpi": ENOMEM'],
       ['moveMount', 'ENOENT', '/proc/acpi', 'move_mount "/proc/acpi": ENOENT'],
     ] as const)('a failing %s (%s) on %s stops the step naming the path, every descriptor closed', (op, errno, path, message) => {
@@ -698,8 +700,8 @@ describe('finalize: readonly-paths', () => {
   });
 
   test.each([
-    ['openTree', 'ENOSYS', 'open_tree "/proc/sys": ENOSYS (no procfs at /proc in the container, and no new mount API in this kernel to mount by descriptor without one: Linux 5.2, mount_setattr(2) 5.12)'],
-    ['mountSetattr', 'ENOSYS', 'mount_setattr "/proc/sys": ENOSYS (no procfs at /proc in the container, and no new mount API in this kernel to mount by descriptor without one: Linux 5.2, mount_setattr(2) 5.12)'],
+    ['openTree', 'ENOSYS', 'open_tree "/proc/sys": ENOSYS (no usable procfs at /proc in the container, and no new mount API in this kernel to mount by descriptor without one: Linux 5.2, mount_setattr(2) 5.12)'],
+    ['mountSetattr', 'ENOSYS', 'mount_setattr "/proc/sys": ENOSYS (no usable procfs at /proc in the container, and no new mount API in this kernel to mount by descriptor without one: Linux 5.2, mount_setattr(2) 5.12)'],
     ['moveMount', 'EPERM', 'move_mount "/proc/sys": EPERM'],
   ] as const)('without a procfs at /proc, a failing %s (%s) stops the step naming the path, every descriptor closed', (op, errno, message) => {
     const sys = containerFiles().failOn(op, errno);

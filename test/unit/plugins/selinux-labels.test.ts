@@ -209,6 +209,14 @@ describe('masked directories: the tmpfs gets linux.mountLabel on a host with SEL
     expect(sys.callsOf('moveMount')).toHaveLength(2);
   });
 
+  test('without a procfs at /proc, a refused label fails the run naming the path and the parameter', () => {
+    const sys = host(true).addDevice('/dev/null', 'char', 1, 3).addDir('/proc/acpi').failOn('fsconfig', 'EINVAL', { nth: 3 }).clearCalls();
+    expect(() => run(sys, [new SelinuxStateStep(sys), standInJail(sys, false), new MaskedPathsStep(sys)], { mountLabel: MOUNT_LABEL, maskedPaths: ['/proc/acpi'] })).toThrow(
+      `finalize: plugin masked-paths: fsconfig "/proc/acpi": EINVAL (context=${MOUNT_LABEL})`,
+    );
+    expect(sys.openFds()).toEqual([]);
+  });
+
   test('a refused labelled tmpfs fails the run naming the mount', () => {
     const sys = container(true).failOn('mount', 'EINVAL', { nth: 2 });
     expect(() => run(sys, [new SelinuxStateStep(sys), new MaskedPathsStep(sys)], { mountLabel: MOUNT_LABEL, maskedPaths: masks })).toThrow(
