@@ -227,3 +227,6 @@ export const GRND_NONBLOCK = 0x1;
 /** The kernel's dev_t holds a 12-bit major and a 20-bit minor (include/linux/kdev_t.h, MINORBITS 20). */
 export const MAJOR_MAX = 0xfff;
 export const MINOR_MAX = 0xfffff;
+
+/** __NEW_UTS_LEN, include/uapi/linux/utsname.h: the bytes a uts namespace keeps of its hostname and of its NIS domain name; sethostname(2) and setdomainname(2) refuse a longer one (EINVAL). */
+export const NEW_UTS_LEN = 64;

@@ -233,6 +233,12 @@ const CONFIG_ERRORS: Case[] = [
     stderr: 'hostname "box": needs a uts namespace in linux.namespaces',
   },
   {
+    name: 'a hostname longer than a uts namespace keeps (runc fails at sethostname, after the mounts)',
+    edit: (c) => (c.hostname = 'h'.repeat(65)),
+    status: 2,
+    stderr: `hostname "${'h'.repeat(65)}": is 65 bytes long, more than the 64 a uts namespace keeps (sethostname(2) refuses it: EINVAL)`,
+  },
+  {
     name: 'an unknown namespace type',
     edit: (c) => c.linux.namespaces.push({ type: 'everything' }),
     status: 2,

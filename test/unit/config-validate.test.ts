@@ -102,6 +102,10 @@ describe('validateUtsNames: hostname and domainname are never set in the host\'s
     ['hostname without a uts namespace (the host\'s)', { hostname: 'box', namespaces: [{ type: 'mount' }] }, 'hostname "box": needs a uts namespace in linux.namespaces'],
     ['domainname without a uts namespace', { hostname: '', domainname: 'lan', namespaces: [{ type: 'mount' }] }, 'domainname "lan": needs a uts namespace in linux.namespaces'],
     ['neither name, no uts namespace', { hostname: '', namespaces: [{ type: 'mount' }] }, undefined],
+    ['a hostname of 64 bytes (the most a uts namespace keeps)', { hostname: 'h'.repeat(64), namespaces: uts() }, undefined],
+    ['a hostname of 65 bytes', { hostname: 'h'.repeat(65), namespaces: uts() }, `hostname "${'h'.repeat(65)}": is 65 bytes long, more than the 64 a uts namespace keeps (sethostname(2) refuses it: EINVAL)`],
+    ['a hostname of 29 characters in 65 bytes of UTF-8', { hostname: '\u00e9'.repeat(22) + '\u20ac'.repeat(7), namespaces: uts() }, `hostname "${'\u00e9'.repeat(22) + '\u20ac'.repeat(7)}": is 65 bytes long, more than the 64 a uts namespace keeps (sethostname(2) refuses it: EINVAL)`],
+    ['a domainname of 65 bytes', { hostname: 'box', domainname: 'd'.repeat(65), namespaces: uts() }, `domainname "${'d'.repeat(65)}": is 65 bytes long, more than the 64 a uts namespace keeps (setdomainname(2) refuses it: EINVAL)`],
   ])('%s', (_what, over, message) => {
     const err = errorOf(() => validateUtsNames(makeConfig(over), host()));
     if (message === undefined) expect(err).toBeUndefined();

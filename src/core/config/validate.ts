@@ -7,7 +7,7 @@
  * Every refusal is a ConfigError naming the field and the value.
  */
 import os = require('os');
-import { MS_PRIVATE, MS_REC } from '../constants';
+import { MS_PRIVATE, MS_REC, NEW_UTS_LEN } from '../constants';
 import { ConfigError, SyscallError } from '../errors';
 import { containerIdProblem, defaultContainerId } from '../hooks';
 import { TIMENS_OFFSETS } from '../namespaces';
@@ -350,13 +350,18 @@ export function requireUtsNamespace(config: Pick<RootfsConfig, 'hostname' | 'dom
 }
 
 /**
- * `hostname` and `domainname` are set in the container's uts namespace; one joined by
- * path that is mountkit's own (joinsOwnNamespace) is the host's, whose names they would
- * change, as a sysctl there would (runc 1.1.5 sets them there all the same). Not
- * inNamespaces (ValidateOptions).
+ * `hostname` and `domainname` are at most NEW_UTS_LEN bytes each (runc finds a longer one
+ * out at sethostname(2), in the container's init, after the mounts). They are set in the
+ * container's uts namespace; one joined by path that is mountkit's own (joinsOwnNamespace)
+ * is the host's, whose names they would change, as a sysctl there would (runc 1.1.5 sets
+ * them there all the same). Not inNamespaces (ValidateOptions).
  */
 export function validateUtsNames(config: Pick<RootfsConfig, 'hostname' | 'domainname' | 'namespaces'>, host: HostQuery, opts: ValidateOptions = {}): void {
   requireUtsNamespace(config);
+  for (const [field, name] of Object.entries({ hostname: config.hostname, domainname: config.domainname })) {
+    const bytes = name ? Buffer.byteLength(name) : 0;
+    if (bytes > NEW_UTS_LEN) throw new ConfigError(field, name, `is ${bytes} bytes long, more than the ${NEW_UTS_LEN} a uts namespace keeps (set${field}(2) refuses it: EINVAL)`);
+  }
   const ns = config.namespaces.find((n) => n.type === 'uts');
   if (!ns || opts.inNamespaces || !joinsOwnNamespace(host, ns)) return;
   const [field, value] = config.hostname ? ['hostname', config.hostname] : ['domainname', config.domainname];

@@ -82,6 +82,7 @@ import {
   MS_REMOUNT,
   MS_SILENT,
   MS_STRICTATIME,
+  NEW_UTS_LEN,
   NSFS_MAGIC,
   O_ACCMODE,
   O_CLOEXEC,
@@ -2168,9 +2169,9 @@ export class FakeSyscalls implements Syscalls {
     if (name !== 'lo') throw this.fail(rec, 'ENODEV');
   }
 
-  /** sethostname(2) and setdomainname(2): EINVAL for a name longer than __NEW_UTS_LEN (64 bytes). */
+  /** sethostname(2) and setdomainname(2): EINVAL for a name longer than NEW_UTS_LEN bytes. */
   private utsName(rec: SyscallRecord, name: string): void {
-    if (Buffer.byteLength(name) > 64) throw this.fail(rec, 'EINVAL');
+    if (Buffer.byteLength(name) > NEW_UTS_LEN) throw this.fail(rec, 'EINVAL');
   }
 
   setgroups(gids: number[]): void {
