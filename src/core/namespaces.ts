@@ -601,26 +601,31 @@ export function inInitialUserNamespaceHere(sys: Pick<Syscalls, 'readlink' | 'rea
  * The in-process part of a launch plan, on the main thread: joins each namespace by path
  * (setns(2) on a descriptor of it; a mount namespace first needs the thread's own
  * filesystem context, unshare(CLONE_FS)), then creates the new ones with one unshare(2).
+ * Every path is opened before the first join, as runc opens them: setns(2) into a mount
+ * namespace moves the thread's root and working directory to that namespace's root, where
+ * a later path (a /proc/PID of the host's pid namespace, a /run/netns file) would be
+ * looked up in that namespace's mounts instead.
  */
 export function enterNamespaces(sys: Syscalls, plan: LaunchPlan, timeOffsets?: RootfsConfig['timeOffsets']): void {
-  for (const join of plan.joins) {
-    if (join.flag === CLONE_NEWNS) sys.unshare(CLONE_FS);
-    // Named by the entry's type, as relaunch.ts names a path it cannot open.
-    const entry = `linux.namespaces ${JSON.stringify(join.type)}`;
-    const fd = naming(entry, () => sys.open(join.path, O_RDONLY | O_CLOEXEC, 0));
-    try {
+  // Named by the entry's type, as relaunch.ts names a path it cannot open.
+  const entry = (join: NamespaceJoin) => `linux.namespaces ${JSON.stringify(join.type)}`;
+  const fds: number[] = [];
+  try {
+    for (const join of plan.joins) fds.push(naming(entry(join), () => sys.open(join.path, O_RDONLY | O_CLOEXEC, 0)));
+    plan.joins.forEach((join, i) => {
+      if (join.flag === CLONE_NEWNS) sys.unshare(CLONE_FS);
       // setns(2) takes a descriptor: its error is given the path, EINVAL being a file of
       // another namespace type, or no namespace.
-      naming(entry, () => {
+      naming(entry(join), () => {
         try {
-          sys.setns(fd, join.flag);
+          sys.setns(fds[i], join.flag);
         } catch (err) {
           throw err instanceof SyscallError ? new SyscallError(err.syscall, err.errno, [join.path], err.detail) : err;
         }
       });
-    } finally {
-      sys.close(fd);
-    }
+    });
+  } finally {
+    for (const fd of fds) sys.close(fd);
   }
   if (plan.unshareFlags) sys.unshare(plan.unshareFlags);
   // unshare(CLONE_NEWTIME) leaves this process where it is and makes the namespace its

@@ -912,6 +912,33 @@ maybe('mountkit run', () => {
     expect(r.stdout).toMatch(/^in\n\d+\nstatus 0\nsame\n$/);
   });
 
+  test.each([
+    ['bin/mountkit (Node started in new pid and mount namespaces)', [LAUNCHER], 'pid'],
+    ['the Node entry, relaunched under unshare(1)', [process.execPath, BIN], 'pid'],
+    ['the Node entry, in one process', [process.execPath, BIN], 'uts'],
+  ])('every namespace path is opened before the first join, as runc opens them: a network namespace file the joined mount namespace hides is joined all the same: %s', (_entry, entry, other) => {
+    // The joined mount namespace (HOLDER's) has a tmpfs over the directory holding the
+    // network namespace's file: looked up after that join, the path is not there.
+    const c = config(['readlink', '/proc/self/ns/net'], { linux: { namespaces: [{ type: other }, { type: 'mount', path: '/proc/HOLDER/ns/mnt' }, { type: 'network', path: 'HIDDEN/net' }, { type: 'ipc' }] } });
+    const r = withBundle(c, (dir) => {
+      const hidden = path.join(dir, 'hidden');
+      const script = [
+        `mkdir ${hidden} && touch ${hidden}/net && unshare --net=${hidden}/net true`,
+        `unshare -m --propagation private sh -c 'mount -t tmpfs tmpfs ${hidden} && touch ${dir}/ready && exec sleep 30' & holder=$!`,
+        `while [ ! -e ${dir}/ready ]; do sleep 0.05; done`,
+        `sed -i "s|/proc/HOLDER/|/proc/$holder/|; s|HIDDEN/|${hidden}/|" ${dir}/config.json`,
+        `"$@" run --bundle ${dir} --seccomp-cache off; echo "status $?"`,
+        `stat -L -c 'net:[%i]' ${hidden}/net`,
+        'kill $holder',
+      ].join('; ');
+      return spawnSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', script, 'sh', ...entry], { encoding: 'utf8', timeout: 60_000 });
+    });
+    expect(r.stderr).toBe('');
+    const [joined, status, file] = r.stdout.split('\n');
+    expect([status, joined]).toEqual(['status 0', file]);
+    expect(file).toMatch(/^net:\[\d+\]$/);
+  });
+
   test('--no-pivot with a shared root propagation: the rootfs moved onto / reaches no namespace sharing its /', () => {
     // In a throwaway namespace whose / is shared and whose rootfs is a mountpoint of its own (runc 1.1.5 moves it onto that namespace's / too).
     const c = config(['sh', '-c', 'echo in']);

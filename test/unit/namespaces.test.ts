@@ -295,19 +295,21 @@ describe('a new time namespace and its offsets', () => {
     expect(joined.callsOf('writeFile')).toEqual([]);
   });
 
-  test('a namespace given by path is opened, joined with setns(2) and closed, after CLONE_FS for a mount namespace', () => {
-    const sys = new FakeSyscalls().addFile('/proc/7/ns/uts').addFile('/proc/7/ns/mnt');
-    enterNamespaces(sys, planLaunch(ns('uts=/proc/7/ns/uts', 'mount=/proc/7/ns/mnt', 'ipc'), first));
-    const [uts, mnt] = sys.callsOf('setns').map((c) => c.fd);
+  test('the namespaces given by path are all opened, then joined with setns(2) in config order (after CLONE_FS for a mount namespace), then closed', () => {
+    const sys = new FakeSyscalls().addFile('/proc/7/ns/mnt').addFile('/proc/8/ns/uts');
+    enterNamespaces(sys, planLaunch(ns('mount=/proc/7/ns/mnt', 'uts=/proc/8/ns/uts', 'ipc'), first));
+    const [mnt, uts] = sys.callsOf('setns').map((c) => c.fd);
     expect(uts).not.toBe(mnt);
     expect(sys.calls).toEqual([
-      { op: 'open', path: '/proc/7/ns/uts', flags: O_RDONLY | O_CLOEXEC, mode: 0 },
-      { op: 'setns', fd: uts, nstype: CLONE_NEWUTS },
-      { op: 'close', fd: uts },
-      { op: 'unshare', flags: CLONE_FS },
+      // Both opened from where mountkit stands: once in the mount namespace joined, a
+      // path would be looked up from its root.
       { op: 'open', path: '/proc/7/ns/mnt', flags: O_RDONLY | O_CLOEXEC, mode: 0 },
+      { op: 'open', path: '/proc/8/ns/uts', flags: O_RDONLY | O_CLOEXEC, mode: 0 },
+      { op: 'unshare', flags: CLONE_FS },
       { op: 'setns', fd: mnt, nstype: CLONE_NEWNS },
+      { op: 'setns', fd: uts, nstype: CLONE_NEWUTS },
       { op: 'close', fd: mnt },
+      { op: 'close', fd: uts },
       // The joined mount namespace is copied, never changed.
       { op: 'unshare', flags: CLONE_NEWNS | CLONE_NEWIPC },
     ]);
@@ -326,16 +328,22 @@ describe('a new time namespace and its offsets', () => {
     expect(planLaunch(ns(other, 'mount', 'ipc'), ctx).unshareFlags & CLONE_NEWNS).toBe(made);
   });
 
-  test('a refused setns(2) names the namespace and its path, and the descriptor is closed', () => {
-    const sys = new FakeSyscalls().addFile('/proc/7/ns/net').failOn('setns', 'EINVAL');
-    expect(() => enterNamespaces(sys, planLaunch(ns('uts=/proc/7/ns/net'), first))).toThrow(/^linux\.namespaces "uts": setns "\/proc\/7\/ns\/net": EINVAL$/);
-    expect(sys.calls.map((c) => c.op)).toEqual(['open', 'setns', 'close']);
+  test('a refused setns(2) names the namespace and its path, and every descriptor is closed', () => {
+    const sys = new FakeSyscalls().addFile('/proc/7/ns/net').addFile('/proc/7/ns/ipc').failOn('setns', 'EINVAL');
+    expect(() => enterNamespaces(sys, planLaunch(ns('uts=/proc/7/ns/net', 'ipc=/proc/7/ns/ipc'), first))).toThrow(/^linux\.namespaces "uts": setns "\/proc\/7\/ns\/net": EINVAL$/);
+    expect(sys.calls.map((c) => c.op)).toEqual(['open', 'open', 'setns', 'close', 'close']);
+    expect(sys.openFds()).toEqual([]);
   });
 
-  test('a path that cannot be opened names the namespace too, and nothing is joined', () => {
-    const sys = new FakeSyscalls();
-    expect(() => enterNamespaces(sys, planLaunch(ns('network=/nope', 'uts=/proc/7/ns/uts'), first))).toThrow(/^linux\.namespaces "network": open "\/nope": ENOENT$/);
-    expect(sys.calls.map((c) => c.op)).toEqual(['open']);
+  test('a path that cannot be opened names the namespace too, nothing is joined, and what was opened is closed', () => {
+    const sys = new FakeSyscalls().addFile('/proc/7/ns/uts');
+    expect(() => enterNamespaces(sys, planLaunch(ns('uts=/proc/7/ns/uts', 'network=/nope'), first))).toThrow(/^linux\.namespaces "network": open "\/nope": ENOENT$/);
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/proc/7/ns/uts', flags: O_RDONLY | O_CLOEXEC, mode: 0 },
+      { op: 'open', path: '/nope', flags: O_RDONLY | O_CLOEXEC, mode: 0 },
+      { op: 'close', fd: expect.any(Number) },
+    ]);
+    expect(sys.openFds()).toEqual([]);
   });
 
   test.each<[string, string, [string, string][]]>([
