@@ -8,7 +8,7 @@ import { sysctlNamespace } from '../core/config/sysctl';
 import { validateConfig } from '../core/config/validate';
 import { ConfigError } from '../core/errors';
 import { createKernel, pluginsFromFile, type KernelOptions, type PluginsFile } from '../core/kernel';
-import { applyTimeOffsets } from '../core/namespaces';
+import { NAMESPACE_FILES, applyTimeOffsets } from '../core/namespaces';
 import type { StepWhere } from '../core/orchestrator';
 import { buildEmbeddedPlan, buildPlan, type EmbeddedPlanOptions, type Plan, type PlanOptions } from '../core/plan';
 import type { Logger, RunContext } from '../core/plugin';
@@ -173,9 +173,6 @@ export function sharedJoinedNamespaceProblem(type: NamespaceType, path: string, 
  * namespace after the exec step is the one for children.
  */
 const OWN_NAMESPACE_FILES: Readonly<Partial<Record<NamespaceType, string>>> = { pid: 'pid', cgroup: 'cgroup', time: 'time_for_children' };
-
-/** The file in /proc/PID/ns of each namespace type, the one an ancestor is in. */
-const NAMESPACE_FILES: Readonly<Record<NamespaceType, string>> = { mount: 'mnt', pid: 'pid', uts: 'uts', ipc: 'ipc', network: 'net', user: 'user', cgroup: 'cgroup', time: 'time' };
 
 /** Whether `own` is known and every readable ancestor's link is the same (none readable: cannot tell). */
 function sharesWithAll(own: string | undefined, ancestors: readonly (string | undefined)[]): boolean {

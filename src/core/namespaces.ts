@@ -74,6 +74,12 @@ export const NAMESPACE_KINDS: Readonly<Record<NamespaceType, NamespaceKind>> = {
   time: { flag: CLONE_NEWTIME, unshareOption: '--time' },
 };
 
+/**
+ * The file in /proc/PID/ns of each namespace type, the one a process is in; it is also
+ * the name nsfs gives the namespace in a link to it ("net:[INODE]", ns_dname in fs/nsfs.c).
+ */
+export const NAMESPACE_FILES: Readonly<Record<NamespaceType, string>> = { mount: 'mnt', pid: 'pid', uts: 'uts', ipc: 'ipc', network: 'net', user: 'user', cgroup: 'cgroup', time: 'time' };
+
 /** The namespace types whose CLONE_NEW* flags `flags` holds, in NAMESPACE_KINDS' order (for a log line). */
 export function namespaceTypes(flags: number): NamespaceType[] {
   return (Object.keys(NAMESPACE_KINDS) as NamespaceType[]).filter((t) => (flags & NAMESPACE_KINDS[t].flag) !== 0);
@@ -614,13 +620,13 @@ export function enterNamespaces(sys: Syscalls, plan: LaunchPlan, timeOffsets?: R
     for (const join of plan.joins) fds.push(naming(entry(join), () => sys.open(join.path, O_RDONLY | O_CLOEXEC, 0)));
     plan.joins.forEach((join, i) => {
       if (join.flag === CLONE_NEWNS) sys.unshare(CLONE_FS);
-      // setns(2) takes a descriptor: its error is given the path, EINVAL being a file of
-      // another namespace type, or no namespace.
+      // setns(2) takes a descriptor: its error is given the path, and EINVAL what the file is.
       naming(entry(join), () => {
         try {
           sys.setns(fds[i], join.flag);
         } catch (err) {
-          throw err instanceof SyscallError ? new SyscallError(err.syscall, err.errno, [join.path], err.detail) : err;
+          if (!(err instanceof SyscallError)) throw err;
+          throw new SyscallError(err.syscall, err.errno, [join.path], err.code === 'EINVAL' ? (wrongKind(sys, fds[i], join.type) ?? err.detail) : err.detail);
         }
       });
     });
@@ -632,6 +638,34 @@ export function enterNamespaces(sys: Syscalls, plan: LaunchPlan, timeOffsets?: R
   // children (and its next execve) enter; its offsets can be written until a process has.
   const offsets = timeOffsetsText(timeOffsets);
   if (plan.unshareFlags & CLONE_NEWTIME && offsets) naming('linux.timeOffsets', () => sys.writeFile(TIMENS_OFFSETS, offsets));
+}
+
+/**
+ * Why setns(2) gave EINVAL for `fd`, where its file is no namespace of `type`
+ * (wrongNamespaceFile): undefined where its link in /proc/self/fd cannot be read (a
+ * /proc of another pid namespace after a mount namespace joined).
+ */
+function wrongKind(sys: Pick<Syscalls, 'readlink'>, fd: number, type: NamespaceType): string | undefined {
+  try {
+    return wrongNamespaceFile(sys.readlink(`/proc/self/fd/${fd}`), type);
+  } catch (err) {
+    if (err instanceof SyscallError) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * What a descriptor's magic link (`link`, readlink(2) of /proc/self/fd/N) says of a file
+ * setns(2) was to join as a `type` namespace: nsfs names a namespace "TYPE:[INODE]"
+ * (NAMESPACE_FILES), any other file reads as its path. Undefined where it is a `type`
+ * namespace: the EINVAL has another cause (a pid namespace that is no descendant of this
+ * process's).
+ */
+export function wrongNamespaceFile(link: string, type: NamespaceType): string | undefined {
+  const name = /^([a-z]+):\[\d+\]$/.exec(link)?.[1];
+  const kind = (Object.keys(NAMESPACE_FILES) as NamespaceType[]).find((t) => NAMESPACE_FILES[t] === name);
+  if (kind === type) return undefined;
+  return kind ? `namespace type ${kind}, not ${type}` : 'not a namespace file';
 }
 
 /**

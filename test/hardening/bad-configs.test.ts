@@ -362,6 +362,18 @@ const CONFIG_ERRORS: Case[] = [
 
 const RUNTIME_ERRORS: Case[] = [
   {
+    name: 'a namespace file of another type (runc: setns EINVAL too)',
+    edit: (c) => (c.linux.namespaces[3] = { type: 'network', path: '/proc/self/ns/uts' }),
+    status: 1,
+    stderr: 'linux.namespaces "network": setns "/proc/self/ns/uts": EINVAL (namespace type uts, not network)',
+  },
+  {
+    name: 'a namespace path that is no namespace file',
+    edit: (c, sentinel) => (c.linux.namespaces[3] = { type: 'network', path: path.join(sentinel, 'file') }),
+    status: 1,
+    stderr: 'linux.namespaces "network": setns "SENTINEL/file": EINVAL (not a namespace file)',
+  },
+  {
     name: 'a missing bind source',
     edit: mount({ destination: '/mnt', type: 'bind', source: '/no-such-source', options: ['rbind'] }),
     status: 1,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import type { NamespaceSpec, RootfsConfig } from '../../src/core/config/model';
+import type { NamespaceSpec, NamespaceType, RootfsConfig } from '../../src/core/config/model';
 import { CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS, CLONE_NEWCGROUP, O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
 import { ConfigError } from '../../src/core/errors';
 import {
@@ -17,6 +17,7 @@ import {
   mapsBesidePath,
   namespaceTypes,
   enterNamespaces,
+  wrongNamespaceFile,
   hasRuntimeHooks,
   identityUidMap,
   inInitialUserNamespace,
@@ -329,11 +330,37 @@ describe('a new time namespace and its offsets', () => {
   });
 
   test('a refused setns(2) names the namespace and its path, and every descriptor is closed', () => {
-    const sys = new FakeSyscalls().addFile('/proc/7/ns/net').addFile('/proc/7/ns/ipc').failOn('setns', 'EINVAL');
-    expect(() => enterNamespaces(sys, planLaunch(ns('uts=/proc/7/ns/net', 'ipc=/proc/7/ns/ipc'), first))).toThrow(/^linux\.namespaces "uts": setns "\/proc\/7\/ns\/net": EINVAL$/);
+    const sys = new FakeSyscalls().addFile('/proc/7/ns/net').addFile('/proc/7/ns/ipc').failOn('setns', 'EPERM');
+    expect(() => enterNamespaces(sys, planLaunch(ns('uts=/proc/7/ns/net', 'ipc=/proc/7/ns/ipc'), first))).toThrow(/^linux\.namespaces "uts": setns "\/proc\/7\/ns\/net": EPERM$/);
     expect(sys.calls.map((c) => c.op)).toEqual(['open', 'open', 'setns', 'close', 'close']);
     expect(sys.openFds()).toEqual([]);
   });
+
+  test("setns(2)'s EINVAL says what the descriptor's link in /proc/self/fd shows the file to be (wrongNamespaceFile)", () => {
+    const sys = new FakeSyscalls().addFile('/run/netns/file').failOn('setns', 'EINVAL');
+    expect(() => enterNamespaces(sys, planLaunch(ns('network=/run/netns/file'), first))).toThrow(/^linux\.namespaces "network": setns "\/run\/netns\/file": EINVAL \(not a namespace file\)$/);
+    const [fd] = sys.callsOf('setns').map((c) => c.fd);
+    expect(sys.calls.filter((c) => c.op !== 'open')).toEqual([
+      { op: 'setns', fd, nstype: CLONE_NEWNET },
+      { op: 'readlink', path: `/proc/self/fd/${fd}` },
+      { op: 'close', fd },
+    ]);
+    // A link that cannot be read leaves the error as setns(2) gave it.
+    const unread = new FakeSyscalls().addFile('/run/netns/file').failOn('setns', 'EINVAL').failOn('readlink', 'ENOENT');
+    expect(() => enterNamespaces(unread, planLaunch(ns('network=/run/netns/file'), first))).toThrow(/^linux\.namespaces "network": setns "\/run\/netns\/file": EINVAL$/);
+  });
+
+  test.each<[string, NamespaceType, string | undefined]>([
+    ['net:[4026531840]', 'network', undefined],
+    ['mnt:[4026531841]', 'mount', undefined],
+    ['pid:[4026531836]', 'pid', undefined],
+    ['uts:[4026531838]', 'network', 'namespace type uts, not network'],
+    ['mnt:[4026531841]', 'ipc', 'namespace type mount, not ipc'],
+    ['time:[4026531834]', 'cgroup', 'namespace type time, not cgroup'],
+    ['/run/netns/file', 'network', 'not a namespace file'],
+    ['pipe:[12345]', 'network', 'not a namespace file'],
+    ['anon_inode:[pidfd]', 'pid', 'not a namespace file'],
+  ])('wrongNamespaceFile(%j, %j)', (link, type, detail) => expect(wrongNamespaceFile(link, type)).toBe(detail));
 
   test('a path that cannot be opened names the namespace too, nothing is joined, and what was opened is closed', () => {
     const sys = new FakeSyscalls().addFile('/proc/7/ns/uts');
