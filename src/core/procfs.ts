@@ -255,13 +255,17 @@ export function requireContainerProc(sys: Syscalls, ctx: RunContext, purpose = '
   ctx.shared.set(FD_DIR_KEY, true);
 }
 
-/** Whether requireContainerProc's check passes; a /proc that is missing or no procfs is no error here. */
-export function hasContainerProc(sys: Syscalls, ctx: RunContext): boolean {
+/**
+ * Whether requireContainerProc's check passes; a /proc that is missing or no procfs is no
+ * error here, but a debug line saying why, and what the caller does without it (`instead`).
+ */
+export function hasContainerProc(sys: Syscalls, ctx: RunContext, instead: string): boolean {
   try {
     requireContainerProc(sys, ctx);
     return true;
   } catch (err) {
-    if (err instanceof NotProcFile || err instanceof MissingProcFile) return false;
-    throw err;
+    if (!(err instanceof NotProcFile || err instanceof MissingProcFile)) throw err;
+    ctx.log.debug(`${instead}: ${err.message}`);
+    return false;
   }
 }

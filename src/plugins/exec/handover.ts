@@ -69,7 +69,7 @@ export class HandoverStep implements LifecycleStep {
     if (ioPriority) naming('process.ioPriority', () => this.sys.ioprioSet(IOPRIO_WHO_PROCESS, 0, ioprioValue(ioPriority)));
     if (personality) this.setPersonality(personality, ctx);
     // Read while the process is still root, whoever may read the file, and before any seccomp filter.
-    const environment = execEnv(activationEnv(env, ctx.config.listenFds), () => homeOf(this.sys, uid, (message) => ctx.log.warn(message), () => hasContainerProc(this.sys, ctx)));
+    const environment = execEnv(activationEnv(env, ctx.config.listenFds), () => homeOf(this.sys, uid, (message) => ctx.log.warn(message), () => hasContainerProc(this.sys, ctx, '/etc/passwd read by its path for HOME')));
     // Without process.capabilities (a config built in code) the process keeps mountkit's; the OCI loader gives such a config.json empty sets.
     const caps = capabilities && CapabilityChange.of(this.sys, capabilities, ctx.log);
     if (selinuxLabel) setSelinuxExecLabel(this.sys, ctx, selinuxLabel);

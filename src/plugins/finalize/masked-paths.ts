@@ -47,7 +47,7 @@ export class MaskedPathsStep implements LifecycleStep {
     if (paths.length === 0) return;
     const label = ctx.config.mountLabel;
     const context = label && selinuxEnabledAfterJail(ctx, `linux.mountLabel ${JSON.stringify(label)} for linux.maskedPaths`) ? label : undefined;
-    const viaProc = hasContainerProc(this.sys, ctx);
+    const viaProc = hasContainerProc(this.sys, ctx, 'linux.maskedPaths mounted by descriptor through the new mount API');
     let devNull: number | undefined;
     let sharedTmpfs: number | undefined;
     try {

@@ -37,7 +37,7 @@ export class ReadonlyPathsStep implements LifecycleStep {
   run(ctx: RunContext): void {
     const paths = ctx.config.readonlyPaths;
     if (paths.length === 0) return;
-    const viaProc = hasContainerProc(this.sys, ctx);
+    const viaProc = hasContainerProc(this.sys, ctx, 'linux.readonlyPaths mounted by descriptor through the new mount API');
     for (const path of paths) {
       const fd = openInRootIfExists(this.sys, '/', path);
       if (fd === undefined) continue;

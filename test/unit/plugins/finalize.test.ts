@@ -37,6 +37,7 @@ import { silentLogger } from '../../../src/core/logger';
 import { Orchestrator } from '../../../src/core/orchestrator';
 import { DEFAULT_MOUNT_TYPE, type LifecycleStep, type MountHandler } from '../../../src/core/plugin';
 import { FakeSyscalls } from '../../../src/core/syscalls/fake';
+import { memoryLogger } from '../../../src/testing/logger';
 import type { RootfsConfig } from '../../../src/core/config/model';
 import * as finalize from '../../../src/plugins/finalize';
 import { isNullDevice } from '../../../src/plugins/finalize/dev-null';
@@ -541,6 +542,18 @@ describe('finalize: masked-paths', () => {
       // /proc was looked at once (not a procfs) and never below.
       expect(sys.calls.filter((c) => 'path' in c && typeof c.path === 'string' && c.path.startsWith('/proc'))).toEqual([{ op: 'open', path: '/proc', flags: PROC_ROOT_FLAGS, mode: 0 }]);
       expect(sys.openFds()).toEqual([]);
+    });
+
+    test.each<[string, (sys: FakeSyscalls) => LifecycleStep, Partial<RootfsConfig>, string]>([
+      ['masked', (sys) => new finalize.MaskedPathsStep(sys), { maskedPaths: ['/proc/kcore'] }, 'linux.maskedPaths'],
+      ['read-only', (sys) => new finalize.ReadonlyPathsStep(sys), { readonlyPaths: ['/proc/acpi'] }, 'linux.readonlyPaths'],
+    ])("%s paths: a debug line says why the container's /proc is not used, and what is done instead", (_what, step, over, field) => {
+      const sys = containerFiles();
+      const log = memoryLogger();
+      new Orchestrator(sys, log, [mountsElsewhere], [step(sys)]).run(makeConfig(over), { checkClaims: false });
+      expect(log.entries.filter((e) => e.message.includes('/proc')).map((e) => [e.level, e.message])).toEqual([
+        ['debug', `${field} mounted by descriptor through the new mount API: mounting by descriptor after the jail needs the container's procfs: "/proc/thread-self/fd" is not a procfs file ("/proc" is not a procfs: f_type 0xef53)`],
+      ]);
     });
 
     test.each([
