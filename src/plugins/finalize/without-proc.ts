@@ -41,9 +41,16 @@ function naming<T>(path: string, fn: () => T): T {
     return fn();
   } catch (err) {
     if (!(err instanceof SyscallError)) throw err;
-    const detail = err.code === 'ENOSYS' ? NO_MOUNT_API : err.syscall === 'fsconfig' ? [...err.paths, err.detail].filter(Boolean).join('; ') : err.detail;
-    throw new SyscallError(err.syscall, err.errno, [path], detail);
+    throw new SyscallError(err.syscall, err.errno, [path], detailOf(err));
   }
+}
+
+/** What a SyscallError renamed by naming() keeps beside the path. */
+function detailOf(err: SyscallError): string | undefined {
+  if (err.code === 'ENOSYS') return NO_MOUNT_API;
+  // fsconfig(2)'s error names the parameter where a path would be.
+  if (err.syscall === 'fsconfig') return [...err.paths, err.detail].filter(Boolean).join('; ');
+  return err.detail;
 }
 
 /** Attaches the detached mount `tree` onto the place `targetFd` is open on. */
