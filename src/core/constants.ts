@@ -74,11 +74,16 @@ export const MFD_CLOEXEC = 0x1;
 export const MFD_ALLOW_SEALING = 0x2;
 /** Linux 6.3: the memfd may be executed (EINVAL before; without it, vm.memfd_noexec 1 makes the file not executable). */
 export const MFD_EXEC = 0x10;
-/** fcntl(2) seals of a memfd, include/uapi/linux/fcntl.h: no more seals, no shrinking, no growing, no writing. */
+/** fcntl(2) seals of a memfd, include/uapi/linux/fcntl.h: no more seals, no shrinking, no growing, no writing, no new writes or writable mappings (Linux 5.1; those mapped keep writing). */
 export const F_SEAL_SEAL = 0x1;
 export const F_SEAL_SHRINK = 0x2;
 export const F_SEAL_GROW = 0x4;
 export const F_SEAL_WRITE = 0x8;
+export const F_SEAL_FUTURE_WRITE = 0x10;
+/** Linux 6.3: the file's exec bits can no longer change. */
+export const F_SEAL_EXEC = 0x20;
+/** Every seal F_ADD_SEALS takes (mm/memfd.c, as of Linux 6.3); another bit is EINVAL. */
+export const F_ALL_SEALS = F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE | F_SEAL_EXEC;
 
 // fcntl.h: asm-generic values, which x86_64 and arm64 share but where noted
 export const AT_FDCWD = -100;

@@ -97,7 +97,7 @@ function onKernel(dir: string, body: string): Outcome[] {
 /** The scenarios: what each shows, its calls, and the outcomes the kernel gives (Linux 6.18), which the fake must give too. */
 const SCENARIOS: [string, string, Outcome[]][] = [
   [
-    "a memfd's seals, added until F_SEAL_SEAL; one made without MFD_ALLOW_SEALING, and a tmpfs file (by its name or a magic link), have F_SEAL_SEAL alone; a directory takes none; an O_PATH descriptor no fcntl of them; a descriptor not open for writing adds none; a write or a copy into a memfd with F_SEAL_WRITE, a truncation of one with F_SEAL_SHRINK and a write past the size of one with F_SEAL_GROW are EPERM",
+    "a memfd's seals, added until F_SEAL_SEAL; one made without MFD_ALLOW_SEALING, and a tmpfs file (by its name or a magic link), have F_SEAL_SEAL alone; a directory takes none; an O_PATH descriptor no fcntl of them; a descriptor not open for writing adds none; a write or a copy into a memfd with F_SEAL_WRITE, a truncation of one with F_SEAL_SHRINK and a write past the size of one with F_SEAL_GROW are EPERM; a FIFO open for writing takes none (EINVAL), nor does a memfd a bit outside F_ALL_SEALS; F_SEAL_FUTURE_WRITE refuses writes; copy_file_range refuses a directory before an access mode, and the port copies onto a FIFO by read and write",
     `
 sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
 const sealable = sys.memfdCreate('mk', k.MFD_CLOEXEC | k.MFD_ALLOW_SEALING);
@@ -134,6 +134,16 @@ sys.write(growing, 'ab');
 sys.addSeals(growing, k.F_SEAL_GROW);
 step('write as many bytes over a memfd with F_SEAL_GROW alone', () => { const fd = sys.open('/proc/self/fd/' + growing, k.O_WRONLY | k.O_CLOEXEC, 0); try { sys.write(fd, 'xy'); } finally { sys.close(fd); } });
 step('write more', () => { const fd = sys.open('/proc/self/fd/' + growing, k.O_WRONLY | k.O_CLOEXEC, 0); try { sys.write(fd, 'xyz'); } finally { sys.close(fd); } });
+sys.mknod(dir + '/fifo', k.S_IFIFO | 0o644, 0n);
+const fifo = sys.open(dir + '/fifo', k.O_RDWR | k.O_CLOEXEC, 0);
+step('add to a FIFO open for writing', () => sys.addSeals(fifo, k.F_SEAL_WRITE));
+const fresh = sys.memfdCreate('mk', k.MFD_CLOEXEC | k.MFD_ALLOW_SEALING);
+step('add a bit outside F_ALL_SEALS', () => sys.addSeals(fresh, 0x40));
+step('add F_SEAL_FUTURE_WRITE', () => sys.addSeals(fresh, k.F_SEAL_FUTURE_WRITE));
+step('write to it', () => sys.write(fresh, 'x'));
+step('copy from a directory', () => sys.copyFileRange(directory, growing));
+step('copy onto a FIFO', () => sys.copyFileRange(file, fifo));
+step('copy onto a tmpfs file open for reading', () => sys.copyFileRange(file, file));
 `,
     [
       ['a new memfd', '0'],
@@ -155,6 +165,14 @@ step('write more', () => { const fd = sys.open('/proc/self/fd/' + growing, k.O_W
       ['writeFile over it', 'EPERM'],
       ['write as many bytes over a memfd with F_SEAL_GROW alone', 'made'],
       ['write more', 'EPERM'],
+      ['add to a FIFO open for writing', 'EINVAL'],
+      ['add a bit outside F_ALL_SEALS', 'EINVAL'],
+      ['add F_SEAL_FUTURE_WRITE', 'made'],
+      ['write to it', 'EPERM'],
+      ['copy from a directory', 'EISDIR'],
+      // copy_file_range(2)'s EINVAL: the port writes the bytes by read(2) and write(2).
+      ['copy onto a FIFO', 'made'],
+      ['copy onto a tmpfs file open for reading', 'EBADF'],
     ],
   ],
   [

@@ -1572,7 +1572,7 @@ describe('FakeSyscalls descriptors: *at calls, magic links, fstatfs', () => {
     expect(errorOf(() => sys.fchmod(path, 0o600))).toEqual({ syscall: 'fchmod', code: 'EBADF', paths: ['/d/copy'] });
     expect(errorOf(() => sys.fsetxattr(path, 'user.k', 'w'))).toEqual({ syscall: 'fsetxattr', code: 'EBADF', paths: ['/d/copy'] });
     expect(errorOf(() => sys.copyFileRange(path, to))).toMatchObject({ syscall: 'copy_file_range', code: 'EBADF' });
-    expect(errorOf(() => sys.copyFileRange(dir, to))).toMatchObject({ syscall: 'copy_file_range', code: 'EINVAL' });
+    expect(errorOf(() => sys.copyFileRange(dir, to))).toMatchObject({ syscall: 'copy_file_range', code: 'EISDIR' });
     sys.failOn('copyFileRange', 'ENOSPC', { path: '/d/copy' }).failOn('fsetxattr', 'EOPNOTSUPP', { path: '/d/copy' });
     expect(errorOf(() => sys.copyFileRange(from, to))).toEqual({ syscall: 'copy_file_range', code: 'ENOSPC', paths: ['/d/src', '/d/copy'] });
     expect(errorOf(() => sys.fsetxattr(to, 'user.x', 'y'))).toEqual({ syscall: 'fsetxattr', code: 'EOPNOTSUPP', paths: ['/d/copy'] });

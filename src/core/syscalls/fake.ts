@@ -44,6 +44,8 @@ import {
   DEVPTS_SUPER_MAGIC,
   EXT4_SUPER_MAGIC,
   F_SEAL_GROW,
+  F_ALL_SEALS,
+  F_SEAL_FUTURE_WRITE,
   F_SEAL_SEAL,
   F_SEAL_SHRINK,
   F_SEAL_WRITE,
@@ -548,6 +550,8 @@ interface FdEntry {
   pathOnly?: boolean;
   /** The mount a regular file open for writing holds write access to (mnt_get_write_access() in do_dentry_open(), fs/open.c). */
   writing?: MountState;
+  /** Open with O_WRONLY or O_RDWR, whatever the file (FMODE_WRITE). */
+  forWriting?: boolean;
 }
 
 /** A mount below a copied one that a recursive copy takes along (copy_tree(), fs/namespace.c): where it is below it, its entry and state. */
@@ -2005,20 +2009,24 @@ export class FakeSyscalls implements Syscalls {
   }
 
   /**
-   * copy_file_range(2) of a whole regular file onto another: EBADF for a descriptor that is
-   * not open, an O_PATH one, or an `fdOut` not open for writing; EINVAL when either is no
-   * regular file. The copy's bytes follow what `fdOut` held (both offsets at their start
-   * here, as the copy's are).
+   * copy_file_range(2) of a whole file onto another, as the real port makes it: EBADF for
+   * a descriptor that is not open or an O_PATH one; then (generic_file_rw_checks(),
+   * fs/read_write.c) EISDIR when either is a directory, and EBADF for an `fdOut` not open
+   * for writing. The kernel's EINVAL for another kind of file (a FIFO, a device) is no
+   * error: the port copies by read(2) and write(2) then. The copy's bytes follow what a
+   * regular `fdOut` held (both offsets at their start here, as the copy's are), as far as
+   * its seals let them.
    */
   copyFileRange(fdIn: number, fdOut: number): void {
     const rec = this.record('copyFileRange', { fdIn, fdOut });
     this.fileDescriptor(rec, fdIn);
     this.fileDescriptor(rec, fdOut);
     const to = this.fds.get(fdOut)!;
-    if (to.writing === undefined) throw this.fail(rec, 'EBADF');
     const from = this.fdNode(rec, fdIn);
     const node = this.last(to.chain);
-    if (from.kind !== 'file' || node.kind !== 'file') throw this.fail(rec, 'EINVAL');
+    if (from.kind === 'dir' || node.kind === 'dir') throw this.fail(rec, 'EISDIR');
+    if (!to.forWriting) throw this.fail(rec, 'EBADF');
+    if (node.kind !== 'file') return;
     if (this.sealRefuses(node, false, from.content.length, node.content.length + from.content.length)) throw this.fail(rec, 'EPERM');
     node.content += from.content;
   }
@@ -2034,21 +2042,23 @@ export class FakeSyscalls implements Syscalls {
     const node = this.newNode('file', 0o777);
     this.seals.set(node, (flags & MFD_ALLOW_SEALING) !== 0 ? 0 : F_SEAL_SEAL);
     const fd = this.newFd();
-    this.setFd(fd, { ...detached(`/memfd:${name} (deleted)`, node), writing: newFilesystemMount(false) });
+    this.setFd(fd, { ...detached(`/memfd:${name} (deleted)`, node), writing: newFilesystemMount(false), forWriting: true });
     return fd;
   }
 
   /**
    * fcntl(2) F_ADD_SEALS (memfd_add_seals(), mm/memfd.c): EPERM for a descriptor not open
-   * for writing, before anything else; EINVAL for a file that takes no seals (heldSeals);
-   * EPERM once it has F_SEAL_SEAL; EBADF for an O_PATH descriptor (fcntl(2) takes only
-   * the descriptor commands on one).
+   * for writing, whatever its file, before anything else; EINVAL for a bit outside
+   * F_ALL_SEALS, then for a file that takes no seals (heldSeals: a device open for
+   * writing too); EPERM once it has F_SEAL_SEAL; EBADF for an O_PATH descriptor (fcntl(2)
+   * takes only the descriptor commands on one).
    */
   addSeals(fd: number, seals: number): void {
     const rec = this.record('addSeals', { fd, seals });
     this.fileDescriptor(rec, fd);
     const entry = this.fds.get(fd)!;
-    if (entry.writing === undefined) throw this.fail(rec, 'EPERM');
+    if (!entry.forWriting) throw this.fail(rec, 'EPERM');
+    if ((seals & ~F_ALL_SEALS) !== 0) throw this.fail(rec, 'EINVAL');
     const held = this.heldSeals(rec, this.fdNode(rec, fd), entry.path);
     if ((held & F_SEAL_SEAL) !== 0) throw this.fail(rec, 'EPERM');
     this.seals.set(this.fdNode(rec, fd), held | seals);
@@ -2489,15 +2499,16 @@ export class FakeSyscalls implements Syscalls {
   /**
    * Whether a seal of `node` (a memfd's) refuses writing `bytes` bytes to it, after a
    * truncation to none where `truncate` (O_TRUNC), leaving it `size` bytes long: EPERM
-   * from F_SEAL_WRITE for any byte written (shmem_write_begin(), mm/shmem.c), from
-   * F_SEAL_SHRINK for a truncation of bytes it has and from F_SEAL_GROW for a size above
-   * the one it had (shmem_setattr(), and the write's own check).
+   * from F_SEAL_WRITE or F_SEAL_FUTURE_WRITE for any byte written (shmem_write_begin(),
+   * mm/shmem.c), from F_SEAL_SHRINK for a truncation of bytes it has and from
+   * F_SEAL_GROW for a size above the one it had (shmem_setattr(), and the write's own
+   * check).
    */
   private sealRefuses(node: FakeNode, truncate: boolean, bytes: number, size: number): boolean {
     const seals = this.seals.get(node) ?? 0;
     const before = truncate ? 0 : node.content.length;
     return (
-      (bytes > 0 && (seals & F_SEAL_WRITE) !== 0) ||
+      (bytes > 0 && (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) !== 0) ||
       (truncate && node.content.length > 0 && (seals & F_SEAL_SHRINK) !== 0) ||
       (size > before && (seals & F_SEAL_GROW) !== 0)
     );
@@ -3115,8 +3126,11 @@ export class FakeSyscalls implements Syscalls {
     const fd = this.newFd();
     const opened = this.chainPath(chain);
     const entry: FdEntry = (flags & O_PATH) !== 0 ? { path: opened, chain, pathOnly: true } : { path: opened, chain };
-    // A regular file open for writing holds write access to its mount (a device, a FIFO or a socket none).
-    if ((flags & O_PATH) === 0 && (flags & O_ACCMODE) !== O_RDONLY && node.kind === 'file') entry.writing = this.mountOver(chain).state;
+    if ((flags & O_PATH) === 0 && (flags & O_ACCMODE) !== O_RDONLY) {
+      entry.forWriting = true;
+      // A regular file open for writing holds write access to its mount (a device, a FIFO or a socket none).
+      if (node.kind === 'file') entry.writing = this.mountOver(chain).state;
+    }
     this.fds.set(fd, entry);
     this.fdPaths.set(fd, opened);
     this.fdMounts.set(fd, this.mountAt(opened));
