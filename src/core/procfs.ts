@@ -256,15 +256,16 @@ export function requireContainerProc(sys: Syscalls, ctx: RunContext, purpose = '
 }
 
 /**
- * Whether requireContainerProc's check passes; a /proc that is missing or no procfs is no
- * error here, but a debug line saying why, and what the caller does without it (`instead`).
+ * Whether requireContainerProc's check passes. A /proc that is missing or no procfs, or
+ * one a call refused on the way (an LSM's EACCES, a seccomp profile's EPERM), is no error
+ * here: the callers have a way without it (`instead`), which a debug line names with why.
  */
 export function hasContainerProc(sys: Syscalls, ctx: RunContext, instead: string): boolean {
   try {
     requireContainerProc(sys, ctx);
     return true;
   } catch (err) {
-    if (!(err instanceof NotProcFile || err instanceof MissingProcFile)) throw err;
+    if (!(err instanceof NotProcFile || (err instanceof StepError && err.cause instanceof SyscallError))) throw err;
     ctx.log.debug(`${instead}: ${err.message}`);
     return false;
   }

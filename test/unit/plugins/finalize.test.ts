@@ -544,16 +544,25 @@ describe('finalize: masked-paths', () => {
       expect(sys.openFds()).toEqual([]);
     });
 
-    test.each<[string, (sys: FakeSyscalls) => LifecycleStep, Partial<RootfsConfig>, string]>([
-      ['masked', (sys) => new finalize.MaskedPathsStep(sys), { maskedPaths: ['/proc/kcore'] }, 'linux.maskedPaths'],
-      ['read-only', (sys) => new finalize.ReadonlyPathsStep(sys), { readonlyPaths: ['/proc/acpi'] }, 'linux.readonlyPaths'],
-    ])("%s paths: a debug line says why the container's /proc is not used, and what is done instead", (_what, step, over, field) => {
+    const notProcfs = `mounting by descriptor after the jail needs the container's procfs: "/proc/thread-self/fd" is not a procfs file ("/proc" is not a procfs: f_type 0xef53)`;
+    test.each<[string, (sys: FakeSyscalls) => LifecycleStep, Partial<RootfsConfig>, string, string | undefined, string]>([
+      ['masked paths, no procfs', (sys) => new finalize.MaskedPathsStep(sys), { maskedPaths: ['/proc/kcore'] }, 'linux.maskedPaths', undefined, notProcfs],
+      ['read-only paths, no procfs', (sys) => new finalize.ReadonlyPathsStep(sys), { readonlyPaths: ['/proc/acpi'] }, 'linux.readonlyPaths', undefined, notProcfs],
+      [
+        'masked paths, /proc refused (an LSM)',
+        (sys) => new finalize.MaskedPathsStep(sys),
+        { maskedPaths: ['/proc/kcore'] },
+        'linux.maskedPaths',
+        'EACCES',
+        `mounting by descriptor after the jail needs the container's procfs: open "/proc": EACCES`,
+      ],
+    ])("%s: a debug line says why the container's /proc is not used, and the paths are mounted without it", (_what, step, over, field, refused, why) => {
       const sys = containerFiles();
+      if (refused) sys.failOn('open', refused, { path: '/proc' });
       const log = memoryLogger();
       new Orchestrator(sys, log, [mountsElsewhere], [step(sys)]).run(makeConfig(over), { checkClaims: false });
-      expect(log.entries.filter((e) => e.message.includes('/proc')).map((e) => [e.level, e.message])).toEqual([
-        ['debug', `${field} mounted by descriptor through the new mount API: mounting by descriptor after the jail needs the container's procfs: "/proc/thread-self/fd" is not a procfs file ("/proc" is not a procfs: f_type 0xef53)`],
-      ]);
+      expect(log.entries.filter((e) => e.message.includes('/proc')).map((e) => [e.level, e.message])).toEqual([['debug', `${field} mounted by descriptor through the new mount API: ${why}`]]);
+      expect(sys.callsOf('moveMount')).toHaveLength(1);
     });
 
     test.each([
