@@ -447,13 +447,14 @@ describe('buildPlan', () => {
     ]);
   });
 
-  test('joining a mount namespace by path gives the thread its own filesystem context first', () => {
+  test('joining a mount namespace by path gives the thread its own filesystem context first, once every namespace path is open', () => {
     const plan = planOf({ namespaces: [{ type: 'mount', path: '/proc/1/ns/mnt' }] }, fakeRoot().addFile('/proc/1/ns/mnt'));
-    expect(plan.calls.slice(0, 4).map((c) => c.record)).toEqual([
+    expect(plan.calls.slice(0, 5).map((c) => c.record)).toEqual([
       { op: 'cloexecFrom', first: 3 },
       { op: 'dupCloexec', fd: 2, lowest: 3 },
-      { op: 'unshare', flags: CLONE_FS },
       { op: 'open', path: '/proc/1/ns/mnt', flags: 0o2000000, mode: 0 },
+      { op: 'unshare', flags: CLONE_FS },
+      { op: 'setns', fd: expect.any(Number), nstype: CLONE_NEWNS },
     ]);
   });
 
