@@ -199,6 +199,17 @@ const CASES: HostileCase[] = [
     outcome: 'ok',
   },
   {
+    // runc 1.1.5 makes the ptmx, fd and std* links through the link, on the host.
+    name: '/dev is an absolute link out under the /dev tmpfs: the tmpfs, devices and /dev links at its target in the rootfs',
+    plant: (c) => link(c.sentinel, path.join(c.rootfs, 'dev')),
+    edit: (config, c) => {
+      config.linux.devices = [{ type: 'c', path: '/dev/fuse', major: 10, minor: 229 }];
+      config.process.args = ['sh', '-c', `cd ${c.sentinel} && ls -A | tr "\\n" " " && grep -c " ${c.sentinel} " /proc/self/mountinfo`];
+    },
+    outcome: 'ok',
+    stdout: 'fd full fuse null ptmx random stderr stdin stdout tty urandom zero 1\n',
+  },
+  {
     name: 'a directory inside /dev is a link out (a device below it)',
     plant: (c) => link(c.sentinel, path.join(c.rootfs, 'dev', 'net')),
     edit: (config) => {
@@ -224,6 +235,16 @@ const CASES: HostileCase[] = [
     edit: (config) => {
       rootfsDev(config);
       config.mounts.push({ destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue' });
+    },
+    outcome: 'ok',
+  },
+  {
+    // runc 1.1.5 makes the hierarchies' directories at the link's target on the host, then fails.
+    name: 'a cgroup mount with a cgroup namespace at an absolute link out',
+    plant: (c) => link(c.sentinel, path.join(c.rootfs, 'cg')),
+    edit: (config) => {
+      config.mounts.push({ destination: '/cg', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'ro'] });
+      config.linux.namespaces.push({ type: 'cgroup' });
     },
     outcome: 'ok',
   },
