@@ -140,11 +140,14 @@ function lookup(sys: Syscalls, rootFd: number, parts: readonly string[], how: Lo
     try {
       return { fd: openat2Again(sys, rootFd, rel, flags, IN_ROOT_RESOLVE), missing: NOTHING_MISSING };
     } catch (err) {
-      return afterFailure(sys, rootFd, parts, how, err);
+      return afterFailure(sys, rootFd, parts, how, err instanceof SyscallError && err.code === 'ELOOP' ? new SyscallError(err.syscall, err.errno, err.paths, LOOP) : err);
     }
   }
   return walk(sys, rootFd, parts, how.nofollow, how.stuck);
 }
+
+/** What an in-root openat2(2)'s ELOOP means: RESOLVE_NO_MAGICLINKS refused a magic link, or the lookup met more than MAXSYMLINKS links. */
+const LOOP = `a magic link of /proc on the way, which a lookup inside the rootfs does not follow, or more than ${MAXSYMLINKS} symlinks`;
 
 /** The components as openat2 takes them, relative to the root's descriptor. */
 function relative(parts: readonly string[]): string {
@@ -382,10 +385,10 @@ function fromRoot<T>(sys: Syscalls, root: Root, unsafe: string, fn: (dir: RootDi
  */
 const alreadyNamed = new WeakSet<SyscallError>();
 
-/** A SyscallError of a lookup as one naming the path asked for, as a host path; one already named (alreadyNamed), or anything else, as it is. */
+/** A SyscallError of a lookup as one naming the path asked for, as a host path, with its detail; one already named (alreadyNamed), or anything else, as it is. */
 function naming(root: Root, unsafe: string, err: unknown): unknown {
   if (!(err instanceof SyscallError) || alreadyNamed.has(err)) return err;
-  return new SyscallError(err.syscall, err.errno, [posix.join(rootPath(root), cleanPath(unsafe))]);
+  return new SyscallError(err.syscall, err.errno, [posix.join(rootPath(root), cleanPath(unsafe))], err.detail);
 }
 
 /**

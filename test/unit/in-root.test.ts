@@ -126,9 +126,13 @@ describe.each(MODES)('in-root lookup (%s)', (mode, prepare) => {
     expectAllClosed(sys);
   });
 
-  test('a symlink loop is ELOOP', () => {
+  test('a symlink loop is ELOOP (openat2 says what its ELOOP may mean: it also refuses a magic link)', () => {
     const sys = setup();
-    expect(() => openInRoot(sys, '/r', '/loop1/x')).toThrow(`${mode === 'walk' ? 'openat' : 'openat2'} "/r/loop1/x": ELOOP`);
+    const message =
+      mode === 'walk'
+        ? 'openat "/r/loop1/x": ELOOP'
+        : 'openat2 "/r/loop1/x": ELOOP (a magic link of /proc on the way, which a lookup inside the rootfs does not follow, or more than 40 symlinks)';
+    expect(() => openInRoot(sys, '/r', '/loop1/x')).toThrow(new Error(message));
     expectAllClosed(sys);
   });
 });
