@@ -262,7 +262,7 @@ export function requireContainerProc(sys: Syscalls, ctx: RunContext, purpose = '
  */
 export function hasContainerProc(sys: Syscalls, ctx: RunContext, instead: string): boolean {
   try {
-    requireContainerProc(sys, ctx);
+    requireContainerProc(sys, ctx, 'reaching descriptors through /proc/thread-self/fd');
     return true;
   } catch (err) {
     if (!(err instanceof NotProcFile || (err instanceof StepError && err.cause instanceof SyscallError))) throw err;

@@ -544,7 +544,7 @@ describe('finalize: masked-paths', () => {
       expect(sys.openFds()).toEqual([]);
     });
 
-    const notProcfs = `mounting by descriptor after the jail needs the container's procfs: "/proc/thread-self/fd" is not a procfs file ("/proc" is not a procfs: f_type 0xef53)`;
+    const notProcfs = `reaching descriptors through /proc/thread-self/fd needs the container's procfs: "/proc/thread-self/fd" is not a procfs file ("/proc" is not a procfs: f_type 0xef53)`;
     test.each<[string, (sys: FakeSyscalls) => LifecycleStep, Partial<RootfsConfig>, string, string | undefined, string]>([
       ['masked paths, no procfs', (sys) => new finalize.MaskedPathsStep(sys), { maskedPaths: ['/proc/kcore'] }, 'linux.maskedPaths', undefined, notProcfs],
       ['read-only paths, no procfs', (sys) => new finalize.ReadonlyPathsStep(sys), { readonlyPaths: ['/proc/acpi'] }, 'linux.readonlyPaths', undefined, notProcfs],
@@ -554,7 +554,7 @@ describe('finalize: masked-paths', () => {
         { maskedPaths: ['/proc/kcore'] },
         'linux.maskedPaths',
         'EACCES',
-        `mounting by descriptor after the jail needs the container's procfs: open "/proc": EACCES`,
+        `reaching descriptors through /proc/thread-self/fd needs the container's procfs: open "/proc": EACCES`,
       ],
     ])("%s: a debug line says why the container's /proc is not used, and the paths are mounted without it", (_what, step, over, field, refused, why) => {
       const sys = containerFiles();
