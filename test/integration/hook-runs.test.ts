@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { OUTPUT_KEPT } from '../../src/core/command-output';
-import { BUSYBOX, busyboxConfig as config, withBundle, runMountkit } from '../conformance/harness';
+import { BUSYBOX, RUNC, busyboxConfig as config, withBundle, runMountkit, runRunc } from '../conformance/harness';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) throw new Error('hook runs need root and busybox-static (installed by .ci/run)');
@@ -26,6 +26,16 @@ maybe('hooks under mountkit run', () => {
       expect(/\[(\d+) bytes left out\]/.exec(r.stderr)?.[1]).toBe(String(written - OUTPUT_KEPT));
     },
   );
+});
+
+maybe('a startContainer hook beside the process that starts the program', () => {
+  // runc 1.1.5's init is undumpable only where it joins a namespace by path (nsexec.c).
+  test("that process is undumpable until its execve: the hook (the container's capabilities, no CAP_SYS_PTRACE) cannot read /proc/1/environ, where runc's init, dumpable here, lets it", () => {
+    const c = config(['cat', '/dev/hook-saw']);
+    c.hooks = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'if cat /proc/1/environ >/dev/null 2>&1; then echo read; else echo refused; fi > /dev/hook-saw'] }] };
+    expect(withBundle(c, (dir) => runMountkit(dir))).toEqual({ status: 0, stdout: 'refused\n', stderr: '' });
+    if (RUNC) expect(withBundle(c, (dir) => runRunc(dir))).toEqual({ status: 0, stdout: 'read\n', stderr: '' });
+  });
 });
 
 maybe('the first process of a run relaunched for the runtime\'s hooks, without a pid namespace', () => {
