@@ -259,14 +259,20 @@ export function requireContainerProc(sys: Syscalls, ctx: RunContext, purpose = '
  * Whether requireContainerProc's check passes. A /proc that is missing or no procfs, or
  * one a call refused on the way (an LSM's EACCES, a seccomp profile's EPERM), is no error
  * here: the callers have a way without it (`instead`), which a debug line names with why.
+ * Any other failure (EIO, EMFILE) ends the run, as it would on the way without it.
  */
 export function hasContainerProc(sys: Syscalls, ctx: RunContext, instead: string): boolean {
   try {
     requireContainerProc(sys, ctx, 'reaching descriptors through /proc/thread-self/fd');
     return true;
   } catch (err) {
-    if (!(err instanceof NotProcFile || (err instanceof StepError && err.cause instanceof SyscallError))) throw err;
+    if (!(err instanceof NotProcFile || err instanceof MissingProcFile || refusedOnTheWay(err))) throw err;
     ctx.log.debug(`${instead}: ${err.message}`);
     return false;
   }
+}
+
+/** Whether `err` is openProcFile's failure for a call refused (EACCES, EPERM) on the way to the file. */
+function refusedOnTheWay(err: unknown): err is StepError {
+  return err instanceof StepError && err.cause instanceof SyscallError && (err.cause.code === 'EACCES' || err.cause.code === 'EPERM');
 }

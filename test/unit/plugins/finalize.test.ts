@@ -565,6 +565,13 @@ describe('finalize: masked-paths', () => {
       expect(sys.callsOf('moveMount')).toHaveLength(1);
     });
 
+    test('any other failure on the way to /proc (EIO) ends the step, as a fault would on the way without it', () => {
+      const sys = containerFiles().failOn('open', 'EIO', { path: '/proc' });
+      expect(() => run(sys, ['/proc/kcore'])).toThrow(`finalize: plugin masked-paths: reaching descriptors through /proc/thread-self/fd needs the container's procfs: open "/proc": EIO`);
+      expect(sys.callsOf('moveMount')).toEqual([]);
+      expect(sys.openFds()).toEqual([]);
+    });
+
     test.each([
       ['openTree', 'ENOSYS', '/proc/kcore', 'open_tree "/proc/kcore": ENOSYS (no usable procfs at /proc in the container, and no new mount API in this kernel to mount by descriptor without one: Linux 5.2, mount_setattr(2) 5.12)'],
       ['moveMount', 'EPERM', '/proc/kcore', 'move_mount "/proc/kcore": EPERM'],
