@@ -4,9 +4,11 @@
  * (`mount("tmpfs", "/r/tmp", "tmpfs", MS_NOSUID|MS_NODEV, NULL)`), the first difference
  * marked, then what was made as the `call(...)` list an expected list takes, flags by the
  * names of mountkit's constants, after the import line it needs, to paste once read; Jest,
- * node:test, Mocha and Vitest all report it as a failure.
+ * node:test, Mocha and Vitest all report it as a failure. A call that failed in a run of
+ * runPlugin or runHandler shows its errno as the plan shows it (`openat2(...) = -1 ENOENT`).
  */
 import * as CONSTANTS from '../core/constants';
+import { noteFailures } from '../core/plan/failures';
 import { decodeArgs, formatCall } from '../core/plan/format';
 import type { PlanRecord } from '../core/plan/types';
 import {
@@ -51,6 +53,18 @@ export function mountCall(
   return call('mount', { source, target, fstype, flags, data });
 }
 
+/**
+ * The errno name of each call that failed in a run of runPlugin, by its record and by the
+ * record resolvedCalls makes of it: a lookup answering ENOENT before the directory is
+ * made, as much as the call that ends the run.
+ */
+const failedCalls = new WeakMap<object, string>();
+
+/** `sys` as runPlugin gives it to the kernel: the same fake, each call that fails noted in failedCalls. */
+export function notingFailures(sys: FakeSyscalls): FakeSyscalls {
+  return noteFailures(sys, failedCalls);
+}
+
 /** Where recorded calls come from: a fake port, a runPlugin result, or a list of calls. */
 export type CallSource = FakeSyscalls | { readonly calls: readonly SyscallRecord[] } | readonly SyscallRecord[];
 
@@ -85,7 +99,12 @@ export function effectsOf(source: AnyCallSource): ResolvedRecord[] {
 export function resolvedCalls(source: FakeSyscalls | { readonly sys: FakeSyscalls; readonly calls?: readonly SyscallRecord[] }): ResolvedRecord[] {
   const sys = source instanceof FakeSyscalls ? source : source.sys;
   const calls = source instanceof FakeSyscalls ? source.calls : (source.calls ?? sys.calls);
-  return calls.map((c) => showNamedFds<ResolvedRecord>(c, (fd) => sys.pathAtCall(fd, c)));
+  return calls.map((c) => {
+    const resolved = showNamedFds<ResolvedRecord>(c, (fd) => sys.pathAtCall(fd, c));
+    const errno = failedCalls.get(c);
+    if (errno !== undefined) failedCalls.set(resolved, errno);
+    return resolved;
+  });
 }
 
 /** Equality as Jest's toEqual sees records: bigints by value, a key holding undefined counts as absent. */
@@ -116,6 +135,12 @@ function show(c: ResolvedRecord, other?: ResolvedRecord): string {
   const text = callText(c);
   if (other === undefined || callText(other) !== text) return text;
   return `${text}  ${JSON.stringify(c, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v))}`;
+}
+
+/** A failed call's outcome as strace(1) and the plan show it (` = -1 ENOENT`); nothing for any other. */
+function outcome(c: ResolvedRecord): string {
+  const errno = failedCalls.get(c);
+  return errno === undefined ? '' : ` = -1 ${errno}`;
 }
 
 /** Keys whose numbers read as file modes (octal: `mode`, umask's `mask`); flags and attributes read as hexadecimal. */
@@ -207,7 +232,7 @@ function assertList(what: string, actual: readonly ResolvedRecord[], expected: r
   for (let i = 0; i < length && first < 0; i++) if (!same(actual[i], expected[i])) first = i;
   if (first < 0) return;
   const list = (calls: readonly ResolvedRecord[], others: readonly ResolvedRecord[]) =>
-    calls.map((c, i) => `${i === first ? '>' : ' '} ${String(i).padStart(3)} ${show(c, i === first ? others[i] : undefined)}`).join('\n') || '    (none)';
+    calls.map((c, i) => `${i === first ? '>' : ' '} ${String(i).padStart(3)} ${show(c, i === first ? others[i] : undefined)}${outcome(c)}`).join('\n') || '    (none)';
   throw new Error(
     `${what} differ at #${first} (${actual.length} made, ${expected.length} expected)\n` +
       `expected:\n${list(expected, actual)}\nactual:\n${list(actual, expected)}\n` +

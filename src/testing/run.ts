@@ -7,6 +7,7 @@ import { createKernel, type PluginModule } from '../core/kernel';
 import type { RunHooks } from '../core/orchestrator';
 import type { LifecycleStep, Logger, MountHandler } from '../core/plugin';
 import { ExecveCalled, FakeSyscalls, type SyscallRecord } from '../core/syscalls/fake';
+import { notingFailures } from './calls';
 import { makeConfig } from './config';
 
 /** A class the kernel builds, injecting SYSCALLS, LOGGER and PLUGIN_OPTIONS into its constructor. */
@@ -85,7 +86,7 @@ export function runPlugin(opts: RunPluginOptions = {}): PluginRun {
   const extra = (opts.plugins ?? []).map(asTestPlugin).map((p) => ({ module: p.module ?? 'plugin-under-test', plugin: p.plugin, options: p.options }));
   extra.push({ module: 'handlers-and-steps', plugin: direct, options: opts.options });
   const kernel = createKernel({
-    syscalls: sys,
+    syscalls: notingFailures(sys),
     logger: opts.logger,
     plugins: { plugins: (opts.builtins ?? []).map((name) => ({ module: `builtin:${name}` })) },
     extra,

@@ -35,6 +35,8 @@ import {
   type PluginModule,
   type RunContext,
   type Syscalls,
+  containerRoot,
+  withMountTarget,
 } from 'mountkit/testing';
 import * as testing from 'mountkit/testing';
 
@@ -219,6 +221,54 @@ describe('expectCalls and expectEffects', () => {
       // A key that holds undefined counts as absent, as toEqual counts it.
       expect(() => check([{ ...setattr, usernsFd: undefined }] as never, without)).not.toThrow();
     }
+  });
+});
+
+describe("a failed assertion shows each call of runPlugin's that failed with its errno, as the plan does", () => {
+  /** The handler's usual shape (docs/plugins.md): a target made in the rootfs, mounted through its descriptor. */
+  @injectable()
+  class NestedHandler implements MountHandler {
+    readonly name = 'nested';
+    readonly types = ['nested'];
+    constructor(@inject(SYSCALLS) private readonly sys: Syscalls) {}
+    mount(m: MountSpec, ctx: RunContext): void {
+      withMountTarget(this.sys, containerRoot(this.sys, ctx), m.destination, {}, (t) => this.sys.mount(m.source, fdPath(t.fd), 'tmpfs', MS_NOSUID, null));
+    }
+  }
+  const listing = (check: () => void): string[] => {
+    try {
+      check();
+    } catch (err) {
+      return (err as Error).message.split('\n');
+    }
+    throw new Error('the assertion passed');
+  };
+  const actualPart = (lines: string[]) => lines.slice(lines.indexOf('actual:') + 1, lines.indexOf('actual, as an expected list:'));
+
+  test("the lookups a missing target's directories answer ENOENT, in the calls and in resolvedCalls; the paste has no outcome", () => {
+    const run = runHandler(NestedHandler, makeMount({ type: 'nested', destination: '/a/b' }));
+    for (const source of [run, resolvedCalls(run)]) {
+      const actual = actualPart(listing(() => expectCalls(source, [])));
+      const failed = actual.filter((line) => line.includes(' = -1 '));
+      expect(failed.length).toBeGreaterThan(0);
+      expect(failed.every((line) => /^  +\d+ openat2?\(.*\) = -1 ENOENT$/.test(line))).toBe(true);
+      expect(actual.filter((line) => line.includes('mount(')).every((line) => !line.includes(' = '))).toBe(true);
+    }
+    const lines = listing(() => expectCalls(run, []));
+    expect(lines.slice(lines.indexOf('actual, as an expected list:')).join('\n')).not.toContain('= -1');
+  });
+
+  test('the call that ends the run too, with the errno the fake was told to fail it with', () => {
+    const sys = new FakeSyscalls().addDir('/bundle/rootfs/t').failOn('mount', 'EBUSY');
+    expect(() => runHandler(NestedHandler, makeMount({ type: 'nested', destination: '/t' }), { sys })).toThrow(PluginError);
+    const actual = actualPart(listing(() => expectEffects(sys, [])));
+    expect(actual.filter((line) => line.includes(' = -1 '))).toEqual([expect.stringMatching(/^ +\d+ mount\("nested", "\/proc\/thread-self\/fd\/\d+", "tmpfs", MS_NOSUID, NULL\) = -1 EBUSY$/)]);
+  });
+
+  test('calls made on a fake outside runPlugin show none', () => {
+    const sys = new FakeSyscalls();
+    expect(() => sys.mkdir('/missing/x', 0o755)).toThrow('ENOENT');
+    expect(actualPart(listing(() => expectCalls(sys, [])))).toEqual(['>   0 mkdir("/missing/x", 0755)']);
   });
 });
 
