@@ -159,7 +159,7 @@ export { parseMountInfo } from './core/mountinfo';
 export type { MountInfo, MountTable } from './core/mountinfo';
 
 // ---- Errors ----
-export { ConfigError, MountkitError, PluginError, StartupError, StepError, SyscallError, errnoName, errnoNumber } from './core/errors';
+export { ConfigError, MountkitError, PluginError, StartupError, StepError, SyscallError, errnoName, errnoNumber, syscallErrorOf } from './core/errors';
 export type { PluginErrorWhere } from './core/errors';
 
 // ---- Constants (kernel names) and logging ----

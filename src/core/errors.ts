@@ -138,6 +138,21 @@ export class SyscallError extends MountkitError {
   }
 }
 
+/**
+ * The SyscallError behind `err`: itself, or the first along its `cause` chain (a
+ * PluginError's, or its StepError's, as a step that names what the call was for wraps
+ * it); undefined where no syscall failed (a ConfigError, a plugin's own Error) or the
+ * chain turns back on itself.
+ */
+export function syscallErrorOf(err: unknown): SyscallError | undefined {
+  const seen = new Set<unknown>();
+  for (let e = err; e instanceof Error && !seen.has(e); e = e.cause) {
+    if (e instanceof SyscallError) return e;
+    seen.add(e);
+  }
+  return undefined;
+}
+
 /** mount(2) flags whose call takes no filesystem type or data: a bind, a move, a propagation change (mount(2)). */
 const NO_FILESYSTEM = MS_BIND | MS_MOVE | MS_SHARED | MS_PRIVATE | MS_SLAVE | MS_UNBINDABLE;
 

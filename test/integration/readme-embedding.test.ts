@@ -125,8 +125,16 @@ describeEmbedding("README's Embedding examples, run", () => {
       const r = node(path.join(dir, 'runtime.js'));
       expect([r.status, r.stdout]).toEqual([0, '']);
       expect(r.stderr).toBe(
-        ['mounts default: ENODEV', `mounts: plugin default mounts[3] "/x": mount "none" -> "${bundle.dir}/rootfs/x": ENODEV (type "nosuchfs")`, 'job-42: failed (1)', ''].join('\n'),
+        ['mounts default: mount ENODEV', `mounts: plugin default mounts[3] "/x": mount "none" -> "${bundle.dir}/rootfs/x": ENODEV (type "nosuchfs")`, 'job-42: failed (1)', ''].join('\n'),
       );
+    });
+
+    test("a read-only bind of a source that is not there: the step names the mount (a StepError), and the worker still finds the syscall and its errno behind it", () => {
+      writeSpec({ ...EMBEDDING_SPEC, mounts: [...EMBEDDING_SPEC.mounts, { destination: '/x', type: 'bind', source: '/nonexistent-source', options: ['bind', 'ro'] }] });
+      writeFileSync(pluginsFile(), JSON.stringify(withoutExec()));
+      const r = node(path.join(dir, 'runtime.js'));
+      expect([r.status, r.stdout]).toEqual([0, '']);
+      expect(r.stderr).toBe(['mounts bind: open_tree ENOENT', 'mounts: plugin bind mounts[3] "/x": bind source "/nonexistent-source" does not exist', 'job-42: failed (1)', ''].join('\n'));
     });
 
     test('a plugins file that cannot be read: a ConfigError naming it, exit status 2, before the first step', () => {

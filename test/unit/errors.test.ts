@@ -1,4 +1,4 @@
-import { ConfigError, MountkitError, PluginError, StartupError, StepError, SyscallError, errnoName, errnoNumber, mountDetail } from '../../src/core/errors';
+import { ConfigError, MountkitError, PluginError, StartupError, StepError, SyscallError, errnoName, errnoNumber, mountDetail, naming, syscallErrorOf } from '../../src/core/errors';
 import { MS_BIND, MS_MOVE, MS_NOSUID, MS_PRIVATE, MS_REC, MS_REMOUNT, MS_SLAVE } from '../../src/core/constants';
 import { PHASES, type Phase } from '../../src/core/plugin';
 
@@ -83,6 +83,43 @@ describe('an error of another copy of mountkit (a plugin package with its own) i
     expect([err instanceof OwnError, err instanceof ConfigError, err instanceof MountkitError, err instanceof StepError]).toEqual([true, true, true, false]);
     expect(new Error('plain') instanceof MountkitError).toBe(false);
     expect(([null, undefined, 'ConfigError', 2] as unknown[]).map((v) => (v as object) instanceof ConfigError)).toEqual([false, false, false, false]);
+  });
+});
+
+describe('syscallErrorOf: the SyscallError behind an error, for an embedder to read its errno', () => {
+  const open = new SyscallError('open_tree', errnoNumber('ENOENT'), ['/host/missing']);
+  const named = (() => {
+    try {
+      return naming('mounts[3] "/data"', () => {
+        throw open;
+      });
+    } catch (err) {
+      return err;
+    }
+  })();
+  const cyclic = new StepError('a', { cause: new StepError('b') });
+  (cyclic.cause as { cause?: unknown }).cause = cyclic;
+
+  test.each<[string, () => unknown, SyscallError | undefined]>([
+    ['the SyscallError itself', () => open, open],
+    ["a PluginError's cause", () => new PluginError({ phase: 'mounts', plugin: 'default' }, open), open],
+    ["a PluginError's StepError's cause, as naming() wraps a call (a bind's open_tree)", () => new PluginError({ phase: 'mounts', plugin: 'bind', mountIndex: 3, destination: '/data' }, named), open],
+    ['the first along the chain, where two are', () => new StepError('x', { cause: open }), open],
+    ['none behind a ConfigError', () => new PluginError({ phase: 'mounts', plugin: 'p' }, new ConfigError('mounts[0].options', 'x', 'unknown')), undefined],
+    ["none behind a plugin's own Error", () => new PluginError({ phase: 'mounts', plugin: 'p' }, new Error('mine')), undefined],
+    ['none in a chain that turns back on itself', () => cyclic, undefined],
+    ['none for what is no Error', () => 'ENOENT', undefined],
+  ])('%s', (_what, make, found) => {
+    expect(syscallErrorOf(make())).toBe(found);
+  });
+
+  test("another copy's SyscallError is found too (a plugin package with its own copy of mountkit)", () => {
+    let copy!: typeof import('../../src/core/errors');
+    jest.isolateModules(() => {
+      copy = require('../../src/core/errors');
+    });
+    const theirs = new copy.SyscallError('mount', errnoNumber('EPERM'), ['/x']);
+    expect(syscallErrorOf(new PluginError({ phase: 'mounts', plugin: 'p' }, new copy.StepError('s', { cause: theirs })))?.code).toBe('EPERM');
   });
 });
 
