@@ -202,7 +202,8 @@ export class Orchestrator {
           if (order === 'pre' && phase === 'mounts') this.mountAll(config, hooks, context, shared);
           if (order === 'normal' && phase === 'before-jail' && hooks.beforeJail) {
             const cb = hooks.beforeJail;
-            this.guard({ phase, plugin: BEFORE_JAIL_CALLBACK }, hooks, () => synchronous(cb(context(this.log, BEFORE_JAIL_CALLBACK)), 'the callback'));
+            // Its ctx.log tags its lines as a step's are tagged (the kernel's child({ plugin })), by the name its errors give it.
+            this.guard({ phase, plugin: BEFORE_JAIL_CALLBACK }, hooks, () => synchronous(cb(context(this.log.child({ plugin: BEFORE_JAIL_CALLBACK }), BEFORE_JAIL_CALLBACK)), 'the callback'));
           }
         }
         this.log.debug(`phase ${phase} end`, { ms: +(performance.now() - started).toFixed(3) });

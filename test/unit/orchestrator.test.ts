@@ -91,6 +91,12 @@ describe('dispatch by mount type', () => {
     expect(seen).toEqual(['proc:/proc', 'default:/merged', 'tmpfs:/tmp']);
   });
 
+  test("the before-jail callback's ctx.log tags its lines with the name its errors give it, as a step's are tagged with the step's", () => {
+    const log = memoryLogger();
+    new Orchestrator(new FakeSyscalls(), log, [], []).run(makeConfig(), { checkClaims: false, beforeJail: (ctx) => ctx.log.info('about to jail', { rootfs: ctx.config.rootfs }) });
+    expect(log.entries.filter((e) => e.level === 'info')).toEqual([{ level: 'info', message: 'about to jail', meta: { plugin: 'before-jail-callback', rootfs: '/bundle/rootfs' } }]);
+  });
+
   test('a relative destination, taken from / by the loader, is a warning naming the mount, before it is mounted', () => {
     const seen: string[] = [];
     const log = memoryLogger();
