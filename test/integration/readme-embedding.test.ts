@@ -85,7 +85,7 @@ describeEmbedding("README's Embedding examples, run", () => {
       writeFileSync(file, `${readFileSync(file, 'utf8')}\nprocess.stdout.write(JSON.stringify({ root: require('fs').readdirSync('/').sort(), cwd: process.cwd() }));\n`);
       const unshare = /`(unshare -m -p -f -u -i -n)`/.exec(blocks.spec)![1].split(' ');
       const r = node(file, [], [...unshare, '--propagation', 'private']);
-      expect([r.status, r.stderr]).toEqual([0, 'mountkit info: mounted, not yet jailed\n']);
+      expect([r.status, r.stderr]).toEqual([0, 'mountkit info [before-jail-callback]: mounted, not yet jailed\n']);
       expect(JSON.parse(r.stdout)).toEqual({ root: ['bin', 'dev', 'etc', 'proc', 'sys', 'tmp'], cwd: '/' });
     } finally {
       writeSpec(EMBEDDING_SPEC);
