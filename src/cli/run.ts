@@ -20,7 +20,7 @@ import { CLONE_NEWPID, O_CLOEXEC, O_RDONLY } from '../core/constants';
 import { markCloseOnExec } from '../core/cloexec';
 import { builtinListRefusal, decidedByNames } from '../core/claims';
 import { ConfigError } from '../core/errors';
-import { NODE_PATH_ENV, UNSEALED_WARNING, execSealedNode, kernelCannotSeal, ownFileWritable, sealedCopyOrNone } from '../core/sealed-node';
+import { NODE_BIND_ENV, NODE_PATH_ENV, UNSEALED_WARNING, detachLauncherBind, execSealedNode, kernelCannotSeal, ownFileWritable, sealedCopyOrNone } from '../core/sealed-node';
 import { defaultContainerId } from '../core/hooks';
 import { logFileError, openLogFile as openLogOnPort } from '../core/log-file';
 import {
@@ -297,6 +297,9 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const startedFrom = process.env[NODE_PATH_ENV];
   delete process.env[NODE_PATH_ENV];
   if (startedFrom !== undefined) process.execPath = startedFrom;
+  // bin/mountkit's bind of node's file in this mount namespace, which Node runs from (its in-place seal).
+  const launcherBind = process.env[NODE_BIND_ENV];
+  delete process.env[NODE_BIND_ENV];
   const startEnv = { ...process.env };
   // The relaunched process runs the config its starter read and checked: config.json may
   // have changed since, or be out of its reach (a user namespace's root may not read it).
@@ -317,6 +320,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     seccompCache: opts.seccompCache === 'off' ? undefined : opts.seccompCache,
     ...(cacheVouched(opts, launch, launch.relaunched || launcherUserns) ? { seccompCacheVouched: true } : {}),
   });
+  // Off the namespace before anything reads its mount table (prepare-root) or re-executes.
+  if (launcherBind !== undefined) detachLauncherBind(sys, launcherBind);
   // The process that execs the container's program runs from a read-only copy of Node's
   // file where the container's root could write it (core/sealed-node.ts): bin/mountkit's
   // Node (which bin/mountkit, as root, mostly starts from a read-only bind already:

@@ -23,7 +23,9 @@
  * copy's root being the file): it is given the path it was started from in
  * NODE_PATH_ENV, which the CLI takes back before anything else reads it. bin/mountkit
  * sets it too where it starts Node from a read-only bind of node's file made in a
- * throwaway mount namespace (seal_node), which such a Node then finds read-only here.
+ * throwaway mount namespace (seal_node), which such a Node then finds read-only here, or
+ * made in the container's own mount namespace, which the Node takes off that namespace
+ * (NODE_BIND_ENV, detachLauncherBind) before anything else.
  */
 import {
   AT_EACCESS,
@@ -36,8 +38,10 @@ import {
   MFD_ALLOW_SEALING,
   MFD_CLOEXEC,
   MFD_EXEC,
+  MNT_DETACH,
   MOUNT_ATTR_RDONLY,
   O_CLOEXEC,
+  O_PATH,
   O_RDONLY,
   OPEN_TREE_CLONE,
   W_OK,
@@ -51,6 +55,43 @@ export const NODE_PATH_ENV = 'MOUNTKIT_NODE_PATH';
 
 /** The file the running Node was executed from, as the kernel holds it (proc(5)). */
 export const OWN_EXE = '/proc/self/exe';
+
+/**
+ * The environment variable in which bin/mountkit names node's file where it bound that
+ * file read-only onto itself in the container's own mount namespace (its in-place seal),
+ * for the Node it starts to take the bind off again (detachLauncherBind).
+ */
+export const NODE_BIND_ENV = 'MOUNTKIT_NODE_BIND';
+
+/**
+ * Takes bin/mountkit's bind of node's file at `path` off this mount namespace
+ * (umount2(2) MNT_DETACH) where Node runs from it: a mount of the container's namespace
+ * that the run's mount table and the container would show, and that a bind of node's
+ * directory into the rootfs would carry along. The detached mount stays this process's
+ * file, held by its execution, and no namespace holds it: nobody can remount it. Only the
+ * mount Node runs from is taken off (statx(2) STATX_MNT_ID of `path` and of OWN_EXE,
+ * the mount's root at `path`); where the launcher's mount(8) made none, another mount
+ * there, or the file itself, is left as it is. True when it took the bind off.
+ */
+export function detachLauncherBind(sys: Syscalls, path: string): boolean {
+  return naming(STEP, () => {
+    const at = sys.open(path, O_PATH | O_CLOEXEC, 0);
+    let runsFrom: boolean;
+    try {
+      const own = sys.open(OWN_EXE, O_PATH | O_CLOEXEC, 0);
+      try {
+        const bind = sys.fstatMount(at);
+        runsFrom = bind.mountRoot !== false && bind.mntId === sys.fstatMount(own).mntId;
+      } finally {
+        sys.close(own);
+      }
+    } finally {
+      sys.close(at);
+    }
+    if (runsFrom) sys.umount2(path, MNT_DETACH);
+    return runsFrom;
+  });
+}
 
 /** What names the step in its errors. */
 const STEP = 'running Node from a read-only copy of its file, which the container may not write (CVE-2019-5736)';

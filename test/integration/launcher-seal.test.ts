@@ -1,11 +1,13 @@
 /**
  * bin/mountkit as root seals node's file for its Node (seal_node): the first process of
- * the new pid namespace binds the file read-only onto itself in a throwaway mount
- * namespace, opens it, goes back to the container's mount namespace, and becomes Node
- * started from that descriptor, which then need not re-execute itself from a copy
- * (sealed-node.test.ts checks what the container finds). A stand-in mount(8) first in
- * PATH, which logs its arguments and then runs the real one, tells whether the seal ran,
- * and holds that process there for the watch's and forward's rows.
+ * the new pid namespace binds the file read-only onto itself, in the container's own mount
+ * namespace where rootfsPropagation allows it (seal_in_place: Node takes the bind off),
+ * else in a throwaway mount namespace, then goes back to the container's (nsenter(1));
+ * it opens the bind and becomes Node started from that descriptor, which then need not
+ * re-execute itself from a copy (sealed-node.test.ts checks what the container finds). A
+ * stand-in mount(8) first in PATH, which logs its arguments and then runs the real one,
+ * tells whether the seal ran, and holds that process there for the watch's and forward's
+ * rows; a stand-in nsenter(1) logs that the throwaway namespace was left.
  */
 import { spawn, spawnSync } from 'child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'fs';
@@ -55,11 +57,74 @@ maybe('bin/mountkit seals node\'s file for its Node (root)', () => {
 
   const logged = (): string => (existsSync(log) ? readFileSync(log, 'utf8') : '');
 
-  test('node on a writable mount: the process that becomes Node binds it read-only in a namespace of its own, once, and the run goes on', () => {
+  /** The stand-in nsenter(1): logs "nsenter" and runs the real one. */
+  function nsenterStandIn(): void {
+    const real = spawnSync('sh', ['-c', 'command -v nsenter'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(path.join(dir, 'bin', 'nsenter'), `#!/bin/sh\necho nsenter >>"$SEAL_LOG"\nexec ${real} "$@"\n`, { mode: 0o755 });
+  }
+
+  test('node on a writable mount: the process that becomes Node binds it read-only, once, and the run goes on', () => {
     standIn(0);
     const r = withBundle(busyboxConfig(['echo', 'ran']), (bundle) => spawnSync(LAUNCHER, ['run', '--bundle', bundle], { env, encoding: 'utf8', timeout: 20_000 }));
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
     expect(logged()).toBe(`start -n --bind -o ro,nosuid,nodev -- ${NODE} ${NODE}\nend 0\n`);
+  });
+
+  // The bind made in the container's own namespace would show in it, and in a bind of
+  // node's directory into the rootfs, had Node not taken it off.
+  test("sealed in place (no rootfsPropagation): no throwaway namespace, no nsenter(1); a container that binds node's directory from the host sees no mount at node's file; the host's mount table untouched", () => {
+    standIn(0);
+    nsenterStandIn();
+    const base = path.basename(NODE);
+    const mounts = [...busyboxConfig([]).mounts, { destination: '/hostbin', type: 'bind', source: path.dirname(NODE), options: ['rbind', 'ro'] }];
+    const config = busyboxConfig(['sh', '-c', `grep -c " /hostbin/${base} " /proc/self/mountinfo; test -f /hostbin/${base} && echo there`], { mounts });
+    const before = readFileSync('/proc/self/mountinfo', 'utf8');
+    const r = withBundle(config, (bundle) => spawnSync(LAUNCHER, ['run', '--bundle', bundle], { env, encoding: 'utf8', timeout: 20_000 }));
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: '0\nthere\n', stderr: '' });
+    expect(logged()).toBe(`start -n --bind -o ro,nosuid,nodev -- ${NODE} ${NODE}\nend 0\n`);
+    expect(readFileSync('/proc/self/mountinfo', 'utf8')).toBe(before);
+  });
+
+  // In place only where the container's namespace made --propagation slave ends as runc's
+  // would: prepare-root gives / the config's propagation after.
+  test.each<[string, string | undefined, boolean]>([
+    ['unset', undefined, true],
+    ['rslave', 'rslave', true],
+    ['rprivate', 'rprivate', true],
+    ['shared (runc keeps the host\'s peer groups)', 'shared', false],
+    ['rshared', 'rshared', false],
+    ['slave (not recursive: the submounts keep the host\'s propagation)', 'slave', false],
+    ['private', 'private', false],
+  ])('rootfsPropagation %s: sealed in place %p, and the run goes on', (_what, value, inPlace) => {
+    standIn(0);
+    nsenterStandIn();
+    const config = busyboxConfig(['echo', 'ran'], { linux: { ...busyboxConfig([]).linux, ...(value === undefined ? {} : { rootfsPropagation: value }) } });
+    const r = withBundle(config, (bundle) => spawnSync(LAUNCHER, ['run', '--bundle', bundle], { env, encoding: 'utf8', timeout: 20_000 }));
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
+    expect(logged()).toBe(`start -n --bind -o ro,nosuid,nodev -- ${NODE} ${NODE}\nend 0\n${inPlace ? '' : 'nsenter\n'}`);
+  });
+
+  // An unbindable / refuses the bind of the rootfs onto itself (EINVAL), under runc too.
+  test('rootfsPropagation runbindable: sealed in place, and the run fails at prepare-root as runc\'s does', () => {
+    standIn(0);
+    nsenterStandIn();
+    const config = busyboxConfig(['echo', 'ran'], { linux: { ...busyboxConfig([]).linux, rootfsPropagation: 'runbindable' } });
+    const r = withBundle(config, (bundle) => spawnSync(LAUNCHER, ['run', '--bundle', bundle], { env, encoding: 'utf8', timeout: 20_000 }));
+    expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 1, stdout: '' });
+    expect(r.stderr).toMatch(/^mountkit: prepare-root: plugin prepare-root: mount "[^"]+\/rootfs" -> "[^"]+\/rootfs": EINVAL\n$/);
+    expect(logged()).toBe(`start -n --bind -o ro,nosuid,nodev -- ${NODE} ${NODE}\nend 0\n`);
+  });
+
+  test.each<[string, Record<string, unknown>]>([
+    ['a \\u escape anywhere in config.json (which could write the key)', { annotations: { note: 'bell \u0007' } }],
+    ['the key found twice (an annotation of that name too)', { annotations: { rootfsPropagation: 'rslave' } }],
+  ])('%s: sealed in a throwaway namespace, as for a value it does not know', (_what, over) => {
+    standIn(0);
+    nsenterStandIn();
+    const config = busyboxConfig(['echo', 'ran'], { ...over, linux: { ...busyboxConfig([]).linux, rootfsPropagation: 'rslave' } });
+    const r = withBundle(config, (bundle) => spawnSync(LAUNCHER, ['run', '--bundle', bundle], { env, encoding: 'utf8', timeout: 20_000 }));
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
+    expect(logged()).toBe(`start -n --bind -o ro,nosuid,nodev -- ${NODE} ${NODE}\nend 0\nnsenter\n`);
   });
 
   // Without a pid namespace the launcher's own process becomes Node: nsenter(1) goes back
@@ -157,11 +222,14 @@ maybe('bin/mountkit seals node\'s file for its Node (root)', () => {
   });
 
   // busybox's mount makes a bind of one mount(2), whose MS_RDONLY the kernel does not take.
+  // Sealed in place, umount(8) beside mount(8) takes that bind off again at once.
   test('a mount(8) whose bind comes out writable: Node is started by name and re-executes itself', () => {
     writeFileSync(path.join(dir, 'bin', 'mount'), `#!/bin/sh\necho "start $*" >>"$SEAL_LOG"\nexec ${MOUNT} -n --bind -- "$6" "$7"\n`, { mode: 0o755 });
+    const umount = spawnSync('sh', ['-c', 'command -v umount'], { encoding: 'utf8' }).stdout.trim();
+    writeFileSync(path.join(dir, 'bin', 'umount'), `#!/bin/sh\necho "umount $*" >>"$SEAL_LOG"\nexec ${umount} "$@"\n`, { mode: 0o755 });
     const r = withBundle(busyboxConfig(['echo', 'ran']), (bundle) => spawnSync(LAUNCHER, ['run', '--bundle', bundle], { env, encoding: 'utf8', timeout: 20_000 }));
     expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 0, stdout: 'ran\n', stderr: '' });
-    expect(logged()).toBe(`start -n --bind -o ro,nosuid,nodev -- ${NODE} ${NODE}\n`);
+    expect(logged()).toBe(`start -n --bind -o ro,nosuid,nodev -- ${NODE} ${NODE}\numount -n -l -- ${NODE}\n`);
   });
 
   test('node on a read-only mount already (a private namespace of this test\'s): nothing is sealed', () => {

@@ -9,15 +9,21 @@ import {
   MFD_ALLOW_SEALING,
   MFD_CLOEXEC,
   MFD_EXEC,
+  MNT_DETACH,
   MOUNT_ATTR_RDONLY,
+  MS_BIND,
+  MS_NODEV,
+  MS_NOSUID,
   MS_RDONLY,
+  MS_REMOUNT,
   O_CLOEXEC,
+  O_PATH,
   O_RDONLY,
   OPEN_TREE_CLONE,
   W_OK,
 } from '../../src/core/constants';
 import { StepError } from '../../src/core/errors';
-import { NODE_PATH_ENV, execSealedNode, kernelCannotSeal, memfdCopy, ownFileWritable, resealedExec, sealedCopy, sealedCopyOrNone, type NodeStart } from '../../src/core/sealed-node';
+import { NODE_PATH_ENV, detachLauncherBind, execSealedNode, kernelCannotSeal, memfdCopy, ownFileWritable, resealedExec, sealedCopy, sealedCopyOrNone, type NodeStart } from '../../src/core/sealed-node';
 import { ExecveCalled, FakeSyscalls } from '../../src/core/syscalls/fake';
 
 const START: NodeStart = {
@@ -243,5 +249,53 @@ describe('ownFileWritable', () => {
 
   test('any other answer is thrown, the step named', () => {
     expect(() => ownFileWritable(nodeAt().failOn('faccessat', 'ENOENT'))).toThrow(/^running Node from a read-only copy of its file, which the container may not write \(CVE-2019-5736\): faccessat "?\/proc\/self\/exe"?: ENOENT$/);
+  });
+});
+
+describe("detachLauncherBind: bin/mountkit's in-place bind of node's file taken off the namespace Node runs in", () => {
+  /** nodeAt's Node, with node's file bound read-only onto itself as the launcher binds it. */
+  const bound = (): FakeSyscalls => {
+    const sys = nodeAt();
+    sys.mount('/usr/bin/node', '/usr/bin/node', null, MS_BIND, null);
+    sys.mount(null, '/usr/bin/node', null, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV, null);
+    return sys.clearCalls();
+  };
+
+  test('the bind Node runs from: its path and /proc/self/exe opened, their mounts compared, both closed, then umount2 MNT_DETACH', () => {
+    const sys = bound();
+    expect(detachLauncherBind(sys, '/usr/bin/node')).toBe(true);
+    // The fake's first two descriptors (it numbers them from 100).
+    const [at, own] = [100, 101];
+    expect(sys.calls).toEqual([
+      { op: 'open', path: '/usr/bin/node', flags: O_PATH | O_CLOEXEC, mode: 0 },
+      { op: 'open', path: '/proc/self/exe', flags: O_PATH | O_CLOEXEC, mode: 0 },
+      { op: 'fstatMount', fd: at },
+      { op: 'fstatMount', fd: own },
+      { op: 'close', fd: own },
+      { op: 'close', fd: at },
+      { op: 'umount2', target: '/usr/bin/node', flags: MNT_DETACH },
+    ]);
+    expect(sys.mounts.map((m) => m.target)).not.toContain('/usr/bin/node');
+  });
+
+  test("no mount at the path (the launcher's mount(8) made none): its file is no mount's root, nothing taken off, nothing left open", () => {
+    const sys = nodeAt();
+    expect(detachLauncherBind(sys, '/usr/bin/node')).toBe(false);
+    expect(sys.calls.map((c) => c.op)).toEqual(['open', 'open', 'fstatMount', 'close', 'close']);
+  });
+
+  test('a mount at the path that Node does not run from (a bind of another file there): left as it is', () => {
+    const sys = nodeAt().addFile('/opt/other', '', 0o755);
+    sys.mount('/opt/other', '/usr/bin/node', null, MS_BIND, null);
+    sys.clearCalls();
+    sys.addMagicLink('/proc/1/exe', '/opt/other');
+    expect(detachLauncherBind(sys, '/usr/bin/node')).toBe(false);
+    expect(sys.callsOf('umount2')).toEqual([]);
+  });
+
+  test('a path that cannot be opened: the step fails with the open, nothing taken off', () => {
+    const sys = bound();
+    expect(() => detachLauncherBind(sys, '/usr/local/bin/node')).toThrow(/CVE-2019-5736\): open "\/usr\/local\/bin\/node": ENOENT$/);
+    expect(sys.callsOf('umount2')).toEqual([]);
   });
 });
