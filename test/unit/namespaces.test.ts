@@ -241,19 +241,23 @@ describe('planLaunch', () => {
     const [sh, c, script, name] = PID_NAMESPACE_PARENT;
     const end = 'exit $mountkit_status';
     expect(script.endsWith(`; ${end}`)).toBe(true);
-    const withStatus = `${script.slice(0, -end.length)}echo "status $mountkit_status" >&3; exit $mountkit_status`;
+    // The seal of node's file made in place (seal_in_place) runs in the forked subshell, before its exec.
+    const fork = '(MOUNTKIT_NAMESPACE_PARENT=$mountkit_parent exec "$@"';
+    expect(script).toContain(fork);
+    const withStatus = `${script.slice(0, -end.length)}echo "status $mountkit_status" >&3; exit $mountkit_status`.replace(fork, `('"$mountkit_inplace"'${fork.slice(1)}`);
     // The launcher's Node path, taken before it gave the caller's variables back (a caller's `main` among them), after
     // the wait for root's maps (empty but for root_maps), through setpriv(1) where root's maps need it, and through the
-    // seal of node's file (seal_node) where it is made.
+    // seal of node's file (seal_node), in place or in a throwaway namespace, where it is made.
+    const inPlace = '${mountkit_inplace:+"$mountkit_mounter" "$mountkit_file" "$$"}';
     const seal = '${mountkit_seal:+"$mountkit_unshare" --mount --propagation private -- /bin/sh -c "$mountkit_seal" sh "$mountkit_enterer" "$mountkit_mounter" "$mountkit_file"}';
     expect(launcher).toContain(
-      `-- ${sh} ${c} "$mountkit_wait"'${withStatus}' ${name} \${mountkit_setpriv:+"$mountkit_setpriv" --reuid=0 --regid=0 --clear-groups --inh-caps=-all} ${seal} node ${INSPECTOR_UNPUBLISHED} "$mountkit_main" "$@"`,
+      `-- ${sh} ${c} "$mountkit_wait"'${withStatus}' ${name} \${mountkit_setpriv:+"$mountkit_setpriv" --reuid=0 --regid=0 --clear-groups --inh-caps=-all} ${inPlace} ${seal} node ${INSPECTOR_UNPUBLISHED} "$mountkit_main" "$@"`,
     );
   });
 
   test("bin/mountkit's shell, told the maps were not written, drops setpriv(1)'s words, as many as the launcher gives", () => {
     const launcher = readFileSync(path.join(__dirname, '..', '..', 'bin', 'mountkit'), 'utf8');
-    const words = /\$\{mountkit_setpriv:\+([^}]*)\} \$\{mountkit_seal:\+[^}]*\} node --inspect-publish-uid=stderr "\$mountkit_main"/.exec(launcher)![1].split(' ');
+    const words = /\$\{mountkit_setpriv:\+([^}]*)\} \$\{mountkit_inplace:\+[^}]*\} \$\{mountkit_seal:\+[^}]*\} node --inspect-publish-uid=stderr "\$mountkit_main"/.exec(launcher)![1].split(' ');
     expect(words[0]).toBe('"$mountkit_setpriv"');
     expect(launcher).toContain(`[ "$mountkit_go" = mapped ] || shift ${words.length}; `);
   });
