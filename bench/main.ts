@@ -84,6 +84,8 @@ interface ScaleRow extends Omit<TableResult, 'entries'> {
   portReplayPipelineMs: number;
   replayMismatches: number;
   portReplayMismatches: number;
+  /** The calls either replay described as having another outcome (differingCalls), each once. */
+  replayDiffering: string[];
   /** Port calls and median ms inside the port, by op, in the traced runs. */
   portByOp: Map<string, { calls: number; ms: number }>;
 }
@@ -385,6 +387,8 @@ class Bench {
       ['  replay.c', rpRest.median, rpRest.p25, rpRest.p75, String(restCalls)],
     ]);
     console.log(`  replay of the recorded run: ${mismatches} calls with another outcome than in the run (replay-port.js: ${portMismatches})`);
+    const differing = [...new Set([...replays, ...portReplays].flatMap((r) => r.differing))];
+    for (const d of differing) console.log(`    ${d}`);
     console.log(`  target pipeline <= 1.5x replay: ${ratio(mk.median, rp.median)}x, ${verdict(mk.median / rp.median, 1.5)}`);
     console.log(`  the port from a bare loop: ${ratio(port.median, rp.median)}x replay.c; mountkit ${ratio(mk.median, port.median)}x the bare loop`);
     console.log(
@@ -426,6 +430,7 @@ class Bench {
       ratio: ratio(mk.median, rp.median),
       calls: traceCalls,
       replayMismatches: mismatches,
+      replayDiffering: differing,
       relaunchedProcess: timeline,
       portTimeByOp: ops,
       list: { format: LIST_FORMAT, source: trace.list.source, replayLauncher: launcher },
@@ -490,6 +495,7 @@ class Bench {
           mountinfoReads: list.mountinfoReads,
           replayMismatches: Math.max(...replays.map((r) => r.mismatches)),
           portReplayMismatches: Math.max(...portReplays.map((r) => r.mismatches)),
+          replayDiffering: [...new Set([...replays, ...portReplays].flatMap((r) => r.differing))],
           portByOp: new Map([...byOp].map(([op, v]) => [op, { calls: v.calls, ms: median(v.ms) }])),
         });
       }
@@ -535,6 +541,7 @@ class Bench {
       if (mismatches) console.log(`  replay.c saw ${mismatches} outcomes differing from the recorded run`);
       const portMismatches = Math.max(...rows.map((r) => r.portReplayMismatches));
       if (portMismatches) console.log(`  replay-port.js saw ${portMismatches} outcomes differing from the recorded run`);
+      for (const d of new Set(rows.flatMap((r) => r.replayDiffering))) console.log(`    ${d}`);
       perKind[kind] = { rows: rows.map(({ portByOp: _p, ...r }) => r), usPerMount: perMount, portCallsPerMount: perMountOps };
     }
 

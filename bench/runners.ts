@@ -303,10 +303,24 @@ export interface ReplayTiming {
   ms: number;
   calls: number;
   mismatches: number;
+  /** The first few of those calls as the replay described them (differingCalls). */
+  differing: string[];
   /** replay-port.js only: how long its first call took (loading koffi's addon and binding libc). */
   firstCallMs?: number;
   /** The list's first mount call to the execve call (the whole window when the list has none). */
   fromMountMs: number;
+}
+
+/**
+ * The calls a replay describes on stderr as having another outcome than in the recorded
+ * run (replay.c's `replay: call N OP: ...` lines, replay-port.js's `replay-port: call N
+ * ...`), without the program's name; its other lines are left out.
+ */
+export function differingCalls(stderr: string): string[] {
+  return stderr.split('\n').flatMap((line) => {
+    const m = /^replay(?:-port)?: (call \d+ .*)$/.exec(line);
+    return m ? [m[1]] : [];
+  });
 }
 
 /** bench/replay-port.js: the recorded calls through mountkit's port from a bare loop, as a command for replayRun. */
@@ -326,6 +340,7 @@ export function replayRun(replay: string | readonly string[], list: string, outF
     ms: r.ms,
     calls,
     mismatches,
+    differing: differingCalls(r.stderr),
     ...(firstEnd ? { firstCallMs: (firstEnd - start) / 1e6 } : {}),
     fromMountMs: (exec - (mountStart || start)) / 1e6,
   };

@@ -1,7 +1,7 @@
 /** The pure parts of the bench harness (bench/): list conversion, statistics, profile categories. */
 import { interleave, median, quantile, slope } from '../../bench/measure';
 import { category } from '../../bench/profile';
-import { pipelineWindow, splitSegments, type SplitMarks } from '../../bench/runners';
+import { differingCalls, pipelineWindow, splitSegments, type SplitMarks } from '../../bench/runners';
 import type { SyscallName } from '../../src/core/syscalls/types';
 import { compareLists, firstDifference, listFromPlan, listFromTrace, relaunchedCalls, toPortList, toReplayLines, type ListedCall, type PortCall, type SyscallList, type TraceCall } from '../../bench/syscall-list';
 import type { PlanJson } from '../../src/core/plan';
@@ -194,6 +194,18 @@ describe('statistics', () => {
     const times = interleave([contender('a'), contender('b'), contender('c')], 3, 1);
     expect(order.join('')).toBe('cab' + 'abc' + 'bca' + 'cab');
     expect(times.get('a')).toEqual([4, 9, 11]);
+  });
+});
+
+describe("differingCalls: the calls a replay says had another outcome", () => {
+  test.each<[string, string, string[]]>([
+    ['replay.c', 'replay: call 0 faccessat: expected err:30, got success\n', ['call 0 faccessat: expected err:30, got success']],
+    ['replay-port.js', 'replay-port: call 0 faccessat: recorded EROFS, got success\n', ['call 0 faccessat: recorded EROFS, got success']],
+    ['two, in order', 'replay: call 3 mount: expected ok, got Invalid argument\nreplay: call 9 close: expected ok, got Bad file descriptor\n', ['call 3 mount: expected ok, got Invalid argument', 'call 9 close: expected ok, got Bad file descriptor']],
+    ['other lines left out', 'replay-port: the list ended without an execve that worked\nwarning: x\n', []],
+    ['nothing', '', []],
+  ])('%s', (_name, stderr, calls) => {
+    expect(differingCalls(stderr)).toEqual(calls);
   });
 });
 
