@@ -225,6 +225,19 @@ maybe('mountkit plan', () => {
     }
   });
 
+  test("as nobody, a config without a user namespace (which nobody's own run refuses, exit 2): root's run planned, call for call", () => {
+    const b = readableBundle(bundleConfig());
+    try {
+      const asRoot = runCli(['plan', '--bundle', b.dir]);
+      const asNobody = planAsNobody(b.dir);
+      expect([asNobody.status, asNobody.stderr]).toEqual([0, '']);
+      expect(asNobody.stdout).toMatch(/ finalize +exec +setgroups\(\[\]\)\n/);
+      expect(asNobody.stdout).toBe(asRoot.stdout);
+    } finally {
+      b.cleanup();
+    }
+  });
+
   test("--preserve-fds past the plan port's own first descriptor (100), with a relaunch: each passed one copied down to its number, the plan to the execve", () => {
     const b = makeBundle(bundleConfig());
     try {

@@ -688,6 +688,22 @@ describe('buildPlan', () => {
     ]);
   });
 
+  test.each<[string, boolean, number, boolean | undefined]>([
+    ['root, no user namespace', false, 0, undefined],
+    ['root, a user namespace', true, 0, undefined],
+    // That user's run refuses it (a user namespace needed): root's run is planned.
+    ['a user other than root, no user namespace', false, 1000, undefined],
+    ['a user other than root, a user namespace of its own ids', true, 1000, true],
+  ])('planned by %s: the config the steps get is rootless only for a user other than root with a user namespace', (_name, userns, euid, rootless) => {
+    const own = [{ containerID: 0, hostID: euid, size: 1 }];
+    const config = makeConfig({ namespaces: [...(userns ? [{ type: 'user' as const }] : []), { type: 'mount' }], ...(userns ? { uidMappings: own, gidMappings: own } : {}) });
+    const seen: (boolean | undefined)[] = [];
+    const probe: PluginModule = { register: (api) => api.step({ name: 'probe', phase: 'dev', run: (ctx) => void seen.push(ctx.config.rootless) }) };
+    const sys = fakeRoot().addFile('/proc/self/ns/user').addFile('/proc/self/uid_map', '         0          0 4294967295\n');
+    buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'probe', plugin: probe }], launch: { ...outside, euid, egid: euid } });
+    expect(seen).toEqual([rootless]);
+  });
+
   test('a kernel without user namespaces refuses one, as run refuses it', () => {
     const maps = [{ containerID: 0, hostID: 0, size: 1 }];
     expect(() => planOf({ namespaces: [{ type: 'user' }, { type: 'mount' }], uidMappings: maps, gidMappings: maps })).toThrow(

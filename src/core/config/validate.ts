@@ -164,8 +164,8 @@ export function validateUserNamespace(config: RootfsConfig, host: HostQuery, opt
 /**
  * A run by a user other than root needs a user namespace: without one, every namespace
  * and mount needs privileges such a user does not have (runc: "rootless container
- * requires user namespaces"). `run` checks it; a plan by such a user still plans a config
- * without one, as far as the model goes.
+ * requires user namespaces"). `run` checks it; a plan by such a user plans root's run of
+ * a config without one (core/plan buildPlan).
  */
 export function validateRootlessNamespaces(config: Pick<RootfsConfig, 'rootless' | 'namespaces'>): void {
   if (config.rootless && !config.namespaces.some((ns) => ns.type === 'user')) {

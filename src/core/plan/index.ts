@@ -139,8 +139,11 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
   const sys = noteFailures(opts.syscalls ?? planPort(given, opts.closedFd), failed);
   const euid = process.geteuid?.();
   const launch: LaunchContext = opts.launch ?? { relaunched: false, inUserNamespace: inUserNamespace(sys), euid, egid: process.getegid?.(), ...(euid !== 0 ? { idMapTools: idMapToolsInPath(process.env.PATH) } : {}) };
-  // As run sets it: planned by a user other than root.
-  const config: RootfsConfig = given.rootless === undefined && launch.euid !== undefined && launch.euid !== 0 ? { ...given, rootless: true } : given;
+  // As run sets it, planned by a user other than root: that user's rootless run, where the
+  // config has a user namespace. Without one, which that user's run refuses
+  // (validateRootlessNamespaces), root's run is planned.
+  const rootless = launch.euid !== undefined && launch.euid !== 0 && given.namespaces.some((ns) => ns.type === 'user');
+  const config: RootfsConfig = given.rootless === undefined && rootless ? { ...given, rootless: true } : given;
   if (opts.validate !== false) validateConfig(config, sys, { modelChecked: opts.modelChecked });
   const problem = userNamespaceProblem(config.namespaces, launch, config);
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
