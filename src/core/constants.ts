@@ -117,6 +117,11 @@ export const O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
 /** The longest path the kernel takes, its terminating NUL counted (include/uapi/linux/limits.h). */
 export const PATH_MAX = 4096;
+/**
+ * The longest name of one path component (include/uapi/linux/limits.h): what ext4, xfs,
+ * btrfs and tmpfs take (f_namelen); a lookup of a longer one fails with ENAMETOOLONG.
+ */
+export const NAME_MAX = 255;
 /** __O_TMPFILE (asm-generic, x86_64 and arm64 alike); O_TMPFILE is it with O_DIRECTORY. */
 export const __O_TMPFILE = 0o20000000;
 

@@ -224,6 +224,12 @@ const CONFIG_ERRORS: Case[] = [
   { name: 'a missing rootfs', edit: (c) => (c.root.path = 'no-such-rootfs'), status: 2, stderr: 'root.path "BUNDLE/no-such-rootfs": does not exist' },
   { name: 'a rootfs that is a file', edit: (c) => (c.root.path = 'config.json'), status: 2, stderr: 'root.path "BUNDLE/config.json": is a file, not a directory' },
   { name: 'no root at all', edit: (c) => delete c.root, status: 2, stderr: 'root.path: is required' },
+  {
+    name: 'a rootfs named longer than NAME_MAX (255 bytes)',
+    edit: (c) => (c.root.path = 'r'.repeat(256)),
+    status: 2,
+    stderr: `root.path "BUNDLE/${'r'.repeat(256)}": is longer than the kernel takes: a name over 255 bytes, or the path 4096 bytes or more with its NUL (stat: ENAMETOOLONG)`,
+  },
   { name: 'empty args', edit: (c) => (c.process.args = []), status: 2, stderr: 'process.args: must not be empty' },
   { name: 'no args', edit: (c) => delete c.process.args, status: 2, stderr: 'process.args: is required' },
   {

@@ -227,6 +227,29 @@ describe('validateRootfs', () => {
     expect(() => validateRootfs(makeConfig({ rootfs }), on())).toThrow(new ConfigError('root.path', rootfs, message.split(': ').pop()!));
     expect(() => validateRootfs(makeConfig({ rootfs }), on())).toThrow(message);
   });
+
+  const TOO_LONG = 'is longer than the kernel takes: a name over 255 bytes, or the path 4096 bytes or more with its NUL (stat: ENAMETOOLONG)';
+  test.each<[string, string, string]>([
+    ['a name of 256 bytes', `/bundle/${'r'.repeat(256)}`, TOO_LONG],
+    ['a name of 86 three-byte characters (258 bytes)', `/bundle/${'\u20ac'.repeat(86)}`, TOO_LONG],
+    ['a path of 4096 bytes', `/bundle/${'r/'.repeat(2044)}`, TOO_LONG],
+    ['a loop of symbolic links on the way', '/loop/rootfs', 'passes through more than 40 symbolic links, or a loop of them (stat: ELOOP)'],
+  ])('%s: a config error naming root.path, with the errno its lookup got', (_name, rootfs, reason) => {
+    let thrown: unknown;
+    try {
+      validateRootfs(makeConfig({ rootfs }), host().addSymlink('/loop', '/loop'));
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    expect(thrown).toMatchObject({ field: 'root.path', value: rootfs });
+    expect((thrown as Error).message.endsWith(`: ${reason}`)).toBe(true);
+  });
+
+  test('a name of 255 bytes is looked up: missing, it does not exist', () => {
+    const rootfs = `/bundle/${'r'.repeat(255)}`;
+    expect(() => validateRootfs(makeConfig({ rootfs }), host())).toThrow(new ConfigError('root.path', rootfs, 'does not exist'));
+  });
 });
 
 describe('validateConfig', () => {

@@ -7,7 +7,8 @@
  * Every refusal is a ConfigError naming the field and the value.
  */
 import os = require('os');
-import { MS_PRIVATE, MS_REC, NEW_UTS_LEN } from '../constants';
+import { MS_PRIVATE, MS_REC, NAME_MAX, NEW_UTS_LEN, PATH_MAX } from '../constants';
+import { MAXSYMLINKS } from '../paths';
 import { ConfigError, SyscallError } from '../errors';
 import { containerIdProblem, defaultContainerId } from '../hooks';
 import { TIMENS_OFFSETS } from '../namespaces';
@@ -252,6 +253,12 @@ export function validateIdmappedMounts(config: RootfsConfig): void {
   }
 }
 
+/** The lookup errors of root.path that its value causes, and what they say of it. */
+const ROOT_PATH_ERRORS: Readonly<Record<string, string>> = {
+  ENAMETOOLONG: `is longer than the kernel takes: a name over ${NAME_MAX} bytes, or the path ${PATH_MAX} bytes or more with its NUL`,
+  ELOOP: `passes through more than ${MAXSYMLINKS} symbolic links, or a loop of them`,
+};
+
 /**
  * root.path must be an existing directory reached through no symbolic link, as runc's
  * validator has it: a link on the way would be followed again at each later use of the
@@ -259,7 +266,14 @@ export function validateIdmappedMounts(config: RootfsConfig): void {
  * A relative root.path is anchored in the bundle's own path, without links (oci.ts).
  */
 export function validateRootfs(config: RootfsConfig, host: HostQuery): void {
-  const kind = kindOf(host, config.rootfs);
+  let kind: FileKind | undefined;
+  try {
+    kind = kindOf(host, config.rootfs);
+  } catch (err) {
+    // What the path itself makes the lookup fail with, whoever looks.
+    if (!(err instanceof SyscallError) || !(err.code in ROOT_PATH_ERRORS)) throw err;
+    throw new ConfigError('root.path', config.rootfs, `${ROOT_PATH_ERRORS[err.code]} (${err.syscall}: ${err.code})`);
+  }
   if (kind === undefined) throw new ConfigError('root.path', config.rootfs, 'does not exist');
   if (kind !== 'dir') throw new ConfigError('root.path', config.rootfs, `is a ${kind}, not a directory`);
   const link = firstLinkOn(host, config.rootfs);

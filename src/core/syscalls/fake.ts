@@ -22,7 +22,7 @@
  * for those an overlay model gives their states (startingMountsBelow).
  */
 import { ANONYMOUS_SESSION_KEYRING } from '../keyring';
-import { isWithin } from '../paths';
+import { MAXSYMLINKS, isWithin } from '../paths';
 import { posix } from 'path';
 import { CAPABILITIES } from '../capabilities';
 import { SyscallError, errnoNumber, mountDetail } from '../errors';
@@ -94,6 +94,8 @@ import {
   O_NOFOLLOW,
   OPEN_TREE_CLONE,
   O_PATH,
+  NAME_MAX,
+  PATH_MAX,
   O_RDONLY,
   O_TRUNC,
   PIPEFS_MAGIC,
@@ -394,9 +396,6 @@ const O_PATH_FLAGS = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
 
 /** The resolve bits openat2(2) knows (VALID_RESOLVE_FLAGS, fs/open.c). */
 const RESOLVE_FLAGS = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED;
-
-/** Symlinks followed in one lookup before ELOOP (MAXSYMLINKS, include/linux/namei.h). */
-const MAXSYMLINKS = 40;
 
 /** Some x86_64 syscall numbers (arch/x86/entry/syscalls/syscall_64.tbl), for seccompCompile. */
 const FAKE_SYSCALL_NUMBERS: readonly [string, number][] = [
@@ -2999,6 +2998,8 @@ export class FakeSyscalls implements Syscalls {
    */
   private walk(rec: SyscallRecord, path: string, follow: boolean, from: Step[] = this.startOf(path), floor = 1, resolve = 0n): Found {
     if (path === '') throw this.fail(rec, 'ENOENT');
+    // getname() copies at most PATH_MAX bytes, its NUL counted (fs/namei.c).
+    if (Buffer.byteLength(path) >= PATH_MAX) throw this.fail(rec, 'ENAMETOOLONG');
     // A trailing slash (or "/.") asks for a directory: a final symlink is followed, and
     // anything else found is ENOTDIR (path_resolution(7)).
     if (path.length > 1 && (path.endsWith('/') || path.endsWith('/.'))) {
@@ -3030,6 +3031,9 @@ export class FakeSyscalls implements Syscalls {
       }
       const dir = this.last(chain);
       if (dir.kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
+      // The filesystem's lookup refuses a name longer than it takes (ext4_lookup and the like).
+      // (A UTF-16 unit is at most 3 bytes of UTF-8: most names need no count.)
+      if (name.length * 3 > NAME_MAX && Buffer.byteLength(name) > NAME_MAX) throw this.fail(rec, 'ENAMETOOLONG');
       const node = this.entries(dir).get(name);
       const final = pending.length === 0;
       if (!node) {
