@@ -240,3 +240,7 @@ export const MINOR_MAX = 0xfffff;
 
 /** __NEW_UTS_LEN, include/uapi/linux/utsname.h: the bytes a uts namespace keeps of its hostname and of its NIS domain name; sethostname(2) and setdomainname(2) refuse a longer one (EINVAL). */
 export const NEW_UTS_LEN = 64;
+/** NGROUPS_MAX, include/uapi/linux/limits.h: the most supplementary groups setgroups(2) takes (EINVAL beyond). */
+export const NGROUPS_MAX = 65536;
+/** (uid_t)-1 and (gid_t)-1: no id; make_kuid() and make_kgid() map it to INVALID_UID and INVALID_GID, which setuid(2), setgid(2) and setgroups(2) refuse (EINVAL). */
+export const NO_ID = 4294967295;

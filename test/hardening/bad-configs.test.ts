@@ -224,6 +224,7 @@ const CONFIG_ERRORS: Case[] = [
   { name: 'a missing rootfs', edit: (c) => (c.root.path = 'no-such-rootfs'), status: 2, stderr: 'root.path "BUNDLE/no-such-rootfs": does not exist' },
   { name: 'a rootfs that is a file', edit: (c) => (c.root.path = 'config.json'), status: 2, stderr: 'root.path "BUNDLE/config.json": is a file, not a directory' },
   { name: 'no root at all', edit: (c) => delete c.root, status: 2, stderr: 'root.path: is required' },
+  { name: 'uid (uid_t)-1', edit: (c) => (c.process.user = { uid: 4294967295, gid: 0 }), status: 2, stderr: 'process.user.uid 4294967295: is (uid_t)-1, which names no user: setuid(2) refuses it (EINVAL)' },
   {
     name: 'a rootfs named longer than NAME_MAX (255 bytes)',
     edit: (c) => (c.root.path = 'r'.repeat(256)),
@@ -367,6 +368,12 @@ const CONFIG_ERRORS: Case[] = [
 ];
 
 const RUNTIME_ERRORS: Case[] = [
+  {
+    name: 'an effective capability that is not permitted',
+    edit: (c) => (c.process.capabilities = { bounding: ['CAP_KILL'], effective: ['CAP_KILL'], permitted: [], inheritable: [], ambient: [] }),
+    status: 1,
+    stderr: 'finalize: plugin exec: process.capabilities.effective: CAP_KILL not in process.capabilities.permitted, and capset(2) refuses an effective capability that is not permitted (EPERM)',
+  },
   {
     name: 'a namespace file of another type (runc: setns EINVAL too)',
     edit: (c) => (c.linux.namespaces[3] = { type: 'network', path: '/proc/self/ns/uts' }),

@@ -12,6 +12,7 @@ import {
   validateNoPivot,
   validateContainerId,
   validateUtsNames,
+  validateUserIds,
 } from '../../src/core/config/validate';
 import { MS_PRIVATE, MS_REC, MS_SHARED, MS_SLAVE } from '../../src/core/constants';
 import { ConfigError } from '../../src/core/errors';
@@ -249,6 +250,28 @@ describe('validateRootfs', () => {
   test('a name of 255 bytes is looked up: missing, it does not exist', () => {
     const rootfs = `/bundle/${'r'.repeat(255)}`;
     expect(() => validateRootfs(makeConfig({ rootfs }), host())).toThrow(new ConfigError('root.path', rootfs, 'does not exist'));
+  });
+});
+
+describe('validateUserIds', () => {
+  const user = (over: Partial<RootfsConfig['process']>) => makeConfig({ process: { ...makeConfig().process, ...over } });
+  const many = (n: number) => Array.from({ length: n }, (_g, i) => i + 1);
+
+  test.each<[string, Partial<RootfsConfig['process']>, string | undefined]>([
+    ['uid and gid 4294967294', { uid: 4294967294, gid: 4294967294 }, undefined],
+    ['uid (uid_t)-1', { uid: 4294967295 }, 'process.user.uid 4294967295: is (uid_t)-1, which names no user: setuid(2) refuses it (EINVAL)'],
+    ['gid (gid_t)-1', { gid: 4294967295 }, 'process.user.gid 4294967295: is (gid_t)-1, which names no group: setgid(2) refuses it (EINVAL)'],
+    ['an additional gid (gid_t)-1', { additionalGids: [5, 4294967295] }, 'process.user.additionalGids[1] 4294967295: is (gid_t)-1, which names no group: setgroups(2) refuses it (EINVAL)'],
+    ['NGROUPS_MAX groups', { additionalGids: many(65536) }, undefined],
+    ['NGROUPS_MAX groups, one of them twice', { additionalGids: [...many(65536), 1] }, undefined],
+    ['one group more than NGROUPS_MAX', { additionalGids: many(65537) }, 'process.user.additionalGids: holds 65537 groups, more than setgroups(2) takes (NGROUPS_MAX, 65536: EINVAL)'],
+  ])('%s', (_name, over, message) => {
+    if (message === undefined) expect(() => validateUserIds(user(over))).not.toThrow();
+    else expect(() => validateUserIds(user(over))).toThrow(message);
+  });
+
+  test('validateConfig checks them', () => {
+    expect(() => validateConfig(user({ uid: 4294967295 }), host())).toThrow(ConfigError);
   });
 });
 

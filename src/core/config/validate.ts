@@ -7,7 +7,7 @@
  * Every refusal is a ConfigError naming the field and the value.
  */
 import os = require('os');
-import { MS_PRIVATE, MS_REC, NAME_MAX, NEW_UTS_LEN, PATH_MAX } from '../constants';
+import { MS_PRIVATE, MS_REC, NAME_MAX, NEW_UTS_LEN, NGROUPS_MAX, NO_ID, PATH_MAX } from '../constants';
 import { MAXSYMLINKS } from '../paths';
 import { ConfigError, SyscallError } from '../errors';
 import { containerIdProblem, defaultContainerId } from '../hooks';
@@ -70,7 +70,24 @@ export function validateConfig(config: RootfsConfig, host: HostQuery, opts: Vali
   validateConsole(config);
   validateTimeNamespace(config, host, undefined, opts);
   validateRootlessGroups(config);
+  validateUserIds(config);
   validateNoPivot(config);
+}
+
+/**
+ * The ids the container's process takes are ones the kernel can give: not (uid_t)-1 or
+ * (gid_t)-1, which name no user or group (NO_ID), and no more supplementary groups than
+ * setgroups(2) takes (NGROUPS_MAX), counted once each as they are passed. runc passes
+ * them on, and its setuid(2), setgid(2) or setgroups(2) fails with EINVAL.
+ */
+export function validateUserIds(config: Pick<RootfsConfig, 'process'>): void {
+  const { uid, gid, additionalGids = [] } = config.process;
+  if (uid === NO_ID) throw new ConfigError('process.user.uid', uid, 'is (uid_t)-1, which names no user: setuid(2) refuses it (EINVAL)');
+  if (gid === NO_ID) throw new ConfigError('process.user.gid', gid, 'is (gid_t)-1, which names no group: setgid(2) refuses it (EINVAL)');
+  const at = additionalGids.indexOf(NO_ID);
+  if (at !== -1) throw new ConfigError(`process.user.additionalGids[${at}]`, NO_ID, 'is (gid_t)-1, which names no group: setgroups(2) refuses it (EINVAL)');
+  const count = new Set(additionalGids).size;
+  if (count > NGROUPS_MAX) throw new ConfigError('process.user.additionalGids', undefined, `holds ${count} groups, more than setgroups(2) takes (NGROUPS_MAX, ${NGROUPS_MAX}: EINVAL)`);
 }
 
 /**

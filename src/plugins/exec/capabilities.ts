@@ -20,7 +20,8 @@ export class CapabilityChange {
    * PR_CAPBSET_READ, never /proc/sys/kernel/cap_last_cap, which after the jail is the
    * container's file. Names it lacks are left out with a warning, as runc's, each quoted
    * as JSON: a name is the config's text, and one with a newline would otherwise write a
-   * line of its own into mountkit's log.
+   * line of its own into mountkit's log. An effective capability that is not permitted
+   * is refused by name.
    */
   static of(sys: Syscalls, names: CapabilityNames, log: Logger): CapabilityChange {
     const last = lastCapability((cap) => {
@@ -34,6 +35,13 @@ export class CapabilityChange {
     });
     const caps = resolveCapabilities(names, last);
     if (caps.unavailable.length) log.warn(`process.capabilities: ignoring unknown or unavailable ${caps.unavailable.map((name) => JSON.stringify(name)).join(', ')}`);
+    // capset(2) refuses an effective set that is not within the permitted one (EPERM,
+    // cap_capset), whatever mountkit holds: said by name before anything changes.
+    const { effective, permitted } = caps.sets;
+    const unpermitted = effective.filter((cap) => !permitted.includes(cap));
+    if (unpermitted.length) {
+      throw new StepError(`process.capabilities.effective: ${unpermitted.map(capabilityName).join(', ')} not in process.capabilities.permitted, and capset(2) refuses an effective capability that is not permitted (EPERM)`);
+    }
     return new CapabilityChange(sys, caps, last);
   }
 

@@ -638,6 +638,16 @@ describe('handover step', () => {
       expect(failing.sys.callsOf('execve')).toEqual([]);
     });
 
+    test('an effective capability the permitted set lacks (capset(2) would answer EPERM) stops the run naming both fields, before any capability or id changes', () => {
+      const { sys, run } = setup();
+      sys.lastCap = 12;
+      run.config.process.capabilities = { ...caps, effective: ['CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_CHOWN'], permitted: ['CAP_KILL'] };
+      expect(run).toThrow(
+        'finalize: plugin exec: process.capabilities.effective: CAP_NET_BIND_SERVICE, CAP_CHOWN not in process.capabilities.permitted, and capset(2) refuses an effective capability that is not permitted (EPERM)',
+      );
+      expect(sys.calls.filter((c) => ['capbsetDrop', 'setKeepCaps', 'setgroups', 'setgid', 'setuid', 'capset', 'execve'].includes(c.op))).toEqual([]);
+    });
+
     test('without CAP_SETPCAP (EPERM to every drop), one already gone from the bounding set is passed over; one still in it stops the run, naming it', () => {
       const { sys, run } = setup();
       sys.lastCap = 6;
