@@ -998,6 +998,26 @@ describe('fromOciSpec: validation', () => {
       (s) => (s.linux.maskedPaths = [`/${'m'.repeat(4095)}`]),
       `linux.maskedPaths[0] ${JSON.stringify(`/${'m'.repeat(4095)}`)}: is 4096 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)`,
     ],
+    [
+      'a mount destination of 4096 bytes',
+      (s) => (s.mounts[0].destination = `/${'d'.repeat(4095)}`),
+      `mounts[0].destination ${JSON.stringify(`/${'d'.repeat(4095)}`)}: is 4096 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)`,
+    ],
+    [
+      'a relative mount destination of 4096 bytes once taken from /, shown as written',
+      (s) => (s.mounts[0].destination = 'd'.repeat(4095)),
+      `mounts[0].destination ${JSON.stringify('d'.repeat(4095))}: is 4096 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)`,
+    ],
+    [
+      'a mount destination of 1366 three-byte characters (4099 bytes)',
+      (s) => (s.mounts[0].destination = `/${'\u20ac'.repeat(1366)}`),
+      `mounts[0].destination ${JSON.stringify(`/${'\u20ac'.repeat(1366)}`)}: is 4099 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)`,
+    ],
+    [
+      'a bind source of 4096 bytes',
+      (s) => (s.mounts = [{ source: `/${'s'.repeat(4095)}`, destination: '/data', options: ['rbind'] }]),
+      `mounts[0].source ${JSON.stringify(`/${'s'.repeat(4095)}`)}: is 4096 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)`,
+    ],
     ['negative uid', (s) => (s.process.user.uid = -1), 'process.user.uid -1: must be a non-negative integer'],
     ['gid beyond 32 bits', (s) => (s.process.user.gid = 2 ** 32), 'process.user.gid 4294967296: must be at most 4294967295'],
     ['uid as a string', (s) => (s.process.user.uid = '0'), 'process.user.uid "0": must be a number, not a string'],

@@ -78,8 +78,13 @@ export function requiredString(v: unknown, field: string): string {
 export function absolutePath(v: unknown, field: string): string {
   const p = requiredString(v, field);
   if (!path.posix.isAbsolute(p)) fail(field, p, 'must be an absolute path');
-  if (Buffer.byteLength(p) >= PATH_MAX) fail(field, p, `is ${Buffer.byteLength(p)} bytes long: a path must be shorter than PATH_MAX (${PATH_MAX} bytes with its NUL)`);
+  refuseOverPathMax(p, field);
   return p;
+}
+
+/** A path `field` gives as the kernel would take it: shorter than PATH_MAX bytes (a UTF-16 unit is at most 3 of them: most need no count). */
+export function refuseOverPathMax(p: string, field: string, shown: string = p): void {
+  if (p.length * 3 >= PATH_MAX && Buffer.byteLength(p) >= PATH_MAX) fail(field, shown, `is ${Buffer.byteLength(p)} bytes long: a path must be shorter than PATH_MAX (${PATH_MAX} bytes with its NUL)`);
 }
 
 export function optionalBoolean(v: unknown, field: string): boolean {
