@@ -229,12 +229,12 @@ describe('validateRootfs', () => {
     expect(() => validateRootfs(makeConfig({ rootfs }), on())).toThrow(message);
   });
 
-  const TOO_LONG = 'is longer than the kernel takes: a name over 255 bytes, or the path 4096 bytes or more with its NUL (stat: ENAMETOOLONG)';
+  const TOO_LONG = 'holds a name over NAME_MAX (255 bytes), which no lookup takes: stat: ENAMETOOLONG';
   test.each<[string, string, string]>([
     ['a name of 256 bytes', `/bundle/${'r'.repeat(256)}`, TOO_LONG],
     ['a name of 86 three-byte characters (258 bytes)', `/bundle/${'\u20ac'.repeat(86)}`, TOO_LONG],
-    ['a path of 4096 bytes', `/bundle/${'r/'.repeat(2044)}`, TOO_LONG],
-    ['a loop of symbolic links on the way', '/loop/rootfs', 'passes through more than 40 symbolic links, or a loop of them (stat: ELOOP)'],
+    ['a path of 4096 bytes, looked up by no one', `/bundle/${'r/'.repeat(2044)}`, 'is 4096 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)'],
+    ['a loop of symbolic links on the way', '/loop/rootfs', 'passes through more than 40 symbolic links, or a loop of them: stat: ELOOP'],
   ])('%s: a config error naming root.path, with the errno its lookup got', (_name, rootfs, reason) => {
     let thrown: unknown;
     try {

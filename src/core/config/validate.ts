@@ -272,7 +272,7 @@ export function validateIdmappedMounts(config: RootfsConfig): void {
 
 /** The lookup errors of root.path that its value causes, and what they say of it. */
 const ROOT_PATH_ERRORS: Readonly<Record<string, string>> = {
-  ENAMETOOLONG: `is longer than the kernel takes: a name over ${NAME_MAX} bytes, or the path ${PATH_MAX} bytes or more with its NUL`,
+  ENAMETOOLONG: `holds a name over NAME_MAX (${NAME_MAX} bytes), which no lookup takes`,
   ELOOP: `passes through more than ${MAXSYMLINKS} symbolic links, or a loop of them`,
 };
 
@@ -283,13 +283,15 @@ const ROOT_PATH_ERRORS: Readonly<Record<string, string>> = {
  * A relative root.path is anchored in the bundle's own path, without links (oci.ts).
  */
 export function validateRootfs(config: RootfsConfig, host: HostQuery): void {
+  const bytes = Buffer.byteLength(config.rootfs);
+  if (bytes >= PATH_MAX) throw new ConfigError('root.path', config.rootfs, `is ${bytes} bytes long: a path must be shorter than PATH_MAX (${PATH_MAX} bytes with its NUL)`);
   let kind: FileKind | undefined;
   try {
     kind = kindOf(host, config.rootfs);
   } catch (err) {
     // What the path itself makes the lookup fail with, whoever looks.
     if (!(err instanceof SyscallError) || !(err.code in ROOT_PATH_ERRORS)) throw err;
-    throw new ConfigError('root.path', config.rootfs, `${ROOT_PATH_ERRORS[err.code]} (${err.syscall}: ${err.code})`);
+    throw new ConfigError('root.path', config.rootfs, `${ROOT_PATH_ERRORS[err.code]}: ${err.syscall}: ${err.code}`);
   }
   if (kind === undefined) throw new ConfigError('root.path', config.rootfs, 'does not exist');
   if (kind !== 'dir') throw new ConfigError('root.path', config.rootfs, `is a ${kind}, not a directory`);

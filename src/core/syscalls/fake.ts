@@ -95,7 +95,6 @@ import {
   OPEN_TREE_CLONE,
   O_PATH,
   NAME_MAX,
-  PATH_MAX,
   O_RDONLY,
   O_TRUNC,
   PIPEFS_MAGIC,
@@ -2998,8 +2997,6 @@ export class FakeSyscalls implements Syscalls {
    */
   private walk(rec: SyscallRecord, path: string, follow: boolean, from: Step[] = this.startOf(path), floor = 1, resolve = 0n): Found {
     if (path === '') throw this.fail(rec, 'ENOENT');
-    // getname() copies at most PATH_MAX bytes, its NUL counted (fs/namei.c).
-    if (Buffer.byteLength(path) >= PATH_MAX) throw this.fail(rec, 'ENAMETOOLONG');
     // A trailing slash (or "/.") asks for a directory: a final symlink is followed, and
     // anything else found is ENOTDIR (path_resolution(7)).
     if (path.length > 1 && (path.endsWith('/') || path.endsWith('/.'))) {
