@@ -26,6 +26,7 @@ import { requireTimings, summarizeProfile, type CpuProfile } from './profile';
 import {
   BIN,
   crunWrapped,
+  differingOf,
   launcherAlone,
   HARNESS_CA_CERTS,
   mountinfoReads,
@@ -84,7 +85,7 @@ interface ScaleRow extends Omit<TableResult, 'entries'> {
   portReplayPipelineMs: number;
   replayMismatches: number;
   portReplayMismatches: number;
-  /** The calls either replay described as having another outcome (differingCalls), each once. */
+  /** The calls either replay described as having another outcome (differingOf). */
   replayDiffering: string[];
   /** Port calls and median ms inside the port, by op, in the traced runs. */
   portByOp: Map<string, { calls: number; ms: number }>;
@@ -387,7 +388,7 @@ class Bench {
       ['  replay.c', rpRest.median, rpRest.p25, rpRest.p75, String(restCalls)],
     ]);
     console.log(`  replay of the recorded run: ${mismatches} calls with another outcome than in the run (replay-port.js: ${portMismatches})`);
-    const differing = [...new Set([...replays, ...portReplays].flatMap((r) => r.differing))];
+    const differing = differingOf([...replays, ...portReplays]);
     for (const d of differing) console.log(`    ${d}`);
     console.log(`  target pipeline <= 1.5x replay: ${ratio(mk.median, rp.median)}x, ${verdict(mk.median / rp.median, 1.5)}`);
     console.log(`  the port from a bare loop: ${ratio(port.median, rp.median)}x replay.c; mountkit ${ratio(mk.median, port.median)}x the bare loop`);
@@ -495,7 +496,7 @@ class Bench {
           mountinfoReads: list.mountinfoReads,
           replayMismatches: Math.max(...replays.map((r) => r.mismatches)),
           portReplayMismatches: Math.max(...portReplays.map((r) => r.mismatches)),
-          replayDiffering: [...new Set([...replays, ...portReplays].flatMap((r) => r.differing))],
+          replayDiffering: differingOf([...replays, ...portReplays]),
           portByOp: new Map([...byOp].map(([op, v]) => [op, { calls: v.calls, ms: median(v.ms) }])),
         });
       }

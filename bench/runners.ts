@@ -323,6 +323,11 @@ export function differingCalls(stderr: string): string[] {
   });
 }
 
+/** What the replays `timings` described as differing (differingCalls), each once. */
+export function differingOf(timings: readonly ReplayTiming[]): string[] {
+  return [...new Set(timings.flatMap((t) => t.differing))];
+}
+
 /** bench/replay-port.js: the recorded calls through mountkit's port from a bare loop, as a command for replayRun. */
 export const PORT_REPLAY: readonly string[] = [process.execPath, path.join(__dirname, 'replay-port.js')];
 

@@ -7,7 +7,7 @@
  * Every refusal is a ConfigError naming the field and the value.
  */
 import os = require('os');
-import { MS_PRIVATE, MS_REC, NAME_MAX, NEW_UTS_LEN, NGROUPS_MAX, NO_ID, PATH_MAX } from '../constants';
+import { MS_PRIVATE, MS_REC, NAME_MAX, NEW_UTS_LEN, NGROUPS_MAX, NO_ID } from '../constants';
 import { MAXSYMLINKS } from '../paths';
 import { ConfigError, SyscallError } from '../errors';
 import { containerIdProblem, defaultContainerId } from '../hooks';
@@ -15,6 +15,7 @@ import { TIMENS_OFFSETS } from '../namespaces';
 import type { FileKind, FileStat, Syscalls } from '../syscalls/types';
 import { hasNamespace, type NamespaceSpec, type NamespaceType, type RootfsConfig } from './model';
 import { checkedModel } from './model-check';
+import { refuseOverPathMax } from './json';
 import { NO_MAPPINGS, idMappingsProblem, mapsContainerId } from '../idmap';
 import { seccompProfile } from '../seccomp/profile';
 import { NO_SELINUX, selinuxEnabledWithoutMounts } from '../selinux';
@@ -283,8 +284,7 @@ const ROOT_PATH_ERRORS: Readonly<Record<string, string>> = {
  * A relative root.path is anchored in the bundle's own path, without links (oci.ts).
  */
 export function validateRootfs(config: RootfsConfig, host: HostQuery): void {
-  const bytes = Buffer.byteLength(config.rootfs);
-  if (bytes >= PATH_MAX) throw new ConfigError('root.path', config.rootfs, `is ${bytes} bytes long: a path must be shorter than PATH_MAX (${PATH_MAX} bytes with its NUL)`);
+  refuseOverPathMax(config.rootfs, 'root.path');
   let kind: FileKind | undefined;
   try {
     kind = kindOf(host, config.rootfs);

@@ -16,7 +16,7 @@
  */
 import { markCloseOnExec } from '../cloexec';
 import { validateConfig } from '../config/validate';
-import type { RootfsConfig } from '../config/model';
+import { hasNamespace, type RootfsConfig } from '../config/model';
 import { ConfigError, SyscallError } from '../errors';
 import { createKernel, type KernelOptions } from '../kernel';
 import { silentLogger } from '../logger';
@@ -142,7 +142,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
   // As run sets it, planned by a user other than root: that user's rootless run, where the
   // config has a user namespace. Without one, which that user's run refuses
   // (validateRootlessNamespaces), root's run is planned.
-  const rootless = launch.euid !== undefined && launch.euid !== 0 && given.namespaces.some((ns) => ns.type === 'user');
+  const rootless = launch.euid !== undefined && launch.euid !== 0 && hasNamespace(given, 'user');
   const config: RootfsConfig = given.rootless === undefined && rootless ? { ...given, rootless: true } : given;
   if (opts.validate !== false) validateConfig(config, sys, { modelChecked: opts.modelChecked });
   const problem = userNamespaceProblem(config.namespaces, launch, config);
