@@ -229,7 +229,7 @@ const CONFIG_ERRORS: Case[] = [
     name: 'a rootfs named longer than NAME_MAX (255 bytes)',
     edit: (c) => (c.root.path = 'r'.repeat(256)),
     status: 2,
-    stderr: `root.path "BUNDLE/${'r'.repeat(256)}": holds a name over NAME_MAX (255 bytes), which no lookup takes: stat: ENAMETOOLONG`,
+    stderr: `root.path "BUNDLE/${'r'.repeat(256)}": holds a name longer than its filesystem takes (NAME_MAX, 255 bytes, on most), which no lookup takes: stat: ENAMETOOLONG`,
   },
   { name: 'empty args', edit: (c) => (c.process.args = []), status: 2, stderr: 'process.args: must not be empty' },
   { name: 'no args', edit: (c) => delete c.process.args, status: 2, stderr: 'process.args: is required' },

@@ -57,6 +57,16 @@ describe('checkedModel: a config built in code is refused where the loader would
     ['a mount type that is a symbol', (c) => (c.mounts[0].type = Symbol('tmpfs')), 'mounts[0].type: must be a string, not a symbol'],
     ['no mount type, not a bind or a remount', (c) => (c.mounts[0].type = ''), 'mounts[0].type: must be set unless the flags hold MS_BIND or MS_REMOUNT'],
     ['a relative bind source', (c) => (c.mounts = [makeMount({ type: 'bind', source: 'data', destination: '/data', flags: MS_BIND })]), 'mounts[0].source "data": a bind\'s source must be an absolute path (the loader resolves a relative one against the bundle directory)'],
+    [
+      'a mount destination of 4096 bytes, as the loader refuses it',
+      (c) => (c.mounts[0].destination = `/${'d'.repeat(4095)}`),
+      `mounts[0].destination ${JSON.stringify(`/${'d'.repeat(4095)}`)}: is 4096 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)`,
+    ],
+    [
+      'a bind source of 4096 bytes, as the loader refuses it',
+      (c) => (c.mounts = [makeMount({ type: 'bind', source: `/${'s'.repeat(4095)}`, destination: '/data', flags: MS_BIND })]),
+      `mounts[0].source ${JSON.stringify(`/${'s'.repeat(4095)}`)}: is 4096 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)`,
+    ],
     ['a relabel other than z or Z', (c) => (c.mounts[0].relabel = 'shared'), 'mounts[0].relabel "shared": must be one of "", "z", "Z"'],
     ['a source with a NUL', (c) => (c.mounts[0].source = 'a\0b'), 'mounts[0].source "a\\u0000b": must not contain a NUL byte'],
     ['a device outside /dev', (c) => (c.devices[0].path = '/dev/../etc/passwd'), 'linux.devices[0].path "/etc/passwd": must be under /dev'],

@@ -1004,14 +1004,19 @@ describe('fromOciSpec: validation', () => {
       `mounts[0].destination ${JSON.stringify(`/${'d'.repeat(4095)}`)}: is 4096 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)`,
     ],
     [
-      'a relative mount destination of 4096 bytes once taken from /, shown as written',
+      'a relative mount destination of 4096 bytes once taken from /, shown as taken',
       (s) => (s.mounts[0].destination = 'd'.repeat(4095)),
-      `mounts[0].destination ${JSON.stringify('d'.repeat(4095))}: is 4096 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)`,
+      `mounts[0].destination ${JSON.stringify(`/${'d'.repeat(4095)}`)}: is 4096 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)`,
     ],
     [
       'a mount destination of 1366 three-byte characters (4099 bytes)',
       (s) => (s.mounts[0].destination = `/${'\u20ac'.repeat(1366)}`),
       `mounts[0].destination ${JSON.stringify(`/${'\u20ac'.repeat(1366)}`)}: is 4099 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)`,
+    ],
+    [
+      'a relative bind source of 4102 bytes once taken from the bundle, shown as taken',
+      (s) => (s.mounts = [{ source: 's'.repeat(4090), destination: '/data', options: ['rbind'] }]),
+      `mounts[0].source ${JSON.stringify(`/bundles/b1/${'s'.repeat(4090)}`)}: is 4102 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)`,
     ],
     [
       'a bind source of 4096 bytes',

@@ -229,7 +229,7 @@ describe('validateRootfs', () => {
     expect(() => validateRootfs(makeConfig({ rootfs }), on())).toThrow(message);
   });
 
-  const TOO_LONG = 'holds a name over NAME_MAX (255 bytes), which no lookup takes: stat: ENAMETOOLONG';
+  const TOO_LONG = 'holds a name longer than its filesystem takes (NAME_MAX, 255 bytes, on most), which no lookup takes: stat: ENAMETOOLONG';
   test.each<[string, string, string]>([
     ['a name of 256 bytes', `/bundle/${'r'.repeat(256)}`, TOO_LONG],
     ['a name of 86 three-byte characters (258 bytes)', `/bundle/${'\u20ac'.repeat(86)}`, TOO_LONG],
@@ -271,7 +271,7 @@ describe('validateUserIds', () => {
   });
 
   test('validateConfig checks them', () => {
-    expect(() => validateConfig(user({ uid: 4294967295 }), host())).toThrow(ConfigError);
+    expect(() => validateConfig(user({ gid: 4294967295 }), host())).toThrow(new ConfigError('process.user.gid', 4294967295, 'is (gid_t)-1, which names no group: setgid(2) refuses it (EINVAL)'));
   });
 });
 

@@ -82,9 +82,13 @@ export function absolutePath(v: unknown, field: string): string {
   return p;
 }
 
-/** A path `field` gives as the kernel would take it: shorter than PATH_MAX bytes (a UTF-16 unit is at most 3 of them: most need no count). */
-export function refuseOverPathMax(p: string, field: string, shown: string = p): void {
-  if (p.length * 3 >= PATH_MAX && Buffer.byteLength(p) >= PATH_MAX) fail(field, shown, `is ${Buffer.byteLength(p)} bytes long: a path must be shorter than PATH_MAX (${PATH_MAX} bytes with its NUL)`);
+/**
+ * A path `field` gives, as mountkit takes it (a relative one resolved), shorter than
+ * PATH_MAX bytes, as the kernel takes a path; shown as taken. (A UTF-16 unit is at most
+ * 3 bytes of UTF-8, a lone surrogate written as U+FFFD: most paths need no count.)
+ */
+export function refuseOverPathMax(p: string, field: string): void {
+  if (p.length * 3 >= PATH_MAX && Buffer.byteLength(p) >= PATH_MAX) fail(field, p, `is ${Buffer.byteLength(p)} bytes long: a path must be shorter than PATH_MAX (${PATH_MAX} bytes with its NUL)`);
 }
 
 export function optionalBoolean(v: unknown, field: string): boolean {

@@ -17,7 +17,7 @@
 import type { PidFileSpec } from '../pid-file';
 import path = require('path');
 import { CAPABILITY_SETS } from '../capabilities';
-import { MAJOR_MAX, MINOR_MAX, MS_BIND, MS_REMOUNT, PATH_MAX } from '../constants';
+import { MAJOR_MAX, MINOR_MAX, MS_BIND, MS_REMOUNT } from '../constants';
 import { ConfigError, thrownMessage } from '../errors';
 import { cleanPath } from '../paths';
 import { IOPRIO_CLASSES, IOPRIO_LEVEL_MAX, NICE_MAX, NICE_MIN, PERSONAS, RT_PRIORITY_MAX, SCHED_FLAGS, SCHED_POLICIES, namesOf } from '../process-attrs';
@@ -43,7 +43,7 @@ import type {
   SeccompSyscallSpec,
   TimeOffset,
 } from './model';
-import { UINT32_MAX } from './json';
+import { UINT32_MAX, refuseOverPathMax } from './json';
 import { PROPAGATION_OPTIONS } from './options';
 
 /** Reads a value at `field` and returns what the copy holds (undefined: the key is left out). */
@@ -166,7 +166,7 @@ const nonEmptyString: Reader = (v, field) => {
 const absolutePath: Reader = (v, field) => {
   const p = string(v, field) as string;
   if (!path.posix.isAbsolute(p)) fail(field, p, 'must be an absolute path');
-  if (Buffer.byteLength(p) >= PATH_MAX) fail(field, p, `is ${Buffer.byteLength(p)} bytes long: a path must be shorter than PATH_MAX (${PATH_MAX} bytes with its NUL)`);
+  refuseOverPathMax(p, field);
   return p;
 };
 
@@ -286,6 +286,9 @@ const mountSpec = and(
     if (m.type === '' && (m.flags & (MS_BIND | MS_REMOUNT)) === 0n) fail(`${field}.type`, undefined, 'must be set unless the flags hold MS_BIND or MS_REMOUNT');
     const bind = m.type === 'bind' || (m.flags & MS_BIND) !== 0n;
     if (bind && !path.posix.isAbsolute(m.source)) fail(`${field}.source`, m.source, "a bind's source must be an absolute path (the loader resolves a relative one against the bundle directory)");
+    // As the loader refuses them: paths no lookup takes.
+    if (bind) refuseOverPathMax(m.source, `${field}.source`);
+    refuseOverPathMax(m.destination, `${field}.destination`);
     loaderDestination(m);
   },
 );

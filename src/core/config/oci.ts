@@ -103,7 +103,7 @@ function parseMount(v: unknown, field: string, index: number, bundle: string, us
   // "Mounts"): runc 1.1.5 takes it so, through its root, with a warning that it will stop
   // (specconv's createLibcontainerMount), and crun 1.8.1 takes it too.
   const destination = cleanPath(written);
-  refuseOverPathMax(destination, `${field}.destination`, written);
+  refuseOverPathMax(destination, `${field}.destination`);
   const declaredType = typeof t === 'string' && !t.includes('\0') ? t : optionalString(t, `${field}.type`, '');
   const source = typeof src === 'string' && !src.includes('\0') ? src : optionalString(src, `${field}.source`, '');
   const optionsField = `${field}.options`;
@@ -123,7 +123,7 @@ function parseMount(v: unknown, field: string, index: number, bundle: string, us
   const idmap = parseMountIdmap(m, field, options, userMappings);
   const type = isBind ? 'bind' : declaredType;
   const mountSource = isBind ? bindSource(bundle, source) : source;
-  if (isBind) refuseOverPathMax(mountSource, `${field}.source`, source);
+  if (isBind) refuseOverPathMax(mountSource, `${field}.source`);
   // One literal with every key in MountSpec's order: a literal with spreads (and the
   // object rest it took) adds keys one at a time, most of this function's time in a cold
   // process. A relative destination, recursive attributes or an idmap add keys, in that

@@ -273,7 +273,7 @@ export function validateIdmappedMounts(config: RootfsConfig): void {
 
 /** The lookup errors of root.path that its value causes, and what they say of it. */
 const ROOT_PATH_ERRORS: Readonly<Record<string, string>> = {
-  ENAMETOOLONG: `holds a name over NAME_MAX (${NAME_MAX} bytes), which no lookup takes`,
+  ENAMETOOLONG: `holds a name longer than its filesystem takes (NAME_MAX, ${NAME_MAX} bytes, on most), which no lookup takes`,
   ELOOP: `passes through more than ${MAXSYMLINKS} symbolic links, or a loop of them`,
 };
 

@@ -36,7 +36,8 @@ export class CapabilityChange {
     const caps = resolveCapabilities(names, last);
     if (caps.unavailable.length) log.warn(`process.capabilities: ignoring unknown or unavailable ${caps.unavailable.map((name) => JSON.stringify(name)).join(', ')}`);
     // capset(2) refuses an effective set that is not within the permitted one (EPERM,
-    // cap_capset), whatever mountkit holds: said by name before anything changes.
+    // cap_capset), whatever mountkit holds: said by name before the bounding set, the ids
+    // and the capability sets change.
     const { effective, permitted } = caps.sets;
     const unpermitted = effective.filter((cap) => !permitted.includes(cap));
     if (unpermitted.length) {

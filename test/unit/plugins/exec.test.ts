@@ -638,7 +638,7 @@ describe('handover step', () => {
       expect(failing.sys.callsOf('execve')).toEqual([]);
     });
 
-    test('an effective capability the permitted set lacks (capset(2) would answer EPERM) stops the run naming both fields, before any capability or id changes', () => {
+    test('an effective capability the permitted set lacks (capset(2) would answer EPERM) stops the run naming both fields, before the bounding set, the ids or the capability sets change', () => {
       const { sys, run } = setup();
       sys.lastCap = 12;
       run.config.process.capabilities = { ...caps, effective: ['CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_CHOWN'], permitted: ['CAP_KILL'] };
