@@ -644,11 +644,11 @@ maybe('runc 1.1.5 and mountkit see the same container', () => {
     const twice = run({ uid: 0, gid: 4294967294, additionalGids: [2147483648, 2147483648] }, 'root:x:0:\nbig:x:4294967294:\nbigger:x:2147483648:\n');
     expect(twice[0]).toEqual(outOfRange);
     expect(twice[1]).toEqual(unnamed[1]);
-    // (gid_t)-1 is the kernel's invalid gid: setgroups(2) refuses it (EINVAL); runc 1.1.5 refuses it before trying unless /etc/group names it.
+    // (gid_t)-1 is the kernel's invalid gid: setgroups(2) refuses it (EINVAL); runc 1.1.5 refuses it before trying unless /etc/group names it, mountkit's config check always (exit 2).
     for (const group of ['root:x:0:\n', 'root:x:0:\nminus:x:4294967295:\n']) {
       const [runc, mk] = run({ uid: 0, gid: 0, additionalGids: [4294967295] }, group);
       expect(runc).toEqual({ status: 1, stdout: '', stderr: expect.stringMatching(/uids and gids must be in range|setgroups: invalid argument/) });
-      expect(mk).toEqual({ status: 1, stdout: '', stderr: 'mountkit: finalize: plugin exec: setgroups: EINVAL\n' });
+      expect(mk).toEqual({ status: 2, stdout: '', stderr: 'mountkit: process.user.additionalGids[0] 4294967295: is (gid_t)-1, which names no group: setgroups(2) refuses it (EINVAL)\n' });
     }
   });
 
