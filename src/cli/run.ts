@@ -489,7 +489,10 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   }
   const plan = planLaunch(config.namespaces, launch, config);
   // The runtime's hooks go to the starter, where mountkit was started, through descriptor 3 (core/runtime-hooks.ts).
-  if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...relaunched }, plan, opts, sys);
+  // bin/mountkit reads its pipe once the job has ended: the exec event there tells it that
+  // a signal which ended this process ended the container's program (bin/mountkit's end).
+  const notice = launcherFd !== undefined && launch.startedInPidNamespace ? { execNotice: Number(launcherFd) } : {};
+  if (!plan.relaunch.length) return runHere({ ...config, newSession: startedByMountkit(launch, plan), ...relaunched, ...notice }, plan, opts, sys);
   // The relaunched process loads the plugin list, in the namespaces the relaunch makes:
   // what its names tell is refused here first, without loading it (builtinListRefusal).
   const list = pluginsFromFile(opts.plugins);

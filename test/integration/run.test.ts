@@ -693,8 +693,12 @@ maybe('mountkit run', () => {
     const r = await withBundleAsync(config(['sh', '-c', 'echo survived']), (dir) =>
       whilePidOneStarts([...entry, 'run', '--bundle', dir], (parent) => process.kill(parent, 'SIGKILL')),
     );
-    // The Node entry's first process tells a relaunch killed before the program started (cli/relaunch-end.ts): 1, as runc 1.1.5; bin/mountkit's shell gives the status.
-    expect([r.status, r.stdout]).toEqual([entry[0] === process.execPath ? 1 : 137, '']);
+    // Killed before the program started: 1 and one line, as runc 1.1.5 ends; the Node entry's
+    // first process tells it by the relaunch's missing exec event (cli/relaunch-end.ts),
+    // bin/mountkit by its Node's (RootfsConfig.execNotice). bash reports its job killed by
+    // a signal on a line of its own before (`line N: PID Killed ...`).
+    expect([r.status, r.stdout]).toEqual([1, '']);
+    expect(r.stderr).toMatch(/(^|\n)mountkit: unable to start the container's process: the process preparing the rootfs was killed by SIG[A-Z]+\n$/);
   }, 30_000);
 
   test.each(LAUNCHER_SHELLS)("bin/mountkit under %s gives the container its standard input (a shell's background job would get /dev/null)", (_sh, shell) => {
@@ -2279,6 +2283,24 @@ maybe('mountkit run', () => {
     c.hooks = { createRuntime: [{ path: '/bin/true' }] };
     const [mountkit, runc] = withBundle(c, (dir) => [runMountkit(dir), runRunc(dir)]);
     expect([mountkit.status, mountkit.stdout]).toEqual([1, '']);
+    expect([runc.status, runc.stdout]).toEqual([1, '']);
+  });
+
+  // bin/mountkit's one Node process writes the exec event on the launcher's pipe last
+  // before execve(2) (RootfsConfig.execNotice); without it, a signal that ended the job was
+  // the container's own status (159 here, no message).
+  test.each([
+    ...LAUNCHER_SHELLS.map(([sh, shell]): [string, string[], object] => [`bin/mountkit under ${sh}`, [...shell, LAUNCHER], {}]),
+    ['bin/mountkit with a poststop hook (its hooks relay)', [LAUNCHER], { hooks: { poststop: [{ path: '/bin/true' }] } }],
+    ['the Node entry (a relaunch)', [process.execPath, BIN], {}],
+  ])('linux.seccomp whose default SCMP_ACT_KILL_PROCESS kills the process preparing the rootfs at its first call under the filter, %s: status 1 and one line naming SIGSYS, as runc 1.1.5 exits 1', (_what, entry, over) => {
+    const c = config(['true'], over as Record<string, unknown>);
+    c.linux.seccomp = { defaultAction: 'SCMP_ACT_KILL_PROCESS', architectures: ['SCMP_ARCH_X86_64'] };
+    const [mountkit, runc] = withBundle(c, (dir) => [
+      spawnSync(entry[0], [...entry.slice(1), 'run', '--bundle', dir, '--seccomp-cache', 'off'], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] }),
+      runRunc(dir),
+    ]);
+    expect([mountkit.status, mountkit.stdout, mountkit.stderr]).toEqual([1, '', "mountkit: unable to start the container's process: the process preparing the rootfs was killed by SIGSYS\n"]);
     expect([runc.status, runc.stdout]).toEqual([1, '']);
   });
 

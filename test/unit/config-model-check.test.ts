@@ -63,6 +63,11 @@ describe('checkedModel: a config built in code is refused where the loader would
       `mounts[0].destination ${JSON.stringify(`/${'d'.repeat(4095)}`)}: is 4096 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)`,
     ],
     [
+      'a relative mount destination of 4095 bytes, taken from / as the loader takes it: 4096',
+      (c) => (c.mounts[0].destination = 'd'.repeat(4095)),
+      `mounts[0].destination ${JSON.stringify(`/${'d'.repeat(4095)}`)}: is 4096 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)`,
+    ],
+    [
       'a bind source of 4096 bytes, as the loader refuses it',
       (c) => (c.mounts = [makeMount({ type: 'bind', source: `/${'s'.repeat(4095)}`, destination: '/data', flags: MS_BIND })]),
       `mounts[0].source ${JSON.stringify(`/${'s'.repeat(4095)}`)}: is 4096 bytes long: a path must be shorter than PATH_MAX (4096 bytes with its NUL)`,
@@ -86,6 +91,7 @@ describe('checkedModel: a config built in code is refused where the loader would
     ['a relative hook path', (c) => (c.hooks.prestart = [{ path: 'hook', args: [] }]), 'hooks.prestart[0].path "hook": must be an absolute path'],
     ['a hook timeout of 0', (c) => (c.hooks.prestart = [{ path: '/hook', args: [], timeout: 0 }]), 'hooks.prestart[0].timeout 0: must be an integer from 1 to 9007199254740991'],
     ['listenFds negative', (c) => (c.listenFds = -1), 'listenFds -1: must be an integer from 0 to 2147483647'],
+    ['an execNotice of a fraction', (c) => (c.execNotice = 3.5), 'execNotice 3.5: must be an integer from 0 to 2147483647'],
     ['an empty console socket', (c) => (c.consoleSocket = ''), 'consoleSocket "": must not be empty'],
     ['a time offset of an unknown clock', (c) => (c.timeOffsets = { realtime: { secs: 1, nanosecs: 0 } }), 'linux.timeOffsets "realtime": is not a clock a time namespace offsets; known: monotonic, boottime'],
     ['an id mapping of NaN', (c) => (c.uidMappings = [{ containerID: 0, hostID: NaN, size: 1 }]), 'linux.uidMappings[0].hostID NaN: must be an integer from 0 to 4294967295'],

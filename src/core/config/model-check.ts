@@ -288,8 +288,9 @@ const mountSpec = and(
     if (bind && !path.posix.isAbsolute(m.source)) fail(`${field}.source`, m.source, "a bind's source must be an absolute path (the loader resolves a relative one against the bundle directory)");
     // As the loader refuses them: paths no lookup takes.
     if (bind) refuseOverPathMax(m.source, `${field}.source`);
-    refuseOverPathMax(m.destination, `${field}.destination`);
+    // Counted as the loader counts it: a relative one taken from `/`.
     loaderDestination(m);
+    refuseOverPathMax(m.destination, `${field}.destination`);
   },
 );
 
@@ -468,6 +469,7 @@ const rootfsConfig = topShape<RootfsConfig>(
     consoleSocket: optional(nonEmptyString),
     hostSockets: optional(shape<NonNullable<RootfsConfig['hostSockets']>>({ console: optional(fd), seccompAgent: optional(fd) })),
     runtimeChannel: optional(fd),
+    execNotice: optional(fd),
     pidFile: optional(shape<PidFileSpec>({ path: absolutePath, dirFd: fd, pid: integer(1, 2 ** 22), mode: optional(integer(0, 0o7777)) })),
     pidFileByStarter: optional(boolean),
     idmapSocket: optional(fd),

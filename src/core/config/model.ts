@@ -327,6 +327,17 @@ export interface RootfsConfig {
    */
   runtimeChannel?: number;
   /**
+   * A descriptor the exec step writes the exec event's line to (`{"event":"exec"}`, one
+   * write(2), core/runtime-channel.ts), last before execve(2) of the container's program,
+   * after the runtime channel's: the process that started this one and reads it learns
+   * that a signal which ends this process from then on ended the container's program,
+   * not the preparation of its rootfs (bin/mountkit's pipe, MOUNTKIT_LAUNCHER_FD, in the
+   * Node it starts inside the new pid namespace). A refused write fails the run, as one on
+   * the runtime channel does. It must not be one of the numbers the passed descriptors
+   * take. Set by the CLI; not part of config.json.
+   */
+  execNotice?: number;
+  /**
    * runc's --pid-file, where the process mountkit prepares becomes the container's: the
    * exec step writes the pid there before the container's identity is taken, and removes
    * it when the program then does not start (core/pid-file.ts). Set by the CLI; not part

@@ -11,7 +11,7 @@ import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin
 import type { Syscalls } from '../../core/syscalls/types';
 import { hookCommand, ociState, runHook } from '../../core/hooks';
 import { eventLine } from '../../core/runtime-channel';
-import { activationEnv, handOverPassed } from '../../core/passed-fds';
+import { activationEnv, FIRST_PASSED_FD, handOverPassed, passedCount } from '../../core/passed-fds';
 import { removePidFile, writePidFile } from '../../core/pid-file';
 import { CapabilityChange } from './capabilities';
 import { execEnv, homeOf } from './env';
@@ -21,8 +21,9 @@ import { SETGROUPS_ALLOWED_KEY } from './setgroups';
 import { hasSeccompFilter, loadSeccomp } from './seccomp';
 
 /**
- * The last step: becomes the container's process. After the jail and finalize, it enters
- * the cwd (where root may not, once the user has changed), raises the hard resource
+ * The last step: becomes the container's process. After the jail and finalize, it checks
+ * the capabilities asked for (./capabilities.ts), enters the cwd (where root may not, once
+ * the user has changed), raises the hard resource
  * limits asked for, gives a non-root user its standard streams, makes every standard
  * stream blocking, writes the pid file (RootfsConfig.pidFile, core/pid-file.ts; removed
  * again when a later step or execve fails), takes the user's identity and
@@ -31,14 +32,27 @@ import { hasSeccompFilter, loadSeccomp } from './seccomp';
  * container, finds the program, runs the OCI
  * startContainer hooks, gives the container the descriptors passed to it
  * (core/passed-fds.ts: RootfsConfig.listenFds and preserveFds), sets the resource
- * limits, tells the runtime channel the program is next (its exec event), and
- * execve(2)s `process.args` with `process.env` as runc prepares it (LISTEN_FDS and
+ * limits, tells the runtime channel and RootfsConfig.execNotice the program is next (its
+ * exec event), and execve(2)s `process.args` with `process.env` as runc prepares it (LISTEN_FDS and
  * LISTEN_PID appended for listening descriptors, each variable once, HOME from the
  * container's /etc/passwd when it has none: ./env.ts). execve never returns on success. The seccomp
  * filter is loaded before the identity without no_new_privs, after the lookup with it
  * (./seccomp.ts), with the signals readied for execve before it; the LSM labels are set
  * for the execve first (./lsm.ts).
  */
+
+/**
+ * RootfsConfig.execNotice among the numbers the passed descriptors are given before it is
+ * written (core/passed-fds.ts handOverPassed): the line would go to one of the container's
+ * descriptors. Refused before anything changes.
+ */
+function refuseNoticeAmongPassed(config: RunContext['config']): void {
+  const { execNotice } = config;
+  const count = passedCount(config);
+  if (execNotice !== undefined && execNotice >= FIRST_PASSED_FD && execNotice < FIRST_PASSED_FD + count) {
+    throw new ConfigError('execNotice', execNotice, `is among the descriptors passed to the container (${FIRST_PASSED_FD} to ${FIRST_PASSED_FD + count - 1})`);
+  }
+}
 
 /** The first descriptor the container does not get: 0, 1 and 2 are its standard streams. */
 const FIRST_PRIVATE_FD = 3;
@@ -56,6 +70,12 @@ export class HandoverStep implements LifecycleStep {
     const { args, env, cwd, uid, gid, capabilities, apparmorProfile, selinuxLabel, scheduler, ioPriority, additionalGids = [], rlimits = [], noNewPrivileges = false } = ctx.config.process;
     const { personality } = ctx.config;
     if (args.length === 0) throw new ConfigError('process.args', undefined, 'must name the program to run');
+    refuseNoticeAmongPassed(ctx.config);
+    // Without process.capabilities (a config built in code) the process keeps mountkit's;
+    // the OCI loader gives such a config.json empty sets. First: a set capset(2) would
+    // refuse stops the run before anything this step changes (the streams given to the
+    // container's uid among them).
+    const caps = capabilities && CapabilityChange.of(this.sys, capabilities, ctx.log);
     const cwdAsUser = this.enterCwd(cwd);
     // As runc's init: the AppArmor profile first, the SELinux label just before the seccomp filter.
     if (apparmorProfile) applyAppArmorProfile(this.sys, ctx, apparmorProfile);
@@ -70,8 +90,6 @@ export class HandoverStep implements LifecycleStep {
     if (personality) this.setPersonality(personality, ctx);
     // Read while the process is still root, whoever may read the file, and before any seccomp filter.
     const environment = execEnv(activationEnv(env, ctx.config.listenFds), () => homeOf(this.sys, uid, (message) => ctx.log.warn(message), () => hasContainerProc(this.sys, ctx, '/etc/passwd read by its path for HOME')));
-    // Without process.capabilities (a config built in code) the process keeps mountkit's; the OCI loader gives such a config.json empty sets.
-    const caps = capabilities && CapabilityChange.of(this.sys, capabilities, ctx.log);
     if (selinuxLabel) setSelinuxExecLabel(this.sys, ctx, selinuxLabel);
     const filtered = hasSeccompFilter(ctx);
     // The pid file (--pid-file), last before the seccomp filter and the container's
@@ -102,7 +120,7 @@ export class HandoverStep implements LifecycleStep {
       // After the hooks, which get none of them; before the limits, as RLIMIT_NOFILE bounds dup3(2)'s target.
       const channel = handOverPassed(this.sys, ctx.config);
       this.setLimits(rlimits);
-      this.announceExec(channel);
+      this.announceExec(channel, ctx.config.execNotice);
       execFound(this.sys, program, args, environment);
     } catch (err) {
       // A step failed (what a fake port's execve throws, its program started, is no
@@ -149,11 +167,12 @@ export class HandoverStep implements LifecycleStep {
    * namespaces (core/runtime-channel.ts), as runc's parent runs them once it has released
    * its init to execve(2), writes the pid file after them (RootfsConfig.pidFileByStarter),
    * as runc does, and knows that a kill of this process from here on is the container's
-   * end, not a failed start.
+   * end, not a failed start. Then the same line on RootfsConfig.execNotice, for a starter
+   * that needs to know the last only.
    */
-  private announceExec(channel: number | undefined): void {
-    if (channel === undefined) return;
-    naming('the runtime channel', () => this.sys.write(channel, eventLine('exec')));
+  private announceExec(channel: number | undefined, notice: number | undefined): void {
+    if (channel !== undefined) naming('the runtime channel', () => this.sys.write(channel, eventLine('exec')));
+    if (notice !== undefined) naming(`execNotice ${notice}`, () => this.sys.write(notice, eventLine('exec')));
   }
 
   /** linux.personality's domain; its flags are ignored with a warning, as runc ignores them. */

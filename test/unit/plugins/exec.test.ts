@@ -638,14 +638,14 @@ describe('handover step', () => {
       expect(failing.sys.callsOf('execve')).toEqual([]);
     });
 
-    test('an effective capability the permitted set lacks (capset(2) would answer EPERM) stops the run naming both fields, before the bounding set, the ids or the capability sets change', () => {
+    test('an effective capability the permitted set lacks (capset(2) would answer EPERM) stops the run naming both fields, before the step changes anything (the streams given to the container\'s uid, the limits, the bounding set, the ids, the capability sets)', () => {
       const { sys, run } = setup();
       sys.lastCap = 12;
       run.config.process.capabilities = { ...caps, effective: ['CAP_KILL', 'CAP_NET_BIND_SERVICE', 'CAP_CHOWN'], permitted: ['CAP_KILL'] };
       expect(run).toThrow(
         'finalize: plugin exec: process.capabilities.effective: CAP_NET_BIND_SERVICE, CAP_CHOWN not in process.capabilities.permitted, and capset(2) refuses an effective capability that is not permitted (EPERM)',
       );
-      expect(sys.calls.filter((c) => ['capbsetDrop', 'setKeepCaps', 'setgroups', 'setgid', 'setuid', 'capset', 'execve'].includes(c.op))).toEqual([]);
+      expect(sys.effects()).toEqual([]);
     });
 
     test('without CAP_SETPCAP (EPERM to every drop), one already gone from the bounding set is passed over; one still in it stops the run, naming it', () => {
@@ -794,6 +794,42 @@ describe('handover step', () => {
       sys.failOn('write', 'EPIPE');
       expect(run).toThrow('finalize: plugin exec: the runtime channel: write: EPIPE');
       expect(sys.callsOf('execve')).toEqual([]);
+    });
+
+    test('with execNotice (bin/mountkit\'s pipe), the exec event goes there too, after the runtime channel\'s, last before execve; one it cannot take stops the run before execve, naming it', () => {
+      const both = setup();
+      Object.assign(both.run.config, { runtimeChannel: 3, execNotice: 4 });
+      both.run.config.hooks = { prestart: [], createRuntime: [], startContainer: [hook('/bin/s1')] };
+      expect(both.run).toThrow(ExecveCalled);
+      expect(both.sys.effects()).toEqual([
+        ...BEFORE_HOOKS,
+        { op: 'runCommand', cmd: expect.objectContaining({ path: '/bin/s1' }) },
+        { op: 'write', fd: 3, data: '{"event":"exec"}\n' },
+        { op: 'write', fd: 4, data: '{"event":"exec"}\n' },
+        EXECVE,
+      ]);
+      const alone = setup();
+      alone.run.config.execNotice = 3;
+      expect(alone.run).toThrow(ExecveCalled);
+      expect(alone.sys.effects().slice(-2)).toEqual([{ op: 'write', fd: 3, data: '{"event":"exec"}\n' }, EXECVE]);
+      const refused = setup();
+      refused.run.config.execNotice = 3;
+      refused.sys.failOn('write', 'EPERM');
+      expect(refused.run).toThrow('finalize: plugin exec: execNotice 3: write: EPERM');
+      expect(refused.sys.callsOf('execve')).toEqual([]);
+    });
+
+    test('an execNotice among the numbers the passed descriptors take is refused before the step changes anything, naming it', () => {
+      const { sys, run } = setup();
+      sys.inheritFile(3).inheritFile(4);
+      Object.assign(run.config, { preserveFds: 2, execNotice: 4 });
+      expect(run).toThrow('finalize: plugin exec: execNotice 4: is among the descriptors passed to the container (3 to 4)');
+      expect(sys.effects()).toEqual([]);
+      const after = setup();
+      after.sys.inheritFile(3).inheritFile(4);
+      Object.assign(after.run.config, { preserveFds: 1, execNotice: 4 });
+      expect(after.run).toThrow(ExecveCalled);
+      expect(after.sys.effects().slice(-3)).toEqual([{ op: 'clearCloexec', fd: 3 }, { op: 'write', fd: 4, data: '{"event":"exec"}\n' }, EXECVE]);
     });
 
     test('a failing hook stops the run before execve, naming it', () => {
