@@ -398,6 +398,38 @@ step('mkdir dst/x', () => sys.mkdir(dir + '/dst/x', 0o755));
     ],
   ],
   [
+    "a name over NAME_MAX (256 bytes): ENAMETOOLONG from the lookup of tmpfs and mqueue, only not found (ENOENT) in procfs, sysfs and cgroup2, whose lookups do not check its length; 255 bytes is not found anywhere",
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+for (const d of ['proc', 'sys', 'cg', 'mq', 't']) sys.mkdir(dir + '/' + d, 0o755);
+sys.mount('proc', dir + '/proc', 'proc', 0n, null);
+sys.mount('sysfs', dir + '/sys', 'sysfs', 0n, null);
+sys.mount('cgroup2', dir + '/cg', 'cgroup2', 0n, null);
+sys.mount('mqueue', dir + '/mq', 'mqueue', 0n, null);
+sys.mount('tmpfs', dir + '/t', 'tmpfs', 0n, null);
+for (const d of ['proc', 'sys', 'cg', 'mq', 't']) {
+  step(d + ', 256 bytes', () => sys.stat(dir + '/' + d + '/' + 'n'.repeat(256)));
+  step(d + ', 255 bytes', () => sys.stat(dir + '/' + d + '/' + 'n'.repeat(255)));
+}
+step('a directory under proc, 256 bytes', () => sys.stat(dir + '/proc/' + 'n'.repeat(256) + '/x'));
+step('open under t, 256 bytes, O_CREAT', () => sys.open(dir + '/t/' + 'n'.repeat(256), k.O_WRONLY | k.O_CREAT | k.O_CLOEXEC, 0o644));
+`,
+    [
+      ['proc, 256 bytes', 'ENOENT'],
+      ['proc, 255 bytes', 'ENOENT'],
+      ['sys, 256 bytes', 'ENOENT'],
+      ['sys, 255 bytes', 'ENOENT'],
+      ['cg, 256 bytes', 'ENOENT'],
+      ['cg, 255 bytes', 'ENOENT'],
+      ['mq, 256 bytes', 'ENAMETOOLONG'],
+      ['mq, 255 bytes', 'ENOENT'],
+      ['t, 256 bytes', 'ENAMETOOLONG'],
+      ['t, 255 bytes', 'ENOENT'],
+      ['a directory under proc, 256 bytes', 'ENOENT'],
+      ['open under t, 256 bytes, O_CREAT', 'ENAMETOOLONG'],
+    ],
+  ],
+  [
     'an fsmount descriptor names its mount once move_mount attaches it: a propagation change and an unmount through its magic link act on the attached mount',
     `
 sys.mount('tmpfs', dir, 'tmpfs', 0n, null);

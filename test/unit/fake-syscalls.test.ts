@@ -356,6 +356,20 @@ describe('FakeSyscalls filesystem model', () => {
     expect(sys.readFile('/etc/hosts')).toBe('127.0.0.1 localhost\n');
   });
 
+  it.each([
+    ['a directory of the base filesystem', '', 'ENAMETOOLONG'],
+    ['a tmpfs', 'tmpfs', 'ENAMETOOLONG'],
+    ['an mqueue', 'mqueue', 'ENAMETOOLONG'],
+    ['a procfs', 'proc', 'ENOENT'],
+    ['a sysfs', 'sysfs', 'ENOENT'],
+    ['a cgroup2', 'cgroup2', 'ENOENT'],
+  ])('a name over NAME_MAX (256 bytes) in %s (type "%s"): %s, as its lookup answers; 255 bytes: ENOENT', (_what, fstype, code) => {
+    const sys = new FakeSyscalls().addDir('/m');
+    if (fstype) sys.mount(fstype, '/m', fstype, 0n, null);
+    expect(() => sys.stat(`/m/${'n'.repeat(256)}`)).toThrow(expect.objectContaining({ code }));
+    expect(() => sys.stat(`/m/${'n'.repeat(255)}`)).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+  });
+
   it('gives distinct inode numbers', () => {
     const sys = new FakeSyscalls().addFile('/a').addFile('/b');
     expect(sys.stat('/a').ino).not.toBe(sys.stat('/b').ino);

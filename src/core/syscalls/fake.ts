@@ -257,6 +257,13 @@ type Flat<T> = { [P in keyof T]: T[P] };
 export type SyscallRecord = { [K in SyscallName]: Flat<{ op: K } & SyscallArgs[K]> }[SyscallName];
 export type SyscallRecordOf<K extends SyscallName> = Extract<SyscallRecord, { op: K }>;
 
+/**
+ * Filesystems whose lookup does not check a name against NAME_MAX, so that a longer one is
+ * only not found (ENOENT): procfs (proc_lookup, proc_pid_lookup), sysfs and cgroupfs
+ * (kernfs_iop_lookup). mqueue's, simple_lookup, checks it, as tmpfs's does.
+ */
+const LONG_NAMES_NOT_FOUND: ReadonlySet<number> = new Set([PROC_SUPER_MAGIC, SYSFS_MAGIC, CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC]);
+
 /** Calls that only read state; every other call is an effect (see `effects()`). */
 export const QUERY_SYSCALLS: ReadonlySet<SyscallName> = new Set<SyscallName>([
   'stat',
@@ -3028,9 +3035,10 @@ export class FakeSyscalls implements Syscalls {
       }
       const dir = this.last(chain);
       if (dir.kind !== 'dir') throw this.fail(rec, 'ENOTDIR');
-      // The filesystem's lookup refuses a name longer than it takes (ext4_lookup and the like).
+      // The filesystem's lookup refuses a name longer than it takes (ext4_lookup, tmpfs's
+      // simple_lookup and the like); those of LONG_NAMES_NOT_FOUND find no such entry.
       // (A UTF-16 unit is at most 3 bytes of UTF-8: most names need no count.)
-      if (name.length * 3 > NAME_MAX && Buffer.byteLength(name) > NAME_MAX) throw this.fail(rec, 'ENAMETOOLONG');
+      if (name.length * 3 > NAME_MAX && Buffer.byteLength(name) > NAME_MAX && !LONG_NAMES_NOT_FOUND.has(this.fsTypeAt(this.chainPath(chain), new Set()))) throw this.fail(rec, 'ENAMETOOLONG');
       const node = this.entries(dir).get(name);
       const final = pending.length === 0;
       if (!node) {
