@@ -58,10 +58,12 @@ export const LAUNCHER_HOOKS_ENV = 'MOUNTKIT_LAUNCHER_HOOKS';
 
 /**
  * The relay's status where it took the run's connection and the exec event never came
- * on it (the container's program did not start), having said nothing: the launcher, whose
- * job then ended by a signal, ends the run with the error the Node entry gives
- * (cli/relaunch-end.ts), and otherwise with its job's status. Its other statuses: 0, or
- * the error's it told (1 or 2, MountkitError.exitCode).
+ * on it (the container's program did not start), having said nothing: no error of the
+ * relay's own to the launcher, which tells a start that failed by the same event on its
+ * pipe (RootfsConfig.execNotice) and, where a signal ended its job without it, ends the
+ * run with the error the Node entry gives (cli/relaunch-end.ts), otherwise with its
+ * job's status. Its other statuses: 0, or the error's it told (1 or 2,
+ * MountkitError.exitCode).
  */
 export const NOT_STARTED_STATUS = 3;
 
