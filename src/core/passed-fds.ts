@@ -150,6 +150,19 @@ export function handOverPassed(sys: Syscalls, config: Passed & Pick<RootfsConfig
   return channel;
 }
 
+/**
+ * RootfsConfig.execNotice among the numbers handOverPassed gives the passed descriptors
+ * before the exec event is written there: the line would go to one of the container's
+ * descriptors. The exec step refuses it before it changes anything.
+ */
+export function refuseNoticeAmongPassed(config: Passed & Pick<RootfsConfig, 'execNotice'>): void {
+  const { execNotice } = config;
+  const count = passedCount(config);
+  if (execNotice !== undefined && execNotice >= FIRST_PASSED_FD && execNotice < FIRST_PASSED_FD + count) {
+    throw new ConfigError('execNotice', execNotice, `is among the descriptors passed to the container (${FIRST_PASSED_FD} to ${FIRST_PASSED_FD + count - 1})`);
+  }
+}
+
 /** Where a relaunch that has its passed descriptors from `at` keeps the runtime channel once it gives them their numbers: the number after them. */
 export function relaunchChannelFd(at: number, count: number): number {
   return at + count;

@@ -1,6 +1,6 @@
 import { O_CLOEXEC } from '../../src/core/constants';
 import { ConfigError } from '../../src/core/errors';
-import { CLOSED_FD_ENV, activationEnv, checkPassedOpen, closedByLauncher, descriptorCount, handOverPassed, listenFdsOf, passedBy, passedCount, relaunchChannelFd } from '../../src/core/passed-fds';
+import { CLOSED_FD_ENV, activationEnv, checkPassedOpen, closedByLauncher, descriptorCount, handOverPassed, listenFdsOf, passedBy, passedCount, refuseNoticeAmongPassed, relaunchChannelFd } from '../../src/core/passed-fds';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 
 describe('socket activation, in the one spelling of a count that bin/mountkit reads too', () => {
@@ -154,5 +154,20 @@ describe('handOverPassed', () => {
     const sys = new FakeSyscalls();
     expect(handOverPassed(sys, { runtimeChannel: 3 })).toBe(3);
     expect(sys.calls).toEqual([]);
+  });
+});
+
+describe('execNotice and the numbers the passed descriptors take', () => {
+  test.each([
+    ['no notice', { preserveFds: 2 }, undefined],
+    ['the notice on 3, nothing passed', { execNotice: 3 }, undefined],
+    ['the notice on 3, one preserved', { execNotice: 3, preserveFds: 1 }, 'execNotice 3: is among the descriptors passed to the container (3 to 3)'],
+    ['the notice on 5, one listening and two preserved', { execNotice: 5, listenFds: 1, preserveFds: 2 }, 'execNotice 5: is among the descriptors passed to the container (3 to 5)'],
+    ['the notice on 6, after them', { execNotice: 6, listenFds: 1, preserveFds: 2 }, undefined],
+    ['the notice on 2, below them', { execNotice: 2, preserveFds: 2 }, undefined],
+  ])('%s', (_what, config, refused) => {
+    const check = () => refuseNoticeAmongPassed(config);
+    if (refused === undefined) expect(check).not.toThrow();
+    else expect(check).toThrow(new ConfigError('execNotice', config.execNotice, refused.slice(refused.indexOf(': ') + 2)));
   });
 });

@@ -11,7 +11,7 @@ import { SYSCALLS, type LifecycleStep, type RunContext } from '../../core/plugin
 import type { Syscalls } from '../../core/syscalls/types';
 import { hookCommand, ociState, runHook } from '../../core/hooks';
 import { eventLine } from '../../core/runtime-channel';
-import { activationEnv, FIRST_PASSED_FD, handOverPassed, passedCount } from '../../core/passed-fds';
+import { activationEnv, handOverPassed, refuseNoticeAmongPassed } from '../../core/passed-fds';
 import { removePidFile, writePidFile } from '../../core/pid-file';
 import { CapabilityChange } from './capabilities';
 import { execEnv, homeOf } from './env';
@@ -40,19 +40,6 @@ import { hasSeccompFilter, loadSeccomp } from './seccomp';
  * (./seccomp.ts), with the signals readied for execve before it; the LSM labels are set
  * for the execve first (./lsm.ts).
  */
-
-/**
- * RootfsConfig.execNotice among the numbers the passed descriptors are given before it is
- * written (core/passed-fds.ts handOverPassed): the line would go to one of the container's
- * descriptors. Refused before anything changes.
- */
-function refuseNoticeAmongPassed(config: RunContext['config']): void {
-  const { execNotice } = config;
-  const count = passedCount(config);
-  if (execNotice !== undefined && execNotice >= FIRST_PASSED_FD && execNotice < FIRST_PASSED_FD + count) {
-    throw new ConfigError('execNotice', execNotice, `is among the descriptors passed to the container (${FIRST_PASSED_FD} to ${FIRST_PASSED_FD + count - 1})`);
-  }
-}
 
 /** The first descriptor the container does not get: 0, 1 and 2 are its standard streams. */
 const FIRST_PRIVATE_FD = 3;
