@@ -122,7 +122,8 @@ export function loadRunConfig(opts: CliOptions, text?: string, listenFds = 0): R
 /**
  * Set by the bin/mountkit shell launcher when it started Node inside new pid and mount
  * namespaces: the descriptor on which this process asks it to start Node again without
- * them, when the config turns out not to want a new pid namespace. Taken only by a Node
+ * them, when the config turns out not to want a new pid namespace, and on which the exec
+ * step writes the exec event (RootfsConfig.execNotice). Taken only by a Node
  * the launcher started, PID 1 of its new pid namespace, not relaunched:
  * one a user's environment hands any other process is no launcher's.
  */
