@@ -55,6 +55,7 @@
 #define NR_close_range 436
 #define NR_openat2 437
 #define NR_mount_setattr 442
+#define NR_open_tree_attr 467
 /* close_range(2) flag, include/uapi/linux/close_range.h */
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 /* capset(2): _LINUX_CAPABILITY_VERSION_3, two 32-bit words per set, linux/capability.h */
@@ -183,6 +184,15 @@ static unsigned long long u64(struct cur *k) {
     const char *f = field(k);
     if (!f) die("a null number");
     return strtoull(f, NULL, 0);
+}
+
+/* struct mount_attr's attr_set, attr_clr and propagation, in that order (no userns_fd). */
+static struct mount_attr_arg mount_attr(struct cur *k) {
+    struct mount_attr_arg attr = { 0, 0, 0, 0 };
+    attr.attr_set = u64(k);
+    attr.attr_clr = u64(k);
+    attr.propagation = u64(k);
+    return attr;
 }
 
 /* A list of strings, NULL-terminated, for execve. */
@@ -325,16 +335,20 @@ static long replay(struct call *c, FILE *out, uint64_t start, int total) {
         int dirfd = fd(&k);
         const char *path = str(&k);
         unsigned int at = (unsigned int)num(&k);
-        struct mount_attr_arg attr = { 0, 0, 0, 0 };
-        attr.attr_set = u64(&k);
-        attr.attr_clr = u64(&k);
-        attr.propagation = u64(&k);
+        struct mount_attr_arg attr = mount_attr(&k);
         return syscall(NR_mount_setattr, dirfd, path, at, &attr, sizeof attr);
     }
     if (!strcmp(op, "openTree")) {
         int dirfd = fd(&k);
         const char *path = str(&k);
         return syscall(NR_open_tree, dirfd, path, (unsigned int)num(&k));
+    }
+    if (!strcmp(op, "openTreeAttr")) {
+        int dirfd = fd(&k);
+        const char *path = str(&k);
+        unsigned int flags = (unsigned int)num(&k);
+        struct mount_attr_arg attr = mount_attr(&k);
+        return syscall(NR_open_tree_attr, dirfd, path, flags, &attr, sizeof attr);
     }
     if (!strcmp(op, "moveMount")) {
         int from = fd(&k);

@@ -34,6 +34,7 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   umount2: ['target', 'flags'],
   mountSetattr: ['dirfd', 'path', 'atFlags', 'attrSet', 'attrClr', 'propagation', 'usernsFd'],
   openTree: ['dirfd', 'path', 'flags'],
+  openTreeAttr: ['dirfd', 'path', 'flags', 'attrSet', 'attrClr', 'propagation'],
   moveMount: ['fromDirfd', 'fromPath', 'toDirfd', 'toPath', 'flags'],
   fsopen: ['fstype', 'flags'],
   fsconfig: ['fd', 'cmd', 'key', 'value', 'aux'],
@@ -241,7 +242,7 @@ export function compareLists(a: readonly ListedCall[], b: readonly ListedCall[])
 }
 
 /** Calls whose result is a descriptor later calls name. */
-const FD_RESULTS: ReadonlySet<SyscallName> = new Set<SyscallName>(['open', 'openat', 'openat2', 'openTree']);
+const FD_RESULTS: ReadonlySet<SyscallName> = new Set<SyscallName>(['open', 'openat', 'openat2', 'openTree', 'openTreeAttr']);
 
 /** Calls replay.c does not make: commands, an idmapped bind's user namespace helper, tmpcopyup's detached tmpfs, the first process's pidfds, and the runtime channel's event. */
 const NOT_REPLAYED: ReadonlyMap<SyscallName, string> = new Map<SyscallName, string>([

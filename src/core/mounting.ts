@@ -322,10 +322,15 @@ function placeMounted(sys: Syscalls, root: Root, destination: string, target: Mo
  * its place or on top of it since (the file keeps the mount it was opened on), so the
  * steps act on it and nothing is opened again. Only the target's place is checked, as
  * reopenMounted's step 2 checks it: a target renamed before the attach took the mount with
- * it, away from the destination.
+ * it, away from the destination. `placed` asks for that check where no step follows: a
+ * copy made with its flags (a read-only bind's), which is checked to be where a remount
+ * would have been.
  */
-export function afterAttach(sys: Syscalls, root: Root, m: MountSpec, target: MountTarget, mount: number, between?: (top: string, fd: number) => void): void {
-  if (!hasStepsAfter(m, between)) return;
+export function afterAttach(sys: Syscalls, root: Root, m: MountSpec, target: MountTarget, mount: number, between?: (top: string, fd: number) => void, placed = false): void {
+  if (!hasStepsAfter(m, between)) {
+    if (placed) placeMounted(sys, root, m.destination, target);
+    return;
+  }
   placeMounted(sys, root, m.destination, target);
   const top = fdPath(mount);
   applyPropagation(sys, m, top);

@@ -5,9 +5,11 @@ import { LinuxSyscalls } from '../../src/core/syscalls/linux';
  * Calls a kernel may lack, each answered with ENOSYS where it does: openat2(2) before
  * 5.6 (every in-root lookup then walks the path component by component), fsopen(2) and
  * open_tree(2) before 5.2 (tmpcopyup then mounts its tmpfs on the target; a bind with
- * steps after its mount is made with mount(2) and opened again to be checked).
+ * steps after its mount is made with mount(2) and opened again to be checked; a kernel
+ * without open_tree(2) has no open_tree_attr(2) either), open_tree_attr(2) before 6.15
+ * (a bind's flags are then given by a remount after its copy is attached).
  */
-export type MissingCall = 'openat2' | 'fsopen' | 'openTree';
+export type MissingCall = 'openat2' | 'fsopen' | 'openTree' | 'openTreeAttr';
 
 /** A class of the real port; TypeScript takes a mixin's base only with a constructor of `any[]`. */
 type PortClass = new (...args: any[]) => LinuxSyscalls;
@@ -33,6 +35,11 @@ export function withoutCalls<B extends PortClass>(Base: B, missing: readonly Mis
     override openTree(dirfd: number, path: string, flags: number): number {
       if (lacks.has('openTree')) throw new SyscallError('open_tree', errnoNumber('ENOSYS'), [path]);
       return super.openTree(dirfd, path, flags);
+    }
+
+    override openTreeAttr(dirfd: number, path: string, flags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): number {
+      if (lacks.has('openTree') || lacks.has('openTreeAttr')) throw new SyscallError('open_tree_attr', errnoNumber('ENOSYS'), [path]);
+      return super.openTreeAttr(dirfd, path, flags, attrSet, attrClr, propagation);
     }
   };
 }

@@ -540,6 +540,56 @@ value('flags m', () => statfsFlags(dir + '/m'));
     ],
   ],
   [
+    'open_tree_attr: the path looked up before the attributes are checked, the copy made with them (with AT_RECURSIVE, the mounts below it too) and the source unchanged; an unbindable source EINVAL; without OPEN_TREE_CLONE the mount itself changed',
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+for (const d of ['src', 'one', 'all', 'all/sub', 'u', 'm']) sys.mkdir(dir + '/' + d, 0o755);
+sys.mount('tmpfs', dir + '/src', 'tmpfs', k.MS_NOATIME | k.MS_NOSUID, null);
+sys.mkdir(dir + '/src/sub', 0o755);
+sys.mount('tmpfs', dir + '/src/sub', 'tmpfs', 0n, null);
+const CLONE = k.OPEN_TREE_CLONE | k.O_CLOEXEC;
+step('an atime mode without MOUNT_ATTR__ATIME cleared, of a missing path', () => sys.close(sys.openTreeAttr(k.AT_FDCWD, dir + '/nope', CLONE, k.MOUNT_ATTR_NOATIME, 0n, 0n)));
+step('part of MOUNT_ATTR__ATIME cleared', () => sys.close(sys.openTreeAttr(k.AT_FDCWD, dir + '/src', CLONE, 0n, k.MOUNT_ATTR_NOATIME, 0n)));
+step('an unknown attribute', () => sys.close(sys.openTreeAttr(k.AT_FDCWD, dir + '/src', CLONE, 0x1000n, 0n, 0n)));
+step('an atime mode without MOUNT_ATTR__ATIME cleared', () => sys.close(sys.openTreeAttr(k.AT_FDCWD, dir + '/src', CLONE, k.MOUNT_ATTR_NOATIME, 0n, 0n)));
+const one = sys.openTreeAttr(k.AT_FDCWD, dir + '/src', CLONE, k.MOUNT_ATTR_RDONLY | k.MOUNT_ATTR_STRICTATIME, k.MOUNT_ATTR__ATIME | k.MOUNT_ATTR_NOSUID, 0n);
+step('attach one', () => sys.moveMount(one, '', k.AT_FDCWD, dir + '/one', k.MOVE_MOUNT_F_EMPTY_PATH));
+sys.close(one);
+value('flags one', () => statfsFlags(dir + '/one'));
+step('mkdir one/x', () => sys.mkdir(dir + '/one/x', 0o755));
+const all = sys.openTreeAttr(k.AT_FDCWD, dir + '/src', CLONE | k.AT_RECURSIVE, k.MOUNT_ATTR_RDONLY | k.MOUNT_ATTR_NODEV, 0n, 0n);
+step('attach all', () => sys.moveMount(all, '', k.AT_FDCWD, dir + '/all', k.MOVE_MOUNT_F_EMPTY_PATH));
+sys.close(all);
+value('flags all', () => statfsFlags(dir + '/all'));
+value('flags all/sub', () => statfsFlags(dir + '/all/sub'));
+value('flags src', () => statfsFlags(dir + '/src'));
+value('flags src/sub', () => statfsFlags(dir + '/src/sub'));
+sys.mount(dir + '/u', dir + '/u', null, k.MS_BIND, null);
+sys.mount(null, dir + '/u', null, k.MS_UNBINDABLE, null);
+step('a copy of an unbindable mount', () => sys.close(sys.openTreeAttr(k.AT_FDCWD, dir + '/u', CLONE, k.MOUNT_ATTR_RDONLY, 0n, 0n)));
+sys.mount('tmpfs', dir + '/m', 'tmpfs', 0n, null);
+step('m itself, no clone', () => sys.close(sys.openTreeAttr(k.AT_FDCWD, dir + '/m', k.O_CLOEXEC, k.MOUNT_ATTR_NOEXEC, 0n, 0n)));
+value('flags m', () => statfsFlags(dir + '/m'));
+`,
+    [
+      ['an atime mode without MOUNT_ATTR__ATIME cleared, of a missing path', 'ENOENT'],
+      ['part of MOUNT_ATTR__ATIME cleared', 'EINVAL'],
+      ['an unknown attribute', 'EINVAL'],
+      ['an atime mode without MOUNT_ATTR__ATIME cleared', 'EINVAL'],
+      ['attach one', 'made'],
+      ['flags one', '0x21'],
+      ['mkdir one/x', 'EROFS'],
+      ['attach all', 'made'],
+      ['flags all', '0x427'],
+      ['flags all/sub', '0x1025'],
+      ['flags src', '0x422'],
+      ['flags src/sub', '0x1020'],
+      ['a copy of an unbindable mount', 'EINVAL'],
+      ['m itself, no clone', 'made'],
+      ['flags m', '0x1028'],
+    ],
+  ],
+  [
     'pivot_root(".", ".") into a shared new_root with put_old a private mount below it is made',
     `
 sys.mount('tmpfs', dir, 'tmpfs', 0n, null);

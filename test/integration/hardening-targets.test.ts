@@ -439,19 +439,21 @@ describe.each(MODES)('in-root lookup on the kernel (%s)', (_mode, withoutOpenat2
  * its flags, propagation, recursive attributes) must act on the mount just made. Here the
  * co-tenant's swap of the reproducer (`rename V/sub V/old; ln -s /ro V/sub`) is made by the
  * port itself, for real, at the one moment it wins: after the target's lookup, just
- * before the bind is made on its descriptor (a copy of the source attached, or, without
- * open_tree(2), mount(2)). The mount then lands on V/old, and a second lookup of
- * /data/sub by name would follow the link to /ro and remount it `rw,nosuid`.
+ * before the bind is made on its descriptor (a copy of the source made with its flags, or
+ * before Linux 6.15 without them, attached; or, without open_tree(2), mount(2)). The mount
+ * then lands on V/old, and a second lookup of /data/sub by name would follow the link to
+ * /ro and remount it `rw,nosuid`.
  */
 runAsRoot.each(MODES)('a target swapped for a link between its lookup and its mount (%s)', (_mode, withoutOpenat2) => {
   let t: ReturnType<typeof tempDir>;
   beforeEach(() => (t = tempDir('mountkit-remount-race-')));
   afterEach(() => t.cleanup());
 
-  test.each([
-    ['a copy attached', false],
-    ['mount(2), without open_tree', true],
-  ])('the remount meant for /data/sub (%s) never reaches /ro: the run refuses, naming the destination, and /ro stays ro', (_how, withoutOpenTree) => {
+  test.each<[string, string[], boolean]>([
+    ['a copy made with its flags, attached', [], true],
+    ['a copy attached, before Linux 6.15: without open_tree_attr', ['openTreeAttr'], false],
+    ['mount(2), without open_tree', ['openTree'], false],
+  ])('the remount meant for /data/sub (%s) never reaches /ro: the run refuses, naming the destination, and /ro stays ro', (_how, missing, flagsOnCopy) => {
     const dir = realpathSync(t.dir);
     const rootfs = path.join(dir, 'rootfs');
     for (const d of ['R', 'V/sub', 'SRC', 'rootfs/ro', 'rootfs/data']) mkdirSync(path.join(dir, d), { recursive: true });
@@ -481,13 +483,17 @@ class Swapping extends LinuxSyscalls {
     swap(path);
     return super.openTree(dirfd, path, flags);
   }
+  openTreeAttr(dirfd, path, flags, attrSet, attrClr, propagation) {
+    swap(path);
+    return super.openTreeAttr(dirfd, path, flags, attrSet, attrClr, propagation);
+  }
   mount(source, target, fstype, flags, data) {
     if (target.startsWith('/proc/thread-self/fd/')) swap(source);
     return super.mount(source, target, fstype, flags, data);
   }
 }
 // A call the kernel lacks is refused before the swap could be made at it.
-const Port = withoutCalls(Swapping, [req.withoutOpenat2 && 'openat2', req.withoutOpenTree && 'openTree'].filter(Boolean));
+const Port = withoutCalls(Swapping, [req.withoutOpenat2 && 'openat2', ...req.missing].filter(Boolean));
 const out = {};
 try {
   const kernel = createKernel({ syscalls: new Port(), plugins: { plugins: req.plugins.map((module) => ({ module })) } });
@@ -499,7 +505,7 @@ out.mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
 try { fs.writeFileSync(req.dir + '/rootfs/ro/PWNED', 'pwned'); out.write = 'ok'; } catch (e) { out.write = e.code; }
 process.stdout.write(JSON.stringify(out));
 `;
-    const r = runInMountNamespace(script, { ...process.env, MOUNTKIT_REQ: encode({ config, dir, withoutOpenat2, withoutOpenTree, plugins: [plugin('prepare-root'), plugin('bind')] }) });
+    const r = runInMountNamespace(script, { ...process.env, MOUNTKIT_REQ: encode({ config, dir, withoutOpenat2, missing, plugins: [plugin('prepare-root'), plugin('bind')] }) });
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout) as { error?: string; mountinfo: string; write: string };
     // /ro is the read-only bind it was made, unchanged: no remount reached it.
@@ -510,8 +516,9 @@ process.stdout.write(JSON.stringify(out));
     expect(out.write).toBe('EROFS');
     expect(out.error).toMatch(/mount destination "\/data\/sub" was replaced while it was mounted on: it is now at "\/data\/old", not "\/data\/sub"/);
     expect(out.error).not.toMatch(/\n/);
-    // The bind landed on the renamed target, where the lookup's descriptor held it, and was left as mounted: no remount acted on it either.
-    expect(mountsAt(out.mountinfo, path.join(rootfs, 'data/old')).map((m) => m.options.split(',').includes('nosuid'))).toEqual([false]);
+    // The bind landed on the renamed target, where the lookup's descriptor held it, and was left as mounted (with
+    // the flags its copy was made with, where it was): no remount acted on it either.
+    expect(mountsAt(out.mountinfo, path.join(rootfs, 'data/old')).map((m) => m.options.split(',').includes('nosuid'))).toEqual([flagsOnCopy]);
     expect(existsSync(path.join(dir, 'R', 'PWNED'))).toBe(false);
   });
 });

@@ -683,6 +683,10 @@ describe('FakeSyscalls filesystem model', () => {
       ['two propagation types', (sys) => sys.mountSetattr(AT_FDCWD, '/m', 0, 0n, 0n, MS_PRIVATE | MS_SHARED), 'EINVAL'],
       ['MS_REC as propagation (AT_RECURSIVE says it)', (sys) => sys.mountSetattr(AT_FDCWD, '/m', 0, 0n, 0n, MS_PRIVATE | MS_REC), 'EINVAL'],
       ['an unknown flag', (sys) => sys.mountSetattr(AT_FDCWD, '/m', 0x1, MOUNT_ATTR_NOSUID, 0n, 0n), 'EINVAL'],
+      // build_mount_kattr() before the lookup (checked on Linux 6.18): EINVAL for a missing path too.
+      ['an unknown attribute', (sys) => sys.mountSetattr(AT_FDCWD, '/nope', 0, 0x1000n, 0n, 0n), 'EINVAL'],
+      ['an atime mode set without MOUNT_ATTR__ATIME cleared', (sys) => sys.mountSetattr(AT_FDCWD, '/nope', 0, MOUNT_ATTR_NOATIME, 0n, 0n), 'EINVAL'],
+      ['part of MOUNT_ATTR__ATIME cleared', (sys) => sys.mountSetattr(AT_FDCWD, '/nope', 0, 0n, MOUNT_ATTR_NOATIME, 0n), 'EINVAL'],
     ])('mount_setattr of %s: %s, as the kernel answers', (_, call, code) => {
       const sys = kinds();
       const mounts = structuredClone(sys.mounts);
@@ -864,6 +868,25 @@ describe('FakeSyscalls filesystem model', () => {
       expect(sys.mounts.map((m) => m.target)).toEqual(['/s/a', '/t', '/t/a', '/u']);
       expect(caught(() => sys.mkdir('/t/a/x', 0o755)).code).toBe('EROFS');
       sys.mkdir('/u/a/x', 0o755);
+    });
+
+    it('open_tree_attr: one call, the copy made with the attributes (with AT_RECURSIVE, the mounts below it too), its source unchanged; refused attributes close the copy', () => {
+      const sys = new FakeSyscalls().addDir('/s/a').addDir('/t/a').addDir('/u/a');
+      sys.refuseReadOnlyWrites = true;
+      sys.mount('tmpfs', '/s/a', 'tmpfs', 0n, null);
+      const open = sys.openFds();
+      expect(caught(() => sys.openTreeAttr(AT_FDCWD, '/s', OPEN_TREE_CLONE, MOUNT_ATTR_NOATIME, 0n, 0n))).toMatchObject({ syscall: 'open_tree_attr', code: 'EINVAL' });
+      expect(sys.openFds()).toEqual(open);
+      const all = sys.openTreeAttr(AT_FDCWD, '/s', OPEN_TREE_CLONE | AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0n, 0n);
+      const top = sys.openTreeAttr(AT_FDCWD, '/s', OPEN_TREE_CLONE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID, 0n, 0n);
+      expect(sys.calls.map((c) => c.op)).toEqual(['mount', 'openTreeAttr', 'openTreeAttr', 'openTreeAttr']);
+      sys.moveMount(all, '', AT_FDCWD, '/t', MOVE_MOUNT_F_EMPTY_PATH);
+      sys.moveMount(top, '', AT_FDCWD, '/u', MOVE_MOUNT_F_EMPTY_PATH);
+      expect(caught(() => sys.mkdir('/t/a/x', 0o755)).code).toBe('EROFS');
+      expect(caught(() => sys.mkdir('/u/x', 0o755)).code).toBe('EROFS');
+      expect(sys.fstatfs(sys.open('/u', O_PATH, 0)).flags & ST_NOSUID).toBe(ST_NOSUID);
+      sys.mkdir('/s/a/x', 0o755);
+      sys.mkdir('/s/x', 0o755);
     });
 
     it('fstatMount: a descriptor keeps the mount on top at its path when it was opened; each mount has an id, the model\'s own filesystem 1', () => {

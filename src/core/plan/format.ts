@@ -83,6 +83,13 @@ const DECODERS: Partial<Record<SyscallName, Readonly<Record<string, Decoder>>>> 
     propagation: flags(MOUNT_FLAGS),
   },
   openTree: { dirfd, flags: flags(OPEN_TREE_FLAGS) },
+  openTreeAttr: {
+    dirfd,
+    flags: flags(OPEN_TREE_FLAGS),
+    attrSet: flags(MOUNT_ATTR_FLAGS),
+    attrClr: flags(MOUNT_ATTR_FLAGS),
+    propagation: flags(MOUNT_FLAGS),
+  },
   moveMount: { fromDirfd: dirfd, toDirfd: dirfd, flags: flags(MOVE_MOUNT_FLAGS) },
   fsopen: { flags: flags(FSOPEN_FLAGS) },
   memfdCreate: { flags: flags(MFD_FLAGS) },

@@ -194,7 +194,7 @@ export class PlanSyscalls extends DryRunSyscalls {
     return this.leadsSession ? this.pid : sid;
   }
 
-  /** The descriptor an open, openat, openat2, openTree, memfdCreate, fsopen, fsmount, userNamespace, pidfdOpen, ptyPeer or dupCloexec call returned. */
+  /** The descriptor an open, openat, openat2, openTree, openTreeAttr, memfdCreate, fsopen, fsmount, userNamespace, pidfdOpen, ptyPeer or dupCloexec call returned. */
   resultOf(call: SyscallRecord): number | undefined {
     return this.returned.get(call);
   }
@@ -374,6 +374,10 @@ export class PlanSyscalls extends DryRunSyscalls {
 
   override openTree(dirfd: number, path: string, flags: number): number {
     return this.opened(super.openTree(dirfd, path, flags));
+  }
+
+  override openTreeAttr(dirfd: number, path: string, flags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): number {
+    return this.opened(super.openTreeAttr(dirfd, path, flags, attrSet, attrClr, propagation));
   }
 
   override memfdCreate(name: string, flags: number): number {

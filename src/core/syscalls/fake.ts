@@ -133,6 +133,7 @@ export interface SyscallArgs {
   /** `usernsFd` is present only when the caller passed one. */
   mountSetattr: { dirfd: number; path: string; atFlags: number; attrSet: bigint; attrClr: bigint; propagation: bigint; usernsFd?: number };
   openTree: { dirfd: number; path: string; flags: number };
+  openTreeAttr: { dirfd: number; path: string; flags: number; attrSet: bigint; attrClr: bigint; propagation: bigint };
   moveMount: { fromDirfd: number; fromPath: string; toDirfd: number; toPath: string; flags: number };
   fsopen: { fstype: string; flags: number };
   fsconfig: { fd: number; cmd: number; key: string | null; value: string | null; aux: number };
@@ -382,6 +383,10 @@ const PIDFD_NAME = 'anon_inode:[pidfd]';
 const FSCONTEXT_NAME = 'anon_inode:[fscontext]';
 
 /** The attributes fsmount(2) takes (FSMOUNT_VALID_FLAGS, fs/namespace.c; MOUNT_ATTR_NOSYMFOLLOW since Linux 5.14). */
+/** The attributes mount_setattr(2) and open_tree_attr(2) know (MOUNT_SETATTR_VALID_FLAGS, fs/namespace.c). */
+const SETATTR_VALID = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSYMFOLLOW;
+/** The values of the MOUNT_ATTR__ATIME field. */
+const ATIME_MODES: ReadonlySet<bigint> = new Set([MOUNT_ATTR_RELATIME, MOUNT_ATTR_NOATIME, MOUNT_ATTR_STRICTATIME]);
 const FSMOUNT_ATTRS = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW;
 
 /** A new mount's MOUNT_ATTR_* bits as the mount(2) flags that give them, for its entry in `mounts`. */
@@ -484,6 +489,7 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   pivotRoot: 'pivot_root',
   mountSetattr: 'mount_setattr',
   openTree: 'open_tree',
+  openTreeAttr: 'open_tree_attr',
   moveMount: 'move_mount',
   fstatMount: 'statx',
   userNamespace: 'unshare',
@@ -1391,8 +1397,26 @@ export class FakeSyscalls implements Syscalls {
     // mount_setattr(2), in the kernel's order: unknown flags, then nothing to change (a success before any lookup).
     if ((atFlags & ~(AT_EMPTY_PATH | AT_RECURSIVE | AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT)) !== 0) throw this.fail(rec, 'EINVAL');
     if (attrSet === 0n && attrClr === 0n && propagation === 0n) return;
-    // At most one propagation type, MS_REC not among them (build_mount_kattr, fs/namespace.c).
+    this.checkAttr(rec, attrSet, attrClr, propagation);
+    this.setAttr(rec, dirfd, path, atFlags, attrSet, attrClr, propagation, usernsFd);
+  }
+
+  /**
+   * build_mount_kattr()'s checks, which need no lookup (fs/namespace.c), each EINVAL: at
+   * most one propagation type, MS_REC not among them; no attribute the call does not
+   * know; the atime mode, a value and not a bit, set only with the whole
+   * MOUNT_ATTR__ATIME cleared, and one of the three modes.
+   */
+  private checkAttr(rec: SyscallRecord, attrSet: bigint, attrClr: bigint, propagation: bigint): void {
     if ((propagation & ~MS_PROPAGATION) !== 0n || (propagation & (propagation - 1n)) !== 0n) throw this.fail(rec, 'EINVAL');
+    if (((attrSet | attrClr) & ~SETATTR_VALID) !== 0n) throw this.fail(rec, 'EINVAL');
+    const atimeCleared = attrClr & MOUNT_ATTR__ATIME;
+    const atime = attrSet & MOUNT_ATTR__ATIME;
+    if (atimeCleared === 0n ? atime !== 0n : atimeCleared !== MOUNT_ATTR__ATIME || !ATIME_MODES.has(atime)) throw this.fail(rec, 'EINVAL');
+  }
+
+  /** mount_setattr(2)'s change, after its checks of the arguments, recorded as `rec`. */
+  private setAttr(rec: SyscallRecord, dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint, usernsFd?: number): void {
     // MOUNT_ATTR_IDMAP maps by an open user namespace (EBADF), only a detached mount never attached (EINVAL).
     const idmap = (attrSet & MOUNT_ATTR_IDMAP) !== 0n;
     if (idmap && (usernsFd === undefined || !this.fds.has(usernsFd))) throw this.fail(rec, 'EBADF');
@@ -1418,7 +1442,29 @@ export class FakeSyscalls implements Syscalls {
   }
 
   openTree(dirfd: number, path: string, flags: number): number {
-    const rec = this.record('openTree', { dirfd, path, flags });
+    return this.openTreeAs(this.record('openTree', { dirfd, path, flags }), dirfd, path, flags);
+  }
+
+  openTreeAttr(dirfd: number, path: string, flags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): number {
+    const rec = this.record('openTreeAttr', { dirfd, path, flags, attrSet, attrClr, propagation });
+    // open_tree_attr(2): the lookup and the copy first, then the attributes checked and set
+    // on what was opened (the copy's mounts with AT_RECURSIVE); a refusal closes it
+    // (checked on Linux 6.18: a missing path is ENOENT whatever the attributes).
+    const fd = this.openTreeAs(rec, dirfd, path, flags);
+    if (attrSet === 0n && attrClr === 0n && propagation === 0n) return fd;
+    try {
+      this.checkAttr(rec, attrSet, attrClr, propagation);
+      this.setAttr(rec, fd, '', AT_EMPTY_PATH | (flags & AT_RECURSIVE), attrSet, attrClr, propagation);
+    } catch (err) {
+      this.fds.delete(fd);
+      this.trees.delete(fd);
+      throw err;
+    }
+    return fd;
+  }
+
+  /** open_tree(2) recorded as `rec`. */
+  private openTreeAs(rec: SyscallRecord, dirfd: number, path: string, flags: number): number {
     // open_tree(2): AT_RECURSIVE only with OPEN_TREE_CLONE; a final symlink followed unless AT_SYMLINK_NOFOLLOW.
     if ((flags & AT_RECURSIVE) !== 0 && (flags & OPEN_TREE_CLONE) === 0) throw this.fail(rec, 'EINVAL');
     const follow = (flags & AT_SYMLINK_NOFOLLOW) === 0;
@@ -2738,6 +2784,7 @@ export class FakeSyscalls implements Syscalls {
       case 'fchownat':
       case 'mountSetattr':
       case 'openTree':
+      case 'openTreeAttr':
         return this.atPath(rec.dirfd, rec.path);
       case 'moveMount':
         return this.atPath(rec.toDirfd, rec.toPath);
@@ -2874,6 +2921,7 @@ export class FakeSyscalls implements Syscalls {
       case 'fchownat':
       case 'mountSetattr':
       case 'openTree':
+      case 'openTreeAttr':
         // An empty path (AT_EMPTY_PATH) is the descriptor's own file.
         return [rec.path === '' ? fdPath(rec.dirfd) : rec.path];
       case 'moveMount':

@@ -106,10 +106,10 @@ const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
  * number everywhere.
  */
 const SYSCALL_NUMBERS: Readonly<Record<string, Readonly<Record<RawSyscall, number>>>> = {
-  x64: { setuid: 105, setgid: 106, setgroups: 116, pivot_root: 155, keyctl: 250, ioprio_set: 251, sched_setattr: 314, seccomp: 317, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
-  arm64: { setuid: 146, setgid: 144, setgroups: 159, pivot_root: 41, keyctl: 219, ioprio_set: 30, sched_setattr: 274, seccomp: 277, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442 },
+  x64: { setuid: 105, setgid: 106, setgroups: 116, pivot_root: 155, keyctl: 250, ioprio_set: 251, sched_setattr: 314, seccomp: 317, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442, open_tree_attr: 467 },
+  arm64: { setuid: 146, setgid: 144, setgroups: 159, pivot_root: 41, keyctl: 219, ioprio_set: 30, sched_setattr: 274, seccomp: 277, pidfd_send_signal: 424, open_tree: 428, move_mount: 429, fsopen: 430, fsconfig: 431, fsmount: 432, pidfd_open: 434, close_range: 436, openat2: 437, mount_setattr: 442, open_tree_attr: 467 },
 };
-type RawSyscall = 'setuid' | 'setgid' | 'setgroups' | 'pivot_root' | 'keyctl' | 'ioprio_set' | 'sched_setattr' | 'seccomp' | 'pidfd_send_signal' | 'open_tree' | 'move_mount' | 'fsopen' | 'fsconfig' | 'fsmount' | 'pidfd_open' | 'close_range' | 'openat2' | 'mount_setattr';
+type RawSyscall = 'setuid' | 'setgid' | 'setgroups' | 'pivot_root' | 'keyctl' | 'ioprio_set' | 'sched_setattr' | 'seccomp' | 'pidfd_send_signal' | 'open_tree' | 'move_mount' | 'fsopen' | 'fsconfig' | 'fsmount' | 'pidfd_open' | 'close_range' | 'openat2' | 'mount_setattr' | 'open_tree_attr';
 
 // A filesystem context's log keeps the last 8 messages (fc_log's buffer, include/linux/fs_context.h);
 // a read(2) shorter than the message fails with EMSGSIZE.
@@ -1098,6 +1098,12 @@ export class LinuxSyscalls implements Syscalls {
 
   openTree(dirfd: number, path: string, flags: number): number {
     return checkAt('open_tree', raw('open_tree', 'int', dirfd, 'const char *', path, 'unsigned int', flags), dirfd, path);
+  }
+
+  openTreeAttr(dirfd: number, path: string, flags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): number {
+    const c = libc();
+    const attr = { attr_set: attrSet, attr_clr: attrClr, propagation, userns_fd: 0n };
+    return checkAt('open_tree_attr', raw('open_tree_attr', 'int', dirfd, 'const char *', path, 'unsigned int', flags, c.mountAttrPtr, attr, 'size_t', c.mountAttrSize), dirfd, path);
   }
 
   moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number): void {

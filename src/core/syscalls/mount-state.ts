@@ -12,11 +12,6 @@ import type { MountInfo } from '../mountinfo';
 import {
   MOUNT_ATTR__ATIME,
   MOUNT_ATTR_NOATIME,
-  MOUNT_ATTR_NODEV,
-  MOUNT_ATTR_NODIRATIME,
-  MOUNT_ATTR_NOEXEC,
-  MOUNT_ATTR_NOSUID,
-  MOUNT_ATTR_NOSYMFOLLOW,
   MOUNT_ATTR_RELATIME,
   MS_NOATIME,
   MS_NODEV,
@@ -33,6 +28,7 @@ import {
   ST_RDONLY,
   ST_VALID,
 } from '../constants';
+import { MOUNT_FLAG_ATTRS } from '../mount-attrs';
 import { STATFS_TO_MOUNT } from '../statfs-flags';
 
 /** A filesystem instance, which every bind of it shares. */
@@ -135,15 +131,6 @@ export function copiedPropagation(p: Propagation, lessPrivileged: boolean): Prop
   return lessPrivileged ? { shared: false, slave: p.shared || p.slave, unbindable: false } : { shared: p.shared, slave: p.slave, unbindable: false };
 }
 
-/** The mount_setattr(2) attributes that are per-mount flags but read-only, and the mount(2) flag of each (attr_flags_to_mnt_flags(), fs/namespace.c). */
-const SETATTR_FLAGS: readonly (readonly [bigint, bigint])[] = [
-  [MOUNT_ATTR_NOSUID, MS_NOSUID],
-  [MOUNT_ATTR_NODEV, MS_NODEV],
-  [MOUNT_ATTR_NOEXEC, MS_NOEXEC],
-  [MOUNT_ATTR_NODIRATIME, MS_NODIRATIME],
-  [MOUNT_ATTR_NOSYMFOLLOW, MS_NOSYMFOLLOW],
-];
-
 /**
  * The per-mount flags but read-only that mount_setattr(2) sets and clears, as mount(2)
  * flags (build_mount_kattr(), fs/namespace.c): the atime mode only where `attrClr` holds
@@ -151,7 +138,7 @@ const SETATTR_FLAGS: readonly (readonly [bigint, bigint])[] = [
  * `attrSet` names (none for strictatime).
  */
 export function setattrFlags(attrSet: bigint, attrClr: bigint): { set: bigint; clear: bigint } {
-  const flagsOf = (attrs: bigint) => SETATTR_FLAGS.reduce((f, [attr, flag]) => ((attrs & attr) !== 0n ? f | flag : f), 0n);
+  const flagsOf = (attrs: bigint) => MOUNT_FLAG_ATTRS.reduce((f, [flag, attr]) => ((attrs & attr) !== 0n ? f | flag : f), 0n);
   const [set, clear] = [flagsOf(attrSet), flagsOf(attrClr)];
   if ((attrClr & MOUNT_ATTR__ATIME) === 0n) return { set, clear };
   const atime = attrSet & MOUNT_ATTR__ATIME;

@@ -102,6 +102,13 @@ export interface Syscalls {
   mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint, usernsFd?: number): void;
   /** open_tree(2): with OPEN_TREE_CLONE, a new detached copy of the mount at `path` (AT_RECURSIVE: and of those below it). */
   openTree(dirfd: number, path: string, flags: number): number;
+  /**
+   * open_tree_attr(2) (Linux 6.15): open_tree(2), then the mount_setattr(2) attributes on
+   * what it opened (with OPEN_TREE_CLONE the detached copy, before any other process can
+   * see it; with AT_RECURSIVE on every mount of the copy). The copy is gone when the
+   * attributes are refused. ENOSYS on an older kernel.
+   */
+  openTreeAttr(dirfd: number, path: string, flags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): number;
   /** move_mount(2): attaches the detached or attached mount at `fromDirfd`/`fromPath` at `toDirfd`/`toPath`. */
   moveMount(fromDirfd: number, fromPath: string, toDirfd: number, toPath: string, flags: number): void;
   /**

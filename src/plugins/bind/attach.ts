@@ -1,8 +1,8 @@
 /**
  * A plain bind made as a detached copy of its source attached onto the target, for a bind
- * that has steps after its mount (a remount for its flags, propagation, a relabel,
- * recursive attributes): open_tree(2) with OPEN_TREE_CLONE copies the source's mount (with
- * the mounts below it for rbind: AT_RECURSIVE), as MS_BIND copies it (both go through
+ * that has steps after its mount (its flags, propagation, a relabel, recursive
+ * attributes): open_tree(2) with OPEN_TREE_CLONE copies the source's mount (with the
+ * mounts below it for rbind: AT_RECURSIVE), as MS_BIND copies it (both go through
  * __do_loopback(), fs/namespace.c: the same checks, and the copy joins the source's peer
  * group when the source is shared), and move_mount(2) attaches it onto the target's
  * descriptor, where attach_recursive_mnt() makes it what a bind made there by mount(2)
@@ -10,44 +10,83 @@
  * and the mount is not opened again by name and checked (mounting.ts afterAttach against
  * afterMount): five calls fewer for a directory target, three for a file.
  *
- * A bind with no step after it stays one mount(2) call. Where either call is refused (a
- * kernel before Linux 5.2 has neither: ENOSYS; a seccomp filter may refuse them: ENOSYS
- * or EPERM; a security module may allow a bind's mount(2) and not move_mount(2): EACCES)
- * or answers EINVAL (a directory onto a file is EINVAL for move_mount(2) where mount(2)
- * says ENOTDIR; an unbindable source is EINVAL for both), nothing is attached: closing the
- * copy's descriptor unmounts it (dissolve_on_fput()), and the bind is made with mount(2),
- * which succeeds or refuses it with its own error, as runc's does. After a refusal the
- * run makes its other binds with mount(2) at once. Any other error is the bind's.
+ * A bind (not rbind) with flags gets them on its copy before it is attached, in the call
+ * that makes the copy: open_tree_attr(2) (Linux 6.15) with the attributes MS_REMOUNT|
+ * MS_BIND would give it (attr.ts), so the bind is never seen without them and needs no
+ * remount after. With AT_RECURSIVE the attributes would go to every mount of the copy,
+ * where a remount changes the top one only, so an rbind keeps the remount. Where
+ * open_tree_attr(2) is missing (ENOSYS, before 6.15: noted for the run) or refused for
+ * this bind (EPERM: a flag a user namespace locked on the source that the attributes
+ * would clear, or a seccomp filter; EACCES; EINVAL), the copy is made by open_tree(2) and
+ * remounted after the attach, which keeps a locked flag where the config allows it
+ * (BindMountHandler.remount).
+ *
+ * A bind with no step after it stays one mount(2) call. Where open_tree(2) or
+ * move_mount(2) is refused (a kernel before Linux 5.2 has neither: ENOSYS; a seccomp
+ * filter may refuse them: ENOSYS or EPERM; a security module may allow a bind's mount(2)
+ * and not move_mount(2): EACCES) or answers EINVAL (a directory onto a file is EINVAL for
+ * move_mount(2) where mount(2) says ENOTDIR; an unbindable source is EINVAL for both),
+ * nothing is attached: closing the copy's descriptor unmounts it (dissolve_on_fput()),
+ * and the bind is made with mount(2), which succeeds or refuses it with its own error, as
+ * runc's does. After a refusal the run makes its other binds with mount(2) at once. Any
+ * other error is the bind's.
  */
 import type { MountSpec } from '../../core/config/model';
 import { AT_FDCWD, AT_RECURSIVE, MS_REC, O_CLOEXEC, OPEN_TREE_CLONE } from '../../core/constants';
 import { SyscallError } from '../../core/errors';
 import { attachTree } from '../../core/idmapped-tree';
 import type { Syscalls } from '../../core/syscalls/types';
+import type { MountAttrChange } from './attr';
 
 /** Where a run notes, in RunContext.shared, that open_tree(2) or move_mount(2) is refused to it. */
 const REFUSED_KEY = 'bind.copyRefused';
+
+/** Where a run notes that open_tree_attr(2) is missing (ENOSYS). */
+const NO_ATTR_KEY = 'bind.copyAttrMissing';
 
 /** The errors that leave a bind to mount(2) (see the top of this file); the first three are refusals, and mark the run. */
 const REFUSALS: ReadonlySet<string> = new Set(['ENOSYS', 'EPERM', 'EACCES']);
 const TO_MOUNT: ReadonlySet<string> = new Set([...REFUSALS, 'EINVAL']);
 
+/** A copy attached: its descriptor, and whether it was made with the bind's flags. */
+export interface AttachedCopy {
+  tree: number;
+  flagsSet: boolean;
+}
+
 /**
  * The copy of `m.source` attached onto the target open as `targetFd`, its descriptor the
- * caller's to close; undefined, with nothing attached, when open_tree(2) or move_mount(2)
- * answers an error that leaves the bind to mount(2).
+ * caller's to close; made with `attrs` (the bind's flags) where the bind is not recursive
+ * and open_tree_attr(2) takes them. Undefined, with nothing attached, when open_tree(2)
+ * or move_mount(2) answers an error that leaves the bind to mount(2).
  */
-export function attachCopy(sys: Syscalls, m: MountSpec, targetFd: number, shared: Map<string, unknown>): number | undefined {
+export function attachCopy(sys: Syscalls, m: MountSpec, targetFd: number, shared: Map<string, unknown>, attrs?: MountAttrChange): AttachedCopy | undefined {
   if (shared.has(REFUSED_KEY)) return undefined;
+  const recursive = (m.flags & MS_REC) !== 0n;
+  const flags = OPEN_TREE_CLONE | O_CLOEXEC | (recursive ? AT_RECURSIVE : 0);
   let tree: number | undefined;
   try {
-    tree = sys.openTree(AT_FDCWD, m.source, OPEN_TREE_CLONE | O_CLOEXEC | ((m.flags & MS_REC) !== 0n ? AT_RECURSIVE : 0));
+    tree = attrs !== undefined && !recursive ? copyWithAttrs(sys, m.source, flags, attrs, shared) : undefined;
+    const flagsSet = tree !== undefined;
+    tree ??= sys.openTree(AT_FDCWD, m.source, flags);
     attachTree(sys, tree, m.source, targetFd);
-    return tree;
+    return { tree, flagsSet };
   } catch (err) {
     if (tree !== undefined) sys.close(tree);
     if (!(err instanceof SyscallError) || !TO_MOUNT.has(err.code)) throw err;
     if (REFUSALS.has(err.code)) shared.set(REFUSED_KEY, true);
+    return undefined;
+  }
+}
+
+/** The copy made by open_tree_attr(2) with `attrs`; undefined where the call is missing or refused for this bind (see the top of this file). */
+function copyWithAttrs(sys: Syscalls, source: string, flags: number, attrs: MountAttrChange, shared: Map<string, unknown>): number | undefined {
+  if (shared.has(NO_ATTR_KEY)) return undefined;
+  try {
+    return sys.openTreeAttr(AT_FDCWD, source, flags, attrs.attrSet, attrs.attrClr, 0n);
+  } catch (err) {
+    if (!(err instanceof SyscallError) || !TO_MOUNT.has(err.code)) throw err;
+    if (err.code === 'ENOSYS') shared.set(NO_ATTR_KEY, true);
     return undefined;
   }
 }

@@ -8,7 +8,8 @@ import { afterAttach, afterMount, bindNeedsRemount, containerRoot, hasStepsAfter
 import { SYSCALLS, type MountHandler, type RunContext } from '../../core/plugin';
 import { relabelTree, selinuxEnabled } from '../../core/selinux';
 import type { Syscalls } from '../../core/syscalls/types';
-import { attachCopy } from './attach';
+import { attachCopy, type AttachedCopy } from './attach';
+import { remountAttrs } from './attr';
 import { mountIdmapped, requestIdmapped } from './idmap';
 import { keepLockedFlags, lockedChange } from './locked';
 import { relabelMode, relabelProblem, relabelTarget } from './relabel';
@@ -31,9 +32,10 @@ export function bindFlags(m: MountSpec): bigint {
  * inside the rootfs at mount time, made to match the source's kind when missing, and
  * mounted through its descriptor, or a copy of the source attached to it: an idmapped one
  * (idmap.ts, as runc 1.2 does), or a plain one when steps follow the mount (attach.ts:
- * they act on it through its descriptor); the bind is remounted when it carries flags the
- * first call ignores (keeping the flags a user namespace locked on it, as runc 1.2 does),
- * the source is relabelled on request, and recursive attributes come last.
+ * they act on it through its descriptor); flags the first call ignores are given to a
+ * plain bind's copy as it is made (attach.ts, Linux 6.15), or else by a remount of the bind
+ * (keeping the flags a user namespace locked on it, as runc 1.2 does), the source is
+ * relabelled on request, and recursive attributes come last.
  */
 @injectable()
 export class BindMountHandler implements MountHandler {
@@ -78,29 +80,30 @@ export class BindMountHandler implements MountHandler {
     const remount = bindNeedsRemount(flags);
     // MS_BIND ignores ro, nosuid, nodev, noexec and the atime flags on the first call
     // (mount(2), "Creating a bind mount"); MS_REMOUNT|MS_BIND applies them to this mount
-    // only. runc 1.1 passes the source and "bind" there too, but for MS_REMOUNT|MS_BIND the
-    // kernel reads only the target and the flags (do_reconfigure_mnt, fs/namespace.c).
-    const between =
-      remount || label
+    // only, unless the copy was made with them (attach.ts). runc 1.1 passes the source and
+    // "bind" there too, but for MS_REMOUNT|MS_BIND the kernel reads only the target and the
+    // flags (do_reconfigure_mnt, fs/namespace.c).
+    const between = (remountAfter: boolean) =>
+      remountAfter || label
         ? (top: string, fd: number) => {
-            if (remount) this.remount(top, fd, flags, m.clearedFlags);
+            if (remountAfter) this.remount(top, fd, flags, m.clearedFlags);
             if (label) relabelTree(this.sys, m.source, label);
           }
         : undefined;
     withMountTarget(this.sys, root, m.destination, { kind, mayBeProc }, (t) => {
-      const tree = this.attached(m, t.fd, ctx.shared, copy, between);
-      if (tree !== undefined) {
+      const made = this.attached(m, t.fd, ctx.shared, copy, between(remount), remount ? flags : undefined);
+      if (made !== undefined) {
         try {
-          afterAttach(this.sys, root, m, t, tree, between);
+          afterAttach(this.sys, root, m, t, made.tree, between(remount && !made.flagsSet), made.flagsSet);
         } finally {
-          if (tree !== copy) this.sys.close(tree);
+          if (made.tree !== copy) this.sys.close(made.tree);
         }
         return;
       }
       // runc passes the type "bind"; with MS_BIND the kernel ignores fstype and data.
       mountOn(this.sys, m, { source: m.source, target: fdPath(t.fd), fstype: 'bind', flags, data: m.data });
       // Where a copy could not be attached, the steps act on the new bind opened again and checked to be it (afterMount), never on what a path swapped in since leads to.
-      afterMount(this.sys, root, m, t, between);
+      afterMount(this.sys, root, m, t, between(remount));
     });
   }
 
@@ -109,18 +112,19 @@ export class BindMountHandler implements MountHandler {
    * the steps after the mount act through (afterAttach): the idmapped `copy` mountkit's
    * first process sent, an idmapped one made here (idmap.ts), or, when steps follow the
    * mount (hasStepsAfter: `between`, propagation or recursive attributes), a plain one
-   * (attach.ts).
+   * (attach.ts), made with the bind's `flags` where they need a remount and the kernel
+   * takes them on the copy.
    * Undefined when the bind is to be made with mount(2). The caller closes what is not `copy`.
    */
-  private attached(m: MountSpec, targetFd: number, shared: Map<string, unknown>, copy: number | undefined, between: unknown): number | undefined {
+  private attached(m: MountSpec, targetFd: number, shared: Map<string, unknown>, copy: number | undefined, between: unknown, flags: bigint | undefined): AttachedCopy | undefined {
     if (copy !== undefined) {
       attachTree(this.sys, copy, m.source, targetFd);
-      return copy;
+      return { tree: copy, flagsSet: false };
     }
-    if (m.idmap) return mountIdmapped(this.sys, m, m.idmap, targetFd, shared);
+    if (m.idmap) return { tree: mountIdmapped(this.sys, m, m.idmap, targetFd, shared), flagsSet: false };
     // A remount of an existing bind (MS_REMOUNT among its flags) makes no new mount to copy.
     if ((m.flags & MS_REMOUNT) !== 0n) return undefined;
-    return hasStepsAfter(m, between) ? attachCopy(this.sys, m, targetFd, shared) : undefined;
+    return hasStepsAfter(m, between) ? attachCopy(this.sys, m, targetFd, shared, flags === undefined ? undefined : remountAttrs(flags)) : undefined;
   }
 
   /**
@@ -159,7 +163,8 @@ export class BindMountHandler implements MountHandler {
   /**
    * `fn`, where a missing source is the run's refusal naming it: the source is first
    * looked up by whichever call needs it (open(2) where the target is /proc, stat(2) where
-   * the target is missing, open_tree(2) or mount(2) of the bind), each ENOENT for it.
+   * the target is missing, open_tree(2), open_tree_attr(2) or mount(2) of the bind), each
+   * ENOENT for it.
    */
   private sourceNamed<T>(source: string, fn: () => T): T {
     try {
@@ -185,7 +190,7 @@ export class BindMountHandler implements MountHandler {
 }
 
 /** The calls that look the bind's source up by its path (BindMountHandler.sourceNamed). */
-const SOURCE_LOOKUPS: ReadonlySet<string> = new Set(['open', 'stat', 'open_tree', 'mount']);
+const SOURCE_LOOKUPS: ReadonlySet<string> = new Set(['open', 'stat', 'open_tree', 'open_tree_attr', 'mount']);
 
 /** The refusal of a bind whose source does not exist, where `err` is the ENOENT of a lookup of it (SOURCE_LOOKUPS); else undefined. */
 function sourceMissing(source: string, err: unknown): StepError | undefined {

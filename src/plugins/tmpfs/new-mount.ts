@@ -35,26 +35,17 @@
  */
 import {
   MOUNT_ATTR_NOATIME,
-  MOUNT_ATTR_NODEV,
-  MOUNT_ATTR_NODIRATIME,
-  MOUNT_ATTR_NOEXEC,
-  MOUNT_ATTR_NOSUID,
-  MOUNT_ATTR_NOSYMFOLLOW,
   MOUNT_ATTR_RELATIME,
   MOUNT_ATTR_STRICTATIME,
   MS_DIRSYNC,
   MS_LAZYTIME,
   MS_NOATIME,
-  MS_NODEV,
-  MS_NODIRATIME,
-  MS_NOEXEC,
-  MS_NOSUID,
-  MS_NOSYMFOLLOW,
   MS_RELATIME,
   MS_SILENT,
   MS_STRICTATIME,
   MS_SYNCHRONOUS,
 } from '../../core/constants';
+import { MOUNT_FLAG_ATTRS } from '../../core/mount-attrs';
 
 /** One fsconfig(2) parameter: FSCONFIG_SET_STRING of `key` and `value`, or FSCONFIG_SET_FLAG of `key` when `value` is null. */
 export interface FsParam {
@@ -68,15 +59,6 @@ export interface NewMount {
   attrs: bigint;
 }
 
-/** mount(2) flags that are the mount's, and the MOUNT_ATTR_* bit fsmount(2) takes for each. */
-const MOUNT_ATTRS: readonly (readonly [bigint, bigint])[] = [
-  [MS_NOSUID, MOUNT_ATTR_NOSUID],
-  [MS_NODEV, MOUNT_ATTR_NODEV],
-  [MS_NOEXEC, MOUNT_ATTR_NOEXEC],
-  [MS_NODIRATIME, MOUNT_ATTR_NODIRATIME],
-  [MS_NOSYMFOLLOW, MOUNT_ATTR_NOSYMFOLLOW],
-];
-
 /** mount(2) flags that are the superblock's, and the flag parameter a context takes for each. */
 const SUPERBLOCK_FLAGS: readonly (readonly [bigint, string])[] = [
   [MS_SYNCHRONOUS, 'sync'],
@@ -85,7 +67,7 @@ const SUPERBLOCK_FLAGS: readonly (readonly [bigint, string])[] = [
 ];
 
 /** Every flag made here: those of the two tables, the atime flags, and MS_SILENT, which changes nothing here. */
-const MADE = [...MOUNT_ATTRS.map(([f]) => f), ...SUPERBLOCK_FLAGS.map(([f]) => f), MS_NOATIME, MS_RELATIME, MS_STRICTATIME, MS_SILENT].reduce((a, f) => a | f, 0n);
+const MADE = [...MOUNT_FLAG_ATTRS.map(([f]) => f), ...SUPERBLOCK_FLAGS.map(([f]) => f), MS_NOATIME, MS_RELATIME, MS_STRICTATIME, MS_SILENT].reduce((a, f) => a | f, 0n);
 
 /** SELinux's mount options (selinux_sb_eat_lsm_opts()): seclabel alone, the others with a value. */
 const SELINUX_OPTIONS: ReadonlyMap<string, boolean> = new Map([
@@ -120,7 +102,7 @@ export function newTmpfsMount(source: string | null, flags: bigint, data: string
 /** fsmount(2)'s attributes for the mount's flags of mount(2), its atime as path_mount() makes it. */
 export function mountAttrs(flags: bigint): bigint {
   let attrs = (flags & MS_STRICTATIME) !== 0n ? MOUNT_ATTR_STRICTATIME : (flags & MS_NOATIME) !== 0n ? MOUNT_ATTR_NOATIME : MOUNT_ATTR_RELATIME;
-  for (const [flag, attr] of MOUNT_ATTRS) if ((flags & flag) !== 0n) attrs |= attr;
+  for (const [flag, attr] of MOUNT_FLAG_ATTRS) if ((flags & flag) !== 0n) attrs |= attr;
   return attrs;
 }
 

@@ -1,7 +1,7 @@
 import { spawnSync } from 'child_process';
 import { mkdirSync, statSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { MOUNT_ATTR_RDONLY, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_PRIVATE, MS_RDONLY, MS_REC, MS_SHARED, MS_SLAVE } from '../../../src/core/constants';
+import { MOUNT_ATTR_RDONLY, MS_BIND, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_PRIVATE, MS_RDONLY, MS_REC, MS_RELATIME, MS_SHARED, MS_SLAVE, MS_STRICTATIME } from '../../../src/core/constants';
 import type { MountSpec } from '../../../src/core/config/model';
 import { fromOciSpec } from '../../../src/core/config/oci';
 import { makeConfig, makeMount } from '../../helpers/config';
@@ -84,7 +84,7 @@ runAsRoot('bind handler, real mounts', () => {
   });
   afterEach(() => t.cleanup());
 
-  test('binds show the source; ro, nosuid, nodev, noexec take effect through the remount', () => {
+  test('binds show the source; ro, nosuid, nodev, noexec take effect', () => {
     const r = run(
       binds(
         { destination: '/data' },
@@ -319,9 +319,12 @@ runAsRoot('bind handler, real mounts', () => {
     expect(mountsAt(slash.mountinfo, inRoot('f'))).toEqual([]);
   });
 
-  test('a bind with steps after its mount is a copy attached (open_tree, move_mount), acted on through its descriptor: the same mount table as mount(2) and its check make', () => {
+  test('a bind with steps after its mount is a copy attached (open_tree, move_mount), acted on through its descriptor, a bind\'s flags given to its copy (open_tree_attr): the same mount table as a remount of the copy, and as mount(2) and its check make', () => {
     mkdirSync(inRoot('etc'));
     // The source a shared tmpfs with a submount: a copy of it joins its peer group as MS_BIND's does.
+    // A second source, noatime,nodiratime,nosuid: a bind keeps its atime mode where no atime flag is given.
+    const natime = path.join(t.dir, 'natime');
+    mkdirSync(natime);
     const setup = `
 const { LinuxSyscalls } = require('./src/core/syscalls/linux');
 const sys = new LinuxSyscalls();
@@ -329,6 +332,7 @@ sys.mount('srcfs', ${JSON.stringify(src)}, 'tmpfs', 0n, 'size=1m');
 sys.mount(null, ${JSON.stringify(src)}, null, ${MS_SHARED}n, null);
 sys.mkdir(${JSON.stringify(path.join(src, 'sub'))}, 0o755);
 sys.mount('subfs', ${JSON.stringify(path.join(src, 'sub'))}, 'tmpfs', 0n, 'size=1m');
+sys.mount('natimefs', ${JSON.stringify(natime)}, 'tmpfs', ${MS_NOATIME | MS_NODIRATIME | MS_NOSUID}n, 'size=1m');
 `;
     const mounts = binds(
       { destination: '/ro', flags: MS_BIND | MS_RDONLY },
@@ -338,17 +342,28 @@ sys.mount('subfs', ${JSON.stringify(path.join(src, 'sub'))}, 'tmpfs', 0n, 'size=
       { destination: '/slave', flags: MS_BIND, propagationFlags: [MS_SLAVE] },
       { destination: '/attrs', flags: MS_BIND | MS_REC, recAttrs: { attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n } },
       { destination: '/etc/hosts', source: file, flags: MS_BIND | MS_RDONLY },
+      { destination: '/kept', source: natime, flags: MS_BIND | MS_NODEV },
+      { destination: '/relatime', source: natime, flags: MS_BIND | MS_RELATIME },
+      { destination: '/strict', source: natime, flags: MS_BIND | MS_STRICTATIME | MS_NOSUID },
+      { destination: '/nodiratime', flags: MS_BIND | MS_NODIRATIME | MS_NOSYMFOLLOW },
     );
-    const countCalls = ['openTree', 'moveMount', 'mount', 'fstatMount'];
+    const countCalls = ['openTreeAttr', 'openTree', 'moveMount', 'mount', 'fstatMount'];
+    const config = makeConfig({ bundle: t.dir, rootfs, mounts });
     const copies = run(mounts, { setup, countCalls, write: [inRoot('ro/x'), inRoot('rro/sub/x'), inRoot('attrs/sub/x'), inRoot('private/x')] });
-    const plain = realRun({ config: makeConfig({ bundle: t.dir, rootfs, mounts }), plugins: [BIND_PLUGIN], setup, countCalls, withoutOpenTree: true });
+    const remounted = realRun({ config, plugins: [BIND_PLUGIN], setup, countCalls, withoutOpenTreeAttr: true });
+    const plain = realRun({ config, plugins: [BIND_PLUGIN], setup, countCalls, withoutOpenTree: true });
     expect(copies.error).toBeUndefined();
+    expect(remounted.error).toBeUndefined();
     expect(plain.error).toBeUndefined();
-    // Copies: one open_tree and move_mount each, mount(2) for the steps only (five remounts, two propagation changes), nothing opened again.
-    expect(copies.calls).toEqual({ openTree: 7, moveMount: 7, mount: 6, fstatMount: 0 });
-    // Without open_tree (ENOSYS, once: the run's later binds do not try it), mount(2) and two statx of each bind's check.
-    expect(plain.calls).toEqual({ openTree: 1, moveMount: 0, mount: 13, fstatMount: 14 });
+    // Copies: a bind with flags made with them (seven), an rbind or a bind with steps alone by open_tree (four),
+    // mount(2) for the steps only (the rbind's remount, two propagation changes), nothing opened again.
+    expect(copies.calls).toEqual({ openTreeAttr: 7, openTree: 4, moveMount: 11, mount: 3, fstatMount: 0 });
+    // Before 6.15 (open_tree_attr ENOSYS, once): every copy by open_tree, eight remounts through it.
+    expect(remounted.calls).toEqual({ openTreeAttr: 1, openTree: 11, moveMount: 11, mount: 10, fstatMount: 0 });
+    // Without open_tree (ENOSYS, once each: the run's later binds try neither), mount(2) and two statx of each bind's check.
+    expect(plain.calls).toEqual({ openTreeAttr: 1, openTree: 1, moveMount: 0, mount: 21, fstatMount: 22 });
     const table = mountTable(copies.mountinfo, rootfs);
+    expect(table).toEqual(mountTable(remounted.mountinfo, rootfs));
     expect(table).toEqual(mountTable(plain.mountinfo, rootfs));
     const at = (dest: string) => table.filter((line) => line.startsWith(dest + ' '));
     expect(at('/ro')).toEqual([expect.stringMatching(/^\/ro \/ ro,relatime shared:#0 tmpfs srcfs /)]);
@@ -359,14 +374,19 @@ sys.mount('subfs', ${JSON.stringify(path.join(src, 'sub'))}, 'tmpfs', 0n, 'size=
     expect(at('/private')).toEqual([expect.stringMatching(/^\/private \/ rw,relatime  tmpfs /)]);
     expect(at('/slave')).toEqual([expect.stringMatching(/^\/slave \/ rw,relatime master:#0 /)]);
     expect(at('/etc/hosts')).toEqual([expect.stringMatching(/^\/etc\/hosts \S+\/file\.txt ro,relatime /)]);
+    // No atime flag given: the source's noatime,nodiratime kept; nosuid cleared, as a remount clears it.
+    expect(at('/kept')).toEqual([expect.stringMatching(/^\/kept \/ rw,nodev,noatime,nodiratime  tmpfs natimefs /)]);
+    expect(at('/relatime')).toEqual([expect.stringMatching(/^\/relatime \/ rw,relatime  tmpfs natimefs /)]);
+    expect(at('/strict')).toEqual([expect.stringMatching(/^\/strict \/ rw,nosuid  tmpfs natimefs /)]);
+    expect(at('/nodiratime')).toEqual([expect.stringMatching(/^\/nodiratime \/ rw,nodiratime,relatime,nosymfollow shared:#0 /)]);
     expect(copies.write).toEqual({ [inRoot('ro/x')]: 'EROFS', [inRoot('rro/sub/x')]: 'ok', [inRoot('attrs/sub/x')]: 'EROFS', [inRoot('private/x')]: 'ok' });
   });
 
   test('a directory copy onto an existing file: move_mount refuses it (EINVAL), and mount(2) gives the error, as runc\'s', () => {
     writeFileSync(inRoot('f'), '');
-    const r = run(binds({ destination: '/f', flags: MS_BIND | MS_RDONLY }), { countCalls: ['openTree', 'moveMount', 'mount'] });
+    const r = run(binds({ destination: '/f', flags: MS_BIND | MS_RDONLY }), { countCalls: ['openTreeAttr', 'openTree', 'moveMount', 'mount'] });
     expect(r.error).toMatchObject({ name: 'PluginError', message: `mounts: plugin bind mounts[0] "/f": mount "${src}" -> "${inRoot('f')}": ENOTDIR` });
-    expect(r.calls).toEqual({ openTree: 1, moveMount: 1, mount: 1 });
+    expect(r.calls).toEqual({ openTreeAttr: 1, openTree: 0, moveMount: 1, mount: 1 });
     expect(mountsAt(r.mountinfo, inRoot('f'))).toEqual([]);
   });
 

@@ -2,7 +2,15 @@ import 'reflect-metadata';
 import {
   AT_EMPTY_PATH,
   AT_RECURSIVE,
+  MOUNT_ATTR__ATIME,
+  MOUNT_ATTR_NOATIME,
+  MOUNT_ATTR_NODEV,
+  MOUNT_ATTR_NODIRATIME,
+  MOUNT_ATTR_NOEXEC,
+  MOUNT_ATTR_RELATIME,
+  MOUNT_ATTR_STRICTATIME,
   MOUNT_ATTR_NOSUID,
+  MOUNT_ATTR_NOSYMFOLLOW,
   MOUNT_ATTR_RDONLY,
   MS_BIND,
   MS_NOATIME,
@@ -47,6 +55,7 @@ import { FakeSyscalls, type FailOptions } from '../../../src/core/syscalls/fake'
 import type { SyscallName } from '../../../src/core/syscalls/types';
 import { BindMountHandler } from '../../../src/plugins/bind';
 import { bindFlags } from '../../../src/plugins/bind/handler';
+import { remountAttrs } from '../../../src/plugins/bind/attr';
 import { LOCKABLE_FLAGS, keepLockedFlags, lockedChange } from '../../../src/plugins/bind/locked';
 import { mountFlagsOfStatfs } from '../../../src/core/statfs-flags';
 import { relabelMode, relabelProblem, relabelTarget, sharedLabel } from '../../../src/plugins/bind/relabel';
@@ -90,14 +99,26 @@ const attached = (sys: FakeSyscalls, target: string, flags: bigint, source = '/s
   { op: 'moveMount' as const, fromDirfd: fdOf(sys, source), fromPath: '', toDirfd: fdOf(sys, target), toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH },
 ];
 
+/** A bind (not rbind) with `flags` made as a copy of `source` with them (open_tree_attr(2)) attached onto the target the fake opened at `target`. */
+const attachedWithFlags = (sys: FakeSyscalls, target: string, flags: bigint, source = '/src/dir') => [
+  copyWithFlags(source, flags),
+  { op: 'moveMount' as const, fromDirfd: fdOf(sys, source), fromPath: '', toDirfd: fdOf(sys, target), toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH },
+];
+
 /**
  * Matches a call made through the attached copy of `source`: the fake's pathOf tells
  * where a descriptor was opened, and the copy's was opened at its source.
  */
 const viaCopy = (sys: FakeSyscalls, source = '/src/dir') => viaFd(sys, source);
 
-/** open_tree(2) refused (ENOSYS: a kernel before 5.2), so every bind of the run is made with mount(2) and checked after it. */
-const withoutCopies = (sys: FakeSyscalls) => sys.failOn('openTree', 'ENOSYS');
+/** open_tree(2) and open_tree_attr(2) refused (ENOSYS: a kernel before 5.2), so every bind of the run is made with mount(2) and checked after it. */
+const withoutCopies = (sys: FakeSyscalls) => sys.failOn('openTreeAttr', 'ENOSYS').failOn('openTree', 'ENOSYS');
+
+/** open_tree_attr(2) refused (ENOSYS: a kernel from 5.2 to 6.14), so a bind's flags are given by a remount after its copy is attached. */
+const withoutAttrCopies = (sys: FakeSyscalls) => sys.failOn('openTreeAttr', 'ENOSYS');
+
+/** open_tree_attr(2) of `source` with the attributes a remount with `flags` gives (attr.ts), as attach.ts calls it for a bind (not rbind). */
+const copyWithFlags = (source: string, flags: bigint) => ({ op: 'openTreeAttr' as const, dirfd: AT_FDCWD, path: source, flags: OPEN_TREE_CLONE | O_CLOEXEC, ...remountAttrs(flags), propagation: 0n });
 
 /**
  * The calls a bind of /src/dir at an existing /data makes before its mount: the source's
@@ -142,23 +163,52 @@ describe('bind mount handler', () => {
     expect(sys.calls.filter((c) => c.op === 'stat')).toEqual([]);
   });
 
-  test('the full call list: target lookup and proc check (an existing target: no stat of the source), a copy of the source attached through the target descriptor, the target\'s place checked, remount through the copy', () => {
+  test('the full call list: target lookup and proc check (an existing target: no stat of the source), a copy of the source made with the bind\'s flags (open_tree_attr), attached through the target descriptor, the target\'s place checked; no remount', () => {
     const { sys, run } = setup();
     sys.addDir('/r/data');
     run([{ destination: '/data', flags: MS_BIND | MS_RDONLY }]);
     expect(sys.calls).toEqual([
-      ...beforeDataBind,
+      ...beforeDataBind.slice(0, 2),
+      copyWithFlags('/src/dir', MS_BIND | MS_RDONLY),
       { op: 'moveMount', fromDirfd: 102, fromPath: '', toDirfd: 101, toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH },
       // The target still where its lookup led (the root's name read once).
+      { op: 'readlink', path: '/proc/thread-self/fd/101' },
+      { op: 'readlink', path: '/proc/thread-self/fd/100' },
+      { op: 'close', fd: 102 },
+      { op: 'close', fd: 101 },
+      { op: 'close', fd: 100 },
+    ]);
+    expect(copyWithFlags('/src/dir', MS_BIND | MS_RDONLY)).toMatchObject({ attrSet: MOUNT_ATTR_RDONLY, attrClr: MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSYMFOLLOW });
+    expect([sys.pathOf(101), sys.pathOf(102)]).toEqual(['/r/data', '/src/dir']);
+    expect(sys.mounts).toEqual([{ source: '/src/dir', target: '/r/data', fstype: null, flags: MS_BIND, data: null }]);
+    sys.refuseReadOnlyWrites = true;
+    expect(() => sys.mkdir('/r/data/x', 0o755)).toThrow(/EROFS/);
+  });
+
+  test('before Linux 6.15 (open_tree_attr: ENOSYS), the full call list: a copy of the source attached through the target descriptor, the target\'s place checked, remount through the copy; the next bind tries no open_tree_attr', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/data');
+    sys.addDir('/r/more');
+    withoutAttrCopies(sys);
+    run([
+      { destination: '/data', flags: MS_BIND | MS_RDONLY },
+      { destination: '/more', flags: MS_BIND | MS_NOSUID },
+    ]);
+    expect(sys.calls.slice(0, 12)).toEqual([
+      ...beforeDataBind.slice(0, 2),
+      copyWithFlags('/src/dir', MS_BIND | MS_RDONLY),
+      beforeDataBind[2],
+      { op: 'moveMount', fromDirfd: 102, fromPath: '', toDirfd: 101, toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH },
       { op: 'readlink', path: '/proc/thread-self/fd/101' },
       { op: 'readlink', path: '/proc/thread-self/fd/100' },
       remount('/proc/thread-self/fd/102', MS_BIND | MS_RDONLY),
       { op: 'close', fd: 102 },
       { op: 'close', fd: 101 },
-      { op: 'close', fd: 100 },
+      { op: 'openat2', dirfd: 100, path: 'more', flags: O_PATH | O_CLOEXEC, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      { op: 'openTree', dirfd: AT_FDCWD, path: '/src/dir', flags: OPEN_TREE_CLONE | O_CLOEXEC },
     ]);
-    expect([sys.pathOf(101), sys.pathOf(102)]).toEqual(['/r/data', '/src/dir']);
-    expect(sys.mounts).toEqual([{ source: '/src/dir', target: '/r/data', fstype: null, flags: MS_BIND, data: null }]);
+    expect(sys.callsOf('openTreeAttr')).toHaveLength(1);
+    expect(sys.callsOf('mount')).toEqual([remount('/proc/thread-self/fd/102', MS_BIND | MS_RDONLY), remount(viaCopy(sys), MS_BIND | MS_NOSUID)]);
     sys.refuseReadOnlyWrites = true;
     expect(() => sys.mkdir('/r/data/x', 0o755)).toThrow(/EROFS/);
   });
@@ -169,7 +219,9 @@ describe('bind mount handler', () => {
     withoutCopies(sys);
     run([{ destination: '/data', flags: MS_BIND | MS_RDONLY }]);
     expect(sys.calls).toEqual([
-      ...beforeDataBind,
+      ...beforeDataBind.slice(0, 2),
+      copyWithFlags('/src/dir', MS_BIND | MS_RDONLY),
+      beforeDataBind[2],
       bind('/proc/thread-self/fd/101', MS_BIND | MS_RDONLY),
       // afterMount's check that 103 is the new bind.
       ...reopenedMountCalls('data', { root: 100, target: 101, parent: 102, reopened: 103 }),
@@ -315,16 +367,17 @@ describe('bind mount handler', () => {
   });
 
   describe('a copy attached: the steps act on it through its descriptor, the target\'s place checked first', () => {
-    test.each<[string, string, string]>([
-      ['renamed inside the root before the attach took the copy away from the destination', '/r/old', 'it is now at "/old", not "/data"'],
-      ['moved out of the root', '/elsewhere', 'it is now "/elsewhere", outside the root'],
-    ])('a target %s: refused before any step, every descriptor closed', (_case, now, why) => {
+    test.each<[string, string, string, bigint[]]>([
+      ['renamed inside the root before the attach took the copy away from the destination', '/r/old', 'it is now at "/old", not "/data"', [MS_PRIVATE]],
+      ['moved out of the root', '/elsewhere', 'it is now "/elsewhere", outside the root', [MS_PRIVATE]],
+      ['renamed before the attach, where the copy had its flags and no step follows', '/r/old', 'it is now at "/old", not "/data"', []],
+    ])('a target %s: refused before any step, every descriptor closed', (_case, now, why, propagationFlags) => {
       const { sys, run } = setup();
       sys.addDir('/r/data');
       const real = sys.readlink.bind(sys);
       jest.spyOn(sys, 'readlink').mockImplementation((path) => (path === '/proc/thread-self/fd/101' ? now : real(path)));
-      expect(() => run([{ destination: '/data', flags: MS_BIND | MS_RDONLY, propagationFlags: [MS_PRIVATE] }])).toThrow(`mounts: plugin bind mounts[0] "/data": mount destination "/data" was replaced while it was mounted on: ${why}`);
-      expect(changes(sys)).toEqual(attached(sys, '/r/data', MS_BIND));
+      expect(() => run([{ destination: '/data', flags: MS_BIND | MS_RDONLY, propagationFlags }])).toThrow(`mounts: plugin bind mounts[0] "/data": mount destination "/data" was replaced while it was mounted on: ${why}`);
+      expect(changes(sys)).toEqual(attachedWithFlags(sys, '/r/data', MS_BIND | MS_RDONLY));
       expect(sys.openFds()).toEqual([]);
     });
 
@@ -346,20 +399,20 @@ describe('bind mount handler', () => {
       expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/d'), MS_BIND | MS_REC)]);
     });
 
-    test.each<[string, SyscallName, string]>([
-      ['open_tree refused (ENOSYS, a kernel before 5.2)', 'openTree', 'ENOSYS'],
-      ['open_tree refused by a seccomp filter (EPERM)', 'openTree', 'EPERM'],
-      ['move_mount refused by a seccomp filter (EPERM)', 'moveMount', 'EPERM'],
-      ['move_mount refused by a security module (EACCES)', 'moveMount', 'EACCES'],
-    ])('%s: the bind is made with mount(2) and checked after it, and so is every later bind of the run, without another try', (_case, op, errno) => {
+    test.each<[string, SyscallName[], string, string[]]>([
+      ['open_tree and open_tree_attr refused (ENOSYS, a kernel before 5.2)', ['openTreeAttr', 'openTree'], 'ENOSYS', ['openTreeAttr', 'openTree']],
+      ['open_tree and open_tree_attr refused by a seccomp filter (EPERM)', ['openTreeAttr', 'openTree'], 'EPERM', ['openTreeAttr', 'openTree']],
+      ['move_mount refused by a seccomp filter (EPERM)', ['moveMount'], 'EPERM', ['openTreeAttr', 'moveMount']],
+      ['move_mount refused by a security module (EACCES)', ['moveMount'], 'EACCES', ['openTreeAttr', 'moveMount']],
+    ])('%s: the bind is made with mount(2) and checked after it, and so is every later bind of the run, without another try', (_case, ops, errno, tried) => {
       const { sys, run } = setup();
       sys.addDir('/r/a').addDir('/r/b');
-      sys.failOn(op, errno);
+      for (const op of ops) sys.failOn(op, errno);
       run([
         { destination: '/a', flags: MS_BIND | MS_NOSUID },
         { destination: '/b', flags: MS_BIND | MS_NOSUID },
       ]);
-      expect(changes(sys).map((c) => c.op)).toEqual([...(op === 'moveMount' ? ['openTree', 'moveMount'] : ['openTree']), 'mount', 'mount', 'mount', 'mount']);
+      expect(changes(sys).map((c) => c.op)).toEqual([...tried, 'mount', 'mount', 'mount', 'mount']);
       expect(sys.callsOf('fstatMount')).toHaveLength(4);
       expect(sys.mounts.map((m) => m.target)).toEqual(['/r/a', '/r/b']);
       expect(sys.openFds()).toEqual([]);
@@ -370,23 +423,24 @@ describe('bind mount handler', () => {
       sys.addFile('/r/f');
       sys.addDir('/r/d');
       expect(() => run([{ destination: '/f', flags: MS_BIND | MS_RDONLY }])).toThrow(/mounts\[0\] "\/f": mount "\/src\/dir" -> "\/r\/f": ENOTDIR$/);
-      expect(changes(sys)).toEqual([...attached(sys, '/r/f', MS_BIND), bind(viaFd(sys, '/r/f'), MS_BIND | MS_RDONLY)]);
+      expect(changes(sys)).toEqual([...attachedWithFlags(sys, '/r/f', MS_BIND | MS_RDONLY), bind(viaFd(sys, '/r/f'), MS_BIND | MS_RDONLY)]);
       expect(sys.callsOf('close').map((c) => c.fd)).toContain(sys.callsOf('moveMount')[0].fromDirfd);
       expect(sys.mounts).toEqual([]);
       expect(sys.openFds()).toEqual([]);
       sys.clearCalls();
       run([{ destination: '/d', flags: MS_BIND | MS_RDONLY }]);
-      expect(changes(sys)).toEqual([...attached(sys, '/r/d', MS_BIND), remount(viaCopy(sys), MS_BIND | MS_RDONLY)]);
+      expect(changes(sys)).toEqual(attachedWithFlags(sys, '/r/d', MS_BIND | MS_RDONLY));
     });
 
-    test.each<[SyscallName, string]>([
-      ['openTree', 'open_tree "/src/dir": EIO'],
-      ['moveMount', 'move_mount "/src/dir" -> "/r/d": EIO'],
-    ])('any other error of %s (EIO) is the bind\'s, naming the call; nothing is mounted or left open', (op, message) => {
+    test.each<[SyscallName, bigint, string]>([
+      ['openTreeAttr', MS_RDONLY, 'open_tree_attr "/src/dir": EIO'],
+      ['openTree', MS_REC | MS_RDONLY, 'open_tree "/src/dir": EIO'],
+      ['moveMount', MS_RDONLY, 'move_mount "/src/dir" -> "/r/d": EIO'],
+    ])('any other error of %s (EIO) is the bind\'s, naming the call; nothing is mounted or left open', (op, flags, message) => {
       const { sys, run } = setup();
       sys.addDir('/r/d');
       sys.failOn(op, 'EIO');
-      expect(() => run([{ destination: '/d', flags: MS_BIND | MS_RDONLY }])).toThrow(`mounts: plugin bind mounts[0] "/d": ${message}`);
+      expect(() => run([{ destination: '/d', flags: MS_BIND | flags }])).toThrow(`mounts: plugin bind mounts[0] "/d": ${message}`);
       expect(sys.callsOf('mount')).toEqual([]);
       expect(sys.mounts).toEqual([]);
       expect(sys.openFds()).toEqual([]);
@@ -400,7 +454,7 @@ describe('bind mount handler', () => {
       sys.mount(null, '/unbindable', null, MS_UNBINDABLE, null);
       sys.clearCalls();
       expect(() => run([{ source: '/unbindable', destination: '/d', flags: MS_BIND | MS_RDONLY }])).toThrow(/mounts\[0\] "\/d": mount "\/unbindable" -> "\/r\/d": EINVAL$/);
-      expect(changes(sys).map((c) => c.op)).toEqual(['openTree', 'mount']);
+      expect(changes(sys).map((c) => c.op)).toEqual(['openTreeAttr', 'openTree', 'mount']);
       expect(sys.openFds()).toEqual([]);
     });
   });
@@ -438,11 +492,19 @@ describe('bind mount handler', () => {
     expect(changes(sys)).toEqual([bind(viaFd(sys, '/r/d'), MS_BIND | MS_REC)]);
   });
 
-  test('a read-only bind is a copy attached, then remounted with MS_REMOUNT|MS_BIND through it; data, which MS_BIND ignores, goes nowhere', () => {
+  test('a read-only bind is a copy made read-only (open_tree_attr), then attached; data, which MS_BIND ignores, goes nowhere', () => {
     const { sys, run } = setup();
     sys.addDir('/r/d');
     run([{ destination: '/d', flags: MS_BIND | MS_RDONLY, data: 'x=1' }]);
-    expect(changes(sys)).toEqual([...attached(sys, '/r/d', MS_BIND), remount(viaCopy(sys), MS_BIND | MS_RDONLY)]);
+    expect(changes(sys)).toEqual(attachedWithFlags(sys, '/r/d', MS_BIND | MS_RDONLY));
+  });
+
+  test('before Linux 6.15, a read-only bind is a copy attached, then remounted with MS_REMOUNT|MS_BIND through it', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/d');
+    withoutAttrCopies(sys);
+    run([{ destination: '/d', flags: MS_BIND | MS_RDONLY, data: 'x=1' }]);
+    expect(changes(sys)).toEqual([copyWithFlags('/src/dir', MS_BIND | MS_RDONLY), ...attached(sys, '/r/d', MS_BIND), remount(viaCopy(sys), MS_BIND | MS_RDONLY)]);
   });
 
   test('without open_tree, a read-only bind is remounted with MS_REMOUNT|MS_BIND; data goes to the first call only', () => {
@@ -450,24 +512,44 @@ describe('bind mount handler', () => {
     sys.addDir('/r/d');
     withoutCopies(sys);
     run([{ destination: '/d', flags: MS_BIND | MS_RDONLY, data: 'x=1' }]);
-    expect(changes(sys)).toEqual([{ op: 'openTree', dirfd: AT_FDCWD, path: '/src/dir', flags: OPEN_TREE_CLONE | O_CLOEXEC }, bind(viaFd(sys, '/r/d'), MS_BIND | MS_RDONLY, '/src/dir', 'x=1'), remount(viaFd(sys, '/r/d'), MS_BIND | MS_RDONLY)]);
+    expect(changes(sys)).toEqual([
+      copyWithFlags('/src/dir', MS_BIND | MS_RDONLY),
+      { op: 'openTree', dirfd: AT_FDCWD, path: '/src/dir', flags: OPEN_TREE_CLONE | O_CLOEXEC },
+      bind(viaFd(sys, '/r/d'), MS_BIND | MS_RDONLY, '/src/dir', 'x=1'),
+      remount(viaFd(sys, '/r/d'), MS_BIND | MS_RDONLY),
+    ]);
+  });
+
+  const OWN = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSYMFOLLOW;
+  const ATIME = MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME;
+  test.each([
+    ['nosuid', MS_NOSUID, MOUNT_ATTR_NOSUID, OWN & ~MOUNT_ATTR_NOSUID],
+    ['nodev', MS_NODEV, MOUNT_ATTR_NODEV, OWN & ~MOUNT_ATTR_NODEV],
+    ['noexec', MS_NOEXEC, MOUNT_ATTR_NOEXEC, OWN & ~MOUNT_ATTR_NOEXEC],
+    ['nosuid,nodev,noexec', MS_NOSUID | MS_NODEV | MS_NOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSYMFOLLOW],
+    ['noatime', MS_NOATIME, MOUNT_ATTR_NOATIME, OWN | ATIME],
+    ['nodiratime', MS_NODIRATIME, MOUNT_ATTR_RELATIME | MOUNT_ATTR_NODIRATIME, OWN | MOUNT_ATTR__ATIME],
+    ['relatime', MS_RELATIME, MOUNT_ATTR_RELATIME, OWN | ATIME],
+    ['strictatime', MS_STRICTATIME, MOUNT_ATTR_STRICTATIME, OWN | ATIME],
+  ])('%s is given to the copy as it is made (open_tree_attr): no remount', (_words, extra, attrSet, attrClr) => {
+    const { sys, run } = setup();
+    sys.addDir('/r/d');
+    run([{ destination: '/d', flags: MS_BIND | extra }]);
+    expect(changes(sys)).toEqual(attachedWithFlags(sys, '/r/d', MS_BIND | extra));
+    expect(sys.callsOf('openTreeAttr')[0]).toMatchObject({ attrSet, attrClr });
   });
 
   test.each([
     ['nosuid', MS_NOSUID],
-    ['nodev', MS_NODEV],
-    ['noexec', MS_NOEXEC],
-    ['nosuid,nodev,noexec', MS_NOSUID | MS_NODEV | MS_NOEXEC],
     ['noatime', MS_NOATIME],
-    ['nodiratime', MS_NODIRATIME],
-    ['relatime', MS_RELATIME],
-    ['strictatime', MS_STRICTATIME],
-    ['rbind,ro,nosuid', MS_REC | MS_RDONLY | MS_NOSUID],
-  ])('%s is applied by the remount', (_words, extra) => {
+    ['rbind,ro,nosuid (an rbind\'s copy, whose attributes would go to every mount below it too)', MS_REC | MS_RDONLY | MS_NOSUID],
+  ])('%s is applied by the remount before Linux 6.15, and for an rbind', (words, extra) => {
     const { sys, run } = setup();
     sys.addDir('/r/d');
+    if (!words.startsWith('rbind')) withoutAttrCopies(sys);
     run([{ destination: '/d', flags: MS_BIND | extra }]);
-    expect(changes(sys)).toEqual([...attached(sys, '/r/d', MS_BIND | extra), remount(viaCopy(sys), MS_BIND | extra)]);
+    const tried = words.startsWith('rbind') ? [] : [copyWithFlags('/src/dir', MS_BIND | extra)];
+    expect(changes(sys)).toEqual([...tried, ...attached(sys, '/r/d', MS_BIND | extra), remount(viaCopy(sys), MS_BIND | extra)]);
   });
 
   describe("a bind remount whose config gave no source (the loader gives it the bundle's directory, as runc)", () => {
@@ -508,7 +590,7 @@ describe('bind mount handler', () => {
     const { sys, run } = setup();
     sys.addDir('/r/d');
     run([{ destination: '/d', flags: MS_RDONLY }]);
-    expect(changes(sys)).toEqual([...attached(sys, '/r/d', MS_BIND), remount(viaCopy(sys), MS_BIND | MS_RDONLY)]);
+    expect(changes(sys)).toEqual(attachedWithFlags(sys, '/r/d', MS_BIND | MS_RDONLY));
   });
 
   test('propagation follows the attach, one call each through the copy, then the remount, then recursive attributes', () => {
@@ -531,19 +613,14 @@ describe('bind mount handler', () => {
     ]);
   });
 
-  test('a read-only bind at /dev is read-only from its remount, as runc remounts it: a later mount cannot make its mountpoint in the source (finalize remounts it again)', () => {
+  test('a read-only bind at /dev is read-only from its attach, as runc remounts it at once: a later mount cannot make its mountpoint in the source (finalize remounts it again)', () => {
     const { sys, run } = setup();
     sys.addDir('/r/dev');
     run([
       { destination: '/dev', flags: MS_BIND | MS_RDONLY | MS_NOSUID },
       { destination: '/dev/', flags: MS_BIND | MS_RDONLY },
     ]);
-    expect(changes(sys)).toEqual([
-      ...attached(sys, '/r/dev', MS_BIND),
-      remount(viaCopy(sys), MS_BIND | MS_RDONLY | MS_NOSUID),
-      ...attached(sys, '/r/dev', MS_BIND),
-      remount(viaCopy(sys), MS_BIND | MS_RDONLY),
-    ]);
+    expect(changes(sys)).toEqual([...attachedWithFlags(sys, '/r/dev', MS_BIND | MS_RDONLY | MS_NOSUID), ...attachedWithFlags(sys, '/r/dev', MS_BIND | MS_RDONLY)]);
   });
 
   test.each([
@@ -620,7 +697,8 @@ describe('bind mount handler', () => {
   // An existing target needs no stat of the source: the call that looks the source up first names it.
   test.each<[string, bigint, string, SyscallName]>([
     ['made with mount(2)', MS_BIND, '/x', 'mount'],
-    ['made as a copy (open_tree)', MS_BIND | MS_RDONLY, '/x', 'openTree'],
+    ['made as a copy (open_tree: an rbind)', MS_BIND | MS_REC | MS_RDONLY, '/x', 'openTree'],
+    ['made as a copy with its flags (open_tree_attr)', MS_BIND | MS_RDONLY, '/x', 'openTreeAttr'],
     ['onto /proc (the source opened to see whether it is a procfs)', MS_BIND, '/proc', 'open'],
   ])('a missing source with an existing target, %s, is named; nothing is mounted', (_how, flags, destination, first) => {
     const { sys, run } = setup();
@@ -704,17 +782,34 @@ describe('bind mount handler', () => {
   describe('flags a user namespace locked on the source (runc 1.2)', () => {
     const LOCKED = ST_NOSUID | ST_NODEV | ST_RELATIME;
 
-    test('a refused remount is made again with the locked flags the bind has kept', () => {
-      const { sys, run } = setup();
+    /**
+     * The source's flags locked: the copy's attributes that would clear them are refused
+     * (EPERM, as the remount is), so the copy is made by open_tree(2) and remounted; the
+     * fake refuses both calls where the kernel would (it keeps no lock of its own).
+     */
+    function locked(sys: FakeSyscalls, remounts: string | number, times = 1): void {
       sys.addMountFlags('/src', LOCKED);
-      sys.failOn('mount', 'EPERM');
-      run([{ destination: '/d', flags: MS_BIND | MS_RDONLY }]);
+      sys.failOn('openTreeAttr', 'EPERM');
+      sys.failOn('mount', remounts, { times });
+    }
+
+    test('a copy whose flags are refused is made without them, and its refused remount made again with the locked flags the bind has kept', () => {
+      const { sys, run } = setup();
+      locked(sys, 'EPERM');
+      run([
+        { destination: '/d', flags: MS_BIND | MS_RDONLY },
+        { destination: '/e', flags: MS_BIND | MS_RDONLY },
+      ]);
       const top = viaCopy(sys);
-      expect(sys.calls.filter((c) => c.op === 'mount' || c.op === 'fstatfs')).toEqual([
+      expect(sys.calls.filter((c) => ['mount', 'fstatfs', 'openTree', 'openTreeAttr'].includes(c.op)).slice(0, 5)).toEqual([
+        copyWithFlags('/src/dir', MS_BIND | MS_RDONLY),
+        { op: 'openTree', dirfd: AT_FDCWD, path: '/src/dir', flags: OPEN_TREE_CLONE | O_CLOEXEC },
         remount(top, MS_BIND | MS_RDONLY),
         { op: 'fstatfs', fd: fdOf(sys, '/src/dir') },
         remount(top, MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_RELATIME),
       ]);
+      // EPERM is this bind's: the next one tries open_tree_attr again.
+      expect(sys.callsOf('openTreeAttr')).toHaveLength(2);
       expect(sys.openFds()).toEqual([]);
     });
 
@@ -724,8 +819,7 @@ describe('bind mount handler', () => {
       ['the config asks for another atime mode (strictatime)', { destination: '/d', flags: MS_BIND | MS_RDONLY | MS_STRICTATIME }, `strictatime (the source's mount is relatime): ${LOCKS}`],
     ])('the refusal stands when %s, and says what the config would change', (_why, mount, why) => {
       const { sys, run } = setup();
-      sys.addMountFlags('/src', LOCKED);
-      sys.failOn('mount', 'EPERM');
+      locked(sys, 'EPERM');
       expect(() => run([mount])).toThrow(`mounts: plugin bind mounts[0] "/d": mount "/r/d": EPERM (${why})`);
       expect(sys.callsOf('mount')).toHaveLength(1);
       expect(sys.openFds()).toEqual([]);
@@ -734,21 +828,20 @@ describe('bind mount handler', () => {
     test('a refusal with no locked flag to add, or other than EPERM, stands without a retry', () => {
       const first = setup();
       first.sys.addMountFlags('/src', ST_RELATIME);
+      first.sys.failOn('openTreeAttr', 'EPERM');
       first.sys.failOn('mount', 'EPERM');
       expect(() => first.run([{ destination: '/d', flags: MS_BIND | MS_NOSUID | MS_RELATIME }])).toThrow('mount "/r/d": EPERM');
       expect(first.sys.callsOf('mount')).toHaveLength(1);
       expect(first.sys.callsOf('fstatfs')).toHaveLength(1);
       const second = setup();
-      second.sys.addMountFlags('/src', LOCKED);
-      second.sys.failOn('mount', 'EINVAL');
+      locked(second.sys, 'EINVAL');
       expect(() => second.run([{ destination: '/d', flags: MS_BIND | MS_RDONLY }])).toThrow('mount "/r/d": EINVAL');
       expect(second.sys.callsOf('fstatfs')).toEqual([]);
     });
 
     test('the retry failing too is the error', () => {
       const { sys, run } = setup();
-      sys.addMountFlags('/src', LOCKED);
-      sys.failOn('mount', 'EPERM', { times: 2 });
+      locked(sys, 'EPERM', 2);
       expect(() => run([{ destination: '/d', flags: MS_BIND | MS_RDONLY }])).toThrow('mounts: plugin bind mounts[0] "/d": mount "/r/d": EPERM');
       expect(sys.callsOf('mount')).toHaveLength(2);
     });
@@ -760,13 +853,14 @@ describe('bind mount handler', () => {
       ['target file', 'openat', { nth: 2 }, { source: '/src/file', destination: '/x' }, 'openat "/r/x": EACCES'],
       ['bind', 'mount', {}, { destination: '/x' }, 'mount "/src/dir" -> "/r/x": EACCES'],
       ['propagation', 'mount', {}, { destination: '/x', propagationFlags: [MS_PRIVATE] }, 'mount "/r/x": EACCES'],
-      ['remount', 'mount', {}, { destination: '/x', flags: MS_BIND | MS_RDONLY }, 'mount "/r/x": EACCES'],
+      ['remount (rbind)', 'mount', {}, { destination: '/x', flags: MS_BIND | MS_REC | MS_RDONLY }, 'mount "/r/x": EACCES'],
       ['propagation without open_tree', 'mount', { nth: 2 }, { destination: '/x', propagationFlags: [MS_PRIVATE], source: '/src/nocopy' }, 'mount "/r/x": EACCES'],
       ['remount without open_tree', 'mount', { nth: 2 }, { destination: '/x', flags: MS_BIND | MS_RDONLY, source: '/src/nocopy' }, 'mount "/r/x": EACCES'],
       ['recursive attributes', 'mountSetattr', {}, { destination: '/x', recAttrs: { attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n } }, 'mount_setattr "/r/x": EACCES'],
     ])('%s (%s)', (_step, op, opts, mount, message) => {
       const { sys, run } = setup();
       sys.addDir('/src/nocopy');
+      sys.failOn('openTreeAttr', 'ENOSYS', { path: '/src/nocopy' });
       sys.failOn('openTree', 'ENOSYS', { path: '/src/nocopy' });
       sys.failOn(op, 'EACCES', opts);
       expect(() => run([mount])).toThrow(`mounts: plugin bind mounts[0] "/x": ${message}`);
