@@ -323,8 +323,8 @@ function placeMounted(sys: Syscalls, root: Root, destination: string, target: Mo
  * steps act on it and nothing is opened again. Only the target's place is checked, as
  * reopenMounted's step 2 checks it: a target renamed before the attach took the mount with
  * it, away from the destination. `placed` asks for that check where no step follows: a
- * copy made with its flags (a read-only bind's), which is checked to be where a remount
- * would have been.
+ * copy made with its flags (a read-only bind's), checked as it would be before the
+ * remount that gives a bind its flags otherwise.
  */
 export function afterAttach(sys: Syscalls, root: Root, m: MountSpec, target: MountTarget, mount: number, between?: (top: string, fd: number) => void, placed = false): void {
   if (!hasStepsAfter(m, between)) {

@@ -382,11 +382,11 @@ const PIDFD_NAME = 'anon_inode:[pidfd]';
 /** What readlink(2) of an fsopen(2) descriptor's /proc/self/fd link answers (checked on Linux 6.18 in test/integration/tmpcopyup-detached.test.ts). */
 const FSCONTEXT_NAME = 'anon_inode:[fscontext]';
 
-/** The attributes fsmount(2) takes (FSMOUNT_VALID_FLAGS, fs/namespace.c; MOUNT_ATTR_NOSYMFOLLOW since Linux 5.14). */
 /** The attributes mount_setattr(2) and open_tree_attr(2) know (MOUNT_SETATTR_VALID_FLAGS, fs/namespace.c). */
 const SETATTR_VALID = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSYMFOLLOW;
 /** The values of the MOUNT_ATTR__ATIME field. */
 const ATIME_MODES: ReadonlySet<bigint> = new Set([MOUNT_ATTR_RELATIME, MOUNT_ATTR_NOATIME, MOUNT_ATTR_STRICTATIME]);
+/** The attributes fsmount(2) takes (FSMOUNT_VALID_FLAGS, fs/namespace.c; MOUNT_ATTR_NOSYMFOLLOW since Linux 5.14). */
 const FSMOUNT_ATTRS = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC | MOUNT_ATTR__ATIME | MOUNT_ATTR_NODIRATIME | MOUNT_ATTR_NOSYMFOLLOW;
 
 /** A new mount's MOUNT_ATTR_* bits as the mount(2) flags that give them, for its entry in `mounts`. */

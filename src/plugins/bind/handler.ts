@@ -16,11 +16,12 @@ import { relabelMode, relabelProblem, relabelTarget } from './relabel';
 
 /**
  * The flags of both bind calls. MS_BIND always: a mount built in code with type "bind"
- * may lack it, and without it mount(2) would look for a filesystem named "bind" (ENODEV).
- * A read-only bind is read-only from its remount on, at /dev too (runc remounts a bind
- * with its own flags; the finalize step makes /dev read-only again): nothing of
- * mountkit's is made in a /dev bound whole (needsDevSetup), and a later mount under it
- * must not make its mountpoint in the source, which may be the host's.
+ * may lack it, and without it mount(2) would look for a filesystem named "bind"
+ * (ENODEV). A read-only bind is read-only from its attach (a copy made read-only) or
+ * its remount on, at /dev too (runc remounts a bind with its own flags; the finalize
+ * step makes /dev read-only again): nothing of mountkit's is made in a /dev bound whole
+ * (needsDevSetup), and a later mount under it must not make its mountpoint in the
+ * source, which may be the host's.
  */
 export function bindFlags(m: MountSpec): bigint {
   return m.flags | MS_BIND;
