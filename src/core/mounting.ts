@@ -180,7 +180,8 @@ export interface MountAt {
 /**
  * mount(2) of a configured mount. A tmpfs and any mount at `/dev` are never mounted
  * read-only here (readonlyDeferred): the finalize step remounts them read-only when asked
- * (a bind's own remount makes it read-only before that, as runc's does).
+ * (a bind is read-only before that, its copy made read-only or remounted, as runc's
+ * is).
  */
 export function mountOn(sys: Syscalls, m: MountSpec, at: MountAt): void {
   const flags = readonlyDeferred(m) ? at.flags & ~MS_RDONLY : at.flags;
@@ -193,8 +194,8 @@ export function mountOn(sys: Syscalls, m: MountSpec, at: MountAt): void {
  * (device nodes, ptmx and links are made in it). They are mounted read-write and made
  * read-only after the jail by a bind remount, which changes the mount's flags and leaves
  * the superblock read-write (mount(2), "Remounting an existing mount"). A bind at /dev is
- * read-only from its own remount already (bind/handler.ts bindFlags: nothing is made in a
- * /dev bound whole), and remounted again then, as under runc.
+ * read-only from its attach or its own remount already (bind/handler.ts bindFlags:
+ * nothing is made in a /dev bound whole), and remounted again then, as under runc.
  */
 export function readonlyDeferred(m: MountSpec): boolean {
   return m.type === 'tmpfs' || isDevDestination(m.destination);

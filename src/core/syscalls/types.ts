@@ -106,7 +106,9 @@ export interface Syscalls {
    * open_tree_attr(2) (Linux 6.15): open_tree(2), then the mount_setattr(2) attributes on
    * what it opened (with OPEN_TREE_CLONE the detached copy, before any other process can
    * see it; with AT_RECURSIVE on every mount of the copy). The copy is gone when the
-   * attributes are refused. ENOSYS on an older kernel.
+   * attributes are refused. ENOSYS on an older kernel. No user namespace is passed
+   * (userns_fd 0), so MOUNT_ATTR_IDMAP is not for this call: idmapped copies take
+   * mountSetattr.
    */
   openTreeAttr(dirfd: number, path: string, flags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): number;
   /** move_mount(2): attaches the detached or attached mount at `fromDirfd`/`fromPath` at `toDirfd`/`toPath`. */

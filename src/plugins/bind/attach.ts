@@ -17,9 +17,11 @@
  * where a remount changes the top one only, so an rbind keeps the remount. Where
  * open_tree_attr(2) is missing (ENOSYS, before 6.15: noted for the run) or refused for
  * this bind (EPERM: a flag a user namespace locked on the source that the attributes
- * would clear, or a seccomp filter; EACCES; EINVAL), the copy is made by open_tree(2) and
- * remounted after the attach, which keeps a locked flag where the config allows it
- * (BindMountHandler.remount).
+ * would clear, or a seccomp filter, at the cost of one refused call per bind; EACCES, a
+ * directory on the source's path not searchable; EINVAL, an unbindable source: the
+ * open_tree(2) after it, and then mount(2), answer with their own error), the copy is
+ * made by open_tree(2) and remounted after the attach, which keeps a locked flag where
+ * the config allows it (BindMountHandler.remount).
  *
  * A bind with no step after it stays one mount(2) call. Where open_tree(2) or
  * move_mount(2) is refused (a kernel before Linux 5.2 has neither: ENOSYS; a seccomp

@@ -593,6 +593,32 @@ describe('bind mount handler', () => {
     expect(changes(sys)).toEqual(attachedWithFlags(sys, '/r/d', MS_BIND | MS_RDONLY));
   });
 
+  test('a bind (not rbind) with flags, propagation and recursive attributes: the copy made with the flags, then the propagation through it, then the attributes; no remount', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/d');
+    run([{ destination: '/d', flags: MS_BIND | MS_RDONLY, propagationFlags: [MS_SLAVE], recAttrs: { attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n } }]);
+    expect(changes(sys)).toEqual([
+      ...attachedWithFlags(sys, '/r/d', MS_BIND | MS_RDONLY),
+      { op: 'mount', source: null, target: viaCopy(sys), fstype: null, flags: MS_SLAVE, data: null },
+      { op: 'mountSetattr', dirfd: fdOf(sys, '/src/dir'), path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: MOUNT_ATTR_NOSUID, attrClr: 0n, propagation: 0n },
+    ]);
+  });
+
+  test.each([
+    ['EACCES (a directory on the source\'s path not searchable)', 'EACCES'],
+    ['EINVAL', 'EINVAL'],
+  ])('open_tree_attr refused with %s for one bind: that bind is a copy remounted, and the next bind tries open_tree_attr again', (_why, errno) => {
+    const { sys, run } = setup();
+    sys.addDir('/r/a').addDir('/r/b');
+    sys.failOn('openTreeAttr', errno, { times: 1 });
+    run([
+      { destination: '/a', flags: MS_BIND | MS_NOSUID },
+      { destination: '/b', flags: MS_BIND | MS_NOSUID },
+    ]);
+    expect(changes(sys).map((c) => c.op)).toEqual(['openTreeAttr', 'openTree', 'moveMount', 'mount', 'openTreeAttr', 'moveMount']);
+    expect(sys.openFds()).toEqual([]);
+  });
+
   test('propagation follows the attach, one call each through the copy, then the remount, then recursive attributes', () => {
     const { sys, run } = setup();
     sys.addDir('/r/d');
@@ -729,6 +755,18 @@ describe('bind mount handler', () => {
         { op: 'lsetxattr', path: '/src/dir', name: 'security.selinux', value: LABEL },
         { op: 'lsetxattr', path: '/src/dir/a', name: 'security.selinux', value: LABEL },
         { op: 'mountSetattr', dirfd: fdOf(sys, '/src/dir'), path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n, propagation: 0n },
+      ]);
+    });
+
+    test('a read-only bind with Z: its copy made read-only, then the label; no remount', () => {
+      const { sys, run } = setup();
+      selinux(sys);
+      sys.addDir('/r/d');
+      run([{ destination: '/d', flags: MS_BIND | MS_RDONLY, relabel: 'Z' }], { mountLabel: LABEL });
+      expect(changes(sys)).toEqual([
+        ...attachedWithFlags(sys, '/r/d', MS_BIND | MS_RDONLY),
+        { op: 'lsetxattr', path: '/src/dir', name: 'security.selinux', value: LABEL },
+        { op: 'lsetxattr', path: '/src/dir/a', name: 'security.selinux', value: LABEL },
       ]);
     });
 
