@@ -46,3 +46,18 @@ export function withoutCalls<B extends PortClass>(Base: B, missing: readonly Mis
 
 /** The real port on a kernel before 5.6: openat2(2) answers ENOSYS. */
 export class WithoutOpenat2 extends withoutCalls(LinuxSyscalls, ['openat2']) {}
+
+/**
+ * Whether this machine's kernel has open_tree_attr(2) (Linux 6.15): asked of an empty
+ * path without AT_EMPTY_PATH, it answers ENOENT from the path's lookup where it exists
+ * and ENOSYS where it does not; nothing is looked up or opened. Rows that count the
+ * calls of a bind's copy expect it only where it is there.
+ */
+export function kernelHasOpenTreeAttr(): boolean {
+  try {
+    new LinuxSyscalls().openTreeAttr(-1, '', 0, 0n, 0n, 0n);
+  } catch (err) {
+    return !(err instanceof SyscallError && err.code === 'ENOSYS');
+  }
+  throw new Error('open_tree_attr(2) of an empty path answered a descriptor');
+}

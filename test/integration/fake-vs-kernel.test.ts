@@ -21,6 +21,7 @@ import * as path from 'path';
 import * as k from '../../src/core/constants';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { runInMountNamespace } from '../helpers/in-namespace';
+import { kernelHasOpenTreeAttr } from '../helpers/older-kernel';
 
 const describeAsRoot = process.getuid?.() === 0 || process.env.CI === 'true' ? describe : describe.skip;
 
@@ -742,7 +743,8 @@ describeAsRoot('FakeSyscalls answers as the kernel does (a child mount namespace
   test.each(SCENARIOS)('%s', (_, body, expected) => {
     const dir = path.join(base, `case-${++caseNo}`);
     fs.mkdirSync(dir);
-    const kernel = onKernel(dir, body);
+    // Before Linux 6.15 the kernel has no open_tree_attr(2): the fake is held to the values 6.18 gave.
+    const kernel = body.includes('openTreeAttr') && !kernelHasOpenTreeAttr() ? expected : onKernel(dir, body);
     expect(kernel).toEqual(expected);
     expect(onFake(dir, body)).toEqual(kernel);
   });

@@ -5,11 +5,14 @@ import { MOUNT_ATTR_RDONLY, MS_BIND, MS_NOATIME, MS_NODEV, MS_NODIRATIME, MS_NOE
 import type { MountSpec } from '../../../src/core/config/model';
 import { fromOciSpec } from '../../../src/core/config/oci';
 import { makeConfig, makeMount } from '../../helpers/config';
+import { kernelHasOpenTreeAttr } from '../../helpers/older-kernel';
 import { encode, mountsAt, realRun, runAsRoot, tempDir } from '../../helpers/real-run';
 
 const BIND_PLUGIN = path.resolve(__dirname, '../../../src/plugins/bind');
 const DEFAULT_PLUGIN = path.resolve(__dirname, '../../../src/plugins/default');
 const REPO = path.resolve(__dirname, '../../..');
+/** open_tree_attr(2) is Linux 6.15's: before it, a copy made with its flags is a copy remounted. */
+const OPEN_TREE_ATTR = kernelHasOpenTreeAttr();
 
 /**
  * Runs the bind handler on `config` inside a new user and mount namespace (unshare -Urm)
@@ -355,11 +358,12 @@ sys.mount('natimefs', ${JSON.stringify(natime)}, 'tmpfs', ${MS_NOATIME | MS_NODI
     expect(copies.error).toBeUndefined();
     expect(remounted.error).toBeUndefined();
     expect(plain.error).toBeUndefined();
+    // Before 6.15 (open_tree_attr ENOSYS, once): every copy by open_tree, eight remounts through it.
+    const before615 = { openTreeAttr: 1, openTree: 11, moveMount: 11, mount: 10, fstatMount: 0 };
     // Copies: a bind with flags made with them (seven), an rbind or a bind with steps alone by open_tree (four),
     // mount(2) for the steps only (the rbind's remount, two propagation changes), nothing opened again.
-    expect(copies.calls).toEqual({ openTreeAttr: 7, openTree: 4, moveMount: 11, mount: 3, fstatMount: 0 });
-    // Before 6.15 (open_tree_attr ENOSYS, once): every copy by open_tree, eight remounts through it.
-    expect(remounted.calls).toEqual({ openTreeAttr: 1, openTree: 11, moveMount: 11, mount: 10, fstatMount: 0 });
+    expect(copies.calls).toEqual(OPEN_TREE_ATTR ? { openTreeAttr: 7, openTree: 4, moveMount: 11, mount: 3, fstatMount: 0 } : before615);
+    expect(remounted.calls).toEqual(before615);
     // Without open_tree (ENOSYS, once each: the run's later binds try neither), mount(2) and two statx of each bind's check.
     expect(plain.calls).toEqual({ openTreeAttr: 1, openTree: 1, moveMount: 0, mount: 21, fstatMount: 22 });
     const table = mountTable(copies.mountinfo, rootfs);
@@ -382,11 +386,36 @@ sys.mount('natimefs', ${JSON.stringify(natime)}, 'tmpfs', ${MS_NOATIME | MS_NODI
     expect(copies.write).toEqual({ [inRoot('ro/x')]: 'EROFS', [inRoot('rro/sub/x')]: 'ok', [inRoot('attrs/sub/x')]: 'EROFS', [inRoot('private/x')]: 'ok' });
   });
 
+  test("a bind's flags given to its copy reach the copy propagation makes of it in a peer of the target's mount; a remount after the attach (before 6.15, and runc's) changes the bind alone", () => {
+    // /mnt a shared tmpfs whose peer is outside the rootfs: the bind made on /mnt/data is copied to peer/data.
+    const peer = path.join(t.dir, 'peer');
+    mkdirSync(peer);
+    mkdirSync(inRoot('mnt'));
+    const setup = `
+const { LinuxSyscalls } = require('./src/core/syscalls/linux');
+const sys = new LinuxSyscalls();
+sys.mount('mntfs', ${JSON.stringify(inRoot('mnt'))}, 'tmpfs', 0n, 'size=1m');
+sys.mount(null, ${JSON.stringify(inRoot('mnt'))}, null, ${MS_SHARED}n, null);
+sys.mount(${JSON.stringify(inRoot('mnt'))}, ${JSON.stringify(peer)}, null, ${MS_BIND}n, null);
+`;
+    const mounts = binds({ destination: '/mnt/data', flags: MS_BIND | MS_RDONLY | MS_NOSUID });
+    const flagsAt = (r: ReturnType<typeof run>, at: string) => mountsAt(r.mountinfo, at).map((m) => m.options.split(',').filter((o) => o === 'ro' || o === 'rw' || o === 'nosuid').join(','));
+    const copy = run(mounts, { setup });
+    const remounted = run(mounts, { setup, withoutOpenTreeAttr: true });
+    expect(copy.error).toBeUndefined();
+    expect(remounted.error).toBeUndefined();
+    expect(flagsAt(copy, inRoot('mnt/data'))).toEqual(['ro,nosuid']);
+    expect(flagsAt(remounted, inRoot('mnt/data'))).toEqual(['ro,nosuid']);
+    expect(flagsAt(copy, path.join(peer, 'data'))).toEqual([OPEN_TREE_ATTR ? 'ro,nosuid' : 'rw']);
+    expect(flagsAt(remounted, path.join(peer, 'data'))).toEqual(['rw']);
+  });
+
   test('a directory copy onto an existing file: move_mount refuses it (EINVAL), and mount(2) gives the error, as runc\'s', () => {
     writeFileSync(inRoot('f'), '');
     const r = run(binds({ destination: '/f', flags: MS_BIND | MS_RDONLY }), { countCalls: ['openTreeAttr', 'openTree', 'moveMount', 'mount'] });
     expect(r.error).toMatchObject({ name: 'PluginError', message: `mounts: plugin bind mounts[0] "/f": mount "${src}" -> "${inRoot('f')}": ENOTDIR` });
-    expect(r.calls).toEqual({ openTreeAttr: 1, openTree: 0, moveMount: 1, mount: 1 });
+    // The copy made with its flags (by open_tree(2) before 6.15), attached: refused.
+    expect(r.calls).toEqual({ openTreeAttr: 1, openTree: OPEN_TREE_ATTR ? 0 : 1, moveMount: 1, mount: 1 });
     expect(mountsAt(r.mountinfo, inRoot('f'))).toEqual([]);
   });
 
