@@ -7,6 +7,7 @@ import { PID_NAMESPACE_PARENT } from '../../src/core/namespaces';
 import { PHASES } from '../../src/core/plugin';
 import { BUSYBOX, makeBundle, runMountkit } from '../conformance/harness';
 import { BIN, LAUNCHER, runCli, type CliRun } from '../helpers/cli';
+import { kernelHasOpenTreeAttr } from '../helpers/older-kernel';
 import { OVERLAY_PLUGINS, buildOverlayExample } from '../helpers/examples';
 
 /**
@@ -94,6 +95,8 @@ function planAndRunOn(setup: string, dir: string, runArgs: string[] = []): { pla
 
 /** Runs its arguments under a seccomp filter answering fsopen(2) with the errno its first argument names. */
 const REFUSE_FSOPEN = path.join(__dirname, '..', 'helpers', 'refuse-fsopen.js');
+/** Runs its arguments under a seccomp filter answering open_tree_attr(2) with the errno its first argument names. */
+const REFUSE_OPEN_TREE_ATTR = path.join(__dirname, '..', 'helpers', 'refuse-open-tree-attr.js');
 
 maybe('mountkit plan', () => {
   test("a tmpcopyup tmpfs: a detached tmpfs configured, mounted, filled through its descriptor and moved onto the destination, as the run makes it where fsopen(2) is there, with no mount(2) of it; the same in every plan", () => {
@@ -173,6 +176,37 @@ maybe('mountkit plan', () => {
       const nobody = tmpfsCalls(asNobody.stdout);
       expect(nobody.find((l) => /^fsmount\(/.test(l))).toBeDefined();
       expect(nobody.filter((l) => l.startsWith('mount('))).toEqual([]);
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test("a read-only bind and a nosuid bind: their copies planned made with their flags (open_tree_attr) where this kernel has the call; where it answers ENOSYS (before Linux 6.15), tried once and each copy remounted; where a seccomp filter answers EPERM, tried by each bind, as the run tries it", () => {
+    const config = bundleConfig();
+    config.mounts.push({ destination: '/a', type: 'bind', source: '/etc', options: ['bind', 'ro'] }, { destination: '/b', type: 'bind', source: '/etc', options: ['bind', 'nosuid'] });
+    const b = readableBundle(config);
+    try {
+      const setpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
+      // Each bind's calls from its copy on, as "call = result" without the arguments.
+      const copyCalls = (prefix: string[]) => {
+        const r = runCli(['plan', '--bundle', b.dir], { prefix });
+        expect([r.status, r.stderr]).toEqual([0, '']);
+        const of = (n: number) =>
+          r.stdout
+            .split('\n')
+            .filter((l) => l.includes(` bind mounts[${n}] `))
+            .map((l) => l.replace(/^.* bind mounts\[\d\] "\/[ab]" +/, '').replace(/\(.*\)( = \S+(?: E[A-Z]+)?)?(  #.*)?$/, '$1').replace(/ = \d+$/, ' = fd'))
+            .filter((l) => /^(openTree|moveMount|mount)/.test(l));
+        return [of(3), of(4)];
+      };
+      const remountedAfterRefusal = (errno: string, again: boolean) => [
+        ['openTreeAttr = -1 ' + errno, 'openTree = fd', 'moveMount', 'mount'],
+        [...(again ? ['openTreeAttr = -1 ' + errno] : []), 'openTree = fd', 'moveMount', 'mount'],
+      ];
+      const asNobody = (errno: string) => [process.execPath, REFUSE_OPEN_TREE_ATTR, errno, setpriv, ...AS_NOBODY.slice(1)];
+      expect(copyCalls(AS_NOBODY)).toEqual(kernelHasOpenTreeAttr() ? [['openTreeAttr = fd', 'moveMount'], ['openTreeAttr = fd', 'moveMount']] : remountedAfterRefusal('ENOSYS', false));
+      expect(copyCalls(asNobody('ENOSYS'))).toEqual(remountedAfterRefusal('ENOSYS', false));
+      expect(copyCalls(asNobody('EPERM'))).toEqual(remountedAfterRefusal('EPERM', true));
     } finally {
       b.cleanup();
     }

@@ -1773,6 +1773,18 @@ describe('FakeSyscalls: detached mounts (open_tree, move_mount, MOUNT_ATTR_IDMAP
     sys.moveMount(50, '', sys.open('/t', O_PATH, 0), '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
     expect(sys.mounts).toEqual([{ source: '/src', target: '/t', fstype: null, flags: MS_BIND | MS_REC, data: null }]);
   });
+
+  test('a copy closed is gone: its descriptor attaches nothing (EBADF, as the kernel answers a closed one); a dup3 copy of it still attaches it', () => {
+    const sys = new FakeSyscalls().addDir('/src').addDir('/t');
+    const tree = sys.openTree(AT_FDCWD, '/src', OPEN_TREE_CLONE | O_CLOEXEC);
+    sys.dup3(tree, 50, 0);
+    sys.close(tree);
+    const target = sys.open('/t', O_PATH, 0);
+    expect(caught(() => sys.moveMount(tree, '', target, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH))).toMatchObject({ syscall: 'move_mount', code: 'EBADF' });
+    expect(sys.mounts).toEqual([]);
+    sys.moveMount(50, '', target, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    expect(sys.mounts).toEqual([{ source: '/src', target: '/t', fstype: null, flags: MS_BIND, data: null }]);
+  });
 });
 
 describe('FakeSyscalls: getSeals, as the real port opens the file and asks fcntl(2)', () => {

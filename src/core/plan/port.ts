@@ -33,6 +33,9 @@
  * - fsopen(2) answers ENOSYS where this kernel has none (before Linux 5.2), and ENOSYS or
  *   EPERM where a seccomp filter refuses it to a process with CAP_SYS_ADMIN, asked at
  *   the first call: tmpcopyup is planned staged in /tmp where the run stages it.
+ * - open_tree_attr(2) answers ENOSYS where this kernel has none (before Linux 6.15), and
+ *   ENOSYS or EPERM where a seccomp filter refuses it, asked at the first call: a bind's
+ *   copy is planned made by open_tree(2) and remounted where the run makes it so.
  *
  * For the plan's readers it also keeps what each open call returned and the path every
  * descriptor was opened at, since later calls name files by descriptor only
@@ -109,6 +112,23 @@ function hostFsopenRefusal(): 'ENOSYS' | 'EPERM' | undefined {
   }
 }
 
+/**
+ * What open_tree_attr(2) answers the run here, or undefined where it makes copies: asked
+ * of an empty path without AT_EMPTY_PATH or OPEN_TREE_CLONE, which a kernel with it
+ * refuses with ENOENT from the lookup, before any capability check (fs/namespace.c).
+ * ENOSYS is a kernel without it (before Linux 6.15), or a seccomp filter answering so
+ * (the run notes it and makes its later binds' copies by open_tree(2)); EPERM, a seccomp
+ * filter's (each bind with flags then tries it once).
+ */
+function hostOpenTreeAttrRefusal(): 'ENOSYS' | 'EPERM' | undefined {
+  try {
+    new LinuxSyscalls().openTreeAttr(-1, '', 0, 0n, 0n, 0n);
+    return undefined;
+  } catch (err) {
+    return err instanceof SyscallError && (err.code === 'ENOSYS' || err.code === 'EPERM') ? err.code : undefined;
+  }
+}
+
 /** The host's last capability and bounding set, for the capability steps' answers; the model's defaults when unreadable. */
 function hostCapabilities(): { last: number; bounding: bigint } | undefined {
   try {
@@ -129,6 +149,8 @@ export class PlanSyscalls extends DryRunSyscalls {
   private readonly returned = new WeakMap<SyscallRecord, number>();
   /** Whether fsopen(2) has been asked of this host yet (hostFsopenRefusal). */
   private fsopenAsked = false;
+  /** Whether open_tree_attr(2) has been asked of this host yet (hostOpenTreeAttrRefusal). */
+  private openTreeAttrAsked = false;
   /** Whether the run's process leads its session, as this one does (hostSession), unless mountkit starts it. */
   private leadsSession = false;
   /**
@@ -376,7 +398,16 @@ export class PlanSyscalls extends DryRunSyscalls {
     return this.opened(super.openTree(dirfd, path, flags));
   }
 
+  /**
+   * A kernel without open_tree_attr(2), or a seccomp filter refusing it, answers the run so
+   * (a bind's copy is then made by open_tree(2) and remounted): asked of this host at the first call.
+   */
   override openTreeAttr(dirfd: number, path: string, flags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): number {
+    if (!this.openTreeAttrAsked) {
+      this.openTreeAttrAsked = true;
+      const refusal = hostOpenTreeAttrRefusal();
+      if (refusal) this.failOn('openTreeAttr', refusal, { times: Infinity });
+    }
     return this.opened(super.openTreeAttr(dirfd, path, flags, attrSet, attrClr, propagation));
   }
 

@@ -1456,8 +1456,7 @@ export class FakeSyscalls implements Syscalls {
       this.checkAttr(rec, attrSet, attrClr, propagation);
       this.setAttr(rec, fd, '', AT_EMPTY_PATH | (flags & AT_RECURSIVE), attrSet, attrClr, propagation);
     } catch (err) {
-      this.fds.delete(fd);
-      this.trees.delete(fd);
+      this.dropDescriptor(fd);
       throw err;
     }
     return fd;
@@ -1798,11 +1797,20 @@ export class FakeSyscalls implements Syscalls {
 
   close(fd: number): void {
     this.openDescriptor(this.record('close', { fd }), fd);
+    this.dropDescriptor(fd);
+    if (fd <= 2) this.closedStreams.add(fd);
+  }
+
+  /**
+   * `fd` no longer held: the last descriptor of a context frees it, and of a mount or copy
+   * never attached unmounts it (dissolve_on_fput()); a dup3 copy of a copy keeps it. Its
+   * path stays for pathOf.
+   */
+  private dropDescriptor(fd: number): void {
     this.fds.delete(fd);
-    // The last descriptor of a context frees it, and of a mount never attached, unmounts it (dissolve_on_fput()).
     this.contexts.delete(fd);
     this.newMounts.delete(fd);
-    if (fd <= 2) this.closedStreams.add(fd);
+    this.trees.delete(fd);
   }
 
   /**
