@@ -7,9 +7,11 @@ import { LinuxSyscalls } from '../../src/core/syscalls/linux';
  * open_tree(2) before 5.2 (tmpcopyup then mounts its tmpfs on the target; a bind with
  * steps after its mount is made with mount(2) and opened again to be checked; a kernel
  * without open_tree(2) has no open_tree_attr(2) either), open_tree_attr(2) before 6.15
- * (a bind's flags are then given by a remount after its copy is attached).
+ * (a bind's flags are then given to its copy by mount_setattr(2)), mount_setattr(2)
+ * before 5.12 (a bind's flags are then given by a remount after its copy is attached; a
+ * kernel without it has no open_tree_attr(2) either).
  */
-export type MissingCall = 'openat2' | 'fsopen' | 'openTree' | 'openTreeAttr';
+export type MissingCall = 'openat2' | 'fsopen' | 'openTree' | 'openTreeAttr' | 'mountSetattr';
 
 /** A class of the real port; TypeScript takes a mixin's base only with a constructor of `any[]`. */
 type PortClass = new (...args: any[]) => LinuxSyscalls;
@@ -38,8 +40,13 @@ export function withoutCalls<B extends PortClass>(Base: B, missing: readonly Mis
     }
 
     override openTreeAttr(dirfd: number, path: string, flags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): number {
-      if (lacks.has('openTree') || lacks.has('openTreeAttr')) throw new SyscallError('open_tree_attr', errnoNumber('ENOSYS'), [path]);
+      if (lacks.has('openTree') || lacks.has('openTreeAttr') || lacks.has('mountSetattr')) throw new SyscallError('open_tree_attr', errnoNumber('ENOSYS'), [path]);
       return super.openTreeAttr(dirfd, path, flags, attrSet, attrClr, propagation);
+    }
+
+    override mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint, usernsFd?: number): void {
+      if (lacks.has('mountSetattr')) throw new SyscallError('mount_setattr', errnoNumber('ENOSYS'), [path]);
+      super.mountSetattr(dirfd, path, atFlags, attrSet, attrClr, propagation, usernsFd);
     }
   };
 }

@@ -35,8 +35,10 @@ export interface RealRunRequest {
   withoutFsopen?: boolean;
   /** Use a port whose open_tree and open_tree_attr answer ENOSYS, as a kernel before 5.2 does: every bind is then made with mount(2). */
   withoutOpenTree?: boolean;
-  /** Use a port whose open_tree_attr answers ENOSYS, as a kernel before 6.15 does: a bind's flags are then given by a remount. */
+  /** Use a port whose open_tree_attr answers ENOSYS, as a kernel before 6.15 does: a bind's flags are then given to its copy by mount_setattr. */
   withoutOpenTreeAttr?: boolean;
+  /** Use a port whose open_tree_attr and mount_setattr answer ENOSYS, as a kernel before 5.12 does: a bind's flags are then given by a remount. */
+  withoutMountSetattr?: boolean;
   /** Port methods whose calls the run counts (RealRunResult.calls). */
   countCalls?: string[];
   /** Environment variables the child sets on itself just before the run (the programs the port starts see them). */
@@ -87,7 +89,7 @@ const hostRoot = fs.statSync('/');
 try {
   Object.assign(process.env, req.env);
   if (req.setup) new Function('require', req.setup)(require);
-  const missing = [req.withoutOpenat2 && 'openat2', req.withoutFsopen && 'fsopen', req.withoutOpenTree && 'openTree', req.withoutOpenTreeAttr && 'openTreeAttr'].filter(Boolean);
+  const missing = [req.withoutOpenat2 && 'openat2', req.withoutFsopen && 'fsopen', req.withoutOpenTree && 'openTree', req.withoutOpenTreeAttr && 'openTreeAttr', req.withoutMountSetattr && 'mountSetattr'].filter(Boolean);
   // A racing port takes its race; the real one's options stay its defaults (undefined).
   const syscalls = new (withoutCalls(req.race ? RacingSyscalls : LinuxSyscalls, missing))(req.race);
   for (const op of req.countCalls || []) {

@@ -22,7 +22,7 @@ import { makeConfig, makeMount } from '../helpers/config';
 import { runInMountNamespace } from '../helpers/in-namespace';
 import { OLD_ROOT_FD } from '../helpers/jail-rootfs';
 import { encode, mountsAt, realRun, runAsRoot, tempDir, type RealRunRequest, type RealRunResult } from '../helpers/real-run';
-import { WithoutOpenat2, kernelHasOpenTreeAttr } from '../helpers/older-kernel';
+import { WithoutOpenat2 } from '../helpers/older-kernel';
 
 const plugin = (name: string) => path.resolve(__dirname, '../../src/plugins', name);
 const HANDLERS = ['tmpfs', 'bind', 'default', 'proc', 'mqueue', 'cgroup'].map(plugin);
@@ -439,8 +439,9 @@ describe.each(MODES)('in-root lookup on the kernel (%s)', (_mode, withoutOpenat2
  * its flags, propagation, recursive attributes) must act on the mount just made. Here the
  * co-tenant's swap of the reproducer (`rename V/sub V/old; ln -s /ro V/sub`) is made by the
  * port itself, for real, at the one moment it wins: after the target's lookup, just
- * before the bind is made on its descriptor (a copy of the source made with its flags, or
- * before Linux 6.15 without them, attached; or, without open_tree(2), mount(2)). The mount
+ * before the bind is made on its descriptor (a copy of the source made with its flags,
+ * given them by mount_setattr(2) before Linux 6.15, or before 5.12 without them, attached;
+ * or, without open_tree(2), mount(2)). The mount
  * then lands on V/old, and a second lookup of /data/sub by name would follow the link to
  * /ro and remount it `rw,nosuid`.
  */
@@ -451,7 +452,8 @@ runAsRoot.each(MODES)('a target swapped for a link between its lookup and its mo
 
   test.each<[string, string[], boolean]>([
     ['a copy made with its flags, attached', [], true],
-    ['a copy attached, before Linux 6.15: without open_tree_attr', ['openTreeAttr'], false],
+    ['a copy given its flags by mount_setattr, attached, before Linux 6.15: without open_tree_attr', ['openTreeAttr'], true],
+    ['a copy attached, before Linux 5.12: without mount_setattr', ['mountSetattr'], false],
     ['mount(2), without open_tree', ['openTree'], false],
   ])('the remount meant for /data/sub (%s) never reaches /ro: the run refuses, naming the destination, and /ro stays ro', (_how, missing, flagsOnCopy) => {
     const dir = realpathSync(t.dir);
@@ -518,8 +520,7 @@ process.stdout.write(JSON.stringify(out));
     expect(out.error).not.toMatch(/\n/);
     // The bind landed on the renamed target, where the lookup's descriptor held it, and was left as mounted (with
     // the flags its copy was made with, where it was): no remount acted on it either.
-    // Before Linux 6.15 the first case's copy is made by open_tree(2), as the second's.
-    expect(mountsAt(out.mountinfo, path.join(rootfs, 'data/old')).map((m) => m.options.split(',').includes('nosuid'))).toEqual([flagsOnCopy && kernelHasOpenTreeAttr()]);
+    expect(mountsAt(out.mountinfo, path.join(rootfs, 'data/old')).map((m) => m.options.split(',').includes('nosuid'))).toEqual([flagsOnCopy]);
     expect(existsSync(path.join(dir, 'R', 'PWNED'))).toBe(false);
   });
 });

@@ -181,7 +181,7 @@ maybe('mountkit plan', () => {
     }
   });
 
-  test("a read-only bind and a nosuid bind: their copies planned made with their flags (open_tree_attr) where this kernel has the call; where it answers ENOSYS (before Linux 6.15), tried once and each copy remounted; where a seccomp filter answers EPERM, tried by each bind, as the run tries it", () => {
+  test("a read-only bind and a nosuid bind: their copies planned made with their flags (open_tree_attr) where this kernel has the call; where it answers ENOSYS (before Linux 6.15), tried once and each copy given its flags by mount_setattr; where a seccomp filter answers EPERM, tried by each bind and each copy remounted, as the run does", () => {
     const config = bundleConfig();
     config.mounts.push({ destination: '/a', type: 'bind', source: '/etc', options: ['bind', 'ro'] }, { destination: '/b', type: 'bind', source: '/etc', options: ['bind', 'nosuid'] });
     const b = readableBundle(config);
@@ -199,14 +199,16 @@ maybe('mountkit plan', () => {
             .filter((l) => /^(openTree|moveMount|mount)/.test(l));
         return [of(3), of(4)];
       };
-      const remountedAfterRefusal = (errno: string, again: boolean) => [
-        ['openTreeAttr = -1 ' + errno, 'openTree = fd', 'moveMount', 'mount'],
-        [...(again ? ['openTreeAttr = -1 ' + errno] : []), 'openTree = fd', 'moveMount', 'mount'],
+      const setOnCopies = [
+        ['openTreeAttr = -1 ENOSYS', 'openTree = fd', 'mountSetattr', 'moveMount'],
+        ['openTree = fd', 'mountSetattr', 'moveMount'],
       ];
       const asNobody = (errno: string) => [process.execPath, REFUSE_OPEN_TREE_ATTR, errno, setpriv, ...AS_NOBODY.slice(1)];
-      expect(copyCalls(AS_NOBODY)).toEqual(kernelHasOpenTreeAttr() ? [['openTreeAttr = fd', 'moveMount'], ['openTreeAttr = fd', 'moveMount']] : remountedAfterRefusal('ENOSYS', false));
-      expect(copyCalls(asNobody('ENOSYS'))).toEqual(remountedAfterRefusal('ENOSYS', false));
-      expect(copyCalls(asNobody('EPERM'))).toEqual(remountedAfterRefusal('EPERM', true));
+      expect(copyCalls(AS_NOBODY)).toEqual(kernelHasOpenTreeAttr() ? [['openTreeAttr = fd', 'moveMount'], ['openTreeAttr = fd', 'moveMount']] : setOnCopies);
+      expect(copyCalls(asNobody('ENOSYS'))).toEqual(setOnCopies);
+      // EPERM is each bind's (a flag a user namespace locked refuses mount_setattr alike): each copy remounted.
+      const remounted = ['openTreeAttr = -1 EPERM', 'openTree = fd', 'moveMount', 'mount'];
+      expect(copyCalls(asNobody('EPERM'))).toEqual([remounted, remounted]);
     } finally {
       b.cleanup();
     }
@@ -489,18 +491,20 @@ maybe('mountkit plan', () => {
       expect(plan.calls.map((c) => c.seq)).toEqual(plan.calls.map((_c, i) => i));
       const phases = [...new Set(plan.calls.map((c) => c.phase))];
       expect(phases).toEqual(['namespaces', ...PHASES.filter((p) => p !== 'before-jail')]);
-      // The bind mount of /etc: a copy of the source (with its submounts) attached onto the target's descriptor, then the read-only remount through the copy.
-      const binds = plan.calls.filter((c) => c.plugin === 'bind' && ['openTree', 'moveMount', 'mount'].includes(c.op));
-      expect(binds.map((c) => [c.op, c.mountIndex, c.decoded?.flags])).toEqual([
+      // The rbind of /etc: a copy of the source (with its submounts), its top mount made read-only (mount_setattr), attached onto the target's descriptor.
+      const binds = plan.calls.filter((c) => c.plugin === 'bind' && ['openTree', 'mountSetattr', 'moveMount', 'mount'].includes(c.op));
+      expect(binds.map((c) => [c.op, c.mountIndex, c.decoded?.flags ?? c.decoded?.attrSet])).toEqual([
         ['openTree', 2, 'OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_RECURSIVE'],
+        ['mountSetattr', 2, 'MOUNT_ATTR_RDONLY'],
         ['moveMount', 2, 'MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_EMPTY_PATH'],
-        ['mount', 2, 'MS_RDONLY|MS_REMOUNT|MS_BIND|MS_REC'],
       ]);
       expect(binds[0].args.path).toBe('/etc');
-      expect(binds[2].args.flags).toBe('0x5021');
+      expect(binds[1].args).toMatchObject({ atFlags: 0x1000, attrSet: '0x1', attrClr: '0x20000e' });
       // The copy is named by where it was made until it is attached, by its place after.
-      expect(Object.values(binds[1].fds ?? {}).sort()).toEqual([path.join(b.dir, 'rootfs', 'mnt'), '/etc'].sort());
-      expect(Object.values(binds[2].fds ?? {})).toEqual([path.join(b.dir, 'rootfs', 'mnt')]);
+      expect(Object.values(binds[1].fds ?? {})).toEqual(['/etc']);
+      expect(Object.values(binds[2].fds ?? {}).sort()).toEqual([path.join(b.dir, 'rootfs', 'mnt'), '/etc'].sort());
+      const closed = plan.calls.find((c) => c.plugin === 'bind' && c.op === 'close' && c.args.fd === binds[0].result);
+      expect(Object.values(closed?.fds ?? {})).toEqual([path.join(b.dir, 'rootfs', 'mnt')]);
       expect(plan.calls.find((c) => c.op === 'sethostname')).toMatchObject({ phase: 'finalize', plugin: 'hostname', args: { name: 'planned' } });
       expect(plan.calls.find((c) => c.op === 'mknodat')).toMatchObject({ phase: 'dev', decoded: { mode: 'S_IFCHR|0666', dev: '1:3' } });
       expect(plan.calls.filter((c) => c.phase === 'after-jail' && c.op === 'mkdirat').map((c) => c.args.path)).toEqual(['work']);

@@ -10,18 +10,22 @@
  * and the mount is not opened again by name and checked (mounting.ts afterAttach against
  * afterMount): five calls fewer for a directory target, three for a file.
  *
- * A bind (not rbind) with flags gets them on its copy before it is attached, in the call
- * that makes the copy: open_tree_attr(2) (Linux 6.15) with the attributes MS_REMOUNT|
- * MS_BIND would give it (attr.ts), so the bind is never seen without them and needs no
- * remount after. With AT_RECURSIVE the attributes would go to every mount of the copy,
- * where a remount changes the top one only, so an rbind keeps the remount. Where
- * open_tree_attr(2) is missing (ENOSYS, before 6.15: noted for the run) or refused for
- * this bind (EPERM: a flag a user namespace locked on the source that the attributes
- * would clear, or a seccomp filter, at the cost of one refused call per bind; EACCES, a
- * directory on the source's path not searchable; EINVAL, an unbindable source: the
- * open_tree(2) after it, and then mount(2), answer with their own error), the copy is
- * made by open_tree(2) and remounted after the attach, which keeps a locked flag where
- * the config allows it (BindMountHandler.remount).
+ * A bind with flags gets them on its copy before it is attached, so it is never seen
+ * without them and needs no remount after: the attributes MS_REMOUNT|MS_BIND would give it
+ * (attr.ts). A bind (not rbind) gets them in the call that makes the copy,
+ * open_tree_attr(2) (Linux 6.15): with AT_RECURSIVE it would give them to every mount of
+ * the copy, where a remount changes the top one. An rbind, or a bind where
+ * open_tree_attr(2) is missing (ENOSYS: noted for the run), gets them from mount_setattr(2)
+ * (Linux 5.12) on its copy's top mount (no AT_RECURSIVE), as the remount would. Where that
+ * is missing too (ENOSYS, before 5.12: noted for the run) or either call is refused for
+ * this bind (EPERM: a flag a user namespace locked on the source that the attributes would
+ * clear, or a seccomp filter, at the cost of one refused call per bind; EACCES, a
+ * directory on the source's path not searchable; EINVAL, an unbindable source, which
+ * open_tree(2) and then mount(2) answer with their own error, or an attribute the kernel
+ * does not know: MOUNT_ATTR_NOSYMFOLLOW before 5.14), the copy is attached as it is and
+ * remounted, which keeps a locked flag where the config allows it
+ * (BindMountHandler.remount). After open_tree_attr(2) refused a bind, mount_setattr(2),
+ * which would refuse it alike, is not tried.
  *
  * A bind with no step after it stays one mount(2) call. Where open_tree(2) or
  * move_mount(2) is refused (a kernel before Linux 5.2 has neither: ENOSYS; a seccomp
@@ -34,7 +38,7 @@
  * other error is the bind's.
  */
 import type { MountSpec } from '../../core/config/model';
-import { AT_FDCWD, AT_RECURSIVE, MS_REC, O_CLOEXEC, OPEN_TREE_CLONE } from '../../core/constants';
+import { AT_EMPTY_PATH, AT_FDCWD, AT_RECURSIVE, MS_REC, O_CLOEXEC, OPEN_TREE_CLONE } from '../../core/constants';
 import { SyscallError } from '../../core/errors';
 import { attachTree } from '../../core/idmapped-tree';
 import type { Syscalls } from '../../core/syscalls/types';
@@ -45,6 +49,9 @@ const REFUSED_KEY = 'bind.copyRefused';
 
 /** Where a run notes that open_tree_attr(2) is missing (ENOSYS). */
 const NO_ATTR_KEY = 'bind.copyAttrMissing';
+
+/** Where a run notes that mount_setattr(2) is missing (ENOSYS). */
+const NO_SETATTR_KEY = 'bind.copySetattrMissing';
 
 /** The errors that leave a bind to mount(2) (see the top of this file); the first three are refusals, and mark the run. */
 const REFUSALS: ReadonlySet<string> = new Set(['ENOSYS', 'EPERM', 'EACCES']);
@@ -58,8 +65,8 @@ export interface AttachedCopy {
 
 /**
  * The copy of `m.source` attached onto the target open as `targetFd`, its descriptor the
- * caller's to close; made with `attrs` (the bind's flags) where the bind is not recursive
- * and open_tree_attr(2) takes them. Undefined, with nothing attached, when open_tree(2)
+ * caller's to close; made with `attrs` (the bind's flags) where the kernel takes them on
+ * the copy (see the top of this file). Undefined, with nothing attached, when open_tree(2)
  * or move_mount(2) answers an error that leaves the bind to mount(2).
  */
 export function attachCopy(sys: Syscalls, m: MountSpec, targetFd: number, shared: Map<string, unknown>, attrs?: MountAttrChange): AttachedCopy | undefined {
@@ -69,8 +76,12 @@ export function attachCopy(sys: Syscalls, m: MountSpec, targetFd: number, shared
   let tree: number | undefined;
   try {
     tree = attrs !== undefined && !recursive ? copyWithAttrs(sys, m.source, flags, attrs, shared) : undefined;
-    const flagsSet = tree !== undefined;
-    tree ??= sys.openTree(AT_FDCWD, m.source, flags);
+    let flagsSet = tree !== undefined;
+    if (tree === undefined) {
+      tree = sys.openTree(AT_FDCWD, m.source, flags);
+      // Not after open_tree_attr(2) refused this bind: only after it was missing.
+      if (attrs !== undefined && (recursive || shared.has(NO_ATTR_KEY))) flagsSet = setOnCopy(sys, tree, attrs, shared);
+    }
     attachTree(sys, tree, m.source, targetFd);
     return { tree, flagsSet };
   } catch (err) {
@@ -90,5 +101,22 @@ function copyWithAttrs(sys: Syscalls, source: string, flags: number, attrs: Moun
     if (!(err instanceof SyscallError) || !TO_MOUNT.has(err.code)) throw err;
     if (err.code === 'ENOSYS') shared.set(NO_ATTR_KEY, true);
     return undefined;
+  }
+}
+
+/**
+ * Whether mount_setattr(2) gave the detached copy `tree` `attrs`, on its top mount only
+ * (no AT_RECURSIVE); false where the call is missing or refused for this bind (see the top
+ * of this file), the copy unchanged.
+ */
+function setOnCopy(sys: Syscalls, tree: number, attrs: MountAttrChange, shared: Map<string, unknown>): boolean {
+  if (shared.has(NO_SETATTR_KEY)) return false;
+  try {
+    sys.mountSetattr(tree, '', AT_EMPTY_PATH, attrs.attrSet, attrs.attrClr, 0n);
+    return true;
+  } catch (err) {
+    if (!(err instanceof SyscallError) || !TO_MOUNT.has(err.code)) throw err;
+    if (err.code === 'ENOSYS') shared.set(NO_SETATTR_KEY, true);
+    return false;
   }
 }

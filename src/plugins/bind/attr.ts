@@ -1,6 +1,6 @@
 /**
  * A bind's flags as the mount attributes of its detached copy, so that open_tree_attr(2)
- * gives the copy what MS_REMOUNT|MS_BIND would give the attached bind.
+ * or mount_setattr(2) gives the copy what MS_REMOUNT|MS_BIND would give the attached bind.
  *
  * MS_REMOUNT|MS_BIND sets the mount's own flags to exactly those given (path_mount() and
  * do_reconfigure_mnt(), fs/namespace.c): read-only, nosuid, nodev, noexec and

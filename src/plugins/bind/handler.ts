@@ -34,8 +34,9 @@ export function bindFlags(m: MountSpec): bigint {
  * mounted through its descriptor, or a copy of the source attached to it: an idmapped one
  * (idmap.ts, as runc 1.2 does), or a plain one when steps follow the mount (attach.ts:
  * they act on it through its descriptor); flags the first call ignores are given to a
- * plain bind's copy as it is made (attach.ts, Linux 6.15), or else by a remount of the bind
- * (keeping the flags a user namespace locked on it, as runc 1.2 does), the source is
+ * plain bind's copy before it is attached (attach.ts: open_tree_attr(2), Linux 6.15, or
+ * mount_setattr(2), 5.12), or else by a remount of the bind (keeping the flags a user
+ * namespace locked on it, as runc 1.2 does), the source is
  * relabelled on request, and recursive attributes come last.
  */
 @injectable()
@@ -81,7 +82,7 @@ export class BindMountHandler implements MountHandler {
     const remount = bindNeedsRemount(flags);
     // MS_BIND ignores ro, nosuid, nodev, noexec and the atime flags on the first call
     // (mount(2), "Creating a bind mount"); MS_REMOUNT|MS_BIND applies them to this mount
-    // only, unless the copy was made with them (attach.ts). runc 1.1 passes the source and
+    // only, unless its copy was given them before the attach (attach.ts). runc 1.1 passes the source and
     // "bind" there too, but for MS_REMOUNT|MS_BIND the kernel reads only the target and the
     // flags (do_reconfigure_mnt, fs/namespace.c).
     const between = (remountAfter: boolean) =>

@@ -322,7 +322,7 @@ runAsRoot('bind handler, real mounts', () => {
     expect(mountsAt(slash.mountinfo, inRoot('f'))).toEqual([]);
   });
 
-  test('a bind with steps after its mount is a copy attached (open_tree, move_mount), acted on through its descriptor, a bind\'s flags given to its copy (open_tree_attr): the same mount table as a remount of the copy, and as mount(2) and its check make', () => {
+  test('a bind with steps after its mount is a copy attached (open_tree, move_mount), acted on through its descriptor, a bind\'s flags given to its copy (open_tree_attr, or mount_setattr before 6.15 and for an rbind): the same mount table as a remount of the copy (before 5.12), and as mount(2) and its check make', () => {
     mkdirSync(inRoot('etc'));
     // The source a shared tmpfs with a submount: a copy of it joins its peer group as MS_BIND's does.
     // A second source, noatime,nodiratime,nosuid: a bind keeps its atime mode where no atime flag is given.
@@ -350,24 +350,32 @@ sys.mount('natimefs', ${JSON.stringify(natime)}, 'tmpfs', ${MS_NOATIME | MS_NODI
       { destination: '/strict', source: natime, flags: MS_BIND | MS_STRICTATIME | MS_NOSUID },
       { destination: '/nodiratime', flags: MS_BIND | MS_NODIRATIME | MS_NOSYMFOLLOW },
     );
-    const countCalls = ['openTreeAttr', 'openTree', 'moveMount', 'mount', 'fstatMount'];
+    const countCalls = ['openTreeAttr', 'openTree', 'mountSetattr', 'moveMount', 'mount', 'fstatMount'];
     const config = makeConfig({ bundle: t.dir, rootfs, mounts });
     const copies = run(mounts, { setup, countCalls, write: [inRoot('ro/x'), inRoot('rro/sub/x'), inRoot('attrs/sub/x'), inRoot('private/x')] });
-    const remounted = realRun({ config, plugins: [BIND_PLUGIN], setup, countCalls, withoutOpenTreeAttr: true });
+    const setOnCopies = realRun({ config, plugins: [BIND_PLUGIN], setup, countCalls, withoutOpenTreeAttr: true });
+    // Before 5.12 there are no recursive attributes (mount_setattr): /attrs is left out.
+    const withoutAttrs = mounts.filter((m) => m.destination !== '/attrs').map((m, index) => ({ ...m, index }));
+    const remounted = realRun({ config: makeConfig({ bundle: t.dir, rootfs, mounts: withoutAttrs }), plugins: [BIND_PLUGIN], setup, countCalls, withoutMountSetattr: true });
     const plain = realRun({ config, plugins: [BIND_PLUGIN], setup, countCalls, withoutOpenTree: true });
     expect(copies.error).toBeUndefined();
+    expect(setOnCopies.error).toBeUndefined();
     expect(remounted.error).toBeUndefined();
     expect(plain.error).toBeUndefined();
-    // Before 6.15 (open_tree_attr ENOSYS, once): every copy by open_tree, eight remounts through it.
-    const before615 = { openTreeAttr: 1, openTree: 11, moveMount: 11, mount: 10, fstatMount: 0 };
+    // Before 6.15 (open_tree_attr ENOSYS, once): every copy by open_tree, the eight with flags given them by
+    // mount_setattr (and /attrs its recursive attributes), mount(2) for the two propagation changes.
+    const before615 = { openTreeAttr: 1, openTree: 11, mountSetattr: 9, moveMount: 11, mount: 2, fstatMount: 0 };
     // Copies: a bind with flags made with them (seven), an rbind or a bind with steps alone by open_tree (four),
-    // mount(2) for the steps only (the rbind's remount, two propagation changes), nothing opened again.
-    expect(copies.calls).toEqual(OPEN_TREE_ATTR ? { openTreeAttr: 7, openTree: 4, moveMount: 11, mount: 3, fstatMount: 0 } : before615);
-    expect(remounted.calls).toEqual(before615);
+    // mount_setattr for the rbind's flags and /attrs, mount(2) for the propagation changes, nothing opened again.
+    expect(copies.calls).toEqual(OPEN_TREE_ATTR ? { openTreeAttr: 7, openTree: 4, mountSetattr: 2, moveMount: 11, mount: 2, fstatMount: 0 } : before615);
+    expect(setOnCopies.calls).toEqual(before615);
+    // Before 5.12 (mount_setattr ENOSYS, once), ten copies, eight remounts through them.
+    expect(remounted.calls).toEqual({ openTreeAttr: 1, openTree: 10, mountSetattr: 1, moveMount: 10, mount: 10, fstatMount: 0 });
     // Without open_tree (ENOSYS, once each: the run's later binds try neither), mount(2) and two statx of each bind's check.
-    expect(plain.calls).toEqual({ openTreeAttr: 1, openTree: 1, moveMount: 0, mount: 21, fstatMount: 22 });
+    expect(plain.calls).toEqual({ openTreeAttr: 1, openTree: 1, mountSetattr: 1, moveMount: 0, mount: 21, fstatMount: 22 });
     const table = mountTable(copies.mountinfo, rootfs);
-    expect(table).toEqual(mountTable(remounted.mountinfo, rootfs));
+    expect(table).toEqual(mountTable(setOnCopies.mountinfo, rootfs));
+    expect(table.filter((line) => !line.startsWith('/attrs'))).toEqual(mountTable(remounted.mountinfo, rootfs));
     expect(table).toEqual(mountTable(plain.mountinfo, rootfs));
     const at = (dest: string) => table.filter((line) => line.startsWith(dest + ' '));
     expect(at('/ro')).toEqual([expect.stringMatching(/^\/ro \/ ro,relatime shared:#0 tmpfs srcfs /)]);
@@ -386,8 +394,8 @@ sys.mount('natimefs', ${JSON.stringify(natime)}, 'tmpfs', ${MS_NOATIME | MS_NODI
     expect(copies.write).toEqual({ [inRoot('ro/x')]: 'EROFS', [inRoot('rro/sub/x')]: 'ok', [inRoot('attrs/sub/x')]: 'EROFS', [inRoot('private/x')]: 'ok' });
   });
 
-  test("a bind's flags given to its copy reach the copy propagation makes of it in a peer of the target's mount; a remount after the attach (before 6.15, and runc's) changes the bind alone", () => {
-    // /mnt a shared tmpfs whose peer is outside the rootfs: the bind made on /mnt/data is copied to peer/data.
+  test("a bind's flags given to its copy (open_tree_attr, or mount_setattr before 6.15 and for an rbind) reach the copy propagation makes of it in a peer of the target's mount; a remount after the attach (before 5.12, and runc's) changes the bind alone", () => {
+    // /mnt a shared tmpfs whose peer is outside the rootfs: a bind made on /mnt/data is copied to peer/data.
     const peer = path.join(t.dir, 'peer');
     mkdirSync(peer);
     mkdirSync(inRoot('mnt'));
@@ -398,16 +406,18 @@ sys.mount('mntfs', ${JSON.stringify(inRoot('mnt'))}, 'tmpfs', 0n, 'size=1m');
 sys.mount(null, ${JSON.stringify(inRoot('mnt'))}, null, ${MS_SHARED}n, null);
 sys.mount(${JSON.stringify(inRoot('mnt'))}, ${JSON.stringify(peer)}, null, ${MS_BIND}n, null);
 `;
-    const mounts = binds({ destination: '/mnt/data', flags: MS_BIND | MS_RDONLY | MS_NOSUID });
-    const flagsAt = (r: ReturnType<typeof run>, at: string) => mountsAt(r.mountinfo, at).map((m) => m.options.split(',').filter((o) => o === 'ro' || o === 'rw' || o === 'nosuid').join(','));
+    const mounts = binds({ destination: '/mnt/data', flags: MS_BIND | MS_RDONLY | MS_NOSUID }, { destination: '/mnt/rdata', flags: MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID });
+    const flags = (r: ReturnType<typeof run>) =>
+      ['mnt/data', 'mnt/rdata'].flatMap((at) => [inRoot(at), path.join(peer, at.slice('mnt/'.length))]).map((at) => mountsAt(r.mountinfo, at).map((m) => m.options.split(',').filter((o) => o === 'ro' || o === 'rw' || o === 'nosuid').join(',')));
     const copy = run(mounts, { setup });
-    const remounted = run(mounts, { setup, withoutOpenTreeAttr: true });
-    expect(copy.error).toBeUndefined();
-    expect(remounted.error).toBeUndefined();
-    expect(flagsAt(copy, inRoot('mnt/data'))).toEqual(['ro,nosuid']);
-    expect(flagsAt(remounted, inRoot('mnt/data'))).toEqual(['ro,nosuid']);
-    expect(flagsAt(copy, path.join(peer, 'data'))).toEqual([OPEN_TREE_ATTR ? 'ro,nosuid' : 'rw']);
-    expect(flagsAt(remounted, path.join(peer, 'data'))).toEqual(['rw']);
+    const setOnCopy = run(mounts, { setup, withoutOpenTreeAttr: true });
+    const remounted = run(mounts, { setup, withoutMountSetattr: true });
+    expect([copy.error, setOnCopy.error, remounted.error]).toEqual([undefined, undefined, undefined]);
+    // Each bind, then its copy in the peer.
+    const everywhere = [['ro,nosuid'], ['ro,nosuid'], ['ro,nosuid'], ['ro,nosuid']];
+    expect(flags(copy)).toEqual(everywhere);
+    expect(flags(setOnCopy)).toEqual(everywhere);
+    expect(flags(remounted)).toEqual([['ro,nosuid'], ['rw'], ['ro,nosuid'], ['rw']]);
   });
 
   test('a directory copy onto an existing file: move_mount refuses it (EINVAL), and mount(2) gives the error, as runc\'s', () => {

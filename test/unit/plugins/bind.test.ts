@@ -92,12 +92,25 @@ const remount = (target: string, flags: bigint) => ({ op: 'mount' as const, sour
 
 /**
  * A bind made as a copy of `source` attached onto the target the fake opened at `target`
- * (attach.ts): open_tree(2) OPEN_TREE_CLONE (AT_RECURSIVE for rbind), move_mount(2).
+ * (attach.ts): open_tree(2) OPEN_TREE_CLONE (AT_RECURSIVE for rbind), move_mount(2); with
+ * `setFlags`, mount_setattr(2) between them giving the copy's top mount the attributes a
+ * remount with those flags gives (an rbind's flags, or a bind's before Linux 6.15).
  */
-const attached = (sys: FakeSyscalls, target: string, flags: bigint, source = '/src/dir') => [
+const attached = (sys: FakeSyscalls, target: string, flags: bigint, source = '/src/dir', setFlags?: bigint) => [
   { op: 'openTree' as const, dirfd: AT_FDCWD, path: source, flags: OPEN_TREE_CLONE | O_CLOEXEC | ((flags & MS_REC) !== 0n ? AT_RECURSIVE : 0) },
+  ...(setFlags === undefined ? [] : [setOnCopy(sys, setFlags, source)]),
   { op: 'moveMount' as const, fromDirfd: fdOf(sys, source), fromPath: '', toDirfd: fdOf(sys, target), toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH },
 ];
+
+/** mount_setattr(2) of the detached copy of `source` (its top mount: no AT_RECURSIVE) with the attributes a remount with `flags` gives (attr.ts). */
+const setOnCopy = (sys: FakeSyscalls, flags: bigint, source = '/src/dir') => ({
+  op: 'mountSetattr' as const,
+  dirfd: fdOf(sys, source),
+  path: '',
+  atFlags: AT_EMPTY_PATH,
+  ...remountAttrs(flags),
+  propagation: 0n,
+});
 
 /** A bind (not rbind) with `flags` made as a copy of `source` with them (open_tree_attr(2)) attached onto the target the fake opened at `target`. */
 const attachedWithFlags = (sys: FakeSyscalls, target: string, flags: bigint, source = '/src/dir') => [
@@ -114,8 +127,11 @@ const viaCopy = (sys: FakeSyscalls, source = '/src/dir') => viaFd(sys, source);
 /** open_tree(2) and open_tree_attr(2) refused (ENOSYS: a kernel before 5.2), so every bind of the run is made with mount(2) and checked after it. */
 const withoutCopies = (sys: FakeSyscalls) => sys.failOn('openTreeAttr', 'ENOSYS').failOn('openTree', 'ENOSYS');
 
-/** open_tree_attr(2) refused (ENOSYS: a kernel from 5.2 to 6.14), so a bind's flags are given by a remount after its copy is attached. */
+/** open_tree_attr(2) refused (ENOSYS: a kernel from 5.2 to 6.14), so a bind's flags are given to its copy by mount_setattr(2). */
 const withoutAttrCopies = (sys: FakeSyscalls) => sys.failOn('openTreeAttr', 'ENOSYS');
+
+/** open_tree_attr(2) and mount_setattr(2) refused (ENOSYS: a kernel from 5.2 to 5.11), so a bind's flags are given by a remount after its copy is attached. */
+const withoutSetattr = (sys: FakeSyscalls) => sys.failOn('openTreeAttr', 'ENOSYS').failOn('mountSetattr', 'ENOSYS');
 
 /** open_tree_attr(2) of `source` with the attributes a remount with `flags` gives (attr.ts), as attach.ts calls it for a bind (not rbind). */
 const copyWithFlags = (source: string, flags: bigint) => ({ op: 'openTreeAttr' as const, dirfd: AT_FDCWD, path: source, flags: OPEN_TREE_CLONE | O_CLOEXEC, ...remountAttrs(flags), propagation: 0n });
@@ -185,7 +201,7 @@ describe('bind mount handler', () => {
     expect(() => sys.mkdir('/r/data/x', 0o755)).toThrow(/EROFS/);
   });
 
-  test('before Linux 6.15 (open_tree_attr: ENOSYS), the full call list: a copy of the source attached through the target descriptor, the target\'s place checked, remount through the copy; the next bind tries no open_tree_attr', () => {
+  test('before Linux 6.15 (open_tree_attr: ENOSYS), the full call list: a copy of the source given the bind\'s flags (mount_setattr, its top mount), attached through the target descriptor, the target\'s place checked; no remount; the next bind tries no open_tree_attr', () => {
     const { sys, run } = setup();
     sys.addDir('/r/data');
     sys.addDir('/r/more');
@@ -194,10 +210,40 @@ describe('bind mount handler', () => {
       { destination: '/data', flags: MS_BIND | MS_RDONLY },
       { destination: '/more', flags: MS_BIND | MS_NOSUID },
     ]);
-    expect(sys.calls.slice(0, 12)).toEqual([
+    expect(sys.calls.slice(0, 13)).toEqual([
       ...beforeDataBind.slice(0, 2),
       copyWithFlags('/src/dir', MS_BIND | MS_RDONLY),
       beforeDataBind[2],
+      { op: 'mountSetattr', dirfd: 102, path: '', atFlags: AT_EMPTY_PATH, ...remountAttrs(MS_BIND | MS_RDONLY), propagation: 0n },
+      { op: 'moveMount', fromDirfd: 102, fromPath: '', toDirfd: 101, toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH },
+      { op: 'readlink', path: '/proc/thread-self/fd/101' },
+      { op: 'readlink', path: '/proc/thread-self/fd/100' },
+      { op: 'close', fd: 102 },
+      { op: 'close', fd: 101 },
+      { op: 'openat2', dirfd: 100, path: 'more', flags: O_PATH | O_CLOEXEC, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      { op: 'openTree', dirfd: AT_FDCWD, path: '/src/dir', flags: OPEN_TREE_CLONE | O_CLOEXEC },
+      setOnCopy(sys, MS_BIND | MS_NOSUID),
+    ]);
+    expect(sys.callsOf('openTreeAttr')).toHaveLength(1);
+    expect(sys.callsOf('mount')).toEqual([]);
+    sys.refuseReadOnlyWrites = true;
+    expect(() => sys.mkdir('/r/data/x', 0o755)).toThrow(/EROFS/);
+  });
+
+  test('before Linux 5.12 (open_tree_attr and mount_setattr: ENOSYS), the full call list: a copy of the source attached through the target descriptor, the target\'s place checked, remount through the copy; the next bind tries neither call', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/data');
+    sys.addDir('/r/more');
+    withoutSetattr(sys);
+    run([
+      { destination: '/data', flags: MS_BIND | MS_RDONLY },
+      { destination: '/more', flags: MS_BIND | MS_NOSUID },
+    ]);
+    expect(sys.calls.slice(0, 13)).toEqual([
+      ...beforeDataBind.slice(0, 2),
+      copyWithFlags('/src/dir', MS_BIND | MS_RDONLY),
+      beforeDataBind[2],
+      { op: 'mountSetattr', dirfd: 102, path: '', atFlags: AT_EMPTY_PATH, ...remountAttrs(MS_BIND | MS_RDONLY), propagation: 0n },
       { op: 'moveMount', fromDirfd: 102, fromPath: '', toDirfd: 101, toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH },
       { op: 'readlink', path: '/proc/thread-self/fd/101' },
       { op: 'readlink', path: '/proc/thread-self/fd/100' },
@@ -208,6 +254,7 @@ describe('bind mount handler', () => {
       { op: 'openTree', dirfd: AT_FDCWD, path: '/src/dir', flags: OPEN_TREE_CLONE | O_CLOEXEC },
     ]);
     expect(sys.callsOf('openTreeAttr')).toHaveLength(1);
+    expect(sys.callsOf('mountSetattr')).toHaveLength(1);
     expect(sys.callsOf('mount')).toEqual([remount('/proc/thread-self/fd/102', MS_BIND | MS_RDONLY), remount(viaCopy(sys), MS_BIND | MS_NOSUID)]);
     sys.refuseReadOnlyWrites = true;
     expect(() => sys.mkdir('/r/data/x', 0o755)).toThrow(/EROFS/);
@@ -499,12 +546,20 @@ describe('bind mount handler', () => {
     expect(changes(sys)).toEqual(attachedWithFlags(sys, '/r/d', MS_BIND | MS_RDONLY));
   });
 
-  test('before Linux 6.15, a read-only bind is a copy attached, then remounted with MS_REMOUNT|MS_BIND through it', () => {
+  test('before Linux 6.15, a read-only bind is a copy made read-only by mount_setattr, then attached', () => {
     const { sys, run } = setup();
     sys.addDir('/r/d');
     withoutAttrCopies(sys);
     run([{ destination: '/d', flags: MS_BIND | MS_RDONLY, data: 'x=1' }]);
-    expect(changes(sys)).toEqual([copyWithFlags('/src/dir', MS_BIND | MS_RDONLY), ...attached(sys, '/r/d', MS_BIND), remount(viaCopy(sys), MS_BIND | MS_RDONLY)]);
+    expect(changes(sys)).toEqual([copyWithFlags('/src/dir', MS_BIND | MS_RDONLY), ...attached(sys, '/r/d', MS_BIND, '/src/dir', MS_BIND | MS_RDONLY)]);
+  });
+
+  test('before Linux 5.12, a read-only bind is a copy attached, then remounted with MS_REMOUNT|MS_BIND through it', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/d');
+    withoutSetattr(sys);
+    run([{ destination: '/d', flags: MS_BIND | MS_RDONLY, data: 'x=1' }]);
+    expect(changes(sys)).toEqual([copyWithFlags('/src/dir', MS_BIND | MS_RDONLY), ...attached(sys, '/r/d', MS_BIND, '/src/dir', MS_BIND | MS_RDONLY), remount(viaCopy(sys), MS_BIND | MS_RDONLY)]);
   });
 
   test('without open_tree, a read-only bind is remounted with MS_REMOUNT|MS_BIND; data goes to the first call only', () => {
@@ -540,16 +595,28 @@ describe('bind mount handler', () => {
   });
 
   test.each([
-    ['nosuid', MS_NOSUID],
-    ['noatime', MS_NOATIME],
-    ['rbind,ro,nosuid (an rbind\'s copy, whose attributes would go to every mount below it too)', MS_REC | MS_RDONLY | MS_NOSUID],
-  ])('%s is applied by the remount before Linux 6.15, and for an rbind', (words, extra) => {
+    ['nosuid before Linux 6.15', MS_NOSUID, withoutAttrCopies],
+    ['noatime before Linux 6.15', MS_NOATIME, withoutAttrCopies],
+    ["rbind,ro,nosuid (an rbind's copy, whose attributes from open_tree_attr would go to every mount below it too)", MS_REC | MS_RDONLY | MS_NOSUID, () => undefined],
+  ])('%s: given to the copy\'s top mount by mount_setattr before it is attached; no remount', (words, extra, kernel) => {
     const { sys, run } = setup();
     sys.addDir('/r/d');
-    if (!words.startsWith('rbind')) withoutAttrCopies(sys);
+    kernel(sys);
     run([{ destination: '/d', flags: MS_BIND | extra }]);
     const tried = words.startsWith('rbind') ? [] : [copyWithFlags('/src/dir', MS_BIND | extra)];
-    expect(changes(sys)).toEqual([...tried, ...attached(sys, '/r/d', MS_BIND | extra), remount(viaCopy(sys), MS_BIND | extra)]);
+    expect(changes(sys)).toEqual([...tried, ...attached(sys, '/r/d', MS_BIND | extra, '/src/dir', MS_BIND | extra)]);
+  });
+
+  test.each([
+    ['nosuid', MS_NOSUID],
+    ['rbind,ro,nosuid', MS_REC | MS_RDONLY | MS_NOSUID],
+  ])('%s is applied by the remount before Linux 5.12 (mount_setattr: ENOSYS)', (words, extra) => {
+    const { sys, run } = setup();
+    sys.addDir('/r/d');
+    withoutSetattr(sys);
+    run([{ destination: '/d', flags: MS_BIND | extra }]);
+    const tried = words.startsWith('rbind') ? [] : [copyWithFlags('/src/dir', MS_BIND | extra)];
+    expect(changes(sys)).toEqual([...tried, ...attached(sys, '/r/d', MS_BIND | extra, '/src/dir', MS_BIND | extra), remount(viaCopy(sys), MS_BIND | extra)]);
   });
 
   describe("a bind remount whose config gave no source (the loader gives it the bundle's directory, as runc)", () => {
@@ -619,7 +686,31 @@ describe('bind mount handler', () => {
     expect(sys.openFds()).toEqual([]);
   });
 
-  test('propagation follows the attach, one call each through the copy, then the remount, then recursive attributes', () => {
+  test.each([
+    ['EPERM (a flag a user namespace locked, or a seccomp filter)', 'EPERM'],
+    ['EACCES', 'EACCES'],
+    ['EINVAL (an attribute the kernel does not know: MOUNT_ATTR_NOSYMFOLLOW before 5.14)', 'EINVAL'],
+  ])('mount_setattr of an rbind\'s copy refused with %s: that rbind is attached and remounted, and the next one tries mount_setattr again', (_why, errno) => {
+    const { sys, run } = setup();
+    sys.addDir('/r/a').addDir('/r/b');
+    sys.failOn('mountSetattr', errno, { times: 1 });
+    run([
+      { destination: '/a', flags: MS_BIND | MS_REC | MS_NOSUID },
+      { destination: '/b', flags: MS_BIND | MS_REC | MS_NOSUID },
+    ]);
+    expect(changes(sys).map((c) => c.op)).toEqual(['openTree', 'mountSetattr', 'moveMount', 'mount', 'openTree', 'mountSetattr', 'moveMount']);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test('open_tree_attr refused with EPERM for a bind: mount_setattr, which would be refused alike, is not tried; the copy is remounted', () => {
+    const { sys, run } = setup();
+    sys.addDir('/r/a');
+    sys.failOn('openTreeAttr', 'EPERM');
+    run([{ destination: '/a', flags: MS_BIND | MS_NOSUID }]);
+    expect(changes(sys).map((c) => c.op)).toEqual(['openTreeAttr', 'openTree', 'moveMount', 'mount']);
+  });
+
+  test('an rbind\'s flags are given to its copy before the attach; propagation follows the attach, one call each through the copy, then recursive attributes', () => {
     const { sys, run } = setup();
     sys.addDir('/r/d');
     run([
@@ -631,10 +722,9 @@ describe('bind mount handler', () => {
       },
     ]);
     expect(changes(sys)).toEqual([
-      ...attached(sys, '/r/d', MS_BIND | MS_REC),
+      ...attached(sys, '/r/d', MS_BIND | MS_REC, '/src/dir', MS_BIND | MS_REC | MS_RDONLY),
       { op: 'mount', source: null, target: viaCopy(sys), fstype: null, flags: MS_PRIVATE, data: null },
       { op: 'mount', source: null, target: viaCopy(sys), fstype: null, flags: MS_SLAVE | MS_REC, data: null },
-      remount(viaCopy(sys), MS_BIND | MS_REC | MS_RDONLY),
       { op: 'mountSetattr', dirfd: fdOf(sys, '/src/dir'), path: '', atFlags: AT_EMPTY_PATH | AT_RECURSIVE, attrSet: 0x3n, attrClr: 0n, propagation: 0n },
     ]);
   });
@@ -891,7 +981,6 @@ describe('bind mount handler', () => {
       ['target file', 'openat', { nth: 2 }, { source: '/src/file', destination: '/x' }, 'openat "/r/x": EACCES'],
       ['bind', 'mount', {}, { destination: '/x' }, 'mount "/src/dir" -> "/r/x": EACCES'],
       ['propagation', 'mount', {}, { destination: '/x', propagationFlags: [MS_PRIVATE] }, 'mount "/r/x": EACCES'],
-      ['remount (rbind)', 'mount', {}, { destination: '/x', flags: MS_BIND | MS_REC | MS_RDONLY }, 'mount "/r/x": EACCES'],
       ['propagation without open_tree', 'mount', { nth: 2 }, { destination: '/x', propagationFlags: [MS_PRIVATE], source: '/src/nocopy' }, 'mount "/r/x": EACCES'],
       ['remount without open_tree', 'mount', { nth: 2 }, { destination: '/x', flags: MS_BIND | MS_RDONLY, source: '/src/nocopy' }, 'mount "/r/x": EACCES'],
       ['recursive attributes', 'mountSetattr', {}, { destination: '/x', recAttrs: { attrSet: MOUNT_ATTR_RDONLY, attrClr: 0n } }, 'mount_setattr "/r/x": EACCES'],
@@ -902,6 +991,23 @@ describe('bind mount handler', () => {
       sys.failOn('openTree', 'ENOSYS', { path: '/src/nocopy' });
       sys.failOn(op, 'EACCES', opts);
       expect(() => run([mount])).toThrow(`mounts: plugin bind mounts[0] "/x": ${message}`);
+      expect(sys.openFds()).toEqual([]);
+    });
+
+    test('the remount of an rbind before Linux 5.12 (mount_setattr: ENOSYS)', () => {
+      const { sys, run } = setup();
+      withoutSetattr(sys);
+      sys.failOn('mount', 'EACCES');
+      expect(() => run([{ destination: '/x', flags: MS_BIND | MS_REC | MS_RDONLY }])).toThrow('mounts: plugin bind mounts[0] "/x": mount "/r/x": EACCES');
+      expect(sys.openFds()).toEqual([]);
+    });
+
+    test("the flags of a copy (mount_setattr) failing with another error (EIO) fail the bind, the copy closed and nothing attached", () => {
+      const { sys, run } = setup();
+      sys.failOn('mountSetattr', 'EIO');
+      expect(() => run([{ destination: '/x', flags: MS_BIND | MS_REC | MS_RDONLY }])).toThrow('mounts: plugin bind mounts[0] "/x": mount_setattr "/src/dir": EIO');
+      expect(sys.callsOf('moveMount')).toEqual([]);
+      expect(sys.mounts).toEqual([]);
       expect(sys.openFds()).toEqual([]);
     });
 
