@@ -35,7 +35,9 @@
  *   the first call: tmpcopyup is planned staged in /tmp where the run stages it.
  * - open_tree_attr(2) answers ENOSYS where this kernel has none (before Linux 6.15), and
  *   ENOSYS or EPERM where a seccomp filter refuses it, asked at the first call: a bind's
- *   copy is planned made by open_tree(2) and remounted where the run makes it so.
+ *   copy is planned made by open_tree(2), given its flags by mount_setattr(2) (ENOSYS) or
+ *   remounted (EPERM), where the run makes it so. mount_setattr(2) is not asked: a kernel
+ *   before 5.12, which lacks it, is planned as one that has it.
  *
  * For the plan's readers it also keeps what each open call returned and the path every
  * descriptor was opened at, since later calls name files by descriptor only
@@ -400,7 +402,7 @@ export class PlanSyscalls extends DryRunSyscalls {
 
   /**
    * A kernel without open_tree_attr(2), or a seccomp filter refusing it, answers the run so
-   * (a bind's copy is then made by open_tree(2) and remounted): asked of this host at the first call.
+   * (a bind's copy is then made by open_tree(2)): asked of this host at the first call.
    */
   override openTreeAttr(dirfd: number, path: string, flags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): number {
     if (!this.openTreeAttrAsked) {

@@ -36,8 +36,8 @@ export function bindFlags(m: MountSpec): bigint {
  * they act on it through its descriptor); flags the first call ignores are given to a
  * plain bind's copy before it is attached (attach.ts: open_tree_attr(2), Linux 6.15, or
  * mount_setattr(2), 5.12), or else by a remount of the bind (keeping the flags a user
- * namespace locked on it, as runc 1.2 does), the source is
- * relabelled on request, and recursive attributes come last.
+ * namespace locked on it, as runc 1.2 does), the source is relabelled on request, and
+ * recursive attributes come last.
  */
 @injectable()
 export class BindMountHandler implements MountHandler {
@@ -82,9 +82,9 @@ export class BindMountHandler implements MountHandler {
     const remount = bindNeedsRemount(flags);
     // MS_BIND ignores ro, nosuid, nodev, noexec and the atime flags on the first call
     // (mount(2), "Creating a bind mount"); MS_REMOUNT|MS_BIND applies them to this mount
-    // only, unless its copy was given them before the attach (attach.ts). runc 1.1 passes the source and
-    // "bind" there too, but for MS_REMOUNT|MS_BIND the kernel reads only the target and the
-    // flags (do_reconfigure_mnt, fs/namespace.c).
+    // only, unless its copy was given them before the attach (attach.ts). runc 1.1 passes
+    // the source and "bind" there too, but for MS_REMOUNT|MS_BIND the kernel reads only the
+    // target and the flags (do_reconfigure_mnt, fs/namespace.c).
     const between = (remountAfter: boolean) =>
       remountAfter || label
         ? (top: string, fd: number) => {
