@@ -201,15 +201,22 @@ describe('bind mount handler', () => {
     expect(() => sys.mkdir('/r/data/x', 0o755)).toThrow(/EROFS/);
   });
 
-  test('before Linux 6.15 (open_tree_attr: ENOSYS), the full call list: a copy of the source given the bind\'s flags (mount_setattr, its top mount), attached through the target descriptor, the target\'s place checked; no remount; the next bind tries no open_tree_attr', () => {
+  test.each<[string, (sys: FakeSyscalls) => FakeSyscalls, boolean]>([
+    ["before Linux 6.15 (open_tree_attr: ENOSYS): a copy of the source given the bind's flags (mount_setattr, its top mount), attached through the target descriptor, the target's place checked; no remount; the next bind tries no open_tree_attr", withoutAttrCopies, false],
+    ["before Linux 5.12 (open_tree_attr and mount_setattr: ENOSYS): a copy of the source attached through the target descriptor, the target's place checked, remount through the copy; the next bind tries neither call", withoutSetattr, true],
+  ])('%s: the full call list', (_kernel, older, remounted) => {
     const { sys, run } = setup();
     sys.addDir('/r/data');
     sys.addDir('/r/more');
-    withoutAttrCopies(sys);
+    older(sys);
     run([
       { destination: '/data', flags: MS_BIND | MS_RDONLY },
       { destination: '/more', flags: MS_BIND | MS_NOSUID },
     ]);
+    const more = [
+      { op: 'openat2', dirfd: 100, path: 'more', flags: O_PATH | O_CLOEXEC, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
+      { op: 'openTree', dirfd: AT_FDCWD, path: '/src/dir', flags: OPEN_TREE_CLONE | O_CLOEXEC },
+    ];
     expect(sys.calls.slice(0, 13)).toEqual([
       ...beforeDataBind.slice(0, 2),
       copyWithFlags('/src/dir', MS_BIND | MS_RDONLY),
@@ -218,44 +225,15 @@ describe('bind mount handler', () => {
       { op: 'moveMount', fromDirfd: 102, fromPath: '', toDirfd: 101, toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH },
       { op: 'readlink', path: '/proc/thread-self/fd/101' },
       { op: 'readlink', path: '/proc/thread-self/fd/100' },
+      ...(remounted ? [remount('/proc/thread-self/fd/102', MS_BIND | MS_RDONLY)] : []),
       { op: 'close', fd: 102 },
       { op: 'close', fd: 101 },
-      { op: 'openat2', dirfd: 100, path: 'more', flags: O_PATH | O_CLOEXEC, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
-      { op: 'openTree', dirfd: AT_FDCWD, path: '/src/dir', flags: OPEN_TREE_CLONE | O_CLOEXEC },
-      setOnCopy(sys, MS_BIND | MS_NOSUID),
+      ...more,
+      ...(remounted ? [] : [setOnCopy(sys, MS_BIND | MS_NOSUID)]),
     ]);
     expect(sys.callsOf('openTreeAttr')).toHaveLength(1);
-    expect(sys.callsOf('mount')).toEqual([]);
-    sys.refuseReadOnlyWrites = true;
-    expect(() => sys.mkdir('/r/data/x', 0o755)).toThrow(/EROFS/);
-  });
-
-  test('before Linux 5.12 (open_tree_attr and mount_setattr: ENOSYS), the full call list: a copy of the source attached through the target descriptor, the target\'s place checked, remount through the copy; the next bind tries neither call', () => {
-    const { sys, run } = setup();
-    sys.addDir('/r/data');
-    sys.addDir('/r/more');
-    withoutSetattr(sys);
-    run([
-      { destination: '/data', flags: MS_BIND | MS_RDONLY },
-      { destination: '/more', flags: MS_BIND | MS_NOSUID },
-    ]);
-    expect(sys.calls.slice(0, 13)).toEqual([
-      ...beforeDataBind.slice(0, 2),
-      copyWithFlags('/src/dir', MS_BIND | MS_RDONLY),
-      beforeDataBind[2],
-      { op: 'mountSetattr', dirfd: 102, path: '', atFlags: AT_EMPTY_PATH, ...remountAttrs(MS_BIND | MS_RDONLY), propagation: 0n },
-      { op: 'moveMount', fromDirfd: 102, fromPath: '', toDirfd: 101, toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH },
-      { op: 'readlink', path: '/proc/thread-self/fd/101' },
-      { op: 'readlink', path: '/proc/thread-self/fd/100' },
-      remount('/proc/thread-self/fd/102', MS_BIND | MS_RDONLY),
-      { op: 'close', fd: 102 },
-      { op: 'close', fd: 101 },
-      { op: 'openat2', dirfd: 100, path: 'more', flags: O_PATH | O_CLOEXEC, mode: 0, resolve: IN_ROOT_NO_SYMLINKS },
-      { op: 'openTree', dirfd: AT_FDCWD, path: '/src/dir', flags: OPEN_TREE_CLONE | O_CLOEXEC },
-    ]);
-    expect(sys.callsOf('openTreeAttr')).toHaveLength(1);
-    expect(sys.callsOf('mountSetattr')).toHaveLength(1);
-    expect(sys.callsOf('mount')).toEqual([remount('/proc/thread-self/fd/102', MS_BIND | MS_RDONLY), remount(viaCopy(sys), MS_BIND | MS_NOSUID)]);
+    expect(sys.callsOf('mountSetattr')).toHaveLength(remounted ? 1 : 2);
+    expect(sys.callsOf('mount')).toEqual(remounted ? [remount('/proc/thread-self/fd/102', MS_BIND | MS_RDONLY), remount(viaCopy(sys), MS_BIND | MS_NOSUID)] : []);
     sys.refuseReadOnlyWrites = true;
     expect(() => sys.mkdir('/r/data/x', 0o755)).toThrow(/EROFS/);
   });
