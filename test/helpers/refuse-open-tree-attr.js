@@ -4,7 +4,8 @@
  * open_tree_attr(2): a seccomp filter answers it with the errno the first argument names
  * (ENOSYS, as such a kernel does; EPERM, as most runtimes' profiles refuse a call they do
  * not list), for this process and everything it starts (refusing-syscalls.js). A bind's
- * copy is then made by open_tree(2) and remounted, and `mountkit plan` shows it so.
+ * copy is then made by open_tree(2) and given its flags by mount_setattr(2) (ENOSYS) or
+ * remounted (EPERM), and `mountkit plan` shows it so.
  *
  * Usage: node test/helpers/refuse-open-tree-attr.js ERRNO COMMAND [ARG...]
  */

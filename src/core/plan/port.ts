@@ -37,7 +37,8 @@
  *   ENOSYS or EPERM where a seccomp filter refuses it, asked at the first call: a bind's
  *   copy is planned made by open_tree(2), given its flags by mount_setattr(2) (ENOSYS) or
  *   remounted (EPERM), where the run makes it so. mount_setattr(2) is not asked: a kernel
- *   before 5.12, which lacks it, is planned as one that has it.
+ *   before 5.12, which lacks it, or 5.12 and 5.13, which do not know
+ *   MOUNT_ATTR_NOSYMFOLLOW, is planned as one that takes the copy's flags.
  *
  * For the plan's readers it also keeps what each open call returned and the path every
  * descriptor was opened at, since later calls name files by descriptor only
@@ -120,7 +121,7 @@ function hostFsopenRefusal(): 'ENOSYS' | 'EPERM' | undefined {
  * refuses with ENOENT from the lookup, before any capability check (fs/namespace.c).
  * ENOSYS is a kernel without it (before Linux 6.15), or a seccomp filter answering so
  * (the run notes it and makes its later binds' copies by open_tree(2)); EPERM, a seccomp
- * filter's (each bind with flags then tries it once).
+ * filter's (each bind, not rbind, with flags then tries it once).
  */
 function hostOpenTreeAttrRefusal(): 'ENOSYS' | 'EPERM' | undefined {
   try {

@@ -16,16 +16,19 @@
  * open_tree_attr(2) (Linux 6.15): with AT_RECURSIVE it would give them to every mount of
  * the copy, where a remount changes the top one. An rbind, or a bind where
  * open_tree_attr(2) is missing (ENOSYS: noted for the run), gets them from mount_setattr(2)
- * (Linux 5.12) on its copy's top mount (no AT_RECURSIVE), as the remount would. Where that
- * is missing too (ENOSYS, before 5.12: noted for the run) or either call is refused for
- * this bind (EPERM: a flag a user namespace locked on the source that the attributes would
- * clear, or a seccomp filter, at the cost of one refused call per bind; EACCES, a
- * directory on the source's path not searchable; EINVAL, an unbindable source, which
- * open_tree(2) and then mount(2) answer with their own error, or an attribute the kernel
- * does not know: MOUNT_ATTR_NOSYMFOLLOW before 5.14), the copy is attached as it is and
- * remounted, which keeps a locked flag where the config allows it
- * (BindMountHandler.remount). After open_tree_attr(2) refused a bind, mount_setattr(2),
- * which would refuse it alike, is not tried.
+ * (Linux 5.12) on its copy's top mount (no AT_RECURSIVE), as the remount would. The copy
+ * is attached as it is and remounted, which keeps a locked flag where the config allows it
+ * (BindMountHandler.remount), where mount_setattr(2) is missing too (ENOSYS, before 5.12)
+ * or does not know an attribute (EINVAL: MOUNT_ATTR_NOSYMFOLLOW, which the attributes
+ * always set or clear, before 5.14; the copy's root leaves no other cause), both noted for
+ * the run, and where either call is refused for this bind: EPERM (a flag a user namespace
+ * locked on the source that the attributes would clear, or a seccomp filter, at the cost
+ * of one refused call per bind), EACCES (open_tree_attr(2): a directory on the source's
+ * path not searchable; mount_setattr(2): a security module), EINVAL from
+ * open_tree_attr(2) (an unbindable source, which open_tree(2) and then mount(2) answer
+ * with their own error). After open_tree_attr(2) refused a bind with EPERM or EACCES,
+ * mount_setattr(2) is not tried: a locked flag refuses it alike (a seccomp filter that
+ * refuses open_tree_attr(2) alone leaves the bind to the remount).
  *
  * A bind with no step after it stays one mount(2) call. Where open_tree(2) or
  * move_mount(2) is refused (a kernel before Linux 5.2 has neither: ENOSYS; a seccomp
@@ -50,7 +53,7 @@ const REFUSED_KEY = 'bind.copyRefused';
 /** Where a run notes that open_tree_attr(2) is missing (ENOSYS). */
 const NO_ATTR_KEY = 'bind.copyAttrMissing';
 
-/** Where a run notes that mount_setattr(2) is missing (ENOSYS). */
+/** Where a run notes that mount_setattr(2) is missing (ENOSYS) or does not know the attributes (EINVAL). */
 const NO_SETATTR_KEY = 'bind.copySetattrMissing';
 
 /** The errors that leave a bind to mount(2) (see the top of this file); the first three are refusals, and mark the run. */
@@ -116,7 +119,7 @@ function setOnCopy(sys: Syscalls, tree: number, attrs: MountAttrChange, shared: 
     return true;
   } catch (err) {
     if (!(err instanceof SyscallError) || !TO_MOUNT.has(err.code)) throw err;
-    if (err.code === 'ENOSYS') shared.set(NO_SETATTR_KEY, true);
+    if (err.code === 'ENOSYS' || err.code === 'EINVAL') shared.set(NO_SETATTR_KEY, true);
     return false;
   }
 }

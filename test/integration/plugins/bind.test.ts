@@ -201,12 +201,15 @@ runAsRoot('bind handler, real mounts', () => {
     }
   });
 
-  test('in a user namespace, a bind of a mount whose nosuid and nodev are locked is remounted read-only with them kept (runc 1.2)', () => {
+  test.each([
+    ['a bind', 0n],
+    ['an rbind (whose copy mount_setattr refuses the flags)', MS_REC],
+  ])('in a user namespace, %s of a mount whose nosuid and nodev are locked is remounted read-only with them kept (runc 1.2)', (_what, rec) => {
     const locked = path.join(t.dir, 'locked');
     mkdirSync(locked);
     const source = path.join(locked, 'd');
     const config = (extra: Partial<MountSpec>) =>
-      makeConfig({ bundle: t.dir, rootfs, mounts: [makeMount({ index: 0, type: 'bind', source, destination: '/ro', flags: MS_BIND | MS_RDONLY, ...extra })] });
+      makeConfig({ bundle: t.dir, rootfs, mounts: [makeMount({ index: 0, type: 'bind', source, destination: '/ro', flags: MS_BIND | MS_RDONLY | rec, ...extra })] });
     const kept = runInUserNamespace(locked, config({}));
     expect(kept.error).toBeUndefined();
     const [ro] = mountsAt(kept.mountinfo, inRoot('ro'));

@@ -665,10 +665,11 @@ describe('bind mount handler', () => {
   });
 
   test.each([
-    ['EPERM (a flag a user namespace locked, or a seccomp filter)', 'EPERM'],
-    ['EACCES', 'EACCES'],
-    ['EINVAL (an attribute the kernel does not know: MOUNT_ATTR_NOSYMFOLLOW before 5.14)', 'EINVAL'],
-  ])('mount_setattr of an rbind\'s copy refused with %s: that rbind is attached and remounted, and the next one tries mount_setattr again', (_why, errno) => {
+    ['EPERM (a flag a user namespace locked, or a seccomp filter): the next one tries it again', 'EPERM', ['openTree', 'mountSetattr', 'moveMount']],
+    ['EACCES (a security module): the next one tries it again', 'EACCES', ['openTree', 'mountSetattr', 'moveMount']],
+    ['EINVAL (an attribute the kernel does not know: MOUNT_ATTR_NOSYMFOLLOW before 5.14): noted for the run, the next one remounted too', 'EINVAL', ['openTree', 'moveMount', 'mount']],
+    ['ENOSYS (before 5.12): noted for the run, the next one remounted too', 'ENOSYS', ['openTree', 'moveMount', 'mount']],
+  ])('mount_setattr of an rbind\'s copy refused with %s; that rbind is attached and remounted', (_why, errno, next) => {
     const { sys, run } = setup();
     sys.addDir('/r/a').addDir('/r/b');
     sys.failOn('mountSetattr', errno, { times: 1 });
@@ -676,7 +677,7 @@ describe('bind mount handler', () => {
       { destination: '/a', flags: MS_BIND | MS_REC | MS_NOSUID },
       { destination: '/b', flags: MS_BIND | MS_REC | MS_NOSUID },
     ]);
-    expect(changes(sys).map((c) => c.op)).toEqual(['openTree', 'mountSetattr', 'moveMount', 'mount', 'openTree', 'mountSetattr', 'moveMount']);
+    expect(changes(sys).map((c) => c.op)).toEqual(['openTree', 'mountSetattr', 'moveMount', 'mount', ...next]);
     expect(sys.openFds()).toEqual([]);
   });
 
@@ -890,8 +891,9 @@ describe('bind mount handler', () => {
 
     /**
      * The source's flags locked: the copy's attributes that would clear them are refused
-     * (EPERM, as the remount is), so the copy is made by open_tree(2) and remounted; the
-     * fake refuses both calls where the kernel would (it keeps no lock of its own).
+     * (EPERM, as the remount is), so the copy is made by open_tree(2) and remounted (on
+     * Linux 6.15; a bind before it, and an rbind, below); the fake refuses the calls where
+     * the kernel would (it keeps no lock of its own).
      */
     function locked(sys: FakeSyscalls, remounts: string | number, times = 1): void {
       sys.addMountFlags('/src', LOCKED);
@@ -916,6 +918,27 @@ describe('bind mount handler', () => {
       ]);
       // EPERM is this bind's: the next one tries open_tree_attr again.
       expect(sys.callsOf('openTreeAttr')).toHaveLength(2);
+      expect(sys.openFds()).toEqual([]);
+    });
+
+    test.each([
+      ['an rbind', MS_REC, () => undefined],
+      ['a bind before Linux 6.15', 0n, withoutAttrCopies],
+    ])('%s: mount_setattr refusing the copy its flags (EPERM), the copy is attached as it is and its refused remount made again with the locked flags', (_what, rec, kernel) => {
+      const { sys, run } = setup();
+      sys.addMountFlags('/src', LOCKED);
+      kernel(sys);
+      sys.failOn('mountSetattr', 'EPERM');
+      sys.failOn('mount', 'EPERM');
+      run([{ destination: '/d', flags: MS_BIND | MS_RDONLY | rec }]);
+      const top = viaCopy(sys);
+      expect(sys.calls.filter((c) => ['mount', 'fstatfs', 'mountSetattr', 'moveMount'].includes(c.op))).toEqual([
+        setOnCopy(sys, MS_BIND | MS_RDONLY | rec),
+        { op: 'moveMount', fromDirfd: fdOf(sys, '/src/dir'), fromPath: '', toDirfd: fdOf(sys, '/r/d'), toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH },
+        remount(top, MS_BIND | MS_RDONLY | rec),
+        { op: 'fstatfs', fd: fdOf(sys, '/src/dir') },
+        remount(top, MS_BIND | MS_RDONLY | rec | MS_NOSUID | MS_NODEV | MS_RELATIME),
+      ]);
       expect(sys.openFds()).toEqual([]);
     });
 
