@@ -11,7 +11,7 @@ import { encode, mountsAt, realRun, runAsRoot, tempDir } from '../../helpers/rea
 const BIND_PLUGIN = path.resolve(__dirname, '../../../src/plugins/bind');
 const DEFAULT_PLUGIN = path.resolve(__dirname, '../../../src/plugins/default');
 const REPO = path.resolve(__dirname, '../../..');
-/** open_tree_attr(2) is Linux 6.15's: before it, a copy made with its flags is a copy remounted. */
+/** open_tree_attr(2) is Linux 6.15's: before it, a bind's copy is made by open_tree(2) and given its flags by mount_setattr(2). */
 const OPEN_TREE_ATTR = kernelHasOpenTreeAttr();
 
 /**
@@ -427,7 +427,7 @@ sys.mount(${JSON.stringify(inRoot('mnt'))}, ${JSON.stringify(peer)}, null, ${MS_
     writeFileSync(inRoot('f'), '');
     const r = run(binds({ destination: '/f', flags: MS_BIND | MS_RDONLY }), { countCalls: ['openTreeAttr', 'openTree', 'moveMount', 'mount'] });
     expect(r.error).toMatchObject({ name: 'PluginError', message: `mounts: plugin bind mounts[0] "/f": mount "${src}" -> "${inRoot('f')}": ENOTDIR` });
-    // The copy made with its flags (by open_tree(2) before 6.15), attached: refused.
+    // The copy made with its flags (by open_tree(2) and mount_setattr(2) before 6.15), attached: refused.
     expect(r.calls).toEqual({ openTreeAttr: 1, openTree: OPEN_TREE_ATTR ? 0 : 1, moveMount: 1, mount: 1 });
     expect(mountsAt(r.mountinfo, inRoot('f'))).toEqual([]);
   });
