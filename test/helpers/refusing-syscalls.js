@@ -15,6 +15,17 @@ const { BPF_JMP_JEQ_K, BPF_LD_W_ABS, BPF_RET_K, encodeProgram } = require(path.j
 const { SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO } = require(path.join(dist, 'seccomp', 'names.js'));
 const { errnoNumber } = require(path.join(dist, 'errors.js'));
 
+/**
+ * The syscalls a command line names, by their kernel names: the mount API's, which a
+ * kernel before the version given lacks (ENOSYS) and a runtime's profile may refuse.
+ */
+const NUMBERS = {
+  open_tree: 428, // Linux 5.2
+  fsopen: 430, // Linux 5.2
+  mount_setattr: 442, // Linux 5.12
+  open_tree_attr: 467, // Linux 6.15
+};
+
 /** Loads the filter answering each `[number, errno name]` of `refused`, then executes `argv`. */
 function execRefusing(refused, argv) {
   const [command, ...args] = argv;
@@ -33,5 +44,27 @@ function execRefusing(refused, argv) {
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
   sys.execve(command, [command, ...args], env);
 }
+
+/**
+ * As a command: `node test/helpers/refusing-syscalls.js NAME=ERRNO[,NAME=ERRNO...] COMMAND
+ * [ARG...]` runs COMMAND with each named syscall answered with its errno (ENOSYS, as a
+ * kernel without it answers; EPERM, as most runtimes' profiles refuse a call they do not
+ * list; EINVAL, as Linux 5.12 and 5.13 refuse mount_setattr(2) MOUNT_ATTR_NOSYMFOLLOW).
+ * COMMAND is executed without a PATH lookup.
+ */
+function main(argv) {
+  const [list = '', ...command] = argv;
+  const refused = list.split(',').map((item) => {
+    const [name, errno] = item.split('=');
+    if (!(name in NUMBERS) || !errno) {
+      process.stderr.write(`refusing-syscalls: "${item}" is not NAME=ERRNO with NAME one of ${Object.keys(NUMBERS).join(', ')}\n`);
+      process.exit(2);
+    }
+    return [NUMBERS[name], errno];
+  });
+  execRefusing(refused, command);
+}
+
+if (require.main === module) main(process.argv.slice(2));
 
 module.exports = { execRefusing };

@@ -17,8 +17,8 @@ const maybe = available ? describe : describe.skip;
 const SIGNAL_ON_CONNECT = path.join(__dirname, '..', 'helpers', 'signal-on-connect.py');
 const CLOSED_STDERR = path.join(__dirname, '..', 'helpers', 'closed-stderr.py');
 const CONFIG_STARTER = path.join(__dirname, '..', 'helpers', 'config-starter.py');
-/** Runs its arguments under a seccomp filter answering fsopen(2) with the errno its first argument names: tmpcopyup then mounts its tmpfs on the destination. */
-const REFUSE_FSOPEN = path.join(__dirname, '..', 'helpers', 'refuse-fsopen.js');
+/** Runs its arguments under a seccomp filter answering each syscall its first argument names (NAME=ERRNO) with that errno: fsopen(2) refused, tmpcopyup mounts its tmpfs on the destination. */
+const REFUSING = path.join(__dirname, '..', 'helpers', 'refusing-syscalls.js');
 
 interface Outcome {
   status: number | null;
@@ -120,7 +120,7 @@ maybe('signals that come before the relaunch runs', () => {
 
 // Where fsopen(2) is refused (ENOSYS, as before Linux 5.2), the tmpfs is mounted on the destination and filled there.
 maybe('tmpcopyup with many runs at once', () => {
-  const refused = (argv: string[]) => [process.execPath, REFUSE_FSOPEN, 'ENOSYS', ...argv];
+  const refused = (argv: string[]) => [process.execPath, REFUSING, 'fsopen=ENOSYS', ...argv];
   const ON_TARGET = /tmpcopyup: mounted on the destination and copied there: the new mount API is refused/g;
   const onTarget = (stderr: string) => [...stderr.matchAll(ON_TARGET)].length;
   /** What mountkit's runs left in the host's /tmp (tmpcopyup once staged its tmpfs there). */

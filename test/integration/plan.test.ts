@@ -93,10 +93,8 @@ function planAndRunOn(setup: string, dir: string, runArgs: string[] = []): { pla
   };
 }
 
-/** Runs its arguments under a seccomp filter answering fsopen(2) with the errno its first argument names. */
-const REFUSE_FSOPEN = path.join(__dirname, '..', 'helpers', 'refuse-fsopen.js');
-/** Runs its arguments under a seccomp filter answering open_tree_attr(2) with the errno its first argument names. */
-const REFUSE_OPEN_TREE_ATTR = path.join(__dirname, '..', 'helpers', 'refuse-open-tree-attr.js');
+/** Runs its arguments under a seccomp filter answering each syscall its first argument names (NAME=ERRNO, comma-separated) with that errno. */
+const REFUSING = path.join(__dirname, '..', 'helpers', 'refusing-syscalls.js');
 
 maybe('mountkit plan', () => {
   test("a tmpcopyup tmpfs: a detached tmpfs configured, mounted, filled through its descriptor and moved onto the destination, as the run makes it where fsopen(2) is there, with no mount(2) of it; the same in every plan", () => {
@@ -139,7 +137,7 @@ maybe('mountkit plan', () => {
     try {
       // The filter's helper executes its command without a PATH lookup.
       const setpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
-      const planOnTarget = () => runCli(['plan', '--bundle', b.dir], { prefix: [process.execPath, REFUSE_FSOPEN, 'ENOSYS', setpriv, ...AS_NOBODY.slice(1)] });
+      const planOnTarget = () => runCli(['plan', '--bundle', b.dir], { prefix: [process.execPath, REFUSING, 'fsopen=ENOSYS', setpriv, ...AS_NOBODY.slice(1)] });
       const r = planOnTarget();
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
@@ -166,12 +164,12 @@ maybe('mountkit plan', () => {
     try {
       const setpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
       const tmpfsCalls = (stdout: string) => stdout.trimEnd().split('\n').filter((l) => / tmpfs mounts\[3\] "\/etc" /.test(l)).map((l) => l.replace(/^.*"\/etc" +/, ''));
-      const asRoot = runCli(['plan', '--bundle', b.dir], { prefix: [process.execPath, REFUSE_FSOPEN, 'EPERM'] });
+      const asRoot = runCli(['plan', '--bundle', b.dir], { prefix: [process.execPath, REFUSING, 'fsopen=EPERM'] });
       expect([asRoot.status, asRoot.stderr]).toEqual([0, '']);
       const root = tmpfsCalls(asRoot.stdout);
       expect(root.filter((l) => /^fs(open|config|mount)\(/.test(l))).toEqual(['fsopen("tmpfs", FSOPEN_CLOEXEC) = -1 EPERM']);
       expect(root.find((l) => /^mount\("tmpfs", "\/proc\/thread-self\/fd\/\d+", "tmpfs", 0, "mode=0755"\)/.test(l))).toBeDefined();
-      const asNobody = runCli(['plan', '--bundle', b.dir], { prefix: [process.execPath, REFUSE_FSOPEN, 'EPERM', setpriv, ...AS_NOBODY.slice(1)] });
+      const asNobody = runCli(['plan', '--bundle', b.dir], { prefix: [process.execPath, REFUSING, 'fsopen=EPERM', setpriv, ...AS_NOBODY.slice(1)] });
       expect([asNobody.status, asNobody.stderr]).toEqual([0, '']);
       const nobody = tmpfsCalls(asNobody.stdout);
       expect(nobody.find((l) => /^fsmount\(/.test(l))).toBeDefined();
@@ -203,12 +201,57 @@ maybe('mountkit plan', () => {
         ['openTreeAttr = -1 ENOSYS', 'openTree = fd', 'mountSetattr', 'moveMount'],
         ['openTree = fd', 'mountSetattr', 'moveMount'],
       ];
-      const asNobody = (errno: string) => [process.execPath, REFUSE_OPEN_TREE_ATTR, errno, setpriv, ...AS_NOBODY.slice(1)];
+      const asNobody = (errno: string) => [process.execPath, REFUSING, `open_tree_attr=${errno}`, setpriv, ...AS_NOBODY.slice(1)];
       expect(copyCalls(AS_NOBODY)).toEqual(kernelHasOpenTreeAttr() ? [['openTreeAttr = fd', 'moveMount'], ['openTreeAttr = fd', 'moveMount']] : setOnCopies);
       expect(copyCalls(asNobody('ENOSYS'))).toEqual(setOnCopies);
       // EPERM is each bind's (a flag a user namespace locked refuses mount_setattr alike): each copy remounted.
       const remounted = ['openTreeAttr = -1 EPERM', 'openTree = fd', 'moveMount', 'mount'];
       expect(copyCalls(asNobody('EPERM'))).toEqual([remounted, remounted]);
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test("an rbind, a read-only bind and a nosuid bind on older kernels: before Linux 5.12 (mount_setattr(2) ENOSYS) and on 5.12 and 5.13 (EINVAL, MOUNT_ATTR_NOSYMFOLLOW unknown) each copy planned attached and remounted, the call tried once; a seccomp filter's EPERM tried by each bind, by a plan with CAP_SYS_ADMIN; before 5.2 (open_tree(2) ENOSYS) each bind planned made by mount(2); as the run does", () => {
+    const config = bundleConfig();
+    config.mounts.push({ destination: '/a', type: 'bind', source: '/etc', options: ['bind', 'ro'] }, { destination: '/b', type: 'bind', source: '/etc', options: ['bind', 'nosuid'] });
+    const b = readableBundle(config);
+    try {
+      const setpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
+      // Each bind's calls from its copy on, as "call = result" without the arguments, planned under a filter refusing `refused`.
+      const copyCalls = (refused: string, user = [setpriv, ...AS_NOBODY.slice(1)]) => {
+        const r = runCli(['plan', '--bundle', b.dir], { prefix: [process.execPath, REFUSING, refused, ...user] });
+        expect([r.status, r.stderr]).toEqual([0, '']);
+        const of = (n: number) =>
+          r.stdout
+            .split('\n')
+            .filter((l) => l.includes(` bind mounts[${n}] `))
+            .map((l) => l.replace(/^.* bind mounts\[\d\] "\/(?:mnt|a|b)" +/, '').replace(/\(.*\)( = \S+(?: E[A-Z]+)?)?(  #.*)?$/, '$1').replace(/ = \d+$/, ' = fd'))
+            .filter((l) => /^(openTree|moveMount|mount)/.test(l));
+        return [of(2), of(3), of(4)];
+      };
+      // /mnt's rbind never tries open_tree_attr(2); the first bind notes it missing for the second.
+      for (const errno of ['ENOSYS', 'EINVAL']) {
+        expect(copyCalls(`open_tree_attr=ENOSYS,mount_setattr=${errno}`)).toEqual([
+          ['openTree = fd', `mountSetattr = -1 ${errno}`, 'moveMount', 'mount'],
+          ['openTreeAttr = -1 ENOSYS', 'openTree = fd', 'moveMount', 'mount'],
+          ['openTree = fd', 'moveMount', 'mount'],
+        ]);
+      }
+      // EPERM is each bind's (a locked flag): each tries the call. A plan without CAP_SYS_ADMIN meets the kernel's own EPERM, which tells nothing of the run.
+      const refusedEach = ['openTree = fd', 'mountSetattr = -1 EPERM', 'moveMount', 'mount'];
+      expect(copyCalls('open_tree_attr=ENOSYS,mount_setattr=EPERM', [])).toEqual([refusedEach, ['openTreeAttr = -1 ENOSYS', ...refusedEach], refusedEach]);
+      expect(copyCalls('open_tree_attr=ENOSYS,mount_setattr=EPERM')).toEqual([
+        ['openTree = fd', 'mountSetattr', 'moveMount'],
+        ['openTreeAttr = -1 ENOSYS', 'openTree = fd', 'mountSetattr', 'moveMount'],
+        ['openTree = fd', 'mountSetattr', 'moveMount'],
+      ]);
+      // The first bind's refused open_tree(2) leaves every bind to mount(2) and a remount.
+      expect(copyCalls('open_tree=ENOSYS,open_tree_attr=ENOSYS,mount_setattr=ENOSYS,fsopen=ENOSYS')).toEqual([
+        ['openTree = -1 ENOSYS', 'mount', 'mount'],
+        ['mount', 'mount'],
+        ['mount', 'mount'],
+      ]);
     } finally {
       b.cleanup();
     }

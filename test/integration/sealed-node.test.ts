@@ -23,7 +23,8 @@ const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
 if (process.env.CI === 'true' && !available) throw new Error('run tests need root and busybox-static (installed by .ci/run)');
 const maybe = available ? describe : describe.skip;
 
-const REFUSE_MOUNT_SETATTR = path.join(__dirname, '..', 'helpers', 'refuse-mount-setattr.js');
+/** Runs its arguments under a seccomp filter answering each syscall its first argument names (NAME=ERRNO, comma-separated) with that errno. */
+const REFUSING = path.join(__dirname, '..', 'helpers', 'refusing-syscalls.js');
 const REFUSE_SEAL_CALLS = path.join(__dirname, '..', 'helpers', 'refuse-seal-calls.js');
 
 /**
@@ -161,7 +162,7 @@ maybe("the Node that executes the container's program runs from a read-only copy
 
   // A memfd opens for writing; its F_SEAL_WRITE refuses the write itself.
   test('the same attack on a kernel without mount_setattr(2) (ENOSYS), writing a byte: the sealed memfd refuses it (EPERM)', async () => {
-    expect(await attacked('/attack-write', [process.execPath, REFUSE_MOUNT_SETATTR, 'ENOSYS'])).toBe('holding\nsh: write error: Operation not permitted\n');
+    expect(await attacked('/attack-write', [process.execPath, REFUSING, 'mount_setattr=ENOSYS'])).toBe('holding\nsh: write error: Operation not permitted\n');
   });
 
   test.each([
@@ -190,17 +191,17 @@ maybe("the Node that executes the container's program runs from a read-only copy
   });
 
   /**
-   * The probe's bundle run by `entry` under a seccomp filter answering mount_setattr(2)
-   * (and memfd_create(2), with REFUSE_SEAL_CALLS as `helper`) with `errno`, with a
-   * mount(8) first in PATH that fails (bin/mountkit's seal then does not bind node's
-   * file, and its Node re-executes itself).
+   * The probe's bundle run by `entry` under a seccomp filter answering what `refused`
+   * names (NAME=ERRNO; with REFUSE_SEAL_CALLS as `helper`, an errno for mount_setattr(2)
+   * and memfd_create(2)), with a mount(8) first in PATH that fails (bin/mountkit's seal
+   * then does not bind node's file, and its Node re-executes itself).
    */
-  function refusingRun(errno: string, entry: string, namespaces: object[] = PID, helper = REFUSE_MOUNT_SETATTR): { status: number | null; stdout: string; stderr: string } {
+  function refusingRun(refused: string, entry: string, namespaces: object[] = PID, helper = REFUSING): { status: number | null; stdout: string; stderr: string } {
     const own = mkdtempSync(path.join(tmpdir(), 'mountkit-mount-'));
     try {
       writeFileSync(path.join(own, 'mount'), '#!/bin/sh\nexit 32\n', { mode: 0o755 });
       const env = { ...process.env, PATH: `${own}:${process.env.PATH}` };
-      return runBundle(nodeConfig('/probe', namespaces), (dir) => [process.execPath, helper, errno, ...(entry === BIN ? [process.execPath, BIN] : [LAUNCHER]), 'run', '--bundle', dir], env);
+      return runBundle(nodeConfig('/probe', namespaces), (dir) => [process.execPath, helper, refused, ...(entry === BIN ? [process.execPath, BIN] : [LAUNCHER]), 'run', '--bundle', dir], env);
     } finally {
       rmSync(own, { recursive: true, force: true });
     }
@@ -211,7 +212,7 @@ maybe("the Node that executes the container's program runs from a read-only copy
     ['a pid namespace', PID],
     ['no pid namespace', NO_PID],
   ])('bin/mountkit on a kernel without mount_setattr(2) (ENOSYS), %s: its Node, started from the read-only bind, is not re-executed, and nothing is warned', (_what, namespaces) => {
-    const r = runBundle(nodeConfig('/probe', namespaces), (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, 'ENOSYS', LAUNCHER, 'run', '--bundle', dir]);
+    const r = runBundle(nodeConfig('/probe', namespaces), (dir) => [process.execPath, REFUSING, 'mount_setattr=ENOSYS', LAUNCHER, 'run', '--bundle', dir]);
     expect(r).toEqual({ status: 0, stdout: 'EROFS\n', stderr: '' });
   });
 
@@ -220,7 +221,7 @@ maybe("the Node that executes the container's program runs from a read-only copy
     const maps = [{ containerID: 0, hostID: 0, size: 65536 }];
     const config = nodeConfig('/probe', [...PID, { type: 'user' }]);
     Object.assign(config.linux, { uidMappings: maps, gidMappings: maps });
-    const r = runBundle(config, (dir) => [process.execPath, REFUSE_MOUNT_SETATTR, 'ENOSYS', LAUNCHER, 'run', '--bundle', dir]);
+    const r = runBundle(config, (dir) => [process.execPath, REFUSING, 'mount_setattr=ENOSYS', LAUNCHER, 'run', '--bundle', dir]);
     expect(r).toEqual({ status: 0, stdout: 'EROFS\n', stderr: '' });
   });
 
@@ -230,7 +231,7 @@ maybe("the Node that executes the container's program runs from a read-only copy
     ['the Node entry, a pid namespace: its relaunch is started from the copy', BIN, PID],
     ['the Node entry, no pid namespace: its process re-executes itself once it has read the config', BIN, NO_PID],
   ])('a kernel without mount_setattr(2) (ENOSYS), %s: from a sealed copy of node in memory (memfd), nothing warned', (_what, entry, namespaces) => {
-    expect(refusingRun('ENOSYS', entry, namespaces)).toEqual({ status: 0, stdout: 'memfd\n', stderr: '' });
+    expect(refusingRun('mount_setattr=ENOSYS', entry, namespaces)).toEqual({ status: 0, stdout: 'memfd\n', stderr: '' });
   });
 
   test.each([
@@ -248,7 +249,7 @@ maybe("the Node that executes the container's program runs from a read-only copy
     ['bin/mountkit whose seal could not bind (a mount(8) that fails)', LAUNCHER],
     ['the Node entry', BIN],
   ])('%s: mount_setattr(2) refused otherwise (EPERM): the run ends with the one-line error, the program not started', (_what, entry) => {
-    const r = refusingRun('EPERM', entry);
+    const r = refusingRun('mount_setattr=EPERM', entry);
     expect([r.status, r.stdout]).toEqual([1, '']);
     expect(r.stderr).toMatch(/^mountkit: running Node from a read-only copy of its file, which the container may not write \(CVE-2019-5736\): mount_setattr .*: EPERM\n$/);
   });

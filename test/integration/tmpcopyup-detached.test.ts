@@ -41,7 +41,7 @@ import { runInMountNamespace } from '../helpers/in-namespace';
 import { encode, runAsRoot, tempDir } from '../helpers/real-run';
 
 const TMPFS_PLUGIN = path.resolve(__dirname, '../../src/plugins/tmpfs');
-const REFUSE_FSOPEN = path.join(__dirname, '..', 'helpers', 'refuse-fsopen.js');
+const REFUSING = path.join(__dirname, '..', 'helpers', 'refusing-syscalls.js');
 const TS_REGISTER = path.join(__dirname, '..', 'helpers', 'ts-register.js');
 
 interface CopyUpRun {
@@ -138,7 +138,7 @@ fs.writeFileSync(req.report, JSON.stringify(out));
 
 /** runInMountNamespace's child, run under a seccomp filter answering fsopen(2) with `errno`. */
 function underFilter(errno: string, script: string, env: NodeJS.ProcessEnv): { status: number | null; signal: string | null; stderr: string } {
-  const argv = ['-m', '--propagation', 'private', process.execPath, REFUSE_FSOPEN, errno, process.execPath, '-r', TS_REGISTER, '-e', script];
+  const argv = ['-m', '--propagation', 'private', process.execPath, REFUSING, `fsopen=${errno}`, process.execPath, '-r', TS_REGISTER, '-e', script];
   const r = spawnSync('unshare', argv, { cwd: REPO, env, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, signal: r.signal, stderr: r.stderr };
 }

@@ -32,13 +32,20 @@
  *   those of this process's that are open, as a run finds the caller's (inheritOpen).
  * - fsopen(2) answers ENOSYS where this kernel has none (before Linux 5.2), and ENOSYS or
  *   EPERM where a seccomp filter refuses it to a process with CAP_SYS_ADMIN, asked at
- *   the first call: tmpcopyup is planned staged in /tmp where the run stages it.
+ *   the first call: tmpcopyup is planned mounted on its destination and filled there,
+ *   where the run makes it so.
  * - open_tree_attr(2) answers ENOSYS where this kernel has none (before Linux 6.15), and
  *   ENOSYS or EPERM where a seccomp filter refuses it, asked at the first call: a bind's
  *   copy is planned made by open_tree(2), given its flags by mount_setattr(2) (ENOSYS) or
- *   remounted (EPERM), where the run makes it so. mount_setattr(2) is not asked: a kernel
- *   before 5.12, which lacks it, or 5.12 and 5.13, which do not know
- *   MOUNT_ATTR_NOSYMFOLLOW, is planned as one that takes the copy's flags.
+ *   remounted (EPERM), where the run makes it so.
+ * - mount_setattr(2) answers ENOSYS where this kernel has none (before Linux 5.12), EINVAL
+ *   to a call that sets or clears MOUNT_ATTR_NOSYMFOLLOW where this kernel does not know
+ *   it (5.12 and 5.13), and ENOSYS or EPERM where a seccomp filter refuses it to a process
+ *   with CAP_SYS_ADMIN, asked at the first call: a bind's copy is planned remounted after
+ *   its attach, where the run remounts it.
+ * - open_tree(2) answers ENOSYS where this kernel has none (before Linux 5.2), and ENOSYS
+ *   or EPERM where a seccomp filter refuses it, asked at the first call: binds are planned
+ *   made by mount(2), where the run makes them so.
  *
  * For the plan's readers it also keeps what each open call returned and the path every
  * descriptor was opened at, since later calls name files by descriptor only
@@ -46,7 +53,7 @@
  */
 import fs = require('fs');
 import { posix } from 'path';
-import { FSOPEN_CLOEXEC, MS_BIND, MS_MOVE, makedev } from '../constants';
+import { FSOPEN_CLOEXEC, MOUNT_ATTR_NOSYMFOLLOW, MS_BIND, MS_MOVE, makedev } from '../constants';
 import { SyscallError } from '../errors';
 import { encodeName } from '../names';
 import { channelMessage } from '../runtime-channel';
@@ -132,6 +139,43 @@ function hostOpenTreeAttrRefusal(): 'ENOSYS' | 'EPERM' | undefined {
   }
 }
 
+/**
+ * What mount_setattr(2) answers the run here, or undefined where it changes mounts: asked
+ * to set MOUNT_ATTR_NOSYMFOLLOW on an empty path without AT_EMPTY_PATH, which a kernel
+ * from 5.14 refuses with ENOENT from the lookup (fs/namespace.c). ENOSYS is a kernel
+ * without it (before Linux 5.12), or a seccomp filter answering so; EINVAL, a kernel that
+ * does not know MOUNT_ATTR_NOSYMFOLLOW (5.12 and 5.13, which check the attributes before
+ * the path). The kernel asks for CAP_SYS_ADMIN before either (may_mount()): EPERM to a
+ * process with it is a seccomp filter's, to one without it the kernel's own answer to an
+ * unprivileged plan, which tells nothing of a run that has it.
+ */
+function hostMountSetattrRefusal(): 'ENOSYS' | 'EINVAL' | 'EPERM' | undefined {
+  try {
+    new LinuxSyscalls().mountSetattr(-1, '', 0, MOUNT_ATTR_NOSYMFOLLOW, 0n, 0n);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof SyscallError)) return undefined;
+    if (err.code === 'ENOSYS' || err.code === 'EINVAL') return err.code;
+    return err.code === 'EPERM' && hasSysAdmin() ? 'EPERM' : undefined;
+  }
+}
+
+/**
+ * What open_tree(2) answers the run here, or undefined where it opens trees: asked of an
+ * empty path without AT_EMPTY_PATH or OPEN_TREE_CLONE, which a kernel with it refuses with
+ * ENOENT from the lookup, before any capability check (fs/namespace.c). ENOSYS is a kernel
+ * without it (before Linux 5.2) or a seccomp filter answering so; EPERM, a filter's.
+ */
+function hostOpenTreeRefusal(): 'ENOSYS' | 'EPERM' | undefined {
+  try {
+    const sys = new LinuxSyscalls();
+    sys.close(sys.openTree(-1, '', 0));
+    return undefined;
+  } catch (err) {
+    return err instanceof SyscallError && (err.code === 'ENOSYS' || err.code === 'EPERM') ? err.code : undefined;
+  }
+}
+
 /** The host's last capability and bounding set, for the capability steps' answers; the model's defaults when unreadable. */
 function hostCapabilities(): { last: number; bounding: bigint } | undefined {
   try {
@@ -154,6 +198,10 @@ export class PlanSyscalls extends DryRunSyscalls {
   private fsopenAsked = false;
   /** Whether open_tree_attr(2) has been asked of this host yet (hostOpenTreeAttrRefusal). */
   private openTreeAttrAsked = false;
+  /** Whether open_tree(2) has been asked of this host yet (hostOpenTreeRefusal). */
+  private openTreeAsked = false;
+  /** What mount_setattr(2) answers here (hostMountSetattrRefusal), once asked: null until then. */
+  private mountSetattrRefusal: ReturnType<typeof hostMountSetattrRefusal> | null = null;
   /** Whether the run's process leads its session, as this one does (hostSession), unless mountkit starts it. */
   private leadsSession = false;
   /**
@@ -397,8 +445,31 @@ export class PlanSyscalls extends DryRunSyscalls {
     return message;
   }
 
+  /**
+   * A kernel without open_tree(2), or a seccomp filter refusing it, answers the run so (a
+   * bind is then made by mount(2)): asked of this host at the first call.
+   */
   override openTree(dirfd: number, path: string, flags: number): number {
+    if (!this.openTreeAsked) {
+      this.openTreeAsked = true;
+      const refusal = hostOpenTreeRefusal();
+      if (refusal) this.failOn('openTree', refusal, { times: Infinity });
+    }
     return this.opened(super.openTree(dirfd, path, flags));
+  }
+
+  /**
+   * A kernel without mount_setattr(2), or a seccomp filter refusing it, answers the run so;
+   * Linux 5.12 and 5.13 refuse each call that sets or clears MOUNT_ATTR_NOSYMFOLLOW
+   * (EINVAL), as they refuse a bind's copy its flags: asked of this host at the first call.
+   */
+  override mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint, usernsFd?: number): void {
+    if (this.mountSetattrRefusal === null) {
+      this.mountSetattrRefusal = hostMountSetattrRefusal();
+      if (this.mountSetattrRefusal === 'ENOSYS' || this.mountSetattrRefusal === 'EPERM') this.failOn('mountSetattr', this.mountSetattrRefusal, { times: Infinity });
+    }
+    if (this.mountSetattrRefusal === 'EINVAL' && ((attrSet | attrClr) & MOUNT_ATTR_NOSYMFOLLOW) !== 0n) this.failOn('mountSetattr', 'EINVAL');
+    super.mountSetattr(dirfd, path, atFlags, attrSet, attrClr, propagation, usernsFd);
   }
 
   /**
