@@ -151,7 +151,7 @@ export {
 } from './core/mounting';
 export { requireContainerProc } from './core/procfs';
 export { formatMountLabel, mountLabel, setFileLabel } from './core/selinux';
-export type { MountAt, MountTarget, TargetOptions } from './core/mounting';
+export type { AfterAttach, MountAt, MountTarget, TargetOptions } from './core/mounting';
 export { THREAD_SELF_FD, createInRoot, fdPath, makeFile, openInRoot, withInRoot } from './core/in-root';
 export type { CreateOptions, Created, MakeEntry, Root, RootDir } from './core/in-root';
 export { cleanPath, containerPath, isWithin, procDestinationProblem } from './core/paths';

@@ -315,6 +315,18 @@ function placeMounted(sys: Syscalls, root: Root, destination: string, target: Mo
   return { path: place.path, inside: place.inside };
 }
 
+/** What afterAttach does besides the mount's own steps. */
+export interface AfterAttach {
+  /** Run between the propagation and the recursive attributes, as afterMount's `between`. */
+  between?: (top: string, fd: number) => void;
+  /**
+   * Check the target's place even where no step follows: a copy given its flags before the
+   * attach (open_tree_attr(2), mount_setattr(2)), checked as it would be before the remount
+   * that gives a bind its flags otherwise.
+   */
+  placed?: boolean;
+}
+
 /**
  * afterMount for a mount that move_mount(2) attached onto `target` from the descriptor
  * `mount` (a detached copy made by open_tree(2) OPEN_TREE_CLONE). Once attached, that
@@ -323,11 +335,9 @@ function placeMounted(sys: Syscalls, root: Root, destination: string, target: Mo
  * its place or on top of it since (the file keeps the mount it was opened on), so the
  * steps act on it and nothing is opened again. Only the target's place is checked, as
  * reopenMounted's step 2 checks it: a target renamed before the attach took the mount with
- * it, away from the destination. `placed` asks for that check where no step follows: a
- * copy made with its flags (a read-only bind's), checked as it would be before the
- * remount that gives a bind its flags otherwise.
+ * it, away from the destination (with `placed`, also where no step follows).
  */
-export function afterAttach(sys: Syscalls, root: Root, m: MountSpec, target: MountTarget, mount: number, between?: (top: string, fd: number) => void, placed = false): void {
+export function afterAttach(sys: Syscalls, root: Root, m: MountSpec, target: MountTarget, mount: number, { between, placed = false }: AfterAttach = {}): void {
   if (!hasStepsAfter(m, between)) {
     if (placed) placeMounted(sys, root, m.destination, target);
     return;

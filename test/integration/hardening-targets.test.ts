@@ -435,15 +435,15 @@ describe.each(MODES)('in-root lookup on the kernel (%s)', (_mode, withoutOpenat2
 });
 
 /**
- * CVE-2025-52881 (runc's reopenAfterMount): the steps after a mount (a bind's remount with
- * its flags, propagation, recursive attributes) must act on the mount just made. Here the
- * co-tenant's swap of the reproducer (`rename V/sub V/old; ln -s /ro V/sub`) is made by the
- * port itself, for real, at the one moment it wins: after the target's lookup, just
- * before the bind is made on its descriptor (a copy of the source made with its flags,
- * given them by mount_setattr(2) before Linux 6.15, or before 5.12 without them, attached;
- * or, without open_tree(2), mount(2)). The mount
- * then lands on V/old, and a second lookup of /data/sub by name would follow the link to
- * /ro and remount it `rw,nosuid`.
+ * CVE-2025-52881 (runc's reopenAfterMount): the steps after a mount (a bind's remount
+ * with its flags, propagation, recursive attributes) must act on the mount just made.
+ * Here the co-tenant's swap of the reproducer (`rename V/sub V/old; ln -s /ro V/sub`)
+ * is made by the port itself, for real, at the one moment it wins: after the target's
+ * lookup, just before the bind is made on its descriptor (a copy of the source made
+ * with its flags, given them by mount_setattr(2) before Linux 6.15, or before 5.12
+ * without them, attached; or, without open_tree(2), mount(2)). The mount then lands on
+ * V/old, and a second lookup of /data/sub by name would follow the link to /ro and
+ * remount it `rw,nosuid`.
  */
 runAsRoot.each(MODES)('a target swapped for a link between its lookup and its mount (%s)', (_mode, withoutOpenat2) => {
   let t: ReturnType<typeof tempDir>;

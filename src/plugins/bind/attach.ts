@@ -60,7 +60,7 @@ const NO_SETATTR_KEY = 'bind.copySetattrMissing';
 const REFUSALS: ReadonlySet<string> = new Set(['ENOSYS', 'EPERM', 'EACCES']);
 const TO_MOUNT: ReadonlySet<string> = new Set([...REFUSALS, 'EINVAL']);
 
-/** A copy attached: its descriptor, and whether it was made with the bind's flags. */
+/** A copy attached: its descriptor, and whether it was given the bind's flags before the attach (by open_tree_attr(2) or mount_setattr(2)). */
 export interface AttachedCopy {
   tree: number;
   flagsSet: boolean;

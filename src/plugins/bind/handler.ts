@@ -96,7 +96,7 @@ export class BindMountHandler implements MountHandler {
       const made = this.attached(m, t.fd, ctx.shared, copy, between(remount), remount ? flags : undefined);
       if (made !== undefined) {
         try {
-          afterAttach(this.sys, root, m, t, made.tree, between(remount && !made.flagsSet), made.flagsSet);
+          afterAttach(this.sys, root, m, t, made.tree, { between: between(remount && !made.flagsSet), placed: made.flagsSet });
         } finally {
           if (made.tree !== copy) this.sys.close(made.tree);
         }
