@@ -96,6 +96,23 @@ function planAndRunOn(setup: string, dir: string, runArgs: string[] = []): { pla
 /** Runs its arguments under a seccomp filter answering each syscall its first argument names (NAME=ERRNO, comma-separated) with that errno. */
 const REFUSING = path.join(__dirname, '..', 'helpers', 'refusing-syscalls.js');
 
+/**
+ * The calls of the binds mounts[2] (bundleConfig's rbind of /etc on /mnt), [3] and [4] in
+ * the plan of `dir` run under `prefix`, each from its copy on, as "call = result" without
+ * the arguments.
+ */
+function bindCopyCalls(dir: string, prefix: string[]): string[][] {
+  const r = runCli(['plan', '--bundle', dir], { prefix });
+  expect([r.status, r.stderr]).toEqual([0, '']);
+  const of = (n: number) =>
+    r.stdout
+      .split('\n')
+      .filter((l) => l.includes(` bind mounts[${n}] `))
+      .map((l) => l.replace(/^.* bind mounts\[\d\] "\/(?:mnt|a|b)" +/, '').replace(/\(.*\)( = \S+(?: E[A-Z]+)?)?(  #.*)?$/, '$1').replace(/ = \d+$/, ' = fd'))
+      .filter((l) => /^(openTree|moveMount|mount)/.test(l));
+  return [of(2), of(3), of(4)];
+}
+
 maybe('mountkit plan', () => {
   test("a tmpcopyup tmpfs: a detached tmpfs configured, mounted, filled through its descriptor and moved onto the destination, as the run makes it where fsopen(2) is there, with no mount(2) of it; the same in every plan", () => {
     const config = bundleConfig();
@@ -185,18 +202,7 @@ maybe('mountkit plan', () => {
     const b = readableBundle(config);
     try {
       const setpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
-      // Each bind's calls from its copy on, as "call = result" without the arguments.
-      const copyCalls = (prefix: string[]) => {
-        const r = runCli(['plan', '--bundle', b.dir], { prefix });
-        expect([r.status, r.stderr]).toEqual([0, '']);
-        const of = (n: number) =>
-          r.stdout
-            .split('\n')
-            .filter((l) => l.includes(` bind mounts[${n}] `))
-            .map((l) => l.replace(/^.* bind mounts\[\d\] "\/[ab]" +/, '').replace(/\(.*\)( = \S+(?: E[A-Z]+)?)?(  #.*)?$/, '$1').replace(/ = \d+$/, ' = fd'))
-            .filter((l) => /^(openTree|moveMount|mount)/.test(l));
-        return [of(3), of(4)];
-      };
+      const copyCalls = (prefix: string[]) => bindCopyCalls(b.dir, prefix).slice(1);
       const setOnCopies = [
         ['openTreeAttr = -1 ENOSYS', 'openTree = fd', 'mountSetattr', 'moveMount'],
         ['openTree = fd', 'mountSetattr', 'moveMount'],
@@ -218,18 +224,8 @@ maybe('mountkit plan', () => {
     const b = readableBundle(config);
     try {
       const setpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
-      // Each bind's calls from its copy on, as "call = result" without the arguments, planned under a filter refusing `refused`.
-      const copyCalls = (refused: string, user = [setpriv, ...AS_NOBODY.slice(1)]) => {
-        const r = runCli(['plan', '--bundle', b.dir], { prefix: [process.execPath, REFUSING, refused, ...user] });
-        expect([r.status, r.stderr]).toEqual([0, '']);
-        const of = (n: number) =>
-          r.stdout
-            .split('\n')
-            .filter((l) => l.includes(` bind mounts[${n}] `))
-            .map((l) => l.replace(/^.* bind mounts\[\d\] "\/(?:mnt|a|b)" +/, '').replace(/\(.*\)( = \S+(?: E[A-Z]+)?)?(  #.*)?$/, '$1').replace(/ = \d+$/, ' = fd'))
-            .filter((l) => /^(openTree|moveMount|mount)/.test(l));
-        return [of(2), of(3), of(4)];
-      };
+      // Planned under a filter refusing `refused`.
+      const copyCalls = (refused: string, user = [setpriv, ...AS_NOBODY.slice(1)]) => bindCopyCalls(b.dir, [process.execPath, REFUSING, refused, ...user]);
       // /mnt's rbind never tries open_tree_attr(2); the first bind notes it missing for the second.
       for (const errno of ['ENOSYS', 'EINVAL']) {
         expect(copyCalls(`open_tree_attr=ENOSYS,mount_setattr=${errno}`)).toEqual([
