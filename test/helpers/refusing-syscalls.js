@@ -54,9 +54,13 @@ function execRefusing(refused, argv) {
  */
 function main(argv) {
   const [list = '', ...command] = argv;
+  if (command.length === 0) {
+    process.stderr.write('usage: node test/helpers/refusing-syscalls.js NAME=ERRNO[,NAME=ERRNO...] COMMAND [ARG...]\n');
+    process.exit(2);
+  }
   const refused = list.split(',').map((item) => {
     const [name, errno] = item.split('=');
-    if (!(name in NUMBERS) || !errno) {
+    if (!Object.hasOwn(NUMBERS, name) || !errno) {
       process.stderr.write(`refusing-syscalls: "${item}" is not NAME=ERRNO with NAME one of ${Object.keys(NUMBERS).join(', ')}\n`);
       process.exit(2);
     }

@@ -218,7 +218,7 @@ maybe('mountkit plan', () => {
     }
   });
 
-  test("an rbind, a read-only bind and a nosuid bind on older kernels: before Linux 5.12 (mount_setattr(2) ENOSYS) and on 5.12 and 5.13 (EINVAL, MOUNT_ATTR_NOSYMFOLLOW unknown) each copy planned attached and remounted, the call tried once; a seccomp filter's EPERM tried by each bind, by a plan with CAP_SYS_ADMIN; before 5.2 (open_tree(2) ENOSYS) each bind planned made by mount(2); as the run does", () => {
+  test("an rbind, a read-only bind and a nosuid bind on older kernels: before Linux 5.12 (mount_setattr(2) ENOSYS) and under a filter answering EINVAL (as 5.12 and 5.13 answer a copy's flags, MOUNT_ATTR_NOSYMFOLLOW unknown) each copy planned attached and remounted, the call tried once; a seccomp filter's EPERM tried by each bind, by a plan with CAP_SYS_ADMIN; before 5.2 (open_tree(2) ENOSYS) each bind planned made by mount(2); as the run does", () => {
     const config = bundleConfig();
     config.mounts.push({ destination: '/a', type: 'bind', source: '/etc', options: ['bind', 'ro'] }, { destination: '/b', type: 'bind', source: '/etc', options: ['bind', 'nosuid'] });
     const b = readableBundle(config);
@@ -248,6 +248,29 @@ maybe('mountkit plan', () => {
         ['mount', 'mount'],
         ['mount', 'mount'],
       ]);
+    } finally {
+      b.cleanup();
+    }
+  });
+
+  test('a seccomp filter answering mount_setattr(2) with EINVAL refuses every call, not only those 5.12 and 5.13 refuse (MOUNT_ATTR_NOSYMFOLLOW): an rro tmpfs ends the plan where the run ends, with the same line', () => {
+    const config = bundleConfig();
+    config.mounts.push({ destination: '/t', type: 'tmpfs', source: 'tmpfs', options: ['rro'] });
+    const b = readableBundle(config);
+    try {
+      const refusing = [process.execPath, REFUSING, 'mount_setattr=EINVAL'];
+      const line = `mountkit: mounts: plugin tmpfs mounts[3] "/t": mount_setattr ${JSON.stringify(path.join(b.dir, 'rootfs/t'))}: EINVAL\n`;
+      const plan = runCli(['plan', '--bundle', b.dir], { prefix: refusing });
+      expect([plan.status, plan.stderr]).toEqual([1, line]);
+      const calls = plan.stdout.split('\n').filter((l) => l.includes('mountSetattr('));
+      // The /mnt rbind's copy refused its flags (then remounted), and the rro tmpfs's recursive attributes, which 5.12 would take.
+      expect(calls).toEqual([
+        expect.stringMatching(/ bind mounts\[2\] "\/mnt" +mountSetattr\(\d+, "", AT_EMPTY_PATH, MOUNT_ATTR_RDONLY, .*MOUNT_ATTR_NOSYMFOLLOW, 0\) = -1 EINVAL  # /),
+        expect.stringMatching(/ tmpfs mounts\[3\] "\/t" +mountSetattr\(\d+, "", AT_EMPTY_PATH\|AT_RECURSIVE, MOUNT_ATTR_RDONLY, 0, 0\) = -1 EINVAL  # /),
+      ]);
+      // bin/mountkit, which seals Node's file with mount(8), not mount_setattr(2).
+      const run = spawnSync(refusing[0], [...refusing.slice(1), LAUNCHER, 'run', '--bundle', b.dir], { encoding: 'utf8', timeout: 60_000 });
+      expect([run.status, run.stderr]).toEqual([1, line]);
     } finally {
       b.cleanup();
     }

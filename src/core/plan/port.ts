@@ -38,11 +38,13 @@
  *   ENOSYS or EPERM where a seccomp filter refuses it, asked at the first call: a bind's
  *   copy is planned made by open_tree(2), given its flags by mount_setattr(2) (ENOSYS) or
  *   remounted (EPERM), where the run makes it so.
- * - mount_setattr(2) answers ENOSYS where this kernel has none (before Linux 5.12), EINVAL
- *   to a call that sets or clears MOUNT_ATTR_NOSYMFOLLOW where this kernel does not know
- *   it (5.12 and 5.13), and ENOSYS or EPERM where a seccomp filter refuses it to a process
- *   with CAP_SYS_ADMIN, asked at the first call: a bind's copy is planned remounted after
- *   its attach, where the run remounts it.
+ * - mount_setattr(2) answers ENOSYS where this kernel has none (before Linux 5.12), and
+ *   ENOSYS, EINVAL or (to a process with CAP_SYS_ADMIN) EPERM where a seccomp filter
+ *   refuses it, asked at the first call: a bind's copy is planned remounted after its
+ *   attach, where the run remounts it. A plan with CAP_SYS_ADMIN on 5.12 or 5.13 also
+ *   has it answer EINVAL to a call that sets or clears MOUNT_ATTR_NOSYMFOLLOW, which
+ *   those kernels do not know; one without the capability cannot ask (the kernel's own
+ *   EPERM comes first) and plans the copy given its flags.
  * - open_tree(2) answers ENOSYS where this kernel has none (before Linux 5.2), and ENOSYS
  *   or EPERM where a seccomp filter refuses it, asked at the first call: binds are planned
  *   made by mount(2), where the run makes them so.
@@ -53,7 +55,7 @@
  */
 import fs = require('fs');
 import { posix } from 'path';
-import { FSOPEN_CLOEXEC, MOUNT_ATTR_NOSYMFOLLOW, MS_BIND, MS_MOVE, makedev } from '../constants';
+import { FSOPEN_CLOEXEC, MOUNT_ATTR_NOSYMFOLLOW, MOUNT_ATTR_RDONLY, MS_BIND, MS_MOVE, makedev } from '../constants';
 import { SyscallError } from '../errors';
 import { encodeName } from '../names';
 import { channelMessage } from '../runtime-channel';
@@ -139,25 +141,33 @@ function hostOpenTreeAttrRefusal(): 'ENOSYS' | 'EPERM' | undefined {
   }
 }
 
+/** What mount_setattr(2) answers a call setting `attr` on an empty path without AT_EMPTY_PATH: an errno, or undefined for none. */
+function mountSetattrProbe(attr: bigint): string | undefined {
+  try {
+    new LinuxSyscalls().mountSetattr(-1, '', 0, attr, 0n, 0n);
+    return undefined;
+  } catch (err) {
+    return err instanceof SyscallError ? err.code : undefined;
+  }
+}
+
 /**
  * What mount_setattr(2) answers the run here, or undefined where it changes mounts: asked
  * to set MOUNT_ATTR_NOSYMFOLLOW on an empty path without AT_EMPTY_PATH, which a kernel
  * from 5.14 refuses with ENOENT from the lookup (fs/namespace.c). ENOSYS is a kernel
- * without it (before Linux 5.12), or a seccomp filter answering so; EINVAL, a kernel that
- * does not know MOUNT_ATTR_NOSYMFOLLOW (5.12 and 5.13, which check the attributes before
- * the path). The kernel asks for CAP_SYS_ADMIN before either (may_mount()): EPERM to a
- * process with it is a seccomp filter's, to one without it the kernel's own answer to an
- * unprivileged plan, which tells nothing of a run that has it.
+ * without it (before Linux 5.12), or a seccomp filter answering so. The kernel asks for
+ * CAP_SYS_ADMIN first (may_mount()): EPERM to a process with it is a seccomp filter's, to
+ * one without it the kernel's own answer to an unprivileged plan, which tells nothing of
+ * a run that has it (nor, on 5.12 and 5.13, of what comes after). EINVAL, to a process
+ * with it, is a kernel that does not know MOUNT_ATTR_NOSYMFOLLOW (5.12 and 5.13, which
+ * check the attributes before the path, and take MOUNT_ATTR_RDONLY: 'NOSYMFOLLOW'), or a
+ * seccomp filter answering every call so (MOUNT_ATTR_RDONLY refused too: 'EINVAL').
  */
-function hostMountSetattrRefusal(): 'ENOSYS' | 'EINVAL' | 'EPERM' | undefined {
-  try {
-    new LinuxSyscalls().mountSetattr(-1, '', 0, MOUNT_ATTR_NOSYMFOLLOW, 0n, 0n);
-    return undefined;
-  } catch (err) {
-    if (!(err instanceof SyscallError)) return undefined;
-    if (err.code === 'ENOSYS' || err.code === 'EINVAL') return err.code;
-    return err.code === 'EPERM' && hasSysAdmin() ? 'EPERM' : undefined;
-  }
+function hostMountSetattrRefusal(): 'ENOSYS' | 'EINVAL' | 'NOSYMFOLLOW' | 'EPERM' | undefined {
+  const code = mountSetattrProbe(MOUNT_ATTR_NOSYMFOLLOW);
+  if (code === 'ENOSYS') return code;
+  if (code === 'EINVAL') return mountSetattrProbe(MOUNT_ATTR_RDONLY) === 'EINVAL' ? 'EINVAL' : 'NOSYMFOLLOW';
+  return code === 'EPERM' && hasSysAdmin() ? 'EPERM' : undefined;
 }
 
 /**
@@ -461,14 +471,16 @@ export class PlanSyscalls extends DryRunSyscalls {
   /**
    * A kernel without mount_setattr(2), or a seccomp filter refusing it, answers the run so;
    * Linux 5.12 and 5.13 refuse each call that sets or clears MOUNT_ATTR_NOSYMFOLLOW
-   * (EINVAL), as they refuse a bind's copy its flags: asked of this host at the first call.
+   * (EINVAL), as they refuse a bind's copy its flags: asked of this host at the first call
+   * (hostMountSetattrRefusal).
    */
   override mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint, usernsFd?: number): void {
     if (this.mountSetattrRefusal === null) {
       this.mountSetattrRefusal = hostMountSetattrRefusal();
-      if (this.mountSetattrRefusal === 'ENOSYS' || this.mountSetattrRefusal === 'EPERM') this.failOn('mountSetattr', this.mountSetattrRefusal, { times: Infinity });
+      const refusal = this.mountSetattrRefusal;
+      if (refusal === 'ENOSYS' || refusal === 'EPERM' || refusal === 'EINVAL') this.failOn('mountSetattr', refusal, { times: Infinity });
     }
-    if (this.mountSetattrRefusal === 'EINVAL' && ((attrSet | attrClr) & MOUNT_ATTR_NOSYMFOLLOW) !== 0n) this.failOn('mountSetattr', 'EINVAL');
+    if (this.mountSetattrRefusal === 'NOSYMFOLLOW' && ((attrSet | attrClr) & MOUNT_ATTR_NOSYMFOLLOW) !== 0n) this.failOn('mountSetattr', 'EINVAL');
     super.mountSetattr(dirfd, path, atFlags, attrSet, attrClr, propagation, usernsFd);
   }
 
