@@ -63,7 +63,7 @@ import { DryRunSyscalls } from '../syscalls/dryrun';
 import { STARTER_SESSION, type FakeNode, type SyscallRecord } from '../syscalls/fake';
 import { toFileStat } from '../syscalls/stat';
 import { LinuxSyscalls } from '../syscalls/linux';
-import type { FileStat, FsStat, IdMapping, SeccompCompiled, SeccompFilter } from '../syscalls/types';
+import type { FileStat, FsStat, IdMapping, SeccompCompiled, SeccompFilter, SyscallName } from '../syscalls/types';
 
 /** Filesystems whose content is the kernel's view, the same inside and outside: the host's mount of each. */
 const KERNEL_VIEWS: Readonly<Record<string, string>> = { proc: '/proc', sysfs: '/sys' };
@@ -103,6 +103,16 @@ function hasSysAdmin(): boolean {
   }
 }
 
+/** The errno name `call` fails with on this host, or undefined where it succeeds (or fails otherwise). */
+function probe(call: (sys: LinuxSyscalls) => void): string | undefined {
+  try {
+    call(new LinuxSyscalls());
+    return undefined;
+  } catch (err) {
+    return err instanceof SyscallError ? err.code : undefined;
+  }
+}
+
 /**
  * What fsopen(2) answers the run here, or undefined where it makes a context: asked with a
  * flag no kernel knows, which one with fsopen refuses before it makes anything (EINVAL),
@@ -113,15 +123,9 @@ function hasSysAdmin(): boolean {
  * answer to an unprivileged plan, which tells nothing of a run that has it.
  */
 function hostFsopenRefusal(): 'ENOSYS' | 'EPERM' | undefined {
-  const sys = new LinuxSyscalls();
-  try {
-    sys.close(sys.fsopen('tmpfs', ~FSOPEN_CLOEXEC >>> 0));
-    return undefined;
-  } catch (err) {
-    if (!(err instanceof SyscallError)) return undefined;
-    if (err.code === 'ENOSYS') return 'ENOSYS';
-    return err.code === 'EPERM' && hasSysAdmin() ? 'EPERM' : undefined;
-  }
+  const code = probe((sys) => sys.close(sys.fsopen('tmpfs', ~FSOPEN_CLOEXEC >>> 0)));
+  if (code === 'ENOSYS') return code;
+  return code === 'EPERM' && hasSysAdmin() ? code : undefined;
 }
 
 /**
@@ -133,22 +137,13 @@ function hostFsopenRefusal(): 'ENOSYS' | 'EPERM' | undefined {
  * filter's (each bind, not rbind, with flags then tries it once).
  */
 function hostOpenTreeAttrRefusal(): 'ENOSYS' | 'EPERM' | undefined {
-  try {
-    new LinuxSyscalls().openTreeAttr(-1, '', 0, 0n, 0n, 0n);
-    return undefined;
-  } catch (err) {
-    return err instanceof SyscallError && (err.code === 'ENOSYS' || err.code === 'EPERM') ? err.code : undefined;
-  }
+  const code = probe((sys) => sys.close(sys.openTreeAttr(-1, '', 0, 0n, 0n, 0n)));
+  return code === 'ENOSYS' || code === 'EPERM' ? code : undefined;
 }
 
-/** What mount_setattr(2) answers a call setting `attr` on an empty path without AT_EMPTY_PATH: an errno, or undefined for none. */
+/** What mount_setattr(2) answers a call setting `attr` on an empty path without AT_EMPTY_PATH. */
 function mountSetattrProbe(attr: bigint): string | undefined {
-  try {
-    new LinuxSyscalls().mountSetattr(-1, '', 0, attr, 0n, 0n);
-    return undefined;
-  } catch (err) {
-    return err instanceof SyscallError ? err.code : undefined;
-  }
+  return probe((sys) => sys.mountSetattr(-1, '', 0, attr, 0n, 0n));
 }
 
 /**
@@ -177,13 +172,8 @@ function hostMountSetattrRefusal(): 'ENOSYS' | 'EINVAL' | 'NOSYMFOLLOW' | 'EPERM
  * without it (before Linux 5.2) or a seccomp filter answering so; EPERM, a filter's.
  */
 function hostOpenTreeRefusal(): 'ENOSYS' | 'EPERM' | undefined {
-  try {
-    const sys = new LinuxSyscalls();
-    sys.close(sys.openTree(-1, '', 0));
-    return undefined;
-  } catch (err) {
-    return err instanceof SyscallError && (err.code === 'ENOSYS' || err.code === 'EPERM') ? err.code : undefined;
-  }
+  const code = probe((sys) => sys.close(sys.openTree(-1, '', 0)));
+  return code === 'ENOSYS' || code === 'EPERM' ? code : undefined;
 }
 
 /** The host's last capability and bounding set, for the capability steps' answers; the model's defaults when unreadable. */
@@ -204,14 +194,8 @@ export class PlanSyscalls extends DryRunSyscalls {
   /** The path each descriptor was opened at, kept after it is closed (the fake never reuses a number). */
   private readonly openedAt = new Map<number, string>();
   private readonly returned = new WeakMap<SyscallRecord, number>();
-  /** Whether fsopen(2) has been asked of this host yet (hostFsopenRefusal). */
-  private fsopenAsked = false;
-  /** Whether open_tree_attr(2) has been asked of this host yet (hostOpenTreeAttrRefusal). */
-  private openTreeAttrAsked = false;
-  /** Whether open_tree(2) has been asked of this host yet (hostOpenTreeRefusal). */
-  private openTreeAsked = false;
-  /** What mount_setattr(2) answers here (hostMountSetattrRefusal), once asked: null until then. */
-  private mountSetattrRefusal: ReturnType<typeof hostMountSetattrRefusal> | null = null;
+  /** What each call asked of this host at its first call answered (hostAnswer). */
+  private readonly hostAnswers = new Map<SyscallName, string | undefined>();
   /** Whether the run's process leads its session, as this one does (hostSession), unless mountkit starts it. */
   private leadsSession = false;
   /**
@@ -456,15 +440,24 @@ export class PlanSyscalls extends DryRunSyscalls {
   }
 
   /**
+   * What `op` answers on this host (`ask`), asked at its first call only: ENOSYS, EPERM or
+   * EINVAL refuses it then and at every later call, as it will refuse the run.
+   */
+  private hostAnswer(op: SyscallName, ask: () => string | undefined): string | undefined {
+    if (!this.hostAnswers.has(op)) {
+      const answer = ask();
+      this.hostAnswers.set(op, answer);
+      if (answer === 'ENOSYS' || answer === 'EPERM' || answer === 'EINVAL') this.failOn(op, answer, { times: Infinity });
+    }
+    return this.hostAnswers.get(op);
+  }
+
+  /**
    * A kernel without open_tree(2), or a seccomp filter refusing it, answers the run so (a
    * bind is then made by mount(2)): asked of this host at the first call.
    */
   override openTree(dirfd: number, path: string, flags: number): number {
-    if (!this.openTreeAsked) {
-      this.openTreeAsked = true;
-      const refusal = hostOpenTreeRefusal();
-      if (refusal) this.failOn('openTree', refusal, { times: Infinity });
-    }
+    this.hostAnswer('openTree', hostOpenTreeRefusal);
     return this.opened(super.openTree(dirfd, path, flags));
   }
 
@@ -475,12 +468,7 @@ export class PlanSyscalls extends DryRunSyscalls {
    * (hostMountSetattrRefusal).
    */
   override mountSetattr(dirfd: number, path: string, atFlags: number, attrSet: bigint, attrClr: bigint, propagation: bigint, usernsFd?: number): void {
-    if (this.mountSetattrRefusal === null) {
-      this.mountSetattrRefusal = hostMountSetattrRefusal();
-      const refusal = this.mountSetattrRefusal;
-      if (refusal === 'ENOSYS' || refusal === 'EPERM' || refusal === 'EINVAL') this.failOn('mountSetattr', refusal, { times: Infinity });
-    }
-    if (this.mountSetattrRefusal === 'NOSYMFOLLOW' && ((attrSet | attrClr) & MOUNT_ATTR_NOSYMFOLLOW) !== 0n) this.failOn('mountSetattr', 'EINVAL');
+    if (this.hostAnswer('mountSetattr', hostMountSetattrRefusal) === 'NOSYMFOLLOW' && ((attrSet | attrClr) & MOUNT_ATTR_NOSYMFOLLOW) !== 0n) this.failOn('mountSetattr', 'EINVAL');
     super.mountSetattr(dirfd, path, atFlags, attrSet, attrClr, propagation, usernsFd);
   }
 
@@ -489,11 +477,7 @@ export class PlanSyscalls extends DryRunSyscalls {
    * (a bind's copy is then made by open_tree(2)): asked of this host at the first call.
    */
   override openTreeAttr(dirfd: number, path: string, flags: number, attrSet: bigint, attrClr: bigint, propagation: bigint): number {
-    if (!this.openTreeAttrAsked) {
-      this.openTreeAttrAsked = true;
-      const refusal = hostOpenTreeAttrRefusal();
-      if (refusal) this.failOn('openTreeAttr', refusal, { times: Infinity });
-    }
+    this.hostAnswer('openTreeAttr', hostOpenTreeAttrRefusal);
     return this.opened(super.openTreeAttr(dirfd, path, flags, attrSet, attrClr, propagation));
   }
 
@@ -506,11 +490,7 @@ export class PlanSyscalls extends DryRunSyscalls {
    * (tmpcopyup then mounts its tmpfs on the target): asked of this host at the first call.
    */
   override fsopen(fstype: string, flags: number): number {
-    if (!this.fsopenAsked) {
-      this.fsopenAsked = true;
-      const refusal = hostFsopenRefusal();
-      if (refusal) this.failOn('fsopen', refusal, { times: Infinity });
-    }
+    this.hostAnswer('fsopen', hostFsopenRefusal);
     return this.opened(super.fsopen(fstype, flags));
   }
 
