@@ -96,6 +96,12 @@ function planAndRunOn(setup: string, dir: string, runArgs: string[] = []): { pla
 /** Runs its arguments under a seccomp filter answering each syscall its first argument names (NAME=ERRNO, comma-separated) with that errno. */
 const REFUSING = path.join(__dirname, '..', 'helpers', 'refusing-syscalls.js');
 
+/** `config` with a read-only bind of /etc on /a and a nosuid one on /b (mounts[3] and [4] of bundleConfig's). */
+function withTwoBinds(config: Record<string, any>): Record<string, any> {
+  config.mounts.push({ destination: '/a', type: 'bind', source: '/etc', options: ['bind', 'ro'] }, { destination: '/b', type: 'bind', source: '/etc', options: ['bind', 'nosuid'] });
+  return config;
+}
+
 /**
  * The calls of the binds mounts[2] (bundleConfig's rbind of /etc on /mnt), [3] and [4] in
  * the plan of `dir` run under `prefix`, each from its copy on, as "call = result" without
@@ -197,9 +203,7 @@ maybe('mountkit plan', () => {
   });
 
   test("a read-only bind and a nosuid bind: their copies planned made with their flags (open_tree_attr) where this kernel has the call; where it answers ENOSYS (before Linux 6.15), tried once and each copy given its flags by mount_setattr; where a seccomp filter answers EPERM, tried by each bind and each copy remounted, as the run does", () => {
-    const config = bundleConfig();
-    config.mounts.push({ destination: '/a', type: 'bind', source: '/etc', options: ['bind', 'ro'] }, { destination: '/b', type: 'bind', source: '/etc', options: ['bind', 'nosuid'] });
-    const b = readableBundle(config);
+    const b = readableBundle(withTwoBinds(bundleConfig()));
     try {
       const setpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
       const copyCalls = (prefix: string[]) => bindCopyCalls(b.dir, prefix).slice(1);
@@ -219,9 +223,7 @@ maybe('mountkit plan', () => {
   });
 
   test("an rbind, a read-only bind and a nosuid bind on older kernels: before Linux 5.12 (mount_setattr(2) ENOSYS) and under a filter answering EINVAL (as 5.12 and 5.13 answer a copy's flags, MOUNT_ATTR_NOSYMFOLLOW unknown) each copy planned attached and remounted, the call tried once; a seccomp filter's EPERM tried by each bind, by a plan with CAP_SYS_ADMIN; before 5.2 (open_tree(2) ENOSYS) each bind planned made by mount(2); as the run does", () => {
-    const config = bundleConfig();
-    config.mounts.push({ destination: '/a', type: 'bind', source: '/etc', options: ['bind', 'ro'] }, { destination: '/b', type: 'bind', source: '/etc', options: ['bind', 'nosuid'] });
-    const b = readableBundle(config);
+    const b = readableBundle(withTwoBinds(bundleConfig()));
     try {
       const setpriv = spawnSync('sh', ['-c', 'command -v setpriv'], { encoding: 'utf8' }).stdout.trim();
       // Planned under a filter refusing `refused`.

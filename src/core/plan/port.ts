@@ -103,7 +103,7 @@ function hasSysAdmin(): boolean {
   }
 }
 
-/** The errno name `call` fails with on this host, or undefined where it succeeds (or fails otherwise). */
+/** The errno name `call` fails with on this host, or undefined where it succeeds (or throws without an errno). */
 function probe(call: (sys: LinuxSyscalls) => void): string | undefined {
   try {
     call(new LinuxSyscalls());
