@@ -123,6 +123,8 @@ export const ARG_NAMES: { readonly [K in SyscallName]: readonly (keyof SyscallAr
   getForegroundGroup: ['fd'],
   getpgrp: [],
   recvFdMessage: ['socket'],
+  bindUnixDatagram: ['path'],
+  sendUnixDatagram: ['path', 'data'],
   write: ['fd', 'data'],
   setNoNewPrivs: [],
   setDumpable: ['dumpable'],

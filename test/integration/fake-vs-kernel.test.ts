@@ -98,6 +98,48 @@ function onKernel(dir: string, body: string): Outcome[] {
 /** The scenarios: what each shows, its calls, and the outcomes the kernel gives (Linux 6.18), which the fake must give too. */
 const SCENARIOS: [string, string, Outcome[]][] = [
   [
+    "unix datagram sockets (the run's sd_notify socket): bind makes the socket's file, a second bind there is EADDRINUSE; a datagram sent is received whole, then EAGAIN; a send to a missing name is ENOENT, to a file that is no socket or whose socket is closed ECONNREFUSED; an abstract name is free again once its socket is closed",
+    `
+sys.mount('tmpfs', dir, 'tmpfs', 0n, null);
+let socket;
+step('bind', () => (socket = sys.bindUnixDatagram(dir + '/s')));
+value('its file', () => sys.lstat(dir + '/s').kind);
+step('bind there again', () => sys.bindUnixDatagram(dir + '/s'));
+step('bind in a missing directory', () => sys.bindUnixDatagram(dir + '/none/s'));
+step('send', () => sys.sendUnixDatagram(dir + '/s', 'STATUS=up\\nREADY=1'));
+value('receive', () => JSON.stringify(sys.recvFdMessage(socket)));
+step('receive with nothing sent', () => sys.recvFdMessage(socket));
+step('send to a missing name', () => sys.sendUnixDatagram(dir + '/none', 'x'));
+sys.writeFile(dir + '/f', '');
+step('send to a file', () => sys.sendUnixDatagram(dir + '/f', 'x'));
+sys.close(socket);
+step('send to the socket closed', () => sys.sendUnixDatagram(dir + '/s', 'x'));
+const name = '@mountkit-fake-vs-kernel-' + process.pid;
+const abstract = sys.bindUnixDatagram(name);
+step('bind the abstract name again', () => sys.bindUnixDatagram(name));
+step('send to it', () => sys.sendUnixDatagram(name, 'READY=1'));
+sys.close(abstract);
+step('send to it once closed', () => sys.sendUnixDatagram(name, 'x'));
+step('bind it once closed', () => sys.close(sys.bindUnixDatagram(name)));
+`,
+    [
+      ['bind', 'made'],
+      ['its file', 'socket'],
+      ['bind there again', 'EADDRINUSE'],
+      ['bind in a missing directory', 'ENOENT'],
+      ['send', 'made'],
+      ['receive', '{"data":"STATUS=up\\nREADY=1"}'],
+      ['receive with nothing sent', 'EAGAIN'],
+      ['send to a missing name', 'ENOENT'],
+      ['send to a file', 'ECONNREFUSED'],
+      ['send to the socket closed', 'ECONNREFUSED'],
+      ['bind the abstract name again', 'EADDRINUSE'],
+      ['send to it', 'made'],
+      ['send to it once closed', 'ECONNREFUSED'],
+      ['bind it once closed', 'made'],
+    ],
+  ],
+  [
     "a memfd's seals, added until F_SEAL_SEAL; one made without MFD_ALLOW_SEALING, and a tmpfs file (by its name or a magic link), have F_SEAL_SEAL alone; a directory takes none; an O_PATH descriptor no fcntl of them; a descriptor not open for writing adds none; a write or a copy into a memfd with F_SEAL_WRITE, a truncation of one with F_SEAL_SHRINK and a write past the size of one with F_SEAL_GROW are EPERM; a FIFO open for writing takes none (EINVAL), nor does a memfd a bit outside F_ALL_SEALS; F_SEAL_FUTURE_WRITE refuses writes; copy_file_range refuses a directory before an access mode, and the port copies onto a FIFO by read and write",
     `
 sys.mount('tmpfs', dir, 'tmpfs', 0n, null);

@@ -220,6 +220,8 @@ export interface SyscallArgs {
   sendFdMessage: { socket: number; fd: number; data: string };
   socketPair: Record<string, never>;
   recvFdMessage: { socket: number };
+  bindUnixDatagram: { path: string };
+  sendUnixDatagram: { path: string; data: string };
   write: { fd: number; data: string };
   exchange: { fd: number; line: string };
   getForegroundGroup: { fd: number };
@@ -523,6 +525,8 @@ const KERNEL_NAMES: Readonly<Record<string, string>> = {
   setBlocking: 'fcntl',
   socketPair: 'socketpair',
   recvFdMessage: 'recvmsg',
+  bindUnixDatagram: 'bind',
+  sendUnixDatagram: 'sendto',
   setControllingTerminal: 'ioctl',
   sendFdMessage: 'sendmsg',
   setrlimit: 'prlimit',
@@ -2625,6 +2629,11 @@ export class FakeSyscalls implements Syscalls {
     const rec = this.record('recvFdMessage', { socket });
     const file = this.fds.get(socket);
     if (!file) throw this.fail(rec, 'EBADF');
+    const queue = this.datagrams.get(this.last(file.chain));
+    if (queue) {
+      if (queue.length === 0) throw this.fail(rec, 'EAGAIN');
+      return { data: queue.shift()! };
+    }
     const peer = this.socketPeers.get(file);
     const at = this.sentFrom.findIndex((m, i) => !this.received.has(i) && m.socket === peer);
     if (peer === undefined || at < 0) throw this.fail(rec, 'EAGAIN');
@@ -2634,6 +2643,47 @@ export class FakeSyscalls implements Syscalls {
     // A detached tree (open_tree) stays one through the socket, to be attached.
     if (tree) this.trees.set(fd, tree);
     return { data: this.sentMessages[at].data, fd };
+  }
+
+  /** The datagrams sent to each socket bindUnixDatagram bound (by its file), not yet received, in order. */
+  private readonly datagrams = new Map<FakeNode, string[]>();
+  /** The sockets bound in the abstract namespace, by name (`@` and the name). */
+  private readonly abstractSockets = new Map<string, FakeNode>();
+
+  /** A socket bound at `path`: its file made as mknod(2) would make it (EEXIST there is the kernel's EADDRINUSE). */
+  bindUnixDatagram(path: string): number {
+    const rec = this.record('bindUnixDatagram', { path });
+    let node: FakeNode;
+    if (path.startsWith('@')) {
+      const bound = this.abstractSockets.get(path);
+      // An abstract name is freed with its socket's last descriptor (unix(7)).
+      if (bound && this.heldOpen(bound)) throw this.fail(rec, 'EADDRINUSE');
+      node = this.newNode('socket', 0o777);
+      this.abstractSockets.set(path, node);
+    } else {
+      const found = this.walk(rec, path, false);
+      if (found.node) throw this.fail(rec, 'EADDRINUSE');
+      node = this.create(rec, found, 'socket', 0o777 & ~this.mask);
+    }
+    this.datagrams.set(node, []);
+    return this.detachedFd(`socket:${path}`, node);
+  }
+
+  /** Whether a descriptor this process has open refers to `node`. */
+  private heldOpen(node: FakeNode): boolean {
+    for (const file of this.fds.values()) if (this.last(file.chain) === node) return true;
+    return false;
+  }
+
+  /** Queued on the socket bound at `path`, which recvFdMessage takes it from: ENOENT where nothing is there, ECONNREFUSED at a file no socket is bound to. */
+  sendUnixDatagram(path: string, data: string): void {
+    const rec = this.record('sendUnixDatagram', { path, data });
+    const node = path.startsWith('@') ? this.abstractSockets.get(path) : this.walk(rec, path, true).node;
+    if (!node) throw this.fail(rec, path.startsWith('@') ? 'ECONNREFUSED' : 'ENOENT');
+    const queue = this.datagrams.get(node);
+    // unix_find_bsd(): a file that is no socket, or one no open socket is bound to, refuses.
+    if (!queue || !this.heldOpen(node)) throw this.fail(rec, 'ECONNREFUSED');
+    queue.push(data);
   }
 
   /** The sender threads startFdSender started, by number: their socket and data, and the descriptor sent once sendFd ran. */
@@ -2850,6 +2900,9 @@ export class FakeSyscalls implements Syscalls {
         return this.fds.get(rec.fd)?.path;
       case 'recvFdMessage':
         return this.fds.get(rec.socket)?.path;
+      case 'bindUnixDatagram':
+      case 'sendUnixDatagram':
+        return rec.path;
       case 'dup3':
         return this.fds.get(rec.oldfd)?.path;
       case 'dupCloexec':

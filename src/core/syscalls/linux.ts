@@ -140,6 +140,22 @@ const UCRED_SIZE = 12;
 const SUN_PATH_OFFSET = 2;
 const SUN_PATH_MAX = 108;
 
+/**
+ * struct sockaddr_un for `path` and the length to pass with it: the path and its NUL, or
+ * for `@name` a NUL and then the name, without one (an abstract address is the bytes the
+ * length covers, unix(7)). ENAMETOOLONG where sun_path cannot hold it.
+ */
+function unixAddress(call: string, path: string): { addr: Buffer; length: number } {
+  const abstract = path.startsWith('@');
+  const name = nameBytes(abstract ? path.slice(1) : path);
+  if (name.length + 1 > SUN_PATH_MAX) throw new SyscallError(call, errnoNumber('ENAMETOOLONG'), [path]);
+  if (!abstract && name.includes(0)) throw new SyscallError(call, errnoNumber('EINVAL'), [path], 'a NUL byte in a string argument');
+  const addr = Buffer.alloc(SUN_PATH_OFFSET + SUN_PATH_MAX);
+  new DataView(addr.buffer, addr.byteOffset, addr.byteLength).setUint16(0, AF_UNIX, LITTLE_ENDIAN);
+  name.copy(addr, SUN_PATH_OFFSET + (abstract ? 1 : 0));
+  return { addr, length: SUN_PATH_OFFSET + name.length + 1 };
+}
+
 // keyctl(2) operations, include/uapi/linux/keyctl.h.
 const KEYCTL_GET_KEYRING_ID = 0;
 const KEYCTL_JOIN_SESSION_KEYRING = 1;
@@ -377,6 +393,8 @@ function loadLibc() {
         // glibc 2.27's wrapper; null offsets: the files' own, which the call advances.
         copy_file_range: fn('long copy_file_range(int fdIn, int64_t *offIn, int fdOut, int64_t *offOut, size_t len, unsigned int flags)'),
         connect: fn('int connect(int fd, const uint8_t *addr, uint32_t len)'),
+        bind: fn('int bind(int fd, const uint8_t *addr, uint32_t len)'),
+        sendto: fn('long sendto(int fd, const uint8_t *buf, size_t len, int flags, const uint8_t *addr, uint32_t addrlen)'),
         getsockopt: fn('int getsockopt(int fd, int level, int name, uint8_t *value, uint32_t *length)'),
         sendmsg: lib.func('sendmsg', 'long', ['int', koffi.pointer(msghdr), 'int']),
         // The buffers a msghdr points to are passed without a copy: the kernel fills them in place.
@@ -1548,22 +1566,42 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   connectUnix(path: string): number {
-    const c = libc();
-    const name = nameBytes(path);
-    // sun_path holds the path and its NUL.
-    if (name.length >= SUN_PATH_MAX) throw new SyscallError('connect', errnoNumber('ENAMETOOLONG'), [path]);
-    if (name.includes(0)) throw new SyscallError('connect', errnoNumber('EINVAL'), [path], 'a NUL byte in a string argument');
-    const addr = Buffer.alloc(SUN_PATH_OFFSET + SUN_PATH_MAX);
-    new DataView(addr.buffer, addr.byteOffset, addr.byteLength).setUint16(0, AF_UNIX, LITTLE_ENDIAN);
-    name.copy(addr, SUN_PATH_OFFSET);
-    const fd = check('socket', c.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), path);
+    const { addr, length } = unixAddress('connect', path);
+    const fd = check('socket', libc().socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), path);
     try {
-      check('connect', libc().seldom().connect(fd, addr, SUN_PATH_OFFSET + name.length + 1), path);
+      check('connect', libc().seldom().connect(fd, addr, length), path);
     } catch (err) {
       fs.closeSync(fd);
       throw err;
     }
     return fd;
+  }
+
+  bindUnixDatagram(path: string): number {
+    const { addr, length } = unixAddress('bind', path);
+    const fd = check('socket', libc().socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), path);
+    try {
+      check('bind', libc().seldom().bind(fd, addr, length), path);
+    } catch (err) {
+      fs.closeSync(fd);
+      throw err;
+    }
+    return fd;
+  }
+
+  sendUnixDatagram(path: string, data: string): void {
+    const { addr, length } = unixAddress('sendto', path);
+    const payload = nameBytes(data);
+    const fd = check('socket', libc().socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), path);
+    try {
+      // A datagram goes whole or not at all (unix(7)); a send a signal interrupted is made again.
+      let n: number;
+      do n = Number(libc().seldom().sendto(fd, payload, payload.length, 0, addr, length));
+      while (n < 0 && koffi.errno() === errnoNumber('EINTR'));
+      check('sendto', n, path);
+    } finally {
+      fs.closeSync(fd);
+    }
   }
 
   peerPid(socket: number): number {

@@ -432,6 +432,18 @@ export interface Syscalls {
    */
   recvFdMessage(socket: number): { data: string; fd?: number };
   /**
+   * socket(2) AF_UNIX SOCK_DGRAM (close-on-exec) bound to `path` (bind(2) makes the
+   * socket's file there, mode 0777 less the umask; EADDRINUSE where anything is at
+   * `path`): recvFdMessage takes one datagram from it at each call.
+   */
+  bindUnixDatagram(path: string): number;
+  /**
+   * sendto(2) of `data` as one datagram, from a new AF_UNIX SOCK_DGRAM socket closed
+   * after it, to the socket bound at `path`, or in the abstract namespace to the name
+   * after a leading `@` (unix(7)). ECONNREFUSED where no socket is bound at a file.
+   */
+  sendUnixDatagram(path: string, data: string): void;
+  /**
    * write(2) of the line `line` (its newline included) to the socket `fd`, then read(2) from
    * it until a newline: the line that came back, without it. From this thread, waiting; EPIPE
    * when the other end closes first.
