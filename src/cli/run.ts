@@ -11,7 +11,7 @@
  * plugins and their claims, namespaces, the pipeline, and execve into the container.
  */
 import { accessSync, closeSync, constants as fsConstants, fstatSync, readFileSync, readSync, readlinkSync, writeSync } from 'fs';
-import { availableParallelism, constants } from 'os';
+import { availableParallelism, constants, tmpdir } from 'os';
 import path = require('path');
 import type { RootfsConfig } from '../core/config/model';
 import { bundleConfigText, loadBundle } from '../core/config/oci';
@@ -73,6 +73,7 @@ import { libuvPoolThreads, nodeTasks } from '../core/node-tasks';
 import { checkRelaunchTasks, overflowUidOf, spawnError } from '../core/task-limits';
 import { foregroundConsole } from '../core/host-sockets';
 import { LAUNCHER_HOOKS_ENV } from './hooks-relay';
+import { NOTIFY_DIR_ENV, NOTIFY_SOCKET_ENV, NotifyRelay, withNotifySocket } from './notify-socket';
 
 /**
  * Set in the environment of the process mountkit re-executed itself as: `1` under
@@ -394,7 +395,13 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);
   // Rootless: run by a user other than root, as the relaunch is told (it is root in its namespace).
   const rootless = launch.relaunched ? process.env[ROOTLESS_ENV] === '1' : launcherUserns ? !launcherRoot : (process.geteuid?.() ?? 0) !== 0;
-  const loaded = { ...loadRunConfig(opts, text, listenFds), ...(rootless ? { rootless } : {}) };
+  // The caller's sd_notify(3) socket, which a first process serves (cli/notify-socket.ts);
+  // a relaunch binds the directory of its starter's socket into the container.
+  const notifySocket = firstProcess ? process.env[NOTIFY_SOCKET_ENV] || undefined : undefined;
+  const notifyDir = launch.relaunched ? process.env[NOTIFY_DIR_ENV] : undefined;
+  delete process.env[NOTIFY_DIR_ENV];
+  const read = loadRunConfig(opts, text, listenFds);
+  const loaded = { ...(notifyDir === undefined ? read : withNotifySocket(read, notifyDir)), ...(rootless ? { rootless } : {}), ...(notifySocket === undefined ? {} : { notifySocket }) };
   // A relaunch holds them after its own descriptors (core/relaunch.ts).
   const config = launch.relaunched && passedCount(loaded) ? { ...loaded, passedFdsAt: relaunchPassedAt(loaded, launch.joinedByLauncher === true) } : loaded;
   // A first process that runs the container itself re-executes itself now, before it has
@@ -529,19 +536,23 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // Taken from before anything is started for the relaunch until they can be passed on to the container (forward.ts).
   const held = holdSignals();
   let passed: RelaunchDescriptors;
+  let notify: NotifyRelay | undefined;
   try {
     // Made, opened and connected here, from the host, before a pid namespace is joined (so
     // the user namespace's helper is not made there), for a relaunch into a user namespace.
     passed = prepareRelaunch(sys, plan, config);
+    // In a new directory of its own, which a user other than root may make too.
+    if (config.notifySocket !== undefined) notify = NotifyRelay.open(sys, path.join(tmpdir(), `mountkit-notify-${(require('crypto') as typeof import('crypto')).randomBytes(6).toString('hex')}`), config.notifySocket, warn);
   } catch (err) {
     held.release();
     throw err;
   }
   try {
     const vouchedCache = cacheToVouchFor(opts, plan, config);
-    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, log, pidFile, vouchedCache, sys, config, warn, ...(info ? { info } : {}), held, reaper, sealNode: nodeWritable }, sys);
+    return relaunchFrom({ plan, argv, text, passed: passed.passed, console: passed.console, idmap: passed.idmap, log, pidFile, vouchedCache, sys, config, warn, ...(info ? { info } : {}), held, reaper, sealNode: nodeWritable, ...(notify ? { notify } : {}) }, sys);
   } catch (err) {
     held.release();
+    notify?.close();
     throw err;
   } finally {
     // The relaunch has its own copies, or failed to start; it runs already, so what fails here is only told.
@@ -579,6 +590,8 @@ interface Relaunch {
   sealNode?: boolean;
   /** This process as a child subreaper (cli/orphans.ts subreaper), which reaps and waits for what the relaunch leaves running; none when the kernel refused it. */
   reaper?: Subreaper;
+  /** The run's own sd_notify(3) socket (cli/notify-socket.ts), whose directory the relaunch binds into the container, read here once it runs. */
+  notify?: NotifyRelay;
 }
 
 /**
@@ -846,7 +859,7 @@ export function watchStarter(): StarterWatch {
  * (takeRelaunchDescriptors takes them there), the --log file on RELAUNCH_LOG_FD
  * (takeRelaunchLog).
  */
-function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouchedCache, sys, config: rootfs, warn, info, held, watch, reaper, sealNode }: Relaunch): Promise<number> {
+function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouchedCache, sys, config: rootfs, warn, info, held, watch, reaper, sealNode, notify }: Relaunch): Promise<number> {
   const [cmd, ...args] = plan.relaunch;
   const main = path.resolve(__dirname, '..', '..', 'bin', 'mountkit.js');
   // Required here: child_process loads Node's net and stream modules (about 7 ms), which a run that needs no relaunch never uses.
@@ -896,6 +909,10 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouc
   if (vouchedCache !== undefined) env[SECCOMP_CACHE_VOUCHED_ENV] = vouchedCache;
   if (sealed !== undefined) env[NODE_PATH_ENV] = process.execPath;
   else env[RELAUNCH_FDS_ENV] = String(stdio.length);
+  // The caller's socket is served here; the relaunch binds this process's into the container.
+  delete env[NOTIFY_SOCKET_ENV];
+  delete env[NOTIFY_DIR_ENV];
+  if (notify !== undefined) env[NOTIFY_DIR_ENV] = notify.dir;
   // This process's end of the console's socket: handed to the relay at the console event, which closes it.
   let consoleSocket = console;
   // What prepareRelaunch and the pid file opened here, closed once: when the relaunch did
@@ -931,6 +948,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouc
       releaseOpened();
       held.release();
       watch?.release();
+      notify?.close();
       reject(failure(err as NodeJS.ErrnoException));
       return;
     }
@@ -944,8 +962,11 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouc
       releaseOpened();
       held.release();
       watch?.release();
+      notify?.close();
       return;
     }
+    // MAINPID is this process's, which the service manager started, as runc run tells its own.
+    notify?.start(process.pid);
     // Without a new pid namespace, unshare becomes mountkit and then the container itself.
     const spawned = child.pid;
     const direct = !relaunchForks(plan);
@@ -998,6 +1019,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouc
       for (const sig of PASSED_SIGNALS) process.on(sig, ignoreSignal);
       stop();
       watch?.release();
+      notify?.end();
     });
     // After the exit, once the runtime channel and the config's socket have closed: the
     // relaunch closed them, and unshare(1), which holds copies, has ended too.

@@ -282,7 +282,7 @@ export function launcherRootUserNamespaceHolds(
 }
 
 /** What of the config, beyond its namespaces, decides the launch: a new user namespace's maps, the runtime's hooks (and a runtime channel passed for them), and a foreground console. */
-export type LaunchConfig = Pick<RootfsConfig, 'uidMappings' | 'gidMappings' | 'consoleSocket' | 'hostSockets' | 'runtimeChannel'> & {
+export type LaunchConfig = Pick<RootfsConfig, 'uidMappings' | 'gidMappings' | 'consoleSocket' | 'hostSockets' | 'runtimeChannel' | 'notifySocket'> & {
   hooks?: Pick<RootfsConfig['hooks'], 'prestart' | 'createRuntime' | 'poststart' | 'poststop'>;
   process?: { terminal?: boolean };
 };
@@ -304,10 +304,11 @@ export function hasRuntimeHooks(config: LaunchConfig): boolean {
  * Whether `mountkit run`'s first process has work where mountkit was started while the
  * container runs, and so always relaunches: the runtime's hooks (hasRuntimeHooks) with no
  * runtime channel passed (bin/mountkit's hooks relay serves one: cli/hooks-relay.ts), or
- * a foreground console to copy (foregroundConsole, core/host-sockets.ts).
+ * a foreground console to copy (foregroundConsole, core/host-sockets.ts), or the caller's
+ * sd_notify(3) socket to serve (RootfsConfig.notifySocket, cli/notify-socket.ts).
  */
 export function staysWhereStarted(config: LaunchConfig): boolean {
-  return (hasRuntimeHooks(config) && config.runtimeChannel === undefined) || foregroundConsole(config);
+  return (hasRuntimeHooks(config) && config.runtimeChannel === undefined) || foregroundConsole(config) || config.notifySocket !== undefined;
 }
 
 /**

@@ -186,7 +186,10 @@ describe('planLaunch', () => {
     [{ hooks: { prestart: [], createRuntime: [], poststop: [hook] }, runtimeChannel: 7 }, false],
     [{ process: { terminal: true }, hooks: { prestart: [hook], createRuntime: [] }, runtimeChannel: 7 }, true],
     [{ process: { terminal: true }, hostSockets: { console: 8 } }, false],
-  ])('staysWhereStarted(%j) = %s: runtime hooks without a runtime channel passed, or a foreground console (process.terminal without --console-socket or a console socket passed)', (config, expected) => {
+    // The caller's sd_notify(3) socket, which the first process serves (cli/notify-socket.ts).
+    [{ notifySocket: '/run/systemd/notify' }, true],
+    [{ notifySocket: '@notify', hooks: { prestart: [], createRuntime: [], poststop: [hook] }, runtimeChannel: 7 }, true],
+  ])('staysWhereStarted(%j) = %s: runtime hooks without a runtime channel passed, a foreground console (process.terminal without --console-socket or a console socket passed), or a NOTIFY_SOCKET to serve', (config, expected) => {
     expect(staysWhereStarted(config)).toBe(expected);
     // The shell launcher's guess never holds then: it leaves such a config to the Node entry.
     if (expected) expect(launcherGuessHolds(ns('pid', 'mount'), first, config)).toBe(false);

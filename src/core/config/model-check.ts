@@ -467,6 +467,7 @@ const rootfsConfig = topShape<RootfsConfig>(
     newSession: optional(boolean),
     rootless: optional(boolean),
     consoleSocket: optional(nonEmptyString),
+    notifySocket: optional(nonEmptyString),
     hostSockets: optional(shape<NonNullable<RootfsConfig['hostSockets']>>({ console: optional(fd), seccompAgent: optional(fd) })),
     runtimeChannel: optional(fd),
     execNotice: optional(fd),

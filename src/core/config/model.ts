@@ -307,6 +307,13 @@ export interface RootfsConfig {
    */
   consoleSocket?: string;
   /**
+   * The caller's sd_notify(3) socket (NOTIFY_SOCKET in `mountkit run`'s environment),
+   * which the run's first process serves from where it was started, and so always
+   * relaunches: the container gets a socket of the run's own (cli/notify-socket.ts). Set
+   * by the CLI; not part of config.json.
+   */
+  notifySocket?: string;
+  /**
    * Descriptors already connected to the console socket and to the seccomp agent's
    * listenerPath, which the steps take instead of connecting (core/host-sockets.ts). Set
    * by the CLI in a process it relaunched into a user namespace, where the sockets may be

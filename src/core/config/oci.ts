@@ -170,6 +170,15 @@ function bindSource(bundle: string, source: string): string {
   return path.posix.isAbsolute(source) ? source : path.resolve(bundle, source);
 }
 
+/**
+ * `config` with `mount`, written as config.json writes one, as its last mount, read as
+ * the loader reads config.json's: what the CLI adds of its own (cli/notify-socket.ts).
+ */
+export function withOciMount(config: RootfsConfig, mount: JsonObject): RootfsConfig {
+  const index = config.mounts.length;
+  return { ...config, mounts: [...config.mounts, parseMount(mount, `mounts[${index}]`, index, config.bundle, config)] };
+}
+
 /** One uid or gid mapping (config-linux.md, "User namespace mappings"): three uint32. */
 function parseIdMapping(v: unknown, field: string): IdMapping {
   const m = object(v, field);

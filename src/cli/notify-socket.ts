@@ -1,0 +1,182 @@
+/**
+ * sd_notify(3) for `mountkit run` under a service manager (a systemd unit of
+ * `Type=notify`), as `runc run` serves it: where the caller's environment names a socket
+ * (NOTIFY_SOCKET), the run binds one of its own in a new directory, which the relaunch
+ * binds read-only into the container at /run/notify, and the program finds it in its own
+ * NOTIFY_SOCKET. The run's first process, outside the container, reads the datagrams the
+ * program sends there and, at the first READY= line, tells the caller's socket that line
+ * and then MAINPID with its own pid (the process the service manager started and waits
+ * for). What the program sends after it is read and dropped until the container ends.
+ */
+import path = require('path');
+import type { RootfsConfig } from '../core/config/model';
+import { withOciMount } from '../core/config/oci';
+import type { Syscalls } from '../core/syscalls/types';
+
+/** The caller's socket (sd_notify(3)): a path, or `@` and a name in the abstract namespace. */
+export const NOTIFY_SOCKET_ENV = 'NOTIFY_SOCKET';
+
+/** Set in a relaunch's environment: the directory of the run's own socket, which it binds into the container (withNotifySocket). */
+export const NOTIFY_DIR_ENV = 'MOUNTKIT_NOTIFY_DIR';
+
+/** Where the container sees the run's socket directory, and the socket's name in it, as runc has them. */
+export const NOTIFY_DIR_IN_CONTAINER = '/run/notify';
+export const NOTIFY_SOCKET_NAME = 'notify.sock';
+
+/**
+ * How often the run's socket is looked at: the port's recvmsg(2) does not wait
+ * (MSG_DONTWAIT), and the first process's event loop serves the runtime's hooks and
+ * passes signals on meanwhile.
+ */
+export const NOTIFY_POLL_MS = 20;
+
+/**
+ * How often the socket is emptied once READY= has been passed on: what the program sends
+ * later (STATUS=, WATCHDOG=1) is dropped, as under runc, whose reader goes on taking
+ * datagrams; a socket left full would make the program's sendto(2) wait
+ * (net.unix.max_dgram_qlen datagrams, 512 by default) and one closed would refuse it.
+ */
+export const NOTIFY_DRAIN_MS = 1000;
+
+/** What NotifyRelay needs of the port. */
+export type NotifyPort = Pick<Syscalls, 'mkdir' | 'chmod' | 'rmdir' | 'unlink' | 'bindUnixDatagram' | 'recvFdMessage' | 'sendUnixDatagram' | 'close'>;
+
+/**
+ * The line of `datagram` to pass on: its first that begins with READY= (sd_notify(3) puts
+ * one variable on each line), or undefined.
+ */
+export function readyLine(datagram: string): string | undefined {
+  return datagram.split('\n').find((line) => line.startsWith('READY='));
+}
+
+/**
+ * `config` with the run's socket directory `dir` bound at /run/notify as its last mount,
+ * with the options runc gives it (bind, nosuid, noexec, nodev, ro), and NOTIFY_SOCKET
+ * naming the socket there appended to the program's environment, which wins over one
+ * process.env has (the exec step keeps a name's last entry, plugins/exec/env.ts).
+ */
+export function withNotifySocket(config: RootfsConfig, dir: string): RootfsConfig {
+  const mounted = withOciMount(config, { destination: NOTIFY_DIR_IN_CONTAINER, source: dir, options: ['bind', 'nosuid', 'noexec', 'nodev', 'ro'] });
+  const env = [...config.process.env, `${NOTIFY_SOCKET_ENV}=${NOTIFY_DIR_IN_CONTAINER}/${NOTIFY_SOCKET_NAME}`];
+  return { ...mounted, process: { ...mounted.process, env } };
+}
+
+/**
+ * The run's own socket and its directory, made by the first process before the relaunch
+ * starts (open), read once the relaunch runs (start) until the container ends, then
+ * closed and removed (end).
+ */
+export class NotifyRelay {
+  private socket: number | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** The MAINPID told with READY=, from start on. */
+  private mainPid: number | undefined;
+  /** Whether READY= has been passed on: what comes after it is dropped. */
+  private told = false;
+
+  private constructor(
+    private readonly sys: NotifyPort,
+    /** The socket's directory, which the relaunch binds into the container. */
+    readonly dir: string,
+    socket: number,
+    /** The caller's NOTIFY_SOCKET. */
+    private readonly host: string,
+    private readonly warn: (message: string) => void,
+  ) {
+    this.socket = socket;
+  }
+
+  /**
+   * Makes `dir` and the socket in it (NOTIFY_SOCKET_NAME). mkdir(2) and bind(2) take the
+   * umask from the modes they are given: the directory is set to 0755 and the socket to
+   * 0777 after them, so that any user of the container may send (connect(2) and sendto(2)
+   * to a unix socket's file need write permission on it, unix(7)), whatever the caller's
+   * umask. What is made is removed again when a step fails.
+   */
+  static open(sys: NotifyPort, dir: string, host: string, warn: (message: string) => void): NotifyRelay {
+    sys.mkdir(dir, 0o755);
+    const file = path.join(dir, NOTIFY_SOCKET_NAME);
+    let socket: number | undefined;
+    try {
+      sys.chmod(dir, 0o755);
+      socket = sys.bindUnixDatagram(file);
+      sys.chmod(file, 0o777);
+      return new NotifyRelay(sys, dir, socket, host, warn);
+    } catch (err) {
+      if (socket !== undefined) {
+        sys.close(socket);
+        sys.unlink(file);
+      }
+      sys.rmdir(dir);
+      throw err;
+    }
+  }
+
+  /** Reads the socket every NOTIFY_POLL_MS from now on, on a timer that does not hold the event loop; `mainPid` is the MAINPID told with READY=. */
+  start(mainPid: number): void {
+    if (this.socket === undefined || this.timer !== undefined) return;
+    this.mainPid = mainPid;
+    this.every(NOTIFY_POLL_MS);
+  }
+
+  private every(ms: number): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = setInterval(() => this.poll(), ms);
+    this.timer.unref();
+  }
+
+  /** Once the container has ended: what it sent since the last look is read (a READY= sent just before its end is passed on), then the relay closes. */
+  end(): void {
+    this.poll();
+    this.close();
+  }
+
+  /**
+   * Takes every datagram waiting. At the first READY= line (readyLine) the caller's
+   * socket is sent that line and then `MAINPID=<mainPid>`, each as a datagram of its own
+   * ending in a newline; from then on the socket is only emptied, every NOTIFY_DRAIN_MS.
+   * A descriptor a datagram passed (FDSTORE=1) is closed, not stored. A send the caller's
+   * socket refuses is warned about, once; the run goes on. Nothing is read before start.
+   */
+  poll(): void {
+    const mainPid = this.mainPid;
+    while (this.socket !== undefined && mainPid !== undefined) {
+      let message: { data: string; fd?: number };
+      try {
+        message = this.sys.recvFdMessage(this.socket);
+      } catch (err) {
+        if ((err as { code?: string }).code === 'EAGAIN') return;
+        this.warn(`${NOTIFY_SOCKET_ENV}: the run's socket: ${(err as Error).message}`);
+        this.close();
+        return;
+      }
+      if (message.fd !== undefined) this.sys.close(message.fd);
+      const line = this.told ? undefined : readyLine(message.data);
+      if (line === undefined) continue;
+      this.told = true;
+      try {
+        this.sys.sendUnixDatagram(this.host, `${line}\n`);
+        this.sys.sendUnixDatagram(this.host, `MAINPID=${mainPid}\n`);
+      } catch (err) {
+        this.warn(`${NOTIFY_SOCKET_ENV}: ${(err as Error).message}`);
+      }
+      if (this.timer !== undefined) this.every(NOTIFY_DRAIN_MS);
+    }
+  }
+
+  /** Stops reading, closes the socket and removes it and its directory (once): the container's bind of the directory shows it empty from then on. */
+  close(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    if (this.socket === undefined) return;
+    this.sys.close(this.socket);
+    this.socket = undefined;
+    for (const remove of [() => this.sys.unlink(path.join(this.dir, NOTIFY_SOCKET_NAME)), () => this.sys.rmdir(this.dir)]) {
+      try {
+        remove();
+      } catch (err) {
+        this.warn(`${NOTIFY_SOCKET_ENV}: the run's socket: ${(err as Error).message}`);
+      }
+    }
+  }
+}

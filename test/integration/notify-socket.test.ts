@@ -1,0 +1,231 @@
+/**
+ * NOTIFY_SOCKET (sd_notify(3)), as a systemd unit of Type=notify gives it: `mountkit run`
+ * binds a socket of its own into the container at /run/notify/notify.sock, read-only, names
+ * it in the program's NOTIFY_SOCKET, and passes the program's READY=1 on to the caller's
+ * socket, then MAINPID with its own pid, from its own pid (what systemd checks), as
+ * `runc run` does with the same bundle. The socket's directory is gone after the run.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { BUSYBOX, ROOTLESS_ID, busyboxConfig, removeRootlessInstall, rootlessLauncher, withBundleAsync } from '../conformance/harness';
+import { BIN, LAUNCHER } from '../helpers/cli';
+
+const available = Boolean(BUSYBOX) && process.getuid?.() === 0 && spawnSync('python3', ['-c', '']).status === 0;
+if (process.env.CI === 'true' && !available) throw new Error('notify tests need root, busybox-static and python3 (installed by .ci/run)');
+const maybe = available ? describe : describe.skip;
+const runcThere = spawnSync('runc', ['--version']).status === 0;
+
+const RECEIVER = path.join(__dirname, '..', 'helpers', 'notify-receiver.py');
+
+/**
+ * The program: python3 from the host's /usr (bound read-only) says what it was given
+ * (NOTIFY_SOCKET, and /run/notify's line of its mountinfo: its root and options), then
+ * sends its datagrams (`sends`) to NOTIFY_SOCKET, a moment apart, where it names one, and
+ * ends with `status`.
+ */
+function program(sends: string[], status = 0): string[] {
+  const script = `
+import os, socket, time
+where = os.environ.get("NOTIFY_SOCKET")
+print("NOTIFY_SOCKET", where)
+for line in open("/proc/self/mountinfo"):
+    f = line.split()
+    if f[4] == "/run/notify":
+        print("mount", f[3], f[5])
+if where:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    for d in ${JSON.stringify(sends)}:
+        s.sendto(d.encode(), where)
+        time.sleep(0.05)
+raise SystemExit(${status})
+`;
+  return ['/usr/bin/python3', '-c', script];
+}
+
+/** A busybox bundle running program(sends, status), with the host's /usr read-only for python3. */
+function notifyConfig(sends: string[], over: Record<string, unknown> = {}, status = 0): Record<string, any> {
+  const config = busyboxConfig(program(sends, status), over);
+  config.mounts.push({ destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro'] });
+  return config;
+}
+
+/** The links to /usr's libraries (a merged /usr's) in the bundle's rootfs, which python3 needs. */
+function addLibraryLinks(dir: string): void {
+  const rootfs = path.join(dir, 'rootfs');
+  mkdirSync(path.join(rootfs, 'usr'), { recursive: true });
+  symlinkSync('usr/lib', path.join(rootfs, 'lib'));
+  symlinkSync('usr/lib64', path.join(rootfs, 'lib64'));
+  chmodSync(dir, 0o755);
+}
+
+interface Datagram {
+  data: string;
+  pid: number | null;
+}
+
+/** The receiver on `socket`, once it listens: its datagrams so far, and its end. */
+function listen(socket: string): Promise<{ receiver: ChildProcess; datagrams: () => Datagram[] }> {
+  const receiver = spawn('python3', [RECEIVER, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    receiver.on('error', reject);
+    receiver.on('exit', (status) => reject(new Error(`notify-receiver.py ended (${status}) before listening`)));
+    receiver.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.startsWith('listening\n')) {
+        receiver.removeAllListeners('exit');
+        resolve({ receiver, datagrams: () => out.split('\n').slice(1, -1).map((line) => JSON.parse(line) as Datagram) });
+      }
+    });
+  });
+}
+
+/** What the receiver printed once `count` datagrams came, or 300 ms passed with fewer. */
+async function collect(datagrams: () => Datagram[], count: number): Promise<Datagram[]> {
+  for (let waited = 0; datagrams().length < count && waited < 300; waited += 10) await new Promise((r) => setTimeout(r, 10));
+  return datagrams();
+}
+
+interface NotifyRun {
+  status: number | null;
+  pid: number;
+  stdout: string;
+  stderr: string;
+  datagrams: Datagram[];
+  /** What the run left in its TMPDIR. */
+  left: string[];
+}
+
+/**
+ * `command` run with the bundle of `config`, NOTIFY_SOCKET set to `host` (none where
+ * undefined) and a TMPDIR of its own (1777, which a rootless run may write); a receiver
+ * listening at `host`'s path (`listenAt`, by default `host` itself) unless `listenAt` is
+ * null. Asynchronous, so that the receiver's output is read meanwhile; killed after 20 s.
+ */
+async function notifyRun(config: object, command: (dir: string) => string[], host: string | undefined, expected: number, listenAt: string | null = host ?? null, prepare?: (dir: string) => void): Promise<NotifyRun> {
+  const work = mkdtempSync(path.join(tmpdir(), 'mountkit-notify-test-'));
+  const tmp = path.join(work, 'tmp');
+  mkdirSync(tmp);
+  chmodSync(work, 0o755);
+  chmodSync(tmp, 0o1777);
+  const at = (p: string): string => (p.startsWith('@') ? p : path.join(work, p));
+  const listening = listenAt === null ? undefined : await listen(at(listenAt));
+  try {
+    return await withBundleAsync(config, async (dir) => {
+      addLibraryLinks(dir);
+      prepare?.(dir);
+      const [file, ...args] = command(dir);
+      const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
+      delete env.NOTIFY_SOCKET;
+      if (host !== undefined) env.NOTIFY_SOCKET = at(host);
+      const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+      clearTimeout(timer);
+      const datagrams = listening ? await collect(listening.datagrams, expected) : [];
+      return { status, pid: child.pid!, stdout, stderr, datagrams, left: readdirSync(tmp) };
+    });
+  } finally {
+    listening?.receiver.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+const WITH_PID = [{ type: 'pid' }, { type: 'mount' }];
+const NO_PID = [{ type: 'mount' }];
+/** /run/notify's line of the program's mountinfo as it prints it: the run's directory (under TMPDIR), read-only, nosuid, nodev, noexec. */
+const MOUNT_LINE = /^mount \/[^ ]*\/mountkit-notify-[0-9a-f]{12} ro,nosuid,nodev,noexec,relatime$/m;
+
+maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MAINPID", () => {
+  afterAll(removeRootlessInstall);
+
+  test.each([
+    ['bin/mountkit, a pid namespace', LAUNCHER, WITH_PID],
+    ['bin/mountkit, no pid namespace', LAUNCHER, NO_PID],
+    ['the Node entry, a pid namespace', BIN, WITH_PID],
+  ])('%s: the first READY= line of a datagram, then MAINPID, both from the pid the caller started; a STATUS= before and a READY= after are not passed on', async (_name, entry, namespaces) => {
+    const config = notifyConfig(['STATUS=starting', 'STATUS=up\nREADY=1', 'READY=1'], { linux: { namespaces } });
+    const cmd = entry === BIN ? (dir: string) => [process.execPath, BIN, 'run', '--bundle', dir] : (dir: string) => [LAUNCHER, 'run', '--bundle', dir];
+    const r = await notifyRun(config, cmd, 'host.sock', 2);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.datagrams).toEqual([
+      { data: 'READY=1\n', pid: r.pid },
+      { data: `MAINPID=${r.pid}\n`, pid: r.pid },
+    ]);
+    expect(r.stdout).toMatch(/^NOTIFY_SOCKET \/run\/notify\/notify\.sock$/m);
+    expect(r.stdout).toMatch(MOUNT_LINE);
+    expect(r.left).toEqual([]);
+  });
+
+  test('an abstract socket (@name) is sent to by name', async () => {
+    const r = await notifyRun(notifyConfig(['READY=1']), (dir) => [LAUNCHER, 'run', '--bundle', dir], `@mountkit-notify-test-${process.pid}`, 2);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
+  });
+
+  test("without NOTIFY_SOCKET the program gets none, and no /run/notify", async () => {
+    const config = notifyConfig(['READY=1']);
+    config.process.env.push('NOTIFY_SOCKET=');
+    const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], undefined, 0, null);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toBe('NOTIFY_SOCKET \n');
+  });
+
+  test("process.env's own NOTIFY_SOCKET gives way to the run's socket", async () => {
+    const config = notifyConfig(['READY=1']);
+    config.process.env.push('NOTIFY_SOCKET=/elsewhere');
+    const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock', 2);
+    expect(r.stdout).toMatch(/^NOTIFY_SOCKET \/run\/notify\/notify\.sock$/m);
+    expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
+  });
+
+  test('a program that ends without READY=: nothing is passed on, and the directory is gone', async () => {
+    const r = await notifyRun(notifyConfig(['STATUS=starting']), (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock', 1);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.datagrams).toEqual([]);
+    expect(r.left).toEqual([]);
+  });
+
+  test("a caller's socket that refuses: one warning naming it, and the run goes on with the program's status", async () => {
+    const config = notifyConfig(['READY=1'], {}, 3);
+    const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'missing/host.sock', 0, null);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/^mountkit warn: NOTIFY_SOCKET: sendto "\/[^"]*\/missing\/host\.sock": ENOENT\n$/);
+    expect(r.left).toEqual([]);
+  });
+
+  test('a run that cannot make its socket (TMPDIR missing) ends before the container, naming the call, errno and path', async () => {
+    const r = await notifyRun(notifyConfig(['READY=1']), (dir) => ['env', 'TMPDIR=/nonexistent-mountkit-tmp', LAUNCHER, 'run', '--bundle', dir], 'host.sock', 0);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^mountkit: mkdir "\/nonexistent-mountkit-tmp\/mountkit-notify-[0-9a-f]{12}": ENOENT\n$/);
+    expect(r.stdout).toBe('');
+    expect(r.datagrams).toEqual([]);
+  });
+
+  test("rootless (runc spec --rootless's maps): the container's root sends through the run's socket, which the user made", async () => {
+    const own = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
+    const config = notifyConfig(['READY=1'], { linux: { namespaces: [...WITH_PID, { type: 'user' }], uidMappings: own, gidMappings: own } });
+    const launcher = rootlessLauncher();
+    const r = await notifyRun(config, (dir) => ['setpriv', `--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', launcher, 'run', '--bundle', dir], 'host.sock', 2, undefined, (dir) => void spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]));
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
+    expect(r.left).toEqual([]);
+  });
+
+  (runcThere ? test : test.skip)('runc run, with the same bundle and program: the same datagrams, the same NOTIFY_SOCKET and the same mount options', async () => {
+    const config = notifyConfig(['STATUS=starting', 'READY=1']);
+    const id = `mountkit-notify-${process.pid}`;
+    const runc = await notifyRun(config, (dir) => ['runc', 'run', '--bundle', dir, id], 'host.sock', 2);
+    const ours = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock', 2);
+    const shown = (r: NotifyRun): string[] => [r.stdout.replace(/^mount \S+ /m, 'mount DIR '), ...r.datagrams.map((d) => d.data.replace(String(r.pid), 'PID'))];
+    expect([runc.status, ours.status]).toEqual([0, 0]);
+    expect(shown(ours)).toEqual(shown(runc));
+    expect(shown(ours)).toEqual(['NOTIFY_SOCKET /run/notify/notify.sock\nmount DIR ro,nosuid,nodev,noexec,relatime\n', 'READY=1\n', 'MAINPID=PID\n']);
+  });
+});

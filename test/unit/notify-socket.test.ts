@@ -1,0 +1,228 @@
+import { NOTIFY_DRAIN_MS, NOTIFY_POLL_MS, NotifyRelay, readyLine, withNotifySocket } from '../../src/cli/notify-socket';
+import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from '../../src/core/constants';
+import { FakeSyscalls } from '../../src/core/syscalls/fake';
+import { makeConfig, makeMount } from '../../src/testing';
+
+const DIR = '/tmp/mountkit-notify-0123456789ab';
+const SOCKET = `${DIR}/notify.sock`;
+const HOST = '/run/systemd/notify';
+
+/** A fake with /tmp, umask 077, the caller's socket bound at HOST (its descriptor), and a relay opened in DIR (its socket's descriptor) whose warnings are kept; calls recorded from the relay's first. */
+function setUp(host = HOST): { sys: FakeSyscalls; hostFd: number; relay: NotifyRelay; fd: number; warnings: string[] } {
+  const sys = new FakeSyscalls().addDir('/tmp', 0o1777).addDir('/run/systemd');
+  const hostFd = sys.bindUnixDatagram(HOST);
+  // A caller's umask that would leave the directory and the socket to their owner.
+  sys.umask(0o077);
+  sys.clearCalls();
+  const warnings: string[] = [];
+  const relay = NotifyRelay.open(sys, DIR, host, (m) => warnings.push(m));
+  const [fd] = sys.openFds().filter((n) => n !== hostFd);
+  return { sys, hostFd, relay, fd, warnings };
+}
+
+/** Every datagram waiting on `fd`. */
+function received(sys: FakeSyscalls, fd: number): string[] {
+  const out: string[] = [];
+  for (;;) {
+    try {
+      out.push(sys.recvFdMessage(fd).data);
+    } catch {
+      return out;
+    }
+  }
+}
+
+describe('readyLine', () => {
+  test.each([
+    ['READY=1', 'READY=1'],
+    ['READY=1\n', 'READY=1'],
+    ['STATUS=up\nREADY=1\nMAINPID=7', 'READY=1'],
+    ['READY=1\nSTATUS=up', 'READY=1'],
+    ['STATUS=starting', undefined],
+    ['', undefined],
+    [' READY=1', undefined],
+    ['XREADY=1', undefined],
+    ['RELOADING=1\nSTOPPING=1', undefined],
+  ])('readyLine(%j) = %j: the first line that begins with READY=', (datagram, expected) => {
+    expect(readyLine(datagram)).toBe(expected);
+  });
+});
+
+describe('withNotifySocket', () => {
+  const config = makeConfig({ bundle: '/b', rootfs: '/b/rootfs', mounts: [makeMount({ type: 'tmpfs', destination: '/tmp', source: 'tmpfs' })] });
+
+  test("binds the run's directory at /run/notify last, with runc's options, as the loader reads such a mount", () => {
+    const mounts = withNotifySocket(config, DIR).mounts;
+    expect(mounts).toHaveLength(2);
+    expect(mounts[0]).toBe(config.mounts[0]);
+    expect(mounts[1]).toMatchObject({ index: 1, type: 'bind', source: DIR, destination: '/run/notify', flags: MS_BIND | MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, propagationFlags: [], data: '' });
+    expect(mounts[1].recAttrs).toBeUndefined();
+  });
+
+  test.each([
+    [['PATH=/bin'], ['PATH=/bin', 'NOTIFY_SOCKET=/run/notify/notify.sock']],
+    [[], ['NOTIFY_SOCKET=/run/notify/notify.sock']],
+    [['NOTIFY_SOCKET=/elsewhere', 'PATH=/bin'], ['NOTIFY_SOCKET=/elsewhere', 'PATH=/bin', 'NOTIFY_SOCKET=/run/notify/notify.sock']],
+  ])('the program environment %j becomes %j: the socket in the container appended, which the exec step keeps over an earlier one', (env, expected) => {
+    const given = { ...config, process: { ...config.process, env } };
+    expect(withNotifySocket(given, DIR).process.env).toEqual(expected);
+    expect(given.process.env).toEqual(env);
+  });
+});
+
+describe('NotifyRelay', () => {
+  test('open makes the directory and the socket, and sets their modes past the umask', () => {
+    const { sys, relay } = setUp();
+    expect(sys.calls).toEqual([
+      { op: 'mkdir', path: DIR, mode: 0o755 },
+      { op: 'chmod', path: DIR, mode: 0o755 },
+      { op: 'bindUnixDatagram', path: SOCKET },
+      { op: 'chmod', path: SOCKET, mode: 0o777 },
+    ]);
+    expect(relay.dir).toBe(DIR);
+    expect(sys.node(DIR)).toMatchObject({ kind: 'dir', perm: 0o755 });
+    expect(sys.node(SOCKET)).toMatchObject({ kind: 'socket', perm: 0o777 });
+    relay.close();
+  });
+
+  test('a socket that cannot be bound: the directory is removed again and the bind error thrown', () => {
+    const sys = new FakeSyscalls().addDir('/tmp', 0o1777).failOn('bindUnixDatagram', 'EACCES');
+    expect(() => NotifyRelay.open(sys, DIR, HOST, () => undefined)).toThrow(`bind "${SOCKET}": EACCES`);
+    expect(sys.calls.map((c) => [c.op, 'path' in c ? c.path : undefined])).toEqual([
+      ['mkdir', DIR],
+      ['chmod', DIR],
+      ['bindUnixDatagram', SOCKET],
+      ['rmdir', DIR],
+    ]);
+    expect(sys.node(DIR)).toBeUndefined();
+  });
+
+  test('at the first READY= line: that line, then MAINPID, each a datagram; what comes after it is taken and dropped; end closes and removes the socket and its directory', () => {
+    const { sys, hostFd, relay, fd, warnings } = setUp();
+    relay.start(4242);
+    sys.sendUnixDatagram(SOCKET, 'STATUS=starting');
+    sys.sendUnixDatagram(SOCKET, 'STATUS=up\nREADY=1');
+    sys.sendUnixDatagram(SOCKET, 'READY=1\nSTATUS=again');
+    sys.clearCalls();
+    relay.poll();
+    const recv = { op: 'recvFdMessage', socket: fd };
+    expect(sys.calls).toEqual([recv, recv, { op: 'sendUnixDatagram', path: HOST, data: 'READY=1\n' }, { op: 'sendUnixDatagram', path: HOST, data: 'MAINPID=4242\n' }, recv, recv]);
+    expect(received(sys, hostFd)).toEqual(['READY=1\n', 'MAINPID=4242\n']);
+    expect(warnings).toEqual([]);
+    // A later READY= is dropped too, and the socket stays for the program's later sends.
+    sys.sendUnixDatagram(SOCKET, 'READY=1');
+    sys.sendUnixDatagram(SOCKET, 'WATCHDOG=1');
+    sys.clearCalls();
+    relay.end();
+    expect(sys.calls).toEqual([recv, recv, recv, { op: 'close', fd }, { op: 'unlink', path: SOCKET }, { op: 'rmdir', path: DIR }]);
+    expect(received(sys, hostFd)).toEqual([]);
+    expect(sys.node(DIR)).toBeUndefined();
+    // Closed: nothing more is read, and a second close does nothing.
+    sys.clearCalls();
+    relay.poll();
+    relay.close();
+    relay.end();
+    expect(sys.calls).toEqual([]);
+  });
+
+  test('nothing waiting: one look (EAGAIN), nothing sent, the relay stays open', () => {
+    const { sys, relay } = setUp();
+    relay.start(7);
+    sys.clearCalls();
+    relay.poll();
+    expect(sys.calls.map((c) => c.op)).toEqual(['recvFdMessage']);
+    expect(sys.node(SOCKET)).toBeDefined();
+    relay.close();
+  });
+
+  test('before start nothing is read; end then only closes', () => {
+    const { sys, relay } = setUp();
+    sys.sendUnixDatagram(SOCKET, 'READY=1');
+    sys.clearCalls();
+    relay.poll();
+    relay.end();
+    expect(sys.calls.map((c) => c.op)).toEqual(['close', 'unlink', 'rmdir']);
+  });
+
+  test('end reads what came before the container ended: a READY= sent last is passed on', () => {
+    const { sys, hostFd, relay } = setUp();
+    relay.start(99);
+    sys.sendUnixDatagram(SOCKET, 'READY=1');
+    relay.end();
+    expect(received(sys, hostFd)).toEqual(['READY=1\n', 'MAINPID=99\n']);
+    expect(sys.node(DIR)).toBeUndefined();
+  });
+
+  test('a descriptor a datagram passes is closed', () => {
+    const { sys, relay } = setUp();
+    relay.start(5);
+    const passed = 77;
+    const recv = sys.recvFdMessage.bind(sys);
+    let first = true;
+    sys.recvFdMessage = (socket: number) => {
+      const message = recv(socket);
+      if (!first) return message;
+      first = false;
+      sys.inheritSocket(passed);
+      return { ...message, fd: passed };
+    };
+    sys.sendUnixDatagram(SOCKET, 'FDSTORE=1');
+    sys.clearCalls();
+    relay.poll();
+    expect(sys.calls.map((c) => [c.op, 'fd' in c ? c.fd : undefined])).toEqual([
+      ['recvFdMessage', undefined],
+      ['close', passed],
+      ['recvFdMessage', undefined],
+    ]);
+    relay.close();
+  });
+
+  test.each([
+    ['/run/missing/notify', 'NOTIFY_SOCKET: sendto "/run/missing/notify": ENOENT'],
+    ['/tmp', 'NOTIFY_SOCKET: sendto "/tmp": ECONNREFUSED'],
+    ['@gone', 'NOTIFY_SOCKET: sendto "@gone": ECONNREFUSED'],
+  ])("a caller's socket %s that refuses: warned about once, nothing more sent", (host, warning) => {
+    const { sys, relay, warnings } = setUp(host);
+    relay.start(1);
+    sys.sendUnixDatagram(SOCKET, 'READY=1');
+    sys.sendUnixDatagram(SOCKET, 'READY=1');
+    sys.clearCalls();
+    relay.poll();
+    expect(sys.calls.map((c) => c.op)).toEqual(['recvFdMessage', 'sendUnixDatagram', 'recvFdMessage', 'recvFdMessage']);
+    expect(warnings).toEqual([warning]);
+    relay.close();
+  });
+
+  test('an abstract caller socket (@name) is sent to by name', () => {
+    const sys = new FakeSyscalls().addDir('/tmp', 0o1777);
+    const hostFd = sys.bindUnixDatagram('@systemd-notify');
+    const relay = NotifyRelay.open(sys, DIR, '@systemd-notify', () => undefined);
+    relay.start(3);
+    sys.sendUnixDatagram(SOCKET, 'READY=1');
+    relay.poll();
+    expect(received(sys, hostFd)).toEqual(['READY=1\n', 'MAINPID=3\n']);
+  });
+
+  test('start reads on a timer every NOTIFY_POLL_MS, and after READY= every NOTIFY_DRAIN_MS; close stops it', () => {
+    jest.useFakeTimers();
+    try {
+      const { sys, hostFd, relay } = setUp();
+      relay.start(11);
+      sys.sendUnixDatagram(SOCKET, 'READY=1');
+      jest.advanceTimersByTime(NOTIFY_POLL_MS - 1);
+      expect(received(sys, hostFd)).toEqual([]);
+      jest.advanceTimersByTime(1);
+      expect(received(sys, hostFd)).toEqual(['READY=1\n', 'MAINPID=11\n']);
+      sys.clearCalls();
+      jest.advanceTimersByTime(NOTIFY_DRAIN_MS - 1);
+      expect(sys.calls).toEqual([]);
+      jest.advanceTimersByTime(1);
+      expect(sys.calls.map((c) => c.op)).toEqual(['recvFdMessage']);
+      expect(jest.getTimerCount()).toBe(1);
+      relay.close();
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
