@@ -18,7 +18,7 @@ import { fdPath, parseFdPath } from '../in-root';
 import { findPackage, versionIn } from '../packages';
 import { decodeName, encodeName, nameBytes } from '../names';
 import { FdSender } from './fd-sender';
-import { SCM_RIGHTS_SPACE, scmRightsControl, scmRightsFd } from './scm-rights';
+import { CMSG_LEN_INT, SCM_RIGHTS_SPACE, scmRightsControl, scmRightsFd } from './scm-rights';
 import { answerResult } from '../runtime-channel';
 import { keptOutput } from '../command-output';
 import { cacheKey } from '../seccomp/cache';
@@ -139,6 +139,19 @@ const UCRED_SIZE = 12;
 /** struct sockaddr_un: sa_family_t sun_family, then char sun_path[108]. */
 const SUN_PATH_OFFSET = 2;
 const SUN_PATH_MAX = 108;
+
+/** socket(2) AF_UNIX of `type` (close-on-exec), connected or bound (`call`) to `path`; closed again when that fails. */
+function unixSocketAt(type: number, call: 'connect' | 'bind', path: string): number {
+  const { addr, length } = unixAddress(call, path);
+  const fd = check('socket', libc().socket(AF_UNIX, type | SOCK_CLOEXEC, 0), path);
+  try {
+    check(call, libc().seldom()[call](fd, addr, length), path);
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  return fd;
+}
 
 /**
  * struct sockaddr_un for `path` and the length to pass with it: the path and its NUL, or
@@ -1566,27 +1579,11 @@ export class LinuxSyscalls implements Syscalls {
   }
 
   connectUnix(path: string): number {
-    const { addr, length } = unixAddress('connect', path);
-    const fd = check('socket', libc().socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), path);
-    try {
-      check('connect', libc().seldom().connect(fd, addr, length), path);
-    } catch (err) {
-      fs.closeSync(fd);
-      throw err;
-    }
-    return fd;
+    return unixSocketAt(SOCK_STREAM, 'connect', path);
   }
 
   bindUnixDatagram(path: string): number {
-    const { addr, length } = unixAddress('bind', path);
-    const fd = check('socket', libc().socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), path);
-    try {
-      check('bind', libc().seldom().bind(fd, addr, length), path);
-    } catch (err) {
-      fs.closeSync(fd);
-      throw err;
-    }
-    return fd;
+    return unixSocketAt(SOCK_DGRAM, 'bind', path);
   }
 
   sendUnixDatagram(path: string, data: string): void {
@@ -1822,7 +1819,8 @@ export class LinuxSyscalls implements Syscalls {
   recvFdMessage(socket: number): { data: string; fd?: number } {
     const data = Buffer.alloc(RECV_DATA_MAX);
     const control = Buffer.alloc(SCM_RIGHTS_SPACE);
-    const msg = { name: null, namelen: 0, iov: { base: data, len: data.length }, iovlen: 1, control, controllen: control.length, flags: 0 };
+    // Room for one descriptor: a message passing more (a datagram's FDSTORE=1) leaves none of the others open here.
+    const msg = { name: null, namelen: 0, iov: { base: data, len: data.length }, iovlen: 1, control, controllen: CMSG_LEN_INT, flags: 0 };
     let n: number;
     do n = Number(libc().seldom().recvmsg(socket, msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC));
     while (n < 0 && koffi.errno() === errnoNumber('EINTR'));

@@ -10,8 +10,13 @@
 const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
 
-/** CMSG_LEN(sizeof(int)) on a 64-bit kernel: the 16-byte header and the int. */
-const CMSG_LEN_INT = 20;
+/**
+ * CMSG_LEN(sizeof(int)) on a 64-bit kernel: the 16-byte header and the int. As a
+ * receiver's msg_controllen it takes one descriptor at most: the kernel installs as many
+ * as the room after the header holds and releases the rest (scm_detach_fds(), with
+ * MSG_CTRUNC), where CMSG_SPACE's padding would hold a second.
+ */
+export const CMSG_LEN_INT = 20;
 
 /** CMSG_SPACE(sizeof(int)): the message with its padding, what msg_controllen counts. */
 export const SCM_RIGHTS_SPACE = 24;
