@@ -1,8 +1,9 @@
 /**
  * sd_notify(3) for `mountkit run` under a service manager (a systemd unit of
  * `Type=notify`), as `runc run` serves it: where the caller's environment names a socket
- * (NOTIFY_SOCKET), the run binds one of its own in a new directory, which the relaunch
- * binds read-only into the container at /run/notify, and the program finds it in its own
+ * (NOTIFY_SOCKET), the run binds one of its own in a new directory, inside one only the
+ * relaunch may search (notifyParentAccess), and the relaunch binds that directory
+ * read-only into the container at /run/notify, where the program finds it in its own
  * NOTIFY_SOCKET. The run's first process, outside the container, reads the datagrams the
  * program sends there and, at the first READY= line, tells the caller's socket that line
  * and then MAINPID with its own pid (the process the service manager started and waits
@@ -32,14 +33,36 @@ export const NOTIFY_POLL_MS = 20;
 
 /**
  * How often the socket is emptied once READY= has been passed on: what the program sends
- * later (STATUS=, WATCHDOG=1) is dropped, as under runc, whose reader goes on taking
- * datagrams; a socket left full would make the program's sendto(2) wait
- * (net.unix.max_dgram_qlen datagrams, 512 by default) and one closed would refuse it.
+ * later (STATUS=, WATCHDOG=1) is dropped. A socket left full would make the program's
+ * sendto(2) wait once net.unix.max_dgram_qlen datagrams are queued (the kernel's default
+ * is 10; systemd raises it to 512), and one closed would refuse it (ECONNREFUSED).
  */
-export const NOTIFY_DRAIN_MS = 1000;
+export const NOTIFY_DRAIN_MS = 100;
+
+/** The most datagrams one look takes: a program that keeps sending cannot hold the event loop, which passes signals on and runs the hooks. */
+export const NOTIFY_POLL_MAX = 64;
+
+/** The directory in the run's own (the bind's source), which holds the socket. */
+export const NOTIFY_DIR_NAME = 'notify';
 
 /** What NotifyRelay needs of the port. */
-export type NotifyPort = Pick<Syscalls, 'mkdir' | 'chmod' | 'rmdir' | 'unlink' | 'bindUnixDatagram' | 'recvFdMessage' | 'sendUnixDatagram' | 'close'>;
+export type NotifyPort = Pick<Syscalls, 'mkdir' | 'chmod' | 'chown' | 'rmdir' | 'unlink' | 'bindUnixDatagram' | 'recvFdMessage' | 'sendUnixDatagram' | 'close'>;
+
+/**
+ * The mode of the run's own directory, and the owner to give it, from the first
+ * process's euid and the host uid the relaunch binds the socket's directory as (its
+ * root's host id in a user namespace it makes; undefined for one joined by path, whose
+ * maps are not known here). 0700, so that no other user of the host may send to the
+ * socket (a false READY=): for a relaunch of this process's own uid as it is, for
+ * another made its owner by root (chown(2) needs CAP_CHOWN). Otherwise 0711: any user
+ * may pass through it, and one who learns the directory's name (the container's
+ * mountinfo shows it) may send.
+ */
+export function notifyParentAccess(euid: number, relaunchUid: number | undefined): { mode: number; owner?: number } {
+  if (relaunchUid === euid) return { mode: 0o700 };
+  if (relaunchUid !== undefined && euid === 0) return { mode: 0o700, owner: relaunchUid };
+  return { mode: 0o711 };
+}
 
 /**
  * The line of `datagram` to pass on: its first that begins with READY= (sd_notify(3) puts
@@ -76,6 +99,8 @@ export class NotifyRelay {
 
   private constructor(
     private readonly sys: NotifyPort,
+    /** The run's own directory, which holds `dir`. */
+    private readonly parent: string,
     /** The socket's directory, which the relaunch binds into the container. */
     readonly dir: string,
     socket: number,
@@ -87,27 +112,36 @@ export class NotifyRelay {
   }
 
   /**
-   * Makes `dir` and the socket in it (NOTIFY_SOCKET_NAME). mkdir(2) and bind(2) take the
-   * umask from the modes they are given: the directory is set to 0755 and the socket to
-   * 0777 after them, so that any user of the container may send (connect(2) and sendto(2)
-   * to a unix socket's file need write permission on it, unix(7)), whatever the caller's
-   * umask. What is made is removed again when a step fails.
+   * Makes `parent` (`access`: notifyParentAccess), the directory in it
+   * (NOTIFY_DIR_NAME) and the socket there (NOTIFY_SOCKET_NAME). mkdir(2) and bind(2)
+   * take the umask from the modes they are given, so each mode is set after them: the
+   * socket's directory 0755 and the socket 0777, so that any user of the container may
+   * send through the bind (connect(2) and sendto(2) to a unix socket's file need write
+   * permission on it, unix(7)), whatever the caller's umask. What is made is removed
+   * again when a step fails.
    */
-  static open(sys: NotifyPort, dir: string, host: string, warn: (message: string) => void): NotifyRelay {
-    sys.mkdir(dir, 0o755);
+  static open(sys: NotifyPort, parent: string, host: string, warn: (message: string) => void, access: { mode: number; owner?: number }): NotifyRelay {
+    sys.mkdir(parent, 0o700);
+    const dir = path.join(parent, NOTIFY_DIR_NAME);
     const file = path.join(dir, NOTIFY_SOCKET_NAME);
+    const made: string[] = [parent];
     let socket: number | undefined;
     try {
+      sys.chmod(parent, access.mode);
+      if (access.owner !== undefined) sys.chown(parent, access.owner, -1);
+      sys.mkdir(dir, 0o755);
+      made.unshift(dir);
       sys.chmod(dir, 0o755);
       socket = sys.bindUnixDatagram(file);
+      made.unshift(file);
       sys.chmod(file, 0o777);
-      return new NotifyRelay(sys, dir, socket, host, warn);
+      return new NotifyRelay(sys, parent, dir, socket, host, warn);
     } catch (err) {
-      if (socket !== undefined) {
-        sys.close(socket);
-        sys.unlink(file);
+      if (socket !== undefined) sys.close(socket);
+      for (const name of made) {
+        if (name === file) sys.unlink(name);
+        else sys.rmdir(name);
       }
-      sys.rmdir(dir);
       throw err;
     }
   }
@@ -136,11 +170,12 @@ export class NotifyRelay {
    * socket is sent that line and then `MAINPID=<mainPid>`, each as a datagram of its own
    * ending in a newline; from then on the socket is only emptied, every NOTIFY_DRAIN_MS.
    * A descriptor a datagram passed (FDSTORE=1) is closed, not stored. A send the caller's
-   * socket refuses is warned about, once; the run goes on. Nothing is read before start.
+   * socket refuses is warned about, once; the run goes on. Nothing is read before start,
+   * and at most NOTIFY_POLL_MAX datagrams at one look.
    */
   poll(): void {
     const mainPid = this.mainPid;
-    while (this.socket !== undefined && mainPid !== undefined) {
+    for (let taken = 0; this.socket !== undefined && mainPid !== undefined && taken < NOTIFY_POLL_MAX; taken++) {
       let message: { data: string; fd?: number };
       try {
         message = this.sys.recvFdMessage(this.socket);
@@ -164,14 +199,14 @@ export class NotifyRelay {
     }
   }
 
-  /** Stops reading, closes the socket and removes it and its directory (once): the container's bind of the directory shows it empty from then on. */
+  /** Stops reading, closes the socket and removes it and the two directories (once): the container's bind of the directory shows it empty from then on. */
   close(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
     if (this.socket === undefined) return;
     this.sys.close(this.socket);
     this.socket = undefined;
-    for (const remove of [() => this.sys.unlink(path.join(this.dir, NOTIFY_SOCKET_NAME)), () => this.sys.rmdir(this.dir)]) {
+    for (const remove of [() => this.sys.unlink(path.join(this.dir, NOTIFY_SOCKET_NAME)), () => this.sys.rmdir(this.dir), () => this.sys.rmdir(this.parent)]) {
       try {
         remove();
       } catch (err) {

@@ -73,7 +73,8 @@ import { libuvPoolThreads, nodeTasks } from '../core/node-tasks';
 import { checkRelaunchTasks, overflowUidOf, spawnError } from '../core/task-limits';
 import { foregroundConsole } from '../core/host-sockets';
 import { LAUNCHER_HOOKS_ENV } from './hooks-relay';
-import { NOTIFY_DIR_ENV, NOTIFY_SOCKET_ENV, NotifyRelay, withNotifySocket } from './notify-socket';
+import { hostIdOf } from '../core/idmap';
+import { NOTIFY_DIR_ENV, NOTIFY_SOCKET_ENV, NotifyRelay, notifyParentAccess, withNotifySocket } from './notify-socket';
 
 /**
  * Set in the environment of the process mountkit re-executed itself as: `1` under
@@ -538,13 +539,20 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   let passed: RelaunchDescriptors;
   let notify: NotifyRelay | undefined;
   try {
+    // The run's own sd_notify(3) socket, in a new directory under TMPDIR, which a user
+    // other than root may make too; first, so that a failure leaves nothing else made.
+    if (config.notifySocket !== undefined) notify = openNotifyRelay(sys, config, plan, config.notifySocket, warn);
+  } catch (err) {
+    held.release();
+    throw err;
+  }
+  try {
     // Made, opened and connected here, from the host, before a pid namespace is joined (so
     // the user namespace's helper is not made there), for a relaunch into a user namespace.
     passed = prepareRelaunch(sys, plan, config);
-    // In a new directory of its own, which a user other than root may make too.
-    if (config.notifySocket !== undefined) notify = NotifyRelay.open(sys, path.join(tmpdir(), `mountkit-notify-${(require('crypto') as typeof import('crypto')).randomBytes(6).toString('hex')}`), config.notifySocket, warn);
   } catch (err) {
     held.release();
+    notify?.close();
     throw err;
   }
   try {
@@ -558,6 +566,23 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
     // The relaunch has its own copies, or failed to start; it runs already, so what fails here is only told.
     for (const failure of passed.release()) warn(failure);
   }
+}
+
+/**
+ * The run's own sd_notify(3) socket (cli/notify-socket.ts), in a new directory under
+ * TMPDIR (made absolute: the relaunch takes a relative bind source from the bundle), which
+ * only the relaunch may search where it can be made so (notifyParentAccess): it binds
+ * the socket's directory as its root's host uid in a user namespace this process makes,
+ * and as this process's uid otherwise. Closed and removed too if this process exits
+ * before the container ends (a step that ends it with process.exit); a SIGKILL leaves it.
+ */
+function openNotifyRelay(sys: Syscalls, config: RootfsConfig, plan: LaunchPlan, host: string, warn: (message: string) => void): NotifyRelay {
+  const euid = process.geteuid?.() ?? 0;
+  const relaunchUid = plan.userNamespacePath !== undefined ? undefined : plan.userMappings !== undefined ? hostIdOf(config.uidMappings ?? [], 0) : euid;
+  const name = `mountkit-notify-${(require('crypto') as typeof import('crypto')).randomBytes(6).toString('hex')}`;
+  const relay = NotifyRelay.open(sys, path.resolve(tmpdir(), name), host, warn, notifyParentAccess(euid, relaunchUid));
+  process.once('exit', () => relay.close());
+  return relay;
 }
 
 /** What a relaunch is given: the plan, the CLI's arguments, config.json as read, and this process's descriptor for each of the relaunch's (prepareRelaunch). */

@@ -3,7 +3,7 @@
  * printed, so that the two can be compared line for line.
  */
 import { spawnSync } from 'child_process';
-import { chmodSync, cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { crunWrapped } from '../../bench/runners';
@@ -255,6 +255,23 @@ export function runcSpec(extra: string[] = []): Record<string, any> {
 }
 
 /** A config.json of the busybox rootfs running `args`: /proc, a tmpfs /dev, new pid, mount, uts and ipc namespaces; `over` replaces top-level fields. */
+/**
+ * A busybox bundle's config with the host's /usr bound read-only (rbind) as its last
+ * mount, for a program of the host's (node, python3); hostUsrLinks puts what it needs
+ * into the rootfs.
+ */
+export function withHostUsr(config: Record<string, any>): Record<string, any> {
+  config.mounts.push({ destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro'] });
+  return config;
+}
+
+/** The mountpoint /usr in `rootfs`, and the links a merged /usr's libraries are found by: /lib and /lib64. */
+export function hostUsrLinks(rootfs: string): void {
+  mkdirSync(path.join(rootfs, 'usr'), { recursive: true });
+  symlinkSync('usr/lib', path.join(rootfs, 'lib'));
+  symlinkSync('usr/lib64', path.join(rootfs, 'lib64'));
+}
+
 export function busyboxConfig(args: string[], over: Record<string, unknown> = {}): Record<string, any> {
   return {
     ociVersion: '1.0.2',

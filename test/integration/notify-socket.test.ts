@@ -6,10 +6,10 @@
  * `runc run` does with the same bundle. The socket's directory is gone after the run.
  */
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { BUSYBOX, ROOTLESS_ID, busyboxConfig, removeRootlessInstall, rootlessLauncher, withBundleAsync } from '../conformance/harness';
+import { BUSYBOX, ROOTLESS_ID, busyboxConfig, hostUsrLinks, removeRootlessInstall, rootlessLauncher, withBundleAsync, withHostUsr } from '../conformance/harness';
 import { BIN, LAUNCHER } from '../helpers/cli';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0 && spawnSync('python3', ['-c', '']).status === 0;
@@ -46,18 +46,7 @@ raise SystemExit(${status})
 
 /** A busybox bundle running program(sends, status), with the host's /usr read-only for python3. */
 function notifyConfig(sends: string[], over: Record<string, unknown> = {}, status = 0): Record<string, any> {
-  const config = busyboxConfig(program(sends, status), over);
-  config.mounts.push({ destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro'] });
-  return config;
-}
-
-/** The links to /usr's libraries (a merged /usr's) in the bundle's rootfs, which python3 needs. */
-function addLibraryLinks(dir: string): void {
-  const rootfs = path.join(dir, 'rootfs');
-  mkdirSync(path.join(rootfs, 'usr'), { recursive: true });
-  symlinkSync('usr/lib', path.join(rootfs, 'lib'));
-  symlinkSync('usr/lib64', path.join(rootfs, 'lib64'));
-  chmodSync(dir, 0o755);
+  return withHostUsr(busyboxConfig(program(sends, status), over));
 }
 
 interface Datagram {
@@ -82,10 +71,20 @@ function listen(socket: string): Promise<{ receiver: ChildProcess; datagrams: ()
   });
 }
 
-/** What the receiver printed once `count` datagrams came, or 300 ms passed with fewer. */
-async function collect(datagrams: () => Datagram[], count: number): Promise<Datagram[]> {
-  for (let waited = 0; datagrams().length < count && waited < 300; waited += 10) await new Promise((r) => setTimeout(r, 10));
-  return datagrams();
+/**
+ * What the receiver at `socket` printed before a datagram of the test's own, sent after
+ * the run has ended (datagrams to one socket are received in the order sent), waited for
+ * up to 10 s.
+ */
+async function collect(socket: string, datagrams: () => Datagram[]): Promise<Datagram[]> {
+  const end = `END ${process.pid}`;
+  const sent = spawnSync('python3', ['-c', 'import socket, sys\np = sys.argv[1]\nsocket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(sys.argv[2].encode(), "\\0" + p[1:] if p.startswith("@") else p)', socket, end], { encoding: 'utf8' });
+  if (sent.status !== 0) throw new Error(`the test's own datagram was not sent: ${sent.stderr}`);
+  for (let waited = 0; !datagrams().some((d) => d.data === end) && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+  const all = datagrams();
+  const at = all.findIndex((d) => d.data === end);
+  if (at < 0) throw new Error("the test's own datagram did not come");
+  return all.slice(0, at);
 }
 
 interface NotifyRun {
@@ -103,8 +102,9 @@ interface NotifyRun {
  * undefined) and a TMPDIR of its own (1777, which a rootless run may write); a receiver
  * listening at `host`'s path (`listenAt`, by default `host` itself) unless `listenAt` is
  * null. Asynchronous, so that the receiver's output is read meanwhile; killed after 20 s.
+ * `during` is given the run's pid when its output first holds a line `sent`.
  */
-async function notifyRun(config: object, command: (dir: string) => string[], host: string | undefined, expected: number, listenAt: string | null = host ?? null, prepare?: (dir: string) => void): Promise<NotifyRun> {
+async function notifyRun(config: object, command: (dir: string) => string[], host: string | undefined, listenAt: string | null = host ?? null, prepare?: (dir: string) => void, during?: (pid: number) => void): Promise<NotifyRun> {
   const work = mkdtempSync(path.join(tmpdir(), 'mountkit-notify-test-'));
   const tmp = path.join(work, 'tmp');
   mkdirSync(tmp);
@@ -114,7 +114,8 @@ async function notifyRun(config: object, command: (dir: string) => string[], hos
   const listening = listenAt === null ? undefined : await listen(at(listenAt));
   try {
     return await withBundleAsync(config, async (dir) => {
-      addLibraryLinks(dir);
+      hostUsrLinks(path.join(dir, 'rootfs'));
+      chmodSync(dir, 0o755);
       prepare?.(dir);
       const [file, ...args] = command(dir);
       const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: tmp };
@@ -123,12 +124,16 @@ async function notifyRun(config: object, command: (dir: string) => string[], hos
       const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
-      child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
+      child.stdout!.on('data', (c: Buffer) => {
+        const before = stdout;
+        stdout += c.toString();
+        if (during && !/^sent$/m.test(before) && /^sent$/m.test(stdout)) during(child.pid!);
+      });
       child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
       clearTimeout(timer);
-      const datagrams = listening ? await collect(listening.datagrams, expected) : [];
+      const datagrams = listening ? await collect(at(listenAt!), listening.datagrams) : [];
       return { status, pid: child.pid!, stdout, stderr, datagrams, left: readdirSync(tmp) };
     });
   } finally {
@@ -140,7 +145,7 @@ async function notifyRun(config: object, command: (dir: string) => string[], hos
 const WITH_PID = [{ type: 'pid' }, { type: 'mount' }];
 const NO_PID = [{ type: 'mount' }];
 /** /run/notify's line of the program's mountinfo as it prints it: the run's directory (under TMPDIR), read-only, nosuid, nodev, noexec. */
-const MOUNT_LINE = /^mount \/[^ ]*\/mountkit-notify-[0-9a-f]{12} ro,nosuid,nodev,noexec,relatime$/m;
+const MOUNT_LINE = /^mount \/[^ ]*\/mountkit-notify-[0-9a-f]{12}\/notify ro,nosuid,nodev,noexec,relatime$/m;
 
 maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MAINPID", () => {
   afterAll(removeRootlessInstall);
@@ -152,7 +157,7 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
   ])('%s: the first READY= line of a datagram, then MAINPID, both from the pid the caller started; a STATUS= before and a READY= after are not passed on', async (_name, entry, namespaces) => {
     const config = notifyConfig(['STATUS=starting', 'STATUS=up\nREADY=1', 'READY=1'], { linux: { namespaces } });
     const cmd = entry === BIN ? (dir: string) => [process.execPath, BIN, 'run', '--bundle', dir] : (dir: string) => [LAUNCHER, 'run', '--bundle', dir];
-    const r = await notifyRun(config, cmd, 'host.sock', 2);
+    const r = await notifyRun(config, cmd, 'host.sock');
     expect([r.status, r.stderr]).toEqual([0, '']);
     expect(r.datagrams).toEqual([
       { data: 'READY=1\n', pid: r.pid },
@@ -164,7 +169,7 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
   });
 
   test('an abstract socket (@name) is sent to by name', async () => {
-    const r = await notifyRun(notifyConfig(['READY=1']), (dir) => [LAUNCHER, 'run', '--bundle', dir], `@mountkit-notify-test-${process.pid}`, 2);
+    const r = await notifyRun(notifyConfig(['READY=1']), (dir) => [LAUNCHER, 'run', '--bundle', dir], `@mountkit-notify-test-${process.pid}`);
     expect([r.status, r.stderr]).toEqual([0, '']);
     expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
   });
@@ -172,7 +177,7 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
   test("without NOTIFY_SOCKET the program gets none, and no /run/notify", async () => {
     const config = notifyConfig(['READY=1']);
     config.process.env.push('NOTIFY_SOCKET=');
-    const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], undefined, 0, null);
+    const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], undefined, null);
     expect([r.status, r.stderr]).toEqual([0, '']);
     expect(r.stdout).toBe('NOTIFY_SOCKET \n');
   });
@@ -180,13 +185,13 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
   test("process.env's own NOTIFY_SOCKET gives way to the run's socket", async () => {
     const config = notifyConfig(['READY=1']);
     config.process.env.push('NOTIFY_SOCKET=/elsewhere');
-    const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock', 2);
+    const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock');
     expect(r.stdout).toMatch(/^NOTIFY_SOCKET \/run\/notify\/notify\.sock$/m);
     expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
   });
 
   test('a program that ends without READY=: nothing is passed on, and the directory is gone', async () => {
-    const r = await notifyRun(notifyConfig(['STATUS=starting']), (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock', 1);
+    const r = await notifyRun(notifyConfig(['STATUS=starting']), (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock');
     expect([r.status, r.stderr]).toEqual([0, '']);
     expect(r.datagrams).toEqual([]);
     expect(r.left).toEqual([]);
@@ -194,14 +199,14 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
 
   test("a caller's socket that refuses: one warning naming it, and the run goes on with the program's status", async () => {
     const config = notifyConfig(['READY=1'], {}, 3);
-    const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'missing/host.sock', 0, null);
+    const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'missing/host.sock', null);
     expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/^mountkit warn: NOTIFY_SOCKET: sendto "\/[^"]*\/missing\/host\.sock": ENOENT\n$/);
     expect(r.left).toEqual([]);
   });
 
   test('a run that cannot make its socket (TMPDIR missing) ends before the container, naming the call, errno and path', async () => {
-    const r = await notifyRun(notifyConfig(['READY=1']), (dir) => ['env', 'TMPDIR=/nonexistent-mountkit-tmp', LAUNCHER, 'run', '--bundle', dir], 'host.sock', 0);
+    const r = await notifyRun(notifyConfig(['READY=1']), (dir) => ['env', 'TMPDIR=/nonexistent-mountkit-tmp', LAUNCHER, 'run', '--bundle', dir], 'host.sock');
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/^mountkit: mkdir "\/nonexistent-mountkit-tmp\/mountkit-notify-[0-9a-f]{12}": ENOENT\n$/);
     expect(r.stdout).toBe('');
@@ -212,17 +217,64 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
     const own = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
     const config = notifyConfig(['READY=1'], { linux: { namespaces: [...WITH_PID, { type: 'user' }], uidMappings: own, gidMappings: own } });
     const launcher = rootlessLauncher();
-    const r = await notifyRun(config, (dir) => ['setpriv', `--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', launcher, 'run', '--bundle', dir], 'host.sock', 2, undefined, (dir) => void spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]));
+    const r = await notifyRun(config, (dir) => ['setpriv', `--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', launcher, 'run', '--bundle', dir], 'host.sock', undefined, (dir) => void spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]));
     expect([r.status, r.stderr]).toEqual([0, '']);
     expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
     expect(r.left).toEqual([]);
   });
 
+  test("root with a user namespace whose root is host uid 100000: the run's directory (0700) is that uid's, which binds the socket's directory through it", async () => {
+    const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const config = notifyConfig(['READY=1'], { linux: { namespaces: [...WITH_PID, { type: 'user' }], uidMappings: maps, gidMappings: maps } });
+    // The rootfs is root's, whom the namespace does not map: the mountpoint is made beforehand.
+    const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock', undefined, (dir) => mkdirSync(path.join(dir, 'rootfs', 'run', 'notify'), { recursive: true }));
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
+    expect(r.left).toEqual([]);
+  });
+
+  test("what the program sends after READY= is taken off the socket: 30 datagrams more than the kernel's queue of 10 go through, and none is passed on", async () => {
+    const r = await notifyRun(notifyConfig(['READY=1', ...Array.from({ length: 30 }, (_, i) => `STATUS=${i}`)]), (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock');
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
+  });
+
+  test('descriptors a datagram passes (FDSTORE=1, two of them) are not kept open by the first process', async () => {
+    const script = `
+import os, socket, time
+a = os.open("/marker-a", os.O_RDONLY | os.O_CREAT)
+b = os.open("/marker-b", os.O_RDONLY | os.O_CREAT)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.connect(os.environ["NOTIFY_SOCKET"])
+socket.send_fds(s, [b"FDSTORE=1"], [a, b])
+print("sent", flush=True)
+time.sleep(1)
+`;
+    const config = notifyConfig([]);
+    config.process.args = ['/usr/bin/python3', '-c', script];
+    let held: string[] | undefined;
+    const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock', undefined, undefined, (pid) => {
+      setTimeout(() => {
+        const fds = `/proc/${pid}/fd`;
+        held = readdirSync(fds).flatMap((fd) => {
+          try {
+            return [readlinkSync(`${fds}/${fd}`)];
+          } catch {
+            return [];
+          }
+        });
+      }, 300);
+    });
+    expect([r.status, r.stderr, r.stdout]).toEqual([0, '', 'sent\n']);
+    expect(held).toBeDefined();
+    expect(held!.filter((link) => link.includes('marker'))).toEqual([]);
+  });
+
   (runcThere ? test : test.skip)('runc run, with the same bundle and program: the same datagrams, the same NOTIFY_SOCKET and the same mount options', async () => {
     const config = notifyConfig(['STATUS=starting', 'READY=1']);
     const id = `mountkit-notify-${process.pid}`;
-    const runc = await notifyRun(config, (dir) => ['runc', 'run', '--bundle', dir, id], 'host.sock', 2);
-    const ours = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock', 2);
+    const runc = await notifyRun(config, (dir) => ['runc', 'run', '--bundle', dir, id], 'host.sock');
+    const ours = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock');
     const shown = (r: NotifyRun): string[] => [r.stdout.replace(/^mount \S+ /m, 'mount DIR '), ...r.datagrams.map((d) => d.data.replace(String(r.pid), 'PID'))];
     expect([runc.status, ours.status]).toEqual([0, 0]);
     expect(shown(ours)).toEqual(shown(runc));

@@ -13,10 +13,10 @@
  * too it goes on, warned; a refusal of another kind ends the run.
  */
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { BUSYBOX, ROOTLESS_ID, busyboxConfig, removeRootlessInstall, rootlessLauncher, withBundle, withBundleAsync } from '../conformance/harness';
+import { BUSYBOX, ROOTLESS_ID, busyboxConfig, hostUsrLinks, removeRootlessInstall, rootlessLauncher, withBundle, withBundleAsync, withHostUsr } from '../conformance/harness';
 import { BIN, LAUNCHER } from '../helpers/cli';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0;
@@ -71,17 +71,13 @@ console.log('holding');
 
 /** A busybox bundle running `program` (/probe, /attack or /attack-write), with the host's /usr read-only for Node's libraries, and `namespaces`. */
 function nodeConfig(program: string, namespaces: object[], over: Record<string, unknown> = {}): Record<string, any> {
-  const config = busyboxConfig([program], { linux: { namespaces }, ...over });
-  config.mounts.push({ destination: '/usr', type: 'bind', source: '/usr', options: ['rbind', 'ro'] });
-  return config;
+  return withHostUsr(busyboxConfig([program], { linux: { namespaces }, ...over }));
 }
 
 /** Puts the programs and the links to /usr's libraries (a merged /usr's) into the bundle's rootfs. */
 function addPrograms(dir: string): void {
   const rootfs = path.join(dir, 'rootfs');
-  mkdirSync(path.join(rootfs, 'usr'), { recursive: true });
-  symlinkSync('usr/lib', path.join(rootfs, 'lib'));
-  symlinkSync('usr/lib64', path.join(rootfs, 'lib64'));
+  hostUsrLinks(rootfs);
   writeFileSync(path.join(rootfs, 'probe'), PROBE, { mode: 0o755 });
   writeFileSync(path.join(rootfs, 'attack'), ATTACK, { mode: 0o755 });
   writeFileSync(path.join(rootfs, 'attack-write'), WRITE_ATTACK, { mode: 0o755 });

@@ -1,21 +1,22 @@
-import { NOTIFY_DRAIN_MS, NOTIFY_POLL_MS, NotifyRelay, readyLine, withNotifySocket } from '../../src/cli/notify-socket';
+import { NOTIFY_DRAIN_MS, NOTIFY_POLL_MAX, NOTIFY_POLL_MS, NotifyRelay, notifyParentAccess, readyLine, withNotifySocket } from '../../src/cli/notify-socket';
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from '../../src/core/constants';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { makeConfig, makeMount } from '../../src/testing';
 
-const DIR = '/tmp/mountkit-notify-0123456789ab';
+const PARENT = '/tmp/mountkit-notify-0123456789ab';
+const DIR = `${PARENT}/notify`;
 const SOCKET = `${DIR}/notify.sock`;
 const HOST = '/run/systemd/notify';
 
-/** A fake with /tmp, umask 077, the caller's socket bound at HOST (its descriptor), and a relay opened in DIR (its socket's descriptor) whose warnings are kept; calls recorded from the relay's first. */
-function setUp(host = HOST): { sys: FakeSyscalls; hostFd: number; relay: NotifyRelay; fd: number; warnings: string[] } {
+/** A fake with /tmp, umask 077, the caller's socket bound at HOST (its descriptor), and a relay opened in PARENT (its socket's descriptor) whose warnings are kept; calls recorded from the relay's first. */
+function setUp(host = HOST, access: { mode: number; owner?: number } = { mode: 0o700 }): { sys: FakeSyscalls; hostFd: number; relay: NotifyRelay; fd: number; warnings: string[] } {
   const sys = new FakeSyscalls().addDir('/tmp', 0o1777).addDir('/run/systemd');
   const hostFd = sys.bindUnixDatagram(HOST);
   // A caller's umask that would leave the directory and the socket to their owner.
   sys.umask(0o077);
   sys.clearCalls();
   const warnings: string[] = [];
-  const relay = NotifyRelay.open(sys, DIR, host, (m) => warnings.push(m));
+  const relay = NotifyRelay.open(sys, PARENT, host, (m) => warnings.push(m), access);
   const [fd] = sys.openFds().filter((n) => n !== hostFd);
   return { sys, hostFd, relay, fd, warnings };
 }
@@ -48,6 +49,19 @@ describe('readyLine', () => {
   });
 });
 
+describe('notifyParentAccess', () => {
+  test.each([
+    [0, 0, { mode: 0o700 }],
+    [1000, 1000, { mode: 0o700 }],
+    [0, 100000, { mode: 0o700, owner: 100000 }],
+    [1000, 100000, { mode: 0o711 }],
+    [0, undefined, { mode: 0o711 }],
+    [1000, undefined, { mode: 0o711 }],
+  ])("euid %s, the relaunch binding as host uid %s: %j (only the relaunch searches it where it can be made so)", (euid, relaunchUid, expected) => {
+    expect(notifyParentAccess(euid, relaunchUid)).toEqual(expected);
+  });
+});
+
 describe('withNotifySocket', () => {
   const config = makeConfig({ bundle: '/b', rootfs: '/b/rootfs', mounts: [makeMount({ type: 'tmpfs', destination: '/tmp', source: 'tmpfs' })] });
 
@@ -71,30 +85,43 @@ describe('withNotifySocket', () => {
 });
 
 describe('NotifyRelay', () => {
-  test('open makes the directory and the socket, and sets their modes past the umask', () => {
+  test('open makes the run\'s directory, the socket\'s in it and the socket, and sets their modes past the umask', () => {
     const { sys, relay } = setUp();
     expect(sys.calls).toEqual([
+      { op: 'mkdir', path: PARENT, mode: 0o700 },
+      { op: 'chmod', path: PARENT, mode: 0o700 },
       { op: 'mkdir', path: DIR, mode: 0o755 },
       { op: 'chmod', path: DIR, mode: 0o755 },
       { op: 'bindUnixDatagram', path: SOCKET },
       { op: 'chmod', path: SOCKET, mode: 0o777 },
     ]);
     expect(relay.dir).toBe(DIR);
+    expect(sys.node(PARENT)).toMatchObject({ kind: 'dir', perm: 0o700, uid: 0 });
     expect(sys.node(DIR)).toMatchObject({ kind: 'dir', perm: 0o755 });
     expect(sys.node(SOCKET)).toMatchObject({ kind: 'socket', perm: 0o777 });
     relay.close();
   });
 
-  test('a socket that cannot be bound: the directory is removed again and the bind error thrown', () => {
-    const sys = new FakeSyscalls().addDir('/tmp', 0o1777).failOn('bindUnixDatagram', 'EACCES');
-    expect(() => NotifyRelay.open(sys, DIR, HOST, () => undefined)).toThrow(`bind "${SOCKET}": EACCES`);
-    expect(sys.calls.map((c) => [c.op, 'path' in c ? c.path : undefined])).toEqual([
-      ['mkdir', DIR],
-      ['chmod', DIR],
-      ['bindUnixDatagram', SOCKET],
-      ['rmdir', DIR],
+  test("the run's directory given to the relaunch's host uid: chowned after its mode is set", () => {
+    const { sys, relay } = setUp(HOST, { mode: 0o700, owner: 100000 });
+    expect(sys.calls.slice(0, 3)).toEqual([
+      { op: 'mkdir', path: PARENT, mode: 0o700 },
+      { op: 'chmod', path: PARENT, mode: 0o700 },
+      { op: 'chown', path: PARENT, uid: 100000, gid: -1 },
     ]);
-    expect(sys.node(DIR)).toBeUndefined();
+    expect(sys.node(PARENT)).toMatchObject({ perm: 0o700, uid: 100000 });
+    relay.close();
+  });
+
+  test.each([
+    ['bindUnixDatagram', `bind "${SOCKET}": EACCES`, [['rmdir', DIR], ['rmdir', PARENT]]],
+    ['chmod', `chmod "${PARENT}": EACCES`, [['rmdir', PARENT]]],
+  ] as const)('a %s that fails: what was made is removed again, the last first, and its error thrown', (op, message, removed) => {
+    const sys = new FakeSyscalls().addDir('/tmp', 0o1777).failOn(op, 'EACCES');
+    expect(() => NotifyRelay.open(sys, PARENT, HOST, () => undefined, { mode: 0o700 })).toThrow(message);
+    const failedAt = sys.calls.findIndex((c) => c.op === op);
+    expect(sys.calls.slice(failedAt + 1).map((c) => [c.op, 'path' in c ? c.path : undefined])).toEqual(removed);
+    expect(sys.node(PARENT)).toBeUndefined();
   });
 
   test('at the first READY= line: that line, then MAINPID, each a datagram; what comes after it is taken and dropped; end closes and removes the socket and its directory', () => {
@@ -114,15 +141,28 @@ describe('NotifyRelay', () => {
     sys.sendUnixDatagram(SOCKET, 'WATCHDOG=1');
     sys.clearCalls();
     relay.end();
-    expect(sys.calls).toEqual([recv, recv, recv, { op: 'close', fd }, { op: 'unlink', path: SOCKET }, { op: 'rmdir', path: DIR }]);
+    expect(sys.calls).toEqual([recv, recv, recv, { op: 'close', fd }, { op: 'unlink', path: SOCKET }, { op: 'rmdir', path: DIR }, { op: 'rmdir', path: PARENT }]);
     expect(received(sys, hostFd)).toEqual([]);
-    expect(sys.node(DIR)).toBeUndefined();
+    expect(sys.node(PARENT)).toBeUndefined();
     // Closed: nothing more is read, and a second close does nothing.
     sys.clearCalls();
     relay.poll();
     relay.close();
     relay.end();
     expect(sys.calls).toEqual([]);
+  });
+
+  test('one look takes NOTIFY_POLL_MAX datagrams at most; the next takes the rest', () => {
+    const { sys, hostFd, relay } = setUp();
+    relay.start(8);
+    for (let i = 0; i < NOTIFY_POLL_MAX; i++) sys.sendUnixDatagram(SOCKET, `STATUS=${i}`);
+    sys.sendUnixDatagram(SOCKET, 'READY=1');
+    sys.clearCalls();
+    relay.poll();
+    expect(sys.calls.map((c) => c.op)).toEqual(Array(NOTIFY_POLL_MAX).fill('recvFdMessage'));
+    relay.poll();
+    expect(received(sys, hostFd)).toEqual(['READY=1\n', 'MAINPID=8\n']);
+    relay.close();
   });
 
   test('nothing waiting: one look (EAGAIN), nothing sent, the relay stays open', () => {
@@ -141,7 +181,7 @@ describe('NotifyRelay', () => {
     sys.clearCalls();
     relay.poll();
     relay.end();
-    expect(sys.calls.map((c) => c.op)).toEqual(['close', 'unlink', 'rmdir']);
+    expect(sys.calls.map((c) => c.op)).toEqual(['close', 'unlink', 'rmdir', 'rmdir']);
   });
 
   test('end reads what came before the container ended: a READY= sent last is passed on', () => {
@@ -150,7 +190,7 @@ describe('NotifyRelay', () => {
     sys.sendUnixDatagram(SOCKET, 'READY=1');
     relay.end();
     expect(received(sys, hostFd)).toEqual(['READY=1\n', 'MAINPID=99\n']);
-    expect(sys.node(DIR)).toBeUndefined();
+    expect(sys.node(PARENT)).toBeUndefined();
   });
 
   test('a descriptor a datagram passes is closed', () => {
@@ -196,7 +236,7 @@ describe('NotifyRelay', () => {
   test('an abstract caller socket (@name) is sent to by name', () => {
     const sys = new FakeSyscalls().addDir('/tmp', 0o1777);
     const hostFd = sys.bindUnixDatagram('@systemd-notify');
-    const relay = NotifyRelay.open(sys, DIR, '@systemd-notify', () => undefined);
+    const relay = NotifyRelay.open(sys, PARENT, '@systemd-notify', () => undefined, { mode: 0o700 });
     relay.start(3);
     sys.sendUnixDatagram(SOCKET, 'READY=1');
     relay.poll();
