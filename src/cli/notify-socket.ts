@@ -139,8 +139,12 @@ export class NotifyRelay {
     } catch (err) {
       if (socket !== undefined) sys.close(socket);
       for (const name of made) {
-        if (name === file) sys.unlink(name);
-        else sys.rmdir(name);
+        try {
+          if (name === file) sys.unlink(name);
+          else sys.rmdir(name);
+        } catch {
+          // Left in place: the error told is the one of the step that failed.
+        }
       }
       throw err;
     }

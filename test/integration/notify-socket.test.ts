@@ -6,7 +6,7 @@
  * `runc run` does with the same bundle. The socket's directory is gone after the run.
  */
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, ROOTLESS_ID, busyboxConfig, hostUsrLinks, removeRootlessInstall, rootlessLauncher, withBundleAsync, withHostUsr } from '../conformance/harness';
@@ -102,9 +102,10 @@ interface NotifyRun {
  * undefined) and a TMPDIR of its own (1777, which a rootless run may write); a receiver
  * listening at `host`'s path (`listenAt`, by default `host` itself) unless `listenAt` is
  * null. Asynchronous, so that the receiver's output is read meanwhile; killed after 20 s.
- * `during` is given the run's pid when its output first holds a line `sent`.
+ * `during` is given the run's pid, the receiver's datagrams so far and the bundle when
+ * the run's output first holds a line `sent`, and is waited for.
  */
-async function notifyRun(config: object, command: (dir: string) => string[], host: string | undefined, listenAt: string | null = host ?? null, prepare?: (dir: string) => void, during?: (pid: number) => void): Promise<NotifyRun> {
+async function notifyRun(config: object, command: (dir: string) => string[], host: string | undefined, listenAt: string | null = host ?? null, prepare?: (dir: string) => void, during?: (pid: number, datagrams: () => Datagram[], dir: string) => Promise<void>): Promise<NotifyRun> {
   const work = mkdtempSync(path.join(tmpdir(), 'mountkit-notify-test-'));
   const tmp = path.join(work, 'tmp');
   mkdirSync(tmp);
@@ -124,15 +125,17 @@ async function notifyRun(config: object, command: (dir: string) => string[], hos
       const child = spawn(file, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
+      let waited: Promise<void> | undefined;
       child.stdout!.on('data', (c: Buffer) => {
         const before = stdout;
         stdout += c.toString();
-        if (during && !/^sent$/m.test(before) && /^sent$/m.test(stdout)) during(child.pid!);
+        if (during && listening && !/^sent$/m.test(before) && /^sent$/m.test(stdout)) waited = during(child.pid!, listening.datagrams, dir);
       });
       child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       const status = await new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
       clearTimeout(timer);
+      await waited;
       const datagrams = listening ? await collect(at(listenAt!), listening.datagrams) : [];
       return { status, pid: child.pid!, stdout, stderr, datagrams, left: readdirSync(tmp) };
     });
@@ -247,25 +250,31 @@ b = os.open("/marker-b", os.O_RDONLY | os.O_CREAT)
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.connect(os.environ["NOTIFY_SOCKET"])
 socket.send_fds(s, [b"FDSTORE=1"], [a, b])
+s.send(b"READY=1")
 print("sent", flush=True)
-time.sleep(1)
+for _ in range(1000):
+    if os.path.exists("/go"):
+        break
+    time.sleep(0.02)
 `;
     const config = notifyConfig([]);
     config.process.args = ['/usr/bin/python3', '-c', script];
     let held: string[] | undefined;
-    const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock', undefined, undefined, (pid) => {
-      setTimeout(() => {
-        const fds = `/proc/${pid}/fd`;
-        held = readdirSync(fds).flatMap((fd) => {
-          try {
-            return [readlinkSync(`${fds}/${fd}`)];
-          } catch {
-            return [];
-          }
-        });
-      }, 300);
+    // READY= passed on: the datagram before it has been read, and its descriptors dealt with.
+    const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock', undefined, undefined, async (pid, datagrams, dir) => {
+      for (let waited = 0; !datagrams().some((d) => d.data === 'READY=1\n') && waited < 10_000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      const fds = `/proc/${pid}/fd`;
+      held = readdirSync(fds).flatMap((fd) => {
+        try {
+          return [readlinkSync(`${fds}/${fd}`)];
+        } catch {
+          return [];
+        }
+      });
+      writeFileSync(path.join(dir, 'rootfs', 'go'), '');
     });
     expect([r.status, r.stderr, r.stdout]).toEqual([0, '', 'sent\n']);
+    expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
     expect(held).toBeDefined();
     expect(held!.filter((link) => link.includes('marker'))).toEqual([]);
   });

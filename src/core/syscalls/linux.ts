@@ -1591,9 +1591,10 @@ export class LinuxSyscalls implements Syscalls {
     const payload = nameBytes(data);
     const fd = check('socket', libc().socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), path);
     try {
-      // A datagram goes whole or not at all (unix(7)); a send a signal interrupted is made again.
+      // A datagram goes whole or not at all (unix(7)); a send a signal interrupted is made
+      // again. MSG_DONTWAIT: a receiver whose queue is full is EAGAIN, not a wait.
       let n: number;
-      do n = Number(libc().seldom().sendto(fd, payload, payload.length, 0, addr, length));
+      do n = Number(libc().seldom().sendto(fd, payload, payload.length, MSG_DONTWAIT, addr, length));
       while (n < 0 && koffi.errno() === errnoNumber('EINTR'));
       check('sendto', n, path);
     } finally {

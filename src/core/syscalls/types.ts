@@ -440,7 +440,8 @@ export interface Syscalls {
   /**
    * sendto(2) of `data` as one datagram, from a new AF_UNIX SOCK_DGRAM socket closed
    * after it, to the socket bound at `path`, or in the abstract namespace to the name
-   * after a leading `@` (unix(7)). ECONNREFUSED where no socket is bound at a file.
+   * after a leading `@` (unix(7)). ECONNREFUSED where no socket is bound at a file;
+   * EAGAIN, without waiting, where the receiver's queue is full (MSG_DONTWAIT).
    */
   sendUnixDatagram(path: string, data: string): void;
   /**
