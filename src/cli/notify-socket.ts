@@ -138,14 +138,8 @@ export class NotifyRelay {
       return new NotifyRelay(sys, parent, dir, socket, host, warn);
     } catch (err) {
       if (socket !== undefined) sys.close(socket);
-      for (const name of made) {
-        try {
-          if (name === file) sys.unlink(name);
-          else sys.rmdir(name);
-        } catch {
-          // Left in place: the error told is the one of the step that failed.
-        }
-      }
+      // What cannot be removed is left: the error told is the one of the step that failed.
+      removeMade(sys, made, file, () => undefined);
       throw err;
     }
   }
@@ -210,12 +204,19 @@ export class NotifyRelay {
     if (this.socket === undefined) return;
     this.sys.close(this.socket);
     this.socket = undefined;
-    for (const remove of [() => this.sys.unlink(path.join(this.dir, NOTIFY_SOCKET_NAME)), () => this.sys.rmdir(this.dir), () => this.sys.rmdir(this.parent)]) {
-      try {
-        remove();
-      } catch (err) {
-        this.warn(`${NOTIFY_SOCKET_ENV}: the run's socket: ${(err as Error).message}`);
-      }
+    const file = path.join(this.dir, NOTIFY_SOCKET_NAME);
+    removeMade(this.sys, [file, this.dir, this.parent], file, (err) => this.warn(`${NOTIFY_SOCKET_ENV}: the run's socket: ${err.message}`));
+  }
+}
+
+/** Removes each of `made` in its order: `file` with unlink(2), the directories with rmdir(2); a removal that fails is given to `failed` and the next is tried. */
+function removeMade(sys: Pick<Syscalls, 'unlink' | 'rmdir'>, made: readonly string[], file: string, failed: (err: Error) => void): void {
+  for (const name of made) {
+    try {
+      if (name === file) sys.unlink(name);
+      else sys.rmdir(name);
+    } catch (err) {
+      failed(err as Error);
     }
   }
 }

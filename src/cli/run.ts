@@ -541,7 +541,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   try {
     // The run's own sd_notify(3) socket, in a new directory under TMPDIR, which a user
     // other than root may make too; first, so that a failure leaves nothing else made.
-    if (config.notifySocket !== undefined) notify = openNotifyRelay(sys, config, plan, config.notifySocket, warn);
+    if (config.notifySocket !== undefined) notify = openNotifyRelay(sys, plan, config.notifySocket, warn);
   } catch (err) {
     held.release();
     throw err;
@@ -576,9 +576,9 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
  * and as this process's uid otherwise. Closed and removed too if this process exits
  * before the container ends (a step that ends it with process.exit); a SIGKILL leaves it.
  */
-function openNotifyRelay(sys: Syscalls, config: RootfsConfig, plan: LaunchPlan, host: string, warn: (message: string) => void): NotifyRelay {
+function openNotifyRelay(sys: Syscalls, plan: LaunchPlan, host: string, warn: (message: string) => void): NotifyRelay {
   const euid = process.geteuid?.() ?? 0;
-  const relaunchUid = plan.userNamespacePath !== undefined ? undefined : plan.userMappings !== undefined ? hostIdOf(config.uidMappings ?? [], 0) : euid;
+  const relaunchUid = plan.userNamespacePath !== undefined ? undefined : plan.userMappings !== undefined ? hostIdOf(plan.userMappings.uid, 0) : euid;
   const name = `mountkit-notify-${(require('crypto') as typeof import('crypto')).randomBytes(6).toString('hex')}`;
   const relay = NotifyRelay.open(sys, path.resolve(tmpdir(), name), host, warn, notifyParentAccess(euid, relaunchUid));
   process.once('exit', () => relay.close());

@@ -428,7 +428,8 @@ export interface Syscalls {
   /**
    * recvmsg(2) on the unix socket `socket`, without waiting (MSG_DONTWAIT; EAGAIN when
    * nothing is there): the data of one message and the descriptor it passed as SCM_RIGHTS
-   * (received close-on-exec), if one. Empty data and no descriptor: the other end is closed.
+   * (received close-on-exec), if one; of a message passing more, the first (the kernel
+   * releases the others). Empty data and no descriptor: the other end is closed.
    */
   recvFdMessage(socket: number): { data: string; fd?: number };
   /**
