@@ -936,7 +936,6 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouc
   else env[RELAUNCH_FDS_ENV] = String(stdio.length);
   // The caller's socket is served here; the relaunch binds this process's into the container.
   delete env[NOTIFY_SOCKET_ENV];
-  delete env[NOTIFY_DIR_ENV];
   if (notify !== undefined) env[NOTIFY_DIR_ENV] = notify.dir;
   // This process's end of the console's socket: handed to the relay at the console event, which closes it.
   let consoleSocket = console;
