@@ -16,6 +16,7 @@ import type { CliOptions } from './args';
 import { CLOSED_FD_ENV, closedByLauncher, listenFdsOf } from '../core/passed-fds';
 import { builtinListRefusal } from '../core/claims';
 import { thrownMessage } from '../core/errors';
+import { NOTIFY_SOCKET_ENV } from '../core/notify-socket';
 import { cliLogger, loadRunConfig } from './run';
 import { standardStream } from './output';
 
@@ -23,7 +24,10 @@ export function plan(opts: CliOptions): number {
   const { buildPlan } = require('../core/plan') as typeof import('../core/plan');
   const { pluginsFromFile } = require('../core/kernel') as typeof import('../core/kernel');
   // Socket activation as run would count it in this process (core/passed-fds.ts).
-  const config = loadRunConfig(opts, undefined, listenFdsOf(process.env, process.pid));
+  const loaded = loadRunConfig(opts, undefined, listenFdsOf(process.env, process.pid));
+  // The caller's sd_notify(3) socket, which run's first process would serve (core/notify-socket.ts); runPipeline serves none.
+  const notifySocket = opts.embedded ? undefined : process.env[NOTIFY_SOCKET_ENV] || undefined;
+  const config = notifySocket === undefined ? loaded : { ...loaded, notifySocket };
   // A descriptor the caller had closed, which bin/mountkit found before Node took numbers of its own: the plan ends there, as the run does.
   const closedFd = closedByLauncher(process.env, process.pid);
   delete process.env[CLOSED_FD_ENV];

@@ -11,7 +11,7 @@
  * plugins and their claims, namespaces, the pipeline, and execve into the container.
  */
 import { accessSync, closeSync, constants as fsConstants, fstatSync, readFileSync, readSync, readlinkSync, writeSync } from 'fs';
-import { availableParallelism, constants, tmpdir } from 'os';
+import { availableParallelism, constants } from 'os';
 import path = require('path');
 import type { RootfsConfig } from '../core/config/model';
 import { bundleConfigText, loadBundle } from '../core/config/oci';
@@ -73,8 +73,7 @@ import { libuvPoolThreads, nodeTasks } from '../core/node-tasks';
 import { checkRelaunchTasks, overflowUidOf, spawnError } from '../core/task-limits';
 import { foregroundConsole } from '../core/host-sockets';
 import { LAUNCHER_HOOKS_ENV } from './hooks-relay';
-import { hostIdOf } from '../core/idmap';
-import { NOTIFY_DIR_ENV, NOTIFY_SOCKET_ENV, NotifyRelay, notifyParentAccess, withNotifySocket } from './notify-socket';
+import { NOTIFY_DIR_ENV, NOTIFY_SOCKET_ENV, NotifyRelay, openRunRelay, withNotifySocket } from '../core/notify-socket';
 
 /**
  * Set in the environment of the process mountkit re-executed itself as: `1` under
@@ -396,7 +395,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   const text = launch.relaunched ? configFromStarter() : bundleConfigText(opts.bundle);
   // Rootless: run by a user other than root, as the relaunch is told (it is root in its namespace).
   const rootless = launch.relaunched ? process.env[ROOTLESS_ENV] === '1' : launcherUserns ? !launcherRoot : (process.geteuid?.() ?? 0) !== 0;
-  // The caller's sd_notify(3) socket, which a first process serves (cli/notify-socket.ts);
+  // The caller's sd_notify(3) socket, which a first process serves (core/notify-socket.ts);
   // a relaunch binds the directory of its starter's socket into the container.
   const notifySocket = firstProcess ? process.env[NOTIFY_SOCKET_ENV] || undefined : undefined;
   const notifyDir = launch.relaunched ? process.env[NOTIFY_DIR_ENV] : undefined;
@@ -569,18 +568,12 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
 }
 
 /**
- * The run's own sd_notify(3) socket (cli/notify-socket.ts), in a new directory under
- * TMPDIR (made absolute: the relaunch takes a relative bind source from the bundle), which
- * only the relaunch may search where it can be made so (notifyParentAccess): it binds
- * the socket's directory as its root's host uid in a user namespace this process makes,
- * and as this process's uid otherwise. Closed and removed too if this process exits
- * before the container ends (a step that ends it with process.exit); a SIGKILL leaves it.
+ * The run's own sd_notify(3) socket (core/notify-socket.ts openRunRelay), closed and
+ * removed too if this process exits before the container ends (a step that ends it with
+ * process.exit); a SIGKILL leaves it.
  */
 function openNotifyRelay(sys: Syscalls, plan: LaunchPlan, host: string, warn: (message: string) => void): NotifyRelay {
-  const euid = process.geteuid?.() ?? 0;
-  const relaunchUid = plan.userNamespacePath !== undefined ? undefined : plan.userMappings !== undefined ? hostIdOf(plan.userMappings.uid, 0) : euid;
-  const name = `mountkit-notify-${(require('crypto') as typeof import('crypto')).randomBytes(6).toString('hex')}`;
-  const relay = NotifyRelay.open(sys, path.resolve(tmpdir(), name), host, warn, notifyParentAccess(euid, relaunchUid));
+  const relay = openRunRelay(sys, plan, host, warn, process.geteuid?.() ?? 0);
   process.once('exit', () => relay.close());
   return relay;
 }
@@ -615,7 +608,7 @@ interface Relaunch {
   sealNode?: boolean;
   /** This process as a child subreaper (cli/orphans.ts subreaper), which reaps and waits for what the relaunch leaves running; none when the kernel refused it. */
   reaper?: Subreaper;
-  /** The run's own sd_notify(3) socket (cli/notify-socket.ts), whose directory the relaunch binds into the container, read here once it runs. */
+  /** The run's own sd_notify(3) socket (core/notify-socket.ts), whose directory the relaunch binds into the container, read here once it runs. */
   notify?: NotifyRelay;
 }
 

@@ -305,7 +305,7 @@ export function hasRuntimeHooks(config: LaunchConfig): boolean {
  * container runs, and so always relaunches: the runtime's hooks (hasRuntimeHooks) with no
  * runtime channel passed (bin/mountkit's hooks relay serves one: cli/hooks-relay.ts), or
  * a foreground console to copy (foregroundConsole, core/host-sockets.ts), or the caller's
- * sd_notify(3) socket to serve (RootfsConfig.notifySocket, cli/notify-socket.ts).
+ * sd_notify(3) socket to serve (RootfsConfig.notifySocket, core/notify-socket.ts).
  */
 export function staysWhereStarted(config: LaunchConfig): boolean {
   return (hasRuntimeHooks(config) && config.runtimeChannel === undefined) || foregroundConsole(config) || config.notifySocket !== undefined;

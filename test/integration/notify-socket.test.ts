@@ -216,6 +216,38 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
     expect(r.datagrams).toEqual([]);
   });
 
+  test("mountkit plan lists what the run does with it and makes none of it: the socket made before the relaunch, the bind at /run/notify, the program's NOTIFY_SOCKET, the removal at the end", async () => {
+    const r = await notifyRun(notifyConfig(['READY=1'], { linux: { namespaces: NO_PID } }), (dir) => [LAUNCHER, 'plan', '--bundle', dir, '--format', 'json'], 'host.sock', null);
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    type Call = { phase: string; plugin: string; op: string; args: Record<string, unknown>; destination?: string; errno?: string };
+    const calls = (JSON.parse(r.stdout) as { calls: Call[] }).calls;
+    const relay = calls.filter((c) => c.plugin === 'notify-socket');
+    const parent = String(relay[0]?.args.path);
+    expect(parent).toMatch(/^\/[^ ]*\/tmp\/mountkit-notify-[0-9a-f]{12}$/);
+    const [dir, socket] = [`${parent}/notify`, `${parent}/notify/notify.sock`];
+    expect(relay.map((c) => [c.phase, c.op, c.args.path, c.errno])).toEqual([
+      ['namespaces', 'mkdir', parent, undefined],
+      ['namespaces', 'chmod', parent, undefined],
+      ['namespaces', 'mkdir', dir, undefined],
+      ['namespaces', 'chmod', dir, undefined],
+      ['namespaces', 'bindUnixDatagram', socket, undefined],
+      ['namespaces', 'chmod', socket, undefined],
+      ['poststop', 'close', undefined, undefined],
+      ['poststop', 'unlink', socket, undefined],
+      ['poststop', 'rmdir', dir, undefined],
+      ['poststop', 'rmdir', parent, undefined],
+    ]);
+    // A mount namespace alone, relaunched: the first process stays outside to read the socket.
+    expect(calls.findIndex((c) => c.op === 'relaunch')).toBe(calls.indexOf(relay[5]) + 1);
+    const bind = calls.filter((c) => c.plugin === 'bind' && c.destination === '/run/notify');
+    expect(bind.some((c) => c.args.path === dir || c.args.source === dir)).toBe(true);
+    expect(bind.filter((c) => c.errno !== undefined && c.errno !== 'ENOENT')).toEqual([]);
+    const execve = calls.find((c) => c.op === 'execve');
+    expect(execve?.args.envp).toContain('NOTIFY_SOCKET=/run/notify/notify.sock');
+    expect(calls.indexOf(relay[6])).toBeGreaterThan(calls.indexOf(execve!));
+    expect(r.left).toEqual([]);
+  });
+
   test("rootless (runc spec --rootless's maps): the container's root sends through the run's socket, which the user made", async () => {
     const own = [{ containerID: 0, hostID: ROOTLESS_ID, size: 1 }];
     const config = notifyConfig(['READY=1'], { linux: { namespaces: [...WITH_PID, { type: 'user' }], uidMappings: own, gidMappings: own } });

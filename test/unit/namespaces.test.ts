@@ -186,7 +186,7 @@ describe('planLaunch', () => {
     [{ hooks: { prestart: [], createRuntime: [], poststop: [hook] }, runtimeChannel: 7 }, false],
     [{ process: { terminal: true }, hooks: { prestart: [hook], createRuntime: [] }, runtimeChannel: 7 }, true],
     [{ process: { terminal: true }, hostSockets: { console: 8 } }, false],
-    // The caller's sd_notify(3) socket, which the first process serves (cli/notify-socket.ts).
+    // The caller's sd_notify(3) socket, which the first process serves (core/notify-socket.ts).
     [{ notifySocket: '/run/systemd/notify' }, true],
     [{ notifySocket: '@notify', hooks: { prestart: [], createRuntime: [], poststop: [hook] }, runtimeChannel: 7 }, true],
   ])('staysWhereStarted(%j) = %s: runtime hooks without a runtime channel passed, a foreground console (process.terminal without --console-socket or a console socket passed), or a NOTIFY_SOCKET to serve', (config, expected) => {

@@ -1,5 +1,6 @@
-import { NOTIFY_DRAIN_MS, NOTIFY_POLL_MAX, NOTIFY_POLL_MS, NotifyRelay, notifyParentAccess, readyLine, withNotifySocket } from '../../src/cli/notify-socket';
+import { NOTIFY_DRAIN_MS, NOTIFY_POLL_MAX, NOTIFY_POLL_MS, NotifyRelay, notifyParentAccess, openRunRelay, readyLine, withNotifySocket } from '../../src/core/notify-socket';
 import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from '../../src/core/constants';
+import { tmpdir } from 'os';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { makeConfig, makeMount } from '../../src/testing';
 
@@ -59,6 +60,38 @@ describe('notifyParentAccess', () => {
     [1000, undefined, { mode: 0o711 }],
   ])("euid %s, the relaunch binding as host uid %s: %j (only the relaunch searches it where it can be made so)", (euid, relaunchUid, expected) => {
     expect(notifyParentAccess(euid, relaunchUid)).toEqual(expected);
+  });
+});
+
+describe('openRunRelay', () => {
+  const maps = (hostID: number) => ({ uid: [{ containerID: 0, hostID, size: 65536 }], gid: [{ containerID: 0, hostID, size: 65536 }] });
+  // Node's os.tmpdir(), as the relay reads it.
+  const tmp = tmpdir();
+
+  test.each([
+    ['root, no user namespace', 0, {}, 0o700, 0],
+    ['root making a user namespace whose root is host uid 100000', 0, { userMappings: maps(100000) }, 0o700, 100000],
+    ['root joining a user namespace by path (its maps unknown)', 0, { userNamespacePath: '/proc/7/ns/user' }, 0o711, 0],
+    ['a rootless user whose container root is itself', 1000, { userMappings: maps(1000) }, 0o700, 1000],
+    ['a rootless user whose container root is another host uid', 1000, { userMappings: maps(200000) }, 0o711, 1000],
+  ])("%s: the run's directory under os.tmpdir(), of the mode and owner notifyParentAccess gives", (_, euid, plan, mode, owner) => {
+    const sys = new FakeSyscalls().addDir(tmp, 0o1777);
+    const relay = openRunRelay(sys, plan, HOST, () => undefined, euid);
+    const parent = relay.dir.slice(0, -'/notify'.length);
+    expect(parent.startsWith(`${tmp}/mountkit-notify-`)).toBe(true);
+    expect(parent.slice(tmp.length)).toMatch(/^\/mountkit-notify-[0-9a-f]{12}$/);
+    expect(sys.node(parent)).toMatchObject({ kind: 'dir', perm: mode });
+    expect(sys.calls.filter((c) => c.op === 'chown')).toEqual(owner === euid ? [] : [{ op: 'chown', path: parent, uid: owner, gid: -1 }]);
+    relay.close();
+    expect(sys.node(parent)).toBeUndefined();
+  });
+
+  test('two relays: two names', () => {
+    const sys = new FakeSyscalls().addDir(tmp, 0o1777);
+    const [a, b] = [openRunRelay(sys, {}, HOST, () => undefined, 0), openRunRelay(sys, {}, HOST, () => undefined, 0)];
+    expect(a.dir).not.toBe(b.dir);
+    a.close();
+    b.close();
   });
 });
 

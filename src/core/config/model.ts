@@ -309,7 +309,7 @@ export interface RootfsConfig {
   /**
    * The caller's sd_notify(3) socket (NOTIFY_SOCKET in `mountkit run`'s environment),
    * which the run's first process serves from where it was started, and so always
-   * relaunches: the container gets a socket of the run's own (cli/notify-socket.ts). Set
+   * relaunches: the container gets a socket of the run's own (core/notify-socket.ts). Set
    * by the CLI; not part of config.json.
    */
   notifySocket?: string;

@@ -172,7 +172,7 @@ function bindSource(bundle: string, source: string): string {
 
 /**
  * `config` with `mount`, written as config.json writes one, as its last mount, read as
- * the loader reads config.json's: what the CLI adds of its own (cli/notify-socket.ts).
+ * the loader reads config.json's: what the CLI adds of its own (core/notify-socket.ts).
  */
 export function withOciMount(config: RootfsConfig, mount: JsonObject): RootfsConfig {
   const index = config.mounts.length;

@@ -34,6 +34,7 @@ import { openPidFileDir, writePidFile } from '../pid-file';
 import { FIRST_PASSED_FD, checkPassedOpen, passedCount, relaunchChannelFd } from '../passed-fds';
 import { eventLine } from '../runtime-channel';
 import { keepStderr } from '../streams';
+import { withNotifySocket, openRunRelay, type NotifyRelay } from '../notify-socket';
 import { poststartHooks, poststopHooks } from '../runtime-hooks';
 import { noteFailures, type FailedCalls } from './failures';
 import { PlanSyscalls } from './port';
@@ -105,6 +106,8 @@ const PID_FILE = 'pid-file';
 const IDMAP_COPY = 'idmap-copy';
 /** The first process taking and putting back a foreground console (core/console-ends.ts). */
 const CONSOLE_RELAY = 'console-relay';
+/** The first process's sd_notify(3) socket for the container (core/notify-socket.ts). */
+const NOTIFY_RELAY = 'notify-socket';
 
 /**
  * The rejection handler of a planned poststart hook's promise, which only the record of
@@ -172,6 +175,10 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
    * its namespace through (cli/container-process.ts), which the plan's own pid stands for.
    */
   let firstProcess: { console?: number; consoleEnds?: ConsoleEnds; idmap?: RelaunchDescriptors['idmap']; pidfd?: number } = {};
+  /** The run's own sd_notify(3) socket, where config.notifySocket names the caller's: made before the relaunch, removed once it has ended. */
+  let notify: NotifyRelay | undefined;
+  /** The config the pipeline runs: with the relay's mount, which the plan's calls are attributed to as the others. */
+  let planned: RootfsConfig = config;
   try {
     // As run checks the descriptors passed to the container and marks them all first
     // thing: what mountkit was started with is its own until the container's execve.
@@ -189,6 +196,12 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       // namespace, and this process's copies closed.
       // The first process becomes a child subreaper first, as run does (core/relaunch.ts becomeSubreaper).
       becomeSubreaper(sys, (message) => (opts.logger ?? silentLogger).warn(message));
+      // The run's own socket, before anything else is made for the relaunch, under a random name as a run's.
+      if (config.notifySocket !== undefined) {
+        marks.push({ at: sys.calls.length, phase: 'namespaces', plugin: NOTIFY_RELAY });
+        notify = openRunRelay(sys, outer, config.notifySocket, (message) => (opts.logger ?? silentLogger).warn(message), euid ?? 0);
+        marks.push({ at: sys.calls.length, phase: 'namespaces', plugin: LAUNCHER });
+      }
       const passed = prepareRelaunch(sys, outer, config);
       fromJoinedPidNamespace(sys, outer, () => (relaunchAt = sys.calls.length));
       // unshare(1) makes the mount namespace the relaunched process prepares the rootfs in: a copy of this one's mounts.
@@ -250,7 +263,10 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     const started = startedByMountkit(launch, outer);
     // The process that becomes the container writes the pid file with the plan port's stand-in for its pid.
     const pidFile = pidDir === undefined ? {} : outer.relaunch.length ? { pidFileByStarter: true } : { pidFile: { path: opts.pidFile!.path, dirFd: pidDir, pid: sys.pid, mode: opts.pidFile!.mode } };
-    const runConfig = { ...config, newSession: config.newSession ?? started, ...relaunched, ...pidFile };
+    // The relaunched process binds the run's socket's directory at /run/notify and names the socket in the program's environment (the caller's is not in its own).
+    const { notifySocket: _served, ...relaunchedConfig } = notify === undefined ? config : withNotifySocket(config, notify.dir);
+    planned = relaunchedConfig;
+    const runConfig = { ...relaunchedConfig, newSession: config.newSession ?? started, ...relaunched, ...pidFile };
     // Refused before the namespaces are entered, as run refuses it (cli/run.ts runHere): the config the run gets, checked once.
     kernel.orchestrator.checkConfig(runConfig);
     enterNamespaces(sys, inner, config.timeOffsets);
@@ -292,6 +308,13 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     // console's socket closed when the console never came; the idmap socket, the user
     // namespace kept for the copies and the container's pidfd closed. Only where the first
     // process's side of them is planned (PlanSyscalls.onEvent).
+    // The run's socket closed and removed as the relaunch ends, first (what the program sent is read from it then too, as all along: reads that depend on the program, not planned).
+    if (notify !== undefined) {
+      marks.push({ at: sys.calls.length, phase: 'poststop', plugin: NOTIFY_RELAY });
+      const relay = notify;
+      if (sys instanceof PlanSyscalls) sys.onHost(() => relay.close());
+      else relay.close();
+    }
     const { console: consoleSocket, consoleEnds, idmap, pidfd } = sys instanceof PlanSyscalls ? firstProcess : {};
     if (consoleEnds !== undefined || consoleSocket !== undefined) {
       marks.push({ at: sys.calls.length, phase: 'poststop', plugin: CONSOLE_RELAY });
@@ -315,6 +338,9 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       marks.push({ at: sys.calls.length, phase: 'poststop', plugin: RUNTIME_HOOKS });
       for (const { cmd } of poststopHooks(config)) sys.runCommand(cmd);
     }
+  } else {
+    // Not relaunched (a step before it failed): removed as the run removes it then.
+    notify?.close();
   }
 
   const attributed: Omit<PlanCall, 'seq'>[] = [];
@@ -324,7 +350,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     attributed.push({ phase: 'namespaces', plugin: LAUNCHER, record: { op: 'relaunch', argv: outer.relaunch } });
     relaunchPending = false;
   };
-  attribute(config, sys, marks, failed, opts.queries === true, attributed, relaunchHere);
+  attribute(planned, sys, marks, failed, opts.queries === true, attributed, relaunchHere);
   relaunchHere(sys.calls.length);
   const calls = attributed.map((c, seq) => ({ seq, ...c }));
   return { mode: 'run', bundle: config.bundle, rootfs: config.rootfs, complete, ...(error === undefined ? {} : { error }), calls };

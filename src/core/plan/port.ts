@@ -606,6 +606,21 @@ export class PlanSyscalls extends DryRunSyscalls {
   /** The host's root as the model loaded it, once `/` has moved (moveRoot). */
   private hostRoot: FakeNode | undefined;
 
+  /**
+   * `fn`'s calls as the run's first process makes them after the relaunch: it stays
+   * outside the container, where a path resolves from the host's root, not from the
+   * container's that the model's `/` is once the relaunched process has jailed itself.
+   */
+  onHost<T>(fn: () => T): T {
+    const root = this.root;
+    this.root = this.hostRoot ?? root;
+    try {
+      return fn();
+    } finally {
+      this.root = root;
+    }
+  }
+
   /** `/` becomes the directory at `path`; the model's own filesystem stays the host's. */
   private moveRoot(path: string): void {
     this.hostRoot ??= this.root;

@@ -26,7 +26,7 @@ export interface PlanCall {
   /** Position in the plan, from 0. */
   seq: number;
   phase: PlanPhase;
-  /** The plugin step or handler (its `name`), or the work of the orchestrator or the first process: launcher, time-offsets (an embedded plan's), premount-command, postmount-command, before-jail-callback, runtime-hooks, idmap-copy, console-relay. */
+  /** The plugin step or handler (its `name`), or the work of the orchestrator or the first process: launcher, time-offsets (an embedded plan's), premount-command, postmount-command, before-jail-callback, runtime-hooks, pid-file, idmap-copy, console-relay, notify-socket. */
   plugin: string;
   /** The mount being handled (config.mounts index) in the mounts phase. */
   mountIndex?: number;

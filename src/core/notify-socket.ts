@@ -9,10 +9,13 @@
  * and then MAINPID with its own pid (the process the service manager started and waits
  * for). What the program sends after it is read and dropped until the container ends.
  */
+import { tmpdir } from 'os';
 import path = require('path');
-import type { RootfsConfig } from '../core/config/model';
-import { withOciMount } from '../core/config/oci';
-import type { Syscalls } from '../core/syscalls/types';
+import type { RootfsConfig } from './config/model';
+import { withOciMount } from './config/oci';
+import { hostIdOf } from './idmap';
+import type { LaunchPlan } from './namespaces';
+import type { Syscalls } from './syscalls/types';
 
 /** The caller's socket (sd_notify(3)): a path, or `@` and a name in the abstract namespace. */
 export const NOTIFY_SOCKET_ENV = 'NOTIFY_SOCKET';
@@ -62,6 +65,22 @@ export function notifyParentAccess(euid: number, relaunchUid: number | undefined
   if (relaunchUid === euid) return { mode: 0o700 };
   if (relaunchUid !== undefined && euid === 0) return { mode: 0o700, owner: relaunchUid };
   return { mode: 0o711 };
+}
+
+/**
+ * The run's own relay (NotifyRelay.open), made by the first process before anything else
+ * for the relaunch (cli/run.ts, and so planned by core/plan): in a new directory under
+ * Node's os.tmpdir() (TMPDIR, TMP, TEMP or /tmp), made absolute, as the relaunch takes a
+ * relative bind source from the bundle, named `mountkit-notify-` and 12 random hex
+ * digits. Only the relaunch may search it where it can be made so (notifyParentAccess):
+ * the relaunch binds the socket's directory as its root's host uid in a user namespace
+ * this process makes, and as `euid`, this process's, where it makes none.
+ */
+export function openRunRelay(sys: NotifyPort, plan: Pick<LaunchPlan, 'userMappings' | 'userNamespacePath'>, host: string, warn: (message: string) => void, euid: number): NotifyRelay {
+  const relaunchUid = plan.userNamespacePath !== undefined ? undefined : plan.userMappings !== undefined ? hostIdOf(plan.userMappings.uid, 0) : euid;
+  // Required here: a run without NOTIFY_SOCKET never loads crypto.
+  const name = `mountkit-notify-${(require('crypto') as typeof import('crypto')).randomBytes(6).toString('hex')}`;
+  return NotifyRelay.open(sys, path.resolve(tmpdir(), name), host, warn, notifyParentAccess(euid, relaunchUid));
 }
 
 /**

@@ -1,0 +1,122 @@
+import 'reflect-metadata';
+import { tmpdir } from 'os';
+import type { PluginModule } from '../../src/core/kernel';
+import { buildPlan } from '../../src/core/plan';
+import { FakeSyscalls } from '../../src/core/syscalls/fake';
+import { HandoverStep } from '../../src/plugins/exec';
+import { makeConfig } from '../helpers/config';
+import { JAIL_STAND_IN_EXTRA } from '../helpers/jail-stand-in';
+
+/** The exec step alone besides the bind handler: the relay's calls are the first process's, the bind's the relaunched process's. */
+const execOnly: PluginModule = { register: (api) => api.step(HandoverStep) };
+
+const HOST = '/run/systemd/notify';
+
+/** Node's os.tmpdir(), as the relay reads it. */
+const TMP = tmpdir();
+
+/** A fake host with a rootfs and, unless `noTmp`, os.tmpdir(). */
+function fakeRoot(noTmp = false): FakeSyscalls {
+  const sys = new FakeSyscalls().addDir('/bundle/rootfs/bin').addDir('/bundle/rootfs/run').addFile('/bundle/rootfs/bin/sh', '', 0o755).addFile('/bin/sh', '', 0o755).addDir('/proc/self').addFile('/proc/self/mountinfo', '').addFile('/proc/self/ns/user').addFile('/proc/sys/user/max_user_namespaces', '2147483647');
+  return noTmp ? sys : sys.addDir(TMP, 0o1777);
+}
+
+type Ns = { type: string };
+const MAPS = { uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] };
+
+function plan(namespaces: Ns[], extra: { notifySocket?: string; userns?: boolean; program?: string; noTmp?: boolean } = {}) {
+  const config = makeConfig({
+    namespaces: namespaces as never,
+    process: { args: [extra.program ?? 'sh'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, terminal: false },
+    ...(extra.userns ? MAPS : {}),
+    ...(extra.notifySocket === undefined ? {} : { notifySocket: extra.notifySocket }),
+  });
+  const sys = fakeRoot(extra.noTmp);
+  const result = buildPlan(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:bind' }] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: execOnly }], launch: { relaunched: false, inUserNamespace: false, euid: 0 } });
+  return { result, sys, calls: result.calls.map((c) => [c.phase, c.plugin, c.record] as const) };
+}
+
+describe('mountkit plan with NOTIFY_SOCKET (core/notify-socket.ts)', () => {
+  /** The run's directory, from the relay's first call. */
+  function parentOf(calls: ReturnType<typeof plan>['calls']): string {
+    const first = calls.find(([, plugin]) => plugin === 'notify-socket');
+    return (first?.[2] as { path: string }).path;
+  }
+
+  test("the first process makes the run's socket before the relaunch, the relaunched process binds its directory at /run/notify and names it in the program's environment, the first process removes it once the relaunch has ended", () => {
+    const { result, sys, calls } = plan([{ type: 'mount' }], { notifySocket: HOST });
+    expect(result.error).toBeUndefined();
+    const parent = parentOf(calls);
+    expect(parent.startsWith(`${TMP}/`)).toBe(true);
+    expect(parent.slice(TMP.length)).toMatch(/^\/mountkit-notify-[0-9a-f]{12}$/);
+    const dir = `${parent}/notify`;
+    const socket = `${dir}/notify.sock`;
+    const relay = calls.filter(([, plugin]) => plugin === 'notify-socket');
+    const bound = relay.findIndex(([, , r]) => r.op === 'bindUnixDatagram');
+    // The fake's numbers: the socket is the first descriptor the plan opens.
+    const fd = (relay[6][2] as { fd: number }).fd;
+    expect(sys.openFds()).not.toContain(fd);
+    expect(relay).toEqual([
+      ['namespaces', 'notify-socket', { op: 'mkdir', path: parent, mode: 0o700 }],
+      ['namespaces', 'notify-socket', { op: 'chmod', path: parent, mode: 0o700 }],
+      ['namespaces', 'notify-socket', { op: 'mkdir', path: dir, mode: 0o755 }],
+      ['namespaces', 'notify-socket', { op: 'chmod', path: dir, mode: 0o755 }],
+      ['namespaces', 'notify-socket', { op: 'bindUnixDatagram', path: socket }],
+      ['namespaces', 'notify-socket', { op: 'chmod', path: socket, mode: 0o777 }],
+      ['poststop', 'notify-socket', { op: 'close', fd }],
+      ['poststop', 'notify-socket', { op: 'unlink', path: socket }],
+      ['poststop', 'notify-socket', { op: 'rmdir', path: dir }],
+      ['poststop', 'notify-socket', { op: 'rmdir', path: parent }],
+    ]);
+    expect(bound).toBe(4);
+    // A mount namespace alone takes a relaunch too: the first process stays outside to read the socket.
+    const relaunch = calls.findIndex(([, , r]) => r.op === 'relaunch');
+    expect(calls.indexOf(relay[5])).toBe(relaunch - 1);
+    const mounts = result.calls.filter((c) => c.plugin === 'bind');
+    expect(new Set(mounts.map((c) => c.destination))).toEqual(new Set(['/run/notify']));
+    expect(mounts.map((c) => c.record)).toContainEqual(expect.objectContaining({ path: dir }));
+    const execve = calls.find(([, , r]) => r.op === 'execve')![2] as { envp: string[] };
+    expect(execve.envp).toEqual(['PATH=/bin', 'NOTIFY_SOCKET=/run/notify/notify.sock', 'HOME=/']);
+    expect(calls.indexOf(relay[6])).toBeGreaterThan(calls.findIndex(([, , r]) => r.op === 'execve'));
+    expect(sys.node(parent)).toBeUndefined();
+  });
+
+  test("root making a user namespace: the run's directory is given to the container root's host uid before anything in it is made", () => {
+    const { result, calls } = plan([{ type: 'mount' }, { type: 'user' }], { notifySocket: HOST, userns: true });
+    expect(result.error).toBeUndefined();
+    const parent = parentOf(calls);
+    expect(calls.filter(([, plugin]) => plugin === 'notify-socket').slice(0, 4).map(([, , r]) => r)).toEqual([
+      { op: 'mkdir', path: parent, mode: 0o700 },
+      { op: 'chmod', path: parent, mode: 0o700 },
+      { op: 'chown', path: parent, uid: 100000, gid: -1 },
+      { op: 'mkdir', path: `${parent}/notify`, mode: 0o755 },
+    ]);
+  });
+
+  test('a step of the relaunched process that fails: the plan stops there, and the socket is removed all the same, as the relaunch ends', () => {
+    const { result, calls } = plan([{ type: 'mount' }], { notifySocket: HOST, program: '/nope' });
+    expect(result.error).toBeDefined();
+    expect(calls.some(([, , r]) => r.op === 'execve')).toBe(false);
+    expect(calls.slice(-4).map(([phase, plugin, r]) => [phase, plugin, r.op])).toEqual([
+      ['poststop', 'notify-socket', 'close'],
+      ['poststop', 'notify-socket', 'unlink'],
+      ['poststop', 'notify-socket', 'rmdir'],
+      ['poststop', 'notify-socket', 'rmdir'],
+    ]);
+  });
+
+  test('a TMPDIR that is not there: the plan stops at the first mkdir with the error run gives, before the relaunch', () => {
+    const { result, calls } = plan([{ type: 'mount' }], { notifySocket: HOST, noTmp: true });
+    expect((result.error as Error).message).toBe(`mkdir "${parentOf(calls)}": ENOENT`);
+    expect(result.calls[result.calls.length - 1]).toMatchObject({ phase: 'namespaces', plugin: 'notify-socket', record: { op: 'mkdir' }, errno: 'ENOENT' });
+    expect(calls.some(([, , r]) => r.op === 'relaunch')).toBe(false);
+  });
+
+  test('without a caller\'s socket: no relay, and a mount namespace alone is entered without a relaunch', () => {
+    const { result, calls } = plan([{ type: 'mount' }]);
+    expect(result.error).toBeUndefined();
+    expect(calls.filter(([, plugin]) => plugin === 'notify-socket')).toEqual([]);
+    expect(calls.some(([, , r]) => r.op === 'relaunch')).toBe(false);
+    expect((calls.find(([, , r]) => r.op === 'execve')![2] as { envp: string[] }).envp).toEqual(['PATH=/bin', 'HOME=/']);
+  });
+});
