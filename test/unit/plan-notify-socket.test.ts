@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { tmpdir } from 'os';
+import * as path from 'path';
 import type { PluginModule } from '../../src/core/kernel';
 import { buildPlan } from '../../src/core/plan';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
@@ -12,8 +13,8 @@ const execOnly: PluginModule = { register: (api) => api.step(HandoverStep) };
 
 const HOST = '/run/systemd/notify';
 
-/** Node's os.tmpdir(), as the relay reads it. */
-const TMP = tmpdir();
+/** Node's os.tmpdir(), made absolute, as the relay takes it. */
+const TMP = path.resolve(tmpdir());
 
 /** A fake host with a rootfs and, unless `noTmp`, os.tmpdir(). */
 function fakeRoot(noTmp = false): FakeSyscalls {
@@ -23,17 +24,23 @@ function fakeRoot(noTmp = false): FakeSyscalls {
 
 type Ns = { type: string };
 const MAPS = { uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] };
+/** A rootless user's maps: the container's root is that user. */
+const ownMaps = (id: number) => ({ uidMappings: [{ containerID: 0, hostID: id, size: 1 }], gidMappings: [{ containerID: 0, hostID: id, size: 1 }] });
 
-function plan(namespaces: Ns[], extra: { notifySocket?: string; userns?: boolean; program?: string; noTmp?: boolean } = {}) {
+function plan(namespaces: Ns[], extra: { notifySocket?: string; userns?: boolean; program?: string; noTmp?: boolean; prepare?: (sys: FakeSyscalls) => void; euid?: number } = {}) {
   const config = makeConfig({
     namespaces: namespaces as never,
     process: { args: [extra.program ?? 'sh'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, terminal: false },
-    ...(extra.userns ? MAPS : {}),
+    ...(extra.userns ? (extra.euid ? ownMaps(extra.euid) : MAPS) : {}),
     ...(extra.notifySocket === undefined ? {} : { notifySocket: extra.notifySocket }),
   });
   const sys = fakeRoot(extra.noTmp);
-  const result = buildPlan(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:bind' }] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: execOnly }], launch: { relaunched: false, inUserNamespace: false, euid: 0 } });
-  return { result, sys, calls: result.calls.map((c) => [c.phase, c.plugin, c.record] as const) };
+  extra.prepare?.(sys);
+  const bound = jest.spyOn(sys, 'bindUnixDatagram');
+  const result = buildPlan(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:bind' }] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: execOnly }], launch: { relaunched: false, inUserNamespace: false, euid: extra.euid ?? 0, egid: extra.euid ?? 0 } });
+  // The descriptor of the run's socket, as the port returned it.
+  const socketFd = bound.mock.results[0]?.value as number | undefined;
+  return { result, sys, socketFd, calls: result.calls.map((c) => [c.phase, c.plugin, c.record] as const) };
 }
 
 describe('mountkit plan with NOTIFY_SOCKET (core/notify-socket.ts)', () => {
@@ -44,17 +51,16 @@ describe('mountkit plan with NOTIFY_SOCKET (core/notify-socket.ts)', () => {
   }
 
   test("the first process makes the run's socket before the relaunch, the relaunched process binds its directory at /run/notify and names it in the program's environment, the first process removes it once the relaunch has ended", () => {
-    const { result, sys, calls } = plan([{ type: 'mount' }], { notifySocket: HOST });
+    const { result, sys, calls, socketFd: fd } = plan([{ type: 'mount' }], { notifySocket: HOST });
     expect(result.error).toBeUndefined();
     const parent = parentOf(calls);
-    expect(parent.startsWith(`${TMP}/`)).toBe(true);
-    expect(parent.slice(TMP.length)).toMatch(/^\/mountkit-notify-[0-9a-f]{12}$/);
+    expect(path.dirname(parent)).toBe(TMP);
+    expect(path.basename(parent)).toMatch(/^mountkit-notify-[0-9a-f]{12}$/);
     const dir = `${parent}/notify`;
     const socket = `${dir}/notify.sock`;
     const relay = calls.filter(([, plugin]) => plugin === 'notify-socket');
     const bound = relay.findIndex(([, , r]) => r.op === 'bindUnixDatagram');
-    // The fake's numbers: the socket is the first descriptor the plan opens.
-    const fd = (relay[6][2] as { fd: number }).fd;
+    expect(fd).toEqual(expect.any(Number));
     expect(sys.openFds()).not.toContain(fd);
     expect(relay).toEqual([
       ['namespaces', 'notify-socket', { op: 'mkdir', path: parent, mode: 0o700 }],
@@ -102,6 +108,30 @@ describe('mountkit plan with NOTIFY_SOCKET (core/notify-socket.ts)', () => {
       ['poststop', 'notify-socket', 'unlink'],
       ['poststop', 'notify-socket', 'rmdir'],
       ['poststop', 'notify-socket', 'rmdir'],
+    ]);
+  });
+
+  test('a step before the relaunch that fails (the user namespace cannot be made): the socket removed right after it, under the relay', () => {
+    const { result, calls, socketFd } = plan([{ type: 'mount' }, { type: 'user' }], { notifySocket: HOST, userns: true, prepare: (sys) => sys.failOn('userNamespace', 'ENOSPC') });
+    expect((result.error as Error).message).toMatch(/ENOSPC/);
+    expect(calls.some(([, , r]) => r.op === 'relaunch')).toBe(false);
+    const parent = parentOf(calls);
+    expect(calls.slice(-5)).toEqual([
+      ['namespaces', 'launcher', expect.objectContaining({ op: 'userNamespace' })],
+      ['namespaces', 'notify-socket', { op: 'close', fd: socketFd }],
+      ['namespaces', 'notify-socket', { op: 'unlink', path: `${parent}/notify/notify.sock` }],
+      ['namespaces', 'notify-socket', { op: 'rmdir', path: `${parent}/notify` }],
+      ['namespaces', 'notify-socket', { op: 'rmdir', path: parent }],
+    ]);
+  });
+
+  test("a rootless plan (euid 1000, the container's root that user): the run's directory stays the user's, 0700, no chown", () => {
+    const { calls } = plan([{ type: 'mount' }, { type: 'user' }], { notifySocket: HOST, userns: true, euid: 1000 });
+    const relay = calls.filter(([, plugin]) => plugin === 'notify-socket').map(([, , r]) => r);
+    expect(relay.slice(0, 3)).toEqual([
+      { op: 'mkdir', path: parentOf(calls), mode: 0o700 },
+      { op: 'chmod', path: parentOf(calls), mode: 0o700 },
+      { op: 'mkdir', path: `${parentOf(calls)}/notify`, mode: 0o755 },
     ]);
   });
 

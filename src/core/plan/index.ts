@@ -199,7 +199,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       // The run's own socket, before anything else is made for the relaunch, under a random name as a run's.
       if (config.notifySocket !== undefined) {
         marks.push({ at: sys.calls.length, phase: 'namespaces', plugin: NOTIFY_RELAY });
-        notify = openRunRelay(sys, outer, config.notifySocket, (message) => (opts.logger ?? silentLogger).warn(message), euid ?? 0);
+        notify = openRunRelay(sys, outer, config.notifySocket, (message) => (opts.logger ?? silentLogger).warn(message), launch.euid ?? 0);
         marks.push({ at: sys.calls.length, phase: 'namespaces', plugin: LAUNCHER });
       }
       const passed = prepareRelaunch(sys, outer, config);
@@ -338,9 +338,10 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       marks.push({ at: sys.calls.length, phase: 'poststop', plugin: RUNTIME_HOOKS });
       for (const { cmd } of poststopHooks(config)) sys.runCommand(cmd);
     }
-  } else {
+  } else if (notify !== undefined) {
     // Not relaunched (a step before it failed): removed as the run removes it then.
-    notify?.close();
+    marks.push({ at: sys.calls.length, phase: 'namespaces', plugin: NOTIFY_RELAY });
+    notify.close();
   }
 
   const attributed: Omit<PlanCall, 'seq'>[] = [];
@@ -459,7 +460,7 @@ function annotate(call: Omit<PlanCall, 'seq'>, sys: PlanSyscalls): void {
   if (fds.length) call.fds = Object.fromEntries(fds);
 }
 
-export { PlanSyscalls } from './port';
+export { PlanSyscalls, type PlanKernelAnswers } from './port';
 export type { Plan, PlanCall, PlanMode, PlanPhase, PlanRecord, RelaunchRecord } from './types';
 export { PLAN_SCHEMA_VERSION, decodeArgs, descriptorsOf, formatCall, formatPlanText, jsonSafe, planCallToJson, planToJson } from './format';
 export type { PlanCallJson, PlanJson } from './format';
