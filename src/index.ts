@@ -84,7 +84,7 @@ export {
   planCallToJson,
   planToJson,
 } from './core/plan';
-export type { EmbeddedPlanOptions, Plan, PlanCall, PlanCallJson, PlanJson, PlanMode, PlanOptions, PlanPhase, PlanPort, PlanRecord, RelaunchRecord } from './core/plan';
+export type { EmbeddedPlanOptions, Plan, PlanCall, PlanCallJson, PlanJson, PlanKernelAnswers, PlanMode, PlanOptions, PlanPhase, PlanPort, PlanRecord, RelaunchRecord } from './core/plan';
 export { connectHostSocket, consoleToStarter, foregroundConsole, hasConsole, hostSocketPaths } from './core/host-sockets';
 export type { HostSocketRole } from './core/host-sockets';
 export {

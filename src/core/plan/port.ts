@@ -176,6 +176,24 @@ function hostOpenTreeRefusal(): 'ENOSYS' | 'EPERM' | undefined {
   return code === 'ENOSYS' || code === 'EPERM' ? code : undefined;
 }
 
+/**
+ * What the calls PlanSyscalls asks the host about at their first use answer the run,
+ * given in place of asking (PlanSyscalls' constructor): a call left out works, as on
+ * Linux 6.15 and later without a seccomp filter; ENOSYS is a kernel without it (open_tree
+ * and fsopen before 5.2, mount_setattr before 5.12, open_tree_attr before 6.15) or a
+ * filter answering so; EPERM and EINVAL a filter's; NOSYMFOLLOW, mount_setattr(2) of
+ * Linux 5.12 and 5.13, which refuses MOUNT_ATTR_NOSYMFOLLOW (EINVAL).
+ */
+export interface PlanKernelAnswers {
+  openTree?: 'ENOSYS' | 'EPERM';
+  openTreeAttr?: 'ENOSYS' | 'EPERM';
+  mountSetattr?: 'ENOSYS' | 'EINVAL' | 'NOSYMFOLLOW' | 'EPERM';
+  fsopen?: 'ENOSYS' | 'EPERM';
+}
+
+/** The calls PlanKernelAnswers answers. */
+const PROBED_CALLS = ['openTree', 'openTreeAttr', 'mountSetattr', 'fsopen'] as const;
+
 /** The host's last capability and bounding set, for the capability steps' answers; the model's defaults when unreadable. */
 function hostCapabilities(): { last: number; bounding: bigint } | undefined {
   try {
@@ -217,9 +235,15 @@ export class PlanSyscalls extends DryRunSyscalls {
   /** The trees mounted on the process's root: each on top of the root, or of the one mounted before it. */
   private readonly overRoot = new WeakMap<FakeNode, FakeNode>();
 
-  /** `mountinfo`: this process's mountinfo text, for a test to give (DryRunSyscalls). */
-  constructor(mountinfo?: string) {
+  /**
+   * `mountinfo`: this process's mountinfo text, for a test to give (DryRunSyscalls).
+   * `kernel`: what the mount API's newer calls answer, in place of asking this host at
+   * their first call: a plan as on another kernel, or a test's that does not depend on
+   * this one's.
+   */
+  constructor(mountinfo?: string, kernel?: PlanKernelAnswers) {
     super(mountinfo);
+    if (kernel) for (const op of PROBED_CALLS) this.hostAnswer(op, () => kernel[op]);
     // Its mounts show their own trees: a change below a read-only one is refused, as in a run.
     this.refuseReadOnlyWrites = true;
     const session = hostSession();

@@ -1,0 +1,48 @@
+import 'reflect-metadata';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { MS_BIND, MS_RDONLY } from '../../src/core/constants';
+import { buildPlan, PlanSyscalls, type PlanKernelAnswers } from '../../src/core/plan';
+import { makeConfig, makeMount } from '../helpers/config';
+import { JAIL_STAND_IN_EXTRA } from '../helpers/jail-stand-in';
+
+let tmp: string;
+beforeAll(() => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mountkit-plan-kernel-'));
+  fs.mkdirSync(path.join(tmp, 'src'));
+  fs.mkdirSync(path.join(tmp, 'rootfs', 'data'), { recursive: true });
+});
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** The mount calls of two read-only binds planned on a port whose newer mount calls answer as `kernel` says, each as "op" or "op ERRNO". */
+function bindCalls(kernel: PlanKernelAnswers): string[][] {
+  const src = path.join(tmp, 'src');
+  const mounts = [
+    makeMount({ index: 0, type: 'bind', source: src, destination: '/data', flags: MS_BIND | MS_RDONLY }),
+    makeMount({ index: 1, type: 'bind', source: src, destination: '/data', flags: MS_BIND | MS_RDONLY }),
+  ];
+  const config = makeConfig({ bundle: tmp, rootfs: path.join(tmp, 'rootfs'), mounts, namespaces: [{ type: 'mount' }] });
+  const plan = buildPlan(config, { syscalls: new PlanSyscalls(undefined, kernel), plugins: { plugins: [{ module: 'builtin:bind' }] }, extra: [JAIL_STAND_IN_EXTRA], launch: { relaunched: false, inUserNamespace: false, euid: 0 } });
+  expect(plan.error).toBeUndefined();
+  return mounts.map((m) => plan.calls.filter((c) => c.mountIndex === m.index && /^(openTree|openTreeAttr|moveMount|mount|mountSetattr)$/.test(c.record.op)).map((c) => (c.errno ? `${c.record.op} ${c.errno}` : c.record.op)));
+}
+
+/** A copy made with its flags; one given them by mount_setattr(2); one remounted; a bind by mount(2), remounted. */
+const WITH_FLAGS = ['openTreeAttr', 'moveMount'];
+const SET_ON_COPY = ['openTree', 'mountSetattr', 'moveMount'];
+const REMOUNTED = ['openTree', 'moveMount', 'mount'];
+const BY_MOUNT = ['mount', 'mount'];
+
+describe("PlanSyscalls given the kernel's answers: a plan as on another kernel, whatever this one has", () => {
+  test.each<[string, PlanKernelAnswers, string[][]]>([
+    ['Linux 6.15 and later: each copy made with its flags', {}, [WITH_FLAGS, WITH_FLAGS]],
+    ['before 6.15 (open_tree_attr ENOSYS): tried once, each copy given its flags by mount_setattr', { openTreeAttr: 'ENOSYS' }, [['openTreeAttr ENOSYS', ...SET_ON_COPY], SET_ON_COPY]],
+    ["a seccomp filter's EPERM to open_tree_attr: tried by each bind, each copy remounted", { openTreeAttr: 'EPERM' }, [['openTreeAttr EPERM', ...REMOUNTED], ['openTreeAttr EPERM', ...REMOUNTED]]],
+    ['before 5.12 (mount_setattr ENOSYS): each copy remounted after its attach, mount_setattr tried once', { openTreeAttr: 'ENOSYS', mountSetattr: 'ENOSYS' }, [['openTreeAttr ENOSYS', 'openTree', 'mountSetattr ENOSYS', 'moveMount', 'mount'], REMOUNTED]],
+    ['5.12 and 5.13 (MOUNT_ATTR_NOSYMFOLLOW unknown): the first copy refused its flags (EINVAL), each copy remounted', { openTreeAttr: 'ENOSYS', mountSetattr: 'NOSYMFOLLOW' }, [['openTreeAttr ENOSYS', 'openTree', 'mountSetattr EINVAL', 'moveMount', 'mount'], REMOUNTED]],
+    ['before 5.2 (open_tree ENOSYS): each bind made by mount(2) and remounted', { openTreeAttr: 'ENOSYS', mountSetattr: 'ENOSYS', openTree: 'ENOSYS', fsopen: 'ENOSYS' }, [['openTreeAttr ENOSYS', 'openTree ENOSYS', ...BY_MOUNT], BY_MOUNT]],
+  ])('%s', (_, kernel, expected) => {
+    expect(bindCalls(kernel)).toEqual(expected);
+  });
+});
