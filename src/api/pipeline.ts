@@ -346,7 +346,7 @@ export function plan(config: RootfsConfig, opts: PlanApiOptions | EmbeddedPlanAp
       const problem = thisProcessProblem(checked);
       if (problem) throw problem;
     }
-    return buildEmbeddedPlan(checked, { syscalls: opts.syscalls, queries: opts.queries }, (sys, onStep, beforeTimeOffsets) =>
+    return buildEmbeddedPlan(checked, { syscalls: opts.syscalls, queries: opts.queries, kernel: opts.kernel }, (sys, onStep, beforeTimeOffsets) =>
       pipelineRun(
         checked,
         sys,
@@ -359,6 +359,6 @@ export function plan(config: RootfsConfig, opts: PlanApiOptions | EmbeddedPlanAp
       ),
     );
   }
-  const { syscalls, launch, queries, validate, closedFd } = opts;
-  return buildPlan(validate === false ? config : checkedModel(config), { syscalls, launch, queries, validate, closedFd, modelChecked: true, ...pluginSetup(opts) });
+  const { syscalls, launch, queries, validate, closedFd, kernel } = opts;
+  return buildPlan(validate === false ? config : checkedModel(config), { syscalls, launch, queries, validate, closedFd, kernel, modelChecked: true, ...pluginSetup(opts) });
 }

@@ -37,7 +37,7 @@ import { keepStderr } from '../streams';
 import { withNotifySocket, openRunRelay, type NotifyRelay } from '../notify-socket';
 import { poststartHooks, poststopHooks } from '../runtime-hooks';
 import { noteFailures, type FailedCalls } from './failures';
-import { PlanSyscalls } from './port';
+import { PlanSyscalls, type PlanKernelAnswers } from './port';
 import type { Plan, PlanCall, PlanPhase, PlanRecord } from './types';
 
 /**
@@ -81,6 +81,8 @@ export interface PlanOptions {
   pidFile?: { path: string; mode: number };
   /** Also list the calls that only read (stat, lstat, fstat, readlink, readdir, readFile); default false. */
   queries?: boolean;
+  /** For the plan's own port (none given in `syscalls`): what the mount API's newer calls answer, in place of asking this kernel (PlanKernelAnswers). */
+  kernel?: PlanKernelAnswers;
   /** Check the config against the host first, as `mountkit run` does; default true. */
   validate?: boolean;
   /** Its own types and ranges are checked already (ValidateOptions.modelChecked); default false. */
@@ -122,8 +124,8 @@ const ignoreHookFailure = (): undefined => undefined;
  * new pid namespace; otherwise it is the pid of the mountkit process that runs it, which
  * a plan cannot know: its own stands for it.
  */
-function planPort(config: RootfsConfig, closedFd: number | undefined): PlanSyscalls {
-  const sys = new PlanSyscalls();
+function planPort(config: RootfsConfig, closedFd: number | undefined, kernel: PlanKernelAnswers | undefined): PlanSyscalls {
+  const sys = new PlanSyscalls(undefined, kernel);
   // The process that becomes the container is PID 1 of a new pid namespace it is started in.
   sys.pid = config.namespaces.some((ns) => ns.type === 'pid' && !ns.path) ? 1 : process.pid;
   // The descriptors passed to the container are the caller's: those of them this process has open, below one the caller had closed.
@@ -139,7 +141,7 @@ function planPort(config: RootfsConfig, closedFd: number | undefined): PlanSysca
 export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
   // The port as the pipeline uses it, noting the calls that fail and their errno (failures.ts).
   const failed: FailedCalls = new WeakMap();
-  const sys = noteFailures(opts.syscalls ?? planPort(given, opts.closedFd), failed);
+  const sys = noteFailures(opts.syscalls ?? planPort(given, opts.closedFd, opts.kernel), failed);
   const euid = process.geteuid?.();
   const launch: LaunchContext = opts.launch ?? { relaunched: false, inUserNamespace: inUserNamespace(sys), euid, egid: process.getegid?.(), ...(euid !== 0 ? { idMapTools: idMapToolsInPath(process.env.PATH) } : {}) };
   // As run sets it, planned by a user other than root: that user's rootless run, where the
@@ -369,6 +371,8 @@ export interface EmbeddedPlanOptions {
   syscalls?: PlanPort;
   /** Also list the calls that only read; default false. */
   queries?: boolean;
+  /** For the plan's own port: what the mount API's newer calls answer, in place of asking this kernel (PlanKernelAnswers). */
+  kernel?: PlanKernelAnswers;
 }
 
 /**
@@ -382,7 +386,7 @@ export interface EmbeddedPlanOptions {
  */
 export function buildEmbeddedPlan(config: RootfsConfig, opts: EmbeddedPlanOptions, run: PipelineRun): Plan {
   const failed: FailedCalls = new WeakMap();
-  const sys = noteFailures(opts.syscalls ?? planPort(config, undefined), failed);
+  const sys = noteFailures(opts.syscalls ?? planPort(config, undefined, opts.kernel), failed);
   // The calls before the time offsets are the checks' reads, left out as buildPlan leaves out validateConfig's.
   const marks: Mark[] = [];
   let stepped = false;

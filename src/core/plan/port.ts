@@ -181,8 +181,11 @@ function hostOpenTreeRefusal(): 'ENOSYS' | 'EPERM' | undefined {
  * given in place of asking (PlanSyscalls' constructor): a call left out works, as on
  * Linux 6.15 and later without a seccomp filter; ENOSYS is a kernel without it (open_tree
  * and fsopen before 5.2, mount_setattr before 5.12, open_tree_attr before 6.15) or a
- * filter answering so; EPERM and EINVAL a filter's; NOSYMFOLLOW, mount_setattr(2) of
- * Linux 5.12 and 5.13, which refuses MOUNT_ATTR_NOSYMFOLLOW (EINVAL).
+ * filter answering so; EPERM and EINVAL a filter's; NOSYMFOLLOW, Linux 5.12 and 5.13,
+ * whose mount_setattr(2) and fsmount(2) refuse MOUNT_ATTR_NOSYMFOLLOW (EINVAL; both take
+ * it from 5.14). The fsmount(2) of a kernel before 5.12, which refuses it too, is not
+ * told apart from a filter's ENOSYS to mount_setattr(2): a plan shows its tmpfs made with
+ * the attribute.
  */
 export interface PlanKernelAnswers {
   openTree?: 'ENOSYS' | 'EPERM';
@@ -191,8 +194,13 @@ export interface PlanKernelAnswers {
   fsopen?: 'ENOSYS' | 'EPERM';
 }
 
-/** The calls PlanKernelAnswers answers. */
-const PROBED_CALLS = ['openTree', 'openTreeAttr', 'mountSetattr', 'fsopen'] as const;
+/** The answers each call of PlanKernelAnswers may be given. */
+const KERNEL_ANSWERS: Readonly<Record<keyof PlanKernelAnswers, readonly string[]>> = {
+  openTree: ['ENOSYS', 'EPERM'],
+  openTreeAttr: ['ENOSYS', 'EPERM'],
+  mountSetattr: ['ENOSYS', 'EINVAL', 'NOSYMFOLLOW', 'EPERM'],
+  fsopen: ['ENOSYS', 'EPERM'],
+};
 
 /** The host's last capability and bounding set, for the capability steps' answers; the model's defaults when unreadable. */
 function hostCapabilities(): { last: number; bounding: bigint } | undefined {
@@ -214,6 +222,8 @@ export class PlanSyscalls extends DryRunSyscalls {
   private readonly returned = new WeakMap<SyscallRecord, number>();
   /** What each call asked of this host at its first call answered (hostAnswer). */
   private readonly hostAnswers = new Map<SyscallName, string | undefined>();
+  /** What the constructor was told the calls answer, in place of asking this host. */
+  private readonly kernel: PlanKernelAnswers | undefined;
   /** Whether the run's process leads its session, as this one does (hostSession), unless mountkit starts it. */
   private leadsSession = false;
   /**
@@ -238,12 +248,18 @@ export class PlanSyscalls extends DryRunSyscalls {
   /**
    * `mountinfo`: this process's mountinfo text, for a test to give (DryRunSyscalls).
    * `kernel`: what the mount API's newer calls answer, in place of asking this host at
-   * their first call: a plan as on another kernel, or a test's that does not depend on
-   * this one's.
+   * their first call (taken then, as an answer asked would be: a test's own failOn
+   * made before it comes first): a plan as on another kernel, or a test's that does not
+   * depend on this one's mount API. An answer no such call gives is refused (TypeError).
    */
   constructor(mountinfo?: string, kernel?: PlanKernelAnswers) {
     super(mountinfo);
-    if (kernel) for (const op of PROBED_CALLS) this.hostAnswer(op, () => kernel[op]);
+    for (const [op, answer] of Object.entries(kernel ?? {}) as [keyof PlanKernelAnswers, string | undefined][]) {
+      const allowed = KERNEL_ANSWERS[op];
+      if (allowed === undefined) throw new TypeError(`PlanKernelAnswers: no call ${JSON.stringify(op)} (${Object.keys(KERNEL_ANSWERS).join(', ')})`);
+      if (answer !== undefined && !allowed.includes(answer)) throw new TypeError(`PlanKernelAnswers.${op}: ${JSON.stringify(answer)} is none of ${allowed.join(', ')}`);
+    }
+    this.kernel = kernel;
     // Its mounts show their own trees: a change below a read-only one is refused, as in a run.
     this.refuseReadOnlyWrites = true;
     const session = hostSession();
@@ -467,9 +483,9 @@ export class PlanSyscalls extends DryRunSyscalls {
    * What `op` answers on this host (`ask`), asked at its first call only: ENOSYS, EPERM or
    * EINVAL refuses it then and at every later call, as it will refuse the run.
    */
-  private hostAnswer(op: SyscallName, ask: () => string | undefined): string | undefined {
+  private hostAnswer(op: keyof PlanKernelAnswers, ask: () => string | undefined): string | undefined {
     if (!this.hostAnswers.has(op)) {
-      const answer = ask();
+      const answer = this.kernel ? this.kernel[op] : ask();
       this.hostAnswers.set(op, answer);
       if (answer === 'ENOSYS' || answer === 'EPERM' || answer === 'EINVAL') this.failOn(op, answer, { times: Infinity });
     }
@@ -518,7 +534,9 @@ export class PlanSyscalls extends DryRunSyscalls {
     return this.opened(super.fsopen(fstype, flags));
   }
 
+  /** Linux 5.12 and 5.13 (before 5.14) refuse MOUNT_ATTR_NOSYMFOLLOW here as in mount_setattr(2): EINVAL (hostMountSetattrRefusal's NOSYMFOLLOW). */
   override fsmount(fd: number, flags: number, attrFlags: bigint): number {
+    if ((attrFlags & MOUNT_ATTR_NOSYMFOLLOW) !== 0n && this.hostAnswer('mountSetattr', hostMountSetattrRefusal) === 'NOSYMFOLLOW') this.failOn('fsmount', 'EINVAL');
     return this.opened(super.fsmount(fd, flags, attrFlags));
   }
 
