@@ -305,18 +305,20 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
         error ??= err;
       }
     }
-    // Once the relaunch has ended, before those hooks: the console's master closed (in a
-    // run, by the stream that copied it) and the user's terminal put back, or the
-    // console's socket closed when the console never came; the idmap socket, the user
-    // namespace kept for the copies and the container's pidfd closed. Only where the first
-    // process's side of them is planned (PlanSyscalls.onEvent).
-    // The run's socket closed and removed as the relaunch ends, first (what the program sent is read from it then too, as all along: reads that depend on the program, not planned).
+    // Once the relaunch has ended, first: the run's sd_notify(3) socket closed and removed
+    // (what the program sent is read from it then too, as all along: reads that depend on
+    // the program, which are not planned). The paths are the host's (PlanSyscalls.onHost).
     if (notify !== undefined) {
       marks.push({ at: sys.calls.length, phase: 'poststop', plugin: NOTIFY_RELAY });
       const relay = notify;
       if (sys instanceof PlanSyscalls) sys.onHost(() => relay.close());
       else relay.close();
     }
+    // Then, before those hooks: the console's master closed (in a run, by the stream that
+    // copied it) and the user's terminal put back, or the console's socket closed when the
+    // console never came; the idmap socket, the user namespace kept for the copies and the
+    // container's pidfd closed. Only where the first process's side of them is planned
+    // (PlanSyscalls.onEvent).
     const { console: consoleSocket, consoleEnds, idmap, pidfd } = sys instanceof PlanSyscalls ? firstProcess : {};
     if (consoleEnds !== undefined || consoleSocket !== undefined) {
       marks.push({ at: sys.calls.length, phase: 'poststop', plugin: CONSOLE_RELAY });
