@@ -5,7 +5,8 @@ import * as path from 'path';
 import { MS_BIND, MS_NOSUID, MS_NOSYMFOLLOW, MS_RDONLY } from '../../src/core/constants';
 import { SyscallError } from '../../src/core/errors';
 import { LinuxSyscalls } from '../../src/core/syscalls/linux';
-import { buildPlan, PlanSyscalls, type PlanKernelAnswers } from '../../src/core/plan';
+import { buildPlan, PlanSyscalls, type PlanKernelAnswers, type PlanOptions } from '../../src/core/plan';
+import type { MountSpec } from '../../src/core/config/model';
 import { makeConfig, makeMount } from '../helpers/config';
 import { JAIL_STAND_IN_EXTRA } from '../helpers/jail-stand-in';
 
@@ -19,17 +20,23 @@ beforeAll(() => {
 });
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** The mount calls of two read-only binds planned on a port whose newer mount calls answer as `kernel` says, each as "op" or "op ERRNO". */
+/**
+ * The calls named in `ops` that the plan of `mounts` (with `module`, a built-in, alone
+ * besides the jail's stand-in) makes for each mount, as "op" or "op ERRNO"; `port` the
+ * plan's own options for its port (`syscalls` or `kernel`).
+ */
+function mountCalls(mounts: MountSpec[], module: string, ops: RegExp, port: Pick<PlanOptions, 'syscalls' | 'kernel'>): string[][] {
+  const config = makeConfig({ bundle: tmp, rootfs: path.join(tmp, 'rootfs'), mounts, namespaces: [{ type: 'mount' }] });
+  const plan = buildPlan(config, { ...port, plugins: { plugins: [{ module }] }, extra: [JAIL_STAND_IN_EXTRA], launch: { relaunched: false, inUserNamespace: false, euid: 0 } });
+  expect(plan.error).toBeUndefined();
+  return mounts.map((m) => plan.calls.filter((c) => c.mountIndex === m.index && ops.test(c.record.op)).map((c) => (c.errno ? `${c.record.op} ${c.errno}` : c.record.op)));
+}
+
+/** The mount calls of two read-only binds planned on a port whose newer mount calls answer as `kernel` says. */
 function bindCalls(kernel: PlanKernelAnswers): string[][] {
   const src = path.join(tmp, 'src');
-  const mounts = [
-    makeMount({ index: 0, type: 'bind', source: src, destination: '/data', flags: MS_BIND | MS_RDONLY }),
-    makeMount({ index: 1, type: 'bind', source: src, destination: '/data', flags: MS_BIND | MS_RDONLY }),
-  ];
-  const config = makeConfig({ bundle: tmp, rootfs: path.join(tmp, 'rootfs'), mounts, namespaces: [{ type: 'mount' }] });
-  const plan = buildPlan(config, { syscalls: new PlanSyscalls(undefined, kernel), plugins: { plugins: [{ module: 'builtin:bind' }] }, extra: [JAIL_STAND_IN_EXTRA], launch: { relaunched: false, inUserNamespace: false, euid: 0 } });
-  expect(plan.error).toBeUndefined();
-  return mounts.map((m) => plan.calls.filter((c) => c.mountIndex === m.index && /^(openTree|openTreeAttr|moveMount|mount|mountSetattr)$/.test(c.record.op)).map((c) => (c.errno ? `${c.record.op} ${c.errno}` : c.record.op)));
+  const mounts = [0, 1].map((index) => makeMount({ index, type: 'bind', source: src, destination: '/data', flags: MS_BIND | MS_RDONLY }));
+  return mountCalls(mounts, 'builtin:bind', /^(openTree|openTreeAttr|moveMount|mount|mountSetattr)$/, { syscalls: new PlanSyscalls(undefined, kernel) });
 }
 
 /** A copy made with its flags; one given them by mount_setattr(2); one remounted; a bind by mount(2), remounted. */
@@ -44,11 +51,8 @@ const MOUNT_SETATTR_EPERM = [
 
 /** The mount calls of a tmpcopyup tmpfs (nosuid, and nosymfollow where `nosymfollow`) on /etc, planned through buildPlan's own port, as `kernel` says the calls answer. */
 function copyupCalls(kernel: PlanKernelAnswers, nosymfollow = false): string[] {
-  const mounts = [makeMount({ index: 0, type: 'tmpfs', source: 'tmpfs', destination: '/etc', flags: MS_NOSUID | (nosymfollow ? MS_NOSYMFOLLOW : 0n), extensions: { tmpcopyup: true } })];
-  const config = makeConfig({ bundle: tmp, rootfs: path.join(tmp, 'rootfs'), mounts, namespaces: [{ type: 'mount' }] });
-  const plan = buildPlan(config, { kernel, plugins: { plugins: [{ module: 'builtin:tmpfs' }] }, extra: [JAIL_STAND_IN_EXTRA], launch: { relaunched: false, inUserNamespace: false, euid: 0 } });
-  expect(plan.error).toBeUndefined();
-  return plan.calls.filter((c) => c.mountIndex === 0 && /^(fsopen|fsmount|moveMount|mount)$/.test(c.record.op)).map((c) => (c.errno ? `${c.record.op} ${c.errno}` : c.record.op));
+  const mount = makeMount({ index: 0, type: 'tmpfs', source: 'tmpfs', destination: '/etc', flags: MS_NOSUID | (nosymfollow ? MS_NOSYMFOLLOW : 0n), extensions: { tmpcopyup: true } });
+  return mountCalls([mount], 'builtin:tmpfs', /^(fsopen|fsmount|moveMount|mount)$/, { kernel })[0];
 }
 
 describe("PlanSyscalls given the kernel's answers: a plan as on another kernel, whatever this one has", () => {

@@ -1,24 +1,20 @@
 import 'reflect-metadata';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import type { PluginModule } from '../../src/core/kernel';
 import { buildPlan } from '../../src/core/plan';
-import { FakeSyscalls } from '../../src/core/syscalls/fake';
-import { HandoverStep } from '../../src/plugins/exec';
+import type { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { makeConfig } from '../helpers/config';
 import { JAIL_STAND_IN_EXTRA } from '../helpers/jail-stand-in';
-
-/** The exec step alone besides the bind handler: the relay's calls are the first process's, the bind's the relaunched process's. */
-const execOnly: PluginModule = { register: (api) => api.step(HandoverStep) };
+import { EXEC_ONLY_EXTRA, planHost } from '../helpers/plan-host';
 
 const HOST = '/run/systemd/notify';
 
 /** Node's os.tmpdir(), made absolute, as the relay takes it. */
 const TMP = path.resolve(tmpdir());
 
-/** A fake host with a rootfs and, unless `noTmp`, os.tmpdir(). */
+/** A fake host with the rootfs's /run, user namespaces and, unless `noTmp`, os.tmpdir(). */
 function fakeRoot(noTmp = false): FakeSyscalls {
-  const sys = new FakeSyscalls().addDir('/bundle/rootfs/bin').addDir('/bundle/rootfs/run').addFile('/bundle/rootfs/bin/sh', '', 0o755).addFile('/bin/sh', '', 0o755).addDir('/proc/self').addFile('/proc/self/mountinfo', '').addFile('/proc/self/ns/user').addFile('/proc/sys/user/max_user_namespaces', '2147483647');
+  const sys = planHost().addDir('/bundle/rootfs/run').addFile('/proc/self/ns/user').addFile('/proc/sys/user/max_user_namespaces', '2147483647');
   return noTmp ? sys : sys.addDir(TMP, 0o1777);
 }
 
@@ -37,7 +33,7 @@ function plan(namespaces: Ns[], extra: { notifySocket?: string; userns?: boolean
   const sys = fakeRoot(extra.noTmp);
   extra.prepare?.(sys);
   const bound = jest.spyOn(sys, 'bindUnixDatagram');
-  const result = buildPlan(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:bind' }] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: execOnly }], launch: { relaunched: false, inUserNamespace: false, euid: extra.euid ?? 0, egid: extra.euid ?? 0 } });
+  const result = buildPlan(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:bind' }] }, extra: [JAIL_STAND_IN_EXTRA, EXEC_ONLY_EXTRA], launch: { relaunched: false, inUserNamespace: false, euid: extra.euid ?? 0, egid: extra.euid ?? 0 } });
   // The descriptor of the run's socket, as the port returned it.
   const socketFd = bound.mock.results[0]?.value as number | undefined;
   return { result, sys, socketFd, calls: result.calls.map((c) => [c.phase, c.plugin, c.record] as const) };

@@ -1,24 +1,20 @@
 import 'reflect-metadata';
 import { O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../src/core/constants';
-import type { PluginModule } from '../../src/core/kernel';
 import { buildPlan } from '../../src/core/plan';
 import { PID_FILE_FLAGS } from '../../src/core/pid-file';
-import { FakeSyscalls } from '../../src/core/syscalls/fake';
-import { HandoverStep } from '../../src/plugins/exec';
 import { makeConfig } from '../helpers/config';
 import { JAIL_STAND_IN_EXTRA } from '../helpers/jail-stand-in';
+import { EXEC_ONLY_EXTRA, planHost } from '../helpers/plan-host';
 
-/** The exec step alone: the pid file's calls are its own or the first process's. */
-const execOnly: PluginModule = { register: (api) => api.step(HandoverStep) };
-
-function fakeRoot(): FakeSyscalls {
-  return new FakeSyscalls().addDir('/bundle/rootfs/bin').addFile('/bundle/rootfs/bin/sh', '', 0o755).addFile('/bin/sh', '', 0o755).addDir('/proc/self').addFile('/proc/self/mountinfo', '').addDir('/run/c');
+/** The pid file's directory, /run/c, besides the plan's host: the exec step alone makes calls (the pid file's are its own or the first process's). */
+function fakeRoot() {
+  return planHost().addDir('/run/c');
 }
 
 function plan(namespaces: { type: string }[], pidFile?: { path: string; mode: number }) {
   const config = makeConfig({ namespaces: namespaces as never, process: { args: ['sh'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, terminal: false } });
   const sys = fakeRoot();
-  const result = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, { module: 'test', plugin: execOnly }], launch: { relaunched: false, inUserNamespace: false }, ...(pidFile ? { pidFile } : {}) });
+  const result = buildPlan(config, { syscalls: sys, plugins: { plugins: [] }, extra: [JAIL_STAND_IN_EXTRA, EXEC_ONLY_EXTRA], launch: { relaunched: false, inUserNamespace: false }, ...(pidFile ? { pidFile } : {}) });
   return { result, sys, calls: result.calls.map((c) => [c.phase, c.plugin, c.record] as const) };
 }
 
