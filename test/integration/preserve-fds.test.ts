@@ -4,7 +4,7 @@
  * namespace, through a relaunch into a user namespace, compared with runc run.
  */
 import { spawnSync } from 'child_process';
-import { chmodSync, chownSync, readdirSync, readFileSync, lstatSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, lstatSync, renameSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { BUSYBOX, RUNC, withBundle } from '../conformance/harness';
 import { BIN, LAUNCHER } from '../helpers/cli';
@@ -195,6 +195,25 @@ maybe('descriptors passed to the container', () => {
       expect([past.status, past.stdout, past.stderr]).toEqual([2, '', 'mountkit: --preserve-fds 8: descriptor 10 is not open\n']);
       expect(withDescriptors(dir, [LAUNCHER, ...run, '--preserve-fds', '2'], '', [4])).toEqual({ status: 2, stdout: '', stderr: 'mountkit: --preserve-fds 2: descriptor 4 is not open\n' });
       expect(withDescriptors(dir, [LAUNCHER, ...run], 'LISTEN_PID=$$ LISTEN_FDS=2', [4])).toEqual({ status: 2, stdout: '', stderr: 'mountkit: LISTEN_FDS 2: descriptor 4 is not open\n' });
+    });
+  });
+
+  test('bin/mountkit: that refusal under --log-format json is one JSON line on stderr, and with --log FILE the log\'s line is appended to the file; no id given, the bundle directory\'s name is the id, escaped as JSON where it must be', () => {
+    withBundle(config(['sh', '-c', 'echo ran']), (dir) => {
+      const name = 'we"i\\rd';
+      const bundle = path.join(dir, name);
+      mkdirSync(bundle);
+      renameSync(path.join(dir, 'config.json'), path.join(bundle, 'config.json'));
+      const run = ['run', '--bundle', bundle, '--seccomp-cache', 'off', '--preserve-fds', '2'];
+      const message = '--preserve-fds 2: descriptor 4 is not open';
+      const json = withDescriptors(dir, [LAUNCHER, '--log-format', 'json', ...run], '', [4]);
+      expect([json.status, json.stdout]).toEqual([2, '']);
+      expect(json.stderr).toMatch(/^[^\n]*\n$/);
+      expect(JSON.parse(json.stderr)).toEqual({ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$/), level: 'error', pid: expect.any(Number), id: name, msg: message });
+      const log = path.join(dir, 'run.log');
+      writeFileSync(log, 'before\n');
+      expect(withDescriptors(dir, [LAUNCHER, `--log=${log}`, ...run], '', [4])).toEqual({ status: 2, stdout: '', stderr: `mountkit: ${message}\n` });
+      expect(readFileSync(log, 'utf8')).toMatch(/^before\n\S+Z pid=\d+ id="we\\"i\\\\rd" mountkit error: --preserve-fds 2: descriptor 4 is not open\n$/);
     });
   });
 

@@ -2305,6 +2305,61 @@ maybe('mountkit run', () => {
     expect([runc.status, runc.stdout]).toEqual([1, '']);
   });
 
+  // The same line in the run's log, which containerd reads back (the message of its last
+  // error line): bin/mountkit writes it as the Node entry's logger would (error_line).
+  describe('linux.seccomp whose default SCMP_ACT_KILL_PROCESS kills the process preparing the rootfs, with a log: the error line in it as the Node entry logs it', () => {
+    const ENTRIES: [string, string[]][] = [
+      ...LAUNCHER_SHELLS.map(([sh, shell]): [string, string[]] => [`bin/mountkit under ${sh}`, [...shell, LAUNCHER]]),
+      ['the Node entry (a relaunch)', [process.execPath, BIN]],
+    ];
+    const MESSAGE = "unable to start the container's process: the process preparing the rootfs was killed by SIGSYS";
+    const TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?Z$/;
+
+    /**
+     * The run's status, stdout and stderr, and what its --log file holds: `options` come
+     * before `run`, `@LOG` in them standing for the file's path; `id` after the bundle;
+     * `named`, the name of the bundle's directory, one made in withBundle's.
+     */
+    function killedRun(entry: string[], options: string[], id: string[], named?: string): { status: number | null; stdout: string; stderr: string; log: string | undefined } {
+      const c = config(['true']);
+      c.linux.seccomp = { defaultAction: 'SCMP_ACT_KILL_PROCESS', architectures: [] };
+      return withBundle(c, (dir) => {
+        const bundle = named === undefined ? dir : path.join(dir, named);
+        if (named !== undefined) {
+          mkdirSync(bundle);
+          renameSync(path.join(dir, 'config.json'), path.join(bundle, 'config.json'));
+          renameSync(path.join(dir, 'rootfs'), path.join(bundle, 'rootfs'));
+        }
+        const log = path.join(dir, 'run.log');
+        const args = options.map((o) => o.replace('@LOG', log));
+        const r = spawnSync(entry[0], [...entry.slice(1), ...args, 'run', '--bundle', bundle, '--seccomp-cache', 'off', ...id], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+        return { status: r.status, stdout: r.stdout, stderr: r.stderr, log: existsSync(log) ? readFileSync(log, 'utf8') : undefined };
+      });
+    }
+
+    test.each(ENTRIES)('--log FILE --log-format json, %s: stderr the text line, the file one JSON line (time, level, pid, id, msg)', (_what, entry) => {
+      const r = killedRun(entry, ['--log', '@LOG', '--log-format', 'json'], ['mk-killed']);
+      expect([r.status, r.stdout, r.stderr]).toEqual([1, '', `mountkit: ${MESSAGE}\n`]);
+      expect(r.log).toMatch(/^[^\n]*\n$/);
+      const line = JSON.parse(r.log!);
+      expect(Object.keys(line)).toEqual(['time', 'level', 'pid', 'id', 'msg']);
+      expect(line).toEqual({ time: expect.stringMatching(TIME), level: 'error', pid: expect.any(Number), id: 'mk-killed', msg: MESSAGE });
+    });
+
+    test.each(ENTRIES)('--log=FILE (text), no id given, %s: the file\'s line has the time, pid, the bundle directory\'s name as id, then the error', (_what, entry) => {
+      const r = killedRun(entry, ['--log=@LOG'], [], 'mk.bundle-2');
+      expect([r.status, r.stdout, r.stderr]).toEqual([1, '', `mountkit: ${MESSAGE}\n`]);
+      expect(r.log).toMatch(new RegExp(`^\\d{4}-\\S+Z pid=\\d+ id=mk\\.bundle-2 mountkit error: ${MESSAGE}\n$`));
+    });
+
+    test.each(ENTRIES)('--log-format=json without --log, %s: stderr is the log, one JSON line and no text line', (_what, entry) => {
+      const r = killedRun(entry, ['--log-format=json'], ['--', 'mk-json']);
+      expect([r.status, r.stdout, r.log]).toEqual([1, '', undefined]);
+      expect(r.stderr).toMatch(/^[^\n]*\n$/);
+      expect(JSON.parse(r.stderr)).toEqual({ time: expect.stringMatching(TIME), level: 'error', pid: expect.any(Number), id: 'mk-json', msg: MESSAGE });
+    });
+  });
+
   test('linux.seccomp from the cache: the first run keeps the program it built in --seccomp-cache, the next loads it from there and runs under it', () => {
     const cache = mkdtempSync(path.join(tmpdir(), 'mountkit-cli-cache-'));
     try {
