@@ -150,9 +150,9 @@ describe('bin/mountkit, the shell launcher', () => {
 
   test('skips the value of exactly the options parseArgs gives a value, and reads the one given after = of those whose value it uses', () => {
     const launcher = readFileSync(path.join(__dirname, '..', '..', 'bin', 'mountkit'), 'utf8');
-    // The launcher's case arms that set `expect` (bundle, value, preserve, cache, console, logfile or pidfile) list the options taking one, by their names without dashes.
-    const arms = [...launcher.matchAll(/^\s*([-\w|]+)\) (?:\w+=\w+; )?expect=(bundle|value|preserve|cache|console|logfile|pidfile) ;;$/gm)].map((m) => [m[2], m[1].split('|')] as const);
-    expect(arms).toHaveLength(7);
+    // The launcher's case arms that set `expect` (bundle, value, preserve, cache, console, logfile, logformat or pidfile) list the options taking one, by their names without dashes.
+    const arms = [...launcher.matchAll(/^\s*([-\w|]+)\) (?:\w+=\w+; )?expect=(bundle|value|preserve|cache|console|logfile|logformat|pidfile) ;;$/gm)].map((m) => [m[2], m[1].split('|')] as const);
+    expect(arms).toHaveLength(8);
     expect(arms.flatMap(([, names]) => names).sort()).toEqual(VALUE_OPTIONS.map((name) => name.replace(/^--?/, '')).sort());
     // Those whose value it uses (all but `value`'s) have an arm in the `*=*` case too, with version's.
     const block = /^ {4}\*=\*\)\n {6}value=\$\{key#\*=\}\n {6}case \$\{key%%=\*\} in\n([\s\S]*?)^ {6}esac$/m.exec(launcher)?.[1] ?? '';
