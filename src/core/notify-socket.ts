@@ -13,6 +13,7 @@ import { tmpdir } from 'os';
 import path = require('path');
 import type { RootfsConfig } from './config/model';
 import { withOciMount } from './config/oci';
+import { AT_REMOVEDIR, O_CLOEXEC, O_DIRECTORY, O_PATH } from './constants';
 import { hostIdOf } from './idmap';
 import type { LaunchPlan } from './namespaces';
 import type { Syscalls } from './syscalls/types';
@@ -49,7 +50,7 @@ export const NOTIFY_POLL_MAX = 64;
 export const NOTIFY_DIR_NAME = 'notify';
 
 /** What NotifyRelay needs of the port. */
-export type NotifyPort = Pick<Syscalls, 'mkdir' | 'chmod' | 'chown' | 'rmdir' | 'unlink' | 'bindUnixDatagram' | 'recvFdMessage' | 'sendUnixDatagram' | 'close'>;
+export type NotifyPort = Pick<Syscalls, 'mkdir' | 'open' | 'chmod' | 'chown' | 'unlinkat' | 'rmdir' | 'bindUnixDatagram' | 'recvFdMessage' | 'sendUnixDatagram' | 'close'>;
 
 /**
  * The mode of the run's own directory, and the owner to give it, from the first
@@ -118,8 +119,8 @@ export class NotifyRelay {
 
   private constructor(
     private readonly sys: NotifyPort,
-    /** The run's own directory, which holds `dir`. */
-    private readonly parent: string,
+    /** What open made, removed by close. */
+    private readonly made: Made,
     /** The socket's directory, which the relaunch binds into the container. */
     readonly dir: string,
     socket: number,
@@ -136,29 +137,35 @@ export class NotifyRelay {
    * take the umask from the modes they are given, so each mode is set after them: the
    * socket's directory 0755 and the socket 0777, so that any user of the container may
    * send through the bind (connect(2) and sendto(2) to a unix socket's file need write
-   * permission on it, unix(7)), whatever the caller's umask. What is made is removed
+   * permission on it, unix(7)), whatever the caller's umask. `parent` stays this
+   * process's, 0700, until all is made: its mode and owner are set last, so that its
+   * owner-to-be, who may then rename what it holds, cannot swap a name for a symlink
+   * while the socket is bound and its mode set by path. Both directories are held open
+   * (O_PATH) from their mkdir(2) on, for their removal (close). What is made is removed
    * again when a step fails.
    */
   static open(sys: NotifyPort, parent: string, host: string, warn: (message: string) => void, access: { mode: number; owner?: number }): NotifyRelay {
     sys.mkdir(parent, 0o700);
     const dir = path.join(parent, NOTIFY_DIR_NAME);
     const file = path.join(dir, NOTIFY_SOCKET_NAME);
-    const made: string[] = [parent];
+    const made: Made = { parent, dir: false, socket: false };
     let socket: number | undefined;
     try {
-      sys.chmod(parent, access.mode);
-      if (access.owner !== undefined) sys.chown(parent, access.owner, -1);
+      made.parentFd = sys.open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
       sys.mkdir(dir, 0o755);
-      made.unshift(dir);
+      made.dir = true;
+      made.dirFd = sys.open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
       sys.chmod(dir, 0o755);
       socket = sys.bindUnixDatagram(file);
-      made.unshift(file);
+      made.socket = true;
       sys.chmod(file, 0o777);
-      return new NotifyRelay(sys, parent, dir, socket, host, warn);
+      sys.chmod(parent, access.mode);
+      if (access.owner !== undefined) sys.chown(parent, access.owner, -1);
+      return new NotifyRelay(sys, made, dir, socket, host, warn);
     } catch (err) {
       if (socket !== undefined) sys.close(socket);
       // What cannot be removed is left: the error told is the one of the step that failed.
-      removeMade(sys, made, file, () => undefined);
+      removeMade(sys, made, () => undefined);
       throw err;
     }
   }
@@ -223,17 +230,39 @@ export class NotifyRelay {
     if (this.socket === undefined) return;
     this.sys.close(this.socket);
     this.socket = undefined;
-    const file = path.join(this.dir, NOTIFY_SOCKET_NAME);
-    removeMade(this.sys, [file, this.dir, this.parent], file, (err) => this.warn(`${NOTIFY_SOCKET_ENV}: the run's socket: ${err.message}`));
+    removeMade(this.sys, this.made, (err) => this.warn(`${NOTIFY_SOCKET_ENV}: the run's socket: ${err.message}`));
   }
 }
 
-/** Removes each of `made` in its order: `file` with unlink(2), the directories with rmdir(2); a removal that fails is given to `failed` and the next is tried. */
-function removeMade(sys: Pick<Syscalls, 'unlink' | 'rmdir'>, made: readonly string[], file: string, failed: (err: Error) => void): void {
-  for (const name of made) {
+/** What NotifyRelay.open made: the run's directory (`parent`) and, once open, its descriptor; whether the socket's directory and the socket were made, and that directory's descriptor. */
+interface Made {
+  parent: string;
+  parentFd?: number;
+  dir: boolean;
+  dirFd?: number;
+  socket: boolean;
+}
+
+/**
+ * Removes what `made` holds, the last made first: the socket and the socket's directory
+ * with unlinkat(2) in the directory held open that holds each, where a name is looked
+ * up once, in that directory wherever it is now (its owner, where `parent` was given to
+ * the relaunch's uid, may have renamed `notify` and put a symlink there: unlink(2) of a
+ * path through it would remove a file elsewhere, and unlinkat(2) of a symlink with
+ * AT_REMOVEDIR fails ENOTDIR); then `parent` with rmdir(2), by its path in the directory
+ * it was made in (TMPDIR's, the caller's); then the descriptors. A removal that fails is given to
+ * `failed` and the next is tried.
+ */
+function removeMade(sys: Pick<Syscalls, 'unlinkat' | 'rmdir' | 'close'>, made: Made, failed: (err: Error) => void): void {
+  const { parentFd, dirFd } = made;
+  const steps: (() => void)[] = [];
+  if (made.socket && dirFd !== undefined) steps.push(() => sys.unlinkat(dirFd, NOTIFY_SOCKET_NAME, 0));
+  if (made.dir && parentFd !== undefined) steps.push(() => sys.unlinkat(parentFd, NOTIFY_DIR_NAME, AT_REMOVEDIR));
+  steps.push(() => sys.rmdir(made.parent));
+  for (const fd of [dirFd, parentFd]) if (fd !== undefined) steps.push(() => sys.close(fd));
+  for (const step of steps) {
     try {
-      if (name === file) sys.unlink(name);
-      else sys.rmdir(name);
+      step();
     } catch (err) {
       failed(err as Error);
     }

@@ -6,7 +6,7 @@
  * `runc run` does with the same bundle. The socket's directory is gone after the run.
  */
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, ROOTLESS_ID, busyboxConfig, hostUsrLinks, removeRootlessInstall, rootlessLauncher, withBundleAsync, withHostUsr } from '../conformance/harness';
@@ -102,10 +102,10 @@ interface NotifyRun {
  * undefined) and a TMPDIR of its own (1777, which a rootless run may write); a receiver
  * listening at `host`'s path (`listenAt`, by default `host` itself) unless `listenAt` is
  * null. Asynchronous, so that the receiver's output is read meanwhile; killed after 20 s.
- * `during` is given the run's pid, the receiver's datagrams so far and the bundle when
- * the run's output first holds a line `sent`, and is waited for.
+ * `during` is given the run's pid, the receiver's datagrams so far, the bundle and the
+ * run's TMPDIR when the run's output first holds a line `sent`, and is waited for.
  */
-async function notifyRun(config: object, command: (dir: string) => string[], host: string | undefined, listenAt: string | null = host ?? null, prepare?: (dir: string) => void, during?: (pid: number, datagrams: () => Datagram[], dir: string) => Promise<void>): Promise<NotifyRun> {
+async function notifyRun(config: object, command: (dir: string) => string[], host: string | undefined, listenAt: string | null = host ?? null, prepare?: (dir: string) => void, during?: (pid: number, datagrams: () => Datagram[], dir: string, tmp: string) => Promise<void>): Promise<NotifyRun> {
   const work = mkdtempSync(path.join(tmpdir(), 'mountkit-notify-test-'));
   const tmp = path.join(work, 'tmp');
   mkdirSync(tmp);
@@ -129,7 +129,7 @@ async function notifyRun(config: object, command: (dir: string) => string[], hos
       child.stdout!.on('data', (c: Buffer) => {
         const before = stdout;
         stdout += c.toString();
-        if (during && listening && !/^sent$/m.test(before) && /^sent$/m.test(stdout)) waited = during(child.pid!, listening.datagrams, dir);
+        if (during && listening && !/^sent$/m.test(before) && /^sent$/m.test(stdout)) waited = during(child.pid!, listening.datagrams, dir, tmp);
       });
       child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -219,7 +219,7 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
   test("mountkit plan lists what the run does with it and makes none of it: the socket made before the relaunch, the bind at /run/notify, the program's NOTIFY_SOCKET, the removal at the end", async () => {
     const r = await notifyRun(notifyConfig(['READY=1'], { linux: { namespaces: NO_PID } }), (dir) => [LAUNCHER, 'plan', '--bundle', dir, '--format', 'json'], 'host.sock', null);
     expect([r.status, r.stderr]).toEqual([0, '']);
-    type Call = { phase: string; plugin: string; op: string; args: Record<string, unknown>; destination?: string; errno?: string };
+    type Call = { phase: string; plugin: string; op: string; args: Record<string, unknown>; result?: unknown; destination?: string; errno?: string };
     const calls = (JSON.parse(r.stdout) as { calls: Call[] }).calls;
     const relay = calls.filter((c) => c.plugin === 'notify-socket');
     const parent = String(relay[0]?.args.path);
@@ -227,24 +227,31 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
     const [dir, socket] = [`${parent}/notify`, `${parent}/notify/notify.sock`];
     expect(relay.map((c) => [c.phase, c.op, c.args.path, c.errno])).toEqual([
       ['namespaces', 'mkdir', parent, undefined],
-      ['namespaces', 'chmod', parent, undefined],
+      ['namespaces', 'open', parent, undefined],
       ['namespaces', 'mkdir', dir, undefined],
+      ['namespaces', 'open', dir, undefined],
       ['namespaces', 'chmod', dir, undefined],
       ['namespaces', 'bindUnixDatagram', socket, undefined],
       ['namespaces', 'chmod', socket, undefined],
+      ['namespaces', 'chmod', parent, undefined],
       ['poststop', 'close', undefined, undefined],
-      ['poststop', 'unlink', socket, undefined],
-      ['poststop', 'rmdir', dir, undefined],
+      ['poststop', 'unlinkat', 'notify.sock', undefined],
+      ['poststop', 'unlinkat', 'notify', undefined],
       ['poststop', 'rmdir', parent, undefined],
+      ['poststop', 'close', undefined, undefined],
+      ['poststop', 'close', undefined, undefined],
     ]);
+    // The removal through the two directories held open since their mkdir.
+    const [parentFd, dirFd] = [relay[1].result, relay[3].result];
+    expect([relay[9].args.dirfd, relay[10].args.dirfd, relay[12].args.fd, relay[13].args.fd]).toEqual([dirFd, parentFd, dirFd, parentFd]);
     // A mount namespace alone, relaunched: the first process stays outside to read the socket.
-    expect(calls.findIndex((c) => c.op === 'relaunch')).toBe(calls.indexOf(relay[5]) + 1);
+    expect(calls.findIndex((c) => c.op === 'relaunch')).toBe(calls.indexOf(relay[7]) + 1);
     const bind = calls.filter((c) => c.plugin === 'bind' && c.destination === '/run/notify');
     expect(bind.some((c) => c.args.path === dir || c.args.source === dir)).toBe(true);
     expect(bind.filter((c) => c.errno !== undefined && c.errno !== 'ENOENT')).toEqual([]);
     const execve = calls.find((c) => c.op === 'execve');
     expect(execve?.args.envp).toContain('NOTIFY_SOCKET=/run/notify/notify.sock');
-    expect(calls.indexOf(relay[6])).toBeGreaterThan(calls.indexOf(execve!));
+    expect(calls.indexOf(relay[8])).toBeGreaterThan(calls.indexOf(execve!));
     expect(r.left).toEqual([]);
   });
 
@@ -266,6 +273,42 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
     expect([r.status, r.stderr]).toEqual([0, '']);
     expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
     expect(r.left).toEqual([]);
+  });
+
+  test("root with a user namespace whose root is host uid 100000: that uid, owning the run's directory, swaps the socket's directory for a symlink during the run; the removal takes the socket from the directory it made and unlinks nothing the symlink leads to", async () => {
+    const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const script = `
+import os, socket, time
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])
+print("sent", flush=True)
+for _ in range(1000):
+    if os.path.exists("/go"):
+        break
+    time.sleep(0.02)
+`;
+    const config = notifyConfig([], { linux: { namespaces: [...WITH_PID, { type: 'user' }], uidMappings: maps, gidMappings: maps } });
+    config.process.args = ['/usr/bin/python3', '-c', script];
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'mountkit-notify-elsewhere-'));
+    let swapped: ReturnType<typeof spawnSync> | undefined;
+    let parent = '';
+    try {
+      writeFileSync(path.join(elsewhere, 'notify.sock'), 'kept');
+      const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock', undefined, (dir) => mkdirSync(path.join(dir, 'rootfs', 'run', 'notify'), { recursive: true }), async (_pid, _datagrams, dir, tmp) => {
+        parent = path.join(tmp, readdirSync(tmp)[0]);
+        // As the run's directory's owner: rename(2) of `notify` in it, then a symlink in its place.
+        swapped = spawnSync('setpriv', ['--reuid=100000', '--regid=100000', '--clear-groups', 'sh', '-c', 'mv notify moved && ln -s "$1" notify', 'sh', elsewhere], { cwd: parent, encoding: 'utf8' });
+        writeFileSync(path.join(dir, 'rootfs', 'go'), '');
+      });
+      expect(swapped).toMatchObject({ status: 0, stderr: '' });
+      expect([r.status, r.stdout]).toEqual([0, 'sent\n']);
+      expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
+      expect(readFileSync(path.join(elsewhere, 'notify.sock'), 'utf8')).toBe('kept');
+      // The socket went from the directory the run made, now `moved` (no warning for it); the symlink and that directory stay, each removal that failed a warning.
+      expect(r.left).toEqual([path.basename(parent)]);
+      expect(r.stderr).toBe(`mountkit warn: NOTIFY_SOCKET: the run's socket: unlinkat "notify": ENOTDIR\nmountkit warn: NOTIFY_SOCKET: the run's socket: rmdir "${parent}": ENOTEMPTY\n`);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 
   test("what the program sends after READY= is taken off the socket: 30 datagrams more than the kernel's queue of 10 go through, and none is passed on", async () => {

@@ -1,5 +1,5 @@
 import { NOTIFY_DRAIN_MS, NOTIFY_POLL_MAX, NOTIFY_POLL_MS, NotifyRelay, notifyParentAccess, openRunRelay, readyLine, withNotifySocket } from '../../src/core/notify-socket';
-import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY } from '../../src/core/constants';
+import { AT_REMOVEDIR, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../src/core/constants';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
@@ -9,18 +9,41 @@ const PARENT = '/tmp/mountkit-notify-0123456789ab';
 const DIR = `${PARENT}/notify`;
 const SOCKET = `${DIR}/notify.sock`;
 const HOST = '/run/systemd/notify';
+/** How the relay holds its two directories open. */
+const HELD = O_PATH | O_DIRECTORY | O_CLOEXEC;
 
-/** A fake with /tmp, umask 077, the caller's socket bound at HOST (its descriptor), and a relay opened in PARENT (its socket's descriptor) whose warnings are kept; calls recorded from the relay's first. */
-function setUp(host = HOST, access: { mode: number; owner?: number } = { mode: 0o700 }): { sys: FakeSyscalls; hostFd: number; relay: NotifyRelay; fd: number; warnings: string[] } {
+/**
+ * A fake with /tmp, umask 077, the caller's socket bound at HOST (its descriptor), and a
+ * relay opened in PARENT whose warnings are kept: its socket's descriptor (`fd`) and
+ * those of the two directories it holds (`held`: PARENT's, DIR's); calls recorded from
+ * the relay's first.
+ */
+function setUp(host = HOST, access: { mode: number; owner?: number } = { mode: 0o700 }): { sys: FakeSyscalls; hostFd: number; relay: NotifyRelay; fd: number; held: [number, number]; warnings: string[] } {
   const sys = new FakeSyscalls().addDir('/tmp', 0o1777).addDir('/run/systemd');
   const hostFd = sys.bindUnixDatagram(HOST);
   // A caller's umask that would leave the directory and the socket to their owner.
   sys.umask(0o077);
   sys.clearCalls();
   const warnings: string[] = [];
+  const opened = jest.spyOn(sys, 'open');
+  const bound = jest.spyOn(sys, 'bindUnixDatagram');
   const relay = NotifyRelay.open(sys, PARENT, host, (m) => warnings.push(m), access);
-  const [fd] = sys.openFds().filter((n) => n !== hostFd);
-  return { sys, hostFd, relay, fd, warnings };
+  const held = opened.mock.results.map((r) => r.value as number) as [number, number];
+  const fd = bound.mock.results[0].value as number;
+  opened.mockRestore();
+  bound.mockRestore();
+  return { sys, hostFd, relay, fd, held, warnings };
+}
+
+/** The calls that remove the relay's socket and directories, after its socket's close: through the directories held open (`held`: PARENT's, DIR's), then PARENT by path. */
+function removal([parentFd, dirFd]: readonly number[]): object[] {
+  return [
+    { op: 'unlinkat', dirfd: dirFd, path: 'notify.sock', flags: 0 },
+    { op: 'unlinkat', dirfd: parentFd, path: 'notify', flags: AT_REMOVEDIR },
+    { op: 'rmdir', path: PARENT },
+    { op: 'close', fd: dirFd },
+    { op: 'close', fd: parentFd },
+  ];
 }
 
 /** Every datagram waiting on `fd`. */
@@ -85,6 +108,7 @@ describe('openRunRelay', () => {
     expect(sys.calls.filter((c) => c.op === 'chown')).toEqual(owner === euid ? [] : [{ op: 'chown', path: parent, uid: owner, gid: -1 }]);
     relay.close();
     expect(sys.node(parent)).toBeUndefined();
+    expect(sys.openFds()).toEqual([]);
   });
 
   test('two relays: two names', () => {
@@ -119,15 +143,17 @@ describe('withNotifySocket', () => {
 });
 
 describe('NotifyRelay', () => {
-  test('open makes the run\'s directory, the socket\'s in it and the socket, and sets their modes past the umask', () => {
+  test('open makes the run\'s directory, the socket\'s in it and the socket, holds both directories open, and sets their modes past the umask, the run\'s directory\'s last', () => {
     const { sys, relay } = setUp();
     expect(sys.calls).toEqual([
       { op: 'mkdir', path: PARENT, mode: 0o700 },
-      { op: 'chmod', path: PARENT, mode: 0o700 },
+      { op: 'open', path: PARENT, flags: HELD, mode: 0 },
       { op: 'mkdir', path: DIR, mode: 0o755 },
+      { op: 'open', path: DIR, flags: HELD, mode: 0 },
       { op: 'chmod', path: DIR, mode: 0o755 },
       { op: 'bindUnixDatagram', path: SOCKET },
       { op: 'chmod', path: SOCKET, mode: 0o777 },
+      { op: 'chmod', path: PARENT, mode: 0o700 },
     ]);
     expect(relay.dir).toBe(DIR);
     expect(sys.node(PARENT)).toMatchObject({ kind: 'dir', perm: 0o700, uid: 0 });
@@ -136,30 +162,57 @@ describe('NotifyRelay', () => {
     relay.close();
   });
 
-  test("the run's directory given to the relaunch's host uid: chowned after its mode is set", () => {
-    const { sys, relay } = setUp(HOST, { mode: 0o700, owner: 100000 });
-    expect(sys.calls.slice(0, 3)).toEqual([
-      { op: 'mkdir', path: PARENT, mode: 0o700 },
+  test("the run's directory given to the relaunch's host uid: chowned last, once everything in it is made (its owner may rename what it holds)", () => {
+    const { sys, relay, held } = setUp(HOST, { mode: 0o700, owner: 100000 });
+    expect(sys.calls.slice(-3)).toEqual([
+      { op: 'chmod', path: SOCKET, mode: 0o777 },
       { op: 'chmod', path: PARENT, mode: 0o700 },
       { op: 'chown', path: PARENT, uid: 100000, gid: -1 },
     ]);
     expect(sys.node(PARENT)).toMatchObject({ perm: 0o700, uid: 100000 });
+    sys.clearCalls();
     relay.close();
+    expect(sys.calls.slice(1)).toEqual(removal(held));
+  });
+
+  test("the socket's directory swapped for a symlink by the run's directory's owner: the removal takes the socket from the directory it made, and unlinks nothing the symlink leads to", () => {
+    const { sys, hostFd, relay, fd, held, warnings } = setUp(HOST, { mode: 0o700, owner: 100000 });
+    sys.addDir('/etc').addFile('/etc/notify.sock', 'kept');
+    // What rename(2) of DIR to `moved`, then symlink(2) of /etc at DIR, make (the fake renames no directory).
+    const entries = sys.node(PARENT)!.children!;
+    entries.set('moved', entries.get('notify')!);
+    entries.delete('notify');
+    sys.addSymlink(DIR, '/etc');
+    sys.clearCalls();
+    relay.close();
+    expect(sys.calls).toEqual([{ op: 'close', fd }, ...removal(held)]);
+    expect(sys.node('/etc/notify.sock')).toMatchObject({ kind: 'file' });
+    expect(sys.node(`${PARENT}/moved`)).toMatchObject({ kind: 'dir' });
+    expect(sys.node(`${PARENT}/moved/notify.sock`)).toBeUndefined();
+    expect(warnings).toEqual(['NOTIFY_SOCKET: the run\'s socket: unlinkat "notify": ENOTDIR', `NOTIFY_SOCKET: the run's socket: rmdir "${PARENT}": ENOTEMPTY`]);
+    expect(sys.openFds()).toEqual([hostFd]);
   });
 
   test.each([
-    ['bindUnixDatagram', `bind "${SOCKET}": EACCES`, [['rmdir', DIR], ['rmdir', PARENT]]],
-    ['chmod', `chmod "${PARENT}": EACCES`, [['rmdir', PARENT]]],
-  ] as const)('a %s that fails: what was made is removed again, the last first, and its error thrown', (op, message, removed) => {
-    const sys = new FakeSyscalls().addDir('/tmp', 0o1777).failOn(op, 'EACCES');
-    expect(() => NotifyRelay.open(sys, PARENT, HOST, () => undefined, { mode: 0o700 })).toThrow(message);
-    const failedAt = sys.calls.findIndex((c) => c.op === op);
-    expect(sys.calls.slice(failedAt + 1).map((c) => [c.op, 'path' in c ? c.path : undefined])).toEqual(removed);
+    ['open', PARENT, [['rmdir', PARENT]]],
+    ['open', DIR, [['unlinkat', 'notify'], ['rmdir', PARENT], ['close', 'PARENT']]],
+    ['bindUnixDatagram', SOCKET, [['unlinkat', 'notify'], ['rmdir', PARENT], ['close', 'DIR'], ['close', 'PARENT']]],
+    ['chmod', PARENT, [['close', 'socket'], ['unlinkat', 'notify.sock'], ['unlinkat', 'notify'], ['rmdir', PARENT], ['close', 'DIR'], ['close', 'PARENT']]],
+  ] as const)('a %s of %s that fails: what was made is removed again, the last first, the descriptors closed, and its error thrown', (op, failing, removed) => {
+    const sys = new FakeSyscalls().addDir('/tmp', 0o1777).failOn(op, 'EACCES', { path: failing });
+    const opened = jest.spyOn(sys, 'open');
+    const bound = jest.spyOn(sys, 'bindUnixDatagram');
+    const name = op === 'bindUnixDatagram' ? 'bind' : op;
+    expect(() => NotifyRelay.open(sys, PARENT, HOST, () => undefined, { mode: 0o700 })).toThrow(`${name} "${failing}": EACCES`);
+    const fds = new Map<unknown, string>([[bound.mock.results[0]?.value, 'socket'], ...opened.mock.results.map((r, i): [unknown, string] => [r.value, ['PARENT', 'DIR'][i]])]);
+    const failedAt = sys.calls.findIndex((c) => c.op === op && 'path' in c && c.path === failing);
+    expect(sys.calls.slice(failedAt + 1).map((c) => [c.op, 'path' in c ? c.path : fds.get((c as { fd: number }).fd)])).toEqual(removed);
     expect(sys.node(PARENT)).toBeUndefined();
+    expect(sys.openFds()).toEqual([]);
   });
 
   test('at the first READY= line: that line, then MAINPID, each a datagram; what comes after it is taken and dropped; end closes and removes the socket and its directory', () => {
-    const { sys, hostFd, relay, fd, warnings } = setUp();
+    const { sys, hostFd, relay, fd, held, warnings } = setUp();
     relay.start(4242);
     sys.sendUnixDatagram(SOCKET, 'STATUS=starting');
     sys.sendUnixDatagram(SOCKET, 'STATUS=up\nREADY=1');
@@ -175,7 +228,7 @@ describe('NotifyRelay', () => {
     sys.sendUnixDatagram(SOCKET, 'WATCHDOG=1');
     sys.clearCalls();
     relay.end();
-    expect(sys.calls).toEqual([recv, recv, recv, { op: 'close', fd }, { op: 'unlink', path: SOCKET }, { op: 'rmdir', path: DIR }, { op: 'rmdir', path: PARENT }]);
+    expect(sys.calls).toEqual([recv, recv, recv, { op: 'close', fd }, ...removal(held)]);
     expect(received(sys, hostFd)).toEqual([]);
     expect(sys.node(PARENT)).toBeUndefined();
     // Closed: nothing more is read, and a second close does nothing.
@@ -215,7 +268,7 @@ describe('NotifyRelay', () => {
     sys.clearCalls();
     relay.poll();
     relay.end();
-    expect(sys.calls.map((c) => c.op)).toEqual(['close', 'unlink', 'rmdir', 'rmdir']);
+    expect(sys.calls.map((c) => c.op)).toEqual(['close', 'unlinkat', 'unlinkat', 'rmdir', 'close', 'close']);
   });
 
   test('end reads what came before the container ended: a READY= sent last is passed on', () => {

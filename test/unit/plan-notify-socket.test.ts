@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { tmpdir } from 'os';
 import * as path from 'path';
+import { AT_REMOVEDIR, O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../src/core/constants';
 import { buildPlan } from '../../src/core/plan';
 import type { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { makeConfig } from '../helpers/config';
@@ -8,6 +9,8 @@ import { JAIL_STAND_IN_EXTRA } from '../helpers/jail-stand-in';
 import { EXEC_ONLY_EXTRA, planHost } from '../helpers/plan-host';
 
 const HOST = '/run/systemd/notify';
+/** How the relay holds its two directories open. */
+const HELD = O_PATH | O_DIRECTORY | O_CLOEXEC;
 
 /** Node's os.tmpdir(), made absolute, as the relay takes it. */
 const TMP = path.resolve(tmpdir());
@@ -33,10 +36,23 @@ function plan(namespaces: Ns[], extra: { notifySocket?: string; userns?: boolean
   const sys = fakeRoot(extra.noTmp);
   extra.prepare?.(sys);
   const bound = jest.spyOn(sys, 'bindUnixDatagram');
+  const opened = jest.spyOn(sys, 'open');
   const result = buildPlan(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:bind' }] }, extra: [JAIL_STAND_IN_EXTRA, EXEC_ONLY_EXTRA], launch: { relaunched: false, inUserNamespace: false, euid: extra.euid ?? 0, egid: extra.euid ?? 0 } });
-  // The descriptor of the run's socket, as the port returned it.
+  // The descriptor of the run's socket, as the port returned it, and those of the two directories the relay holds.
   const socketFd = bound.mock.results[0]?.value as number | undefined;
-  return { result, sys, socketFd, calls: result.calls.map((c) => [c.phase, c.plugin, c.record] as const) };
+  const held = opened.mock.calls.flatMap(([file, flags], i) => (flags === HELD && /\/mountkit-notify-/.test(file) ? [opened.mock.results[i].value as number] : []));
+  return { result, sys, socketFd, held, calls: result.calls.map((c) => [c.phase, c.plugin, c.record] as const) };
+}
+
+/** The relay's removal of its socket and directories once the socket is closed, in `phase`: through the directories held open (`held`: the run's, the socket's), then the run's by path. */
+function removal(phase: string, parent: string, [parentFd, dirFd]: number[]) {
+  return [
+    [phase, 'notify-socket', { op: 'unlinkat', dirfd: dirFd, path: 'notify.sock', flags: 0 }],
+    [phase, 'notify-socket', { op: 'unlinkat', dirfd: parentFd, path: 'notify', flags: AT_REMOVEDIR }],
+    [phase, 'notify-socket', { op: 'rmdir', path: parent }],
+    [phase, 'notify-socket', { op: 'close', fd: dirFd }],
+    [phase, 'notify-socket', { op: 'close', fd: parentFd }],
+  ];
 }
 
 describe('mountkit plan with NOTIFY_SOCKET (core/notify-socket.ts)', () => {
@@ -47,7 +63,7 @@ describe('mountkit plan with NOTIFY_SOCKET (core/notify-socket.ts)', () => {
   }
 
   test("the first process makes the run's socket before the relaunch, the relaunched process binds its directory at /run/notify and names it in the program's environment, the first process removes it once the relaunch has ended", () => {
-    const { result, sys, calls, socketFd: fd } = plan([{ type: 'mount' }], { notifySocket: HOST });
+    const { result, sys, calls, socketFd: fd, held } = plan([{ type: 'mount' }], { notifySocket: HOST });
     expect(result.error).toBeUndefined();
     const parent = parentOf(calls);
     expect(path.dirname(parent)).toBe(TMP);
@@ -55,43 +71,42 @@ describe('mountkit plan with NOTIFY_SOCKET (core/notify-socket.ts)', () => {
     const dir = `${parent}/notify`;
     const socket = `${dir}/notify.sock`;
     const relay = calls.filter(([, plugin]) => plugin === 'notify-socket');
-    const bound = relay.findIndex(([, , r]) => r.op === 'bindUnixDatagram');
     expect(fd).toEqual(expect.any(Number));
-    expect(sys.openFds()).not.toContain(fd);
+    expect(held).toHaveLength(2);
+    for (const n of [fd, ...held]) expect(sys.openFds()).not.toContain(n);
     expect(relay).toEqual([
       ['namespaces', 'notify-socket', { op: 'mkdir', path: parent, mode: 0o700 }],
-      ['namespaces', 'notify-socket', { op: 'chmod', path: parent, mode: 0o700 }],
+      ['namespaces', 'notify-socket', { op: 'open', path: parent, flags: HELD, mode: 0 }],
       ['namespaces', 'notify-socket', { op: 'mkdir', path: dir, mode: 0o755 }],
+      ['namespaces', 'notify-socket', { op: 'open', path: dir, flags: HELD, mode: 0 }],
       ['namespaces', 'notify-socket', { op: 'chmod', path: dir, mode: 0o755 }],
       ['namespaces', 'notify-socket', { op: 'bindUnixDatagram', path: socket }],
       ['namespaces', 'notify-socket', { op: 'chmod', path: socket, mode: 0o777 }],
+      ['namespaces', 'notify-socket', { op: 'chmod', path: parent, mode: 0o700 }],
       ['poststop', 'notify-socket', { op: 'close', fd }],
-      ['poststop', 'notify-socket', { op: 'unlink', path: socket }],
-      ['poststop', 'notify-socket', { op: 'rmdir', path: dir }],
-      ['poststop', 'notify-socket', { op: 'rmdir', path: parent }],
+      ...removal('poststop', parent, held),
     ]);
-    expect(bound).toBe(4);
     // A mount namespace alone takes a relaunch too: the first process stays outside to read the socket.
     const relaunch = calls.findIndex(([, , r]) => r.op === 'relaunch');
-    expect(calls.indexOf(relay[5])).toBe(relaunch - 1);
+    expect(calls.indexOf(relay[7])).toBe(relaunch - 1);
     const mounts = result.calls.filter((c) => c.plugin === 'bind');
     expect(new Set(mounts.map((c) => c.destination))).toEqual(new Set(['/run/notify']));
     expect(mounts.map((c) => c.record)).toContainEqual(expect.objectContaining({ path: dir }));
     const execve = calls.find(([, , r]) => r.op === 'execve')![2] as { envp: string[] };
     expect(execve.envp).toEqual(['PATH=/bin', 'NOTIFY_SOCKET=/run/notify/notify.sock', 'HOME=/']);
-    expect(calls.indexOf(relay[6])).toBeGreaterThan(calls.findIndex(([, , r]) => r.op === 'execve'));
+    expect(calls.indexOf(relay[8])).toBeGreaterThan(calls.findIndex(([, , r]) => r.op === 'execve'));
     expect(sys.node(parent)).toBeUndefined();
   });
 
-  test("root making a user namespace: the run's directory is given to the container root's host uid before anything in it is made", () => {
+  test("root making a user namespace: the run's directory is given to the container root's host uid once everything in it is made", () => {
     const { result, calls } = plan([{ type: 'mount' }, { type: 'user' }], { notifySocket: HOST, userns: true });
     expect(result.error).toBeUndefined();
     const parent = parentOf(calls);
-    expect(calls.filter(([, plugin]) => plugin === 'notify-socket').slice(0, 4).map(([, , r]) => r)).toEqual([
-      { op: 'mkdir', path: parent, mode: 0o700 },
+    expect(calls.filter(([, plugin]) => plugin === 'notify-socket').slice(5, 9).map(([, , r]) => r)).toEqual([
+      { op: 'bindUnixDatagram', path: `${parent}/notify/notify.sock` },
+      { op: 'chmod', path: `${parent}/notify/notify.sock`, mode: 0o777 },
       { op: 'chmod', path: parent, mode: 0o700 },
       { op: 'chown', path: parent, uid: 100000, gid: -1 },
-      { op: 'mkdir', path: `${parent}/notify`, mode: 0o755 },
     ]);
   });
 
@@ -99,25 +114,25 @@ describe('mountkit plan with NOTIFY_SOCKET (core/notify-socket.ts)', () => {
     const { result, calls } = plan([{ type: 'mount' }], { notifySocket: HOST, program: '/nope' });
     expect(result.error).toBeDefined();
     expect(calls.some(([, , r]) => r.op === 'execve')).toBe(false);
-    expect(calls.slice(-4).map(([phase, plugin, r]) => [phase, plugin, r.op])).toEqual([
+    expect(calls.slice(-6).map(([phase, plugin, r]) => [phase, plugin, r.op])).toEqual([
       ['poststop', 'notify-socket', 'close'],
-      ['poststop', 'notify-socket', 'unlink'],
+      ['poststop', 'notify-socket', 'unlinkat'],
+      ['poststop', 'notify-socket', 'unlinkat'],
       ['poststop', 'notify-socket', 'rmdir'],
-      ['poststop', 'notify-socket', 'rmdir'],
+      ['poststop', 'notify-socket', 'close'],
+      ['poststop', 'notify-socket', 'close'],
     ]);
   });
 
   test('a step before the relaunch that fails (the user namespace cannot be made): the socket removed right after it, under the relay', () => {
-    const { result, calls, socketFd } = plan([{ type: 'mount' }, { type: 'user' }], { notifySocket: HOST, userns: true, prepare: (sys) => sys.failOn('userNamespace', 'ENOSPC') });
+    const { result, calls, socketFd, held } = plan([{ type: 'mount' }, { type: 'user' }], { notifySocket: HOST, userns: true, prepare: (sys) => sys.failOn('userNamespace', 'ENOSPC') });
     expect((result.error as Error).message).toMatch(/ENOSPC/);
     expect(calls.some(([, , r]) => r.op === 'relaunch')).toBe(false);
     const parent = parentOf(calls);
-    expect(calls.slice(-5)).toEqual([
+    expect(calls.slice(-7)).toEqual([
       ['namespaces', 'launcher', expect.objectContaining({ op: 'userNamespace' })],
       ['namespaces', 'notify-socket', { op: 'close', fd: socketFd }],
-      ['namespaces', 'notify-socket', { op: 'unlink', path: `${parent}/notify/notify.sock` }],
-      ['namespaces', 'notify-socket', { op: 'rmdir', path: `${parent}/notify` }],
-      ['namespaces', 'notify-socket', { op: 'rmdir', path: parent }],
+      ...removal('namespaces', parent, held),
     ]);
   });
 
@@ -125,11 +140,11 @@ describe('mountkit plan with NOTIFY_SOCKET (core/notify-socket.ts)', () => {
     const { result, calls } = plan([{ type: 'mount' }, { type: 'user' }], { notifySocket: HOST, userns: true, euid: 4242 });
     expect(result.error).toBeUndefined();
     const relay = calls.filter(([, plugin]) => plugin === 'notify-socket').map(([, , r]) => r);
-    expect(relay.slice(0, 3)).toEqual([
-      { op: 'mkdir', path: parentOf(calls), mode: 0o700 },
+    expect(relay.slice(6, 8)).toEqual([
+      { op: 'chmod', path: `${parentOf(calls)}/notify/notify.sock`, mode: 0o777 },
       { op: 'chmod', path: parentOf(calls), mode: 0o700 },
-      { op: 'mkdir', path: `${parentOf(calls)}/notify`, mode: 0o755 },
     ]);
+    expect(relay.some((r) => r.op === 'chown')).toBe(false);
   });
 
   test('a TMPDIR that is not there: the plan stops at the first mkdir with the error run gives, before the relaunch', () => {
