@@ -163,8 +163,8 @@ export class NotifyRelay {
       if (access.owner !== undefined) sys.chown(parent, access.owner, -1);
       return new NotifyRelay(sys, made, dir, socket, host, warn);
     } catch (err) {
-      if (socket !== undefined) sys.close(socket);
-      // What cannot be removed is left: the error told is the one of the step that failed.
+      // What cannot be closed or removed is left: the error told is the one of the step that failed.
+      if (socket !== undefined) attempt(() => sys.close(socket!), () => undefined);
       removeMade(sys, made, () => undefined);
       throw err;
     }
@@ -227,10 +227,13 @@ export class NotifyRelay {
   close(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    if (this.socket === undefined) return;
-    this.sys.close(this.socket);
+    const socket = this.socket;
+    if (socket === undefined) return;
+    // Never closed twice, even where this close fails: the number may be another file's by the next call.
     this.socket = undefined;
-    removeMade(this.sys, this.made, (err) => this.warn(`${NOTIFY_SOCKET_ENV}: the run's socket: ${err.message}`));
+    const failed = (err: Error) => this.warn(`${NOTIFY_SOCKET_ENV}: the run's socket: ${err.message}`);
+    attempt(() => this.sys.close(socket), failed);
+    removeMade(this.sys, this.made, failed);
   }
 }
 
@@ -260,11 +263,14 @@ function removeMade(sys: Pick<Syscalls, 'unlinkat' | 'rmdir' | 'close'>, made: M
   if (made.dir && parentFd !== undefined) steps.push(() => sys.unlinkat(parentFd, NOTIFY_DIR_NAME, AT_REMOVEDIR));
   steps.push(() => sys.rmdir(made.parent));
   for (const fd of [dirFd, parentFd]) if (fd !== undefined) steps.push(() => sys.close(fd));
-  for (const step of steps) {
-    try {
-      step();
-    } catch (err) {
-      failed(err as Error);
-    }
+  for (const step of steps) attempt(step, failed);
+}
+
+/** Runs `step`; an error it throws is given to `failed`. */
+function attempt(step: () => void, failed: (err: Error) => void): void {
+  try {
+    step();
+  } catch (err) {
+    failed(err as Error);
   }
 }

@@ -4,7 +4,7 @@
  * namespace, through a relaunch into a user namespace, compared with runc run.
  */
 import { spawnSync } from 'child_process';
-import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, lstatSync, renameSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, lstatSync, renameSync, rmSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { BUSYBOX, RUNC, withBundle } from '../conformance/harness';
 import { BIN, LAUNCHER } from '../helpers/cli';
@@ -214,6 +214,13 @@ maybe('descriptors passed to the container', () => {
       writeFileSync(log, 'before\n');
       expect(withDescriptors(dir, [LAUNCHER, `--log=${log}`, ...run], '', [4])).toEqual({ status: 2, stdout: '', stderr: `mountkit: ${message}\n` });
       expect(readFileSync(log, 'utf8')).toMatch(/^before\n\S+Z pid=\d+ id="we\\"i\\\\rd" mountkit error: --preserve-fds 2: descriptor 4 is not open\n$/);
+      // A log the launcher makes: the mode Node makes one with (0640 less the umask), a path relative to the working directory as Node resolves it.
+      expect(withDescriptors(dir, [LAUNCHER, '--log', 'made.log', '--log-format', 'json', ...run], `cd "${dir}" && umask 022 &&`, [4])).toEqual({ status: 2, stdout: '', stderr: `mountkit: ${message}\n` });
+      expect(JSON.parse(readFileSync(path.join(dir, 'made.log'), 'utf8'))).toMatchObject({ level: 'error', id: name, msg: message });
+      expect(statSync(path.join(dir, 'made.log')).mode & 0o777).toBe(0o640);
+      // Options Node refuses (a --log of blanks, a format it does not know) write no file.
+      expect(withDescriptors(dir, [LAUNCHER, '--log', ' ', '--log-format', 'JSON', ...run], `cd "${dir}" &&`, [4])).toEqual({ status: 2, stdout: '', stderr: `mountkit: ${message}\n` });
+      expect(existsSync(path.join(dir, ' '))).toBe(false);
     });
   });
 

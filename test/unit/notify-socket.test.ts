@@ -193,17 +193,22 @@ describe('NotifyRelay', () => {
     expect(sys.openFds()).toEqual([hostFd]);
   });
 
+  const ALL_MADE = [['close', 'socket'], ['unlinkat', 'notify.sock'], ['unlinkat', 'notify'], ['rmdir', PARENT], ['close', 'DIR'], ['close', 'PARENT']];
   test.each([
     ['open', PARENT, [['rmdir', PARENT]]],
+    ['mkdir', DIR, [['rmdir', PARENT], ['close', 'PARENT']]],
     ['open', DIR, [['unlinkat', 'notify'], ['rmdir', PARENT], ['close', 'PARENT']]],
+    ['chmod', DIR, [['unlinkat', 'notify'], ['rmdir', PARENT], ['close', 'DIR'], ['close', 'PARENT']]],
     ['bindUnixDatagram', SOCKET, [['unlinkat', 'notify'], ['rmdir', PARENT], ['close', 'DIR'], ['close', 'PARENT']]],
-    ['chmod', PARENT, [['close', 'socket'], ['unlinkat', 'notify.sock'], ['unlinkat', 'notify'], ['rmdir', PARENT], ['close', 'DIR'], ['close', 'PARENT']]],
+    ['chmod', SOCKET, ALL_MADE],
+    ['chmod', PARENT, ALL_MADE],
+    ['chown', PARENT, ALL_MADE],
   ] as const)('a %s of %s that fails: what was made is removed again, the last first, the descriptors closed, and its error thrown', (op, failing, removed) => {
     const sys = new FakeSyscalls().addDir('/tmp', 0o1777).failOn(op, 'EACCES', { path: failing });
     const opened = jest.spyOn(sys, 'open');
     const bound = jest.spyOn(sys, 'bindUnixDatagram');
     const name = op === 'bindUnixDatagram' ? 'bind' : op;
-    expect(() => NotifyRelay.open(sys, PARENT, HOST, () => undefined, { mode: 0o700 })).toThrow(`${name} "${failing}": EACCES`);
+    expect(() => NotifyRelay.open(sys, PARENT, HOST, () => undefined, { mode: 0o700, owner: 100000 })).toThrow(`${name} "${failing}": EACCES`);
     const fds = new Map<unknown, string>([[bound.mock.results[0]?.value, 'socket'], ...opened.mock.results.map((r, i): [unknown, string] => [r.value, ['PARENT', 'DIR'][i]])]);
     const failedAt = sys.calls.findIndex((c) => c.op === op && 'path' in c && c.path === failing);
     expect(sys.calls.slice(failedAt + 1).map((c) => [c.op, 'path' in c ? c.path : fds.get((c as { fd: number }).fd)])).toEqual(removed);
@@ -237,6 +242,20 @@ describe('NotifyRelay', () => {
     relay.close();
     relay.end();
     expect(sys.calls).toEqual([]);
+  });
+
+  test("a close of the socket that fails: warned about, the rest removed all the same, and never closed again", () => {
+    const { sys, relay, fd, held, warnings } = setUp();
+    sys.failOn('close', 'EIO');
+    sys.clearCalls();
+    relay.close();
+    expect(sys.calls.slice(1)).toEqual(removal(held));
+    expect(warnings).toEqual(["NOTIFY_SOCKET: the run's socket: close: EIO"]);
+    expect(sys.node(PARENT)).toBeUndefined();
+    sys.clearCalls();
+    relay.close();
+    relay.end();
+    expect(sys.calls.filter((c) => c.op === 'close' && c.fd === fd)).toEqual([]);
   });
 
   test('one look takes NOTIFY_POLL_MAX datagrams at most; the next takes the rest', () => {
