@@ -248,13 +248,13 @@ interface Made {
 
 /**
  * Removes what `made` holds, the last made first: the socket and the socket's directory
- * with unlinkat(2) in the directory held open that holds each, where a name is looked
- * up once, in that directory wherever it is now (its owner, where `parent` was given to
- * the relaunch's uid, may have renamed `notify` and put a symlink there: unlink(2) of a
- * path through it would remove a file elsewhere, and unlinkat(2) of a symlink with
+ * with unlinkat(2) in the directory held open that holds each, where a name is looked up
+ * once, in that directory wherever it is now (its owner, where `parent` was given to the
+ * relaunch's uid, may have renamed `notify` and put a symlink there: unlink(2) of a path
+ * through it would remove a file elsewhere, and unlinkat(2) of a symlink with
  * AT_REMOVEDIR fails ENOTDIR); then `parent` with rmdir(2), by its path in the directory
- * it was made in (TMPDIR's, the caller's); then the descriptors. A removal that fails is given to
- * `failed` and the next is tried.
+ * it was made in (TMPDIR's, the caller's); then the descriptors. A removal that fails is
+ * given to `failed` and the next is tried.
  */
 function removeMade(sys: Pick<Syscalls, 'unlinkat' | 'rmdir' | 'close'>, made: Made, failed: (err: Error) => void): void {
   const { parentFd, dirFd } = made;
