@@ -17,6 +17,7 @@ import { CLOSED_FD_ENV, closedByLauncher, listenFdsOf } from '../core/passed-fds
 import { builtinListRefusal } from '../core/claims';
 import { thrownMessage } from '../core/errors';
 import { NOTIFY_SOCKET_ENV } from '../core/notify-socket';
+import { joinedUidMaps } from '../core/namespaces';
 import { cliLogger, loadRunConfig } from './run';
 import { standardStream } from './output';
 
@@ -41,7 +42,10 @@ export function plan(opts: CliOptions): number {
     return printed(result, opts.format);
   }
   const list = pluginsFromFile(opts.plugins);
-  const result = buildPlan(config, { logger, modelChecked: true, closedFd, queries: opts.queries, ...(log === undefined ? {} : { log }), ...(pidFile === undefined ? {} : { pidFile }), ...list });
+  // A user namespace joined by path, whose maps run's first process reads for its relay.
+  const userPath = notifySocket === undefined ? undefined : config.namespaces.find((ns) => ns.type === 'user')?.path;
+  const joined = userPath === undefined ? undefined : joinedUidMaps(userPath, (file) => readFileSync(file, 'utf8'));
+  const result = buildPlan(config, { logger, modelChecked: true, closedFd, queries: opts.queries, ...(log === undefined ? {} : { log }), ...(pidFile === undefined ? {} : { pidFile }), ...(joined === undefined ? {} : { joinedUidMaps: joined }), ...list });
   // The plan ends at the claims' refusal before the namespaces are entered, after a
   // relaunch's calls (the relaunched process checks them); run refuses a list of built-ins
   // before any of those (cli/run.ts), and so does the plan, unprinted.

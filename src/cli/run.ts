@@ -25,6 +25,7 @@ import { defaultContainerId } from '../core/hooks';
 import { logFileError, openLogFile as openLogOnPort } from '../core/log-file';
 import {
   checkUserNamespaceMaps,
+  joinedUidMaps,
   enterNamespaces,
   fromJoinedPidNamespace,
   hasRuntimeHooks,
@@ -573,7 +574,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
  * process.exit); a SIGKILL leaves it.
  */
 function openNotifyRelay(sys: Syscalls, plan: LaunchPlan, host: string, warn: (message: string) => void): NotifyRelay {
-  const relay = openRunRelay(sys, plan, host, warn, process.geteuid?.() ?? 0);
+  const joined = plan.userNamespacePath === undefined ? undefined : joinedUidMaps(plan.userNamespacePath, (file) => readFileSync(file, 'utf8'));
+  const relay = openRunRelay(sys, plan, host, warn, process.geteuid?.() ?? 0, joined);
   process.once('exit', () => relay.close());
   return relay;
 }

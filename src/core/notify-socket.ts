@@ -16,7 +16,7 @@ import { withOciMount } from './config/oci';
 import { AT_REMOVEDIR, O_CLOEXEC, O_DIRECTORY, O_PATH } from './constants';
 import { hostIdOf } from './idmap';
 import type { LaunchPlan } from './namespaces';
-import type { Syscalls } from './syscalls/types';
+import type { IdMapping, Syscalls } from './syscalls/types';
 
 /** The caller's socket (sd_notify(3)): a path, or `@` and a name in the abstract namespace. */
 export const NOTIFY_SOCKET_ENV = 'NOTIFY_SOCKET';
@@ -55,8 +55,8 @@ export type NotifyPort = Pick<Syscalls, 'mkdir' | 'open' | 'chmod' | 'chown' | '
 /**
  * The mode of the run's own directory, and the owner to give it, from the first
  * process's euid and the host uid the relaunch binds the socket's directory as (its
- * root's host id in a user namespace it makes; undefined for one joined by path, whose
- * maps are not known here). 0700, so that no other user of the host may send to the
+ * root's host id in a user namespace it makes or joins by a path whose maps it read;
+ * undefined for one joined by another path, whose maps are not known here). 0700, so that no other user of the host may send to the
  * socket (a false READY=): for a relaunch of this process's own uid as it is, for
  * another made its owner by root (chown(2) needs CAP_CHOWN). Otherwise 0711: any user
  * may pass through it, and one who learns the directory's name (the container's
@@ -75,10 +75,12 @@ export function notifyParentAccess(euid: number, relaunchUid: number | undefined
  * relative bind source from the bundle, named `mountkit-notify-` and 12 random hex
  * digits. Only the relaunch may search it where it can be made so (notifyParentAccess):
  * the relaunch binds the socket's directory as its root's host uid in a user namespace
- * this process makes, and as `euid`, this process's, where it makes none.
+ * this process makes, or joins by a path whose uid maps this process read (`joined`:
+ * core/namespaces.ts joinedUidMaps), and as `euid`, this process's, where it enters none.
  */
-export function openRunRelay(sys: NotifyPort, plan: Pick<LaunchPlan, 'userMappings' | 'userNamespacePath'>, host: string, warn: (message: string) => void, euid: number): NotifyRelay {
-  const relaunchUid = plan.userNamespacePath !== undefined ? undefined : plan.userMappings !== undefined ? hostIdOf(plan.userMappings.uid, 0) : euid;
+export function openRunRelay(sys: NotifyPort, plan: Pick<LaunchPlan, 'userMappings' | 'userNamespacePath'>, host: string, warn: (message: string) => void, euid: number, joined?: readonly IdMapping[]): NotifyRelay {
+  const maps = plan.userNamespacePath !== undefined ? joined : plan.userMappings?.uid;
+  const relaunchUid = plan.userNamespacePath === undefined && plan.userMappings === undefined ? euid : maps && hostIdOf(maps, 0);
   // Required here: a run without NOTIFY_SOCKET never loads crypto.
   const name = `mountkit-notify-${(require('crypto') as typeof import('crypto')).randomBytes(6).toString('hex')}`;
   return NotifyRelay.open(sys, path.resolve(tmpdir(), name), host, warn, notifyParentAccess(euid, relaunchUid));

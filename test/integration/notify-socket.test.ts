@@ -6,7 +6,7 @@
  * `runc run` does with the same bundle. The socket's directory is gone after the run.
  */
 import { spawn, spawnSync, type ChildProcess } from 'child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, ROOTLESS_ID, busyboxConfig, hostUsrLinks, removeRootlessInstall, rootlessLauncher, withBundleAsync, withHostUsr } from '../conformance/harness';
@@ -273,6 +273,48 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
     expect([r.status, r.stderr]).toEqual([0, '']);
     expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
     expect(r.left).toEqual([]);
+  });
+
+  test("root joining a user namespace by path (/proc/PID/ns/user) whose root is host uid 100000: its maps read there, the run's directory (0700) is that uid's, as where mountkit makes the namespace", async () => {
+    // A process holding a user namespace of its own, whose maps this process (root) writes.
+    const holder = spawn('unshare', ['-U', 'sleep', '30'], { stdio: 'ignore' });
+    try {
+      const nsPath = `/proc/${holder.pid}/ns/user`;
+      const deadline = Date.now() + 5000;
+      while (readlinkSync(nsPath) === readlinkSync('/proc/self/ns/user') || !readFileSync(`/proc/${holder.pid}/cmdline`, 'utf8').startsWith('sleep')) {
+        if (Date.now() > deadline) throw new Error('the holder did not enter its user namespace');
+      }
+      writeFileSync(`/proc/${holder.pid}/uid_map`, '0 100000 65536\n');
+      writeFileSync(`/proc/${holder.pid}/gid_map`, '0 100000 65536\n');
+      const script = `
+import os, socket, time
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])
+print("sent", flush=True)
+for _ in range(1000):
+    if os.path.exists("/go"):
+        break
+    time.sleep(0.02)
+`;
+      const config = notifyConfig([], { linux: { namespaces: [...WITH_PID, { type: 'user', path: nsPath }] } });
+      config.process.args = ['/usr/bin/python3', '-c', script];
+      let parent: { mode: number; uid: number } | undefined;
+      const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock', undefined, (dir) => mkdirSync(path.join(dir, 'rootfs', 'run', 'notify'), { recursive: true }), async (_pid, _datagrams, dir, tmp) => {
+        const made = statSync(path.join(tmp, readdirSync(tmp)[0]));
+        parent = { mode: made.mode & 0o7777, uid: made.uid };
+        writeFileSync(path.join(dir, 'rootfs', 'go'), '');
+      });
+      expect([r.status, r.stderr, r.stdout]).toEqual([0, '', 'sent\n']);
+      expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
+      expect(parent).toEqual({ mode: 0o700, uid: 100000 });
+      expect(r.left).toEqual([]);
+      // mountkit plan reads the maps as run does, and plans the chown.
+      const planned = await notifyRun(config, (dir) => [LAUNCHER, 'plan', '--bundle', dir, '--format', 'json'], 'host.sock', null);
+      expect([planned.status, planned.stderr]).toEqual([0, '']);
+      const relay = (JSON.parse(planned.stdout) as { calls: { plugin: string; op: string; args: Record<string, unknown> }[] }).calls.filter((c) => c.plugin === 'notify-socket');
+      expect(relay.filter((c) => c.op === 'chown').map((c) => c.args.uid)).toEqual([100000]);
+    } finally {
+      holder.kill('SIGKILL');
+    }
   });
 
   test("root with a user namespace whose root is host uid 100000: that uid, owning the run's directory, swaps the socket's directory for a symlink during the run; the removal takes the socket from the directory it made and unlinks nothing the symlink leads to", async () => {

@@ -92,15 +92,20 @@ describe('openRunRelay', () => {
   // Node's os.tmpdir(), made absolute, as the relay takes it.
   const tmp = path.resolve(tmpdir());
 
+  const joinedAt = { userNamespacePath: '/run/userns/c1' };
   test.each([
-    ['root, no user namespace', 0, {}, 0o700, 0],
-    ['root making a user namespace whose root is host uid 100000', 0, { userMappings: maps(100000) }, 0o700, 100000],
-    ['root joining a user namespace by path (its maps unknown)', 0, { userNamespacePath: '/proc/7/ns/user' }, 0o711, 0],
-    ['a rootless user whose container root is itself', 1000, { userMappings: maps(1000) }, 0o700, 1000],
-    ['a rootless user whose container root is another host uid', 1000, { userMappings: maps(200000) }, 0o711, 1000],
-  ])("%s: the run's directory under os.tmpdir(), of the mode and owner notifyParentAccess gives", (_, euid, plan, mode, owner) => {
+    ['root, no user namespace', 0, {}, undefined, 0o700, 0],
+    ['root making a user namespace whose root is host uid 100000', 0, { userMappings: maps(100000) }, undefined, 0o700, 100000],
+    ['root joining a user namespace by a path whose maps are unknown', 0, joinedAt, undefined, 0o711, 0],
+    ['root joining one whose uid maps (read from /proc/PID) take 0 to host uid 200000', 0, joinedAt, maps(200000).uid, 0o700, 200000],
+    ['root joining one whose uid maps take 0 to 0', 0, joinedAt, [{ containerID: 0, hostID: 0, size: 1 }], 0o700, 0],
+    ['root joining one whose uid maps map no root', 0, joinedAt, [{ containerID: 1, hostID: 200000, size: 10 }], 0o711, 0],
+    ['a rootless user whose container root is itself', 1000, { userMappings: maps(1000) }, undefined, 0o700, 1000],
+    ['a rootless user whose container root is another host uid', 1000, { userMappings: maps(200000) }, undefined, 0o711, 1000],
+    ['a rootless user joining one whose uid maps take 0 to itself', 1000, joinedAt, [{ containerID: 0, hostID: 1000, size: 1 }], 0o700, 1000],
+  ])("%s: the run's directory under os.tmpdir(), of the mode and owner notifyParentAccess gives", (_, euid, plan, joined, mode, owner) => {
     const sys = new FakeSyscalls().addDir(tmp, 0o1777);
-    const relay = openRunRelay(sys, plan, HOST, () => undefined, euid);
+    const relay = openRunRelay(sys, plan, HOST, () => undefined, euid, joined);
     const parent = relay.dir.slice(0, -'/notify'.length);
     expect(path.dirname(parent)).toBe(tmp);
     expect(path.basename(parent)).toMatch(/^mountkit-notify-[0-9a-f]{12}$/);

@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { AT_REMOVEDIR, O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../src/core/constants';
+import { AT_REMOVEDIR, MS_BIND, O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../src/core/constants';
 import { buildPlan } from '../../src/core/plan';
 import type { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { makeConfig } from '../helpers/config';
 import { JAIL_STAND_IN_EXTRA } from '../helpers/jail-stand-in';
 import { EXEC_ONLY_EXTRA, planHost } from '../helpers/plan-host';
+import type { IdMapping } from '../../src/core/syscalls/types';
 
 const HOST = '/run/systemd/notify';
 /** How the relay holds its two directories open. */
@@ -21,12 +22,12 @@ function fakeRoot(noTmp = false): FakeSyscalls {
   return noTmp ? sys : sys.addDir(TMP, 0o1777);
 }
 
-type Ns = { type: string };
+type Ns = { type: string; path?: string };
 const MAPS = { uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], gidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }] };
 /** A rootless user's maps: the container's root is that user. */
 const ownMaps = (id: number) => ({ uidMappings: [{ containerID: 0, hostID: id, size: 1 }], gidMappings: [{ containerID: 0, hostID: id, size: 1 }] });
 
-function plan(namespaces: Ns[], extra: { notifySocket?: string; userns?: boolean; program?: string; noTmp?: boolean; prepare?: (sys: FakeSyscalls) => void; euid?: number } = {}) {
+function plan(namespaces: Ns[], extra: { notifySocket?: string; userns?: boolean; program?: string; noTmp?: boolean; prepare?: (sys: FakeSyscalls) => void; euid?: number; joinedUidMaps?: IdMapping[] } = {}) {
   const config = makeConfig({
     namespaces: namespaces as never,
     process: { args: [extra.program ?? 'sh'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, terminal: false },
@@ -37,7 +38,7 @@ function plan(namespaces: Ns[], extra: { notifySocket?: string; userns?: boolean
   extra.prepare?.(sys);
   const bound = jest.spyOn(sys, 'bindUnixDatagram');
   const opened = jest.spyOn(sys, 'open');
-  const result = buildPlan(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:bind' }] }, extra: [JAIL_STAND_IN_EXTRA, EXEC_ONLY_EXTRA], launch: { relaunched: false, inUserNamespace: false, euid: extra.euid ?? 0, egid: extra.euid ?? 0 } });
+  const result = buildPlan(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:bind' }] }, extra: [JAIL_STAND_IN_EXTRA, EXEC_ONLY_EXTRA], launch: { relaunched: false, inUserNamespace: false, euid: extra.euid ?? 0, egid: extra.euid ?? 0 }, ...(extra.joinedUidMaps ? { joinedUidMaps: extra.joinedUidMaps } : {}) });
   // The descriptor of the run's socket, as the port returned it, and those of the two directories the relay holds.
   const socketFd = bound.mock.results[0]?.value as number | undefined;
   const held = opened.mock.calls.flatMap(([file, flags], i) => (flags === HELD && /\/mountkit-notify-/.test(file) ? [opened.mock.results[i].value as number] : []));
@@ -108,6 +109,24 @@ describe('mountkit plan with NOTIFY_SOCKET (core/notify-socket.ts)', () => {
       { op: 'chmod', path: parent, mode: 0o700 },
       { op: 'chown', path: parent, uid: 100000, gid: -1 },
     ]);
+  });
+
+  test.each([
+    ['its uid maps as run reads them (PlanOptions.joinedUidMaps), taking 0 to host uid 200000: the directory is given to that uid, 0700', [{ containerID: 0, hostID: 200000, size: 65536 }], 0o700, [{ op: 'chown', path: 'PARENT', uid: 200000, gid: -1 }]],
+    ['no maps (a path other than /proc/PID/ns/user): 0711, no chown', undefined, 0o711, []],
+  ])('root joining a user namespace by path, %s', (_what, joinedUidMaps, mode, chowns) => {
+    const joined = '/proc/7/ns/user';
+    // The namespace's file as a bind of a file of an nsfs mount, as the kernel's /proc/PID/ns links lead to one.
+    const nsfs = (sys: FakeSyscalls): void => {
+      sys.addFile('/nsfs/ns').addFile(joined).mount('nsfs', '/nsfs', 'nsfs', 0n, null);
+      sys.mount('/nsfs/ns', joined, null, MS_BIND, null);
+    };
+    const { result, calls } = plan([{ type: 'mount' }, { type: 'user', path: joined }], { notifySocket: HOST, prepare: nsfs, ...(joinedUidMaps ? { joinedUidMaps } : {}) });
+    expect(result.error).toBeUndefined();
+    const parent = parentOf(calls);
+    const relay = calls.filter(([, plugin]) => plugin === 'notify-socket').map(([, , r]) => r);
+    expect(relay[7]).toEqual({ op: 'chmod', path: parent, mode });
+    expect(relay.filter((r) => r.op === 'chown')).toEqual(chowns.map((c) => ({ ...c, path: parent })));
   });
 
   test('a step of the relaunched process that fails: the plan stops there, and the socket is removed all the same, as the relaunch ends', () => {

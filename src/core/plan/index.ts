@@ -39,6 +39,7 @@ import { poststartHooks, poststopHooks } from '../runtime-hooks';
 import { noteFailures, type FailedCalls } from './failures';
 import { PlanSyscalls, type PlanKernelAnswers } from './port';
 import type { Plan, PlanCall, PlanPhase, PlanRecord } from './types';
+import type { IdMapping } from '../syscalls/types';
 
 /**
  * The port a plan runs the pipeline on: a recording port, whose calls, results and
@@ -79,6 +80,13 @@ export interface PlanOptions {
    * (core/pid-file.ts). Default: none.
    */
   pidFile?: { path: string; mode: number };
+  /**
+   * With config.notifySocket and a user namespace joined by path: its uid maps, as the
+   * run's first process reads them (core/namespaces.ts joinedUidMaps), which tell the host
+   * uid the relaunch binds the run's socket's directory as (core/notify-socket.ts
+   * openRunRelay). Default: not known, as for a path other than /proc/PID/ns/user.
+   */
+  joinedUidMaps?: readonly IdMapping[];
   /** Also list the calls that only read (stat, lstat, fstat, readlink, readdir, readFile); default false. */
   queries?: boolean;
   /** For the plan's own port (none given in `syscalls`): what the mount API's newer calls answer, in place of asking this kernel (PlanKernelAnswers). */
@@ -201,7 +209,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       // The run's own socket, before anything else is made for the relaunch, under a random name as a run's.
       if (config.notifySocket !== undefined) {
         marks.push({ at: sys.calls.length, phase: 'namespaces', plugin: NOTIFY_RELAY });
-        notify = openRunRelay(sys, outer, config.notifySocket, (message) => (opts.logger ?? silentLogger).warn(message), launch.euid ?? 0);
+        notify = openRunRelay(sys, outer, config.notifySocket, (message) => (opts.logger ?? silentLogger).warn(message), launch.euid ?? 0, opts.joinedUidMaps);
         marks.push({ at: sys.calls.length, phase: 'namespaces', plugin: LAUNCHER });
       }
       const passed = prepareRelaunch(sys, outer, config);
