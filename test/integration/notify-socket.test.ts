@@ -145,6 +145,20 @@ async function notifyRun(config: object, command: (dir: string) => string[], hos
   }
 }
 
+/** The program that sends READY=1, prints `sent` (notifyRun's `during` then runs) and waits for /go, which `during` makes. */
+const READY_THEN_GO = [
+  '/usr/bin/python3',
+  '-c',
+  `
+import os, socket, time
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])
+print("sent", flush=True)
+for _ in range(1000):
+    if os.path.exists("/go"):
+        break
+    time.sleep(0.02)
+`,
+];
 const WITH_PID = [{ type: 'pid' }, { type: 'mount' }];
 const NO_PID = [{ type: 'mount' }];
 /** /run/notify's line of the program's mountinfo as it prints it: the run's directory (under TMPDIR), read-only, nosuid, nodev, noexec. */
@@ -286,17 +300,8 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
       }
       writeFileSync(`/proc/${holder.pid}/uid_map`, '0 100000 65536\n');
       writeFileSync(`/proc/${holder.pid}/gid_map`, '0 100000 65536\n');
-      const script = `
-import os, socket, time
-socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])
-print("sent", flush=True)
-for _ in range(1000):
-    if os.path.exists("/go"):
-        break
-    time.sleep(0.02)
-`;
       const config = notifyConfig([], { linux: { namespaces: [...WITH_PID, { type: 'user', path: nsPath }] } });
-      config.process.args = ['/usr/bin/python3', '-c', script];
+      config.process.args = READY_THEN_GO;
       let parent: { mode: number; uid: number } | undefined;
       const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock', undefined, (dir) => mkdirSync(path.join(dir, 'rootfs', 'run', 'notify'), { recursive: true }), async (_pid, _datagrams, dir, tmp) => {
         const made = statSync(path.join(tmp, readdirSync(tmp)[0]));
@@ -319,17 +324,8 @@ for _ in range(1000):
 
   test("root with a user namespace whose root is host uid 100000: that uid, owning the run's directory, swaps the socket's directory for a symlink during the run; the removal takes the socket from the directory it made and unlinks nothing the symlink leads to", async () => {
     const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
-    const script = `
-import os, socket, time
-socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])
-print("sent", flush=True)
-for _ in range(1000):
-    if os.path.exists("/go"):
-        break
-    time.sleep(0.02)
-`;
     const config = notifyConfig([], { linux: { namespaces: [...WITH_PID, { type: 'user' }], uidMappings: maps, gidMappings: maps } });
-    config.process.args = ['/usr/bin/python3', '-c', script];
+    config.process.args = READY_THEN_GO;
     const elsewhere = mkdtempSync(path.join(tmpdir(), 'mountkit-notify-elsewhere-'));
     let swapped: ReturnType<typeof spawnSync> | undefined;
     let parent = '';
