@@ -56,11 +56,11 @@ export type NotifyPort = Pick<Syscalls, 'mkdir' | 'open' | 'chmod' | 'chown' | '
  * The mode of the run's own directory, and the owner to give it, from the first
  * process's euid and the host uid the relaunch binds the socket's directory as (its
  * root's host id in a user namespace it makes or joins by a path whose maps it read;
- * undefined for one joined by another path, whose maps are not known here). 0700, so that no other user of the host may send to the
- * socket (a false READY=): for a relaunch of this process's own uid as it is, for
- * another made its owner by root (chown(2) needs CAP_CHOWN). Otherwise 0711: any user
- * may pass through it, and one who learns the directory's name (the container's
- * mountinfo shows it) may send.
+ * undefined for one joined by another path, whose maps are not known here). 0700, so
+ * that no other user of the host may send to the socket (a false READY=): for a relaunch
+ * of this process's own uid as it is, for another made its owner by root (chown(2) needs
+ * CAP_CHOWN). Otherwise 0711: any user may pass through it, and one who learns the
+ * directory's name (the container's mountinfo shows it) may send.
  */
 export function notifyParentAccess(euid: number, relaunchUid: number | undefined): { mode: number; owner?: number } {
   if (relaunchUid === euid) return { mode: 0o700 };
