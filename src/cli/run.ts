@@ -25,7 +25,6 @@ import { defaultContainerId } from '../core/hooks';
 import { logFileError, openLogFile as openLogOnPort } from '../core/log-file';
 import {
   checkUserNamespaceMaps,
-  joinedUidMaps,
   enterNamespaces,
   fromJoinedPidNamespace,
   hasRuntimeHooks,
@@ -54,7 +53,7 @@ import { pluginsFromFile } from '../core/plugin-list';
 import { SCORE_FILE } from '../core/oom-score';
 import { PID_FILE_MODE, callerView, openPidFileDir, starterPidFile, writeStarterPidFile, type StarterPidFile } from '../core/pid-file';
 import type { Logger } from '../core/plugin';
-import type { Syscalls } from '../core/syscalls/types';
+import type { IdMapping, Syscalls } from '../core/syscalls/types';
 import type { CliOptions } from './args';
 import { ContainerProcess, statOf } from './container-process';
 import { PASSED_SIGNALS, fdLink, forkingShellEnded, holdSignals, ignoreSignal, passSignals, startTimeInStat, type HeldSignals } from './forward';
@@ -481,7 +480,8 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   }
   const problem = userNamespaceProblem(config.namespaces, launch, config);
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
-  checkUserNamespaceMaps(config, launch, (file) => readFileSync(file, 'utf8'));
+  // The maps of a user namespace joined by a /proc/PID/ns/user path, read there, which the sd_notify(3) relay takes too.
+  const joinedUids = checkUserNamespaceMaps(config, launch, (file) => readFileSync(file, 'utf8'));
   if (byHooksRelay) {
     // Refused before the relay is connected, as the Node entry refuses them before it runs
     // a hook: a --log file is opened here (runHere writes to it), a --pid-file's directory
@@ -541,7 +541,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   try {
     // The run's own sd_notify(3) socket, in a new directory under TMPDIR, which a user
     // other than root may make too; first, so that a failure leaves nothing else made.
-    if (config.notifySocket !== undefined) notify = openNotifyRelay(sys, plan, config.notifySocket, warn);
+    if (config.notifySocket !== undefined) notify = openNotifyRelay(sys, plan, config.notifySocket, warn, joinedUids);
   } catch (err) {
     held.release();
     throw err;
@@ -573,8 +573,7 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
  * removed too if this process exits before the container ends (a step that ends it with
  * process.exit); a SIGKILL leaves it.
  */
-function openNotifyRelay(sys: Syscalls, plan: LaunchPlan, host: string, warn: (message: string) => void): NotifyRelay {
-  const joined = plan.userNamespacePath === undefined ? undefined : joinedUidMaps(plan.userNamespacePath, (file) => readFileSync(file, 'utf8'));
+function openNotifyRelay(sys: Syscalls, plan: LaunchPlan, host: string, warn: (message: string) => void, joined: IdMapping[] | undefined): NotifyRelay {
   const relay = openRunRelay(sys, plan, host, warn, process.geteuid?.() ?? 0, joined);
   process.once('exit', () => relay.close());
   return relay;

@@ -370,7 +370,8 @@ function procOfUserNamespace(path: string): string | undefined {
 /**
  * The uid maps of the user namespace joined by `path`, with ids as this process's
  * namespace sees them, where they can be read from outside it: for /proc/PID/ns/user,
- * /proc/PID/uid_map through `read`, as checkUserNamespaceMaps reads them. Undefined for
+ * /proc/PID/uid_map through `read`, as checkUserNamespaceMaps reads and returns them in
+ * a run (`mountkit plan`, which does not check them, reads them here). Undefined for
  * another path (a bind of the namespace's file tells no process) or a file that cannot
  * be read.
  */
@@ -392,13 +393,16 @@ export function joinedUidMaps(path: string, read: (file: string) => string): IdM
  * relaunch enters it (ids as the host sees them, as runc reads them); for another path,
  * from /proc/self in the process the relaunch put in it (nsenter(1) fails on an unmapped
  * root first); for the namespace mountkit runs in, from /proc/self. A problem is a
- * ConfigError.
+ * ConfigError. Returns the uid maps of a namespace joined by path where they were read
+ * from outside it (/proc/PID), which tell the host uid of its root (the run's
+ * sd_notify(3) relay, core/notify-socket.ts openRunRelay); else undefined.
  */
-export function checkUserNamespaceMaps(config: Pick<RootfsConfig, 'namespaces' | 'uidMappings' | 'gidMappings'>, ctx: LaunchContext, read: (file: string) => string): void {
+export function checkUserNamespaceMaps(config: Pick<RootfsConfig, 'namespaces' | 'uidMappings' | 'gidMappings'>, ctx: LaunchContext, read: (file: string) => string): IdMapping[] | undefined {
   const user = config.namespaces.find((ns) => ns.type === 'user');
-  if (!user) return;
+  if (!user) return undefined;
   const dir = mapsDir(user, ctx);
-  if (!dir) return;
+  if (!dir) return undefined;
+  let joined: IdMapping[] | undefined;
   const where = user.path ? `the user namespace joined (${user.path})` : 'the user namespace mountkit runs in';
   for (const [field, maps, file] of [['linux.uidMappings', config.uidMappings, `${dir}/uid_map`], ['linux.gidMappings', config.gidMappings, `${dir}/gid_map`]] as const) {
     let text: string;
@@ -410,7 +414,9 @@ export function checkUserNamespaceMaps(config: Pick<RootfsConfig, 'namespaces' |
     const own = parseIdMapText(text);
     if (user.path && !mapsContainerId(own, 0)) throw new ConfigError('linux.namespaces', user.path, `maps no containerID 0 in ${file} (${JSON.stringify(idMapText(own).trim())}): the container's root must be mapped`);
     if (maps && !sameMappings(maps, own)) throw new ConfigError(field, undefined, `differ from the maps of ${where}: ${JSON.stringify(idMapText(own).trim())}`);
+    if (field === 'linux.uidMappings' && user.path && dir !== '/proc/self') joined = own;
   }
+  return joined;
 }
 
 /** Where this process reads the maps checkUserNamespaceMaps checks, or undefined when it does not check them. */

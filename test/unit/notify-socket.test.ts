@@ -1,8 +1,9 @@
 import { NOTIFY_DRAIN_MS, NOTIFY_POLL_MAX, NOTIFY_POLL_MS, NotifyRelay, notifyParentAccess, openRunRelay, readyLine, withNotifySocket } from '../../src/core/notify-socket';
-import { AT_REMOVEDIR, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../src/core/constants';
+import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../src/core/constants';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
+import { relayRemoval } from '../helpers/notify-removal';
 import { makeConfig, makeMount } from '../../src/testing';
 
 const PARENT = '/tmp/mountkit-notify-0123456789ab';
@@ -35,16 +36,8 @@ function setUp(host = HOST, access: { mode: number; owner?: number } = { mode: 0
   return { sys, hostFd, relay, fd, held, warnings };
 }
 
-/** The calls that remove the relay's socket and directories, after its socket's close: through the directories held open (`held`: PARENT's, DIR's), then PARENT by path. */
-function removal([parentFd, dirFd]: readonly number[]): object[] {
-  return [
-    { op: 'unlinkat', dirfd: dirFd, path: 'notify.sock', flags: 0 },
-    { op: 'unlinkat', dirfd: parentFd, path: 'notify', flags: AT_REMOVEDIR },
-    { op: 'rmdir', path: PARENT },
-    { op: 'close', fd: dirFd },
-    { op: 'close', fd: parentFd },
-  ];
-}
+/** The calls that remove the relay's socket and directories in PARENT, after its socket's close (`held`: PARENT's descriptor, DIR's). */
+const removal = (held: readonly number[]): object[] => relayRemoval(PARENT, held);
 
 /** Every datagram waiting on `fd`. */
 function received(sys: FakeSyscalls, fd: number): string[] {

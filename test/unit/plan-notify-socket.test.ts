@@ -1,12 +1,13 @@
 import 'reflect-metadata';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { AT_REMOVEDIR, MS_BIND, O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../src/core/constants';
+import { MS_BIND, O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../src/core/constants';
 import { buildPlan } from '../../src/core/plan';
 import type { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { makeConfig } from '../helpers/config';
 import { JAIL_STAND_IN_EXTRA } from '../helpers/jail-stand-in';
 import { EXEC_ONLY_EXTRA, planHost } from '../helpers/plan-host';
+import { relayRemoval } from '../helpers/notify-removal';
 import type { IdMapping } from '../../src/core/syscalls/types';
 
 const HOST = '/run/systemd/notify';
@@ -45,16 +46,8 @@ function plan(namespaces: Ns[], extra: { notifySocket?: string; userns?: boolean
   return { result, sys, socketFd, held, calls: result.calls.map((c) => [c.phase, c.plugin, c.record] as const) };
 }
 
-/** The relay's removal of its socket and directories once the socket is closed, in `phase`: through the directories held open (`held`: the run's, the socket's), then the run's by path. */
-function removal(phase: string, parent: string, [parentFd, dirFd]: number[]) {
-  return [
-    [phase, 'notify-socket', { op: 'unlinkat', dirfd: dirFd, path: 'notify.sock', flags: 0 }],
-    [phase, 'notify-socket', { op: 'unlinkat', dirfd: parentFd, path: 'notify', flags: AT_REMOVEDIR }],
-    [phase, 'notify-socket', { op: 'rmdir', path: parent }],
-    [phase, 'notify-socket', { op: 'close', fd: dirFd }],
-    [phase, 'notify-socket', { op: 'close', fd: parentFd }],
-  ];
-}
+/** The relay's removal of its socket and directories once the socket is closed (relayRemoval), as the plan lists it in `phase`. */
+const removal = (phase: string, parent: string, held: number[]) => relayRemoval(parent, held).map((record) => [phase, 'notify-socket', record]);
 
 describe('mountkit plan with NOTIFY_SOCKET (core/notify-socket.ts)', () => {
   /** The run's directory, from the relay's first call. */
