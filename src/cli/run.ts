@@ -46,7 +46,7 @@ import {
   type LaunchContext,
   type LaunchPlan,
 } from '../core/namespaces';
-import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../core/relaunch';
+import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, closeIdmap, notifyTreeSlot, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../core/relaunch';
 import { FIRST_PASSED_FD, checkPassedOpen, descriptorCount, listenFdsOf, passedCount, relaunchChannelFd } from '../core/passed-fds';
 import { NamespaceNotRestoredError, idmapCopyRequest, sendIdmappedCopy } from '../core/idmapped-tree';
 import { pluginsFromFile } from '../core/plugin-list';
@@ -73,7 +73,7 @@ import { libuvPoolThreads, nodeTasks } from '../core/node-tasks';
 import { checkRelaunchTasks, overflowUidOf, spawnError } from '../core/task-limits';
 import { foregroundConsole } from '../core/host-sockets';
 import { LAUNCHER_HOOKS_ENV } from './hooks-relay';
-import { NOTIFY_DIR_ENV, NOTIFY_SOCKET_ENV, NotifyRelay, openRunRelay, withNotifySocket } from '../core/notify-socket';
+import { NOTIFY_DIR_ENV, NOTIFY_SOCKET_ENV, NOTIFY_TREE_ENV, NotifyRelay, openRunRelay, withNotifySocket } from '../core/notify-socket';
 
 /**
  * Set in the environment of the process mountkit re-executed itself as: `1` under
@@ -399,11 +399,14 @@ export function run(opts: CliOptions, argv: readonly string[]): number | Promise
   // a relaunch binds the directory of its starter's socket into the container.
   const notifySocket = firstProcess ? process.env[NOTIFY_SOCKET_ENV] || undefined : undefined;
   const notifyDir = launch.relaunched ? process.env[NOTIFY_DIR_ENV] : undefined;
+  // Given the directory's copy to attach (core/relaunch.ts notifyTreeSlot) where its starter made one.
+  const notifyTree = notifyDir !== undefined && launch.joinedByLauncher === true && process.env[NOTIFY_TREE_ENV] === '1';
   delete process.env[NOTIFY_DIR_ENV];
+  delete process.env[NOTIFY_TREE_ENV];
   const read = loadRunConfig(opts, text, listenFds);
-  const loaded = { ...(notifyDir === undefined ? read : withNotifySocket(read, notifyDir)), ...(rootless ? { rootless } : {}), ...(notifySocket === undefined ? {} : { notifySocket }) };
+  const loaded = { ...(notifyDir === undefined ? read : withNotifySocket(read, notifyDir, notifyTree ? notifyTreeSlot(read) : undefined)), ...(rootless ? { rootless } : {}), ...(notifySocket === undefined ? {} : { notifySocket }) };
   // A relaunch holds them after its own descriptors (core/relaunch.ts).
-  const config = launch.relaunched && passedCount(loaded) ? { ...loaded, passedFdsAt: relaunchPassedAt(loaded, launch.joinedByLauncher === true) } : loaded;
+  const config = launch.relaunched && passedCount(loaded) ? { ...loaded, passedFdsAt: relaunchPassedAt(loaded, launch.joinedByLauncher === true, notifyTree) } : loaded;
   // A first process that runs the container itself re-executes itself now, before it has
   // said anything, keeping the descriptors passed to the container.
   if (nodeWritable && runsHere(config, launch)) {
@@ -895,7 +898,10 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouc
   if (log !== undefined) stdio[RELAUNCH_LOG_FD] = log;
   // The descriptors passed to the container, after the relaunch's own (relaunchPassedAt).
   const count = passedCount(rootfs);
-  const passedAt = relaunchPassedAt(rootfs, cmd === 'nsenter');
+  // The copy of the sd_notify socket's directory, which a relaunch into a user namespace attaches (core/notify-socket.ts).
+  const notifyTree = cmd === 'nsenter' ? notify?.tree : undefined;
+  if (notifyTree !== undefined) stdio[notifyTreeSlot(rootfs)] = notifyTree;
+  const passedAt = relaunchPassedAt(rootfs, cmd === 'nsenter', notifyTree !== undefined);
   for (let i = 0; i < count; i++) stdio[passedAt + i] = FIRST_PASSED_FD + i;
   // With descriptors passed, every number up to the one the runtime channel moves to
   // (relaunchChannelFd) is taken when the relaunch starts, the free ones by /dev/null:
@@ -931,6 +937,7 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouc
   // The caller's socket is served here; the relaunch binds this process's into the container.
   delete env[NOTIFY_SOCKET_ENV];
   if (notify !== undefined) env[NOTIFY_DIR_ENV] = notify.dir;
+  if (notifyTree !== undefined) env[NOTIFY_TREE_ENV] = '1';
   // This process's end of the console's socket: handed to the relay at the console event, which closes it.
   let consoleSocket = console;
   // What prepareRelaunch and the pid file opened here, closed once: when the relaunch did

@@ -1,19 +1,22 @@
 /**
  * sd_notify(3) for `mountkit run` under a service manager (a systemd unit of
- * `Type=notify`), as `runc run` serves it: where the caller's environment names a socket
- * (NOTIFY_SOCKET), the run binds one of its own in a new directory, inside one only the
- * relaunch may search (notifyParentAccess), and the relaunch binds that directory
- * read-only into the container at /run/notify, where the program finds it in its own
- * NOTIFY_SOCKET. The run's first process, outside the container, reads the datagrams the
- * program sends there and, at the first READY= line, tells the caller's socket that line
- * and then MAINPID with its own pid (the process the service manager started and waits
- * for). What the program sends after it is read and dropped until the container ends.
+ * `Type=notify`), as `runc run` serves it: where the caller's environment names a
+ * socket (NOTIFY_SOCKET), the run binds one of its own in a new directory, inside one
+ * only the relaunch may search (notifyParentAccess), and the relaunch binds that
+ * directory read-only into the container at /run/notify (where root starts a relaunch
+ * into a user namespace, it attaches a copy of it the first process made:
+ * NotifyRelay.open), where the program finds it in its own NOTIFY_SOCKET. The run's
+ * first process, outside the container, reads the datagrams the program sends there
+ * and, at the first READY= line, tells the caller's socket that line and then MAINPID
+ * with its own pid (the process the service manager started and waits for). What the
+ * program sends after it is read and dropped until the container ends.
  */
 import { tmpdir } from 'os';
 import path = require('path');
 import type { RootfsConfig } from './config/model';
 import { withOciMount } from './config/oci';
-import { AT_REMOVEDIR, O_CLOEXEC, O_DIRECTORY, O_PATH } from './constants';
+import { AT_EMPTY_PATH, AT_REMOVEDIR, O_CLOEXEC, O_DIRECTORY, O_PATH, OPEN_TREE_CLONE } from './constants';
+import { SyscallError } from './errors';
 import { hostIdOf } from './idmap';
 import type { LaunchPlan } from './namespaces';
 import type { IdMapping, Syscalls } from './syscalls/types';
@@ -23,6 +26,9 @@ export const NOTIFY_SOCKET_ENV = 'NOTIFY_SOCKET';
 
 /** Set in a relaunch's environment: the directory of the run's own socket, which it binds into the container (withNotifySocket). */
 export const NOTIFY_DIR_ENV = 'MOUNTKIT_NOTIFY_DIR';
+
+/** Set to 1 in a relaunch's environment where it is given the copy of that directory to attach (core/relaunch.ts notifyTreeSlot). */
+export const NOTIFY_TREE_ENV = 'MOUNTKIT_NOTIFY_TREE';
 
 /** Where the container sees the run's socket directory, and the socket's name in it, as runc has them. */
 export const NOTIFY_DIR_IN_CONTAINER = '/run/notify';
@@ -50,7 +56,7 @@ export const NOTIFY_POLL_MAX = 64;
 export const NOTIFY_DIR_NAME = 'notify';
 
 /** What NotifyRelay needs of the port. */
-export type NotifyPort = Pick<Syscalls, 'mkdir' | 'open' | 'chmod' | 'chown' | 'unlinkat' | 'rmdir' | 'bindUnixDatagram' | 'recvFdMessage' | 'sendUnixDatagram' | 'close'>;
+export type NotifyPort = Pick<Syscalls, 'mkdir' | 'open' | 'openTree' | 'chmod' | 'chown' | 'unlinkat' | 'rmdir' | 'bindUnixDatagram' | 'recvFdMessage' | 'sendUnixDatagram' | 'close'>;
 
 /**
  * The mode of the run's own directory, and the owner to give it, from the first
@@ -73,17 +79,21 @@ export function notifyParentAccess(euid: number, relaunchUid: number | undefined
  * for the relaunch (cli/run.ts, and so planned by core/plan): in a new directory under
  * Node's os.tmpdir() (TMPDIR, TMP, TEMP or /tmp), made absolute, as the relaunch takes a
  * relative bind source from the bundle, named `mountkit-notify-` and 12 random hex
- * digits. Only the relaunch may search it where it can be made so (notifyParentAccess):
- * the relaunch binds the socket's directory as its root's host uid in a user namespace
- * this process makes, or joins by a path whose uid maps this process read (`joined`:
- * core/namespaces.ts joinedUidMaps), and as `euid`, this process's, where it enters none.
+ * digits. Root (`euid` 0) starting a relaunch into a user namespace, made or joined, has
+ * a copy of the socket's directory made for it to attach, and the run's directory stays
+ * root's, 0700. Otherwise only the relaunch may search that directory where it can be
+ * made so (notifyParentAccess): the relaunch binds the socket's directory as its root's
+ * host uid in a user namespace this process makes, or joins by a path whose uid maps this
+ * process read (`joined`: core/namespaces.ts joinedUidMaps), and as `euid`, this
+ * process's, where it enters none.
  */
 export function openRunRelay(sys: NotifyPort, plan: Pick<LaunchPlan, 'userMappings' | 'userNamespacePath'>, host: string, warn: (message: string) => void, euid: number, joined?: readonly IdMapping[]): NotifyRelay {
+  const user = plan.userNamespacePath !== undefined || plan.userMappings !== undefined;
   const maps = plan.userNamespacePath !== undefined ? joined : plan.userMappings?.uid;
-  const relaunchUid = plan.userNamespacePath === undefined && plan.userMappings === undefined ? euid : maps && hostIdOf(maps, 0);
+  const relaunchUid = user ? maps && hostIdOf(maps, 0) : euid;
   // Required here: a run without NOTIFY_SOCKET never loads crypto.
   const name = `mountkit-notify-${(require('crypto') as typeof import('crypto')).randomBytes(6).toString('hex')}`;
-  return NotifyRelay.open(sys, path.resolve(tmpdir(), name), host, warn, notifyParentAccess(euid, relaunchUid));
+  return NotifyRelay.open(sys, path.resolve(tmpdir(), name), host, warn, notifyParentAccess(euid, relaunchUid), user && euid === 0);
 }
 
 /**
@@ -96,14 +106,16 @@ export function readyLine(datagram: string): string | undefined {
 
 /**
  * `config` with the run's socket directory `dir` bound at /run/notify as its last mount,
- * with the options runc gives it (bind, nosuid, noexec, nodev, ro), and NOTIFY_SOCKET
+ * with the options runc gives it (bind, nosuid, noexec, nodev, ro), from the copy of it
+ * held open at `tree` where there is one (MountSpec.tree), and NOTIFY_SOCKET
  * naming the socket there appended to the program's environment, which wins over one
  * process.env has (the exec step keeps a name's last entry, plugins/exec/env.ts).
  */
-export function withNotifySocket(config: RootfsConfig, dir: string): RootfsConfig {
+export function withNotifySocket(config: RootfsConfig, dir: string, tree?: number): RootfsConfig {
   const mounted = withOciMount(config, { destination: NOTIFY_DIR_IN_CONTAINER, source: dir, options: ['bind', 'nosuid', 'noexec', 'nodev', 'ro'] });
   const env = [...config.process.env, `${NOTIFY_SOCKET_ENV}=${NOTIFY_DIR_IN_CONTAINER}/${NOTIFY_SOCKET_NAME}`];
-  return { ...mounted, process: { ...mounted.process, env } };
+  const mounts = tree === undefined ? mounted.mounts : [...mounted.mounts.slice(0, -1), { ...mounted.mounts[mounted.mounts.length - 1], tree }];
+  return { ...mounted, mounts, process: { ...mounted.process, env } };
 }
 
 /**
@@ -143,10 +155,13 @@ export class NotifyRelay {
    * process's, 0700, until all is made: its mode and owner are set last, so that its
    * owner-to-be, who may then rename what it holds, cannot swap a name for a symlink
    * while the socket is bound and its mode set by path. Both directories are held open
-   * (O_PATH) from their mkdir(2) on, for their removal (close). What is made is removed
-   * again when a step fails.
+   * (O_PATH) from their mkdir(2) on, for their removal (close). With `copy`, a detached
+   * copy of the socket's directory is made before `parent`'s mode is set (detachedCopy):
+   * where the kernel makes it, `parent` stays 0700, this process's, whatever `access`
+   * says, as the relaunch attaches the copy and looks up no path (tree). What is made is
+   * removed again when a step fails.
    */
-  static open(sys: NotifyPort, parent: string, host: string, warn: (message: string) => void, access: { mode: number; owner?: number }): NotifyRelay {
+  static open(sys: NotifyPort, parent: string, host: string, warn: (message: string) => void, access: { mode: number; owner?: number }, copy = false): NotifyRelay {
     sys.mkdir(parent, 0o700);
     const dir = path.join(parent, NOTIFY_DIR_NAME);
     const file = path.join(dir, NOTIFY_SOCKET_NAME);
@@ -156,13 +171,16 @@ export class NotifyRelay {
       made.parentFd = sys.open(parent, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
       sys.mkdir(dir, 0o755);
       made.dir = true;
-      made.dirFd = sys.open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+      const dirFd = sys.open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+      made.dirFd = dirFd;
       sys.chmod(dir, 0o755);
       socket = sys.bindUnixDatagram(file);
       made.socket = true;
       sys.chmod(file, 0o777);
-      sys.chmod(parent, access.mode);
-      if (access.owner !== undefined) sys.chown(parent, access.owner, -1);
+      if (copy) made.tree = detachedCopy(sys, dirFd);
+      const { mode, owner } = made.tree === undefined ? access : { mode: 0o700 };
+      sys.chmod(parent, mode);
+      if (owner !== undefined) sys.chown(parent, owner, -1);
       return new NotifyRelay(sys, made, dir, socket, host, warn);
     } catch (err) {
       // What cannot be closed or removed is left: the error told is the one of the step that failed.
@@ -170,6 +188,11 @@ export class NotifyRelay {
       removeMade(sys, made, () => undefined);
       throw err;
     }
+  }
+
+  /** The detached copy of the socket's directory (open's `copy`) this process holds to close, which the relaunch is given to attach; undefined where none was made. */
+  get tree(): number | undefined {
+    return this.made.tree;
   }
 
   /** Reads the socket every NOTIFY_POLL_MS from now on, on a timer that does not hold the event loop; `mainPid` is the MAINPID told with READY=. */
@@ -239,24 +262,46 @@ export class NotifyRelay {
   }
 }
 
-/** What NotifyRelay.open made: the run's directory (`parent`) and, once open, its descriptor; whether the socket's directory and the socket were made, and that directory's descriptor. */
+/** What NotifyRelay.open made: the run's directory (`parent`) and, once open, its descriptor; whether the socket's directory and the socket were made, that directory's descriptor and its detached copy. */
 interface Made {
   parent: string;
   parentFd?: number;
   dir: boolean;
   dirFd?: number;
   socket: boolean;
+  tree?: number;
+}
+
+/**
+ * A detached copy of the directory open as `dirFd` (open_tree(2) OPEN_TREE_CLONE with
+ * AT_EMPTY_PATH: the mount holding it, from that directory down, without its submounts),
+ * which a process of another mount namespace may attach with move_mount(2) without any
+ * lookup of its path: the relaunch's root in a user namespace, whose host uid may not
+ * search the directories on the way (the run's, 0700, or TMPDIR's ancestors). A copy made
+ * in the initial user namespace carries no lock: the container may remount it, which
+ * changes nothing it may write (a directory of this process's, 0755, holding its socket).
+ * Undefined where the kernel refuses the call: before Linux 5.2 (ENOSYS), or a seccomp
+ * filter or a process without CAP_SYS_ADMIN over its mount namespace (EPERM); the relaunch
+ * then binds the directory by path.
+ */
+function detachedCopy(sys: Pick<Syscalls, 'openTree'>, dirFd: number): number | undefined {
+  try {
+    return sys.openTree(dirFd, '', OPEN_TREE_CLONE | AT_EMPTY_PATH | O_CLOEXEC);
+  } catch (err) {
+    if (err instanceof SyscallError && (err.code === 'ENOSYS' || err.code === 'EPERM')) return undefined;
+    throw err;
+  }
 }
 
 /**
  * Removes what `made` holds, the last made first: the socket and the socket's directory
- * with unlinkat(2) in the directory held open that holds each, where a name is looked up
- * once, in that directory wherever it is now (its owner, where `parent` was given to the
- * relaunch's uid, may have renamed `notify` and put a symlink there: unlink(2) of a path
- * through it would remove a file elsewhere, and unlinkat(2) of a symlink with
- * AT_REMOVEDIR fails ENOTDIR); then `parent` with rmdir(2), by its path in the directory
- * it was made in (TMPDIR's, the caller's); then the descriptors. A removal that fails is
- * given to `failed` and the next is tried.
+ * with unlinkat(2) in the directory held open that holds each, where a name is looked
+ * up once, in that directory wherever it is now (its owner, where `parent` was given to
+ * the relaunch's uid, may have renamed `notify` and put a symlink there: unlink(2) of a
+ * path through it would remove a file elsewhere, and unlinkat(2) of a symlink with
+ * AT_REMOVEDIR fails ENOTDIR); then `parent` with rmdir(2), by its path in the
+ * directory it was made in (TMPDIR's, the caller's); then the descriptors, the copy's
+ * first. A removal that fails is given to `failed` and the next is tried.
  */
 function removeMade(sys: Pick<Syscalls, 'unlinkat' | 'rmdir' | 'close'>, made: Made, failed: (err: Error) => void): void {
   const { parentFd, dirFd } = made;
@@ -264,7 +309,7 @@ function removeMade(sys: Pick<Syscalls, 'unlinkat' | 'rmdir' | 'close'>, made: M
   if (made.socket && dirFd !== undefined) steps.push(() => sys.unlinkat(dirFd, NOTIFY_SOCKET_NAME, 0));
   if (made.dir && parentFd !== undefined) steps.push(() => sys.unlinkat(parentFd, NOTIFY_DIR_NAME, AT_REMOVEDIR));
   steps.push(() => sys.rmdir(made.parent));
-  for (const fd of [dirFd, parentFd]) if (fd !== undefined) steps.push(() => sys.close(fd));
+  for (const fd of [made.tree, dirFd, parentFd]) if (fd !== undefined) steps.push(() => sys.close(fd));
   for (const step of steps) attempt(step, failed);
 }
 

@@ -106,16 +106,27 @@ export function idmapSlot(config: Pick<RootfsConfig, 'namespaces'> & { mounts?: 
 }
 
 /**
+ * The descriptor a relaunch into a user namespace gets the detached copy of the
+ * sd_notify socket's directory on (core/notify-socket.ts NotifyRelay.tree), when its
+ * first process made one: the one after the namespaces nsenter joins and the idmap
+ * socket.
+ */
+export function notifyTreeSlot(config: Pick<RootfsConfig, 'namespaces'> & { mounts?: readonly MountSpec[] }): number {
+  return RELAUNCH_FIRST_JOIN_FD + launcherJoins(config.namespaces).length + (idmapSlot(config) === undefined ? 0 : 1);
+}
+
+/**
  * Where a relaunch gets the descriptors passed to the container (core/passed-fds.ts),
  * which it moves to their numbers from 3 last before its execve (handOverPassed): after
  * its own, which sit there (RELAUNCH_STARTER_FD, CONFIG_FD, the sockets,
  * RELAUNCH_LOG_FD), and after the one the pid namespace's shell redirects (namespaces.ts
- * PARENT_STDERR_FD, 9): the first after the namespaces nsenter joins and the idmap socket
- * (RELAUNCH_FIRST_JOIN_FD on).
+ * PARENT_STDERR_FD, 9): the first after the namespaces nsenter joins, the idmap socket
+ * and the copy of the sd_notify socket's directory (`notifyTree`: notifyTreeSlot), from
+ * RELAUNCH_FIRST_JOIN_FD on.
  */
-export function relaunchPassedAt(config: Pick<RootfsConfig, 'namespaces'> & { mounts?: readonly MountSpec[] }, nsenter: boolean): number {
+export function relaunchPassedAt(config: Pick<RootfsConfig, 'namespaces'> & { mounts?: readonly MountSpec[] }, nsenter: boolean, notifyTree = false): number {
   if (!nsenter) return RELAUNCH_FIRST_JOIN_FD;
-  return RELAUNCH_FIRST_JOIN_FD + launcherJoins(config.namespaces).length + (idmapSlot(config) === undefined ? 0 : 1);
+  return notifyTreeSlot(config) + (notifyTree ? 1 : 0);
 }
 
 /**
@@ -269,9 +280,10 @@ export function closeIdmap(sys: Syscalls, idmap: { socket?: number; userns?: num
 /**
  * In the relaunched process: closes the namespaces' descriptors when nsenter started it
  * (it has joined them) and, rootless, takes gid 0 there; takes the sockets its starter
- * passed (relaunchSockets), each checked to be one and marked close-on-exec, and then
- * the runtime channel
- * (RELAUNCH_STARTER_FD), which no hook or helper this process starts may hold (Node 20
+ * passed (relaunchSockets), each checked to be one and marked close-on-exec, the idmap
+ * socket and a mount's held copy (MountSpec.tree: a directory) likewise, and then the
+ * runtime channel (RELAUNCH_STARTER_FD), which no hook or helper this process starts may
+ * hold (Node 20
  * marks what it inherited close-on-exec at its start, which nothing promises). A
  * descriptor that is not what its starter passes is refused: something else started this
  * process with MOUNTKIT_RELAUNCHED set. Returns what the config gets for them.
@@ -301,6 +313,16 @@ export function takeRelaunchDescriptors(sys: Syscalls, config: RelaunchConfig, n
     naming(`${IDMAP_SOCKET}, descriptor ${idmap} from the process that started mountkit`, () => {
       if (sys.fstat(idmap).kind !== 'socket') throw new Error(`${IDMAP_SOCKET}: descriptor ${idmap} from the process that started mountkit is not a socket`);
       sys.setCloexec(idmap);
+    });
+  }
+  // A detached copy's descriptor reads as its root, a directory (the sd_notify socket's).
+  for (const m of config.mounts ?? []) {
+    const tree = m.tree;
+    if (tree === undefined) continue;
+    const name = `mounts[${m.index}] ${JSON.stringify(m.destination)}: its copy, descriptor ${tree} from the process that started mountkit`;
+    naming(name, () => {
+      if (sys.fstat(tree).kind !== 'dir') throw new Error(`${name} is not a directory`);
+      sys.setCloexec(tree);
     });
   }
   naming(`descriptor ${RELAUNCH_STARTER_FD} from the process that started mountkit`, () => sys.setCloexec(RELAUNCH_STARTER_FD));

@@ -11,6 +11,8 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { BUSYBOX, ROOTLESS_ID, busyboxConfig, hostUsrLinks, removeRootlessInstall, rootlessLauncher, withBundleAsync, withHostUsr } from '../conformance/harness';
 import { BIN, LAUNCHER } from '../helpers/cli';
+import { AT_EMPTY_PATH, O_CLOEXEC, OPEN_TREE_CLONE } from '../../src/core/constants';
+import { RELAUNCH_FIRST_JOIN_FD } from '../../src/core/namespaces';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0 && spawnSync('python3', ['-c', '']).status === 0;
 if (process.env.CI === 'true' && !available) throw new Error('notify tests need root, busybox-static and python3 (installed by .ci/run)');
@@ -18,6 +20,7 @@ const maybe = available ? describe : describe.skip;
 const runcThere = spawnSync('runc', ['--version']).status === 0;
 
 const RECEIVER = path.join(__dirname, '..', 'helpers', 'notify-receiver.py');
+const REFUSING = path.join(__dirname, '..', 'helpers', 'refusing-syscalls.js');
 
 /**
  * The program: python3 from the host's /usr (bound read-only) says what it was given
@@ -279,17 +282,42 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
     expect(r.left).toEqual([]);
   });
 
-  test("root with a user namespace whose root is host uid 100000: the run's directory (0700) is that uid's, which binds the socket's directory through it", async () => {
+  test("root with a user namespace whose root is host uid 100000, and a TMPDIR inside a directory only root may search (0700): the relaunch attaches the copy of the socket's directory the first process made, and looks up no path to it", async () => {
     const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
     const config = notifyConfig(['READY=1'], { linux: { namespaces: [...WITH_PID, { type: 'user' }], uidMappings: maps, gidMappings: maps } });
-    // The rootfs is root's, whom the namespace does not map: the mountpoint is made beforehand.
-    const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock', undefined, (dir) => mkdirSync(path.join(dir, 'rootfs', 'run', 'notify'), { recursive: true }));
-    expect([r.status, r.stderr]).toEqual([0, '']);
-    expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
-    expect(r.left).toEqual([]);
+    const closed = mkdtempSync(path.join(tmpdir(), 'mountkit-notify-closed-'));
+    try {
+      const tmp = path.join(closed, 'tmp');
+      mkdirSync(tmp);
+      chmodSync(closed, 0o700);
+      // The rootfs is root's, whom the namespace does not map: the mountpoint is made beforehand.
+      const r = await notifyRun(config, (dir) => ['env', `TMPDIR=${tmp}`, LAUNCHER, 'run', '--bundle', dir], 'host.sock', undefined, (dir) => mkdirSync(path.join(dir, 'rootfs', 'run', 'notify'), { recursive: true }));
+      expect([r.status, r.stderr]).toEqual([0, '']);
+      expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
+      expect(r.stdout).toMatch(MOUNT_LINE);
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      rmSync(closed, { recursive: true, force: true });
+    }
   });
 
-  test("root joining a user namespace by path (/proc/PID/ns/user) whose root is host uid 100000: its maps read there, the run's directory (0700) is that uid's, as where mountkit makes the namespace", async () => {
+  test("root with a user namespace and a descriptor passed (--preserve-fds 1): the copy's descriptor comes before it in the relaunch, and the program gets the caller's file on 3", async () => {
+    const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const config = notifyConfig([], { linux: { namespaces: [...WITH_PID, { type: 'user' }], uidMappings: maps, gidMappings: maps } });
+    config.process.args = ['/usr/bin/python3', '-c', 'import os, socket\nsocket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])\nprint(os.read(3, 100).decode())'];
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'mountkit-notify-passed-')), 'passed');
+    try {
+      writeFileSync(file, 'the caller\'s file');
+      const r = await notifyRun(config, (dir) => ['sh', '-c', 'exec 3<"$1"; shift; exec "$@"', 'sh', file, LAUNCHER, 'run', '--preserve-fds', '1', '--bundle', dir], 'host.sock', undefined, (dir) => mkdirSync(path.join(dir, 'rootfs', 'run', 'notify'), { recursive: true }));
+      expect([r.status, r.stderr, r.stdout]).toEqual([0, '', "the caller's file\n"]);
+      expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
+      expect(r.left).toEqual([]);
+    } finally {
+      rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  });
+
+  test("root joining a user namespace by path (/proc/PID/ns/user) whose root is host uid 100000: the run's directory stays root's (0700), the relaunch attaching the copy of the socket's directory, as where mountkit makes the namespace", async () => {
     // A process holding a user namespace of its own, whose maps this process (root) writes.
     const holder = spawn('unshare', ['-U', 'sleep', '30'], { stdio: 'ignore' });
     try {
@@ -310,34 +338,43 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
       });
       expect([r.status, r.stderr, r.stdout]).toEqual([0, '', 'sent\n']);
       expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
-      expect(parent).toEqual({ mode: 0o700, uid: 100000 });
+      expect(parent).toEqual({ mode: 0o700, uid: 0 });
       expect(r.left).toEqual([]);
-      // mountkit plan reads the maps as run does, and plans the chown.
+      // mountkit plan plans the copy as run makes it, and no chown.
       const planned = await notifyRun(config, (dir) => [LAUNCHER, 'plan', '--bundle', dir, '--format', 'json'], 'host.sock', null);
       expect([planned.status, planned.stderr]).toEqual([0, '']);
-      const relay = (JSON.parse(planned.stdout) as { calls: { plugin: string; op: string; args: Record<string, unknown> }[] }).calls.filter((c) => c.plugin === 'notify-socket');
-      expect(relay.filter((c) => c.op === 'chown').map((c) => c.args.uid)).toEqual([100000]);
+      const calls = (JSON.parse(planned.stdout) as { calls: { plugin: string; op: string; args: Record<string, unknown>; result?: unknown; destination?: string }[] }).calls;
+      const relay = calls.filter((c) => c.plugin === 'notify-socket');
+      expect(relay.filter((c) => c.op === 'chown')).toEqual([]);
+      const copy = relay.find((c) => c.op === 'openTree');
+      expect(copy?.args).toEqual({ dirfd: relay[3].result, path: '', flags: OPEN_TREE_CLONE | AT_EMPTY_PATH | O_CLOEXEC });
+      // The relaunch attaches it from the descriptor it is given after the namespaces nsenter joins (none here), and binds nothing by path.
+      const bind = calls.filter((c) => c.plugin === 'bind' && c.destination === '/run/notify');
+      expect(bind.filter((c) => c.op === 'moveMount').map((c) => c.args.fromDirfd)).toEqual([RELAUNCH_FIRST_JOIN_FD]);
+      expect(bind.filter((c) => c.op === 'mount' && c.args.source !== null)).toEqual([]);
     } finally {
       holder.kill('SIGKILL');
     }
   });
 
-  test("root with a user namespace whose root is host uid 100000: that uid, owning the run's directory, swaps the socket's directory for a symlink during the run; the removal takes the socket from the directory it made and unlinks nothing the symlink leads to", async () => {
+  test("root with a user namespace whose root is host uid 100000, where the kernel makes no copy (open_tree refused, as before Linux 5.2): the run's directory (0700) is that uid's, which swaps the socket's directory for a symlink during the run; the removal takes the socket from the directory it made and unlinks nothing the symlink leads to", async () => {
     const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
     const config = notifyConfig([], { linux: { namespaces: [...WITH_PID, { type: 'user' }], uidMappings: maps, gidMappings: maps } });
     config.process.args = READY_THEN_GO;
     const elsewhere = mkdtempSync(path.join(tmpdir(), 'mountkit-notify-elsewhere-'));
     let swapped: ReturnType<typeof spawnSync> | undefined;
     let parent = '';
+    let owner: number | undefined;
     try {
       writeFileSync(path.join(elsewhere, 'notify.sock'), 'kept');
-      const r = await notifyRun(config, (dir) => [LAUNCHER, 'run', '--bundle', dir], 'host.sock', undefined, (dir) => mkdirSync(path.join(dir, 'rootfs', 'run', 'notify'), { recursive: true }), async (_pid, _datagrams, dir, tmp) => {
+      const r = await notifyRun(config, (dir) => [process.execPath, REFUSING, 'open_tree=ENOSYS', LAUNCHER, 'run', '--bundle', dir], 'host.sock', undefined, (dir) => mkdirSync(path.join(dir, 'rootfs', 'run', 'notify'), { recursive: true }), async (_pid, _datagrams, dir, tmp) => {
         parent = path.join(tmp, readdirSync(tmp)[0]);
+        owner = statSync(parent).uid;
         // As the run's directory's owner: rename(2) of `notify` in it, then a symlink in its place.
         swapped = spawnSync('setpriv', ['--reuid=100000', '--regid=100000', '--clear-groups', 'sh', '-c', 'mv notify moved && ln -s "$1" notify', 'sh', elsewhere], { cwd: parent, encoding: 'utf8' });
         writeFileSync(path.join(dir, 'rootfs', 'go'), '');
       });
-      expect(swapped).toMatchObject({ status: 0, stderr: '' });
+      expect([owner, swapped?.status, swapped?.stderr]).toEqual([100000, 0, '']);
       expect([r.status, r.stdout]).toEqual([0, 'sent\n']);
       expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
       expect(readFileSync(path.join(elsewhere, 'notify.sock'), 'utf8')).toBe('kept');

@@ -57,6 +57,10 @@ describe('checkedModel: a config built in code is refused where the loader would
     ['a mount type that is a symbol', (c) => (c.mounts[0].type = Symbol('tmpfs')), 'mounts[0].type: must be a string, not a symbol'],
     ['no mount type, not a bind or a remount', (c) => (c.mounts[0].type = ''), 'mounts[0].type: must be set unless the flags hold MS_BIND or MS_REMOUNT'],
     ['a relative bind source', (c) => (c.mounts = [makeMount({ type: 'bind', source: 'data', destination: '/data', flags: MS_BIND })]), 'mounts[0].source "data": a bind\'s source must be an absolute path (the loader resolves a relative one against the bundle directory)'],
+    ['a held copy that is no descriptor', (c) => (c.mounts = [makeMount({ type: 'bind', source: '/data', destination: '/data', flags: MS_BIND, tree: -1 })]), 'mounts[0].tree -1: must be an integer from 0 to 2147483647'],
+    ['a held copy for a tmpfs', (c) => (c.mounts[0].tree = 12), 'mounts[0].tree 12: a held copy is attached by the bind handler alone (type "bind")'],
+    ['a held copy of an idmapped bind', (c) => (c.mounts = [makeMount({ type: 'bind', source: '/data', destination: '/data', flags: MS_BIND, tree: 12, idmap: { recursive: false } })]), 'mounts[0].tree 12: a held copy is attached as it is: not with idmap or MS_REMOUNT'],
+    ['a held copy with MS_REMOUNT', (c) => (c.mounts = [makeMount({ type: 'bind', source: '/data', destination: '/data', flags: MS_BIND | MS_REMOUNT, tree: 12 })]), 'mounts[0].tree 12: a held copy is attached as it is: not with idmap or MS_REMOUNT'],
     [
       'a mount destination of 4096 bytes, as the loader refuses it',
       (c) => (c.mounts[0].destination = `/${'d'.repeat(4095)}`),

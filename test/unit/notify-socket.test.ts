@@ -1,5 +1,5 @@
 import { NOTIFY_DRAIN_MS, NOTIFY_POLL_MAX, NOTIFY_POLL_MS, NotifyRelay, notifyParentAccess, openRunRelay, readyLine, withNotifySocket } from '../../src/core/notify-socket';
-import { MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../src/core/constants';
+import { AT_EMPTY_PATH, MOVE_MOUNT_F_EMPTY_PATH, MOVE_MOUNT_T_EMPTY_PATH, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, O_CLOEXEC, O_DIRECTORY, O_PATH, OPEN_TREE_CLONE } from '../../src/core/constants';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
@@ -19,7 +19,7 @@ const HELD = O_PATH | O_DIRECTORY | O_CLOEXEC;
  * those of the two directories it holds (`held`: PARENT's, DIR's); calls recorded from
  * the relay's first.
  */
-function setUp(host = HOST, access: { mode: number; owner?: number } = { mode: 0o700 }): { sys: FakeSyscalls; hostFd: number; relay: NotifyRelay; fd: number; held: [number, number]; warnings: string[] } {
+function setUp(host = HOST, access: { mode: number; owner?: number } = { mode: 0o700 }, copy = false): { sys: FakeSyscalls; hostFd: number; relay: NotifyRelay; fd: number; held: [number, number]; warnings: string[] } {
   const sys = new FakeSyscalls().addDir('/tmp', 0o1777).addDir('/run/systemd');
   const hostFd = sys.bindUnixDatagram(HOST);
   // A caller's umask that would leave the directory and the socket to their owner.
@@ -28,13 +28,24 @@ function setUp(host = HOST, access: { mode: number; owner?: number } = { mode: 0
   const warnings: string[] = [];
   const opened = jest.spyOn(sys, 'open');
   const bound = jest.spyOn(sys, 'bindUnixDatagram');
-  const relay = NotifyRelay.open(sys, PARENT, host, (m) => warnings.push(m), access);
+  const relay = NotifyRelay.open(sys, PARENT, host, (m) => warnings.push(m), access, copy);
   const held = opened.mock.results.map((r) => r.value as number) as [number, number];
   const fd = bound.mock.results[0].value as number;
   opened.mockRestore();
   bound.mockRestore();
   return { sys, hostFd, relay, fd, held, warnings };
 }
+
+/** What open makes before the run's directory's mode: its directories, each held open, and the socket, with their modes. */
+const MADE = [
+  { op: 'mkdir', path: PARENT, mode: 0o700 },
+  { op: 'open', path: PARENT, flags: HELD, mode: 0 },
+  { op: 'mkdir', path: DIR, mode: 0o755 },
+  { op: 'open', path: DIR, flags: HELD, mode: 0 },
+  { op: 'chmod', path: DIR, mode: 0o755 },
+  { op: 'bindUnixDatagram', path: SOCKET },
+  { op: 'chmod', path: SOCKET, mode: 0o777 },
+];
 
 /** The calls that remove the relay's socket and directories in PARENT, after its socket's close (`held`: PARENT's descriptor, DIR's). */
 const removal = (held: readonly number[]): object[] => relayRemoval(PARENT, held);
@@ -86,24 +97,34 @@ describe('openRunRelay', () => {
   const tmp = path.resolve(tmpdir());
 
   const joinedAt = { userNamespacePath: '/run/userns/c1' };
+  const makes = { userMappings: maps(100000) };
+  // Where the kernel makes the copy (open_tree answers), root keeps the run's directory, whatever the maps.
   test.each([
-    ['root, no user namespace', 0, {}, undefined, 0o700, 0],
-    ['root making a user namespace whose root is host uid 100000', 0, { userMappings: maps(100000) }, undefined, 0o700, 100000],
-    ['root joining a user namespace by a path whose maps are unknown', 0, joinedAt, undefined, 0o711, 0],
-    ['root joining one whose uid maps (read from /proc/PID) take 0 to host uid 200000', 0, joinedAt, maps(200000).uid, 0o700, 200000],
-    ['root joining one whose uid maps take 0 to 0', 0, joinedAt, [{ containerID: 0, hostID: 0, size: 1 }], 0o700, 0],
-    ['root joining one whose uid maps map no root', 0, joinedAt, [{ containerID: 1, hostID: 200000, size: 10 }], 0o711, 0],
-    ['a rootless user whose container root is itself', 1000, { userMappings: maps(1000) }, undefined, 0o700, 1000],
-    ['a rootless user whose container root is another host uid', 1000, { userMappings: maps(200000) }, undefined, 0o711, 1000],
-    ['a rootless user joining one whose uid maps take 0 to itself', 1000, joinedAt, [{ containerID: 0, hostID: 1000, size: 1 }], 0o700, 1000],
-  ])("%s: the run's directory under os.tmpdir(), of the mode and owner notifyParentAccess gives", (_, euid, plan, joined, mode, owner) => {
+    ['root, no user namespace: no copy', 0, {}, undefined, undefined, 0o700, 0, false],
+    ['root making a user namespace whose root is host uid 100000', 0, makes, undefined, undefined, 0o700, 0, true],
+    ['root joining a user namespace by a path whose maps are unknown', 0, joinedAt, undefined, undefined, 0o700, 0, true],
+    ['root joining one whose uid maps take 0 to host uid 200000', 0, joinedAt, maps(200000).uid, undefined, 0o700, 0, true],
+    ['root making one, before Linux 5.2 (open_tree: ENOSYS)', 0, makes, undefined, 'ENOSYS', 0o700, 100000, false],
+    ['root making one, open_tree refused by a seccomp filter (EPERM)', 0, makes, undefined, 'EPERM', 0o700, 100000, false],
+    ['root joining one by a path whose maps are unknown, no copy', 0, joinedAt, undefined, 'ENOSYS', 0o711, 0, false],
+    ['root joining one whose uid maps (read from /proc/PID) take 0 to host uid 200000, no copy', 0, joinedAt, maps(200000).uid, 'ENOSYS', 0o700, 200000, false],
+    ['root joining one whose uid maps take 0 to 0, no copy', 0, joinedAt, [{ containerID: 0, hostID: 0, size: 1 }], 'ENOSYS', 0o700, 0, false],
+    ['root joining one whose uid maps map no root, no copy', 0, joinedAt, [{ containerID: 1, hostID: 200000, size: 10 }], 'ENOSYS', 0o711, 0, false],
+    ['a rootless user whose container root is itself: no copy', 1000, { userMappings: maps(1000) }, undefined, undefined, 0o700, 1000, false],
+    ['a rootless user whose container root is another host uid: no copy', 1000, { userMappings: maps(200000) }, undefined, undefined, 0o711, 1000, false],
+    ['a rootless user joining one whose uid maps take 0 to itself: no copy', 1000, joinedAt, [{ containerID: 0, hostID: 1000, size: 1 }], undefined, 0o700, 1000, false],
+  ])("%s: the run's directory under os.tmpdir(), of the mode and owner notifyParentAccess gives without a copy", (_, euid, plan, joined, refused, mode, owner, copied) => {
     const sys = new FakeSyscalls().addDir(tmp, 0o1777);
+    if (refused !== undefined) sys.failOn('openTree', refused);
     const relay = openRunRelay(sys, plan, HOST, () => undefined, euid, joined);
     const parent = relay.dir.slice(0, -'/notify'.length);
     expect(path.dirname(parent)).toBe(tmp);
     expect(path.basename(parent)).toMatch(/^mountkit-notify-[0-9a-f]{12}$/);
     expect(sys.node(parent)).toMatchObject({ kind: 'dir', perm: mode });
     expect(sys.calls.filter((c) => c.op === 'chown')).toEqual(owner === euid ? [] : [{ op: 'chown', path: parent, uid: owner, gid: -1 }]);
+    // Asked for by root entering a user namespace only; a refusal leaves none.
+    expect(sys.calls.filter((c) => c.op === 'openTree').length).toBe(euid === 0 && plan !== undefined && Object.keys(plan).length > 0 ? 1 : 0);
+    expect(relay.tree !== undefined).toBe(copied);
     relay.close();
     expect(sys.node(parent)).toBeUndefined();
     expect(sys.openFds()).toEqual([]);
@@ -127,6 +148,12 @@ describe('withNotifySocket', () => {
     expect(mounts[0]).toBe(config.mounts[0]);
     expect(mounts[1]).toMatchObject({ index: 1, type: 'bind', source: DIR, destination: '/run/notify', flags: MS_BIND | MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY, propagationFlags: [], data: '' });
     expect(mounts[1].recAttrs).toBeUndefined();
+    expect('tree' in mounts[1]).toBe(false);
+  });
+
+  test("with a held copy of the directory: the same mount, attached from that descriptor (MountSpec.tree)", () => {
+    const [plain, held] = [withNotifySocket(config, DIR).mounts, withNotifySocket(config, DIR, 11).mounts];
+    expect(held).toEqual([plain[0], { ...plain[1], tree: 11 }]);
   });
 
   test.each([
@@ -143,21 +170,38 @@ describe('withNotifySocket', () => {
 describe('NotifyRelay', () => {
   test('open makes the run\'s directory, the socket\'s in it and the socket, holds both directories open, and sets their modes past the umask, the run\'s directory\'s last', () => {
     const { sys, relay } = setUp();
-    expect(sys.calls).toEqual([
-      { op: 'mkdir', path: PARENT, mode: 0o700 },
-      { op: 'open', path: PARENT, flags: HELD, mode: 0 },
-      { op: 'mkdir', path: DIR, mode: 0o755 },
-      { op: 'open', path: DIR, flags: HELD, mode: 0 },
-      { op: 'chmod', path: DIR, mode: 0o755 },
-      { op: 'bindUnixDatagram', path: SOCKET },
-      { op: 'chmod', path: SOCKET, mode: 0o777 },
-      { op: 'chmod', path: PARENT, mode: 0o700 },
-    ]);
+    expect(sys.calls).toEqual([...MADE, { op: 'chmod', path: PARENT, mode: 0o700 }]);
     expect(relay.dir).toBe(DIR);
     expect(sys.node(PARENT)).toMatchObject({ kind: 'dir', perm: 0o700, uid: 0 });
     expect(sys.node(DIR)).toMatchObject({ kind: 'dir', perm: 0o755 });
     expect(sys.node(SOCKET)).toMatchObject({ kind: 'socket', perm: 0o777 });
     relay.close();
+  });
+
+  test("with a copy asked for: the socket's directory copied through its held descriptor (open_tree(2) OPEN_TREE_CLONE, AT_EMPTY_PATH) once the socket is made, the run's directory left this process's, 0700, whatever the access given; close closes the copy before the directories", () => {
+    const { sys, relay, held, hostFd } = setUp(HOST, { mode: 0o711, owner: 100000 }, true);
+    const tree = relay.tree!;
+    expect(sys.calls).toEqual([...MADE, { op: 'openTree', dirfd: held[1], path: '', flags: OPEN_TREE_CLONE | AT_EMPTY_PATH | O_CLOEXEC }, { op: 'chmod', path: PARENT, mode: 0o700 }]);
+    expect(sys.node(PARENT)).toMatchObject({ perm: 0o700, uid: 0 });
+    // The copy is of the socket's directory: attached elsewhere, a bind of it.
+    sys.addDir('/mnt/notify');
+    const target = sys.open('/mnt/notify', O_PATH | O_CLOEXEC, 0);
+    sys.moveMount(tree, '', target, '', MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    expect(sys.mounts.filter((m) => m.target === '/mnt/notify')).toEqual([{ source: DIR, target: '/mnt/notify', fstype: null, flags: MS_BIND, data: null }]);
+    sys.umount2('/mnt/notify', 0);
+    sys.close(target);
+    sys.clearCalls();
+    relay.close();
+    expect(sys.calls.slice(1)).toEqual(relayRemoval(PARENT, held, tree));
+    expect(sys.openFds()).toEqual([hostFd]);
+  });
+
+  test('a copy the kernel refuses otherwise than ENOSYS or EPERM (EMFILE): open fails with that error, and what it made is removed and closed', () => {
+    const sys = new FakeSyscalls().addDir('/tmp', 0o1777);
+    sys.failOn('openTree', 'EMFILE');
+    expect(() => NotifyRelay.open(sys, PARENT, HOST, () => undefined, { mode: 0o700 }, true)).toThrow(/^open_tree .*EMFILE/);
+    expect(sys.node(PARENT)).toBeUndefined();
+    expect(sys.openFds()).toEqual([]);
   });
 
   test("the run's directory given to the relaunch's host uid: chowned last, once everything in it is made (its owner may rename what it holds)", () => {

@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { MS_BIND, O_CLOEXEC, O_DIRECTORY, O_PATH } from '../../src/core/constants';
+import { AT_EMPTY_PATH, MS_BIND, O_CLOEXEC, O_DIRECTORY, O_PATH, OPEN_TREE_CLONE } from '../../src/core/constants';
+import { RELAUNCH_FIRST_JOIN_FD } from '../../src/core/namespaces';
 import { buildPlan } from '../../src/core/plan';
 import type { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { makeConfig } from '../helpers/config';
@@ -39,15 +40,27 @@ function plan(namespaces: Ns[], extra: { notifySocket?: string; userns?: boolean
   extra.prepare?.(sys);
   const bound = jest.spyOn(sys, 'bindUnixDatagram');
   const opened = jest.spyOn(sys, 'open');
+  const copied = jest.spyOn(sys, 'openTree');
   const result = buildPlan(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:bind' }] }, extra: [JAIL_STAND_IN_EXTRA, EXEC_ONLY_EXTRA], launch: { relaunched: false, inUserNamespace: false, euid: extra.euid ?? 0, egid: extra.euid ?? 0 }, ...(extra.joinedUidMaps ? { joinedUidMaps: extra.joinedUidMaps } : {}) });
   // The descriptor of the run's socket, as the port returned it, and those of the two directories the relay holds.
   const socketFd = bound.mock.results[0]?.value as number | undefined;
   const held = opened.mock.calls.flatMap(([file, flags], i) => (flags === HELD && /\/mountkit-notify-/.test(file) ? [opened.mock.results[i].value as number] : []));
-  return { result, sys, socketFd, held, calls: result.calls.map((c) => [c.phase, c.plugin, c.record] as const) };
+  // The copy of the socket's directory, made through its held descriptor.
+  const at = copied.mock.calls.findIndex(([dirfd]) => dirfd === held[1]);
+  const tree = at < 0 || copied.mock.results[at].type !== 'return' ? undefined : (copied.mock.results[at].value as number);
+  return { result, sys, socketFd, held, tree, calls: result.calls.map((c) => [c.phase, c.plugin, c.record] as const) };
 }
 
 /** The relay's removal of its socket and directories once the socket is closed (relayRemoval), as the plan lists it in `phase`. */
-const removal = (phase: string, parent: string, held: number[]) => relayRemoval(parent, held).map((record) => [phase, 'notify-socket', record]);
+const removal = (phase: string, parent: string, held: number[], tree?: number) => relayRemoval(parent, held, tree).map((record) => [phase, 'notify-socket', record]);
+
+/** The namespace's file as a bind of a file of an nsfs mount, as the kernel's /proc/PID/ns links lead to one. */
+function nsfsAt(joined: string): (sys: FakeSyscalls) => void {
+  return (sys) => {
+    sys.addFile('/nsfs/ns').addFile(joined).mount('nsfs', '/nsfs', 'nsfs', 0n, null);
+    sys.mount('/nsfs/ns', joined, null, MS_BIND, null);
+  };
+}
 
 describe('mountkit plan with NOTIFY_SOCKET (core/notify-socket.ts)', () => {
   /** The run's directory, from the relay's first call. */
@@ -92,33 +105,61 @@ describe('mountkit plan with NOTIFY_SOCKET (core/notify-socket.ts)', () => {
     expect(sys.node(parent)).toBeUndefined();
   });
 
-  test("root making a user namespace: the run's directory is given to the container root's host uid once everything in it is made", () => {
-    const { result, calls } = plan([{ type: 'mount' }, { type: 'user' }], { notifySocket: HOST, userns: true });
+  test.each([
+    ['making one', [{ type: 'mount' }, { type: 'user' }], { userns: true }],
+    ['joining one by path', [{ type: 'mount' }, { type: 'user', path: '/proc/7/ns/user' }], { prepare: nsfsAt('/proc/7/ns/user') }],
+  ])("root %s: the socket's directory copied (open_tree(2)) before the run's directory's mode is set, which stays root's, 0700; the relaunch given the copy after its namespaces' descriptors attaches it at /run/notify, and the copy is closed with the directories at the end", (_what, namespaces, extra) => {
+    const { result, calls, held, tree, socketFd } = plan(namespaces, { notifySocket: HOST, ...extra });
     expect(result.error).toBeUndefined();
     const parent = parentOf(calls);
     expect(calls.filter(([, plugin]) => plugin === 'notify-socket').slice(5, 9).map(([, , r]) => r)).toEqual([
       { op: 'bindUnixDatagram', path: `${parent}/notify/notify.sock` },
       { op: 'chmod', path: `${parent}/notify/notify.sock`, mode: 0o777 },
+      { op: 'openTree', dirfd: held[1], path: '', flags: OPEN_TREE_CLONE | AT_EMPTY_PATH | O_CLOEXEC },
+      { op: 'chmod', path: parent, mode: 0o700 },
+    ]);
+    expect(calls.some(([, , r]) => r.op === 'chown')).toBe(false);
+    // The relaunched process checks it (a directory) and marks it close-on-exec, then the bind handler attaches it, then closes it.
+    const slot = RELAUNCH_FIRST_JOIN_FD;
+    const relaunched = calls.slice(calls.findIndex(([, , r]) => r.op === 'relaunch'));
+    expect(relaunched.filter(([, , r]) => 'fd' in r && r.fd === slot).map(([, , r]) => r.op)).toEqual(['setCloexec', 'close']);
+    const attach = relaunched.find(([, , r]) => r.op === 'moveMount' && r.fromDirfd === slot);
+    expect(attach?.[1]).toBe('bind');
+    expect(relaunched.some(([, , r]) => Object.values(r).includes(`${parent}/notify`))).toBe(false);
+    expect(calls.slice(-7)).toEqual([['poststop', 'notify-socket', { op: 'close', fd: socketFd }], ...removal('poststop', parent, held, tree)]);
+  });
+
+  test("root making a user namespace where the kernel makes no copy (open_tree: ENOSYS, before Linux 5.2): the run's directory is given to the container root's host uid once everything in it is made, and the relaunch binds it by path", () => {
+    const { result, calls, tree } = plan([{ type: 'mount' }, { type: 'user' }], { notifySocket: HOST, userns: true, prepare: (sys) => sys.failOn('openTree', 'ENOSYS') });
+    expect(result.error).toBeUndefined();
+    expect(tree).toBeUndefined();
+    const parent = parentOf(calls);
+    expect(calls.filter(([, plugin]) => plugin === 'notify-socket').slice(6, 10).map(([, , r]) => r)).toEqual([
+      { op: 'chmod', path: `${parent}/notify/notify.sock`, mode: 0o777 },
+      { op: 'openTree', dirfd: expect.any(Number), path: '', flags: OPEN_TREE_CLONE | AT_EMPTY_PATH | O_CLOEXEC },
       { op: 'chmod', path: parent, mode: 0o700 },
       { op: 'chown', path: parent, uid: 100000, gid: -1 },
     ]);
+    // The bind handler's copy (or mount(2)) of the directory, looked up by its path.
+    const named = (r: object): boolean => Object.values(r).includes(`${parent}/notify`);
+    expect(calls.filter(([, plugin, r]) => plugin === 'bind' && named(r)).map(([, , r]) => r.op)).toEqual(['openTreeAttr']);
+    expect(calls.some(([, , r]) => r.op === 'moveMount' && r.fromDirfd === RELAUNCH_FIRST_JOIN_FD)).toBe(false);
   });
 
   test.each([
     ['its uid maps as run reads them (PlanOptions.joinedUidMaps), taking 0 to host uid 200000: the directory is given to that uid, 0700', [{ containerID: 0, hostID: 200000, size: 65536 }], 0o700, [{ op: 'chown', path: 'PARENT', uid: 200000, gid: -1 }]],
     ['no maps (a path other than /proc/PID/ns/user): 0711, no chown', undefined, 0o711, []],
-  ])('root joining a user namespace by path, %s', (_what, joinedUidMaps, mode, chowns) => {
+  ])('root joining a user namespace by path where the kernel makes no copy (open_tree: EPERM), %s', (_what, joinedUidMaps, mode, chowns) => {
     const joined = '/proc/7/ns/user';
-    // The namespace's file as a bind of a file of an nsfs mount, as the kernel's /proc/PID/ns links lead to one.
-    const nsfs = (sys: FakeSyscalls): void => {
-      sys.addFile('/nsfs/ns').addFile(joined).mount('nsfs', '/nsfs', 'nsfs', 0n, null);
-      sys.mount('/nsfs/ns', joined, null, MS_BIND, null);
+    const refused = (sys: FakeSyscalls): void => {
+      nsfsAt(joined)(sys);
+      sys.failOn('openTree', 'EPERM');
     };
-    const { result, calls } = plan([{ type: 'mount' }, { type: 'user', path: joined }], { notifySocket: HOST, prepare: nsfs, ...(joinedUidMaps ? { joinedUidMaps } : {}) });
+    const { result, calls } = plan([{ type: 'mount' }, { type: 'user', path: joined }], { notifySocket: HOST, prepare: refused, ...(joinedUidMaps ? { joinedUidMaps } : {}) });
     expect(result.error).toBeUndefined();
     const parent = parentOf(calls);
     const relay = calls.filter(([, plugin]) => plugin === 'notify-socket').map(([, , r]) => r);
-    expect(relay[7]).toEqual({ op: 'chmod', path: parent, mode });
+    expect(relay[8]).toEqual({ op: 'chmod', path: parent, mode });
     expect(relay.filter((r) => r.op === 'chown')).toEqual(chowns.map((c) => ({ ...c, path: parent })));
   });
 
@@ -133,14 +174,15 @@ describe('mountkit plan with NOTIFY_SOCKET (core/notify-socket.ts)', () => {
   });
 
   test('a step before the relaunch that fails (the user namespace cannot be made): the socket removed right after it, under the relay', () => {
-    const { result, calls, socketFd, held } = plan([{ type: 'mount' }, { type: 'user' }], { notifySocket: HOST, userns: true, prepare: (sys) => sys.failOn('userNamespace', 'ENOSPC') });
+    const { result, calls, socketFd, held, tree } = plan([{ type: 'mount' }, { type: 'user' }], { notifySocket: HOST, userns: true, prepare: (sys) => sys.failOn('userNamespace', 'ENOSPC') });
     expect((result.error as Error).message).toMatch(/ENOSPC/);
     expect(calls.some(([, , r]) => r.op === 'relaunch')).toBe(false);
     const parent = parentOf(calls);
-    expect(calls.slice(-7)).toEqual([
+    expect(tree).toEqual(expect.any(Number));
+    expect(calls.slice(-8)).toEqual([
       ['namespaces', 'launcher', expect.objectContaining({ op: 'userNamespace' })],
       ['namespaces', 'notify-socket', { op: 'close', fd: socketFd }],
-      ...removal('namespaces', parent, held),
+      ...removal('namespaces', parent, held, tree),
     ]);
   });
 

@@ -1,7 +1,7 @@
 import type { NamespaceSpec, RootfsConfig } from '../../src/core/config/model';
-import { AT_EMPTY_PATH, MS_BIND, O_CLOEXEC, O_RDONLY } from '../../src/core/constants';
+import { AT_EMPTY_PATH, AT_FDCWD, MS_BIND, O_CLOEXEC, O_RDONLY, OPEN_TREE_CLONE } from '../../src/core/constants';
 import { planLaunch } from '../../src/core/namespaces';
-import { RELAUNCH_LOG_FD, RELAUNCH_SOCKET_FDS, becomeSubreaper, idmapSlot, orWarn, prepareRelaunch, relaunchPassedAt, stopSubreaping, takeRelaunchDescriptors, takeRelaunchLog } from '../../src/core/relaunch';
+import { RELAUNCH_LOG_FD, RELAUNCH_SOCKET_FDS, becomeSubreaper, idmapSlot, notifyTreeSlot, orWarn, prepareRelaunch, relaunchPassedAt, stopSubreaping, takeRelaunchDescriptors, takeRelaunchLog } from '../../src/core/relaunch';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
 import { makeConfig, makeMount } from '../helpers/config';
 
@@ -162,6 +162,14 @@ describe('prepareRelaunch', () => {
   });
 });
 
+/** `sys` as nsenter starts a relaunch with idmapped binds: a user namespace on 4, a joined namespace on 10, the idmap socket's end on 11. */
+function withIdmapSocket(sys: FakeSyscalls): FakeSyscalls {
+  sys.addFile('/ns');
+  for (const fd of [4, 10]) sys.dup3(sys.open('/ns', O_RDONLY, 0), fd, 0);
+  sys.dup3(sys.socketPair()[1], 11, 0);
+  return sys;
+}
+
 describe('the idmap socket: idmapped binds in a container with a user namespace', () => {
   const idmapped = makeMount({ index: 4, type: 'bind', source: '/srv/a', destination: '/a', idmap: { recursive: false } });
   const config = userConfig([{ type: 'pid' }, { type: 'user' }, { type: 'network', path: '/run/netns/a' }], { mounts: [makeMount({ index: 0, type: 'tmpfs', destination: '/tmp' }), idmapped] });
@@ -216,9 +224,7 @@ describe('the idmap socket: idmapped binds in a container with a user namespace'
   });
 
   test('the relaunched process takes it under nsenter (a socket, close-on-exec); anything else there is refused', () => {
-    const sys = new FakeSyscalls().addFile('/ns').inheritSocket(3);
-    for (const fd of [4, 10]) sys.dup3(sys.open('/ns', O_RDONLY, 0), fd, 0);
-    sys.dup3(sys.socketPair()[1], 11, 0);
+    const sys = withIdmapSocket(new FakeSyscalls().inheritSocket(3));
     sys.clearCalls();
     expect(takeRelaunchDescriptors(sys, config, true)).toEqual({ runtimeChannel: 3, idmapSocket: 11 });
     expect(sys.calls.slice(2)).toEqual([
@@ -229,6 +235,43 @@ describe('the idmap socket: idmapped binds in a container with a user namespace'
     const wrong = new FakeSyscalls().addFile('/ns');
     for (const fd of [4, 10, 11]) wrong.dup3(wrong.open('/ns', O_RDONLY, 0), fd, 0);
     expect(() => takeRelaunchDescriptors(wrong, config, true)).toThrow('the idmap socket (idmapped binds in a user namespace): descriptor 11 from the process that started mountkit is not a socket');
+  });
+});
+
+describe("the copy of the sd_notify socket's directory (core/notify-socket.ts), given to a relaunch into a user namespace", () => {
+  const joins: { type: string; path?: string }[] = [{ type: 'pid' }, { type: 'user' }, { type: 'network', path: '/run/netns/a' }];
+  const idmapped = makeMount({ index: 1, type: 'bind', source: '/srv/a', destination: '/a', idmap: { recursive: false } });
+  const held = (tree: number) => makeMount({ index: 2, type: 'bind', source: '/tmp/mountkit-notify-0123456789ab/notify', destination: '/run/notify', tree });
+
+  test.each([
+    ['no idmapped bind', [], 11, 12],
+    ['an idmapped bind (its socket before it)', [idmapped], 12, 13],
+  ])('%s: its descriptor after the joined namespaces and the idmap socket, and the descriptors passed to the container after it', (_what, mounts, slot, passedAt) => {
+    const config = userConfig(joins as never, { mounts });
+    expect(notifyTreeSlot(config)).toBe(slot);
+    expect(relaunchPassedAt(config, true, true)).toBe(passedAt);
+    expect(relaunchPassedAt(config, true)).toBe(passedAt - 1);
+    // Without nsenter (no user namespace) no copy is given.
+    expect(relaunchPassedAt(config, false, true)).toBe(10);
+  });
+
+  test('the relaunched process takes it (a directory, close-on-exec) after the idmap socket; anything else there is refused, naming the mount and the descriptor', () => {
+    const config = userConfig(joins as never, { mounts: [idmapped, held(12)] });
+    const sys = withIdmapSocket(new FakeSyscalls().addDir('/tmp/mountkit-notify-0123456789ab/notify').inheritSocket(3));
+    sys.dup3(sys.openTree(AT_FDCWD, '/tmp/mountkit-notify-0123456789ab/notify', OPEN_TREE_CLONE | O_CLOEXEC), 12, 0);
+    sys.clearCalls();
+    expect(takeRelaunchDescriptors(sys, config, true)).toEqual({ runtimeChannel: 3, idmapSocket: 11 });
+    expect(sys.calls.slice(2)).toEqual([
+      { op: 'fstat', fd: 11 },
+      { op: 'setCloexec', fd: 11 },
+      { op: 'fstat', fd: 12 },
+      { op: 'setCloexec', fd: 12 },
+      { op: 'setCloexec', fd: 3 },
+    ]);
+    const wrong = withIdmapSocket(new FakeSyscalls().addFile('/file'));
+    wrong.dup3(wrong.open('/file', O_RDONLY, 0), 12, 0);
+    expect(() => takeRelaunchDescriptors(wrong, config, true)).toThrow('mounts[2] "/run/notify": its copy, descriptor 12 from the process that started mountkit is not a directory');
+    expect(() => takeRelaunchDescriptors(withIdmapSocket(new FakeSyscalls()), config, true)).toThrow('mounts[2] "/run/notify": its copy, descriptor 12 from the process that started mountkit: fstat: EBADF');
   });
 });
 

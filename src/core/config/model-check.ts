@@ -278,12 +278,16 @@ const mountSpec = and(
     extensions: shape<MountExtensions>({ tmpcopyup: boolean }),
     relabel: oneOf(['', 'z', 'Z']),
     idmap: optional(shape<MountIdmap>({ recursive: boolean, uidMappings: optional(idMappings), gidMappings: optional(idMappings) })),
+    tree: optional(fd),
     premountCmds: arrayOf(commandSpec),
     postmountCmds: arrayOf(commandSpec),
   }),
-  (m: { type: string; flags: bigint; source: string; destination: string; relativeDestination?: string }, field) => {
+  (m: { type: string; flags: bigint; source: string; destination: string; relativeDestination?: string; tree?: number; idmap?: MountIdmap }, field) => {
     // mount(2) without a type makes no new mount (ENODEV): only a bind or a remount may have none.
     if (m.type === '' && (m.flags & (MS_BIND | MS_REMOUNT)) === 0n) fail(`${field}.type`, undefined, 'must be set unless the flags hold MS_BIND or MS_REMOUNT');
+    // The bind handler attaches a held copy as it was made: it neither maps nor remounts one first.
+    if (m.tree !== undefined && m.type !== 'bind') fail(`${field}.tree`, m.tree, 'a held copy is attached by the bind handler alone (type "bind")');
+    if (m.tree !== undefined && (m.idmap !== undefined || (m.flags & MS_REMOUNT) !== 0n)) fail(`${field}.tree`, m.tree, 'a held copy is attached as it is: not with idmap or MS_REMOUNT');
     const bind = m.type === 'bind' || (m.flags & MS_BIND) !== 0n;
     if (bind && !path.posix.isAbsolute(m.source)) fail(`${field}.source`, m.source, "a bind's source must be an absolute path (the loader resolves a relative one against the bundle directory)");
     // As the loader refuses them: paths no lookup takes.

@@ -70,6 +70,13 @@ export interface MountSpec {
   relabel: string;
   /** Set for an idmapped bind (options idmap or ridmap, or mappings given), undefined otherwise. */
   idmap?: MountIdmap;
+  /**
+   * A bind's detached copy of its source (open_tree(2) OPEN_TREE_CLONE), held open at this
+   * descriptor, which the bind handler attaches with move_mount(2) in place of a bind of
+   * `source` by path, then closes; `source` names it in errors. Not part of config.json:
+   * mountkit's relaunch gets the sd_notify socket's directory so (core/notify-socket.ts).
+   */
+  tree?: number;
   premountCmds: CommandSpec[];
   postmountCmds: CommandSpec[];
 }

@@ -28,7 +28,7 @@ import { descriptorsOf } from './format';
 import { idMapToolsInPath } from '../programs';
 import { releaseConsole, takeConsole, type ConsoleEnds } from '../console-ends';
 import { idmapCopyRequest, sendIdmappedCopy } from '../idmapped-tree';
-import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, becomeSubreaper, closeIdmap, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../relaunch';
+import { FIRST_INHERITED_FD, PARENT_DEATH_SIGNAL, RELAUNCH_LOG_FD, RELAUNCH_STARTER_FD, becomeSubreaper, closeIdmap, notifyTreeSlot, prepareRelaunch, relaunchPassedAt, takeRelaunchDescriptors, takeRelaunchLog, type RelaunchDescriptors } from '../relaunch';
 import { openLogFile } from '../log-file';
 import { openPidFileDir, writePidFile } from '../pid-file';
 import { FIRST_PASSED_FD, checkPassedOpen, passedCount, relaunchChannelFd } from '../passed-fds';
@@ -132,6 +132,15 @@ const ignoreHookFailure = (): undefined => undefined;
  * new pid namespace; otherwise it is the pid of the mountkit process that runs it, which
  * a plan cannot know: its own stands for it.
  */
+/**
+ * The config as the relaunched process loads it (cli/run.ts): with the run's socket
+ * directory bound at /run/notify where there is a relay, from the copy it is given at
+ * notifyTreeSlot where the first process holds one (`tree`).
+ */
+function relaunchedView(config: RootfsConfig, notify: NotifyRelay | undefined, tree: number | undefined): RootfsConfig {
+  return notify === undefined ? config : withNotifySocket(config, notify.dir, tree === undefined ? undefined : notifyTreeSlot(config));
+}
+
 function planPort(config: RootfsConfig, closedFd: number | undefined, kernel: PlanKernelAnswers | undefined): PlanSyscalls {
   const sys = new PlanSyscalls(undefined, kernel);
   // The process that becomes the container is PID 1 of a new pid namespace it is started in.
@@ -220,7 +229,10 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       sys.inheritSocket(RELAUNCH_STARTER_FD);
       for (const [there, here] of passed.passed) sys.inheritDescriptor(there, here);
       if (log !== undefined) sys.inheritDescriptor(RELAUNCH_LOG_FD, log);
-      const passedAt = relaunchPassedAt(config, outer.relaunch[0] === 'nsenter');
+      // The copy of the sd_notify socket's directory a relaunch into a user namespace attaches, as run gives it.
+      const notifyTree = outer.relaunch[0] === 'nsenter' ? notify?.tree : undefined;
+      if (notifyTree !== undefined) sys.inheritDescriptor(notifyTreeSlot(config), notifyTree);
+      const passedAt = relaunchPassedAt(config, outer.relaunch[0] === 'nsenter', notifyTree !== undefined);
       for (let i = 0; i < passedCount(config); i++) sys.inheritDescriptor(passedAt + i, FIRST_PASSED_FD + i);
       if (passedCount(config)) relaunched = { passedFdsAt: passedAt };
       passed.release();
@@ -235,7 +247,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       keepStderr(sys, FIRST_INHERITED_FD);
       // Its copy of the --log file, above the numbers the passed descriptors take (core/relaunch.ts).
       if (log !== undefined) takeRelaunchLog(sys, FIRST_INHERITED_FD);
-      relaunched = { ...relaunched, ...takeRelaunchDescriptors(sys, config, innerLaunch.joinedByLauncher === true, pidOne) };
+      relaunched = { ...relaunched, ...takeRelaunchDescriptors(sys, relaunchedView(config, notify, notifyTree), innerLaunch.joinedByLauncher === true, pidOne) };
       // The first process makes each idmapped copy when the relaunched process asks for it,
       // from inside that process's mount namespace (core/idmapped-tree.ts), which a plan
       // cannot enter: its calls, as the host answers them, under the mount they are for.
@@ -274,7 +286,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     // The process that becomes the container writes the pid file with the plan port's stand-in for its pid.
     const pidFile = pidDir === undefined ? {} : outer.relaunch.length ? { pidFileByStarter: true } : { pidFile: { path: opts.pidFile!.path, dirFd: pidDir, pid: sys.pid, mode: opts.pidFile!.mode } };
     // The relaunched process binds the run's socket's directory at /run/notify and names the socket in the program's environment (the caller's is not in its own).
-    const { notifySocket: _served, ...relaunchedConfig } = notify === undefined ? config : withNotifySocket(config, notify.dir);
+    const { notifySocket: _served, ...relaunchedConfig } = relaunchedView(config, notify, outer.relaunch[0] === 'nsenter' ? notify?.tree : undefined);
     planned = relaunchedConfig;
     const runConfig = { ...relaunchedConfig, newSession: config.newSession ?? started, ...relaunched, ...pidFile };
     // Refused before the namespaces are entered, as run refuses it (cli/run.ts runHere): the config the run gets, checked once.

@@ -1501,7 +1501,8 @@ export class FakeSyscalls implements Syscalls {
       this.newMountRoots.set(entry, fresh.root);
       this.attachTree(to, entry, fresh.state, []);
     } else {
-      this.trees.delete(fromDirfd);
+      // Attached, it is detached no more through any descriptor of it (an inherited one too).
+      for (const [fd, held] of this.trees) if (held === tree) this.trees.delete(fd);
       const entry = { source: tree!.source, target: to.path, fstype: null, flags: tree!.recursive ? MS_BIND | MS_REC : MS_BIND, data: null };
       this.bindSources.set(entry, tree!.source);
       this.attachTree(to, entry, tree!.state, tree!.submounts);
@@ -1856,6 +1857,9 @@ export class FakeSyscalls implements Syscalls {
       this.fds.set(fd, entry);
       this.fdPaths.set(fd, entry.path);
     }
+    // A detached copy (open_tree(2) OPEN_TREE_CLONE) is the open file's: either descriptor attaches it.
+    const tree = this.trees.get(from);
+    if (tree) this.trees.set(fd, tree);
     return this;
   }
 

@@ -31,8 +31,9 @@ export function bindFlags(m: MountSpec): bigint {
  * Bind mounts (type "bind"; the config loader gives that type to every mount whose options
  * hold bind or rbind). Follows runc 1.1: the source must exist, the target is looked up
  * inside the rootfs at mount time, made to match the source's kind when missing, and
- * mounted through its descriptor, or a copy of the source attached to it: an idmapped one
- * (idmap.ts, as runc 1.2 does), or a plain one when steps follow the mount (attach.ts:
+ * mounted through its descriptor, or a copy of the source attached to it: one held for
+ * it (MountSpec.tree), an idmapped one (idmap.ts, as runc 1.2 does), or a plain one when
+ * steps follow the mount (attach.ts:
  * they act on it through its descriptor); flags the first call ignores are given to a
  * plain bind's copy before it is attached (attach.ts: open_tree_attr(2), Linux 6.15, or
  * mount_setattr(2), 5.12), or else by a remount of the bind (keeping the flags a user
@@ -53,8 +54,8 @@ export class BindMountHandler implements MountHandler {
     if (m.data !== '') ctx.log.warn(`mounts[${m.index}].options ${JSON.stringify(m.data)}: ignored: no option of a bind, whose mount(2) reads no filesystem data`);
     const label = this.relabelLabel(m, ctx);
     const { idmapSocket, runtimeChannel } = ctx.config;
-    // In a user namespace, mountkit's first process makes the idmapped copy (idmap.ts).
-    const copy = m.idmap && idmapSocket !== undefined && runtimeChannel !== undefined ? requestIdmapped(this.sys, m, runtimeChannel, idmapSocket) : undefined;
+    // A copy held for it (MountSpec.tree); in a user namespace, mountkit's first process makes the idmapped copy (idmap.ts).
+    const copy = m.tree ?? (m.idmap && idmapSocket !== undefined && runtimeChannel !== undefined ? requestIdmapped(this.sys, m, runtimeChannel, idmapSocket) : undefined);
     try {
       // The source's kind, asked only for a missing target: stat(2) follows links, as
       // mount(2) does; the copy's is its source's (the path may be out of this process's reach).

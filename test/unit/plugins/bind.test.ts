@@ -1024,6 +1024,44 @@ describe('bind mount handler', () => {
   });
 });
 
+describe("bind mount handler: a copy held for the mount (MountSpec.tree, the sd_notify socket's directory a relaunch is given)", () => {
+  const RO = MS_BIND | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY;
+  /** setup() with a detached copy of /src/dir held open at descriptor 12, as a relaunch is given it. */
+  function withHeld() {
+    const { sys, run } = setup();
+    sys.addDir('/r/d');
+    const tree = sys.openTree(AT_FDCWD, '/src/dir', OPEN_TREE_CLONE | O_CLOEXEC);
+    sys.dup3(tree, 12, 0);
+    sys.close(tree);
+    sys.clearCalls();
+    return { sys, go: (flags: bigint) => run([{ destination: '/d', flags, tree: 12 }]) };
+  }
+
+  test('attached from its descriptor onto the target, then remounted with the flags through it, then closed: the source never looked up by path, and no copy made here', () => {
+    const { sys, go } = withHeld();
+    go(RO);
+    expect(changes(sys)).toEqual([
+      { op: 'moveMount', fromDirfd: 12, fromPath: '', toDirfd: fdOf(sys, '/r/d'), toPath: '', flags: MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH },
+      // MS_BIND ignores the flags (mount(2)): a remount of the attached copy gives them, through its descriptor.
+      remount('/proc/thread-self/fd/12', RO),
+    ]);
+    expect(sys.callsOf('stat')).toEqual([]);
+    expect(sys.callsOf('openTree')).toEqual([]);
+    expect(sys.callsOf('openTreeAttr')).toEqual([]);
+    expect(sys.callsOf('close').map((c) => c.fd)).toContain(12);
+    expect(sys.mounts).toEqual([expect.objectContaining({ source: '/src/dir', target: '/r/d' })]);
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test('an attach the kernel refuses: the error names the mount, move_mount, its errno and the source; the copy is closed all the same', () => {
+    const { sys, go } = withHeld();
+    sys.failOn('moveMount', 'EPERM');
+    expect(() => go(RO)).toThrow(/^mounts: plugin bind mounts\[0\] "\/d": move_mount "\/src\/dir".*: EPERM$/);
+    expect(sys.mounts).toEqual([]);
+    expect(sys.openFds()).toEqual([]);
+  });
+});
+
 describe('bind flags and relabel decisions', () => {
   test.each([
     ['/d', MS_RDONLY, MS_BIND | MS_RDONLY],
