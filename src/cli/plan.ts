@@ -17,7 +17,6 @@ import { CLOSED_FD_ENV, closedByLauncher, listenFdsOf } from '../core/passed-fds
 import { builtinListRefusal } from '../core/claims';
 import { thrownMessage } from '../core/errors';
 import { NOTIFY_SOCKET_ENV } from '../core/notify-socket';
-import { joinedUidMaps } from '../core/namespaces';
 import { cliLogger, loadRunConfig } from './run';
 import { standardStream } from './output';
 
@@ -42,10 +41,8 @@ export function plan(opts: CliOptions): number {
     return printed(result, opts.format);
   }
   const list = pluginsFromFile(opts.plugins);
-  // A user namespace joined by path, whose maps run's first process reads for its relay.
-  const userPath = notifySocket === undefined ? undefined : config.namespaces.find((ns) => ns.type === 'user')?.path;
-  const joined = userPath === undefined ? undefined : joinedUidMaps(userPath, (file) => readFileSync(file, 'utf8'));
-  const result = buildPlan(config, { logger, modelChecked: true, closedFd, queries: opts.queries, ...(log === undefined ? {} : { log }), ...(pidFile === undefined ? {} : { pidFile }), ...(joined === undefined ? {} : { joinedUidMaps: joined }), ...list });
+  // The maps of a user namespace mountkit does not make, which run's first process reads and checks (and its relay takes).
+  const result = buildPlan(config, { logger, modelChecked: true, closedFd, queries: opts.queries, readUserNamespaceMaps: (file) => readFileSync(file, 'utf8'), ...(log === undefined ? {} : { log }), ...(pidFile === undefined ? {} : { pidFile }), ...list });
   // The plan ends at the claims' refusal before the namespaces are entered, after a
   // relaunch's calls (the relaunched process checks them); run refuses a list of built-ins
   // before any of those (cli/run.ts), and so does the plan, unprinted.

@@ -368,24 +368,6 @@ function procOfUserNamespace(path: string): string | undefined {
 }
 
 /**
- * The uid maps of the user namespace joined by `path`, with ids as this process's
- * namespace sees them, where they can be read from outside it: for /proc/PID/ns/user,
- * /proc/PID/uid_map through `read`, as checkUserNamespaceMaps reads and returns them in
- * a run (`mountkit plan`, which does not check them, reads them here). Undefined for
- * another path (a bind of the namespace's file tells no process) or a file that cannot
- * be read.
- */
-export function joinedUidMaps(path: string, read: (file: string) => string): IdMapping[] | undefined {
-  const proc = procOfUserNamespace(path);
-  if (proc === undefined) return undefined;
-  try {
-    return parseIdMapText(read(`${proc}/uid_map`));
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * A user namespace mountkit does not make, one joined by path or the one it already runs
  * in, is checked as runc 1.2 checks a joined one: it must map the container's root
  * (containerID 0), and maps given beside it must be its own. Its maps are read with

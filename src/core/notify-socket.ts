@@ -84,7 +84,7 @@ export function notifyParentAccess(euid: number, relaunchUid: number | undefined
  * root's, 0700. Otherwise only the relaunch may search that directory where it can be
  * made so (notifyParentAccess): the relaunch binds the socket's directory as its root's
  * host uid in a user namespace this process makes, or joins by a path whose uid maps this
- * process read (`joined`: core/namespaces.ts joinedUidMaps), and as `euid`, this
+ * process read (`joined`: core/namespaces.ts checkUserNamespaceMaps), and as `euid`, this
  * process's, where it enters none.
  */
 export function openRunRelay(sys: NotifyPort, plan: Pick<LaunchPlan, 'userMappings' | 'userNamespacePath'>, host: string, warn: (message: string) => void, euid: number, joined?: readonly IdMapping[]): NotifyRelay {

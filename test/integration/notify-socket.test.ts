@@ -317,7 +317,7 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
     }
   });
 
-  test("root joining a user namespace by path (/proc/PID/ns/user) whose root is host uid 100000: the run's directory stays root's (0700), the relaunch attaching the copy of the socket's directory, as where mountkit makes the namespace", async () => {
+  test("root joining a user namespace by path (/proc/PID/ns/user) whose root is host uid 100000: the run's directory stays root's (0700), the relaunch attaching the copy of the socket's directory, as where mountkit makes the namespace; maps beside the path that differ refused by plan as by run", async () => {
     // A process holding a user namespace of its own, whose maps this process (root) writes.
     const holder = spawn('unshare', ['-U', 'sleep', '30'], { stdio: 'ignore' });
     try {
@@ -352,6 +352,13 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
       const bind = calls.filter((c) => c.plugin === 'bind' && c.destination === '/run/notify');
       expect(bind.filter((c) => c.op === 'moveMount').map((c) => c.args.fromDirfd)).toEqual([RELAUNCH_FIRST_JOIN_FD]);
       expect(bind.filter((c) => c.op === 'mount' && c.args.source !== null)).toEqual([]);
+      // Maps beside the path that are not the namespace's: refused by plan as by run, before anything is made.
+      const wrong = [{ containerID: 0, hostID: 300000, size: 65536 }];
+      const differing = { ...config, linux: { ...config.linux, uidMappings: wrong, gidMappings: wrong } };
+      for (const command of ['plan', 'run']) {
+        const refused = await notifyRun(differing, (dir) => [LAUNCHER, command, '--bundle', dir], 'host.sock', null);
+        expect([command, refused.status, refused.stderr, refused.left]).toEqual([command, 2, `mountkit: linux.uidMappings: differ from the maps of the user namespace joined (${nsPath}): "0 100000 65536"\n`, []]);
+      }
     } finally {
       holder.kill('SIGKILL');
     }

@@ -13,7 +13,6 @@ import {
   relaunchForks,
   RELAUNCH_USERNS_FD,
   checkUserNamespaceMaps,
-  joinedUidMaps,
   launcherJoins,
   mapsBesidePath,
   namespaceTypes,
@@ -589,23 +588,6 @@ describe('a user namespace made or joined by the relaunch', () => {
     [ns('pid', 'mount'), first, true],
   ])('launcherGuessHolds(%j, %j) = %s: the shell launcher leaves a user namespace to the Node entry', (namespaces, ctx, expected) => {
     expect(launcherGuessHolds(namespaces, ctx)).toBe(expected);
-  });
-});
-
-describe('joinedUidMaps', () => {
-  test.each([
-    ['/proc/4242/ns/user', { '/proc/4242/uid_map': '         0     100000      65536\n      70000          7          1\n' }, ['/proc/4242/uid_map'], [{ containerID: 0, hostID: 100000, size: 65536 }, { containerID: 70000, hostID: 7, size: 1 }]],
-    ['/proc/4242/ns/user', {}, ['/proc/4242/uid_map'], undefined],
-    ['/run/userns/c1', { '/run/userns/uid_map': '0 0 1\n' }, [], undefined],
-    ['/proc/self/ns/user', { '/proc/self/uid_map': '0 0 1\n' }, [], undefined],
-    ['/proc/4242/ns/user/', { '/proc/4242/uid_map': '0 0 1\n' }, [], undefined],
-  ])('%s (files %j): reads %j, gives %j', (nsPath, maps, read, expected) => {
-    const reader = jest.fn((file: string) => {
-      if (file in maps) return (maps as Record<string, string>)[file];
-      throw Object.assign(new Error(`ENOENT: ${file}`), { code: 'ENOENT' });
-    });
-    expect(joinedUidMaps(nsPath, reader)).toEqual(expected);
-    expect(reader.mock.calls.map(([file]) => file)).toEqual(read);
   });
 });
 

@@ -29,7 +29,7 @@ const MAPS = { uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], g
 /** A rootless user's maps: the container's root is that user. */
 const ownMaps = (id: number) => ({ uidMappings: [{ containerID: 0, hostID: id, size: 1 }], gidMappings: [{ containerID: 0, hostID: id, size: 1 }] });
 
-function plan(namespaces: Ns[], extra: { notifySocket?: string; userns?: boolean; program?: string; noTmp?: boolean; prepare?: (sys: FakeSyscalls) => void; euid?: number; joinedUidMaps?: IdMapping[] } = {}) {
+function plan(namespaces: Ns[], extra: { notifySocket?: string; userns?: boolean; program?: string; noTmp?: boolean; prepare?: (sys: FakeSyscalls) => void; euid?: number; joinedUidMaps?: IdMapping[]; maps?: Record<string, string> } = {}) {
   const config = makeConfig({
     namespaces: namespaces as never,
     process: { args: [extra.program ?? 'sh'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, terminal: false },
@@ -41,7 +41,7 @@ function plan(namespaces: Ns[], extra: { notifySocket?: string; userns?: boolean
   const bound = jest.spyOn(sys, 'bindUnixDatagram');
   const opened = jest.spyOn(sys, 'open');
   const copied = jest.spyOn(sys, 'openTree');
-  const result = buildPlan(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:bind' }] }, extra: [JAIL_STAND_IN_EXTRA, EXEC_ONLY_EXTRA], launch: { relaunched: false, inUserNamespace: false, euid: extra.euid ?? 0, egid: extra.euid ?? 0 }, ...(extra.joinedUidMaps ? { joinedUidMaps: extra.joinedUidMaps } : {}) });
+  const result = buildPlan(config, { syscalls: sys, plugins: { plugins: [{ module: 'builtin:bind' }] }, extra: [JAIL_STAND_IN_EXTRA, EXEC_ONLY_EXTRA], launch: { relaunched: false, inUserNamespace: false, euid: extra.euid ?? 0, egid: extra.euid ?? 0 }, ...(extra.joinedUidMaps ? { joinedUidMaps: extra.joinedUidMaps } : {}), ...(extra.maps ? { readUserNamespaceMaps: mapsReader(extra.maps) } : {}) });
   // The descriptor of the run's socket, as the port returned it, and those of the two directories the relay holds.
   const socketFd = bound.mock.results[0]?.value as number | undefined;
   const held = opened.mock.calls.flatMap(([file, flags], i) => (flags === HELD && /\/mountkit-notify-/.test(file) ? [opened.mock.results[i].value as number] : []));
@@ -53,6 +53,14 @@ function plan(namespaces: Ns[], extra: { notifySocket?: string; userns?: boolean
 
 /** The relay's removal of its socket and directories once the socket is closed (relayRemoval), as the plan lists it in `phase`. */
 const removal = (phase: string, parent: string, held: number[], tree?: number) => relayRemoval(parent, held, tree).map((record) => [phase, 'notify-socket', record]);
+
+/** A reader of the host's map files, as cli/plan.ts reads them: `maps` by file name, else ENOENT. */
+function mapsReader(maps: Record<string, string>): (file: string) => string {
+  return (file) => {
+    if (file in maps) return maps[file];
+    throw Object.assign(new Error(`ENOENT: ${file}`), { code: 'ENOENT' });
+  };
+}
 
 /** The namespace's file as a bind of a file of an nsfs mount, as the kernel's /proc/PID/ns links lead to one. */
 function nsfsAt(joined: string): (sys: FakeSyscalls) => void {
@@ -161,6 +169,24 @@ describe('mountkit plan with NOTIFY_SOCKET (core/notify-socket.ts)', () => {
     const relay = calls.filter(([, plugin]) => plugin === 'notify-socket').map(([, , r]) => r);
     expect(relay[8]).toEqual({ op: 'chmod', path: parent, mode });
     expect(relay.filter((r) => r.op === 'chown')).toEqual(chowns.map((c) => ({ ...c, path: parent })));
+  });
+
+  test("root joining a user namespace by path, its maps read as run reads them (PlanOptions.readUserNamespaceMaps): where the kernel makes no copy, the directory is given to its root's host uid; maps beside the path that differ are refused before any call, as run refuses them", () => {
+    const joined = '/proc/7/ns/user';
+    const maps = { '/proc/7/uid_map': '0 200000 65536\n', '/proc/7/gid_map': '0 200000 65536\n' };
+    const refused = (sys: FakeSyscalls): void => {
+      nsfsAt(joined)(sys);
+      sys.failOn('openTree', 'EPERM');
+    };
+    const { result, calls } = plan([{ type: 'mount' }, { type: 'user', path: joined }], { notifySocket: HOST, prepare: refused, maps });
+    expect(result.error).toBeUndefined();
+    expect(calls.filter(([, , r]) => r.op === 'chown').map(([, , r]) => r)).toEqual([{ op: 'chown', path: parentOf(calls), uid: 200000, gid: -1 }]);
+    const config = makeConfig({ namespaces: [{ type: 'mount' }, { type: 'user', path: joined }], ...MAPS });
+    const sys = fakeRoot();
+    nsfsAt(joined)(sys);
+    sys.clearCalls();
+    expect(() => buildPlan(config, { syscalls: sys, launch: { relaunched: false, inUserNamespace: false, euid: 0, egid: 0 }, readUserNamespaceMaps: mapsReader(maps) })).toThrow('linux.uidMappings: differ from the maps of the user namespace joined (/proc/7/ns/user): "0 200000 65536"');
+    expect(sys.calls.filter((c) => !['stat', 'lstat', 'readFile', 'readlink', 'fstat', 'statfs', 'fstatfs', 'access'].includes(c.op))).toEqual([]);
   });
 
   test('a step of the relaunched process that fails: the plan stops there, and the socket is removed all the same, as the relaunch ends', () => {

@@ -20,7 +20,7 @@ import { hasNamespace, type RootfsConfig } from '../config/model';
 import { ConfigError, SyscallError } from '../errors';
 import { createKernel, type KernelOptions } from '../kernel';
 import { silentLogger } from '../logger';
-import { NAMESPACE_KINDS, enterNamespaces, fromJoinedPidNamespace, identityUidMap, planLaunch, relaunchForks, startedByMountkit, userNamespaceProblem, type LaunchContext } from '../namespaces';
+import { NAMESPACE_KINDS, checkUserNamespaceMaps, enterNamespaces, fromJoinedPidNamespace, identityUidMap, planLaunch, relaunchForks, startedByMountkit, userNamespaceProblem, type LaunchContext } from '../namespaces';
 import type { StepWhere } from '../orchestrator';
 import type { Logger } from '../plugin';
 import { ExecveCalled, QUERY_SYSCALLS, type FakeSyscalls, type SyscallRecord } from '../syscalls/fake';
@@ -81,10 +81,20 @@ export interface PlanOptions {
    */
   pidFile?: { path: string; mode: number };
   /**
+   * How the first process reads the maps of a user namespace mountkit does not make
+   * (/proc/PID/uid_map and gid_map for one joined by a /proc/PID/ns/user path, /proc/self's
+   * for the one it runs in), as run reads them to check them (core/namespaces.ts
+   * checkUserNamespaceMaps): maps beside the path that differ are refused, a ConfigError,
+   * before any call. The uid maps read of one joined by path stand for joinedUidMaps.
+   * Default: not read, not checked.
+   */
+  readUserNamespaceMaps?: (file: string) => string;
+  /**
    * With config.notifySocket and a user namespace joined by path: its uid maps, as the
-   * run's first process reads them (core/namespaces.ts joinedUidMaps), which tell the host
-   * uid the relaunch binds the run's socket's directory as (core/notify-socket.ts
-   * openRunRelay). Default: not known, as for a path other than /proc/PID/ns/user.
+   * run's first process reads them (readUserNamespaceMaps, which gives them when given),
+   * which tell the host uid the relaunch binds the run's socket's directory as where the
+   * kernel makes no copy of it (core/notify-socket.ts openRunRelay). Default: not known,
+   * as for a path other than /proc/PID/ns/user.
    */
   joinedUidMaps?: readonly IdMapping[];
   /** Also list the calls that only read (stat, lstat, fstat, readlink, readdir, readFile); default false. */
@@ -169,6 +179,8 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
   if (opts.validate !== false) validateConfig(config, sys, { modelChecked: opts.modelChecked });
   const problem = userNamespaceProblem(config.namespaces, launch, config);
   if (problem) throw new ConfigError('linux.namespaces', 'user', problem);
+  const read = opts.readUserNamespaceMaps;
+  const joinedUids = read === undefined ? opts.joinedUidMaps : checkUserNamespaceMaps(config, launch, read);
   const outer = planLaunch(config.namespaces, launch, config);
   // A relaunched mountkit plans again from inside the launcher's namespaces, a user namespace among them.
   const enteredUser = outer.relaunch.length > 0 && config.namespaces.some((ns) => ns.type === 'user');
@@ -218,7 +230,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       // The run's own socket, before anything else is made for the relaunch, under a random name as a run's.
       if (config.notifySocket !== undefined) {
         marks.push({ at: sys.calls.length, phase: 'namespaces', plugin: NOTIFY_RELAY });
-        notify = openRunRelay(sys, outer, config.notifySocket, (message) => (opts.logger ?? silentLogger).warn(message), launch.euid ?? 0, opts.joinedUidMaps);
+        notify = openRunRelay(sys, outer, config.notifySocket, (message) => (opts.logger ?? silentLogger).warn(message), launch.euid ?? 0, joinedUids);
         marks.push({ at: sys.calls.length, phase: 'namespaces', plugin: LAUNCHER });
       }
       const passed = prepareRelaunch(sys, outer, config);
