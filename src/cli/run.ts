@@ -981,6 +981,8 @@ function relaunch({ plan, argv, text, passed, console, idmap, log, pidFile, vouc
     recordSpawned(child);
     if (placeholder !== undefined) sys.close(placeholder);
     if (sealed !== undefined) sys.close(sealed);
+    // The relaunch holds its own descriptor of the copy it attaches.
+    notify?.releaseTree();
     child.on('error', (err: NodeJS.ErrnoException) => reject(failure(err)));
     if (child.pid === undefined) {
       // Not started: no console comes.

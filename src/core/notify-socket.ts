@@ -107,12 +107,17 @@ export function readyLine(datagram: string): string | undefined {
 /**
  * `config` with the run's socket directory `dir` bound at /run/notify as its last mount,
  * with the options runc gives it (bind, nosuid, noexec, nodev, ro), from the copy of it
- * held open at `tree` where there is one (MountSpec.tree), and NOTIFY_SOCKET
+ * held open at `tree` where there is one (MountSpec.tree; then slave too), and NOTIFY_SOCKET
  * naming the socket there appended to the program's environment, which wins over one
  * process.env has (the exec step keeps a name's last entry, plugins/exec/env.ts).
  */
 export function withNotifySocket(config: RootfsConfig, dir: string, tree?: number): RootfsConfig {
-  const mounted = withOciMount(config, { destination: NOTIFY_DIR_IN_CONTAINER, source: dir, options: ['bind', 'nosuid', 'noexec', 'nodev', 'ro'] });
+  // A copy of a shared mount is a peer of it (clone_mnt(), fs/namespace.c): made in the
+  // first process's mount namespace, it would carry what the container mounts on it
+  // back there. MS_SLAVE, set once it is attached, lets nothing out, as a bind made in
+  // the container's namespace (a copy of slaves there) lets nothing out.
+  const options = ['bind', 'nosuid', 'noexec', 'nodev', 'ro', ...(tree === undefined ? [] : ['slave'])];
+  const mounted = withOciMount(config, { destination: NOTIFY_DIR_IN_CONTAINER, source: dir, options });
   const env = [...config.process.env, `${NOTIFY_SOCKET_ENV}=${NOTIFY_DIR_IN_CONTAINER}/${NOTIFY_SOCKET_NAME}`];
   const mounts = tree === undefined ? mounted.mounts : [...mounted.mounts.slice(0, -1), { ...mounted.mounts[mounted.mounts.length - 1], tree }];
   return { ...mounted, mounts, process: { ...mounted.process, env } };
@@ -190,9 +195,17 @@ export class NotifyRelay {
     }
   }
 
-  /** The detached copy of the socket's directory (open's `copy`) this process holds to close, which the relaunch is given to attach; undefined where none was made. */
+  /** The detached copy of the socket's directory (open's `copy`) this process holds, which the relaunch is given to attach; undefined where none was made, or once released. */
   get tree(): number | undefined {
     return this.made.tree;
+  }
+
+  /** Closes this process's descriptor of the copy, once the relaunch holds its own (or will not start); close does it otherwise. A close that fails is warned about. */
+  releaseTree(): void {
+    const tree = this.made.tree;
+    if (tree === undefined) return;
+    this.made.tree = undefined;
+    attempt(() => this.sys.close(tree), (err) => this.warn(`${NOTIFY_SOCKET_ENV}: the copy of the run's socket's directory: ${err.message}`));
   }
 
   /** Reads the socket every NOTIFY_POLL_MS from now on, on a timer that does not hold the event loop; `mainPid` is the MAINPID told with READY=. */

@@ -315,13 +315,15 @@ export function takeRelaunchDescriptors(sys: Syscalls, config: RelaunchConfig, n
       sys.setCloexec(idmap);
     });
   }
-  // A detached copy's descriptor reads as its root, a directory (the sd_notify socket's).
+  // A detached copy's descriptor is its root: a directory (the sd_notify socket's), the
+  // root of its mount (STATX_ATTR_MOUNT_ROOT, where the kernel tells it: Linux 5.8).
   for (const m of config.mounts ?? []) {
     const tree = m.tree;
     if (tree === undefined) continue;
     const name = `mounts[${m.index}] ${JSON.stringify(m.destination)}: its copy, descriptor ${tree} from the process that started mountkit`;
     naming(name, () => {
-      if (sys.fstat(tree).kind !== 'dir') throw new Error(`${name} is not a directory`);
+      const held = sys.fstatMount(tree);
+      if (held.kind !== 'dir' || held.mountRoot === false) throw new Error(`${name} is not ${held.kind === 'dir' ? "a mount's root" : 'a directory'}`);
       sys.setCloexec(tree);
     });
   }

@@ -301,6 +301,42 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
     }
   });
 
+  test("root with a user namespace, TMPDIR on a shared mount (as systemd makes /; here a tmpfs in a throwaway namespace): the attached copy is a slave, not a peer of it, and the program holds no descriptor of it", async () => {
+    const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const config = notifyConfig([], { linux: { namespaces: [...WITH_PID, { type: 'user' }], uidMappings: maps, gidMappings: maps } });
+    const script = `
+import os, socket
+socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM).sendto(b"READY=1", os.environ["NOTIFY_SOCKET"])
+for line in open("/proc/self/mountinfo"):
+    f = line.split()
+    if f[4] == "/run/notify":
+        print("tags", " ".join(f[6:f.index("-")]))
+links = []
+for n in os.listdir("/proc/self/fd"):
+    try:
+        links.append(os.readlink("/proc/self/fd/" + n))
+    except OSError:
+        pass
+print("held", [l for l in links if "mountkit-notify" in l])
+`;
+    config.process.args = ['/usr/bin/python3', '-c', script];
+    const shared = 'mount -t tmpfs -o mode=1777 tmpfs "$TMPDIR" && mount --make-shared "$TMPDIR" && exec "$@"';
+    const r = await notifyRun(config, (dir) => ['unshare', '-m', '--propagation', 'unchanged', 'sh', '-c', shared, 'sh', LAUNCHER, 'run', '--bundle', dir], 'host.sock', undefined, (dir) => mkdirSync(path.join(dir, 'rootfs', 'run', 'notify'), { recursive: true }));
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.stdout).toMatch(/^tags master:[0-9]+\nheld \[\]\n$/);
+    expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
+  });
+
+  test("root with a user namespace where open_tree is refused with EPERM (a seccomp filter's answer): the relaunch binds the socket's directory by path, as before the copy", async () => {
+    const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    const config = notifyConfig(['READY=1'], { linux: { namespaces: [...WITH_PID, { type: 'user' }], uidMappings: maps, gidMappings: maps } });
+    const r = await notifyRun(config, (dir) => [process.execPath, REFUSING, 'open_tree=EPERM', LAUNCHER, 'run', '--bundle', dir], 'host.sock', undefined, (dir) => mkdirSync(path.join(dir, 'rootfs', 'run', 'notify'), { recursive: true }));
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
+    expect(r.stdout).toMatch(MOUNT_LINE);
+    expect(r.left).toEqual([]);
+  });
+
   test("root with a user namespace and a descriptor passed (--preserve-fds 1): the copy's descriptor comes before it in the relaunch, and the program gets the caller's file on 3", async () => {
     const maps = [{ containerID: 0, hostID: 100000, size: 65536 }];
     const config = notifyConfig([], { linux: { namespaces: [...WITH_PID, { type: 'user' }], uidMappings: maps, gidMappings: maps } });

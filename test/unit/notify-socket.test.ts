@@ -1,5 +1,5 @@
 import { NOTIFY_DRAIN_MS, NOTIFY_POLL_MAX, NOTIFY_POLL_MS, NotifyRelay, notifyParentAccess, openRunRelay, readyLine, withNotifySocket } from '../../src/core/notify-socket';
-import { AT_EMPTY_PATH, MOVE_MOUNT_F_EMPTY_PATH, MOVE_MOUNT_T_EMPTY_PATH, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, O_CLOEXEC, O_DIRECTORY, O_PATH, OPEN_TREE_CLONE } from '../../src/core/constants';
+import { AT_EMPTY_PATH, MOVE_MOUNT_F_EMPTY_PATH, MOVE_MOUNT_T_EMPTY_PATH, MS_BIND, MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_RDONLY, MS_SLAVE, O_CLOEXEC, O_DIRECTORY, O_PATH, OPEN_TREE_CLONE } from '../../src/core/constants';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
@@ -151,9 +151,9 @@ describe('withNotifySocket', () => {
     expect('tree' in mounts[1]).toBe(false);
   });
 
-  test("with a held copy of the directory: the same mount, attached from that descriptor (MountSpec.tree)", () => {
+  test("with a held copy of the directory: the same mount, attached from that descriptor (MountSpec.tree), and made a slave (a copy of a shared mount of the first process's namespace would be its peer)", () => {
     const [plain, held] = [withNotifySocket(config, DIR).mounts, withNotifySocket(config, DIR, 11).mounts];
-    expect(held).toEqual([plain[0], { ...plain[1], tree: 11 }]);
+    expect(held).toEqual([plain[0], { ...plain[1], tree: 11, propagationFlags: [MS_SLAVE] }]);
   });
 
   test.each([
@@ -193,6 +193,20 @@ describe('NotifyRelay', () => {
     sys.clearCalls();
     relay.close();
     expect(sys.calls.slice(1)).toEqual(relayRemoval(PARENT, held, tree));
+    expect(sys.openFds()).toEqual([hostFd]);
+  });
+
+  test("releaseTree closes this process's copy once the relaunch holds its own; close then closes the directories alone, and a second release does nothing", () => {
+    const { sys, relay, held, hostFd } = setUp(HOST, { mode: 0o700 }, true);
+    const tree = relay.tree!;
+    sys.clearCalls();
+    relay.releaseTree();
+    relay.releaseTree();
+    expect(sys.calls).toEqual([{ op: 'close', fd: tree }]);
+    expect(relay.tree).toBeUndefined();
+    sys.clearCalls();
+    relay.close();
+    expect(sys.calls.slice(1)).toEqual(relayRemoval(PARENT, held));
     expect(sys.openFds()).toEqual([hostFd]);
   });
 

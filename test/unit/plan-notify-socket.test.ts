@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { AT_EMPTY_PATH, MS_BIND, O_CLOEXEC, O_DIRECTORY, O_PATH, OPEN_TREE_CLONE } from '../../src/core/constants';
+import { AT_EMPTY_PATH, MS_BIND, MS_SLAVE, O_CLOEXEC, O_DIRECTORY, O_PATH, OPEN_TREE_CLONE } from '../../src/core/constants';
 import { RELAUNCH_FIRST_JOIN_FD } from '../../src/core/namespaces';
 import { buildPlan } from '../../src/core/plan';
 import type { FakeSyscalls } from '../../src/core/syscalls/fake';
@@ -131,8 +131,10 @@ describe('mountkit plan with NOTIFY_SOCKET (core/notify-socket.ts)', () => {
     const slot = RELAUNCH_FIRST_JOIN_FD;
     const relaunched = calls.slice(calls.findIndex(([, , r]) => r.op === 'relaunch'));
     expect(relaunched.filter(([, , r]) => 'fd' in r && r.fd === slot).map(([, , r]) => r.op)).toEqual(['setCloexec', 'close']);
-    const attach = relaunched.find(([, , r]) => r.op === 'moveMount' && r.fromDirfd === slot);
-    expect(attach?.[1]).toBe('bind');
+    const at = relaunched.findIndex(([, , r]) => r.op === 'moveMount' && r.fromDirfd === slot);
+    expect(relaunched[at]?.[1]).toBe('bind');
+    // Made a slave through its descriptor first thing once attached: a peer of the host's mount would carry the container's mounts there.
+    expect(relaunched[at + 1]).toEqual(['mounts', 'bind', { op: 'mount', source: null, target: `/proc/thread-self/fd/${slot}`, fstype: null, flags: MS_SLAVE, data: null }]);
     expect(relaunched.some(([, , r]) => Object.values(r).includes(`${parent}/notify`))).toBe(false);
     expect(calls.slice(-7)).toEqual([['poststop', 'notify-socket', { op: 'close', fd: socketFd }], ...removal('poststop', parent, held, tree)]);
   });

@@ -264,14 +264,18 @@ describe("the copy of the sd_notify socket's directory (core/notify-socket.ts), 
     expect(sys.calls.slice(2)).toEqual([
       { op: 'fstat', fd: 11 },
       { op: 'setCloexec', fd: 11 },
-      { op: 'fstat', fd: 12 },
+      { op: 'fstatMount', fd: 12 },
       { op: 'setCloexec', fd: 12 },
       { op: 'setCloexec', fd: 3 },
     ]);
     const wrong = withIdmapSocket(new FakeSyscalls().addFile('/file'));
     wrong.dup3(wrong.open('/file', O_RDONLY, 0), 12, 0);
     expect(() => takeRelaunchDescriptors(wrong, config, true)).toThrow('mounts[2] "/run/notify": its copy, descriptor 12 from the process that started mountkit is not a directory');
-    expect(() => takeRelaunchDescriptors(withIdmapSocket(new FakeSyscalls()), config, true)).toThrow('mounts[2] "/run/notify": its copy, descriptor 12 from the process that started mountkit: fstat: EBADF');
+    // A directory that is not the root of a mount (one opened by path, not a detached copy).
+    const dir = withIdmapSocket(new FakeSyscalls().addDir('/srv'));
+    dir.dup3(dir.open('/srv', O_RDONLY, 0), 12, 0);
+    expect(() => takeRelaunchDescriptors(dir, config, true)).toThrow(`mounts[2] "/run/notify": its copy, descriptor 12 from the process that started mountkit is not a mount's root`);
+    expect(() => takeRelaunchDescriptors(withIdmapSocket(new FakeSyscalls()), config, true)).toThrow('mounts[2] "/run/notify": its copy, descriptor 12 from the process that started mountkit: statx: EBADF');
   });
 });
 

@@ -1922,8 +1922,9 @@ export class FakeSyscalls implements Syscalls {
   fstatMount(fd: number): MountStat {
     const rec = this.record('fstatMount', { fd });
     const kind = this.fdNode(rec, fd).kind;
+    // A detached copy's descriptor is its mount's root (open_tree(2) OPEN_TREE_CLONE).
     const onMount = this.fdMounts.get(fd) ?? { id: 0n, root: false };
-    return { kind, mntId: onMount.id, mountRoot: onMount.root };
+    return { kind, mntId: onMount.id, mountRoot: onMount.root || this.trees.has(fd) };
   }
 
   fstatfs(fd: number): FsStat {
