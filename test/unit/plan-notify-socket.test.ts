@@ -29,8 +29,9 @@ const MAPS = { uidMappings: [{ containerID: 0, hostID: 100000, size: 65536 }], g
 /** A rootless user's maps: the container's root is that user. */
 const ownMaps = (id: number) => ({ uidMappings: [{ containerID: 0, hostID: id, size: 1 }], gidMappings: [{ containerID: 0, hostID: id, size: 1 }] });
 
-function plan(namespaces: Ns[], extra: { notifySocket?: string; userns?: boolean; program?: string; noTmp?: boolean; prepare?: (sys: FakeSyscalls) => void; euid?: number; joinedUidMaps?: IdMapping[]; maps?: Record<string, string> } = {}) {
+function plan(namespaces: Ns[], extra: { notifySocket?: string; userns?: boolean; program?: string; noTmp?: boolean; prepare?: (sys: FakeSyscalls) => void; euid?: number; joinedUidMaps?: IdMapping[]; maps?: Record<string, string>; preserveFds?: number } = {}) {
   const config = makeConfig({
+    ...(extra.preserveFds ? { preserveFds: extra.preserveFds } : {}),
     namespaces: namespaces as never,
     process: { args: [extra.program ?? 'sh'], env: ['PATH=/bin'], cwd: '/', uid: 0, gid: 0, terminal: false },
     ...(extra.userns ? (extra.euid ? ownMaps(extra.euid) : MAPS) : {}),
@@ -137,6 +138,20 @@ describe('mountkit plan with NOTIFY_SOCKET (core/notify-socket.ts)', () => {
     expect(relaunched[at + 1]).toEqual(['mounts', 'bind', { op: 'mount', source: null, target: `/proc/thread-self/fd/${slot}`, fstype: null, flags: MS_SLAVE, data: null }]);
     expect(relaunched.some(([, , r]) => Object.values(r).includes(`${parent}/notify`))).toBe(false);
     expect(calls.slice(-7)).toEqual([['poststop', 'notify-socket', { op: 'close', fd: socketFd }], ...removal('poststop', parent, held, tree)]);
+  });
+
+  test.each([
+    ['the copy given on 10, the passed descriptor after it on 11', undefined, 11],
+    ['no copy (open_tree: ENOSYS), the passed descriptor on 10', 'ENOSYS', 10],
+  ])('root making a user namespace, a descriptor passed to the container (--preserve-fds 1): %s, as the relaunched process takes it to 3 before its execve', (_what, refused, from) => {
+    const prepare = (sys: FakeSyscalls): void => {
+      sys.inheritFile(3);
+      if (refused) sys.failOn('openTree', refused);
+    };
+    const { result, calls } = plan([{ type: 'mount' }, { type: 'user' }], { notifySocket: HOST, userns: true, preserveFds: 1, prepare });
+    expect(result.error).toBeUndefined();
+    const relaunched = calls.slice(calls.findIndex(([, , r]) => r.op === 'relaunch'));
+    expect(relaunched.filter(([, , r]) => r.op === 'dup3' && r.newfd === 3).map(([, , r]) => r)).toEqual([{ op: 'dup3', oldfd: from, newfd: 3, flags: 0 }]);
   });
 
   test("root making a user namespace where the kernel makes no copy (open_tree: ENOSYS, before Linux 5.2): the run's directory is given to the container root's host uid once everything in it is made, and the relaunch binds it by path", () => {
