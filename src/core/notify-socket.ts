@@ -18,6 +18,7 @@ import { withOciMount } from './config/oci';
 import { AT_EMPTY_PATH, AT_REMOVEDIR, O_CLOEXEC, O_DIRECTORY, O_PATH, OPEN_TREE_CLONE } from './constants';
 import { SyscallError } from './errors';
 import { hostIdOf } from './idmap';
+import { XATTR_NAME_POSIX_ACL_ACCESS, aclWithUser } from './posix-acl';
 import type { LaunchPlan } from './namespaces';
 import type { IdMapping, Syscalls } from './syscalls/types';
 
@@ -56,7 +57,7 @@ export const NOTIFY_POLL_MAX = 64;
 export const NOTIFY_DIR_NAME = 'notify';
 
 /** What NotifyRelay needs of the port. */
-export type NotifyPort = Pick<Syscalls, 'mkdir' | 'open' | 'openTree' | 'chmod' | 'chown' | 'unlinkat' | 'rmdir' | 'bindUnixDatagram' | 'recvFdMessage' | 'sendUnixDatagram' | 'close'>;
+export type NotifyPort = Pick<Syscalls, 'mkdir' | 'open' | 'openTree' | 'chmod' | 'chown' | 'lsetxattr' | 'unlinkat' | 'rmdir' | 'bindUnixDatagram' | 'recvFdMessage' | 'sendUnixDatagram' | 'close'>;
 
 /**
  * The mode of the run's own directory, and the owner to give it, from the first
@@ -65,13 +66,23 @@ export type NotifyPort = Pick<Syscalls, 'mkdir' | 'open' | 'openTree' | 'chmod' 
  * undefined for one joined by another path, whose maps are not known here). 0700, so
  * that no other user of the host may send to the socket (a false READY=): for a relaunch
  * of this process's own uid as it is, for another made its owner by root (chown(2) needs
- * CAP_CHOWN). Otherwise 0711: any user may pass through it, and one who learns the
- * directory's name (the container's mountinfo shows it) may send.
+ * CAP_CHOWN); for another of a user other than root, 0700 and an access ACL entry
+ * letting that uid search it (searchableBy). Otherwise 0711: any user may pass through
+ * it, and one who learns the directory's name (the container's mountinfo shows it) may
+ * send.
  */
-export function notifyParentAccess(euid: number, relaunchUid: number | undefined): { mode: number; owner?: number } {
+export function notifyParentAccess(euid: number, relaunchUid: number | undefined): NotifyParentAccess {
   if (relaunchUid === euid) return { mode: 0o700 };
   if (relaunchUid !== undefined && euid === 0) return { mode: 0o700, owner: relaunchUid };
+  if (relaunchUid !== undefined) return { mode: 0o700, searcher: relaunchUid };
   return { mode: 0o711 };
+}
+
+/** The run's directory's mode, the owner it is given, and the one other host uid an ACL lets search it (notifyParentAccess). */
+export interface NotifyParentAccess {
+  mode: number;
+  owner?: number;
+  searcher?: number;
 }
 
 /**
@@ -166,7 +177,7 @@ export class NotifyRelay {
    * says, as the relaunch attaches the copy and looks up no path (tree). What is made is
    * removed again when a step fails.
    */
-  static open(sys: NotifyPort, parent: string, host: string, warn: (message: string) => void, access: { mode: number; owner?: number }, copy = false): NotifyRelay {
+  static open(sys: NotifyPort, parent: string, host: string, warn: (message: string) => void, access: NotifyParentAccess, copy = false): NotifyRelay {
     sys.mkdir(parent, 0o700);
     const dir = path.join(parent, NOTIFY_DIR_NAME);
     const file = path.join(dir, NOTIFY_SOCKET_NAME);
@@ -183,9 +194,10 @@ export class NotifyRelay {
       made.socket = true;
       sys.chmod(file, 0o777);
       if (copy) made.tree = detachedCopy(sys, dirFd);
-      const { mode, owner } = made.tree === undefined ? access : { mode: 0o700 };
+      const { mode, owner, searcher }: NotifyParentAccess = made.tree === undefined ? access : { mode: 0o700 };
       sys.chmod(parent, mode);
       if (owner !== undefined) sys.chown(parent, owner, -1);
+      if (searcher !== undefined) searchableBy(sys, parent, mode, searcher);
       return new NotifyRelay(sys, made, dir, socket, host, warn);
     } catch (err) {
       // What cannot be closed or removed is left: the error told is the one of the step that failed.
@@ -283,6 +295,21 @@ interface Made {
   dirFd?: number;
   socket: boolean;
   tree?: number;
+}
+
+/**
+ * Lets host uid `searcher` search `parent` (of `mode`, this process's) and nobody else
+ * more: an access ACL entry giving it x (core/posix-acl.ts), set by path as the owner may.
+ * On a filesystem without POSIX ACLs (EOPNOTSUPP: tmpfs built without them, or one
+ * mounted noacl), 0711: any user may then pass through.
+ */
+function searchableBy(sys: Pick<Syscalls, 'lsetxattr' | 'chmod'>, parent: string, mode: number, searcher: number): void {
+  try {
+    sys.lsetxattr(parent, XATTR_NAME_POSIX_ACL_ACCESS, aclWithUser(mode, searcher, 1));
+  } catch (err) {
+    if (!(err instanceof SyscallError) || err.code !== 'EOPNOTSUPP') throw err;
+    sys.chmod(parent, 0o711);
+  }
 }
 
 /**

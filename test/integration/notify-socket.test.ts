@@ -9,9 +9,10 @@ import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { BUSYBOX, ROOTLESS_ID, busyboxConfig, hostUsrLinks, removeRootlessInstall, rootlessLauncher, withBundleAsync, withHostUsr } from '../conformance/harness';
+import { BUSYBOX, ROOTLESS_ID, SUBORDINATE_IDS, busyboxConfig, hostUsrLinks, removeRootlessInstall, rootlessLauncher, withBundleAsync, withHostUsr } from '../conformance/harness';
 import { BIN, LAUNCHER } from '../helpers/cli';
 import { AT_EMPTY_PATH, O_CLOEXEC, OPEN_TREE_CLONE } from '../../src/core/constants';
+import { aclWithUser } from '../../src/core/posix-acl';
 import { RELAUNCH_FIRST_JOIN_FD } from '../../src/core/namespaces';
 
 const available = Boolean(BUSYBOX) && process.getuid?.() === 0 && spawnSync('python3', ['-c', '']).status === 0;
@@ -21,6 +22,8 @@ const runcThere = spawnSync('runc', ['--version']).status === 0;
 
 const RECEIVER = path.join(__dirname, '..', 'helpers', 'notify-receiver.py');
 const REFUSING = path.join(__dirname, '..', 'helpers', 'refusing-syscalls.js');
+/** newuidmap(1) and newgidmap(1) (the uidmap package, which .ci/run installs), for rootless maps of subordinate ids. */
+const withUidmap = spawnSync('sh', ['-c', 'command -v newuidmap && command -v newgidmap'], { stdio: 'ignore' }).status === 0 ? test : test.skip;
 
 /**
  * The program: python3 from the host's /usr (bound read-only) says what it was given
@@ -280,6 +283,43 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
     expect([r.status, r.stderr]).toEqual([0, '']);
     expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
     expect(r.left).toEqual([]);
+  });
+
+  withUidmap("rootless with subordinate ids, the container's root host uid 100000 (not the user): the run's directory is the user's, 0700 with an ACL entry letting 100000 alone search it (0710 as ls shows it); another user may not pass", async () => {
+    const maps = [{ containerID: 0, hostID: SUBORDINATE_IDS.first, size: SUBORDINATE_IDS.count }];
+    const config = notifyConfig([], { linux: { namespaces: [...WITH_PID, { type: 'user' }], uidMappings: maps, gidMappings: maps } });
+    config.process.args = READY_THEN_GO;
+    const launcher = rootlessLauncher();
+    // newuidmap(1) reads /etc/subuid: an overlay adds it in a mount namespace of the run's own, the host's /etc left as it is.
+    const layers = mkdtempSync(path.join(tmpdir(), 'mountkit-notify-subids-'));
+    const line = `${ROOTLESS_ID}:${SUBORDINATE_IDS.first}:${SUBORDINATE_IDS.count}`;
+    const overlay = `mount -t tmpfs tmpfs "$1" && mkdir "$1/upper" "$1/work" && mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc && echo ${line} >/etc/subuid && echo ${line} >/etc/subgid || exit 125; shift; exec "$@"`;
+    let seen: { mode: number; acl: string; other: number | null } | undefined;
+    try {
+      const r = await notifyRun(
+        config,
+        (dir) => ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', overlay, 'sh', layers, 'setpriv', `--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', launcher, 'run', '--bundle', dir],
+        'host.sock',
+        undefined,
+        (dir) => {
+          mkdirSync(path.join(dir, 'rootfs', 'run', 'notify'), { recursive: true });
+          spawnSync('chown', ['-R', `${ROOTLESS_ID}:${ROOTLESS_ID}`, dir]);
+        },
+        async (_pid, _datagrams, dir, tmp) => {
+          const parent = path.join(tmp, readdirSync(tmp)[0]);
+          const acl = spawnSync('python3', ['-c', 'import os, sys; print(os.getxattr(sys.argv[1], "system.posix_acl_access").hex())', parent], { encoding: 'utf8' }).stdout.trim();
+          const other = spawnSync('setpriv', ['--reuid=4242', '--regid=4242', '--clear-groups', 'stat', path.join(parent, 'notify')], { stdio: 'ignore' }).status;
+          seen = { mode: statSync(parent).mode & 0o7777, acl, other };
+          writeFileSync(path.join(dir, 'rootfs', 'go'), '');
+        },
+      );
+      expect([r.status, r.stderr, r.stdout]).toEqual([0, '', 'sent\n']);
+      expect(r.datagrams.map((d) => d.data)).toEqual(['READY=1\n', `MAINPID=${r.pid}\n`]);
+      expect(seen).toEqual({ mode: 0o710, acl: Buffer.from(aclWithUser(0o700, SUBORDINATE_IDS.first, 1)).toString('hex'), other: 1 });
+      expect(r.left).toEqual([]);
+    } finally {
+      rmSync(layers, { recursive: true, force: true });
+    }
   });
 
   test("root with a user namespace whose root is host uid 100000, and a TMPDIR inside a directory only root may search (0700): the relaunch attaches the copy of the socket's directory the first process made, and looks up no path to it", async () => {

@@ -3,6 +3,7 @@ import { AT_EMPTY_PATH, MOVE_MOUNT_F_EMPTY_PATH, MOVE_MOUNT_T_EMPTY_PATH, MS_BIN
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { FakeSyscalls } from '../../src/core/syscalls/fake';
+import { aclWithUser } from '../../src/core/posix-acl';
 import { relayRemoval } from '../helpers/notify-removal';
 import { makeConfig, makeMount } from '../../src/testing';
 
@@ -83,7 +84,7 @@ describe('notifyParentAccess', () => {
     [0, 0, { mode: 0o700 }],
     [1000, 1000, { mode: 0o700 }],
     [0, 100000, { mode: 0o700, owner: 100000 }],
-    [1000, 100000, { mode: 0o711 }],
+    [1000, 100000, { mode: 0o700, searcher: 100000 }],
     [0, undefined, { mode: 0o711 }],
     [1000, undefined, { mode: 0o711 }],
   ])("euid %s, the relaunch binding as host uid %s: %j (only the relaunch searches it where it can be made so)", (euid, relaunchUid, expected) => {
@@ -100,20 +101,20 @@ describe('openRunRelay', () => {
   const makes = { userMappings: maps(100000) };
   // Where the kernel makes the copy (open_tree answers), root keeps the run's directory, whatever the maps.
   test.each([
-    ['root, no user namespace: no copy', 0, {}, undefined, undefined, 0o700, 0, false],
-    ['root making a user namespace whose root is host uid 100000', 0, makes, undefined, undefined, 0o700, 0, true],
-    ['root joining a user namespace by a path whose maps are unknown', 0, joinedAt, undefined, undefined, 0o700, 0, true],
-    ['root joining one whose uid maps take 0 to host uid 200000', 0, joinedAt, maps(200000).uid, undefined, 0o700, 0, true],
-    ['root making one, before Linux 5.2 (open_tree: ENOSYS)', 0, makes, undefined, 'ENOSYS', 0o700, 100000, false],
-    ['root making one, open_tree refused by a seccomp filter (EPERM)', 0, makes, undefined, 'EPERM', 0o700, 100000, false],
-    ['root joining one by a path whose maps are unknown, no copy', 0, joinedAt, undefined, 'ENOSYS', 0o711, 0, false],
-    ['root joining one whose uid maps (read from /proc/PID) take 0 to host uid 200000, no copy', 0, joinedAt, maps(200000).uid, 'ENOSYS', 0o700, 200000, false],
-    ['root joining one whose uid maps take 0 to 0, no copy', 0, joinedAt, [{ containerID: 0, hostID: 0, size: 1 }], 'ENOSYS', 0o700, 0, false],
-    ['root joining one whose uid maps map no root, no copy', 0, joinedAt, [{ containerID: 1, hostID: 200000, size: 10 }], 'ENOSYS', 0o711, 0, false],
-    ['a rootless user whose container root is itself: no copy', 1000, { userMappings: maps(1000) }, undefined, undefined, 0o700, 1000, false],
-    ['a rootless user whose container root is another host uid: no copy', 1000, { userMappings: maps(200000) }, undefined, undefined, 0o711, 1000, false],
-    ['a rootless user joining one whose uid maps take 0 to itself: no copy', 1000, joinedAt, [{ containerID: 0, hostID: 1000, size: 1 }], undefined, 0o700, 1000, false],
-  ])("%s: the run's directory under os.tmpdir(), of the mode and owner notifyParentAccess gives without a copy", (_, euid, plan, joined, refused, mode, owner, copied) => {
+    ['root, no user namespace: no copy', 0, {}, undefined, undefined, 0o700, 0, false, undefined],
+    ['root making a user namespace whose root is host uid 100000', 0, makes, undefined, undefined, 0o700, 0, true, undefined],
+    ['root joining a user namespace by a path whose maps are unknown', 0, joinedAt, undefined, undefined, 0o700, 0, true, undefined],
+    ['root joining one whose uid maps take 0 to host uid 200000', 0, joinedAt, maps(200000).uid, undefined, 0o700, 0, true, undefined],
+    ['root making one, before Linux 5.2 (open_tree: ENOSYS)', 0, makes, undefined, 'ENOSYS', 0o700, 100000, false, undefined],
+    ['root making one, open_tree refused by a seccomp filter (EPERM)', 0, makes, undefined, 'EPERM', 0o700, 100000, false, undefined],
+    ['root joining one by a path whose maps are unknown, no copy', 0, joinedAt, undefined, 'ENOSYS', 0o711, 0, false, undefined],
+    ['root joining one whose uid maps (read from /proc/PID) take 0 to host uid 200000, no copy', 0, joinedAt, maps(200000).uid, 'ENOSYS', 0o700, 200000, false, undefined],
+    ['root joining one whose uid maps take 0 to 0, no copy', 0, joinedAt, [{ containerID: 0, hostID: 0, size: 1 }], 'ENOSYS', 0o700, 0, false, undefined],
+    ['root joining one whose uid maps map no root, no copy', 0, joinedAt, [{ containerID: 1, hostID: 200000, size: 10 }], 'ENOSYS', 0o711, 0, false, undefined],
+    ['a rootless user whose container root is itself: no copy', 1000, { userMappings: maps(1000) }, undefined, undefined, 0o700, 1000, false, undefined],
+    ['a rootless user whose container root is another host uid: no copy, an ACL entry lets that uid search it', 1000, { userMappings: maps(200000) }, undefined, undefined, 0o700, 1000, false, 200000],
+    ['a rootless user joining one whose uid maps take 0 to itself: no copy', 1000, joinedAt, [{ containerID: 0, hostID: 1000, size: 1 }], undefined, 0o700, 1000, false, undefined],
+  ])("%s: the run's directory under os.tmpdir(), of the mode and owner notifyParentAccess gives without a copy", (_, euid, plan, joined, refused, mode, owner, copied, searcher) => {
     const sys = new FakeSyscalls().addDir(tmp, 0o1777);
     if (refused !== undefined) sys.failOn('openTree', refused);
     const relay = openRunRelay(sys, plan, HOST, () => undefined, euid, joined);
@@ -125,8 +126,27 @@ describe('openRunRelay', () => {
     // Asked for by root entering a user namespace only (the rows with a copy or a refusal); a refusal leaves none.
     expect(sys.calls.filter((c) => c.op === 'openTree').length).toBe(copied || refused !== undefined ? 1 : 0);
     expect(relay.tree !== undefined).toBe(copied);
+    // A user other than root lets the relaunch's other uid search it through an ACL.
+    expect(sys.calls.filter((c) => c.op === 'lsetxattr')).toEqual(searcher === undefined ? [] : [{ op: 'lsetxattr', path: parent, name: 'system.posix_acl_access', value: aclWithUser(0o700, searcher, 1) }]);
     relay.close();
     expect(sys.node(parent)).toBeUndefined();
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test("a rootless user whose container root is another host uid, on a filesystem without POSIX ACLs (EOPNOTSUPP): 0711, as where the uid is not known", () => {
+    const sys = new FakeSyscalls().addDir(tmp, 0o1777).failOn('lsetxattr', 'EOPNOTSUPP');
+    const relay = openRunRelay(sys, { userMappings: maps(200000) }, HOST, () => undefined, 1000);
+    const parent = relay.dir.slice(0, -'/notify'.length);
+    expect(sys.calls.slice(-3).map((c) => c.op)).toEqual(['chmod', 'lsetxattr', 'chmod']);
+    expect(sys.node(parent)).toMatchObject({ perm: 0o711 });
+    relay.close();
+    expect(sys.openFds()).toEqual([]);
+  });
+
+  test("an ACL the kernel refuses otherwise (EPERM): open fails with it, and what it made is removed", () => {
+    const sys = new FakeSyscalls().addDir(tmp, 0o1777).failOn('lsetxattr', 'EPERM');
+    expect(() => openRunRelay(sys, { userMappings: maps(200000) }, HOST, () => undefined, 1000)).toThrow(/^lsetxattr .*EPERM/);
+    expect(sys.calls.filter((c) => c.op === 'rmdir').length).toBe(1);
     expect(sys.openFds()).toEqual([]);
   });
 
