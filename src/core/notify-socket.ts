@@ -116,11 +116,12 @@ export function readyLine(datagram: string): string | undefined {
 }
 
 /**
- * `config` with the run's socket directory `dir` bound at /run/notify as its last mount,
- * with the options runc gives it (bind, nosuid, noexec, nodev, ro), from the copy of it
- * held open at `tree` where there is one (MountSpec.tree; then slave too), and NOTIFY_SOCKET
- * naming the socket there appended to the program's environment, which wins over one
- * process.env has (the exec step keeps a name's last entry, plugins/exec/env.ts).
+ * `config` with the run's socket directory `dir` bound at /run/notify as its last
+ * mount, with the options runc gives it (bind, nosuid, noexec, nodev, ro), from the
+ * copy of it held open at `tree` where there is one (MountSpec.tree; then slave too),
+ * and NOTIFY_SOCKET naming the socket there appended to the program's environment,
+ * which wins over one process.env has (the exec step keeps a name's last entry,
+ * plugins/exec/env.ts).
  */
 export function withNotifySocket(config: RootfsConfig, dir: string, tree?: number): RootfsConfig {
   // A copy of a shared mount is a peer of it (clone_mnt(), fs/namespace.c): made in the

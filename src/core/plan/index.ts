@@ -208,6 +208,8 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
   let firstProcess: { console?: number; consoleEnds?: ConsoleEnds; idmap?: RelaunchDescriptors['idmap']; pidfd?: number } = {};
   /** The run's own sd_notify(3) socket, where config.notifySocket names the caller's: made before the relaunch, removed once it has ended. */
   let notify: NotifyRelay | undefined;
+  /** The copy of its directory the relaunch is given (NotifyRelay.tree), which the first process closes once the relaunch has started. */
+  let notifyTree: number | undefined;
   /** The config the pipeline runs: with the relay's mount, which the plan's calls are attributed to as the others. */
   let planned: RootfsConfig = config;
   try {
@@ -242,12 +244,13 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       for (const [there, here] of passed.passed) sys.inheritDescriptor(there, here);
       if (log !== undefined) sys.inheritDescriptor(RELAUNCH_LOG_FD, log);
       // The copy of the sd_notify socket's directory a relaunch into a user namespace attaches, as run gives it.
-      const notifyTree = outer.relaunch[0] === 'nsenter' ? notify?.tree : undefined;
+      notifyTree = outer.relaunch[0] === 'nsenter' ? notify?.tree : undefined;
       if (notifyTree !== undefined) sys.inheritDescriptor(notifyTreeSlot(config), notifyTree);
       const passedAt = relaunchPassedAt(config, outer.relaunch[0] === 'nsenter', notifyTree !== undefined);
       for (let i = 0; i < passedCount(config); i++) sys.inheritDescriptor(passedAt + i, FIRST_PASSED_FD + i);
       if (passedCount(config)) relaunched = { passedFdsAt: passedAt };
       passed.release();
+      notify?.releaseTree();
       // The relaunched process, PID 1 of a pid namespace the relaunch makes, gives itself its
       // parent-death signal first, and again after a rootless setgid(0), as run's does
       // (cli/run.ts). It takes what it was passed as run's does: it sends the runtime's
@@ -298,7 +301,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     // The process that becomes the container writes the pid file with the plan port's stand-in for its pid.
     const pidFile = pidDir === undefined ? {} : outer.relaunch.length ? { pidFileByStarter: true } : { pidFile: { path: opts.pidFile!.path, dirFd: pidDir, pid: sys.pid, mode: opts.pidFile!.mode } };
     // The relaunched process binds the run's socket's directory at /run/notify and names the socket in the program's environment (the caller's is not in its own).
-    const { notifySocket: _served, ...relaunchedConfig } = relaunchedView(config, notify, outer.relaunch[0] === 'nsenter' ? notify?.tree : undefined);
+    const { notifySocket: _served, ...relaunchedConfig } = relaunchedView(config, notify, notifyTree);
     planned = relaunchedConfig;
     const runConfig = { ...relaunchedConfig, newSession: config.newSession ?? started, ...relaunched, ...pidFile };
     // Refused before the namespaces are entered, as run refuses it (cli/run.ts runHere): the config the run gets, checked once.
