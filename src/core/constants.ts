@@ -244,3 +244,20 @@ export const NEW_UTS_LEN = 64;
 export const NGROUPS_MAX = 65536;
 /** (uid_t)-1 and (gid_t)-1: no id; make_kuid() and make_kgid() map it to INVALID_UID and INVALID_GID, which setuid(2), setgid(2) and setgroups(2) refuse (EINVAL). */
 export const NO_ID = 4294967295;
+
+/** The extended attribute holding a file's POSIX access ACL (include/uapi/linux/xattr.h), read and built by core/posix-acl.ts. */
+export const XATTR_NAME_POSIX_ACL_ACCESS = 'system.posix_acl_access';
+
+/** The only version of posix_acl_xattr_header the kernel takes (include/uapi/linux/posix_acl_xattr.h). */
+export const POSIX_ACL_XATTR_VERSION = 0x0002;
+
+/** Entry tags (include/uapi/linux/posix_acl.h). */
+export const ACL_USER_OBJ = 0x01;
+export const ACL_USER = 0x02;
+export const ACL_GROUP_OBJ = 0x04;
+export const ACL_GROUP = 0x08;
+export const ACL_MASK = 0x10;
+export const ACL_OTHER = 0x20;
+
+/** The id of an entry that names nobody (the owner's, the group's, the mask, other). */
+export const ACL_UNDEFINED_ID = 0xffffffff;

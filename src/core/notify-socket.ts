@@ -15,10 +15,10 @@ import { tmpdir } from 'os';
 import path = require('path');
 import type { RootfsConfig } from './config/model';
 import { withOciMount } from './config/oci';
-import { AT_EMPTY_PATH, AT_REMOVEDIR, O_CLOEXEC, O_DIRECTORY, O_PATH, OPEN_TREE_CLONE } from './constants';
+import { AT_EMPTY_PATH, AT_REMOVEDIR, O_CLOEXEC, O_DIRECTORY, O_PATH, OPEN_TREE_CLONE, XATTR_NAME_POSIX_ACL_ACCESS } from './constants';
 import { SyscallError } from './errors';
 import { hostIdOf } from './idmap';
-import { XATTR_NAME_POSIX_ACL_ACCESS, aclWithUser } from './posix-acl';
+import { aclWithUser } from './posix-acl';
 import type { LaunchPlan } from './namespaces';
 import type { IdMapping, Syscalls } from './syscalls/types';
 

@@ -46,11 +46,12 @@ import {
   S_IFCHR,
   S_IFIFO,
   S_IFSOCK,
+  XATTR_NAME_POSIX_ACL_ACCESS,
 } from '../../core/constants';
 import { StepError, SyscallError } from '../../core/errors';
 import { fdPath } from '../../core/in-root';
 import type { FileKind, FileStat, Syscalls } from '../../core/syscalls/types';
-import { modeWithoutAcl, POSIX_ACL_XATTR_ACCESS } from './posix-acl';
+import { modeWithoutAcl } from '../../core/posix-acl';
 
 /** mknod(2) file type bits for the kinds that are neither files, directories nor symlinks. */
 const NODE_TYPE: Readonly<Record<Exclude<FileKind, 'dir' | 'file' | 'symlink'>, number>> = {
@@ -306,7 +307,7 @@ function copyXattrs(sys: Syscalls, fd: number, made: number, dest: Named, shown:
       onDest(dest, () => sys.fsetxattr(made, name, value));
     } catch (err) {
       if (!SET_REFUSALS.some((code) => hasCode(err, code))) throw err;
-      if (name === POSIX_ACL_XATTR_ACCESS) onDest(dest, () => sys.fchmod(made, modeWithoutAcl(perm, value)));
+      if (name === XATTR_NAME_POSIX_ACL_ACCESS) onDest(dest, () => sys.fchmod(made, modeWithoutAcl(perm, value)));
     }
   }
 }
