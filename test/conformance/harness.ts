@@ -98,9 +98,8 @@ export const SUBORDINATE_IDS = { first: 100000, count: 65536 };
 
 /**
  * Runs `argv` as the user ROOTLESS_ID, with its group alone (setpriv(1), util-linux).
- * `subIds`: in a mount namespace of its own whose /etc is the host's under an overlay
- * that adds /etc/subuid and /etc/subgid giving that user SUBORDINATE_IDS, which
- * newuidmap(1) and newgidmap(1) read there; the host's /etc is left as it is.
+ * `subIds`: where that user has SUBORDINATE_IDS (withSubordinateIds); the host's /etc is
+ * left as it is.
  */
 function spawnRootless(argv: string[], subIds = false): Outcome {
   // With subordinate ids, also a supplementary group (users, 100): a rootless container keeps it.
@@ -112,14 +111,25 @@ function spawnRootless(argv: string[], subIds = false): Outcome {
   }
   const layers = mkdtempSync(path.join(tmpdir(), 'mountkit-subids-'));
   try {
-    const line = `${ROOTLESS_ID}:${SUBORDINATE_IDS.first}:${SUBORDINATE_IDS.count}`;
-    // The overlay's layers on a tmpfs of their own: an upper directory cannot be on an overlayfs (a /tmp in a container).
-    const script = `mount -t tmpfs tmpfs "$1" && mkdir "$1/upper" "$1/work" && mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc && echo ${line} >/etc/subuid && echo ${line} >/etc/subgid || exit 125; shift; exec "$@"`;
-    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', layers, ...setpriv], { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [file, ...args] = withSubordinateIds(layers, setpriv);
+    const r = spawnSync(file, args, { encoding: 'utf8', timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   } finally {
     rmSync(layers, { recursive: true, force: true });
   }
+}
+
+/**
+ * `argv` run in a mount namespace of its own whose /etc is the host's under an overlay
+ * that adds /etc/subuid and /etc/subgid giving ROOTLESS_ID SUBORDINATE_IDS, which
+ * newuidmap(1) and newgidmap(1) read there; the overlay's layers in `layers` (a
+ * directory the caller makes and removes), on a tmpfs of their own: an upper directory
+ * cannot be on an overlayfs (a /tmp in a container). Exit 125 where it cannot be made.
+ */
+export function withSubordinateIds(layers: string, argv: readonly string[]): string[] {
+  const line = `${ROOTLESS_ID}:${SUBORDINATE_IDS.first}:${SUBORDINATE_IDS.count}`;
+  const script = `mount -t tmpfs tmpfs "$1" && mkdir "$1/upper" "$1/work" && mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc && echo ${line} >/etc/subuid && echo ${line} >/etc/subgid || exit 125; shift; exec "$@"`;
+  return ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', layers, ...argv];
 }
 
 let rootlessInstall: string | undefined;

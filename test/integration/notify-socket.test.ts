@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { BUSYBOX, ROOTLESS_ID, SUBORDINATE_IDS, busyboxConfig, hostUsrLinks, removeRootlessInstall, rootlessLauncher, withBundleAsync, withHostUsr } from '../conformance/harness';
+import { BUSYBOX, ROOTLESS_ID, SUBORDINATE_IDS, busyboxConfig, hostUsrLinks, removeRootlessInstall, rootlessLauncher, withBundleAsync, withHostUsr, withSubordinateIds } from '../conformance/harness';
 import { BIN, LAUNCHER } from '../helpers/cli';
 import { AT_EMPTY_PATH, O_CLOEXEC, OPEN_TREE_CLONE } from '../../src/core/constants';
 import { aclWithUser } from '../../src/core/posix-acl';
@@ -292,13 +292,11 @@ maybe("NOTIFY_SOCKET: the program's READY=1 reaches the caller's socket, then MA
     const launcher = rootlessLauncher();
     // newuidmap(1) reads /etc/subuid: an overlay adds it in a mount namespace of the run's own, the host's /etc left as it is.
     const layers = mkdtempSync(path.join(tmpdir(), 'mountkit-notify-subids-'));
-    const line = `${ROOTLESS_ID}:${SUBORDINATE_IDS.first}:${SUBORDINATE_IDS.count}`;
-    const overlay = `mount -t tmpfs tmpfs "$1" && mkdir "$1/upper" "$1/work" && mount -t overlay overlay -o "lowerdir=/etc,upperdir=$1/upper,workdir=$1/work" /etc && echo ${line} >/etc/subuid && echo ${line} >/etc/subgid || exit 125; shift; exec "$@"`;
     let seen: { mode: number; acl: string; other: number | null } | undefined;
     try {
       const r = await notifyRun(
         config,
-        (dir) => ['unshare', '--mount', '--propagation', 'private', 'sh', '-c', overlay, 'sh', layers, 'setpriv', `--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', launcher, 'run', '--bundle', dir],
+        (dir) => withSubordinateIds(layers, ['setpriv', `--reuid=${ROOTLESS_ID}`, `--regid=${ROOTLESS_ID}`, '--clear-groups', launcher, 'run', '--bundle', dir]),
         'host.sock',
         undefined,
         (dir) => {

@@ -73,8 +73,10 @@ export interface MountSpec {
   /**
    * A bind's detached copy of its source (open_tree(2) OPEN_TREE_CLONE), held open at this
    * descriptor, which the bind handler attaches with move_mount(2) in place of a bind of
-   * `source` by path, then closes; `source` names it in errors. Not part of config.json:
-   * mountkit's relaunch gets the sd_notify socket's directory so (core/notify-socket.ts).
+   * `source` by path, then closes; `source` names it in errors. A copy of a shared mount
+   * is a peer of it, wherever it is attached: `propagationFlags` (MS_SLAVE) cut that.
+   * Not part of config.json: mountkit's relaunch gets the sd_notify socket's directory so
+   * (core/notify-socket.ts withNotifySocket, which makes it a slave).
    */
   tree?: number;
   premountCmds: CommandSpec[];
