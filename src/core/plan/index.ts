@@ -142,15 +142,6 @@ const ignoreHookFailure = (): undefined => undefined;
  * new pid namespace; otherwise it is the pid of the mountkit process that runs it, which
  * a plan cannot know: its own stands for it.
  */
-/**
- * The config as the relaunched process loads it (cli/run.ts): with the run's socket
- * directory bound at /run/notify where there is a relay, from the copy it is given at
- * notifyTreeSlot where the first process holds one (`tree`).
- */
-function relaunchedView(config: RootfsConfig, notify: NotifyRelay | undefined, tree: number | undefined): RootfsConfig {
-  return notify === undefined ? config : withNotifySocket(config, notify.dir, tree === undefined ? undefined : notifyTreeSlot(config));
-}
-
 function planPort(config: RootfsConfig, closedFd: number | undefined, kernel: PlanKernelAnswers | undefined): PlanSyscalls {
   const sys = new PlanSyscalls(undefined, kernel);
   // The process that becomes the container is PID 1 of a new pid namespace it is started in.
@@ -208,8 +199,12 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
   let firstProcess: { console?: number; consoleEnds?: ConsoleEnds; idmap?: RelaunchDescriptors['idmap']; pidfd?: number } = {};
   /** The run's own sd_notify(3) socket, where config.notifySocket names the caller's: made before the relaunch, removed once it has ended. */
   let notify: NotifyRelay | undefined;
-  /** The copy of its directory the relaunch is given (NotifyRelay.tree), which the first process closes once the relaunch has started. */
-  let notifyTree: number | undefined;
+  /**
+   * The config as the relaunched process loads it (cli/run.ts): with the relay's socket
+   * directory bound at /run/notify, from the copy it is given at notifyTreeSlot where the
+   * first process made one.
+   */
+  let loaded: RootfsConfig = config;
   /** The config the pipeline runs: with the relay's mount, which the plan's calls are attributed to as the others. */
   let planned: RootfsConfig = config;
   try {
@@ -244,8 +239,9 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       for (const [there, here] of passed.passed) sys.inheritDescriptor(there, here);
       if (log !== undefined) sys.inheritDescriptor(RELAUNCH_LOG_FD, log);
       // The copy of the sd_notify socket's directory a relaunch into a user namespace attaches, as run gives it.
-      notifyTree = outer.relaunch[0] === 'nsenter' ? notify?.tree : undefined;
+      const notifyTree = outer.relaunch[0] === 'nsenter' ? notify?.tree : undefined;
       if (notifyTree !== undefined) sys.inheritDescriptor(notifyTreeSlot(config), notifyTree);
+      if (notify !== undefined) loaded = withNotifySocket(config, notify.dir, notifyTree === undefined ? undefined : notifyTreeSlot(config));
       const passedAt = relaunchPassedAt(config, outer.relaunch[0] === 'nsenter', notifyTree !== undefined);
       for (let i = 0; i < passedCount(config); i++) sys.inheritDescriptor(passedAt + i, FIRST_PASSED_FD + i);
       if (passedCount(config)) relaunched = { passedFdsAt: passedAt };
@@ -262,7 +258,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
       keepStderr(sys, FIRST_INHERITED_FD);
       // Its copy of the --log file, above the numbers the passed descriptors take (core/relaunch.ts).
       if (log !== undefined) takeRelaunchLog(sys, FIRST_INHERITED_FD);
-      relaunched = { ...relaunched, ...takeRelaunchDescriptors(sys, relaunchedView(config, notify, notifyTree), innerLaunch.joinedByLauncher === true, pidOne) };
+      relaunched = { ...relaunched, ...takeRelaunchDescriptors(sys, loaded, innerLaunch.joinedByLauncher === true, pidOne) };
       // The first process makes each idmapped copy when the relaunched process asks for it,
       // from inside that process's mount namespace (core/idmapped-tree.ts), which a plan
       // cannot enter: its calls, as the host answers them, under the mount they are for.
@@ -301,7 +297,7 @@ export function buildPlan(given: RootfsConfig, opts: PlanOptions = {}): Plan {
     // The process that becomes the container writes the pid file with the plan port's stand-in for its pid.
     const pidFile = pidDir === undefined ? {} : outer.relaunch.length ? { pidFileByStarter: true } : { pidFile: { path: opts.pidFile!.path, dirFd: pidDir, pid: sys.pid, mode: opts.pidFile!.mode } };
     // The relaunched process binds the run's socket's directory at /run/notify and names the socket in the program's environment (the caller's is not in its own).
-    const { notifySocket: _served, ...relaunchedConfig } = relaunchedView(config, notify, notifyTree);
+    const { notifySocket: _served, ...relaunchedConfig } = loaded;
     planned = relaunchedConfig;
     const runConfig = { ...relaunchedConfig, newSession: config.newSession ?? started, ...relaunched, ...pidFile };
     // Refused before the namespaces are entered, as run refuses it (cli/run.ts runHere): the config the run gets, checked once.
